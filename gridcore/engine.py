@@ -1,0 +1,499 @@
+"""The engine: one community, one store, the rulesets in force, the plugins.
+
+This is the single entry point for embedders::
+
+    from gridcore import Engine, FixedClock
+    engine = Engine.open(store="my-store", community="communities/yinquan",
+                         ruleset="rulesets/yinquan.rules", clock=FixedClock(start))
+    engine.record(event)
+    engine.tick(later)
+
+The engine knows nothing of points, incidents' ladders or stars: it validates
+events against the hierarchy and roster, asks plugins whether to refuse them,
+stores them, and lets plugins derive their state, always in canonical order
+(time, then id), so the same events under the same rulesets give the same
+results however they arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+from attrs import define, field
+
+from .clock import Clock, FixedClock, SystemClock, require_aware
+from .codec import EventCodec
+from .community import Community
+from .errors import EventError, EventRefused, GridcoreError, PluginError, StoreError
+from .events import (
+    CORE_EVENT_TYPES,
+    SYSTEM_ACTOR,
+    ActivityRecorded,
+    Event,
+    PointsRedeemed,
+    ResidentMoved,
+    ResidentRegistered,
+    event_order,
+)
+from .explain import Explanation, Outcome
+from .plugin_host import Hooks, get_plugin_manager
+from .reports import Table
+from .store import DEFAULT_STORE, Store
+
+if TYPE_CHECKING:
+    from .rules import Ruleset
+
+META = "meta"
+RULESETS = "rulesets"
+
+
+@define
+class Refusal:
+    """One event that was not stored, and why."""
+
+    event_id: str
+    reasons: list[str]
+    source: str = ""  # where it came from, e.g. "events.jsonl:12"
+
+
+@define
+class IngestSummary:
+    """What ``record_many`` did with a batch of events."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    derived: int = 0
+    refused: list[Refusal] = field(factory=list)
+
+    def merge(self, other: IngestSummary) -> None:
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.derived += other.derived
+        self.refused.extend(other.refused)
+
+
+class Engine:
+    """A community's engine. Build it with ``Engine.open``."""
+
+    def __init__(
+        self,
+        community: Community,
+        store: Store,
+        *,
+        clock: Clock,
+        plugins: pluggy.PluginManager,
+    ) -> None:
+        self.community = community
+        self.store = store
+        self.clock = clock
+        self.plugins = plugins
+        self.hooks = Hooks(plugins)
+        self.codec = EventCodec(CORE_EVENT_TYPES)
+        for cls in self.hooks.register_event_types():
+            try:
+                self.codec.register(cls)
+            except (TypeError, ValueError) as exc:
+                raise PluginError(str(exc)) from None
+        self._rulesets: list[tuple[datetime, Ruleset]] = []
+        self._applied: set[str] = set()
+        self._high_water: datetime | None = None
+        self._population: dict[str, str] = {}
+        self._closed = False
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        store: str | Path | Store = DEFAULT_STORE,
+        community: Community | str | Path | None = None,
+        ruleset: Ruleset | str | Path | None = None,
+        clock: Clock | None = None,
+        plugins: pluggy.PluginManager | None = None,
+        disabled_plugins: Iterable[str] = (),
+        effective: datetime | None = None,
+    ) -> Engine:
+        """Open (or create) a store and replay it.
+
+        ``community`` is a ``Community`` or a path to its roster files; when left
+        out, the community saved in the store is used.  ``ruleset`` (a compiled
+        ``Ruleset`` or a ``.rules`` path) is put in force from ``effective``
+        (default: the clock's now) unless the store already has it.
+        """
+        pm = plugins if plugins is not None else get_plugin_manager(disabled_plugins)
+        hooks = Hooks(pm)
+        the_store = store if not isinstance(store, (str, Path)) else hooks.storage_backend(str(store))
+        try:
+            the_community = _resolve_community(community, the_store)
+            engine = cls(the_community, the_store, clock=clock or SystemClock(), plugins=pm)
+            engine._restore_rulesets()
+            engine.hooks.on_open(engine)
+            engine._replay()
+            if ruleset is not None:
+                engine.use_ruleset(ruleset, effective=effective)
+        except BaseException:
+            the_store.close()
+            raise
+        return engine
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Let plugins finish, then close the store."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.hooks.on_close(self)
+        finally:
+            self.store.close()
+
+    # ------------------------------------------------------------ plugin state
+
+    def attach(self, name: str, state: object) -> object:
+        """Register a plugin's per-engine state object under ``name`` (replacing any old one).
+
+        Called from ``gridcore_on_open``; the object's hook implementations then
+        receive every later call.  Returns the object.
+        """
+        old = self.plugins.get_plugin(name)
+        if old is not None:
+            self.plugins.unregister(name=name)
+        self.plugins.register(state, name=name)
+        return state
+
+    def state(self, name: str) -> Any:
+        """The state object a plugin attached under ``name``."""
+        state = self.plugins.get_plugin(name)
+        if state is None:
+            raise PluginError(f"no plugin state named {name!r}; is the plugin installed and enabled?")
+        return state
+
+    # ------------------------------------------------------------ rulesets
+
+    def use_ruleset(self, ruleset: Ruleset | str | Path, *, effective: datetime | None = None) -> Ruleset:
+        """Put a ruleset in force from ``effective`` (default: now).
+
+        A path is parsed, checked and compiled first; any error raises
+        ``gridcore.rules.RulesError`` and the rulesets in force stay as they were.
+        Events already applied at or after ``effective`` are re-derived.
+        """
+        from .rules import Ruleset as RulesetClass
+        from .rules import load_ruleset
+
+        compiled = ruleset if isinstance(ruleset, RulesetClass) else load_ruleset(
+            Path(ruleset), sections=self.hooks.register_sections()
+        )
+        self._check_levels(compiled)
+        when = require_aware(effective or self.clock.now())
+        for existing_when, existing in self._rulesets:
+            if existing_when == when and existing.fingerprint == compiled.fingerprint:
+                return existing
+        key = f"{when.astimezone(timezone.utc).isoformat()}|{len(self._rulesets):04d}"
+        self.store.put(RULESETS, key, {"effective": when.isoformat(), **compiled.to_document()})
+        self._rulesets.append((when, compiled))
+        self._rulesets.sort(key=lambda pair: pair[0])
+        self.hooks.on_ruleset_loaded(self, compiled, when)
+        if self._high_water is not None and self._high_water >= when:
+            self.rebuild()
+        return compiled
+
+    def ruleset_at(self, when: datetime) -> Ruleset | None:
+        """The ruleset in force at ``when`` (the earliest one for times before any)."""
+        chosen = None
+        for start, ruleset in self._rulesets:
+            if start <= when or chosen is None:
+                chosen = ruleset
+            else:
+                break
+        return chosen
+
+    @property
+    def ruleset(self) -> Ruleset | None:
+        """The ruleset in force now (the latest one activated)."""
+        return self._rulesets[-1][1] if self._rulesets else None
+
+    def rulesets(self) -> list[tuple[datetime, Ruleset]]:
+        """Every ruleset put in force, with the time it took effect."""
+        return list(self._rulesets)
+
+    def _check_levels(self, ruleset: Ruleset) -> None:
+        expected = tuple(getattr(ruleset, "levels", ()) or ())
+        if expected and tuple(expected) != tuple(self.community.hierarchy.levels):
+            from .rules import RulesError
+
+            raise RulesError.simple(
+                f"ruleset {ruleset.name!r} expects levels {' > '.join(expected)} but community "
+                f"{self.community.name!r} has {' > '.join(self.community.hierarchy.levels)}"
+            )
+
+    def _restore_rulesets(self) -> None:
+        from .rules import Ruleset as RulesetClass
+
+        sections = None
+        for _, doc in self.store.items(RULESETS):
+            if sections is None:
+                sections = self.hooks.register_sections()
+            compiled = RulesetClass.from_document(doc, sections=sections)
+            self._rulesets.append((datetime.fromisoformat(doc["effective"]), compiled))
+        self._rulesets.sort(key=lambda pair: pair[0])
+
+    # ------------------------------------------------------------ events
+
+    def record(self, event: Event | Mapping[str, Any]) -> bool:
+        """Record one event. True if stored, False if its id was already stored.
+
+        Raises ``EventError`` for a malformed document and ``EventRefused`` (with
+        every reason) for a refused event; either way nothing changes.
+        """
+        summary = self.record_many([event])
+        if summary.refused:
+            refusal = summary.refused[0]
+            raise EventRefused(refusal.event_id, refusal.reasons)
+        return summary.accepted == 1
+
+    def record_many(
+        self,
+        events: Iterable[Event | Mapping[str, Any]],
+        *,
+        batch_size: int = 1000,
+        sources: Iterable[str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestSummary:
+        """Record many events; refusals are collected, not raised.
+
+        Events are applied in canonical order (time, then id) whatever their
+        order here, and written in atomic batches of ``batch_size``.  Malformed
+        documents are refused with the field and reason.  ``sources`` may name
+        where each item came from (for messages).  ``progress`` is called with
+        the number of items handled so far.
+        """
+        summary = IngestSummary()
+        decoded: list[tuple[Event, str]] = []
+        labels = iter(sources) if sources is not None else None
+        for n, item in enumerate(events, 1):
+            label = next(labels, "") if labels is not None else ""
+            if isinstance(item, Event):
+                decoded.append((item, label))
+                continue
+            try:
+                decoded.append((self.codec.from_dict(item), label))
+            except EventError as exc:
+                ident = item.get("id", f"#{n}") if isinstance(item, Mapping) else f"#{n}"
+                summary.refused.append(Refusal(str(ident), [str(exc)], label))
+        decoded.sort(key=lambda pair: event_order(pair[0]))
+
+        batch: list[dict[str, Any]] = []
+        batch_ids: set[str] = set()
+        late = False
+        done = 0
+        try:
+            for event, label in decoded:
+                done += 1
+                if event.id in self._applied or event.id in batch_ids or self.store.contains(event.id):
+                    summary.duplicates += 1
+                    continue
+                if self._high_water is not None and event.time < self._high_water:
+                    late = True
+                else:
+                    summary.derived += self._advance(event.time, batch, batch_ids)
+                reasons = self._refusals(event)
+                if reasons:
+                    summary.refused.append(Refusal(event.id, reasons, label))
+                    continue
+                if not late:
+                    self._apply(event, replaying=False)
+                self._applied.add(event.id)
+                batch.append(self.codec.to_dict(event))
+                batch_ids.add(event.id)
+                summary.accepted += 1
+                if len(batch) >= batch_size:
+                    self._flush(batch, batch_ids)
+                if progress is not None:
+                    progress(done)
+            self._flush(batch, batch_ids)
+        except BaseException:
+            # Derived state may include events the store never got: rebuild it
+            # from what the store really holds.
+            self.rebuild()
+            raise
+        if late:
+            self.rebuild()
+        if progress is not None:
+            progress(done)
+        return summary
+
+    def tick(self, now: datetime | None = None) -> list[Event]:
+        """Advance time to ``now`` and record every derived event that is due.
+
+        Firing is exactly-once and deterministic: derived events carry the time
+        they fell due, not the time of the tick.  Returns the new events.
+        """
+        when = require_aware(now or self.clock.now())
+        if isinstance(self.clock, FixedClock) and when > self.clock.now():
+            self.clock.set(when)
+        batch: list[dict[str, Any]] = []
+        ids: set[str] = set()
+        try:
+            self._advance(when, batch, ids)
+            fired = [self.codec.from_dict(doc) for doc in batch]
+            self._flush(batch, ids)
+        except BaseException:
+            self.rebuild()
+            raise
+        return fired
+
+    def events(
+        self,
+        *,
+        kinds: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[Event]:
+        """Stored events in canonical order, optionally filtered."""
+        for doc in self.store.events(kinds=list(kinds) if kinds else None, since=since, until=until):
+            yield self.codec.from_dict(doc)
+
+    def rebuild(self) -> None:
+        """Drop every plugin's derived state and replay the store from the start."""
+        self._applied.clear()
+        self._high_water = None
+        self._population.clear()
+        self.hooks.on_open(self)
+        self._replay()
+
+    def residents(self) -> Mapping[str, str]:
+        """Registered residents: person id -> the node they live in."""
+        return dict(self._population)
+
+    def knows_person(self, person: str) -> bool:
+        """True for roster members, registered residents and the system actor."""
+        return person == SYSTEM_ACTOR or person in self.community.members or person in self._population
+
+    # ------------------------------------------------------------ decisions
+
+    def explain(self, decision: str) -> Explanation:
+        """The rule and inputs behind a decision id; ``GridcoreError`` if none knows it."""
+        answer = self.hooks.explain(self, decision)
+        if answer is None:
+            raise GridcoreError(f"no plugin knows a decision {decision!r}")
+        return answer
+
+    def outcomes(self) -> list[Outcome]:
+        """Every plugin's outcomes, for what-if comparison."""
+        return self.hooks.collect_outcomes(self)
+
+    def report(self, name: str, params: Mapping[str, str] | None = None) -> Table:
+        """Build the report a plugin registered under ``name``."""
+        reports = {r.name: r for r in self.hooks.register_reports()}
+        if name not in reports:
+            known = ", ".join(sorted(reports)) or "none"
+            raise GridcoreError(f"no report named {name!r} (known: {known})")
+        return reports[name].build(self, dict(params or {}))
+
+    # ------------------------------------------------------------ internals
+
+    def _replay(self) -> None:
+        for doc in self.store.events():
+            event = self.codec.from_dict(doc)
+            if event.id in self._applied:
+                continue
+            batch: list[dict[str, Any]] = []
+            ids: set[str] = set()
+            self._advance(event.time, batch, ids)
+            self._flush(batch, ids)
+            if event.id in self._applied:
+                continue
+            self._apply(event, replaying=True)
+            self._applied.add(event.id)
+
+    def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str]) -> int:
+        """Apply every derived event due by ``now``; return how many were new."""
+        count = 0
+        for _ in range(10_000):
+            due = [e for e in self.hooks.on_tick(self, now) if e.id not in self._applied]
+            if not due:
+                return count
+            for event in sorted(due, key=event_order):
+                if event.time > now:
+                    raise PluginError(f"plugin returned event {event.id} due at {event.time}, after {now}")
+                if event.id in self._applied:
+                    continue
+                reasons = self._refusals(event)
+                if reasons:
+                    raise PluginError(f"derived event {event.id} was refused: {'; '.join(reasons)}")
+                self._apply(event, replaying=False)
+                self._applied.add(event.id)
+                if event.id not in batch_ids and not self.store.contains(event.id):
+                    batch.append(self.codec.to_dict(event))
+                    batch_ids.add(event.id)
+                    count += 1
+        raise PluginError("gridcore_on_tick kept returning new events (a loop in a plugin?)")
+
+    def _refusals(self, event: Event) -> list[str]:
+        reasons = []
+        if event.node not in self.community.hierarchy:
+            reasons.append(f"unknown node {event.node!r}")
+        if not self.knows_person(event.actor):
+            reasons.append(f"unknown actor {event.actor!r}: not on the roster nor a registered resident")
+        if isinstance(event, ActivityRecorded) and event.member and not self.knows_person(event.member):
+            reasons.append(f"unknown member {event.member!r}")
+        if isinstance(event, PointsRedeemed) and event.member and not self.knows_person(event.member):
+            reasons.append(f"unknown member {event.member!r}")
+        if isinstance(event, ResidentMoved) and event.person not in self._population:
+            reasons.append(f"resident {event.person!r} was never registered")
+        if isinstance(event, ResidentRegistered) and event.person in self._population:
+            reasons.append(f"resident {event.person!r} is already registered (record a move instead)")
+        if reasons:
+            return reasons
+        return self.hooks.validate_event(self, event)
+
+    def _apply(self, event: Event, *, replaying: bool) -> None:
+        if isinstance(event, (ResidentRegistered, ResidentMoved)):
+            self._population[event.person] = event.node
+        if self._high_water is None or event.time > self._high_water:
+            self._high_water = event.time
+        self.hooks.on_event(self, event, replaying)
+
+    def _flush(self, batch: list[dict[str, Any]], batch_ids: set[str]) -> None:
+        if not batch:
+            return
+        try:
+            self.store.append(batch)
+        except StoreError:
+            raise
+        except OSError as exc:
+            raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
+        batch.clear()
+        batch_ids.clear()
+
+
+def _resolve_community(community: Community | str | Path | None, store: Store) -> Community:
+    if isinstance(community, Community):
+        the_community = community
+    elif community is not None:
+        from .rosterio import load_community
+
+        the_community = load_community(Path(community))
+    else:
+        doc = store.get(META, "community")
+        if doc is None:
+            raise GridcoreError(
+                f"the store {store.url} has no community yet; open it once with a community "
+                "(gridcore init --community DIR)"
+            )
+        return Community.from_document(doc)
+    saved = store.get(META, "community")
+    document = the_community.to_document()
+    if saved != document:
+        store.put(META, "community", document)
+    return the_community

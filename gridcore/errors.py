@@ -1,0 +1,43 @@
+"""The exceptions the core raises for user mistakes.
+
+Each carries a message written for the person who made the mistake; the CLI
+prints it to stderr without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class GridcoreError(Exception):
+    """Base class of every error gridcore reports to a user."""
+
+
+class HierarchyError(GridcoreError):
+    """A grid hierarchy is invalid (cycle, wrong level, duplicate id, unknown parent)."""
+
+
+class RosterError(GridcoreError):
+    """A roster (members, roles, departments) is invalid or cannot be read."""
+
+
+class EventError(GridcoreError):
+    """An event document does not validate; the message names the field and why."""
+
+
+class EventRefused(GridcoreError):
+    """A well-formed event was refused (unknown node, not authorised, illegal transition).
+
+    ``reasons`` lists every reason given, by the core and by plugins.  Nothing was stored.
+    """
+
+    def __init__(self, event_id: str, reasons: list[str]) -> None:
+        self.event_id = event_id
+        self.reasons = list(reasons)
+        super().__init__(f"event {event_id} refused: " + "; ".join(self.reasons))
+
+
+class StoreError(GridcoreError):
+    """The store cannot be opened, read or written."""
+
+
+class PluginError(GridcoreError):
+    """A plugin is missing, misbehaves, or breaks the hook contract."""

@@ -1,0 +1,208 @@
+"""The plugin contract: every hook gridcore calls, documented.
+
+A plugin is any module or object with functions named like these specs and
+decorated with ``gridcore.hookimpl``; it is found through the ``gridcore``
+entry-point group (the built-in points, escalation and assessment plugins are
+registered exactly that way).  A plugin that needs per-engine state registers an
+instance of its own class from ``gridcore_on_open``.
+
+Conventions:
+
+* ``gridcore_register_*`` hooks return a list of things to add; every plugin's
+  answer is collected.
+* ``gridcore_on_*`` hooks notify; their return value is ignored unless the spec
+  says otherwise.
+* Hooks marked *first result wins* stop at the first plugin that answers
+  something other than ``None``.
+* gridcore always calls hooks with keyword arguments, so an implementation may
+  accept fewer arguments than the spec lists.  Specs only ever gain arguments.
+
+``docs/plugins.md`` documents each hook with an example; a test fails if a hook
+here is missing there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from .engine import Engine
+    from .events import Event
+    from .explain import Explanation, Outcome
+    from .reports import Report
+    from .rules import Ruleset, Section
+    from .store import Store
+
+PROJECT = "gridcore"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# ---------------------------------------------------------------------------
+# Registration: called when a plugin manager or an engine is set up
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def gridcore_register_event_types() -> list[type[Event]]:  # type: ignore[empty-body]
+    """Add event classes to the ones the core defines.
+
+    Called once per engine (and by ``gridcore ingest``) before any event is read,
+    so the JSON codec knows every ``kind``.
+
+    Returns a list of frozen attrs subclasses of ``gridcore.events.Event``, each
+    with a ``kind`` class variable that no other class uses.  A duplicate kind is
+    a ``PluginError``.
+    """
+
+
+@hookspec
+def gridcore_register_sections() -> list[Section]:  # type: ignore[empty-body]
+    """Add sections to the rules language.
+
+    Called when a ruleset parser is built (once per set of plugins; the parser is
+    cached).  Each ``gridcore.rules.Section`` brings its header keywords (English
+    and Chinese), a Lark grammar fragment for its items, and the function that
+    compiles the checked items into the plugin's policy object.  See
+    ``docs/plugins.md`` for the fragment conventions.
+
+    Returns a list of ``Section``; two plugins may not claim the same name.
+    """
+
+
+@hookspec
+def gridcore_register_commands() -> list[click.Command]:  # type: ignore[empty-body]
+    """Add sub-commands to the ``gridcore`` command line.
+
+    Called once when the CLI starts.  Returns a list of ``click.Command`` (or
+    ``click.Group``) objects; each is added under its own name, e.g. a group
+    named ``points`` becomes ``gridcore points ...``.  A command that opens a
+    store should accept ``--store`` via ``gridcore.cli.store_option``.
+    """
+
+
+@hookspec
+def gridcore_register_reports() -> list[Report]:  # type: ignore[empty-body]
+    """Add named reports that ``gridcore report NAME`` and ``Engine.report`` can build.
+
+    Returns a list of ``gridcore.reports.Report``.  Report names are global;
+    prefix them with the plugin's name (``points.board``).
+    """
+
+
+# ---------------------------------------------------------------------------
+# Storage
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def gridcore_storage_backend(url: str) -> Store | None:
+    """Open the store that ``url`` names, if this plugin knows the scheme.
+
+    Called when an engine or a CLI command opens ``--store URL``.  ``url`` is
+    either a URL (``sqlite:///path.db``, ``postgresql://...``) or a plain path,
+    which means the embedded TinyDB store.
+
+    Return an open object satisfying ``gridcore.store.Store``, or ``None`` when
+    the scheme is not yours.  First result wins.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Engine lifecycle
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def gridcore_on_open(engine: Engine) -> None:
+    """An engine was opened; its store and community are ready, no event replayed yet.
+
+    This is where a stateful plugin registers its per-engine instance:
+    ``engine.plugins.register(MyState(engine), name="myplugin.state")``.  The
+    instance's own hook implementations then receive every later call.
+    """
+
+
+@hookspec
+def gridcore_on_ruleset_loaded(engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
+    """A ruleset passed every check and is now in force from ``effective`` on.
+
+    Events at or after ``effective`` are judged by it; earlier ones keep the
+    ruleset that was in force at their own time (see ``Engine.ruleset_at``).
+    """
+
+
+@hookspec
+def gridcore_validate_event(engine: Engine, event: Event) -> list[str] | None:
+    """Say why ``event`` must be refused, before anything is changed.
+
+    Called for every new event, after the core's own checks (known node, known
+    actor) and in canonical order (time, then id), with the state as it stands
+    after every earlier event.  Return a list of reasons (plain sentences for
+    the person who sent the event) or ``None`` / ``[]`` to accept.  If any
+    plugin gives a reason the event is refused: no plugin sees it and nothing is
+    stored.  Must not change state.
+    """
+
+
+@hookspec
+def gridcore_on_event(engine: Engine, event: Event, replaying: bool) -> None:
+    """An accepted event is applied; update your derived state.
+
+    Called once per event id, in canonical order (time, then id), both for new
+    events (``replaying=False``) and when an engine rebuilds its state from the
+    store (``replaying=True``).  Must be deterministic: the same events under the
+    same rulesets must give the same state.
+    """
+
+
+@hookspec
+def gridcore_on_tick(engine: Engine, now: datetime) -> list[Event] | None:
+    """Time has reached ``now``: return the events that are due by then.
+
+    Called by ``Engine.tick(now)`` and, automatically, before each event is
+    applied (with ``now`` set to that event's time), so results never depend on
+    how often ``tick`` is called.  Return derived events (actor ``"system"``)
+    whose times are at or before ``now`` and whose ids are deterministic (the
+    same due thing always gets the same id); the engine validates and applies
+    them like any other event, then asks again until nothing more is due.
+    """
+
+
+@hookspec
+def gridcore_on_close(engine: Engine) -> None:
+    """The engine is closing; release anything you hold.  The store is still open."""
+
+
+# ---------------------------------------------------------------------------
+# Decisions: explanations and outcomes
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def gridcore_explain(engine: Engine, decision: str) -> Explanation | None:
+    """Explain one decision by its id (a ledger entry, an escalation, a rating).
+
+    Return a ``gridcore.explain.Explanation`` naming the rule (``file:line``) and
+    the inputs that produced the decision, or ``None`` if the id is not yours.
+    First result wins.
+    """
+
+
+@hookspec
+def gridcore_collect_outcomes(engine: Engine) -> list[Outcome]:  # type: ignore[empty-body]
+    """List the outcomes a what-if replay compares (``gridcore diff``).
+
+    Called after every event has been applied.  Return one
+    ``gridcore.explain.Outcome`` per subject you decide about (a member's
+    balance, an incident's final level, a grid's stars), each with the rules
+    that produced it.  Two replays are compared subject by subject.
+    """
+
+

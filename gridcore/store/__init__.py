@@ -1,0 +1,75 @@
+"""The storage contract: an append-only event log plus plugin-owned documents.
+
+Stores see only plain dicts (the codec in ``gridcore.codec`` turns events into
+them).  A store is opened from a URL through the ``gridcore_storage_backend``
+hook; a plain path means the embedded TinyDB store.  Every backend passes the
+same contract tests (``tests/test_store_contract.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+DEFAULT_STORE = "gridcore-store"
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What every storage backend provides.
+
+    Event documents are dicts with at least ``id`` (str), ``kind`` (str) and
+    ``time`` (an ISO 8601 string with a zone offset).  The log is append-only:
+    nothing is ever updated or deleted.
+    """
+
+    url: str
+
+    def append(self, docs: Sequence[Mapping[str, Any]]) -> int:
+        """Append a batch atomically; return how many were new.
+
+        Documents whose ``id`` is already stored (or repeated in the batch) are
+        skipped silently: appending the same event twice is a no-op.  Either the
+        whole batch is stored or, on any failure (including the process being
+        killed), none of it is and the store is as it was.
+        """
+        ...
+
+    def contains(self, event_id: str) -> bool:
+        """True if an event with this id is stored."""
+        ...
+
+    def events(
+        self,
+        *,
+        kinds: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Stored events in canonical order (time in UTC, then id).
+
+        ``kinds`` keeps only those kinds; ``since`` (inclusive) and ``until``
+        (exclusive) bound the time.
+        """
+        ...
+
+    def count(self) -> int:
+        """How many events are stored."""
+        ...
+
+    def put(self, collection: str, key: str, doc: Mapping[str, Any]) -> None:
+        """Store (or replace) a plugin-owned document, atomically."""
+        ...
+
+    def get(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The document stored under ``collection``/``key``, or None."""
+        ...
+
+    def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every ``(key, doc)`` of a collection, ordered by key."""
+        ...
+
+    def close(self) -> None:
+        """Flush and release the store. Closing twice is harmless."""
+        ...
