@@ -1,0 +1,1 @@
+"""The rules language (work in progress: see docs/architecture.md)."""

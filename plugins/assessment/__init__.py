@@ -1,0 +1,1 @@
+"""gridcore's built-in assessment plugin (import name ``gridcore_assessment``)."""

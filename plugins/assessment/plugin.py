@@ -1,0 +1,1 @@
+"""Hook implementations of the assessment plugin (registered through the ``gridcore`` entry point group)."""

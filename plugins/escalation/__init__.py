@@ -1,0 +1,1 @@
+"""gridcore's built-in escalation plugin (import name ``gridcore_escalation``)."""

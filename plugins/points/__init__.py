@@ -1,0 +1,1 @@
+"""gridcore's built-in points plugin (import name ``gridcore_points``)."""
