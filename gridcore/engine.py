@@ -40,6 +40,7 @@ from .events import (
     event_order,
 )
 from .explain import Explanation, Outcome
+from .metrics import Metric, MetricValue
 from .plugin_host import Hooks, get_plugin_manager
 from .reports import Table
 from .store import DEFAULT_STORE, Store
@@ -103,6 +104,7 @@ class Engine:
         self._high_water: datetime | None = None
         self._population: dict[str, str] = {}
         self._closed = False
+        self._metrics: dict[str, Metric] | None = None
 
     # ------------------------------------------------------------ opening
 
@@ -391,6 +393,25 @@ class Engine:
     def outcomes(self) -> list[Outcome]:
         """Every plugin's outcomes, for what-if comparison."""
         return self.hooks.collect_outcomes(self)
+
+    def metrics(self) -> dict[str, Metric]:
+        """Every metric the plugins contribute, by name."""
+        if self._metrics is None:
+            found: dict[str, Metric] = {}
+            for metric in self.hooks.register_metrics():
+                if metric.name in found:
+                    raise PluginError(f"two plugins contribute a metric named {metric.name!r}")
+                found[metric.name] = metric
+            self._metrics = found
+        return dict(self._metrics)
+
+    def metric(self, name: str, node: str, start: datetime, end: datetime) -> MetricValue | None:
+        """Compute one metric for ``node``'s subtree over ``[start, end)``."""
+        metrics = self.metrics()
+        if name not in metrics:
+            known = ", ".join(sorted(metrics)) or "none"
+            raise GridcoreError(f"no metric named {name!r} (known: {known})")
+        return metrics[name].compute(self, node, start, end)
 
     def report(self, name: str, params: Mapping[str, str] | None = None) -> Table:
         """Build the report a plugin registered under ``name``."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .events import Event
     from .explain import Explanation, Outcome
+    from .metrics import Metric
     from .reports import Report
     from .rules import Ruleset, Section
     from .store import Store
@@ -93,6 +94,18 @@ def gridcore_register_reports() -> list[Report]:  # type: ignore[empty-body]
 
     Returns a list of ``gridcore.reports.Report``.  Report names are global;
     prefix them with the plugin's name (``points.board``).
+    """
+
+
+@hookspec
+def gridcore_register_metrics() -> list[Metric]:  # type: ignore[empty-body]
+    """Add metrics: numbers about a node's subtree over a period.
+
+    Called when an engine first needs its metrics (``Engine.metrics``).  Returns
+    a list of ``gridcore.metrics.Metric``; names are global, so use a clear
+    domain name (``patrol_coverage``, ``mean_satisfaction``).  A metric reads
+    only the engine (its events and plugin state), never changes it, and gives
+    the same value for the same events whatever order they arrived in.
     """
 
 

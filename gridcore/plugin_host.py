@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .events import Event
     from .explain import Explanation, Outcome
+    from .metrics import Metric
     from .reports import Report
     from .rules import Ruleset, Section
     from .store import Store
@@ -79,6 +80,9 @@ class Hooks:
 
     def register_reports(self) -> list[Report]:
         return _flatten(self.pm.hook.gridcore_register_reports())
+
+    def register_metrics(self) -> list[Metric]:
+        return _flatten(self.pm.hook.gridcore_register_metrics())
 
     def storage_backend(self, url: str) -> Store:
         store = self.pm.hook.gridcore_storage_backend(url=url)

@@ -1,0 +1,43 @@
+"""Metrics: numbers about a node's subtree over a period, contributed by plugins.
+
+A metric is computed for one node (including everything below it) over a
+half-open period ``[start, end)`` of aware datetimes.  Plugins contribute
+metrics through ``gridcore_register_metrics``; the assessment plugin turns them
+into scores, but anyone may read them (``Engine.metric``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from attrs import field, frozen
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+@frozen
+class MetricValue:
+    """A metric's value and the inputs it was computed from (for explanations)."""
+
+    value: float
+    inputs: Mapping[str, Any] = field(factory=dict)
+
+
+@frozen
+class Metric:
+    """A named metric: ``compute(engine, node_id, start, end) -> MetricValue | None``.
+
+    ``None`` means "not applicable here" (e.g. a rate with nothing to divide by).
+    ``unit`` is a short label (``"%"``, ``"per patrol"``, ``"points"``);
+    ``higher_is_better`` tells readers (and charts) which way is good.
+    """
+
+    name: str
+    title: str
+    unit: str
+    compute: Callable[[Engine, str, datetime, datetime], MetricValue | None]
+    title_zh: str = ""
+    higher_is_better: bool = True
