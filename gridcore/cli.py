@@ -1,0 +1,316 @@
+"""The ``gridcore`` command line.
+
+Core commands live here; plugins add theirs through ``gridcore_register_commands``
+and the rules language adds ``check``, ``fmt``, ``show`` and ``schema``.  User
+mistakes are printed to stderr with a non-zero exit, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .clock import FixedClock, SystemClock
+from .engine import Engine
+from .errors import GridcoreError
+from .plugin_host import Hooks, get_plugin_manager
+from .store import DEFAULT_STORE
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# ---------------------------------------------------------------- helpers for command authors
+
+
+def store_option(func: F) -> F:
+    """Add ``--store PATH_OR_URL`` (default ``gridcore-store`` or $GRIDCORE_STORE), passed as ``store``."""
+    return click.option(
+        "--store",
+        default=lambda: os.environ.get("GRIDCORE_STORE", DEFAULT_STORE),
+        show_default=DEFAULT_STORE,
+        metavar="PATH_OR_URL",
+        help="The store: a folder (embedded TinyDB), sqlite:///file.db or postgresql://...",
+    )(func)
+
+
+def _parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time like 2025-03-01T09:00+08:00") from None
+    if when.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {value}+08:00")
+    return when
+
+
+def now_option(func: F) -> F:
+    """Add ``--now ISO_TIME`` (the time the command acts at), passed as ``now``."""
+    return click.option(
+        "--now",
+        callback=_parse_time,
+        metavar="TIME",
+        help="Act as if it were this time (ISO 8601 with zone). Default: the system clock.",
+    )(func)
+
+
+def format_option(func: F) -> F:
+    """Add ``--format text|csv|json``, passed as ``fmt``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "csv", "json"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )(func)
+
+
+@contextmanager
+def open_engine(store: str, *, now: datetime | None = None, **kwargs: Any) -> Iterator[Engine]:
+    """Open an engine on a store's saved community and rulesets; close it afterwards."""
+    clock = FixedClock(now) if now is not None else SystemClock()
+    engine = Engine.open(store=store, clock=clock, **kwargs)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def fail(message: str) -> None:
+    """Stop the command: print ``message`` to stderr and exit with status 1."""
+    raise click.ClickException(message)
+
+
+# ---------------------------------------------------------------- the root group
+
+
+class _Root(click.Group):
+    """Adds plugin and language commands lazily, and turns user errors into messages."""
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        try:
+            from .rules.cli import commands as rules_commands
+
+            for cmd in rules_commands():
+                self.add_command(cmd)
+        except ImportError:
+            pass
+        for modname in ("gridcore.demo",):
+            try:
+                module = __import__(modname, fromlist=["commands"])
+            except ImportError:
+                continue
+            for cmd in module.commands():
+                self.add_command(cmd)
+        hooks = Hooks(get_plugin_manager())
+        for cmd in hooks.register_commands():
+            if cmd.name in self.commands:
+                click.echo(f"warning: a plugin redefines command {cmd.name!r}; keeping the first", err=True)
+                continue
+            self.add_command(cmd)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load()
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GridcoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Root)
+@click.version_option(package_name="gridcore")
+def main_group() -> None:
+    """gridcore: community grid governance (网格化管理) under each community's own rules."""
+
+
+def main() -> None:
+    """Console entry point."""
+    main_group(prog_name="gridcore")
+
+
+# ---------------------------------------------------------------- core commands
+
+
+@main_group.command()
+def plugins() -> None:
+    """List every plugin and where it came from."""
+    hooks = Hooks(get_plugin_manager())
+    for name, origin in hooks.describe_plugins():
+        click.echo(f"{name:34} {origin}")
+
+
+@main_group.group()
+def hierarchy() -> None:
+    """Look at a community's grid hierarchy."""
+
+
+@hierarchy.command("show")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def hierarchy_show(path: Path) -> None:
+    """Print the tree of the community folder (or YAML file) at PATH."""
+    from .rosterio import load_community
+
+    community = load_community(path)
+    click.echo(f"{community.name} ({' > '.join(community.hierarchy.levels)})")
+    click.echo(community.hierarchy.render())
+
+
+@main_group.command()
+@click.option("--community", "community_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="The community folder (community.yaml + CSV files).")
+@click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, path_type=Path),
+              help="A .rules file to put in force.")
+@click.option("--effective", callback=_parse_time, metavar="TIME",
+              help="When the ruleset takes effect (default: now).")
+@store_option
+def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, store: str) -> None:
+    """Save a community (and optionally a ruleset) into a store."""
+    with open_engine(store, community=community_path) as engine:
+        if ruleset_path is not None:
+            engine.use_ruleset(ruleset_path, effective=effective)
+        click.echo(
+            f"store {engine.store.url}: community {engine.community.name} "
+            f"({len(engine.community.hierarchy)} nodes, {len(engine.community.members)} members)"
+            + (f", ruleset {engine.ruleset.name}" if engine.ruleset else "")
+        )
+
+
+@main_group.command("use")
+@click.argument("ruleset_path", type=click.Path(exists=True, path_type=Path))
+@click.option("--effective", callback=_parse_time, metavar="TIME", help="When it takes effect (default: now).")
+@store_option
+@now_option
+def use(ruleset_path: Path, effective: datetime | None, store: str, now: datetime | None) -> None:
+    """Put a ruleset in force. A ruleset with errors is refused and the old one stays."""
+    with open_engine(store, now=now) as engine:
+        ruleset = engine.use_ruleset(ruleset_path, effective=effective)
+        click.echo(f"ruleset {ruleset.name} in force from {(effective or engine.clock.now()).isoformat()}")
+
+
+@main_group.command()
+@click.argument("events_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@store_option
+@click.option("--batch-size", default=1000, show_default=True, help="Events written per atomic batch.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
+    """Append events from a JSON-lines file (one event object per line).
+
+    Lines that are not valid JSON or not valid events are refused with their
+    line number and reason; the others are stored. Exit status 1 if any line
+    was refused.
+    """
+    docs: list[Any] = []
+    labels: list[str] = []
+    bad: list[str] = []
+    with events_file.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            label = f"{events_file.name}:{number}"
+            try:
+                docs.append(json.loads(line))
+                labels.append(label)
+            except json.JSONDecodeError as exc:
+                bad.append(f"{label}: not valid JSON ({exc.msg} at column {exc.colno})")
+    with open_engine(store) as engine:
+        show = not quiet and len(docs) >= 2000 and sys.stderr.isatty()
+        if show:
+            with click.progressbar(length=len(docs), label="ingesting", file=sys.stderr) as bar:
+                last = [0]
+
+                def advance(done: int) -> None:
+                    bar.update(done - last[0])
+                    last[0] = done
+
+                summary = engine.record_many(docs, batch_size=batch_size, sources=labels, progress=advance)
+        else:
+            summary = engine.record_many(docs, batch_size=batch_size, sources=labels)
+    click.echo(
+        f"{summary.accepted} stored, {summary.duplicates} already stored, "
+        f"{summary.derived} derived, {len(summary.refused) + len(bad)} refused"
+    )
+    refusals = bad + [f"{r.source or r.event_id}: {'; '.join(r.reasons)}" for r in summary.refused]
+    for line in refusals[:50]:
+        click.echo(f"  refused {line}", err=True)
+    if len(refusals) > 50:
+        click.echo(f"  ... and {len(refusals) - 50} more", err=True)
+    if refusals:
+        sys.exit(1)
+
+
+@main_group.command()
+@store_option
+@now_option
+def tick(store: str, now: datetime | None) -> None:
+    """Advance time and record everything that has fallen due (e.g. escalations)."""
+    with open_engine(store, now=now) as engine:
+        fired = engine.tick(now)
+        click.echo(f"{len(fired)} derived event(s) recorded up to {engine.clock.now().isoformat()}")
+        for event in fired:
+            click.echo(f"  {event.time.isoformat()}  {type(event).kind}  {event.id}")
+
+
+@main_group.command()
+@click.argument("decision")
+@store_option
+def explain(decision: str, store: str) -> None:
+    """Explain a decision (a points entry, an escalation, a rating) by its id."""
+    with open_engine(store) as engine:
+        click.echo(engine.explain(decision).render())
+
+
+@main_group.command()
+@click.argument("name", required=False)
+@click.option("--param", "-p", multiple=True, metavar="KEY=VALUE", help="A report parameter.")
+@store_option
+@format_option
+def report(name: str | None, param: tuple[str, ...], store: str, fmt: str) -> None:
+    """Build a report contributed by a plugin (no NAME: list them)."""
+    hooks = Hooks(get_plugin_manager())
+    reports = {r.name: r for r in hooks.register_reports()}
+    if name is None:
+        for r in sorted(reports.values(), key=lambda r: r.name):
+            params = f" [{', '.join(r.params)}]" if r.params else ""
+            click.echo(f"{r.name:28} {r.description}{params}")
+        return
+    params: dict[str, str] = {}
+    for item in param:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--param {item!r} must look like KEY=VALUE")
+        params[key] = value
+    with open_engine(store) as engine:
+        click.echo(engine.report(name, params).render(fmt), nl=False)
+
+
+@main_group.command()
+@click.option("--from", "source", required=True, metavar="URL", help="The store to copy from.")
+@click.option("--to", "target", required=True, metavar="URL", help="The store to copy into (must be empty).")
+def migrate(source: str, target: str) -> None:
+    """Copy a store to another backend without loss."""
+    from .store.migrate import migrate as run_migration
+
+    summary = run_migration(source, target)
+    click.echo(str(summary))
