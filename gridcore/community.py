@@ -1,0 +1,372 @@
+"""A community: its grid hierarchy, its roster, its time zone and its vocabulary.
+
+``Community`` is a frozen fact checked when it is made: every role sits at a
+known node and names a known role, professional gridworkers name a known
+department, homes and places sit at known nodes.  Lookups plugins make for
+every event (who holds which role where, is this node inside a member's cells)
+are indexed once at construction.
+
+``to_document`` / ``from_document`` give a JSON-ready dict and back, exactly:
+``Community.from_document(c.to_document()) == c``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+import cattrs
+from attrs import frozen
+from cattrs.errors import BaseValidationError
+
+from .errors import RosterError
+from .hierarchy import Hierarchy, Node
+from .roster import (
+    ROLES,
+    Department,
+    Member,
+    Place,
+    RoleAssignment,
+    assignment_problem,
+    place_problem,
+)
+
+DOCUMENT_VERSION = 1
+
+
+def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+def _with_core_roles(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType({**ROLES, **(value or {})})
+
+
+@frozen
+class _Index:
+    """Lookups computed once per community."""
+
+    holders: Mapping[str, tuple[tuple[Member, str], ...]]
+    roles_at: Mapping[str, Mapping[str, tuple[str, ...]]]
+    cells: Mapping[str, tuple[str, ...]]
+    departments: Mapping[str, tuple[Member, ...]]
+
+
+@frozen
+class Community:
+    """One community: hierarchy + members + departments + places + time zone.
+
+    Mappings are keyed by id.  ``roles`` is the role vocabulary in force (the
+    core ``ROLES`` plus the community's own); ``level_names`` gives Chinese
+    labels for levels.  Prefer ``Community.build`` with plain lists.
+    """
+
+    name: str
+    timezone: str
+    hierarchy: Hierarchy
+    members: Mapping[str, Member] = attrs.field(factory=dict, converter=_frozen_map)
+    departments: Mapping[str, Department] = attrs.field(factory=dict, converter=_frozen_map)
+    places: Mapping[str, Place] = attrs.field(factory=dict, converter=_frozen_map)
+    roles: Mapping[str, str] = attrs.field(factory=dict, converter=_with_core_roles)
+    level_names: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    _index: _Index = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check(self)
+        object.__setattr__(self, "_index", _build_index(self))
+
+    @classmethod
+    def build(
+        cls,
+        name: str,
+        timezone: str,
+        hierarchy: Hierarchy,
+        members: Iterable[Member] = (),
+        departments: Iterable[Department] = (),
+        places: Iterable[Place] = (),
+        roles: Mapping[str, str] | None = None,
+        level_names: Mapping[str, str] | None = None,
+    ) -> Community:
+        """Make a community from lists, refusing duplicate ids (``RosterError``)."""
+        return cls(
+            name=name,
+            timezone=timezone,
+            hierarchy=hierarchy,
+            members=_by_id(members, "member"),
+            departments=_by_id(departments, "department"),
+            places=_by_id(places, "place"),
+            roles=roles or {},
+            level_names=level_names or {},
+        )
+
+    # ------------------------------------------------------------ time
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The community's time zone; periods (day, week, month) are computed in it."""
+        return ZoneInfo(self.timezone)
+
+    # ------------------------------------------------------------ queries
+
+    def member(self, member_id: str) -> Member:
+        """The member with this id; ``RosterError`` if not on the roster."""
+        try:
+            return self.members[member_id]
+        except (KeyError, TypeError):
+            raise RosterError(f"unknown member {member_id!r}") from None
+
+    def holders(self, node_id: str, role: str | None = None) -> tuple[Member, ...]:
+        """Members holding ``role`` (any role if None) exactly at ``node_id``, roster order."""
+        self.hierarchy.node(node_id)
+        found: list[Member] = []
+        for member, held in self._index.holders.get(node_id, ()):
+            if (role is None or held == role) and member not in found:
+                found.append(member)
+        return tuple(found)
+
+    def roles_at(self, member_id: str, node_id: str) -> tuple[str, ...]:
+        """The roles ``member_id`` holds exactly at ``node_id``."""
+        self.member(member_id)
+        return self._index.roles_at[member_id].get(node_id, ())
+
+    def holds_role_at_or_above(
+        self, member_id: str, node_id: str, roles: Iterable[str] | None = None
+    ) -> bool:
+        """True if the member holds one of ``roles`` (any if None) at the node or an ancestor.
+
+        False (not an error) for someone not on the roster, e.g. a resident.
+        """
+        held_by = self._index.roles_at.get(member_id)
+        if not held_by:
+            return False
+        wanted = None if roles is None else set(roles)
+        for node in self.hierarchy.ancestors(node_id, include_self=True):
+            held = held_by.get(node.id, ())
+            if held and (wanted is None or not wanted.isdisjoint(held)):
+                return True
+        return False
+
+    def cells_of(self, member_id: str) -> tuple[str, ...]:
+        """Nodes where the member holds any role, then their home, without repeats."""
+        self.member(member_id)
+        return self._index.cells[member_id]
+
+    def is_within_cells(self, member_id: str, node_id: str) -> bool:
+        """True if ``node_id`` is one of the member's cells or lies below one."""
+        self.hierarchy.node(node_id)
+        cells = self._index.cells.get(member_id, ())
+        return any(self.hierarchy.is_within(node_id, cell) for cell in cells)
+
+    def department_members(self, department_id: str) -> tuple[Member, ...]:
+        """Members holding a role for this department; ``RosterError`` if it is unknown."""
+        if department_id not in self.departments:
+            raise RosterError(f"unknown department {department_id!r}")
+        return self._index.departments.get(department_id, ())
+
+    def leaf_of(self, place_id: str) -> Node:
+        """The leaf cell a place belongs to; ``RosterError`` for an unknown place."""
+        try:
+            place = self.places[place_id]
+        except (KeyError, TypeError):
+            raise RosterError(f"unknown place {place_id!r}") from None
+        return self.hierarchy.node(place.node)
+
+    def level_label(self, level: str) -> str:
+        """The Chinese label of a level if declared, else the level id."""
+        self.hierarchy.level_index(level)
+        return self.level_names.get(level, level)
+
+    # ------------------------------------------------------------ documents
+
+    def to_document(self) -> dict[str, Any]:
+        """A JSON-ready dict holding everything; ``from_document`` reads it back."""
+        extra_roles = {k: v for k, v in self.roles.items() if ROLES.get(k) != v}
+        return {
+            "version": DOCUMENT_VERSION,
+            "name": self.name,
+            "timezone": self.timezone,
+            "levels": list(self.hierarchy.levels),
+            "forest": self.hierarchy.forest,
+            "level_names": dict(self.level_names),
+            "roles": extra_roles,
+            "nodes": [_CONVERTER.unstructure(n) for n in self.hierarchy],
+            "departments": [_CONVERTER.unstructure(d) for d in self.departments.values()],
+            "members": [_CONVERTER.unstructure(m) for m in self.members.values()],
+            "places": [_CONVERTER.unstructure(p) for p in self.places.values()],
+        }
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> Community:
+        """Rebuild a community from ``to_document``'s dict; ``RosterError`` if it is malformed."""
+        try:
+            shape = _CONVERTER.structure(dict(doc), _Document)
+        except BaseValidationError as exc:
+            problems = "; ".join(cattrs.transform_error(exc, path="$"))
+            raise RosterError(f"community document is malformed: {problems}") from None
+        except (TypeError, AttributeError) as exc:
+            raise RosterError(f"community document is malformed: {exc}") from None
+        if shape.version != DOCUMENT_VERSION:
+            raise RosterError(f"community document version {shape.version} is not supported")
+        hierarchy = Hierarchy.build(shape.levels, shape.nodes, forest=shape.forest)
+        return cls.build(
+            name=shape.name,
+            timezone=shape.timezone,
+            hierarchy=hierarchy,
+            members=shape.members,
+            departments=shape.departments,
+            places=shape.places,
+            roles=shape.roles,
+            level_names=shape.level_names,
+        )
+
+
+@frozen
+class _Document:
+    """The shape of a stored community document (what cattrs checks)."""
+
+    name: str
+    timezone: str
+    levels: list[str]
+    nodes: list[Node]
+    version: int = DOCUMENT_VERSION
+    forest: bool = False
+    level_names: dict[str, str] = attrs.field(factory=dict)
+    roles: dict[str, str] = attrs.field(factory=dict)
+    departments: list[Department] = attrs.field(factory=list)
+    members: list[Member] = attrs.field(factory=list)
+    places: list[Place] = attrs.field(factory=list)
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True)
+
+    def strict(kind: type, label: str) -> Any:
+        def check(value: Any, _: type) -> Any:
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise TypeError(f"expected {label}, got {value!r}")
+            return value
+
+        return check
+
+    conv.register_structure_hook(str, strict(str, "text"))
+    conv.register_structure_hook(bool, strict(bool, "true or false"))
+    conv.register_structure_hook(int, strict(int, "a whole number"))
+    conv.register_unstructure_hook(Member, lambda m: {
+        "id": m.id,
+        "name": m.name,
+        "phone": m.phone,
+        "party_member": m.party_member,
+        "home": m.home,
+        "roles": [{"role": a.role, "node": a.node, "department": a.department} for a in m.roles],
+    })
+
+    return conv
+
+
+_CONVERTER = _make_converter()
+
+
+def _by_id(items: Iterable[Any], what: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for item in items:
+        if item.id in found:
+            raise RosterError(f"duplicate {what} id {item.id!r} ({found[item.id].name} and {item.name})")
+        found[item.id] = item
+    return found
+
+
+def _check(community: Community) -> None:
+    """Refuse a community whose parts do not fit together (``RosterError``)."""
+    if not isinstance(community.name, str) or not community.name.strip():
+        raise RosterError("a community needs a name")
+    try:
+        ZoneInfo(community.timezone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise RosterError(
+            f"community {community.name}: unknown time zone {community.timezone!r} "
+            "(use an IANA name such as Asia/Shanghai)"
+        ) from None
+    if not isinstance(community.hierarchy, Hierarchy):
+        raise RosterError(f"community {community.name}: hierarchy must be a Hierarchy")
+    hierarchy = community.hierarchy
+    for level in community.level_names:
+        if level not in hierarchy.levels:
+            raise RosterError(
+                f"level_names names unknown level {level!r} (levels are {' > '.join(hierarchy.levels)})"
+            )
+    seen_zh: dict[str, str] = {}
+    for ident, zh in community.roles.items():
+        if not isinstance(ident, str) or not ident.strip() or not isinstance(zh, str) or not zh.strip():
+            raise RosterError(f"role {ident!r}: ids and names must be non-empty text")
+        if zh in seen_zh:
+            raise RosterError(f"roles {seen_zh[zh]!r} and {ident!r} share the name {zh!r}")
+        seen_zh[zh] = ident
+    for key, department in community.departments.items():
+        _same_key(key, department, Department, "department")
+    for key, member in community.members.items():
+        _same_key(key, member, Member, "member")
+        problem = member_problem(member, community)
+        if problem:
+            raise RosterError(f"member {member.id!r} ({member.name}): {problem}")
+    for key, place in community.places.items():
+        _same_key(key, place, Place, "place")
+        problem = place_problem(place, hierarchy)
+        if problem:
+            raise RosterError(problem)
+
+
+def member_problem(member: Member, community: Community) -> str | None:
+    """Why a member does not fit this community (roles, home), or None."""
+    if member.home is not None and member.home not in community.hierarchy:
+        return f"home at unknown node {member.home!r}"
+    seen: set[RoleAssignment] = set()
+    for assignment in member.roles:
+        problem = assignment_problem(
+            assignment, community.hierarchy, community.roles, community.departments
+        )
+        if problem:
+            return problem
+        if assignment in seen:
+            return f"role {assignment.role} at {assignment.node!r} is listed twice"
+        seen.add(assignment)
+    return None
+
+
+def _same_key(key: str, item: Any, kind: type, what: str) -> None:
+    if not isinstance(item, kind):
+        raise RosterError(f"{what} {key!r}: expected a {kind.__name__}, got {item!r}")
+    ident = getattr(item, "id", None)
+    if ident != key:
+        raise RosterError(f"{what} {ident!r} is filed under the id {key!r}")
+
+
+def _build_index(community: Community) -> _Index:
+    holders: dict[str, list[tuple[Member, str]]] = {}
+    roles_at: dict[str, dict[str, tuple[str, ...]]] = {}
+    cells: dict[str, tuple[str, ...]] = {}
+    departments: dict[str, list[Member]] = {}
+    for member in community.members.values():
+        by_node: dict[str, list[str]] = {}
+        for assignment in member.roles:
+            holders.setdefault(assignment.node, []).append((member, assignment.role))
+            held = by_node.setdefault(assignment.node, [])
+            if assignment.role not in held:
+                held.append(assignment.role)
+            if assignment.department is not None:
+                members = departments.setdefault(assignment.department, [])
+                if member not in members:
+                    members.append(member)
+        roles_at[member.id] = {node: tuple(held) for node, held in by_node.items()}
+        mine = list(by_node)
+        if member.home is not None and member.home not in by_node:
+            mine.append(member.home)
+        cells[member.id] = tuple(mine)
+    return _Index(
+        holders={k: tuple(v) for k, v in holders.items()},
+        roles_at=roles_at,
+        cells=cells,
+        departments={k: tuple(v) for k, v in departments.items()},
+    )

@@ -1,0 +1,166 @@
+"""People in the grid: members, the roles they hold at nodes, line departments, places.
+
+A member holds any number of roles, each at one node of the hierarchy (a grid
+leader of 第一网格, a unit leader of 1单元).  Professional gridworkers (专业网格员)
+are sent down by a line department (条线部门: police, urban management, fire),
+so their role names it.  Roles are ids from a vocabulary (``ROLES``); Chinese
+names are accepted wherever staff type a role (``role_id("网格长")``).
+
+These are plain facts; checking them against a hierarchy happens when a
+``Community`` is built (see ``assignment_problem``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from .errors import RosterError
+from .hierarchy import Hierarchy
+
+PROFESSIONAL_GRIDWORKER = "professional_gridworker"
+
+#: The core role vocabulary: role id -> Chinese name.  A community may add more.
+ROLES: Mapping[str, str] = MappingProxyType({
+    "master_grid_leader": "总网格长",
+    "grid_leader": "网格长",
+    "fulltime_gridworker": "专职网格员",
+    "professional_gridworker": "专业网格员",
+    "parttime_gridworker": "兼职网格员",
+    "unit_leader": "单元长",
+    "building_leader": "楼栋长",
+    "microgrid_leader": "微网格长",
+    "microgridworker": "微网格员",
+    "volunteer": "志愿者",
+    "resident": "居民",
+    "property_manager": "物业人员",
+    "committee_member": "两委委员",
+})
+
+
+def _text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise RosterError(f"{type(instance).__name__.lower()} {attribute.name} must be non-empty text, got {value!r}")
+
+
+def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _text(instance, attribute, value)
+
+
+def _phone(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str):
+        raise RosterError(f"member phone must be text, got {value!r}")
+
+
+def _flag(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, bool):
+        raise RosterError(f"member {attribute.name} must be true or false, got {value!r}")
+
+
+def _assignments(value: Any) -> tuple[RoleAssignment, ...]:
+    return tuple(value)
+
+
+def _all_assignments(instance: Any, attribute: attrs.Attribute[Any], value: tuple[object, ...]) -> None:
+    for item in value:
+        if not isinstance(item, RoleAssignment):
+            raise RosterError(f"member roles must be RoleAssignment values, got {item!r}")
+
+
+@frozen
+class Department:
+    """A line department (条线部门) that sends professional gridworkers down."""
+
+    id: str = attrs.field(validator=_text)
+    name: str = attrs.field(validator=_text)
+
+
+@frozen
+class RoleAssignment:
+    """A role held at one node; ``department`` says who sent a professional gridworker."""
+
+    role: str = attrs.field(validator=_text)
+    node: str = attrs.field(validator=_text)
+    department: str | None = attrs.field(default=None, validator=_optional_text)
+
+
+@frozen
+class Member:
+    """A person on the roster: staff, volunteers, leaders, residents with a role."""
+
+    id: str = attrs.field(validator=_text)
+    name: str = attrs.field(validator=_text)
+    roles: tuple[RoleAssignment, ...] = attrs.field(
+        default=(), converter=_assignments, validator=_all_assignments
+    )
+    phone: str = attrs.field(default="", validator=_phone)
+    party_member: bool = attrs.field(default=False, validator=_flag)
+    #: the node where the member lives, if known
+    home: str | None = attrs.field(default=None, validator=_optional_text)
+
+
+@frozen
+class Place:
+    """A building, address or site, and the cell (node) it belongs to."""
+
+    id: str = attrs.field(validator=_text)
+    name: str = attrs.field(validator=_text)
+    node: str = attrs.field(validator=_text)
+
+
+def role_id(name_or_zh: str, roles: Mapping[str, str] = ROLES) -> str:
+    """The role id for an id or a Chinese name (``网格长`` -> ``grid_leader``).
+
+    ``roles`` is the vocabulary in force (a community's ``roles``); an unknown
+    role raises ``RosterError`` listing the known ones.
+    """
+    text = name_or_zh.strip() if isinstance(name_or_zh, str) else name_or_zh
+    if text in roles:
+        return str(text)
+    for ident, zh in roles.items():
+        if zh == text:
+            return ident
+    known = ", ".join(f"{ident} ({zh})" for ident, zh in roles.items())
+    raise RosterError(f"unknown role {name_or_zh!r} (known: {known})")
+
+
+def assignment_problem(
+    assignment: RoleAssignment,
+    hierarchy: Hierarchy,
+    roles: Mapping[str, str],
+    departments: Mapping[str, Department],
+) -> str | None:
+    """Why a role assignment is invalid in this community, or None if it is fine.
+
+    The role must be in the vocabulary, the node in the hierarchy; a
+    professional gridworker needs a department; any department named must exist.
+    """
+    if assignment.role not in roles:
+        return f"unknown role {assignment.role!r} (known: {', '.join(roles)})"
+    if assignment.node not in hierarchy:
+        return f"role {assignment.role} at unknown node {assignment.node!r}"
+    if assignment.department is None:
+        if assignment.role == PROFESSIONAL_GRIDWORKER:
+            return f"a {PROFESSIONAL_GRIDWORKER} (专业网格员) needs a department (at node {assignment.node!r})"
+        return None
+    if assignment.department not in departments:
+        known = ", ".join(departments) or "none declared"
+        return f"unknown department {assignment.department!r} (known: {known})"
+    return None
+
+
+def place_problem(place: Place, hierarchy: Hierarchy) -> str | None:
+    """Why a place is invalid in this hierarchy (unknown node, not a cell), or None."""
+    if place.node not in hierarchy:
+        return f"place {place.id!r} ({place.name}) at unknown node {place.node!r}"
+    if not hierarchy.is_cell(place.node):
+        return (
+            f"place {place.id!r} ({place.name}) must sit in a leaf cell, but node "
+            f"{place.node!r} has cells below it"
+        )
+    return None
