@@ -59,6 +59,7 @@ class Refusal:
     event_id: str
     reasons: list[str]
     source: str = ""  # where it came from, e.g. "events.jsonl:12"
+    malformed: bool = False  # the document was not a valid event at all
 
 
 @define
@@ -239,10 +240,10 @@ class Engine:
             )
 
     def _restore_rulesets(self) -> None:
-        from .rules import Ruleset as RulesetClass
-
         sections = None
         for _, doc in self.store.items(RULESETS):
+            from .rules import Ruleset as RulesetClass
+
             if sections is None:
                 sections = self.hooks.register_sections()
             compiled = RulesetClass.from_document(doc, sections=sections)
@@ -260,6 +261,8 @@ class Engine:
         summary = self.record_many([event])
         if summary.refused:
             refusal = summary.refused[0]
+            if refusal.malformed:
+                raise EventError(refusal.reasons[0])
             raise EventRefused(refusal.event_id, refusal.reasons)
         return summary.accepted == 1
 
@@ -291,7 +294,7 @@ class Engine:
                 decoded.append((self.codec.from_dict(item), label))
             except EventError as exc:
                 ident = item.get("id", f"#{n}") if isinstance(item, Mapping) else f"#{n}"
-                summary.refused.append(Refusal(str(ident), [str(exc)], label))
+                summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
         decoded.sort(key=lambda pair: event_order(pair[0]))
 
         batch: list[dict[str, Any]] = []
@@ -452,9 +455,10 @@ class Engine:
                 reasons = self._refusals(event)
                 if reasons:
                     raise PluginError(f"derived event {event.id} was refused: {'; '.join(reasons)}")
-                self._apply(event, replaying=False)
+                stored = self.store.contains(event.id)
+                self._apply(event, replaying=stored)
                 self._applied.add(event.id)
-                if event.id not in batch_ids and not self.store.contains(event.id):
+                if event.id not in batch_ids and not stored:
                     batch.append(self.codec.to_dict(event))
                     batch_ids.add(event.id)
                     count += 1

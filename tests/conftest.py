@@ -1,0 +1,78 @@
+"""Shared fixtures: a small community built in code, clocks, engines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gridcore import Community, Engine, FixedClock, get_plugin_manager
+from gridcore.hierarchy import Hierarchy, Node
+from gridcore.roster import Department, Member, RoleAssignment
+
+REPO = Path(__file__).resolve().parent.parent
+BUILTIN_PLUGINS = ("points", "escalation", "assessment")
+CST = timezone(timedelta(hours=8))
+START = datetime(2025, 3, 1, 8, 0, tzinfo=CST)
+
+
+def small_community() -> Community:
+    """银泉社区 with two grids and three units; a grid leader, gridworkers, residents."""
+    nodes = [
+        Node(id="yq", name="银泉社区", level="community", parent=None),
+        Node(id="g1", name="第一网格", level="grid", parent="yq"),
+        Node(id="g2", name="第二网格", level="grid", parent="yq"),
+        Node(id="u11", name="1栋", level="unit", parent="g1"),
+        Node(id="u12", name="2栋", level="unit", parent="g1"),
+        Node(id="u21", name="3栋", level="unit", parent="g2"),
+    ]
+    hierarchy = Hierarchy.build(["community", "grid", "unit"], nodes)
+    members = [
+        Member(id="leader1", name="陈网格长", roles=(RoleAssignment("grid_leader", "g1"),)),
+        Member(id="worker1", name="李专职", roles=(RoleAssignment("fulltime_gridworker", "g1"),)),
+        Member(
+            id="police1",
+            name="王警官",
+            roles=(RoleAssignment("professional_gridworker", "g1", "police"),),
+        ),
+        Member(id="res1", name="张居民", roles=(RoleAssignment("resident", "u11"),), home="u11", party_member=True),
+        Member(id="res2", name="赵居民", roles=(RoleAssignment("resident", "u21"),), home="u21"),
+    ]
+    return Community.build(
+        "银泉社区",
+        "Asia/Shanghai",
+        hierarchy,
+        members,
+        departments=[Department("police", "派出所")],
+    )
+
+
+@pytest.fixture
+def community() -> Community:
+    return small_community()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def open_engine(tmp_path: Path, community: Community, clock: FixedClock) -> Iterator[Callable[..., Engine]]:
+    """Open engines on a store under tmp_path with only the given plugins (no built-ins)."""
+    engines: list[Engine] = []
+
+    def make(*plugins: object, store: str | None = None, builtins: bool = False, **kwargs: Any) -> Engine:
+        pm = get_plugin_manager(() if builtins else BUILTIN_PLUGINS, extra=plugins)
+        kwargs.setdefault("community", community)
+        kwargs.setdefault("clock", clock)
+        engine = Engine.open(store=store or str(tmp_path / "store"), plugins=pm, **kwargs)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.close()

@@ -1,0 +1,204 @@
+"""The engine facade: recording, refusing, ordering, ticking, replaying."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridcore import EventError, EventRefused, FixedClock, GridcoreError, StoreError
+from gridcore.events import ActivityRecorded, PatrolLogged, ResidentMoved, ResidentRegistered
+
+from conftest import START, small_community
+from recorder import RecorderPlugin
+
+
+def activity(n: int, *, hours: float = 0, activity: str = "clean_up", actor: str = "res1", node: str = "u11") -> ActivityRecorded:
+    return ActivityRecorded(
+        id=f"a{n}", time=START + timedelta(hours=n), actor=actor, node=node, activity=activity, hours=hours
+    )
+
+
+def test_record_stores_and_notifies_plugins(open_engine: Any) -> None:
+    engine = open_engine(RecorderPlugin())
+    assert engine.record(activity(1)) is True
+    assert engine.store.count() == 1
+    assert engine.state("recorder").seen == [("a1", False)]
+    assert [e.id for e in engine.events()] == ["a1"]
+
+
+def test_recording_the_same_id_twice_is_a_no_op(open_engine: Any) -> None:
+    engine = open_engine(RecorderPlugin())
+    assert engine.record(activity(1)) is True
+    assert engine.record(activity(1)) is False
+    summary = engine.record_many([activity(1), activity(1), activity(2)])
+    assert (summary.accepted, summary.duplicates) == (1, 2)
+    assert engine.store.count() == 2
+    assert [s for s, _ in engine.state("recorder").seen] == ["a1", "a2"]
+
+
+@pytest.mark.parametrize(
+    "event,reason",
+    [
+        (activity(1, node="nowhere"), "unknown node 'nowhere'"),
+        (activity(1, actor="stranger"), "unknown actor 'stranger'"),
+        (activity(1, activity="forbidden"), "activity 'forbidden' is not allowed here"),
+    ],
+)
+def test_refused_events_change_nothing(open_engine: Any, event: ActivityRecorded, reason: str) -> None:
+    engine = open_engine(RecorderPlugin())
+    engine.record(activity(0))
+    with pytest.raises(EventRefused) as info:
+        engine.record(event)
+    assert any(reason in r for r in info.value.reasons)
+    assert engine.store.count() == 1
+    assert engine.state("recorder").seen == [("a0", False)]
+
+
+def test_malformed_documents_name_the_field(open_engine: Any) -> None:
+    engine = open_engine()
+    good = engine.codec.to_dict(activity(1))
+    with pytest.raises(EventError, match="hours: must not be negative|hours must not be negative"):
+        engine.record({**good, "hours": -2})
+    summary = engine.record_many([{**good, "time": "yesterday"}, {**good, "kind": "nonsense"}])
+    assert len(summary.refused) == 2
+    assert "time" in summary.refused[0].reasons[0] or "time" in summary.refused[1].reasons[0]
+    assert engine.store.count() == 0
+
+
+def test_residents_must_be_registered_before_they_act(open_engine: Any) -> None:
+    engine = open_engine()
+    newcomer = activity(2, actor="newcomer")
+    with pytest.raises(EventRefused, match="unknown actor"):
+        engine.record(newcomer)
+    engine.record(ResidentRegistered(id="r1", time=START, actor="worker1", node="u12", person="newcomer", name="新居民"))
+    assert engine.record(newcomer)
+    with pytest.raises(EventRefused, match="already registered"):
+        engine.record(ResidentRegistered(id="r2", time=START, actor="worker1", node="u12", person="newcomer"))
+    with pytest.raises(EventRefused, match="never registered"):
+        engine.record(ResidentMoved(id="m1", time=START, actor="worker1", node="u21", person="ghost"))
+    engine.record(ResidentMoved(id="m2", time=START + timedelta(days=1), actor="worker1", node="u21", person="newcomer"))
+    assert engine.residents() == {"newcomer": "u21"}
+
+
+def test_events_are_applied_in_canonical_order(open_engine: Any) -> None:
+    engine = open_engine(RecorderPlugin())
+    engine.record_many([activity(3), activity(1), activity(2)])
+    assert [s for s, _ in engine.state("recorder").seen] == ["a1", "a2", "a3"]
+    # An event older than what was applied rebuilds the state in order.
+    engine.record(activity(0))
+    assert [s for s, _ in engine.state("recorder").seen] == ["a0", "a1", "a2", "a3"]
+
+
+def test_reopening_replays_the_store(tmp_path: Path, open_engine: Any) -> None:
+    engine = open_engine(RecorderPlugin(), store=str(tmp_path / "s"))
+    engine.record_many([activity(1), activity(2, activity="reminder")])
+    engine.tick(START + timedelta(days=3))
+    engine.close()
+    again = open_engine(RecorderPlugin(), store=str(tmp_path / "s"))
+    seen = again.state("recorder").seen
+    assert seen == [("a1", True), ("a2", True), ("due:a2", True)]
+    assert again.store.count() == 3
+    # The community was saved in the store: reopening without it works.
+    third = open_engine(RecorderPlugin(), store=str(tmp_path / "s"), community=None)
+    assert third.community == small_community()
+
+
+def test_tick_fires_due_events_once_at_their_due_time(open_engine: Any) -> None:
+    engine = open_engine(RecorderPlugin())
+    engine.record(activity(1, activity="reminder"))
+    assert engine.tick(START + timedelta(hours=12)) == []
+    fired = engine.tick(START + timedelta(hours=30))
+    assert [(e.id, e.time) for e in fired] == [("due:a1", START + timedelta(hours=25))]
+    assert engine.tick(START + timedelta(hours=40)) == []
+    assert engine.store.count() == 2
+
+
+def test_due_events_fire_before_later_events_without_any_tick(open_engine: Any) -> None:
+    engine = open_engine(RecorderPlugin())
+    engine.record_many([activity(1, activity="reminder"), activity(40)])
+    assert [s for s, _ in engine.state("recorder").seen] == ["a1", "due:a1", "a40"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    offsets=st.lists(st.integers(min_value=0, max_value=200), min_size=1, max_size=12, unique=True),
+    ticks=st.lists(st.integers(min_value=0, max_value=260), max_size=8),
+    batch=st.integers(min_value=1, max_value=5),
+)
+def test_results_do_not_depend_on_ticks_or_batches(tmp_path_factory: Any, offsets: list[int], ticks: list[int], batch: int) -> None:
+    from gridcore import Engine, get_plugin_manager
+
+    events = [activity(n, activity="reminder" if n % 2 else "clean_up") for n in offsets]
+    end = START + timedelta(hours=300)
+
+    def run(tick_hours: list[int], size: int) -> list[tuple[str, Any]]:
+        pm = get_plugin_manager(("points", "escalation", "assessment"), extra=[RecorderPlugin()])
+        store = tmp_path_factory.mktemp("s")
+        with Engine.open(store=str(store), community=small_community(), clock=FixedClock(START), plugins=pm) as engine:
+            timeline = sorted([(START + timedelta(hours=h), None) for h in tick_hours], key=lambda p: p[0])
+            pending = sorted(events, key=lambda e: e.time)
+            for i in range(0, len(pending), size):
+                chunk = pending[i : i + size]
+                for when, _ in [t for t in timeline if t[0] <= chunk[0].time]:
+                    engine.tick(when)
+                timeline = [t for t in timeline if t[0] > chunk[0].time]
+                engine.record_many(chunk)
+            engine.tick(end)
+            return [(e.id, e.time) for e in engine.events()]
+
+    assert run(ticks, batch) == run([], len(events))
+
+
+class BrokenStore:
+    """Wraps a real store and fails the n-th append, like a full disk would."""
+
+    def __init__(self, inner: Any, fail_on: int) -> None:
+        self.inner = inner
+        self.fail_on = fail_on
+        self.appends = 0
+        self.url = inner.url
+
+    def append(self, docs: Any) -> int:
+        self.appends += 1
+        if self.appends == self.fail_on:
+            raise OSError("No space left on device")
+        return int(self.inner.append(docs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_failed_write_leaves_state_matching_the_store(tmp_path: Path, open_engine: Any) -> None:
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+
+    inner = Hooks(get_plugin_manager(("points", "escalation", "assessment"))).storage_backend(str(tmp_path / "b"))
+    engine = open_engine(RecorderPlugin(), store=BrokenStore(inner, fail_on=3))
+    engine.record_many([activity(1), activity(2)], batch_size=1)
+    with pytest.raises(StoreError, match="No space left"):
+        engine.record_many([activity(3), activity(4)], batch_size=1)
+    stored = [e.id for e in engine.events()]
+    assert stored == ["a1", "a2"]
+    assert [s for s, _ in engine.state("recorder").seen] == stored
+    # The engine still works afterwards, and a retry stores what failed.
+    engine.record_many([activity(3), activity(4)], batch_size=1)
+    assert [e.id for e in engine.events()] == ["a1", "a2", "a3", "a4"]
+
+
+def test_explain_and_report_unknown_names(open_engine: Any) -> None:
+    engine = open_engine()
+    with pytest.raises(GridcoreError, match="no plugin knows"):
+        engine.explain("nothing:1")
+    with pytest.raises(GridcoreError, match="no report named"):
+        engine.report("nothing")
+    with pytest.raises(GridcoreError, match="no metric named"):
+        engine.metric("nothing", "yq", START, START + timedelta(days=1))
+
+
+def test_patrols_record(open_engine: Any) -> None:
+    engine = open_engine()
+    assert engine.record(PatrolLogged(id="p1", time=START, actor="worker1", node="g1", minutes=45, visits=3))
