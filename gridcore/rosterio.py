@@ -1,0 +1,595 @@
+"""Load and save a community the way staff keep it: a YAML file plus CSV sheets.
+
+A community folder holds ``community.yaml`` (name, timezone, levels, optional
+``level_names``, extra ``roles`` and ``forest``) and optionally ``nodes.csv``,
+``members.csv``, ``roles.csv``, ``departments.csv`` and ``places.csv``.  Each
+list may instead be written inline in ``community.yaml`` (``nodes:``,
+``members:`` with each member's ``roles:``, ``assignments:``, ``departments:``,
+``places:``), but not both ways at once.  A path to a single ``.yaml`` file
+works too.  See docs/community.md for the formats.
+
+Every error names the file and the row (CSV: the spreadsheet row, header = row
+1) or the line (YAML).  Empty cells mean "not given".  ``save_community`` writes
+the same format back, and loading what it wrote gives an equal community.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import yaml
+
+from .community import Community
+from .errors import GridcoreError, HierarchyError, RosterError
+from .hierarchy import DEDICATED, INDUSTRY, TERRITORIAL, Hierarchy, Node
+from .roster import (
+    Department,
+    Member,
+    Place,
+    RoleAssignment,
+    assignment_problem,
+    place_problem,
+    role_id,
+)
+
+_T = TypeVar("_T")
+
+COMMUNITY_FILE = "community.yaml"
+
+#: Each list kept as a CSV sheet: its columns, in the order ``save_community`` writes them.
+COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "nodes": ("id", "name", "level", "parent", "kind"),
+    "members": ("id", "name", "phone", "party_member", "home"),
+    "roles": ("member", "role", "node", "department"),
+    "departments": ("id", "name"),
+    "places": ("id", "name", "node"),
+}
+REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "nodes": ("id", "name", "level"),
+    "members": ("id", "name"),
+    "roles": ("member", "role", "node"),
+    "departments": ("id", "name"),
+    "places": ("id", "name", "node"),
+}
+#: The inline key in community.yaml for each sheet (``roles`` there is the vocabulary).
+INLINE_KEY: Mapping[str, str] = {
+    "nodes": "nodes",
+    "members": "members",
+    "roles": "assignments",
+    "departments": "departments",
+    "places": "places",
+}
+TOP_KEYS = ("name", "timezone", "levels", "level_names", "roles", "forest", *INLINE_KEY.values())
+
+KIND_WORDS: Mapping[str, str] = {
+    TERRITORIAL: TERRITORIAL, "属地": TERRITORIAL, "属地网格": TERRITORIAL,
+    INDUSTRY: INDUSTRY, "行业": INDUSTRY, "行业网格": INDUSTRY,
+    DEDICATED: DEDICATED, "专属": DEDICATED, "专属网格": DEDICATED,
+}
+TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是", "党员"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", "否"})
+
+
+@attrs.frozen
+class _Row:
+    """One record read from a sheet or from an inline list, and where it came from."""
+
+    where: str
+    values: Mapping[str, Any]
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_community(path: Path | str) -> Community:
+    """Read a community folder (or a single ``community.yaml``-style file).
+
+    Raises ``RosterError`` / ``HierarchyError`` naming the file and row or line.
+    """
+    given = Path(path)
+    if given.is_dir():
+        yaml_path = given / COMMUNITY_FILE
+        if not yaml_path.exists() and (given / "community.yml").exists():
+            yaml_path = given / "community.yml"
+        if not yaml_path.exists():
+            raise RosterError(f"{given}: no {COMMUNITY_FILE} in this folder")
+    elif given.exists():
+        yaml_path = given
+    else:
+        raise RosterError(f"{given}: no such community folder or file")
+    top = _read_yaml(yaml_path)
+    label = yaml_path.name
+    unknown = [key for key in top if key not in TOP_KEYS]
+    if unknown:
+        raise RosterError(
+            f"{label}:{_line(top, unknown[0])}: unknown key {unknown[0]!r} "
+            f"(expected some of {', '.join(TOP_KEYS)})"
+        )
+
+    name = _required(top.get("name"), f"{label}:{_line(top, 'name')}", "name")
+    timezone = _required(top.get("timezone"), f"{label}:{_line(top, 'timezone')}", "timezone")
+    levels = _levels(top, label)
+    level_names = _str_map(top.get("level_names"), f"{label}:{_line(top, 'level_names')}", "level_names")
+    extra_roles = _str_map(top.get("roles"), f"{label}:{_line(top, 'roles')}", "roles")
+    forest = top.get("forest", False)
+    if not isinstance(forest, bool):
+        raise RosterError(f"{label}:{_line(top, 'forest')}: forest must be true or false, got {forest!r}")
+    vocabulary = {**_core_roles(), **extra_roles}
+
+    sheets = {sheet: list(_records(sheet, top, yaml_path)) for sheet in COLUMNS}
+    departments = _departments(sheets["departments"])
+    hierarchy = _hierarchy(sheets["nodes"], levels, level_names, forest)
+    members, member_where = _members(sheets["members"], hierarchy, vocabulary, departments)
+    _add_assignments(sheets["roles"], members, member_where, hierarchy, vocabulary, departments)
+    places = _places(sheets["places"], hierarchy)
+    try:
+        return Community.build(
+            name=name,
+            timezone=timezone,
+            hierarchy=hierarchy,
+            members=members.values(),
+            departments=departments.values(),
+            places=places,
+            roles=extra_roles,
+            level_names=level_names,
+        )
+    except GridcoreError as exc:
+        raise type(exc)(f"{label}: {exc}") from None
+
+
+def _core_roles() -> dict[str, str]:
+    from .roster import ROLES
+
+    return dict(ROLES)
+
+
+def _levels(top: Mapping[str, Any], label: str) -> tuple[str, ...]:
+    where = f"{label}:{_line(top, 'levels')}"
+    raw = top.get("levels")
+    if not isinstance(raw, list) or not raw:
+        raise RosterError(f"{where}: levels must be a list of level names, top to bottom, e.g. [community, grid, unit]")
+    return tuple(_required(level, where, "level") for level in raw)
+
+
+def _departments(rows: list[_Row]) -> dict[str, Department]:
+    found: dict[str, Department] = {}
+    first: dict[str, str] = {}
+    for row in rows:
+        department = _make(Department, row, id=_field(row, "id"), name=_field(row, "name"))
+        if department.id in found:
+            raise RosterError(f"{row.where}: duplicate department id {department.id!r} (first at {first[department.id]})")
+        found[department.id] = department
+        first[department.id] = row.where
+    return found
+
+
+def _hierarchy(
+    rows: list[_Row], levels: tuple[str, ...], level_names: Mapping[str, str], forest: bool
+) -> Hierarchy:
+    by_label = {label: level for level, label in level_names.items()}
+    nodes: list[Node] = []
+    where: dict[str, str] = {}
+    for row in rows:
+        level = _field(row, "level")
+        if level is not None and level not in levels and level in by_label:
+            level = by_label[level]
+        kind_text = _field(row, "kind", optional=True)
+        kind = TERRITORIAL
+        if kind_text is not None:
+            if kind_text.lower() not in KIND_WORDS:
+                raise HierarchyError(
+                    f"{row.where}: unknown kind {kind_text!r} (expected territorial, industry or dedicated)"
+                )
+            kind = KIND_WORDS[kind_text.lower()]
+        node = _make(
+            Node, row, id=_field(row, "id"), name=_field(row, "name"), level=level,
+            parent=_field(row, "parent", optional=True), kind=kind,
+        )
+        if node.id in where:
+            raise HierarchyError(f"{row.where}: duplicate node id {node.id!r} (first at {where[node.id]})")
+        where[node.id] = row.where
+        nodes.append(node)
+    if not nodes:
+        raise HierarchyError("no nodes: give nodes.csv or a nodes: list in community.yaml")
+    return Hierarchy.build(levels, nodes, forest=forest, sources=where)
+
+
+def _members(
+    rows: list[_Row],
+    hierarchy: Hierarchy,
+    vocabulary: Mapping[str, str],
+    departments: Mapping[str, Department],
+) -> tuple[dict[str, Member], dict[str, str]]:
+    members: dict[str, Member] = {}
+    where: dict[str, str] = {}
+    for row in rows:
+        assignments: list[RoleAssignment] = []
+        nested = row.values.get("roles")
+        if nested is not None:
+            if not isinstance(nested, list):
+                raise RosterError(f"{row.where}: a member's roles must be a list of {{role, node}} entries")
+            for item in nested:
+                sub = _Row(_where_in(row.where, item), _mapping(item, row.where, "role"))
+                _only(sub, ("role", "node", "department"))
+                assignments.append(_assignment(sub, hierarchy, vocabulary, departments))
+        home = _field(row, "home", optional=True)
+        if home is not None and home not in hierarchy:
+            raise RosterError(f"{row.where}: member {_field(row, 'id')!r}: home at unknown node {home!r}")
+        member = _make(
+            Member, row, id=_field(row, "id"), name=_field(row, "name"), roles=tuple(assignments),
+            phone=_field(row, "phone", optional=True) or "", party_member=_flag(row, "party_member"),
+            home=home,
+        )
+        if member.id in members:
+            raise RosterError(f"{row.where}: duplicate member id {member.id!r} (first at {where[member.id]})")
+        _no_repeats(member, row.where)
+        members[member.id] = member
+        where[member.id] = row.where
+    return members, where
+
+
+def _add_assignments(
+    rows: list[_Row],
+    members: dict[str, Member],
+    member_where: Mapping[str, str],
+    hierarchy: Hierarchy,
+    vocabulary: Mapping[str, str],
+    departments: Mapping[str, Department],
+) -> None:
+    for row in rows:
+        member_id = _field(row, "member")
+        if member_id not in members:
+            raise RosterError(f"{row.where}: unknown member {member_id!r} (not in the members list)")
+        assignment = _assignment(row, hierarchy, vocabulary, departments)
+        member = attrs.evolve(members[member_id], roles=(*members[member_id].roles, assignment))
+        _no_repeats(member, row.where)
+        members[member_id] = member
+
+
+def _assignment(
+    row: _Row,
+    hierarchy: Hierarchy,
+    vocabulary: Mapping[str, str],
+    departments: Mapping[str, Department],
+) -> RoleAssignment:
+    role_text = _field(row, "role")
+    try:
+        role = role_id(role_text or "", vocabulary)
+    except RosterError as exc:
+        raise RosterError(f"{row.where}: {exc}") from None
+    assignment = _make(
+        RoleAssignment, row, role=role, node=_field(row, "node"),
+        department=_field(row, "department", optional=True),
+    )
+    problem = assignment_problem(assignment, hierarchy, vocabulary, departments)
+    if problem:
+        raise RosterError(f"{row.where}: {problem}")
+    return assignment
+
+
+def _no_repeats(member: Member, where: str) -> None:
+    if len(set(member.roles)) != len(member.roles):
+        raise RosterError(f"{where}: member {member.id!r} holds the same role at the same node twice")
+
+
+def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
+    places: list[Place] = []
+    first: dict[str, str] = {}
+    for row in rows:
+        place = _make(Place, row, id=_field(row, "id"), name=_field(row, "name"), node=_field(row, "node"))
+        if place.id in first:
+            raise RosterError(f"{row.where}: duplicate place id {place.id!r} (first at {first[place.id]})")
+        problem = place_problem(place, hierarchy)
+        if problem:
+            raise RosterError(f"{row.where}: {problem}")
+        first[place.id] = row.where
+        places.append(place)
+    return places
+
+
+def _make(cls: type[_T], row: _Row, **values: Any) -> _T:
+    """Build a fact, prefixing any refusal with where the row was read."""
+    try:
+        return cls(**values)
+    except GridcoreError as exc:
+        raise type(exc)(f"{row.where}: {exc}") from None
+
+
+# ------------------------------------------------------------------ reading records
+
+
+def _records(sheet: str, top: Mapping[str, Any], yaml_path: Path) -> Iterator[_Row]:
+    key = INLINE_KEY[sheet]
+    csv_path = yaml_path.parent / f"{sheet}.csv"
+    inline = top.get(key)
+    if inline is not None and csv_path.exists():
+        raise RosterError(
+            f"{yaml_path.name}:{_line(top, key)}: {key} are given both here and in {csv_path.name}; keep one"
+        )
+    if inline is not None:
+        where = f"{yaml_path.name}:{_line(top, key)}"
+        if not isinstance(inline, list):
+            raise RosterError(f"{where}: {key} must be a list")
+        for item in inline:
+            row = _Row(_where_in(where, item, yaml_path.name), _mapping(item, where, key))
+            allowed = COLUMNS[sheet] + (("roles",) if sheet == "members" else ())
+            _only(row, allowed)
+            yield row
+    elif csv_path.exists():
+        yield from _read_csv(sheet, csv_path)
+
+
+def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterError(f"{path.name}: not UTF-8 text ({exc.reason}); save it as CSV UTF-8") from None
+    except OSError as exc:
+        raise RosterError(f"{path.name}: cannot read: {exc.strerror}") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        columns = [cell.strip() for cell in header]
+        for column in columns:
+            if column not in COLUMNS[sheet]:
+                raise RosterError(
+                    f"{path.name} row 1: unknown column {column!r} (expected {','.join(COLUMNS[sheet])})"
+                )
+        for column in REQUIRED[sheet]:
+            if column not in columns:
+                raise RosterError(f"{path.name} row 1: missing column {column!r} (expected {','.join(COLUMNS[sheet])})")
+        if len(set(columns)) != len(columns):
+            raise RosterError(f"{path.name} row 1: a column is named twice")
+        for number, cells in enumerate(reader, 2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            where = f"{path.name} row {number}"
+            if len(cells) > len(columns):
+                raise RosterError(f"{where}: {len(cells)} cells but only {len(columns)} columns")
+            yield _Row(where, dict(zip(columns, cells, strict=False)))
+    except csv.Error as exc:
+        raise RosterError(f"{path.name} row {reader.line_num}: {exc}") from None
+
+
+def _field(row: _Row, column: str, *, optional: bool = False) -> str | None:
+    return _text(row.values.get(column), row.where, column, required=not optional)
+
+
+def _text(value: Any, where: str, column: str, *, required: bool) -> str | None:
+    """Text of a cell: stripped, numbers as written, empty -> None (or an error if required)."""
+    if isinstance(value, bool) or (value is not None and not isinstance(value, (str, int))):
+        raise RosterError(f"{where}: {column} must be text, got {value!r}")
+    text = "" if value is None else str(value).strip()
+    if text:
+        return text
+    if required:
+        raise RosterError(f"{where}: {column} is missing")
+    return None
+
+
+def _required(value: Any, where: str, column: str) -> str:
+    text = _text(value, where, column, required=True)
+    assert text is not None  # _text raised otherwise
+    return text
+
+
+def _flag(row: _Row, column: str) -> bool:
+    value = row.values.get(column)
+    if isinstance(value, bool):
+        return value
+    text = _text(value, row.where, column, required=False)
+    if text is None:
+        return False
+    if text.lower() in TRUE_WORDS:
+        return True
+    if text.lower() in FALSE_WORDS:
+        return False
+    raise RosterError(f"{row.where}: {column} must be true or false, got {text!r}")
+
+
+def _str_map(value: Any, where: str, key: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise RosterError(f"{where}: {key} must be a mapping of id: name")
+    return {
+        _required(k, where, key): _required(v, where, f"{key}.{k}")
+        for k, v in value.items()
+    }
+
+
+def _mapping(item: Any, where: str, what: str) -> Mapping[str, Any]:
+    if not isinstance(item, Mapping):
+        raise RosterError(f"{_where_in(where, item)}: each entry of {what} must be a mapping, got {item!r}")
+    return item
+
+
+def _only(row: _Row, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    for key in row.values:
+        if key not in allowed:
+            raise RosterError(f"{row.where}: unknown field {key!r} (expected some of {', '.join(allowed)})")
+
+
+# ------------------------------------------------------------------ YAML with line numbers
+
+
+class _LineDict(dict[str, Any]):
+    """A YAML mapping that remembers the line it started on and each key's line."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML (no Python objects) that keeps line numbers and refuses repeated keys."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Iterator[_LineDict]:
+    data = _LineDict()
+    data.line = node.start_mark.line + 1
+    data.key_lines = {}
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in data.key_lines:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice", key_node.start_mark
+            )
+        data.key_lines[key] = key_node.start_mark.line + 1
+        data[key] = loader.construct_object(value_node, deep=True)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def _read_yaml(path: Path) -> _LineDict:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise RosterError(f"{path.name}: cannot read: {exc.strerror}") from None
+    try:
+        top = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        place = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
+        raise RosterError(f"{place}: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise RosterError(f"{path.name}: {exc}") from None
+    if not isinstance(top, _LineDict):
+        raise RosterError(f"{path.name}: expected a mapping with name, timezone, levels, ...")
+    return top
+
+
+def _line(mapping: Mapping[str, Any], key: str) -> int:
+    if isinstance(mapping, _LineDict):
+        return mapping.key_lines.get(key, mapping.line)
+    return 0
+
+
+def _where_in(where: str, item: Any, file: str | None = None) -> str:
+    """``file:line`` of an inline item (the line its mapping starts on)."""
+    if isinstance(item, _LineDict):
+        name = file if file is not None else where.split(":", 1)[0]
+        return f"{name}:{item.line}"
+    return where
+
+
+# ------------------------------------------------------------------ saving
+
+
+def save_community(community: Community, folder: Path | str, *, inline: bool = False) -> Path:
+    """Write ``community`` as a folder: ``community.yaml`` plus one CSV per list.
+
+    With ``inline=True`` everything goes into ``community.yaml`` (and any of
+    the five CSV files already in the folder are removed, so they cannot
+    contradict it).  CSV files are UTF-8 with a byte-order mark so spreadsheets
+    open them correctly.  Each file is replaced atomically.  Returns the path
+    of ``community.yaml``.
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    top: dict[str, Any] = {"name": community.name, "timezone": community.timezone,
+                           "levels": list(community.hierarchy.levels)}
+    if community.level_names:
+        top["level_names"] = dict(community.level_names)
+    doc = community.to_document()
+    if doc["roles"]:
+        top["roles"] = doc["roles"]
+    if community.hierarchy.forest:
+        top["forest"] = True
+    sheets = _sheets(community)
+    if inline:
+        # Only what is given: empty cells, the default kind and "not a party
+        # member" are left out, as staff would write them by hand.
+        top["departments"] = sheets["departments"]
+        top["nodes"] = [_given(row) for row in sheets["nodes"]]
+        roles_of: dict[str, list[dict[str, Any]]] = {}
+        for row in sheets["roles"]:
+            roles_of.setdefault(row["member"], []).append(
+                _given({k: v for k, v in row.items() if k != "member"})
+            )
+        top["members"] = [
+            {**_given(row), **({"roles": roles_of[row["id"]]} if row["id"] in roles_of else {})}
+            for row in sheets["members"]
+        ]
+        top["places"] = sheets["places"]
+        for sheet in COLUMNS:
+            (target / f"{sheet}.csv").unlink(missing_ok=True)
+    else:
+        for sheet, rows in sheets.items():
+            _write_atomic(target / f"{sheet}.csv", _csv_text(COLUMNS[sheet], rows), encoding="utf-8-sig")
+    text = yaml.safe_dump(top, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    path = target / COMMUNITY_FILE
+    _write_atomic(path, text, encoding="utf-8")
+    return path
+
+
+def _sheets(community: Community) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "departments": [{"id": d.id, "name": d.name} for d in community.departments.values()],
+        "nodes": [
+            {"id": n.id, "name": n.name, "level": n.level, "parent": n.parent, "kind": n.kind}
+            for n in community.hierarchy
+        ],
+        "members": [
+            {"id": m.id, "name": m.name, "phone": m.phone, "party_member": m.party_member, "home": m.home}
+            for m in community.members.values()
+        ],
+        "roles": [
+            {"member": m.id, "role": a.role, "node": a.node, "department": a.department}
+            for m in community.members.values()
+            for a in m.roles
+        ],
+        "places": [{"id": p.id, "name": p.name, "node": p.node} for p in community.places.values()],
+    }
+
+
+def _given(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k: v for k, v in row.items()
+        if v not in (None, "", False) and not (k == "kind" and v == TERRITORIAL)
+    }
+
+
+def _csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _write_atomic(path: Path, text: str, *, encoding: str) -> None:
+    """Write a whole file or nothing: a temporary file in the same folder, then rename."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding=encoding, newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
