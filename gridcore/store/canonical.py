@@ -1,0 +1,98 @@
+"""What every backend shares: checking event documents and their canonical sort key.
+
+The canonical order of the log is (time in UTC, then id).  Every backend sorts
+on the same key, a fixed-width UTC text ``YYYY-MM-DDTHH:MM:SS.ffffff``, so plain
+string comparison (SQL ``ORDER BY`` with a byte-wise collation, or Python's
+``sorted``) gives the same order everywhere.  Ids compare by code point, which
+is the byte order of their UTF-8 text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import StoreError
+
+
+def utc_key(moment: datetime) -> str:
+    """The fixed-width UTC text of an aware datetime, which sorts like the time itself."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise StoreError(f"store queries need a time with a zone, got {moment.isoformat()}")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def checked_event(doc: Mapping[str, Any]) -> tuple[str, str, str]:
+    """``(id, kind, utc_key)`` of an event document, or ``StoreError`` saying what is wrong."""
+    if not isinstance(doc, Mapping):
+        raise StoreError(f"an event document must be a mapping, got {type(doc).__name__}")
+    ident = doc.get("id")
+    kind = doc.get("kind")
+    time = doc.get("time")
+    if not isinstance(ident, str) or not ident:
+        raise StoreError(f"event document without a string id: {_short(doc)}")
+    if not isinstance(kind, str) or not kind:
+        raise StoreError(f"event {ident}: document without a string kind")
+    if not isinstance(time, str):
+        raise StoreError(f"event {ident}: document without an ISO 8601 time string")
+    try:
+        moment = datetime.fromisoformat(time)
+    except ValueError:
+        raise StoreError(f"event {ident}: time {time!r} is not ISO 8601") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise StoreError(f"event {ident}: time {time!r} has no zone offset")
+    return ident, kind, utc_key(moment)
+
+
+def doc_key(doc: Mapping[str, Any]) -> tuple[str, str]:
+    """The canonical sort key ``(utc_key, id)`` of a stored (already checked) document."""
+    moment = datetime.fromisoformat(doc["time"])
+    return utc_key(moment), doc["id"]
+
+
+def to_json(doc: Mapping[str, Any], what: str) -> str:
+    """Compact JSON text of a document (Chinese kept readable); ``StoreError`` if not JSON."""
+    try:
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"{what} cannot be stored as JSON: {exc}") from None
+
+
+def unique_new(
+    docs: Any, known: Any
+) -> list[tuple[str, str, str, Mapping[str, Any]]]:
+    """Check a batch and keep the first of each id not in ``known`` (anything with ``in``).
+
+    Returns ``(id, kind, utc_key, doc)`` tuples in batch order.  The whole batch
+    is checked before anything is returned, so a bad document refuses the batch.
+    """
+    out = []
+    seen: set[str] = set()
+    for doc in docs:
+        ident, kind, key = checked_event(doc)
+        if ident in seen or ident in known:
+            continue
+        seen.add(ident)
+        out.append((ident, kind, key, doc))
+    return out
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and ``Store.url``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+def _short(doc: Mapping[str, Any]) -> str:
+    text = repr(dict(doc))
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,310 @@
+"""The PostgreSQL store (psycopg 3), selected by ``postgresql://...``.
+
+The choice for a district or city with many writers.  The URL is a libpq URL
+(``postgresql://user:password@host:port/database``); one gridcore-specific query
+parameter, ``schema=NAME``, keeps one community's tables in their own schema so
+many communities share one database (default: the ``public`` schema).  The
+database and schema are created if missing (when the role may).
+
+Events are rows keyed by id (``COLLATE "C"``, so ids order by code point as in
+Python), with ``time_utc timestamptz``, ``kind`` and the document as ``jsonb``
+(queryable: ``doc->>'category'``).  A batch is one transaction: rows are
+``COPY``-ed into a temporary table, then inserted with ``ON CONFLICT DO
+NOTHING``, so duplicates are skipped and concurrent writers never conflict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..errors import StoreError
+from ..hookspecs import hookimpl
+from .canonical import redact, to_json, unique_new, utc_key
+
+FORMAT = "gridcore-sql-store"
+VERSION = "1"
+SCHEMES = ("postgresql://", "postgres://")
+PAGE = 2000
+
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS gridcore_store (name text PRIMARY KEY, value text NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS events (
+        seq bigserial PRIMARY KEY,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        kind text COLLATE "C" NOT NULL,
+        time_utc timestamptz NOT NULL,
+        doc jsonb NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS events_time ON events (time_utc, id)",
+    "CREATE INDEX IF NOT EXISTS events_kind ON events (kind, time_utc, id)",
+    """CREATE TABLE IF NOT EXISTS documents (
+        collection text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        doc jsonb NOT NULL,
+        PRIMARY KEY (collection, key)
+    )""",
+]
+
+
+@hookimpl
+def gridcore_storage_backend(url: str) -> PostgresStore | None:
+    """``postgresql://`` (or ``postgres://``) URLs open a PostgreSQL store."""
+    if not url.startswith(SCHEMES):
+        return None
+    return PostgresStore(url)
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``(libpq_url, schema)``: the URL without gridcore's ``schema`` parameter, and that schema."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schemas = [value for name, value in query if name == "schema"]
+    rest = [(name, value) for name, value in query if name != "schema"]
+    schema = schemas[-1] if schemas else "public"
+    if not schema:
+        raise StoreError(f"empty schema name in store URL {redact(url)}")
+    return urlunsplit(parts._replace(query=urlencode(rest))), schema
+
+
+class PostgresStore:
+    """A store in a PostgreSQL database (and schema) named by ``url``."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = redact(url)
+        self._closed = True
+        conninfo, self.schema = split_url(url)
+        self._conn = _connect(conninfo, self.url)
+        self._closed = False
+        try:
+            self._setup()
+        except psycopg.Error as exc:
+            self._conn.close()
+            self._closed = True
+            raise StoreError(f"cannot open the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+        except BaseException:
+            self._conn.close()
+            self._closed = True
+            raise
+
+    def _setup(self) -> None:
+        from psycopg import sql
+
+        conn = self._conn
+        schema = sql.Identifier(self.schema)
+        with conn.transaction():
+            # Two processes creating the same store at once must not collide.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('gridcore-store-setup'))")
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+            conn.execute(sql.SQL("SET search_path TO {}").format(schema))
+            tables = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                    (self.schema,),
+                )
+            }
+            if tables & {"events", "documents"} and "gridcore_store" not in tables:
+                raise StoreError(
+                    f"schema {self.schema!r} of {self.url} has an events or documents table that "
+                    "is not a gridcore store; choose another schema (?schema=NAME)"
+                )
+            for statement in SCHEMA:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO gridcore_store VALUES ('format', %s), ('version', %s) ON CONFLICT DO NOTHING",
+                (FORMAT, VERSION),
+            )
+            found = dict(conn.execute("SELECT name, value FROM gridcore_store").fetchall())
+        # SET inside the transaction is kept after commit; repeat it outside for clarity.
+        conn.execute(sql.SQL("SET search_path TO {}").format(schema))
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS gridcore_staging "
+            '(id text COLLATE "C", kind text, time_utc timestamptz, doc jsonb) ON COMMIT DELETE ROWS'
+        )
+        if found.get("format") != FORMAT or found.get("version") != VERSION:
+            raise StoreError(
+                f"{self.url} has store format {found.get('format')!r} version {found.get('version')!r}; "
+                f"this gridcore reads {FORMAT} version {VERSION}"
+            )
+
+    # ------------------------------------------------------------ events
+
+    def append(self, docs: Sequence[Mapping[str, Any]]) -> int:
+        """Append a batch in one transaction; return how many were new."""
+        import psycopg
+
+        self._check_open()
+        rows = [
+            (ident, kind, key + "+00:00", to_json(doc, f"event {ident}"))
+            for ident, kind, key, doc in unique_new(docs, ())
+        ]
+        if not rows:
+            return 0
+        conn = self._conn
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                with cur.copy("COPY gridcore_staging (id, kind, time_utc, doc) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cur.execute(
+                    "INSERT INTO events (id, kind, time_utc, doc) "
+                    "SELECT id, kind, time_utc, doc FROM gridcore_staging ORDER BY time_utc, id "
+                    "ON CONFLICT (id) DO NOTHING"
+                )
+                return max(cur.rowcount, 0)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+
+    def contains(self, event_id: str) -> bool:
+        """True if an event with this id is stored."""
+        return self._one("SELECT 1 FROM events WHERE id = %s", (event_id,)) is not None
+
+    def count(self) -> int:
+        """How many events are stored."""
+        row = self._one("SELECT count(*) FROM events", ())
+        return int(row[0]) if row else 0
+
+    def events(
+        self,
+        *,
+        kinds: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Stored events in canonical order, filtered (see ``Store.events``).
+
+        Read in pages by key, so no transaction stays open while the caller
+        works (events appended meanwhile that sort later are seen).
+        """
+        self._check_open()
+        where = []
+        params: list[Any] = []
+        if since is not None:
+            where.append("time_utc >= %s")
+            params.append(utc_key(since) + "+00:00")
+        if until is not None:
+            where.append("time_utc < %s")
+            params.append(utc_key(until) + "+00:00")
+        if kinds is not None:
+            where.append("kind = ANY(%s)")
+            params.append(list(kinds))
+        return self._pages(where, params)
+
+    def _pages(self, where: list[str], params: list[Any]) -> Iterator[dict[str, Any]]:
+        after: tuple[Any, str] | None = None
+        while True:
+            clauses = list(where)
+            args = list(params)
+            if after is not None:
+                clauses.append("(time_utc, id) > (%s, %s)")
+                args.extend(after)
+            query = "SELECT time_utc, id, doc::text FROM events"
+            if clauses:
+                query += " WHERE " + " AND ".join(clauses)
+            query += f" ORDER BY time_utc, id LIMIT {PAGE}"
+            rows = self._all(query, args)
+            for _, _, doc in rows:
+                yield json.loads(doc)
+            if len(rows) < PAGE:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    # ------------------------------------------------------------ documents
+
+    def put(self, collection: str, key: str, doc: Mapping[str, Any]) -> None:
+        """Store (or replace) a plugin-owned document, atomically."""
+        import psycopg
+
+        self._check_open()
+        text = to_json(doc, f"document {collection}/{key}")
+        try:
+            self._conn.execute(
+                "INSERT INTO documents VALUES (%s, %s, %s::jsonb) "
+                "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc",
+                (collection, key, text),
+            )
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+
+    def get(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The document stored under ``collection``/``key``, or None."""
+        row = self._one("SELECT doc::text FROM documents WHERE collection = %s AND key = %s", (collection, key))
+        return None if row is None else dict(json.loads(row[0]))
+
+    def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every ``(key, doc)`` of a collection, ordered by key."""
+        rows = self._all("SELECT key, doc::text FROM documents WHERE collection = %s ORDER BY key", (collection,))
+        return iter([(key, dict(json.loads(doc))) for key, doc in rows])
+
+    def collections(self) -> list[str]:
+        """Names of the collections that hold at least one document, sorted."""
+        return [row[0] for row in self._all("SELECT DISTINCT collection FROM documents ORDER BY 1", ())]
+
+    # ------------------------------------------------------------ plumbing
+
+    def _one(self, query: str, args: Sequence[Any]) -> Any:
+        rows = self._all(query, args)
+        return rows[0] if rows else None
+
+    def _all(self, query: str, args: Sequence[Any]) -> list[Any]:
+        import psycopg
+
+        self._check_open()
+        try:
+            return self._conn.execute(query, args).fetchall()  # type: ignore[arg-type]
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot read the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+
+    def close(self) -> None:
+        """Close the connection (every batch is already committed). Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        self._conn.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store {self.url} is closed")
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.url!r})"
+
+
+def _connect(conninfo: str, shown: str) -> Any:
+    """An autocommit connection; creates the database if it is missing and the role may."""
+    import psycopg
+
+    try:
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        message = _first_line(exc)
+        if "does not exist" not in message or "database" not in message:
+            raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {message}") from None
+    from psycopg import sql
+
+    parts = urlsplit(conninfo)
+    database = parts.path.lstrip("/")
+    try:
+        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    except psycopg.errors.DuplicateDatabase:
+        pass
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"the database of {shown} does not exist and could not be created: {_first_line(exc)}"
+        ) from None
+    try:
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,245 @@
+"""The SQLite store (standard library ``sqlite3``), selected by ``sqlite:///path.db``.
+
+One file, WAL journal, ``synchronous=FULL`` (a batch is durable when ``append``
+returns), one transaction per batch.  Events are rows keyed by their id, with
+the canonical sort key ``time_utc`` (fixed-width UTC text, see
+``gridcore.store.canonical``) and indexes on ``id``, ``(time_utc, id)`` and
+``kind``; the document itself is JSON text.  Cost per event stays flat as the
+store grows (docs/benchmarks.md).  Several processes may read and write one
+file; SQLite serialises the writers.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from ..hookspecs import hookimpl
+from .canonical import to_json, unique_new, utc_key
+
+FORMAT = "gridcore-sql-store"
+VERSION = "1"
+SCHEME = "sqlite://"
+PAGE = 2000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS gridcore_store (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    time_utc TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (time_utc, id);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind, time_utc, id);
+CREATE TABLE IF NOT EXISTS documents (
+    collection TEXT NOT NULL,
+    key TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (collection, key)
+) WITHOUT ROWID;
+"""
+
+
+@hookimpl
+def gridcore_storage_backend(url: str) -> SQLiteStore | None:
+    """``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` opens a SQLite store."""
+    if not url.startswith(SCHEME):
+        return None
+    return SQLiteStore(sqlite_path(url), url=url)
+
+
+def sqlite_path(url: str) -> Path:
+    """The file a ``sqlite:///`` URL names (three slashes then the path, as in SQLAlchemy)."""
+    rest = url[len(SCHEME) :]
+    if not rest.startswith("/") or len(rest) < 2:
+        raise StoreError(f"a SQLite store URL looks like sqlite:///path/to/store.db, got {url!r}")
+    return Path(rest[1:])
+
+
+class SQLiteStore:
+    """A store in the SQLite file ``path`` (created if missing)."""
+
+    def __init__(self, path: str | Path, *, url: str | None = None) -> None:
+        self.path = Path(path)
+        self.url = url or f"{SCHEME}/{self.path}"
+        self._closed = False
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder; a SQLite store is a file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the SQLite store {self.path}: {exc}") from None
+        try:
+            self._setup()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StoreError(f"cannot open the SQLite store {self.path}: {_reason(exc)}") from None
+        except StoreError:
+            self._db.close()
+            raise
+
+    def _setup(self) -> None:
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "gridcore_store" not in tables:
+            raise StoreError(f"{self.path} is a SQLite database but not a gridcore store")
+        db.execute("BEGIN IMMEDIATE")
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT OR IGNORE INTO gridcore_store VALUES ('format', ?), ('version', ?)", (FORMAT, VERSION))
+        db.execute("COMMIT")
+        found = dict(db.execute("SELECT name, value FROM gridcore_store").fetchall())
+        if found.get("format") != FORMAT or found.get("version") != VERSION:
+            raise StoreError(
+                f"{self.path} has store format {found.get('format')!r} version {found.get('version')!r}; "
+                f"this gridcore reads {FORMAT} version {VERSION}"
+            )
+
+    # ------------------------------------------------------------ events
+
+    def append(self, docs: Sequence[Mapping[str, Any]]) -> int:
+        """Append a batch in one transaction; return how many were new."""
+        self._check_open()
+        rows = [
+            (ident, kind, key, to_json(doc, f"event {ident}"))
+            for ident, kind, key, doc in unique_new(docs, ())
+        ]
+        if not rows:
+            return 0
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            before = db.total_changes
+            db.executemany("INSERT OR IGNORE INTO events (id, kind, time_utc, doc) VALUES (?, ?, ?, ?)", rows)
+            added = db.total_changes - before
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+        return added
+
+    def contains(self, event_id: str) -> bool:
+        """True if an event with this id is stored."""
+        self._check_open()
+        return self._db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+
+    def count(self) -> int:
+        """How many events are stored."""
+        self._check_open()
+        return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def events(
+        self,
+        *,
+        kinds: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Stored events in canonical order, filtered (see ``Store.events``).
+
+        Read in pages by key, so the caller may append while iterating (events
+        it appends that sort after the current position are seen).
+        """
+        self._check_open()
+        where = []
+        params: list[Any] = []
+        if since is not None:
+            where.append("time_utc >= ?")
+            params.append(utc_key(since))
+        if until is not None:
+            where.append("time_utc < ?")
+            params.append(utc_key(until))
+        if kinds is not None:
+            where.append(f"kind IN ({', '.join('?' * len(kinds))})" if kinds else "0")
+            params.extend(kinds)
+        return self._pages(where, params)
+
+    def _pages(self, where: list[str], params: list[Any]) -> Iterator[dict[str, Any]]:
+        after: tuple[str, str] | None = None
+        while True:
+            clauses = list(where)
+            args = list(params)
+            if after is not None:
+                clauses.append("(time_utc, id) > (?, ?)")
+                args.extend(after)
+            sql = "SELECT time_utc, id, doc FROM events"
+            if clauses:
+                sql += " WHERE " + " AND ".join(clauses)
+            sql += f" ORDER BY time_utc, id LIMIT {PAGE}"
+            self._check_open()
+            try:
+                rows = self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the SQLite store {self.path}: {_reason(exc)}") from None
+            for key, ident, doc in rows:
+                yield json.loads(doc)
+            if len(rows) < PAGE:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    # ------------------------------------------------------------ documents
+
+    def put(self, collection: str, key: str, doc: Mapping[str, Any]) -> None:
+        """Store (or replace) a plugin-owned document, atomically."""
+        self._check_open()
+        text = to_json(doc, f"document {collection}/{key}")
+        try:
+            self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (collection, key, text))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+
+    def get(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The document stored under ``collection``/``key``, or None."""
+        self._check_open()
+        row = self._db.execute(
+            "SELECT doc FROM documents WHERE collection = ? AND key = ?", (collection, key)
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every ``(key, doc)`` of a collection, ordered by key."""
+        self._check_open()
+        rows = self._db.execute(
+            "SELECT key, doc FROM documents WHERE collection = ? ORDER BY key", (collection,)
+        ).fetchall()
+        return iter([(key, dict(json.loads(doc))) for key, doc in rows])
+
+    def collections(self) -> list[str]:
+        """Names of the collections that hold at least one document, sorted."""
+        self._check_open()
+        return [row[0] for row in self._db.execute("SELECT DISTINCT collection FROM documents ORDER BY 1")]
+
+    # ------------------------------------------------------------ closing
+
+    def close(self) -> None:
+        """Close the connection (every batch is already committed). Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        self._db.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the store {self.url} is closed")
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.url!r})"
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return f"the file is corrupt or not a SQLite database ({text})"
+    return text
