@@ -95,48 +95,47 @@ def fail(message: str) -> None:
 
 
 class _Root(click.Group):
-    """Adds plugin and language commands lazily, and turns user errors into messages."""
+    """Adds plugin and language commands per invocation, and turns user errors into messages."""
 
-    _loaded = False
-
-    def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        try:
-            from .rules.cli import commands as rules_commands
-
-            for cmd in rules_commands():
-                self.add_command(cmd)
-        except ImportError:
-            pass
-        for modname in ("gridcore.demo",):
-            try:
-                module = __import__(modname, fromlist=["commands"])
-            except ImportError:
-                continue
-            for cmd in module.commands():
-                self.add_command(cmd)
-        hooks = Hooks(get_plugin_manager())
-        for cmd in hooks.register_commands():
-            if cmd.name in self.commands:
-                click.echo(f"warning: a plugin redefines command {cmd.name!r}; keeping the first", err=True)
-                continue
-            self.add_command(cmd)
+    def _extra(self, ctx: click.Context) -> dict[str, click.Command]:
+        meta = ctx.find_root().meta
+        if "gridcore.commands" not in meta:
+            meta["gridcore.commands"] = _contributed_commands(set(self.commands))
+        found: dict[str, click.Command] = meta["gridcore.commands"]
+        return found
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load()
-        return super().list_commands(ctx)
+        return sorted(set(self.commands) | set(self._extra(ctx)))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._load()
-        return super().get_command(ctx, cmd_name)
+        return self.commands.get(cmd_name) or self._extra(ctx).get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except GridcoreError as exc:
             raise click.ClickException(str(exc)) from None
+
+
+def _contributed_commands(taken: set[str]) -> dict[str, click.Command]:
+    """Commands from the rules language, the demo and every plugin."""
+    found: dict[str, click.Command] = {}
+    sources: list[click.Command] = []
+    for modname in ("gridcore.rules.cli", "gridcore.demo"):
+        try:
+            module = __import__(modname, fromlist=["commands"])
+        except ImportError:
+            continue
+        if hasattr(module, "commands"):
+            sources.extend(module.commands())
+    sources.extend(Hooks(get_plugin_manager()).register_commands())
+    for cmd in sources:
+        name = cmd.name or ""
+        if name in taken or name in found:
+            click.echo(f"warning: command {name!r} is defined twice; keeping the first", err=True)
+            continue
+        found[name] = cmd
+    return found
 
 
 @click.group(cls=_Root)
