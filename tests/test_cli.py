@@ -1,0 +1,92 @@
+"""The core CLI: errors are messages (never tracebacks), ingest reports refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gridcore.cli import main_group
+from gridcore.codec import EventCodec
+from gridcore.events import ActivityRecorded, PatrolLogged
+
+from conftest import REPO, START
+
+MINI = REPO / "tests" / "data" / "community-mini"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main_group, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_lists_core_commands() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for name in ("plugins", "hierarchy", "init", "ingest", "tick", "explain", "report", "migrate"):
+        assert name in out
+
+
+def test_hierarchy_show_prints_the_tree() -> None:
+    code, out, _ = run("hierarchy", "show", str(MINI))
+    assert code == 0
+    assert "银泉社区" in out and "第一网格" in out and "1单元" in out
+
+
+def test_a_broken_roster_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "community.yaml").write_text(
+        "name: 坏社区\ntimezone: Asia/Shanghai\nlevels: [community, grid]\n"
+        "nodes:\n  - {id: c, name: 社区, level: community}\n  - {id: g, name: 网格, level: grid, parent: missing}\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("hierarchy", "show", str(tmp_path))
+    assert code == 1
+    assert "missing" in err and "Traceback" not in err + out
+
+
+def write_events(path: Path, lines: list[str]) -> None:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_ingest_stores_good_lines_and_reports_bad_ones(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    code, out, err = run("init", "--community", str(MINI), "--store", store)
+    assert code == 0, err
+    codec = EventCodec()
+    good = [
+        codec.to_dict(PatrolLogged(id=f"p{n}", time=START, actor="m03", node="g1", minutes=30))
+        for n in range(3)
+    ]
+    bad_node = codec.to_dict(ActivityRecorded(id="x1", time=START, actor="m03", node="nowhere", activity="a"))
+    lines = [json.dumps(d, ensure_ascii=False) for d in good]
+    lines += ["{not json", json.dumps(bad_node), json.dumps({**good[0], "id": "p9", "minutes": "many"})]
+    events = tmp_path / "events.jsonl"
+    write_events(events, lines)
+    code, out, err = run("ingest", str(events), "--store", store)
+    assert code == 1
+    assert "3 stored" in out and "3 refused" in out
+    assert "events.jsonl:4: not valid JSON" in err
+    assert "events.jsonl:5" in err and "unknown node 'nowhere'" in err
+    assert "events.jsonl:6" in err and "minutes" in err
+    # Ingesting the same file again stores nothing new.
+    code, out, _ = run("ingest", str(events), "--store", store)
+    assert "0 stored, 3 already stored" in out
+
+
+def test_commands_on_a_store_without_community_explain_what_to_do(tmp_path: Path) -> None:
+    code, out, err = run("tick", "--store", str(tmp_path / "empty"), "--now", "2025-03-01T08:00+08:00")
+    assert code == 1
+    assert "gridcore init --community" in err
+
+
+def test_times_need_a_zone(tmp_path: Path) -> None:
+    code, _, err = run("tick", "--store", str(tmp_path / "s"), "--now", "2025-03-01T08:00")
+    assert code == 2 and "time zone" in err
+
+
+def test_report_params_must_be_key_value(tmp_path: Path) -> None:
+    code, _, err = run("report", "points.board", "-p", "month", "--store", str(tmp_path / "s"))
+    assert code == 1 and "KEY=VALUE" in err
