@@ -168,15 +168,17 @@ class Engine:
         Called from ``gridcore_on_open``; the object's hook implementations then
         receive every later call.  Returns the object.
         """
-        old = self.plugins.get_plugin(name)
-        if old is not None:
-            self.plugins.unregister(name=name)
-        self.plugins.register(state, name=name)
+        # States live under their own pluggy name: attaching "points" must not
+        # unregister the entry-point module that is also called "points".
+        key = _state_key(name)
+        if self.plugins.get_plugin(key) is not None:
+            self.plugins.unregister(name=key)
+        self.plugins.register(state, name=key)
         return state
 
     def state(self, name: str) -> Any:
         """The state object a plugin attached under ``name``."""
-        state = self.plugins.get_plugin(name)
+        state = self.plugins.get_plugin(_state_key(name))
         if state is None:
             raise PluginError(f"no plugin state named {name!r}; is the plugin installed and enabled?")
         return state
@@ -500,6 +502,11 @@ class Engine:
             raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
         batch.clear()
         batch_ids.clear()
+
+
+def _state_key(name: str) -> str:
+    """The pluggy name of the state attached as ``name``."""
+    return f"{name}#state"
 
 
 def _resolve_community(community: Community | str | Path | None, store: Store) -> Community:
