@@ -1,1 +1,127 @@
-"""Hook implementations of the assessment plugin (registered through the ``gridcore`` entry point group)."""
+"""Hook implementations of the assessment plugin (registered through the ``gridcore`` entry point group).
+
+Module-level hooks register what the plugin brings (its ruleset section, its
+metrics, its commands and reports); ``AssessmentState`` is attached to every
+engine as ``"assessment"`` and answers explanations and outcomes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from gridcore import hookimpl
+from gridcore.explain import Explanation, Outcome
+
+from .metrics import METRICS, policy_at
+from .periods import PeriodError, periods_between
+from .rating import Assessment, assess
+
+if TYPE_CHECKING:
+    import click
+
+    from gridcore.engine import Engine
+    from gridcore.events import Event
+    from gridcore.metrics import Metric
+    from gridcore.reports import Report
+    from gridcore.rules import Section
+
+NAME = "assessment"
+PREFIX = "assessment:"
+_INSTANT = timedelta(microseconds=1)
+
+
+@hookimpl
+def gridcore_on_open(engine: Engine) -> None:
+    """Attach a fresh ``AssessmentState`` to the engine."""
+    engine.attach(NAME, AssessmentState(engine))
+
+
+@hookimpl
+def gridcore_register_metrics() -> list[Metric]:
+    """The metrics this plugin computes from the event log."""
+    return list(METRICS)
+
+
+@hookimpl
+def gridcore_register_sections() -> list[Section]:
+    """The ``assessment`` section of the rules language."""
+    from .section import section
+
+    return [section()]
+
+
+@hookimpl
+def gridcore_register_commands() -> list[click.Command]:
+    """``gridcore assess ...``."""
+    from .cli import assess_group
+
+    return [assess_group]
+
+
+@hookimpl
+def gridcore_register_reports() -> list[Report]:
+    """``assessment.ratings``, ``assessment.subsidies``, ``assessment.compare``."""
+    from .reports import REPORTS
+
+    return list(REPORTS)
+
+
+class AssessmentState:
+    """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+
+    @hookimpl
+    def gridcore_on_event(self, event: Event) -> None:
+        """Remember the first and last event times (outcomes cover the periods between)."""
+        if self.first is None or event.time < self.first:
+            self.first = event.time
+        if self.last is None or event.time > self.last:
+            self.last = event.time
+
+    @hookimpl
+    def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
+        """Explain ``assessment:<period>:<node>`` or ``assessment:<period>:subsidy:<member>``."""
+        if not decision.startswith(PREFIX):
+            return None
+        from .explain import explain_decision
+
+        return explain_decision(engine, decision[len(PREFIX) :])
+
+    @hookimpl
+    def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
+        """Stars, score and subsidies of every rated node for every period the events span."""
+        out: list[Outcome] = []
+        for assessment in self.assessments_spanned(engine):
+            for rating in assessment.ratings:
+                subject = f"node:{rating.node}"
+                out.append(Outcome(NAME, f"{subject}:stars:{assessment.period}", rating.stars, rating.rules,
+                                   f"score {rating.score:g}"))
+                out.append(Outcome(NAME, f"{subject}:score:{assessment.period}", rating.score,
+                                   tuple(t.rule for t in rating.terms)))
+            totals: dict[str, float] = {}
+            for line in assessment.subsidies:
+                totals[line.member] = round(totals.get(line.member, 0.0) + line.amount, 2)
+            for member, amount in sorted(totals.items()):
+                rules = tuple(dict.fromkeys(s.rule for s in assessment.subsidies if s.member == member))
+                out.append(Outcome(NAME, f"member:{member}:subsidy:{assessment.period}", amount, rules))
+        return out
+
+    def assessments_spanned(self, engine: Engine) -> list[Assessment]:
+        """Fresh (unsaved) assessments of every policy period from the first event to the last."""
+        if self.first is None or self.last is None:
+            return []
+        policy = policy_at(engine, self.last)
+        if policy is None:
+            return []
+        tz = engine.community.tz
+        try:
+            periods = list(periods_between(policy.period, self.first, self.last + _INSTANT, tz))
+        except PeriodError:
+            return []
+        return [assess(engine, p, save=False) for p in periods]
+

@@ -1,0 +1,146 @@
+"""Stored assessments and how periods compare.
+
+Each assessment is one document in the store's ``assessment`` collection, keyed
+by its period label (``2025-Q1``); assessing a period again replaces it.
+``compare(before, after)`` lists, node by node, who gained or lost stars and
+why: the score change and the terms that moved it, each with its rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import cattrs
+from attrs import frozen
+
+from gridcore.explain import RuleRef
+
+from .rating import COLLECTION, Assessment, AssessmentError
+from .scoring import Rating, Term
+
+if TYPE_CHECKING:
+    from gridcore.engine import Engine
+
+_converter = cattrs.Converter()
+
+
+def to_document(assessment: Assessment) -> dict[str, Any]:
+    """A plain dict for the store."""
+    doc: dict[str, Any] = _converter.unstructure(assessment)
+    return doc
+
+
+def from_document(doc: Mapping[str, Any]) -> Assessment:
+    """Read a stored document back; ``AssessmentError`` with the bad path if it is damaged."""
+    try:
+        return _converter.structure(dict(doc), Assessment)
+    except cattrs.BaseValidationError as exc:
+        detail = "; ".join(cattrs.transform_error(exc))
+        raise AssessmentError(f"stored assessment {doc.get('period', '?')!r} cannot be read: {detail}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        detail = str(exc)
+        raise AssessmentError(f"stored assessment {doc.get('period', '?')!r} cannot be read: {detail}") from None
+
+
+def save_assessment(engine: Engine, assessment: Assessment) -> None:
+    """Store (or replace) an assessment under its period label."""
+    engine.store.put(COLLECTION, assessment.period, to_document(assessment))
+
+
+def stored(engine: Engine, period: str) -> Assessment | None:
+    """The stored assessment of ``period`` (a label), or None if it was never assessed."""
+    doc = engine.store.get(COLLECTION, period)
+    return None if doc is None else from_document(doc)
+
+
+def history(engine: Engine) -> list[Assessment]:
+    """Every stored assessment, ordered by period start."""
+    found = [from_document(doc) for _, doc in engine.store.items(COLLECTION)]
+    return sorted(found, key=lambda a: (a.start, a.period))
+
+
+@frozen
+class TermChange:
+    """How one term of a score moved between two periods."""
+
+    metric: str
+    before: float
+    after: float
+    rule: RuleRef
+
+    @property
+    def delta(self) -> float:
+        """Points gained (positive) or lost (negative)."""
+        return round(self.after - self.before, 6)
+
+
+@frozen
+class StarChange:
+    """One node's stars and score in two periods, and the terms that moved."""
+
+    node: str
+    name: str
+    level: str
+    stars_before: int | None
+    stars_after: int | None
+    score_before: float | None
+    score_after: float | None
+    terms: tuple[TermChange, ...]
+    why: str
+
+    @property
+    def change(self) -> str:
+        """``gained``, ``lost``, ``same``, ``new`` or ``gone``."""
+        if self.stars_before is None:
+            return "new"
+        if self.stars_after is None:
+            return "gone"
+        if self.stars_after > self.stars_before:
+            return "gained"
+        if self.stars_after < self.stars_before:
+            return "lost"
+        return "same"
+
+
+def compare(before: Assessment, after: Assessment) -> list[StarChange]:
+    """Every node rated in either period: stars, score, and why they changed."""
+    nodes = list(dict.fromkeys([r.node for r in before.ratings] + [r.node for r in after.ratings]))
+    return [_change(before.rating(n), after.rating(n)) for n in nodes]
+
+
+def _change(old: Rating | None, new: Rating | None) -> StarChange:
+    some = new or old
+    assert some is not None
+    terms = _term_changes(old.terms if old else (), new.terms if new else ())
+    return StarChange(
+        some.node, some.name, some.level,
+        old.stars if old else None, new.stars if new else None,
+        old.score if old else None, new.score if new else None,
+        terms, _why(old, new, terms),
+    )  # fmt: skip
+
+
+def _term_changes(old: tuple[Term, ...], new: tuple[Term, ...]) -> tuple[TermChange, ...]:
+    before = {(t.kind, t.metric): t for t in old}
+    after = {(t.kind, t.metric): t for t in new}
+    out = []
+    for key in dict.fromkeys(list(before) + list(after)):
+        a, b = before.get(key), after.get(key)
+        rule = (b or a).rule  # type: ignore[union-attr]
+        change = TermChange(key[1], a.points if a else 0.0, b.points if b else 0.0, rule)
+        if change.delta:
+            out.append(change)
+    return tuple(sorted(out, key=lambda c: (abs(c.delta) * -1, c.metric)))
+
+
+def _why(old: Rating | None, new: Rating | None, terms: tuple[TermChange, ...]) -> str:
+    if old is None or new is None:
+        return "rated in only one of the two periods"
+    parts = [f"score {old.score:g} -> {new.score:g}"]
+    parts += [f"{t.metric} {t.delta:+g} ({t.rule})" for t in terms[:3]]
+    if new.capped_from and not old.capped_from:
+        parts.append(f"held back from {new.capped_from} stars by the cap ({new.cap_rule})")
+    elif old.star_rule != new.star_rule:
+        parts.append(f"star rule {new.star_rule}")
+    return "; ".join(parts)

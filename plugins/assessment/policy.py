@@ -1,0 +1,275 @@
+"""The assessment policy a ruleset's ``assessment`` section compiles to.
+
+Frozen attrs facts, each carrying the ``RuleRef`` of the line that wrote it, so
+every term of a score and every star can name its rule.  Conditions (the
+minimum conditions of a star level) are a tiny tree evaluated here in Python
+against named numbers: ruleset text never reaches ``eval``.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+
+from attrs import field, frozen
+
+from gridcore.explain import RuleRef
+
+#: What a condition's ``score`` subject is called; every other subject is a metric.
+SCORE = "score"
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
+    "==": operator.eq, "!=": operator.ne,
+}  # fmt: skip
+
+
+def _positive(instance: object, attribute: object, value: float) -> None:
+    if value <= 0:
+        raise ValueError(f"must be positive, got {value!r}")
+
+
+@frozen
+class Compare:
+    """``subject op number``: ``score >= 90``, ``patrol_coverage >= 80``."""
+
+    subject: str
+    op: str = field()
+    number: float
+
+    @op.validator
+    def _known_op(self, attribute: object, value: str) -> None:
+        if value not in _OPS:
+            raise ValueError(f"unknown comparison {value!r}")
+
+    def holds(self, values: Mapping[str, float | None]) -> bool:
+        """True if the subject has a value and the comparison holds (no value: False)."""
+        value = values.get(self.subject)
+        return value is not None and _OPS[self.op](value, self.number)
+
+    def describe(self) -> str:
+        """The condition as written."""
+        return f"{self.subject} {self.op} {self.number:g}"
+
+
+@frozen
+class NoneOf:
+    """``no unresolved_serious_incidents``: the metric is 0 (or not applicable)."""
+
+    subject: str
+
+    def holds(self, values: Mapping[str, float | None]) -> bool:
+        """True when the counted thing did not happen."""
+        return not values.get(self.subject)
+
+    def describe(self) -> str:
+        """The condition as written."""
+        return f"no {self.subject}"
+
+
+@frozen
+class AllOf:
+    """Every part holds (``and``)."""
+
+    parts: tuple[Condition, ...]
+
+    def holds(self, values: Mapping[str, float | None]) -> bool:
+        """True when every part holds."""
+        return all(p.holds(values) for p in self.parts)
+
+    def describe(self) -> str:
+        """The condition as written."""
+        return " and ".join(_wrap(p) for p in self.parts)
+
+
+@frozen
+class AnyOf:
+    """At least one part holds (``or``)."""
+
+    parts: tuple[Condition, ...]
+
+    def holds(self, values: Mapping[str, float | None]) -> bool:
+        """True when any part holds."""
+        return any(p.holds(values) for p in self.parts)
+
+    def describe(self) -> str:
+        """The condition as written."""
+        return " or ".join(_wrap(p) for p in self.parts)
+
+
+@frozen
+class Negation:
+    """The part does not hold (``not``)."""
+
+    part: Condition
+
+    def holds(self, values: Mapping[str, float | None]) -> bool:
+        """True when the part does not hold."""
+        return not self.part.holds(values)
+
+    def describe(self) -> str:
+        """The condition as written."""
+        return f"not {_wrap(self.part)}"
+
+
+Condition = Compare | NoneOf | AllOf | AnyOf | Negation
+
+
+def condition_subjects(condition: Condition) -> set[str]:
+    """Every name (``score`` or a metric) a condition reads."""
+    if isinstance(condition, (Compare, NoneOf)):
+        return {condition.subject}
+    if isinstance(condition, Negation):
+        return condition_subjects(condition.part)
+    out: set[str] = set()
+    for part in condition.parts:
+        out |= condition_subjects(part)
+    return out
+
+
+def _wrap(condition: Condition) -> str:
+    text = condition.describe()
+    return f"({text})" if isinstance(condition, (AllOf, AnyOf)) else text
+
+
+@frozen
+class MetricTerm:
+    """A metric that counts toward the score.
+
+    The metric's value is mapped linearly from ``low`` (0 points) to ``high``
+    (``weight`` points) and clipped to that range; ``low > high`` means lower is
+    better.  A metric that is not applicable (nothing to divide by) scores 0, or
+    the full weight when ``when_missing`` is ``"full"``.
+    """
+
+    metric: str
+    weight: float = field(validator=_positive)
+    rule: RuleRef
+    low: float = 0.0
+    high: float = 100.0
+    when_missing: str = field(default="zero")
+
+    @when_missing.validator
+    def _known(self, attribute: object, value: str) -> None:
+        if value not in ("zero", "full"):
+            raise ValueError(f"when_missing must be 'zero' or 'full', got {value!r}")
+
+
+@frozen
+class Adjustment:
+    """``minus 5 per overdue_incidents`` (``points`` < 0) or a bonus (``points`` > 0).
+
+    ``limit`` bounds the total this line can add or take away.
+    """
+
+    metric: str
+    points: float
+    rule: RuleRef
+    limit: float | None = None
+
+
+@frozen
+class StarLevel:
+    """``5 if score >= 90 and no unresolved_serious_incidents``; ``condition`` None = otherwise."""
+
+    stars: int
+    condition: Condition | None
+    rule: RuleRef
+
+
+@frozen
+class StarCap:
+    """At most ``count`` nodes (or ``share`` percent of them) of a rated level hold ``stars``.
+
+    ``level`` None means every rated level, each counted separately.
+    """
+
+    stars: int
+    rule: RuleRef
+    count: int | None = None
+    share: float | None = None
+    level: str | None = None
+
+
+@frozen
+class Subsidy:
+    """What a rated role earns for its node's stars.
+
+    Either ``per_star`` (amount = per_star x stars) or ``base`` with
+    ``multipliers`` (stars -> factor, the first whose stars are reached applies,
+    else ``otherwise``).
+    """
+
+    role: str
+    rule: RuleRef
+    per_star: float | None = None
+    base: float | None = None
+    multipliers: tuple[tuple[int, float], ...] = ()
+    otherwise: float = 0.0
+
+    def amount(self, stars: float) -> float:
+        """The subsidy for a node holding ``stars`` (may be a mean over several nodes)."""
+        if self.per_star is not None:
+            return round(self.per_star * stars, 2)
+        factor = self.otherwise
+        for needed, multiplier in sorted(self.multipliers, reverse=True):
+            if stars >= needed:
+                factor = multiplier
+                break
+        return round((self.base or 0.0) * factor, 2)
+
+
+@frozen
+class PatrolRequirement:
+    """Each cell at ``level`` (the leaves when None) must be patrolled ``times`` per ``per``."""
+
+    times: int
+    per: str
+    rule: RuleRef
+    level: str | None = None
+
+
+@frozen
+class AssessmentPolicy:
+    """Everything the ``assessment`` section says.
+
+    ``stars`` is the ladder, best first, ending with an ``otherwise`` level.
+    ``period`` is a kind from ``periods.KINDS``; ``levels`` the rated levels.
+    """
+
+    levels: tuple[str, ...]
+    terms: tuple[MetricTerm, ...]
+    stars: tuple[StarLevel, ...]
+    period: str = "quarter"
+    period_rule: RuleRef | None = None
+    levels_rule: RuleRef | None = None
+    adjustments: tuple[Adjustment, ...] = ()
+    caps: tuple[StarCap, ...] = ()
+    subsidies: tuple[Subsidy, ...] = ()
+    patrol: PatrolRequirement | None = None
+    serious_severity: int = 4
+    serious_rule: RuleRef | None = None
+
+    @property
+    def max_score(self) -> float:
+        """The best possible score: the sum of the weights."""
+        return float(sum(t.weight for t in self.terms))
+
+    def metric_names(self) -> list[str]:
+        """Every metric the policy reads (terms, adjustments, conditions), in first-use order."""
+        names: list[str] = []
+        for term in self.terms:
+            names.append(term.metric)
+        for adjustment in self.adjustments:
+            names.append(adjustment.metric)
+        for level in self.stars:
+            if level.condition is not None:
+                names.extend(sorted(condition_subjects(level.condition) - {SCORE}))
+        return list(dict.fromkeys(names))
+
+    def subsidy_for(self, role: str) -> Subsidy | None:
+        """The subsidy line for ``role``, if any."""
+        for subsidy in self.subsidies:
+            if subsidy.role == role:
+                return subsidy
+        return None

@@ -1,0 +1,222 @@
+"""Rating every node of the rated levels for one period, and the subsidies that follow.
+
+``assess(engine, "2025-Q1")`` reads the policy in force at the period's start,
+computes every metric it names for every node at the rated levels, scores and
+stars them (``scoring``), works out each person's subsidy, and (unless
+``save=False``) stores the result under ``engine.store`` collection
+``assessment`` keyed by the period label, so periods can be compared later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from attrs import frozen
+
+from gridcore.errors import GridcoreError
+from gridcore.explain import RuleRef
+from gridcore.metrics import Metric
+
+from .metrics import node_id, policy_at
+from .periods import Period, parse_period
+from .policy import AssessmentPolicy, condition_subjects
+from .scoring import NodeFacts, Rating, rate_nodes
+
+if TYPE_CHECKING:
+    from gridcore.engine import Engine
+
+COLLECTION = "assessment"
+
+
+class AssessmentError(GridcoreError):
+    """An assessment cannot be made (a metric the ruleset names is missing, an unknown level)."""
+
+
+@frozen
+class SubsidyLine:
+    """What one person earns in one role for one period, and from which stars."""
+
+    member: str
+    name: str
+    role: str
+    node: str
+    stars: float
+    amount: float
+    basis: str
+    rule: RuleRef
+
+
+@frozen
+class Assessment:
+    """One period's ratings and subsidies, as stored."""
+
+    period: str
+    kind: str
+    start: str
+    end: str
+    ruleset: str
+    ratings: tuple[Rating, ...]
+    subsidies: tuple[SubsidyLine, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def rating(self, node: str) -> Rating | None:
+        """The rating of ``node``, if it was rated."""
+        for rating in self.ratings:
+            if rating.node == node:
+                return rating
+        return None
+
+
+def resolve_period(engine: Engine, period: str | Period) -> Period:
+    """A Period from a label, in the community's time zone."""
+    return period if isinstance(period, Period) else parse_period(period, engine.community.tz)
+
+
+def resolve_metrics(engine: Engine, policy: AssessmentPolicy) -> dict[str, Metric]:
+    """Each metric name the policy uses -> the Metric (by name or Chinese title).
+
+    ``AssessmentError`` names the rule and the metrics that are available when a
+    name is not contributed by any enabled plugin.
+    """
+    available = engine.metrics()
+    by_title = {m.title_zh: m for m in available.values() if m.title_zh}
+    found: dict[str, Metric] = {}
+    for name in policy.metric_names():
+        metric = available.get(name) or by_title.get(name)
+        if metric is None:
+            known = ", ".join(sorted(available)) or "none"
+            raise AssessmentError(
+                f"{_where(policy, name)}: the ruleset counts metric {name!r} but no enabled plugin "
+                f"contributes it (available: {known}); is the plugin that provides it disabled?"
+            )
+        found[name] = metric
+    return found
+
+
+def check_policy(engine: Engine, policy: AssessmentPolicy) -> list[str]:
+    """Problems with a policy for this engine: unknown metrics, levels or roles."""
+    problems = []
+    try:
+        resolve_metrics(engine, policy)
+    except AssessmentError as exc:
+        problems.append(str(exc))
+    levels = tuple(engine.community.hierarchy.levels)
+    for level in policy.levels:
+        if level not in levels:
+            where = policy.levels_rule or ""
+            problems.append(f"{where}: rated level {level!r} is not a level of this community ({', '.join(levels)})")
+    return problems
+
+
+def assess(engine: Engine, period: str | Period, *, save: bool = True) -> Assessment:
+    """Rate every node at the rated levels for ``period`` (see the module docstring)."""
+    the_period = resolve_period(engine, period)
+    policy = policy_at(engine, the_period.start)
+    ruleset = engine.ruleset_at(the_period.start)
+    if policy is None:
+        why = "no ruleset is in force" if ruleset is None else f"ruleset {ruleset.name!r} has no assessment section"
+        result = _empty(the_period, ruleset, f"nothing rated: {why}")
+    else:
+        problems = check_policy(engine, policy)
+        if problems:
+            raise AssessmentError("; ".join(problems))
+        metrics = resolve_metrics(engine, policy)
+        facts = [_facts(engine, node, metrics, the_period) for node in rated_nodes(engine, policy)]
+        ratings = tuple(rate_nodes(policy, the_period.label, facts))
+        result = Assessment(
+            the_period.label, the_period.kind, the_period.start.isoformat(), the_period.end.isoformat(),
+            ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings),
+        )  # fmt: skip
+    if save:
+        from .history import save_assessment
+
+        save_assessment(engine, result)
+    return result
+
+
+def rated_nodes(engine: Engine, policy: AssessmentPolicy) -> list[str]:
+    """Every node at a rated level, level by level (top first), by id within a level."""
+    hierarchy = engine.community.hierarchy
+    out: list[str] = []
+    for level in sorted(policy.levels, key=hierarchy.level_index):
+        out.extend(sorted(node_id(n) for n in hierarchy.nodes_at(level)))
+    return out
+
+
+def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, ...]) -> tuple[SubsidyLine, ...]:
+    """Each person's subsidy per role they hold, from the stars of their node.
+
+    A role held at a rated node uses that node's stars; at a node below a rated
+    one, the nearest rated ancestor's; at a node above rated ones, the mean
+    stars of the rated nodes under it (at the highest rated level below it).
+    """
+    if not policy.subsidies:
+        return ()
+    stars = {r.node: r for r in ratings}
+    people = sorted(engine.community.members.values(), key=lambda m: m.id)
+    lines = []
+    for member in people:
+        for assignment in member.roles:
+            line = policy.subsidy_for(assignment.role)
+            if line is None:
+                continue
+            basis = _basis(engine, assignment.node, stars)
+            if basis is None:
+                continue
+            value, text = basis
+            lines.append(
+                SubsidyLine(member.id, member.name, assignment.role, assignment.node, value,
+                            line.amount(value), text, line.rule)
+            )  # fmt: skip
+    return tuple(lines)
+
+
+def _basis(engine: Engine, node: str, stars: Mapping[str, Rating]) -> tuple[float, str] | None:
+    if node in stars:
+        return float(stars[node].stars), f"{node} rated {stars[node].stars} stars"
+    hierarchy = engine.community.hierarchy
+    for ancestor in hierarchy.ancestors(node):
+        aid = node_id(ancestor)
+        if aid in stars:
+            return float(stars[aid].stars), f"{aid} (above {node}) rated {stars[aid].stars} stars"
+    below = [stars[node_id(n)] for n in hierarchy.descendants(node) if node_id(n) in stars]
+    if not below:
+        return None
+    top = min(hierarchy.level_index(r.level) for r in below)
+    chosen = [r for r in below if hierarchy.level_index(r.level) == top]
+    mean = round(sum(r.stars for r in chosen) / len(chosen), 2)
+    return mean, f"mean of {len(chosen)} rated {chosen[0].level} nodes under {node}"
+
+
+def _facts(engine: Engine, node: str, metrics: Mapping[str, Metric], period: Period) -> NodeFacts:
+    values: dict[str, float | None] = {}
+    inputs: dict[str, Mapping[str, Any]] = {}
+    for name, metric in metrics.items():
+        result = metric.compute(engine, node, period.start, period.end)
+        values[name] = None if result is None else float(result.value)
+        inputs[name] = {} if result is None else {str(k): _plain(v) for k, v in result.inputs.items()}
+    record = engine.community.hierarchy.node(node)
+    return NodeFacts(node, record.name, record.level, values, inputs)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+
+
+def _empty(period: Period, ruleset: Any, note: str) -> Assessment:
+    name = ruleset.name if ruleset is not None else ""
+    return Assessment(period.label, period.kind, period.start.isoformat(), period.end.isoformat(), name, (), (), (note,))
+
+
+def _where(policy: AssessmentPolicy, name: str) -> str:
+    for term in policy.terms:
+        if term.metric == name:
+            return str(term.rule)
+    for adjustment in policy.adjustments:
+        if adjustment.metric == name:
+            return str(adjustment.rule)
+    for level in policy.stars:
+        if level.condition is not None and name in condition_subjects(level.condition):
+            return str(level.rule)
+    return "assessment"
