@@ -1,0 +1,779 @@
+"""A simulated community: seeded, reproducible days of grid work as events.
+
+``simulate(community, scenario, days=90, start=..., seed=1)`` walks the days
+and yields core events in canonical order (time, then id): gridworkers' daily
+patrols of their cells, incidents by category at the scenario's rates with
+their handling (accept, handle, pause, resolve, verify with the residents'
+satisfaction, residents' ratings, reopen, close), residents' activities,
+redemptions, and resident registrations and moves.
+
+The scenario (``rulesets/<community>/scenario.yaml``, read by ``load_scenario``)
+names activities, incident categories, rewards and roles the way the
+community's ruleset spells them, with rates and delays; the generator knows
+nothing of points, ladders or stars, so the same events can be judged under
+any ruleset (what ``gridcore diff`` does).  A few events are wrong on purpose
+(``mistakes`` in the scenario: a redemption without enough activity behind it,
+a rating from outside the cell) so refusals show up in the demo.
+
+Ids are deterministic: ``<root>-s<seed>-<n>`` for events, ``<root>-s<seed>-i<n>``
+for incidents and ``<root>-s<seed>-p<n>`` for registered residents, so the same
+seed always gives the same log, byte for byte.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+import yaml
+from attrs import field, frozen
+
+from .community import Community
+from .errors import GridcoreError
+from .events import (
+    ActivityRecorded,
+    Event,
+    IncidentAccepted,
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentHandlingStarted,
+    IncidentPaused,
+    IncidentReopened,
+    IncidentReported,
+    IncidentResolved,
+    IncidentResumed,
+    IncidentVerified,
+    PatrolLogged,
+    PointsRedeemed,
+    ResidentMoved,
+    ResidentRegistered,
+    SatisfactionRated,
+    event_order,
+)
+
+#: The channel meaning "found on patrol"; every other channel is a resident's report.
+PATROL = "patrol"
+#: Pseudo-role in activity plans: residents registered by events (not on the roster).
+REGISTERED = "registered_resident"
+
+
+class ScenarioError(GridcoreError):
+    """A scenario file is malformed or does not fit its community."""
+
+
+# ---------------------------------------------------------------- the scenario
+
+
+def _weights(value: Any) -> tuple[float, ...]:
+    items = tuple(float(v) for v in value)
+    if not items or any(v < 0 for v in items) or sum(items) <= 0:
+        raise ValueError("weights must be non-negative numbers, not all zero")
+    return items
+
+
+def _share(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not 0 <= value <= 1:
+        raise ValueError(f"{attribute.name} must be a share between 0 and 1, got {value!r}")
+
+
+def _rate(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
+
+
+def _span(instance: Any, attribute: attrs.Attribute[Any], value: tuple[float, float] | None) -> None:
+    if value is not None and not 0 <= value[0] <= value[1]:
+        raise ValueError(f"{attribute.name} must be [low, high] with 0 <= low <= high, got {list(value)}")
+
+
+@frozen(kw_only=True)
+class PatrolPlan:
+    """How holders of ``role`` patrol: chance per working day, cells walked, minutes, visits."""
+
+    role: str
+    chance: float = field(validator=_share)
+    cells: tuple[int, int] = field(default=(1, 3), validator=_span)
+    minutes: tuple[int, int] = field(default=(30, 120), validator=_span)
+    visits: tuple[int, int] = field(default=(0, 5), validator=_span)
+    weekends: bool = False
+
+
+@frozen(kw_only=True)
+class IncidentPlan:
+    """One incident category: expected reports per day in the whole community, severities.
+
+    ``severity`` weights severities 1 to 5.  ``handlers`` (roles, nearest first)
+    replaces the default handlers for this category; ``whistle`` names a line
+    department the handler calls in ("blow the whistle") for a ``whistle_share``
+    of the cases; ``key_person`` is the share that involve a key person.
+    """
+
+    category: str
+    per_day: float = field(validator=_rate)
+    severity: tuple[float, ...] = field(default=(50, 30, 15, 4, 1), converter=_weights)
+    handlers: tuple[str, ...] = ()
+    whistle: str | None = None
+    whistle_share: float = field(default=0.0, validator=_share)
+    key_person: float = field(default=0.02, validator=_share)
+    description: str = ""
+
+
+@frozen(kw_only=True)
+class HandlingPlan:
+    """How incidents are handled: who, how fast, how late, how residents judge it.
+
+    Delays are in hours, drawn uniformly from ``[low, high]``; a ``late_share`` of
+    incidents takes ``late_factor`` times longer (those are the ones a ladder
+    escalates).  ``verifier`` roles verify (nearest holder up the tree), scoring
+    satisfaction with ``satisfaction`` weights for scores 1 to 5; a score at or
+    below ``reopen_at_most`` is followed by a reopening and a second round.
+    """
+
+    handlers: tuple[str, ...]
+    verifier: tuple[str, ...]
+    accept_hours: tuple[float, float] = field(default=(0.25, 6.0), validator=_span)
+    resolve_hours: tuple[float, float] = field(default=(2.0, 48.0), validator=_span)
+    late_share: float = field(default=0.1, validator=_share)
+    late_factor: float = field(default=5.0, validator=_rate)
+    pause_share: float = field(default=0.05, validator=_share)
+    pause_hours: tuple[float, float] = field(default=(4.0, 48.0), validator=_span)
+    verify_hours: tuple[float, float] = field(default=(1.0, 24.0), validator=_span)
+    satisfaction: tuple[float, ...] = field(default=(2, 3, 10, 35, 50), converter=_weights)
+    reopen_at_most: int = 2
+    rating_share: float = field(default=0.5, validator=_share)
+    close: bool = True
+    escalated_handlers: tuple[str, ...] = ()
+
+
+@frozen(kw_only=True)
+class ActivityPlan:
+    """An activity members take part in: who, chance per member per day, hours or quantity.
+
+    ``roles`` may include ``registered_resident`` (residents registered by events).
+    ``weekdays`` (0 = Monday) restricts the days; ``party_members_only`` the people.
+    ``recorder`` is a role that records it for the member (else the member does).
+    """
+
+    activity: str
+    roles: tuple[str, ...]
+    chance: float = field(validator=_share)
+    hours: tuple[float, float] | None = field(default=None, validator=_span)
+    quantity: tuple[int, int] | None = field(default=None, validator=_span)
+    weekdays: tuple[int, ...] = ()
+    party_members_only: bool = False
+    recorder: str | None = None
+
+
+@frozen(kw_only=True)
+class RedemptionPlan:
+    """Members spend points on ``rewards``: chance per eligible member per day.
+
+    Only members with at least ``after_activities`` recorded activities try; the
+    generator counts activities, it never computes points.
+    """
+
+    rewards: tuple[str, ...]
+    chance: float = field(validator=_share)
+    after_activities: int = 3
+
+
+@frozen(kw_only=True)
+class PopulationPlan:
+    """Residents registered and moving, recorded by ``registrars`` (roles)."""
+
+    registrars: tuple[str, ...]
+    initial: int = 100
+    per_day: float = field(default=1.0, validator=_rate)
+    moves_per_day: float = field(default=0.2, validator=_rate)
+    floating_share: float = field(default=0.2, validator=_share)
+    key_person_share: float = field(default=0.01, validator=_share)
+    party_share: float = field(default=0.08, validator=_share)
+    special_groups: Mapping[str, float] = field(factory=dict)
+
+
+@frozen(kw_only=True)
+class MistakePlan:
+    """Events that are wrong on purpose, so refusals can be seen: shares of attempts."""
+
+    early_redemption: float = field(default=0.0, validator=_share)
+    outsider_rating: float = field(default=0.0, validator=_share)
+
+
+@frozen(kw_only=True)
+class Scenario:
+    """Everything the generator needs about a community's daily life (rates, names, roles)."""
+
+    channels: Mapping[str, float]
+    handling: HandlingPlan
+    patrols: tuple[PatrolPlan, ...] = ()
+    incidents: tuple[IncidentPlan, ...] = ()
+    activities: tuple[ActivityPlan, ...] = ()
+    redemptions: RedemptionPlan | None = None
+    population: PopulationPlan | None = None
+    mistakes: MistakePlan = MistakePlan()
+    workday_start: time = time(8, 30)
+    workday_end: time = time(17, 30)
+
+
+def _converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True)
+
+    def number(value: Any, _: type) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"expected a number, got {value!r}")
+        return float(value)
+
+    def whole(value: Any, _: type) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected a whole number, got {value!r}")
+        return value
+
+    def text(value: Any, _: type) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise TypeError(f"expected text, got {value!r}")
+        return str(value)
+
+    def clock(value: Any, _: type) -> time:
+        if isinstance(value, int):  # YAML reads 08:30 as sexagesimal minutes
+            return time(value // 60, value % 60)
+        return time.fromisoformat(str(value))
+
+    def flag(value: Any, _: type) -> bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, got {value!r}")
+        return value
+
+    conv.register_structure_hook(bool, flag)
+    conv.register_structure_hook(float, number)
+    conv.register_structure_hook(int, whole)
+    conv.register_structure_hook(str, text)
+    conv.register_structure_hook(time, clock)
+    return conv
+
+
+_CONVERTER = _converter()
+
+
+def _named(items: Any, key: str, where: str) -> list[dict[str, Any]]:
+    """Scenario files key plans by name (``leaking_pipe: {...}``); add the name inside."""
+    if items is None:
+        return []
+    if not isinstance(items, Mapping):
+        raise ScenarioError(f"{where}: expected a mapping of names to settings")
+    out = []
+    for name, body in items.items():
+        if not isinstance(body, Mapping):
+            raise ScenarioError(f"{where}.{name}: expected a mapping of settings, got {body!r}")
+        out.append({key: str(name), **body})
+    return out
+
+
+def _say(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "required setting missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown setting(s) {', '.join(sorted(exc.extra_fields))}"
+    return str(exc) or type(exc).__name__
+
+
+_KEYS = {"patrols": "role", "incidents": "category", "activities": "activity"}
+
+
+def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario:
+    """Build a ``Scenario`` from a parsed YAML document; ``ScenarioError`` names the bad path."""
+    if not isinstance(doc, Mapping):
+        raise ScenarioError(f"{source}: expected a mapping at the top")
+    body = dict(doc)
+    body["patrols"] = _named(body.get("patrols"), "role", f"{source}: patrols")
+    body["incidents"] = _named(body.get("incidents"), "category", f"{source}: incidents")
+    body["activities"] = _named(body.get("activities"), "activity", f"{source}: activities")
+    try:
+        return _CONVERTER.structure(body, Scenario)
+    except cattrs.BaseValidationError as exc:
+        names = {key: [str(item[_KEYS[key]]) for item in body[key]] for key in _KEYS}
+
+        def readable(match: re.Match[str]) -> str:
+            return f"{match.group(1)}.{names[match.group(1)][int(match.group(2))]}"
+
+        problems = "; ".join(
+            re.sub(r"(patrols|incidents|activities)\[(\d+)\]", readable, line).replace("$.", "")
+            for line in cattrs.transform_error(exc, path="$", format_exception=_say)
+        )
+        raise ScenarioError(f"{source}: {problems}") from None
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario YAML file (``rulesets/<community>/scenario.yaml``)."""
+    where = Path(path)
+    try:
+        doc = yaml.safe_load(where.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario {where}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{where}: not valid YAML: {exc}") from None
+    return parse_scenario(doc, str(where))
+
+
+def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
+    """Why a scenario does not fit a community: unknown roles or departments."""
+    roles = set(community.roles)
+    problems = []
+
+    def role(name: str, where: str) -> None:
+        if name not in roles and name != REGISTERED:
+            problems.append(f"{where}: unknown role {name!r}")
+
+    for plan in scenario.patrols:
+        role(plan.role, f"patrols.{plan.role}")
+    for name in (*scenario.handling.handlers, *scenario.handling.verifier, *scenario.handling.escalated_handlers):
+        role(name, "handling")
+    for incident in scenario.incidents:
+        for name in incident.handlers:
+            role(name, f"incidents.{incident.category}.handlers")
+        if incident.whistle is not None and incident.whistle not in community.departments:
+            problems.append(f"incidents.{incident.category}.whistle: unknown department {incident.whistle!r}")
+    for activity in scenario.activities:
+        for name in activity.roles:
+            role(name, f"activities.{activity.activity}.roles")
+        if activity.recorder is not None:
+            role(activity.recorder, f"activities.{activity.activity}.recorder")
+    if scenario.population is not None:
+        for name in scenario.population.registrars:
+            role(name, "population.registrars")
+    if not scenario.channels or any(w < 0 for w in scenario.channels.values()):
+        problems.append("channels: give at least one channel with a non-negative weight")
+    return problems
+
+
+# ---------------------------------------------------------------- the generator
+
+
+def simulate(
+    community: Community,
+    scenario: Scenario,
+    *,
+    days: int,
+    start: datetime | date,
+    seed: int,
+) -> Iterator[Event]:
+    """Yield ``days`` days of the community's events from ``start``, in canonical order.
+
+    ``start`` is a date (midnight in the community's time zone) or an aware
+    datetime.  Events that would fall after the last day are not produced: an
+    incident still open then stays open, as in life.
+    """
+    problems = scenario_problems(scenario, community)
+    if problems:
+        raise ScenarioError("scenario does not fit community " + community.name + ": " + "; ".join(problems))
+    if days < 0:
+        raise ScenarioError(f"days must not be negative, got {days}")
+    if isinstance(start, datetime):
+        if start.tzinfo is None:
+            raise ScenarioError("start must carry a time zone")
+        first = start
+    else:
+        first = datetime.combine(start, time(0), tzinfo=community.tz)
+    return _Day(community, scenario, seed, first).run(days)
+
+
+class _Day:
+    """The generator's working state: random source, counters, who lives where."""
+
+    def __init__(self, community: Community, scenario: Scenario, seed: int, first: datetime) -> None:
+        self.community = community
+        self.scenario = scenario
+        self.rng = random.Random(seed)
+        self.first = first
+        self.tz = community.tz
+        roots = community.hierarchy.roots()
+        self.prefix = f"{roots[0].id if roots else 'sim'}-s{seed}"
+        self.seq = 0
+        self.incidents = 0
+        self.people = 0
+        self.queue: list[tuple[datetime, str, Event]] = []
+        self.leaves = [n.id for n in community.hierarchy.leaves()]
+        self.places: dict[str, list[str]] = {}
+        for place in community.places.values():
+            self.places.setdefault(place.node, []).append(place.id)
+        # Roster residents per cell: anyone whose home is that cell.
+        self.dwellers: dict[str, list[str]] = {}
+        for member in community.members.values():
+            if member.home is not None:
+                self.dwellers.setdefault(member.home, []).append(member.id)
+        self.registered: dict[str, str] = {}
+        self.registered_party: set[str] = set()
+        self.activity_count: dict[str, int] = {}
+        self.leaf_set = set(self.leaves)
+        self.leaf_cache: dict[str, list[str]] = {}
+        self.holder_cache: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self.nearest_cache: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def next_id(self) -> str:
+        self.seq += 1
+        return f"{self.prefix}-{self.seq:06d}"
+
+    def at(self, day: date, hour: float) -> datetime:
+        """A time on ``day`` at ``hour`` (fractional hours), in the community's zone, to the minute."""
+        minutes = max(0, min(round(hour * 60), 24 * 60 - 1))
+        return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.tz)
+
+    def awake(self, when: datetime) -> datetime:
+        """People act between the workday's start and 21:00; later work waits for the morning."""
+        local = when.astimezone(self.tz)
+        opening = datetime.combine(local.date(), self.scenario.workday_start, tzinfo=self.tz)
+        if local < opening:
+            return opening + timedelta(minutes=self.rng.randint(0, 90))
+        if local.hour >= 21:
+            return opening + timedelta(days=1, minutes=self.rng.randint(0, 90))
+        return when
+
+    def push(self, event: Event) -> None:
+        heapq.heappush(self.queue, (*event_order(event), event))
+
+    def uniform(self, span: tuple[float, float]) -> float:
+        return self.rng.uniform(span[0], span[1])
+
+    def pick_weighted(self, weights: Mapping[str, float]) -> str:
+        names = sorted(weights)
+        return self.rng.choices(names, weights=[weights[n] for n in names])[0]
+
+    def poisson(self, mean: float) -> int:
+        # Knuth's method; rates here are small (a few a day), so this is cheap.
+        if mean <= 0:
+            return 0
+        if mean > 30:
+            return max(0, round(self.rng.gauss(mean, mean**0.5)))
+        limit, k, p = math.exp(-mean), 0, 1.0
+        while True:
+            p *= self.rng.random()
+            if p <= limit:
+                return k
+            k += 1
+
+    def cells_below(self, node: str) -> list[str]:
+        """The territorial leaf cells at or below ``node`` (what a patrol there can walk)."""
+        if node not in self.leaf_cache:
+            below = self.community.hierarchy.descendants(node, include_self=True)
+            self.leaf_cache[node] = [n.id for n in below if n.id in self.leaf_set]
+        return self.leaf_cache[node]
+
+    def holders(self, roles: Sequence[str]) -> list[tuple[str, str]]:
+        """(member, node) for every territorial role assignment among ``roles``, roster order."""
+        key = tuple(roles)
+        if key not in self.holder_cache:
+            found = []
+            wanted = set(roles)
+            for member in self.community.members.values():
+                for assignment in member.roles:
+                    node = self.community.hierarchy.node(assignment.node)
+                    if assignment.role in wanted and not node.is_side_grid:
+                        found.append((member.id, assignment.node))
+            self.holder_cache[key] = found
+        return self.holder_cache[key]
+
+    def nearest(self, node: str, roles: Sequence[str], *, besides: str | None = None) -> str | None:
+        """A holder of the first of ``roles`` found at ``node`` or the nearest ancestor.
+
+        ``besides`` is someone who should not be chosen if anyone else is there.
+        """
+        key = (node, tuple(roles))
+        if key not in self.nearest_cache:
+            found: list[str] = []
+            for ancestor in self.community.hierarchy.ancestors(node, include_self=True):
+                for role in roles:
+                    found = sorted(m.id for m in self.community.holders(ancestor.id, role))
+                    if found:
+                        break
+                if found:
+                    break
+            self.nearest_cache[key] = found
+        choice = [m for m in self.nearest_cache[key] if m != besides] or self.nearest_cache[key]
+        return self.rng.choice(choice) if choice else None
+
+    def residents_of(self, leaf: str) -> list[str]:
+        people = [m for m in self.dwellers.get(leaf, ())]
+        people.extend(sorted(p for p, home in self.registered.items() if home == leaf))
+        return people
+
+    # ------------------------------------------------------------ the run
+
+    def run(self, days: int) -> Iterator[Event]:
+        end = self.first + timedelta(days=days)
+        for n in range(days):
+            day = (self.first + timedelta(days=n)).astimezone(self.tz).date()
+            if n == 0 and self.scenario.population is not None:
+                self.register(day, self.scenario.population.initial, opening=True)
+            self.one_day(day)
+            day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+            while self.queue and self.queue[0][0] < min(day_end, end):
+                yield heapq.heappop(self.queue)[2]
+        while self.queue and self.queue[0][0] < end:
+            yield heapq.heappop(self.queue)[2]
+
+    def one_day(self, day: date) -> None:
+        working = day.weekday() < 5
+        patrols = self.patrols(day, working)
+        self.incidents_of(day, patrols)
+        for patrol in patrols:
+            self.push(PatrolLogged(
+                id=patrol["id"], time=patrol["time"], actor=patrol["actor"], node=patrol["node"],
+                minutes=patrol["minutes"], visits=patrol["visits"], hazards_found=patrol["hazards"],
+            ))
+        self.activities(day)
+        if self.scenario.population is not None:
+            population = self.scenario.population
+            self.register(day, self.poisson(population.per_day))
+            self.moves(day, self.poisson(population.moves_per_day))
+        self.redemptions(day)
+
+    # ------------------------------------------------------------ patrols
+
+    def patrols(self, day: date, working: bool) -> list[dict[str, Any]]:
+        done: list[dict[str, Any]] = []
+        for plan in self.scenario.patrols:
+            if not working and not plan.weekends:
+                continue
+            for member, node in self.holders([plan.role]):
+                if self.rng.random() >= plan.chance:
+                    continue
+                cells = self.cells_below(node)
+                if not cells:
+                    continue
+                count = min(len(cells), self.rng.randint(*plan.cells))
+                hour = self.uniform((8.5, 10.5))
+                for cell in sorted(self.rng.sample(cells, count)):
+                    minutes = self.rng.randint(*plan.minutes)
+                    done.append({
+                        "id": self.next_id(), "time": self.at(day, hour), "actor": member, "node": cell,
+                        "minutes": minutes, "visits": self.rng.randint(*plan.visits), "hazards": 0,
+                    })
+                    hour += minutes / 60 + 0.25
+        return done
+
+    # ------------------------------------------------------------ incidents
+
+    def incidents_of(self, day: date, patrols: list[dict[str, Any]]) -> None:
+        for plan in self.scenario.incidents:
+            for _ in range(self.poisson(plan.per_day)):
+                channel = self.pick_weighted(self.scenario.channels)
+                if channel == PATROL and patrols:
+                    patrol = self.rng.choice(patrols)
+                    patrol["hazards"] += 1
+                    node, reporter = patrol["node"], patrol["actor"]
+                    when = patrol["time"] + timedelta(minutes=patrol["minutes"] // 2)
+                else:
+                    node = self.rng.choice(self.leaves)
+                    people = self.residents_of(node)
+                    if not people:
+                        continue
+                    reporter = self.rng.choice(people)
+                    when = self.at(day, self.uniform((7.0, 21.0)))
+                    if channel == PATROL:
+                        channel = "phone"
+                self.incident(plan, node, reporter, channel, when)
+
+    def incident(self, plan: IncidentPlan, node: str, reporter: str, channel: str, when: datetime) -> None:
+        handling = self.scenario.handling
+        self.incidents += 1
+        incident = f"{self.prefix}-i{self.incidents:05d}"
+        severity = self.rng.choices(range(1, 6), weights=plan.severity)[0]
+        places = self.places.get(node)
+        self.push(IncidentReported(
+            id=self.next_id(), time=when, actor=reporter, node=node, incident=incident,
+            category=plan.category, severity=severity, place=self.rng.choice(places) if places else None,
+            channel=channel, key_person=self.rng.random() < plan.key_person, description=plan.description,
+        ))
+        late = self.rng.random() < handling.late_share
+        factor = handling.late_factor if late else 1.0
+        roles = (handling.escalated_handlers or handling.handlers) if late else (plan.handlers or handling.handlers)
+        # Reporting and closing one's own case earns nothing (escalation flags it), so
+        # someone else at the same level takes it if there is anyone.
+        handler = self.nearest(node, roles, besides=reporter) or self.nearest(node, handling.handlers)
+        if handler is None:
+            return
+        t = when + timedelta(hours=self.uniform(handling.accept_hours) * factor)
+        t = self.step(IncidentAccepted, t, handler, node, incident)
+        t = self.step(IncidentHandlingStarted, t + timedelta(minutes=self.rng.randint(5, 90)), handler, node,
+                      incident)
+        if plan.whistle and self.rng.random() < plan.whistle_share:
+            top = self.community.hierarchy.ancestors(node, include_self=True)[-1].id
+            t += timedelta(minutes=self.rng.randint(10, 120))
+            self.push(IncidentEscalated(
+                id=self.next_id(), time=t, actor=handler, node=node, incident=incident, to_node=top,
+                department=plan.whistle, reason="吹哨报到: 需要条线部门协同处置",
+            ))
+            handler = self.nearest(node, ("master_grid_leader", *roles)) or handler
+        if self.rng.random() < handling.pause_share:
+            t = self.step(IncidentPaused, t + timedelta(hours=1), handler, node, incident, reason="等待配件/居民配合")
+            t = self.step(IncidentResumed, t + timedelta(hours=self.uniform(handling.pause_hours)), handler, node,
+                          incident)
+        t += timedelta(hours=self.uniform(handling.resolve_hours) * factor)
+        for round_ in range(2):
+            t = self.step(IncidentResolved, t, handler, node, incident)
+            verifier = self.nearest(node, handling.verifier)
+            if verifier is None:
+                return
+            t += timedelta(hours=self.uniform(handling.verify_hours))
+            score = self.rng.choices(range(1, 6), weights=handling.satisfaction)[0]
+            if round_ == 1:
+                score = max(score, handling.reopen_at_most + 1)
+            t = self.step(IncidentVerified, t, verifier, node, incident, satisfaction=score)
+            self.rating(node, incident, reporter, t, score)
+            if score > handling.reopen_at_most:
+                break
+            t = self.step(IncidentReopened, t + timedelta(minutes=30), verifier, node, incident,
+                          reason="居民不满意, 重新处置")
+            t += timedelta(hours=self.uniform(handling.resolve_hours))
+        if handling.close:
+            self.step(IncidentClosed, t + timedelta(minutes=self.rng.randint(10, 240)), verifier, node, incident)
+
+    def step(self, cls: type[Event], when: datetime, actor: str, node: str, incident: str, **extra: Any) -> datetime:
+        when = self.awake(when).replace(second=0, microsecond=0)
+        self.push(cls(id=self.next_id(), time=when, actor=actor, node=node, incident=incident, **extra))
+        return when + timedelta(minutes=1)
+
+    def rating(self, node: str, incident: str, reporter: str, when: datetime, verified: int) -> None:
+        if self.rng.random() >= self.scenario.handling.rating_share:
+            return
+        people = self.residents_of(node)
+        rater = reporter if reporter in people else (self.rng.choice(people) if people else None)
+        if self.rng.random() < self.scenario.mistakes.outsider_rating:
+            outsider_cell = self.rng.choice(self.leaves)
+            outsiders = [p for p in self.residents_of(outsider_cell) if outsider_cell != node]
+            rater = self.rng.choice(outsiders) if outsiders else rater
+        if rater is None:
+            return
+        score = max(1, min(5, verified + self.rng.choice((-1, 0, 0, 0, 1))))
+        hours = self.rng.uniform(1, 48)
+        self.push(SatisfactionRated(
+            id=self.next_id(), time=(when + timedelta(hours=hours)).replace(second=0, microsecond=0),
+            actor=rater, node=node, incident=incident, score=score,
+        ))
+
+    # ------------------------------------------------------------ activities and points
+
+    def participants(self, plan: ActivityPlan) -> list[tuple[str, str]]:
+        """(person, node) of everyone who may take part, deterministic order."""
+        found = []
+        seen = set()
+        for member, node in self.holders([r for r in plan.roles if r != REGISTERED]):
+            if member in seen:
+                continue
+            if plan.party_members_only and not self.community.members[member].party_member:
+                continue
+            seen.add(member)
+            home = self.community.members[member].home
+            found.append((member, home if home is not None and self.community.hierarchy.is_within(home, node)
+                          else node))
+        if REGISTERED in plan.roles:
+            for person in sorted(self.registered):
+                if plan.party_members_only and person not in self.registered_party:
+                    continue
+                found.append((person, self.registered[person]))
+        return found
+
+    def activities(self, day: date) -> None:
+        for plan in self.scenario.activities:
+            if plan.weekdays and day.weekday() not in plan.weekdays:
+                continue
+            for person, node in self.participants(plan):
+                if self.rng.random() >= plan.chance:
+                    continue
+                hours = round(self.uniform(plan.hours) * 2) / 2 if plan.hours else 0.0
+                quantity = float(self.rng.randint(*plan.quantity)) if plan.quantity else 1.0
+                actor = person
+                if plan.recorder is not None:
+                    actor = self.nearest(node, (plan.recorder,)) or person
+                self.push(ActivityRecorded(
+                    id=self.next_id(), time=self.at(day, self.uniform((8.0, 20.0))), actor=actor, node=node,
+                    activity=plan.activity, member=person, hours=max(hours, 0.5) if plan.hours else 0.0,
+                    quantity=quantity,
+                ))
+                self.activity_count[person] = self.activity_count.get(person, 0) + 1
+
+    def redemptions(self, day: date) -> None:
+        plan = self.scenario.redemptions
+        if plan is None or not plan.rewards:
+            return
+        for person in sorted(self.activity_count):
+            eager = self.activity_count[person] >= plan.after_activities
+            if not eager and self.rng.random() >= self.scenario.mistakes.early_redemption:
+                continue
+            if self.rng.random() >= plan.chance:
+                continue
+            node = self.registered.get(person) or self.home_of(person)
+            self.push(PointsRedeemed(
+                id=self.next_id(), time=self.at(day, self.uniform((9.0, 17.0))), actor=person, node=node,
+                reward=self.rng.choice(plan.rewards),
+            ))
+            self.activity_count[person] = 0
+
+    def home_of(self, member: str) -> str:
+        found = self.community.members[member]
+        if found.home is not None:
+            return found.home
+        cells = self.community.cells_of(member)
+        return cells[0] if cells else self.leaves[0]
+
+    # ------------------------------------------------------------ population
+
+    def register(self, day: date, count: int, *, opening: bool = False) -> None:
+        plan = self.scenario.population
+        assert plan is not None
+        for _ in range(count):
+            leaf = self.rng.choice(self.leaves)
+            registrar = self.nearest(leaf, plan.registrars)
+            if registrar is None:
+                continue
+            self.people += 1
+            person = f"{self.prefix}-p{self.people:05d}"
+            groups = sorted(plan.special_groups)
+            special = next((g for g in groups if self.rng.random() < plan.special_groups[g]), None)
+            party = self.rng.random() < plan.party_share
+            when = self.at(day, self.uniform((0.0, 0.5) if opening else (9.0, 17.0)))
+            self.push(ResidentRegistered(
+                id=self.next_id(), time=when, actor=registrar, node=leaf, person=person,
+                name=_resident_name(self.rng), floating=self.rng.random() < plan.floating_share,
+                key_person=self.rng.random() < plan.key_person_share, special_group=special, party_member=party,
+            ))
+            self.registered[person] = leaf
+            if party:
+                self.registered_party.add(person)
+
+    def moves(self, day: date, count: int) -> None:
+        plan = self.scenario.population
+        assert plan is not None
+        for _ in range(count):
+            if not self.registered:
+                return
+            person = self.rng.choice(sorted(self.registered))
+            old = self.registered[person]
+            new = self.rng.choice(self.leaves)
+            registrar = self.nearest(new, plan.registrars)
+            if registrar is None or new == old:
+                continue
+            self.push(ResidentMoved(
+                id=self.next_id(), time=self.at(day, self.uniform((9.0, 17.0))), actor=registrar, node=new,
+                person=person, from_node=old,
+            ))
+            self.registered[person] = new
+
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高梁郑谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚英华玉兰红建国志文斌辉鹏飞宇婷雪梅琳晨"
+
+
+def _resident_name(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
