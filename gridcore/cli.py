@@ -291,8 +291,8 @@ def report(name: str | None, param: tuple[str, ...], store: str, fmt: str) -> No
     reports = {r.name: r for r in hooks.register_reports()}
     if name is None:
         for r in sorted(reports.values(), key=lambda r: r.name):
-            params = f" [{', '.join(r.params)}]" if r.params else ""
-            click.echo(f"{r.name:28} {r.description}{params}")
+            accepts = f" [{', '.join(r.params)}]" if r.params else ""
+            click.echo(f"{r.name:28} {r.description}{accepts}")
         return
     params: dict[str, str] = {}
     for item in param:

@@ -6,7 +6,7 @@ replays are deterministic.  All times are timezone-aware datetimes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -23,7 +23,7 @@ class SystemClock:
 
     def now(self) -> datetime:
         """Return the current UTC time."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
@@ -77,7 +76,7 @@ class EventCodec:
 
     def register(self, cls: type[Event]) -> None:
         """Add an event class; its ``kind`` must be new."""
-        if not (isinstance(cls, type) and issubclass(cls, Event) and attrs.has(cls)):
+        if not (isinstance(cls, type) and issubclass(cls, Event) and hasattr(cls, "__attrs_attrs__")):
             raise TypeError(f"{cls!r} is not an attrs Event class")
         existing = self._types.get(cls.kind)
         if existing is not None and existing is not cls:

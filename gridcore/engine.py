@@ -18,7 +18,7 @@ results however they arrive.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -203,7 +203,7 @@ class Engine:
         for existing_when, existing in self._rulesets:
             if existing_when == when and existing.fingerprint == compiled.fingerprint:
                 return existing
-        key = f"{when.astimezone(timezone.utc).isoformat()}|{len(self._rulesets):04d}"
+        key = f"{when.astimezone(UTC).isoformat()}|{len(self._rulesets):04d}"
         self.store.put(RULESETS, key, {"effective": when.isoformat(), **compiled.to_document()})
         self._rulesets.append((when, compiled))
         self._rulesets.sort(key=lambda pair: pair[0])

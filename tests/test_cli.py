@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import REPO, START
 
 from gridcore.cli import main_group
 from gridcore.codec import EventCodec
 from gridcore.events import ActivityRecorded, PatrolLogged
-
-from conftest import REPO, START
 
 MINI = REPO / "tests" / "data" / "community-mini"
 
@@ -77,7 +76,7 @@ def test_ingest_stores_good_lines_and_reports_bad_ones(tmp_path: Path) -> None:
 
 
 def test_commands_on_a_store_without_community_explain_what_to_do(tmp_path: Path) -> None:
-    code, out, err = run("tick", "--store", str(tmp_path / "empty"), "--now", "2025-03-01T08:00+08:00")
+    code, _, err = run("tick", "--store", str(tmp_path / "empty"), "--now", "2025-03-01T08:00+08:00")
     assert code == 1
     assert "gridcore init --community" in err
 

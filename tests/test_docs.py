@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-import gridcore.hookspecs as hookspecs
+from gridcore import hookspecs
 
 REPO = Path(__file__).resolve().parent.parent
 DOC_FILES = sorted([*REPO.glob("docs/*.md"), REPO / "README.md"])
-FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```\s*$", re.S | re.M)
+FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```\s*$", re.DOTALL | re.MULTILINE)
 
 
 def blocks(path: Path, lang: str) -> list[tuple[int, str]]:
@@ -92,7 +92,7 @@ def hook_names() -> list[str]:
 @pytest.mark.parametrize("hook", hook_names())
 def test_every_hook_is_documented(hook: str) -> None:
     text = (REPO / "docs" / "plugins.md").read_text(encoding="utf-8")
-    assert re.search(rf"^#+ .*`?{hook}`?", text, re.M), f"docs/plugins.md has no heading for {hook}"
+    assert re.search(rf"^#+ .*`?{hook}`?", text, re.MULTILINE), f"docs/plugins.md has no heading for {hook}"
 
 
 @pytest.mark.parametrize("hook", hook_names())

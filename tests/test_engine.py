@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import START, small_community
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from recorder import RecorderPlugin
 
 from gridcore import EventError, EventRefused, FixedClock, GridcoreError, StoreError
 from gridcore.events import ActivityRecorded, PatrolLogged, ResidentMoved, ResidentRegistered
-
-from conftest import START, small_community
-from recorder import RecorderPlugin
 
 
 def activity(n: int, *, hours: float = 0, activity: str = "clean_up", actor: str = "res1", node: str = "u11") -> ActivityRecorded:

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import START, small_community
+from thirdparty import install_plugin, uninstall
 
 from gridcore import Engine, PluginError, get_plugin_manager
 from gridcore.cli import main_group
 from gridcore.events import ActivityRecorded
 from gridcore.plugin_host import Hooks
-
-from conftest import START, small_community
-from thirdparty import install_plugin, uninstall
 
 PLUGIN_SOURCE = '''
 import click

@@ -1,1 +1,50 @@
-"""Hook implementations of the escalation plugin (registered through the ``gridcore`` entry point group)."""
+"""Hook implementations of the escalation plugin (the ``escalation`` entry point).
+
+Module-level hooks register what the plugin adds (its rules section, reports,
+metrics, commands); per-engine work is done by ``EscalationState``, attached
+as ``"escalation"`` when an engine opens.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gridcore import hookimpl
+
+from .state import NAME, EscalationState
+
+if TYPE_CHECKING:
+    import click
+
+    from gridcore import Engine, Report
+    from gridcore.metrics import Metric
+
+
+@hookimpl
+def gridcore_on_open(engine: Engine) -> None:
+    """Attach a fresh state (again on every rebuild)."""
+    engine.attach(NAME, EscalationState(engine))
+
+
+@hookimpl
+def gridcore_register_reports() -> list[Report]:
+    """``escalation.open``, ``escalation.overdue``, ``escalation.timeline``, ``escalation.stats``."""
+    from .reports import REPORTS
+
+    return list(REPORTS)
+
+
+@hookimpl
+def gridcore_register_metrics() -> list[Metric]:
+    """Acceptance and closure within limits, satisfaction, reopen and escalation rates, overdue."""
+    from .metrics import METRICS
+
+    return list(METRICS)
+
+
+@hookimpl
+def gridcore_register_commands() -> list[click.Command]:
+    """``gridcore incidents ...``."""
+    from .cli import incidents_group
+
+    return [incidents_group]

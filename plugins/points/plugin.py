@@ -1,1 +1,66 @@
-"""Hook implementations of the points plugin (registered through the ``gridcore`` entry point group)."""
+"""Hook implementations of the points plugin (registered through the ``gridcore`` entry point group).
+
+Module-level hooks register what the plugin brings (its event type, its rules
+section, its CLI group, reports and metric); the per-engine ``PointsState``
+(attached as ``"points"``) keeps the ledger.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gridcore import hookimpl
+
+from .events import RecognitionAwarded
+from .state import NAME, PointsState
+
+if TYPE_CHECKING:
+    import click
+
+    from gridcore import Engine, Report
+    from gridcore.events import Event
+    from gridcore.metrics import Metric
+
+
+@hookimpl
+def gridcore_register_event_types() -> list[type[Event]]:
+    """The plugin's own event: ``recognition_awarded``."""
+    return [RecognitionAwarded]
+
+
+@hookimpl
+def gridcore_register_sections() -> list[Any]:
+    """The ``points`` / ``积分`` section of the rules language."""
+    from .section import section
+
+    return [section()]
+
+
+@hookimpl
+def gridcore_on_open(engine: Engine) -> None:
+    """Attach a fresh ledger to the engine (again on every rebuild)."""
+    engine.attach(NAME, PointsState(engine))
+
+
+@hookimpl
+def gridcore_register_commands() -> list[click.Command]:
+    """``gridcore points balance|statement|board|totals|flags|redeem``."""
+    from .cli import points
+
+    return [points]
+
+
+@hookimpl
+def gridcore_register_reports() -> list[Report]:
+    """``points.statement``, ``points.board``, ``points.totals`` and ``points.flags``."""
+    from .reports import registered_reports
+
+    return registered_reports()
+
+
+@hookimpl
+def gridcore_register_metrics() -> list[Metric]:
+    """``points_per_resident``."""
+    from .reports import points_per_resident
+
+    return [points_per_resident()]
