@@ -1,0 +1,152 @@
+"""``gridcore points ...``: balances, statements, the public board, redemption."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+
+from gridcore import EventRefused
+from gridcore.cli import fail, format_option, now_option, open_engine, store_option
+
+from . import api
+from .reports import board_table, flags_table, statement_table, totals_table
+
+
+@click.group()
+def points() -> None:
+    """Points (积分): balances, statements, the monthly board, redemption."""
+
+
+@points.command()
+@click.argument("member")
+@store_option
+@now_option
+@format_option
+def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
+    """Show MEMBER's points balance now (after expiry)."""
+    with open_engine(store, now=now) as engine:
+        _known(engine, member)
+        value = api.balance(engine, member)
+        name = api.state(engine).name_of(member)
+        if fmt == "json":
+            click.echo(json.dumps({"member": member, "name": name, "balance": value}, ensure_ascii=False))
+        elif fmt == "csv":
+            click.echo(f"member,name,balance\n{member},{name},{value}")
+        else:
+            click.echo(f"{name} ({member}): {value} points")
+
+
+@points.command()
+@click.argument("member")
+@click.option("--period", required=True, metavar="PERIOD", help="2025-03, 2025-Q1, 2025, 2025-W09 or 2025-03-01.")
+@store_option
+@now_option
+@format_option
+def statement(member: str, period: str, store: str, now: datetime | None, fmt: str) -> None:
+    """Show MEMBER's points entries over a period."""
+    with open_engine(store, now=now) as engine:
+        _known(engine, member)
+        click.echo(statement_table(engine, member, _period(period)).render(fmt), nl=False)
+
+
+@points.command()
+@click.argument("node")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month to publish, e.g. 2025-03.")
+@store_option
+@now_option
+@format_option
+def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> None:
+    """Show the monthly public points board (ranking) of NODE."""
+    with open_engine(store, now=now) as engine:
+        _node(engine, node)
+        click.echo(board_table(engine, node, _period(month)).render(fmt), nl=False)
+
+
+@points.command()
+@click.argument("node")
+@click.option("--period", required=True, metavar="PERIOD", help="2025-03, 2025-Q1, 2025 ...")
+@store_option
+@now_option
+@format_option
+def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -> None:
+    """Show points earned, redeemed and expired per node under NODE."""
+    with open_engine(store, now=now) as engine:
+        _node(engine, node)
+        click.echo(totals_table(engine, node, _period(period)).render(fmt), nl=False)
+
+
+@points.command()
+@click.option("--node", default=None, help="Only under this node.")
+@click.option("--period", default=None, metavar="PERIOD", help="Only in this period.")
+@store_option
+@now_option
+@format_option
+def flags(node: str | None, period: str | None, store: str, now: datetime | None, fmt: str) -> None:
+    """List claims the anti-gaming rules flagged."""
+    with open_engine(store, now=now) as engine:
+        if node is not None:
+            _node(engine, node)
+        click.echo(flags_table(engine, node, _period(period) if period else None).render(fmt), nl=False)
+
+
+@points.command()
+@click.argument("member")
+@click.argument("reward")
+@click.option("--quantity", default=1, show_default=True, type=click.IntRange(min=1), help="How many.")
+@click.option("--node", default=None, help="Where it is redeemed (default: the member's home or cell).")
+@click.option("--actor", default=None, help="Who records it (default: the member).")
+@click.option("--id", "event_id", default=None, help="Event id (default: made from member, reward and time).")
+@store_option
+@now_option
+def redeem(
+    member: str,
+    reward: str,
+    quantity: int,
+    node: str | None,
+    actor: str | None,
+    event_id: str | None,
+    store: str,
+    now: datetime | None,
+) -> None:
+    """Redeem REWARD for MEMBER; refused with the reason if it cannot be done."""
+    with open_engine(store, now=now) as engine:
+        _known(engine, member)
+        try:
+            entry = api.redeem(engine, member, reward, quantity, node=node, actor=actor, event_id=event_id)
+        except EventRefused as exc:
+            fail("refused: " + "; ".join(exc.reasons))
+            return
+        click.echo(
+            f"{entry.summary}: {entry.amount:+d} points, balance now {api.balance(engine, member)} "
+            f"({entry.decision})"
+        )
+
+
+def _known(engine: object, member: str) -> None:
+    from gridcore import Engine
+
+    assert isinstance(engine, Engine)
+    if not engine.knows_person(member):
+        fail(f"unknown member {member!r}: not on the roster nor a registered resident")
+
+
+def _node(engine: object, node: str) -> None:
+    from gridcore import Engine
+
+    assert isinstance(engine, Engine)
+    if node not in engine.community.hierarchy:
+        fail(f"unknown node {node!r}")
+
+
+def _period(text: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    from .periods import period_bounds
+
+    try:
+        period_bounds(text, ZoneInfo("UTC"))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return text

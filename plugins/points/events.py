@@ -1,0 +1,35 @@
+"""The points plugin's own event: a leader's recognition award."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+from attrs import field, frozen
+
+from gridcore.events import Event
+
+
+def _positive_points(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{attribute.name} must be a positive whole number, got {value!r}")
+
+
+def _reason(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("reason must say why the points are awarded")
+
+
+@frozen(kw_only=True)
+class RecognitionAwarded(Event):
+    """A leader (the actor) awards ``points`` to ``member`` for ``reason`` (表扬加分).
+
+    Allowed only by a ruleset's ``recognition`` line, by the roles it names, at
+    or above the event's node, within the budget per grid and period; a leader
+    awarding themselves is refused (or flagged, if the ruleset says so).
+    """
+
+    kind: ClassVar[str] = "recognition_awarded"
+    member: str = field(validator=attrs.validators.instance_of(str))
+    points: int = field(validator=_positive_points)
+    reason: str = field(validator=_reason)

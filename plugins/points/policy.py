@@ -1,0 +1,234 @@
+"""The points policy: what a ruleset's ``points`` section compiles to.
+
+Frozen attrs facts only; every item carries the ``RuleRef`` of the line that
+wrote it, so each ledger entry can name the rule that decided it.  Amounts are
+whole points: computed amounts are rounded half up once, after tilts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+from attrs import field, frozen
+
+from gridcore.explain import RuleRef
+
+from .conditions import Condition
+
+PERIODS = ("day", "week", "month", "quarter", "year")
+ACTIONS = ("refuse", "flag")
+
+
+def _period(instance: object, attribute: object, value: str) -> None:
+    if value not in PERIODS:
+        raise ValueError(f"unknown period {value!r}; use one of {', '.join(PERIODS)}")
+
+
+def _action(instance: object, attribute: object, value: str) -> None:
+    if value not in ACTIONS:
+        raise ValueError(f"unknown action {value!r}; use refuse or flag")
+
+
+def _positive(instance: object, attribute: object, value: int) -> None:
+    if value <= 0:
+        raise ValueError(f"must be positive, got {value}")
+
+
+@frozen
+class Amount:
+    """A computed amount: ``fixed + per_hour * hours + per_unit * quantity``."""
+
+    fixed: Fraction = Fraction(0)
+    per_hour: Fraction = Fraction(0)
+    per_unit: Fraction = Fraction(0)
+
+    def of(self, hours: float, quantity: float) -> Fraction:
+        """The exact amount for an activity of ``hours`` and ``quantity``."""
+        return (
+            self.fixed
+            + self.per_hour * Fraction(str(hours))
+            + self.per_unit * Fraction(str(quantity))
+        )
+
+    def describe(self) -> str:
+        """How the amount reads in a rule (``10 + 5 per hour``)."""
+        parts = []
+        if self.fixed:
+            parts.append(f"{_num(self.fixed)}")
+        if self.per_hour:
+            parts.append(f"{_num(self.per_hour)} per hour")
+        if self.per_unit:
+            parts.append(f"{_num(self.per_unit)} per unit")
+        return " + ".join(parts) or "0"
+
+
+@frozen
+class Cap:
+    """At most ``limit`` points per member per ``period`` (community time zone)."""
+
+    limit: int
+    period: str = field(validator=_period)
+    rule: RuleRef
+
+
+@frozen
+class ActivityItem:
+    """One line of the points item list: an activity and what it earns.
+
+    Several items may name the same activity with different conditions (a
+    separate scale per role): the first whose condition holds decides.
+    """
+
+    activity: str
+    amount: Amount
+    rule: RuleRef
+    caps: tuple[Cap, ...] = ()
+    when: Condition | None = None
+    aliases: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        """Every name an ``ActivityRecorded`` may use for this activity."""
+        return (self.activity, *self.aliases)
+
+
+@frozen
+class Tilt:
+    """A multiplier for members holding ``role``, or for events at nodes of ``level``.
+
+    Of the role tilts that match, the largest applies; it multiplies with the
+    largest matching level tilt.
+    """
+
+    factor: Fraction
+    rule: RuleRef
+    role: str | None = None
+    level: str | None = None
+
+
+INCIDENT_TRIGGERS = ("confirmed_report", "resolved")
+
+
+@frozen
+class IncidentItem:
+    """Points for incident work, awarded when the incident is first closed.
+
+    ``confirmed_report`` pays the reporter; ``resolved`` pays the member who
+    resolved it.  ``when`` may test ``incident.*`` fields.
+    """
+
+    trigger: str = field()
+    points: int
+    rule: RuleRef
+    when: Condition | None = None
+
+    @trigger.validator
+    def _check(self, attribute: object, value: str) -> None:
+        if value not in INCIDENT_TRIGGERS:
+            raise ValueError(f"unknown incident trigger {value!r}")
+
+
+@frozen
+class Reward:
+    """One item of the rewards list."""
+
+    name: str
+    price: int = field(validator=_positive)
+    rule: RuleRef
+    stock: int | None = None
+    limit: int | None = None
+    limit_period: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@frozen
+class Expiry:
+    """Points expire ``months`` after they were earned, first in first out."""
+
+    months: int = field(validator=_positive)
+    rule: RuleRef
+
+
+@frozen
+class Recognition:
+    """Leaders may award points with a reason, within ``budget`` per node of ``level`` per ``period``.
+
+    ``roles`` are the roles allowed to award (held at or above the event's node).
+    """
+
+    budget: int = field(validator=_positive)
+    level: str
+    period: str = field(validator=_period)
+    rule: RuleRef
+    roles: tuple[str, ...] = ("grid_leader", "master_grid_leader")
+
+
+GUARDS = ("duplicate", "outside_cells", "self_award", "self_closed")
+
+
+@frozen
+class Guard:
+    """An anti-gaming rule: what to do (``refuse`` or ``flag``) when ``what`` happens.
+
+    ``duplicate`` (the same member claims the same activity twice) uses
+    ``window``: ``day`` (same calendar day) or ``overlap`` (time ranges overlap).
+    ``self_closed`` can only ``flag``: the incident events belong to others.
+    """
+
+    what: str
+    action: str = field(validator=_action)
+    rule: RuleRef
+    window: str = "day"
+
+
+@frozen
+class Streak:
+    """A bonus for members who earned activity points in every ``unit`` of a ``span``."""
+
+    points: int = field(validator=_positive)
+    unit: str = field(validator=_period)
+    span: str = field(validator=_period)
+    rule: RuleRef
+
+
+@frozen
+class PointsPolicy:
+    """Everything a ``points`` section says."""
+
+    activities: tuple[ActivityItem, ...] = ()
+    caps: tuple[Cap, ...] = ()
+    tilts: tuple[Tilt, ...] = ()
+    incidents: tuple[IncidentItem, ...] = ()
+    rewards: tuple[Reward, ...] = ()
+    expiry: Expiry | None = None
+    recognition: Recognition | None = None
+    guards: tuple[Guard, ...] = ()
+    streaks: tuple[Streak, ...] = ()
+
+    def items_for(self, activity: str) -> list[ActivityItem]:
+        """The items that may price ``activity``, in the order written."""
+        return [item for item in self.activities if activity in item.names()]
+
+    def reward(self, name: str) -> Reward | None:
+        """The reward called ``name``, if the list has it."""
+        for reward in self.rewards:
+            if reward.name == name:
+                return reward
+        return None
+
+    def guard(self, what: str) -> Guard | None:
+        """The anti-gaming rule for ``what``, if any."""
+        for guard in self.guards:
+            if guard.what == what:
+                return guard
+        return None
+
+
+def _num(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
+
+
+def round_points(value: Fraction) -> int:
+    """Round half up to whole points (2.5 -> 3)."""
+    return int((value * 2 + 1) // 2)

@@ -1,0 +1,170 @@
+"""Reports (statement, public board, totals per node, flags) and the points metric."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from gridcore import GridcoreError, Report, Table
+from gridcore.metrics import Metric, MetricValue
+
+from . import api, ledger
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+
+def statement_table(engine: Engine, member: str, period: str) -> Table:
+    """A member's statement: one row per entry, with the running balance."""
+    found = api.statement(engine, member, period)
+    rows = []
+    running = found.opening
+    for entry in found.entries:
+        running += entry.amount
+        rows.append(
+            (
+                entry.time.astimezone(engine.community.tz).strftime("%Y-%m-%d %H:%M"),
+                entry.kind,
+                entry.amount,
+                running,
+                entry.summary,
+                str(entry.rule) if entry.rule is not None else "",
+                entry.decision,
+            )
+        )
+    return Table(
+        title=f"积分明细 points statement: {found.name} ({member}), {period}",
+        columns=("time", "kind", "points", "balance", "what", "rule", "decision"),
+        rows=tuple(rows),
+        notes=(
+            (
+                f"opening {found.opening}, earned {found.earned}, redeemed {found.redeemed}, "
+                f"expired {found.expired}, closing {found.closing}"
+            ),
+            *_no_policy_note(engine),
+        ),
+    )
+
+
+def board_table(engine: Engine, node: str, month: str) -> Table:
+    """The monthly public board (积分公示) of a node: members ranked by points earned."""
+    rows = api.board(engine, node, month)
+    name = engine.community.hierarchy.node(node).name
+    return Table(
+        title=f"积分公示 points board: {name} ({node}), {month}",
+        columns=("rank", "member", "name", "earned", "balance"),
+        rows=tuple((r.rank, r.member, r.name, r.earned, r.balance) for r in rows),
+        notes=_no_policy_note(engine),
+    )
+
+
+def totals_table(engine: Engine, node: str, period: str) -> Table:
+    """Points earned, redeemed and expired per node (each row counts its subtree)."""
+    rows = api.node_totals(engine, node, period)
+    return Table(
+        title=f"积分汇总 points totals under {node}, {period}",
+        columns=("node", "name", "level", "earned", "redeemed", "expired"),
+        rows=tuple((r.node, r.name, r.level, r.earned, r.redeemed, r.expired) for r in rows),
+        notes=_no_policy_note(engine),
+    )
+
+
+def flags_table(engine: Engine, node: str | None, period: str | None) -> Table:
+    """Claims the anti-gaming rules flagged for review."""
+    found = api.flags(engine, node, period)
+    return Table(
+        title="积分异常 flagged claims" + (f" under {node}" if node else "") + (f", {period}" if period else ""),
+        columns=("time", "member", "node", "what", "rule", "decision"),
+        rows=tuple(
+            (
+                e.time.astimezone(engine.community.tz).strftime("%Y-%m-%d %H:%M"),
+                e.member,
+                e.node,
+                e.summary,
+                str(e.rule) if e.rule is not None else "",
+                e.decision,
+            )
+            for e in found
+        ),
+    )
+
+
+def _no_policy_note(engine: Engine) -> tuple[str, ...]:
+    ruleset = engine.ruleset
+    if ruleset is None:
+        return ("note: no ruleset is in force, so no points are earned",)
+    if ruleset.section("points") is None:
+        return (f"note: ruleset {ruleset.name} has no points section, so no points are earned",)
+    return ()
+
+
+def _need(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name)
+    if not value:
+        raise GridcoreError(f"this report needs the parameter {name}=...")
+    return value
+
+
+def registered_reports() -> list[Report]:
+    """The reports ``gridcore report`` lists."""
+    return [
+        Report(
+            "points.statement",
+            "a member's points entries over a period",
+            lambda engine, p: statement_table(engine, _need(p, "member"), _need(p, "period")),
+            params=("member", "period"),
+        ),
+        Report(
+            "points.board",
+            "the monthly public points board of a node (ranking)",
+            lambda engine, p: board_table(engine, _need(p, "node"), _need(p, "month")),
+            params=("node", "month"),
+        ),
+        Report(
+            "points.totals",
+            "points earned, redeemed and expired per node over a period",
+            lambda engine, p: totals_table(engine, _need(p, "node"), _need(p, "period")),
+            params=("node", "period"),
+        ),
+        Report(
+            "points.flags",
+            "claims flagged by the anti-gaming rules",
+            lambda engine, p: flags_table(engine, p.get("node") or None, p.get("period") or None),
+            params=("node", "period"),
+        ),
+    ]
+
+
+def _points_per_resident(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    hierarchy = engine.community.hierarchy
+    people = {
+        member.id
+        for member in engine.community.members.values()
+        if member.home and member.home in hierarchy and hierarchy.is_within(member.home, node)
+    }
+    people |= {p for p, home in engine.residents().items() if home in hierarchy and hierarchy.is_within(home, node)}
+    if not people:
+        return None
+    the_state = api.state(engine)
+    now = engine.clock.now()
+    earned = 0
+    for account in the_state.views(min(end, now)):
+        earned += sum(
+            e.amount
+            for e in account.entries
+            if e.kind in ledger.CREDITS and start <= e.time < end and e.node in hierarchy
+            and hierarchy.is_within(e.node, node)
+        )
+    return MetricValue(earned / len(people), {"points_earned": earned, "residents": len(people)})
+
+
+def points_per_resident() -> Metric:
+    """Points earned in a node's subtree over the period, per resident living there."""
+    return Metric(
+        name="points_per_resident",
+        title="points earned per resident",
+        unit="points",
+        compute=_points_per_resident,
+        title_zh="人均积分",
+    )

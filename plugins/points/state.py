@@ -1,0 +1,666 @@
+"""Per-engine points state: applies events to the ledger, refuses bad ones.
+
+``PointsState`` is attached to each engine as ``"points"`` (see plugin.py).  It
+is derived only from the events it is given, in canonical order, under the
+ruleset in force at each event's time, so replaying a store rebuilds it
+exactly and an event id is never credited twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from attrs import define, field
+
+from gridcore import Explanation, Outcome, hookimpl
+from gridcore.events import (
+    SYSTEM_ACTOR,
+    ActivityRecorded,
+    Event,
+    IncidentClosed,
+    IncidentReported,
+    IncidentResolved,
+    IncidentVerified,
+    PointsRedeemed,
+    ResidentRegistered,
+    SatisfactionRated,
+)
+
+from . import ledger
+from .conditions import fields_used, holds
+from .events import RecognitionAwarded
+from .ledger import Account, Entry
+from .periods import add_months, period_key
+from .policy import PERIODS, ActivityItem, IncidentItem, PointsPolicy, round_points
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+NAME = "points"
+
+
+@define
+class Claim:
+    """An activity a member was credited for (to spot the same one claimed twice)."""
+
+    event_id: str
+    start: datetime
+    end: datetime
+    day: str
+
+
+@define
+class IncidentFacts:
+    """What the points plugin remembers of an incident (from the incident events)."""
+
+    reporter: str
+    node: str
+    category: str
+    severity: int
+    channel: str
+    resolver: str | None = None
+    satisfaction: int | None = None
+    ratings: list[int] = field(factory=list)
+    verified: bool = False
+    settled: bool = False
+
+    def facts(self) -> dict[str, Any]:
+        """The ``incident.*`` facts conditions may read."""
+        out: dict[str, Any] = {
+            "incident.category": self.category,
+            "incident.severity": self.severity,
+            "incident.channel": self.channel,
+            "incident.satisfaction": self.satisfaction,
+        }
+        if self.ratings:
+            out["incident.rating"] = sum(self.ratings) / len(self.ratings)
+        return out
+
+
+class PointsState:
+    """The ledger of one engine, and the hooks that keep it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.tz = engine.community.tz
+        self.accounts: dict[str, Account] = {}
+        self.entries: dict[str, Entry] = {}
+        self.claims: dict[tuple[str, str], list[Claim]] = {}
+        self.incidents: dict[str, IncidentFacts] = {}
+        self.party: dict[str, bool] = {}
+        self.names: dict[str, str] = {}
+        self.stock_used: dict[str, int] = {}
+        self.redeemed_by: dict[tuple[str, str, str], int] = {}
+        self.recognition_spent: dict[tuple[str, str], int] = {}
+        self.last_time: datetime | None = None
+        #: every rule behind an earning (item, tilts, caps), by entry id.
+        self._extra_rules: dict[str, tuple[Any, ...]] = {}
+        #: the lots each redemption took from, by entry id.
+        self._taken: dict[str, list[tuple[str, int]]] = {}
+
+    # ------------------------------------------------------------ policy and facts
+
+    def policy_at(self, when: datetime) -> PointsPolicy | None:
+        """The points policy in force at ``when`` (None: no ruleset or no points section)."""
+        ruleset = self.engine.ruleset_at(when)
+        if ruleset is None:
+            return None
+        section = ruleset.section(NAME)
+        return section if isinstance(section, PointsPolicy) else None
+
+    def account(self, member: str) -> Account:
+        """The member's account (created empty on first use)."""
+        found = self.accounts.get(member)
+        if found is None:
+            found = self.accounts[member] = Account(member)
+        return found
+
+    def view(self, member: str, when: datetime | None = None) -> Account:
+        """A copy of the member's account with expiry and bonuses booked up to ``when`` (default now)."""
+        moment = when or self.engine.clock.now()
+        account = self.accounts.get(member) or Account(member)
+        return ledger.view(account, moment, self.policy_at, self.tz)
+
+    def views(self, when: datetime | None = None) -> Iterator[Account]:
+        """Every account, advanced to ``when`` (default now), by member id."""
+        for member in sorted(self.accounts):
+            yield self.view(member, when)
+
+    def name_of(self, member: str) -> str:
+        """The member's name (roster or resident registration), else the id."""
+        found = self.engine.community.members.get(member)
+        return found.name if found is not None else self.names.get(member, member)
+
+    def roles_of(self, member: str) -> set[str]:
+        """Every role the member holds anywhere (``resident`` for residents off the roster)."""
+        found = self.engine.community.members.get(member)
+        if found is None:
+            return {"resident"} if member in self.engine.residents() else set()
+        roles = {assignment.role for assignment in found.roles}
+        if getattr(found, "home", None):
+            roles.add("resident")
+        return roles
+
+    def member_facts(self, member: str) -> dict[str, Any]:
+        """The ``member.*`` facts conditions may read."""
+        found = self.engine.community.members.get(member)
+        party = bool(found.party_member) if found is not None else self.party.get(member, False)
+        return {"member.id": member, "member.role": frozenset(self.roles_of(member)), "member.party_member": party}
+
+    def event_facts(self, event: Event, member: str) -> dict[str, Any]:
+        """Every fact about ``event`` a condition may read."""
+        local = event.time.astimezone(self.tz)
+        facts = self.member_facts(member)
+        node = self.engine.community.hierarchy.node(event.node)
+        facts.update(
+            {
+                "node.id": event.node,
+                "node.level": node.level,
+                "event.weekday": local.isoweekday(),
+                "event.hour": local.hour,
+            }
+        )
+        if isinstance(event, ActivityRecorded):
+            facts.update(
+                {"event.activity": event.activity, "event.hours": event.hours, "event.quantity": event.quantity}
+            )
+        return facts
+
+    def _within(self, node: str) -> Any:
+        hierarchy = self.engine.community.hierarchy
+
+        def check(ancestor: str) -> bool:
+            return node == ancestor or (ancestor in hierarchy and hierarchy.is_within(node, ancestor))
+
+        return check
+
+    def _in_cells(self, member: str, node: str) -> bool:
+        community = self.engine.community
+        if member in community.members:
+            return bool(community.is_within_cells(member, node))
+        home = self.engine.residents().get(member)
+        return home is not None and (home == node or self._within(node)(home) or self._within(home)(node))
+
+    # ------------------------------------------------------------ validation
+
+    @hookimpl
+    def gridcore_validate_event(self, engine: Engine, event: Event) -> list[str] | None:
+        """Refuse duplicate or out-of-cell claims (when the rules say refuse), bad redemptions and awards."""
+        if isinstance(event, ActivityRecorded):
+            return self._check_activity(event)
+        if isinstance(event, PointsRedeemed):
+            return self._check_redemption(event)
+        if isinstance(event, RecognitionAwarded):
+            return self._check_recognition(event)
+        return None
+
+    def _check_activity(self, event: ActivityRecorded) -> list[str]:
+        policy = self.policy_at(event.time)
+        if policy is None:
+            return []
+        items = policy.items_for(event.activity)
+        if not items:
+            return []
+        member = event.participant
+        reasons = []
+        guard = policy.guard("duplicate")
+        if guard is not None and guard.action == "refuse":
+            earlier = self._duplicate_of(member, items[0], event, guard.window)
+            if earlier is not None:
+                reasons.append(
+                    f"{member} already claimed {items[0].activity} "
+                    f"({'the same day' if guard.window == 'day' else 'at an overlapping time'}) "
+                    f"in event {earlier}; refused by rule {guard.rule}"
+                )
+        guard = policy.guard("outside_cells")
+        if guard is not None and guard.action == "refuse" and not self._in_cells(member, event.node):
+            reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule}")
+        return reasons
+
+    def _duplicate_of(self, member: str, item: ActivityItem, event: ActivityRecorded, window: str) -> str | None:
+        start = event.time
+        end = start + timedelta(hours=event.hours)
+        day = period_key(start, self.tz, "day")
+        for claim in self.claims.get((member, item.activity), []):
+            if claim.event_id == event.id:
+                continue
+            if window == "day" and claim.day == day:
+                return claim.event_id
+            if window == "overlap" and (
+                (claim.start < end and start < claim.end) or claim.start == start
+            ):
+                return claim.event_id
+        return None
+
+    def _check_redemption(self, event: PointsRedeemed) -> list[str]:
+        policy = self.policy_at(event.time)
+        if policy is None:
+            return [f"no points rules are in force at {event.time.isoformat()}, so nothing can be redeemed"]
+        reward = policy.reward(event.reward)
+        if reward is None:
+            names = ", ".join(r.name for r in policy.rewards) or "none"
+            return [f"unknown reward {event.reward!r} (the rewards list has: {names})"]
+        reasons = []
+        local_day = event.time.astimezone(self.tz).date()
+        if reward.valid_from is not None and local_day < reward.valid_from:
+            reasons.append(f"{reward.name} is not available before {reward.valid_from.isoformat()} (rule {reward.rule})")
+        if reward.valid_until is not None and local_day > reward.valid_until:
+            reasons.append(f"{reward.name} expired on {reward.valid_until.isoformat()} (rule {reward.rule})")
+        if reward.stock is not None:
+            left = reward.stock - self.stock_used.get(reward.name, 0)
+            if event.quantity > left:
+                reasons.append(f"not enough {reward.name} in stock: {left} left, {event.quantity} asked (rule {reward.rule})")
+        member = event.redeemer
+        if reward.limit is not None and reward.limit_period is not None:
+            label = period_key(event.time, self.tz, reward.limit_period)
+            had = self.redeemed_by.get((member, reward.name, f"{reward.limit_period}:{label}"), 0)
+            if had + event.quantity > reward.limit:
+                reasons.append(
+                    f"limit reached: at most {reward.limit} {reward.name} per {reward.limit_period} "
+                    f"per member, {member} already has {had} in {label} (rule {reward.rule})"
+                )
+        cost = reward.price * event.quantity
+        balance = self.view(member, event.time).balance
+        if self.last_time is not None and event.time < self.last_time:
+            # A late redemption also spends from every later balance.
+            balance = min(balance, self.view(member, self.last_time).balance)
+        if balance < cost:
+            reasons.append(
+                f"insufficient balance: {member} has {balance} points, "
+                f"{event.quantity} x {reward.name} costs {cost} (rule {reward.rule})"
+            )
+        return reasons
+
+    def _check_recognition(self, event: RecognitionAwarded) -> list[str]:
+        policy = self.policy_at(event.time)
+        rule = policy.recognition if policy is not None else None
+        if policy is None or rule is None:
+            return ["the points rules in force allow no recognition awards"]
+        community = self.engine.community
+        reasons = []
+        if not self.engine.knows_person(event.member):
+            reasons.append(f"unknown member {event.member!r}")
+        if not community.holds_role_at_or_above(event.actor, event.node, roles=rule.roles):
+            reasons.append(
+                f"{event.actor} may not award points at {event.node}: only {', '.join(rule.roles)} "
+                f"at or above it may (rule {rule.rule})"
+            )
+        guard = policy.guard("self_award")
+        if event.actor == event.member and (guard is None or guard.action == "refuse"):
+            where = f"rule {guard.rule}" if guard is not None else "a leader never awards points to themselves"
+            reasons.append(f"{event.actor} may not award points to themselves ({where})")
+        grid = self._budget_node(event.node, rule.level)
+        label = period_key(event.time, self.tz, rule.period)
+        spent = self.recognition_spent.get((grid, label), 0)
+        if spent + event.points > rule.budget:
+            reasons.append(
+                f"recognition budget of {grid} for {label} exhausted: {rule.budget - spent} of "
+                f"{rule.budget} points left, {event.points} asked (rule {rule.rule})"
+            )
+        return reasons
+
+    def _budget_node(self, node: str, level: str) -> str:
+        hierarchy = self.engine.community.hierarchy
+        if level not in hierarchy.levels:
+            return node
+        found = hierarchy.ancestor_at(node, level)
+        return found.id if hasattr(found, "id") else (found or node)
+
+    # ------------------------------------------------------------ applying events
+
+    @hookimpl
+    def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
+        """Book what ``event`` earns, spends or flags."""
+        if self.last_time is None or event.time > self.last_time:
+            self.last_time = event.time
+        if isinstance(event, ActivityRecorded):
+            self._on_activity(event)
+        elif isinstance(event, PointsRedeemed):
+            self._on_redemption(event)
+        elif isinstance(event, RecognitionAwarded):
+            self._on_recognition(event)
+        elif isinstance(event, ResidentRegistered):
+            self.party[event.person] = event.party_member
+            if event.name:
+                self.names[event.person] = event.name
+        elif isinstance(event, IncidentReported):
+            self.incidents.setdefault(
+                event.incident,
+                IncidentFacts(event.actor, event.node, event.category, event.severity, event.channel),
+            )
+        elif isinstance(event, IncidentResolved):
+            if event.incident in self.incidents:
+                self.incidents[event.incident].resolver = event.actor
+        elif isinstance(event, IncidentVerified):
+            if event.incident in self.incidents:
+                facts = self.incidents[event.incident]
+                facts.verified = True
+                facts.satisfaction = event.satisfaction
+        elif isinstance(event, SatisfactionRated):
+            if event.incident in self.incidents:
+                self.incidents[event.incident].ratings.append(event.score)
+        elif isinstance(event, IncidentClosed):
+            self._on_closed(event)
+
+    def _book(self, account: Account, entry: Entry, policy: PointsPolicy | None, caps: tuple[str, ...] = ()) -> None:
+        if entry.id in self.entries:
+            return
+        self.entries[entry.id] = entry
+        if entry.kind in ledger.CREDITS:
+            expiry = policy.expiry if policy is not None else None
+            expires = add_months(entry.time, expiry.months, self.tz) if expiry is not None else None
+            ledger.credit(
+                account,
+                entry,
+                expires=expires,
+                expiry_rule=expiry.rule if expiry is not None else None,
+                caps_scopes=caps,
+                tz=self.tz,
+            )
+        else:
+            account.add(entry)
+
+    def _flag(
+        self, account: Account, event: Event, rule: Any, summary: str, entry_id: str | None = None, **inputs: Any
+    ) -> None:
+        self._book(
+            account,
+            Entry(
+                id=entry_id or event.id,
+                kind=ledger.FLAG,
+                amount=0,
+                member=account.member,
+                node=event.node,
+                time=event.time,
+                rule=rule,
+                summary=summary,
+                cause=event.id,
+                inputs=inputs,
+            ),
+            None,
+        )
+
+    def _on_activity(self, event: ActivityRecorded) -> None:
+        policy = self.policy_at(event.time)
+        if policy is None:
+            return
+        items = policy.items_for(event.activity)
+        if not items:
+            return
+        member = event.participant
+        account = self.account(member)
+        ledger.advance(account, event.time, self.policy_at, self.tz)
+        guard = policy.guard("duplicate")
+        if guard is not None:
+            earlier = self._duplicate_of(member, items[0], event, guard.window)
+            if earlier is not None:
+                self._flag(
+                    account, event, guard.rule,
+                    f"{items[0].activity} claimed again (earlier claim {earlier}): no points, flagged",
+                    earlier=earlier, activity=event.activity,
+                )
+                return
+        guard = policy.guard("outside_cells")
+        if guard is not None and not self._in_cells(member, event.node):
+            self._flag(
+                account, event, guard.rule,
+                f"{event.activity} at {event.node}, outside {member}'s cells: no points, flagged",
+                node=event.node, activity=event.activity,
+            )
+            return
+        self.claims.setdefault((member, items[0].activity), []).append(
+            Claim(event.id, event.time, event.time + timedelta(hours=event.hours), period_key(event.time, self.tz, "day"))
+        )
+        facts = self.event_facts(event, member)
+        within = self._within(event.node)
+        item = next((i for i in items if holds(i.when, facts, within)), None)
+        if item is None:
+            self._book(
+                account,
+                Entry(
+                    id=event.id, kind="earn", amount=0, member=member, node=event.node, time=event.time,
+                    rule=items[0].rule, cause=event.id, activity=items[0].activity,
+                    summary=f"{event.activity}: no item's condition holds, no points",
+                    inputs={k: _show(facts.get(k)) for i in items for k in sorted(fields_used(i.when))},
+                ),
+                policy,
+            )
+            return
+        base = item.amount.of(event.hours, event.quantity)
+        inputs: dict[str, Any] = {"activity": event.activity, "hours": event.hours, "quantity": event.quantity}
+        inputs.update({k: _show(facts.get(k)) for k in sorted(fields_used(item.when))})
+        self._earn(account, event, policy, item.activity, base, item.rule, item.caps, inputs,
+                   f"{event.activity}: {item.amount.describe()}")
+        ledger.mark_active(account, event.time, event.node, self.tz)
+
+    def _earn(
+        self,
+        account: Account,
+        event: Event,
+        policy: PointsPolicy,
+        scope: str,
+        base: Fraction,
+        rule: Any,
+        caps: tuple[Any, ...],
+        inputs: dict[str, Any],
+        summary: str,
+        entry_id: str | None = None,
+    ) -> None:
+        member = account.member
+        rules = [rule]
+        factor = Fraction(1)
+        roles = self.roles_of(member)
+        role_tilts = [t for t in policy.tilts if t.role is not None and t.role in roles]
+        if role_tilts:
+            best = max(role_tilts, key=lambda t: t.factor)
+            factor *= best.factor
+            rules.append(best.rule)
+            inputs["tilt " + str(best.role)] = f"x {float(best.factor):g}"
+        level = self.engine.community.hierarchy.node(event.node).level
+        level_tilts = [t for t in policy.tilts if t.level is not None and t.level == level]
+        if level_tilts:
+            best = max(level_tilts, key=lambda t: t.factor)
+            factor *= best.factor
+            rules.append(best.rule)
+            inputs["tilt level " + level] = f"x {float(best.factor):g}"
+        amount = round_points(base * factor)
+        inputs["computed"] = amount
+        for cap, cap_scope in [(c, scope) for c in caps] + [(c, "*") for c in policy.caps]:
+            room = cap.limit - ledger.earned_in(account, cap_scope, cap.period, event.time, self.tz)
+            if amount > room:
+                amount = max(room, 0)
+                rules.append(cap.rule)
+                what = "all points" if cap_scope == "*" else cap_scope
+                inputs[f"cap {what} per {cap.period}"] = f"{cap.limit}, {max(room, 0)} left"
+        if amount < inputs["computed"]:
+            summary += f" = {inputs['computed']}, cut to {amount} by a cap"
+        else:
+            summary += f" = {amount}"
+        entry = Entry(
+            id=entry_id or event.id,
+            kind="earn",
+            amount=amount,
+            member=member,
+            node=event.node,
+            time=event.time,
+            rule=rules[0],
+            summary=summary,
+            cause=event.id,
+            activity=scope,
+            inputs={**inputs, "rules": ", ".join(str(r) for r in rules)},
+        )
+        self._book(account, entry, policy, caps=(scope, "*"))
+        self._extra_rules[entry.id] = tuple(rules)
+
+    def _on_redemption(self, event: PointsRedeemed) -> None:
+        policy = self.policy_at(event.time)
+        reward = policy.reward(event.reward) if policy is not None else None
+        member = event.redeemer
+        account = self.account(member)
+        ledger.advance(account, event.time, self.policy_at, self.tz)
+        if reward is None:
+            self._flag(account, event, None, f"redemption of unknown reward {event.reward!r} not booked")
+            return
+        cost = reward.price * event.quantity
+        if cost > account.balance:
+            # Only possible when a late event changed history: book nothing, say so.
+            self._flag(
+                account, event, reward.rule,
+                f"redemption of {event.quantity} x {reward.name} not covered after replay "
+                f"({account.balance} points, {cost} needed): not booked",
+            )
+            return
+        entry = Entry(
+            id=event.id, kind="redeem", amount=-cost, member=member, node=event.node, time=event.time,
+            rule=reward.rule, cause=event.id,
+            summary=f"redeemed {event.quantity} x {reward.name} at {reward.price} points",
+            inputs={"reward": reward.name, "quantity": event.quantity, "price": reward.price,
+                    "balance_before": account.balance},
+        )
+        self.entries[entry.id] = entry
+        taken = ledger.debit(account, entry)
+        self._taken[entry.id] = taken
+        self.stock_used[reward.name] = self.stock_used.get(reward.name, 0) + event.quantity
+        for period in PERIODS:
+            key = (member, reward.name, f"{period}:{period_key(event.time, self.tz, period)}")
+            self.redeemed_by[key] = self.redeemed_by.get(key, 0) + event.quantity
+
+    def _on_recognition(self, event: RecognitionAwarded) -> None:
+        policy = self.policy_at(event.time)
+        rule = policy.recognition if policy is not None else None
+        account = self.account(event.member)
+        ledger.advance(account, event.time, self.policy_at, self.tz)
+        if rule is None:
+            self._flag(account, event, None, "recognition award with no recognition rule in force: not booked")
+            return
+        grid = self._budget_node(event.node, rule.level)
+        label = period_key(event.time, self.tz, rule.period)
+        if event.actor == event.member:
+            guard = policy.guard("self_award") if policy is not None else None
+            self._flag(
+                account, event, guard.rule if guard is not None else rule.rule,
+                f"{event.actor} awarded points to themselves: no points, flagged", reason=event.reason,
+            )
+            return
+        self.recognition_spent[(grid, label)] = self.recognition_spent.get((grid, label), 0) + event.points
+        self._book(
+            account,
+            Entry(
+                id=event.id, kind="recognition", amount=event.points, member=event.member, node=event.node,
+                time=event.time, rule=rule.rule, cause=event.id,
+                summary=f"recognition by {event.actor}: {event.reason}",
+                inputs={"awarded_by": event.actor, "reason": event.reason, "budget_node": grid,
+                        "budget_period": label, "budget_used": self.recognition_spent[(grid, label)],
+                        "budget": rule.budget},
+            ),
+            policy,
+        )
+
+    def _on_closed(self, event: IncidentClosed) -> None:
+        facts = self.incidents.get(event.incident)
+        if facts is None or facts.settled:
+            return
+        facts.settled = True
+        policy = self.policy_at(event.time)
+        if policy is None or not policy.incidents:
+            return
+        payees = []
+        reporter_item = self._incident_item(policy.incidents, "confirmed_report", facts, event)
+        if reporter_item is not None and facts.verified and facts.reporter != SYSTEM_ACTOR:
+            payees.append(("reporter", facts.reporter, reporter_item))
+        resolver_item = self._incident_item(policy.incidents, "resolved", facts, event)
+        if resolver_item is not None and facts.resolver not in (None, SYSTEM_ACTOR):
+            assert facts.resolver is not None
+            payees.append(("resolver", facts.resolver, resolver_item))
+        guard = policy.guard("self_closed")
+        if guard is not None and facts.reporter in (facts.resolver, event.actor):
+            account = self.account(facts.reporter)
+            ledger.advance(account, event.time, self.policy_at, self.tz)
+            self._flag(
+                account, event, guard.rule,
+                f"incident {event.incident} reported and closed by {facts.reporter}: no points, flagged",
+                entry_id=f"{event.id}:flag",
+                incident=event.incident, reporter=facts.reporter, resolver=facts.resolver, closer=event.actor,
+            )
+            return
+        for role, member, item in payees:
+            account = self.account(member)
+            ledger.advance(account, event.time, self.policy_at, self.tz)
+            inputs: dict[str, Any] = {"incident": event.incident, "as": role}
+            inputs.update({k: _show(v) for k, v in facts.facts().items() if k in fields_used(item.when)})
+            self._earn(
+                account, event, policy, f"incident:{item.trigger}", Fraction(item.points), item.rule, (),
+                inputs, f"incident {event.incident} ({facts.category}), {role}: {item.points}",
+                entry_id=f"{event.id}:{role}",
+            )
+
+    def _incident_item(
+        self, items: tuple[IncidentItem, ...], trigger: str, facts: IncidentFacts, event: Event
+    ) -> IncidentItem | None:
+        merged = facts.facts()
+        merged.update({"node.id": facts.node, "node.level": self.engine.community.hierarchy.node(facts.node).level})
+        within = self._within(facts.node)
+        for item in items:
+            if item.trigger == trigger and holds(item.when, merged, within):
+                return item
+        return None
+
+    # ------------------------------------------------------------ decisions
+
+    @hookimpl
+    def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
+        """Explain ``points:<entry id>``: the entry, its rule(s) and inputs."""
+        if not decision.startswith(NAME + ":"):
+            return None
+        entry_id = decision[len(NAME) + 1:]
+        entry = self.entries.get(entry_id) or self._find_derived(entry_id)
+        if entry is None:
+            return None
+        rules = self._extra_rules.get(entry.id) or ((entry.rule,) if entry.rule is not None else ())
+        inputs = {k: v for k, v in entry.inputs.items() if k != "rules"}
+        inputs.update({"member": entry.member, "node": entry.node, "time": entry.time.isoformat()})
+        if entry.cause:
+            inputs["event"] = entry.cause
+        if entry.id in self._taken:
+            inputs["taken_from"] = ", ".join(f"{lot} ({n})" for lot, n in self._taken[entry.id])
+        return Explanation(
+            decision=decision,
+            summary=f"{entry.kind} {entry.amount:+d} for {entry.member}: {entry.summary}",
+            rules=tuple(rules),
+            inputs=inputs,
+            result=entry.amount,
+        )
+
+    def _find_derived(self, entry_id: str) -> Entry | None:
+        for account in self.views():
+            for entry in account.entries:
+                if entry.id == entry_id:
+                    return entry
+        return None
+
+    @hookimpl
+    def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
+        """Each member's balance now, with the rules that produced it."""
+        outcomes = []
+        for account in self.views():
+            rules = {entry.rule for entry in account.entries if entry.rule is not None}
+            totals = ledger.totals(account.entries)
+            outcomes.append(
+                Outcome(
+                    plugin=NAME,
+                    subject=f"member:{account.member}:balance",
+                    value=account.balance,
+                    rules=tuple(sorted(rules, key=lambda r: (r.file, r.line, r.column))),
+                    detail=f"earned {totals['earned']}, redeemed {totals['redeemed']}, expired {totals['expired']}",
+                )
+            )
+        return outcomes
+
+
+def _show(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return ", ".join(sorted(str(v) for v in value)) or "(none)"
+    return value
