@@ -411,6 +411,7 @@ class _Day:
             if member.home is not None:
                 self.dwellers.setdefault(member.home, []).append(member.id)
         self.registered: dict[str, str] = {}
+        self.registered_on: dict[str, date] = {}
         self.registered_party: set[str] = set()
         self.activity_count: dict[str, int] = {}
         self.leaf_set = set(self.leaves)
@@ -749,16 +750,18 @@ class _Day:
                 key_person=self.rng.random() < plan.key_person_share, special_group=special, party_member=party,
             ))
             self.registered[person] = leaf
+            self.registered_on[person] = day
             if party:
                 self.registered_party.add(person)
 
     def moves(self, day: date, count: int) -> None:
         plan = self.scenario.population
         assert plan is not None
+        settled = sorted(p for p, on in self.registered_on.items() if on < day)
         for _ in range(count):
-            if not self.registered:
+            if not settled:
                 return
-            person = self.rng.choice(sorted(self.registered))
+            person = self.rng.choice(settled)
             old = self.registered[person]
             new = self.rng.choice(self.leaves)
             registrar = self.nearest(new, plan.registrars)
