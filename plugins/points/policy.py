@@ -14,7 +14,7 @@ from attrs import field, frozen
 
 from gridcore.explain import RuleRef
 
-from .conditions import Condition
+from .facts import Check, Facts, Formula
 
 PERIODS = ("day", "week", "month", "quarter", "year")
 ACTIONS = ("refuse", "flag")
@@ -37,14 +37,23 @@ def _positive(instance: object, attribute: object, value: int) -> None:
 
 @frozen
 class Amount:
-    """A computed amount: ``fixed + per_hour * hours + per_unit * quantity``."""
+    """An amount: ``fixed + per_hour * hours + per_unit * quantity``, or a ``formula``."""
 
     fixed: Fraction = Fraction(0)
     per_hour: Fraction = Fraction(0)
     per_unit: Fraction = Fraction(0)
+    formula: Formula | None = None
 
-    def of(self, hours: float, quantity: float) -> Fraction:
-        """The exact amount for an activity of ``hours`` and ``quantity``."""
+    def of(self, hours: float, quantity: float, facts: Facts | None = None) -> Fraction:
+        """The exact amount for an activity of ``hours`` and ``quantity`` (never negative)."""
+        if self.formula is not None:
+            if facts is None:
+                raise ValueError("a computed amount needs the facts it reads")
+            try:
+                value = Fraction(str(float(self.formula.compute(facts))))
+            except (TypeError, ValueError, ArithmeticError, AttributeError):
+                value = Fraction(0)
+            return max(value, Fraction(0))
         return (
             self.fixed
             + self.per_hour * Fraction(str(hours))
@@ -53,6 +62,8 @@ class Amount:
 
     def describe(self) -> str:
         """How the amount reads in a rule (``10 + 5 per hour``)."""
+        if self.formula is not None:
+            return self.formula.text
         parts = []
         if self.fixed:
             parts.append(f"{_num(self.fixed)}")
@@ -84,7 +95,7 @@ class ActivityItem:
     amount: Amount
     rule: RuleRef
     caps: tuple[Cap, ...] = ()
-    when: Condition | None = None
+    when: Check | None = None
     aliases: tuple[str, ...] = ()
 
     def names(self) -> tuple[str, ...]:
@@ -113,14 +124,15 @@ INCIDENT_TRIGGERS = ("confirmed_report", "resolved")
 class IncidentItem:
     """Points for incident work, awarded when the incident is first closed.
 
-    ``confirmed_report`` pays the reporter; ``resolved`` pays the member who
-    resolved it.  ``when`` may test ``incident.*`` fields.
+    ``confirmed_report`` pays the reporter of an incident that was verified;
+    ``resolved`` pays the member who resolved it.  ``when`` may read
+    ``incident``, ``satisfaction`` and ``rating``.
     """
 
     trigger: str = field()
     points: int
     rule: RuleRef
-    when: Condition | None = None
+    when: Check | None = None
 
     @trigger.validator
     def _check(self, attribute: object, value: str) -> None:

@@ -30,8 +30,8 @@ from gridcore.events import (
 )
 
 from . import ledger
-from .conditions import fields_used, holds
 from .events import RecognitionAwarded
+from .facts import Facts, IncidentRecord, MemberRecord, NodeRecord
 from .ledger import Account, Entry
 from .periods import add_months, period_key
 from .policy import PERIODS, ActivityItem, IncidentItem, PointsPolicy, round_points
@@ -53,31 +53,34 @@ class Claim:
 
 
 @define
-class IncidentFacts:
+class IncidentTrack:
     """What the points plugin remembers of an incident (from the incident events)."""
 
+    id: str
     reporter: str
     node: str
+    reported: datetime
     category: str
     severity: int
     channel: str
+    key_person: bool
     resolver: str | None = None
     satisfaction: int | None = None
     ratings: list[int] = field(factory=list)
     verified: bool = False
     settled: bool = False
 
-    def facts(self) -> dict[str, Any]:
-        """The ``incident.*`` facts conditions may read."""
-        out: dict[str, Any] = {
-            "incident.category": self.category,
-            "incident.severity": self.severity,
-            "incident.channel": self.channel,
-            "incident.satisfaction": self.satisfaction,
-        }
-        if self.ratings:
-            out["incident.rating"] = sum(self.ratings) / len(self.ratings)
-        return out
+    def record(self, level: str, now: datetime) -> IncidentRecord:
+        """The ``incident`` record rules read."""
+        return IncidentRecord(
+            id=self.id, category=self.category, severity=self.severity, level=level,
+            key_person=self.key_person, channel=self.channel, age=now - self.reported,
+        )
+
+    @property
+    def rating(self) -> float | None:
+        """The mean of residents' satisfaction ratings, if any."""
+        return sum(self.ratings) / len(self.ratings) if self.ratings else None
 
 
 class PointsState:
@@ -89,7 +92,7 @@ class PointsState:
         self.accounts: dict[str, Account] = {}
         self.entries: dict[str, Entry] = {}
         self.claims: dict[tuple[str, str], list[Claim]] = {}
-        self.incidents: dict[str, IncidentFacts] = {}
+        self.incidents: dict[str, IncidentTrack] = {}
         self.party: dict[str, bool] = {}
         self.names: dict[str, str] = {}
         self.stock_used: dict[str, int] = {}
@@ -144,45 +147,48 @@ class PointsState:
             roles.add("resident")
         return roles
 
-    def member_facts(self, member: str) -> dict[str, Any]:
-        """The ``member.*`` facts conditions may read."""
+    def member_record(self, member: str) -> MemberRecord:
+        """The ``member`` record rules read."""
         found = self.engine.community.members.get(member)
-        party = bool(found.party_member) if found is not None else self.party.get(member, False)
-        return {"member.id": member, "member.role": frozenset(self.roles_of(member)), "member.party_member": party}
+        roles = tuple(sorted(self.roles_of(member)))
+        if found is not None:
+            main = found.roles[0].role if found.roles else "resident"
+            return MemberRecord(member, found.name, main, roles, bool(found.party_member))
+        return MemberRecord(member, self.names.get(member, member), "resident", roles, self.party.get(member, False))
 
-    def event_facts(self, event: Event, member: str) -> dict[str, Any]:
-        """Every fact about ``event`` a condition may read."""
+    def node_record(self, node_id: str) -> NodeRecord:
+        """The ``node`` record rules read."""
+        node = self.engine.community.hierarchy.node(node_id)
+        return NodeRecord(node.id, node.name, node.level, str(getattr(node, "kind", "territorial")))
+
+    def facts(self, event: Event, member: str, incident: IncidentTrack | None = None) -> Facts:
+        """Everything a rule may read about ``event`` for ``member``."""
         local = event.time.astimezone(self.tz)
-        facts = self.member_facts(member)
-        node = self.engine.community.hierarchy.node(event.node)
-        facts.update(
-            {
-                "node.id": event.node,
-                "node.level": node.level,
-                "event.weekday": local.isoweekday(),
-                "event.hour": local.hour,
-            }
+        where = incident.node if incident is not None else event.node
+        record = None
+        if incident is not None:
+            record = incident.record(self.node_record(incident.node).level, event.time)
+        return Facts(
+            member=self.member_record(member),
+            node=self.node_record(where),
+            event=event,
+            weekday=local.isoweekday(),
+            hour=local.hour,
+            incident=record,
+            satisfaction=incident.satisfaction if incident is not None else None,
+            rating=incident.rating if incident is not None else None,
         )
-        if isinstance(event, ActivityRecorded):
-            facts.update(
-                {"event.activity": event.activity, "event.hours": event.hours, "event.quantity": event.quantity}
-            )
-        return facts
 
-    def _within(self, node: str) -> Any:
+    def _within(self, node: str, ancestor: str) -> bool:
         hierarchy = self.engine.community.hierarchy
-
-        def check(ancestor: str) -> bool:
-            return node == ancestor or (ancestor in hierarchy and hierarchy.is_within(node, ancestor))
-
-        return check
+        return node == ancestor or (ancestor in hierarchy and node in hierarchy and hierarchy.is_within(node, ancestor))
 
     def _in_cells(self, member: str, node: str) -> bool:
         community = self.engine.community
         if member in community.members:
             return bool(community.is_within_cells(member, node))
         home = self.engine.residents().get(member)
-        return home is not None and (home == node or self._within(node)(home) or self._within(home)(node))
+        return home is not None and (self._within(node, home) or self._within(home, node))
 
     # ------------------------------------------------------------ validation
 
@@ -307,7 +313,7 @@ class PointsState:
         if level not in hierarchy.levels:
             return node
         found = hierarchy.ancestor_at(node, level)
-        return found.id if hasattr(found, "id") else (found or node)
+        return found.id if found is not None else node
 
     # ------------------------------------------------------------ applying events
 
@@ -329,16 +335,19 @@ class PointsState:
         elif isinstance(event, IncidentReported):
             self.incidents.setdefault(
                 event.incident,
-                IncidentFacts(event.actor, event.node, event.category, event.severity, event.channel),
+                IncidentTrack(
+                    event.incident, event.actor, event.node, event.time, event.category,
+                    event.severity, event.channel, event.key_person,
+                ),
             )
         elif isinstance(event, IncidentResolved):
             if event.incident in self.incidents:
                 self.incidents[event.incident].resolver = event.actor
         elif isinstance(event, IncidentVerified):
             if event.incident in self.incidents:
-                facts = self.incidents[event.incident]
-                facts.verified = True
-                facts.satisfaction = event.satisfaction
+                track = self.incidents[event.incident]
+                track.verified = True
+                track.satisfaction = event.satisfaction
         elif isinstance(event, SatisfactionRated):
             if event.incident in self.incidents:
                 self.incidents[event.incident].ratings.append(event.score)
@@ -414,9 +423,8 @@ class PointsState:
         self.claims.setdefault((member, items[0].activity), []).append(
             Claim(event.id, event.time, event.time + timedelta(hours=event.hours), period_key(event.time, self.tz, "day"))
         )
-        facts = self.event_facts(event, member)
-        within = self._within(event.node)
-        item = next((i for i in items if holds(i.when, facts, within)), None)
+        facts = self.facts(event, member)
+        item = next((i for i in items if i.when is None or i.when.holds(facts)), None)
         if item is None:
             self._book(
                 account,
@@ -424,14 +432,19 @@ class PointsState:
                     id=event.id, kind="earn", amount=0, member=member, node=event.node, time=event.time,
                     rule=items[0].rule, cause=event.id, activity=items[0].activity,
                     summary=f"{event.activity}: no item's condition holds, no points",
-                    inputs={k: _show(facts.get(k)) for i in items for k in sorted(fields_used(i.when))},
+                    inputs=facts.show(tuple(sorted({r for i in items if i.when for r in i.when.reads}))),
                 ),
                 policy,
             )
             return
-        base = item.amount.of(event.hours, event.quantity)
+        base = item.amount.of(event.hours, event.quantity, facts)
         inputs: dict[str, Any] = {"activity": event.activity, "hours": event.hours, "quantity": event.quantity}
-        inputs.update({k: _show(facts.get(k)) for k in sorted(fields_used(item.when))})
+        reads = set(item.when.reads if item.when else ()) | set(
+            item.amount.formula.reads if item.amount.formula else ()
+        )
+        inputs.update(facts.show(tuple(sorted(reads))))
+        if item.when is not None:
+            inputs["condition"] = item.when.text
         self._earn(account, event, policy, item.activity, base, item.rule, item.caps, inputs,
                    f"{event.activity}: {item.amount.describe()}")
         ledger.mark_active(account, event.time, event.node, self.tz)
@@ -560,51 +573,53 @@ class PointsState:
         )
 
     def _on_closed(self, event: IncidentClosed) -> None:
-        facts = self.incidents.get(event.incident)
-        if facts is None or facts.settled:
+        track = self.incidents.get(event.incident)
+        if track is None or track.settled:
             return
-        facts.settled = True
+        track.settled = True
         policy = self.policy_at(event.time)
         if policy is None or not policy.incidents:
             return
         payees = []
-        reporter_item = self._incident_item(policy.incidents, "confirmed_report", facts, event)
-        if reporter_item is not None and facts.verified and facts.reporter != SYSTEM_ACTOR:
-            payees.append(("reporter", facts.reporter, reporter_item))
-        resolver_item = self._incident_item(policy.incidents, "resolved", facts, event)
-        if resolver_item is not None and facts.resolver not in (None, SYSTEM_ACTOR):
-            assert facts.resolver is not None
-            payees.append(("resolver", facts.resolver, resolver_item))
+        if track.verified and track.reporter != SYSTEM_ACTOR:
+            item = self._incident_item(policy.incidents, "confirmed_report", track, event, track.reporter)
+            if item is not None:
+                payees.append(("reporter", track.reporter, item))
+        if track.resolver is not None and track.resolver != SYSTEM_ACTOR:
+            item = self._incident_item(policy.incidents, "resolved", track, event, track.resolver)
+            if item is not None:
+                payees.append(("resolver", track.resolver, item))
         guard = policy.guard("self_closed")
-        if guard is not None and facts.reporter in (facts.resolver, event.actor):
-            account = self.account(facts.reporter)
+        if guard is not None and track.reporter in (track.resolver, event.actor):
+            account = self.account(track.reporter)
             ledger.advance(account, event.time, self.policy_at, self.tz)
             self._flag(
                 account, event, guard.rule,
-                f"incident {event.incident} reported and closed by {facts.reporter}: no points, flagged",
+                f"incident {event.incident} reported and closed by {track.reporter}: no points, flagged",
                 entry_id=f"{event.id}:flag",
-                incident=event.incident, reporter=facts.reporter, resolver=facts.resolver, closer=event.actor,
+                incident=event.incident, reporter=track.reporter, resolver=track.resolver, closer=event.actor,
             )
             return
         for role, member, item in payees:
             account = self.account(member)
             ledger.advance(account, event.time, self.policy_at, self.tz)
+            facts = self.facts(event, member, track)
             inputs: dict[str, Any] = {"incident": event.incident, "as": role}
-            inputs.update({k: _show(v) for k, v in facts.facts().items() if k in fields_used(item.when)})
+            if item.when is not None:
+                inputs.update(facts.show(item.when.reads))
+                inputs["condition"] = item.when.text
             self._earn(
                 account, event, policy, f"incident:{item.trigger}", Fraction(item.points), item.rule, (),
-                inputs, f"incident {event.incident} ({facts.category}), {role}: {item.points}",
+                inputs, f"incident {event.incident} ({track.category}), {role}: {item.points}",
                 entry_id=f"{event.id}:{role}",
             )
 
     def _incident_item(
-        self, items: tuple[IncidentItem, ...], trigger: str, facts: IncidentFacts, event: Event
+        self, items: tuple[IncidentItem, ...], trigger: str, track: IncidentTrack, event: Event, member: str
     ) -> IncidentItem | None:
-        merged = facts.facts()
-        merged.update({"node.id": facts.node, "node.level": self.engine.community.hierarchy.node(facts.node).level})
-        within = self._within(facts.node)
+        facts = self.facts(event, member, track)
         for item in items:
-            if item.trigger == trigger and holds(item.when, merged, within):
+            if item.trigger == trigger and (item.when is None or item.when.holds(facts)):
                 return item
         return None
 
@@ -659,8 +674,3 @@ class PointsState:
             )
         return outcomes
 
-
-def _show(value: Any) -> Any:
-    if isinstance(value, (set, frozenset)):
-        return ", ".join(sorted(str(v) for v in value)) or "(none)"
-    return value
