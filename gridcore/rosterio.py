@@ -328,11 +328,17 @@ def _records(sheet: str, top: Mapping[str, Any], yaml_path: Path) -> Iterator[_R
 
 def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RosterError(f"{path.name}: not UTF-8 text ({exc.reason}); save it as CSV UTF-8") from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise RosterError(f"{path.name}: cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Spreadsheets on Chinese Windows save "CSV" as GBK; GB18030 is its superset.
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise RosterError(f"{path.name}: neither UTF-8 nor GBK text; save it as CSV UTF-8") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
