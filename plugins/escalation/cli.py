@@ -1,0 +1,303 @@
+"""``gridcore incidents ...``: list, overdue, timeline, stats, and every step of the loop.
+
+Each step (report, accept, handle, pause, resume, escalate, resolve, verify,
+rate, reopen, close) records one event at ``--now`` (default: the system
+clock) by ``--actor``; a refusal prints its reasons and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from gridcore.cli import fail, format_option, now_option, open_engine, store_option
+from gridcore.events import (
+    IncidentAccepted,
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentHandlingStarted,
+    IncidentPaused,
+    IncidentReopened,
+    IncidentReported,
+    IncidentResolved,
+    IncidentResumed,
+    IncidentVerified,
+    SatisfactionRated,
+)
+
+from . import reports, views
+
+
+@click.group("incidents")
+def incidents_group() -> None:
+    """Incidents through the closed loop: report, accept, handle, resolve, verify, close (事件)."""
+
+
+# ---------------------------------------------------------------- reading
+
+
+@incidents_group.command("list")
+@click.option(
+    "--status",
+    help="Only this status (reported, accepted, handling, resolved, verified, closed, open).",
+)
+@click.option("--within", metavar="NODE", help="Only incidents reported at NODE or below.")
+@store_option
+@now_option
+@format_option
+def list_command(
+    status: str | None, within: str | None, store: str, now: datetime | None, fmt: str
+) -> None:
+    """Incidents with their current level, status and age (open ones by default: --status open)."""
+    with open_engine(store, now=now) as engine:
+        if status in (None, "open"):
+            table = reports.open_table(engine, within)
+        else:
+            table = _all_table(engine, status, within)
+        click.echo(table.render(fmt), nl=False)
+
+
+def _all_table(engine: Any, status: str, within: str | None) -> Any:
+    from gridcore import Table
+
+    rows = tuple(
+        (
+            i.id,
+            i.category,
+            i.severity,
+            i.node,
+            i.current_level,
+            i.current_node,
+            i.status,
+            len(i.escalations),
+            i.satisfaction,
+        )
+        for i in views.incidents(engine, status=status, within=within)
+    )
+    columns = (
+        "incident",
+        "category",
+        "severity",
+        "reported at",
+        "level",
+        "node",
+        "status",
+        "escalations",
+        "satisfaction",
+    )
+    return Table(f"Incidents ({status})", columns, rows)
+
+
+@incidents_group.command("overdue")
+@store_option
+@now_option
+@format_option
+def overdue_command(store: str, now: datetime | None, fmt: str) -> None:
+    """Open incidents past their time limit."""
+    with open_engine(store, now=now) as engine:
+        click.echo(reports.overdue_table(engine).render(fmt), nl=False)
+
+
+@incidents_group.command("timeline")
+@click.argument("incident")
+@store_option
+@now_option
+@format_option
+def timeline_command(incident: str, store: str, now: datetime | None, fmt: str) -> None:
+    """Every step of one incident, with the rule behind each automatic one."""
+    with open_engine(store, now=now) as engine:
+        click.echo(reports.timeline_table(engine, incident).render(fmt), nl=False)
+
+
+@incidents_group.command("stats")
+@click.option(
+    "--period", required=True, help="2025, 2025-Q1, 2025-03 or 2025-03-08 (community time zone)."
+)
+@click.option("--within", metavar="NODE", help="Only incidents reported at NODE or below.")
+@store_option
+@now_option
+@format_option
+def stats_command(
+    period: str, within: str | None, store: str, now: datetime | None, fmt: str
+) -> None:
+    """Counts by category and level for a period."""
+    with open_engine(store, now=now) as engine:
+        click.echo(reports.stats_table(engine, period, within).render(fmt), nl=False)
+
+
+# ---------------------------------------------------------------- steps of the loop
+
+
+def _record(
+    store: str, now: datetime | None, make: Callable[[Any, datetime], Any], fmt: str = "text"
+) -> None:
+    with open_engine(store, now=now) as engine:
+        when = now or engine.clock.now()
+        event = make(engine, when)
+        stored = engine.record(event)
+        engine.tick(when)
+        item = views.incident(engine, event.incident)
+        if fmt == "json":
+            doc = {
+                "event": event.id,
+                "stored": stored,
+                "incident": item.id,
+                "status": item.status,
+                "node": item.current_node,
+                "level": item.current_level,
+            }
+            click.echo(json.dumps(doc, ensure_ascii=False))
+            return
+        said = "recorded" if stored else "already recorded"
+        click.echo(
+            f"{said} {event.id}: incident {item.id} is {item.status} at {item.current_level} {item.current_node}"
+        )
+
+
+def _event_id(given: str | None, incident: str, step: str, when: datetime) -> str:
+    return given or f"{incident}:{step}:{when.isoformat()}"
+
+
+def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click.Command:
+    """A command recording one incident event of ``cls`` (options become its fields)."""
+
+    @click.command(name, help=help_text)
+    @click.argument("incident")
+    @click.option("--actor", required=True, help="Member (or registered resident) doing it.")
+    @click.option("--node", help="Where it happened (default: where the incident was reported).")
+    @click.option("--event-id", help="Id of the event (default: INCIDENT:STEP:TIME).")
+    @store_option
+    @now_option
+    @format_option
+    def command(
+        incident: str,
+        actor: str,
+        node: str | None,
+        event_id: str | None,
+        store: str,
+        now: datetime | None,
+        fmt: str,
+        **values: Any,
+    ) -> None:
+        def make(engine: Any, when: datetime) -> Any:
+            return cls(
+                id=_event_id(event_id, incident, name, when),
+                time=when,
+                actor=actor,
+                node=node or views.incident(engine, incident).node,
+                incident=incident,
+                **{k: v for k, v in values.items() if v is not None},
+            )
+
+        _record(store, now, make, fmt)
+
+    for option in reversed(list(fields.values())):
+        command.params.append(option)
+    return command
+
+
+_STEPS = (
+    _step("accept", "Accept an incident at its current node.", IncidentAccepted),
+    _step(
+        "handle",
+        "Start handling an accepted incident.",
+        IncidentHandlingStarted,
+        note=click.Option(["--note"]),
+    ),
+    _step(
+        "pause",
+        "Stop the incident's clock (waiting for the resident, for parts...).",
+        IncidentPaused,
+        reason=click.Option(["--reason"], required=True),
+    ),
+    _step("resume", "Restart the clock, keeping the time already spent.", IncidentResumed),
+    _step(
+        "escalate",
+        "Blow the whistle: move the incident up to NODE (or to a line department).",
+        IncidentEscalated,
+        to_node=click.Option(["--to", "to_node"], required=True, metavar="NODE"),
+        department=click.Option(["--department"]),
+        reason=click.Option(["--reason"], default=""),
+    ),
+    _step("resolve", "Say the problem is solved.", IncidentResolved, note=click.Option(["--note"])),
+    _step(
+        "verify",
+        "Verify the result with the residents' satisfaction (1-5).",
+        IncidentVerified,
+        satisfaction=click.Option(["--satisfaction"], type=click.IntRange(1, 5), required=True),
+        note=click.Option(["--note"]),
+    ),
+    _step(
+        "rate",
+        "Rate the outcome as its reporter or a resident of the cell (1-5).",
+        SatisfactionRated,
+        score=click.Option(["--score"], type=click.IntRange(1, 5), required=True),
+    ),
+    _step(
+        "reopen",
+        "Reopen a resolved or verified incident.",
+        IncidentReopened,
+        reason=click.Option(["--reason"], default=""),
+    ),
+    _step("close", "Close a verified incident.", IncidentClosed),
+)
+for _command in _STEPS:
+    incidents_group.add_command(_command)
+
+
+@incidents_group.command("report")
+@click.argument("incident")
+@click.option(
+    "--category", required=True, help="Category as the ruleset spells it (fire_hazard, 漏水...)."
+)
+@click.option("--node", required=True, help="Cell where it was found.")
+@click.option("--actor", required=True, help="Who reports it.")
+@click.option("--severity", type=click.IntRange(1, 5), default=1, show_default=True)
+@click.option("--place", help="Place id (building, address) inside the cell.")
+@click.option("--channel", default="patrol", show_default=True)
+@click.option("--key-person", is_flag=True, help="A key person is involved.")
+@click.option("--description", default="")
+@click.option("--event-id", help="Id of the event (default: INCIDENT:report).")
+@store_option
+@now_option
+@format_option
+def report_command(
+    incident: str,
+    category: str,
+    node: str,
+    actor: str,
+    severity: int,
+    place: str | None,
+    channel: str,
+    key_person: bool,
+    description: str,
+    event_id: str | None,
+    store: str,
+    now: datetime | None,
+    fmt: str,
+) -> None:
+    """Report a new incident (a repeat of an open one joins it)."""
+
+    def make(engine: Any, when: datetime) -> IncidentReported:
+        return IncidentReported(
+            id=event_id or f"{incident}:report",
+            time=when,
+            actor=actor,
+            node=node,
+            incident=incident,
+            category=category,
+            severity=severity,
+            place=place,
+            channel=channel,
+            key_person=key_person,
+            description=description,
+        )
+
+    try:
+        _record(store, now, make, fmt)
+    except ValueError as exc:
+        fail(str(exc))

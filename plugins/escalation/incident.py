@@ -1,0 +1,198 @@
+"""One incident as the plugin tracks it: status, current level, clock, history.
+
+``Incident`` is the mutable record the state keeps (it changes with every
+event); what the plugin shows to others is the frozen ``IncidentView`` built
+from it in ``views``.  The statuses, in loop order::
+
+    reported -> accepted -> handling -> resolved -> verified -> closed
+
+``reported`` means "waiting to be accepted at the current node": an escalation
+or a reopening sends an incident back there.  ``paused`` is a flag on an
+accepted or handled incident whose clock is stopped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from attrs import define, field, frozen
+
+from gridcore.explain import RuleRef
+
+from .policy import EscalationPolicy, Route
+
+REPORTED = "reported"
+ACCEPTED = "accepted"
+HANDLING = "handling"
+RESOLVED = "resolved"
+VERIFIED = "verified"
+CLOSED = "closed"
+STATUSES = (REPORTED, ACCEPTED, HANDLING, RESOLVED, VERIFIED, CLOSED)
+#: Statuses in which the incident is still someone's job (its timers may run).
+OPEN = (REPORTED, ACCEPTED, HANDLING)
+
+
+@frozen
+class Entry:
+    """One line of an incident's timeline."""
+
+    time: datetime
+    what: str
+    actor: str
+    node: str
+    detail: str = ""
+    rule: str = ""
+    event: str = ""
+
+
+@frozen
+class Escalation:
+    """One move of an incident: up a level, or out to a line department."""
+
+    event: str
+    time: datetime
+    actor: str
+    from_node: str
+    to_node: str
+    from_level: str
+    to_level: str
+    department: str | None
+    reason: str
+    rule: RuleRef | None
+    rule_text: str
+    facts: dict[str, Any] = field(factory=dict)
+
+
+@frozen
+class Breach:
+    """A time limit that ran out at ``time`` (whether or not the incident could move up)."""
+
+    time: datetime
+    limit: str  # "accept" or "resolve"
+    level: str
+    node: str
+    rule: RuleRef
+
+
+@frozen
+class Pending:
+    """An escalation decided at report time (immediate condition, repeats), due at ``time``."""
+
+    time: datetime
+    key: str
+    reason: str
+    rule: RuleRef
+    to_node: str
+    department: str | None
+    facts: dict[str, Any] = field(factory=dict)
+
+
+@define
+class Incident:
+    """The live record of one incident (mutable; the state owns it)."""
+
+    id: str
+    category: str
+    severity: int
+    node: str
+    place: str | None
+    channel: str
+    key_person: bool
+    description: str
+    reporter: str
+    reported_at: datetime
+    policy: EscalationPolicy | None
+    ruleset: str
+    route: Route | None = None
+    current_node: str = ""
+    current_level: str = ""
+    departments: tuple[str, ...] = ()
+    status: str = REPORTED
+    paused: bool = False
+    #: Running stretches of the clock since the incident arrived at its current
+    #: node (or was reopened): ``[start, end or None while running]``.
+    segments: list[list[datetime | None]] = field(factory=list)
+    accepted_at: datetime | None = None
+    first_accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    verified_at: datetime | None = None
+    closed_at: datetime | None = None
+    accepted_by: str | None = None
+    resolved_by: str | None = None
+    verified_by: str | None = None
+    closed_by: str | None = None
+    satisfaction: int | None = None
+    ratings: dict[str, int] = field(factory=dict)
+    #: every verification: (time, satisfaction, verifier)
+    verifications: list[tuple[datetime, int, str]] = field(factory=list)
+    repeats: list[tuple[str, datetime, str]] = field(factory=list)
+    last_report_at: datetime | None = None
+    escalations: list[Escalation] = field(factory=list)
+    breaches: list[Breach] = field(factory=list)
+    pending: list[Pending] = field(factory=list)
+    fired: set[str] = field(factory=set)
+    reopen_due: datetime | None = None
+    reopens: int = 0
+    timeline: list[Entry] = field(factory=list)
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        """True while the incident is someone's job (not yet resolved)."""
+        return self.status in OPEN
+
+    @property
+    def place_key(self) -> str:
+        """What "the same place" means for duplicates and repeats: the place, else the node."""
+        return f"place:{self.place}" if self.place else f"node:{self.node}"
+
+    @property
+    def self_closed(self) -> bool:
+        """Reported and resolved or closed by the same person: earns nothing, is flagged."""
+        return self.reporter in (self.resolved_by, self.closed_by)
+
+    def restart_clock(self, when: datetime) -> None:
+        """The incident (re)arrives somewhere: a fresh clock starts running at ``when``."""
+        self.segments = [[when, None]]
+        self.paused = False
+
+    def stop_clock(self, when: datetime) -> None:
+        """Close the running stretch, if any."""
+        if self.segments and self.segments[-1][1] is None:
+            self.segments[-1][1] = when
+
+    def resume_clock(self, when: datetime) -> None:
+        """Start a new running stretch, keeping the time already spent."""
+        self.segments.append([when, None])
+
+    def facts(self) -> dict[str, Any]:
+        """The documented facts conditions read (see ``policy.FACTS``)."""
+        return {
+            "severity": self.severity,
+            "category": self.category,
+            "key_person": self.key_person,
+            "channel": self.channel,
+            "place": self.place or "",
+            "repeats": 1 + len(self.repeats),
+        }
+
+    def note(self, entry: Entry) -> None:
+        """Add a timeline line and mark the record changed."""
+        self.timeline.append(entry)
+        self.version += 1
+
+
+def running_since(incident: Incident) -> tuple[datetime, list[tuple[datetime, datetime]]] | None:
+    """The open stretch's start and the closed stretches, or ``None`` while paused."""
+    if not incident.segments or incident.segments[-1][1] is not None:
+        return None
+    closed = [(s, e) for s, e in incident.segments[:-1] if s is not None and e is not None]
+    start = incident.segments[-1][0]
+    assert start is not None
+    return start, closed
+
+
+def age(incident: Incident, now: datetime) -> timedelta:
+    """Wall-clock time since the incident was reported."""
+    return max(now - incident.reported_at, timedelta(0))

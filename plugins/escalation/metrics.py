@@ -1,0 +1,183 @@
+"""Metrics about incidents in a node's subtree over a period (for assessment and anyone else).
+
+Rates are percentages of the incidents *reported* in ``[start, end)`` at the
+node or below it (repeat reports are folded into the incident they joined);
+``None`` when there is nothing to divide by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from gridcore.metrics import Metric, MetricValue
+
+from . import timers
+from .incident import CLOSED, Incident
+from .views import state_of
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+
+def _reported(engine: Engine, node: str, start: datetime, end: datetime) -> list[Incident]:
+    hierarchy = engine.community.hierarchy
+    return [
+        i
+        for i in state_of(engine).incidents.values()
+        if start <= i.reported_at < end and hierarchy.is_within(i.node, node)
+    ]
+
+
+def _share(name: str, hits: int, total: int) -> MetricValue | None:
+    if total == 0:
+        return None
+    return MetricValue(round(100.0 * hits / total, 2), {name: hits, "incidents": total})
+
+
+def _start_limit(incident: Incident) -> bool:
+    if incident.policy is None:
+        return False
+    level = incident.escalations[0].from_level if incident.escalations else incident.current_level
+    limit = incident.policy.limit_for(level)
+    return limit is not None and limit.accept is not None
+
+
+def acceptance_within_limit(
+    engine: Engine, node: str, start: datetime, end: datetime
+) -> MetricValue | None:
+    """Share of incidents with an acceptance limit that never missed one."""
+    pool = [i for i in _reported(engine, node, start, end) if _start_limit(i)]
+    hits = sum(1 for i in pool if not any(b.limit == "accept" for b in i.breaches))
+    return _share("accepted within limit", hits, len(pool))
+
+
+def closure_within_limit(
+    engine: Engine, node: str, start: datetime, end: datetime
+) -> MetricValue | None:
+    """Share of incidents closed without missing any time limit."""
+    pool = [i for i in _reported(engine, node, start, end) if i.policy is not None]
+    tz = engine.community.tz
+    hits = sum(
+        1
+        for i in pool
+        if i.status == CLOSED and not i.breaches and not timers.overdue(i, tz, i.closed_at or end)
+    )
+    return _share("closed within limits", hits, len(pool))
+
+
+def mean_satisfaction(
+    engine: Engine, node: str, start: datetime, end: datetime
+) -> MetricValue | None:
+    """Mean satisfaction (1-5) of the verifications made in the period."""
+    hierarchy = engine.community.hierarchy
+    scores = [
+        score
+        for i in state_of(engine).incidents.values()
+        if hierarchy.is_within(i.node, node)
+        for when, score, _ in i.verifications
+        if start <= when < end
+    ]
+    if not scores:
+        return None
+    return MetricValue(round(sum(scores) / len(scores), 2), {"verifications": len(scores)})
+
+
+def reopen_rate(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share of incidents reopened at least once."""
+    pool = _reported(engine, node, start, end)
+    return _share("reopened", sum(1 for i in pool if i.reopens), len(pool))
+
+
+def escalation_rate(
+    engine: Engine, node: str, start: datetime, end: datetime
+) -> MetricValue | None:
+    """Share of incidents escalated at least once."""
+    pool = _reported(engine, node, start, end)
+    return _share("escalated", sum(1 for i in pool if i.escalations), len(pool))
+
+
+def overdue_incidents(
+    engine: Engine, node: str, start: datetime, end: datetime
+) -> MetricValue | None:
+    """Time limits missed in the period: breaches that escalated, plus limits run out with nowhere to go."""
+    hierarchy = engine.community.hierarchy
+    tz = engine.community.tz
+    until = min(end, engine.clock.now())
+    count = 0
+    for i in state_of(engine).incidents.values():
+        if not hierarchy.is_within(i.node, node):
+            continue
+        count += sum(1 for b in i.breaches if start <= b.time < end)
+        count += sum(1 for d in timers.overdue(i, tz, until) if start <= d.time < end)
+    return MetricValue(float(count), {"missed limits": count})
+
+
+def incidents_per_patrol(
+    engine: Engine, node: str, start: datetime, end: datetime
+) -> MetricValue | None:
+    """Incidents reported per patrol logged in the subtree (how much patrols find)."""
+    hierarchy = engine.community.hierarchy
+    patrols = sum(
+        1
+        for e in engine.events(kinds=["patrol_logged"], since=start, until=end)
+        if hierarchy.is_within(e.node, node)
+    )
+    if patrols == 0:
+        return None
+    found = len(_reported(engine, node, start, end))
+    return MetricValue(round(found / patrols, 3), {"incidents": found, "patrols": patrols})
+
+
+def _metric(
+    name: str,
+    title: str,
+    zh: str,
+    unit: str,
+    compute: Callable[..., MetricValue | None],
+    better: bool = True,
+) -> Metric:
+    return Metric(name, title, unit, compute, title_zh=zh, higher_is_better=better)
+
+
+METRICS = (
+    _metric(
+        "acceptance_within_limit",
+        "Incidents accepted within the limit",
+        "按时受理率",
+        "%",
+        acceptance_within_limit,
+    ),
+    _metric(
+        "closure_within_limit",
+        "Incidents closed within their limits",
+        "按时办结率",
+        "%",
+        closure_within_limit,
+    ),
+    _metric(
+        "mean_satisfaction",
+        "Mean satisfaction at verification",
+        "群众满意度",
+        "score",
+        mean_satisfaction,
+    ),
+    _metric("reopen_rate", "Incidents reopened", "返工率", "%", reopen_rate, better=False),
+    _metric("escalation_rate", "Incidents escalated", "上报率", "%", escalation_rate, better=False),
+    _metric(
+        "overdue_incidents",
+        "Time limits missed",
+        "超时事件数",
+        "count",
+        overdue_incidents,
+        better=False,
+    ),
+    _metric(
+        "incidents_per_patrol",
+        "Incidents found per patrol",
+        "每次巡查发现事件数",
+        "per patrol",
+        incidents_per_patrol,
+    ),
+)

@@ -1,0 +1,286 @@
+"""The escalation policy: what a community's ``escalation`` section says, as frozen facts.
+
+Every item carries the ``RuleRef`` (file:line and text) of the rule that wrote
+it, so each routing, timer and escalation can name its rule.  The policy is
+built by ``section.compile_section`` from a ruleset, or directly in Python by an
+embedder; nothing here executes code from a ruleset: conditions are a tiny
+closed AST evaluated over the documented incident facts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, time, timedelta
+from typing import Any
+
+from attrs import field, frozen
+
+from gridcore.explain import RuleRef
+
+#: The facts a condition may read about an incident (the documented schema).
+FACTS = ("severity", "category", "key_person", "channel", "place", "repeats")
+OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
+DEFAULT_VERIFIER = "grid_leader"
+#: An unsatisfied verification (score at or below this) reopens the incident.
+DEFAULT_REOPEN_AT_MOST = 2
+
+
+# ---------------------------------------------------------------- durations and calendars
+
+
+@frozen
+class Span:
+    """A time limit: ``amount`` of wall-clock time, or of working time when ``working``.
+
+    Working time counts only the calendar's working hours, so ``3 working days``
+    is three working days' worth of working hours.
+    """
+
+    amount: timedelta
+    working: bool = False
+    text: str = ""
+
+    def __str__(self) -> str:
+        if self.text:
+            return self.text
+        hours = self.amount.total_seconds() / 3600
+        return f"{hours:g} {'working ' if self.working else ''}hours"
+
+
+@frozen
+class Calendar:
+    """Working hours, working weekdays (0 = Monday), holidays and make-up working days."""
+
+    start: time = time(8, 30)
+    end: time = time(17, 30)
+    weekdays: frozenset[int] = frozenset(range(5))
+    holidays: tuple[tuple[date, date], ...] = ()
+    extra_workdays: frozenset[date] = frozenset()
+    rules: tuple[RuleRef, ...] = ()
+
+    def is_working_day(self, day: date) -> bool:
+        """True if ``day`` has working hours (make-up days win over weekends and holidays)."""
+        if day in self.extra_workdays:
+            return True
+        if day.weekday() not in self.weekdays:
+            return False
+        return not any(first <= day <= last for first, last in self.holidays)
+
+    @property
+    def day_length(self) -> timedelta:
+        """Length of one working day."""
+        return timedelta(
+            hours=self.end.hour - self.start.hour, minutes=self.end.minute - self.start.minute
+        )
+
+
+# ---------------------------------------------------------------- conditions
+
+
+@frozen
+class Compare:
+    """``incident.<fact> <op> <value>``: ``fact`` is one of ``FACTS``."""
+
+    fact: str = field()
+    op: str = field()
+    value: int | str | bool
+
+    @fact.validator
+    def _known_fact(self, attribute: Any, value: str) -> None:
+        if value not in FACTS:
+            raise ValueError(f"unknown incident fact {value!r}; known: {', '.join(FACTS)}")
+
+    @op.validator
+    def _known_op(self, attribute: Any, value: str) -> None:
+        if value not in OPERATORS:
+            raise ValueError(f"unknown comparison {value!r}")
+
+    def holds(self, facts: Mapping[str, Any]) -> bool:
+        """Evaluate against ``facts``; comparing different types is simply false."""
+        left = facts.get(self.fact)
+        right = self.value
+        if self.op == "==":
+            return bool(left == right)
+        if self.op == "!=":
+            return bool(left != right)
+        if not isinstance(left, (int, float)) or isinstance(left, bool):
+            return False
+        if not isinstance(right, (int, float)) or isinstance(right, bool):
+            return False
+        return {">=": left >= right, "<=": left <= right, ">": left > right, "<": left < right}[
+            self.op
+        ]
+
+    def __str__(self) -> str:
+        value = f'"{self.value}"' if isinstance(self.value, str) else str(self.value).lower()
+        return f"incident.{self.fact} {self.op} {value}"
+
+
+@frozen
+class AllOf:
+    """Every part holds (``and``)."""
+
+    parts: tuple[Condition, ...]
+
+    def holds(self, facts: Mapping[str, Any]) -> bool:
+        """True if every part holds."""
+        return all(p.holds(facts) for p in self.parts)
+
+    def __str__(self) -> str:
+        return " and ".join(f"({p})" if isinstance(p, AnyOf) else str(p) for p in self.parts)
+
+
+@frozen
+class AnyOf:
+    """Some part holds (``or``)."""
+
+    parts: tuple[Condition, ...]
+
+    def holds(self, facts: Mapping[str, Any]) -> bool:
+        """True if some part holds."""
+        return any(p.holds(facts) for p in self.parts)
+
+    def __str__(self) -> str:
+        return " or ".join(str(p) for p in self.parts)
+
+
+@frozen
+class Negation:
+    """The part does not hold (``not``)."""
+
+    part: Condition
+
+    def holds(self, facts: Mapping[str, Any]) -> bool:
+        """True if the part does not hold."""
+        return not self.part.holds(facts)
+
+    def __str__(self) -> str:
+        return f"not ({self.part})"
+
+
+Condition = Compare | AllOf | AnyOf | Negation
+
+
+# ---------------------------------------------------------------- policy items
+
+
+@frozen
+class Notice:
+    """Whom to notify: a role (at a level, default the incident's node) or a line department."""
+
+    name: str
+    level: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.level}" if self.level else self.name
+
+
+@frozen
+class Route:
+    """Where an incident of ``category`` (``None``: any) starts, and who hears of it.
+
+    ``min_severity`` restricts the route to incidents at least that grave.
+    ``start_level`` is a level name (the node at that level above the reported
+    node takes it); ``departments`` are line departments it is routed to.
+    """
+
+    category: str | None
+    rule: RuleRef
+    min_severity: int | None = None
+    start_level: str | None = None
+    departments: tuple[str, ...] = ()
+    notify: tuple[Notice, ...] = ()
+
+    def matches(self, category: str, severity: int) -> bool:
+        """True if this route applies to an incident of ``category`` and ``severity``."""
+        if self.category is not None and self.category != category:
+            return False
+        return self.min_severity is None or severity >= self.min_severity
+
+
+@frozen
+class LevelLimit:
+    """How long a level has to accept and to resolve, and where a breach sends the incident.
+
+    With neither ``then_level`` nor ``then_department`` a breach moves the
+    incident one level up.
+    """
+
+    level: str
+    rule: RuleRef
+    accept: Span | None = None
+    resolve: Span | None = None
+    then_level: str | None = None
+    then_department: str | None = None
+
+
+@frozen
+class Immediate:
+    """Escalate at once when ``condition`` holds for a new report."""
+
+    condition: Condition
+    rule: RuleRef
+    to_level: str | None = None
+    department: str | None = None
+
+
+@frozen
+class Repeats:
+    """``count`` reports of the same category at the same place within ``window`` escalate."""
+
+    count: int
+    window: timedelta
+    rule: RuleRef
+    to_level: str | None = None
+    department: str | None = None
+
+
+@frozen
+class Duplicates:
+    """A report of the same category at the same place within ``window`` joins the open incident."""
+
+    window: timedelta
+    rule: RuleRef
+
+
+@frozen
+class EscalationPolicy:
+    """Everything the ``escalation`` section of a ruleset says."""
+
+    routes: tuple[Route, ...] = ()
+    limits: tuple[LevelLimit, ...] = ()
+    immediate: tuple[Immediate, ...] = ()
+    repeats: tuple[Repeats, ...] = ()
+    duplicates: Duplicates | None = None
+    verifier: str = DEFAULT_VERIFIER
+    verifier_rule: RuleRef | None = None
+    reopen_at_most: int = DEFAULT_REOPEN_AT_MOST
+    reopen_rule: RuleRef | None = None
+    calendar: Calendar = field(factory=Calendar)
+
+    def route_for(self, category: str, severity: int) -> Route | None:
+        """The route for an incident: category rules first, then catch-alls, in file order."""
+        for wanted in (True, False):
+            for route in self.routes:
+                if (route.category is not None) == wanted and route.matches(category, severity):
+                    return route
+        return None
+
+    def limit_for(self, level: str) -> LevelLimit | None:
+        """The time limits of ``level`` (the last rule written for it wins)."""
+        found = None
+        for limit in self.limits:
+            if limit.level == level:
+                found = limit
+        return found
+
+    def levels_named(self) -> set[str]:
+        """Every level name the policy mentions (checked against the community's levels)."""
+        names = {r.start_level for r in self.routes} | {
+            n.level for r in self.routes for n in r.notify
+        }
+        names |= {limit.level for limit in self.limits} | {
+            limit.then_level for limit in self.limits
+        }
+        names |= {i.to_level for i in self.immediate} | {r.to_level for r in self.repeats}
+        return {n for n in names if n}

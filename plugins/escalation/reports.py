@@ -1,0 +1,188 @@
+"""The plugin's reports: open incidents, overdue list, one incident's timeline, counts per period.
+
+Each is a ``gridcore.reports.Report`` (``gridcore report escalation.open``) and
+also a plain function returning a ``Table`` for embedders and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from gridcore import Report, Table
+
+from . import views
+from .periods import period_bounds
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+
+def _when(when: datetime | None, engine: Engine) -> str:
+    if when is None:
+        return ""
+    return when.astimezone(engine.community.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return f"{days}d {hours:02d}h{minutes:02d}" if days else f"{hours}h{minutes:02d}"
+
+
+def _no_policy_note(engine: Engine) -> tuple[str, ...]:
+    from .state import policy_at
+
+    policy, _ = policy_at(engine, engine.clock.now())
+    return (
+        ()
+        if policy is not None
+        else ("note: no escalation policy is in force now (no ruleset or no escalation section)",)
+    )
+
+
+def open_table(engine: Engine, within: str | None = None, now: datetime | None = None) -> Table:
+    """Open incidents per current node, with age, current level and next deadline."""
+    when = now or engine.clock.now()
+    rows = []
+    for item in views.incidents(engine, status="open", within=within):
+        rows.append(
+            (
+                item.current_node,
+                item.current_level,
+                item.id,
+                item.category,
+                item.severity,
+                item.status + (" (paused)" if item.paused else ""),
+                _span(when - item.reported_at),
+                len(item.escalations),
+                _when(item.next_deadline, engine),
+            )
+        )
+    rows.sort(key=lambda r: (str(r[0]), str(r[2])))
+    columns = (
+        "node",
+        "level",
+        "incident",
+        "category",
+        "severity",
+        "status",
+        "age",
+        "escalations",
+        "next deadline",
+    )
+    return Table("Open incidents", columns, tuple(rows), _no_policy_note(engine))
+
+
+def overdue_table(engine: Engine, now: datetime | None = None) -> Table:
+    """Open incidents whose current limit has run out."""
+    when = now or engine.clock.now()
+    rows = tuple(
+        (
+            item.id,
+            item.category,
+            item.current_level,
+            item.current_node,
+            deadline.limit,
+            _when(deadline.time, engine),
+            _span(when - deadline.time),
+            str(deadline.level_limit.rule),
+        )
+        for item, deadline in views.overdue(engine, when)
+    )
+    columns = ("incident", "category", "level", "node", "limit", "due", "overdue by", "rule")
+    return Table("Overdue incidents", columns, rows, _no_policy_note(engine))
+
+
+def timeline_table(engine: Engine, incident_id: str) -> Table:
+    """Every step of one incident."""
+    item = views.incident(engine, incident_id)
+    rows = tuple(
+        (_when(e.time, engine), e.what, e.actor, e.node, e.detail, e.rule)
+        for e in views.timeline(engine, incident_id)
+    )
+    notes = [
+        f"status: {item.status} at {item.current_level} {item.current_node}; ruleset {item.ruleset or '(none)'}"
+    ]
+    if item.self_closed:
+        notes.append("flagged: reported and resolved or closed by the same person")
+    return Table(
+        f"Incident {item.id} ({item.category})",
+        ("time", "step", "actor", "node", "detail", "rule"),
+        rows,
+        tuple(notes),
+    )
+
+
+def stats_table(engine: Engine, period: str, within: str | None = None) -> Table:
+    """Incidents reported in ``period``, by category and the highest level they reached."""
+    start, end = period_bounds(period, engine.community.tz)
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for item in views.incidents(engine, within=within):
+        if not start <= item.reported_at < end:
+            continue
+        top = item.escalations[-1].to_level if item.escalations else item.current_level
+        key = (item.category, top)
+        counts[(*key, "reported")] += 1
+        counts[(*key, "escalated")] += bool(item.escalations)
+        counts[(*key, "repeats")] += len(item.repeat_reports)
+        counts[(*key, "closed")] += item.status == "closed"
+    keys = sorted({(c, lv) for c, lv, _ in counts})
+    rows = tuple(
+        (
+            c,
+            lv,
+            counts[(c, lv, "reported")],
+            counts[(c, lv, "repeats")],
+            counts[(c, lv, "escalated")],
+            counts[(c, lv, "closed")],
+        )
+        for c, lv in keys
+    )
+    columns = ("category", "level", "reported", "repeat reports", "escalated", "closed")
+    return Table(f"Incidents in {period}", columns, rows)
+
+
+def _build_open(engine: Engine, params: Mapping[str, str]) -> Table:
+    return open_table(engine, params.get("within"))
+
+
+def _build_overdue(engine: Engine, params: Mapping[str, str]) -> Table:
+    return overdue_table(engine)
+
+
+def _build_timeline(engine: Engine, params: Mapping[str, str]) -> Table:
+    from gridcore import GridcoreError
+
+    if "incident" not in params:
+        raise GridcoreError("escalation.timeline needs incident=ID")
+    return timeline_table(engine, params["incident"])
+
+
+def _build_stats(engine: Engine, params: Mapping[str, str]) -> Table:
+    from gridcore import GridcoreError
+
+    if "period" not in params:
+        raise GridcoreError("escalation.stats needs period=2025-03 (or 2025, 2025-Q1, 2025-03-08)")
+    return stats_table(engine, params["period"], params.get("within"))
+
+
+REPORTS = (
+    Report(
+        "escalation.open",
+        "Open incidents per node with age and current level",
+        _build_open,
+        ("within",),
+    ),
+    Report("escalation.overdue", "Open incidents past their time limit", _build_overdue),
+    Report("escalation.timeline", "Every step of one incident", _build_timeline, ("incident",)),
+    Report(
+        "escalation.stats",
+        "Incidents by category and level in a period",
+        _build_stats,
+        ("period", "within"),
+    ),
+)

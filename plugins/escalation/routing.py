@@ -1,0 +1,112 @@
+"""Where an incident goes: its starting node, the node above, who is notified.
+
+These functions read the community's hierarchy and roster only; they decide
+nothing about time (see ``timers``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import frozen
+
+from gridcore.explain import RuleRef
+
+from .policy import Notice
+
+
+@frozen
+class Notification:
+    """Someone was told about an incident: a role at a node, or a line department."""
+
+    target: str
+    node: str | None
+    members: tuple[str, ...]
+    rule: RuleRef | None
+
+    def describe(self) -> str:
+        """One line for timelines: whom, where, which members."""
+        where = f" at {self.node}" if self.node else ""
+        who = f" ({', '.join(self.members)})" if self.members else " (nobody holds it)"
+        return f"notified {self.target}{where}{who}"
+
+
+def _ident(found: Any) -> str | None:
+    if found is None:
+        return None
+    return found if isinstance(found, str) else str(found.id)
+
+
+def level_of(community: Any, node: str) -> str:
+    """The level name of ``node``."""
+    return str(community.hierarchy.node(node).level)
+
+
+def rank(community: Any, node: str) -> int:
+    """Position of ``node``'s level, 0 at the top: smaller is higher."""
+    return int(community.hierarchy.level_index(level_of(community, node)))
+
+
+def node_at_level(community: Any, node: str, level: str) -> str | None:
+    """The node at ``level`` that contains ``node`` (``node`` itself at its own level)."""
+    if level not in community.hierarchy.levels:
+        return None
+    if level_of(community, node) == level:
+        return node
+    return _ident(community.hierarchy.ancestor_at(node, level))
+
+
+def start_node(community: Any, node: str, level: str | None) -> str:
+    """Where an incident reported at ``node`` starts when its route names ``level``.
+
+    An incident reported above the named level stays where it was reported:
+    routing never moves an incident down.
+    """
+    if level is None:
+        return node
+    found = node_at_level(community, node, level)
+    if found is None or rank(community, found) > rank(community, node):
+        return node
+    return found
+
+
+def node_above(community: Any, node: str, level: str | None = None) -> str | None:
+    """The node an escalation moves to: the one at ``level`` if strictly higher, else the parent."""
+    if level is not None:
+        found = node_at_level(community, node, level)
+        if found is not None and rank(community, found) < rank(community, node):
+            return found
+    return _ident(community.hierarchy.parent(node))
+
+
+def is_department(community: Any, name: str) -> bool:
+    """True if ``name`` is one of the community's line departments."""
+    departments = community.departments
+    return name in departments or any(getattr(d, "id", None) == name for d in departments)
+
+
+def department_members(community: Any, department: str) -> set[str]:
+    """Ids of the members who belong to ``department``."""
+    return {
+        m if isinstance(m, str) else str(m.id) for m in community.department_members(department)
+    }
+
+
+def notify(
+    community: Any, notice: Notice, reported: str, current: str, rule: RuleRef | None
+) -> Notification:
+    """Resolve one notice: a line department, or the holders of a role.
+
+    A role with a level is looked up at that level above the reported node
+    ("the grid leader" of the reporter's grid); without one, at the node that
+    now holds the incident.
+    """
+    if is_department(community, notice.name) and notice.level is None:
+        members = tuple(sorted(department_members(community, notice.name)))
+        return Notification(notice.name, None, members, rule)
+    node = current
+    if notice.level is not None:
+        node = node_at_level(community, reported, notice.level) or current
+    holders = community.holders(node, notice.name)
+    members = tuple(sorted({h if isinstance(h, str) else str(h.id) for h in holders}))
+    return Notification(notice.name, node, members, rule)

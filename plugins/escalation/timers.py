@@ -1,0 +1,196 @@
+"""What falls due for an incident, and when: deadlines, decided escalations, reopenings.
+
+Everything here is a pure function of the incident record, its policy and the
+community, so the same events always give the same derived events with the
+same ids and times, however often ``tick`` is called.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from attrs import field, frozen
+
+from gridcore.events import SYSTEM_ACTOR, Event, IncidentEscalated, IncidentReopened
+from gridcore.explain import RuleRef
+
+from . import routing, worktime
+from .incident import REPORTED, VERIFIED, Breach, Incident, running_since
+from .policy import DEFAULT_REOPEN_AT_MOST, LevelLimit, Span
+
+
+@frozen
+class Deadline:
+    """When a limit of the current level runs out."""
+
+    limit: str  # "accept" or "resolve"
+    time: datetime
+    span: Span
+    level_limit: LevelLimit
+    clock_started: datetime
+    used_before: timedelta
+
+
+@frozen
+class Due:
+    """A derived event that falls due, with what it means for the record."""
+
+    event: Event
+    kind: str  # "pending", "breach" or "reopen"
+    rule: RuleRef | None
+    facts: dict[str, Any] = field(factory=dict)
+    breach: Breach | None = None
+
+
+def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
+    """The running limits of the incident's current level, earliest first."""
+    policy = incident.policy
+    if policy is None or not incident.is_open:
+        return []
+    limit = policy.limit_for(incident.current_level)
+    run = running_since(incident)
+    if limit is None or run is None:
+        return []
+    start, closed = run
+    out = []
+    spans = (
+        ("accept", limit.accept if incident.status == REPORTED else None),
+        ("resolve", limit.resolve),
+    )
+    for name, span in spans:
+        if span is None:
+            continue
+        used = sum(
+            (worktime.elapsed(span.working, s, e, policy.calendar, tz) for s, e in closed),
+            timedelta(0),
+        )
+        when = worktime.add(span, start, used, policy.calendar, tz)
+        if when is not None:
+            out.append(
+                Deadline(
+                    name, when.astimezone(tz), span, limit, closed[0][0] if closed else start, used
+                )
+            )
+    return sorted(out, key=lambda d: (d.time, d.limit))
+
+
+def breach_target(
+    community: Any, incident: Incident, limit: LevelLimit
+) -> tuple[str, str | None] | None:
+    """Where a breach of ``limit`` sends the incident: ``(node, department)`` or nowhere."""
+    if limit.then_department and limit.then_department not in incident.departments:
+        return incident.current_node, limit.then_department
+    above = routing.node_above(community, incident.current_node, limit.then_level)
+    return (above, None) if above is not None else None
+
+
+def target(
+    community: Any, node: str, to: str | None, department: str | None
+) -> tuple[str, str | None] | None:
+    """Where a decided escalation goes: ``to`` names a level or a department; default one up.
+
+    Returns ``None`` when there is nowhere to go (already at that level, or at the top).
+    """
+    if (
+        to is not None
+        and to not in community.hierarchy.levels
+        and routing.is_department(community, to)
+    ):
+        department, to = to, None
+    if to is not None:
+        found = routing.node_at_level(community, node, to)
+        if found is not None and routing.rank(community, found) < routing.rank(community, node):
+            return found, department
+        return (node, department) if department else None
+    if department is not None:
+        return node, department
+    above = routing.node_above(community, node)
+    return (above, None) if above is not None else None
+
+
+def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
+    """The next derived event for this incident (at any time), or ``None``."""
+    number = len(incident.escalations) + 1
+    if incident.status == VERIFIED and incident.reopen_due is not None:
+        at_most = incident.policy.reopen_at_most if incident.policy else DEFAULT_REOPEN_AT_MOST
+        rule = incident.policy.reopen_rule if incident.policy else None
+        reason = f"verification scored satisfaction {incident.satisfaction} (reopens at {at_most} or below)"
+        event: Event = IncidentReopened(
+            id=f"reopen:{incident.id}:{incident.reopens + 1}",
+            time=incident.reopen_due,
+            actor=SYSTEM_ACTOR,
+            node=incident.node,
+            incident=incident.id,
+            reason=reason,
+        )
+        return Due(
+            event,
+            "reopen",
+            rule,
+            {"satisfaction": incident.satisfaction, "reopen_at_most": at_most},
+        )
+    if not incident.is_open:
+        return None
+    if incident.pending:
+        pending = incident.pending[0]
+        event = IncidentEscalated(
+            id=f"esc:{incident.id}:{number}",
+            time=pending.time,
+            actor=SYSTEM_ACTOR,
+            node=incident.node,
+            incident=incident.id,
+            to_node=pending.to_node,
+            department=pending.department,
+            reason=pending.reason,
+            rule=str(pending.rule),
+        )
+        return Due(event, "pending", pending.rule, dict(pending.facts))
+    for deadline in deadlines(incident, tz):
+        where = breach_target(community, incident, deadline.level_limit)
+        if where is None:
+            continue
+        verb = "accepted" if deadline.limit == "accept" else "resolved"
+        reason = (
+            f"not {verb} within {deadline.span} at {incident.current_level} {incident.current_node} "
+            f"(clock started {_show(deadline.clock_started, tz)}, due {_show(deadline.time, tz)})"
+        )
+        facts = {
+            "limit": deadline.limit,
+            "span": str(deadline.span),
+            "working_time": deadline.span.working,
+            "level": incident.current_level,
+            "node": incident.current_node,
+            "clock_started": _show(deadline.clock_started, tz),
+            "deadline": _show(deadline.time, tz),
+            "status": incident.status,
+        }
+        event = IncidentEscalated(
+            id=f"esc:{incident.id}:{number}",
+            time=deadline.time,
+            actor=SYSTEM_ACTOR,
+            node=incident.node,
+            incident=incident.id,
+            to_node=where[0],
+            department=where[1],
+            reason=reason,
+            rule=str(deadline.level_limit.rule),
+        )
+        breach = Breach(
+            deadline.time,
+            deadline.limit,
+            incident.current_level,
+            incident.current_node,
+            deadline.level_limit.rule,
+        )
+        return Due(event, "breach", deadline.level_limit.rule, facts, breach)
+    return None
+
+
+def overdue(incident: Incident, tz: Any, now: datetime) -> list[Deadline]:
+    """Limits of the current level that ran out by ``now`` (e.g. at the top, nowhere to go)."""
+    return [d for d in deadlines(incident, tz) if d.time <= now]
+
+
+def _show(when: datetime, tz: Any) -> str:
+    return when.astimezone(tz if tz is not None else UTC).isoformat(timespec="minutes")

@@ -1,0 +1,224 @@
+"""The plugin's public read API: incidents, overdue lists, timelines, explanations.
+
+Every function takes an engine (the state is found with
+``engine.state("escalation")``) and returns frozen values, so callers can never
+change an incident except by recording events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from attrs import frozen
+
+from gridcore import Explanation, GridcoreError
+
+from . import timers
+from .incident import Breach, Entry, Escalation, Incident
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+    from .state import EscalationState
+
+
+@frozen
+class IncidentView:
+    """A snapshot of one incident, for reports, other plugins and embedders.
+
+    ``node`` is where it was reported, ``current_node``/``current_level`` where
+    it is now; ``repeat_reports`` are the ids of later reports that joined it;
+    ``self_closed`` flags an incident reported and resolved or closed by the
+    same person; ``breaches`` are the time limits it missed.
+    """
+
+    id: str
+    category: str
+    severity: int
+    node: str
+    place: str | None
+    reporter: str
+    reported_at: datetime
+    ruleset: str
+    current_node: str
+    current_level: str
+    departments: tuple[str, ...]
+    status: str
+    paused: bool
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    verified_at: datetime | None
+    closed_at: datetime | None
+    escalations: tuple[Escalation, ...]
+    breaches: tuple[Breach, ...]
+    satisfaction: int | None
+    ratings: Mapping[str, int]
+    repeat_reports: tuple[str, ...]
+    reopens: int
+    self_closed: bool
+    next_deadline: datetime | None
+    next_limit: str | None
+
+    @property
+    def is_open(self) -> bool:
+        """True until the incident is resolved."""
+        return self.status in ("reported", "accepted", "handling")
+
+
+def state_of(engine: Engine) -> EscalationState:
+    """The plugin state attached to ``engine``."""
+    from .state import EscalationState
+
+    state = engine.state("escalation")
+    assert isinstance(state, EscalationState)
+    return state
+
+
+def view(engine: Engine, incident: Incident) -> IncidentView:
+    """Freeze one incident record."""
+    upcoming = timers.deadlines(incident, engine.community.tz)
+    return IncidentView(
+        id=incident.id,
+        category=incident.category,
+        severity=incident.severity,
+        node=incident.node,
+        place=incident.place,
+        reporter=incident.reporter,
+        reported_at=incident.reported_at,
+        ruleset=incident.ruleset,
+        current_node=incident.current_node,
+        current_level=incident.current_level,
+        departments=incident.departments,
+        status=incident.status,
+        paused=incident.paused,
+        accepted_at=incident.accepted_at,
+        resolved_at=incident.resolved_at,
+        verified_at=incident.verified_at,
+        closed_at=incident.closed_at,
+        escalations=tuple(incident.escalations),
+        breaches=tuple(incident.breaches),
+        satisfaction=incident.satisfaction,
+        ratings=dict(incident.ratings),
+        repeat_reports=tuple(r[0] for r in incident.repeats),
+        reopens=incident.reopens,
+        self_closed=incident.self_closed,
+        next_deadline=upcoming[0].time if upcoming else None,
+        next_limit=upcoming[0].limit if upcoming else None,
+    )
+
+
+def incidents(
+    engine: Engine, *, status: str | None = None, within: str | None = None
+) -> list[IncidentView]:
+    """Every incident (repeat reports are folded into the one they joined), by report time.
+
+    ``status`` keeps one status (or ``"open"``); ``within`` keeps incidents
+    reported at that node or below it.
+    """
+    state = state_of(engine)
+    hierarchy = engine.community.hierarchy
+    out = []
+    for incident in sorted(state.incidents.values(), key=lambda i: (i.reported_at, i.id)):
+        if status == "open" and not incident.is_open:
+            continue
+        if status not in (None, "open") and incident.status != status:
+            continue
+        if within is not None and not hierarchy.is_within(incident.node, within):
+            continue
+        out.append(view(engine, incident))
+    return out
+
+
+def record_of(engine: Engine, incident_id: str) -> Incident:
+    """The live record of an incident (a repeat report's id finds the one it joined)."""
+    state = state_of(engine)
+    ident = state.aliases.get(incident_id, incident_id)
+    if ident not in state.incidents:
+        raise GridcoreError(f"no incident {incident_id!r} has been reported")
+    return state.incidents[ident]
+
+
+def incident(engine: Engine, incident_id: str) -> IncidentView:
+    """One incident by id; ``GridcoreError`` if unknown."""
+    return view(engine, record_of(engine, incident_id))
+
+
+def timeline(engine: Engine, incident_id: str) -> list[Entry]:
+    """Every step of one incident, in order: reports, routing, notices, transitions, escalations."""
+    return list(record_of(engine, incident_id).timeline)
+
+
+def overdue(
+    engine: Engine, now: datetime | None = None
+) -> list[tuple[IncidentView, timers.Deadline]]:
+    """Open incidents whose current limit ran out by ``now`` (default: the engine's clock).
+
+    These are incidents at the top with nowhere higher to go, or whose
+    escalation has not been fired yet because nobody ticked.
+    """
+    when = now or engine.clock.now()
+    tz = engine.community.tz
+    out = []
+    for record in sorted(state_of(engine).incidents.values(), key=lambda i: (i.reported_at, i.id)):
+        late = timers.overdue(record, tz, when)
+        if late:
+            out.append((view(engine, record), late[0]))
+    return out
+
+
+def explain(state: EscalationState, decision: str) -> Explanation | None:
+    """``escalation:<event id>`` (one escalation) or ``escalation:route:<incident>``."""
+    if not decision.startswith("escalation:"):
+        return None
+    rest = decision[len("escalation:") :]
+    if rest.startswith("route:"):
+        record = state.incidents.get(rest[len("route:") :])
+        if record is None:
+            return None
+        return _explain_route(decision, record)
+    found = state.escalation_index.get(rest)
+    if found is None:
+        return None
+    record = state.incidents[found[0]]
+    step = record.escalations[found[1]]
+    rules = (step.rule,) if step.rule is not None else ()
+    inputs: dict[str, Any] = {
+        "incident": record.id,
+        "category": record.category,
+        "severity": record.severity,
+        "from": f"{step.from_level} {step.from_node}",
+        "ruleset": record.ruleset or "(none)",
+        **step.facts,
+    }
+    who = "the system" if step.actor == "system" else step.actor
+    to = f"{step.to_level} {step.to_node}" + (
+        f" (department {step.department})" if step.department else ""
+    )
+    summary = f"{who} escalated incident {record.id} to {to}: {step.reason}"
+    if step.rule is None and step.rule_text:
+        summary += f" (rule {step.rule_text})"
+    return Explanation(decision, summary, rules, inputs, to)
+
+
+def _explain_route(decision: str, record: Incident) -> Explanation:
+    inputs = {"category": record.category, "severity": record.severity, "reported at": record.node}
+    if record.route is None:
+        why = (
+            "no route in the ruleset matched"
+            if record.policy
+            else "no escalation policy was in force"
+        )
+        return Explanation(
+            decision,
+            f"incident {record.id} started where it was reported: {why}",
+            (),
+            inputs,
+            record.node,
+        )
+    start = record.escalations[0].from_node if record.escalations else record.current_node
+    summary = f"incident {record.id} started at {start}"
+    if record.route.departments:
+        summary += f", routed to {', '.join(record.route.departments)}"
+    return Explanation(decision, summary, (record.route.rule,), inputs, start)
