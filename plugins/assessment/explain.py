@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gridcore.errors import GridcoreError
 from gridcore.explain import Explanation
 
-from .history import stored
+from .history import stored_or_fresh
 from .periods import PeriodError
-from .rating import Assessment, assess
+from .rating import Assessment
 from .scoring import Rating
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ def explain_decision(engine: Engine, rest: str) -> Explanation | None:
     if not subject:
         return None
     try:
-        assessment = _assessment(engine, period)
+        assessment = stored_or_fresh(engine, period)
     except PeriodError:
         return None
     decision = f"assessment:{rest}"
@@ -66,11 +65,3 @@ def _subsidy(assessment: Assessment, member: str, decision: str) -> Explanation 
     inputs = {f"{s.role} at {s.node}": f"{s.amount:g} from {s.stars:g} stars ({s.basis})" for s in lines}
     rules = tuple(dict.fromkeys(s.rule for s in lines))
     return Explanation(decision, summary, rules, inputs, total)
-
-
-def _assessment(engine: Engine, period: str) -> Assessment:
-    try:
-        found = stored(engine, period)
-    except GridcoreError:
-        found = None
-    return found if found is not None else assess(engine, period, save=False)

@@ -16,7 +16,7 @@ from attrs import frozen
 
 from gridcore.explain import RuleRef
 
-from .rating import COLLECTION, Assessment, AssessmentError
+from .rating import COLLECTION, Assessment, AssessmentError, assess
 from .scoring import Rating, Term
 
 if TYPE_CHECKING:
@@ -52,6 +52,12 @@ def stored(engine: Engine, period: str) -> Assessment | None:
     """The stored assessment of ``period`` (a label), or None if it was never assessed."""
     doc = engine.store.get(COLLECTION, period)
     return None if doc is None else from_document(doc)
+
+
+def stored_or_fresh(engine: Engine, period: str) -> Assessment:
+    """The stored assessment of ``period``, else a fresh one (not saved)."""
+    found = stored(engine, period)
+    return found if found is not None else assess(engine, period, save=False)
 
 
 def history(engine: Engine) -> list[Assessment]:

@@ -1,0 +1,152 @@
+"""``gridcore assess``: rate a period, compare periods, subsidies, history, charts.
+
+    gridcore assess --period 2025-Q1 [--breakdown] [--chart stars.svg] [--dry-run]
+    gridcore assess compare 2025-Q1 2025-Q2
+    gridcore assess subsidies --period 2025-Q1
+    gridcore assess history [--node g1]
+    gridcore assess chart --period 2025-Q1 --output stars.svg
+    gridcore assess metrics --period 2025-Q1 [--node g1]
+
+Without ``--period`` the last complete period of the kind the ruleset sets
+(monthly, quarterly) before ``--now`` is rated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from gridcore.cli import fail, format_option, now_option, open_engine, store_option
+from gridcore.engine import Engine
+from gridcore.reports import Table
+
+from .chart import write_chart
+from .history import history, stored
+from .metrics import node_id, policy_at
+from .periods import period_containing
+from .rating import assess, resolve_period
+from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
+
+
+def default_period(engine: Engine, now: datetime) -> str:
+    """The last complete period of the policy's kind before ``now``."""
+    policy = policy_at(engine, now)
+    kind = policy.period if policy is not None else "quarter"
+    return period_containing(kind, now, engine.community.tz).previous().label
+
+
+@click.group("assess", invoke_without_command=True)
+@click.option("--period", metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
+@click.option("--breakdown", is_flag=True, help="One row per term of every score, with its rule.")
+@click.option("--chart", "chart_path", metavar="FILE.svg", help="Also write a chart of stars and score components.")
+@click.option("--dry-run", is_flag=True, help="Rate without storing the result.")
+@store_option
+@now_option
+@format_option
+@click.pass_context
+def assess_group(
+    ctx: click.Context,
+    period: str | None,
+    breakdown: bool,
+    chart_path: str | None,
+    dry_run: bool,
+    store: str,
+    now: datetime | None,
+    fmt: str,
+) -> None:
+    """Rate every node at the rated levels for a period (评星定级) and store the result."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_engine(store, now=now) as engine:
+        label = period or default_period(engine, engine.clock.now())
+        result = assess(engine, label, save=not dry_run)
+        table = breakdown_table(result) if breakdown else ratings_table(result)
+        click.echo(table.render(fmt), nl=False)
+        if chart_path:
+            write_chart(result, chart_path)
+            click.echo(f"chart written to {chart_path}", err=True)
+
+
+@assess_group.command("compare")
+@click.argument("before")
+@click.argument("after")
+@store_option
+@format_option
+def compare_command(before: str, after: str, store: str, fmt: str) -> None:
+    """Who gained or lost a star between two assessed periods, and why."""
+    with open_engine(store) as engine:
+        first, second = stored(engine, before), stored(engine, after)
+        missing = [p for p, a in ((before, first), (after, second)) if a is None]
+        if missing or first is None or second is None:
+            fail(f"period {', '.join(missing)} has not been assessed yet; run: gridcore assess --period {missing[0]}")
+            return
+        click.echo(compare_table(first, second).render(fmt), nl=False)
+
+
+@assess_group.command("subsidies")
+@click.option("--period", required=True, metavar="PERIOD")
+@store_option
+@now_option
+@format_option
+def subsidies_command(period: str, store: str, now: datetime | None, fmt: str) -> None:
+    """Each person's subsidy for a period (the stored assessment, or a fresh one)."""
+    with open_engine(store, now=now) as engine:
+        result = stored(engine, period) or assess(engine, period, save=False)
+        click.echo(subsidies_table(result).render(fmt), nl=False)
+
+
+@assess_group.command("history")
+@click.option("--node", "node", default=None, help="Only this node.")
+@store_option
+@format_option
+def history_command(node: str | None, store: str, fmt: str) -> None:
+    """Stars of every node in every stored period."""
+    with open_engine(store) as engine:
+        past = history(engine)
+        nodes = list(dict.fromkeys(r.node for a in past for r in a.ratings if node in (None, r.node)))
+        if node is not None and not nodes:
+            fail(f"node {node!r} was never rated")
+        rows = []
+        for n in nodes:
+            stars = [a.rating(n) for a in past]
+            name = next(r.name for r in stars if r is not None)
+            rows.append((n, name, *(None if r is None else r.stars for r in stars)))
+        columns = ("node", "name", *(a.period for a in past))
+        click.echo(Table("Star history 星级历史", columns, tuple(rows)).render(fmt), nl=False)
+
+
+@assess_group.command("chart")
+@click.option("--period", required=True, metavar="PERIOD")
+@click.option("--output", required=True, metavar="FILE.svg", help="Where to write the SVG.")
+@store_option
+@now_option
+def chart_command(period: str, output: str, store: str, now: datetime | None) -> None:
+    """Write an SVG chart of stars per node and score components."""
+    with open_engine(store, now=now) as engine:
+        result = stored(engine, period) or assess(engine, period, save=False)
+        write_chart(result, output)
+        click.echo(f"chart written to {output}")
+
+
+@assess_group.command("metrics")
+@click.option("--period", required=True, metavar="PERIOD")
+@click.option("--node", "node", default=None, help="A node (default: the community's top nodes and every grid).")
+@store_option
+@now_option
+@format_option
+def metrics_command(period: str, node: str | None, store: str, now: datetime | None, fmt: str) -> None:
+    """Every metric any enabled plugin contributes, for nodes over a period."""
+    with open_engine(store, now=now) as engine:
+        the_period = resolve_period(engine, period)
+        hierarchy = engine.community.hierarchy
+        nodes = [node] if node else [node_id(n) for level in hierarchy.levels[:2] for n in hierarchy.nodes_at(level)]
+        metrics = engine.metrics()
+        rows = []
+        for n in nodes:
+            hierarchy.node(n)
+            for name in sorted(metrics):
+                value = metrics[name].compute(engine, n, the_period.start, the_period.end)
+                rows.append((n, name, metrics[name].title_zh, None if value is None else value.value, metrics[name].unit))
+        title = f"Metrics {the_period.label} 指标"
+        click.echo(Table(title, ("node", "metric", "名称", "value", "unit"), tuple(rows)).render(fmt), nl=False)

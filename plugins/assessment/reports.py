@@ -1,0 +1,113 @@
+"""Tables of ratings, score breakdowns, subsidies and period comparisons.
+
+Each function turns an assessment (or a comparison) into a ``gridcore.reports.Table``
+that renders as text, CSV or JSON.  ``REPORTS`` registers them for
+``gridcore report assessment.ratings period=2025-Q1`` and ``Engine.report``;
+those read the stored assessment of the period, or assess it afresh without
+saving when it was never stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gridcore.errors import GridcoreError
+from gridcore.reports import Report, Table
+
+from .history import StarChange, compare, stored_or_fresh
+from .rating import Assessment
+
+
+def ratings_table(assessment: Assessment) -> Table:
+    """One row per rated node: stars, score and the points of each term."""
+    names = _term_names(assessment)
+    columns = ("node", "name", "level", "stars", "score", "max", *names, "capped from")
+    rows = []
+    for r in assessment.ratings:
+        points = {f"{t.metric}" if t.kind == "weight" else f"{t.metric} (adj.)": t.points for t in r.terms}
+        rows.append(
+            (r.node, r.name, r.level, r.stars, r.score, r.max_score, *(points.get(n) for n in names),
+             r.capped_from)
+        )  # fmt: skip
+    notes = [f"period {assessment.period} ({assessment.start} to {assessment.end}), ruleset {assessment.ruleset}"]
+    notes += [f"{name}: {rule}" for name, rule in _term_rules(assessment).items()]
+    notes += list(assessment.notes)
+    return Table(f"Star ratings {assessment.period} 评星定级", tuple(columns), tuple(rows), tuple(notes))
+
+
+def breakdown_table(assessment: Assessment) -> Table:
+    """One row per term of every score: metric value, points, and the rule (file:line) behind it."""
+    rows = []
+    for r in assessment.ratings:
+        for t in r.terms:
+            rows.append((r.node, r.name, t.kind, t.metric, t.value, t.points, str(t.rule), t.note))
+        rows.append((r.node, r.name, "stars", "", r.score, r.stars, str(r.star_rule),
+                     f"capped from {r.capped_from} ({r.cap_rule})" if r.capped_from else ""))  # fmt: skip
+    columns = ("node", "name", "term", "metric", "value", "points", "rule", "note")
+    return Table(f"Score breakdown {assessment.period} 得分明细", columns, tuple(rows), assessment.notes)
+
+
+def subsidies_table(assessment: Assessment) -> Table:
+    """One row per person: total subsidy and where each part comes from."""
+    people: dict[str, list[str]] = {}
+    totals: dict[str, float] = {}
+    names: dict[str, str] = {}
+    for line in assessment.subsidies:
+        names[line.member] = line.name
+        totals[line.member] = round(totals.get(line.member, 0.0) + line.amount, 2)
+        people.setdefault(line.member, []).append(
+            f"{line.role}@{line.node}: {line.amount:g} ({line.stars:g} stars, {line.rule})"
+        )
+    rows = tuple((m, names[m], totals[m], "; ".join(people[m])) for m in sorted(people))
+    return Table(
+        f"Subsidies {assessment.period} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes
+    )
+
+
+def compare_table(before: Assessment, after: Assessment) -> Table:
+    """Who gained or lost stars between two periods, and why."""
+    rows = tuple(_compare_row(c) for c in compare(before, after))
+    title = f"Stars {before.period} -> {after.period} 星级变化"
+    columns = ("node", "name", "level", before.period, after.period, "change", "why")
+    return Table(title, columns, rows)
+
+
+def _compare_row(change: StarChange) -> tuple[object, ...]:
+    return (change.node, change.name, change.level, change.stars_before, change.stars_after, change.change,
+            change.why)  # fmt: skip
+
+
+def _term_names(assessment: Assessment) -> list[str]:
+    names: list[str] = []
+    for r in assessment.ratings:
+        for t in r.terms:
+            names.append(t.metric if t.kind == "weight" else f"{t.metric} (adj.)")
+    return list(dict.fromkeys(names))
+
+
+def _term_rules(assessment: Assessment) -> dict[str, str]:
+    rules: dict[str, str] = {}
+    for r in assessment.ratings:
+        for t in r.terms:
+            rules.setdefault(t.metric if t.kind == "weight" else f"{t.metric} (adj.)", str(t.rule))
+        rules.setdefault(f"{r.stars} stars", str(r.star_rule))
+    return rules
+
+
+def _param(params: Mapping[str, str], name: str) -> str:
+    if not params.get(name):
+        raise GridcoreError(f"this report needs {name}=..., e.g. {name}=2025-Q1")
+    return params[name]
+
+
+REPORTS = [
+    Report("assessment.ratings", "Stars and scores of every rated node for a period",
+           lambda e, p: ratings_table(stored_or_fresh(e, _param(p, "period"))), ("period",)),
+    Report("assessment.breakdown", "Every term of every score, with its rule (file:line)",
+           lambda e, p: breakdown_table(stored_or_fresh(e, _param(p, "period"))), ("period",)),
+    Report("assessment.subsidies", "Each person's subsidy for a period, from the stars",
+           lambda e, p: subsidies_table(stored_or_fresh(e, _param(p, "period"))), ("period",)),
+    Report("assessment.compare", "Who gained or lost stars between two periods, and why",
+           lambda e, p: compare_table(stored_or_fresh(e, _param(p, "before")),
+                                      stored_or_fresh(e, _param(p, "after"))), ("before", "after")),
+]  # fmt: skip
