@@ -352,3 +352,9 @@ def test_a_failed_load_changes_nothing(folder: Path) -> None:
     after = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert after.pop("roles.csv") != before.pop("roles.csv")
     assert after == before
+
+
+def test_the_tree_shown_in_the_docs_is_the_real_one() -> None:
+    mini = load_community(MINI)
+    doc = (Path(__file__).parent.parent / "docs" / "community.md").read_text(encoding="utf-8")
+    assert "```text\n" + mini.hierarchy.render(mini.level_names) + "\n```" in doc
