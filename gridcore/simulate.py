@@ -23,19 +23,21 @@ seed always gives the same log, byte for byte.
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import random
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import attrs
 import cattrs
 import yaml
 from attrs import field, frozen
 
+from .codec import EventCodec
 from .community import Community
 from .errors import GridcoreError
 from .events import (
@@ -353,6 +355,49 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
     if not scenario.channels or any(w < 0 for w in scenario.channels.values()):
         problems.append("channels: give at least one channel with a non-negative weight")
     return problems
+
+
+# ---------------------------------------------------------------- finding communities
+
+#: Where the repository keeps its real communities (an editable install finds it).
+RULESETS_DIR = Path(__file__).resolve().parent.parent / "rulesets"
+SCENARIO_FILE = "scenario.yaml"
+
+
+def find_community(name: str | Path) -> Path:
+    """The folder of a community: a path, a folder name under ``rulesets/`` or its Chinese name.
+
+    ``find_community("yinquan")``, ``find_community("银泉社区")`` and
+    ``find_community("rulesets/yinquan")`` all give the Yinquan folder.
+    """
+    given = Path(name)
+    if (given / "community.yaml").is_file():
+        return given
+    if RULESETS_DIR.is_dir():
+        if (RULESETS_DIR / str(name) / "community.yaml").is_file():
+            return RULESETS_DIR / str(name)
+        known = []
+        for folder in sorted(RULESETS_DIR.iterdir()):
+            path = folder / "community.yaml"
+            if not path.is_file():
+                continue
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            label = str(doc.get("name", "")) if isinstance(doc, Mapping) else ""
+            if label == str(name):
+                return folder
+            known.append(f"{folder.name} ({label})" if label else folder.name)
+        raise ScenarioError(f"no community {str(name)!r}; known: {', '.join(known) or 'none'}, or give a folder")
+    raise ScenarioError(f"no community folder {str(name)!r} (a folder with community.yaml)")
+
+
+def write_jsonl(events: Iterable[Event], out: IO[str]) -> int:
+    """Write events as JSON lines (what ``gridcore ingest`` reads); return how many."""
+    codec = EventCodec()
+    count = 0
+    for event in events:
+        out.write(json.dumps(codec.to_dict(event), ensure_ascii=False) + "\n")
+        count += 1
+    return count
 
 
 # ---------------------------------------------------------------- the generator

@@ -55,6 +55,7 @@ class Roster:
 
     key: str
     rng: random.Random
+    root: Path = ROOT
     nodes: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     members: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     roles: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -66,6 +67,9 @@ class Roster:
     def node(self, ident: str, name: str, level: str, parent: str = "", kind: str = "territorial") -> str:
         self.nodes.append((ident, name, level, parent, kind))
         return ident
+
+    def name_of(self, ident: str) -> str:
+        return next(row[1] for row in self.nodes if row[0] == ident)
 
     def person_name(self) -> str:
         while True:
@@ -94,7 +98,7 @@ class Roster:
         return ident
 
     def write(self, header: str) -> None:
-        folder = ROOT / self.key
+        folder = self.root / self.key
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "community.yaml").write_text(header, encoding="utf-8")
         _write_csv(folder / "nodes.csv", ("id", "name", "level", "parent", "kind"), self.nodes)
@@ -133,9 +137,9 @@ LINE_DEPARTMENTS = (
 # ---------------------------------------------------------------- Yinquan
 
 
-def yinquan() -> None:
+def yinquan(root: Path = ROOT) -> None:
     """银泉社区: community > grid > unit; 8 grids, 53 units, 10 + 16 + 22 gridworkers."""
-    r = Roster("yinquan", random.Random("yinquan"))
+    r = Roster("yinquan", random.Random("yinquan"), root)
     top = r.node("yq", "银泉社区", "community")
     for ident, name in LINE_DEPARTMENTS:
         r.department(ident, name)
@@ -219,9 +223,9 @@ def yinquan() -> None:
 # ---------------------------------------------------------------- Cuihu
 
 
-def cuihu() -> None:
+def cuihu(root: Path = ROOT) -> None:
     """翠湖社区: community > grid > building; 7 estates + 235 old buildings, 43 building leaders."""
-    r = Roster("cuihu", random.Random("cuihu"))
+    r = Roster("cuihu", random.Random("cuihu"), root)
     top = r.node("ch", "翠湖社区", "community")
     for ident, name in LINE_DEPARTMENTS[:6]:
         r.department(ident, name)
@@ -249,7 +253,7 @@ def cuihu() -> None:
             old_buildings.append(building)
     for grid in grids:
         for leaf in leaves[grid]:
-            r.place(f"{leaf}-p", r.nodes[[n[0] for n in r.nodes].index(leaf)][1], leaf)
+            r.place(f"{leaf}-p", r.name_of(leaf), leaf)
 
     secretary = r.member("ch-m-sec", party=True)
     r.role(secretary, "master_grid_leader", top)
@@ -330,9 +334,9 @@ INDUSTRY = {
 }
 
 
-def xingfuwan() -> None:
+def xingfuwan(root: Path = ROOT) -> None:
     """乡宁县 > 昌宁镇 > 幸福湾社区 / 5 villages > estates / groups > micro-grids (five levels)."""
-    r = Roster("xingfuwan", random.Random("xingfuwan"))
+    r = Roster("xingfuwan", random.Random("xingfuwan"), root)
     county = r.node("xn", "乡宁县", "county")
     town = r.node("xn-cn", "昌宁镇", "township", county)
     for ident, name in LINE_DEPARTMENTS:
@@ -414,7 +418,7 @@ def xingfuwan() -> None:
         r.role(leader, "microgrid_leader", micro)
         worker = r.member(f"{micro}-mw", home=micro, party_share=0.3)
         r.role(worker, "microgridworker", micro)
-        r.place(f"{micro}-p", r.nodes[[n[0] for n in r.nodes].index(micro)][1], micro)
+        r.place(f"{micro}-p", r.name_of(micro), micro)
     for v in range(1, 41):
         home = r.rng.choice(microgrids)
         vol = r.member(f"xn-vol{v}", home=home, party_share=0.25)
@@ -441,9 +445,9 @@ def xingfuwan() -> None:
 # ---------------------------------------------------------------- Chengqiao
 
 
-def chengqiao() -> None:
+def chengqiao(root: Path = ROOT) -> None:
     """城桥镇: town master grid > village/residential grid > micro-grid (one per party group)."""
-    r = Roster("chengqiao", random.Random("chengqiao"))
+    r = Roster("chengqiao", random.Random("chengqiao"), root)
     town = r.node("cq", "城桥镇总网格", "town")
     for ident, name in LINE_DEPARTMENTS[:7]:
         r.department(ident, name)
@@ -501,12 +505,12 @@ def chengqiao() -> None:
     )
 
 
-def main() -> None:
-    """Write every community folder under rulesets/."""
-    yinquan()
-    cuihu()
-    xingfuwan()
-    chengqiao()
+def main(root: Path = ROOT) -> None:
+    """Write every community folder under ``root`` (default: rulesets/)."""
+    yinquan(root)
+    cuihu(root)
+    xingfuwan(root)
+    chengqiao(root)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,225 @@
+"""The four real communities' rosters and the generator that simulates them."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridcore import Engine, FixedClock
+from gridcore.codec import EventCodec
+from gridcore.community import Community
+from gridcore.events import IncidentEvent, ResidentRegistered, event_order
+from gridcore.rosterio import load_community
+from gridcore.simulate import (
+    RULESETS_DIR,
+    ScenarioError,
+    find_community,
+    load_scenario,
+    parse_scenario,
+    simulate,
+)
+
+COMMUNITIES = ("yinquan", "cuihu", "xingfuwan", "chengqiao")
+START = date(2025, 1, 1)
+NO_PLUGINS = ("points", "escalation", "assessment")
+
+
+@pytest.fixture(scope="module")
+def communities() -> dict[str, Community]:
+    return {name: load_community(RULESETS_DIR / name) for name in COMMUNITIES}
+
+
+def events_of(community: Community, name: str, days: int, seed: int = 1) -> list:
+    scenario = load_scenario(RULESETS_DIR / name / "scenario.yaml")
+    return list(simulate(community, scenario, days=days, start=START, seed=seed))
+
+
+# ---------------------------------------------------------------- rosters
+
+
+def role_count(community: Community, role: str) -> int:
+    return sum(1 for m in community.members.values() for a in m.roles if a.role == role)
+
+
+def test_yinquan_has_the_accounts_sizes(communities: dict[str, Community]) -> None:
+    yq = communities["yinquan"]
+    assert yq.hierarchy.levels == ("community", "grid", "unit")
+    assert len(yq.hierarchy.nodes_at("grid")) == 8
+    assert len(yq.hierarchy.nodes_at("unit")) == 53
+    assert role_count(yq, "fulltime_gridworker") == 10
+    assert role_count(yq, "professional_gridworker") == 16
+    assert role_count(yq, "parttime_gridworker") == 22
+    assert role_count(yq, "unit_leader") == 53
+    # Professional gridworkers come from line departments; every grid has its police officer.
+    police = yq.department_members("police")
+    assert len(police) == 8
+    assert yq.hierarchy.node("yq-g1").name == "银泉社区第一网格"
+
+
+def test_cuihu_has_building_leaders_and_property_staff(communities: dict[str, Community]) -> None:
+    ch = communities["cuihu"]
+    buildings = ch.hierarchy.nodes_at("building")
+    assert len(buildings) == 235 + 80
+    leaders = {m.id for m in ch.members.values() if any(a.role == "building_leader" for a in m.roles)}
+    assert len(leaders) == 43
+    assert role_count(ch, "building_leader") == 235  # every old building has its leader
+    estates = [g for g in ch.hierarchy.nodes_at("grid") if ch.holders(g.id, "property_manager")]
+    assert len(estates) == 7
+
+
+def test_xingfuwan_has_five_levels_and_industry_grids(communities: dict[str, Community]) -> None:
+    xf = communities["xingfuwan"]
+    assert len(xf.hierarchy.levels) == 5
+    industry = [n for n in xf.hierarchy if n.kind == "industry"]
+    assert len(industry) == 42
+    assert all(n.parent == "xn" for n in industry)
+    assert [n.kind for n in xf.hierarchy if n.kind == "dedicated"] == ["dedicated"] * 3
+    estates = xf.hierarchy.children("xn-xfw")
+    assert len(estates) == 29
+    villages = [n for n in xf.hierarchy.nodes_at("village") if n.kind == "territorial" and n.id != "xn-xfw"]
+    assert len(villages) == 5
+
+
+def test_chengqiao_has_a_leader_for_every_microgrid(communities: dict[str, Community]) -> None:
+    cq = communities["chengqiao"]
+    assert cq.hierarchy.levels == ("town", "grid", "microgrid")
+    for micro in cq.hierarchy.nodes_at("microgrid"):
+        leaders = cq.holders(micro.id, "microgrid_leader")
+        assert len(leaders) == 1 and leaders[0].party_member
+
+
+def test_roster_files_are_regenerated_exactly(tmp_path: Path) -> None:
+    script = runpy.run_path(str(RULESETS_DIR / "tools" / "make_rosters.py"), run_name="make_rosters")
+    script["main"](tmp_path)
+    for name in COMMUNITIES:
+        for made in sorted((tmp_path / name).iterdir()):
+            assert made.read_bytes() == (RULESETS_DIR / name / made.name).read_bytes(), made.name
+
+
+# ---------------------------------------------------------------- the generator
+
+
+def test_same_seed_same_events_other_seed_other_events(communities: dict[str, Community]) -> None:
+    yq = communities["yinquan"]
+    codec = EventCodec()
+    first = [codec.to_dict(e) for e in events_of(yq, "yinquan", 5, seed=7)]
+    again = [codec.to_dict(e) for e in events_of(yq, "yinquan", 5, seed=7)]
+    other = [codec.to_dict(e) for e in events_of(yq, "yinquan", 5, seed=8)]
+    assert first == again
+    assert first != other
+
+
+@pytest.mark.parametrize("name", COMMUNITIES)
+def test_every_event_passes_the_core_checks(name: str, communities: dict[str, Community], tmp_path: Path) -> None:
+    community = communities[name]
+    events = events_of(community, name, 10)
+    kinds = Counter(e.kind for e in events)
+    for kind in ("patrol_logged", "incident_reported", "incident_accepted", "incident_resolved",
+                 "incident_verified", "activity_recorded", "resident_registered"):
+        assert kinds[kind] > 0, kind
+    assert events == sorted(events, key=event_order)
+    end = datetime(2025, 1, 11, tzinfo=community.tz)
+    assert all(datetime(2025, 1, 1, tzinfo=community.tz) <= e.time < end for e in events)
+    assert len({e.id for e in events}) == len(events)
+    engine = Engine.open(store=tmp_path / "store", community=community,
+                         clock=FixedClock(datetime(2025, 1, 1, tzinfo=community.tz)), disabled_plugins=NO_PLUGINS)
+    with engine:
+        summary = engine.record_many(events)
+    assert summary.refused == []
+    assert summary.accepted == len(events)
+
+
+def test_incidents_follow_the_closed_loop(communities: dict[str, Community]) -> None:
+    order = ["incident_reported", "incident_accepted", "incident_handling_started"]
+    loop: dict[str, list[str]] = {}
+    for event in events_of(communities["yinquan"], "yinquan", 30):
+        if isinstance(event, IncidentEvent):
+            loop.setdefault(event.incident, []).append(event.kind)
+    assert len(loop) > 50
+    for kinds in loop.values():
+        assert kinds[: len(order)] == order[: len(kinds)]
+        if "incident_verified" in kinds:
+            assert kinds.index("incident_resolved") < kinds.index("incident_verified")
+        if "incident_reopened" in kinds:
+            assert kinds.count("incident_resolved") == 2
+        if "incident_closed" in kinds:
+            assert kinds[-1] in ("incident_closed", "satisfaction_rated")
+    assert any("incident_escalated" in kinds for kinds in loop.values())
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), days=st.integers(1, 3))
+def test_any_seed_gives_ordered_known_events(seed: int, days: int) -> None:
+    community = load_community(RULESETS_DIR / "yinquan")
+    registered: set[str] = set()
+    events = events_of(community, "yinquan", days, seed=seed)
+    assert events == sorted(events, key=event_order)
+    for event in events:
+        assert event.node in community.hierarchy
+        assert event.actor in community.members or event.actor in registered
+        if isinstance(event, ResidentRegistered):
+            registered.add(event.person)
+
+
+def test_the_cli_writes_lines_that_ingest_accepts(tmp_path: Path) -> None:
+    from gridcore.cli import main_group
+
+    runner = CliRunner()
+    log = tmp_path / "events.jsonl"
+    store = str(tmp_path / "store")
+    made = runner.invoke(main_group, ["simulate", "--community", "银泉社区", "--days", "2", "--seed", "3",
+                                      "--out", str(log)])
+    assert made.exit_code == 0, made.output
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert lines and all(json.loads(line)["id"].startswith("yq-s3-") for line in lines)
+    assert runner.invoke(main_group, ["init", "--community", str(RULESETS_DIR / "yinquan"),
+                                      "--store", store]).exit_code == 0
+    ingested = runner.invoke(main_group, ["ingest", str(log), "--store", store, "--quiet"])
+    assert f"{len(lines)} stored" in ingested.output
+
+
+def test_scenario_mistakes_are_reported_with_their_path(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"chance must be a share between 0 and 1, got 2.0 @ activities\.扫地"):
+        parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"], "verifier": ["y"]},
+                        "activities": {"扫地": {"roles": ["volunteer"], "chance": 2}}})
+    with pytest.raises(ScenarioError, match=r"required setting missing @ handling\.verifier"):
+        parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"]}})
+    bad = tmp_path / "scenario.yaml"
+    bad.write_text("patrols: [1, 2\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(bad)
+
+
+def test_a_scenario_must_fit_its_community(communities: dict[str, Community]) -> None:
+    scenario = parse_scenario({
+        "channels": {"patrol": 1},
+        "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["网格长"]},
+        "incidents": {"fire_hazard": {"per_day": 1, "whistle": "coast_guard"}},
+    })
+    with pytest.raises(ScenarioError) as caught:
+        list(simulate(communities["yinquan"], scenario, days=1, start=START, seed=1))
+    assert "unknown role '网格长'" in str(caught.value)
+    assert "unknown department 'coast_guard'" in str(caught.value)
+
+
+def test_communities_are_found_by_folder_name_chinese_name_or_path() -> None:
+    assert find_community("yinquan") == find_community("银泉社区") == RULESETS_DIR / "yinquan"
+    assert find_community(RULESETS_DIR / "cuihu") == RULESETS_DIR / "cuihu"
+    with pytest.raises(ScenarioError, match="known: chengqiao"):
+        find_community("atlantis")
+
+
+def test_nothing_is_produced_after_the_last_day(communities: dict[str, Community]) -> None:
+    community = communities["chengqiao"]
+    events = events_of(community, "chengqiao", 4)
+    end = datetime(2025, 1, 1, tzinfo=community.tz) + timedelta(days=4)
+    assert max(e.time for e in events) < end
+    assert events_of(community, "chengqiao", 0) == []
