@@ -1,0 +1,386 @@
+"""The storage contract, run against every backend (TinyDB, SQLite, PostgreSQL).
+
+Each test gets ``stores``, a factory of fresh stores of one backend; PostgreSQL
+is skipped with the reason when no server is reachable (see storefixtures.py).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gridcore import StoreError
+from gridcore.store import Store
+from gridcore.plugin_host import get_plugin_manager
+from gridcore.store.migrate import MigrationSummary
+from gridcore.store.migrate import migrate as migrate_with
+from gridcore.store.postgres_store import PostgresStore
+from gridcore.store.sqlite_store import SQLiteStore
+from gridcore.store.tinydb_store import TinyDBStore
+
+from storefixtures import (  # noqa: F401  (stores is a fixture)
+    BACKENDS,
+    BASE,
+    CST,
+    REPO,
+    StoreFactory,
+    canonical,
+    event,
+    ids,
+    open_store,
+    postgres_base_url,
+    stores,
+)
+
+UTC = timezone.utc
+KINDS = {"tinydb": TinyDBStore, "sqlite": SQLiteStore, "postgresql": PostgresStore}
+
+
+def test_the_url_chooses_the_backend(stores: StoreFactory) -> None:
+    store = stores.open()
+    assert isinstance(store, KINDS[stores.backend])
+    assert isinstance(store, Store)
+    assert store.count() == 0
+
+
+def test_events_come_back_in_canonical_order_with_filters(stores: StoreFactory) -> None:
+    store = stores.open()
+    docs = [event(n, kind="patrol_logged" if n % 3 else "incident_reported") for n in range(40)]
+    # Same instant in different zones, and ties broken by id (Chinese ids sort by code point).
+    docs.append(event(100, hours=5, tz=UTC) | {"id": "事件-乙"})
+    docs.append(event(101, hours=5, tz=timezone(timedelta(hours=-5))) | {"id": "事件-甲"})
+    docs.append(event(102, hours=5) | {"id": "e000005a"})
+    random.Random(7).shuffle(docs)
+    assert store.append(docs[:20]) == 20
+    assert store.append(docs[20:]) == len(docs) - 20
+    assert ids(store.events()) == canonical(docs)
+    assert ids(store.events())[5:9] == ["e000005", "e000005a", "事件-乙", "事件-甲"]  # 乙 U+4E59 < 甲 U+7532
+    since, until = BASE + timedelta(hours=10), BASE + timedelta(hours=20)
+    window = [d for d in docs if since <= datetime.fromisoformat(d["time"]) < until]
+    assert ids(store.events(since=since, until=until)) == canonical(window)
+    assert len(window) == 10
+    reported = [d for d in docs if d["kind"] == "incident_reported"]
+    assert ids(store.events(kinds=["incident_reported"])) == canonical(reported)
+    assert ids(store.events(kinds=["incident_reported"], since=since.astimezone(UTC))) == canonical(
+        [d for d in reported if datetime.fromisoformat(d["time"]) >= since]
+    )
+    assert list(store.events(kinds=[])) == []
+    assert ids(store.events(kinds=["patrol_logged", "incident_reported"])) == canonical(
+        [d for d in docs if d["kind"] in ("patrol_logged", "incident_reported")]
+    )
+    first = next(store.events())
+    assert first == next(d for d in docs if d["id"] == first["id"])  # documents come back unchanged
+
+
+def test_events_across_months_and_years(stores: StoreFactory) -> None:
+    store = stores.open()
+    docs = [event(n, hours=n * 24 * 11) for n in range(60)]  # ~2 years, several per month
+    store.append(docs[::2])
+    store.append(docs[1::2])
+    assert ids(store.events()) == canonical(docs)
+    since = datetime(2025, 6, 30, 16, 0, tzinfo=UTC)  # midnight 1 July in CST
+    until = datetime(2026, 2, 1, tzinfo=CST)
+    expected = [d for d in docs if since <= datetime.fromisoformat(d["time"]) < until]
+    assert ids(store.events(since=since, until=until)) == canonical(expected)
+
+
+def test_appending_an_id_twice_is_a_no_op(stores: StoreFactory) -> None:
+    store = stores.open()
+    assert store.append([event(1), event(2), event(1)]) == 2
+    assert store.append([event(2), event(3)]) == 1
+    assert store.append([event(1) | {"note": "a different body, same id"}]) == 0
+    assert store.append([]) == 0
+    assert store.count() == 3
+    assert store.contains("e000001") and store.contains("e000003")
+    assert not store.contains("e000004")
+    assert "note" not in next(store.events())
+
+
+def test_a_bad_document_refuses_the_whole_batch(stores: StoreFactory) -> None:
+    store = stores.open()
+    store.append([event(1)])
+    for bad in ({"kind": "x", "time": BASE.isoformat()}, event(3) | {"time": "yesterday"},
+                event(3) | {"time": "2025-01-01T08:00:00"}, event(3) | {"kind": None}):
+        with pytest.raises(StoreError):
+            store.append([event(2), bad])
+    with pytest.raises(StoreError):
+        store.append([event(2), event(3) | {"note": object()}])
+    assert ids(store.events()) == ["e000001"]
+    assert store.count() == 1 and not store.contains("e000002")
+
+
+def test_documents_put_get_items(stores: StoreFactory) -> None:
+    store = stores.open()
+    assert store.get("meta", "community") is None
+    assert list(store.items("meta")) == []
+    store.put("meta", "community", {"name": "银泉社区", "levels": ["community", "grid", "unit"]})
+    store.put("meta", "community", {"name": "银泉社区", "levels": ["community", "grid"]})
+    store.put("assessment.stars", "第二网格|2025-03", {"stars": 4, "score": 91.5})
+    store.put("assessment.stars", "第一网格|2025-03", {"stars": 5, "score": 97.0})
+    store.put("assessment.stars", "a", {"nested": {"list": [1, 2, {"x": None}]}, "flag": True})
+    assert store.get("meta", "community") == {"name": "银泉社区", "levels": ["community", "grid"]}
+    keys = [key for key, _ in store.items("assessment.stars")]
+    assert keys == sorted(keys) == ["a", "第一网格|2025-03", "第二网格|2025-03"]
+    assert dict(store.items("assessment.stars"))["a"] == {"nested": {"list": [1, 2, {"x": None}]}, "flag": True}
+    assert store.get("assessment.stars", "nope") is None
+    assert store.collections() == ["assessment.stars", "meta"]  # type: ignore[attr-defined]
+    with pytest.raises(StoreError):
+        store.put("meta", "bad", {"when": object()})
+    assert store.get("meta", "bad") is None
+
+
+def test_everything_persists_across_reopen(stores: StoreFactory) -> None:
+    url = stores.url()
+    store = open_store(url)
+    docs = [event(n) for n in range(25)]
+    store.append(docs)
+    store.put("rulesets", "2025-01-01|0000", {"name": "银泉", "effective": BASE.isoformat()})
+    store.close()
+    store.close()  # closing twice is harmless
+    again = stores.open(url)
+    assert again.count() == 25
+    assert ids(again.events()) == canonical(docs)
+    assert again.contains("e000024")
+    assert again.append(docs) == 0
+    assert again.get("rulesets", "2025-01-01|0000") == {"name": "银泉", "effective": BASE.isoformat()}
+
+
+def test_appending_while_iterating(stores: StoreFactory) -> None:
+    # The engine appends derived events while it replays the log.
+    store = stores.open()
+    store.append([event(n) for n in range(0, 6000, 2)])
+    seen = []
+    for n, doc in enumerate(store.events()):
+        seen.append(doc["id"])
+        if n % 500 == 0:
+            store.append([event(n + 1, hours=n + 0.5)])
+    assert seen[:3000:500] == [f"e{n:06d}" for n in range(0, 6000, 1000)]
+    assert set(seen) >= {f"e{n:06d}" for n in range(0, 6000, 2)}
+    assert len(seen) == len(set(seen))
+    assert store.count() == 3000 + 6
+
+
+def test_a_killed_writer_leaves_whole_batches(stores: StoreFactory) -> None:
+    url = stores.url()
+    open_store(url).close()  # create it
+    size = 400
+    first = 0
+    rng = random.Random(11)
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tests"))
+    for _ in range(5):
+        proc = subprocess.Popen(
+            [sys.executable, str(REPO / "tests" / "store_writer.py"), url, str(size), str(first)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        assert proc.stdout is not None
+        committed = []
+        want = rng.randint(2, 5)
+        while len(committed) < want:
+            line = proc.stdout.readline()
+            assert line, f"writer died early: {proc.stderr.read() if proc.stderr else ''}"
+            committed.append(int(line))
+        time.sleep(rng.uniform(0, 0.03))  # land somewhere inside the next batch's write
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        if proc.stderr:
+            proc.stderr.close()
+        store = open_store(url)
+        try:
+            stored = ids(store.events())
+            count = store.count()
+        finally:
+            store.close()
+        assert count == len(stored)
+        assert count % size == 0, f"a partial batch was stored: {count} events"
+        batches = sorted({i.split("-")[0] for i in stored})
+        assert batches == [f"b{b:05d}" for b in range(len(batches))], "stored batches are not a prefix"
+        assert len(batches) >= committed[-1] + 1, "a batch reported as committed was lost"
+        first = len(batches)
+
+
+def test_a_corrupt_or_foreign_store_is_a_store_error(stores: StoreFactory, tmp_path: Path) -> None:
+    if stores.backend == "tinydb":
+        file = tmp_path / "a-file"
+        file.write_text("hello")
+        foreign = tmp_path / "foreign"
+        foreign.mkdir()
+        (foreign / "notes.txt").write_text("not a store")
+        for url in (str(file), str(foreign)):
+            with pytest.raises(StoreError, match="not a gridcore store|is a file"):
+                open_store(url)
+        url = stores.url()
+        store = open_store(url)
+        store.append([event(n) for n in range(10)])
+        store.close()
+        segment = next(p for p in Path(url).iterdir() if p.name.startswith("events-"))
+        segment.write_text('{"events": {"1": {"id": "e1", "ti')
+        with pytest.raises(StoreError, match="corrupt"):
+            open_store(url)
+        (Path(url) / "manifest.json").write_text("{not json")
+        with pytest.raises(StoreError, match="corrupt"):
+            open_store(url)
+    elif stores.backend == "sqlite":
+        garbage = tmp_path / "garbage.db"
+        garbage.write_bytes(b"this is not a database at all" * 100)
+        with pytest.raises(StoreError, match="corrupt or not a SQLite database"):
+            open_store(f"sqlite:///{garbage}")
+        import sqlite3
+
+        other = tmp_path / "other.db"
+        with sqlite3.connect(other) as db:
+            db.execute("CREATE TABLE customers (id TEXT)")
+        with pytest.raises(StoreError, match="not a gridcore store"):
+            open_store(f"sqlite:///{other}")
+        with pytest.raises(StoreError, match="folder"):
+            open_store(f"sqlite:///{tmp_path}")
+    else:
+        import psycopg
+
+        url = stores.url()
+        schema = url.rsplit("schema=", 1)[1]
+        from gridcore.store.postgres_store import split_url
+
+        with psycopg.connect(split_url(url)[0], autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+            conn.execute(f'CREATE TABLE "{schema}".events (id text)')
+        with pytest.raises(StoreError, match="not a gridcore store"):
+            open_store(url)
+        base = postgres_base_url()[0]
+        assert base is not None
+        wrong = base.replace("://", "://nobody_here:wrong@", 1) if "@" not in base else \
+            base.split("://", 1)[0] + "://nobody_here:secret@" + base.split("@", 1)[1]
+        with pytest.raises(StoreError, match="cannot connect") as info:
+            open_store(wrong)
+        assert "secret" not in str(info.value)
+
+
+def test_a_closed_store_refuses_work(stores: StoreFactory) -> None:
+    store = stores.open()
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.append([event(1)])
+
+
+# ---------------------------------------------------------------- migration
+
+
+def migrate(source: Any, target: Any, **options: Any) -> MigrationSummary:
+    """Migrate with the core backends only (the plugins under development stay out)."""
+    return migrate_with(source, target, plugins=get_plugin_manager(load_entry_points=False), **options)
+
+
+def _filled(store: Store, n: int) -> list[dict[str, Any]]:
+    docs = [event(i, kind=("patrol_logged", "incident_reported", "activity_recorded")[i % 3],
+                  note=f"第{i}次巡查", hours_spent=i / 4) for i in range(n)]
+    store.append(docs[: n // 2])
+    store.append(docs[n // 2 :])
+    store.put("meta", "community", {"name": "银泉社区", "tz": "Asia/Shanghai"})
+    for k in range(7):
+        store.put("assessment.stars", f"g{k}|2025-0{k + 1}", {"stars": k % 5 + 1, "score": 80 + k / 3})
+    store.put("rulesets", "2025-01-01T00:00:00+00:00|0000", {"name": "银泉", "text": "积分 { }"})
+    return docs
+
+
+@pytest.mark.parametrize("target_backend", BACKENDS)
+def test_migrate_copies_everything(stores: StoreFactory, target_backend: str, tmp_path: Path) -> None:
+    targets = StoreFactory(target_backend, tmp_path / "targets")
+    try:
+        (tmp_path / "targets").mkdir()
+        source = stores.open()
+        docs = _filled(source, 1234)
+        target_url = targets.url()
+        seen: list[tuple[int, int]] = []
+        summary = migrate(source, target_url, batch_size=500, progress=lambda d, t: seen.append((d, t)))
+        assert isinstance(summary, MigrationSummary)
+        assert (summary.events, summary.copied, summary.skipped) == (1234, 1234, 0)
+        assert summary.documents == {"assessment.stars": 7, "meta": 1, "rulesets": 1}
+        assert seen[-1] == (1234, 1234) and seen[0] == (500, 1234)
+        assert "1234 events" in summary.describe()
+        target = targets.open(target_url)
+        assert target.count() == 1234
+        assert list(target.events()) == list(source.events())
+        assert ids(target.events()) == canonical(docs)
+        assert ids(target.events(kinds=["incident_reported"])) == ids(source.events(kinds=["incident_reported"]))
+        for collection in ("meta", "assessment.stars", "rulesets"):
+            assert list(target.items(collection)) == list(source.items(collection))
+        # A second run into the now non-empty target is refused and changes nothing...
+        with pytest.raises(StoreError, match="not empty"):
+            migrate(source, target)
+        # ... unless merging is allowed: nothing new to copy.
+        merged = migrate(source, target, allow_non_empty=True)
+        assert (merged.copied, merged.skipped) == (0, 1234)
+        assert target.count() == 1234
+    finally:
+        targets.cleanup()
+
+
+def test_migrate_by_url_and_refusals(stores: StoreFactory) -> None:
+    source_url = stores.url()
+    source = open_store(source_url)
+    docs = _filled(source, 50)
+    source.close()
+    with pytest.raises(StoreError, match="same store"):
+        migrate(source_url, source_url)
+    target_url = stores.url()
+    summary = migrate(source_url, target_url)
+    assert summary.copied == 50
+    target = stores.open(target_url)
+    assert target.count() == 50
+    partial = stores.open()
+    partial.append([docs[0], event(999)])
+    with pytest.raises(StoreError, match="not empty"):
+        migrate(source_url, partial)
+    assert partial.count() == 2
+    merged = migrate(source_url, partial, allow_non_empty=True)
+    assert (merged.copied, merged.skipped) == (49, 1)
+    assert partial.count() == 51
+    conflicting = stores.open()
+    conflicting.append([docs[3] | {"note": "another body under the same id"}])
+    with pytest.raises(StoreError, match="e000003 differs after migration"):
+        migrate(source_url, conflicting, allow_non_empty=True)
+
+
+# ---------------------------------------------------------------- invariants
+
+
+@st.composite
+def split_batches(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    n = draw(st.integers(min_value=0, max_value=60))
+    hours = draw(st.lists(st.integers(min_value=0, max_value=24 * 90), min_size=n, max_size=n))
+    docs = [event(i, hours=h / 3) for i, h in enumerate(hours)]
+    repeats = draw(st.lists(st.sampled_from(docs), max_size=10)) if docs else []
+    stream = draw(st.permutations(docs + repeats))
+    cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=8)))
+    batches = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    return docs, batches
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=split_batches())
+def test_any_split_into_batches_stores_the_same_sequence(
+    backend: str, case: tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]
+) -> None:
+    docs, batches = case
+    with tempfile.TemporaryDirectory() as folder:
+        factory = StoreFactory(backend, Path(folder))
+        try:
+            store = factory.open()
+            added = sum(store.append(batch) for batch in batches)
+            assert added == len(docs) == store.count()
+            assert ids(store.events()) == canonical(docs)
+        finally:
+            factory.cleanup()
