@@ -62,16 +62,17 @@ class Community:
     Mappings are keyed by id.  ``roles`` is the role vocabulary in force (the
     core ``ROLES`` plus the community's own); ``level_names`` gives Chinese
     labels for levels.  Prefer ``Community.build`` with plain lists.
+    Hashable (by name, time zone and hierarchy), so it can key a cache.
     """
 
     name: str
     timezone: str
     hierarchy: Hierarchy
-    members: Mapping[str, Member] = attrs.field(factory=dict, converter=_frozen_map)
-    departments: Mapping[str, Department] = attrs.field(factory=dict, converter=_frozen_map)
-    places: Mapping[str, Place] = attrs.field(factory=dict, converter=_frozen_map)
-    roles: Mapping[str, str] = attrs.field(factory=dict, converter=_with_core_roles)
-    level_names: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    members: Mapping[str, Member] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    departments: Mapping[str, Department] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    places: Mapping[str, Place] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    roles: Mapping[str, str] = attrs.field(factory=dict, converter=_with_core_roles, hash=False)
+    level_names: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
     _index: _Index = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -206,7 +207,7 @@ class Community:
         except BaseValidationError as exc:
             problems = "; ".join(cattrs.transform_error(exc, path="$"))
             raise RosterError(f"community document is malformed: {problems}") from None
-        except (TypeError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError) as exc:
             raise RosterError(f"community document is malformed: {exc}") from None
         if shape.version != DOCUMENT_VERSION:
             raise RosterError(f"community document version {shape.version} is not supported")

@@ -85,6 +85,7 @@ class Hierarchy:
         "_at_level",
         "_children",
         "_end",
+        "_hash",
         "_leaves",
         "_level_index",
         "_nodes",
@@ -105,6 +106,7 @@ class Hierarchy:
     _level_index: dict[str, int]
     _at_level: dict[str, tuple[Node, ...]]
     _leaves: tuple[Node, ...]
+    _hash: int
 
     def __init__(self) -> None:  # pragma: no cover - guarded
         raise TypeError("build a Hierarchy with Hierarchy.build(levels, nodes)")
@@ -248,6 +250,7 @@ class Hierarchy:
             n for n in self._order
             if not n.is_side_grid and not any(not c.is_side_grid for c in self._children[n.id])
         )
+        self._hash = hash((levels, forest, self._order))
         return self
 
     # ------------------------------------------------------------ container
@@ -267,7 +270,7 @@ class Hierarchy:
         return (self.levels, self.forest, self._order) == (other.levels, other.forest, other._order)
 
     def __hash__(self) -> int:
-        return hash((self.levels, self.forest, self._order))
+        return self._hash
 
     def __repr__(self) -> str:
         return f"<Hierarchy {' > '.join(self.levels)}: {len(self)} nodes>"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridcore import RosterError
+from gridcore import GridcoreError, RosterError
 from gridcore.community import Community
 from gridcore.hierarchy import DEDICATED, Hierarchy, Node
 from gridcore.roster import ROLES, Department, Member, Place, RoleAssignment, role_id
@@ -229,7 +229,7 @@ def test_refuses_malformed_facts() -> None:
     with pytest.raises(RosterError, match="party_member must be true or false"):
         Member("m", "某人", party_member="yes")  # type: ignore[arg-type]
     with pytest.raises(RosterError, match="RoleAssignment"):
-        Member("m", "某人", ("grid_leader",))  # type: ignore[arg-type]
+        Member("m", "某人", ("grid_leader",))
     with pytest.raises(RosterError, match="filed under the id 'x'"):
         Community(name="社区", timezone="Asia/Shanghai", hierarchy=small_hierarchy(),
                   members={"x": Member("m1", "王芳")})
@@ -279,3 +279,18 @@ def test_random_rosters_round_trip(rows: list[tuple[str, str, str, bool, str | N
     for member in members:
         assert made.holds_role_at_or_above(member.id, member.roles[0].node, [member.roles[0].role])
         assert member in made.holders(member.roles[0].node, member.roles[0].role)
+
+
+def test_equal_communities_hash_alike(mini: Community) -> None:
+    again = Community.from_document(mini.to_document())
+    assert hash(again) == hash(mini)
+    assert {mini: 1}[again] == 1
+
+
+def test_a_document_with_a_bad_node_is_refused(mini: Community) -> None:
+    doc = mini.to_document()
+    nodes = [{**doc["nodes"][0], "kind": "special"}, *doc["nodes"][1:]]
+    with pytest.raises(GridcoreError, match="unknown kind 'special'"):
+        Community.from_document({**doc, "nodes": nodes})
+    with pytest.raises(RosterError, match="malformed"):
+        Community.from_document("not a document")  # type: ignore[arg-type]
