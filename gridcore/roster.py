@@ -44,7 +44,7 @@ ROLES: Mapping[str, str] = MappingProxyType({
 
 def _text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise RosterError(f"{type(instance).__name__.lower()} {attribute.name} must be non-empty text, got {value!r}")
+        raise RosterError(f"{type(instance).__name__} {attribute.name} must be non-empty text, got {value!r}")
 
 
 def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -30,6 +30,7 @@ from .community import Community
 from .errors import GridcoreError, HierarchyError, RosterError
 from .hierarchy import DEDICATED, INDUSTRY, TERRITORIAL, Hierarchy, Node
 from .roster import (
+    ROLES,
     Department,
     Member,
     Place,
@@ -121,7 +122,7 @@ def load_community(path: Path | str) -> Community:
     forest = top.get("forest", False)
     if not isinstance(forest, bool):
         raise RosterError(f"{label}:{_line(top, 'forest')}: forest must be true or false, got {forest!r}")
-    vocabulary = {**_core_roles(), **extra_roles}
+    vocabulary = {**ROLES, **extra_roles}
 
     sheets = {sheet: list(_records(sheet, top, yaml_path)) for sheet in COLUMNS}
     departments = _departments(sheets["departments"])
@@ -142,12 +143,6 @@ def load_community(path: Path | str) -> Community:
         )
     except GridcoreError as exc:
         raise type(exc)(f"{label}: {exc}") from None
-
-
-def _core_roles() -> dict[str, str]:
-    from .roster import ROLES
-
-    return dict(ROLES)
 
 
 def _levels(top: Mapping[str, Any], label: str) -> tuple[str, ...]:
