@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-from hypothesis import given
-from hypothesis import strategies as st
 
 from gridcore_escalation.policy import Calendar, Span
 from gridcore_escalation.worktime import add, elapsed
+from hypothesis import given
+from hypothesis import strategies as st
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = Calendar(
@@ -70,7 +69,7 @@ def test_a_calendar_without_working_days_never_runs_out() -> None:
 
 
 def test_times_in_other_zones_are_the_same_instants() -> None:
-    utc_start = at(2025, 3, 7, 16).astimezone(timezone.utc)
+    utc_start = at(2025, 3, 7, 16).astimezone(UTC)
     span = Span(timedelta(hours=4), working=True)
     assert add(span, utc_start, timedelta(0), CAL, TZ) == at(2025, 3, 10, 11)
 
