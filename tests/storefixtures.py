@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ def postgres_base_url() -> tuple[str | None, str]:
     if os.geteuid() != 0:
         return None, "GRIDCORE_TEST_POSTGRES_URL is not set and starting a server needs root"
     try:
-        done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=300, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"GRIDCORE_TEST_POSTGRES_URL is not set and .ci/postgres.sh failed: {exc}"
     if done.returncode != 0 or not done.stdout.strip():
@@ -101,14 +101,6 @@ def open_store(url: str) -> Store:
     return Hooks(get_plugin_manager(load_entry_points=False)).storage_backend(url)
 
 
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """A factory of fresh stores, once per backend."""
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
-
-
 def event(n: int, *, kind: str = "activity_recorded", hours: float | None = None, tz: timezone = CST,
           **extra: Any) -> dict[str, Any]:
     """An event document number ``n`` (time ``BASE + n hours`` unless ``hours`` is given)."""
@@ -123,7 +115,10 @@ def ids(docs: Any) -> list[str]:
 
 def canonical(docs: list[dict[str, Any]]) -> list[str]:
     """Ids in canonical order (UTC time, then id), computed independently of the stores."""
-    return [d["id"] for d in sorted(docs, key=lambda d: (datetime.fromisoformat(d["time"]).astimezone(timezone.utc), d["id"]))]
+    def key(doc: dict[str, Any]) -> tuple[datetime, str]:
+        return datetime.fromisoformat(doc["time"]).astimezone(UTC), doc["id"]
+
+    return [doc["id"] for doc in sorted(docs, key=key)]
 
 
 Factory = Callable[[], Store]

@@ -13,24 +13,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from gridcore import StoreError
-from gridcore.store import Store
-from gridcore.plugin_host import get_plugin_manager
-from gridcore.store.migrate import MigrationSummary
-from gridcore.store.migrate import migrate as migrate_with
-from gridcore.store.postgres_store import PostgresStore
-from gridcore.store.sqlite_store import SQLiteStore
-from gridcore.store.tinydb_store import TinyDBStore
-
-from storefixtures import (  # noqa: F401  (stores is a fixture)
+from storefixtures import (
     BACKENDS,
     BASE,
     CST,
@@ -41,11 +32,26 @@ from storefixtures import (  # noqa: F401  (stores is a fixture)
     ids,
     open_store,
     postgres_base_url,
-    stores,
 )
 
-UTC = timezone.utc
+from gridcore import StoreError
+from gridcore.plugin_host import get_plugin_manager
+from gridcore.store import Store
+from gridcore.store.migrate import MigrationSummary
+from gridcore.store.migrate import migrate as migrate_with
+from gridcore.store.postgres_store import PostgresStore
+from gridcore.store.sqlite_store import SQLiteStore
+from gridcore.store.tinydb_store import TinyDBStore
+
 KINDS = {"tinydb": TinyDBStore, "sqlite": SQLiteStore, "postgresql": PostgresStore}
+
+
+@pytest.fixture(params=BACKENDS)
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """A factory of fresh stores, once per backend."""
+    factory = StoreFactory(request.param, tmp_path)
+    yield factory
+    factory.cleanup()
 
 
 def test_the_url_chooses_the_backend(stores: StoreFactory) -> None:
