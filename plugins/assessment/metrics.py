@@ -5,7 +5,6 @@ Each is a ``gridcore.metrics.Metric`` computed for a node's subtree over
 
 * ``patrol_coverage`` (%): cells x required slots patrolled, against the
   ruleset's ``patrol`` requirement (default: every leaf cell once a day).
-* ``incidents_per_patrol``: hazards found per patrol logged.
 * ``participation`` (%): residents who took part in at least one activity.
 * ``registration_completeness`` (%): registered residents whose record is
   complete (a name, and registered in a leaf cell).
@@ -114,20 +113,6 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
     )
 
 
-def incidents_per_patrol(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
-    """Hazards found per patrol logged in the subtree (None when nobody patrolled)."""
-    inside = subtree(engine, root)
-    patrols = hazards = 0
-    for event in _events(engine, ["patrol_logged"], start, end):
-        assert isinstance(event, PatrolLogged)
-        if event.node in inside:
-            patrols += 1
-            hazards += event.hazards_found
-    if patrols == 0:
-        return None
-    return MetricValue(round(hazards / patrols, 6), {"patrols": patrols, "hazards found": hazards})
-
-
 def population(engine: Engine, end: datetime) -> dict[str, tuple[str, str]]:
     """Registered residents as they stood at ``end``: person -> (node, name)."""
     people: dict[str, tuple[str, str]] = {}
@@ -220,8 +205,6 @@ def _rule(requirement: PatrolRequirement | None) -> str:
 
 METRICS = [
     Metric("patrol_coverage", "Patrol coverage", "%", patrol_coverage, title_zh="巡查覆盖率"),
-    Metric("incidents_per_patrol", "Incidents found per patrol", "per patrol", incidents_per_patrol,
-           title_zh="每次巡查发现问题数"),
     Metric("participation", "Residents' participation in activities", "%", participation,
            title_zh="居民活动参与率"),
     Metric("registration_completeness", "Registration completeness", "%", registration_completeness,
