@@ -140,11 +140,12 @@ class Community:
 
         False (not an error) for someone not on the roster, e.g. a resident.
         """
+        chain = self.hierarchy.ancestors(node_id, include_self=True)
         held_by = self._index.roles_at.get(member_id)
         if not held_by:
             return False
         wanted = None if roles is None else set(roles)
-        for node in self.hierarchy.ancestors(node_id, include_self=True):
+        for node in chain:
             held = held_by.get(node.id, ())
             if held and (wanted is None or not wanted.isdisjoint(held)):
                 return True
@@ -181,6 +182,11 @@ class Community:
         return self.level_names.get(level, level)
 
     # ------------------------------------------------------------ documents
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # Read-only mappings cannot be pickled or deep-copied as they are; the
+        # document is an exact, checked copy.
+        return (Community.from_document, (self.to_document(),))
 
     def to_document(self) -> dict[str, Any]:
         """A JSON-ready dict holding everything; ``from_document`` reads it back."""

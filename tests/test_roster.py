@@ -294,3 +294,19 @@ def test_a_document_with_a_bad_node_is_refused(mini: Community) -> None:
         Community.from_document({**doc, "nodes": nodes})
     with pytest.raises(RosterError, match="malformed"):
         Community.from_document("not a document")  # type: ignore[arg-type]
+
+
+def test_pickle_and_deepcopy(mini: Community) -> None:
+    import copy
+    import pickle
+
+    assert pickle.loads(pickle.dumps(mini)) == mini
+    assert copy.deepcopy(mini) == mini
+    assert pickle.loads(pickle.dumps(mini.hierarchy)) == mini.hierarchy
+
+
+def test_unknown_nodes_raise_in_queries_whoever_asks(mini: Community) -> None:
+    with pytest.raises(GridcoreError, match="unknown node 'nowhere'"):
+        mini.holds_role_at_or_above("not-a-member", "nowhere")
+    with pytest.raises(GridcoreError, match="unknown node 'nowhere'"):
+        mini.is_within_cells("not-a-member", "nowhere")
