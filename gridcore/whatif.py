@@ -1,0 +1,409 @@
+"""What-if replay: the same events under two rulesets, every difference explained.
+
+``diff(events, ruleset_a, ruleset_b, community)`` keeps the primary events of a
+log (what people did), drops the derived ones (actor ``system``: escalations
+and other things the engine decided on ``tick``, which each ruleset must
+decide for itself), replays them in two fresh engines on temporary stores, one
+per ruleset, ticks both to the end of the log, and compares
+``Engine.outcomes()`` subject by subject: members whose points change,
+incidents that escalate differently, grids that gain or lose stars, subsidies,
+and events that one ruleset refuses and the other accepts.  Each change
+carries the rules (file:line) that produced the value on each side.
+
+This is how staff test a policy change against last quarter before adopting it::
+
+    gridcore diff --events last-quarter.jsonl --ruleset rulesets/yinquan/yinquan.rules \\
+                  --ruleset proposal.rules
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attrs import field, frozen
+
+from .clock import FixedClock
+from .community import Community
+from .engine import Engine, Refusal
+from .events import SYSTEM_ACTOR, Event
+from .explain import Outcome, RuleRef
+from .plugin_host import get_plugin_manager
+from .reports import Table
+
+if TYPE_CHECKING:
+    from .rules import Ruleset
+
+#: What each kind of subject is called in a diff, by the subject's pattern.
+POINTS = "points"
+INCIDENTS = "incidents"
+STARS = "stars"
+SCORES = "scores"
+SUBSIDIES = "subsidies"
+REFUSALS = "refusals"
+OTHER = "other"
+KIND_ORDER = (POINTS, INCIDENTS, STARS, SUBSIDIES, SCORES, REFUSALS, OTHER)
+KIND_TITLES = {
+    POINTS: "Members whose points change",
+    INCIDENTS: "Incidents handled differently",
+    STARS: "Grids that gain or lose stars",
+    SUBSIDIES: "Subsidies that change",
+    SCORES: "Assessment scores that change",
+    REFUSALS: "Events one ruleset refuses and the other accepts",
+    OTHER: "Other outcomes",
+}
+
+
+@frozen
+class Change:
+    """One subject whose outcome differs: its value and rules under A and under B.
+
+    ``a`` or ``b`` is ``None`` when the subject exists on one side only (a member
+    who earns nothing under A, an event refused under B).
+    """
+
+    kind: str
+    plugin: str
+    subject: str
+    label: str
+    a: Any
+    b: Any
+    rules_a: tuple[RuleRef, ...] = ()
+    rules_b: tuple[RuleRef, ...] = ()
+    detail_a: str = ""
+    detail_b: str = ""
+
+    @property
+    def delta(self) -> float | None:
+        """``b - a`` for numbers (a missing side counts as 0), else ``None``."""
+        a, b = self.a, self.b
+        numeric = (_number(a) or _number(b)) and (a is None or _number(a)) and (b is None or _number(b))
+        return round(float(b or 0) - float(a or 0), 6) if numeric else None
+
+    def responsible(self) -> tuple[tuple[RuleRef, ...], tuple[RuleRef, ...]]:
+        """The rules that differ between the sides (all of them if both cite the same)."""
+        only_a = tuple(r for r in self.rules_a if r not in self.rules_b)
+        only_b = tuple(r for r in self.rules_b if r not in self.rules_a)
+        if only_a or only_b:
+            return only_a, only_b
+        return self.rules_a, self.rules_b
+
+    def to_document(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "kind": self.kind,
+            "plugin": self.plugin,
+            "subject": self.subject,
+            "label": self.label,
+            "a": self.a,
+            "b": self.b,
+            "delta": self.delta,
+            "rules_a": [_rule_doc(r) for r in self.rules_a],
+            "rules_b": [_rule_doc(r) for r in self.rules_b],
+            "detail_a": self.detail_a,
+            "detail_b": self.detail_b,
+        }
+
+
+@frozen
+class Diff:
+    """Everything that differs between two replays of the same events."""
+
+    ruleset_a: str
+    ruleset_b: str
+    events: int
+    compared: int
+    refused_a: int
+    refused_b: int
+    changes: tuple[Change, ...] = field(factory=tuple)
+
+    def of_kind(self, kind: str) -> tuple[Change, ...]:
+        """The changes of one kind (``points``, ``incidents``, ``stars``, ...)."""
+        return tuple(c for c in self.changes if c.kind == kind)
+
+    def summary(self) -> dict[str, int]:
+        """How many subjects changed, by kind."""
+        return {kind: len(self.of_kind(kind)) for kind in KIND_ORDER if self.of_kind(kind)}
+
+    def to_document(self) -> dict[str, Any]:
+        """A JSON-ready dict (what ``gridcore diff --format json`` prints)."""
+        return {
+            "a": self.ruleset_a,
+            "b": self.ruleset_b,
+            "events": self.events,
+            "compared": self.compared,
+            "refused": {"a": self.refused_a, "b": self.refused_b},
+            "summary": self.summary(),
+            "changes": [c.to_document() for c in self.changes],
+        }
+
+    def table(self) -> Table:
+        """The changes as a table (for CSV)."""
+        rows = []
+        for c in self.changes:
+            rules_a, rules_b = c.responsible()
+            rows.append((c.kind, c.subject, c.label, _show(c.a), _show(c.b), c.delta,
+                         " ".join(map(str, rules_a)), " ".join(map(str, rules_b))))
+        return Table(
+            title=f"{self.ruleset_a} -> {self.ruleset_b}",
+            columns=("kind", "subject", "name", "a", "b", "delta", "rules_a", "rules_b"),
+            rows=tuple(rows),
+        )
+
+    def render(self, fmt: str = "text", *, limit: int = 25) -> str:
+        """Text for people (at most ``limit`` lines per kind), or ``json`` / ``csv``."""
+        if fmt == "json":
+            return json.dumps(self.to_document(), ensure_ascii=False, indent=2, default=str) + "\n"
+        if fmt == "csv":
+            return self.table().render("csv")
+        if fmt != "text":
+            raise ValueError(f"unknown format {fmt!r}; choose text, csv or json")
+        out = [
+            f"what-if: A = {self.ruleset_a}, B = {self.ruleset_b}",
+            (f"{self.events} events replayed under each; {self.compared} outcomes compared; "
+             f"refused: {self.refused_a} under A, {self.refused_b} under B"),
+        ]
+        if not self.changes:
+            out.append("no differences")
+        for kind in KIND_ORDER:
+            changes = self.of_kind(kind)
+            if not changes:
+                continue
+            out.append("")
+            out.append(f"{KIND_TITLES[kind]}: {len(changes)}{_totals(kind, changes)}")
+            for change in _ranked(changes)[:limit]:
+                out.extend(_lines(change))
+            if len(changes) > limit:
+                out.append(f"  ... and {len(changes) - limit} more (--format json lists all)")
+        return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- replay
+
+
+def primary_events(
+    events: Iterable[Event | Mapping[str, Any]],
+) -> list[Event | Mapping[str, Any]]:
+    """Drop derived events (actor ``system``): each ruleset derives its own."""
+    kept: list[Event | Mapping[str, Any]] = []
+    for event in events:
+        if isinstance(event, Event):
+            if event.actor == SYSTEM_ACTOR or type(event).derived:
+                continue
+        elif isinstance(event, Mapping) and event.get("actor") == SYSTEM_ACTOR:
+            continue
+        kept.append(event)
+    return kept
+
+
+def replay(
+    events: Iterable[Event | Mapping[str, Any]],
+    ruleset: Ruleset | str | Path,
+    community: Community,
+    *,
+    until: datetime | None = None,
+) -> tuple[str, list[Outcome], list[Refusal], int]:
+    """Replay primary events under one ruleset in a fresh engine on a temporary store.
+
+    Returns the ruleset's name, the outcomes, the refusals and how many events
+    were replayed.  The engine is ticked to ``until`` (default: the last event).
+    """
+    kept = primary_events(events)
+    with tempfile.TemporaryDirectory(prefix="gridcore-whatif-") as folder:
+        plugins = get_plugin_manager()
+        engine = Engine.open(store=Path(folder) / "store", community=community,
+                             clock=FixedClock(_earliest(kept, community)), plugins=plugins)
+        with engine:
+            decoded = [e if isinstance(e, Event) else engine.codec.from_dict(e) for e in kept]
+            first = min((e.time for e in decoded), default=engine.clock.now())
+            in_force = engine.use_ruleset(ruleset, effective=first)
+            summary = engine.record_many(decoded)
+            last = max((e.time for e in decoded), default=first)
+            engine.tick(max(until or last, last))
+            return in_force.name, engine.outcomes(), summary.refused, len(decoded)
+
+
+def diff(
+    events: Iterable[Event | Mapping[str, Any]],
+    ruleset_a: Ruleset | str | Path,
+    ruleset_b: Ruleset | str | Path,
+    community: Community | str | Path,
+    *,
+    until: datetime | None = None,
+) -> Diff:
+    """Replay the same primary events under two rulesets and compare every outcome.
+
+    ``events`` are event objects or JSON documents (derived ones are dropped);
+    ``community`` is a ``Community`` or its folder.  A ruleset that does not
+    load raises ``gridcore.rules.RulesError``.
+    """
+    the_community = community if isinstance(community, Community) else _load(community)
+    kept = primary_events(events)
+    name_a, outcomes_a, refused_a, count = replay(kept, ruleset_a, the_community, until=until)
+    name_b, outcomes_b, refused_b, _ = replay(kept, ruleset_b, the_community, until=until)
+    if name_a == name_b:
+        name_a, name_b = _label(ruleset_a, name_a), _label(ruleset_b, name_b)
+    changes = compare(outcomes_a, outcomes_b, the_community)
+    changes.extend(_refusal_changes(refused_a, refused_b))
+    compared = len({(o.plugin, o.subject) for o in (*outcomes_a, *outcomes_b)})
+    return Diff(name_a, name_b, count, compared, len(refused_a), len(refused_b), tuple(changes))
+
+
+def compare(outcomes_a: Iterable[Outcome], outcomes_b: Iterable[Outcome], community: Community) -> list[Change]:
+    """Every subject whose value differs between two lists of outcomes, in subject order."""
+    side_a = {(o.plugin, o.subject): o for o in outcomes_a}
+    side_b = {(o.plugin, o.subject): o for o in outcomes_b}
+    changes = []
+    for key in sorted(set(side_a) | set(side_b)):
+        a, b = side_a.get(key), side_b.get(key)
+        value_a = None if a is None else a.value
+        value_b = None if b is None else b.value
+        if _same(value_a, value_b):
+            continue
+        plugin, subject = key
+        changes.append(Change(
+            kind=_kind(subject),
+            plugin=plugin,
+            subject=subject,
+            label=_label_of(subject, community),
+            a=value_a,
+            b=value_b,
+            rules_a=() if a is None else tuple(a.rules),
+            rules_b=() if b is None else tuple(b.rules),
+            detail_a="" if a is None else a.detail,
+            detail_b="" if b is None else b.detail,
+        ))
+    return changes
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _load(path: str | Path) -> Community:
+    from .rosterio import load_community
+
+    return load_community(Path(path))
+
+
+def _earliest(events: list[Event | Mapping[str, Any]], community: Community) -> datetime:
+    times = []
+    for event in events:
+        if isinstance(event, Event):
+            times.append(event.time)
+        elif isinstance(event.get("time"), str):
+            try:
+                when = datetime.fromisoformat(event["time"])
+            except ValueError:
+                continue
+            if when.tzinfo is not None:
+                times.append(when)
+    if not times:
+        return datetime(2000, 1, 1, tzinfo=community.tz)
+    return min(times)
+
+
+def _label(ruleset: Ruleset | str | Path, name: str) -> str:
+    return str(ruleset) if isinstance(ruleset, (str, Path)) else name
+
+
+def _kind(subject: str) -> str:
+    parts = subject.split(":")
+    if parts[0] == "member" and parts[-1] == "balance":
+        return POINTS
+    if parts[0] == "member" and len(parts) > 2 and parts[2] == "subsidy":
+        return SUBSIDIES
+    if parts[0] == "incident":
+        return INCIDENTS
+    if parts[0] == "node" and len(parts) > 2 and parts[2] == "stars":
+        return STARS
+    if parts[0] == "node" and len(parts) > 2 and parts[2] == "score":
+        return SCORES
+    return OTHER
+
+
+def _label_of(subject: str, community: Community) -> str:
+    parts = subject.split(":")
+    if len(parts) < 2:
+        return ""
+    if parts[0] == "member" and parts[1] in community.members:
+        return community.members[parts[1]].name
+    if parts[0] == "node" and parts[1] in community.hierarchy:
+        return community.hierarchy.node(parts[1]).name
+    return ""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if _number(a) and _number(b):
+        return abs(float(a) - float(b)) < 1e-9
+    return bool(a == b)
+
+
+def _refusal_changes(refused_a: list[Refusal], refused_b: list[Refusal]) -> list[Change]:
+    by_a = {r.event_id: r for r in refused_a}
+    by_b = {r.event_id: r for r in refused_b}
+    changes = []
+    for event_id in sorted(set(by_a) ^ set(by_b)):
+        a, b = by_a.get(event_id), by_b.get(event_id)
+        changes.append(Change(
+            kind=REFUSALS, plugin="core", subject=f"event:{event_id}", label="",
+            a="refused" if a else "accepted", b="refused" if b else "accepted",
+            detail_a="; ".join(a.reasons) if a else "", detail_b="; ".join(b.reasons) if b else "",
+        ))
+    return changes
+
+
+def _rule_doc(rule: RuleRef) -> dict[str, Any]:
+    return {"file": rule.file, "line": rule.line, "column": rule.column, "text": rule.text}
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _ranked(changes: tuple[Change, ...]) -> list[Change]:
+    """Biggest numeric changes first, then by subject."""
+    return sorted(changes, key=lambda c: (-abs(c.delta) if c.delta is not None else 0.0, c.subject))
+
+
+def _totals(kind: str, changes: tuple[Change, ...]) -> str:
+    deltas = [c.delta for c in changes if c.delta is not None]
+    if kind == STARS and deltas:
+        gain = sum(1 for d in deltas if d > 0)
+        return f" ({gain} gain, {len(deltas) - gain} lose)"
+    if kind in (POINTS, SUBSIDIES) and deltas:
+        return f" (net {sum(deltas):+g})"
+    return ""
+
+
+def _rules_text(rules: tuple[RuleRef, ...]) -> str:
+    if not rules:
+        return "(no rule)"
+    shown = [f"{r}" + (f" {r.text.strip()}" if r.text.strip() else "") for r in rules[:3]]
+    more = f" (+{len(rules) - 3} more)" if len(rules) > 3 else ""
+    return "; ".join(shown) + more
+
+
+def _lines(change: Change) -> list[str]:
+    name = f" {change.label}" if change.label else ""
+    delta = f"  ({change.delta:+g})" if change.delta is not None else ""
+    lines = [f"  {change.subject}{name}: {_show(change.a)} -> {_show(change.b)}{delta}"]
+    if change.kind == REFUSALS:
+        reason = change.detail_a or change.detail_b
+        lines.append(f"      {'A' if change.detail_a else 'B'} refused it: {reason}")
+        return lines
+    rules_a, rules_b = change.responsible()
+    lines.append(f"      A: {_rules_text(rules_a)}")
+    lines.append(f"      B: {_rules_text(rules_b)}")
+    return lines
