@@ -1,0 +1,178 @@
+"""``gridcore incidents ...`` through the real command line (CliRunner on the root group)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from gridcore.cli import main_group
+
+COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
+NOW = "2025-03-03T09:00+08:00"
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main_group, list(args), catch_exceptions=False)
+
+
+def test_the_loop_from_the_command_line(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    assert run("init", "--community", str(COMMUNITY), "--store", store).exit_code == 0
+    done = run(
+        "incidents",
+        "report",
+        "事件1",
+        "--category",
+        "漏水",
+        "--node",
+        "u11",
+        "--actor",
+        "张伟",
+        "--severity",
+        "2",
+        "--place",
+        "b1",
+        "--store",
+        store,
+        "--now",
+        NOW,
+    )
+    assert done.exit_code == 0, done.output
+    assert "incident 事件1 is reported at unit u11" in done.output
+
+    refused = CliRunner().invoke(
+        main_group,
+        [
+            "incidents",
+            "resolve",
+            "事件1",
+            "--actor",
+            "worker1",
+            "--store",
+            store,
+            "--now",
+            "2025-03-03T09:10+08:00",
+        ],
+    )
+    assert refused.exit_code == 1
+    assert "must be accepted before it can be resolved" in refused.output
+
+    for args in (
+        ("accept", "事件1", "--actor", "worker1", "--now", "2025-03-03T09:20+08:00"),
+        (
+            "pause",
+            "事件1",
+            "--actor",
+            "worker1",
+            "--reason",
+            "等待配件",
+            "--now",
+            "2025-03-03T09:30+08:00",
+        ),
+        ("resume", "事件1", "--actor", "worker1", "--now", "2025-03-03T10:30+08:00"),
+        ("resolve", "事件1", "--actor", "worker1", "--now", "2025-03-03T11:00+08:00"),
+        (
+            "verify",
+            "事件1",
+            "--actor",
+            "leader1",
+            "--satisfaction",
+            "5",
+            "--now",
+            "2025-03-03T12:00+08:00",
+        ),
+        ("rate", "事件1", "--actor", "张伟", "--score", "4", "--now", "2025-03-03T12:30+08:00"),
+        ("close", "事件1", "--actor", "leader1", "--now", "2025-03-03T13:00+08:00"),
+    ):
+        result = run("incidents", *args, "--store", store)
+        assert result.exit_code == 0, result.output
+
+    listed = run(
+        "incidents",
+        "list",
+        "--status",
+        "closed",
+        "--store",
+        store,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    )
+    rows = json.loads(listed.output)["rows"]
+    assert [(r["incident"], r["status"], r["satisfaction"]) for r in rows] == [
+        ("事件1", "closed", 5)
+    ]
+
+    timeline = run(
+        "incidents", "timeline", "事件1", "--store", store, "--format", "csv", "--now", NOW
+    )
+    steps = [line.split(",")[1] for line in timeline.output.splitlines()[1:]]
+    assert steps == [
+        "reported",
+        "no policy",
+        "accepted",
+        "paused",
+        "resumed",
+        "resolved",
+        "verified",
+        "rated",
+        "closed",
+    ]
+
+    stats = run(
+        "incidents",
+        "stats",
+        "--period",
+        "2025-03",
+        "--store",
+        store,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    )
+    assert json.loads(stats.output)["rows"] == [
+        {
+            "category": "漏水",
+            "level": "unit",
+            "reported": 1,
+            "repeat reports": 0,
+            "escalated": 0,
+            "closed": 1,
+        }
+    ]
+    empty = run("incidents", "list", "--store", store, "--now", NOW)
+    assert "(no rows)" in empty.output and "no escalation policy is in force" in empty.output
+
+
+def test_bad_input_gets_a_clean_message(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    run("init", "--community", str(COMMUNITY), "--store", store)
+    unknown = CliRunner().invoke(main_group, ["incidents", "timeline", "nope", "--store", store])
+    assert unknown.exit_code == 1 and "no incident 'nope'" in unknown.output
+    period = CliRunner().invoke(
+        main_group, ["incidents", "stats", "--period", "March", "--store", store]
+    )
+    assert period.exit_code == 1 and "period 'March' not understood" in period.output
+    stranger = CliRunner().invoke(
+        main_group,
+        [
+            "incidents",
+            "report",
+            "I1",
+            "--category",
+            "x",
+            "--node",
+            "u11",
+            "--actor",
+            "nobody",
+            "--store",
+            store,
+            "--now",
+            NOW,
+        ],
+    )
+    assert stranger.exit_code == 1 and "unknown actor 'nobody'" in stranger.output
