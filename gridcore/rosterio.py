@@ -127,8 +127,8 @@ def load_community(path: Path | str) -> Community:
     sheets = {sheet: list(_records(sheet, top, yaml_path)) for sheet in COLUMNS}
     departments = _departments(sheets["departments"])
     hierarchy = _hierarchy(sheets["nodes"], levels, level_names, forest)
-    members, member_where = _members(sheets["members"], hierarchy, vocabulary, departments)
-    _add_assignments(sheets["roles"], members, member_where, hierarchy, vocabulary, departments)
+    members = _members(sheets["members"], hierarchy, vocabulary, departments)
+    _add_assignments(sheets["roles"], members, hierarchy, vocabulary, departments)
     places = _places(sheets["places"], hierarchy)
     try:
         return Community.build(
@@ -148,9 +148,17 @@ def load_community(path: Path | str) -> Community:
 def _levels(top: Mapping[str, Any], label: str) -> tuple[str, ...]:
     where = f"{label}:{_line(top, 'levels')}"
     raw = top.get("levels")
+    if isinstance(raw, str):  # "community > grid > unit", as staff say it
+        raw = raw.split(">")
     if not isinstance(raw, list) or not raw:
-        raise RosterError(f"{where}: levels must be a list of level names, top to bottom, e.g. [community, grid, unit]")
-    return tuple(_required(level, where, "level") for level in raw)
+        raise RosterError(
+            f"{where}: levels must be a list of level names, top to bottom, e.g. [community, grid, unit]"
+        )
+    levels = tuple(_required(level, where, "level") for level in raw)
+    for n, level in enumerate(levels):
+        if level in levels[:n]:
+            raise RosterError(f"{where}: level {level!r} is declared twice")
+    return levels
 
 
 def _departments(rows: list[_Row]) -> dict[str, Department]:
@@ -201,7 +209,7 @@ def _members(
     hierarchy: Hierarchy,
     vocabulary: Mapping[str, str],
     departments: Mapping[str, Department],
-) -> tuple[dict[str, Member], dict[str, str]]:
+) -> dict[str, Member]:
     members: dict[str, Member] = {}
     where: dict[str, str] = {}
     for row in rows:
@@ -227,13 +235,12 @@ def _members(
         _no_repeats(member, row.where)
         members[member.id] = member
         where[member.id] = row.where
-    return members, where
+    return members
 
 
 def _add_assignments(
     rows: list[_Row],
     members: dict[str, Member],
-    member_where: Mapping[str, str],
     hierarchy: Hierarchy,
     vocabulary: Mapping[str, str],
     departments: Mapping[str, Department],

@@ -358,3 +358,12 @@ def test_the_tree_shown_in_the_docs_is_the_real_one() -> None:
     mini = load_community(MINI)
     doc = (Path(__file__).parent.parent / "docs" / "community.md").read_text(encoding="utf-8")
     assert "```text\n" + mini.hierarchy.render(mini.level_names) + "\n```" in doc
+
+
+def test_levels_may_be_written_as_staff_say_them(folder: Path) -> None:
+    yaml_path = folder / "community.yaml"
+    original = yaml_path.read_text(encoding="utf-8")
+    yaml_path.write_text(original.replace("[community, grid, unit]", "community > grid > unit"), encoding="utf-8")
+    assert load_community(folder) == load_community(MINI)
+    yaml_path.write_text(original.replace("[community, grid, unit]", "[community, grid, grid]"), encoding="utf-8")
+    assert refusal(folder).startswith("community.yaml:5: level 'grid' is declared twice")
