@@ -157,7 +157,7 @@ class PostgresStore:
                     "SELECT id, kind, time_utc, doc FROM gridcore_staging ORDER BY time_utc, id "
                     "ON CONFLICT (id) DO NOTHING"
                 )
-                return max(cur.rowcount, 0)
+                return max(int(cur.rowcount), 0)
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 
@@ -257,7 +257,8 @@ class PostgresStore:
 
         self._check_open()
         try:
-            return self._conn.execute(query, args).fetchall()  # type: ignore[arg-type]
+            rows: list[Any] = self._conn.execute(query, args).fetchall()
+            return rows
         except psycopg.Error as exc:
             raise StoreError(f"cannot read the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 

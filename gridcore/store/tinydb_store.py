@@ -173,8 +173,6 @@ class TinyDBStore:
             self._check_not_changed()
             for month in sorted(by_month):
                 arriving = sorted(by_month[month], key=lambda pair: pair[0])
-                for doc in arriving:
-                    to_json(doc[1], f"event {doc[0][1]}")
                 tail = open_parts.get(month)
                 if tail is not None and tail.count < self._segment_events:
                     base = [(doc_key(d), d) for d in tails[month]]
@@ -218,7 +216,7 @@ class TinyDBStore:
 
     def _write_segment(self, name: str, docs: list[dict[str, Any]]) -> None:
         table = {str(n): doc for n, doc in enumerate(docs, 1)}
-        text = to_json({TABLE: table}, f"segment {name}")
+        text = to_json({TABLE: table}, "an event of this batch")
         path = self.folder / name
         with open(path, "w", encoding="utf-8") as out:
             out.write(text)
@@ -327,7 +325,7 @@ class TinyDBStore:
         row = self._documents.table(collection).get(Query().key == key)
         if row is None:
             return None
-        return dict(row["doc"])  # type: ignore[index]
+        return dict(row["doc"])
 
     def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every ``(key, doc)`` of a collection, ordered by key."""
