@@ -367,3 +367,22 @@ def test_levels_may_be_written_as_staff_say_them(folder: Path) -> None:
     assert load_community(folder) == load_community(MINI)
     yaml_path.write_text(original.replace("[community, grid, unit]", "[community, grid, grid]"), encoding="utf-8")
     assert refusal(folder).startswith("community.yaml:5: level 'grid' is declared twice")
+
+
+# ------------------------------------------------------------ through the CLI
+
+
+def test_cli_hierarchy_show(folder: Path) -> None:
+    from click.testing import CliRunner
+
+    from gridcore.cli import main_group
+
+    result = CliRunner().invoke(main_group, ["hierarchy", "show", str(MINI)])
+    assert result.exit_code == 0, result.output
+    assert "  第一网格 [g1] (" in result.output
+    assert "    1单元 [g1-u1] (" in result.output
+    append(folder / "roles.csv", "m03,保安,g1,")
+    result = CliRunner().invoke(main_group, ["hierarchy", "show", str(folder)])
+    assert result.exit_code != 0
+    assert "roles.csv row 15: unknown role '保安'" in result.output
+    assert "Traceback" not in result.output
