@@ -128,6 +128,18 @@ class Community:
                 found.append(member)
         return tuple(found)
 
+    def responsible_for(self, node_id: str, role: str) -> tuple[Member, ...]:
+        """Holders of ``role`` at the nearest node on the way up from ``node_id`` that has any.
+
+        E.g. the grid leader answering for an incident in a unit; () if nobody
+        up to the root holds the role.
+        """
+        for node in self.hierarchy.ancestors(node_id, include_self=True):
+            found = self.holders(node.id, role)
+            if found:
+                return found
+        return ()
+
     def roles_at(self, member_id: str, node_id: str) -> tuple[str, ...]:
         """The roles ``member_id`` holds exactly at ``node_id``."""
         self.member(member_id)

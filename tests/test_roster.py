@@ -310,3 +310,10 @@ def test_unknown_nodes_raise_in_queries_whoever_asks(mini: Community) -> None:
         mini.holds_role_at_or_above("not-a-member", "nowhere")
     with pytest.raises(GridcoreError, match="unknown node 'nowhere'"):
         mini.is_within_cells("not-a-member", "nowhere")
+
+
+def test_responsible_for(mini: Community) -> None:
+    assert [m.id for m in mini.responsible_for("g1-u2", "grid_leader")] == ["m02"]
+    assert [m.id for m in mini.responsible_for("g1-u1", "unit_leader")] == ["m05"]
+    assert [m.id for m in mini.responsible_for("school", "master_grid_leader")] == ["m01"]
+    assert mini.responsible_for("g1-u2", "unit_leader") == ()
