@@ -173,7 +173,7 @@ def hierarchy_show(path: Path) -> None:
 
     community = load_community(path)
     click.echo(f"{community.name} ({' > '.join(community.hierarchy.levels)})")
-    click.echo(community.hierarchy.render())
+    click.echo(community.hierarchy.render(community.level_names))
 
 
 @main_group.command()
