@@ -244,3 +244,70 @@ def _num(value: Fraction) -> str:
 def round_points(value: Fraction) -> int:
     """Round half up to whole points (2.5 -> 3)."""
     return int((value * 2 + 1) // 2)
+
+
+@frozen
+class Part:
+    """One dated version of one item, compiled: in force on days in ``[since, until)``.
+
+    ``kind`` says which field of ``PointsPolicy`` it fills; ``value`` is a
+    tuple of ``ActivityItem`` / ``Cap`` / ``IncidentItem`` or one ``Tilt``,
+    ``Reward``, ``Expiry``, ``Recognition``, ``Guard`` or ``Streak``.
+    """
+
+    kind: str
+    value: object
+    since: date | None = None
+    until: date | None = None
+
+    def in_force(self, day: date) -> bool:
+        """True if this version applies on ``day``."""
+        return (self.since is None or self.since <= day) and (self.until is None or day < self.until)
+
+
+_SINGLE = {"expiry", "recognition"}
+_TUPLES = {"activities", "caps", "incidents"}
+
+
+@frozen
+class PointsRules:
+    """What a ruleset's points section compiles to: the policy in force on any day.
+
+    Items may have dated versions (``from 2025-06-01: 6 per hour``); ``at(day)``
+    assembles the ``PointsPolicy`` of the versions in force that day.
+    """
+
+    parts: tuple[Part, ...] = ()
+    _cache: dict[tuple[int, ...], PointsPolicy] = field(factory=dict, eq=False, repr=False, init=False)
+
+    def at(self, day: date) -> PointsPolicy:
+        """The policy in force on ``day`` (the community's local date)."""
+        active = tuple(i for i, part in enumerate(self.parts) if part.in_force(day))
+        found = self._cache.get(active)
+        if found is None:
+            found = self._cache[active] = _assemble([self.parts[i] for i in active])
+        return found
+
+
+def _assemble(parts: list[Part]) -> PointsPolicy:
+    fields: dict[str, list[object]] = {}
+    single: dict[str, object] = {}
+    for part in parts:
+        if part.kind in _SINGLE:
+            single[part.kind] = part.value
+        elif part.kind in _TUPLES:
+            assert isinstance(part.value, tuple)
+            fields.setdefault(part.kind, []).extend(part.value)
+        else:
+            fields.setdefault(part.kind, []).append(part.value)
+    return PointsPolicy(
+        activities=tuple(fields.get("activities", ())),  # type: ignore[arg-type]
+        caps=tuple(fields.get("caps", ())),  # type: ignore[arg-type]
+        tilts=tuple(fields.get("tilts", ())),  # type: ignore[arg-type]
+        incidents=tuple(fields.get("incidents", ())),  # type: ignore[arg-type]
+        rewards=tuple(fields.get("rewards", ())),  # type: ignore[arg-type]
+        expiry=single.get("expiry"),  # type: ignore[arg-type]
+        recognition=single.get("recognition"),  # type: ignore[arg-type]
+        guards=tuple(fields.get("guards", ())),  # type: ignore[arg-type]
+        streaks=tuple(fields.get("streaks", ())),  # type: ignore[arg-type]
+    )

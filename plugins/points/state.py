@@ -34,7 +34,7 @@ from .events import RecognitionAwarded
 from .facts import Facts, IncidentRecord, MemberRecord, NodeRecord
 from .ledger import Account, Entry
 from .periods import add_months, period_key
-from .policy import PERIODS, ActivityItem, IncidentItem, PointsPolicy, round_points
+from .policy import PERIODS, ActivityItem, IncidentItem, PointsPolicy, PointsRules, round_points
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -112,6 +112,8 @@ class PointsState:
         if ruleset is None:
             return None
         section = ruleset.section(NAME)
+        if isinstance(section, PointsRules):
+            return section.at(when.astimezone(self.tz).date())
         return section if isinstance(section, PointsPolicy) else None
 
     def account(self, member: str) -> Account:
@@ -503,10 +505,10 @@ class PointsState:
             summary=summary,
             cause=event.id,
             activity=scope,
-            inputs={**inputs, "rules": ", ".join(str(r) for r in rules)},
+            inputs=inputs,
         )
         self._book(account, entry, policy, caps=(scope, "*"))
-        self._extra_rules[entry.id] = tuple(rules)
+        self._extra_rules[entry.id] = tuple(dict.fromkeys(rules))
 
     def _on_redemption(self, event: PointsRedeemed) -> None:
         policy = self.policy_at(event.time)
@@ -635,7 +637,7 @@ class PointsState:
         if entry is None:
             return None
         rules = self._extra_rules.get(entry.id) or ((entry.rule,) if entry.rule is not None else ())
-        inputs = {k: v for k, v in entry.inputs.items() if k != "rules"}
+        inputs = dict(entry.inputs)
         inputs.update({"member": entry.member, "node": entry.node, "time": entry.time.isoformat()})
         if entry.cause:
             inputs["event"] = entry.cause

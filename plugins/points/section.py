@@ -1,0 +1,489 @@
+"""The ``points`` / ``积分`` section of the rules language: keywords, item kinds, compiler.
+
+The grammar of item bodies is ``points.lark``; this module declares the
+item kinds and keywords (English and Chinese) and compiles the checked items
+into ``PointsRules`` (see policy.py).  Conditions and computed amounts are
+compiled by the language's own expression compiler against the documented
+schema, never evaluated as Python text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from gridcore.explain import RuleRef
+from gridcore.roster import ROLES
+from gridcore.rules import ast
+from gridcore.rules import schema as sch
+from gridcore.rules.sections import ItemKind, Section
+
+from .facts import Check, Facts, Formula
+from .policy import (
+    ActivityItem,
+    Amount,
+    Cap,
+    Expiry,
+    Guard,
+    IncidentItem,
+    Part,
+    PointsRules,
+    Recognition,
+    Reward,
+    Streak,
+    Tilt,
+)
+
+GRAMMAR = Path(__file__).with_name("points.lark")
+
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "POINTS": ("points", "point", "pts", "分"),
+    "ITEM": ("items", "item", "pieces", "piece", "件", "份"),
+    "AT_MOST": ("at most", "up to", "最多", "至多", "不超过"),
+    "WHEN": ("when", "only when", "当", "仅当"),
+    "COMPUTED": ("computed", "计算"),
+    "TIMES": ("x", "×", "times", "倍"),
+    "STOCK": ("stock", "库存"),
+    "BY": ("by", "由"),
+    "ALSO": ("also", "又称"),
+    "REFUSE": ("refuse", "refused", "拒绝"),
+    "FLAG": ("flag", "flagged", "标记"),
+    "SAME_DAY": ("same day", "同日", "同一天"),
+    "OVERLAP": ("overlapping", "overlap", "时间重叠"),
+    "FOR": ("for",),
+    "OF": ("of",),
+    "THE": ("the", "a"),
+}
+
+ITEMS = (
+    ItemKind("activity", ("activity", "活动"), "points_activity",
+             doc="an activity of the points item list and what it earns",
+             doc_zh="积分项目：活动及其积分"),
+    ItemKind("cap", ("cap", "封顶"), "points_caps", named=False,
+             doc="the most points a member may earn per day/week/month/quarter/year, all activities",
+             doc_zh="每人每日/周/月/季/年积分上限（全部活动）"),
+    ItemKind("tilt", ("tilt", "倾斜"), "points_tilt",
+             doc="a multiplier for members holding a role, or for events at nodes of a level",
+             doc_zh="按角色或层级倾斜的倍数"),
+    ItemKind("reward", ("reward", "礼遇"), "points_reward",
+             doc="an item of the rewards list: price, stock, per-member limit, validity",
+             doc_zh="积分礼遇：所需积分、库存、每人限兑、有效期"),
+    ItemKind("expiry", ("expiry", "有效期"), "points_expiry", named=False,
+             doc="points expire this long after they were earned (first in, first out)",
+             doc_zh="积分自获得起的有效期（先进先出）"),
+    ItemKind("recognition", ("recognition", "表扬"), "points_recognition",
+             doc="leaders' recognition awards: budget per node of the named level and period, who may award",
+             doc_zh="表扬加分：每个该层级节点每期预算、授予人"),
+    ItemKind("duplicate", ("duplicate claims", "duplicate", "重复申报"), "points_guard", named=False,
+             doc="the same member claiming the same activity twice: refuse or flag",
+             doc_zh="同一成员重复申报同一活动：拒绝或标记"),
+    ItemKind("outside_cells", ("outside cells", "网格外活动"), "points_guard", named=False,
+             doc="an activity outside the member's cells: refuse or flag",
+             doc_zh="在本人网格之外的活动：拒绝或标记"),
+    ItemKind("self_award", ("self award", "自我表扬"), "points_guard", named=False,
+             doc="a leader awarding points to themselves: refuse or flag",
+             doc_zh="领导给自己加分：拒绝或标记"),
+    ItemKind("self_closed", ("self closed", "自报自结"), "points_guard", named=False,
+             doc="an incident reported and resolved or closed by the same person: flag (no points)",
+             doc_zh="自己上报又自己办结的事件：标记（不计分）"),
+    ItemKind("confirmed_report", ("confirmed report", "确认上报"), "points_scales", named=False,
+             doc="points for the reporter of an incident that was verified, when it is closed",
+             doc_zh="上报的事件经核实并结案后，上报人所得积分"),
+    ItemKind("resolved", ("resolved well", "办结"), "points_scales", named=False,
+             doc="points for the member who resolved an incident, when it is closed",
+             doc_zh="事件结案时，办结人所得积分"),
+    ItemKind("streak", ("streak", "连续活跃"), "points_streak", named=False,
+             doc="a bonus for earning activity points in every unit (e.g. month) of a span (e.g. quarter)",
+             doc_zh="在一个周期（如季度）内每个小周期（如每月）都有活动积分的奖励"),
+)
+
+_INT = sch.NUMBER
+
+#: The variables points expressions may use (``gridcore schema`` lists them).
+WEEKDAY = sch.Var("weekday", sch.NUMBER, doc="day of the week of the event, 1 = Monday (community time zone)",
+                  zh=("星期几",))
+HOUR = sch.Var("hour", sch.NUMBER, doc="hour of the day of the event, 0-23 (community time zone)", zh=("时刻",))
+SATISFACTION = sch.Var("satisfaction", sch.NUMBER, doc="satisfaction score given at verification (1-5)",
+                       zh=("满意度",))
+RATING = sch.Var("rating", sch.NUMBER, doc="mean of residents' satisfaction ratings (1-5)", zh=("平均评分",))
+
+
+def _activity_env() -> sch.Env:
+    from gridcore.events import ActivityRecorded
+
+    return sch.Env((sch.MEMBER, sch.NODE, sch.event_var(ActivityRecorded), WEEKDAY, HOUR))
+
+
+def _incident_env() -> sch.Env:
+    from gridcore.events import IncidentClosed
+
+    return sch.Env((sch.MEMBER, sch.NODE, sch.INCIDENT, sch.event_var(IncidentClosed), WEEKDAY, HOUR,
+                    SATISFACTION, RATING))
+
+
+_ACTIVITY_ARGS: tuple[Callable[[Facts], Any], ...] = (
+    lambda f: f.member, lambda f: f.node, lambda f: f.event, lambda f: f.weekday, lambda f: f.hour,
+)
+_INCIDENT_ARGS: tuple[Callable[[Facts], Any], ...] = (
+    lambda f: f.member, lambda f: f.node, lambda f: f.incident, lambda f: f.event, lambda f: f.weekday,
+    lambda f: f.hour, lambda f: f.satisfaction, lambda f: f.rating,
+)
+
+
+def section() -> Section:
+    """The points section, as registered through ``gridcore_register_sections``."""
+    return Section(
+        name="points",
+        headers=("points", "积分"),
+        items=ITEMS,
+        grammar=GRAMMAR.read_text(encoding="utf-8"),
+        compile=compile_points,
+        keywords=KEYWORDS,
+        vocabularies={"activity": "activity", "reward": "reward"},
+        variables={
+            "activity items": [v.name for v in _activity_env().vars],
+            "confirmed report / resolved well": [v.name for v in _incident_env().vars],
+        },
+        doc="Points (积分): the points item list, caps, tilts, rewards, expiry, recognition, anti-gaming.",
+    )
+
+
+# ---------------------------------------------------------------------------- compiling
+
+
+class _Compiler:
+    """Turns the section's items into ``Part`` values, reporting mistakes through ``ctx``."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.ok = True
+
+    def error(self, at: Any, message: str, message_zh: str, fix: str = "") -> None:
+        self.ok = False
+        self.ctx.error(at, message, message_zh, fix=fix)
+
+    def expr(self, expr: ast.Expr, env: sch.Env, wanted: str, ref: RuleRef) -> Callable[..., Any] | None:
+        compiled = self.ctx.compile_expr(expr, env, wanted, ref=ref)
+        if compiled is None:
+            self.ok = False
+        return compiled  # type: ignore[no-any-return]
+
+    def check(self, expr: ast.Expr, env: sch.Env, args: tuple[Callable[[Facts], Any], ...],
+              ref: RuleRef) -> Check | None:
+        fn = self.expr(expr, env, sch.BOOL, ref)
+        if fn is None:
+            return None
+        return Check(text=_text_of(ref, expr), test=_bind(fn, args), reads=_reads(expr, env))
+
+    def formula(self, expr: ast.Expr, env: sch.Env, args: tuple[Callable[[Facts], Any], ...],
+                ref: RuleRef) -> Formula | None:
+        fn = self.expr(expr, env, sch.NUMBER, ref)
+        if fn is None:
+            return None
+        return Formula(text=_text_of(ref, expr), compute=_bind(fn, args), reads=_reads(expr, env))
+
+
+def compile_points(items: Sequence[ast.Item], ctx: Any) -> PointsRules:
+    """Compile the resolved items of a points section into ``PointsRules``."""
+    comp = _Compiler(ctx)
+    parts: list[Part] = []
+    for item in items:
+        for version in item.versions:
+            value = _compile_version(comp, item, version)
+            if value is not None:
+                kind, payload = value
+                parts.append(Part(kind, payload, version.since, version.until))
+    return PointsRules(tuple(parts))
+
+
+def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> tuple[str, object] | None:
+    body, ref = version.body, version.ref
+    name = item.name.text if item.name is not None else ""
+    if item.kind == "activity":
+        return "activities", _activity(comp, name, body, ref)
+    if item.kind == "cap":
+        return "caps", tuple(_cap(n, ref) for n in _nodes(body, "points_cap"))
+    if item.kind == "tilt":
+        factor = _fraction(_number(body))
+        if factor <= 0:
+            comp.error(body, f"a tilt must be a positive multiplier, got {_number(body)}",
+                       f"倾斜倍数必须大于 0，而不是 {_number(body)}", fix="write e.g. x 1.5")
+            return None
+        return "tilts", _tilt(name, factor, ref)
+    if item.kind == "reward":
+        return _reward(comp, name, body, ref)
+    if item.kind == "expiry":
+        months = int(_number(body)) * (12 if body.kind == "points_expiry_years" else 1)
+        if months <= 0:
+            comp.error(body, "points must stay valid for at least one month", "有效期至少一个月")
+            return None
+        return "expiry", Expiry(months, ref)
+    if item.kind == "recognition":
+        return _recognition(comp, name, body, ref)
+    if item.kind in ("duplicate", "outside_cells", "self_award", "self_closed"):
+        return _guard(comp, item.kind, body, ref)
+    if item.kind in ("confirmed_report", "resolved"):
+        return _incident_items(comp, item.kind, body, ref)
+    if item.kind == "streak":
+        return _streak(comp, body, ref)
+    comp.error(body, f"unknown points item {item.kind!r}", f"未知的积分条目 {item.kind!r}")  # pragma: no cover
+    return None
+
+
+def _activity(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[ActivityItem, ...]:
+    env = _activity_env()
+    caps = tuple(_cap(n, ref) for n in _nodes(body, "points_cap"))
+    aliases = tuple(_name(n) for n in _nodes(body, "points_alias"))
+    scales = _nodes(body, "points_scale")
+    out = []
+    for n, scale in enumerate(scales):
+        term = scale.children[0]
+        assert isinstance(term, ast.Node)
+        when_expr = _expr_child(scale)
+        when = comp.check(when_expr, env, _ACTIVITY_ARGS, ref) if when_expr is not None else None
+        amount = _amount(comp, term, env, ref)
+        if amount is None:
+            continue
+        if when_expr is None and n < len(scales) - 1:
+            comp.error(scale, f"{name}: a scale without 'when' must come last (the ones after it never apply)",
+                       f"{name}：没有条件（当 …）的分值必须写在最后，否则其后的分值永远用不到")
+        out.append(ActivityItem(activity=name, amount=amount, rule=ref, caps=caps, when=when, aliases=aliases))
+    return tuple(out)
+
+
+def _amount(comp: _Compiler, term: ast.Node, env: sch.Env, ref: RuleRef) -> Amount | None:
+    if term.kind == "points_computed":
+        expr = _expr_child(term)
+        assert expr is not None
+        formula = comp.formula(expr, env, _ACTIVITY_ARGS, ref)
+        return Amount(formula=formula) if formula is not None else None
+    value = _fraction(_number(term))
+    if term.kind == "points_per_hour":
+        return Amount(per_hour=value)
+    if term.kind == "points_per_item":
+        return Amount(per_unit=value)
+    return Amount(fixed=value)
+
+
+def _cap(node: ast.Node, ref: RuleRef) -> Cap:
+    return Cap(int(_number(node)), _period(node), ref)
+
+
+def _tilt(name: str, factor: Fraction, ref: RuleRef) -> Tilt:
+    role = _role(name)
+    if role is not None:
+        return Tilt(factor, ref, role=role)
+    return Tilt(factor, ref, level=name)
+
+
+def _reward(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    price = _nodes(body, "points_price")
+    if len(price) != 1:
+        comp.error(body, f"reward {name}: give its price once, e.g. 200 points",
+                   f"礼遇 {name}：写一次所需积分，如 200 分")
+        return None
+    stock = _nodes(body, "points_stock")
+    limit = _nodes(body, "points_limit")
+    starts = _nodes(body, "points_valid_from")
+    ends = _nodes(body, "points_valid_until")
+    valid_from = _date(starts[0]) if starts else None
+    valid_until = _date(ends[0]) if ends else None
+    if valid_from and valid_until and valid_until < valid_from:
+        comp.error(body, f"reward {name}: valid until {valid_until} is before valid from {valid_from}",
+                   f"礼遇 {name}：截止日期 {valid_until} 早于开始日期 {valid_from}")
+        return None
+    cost = int(_number(price[0]))
+    if cost <= 0:
+        comp.error(price[0], f"reward {name}: the price must be at least 1 point", f"礼遇 {name}：所需积分至少 1 分")
+        return None
+    return "rewards", Reward(
+        name=name,
+        price=cost,
+        rule=ref,
+        stock=int(_number(stock[0])) if stock else None,
+        limit=int(_number(limit[0])) if limit else None,
+        limit_period=_period(limit[0]) if limit else None,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def _recognition(comp: _Compiler, level: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    budget = _nodes(body, "points_budget")[0]
+    names = [c.text for c in body.children if isinstance(c, ast.Name)]
+    roles: list[str] = []
+    for text in names:
+        role = _role(text)
+        if role is None:
+            comp.error(body, f"{text!r} is not a role (roles: {', '.join(ROLES)})",
+                       f"{text!r} 不是角色（角色有：{'、'.join(ROLES.values())}）")
+            return None
+        roles.append(role)
+    amount = int(_number(budget))
+    if amount <= 0:
+        comp.error(budget, "a recognition budget must be at least 1 point", "表扬预算至少 1 分")
+        return None
+    return "recognition", Recognition(
+        budget=amount, level=level, period=_period(budget), rule=ref,
+        roles=tuple(roles) or ("grid_leader", "master_grid_leader"),
+    )
+
+
+def _guard(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    action_node = body.children[0]
+    assert isinstance(action_node, ast.Node)
+    action = "refuse" if action_node.kind == "points_refuse" else "flag"
+    window = "day"
+    if len(body.children) > 1:
+        if kind != "duplicate":
+            comp.error(body, "only 'duplicate' takes a window (same day / overlapping)",
+                       "只有“重复申报”可以写时间范围（同日 / 时间重叠）")
+            return None
+        window_node = body.children[1]
+        assert isinstance(window_node, ast.Node)
+        window = "overlap" if window_node.kind == "points_overlap" else "day"
+    if kind == "self_closed" and action == "refuse":
+        comp.error(body, "self-closed incidents can only be flagged: their events belong to the incident's handlers",
+                   "自报自结只能标记，不能拒绝：事件的记录属于处置流程", fix="write: self closed: flag")
+        return None
+    return "guards", Guard(kind, action, ref, window=window)
+
+
+def _incident_items(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    env = _incident_env()
+    out = []
+    for scale in _nodes(body, "points_scale"):
+        term = scale.children[0]
+        assert isinstance(term, ast.Node)
+        if term.kind != "points_fixed":
+            comp.error(term, "incident items earn a fixed number of points, e.g. 10 points",
+                       "事件积分只能是固定分值，如 10 分")
+            continue
+        when_expr = _expr_child(scale)
+        when = comp.check(when_expr, env, _INCIDENT_ARGS, ref) if when_expr is not None else None
+        trigger = "confirmed_report" if kind == "confirmed_report" else "resolved"
+        out.append(IncidentItem(trigger, int(_number(term)), ref, when=when))
+    return "incidents", tuple(out)
+
+
+def _streak(comp: _Compiler, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    periods = [c.value for c in body.children if isinstance(c, ast.Value) and c.kind == "period"]
+    unit, span = (periods[0], periods[1]) if body.kind == "points_streak_en" else (periods[1], periods[0])
+    order = ("day", "week", "month", "quarter", "year")
+    if order.index(unit) >= order.index(span):
+        comp.error(body, f"a streak counts {unit}s inside a longer period, not a {span}",
+                   "连续活跃的小周期必须短于大周期", fix="write e.g. 20 points for each month of the quarter")
+        return None
+    return "streaks", Streak(int(_number(body)), unit, span, ref)
+
+
+# ---------------------------------------------------------------------------- tree helpers
+
+
+def _nodes(body: ast.Node, kind: str) -> list[ast.Node]:
+    return [c for c in body.children if isinstance(c, ast.Node) and c.kind == kind]
+
+
+def _number(node: ast.Node) -> float:
+    for child in node.children:
+        if isinstance(child, ast.Value) and child.kind == "number":
+            return float(child.value)
+        if isinstance(child, ast.Node):
+            found = _maybe_number(child)
+            if found is not None:
+                return found
+    raise ValueError(f"no number in {node.kind}")  # pragma: no cover - the grammar requires one
+
+
+def _maybe_number(node: ast.Node) -> float | None:
+    try:
+        return _number(node)
+    except ValueError:
+        return None
+
+
+def _period(node: ast.Node) -> str:
+    for child in node.children:
+        if isinstance(child, ast.Value) and child.kind == "period":
+            return str(child.value)
+    raise ValueError(f"no period in {node.kind}")  # pragma: no cover - the grammar requires one
+
+
+def _date(node: ast.Node) -> date:
+    for child in node.children:
+        if isinstance(child, ast.Value) and child.kind == "date":
+            return child.value  # type: ignore[no-any-return]
+    raise ValueError(f"no date in {node.kind}")  # pragma: no cover - the grammar requires one
+
+
+def _name(node: ast.Node) -> str:
+    for child in node.children:
+        if isinstance(child, ast.Name):
+            return child.text
+    raise ValueError(f"no name in {node.kind}")  # pragma: no cover - the grammar requires one
+
+
+def _expr_child(node: ast.Node) -> ast.Expr | None:
+    for child in node.children:
+        if isinstance(child, ast.Expr):
+            return child
+    return None
+
+
+def _fraction(value: float) -> Fraction:
+    return Fraction(str(value))
+
+
+def _role(text: str) -> str | None:
+    if text in ROLES:
+        return text
+    for ident, zh in ROLES.items():
+        if zh == text:
+            return ident
+    return None
+
+
+def _bind(fn: Callable[..., Any], args: tuple[Callable[[Facts], Any], ...]) -> Callable[[Facts], Any]:
+    def run(facts: Facts) -> Any:
+        return fn(*(arg(facts) for arg in args))
+
+    return run
+
+
+def _reads(expr: ast.Expr, env: sch.Env) -> tuple[str, ...]:
+    found: list[str] = []
+    stack: list[Any] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.FieldRef):
+            hit = env.lookup(e.root)
+            if hit is not None:
+                field_ = hit[1].field_named(e.name)
+                found.append(f"{hit[1].name}.{field_.name if field_ else e.name}")
+        elif isinstance(e, ast.Var):
+            hit = env.lookup(e.name)
+            if hit is not None and hit[1].type != sch.RECORD:
+                found.append(hit[1].name)
+        elif e is not None and hasattr(e, "__attrs_attrs__"):
+            for attribute in e.__attrs_attrs__:
+                value = getattr(e, attribute.name)
+                if isinstance(value, tuple):
+                    stack.extend(v for v in value if isinstance(v, ast.Expr))
+                elif isinstance(value, ast.Expr):
+                    stack.append(value)
+    return tuple(dict.fromkeys(sorted(found)))
+
+
+def _text_of(ref: RuleRef, expr: ast.Expr) -> str:
+    pos = getattr(expr, "pos", None)
+    text = ref.text or ""
+    if pos is not None and pos.line == ref.line and pos.end_line == pos.line and pos.end_column > pos.column:
+        lines = text.splitlines() or [text]
+        offset = ref.column
+        segment = lines[0][pos.column - offset: pos.end_column - offset]
+        if segment.strip():
+            return segment.strip()
+    return text.strip()
