@@ -20,7 +20,7 @@ from attrs import define, field, frozen
 
 from gridcore.explain import RuleRef
 
-from .policy import EscalationPolicy, Route
+from .policy import EscalationPolicy, IncidentFacts, Route
 
 REPORTED = "reported"
 ACCEPTED = "accepted"
@@ -110,6 +110,8 @@ class Incident:
     departments: tuple[str, ...] = ()
     status: str = REPORTED
     paused: bool = False
+    paused_since: datetime | None = None
+    paused_total: timedelta = timedelta(0)
     #: Running stretches of the clock since the incident arrived at its current
     #: node (or was reopened): ``[start, end or None while running]``.
     segments: list[list[datetime | None]] = field(factory=list)
@@ -155,27 +157,44 @@ class Incident:
     def restart_clock(self, when: datetime) -> None:
         """The incident (re)arrives somewhere: a fresh clock starts running at ``when``."""
         self.segments = [[when, None]]
-        self.paused = False
+        if self.paused_since is not None:
+            self.paused_total += when - self.paused_since
+        self.paused, self.paused_since = False, None
 
     def stop_clock(self, when: datetime) -> None:
         """Close the running stretch, if any."""
         if self.segments and self.segments[-1][1] is None:
             self.segments[-1][1] = when
 
-    def resume_clock(self, when: datetime) -> None:
+    def pause(self, when: datetime) -> None:
+        """Stop the clock: waiting for the resident, for parts..."""
+        self.paused, self.paused_since = True, when
+        self.stop_clock(when)
+
+    def resume(self, when: datetime) -> None:
         """Start a new running stretch, keeping the time already spent."""
+        if self.paused_since is not None:
+            self.paused_total += when - self.paused_since
+        self.paused, self.paused_since = False, None
         self.segments.append([when, None])
 
-    def facts(self) -> dict[str, Any]:
-        """The documented facts conditions read (see ``policy.FACTS``)."""
-        return {
-            "severity": self.severity,
-            "category": self.category,
-            "key_person": self.key_person,
-            "channel": self.channel,
-            "place": self.place or "",
-            "repeats": 1 + len(self.repeats),
-        }
+    def facts(self, now: datetime) -> IncidentFacts:
+        """The documented record conditions read (``incident.severity`` ...)."""
+        paused = self.paused_total + (
+            now - self.paused_since if self.paused_since else timedelta(0)
+        )
+        spent = max(now - self.reported_at - paused, timedelta(0))
+        return IncidentFacts(
+            id=self.id,
+            category=self.category,
+            severity=self.severity,
+            level=self.current_level,
+            key_person=self.key_person,
+            channel=self.channel,
+            age=spent,
+            place=self.place or "",
+            repeats=1 + len(self.repeats),
+        )
 
     def note(self, entry: Entry) -> None:
         """Add a timeline line and mark the record changed."""

@@ -9,7 +9,7 @@ closed AST evaluated over the documented incident facts only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -17,9 +17,6 @@ from attrs import field, frozen
 
 from gridcore.explain import RuleRef
 
-#: The facts a condition may read about an incident (the documented schema).
-FACTS = ("severity", "category", "key_person", "channel", "place", "repeats")
-OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
 DEFAULT_VERIFIER = "grid_leader"
 #: An unsatisfied verification (score at or below this) reopens the incident.
 DEFAULT_REOPEN_AT_MOST = 2
@@ -78,87 +75,37 @@ class Calendar:
 
 
 @frozen
-class Compare:
-    """``incident.<fact> <op> <value>``: ``fact`` is one of ``FACTS``."""
+class IncidentFacts:
+    """What a condition may read about an incident: the documented ``incident`` record.
 
-    fact: str = field()
-    op: str = field()
-    value: int | str | bool
+    Rulesets reach these fields only through expressions compiled against the
+    schema (``incident.severity``, ``事件.严重程度``); ``age`` excludes paused time.
+    """
 
-    @fact.validator
-    def _known_fact(self, attribute: Any, value: str) -> None:
-        if value not in FACTS:
-            raise ValueError(f"unknown incident fact {value!r}; known: {', '.join(FACTS)}")
-
-    @op.validator
-    def _known_op(self, attribute: Any, value: str) -> None:
-        if value not in OPERATORS:
-            raise ValueError(f"unknown comparison {value!r}")
-
-    def holds(self, facts: Mapping[str, Any]) -> bool:
-        """Evaluate against ``facts``; comparing different types is simply false."""
-        left = facts.get(self.fact)
-        right = self.value
-        if self.op == "==":
-            return bool(left == right)
-        if self.op == "!=":
-            return bool(left != right)
-        if not isinstance(left, (int, float)) or isinstance(left, bool):
-            return False
-        if not isinstance(right, (int, float)) or isinstance(right, bool):
-            return False
-        return {">=": left >= right, "<=": left <= right, ">": left > right, "<": left < right}[
-            self.op
-        ]
-
-    def __str__(self) -> str:
-        value = f'"{self.value}"' if isinstance(self.value, str) else str(self.value).lower()
-        return f"incident.{self.fact} {self.op} {value}"
+    id: str
+    category: str
+    severity: int
+    level: str
+    key_person: bool
+    channel: str
+    age: timedelta
+    place: str = ""
+    repeats: int = 1
 
 
 @frozen
-class AllOf:
-    """Every part holds (``and``)."""
+class Condition:
+    """A compiled test of ``IncidentFacts`` and the text it was written as."""
 
-    parts: tuple[Condition, ...]
+    test: Callable[[IncidentFacts], Any] = field(eq=False)
+    text: str
 
-    def holds(self, facts: Mapping[str, Any]) -> bool:
-        """True if every part holds."""
-        return all(p.holds(facts) for p in self.parts)
-
-    def __str__(self) -> str:
-        return " and ".join(f"({p})" if isinstance(p, AnyOf) else str(p) for p in self.parts)
-
-
-@frozen
-class AnyOf:
-    """Some part holds (``or``)."""
-
-    parts: tuple[Condition, ...]
-
-    def holds(self, facts: Mapping[str, Any]) -> bool:
-        """True if some part holds."""
-        return any(p.holds(facts) for p in self.parts)
+    def holds(self, facts: IncidentFacts) -> bool:
+        """True if the test is true for these facts."""
+        return bool(self.test(facts))
 
     def __str__(self) -> str:
-        return " or ".join(str(p) for p in self.parts)
-
-
-@frozen
-class Negation:
-    """The part does not hold (``not``)."""
-
-    part: Condition
-
-    def holds(self, facts: Mapping[str, Any]) -> bool:
-        """True if the part does not hold."""
-        return not self.part.holds(facts)
-
-    def __str__(self) -> str:
-        return f"not ({self.part})"
-
-
-Condition = Compare | AllOf | AnyOf | Negation
+        return self.text
 
 
 # ---------------------------------------------------------------- policy items

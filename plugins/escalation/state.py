@@ -44,7 +44,7 @@ from .incident import (
     Incident,
     Pending,
 )
-from .policy import DEFAULT_REOPEN_AT_MOST, EscalationPolicy
+from .policy import DEFAULT_REOPEN_AT_MOST, Condition, EscalationPolicy, IncidentFacts
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -294,10 +294,19 @@ class EscalationState:
         """Queue escalations that conditions or repeats decide at the moment of a report."""
         if policy is None:
             return
-        facts = incident.facts()
+        facts = incident.facts(event.time)
+        shown = {
+            "severity": facts.severity,
+            "category": facts.category,
+            "key_person": facts.key_person,
+            "channel": facts.channel,
+            "repeats": facts.repeats,
+        }
         for item in policy.immediate:
             key = f"immediate:{item.rule}"
-            if key in incident.fired or not item.condition.holds(facts):
+            if key in incident.fired or not self._holds(
+                incident, item.condition, facts, event.time
+            ):
                 continue
             incident.fired.add(key)
             self._queue(
@@ -308,7 +317,7 @@ class EscalationState:
                 item.rule,
                 item.to_level,
                 item.department,
-                facts,
+                shown,
             )
         for rep in policy.repeats:
             key = f"repeats:{rep.rule}"
@@ -326,8 +335,18 @@ class EscalationState:
                 rep.rule,
                 rep.to_level,
                 rep.department,
-                {**facts, "repeats": count},
+                {**shown, "repeats": count},
             )
+
+    def _holds(
+        self, incident: Incident, condition: Condition, facts: IncidentFacts, when: datetime
+    ) -> bool:
+        try:
+            return condition.holds(facts)
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            detail = f"condition {condition} could not be evaluated ({exc}); taken as false"
+            incident.note(Entry(when, "condition failed", SYSTEM_ACTOR, incident.node, detail))
+            return False
 
     def _queue(
         self,
@@ -376,16 +395,15 @@ class EscalationState:
                 Entry(when, "handling started", actor, event.node, event.note, event=event.id)
             )
         elif isinstance(event, IncidentPaused):
-            incident.paused = True
-            incident.stop_clock(when)
+            incident.pause(when)
             incident.note(Entry(when, "paused", actor, event.node, event.reason, event=event.id))
         elif isinstance(event, IncidentResumed):
-            incident.paused = False
-            incident.resume_clock(when)
+            incident.resume(when)
             incident.note(Entry(when, "resumed", actor, event.node, event=event.id))
         elif isinstance(event, IncidentResolved):
             incident.status = RESOLVED
-            incident.paused = False
+            if incident.paused:
+                incident.resume(when)
             incident.stop_clock(when)
             incident.pending.clear()
             incident.resolved_at, incident.resolved_by = when, actor
