@@ -12,13 +12,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+import shutil
 import sys
-from datetime import date
+from collections import Counter
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import click
+from attrs import frozen
 
+from .clock import FixedClock
+from .engine import Engine, Refusal
 from .errors import GridcoreError
+from .plugin_host import Hooks, get_plugin_manager
+from .reports import Table, display_width
 from .simulate import SCENARIO_FILE, find_community, load_scenario, simulate, write_jsonl
 
 DEFAULT_COMMUNITY = "yinquan"
@@ -74,6 +84,264 @@ def simulate_command(community_name: str, scenario_path: Path | None, days: int,
     click.echo(f"{count} events of {community.name} ({days} days, seed {seed}) written to {where}", err=True)
 
 
+@click.command("demo")
+@community_option
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3660), help="How many days.")
+@click.option("--start", callback=_date, metavar="DATE", help="First day (default 2025-01-01, a 90-day quarter).")
+@click.option("--seed", default=1, show_default=True, help="Random seed: the same seed gives the same quarter.")
+@click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ruleset to run (default: <community>.rules in the community folder).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default ./gridcore-out/<community>); its store/ is rebuilt.")
+def demo_command(community_name: str, days: int, start: date | None, seed: int, ruleset_path: Path | None,
+                 out_dir: Path | None) -> None:
+    """The main job: simulate a community's quarter under its rules and show what happened.
+
+    Builds the community in a fresh store, simulates DAYS days (seed SEED),
+    runs every plugin, ticks to the end, assesses the period and prints the
+    points board, incidents by level, overdue cases and star ratings, with
+    where the files went.
+    """
+    try:
+        folder = find_community(community_name)
+        result = run_demo(folder, days=days, start=start or DEFAULT_START, seed=seed, ruleset=ruleset_path,
+                          out=out_dir or Path("gridcore-out") / folder.name,
+                          progress=sys.stderr.isatty())
+    except GridcoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.render(), nl=False)
+
+
+# ---------------------------------------------------------------- the run
+
+
+@frozen
+class DemoResult:
+    """What a demo run did and produced; ``render()`` is what ``gridcore demo`` prints."""
+
+    community: str
+    ruleset: str
+    start: date
+    days: int
+    seed: int
+    period: str
+    simulated: int
+    accepted: int
+    derived: int
+    refused: int
+    refusal_kinds: tuple[tuple[str, int], ...]
+    sections: tuple[tuple[str, str], ...]
+    files: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        """A readable summary: the run, each section, where the files went."""
+        out = [
+            (f"{self.community}: {self.days} days from {self.start.isoformat()} (seed {self.seed}), "
+            f"ruleset {self.ruleset}"),
+            (f"  {self.simulated} events simulated: {self.accepted} stored, {self.refused} refused, "
+            f"{self.derived} derived by the plugins (escalations and other timed decisions)"),
+        ]
+        for reason, count in self.refusal_kinds:
+            out.append(f"    refused {count:>4} x {reason}")
+        for title, text in self.sections:
+            out.append("")
+            out.append(f"== {title}")
+            out.append(text.rstrip("\n"))
+        out.append("")
+        out.append("== Files")
+        width = max((display_width(label) for label, _ in self.files), default=0)
+        for label, where in self.files:
+            out.append(f"  {label}{' ' * (width - display_width(label))}  {where}")
+        out.extend(self.notes)
+        return "\n".join(out) + "\n"
+
+
+def default_ruleset(folder: Path) -> Path:
+    """The community's own ruleset: ``<folder name>.rules`` in its folder (or its only .rules file)."""
+    named = folder / f"{folder.name}.rules"
+    if named.is_file():
+        return named
+    found = sorted(folder.glob("*.rules"))
+    if len(found) == 1:
+        return found[0]
+    raise GridcoreError(f"no ruleset in {folder}: expected {named.name} (or give --ruleset)")
+
+
+def quarter_of(day: date) -> str:
+    """The quarter label of a day, e.g. ``2025-Q1``."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def months_between(first: date, last: date) -> list[str]:
+    """Month labels (``2025-01``) from the month of ``first`` to that of ``last``."""
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def run_demo(
+    folder: Path,
+    *,
+    days: int = 90,
+    start: date = DEFAULT_START,
+    seed: int = 1,
+    ruleset: Path | None = None,
+    out: Path,
+    progress: bool = False,
+) -> DemoResult:
+    """Simulate a community under its ruleset in a fresh store in ``out`` and collect the results.
+
+    ``out/store`` is removed and rebuilt; ``out/events.jsonl`` holds the
+    simulated log (what ``gridcore ingest`` and ``gridcore diff`` read);
+    ``out/reports/`` the plugins' reports as text and CSV; ``out/stars.svg``
+    the assessment chart.
+    """
+    from .rosterio import load_community
+
+    community = load_community(folder)
+    scenario = load_scenario(folder / SCENARIO_FILE)
+    rules = ruleset or default_ruleset(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    store = out / "store"
+    if store.exists():
+        shutil.rmtree(store)
+    reports = out / "reports"
+    if reports.exists():
+        shutil.rmtree(reports)
+    reports.mkdir()
+    first = datetime.combine(start, time(0), tzinfo=community.tz)
+    end = first + timedelta(days=days)
+    last_day = (end - timedelta(seconds=1)).date()
+    period = quarter_of(start)
+
+    events = list(simulate(community, scenario, days=days, start=first, seed=seed))
+    log = out / "events.jsonl"
+    with log.open("w", encoding="utf-8") as handle:
+        write_jsonl(events, handle)
+
+    sections: list[tuple[str, str]] = []
+    notes: list[str] = []
+    written: list[Path] = []
+    engine = Engine.open(store=str(store), community=community, ruleset=rules, effective=first,
+                         clock=FixedClock(first))
+    with engine:
+        ruleset_name = engine.ruleset.name if engine.ruleset is not None else str(rules)
+        if progress:
+            with click.progressbar(length=len(events), label="replaying the quarter", file=sys.stderr) as bar:
+                done = [0]
+
+                def advance(count: int) -> None:
+                    bar.update(count - done[0])
+                    done[0] = count
+
+                summary = engine.record_many(events, progress=advance)
+        else:
+            summary = engine.record_many(events)
+        derived = summary.derived + len(engine.tick(end))
+        sections.append(("Points board: top 10 balances at the end", _points_board(engine)))
+
+        def report(name: str, params: dict[str, str], stem: str) -> Table | None:
+            try:
+                table = engine.report(name, params)
+            except GridcoreError as exc:
+                notes.append(f"note: report {name} not written: {exc}")
+                return None
+            for fmt in ("txt", "csv"):
+                path = reports / f"{stem}.{fmt}"
+                path.write_text(table.render("text" if fmt == "txt" else "csv"), encoding="utf-8")
+                written.append(path)
+            return table
+
+        root = community.hierarchy.roots()[0].id
+        for month in months_between(start, last_day):
+            report("points.board", {"node": root, "month": month}, f"points-board-{month}")
+        report("points.totals", {"node": root, "period": period}, f"points-totals-{period}")
+        stats = report("escalation.stats", {"period": period}, f"incidents-{period}")
+        if stats is not None:
+            sections.append((f"Incidents by category and level, {period}", stats.render("text")))
+        overdue = report("escalation.overdue", {}, "incidents-overdue")
+        if overdue is not None:
+            sections.append((f"Overdue at the end: {len(overdue.rows)}", _head(overdue, 8)))
+        report("escalation.open", {}, "incidents-open")
+
+    chart = out / "stars.svg"
+    assessed = _assess(store, period, end, chart, notes)
+    if assessed:
+        with Engine.open(store=str(store), clock=FixedClock(end)) as engine:
+            ratings = engine.report("assessment.ratings", {"period": period})
+            for name, table in (("assessment.ratings", ratings),
+                                ("assessment.subsidies", engine.report("assessment.subsidies", {"period": period})),
+                                ("assessment.breakdown", engine.report("assessment.breakdown", {"period": period}))):
+                for fmt in ("txt", "csv"):
+                    path = reports / f"{name.replace('.', '-')}-{period}.{fmt}"
+                    path.write_text(table.render("text" if fmt == "txt" else "csv"), encoding="utf-8")
+                    written.append(path)
+            sections.append((f"Star ratings (评星定级), {period}", ratings.render("text")))
+
+    files = [("store", f"{store}  (gridcore report ... --store {store})"), ("events", f"{log}  ({len(events)} lines)"),
+             ("reports", f"{reports}/  ({len(written)} files: text and CSV)")]
+    if chart.exists():
+        files.append(("chart", str(chart)))
+    return DemoResult(
+        community=f"{community.name} ({folder.name})", ruleset=ruleset_name, start=start, days=days, seed=seed,
+        period=period, simulated=len(events), accepted=summary.accepted, derived=derived,
+        refused=len(summary.refused), refusal_kinds=_refusal_kinds(summary.refused),
+        sections=tuple(sections), files=tuple(files), notes=tuple(notes),
+    )
+
+
+def _assess(store: Path, period: str, end: datetime, chart: Path, notes: list[str]) -> bool:
+    """Rate the period and draw the chart through the assessment plugin's own command."""
+    commands = {c.name: c for c in Hooks(get_plugin_manager()).register_commands()}
+    assess = commands.get("assess")
+    if assess is None:
+        notes.append("note: no `assess` command (is the assessment plugin installed?): no star ratings")
+        return False
+    args = ["--period", period, "--chart", str(chart), "--store", str(store), "--now", end.isoformat()]
+    quiet = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            assess.main(args, prog_name="gridcore assess", standalone_mode=False)
+    except (click.ClickException, GridcoreError) as exc:
+        notes.append(f"note: assessment of {period} failed: {exc}")
+        return False
+    return True
+
+
+def _points_board(engine: Engine) -> str:
+    community = engine.community
+    balances = [o for o in engine.outcomes() if o.subject.startswith("member:") and o.subject.endswith(":balance")]
+    balances.sort(key=lambda o: (-float(o.value), o.subject))
+    rows = []
+    for rank, outcome in enumerate(balances[:10], 1):
+        member = outcome.subject.split(":")[1]
+        known = community.members.get(member)
+        name = known.name if known is not None else member
+        roles = ", ".join(dict.fromkeys(community.roles.get(a.role, a.role) for a in known.roles)) if known else "居民"
+        rows.append((rank, member, name, roles, outcome.value, outcome.detail))
+    table = Table(title="", columns=("rank", "member", "name", "roles", "balance", "how"), rows=tuple(rows))
+    return table.render("text").lstrip("\n")
+
+
+def _head(table: Table, count: int) -> str:
+    shown = Table(title=table.title, columns=table.columns, rows=table.rows[:count], notes=table.notes)
+    more = f"... and {len(table.rows) - count} more (see reports/)\n" if len(table.rows) > count else ""
+    return shown.render("text") + more
+
+
+def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
+    """Refusal reasons with ids and numbers blanked out, most common first (top 6)."""
+    counts: Counter[str] = Counter()
+    for refusal in refused:
+        for reason in refusal.reasons[:1]:
+            counts[re.sub(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?", "…", reason)] += 1
+    return tuple(counts.most_common(6))
+
+
 def commands() -> list[click.Command]:
     """The commands this module adds to ``gridcore``."""
-    return [simulate_command]
+    return [simulate_command, demo_command]

@@ -4,7 +4,9 @@
 and yields core events in canonical order (time, then id): gridworkers' daily
 patrols of their cells, incidents by category at the scenario's rates with
 their handling (accept, handle, pause, resolve, verify with the residents'
-satisfaction, residents' ratings, reopen, close), residents' activities,
+satisfaction, residents' ratings, a second round after an unsatisfied
+verification, close; whistle-and-report to a line department whose officer
+accepts the case; escalated handling by a leader higher up for late cases), residents' activities,
 redemptions, and resident registrations and moves.
 
 The scenario (``rulesets/<community>/scenario.yaml``, read by ``load_scenario``)
@@ -48,7 +50,6 @@ from .events import (
     IncidentEscalated,
     IncidentHandlingStarted,
     IncidentPaused,
-    IncidentReopened,
     IncidentReported,
     IncidentResolved,
     IncidentResumed,
@@ -136,7 +137,11 @@ class HandlingPlan:
     incidents takes ``late_factor`` times longer (those are the ones a ladder
     escalates).  ``verifier`` roles verify (nearest holder up the tree), scoring
     satisfaction with ``satisfaction`` weights for scores 1 to 5; a score at or
-    below ``reopen_at_most`` is followed by a reopening and a second round.
+    below ``reopen_at_most`` reopens the case (the escalation plugin records the
+    reopening; keep this equal to the ruleset's) and the handler takes it on
+    again.  Late cases go to ``escalated_handlers`` (escalated handling, 提级办理):
+    the nearest holder up the tree escalates the case to their own node and
+    handles it there.
     """
 
     handlers: tuple[str, ...]
@@ -462,7 +467,7 @@ class _Day:
         self.leaf_set = set(self.leaves)
         self.leaf_cache: dict[str, list[str]] = {}
         self.holder_cache: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-        self.nearest_cache: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        self.nearest_cache: dict[tuple[str, tuple[str, ...]], tuple[str, list[str]]] = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -534,19 +539,26 @@ class _Day:
 
         ``besides`` is someone who should not be chosen if anyone else is there.
         """
+        found = self.nearest_at(node, roles, besides=besides)
+        return None if found is None else found[0]
+
+    def nearest_at(self, node: str, roles: Sequence[str], *, besides: str | None = None) -> tuple[str, str] | None:
+        """Like ``nearest``, with the node where the chosen member holds the role."""
         key = (node, tuple(roles))
         if key not in self.nearest_cache:
-            found: list[str] = []
+            found: tuple[str, list[str]] = (node, [])
             for ancestor in self.community.hierarchy.ancestors(node, include_self=True):
                 for role in roles:
-                    found = sorted(m.id for m in self.community.holders(ancestor.id, role))
-                    if found:
+                    holders = sorted(m.id for m in self.community.holders(ancestor.id, role))
+                    if holders:
+                        found = (ancestor.id, holders)
                         break
-                if found:
+                if found[1]:
                     break
             self.nearest_cache[key] = found
-        choice = [m for m in self.nearest_cache[key] if m != besides] or self.nearest_cache[key]
-        return self.rng.choice(choice) if choice else None
+        where, holders = self.nearest_cache[key]
+        choice = [m for m in holders if m != besides] or holders
+        return (self.rng.choice(choice), where) if choice else None
 
     def residents_of(self, leaf: str) -> list[str]:
         people = [m for m in self.dwellers.get(leaf, ())]
@@ -642,48 +654,65 @@ class _Day:
             channel=channel, key_person=self.rng.random() < plan.key_person, description=plan.description,
         ))
         late = self.rng.random() < handling.late_share
-        factor = handling.late_factor if late else 1.0
-        roles = (handling.escalated_handlers or handling.handlers) if late else (plan.handlers or handling.handlers)
+        roles = plan.handlers or handling.handlers
         # Reporting and closing one's own case earns nothing (escalation flags it), so
         # someone else at the same level takes it if there is anyone.
         handler = self.nearest(node, roles, besides=reporter) or self.nearest(node, handling.handlers)
         if handler is None:
             return
-        t = when + timedelta(hours=self.uniform(handling.accept_hours) * factor)
+        t = when + timedelta(hours=self.uniform(handling.accept_hours) * (handling.late_factor if late else 1.0))
+        if late and handling.escalated_handlers:
+            # Escalated handling (提级办理): nobody in the grid took it in time, so a
+            # leader higher up takes it to their own level and handles it there.
+            found = self.nearest_at(node, handling.escalated_handlers)
+            if found is not None and found[1] != node:
+                handler, above = found
+                t = self.step(IncidentEscalated, t, handler, node, incident, to_node=above,
+                              reason="提级办理: 网格内未能及时处置")
         t = self.step(IncidentAccepted, t, handler, node, incident)
         t = self.step(IncidentHandlingStarted, t + timedelta(minutes=self.rng.randint(5, 90)), handler, node,
                       incident)
         if plan.whistle and self.rng.random() < plan.whistle_share:
+            # Whistle-and-report (吹哨报到): the handler calls the line department in;
+            # one of its officers reports in (accepts) and handles the case.
             top = self.community.hierarchy.ancestors(node, include_self=True)[-1].id
-            t += timedelta(minutes=self.rng.randint(10, 120))
-            self.push(IncidentEscalated(
-                id=self.next_id(), time=t, actor=handler, node=node, incident=incident, to_node=top,
-                department=plan.whistle, reason="吹哨报到: 需要条线部门协同处置",
-            ))
-            handler = self.nearest(node, ("master_grid_leader", *roles)) or handler
+            t = self.step(IncidentEscalated, t + timedelta(minutes=self.rng.randint(10, 120)), handler, node,
+                          incident, to_node=top, department=plan.whistle, reason="吹哨报到: 需要条线部门协同处置")
+            handler = self.officer(plan.whistle, node) or handler
+            t = self.step(IncidentAccepted, t + timedelta(minutes=self.rng.randint(20, 120)), handler, node,
+                          incident)
         if self.rng.random() < handling.pause_share:
             t = self.step(IncidentPaused, t + timedelta(hours=1), handler, node, incident, reason="等待配件/居民配合")
             t = self.step(IncidentResumed, t + timedelta(hours=self.uniform(handling.pause_hours)), handler, node,
                           incident)
-        t += timedelta(hours=self.uniform(handling.resolve_hours) * factor)
+        t += timedelta(hours=self.uniform(handling.resolve_hours) * (handling.late_factor if late else 1.0))
+        verifier = self.nearest(node, handling.verifier)
+        if verifier is None:
+            self.step(IncidentResolved, t, handler, node, incident)
+            return
         for round_ in range(2):
             t = self.step(IncidentResolved, t, handler, node, incident)
-            verifier = self.nearest(node, handling.verifier)
-            if verifier is None:
-                return
             t += timedelta(hours=self.uniform(handling.verify_hours))
             score = self.rng.choices(range(1, 6), weights=handling.satisfaction)[0]
             if round_ == 1:
                 score = max(score, handling.reopen_at_most + 1)
             t = self.step(IncidentVerified, t, verifier, node, incident, satisfaction=score)
-            self.rating(node, incident, reporter, t, score)
             if score > handling.reopen_at_most:
+                self.rating(node, incident, reporter, t, score)
                 break
-            t = self.step(IncidentReopened, t + timedelta(minutes=30), verifier, node, incident,
-                          reason="居民不满意, 重新处置")
+            # An unsatisfied verification reopens the case (the escalation plugin
+            # records that itself); the handler takes it on again.
+            t = self.step(IncidentAccepted, t + timedelta(hours=self.uniform((0.5, 4))), handler, node, incident)
             t += timedelta(hours=self.uniform(handling.resolve_hours))
         if handling.close:
             self.step(IncidentClosed, t + timedelta(minutes=self.rng.randint(10, 240)), verifier, node, incident)
+
+    def officer(self, department: str, node: str) -> str | None:
+        """A member of ``department``, preferring one whose role covers ``node``."""
+        members = sorted(m.id for m in self.community.department_members(department))
+        near = [m for m in members if self.community.is_within_cells(m, node)]
+        pool = near or members
+        return self.rng.choice(pool) if pool else None
 
     def step(self, cls: type[Event], when: datetime, actor: str, node: str, incident: str, **extra: Any) -> datetime:
         when = self.awake(when).replace(second=0, microsecond=0)
