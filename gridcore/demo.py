@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import shutil
 import sys
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from attrs import frozen
 
+from .cli import format_option
 from .clock import FixedClock
 from .engine import Engine, Refusal
 from .errors import GridcoreError
@@ -43,6 +46,18 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2025-01-01") from None
+
+
+def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time like 2025-04-01T00:00+08:00") from None
+    if when.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {value}+08:00")
+    return when
 
 
 def community_option(func):  # type: ignore[no-untyped-def]
@@ -342,6 +357,60 @@ def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
     return tuple(counts.most_common(6))
 
 
+@click.command("diff")
+@click.option("--events", "events_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The event log (JSON lines, e.g. a demo's events.jsonl or an export).")
+@click.option("--ruleset", "rulesets", required=True, multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Give it twice: A (e.g. the ruleset in force) then B (the proposal).")
+@click.option("--community", "community_name", metavar="NAME|DIR",
+              help="The community (default: the folder of ruleset B or A, if it holds community.yaml).")
+@click.option("--until", callback=_time, metavar="TIME",
+              help="Tick both replays to this time (default: the last event's time).")
+@click.option("--limit", default=25, show_default=True, help="Text output: at most this many lines per kind.")
+@format_option
+def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: str | None,
+                 until: datetime | None, limit: int, fmt: str) -> None:
+    """Replay an event log under two rulesets and show every difference, with the rules behind it."""
+    from .rules import RulesError
+    from .whatif import diff
+
+    if len(rulesets) != 2:
+        raise click.UsageError("give --ruleset exactly twice: the ruleset in force (A), then the proposal (B)")
+    try:
+        folder = find_community(community_name) if community_name else _community_beside(rulesets)
+        docs = _read_jsonl(events_path)
+        result = diff(docs, rulesets[0], rulesets[1], folder, until=until)
+    except RulesError as exc:
+        raise click.ClickException(str(exc)) from None
+    except GridcoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.render(fmt, limit=limit), nl=False)
+
+
+def _community_beside(rulesets: tuple[Path, ...]) -> Path:
+    for ruleset in reversed(rulesets):
+        if (ruleset.parent / "community.yaml").is_file():
+            return ruleset.parent
+    raise GridcoreError("which community? give --community (neither ruleset's folder holds community.yaml)")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    docs = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise GridcoreError(f"{path.name}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(doc, dict):
+                raise GridcoreError(f"{path.name}:{number}: expected an event object")
+            docs.append(doc)
+    return docs
+
+
 def commands() -> list[click.Command]:
     """The commands this module adds to ``gridcore``."""
-    return [simulate_command, demo_command]
+    return [simulate_command, demo_command, diff_command]
