@@ -60,6 +60,19 @@ class Amount:
             + self.per_unit * Fraction(str(quantity))
         )
 
+    def worked(self, hours: float, quantity: float, value: Fraction) -> str:
+        """How the amount was worked out for one event (``5 per hour x 2 h``)."""
+        if self.formula is not None:
+            return f"{self.formula.text} = {_num(value)}"
+        parts = []
+        if self.fixed:
+            parts.append(_num(self.fixed))
+        if self.per_hour:
+            parts.append(f"{_num(self.per_hour)} per hour x {hours:g} h")
+        if self.per_unit:
+            parts.append(f"{_num(self.per_unit)} per item x {quantity:g}")
+        return " + ".join(parts) or "0"
+
     def describe(self) -> str:
         """How the amount reads in a rule (``10 + 5 per hour``)."""
         if self.formula is not None:

@@ -19,6 +19,8 @@ from gridcore.explain import RuleRef
 from gridcore.roster import ROLES
 from gridcore.rules import ast
 from gridcore.rules import schema as sch
+from gridcore.rules.checker import did_you_mean
+from gridcore.rules.keywords import is_cjk
 from gridcore.rules.sections import ItemKind, Section
 
 from .facts import Check, Facts, Formula
@@ -103,12 +105,12 @@ ITEMS = (
 _INT = sch.NUMBER
 
 #: The variables points expressions may use (``gridcore schema`` lists them).
-WEEKDAY = sch.Var("weekday", sch.NUMBER, doc="day of the week of the event, 1 = Monday (community time zone)",
+WEEKDAY = sch.Variable("weekday", sch.NUMBER, doc="day of the week of the event, 1 = Monday (community time zone)",
                   zh=("星期几",))
-HOUR = sch.Var("hour", sch.NUMBER, doc="hour of the day of the event, 0-23 (community time zone)", zh=("时刻",))
-SATISFACTION = sch.Var("satisfaction", sch.NUMBER, doc="satisfaction score given at verification (1-5)",
+HOUR = sch.Variable("hour", sch.NUMBER, doc="hour of the day of the event, 0-23 (community time zone)", zh=("时刻",))
+SATISFACTION = sch.Variable("satisfaction", sch.NUMBER, doc="satisfaction score given at verification (1-5)",
                        zh=("满意度",))
-RATING = sch.Var("rating", sch.NUMBER, doc="mean of residents' satisfaction ratings (1-5)", zh=("平均评分",))
+RATING = sch.Variable("rating", sch.NUMBER, doc="mean of residents' satisfaction ratings (1-5)", zh=("平均评分",))
 
 
 def _activity_env() -> sch.Env:
@@ -159,16 +161,15 @@ class _Compiler:
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
-        self.ok = True
 
     def error(self, at: Any, message: str, message_zh: str, fix: str = "") -> None:
-        self.ok = False
         self.ctx.error(at, message, message_zh, fix=fix)
 
     def expr(self, expr: ast.Expr, env: sch.Env, wanted: str, ref: RuleRef) -> Callable[..., Any] | None:
-        compiled = self.ctx.compile_expr(expr, env, wanted, ref=ref)
-        if compiled is None:
-            self.ok = False
+        before = len(self.ctx.diagnostics)
+        compiled = self.ctx.compile_expr(expr, env, expect=wanted)
+        if any(d.is_error for d in self.ctx.diagnostics[before:]):
+            return None
         return compiled  # type: ignore[no-any-return]
 
     def check(self, expr: ast.Expr, env: sch.Env, args: tuple[Callable[[Facts], Any], ...],
@@ -212,7 +213,7 @@ def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> t
             comp.error(body, f"a tilt must be a positive multiplier, got {_number(body)}",
                        f"倾斜倍数必须大于 0，而不是 {_number(body)}", fix="write e.g. x 1.5")
             return None
-        return "tilts", _tilt(name, factor, ref)
+        return _tilt(comp, item.name, factor, ref)
     if item.kind == "reward":
         return _reward(comp, name, body, ref)
     if item.kind == "expiry":
@@ -272,11 +273,23 @@ def _cap(node: ast.Node, ref: RuleRef) -> Cap:
     return Cap(int(_number(node)), _period(node), ref)
 
 
-def _tilt(name: str, factor: Fraction, ref: RuleRef) -> Tilt:
-    role = _role(name)
+def _tilt(comp: _Compiler, name: ast.Name | None, factor: Fraction, ref: RuleRef) -> tuple[str, object] | None:
+    assert name is not None
+    role = _role(name.text)
     if role is not None:
-        return Tilt(factor, ref, role=role)
-    return Tilt(factor, ref, level=name)
+        return "tilts", Tilt(factor, ref, role=role)
+    levels = tuple(comp.ctx.levels)
+    # A Chinese name may be the community's own label for a level (level_names);
+    # it is matched when the ruleset is used.
+    if levels and name.text not in levels and not is_cjk(name.text):
+        pool = [*ROLES, *levels]
+        comp.ctx.error(
+            name, f"'{name.text}' is neither a role nor a level of this ruleset",
+            f"'{name.text}' 既不是角色，也不是本规则集的层级",
+            expected=", ".join(pool), suggestion=did_you_mean(name.text, pool),
+        )
+        return None
+    return "tilts", Tilt(factor, ref, level=name.text)
 
 
 def _reward(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
@@ -313,6 +326,11 @@ def _reward(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[s
 
 def _recognition(comp: _Compiler, level: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
     budget = _nodes(body, "points_budget")[0]
+    levels = tuple(comp.ctx.levels)
+    if levels and level not in levels and not is_cjk(level):
+        comp.ctx.error(body, f"'{level}' is not a level of this ruleset", f"'{level}' 不是本规则集的层级",
+                       expected=", ".join(levels), suggestion=did_you_mean(level, list(levels)))
+        return None
     names = [c.text for c in body.children if isinstance(c, ast.Name)]
     roles: list[str] = []
     for text in names:
@@ -478,12 +496,18 @@ def _reads(expr: ast.Expr, env: sch.Env) -> tuple[str, ...]:
 
 
 def _text_of(ref: RuleRef, expr: ast.Expr) -> str:
+    """The expression as written: from its start to the next top-level comma of the line."""
     pos = getattr(expr, "pos", None)
-    text = ref.text or ""
-    if pos is not None and pos.line == ref.line and pos.end_line == pos.line and pos.end_column > pos.column:
-        lines = text.splitlines() or [text]
-        offset = ref.column
-        segment = lines[0][pos.column - offset: pos.end_column - offset]
-        if segment.strip():
-            return segment.strip()
-    return text.strip()
+    lines = (ref.text or "").splitlines()
+    if pos is None or pos.line != ref.line or not lines or pos.column < ref.column:
+        return (ref.text or "").strip()
+    rest = lines[0][pos.column - ref.column:]
+    depth = 0
+    for i, ch in enumerate(rest):
+        if ch in "([（【":
+            depth += 1
+        elif ch in ")]）】":
+            depth -= 1
+        elif ch in ",，、" and depth == 0:
+            return rest[:i].strip()
+    return rest.strip()

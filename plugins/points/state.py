@@ -302,6 +302,12 @@ class PointsState:
             reasons.append(f"{event.actor} may not award points to themselves ({where})")
         grid = self._budget_node(event.node, rule.level)
         label = period_key(event.time, self.tz, rule.period)
+        if grid is None:
+            reasons.append(
+                f"the recognition rule {rule.rule} budgets per {rule.level!r}, "
+                f"which is not a level of {community.name}"
+            )
+            return reasons
         spent = self.recognition_spent.get((grid, label), 0)
         if spent + event.points > rule.budget:
             reasons.append(
@@ -310,11 +316,22 @@ class PointsState:
             )
         return reasons
 
-    def _budget_node(self, node: str, level: str) -> str:
-        hierarchy = self.engine.community.hierarchy
-        if level not in hierarchy.levels:
-            return node
-        found = hierarchy.ancestor_at(node, level)
+    def level_id(self, name: str) -> str | None:
+        """The level a ruleset names, by id or by the community's Chinese label; None if unknown."""
+        community = self.engine.community
+        if name in community.hierarchy.levels:
+            return name
+        for level, label in community.level_names.items():
+            if label == name:
+                return level
+        return None
+
+    def _budget_node(self, node: str, level: str) -> str | None:
+        """The node whose recognition budget an award at ``node`` spends (None: no such level)."""
+        found_level = self.level_id(level)
+        if found_level is None:
+            return None
+        found = self.engine.community.hierarchy.ancestor_at(node, found_level)
         return found.id if found is not None else node
 
     # ------------------------------------------------------------ applying events
@@ -448,7 +465,7 @@ class PointsState:
         if item.when is not None:
             inputs["condition"] = item.when.text
         self._earn(account, event, policy, item.activity, base, item.rule, item.caps, inputs,
-                   f"{event.activity}: {item.amount.describe()}")
+                   f"{event.activity}: {item.amount.worked(event.hours, event.quantity, base)}")
         ledger.mark_active(account, event.time, event.node, self.tz)
 
     def _earn(
@@ -475,7 +492,8 @@ class PointsState:
             rules.append(best.rule)
             inputs["tilt " + str(best.role)] = f"x {float(best.factor):g}"
         level = self.engine.community.hierarchy.node(event.node).level
-        level_tilts = [t for t in policy.tilts if t.level is not None and t.level == level]
+        labels = {level, self.engine.community.level_names.get(level, level)}
+        level_tilts = [t for t in policy.tilts if t.level is not None and t.level in labels]
         if level_tilts:
             best = max(level_tilts, key=lambda t: t.factor)
             factor *= best.factor
@@ -483,6 +501,8 @@ class PointsState:
             inputs["tilt level " + level] = f"x {float(best.factor):g}"
         amount = round_points(base * factor)
         inputs["computed"] = amount
+        if factor != 1:
+            summary += f" x {float(factor):g}"
         for cap, cap_scope in [(c, scope) for c in caps] + [(c, "*") for c in policy.caps]:
             room = cap.limit - ledger.earned_in(account, cap_scope, cap.period, event.time, self.tz)
             if amount > room:
@@ -551,7 +571,7 @@ class PointsState:
         if rule is None:
             self._flag(account, event, None, "recognition award with no recognition rule in force: not booked")
             return
-        grid = self._budget_node(event.node, rule.level)
+        grid = self._budget_node(event.node, rule.level) or event.node
         label = period_key(event.time, self.tz, rule.period)
         if event.actor == event.member:
             guard = policy.guard("self_award") if policy is not None else None
