@@ -59,7 +59,13 @@ def policy_at(engine: Engine, when: datetime) -> AssessmentPolicy | None:
     if ruleset is None:
         return None
     section = ruleset.section("assessment")
-    return section if isinstance(section, AssessmentPolicy) else None
+    if isinstance(section, AssessmentPolicy):
+        return section
+    at = getattr(section, "at", None)
+    if at is None:
+        return None
+    policy = at(when.astimezone(engine.community.tz).date())
+    return policy if isinstance(policy, AssessmentPolicy) else None
 
 
 def patrol_cells(engine: Engine, root: str, level: str | None) -> list[str]:

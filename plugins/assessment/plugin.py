@@ -46,10 +46,8 @@ def gridcore_register_metrics() -> list[Metric]:
 @hookimpl
 def gridcore_register_sections() -> list[Section]:
     """The ``assessment`` section of the rules language."""
-    try:
-        from .section import section
-    except ImportError:  # the rules language has not published its Section API yet
-        return []
+    from .section import section
+
     return [section()]
 
 
