@@ -1,0 +1,98 @@
+"""A catalogue of the mistakes staff really make, each with what to change.
+
+Mistakes in the core's own lines are recognised with Lark's
+``match_examples`` (the parser state of the error is compared with the state
+reached by each malformed example); mistakes inside a section's items are
+recognised from what the parser expected at that point (a missing colon, a
+value without its unit, an unfinished comparison).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+if TYPE_CHECKING:
+    from .grammar_build import Grammar
+
+Explained = tuple[str, str, str, str]
+
+#: label -> malformed examples, for the core's own start rules
+EXAMPLES: Mapping[str, Mapping[str, list[str]]] = {
+    "preamble_line": {
+        "levels_colon": ["levels community > grid", "层级 社区 > 网格"],
+        "levels_separator": ["levels: community, grid", "层级：社区，网格"],
+        "ruleset_name": ["ruleset", "规则集", "extends", "继承"],
+    },
+    "expr": {
+        "unfinished": ["event.hours >=", "1 +", "a and", "event.hours >= 2 and"],
+        "double_operator": ["1 + + 2", "event.hours >= >= 2"],
+    },
+}
+
+MESSAGES: Mapping[str, Explained] = {
+    "levels_colon": ("a colon is missing after 'levels'", "'层级' 后面缺少冒号",
+                     "write levels: community > grid > unit", "写成 层级：社区 > 网格 > 单元"),
+    "levels_separator": ("levels are separated by '>'", "层级之间用 '>' 分隔",
+                         "write levels: community > grid > unit", "写成 层级：社区 > 网格 > 单元"),
+    "ruleset_name": ("a name is missing", "缺少名称", 'add the name in quotes, e.g. ruleset "银泉社区"',
+                     '加上带引号的名称，例如 规则集 "银泉社区"'),
+    "unfinished": ("the expression is unfinished", "表达式不完整",
+                   "add the value after the operator", "在运算符后补上数值"),
+    "double_operator": ("two operators in a row", "连续出现两个运算符",
+                        "remove one of them", "删掉其中一个"),
+    "missing_colon": ("a colon is missing", "缺少冒号",
+                      "put ':' (or '：') between the item's name and its rule",
+                      "在条目名称和规则之间加上 '：'"),
+    "missing_unit": ("a value is missing its unit", "数值缺少单位",
+                     "write the unit after the number, e.g. '5 points' or '48h'",
+                     "在数字后写上单位，例如 '5 分' 或 '48小时'"),
+    "name_expected": ("a name is expected here", "这里应是名称",
+                      "write the item's name (quote it if it is unusual)",
+                      "写上条目名称（特殊名称请加引号）"),
+    "keyword_expected": ("this is not a known item", "这不是已知的条目",
+                         "start the line with one of the item words listed", "以下列条目词之一开头"),
+}
+
+_UNIT_TERMS = {"_MINUTE", "_HOUR", "_DAY", "_WEEK", "_PERCENT"}
+
+
+def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
+                    code: str) -> Explained | None:
+    """(message, message_zh, fix, fix_zh) for a recognised mistake, else None."""
+    examples = EXAMPLES.get(start)
+    if examples is not None and exc.state is not None:
+        def parse(text: str) -> object:
+            return grammar.lark.parse(text, start=start)
+
+        try:
+            label = exc.match_examples(parse, examples, use_accepts=True)
+        except (AssertionError, UnexpectedInput):
+            label = None
+        if label is not None:
+            return MESSAGES[label]
+    expected = set(getattr(exc, "accepts", None) or getattr(exc, "expected", None)
+                   or getattr(exc, "allowed", None) or ())
+    token_type = exc.token.type if isinstance(exc, UnexpectedToken) else ""
+    if "_COLON" in expected and ":" not in code and "：" not in code:
+        return MESSAGES["missing_colon"]
+    if "NAME" in expected and start.endswith("__item") and len(expected) <= 3:
+        return MESSAGES["name_expected"]
+    if start.endswith("__item") and expected and all(t.startswith("_ITEM_") or t == "_OVERRIDE"
+                                                     for t in expected):
+        return MESSAGES["keyword_expected"]
+    unit_like = [t for t in expected if t in _UNIT_TERMS or _is_section_unit(grammar, t)]
+    if unit_like and token_type in ("$END", "_COMMA", "") and len(unit_like) >= 1 and \
+            "NUMBER" not in expected:
+        return MESSAGES["missing_unit"]
+    return None
+
+
+def _is_section_unit(grammar: Grammar, term: str) -> bool:
+    bare = term.lstrip("_")
+    for section in grammar.sections.values():
+        if bare in section.keywords and bare.endswith(("UNIT", "POINTS", "STARS")):
+            return True
+    return False

@@ -1,0 +1,138 @@
+"""Turning Lark's parse errors into diagnostics in the author's words.
+
+Expected terminals are described as the author writes them (``'per' (每)``,
+"a number"), never as Lark terminal names; an unexpected word close to an
+expected keyword gets a did-you-mean; the catalogue (catalogue.py) names the
+mistakes staff really make.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .errors import ERROR, Diagnostic
+from .keywords import describe, is_cjk
+
+if TYPE_CHECKING:
+    from .grammar_build import Grammar
+    from .lines import LogicalLine
+
+_HIDDEN = {"ADDOP", "MULOP", "CMP", "_LPAR", "_LSQB", "_DOT", "_PERCENT", "_TRUE", "_FALSE",
+           "_NOT", "_IF", "_IN"}
+
+
+def make(file: str, source_lines: Sequence[str], line: int, column: int, message: str,
+         message_zh: str, *, severity: str = ERROR, **more: Any) -> Diagnostic:
+    """A diagnostic with the source line filled in."""
+    text = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
+    return Diagnostic(message=message, message_zh=message_zh, file=file, line=line,
+                      column=column, source_line=text, severity=severity, **more)
+
+
+def _terminal_forms(grammar: Grammar, term: str) -> tuple[str, ...]:
+    bare = term.lstrip("_")
+    if bare in grammar.keywords:
+        return grammar.keywords[bare]
+    for section in grammar.sections.values():
+        for kind in section.items:
+            if bare == f"ITEM_{section.name.upper()}_{kind.name.upper()}":
+                return kind.keywords
+    return ()
+
+
+def expected_words(grammar: Grammar, expected: Sequence[str], lang: str) -> str:
+    """A readable list of what could come next."""
+    words: list[str] = []
+    table = dict(grammar.keywords)
+    for section in grammar.sections.values():
+        for kind in section.items:
+            table[f"ITEM_{section.name.upper()}_{kind.name.upper()}"] = kind.keywords
+    # An expression can start with many things: say so once.
+    if "NAME" in expected and "NUMBER" in expected and "_LPAR" in expected:
+        words.append("a value or expression" if lang == "en" else "值或表达式")
+        expected = [t for t in expected if t not in _HIDDEN and t not in ("NAME", "NUMBER",
+                                                                        "STRING", "DATE")]
+    for term in sorted(set(expected), key=lambda t: (t.lstrip("_") not in table, t)):
+        if term in ("ADDOP", "MULOP"):
+            continue
+        word = describe(term, table, lang)
+        if word not in words:
+            words.append(word)
+    if len(words) > 8:
+        words = words[:8] + ["…"]
+    sep = "、" if lang == "zh" else ", "
+    return sep.join(words)
+
+
+def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalLine, file: str,
+              source_lines: Sequence[str]) -> Diagnostic:
+    """A diagnostic for a parse error in one logical line."""
+    from .catalogue import explain_mistake
+
+    indent = len(line.indent)
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
+                                          and exc.token.type == "$END"):
+        expected = sorted(exc.expected)
+        last = line.code.rstrip().split("\n")
+        at_line = line.line + len(last) - 1
+        at_col = len(source_lines[at_line - 1].rstrip()) + 1 if at_line <= len(source_lines) else 1
+        got = None
+        got_en, got_zh = "the line ends too early", "这一行提前结束了"
+    elif isinstance(exc, UnexpectedToken):
+        expected = sorted(exc.accepts or exc.expected)
+        at_line = line.line + exc.line - 1
+        at_col = exc.column + (indent if exc.line == 1 else 0)
+        got = str(exc.token)
+        got_en, got_zh = f"unexpected '{got}'", f"此处不应出现 '{got}'"
+    elif isinstance(exc, UnexpectedCharacters):
+        expected = sorted(exc.allowed or ())
+        at_line = line.line + exc.line - 1
+        at_col = exc.column + (indent if exc.line == 1 else 0)
+        rest = line.code.split("\n")[exc.line - 1][exc.column - 1:]
+        got = _word_at(rest)
+        got_en, got_zh = f"unexpected '{got}'", f"此处不应出现 '{got}'"
+    else:  # pragma: no cover - every UnexpectedInput is one of the above
+        raise exc
+    mistake = explain_mistake(exc, grammar, start, line.code)
+    suggestion = _did_you_mean(grammar, got, expected) if got else ""
+    message, message_zh = got_en, got_zh
+    fix, fix_zh = "", ""
+    if mistake is not None:
+        message, message_zh, fix, fix_zh = mistake
+        if got:
+            message = f"{message} (found '{got}')"
+            message_zh = f"{message_zh}（此处是 '{got}'）"
+    return make(file, source_lines, at_line, at_col, message, message_zh,
+                expected=expected_words(grammar, expected, "en"),
+                expected_zh=expected_words(grammar, expected, "zh"),
+                suggestion=suggestion, fix=fix, fix_zh=fix_zh, width=max(1, len(got or " ")))
+
+
+def _word_at(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch.isspace() or (out and (ch in ",:，：()（）")):
+            break
+        out.append(ch)
+        if not (ch.isalnum() or ch == "_"):
+            break
+    return "".join(out) or text[:1]
+
+
+def _did_you_mean(grammar: Grammar, got: str, expected: Sequence[str]) -> str:
+    candidates: list[str] = []
+    for term in expected:
+        candidates.extend(_terminal_forms(grammar, term))
+    if not candidates:
+        return ""
+    pool = [c for c in candidates if is_cjk(c) == is_cjk(got)] or candidates
+    close = difflib.get_close_matches(got.lower(), [c.lower() for c in pool], n=1, cutoff=0.6)
+    if close:
+        for c in pool:
+            if c.lower() == close[0]:
+                return c
+    return ""

@@ -1,0 +1,157 @@
+"""Composing the full grammar: core rules + generated keywords + each section's fragment.
+
+The result is one LALR parser per set of sections (cached).  For every
+section ``S`` and item kind ``K`` this generates::
+
+    S__item: S__entry | _OVERRIDE S__entry -> S__override
+    S__item_K: _ITEM_S_K name _COLON <body rule>        (named kinds)
+    S__dated_K: _FROM date (_UNTIL date)? _SINCE_END? _COLON <body rule>
+    S__remove: _REMOVE S__head
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from attrs import frozen
+from lark import Lark
+from lark.exceptions import GrammarError, LarkError
+
+from ..errors import PluginError
+from .keywords import CORE_KEYWORDS, is_cjk, keyword_pattern, merge_keywords
+from .sections import Section
+
+GRAMMAR_FILE = Path(__file__).with_name("grammar.lark")
+_RULE_DEF = re.compile(r"^\s*[?!]*([a-z_][a-z0-9_]*)(?:\.\d+)?\s*:", re.MULTILINE)
+_TERM_DEF = re.compile(r"^\s*(_?[A-Z][A-Z0-9_]*)(?:\.\d+)?\s*:", re.MULTILINE)
+SHARED_RULES = ("name", "number", "percent", "duration", "date", "string", "period", "expr",
+                "ladder")
+
+
+@frozen
+class Grammar:
+    """A built parser and what it knows: keywords, sections, start rules."""
+
+    lark: Lark
+    keywords: dict[str, tuple[str, ...]]
+    sections: dict[str, Section]
+    headers: dict[str, str]  # header word (lower-cased) -> section name
+
+    def item_start(self, section: str) -> str:
+        """Start rule for an item line."""
+        return f"{section}__item"
+
+    def dated_start(self, section: str, kind: str) -> str:
+        """Start rule for a dated line of an item kind."""
+        return f"{section}__dated_{kind}"
+
+    def remove_start(self, section: str) -> str:
+        """Start rule for a removal line."""
+        return f"{section}__remove"
+
+
+_CACHE: dict[tuple[object, ...], Grammar] = {}
+
+
+def build_grammar(sections: Sequence[Section]) -> Grammar:
+    """The parser for these sections (cached by what the sections declare)."""
+    key = tuple(s.signature() for s in sections)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    grammar = _build(sections)
+    if len(_CACHE) > 32:
+        _CACHE.clear()
+    _CACHE[key] = grammar
+    return grammar
+
+
+def _build(sections: Sequence[Section]) -> Grammar:
+    seen: dict[str, Section] = {}
+    headers: dict[str, str] = {}
+    for section in sections:
+        if not section.items:
+            raise PluginError(f"section {section.name!r} declares no item kinds")
+        if section.name in seen:
+            raise PluginError(f"two plugins register a section named {section.name!r}")
+        seen[section.name] = section
+        for word in section.headers:
+            low = word.lower()
+            if low in headers:
+                raise PluginError(
+                    f"sections {headers[low]!r} and {section.name!r} both use the header {word!r}"
+                )
+            headers[low] = section.name
+    try:
+        keywords = merge_keywords([CORE_KEYWORDS, *(s.keywords for s in sections)])
+    except ValueError as exc:
+        raise PluginError(str(exc)) from None
+    parts = [GRAMMAR_FILE.read_text(encoding="utf-8")]
+    starts = ["preamble_line", "expr", "ladder"]
+    item_terms: dict[str, tuple[str, ...]] = {}
+    for section in sections:
+        _check_fragment(section)
+        parts.append(f"// ---- section {section.name}\n{section.grammar}")
+        parts.append(_generated_rules(section, item_terms))
+        starts.append(f"{section.name}__item")
+        starts.append(f"{section.name}__remove")
+        starts.extend(f"{section.name}__dated_{kind.name}" for kind in section.items)
+    all_terms = {**keywords, **item_terms}
+    cjk_forms = [f for forms in all_terms.values() for f in forms if is_cjk(f[0])]
+    for term, forms in sorted(all_terms.items()):
+        pattern = keyword_pattern(forms, cjk_forms).replace("/", "\\/")
+        parts.append(f"_{term}.3: /{pattern}/")
+    text = "\n\n".join(parts)
+    try:
+        lark = Lark(text, parser="lalr", lexer="contextual", start=starts,
+                    propagate_positions=True, maybe_placeholders=False)
+    except GrammarError as exc:
+        names = ", ".join(s.name for s in sections)
+        raise PluginError(f"the grammar of sections {names} does not build: {exc}") from None
+    except LarkError as exc:
+        names = ", ".join(s.name for s in sections)
+        raise PluginError(f"the grammar of sections {names} is not LALR: {exc}") from None
+    return Grammar(lark, dict(keywords), seen, headers)
+
+
+def _check_fragment(section: Section) -> None:
+    prefix = f"{section.name}_"
+    for rule in _RULE_DEF.findall(section.grammar):
+        if not rule.startswith(prefix) or rule.startswith(f"{section.name}__"):
+            raise PluginError(
+                f"section {section.name!r}: grammar rule {rule!r} must start with {prefix!r} "
+                f"(and not {section.name + '__'!r}, which gridcore generates)"
+            )
+    for term in _TERM_DEF.findall(section.grammar):
+        raise PluginError(
+            f"section {section.name!r}: declare keyword {term!r} in Section.keywords, "
+            "not as a terminal in the fragment"
+        )
+    for kind in section.items:
+        if not re.search(rf"^\s*[?!]*{re.escape(kind.body)}\s*:", section.grammar, re.MULTILINE):
+            raise PluginError(
+                f"section {section.name!r}: item kind {kind.name!r} names body rule "
+                f"{kind.body!r}, which the fragment does not define"
+            )
+
+
+def _generated_rules(section: Section, item_terms: dict[str, tuple[str, ...]]) -> str:
+    s = section.name
+    lines = [f"{s}__item: {s}__entry\n    | _OVERRIDE {s}__entry -> {s}__override"]
+    entries, heads = [], []
+    for kind in section.items:
+        term = f"ITEM_{s.upper()}_{kind.name.upper()}"
+        item_terms[term] = kind.keywords
+        head = f"_{term} name" if kind.named else f"_{term}"
+        lines.append(f"{s}__item_{kind.name}: {head} _COLON {kind.body}")
+        lines.append(f"{s}__head_{kind.name}: {head}")
+        lines.append(
+            f"{s}__dated_{kind.name}: _FROM date (_UNTIL date)? _SINCE_END? _COLON {kind.body}"
+        )
+        entries.append(f"{s}__item_{kind.name}")
+        heads.append(f"{s}__head_{kind.name}")
+    lines.append(f"?{s}__entry: " + " | ".join(entries))
+    lines.append(f"{s}__remove: _REMOVE ({' | '.join(heads)})")
+    return "\n".join(lines)

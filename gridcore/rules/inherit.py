@@ -1,0 +1,98 @@
+"""Inheritance: a child ruleset is a layer applied to a copy of its parent.
+
+For each section, items are keyed by ``(kind, name)``.  Layer by layer, from
+the furthest ancestor to the file itself:
+
+* an item whose key the parent has **replaces** it whole (all its dated
+  versions), keeping the parent's place in the order;
+* an item with a new key is **added** at the end;
+* ``remove KIND NAME`` drops the parent's item; removing something the parent
+  does not have is an error;
+* ``override KIND NAME: ...`` is an item that must replace something: if the
+  parent has no such item it is an error (with a did-you-mean);
+* ``levels`` and the ruleset name are inherited unless the child declares them.
+
+The parent is never changed; the result records where every item came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from attrs import frozen
+
+from . import ast
+from .checker import did_you_mean
+
+Problem = tuple[object, str, str]
+
+
+@frozen
+class Change:
+    """What one layer did to one item: ``added``, ``changed`` or ``removed``."""
+
+    action: str
+    section: str
+    key: tuple[str, str | None]
+    ref: object  # RuleRef of the child's line
+
+
+def _label(key: tuple[str, str | None]) -> str:
+    return f"{key[0]} {key[1]}" if key[1] is not None else key[0]
+
+
+def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], list[Change],
+                                                    list[Problem]]:
+    """Resolve a chain (furthest ancestor first) into items per section.
+
+    Returns the items per section, the changes the last file made to its
+    parent, and the problems found (duplicate keys, removing or overriding
+    something that does not exist).
+    """
+    resolved: dict[str, dict[tuple[str, str | None], ast.Item]] = {}
+    problems: list[Problem] = []
+    changes: list[Change] = []
+    for depth, layer in enumerate(files):
+        last = depth == len(files) - 1
+        parent = {name: dict(items) for name, items in resolved.items()}
+        for block in layer.sections:
+            current = resolved.setdefault(block.name, {})
+            inherited = parent.get(block.name, {})
+            for removal in block.removals:
+                if removal.key not in current:
+                    pool = [_label(k) for k in inherited] if depth else []
+                    problems.append((removal,
+                                     f"cannot remove '{_label(removal.key)}': "
+                                     + ("the parent ruleset has no such item" if depth else
+                                        "this ruleset extends nothing"),
+                                     f"无法删除 '{_label(removal.key)}'："
+                                     + ("上级规则集中没有这一条" if depth else "本规则集没有继承任何规则集")
+                                     + (f"（是不是 '{s}'？）" if (s := did_you_mean(
+                                         _label(removal.key), pool)) else "")))
+                    continue
+                del current[removal.key]
+                if last:
+                    changes.append(Change("removed", block.name, removal.key, removal.ref))
+            seen_here: set[tuple[str, str | None]] = set()
+            for item in block.items:
+                if item.key in seen_here:
+                    problems.append((item, f"'{_label(item.key)}' is defined twice in this section",
+                                     f"'{_label(item.key)}' 在本栏目中重复定义"))
+                    continue
+                seen_here.add(item.key)
+                exists = item.key in inherited
+                if item.override and not exists:
+                    pool = [_label(k) for k in inherited]
+                    hint = did_you_mean(_label(item.key), pool)
+                    problems.append((item, f"'override {_label(item.key)}' overrides something the "
+                                     "parent ruleset does not have"
+                                     + (f" (did you mean '{hint}'?)" if hint else ""),
+                                     f"'覆盖 {_label(item.key)}' 要覆盖的条目在上级规则集中不存在"
+                                     + (f"（是不是 '{hint}'？）" if hint else "")))
+                    continue
+                current[item.key] = item
+                if last and depth:
+                    changes.append(Change("changed" if exists else "added", block.name, item.key,
+                                          item.ref))
+    out = {name: list(items.values()) for name, items in resolved.items()}
+    return out, changes, problems

@@ -1,0 +1,244 @@
+"""``Ruleset``: a checked, compiled ruleset, and the functions that load one.
+
+Loading is all or nothing: every file of the ``extends`` chain is parsed, the
+chain resolved, every section compiled; if anything reported an error the
+whole ruleset is rejected with one ``RulesError`` listing every problem, and
+nothing the caller holds is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen
+
+from ..errors import PluginError
+from ..roster import ROLES
+from . import ast
+from .checker import date_problems
+from .context import CompileContext
+from .diagnose import make
+from .errors import Diagnostic, RulesError, sort_diagnostics
+from .inherit import Change, resolve
+from .parser import read_source
+from .sections import Section
+
+SUFFIX = ".rules"
+MAX_CHAIN = 16
+DOCUMENT_FORMAT = 1
+REPO_RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
+
+
+@frozen
+class Source:
+    """One file of a ruleset's inheritance chain: its name and full text."""
+
+    name: str
+    text: str
+
+
+@frozen(eq=False)
+class Ruleset:
+    """A compiled ruleset: what plugins read their policies from.
+
+    ``sources`` is the inheritance chain, furthest ancestor first, the entry
+    file last.  ``items`` maps each section to its resolved items (each
+    knowing its file and line); ``changes`` lists what the entry file changed
+    in its parent; ``warnings`` what ``gridcore check`` shows without failing.
+    """
+
+    name: str
+    levels: tuple[str, ...]
+    sources: tuple[Source, ...]
+    items: Mapping[str, tuple[ast.Item, ...]] = field(repr=False)
+    policies: Mapping[str, object] = field(repr=False)
+    changes: tuple[Change, ...] = field(default=(), repr=False)
+    warnings: tuple[Diagnostic, ...] = field(default=(), repr=False)
+
+    @property
+    def entry(self) -> str:
+        """The name of the file this ruleset was loaded from."""
+        return self.sources[-1].name
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of every source of the chain (same text, same fingerprint)."""
+        digest = hashlib.sha256()
+        for source in self.sources:
+            digest.update(source.name.encode() + b"\0" + source.text.encode() + b"\0")
+        return digest.hexdigest()[:16]
+
+    def section(self, name: str) -> object | None:
+        """The policy object the section's compiler returned, or None if no file has it."""
+        return self.policies.get(name)
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON-ready: the entry file's name and every source text of the chain."""
+        return {"format": DOCUMENT_FORMAT, "name": self.name, "entry": self.entry,
+                "sources": [{"name": s.name, "text": s.text} for s in self.sources]}
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any], *, sections: Sequence[Section]) -> Ruleset:
+        """Recompile from stored sources, without touching the disk."""
+        try:
+            sources = [Source(str(s["name"]), str(s["text"])) for s in doc["sources"]]
+        except (KeyError, TypeError) as exc:
+            raise RulesError.simple(f"a stored ruleset document is malformed ({exc})",
+                                    f"保存的规则集文档已损坏（{exc}）") from None
+        if not sources:
+            raise RulesError.simple("a stored ruleset document has no sources",
+                                    "保存的规则集文档没有源文件")
+        return compile_chain(sources, sections=sections)
+
+
+# ---------------------------------------------------------------------- loading
+
+
+def load_ruleset(path: Path | str, *, sections: Sequence[Section],
+                 search_path: Iterable[Path | str] = ()) -> Ruleset:
+    """Load, check and compile a ``.rules`` file and the files it extends.
+
+    ``extends "name"`` is looked up as ``name.rules`` (or ``name`` if it has a
+    suffix) in the file's own folder, then in each ``search_path`` folder,
+    then in the repository's ``rulesets/`` folder.
+    """
+    path = Path(path)
+    folders = [Path(p) for p in search_path]
+    chain: list[Source] = []
+    current: Path | None = path
+    seen: set[Path] = set()
+    while current is not None:
+        try:
+            real = current.resolve()
+            text = current.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RulesError.simple(f"{current}: no such ruleset file",
+                                    f"{current}：规则集文件不存在") from None
+        except UnicodeDecodeError:
+            raise RulesError.simple(f"{current}: not a UTF-8 text file",
+                                    f"{current}：不是 UTF-8 文本文件") from None
+        except OSError as exc:
+            raise RulesError.simple(f"{current}: cannot be read ({exc.strerror})",
+                                    f"{current}：无法读取（{exc.strerror}）") from None
+        if real in seen:
+            raise RulesError.simple(f"{path}: 'extends' goes round in a circle through {current}",
+                                    f"{path}：'继承' 形成了循环（经过 {current}）")
+        seen.add(real)
+        display = str(current) if current == path else current.name
+        chain.insert(0, Source(display, text))
+        parent = _extends_of(text, sections, display)
+        if parent is None:
+            break
+        if len(chain) >= MAX_CHAIN:
+            raise RulesError.simple(f"{path}: more than {MAX_CHAIN} levels of 'extends'",
+                                    f"{path}：'继承' 超过 {MAX_CHAIN} 层")
+        current = _find(parent, [current.parent, *folders, REPO_RULESETS], display)
+    return compile_chain(chain, sections=sections)
+
+
+def parse_ruleset(text: str, *, sections: Sequence[Section], name: str = "<string>",
+                  search_path: Iterable[Path | str] = ()) -> Ruleset:
+    """Check and compile ruleset text (its ``extends`` looked up in ``search_path`` and rulesets/)."""
+    chain = [Source(name, text)]
+    folders = [Path(p) for p in search_path]
+    parent = _extends_of(text, sections, name)
+    while parent is not None:
+        found = _find(parent, [*folders, REPO_RULESETS], chain[0].name)
+        if len(chain) >= MAX_CHAIN or any(s.name == found.name for s in chain):
+            raise RulesError.simple(f"{name}: 'extends' goes round in a circle",
+                                    f"{name}：'继承' 形成了循环")
+        base_text = found.read_text(encoding="utf-8")
+        chain.insert(0, Source(found.name, base_text))
+        parent = _extends_of(base_text, sections, found.name)
+    return compile_chain(chain, sections=sections)
+
+
+def _extends_of(text: str, sections: Sequence[Section], file: str) -> str | None:
+    parsed, diagnostics = read_source(text, sections=sections, file=file)
+    if any(d.is_error for d in diagnostics) and parsed.extends is None:
+        raise RulesError(sort_diagnostics(diagnostics))
+    return parsed.extends
+
+
+def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
+    filename = name if name.endswith(SUFFIX) else name + SUFFIX
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise RulesError.simple(f"{referrer}: extends \"{name}\": give a ruleset name, not a path",
+                                f"{referrer}：继承 \"{name}\"：请写规则集名称，不要写路径")
+    for folder in folders:
+        candidate = folder / filename
+        if candidate.is_file():
+            return candidate
+    where = ", ".join(str(f) for f in folders)
+    raise RulesError.simple(f"{referrer}: extends \"{name}\", but no {filename} in {where}",
+                            f"{referrer}：继承 \"{name}\"，但在 {where} 中找不到 {filename}")
+
+
+def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section]) -> Ruleset:
+    """Parse, resolve and compile a chain of sources (furthest ancestor first)."""
+    diagnostics: list[Diagnostic] = []
+    files: list[ast.RulesFile] = []
+    lines = {s.name: s.text.replace("\r\n", "\n").replace("\r", "\n").split("\n") for s in chain}
+    for source in chain:
+        parsed, found = read_source(source.text, sections=sections, file=source.name)
+        diagnostics.extend(found)
+        files.append(parsed)
+    by_name = {s.name: s for s in sections}
+    resolved, changes, problems = resolve(files)
+    for at, en, zh in problems:
+        diagnostics.append(_at(at, lines, en, zh))
+    levels: tuple[str, ...] = ()
+    for parsed in files:
+        levels = parsed.levels or levels
+    name = files[-1].name or Path(chain[-1].name).stem
+    vocabularies: dict[str, frozenset[str]] = {
+        "role": frozenset(ROLES) | frozenset(ROLES.values()),
+    }
+    if levels:
+        vocabularies["level"] = frozenset(levels)
+    for section_name, items in resolved.items():
+        section = by_name.get(section_name)
+        if section is None:
+            continue
+        for vocab, kind in section.vocabularies.items():
+            names = {i.name.text for i in items if i.kind == kind and i.name is not None}
+            vocabularies[vocab] = vocabularies.get(vocab, frozenset()) | frozenset(names)
+    policies: dict[str, object] = {}
+    for section_name, items in resolved.items():
+        section = by_name[section_name]
+        for item in items:
+            for at, en, zh in date_problems(item):
+                diagnostics.append(_at(at, lines, en, zh))
+        ctx = CompileContext(section_name, levels, vocabularies, lines)
+        try:
+            policies[section_name] = section.compile(tuple(items), ctx)
+        except RulesError as exc:
+            diagnostics.extend(exc.diagnostics)
+        except Exception as exc:  # a plugin's bug must not look like the author's mistake
+            if ctx.failed:
+                pass  # the compiler tripped over an error it had already reported
+            else:
+                raise PluginError(
+                    f"the compiler of section {section_name!r} failed: "
+                    f"{type(exc).__name__}: {exc}") from exc
+        diagnostics.extend(ctx.diagnostics)
+    diagnostics = sort_diagnostics(diagnostics)
+    if any(d.is_error for d in diagnostics):
+        raise RulesError(diagnostics)
+    return Ruleset(name, levels, tuple(chain),
+                   {k: tuple(v) for k, v in resolved.items()}, policies, tuple(changes),
+                   tuple(diagnostics))
+
+
+def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str) -> Diagnostic:
+    pos = getattr(at, "pos", None) or ast.NOWHERE
+    return make(pos.file, lines.get(pos.file, ()), pos.line, pos.column, en, zh)
+
+
+def document_json(ruleset: Ruleset) -> str:
+    """The ruleset's document as canonical JSON (for stores and tests)."""
+    return json.dumps(ruleset.to_document(), ensure_ascii=False, sort_keys=True)

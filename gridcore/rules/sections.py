@@ -1,0 +1,115 @@
+"""What a plugin registers to add a section to the language (see docs/sections.md).
+
+A ``Section`` names its header words, the kinds of items it accepts (each
+``ItemKind`` a keyword, an optional name and a body rule), a Lark grammar
+fragment defining the body rules, the keywords the fragment uses (English and
+Chinese forms) and the function that compiles the resolved items into the
+plugin's policy object.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from attrs import field, frozen
+
+if TYPE_CHECKING:
+    from .ast import Item
+    from .context import CompileContext
+
+_SECTION_NAME = re.compile(r"^[a-z][a-z0-9]*$")
+_TERMINAL_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_RULE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _forms(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"{attribute.name} needs at least one non-empty form")
+
+
+@frozen
+class ItemKind:
+    """One kind of item: ``KEYWORD [name] : body``.
+
+    ``name`` is the kind (``activity``); ``keywords`` its spellings, English
+    and Chinese (``("activity", "活动")``; a space inside a form matches any
+    whitespace, and none between Chinese characters); ``body`` the rule of the
+    section's fragment for what follows the colon; ``named`` whether a name
+    follows the keyword (``activity 志愿服务:``) or not (``stars:``).
+    """
+
+    name: str = field(validator=lambda i, a, v: _check(_RULE_NAME, v, "item kind"))
+    keywords: tuple[str, ...] = field(converter=tuple, validator=_forms)
+    body: str = field(validator=lambda i, a, v: _check(_RULE_NAME, v, "body rule"))
+    named: bool = True
+    doc: str = ""
+    doc_zh: str = ""
+
+
+def _check(pattern: re.Pattern[str], value: str, what: str) -> None:
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValueError(f"{what} {value!r} must match {pattern.pattern}")
+
+
+def _keywords(value: Mapping[str, Sequence[str]]) -> Mapping[str, tuple[str, ...]]:
+    out = {}
+    for term, forms in dict(value).items():
+        _check(_TERMINAL_NAME, term, "keyword terminal")
+        forms = tuple(forms)
+        if not forms or not all(isinstance(f, str) and f.strip() for f in forms):
+            raise ValueError(f"keyword {term} needs at least one non-empty form")
+        out[term] = forms
+    return out
+
+
+@frozen
+class Section:
+    """A section of the rules language, contributed by a plugin.
+
+    * ``name``: the section's id (``points``), also what ``Ruleset.section``
+      takes; lower-case ASCII letters and digits.
+    * ``headers``: the header words (``("points", "积分")``); the header line is
+      a header word and a colon (``积分：``).
+    * ``items``: the ``ItemKind`` list.
+    * ``grammar``: a Lark fragment defining each item kind's body rule; every
+      rule it defines must start with ``<name>_``.  It may use the shared rules
+      and terminals listed in docs/sections.md.
+    * ``keywords``: terminal name -> forms, for the keywords the fragment uses
+      (``{"PER_HOUR": ("per hour", "每小时")}``).  Declare a keyword here rather
+      than as a quoted string in the fragment, so Chinese forms and CJK lexing
+      work.  Terminals whose name starts with ``_`` are dropped from the tree.
+    * ``compile``: ``compile(items, ctx) -> policy``; ``items`` are the resolved
+      ``Item`` objects (inheritance applied) in file order, ``ctx`` a
+      ``CompileContext`` (compile expressions, report errors).  Whatever it
+      returns is what ``Ruleset.section(name)`` gives the plugin.
+    * ``vocabularies``: vocabulary name -> item kind whose item names form it
+      (``{"activity": "activity"}``): names other sections and expressions can
+      be checked against.
+    * ``variables``: documentation of the variables the section binds in its
+      expressions (``gridcore schema`` lists them).
+    """
+
+    name: str = field(validator=lambda i, a, v: _check(_SECTION_NAME, v, "section name"))
+    headers: tuple[str, ...] = field(converter=tuple, validator=_forms)
+    items: tuple[ItemKind, ...] = field(converter=tuple)
+    grammar: str
+    compile: Callable[[Sequence[Item], CompileContext], object] = field(eq=False)
+    keywords: Mapping[str, tuple[str, ...]] = field(factory=dict, converter=_keywords)
+    vocabularies: Mapping[str, str] = field(factory=dict, converter=dict)
+    variables: Mapping[str, Any] = field(factory=dict, converter=dict, eq=False)
+    doc: str = ""
+
+    def item_kind(self, name: str) -> ItemKind | None:
+        """The item kind called ``name``."""
+        for kind in self.items:
+            if kind.name == name:
+                return kind
+        return None
+
+    def signature(self) -> tuple[Any, ...]:
+        """What the parser depends on (the parser cache key)."""
+        return (self.name, self.headers, self.items, self.grammar,
+                tuple(sorted(self.keywords.items())))

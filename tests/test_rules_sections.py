@@ -1,0 +1,193 @@
+"""A throwaway plugin registers a section through the hook; a file using it loads end to end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gridcore import get_plugin_manager, hookimpl
+from gridcore.errors import PluginError
+from gridcore.events import ActivityRecorded
+from gridcore.plugin_host import Hooks
+from gridcore.rules import (
+    CompileContext,
+    Item,
+    ItemKind,
+    RulesError,
+    Section,
+    load_ruleset,
+    parse_ruleset,
+    schema,
+)
+
+CHORES_GRAMMAR = r"""
+chores_rate: chores_amount (_COMMA chores_cap)*
+chores_amount: expr _PER _HOUR                -> chores_per_hour
+             | _PER _HOUR expr _POINTS         -> chores_per_hour
+             | expr _POINTS? _PER _TIME         -> chores_per_time
+chores_cap: _AT_MOST expr _POINTS? _PER period
+          | _PER period _AT_MOST expr _POINTS
+chores_bonus: ladder
+"""
+
+ENV = schema.Env((schema.event_var(ActivityRecorded), schema.MEMBER))
+
+
+def compile_chores(items: Sequence[Item], ctx: CompileContext) -> dict[str, Any]:
+    """The toy policy: chore name -> list of (since, until, rate fn, per-hour?, caps)."""
+    policy: dict[str, Any] = {"chores": {}, "bonus": None}
+    for item in items:
+        if item.kind == "bonus":
+            ladder = item.body.children[0]
+            policy["bonus"] = ctx.compile_ladder(ladder, ENV, expect=schema.NUMBER)
+            continue
+        versions = []
+        for version in item.versions:
+            amount = version.body.children[0]
+            rate = ctx.compile_expr(amount.first("expr"), ENV, expect=schema.NUMBER)
+            caps = {}
+            for cap in version.body.all("chores_cap"):
+                period = cap.first("period").value
+                caps[period] = ctx.constant(cap.first("expr"), expect=schema.NUMBER)
+            versions.append((version.since, version.until, rate, amount.kind, caps, version.ref))
+        policy["chores"][item.name.text] = versions
+    return policy
+
+
+CHORES = Section(
+    name="chores",
+    headers=("chores", "家务积分"),
+    items=(
+        ItemKind("chore", ("chore", "家务"), body="chores_rate"),
+        ItemKind("bonus", ("bonus", "奖励"), body="chores_bonus", named=False),
+    ),
+    grammar=CHORES_GRAMMAR,
+    keywords={"AT_MOST": ("at most", "最多"), "POINTS": ("points", "point", "分"),
+              "TIME": ("time", "次")},
+    compile=compile_chores,
+    vocabularies={"chore": "chore"},
+)
+
+
+class ChoresPlugin:
+    """A third-party plugin contributing the ``chores`` section."""
+
+    @hookimpl
+    def gridcore_register_sections(self) -> list[Section]:
+        return [CHORES]
+
+
+@pytest.fixture
+def sections() -> list[Section]:
+    pm = get_plugin_manager(load_entry_points=False, extra=[ChoresPlugin()])
+    return Hooks(pm).register_sections()
+
+
+def points(ruleset: Any, chore: str, day: date, hours: float) -> float:
+    event = ActivityRecorded(id="e1", time=datetime(day.year, day.month, day.day, tzinfo=UTC),
+                             actor="w1", node="g1", activity=chore, hours=hours)
+    for since, until, rate, kind, caps, ref in ruleset.section("chores")["chores"][chore]:
+        if (since is None or since <= day) and (until is None or day < until):
+            chosen = (rate, kind)
+    rate, kind = chosen
+    value = rate(event, None)
+    return float(value * hours if kind == "chores_per_hour" else value)
+
+
+TEXT = """\
+ruleset "玩具社区"
+levels: community > grid > unit
+
+chores:
+  chore sweeping: 5 per hour, at most 40 per month
+    from 2025-01-01: 6 per hour, at most 40 points per month
+  chore 活动室清扫: 2 points per time
+家务积分：
+  家务 扫地：每小时 5 分，每月最多 40 分
+  奖励：若 记录.时长 >= 4 则 2，否则 0
+"""
+
+
+def test_section_from_a_throwaway_plugin_loads_end_to_end(sections: list[Section]) -> None:
+    assert [s.name for s in sections] == ["chores"]
+    ruleset = parse_ruleset(TEXT, sections=sections, name="toy.rules")
+    assert ruleset.name == "玩具社区"
+    assert ruleset.levels == ("community", "grid", "unit")
+    policy = ruleset.section("chores")
+    assert set(policy["chores"]) == {"sweeping", "活动室清扫", "扫地"}
+    assert points(ruleset, "sweeping", date(2024, 6, 1), 2) == 10
+    assert points(ruleset, "sweeping", date(2025, 6, 1), 2) == 12
+    assert points(ruleset, "扫地", date(2025, 6, 1), 3) == 15
+    assert points(ruleset, "活动室清扫", date(2025, 6, 1), 3) == 2
+    caps = policy["chores"]["扫地"][0][4]
+    assert caps == {"month": 40}
+    bonus = policy["bonus"]
+    assert bonus(ActivityRecorded(id="e", time=datetime(2025, 1, 1, tzinfo=UTC),
+                                  actor="a", node="n", activity="x", hours=5), None) == 2
+    assert bonus.ref.line == 10 and bonus.ref.file == "toy.rules"
+    rule_ref = policy["chores"]["sweeping"][1][5]
+    assert (rule_ref.file, rule_ref.line) == ("toy.rules", 6)
+    assert ruleset.section("points") is None
+
+
+def test_dated_line_ref_and_document_round_trip(sections: list[Section]) -> None:
+    ruleset = parse_ruleset(TEXT, sections=sections, name="toy.rules")
+    doc = ruleset.to_document()
+    again = type(ruleset).from_document(doc, sections=sections)
+    assert again.fingerprint == ruleset.fingerprint
+    assert points(again, "sweeping", date(2025, 6, 1), 1) == 6
+
+
+def test_load_from_disk_with_extends(tmp_path: Path, sections: list[Section]) -> None:
+    (tmp_path / "district.rules").write_text(
+        "ruleset district\nlevels: community > grid\nchores:\n  chore sweeping: 5 per hour\n"
+        "  chore mopping: 3 per hour\n", encoding="utf-8")
+    child = tmp_path / "community.rules"
+    child.write_text('extends "district"\nchores:\n  chore sweeping: 7 per hour\n'
+                     "  remove chore mopping\n  chore washing: 1 per hour\n", encoding="utf-8")
+    ruleset = load_ruleset(child, sections=sections)
+    assert ruleset.name == "community"
+    assert ruleset.levels == ("community", "grid")
+    assert list(ruleset.section("chores")["chores"]) == ["sweeping", "washing"]
+    assert points(ruleset, "sweeping", date(2025, 1, 1), 1) == 7
+    assert [c.action for c in ruleset.changes] == ["removed", "changed", "added"]
+    assert [s.name for s in ruleset.sources] == ["district.rules", str(child)]
+
+
+def test_compiler_errors_are_reported_at_their_position(sections: list[Section]) -> None:
+    text = "chores:\n  chore sweeping: event.hourz per hour\n  chore mopping: 5 per hour\n"
+    with pytest.raises(RulesError) as info:
+        parse_ruleset(text, sections=sections, name="bad.rules")
+    (diag,) = info.value.errors
+    assert (diag.file, diag.line, diag.column) == ("bad.rules", 2, 19)
+    assert "has no field 'hourz'" in diag.message
+    assert diag.suggestion == "event.hours"
+
+
+def test_two_plugins_cannot_claim_one_section() -> None:
+    class Again:
+        @hookimpl
+        def gridcore_register_sections(self) -> list[Section]:
+            return [CHORES]
+
+    pm = get_plugin_manager(load_entry_points=False, extra=[ChoresPlugin(), Again()])
+    with pytest.raises(PluginError, match="two plugins register a section named 'chores'"):
+        parse_ruleset("chores:\n  chore a: 1 per hour\n", sections=Hooks(pm).register_sections())
+
+
+def test_fragment_rules_must_be_prefixed() -> None:
+    bad = Section(name="odd", headers=("odd",), items=(ItemKind("thing", ("thing",), "odd_body"),),
+                  grammar="odd_body: helper\nhelper: expr\n", compile=lambda items, ctx: None)
+    with pytest.raises(PluginError, match="must start with 'odd_'"):
+        parse_ruleset("odd:\n  thing x: 1\n", sections=[bad])
+
+
+def test_duration_values_reach_the_compiler(sections: list[Section]) -> None:
+    text = "chores:\n  chore sweeping: (48h / 1h) per hour\n"
+    ruleset = parse_ruleset(text, sections=sections)
+    assert points(ruleset, "sweeping", date(2025, 1, 1), 1) == 48
+    assert timedelta(hours=48) / timedelta(hours=1) == 48
