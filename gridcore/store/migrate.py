@@ -17,6 +17,7 @@ from attrs import frozen
 
 from ..errors import StoreError
 from . import Store
+from .url import open_store
 
 if TYPE_CHECKING:
     import pluggy
@@ -104,9 +105,7 @@ def migrate(
 def _open(store: str | Store, opened: list[Store], plugins: pluggy.PluginManager | None) -> Store:
     if not isinstance(store, str):
         return store
-    from ..plugin_host import Hooks, get_plugin_manager
-
-    the_store = Hooks(plugins or get_plugin_manager()).storage_backend(store)
+    the_store = open_store(store, plugins=plugins)
     opened.append(the_store)
     return the_store
 
