@@ -272,6 +272,8 @@ class Part:
     value: object
     since: date | None = None
     until: date | None = None
+    #: parts of one item share a group; of those in force, the last written wins.
+    group: int = 0
 
     def in_force(self, day: date) -> bool:
         """True if this version applies on ``day``."""
@@ -295,7 +297,11 @@ class PointsRules:
 
     def at(self, day: date) -> PointsPolicy:
         """The policy in force on ``day`` (the community's local date)."""
-        active = tuple(i for i, part in enumerate(self.parts) if part.in_force(day))
+        latest: dict[int, int] = {}
+        for i, part in enumerate(self.parts):
+            if part.in_force(day):
+                latest[part.group] = i
+        active = tuple(sorted(latest.values()))
         found = self._cache.get(active)
         if found is None:
             found = self._cache[active] = _assemble([self.parts[i] for i in active])

@@ -191,12 +191,12 @@ def compile_points(items: Sequence[ast.Item], ctx: Any) -> PointsRules:
     """Compile the resolved items of a points section into ``PointsRules``."""
     comp = _Compiler(ctx)
     parts: list[Part] = []
-    for item in items:
+    for group, item in enumerate(items):
         for version in item.versions:
             value = _compile_version(comp, item, version)
             if value is not None:
                 kind, payload = value
-                parts.append(Part(kind, payload, version.since, version.until))
+                parts.append(Part(kind, payload, version.since, version.until, group))
     return PointsRules(tuple(parts))
 
 
