@@ -129,7 +129,8 @@ def _did_you_mean(grammar: Grammar, got: str, expected: Sequence[str]) -> str:
         candidates.extend(_terminal_forms(grammar, term))
     if not candidates:
         return ""
-    pool = [c for c in candidates if is_cjk(c) == is_cjk(got)] or candidates
+    pool = [c for c in candidates if is_cjk(c) == is_cjk(got) and c.lower() != got.lower()]
+    pool = pool or [c for c in candidates if c.lower() != got.lower()]
     close = difflib.get_close_matches(got.lower(), [c.lower() for c in pool], n=1, cutoff=0.6)
     if close:
         for c in pool:

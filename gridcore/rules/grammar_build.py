@@ -21,6 +21,7 @@ from lark.exceptions import GrammarError, LarkError
 
 from ..errors import PluginError
 from .keywords import CORE_KEYWORDS, is_cjk, keyword_pattern, merge_keywords
+from .retype import RetypingLexer, alternates
 from .sections import Section
 
 GRAMMAR_FILE = Path(__file__).with_name("grammar.lark")
@@ -100,9 +101,11 @@ def _build(sections: Sequence[Section]) -> Grammar:
         starts.extend(f"{section.name}__dated_{kind.name}" for kind in section.items)
     all_terms = {**keywords, **item_terms}
     cjk_forms = [f for forms in all_terms.values() for f in forms if is_cjk(f[0])]
+    patterns: dict[str, re.Pattern[str]] = {}
     for term, forms in sorted(all_terms.items()):
-        pattern = keyword_pattern(forms, cjk_forms).replace("/", "\\/")
-        parts.append(f"_{term}.3: /{pattern}/")
+        pattern = keyword_pattern(forms, cjk_forms)
+        patterns[f"_{term}"] = re.compile(pattern)
+        parts.append(f"_{term}.3: /{pattern.replace('/', chr(92) + '/')}/")
     text = "\n\n".join(parts)
     try:
         lark = Lark(text, parser="lalr", lexer="contextual", start=starts,
@@ -113,6 +116,9 @@ def _build(sections: Sequence[Section]) -> Grammar:
     except LarkError as exc:
         names = ", ".join(s.name for s in sections)
         raise PluginError(f"the grammar of sections {names} is not LALR: {exc}") from None
+    shared = alternates(all_terms)
+    if shared:
+        lark.parser.lexer = RetypingLexer(lark.parser.lexer, shared, patterns)
     return Grammar(lark, dict(keywords), seen, headers)
 
 
