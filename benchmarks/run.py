@@ -1,0 +1,100 @@
+"""Run every benchmark and write the results to docs/benchmarks.md.
+
+    python benchmarks/run.py            # full sizes (about 10 minutes on 2 cores)
+    python benchmarks/run.py --quick    # tiny sizes, to check that everything runs
+
+PostgreSQL is included when ``GRIDCORE_TEST_POSTGRES_URL`` is set (``.ci/postgres.sh``
+prints one).  ``--output`` writes elsewhere (the smoke test uses it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO))
+
+import district
+import store_ingest
+
+INTRO = """\
+# Benchmarks
+
+Written by `python benchmarks/run.py{quick}` on {when} ({machine}). Every figure is
+measured in the same run as the baseline beside it; ratios above 1 mean slower than
+the baseline. Timings vary from run to run by 10-20%; the shape (flat or growing)
+is what to read. What each benchmark does is described at the top of its file in
+`benchmarks/`; `docs/storage.md` draws the advice from these numbers.
+"""
+
+
+def machine() -> str:
+    cpus = os.cpu_count() or 0
+    return f"{platform.system()} {platform.machine()}, {cpus} cores, Python {platform.python_version()}"
+
+
+def render(quick: bool, communities: int | None, days: int | None) -> str:
+    """Run everything; the Markdown page."""
+    parts = [INTRO.format(quick=" --quick" if quick else "", when=time.strftime("%Y-%m-%d"), machine=machine())]
+
+    t0 = time.perf_counter()
+    rows, reads, notes = store_ingest.run(quick)
+    parts.append("## Store ingest\n")
+    parts.append(
+        "Batches of 1,000 time-ordered event documents into a fresh store. *µs/event at N* is the "
+        "cost per event over the last 10% before N (flat = the store does not slow down as it grows); "
+        "the baseline does the same durable writes by hand.\n"
+    )
+    parts.append(store_ingest.table(rows) + "\n")
+    parts.append("## Reading a whole store\n")
+    parts.append(
+        "Reopening the largest store of each backend, then reading every event in canonical order "
+        "(what the engine does when it opens and replays), beside a hand-written read of the "
+        "baseline's data.\n"
+    )
+    parts.append(store_ingest.read_table(reads) + "\n")
+    parts.extend(f"* {note}\n" for note in notes)
+    parts.append(f"_Store benchmarks took {time.perf_counter() - t0:.0f} s._\n")
+
+    t0 = time.perf_counter()
+    results, whatifs, dnotes = district.run(quick, communities, days)
+    parts.append("## District: ingest, evaluate, replay\n")
+    parts.append(
+        "Each community is a simulated year (`gridcore.simulate`) in its own store, recorded through "
+        "`Engine.record_many` with every installed plugin and the community's ruleset, then ticked to "
+        "the end of the year; the baseline appends the same documents straight to a store of the same "
+        "backend, so the ratio is what the engine and plugins add. *Replay* reopens every store (the "
+        "engine replays each log through the plugins). Peak memory is that of the child process doing "
+        "the work.\n"
+    )
+    parts.append(district.table(results) + "\n")
+    if whatifs:
+        parts.append("### What-if (`gridcore diff`)\n")
+        parts.append(district.whatif_table(whatifs) + "\n")
+    parts.extend(f"* {note}\n" for note in dnotes)
+    parts.append(f"_District benchmarks took {time.perf_counter() - t0:.0f} s._\n")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run every benchmark and write docs/benchmarks.md")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: check that everything runs")
+    parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--communities", type=int, help="district size (default 16; 2 with --quick)")
+    parser.add_argument("--days", type=int, help="days per community (default 365; 7 with --quick)")
+    args = parser.parse_args(argv)
+    page = render(args.quick, args.communities, args.days)
+    args.output.write_text(page, encoding="utf-8")
+    print(page)
+    print(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""The benchmarks run (quick sizes) and write their page; no timing is checked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_benchmarks_run_quick_and_write_the_page(tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks.md"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--output", str(out)],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    page = out.read_text(encoding="utf-8")
+    for heading in ("## Store ingest", "## Reading a whole store", "## District: ingest, evaluate, replay"):
+        assert heading in page
+    for backend in ("| tinydb | 1,000 |", "| sqlite | 3,000 |", "| tinydb | 2 |", "| sqlite | 2 |"):
+        assert backend in page
+    assert "JSON-lines append + fsync" in page and "raw sqlite3 executemany" in page
+    assert "×" in page  # ratios beside the baselines
