@@ -295,7 +295,7 @@ def run_demo(
                     path = reports / f"{name.replace('.', '-')}-{period}.{fmt}"
                     path.write_text(table.render("text" if fmt == "txt" else "csv"), encoding="utf-8")
                     written.append(path)
-            sections.append((f"Star ratings (评星定级), {period}", ratings.render("text")))
+            sections.append((f"Star ratings (评星定级), {period}", _compact(ratings, ("node", "name", "stars", "score"))))
 
     files = [("store", f"{store}  (gridcore report ... --store {store})"), ("events", f"{log}  ({len(events)} lines)"),
              ("reports", f"{reports}/  ({len(written)} files: text and CSV)")]
@@ -342,6 +342,16 @@ def _points_board(engine: Engine) -> str:
     return table.render("text").lstrip("\n")
 
 
+def _compact(table: Table, wanted: tuple[str, ...]) -> str:
+    """Only the ``wanted`` columns that the table has (the full table is in reports/)."""
+    keep = [i for i, c in enumerate(table.columns) if c in wanted]
+    if not keep:
+        return table.render("text")
+    shown = Table(title=table.title, columns=tuple(table.columns[i] for i in keep),
+                  rows=tuple(tuple(row[i] for i in keep) for row in table.rows))
+    return shown.render("text") + "(every term of every score, with its rule: reports/assessment-breakdown-*)\n"
+
+
 def _head(table: Table, count: int) -> str:
     shown = Table(title=table.title, columns=table.columns, rows=table.rows[:count], notes=table.notes)
     more = f"... and {len(table.rows) - count} more (see reports/)\n" if len(table.rows) > count else ""
@@ -353,7 +363,9 @@ def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
     counts: Counter[str] = Counter()
     for refusal in refused:
         for reason in refusal.reasons[:1]:
-            counts[re.sub(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?", "…", reason)] += 1
+            text = re.sub(r"'[^']*'|\"[^\"]*\"|\S*\d\S*", "…", reason)
+            head, colon, _ = text.partition(": ")
+            counts[head if colon and len(head) <= 60 else text] += 1
     return tuple(counts.most_common(6))
 
 

@@ -181,13 +181,14 @@ class ActivityPlan:
 
 @frozen(kw_only=True)
 class RedemptionPlan:
-    """Members spend points on ``rewards``: chance per eligible member per day.
+    """Members spend points on ``rewards`` (name -> how popular): chance per eligible member per day.
 
-    Only members with at least ``after_activities`` recorded activities try; the
-    generator counts activities, it never computes points.
+    Only members with at least ``after_activities`` recorded activities since
+    their last redemption try; the generator counts activities, it never
+    computes points, so some attempts fail for want of points (as in life).
     """
 
-    rewards: tuple[str, ...]
+    rewards: Mapping[str, float]
     chance: float = field(validator=_share)
     after_activities: int = 3
 
@@ -791,7 +792,7 @@ class _Day:
             node = self.registered.get(person) or self.home_of(person)
             self.push(PointsRedeemed(
                 id=self.next_id(), time=self.at(day, self.uniform((9.0, 17.0))), actor=person, node=node,
-                reward=self.rng.choice(plan.rewards),
+                reward=self.pick_weighted(plan.rewards),
             ))
             self.activity_count[person] = 0
 
