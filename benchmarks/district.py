@@ -245,7 +245,10 @@ def run(quick: bool = False, communities: int | None = None, days: int | None = 
         if backend == "postgresql" and not postgres:
             notes.append("PostgreSQL not measured: set GRIDCORE_TEST_POSTGRES_URL (e.g. from .ci/postgres.sh).")
             continue
-        results.append(run_backend(backend, communities, days, postgres))
+        try:
+            results.append(run_backend(backend, communities, days, postgres))
+        except RuntimeError as exc:  # a plugin failing mid-run is reported, not hidden
+            notes.append(f"{backend}: the district run failed: {_last_line(exc)}")
     missing = [name for name, _ in district(communities) if not ruleset_files(name)]
     if missing:
         notes.append(
@@ -257,11 +260,20 @@ def run(quick: bool = False, communities: int | None = None, days: int | None = 
     if pair is None:
         notes.append("What-if not measured: no community folder holds two rulesets to compare.")
     else:
-        got = in_child(whatif, pair, days)
+        try:
+            got = in_child(whatif, pair, days)
+        except RuntimeError as exc:
+            notes.append(f"What-if failed: {_last_line(exc)}")
+            return results, whatifs, notes
         rules = ruleset_files(pair)
         whatifs.append(WhatIfResult(pair, got["events"], got["seconds"], got["peak_mb"], got["changes"],
                                     (rules[0].name, rules[1].name)))
     return results, whatifs, notes
+
+
+def _last_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return f"{lines[0]} (at {lines[-2].strip()})" if len(lines) > 2 else (lines[0] if lines else repr(exc))
 
 
 def table(results: list[BackendResult]) -> str:
