@@ -272,8 +272,10 @@ def run(quick: bool = False, communities: int | None = None, days: int | None = 
 
 
 def _last_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    return f"{lines[0]} (at {lines[-2].strip()})" if len(lines) > 2 else (lines[0] if lines else repr(exc))
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    where = [line for line in lines if line.startswith("File ")]
+    first = lines[0] if lines else repr(exc)
+    return f"{first} ({where[-1]})" if where else first
 
 
 def table(results: list[BackendResult]) -> str:
