@@ -51,6 +51,9 @@ class MigrationSummary:
     skipped: int
     documents: dict[str, int]
 
+    def __str__(self) -> str:
+        return self.describe()
+
     def describe(self) -> str:
         """One line for people: what was copied where."""
         docs = sum(self.documents.values())
