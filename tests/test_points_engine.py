@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from conftest import CST, REPO, small_community
+from gridcore_points import api
+from gridcore_points.events import RecognitionAwarded
 
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
 from gridcore.events import (
@@ -20,8 +22,6 @@ from gridcore.events import (
     IncidentResolved,
     IncidentVerified,
 )
-from gridcore_points import api
-from gridcore_points.events import RecognitionAwarded
 
 DATA = REPO / "tests" / "data" / "points"
 YINQUAN = DATA / "yinquan.rules"
@@ -55,9 +55,8 @@ def open_points(
     )
 
 
-@pytest.fixture
-def engines(tmp_path: Path) -> Iterator[Callable[..., Engine]]:
-    """Open points engines under tmp_path; all are closed afterwards."""
+def engine_factory(tmp_path: Path) -> Iterator[Callable[..., Engine]]:
+    """Open points engines under tmp_path; all are closed afterwards (the ``engines`` fixture)."""
     opened: list[Engine] = []
 
     def make(ruleset: Path | None = YINQUAN, name: str = "store", **kw: Any) -> Engine:
@@ -68,6 +67,12 @@ def engines(tmp_path: Path) -> Iterator[Callable[..., Engine]]:
     yield make
     for engine in opened:
         engine.close()
+
+
+@pytest.fixture
+def engines(tmp_path: Path) -> Iterator[Callable[..., Engine]]:
+    """Open points engines under tmp_path; all are closed afterwards."""
+    yield from engine_factory(tmp_path)
 
 
 def later(engine: Engine, when: datetime) -> None:
