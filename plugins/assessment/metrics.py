@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+import math
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from gridcore.events import (
@@ -33,7 +34,7 @@ from gridcore.events import (
 )
 from gridcore.metrics import Metric, MetricValue
 
-from .periods import periods_between
+from .periods import Period, periods_between
 from .policy import AssessmentPolicy, PatrolRequirement
 
 if TYPE_CHECKING:
@@ -104,8 +105,10 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
         patrols += 1
         slot = next(s for s in slots if s.contains(event.time))
         counts[(cell, slot.label)] += 1
-    done = sum(min(n, times) for n in counts.values())
-    required = len(cells) * len(slots) * times
+    # a slot cut by the period's edges (the week of 1 January) needs its share, rounded up
+    needed = {s.label: _prorated(times, s, start, end) for s in slots}
+    done = sum(min(n, needed[slot]) for (_, slot), n in counts.items())
+    required = len(cells) * sum(needed.values())
     return MetricValue(
         round(100.0 * done / required, 6),
         {
@@ -113,10 +116,18 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
             "slots": len(slots),
             "required per slot": f"{times} per {per}",
             "patrols counted": patrols,
-            "slots covered": done,
+            "patrols credited": done,
+            "patrols required": required,
             "requirement": str(_rule(requirement)),
         },
     )
+
+
+def _prorated(times: int, slot: Period, start: datetime, end: datetime) -> int:
+    utc = timezone.utc
+    whole = (slot.end.astimezone(utc) - slot.start.astimezone(utc)).total_seconds()
+    inside = (min(slot.end, end).astimezone(utc) - max(slot.start, start).astimezone(utc)).total_seconds()
+    return max(1, math.ceil(times * inside / whole - 1e-9))
 
 
 def population(engine: Engine, end: datetime) -> dict[str, tuple[str, str]]:

@@ -82,15 +82,20 @@ def resolve_metrics(engine: Engine, policy: AssessmentPolicy) -> dict[str, Metri
     available = engine.metrics()
     by_title = {m.title_zh: m for m in available.values() if m.title_zh}
     found: dict[str, Metric] = {}
+    missing: list[str] = []
     for name in policy.metric_names():
         metric = available.get(name) or by_title.get(name)
         if metric is None:
-            known = ", ".join(sorted(available)) or "none"
-            raise AssessmentError(
-                f"{_where(policy, name)}: the ruleset counts metric {name!r} but no enabled plugin "
-                f"contributes it (available: {known}); is the plugin that provides it disabled?"
-            )
-        found[name] = metric
+            missing.append(f"{_where(policy, name)}: the ruleset counts metric {name!r}")
+        else:
+            found[name] = metric
+    if missing:
+        known = ", ".join(sorted(available)) or "none"
+        them = "it" if len(missing) == 1 else "them"
+        raise AssessmentError(
+            "; ".join(missing) + f", but no enabled plugin contributes {them} "
+            f"(available: {known}); is the plugin that provides {them} disabled?"
+        )
     return found
 
 
