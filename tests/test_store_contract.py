@@ -34,7 +34,7 @@ from storefixtures import (
     postgres_base_url,
 )
 
-from gridcore import StoreError
+from gridcore import StoreError, hookimpl
 from gridcore.plugin_host import get_plugin_manager
 from gridcore.store import Store
 from gridcore.store.migrate import MigrationSummary
@@ -42,6 +42,7 @@ from gridcore.store.migrate import migrate as migrate_with
 from gridcore.store.postgres_store import PostgresStore
 from gridcore.store.sqlite_store import SQLiteStore
 from gridcore.store.tinydb_store import TinyDBStore
+from gridcore.store.url import open_store as open_store_with
 
 KINDS = {"tinydb": TinyDBStore, "sqlite": SQLiteStore, "postgresql": PostgresStore}
 
@@ -390,3 +391,35 @@ def test_any_split_into_batches_stores_the_same_sequence(
             assert ids(store.events()) == canonical(docs)
         finally:
             factory.cleanup()
+
+
+# ---------------------------------------------------------------- the hook
+
+
+class ArchiveBackend:
+    """A third-party backend: ``archive://NAME`` keeps stores as SQLite files in one folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @hookimpl
+    def gridcore_storage_backend(self, url: str) -> SQLiteStore | None:
+        if not url.startswith("archive://"):
+            return None
+        return SQLiteStore(self.folder / f"{url.removeprefix('archive://')}.db", url=url)
+
+
+def test_gridcore_storage_backend_chooses_by_scheme_and_plugins_can_add_one(tmp_path: Path) -> None:
+    pm = get_plugin_manager(load_entry_points=False, extra=[ArchiveBackend(tmp_path)])
+    store = open_store_with("archive://银泉", plugins=pm)
+    assert store.url == "archive://银泉" and (tmp_path / "银泉.db").exists()
+    store.append([event(1)])
+    store.close()
+    # The built-in backends still answer their own schemes through the same manager.
+    assert isinstance(open_store_with(str(tmp_path / "tiny"), plugins=pm), TinyDBStore)
+    with pytest.raises(StoreError, match="no storage backend knows the store URL 'ftp://x'"):
+        open_store_with("ftp://x", plugins=pm)
+    with pytest.raises(StoreError, match="sqlite:///path"):
+        open_store_with("sqlite://relative.db", plugins=pm)
+    summary = migrate_with("archive://银泉", str(tmp_path / "copy"), plugins=pm)
+    assert summary.copied == 1
