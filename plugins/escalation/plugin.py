@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from gridcore import Engine, Report
     from gridcore.metrics import Metric
+    from gridcore.rules import Section
 
 
 @hookimpl
@@ -48,3 +49,11 @@ def gridcore_register_commands() -> list[click.Command]:
     from .cli import incidents_group
 
     return [incidents_group]
+
+
+@hookimpl
+def gridcore_register_sections() -> list[Section]:
+    """The ``escalation`` / ``事件流转`` section of the rules language."""
+    from .section import section
+
+    return [section()]

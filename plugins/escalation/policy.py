@@ -29,13 +29,19 @@ DEFAULT_REOPEN_AT_MOST = 2
 class Span:
     """A time limit: ``amount`` of wall-clock time, or of working time when ``working``.
 
-    Working time counts only the calendar's working hours, so ``3 working days``
-    is three working days' worth of working hours.
+    Working time counts only the calendar's working hours; ``workdays`` adds
+    that many working days' worth of working hours (``3 working days`` is
+    three times the length of the calendar's working day).
     """
 
     amount: timedelta
     working: bool = False
     text: str = ""
+    workdays: float = 0.0
+
+    def total(self, calendar: Calendar) -> timedelta:
+        """The limit's length under ``calendar``."""
+        return self.amount + self.workdays * calendar.day_length
 
     def __str__(self) -> str:
         if self.text:
@@ -101,8 +107,11 @@ class Condition:
     text: str
 
     def holds(self, facts: IncidentFacts) -> bool:
-        """True if the test is true for these facts."""
-        return bool(self.test(facts))
+        """True if the test is true for these facts (a test that cannot be evaluated is false)."""
+        try:
+            return bool(self.test(facts))
+        except (ArithmeticError, TypeError, ValueError):
+            return False
 
     def __str__(self) -> str:
         return self.text
@@ -126,23 +135,23 @@ class Notice:
 class Route:
     """Where an incident of ``category`` (``None``: any) starts, and who hears of it.
 
-    ``min_severity`` restricts the route to incidents at least that grave.
+    ``condition`` (e.g. ``incident.severity >= 3``) restricts the route.
     ``start_level`` is a level name (the node at that level above the reported
     node takes it); ``departments`` are line departments it is routed to.
     """
 
     category: str | None
     rule: RuleRef
-    min_severity: int | None = None
+    condition: Condition | None = None
     start_level: str | None = None
     departments: tuple[str, ...] = ()
     notify: tuple[Notice, ...] = ()
 
-    def matches(self, category: str, severity: int) -> bool:
-        """True if this route applies to an incident of ``category`` and ``severity``."""
-        if self.category is not None and self.category != category:
+    def matches(self, facts: IncidentFacts) -> bool:
+        """True if this route applies to the incident these facts describe."""
+        if self.category is not None and self.category != facts.category:
             return False
-        return self.min_severity is None or severity >= self.min_severity
+        return self.condition is None or self.condition.holds(facts)
 
 
 @frozen
@@ -191,6 +200,24 @@ class Duplicates:
 
 
 @frozen
+class Reopen:
+    """An unsatisfied verification reopens the incident: ``test(satisfaction)``."""
+
+    test: Callable[[int], Any] = field(eq=False)
+    text: str
+    rule: RuleRef | None = None
+
+    def unsatisfied(self, satisfaction: int) -> bool:
+        """True if a verification with this score reopens the incident."""
+        return bool(self.test(satisfaction))
+
+
+DEFAULT_REOPEN = Reopen(
+    lambda score: score <= DEFAULT_REOPEN_AT_MOST, f"satisfaction <= {DEFAULT_REOPEN_AT_MOST}"
+)
+
+
+@frozen
 class EscalationPolicy:
     """Everything the ``escalation`` section of a ruleset says."""
 
@@ -201,15 +228,14 @@ class EscalationPolicy:
     duplicates: Duplicates | None = None
     verifier: str = DEFAULT_VERIFIER
     verifier_rule: RuleRef | None = None
-    reopen_at_most: int = DEFAULT_REOPEN_AT_MOST
-    reopen_rule: RuleRef | None = None
+    reopen: Reopen = DEFAULT_REOPEN
     calendar: Calendar = field(factory=Calendar)
 
-    def route_for(self, category: str, severity: int) -> Route | None:
+    def route_for(self, facts: IncidentFacts) -> Route | None:
         """The route for an incident: category rules first, then catch-alls, in file order."""
         for wanted in (True, False):
             for route in self.routes:
-                if (route.category is not None) == wanted and route.matches(category, severity):
+                if (route.category is not None) == wanted and route.matches(facts):
                     return route
         return None
 
@@ -231,3 +257,115 @@ class EscalationPolicy:
         }
         names |= {i.to_level for i in self.immediate} | {r.to_level for r in self.repeats}
         return {n for n in names if n}
+
+
+# ---------------------------------------------------------------- rules over time
+
+
+@frozen
+class Verifier:
+    """The role that verifies results (``verified by: grid_leader``)."""
+
+    role: str
+    rule: RuleRef
+
+
+@frozen
+class WorkingHours:
+    """``working hours 08:30-17:30, monday to friday``."""
+
+    start: time
+    end: time
+    weekdays: frozenset[int]
+    rule: RuleRef
+
+
+@frozen
+class Holiday:
+    """Days off from ``first`` to ``last`` (inclusive)."""
+
+    first: date
+    last: date
+    rule: RuleRef
+
+
+@frozen
+class ExtraWorkdays:
+    """Make-up working days (调休上班) that count even on a weekend."""
+
+    days: tuple[date, ...]
+    rule: RuleRef
+
+
+Piece = (
+    Route
+    | LevelLimit
+    | Immediate
+    | Repeats
+    | Duplicates
+    | Verifier
+    | Reopen
+    | WorkingHours
+    | Holiday
+    | ExtraWorkdays
+)
+
+
+@frozen
+class Dated:
+    """One piece of policy and the days it is in force (``until`` excluded; None: open)."""
+
+    piece: Piece
+    since: date | None = None
+    until: date | None = None
+
+    def in_force(self, day: date) -> bool:
+        """True if the piece applies on ``day``."""
+        return (self.since is None or self.since <= day) and (
+            self.until is None or day < self.until
+        )
+
+
+@frozen
+class EscalationRules:
+    """What the ``escalation`` section compiles to: every piece with its effective dates.
+
+    ``on(day)`` gives the ``EscalationPolicy`` in force that day (in the
+    community's time zone); an incident keeps the policy of the day it was
+    reported.
+    """
+
+    pieces: tuple[Dated, ...] = ()
+
+    def on(self, day: date) -> EscalationPolicy:
+        """The policy in force on ``day``."""
+        now = [d.piece for d in self.pieces if d.in_force(day)]
+        hours = [p for p in now if isinstance(p, WorkingHours)]
+        holidays = tuple((p.first, p.last) for p in now if isinstance(p, Holiday))
+        extra = frozenset(day for p in now if isinstance(p, ExtraWorkdays) for day in p.days)
+        calendar_rules = tuple(
+            p.rule for p in now if isinstance(p, WorkingHours | Holiday | ExtraWorkdays)
+        )
+        base = Calendar()
+        calendar = Calendar(
+            start=hours[-1].start if hours else base.start,
+            end=hours[-1].end if hours else base.end,
+            weekdays=hours[-1].weekdays if hours else base.weekdays,
+            holidays=holidays,
+            extra_workdays=extra,
+            rules=calendar_rules,
+        )
+        verifiers = [p for p in now if isinstance(p, Verifier)]
+        reopens = [p for p in now if isinstance(p, Reopen)]
+        duplicates = [p for p in now if isinstance(p, Duplicates)]
+        return EscalationPolicy(
+            routes=tuple(p for p in now if isinstance(p, Route)),
+            limits=tuple(p for p in now if isinstance(p, LevelLimit)),
+            immediate=tuple(p for p in now if isinstance(p, Immediate)),
+            repeats=tuple(p for p in now if isinstance(p, Repeats)),
+            duplicates=duplicates[-1] if duplicates else None,
+            verifier=verifiers[-1].role if verifiers else DEFAULT_VERIFIER,
+            verifier_rule=verifiers[-1].rule if verifiers else None,
+            reopen=reopens[-1] if reopens else DEFAULT_REOPEN,
+            calendar=calendar,
+        )

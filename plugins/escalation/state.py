@@ -44,7 +44,7 @@ from .incident import (
     Incident,
     Pending,
 )
-from .policy import DEFAULT_REOPEN_AT_MOST, Condition, EscalationPolicy, IncidentFacts
+from .policy import DEFAULT_REOPEN, EscalationPolicy, EscalationRules
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -62,6 +62,8 @@ def policy_at(engine: Engine, when: datetime) -> tuple[EscalationPolicy | None, 
     if ruleset is None:
         return None, ""
     section = ruleset.section(NAME)
+    if isinstance(section, EscalationRules):
+        return section.on(when.astimezone(engine.community.tz).date()), str(ruleset.name)
     return (section if isinstance(section, EscalationPolicy) else None), str(ruleset.name)
 
 
@@ -203,7 +205,7 @@ class EscalationState:
         if policy is None:
             detail = "no escalation policy in force: no routing, limits or automatic escalation"
             incident.note(Entry(event.time, "no policy", SYSTEM_ACTOR, event.node, detail))
-        route = policy.route_for(event.category, event.severity) if policy else None
+        route = policy.route_for(incident.facts(event.time)) if policy else None
         incident.route = route
         incident.current_node = routing.start_node(
             community, event.node, route.start_level if route else None
@@ -304,9 +306,7 @@ class EscalationState:
         }
         for item in policy.immediate:
             key = f"immediate:{item.rule}"
-            if key in incident.fired or not self._holds(
-                incident, item.condition, facts, event.time
-            ):
+            if key in incident.fired or not item.condition.holds(facts):
                 continue
             incident.fired.add(key)
             self._queue(
@@ -337,16 +337,6 @@ class EscalationState:
                 rep.department,
                 {**shown, "repeats": count},
             )
-
-    def _holds(
-        self, incident: Incident, condition: Condition, facts: IncidentFacts, when: datetime
-    ) -> bool:
-        try:
-            return condition.holds(facts)
-        except (ArithmeticError, TypeError, ValueError) as exc:
-            detail = f"condition {condition} could not be evaluated ({exc}); taken as false"
-            incident.note(Entry(when, "condition failed", SYSTEM_ACTOR, incident.node, detail))
-            return False
 
     def _queue(
         self,
@@ -493,11 +483,12 @@ class EscalationState:
         incident.satisfaction = event.satisfaction
         incident.verified_at, incident.verified_by = event.time, event.actor
         incident.verifications.append((event.time, event.satisfaction, event.actor))
-        at_most = incident.policy.reopen_at_most if incident.policy else DEFAULT_REOPEN_AT_MOST
-        if event.satisfaction <= at_most:
+        reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
+        unsatisfied = reopen.unsatisfied(event.satisfaction)
+        if unsatisfied:
             incident.reopen_due = event.time + IMMEDIATELY
         detail = f"satisfaction {event.satisfaction}" + (
-            " (unsatisfied: reopens)" if event.satisfaction <= at_most else ""
+            f" (unsatisfied: {reopen.text})" if unsatisfied else ""
         )
         incident.note(
             Entry(event.time, "verified", event.actor, event.node, detail, event=event.id)
@@ -510,7 +501,7 @@ class EscalationState:
         incident.resolved_at = incident.resolved_by = None
         incident.verified_at = incident.accepted_at = None
         incident.restart_clock(event.time)
-        rule = incident.policy.reopen_rule if incident.policy else None
+        rule = incident.policy.reopen.rule if incident.policy else None
         incident.note(
             Entry(
                 event.time,

@@ -17,7 +17,7 @@ from gridcore.explain import RuleRef
 
 from . import routing, worktime
 from .incident import REPORTED, VERIFIED, Breach, Incident, running_since
-from .policy import DEFAULT_REOPEN_AT_MOST, LevelLimit, Span
+from .policy import DEFAULT_REOPEN, LevelLimit, Span
 
 
 @frozen
@@ -113,9 +113,9 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
     """The next derived event for this incident (at any time), or ``None``."""
     number = len(incident.escalations) + 1
     if incident.status == VERIFIED and incident.reopen_due is not None:
-        at_most = incident.policy.reopen_at_most if incident.policy else DEFAULT_REOPEN_AT_MOST
-        rule = incident.policy.reopen_rule if incident.policy else None
-        reason = f"verification scored satisfaction {incident.satisfaction} (reopens at {at_most} or below)"
+        reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
+        rule = reopen.rule
+        reason = f"verification scored satisfaction {incident.satisfaction} ({reopen.text} reopens)"
         event: Event = IncidentReopened(
             id=f"reopen:{incident.id}:{incident.reopens + 1}",
             time=incident.reopen_due,
@@ -128,7 +128,7 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
             event,
             "reopen",
             rule,
-            {"satisfaction": incident.satisfaction, "reopen_at_most": at_most},
+            {"satisfaction": incident.satisfaction, "reopens when": reopen.text},
         )
     if not incident.is_open:
         return None

@@ -56,7 +56,7 @@ def add(
     Returns ``None`` when working time never runs out (a calendar without
     working days).  The result is in UTC.
     """
-    remaining = span.amount - used
+    remaining = span.total(cal) - used
     start_utc = start.astimezone(UTC)
     if remaining <= timedelta(0):
         return start_utc

@@ -1,0 +1,443 @@
+"""The ``escalation`` / ``事件流转`` section of the rules language: keywords, item kinds, compiler.
+
+The grammar of item bodies is ``escalation.lark``.  Conditions are compiled by
+the language's own expression compiler against the documented ``incident``
+record (and ``satisfaction`` for reopening), never evaluated as Python text.
+Each dated version of an item becomes one ``Dated`` piece of ``EscalationRules``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+
+from gridcore.explain import RuleRef
+from gridcore.roster import ROLES
+from gridcore.rules import CompileContext, Item, Name, Node, Value, Version
+from gridcore.rules import schema as sch
+from gridcore.rules.sections import ItemKind, Section
+
+from .policy import (
+    Condition,
+    Dated,
+    Duplicates,
+    EscalationRules,
+    ExtraWorkdays,
+    Holiday,
+    Immediate,
+    LevelLimit,
+    Notice,
+    Piece,
+    Reopen,
+    Repeats,
+    Route,
+    Span,
+    Verifier,
+    WorkingHours,
+)
+
+GRAMMAR = Path(__file__).with_name("escalation.lark")
+
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "ESC_START": (
+        "start at",
+        "starts at",
+        "go straight to",
+        "goes straight to",
+        "起始于",
+        "直接到",
+    ),
+    "ESC_ROUTE": ("route to", "routed to", "转交", "交由"),
+    "ESC_NOTIFY": ("notify", "通知"),
+    "ESC_AT": ("at", "于"),
+    "ESC_WHEN": ("when", "当"),
+    "ESC_ACCEPT": ("accept within", "受理时限", "受理"),
+    "ESC_RESOLVE": ("resolve within", "办结时限", "办结"),
+    "ESC_THEN_GO": (
+        "then go to",
+        "then escalate to",
+        "then to",
+        "超时上报到",
+        "超时上报",
+        "超时提级到",
+    ),
+    "ESC_THEN_ROUTE": ("then route to", "超时转交"),
+    "ESC_WORKDAYS": ("working days", "working day", "workdays", "个工作日", "工作日"),
+    "ESC_WORKHOURS": ("working hours", "working hour", "个工作小时", "工作小时", "工作时间"),
+    "ESC_IMMEDIATELY": ("immediately", "at once", "立即", "立刻"),
+    "ESC_TO": ("to", "上报到", "提级到"),
+    "ESC_REPEATED": ("repeated", "reported", "反复上报", "反复"),
+    "ESC_TIMES": ("times", "time", "次"),
+    "ESC_WITHIN": ("within", "以内", "内"),
+    "ESC_MONDAY": ("monday", "mon", "周一", "星期一"),
+    "ESC_TUESDAY": ("tuesday", "tue", "周二", "星期二"),
+    "ESC_WEDNESDAY": ("wednesday", "wed", "周三", "星期三"),
+    "ESC_THURSDAY": ("thursday", "thu", "周四", "星期四"),
+    "ESC_FRIDAY": ("friday", "fri", "周五", "星期五"),
+    "ESC_SATURDAY": ("saturday", "sat", "周六", "星期六"),
+    "ESC_SUNDAY": ("sunday", "sun", "周日", "星期日", "星期天"),
+}
+
+ITEMS = (
+    ItemKind(
+        "incident",
+        ("incident", "事件"),
+        "escalation_route",
+        doc="where incidents of a category start, which departments and roles hear of them",
+        doc_zh="某类事件从哪一级开始办理，转交哪些部门，通知哪些角色",
+    ),
+    ItemKind(
+        "limit",
+        ("limit", "时限"),
+        "escalation_limit",
+        doc="how long a level has to accept and to resolve, and where a breach goes",
+        doc_zh="某一层级受理、办结的时限，超时上报到哪里",
+    ),
+    ItemKind(
+        "escalate",
+        ("escalate", "提级"),
+        "escalation_escalate",
+        doc="escalate at once when a condition holds or a place reports repeatedly",
+        doc_zh="满足条件或同一地点反复上报时立即提级",
+    ),
+    ItemKind(
+        "duplicates",
+        ("duplicates", "重复上报"),
+        "escalation_duplicates",
+        named=False,
+        doc="a report of the same category at the same place within a window joins the open incident",
+        doc_zh="时间窗口内同一地点同类事件的上报并入未办结事件",
+    ),
+    ItemKind(
+        "verifier",
+        ("verified by", "verifier", "核查人"),
+        "escalation_verifier",
+        named=False,
+        doc="the role that verifies results (default grid_leader)",
+        doc_zh="核查办理结果的角色（默认网格长）",
+    ),
+    ItemKind(
+        "reopen",
+        ("reopen", "返工"),
+        "escalation_reopen",
+        named=False,
+        doc="which satisfaction scores reopen an incident (default satisfaction <= 2)",
+        doc_zh="满意度多少时退回重办（默认 满意度 <= 2）",
+    ),
+    ItemKind(
+        "calendar",
+        ("calendar", "工作日历"),
+        "escalation_calendar",
+        named=False,
+        doc="working hours and working weekdays for limits in working time",
+        doc_zh="按工作时间计时的工作时段与工作日",
+    ),
+    ItemKind(
+        "holiday",
+        ("holiday", "节假日"),
+        "escalation_holiday",
+        doc="days off (not counted in working time)",
+        doc_zh="不计入工作时间的假日",
+    ),
+    ItemKind(
+        "workday",
+        ("extra workday", "补班"),
+        "escalation_workday",
+        doc="make-up working days (counted even on a weekend)",
+        doc_zh="调休上班日（周末也计入工作时间）",
+    ),
+)
+
+SATISFACTION = sch.Variable(
+    "satisfaction", sch.NUMBER, doc="the verification's satisfaction score (1-5)", zh=("满意度",)
+)
+INCIDENT_ENV = sch.Env((sch.INCIDENT,))
+REOPEN_ENV = sch.Env((SATISFACTION,))
+CATCH_ALL = ("any", "任意", "所有")
+WEEKDAYS = {
+    "escalation_mon": 0,
+    "escalation_tue": 1,
+    "escalation_wed": 2,
+    "escalation_thu": 3,
+    "escalation_fri": 4,
+    "escalation_sat": 5,
+    "escalation_sun": 6,
+}
+
+
+def section() -> Section:
+    """The escalation section, as registered through ``gridcore_register_sections``."""
+    return Section(
+        name="escalation",
+        headers=("escalation", "事件流转"),
+        items=ITEMS,
+        grammar=GRAMMAR.read_text(encoding="utf-8"),
+        compile=compile_escalation,
+        keywords=KEYWORDS,
+        variables={
+            "incident / escalate conditions": [v.name for v in INCIDENT_ENV.vars],
+            "reopen": [v.name for v in REOPEN_ENV.vars],
+        },
+        doc="Escalation (事件流转): routing, time limits per level, immediate escalation, "
+        "duplicates, verification and the working-time calendar.",
+    )
+
+
+def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> EscalationRules:
+    """Compile the resolved items into ``EscalationRules`` (every dated version kept)."""
+    pieces: list[Dated] = []
+    for item in items:
+        for version in item.versions:
+            piece = _compile(item, version, ctx)
+            if piece is not None:
+                pieces.append(Dated(piece, version.since, version.until))
+    return EscalationRules(tuple(pieces))
+
+
+def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
+    body, ref = version.body, version.ref
+    name = item.name.text if item.name is not None else ""
+    if item.kind == "incident":
+        return _route(name, body, ref, ctx)
+    if item.kind == "limit":
+        if item.name is not None:
+            ctx.known("level", item.name)
+        return _limit(name, body, ref, ctx)
+    if item.kind == "escalate":
+        return _escalate(body, ref, ctx)
+    if item.kind == "duplicates":
+        return Duplicates(_duration(body, ctx), ref)
+    if item.kind == "verifier":
+        role = _name(body)
+        if ctx.known("role", role):
+            return Verifier(_role_id(role.text), ref)
+        return None
+    if item.kind == "reopen":
+        compiled = ctx.compile_expr(_expr(body), REOPEN_ENV, expect=sch.BOOL)
+        return Reopen(compiled.fn, _text(ref.text), ref)
+    if item.kind == "calendar":
+        return _calendar(body, ref, ctx)
+    if item.kind == "holiday":
+        days = [v.value for v in body.all("date") if isinstance(v, Value)]
+        first, last = days[0], days[-1]
+        if last < first:
+            ctx.error(
+                body,
+                f"the holiday ends ({last}) before it starts ({first})",
+                f"假期结束日（{last}）早于开始日（{first}）",
+            )
+        return Holiday(first, last, ref)
+    if item.kind == "workday":
+        return ExtraWorkdays(tuple(v.value for v in body.all("date") if isinstance(v, Value)), ref)
+    return None  # pragma: no cover - every kind is handled above
+
+
+def _parts(body: Node) -> list[Node]:
+    return [c for c in body.children if isinstance(c, Node)]
+
+
+def _name(node: Node) -> Name:
+    found = node.first("name")
+    assert isinstance(found, Name)
+    return found
+
+
+def _expr(node: Node) -> Any:
+    found = node.first("expr")
+    if found is None:
+        found = next(c for c in node.children if not isinstance(c, (Node, Name, Value)))
+    return found
+
+
+def _text(line: str) -> str:
+    head, _, rest = line.partition(":") if ":" in line else line.partition("：")
+    return rest.strip() or head.strip()
+
+
+def _condition(node: Node, ref: RuleRef, ctx: CompileContext) -> Condition:
+    expr = _expr(node)
+    compiled = ctx.compile_expr(expr, INCIDENT_ENV, expect=sch.BOOL)
+    return Condition(compiled.fn, _written(expr, ref) or "the condition")
+
+
+def _written(expr: Any, ref: RuleRef) -> str:
+    """The text of ``expr`` as the author wrote it (the item line's text is stripped)."""
+    pos = getattr(expr, "pos", None)
+    if pos is None or pos.line != ref.line:
+        return ""
+    start = pos.column - ref.column
+    end = (
+        pos.end_column - ref.column
+        if pos.end_line == pos.line and pos.end_column > pos.column
+        else None
+    )
+    return ref.text[start:end].strip(" ,，")
+
+
+def _level(name: Name, ctx: CompileContext) -> str:
+    ctx.known("level", name)
+    return name.text
+
+
+def _route(category: str, body: Node, ref: RuleRef, ctx: CompileContext) -> Route:
+    start, condition = None, None
+    departments: list[str] = []
+    notices: list[Notice] = []
+    for part in _parts(body):
+        if part.kind == "escalation_start":
+            start = _level(_name(part), ctx)
+        elif part.kind == "escalation_department":
+            departments.append(_name(part).text)
+        elif part.kind == "escalation_notify":
+            for notice in part.all("escalation_notice"):
+                assert isinstance(notice, Node)
+                names = notice.all("name")
+                assert isinstance(names[0], Name)
+                level = (
+                    _level(names[1], ctx) if len(names) > 1 and isinstance(names[1], Name) else None
+                )
+                notices.append(Notice(_role_id(names[0].text), level))
+        elif part.kind == "escalation_when":
+            condition = _condition(part, ref, ctx)
+    return Route(
+        None if category in CATCH_ALL else category,
+        ref,
+        condition,
+        start,
+        tuple(departments),
+        tuple(notices),
+    )
+
+
+def _span(node: Node) -> Span:
+    span = (
+        node.first("escalation_wall")
+        or node.first("escalation_workdays")
+        or node.first("escalation_workhours")
+    )
+    assert isinstance(span, Node)
+    value = span.children[0]
+    assert isinstance(value, Value)
+    written = f"{value.value}"
+    if span.kind == "escalation_wall":
+        amount = value.value
+        return Span(amount, False, _show(amount))
+    count = float(value.value)
+    if span.kind == "escalation_workdays":
+        return Span(timedelta(0), True, f"{written} working days", workdays=count)
+    return Span(timedelta(hours=count), True, f"{written} working hours")
+
+
+def _show(amount: timedelta) -> str:
+    hours = amount.total_seconds() / 3600
+    if hours >= 24 and hours % 24 == 0:
+        return f"{hours / 24:g} days"
+    return f"{hours:g} hours" if hours >= 1 else f"{amount.total_seconds() / 60:g} minutes"
+
+
+def _limit(level: str, body: Node, ref: RuleRef, ctx: CompileContext) -> LevelLimit:
+    accept = resolve = None
+    then_level = then_department = None
+    for part in _parts(body):
+        if part.kind == "escalation_accept":
+            accept = _span(part)
+        elif part.kind == "escalation_resolve":
+            resolve = _span(part)
+        elif part.kind == "escalation_then_level":
+            then_level = _level(_name(part), ctx)
+        elif part.kind == "escalation_then_department":
+            then_department = _name(part).text
+    if accept is None and resolve is None:
+        ctx.error(
+            body,
+            "a limit needs 'accept within ...' or 'resolve within ...'",
+            "时限需要写明“受理时限 …”或“办结时限 …”",
+        )
+    return LevelLimit(level, ref, accept, resolve, then_level, then_department)
+
+
+def _escalate(body: Node, ref: RuleRef, ctx: CompileContext) -> Immediate | Repeats | None:
+    to: str | None = None
+    condition: Condition | None = None
+    repeated: tuple[int, timedelta] | None = None
+    for part in _parts(body):
+        if part.kind == "escalation_to":
+            to = _name(part).text
+        elif part.kind == "escalation_when":
+            condition = _condition(part, ref, ctx)
+        elif part.kind == "escalation_repeated":
+            count = part.first("number")
+            window = part.first("duration")
+            assert isinstance(count, Value) and isinstance(window, Value)
+            if not isinstance(count.value, int) or count.value < 2:
+                ctx.error(
+                    count, "repeated reports are counted from 2 times up", "反复上报次数至少为 2 次"
+                )
+            repeated = (int(count.value), window.value)
+    if to is not None and to in ctx.levels:
+        ctx.known("level", to)
+    if repeated is not None:
+        return Repeats(repeated[0], repeated[1], ref, to_level=to)
+    if condition is None:
+        ctx.error(
+            body,
+            "say when to escalate: 'when <condition>' or 'repeated N times within <duration>'",
+            "请写明何时提级：“当 <条件>” 或 “<时长>内 反复上报 N 次”",
+        )
+        return None
+    return Immediate(condition, ref, to_level=to)
+
+
+def _duration(node: Node, ctx: CompileContext) -> timedelta:
+    value = node.first("duration")
+    assert isinstance(value, Value)
+    if value.value <= timedelta(0):
+        ctx.error(value, "the window must be longer than zero", "时间窗口必须大于零")
+    return value.value  # type: ignore[no-any-return]
+
+
+def _calendar(body: Node, ref: RuleRef, ctx: CompileContext) -> WorkingHours:
+    start, end = time(8, 30), time(17, 30)
+    weekdays: set[int] = set()
+    for part in _parts(body):
+        if part.kind == "escalation_hours":
+            clocks = part.all("escalation_clock")
+            start, end = (_clock(c, ctx) for c in clocks)  # type: ignore[arg-type]
+            if end <= start:
+                ctx.error(
+                    part,
+                    f"working hours end ({end:%H:%M}) before they start ({start:%H:%M})",
+                    f"工作时间结束（{end:%H:%M}）早于开始（{start:%H:%M}）",
+                )
+        elif part.kind == "escalation_days":
+            days = [
+                WEEKDAYS[d.kind]
+                for d in part.children
+                if isinstance(d, Node) and d.kind in WEEKDAYS
+            ]
+            if len(days) == 2 and days[0] <= days[1]:
+                weekdays.update(range(days[0], days[1] + 1))
+            elif len(days) == 2:
+                weekdays.update([*range(days[0], 7), *range(days[1] + 1)])
+            else:
+                weekdays.update(days)
+    return WorkingHours(start, end, frozenset(weekdays) or frozenset(range(5)), ref)
+
+
+def _clock(node: Node, ctx: CompileContext) -> time:
+    hour, minute = (v.value for v in node.all("number") if isinstance(v, Value))
+    if not (
+        isinstance(hour, int) and isinstance(minute, int) and 0 <= hour <= 24 and 0 <= minute < 60
+    ):
+        ctx.error(node, "a time of day is written like 08:30", "时刻的写法如 08:30")
+        return time(0, 0)
+    return time(min(hour, 23), minute) if hour < 24 else time(23, 59)
+
+
+def _role_id(text: str) -> str:
+    for role, zh in ROLES.items():
+        if text == zh:
+            return role
+    return text
