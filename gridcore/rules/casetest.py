@@ -1,0 +1,232 @@
+"""Ruleset test cases: YAML files staff write beside a ruleset (``*_test.yaml``).
+
+A case file::
+
+    ruleset: yinquan.rules            # beside this file (default: the only .rules here)
+    community: .                      # a community folder (default: this folder)
+    start: 2025-03-01T08:00:00+08:00  # the clock's start; the ruleset is in force from then
+    cases:
+      - name: an hour of volunteer service earns 5 points
+        given:                        # events, as in `gridcore ingest` (id made up if left out)
+          - kind: activity_recorded
+            time: 2025-03-03T09:00:00+08:00
+            actor: yq-gw1
+            node: yq-g1-u1
+            activity: 志愿服务
+            hours: 1
+        tick: 2025-04-01T00:00:00+08:00   # optional: let time pass
+        expect:                       # plugin -> subject -> value (``engine.outcomes()``)
+          points:
+            member:yq-gw1:balance: 5
+
+Every case runs on a fresh engine with a temporary store and a ``FixedClock``.
+A failure shows the expected and actual values and the rules that decided.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from attrs import field, frozen
+
+from ..clock import FixedClock
+from ..errors import GridcoreError
+from ..explain import Outcome
+
+CASE_SUFFIX = "_test.yaml"
+DEFAULT_START = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+class CaseError(GridcoreError):
+    """A case file is malformed; the message names the file and what is wrong."""
+
+
+@frozen
+class Mismatch:
+    """One expected outcome that came out differently (or not at all)."""
+
+    plugin: str
+    subject: str
+    expected: Any
+    actual: Any
+    outcome: Outcome | None = None
+
+
+@frozen
+class CaseResult:
+    """The result of one case."""
+
+    file: str
+    name: str
+    mismatches: tuple[Mismatch, ...] = ()
+    error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation held and nothing went wrong."""
+        return not self.mismatches and not self.error
+
+    def render(self, lang: str = "en") -> str:
+        """One line for a pass; the differences, with the deciding rules, for a failure."""
+        zh = lang == "zh"
+        if self.passed:
+            return f"{'通过' if zh else 'PASS'} {self.file}: {self.name}"
+        out = [f"{'失败' if zh else 'FAIL'} {self.file}: {self.name}"]
+        if self.error:
+            out.append(f"  {self.error}")
+        for m in self.mismatches:
+            if m.outcome is None:
+                out.append(f"  {m.plugin} {m.subject}: " + (
+                    f"应为 {m.expected!r}，但没有这个结果" if zh else
+                    f"expected {m.expected!r}, but there is no such outcome"))
+                continue
+            out.append(f"  {m.plugin} {m.subject}: " + (
+                f"应为 {m.expected!r}，实际 {m.actual!r}" if zh else
+                f"expected {m.expected!r}, got {m.actual!r}"))
+            for rule in m.outcome.rules:
+                out.append(f"    {'规则' if zh else 'rule'} {rule}  {rule.text.strip()}".rstrip())
+            if m.outcome.detail:
+                out.append(f"    {m.outcome.detail}")
+        return "\n".join(out)
+
+
+@frozen
+class CaseReport:
+    """Every case of one file."""
+
+    file: str
+    results: tuple[CaseResult, ...] = field(factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        """True when every case passed."""
+        return all(r.passed for r in self.results)
+
+
+def find_case_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Case files named by ``paths`` (files, or folders searched recursively)."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(path.rglob(f"*{CASE_SUFFIX}"))
+        else:
+            yield path
+
+
+def load_cases(path: Path) -> dict[str, Any]:
+    """Read and shape-check a case file."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CaseError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
+        raise CaseError(f"{path}: expected a mapping with a 'cases' list")
+    for n, case in enumerate(doc["cases"], 1):
+        if not isinstance(case, dict) or "name" not in case:
+            raise CaseError(f"{path}: case #{n} needs a 'name'")
+        if not isinstance(case.get("expect", {}), dict):
+            raise CaseError(f"{path}: case {case['name']!r}: 'expect' must map plugin -> subject -> value")
+    return doc
+
+
+def _ruleset_path(path: Path, doc: Mapping[str, Any]) -> Path:
+    if "ruleset" in doc:
+        return path.parent / str(doc["ruleset"])
+    found = sorted(path.parent.glob("*.rules"))
+    if len(found) != 1:
+        raise CaseError(f"{path}: say which ruleset to use ('ruleset: NAME.rules'); "
+                        f"found {len(found)} beside it")
+    return found[0]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _time(value: Any, what: str) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise CaseError(f"{what}: {value!r} is not a time like 2025-03-01T08:00:00+08:00") from None
+    if when.tzinfo is None:
+        raise CaseError(f"{what}: {value!r} needs a time zone, e.g. +08:00")
+    return when
+
+
+def same(expected: Any, actual: Any) -> bool:
+    """Equality as staff mean it: numbers by value (2 == 2.0 == Fraction(2)), else as text."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected == actual
+    try:
+        return abs(float(expected) - float(actual)) < 1e-9
+    except (TypeError, ValueError):
+        return str(expected) == str(actual)
+
+
+def run_cases(path: Path | str) -> CaseReport:
+    """Run every case of a case file; return expected vs actual for each."""
+    from ..engine import Engine
+
+    path = Path(path)
+    doc = load_cases(path)
+    ruleset = _ruleset_path(path, doc)
+    community = path.parent / str(doc.get("community", "."))
+    start = _time(doc["start"], f"{path}: start") if "start" in doc else DEFAULT_START
+    results = []
+    for n, case in enumerate(doc["cases"], 1):
+        name = str(case["name"])
+        try:
+            with tempfile.TemporaryDirectory(prefix="gridcore-case-") as tmp:
+                engine = Engine.open(store=str(Path(tmp) / "store"), community=community,
+                                     ruleset=ruleset, clock=FixedClock(start), effective=start)
+                with engine:
+                    results.append(_run_one(engine, path, n, name, case))
+        except GridcoreError as exc:
+            results.append(CaseResult(path.name, name, error=str(exc)))
+    return CaseReport(path.name, tuple(results))
+
+
+def _run_one(engine: Any, path: Path, n: int, name: str, case: Mapping[str, Any]) -> CaseResult:
+    given = case.get("given") or []
+    events = []
+    for i, event in enumerate(given, 1):
+        if not isinstance(event, dict):
+            raise CaseError(f"{path}: case {name!r}: event #{i} must be a mapping")
+        doc = _plain(event)
+        doc.setdefault("id", f"case{n}-e{i}")
+        events.append(doc)
+    summary = engine.record_many(events)
+    if summary.refused:
+        reasons = "; ".join(f"{r.event_id}: {', '.join(r.reasons)}" for r in summary.refused)
+        return CaseResult(path.name, name, error=f"events refused: {reasons}")
+    if "tick" in case:
+        engine.tick(_time(case["tick"], f"{path}: case {name!r}: tick"))
+    outcomes = {(o.plugin, o.subject): o for o in engine.outcomes()}
+    mismatches = []
+    for plugin, subjects in (case.get("expect") or {}).items():
+        if not isinstance(subjects, dict):
+            raise CaseError(f"{path}: case {name!r}: expect.{plugin} must map subject -> value")
+        for subject, expected in subjects.items():
+            outcome = outcomes.get((str(plugin), str(subject)))
+            if outcome is None:
+                mismatches.append(Mismatch(str(plugin), str(subject), expected, None))
+            elif not same(expected, outcome.value):
+                mismatches.append(Mismatch(str(plugin), str(subject), expected, outcome.value,
+                                           outcome))
+    return CaseResult(path.name, name, tuple(mismatches))

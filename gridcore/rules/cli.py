@@ -1,0 +1,192 @@
+"""The rules language's commands: ``check``, ``fmt``, ``show``, ``schema``, ``test``.
+
+``commands()`` returns them; the main ``gridcore`` group adds them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..plugin_host import Hooks, get_plugin_manager
+from .errors import Diagnostic, RulesError, default_lang
+from .formatter import format_source
+from .ruleset import Ruleset, load_ruleset
+from .sections import Section
+
+LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
+                    help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
+FILES = click.argument("files", nargs=-1, required=True,
+                       type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _sections() -> list[Section]:
+    return Hooks(get_plugin_manager()).register_sections()
+
+
+def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
+    return "\n".join(d.render(lang) for d in diagnostics)
+
+
+@click.command()
+@FILES
+@LANG
+def check(files: tuple[Path, ...], lang: str | None) -> None:
+    """Parse and type-check ruleset FILES; print every problem; exit 1 on any error."""
+    lang = lang or default_lang()
+    sections = _sections()
+    failed = False
+    for path in files:
+        try:
+            ruleset = load_ruleset(path, sections=sections)
+        except RulesError as exc:
+            failed = True
+            click.echo(exc.render(lang), err=True)
+            continue
+        if ruleset.warnings:
+            click.echo(_render(ruleset.warnings, lang), err=True)
+        ok = "通过" if lang == "zh" else "ok"
+        click.echo(f"{path}: {ok} ({ruleset.name})")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command()
+@FILES
+@click.option("--check", "check_only", is_flag=True,
+              help="Only report files that are not formatted (exit 1 if any).")
+def fmt(files: tuple[Path, ...], check_only: bool) -> None:
+    """Rewrite ruleset FILES in the canonical layout (comments and meaning kept)."""
+    unformatted = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        formatted = format_source(text)
+        if formatted == text:
+            continue
+        unformatted.append(path)
+        if check_only:
+            click.echo(f"would reformat {path}")
+        else:
+            _write_atomically(path, formatted)
+            click.echo(f"reformatted {path}")
+    if check_only and unformatted:
+        raise SystemExit(1)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--effective", "mode", flag_value="effective", default=True,
+              help="Print the resolved ruleset, each item with its origin (default).")
+@click.option("--against-parent", "mode", flag_value="against-parent",
+              help="List what FILE adds, changes and removes compared with its parent.")
+@LANG
+def show(file: Path, mode: str, lang: str | None) -> None:
+    """Show a ruleset after inheritance: the effective rules, or the changes to the parent."""
+    lang = lang or default_lang()
+    ruleset = load_ruleset(file, sections=_sections())
+    text = render_effective(ruleset) if mode == "effective" else render_changes(ruleset, lang)
+    click.echo(text, nl=False)
+
+
+def render_effective(ruleset: Ruleset) -> str:
+    """The resolved ruleset, each line followed by its origin (file:line)."""
+    out = [f'ruleset "{ruleset.name}"']
+    if ruleset.levels:
+        out.append("levels: " + " > ".join(ruleset.levels))
+    rows: list[tuple[str, str]] = []
+    for section, items in ruleset.items.items():
+        rows.append((f"{section}:", ""))
+        for item in items:
+            for n, version in enumerate(item.versions):
+                indent = "  " if n == 0 else "    "
+                rows.append((indent + version.ref.text, f"{version.ref.file}:{version.ref.line}"))
+    width = min(64, max((_width(r[0]) for r in rows if r[1]), default=0))
+    for text, origin in rows:
+        if origin:
+            out.append(f"{text}{' ' * max(0, width - _width(text))}  # {origin}")
+        else:
+            out.append(text)
+    return "\n".join(out) + "\n"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def render_changes(ruleset: Ruleset, lang: str = "en") -> str:
+    """What the entry file changed in its parent (added / changed / removed)."""
+    if len(ruleset.sources) < 2:
+        return ("本规则集没有继承任何规则集\n" if lang == "zh"
+                else f"{ruleset.entry} extends nothing\n")
+    words = {"added": "新增", "changed": "修改", "removed": "删除"} if lang == "zh" else {}
+    out = []
+    for change in ruleset.changes:
+        label = f"{change.key[0]} {change.key[1]}" if change.key[1] is not None else change.key[0]
+        out.append(f"{words.get(change.action, change.action):8} {change.section}: {label}"
+                   f"  # {change.ref}")
+    if not out:
+        out.append("没有改动" if lang == "zh" else "no changes")
+    return "\n".join(out) + "\n"
+
+
+@click.command()
+@click.argument("file", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def schema(file: Path | None) -> None:
+    """Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names."""
+    from .vocabulary import describe_schema
+
+    pm = get_plugin_manager()
+    hooks = Hooks(pm)
+    sections = hooks.register_sections()
+    ruleset = load_ruleset(file, sections=sections) if file is not None else None
+    doc = describe_schema(sections, hooks.register_event_types(), ruleset)
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+@click.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@LANG
+def test_command(paths: tuple[Path, ...], lang: str | None) -> None:
+    """Run ruleset test cases (*_test.yaml beside the rulesets) and show what failed."""
+    from .casetest import find_case_files, run_cases
+
+    lang = lang or default_lang()
+    failures = 0
+    total = 0
+    for case_file in find_case_files(paths):
+        report = run_cases(case_file)
+        total += len(report.results)
+        for result in report.results:
+            failures += 0 if result.passed else 1
+            click.echo(result.render(lang))
+    summary: Any = (f"{total - failures} 通过，{failures} 失败" if lang == "zh"
+                    else f"{total - failures} passed, {failures} failed")
+    click.echo(summary)
+    if failures or total == 0:
+        raise SystemExit(1)
+
+
+def commands() -> list[click.Command]:
+    """The language's commands, for the main ``gridcore`` group."""
+    return [check, fmt, show, schema, test_command]

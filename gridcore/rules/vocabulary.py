@@ -1,0 +1,98 @@
+"""``gridcore schema``: the vocabulary core and plugins contribute, as JSON-ready data.
+
+docs/language.md's vocabulary tables are generated from this
+(``vocabulary_tables``), and a test checks they are up to date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..events import CORE_EVENT_TYPES, Event
+from ..roster import ROLES
+from . import schema as sch
+from .keywords import CORE_KEYWORDS
+from .ruleset import Ruleset
+from .sections import Section
+
+
+def describe_schema(sections: Sequence[Section], event_types: Sequence[type[Event]] = (),
+                    ruleset: Ruleset | None = None) -> dict[str, Any]:
+    """Everything an editor or a doc needs to know about the language as installed."""
+    events = sch.vocabulary_of_events((*CORE_EVENT_TYPES, *event_types))
+    doc: dict[str, Any] = {
+        "types": {t: {"en": en, "zh": zh} for t, (en, zh) in sch.TYPE_WORDS.items()},
+        "keywords": {k.lower(): list(v) for k, v in CORE_KEYWORDS.items()},
+        "functions": sorted(set(sch.FUNCTIONS.values())),
+        "function_names": dict(sch.FUNCTIONS),
+        "variables": [sch.describe_var(v) for v in sch.STANDARD_VARS],
+        "events": events,
+        "roles": dict(ROLES),
+        "sections": [describe_section(s) for s in sections],
+    }
+    if ruleset is not None:
+        doc["ruleset"] = {
+            "name": ruleset.name,
+            "levels": list(ruleset.levels),
+            "vocabularies": ruleset_vocabularies(ruleset, sections),
+        }
+    return doc
+
+
+def describe_section(section: Section) -> dict[str, Any]:
+    """A section's syntax: headers, item kinds with their keywords, keywords, vocabularies."""
+    return {
+        "name": section.name,
+        "headers": list(section.headers),
+        "doc": section.doc,
+        "items": [
+            {"kind": k.name, "keywords": list(k.keywords), "named": k.named, "body": k.body,
+             "doc": k.doc, "doc_zh": k.doc_zh}
+            for k in section.items
+        ],
+        "keywords": {k.lower(): list(v) for k, v in section.keywords.items()},
+        "vocabularies": dict(section.vocabularies),
+        "variables": {k: v for k, v in section.variables.items()},
+    }
+
+
+def ruleset_vocabularies(ruleset: Ruleset, sections: Sequence[Section]) -> dict[str, list[str]]:
+    """The names a ruleset declares, per vocabulary (activities, rewards, categories ...)."""
+    out: dict[str, list[str]] = {}
+    for section in sections:
+        items = ruleset.items.get(section.name, ())
+        for vocab, kind in section.vocabularies.items():
+            names = [i.name.text for i in items if i.kind == kind and i.name is not None]
+            out.setdefault(vocab, []).extend(names)
+    if ruleset.levels:
+        out["level"] = list(ruleset.levels)
+    return out
+
+
+def vocabulary_tables(doc: dict[str, Any]) -> str:
+    """Markdown tables of the vocabulary (for docs/language.md)."""
+    out = ["### Standard variables and their fields", "",
+           "| name | field | type | Chinese | meaning |", "|---|---|---|---|---|"]
+    for var in doc["variables"]:
+        for f in var["fields"]:
+            out.append(f"| `{var['name']}` ({'、'.join(var['zh'])}) | `{f['name']}` | {f['type']} "
+                       f"| {'、'.join(f['zh'])} | {f['doc']} |")
+    out += ["", "### Event fields (`event.…`), by event kind", "",
+            "| event kind | fields |", "|---|---|"]
+    for kind, fields in doc["events"].items():
+        listed = ", ".join(f"`{name}` ({f['type']})" for name, f in fields.items())
+        out.append(f"| `{kind}` | {listed} |")
+    out += ["", "### Keywords", "", "| keyword | forms |", "|---|---|"]
+    for key, forms in doc["keywords"].items():
+        out.append(f"| {key} | {' · '.join(forms)} |")
+    out += ["", "### Sections", "", "| section | item | keywords | named |", "|---|---|---|---|"]
+    for section in doc["sections"]:
+        headers = " / ".join(section["headers"])
+        for item in section["items"]:
+            out.append(f"| {headers} | {item['kind']} | {' · '.join(item['keywords'])} | "
+                       f"{'yes' if item['named'] else 'no'} |")
+    out += ["", "### Roles", "", "| role | 中文 |", "|---|---|"]
+    for role, zh in doc["roles"].items():
+        out.append(f"| `{role}` | {zh} |")
+    return "\n".join(out) + "\n"
