@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from ..errors import GridcoreError
 from ..explain import Outcome
 
 CASE_SUFFIX = "_test.yaml"
-DEFAULT_START = datetime(2000, 1, 1, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class CaseError(GridcoreError):
@@ -146,7 +146,7 @@ def _ruleset_path(path: Path, doc: Mapping[str, Any]) -> Path:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
@@ -159,7 +159,7 @@ def _plain(value: Any) -> Any:
 
 def _time(value: Any, what: str) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
         when = datetime.fromisoformat(str(value))
     except ValueError:
