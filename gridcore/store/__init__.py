@@ -22,6 +22,15 @@ class Store(Protocol):
     Event documents are dicts with at least ``id`` (str), ``kind`` (str) and
     ``time`` (an ISO 8601 string with a zone offset).  The log is append-only:
     nothing is ever updated or deleted.
+
+    Built-in backends: ``tinydb_store`` (a plain path), ``sqlite_store``
+    (``sqlite:///path.db``) and ``postgres_store`` (``postgresql://...``); open
+    one by URL with ``gridcore.store.url.open_store``.  Besides this protocol
+    they provide ``collections() -> list[str]`` (the document collections that
+    hold something), which ``gridcore.store.migrate.migrate`` needs from a
+    source store; a plugin backend should provide it too.  A malformed batch or
+    document, a corrupt store and an unreachable server raise
+    ``gridcore.errors.StoreError``.  See docs/storage.md.
     """
 
     url: str
