@@ -2,75 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rules_toy import CHORES
 
 from gridcore import get_plugin_manager, hookimpl
 from gridcore.errors import PluginError
 from gridcore.events import ActivityRecorded
 from gridcore.plugin_host import Hooks
-from gridcore.rules import (
-    CompileContext,
-    Item,
-    ItemKind,
-    RulesError,
-    Section,
-    load_ruleset,
-    parse_ruleset,
-    schema,
-)
-
-CHORES_GRAMMAR = r"""
-chores_rate: chores_amount (_COMMA chores_cap)*
-chores_amount: expr _PER _HOUR                -> chores_per_hour
-             | _PER _HOUR expr _POINTS         -> chores_per_hour
-             | expr _POINTS? _PER _TIME         -> chores_per_time
-chores_cap: _AT_MOST expr _POINTS? _PER period
-          | _PER period _AT_MOST expr _POINTS
-chores_bonus: ladder
-"""
-
-ENV = schema.Env((schema.event_var(ActivityRecorded), schema.MEMBER))
-
-
-def compile_chores(items: Sequence[Item], ctx: CompileContext) -> dict[str, Any]:
-    """The toy policy: chore name -> list of (since, until, rate fn, per-hour?, caps)."""
-    policy: dict[str, Any] = {"chores": {}, "bonus": None}
-    for item in items:
-        if item.kind == "bonus":
-            ladder = item.body.children[0]
-            policy["bonus"] = ctx.compile_ladder(ladder, ENV, expect=schema.NUMBER)
-            continue
-        versions = []
-        for version in item.versions:
-            amount = version.body.children[0]
-            rate = ctx.compile_expr(amount.first("expr"), ENV, expect=schema.NUMBER)
-            caps = {}
-            for cap in version.body.all("chores_cap"):
-                period = cap.first("period").value
-                caps[period] = ctx.constant(cap.first("expr"), expect=schema.NUMBER)
-            versions.append((version.since, version.until, rate, amount.kind, caps, version.ref))
-        policy["chores"][item.name.text] = versions
-    return policy
-
-
-CHORES = Section(
-    name="chores",
-    headers=("chores", "家务积分"),
-    items=(
-        ItemKind("chore", ("chore", "家务"), body="chores_rate"),
-        ItemKind("bonus", ("bonus", "奖励"), body="chores_bonus", named=False),
-    ),
-    grammar=CHORES_GRAMMAR,
-    keywords={"AT_MOST": ("at most", "最多"), "POINTS": ("points", "point", "分"),
-              "TIME": ("time", "次")},
-    compile=compile_chores,
-    vocabularies={"chore": "chore"},
-)
+from gridcore.rules import ItemKind, RulesError, Section, load_ruleset, parse_ruleset
 
 
 class ChoresPlugin:

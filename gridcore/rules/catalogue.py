@@ -43,6 +43,9 @@ MESSAGES: Mapping[str, Explained] = {
                    "add the value after the operator", "在运算符后补上数值"),
     "double_operator": ("two operators in a row", "连续出现两个运算符",
                         "remove one of them", "删掉其中一个"),
+    "trailing_comma": ("the item ends with a comma", "条目以逗号结尾",
+                       "remove the comma, or continue the item on the next line, indented deeper",
+                       "删掉逗号，或在下一行（缩进更深）接着写"),
     "missing_colon": ("a colon is missing", "缺少冒号",
                       "put ':' (or '：') between the item's name and its rule",
                       "在条目名称和规则之间加上 '：'"),
@@ -73,9 +76,11 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
             label = None
         if label is not None:
             return MESSAGES[label]
+    token_type = exc.token.type if isinstance(exc, UnexpectedToken) else ""
+    if code.rstrip()[-1:] in (",", "，", "、") and token_type in ("$END", ""):
+        return MESSAGES["trailing_comma"]
     expected = set(getattr(exc, "accepts", None) or getattr(exc, "expected", None)
                    or getattr(exc, "allowed", None) or ())
-    token_type = exc.token.type if isinstance(exc, UnexpectedToken) else ""
     if "_COLON" in expected and ":" not in code and "：" not in code:
         return MESSAGES["missing_colon"]
     if "NAME" in expected and start.endswith("__item") and len(expected) <= 3:

@@ -28,7 +28,8 @@ class Report(Protocol):
 
 def did_you_mean(word: str, pool: Sequence[str]) -> str:
     """The closest spelling in ``pool``, or ''."""
-    close = difflib.get_close_matches(word, list(pool), n=1, cutoff=0.6)
+    cjk = any("\u3400" <= ch <= "\u9fff" for ch in word)
+    close = difflib.get_close_matches(word, list(pool), n=1, cutoff=0.5 if cjk else 0.6)
     return close[0] if close else ""
 
 

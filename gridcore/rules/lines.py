@@ -75,7 +75,7 @@ def split_lines(text: str) -> tuple[list[LogicalLine], list[Comment]]:
             first = False
             tail = code.rstrip(" \t\u3000")
             more = depth > 0 or (tail[-1:] in COMMAS if tail else False)
-            if not more or i + 1 >= len(physical):
+            if not more or i + 1 >= len(physical) or not _continues(physical[i + 1], indent):
                 break
             i += 1
         lines.append(LogicalLine(start + 1, i + 1, indent, "\n".join(codes), tuple(comments),
@@ -83,6 +83,44 @@ def split_lines(text: str) -> tuple[list[LogicalLine], list[Comment]]:
         blank = False
         i += 1
     return lines, loose
+
+
+def _continues(nxt: str, indent: str) -> bool:
+    """A continuation line is indented deeper than its item (or starts with a closing bracket).
+
+    So an unclosed bracket or a stray trailing comma swallows nothing but
+    deeper lines, and the next item is still read and checked.
+    """
+    body = nxt.lstrip(" \t\u3000")
+    if not body or body.startswith("#"):
+        return bool(body)
+    if body[0] in CLOSE:
+        return True
+    return len(nxt) - len(body) > len(indent)
+
+
+def unclosed(code: str) -> tuple[int, int] | None:
+    """(line offset, column) of the first bracket of ``code`` that is never closed."""
+    stack: list[tuple[int, int]] = []
+    for offset, segment in enumerate(code.split("\n")):
+        quote: str | None = None
+        j = 0
+        while j < len(segment):
+            ch = segment[j]
+            if quote is not None:
+                if ch == "\\" and quote == '"':
+                    j += 2
+                    continue
+                if ch == quote:
+                    quote = None
+            elif ch in QUOTES:
+                quote = QUOTES[ch]
+            elif ch in OPEN:
+                stack.append((offset, j + 1))
+            elif ch in CLOSE and stack:
+                stack.pop()
+            j += 1
+    return stack[0] if stack else None
 
 
 def _scan(segment: str, depth: int) -> tuple[str, str | None, int]:

@@ -21,7 +21,7 @@ from .diagnose import from_lark, make
 from .errors import WARNING, Diagnostic, RulesError
 from .grammar_build import Grammar, build_grammar
 from .keywords import CJK, CORE_KEYWORDS
-from .lines import LogicalLine, split_lines
+from .lines import LogicalLine, split_lines, unclosed
 from .sections import Section
 from .transformer import MAX_DEPTH, AstError, ToAst, tree_depth
 
@@ -112,15 +112,19 @@ class _Reader:
         order: list[str] = []
         current: str | None = None
         last_item: dict[str, Any] | None = None
+        skipping = False
         for line in lines:
             code = line.code.strip()
             if line.depth:
-                self.error(line.end_line, len(self.source_lines[line.end_line - 1]) + 1,
-                           "a bracket is opened but never closed", "括号没有闭合",
+                where = unclosed(line.code) or (0, 1)
+                column = where[1] + (len(line.indent) if where[0] == 0 else 0)
+                self.error(line.line + where[0], column,
+                           "this bracket is opened but never closed", "这个括号没有闭合",
                            fix="add the closing bracket", fix_zh="补上右括号")
                 continue
             header = self.section_header(code)
             if header is not None:
+                skipping = False
                 current = header
                 last_item = None
                 if header not in blocks:
@@ -131,7 +135,10 @@ class _Reader:
             if _HEADER.match(code):
                 self.unknown_header(line, code)
                 current = None
+                skipping = True
                 continue
+            if skipping:
+                continue  # the items of an unknown section: reported once, at its header
             if _PREAMBLE.match(code):
                 result = self.parse("preamble_line", line)
                 if current is not None or blocks:

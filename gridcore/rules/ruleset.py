@@ -158,10 +158,8 @@ def parse_ruleset(text: str, *, sections: Sequence[Section], name: str = "<strin
 
 
 def _extends_of(text: str, sections: Sequence[Section], file: str) -> str | None:
-    parsed, diagnostics = read_source(text, sections=sections, file=file)
-    if any(d.is_error for d in diagnostics) and parsed.extends is None:
-        raise RulesError(sort_diagnostics(diagnostics))
-    return parsed.extends
+    parsed, _ = read_source(text, sections=sections, file=file)
+    return parsed.extends  # errors are reported once, by compile_chain
 
 
 def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:

@@ -194,7 +194,7 @@ class ToAst:
         return ast.Var(str(c[0]), self.at(c[0]))
 
     def r_field_ref(self, c: list[Any], meta: Any) -> ast.FieldRef:
-        return ast.FieldRef(str(c[0]), str(c[1]), self.at(c[0]))
+        return ast.FieldRef(str(c[0]), str(c[1]), self._meta_pos(c, meta))
 
     def r_call(self, c: list[Any], meta: Any) -> ast.Call:
         args = tuple(c[1]) if len(c) > 1 else ()

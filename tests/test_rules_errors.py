@@ -1,0 +1,184 @@
+"""Golden tests: the exact messages for a catalogue of realistic mistakes (English and Chinese).
+
+Each was tried as a new user would; the message says where, what was expected and what to change.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rules_toy import CHORES
+
+from gridcore.rules import RulesError, parse_ruleset
+
+GOLDEN: dict[str, tuple[str, str, str]] = {
+    "misspelt_keyword": (
+        "chores:\n  chor sweeping: 5 per hour\n",
+        "en",
+        ("t.rules:2:3: error: this is not a known item (found 'chor')\n"
+        "      chor sweeping: 5 per hour\n"
+        "      ^^^^\n"
+        "  expected: 'bonus' (奖励), 'chore' (家务), 'limit' (限定), 'override' (覆盖)\n"
+        "  did you mean: chore\n"
+        "  fix: start the line with one of the item words listed\n"
+        "1 error"),
+    ),
+    "misspelt_keyword_zh": (
+        "家务积分：\n  家物 扫地：每小时 5 分\n",
+        "zh",
+        ("t.rules:2:3: 错误: 这不是已知的条目（此处是 '家物'）\n"
+        "      家物 扫地：每小时 5 分\n"
+        "      ^^^^\n"
+        "  应为: '奖励' (bonus)、'家务' (chore)、'限定' (limit)、'覆盖' (override)\n"
+        "  是不是想写: 家务\n"
+        "  修改: 以下列条目词之一开头\n"
+        "共 1 个错误"),
+    ),
+    "missing_colon": (
+        "chores:\n  chore sweeping 5 per hour\n",
+        "en",
+        ("t.rules:2:18: error: a colon is missing (found '5')\n"
+        "      chore sweeping 5 per hour\n"
+        "                     ^\n"
+        "  expected: ':'\n"
+        "  fix: put ':' (or '：') between the item's name and its rule\n"
+        "1 error"),
+    ),
+    "missing_colon_zh": (
+        "家务积分：\n  家务 扫地 每小时 5 分\n",
+        "zh",
+        "t.rules:2:9: 错误: 缺少冒号（此处是 '每'）\n      家务 扫地 每小时 5 分\n                ^^\n  应为: '：'\n  修改: 在条目名称和规则之间加上 '：'\n共 1 个错误",
+    ),
+    "unknown_activity": (
+        'chores:\n  chore sweeping: 5 per hour\n  bonus: 2 if event.activity == "sweepin", otherwise 0\n',
+        "en",
+        ("t.rules:3:33: error: unknown activity 'sweepin'\n"
+        '      bonus: 2 if event.activity == "sweepin", otherwise 0\n'
+        "                                    ^^^^^^^^^\n"
+        "  expected: sweeping\n"
+        "  did you mean: sweeping\n"
+        "1 error"),
+    ),
+    "unknown_level": (
+        "levels: community > grid\nchores:\n  limit x: gird\n",
+        "en",
+        "t.rules:3:12: error: unknown level 'gird'\n      limit x: gird\n               ^^^^\n  expected: community, grid\n  did you mean: grid\n1 error",
+    ),
+    "wrong_unit": (
+        "chores:\n  chore sweeping: 5 per hour, at most 40 per mnth\n",
+        "en",
+        ("t.rules:2:46: error: unexpected 'mnth'\n"
+        "      chore sweeping: 5 per hour, at most 40 per mnth\n"
+        "                                                 ^^^^\n"
+        "  expected: 'days' / 'day' (天), 'months' / 'month' (个月), 'quarters' / 'quarter' (季度), 'weeks' / 'week' (周), 'years' / 'year' (年)\n"
+        "  did you mean: month\n"
+        "1 error"),
+    ),
+    "value_without_unit": (
+        "chores:\n  chore sweeping: 5\n",
+        "en",
+        ("t.rules:2:20: error: a value is missing its unit\n"
+        "      chore sweeping: 5\n"
+        "                       ^\n"
+        "  expected: 'per' / 'each' (每), 'points' / 'point' (分)\n"
+        "  fix: write the unit after the number, e.g. '5 points' or '48h'\n"
+        "1 error"),
+    ),
+    "value_without_unit_zh": (
+        "家务积分：\n  家务 扫地：每小时 5\n",
+        "zh",
+        "t.rules:2:14: 错误: 数值缺少单位\n      家务 扫地：每小时 5\n                         ^\n  应为: '分' (points)\n  修改: 在数字后写上单位，例如 '5 分' 或 '48小时'\n共 1 个错误",
+    ),
+    "mixed_indentation": (
+        "chores:\n \t chore sweeping: 5 per hours\n  chore mopping: 5 per hour,\n",
+        "en",
+        ("t.rules:2:1: warning: this line's indentation mixes tabs and spaces\n"
+        "     \t chore sweeping: 5 per hours\n"
+        "    ^^^\n"
+        "  fix: indent with spaces only (gridcore fmt does it)\n"
+        "t.rules:3:29: error: the item ends with a comma\n"
+        "      chore mopping: 5 per hour,\n"
+        "                                ^\n"
+        "  expected: 'at most' (最多), 'per' / 'each' (每)\n"
+        "  fix: remove the comma, or continue the item on the next line, indented deeper\n"
+        "1 error"),
+    ),
+    "unknown_section": (
+        "chorse:\n  chore x: 1 per hour\n",
+        "en",
+        "t.rules:1:1: error: unknown section 'chorse'\n    chorse:\n    ^^^^^^\n  expected: 'chores:'\n  did you mean: chores:\n  fix: use the header of an installed section\n1 error",
+    ),
+    "unknown_field": (
+        "chores:\n  chore sweeping: event.hourss per hour\n",
+        "en",
+        ("t.rules:2:19: error: 'event' has no field 'hourss'\n"
+        "      chore sweeping: event.hourss per hour\n"
+        "                      ^^^^^^^^^^^^\n"
+        "  expected: id, time, actor, node, activity, member, hours, quantity, note\n"
+        "  did you mean: event.hours\n"
+        "1 error"),
+    ),
+    "type_mismatch": (
+        'chores:\n  chore sweeping: "5" per hour\n',
+        "en",
+        't.rules:2:19: error: expected a number here, but this is text\n      chore sweeping: "5" per hour\n                      ^^^\n  expected: a number\n1 error',
+    ),
+    "unclosed_bracket": (
+        "chores:\n  chore sweeping: (5 per hour\n  chore mopping: 1 per hour\n",
+        "en",
+        "t.rules:2:19: error: this bracket is opened but never closed\n      chore sweeping: (5 per hour\n                      ^\n  fix: add the closing bracket\n1 error",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_message(name: str) -> None:
+    text, lang, expected = GOLDEN[name]
+    with pytest.raises(RulesError) as info:
+        parse_ruleset(text, sections=[CHORES], name="t.rules")
+    assert info.value.render(lang) == expected
+
+
+def test_every_error_of_a_file_is_reported_at_once() -> None:
+    text = (
+        "chores:\n"
+        "  chor sweeping: 5 per hour\n"  # misspelt keyword
+        "  chore mopping 5 per hour\n"  # missing colon
+        "  chore washing: event.hourz per hour\n"  # unknown field
+        "  chore dusting: 5 per hour\n"  # fine
+        "  bonus: 2 if event.activity == \"dustin\", otherwise 0\n"  # unknown activity
+    )
+    with pytest.raises(RulesError) as info:
+        parse_ruleset(text, sections=[CHORES], name="t.rules")
+    assert [(d.line, d.column) for d in info.value.errors] == [(2, 3), (3, 17), (4, 18), (6, 33)]
+    assert str(info.value).endswith("4 errors")
+
+
+def test_locale_chooses_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridcore.rules.errors import default_lang
+
+    for var in ("GRIDCORE_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert default_lang() == "zh"
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert default_lang() == "en"
+
+
+def test_simple_error_and_its_text() -> None:
+    error = RulesError.simple("ruleset 'x' expects levels a > b", "规则集 'x' 需要层级 a > b")
+    assert str(error) == "<ruleset>: error: ruleset 'x' expects levels a > b\n1 error"
+    assert "规则集" in error.render("zh")
+    assert isinstance(error, __import__("gridcore").GridcoreError)
+
+
+def test_a_plugin_compiler_crash_is_not_blamed_on_the_author() -> None:
+    from gridcore.errors import PluginError
+    from gridcore.rules import ItemKind, Section
+
+    def crash(items: object, ctx: object) -> object:
+        raise ZeroDivisionError("oops")
+
+    broken = Section(name="broken", headers=("broken",), items=(ItemKind("x", ("x",), "broken_v"),),
+                     grammar="broken_v: expr\n", compile=crash)
+    with pytest.raises(PluginError, match="the compiler of section 'broken' failed"):
+        parse_ruleset("broken:\n  x a: 1\n", sections=[broken])
