@@ -267,13 +267,18 @@ def _written(expr: Any, ref: RuleRef) -> str:
     pos = getattr(expr, "pos", None)
     if pos is None or pos.line != ref.line:
         return ""
-    start = pos.column - ref.column
-    end = (
-        pos.end_column - ref.column
-        if pos.end_line == pos.line and pos.end_column > pos.column
-        else None
-    )
-    return ref.text[start:end].strip(" ,，")
+    # the end position of a field reference is not reliable: read to the
+    # first comma outside brackets instead
+    text = ref.text[pos.column - ref.column :]
+    depth = 0
+    for i, char in enumerate(text):
+        if char in "(（[【":
+            depth += 1
+        elif char in ")）]】":
+            depth -= 1
+        elif char in ",，、" and depth <= 0:
+            return text[:i].strip()
+    return text.strip()
 
 
 def _level(name: Name, ctx: CompileContext) -> str:
@@ -326,15 +331,24 @@ def _span(node: Node) -> Span:
         return Span(amount, False, _show(amount))
     count = float(value.value)
     if span.kind == "escalation_workdays":
-        return Span(timedelta(0), True, f"{written} working days", workdays=count)
-    return Span(timedelta(hours=count), True, f"{written} working hours")
+        return Span(
+            timedelta(0), True, f"{written} working {_plural(count, 'day')}", workdays=count
+        )
+    return Span(timedelta(hours=count), True, f"{written} working {_plural(count, 'hour')}")
+
+
+def _plural(count: float, word: str) -> str:
+    return word if count == 1 else f"{word}s"
 
 
 def _show(amount: timedelta) -> str:
     hours = amount.total_seconds() / 3600
     if hours >= 24 and hours % 24 == 0:
-        return f"{hours / 24:g} days"
-    return f"{hours:g} hours" if hours >= 1 else f"{amount.total_seconds() / 60:g} minutes"
+        return f"{hours / 24:g} {_plural(hours / 24, 'day')}"
+    if hours >= 1:
+        return f"{hours:g} {_plural(hours, 'hour')}"
+    minutes = amount.total_seconds() / 60
+    return f"{minutes:g} {_plural(minutes, 'minute')}"
 
 
 def _limit(level: str, body: Node, ref: RuleRef, ctx: CompileContext) -> LevelLimit:
