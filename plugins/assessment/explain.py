@@ -48,8 +48,8 @@ def explain_rating(rating: Rating, decision: str) -> Explanation:
         summary += f"; held back from {rating.capped_from} stars by a cap ({rating.cap_rule})"
     inputs: dict[str, Any] = {}
     for term in rating.terms:
-        value = "n/a" if term.value is None else f"{term.value:g}"
-        inputs[f"{term.kind} {term.metric}"] = f"{value} -> {term.points:+g} points ({term.note}) [{term.rule}]"
+        shown = "n/a" if term.value is None else f"{term.value:g}"
+        inputs[f"{term.kind} {term.metric}"] = f"{shown} -> {term.points:+g} points ({term.note}) [{term.rule}]"
     for name, value in rating.values.items():
         detail = ", ".join(f"{k}: {v}" for k, v in rating.inputs.get(name, {}).items())
         inputs[f"metric {name}"] = ("n/a" if value is None else f"{value:g}") + (f" ({detail})" if detail else "")

@@ -16,10 +16,10 @@ Values only depend on the events stored, never on their arrival order.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
-import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from gridcore.events import (
@@ -124,7 +124,7 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
 
 
 def _prorated(times: int, slot: Period, start: datetime, end: datetime) -> int:
-    utc = timezone.utc
+    utc = UTC
     whole = (slot.end.astimezone(utc) - slot.start.astimezone(utc)).total_seconds()
     inside = (min(slot.end, end).astimezone(utc) - max(slot.start, start).astimezone(utc)).total_seconds()
     return max(1, math.ceil(times * inside / whole - 1e-9))

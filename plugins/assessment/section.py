@@ -168,12 +168,13 @@ def section() -> Section:
     from gridcore.rules import ItemKind, Section
 
     kinds = tuple(
-        ItemKind(name, keywords, body, named=named, doc=doc) for name, keywords, body, named, doc in ITEMS
+        ItemKind(name, keywords, body, named=named, doc=doc)  # type: ignore[arg-type]
+        for name, keywords, body, named, doc in ITEMS
     )
     return Section(
         name=NAME,
-        headers=("assessment", "考核", "评星定级"),
-        items=kinds,
+        headers=("assessment", "考核", "评星定级"),  # type: ignore[arg-type]
+        items=kinds,  # type: ignore[arg-type]
         grammar=GRAMMAR.read_text(encoding="utf-8"),
         compile=compile_section,
         keywords=KEYWORDS,
@@ -391,8 +392,8 @@ def to_condition(expr: Any, report: Report, own_words: Sequence[str], own: str) 
         return Compare(_subject(expr.name, own_words, own), ">", 0.0)
     if isinstance(expr, ast.Compare):
         pairs = []
-        for op, left, right in zip(expr.ops, expr.operands, expr.operands[1:]):
-            pair = _pair(op, left, right, own_words, own)
+        for op, (lhs, rhs) in zip(expr.ops, itertools.pairwise(expr.operands)):
+            pair = _pair(op, lhs, rhs, own_words, own)
             if pair is None:
                 report(expr, "compare a name (score or a metric) with a number, e.g. score >= 90",
                        "请用名称（得分或指标）与数字比较，如 得分 >= 90")
