@@ -8,7 +8,7 @@ tokens (and so the meaning) stay exactly the same.  Layout:
 * items indented 2 spaces, dated lines 4, continuation lines 4 more than
   their item;
 * runs of spaces and tabs become one space; no space before ``, : ) ] %``
-  nor after ``( [``; one space after an ASCII ``,`` or ``:``; none around
+  nor after ``( [``; one space after an ASCII ``, : ) ]``; none around
   full-width punctuation (``，：（）``), as Chinese is typeset;
 * at most one blank line in a row; comments keep their place (a comment on
   its own line takes the indentation of the line below it; a trailing
@@ -23,7 +23,7 @@ from .parser import _DATED, _HEADER, _PREAMBLE
 NO_SPACE_BEFORE = set(",，、:：)）]】%％")
 NO_SPACE_AFTER = set("(（[【")
 FULLWIDTH = set("，、：（）【】％")
-SPACE_AFTER = set(",:")
+SPACE_AFTER = set(",:)]")
 QUOTES = {'"': '"', "\u201c": "\u201d", "\u300c": "\u300d"}
 
 
