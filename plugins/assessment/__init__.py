@@ -1,1 +1,47 @@
-"""gridcore's built-in assessment plugin (import name ``gridcore_assessment``)."""
+"""gridcore's built-in assessment plugin (import name ``gridcore_assessment``): star ratings (评星定级).
+
+Plain functions for embedders (each takes an open ``Engine``)::
+
+    from gridcore_assessment import assess, stored, history, compare
+    result = assess(engine, "2025-Q1")          # rate, store, return an Assessment
+    result.rating("g1").stars                    # stars, score, terms with their rules
+    compare(stored(engine, "2025-Q1"), result)   # who gained or lost a star, and why
+
+See docs/assessment.md.  ``gridcore_assessment.periods`` (calendar periods in a
+community's time zone) may be used by anyone.
+"""
+
+from .chart import render_svg, write_chart
+from .history import StarChange, compare, history, stored, stored_or_fresh
+from .periods import Period, PeriodError, parse_period, period_containing, periods_between
+from .policy import AssessmentPolicy
+from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy
+from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
+from .scoring import Rating, Term
+
+__all__ = [
+    "Assessment",
+    "AssessmentError",
+    "AssessmentPolicy",
+    "Period",
+    "PeriodError",
+    "Rating",
+    "StarChange",
+    "SubsidyLine",
+    "Term",
+    "assess",
+    "breakdown_table",
+    "check_policy",
+    "compare",
+    "compare_table",
+    "history",
+    "parse_period",
+    "period_containing",
+    "periods_between",
+    "ratings_table",
+    "render_svg",
+    "stored",
+    "stored_or_fresh",
+    "subsidies_table",
+    "write_chart",
+]

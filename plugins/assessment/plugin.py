@@ -54,20 +54,16 @@ def gridcore_register_sections() -> list[Section]:
 @hookimpl
 def gridcore_register_commands() -> list[click.Command]:
     """``gridcore assess ...``."""
-    try:
-        from .cli import assess_group
-    except ImportError:  # being written
-        return []
+    from .cli import assess_group
+
     return [assess_group]
 
 
 @hookimpl
 def gridcore_register_reports() -> list[Report]:
     """``assessment.ratings``, ``assessment.subsidies``, ``assessment.compare``."""
-    try:
-        from .reports import REPORTS
-    except ImportError:  # being written
-        return []
+    from .reports import REPORTS
+
     return list(REPORTS)
 
 
