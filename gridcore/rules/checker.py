@@ -292,17 +292,23 @@ def ladder_problems(ladder: ast.Ladder, *, low: float = -math.inf,
         return []
     out: list[Problem] = []
     covered: list[tuple[float, float]] = []
+    bands: list[tuple[float, float]] = []  # steps bounded on both sides
     for step, b in zip(ladder.steps, bounds):
         assert b is not None
         lo, hi = max(b[1], low), min(b[2], high)
+        band = b[1] != -math.inf and b[2] != math.inf
         rest = _subtract([(lo, hi)], covered)
         if lo >= hi or not rest:
             out.append((step, "this step can never be reached: the steps before it already cover it",
                         "这一档永远不会用到：前面的档已经覆盖了它"))
-        elif _length(rest) < hi - lo - 1e-6:
+        elif rest != [(lo, hi)] and (band or _subtract([(lo, hi)], bands) != [(lo, hi)]):
+            # Descending thresholds (>= 90, >= 80, ...) overlap by design; a band
+            # (60 <= score < 80) that overlaps another step is a mistake.
             out.append((step, "this step overlaps an earlier one (the first matching step wins)",
                         "这一档与前面的档重叠（按先匹配的档计算）"))
         covered.append((lo, hi))
+        if band:
+            bands.append((lo, hi))
     if ladder.otherwise is None:
         gaps = _subtract([(low, high)], covered)
         gaps = [(a, b) for a, b in gaps if b - a > 1e-6]

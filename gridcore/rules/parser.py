@@ -286,3 +286,13 @@ def parse_expression(text: str, *, sections: Sequence[Section] = ()) -> ast.Expr
         raise RulesError(reader.diagnostics)
     assert not isinstance(result, Tree)
     return result  # type: ignore[no-any-return]
+
+
+def parse_ladder(text: str, *, sections: Sequence[Section] = ()) -> ast.Ladder:
+    """Parse a lone ladder (``5 if score >= 90, otherwise 3``), for tests and tools."""
+    grammar = build_grammar(sections)
+    reader = _Reader(grammar, text, "<ladder>")
+    result = reader.parse("ladder", LogicalLine(1, 1, "", text, (), 0))
+    if result is None:
+        raise RulesError(reader.diagnostics)
+    return result  # type: ignore[no-any-return]
