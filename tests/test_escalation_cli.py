@@ -176,3 +176,149 @@ def test_bad_input_gets_a_clean_message(tmp_path: Path) -> None:
         ],
     )
     assert stranger.exit_code == 1 and "unknown actor 'nobody'" in stranger.output
+
+
+RULES = Path(__file__).parent / "data" / "escalation" / "ladder-unit.rules"
+
+
+def test_tick_escalates_and_the_reports_show_it(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    init = run(
+        "init",
+        "--community",
+        str(COMMUNITY),
+        "--ruleset",
+        str(RULES),
+        "--effective",
+        "2025-03-01T00:00+08:00",
+        "--store",
+        store,
+    )
+    assert init.exit_code == 0, init.output
+    run(
+        "incidents",
+        "report",
+        "I1",
+        "--category",
+        "leaking_pipe",
+        "--node",
+        "u11",
+        "--actor",
+        "worker1",
+        "--store",
+        store,
+        "--now",
+        NOW,
+    )
+    ticked = run("tick", "--store", store, "--now", "2025-03-03T16:30+08:00")
+    assert ticked.exit_code == 0, ticked.output
+    assert "esc:I1:1" in ticked.output and "esc:I1:2" in ticked.output
+    listed = run(
+        "incidents", "list", "--store", store, "--format", "json", "--now", "2025-03-03T16:30+08:00"
+    )
+    row = json.loads(listed.output)["rows"][0]
+    assert (row["incident"], row["node"], row["level"], row["escalations"]) == (
+        "I1",
+        "wh",
+        "street",
+        2,
+    )
+    assert row["age"] == "7h30"
+    overdue = run(
+        "incidents",
+        "overdue",
+        "--store",
+        store,
+        "--format",
+        "json",
+        "--now",
+        "2025-03-03T16:30+08:00",
+    )
+    late = json.loads(overdue.output)["rows"][0]
+    assert (late["incident"], late["limit"], late["overdue by"]) == ("I1", "accept", "0h30")
+    assert late["rule"].endswith("ladder-unit.rules:11")
+    explained = run("explain", "escalation:esc:I1:1", "--store", store)
+    assert "not accepted within 2 hours at unit u11" in explained.output
+    assert "ladder-unit.rules:8" in explained.output
+
+
+def test_whistle_blowing_from_the_command_line(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    run("init", "--community", str(COMMUNITY), "--store", store)
+    run(
+        "incidents",
+        "report",
+        "I1",
+        "--category",
+        "dispute",
+        "--node",
+        "u21",
+        "--actor",
+        "worker2",
+        "--store",
+        store,
+        "--now",
+        NOW,
+    )
+    moved = run(
+        "incidents",
+        "escalate",
+        "I1",
+        "--actor",
+        "worker2",
+        "--to",
+        "yq",
+        "--department",
+        "police",
+        "--reason",
+        "需要派出所",
+        "--store",
+        store,
+        "--now",
+        "2025-03-03T09:30+08:00",
+        "--format",
+        "json",
+    )
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(moved.output) == {
+        "event": "I1:escalate:2025-03-03T09:30:00+08:00",
+        "stored": True,
+        "incident": "I1",
+        "status": "reported",
+        "node": "yq",
+        "level": "community",
+    }
+    # the police officer sent down to g1 may act for his department
+    accepted = run(
+        "incidents",
+        "accept",
+        "I1",
+        "--actor",
+        "police1",
+        "--store",
+        store,
+        "--now",
+        "2025-03-03T10:00+08:00",
+    )
+    assert accepted.exit_code == 0, accepted.output
+    wrong = CliRunner().invoke(
+        main_group,
+        [
+            "incidents",
+            "report",
+            "I2",
+            "--category",
+            "x",
+            "--node",
+            "u21",
+            "--place",
+            "b1",
+            "--actor",
+            "worker2",
+            "--store",
+            store,
+            "--now",
+            NOW,
+        ],
+    )
+    assert wrong.exit_code == 1 and "place b1 is in u11, not in u21" in wrong.output

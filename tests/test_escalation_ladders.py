@@ -374,3 +374,47 @@ def test_metrics_of_the_loop(open_with: Opener) -> None:
     assert value("mean_satisfaction") == 3.0
     assert value("incidents_per_patrol") is None
     assert engine.metric("escalation_rate", "nx", *month) is None
+
+
+def test_names_that_are_not_levels_or_departments_are_reported(
+    open_with: Opener, tmp_path: Path
+) -> None:
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules import parse_ruleset
+
+    text = (
+        "ruleset odd\nlevels: street > community > grid > unit\n\nescalation:\n"
+        "  incident leak: start at unit, route to plumbers\n"
+        "  escalate grave: immediately to firemen when incident.severity >= 5\n"
+    )
+    ruleset = parse_ruleset(
+        text, sections=Hooks(get_plugin_manager()).register_sections(), name="odd.rules"
+    )
+    assert [w.line for w in ruleset.warnings] == [6]
+    assert "'firemen' is not one of the levels" in str(ruleset.warnings[0])
+    engine = open_with("ladder-unit.rules")
+    engine.use_ruleset(ruleset, effective=T0)
+    engine.record(report("I1", hours(1), category="leak", severity=5))
+    engine.tick(hours(1.5))
+    notes = {e.what: e.detail for e in esc.timeline(engine, "I1")}
+    assert notes["not routed"] == "plumbers is not a line department of 外海街道: not routed there"
+    assert notes["not escalated"].endswith(
+        "firemen is neither a level nor a line department of 外海街道"
+    )
+    assert esc.incident(engine, "I1").escalations == ()
+
+
+def test_incidents_per_patrol(open_with: Opener) -> None:
+    from gridcore.events import PatrolLogged
+
+    engine = open_with("ladder-grid.rules")
+    for n in range(4):
+        engine.record(
+            PatrolLogged(id=f"p{n}", time=hours(n), actor="worker1", node="g1", minutes=60)
+        )
+    engine.record(report("I1", hours(5)))
+    month = (datetime(2025, 3, 1, tzinfo=TZ), datetime(2025, 4, 1, tzinfo=TZ))
+    found = engine.metric("incidents_per_patrol", "g1", *month)
+    assert (
+        found is not None and found.value == 0.25 and found.inputs == {"incidents": 1, "patrols": 4}
+    )

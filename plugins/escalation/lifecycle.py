@@ -105,6 +105,9 @@ def refusals(engine: Engine, state: EscalationState, event: IncidentEvent) -> li
     if isinstance(event, IncidentReported):
         if event.incident in state.incidents or event.incident in state.aliases:
             return [f"incident {event.incident} was already reported"]
+        place = engine.community.places.get(event.place) if event.place else None
+        if place is not None and not engine.community.hierarchy.is_within(place.node, event.node):
+            return [f"place {event.place} is in {place.node}, not in {event.node}"]
         return []
     if event.incident in state.aliases:
         primary = state.aliases[event.incident]

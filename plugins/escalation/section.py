@@ -390,8 +390,13 @@ def _escalate(body: Node, ref: RuleRef, ctx: CompileContext) -> Immediate | Repe
                     count, "repeated reports are counted from 2 times up", "反复上报次数至少为 2 次"
                 )
             repeated = (int(count.value), window.value)
-    if to is not None and to in ctx.levels:
-        ctx.known("level", to)
+    if to is not None and ctx.levels and to not in ctx.levels:
+        ctx.error(
+            body,
+            f"'{to}' is not one of the levels ({', '.join(ctx.levels)}): it will be taken as a line department",
+            f"'{to}' 不是层级（{'、'.join(ctx.levels)}）之一：将视为条线部门",
+            warning=True,
+        )
     if repeated is not None:
         return Repeats(repeated[0], repeated[1], ref, to_level=to)
     if condition is None:

@@ -77,6 +77,8 @@ class EscalationState:
         self.aliases: dict[str, str] = {}
         #: (category, place key) -> times of every report there (for repeat rules)
         self.reports_at: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        #: (category, place key) -> ids of the incidents reported there
+        self.at_place: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.escalation_index: dict[str, tuple[str, int]] = {}
         self._due: dict[str, timers.Due | None] = {}
         self._heap: list[tuple[datetime, str, int]] = []
@@ -192,6 +194,7 @@ class EscalationState:
             last_report_at=event.time,
         )
         self.incidents[incident.id] = incident
+        self.at_place[(event.category, key)].append(incident.id)
         incident.note(
             Entry(
                 event.time,
@@ -216,6 +219,18 @@ class EscalationState:
             incident.departments = tuple(
                 d for d in route.departments if routing.is_department(community, d)
             )
+            for missing in (d for d in route.departments if d not in incident.departments):
+                detail = f"{missing} is not a line department of {community.name}: not routed there"
+                incident.note(
+                    Entry(
+                        event.time,
+                        "not routed",
+                        SYSTEM_ACTOR,
+                        incident.current_node,
+                        detail,
+                        str(route.rule),
+                    )
+                )
             detail = f"starts at {incident.current_level} {incident.current_node}"
             if incident.departments:
                 detail += f", routed to {', '.join(incident.departments)}"
@@ -253,12 +268,9 @@ class EscalationState:
             return None
         window = policy.duplicates.window
         found = None
-        for incident in self.incidents.values():
-            if (
-                incident.category != event.category
-                or incident.place_key != key
-                or not incident.is_open
-            ):
+        for ident in self.at_place.get((event.category, key), ()):
+            incident = self.incidents[ident]
+            if not incident.is_open:
                 continue
             last = incident.last_report_at or incident.reported_at
             if event.time - last <= window and (
@@ -354,6 +366,12 @@ class EscalationState:
         where = timers.target(community, base, to, department)
         if where is None:
             detail = f"{reason}, but there is nowhere higher to go from {base}"
+            if (
+                to is not None
+                and to not in community.hierarchy.levels
+                and not routing.is_department(community, to)
+            ):
+                detail = f"{reason}, but {to} is neither a level nor a line department of {community.name}"
             incident.note(Entry(when, "not escalated", SYSTEM_ACTOR, base, detail, str(rule)))
             return
         incident.pending.append(Pending(when, key, reason, rule, where[0], where[1], facts))

@@ -79,8 +79,13 @@ def breach_target(
     community: Any, incident: Incident, limit: LevelLimit
 ) -> tuple[str, str | None] | None:
     """Where a breach of ``limit`` sends the incident: ``(node, department)`` or nowhere."""
-    if limit.then_department and limit.then_department not in incident.departments:
-        return incident.current_node, limit.then_department
+    department = limit.then_department
+    if (
+        department
+        and department not in incident.departments
+        and routing.is_department(community, department)
+    ):
+        return incident.current_node, department
     above = routing.node_above(community, incident.current_node, limit.then_level)
     return (above, None) if above is not None else None
 
