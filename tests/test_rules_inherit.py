@@ -1,0 +1,137 @@
+"""Inheritance several levels deep (district > street > community), exact and documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rules_toy import CHORES
+
+from gridcore.rules import RulesError, Ruleset, load_ruleset
+
+DISTRICT = """\
+ruleset district
+levels: community > grid > unit
+chores:
+  chore sweeping: 5 per hour
+  chore mopping: 3 per hour
+  chore washing: 2 per hour
+  bonus: 2 if event.hours >= 4, otherwise 0
+"""
+STREET = """\
+extends "district"
+ruleset street
+chores:
+  chore mopping: 4 per hour
+  remove chore washing
+  chore dusting: 1 per hour
+"""
+COMMUNITY = """\
+extends "street"
+chores:
+  override chore sweeping: 6 per hour
+    from 2025-01-01: 7 per hour
+  chore gardening: 2 per hour
+"""
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Path:
+    (tmp_path / "district.rules").write_text(DISTRICT, encoding="utf-8")
+    (tmp_path / "street.rules").write_text(STREET, encoding="utf-8")
+    community = tmp_path / "community" / "c.rules"
+    community.parent.mkdir()
+    community.write_text(COMMUNITY, encoding="utf-8")
+    return community
+
+
+def rates(ruleset: Ruleset) -> dict[str, list[str]]:
+    return {item.name.text if item.name else item.kind: [v.ref.text for v in item.versions]
+            for item in ruleset.items["chores"]}
+
+
+def test_three_levels_resolve_in_order(chain: Path) -> None:
+    ruleset = load_ruleset(chain, sections=[CHORES], search_path=[chain.parent.parent])
+    assert ruleset.name == "c"
+    assert ruleset.levels == ("community", "grid", "unit")
+    assert rates(ruleset) == {
+        "sweeping": ["override chore sweeping: 6 per hour", "from 2025-01-01: 7 per hour"],
+        "mopping": ["chore mopping: 4 per hour"],
+        "bonus": ["bonus: 2 if event.hours >= 4, otherwise 0"],
+        "dusting": ["chore dusting: 1 per hour"],
+        "gardening": ["chore gardening: 2 per hour"],
+    }
+    origins = {i.name.text if i.name else i.kind: i.ref.file for i in ruleset.items["chores"]}
+    assert origins == {"sweeping": str(chain), "mopping": "street.rules", "bonus": "district.rules",
+                       "dusting": "street.rules", "gardening": str(chain)}
+    assert [(c.action, c.key) for c in ruleset.changes] == [
+        ("changed", ("chore", "sweeping")), ("added", ("chore", "gardening"))]
+    assert [s.name for s in ruleset.sources] == ["district.rules", "street.rules", str(chain)]
+
+
+def test_the_parent_is_never_changed(chain: Path) -> None:
+    search = [chain.parent.parent]
+    street = load_ruleset(chain.parent.parent / "street.rules", sections=[CHORES])
+    before = rates(street)
+    load_ruleset(chain, sections=[CHORES], search_path=search)
+    assert rates(load_ruleset(chain.parent.parent / "street.rules", sections=[CHORES])) == before
+
+
+def test_document_round_trip_needs_no_disk(chain: Path) -> None:
+    ruleset = load_ruleset(chain, sections=[CHORES], search_path=[chain.parent.parent])
+    doc = ruleset.to_document()
+    for path in chain.parent.parent.rglob("*.rules"):
+        path.unlink()
+    again = Ruleset.from_document(doc, sections=[CHORES])
+    assert rates(again) == rates(ruleset) and again.fingerprint == ruleset.fingerprint
+    assert doc["entry"] == str(chain) and len(doc["sources"]) == 3
+
+
+def test_removing_or_overriding_what_does_not_exist(tmp_path: Path) -> None:
+    (tmp_path / "base.rules").write_text("chores:\n  chore sweeping: 5 per hour\n", encoding="utf-8")
+    child = tmp_path / "child.rules"
+    child.write_text('extends "base"\nchores:\n  remove chore sweepin\n'
+                     "  override chore swepping: 1 per hour\n", encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_ruleset(child, sections=[CHORES])
+    assert [d.message for d in info.value.errors] == [
+        "cannot remove 'chore sweepin': the parent ruleset has no such item",
+        "'override chore swepping' overrides something the parent ruleset does not have "
+        "(did you mean 'chore sweeping'?)",
+    ]
+    assert [(d.line, d.column) for d in info.value.errors] == [(3, 3), (4, 3)]
+
+
+def test_extends_errors(tmp_path: Path) -> None:
+    a = tmp_path / "a.rules"
+    a.write_text('extends "b"\n', encoding="utf-8")
+    (tmp_path / "b.rules").write_text('extends "a"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="goes round in a circle"):
+        load_ruleset(a, sections=[CHORES])
+    a.write_text('extends "nowhere"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match=r'extends "nowhere", but no nowhere.rules'):
+        load_ruleset(a, sections=[CHORES])
+    a.write_text('extends "../etc/passwd"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="give a ruleset name, not a path"):
+        load_ruleset(a, sections=[CHORES])
+
+
+def test_errors_in_a_base_point_at_the_base(tmp_path: Path) -> None:
+    (tmp_path / "base.rules").write_text("chores:\n  chore x: event.hourz per hour\n", encoding="utf-8")
+    child = tmp_path / "child.rules"
+    child.write_text('extends "base"\nchores:\n  chore y: 1 per hour\n', encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_ruleset(child, sections=[CHORES])
+    (error,) = info.value.errors
+    assert (error.file, error.line, error.column) == ("base.rules", 2, 12)
+
+
+def test_real_community_extends_the_district_base() -> None:
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+
+    repo = Path(__file__).resolve().parent.parent
+    sections = Hooks(get_plugin_manager()).register_sections()
+    ruleset = load_ruleset(repo / "rulesets" / "yinquan" / "yinquan.rules", sections=sections)
+    assert ruleset.sources[0].name == "district-base.rules"
+    assert ruleset.levels == ("community", "grid", "unit")
