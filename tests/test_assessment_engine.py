@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO, small_community
-from gridcore_assessment import history as past
+from gridcore_assessment import archive as past
 from gridcore_assessment.chart import render_svg
 from gridcore_assessment.metrics import METRICS
 from gridcore_assessment.rating import AssessmentError, assess

@@ -11,8 +11,8 @@ See docs/assessment.md.  ``gridcore_assessment.periods`` (calendar periods in a
 community's time zone) may be used by anyone.
 """
 
+from .archive import StarChange, compare, history, stored, stored_or_fresh
 from .chart import render_svg, write_chart
-from .history import StarChange, compare, history, stored, stored_or_fresh
 from .periods import Period, PeriodError, parse_period, period_containing, periods_between
 from .policy import AssessmentPolicy
 from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy

@@ -21,8 +21,8 @@ from gridcore.cli import fail, format_option, now_option, open_engine, store_opt
 from gridcore.engine import Engine
 from gridcore.reports import Table
 
+from .archive import history, stored
 from .chart import write_chart
-from .history import history, stored
 from .metrics import node_id, policy_at
 from .periods import period_containing
 from .rating import assess, resolve_period

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore.explain import Explanation
 
-from .history import stored_or_fresh
+from .archive import stored_or_fresh
 from .periods import PeriodError
 from .rating import Assessment
 from .scoring import Rating

@@ -134,7 +134,7 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True) -> Assess
             ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings),
         )  # fmt: skip
     if save:
-        from .history import save_assessment
+        from .archive import save_assessment
 
         save_assessment(engine, result)
     return result

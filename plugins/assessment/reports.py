@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from gridcore.errors import GridcoreError
 from gridcore.reports import Report, Table
 
-from .history import StarChange, compare, stored_or_fresh
+from .archive import StarChange, compare, stored_or_fresh
 from .rating import Assessment
 
 
