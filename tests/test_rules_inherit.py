@@ -96,8 +96,8 @@ def test_removing_or_overriding_what_does_not_exist(tmp_path: Path) -> None:
         load_ruleset(child, sections=[CHORES])
     assert [d.message for d in info.value.errors] == [
         "cannot remove 'chore sweepin': the parent ruleset has no such item",
-        "'override chore swepping' overrides something the parent ruleset does not have "
-        "(did you mean 'chore sweeping'?)",
+        ("'override chore swepping' overrides something the parent ruleset does not have "
+        "(did you mean 'chore sweeping'?)"),
     ]
     assert [(d.line, d.column) for d in info.value.errors] == [(3, 3), (4, 3)]
 
