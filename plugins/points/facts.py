@@ -80,6 +80,8 @@ class Facts:
                 value = _field(value, attr)
             if isinstance(value, tuple):
                 value = ", ".join(str(v) for v in value)
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)  # 3, not 3.0, however the event was decoded
             out[name] = value
         return out
 

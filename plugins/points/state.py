@@ -99,6 +99,10 @@ class PointsState:
         self.redeemed_by: dict[tuple[str, str, str], int] = {}
         self.recognition_spent: dict[tuple[str, str], int] = {}
         self.last_time: datetime | None = None
+        #: every event applied, in order (to judge late events at their own time).
+        self.seen: list[Event] = []
+        #: redemptions a rebuild found no longer covered (booked as flags, not spent).
+        self.uncovered = 0
         #: every rule behind an earning (item, tilts, caps), by entry id.
         self._extra_rules: dict[str, tuple[Any, ...]] = {}
         #: the lots each redemption took from, by entry id.
@@ -199,11 +203,38 @@ class PointsState:
         """Refuse duplicate or out-of-cell claims (when the rules say refuse), bad redemptions and awards."""
         if isinstance(event, ActivityRecorded):
             return self._check_activity(event)
-        if isinstance(event, PointsRedeemed):
-            return self._check_redemption(event)
-        if isinstance(event, RecognitionAwarded):
+        if isinstance(event, (PointsRedeemed, RecognitionAwarded)):
+            if self.last_time is not None and event.time < self.last_time:
+                return self._check_late(event)
+            if isinstance(event, PointsRedeemed):
+                return self._check_redemption(event)
             return self._check_recognition(event)
         return None
+
+    def _check_late(self, event: Event) -> list[str]:
+        """Judge an event older than what was applied at its own place in history.
+
+        Balances, stock and budgets at its time differ from now, and spending
+        earlier also spends from every later balance: replay what this state
+        has seen with the event inserted, on a scratch state.
+        """
+        scratch = PointsState(self.engine)
+        inserted = False
+        for seen in sorted([*self.seen, event], key=lambda e: (e.time, e.id)):
+            if seen is event:
+                inserted = True
+                reasons = scratch.gridcore_validate_event(self.engine, event)
+                if reasons:
+                    return reasons
+            scratch.gridcore_on_event(self.engine, seen, True)
+        assert inserted
+        if scratch.uncovered > self.uncovered:
+            reason = (
+                f"{event.id} is dated {event.time.isoformat()}, before later redemptions that it "
+                "would leave without enough points; record it with a later time"
+            )
+            return [reason]
+        return []
 
     def _check_activity(self, event: ActivityRecorded) -> list[str]:
         policy = self.policy_at(event.time)
@@ -272,9 +303,6 @@ class PointsState:
                 )
         cost = reward.price * event.quantity
         balance = self.view(member, event.time).balance
-        if self.last_time is not None and event.time < self.last_time:
-            # A late redemption also spends from every later balance.
-            balance = min(balance, self.view(member, self.last_time).balance)
         if balance < cost:
             reasons.append(
                 f"insufficient balance: {member} has {balance} points, "
@@ -341,6 +369,7 @@ class PointsState:
         """Book what ``event`` earns, spends or flags."""
         if self.last_time is None or event.time > self.last_time:
             self.last_time = event.time
+        self.seen.append(event)
         if isinstance(event, ActivityRecorded):
             self._on_activity(event)
         elif isinstance(event, PointsRedeemed):
@@ -457,7 +486,9 @@ class PointsState:
             )
             return
         base = item.amount.of(event.hours, event.quantity, facts)
-        inputs: dict[str, Any] = {"activity": event.activity, "hours": event.hours, "quantity": event.quantity}
+        inputs: dict[str, Any] = {
+            "activity": event.activity, "hours": _plain(event.hours), "quantity": _plain(event.quantity),
+        }
         reads = set(item.when.reads if item.when else ()) | set(
             item.amount.formula.reads if item.amount.formula else ()
         )
@@ -542,6 +573,7 @@ class PointsState:
         cost = reward.price * event.quantity
         if cost > account.balance:
             # Only possible when a late event changed history: book nothing, say so.
+            self.uncovered += 1
             self._flag(
                 account, event, reward.rule,
                 f"redemption of {event.quantity} x {reward.name} not covered after replay "
@@ -696,3 +728,8 @@ class PointsState:
             )
         return outcomes
 
+
+
+def _plain(value: float) -> int | float:
+    """A number as it reads (3, not 3.0), the same however it was decoded."""
+    return int(value) if float(value).is_integer() else float(value)
