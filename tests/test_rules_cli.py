@@ -54,7 +54,7 @@ def test_check_in_chinese(toy: None, tmp_path: Path) -> None:
 
 def test_check_shows_warnings_without_failing(toy: None, tmp_path: Path) -> None:
     mixed = write(tmp_path, "m.rules", "chores:\n \tchore a: 5 per hour\n")
-    code, out, err = run("check", str(mixed))
+    code, _out, err = run("check", str(mixed))
     assert code == 0 and "warning: this line's indentation mixes tabs and spaces" in err
 
 
