@@ -236,7 +236,7 @@ def run(quick: bool = False, communities: int | None = None, days: int | None = 
         backends: tuple[str, ...] = ("tinydb", "sqlite", "postgresql")) -> tuple[list[BackendResult],
                                                                               list[WhatIfResult], list[str]]:
     """The district on each backend, then the what-if; returns results and notes."""
-    communities = communities or (2 if quick else 16)
+    communities = communities or (2 if quick else 4)
     days = days or (7 if quick else 365)
     notes: list[str] = []
     postgres = os.environ.get("GRIDCORE_TEST_POSTGRES_URL") or os.environ.get("GRIDCORE_BENCH_POSTGRES_URL")
@@ -249,6 +249,14 @@ def run(quick: bool = False, communities: int | None = None, days: int | None = 
             results.append(run_backend(backend, communities, days, postgres))
         except RuntimeError as exc:  # a plugin failing mid-run is reported, not hidden
             notes.append(f"{backend}: the district run failed: {_last_line(exc)}")
+    for r in results:
+        if r.communities and r.ingest_seconds:
+            per = r.ingest_seconds / r.communities
+            notes.append(
+                f"{r.backend}: {per:.0f} s of ingest and evaluation per community-{days}-days; a district of "
+                f"64 such communities (Yinzhou) would take about {64 * per / 60:.0f} min on one core "
+                "(communities are independent stores, so two cores halve it)."
+            )
     missing = [name for name, _ in district(communities) if not ruleset_files(name)]
     if missing:
         notes.append(
@@ -308,7 +316,7 @@ def whatif_table(results: list[WhatIfResult]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="District benchmark through the whole engine")
     parser.add_argument("--quick", action="store_true", help="two communities, one week: check that it runs")
-    parser.add_argument("--communities", type=int, help="how many communities (default 16; 2 with --quick)")
+    parser.add_argument("--communities", type=int, help="how many communities (default 4; 2 with --quick)")
     parser.add_argument("--days", type=int, help="days simulated per community (default 365; 7 with --quick)")
     args = parser.parse_args(argv)
     results, whatifs, notes = run(args.quick, args.communities, args.days)

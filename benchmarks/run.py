@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every benchmark and write docs/benchmarks.md")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that everything runs")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
-    parser.add_argument("--communities", type=int, help="district size (default 16; 2 with --quick)")
+    parser.add_argument("--communities", type=int, help="district size (default 4; 2 with --quick)")
     parser.add_argument("--days", type=int, help="days per community (default 365; 7 with --quick)")
     args = parser.parse_args(argv)
     page = render(args.quick, args.communities, args.days)
