@@ -48,7 +48,7 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
     """Show MEMBER's points entries over a period."""
     with open_engine(store, now=now) as engine:
         _known(engine, member)
-        click.echo(statement_table(engine, member, _period(period)).render(fmt), nl=False)
+        click.echo(statement_table(engine, member, _period(period)).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -61,7 +61,7 @@ def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> 
     """Show the monthly public points board (ranking) of NODE."""
     with open_engine(store, now=now) as engine:
         _node(engine, node)
-        click.echo(board_table(engine, node, _period(month)).render(fmt), nl=False)
+        click.echo(board_table(engine, node, _period(month)).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -74,7 +74,7 @@ def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -
     """Show points earned, redeemed and expired per node under NODE."""
     with open_engine(store, now=now) as engine:
         _node(engine, node)
-        click.echo(totals_table(engine, node, _period(period)).render(fmt), nl=False)
+        click.echo(totals_table(engine, node, _period(period)).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -88,7 +88,7 @@ def flags(node: str | None, period: str | None, store: str, now: datetime | None
     with open_engine(store, now=now) as engine:
         if node is not None:
             _node(engine, node)
-        click.echo(flags_table(engine, node, _period(period) if period else None).render(fmt), nl=False)
+        click.echo(flags_table(engine, node, _period(period) if period else None).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -150,3 +150,8 @@ def _period(text: str) -> str:
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     return text
+
+
+def _needs_newline(fmt: str) -> bool:
+    # Text and CSV tables end with a newline already; JSON does not.
+    return fmt == "json"
