@@ -172,7 +172,7 @@ def _time(value: Any, what: str) -> datetime:
 def same(expected: Any, actual: Any) -> bool:
     """Equality as staff mean it: numbers by value (2 == 2.0 == Fraction(2)), else as text."""
     if isinstance(expected, bool) or isinstance(actual, bool):
-        return expected == actual
+        return type(expected) is type(actual) and expected == actual
     try:
         return abs(float(expected) - float(actual)) < 1e-9
     except (TypeError, ValueError):

@@ -1,6 +1,7 @@
 """Ruleset test cases (``*_test.yaml``) as pytest items, with readable failures.
 
-Enabled by ``rulesets/conftest.py``; each case of each case file is one item.
+Loaded through the ``pytest11`` entry point ``gridcore-rules``; each case of each
+case file is one item.
 """
 
 from __future__ import annotations
