@@ -203,12 +203,12 @@ def check_invariants(engine_events: list[Any]) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ops)
+@given(ops, st.sampled_from(("ladder-unit.rules", "ladder-grid.rules")))
 def test_outcome_does_not_depend_on_ticks_and_levels_only_move_up(
-    script: list[tuple[int, tuple[Any, ...]]],
+    script: list[tuple[int, tuple[Any, ...]]], ruleset: str
 ) -> None:
-    once, events = play(script, "ladder-unit.rules", tick_every_step=False)
-    often, events_often = play(script, "ladder-unit.rules", tick_every_step=True)
+    once, events = play(script, ruleset, tick_every_step=False)
+    often, events_often = play(script, ruleset, tick_every_step=True)
     assert once == often
     assert [e.id for e in events] == [e.id for e in events_often]
     check_invariants(events)

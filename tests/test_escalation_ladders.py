@@ -418,3 +418,30 @@ def test_incidents_per_patrol(open_with: Opener) -> None:
     assert (
         found is not None and found.value == 0.25 and found.inputs == {"incidents": 1, "patrols": 4}
     )
+
+
+def test_a_late_event_replays_the_log_with_its_escalations_as_recorded(
+    open_with: Opener, tmp_path: Path
+) -> None:
+    engine = open_with("ladder-unit.rules")
+    engine.record(report("I1", T0))
+    assert [e.id for e in engine.tick(hours(5))] == ["esc:I1:1"]
+    # an acceptance typed in late, dated before the escalation: the log is
+    # replayed in time order and the recorded escalation still happened
+    engine.record(act(IncidentAccepted, "I1", hours(1), "worker1"))
+    view = esc.incident(engine, "I1")
+    assert [
+        (e.what, e.time) for e in esc.timeline(engine, "I1") if e.what in ("accepted", "escalated")
+    ] == [
+        ("accepted", hours(1)),
+        ("escalated", hours(2)),
+    ]
+    assert (view.current_node, view.status) == ("g1", "reported")
+    assert engine.tick(hours(5)) == []
+    live = esc.incidents(engine)
+    engine.close()
+    pm = get_plugin_manager(("points", "assessment"))
+    with Engine.open(
+        store=str(tmp_path / "store"), clock=FixedClock(hours(5)), plugins=pm
+    ) as again:
+        assert esc.incidents(again) == live

@@ -136,6 +136,9 @@ class Incident:
     fired: set[str] = field(factory=set)
     reopen_due: datetime | None = None
     reopens: int = 0
+    #: every escalation / reopening event seen, applied or not (derived ids count on these)
+    escalation_events: int = 0
+    reopen_events: int = 0
     timeline: list[Entry] = field(factory=list)
     version: int = 0
 

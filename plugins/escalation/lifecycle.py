@@ -129,7 +129,9 @@ def _permission(engine: Engine, incident: Incident, event: IncidentEvent) -> lis
     actor = event.actor
     community = engine.community
     if actor == SYSTEM_ACTOR:
-        if isinstance(event, (IncidentEscalated, IncidentReopened)):
+        if isinstance(event, IncidentEscalated):
+            return escalation_problem(community, incident, event)
+        if isinstance(event, IncidentReopened):
             return []
         return [f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must"]
     if isinstance(event, IncidentVerified | IncidentClosed | IncidentReopened):
@@ -169,11 +171,12 @@ def _permission(engine: Engine, incident: Incident, event: IncidentEvent) -> lis
             )
         ]
     if isinstance(event, IncidentEscalated):
-        return _escalation_problem(community, incident, event)
+        return escalation_problem(community, incident, event)
     return []
 
 
-def _escalation_problem(community: Any, incident: Incident, event: IncidentEscalated) -> list[str]:
+def escalation_problem(community: Any, incident: Incident, event: IncidentEscalated) -> list[str]:
+    """Why ``event`` cannot move the incident: not above it, or an unknown node or department."""
     if event.to_node not in community.hierarchy:
         return [f"unknown node {event.to_node!r} to escalate to"]
     if event.department is not None and event.department not in community.departments:

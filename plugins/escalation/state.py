@@ -436,6 +436,7 @@ class EscalationState:
             incident.note(Entry(when, "closed", actor, event.node, detail, event=event.id))
 
     def _escalated(self, incident: Incident, event: IncidentEscalated) -> None:
+        incident.escalation_events += 1
         if not incident.is_open:
             incident.note(
                 Entry(
@@ -444,6 +445,23 @@ class EscalationState:
                     event.actor,
                     event.node,
                     f"incident was {incident.status}",
+                    event.rule,
+                    event.id,
+                )
+            )
+            return
+        community = self.engine.community
+        if lifecycle.escalation_problem(community, incident, event):
+            # a stored escalation replayed after a late event moved the incident:
+            # levels only move up, so it is kept in the timeline and ignored
+            detail = f"not above {incident.current_node} any more"
+            incident.note(
+                Entry(
+                    event.time,
+                    "escalation ignored",
+                    event.actor,
+                    event.node,
+                    detail,
                     event.rule,
                     event.id,
                 )
@@ -458,7 +476,6 @@ class EscalationState:
                 incident.pending.pop(0)
             if due.breach is not None:
                 incident.breaches.append(due.breach)
-        community = self.engine.community
         record = Escalation(
             event=event.id,
             time=event.time,
@@ -513,6 +530,14 @@ class EscalationState:
         )
 
     def _reopened(self, incident: Incident, event: IncidentReopened) -> None:
+        incident.reopen_events += 1
+        if incident.status not in (RESOLVED, VERIFIED):
+            # a stored reopening replayed after a late event changed the facts
+            detail = f"reopening ignored: incident was {incident.status}"
+            incident.note(
+                Entry(event.time, "reopen ignored", event.actor, event.node, detail, event=event.id)
+            )
+            return
         incident.status = REPORTED
         incident.reopens += 1
         incident.reopen_due = None

@@ -116,13 +116,13 @@ def target(
 
 def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
     """The next derived event for this incident (at any time), or ``None``."""
-    number = len(incident.escalations) + 1
+    number = incident.escalation_events + 1
     if incident.status == VERIFIED and incident.reopen_due is not None:
         reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
         rule = reopen.rule
         reason = f"verification scored satisfaction {incident.satisfaction} ({reopen.text} reopens)"
         event: Event = IncidentReopened(
-            id=f"reopen:{incident.id}:{incident.reopens + 1}",
+            id=f"reopen:{incident.id}:{incident.reopen_events + 1}",
             time=incident.reopen_due,
             actor=SYSTEM_ACTOR,
             node=incident.node,
