@@ -419,7 +419,10 @@ def test_gridcore_storage_backend_chooses_by_scheme_and_plugins_can_add_one(tmp_
     assert isinstance(open_store_with(str(tmp_path / "tiny"), plugins=pm), TinyDBStore)
     with pytest.raises(StoreError, match="no storage backend knows the store URL 'ftp://x'"):
         open_store_with("ftp://x", plugins=pm)
-    with pytest.raises(StoreError, match="sqlite:///path"):
-        open_store_with("sqlite://relative.db", plugins=pm)
+    for typo in ("sqlite://relative.db", "sqlite:relative.db"):
+        with pytest.raises(StoreError, match="sqlite:///path"):
+            open_store_with(typo, plugins=pm)
+    with pytest.raises(StoreError, match="no storage backend knows the store URL 'mysql:x'"):
+        open_store_with("mysql:x", plugins=pm)
     summary = migrate_with("archive://银泉", str(tmp_path / "copy"), plugins=pm)
     assert summary.copied == 1

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS documents (
 @hookimpl
 def gridcore_storage_backend(url: str) -> SQLiteStore | None:
     """``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` opens a SQLite store."""
-    if not url.startswith(SCHEME):
+    if not url.startswith("sqlite:"):
         return None
     return SQLiteStore(sqlite_path(url), url=url)
 
@@ -58,7 +58,7 @@ def gridcore_storage_backend(url: str) -> SQLiteStore | None:
 def sqlite_path(url: str) -> Path:
     """The file a ``sqlite:///`` URL names (three slashes then the path, as in SQLAlchemy)."""
     rest = url[len(SCHEME) :]
-    if not rest.startswith("/") or len(rest) < 2:
+    if not url.startswith(SCHEME) or not rest.startswith("/") or len(rest) < 2:
         raise StoreError(f"a SQLite store URL looks like sqlite:///path/to/store.db, got {url!r}")
     return Path(rest[1:])
 

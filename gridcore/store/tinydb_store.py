@@ -47,6 +47,8 @@ DOCUMENTS = "documents.json"
 SEGMENT_EVENTS = 2000
 TABLE = "events"
 _SEGMENT_NAME = re.compile(r"^events-.*\.json$")
+# "sqlite:x.db" is a mistyped URL, not a folder name; "C:\\stores" stays a path.
+_LOOKS_LIKE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 @frozen
@@ -61,8 +63,8 @@ class Segment:
 
 @hookimpl(trylast=True)
 def gridcore_storage_backend(url: str) -> TinyDBStore | None:
-    """A plain path (no ``scheme://``) opens the TinyDB store folder there."""
-    if "://" in url:
+    """A plain path (no ``scheme:``) opens the TinyDB store folder there."""
+    if _LOOKS_LIKE_URL.match(url):
         return None
     return TinyDBStore(Path(url))
 
