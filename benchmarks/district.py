@@ -263,7 +263,7 @@ def run(quick: bool = False, communities: int | None = None, days: int | None = 
             "No ruleset file yet for " + ", ".join(sorted(set(missing))) + ": those communities ran with every "
             "plugin on but no policy in force, so the plugins validate and track events but award nothing."
         )
-    whatifs = []
+    whatifs: list[WhatIfResult] = []
     pair = next((name for name in ROSTERS if len(ruleset_files(name)) >= 2), None)
     if pair is None:
         notes.append("What-if not measured: no community folder holds two rulesets to compare.")

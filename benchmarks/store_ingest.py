@@ -47,6 +47,10 @@ FULL_SIZES = {"tinydb": (1_000, 10_000, 50_000, 100_000, 1_000_000), "sqlite": (
 QUICK_SIZES = {"tinydb": (1_000, 3_000), "sqlite": (1_000, 3_000), "postgresql": (1_000, 3_000)}
 
 
+#: Opens a writer in a folder: ``(append, close)``.
+Opener = Callable[[Path], tuple[Callable[[list[dict[str, Any]]], object], Callable[[], None]]]
+
+
 @attrs.frozen
 class Checkpoint:
     """Measurements of one writer at ``n`` events."""
@@ -243,6 +247,7 @@ def run_backend(
         folder = Path(tmp)
         schema = None
         url: str | None = None
+        pairs: list[tuple[str, Opener, Opener]]
         if backend == "tinydb":
             pairs = [("JSON-lines append + fsync", tinydb_store, jsonl_baseline)]
             pairs.append(("naive TinyDB, one file, insert_multiple", tinydb_store, naive_tinydb))
@@ -253,7 +258,8 @@ def run_backend(
             schema = f"bench_{uuid.uuid4().hex[:10]}"
             sep = "&" if "?" in postgres_url else "?"
             url = f"{postgres_url}{sep}schema={schema}"
-            pairs = [("raw psycopg COPY", lambda _f: postgres_store(url), lambda _f: postgres_baseline(url))]
+            pg_url = url
+            pairs = [("raw psycopg COPY", lambda _f: postgres_store(pg_url), lambda _f: postgres_baseline(pg_url))]
         try:
             store_points: list[Checkpoint] | None = None
             for baseline_name, make_store, make_baseline in pairs:
