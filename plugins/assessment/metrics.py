@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from gridcore.errors import GridcoreError
 from gridcore.events import (
     ActivityRecorded,
     IncidentClosed,
@@ -34,7 +35,7 @@ from gridcore.events import (
 )
 from gridcore.metrics import Metric, MetricValue
 
-from .periods import Period, periods_between
+from .periods import Period, period_containing, periods_between
 from .policy import AssessmentPolicy, PatrolRequirement
 
 if TYPE_CHECKING:
@@ -103,8 +104,7 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
         if cell is None:
             continue
         patrols += 1
-        slot = next(s for s in slots if s.contains(event.time))
-        counts[(cell, slot.label)] += 1
+        counts[(cell, period_containing(per, event.time, tz).label)] += 1
     # a slot cut by the period's edges (the week of 1 January) needs its share, rounded up
     needed = {s.label: _prorated(times, s, start, end) for s in slots}
     done = sum(min(n, needed[slot]) for (_, slot), n in counts.items())
@@ -132,12 +132,17 @@ def _prorated(times: int, slot: Period, start: datetime, end: datetime) -> int:
 
 def population(engine: Engine, end: datetime) -> dict[str, tuple[str, str]]:
     """Registered residents as they stood at ``end``: person -> (node, name)."""
+    cache = _cache(engine)
+    if cache is not None and ("population", end) in cache:
+        return cache[("population", end)]  # type: ignore[no-any-return]
     people: dict[str, tuple[str, str]] = {}
     for event in _events(engine, ["resident_registered", "resident_moved"], None, end):
         if isinstance(event, ResidentRegistered):
             people[event.person] = (event.node, event.name)
         elif isinstance(event, ResidentMoved) and event.person in people:
             people[event.person] = (event.node, people[event.person][1])
+    if cache is not None:
+        cache[("population", end)] = people
     return people
 
 
@@ -207,7 +212,33 @@ def unresolved_serious_incidents(engine: Engine, root: str, start: datetime, end
 
 
 def _events(engine: Engine, kinds: list[str], start: datetime | None, end: datetime) -> Iterable[Any]:
-    return engine.events(kinds=kinds, since=start, until=end)
+    """Stored events of ``kinds`` in ``[start, end)``, read once per assessment.
+
+    Rating every node of a district asks for the same slices again and again;
+    they are kept on the engine's assessment state until the store grows.
+    """
+    cache = _cache(engine)
+    if cache is None:
+        return engine.events(kinds=kinds, since=start, until=end)
+    key = ("events", tuple(kinds), start, end)
+    if key not in cache:
+        cache[key] = list(engine.events(kinds=kinds, since=start, until=end))
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _cache(engine: Engine) -> dict[tuple[Any, ...], Any] | None:
+    try:
+        state = engine.state("assessment")
+    except GridcoreError:
+        return None
+    cache = getattr(state, "cache", None)
+    if not isinstance(cache, dict):
+        return None
+    size = engine.store.count()
+    if cache.get("size") != size:
+        cache.clear()
+        cache["size"] = size
+    return cache
 
 
 def _members(engine: Engine) -> list[Any]:

@@ -74,6 +74,8 @@ class AssessmentState:
         self.engine = engine
         self.first: datetime | None = None
         self.last: datetime | None = None
+        #: slices of the event log the metrics read, dropped whenever the store grows
+        self.cache: dict[tuple[object, ...], object] = {}
 
     @hookimpl
     def gridcore_on_event(self, event: Event) -> None:
