@@ -221,6 +221,9 @@ def test_a_duplicate_report_joins_the_open_incident(open_with: Opener) -> None:
     with pytest.raises(EventRefused) as refused:
         unit.record(act(IncidentAccepted, "I2", hours(1.5), "worker1"))
     assert refused.value.reasons == ["incident I2 joined incident I1 as a repeat report; act on I1"]
+    joined = unit.explain("escalation:I2-report")
+    assert joined.summary == "report I2 joined open incident I1 as repeat report #1"
+    assert joined.rules[0].line == 14 and joined.inputs["window"] == "3 hours"
     # ladder-grid has no duplicates rule: three incidents
     assert [i.id for i in esc.incidents(grid)] == ["I1", "I2", "I3"]
     stats = unit.report("escalation.stats", {"period": "2025-03"})
@@ -361,6 +364,11 @@ def test_metrics_of_the_loop(open_with: Opener) -> None:
     )
     engine.tick(hours(8))
     assert esc.incident(engine, "late").status == "reported"  # reopened: unsatisfied
+    reopened = engine.explain("escalation:reopen:late:1")
+    assert reopened.rules[0].line == 16 and reopened.inputs["satisfaction"] == 2
+    assert reopened.summary.startswith(
+        "the system reopened incident late: verification scored satisfaction 2"
+    )
     month = (datetime(2025, 3, 1, tzinfo=TZ), datetime(2025, 4, 1, tzinfo=TZ))
 
     def value(name: str) -> float | None:

@@ -80,6 +80,8 @@ class EscalationState:
         #: (category, place key) -> ids of the incidents reported there
         self.at_place: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.escalation_index: dict[str, tuple[str, int]] = {}
+        #: explanations decided when an event was applied (joins, reopenings)
+        self.decisions: dict[str, Explanation] = {}
         self._due: dict[str, timers.Due | None] = {}
         self._heap: list[tuple[datetime, str, int]] = []
 
@@ -299,6 +301,22 @@ class EscalationState:
                 str(policy.duplicates.rule),
                 event.id,
             )
+        )
+        inputs = {
+            "category": event.category,
+            "place": primary.place_key,
+            "window": _days(policy.duplicates.window),
+            "open incident": primary.id,
+            "its last report before": _iso(
+                primary.repeats[-2][1] if len(primary.repeats) > 1 else primary.reported_at
+            ),
+        }
+        self.decisions[event.id] = Explanation(
+            f"escalation:{event.id}",
+            f"report {event.incident} joined open incident {primary.id} as repeat report #{len(primary.repeats)}",
+            (policy.duplicates.rule,),
+            inputs,
+            primary.id,
         )
         self._decide_immediate(primary, policy, event)
 
@@ -544,7 +562,19 @@ class EscalationState:
         incident.resolved_at = incident.resolved_by = None
         incident.verified_at = incident.accepted_at = None
         incident.restart_clock(event.time)
-        rule = incident.policy.reopen.rule if incident.policy else None
+        reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
+        rule = reopen.rule
+        self.decisions[event.id] = Explanation(
+            f"escalation:{event.id}",
+            f"{'the system' if event.actor == SYSTEM_ACTOR else event.actor} reopened incident {incident.id}: {event.reason}",
+            (rule,) if rule is not None else (),
+            {
+                "satisfaction": incident.satisfaction,
+                "reopens when": reopen.text,
+                "reopening": incident.reopens,
+            },
+            incident.current_node,
+        )
         incident.note(
             Entry(
                 event.time,
@@ -567,6 +597,10 @@ def _report_detail(event: IncidentReported) -> str:
     if event.description:
         parts.append(event.description)
     return "; ".join(parts)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="minutes")
 
 
 def _days(window: timedelta) -> str:

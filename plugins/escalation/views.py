@@ -169,7 +169,8 @@ def overdue(
 
 
 def explain(state: EscalationState, decision: str) -> Explanation | None:
-    """``escalation:<event id>`` (one escalation) or ``escalation:route:<incident>``."""
+    """``escalation:<event id>`` (an escalation, a joined repeat report, a reopening)
+    or ``escalation:route:<incident>`` (where it started and why)."""
     if not decision.startswith("escalation:"):
         return None
     rest = decision[len("escalation:") :]
@@ -178,6 +179,8 @@ def explain(state: EscalationState, decision: str) -> Explanation | None:
         if record is None:
             return None
         return _explain_route(decision, record)
+    if rest in state.decisions:
+        return state.decisions[rest]
     found = state.escalation_index.get(rest)
     if found is None:
         return None
