@@ -238,9 +238,8 @@ def _activity(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple
     env = _activity_env()
     caps = tuple(_cap(n, ref) for n in _nodes(body, "points_cap"))
     aliases = tuple(_name(n) for n in _nodes(body, "points_alias"))
-    scales = _nodes(body, "points_scale")
     out = []
-    for n, scale in enumerate(scales):
+    for scale in _ordered_scales(comp, name, body):
         term = scale.children[0]
         assert isinstance(term, ast.Node)
         when_expr = _expr_child(scale)
@@ -248,11 +247,24 @@ def _activity(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple
         amount = _amount(comp, term, env, ref)
         if amount is None:
             continue
-        if when_expr is None and n < len(scales) - 1:
-            comp.error(scale, f"{name}: a scale without 'when' must come last (the ones after it never apply)",
-                       f"{name}：没有条件（当 …）的分值必须写在最后，否则其后的分值永远用不到")
         out.append(ActivityItem(activity=name, amount=amount, rule=ref, caps=caps, when=when, aliases=aliases))
     return tuple(out)
+
+
+def _ordered_scales(comp: _Compiler, name: str, body: ast.Node) -> list[ast.Node]:
+    """Scales with a condition in the order written, then the one without (the default).
+
+    ``5, 10 when incident.severity >= 4`` and ``10 when incident.severity >= 4, 5``
+    mean the same; two scales without a condition are an error.
+    """
+    scales = _nodes(body, "points_scale")
+    conditional = [s for s in scales if _expr_child(s) is not None]
+    default = [s for s in scales if _expr_child(s) is None]
+    if len(default) > 1:
+        comp.error(default[1], f"{name}: only one amount may go without 'when' (the default)",
+                   f"{name}：只能有一个不带条件（当 …）的分值（默认分值）",
+                   fix="add 'when <condition>' to all amounts but one")
+    return conditional + default[:1]
 
 
 def _amount(comp: _Compiler, term: ast.Node, env: sch.Env, ref: RuleRef) -> Amount | None:
@@ -373,7 +385,7 @@ def _guard(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[st
 def _incident_items(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
     env = _incident_env()
     out = []
-    for scale in _nodes(body, "points_scale"):
+    for scale in _ordered_scales(comp, kind.replace("_", " "), body):
         term = scale.children[0]
         assert isinstance(term, ast.Node)
         if term.kind != "points_fixed":

@@ -1,0 +1,130 @@
+"""The points section of the rules language: what it accepts, what it refuses and how it says so."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from gridcore_points.policy import PointsPolicy, PointsRules
+from gridcore_points.section import section
+from test_points_engine import YINQUAN, at, open_points
+
+from gridcore.rules import RulesError, parse_ruleset
+
+
+def compile_points(body: str, *, levels: str = "levels: community > grid > unit\n") -> PointsPolicy:
+    ruleset = parse_ruleset(f"ruleset t\n{levels}\npoints:\n{body}", sections=[section()], name="t.rules")
+    rules = ruleset.section("points")
+    assert isinstance(rules, PointsRules)
+    return rules.at(date(2025, 3, 1))
+
+
+def refused(body: str) -> str:
+    with pytest.raises(RulesError) as error:
+        compile_points(body)
+    return str(error.value)
+
+
+def test_english_and_chinese_say_the_same_thing() -> None:
+    en = compile_points(
+        "  activity 志愿服务: 5 per hour, at most 40 per month\n"
+        "  cap: at most 100 points per month\n"
+        "  tilt fulltime_gridworker: x 1.5\n"
+        "  reward 大米: 200 points, stock 50, at most 1 per month, from 2025-01-01, until 2025-12-31\n"
+        "  expiry: 12 months\n"
+        "  duplicate claims: refuse, same day\n"
+        "  streak: 20 points for each month of the quarter\n"
+    )
+    zh = compile_points(
+        "  活动 志愿服务：每小时 5 分，每月最多 40 分\n"
+        "  封顶：每月最多 100 分\n"
+        "  倾斜 专职网格员：1.5 倍\n"
+        "  礼遇 大米：200 分，库存 50，每月最多 1 件，2025-01-01 起，至 2025-12-31\n"
+        "  有效期：12 个月\n"
+        "  重复申报：拒绝，同日\n"
+        "  连续活跃：每季度 每月 20 分\n"
+    )
+
+    def essence(p: PointsPolicy) -> tuple[object, ...]:
+        a = p.activities[0]
+        r = p.rewards[0]
+        assert p.expiry is not None
+        return (
+            a.activity, a.amount, [(c.limit, c.period) for c in a.caps], [(c.limit, c.period) for c in p.caps],
+            [(t.role, t.factor) for t in p.tilts],
+            (r.name, r.price, r.stock, r.limit, r.limit_period, r.valid_from, r.valid_until),
+            p.expiry.months, [(g.what, g.action, g.window) for g in p.guards],
+            [(s.points, s.unit, s.span) for s in p.streaks],
+        )
+
+    assert essence(en) == essence(zh)
+
+
+def test_the_amount_without_a_condition_is_the_default_wherever_it_is_written() -> None:
+    policy = compile_points("  confirmed report: 5, 10 when incident.severity >= 4\n")
+    assert [(i.points, i.when.text if i.when else None) for i in policy.incidents] == [
+        (10, "incident.severity >= 4"), (5, None),
+    ]
+
+
+def test_dated_versions_pick_the_policy_of_the_day() -> None:
+    ruleset = parse_ruleset(
+        "ruleset t\npoints:\n  activity 志愿服务: 5 per hour\n    自 2025-06-01 起: 6 per hour\n"
+        "  reward 大米: 200 points\n",
+        sections=[section()], name="t.rules",
+    )
+    rules = ruleset.section("points")
+    assert isinstance(rules, PointsRules)
+    assert rules.at(date(2025, 5, 31)).activities[0].amount.per_hour == 5
+    assert rules.at(date(2025, 6, 1)).activities[0].amount.per_hour == 6
+    assert rules.at(date(2025, 6, 1)).rewards[0].name == "大米"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("  activity 学习: 8 points when member.party\n", "party"),
+        ("  activity 学习: 8 points when member.__class__\n", "__class__"),
+        ("  activity 学习: computed __import__(\"os\")\n", "__import__"),
+        ("  activity 学习: 8 points, 6 points\n", "only one amount may go without 'when'"),
+        ("  self closed: refuse\n", "self-closed incidents can only be flagged"),
+        ("  streak: 20 points for each quarter of the month\n", "a streak counts quarters inside a longer period"),
+        ("  tilt gird: x 1.5\n", "'gird' is neither a role nor a level"),
+        ("  recognition grid: 30 points per month, by 居委会主任\n", "'居委会主任' is not a role"),
+        ("  recognition gird: 30 points per month\n", "'gird' is not a level of this ruleset"),
+        ("  reward 大米: stock 5\n", "give its price once"),
+        ("  reward 大米: 20 points, from 2025-12-31, until 2025-01-01\n", "is before valid from"),
+        ("  confirmed report: 5 per hour\n", "incident items earn a fixed number of points"),
+        ("  activity 学习: 8 points, at most\n", "t.rules:5"),
+    ],
+)
+def test_mistakes_are_refused_with_where_and_what(body: str, expected: str) -> None:
+    message = refused(body)
+    assert expected in message
+    assert "t.rules:5:" in message  # file:line:col of the offending line
+
+
+def test_a_broken_ruleset_leaves_the_one_in_force(tmp_path: Path) -> None:
+    engine = open_points(tmp_path / "s", YINQUAN)
+    broken = tmp_path / "broken.rules"
+    broken.write_text("ruleset broken\npoints:\n  activity 志愿服务: 5 per fortnight\n", encoding="utf-8")
+    with pytest.raises(RulesError) as error:
+        engine.use_ruleset(broken, effective=at(0))
+    assert "broken.rules:3:" in str(error.value)
+    assert "fortnight" in str(error.value)
+    ruleset = engine.ruleset_at(at(1))
+    assert ruleset is not None and ruleset.name == "yinquan_points"
+    engine.close()
+
+
+def test_the_repository_rulesets_load_with_their_points_sections() -> None:
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+    from gridcore.rules import load_ruleset
+
+    sections = Hooks(get_plugin_manager()).register_sections()  # the other sections of those files too
+    repo = Path(__file__).resolve().parent.parent
+    for path in [repo / "rulesets" / "district-base.rules", *sorted((repo / "rulesets").glob("*/*.rules"))]:
+        rules = load_ruleset(path, sections=sections).section("points")
+        assert isinstance(rules, PointsRules), path
+        assert rules.at(date(2025, 3, 1)).activities, path
