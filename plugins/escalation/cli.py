@@ -30,6 +30,7 @@ from gridcore.events import (
 )
 
 from . import reports, views
+from .incident import STATUSES
 
 
 @click.group("incidents")
@@ -43,7 +44,10 @@ def incidents_group() -> None:
 @incidents_group.command("list")
 @click.option(
     "--status",
-    help="Only this status (reported, accepted, handling, resolved, verified, closed, open).",
+    type=click.Choice(["open", "all", *STATUSES]),
+    default="open",
+    show_default=True,
+    help="Which incidents: open ones, all, or one status.",
 )
 @click.option("--within", metavar="NODE", help="Only incidents reported at NODE or below.")
 @store_option
@@ -54,14 +58,14 @@ def list_command(
 ) -> None:
     """Incidents with their current level, status and age (open ones by default: --status open)."""
     with open_engine(store, now=now) as engine:
-        if status in (None, "open"):
+        if status == "open":
             table = reports.open_table(engine, within)
         else:
-            table = _all_table(engine, status, within)
+            table = _all_table(engine, None if status == "all" else status, within)
         click.echo(table.render(fmt), nl=False)
 
 
-def _all_table(engine: Any, status: str, within: str | None) -> Any:
+def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
     from gridcore import Table
 
     rows = tuple(
@@ -89,7 +93,7 @@ def _all_table(engine: Any, status: str, within: str | None) -> Any:
         "escalations",
         "satisfaction",
     )
-    return Table(f"Incidents ({status})", columns, rows)
+    return Table(f"Incidents ({status or 'all'})", columns, rows)
 
 
 @incidents_group.command("overdue")
