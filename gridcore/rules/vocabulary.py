@@ -96,3 +96,38 @@ def vocabulary_tables(doc: dict[str, Any]) -> str:
     for role, zh in doc["roles"].items():
         out.append(f"| `{role}` | {zh} |")
     return "\n".join(out) + "\n"
+
+
+START_MARK = "<!-- vocabulary:start -->"
+END_MARK = "<!-- vocabulary:end -->"
+
+
+def installed_tables() -> str:
+    """The vocabulary tables for the sections and event types installed now."""
+    from ..plugin_host import Hooks, get_plugin_manager
+
+    hooks = Hooks(get_plugin_manager())
+    sections = sorted(hooks.register_sections(), key=lambda s: s.name)
+    return vocabulary_tables(describe_schema(sections, hooks.register_event_types()))
+
+
+def with_tables(doc_text: str, tables: str) -> str:
+    """``doc_text`` with the text between the vocabulary markers replaced by ``tables``."""
+    start = doc_text.index(START_MARK) + len(START_MARK)
+    end = doc_text.index(END_MARK)
+    return doc_text[:start] + "\n" + tables + doc_text[end:]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m gridcore.rules.vocabulary docs/language.md``: regenerate the tables."""
+    import sys
+    from pathlib import Path
+
+    for name in (argv if argv is not None else sys.argv[1:]):
+        path = Path(name)
+        text = path.read_text(encoding="utf-8")
+        path.write_text(with_tables(text, installed_tables()), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
