@@ -11,6 +11,7 @@ with numbers, so ruleset text never becomes code.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import itertools
 from collections.abc import Callable, Sequence
@@ -208,7 +209,30 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSec
         report(items[0], "the assessment section does not say which levels are rated",
                "考核部分没有写明评定层级", suggestion="add: rate: grid")
     _check_caps(facts, report)
+    _warn_unknown_metrics(items, report)
     return AssessmentSection(tuple(facts))
+
+
+def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
+    """Warn (``gridcore check``) about metric names no installed plugin contributes.
+
+    Only a warning: an embedder may register a plugin directly, and a plugin may
+    be disabled at run time; ``assess`` then fails with a clear error.
+    """
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+
+    try:
+        metrics = Hooks(get_plugin_manager()).register_metrics()
+    except GridcoreError:
+        return
+    known = {m.name for m in metrics} | {m.title_zh for m in metrics if m.title_zh}
+    for item in items:
+        if item.kind in ("metric", "penalty", "bonus") and item.name is not None and item.name.text not in known:
+            pool = sorted(known)
+            close = difflib.get_close_matches(item.name.text, pool, n=1, cutoff=0.6)
+            report(item.name, f"no installed plugin contributes a metric named '{item.name.text}'",
+                   f"没有已安装的插件提供指标 '{item.name.text}'", expected=", ".join(sorted(m.name for m in metrics)),
+                   suggestion=close[0] if close else "", warning=True)
 
 
 # ---------------------------------------------------------------- item bodies
@@ -455,9 +479,20 @@ def _check_caps(facts: list[Fact], report: Report) -> None:
             continue
         for cap in fact.value:
             if cap.stars not in levels or cap.stars == lowest:
-                report(cap.rule, f"a cap on {cap.stars} stars: the ladder has no higher level to hold it above",
+                report(_located(cap.rule), f"a cap on {cap.stars} stars: the ladder has no higher level to hold it above",
                        f"{cap.stars} 星名额：星级规则中没有可设名额的这一档",
                        expected=", ".join(str(s) for s in sorted(levels - {lowest}, reverse=True)))
+
+
+@frozen
+class _Located:
+    pos: Any
+
+
+def _located(ref: RuleRef) -> _Located:
+    from gridcore.rules import Pos
+
+    return _Located(Pos(ref.file, ref.line, ref.column))
 
 
 def _whole(expr: Any, report: Report, what: str, what_zh: str) -> int | None:

@@ -1,0 +1,109 @@
+"""The ``assessment`` section of the rules language: what it accepts, how it refuses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from gridcore_assessment.policy import AllOf, AssessmentPolicy, Compare, NoneOf
+from gridcore_assessment.section import AssessmentSection, section
+
+from gridcore.cli import main_group
+from gridcore.rules import RulesError, parse_ruleset
+
+HEAD = "ruleset t\nlevels: community > grid > unit\nassessment:\n"
+BASE = "  rate: grid\n  metric patrol_coverage: weight 100\n"
+
+
+def policy(body: str, *, base: str = BASE, on: date = date(2025, 1, 1)) -> AssessmentPolicy:
+    ruleset = parse_ruleset(HEAD + base + body, sections=[section()], name="t.rules")
+    compiled = ruleset.section("assessment")
+    assert isinstance(compiled, AssessmentSection)
+    return compiled.at(on)
+
+
+def refusal(body: str, *, base: str = BASE) -> str:
+    with pytest.raises(RulesError) as info:
+        parse_ruleset(HEAD + base + body, sections=[section()], name="t.rules")
+    return info.value.render()
+
+
+def test_english_and_chinese_say_the_same_thing() -> None:
+    english = policy(
+        "  period: month\n"
+        "  penalty overdue_incidents: 5 points each, at most 20 points\n"
+        "  stars: 5 if score >= 90 and not unresolved_serious_incidents, 4 if score >= 80, otherwise 3\n"
+        "  cap grid: at most 2 with 5 stars\n"
+        "  subsidy microgrid_leader: 100 yuan per star\n"
+        "  patrol: 2 times per week in unit\n"
+    )
+    chinese = policy(
+        "  周期：月\n"
+        "  扣分 overdue_incidents：每个 5 分，最多 20 分\n"
+        "  星级：若 得分 >= 90 且 不 unresolved_serious_incidents 则 5，若 分数 >= 80 则 4，否则 3\n"
+        "  名额 grid：5 星最多 2 个\n"
+        "  补贴 微网格长：每星 100 元\n"
+        "  巡查：unit 每周 2 次\n",
+        base="  评定层级：grid\n  指标 patrol_coverage：权重 100\n",
+    )
+
+    def strip(p: AssessmentPolicy) -> tuple[object, ...]:
+        return (p.period, p.levels, [(t.metric, t.weight) for t in p.terms],
+                [(a.metric, a.points, a.limit) for a in p.adjustments],
+                [(s.stars, s.condition) for s in p.stars], [(c.stars, c.count, c.level) for c in p.caps],
+                [(s.role, s.per_star) for s in p.subsidies], (p.patrol.times, p.patrol.per, p.patrol.level))  # type: ignore[union-attr]
+
+    assert strip(english) == strip(chinese)
+    assert english.stars[0].condition == AllOf((Compare("score", ">=", 90), NoneOf("unresolved_serious_incidents")))
+    assert english.subsidies[0].role == chinese.subsidies[0].role == "microgrid_leader"
+    assert english.adjustments[0].rule.line == 7 and english.adjustments[0].rule.file == "t.rules"
+
+
+def test_items_change_from_a_date() -> None:
+    body = "  metric participation: weight 20\n    from 2025-07-01: weight 40\n  stars: 5 if score >= 90, otherwise 3\n"
+    assert policy(body, on=date(2025, 3, 1)).max_score == 120
+    assert policy(body, on=date(2025, 7, 1)).max_score == 140
+
+
+def test_a_multiplier_subsidy_and_a_share_cap() -> None:
+    p = policy("  stars: 5 if score >= 90, 4 if score >= 80, otherwise 3\n"
+               "  cap grid: at most 20% with 5 stars, at most 2 with 4 stars\n"
+               "  subsidy committee_member: base 600, 1.5 if stars >= 5, 1.2 if stars >= 4, otherwise 1\n")
+    assert [(c.stars, c.share, c.count) for c in p.caps] == [(5, 20.0, None), (4, None, 2)]
+    assert [p.subsidies[0].amount(s) for s in (5, 4, 3)] == [900, 720, 600]
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ("  stars: 5 if score >= 90, 4 if score >= 80\n", "the star ladder needs a last 'otherwise N' step"),
+        ("  stars: 4 if score >= 80, 5 if score >= 90, otherwise 3\n", "list star levels from most to fewest stars"),
+        ("  stars: 5 if score >= 90, otherwise 3\n  cap grid: at most 1 with 3 stars\n", "a cap on 3 stars"),
+        ("  stars: 5 if score >= 90, otherwise 3\n  cap gird: at most 1 with 5 stars\n", "unknown level 'gird'"),
+        ("  stars: 5 if score >= 90, otherwise 3\n  serious: severity >= 9\n", "severity >= N"),
+        ("  stars: 5 if score >= 90 and member.name == 1, otherwise 3\n", "compare a name (score or a metric) with a number"),
+        ("  stars: 5.5 if score >= 90, otherwise 3\n", "whole number from 0 to 10"),
+        ("  stars: 5 if score >= 90, otherwise 3\n  metric participation: weight 0\n", "must be more than 0"),
+    ],
+)
+def test_mistakes_are_refused_with_file_line_and_what_to_do(body: str, message: str) -> None:
+    text = refusal(body)
+    assert message in text and "t.rules:" in text
+
+
+def test_the_section_needs_stars_metrics_and_levels() -> None:
+    text = refusal("", base="  period: quarter\n")
+    assert "no star ladder" in text and "counts no metric" in text and "which levels are rated" in text
+
+
+def test_check_warns_about_a_metric_nobody_contributes(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "typo.rules"
+    path.write_text(HEAD + "  rate: grid\n  metric patrol_coverag: weight 100\n  stars: 5 if score >= 90, otherwise 3\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(main_group, ["check", str(path)])
+    assert result.exit_code == 0
+    assert "no installed plugin contributes a metric named 'patrol_coverag'" in result.output
+    assert "did you mean: patrol_coverage" in result.output
