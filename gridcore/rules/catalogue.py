@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from lark import Token, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
     """(message, message_zh, fix, fix_zh) for a recognised mistake, else None."""
     examples = EXAMPLES.get(start)
     if examples is not None and exc.state is not None:
-        def parse(text: str) -> object:
+        def parse(text: str) -> Tree[Token]:
             return grammar.lark.parse(text, start=start)
 
         try:

@@ -313,10 +313,11 @@ def ladder_problems(ladder: ast.Ladder, *, low: float = -math.inf,
         gaps = _subtract([(low, high)], covered)
         gaps = [(a, b) for a, b in gaps if b - a > 1e-6]
         if gaps:
-            a, b = gaps[0]
+            gap_low, gap_high = gaps[0]
             subject = next(iter(subjects))
-            span = f"{subject} < {b:g}" if a == -math.inf else (
-                f"{subject} >= {a:g}" if b == math.inf else f"{a:g} <= {subject} < {b:g}")
+            span = f"{subject} < {gap_high:g}" if gap_low == -math.inf else (
+                f"{subject} >= {gap_low:g}" if gap_high == math.inf
+                else f"{gap_low:g} <= {subject} < {gap_high:g}")
             out.append((ladder, f"no step applies when {span}; add 'otherwise ...' or a step",
                         f"当 {span} 时没有适用的档；请加上 '否则 ...' 或补一档"))
     return out

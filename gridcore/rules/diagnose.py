@@ -113,7 +113,7 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
 
 
 def _word_at(text: str) -> str:
-    out = []
+    out: list[str] = []
     for ch in text:
         if ch.isspace() or (out and (ch in ",:，：()（）")):
             break

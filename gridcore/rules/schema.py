@@ -47,6 +47,8 @@ TYPE_WORDS: Mapping[str, tuple[str, str]] = {
 
 
 def _valid_attr(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value == "":
+        return
     if not value.isidentifier() or value.startswith("_") or not value.isascii():
         raise ValueError(f"schema attribute {value!r} must be a public ASCII identifier")
 
@@ -65,7 +67,7 @@ class Field:
     type: str
     doc: str = ""
     zh: tuple[str, ...] = ()
-    attr: str = field(default="", validator=lambda i, a, v: v == "" or _valid_attr(i, a, v))
+    attr: str = field(default="", validator=_valid_attr)
     vocabulary: str | None = None
 
     @property

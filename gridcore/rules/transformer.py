@@ -275,7 +275,7 @@ class ToAst:
             return ast.Value("period", _PERIODS[data], self._meta_pos(children, meta))
         if data in _UNITS:
             return Tree(data, [])
-        kept = []
+        kept: list[Any] = []
         for child in children:
             if isinstance(child, Token):
                 if child.type == "NAME" or child.type == "STRING":
