@@ -361,3 +361,29 @@ def test_a_new_ruleset_changes_only_events_from_its_effective_time(engines: Any)
     engine.use_ruleset(CUIHU, effective=at(5))
     later(engine, at(11))
     assert [e.amount for e in api.entries(engine, "res1")] == [12, 5]
+
+
+def test_the_other_anti_gaming_choices(engines: Any, tmp_path: Path) -> None:
+    rules = tmp_path / "other.rules"
+    rules.write_text(
+        "ruleset other\npoints:\n"
+        "  activity volunteer_service: 5 per hour\n"
+        "  recognition grid: 50 points per month\n"
+        "  duplicate claims: flag, overlapping\n"
+        "  outside cells: refuse\n"
+        "  self award: flag\n",
+        encoding="utf-8",
+    )
+    engine = engines(rules)
+    engine.record_many([
+        act("v1", at(0, 9), "res1", "u11", "volunteer_service", hours=2),
+        act("v2", at(0, 10), "res1", "u11", "volunteer_service", hours=2),  # overlaps 9-11: flagged
+        act("v3", at(0, 11), "res1", "u11", "volunteer_service", hours=1),  # after it: fine
+        award("r1", at(1), "leader1", "leader1", 10),  # to himself: stored, flagged, no points
+    ])
+    with pytest.raises(EventRefused, match="u21 is outside res1's cells"):
+        engine.record(act("v4", at(2), "res1", "u21", "volunteer_service", hours=1))
+    later(engine, at(3))
+    assert api.balance(engine, "res1") == 15
+    assert api.balance(engine, "leader1") == 0
+    assert [e.id for e in api.flags(engine)] == ["v2", "r1"]
