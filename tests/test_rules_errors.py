@@ -127,6 +127,45 @@ GOLDEN: dict[str, tuple[str, str, str]] = {
         "en",
         "t.rules:2:19: error: this bracket is opened but never closed\n      chore sweeping: (5 per hour\n                      ^\n  fix: add the closing bracket\n1 error",
     ),
+    'levels_missing_colon': (
+        'levels community > grid\n',
+        'en',
+        ("t.rules:1:8: error: a colon is missing after 'levels' (found 'community')\n"
+         '    levels community > grid\n'
+         '           ^^^^^^^^^\n'
+         "  expected: ':'\n"
+         '  fix: write levels: community > grid > unit\n'
+         '1 error'),
+    ),
+    'unfinished_expression': (
+        'chores:\n  bonus: 2 if event.hours >=, otherwise 0\n',
+        'en',
+        ("t.rules:2:29: error: the expression is unfinished (found ',')\n"
+         '      bonus: 2 if event.hours >=, otherwise 0\n'
+         '                                ^\n'
+         '  expected: a value or expression\n'
+         '  fix: add the value after the operator\n'
+         '1 error'),
+    ),
+    'dated_missing_colon_zh': (
+        '家务积分：\n  家务 扫地：每小时 5 分\n    自 2025-01-01 起 每小时 6 分\n',
+        'zh',
+        ("t.rules:3:20: 错误: 日期后面缺少冒号（此处是 '每'）\n"
+         '        自 2025-01-01 起 每小时 6 分\n'
+         '                         ^^\n'
+         "  应为: '：'\n"
+         '  修改: 写成 自 2025-01-01 起：再接新的规则\n'
+         '共 1 个错误'),
+    ),
+    'unknown_name_zh': (
+        '家务积分：\n  家务 扫地：每小时 (记录.时长 * 工时) 分\n',
+        'zh',
+        ("t.rules:2:22: 错误: 未知的名称 '工时'\n"
+         '      家务 扫地：每小时 (记录.时长 * 工时) 分\n'
+         '                                     ^^^^\n'
+         '  应为: event、记录、member、成员\n'
+         '共 1 个错误'),
+    ),
 }
 
 

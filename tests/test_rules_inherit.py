@@ -135,3 +135,14 @@ def test_real_community_extends_the_district_base() -> None:
     ruleset = load_ruleset(repo / "rulesets" / "yinquan" / "yinquan.rules", sections=sections)
     assert ruleset.sources[0].name == "district-base.rules"
     assert ruleset.levels == ("community", "grid", "unit")
+
+
+def test_remove_and_override_in_chinese(tmp_path: Path) -> None:
+    (tmp_path / "区级.rules").write_text("家务积分：\n  家务 扫地：每小时 5 分\n  家务 拖地：每小时 3 分\n",
+                                       encoding="utf-8")
+    child = tmp_path / "社区.rules"
+    child.write_text('继承 "区级"\n家务积分：\n  删除 家务 拖地\n  覆盖 家务 扫地：每小时 6 分\n',
+                     encoding="utf-8")
+    ruleset = load_ruleset(child, sections=[CHORES])
+    assert rates(ruleset) == {"扫地": ["覆盖 家务 扫地：每小时 6 分"]}
+    assert [c.action for c in ruleset.changes] == ["removed", "changed"]

@@ -47,6 +47,9 @@ MESSAGES: Mapping[str, Explained] = {
     "trailing_comma": ("the item ends with a comma", "条目以逗号结尾",
                        "remove the comma, or continue the item on the next line, indented deeper",
                        "删掉逗号，或在下一行（缩进更深）接着写"),
+    "dated_colon": ("a colon is missing after the date", "日期后面缺少冒号",
+                    "write from 2025-01-01: followed by the new rule",
+                    "写成 自 2025-01-01 起：再接新的规则"),
     "missing_colon": ("a colon is missing", "缺少冒号",
                       "put ':' (or '：') between the item's name and its rule",
                       "在条目名称和规则之间加上 '：'"),
@@ -83,7 +86,9 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
     expected = set(getattr(exc, "accepts", None) or getattr(exc, "expected", None)
                    or getattr(exc, "allowed", None) or ())
     if "_COLON" in expected and ":" not in code and "：" not in code:
-        return MESSAGES["missing_colon"]
+        return MESSAGES["dated_colon" if "__dated_" in start else "missing_colon"]
+    if {"NAME", "NUMBER", "_LPAR"} <= expected and token_type in ("$END", "_COMMA", "_RPAR", ""):
+        return MESSAGES["unfinished"]
     if "NAME" in expected and start.endswith("__item") and len(expected) <= 3:
         return MESSAGES["name_expected"]
     if start.endswith("__item") and expected and all(t.startswith("_ITEM_") or t == "_OVERRIDE"

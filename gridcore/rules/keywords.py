@@ -126,7 +126,7 @@ def describe(term: str, keywords: Mapping[str, tuple[str, ...]], lang: str = "en
         picked = (zh or en) if lang == "zh" else (en or zh)
         other = en if lang == "zh" else zh
         text = " / ".join(f"'{f}'" for f in picked[:2])
-        if other:
+        if other and other[0] not in picked:
             text += f" ({other[0]})"
         return text
     if bare in PUNCTUATION_WORDS:
