@@ -115,8 +115,8 @@ def engines(tmp_path: Path) -> Iterator[Any]:
 # ---------------------------------------------------------------- a quarter of daily work
 
 
-def patrols(node: str, days: Sequence[int], month: int = 1, prefix: str = "p") -> list[Event]:
-    return [PatrolLogged(id=f"{prefix}-{node}-{month}-{d}", time=at(d, 8, month), actor="worker1", node=node,
+def patrols(node: str, days: Sequence[int], month: int = 1, prefix: str = "p", actor: str = "worker1") -> list[Event]:
+    return [PatrolLogged(id=f"{prefix}-{node}-{month}-{d}", time=at(d, 8, month), actor=actor, node=node,
                          minutes=40, visits=3) for d in days]
 
 
@@ -341,3 +341,31 @@ def test_own_metrics_are_registered_with_chinese_titles() -> None:
         "registration_completeness": "登记完整率",
         "unresolved_serious_incidents": "未解决重大事件",
     }
+
+
+def test_a_committee_member_above_the_rated_grids_gets_their_mean_stars(tmp_path: Path) -> None:
+    rules = tmp_path / "committee.rules"
+    rules.write_text(
+        "ruleset committee\nlevels: community > grid > unit\nassessment:\n  rate: grid\n"
+        "  metric patrol_coverage: weight 100\n  stars: 5 if score >= 90, 4 if score >= 50, otherwise 2\n"
+        "  subsidy committee_member: 100 yuan per star\n  subsidy 网格长: base 300, 2 if stars >= 5, otherwise 1\n",
+        encoding="utf-8",
+    )
+    pm = get_plugin_manager(("points", "escalation"))
+    engine = Engine.open(store=str(tmp_path / "s"), community=REPO / "tests/data/community-mini", ruleset=rules,
+                         clock=FixedClock(at(1, 0, month=7)), plugins=pm, effective=at(1, 0))
+    try:
+        summary = engine.record_many(patrols("g1-u1", range(1, 91), actor="m03")
+                                     + patrols("g1-u2", range(1, 91), actor="m03")
+                                     + patrols("g2-u1", range(1, 91, 2), actor="张伟"))
+        assert not summary.refused
+        result = assess(engine, "2025-Q1")
+        stars = {r.node: r.stars for r in result.ratings}
+        assert stars == {"fire": 2, "g1": 5, "g2": 4, "school": 2}  # side grids are grids too
+        lines = {(s.member, s.role): s for s in result.subsidies}
+        committee = lines[("m01", "committee_member")]
+        assert committee.stars == 3.25 and committee.amount == 325
+        assert committee.basis == "mean of 4 rated grid nodes under yq"
+        assert lines[("m02", "grid_leader")].amount == 600 and lines[("m07", "grid_leader")].amount == 300
+    finally:
+        engine.close()

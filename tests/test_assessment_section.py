@@ -84,6 +84,8 @@ def test_a_multiplier_subsidy_and_a_share_cap() -> None:
         ("  stars: 5 if score >= 90, otherwise 3\n  serious: severity >= 9\n", "severity >= N"),
         ("  stars: 5 if score >= 90 and member.name == 1, otherwise 3\n", "compare a name (score or a metric) with a number"),
         ("  stars: 5.5 if score >= 90, otherwise 3\n", "whole number from 0 to 10"),
+        ("  stars: 5 if os.system >= 1, otherwise 3\n", "compare a name (score or a metric) with a number"),
+        ("  stars: 5 if __import__(\"os\") >= 1, otherwise 3\n", "compare a name (score or a metric) with a number"),
         ("  stars: 5 if score >= 90, otherwise 3\n  metric participation: weight 0\n", "must be more than 0"),
     ],
 )

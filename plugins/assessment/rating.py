@@ -129,9 +129,13 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True) -> Assess
         metrics = resolve_metrics(engine, policy)
         facts = [_facts(engine, node, metrics, the_period) for node in rated_nodes(engine, policy)]
         ratings = tuple(rate_nodes(policy, the_period.label, facts))
+        notes = ()
+        now = engine.clock.now()
+        if now < the_period.end:
+            notes = (f"the period is not over yet (now {now.isoformat()}): the rating may still change",)
         result = Assessment(
             the_period.label, the_period.kind, the_period.start.isoformat(), the_period.end.isoformat(),
-            ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings),
+            ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings), notes,
         )  # fmt: skip
     if save:
         from .archive import save_assessment

@@ -90,7 +90,9 @@ def _term_rules(assessment: Assessment) -> dict[str, str]:
     for r in assessment.ratings:
         for t in r.terms:
             rules.setdefault(t.metric if t.kind == "weight" else f"{t.metric} (adj.)", str(t.rule))
-        rules.setdefault(f"{r.stars} stars", str(r.star_rule))
+        rules.setdefault("stars", str(r.star_rule))
+        if r.cap_rule is not None:
+            rules.setdefault("cap", str(r.cap_rule))
     return rules
 
 
