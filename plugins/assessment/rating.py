@@ -129,7 +129,7 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True) -> Assess
         metrics = resolve_metrics(engine, policy)
         facts = [_facts(engine, node, metrics, the_period) for node in rated_nodes(engine, policy)]
         ratings = tuple(rate_nodes(policy, the_period.label, facts))
-        notes = ()
+        notes: tuple[str, ...] = ()
         now = engine.clock.now()
         if now < the_period.end:
             notes = (f"the period is not over yet (now {now.isoformat()}): the rating may still change",)
