@@ -25,7 +25,7 @@ from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.roster import role_id
 
-from .periods import normalise_kind
+from .periods import PeriodError, normalise_kind
 from .policy import (
     SCORE,
     Adjustment,
@@ -190,11 +190,14 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSec
     kinds = {item.kind for item in items}
     for item in items:
         name = item.name.text if item.name is not None else None
-        if item.kind in ("rate", "cap") or item.kind == "patrol":
-            for version in item.versions:
-                for level in _names(version.body) if item.kind != "cap" else [item.name]:
-                    if level is not None:
-                        ctx.known("level", level)
+        for version in item.versions:  # level names must be the ruleset's levels
+            if item.kind in ("rate", "patrol"):
+                for level in _names(version.body):
+                    ctx.known("level", level)
+        if item.kind == "cap" and item.name is not None:
+            ctx.known("level", item.name)
+        if item.kind == "subsidy" and item.name is not None:
+            _check_role(item.name, ctx)
         for version in item.versions:
             value = _compile_body(item.kind, name, version.body, version.ref, report)
             if value is not None:
@@ -211,6 +214,18 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSec
     _check_caps(facts, report)
     _warn_unknown_metrics(items, report)
     return AssessmentSection(tuple(facts))
+
+
+def _check_role(name: Any, ctx: CompileContext) -> None:
+    """A subsidy names a role: a core role (id or Chinese name) or, with a warning, the community's own."""
+    try:
+        role_id(name.text)
+    except GridcoreError:
+        known = sorted(ctx.vocabulary("role"))
+        close = difflib.get_close_matches(name.text, known, n=1, cutoff=0.6)
+        ctx.error(name, f"'{name.text}' is not a core role; it must be one the community declares",
+                  f"'{name.text}' 不是内置角色，须是社区自行声明的角色", expected=", ".join(known[:14]),
+                  suggestion=close[0] if close else "", warning=True)
 
 
 def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
@@ -243,7 +258,7 @@ def _compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: 
         period = _first_value(body, "period")
         try:
             return (normalise_kind(str(period)), ref)
-        except ValueError:
+        except PeriodError:
             report(body, f"unknown period {period!r}", f"未知周期 {period!r}", expected="day, week, month, quarter or year")
             return None
     if kind == "rate":
