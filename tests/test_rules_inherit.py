@@ -146,3 +146,14 @@ def test_remove_and_override_in_chinese(tmp_path: Path) -> None:
     ruleset = load_ruleset(child, sections=[CHORES])
     assert rates(ruleset) == {"扫地": ["覆盖 家务 扫地：每小时 6 分"]}
     assert [c.action for c in ruleset.changes] == ["removed", "changed"]
+
+
+def test_fingerprint_follows_the_text_not_the_folder(chain: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    search = [chain.parent.parent]
+    absolute = load_ruleset(chain, sections=[CHORES], search_path=search)
+    monkeypatch.chdir(chain.parent)
+    relative = load_ruleset(Path("c.rules"), sections=[CHORES], search_path=search)
+    assert relative.fingerprint == absolute.fingerprint
+    chain.write_text(COMMUNITY + "  chore extra: 1 per hour\n", encoding="utf-8")
+    assert load_ruleset(chain, sections=[CHORES], search_path=search).fingerprint != absolute.fingerprint

@@ -66,10 +66,12 @@ class Ruleset:
 
     @property
     def fingerprint(self) -> str:
-        """A hash of every source of the chain (same text, same fingerprint)."""
+        """A hash of every source of the chain: the same files give the same fingerprint,
+        whatever folder they were loaded from."""
         digest = hashlib.sha256()
         for source in self.sources:
-            digest.update(source.name.encode() + b"\0" + source.text.encode() + b"\0")
+            name = Path(source.name).name
+            digest.update(name.encode() + b"\0" + source.text.encode() + b"\0")
         return digest.hexdigest()[:16]
 
     def section(self, name: str) -> object | None:
