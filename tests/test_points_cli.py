@@ -112,7 +112,7 @@ def test_reports_and_explain_through_the_core_commands(store: str) -> None:
     runner = CliRunner()
     result = runner.invoke(main_group, ["report", "points.board", "-p", "node=yq", "-p", "month=2025-03",
                                         "--store", store, "--format", "csv"])
-    assert result.exit_code == 0 and result.stdout.startswith("rank,member,name,earned,balance\n1,m05,周丽,28,28")
+    assert result.exit_code == 0 and result.stdout.startswith("rank,member,name,role,earned,balance\n1,m05,周丽,单元长,28,28")
     result = runner.invoke(main_group, ["explain", "points:a2", "--store", store])
     assert result.exit_code == 0
     assert "patrol: 3 per hour x 4 h x 1.5 = 18" in result.stdout

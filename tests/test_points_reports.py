@@ -44,12 +44,12 @@ def test_statement_report_has_a_running_balance(engine: Engine) -> None:
 
 def test_board_report_in_three_formats(engine: Engine) -> None:
     table = engine.report("points.board", {"node": "yq", "month": "2025-01"})
-    assert [row[:4] for row in table.rows] == [
-        (1, "res1", "张居民", 36), (2, "worker1", "李专职", 15), (3, "res2", "赵居民", 12),
+    assert [row[:5] for row in table.rows] == [
+        (1, "res1", "张居民", "居民", 36), (2, "worker1", "李专职", "专职网格员", 15), (3, "res2", "赵居民", "居民", 12),
     ]
-    assert table.render("csv").splitlines()[1] == "1,res1,张居民,36,16"
+    assert table.render("csv").splitlines()[1] == "1,res1,张居民,居民,36,16"
     assert json.loads(table.render("json"))["rows"][0]["balance"] == 16
-    assert engine.report("points.board", {"node": "g2", "month": "2025-01"}).rows == ((1, "res2", "赵居民", 12, 12),)
+    assert engine.report("points.board", {"node": "g2", "month": "2025-01"}).rows == ((1, "res2", "赵居民", "居民", 12, 12),)
     assert engine.report("points.board", {"node": "yq", "month": "2025-02"}).rows == ()
 
 

@@ -101,6 +101,7 @@ class BoardRow:
     rank: int
     member: str
     name: str
+    role: str
     earned: int
     balance: int
 
@@ -130,7 +131,7 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     rows: list[BoardRow] = []
     for position, (earned, member, held) in enumerate(scores, 1):
         rank = rows[-1].rank if rows and rows[-1].earned == earned else position
-        rows.append(BoardRow(rank, member, the_state.name_of(member), earned, held))
+        rows.append(BoardRow(rank, member, the_state.name_of(member), role_label(engine, member), earned, held))
     return rows
 
 
@@ -219,6 +220,12 @@ def redeem(
     )
     engine.record(event)
     return state(engine).entries[ident]
+
+
+def role_label(engine: Engine, member: str) -> str:
+    """The member's main role as the wall card shows it (the community's Chinese label)."""
+    record = state(engine).member_record(member)
+    return engine.community.roles.get(record.role, record.role)
 
 
 def home_of(engine: Engine, member: str) -> str:

@@ -53,8 +53,8 @@ def board_table(engine: Engine, node: str, month: str) -> Table:
     name = engine.community.hierarchy.node(node).name
     return Table(
         title=f"积分公示 points board: {name} ({node}), {month}",
-        columns=("rank", "member", "name", "earned", "balance"),
-        rows=tuple((r.rank, r.member, r.name, r.earned, r.balance) for r in rows),
+        columns=("rank", "member", "name", "role", "earned", "balance"),
+        rows=tuple((r.rank, r.member, r.name, r.role, r.earned, r.balance) for r in rows),
         notes=_no_policy_note(engine),
     )
 
