@@ -26,7 +26,9 @@ import store_ingest
 INTRO = """\
 # Benchmarks
 
-Written by `python benchmarks/run.py{quick}` on {when} ({machine}). Every figure is
+Written by `python benchmarks/run.py{quick}` on {when} ({machine}; load average
+{load} when it started, {load_end} when it ended: other work on the machine slows
+every figure, baselines included). Every figure is
 measured in the same run as the baseline beside it; ratios above 1 mean slower than
 the baseline. Timings vary from run to run by 10-20%; the shape (flat or growing)
 is what to read. What each benchmark does is described at the top of its file in
@@ -39,9 +41,18 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpus} cores, Python {platform.python_version()}"
 
 
+def load() -> str:
+    """The 1-minute load average (how busy the machine was)."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
+
+
 def render(quick: bool, communities: int | None, days: int | None) -> str:
     """Run everything; the Markdown page."""
-    parts = [INTRO.format(quick=" --quick" if quick else "", when=time.strftime("%Y-%m-%d"), machine=machine())]
+    parts = [INTRO.format(quick=" --quick" if quick else "", when=time.strftime("%Y-%m-%d"), machine=machine(),
+                          load=load(), load_end="{load_end}")]
 
     t0 = time.perf_counter()
     rows, reads, notes = store_ingest.run(quick)
@@ -79,7 +90,8 @@ def render(quick: bool, communities: int | None, days: int | None) -> str:
         parts.append(district.whatif_table(whatifs) + "\n")
     parts.extend(f"* {note}\n" for note in dnotes)
     parts.append(f"_District benchmarks took {time.perf_counter() - t0:.0f} s._\n")
-    return "\n".join(parts)
+    page = "\n".join(parts)
+    return page.replace("{load_end}", load(), 1)
 
 
 def main(argv: list[str] | None = None) -> int:
