@@ -257,7 +257,6 @@ def run_demo(
         else:
             summary = engine.record_many(events)
         derived = summary.derived + len(engine.tick(end))
-        sections.append(("Points board: top 10 balances at the end", _points_board(engine)))
 
         def report(name: str, params: dict[str, str], stem: str) -> Table | None:
             try:
@@ -272,8 +271,12 @@ def run_demo(
             return table
 
         root = community.hierarchy.roots()[0].id
-        for month in months_between(start, last_day):
-            report("points.board", {"node": root, "month": month}, f"points-board-{month}")
+        months = months_between(start, last_day)
+        board = None
+        for month in months:
+            board = report("points.board", {"node": root, "month": month}, f"points-board-{month}")
+        if board is not None:
+            sections.append((f"Points board (积分公示), {months[-1]}: top 10", _head(board, 10, title=False)))
         report("points.totals", {"node": root, "period": period}, f"points-totals-{period}")
         stats = report("escalation.stats", {"period": period}, f"incidents-{period}")
         if stats is not None:
@@ -282,20 +285,16 @@ def run_demo(
         if overdue is not None:
             sections.append((f"Overdue at the end: {len(overdue.rows)}", _head(overdue, 8)))
         report("escalation.open", {}, "incidents-open")
-
-    chart = out / "stars.svg"
-    assessed = _assess(store, period, end, chart, notes)
-    if assessed:
-        with Engine.open(store=str(store), clock=FixedClock(end)) as engine:
-            ratings = engine.report("assessment.ratings", {"period": period})
-            for name, table in (("assessment.ratings", ratings),
-                                ("assessment.subsidies", engine.report("assessment.subsidies", {"period": period})),
-                                ("assessment.breakdown", engine.report("assessment.breakdown", {"period": period}))):
-                for fmt in ("txt", "csv"):
-                    path = reports / f"{name.replace('.', '-')}-{period}.{fmt}"
-                    path.write_text(table.render("text" if fmt == "txt" else "csv"), encoding="utf-8")
-                    written.append(path)
+        ratings = report("assessment.ratings", {"period": period}, f"assessment-ratings-{period}")
+        report("assessment.breakdown", {"period": period}, f"assessment-breakdown-{period}")
+        report("assessment.subsidies", {"period": period}, f"assessment-subsidies-{period}")
+        if ratings is not None:
             sections.append((f"Star ratings (评星定级), {period}", _compact(ratings, ("node", "name", "stars", "score"))))
+
+    # The assessment plugin's own command stores the period's rating (so later
+    # `gridcore assess compare` has history) and draws the chart.
+    chart = out / "stars.svg"
+    _assess(store, period, end, chart, notes)
 
     files = [("store", f"{store}  (gridcore report ... --store {store})"), ("events", f"{log}  ({len(events)} lines)"),
              ("reports", f"{reports}/  ({len(written)} files: text and CSV)")]
@@ -327,21 +326,6 @@ def _assess(store: Path, period: str, end: datetime, chart: Path, notes: list[st
     return True
 
 
-def _points_board(engine: Engine) -> str:
-    community = engine.community
-    balances = [o for o in engine.outcomes() if o.subject.startswith("member:") and o.subject.endswith(":balance")]
-    balances.sort(key=lambda o: (-float(o.value), o.subject))
-    rows = []
-    for rank, outcome in enumerate(balances[:10], 1):
-        member = outcome.subject.split(":")[1]
-        known = community.members.get(member)
-        name = known.name if known is not None else member
-        roles = ", ".join(dict.fromkeys(community.roles.get(a.role, a.role) for a in known.roles)) if known else "居民"
-        rows.append((rank, member, name, roles, outcome.value, outcome.detail))
-    table = Table(title="", columns=("rank", "member", "name", "roles", "balance", "how"), rows=tuple(rows))
-    return table.render("text").lstrip("\n")
-
-
 def _compact(table: Table, wanted: tuple[str, ...]) -> str:
     """Only the ``wanted`` columns that the table has (the full table is in reports/)."""
     keep = [i for i, c in enumerate(table.columns) if c in wanted]
@@ -352,10 +336,11 @@ def _compact(table: Table, wanted: tuple[str, ...]) -> str:
     return shown.render("text") + "(every term of every score, with its rule: reports/assessment-breakdown-*)\n"
 
 
-def _head(table: Table, count: int) -> str:
-    shown = Table(title=table.title, columns=table.columns, rows=table.rows[:count], notes=table.notes)
+def _head(table: Table, count: int, *, title: bool = True) -> str:
+    shown = Table(title=table.title if title else "", columns=table.columns, rows=table.rows[:count],
+                  notes=table.notes)
     more = f"... and {len(table.rows) - count} more (see reports/)\n" if len(table.rows) > count else ""
-    return shown.render("text") + more
+    return shown.render("text").lstrip("\n") + more
 
 
 def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:

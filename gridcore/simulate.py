@@ -141,7 +141,9 @@ class HandlingPlan:
     reopening; keep this equal to the ruleset's) and the handler takes it on
     again.  Late cases go to ``escalated_handlers`` (escalated handling, 提级办理):
     the nearest holder up the tree escalates the case to their own node and
-    handles it there.
+    handles it there.  Cases of severity ``severe_at_least`` or more are handled
+    by ``severe_handlers`` from the start, and so are cases involving a key
+person ("big matters stay in the community").
     """
 
     handlers: tuple[str, ...]
@@ -158,6 +160,8 @@ class HandlingPlan:
     rating_share: float = field(default=0.5, validator=_share)
     close: bool = True
     escalated_handlers: tuple[str, ...] = ()
+    severe_at_least: int = 6
+    severe_handlers: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -343,7 +347,8 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
 
     for plan in scenario.patrols:
         role(plan.role, f"patrols.{plan.role}")
-    for name in (*scenario.handling.handlers, *scenario.handling.verifier, *scenario.handling.escalated_handlers):
+    handling = scenario.handling
+    for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers):
         role(name, "handling")
     for incident in scenario.incidents:
         for name in incident.handlers:
@@ -648,14 +653,17 @@ class _Day:
         self.incidents += 1
         incident = f"{self.prefix}-i{self.incidents:05d}"
         severity = self.rng.choices(range(1, 6), weights=plan.severity)[0]
+        key_person = self.rng.random() < plan.key_person
         places = self.places.get(node)
         self.push(IncidentReported(
             id=self.next_id(), time=when, actor=reporter, node=node, incident=incident,
             category=plan.category, severity=severity, place=self.rng.choice(places) if places else None,
-            channel=channel, key_person=self.rng.random() < plan.key_person, description=plan.description,
+            channel=channel, key_person=key_person, description=plan.description,
         ))
         late = self.rng.random() < handling.late_share
         roles = plan.handlers or handling.handlers
+        if handling.severe_handlers and (severity >= handling.severe_at_least or key_person):
+            roles = handling.severe_handlers
         # Reporting and closing one's own case earns nothing (escalation flags it), so
         # someone else at the same level takes it if there is anyone.
         handler = self.nearest(node, roles, besides=reporter) or self.nearest(node, handling.handlers)
@@ -663,13 +671,14 @@ class _Day:
             return
         t = when + timedelta(hours=self.uniform(handling.accept_hours) * (handling.late_factor if late else 1.0))
         if late and handling.escalated_handlers:
-            # Escalated handling (提级办理): nobody in the grid took it in time, so a
-            # leader higher up takes it to their own level and handles it there.
+            # Escalated handling (提级办理): the grid sees early that it cannot cope, a
+            # leader higher up takes the case to their own level, and it is slow there.
             found = self.nearest_at(node, handling.escalated_handlers)
             if found is not None and found[1] != node:
                 handler, above = found
-                t = self.step(IncidentEscalated, t, handler, node, incident, to_node=above,
-                              reason="提级办理: 网格内未能及时处置")
+                early = self.step(IncidentEscalated, when + timedelta(hours=self.uniform((0.25, 1.0))), handler,
+                                  node, incident, to_node=above, reason="提级办理: 网格内难以处置")
+                t = max(t, early)
         t = self.step(IncidentAccepted, t, handler, node, incident)
         t = self.step(IncidentHandlingStarted, t + timedelta(minutes=self.rng.randint(5, 90)), handler, node,
                       incident)
