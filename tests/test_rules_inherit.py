@@ -157,3 +157,14 @@ def test_fingerprint_follows_the_text_not_the_folder(chain: Path, tmp_path: Path
     assert relative.fingerprint == absolute.fingerprint
     chain.write_text(COMMUNITY + "  chore extra: 1 per hour\n", encoding="utf-8")
     assert load_ruleset(chain, sections=[CHORES], search_path=search).fingerprint != absolute.fingerprint
+
+
+def test_a_near_miss_of_an_inherited_name_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "base.rules").write_text("chores:\n  chore sweeping: 5 per hour\n", encoding="utf-8")
+    child = tmp_path / "child.rules"
+    child.write_text('extends "base"\nchores:\n  chore sweepng: 6 per hour\n', encoding="utf-8")
+    ruleset = load_ruleset(child, sections=[CHORES])
+    (warning,) = ruleset.warnings
+    assert warning.render() == (
+        f"{child}:3:3: warning: 'chore sweepng' is a new item; the parent has 'chore sweeping' "
+        "(to replace it, use that name)\n      chore sweepng: 6 per hour\n      ^")

@@ -25,6 +25,7 @@ from . import ast
 from .checker import did_you_mean
 
 Problem = tuple[object, str, str]
+Warning = tuple[object, str, str]
 
 
 @frozen
@@ -42,15 +43,17 @@ def _label(key: tuple[str, str | None]) -> str:
 
 
 def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], list[Change],
-                                                    list[Problem]]:
+                                                    list[Problem], list[Warning]]:
     """Resolve a chain (furthest ancestor first) into items per section.
 
     Returns the items per section, the changes the last file made to its
-    parent, and the problems found (duplicate keys, removing or overriding
-    something that does not exist).
+    parent, the problems found (duplicate keys, removing or overriding
+    something that does not exist) and warnings (a new item whose name is
+    close to an inherited one: probably a misspelt override).
     """
     resolved: dict[str, dict[tuple[str, str | None], ast.Item]] = {}
     problems: list[Problem] = []
+    warnings: list[Warning] = []
     changes: list[Change] = []
     for depth, layer in enumerate(files):
         last = depth == len(files) - 1
@@ -90,9 +93,17 @@ def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], 
                                      f"'覆盖 {_label(item.key)}' 要覆盖的条目在上级规则集中不存在"
                                      + (f"（是不是 '{hint}'？）" if hint else "")))
                     continue
+                if depth and not exists and item.name is not None:
+                    same_kind = [k[1] for k in inherited if k[0] == item.kind and k[1]]
+                    near = did_you_mean(item.name.text, same_kind)
+                    if near:
+                        warnings.append((item, (f"'{_label(item.key)}' is a new item; the parent has "
+                                         f"'{item.kind} {near}' (to replace it, use that name)"),
+                                         (f"'{_label(item.key)}' 是新条目；上级规则集中有 "
+                                         f"'{item.kind} {near}'（若要替换，请使用该名称）")))
                 current[item.key] = item
                 if last and depth:
                     changes.append(Change("changed" if exists else "added", block.name, item.key,
                                           item.ref))
     out = {name: list(items.values()) for name, items in resolved.items()}
-    return out, changes, problems
+    return out, changes, problems, warnings

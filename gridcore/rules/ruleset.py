@@ -22,7 +22,7 @@ from . import ast
 from .checker import date_problems
 from .context import CompileContext
 from .diagnose import make
-from .errors import Diagnostic, RulesError, sort_diagnostics
+from .errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
 from .inherit import Change, resolve
 from .parser import read_source
 from .sections import Section
@@ -188,9 +188,11 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section]) -> Ru
         diagnostics.extend(found)
         files.append(parsed)
     by_name = {s.name: s for s in sections}
-    resolved, changes, problems = resolve(files)
+    resolved, changes, problems, cautions = resolve(files)
     for at, en, zh in problems:
         diagnostics.append(_at(at, lines, en, zh))
+    for at, en, zh in cautions:
+        diagnostics.append(_at(at, lines, en, zh, severity=WARNING))
     levels: tuple[str, ...] = ()
     for parsed in files:
         levels = parsed.levels or levels
@@ -234,9 +236,11 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section]) -> Ru
                    tuple(diagnostics))
 
 
-def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str) -> Diagnostic:
+def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str,
+        severity: str = ERROR) -> Diagnostic:
     pos = getattr(at, "pos", None) or ast.NOWHERE
-    return make(pos.file, lines.get(pos.file, ()), pos.line, pos.column, en, zh)
+    return make(pos.file, lines.get(pos.file, ()), pos.line, pos.column, en, zh,
+                severity=severity)
 
 
 def document_json(ruleset: Ruleset) -> str:
