@@ -25,7 +25,7 @@ from . import ast
 from .checker import did_you_mean
 
 Problem = tuple[object, str, str]
-Warning = tuple[object, str, str]
+Caution = tuple[object, str, str]
 
 
 @frozen
@@ -43,7 +43,7 @@ def _label(key: tuple[str, str | None]) -> str:
 
 
 def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], list[Change],
-                                                    list[Problem], list[Warning]]:
+                                                    list[Problem], list[Caution]]:
     """Resolve a chain (furthest ancestor first) into items per section.
 
     Returns the items per section, the changes the last file made to its
@@ -53,7 +53,7 @@ def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], 
     """
     resolved: dict[str, dict[tuple[str, str | None], ast.Item]] = {}
     problems: list[Problem] = []
-    warnings: list[Warning] = []
+    warnings: list[Caution] = []
     changes: list[Change] = []
     for depth, layer in enumerate(files):
         last = depth == len(files) - 1
