@@ -114,3 +114,9 @@ def test_check_and_show_with_the_built_in_sections() -> None:
 def test_ruleset_cases_command(tmp_path: Path) -> None:
     code, out, _ = run("test", str(REPO / "rulesets" / "yinquan"))
     assert code == 0 and "passed, 0 failed" in out
+
+
+def test_show_reports_errors_in_the_chosen_language(toy: None, tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.rules", "家务积分：\n  家务 扫地 每小时 5 分\n")
+    code, out, err = run("show", "--lang", "zh", str(bad))
+    assert code == 1 and out == "" and "错误: 缺少冒号" in err

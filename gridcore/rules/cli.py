@@ -103,9 +103,17 @@ def _write_atomically(path: Path, text: str) -> None:
 def show(file: Path, mode: str, lang: str | None) -> None:
     """Show a ruleset after inheritance: the effective rules, or the changes to the parent."""
     lang = lang or default_lang()
-    ruleset = load_ruleset(file, sections=_sections())
+    ruleset = _load_or_exit(file, _sections(), lang)
     text = render_effective(ruleset) if mode == "effective" else render_changes(ruleset, lang)
     click.echo(text, nl=False)
+
+
+def _load_or_exit(path: Path, sections: Sequence[Section], lang: str) -> Ruleset:
+    try:
+        return load_ruleset(path, sections=sections)
+    except RulesError as exc:
+        click.echo(exc.render(lang), err=True)
+        raise SystemExit(1) from None
 
 
 def render_effective(ruleset: Ruleset) -> str:
@@ -159,7 +167,7 @@ def schema(file: Path | None) -> None:
     pm = get_plugin_manager()
     hooks = Hooks(pm)
     sections = hooks.register_sections()
-    ruleset = load_ruleset(file, sections=sections) if file is not None else None
+    ruleset = _load_or_exit(file, sections, default_lang()) if file is not None else None
     doc = describe_schema(sections, hooks.register_event_types(), ruleset)
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False))
 
