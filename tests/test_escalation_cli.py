@@ -144,7 +144,9 @@ def test_the_loop_from_the_command_line(tmp_path: Path) -> None:
             "closed": 1,
         }
     ]
-    every = run("incidents", "list", "--status", "all", "--store", store, "--format", "csv", "--now", NOW)
+    every = run(
+        "incidents", "list", "--status", "all", "--store", store, "--format", "csv", "--now", NOW
+    )
     assert every.output.splitlines()[1].startswith("事件1,漏水,2,u11,unit,u11,closed,0,5")
     empty = run("incidents", "list", "--store", store, "--now", NOW)
     assert "(no rows)" in empty.output and "no escalation policy is in force" in empty.output

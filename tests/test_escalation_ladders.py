@@ -254,6 +254,14 @@ def test_a_breach_can_route_to_a_department_before_moving_up(open_with: Opener) 
     # community: 1 hour to accept, then the housing department, then the street
     assert ladder(engine, "F1") == [("yq", "housing"), ("wh", None)]
     assert esc.incident(engine, "F1").departments == ("fire", "housing")
+    # arriving at the street notifies its master grid leader (the street's limit says so)
+    last = esc.timeline(engine, "F1")[-1]
+    assert (last.what, last.detail, last.time) == (
+        "notified",
+        "notified master_grid_leader at wh (secretary)",
+        hours(2),
+    )
+    assert last.rule.endswith("ladder-unit.rules:11")
 
 
 def test_at_the_top_a_missed_limit_is_listed_as_overdue(open_with: Opener) -> None:

@@ -159,7 +159,8 @@ class LevelLimit:
     """How long a level has to accept and to resolve, and where a breach sends the incident.
 
     With neither ``then_level`` nor ``then_department`` a breach moves the
-    incident one level up.
+    incident one level up.  ``notify`` is told whenever an incident arrives at
+    the level.
     """
 
     level: str
@@ -168,6 +169,7 @@ class LevelLimit:
     resolve: Span | None = None
     then_level: str | None = None
     then_department: str | None = None
+    notify: tuple[Notice, ...] = ()
 
 
 @frozen

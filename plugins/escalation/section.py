@@ -296,14 +296,7 @@ def _route(category: str, body: Node, ref: RuleRef, ctx: CompileContext) -> Rout
         elif part.kind == "escalation_department":
             departments.append(_name(part).text)
         elif part.kind == "escalation_notify":
-            for notice in part.all("escalation_notice"):
-                assert isinstance(notice, Node)
-                names = notice.all("name")
-                assert isinstance(names[0], Name)
-                level = (
-                    _level(names[1], ctx) if len(names) > 1 and isinstance(names[1], Name) else None
-                )
-                notices.append(Notice(_role_id(names[0].text), level))
+            notices.extend(_notices(part, ctx))
         elif part.kind == "escalation_when":
             condition = _condition(part, ref, ctx)
     return Route(
@@ -314,6 +307,16 @@ def _route(category: str, body: Node, ref: RuleRef, ctx: CompileContext) -> Rout
         tuple(departments),
         tuple(notices),
     )
+
+
+def _notices(part: Node, ctx: CompileContext) -> list[Notice]:
+    found = []
+    for notice in part.all("escalation_notice"):
+        assert isinstance(notice, Node)
+        names = [n for n in notice.all("name") if isinstance(n, Name)]
+        level = _level(names[1], ctx) if len(names) > 1 else None
+        found.append(Notice(_role_id(names[0].text), level))
+    return found
 
 
 def _span(node: Node) -> Span:
@@ -354,6 +357,7 @@ def _show(amount: timedelta) -> str:
 def _limit(level: str, body: Node, ref: RuleRef, ctx: CompileContext) -> LevelLimit:
     accept = resolve = None
     then_level = then_department = None
+    notices: list[Notice] = []
     for part in _parts(body):
         if part.kind == "escalation_accept":
             accept = _span(part)
@@ -363,13 +367,15 @@ def _limit(level: str, body: Node, ref: RuleRef, ctx: CompileContext) -> LevelLi
             then_level = _level(_name(part), ctx)
         elif part.kind == "escalation_then_department":
             then_department = _name(part).text
+        elif part.kind == "escalation_notify":
+            notices.extend(_notices(part, ctx))
     if accept is None and resolve is None:
         ctx.error(
             body,
             "a limit needs 'accept within ...' or 'resolve within ...'",
             "时限需要写明“受理时限 …”或“办结时限 …”",
         )
-    return LevelLimit(level, ref, accept, resolve, then_level, then_department)
+    return LevelLimit(level, ref, accept, resolve, then_level, then_department, tuple(notices))
 
 
 def _escalate(body: Node, ref: RuleRef, ctx: CompileContext) -> Immediate | Repeats | None:

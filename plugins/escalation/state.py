@@ -44,7 +44,7 @@ from .incident import (
     Incident,
     Pending,
 )
-from .policy import DEFAULT_REOPEN, EscalationPolicy, EscalationRules
+from .policy import DEFAULT_REOPEN, EscalationPolicy, EscalationRules, Notice
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -246,22 +246,26 @@ class EscalationState:
                     str(route.rule),
                 )
             )
-            for notice in route.notify:
-                sent = routing.notify(
-                    community, notice, incident.node, incident.current_node, route.rule
-                )
-                incident.note(
-                    Entry(
-                        event.time,
-                        "notified",
-                        SYSTEM_ACTOR,
-                        sent.node or "",
-                        sent.describe(),
-                        str(route.rule),
-                    )
-                )
+            self._notify(incident, route.notify, route.rule, event.time)
+        self._arrived(incident, event.time)
         self._decide_immediate(incident, policy, event)
         self._schedule(incident)
+
+    def _notify(
+        self, incident: Incident, notices: tuple[Notice, ...], rule: RuleRef, when: datetime
+    ) -> None:
+        community = self.engine.community
+        for notice in notices:
+            sent = routing.notify(community, notice, incident.node, incident.current_node, rule)
+            incident.note(
+                Entry(when, "notified", SYSTEM_ACTOR, sent.node or "", sent.describe(), str(rule))
+            )
+
+    def _arrived(self, incident: Incident, when: datetime) -> None:
+        """The incident arrived at its current level: tell whom that level's limit names."""
+        limit = incident.policy.limit_for(incident.current_level) if incident.policy else None
+        if limit is not None and limit.notify:
+            self._notify(incident, limit.notify, limit.rule, when)
 
     def _open_duplicate(
         self, policy: EscalationPolicy | None, event: IncidentReported, key: str
@@ -516,6 +520,7 @@ class EscalationState:
         incident.status = REPORTED
         incident.accepted_at = None
         incident.restart_clock(event.time)
+        moved = record.to_node != record.from_node
         where = f"{record.to_level} {record.to_node}" + (
             f", department {event.department}" if event.department else ""
         )
@@ -530,6 +535,8 @@ class EscalationState:
                 event.id,
             )
         )
+        if moved:
+            self._arrived(incident, event.time)
 
     def _verified(self, incident: Incident, event: IncidentVerified) -> None:
         incident.status = VERIFIED
