@@ -54,6 +54,7 @@ def describe_section(section: Section) -> dict[str, Any]:
         "keywords": {k.lower(): list(v) for k, v in section.keywords.items()},
         "vocabularies": dict(section.vocabularies),
         "variables": {k: v for k, v in section.variables.items()},
+        "grammar": section.grammar,
     }
 
 
