@@ -3,7 +3,8 @@
 A case file::
 
     ruleset: yinquan.rules            # beside this file (default: the only .rules here)
-    community: .                      # a community folder (default: this folder)
+    community: .                      # a community folder (default: this folder if it
+                                      # has community.yaml, else the ruleset's folder)
     start: 2025-03-01T08:00:00+08:00  # the clock's start; the ruleset is in force from then
     cases:
       - name: an hour of volunteer service earns 5 points
@@ -186,7 +187,12 @@ def run_cases(path: Path | str) -> CaseReport:
     path = Path(path)
     doc = load_cases(path)
     ruleset = _ruleset_path(path, doc)
-    community = path.parent / str(doc.get("community", "."))
+    if "community" in doc:
+        community = path.parent / str(doc["community"])
+    elif (path.parent / "community.yaml").is_file():
+        community = path.parent
+    else:
+        community = ruleset.parent  # the roster beside the ruleset
     start = _time(doc["start"], f"{path}: start") if "start" in doc else DEFAULT_START
     results = []
     for n, case in enumerate(doc["cases"], 1):
