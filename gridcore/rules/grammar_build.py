@@ -7,6 +7,11 @@ section ``S`` and item kind ``K`` this generates::
     S__item_K: _ITEM_S_K name _COLON <body rule>        (named kinds)
     S__dated_K: _FROM date (_UNTIL date)? _SINCE_END? _COLON <body rule>
     S__remove: _REMOVE S__head
+
+The core grammar is the file grammar.lark next to this module; it is read and
+composed with the fragments into one grammar text (rather than loaded with
+``Lark.open``) because the fragments and the keyword terminals, whose Chinese
+lookaheads depend on every keyword of every section, are only known here.
 """
 
 from __future__ import annotations
