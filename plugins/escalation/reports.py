@@ -34,7 +34,7 @@ def _span(delta: timedelta) -> str:
 
 
 def _no_policy_note(engine: Engine) -> tuple[str, ...]:
-    from .state import policy_at
+    from .intake import policy_at
 
     policy, _ = policy_at(engine, engine.clock.now())
     return (

@@ -1,0 +1,236 @@
+"""The transitions of the loop: how each accepted incident event changes its incident.
+
+Validation (``lifecycle.refusals``) has already run for new events; here the
+log is authoritative, so a stored event replayed after a late one is applied
+if it still makes sense and otherwise kept in the timeline as ignored.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gridcore import Explanation, RuleRef
+from gridcore.events import (
+    SYSTEM_ACTOR,
+    IncidentAccepted,
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentEvent,
+    IncidentHandlingStarted,
+    IncidentPaused,
+    IncidentReopened,
+    IncidentResolved,
+    IncidentResumed,
+    IncidentVerified,
+    SatisfactionRated,
+)
+
+from . import intake, lifecycle, routing
+from .incident import (
+    ACCEPTED,
+    CLOSED,
+    HANDLING,
+    REPORTED,
+    RESOLVED,
+    VERIFIED,
+    Entry,
+    Escalation,
+    Incident,
+)
+from .intake import IMMEDIATELY
+from .policy import DEFAULT_REOPEN
+
+if TYPE_CHECKING:
+    from .state import EscalationState
+
+
+def apply(state: EscalationState, incident: Incident, event: IncidentEvent) -> None:
+    """Change ``incident`` by one of its events (any kind but the report)."""
+    when, actor = event.time, event.actor
+    if isinstance(event, IncidentEscalated):
+        _escalated(state, incident, event)
+    elif isinstance(event, IncidentAccepted):
+        incident.status = ACCEPTED
+        incident.accepted_at, incident.accepted_by = when, actor
+        incident.first_accepted_at = incident.first_accepted_at or when
+        incident.note(
+            Entry(
+                when,
+                "accepted",
+                actor,
+                event.node,
+                f"at {incident.current_node}",
+                event=event.id,
+            )
+        )
+    elif isinstance(event, IncidentHandlingStarted):
+        incident.status = HANDLING
+        incident.note(
+            Entry(when, "handling started", actor, event.node, event.note, event=event.id)
+        )
+    elif isinstance(event, IncidentPaused):
+        incident.pause(when)
+        incident.note(Entry(when, "paused", actor, event.node, event.reason, event=event.id))
+    elif isinstance(event, IncidentResumed):
+        incident.resume(when)
+        incident.note(Entry(when, "resumed", actor, event.node, event=event.id))
+    elif isinstance(event, IncidentResolved):
+        incident.status = RESOLVED
+        if incident.paused:
+            incident.resume(when)
+        incident.stop_clock(when)
+        incident.pending.clear()
+        incident.resolved_at, incident.resolved_by = when, actor
+        incident.note(Entry(when, "resolved", actor, event.node, event.note, event=event.id))
+    elif isinstance(event, IncidentVerified):
+        _verified(state, incident, event)
+    elif isinstance(event, SatisfactionRated):
+        incident.ratings[actor] = event.score
+        incident.note(
+            Entry(when, "rated", actor, event.node, f"satisfaction {event.score}", event=event.id)
+        )
+    elif isinstance(event, IncidentReopened):
+        _reopened(state, incident, event)
+    elif isinstance(event, IncidentClosed):
+        incident.status = CLOSED
+        incident.closed_at, incident.closed_by = when, actor
+        detail = "flagged: reported and closed by the same person" if incident.self_closed else ""
+        incident.note(Entry(when, "closed", actor, event.node, detail, event=event.id))
+
+
+def _escalated(state: EscalationState, incident: Incident, event: IncidentEscalated) -> None:
+    incident.escalation_events += 1
+    if not incident.is_open:
+        incident.note(
+            Entry(
+                event.time,
+                "escalation ignored",
+                event.actor,
+                event.node,
+                f"incident was {incident.status}",
+                event.rule,
+                event.id,
+            )
+        )
+        return
+    community = state.engine.community
+    if lifecycle.escalation_problem(community, incident, event):
+        # a stored escalation replayed after a late event moved the incident:
+        # levels only move up, so it is kept in the timeline and ignored
+        detail = f"not above {incident.current_node} any more"
+        incident.note(
+            Entry(
+                event.time,
+                "escalation ignored",
+                event.actor,
+                event.node,
+                detail,
+                event.rule,
+                event.id,
+            )
+        )
+        return
+    due = state.due.get(incident.id)
+    rule: RuleRef | None = None
+    facts: dict[str, Any] = {"actor": event.actor}
+    if event.actor == SYSTEM_ACTOR and due is not None and due.event.id == event.id:
+        rule, facts = due.rule, dict(due.facts)
+        if due.kind == "pending" and incident.pending:
+            incident.pending.pop(0)
+        if due.breach is not None:
+            incident.breaches.append(due.breach)
+    record = Escalation(
+        event=event.id,
+        time=event.time,
+        actor=event.actor,
+        from_node=incident.current_node,
+        to_node=event.to_node,
+        from_level=incident.current_level,
+        to_level=routing.level_of(community, event.to_node),
+        department=event.department,
+        reason=event.reason,
+        rule=rule,
+        rule_text=event.rule,
+        facts=facts,
+    )
+    state.escalation_index[event.id] = (incident.id, len(incident.escalations))
+    incident.escalations.append(record)
+    incident.current_node, incident.current_level = record.to_node, record.to_level
+    if event.department and event.department not in incident.departments:
+        incident.departments = (*incident.departments, event.department)
+    incident.status = REPORTED
+    incident.accepted_at = None
+    incident.restart_clock(event.time)
+    moved = record.to_node != record.from_node
+    where = f"{record.to_level} {record.to_node}" + (
+        f", department {event.department}" if event.department else ""
+    )
+    incident.note(
+        Entry(
+            event.time,
+            "escalated",
+            event.actor,
+            event.node,
+            f"to {where}: {event.reason}",
+            event.rule,
+            event.id,
+        )
+    )
+    if moved:
+        intake.arrived(state, incident, event.time)
+
+
+def _verified(state: EscalationState, incident: Incident, event: IncidentVerified) -> None:
+    incident.status = VERIFIED
+    incident.satisfaction = event.satisfaction
+    incident.verified_at, incident.verified_by = event.time, event.actor
+    incident.verifications.append((event.time, event.satisfaction, event.actor))
+    reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
+    unsatisfied = reopen.unsatisfied(event.satisfaction)
+    if unsatisfied:
+        incident.reopen_due = event.time + IMMEDIATELY
+    detail = f"satisfaction {event.satisfaction}" + (
+        f" (unsatisfied: {reopen.text})" if unsatisfied else ""
+    )
+    incident.note(Entry(event.time, "verified", event.actor, event.node, detail, event=event.id))
+
+
+def _reopened(state: EscalationState, incident: Incident, event: IncidentReopened) -> None:
+    incident.reopen_events += 1
+    if incident.status not in (RESOLVED, VERIFIED):
+        # a stored reopening replayed after a late event changed the facts
+        detail = f"reopening ignored: incident was {incident.status}"
+        incident.note(
+            Entry(event.time, "reopen ignored", event.actor, event.node, detail, event=event.id)
+        )
+        return
+    incident.status = REPORTED
+    incident.reopens += 1
+    incident.reopen_due = None
+    incident.resolved_at = incident.resolved_by = None
+    incident.verified_at = incident.accepted_at = None
+    incident.restart_clock(event.time)
+    reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
+    rule = reopen.rule
+    state.decisions[event.id] = Explanation(
+        f"escalation:{event.id}",
+        f"{'the system' if event.actor == SYSTEM_ACTOR else event.actor} reopened incident {incident.id}: {event.reason}",
+        (rule,) if rule is not None else (),
+        {
+            "satisfaction": incident.satisfaction,
+            "reopens when": reopen.text,
+            "reopening": incident.reopens,
+        },
+        incident.current_node,
+    )
+    incident.note(
+        Entry(
+            event.time,
+            "reopened",
+            event.actor,
+            event.node,
+            event.reason,
+            str(rule or ""),
+            event.id,
+        )
+    )
