@@ -461,3 +461,22 @@ def test_a_late_event_replays_the_log_with_its_escalations_as_recorded(
         store=str(tmp_path / "store"), clock=FixedClock(hours(5)), plugins=pm
     ) as again:
         assert esc.incidents(again) == live
+
+
+def test_dated_versions_apply_by_the_day_of_the_report(open_with: Opener, tmp_path: Path) -> None:
+    dated = tmp_path / "dated.rules"
+    dated.write_text(
+        "ruleset dated\nlevels: street > community > grid > unit\n\nescalation:\n"
+        "  limit unit: accept within 2 hours\n"
+        "    from 2025-03-04: accept within 30 minutes\n",
+        encoding="utf-8",
+    )
+    engine = open_with("ladder-unit.rules")
+    engine.use_ruleset(dated, effective=T0 - timedelta(days=1))
+    engine.record(report("mon", T0))
+    engine.record(report("tue", T0 + timedelta(days=1), node="u21"))
+    engine.tick(T0 + timedelta(days=1, hours=3))
+    assert esc.incident(engine, "mon").escalations[0].time == hours(2)
+    tuesday = esc.incident(engine, "tue").escalations[0]
+    assert tuesday.time == T0 + timedelta(days=1, minutes=30)
+    assert tuesday.rule is not None and tuesday.rule.line == 6
