@@ -52,26 +52,34 @@ GOLDEN: dict[str, tuple[str, str, str]] = {
         'chores:\n  chore sweeping: 5 per hour\n  bonus: 2 if event.activity == "sweepin", otherwise 0\n',
         "en",
         ("t.rules:3:33: error: unknown activity 'sweepin'\n"
-        '      bonus: 2 if event.activity == "sweepin", otherwise 0\n'
-        "                                    ^^^^^^^^^\n"
-        "  expected: sweeping\n"
-        "  did you mean: sweeping\n"
-        "1 error"),
+         '      bonus: 2 if event.activity == "sweepin", otherwise 0\n'
+         '                                    ^^^^^^^^^\n'
+         '  expected: sweeping\n'
+         '  did you mean: sweeping\n'
+         '  fix: use one of the activity names listed, or declare it in the ruleset\n'
+         '1 error'),
     ),
     "unknown_level": (
         "levels: community > grid\nchores:\n  limit x: gird\n",
         "en",
-        "t.rules:3:12: error: unknown level 'gird'\n      limit x: gird\n               ^^^^\n  expected: community, grid\n  did you mean: grid\n1 error",
+        ("t.rules:3:12: error: unknown level 'gird'\n"
+         '      limit x: gird\n'
+         '               ^^^^\n'
+         '  expected: community, grid\n'
+         '  did you mean: grid\n'
+         '  fix: use one of the level names listed, or declare it in the ruleset\n'
+         '1 error'),
     ),
     "wrong_unit": (
         "chores:\n  chore sweeping: 5 per hour, at most 40 per mnth\n",
         "en",
-        ("t.rules:2:46: error: unexpected 'mnth'\n"
-        "      chore sweeping: 5 per hour, at most 40 per mnth\n"
-        "                                                 ^^^^\n"
-        "  expected: 'days' / 'day' (天), 'months' / 'month' (个月), 'quarters' / 'quarter' (季度), 'weeks' / 'week' (周), 'years' / 'year' (年)\n"
-        "  did you mean: month\n"
-        "1 error"),
+        ("t.rules:2:46: error: this word does not fit here (found 'mnth')\n"
+         '      chore sweeping: 5 per hour, at most 40 per mnth\n'
+         '                                                 ^^^^\n'
+         "  expected: 'days' / 'day' (天), 'months' / 'month' (个月), 'quarters' / 'quarter' (季度), 'weeks' / 'week' (周), 'years' / 'year' (年)\n"
+         '  did you mean: month\n'
+         "  fix: use one of the words listed under 'expected'\n"
+         '1 error'),
     ),
     "value_without_unit": (
         "chores:\n  chore sweeping: 5\n",

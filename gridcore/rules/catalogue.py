@@ -50,6 +50,8 @@ MESSAGES: Mapping[str, Explained] = {
     "dated_colon": ("a colon is missing after the date", "日期后面缺少冒号",
                     "write from 2025-01-01: followed by the new rule",
                     "写成 自 2025-01-01 起：再接新的规则"),
+    "wrong_word": ("this word does not fit here", "这个词用在这里不对",
+                   "use one of the words listed under 'expected'", "改用'应为'中列出的词"),
     "missing_colon": ("a colon is missing", "缺少冒号",
                       "put ':' (or '：') between the item's name and its rule",
                       "在条目名称和规则之间加上 '：'"),
@@ -63,6 +65,7 @@ MESSAGES: Mapping[str, Explained] = {
                          "start the line with one of the item words listed", "以下列条目词之一开头"),
 }
 
+_PUNCTUATION = {"COLON", "COMMA", "LPAR", "RPAR", "LSQB", "RSQB", "DOT", "PERCENT"}
 _UNIT_TERMS = {"_MINUTE", "_HOUR", "_DAY", "_WEEK", "_PERCENT"}
 
 
@@ -94,6 +97,12 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
     if start.endswith("__item") and expected and all(t.startswith("_ITEM_") or t == "_OVERRIDE"
                                                      for t in expected):
         return MESSAGES["keyword_expected"]
+    keywords_only = bool(expected) and all(
+        t.startswith("_") and t.lstrip("_") not in _PUNCTUATION for t in expected)
+    wordlike = token_type == "NAME" or (
+        token_type.startswith("_") and token_type.lstrip("_") not in _PUNCTUATION)
+    if keywords_only and wordlike:
+        return MESSAGES["wrong_word"]
     unit_like = [t for t in expected if t in _UNIT_TERMS or _is_section_unit(grammar, t)]
     if unit_like and token_type in ("$END", "_COMMA", "") and len(unit_like) >= 1 and \
             "NUMBER" not in expected:

@@ -23,7 +23,12 @@ class Report(Protocol):
     """How the checker reports a problem."""
 
     def __call__(self, at: Any, message: str, message_zh: str, *, expected: str = "",
-                 expected_zh: str = "", suggestion: str = "", warning: bool = False) -> None: ...
+                 expected_zh: str = "", suggestion: str = "", fix: str = "", fix_zh: str = "",
+                 warning: bool = False) -> None: ...
+
+
+_VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别",
+             "department": "部门", "reward": "礼遇"}
 
 
 def did_you_mean(word: str, pool: Sequence[str]) -> str:
@@ -181,10 +186,12 @@ class Checker:
         for v in values:
             if isinstance(v, ast.Literal) and v.type == sch.TEXT and v.value not in known:
                 self.report(v, f"unknown {f.vocabulary} '{v.value}'",
-                            f"未知的{f.vocabulary} '{v.value}'",
+                            f"未知的{_VOCAB_ZH.get(f.vocabulary, f.vocabulary)} '{v.value}'",
                             expected=", ".join(sorted(known)[:12]),
                             expected_zh="、".join(sorted(known)[:12]),
-                            suggestion=did_you_mean(v.value, sorted(known)))
+                            suggestion=did_you_mean(v.value, sorted(known)),
+                            fix=f"use one of the {f.vocabulary} names listed, or declare it in the ruleset",
+                            fix_zh=f"使用列出的{_VOCAB_ZH.get(f.vocabulary, f.vocabulary)}名称，或先在规则集中声明")
 
     def _call(self, e: ast.Call) -> str:
         fn = sch.FUNCTIONS.get(e.function)

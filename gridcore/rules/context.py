@@ -53,9 +53,10 @@ class CompileContext:
             fix=fix, fix_zh=fix_zh or fix, severity=WARNING if warning else "error", width=width))
 
     def _report(self, at: Any, message: str, message_zh: str, *, expected: str = "",
-                expected_zh: str = "", suggestion: str = "", warning: bool = False) -> None:
+                expected_zh: str = "", suggestion: str = "", fix: str = "", fix_zh: str = "",
+                warning: bool = False) -> None:
         self.error(at, message, message_zh, expected=expected, expected_zh=expected_zh,
-                   suggestion=suggestion, warning=warning)
+                   suggestion=suggestion, fix=fix, fix_zh=fix_zh, warning=warning)
 
     @property
     def failed(self) -> bool:
@@ -131,7 +132,9 @@ class CompileContext:
                    f"未知的{_VOCAB_ZH.get(vocabulary, vocabulary)} '{text}'",
                    expected=", ".join(pool[:12]) or f"no {vocabulary} is declared",
                    expected_zh="、".join(pool[:12]) or "尚未声明",
-                   suggestion=did_you_mean(text, pool))
+                   suggestion=did_you_mean(text, pool),
+                   fix=f"use one of the {vocabulary} names listed, or declare it in the ruleset",
+                   fix_zh=f"使用列出的{_VOCAB_ZH.get(vocabulary, vocabulary)}名称，或先在规则集中声明")
         return False
 
     # ------------------------------------------------------------------ references
