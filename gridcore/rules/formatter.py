@@ -123,7 +123,8 @@ def format_code(code: str) -> str:
         else:
             j = i
             while j < len(code) and code[j] not in " \t\u3000" and code[j] not in QUOTES and \
-                    code[j] not in NO_SPACE_BEFORE and code[j] not in NO_SPACE_AFTER:
+                    (code[j] not in NO_SPACE_BEFORE or _clock_colon(code, j)) and \
+                    code[j] not in NO_SPACE_AFTER:
                 j += 1
             chunks.append((code[i:j], space))
         space = False
@@ -143,3 +144,8 @@ def format_code(code: str) -> str:
         out.append(text)
         prev = text
     return "".join(out)
+
+
+def _clock_colon(code: str, j: int) -> bool:
+    """A colon inside a time of day (``08:30``) stays glued to its digits."""
+    return code[j] == ":" and 0 < j < len(code) - 1 and code[j - 1].isdigit() and code[j + 1].isdigit()
