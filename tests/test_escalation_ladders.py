@@ -480,3 +480,11 @@ def test_dated_versions_apply_by_the_day_of_the_report(open_with: Opener, tmp_pa
     tuesday = esc.incident(engine, "tue").escalations[0]
     assert tuesday.time == T0 + timedelta(days=1, minutes=30)
     assert tuesday.rule is not None and tuesday.rule.line == 6
+
+
+@pytest.mark.parametrize("name", ["ladder-unit.rules", "ladder-grid.rules", "ladder-zh.rules"])
+def test_the_rulesets_are_in_canonical_layout(name: str) -> None:
+    from gridcore.rules.formatter import format_source
+
+    text = (DATA / name).read_text(encoding="utf-8")
+    assert format_source(text) == text  # times of day like 08:30 stay glued
