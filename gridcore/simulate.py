@@ -662,7 +662,8 @@ class _Day:
         ))
         late = self.rng.random() < handling.late_share
         roles = plan.handlers or handling.handlers
-        if handling.severe_handlers and (severity >= handling.severe_at_least or key_person):
+        severe = bool(handling.severe_handlers) and (severity >= handling.severe_at_least or key_person)
+        if severe:
             roles = handling.severe_handlers
         # Reporting and closing one's own case earns nothing (escalation flags it), so
         # someone else at the same level takes it if there is anyone.
@@ -670,7 +671,7 @@ class _Day:
         if handler is None:
             return
         t = when + timedelta(hours=self.uniform(handling.accept_hours) * (handling.late_factor if late else 1.0))
-        if late and handling.escalated_handlers:
+        if late and not severe and handling.escalated_handlers:
             # Escalated handling (提级办理): the grid sees early that it cannot cope, a
             # leader higher up takes the case to their own level, and it is slow there.
             found = self.nearest_at(node, handling.escalated_handlers)
