@@ -1,0 +1,180 @@
+"""Refusals: what the points rules say no to, before anything changes.
+
+Duplicate and out-of-cell claims (when the ruleset says ``refuse``), bad
+redemptions (unknown or out-of-window reward, no stock, limit reached,
+balance too low) and recognition awards outside the rules.  A redemption or
+award dated before what was already applied is judged at its own place in
+history (``check_late``).  Nothing here changes the state.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from gridcore.events import ActivityRecorded, Event, PointsRedeemed
+
+from .events import RecognitionAwarded
+from .periods import period_key
+from .policy import ActivityItem
+
+if TYPE_CHECKING:
+    from .state import PointsState
+
+
+def check_late(state: PointsState, event: Event) -> list[str]:
+    """Judge an event older than what was applied at its own place in history.
+
+    Balances, stock and budgets at its time differ from now, and spending
+    earlier also spends from every later balance: replay what this state
+    has seen with the event inserted, on a scratch state.
+    """
+    from .state import PointsState
+
+    scratch = PointsState(state.engine)
+    inserted = False
+    for seen in sorted([*state.seen, event], key=lambda e: (e.time, e.id)):
+        if seen is event:
+            inserted = True
+            reasons = scratch.gridcore_validate_event(state.engine, event)
+            if reasons:
+                return reasons
+        scratch.gridcore_on_event(state.engine, seen, True)
+    assert inserted
+    if scratch.uncovered > state.uncovered:
+        reason = (
+            f"{event.id} is dated {event.time.isoformat()}, before later redemptions that it "
+            "would leave without enough points; record it with a later time"
+        )
+        return [reason]
+    return []
+
+
+def check_activity(state: PointsState, event: ActivityRecorded) -> list[str]:
+    """Reasons to refuse a duplicate or out-of-cell claim, when the rules say refuse."""
+    policy = state.policy_at(event.time)
+    if policy is None:
+        return []
+    items = policy.items_for(event.activity)
+    if not items:
+        return []
+    member = event.participant
+    reasons = []
+    guard = policy.guard("duplicate")
+    if guard is not None and guard.action == "refuse":
+        earlier = duplicate_of(state, member, items[0], event, guard.window)
+        if earlier is not None:
+            reasons.append(
+                f"{member} already claimed {items[0].activity} "
+                f"({'the same day' if guard.window == 'day' else 'at an overlapping time'}) "
+                f"in event {earlier}; refused by rule {guard.rule}"
+            )
+    guard = policy.guard("outside_cells")
+    if guard is not None and guard.action == "refuse" and not state.in_cells(member, event.node):
+        reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule}")
+    return reasons
+
+
+def duplicate_of(
+    state: PointsState, member: str, item: ActivityItem, event: ActivityRecorded, window: str
+) -> str | None:
+    """The id of an earlier claim of the same activity by ``member`` in the window, if any."""
+    start = event.time
+    end = start + timedelta(hours=event.hours)
+    day = period_key(start, state.tz, "day")
+    for claim in state.claims.get((member, item.activity), []):
+        if claim.event_id == event.id:
+            continue
+        if window == "day" and claim.day == day:
+            return claim.event_id
+        if window == "overlap" and (
+            (claim.start < end and start < claim.end) or claim.start == start
+        ):
+            return claim.event_id
+    return None
+
+
+def check_redemption(state: PointsState, event: PointsRedeemed) -> list[str]:
+    """Reasons to refuse a redemption (every one of them), judged at the event's time."""
+    policy = state.policy_at(event.time)
+    if policy is None:
+        return [
+            f"no points rules are in force at {event.time.isoformat()}, so nothing can be redeemed"
+        ]
+    reward = policy.reward(event.reward)
+    if reward is None:
+        names = ", ".join(r.name for r in policy.rewards) or "none"
+        return [f"unknown reward {event.reward!r} (the rewards list has: {names})"]
+    reasons = []
+    local_day = event.time.astimezone(state.tz).date()
+    if reward.valid_from is not None and local_day < reward.valid_from:
+        reasons.append(
+            f"{reward.name} is not available before {reward.valid_from.isoformat()} (rule {reward.rule})"
+        )
+    if reward.valid_until is not None and local_day > reward.valid_until:
+        reasons.append(
+            f"{reward.name} expired on {reward.valid_until.isoformat()} (rule {reward.rule})"
+        )
+    if reward.stock is not None:
+        left = reward.stock - state.stock_used.get(reward.name, 0)
+        if event.quantity > left:
+            reasons.append(
+                f"not enough {reward.name} in stock: {left} left, {event.quantity} asked (rule {reward.rule})"
+            )
+    member = event.redeemer
+    if reward.limit is not None and reward.limit_period is not None:
+        label = period_key(event.time, state.tz, reward.limit_period)
+        had = state.redeemed_by.get((member, reward.name, f"{reward.limit_period}:{label}"), 0)
+        if had + event.quantity > reward.limit:
+            reasons.append(
+                f"limit reached: at most {reward.limit} {reward.name} per {reward.limit_period} "
+                f"per member, {member} already has {had} in {label} (rule {reward.rule})"
+            )
+    cost = reward.price * event.quantity
+    balance = state.view(member, event.time).balance
+    if balance < cost:
+        reasons.append(
+            f"insufficient balance: {member} has {balance} points, "
+            f"{event.quantity} x {reward.name} costs {cost} (rule {reward.rule})"
+        )
+    return reasons
+
+
+def check_recognition(state: PointsState, event: RecognitionAwarded) -> list[str]:
+    """Reasons to refuse a recognition award: rule, role, self-award, member, budget."""
+    policy = state.policy_at(event.time)
+    rule = policy.recognition if policy is not None else None
+    if policy is None or rule is None:
+        return ["the points rules in force allow no recognition awards"]
+    community = state.engine.community
+    reasons = []
+    if not state.engine.knows_person(event.member):
+        reasons.append(f"unknown member {event.member!r}")
+    if not community.holds_role_at_or_above(event.actor, event.node, roles=rule.roles):
+        reasons.append(
+            f"{event.actor} may not award points at {event.node}: only {', '.join(rule.roles)} "
+            f"at or above it may (rule {rule.rule})"
+        )
+    guard = policy.guard("self_award")
+    if event.actor == event.member and (guard is None or guard.action == "refuse"):
+        where = (
+            f"rule {guard.rule}"
+            if guard is not None
+            else "a leader never awards points to themselves"
+        )
+        reasons.append(f"{event.actor} may not award points to themselves ({where})")
+    grid = state.budget_node(event.node, rule.level)
+    label = period_key(event.time, state.tz, rule.period)
+    if grid is None:
+        reasons.append(
+            f"the recognition rule {rule.rule} budgets per {rule.level!r}, "
+            f"which is not a level of {community.name}"
+        )
+        return reasons
+    spent = state.recognition_spent.get((grid, label), 0)
+    if spent + event.points > rule.budget:
+        reasons.append(
+            f"recognition budget of {grid} for {label} exhausted: {rule.budget - spent} of "
+            f"{rule.budget} points left, {event.points} asked (rule {rule.rule})"
+        )
+    return reasons
