@@ -488,3 +488,26 @@ def test_the_rulesets_are_in_canonical_layout(name: str) -> None:
 
     text = (DATA / name).read_text(encoding="utf-8")
     assert format_source(text) == text  # times of day like 08:30 stay glued
+
+
+def test_what_if_the_other_ladder_had_been_in_force() -> None:
+    from gridcore.whatif import diff
+
+    events = [report("I1", T0), act(IncidentAccepted, "I1", hours(0.5), "leader1")]
+    result = diff(
+        events,
+        DATA / "ladder-unit.rules",
+        DATA / "ladder-grid.rules",
+        DATA / "community",
+        until=hours(30),
+    )
+    changed = {c.subject: c for c in result.changes if c.plugin == "escalation"}
+    # accepted at 09:30 by the grid leader, not resolved by Tuesday 15:00: each
+    # ladder keeps it where its route started it
+    assert {k: (c.a, c.b) for k, c in changed.items()} == {
+        "incident:I1:level": ("unit", "grid"),
+        "incident:I1:node": ("u11", "g1"),
+    }
+    level = changed["incident:I1:level"]
+    assert level.rules_a[0].text == "incident any: start at unit"
+    assert level.rules_b[0].text == "incident any: start at grid, notify grid_leader"
