@@ -95,3 +95,11 @@ def test_registered_residents_earn_in_their_own_cell(engines: Any) -> None:
     value = engine.metric("points_per_resident", "g1", datetime(2025, 1, 1, tzinfo=CST),
                           datetime(2025, 2, 1, tzinfo=CST))
     assert value is not None and value.inputs == {"points_earned": 10, "residents": 2}
+
+
+def test_outcomes_carry_every_rule_behind_a_balance(engine: Engine) -> None:
+    outcomes = {o.subject: o for o in engine.outcomes() if o.plugin == "points"}
+    worker = outcomes["member:worker1:balance"]
+    assert worker.value == 15
+    assert [r.line for r in worker.rules] == [6, 12]  # the activity and the gridworker tilt
+    assert outcomes["member:res1:balance"].detail == "earned 36, redeemed 20, expired 0"

@@ -276,7 +276,12 @@ class PointsState:
         """Each member's balance now, with the rules that produced it."""
         outcomes = []
         for account in self.views():
-            rules = {entry.rule for entry in account.entries if entry.rule is not None}
+            rules = {
+                rule
+                for entry in account.entries
+                for rule in self.extra_rules.get(entry.id, (entry.rule,))
+                if rule is not None
+            }
             totals = ledger.totals(account.entries)
             outcomes.append(
                 Outcome(
