@@ -511,3 +511,25 @@ def test_what_if_the_other_ladder_had_been_in_force() -> None:
     level = changed["incident:I1:level"]
     assert level.rules_a[0].text == "incident any: start at unit"
     assert level.rules_b[0].text == "incident any: start at grid, notify grid_leader"
+
+
+def test_ruleset_text_never_runs_as_python(open_with: Opener, tmp_path: Path) -> None:
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules import parse_ruleset
+
+    sections = Hooks(get_plugin_manager()).register_sections()
+    head = "ruleset odd\nlevels: street > community > grid > unit\n\nescalation:\n"
+    odd = parse_ruleset(
+        head + "  incident \"__import__('os').system('echo hacked')\": start at grid\n",
+        sections=sections,
+        name="odd.rules",
+    )
+    engine = open_with("ladder-unit.rules")
+    engine.use_ruleset(odd, effective=T0)
+    engine.record(report("I1", hours(1), category="__import__('os').system('echo hacked')"))
+    assert esc.incident(engine, "I1").current_node == "g1"  # matched as plain text
+    with pytest.raises(RulesError) as caught:
+        parse_ruleset(
+            head + "  escalate x: when incident.__class__ == 1\n", sections=sections, name="x.rules"
+        )
+    assert "x.rules:5:" in str(caught.value) and "__class__" in str(caught.value)

@@ -257,3 +257,13 @@ def test_state_rebuilt_from_the_store_is_the_same(engine: Engine, tmp_path: Path
     pm = get_plugin_manager(("points", "assessment"))
     with Engine.open(store=str(tmp_path / "store"), clock=FixedClock(at(10)), plugins=pm) as again:
         assert esc.incidents(again) == before
+
+
+def test_recording_the_same_event_twice_changes_nothing(engine: Engine) -> None:
+    first = report("I1")
+    assert engine.record(first) is True
+    before = esc.incidents(engine)
+    assert engine.record(first) is False
+    assert engine.record_many([first, first]).duplicates == 2
+    assert esc.incidents(engine) == before
+    assert len(esc.timeline(engine, "I1")) == 2
