@@ -326,3 +326,37 @@ def test_whistle_blowing_from_the_command_line(tmp_path: Path) -> None:
         ],
     )
     assert wrong.exit_code == 1 and "place b1 is in u11, not in u21" in wrong.output
+
+
+def test_a_grave_report_is_escalated_on_the_spot(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    run(
+        "init",
+        "--community",
+        str(COMMUNITY),
+        "--ruleset",
+        str(RULES),
+        "--effective",
+        "2025-03-01T00:00+08:00",
+        "--store",
+        store,
+    )
+    done = run(
+        "incidents",
+        "report",
+        "G1",
+        "--category",
+        "gas_leak",
+        "--severity",
+        "5",
+        "--node",
+        "u11",
+        "--actor",
+        "worker1",
+        "--store",
+        store,
+        "--now",
+        NOW,
+    )
+    assert done.exit_code == 0, done.output
+    assert "incident G1 is reported at grid g1" in done.output

@@ -31,6 +31,7 @@ from gridcore.events import (
 
 from . import reports, views
 from .incident import STATUSES
+from .intake import IMMEDIATELY
 
 
 @click.group("incidents")
@@ -143,7 +144,8 @@ def _record(
         when = now or engine.clock.now()
         event = make(engine, when)
         stored = engine.record(event)
-        engine.tick(when)
+        # decisions taken on the spot (immediate rules, reopening) fall due just after
+        engine.tick(when + IMMEDIATELY)
         item = views.incident(engine, event.incident)
         if fmt == "json":
             doc = {
