@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from test_points_engine import YINQUAN, open_points
 
 from gridcore import Engine
-from gridcore.events import ActivityRecorded, Event, PointsRedeemed
+from gridcore.events import (
+    ActivityRecorded,
+    Event,
+    IncidentClosed,
+    IncidentReported,
+    IncidentResolved,
+    IncidentVerified,
+    PointsRedeemed,
+)
 
 START = datetime(2025, 1, 1, 0, 0, tzinfo=CST)
 MEMBERS = {"res1": "u11", "res2": "u21", "worker1": "g1", "police1": "g1"}
@@ -25,14 +33,27 @@ ACTIVITIES = ("volunteer_service", "志愿服务", "cleanup", "party_study", "me
 
 @st.composite
 def events(draw: st.DrawFn) -> list[Event]:
-    """A random month-spanning history: activities, redemptions and recognition awards."""
+    """A random history over 500 days: activities, redemptions, recognition awards, incidents."""
     out: list[Event] = []
     for n in range(draw(st.integers(min_value=1, max_value=40))):
         when = START + timedelta(hours=draw(st.integers(min_value=0, max_value=24 * 500)))
         member = draw(st.sampled_from(sorted(MEMBERS)))
         node = MEMBERS[member] if draw(st.integers(0, 9)) else "u12"
-        kind = draw(st.integers(0, 9))
-        if kind < 7:
+        kind = draw(st.integers(0, 10))
+        if kind == 10:
+            reporter, resolver, closer = (draw(st.sampled_from(sorted(MEMBERS))) for _ in range(3))
+            steps = [
+                IncidentReported(id=f"e{n}r", time=when, actor=reporter, node=node, incident=f"i{n}",
+                                 category="hazard", severity=draw(st.integers(1, 5))),
+                IncidentResolved(id=f"e{n}s", time=when + timedelta(hours=1), actor=resolver, node=node,
+                                 incident=f"i{n}"),
+                IncidentVerified(id=f"e{n}v", time=when + timedelta(hours=2), actor="leader1", node=node,
+                                 incident=f"i{n}", satisfaction=draw(st.integers(1, 5))),
+                IncidentClosed(id=f"e{n}c", time=when + timedelta(hours=3), actor=closer, node=node,
+                               incident=f"i{n}"),
+            ]
+            out.extend(steps[: draw(st.integers(1, 4))])
+        elif kind < 7:
             out.append(ActivityRecorded(
                 id=f"e{n}", time=when, actor=member, node=node,
                 activity=draw(st.sampled_from(ACTIVITIES)),
