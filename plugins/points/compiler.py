@@ -1,0 +1,408 @@
+"""Compiling the points section: checked items to ``PointsRules``.
+
+Each dated version of each item becomes a ``Part``; conditions and computed
+amounts are compiled by the rules language (``CompileContext.compile_expr``)
+against the documented schema, so ruleset text never reaches ``eval``.  Every
+mistake is reported through the context with its position, and compilation
+carries on so that all of them are shown at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from gridcore.explain import RuleRef
+from gridcore.roster import ROLES
+from gridcore.rules import ast
+from gridcore.rules import schema as sch
+from gridcore.rules.checker import did_you_mean
+from gridcore.rules.keywords import is_cjk
+
+from .facts import Check, Facts, Formula
+from .policy import (
+    ActivityItem,
+    Amount,
+    Cap,
+    Expiry,
+    Guard,
+    IncidentItem,
+    Part,
+    PointsRules,
+    Recognition,
+    Reward,
+    Streak,
+    Tilt,
+)
+from .section import ACTIVITY_ARGS, INCIDENT_ARGS, activity_env, incident_env
+
+
+class _Compiler:
+    """Turns the section's items into ``Part`` values, reporting mistakes through ``ctx``."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+
+    def error(self, at: Any, message: str, message_zh: str, fix: str = "") -> None:
+        self.ctx.error(at, message, message_zh, fix=fix)
+
+    def expr(self, expr: ast.Expr, env: sch.Env, wanted: str, ref: RuleRef) -> Callable[..., Any] | None:
+        before = len(self.ctx.diagnostics)
+        compiled = self.ctx.compile_expr(expr, env, expect=wanted)
+        if any(d.is_error for d in self.ctx.diagnostics[before:]):
+            return None
+        return compiled  # type: ignore[no-any-return]
+
+    def check(self, expr: ast.Expr, env: sch.Env, args: tuple[Callable[[Facts], Any], ...],
+              ref: RuleRef) -> Check | None:
+        fn = self.expr(expr, env, sch.BOOL, ref)
+        if fn is None:
+            return None
+        return Check(text=_text_of(ref, expr), test=_bind(fn, args), reads=_reads(expr, env))
+
+    def formula(self, expr: ast.Expr, env: sch.Env, args: tuple[Callable[[Facts], Any], ...],
+                ref: RuleRef) -> Formula | None:
+        fn = self.expr(expr, env, sch.NUMBER, ref)
+        if fn is None:
+            return None
+        return Formula(text=_text_of(ref, expr), compute=_bind(fn, args), reads=_reads(expr, env))
+
+
+def compile_points(items: Sequence[ast.Item], ctx: Any) -> PointsRules:
+    """Compile the resolved items of a points section into ``PointsRules``."""
+    comp = _Compiler(ctx)
+    parts: list[Part] = []
+    for group, item in enumerate(items):
+        for version in item.versions:
+            value = _compile_version(comp, item, version)
+            if value is not None:
+                kind, payload = value
+                parts.append(Part(kind, payload, version.since, version.until, group))
+    return PointsRules(tuple(parts))
+
+
+def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> tuple[str, object] | None:
+    body, ref = version.body, version.ref
+    name = item.name.text if item.name is not None else ""
+    if item.kind == "activity":
+        return "activities", _activity(comp, name, body, ref)
+    if item.kind == "cap":
+        return "caps", tuple(_cap(n, ref) for n in _nodes(body, "points_cap"))
+    if item.kind == "tilt":
+        factor = _fraction(_number(body))
+        if factor <= 0:
+            comp.error(body, f"a tilt must be a positive multiplier, got {_number(body)}",
+                       f"倾斜倍数必须大于 0，而不是 {_number(body)}", fix="write e.g. x 1.5")
+            return None
+        return _tilt(comp, item.name, factor, ref)
+    if item.kind == "reward":
+        return _reward(comp, name, body, ref)
+    if item.kind == "expiry":
+        months = int(_number(body)) * (12 if body.kind == "points_expiry_years" else 1)
+        if months <= 0:
+            comp.error(body, "points must stay valid for at least one month", "有效期至少一个月")
+            return None
+        return "expiry", Expiry(months, ref)
+    if item.kind == "recognition":
+        return _recognition(comp, name, body, ref)
+    if item.kind in ("duplicate", "outside_cells", "self_award", "self_closed"):
+        return _guard(comp, item.kind, body, ref)
+    if item.kind in ("confirmed_report", "resolved"):
+        return _incident_items(comp, item.kind, body, ref)
+    if item.kind == "streak":
+        return _streak(comp, body, ref)
+    comp.error(body, f"unknown points item {item.kind!r}", f"未知的积分条目 {item.kind!r}")  # pragma: no cover
+    return None
+
+
+def _activity(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[ActivityItem, ...]:
+    env = activity_env()
+    caps = tuple(_cap(n, ref) for n in _nodes(body, "points_cap"))
+    aliases = tuple(_name(n) for n in _nodes(body, "points_alias"))
+    out = []
+    for scale in _ordered_scales(comp, name, body):
+        term = scale.children[0]
+        assert isinstance(term, ast.Node)
+        when_expr = _expr_child(scale)
+        when = comp.check(when_expr, env, ACTIVITY_ARGS, ref) if when_expr is not None else None
+        amount = _amount(comp, term, env, ref)
+        if amount is None:
+            continue
+        out.append(ActivityItem(activity=name, amount=amount, rule=ref, caps=caps, when=when, aliases=aliases))
+    return tuple(out)
+
+
+def _ordered_scales(comp: _Compiler, name: str, body: ast.Node) -> list[ast.Node]:
+    """Scales with a condition in the order written, then the one without (the default).
+
+    ``5, 10 when incident.severity >= 4`` and ``10 when incident.severity >= 4, 5``
+    mean the same; two scales without a condition are an error.
+    """
+    scales = _nodes(body, "points_scale")
+    conditional = [s for s in scales if _expr_child(s) is not None]
+    default = [s for s in scales if _expr_child(s) is None]
+    if len(default) > 1:
+        comp.error(default[1], f"{name}: only one amount may go without 'when' (the default)",
+                   f"{name}：只能有一个不带条件（当 …）的分值（默认分值）",
+                   fix="add 'when <condition>' to all amounts but one")
+    return conditional + default[:1]
+
+
+def _amount(comp: _Compiler, term: ast.Node, env: sch.Env, ref: RuleRef) -> Amount | None:
+    if term.kind == "points_computed":
+        expr = _expr_child(term)
+        assert expr is not None
+        formula = comp.formula(expr, env, ACTIVITY_ARGS, ref)
+        return Amount(formula=formula) if formula is not None else None
+    value = _fraction(_number(term))
+    if term.kind == "points_per_hour":
+        return Amount(per_hour=value)
+    if term.kind == "points_per_item":
+        return Amount(per_unit=value)
+    return Amount(fixed=value)
+
+
+def _cap(node: ast.Node, ref: RuleRef) -> Cap:
+    return Cap(int(_number(node)), _period(node), ref)
+
+
+def _tilt(comp: _Compiler, name: ast.Name | None, factor: Fraction, ref: RuleRef) -> tuple[str, object] | None:
+    assert name is not None
+    role = _role(name.text)
+    if role is not None:
+        return "tilts", Tilt(factor, ref, role=role)
+    levels = tuple(comp.ctx.levels)
+    # A Chinese name may be the community's own label for a level (level_names);
+    # it is matched when the ruleset is used.
+    if levels and name.text not in levels and not is_cjk(name.text):
+        pool = [*ROLES, *levels]
+        comp.ctx.error(
+            name, f"'{name.text}' is neither a role nor a level of this ruleset",
+            f"'{name.text}' 既不是角色，也不是本规则集的层级",
+            expected=", ".join(pool), suggestion=did_you_mean(name.text, pool),
+        )
+        return None
+    return "tilts", Tilt(factor, ref, level=name.text)
+
+
+def _reward(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    price = _nodes(body, "points_price")
+    if len(price) != 1:
+        comp.error(body, f"reward {name}: give its price once, e.g. 200 points",
+                   f"礼遇 {name}：写一次所需积分，如 200 分")
+        return None
+    stock = _nodes(body, "points_stock")
+    limit = _nodes(body, "points_limit")
+    starts = _nodes(body, "points_valid_from")
+    ends = _nodes(body, "points_valid_until")
+    valid_from = _date(starts[0]) if starts else None
+    valid_until = _date(ends[0]) if ends else None
+    if valid_from and valid_until and valid_until < valid_from:
+        comp.error(body, f"reward {name}: valid until {valid_until} is before valid from {valid_from}",
+                   f"礼遇 {name}：截止日期 {valid_until} 早于开始日期 {valid_from}")
+        return None
+    cost = int(_number(price[0]))
+    if cost <= 0:
+        comp.error(price[0], f"reward {name}: the price must be at least 1 point", f"礼遇 {name}：所需积分至少 1 分")
+        return None
+    return "rewards", Reward(
+        name=name,
+        price=cost,
+        rule=ref,
+        stock=int(_number(stock[0])) if stock else None,
+        limit=int(_number(limit[0])) if limit else None,
+        limit_period=_period(limit[0]) if limit else None,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def _recognition(comp: _Compiler, level: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    budget = _nodes(body, "points_budget")[0]
+    levels = tuple(comp.ctx.levels)
+    if levels and level not in levels and not is_cjk(level):
+        comp.ctx.error(body, f"'{level}' is not a level of this ruleset", f"'{level}' 不是本规则集的层级",
+                       expected=", ".join(levels), suggestion=did_you_mean(level, list(levels)))
+        return None
+    names = [c.text for c in body.children if isinstance(c, ast.Name)]
+    roles: list[str] = []
+    for text in names:
+        role = _role(text)
+        if role is None:
+            comp.error(body, f"{text!r} is not a role (roles: {', '.join(ROLES)})",
+                       f"{text!r} 不是角色（角色有：{'、'.join(ROLES.values())}）")
+            return None
+        roles.append(role)
+    amount = int(_number(budget))
+    if amount <= 0:
+        comp.error(budget, "a recognition budget must be at least 1 point", "表扬预算至少 1 分")
+        return None
+    return "recognition", Recognition(
+        budget=amount, level=level, period=_period(budget), rule=ref,
+        roles=tuple(roles) or ("grid_leader", "master_grid_leader"),
+    )
+
+
+def _guard(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    action_node = body.children[0]
+    assert isinstance(action_node, ast.Node)
+    action = "refuse" if action_node.kind == "points_refuse" else "flag"
+    window = "day"
+    if len(body.children) > 1:
+        if kind != "duplicate":
+            comp.error(body, "only 'duplicate' takes a window (same day / overlapping)",
+                       "只有“重复申报”可以写时间范围（同日 / 时间重叠）")
+            return None
+        window_node = body.children[1]
+        assert isinstance(window_node, ast.Node)
+        window = "overlap" if window_node.kind == "points_overlap" else "day"
+    if kind == "self_closed" and action == "refuse":
+        comp.error(body, "self-closed incidents can only be flagged: their events belong to the incident's handlers",
+                   "自报自结只能标记，不能拒绝：事件的记录属于处置流程", fix="write: self closed: flag")
+        return None
+    return "guards", Guard(kind, action, ref, window=window)
+
+
+def _incident_items(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    env = incident_env()
+    out = []
+    for scale in _ordered_scales(comp, kind.replace("_", " "), body):
+        term = scale.children[0]
+        assert isinstance(term, ast.Node)
+        if term.kind != "points_fixed":
+            comp.error(term, "incident items earn a fixed number of points, e.g. 10 points",
+                       "事件积分只能是固定分值，如 10 分")
+            continue
+        when_expr = _expr_child(scale)
+        when = comp.check(when_expr, env, INCIDENT_ARGS, ref) if when_expr is not None else None
+        trigger = "confirmed_report" if kind == "confirmed_report" else "resolved"
+        out.append(IncidentItem(trigger, int(_number(term)), ref, when=when))
+    return "incidents", tuple(out)
+
+
+def _streak(comp: _Compiler, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+    periods = [c.value for c in body.children if isinstance(c, ast.Value) and c.kind == "period"]
+    unit, span = (periods[0], periods[1]) if body.kind == "points_streak_en" else (periods[1], periods[0])
+    order = ("day", "week", "month", "quarter", "year")
+    if order.index(unit) >= order.index(span):
+        comp.error(body, f"a streak counts {unit}s inside a longer period, not a {span}",
+                   "连续活跃的小周期必须短于大周期", fix="write e.g. 20 points for each month of the quarter")
+        return None
+    return "streaks", Streak(int(_number(body)), unit, span, ref)
+
+
+# ---------------------------------------------------------------------------- tree helpers
+
+
+def _nodes(body: ast.Node, kind: str) -> list[ast.Node]:
+    return [c for c in body.children if isinstance(c, ast.Node) and c.kind == kind]
+
+
+def _number(node: ast.Node) -> float:
+    for child in node.children:
+        if isinstance(child, ast.Value) and child.kind == "number":
+            return float(child.value)
+        if isinstance(child, ast.Node):
+            found = _maybe_number(child)
+            if found is not None:
+                return found
+    raise ValueError(f"no number in {node.kind}")  # pragma: no cover - the grammar requires one
+
+
+def _maybe_number(node: ast.Node) -> float | None:
+    try:
+        return _number(node)
+    except ValueError:
+        return None
+
+
+def _period(node: ast.Node) -> str:
+    for child in node.children:
+        if isinstance(child, ast.Value) and child.kind == "period":
+            return str(child.value)
+    raise ValueError(f"no period in {node.kind}")  # pragma: no cover - the grammar requires one
+
+
+def _date(node: ast.Node) -> date:
+    for child in node.children:
+        if isinstance(child, ast.Value) and child.kind == "date":
+            return child.value  # type: ignore[no-any-return]
+    raise ValueError(f"no date in {node.kind}")  # pragma: no cover - the grammar requires one
+
+
+def _name(node: ast.Node) -> str:
+    for child in node.children:
+        if isinstance(child, ast.Name):
+            return child.text
+    raise ValueError(f"no name in {node.kind}")  # pragma: no cover - the grammar requires one
+
+
+def _expr_child(node: ast.Node) -> ast.Expr | None:
+    for child in node.children:
+        if isinstance(child, ast.Expr):
+            return child
+    return None
+
+
+def _fraction(value: float) -> Fraction:
+    return Fraction(str(value))
+
+
+def _role(text: str) -> str | None:
+    if text in ROLES:
+        return text
+    for ident, zh in ROLES.items():
+        if zh == text:
+            return ident
+    return None
+
+
+def _bind(fn: Callable[..., Any], args: tuple[Callable[[Facts], Any], ...]) -> Callable[[Facts], Any]:
+    def run(facts: Facts) -> Any:
+        return fn(*(arg(facts) for arg in args))
+
+    return run
+
+
+def _reads(expr: ast.Expr, env: sch.Env) -> tuple[str, ...]:
+    found: list[str] = []
+    stack: list[Any] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.FieldRef):
+            hit = env.lookup(e.root)
+            if hit is not None:
+                field_ = hit[1].field_named(e.name)
+                found.append(f"{hit[1].name}.{field_.name if field_ else e.name}")
+        elif isinstance(e, ast.Var):
+            hit = env.lookup(e.name)
+            if hit is not None and hit[1].type != sch.RECORD:
+                found.append(hit[1].name)
+        elif e is not None and hasattr(e, "__attrs_attrs__"):
+            for attribute in e.__attrs_attrs__:
+                value = getattr(e, attribute.name)
+                if isinstance(value, tuple):
+                    stack.extend(v for v in value if isinstance(v, ast.Expr))
+                elif isinstance(value, ast.Expr):
+                    stack.append(value)
+    return tuple(dict.fromkeys(sorted(found)))
+
+
+def _text_of(ref: RuleRef, expr: ast.Expr) -> str:
+    """The expression as written: from its start to the next top-level comma of the line."""
+    pos = getattr(expr, "pos", None)
+    lines = (ref.text or "").splitlines()
+    if pos is None or pos.line != ref.line or not lines or pos.column < ref.column:
+        return (ref.text or "").strip()
+    rest = lines[0][pos.column - ref.column:]
+    depth = 0
+    for i, ch in enumerate(rest):
+        if ch in "([（【":
+            depth += 1
+        elif ch in ")]）】":
+            depth -= 1
+        elif ch in ",，、" and depth == 0:
+            return rest[:i].strip()
+    return rest.strip()
