@@ -86,11 +86,18 @@ class Change:
 
     def responsible(self) -> tuple[tuple[RuleRef, ...], tuple[RuleRef, ...]]:
         """The rules that differ between the sides (all of them if both cite the same)."""
-        only_a = tuple(r for r in self.rules_a if r not in self.rules_b)
-        only_b = tuple(r for r in self.rules_b if r not in self.rules_a)
+        keys_a = {_same_rule(r) for r in self.rules_a}
+        keys_b = {_same_rule(r) for r in self.rules_b}
+        only_a = tuple(r for r in self.rules_a if _same_rule(r) not in keys_b)
+        only_b = tuple(r for r in self.rules_b if _same_rule(r) not in keys_a)
         if only_a or only_b:
             return only_a, only_b
         return self.rules_a, self.rules_b
+
+    @property
+    def same_rules(self) -> bool:
+        """True when both sides cite the same rules (the cause is a rule they do not cite)."""
+        return {_same_rule(r) for r in self.rules_a} == {_same_rule(r) for r in self.rules_b}
 
     def to_document(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -110,6 +117,27 @@ class Change:
 
 
 @frozen
+class RuleChange:
+    """One rule that differs between the rulesets: added, removed or changed in B."""
+
+    section: str
+    item: str
+    a: RuleRef | None
+    b: RuleRef | None
+
+    @property
+    def action(self) -> str:
+        """``added`` (only in B), ``removed`` (only in A) or ``changed``."""
+        return "added" if self.a is None else "removed" if self.b is None else "changed"
+
+    def to_document(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"section": self.section, "item": self.item, "action": self.action,
+                "a": None if self.a is None else _rule_doc(self.a),
+                "b": None if self.b is None else _rule_doc(self.b)}
+
+
+@frozen
 class Diff:
     """Everything that differs between two replays of the same events."""
 
@@ -120,6 +148,7 @@ class Diff:
     refused_a: int
     refused_b: int
     changes: tuple[Change, ...] = field(factory=tuple)
+    rule_changes: tuple[RuleChange, ...] = field(factory=tuple)
 
     def of_kind(self, kind: str) -> tuple[Change, ...]:
         """The changes of one kind (``points``, ``incidents``, ``stars``, ...)."""
@@ -138,6 +167,7 @@ class Diff:
             "compared": self.compared,
             "refused": {"a": self.refused_a, "b": self.refused_b},
             "summary": self.summary(),
+            "rule_changes": [r.to_document() for r in self.rule_changes],
             "changes": [c.to_document() for c in self.changes],
         }
 
@@ -147,7 +177,7 @@ class Diff:
         for c in self.changes:
             rules_a, rules_b = c.responsible()
             rows.append((c.kind, c.subject, c.label, _show(c.a), _show(c.b), c.delta,
-                         " ".join(map(str, rules_a)), " ".join(map(str, rules_b))))
+                         " ".join(map(_where, rules_a)), " ".join(map(_where, rules_b))))
         return Table(
             title=f"{self.ruleset_a} -> {self.ruleset_b}",
             columns=("kind", "subject", "name", "a", "b", "delta", "rules_a", "rules_b"),
@@ -167,8 +197,17 @@ class Diff:
             (f"{self.events} events replayed under each; {self.compared} outcomes compared; "
              f"refused: {self.refused_a} under A, {self.refused_b} under B"),
         ]
+        if self.rule_changes:
+            out.append("")
+            out.append(f"Rules that differ: {len(self.rule_changes)}")
+            for rule in self.rule_changes:
+                out.append(f"  {rule.action} {rule.section}: {rule.item}")
+                if rule.a is not None:
+                    out.append(f"      A: {_rules_text((rule.a,))}")
+                if rule.b is not None:
+                    out.append(f"      B: {_rules_text((rule.b,))}")
         if not self.changes:
-            out.append("no differences")
+            out.append("no differences in outcomes")
         for kind in KIND_ORDER:
             changes = self.of_kind(kind)
             if not changes:
@@ -176,7 +215,7 @@ class Diff:
             out.append("")
             out.append(f"{KIND_TITLES[kind]}: {len(changes)}{_totals(kind, changes)}")
             for change in _ranked(changes)[:limit]:
-                out.extend(_lines(change))
+                out.extend(_lines(change, self.rule_changes))
             if len(changes) > limit:
                 out.append(f"  ... and {len(changes) - limit} more (--format json lists all)")
         return "\n".join(out) + "\n"
@@ -206,11 +245,12 @@ def replay(
     community: Community,
     *,
     until: datetime | None = None,
-) -> tuple[str, list[Outcome], list[Refusal], int]:
+) -> tuple[Ruleset, list[Outcome], list[Refusal], int]:
     """Replay primary events under one ruleset in a fresh engine on a temporary store.
 
-    Returns the ruleset's name, the outcomes, the refusals and how many events
-    were replayed.  The engine is ticked to ``until`` (default: the last event).
+    Returns the compiled ruleset, the outcomes, the refusals and how many
+    events were replayed.  The engine is ticked to ``until`` (default: the
+    last event).
     """
     kept = primary_events(events)
     with tempfile.TemporaryDirectory(prefix="gridcore-whatif-") as folder:
@@ -224,7 +264,7 @@ def replay(
             summary = engine.record_many(decoded)
             last = max((e.time for e in decoded), default=first)
             engine.tick(max(until or last, last))
-            return in_force.name, engine.outcomes(), summary.refused, len(decoded)
+            return in_force, engine.outcomes(), summary.refused, len(decoded)
 
 
 def diff(
@@ -243,14 +283,32 @@ def diff(
     """
     the_community = community if isinstance(community, Community) else _load(community)
     kept = primary_events(events)
-    name_a, outcomes_a, refused_a, count = replay(kept, ruleset_a, the_community, until=until)
-    name_b, outcomes_b, refused_b, _ = replay(kept, ruleset_b, the_community, until=until)
+    rules_a, outcomes_a, refused_a, count = replay(kept, ruleset_a, the_community, until=until)
+    rules_b, outcomes_b, refused_b, _ = replay(kept, ruleset_b, the_community, until=until)
+    name_a, name_b = rules_a.name, rules_b.name
     if name_a == name_b:
         name_a, name_b = _label(ruleset_a, name_a), _label(ruleset_b, name_b)
     changes = compare(outcomes_a, outcomes_b, the_community)
     changes.extend(_refusal_changes(refused_a, refused_b))
     compared = len({(o.plugin, o.subject) for o in (*outcomes_a, *outcomes_b)})
-    return Diff(name_a, name_b, count, compared, len(refused_a), len(refused_b), tuple(changes))
+    return Diff(name_a, name_b, count, compared, len(refused_a), len(refused_b), tuple(changes),
+                rule_changes(rules_a, rules_b))
+
+
+def rule_changes(a: Ruleset, b: Ruleset) -> tuple[RuleChange, ...]:
+    """Every item (by section, kind and name) whose meaning differs between two rulesets."""
+    found = []
+    for section in sorted(set(a.items) | set(b.items)):
+        items_a = {item.key: item for item in a.items.get(section, ())}
+        items_b = {item.key: item for item in b.items.get(section, ())}
+        for key in [*items_a, *(k for k in items_b if k not in items_a)]:
+            item_a, item_b = items_a.get(key), items_b.get(key)
+            if item_a is not None and item_b is not None and item_a == item_b:
+                continue
+            label = f"{key[0]} {key[1]}" if key[1] is not None else key[0]
+            found.append(RuleChange(section, label, None if item_a is None else item_a.ref,
+                                    None if item_b is None else item_b.ref))
+    return tuple(found)
 
 
 def compare(outcomes_a: Iterable[Outcome], outcomes_b: Iterable[Outcome], community: Community) -> list[Change]:
@@ -360,6 +418,22 @@ def _refusal_changes(refused_a: list[Refusal], refused_b: list[Refusal]) -> list
     return changes
 
 
+def _same_rule(rule: RuleRef) -> tuple[str, int, str]:
+    """Two references to one rule may spell its file differently (a path, a name)."""
+    return (Path(rule.file).name, rule.line, " ".join(rule.text.split()))
+
+
+def _where(rule: RuleRef) -> str:
+    """``file:line``, with an absolute path shortened to one relative to the working folder."""
+    path = Path(rule.file)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            pass
+    return f"{path}:{rule.line}"
+
+
 def _rule_doc(rule: RuleRef) -> dict[str, Any]:
     return {"file": rule.file, "line": rule.line, "column": rule.column, "text": rule.text}
 
@@ -390,12 +464,12 @@ def _totals(kind: str, changes: tuple[Change, ...]) -> str:
 def _rules_text(rules: tuple[RuleRef, ...]) -> str:
     if not rules:
         return "(no rule)"
-    shown = [f"{r}" + (f" {r.text.strip()}" if r.text.strip() else "") for r in rules[:3]]
+    shown = [_where(r) + (f" {r.text.strip()}" if r.text.strip() else "") for r in rules[:3]]
     more = f" (+{len(rules) - 3} more)" if len(rules) > 3 else ""
     return "; ".join(shown) + more
 
 
-def _lines(change: Change) -> list[str]:
+def _lines(change: Change, rule_changes: tuple[RuleChange, ...] = ()) -> list[str]:
     name = f" {change.label}" if change.label else ""
     delta = f"  ({change.delta:+g})" if change.delta is not None else ""
     lines = [f"  {change.subject}{name}: {_show(change.a)} -> {_show(change.b)}{delta}"]
@@ -406,4 +480,11 @@ def _lines(change: Change) -> list[str]:
     rules_a, rules_b = change.responsible()
     lines.append(f"      A: {_rules_text(rules_a)}")
     lines.append(f"      B: {_rules_text(rules_b)}")
+    if change.same_rules:
+        # The outcome cites the same rules on both sides: what changed is a rule
+        # that shapes the result without being cited (a tilt, a cap, a limit).
+        behind = [r for r in rule_changes if r.section == change.plugin]
+        if behind:
+            lines.append("      same rules cited on both sides; in this section B changes: "
+                         + "; ".join(f"{r.item} ({_where(r.b) if r.b else 'removed'})" for r in behind))
     return lines

@@ -1,0 +1,228 @@
+"""What-if replay: Yinquan's ruleset against a proposal, over a simulated month."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gridcore.cli import main_group
+from gridcore.codec import EventCodec
+from gridcore.community import Community
+from gridcore.events import IncidentEscalated
+from gridcore.explain import Outcome, RuleRef
+from gridcore.rosterio import load_community
+from gridcore.simulate import RULESETS_DIR, load_scenario, simulate
+from gridcore.whatif import (
+    INCIDENTS,
+    POINTS,
+    REFUSALS,
+    STARS,
+    Diff,
+    RuleChange,
+    compare,
+    diff,
+    primary_events,
+)
+
+YINQUAN = RULESETS_DIR / "yinquan"
+RULES = YINQUAN / "yinquan.rules"
+PROPOSAL = YINQUAN / "yinquan-proposal.rules"
+
+
+@pytest.fixture(scope="module")
+def community() -> Community:
+    return load_community(YINQUAN)
+
+
+@pytest.fixture(scope="module")
+def month(community: Community) -> list:
+    scenario = load_scenario(YINQUAN / "scenario.yaml")
+    return list(simulate(community, scenario, days=31, start=date(2025, 3, 1), seed=2))
+
+
+@pytest.fixture(scope="module")
+def result(month: list, community: Community) -> Diff:
+    return diff(month, RULES, PROPOSAL, community)
+
+
+def lines(rules: tuple[RuleRef, ...]) -> set[tuple[str, int]]:
+    return {(Path(r.file).name, r.line) for r in rules}
+
+
+def proposal_line(text: str) -> int:
+    for number, line in enumerate(PROPOSAL.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip().startswith(text):
+            return number
+    raise AssertionError(text)
+
+
+def test_the_rules_that_differ_are_listed_with_their_lines(result: Diff) -> None:
+    assert result.ruleset_a == "银泉社区" and result.ruleset_b == "银泉社区调整方案"
+    changed = {(r.section, r.item): r for r in result.rule_changes}
+    assert set(changed) == {("points", "activity 志愿服务"), ("points", "tilt fulltime_gridworker"),
+                            ("escalation", "limit unit"), ("assessment", "stars")}
+    tilt = changed[("points", "tilt fulltime_gridworker")]
+    assert tilt.action == "changed"
+    assert tilt.a is not None and tilt.a.file.endswith("yinquan.rules") and "x 2" in tilt.a.text
+    assert tilt.b is not None and tilt.b.line == proposal_line("tilt fulltime_gridworker")
+    stars = changed[("assessment", "stars")]
+    assert stars.a is not None and stars.a.file.endswith("district-base.rules")
+
+
+def test_points_change_and_say_why(result: Diff) -> None:
+    changes = result.of_kind(POINTS)
+    volunteer = proposal_line("activity 志愿服务")
+    tilt = proposal_line("tilt fulltime_gridworker")
+    # Full-time gridworkers lose: their tilt drops from x2 to x1.5, and the two
+    # tilt lines are exactly the rules the diff holds responsible.
+    staff = [c for c in changes if c.subject.startswith("member:yq-fw")]
+    assert staff and all(c.delta is not None and c.delta < 0 for c in staff)
+    assert staff[0].label  # the member's name, from the roster
+    for change in staff:
+        only_a, only_b = change.responsible()
+        assert [r.text for r in only_a] == ["tilt fulltime_gridworker: x 2"]
+        assert lines(only_b) == {("yinquan-proposal.rules", tilt)}
+    # Volunteers and residents who served gain (6 an hour instead of 5), and the
+    # proposal's volunteer rule is what their side B cites.
+    gainers = [c for c in changes if c.delta is not None and c.delta > 0]
+    assert gainers
+    assert any(("yinquan-proposal.rules", volunteer) in lines(c.responsible()[1]) for c in gainers)
+
+
+def test_when_both_sides_cite_the_same_rules_the_changed_rules_are_named(community: Community) -> None:
+    cap = RuleRef("base.rules", 9, text="activity 志愿服务: 5 per hour")
+    a = [Outcome("points", "member:yq-v1:balance", 40, (cap,))]
+    b = [Outcome("points", "member:yq-v1:balance", 30, (cap,))]
+    rule = RuleChange("points", "cap", RuleRef("a.rules", 3, text="cap: at most 40 per month"),
+                      RuleRef("b.rules", 5, text="cap: at most 30 per month"))
+    got = Diff("A", "B", 1, 1, 0, 0, tuple(compare(a, b, community)), (rule,))
+    text = got.render()
+    assert "changed points: cap" in text and "B: b.rules:5 cap: at most 30 per month" in text
+    assert "same rules cited on both sides; in this section B changes: cap (b.rules:5)" in text
+
+
+def test_incidents_escalate_differently_under_a_tighter_unit_limit(result: Diff) -> None:
+    limit = proposal_line("limit unit")
+    changes = result.of_kind(INCIDENTS)
+    more = [c for c in changes if c.subject.endswith(":escalations") and (c.delta or 0) > 0]
+    assert more, "a 2-hour acceptance limit must escalate some incidents a 4-hour one does not"
+    for change in more:
+        only_a, only_b = change.responsible()
+        assert ("yinquan-proposal.rules", limit) in lines(only_b)
+        assert not only_a  # the route rule is cited on both sides, so it is not "responsible"
+    levels = [c for c in changes if c.subject.endswith(":level")]
+    assert any(c.a == "unit" and c.b == "grid" for c in levels)
+
+
+def test_stars_change_under_the_new_ladder_and_limits(result: Diff) -> None:
+    stars = proposal_line("stars:")
+    changes = result.of_kind(STARS)
+    # A looser ladder, but a tighter acceptance limit lowers the scores more:
+    # exactly the kind of surprise a what-if run is for.
+    assert changes
+    for change in changes:
+        assert change.delta is not None and change.delta != 0
+        assert change.subject.startswith("node:yq-g") and change.label.startswith("银泉社区第")
+        assert ("yinquan-proposal.rules", stars) in lines(change.rules_b)
+        assert any(r.file.endswith("district-base.rules") for r in change.rules_a)
+    scores = {c.subject.split(":")[1]: c for c in result.of_kind("scores")}
+    for change in changes:
+        assert change.subject.split(":")[1] in scores
+
+
+def test_the_same_ruleset_twice_shows_no_difference(month: list, community: Community) -> None:
+    same = diff(month[:1500], RULES, RULES, community)
+    assert same.changes == () and same.rule_changes == ()
+    assert same.compared > 0
+    assert "no differences in outcomes" in same.render()
+
+
+def test_derived_events_in_the_log_are_dropped(month: list, community: Community) -> None:
+    first = month[0]
+    derived = IncidentEscalated(id="esc:bogus:1", time=first.time, actor="system", node=first.node,
+                                incident="bogus", to_node="yq")
+    kept = primary_events([derived, *month[:10]])
+    assert derived not in kept and len(kept) == 10
+    codec = EventCodec()
+    docs = [codec.to_dict(e) for e in month[:10]]
+    assert primary_events([{**codec.to_dict(derived)}, *docs]) == docs
+
+
+def test_refused_on_one_side_only_is_a_difference(community: Community) -> None:
+    a = [Outcome("points", "member:yq-v1:balance", 10, (RuleRef("a.rules", 3),))]
+    b = [Outcome("points", "member:yq-v1:balance", 12, (RuleRef("b.rules", 4),)),
+         Outcome("points", "member:yq-v2:balance", 5, (RuleRef("b.rules", 4),))]
+    changes = compare(a, b, community)
+    assert [(c.subject, c.a, c.b, c.delta) for c in changes] == [
+        ("member:yq-v1:balance", 10, 12, 2.0), ("member:yq-v2:balance", None, 5, 5.0)]
+    assert changes[0].label == community.members["yq-v1"].name
+
+
+def test_the_cli_diff_in_text_and_json(tmp_path: Path, month: list) -> None:
+    log = tmp_path / "march.jsonl"
+    codec = EventCodec()
+    log.write_text("".join(json.dumps(codec.to_dict(e), ensure_ascii=False) + "\n" for e in month[:2500]),
+                   encoding="utf-8")
+    runner = CliRunner()
+    text = runner.invoke(main_group, ["diff", "--events", str(log), "--ruleset", str(RULES),
+                                      "--ruleset", str(PROPOSAL)])
+    assert text.exit_code == 0, text.output
+    assert "what-if: A = 银泉社区, B = 银泉社区调整方案" in text.output
+    assert "Members whose points change:" in text.output
+    assert "yinquan-proposal.rules:" in text.output
+    out = runner.invoke(main_group, ["diff", "--events", str(log), "--ruleset", str(RULES),
+                                     "--ruleset", str(PROPOSAL), "--format", "json"])
+    doc = json.loads(out.output)
+    assert doc["a"] == "银泉社区" and doc["events"] == 2500
+    assert doc["summary"]["points"] == len([c for c in doc["changes"] if c["kind"] == "points"])
+    change = next(c for c in doc["changes"] if c["kind"] == "points")
+    assert {"subject", "a", "b", "delta", "rules_a", "rules_b"} <= set(change)
+    assert change["rules_b"][0]["file"].endswith(".rules")
+
+
+def test_cli_diff_mistakes_are_clear(tmp_path: Path) -> None:
+    runner = CliRunner()
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"kind": "patrol_logged"\n', encoding="utf-8")
+    once = runner.invoke(main_group, ["diff", "--events", str(log), "--ruleset", str(RULES)])
+    assert once.exit_code != 0 and "give --ruleset exactly twice" in once.output
+    broken = runner.invoke(main_group, ["diff", "--events", str(log), "--ruleset", str(RULES),
+                                        "--ruleset", str(PROPOSAL)])
+    assert broken.exit_code == 1 and "log.jsonl:1: not valid JSON" in broken.output
+    bad_rules = tmp_path / "bad.rules"
+    bad_rules.write_text('extends "district-base"\nlevels: community > grid > unit\npoints:\n'
+                         '  activity 志愿服务 6 per hour\n', encoding="utf-8")
+    log.write_text("", encoding="utf-8")
+    refused = runner.invoke(main_group, ["diff", "--events", str(log), "--ruleset", str(RULES),
+                                         "--ruleset", str(bad_rules), "--community", "yinquan"])
+    assert refused.exit_code == 1
+    assert "bad.rules:4:" in refused.output and "colon is missing" in refused.output
+    nowhere = runner.invoke(main_group, ["diff", "--events", str(log), "--ruleset", str(bad_rules),
+                                         "--ruleset", str(bad_rules)])
+    assert "give --community" in nowhere.output
+
+
+def test_refusals_that_differ_are_reported(community: Community) -> None:
+    # Under A a volunteer has 40 + 8 = 48 points, under the proposal 48 + 8 = 56:
+    # a 50-point haircut voucher is refused under A and accepted under B.
+    tz = community.tz
+    events = [
+        {"kind": "activity_recorded", "id": "e1", "time": datetime(2025, 3, 8, 9, tzinfo=tz).isoformat(),
+         "actor": "yq-v1", "node": "yq-g4-u3", "activity": "志愿服务", "hours": 8},
+        {"kind": "activity_recorded", "id": "e2", "time": datetime(2025, 3, 9, 9, tzinfo=tz).isoformat(),
+         "actor": "yq-v1", "node": "yq-g4-u3", "activity": "环境整治", "hours": 2},
+        {"kind": "points_redeemed", "id": "e3", "time": datetime(2025, 3, 10, 9, tzinfo=tz).isoformat(),
+         "actor": "yq-v1", "node": "yq-g4-u3", "reward": "理发券"},
+    ]
+    got = diff(events, RULES, PROPOSAL, community)
+    refusals = got.of_kind(REFUSALS)
+    assert [(c.subject, c.a, c.b) for c in refusals] == [("event:e3", "refused", "accepted")]
+    assert "insufficient balance" in refusals[0].detail_a
+    assert (got.refused_a, got.refused_b) == (1, 0)
+    balance = got.of_kind(POINTS)
+    assert [(c.subject, c.a, c.b) for c in balance] == [("member:yq-v1:balance", 48, 6)]
+    assert "A refused it: insufficient balance" in got.render()
