@@ -84,9 +84,11 @@ ITEMS = (
 WEEKDAY = sch.Variable("weekday", sch.NUMBER, doc="day of the week of the event, 1 = Monday (community time zone)",
                   zh=("星期几",))
 HOUR = sch.Variable("hour", sch.NUMBER, doc="hour of the day of the event, 0-23 (community time zone)", zh=("时刻",))
-SATISFACTION = sch.Variable("satisfaction", sch.NUMBER, doc="satisfaction score given at verification (1-5)",
+SATISFACTION = sch.Variable("satisfaction", sch.NUMBER,
+                            doc="incident items: satisfaction score given at verification (1-5)",
                        zh=("满意度",))
-RATING = sch.Variable("rating", sch.NUMBER, doc="mean of residents' satisfaction ratings (1-5)", zh=("平均评分",))
+RATING = sch.Variable("rating", sch.NUMBER, doc="incident items: mean of residents' satisfaction ratings (1-5)",
+                      zh=("平均评分",))
 
 
 def activity_env() -> sch.Env:
@@ -121,10 +123,10 @@ def section() -> Section:
         compile=_compile,
         keywords=KEYWORDS,
         vocabularies={"activity": "activity", "reward": "reward"},
-        variables={
-            "activity items": [v.name for v in activity_env().vars],
-            "confirmed report / resolved well": [v.name for v in incident_env().vars],
-        },
+        # What conditions and computed amounts may read: activity items see
+        # member, node, event, weekday, hour; incident items also incident,
+        # satisfaction and rating.
+        variables={v.name: sch.describe_var(v) for v in incident_env().vars},
         doc="Points (积分): the points item list, caps, tilts, rewards, expiry, recognition, anti-gaming.",
     )
 
