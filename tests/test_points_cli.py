@@ -93,6 +93,8 @@ def test_totals_per_node(store: str) -> None:
 def test_redeem_and_refusal_with_reason(store: str) -> None:
     code, out, _ = points(store, "redeem", "m05", "towel")
     assert code == 0 and "balance now 8" in out
+    code, out, _ = points(store, "redeem", "m05", "towel")  # the same redemption at the same --now
+    assert code == 0 and out.startswith("already recorded: ") and "balance now 8" in out
     code, out, err = points(store, "redeem", "m05", "towel", "--quantity", "2", "--id", "p2")
     assert code == 1
     assert "refused: insufficient balance: m05 has 8 points, 2 x towel costs 40" in err

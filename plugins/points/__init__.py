@@ -23,6 +23,8 @@ from .api import (
     home_of,
     node_totals,
     redeem,
+    redemption_id,
+    role_label,
     state,
     statement,
 )
@@ -42,6 +44,8 @@ __all__ = [
     "home_of",
     "node_totals",
     "redeem",
+    "redemption_id",
+    "role_label",
     "state",
     "statement",
 ]

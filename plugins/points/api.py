@@ -214,12 +214,17 @@ def redeem(
     """
     when = at or engine.clock.now()
     where = node or home_of(engine, member)
-    ident = event_id or f"redeem:{member}:{reward}:{when.isoformat()}"
+    ident = event_id or redemption_id(member, reward, when)
     event = PointsRedeemed(
         id=ident, time=when, actor=actor or member, node=where, reward=reward, quantity=quantity, member=member
     )
     engine.record(event)
     return state(engine).entries[ident]
+
+
+def redemption_id(member: str, reward: str, when: datetime) -> str:
+    """The default id of a redemption: the same member, reward and time give the same id."""
+    return f"redeem:{member}:{reward}:{when.isoformat()}"
 
 
 def role_label(engine: Engine, member: str) -> str:

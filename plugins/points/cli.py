@@ -113,13 +113,16 @@ def redeem(
     """Redeem REWARD for MEMBER; refused with the reason if it cannot be done."""
     with open_engine(store, now=now) as engine:
         _known(engine, member)
+        ident = event_id or api.redemption_id(member, reward, engine.clock.now())
+        already = engine.store.contains(ident)
         try:
-            entry = api.redeem(engine, member, reward, quantity, node=node, actor=actor, event_id=event_id)
+            entry = api.redeem(engine, member, reward, quantity, node=node, actor=actor, event_id=ident)
         except EventRefused as exc:
             fail("refused: " + "; ".join(exc.reasons))
             return
+        note = "already recorded: " if already else ""
         click.echo(
-            f"{entry.summary}: {entry.amount:+d} points, balance now {api.balance(engine, member)} "
+            f"{note}{entry.summary}: {entry.amount:+d} points, balance now {api.balance(engine, member)} "
             f"({entry.decision})"
         )
 
