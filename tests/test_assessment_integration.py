@@ -9,12 +9,21 @@ contract between them is exercised.  Skipped if a built-in plugin is missing.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from conftest import REPO
 from gridcore_assessment import assess, history
 
 from gridcore import Engine, FixedClock
+from gridcore.events import (
+    Event,
+    IncidentClosed,
+    IncidentEscalated,
+    IncidentEvent,
+    IncidentReopened,
+    IncidentVerified,
+)
 from gridcore.rosterio import load_community
 
 pytest.importorskip("gridcore_escalation.plugin")
@@ -58,3 +67,44 @@ def test_explanations_and_outcomes_with_every_plugin(engine: Engine) -> None:
     assert f"rated {first.stars} stars" in text and "district-base.rules:65" in text
     subjects = {o.subject for o in engine.outcomes() if o.plugin == "assessment"}
     assert f"node:{first.node}:stars:2025-Q1" in subjects  # the district base rates quarterly
+
+
+def _build(events: list[Event], folder: Path) -> Engine:
+    community = load_community(YINQUAN)
+    tz = community.tz
+    opened = Engine.open(store=str(folder), community=community, ruleset=YINQUAN / "yinquan.rules",
+                         clock=FixedClock(datetime(2025, 2, 1, tzinfo=tz)), effective=datetime(2025, 1, 1, tzinfo=tz))
+    opened.record_many(events)
+    return opened
+
+
+def test_with_the_real_plugins_a_satisfied_on_time_incident_never_lowers_a_score(tmp_path: Path) -> None:
+    community = load_community(YINQUAN)
+    scenario = simulate_module.load_scenario(YINQUAN / "scenario.yaml")
+    events = list(simulate_module.simulate(community, scenario, days=31, start=date(2025, 1, 1), seed=3))
+    full = _build(events, tmp_path / "full")
+    try:
+        stored_events = list(full.events())
+        with_all = {r.node: r.score for r in assess(full, "2025-01", save=False).ratings}
+    finally:
+        full.close()
+    # incidents verified with full satisfaction, never escalated nor reopened: the ideal cases
+    by_incident: dict[str, list[Event]] = {}
+    for event in stored_events:
+        if isinstance(event, IncidentEvent):
+            by_incident.setdefault(event.incident, []).append(event)
+    ideal = sorted(
+        ident for ident, evs in by_incident.items()
+        if any(isinstance(e, IncidentVerified) and e.satisfaction == 5 for e in evs)
+        and any(isinstance(e, IncidentClosed) for e in evs)
+        and not any(isinstance(e, (IncidentEscalated, IncidentReopened)) for e in evs)
+    )
+    assert ideal, "the simulated month has no ideal incident to take away"
+    for n, ident in enumerate(ideal[:2]):
+        without = [e for e in events if not (isinstance(e, IncidentEvent) and e.incident == ident)]
+        engine = _build(without, tmp_path / f"without-{n}")
+        try:
+            scores = {r.node: r.score for r in assess(engine, "2025-01", save=False).ratings}
+        finally:
+            engine.close()
+        assert all(with_all[node] >= score for node, score in scores.items()), (ident, scores, with_all)
