@@ -369,3 +369,15 @@ def test_a_committee_member_above_the_rated_grids_gets_their_mean_stars(tmp_path
         assert lines[("m02", "grid_leader")].amount == 600 and lines[("m07", "grid_leader")].amount == 300
     finally:
         engine.close()
+
+
+def test_a_damaged_stored_assessment_is_reported_with_its_path(engines: Any) -> None:
+    engine = engines()
+    engine.record_many(quarter())
+    doc = past.to_document(assess(engine, "2025-Q1"))
+    doc["ratings"][0]["stars"] = "five"
+    engine.store.put("assessment", "2025-Q1", doc)
+    with pytest.raises(AssessmentError) as info:
+        past.stored(engine, "2025-Q1")
+    assert "stored assessment '2025-Q1' cannot be read" in str(info.value)
+    assert "$.ratings[0].stars" in str(info.value)
