@@ -110,7 +110,18 @@ def store_url(backend: str, folder: Path, name: str, postgres: str | None) -> st
 
 
 def peak_mb() -> float:
-    """Peak resident memory of this process so far, in MiB."""
+    """Peak resident memory of this process so far, in MiB.
+
+    Linux's ``VmHWM`` belongs to the address space, so it starts afresh in a
+    spawned child; ``ru_maxrss`` would carry the parent's peak across exec.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -249,6 +260,14 @@ def run(quick: bool = False, communities: int | None = None, days: int | None = 
             results.append(run_backend(backend, communities, days, postgres))
         except RuntimeError as exc:  # a plugin failing mid-run is reported, not hidden
             notes.append(f"{backend}: the district run failed: {_last_line(exc)}")
+    outcomes = {(r.events, r.accepted, r.refused, r.derived) for r in results}
+    if len(outcomes) > 1:
+        notes.append(
+            "The backends disagree on events/accepted/refused/derived counts: the same simulated year must "
+            "give the same results on every store, so either the code changed during the run or there is a bug."
+        )
+    elif results:
+        notes.append("Every backend gave the same counts of events, refusals and derived events.")
     for r in results:
         if r.communities and r.ingest_seconds:
             per = r.ingest_seconds / r.communities
