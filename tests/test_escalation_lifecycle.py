@@ -267,3 +267,22 @@ def test_recording_the_same_event_twice_changes_nothing(engine: Engine) -> None:
     assert engine.record_many([first, first]).duplicates == 2
     assert esc.incidents(engine) == before
     assert len(esc.timeline(engine, "I1")) == 2
+
+
+def test_a_registered_resident_of_the_cell_may_rate(engine: Engine) -> None:
+    from gridcore.events import ResidentRegistered
+
+    engine.record(report("I1"))
+    engine.record(
+        ResidentRegistered(id="reg1", time=at(1), actor="worker1", node="u11", person="李阿姨")
+    )
+    engine.record(
+        ResidentRegistered(id="reg2", time=at(1), actor="worker1", node="n11", person="南溪居民")
+    )
+    engine.record(step(IncidentAccepted, "I1", 2, "worker1"))
+    engine.record(step(IncidentResolved, "I1", 3, "worker1"))
+    engine.record(step(SatisfactionRated, "I1", 4, "李阿姨", score=5))
+    assert (
+        "may not rate" in refused(engine, step(SatisfactionRated, "I1", 5, "南溪居民", score=1))[0]
+    )
+    assert esc.incident(engine, "I1").ratings == {"李阿姨": 5}
