@@ -174,6 +174,16 @@ GOLDEN: dict[str, tuple[str, str, str]] = {
          '  应为: event、记录、member、成员\n'
          '共 1 个错误'),
     ),
+    'empty_rule': (
+        'chores:\n  bonus:\n  chore a: 1 per hour\n',
+        'en',
+        ('t.rules:2:9: error: nothing follows the colon\n'
+         '      bonus:\n'
+         '            ^\n'
+         '  expected: a value or expression\n'
+         '  fix: write the rule after the colon, on the same line\n'
+         '1 error'),
+    ),
 }
 
 

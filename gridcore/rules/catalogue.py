@@ -44,6 +44,9 @@ MESSAGES: Mapping[str, Explained] = {
                    "add the value after the operator", "在运算符后补上数值"),
     "double_operator": ("two operators in a row", "连续出现两个运算符",
                         "remove one of them", "删掉其中一个"),
+    "empty_rule": ("nothing follows the colon", "冒号后面没有内容",
+                   "write the rule after the colon, on the same line",
+                   "在冒号后面（同一行）写上规则"),
     "trailing_comma": ("the item ends with a comma", "条目以逗号结尾",
                        "remove the comma, or continue the item on the next line, indented deeper",
                        "删掉逗号，或在下一行（缩进更深）接着写"),
@@ -86,6 +89,8 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
     token_type = exc.token.type if isinstance(exc, UnexpectedToken) else ""
     if code.rstrip()[-1:] in (",", "，", "、") and token_type in ("$END", ""):
         return MESSAGES["trailing_comma"]
+    if code.rstrip()[-1:] in (":", "：") and token_type in ("$END", ""):
+        return MESSAGES["empty_rule"]
     expected = set(getattr(exc, "accepts", None) or getattr(exc, "expected", None)
                    or getattr(exc, "allowed", None) or ())
     if "_COLON" in expected and ":" not in code and "：" not in code:

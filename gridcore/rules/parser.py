@@ -132,7 +132,7 @@ class _Reader:
                         self.file, line.line, len(line.indent) + 1)}
                     order.append(header)
                 continue
-            if _HEADER.match(code):
+            if _HEADER.match(code) and not self.is_item_word(code):
                 self.unknown_header(line, code)
                 current = None
                 skipping = True
@@ -234,6 +234,14 @@ class _Reader:
             return None
         word = re.sub(r"\s+", " ", match.group(1)).lower()
         return self.grammar.headers.get(word)
+
+    def is_item_word(self, code: str) -> bool:
+        """``stars:`` with nothing after it is an unfinished item, not an unknown section."""
+        match = _HEADER.match(code)
+        word = re.sub(r"\s+", " ", match.group(1)).lower() if match else ""
+        return any(word == form.lower() or word.startswith(form.lower() + " ")
+                   for section in self.grammar.sections.values()
+                   for kind in section.items for form in kind.keywords)
 
     def headers_text(self, lang: str) -> str:
         words = []
