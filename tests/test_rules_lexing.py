@@ -110,3 +110,11 @@ def test_ruleset_preamble_in_chinese() -> None:
 def test_levels_need_greater_than() -> None:
     with pytest.raises(RulesError, match="levels are separated by '>'"):
         parse_ruleset("levels: community < grid\n", sections=[CHORES])
+
+
+def test_windows_files_with_a_byte_order_mark_and_crlf() -> None:
+    text = "\ufeffchores:\r\n  chore 扫地: 5 per hour\r\n"
+    assert chores(text).items[0].name == A.Name("扫地")
+    from gridcore.rules.formatter import format_source
+
+    assert format_source(text) == "chores:\n  chore 扫地: 5 per hour\n"

@@ -29,6 +29,7 @@ QUOTES = {'"': '"', "\u201c": "\u201d", "\u300c": "\u300d"}
 
 def format_source(text: str) -> str:
     """The canonical layout of a ruleset's text."""
+    text = text.removeprefix("\ufeff")
     physical = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines, _ = split_lines(text)
     by_start = {line.line: line for line in lines}

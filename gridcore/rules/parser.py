@@ -52,7 +52,8 @@ def read_source(
     text: str, *, sections: Sequence[Section], file: str = "<string>"
 ) -> tuple[ast.RulesFile, list[Diagnostic]]:
     """Parse one file's text: the tree (of what could be read) and every diagnostic."""
-    reader = _Reader(build_grammar(sections), text, file)
+    # Notepad saves UTF-8 with a byte-order mark; it is invisible, so drop it.
+    reader = _Reader(build_grammar(sections), text.removeprefix("\ufeff"), file)
     return reader.run(), reader.diagnostics
 
 
