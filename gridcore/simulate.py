@@ -679,7 +679,8 @@ class _Day:
                 handler, above = found
                 early = self.step(IncidentEscalated, when + timedelta(hours=self.uniform((0.25, 1.0))), handler,
                                   node, incident, to_node=above, reason="提级办理: 网格内难以处置")
-                t = max(t, early)
+                # Whoever takes a case up takes it on at once; it is the handling that is slow.
+                t = early + timedelta(minutes=self.rng.randint(10, 90))
         t = self.step(IncidentAccepted, t, handler, node, incident)
         t = self.step(IncidentHandlingStarted, t + timedelta(minutes=self.rng.randint(5, 90)), handler, node,
                       incident)

@@ -1,0 +1,88 @@
+"""``gridcore demo``: the main job, run through the CLI as the README runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gridcore import Engine
+from gridcore.cli import main_group
+from gridcore.simulate import RULESETS_DIR
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main_group, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = run("demo", "--out", str(out))
+    assert code == 0, text
+    assert text.startswith("银泉社区 (yinquan): 90 days from 2025-01-01 (seed 1), ruleset 银泉社区")
+    for heading in ("== Points board", "== Incidents by category and level, 2025-Q1", "== Overdue at the end",
+                    "== Star ratings (评星定级), 2025-Q1", "== Files"):
+        assert heading in text
+    # Every grid is rated, with stars and a score.
+    for g in range(1, 9):
+        assert re.search(rf"yq-g{g}\s+\S+\s+[1-5]\s+\d", text), g
+    stored = int(re.search(r"(\d+) stored", text).group(1))  # type: ignore[union-attr]
+    lines = (out / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    assert f"{len(lines)} events simulated" in text
+    assert (out / "stars.svg").read_text(encoding="utf-8").startswith("<?xml")
+    assert (out / "reports" / "points-board-2025-03.csv").exists()
+    assert (out / "reports" / "assessment-ratings-2025-Q1.txt").exists()
+    # The store holds what the summary says, and the quarter's assessment.
+    with Engine.open(store=str(out / "store")) as engine:
+        primary = sum(1 for e in engine.events() if e.actor != "system")
+        assert primary == stored
+        assert engine.ruleset is not None and engine.ruleset.name == "银泉社区"
+    # The points board is tilted toward gridworkers: the top is full-time staff.
+    board = text.split("== Points board")[1].split("==")[0]
+    assert board.count("专职网格员") >= 5
+
+
+def test_a_rerun_rebuilds_the_store_and_gives_the_same_summary(tmp_path: Path) -> None:
+    out = tmp_path / "again"
+    first = run("demo", "--days", "12", "--seed", "5", "--out", str(out))
+    log = (out / "events.jsonl").read_bytes()
+    second = run("demo", "--days", "12", "--seed", "5", "--out", str(out))
+    assert first == second
+    assert (out / "events.jsonl").read_bytes() == log
+    other = run("demo", "--days", "12", "--seed", "6", "--out", str(tmp_path / "other"))
+    assert other[1] != first[1].replace(str(out), str(tmp_path / "other"))
+
+
+def test_the_demo_log_is_what_ingest_and_diff_read(tmp_path: Path) -> None:
+    out = tmp_path / "log"
+    run("demo", "--days", "3", "--out", str(out))
+    for line in (out / "events.jsonl").read_text(encoding="utf-8").splitlines():
+        doc = json.loads(line)
+        assert {"id", "time", "actor", "node", "kind"} <= set(doc)
+
+
+def test_unknown_community_and_missing_ruleset_are_clear_errors(tmp_path: Path) -> None:
+    code, text = run("demo", "--community", "atlantis", "--out", str(tmp_path / "x"))
+    assert code == 1
+    assert "no community 'atlantis'; known: chengqiao (城桥镇), cuihu (翠湖社区)" in text
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("community.yaml", "nodes.csv", "members.csv", "roles.csv", "departments.csv", "places.csv",
+                 "scenario.yaml"):
+        (bare / name).write_bytes((RULESETS_DIR / "yinquan" / name).read_bytes())
+    code, text = run("demo", "--community", str(bare), "--days", "2", "--out", str(tmp_path / "y"))
+    assert code == 1
+    assert "no ruleset in" in text and "give --ruleset" in text
+
+
+@pytest.mark.parametrize("name", ["cuihu", "xingfuwan", "chengqiao"])
+def test_every_community_runs_a_short_demo(name: str, tmp_path: Path) -> None:
+    code, text = run("demo", "--community", name, "--days", "10", "--out", str(tmp_path / name))
+    assert code == 0, text
+    assert "== Star ratings" in text and "== Points board" in text
