@@ -182,7 +182,8 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section]) -> Ru
     """Parse, resolve and compile a chain of sources (furthest ancestor first)."""
     diagnostics: list[Diagnostic] = []
     files: list[ast.RulesFile] = []
-    lines = {s.name: s.text.replace("\r\n", "\n").replace("\r", "\n").split("\n") for s in chain}
+    lines = {s.name: s.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+             .split("\n") for s in chain}
     for source in chain:
         parsed, found = read_source(source.text, sections=sections, file=source.name)
         diagnostics.extend(found)
