@@ -168,3 +168,16 @@ def test_a_near_miss_of_an_inherited_name_is_a_warning(tmp_path: Path) -> None:
     assert warning.render() == (
         f"{child}:3:3: warning: 'chore sweepng' is a new item; the parent has 'chore sweeping' "
         "(to replace it, use that name)\n      chore sweepng: 6 per hour\n      ^")
+
+
+def test_a_stored_ruleset_reopens_without_a_disabled_plugins_section() -> None:
+    from gridcore.rules import ItemKind, Section, parse_ruleset
+
+    other = Section(name="other", headers=("other",), items=(ItemKind("x", ("x",), "other_v"),),
+                    grammar="other_v: expr\n", compile=lambda items, ctx: len(items))
+    text = "chores:\n  chore a: 1 per hour\nother:\n  x y: 1\n"
+    doc = parse_ruleset(text, sections=[CHORES, other]).to_document()
+    again = Ruleset.from_document(doc, sections=[CHORES])
+    assert again.section("other") is None and again.section("chores") is not None
+    with pytest.raises(RulesError, match="unknown section 'other'"):
+        parse_ruleset(text, sections=[CHORES])

@@ -49,11 +49,17 @@ def parse_source(text: str, *, sections: Sequence[Section], file: str = "<string
 
 
 def read_source(
-    text: str, *, sections: Sequence[Section], file: str = "<string>"
+    text: str, *, sections: Sequence[Section], file: str = "<string>",
+    skip_unknown_sections: bool = False,
 ) -> tuple[ast.RulesFile, list[Diagnostic]]:
-    """Parse one file's text: the tree (of what could be read) and every diagnostic."""
+    """Parse one file's text: the tree (of what could be read) and every diagnostic.
+
+    With ``skip_unknown_sections`` a section no installed plugin knows is left
+    out silently (a stored ruleset reopened with a plugin disabled).
+    """
     # Notepad saves UTF-8 with a byte-order mark; it is invisible, so drop it.
     reader = _Reader(build_grammar(sections), text.removeprefix("\ufeff"), file)
+    reader.skip_unknown_sections = skip_unknown_sections
     return reader.run(), reader.diagnostics
 
 
@@ -64,6 +70,7 @@ class _Reader:
         self.file = file
         self.source_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         self.diagnostics: list[Diagnostic] = []
+        self.skip_unknown_sections = False
 
     # ------------------------------------------------------------ helpers
 
@@ -134,7 +141,8 @@ class _Reader:
                     order.append(header)
                 continue
             if _HEADER.match(code) and not self.is_item_word(code):
-                self.unknown_header(line, code)
+                if not self.skip_unknown_sections:
+                    self.unknown_header(line, code)
                 current = None
                 skipping = True
                 continue

@@ -85,7 +85,11 @@ class Ruleset:
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any], *, sections: Sequence[Section]) -> Ruleset:
-        """Recompile from stored sources, without touching the disk."""
+        """Recompile from stored sources, without touching the disk.
+
+        Sections of plugins that are not installed now are left out (their
+        ``section(name)`` is None), so a store still opens with a plugin disabled.
+        """
         try:
             sources = [Source(str(s["name"]), str(s["text"])) for s in doc["sources"]]
         except (KeyError, TypeError) as exc:
@@ -94,7 +98,8 @@ class Ruleset:
         if not sources:
             raise RulesError.simple("a stored ruleset document has no sources",
                                     "保存的规则集文档没有源文件")
-        return compile_chain(sources, sections=sections)
+        # A section whose plugin is not installed (or disabled) now is left out.
+        return compile_chain(sources, sections=sections, skip_unknown_sections=True)
 
 
 # ---------------------------------------------------------------------- loading
@@ -178,14 +183,16 @@ def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
                             f"{referrer}：继承 \"{name}\"，但在 {where} 中找不到 {filename}")
 
 
-def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section]) -> Ruleset:
+def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section],
+                  skip_unknown_sections: bool = False) -> Ruleset:
     """Parse, resolve and compile a chain of sources (furthest ancestor first)."""
     diagnostics: list[Diagnostic] = []
     files: list[ast.RulesFile] = []
     lines = {s.name: s.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
              .split("\n") for s in chain}
     for source in chain:
-        parsed, found = read_source(source.text, sections=sections, file=source.name)
+        parsed, found = read_source(source.text, sections=sections, file=source.name,
+                                    skip_unknown_sections=skip_unknown_sections)
         diagnostics.extend(found)
         files.append(parsed)
     by_name = {s.name: s for s in sections}
