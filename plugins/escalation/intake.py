@@ -41,7 +41,6 @@ def policy_at(engine: Engine, when: datetime) -> tuple[EscalationPolicy | None, 
 
 def reported(state: EscalationState, event: IncidentReported) -> None:
     """A report came in: join an open incident or open a new one, route it, decide at once."""
-    community = state.engine.community
     policy, ruleset = policy_at(state.engine, event.time)
     key = f"place:{event.place}" if event.place else f"node:{event.node}"
     state.reports_at[(event.category, key)].append(event.time)
@@ -67,59 +66,41 @@ def reported(state: EscalationState, event: IncidentReported) -> None:
     )
     state.incidents[incident.id] = incident
     state.at_place[(event.category, key)].append(incident.id)
-    incident.note(
-        Entry(
-            event.time,
-            "reported",
-            event.actor,
-            event.node,
-            _report_detail(event),
-            event=event.id,
-        )
-    )
+    detail = _report_detail(event)
+    incident.note(Entry(event.time, "reported", event.actor, event.node, detail, event=event.id))
     if policy is None:
         detail = "no escalation policy in force: no routing, limits or automatic escalation"
         incident.note(Entry(event.time, "no policy", SYSTEM_ACTOR, event.node, detail))
-    route = policy.route_for(incident.facts(event.time)) if policy else None
-    incident.route = route
-    incident.current_node = routing.start_node(
-        community, event.node, route.start_level if route else None
-    )
-    incident.current_level = routing.level_of(community, incident.current_node)
-    incident.restart_clock(event.time)
-    if route is not None:
-        incident.departments = tuple(
-            d for d in route.departments if routing.is_department(community, d)
-        )
-        for missing in (d for d in route.departments if d not in incident.departments):
-            detail = f"{missing} is not a line department of {community.name}: not routed there"
-            incident.note(
-                Entry(
-                    event.time,
-                    "not routed",
-                    SYSTEM_ACTOR,
-                    incident.current_node,
-                    detail,
-                    str(route.rule),
-                )
-            )
-        detail = f"starts at {incident.current_level} {incident.current_node}"
-        if incident.departments:
-            detail += f", routed to {', '.join(incident.departments)}"
-        incident.note(
-            Entry(
-                event.time,
-                "routed",
-                SYSTEM_ACTOR,
-                incident.current_node,
-                detail,
-                str(route.rule),
-            )
-        )
-        _notify(state, incident, route.notify, route.rule, event.time)
+    _route(state, incident, policy, event.time)
     arrived(state, incident, event.time)
     _decide_immediate(state, incident, policy, event)
     state.schedule(incident)
+
+
+def _route(
+    state: EscalationState, incident: Incident, policy: EscalationPolicy | None, when: datetime
+) -> None:
+    """Where the incident starts, which departments it goes to, who is told."""
+    community = state.engine.community
+    route = policy.route_for(incident.facts(when)) if policy else None
+    incident.route = route
+    start = route.start_level if route else None
+    incident.current_node = routing.start_node(community, incident.node, start)
+    incident.current_level = routing.level_of(community, incident.current_node)
+    incident.restart_clock(when)
+    if route is None:
+        return
+    rule = str(route.rule)
+    known = tuple(d for d in route.departments if routing.is_department(community, d))
+    incident.departments = known
+    for missing in (d for d in route.departments if d not in known):
+        detail = f"{missing} is not a line department of {community.name}: not routed there"
+        incident.note(Entry(when, "not routed", SYSTEM_ACTOR, incident.current_node, detail, rule))
+    detail = f"starts at {incident.current_level} {incident.current_node}"
+    if known:
+        detail += f", routed to {', '.join(known)}"
+    incident.note(Entry(when, "routed", SYSTEM_ACTOR, incident.current_node, detail, rule))
+    _notify(state, incident, route.notify, route.rule, when)
 
 
 def _notify(
