@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from storefixtures import BASE, canonical, event, ids, open_store
 from tinydb import TinyDB
 
@@ -121,3 +124,27 @@ def test_since_and_until_skip_whole_months(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="missing"):
         list(store.events())
     store.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hours=st.lists(st.integers(min_value=0, max_value=24 * 70), min_size=1, max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=6),
+    bounds=st.tuples(st.integers(min_value=-24, max_value=24 * 75), st.integers(min_value=0, max_value=24 * 80)),
+)
+def test_small_segments_in_any_order_read_back_in_canonical_order(
+    hours: list[int], cuts: list[int], bounds: tuple[int, int]
+) -> None:
+    # Tiny parts make months hold many overlapping parts, merged on read.
+    docs = [event(i, hours=h) for i, h in enumerate(hours)]
+    edges = sorted(c for c in cuts if c <= len(docs))
+    with tempfile.TemporaryDirectory() as folder:
+        store = TinyDBStore(Path(folder) / "s", segment_events=3)
+        for a, b in zip([0, *edges], [*edges, len(docs)], strict=True):
+            store.append(docs[a:b])
+        assert ids(store.events()) == canonical(docs)
+        since, until = BASE + timedelta(hours=bounds[0]), BASE + timedelta(hours=bounds[1])
+        inside = [d for d in docs if since <= datetime.fromisoformat(d["time"]) < until]
+        assert ids(store.events(since=since, until=until)) == canonical(inside)
+        store.close()
+        assert ids(TinyDBStore(Path(folder) / "s").events()) == canonical(docs)

@@ -295,22 +295,30 @@ class TinyDBStore:
         self._readers += 1
         try:
             for month in sorted(by_month):
-                parts = []
-                for name in by_month[month]:
-                    docs = self._read_segment(name)
-                    parts.append([(doc_key(d), d) for d in docs])
-                for (key, _), doc in heapq.merge(*parts, key=lambda pair: pair[0]):
-                    if low is not None and key < low:
-                        continue
-                    if high is not None and key >= high:
-                        break
-                    if wanted is not None and doc.get("kind") not in wanted:
-                        continue
-                    yield doc
+                docs = self._month(by_month[month])
+                # Per-event keys are needed only in the months where the bounds fall.
+                if (low is not None and month == low[:7]) or (high is not None and month == high[:7]):
+                    docs = _between(docs, low, high)
+                for doc in docs:
+                    if wanted is None or doc.get("kind") in wanted:
+                        yield doc
         finally:
             self._readers -= 1
             if not self._closed:
                 self._collect_garbage()
+
+    def _month(self, names: list[str]) -> Iterator[dict[str, Any]]:
+        """One month's events in canonical order: its parts chained, or merged if they overlap."""
+        parts = [docs for docs in (self._read_segment(name) for name in names) if docs]
+        if len(parts) <= 1:
+            return iter(parts[0] if parts else [])
+        bounds = [(doc_key(p[0]), doc_key(p[-1]), p) for p in parts]
+        bounds.sort(key=lambda b: b[0])
+        if all(bounds[i][1] < bounds[i + 1][0] for i in range(len(bounds) - 1)):
+            # Time-ordered ingestion fills parts one after another: no merge needed.
+            return (doc for _, _, part in bounds for doc in part)
+        keyed = [[(doc_key(d), d) for d in part] for part in parts]
+        return (doc for _, doc in heapq.merge(*keyed, key=lambda pair: pair[0]))
 
     # ------------------------------------------------------------ documents
 
@@ -357,6 +365,16 @@ class TinyDBStore:
 
     def __repr__(self) -> str:
         return f"TinyDBStore({self.url!r}, events={len(self._ids)}, segments={len(self._segments)})"
+
+
+def _between(docs: Iterator[dict[str, Any]], low: str | None, high: str | None) -> Iterator[dict[str, Any]]:
+    for doc in docs:
+        key = doc_key(doc)[0]
+        if low is not None and key < low:
+            continue
+        if high is not None and key >= high:
+            return
+        yield doc
 
 
 def _parse_manifest(manifest: Any, path: Path) -> tuple[int, list[Segment]]:
