@@ -118,3 +118,10 @@ def test_windows_files_with_a_byte_order_mark_and_crlf() -> None:
     from gridcore.rules.formatter import format_source
 
     assert format_source(text) == "chores:\n  chore 扫地: 5 per hour\n"
+
+
+def test_fullwidth_digits_are_numbers() -> None:
+    from datetime import date
+
+    assert parse_expression("５ + ２.５") == parse_expression("5 + 2.5")
+    assert parse_expression("２０２５-０１-０１") == A.Literal("date", date(2025, 1, 1))
