@@ -26,7 +26,8 @@ fi
 VERSION=$(ls /usr/lib/postgresql | sort -V | tail -1)
 [ -n "$VERSION" ] || fail "no PostgreSQL version under /usr/lib/postgresql after install"
 
-if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$VERSION main"; then
+CLUSTERS=$(pg_lsclusters -h | awk '{print $1" "$2}')
+if ! printf '%s\n' "$CLUSTERS" | grep -x "$VERSION main" >/dev/null; then
     echo "postgres.sh: creating cluster $VERSION/main" >&2
     pg_createcluster "$VERSION" main --port "$PORT" >&2 || fail "pg_createcluster $VERSION main failed"
 fi
