@@ -125,3 +125,12 @@ def test_fullwidth_digits_are_numbers() -> None:
 
     assert parse_expression("５ + ２.５") == parse_expression("5 + 2.5")
     assert parse_expression("２０２５-０１-０１") == A.Literal("date", date(2025, 1, 1))
+
+
+def test_levels_with_their_chinese_names() -> None:
+    ruleset = parse_ruleset("层级：community（社区）> grid (网格) > unit (单元)\n家务积分：\n  限定 甲：网格\n"
+                            "  limit b: unit\n", sections=[CHORES])
+    assert ruleset.levels == ("community", "grid", "unit")
+    assert ruleset.level_names == {"community": "社区", "grid": "网格", "unit": "单元"}
+    with pytest.raises(RulesError, match="unknown level '网络'"):
+        parse_ruleset("levels: grid (网格)\nchores:\n  limit a: 网络\n", sections=[CHORES])

@@ -298,6 +298,8 @@ class RulesFile:
     levels: tuple[str, ...]
     sections: tuple[SectionBlock, ...]
     file: str = field(default="", eq=False)
+    #: (level id, Chinese name) pairs from ``levels: grid (网格) > ...``
+    level_names: tuple[tuple[str, str], ...] = ()
 
     def section(self, name: str) -> SectionBlock | None:
         """The first block of that section, or None."""

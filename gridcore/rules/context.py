@@ -25,9 +25,12 @@ class CompileContext:
 
     def __init__(self, section: str, levels: tuple[str, ...],
                  vocabularies: Mapping[str, frozenset[str]],
-                 sources: Mapping[str, Sequence[str]]) -> None:
+                 sources: Mapping[str, Sequence[str]],
+                 level_names: Mapping[str, str] | None = None) -> None:
         self.section = section
         self.levels = levels
+        #: level id -> Chinese name, when the ruleset declares them
+        self.level_names = dict(level_names or {})
         self._vocabularies = dict(vocabularies)
         self._sources = sources
         self.diagnostics: list[Diagnostic] = []
@@ -136,6 +139,15 @@ class CompileContext:
                    fix=f"use one of the {vocabulary} names listed, or declare it in the ruleset",
                    fix_zh=f"使用列出的{_VOCAB_ZH.get(vocabulary, vocabulary)}名称，或先在规则集中声明")
         return False
+
+    def level_id(self, name: str) -> str | None:
+        """The level id for a level written by id or by its declared Chinese name."""
+        if name in self.levels:
+            return name
+        for level, zh in self.level_names.items():
+            if zh == name:
+                return level
+        return None
 
     # ------------------------------------------------------------------ references
 

@@ -116,6 +116,7 @@ class _Reader:
         name: str | None = None
         extends: str | None = None
         levels: tuple[str, ...] = ()
+        level_names: tuple[tuple[str, str], ...] = ()
         blocks: dict[str, dict[str, Any]] = {}
         order: list[str] = []
         current: str | None = None
@@ -163,8 +164,9 @@ class _Reader:
                     elif what == "extends":
                         extends = value.text
                     else:
-                        levels = tuple(n.text for n in value)
-                        self.check_levels(value)
+                        levels = tuple(n.text for n, _ in value)
+                        level_names = tuple((n.text, zh.text) for n, zh in value if zh is not None)
+                        self.check_levels([n for pair in value for n in pair if n is not None])
                 continue
             if current is None:
                 self.error(line.line, len(line.indent) + 1,
@@ -220,7 +222,7 @@ class _Reader:
             )
             sections.append(ast.SectionBlock(section_name, items, tuple(block["removals"]),
                                              block["pos"]))
-        return ast.RulesFile(name, extends, levels, tuple(sections), self.file)
+        return ast.RulesFile(name, extends, levels, tuple(sections), self.file, level_names)
 
     def ref_pos(self, line: LogicalLine) -> ast.Pos:
         return ast.Pos(self.file, line.line, len(line.indent) + 1, line.end_line, 0)

@@ -58,6 +58,8 @@ class Ruleset:
     policies: Mapping[str, object] = field(repr=False)
     changes: tuple[Change, ...] = field(default=(), repr=False)
     warnings: tuple[Diagnostic, ...] = field(default=(), repr=False)
+    #: level id -> Chinese name, from ``levels: grid (网格) > ...``
+    level_names: Mapping[str, str] = field(factory=dict, repr=False)
 
     @property
     def entry(self) -> str:
@@ -202,14 +204,16 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section],
     for at, en, zh in cautions:
         diagnostics.append(_at(at, lines, en, zh, severity=WARNING))
     levels: tuple[str, ...] = ()
+    level_names: dict[str, str] = {}
     for parsed in files:
-        levels = parsed.levels or levels
+        if parsed.levels:
+            levels, level_names = parsed.levels, dict(parsed.level_names)
     name = files[-1].name or Path(chain[-1].name).stem
     vocabularies: dict[str, frozenset[str]] = {
         "role": frozenset(ROLES) | frozenset(ROLES.values()),
     }
     if levels:
-        vocabularies["level"] = frozenset(levels)
+        vocabularies["level"] = frozenset(levels) | frozenset(level_names.values())
     for section_name, items in resolved.items():
         section = by_name.get(section_name)
         if section is None:
@@ -223,7 +227,7 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section],
         for item in items:
             for at, en, zh in date_problems(item):
                 diagnostics.append(_at(at, lines, en, zh))
-        ctx = CompileContext(section_name, levels, vocabularies, lines)
+        ctx = CompileContext(section_name, levels, vocabularies, lines, level_names)
         try:
             policies[section_name] = section.compile(tuple(items), ctx)
         except RulesError as exc:
@@ -241,7 +245,7 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section],
         raise RulesError(diagnostics)
     return Ruleset(name, levels, tuple(chain),
                    {k: tuple(v) for k, v in resolved.items()}, policies, tuple(changes),
-                   tuple(diagnostics))
+                   tuple(diagnostics), level_names)
 
 
 def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str,

@@ -259,8 +259,11 @@ class ToAst:
     def r_extends_decl(self, c: list[Any], meta: Any) -> tuple[str, Any]:
         return ("extends", c[0])
 
+    def r_level(self, c: list[Any], meta: Any) -> tuple[ast.Name, ast.Name | None]:
+        return (c[0], c[1] if len(c) > 1 else None)
+
     def r_levels_decl(self, c: list[Any], meta: Any) -> tuple[str, Any]:
-        names = [x for x in c if isinstance(x, ast.Name)]
+        names = [x for x in c if isinstance(x, tuple)]
         for token in c:
             if isinstance(token, Token) and _CMP.get(str(token)) != ">":
                 raise AstError(self.at(token), "levels are separated by '>'",
