@@ -120,7 +120,9 @@ def render_effective(ruleset: Ruleset) -> str:
     """The resolved ruleset, each line followed by its origin (file:line)."""
     out = [f'ruleset "{ruleset.name}"']
     if ruleset.levels:
-        out.append("levels: " + " > ".join(ruleset.levels))
+        out.append("levels: " + " > ".join(
+            f"{level} ({ruleset.level_names[level]})" if level in ruleset.level_names else level
+            for level in ruleset.levels))
     rows: list[tuple[str, str]] = []
     for section, items in ruleset.items.items():
         rows.append((f"{section}:", ""))
