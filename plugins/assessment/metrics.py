@@ -4,37 +4,28 @@ Each is a ``gridcore.metrics.Metric`` computed for a node's subtree over
 ``[start, end)``; see docs/assessment.md for the exact definitions:
 
 * ``patrol_coverage`` (%): cells x required slots patrolled, against the
-  ruleset's ``patrol`` requirement (default: every leaf cell once a day).
+  ruleset's ``patrol`` requirement (default: every cell once a day).
 * ``participation`` (%): residents who took part in at least one activity.
 * ``registration_completeness`` (%): registered residents whose record is
-  complete (a name, and registered in a leaf cell).
+  complete (a name, and registered in a cell).
 * ``unresolved_serious_incidents``: incidents of severity >= the ruleset's
   ``serious`` threshold (default 4) reported before ``end`` and not resolved by then.
 
-Values only depend on the events stored, never on their arrival order.
+Values only depend on the events stored, never on their arrival order.  The
+log is read through ``logindex`` (once per assessment, indexed by node).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from gridcore.errors import GridcoreError
-from gridcore.events import (
-    ActivityRecorded,
-    IncidentClosed,
-    IncidentReopened,
-    IncidentReported,
-    IncidentResolved,
-    PatrolLogged,
-    ResidentMoved,
-    ResidentRegistered,
-)
+from gridcore.events import PatrolLogged
 from gridcore.metrics import Metric, MetricValue
 
+from . import logindex
+from .logindex import node_id, subtree
 from .periods import Period, period_containing, periods_between
 from .policy import AssessmentPolicy, PatrolRequirement
 
@@ -43,16 +34,7 @@ if TYPE_CHECKING:
 
 DEFAULT_SERIOUS = 4
 
-
-def node_id(node: Any) -> str:
-    """A node's id, whether the hierarchy hands out ``Node`` objects or ids."""
-    return node if isinstance(node, str) else str(node.id)
-
-
-def subtree(engine: Engine, root: str) -> set[str]:
-    """``root`` and every node below it."""
-    below = engine.community.hierarchy.descendants(root)
-    return {root} | {node_id(n) for n in below}
+__all__ = ["METRICS", "node_id", "patrol_cells", "policy_at", "subtree"]
 
 
 def policy_at(engine: Engine, when: datetime) -> AssessmentPolicy | None:
@@ -71,7 +53,7 @@ def policy_at(engine: Engine, when: datetime) -> AssessmentPolicy | None:
 
 
 def patrol_cells(engine: Engine, root: str, level: str | None) -> list[str]:
-    """The cells whose patrols are counted under ``root``: nodes at ``level``, or leaves."""
+    """The cells whose patrols are counted under ``root``: nodes at ``level``, or the cells."""
     hierarchy = engine.community.hierarchy
     inside = subtree(engine, root)
     if level is None:
@@ -84,30 +66,22 @@ def patrol_cells(engine: Engine, root: str, level: str | None) -> list[str]:
 def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
     """Share (%) of required patrols done: each cell, each slot, up to ``times`` per slot."""
     policy = policy_at(engine, start)
-    requirement = policy.patrol if policy is not None and policy.patrol is not None else None
+    requirement = policy.patrol if policy is not None else None
     times = requirement.times if requirement else 1
     per = requirement.per if requirement else "day"
     level = requirement.level if requirement else None
     cells = patrol_cells(engine, root, level)
-    tz = engine.community.tz
-    slots = list(periods_between(per, start, end, tz))
+    slots = list(periods_between(per, start, end, engine.community.tz))
     if not cells or not slots:
         return None
-    hierarchy = engine.community.hierarchy
-    cell_set = set(cells)
-    counts: Counter[tuple[str, str]] = Counter()
-    patrols = 0
-    for event in _events(engine, ["patrol_logged"], start, end):
-        assert isinstance(event, PatrolLogged)
-        chain = [event.node] + [node_id(n) for n in hierarchy.ancestors(event.node)]
-        cell = next((c for c in chain if c in cell_set), None)
-        if cell is None:
-            continue
-        patrols += 1
-        counts[(cell, period_containing(per, event.time, tz).label)] += 1
+    if cells == [root] and level is not None and engine.community.hierarchy.node(root).level != level:
+        tally = _tally_below(engine, root, start, end, per)
+    else:
+        tally = logindex.patrol_tally(engine, start, end, per, level)
     # a slot cut by the period's edges (the week of 1 January) needs its share, rounded up
     needed = {s.label: _prorated(times, s, start, end) for s in slots}
-    done = sum(min(n, needed[slot]) for (_, slot), n in counts.items())
+    counted = sum(tally.get((cell, slot), 0) for cell in cells for slot in needed)
+    done = sum(min(tally.get((cell, slot), 0), n) for cell in cells for slot, n in needed.items())
     required = len(cells) * sum(needed.values())
     return MetricValue(
         round(100.0 * done / required, 6),
@@ -115,7 +89,7 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
             "cells": len(cells),
             "slots": len(slots),
             "required per slot": f"{times} per {per}",
-            "patrols counted": patrols,
+            "patrols counted": counted,
             "patrols credited": done,
             "patrols required": required,
             "requirement": str(_rule(requirement)),
@@ -123,27 +97,22 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
     )
 
 
+def _tally_below(engine: Engine, root: str, start: datetime, end: datetime, per: str) -> dict[tuple[str, str], int]:
+    """Patrols in ``root``'s subtree by slot, for a node below the level patrols are required at."""
+    inside = set(subtree(engine, root))
+    tally: dict[tuple[str, str], int] = {}
+    for event in logindex.events(engine, ["patrol_logged"], start, end):
+        assert isinstance(event, PatrolLogged)
+        if event.node in inside:
+            key = (root, period_containing(per, event.time, engine.community.tz).label)
+            tally[key] = tally.get(key, 0) + 1
+    return tally
+
+
 def _prorated(times: int, slot: Period, start: datetime, end: datetime) -> int:
-    utc = UTC
-    whole = (slot.end.astimezone(utc) - slot.start.astimezone(utc)).total_seconds()
-    inside = (min(slot.end, end).astimezone(utc) - max(slot.start, start).astimezone(utc)).total_seconds()
+    whole = (slot.end.astimezone(UTC) - slot.start.astimezone(UTC)).total_seconds()
+    inside = (min(slot.end, end).astimezone(UTC) - max(slot.start, start).astimezone(UTC)).total_seconds()
     return max(1, math.ceil(times * inside / whole - 1e-9))
-
-
-def population(engine: Engine, end: datetime) -> dict[str, tuple[str, str]]:
-    """Registered residents as they stood at ``end``: person -> (node, name)."""
-    cache = _cache(engine)
-    if cache is not None and ("population", end) in cache:
-        return cache[("population", end)]  # type: ignore[no-any-return]
-    people: dict[str, tuple[str, str]] = {}
-    for event in _events(engine, ["resident_registered", "resident_moved"], None, end):
-        if isinstance(event, ResidentRegistered):
-            people[event.person] = (event.node, event.name)
-        elif isinstance(event, ResidentMoved) and event.person in people:
-            people[event.person] = (event.node, people[event.person][1])
-    if cache is not None:
-        cache[("population", end)] = people
-    return people
 
 
 def participation(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
@@ -152,18 +121,13 @@ def participation(engine: Engine, root: str, start: datetime, end: datetime) -> 
     Residents are the people registered there (as at ``end``) and roster members
     whose home is there.
     """
-    inside = subtree(engine, root)
-    residents = {p for p, (node, _) in population(engine, end).items() if node in inside}
-    residents |= {
-        m.id for m in _members(engine) if getattr(m, "home", None) and m.home in inside
-    }
+    index = logindex.residents_by_node(engine, end)
+    residents: set[str] = set()
+    for node in subtree(engine, root):
+        residents |= index.get(node, set())
     if not residents:
         return None
-    joined = set()
-    for event in _events(engine, ["activity_recorded"], start, end):
-        assert isinstance(event, ActivityRecorded)
-        if event.participant in residents:
-            joined.add(event.participant)
+    joined = residents & logindex.participants(engine, start, end)
     return MetricValue(
         round(100.0 * len(joined) / len(residents), 6),
         {"residents": len(residents), "took part": len(joined)},
@@ -173,18 +137,22 @@ def participation(engine: Engine, root: str, start: datetime, end: datetime) -> 
 def registration_completeness(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
     """Share (%) of registered residents (as at ``end``) with a complete record.
 
-    Complete: a name is recorded and the resident is registered in a leaf cell
-    (every person belongs to exactly one leaf cell).
+    Complete: a name is recorded and the resident is registered in a cell
+    (every person belongs to exactly one cell).
     """
-    inside = subtree(engine, root)
     hierarchy = engine.community.hierarchy
-    registered = [(node, name) for node, name in population(engine, end).values() if node in inside]
+    index = logindex.registrations_by_node(engine, end)
+    registered = complete = 0
+    for node in subtree(engine, root):
+        people = index.get(node, [])
+        registered += len(people)
+        if people and hierarchy.is_cell(node):
+            complete += sum(1 for _, name in people if name.strip())
     if not registered:
         return None
-    complete = sum(1 for node, name in registered if name.strip() and hierarchy.is_cell(node))
     return MetricValue(
-        round(100.0 * complete / len(registered), 6),
-        {"registered": len(registered), "complete": complete},
+        round(100.0 * complete / registered, 6),
+        {"registered": registered, "complete": complete},
     )
 
 
@@ -192,57 +160,12 @@ def unresolved_serious_incidents(engine: Engine, root: str, start: datetime, end
     """Incidents located in the subtree, severity >= the serious threshold, open at ``end``."""
     policy = policy_at(engine, start)
     threshold = policy.serious_severity if policy is not None else DEFAULT_SERIOUS
-    inside = subtree(engine, root)
-    serious: set[str] = set()
-    open_now: set[str] = set()
-    kinds = ["incident_reported", "incident_resolved", "incident_closed", "incident_reopened"]
-    for event in _events(engine, kinds, None, end):
-        if isinstance(event, IncidentReported):
-            if event.node in inside and event.severity >= threshold:
-                serious.add(event.incident)
-                open_now.add(event.incident)
-        elif isinstance(event, (IncidentResolved, IncidentClosed)):
-            open_now.discard(event.incident)
-        elif isinstance(event, IncidentReopened) and event.incident in serious:
-            open_now.add(event.incident)
+    index = logindex.open_serious(engine, end, threshold)
+    open_now = sorted(i for node in subtree(engine, root) for i in index.get(node, []))
     return MetricValue(
         float(len(open_now)),
-        {"serious severity": f">= {threshold}", "open": ", ".join(sorted(open_now)) or "none"},
+        {"serious severity": f">= {threshold}", "open": ", ".join(open_now) or "none"},
     )
-
-
-def _events(engine: Engine, kinds: list[str], start: datetime | None, end: datetime) -> Iterable[Any]:
-    """Stored events of ``kinds`` in ``[start, end)``, read once per assessment.
-
-    Rating every node of a district asks for the same slices again and again;
-    they are kept on the engine's assessment state until the store grows.
-    """
-    cache = _cache(engine)
-    if cache is None:
-        return engine.events(kinds=kinds, since=start, until=end)
-    key = ("events", tuple(kinds), start, end)
-    if key not in cache:
-        cache[key] = list(engine.events(kinds=kinds, since=start, until=end))
-    return cache[key]  # type: ignore[no-any-return]
-
-
-def _cache(engine: Engine) -> dict[tuple[Any, ...], Any] | None:
-    try:
-        state = engine.state("assessment")
-    except GridcoreError:
-        return None
-    cache = getattr(state, "cache", None)
-    if not isinstance(cache, dict):
-        return None
-    size = engine.store.count()
-    if cache.get("size") != size:
-        cache.clear()
-        cache["size"] = size
-    return cache
-
-
-def _members(engine: Engine) -> list[Any]:
-    return list(engine.community.members.values())
 
 
 def _rule(requirement: PatrolRequirement | None) -> str:

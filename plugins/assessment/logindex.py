@@ -1,0 +1,184 @@
+"""Slices of the event log, indexed by node, read once per assessment.
+
+Rating every grid of a district asks the same questions of the same period
+again and again (which patrols, which residents, which open incidents).  Each
+answer here is computed once for the whole hierarchy, indexed by node, and
+kept on the engine's assessment state until the store grows; a metric for one
+node then only walks that node's subtree.  Without an attached state (a bare
+engine) nothing is kept and every call reads the store afresh.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from gridcore.errors import GridcoreError
+from gridcore.events import (
+    ActivityRecorded,
+    IncidentClosed,
+    IncidentReopened,
+    IncidentReported,
+    IncidentResolved,
+    PatrolLogged,
+    ResidentMoved,
+    ResidentRegistered,
+)
+
+from .periods import period_containing
+
+if TYPE_CHECKING:
+    from gridcore.engine import Engine
+
+T = TypeVar("T")
+
+
+def node_id(node: Any) -> str:
+    """A node's id, whether the hierarchy hands out ``Node`` objects or ids."""
+    return node if isinstance(node, str) else str(node.id)
+
+
+def subtree(engine: Engine, root: str) -> list[str]:
+    """``root`` and every node below it."""
+    return [node_id(n) for n in engine.community.hierarchy.descendants(root, include_self=True)]
+
+
+def memo(engine: Engine, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """``build()``, kept under ``key`` until the store grows (or computed afresh without a state)."""
+    cache = _cache(engine)
+    if cache is None:
+        return build()
+    if key not in cache:
+        cache[key] = build()
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def events(engine: Engine, kinds: Iterable[str], start: datetime | None, end: datetime) -> list[Any]:
+    """Stored events of ``kinds`` in ``[start, end)`` (``start`` None: from the beginning)."""
+    kinds = tuple(kinds)
+    return memo(engine, ("events", kinds, start, end),
+                lambda: list(engine.events(kinds=kinds, since=start, until=end)))
+
+
+def cell_of(engine: Engine, node: str, level: str | None) -> str | None:
+    """The cell a patrol logged at ``node`` counts for: its node at ``level`` or its cell."""
+    hierarchy = engine.community.hierarchy
+    if level is not None:
+        found = hierarchy.ancestor_at(node, level)
+        return None if found is None else node_id(found)
+    for candidate in hierarchy.ancestors(node, include_self=True):
+        if hierarchy.is_cell(node_id(candidate)):
+            return node_id(candidate)
+    return None
+
+
+def patrol_tally(engine: Engine, start: datetime, end: datetime, per: str, level: str | None) -> Counter[tuple[str, str]]:
+    """Patrols per ``(cell, slot label)`` in ``[start, end)``, slots of kind ``per``."""
+
+    def build() -> Counter[tuple[str, str]]:
+        tz = engine.community.tz
+        tally: Counter[tuple[str, str]] = Counter()
+        for event in events(engine, ["patrol_logged"], start, end):
+            assert isinstance(event, PatrolLogged)
+            cell = cell_of(engine, event.node, level)
+            if cell is not None:
+                tally[(cell, period_containing(per, event.time, tz).label)] += 1
+        return tally
+
+    return memo(engine, ("patrols", start, end, per, level), build)
+
+
+def population(engine: Engine, end: datetime) -> dict[str, tuple[str, str]]:
+    """Registered residents as they stood at ``end``: person -> (node, name)."""
+
+    def build() -> dict[str, tuple[str, str]]:
+        people: dict[str, tuple[str, str]] = {}
+        for event in events(engine, ["resident_registered", "resident_moved"], None, end):
+            if isinstance(event, ResidentRegistered):
+                people[event.person] = (event.node, event.name)
+            elif isinstance(event, ResidentMoved) and event.person in people:
+                people[event.person] = (event.node, people[event.person][1])
+        return people
+
+    return memo(engine, ("population", end), build)
+
+
+def registrations_by_node(engine: Engine, end: datetime) -> dict[str, list[tuple[str, str]]]:
+    """Registered residents at ``end`` by the node they live in: node -> [(person, name)]."""
+
+    def build() -> dict[str, list[tuple[str, str]]]:
+        index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for person, (node, name) in population(engine, end).items():
+            index[node].append((person, name))
+        return dict(index)
+
+    return memo(engine, ("registrations", end), build)
+
+
+def residents_by_node(engine: Engine, end: datetime) -> dict[str, set[str]]:
+    """Everyone living at each node at ``end``: the registered, and roster members by their home."""
+
+    def build() -> dict[str, set[str]]:
+        index: dict[str, set[str]] = defaultdict(set)
+        for node, people in registrations_by_node(engine, end).items():
+            index[node].update(person for person, _ in people)
+        for member in engine.community.members.values():
+            if member.home:
+                index[member.home].add(member.id)
+        return dict(index)
+
+    return memo(engine, ("residents", end), build)
+
+
+def participants(engine: Engine, start: datetime, end: datetime) -> set[str]:
+    """Everyone who took part in an activity in ``[start, end)``."""
+
+    def build() -> set[str]:
+        found = set()
+        for event in events(engine, ["activity_recorded"], start, end):
+            assert isinstance(event, ActivityRecorded)
+            found.add(event.participant)
+        return found
+
+    return memo(engine, ("participants", start, end), build)
+
+
+def open_serious(engine: Engine, end: datetime, threshold: int) -> dict[str, list[str]]:
+    """Incidents of severity >= ``threshold`` still open at ``end``, by the node they were reported at."""
+
+    def build() -> dict[str, list[str]]:
+        where: dict[str, str] = {}
+        open_now: set[str] = set()
+        kinds = ["incident_reported", "incident_resolved", "incident_closed", "incident_reopened"]
+        for event in events(engine, kinds, None, end):
+            if isinstance(event, IncidentReported):
+                if event.severity >= threshold:
+                    where[event.incident] = event.node
+                    open_now.add(event.incident)
+            elif isinstance(event, (IncidentResolved, IncidentClosed)):
+                open_now.discard(event.incident)
+            elif isinstance(event, IncidentReopened) and event.incident in where:
+                open_now.add(event.incident)
+        index: dict[str, list[str]] = defaultdict(list)
+        for incident in sorted(open_now):
+            index[where[incident]].append(incident)
+        return dict(index)
+
+    return memo(engine, ("open serious", end, threshold), build)
+
+
+def _cache(engine: Engine) -> dict[Any, Any] | None:
+    try:
+        state = engine.state("assessment")
+    except GridcoreError:
+        return None
+    cache = getattr(state, "cache", None)
+    if not isinstance(cache, dict):
+        return None
+    size = engine.store.count()
+    if cache.get("store size") != size:
+        cache.clear()
+        cache["store size"] = size
+    return cache
