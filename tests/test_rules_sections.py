@@ -134,3 +134,36 @@ def test_duration_values_reach_the_compiler(sections: list[Section]) -> None:
     ruleset = parse_ruleset(text, sections=sections)
     assert points(ruleset, "sweeping", date(2025, 1, 1), 1) == 48
     assert timedelta(hours=48) / timedelta(hours=1) == 48
+
+
+def test_keyword_forms_and_their_spacing() -> None:
+    import re
+
+    from gridcore.rules.keywords import keyword_pattern
+
+    at_most = re.compile(keyword_pattern(["at most", "每月 最多"], ["每月 最多", "分"]))
+    assert at_most.match("at   most 5") and at_most.match("AT MOST") and not at_most.match("atmost")
+    assert at_most.match("每月最多40") and at_most.match("每月 最多 分")
+    assert not at_most.match("at mostly")
+    activity = re.compile(keyword_pattern(["活动"], ["活动", "分"]))
+    assert activity.match("活动 志愿") and activity.match("活动分") and not activity.match("活动室")
+
+
+def test_two_sections_may_not_give_one_keyword_different_forms() -> None:
+    def section(name: str, forms: tuple[str, ...]) -> Section:
+        return Section(name=name, headers=(name,), items=(ItemKind("x", ("x" + name,), f"{name}_v"),),
+                       grammar=f"{name}_v: expr _UNIT\n", keywords={"UNIT": forms},
+                       compile=lambda items, ctx: None)
+
+    with pytest.raises(PluginError, match="keyword UNIT is declared twice with different forms"):
+        parse_ruleset("", sections=[section("a", ("u",)), section("b", ("v",))])
+    parse_ruleset("a:\n  xa k: 1 u\nb:\n  xb k: 2 u\n",
+                  sections=[section("a", ("u",)), section("b", ("u",))])
+
+
+def test_a_fragment_that_is_not_lalr_is_a_plugin_error() -> None:
+    bad = Section(name="amb", headers=("amb",), items=(ItemKind("x", ("x",), "amb_v"),),
+                  grammar="amb_v: amb_a | amb_b\namb_a: expr\namb_b: expr\n",
+                  compile=lambda items, ctx: None)
+    with pytest.raises(PluginError, match="not LALR|does not build"):
+        parse_ruleset("", sections=[bad])
