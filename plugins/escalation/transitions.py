@@ -94,7 +94,11 @@ def apply(state: EscalationState, incident: Incident, event: IncidentEvent) -> N
     elif isinstance(event, IncidentClosed):
         incident.status = CLOSED
         incident.closed_at, incident.closed_by = when, actor
-        detail = "flagged: reported and closed by the same person" if incident.self_closed else ""
+        detail = (
+            "flagged: reported and resolved or closed by the same person"
+            if incident.self_closed
+            else ""
+        )
         incident.note(Entry(when, "closed", actor, event.node, detail, event=event.id))
 
 
