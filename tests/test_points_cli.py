@@ -101,6 +101,15 @@ def test_redeem_and_refusal_with_reason(store: str) -> None:
     assert points(store, "balance", "m05")[1] == "周丽 (m05): 8 points\n"
 
 
+def test_rewards_list_with_stock_left(store: str) -> None:
+    code, out, _ = points(store, "rewards", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["reward"], r["price"], r["stock_left"], r["limit_per_member"], r["valid"]) for r in rows] == [
+        ("rice", "50", "3", "1 per month", "2025-01-01 - 2025-12-31"), ("towel", "20", "", "", ""),
+    ]
+
+
 def test_unknown_member_node_and_period_are_clear_errors(store: str) -> None:
     code, _, err = points(store, "balance", "nobody")
     assert code == 1 and "unknown member 'nobody'" in err

@@ -97,6 +97,7 @@ def test_stock_runs_out(engines: Any) -> None:
     engine.record(redemption("res2-p2", datetime(2025, 2, 10, 10, tzinfo=CST), "rice", 1, member="res2"))
     with pytest.raises(EventRefused, match="not enough rice in stock: 1 left, 2 asked"):
         engine.record(redemption("res2-p3", datetime(2025, 2, 10, 11, tzinfo=CST), "rice", 2, member="res2"))
+    assert [(r.name, r.stock_left) for r in api.rewards(engine)] == [("rice", 1), ("towel", None)]
 
 
 def test_reward_outside_its_validity_window_in_the_chinese_ruleset(engines: Any) -> None:

@@ -222,6 +222,36 @@ def redeem(
     return state(engine).entries[ident]
 
 
+@frozen
+class RewardStatus:
+    """One item of the rewards list in force, with what is left of its stock."""
+
+    name: str
+    price: int
+    stock_left: int | None
+    limit: str
+    valid: str
+    rule: str
+
+
+def rewards(engine: Engine, at: datetime | None = None) -> list[RewardStatus]:
+    """The rewards list in force at ``at`` (default now), with the stock left."""
+    the_state = state(engine)
+    moment = at or engine.clock.now()
+    policy = the_state.policy_at(moment)
+    if policy is None:
+        return []
+    out = []
+    for reward in policy.rewards:
+        left = None if reward.stock is None else reward.stock - the_state.stock_used.get(reward.name, 0)
+        limit = f"{reward.limit} per {reward.limit_period}" if reward.limit is not None else ""
+        valid = " - ".join(
+            d.isoformat() if d is not None else "" for d in (reward.valid_from, reward.valid_until)
+        )
+        out.append(RewardStatus(reward.name, reward.price, left, limit, valid.strip(" -"), str(reward.rule)))
+    return out
+
+
 def redemption_id(member: str, reward: str, when: datetime) -> str:
     """The default id of a redemption: the same member, reward and time give the same id."""
     return f"redeem:{member}:{reward}:{when.isoformat()}"

@@ -11,7 +11,7 @@ from gridcore import EventRefused
 from gridcore.cli import fail, format_option, now_option, open_engine, store_option
 
 from . import api
-from .reports import board_table, flags_table, statement_table, totals_table
+from .reports import board_table, flags_table, rewards_table, statement_table, totals_table
 
 
 @click.group()
@@ -89,6 +89,16 @@ def flags(node: str | None, period: str | None, store: str, now: datetime | None
         if node is not None:
             _node(engine, node)
         click.echo(flags_table(engine, node, _period(period) if period else None).render(fmt), nl=_needs_newline(fmt))
+
+
+@points.command()
+@store_option
+@now_option
+@format_option
+def rewards(store: str, now: datetime | None, fmt: str) -> None:
+    """Show the rewards list in force (积分礼遇清单) and the stock left."""
+    with open_engine(store, now=now) as engine:
+        click.echo(rewards_table(engine).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()

@@ -90,6 +90,17 @@ def flags_table(engine: Engine, node: str | None, period: str | None) -> Table:
     )
 
 
+def rewards_table(engine: Engine) -> Table:
+    """The rewards list in force now (积分礼遇清单), with the stock left."""
+    rows = api.rewards(engine)
+    return Table(
+        title="积分礼遇清单 rewards list",
+        columns=("reward", "price", "stock_left", "limit_per_member", "valid", "rule"),
+        rows=tuple((r.name, r.price, r.stock_left, r.limit, r.valid, r.rule) for r in rows),
+        notes=_no_policy_note(engine),
+    )
+
+
 def _no_policy_note(engine: Engine) -> tuple[str, ...]:
     ruleset = engine.ruleset
     if ruleset is None:
@@ -126,6 +137,11 @@ def registered_reports() -> list[Report]:
             "points earned, redeemed and expired per node over a period",
             lambda engine, p: totals_table(engine, _need(p, "node"), _need(p, "period")),
             params=("node", "period"),
+        ),
+        Report(
+            "points.rewards",
+            "the rewards list in force, with the stock left",
+            lambda engine, p: rewards_table(engine),
         ),
         Report(
             "points.flags",
