@@ -241,6 +241,7 @@ def test_routing_notifies_and_lets_the_department_act(open_with: Opener) -> None
     notes = [(e.what, e.detail) for e in esc.timeline(engine, "F1")]
     assert ("notified", "notified grid_leader at g1 (leader1)") in notes
     assert ("notified", "notified fire (fire1)") in notes
+    assert ("notified", "notified the community at yq (fire1, master)") in notes
     with pytest.raises(EventRefused):
         engine.record(act(IncidentAccepted, "F1", hours(0.5), "worker1"))  # g1 is below yq
     engine.record(act(IncidentAccepted, "F1", hours(0.5), "fire1"))

@@ -95,18 +95,29 @@ def department_members(community: Any, department: str) -> set[str]:
 def notify(
     community: Any, notice: Notice, reported: str, current: str, rule: RuleRef | None
 ) -> Notification:
-    """Resolve one notice: a line department, or the holders of a role.
+    """Resolve one notice: a line department, a level, or the holders of a role.
 
     A role with a level is looked up at that level above the reported node
     ("the grid leader" of the reporter's grid); without one, at the node that
-    now holds the incident.
+    now holds the incident.  A level ("notify community") reaches every staff
+    member of that level's node above the reported node.
     """
     if is_department(community, notice.name) and notice.level is None:
         members = tuple(sorted(department_members(community, notice.name)))
         return Notification(notice.name, None, members, rule)
+    if notice.name in community.hierarchy.levels and notice.level is None:
+        # "notify community": everyone holding a staff role at that level's node
+        node = node_at_level(community, reported, notice.name) or current
+        staff = {h.id for h, role in _holders(community, node) if role != "resident"}
+        return Notification(f"the {notice.name}", node, tuple(sorted(staff)), rule)
     node = current
     if notice.level is not None:
         node = node_at_level(community, reported, notice.level) or current
     holders = community.holders(node, notice.name)
     members = tuple(sorted({h if isinstance(h, str) else str(h.id) for h in holders}))
     return Notification(notice.name, node, members, rule)
+
+
+def _holders(community: Any, node: str) -> list[tuple[Any, str]]:
+    """``(member, role)`` for every role held exactly at ``node``."""
+    return [(m, a.role) for m in community.holders(node) for a in m.roles if a.node == node]

@@ -315,6 +315,8 @@ def _notices(part: Node, ctx: CompileContext) -> list[Notice]:
         assert isinstance(notice, Node)
         names = [n for n in notice.all("name") if isinstance(n, Name)]
         level = _level(names[1], ctx) if len(names) > 1 else None
+        if level is not None:
+            ctx.known("role", names[0])
         found.append(Notice(_role_id(names[0].text), level))
     return found
 
