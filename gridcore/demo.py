@@ -19,9 +19,10 @@ import re
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from attrs import frozen
@@ -33,6 +34,8 @@ from .errors import GridcoreError
 from .plugin_host import Hooks, get_plugin_manager
 from .reports import Table, display_width
 from .simulate import SCENARIO_FILE, find_community, load_scenario, simulate, write_jsonl
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_COMMUNITY = "yinquan"
 #: A quarter that is exactly 90 days: 2025-Q1.
@@ -60,7 +63,7 @@ def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     return when
 
 
-def community_option(func):  # type: ignore[no-untyped-def]
+def community_option(func: F) -> F:
     """``--community NAME|DIR`` (a folder, a name under rulesets/, or the Chinese name)."""
     return click.option(
         "--community", "community_name", default=DEFAULT_COMMUNITY, show_default=True, metavar="NAME|DIR",

@@ -48,6 +48,7 @@ from .events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
+    IncidentEvent,
     IncidentHandlingStarted,
     IncidentPaused,
     IncidentReported,
@@ -726,7 +727,7 @@ class _Day:
         pool = near or members
         return self.rng.choice(pool) if pool else None
 
-    def step(self, cls: type[Event], when: datetime, actor: str, node: str, incident: str, **extra: Any) -> datetime:
+    def step(self, cls: type[IncidentEvent], when: datetime, actor: str, node: str, incident: str, **extra: Any) -> datetime:
         when = self.awake(when).replace(second=0, microsecond=0)
         self.push(cls(id=self.next_id(), time=when, actor=actor, node=node, incident=incident, **extra))
         return when + timedelta(minutes=1)
