@@ -19,7 +19,7 @@ import re
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -283,7 +283,8 @@ def run_demo(
         report("points.totals", {"node": root, "period": period}, f"points-totals-{period}")
         stats = report("escalation.stats", {"period": period}, f"incidents-{period}")
         if stats is not None:
-            sections.append((f"Incidents by category and level, {period}", stats.render("text")))
+            sections.append((f"Incidents by the level they reached, {period}",
+                             _by_level(stats, community.hierarchy.levels, community.level_names)))
         overdue = report("escalation.overdue", {}, "incidents-overdue")
         if overdue is not None:
             sections.append((f"Overdue at the end: {len(overdue.rows)}", _head(overdue, 8)))
@@ -327,6 +328,25 @@ def _assess(store: Path, period: str, end: datetime, chart: Path, notes: list[st
         notes.append(f"note: assessment of {period} failed: {exc}")
         return False
     return True
+
+
+def _by_level(stats: Table, levels: tuple[str, ...], names: Mapping[str, str]) -> str:
+    """Sum the category-by-level table per level, top level first (the full table is in reports/)."""
+    if "level" not in stats.columns:
+        return stats.render("text")
+    at = stats.columns.index("level")
+    numeric = [i for i, c in enumerate(stats.columns) if c not in ("category", "level")]
+    totals: dict[str, list[float]] = {}
+    for row in stats.rows:
+        sums = totals.setdefault(str(row[at]), [0.0] * len(numeric))
+        for k, i in enumerate(numeric):
+            sums[k] += float(row[i] or 0)
+    order = sorted(totals, key=lambda lv: levels.index(lv) if lv in levels else len(levels))
+    rows = [(f"{names.get(lv, '')} {lv}".strip(), *(int(v) for v in totals[lv])) for lv in order]
+    grand = [int(sum(totals[lv][k] for lv in totals)) for k in range(len(numeric))]
+    rows.append(("total", *grand))
+    table = Table(title="", columns=("level", *(stats.columns[i] for i in numeric)), rows=tuple(rows))
+    return table.render("text").lstrip("\n") + "(by category: reports/incidents-*)\n"
 
 
 def _compact(table: Table, wanted: tuple[str, ...]) -> str:

@@ -26,7 +26,7 @@ def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
     code, text = run("demo", "--out", str(out))
     assert code == 0, text
     assert text.startswith("银泉社区 (yinquan): 90 days from 2025-01-01 (seed 1), ruleset 银泉社区")
-    for heading in ("== Points board", "== Incidents by category and level, 2025-Q1", "== Overdue at the end",
+    for heading in ("== Points board", "== Incidents by the level they reached, 2025-Q1", "== Overdue at the end",
                     "== Star ratings (评星定级), 2025-Q1", "== Files"):
         assert heading in text
     # Every grid is rated, with stars and a score.

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridcore.cli import main_group
 from gridcore.codec import EventCodec
@@ -228,3 +230,21 @@ def test_refusals_that_differ_are_reported(community: Community) -> None:
     balance = got.of_kind(POINTS)
     assert [(c.subject, c.a, c.b) for c in balance] == [("member:yq-v1:balance", 48, 6)]
     assert "A refused it: insufficient balance" in got.render()
+
+
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 10**6))
+def test_swapping_the_rulesets_mirrors_every_change(seed: int) -> None:
+    community = load_community(YINQUAN)
+    events = list(simulate(community, load_scenario(YINQUAN / "scenario.yaml"), days=2,
+                           start=date(2025, 3, 3), seed=seed))
+    forward = diff(events, RULES, PROPOSAL, community)
+    backward = diff(events, PROPOSAL, RULES, community)
+    assert {(c.subject, _plain(c.a), _plain(c.b)) for c in forward.changes} == \
+        {(c.subject, _plain(c.b), _plain(c.a)) for c in backward.changes}
+    assert (forward.refused_a, forward.refused_b) == (backward.refused_b, backward.refused_a)
+    assert {r.item for r in forward.rule_changes} == {r.item for r in backward.rule_changes}
+
+
+def _plain(value: object) -> object:
+    return round(float(value), 6) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
