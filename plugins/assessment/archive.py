@@ -143,10 +143,14 @@ def _term_changes(old: tuple[Term, ...], new: tuple[Term, ...]) -> tuple[TermCha
 def _why(old: Rating | None, new: Rating | None, terms: tuple[TermChange, ...]) -> str:
     if old is None or new is None:
         return "rated in only one of the two periods"
-    parts = [f"score {old.score:g} -> {new.score:g}"]
-    parts += [f"{t.metric} {t.delta:+g} ({t.rule})" for t in terms[:3]]
+    parts = [f"score {_num(old.score)} -> {_num(new.score)}"]
+    parts += [f"{t.metric} {'+' if t.delta > 0 else ''}{_num(t.delta)} ({t.rule})" for t in terms[:3]]
     if new.capped_from and not old.capped_from:
         parts.append(f"held back from {new.capped_from} stars by the cap ({new.cap_rule})")
     elif old.star_rule != new.star_rule:
         parts.append(f"star rule {new.star_rule}")
     return "; ".join(parts)
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
