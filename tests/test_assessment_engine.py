@@ -381,3 +381,14 @@ def test_a_damaged_stored_assessment_is_reported_with_its_path(engines: Any) -> 
         past.stored(engine, "2025-Q1")
     assert "stored assessment '2025-Q1' cannot be read" in str(info.value)
     assert "$.ratings[0].stars" in str(info.value)
+
+
+def test_the_state_is_attached_beside_the_plugin_not_instead_of_it(engines: Any) -> None:
+    from gridcore_assessment.plugin import AssessmentState
+
+    engine = engines()
+    assert isinstance(engine.state("assessment"), AssessmentState)
+    engine.rebuild()  # on_open again: a fresh state, and the plugin's own hooks still answer
+    assert isinstance(engine.state("assessment"), AssessmentState)
+    assert "patrol_coverage" in engine.metrics()
+    assert any(section.name == "assessment" for section in engine.hooks.register_sections())
