@@ -287,13 +287,20 @@ def run_demo(
                              _by_level(stats, community.hierarchy.levels, community.level_names)))
         overdue = report("escalation.overdue", {}, "incidents-overdue")
         if overdue is not None:
-            sections.append((f"Overdue at the end: {len(overdue.rows)}", _head(overdue, 8)))
+            sections.append((f"Overdue at the end: {len(overdue.rows)}",
+                             _head(overdue, 8) if overdue.rows else "none: every open case is within its limits\n"))
         report("escalation.open", {}, "incidents-open")
+        # 评星定级 is monthly in some communities and quarterly in others: rate both.
+        monthly = [(month, report("assessment.ratings", {"period": month}, f"assessment-ratings-{month}"))
+                   for month in months]
         ratings = report("assessment.ratings", {"period": period}, f"assessment-ratings-{period}")
         report("assessment.breakdown", {"period": period}, f"assessment-breakdown-{period}")
         report("assessment.subsidies", {"period": period}, f"assessment-subsidies-{period}")
         if ratings is not None:
-            sections.append((f"Star ratings (评星定级), {period}", _compact(ratings, ("node", "name", "stars", "score"))))
+            sections.append((f"Star ratings (评星定级), {period}", _stars(ratings, community.hierarchy.levels)))
+        by_month = _monthly(monthly)
+        if by_month:
+            sections.append(("Star ratings month by month", by_month))
 
     # The assessment plugin's own command stores the period's rating (so later
     # `gridcore assess compare` has history) and draws the chart.
@@ -347,6 +354,38 @@ def _by_level(stats: Table, levels: tuple[str, ...], names: Mapping[str, str]) -
     rows.append(("total", *grand))
     table = Table(title="", columns=("level", *(stats.columns[i] for i in numeric)), rows=tuple(rows))
     return table.render("text").lstrip("\n") + "(by category: reports/incidents-*)\n"
+
+
+def _monthly(monthly: list[tuple[str, Table | None]]) -> str:
+    """How many rated nodes held each star, month by month (empty for a single month)."""
+    rows = []
+    for month, table in monthly:
+        if table is None or "stars" not in table.columns:
+            continue
+        at = table.columns.index("stars")
+        counts = Counter(int(row[at]) for row in table.rows)
+        rows.append((month, *(counts[star] for star in range(5, 0, -1)), len(table.rows)))
+    if len(rows) < 2:
+        return ""
+    return Table(title="", columns=("month", "5★", "4★", "3★", "2★", "1★", "rated"),
+                 rows=tuple(rows)).render("text").lstrip("\n") + "(each month's ratings: reports/assessment-ratings-*)\n"
+
+
+def _stars(ratings: Table, levels: tuple[str, ...], most: int = 16) -> str:
+    """Each rated node's stars; for many nodes, how many hold each star per level, then the first few."""
+    columns = ratings.columns
+    if len(ratings.rows) <= most or "stars" not in columns or "level" not in columns:
+        return _compact(ratings, ("node", "name", "stars", "score"))
+    at_level, at_stars = columns.index("level"), columns.index("stars")
+    counts: Counter[tuple[str, int]] = Counter((str(r[at_level]), int(r[at_stars])) for r in ratings.rows)
+    order = sorted({lv for lv, _ in counts}, key=lambda lv: levels.index(lv) if lv in levels else len(levels))
+    rows = tuple((lv, *(counts[(lv, star)] for star in range(5, 0, -1)), sum(counts[(lv, k)] for k in range(6)))
+                 for lv in order)
+    spread = Table(title=f"{ratings.title}: how many nodes hold each star",
+                   columns=("level", "5★", "4★", "3★", "2★", "1★", "rated"), rows=rows)
+    first = Table(title=f"the first {most // 2} of {len(ratings.rows)}", columns=ratings.columns,
+                  rows=ratings.rows[: most // 2])
+    return spread.render("text") + "\n" + _compact(first, ("node", "name", "level", "stars", "score"))
 
 
 def _compact(table: Table, wanted: tuple[str, ...]) -> str:
