@@ -60,6 +60,23 @@ def test_english_and_chinese_say_the_same_thing() -> None:
     assert english.adjustments[0].rule.line == 7 and english.adjustments[0].rule.file == "t.rules"
 
 
+def test_penalties_read_the_way_staff_say_them() -> None:
+    p = policy("  penalty overdue_incidents: minus 5 per overdue incident, at most 20\n"
+               "  penalty unresolved_serious_incidents: 每起扣 5 分，最多 15 分\n"
+               "  bonus participation: plus 0.1 each\n  stars: 5 if score >= 90, otherwise 3\n")
+    assert [(a.metric, a.points, a.limit) for a in p.adjustments] == [
+        ("overdue_incidents", -5, 20), ("unresolved_serious_incidents", -5, 15), ("participation", 0.1, None)]
+    text = refusal("  bonus participation: minus 1 each\n  stars: 5 if score >= 90, otherwise 3\n")
+    assert "t.rules:6:24: error: a bonus cannot say 'minus'" in text and "fix: write a penalty item instead" in text
+
+
+def test_errors_read_in_chinese_too() -> None:
+    with pytest.raises(RulesError) as info:
+        parse_ruleset("ruleset t\n考核：\n  周期：季度\n", sections=[section()], name="t.rules")
+    text = info.value.render("zh")
+    assert "考核部分缺少星级规则" in text and "加上：评定层级：grid" in text
+
+
 def test_items_change_from_a_date() -> None:
     body = "  metric participation: weight 20\n    from 2025-07-01: weight 40\n  stars: 5 if score >= 90, otherwise 3\n"
     assert policy(body, on=date(2025, 3, 1)).max_score == 120

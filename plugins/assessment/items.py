@@ -74,14 +74,21 @@ def _metric(name: str, body: Any, ref: RuleRef, report: Report) -> MetricTerm | 
         if getattr(option, "kind", "") == "assessment_scale":
             low, high = (float(n) for n in _numbers(option))
             if low == high:
-                report(option, "a scale needs two different ends", "区间两端不能相同", suggestion="scale 0 to 100")
+                report(option, "a scale needs two different ends", "区间两端不能相同", fix="e.g. scale 0 to 100", fix_zh="如 区间 0 至 100")
                 return None
         elif getattr(option, "kind", "") == "assessment_full":
             missing = "full"
     return MetricTerm(name, float(weight), ref, low=low, high=high, when_missing=missing)
 
 
-def _adjustment(kind: str, name: str, body: Any, ref: RuleRef, report: Report) -> Adjustment:
+def _adjustment(kind: str, name: str, body: Any, ref: RuleRef, report: Report) -> Adjustment | None:
+    sign = _child(body, "assessment_minus") or _child(body, "assessment_plus")
+    if sign is not None and (sign.kind == "assessment_plus") != (kind == "bonus"):
+        word, word_zh = ("minus", "扣") if kind == "bonus" else ("plus", "加")
+        report(sign, f"a {kind} cannot say '{word}'", f"{'加分' if kind == 'bonus' else '扣分'}不能写“{word_zh}”",
+               fix=f"write a {'penalty' if kind == 'bonus' else 'bonus'} item instead",
+               fix_zh=f"请改写成{'扣分' if kind == 'bonus' else '加分'}项")
+        return None
     points = float(_numbers(body)[0])
     limit_node = _child(body, "assessment_limit")
     limit = float(_numbers(limit_node)[0]) if limit_node is not None else None
@@ -101,7 +108,7 @@ def _stars(body: Any, ref: RuleRef, report: Report) -> tuple[StarLevel, ...] | N
         levels.append(StarLevel(stars, condition, _ref_at(ref, step)))
     if ladder.otherwise is None:
         report(ladder, "the star ladder needs a last 'otherwise N' step",
-               "星级规则最后需要一档 '否则 N'", suggestion="end with: otherwise 1")
+               "星级规则最后需要一档 '否则 N'", fix="end the ladder with: otherwise 1", fix_zh="在最后加上：否则 1")
         return None
     last = _whole(ladder.otherwise, report, "stars", "星数")
     if last is None or not ok:
@@ -110,7 +117,7 @@ def _stars(body: Any, ref: RuleRef, report: Report) -> tuple[StarLevel, ...] | N
     for before, after in itertools.pairwise(levels):
         if after.stars >= before.stars:
             report(ladder, "list star levels from most to fewest stars",
-                   "星级请从高到低排列", suggestion=f"put {after.stars} after {before.stars}")
+                   "星级请从高到低排列", fix=f"put {after.stars} after {before.stars}", fix_zh=f"把 {after.stars} 放在 {before.stars} 之后")
             return None
     from gridcore.rules.checker import ladder_problems
 
@@ -153,7 +160,7 @@ def _subsidy(role_name: str, body: Any, ref: RuleRef, report: Report) -> Subsidy
         needed = stars_threshold(condition)
         if needed is None:
             report(step, "a subsidy step must say 'stars >= N'", "补贴每一档须写成 '星级 >= N'",
-                   suggestion="1.5 if stars >= 5")
+                   fix="e.g. 1.5 if stars >= 5", fix_zh="如 若 星级 >= 5 则 1.5")
             return None
         steps.append((needed, factor))
     otherwise = _number(ladder.otherwise, report) if ladder.otherwise is not None else 0.0
@@ -165,11 +172,11 @@ def _subsidy(role_name: str, body: Any, ref: RuleRef, report: Report) -> Subsidy
 def _patrol(body: Any, ref: RuleRef, report: Report) -> PatrolRequirement | None:
     times = int(_numbers(body)[0])
     if times < 1:
-        report(body, "patrols must be required at least once", "巡查次数至少为 1", suggestion="1 per day")
+        report(body, "patrols must be required at least once", "巡查次数至少为 1", fix="e.g. patrol: 1 per day", fix_zh="如 巡查：每天 1 次")
         return None
     per = str(_first_value(body, "period"))
     if per not in ("day", "week", "month"):
-        report(body, "patrols are counted per day, week or month", "巡查按天、周或月计", suggestion="1 per day")
+        report(body, "patrols are counted per day, week or month", "巡查按天、周或月计", fix="e.g. patrol: 1 per day", fix_zh="如 巡查：每天 1 次")
         return None
     levels = names(body)
     return PatrolRequirement(times, per, ref, level=levels[0].text if levels else None)
@@ -182,7 +189,7 @@ def _serious(body: Any, ref: RuleRef, report: Report) -> tuple[int, RuleRef] | N
         if 1 <= threshold <= 5:
             return (threshold, ref)
     report(body, "write the serious threshold as 'severity >= N' (N from 1 to 5)",
-           "重大事件写成 '严重程度 >= N'（N 为 1 到 5）", suggestion="serious: severity >= 4")
+           "重大事件写成 '严重程度 >= N'（N 为 1 到 5）", fix="e.g. serious: severity >= 4", fix_zh="如 重大事件：严重程度 >= 4")
     return None
 
 

@@ -41,6 +41,8 @@ KEYWORDS = {
     "ASMT_FULL": ("full if missing", "full when missing", "无数据计满分", "无数据满分"),
     "ASMT_EACH": ("each", "every", "每个", "每件", "每起", "每项", "每次"),
     "ASMT_POINTS": ("points", "point", "分"),
+    "ASMT_MINUS": ("minus", "扣"),
+    "ASMT_PLUS": ("plus", "加"),
     "ASMT_AT_MOST": ("at most", "最多", "至多"),
     "ASMT_WITH": ("with", "获"),
     "ASMT_STARS": ("stars", "star", "星"),
@@ -180,13 +182,14 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSec
                 facts.append(Fact(item.kind, name, value, version.since, version.until))
     if items and "stars" not in kinds:
         report(items[0], "the assessment section has no star ladder",
-               "考核部分缺少星级规则", suggestion="add: stars: 5 if score >= 90, 4 if score >= 80, otherwise 3")
+               "考核部分缺少星级规则", fix="add: stars: 5 if score >= 90, 4 if score >= 80, otherwise 3",
+               fix_zh="加上：星级：若 得分 >= 90 则 5，若 得分 >= 80 则 4，否则 3")
     if items and "metric" not in kinds:
         report(items[0], "the assessment section counts no metric",
-               "考核部分没有计分指标", suggestion="add: metric patrol_coverage: weight 100")
+               "考核部分没有计分指标", fix="add: metric patrol_coverage: weight 100", fix_zh="加上：指标 巡查覆盖率：权重 100")
     if items and "rate" not in kinds:
         report(items[0], "the assessment section does not say which levels are rated",
-               "考核部分没有写明评定层级", suggestion="add: rate: grid")
+               "考核部分没有写明评定层级", fix="add: rate: grid", fix_zh="加上：评定层级：grid")
     _check_caps(facts, report)
     _warn_unknown_metrics(items, report)
     return AssessmentSection(tuple(facts))
