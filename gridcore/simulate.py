@@ -6,10 +6,10 @@ patrols of their cells, incidents by category at the scenario's rates with
 their handling (accept, handle, pause, resolve, verify with the residents'
 satisfaction, residents' ratings, a second round after an unsatisfied
 verification, close; whistle-and-report to a line department whose officer
-accepts the case; escalated handling by a leader higher up for late cases), residents' activities,
-redemptions, and resident registrations and moves.
+accepts the case; escalated handling by a leader higher up for late cases),
+residents' activities, redemptions, and resident registrations and moves.
 
-The scenario (``rulesets/<community>/scenario.yaml``, read by ``load_scenario``)
+The scenario (``rulesets/<community>/scenario.yaml``, see ``gridcore.scenario``)
 names activities, incident categories, rewards and roles the way the
 community's ruleset spells them, with rates and delays; the generator knows
 nothing of points, ladders or stars, so the same events can be judged under
@@ -28,20 +28,15 @@ import heapq
 import json
 import math
 import random
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-import attrs
-import cattrs
 import yaml
-from attrs import field, frozen
 
 from .codec import EventCodec
 from .community import Community
-from .errors import GridcoreError
 from .events import (
     ActivityRecorded,
     Event,
@@ -62,311 +57,44 @@ from .events import (
     SatisfactionRated,
     event_order,
 )
-
-#: The channel meaning "found on patrol"; every other channel is a resident's report.
-PATROL = "patrol"
-#: Pseudo-role in activity plans: residents registered by events (not on the roster).
-REGISTERED = "registered_resident"
-
-
-class ScenarioError(GridcoreError):
-    """A scenario file is malformed or does not fit its community."""
-
-
-# ---------------------------------------------------------------- the scenario
-
-
-def _weights(value: Any) -> tuple[float, ...]:
-    items = tuple(float(v) for v in value)
-    if not items or any(v < 0 for v in items) or sum(items) <= 0:
-        raise ValueError("weights must be non-negative numbers, not all zero")
-    return items
-
-
-def _share(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not 0 <= value <= 1:
-        raise ValueError(f"{attribute.name} must be a share between 0 and 1, got {value!r}")
-
-
-def _rate(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
-
-
-def _span(instance: Any, attribute: attrs.Attribute[Any], value: tuple[float, float] | None) -> None:
-    if value is not None and not 0 <= value[0] <= value[1]:
-        raise ValueError(f"{attribute.name} must be [low, high] with 0 <= low <= high, got {list(value)}")
-
-
-@frozen(kw_only=True)
-class PatrolPlan:
-    """How holders of ``role`` patrol: chance per working day, cells walked, minutes, visits."""
-
-    role: str
-    chance: float = field(validator=_share)
-    cells: tuple[int, int] = field(default=(1, 3), validator=_span)
-    minutes: tuple[int, int] = field(default=(30, 120), validator=_span)
-    visits: tuple[int, int] = field(default=(0, 5), validator=_span)
-    weekends: bool = False
-
-
-@frozen(kw_only=True)
-class IncidentPlan:
-    """One incident category: expected reports per day in the whole community, severities.
-
-    ``severity`` weights severities 1 to 5.  ``handlers`` (roles, nearest first)
-    replaces the default handlers for this category; ``whistle`` names a line
-    department the handler calls in ("blow the whistle") for a ``whistle_share``
-    of the cases; ``key_person`` is the share that involve a key person.
-    """
-
-    category: str
-    per_day: float = field(validator=_rate)
-    severity: tuple[float, ...] = field(default=(50, 30, 15, 4, 1), converter=_weights)
-    handlers: tuple[str, ...] = ()
-    whistle: str | None = None
-    whistle_share: float = field(default=0.0, validator=_share)
-    key_person: float = field(default=0.02, validator=_share)
-    description: str = ""
-
-
-@frozen(kw_only=True)
-class HandlingPlan:
-    """How incidents are handled: who, how fast, how late, how residents judge it.
-
-    Delays are in hours, drawn uniformly from ``[low, high]``; a ``late_share`` of
-    incidents takes ``late_factor`` times longer (those are the ones a ladder
-    escalates).  ``verifier`` roles verify (nearest holder up the tree), scoring
-    satisfaction with ``satisfaction`` weights for scores 1 to 5; a score at or
-    below ``reopen_at_most`` reopens the case (the escalation plugin records the
-    reopening; keep this equal to the ruleset's) and the handler takes it on
-    again.  Late cases go to ``escalated_handlers`` (escalated handling, 提级办理):
-    the nearest holder up the tree escalates the case to their own node and
-    handles it there.  Cases of severity ``severe_at_least`` or more are handled
-    by ``severe_handlers`` from the start, and so are cases involving a key
-person ("big matters stay in the community").
-    """
-
-    handlers: tuple[str, ...]
-    verifier: tuple[str, ...]
-    accept_hours: tuple[float, float] = field(default=(0.25, 6.0), validator=_span)
-    resolve_hours: tuple[float, float] = field(default=(2.0, 48.0), validator=_span)
-    late_share: float = field(default=0.1, validator=_share)
-    late_factor: float = field(default=5.0, validator=_rate)
-    pause_share: float = field(default=0.05, validator=_share)
-    pause_hours: tuple[float, float] = field(default=(4.0, 48.0), validator=_span)
-    verify_hours: tuple[float, float] = field(default=(1.0, 24.0), validator=_span)
-    satisfaction: tuple[float, ...] = field(default=(2, 3, 10, 35, 50), converter=_weights)
-    reopen_at_most: int = 2
-    rating_share: float = field(default=0.5, validator=_share)
-    close: bool = True
-    escalated_handlers: tuple[str, ...] = ()
-    severe_at_least: int = 6
-    severe_handlers: tuple[str, ...] = ()
-
-
-@frozen(kw_only=True)
-class ActivityPlan:
-    """An activity members take part in: who, chance per member per day, hours or quantity.
-
-    ``roles`` may include ``registered_resident`` (residents registered by events).
-    ``weekdays`` (0 = Monday) restricts the days; ``party_members_only`` the people.
-    ``recorder`` is a role that records it for the member (else the member does).
-    """
-
-    activity: str
-    roles: tuple[str, ...]
-    chance: float = field(validator=_share)
-    hours: tuple[float, float] | None = field(default=None, validator=_span)
-    quantity: tuple[int, int] | None = field(default=None, validator=_span)
-    weekdays: tuple[int, ...] = ()
-    party_members_only: bool = False
-    recorder: str | None = None
-
-
-@frozen(kw_only=True)
-class RedemptionPlan:
-    """Members spend points on ``rewards`` (name -> how popular): chance per eligible member per day.
-
-    Only members with at least ``after_activities`` recorded activities since
-    their last redemption try; the generator counts activities, it never
-    computes points, so some attempts fail for want of points (as in life).
-    """
-
-    rewards: Mapping[str, float]
-    chance: float = field(validator=_share)
-    after_activities: int = 3
-
-
-@frozen(kw_only=True)
-class PopulationPlan:
-    """Residents registered and moving, recorded by ``registrars`` (roles)."""
-
-    registrars: tuple[str, ...]
-    initial: int = 100
-    per_day: float = field(default=1.0, validator=_rate)
-    moves_per_day: float = field(default=0.2, validator=_rate)
-    floating_share: float = field(default=0.2, validator=_share)
-    key_person_share: float = field(default=0.01, validator=_share)
-    party_share: float = field(default=0.08, validator=_share)
-    special_groups: Mapping[str, float] = field(factory=dict)
-
-
-@frozen(kw_only=True)
-class MistakePlan:
-    """Events that are wrong on purpose, so refusals can be seen: shares of attempts."""
-
-    early_redemption: float = field(default=0.0, validator=_share)
-    outsider_rating: float = field(default=0.0, validator=_share)
-
-
-@frozen(kw_only=True)
-class Scenario:
-    """Everything the generator needs about a community's daily life (rates, names, roles)."""
-
-    channels: Mapping[str, float]
-    handling: HandlingPlan
-    patrols: tuple[PatrolPlan, ...] = ()
-    incidents: tuple[IncidentPlan, ...] = ()
-    activities: tuple[ActivityPlan, ...] = ()
-    redemptions: RedemptionPlan | None = None
-    population: PopulationPlan | None = None
-    mistakes: MistakePlan = MistakePlan()
-    workday_start: time = time(8, 30)
-    workday_end: time = time(17, 30)
-
-
-def _converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=True)
-
-    def number(value: Any, _: type) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"expected a number, got {value!r}")
-        return float(value)
-
-    def whole(value: Any, _: type) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected a whole number, got {value!r}")
-        return value
-
-    def text(value: Any, _: type) -> str:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise TypeError(f"expected text, got {value!r}")
-        return str(value)
-
-    def clock(value: Any, _: type) -> time:
-        if isinstance(value, int):  # YAML reads 08:30 as sexagesimal minutes
-            return time(value // 60, value % 60)
-        return time.fromisoformat(str(value))
-
-    def flag(value: Any, _: type) -> bool:
-        if not isinstance(value, bool):
-            raise TypeError(f"expected true or false, got {value!r}")
-        return value
-
-    conv.register_structure_hook(bool, flag)
-    conv.register_structure_hook(float, number)
-    conv.register_structure_hook(int, whole)
-    conv.register_structure_hook(str, text)
-    conv.register_structure_hook(time, clock)
-    return conv
-
-
-_CONVERTER = _converter()
-
-
-def _named(items: Any, key: str, where: str) -> list[dict[str, Any]]:
-    """Scenario files key plans by name (``leaking_pipe: {...}``); add the name inside."""
-    if items is None:
-        return []
-    if not isinstance(items, Mapping):
-        raise ScenarioError(f"{where}: expected a mapping of names to settings")
-    out = []
-    for name, body in items.items():
-        if not isinstance(body, Mapping):
-            raise ScenarioError(f"{where}.{name}: expected a mapping of settings, got {body!r}")
-        out.append({key: str(name), **body})
-    return out
-
-
-def _say(exc: BaseException, type_: Any) -> str:
-    if isinstance(exc, KeyError):
-        return "required setting missing"
-    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"unknown setting(s) {', '.join(sorted(exc.extra_fields))}"
-    return str(exc) or type(exc).__name__
-
-
-_KEYS = {"patrols": "role", "incidents": "category", "activities": "activity"}
-
-
-def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario:
-    """Build a ``Scenario`` from a parsed YAML document; ``ScenarioError`` names the bad path."""
-    if not isinstance(doc, Mapping):
-        raise ScenarioError(f"{source}: expected a mapping at the top")
-    body = dict(doc)
-    body["patrols"] = _named(body.get("patrols"), "role", f"{source}: patrols")
-    body["incidents"] = _named(body.get("incidents"), "category", f"{source}: incidents")
-    body["activities"] = _named(body.get("activities"), "activity", f"{source}: activities")
-    try:
-        return _CONVERTER.structure(body, Scenario)
-    except cattrs.BaseValidationError as exc:
-        names = {key: [str(item[_KEYS[key]]) for item in body[key]] for key in _KEYS}
-
-        def readable(match: re.Match[str]) -> str:
-            return f"{match.group(1)}.{names[match.group(1)][int(match.group(2))]}"
-
-        problems = "; ".join(
-            re.sub(r"(patrols|incidents|activities)\[(\d+)\]", readable, line).replace("$.", "")
-            for line in cattrs.transform_error(exc, path="$", format_exception=_say)
-        )
-        raise ScenarioError(f"{source}: {problems}") from None
-    except (TypeError, ValueError) as exc:
-        raise ScenarioError(f"{source}: {exc}") from None
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario YAML file (``rulesets/<community>/scenario.yaml``)."""
-    where = Path(path)
-    try:
-        doc = yaml.safe_load(where.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {where}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{where}: not valid YAML: {exc}") from None
-    return parse_scenario(doc, str(where))
-
-
-def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
-    """Why a scenario does not fit a community: unknown roles or departments."""
-    roles = set(community.roles)
-    problems = []
-
-    def role(name: str, where: str) -> None:
-        if name not in roles and name != REGISTERED:
-            problems.append(f"{where}: unknown role {name!r}")
-
-    for plan in scenario.patrols:
-        role(plan.role, f"patrols.{plan.role}")
-    handling = scenario.handling
-    for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers):
-        role(name, "handling")
-    for incident in scenario.incidents:
-        for name in incident.handlers:
-            role(name, f"incidents.{incident.category}.handlers")
-        if incident.whistle is not None and incident.whistle not in community.departments:
-            problems.append(f"incidents.{incident.category}.whistle: unknown department {incident.whistle!r}")
-    for activity in scenario.activities:
-        for name in activity.roles:
-            role(name, f"activities.{activity.activity}.roles")
-        if activity.recorder is not None:
-            role(activity.recorder, f"activities.{activity.activity}.recorder")
-    if scenario.population is not None:
-        for name in scenario.population.registrars:
-            role(name, "population.registrars")
-    if not scenario.channels or any(w < 0 for w in scenario.channels.values()):
-        problems.append("channels: give at least one channel with a non-negative weight")
-    return problems
+from .scenario import (
+    PATROL,
+    REGISTERED,
+    ActivityPlan,
+    HandlingPlan,
+    IncidentPlan,
+    MistakePlan,
+    PatrolPlan,
+    PopulationPlan,
+    RedemptionPlan,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_scenario,
+    scenario_problems,
+)
+
+__all__ = [
+    "PATROL",
+    "REGISTERED",
+    "RULESETS_DIR",
+    "SCENARIO_FILE",
+    "ActivityPlan",
+    "HandlingPlan",
+    "IncidentPlan",
+    "MistakePlan",
+    "PatrolPlan",
+    "PopulationPlan",
+    "RedemptionPlan",
+    "Scenario",
+    "ScenarioError",
+    "find_community",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_problems",
+    "simulate",
+    "write_jsonl",
+]
 
 
 # ---------------------------------------------------------------- finding communities
@@ -440,10 +168,10 @@ def simulate(
         first = start
     else:
         first = datetime.combine(start, time(0), tzinfo=community.tz)
-    return _Day(community, scenario, seed, first).run(days)
+    return _Simulation(community, scenario, seed, first).run(days)
 
 
-class _Day:
+class _Simulation:
     """The generator's working state: random source, counters, who lives where."""
 
     def __init__(self, community: Community, scenario: Scenario, seed: int, first: datetime) -> None:

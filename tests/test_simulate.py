@@ -23,7 +23,6 @@ from gridcore.simulate import (
     ScenarioError,
     find_community,
     load_scenario,
-    parse_scenario,
     simulate,
 )
 
@@ -188,30 +187,6 @@ def test_the_cli_writes_lines_that_ingest_accepts(tmp_path: Path) -> None:
                                       "--store", store]).exit_code == 0
     ingested = runner.invoke(main_group, ["ingest", str(log), "--store", store, "--quiet"])
     assert f"{len(lines)} stored" in ingested.output
-
-
-def test_scenario_mistakes_are_reported_with_their_path(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match=r"chance must be a share between 0 and 1, got 2.0 @ activities\.扫地"):
-        parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"], "verifier": ["y"]},
-                        "activities": {"扫地": {"roles": ["volunteer"], "chance": 2}}})
-    with pytest.raises(ScenarioError, match=r"required setting missing @ handling\.verifier"):
-        parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"]}})
-    bad = tmp_path / "scenario.yaml"
-    bad.write_text("patrols: [1, 2\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="not valid YAML"):
-        load_scenario(bad)
-
-
-def test_a_scenario_must_fit_its_community(communities: dict[str, Community]) -> None:
-    scenario = parse_scenario({
-        "channels": {"patrol": 1},
-        "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["网格长"]},
-        "incidents": {"fire_hazard": {"per_day": 1, "whistle": "coast_guard"}},
-    })
-    with pytest.raises(ScenarioError) as caught:
-        list(simulate(communities["yinquan"], scenario, days=1, start=START, seed=1))
-    assert "unknown role '网格长'" in str(caught.value)
-    assert "unknown department 'coast_guard'" in str(caught.value)
 
 
 def test_communities_are_found_by_folder_name_chinese_name_or_path() -> None:

@@ -1,0 +1,55 @@
+"""Scenario files: what a day in a community looks like, checked before anything is simulated."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gridcore.community import Community
+from gridcore.rosterio import load_community
+from gridcore.scenario import ScenarioError, load_scenario, parse_scenario, scenario_problems
+from gridcore.simulate import RULESETS_DIR, simulate
+
+COMMUNITIES = ("yinquan", "cuihu", "xingfuwan", "chengqiao")
+START = date(2025, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def communities() -> dict[str, Community]:
+    return {name: load_community(RULESETS_DIR / name) for name in COMMUNITIES}
+
+
+@pytest.mark.parametrize("name", COMMUNITIES)
+def test_every_real_scenario_fits_its_community(name: str, communities: dict[str, Community]) -> None:
+    scenario = load_scenario(RULESETS_DIR / name / "scenario.yaml")
+    assert scenario_problems(scenario, communities[name]) == []
+    assert scenario.incidents and scenario.patrols and scenario.activities
+    assert all(plan.per_day > 0 for plan in scenario.incidents)
+
+
+def test_scenario_mistakes_are_reported_with_their_path(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r"chance must be a share between 0 and 1, got 2.0 @ activities\.扫地"):
+        parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"], "verifier": ["y"]},
+                        "activities": {"扫地": {"roles": ["volunteer"], "chance": 2}}})
+    with pytest.raises(ScenarioError, match=r"required setting missing @ handling\.verifier"):
+        parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"]}})
+    bad = tmp_path / "scenario.yaml"
+    bad.write_text("patrols: [1, 2\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(bad)
+
+
+def test_a_scenario_must_fit_its_community(communities: dict[str, Community]) -> None:
+    scenario = parse_scenario({
+        "channels": {"patrol": 1},
+        "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["网格长"]},
+        "incidents": {"fire_hazard": {"per_day": 1, "whistle": "coast_guard"}},
+    })
+    with pytest.raises(ScenarioError) as caught:
+        list(simulate(communities["yinquan"], scenario, days=1, start=START, seed=1))
+    assert "unknown role '网格长'" in str(caught.value)
+    assert "unknown department 'coast_guard'" in str(caught.value)
+
+
