@@ -253,18 +253,19 @@ def replay(
     last event).
     """
     kept = primary_events(events)
+    times = _times(kept)
+    first = min(times, default=datetime(2000, 1, 1, tzinfo=community.tz))
+    last = max(times, default=first)
     with tempfile.TemporaryDirectory(prefix="gridcore-whatif-") as folder:
-        plugins = get_plugin_manager()
-        engine = Engine.open(store=Path(folder) / "store", community=community,
-                             clock=FixedClock(_earliest(kept, community)), plugins=plugins)
+        engine = Engine.open(store=Path(folder) / "store", community=community, clock=FixedClock(first),
+                             plugins=get_plugin_manager())
         with engine:
-            decoded = [e if isinstance(e, Event) else engine.codec.from_dict(e) for e in kept]
-            first = min((e.time for e in decoded), default=engine.clock.now())
             in_force = engine.use_ruleset(ruleset, effective=first)
-            summary = engine.record_many(decoded)
-            last = max((e.time for e in decoded), default=first)
+            # Documents go in as they are: a malformed one is refused (with its
+            # field and reason) on both sides alike, never a crash.
+            summary = engine.record_many(kept)
             engine.tick(max(until or last, last))
-            return in_force, engine.outcomes(), summary.refused, len(decoded)
+            return in_force, engine.outcomes(), summary.refused, len(kept)
 
 
 def diff(
@@ -347,7 +348,8 @@ def _load(path: str | Path) -> Community:
     return load_community(Path(path))
 
 
-def _earliest(events: list[Event | Mapping[str, Any]], community: Community) -> datetime:
+def _times(events: list[Event | Mapping[str, Any]]) -> list[datetime]:
+    """The (aware) times of events and documents; unreadable ones are left to the engine to refuse."""
     times = []
     for event in events:
         if isinstance(event, Event):
@@ -359,9 +361,7 @@ def _earliest(events: list[Event | Mapping[str, Any]], community: Community) -> 
                 continue
             if when.tzinfo is not None:
                 times.append(when)
-    if not times:
-        return datetime(2000, 1, 1, tzinfo=community.tz)
-    return min(times)
+    return times
 
 
 def _label(ruleset: Ruleset | str | Path, name: str) -> str:

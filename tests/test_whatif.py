@@ -210,6 +210,15 @@ def test_cli_diff_mistakes_are_clear(tmp_path: Path) -> None:
     assert "give --community" in nowhere.output
 
 
+def test_a_malformed_document_is_refused_on_both_sides(community: Community) -> None:
+    good = {"kind": "activity_recorded", "id": "ok", "time": "2025-03-08T09:00:00+08:00", "actor": "yq-v1",
+            "node": "yq-g4-u3", "activity": "志愿服务", "hours": 2}
+    bad = {**good, "id": "bad", "hours": "two"}
+    got = diff([good, bad], RULES, PROPOSAL, community)
+    assert (got.events, got.refused_a, got.refused_b) == (2, 1, 1)
+    assert [(c.subject, c.a, c.b) for c in got.of_kind(POINTS)] == [("member:yq-v1:balance", 10, 12)]
+
+
 def test_refusals_that_differ_are_reported(community: Community) -> None:
     # Under A a volunteer has 40 + 8 = 48 points, under the proposal 48 + 8 = 56:
     # a 50-point haircut voucher is refused under A and accepted under B.
