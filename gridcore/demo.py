@@ -219,16 +219,24 @@ def run_demo(
     the assessment chart.
     """
     from .rosterio import load_community
+    from .rules import load_ruleset
 
     community = load_community(folder)
     scenario = load_scenario(folder / SCENARIO_FILE)
-    rules = ruleset or default_ruleset(folder)
+    # Check everything before touching the output folder: a broken ruleset is
+    # refused with its file:line and the previous run's files stay as they were.
+    rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(get_plugin_manager()).register_sections())
+    if rules.levels and tuple(rules.levels) != tuple(community.hierarchy.levels):
+        raise GridcoreError(f"ruleset {rules.name} expects levels {' > '.join(rules.levels)}, but "
+                            f"{community.name} has {' > '.join(community.hierarchy.levels)}")
     out.mkdir(parents=True, exist_ok=True)
     store = out / "store"
-    if store.exists():
+    if store.is_dir():
         shutil.rmtree(store)
+    elif store.exists():
+        raise GridcoreError(f"{store} is in the way of the demo's store (a file); move it or give another --out")
     reports = out / "reports"
-    if reports.exists():
+    if reports.is_dir():
         shutil.rmtree(reports)
     reports.mkdir()
     first = datetime.combine(start, time(0), tzinfo=community.tz)
@@ -247,7 +255,7 @@ def run_demo(
     engine = Engine.open(store=str(store), community=community, ruleset=rules, effective=first,
                          clock=FixedClock(first))
     with engine:
-        ruleset_name = engine.ruleset.name if engine.ruleset is not None else str(rules)
+        ruleset_name = rules.name
         if progress:
             with click.progressbar(length=len(events), label="replaying the quarter", file=sys.stderr) as bar:
                 done = [0]

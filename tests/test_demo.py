@@ -86,3 +86,22 @@ def test_every_community_runs_a_short_demo(name: str, tmp_path: Path) -> None:
     code, text = run("demo", "--community", name, "--days", "10", "--out", str(tmp_path / name))
     assert code == 0, text
     assert "== Star ratings" in text and "== Points board" in text
+
+
+def test_a_broken_ruleset_is_refused_before_anything_is_touched(tmp_path: Path) -> None:
+    out = tmp_path / "kept"
+    assert run("demo", "--days", "2", "--out", str(out))[0] == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "bad.rules"
+    bad.write_text('extends "district-base"\nlevels: community > grid > unit\npoints:\n'
+                   "  activity 志愿服务 6 per hour\n", encoding="utf-8")
+    code, text = run("demo", "--days", "2", "--ruleset", str(bad), "--out", str(out))
+    assert code == 1
+    assert "bad.rules:4:17: error: a colon is missing" in text
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    wrong = tmp_path / "five.rules"
+    wrong.write_text('extends "district-base"\nlevels: county > township > village > group > microgrid\n'
+                     "assessment:\n  rate: group\n", encoding="utf-8")
+    code, text = run("demo", "--days", "2", "--ruleset", str(wrong), "--out", str(out))
+    assert code == 1 and "expects levels county > township" in text
