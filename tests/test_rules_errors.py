@@ -239,3 +239,22 @@ def test_a_plugin_compiler_crash_is_not_blamed_on_the_author() -> None:
                      grammar="broken_v: expr\n", compile=crash)
     with pytest.raises(PluginError, match="the compiler of section 'broken' failed"):
         parse_ruleset("broken:\n  x a: 1\n", sections=[broken])
+
+
+def test_tabs_on_some_lines_and_spaces_on_others() -> None:
+    ruleset = parse_ruleset("chores:\n  chore a: 1 per hour\n\tchore b: 2 per hour\n", sections=[CHORES],
+                            name="t.rules")
+    (warning,) = ruleset.warnings
+    assert warning.render() == (
+        "t.rules:3:1: warning: this line is indented with tabs but earlier lines with spaces\n"
+        "    \tchore b: 2 per hour\n    ^\n  fix: indent with spaces only (gridcore fmt does it)")
+
+
+def test_numbers_written_in_words() -> None:
+    with pytest.raises(RulesError) as info:
+        parse_ruleset("chores:\n  chore a: five per hour\n  chore b: 1 per hour, 每月最多 十 分\n",
+                      sections=[CHORES], name="t.rules")
+    first, second = info.value.errors
+    assert first.message == "unknown name 'five'" and first.fix == "write 5, not five"
+    assert second.message == "unknown name '十'"
+    assert second.fix == "write 10, not 十"

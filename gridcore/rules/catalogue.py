@@ -44,6 +44,11 @@ MESSAGES: Mapping[str, Explained] = {
                    "add the value after the operator", "在运算符后补上数值"),
     "double_operator": ("two operators in a row", "连续出现两个运算符",
                         "remove one of them", "删掉其中一个"),
+    "ends_early": ("the line ends too early", "这一行提前结束了",
+                   "finish the item with one of the things listed under 'expected'",
+                   "用'应为'中列出的内容把条目写完整"),
+    "number_in_words": ("a number is expected here, written with digits", "这里应是数字（用阿拉伯数字）",
+                        "write the number with digits, e.g. 5", "用阿拉伯数字书写，例如 5"),
     "empty_rule": ("nothing follows the colon", "冒号后面没有内容",
                    "write the rule after the colon, on the same line",
                    "在冒号后面（同一行）写上规则"),
@@ -68,6 +73,12 @@ MESSAGES: Mapping[str, Explained] = {
                          "start the line with one of the item words listed", "以下列条目词之一开头"),
 }
 
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "twenty": 20, "hundred": 100,
+    "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+    "九": 9, "十": 10, "二十": 20, "三十": 30, "四十": 40, "五十": 50, "一百": 100,
+}
 _PUNCTUATION = {"COLON", "COMMA", "LPAR", "RPAR", "LSQB", "RSQB", "DOT", "PERCENT"}
 _UNIT_TERMS = {"_MINUTE", "_HOUR", "_DAY", "_WEEK", "_PERCENT"}
 
@@ -102,6 +113,13 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
     if start.endswith("__item") and expected and all(t.startswith("_ITEM_") or t == "_OVERRIDE"
                                                      for t in expected):
         return MESSAGES["keyword_expected"]
+    if "NUMBER" in expected and "NAME" not in expected and token_type == "NAME":
+        word = str(getattr(exc, "token", "")).lower()
+        digits = NUMBER_WORDS.get(word)
+        en, zh, fix, fix_zh = MESSAGES["number_in_words"]
+        if digits is not None:
+            return en, zh, f"write {digits}, not {word}", f"写成 {digits}，不要写 {word}"
+        return en, zh, fix, fix_zh
     keywords_only = bool(expected) and all(
         t.startswith("_") and t.lstrip("_") not in _PUNCTUATION for t in expected)
     wordlike = token_type == "NAME" or (
@@ -112,6 +130,8 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
     if unit_like and token_type in ("$END", "_COMMA", "") and len(unit_like) >= 1 and \
             "NUMBER" not in expected:
         return MESSAGES["missing_unit"]
+    if token_type in ("$END", ""):
+        return MESSAGES["ends_early"]
     return None
 
 

@@ -68,10 +68,15 @@ class Checker:
         if isinstance(e, ast.Var):
             found = self.env.lookup(e.name)
             if found is None:
+                from .catalogue import NUMBER_WORDS
+
+                digits = NUMBER_WORDS.get(e.name.lower())
                 self.report(e, f"unknown name '{e.name}'", f"未知的名称 '{e.name}'",
                             expected=", ".join(self.env.names()) or "no names here",
                             expected_zh="、".join(self.env.names()) or "此处不能使用名称",
-                            suggestion=did_you_mean(e.name, self.env.names()))
+                            suggestion=did_you_mean(e.name, self.env.names()),
+                            fix=f"write {digits}, not {e.name}" if digits is not None else "",
+                            fix_zh=f"写成 {digits}，不要写 {e.name}" if digits is not None else "")
                 return sch.ANY
             return found[1].type
         if isinstance(e, ast.FieldRef):

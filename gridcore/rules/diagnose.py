@@ -131,7 +131,7 @@ def _did_you_mean(grammar: Grammar, got: str, expected: Sequence[str]) -> str:
         return ""
     pool = [c for c in candidates if is_cjk(c) == is_cjk(got) and c.lower() != got.lower()]
     pool = pool or [c for c in candidates if c.lower() != got.lower()]
-    cutoff = 0.5 if is_cjk(got) else 0.6
+    cutoff = 0.5 if is_cjk(got) else 0.7
     close = difflib.get_close_matches(got.lower(), [c.lower() for c in pool], n=1, cutoff=cutoff)
     if close:
         for c in pool:

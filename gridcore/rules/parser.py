@@ -286,8 +286,23 @@ class _Reader:
             seen.add(n.text)
 
     def check_indentation(self, lines: Sequence[LogicalLine]) -> None:
+        first_style = ""
         for line in lines:
-            if " " in line.indent and "\t" in line.indent:
+            mixed = " " in line.indent and "\t" in line.indent
+            style = "" if mixed else ("\t" if "\t" in line.indent else (" " if line.indent else ""))
+            if style and not first_style:
+                first_style = style
+            elif style and style != first_style:
+                self.diagnostics.append(make(
+                    self.file, self.source_lines, line.line, 1,
+                    "this line is indented with " + ("tabs" if style == "\t" else "spaces")
+                    + " but earlier lines with " + ("spaces" if style == "\t" else "tabs"),
+                    "这一行用" + ("制表符" if style == "\t" else "空格") + "缩进，前面的行却用"
+                    + ("空格" if style == "\t" else "制表符"),
+                    severity=WARNING, fix="indent with spaces only (gridcore fmt does it)",
+                    fix_zh="只用空格缩进（gridcore fmt 会自动修正）", width=len(line.indent)))
+                continue
+            if mixed:
                 self.diagnostics.append(make(
                     self.file, self.source_lines, line.line, 1,
                     "this line's indentation mixes tabs and spaces", "这一行的缩进混用了制表符和空格",
