@@ -7,13 +7,15 @@ Plain functions for embedders (each takes an open ``Engine``)::
     result.rating("g1").stars                    # stars, score, terms with their rules
     compare(stored(engine, "2025-Q1"), result)   # who gained or lost a star, and why
 
-See docs/assessment.md.  ``gridcore_assessment.periods`` (calendar periods in a
-community's time zone) may be used by anyone.
+See docs/assessment.md.  ``Period``, ``PeriodError``, ``parse_period``,
+``period_containing`` and ``periods_between`` are re-exported from ``gridcore.periods``
+(calendar periods in a community's time zone).
 """
+
+from gridcore.periods import Period, PeriodError, parse_period, period_containing, periods_between
 
 from .archive import StarChange, compare, history, stored, stored_or_fresh
 from .chart import render_svg, write_chart
-from .periods import Period, PeriodError, parse_period, period_containing, periods_between
 from .policy import AssessmentPolicy
 from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table

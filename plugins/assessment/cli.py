@@ -19,12 +19,12 @@ import click
 
 from gridcore.cli import fail, format_option, now_option, open_engine, store_option
 from gridcore.engine import Engine
+from gridcore.periods import period_containing
 from gridcore.reports import Table
 
 from .archive import history, stored
 from .chart import write_chart
 from .metrics import node_id, policy_at
-from .periods import period_containing
 from .rating import assess, resolve_period
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gridcore.explain import Explanation
+from gridcore.periods import PeriodError
 
 from .archive import stored_or_fresh
-from .periods import PeriodError
 from .rating import Assessment
 from .scoring import Rating
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
+from gridcore.periods import PeriodError, normalise_kind
 from gridcore.roster import role_id
 
 from .conditions import (
@@ -23,7 +24,6 @@ from .conditions import (
     stars_threshold,
     to_condition,
 )
-from .periods import PeriodError, normalise_kind
 from .policy import (
     SCORE,
     Adjustment,

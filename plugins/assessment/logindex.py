@@ -26,8 +26,7 @@ from gridcore.events import (
     ResidentMoved,
     ResidentRegistered,
 )
-
-from .periods import period_containing
+from gridcore.periods import period_containing
 
 if TYPE_CHECKING:
     from gridcore.engine import Engine

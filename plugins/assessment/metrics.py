@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 
 from gridcore.events import PatrolLogged
 from gridcore.metrics import Metric, MetricValue
+from gridcore.periods import Period, period_containing, periods_between
 
 from . import logindex
 from .logindex import node_id, subtree
-from .periods import Period, period_containing, periods_between
 from .policy import AssessmentPolicy, PatrolRequirement
 
 if TYPE_CHECKING:

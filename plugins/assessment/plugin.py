@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from gridcore import hookimpl
 from gridcore.explain import Explanation, Outcome
+from gridcore.periods import PeriodError, periods_between
 
 from .metrics import METRICS, policy_at
-from .periods import PeriodError, periods_between
 from .rating import Assessment, assess
 
 if TYPE_CHECKING:

@@ -234,7 +234,7 @@ class AssessmentPolicy:
     """Everything the ``assessment`` section says.
 
     ``stars`` is the ladder, best first, ending with an ``otherwise`` level.
-    ``period`` is a kind from ``periods.KINDS``; ``levels`` the rated levels.
+    ``period`` is a kind from ``gridcore.periods.KINDS``; ``levels`` the rated levels.
     """
 
     levels: tuple[str, ...]

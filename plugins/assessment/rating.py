@@ -17,9 +17,9 @@ from attrs import frozen
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.metrics import Metric
+from gridcore.periods import Period, parse_period
 
 from .metrics import node_id, policy_at
-from .periods import Period, parse_period
 from .policy import AssessmentPolicy, condition_subjects
 from .scoring import NodeFacts, Rating, rate_nodes
 

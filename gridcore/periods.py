@@ -1,0 +1,255 @@
+"""Calendar periods in a community's time zone: days, ISO weeks, months, quarters, years.
+
+A period is a half-open span ``[start, end)`` of aware datetimes that begin at
+local midnight in the community's zone (``engine.community.tz``), so a month in
+Asia/Shanghai starts at ``2025-03-01T00:00+08:00`` whatever zone the events were
+written in.  Labels, as staff and the CLI write them::
+
+    2025-03-05   a day          2025-W10   an ISO week (Monday to Sunday)
+    2025-03      a month        2025-Q1    a quarter
+    2025         a year
+
+Months, days and weeks may drop their leading zero on input (``2025-3-8``,
+``2025-W9``); labels produced here are always padded (``2025-03-08``, ``2025-W09``).
+
+``parse_period("2025-Q1", tz)`` turns a label into a ``Period``;
+``period_containing("quarter", when, tz)`` gives the period a moment falls in and
+``period_key("quarter", when, tz)`` just its label (cheap: for counting).
+``periods_between`` lists the periods overlapping a span, ``periods_starting_in``
+those that begin inside it; ``add_months`` moves a moment by calendar months.
+
+Policy-free: the plugins decide what a period means (caps, streaks, ratings, statistics).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, tzinfo
+
+from attrs import frozen
+
+from .clock import require_aware
+from .errors import GridcoreError
+
+#: Period kinds, shortest first.
+KINDS = ("day", "week", "month", "quarter", "year")
+
+#: Every spelling of a kind that rulesets and the CLI accept.
+KIND_ALIASES = {
+    "day": "day", "daily": "day", "日": "day", "每日": "day", "每天": "day", "天": "day",
+    "week": "week", "weekly": "week", "周": "week", "每周": "week",
+    "month": "month", "monthly": "month", "月": "month", "每月": "month", "月度": "month",
+    "quarter": "quarter", "quarterly": "quarter", "季": "quarter", "季度": "quarter",
+    "每季度": "quarter",
+    "year": "year", "yearly": "year", "annual": "year", "年": "year", "年度": "year", "每年": "year",
+}  # fmt: skip
+
+_PATTERNS = (
+    ("day", re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")),
+    ("week", re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)),
+    ("month", re.compile(r"^(\d{4})-(\d{1,2})$")),
+    ("quarter", re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)),
+    ("year", re.compile(r"^(\d{4})$")),
+)
+
+
+class PeriodError(GridcoreError, ValueError):
+    """A period label or kind that cannot be read.
+
+    Also a ``ValueError``, as the points plugin's period helpers raised before they
+    moved here, so callers that caught ``ValueError`` keep working.
+    """
+
+
+@frozen
+class Period:
+    """A calendar period ``[start, end)`` in one time zone, with its label."""
+
+    kind: str
+    label: str
+    first_day: date
+    end_day: date  # exclusive
+    tz: tzinfo
+
+    @property
+    def start(self) -> datetime:
+        """Local midnight of the first day (aware)."""
+        return _midnight(self.first_day, self.tz)
+
+    @property
+    def end(self) -> datetime:
+        """Local midnight of the day after the last day (aware, exclusive)."""
+        return _midnight(self.end_day, self.tz)
+
+    def contains(self, when: datetime) -> bool:
+        """True if the aware datetime ``when`` falls in ``[start, end)``."""
+        return self.start <= when < self.end
+
+    def days(self) -> list[date]:
+        """Every calendar day of the period, in order."""
+        count = (self.end_day - self.first_day).days
+        return [self.first_day + timedelta(days=n) for n in range(count)]
+
+    def next(self) -> Period:
+        """The period of the same kind that follows this one."""
+        return period_of_day(self.kind, self.end_day, self.tz)
+
+    def previous(self) -> Period:
+        """The period of the same kind that precedes this one."""
+        return period_of_day(self.kind, self.first_day - timedelta(days=1), self.tz)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def normalise_kind(kind: str) -> str:
+    """``"quarterly"``, ``"季度"``, ``"quarter"`` -> ``"quarter"``; PeriodError if unknown."""
+    found = KIND_ALIASES.get(kind.strip().lower())
+    if found is None:
+        raise PeriodError(f"unknown period kind {kind!r}; use one of {', '.join(KINDS)}")
+    return found
+
+
+def parse_period(label: str, tz: tzinfo) -> Period:
+    """Turn ``2025-Q1``, ``2025-03``, ``2025-W10``, ``2025-03-05`` or ``2025`` into a Period."""
+    text = label.strip()
+    for kind, pattern in _PATTERNS:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        numbers = [int(g) for g in match.groups()]
+        try:
+            first = _first_day_of_label(kind, numbers)
+        except ValueError as exc:
+            raise PeriodError(f"{label!r} is not a real {kind}: {exc}") from None
+        return period_of_day(kind, first, tz)
+    raise PeriodError(
+        f"period {label!r} not understood; write a day 2025-03-05, a week 2025-W10, "
+        "a month 2025-03, a quarter 2025-Q1 or a year 2025"
+    )
+
+
+def period_of_day(kind: str, day: date, tz: tzinfo) -> Period:
+    """The period of ``kind`` that contains the calendar day ``day``."""
+    kind = _kind(kind)
+    first = _first_day(kind, day)
+    return Period(kind, _label(kind, first), first, _end_day(kind, first), tz)
+
+
+def period_containing(kind: str, when: datetime, tz: tzinfo) -> Period:
+    """The period of ``kind`` that the aware moment ``when`` falls in, judged in ``tz``."""
+    return period_of_day(kind, _local_day(when, tz), tz)
+
+
+def period_key(kind: str, when: datetime, tz: tzinfo) -> str:
+    """The label of the period of ``kind`` containing ``when`` (``2025-03``, ``2025-W09``).
+
+    The same as ``period_containing(kind, when, tz).label``, without building the
+    period: for counting per period.
+    """
+    return _label(_kind(kind), _local_day(when, tz))
+
+
+def periods_between(kind: str, start: datetime, end: datetime, tz: tzinfo) -> Iterator[Period]:
+    """Every period of ``kind`` that overlaps ``[start, end)``, in order."""
+    period = period_containing(kind, start, tz)
+    while period.start < end:
+        yield period
+        period = period.next()
+
+
+def periods_starting_in(
+    kind: str, start: datetime, end: datetime, tz: tzinfo
+) -> Iterator[Period]:
+    """Every period of ``kind`` that begins inside ``[start, end)``, in order.
+
+    The weeks of March are the weeks whose Monday is in March: a week that began
+    in February is left out, one that runs on into April is kept.
+    """
+    for period in periods_between(kind, start, end, tz):
+        if period.start >= start:
+            yield period
+
+
+def add_months(when: datetime, months: int, tz: tzinfo) -> datetime:
+    """``when`` plus ``months`` calendar months, read on the wall clock of ``tz``.
+
+    The day of the month is kept, or becomes the month's last day when the month
+    is shorter (31 January plus one month is 28 or 29 February).
+    """
+    local = require_aware(when).astimezone(tz)
+    day = _shift_months(local.date(), months)
+    return datetime.combine(day, local.time(), tzinfo=tz)
+
+
+def _kind(kind: str) -> str:
+    # Canonical kinds skip the alias lookup: period_key is called per ledger entry.
+    return kind if kind in KINDS else normalise_kind(kind)
+
+
+def _local_day(when: datetime, tz: tzinfo) -> date:
+    # A naive time would be read in the host's zone: refuse it rather than guess.
+    return require_aware(when).astimezone(tz).date()
+
+
+def _first_day_of_label(kind: str, numbers: list[int]) -> date:
+    if kind == "day":
+        return date(numbers[0], numbers[1], numbers[2])
+    if kind == "week":
+        return date.fromisocalendar(numbers[0], numbers[1], 1)
+    if kind == "month":
+        return date(numbers[0], numbers[1], 1)
+    if kind == "quarter":
+        return date(numbers[0], 3 * numbers[1] - 2, 1)
+    return date(numbers[0], 1, 1)
+
+
+def _first_day(kind: str, day: date) -> date:
+    if kind == "day":
+        return day
+    if kind == "week":
+        return day - timedelta(days=day.weekday())
+    if kind == "month":
+        return day.replace(day=1)
+    if kind == "quarter":
+        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return date(day.year, 1, 1)
+
+
+def _end_day(kind: str, first: date) -> date:
+    if kind == "day":
+        return first + timedelta(days=1)
+    if kind == "week":
+        return first + timedelta(days=7)
+    if kind == "month":
+        return _shift_months(first, 1)
+    if kind == "quarter":
+        return _shift_months(first, 3)
+    return date(first.year + 1, 1, 1)
+
+
+def _label(kind: str, day: date) -> str:
+    """The label of the period of ``kind`` containing ``day`` (any day of it)."""
+    if kind == "day":
+        return day.isoformat()
+    if kind == "week":
+        iso = day.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    if kind == "month":
+        return f"{day.year}-{day.month:02d}"
+    if kind == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year}"
+
+
+def _shift_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` calendar months, clamped to the month's last day."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return date(year, month0 + 1, min(day.day, last))
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=tz)

@@ -1,0 +1,204 @@
+"""Calendar periods in the community's time zone (gridcore.periods): labels, bounds, arithmetic."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import gridcore_assessment
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gridcore import GridcoreError
+from gridcore.periods import (
+    KIND_ALIASES,
+    KINDS,
+    Period,
+    PeriodError,
+    add_months,
+    normalise_kind,
+    parse_period,
+    period_containing,
+    period_key,
+    period_of_day,
+    periods_between,
+    periods_starting_in,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    "label,kind,first,end",
+    [
+        ("2025-Q1", "quarter", date(2025, 1, 1), date(2025, 4, 1)),
+        ("2025-q4", "quarter", date(2025, 10, 1), date(2026, 1, 1)),
+        ("2025-03", "month", date(2025, 3, 1), date(2025, 4, 1)),
+        ("2024-02", "month", date(2024, 2, 1), date(2024, 3, 1)),
+        ("2025-12", "month", date(2025, 12, 1), date(2026, 1, 1)),
+        ("2025-W10", "week", date(2025, 3, 3), date(2025, 3, 10)),
+        ("2025-W01", "week", date(2024, 12, 30), date(2025, 1, 6)),
+        ("2026-W53", "week", date(2026, 12, 28), date(2027, 1, 4)),
+        ("2025-03-05", "day", date(2025, 3, 5), date(2025, 3, 6)),
+        ("2025", "year", date(2025, 1, 1), date(2026, 1, 1)),
+    ],
+)
+def test_labels_parse_to_calendar_bounds(label: str, kind: str, first: date, end: date) -> None:
+    period = parse_period(label, SHANGHAI)
+    assert (period.kind, period.first_day, period.end_day) == (kind, first, end)
+    assert period.start == datetime(first.year, first.month, first.day, tzinfo=SHANGHAI)
+    assert period.start.utcoffset() == timedelta(hours=8)
+    assert parse_period(period.label, SHANGHAI) == period
+
+
+@pytest.mark.parametrize(
+    "written,label", [("2025-3-8", "2025-03-08"), ("2025-3", "2025-03"), ("2025-w9", "2025-W09"),
+                      (" 2025-Q2 ", "2025-Q2")],
+)
+def test_short_spellings_read_as_the_padded_label(written: str, label: str) -> None:
+    assert parse_period(written, SHANGHAI).label == label == str(parse_period(label, SHANGHAI))
+
+
+def test_a_quarter_in_shanghai_starts_at_local_midnight() -> None:
+    q1 = parse_period("2025-Q1", SHANGHAI)
+    assert (q1.start.isoformat(), q1.end.isoformat()) == (
+        "2025-01-01T00:00:00+08:00", "2025-04-01T00:00:00+08:00")
+    assert q1.start.astimezone(UTC) == datetime(2024, 12, 31, 16, tzinfo=UTC)
+    # 16:30 UTC on 31 March is already 1 April in Shanghai: the next quarter
+    assert not q1.contains(datetime(2025, 3, 31, 16, 30, tzinfo=UTC))
+    assert q1.contains(datetime(2025, 3, 31, 15, 59, tzinfo=UTC))
+    assert len(q1.days()) == 90
+
+
+def test_labels_are_taken_in_the_community_zone() -> None:
+    # 16:30 UTC on 31 March is already 1 April in Shanghai.
+    when = datetime(2025, 3, 31, 16, 30, tzinfo=UTC)
+    assert [period_key(kind, when, SHANGHAI) for kind in KINDS] == [
+        "2025-04-01", "2025-W14", "2025-04", "2025-Q2", "2025",
+    ]
+    assert period_key("month", when, UTC) == "2025-03"
+    assert period_key("季度", when, SHANGHAI) == "2025-Q2"
+
+
+def test_daylight_saving_months_keep_local_midnights() -> None:
+    march = parse_period("2025-03", NEW_YORK)
+    assert march.start.utcoffset() == timedelta(hours=-5)
+    assert march.end.utcoffset() == timedelta(hours=-4)
+    elapsed = march.end.astimezone(UTC) - march.start.astimezone(UTC)
+    assert elapsed == timedelta(days=31) - timedelta(hours=1)
+
+
+@pytest.mark.parametrize("label", ["2025-Q5", "2025-13", "2025-02-30", "2025-W54", "Q1-2025", "",
+                                   "二〇二五", "March", "2025-00"])
+def test_bad_labels_say_what_to_write(label: str) -> None:
+    with pytest.raises(PeriodError) as info:
+        parse_period(label, SHANGHAI)
+    assert repr(label) in str(info.value)
+    # a GridcoreError for the CLI, a ValueError for callers of the old points helpers
+    assert isinstance(info.value, GridcoreError) and isinstance(info.value, ValueError)
+
+
+def test_bad_labels_say_why() -> None:
+    with pytest.raises(PeriodError, match="not understood; write a day 2025-03-05"):
+        parse_period("March", SHANGHAI)
+    with pytest.raises(PeriodError, match="'2025-13' is not a real month: month must be in 1..12"):
+        parse_period("2025-13", SHANGHAI)
+    with pytest.raises(PeriodError, match="'2025-W54' is not a real week"):
+        parse_period("2025-W54", SHANGHAI)
+
+
+def test_kind_spellings() -> None:
+    assert normalise_kind("quarterly") == normalise_kind("季度") == "quarter"
+    assert normalise_kind("Monthly") == normalise_kind("月") == "month"
+    assert set(KIND_ALIASES.values()) == set(KINDS)
+    with pytest.raises(PeriodError, match="unknown period kind 'fortnight'"):
+        normalise_kind("fortnight")
+    with pytest.raises(PeriodError):
+        period_key("fortnight", datetime(2025, 3, 1, tzinfo=UTC), SHANGHAI)
+
+
+def test_a_naive_time_is_refused_not_read_in_the_host_zone() -> None:
+    naive = datetime(2025, 3, 31, 23, 30)
+    for call in (period_key, period_containing):
+        with pytest.raises(ValueError, match="has no time zone"):
+            call("day", naive, SHANGHAI)
+    with pytest.raises(ValueError, match="has no time zone"):
+        add_months(naive, 1, SHANGHAI)
+
+
+def test_next_previous_and_between() -> None:
+    q = parse_period("2025-Q4", SHANGHAI)
+    assert q.next().label == "2026-Q1" and q.previous().label == "2025-Q3"
+    q1 = parse_period("2025-Q1", SHANGHAI)
+    months = list(periods_between("month", q1.start, q1.end, SHANGHAI))
+    assert [m.label for m in months] == ["2025-01", "2025-02", "2025-03"]
+    # a span that starts mid-week still overlaps that week
+    mid = datetime(2025, 3, 5, 12, tzinfo=SHANGHAI)
+    assert [w.label for w in periods_between("week", mid, mid + timedelta(days=7), SHANGHAI)] == [
+        "2025-W10", "2025-W11"]
+
+
+def test_periods_starting_in_a_span() -> None:
+    q1 = parse_period("2025-Q1", SHANGHAI)
+    assert [p.label for p in periods_starting_in("month", q1.start, q1.end, SHANGHAI)] == [
+        "2025-01", "2025-02", "2025-03"]
+    march = parse_period("2025-03", SHANGHAI)
+    # weeks whose Monday is in March: W09 began in February, W14 runs on into April
+    assert [p.label for p in periods_starting_in("week", march.start, march.end, SHANGHAI)] == [
+        "2025-W10", "2025-W11", "2025-W12", "2025-W13", "2025-W14"]
+
+
+def test_adding_months_keeps_the_day_or_takes_the_last_one() -> None:
+    jan31 = datetime(2025, 1, 31, 9, tzinfo=SHANGHAI)
+    assert add_months(jan31, 1, SHANGHAI).date().isoformat() == "2025-02-28"
+    assert add_months(jan31, 13, SHANGHAI).date().isoformat() == "2026-02-28"
+    assert add_months(datetime(2024, 1, 31, tzinfo=SHANGHAI), 1, SHANGHAI).day == 29
+    assert add_months(jan31, 12, SHANGHAI).isoformat() == "2026-01-31T09:00:00+08:00"
+    assert add_months(jan31, -2, SHANGHAI).isoformat() == "2024-11-30T09:00:00+08:00"
+    # read on the community's wall clock: 20:00 UTC on 31 Jan is 1 Feb 04:00 in Shanghai
+    assert add_months(datetime(2025, 1, 31, 20, tzinfo=UTC), 1, SHANGHAI).isoformat() == (
+        "2025-03-01T04:00:00+08:00")
+
+
+def test_the_assessment_plugin_still_re_exports_periods() -> None:
+    assert gridcore_assessment.parse_period is parse_period
+    assert gridcore_assessment.Period is Period and gridcore_assessment.PeriodError is PeriodError
+    assert gridcore_assessment.period_containing is period_containing
+    assert gridcore_assessment.periods_between is periods_between
+
+
+@given(
+    kind=st.sampled_from(KINDS),
+    moment=st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2090, 12, 30),
+                        timezones=st.just(UTC)),
+)
+def test_every_moment_falls_in_exactly_one_period(kind: str, moment: datetime) -> None:
+    period = period_containing(kind, moment, SHANGHAI)
+    assert period.contains(moment)
+    assert not period.next().contains(moment) and not period.previous().contains(moment)
+    assert period.next().start == period.end
+    assert parse_period(period.label, SHANGHAI) == period
+    assert period_of_day(kind, period.first_day, SHANGHAI) == period
+    assert period_key(kind, moment, SHANGHAI) == period.label
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+       st.sampled_from(KINDS))
+def test_a_moment_lies_in_the_bounds_of_its_label(naive: datetime, kind: str) -> None:
+    when = naive.replace(tzinfo=SHANGHAI)
+    period = parse_period(period_key(kind, when, SHANGHAI), SHANGHAI)
+    assert period.kind == kind and period.start <= when < period.end
+
+
+@given(
+    when=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1),
+                      timezones=st.just(SHANGHAI)),
+    months=st.integers(min_value=-120, max_value=120),
+)
+def test_adding_months_moves_the_month_and_never_overflows_it(when: datetime, months: int) -> None:
+    later = add_months(when, months, SHANGHAI)
+    assert (later.year * 12 + later.month) - (when.year * 12 + when.month) == months
+    assert later.time() == when.time() and later.day <= when.day
+    assert later.day == when.day or later.month != (later + timedelta(days=1)).month
