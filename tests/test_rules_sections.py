@@ -167,3 +167,11 @@ def test_a_fragment_that_is_not_lalr_is_a_plugin_error() -> None:
                   compile=lambda items, ctx: None)
     with pytest.raises(PluginError, match="not LALR|does not build"):
         parse_ruleset("", sections=[bad])
+
+
+def test_an_anonymous_string_of_a_fragment_is_shown_as_written() -> None:
+    odd = Section(name="anon", headers=("anon",), items=(ItemKind("x", ("x",), "anon_v"),),
+                  grammar='anon_v: "×" expr\n', compile=lambda items, ctx: None)
+    with pytest.raises(RulesError) as info:
+        parse_ruleset("anon:\n  x a: 5\n", sections=[odd])
+    assert info.value.errors[0].expected == "'×'"

@@ -60,12 +60,22 @@ def expected_words(grammar: Grammar, expected: Sequence[str], lang: str) -> str:
         if term in ("ADDOP", "MULOP"):
             continue
         word = describe(term, table, lang)
+        if word == term.lstrip("_").lower():  # an anonymous string of a fragment: show it
+            word = _literal_of(grammar, term) or word
         if word not in words:
             words.append(word)
     if len(words) > 8:
         words = words[:8] + ["…"]
     sep = "、" if lang == "zh" else ", "
     return sep.join(words)
+
+
+def _literal_of(grammar: Grammar, term: str) -> str:
+    try:
+        pattern = grammar.lark.get_terminal(term).pattern
+    except KeyError:
+        return ""
+    return f"'{pattern.value}'" if pattern.type == "str" else ""
 
 
 def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalLine, file: str,
