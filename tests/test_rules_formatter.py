@@ -179,3 +179,24 @@ def test_every_ruleset_in_the_repository_formats_without_changing_meaning() -> N
         except RulesError:
             continue  # a deliberately broken fixture: formatting it is still idempotent
         assert parse_source(formatted, sections=sections, file=path.name) == before, path
+
+
+WORDS = ["points:", "积分：", "assessment:", "escalation:", "\n  ", "\n    ", "activity", "活动",
+         "志愿服务", ":", "：", "5", "per", "hour", "每小时", "分", ",", "，", "at most", "month",
+         "when", "member.party_member", "stars", "if", "score", ">=", "90", "otherwise", "否则",
+         "from 2025-01-01:", "incident", "fire_hazard", "community", "limit", "remove", "override",
+         "levels: community > grid > unit\n", "cap", "tilt", "x 1.5", "reward", "(", ")", '"', "#",
+         "48h", "3 days", "period", "quarter", "rate", "grid", "metric", "weight"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join))
+def test_word_soup_with_the_built_in_sections_only_raises_rules_error(text: str) -> None:
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+
+    sections = Hooks(get_plugin_manager()).register_sections()
+    try:
+        parse_ruleset(text, sections=sections)
+    except RulesError:
+        pass
