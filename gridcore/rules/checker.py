@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from . import ast
@@ -351,9 +351,3 @@ def _subtract(ranges: list[tuple[float, float]],
         out = nxt
     return [(a, b) for a, b in out if b > a]
 
-
-def _length(ranges: list[tuple[float, float]]) -> float:
-    return sum(b - a for a, b in ranges)
-
-
-ReportFn = Callable[..., None]

@@ -9,7 +9,6 @@ nothing the caller holds is touched.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -254,7 +253,3 @@ def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str,
     return make(pos.file, lines.get(pos.file, ()), pos.line, pos.column, en, zh,
                 severity=severity)
 
-
-def document_json(ruleset: Ruleset) -> str:
-    """The ruleset's document as canonical JSON (for stores and tests)."""
-    return json.dumps(ruleset.to_document(), ensure_ascii=False, sort_keys=True)
