@@ -10,7 +10,7 @@ plugin's policy object.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -30,6 +30,25 @@ def _forms(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...
         raise ValueError(f"{attribute.name} needs at least one non-empty form")
 
 
+# Typed converters (plain ``tuple``/``dict`` would leave callers' arguments untyped).
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _item_kinds(value: Iterable[ItemKind]) -> tuple[ItemKind, ...]:
+    return tuple(value)
+
+
+def _text_map(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
+def _any_map(value: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(value)
+
+
 @frozen
 class ItemKind:
     """One kind of item: ``KEYWORD [name] : body``.
@@ -42,7 +61,7 @@ class ItemKind:
     """
 
     name: str = field(validator=lambda i, a, v: _check(_RULE_NAME, v, "item kind"))
-    keywords: tuple[str, ...] = field(converter=tuple, validator=_forms)
+    keywords: tuple[str, ...] = field(converter=_strings, validator=_forms)
     body: str = field(validator=lambda i, a, v: _check(_RULE_NAME, v, "body rule"))
     named: bool = True
     doc: str = ""
@@ -93,13 +112,13 @@ class Section:
     """
 
     name: str = field(validator=lambda i, a, v: _check(_SECTION_NAME, v, "section name"))
-    headers: tuple[str, ...] = field(converter=tuple, validator=_forms)
-    items: tuple[ItemKind, ...] = field(converter=tuple)
+    headers: tuple[str, ...] = field(converter=_strings, validator=_forms)
+    items: tuple[ItemKind, ...] = field(converter=_item_kinds)
     grammar: str
     compile: Callable[[Sequence[Item], CompileContext], object] = field(eq=False)
     keywords: Mapping[str, tuple[str, ...]] = field(factory=dict, converter=_keywords)
-    vocabularies: Mapping[str, str] = field(factory=dict, converter=dict)
-    variables: Mapping[str, Any] = field(factory=dict, converter=dict, eq=False)
+    vocabularies: Mapping[str, str] = field(factory=dict, converter=_text_map)
+    variables: Mapping[str, Any] = field(factory=dict, converter=_any_map, eq=False)
     doc: str = ""
 
     def item_kind(self, name: str) -> ItemKind | None:
