@@ -147,13 +147,13 @@ def section() -> Section:
     from gridcore.rules import ItemKind, Section
 
     kinds = tuple(
-        ItemKind(name, keywords, body, named=named, doc=doc)  # type: ignore[arg-type]
+        ItemKind(name, keywords, body, named=named, doc=doc)
         for name, keywords, body, named, doc in ITEMS
     )
     return Section(
         name=NAME,
-        headers=("assessment", "考核", "评星定级"),  # type: ignore[arg-type]
-        items=kinds,  # type: ignore[arg-type]
+        headers=("assessment", "考核", "评星定级"),
+        items=kinds,
         grammar=GRAMMAR.read_text(encoding="utf-8"),
         compile=compile_section,
         keywords=KEYWORDS,
