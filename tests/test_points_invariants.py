@@ -10,7 +10,6 @@ from pathlib import Path
 from conftest import CST
 from gridcore_points import api
 from gridcore_points.events import RecognitionAwarded
-from gridcore_points.periods import period_key
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_points_engine import YINQUAN, open_points
@@ -25,6 +24,7 @@ from gridcore.events import (
     IncidentVerified,
     PointsRedeemed,
 )
+from gridcore.periods import period_key
 
 START = datetime(2025, 1, 1, 0, 0, tzinfo=CST)
 MEMBERS = {"res1": "u11", "res2": "u21", "worker1": "g1", "police1": "g1"}
@@ -93,7 +93,7 @@ def check_ledger(engine: Engine) -> None:
             elif entry.kind == "expire":
                 expired -= entry.amount
             if entry.kind == "earn":
-                month = period_key(entry.time, the_state.tz, "month")
+                month = period_key("month", entry.time, the_state.tz)
                 per_month[month] += entry.amount
                 if entry.activity == "volunteer_service":
                     volunteer[month] += entry.amount

@@ -120,7 +120,7 @@ def timeline_command(incident: str, store: str, now: datetime | None, fmt: str) 
 
 @incidents_group.command("stats")
 @click.option(
-    "--period", required=True, help="2025, 2025-Q1, 2025-03 or 2025-03-08 (community time zone)."
+    "--period", required=True, help="2025, 2025-Q1, 2025-03, 2025-W10 or 2025-03-08 (community time zone)."
 )
 @click.option("--within", metavar="NODE", help="Only incidents reported at NODE or below.")
 @store_option

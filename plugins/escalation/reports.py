@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gridcore import Report, Table
+from gridcore.periods import parse_period
 
 from . import views
-from .periods import period_bounds
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -119,10 +119,10 @@ def timeline_table(engine: Engine, incident_id: str) -> Table:
 
 def stats_table(engine: Engine, period: str, within: str | None = None) -> Table:
     """Incidents reported in ``period``, by category and the highest level they reached."""
-    start, end = period_bounds(period, engine.community.tz)
+    span = parse_period(period, engine.community.tz)
     counts: Counter[tuple[str, str, str]] = Counter()
     for item in views.incidents(engine, within=within):
-        if not start <= item.reported_at < end:
+        if not span.contains(item.reported_at):
             continue
         top = item.escalations[-1].to_level if item.escalations else item.current_level
         key = (item.category, top)
@@ -166,7 +166,7 @@ def _build_stats(engine: Engine, params: Mapping[str, str]) -> Table:
     from gridcore import GridcoreError
 
     if "period" not in params:
-        raise GridcoreError("escalation.stats needs period=2025-03 (or 2025, 2025-Q1, 2025-03-08)")
+        raise GridcoreError("escalation.stats needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08)")
     return stats_table(engine, params["period"], params.get("within"))
 
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 
 from gridcore.events import PointsRedeemed
+from gridcore.periods import parse_period
 
 from . import ledger
 from .ledger import Entry
-from .periods import period_bounds
 from .state import NAME, PointsState
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
     A period not yet over is shown up to the engine clock's now.
     """
     the_state = state(engine)
-    start, end, _ = period_bounds(period, the_state.tz)
+    span = parse_period(period, the_state.tz)
+    start, end = span.start, span.end
     account = the_state.view(member, _until(engine, end))
     before = [e for e in account.entries if e.time < start]
     inside = tuple(e for e in account.entries if start <= e.time < end)
@@ -115,7 +116,8 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     the_state = state(engine)
     hierarchy = engine.community.hierarchy
     hierarchy.node(node)
-    start, end, _ = period_bounds(month, the_state.tz)
+    span = parse_period(month, the_state.tz)
+    start, end = span.start, span.end
     until = _until(engine, end)
     scores: list[tuple[int, str, int]] = []
     for account in the_state.views(until):
@@ -154,7 +156,8 @@ def node_totals(engine: Engine, node: str, period: str) -> list[NodeTotals]:
     """
     the_state = state(engine)
     hierarchy = engine.community.hierarchy
-    start, end, _ = period_bounds(period, the_state.tz)
+    span = parse_period(period, the_state.tz)
+    start, end = span.start, span.end
     until = _until(engine, end)
     own: dict[str, dict[str, int]] = {}
     for account in the_state.views(until):
@@ -180,14 +183,14 @@ def flags(engine: Engine, node: str | None = None, period: str | None = None) ->
     """Flagged claims (duplicates, outside cells, self-awards, self-closed incidents), by time."""
     the_state = state(engine)
     hierarchy = engine.community.hierarchy
-    bounds = period_bounds(period, the_state.tz) if period else None
+    span = parse_period(period, the_state.tz) if period else None
     found = []
     for entry in the_state.entries.values():
         if entry.kind != ledger.FLAG:
             continue
         if node is not None and not (entry.node in hierarchy and hierarchy.is_within(entry.node, node)):
             continue
-        if bounds is not None and not bounds[0] <= entry.time < bounds[1]:
+        if span is not None and not span.contains(entry.time):
             continue
         found.append(entry)
     return sorted(found, key=lambda e: (e.time, e.id))

@@ -12,13 +12,13 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event, IncidentClosed, PointsRedeemed
+from gridcore.periods import KINDS, add_months, period_key
 
 from . import ledger
 from .checks import duplicate_of
 from .events import RecognitionAwarded
 from .ledger import Account, Entry
-from .periods import add_months, period_key
-from .policy import PERIODS, IncidentItem, PointsPolicy, round_points
+from .policy import IncidentItem, PointsPolicy, round_points
 from .tracking import Claim, IncidentTrack
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def on_activity(state: PointsState, event: ActivityRecorded) -> None:
             event.id,
             event.time,
             event.time + timedelta(hours=event.hours),
-            period_key(event.time, state.tz, "day"),
+            period_key("day", event.time, state.tz),
         )
     )
     facts = state.facts(event, member)
@@ -286,8 +286,8 @@ def on_redemption(state: PointsState, event: PointsRedeemed) -> None:
     taken = ledger.debit(account, entry)
     state.taken[entry.id] = taken
     state.stock_used[reward.name] = state.stock_used.get(reward.name, 0) + event.quantity
-    for period in PERIODS:
-        key = (member, reward.name, f"{period}:{period_key(event.time, state.tz, period)}")
+    for period in KINDS:
+        key = (member, reward.name, f"{period}:{period_key(period, event.time, state.tz)}")
         state.redeemed_by[key] = state.redeemed_by.get(key, 0) + event.quantity
 
 
@@ -307,7 +307,7 @@ def on_recognition(state: PointsState, event: RecognitionAwarded) -> None:
         )
         return
     grid = state.budget_node(event.node, rule.level) or event.node
-    label = period_key(event.time, state.tz, rule.period)
+    label = period_key(rule.period, event.time, state.tz)
     if event.actor == event.member:
         guard = policy.guard("self_award") if policy is not None else None
         flag(

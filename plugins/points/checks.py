@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from gridcore.events import ActivityRecorded, Event, PointsRedeemed
+from gridcore.periods import period_key
 
 from .events import RecognitionAwarded
-from .periods import period_key
 from .policy import ActivityItem
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def duplicate_of(
     """The id of an earlier claim of the same activity by ``member`` in the window, if any."""
     start = event.time
     end = start + timedelta(hours=event.hours)
-    day = period_key(start, state.tz, "day")
+    day = period_key("day", start, state.tz)
     for claim in state.claims.get((member, item.activity), []):
         if claim.event_id == event.id:
             continue
@@ -123,7 +123,7 @@ def check_redemption(state: PointsState, event: PointsRedeemed) -> list[str]:
             )
     member = event.redeemer
     if reward.limit is not None and reward.limit_period is not None:
-        label = period_key(event.time, state.tz, reward.limit_period)
+        label = period_key(reward.limit_period, event.time, state.tz)
         had = state.redeemed_by.get((member, reward.name, f"{reward.limit_period}:{label}"), 0)
         if had + event.quantity > reward.limit:
             reasons.append(
@@ -164,7 +164,7 @@ def check_recognition(state: PointsState, event: RecognitionAwarded) -> list[str
         )
         reasons.append(f"{event.actor} may not award points to themselves ({where})")
     grid = state.budget_node(event.node, rule.level)
-    label = period_key(event.time, state.tz, rule.period)
+    label = period_key(rule.period, event.time, state.tz)
     if grid is None:
         reasons.append(
             f"the recognition rule {rule.rule} budgets per {rule.level!r}, "

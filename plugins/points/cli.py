@@ -156,11 +156,11 @@ def _node(engine: object, node: str) -> None:
 def _period(text: str) -> str:
     from zoneinfo import ZoneInfo
 
-    from .periods import period_bounds
+    from gridcore.periods import PeriodError, parse_period
 
     try:
-        period_bounds(text, ZoneInfo("UTC"))
-    except ValueError as exc:
+        parse_period(text, ZoneInfo("UTC"))
+    except PeriodError as exc:
         raise click.BadParameter(str(exc)) from None
     return text
 

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from gridcore.explain import RuleRef
+from gridcore.periods import KINDS
 from gridcore.roster import ROLES
 from gridcore.rules import ast
 from gridcore.rules import schema as sch
@@ -285,8 +286,7 @@ def _incident_items(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) ->
 def _streak(comp: _Compiler, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
     periods = [c.value for c in body.children if isinstance(c, ast.Value) and c.kind == "period"]
     unit, span = (periods[0], periods[1]) if body.kind == "points_streak_en" else (periods[1], periods[0])
-    order = ("day", "week", "month", "quarter", "year")
-    if order.index(unit) >= order.index(span):
+    if KINDS.index(unit) >= KINDS.index(span):
         comp.error(body, f"a streak counts {unit}s inside a longer period, not a {span}",
                    "连续活跃的小周期必须短于大周期", fix="write e.g. 20 points for each month of the quarter")
         return None

@@ -21,9 +21,16 @@ from typing import Any
 from attrs import define, field, frozen
 
 from gridcore.explain import RuleRef
+from gridcore.periods import (
+    KINDS,
+    add_months,
+    parse_period,
+    period_containing,
+    period_key,
+    periods_starting_in,
+)
 
-from .periods import add_months, period_bounds, period_key, units_in
-from .policy import PERIODS, PointsPolicy
+from .policy import PointsPolicy
 
 #: Kinds of entries: credits, debits and zero-amount flags.
 CREDITS = ("earn", "bonus", "recognition")
@@ -116,24 +123,23 @@ def credit(
         account.lots.append(Lot(entry.id, entry.time, entry.node, entry.amount, expires, expiry_rule))
     if tz is not None and caps_scopes and entry.amount > 0:
         for scope in caps_scopes:
-            for period in PERIODS:
-                key = (scope, period, period_key(entry.time, tz, period))
+            for period in KINDS:
+                key = (scope, period, period_key(period, entry.time, tz))
                 account.earned_in[key] = account.earned_in.get(key, 0) + entry.amount
 
 
 def earned_in(account: Account, scope: str, period: str, when: datetime, tz: tzinfo) -> int:
     """Points counted toward caps for ``scope`` in the ``period`` containing ``when``."""
-    return account.earned_in.get((scope, period, period_key(when, tz, period)), 0)
+    return account.earned_in.get((scope, period, period_key(period, when, tz)), 0)
 
 
 def mark_active(account: Account, when: datetime, node: str, tz: tzinfo) -> None:
     """Note that the member earned activity points at ``when`` (for streak bonuses)."""
-    for period in PERIODS:
-        label = period_key(when, tz, period)
+    for period in KINDS:
+        label = period_key(period, when, tz)
         account.active.setdefault(period, set()).add(label)
         if (period, label) not in account.open_spans:
-            _, end, _ = period_bounds(label, tz)
-            account.open_spans[(period, label)] = end
+            account.open_spans[(period, label)] = period_containing(period, when, tz).end
         account.span_node[(period, label)] = node
 
 
@@ -205,11 +211,11 @@ def _judge_streak(
     policy = policy_at(end - timedelta(microseconds=1))
     if policy is None:
         return
-    start, _, _ = period_bounds(label, tz)
+    start = parse_period(label, tz).start
     for streak in policy.streaks:
         if streak.span != kind:
             continue
-        units = units_in(start, end, tz, streak.unit)
+        units = [unit.label for unit in periods_starting_in(streak.unit, start, end, tz)]
         active = account.active.get(streak.unit, set())
         if not units or not all(unit in active for unit in units):
             continue

@@ -13,16 +13,16 @@ from fractions import Fraction
 from attrs import field, frozen
 
 from gridcore.explain import RuleRef
+from gridcore.periods import KINDS
 
 from .facts import Check, Facts, Formula
 
-PERIODS = ("day", "week", "month", "quarter", "year")
 ACTIONS = ("refuse", "flag")
 
 
 def _period(instance: object, attribute: object, value: str) -> None:
-    if value not in PERIODS:
-        raise ValueError(f"unknown period {value!r}; use one of {', '.join(PERIODS)}")
+    if value not in KINDS:
+        raise ValueError(f"unknown period {value!r}; use one of {', '.join(KINDS)}")
 
 
 def _action(instance: object, attribute: object, value: str) -> None:
