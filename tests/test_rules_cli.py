@@ -120,3 +120,13 @@ def test_show_reports_errors_in_the_chosen_language(toy: None, tmp_path: Path) -
     bad = write(tmp_path, "bad.rules", "家务积分：\n  家务 扫地 每小时 5 分\n")
     code, out, err = run("show", "--lang", "zh", str(bad))
     assert code == 1 and out == "" and "错误: 缺少冒号" in err
+
+
+def test_check_and_fmt_take_folders(toy: None, tmp_path: Path) -> None:
+    write(tmp_path, "a.rules", "chores:\n  chore a: 5 per hour\n")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "b.rules", "chores :\n chore b:1 per hour\n")
+    code, out, _ = run("check", str(tmp_path))
+    assert code == 0 and out.count(": ok") == 2
+    code, out, _ = run("fmt", "--check", str(tmp_path))
+    assert code == 1 and out == f"would reformat {tmp_path / 'sub' / 'b.rules'}\n"

@@ -181,3 +181,13 @@ def test_a_stored_ruleset_reopens_without_a_disabled_plugins_section() -> None:
     assert again.section("other") is None and again.section("chores") is not None
     with pytest.raises(RulesError, match="unknown section 'other'"):
         parse_ruleset(text, sections=[CHORES])
+
+
+def test_a_new_item_that_merely_resembles_an_old_one_is_not_flagged(tmp_path: Path) -> None:
+    (tmp_path / "base.rules").write_text("chores:\n  chore 环境整治: 5 per hour\n  chore a_sweeping: 1 per hour\n",
+                                       encoding="utf-8")
+    child = tmp_path / "child.rules"
+    child.write_text('extends "base"\nchores:\n  chore 人居环境整治: 6 per hour\n  chore b_mopping: 1 per hour\n'
+                     "  chore 环境整洁: 1 per hour\n", encoding="utf-8")
+    warnings = load_ruleset(child, sections=[CHORES]).warnings
+    assert [w.line for w in warnings] == [5]  # only the one-character slip

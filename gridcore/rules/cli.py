@@ -18,13 +18,22 @@ import click
 from ..plugin_host import Hooks, get_plugin_manager
 from .errors import Diagnostic, RulesError, default_lang
 from .formatter import format_source
+from .parser import read_source
 from .ruleset import Ruleset, load_ruleset
 from .sections import Section
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                     help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
 FILES = click.argument("files", nargs=-1, required=True,
-                       type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                       type=click.Path(exists=True, path_type=Path))
+
+
+def _expand(paths: Sequence[Path]) -> list[Path]:
+    """Files as given; folders become every ``*.rules`` file under them."""
+    out: list[Path] = []
+    for path in paths:
+        out.extend(sorted(path.rglob("*.rules")) if path.is_dir() else [path])
+    return out
 
 
 def _sections() -> list[Section]:
@@ -39,11 +48,11 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
 @FILES
 @LANG
 def check(files: tuple[Path, ...], lang: str | None) -> None:
-    """Parse and type-check ruleset FILES; print every problem; exit 1 on any error."""
+    """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
     lang = lang or default_lang()
     sections = _sections()
     failed = False
-    for path in files:
+    for path in _expand(files):
         try:
             ruleset = load_ruleset(path, sections=sections)
         except RulesError as exc:
@@ -63,13 +72,17 @@ def check(files: tuple[Path, ...], lang: str | None) -> None:
 @click.option("--check", "check_only", is_flag=True,
               help="Only report files that are not formatted (exit 1 if any).")
 def fmt(files: tuple[Path, ...], check_only: bool) -> None:
-    """Rewrite ruleset FILES in the canonical layout (comments and meaning kept)."""
+    """Rewrite ruleset FILES (or folders) in the canonical layout (comments and meaning kept)."""
     unformatted = []
-    for path in files:
+    sections = _sections()
+    for path in _expand(files):
         text = path.read_text(encoding="utf-8")
         formatted = format_source(text)
         if formatted == text:
             continue
+        if not _same_meaning(text, formatted, sections, str(path)):
+            raise click.ClickException(f"{path}: formatting would change its meaning; left as is "
+                                       "(please report this as a bug)")
         unformatted.append(path)
         if check_only:
             click.echo(f"would reformat {path}")
@@ -78,6 +91,16 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
             click.echo(f"reformatted {path}")
     if check_only and unformatted:
         raise SystemExit(1)
+
+
+def _same_meaning(before: str, after: str, sections: Sequence[Section], name: str) -> bool:
+    """Whether two texts parse to the same tree (True when the original does not parse:
+    the formatter only changes whitespace, and a broken file gets no tree to compare)."""
+    old, problems = read_source(before, sections=sections, file=name)
+    if any(d.is_error for d in problems):
+        return True
+    new, _ = read_source(after, sections=sections, file=name)
+    return new == old
 
 
 def _write_atomically(path: Path, text: str) -> None:

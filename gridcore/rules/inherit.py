@@ -38,6 +38,22 @@ class Change:
     ref: object  # RuleRef of the child's line
 
 
+def _typo_of(name: str, pool: Sequence[str]) -> str:
+    """An inherited name ``name`` is almost certainly a typo of (one letter off), or ''.
+
+    Stricter than a did-you-mean: a new item that merely resembles an old one
+    (``人居环境整治`` beside ``环境整治``) is normal and must not be flagged.
+    """
+    import difflib
+
+    for other in pool:
+        if len(other) == len(name) and sum(a != b for a, b in zip(other, name)) == 1:
+            return other
+        if name.isascii() and difflib.SequenceMatcher(None, name, other).ratio() >= 0.85:
+            return other
+    return ""
+
+
 def _label(key: tuple[str, str | None]) -> str:
     return f"{key[0]} {key[1]}" if key[1] is not None else key[0]
 
@@ -95,7 +111,7 @@ def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], 
                     continue
                 if depth and not exists and item.name is not None:
                     same_kind = [k[1] for k in inherited if k[0] == item.kind and k[1]]
-                    near = did_you_mean(item.name.text, same_kind)
+                    near = _typo_of(item.name.text, same_kind)
                     if near:
                         warnings.append((item, (f"'{_label(item.key)}' is a new item; the parent has "
                                          f"'{item.kind} {near}' (to replace it, use that name)"),
