@@ -79,7 +79,8 @@ class TinyDBStore:
         self._segments: list[Segment] = []
         self._generation = 0
         self._ids: set[str] = set()
-        self._tails: dict[str, list[dict[str, Any]]] = {}  # month -> docs of its open part
+        # month -> (canonical key, doc) of each event in its open part, kept to merge appends into
+        self._tails: dict[str, list[tuple[tuple[str, str], dict[str, Any]]]] = {}
         self._garbage: list[str] = []
         self._readers = 0
         self._closed = False
@@ -121,7 +122,7 @@ class TinyDBStore:
             self._ids.update(doc["id"] for doc in docs)
         for month, segment in self._open_parts().items():
             if segment.count < self._segment_events:
-                self._tails[month] = self._read_segment(segment.file)
+                self._tails[month] = [(doc_key(d), d) for d in self._read_segment(segment.file)]
         if len(self._ids) != sum(s.count for s in self._segments):
             raise StoreError(f"store {folder} is corrupt: the same event id is stored twice")
         # Leftovers of a writer killed mid-batch: never named by the manifest.
@@ -177,18 +178,17 @@ class TinyDBStore:
                 arriving = sorted(by_month[month], key=lambda pair: pair[0])
                 tail = open_parts.get(month)
                 if tail is not None and tail.count < self._segment_events:
-                    base = [(doc_key(d), d) for d in tails[month]]
-                    merged = [d for _, d in heapq.merge(base, arriving, key=lambda pair: pair[0])]
+                    merged = list(heapq.merge(tails[month], arriving, key=lambda pair: pair[0]))
                     number = tail.number
                     segments.remove(tail)
                     replaced.append(tail.file)
                 else:
-                    merged = [d for _, d in arriving]
+                    merged = arriving
                     number = tail.number + 1 if tail is not None else 0
                 chunks = [merged[i : i + self._segment_events] for i in range(0, len(merged), self._segment_events)]
                 for chunk in chunks:
                     name = f"events-{month}-p{number:04d}-g{generation:06d}.json"
-                    self._write_segment(name, chunk)
+                    self._write_segment(name, [doc for _, doc in chunk])
                     written.append(name)
                     segments.append(Segment(month, number, name, len(chunk)))
                     number += 1
