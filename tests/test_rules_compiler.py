@@ -110,3 +110,17 @@ def test_precedence_and_associativity() -> None:
     assert value("not 1 > 2 and 2 > 1") is True
     assert value("1 < 2 < 3") is True and value("3 > 2 > 2") is False
     assert value("if 1 > 2 then 1 else if 2 > 1 then 2 else 3") == 2
+
+
+def test_a_compiled_rule_reports_the_inputs_it_read() -> None:
+    from types import SimpleNamespace
+
+    env = schema.Env((schema.Variable("event", schema.RECORD, zh=("记录",),
+                                      fields=(schema.Field("hours", schema.NUMBER, zh=("时长",)),)),
+                      schema.MEMBER, schema.Variable("score", schema.NUMBER)))
+    compiled = compile_function(parse_expression("如果 成员.党员 则 记录.时长 * 6 否则 score"), env,
+                                RuleRef("t", 1))
+    event, member = SimpleNamespace(hours=2.0), SimpleNamespace(party_member=True)
+    assert compiled(event, member, 1) == 12
+    assert compiled.inputs(event, member, 1) == {"member.party_member": True, "event.hours": 2.0,
+                                                 "score": 1}

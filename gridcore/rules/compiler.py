@@ -46,11 +46,25 @@ class CompiledExpr:
     ref: RuleRef
     source: str = field(repr=False)
     type: str = sch.ANY
+    #: what the expression reads: (label like "event.hours", parameter index, attribute or None)
+    reads: tuple[tuple[str, int, str | None], ...] = ()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             args = args + tuple(kwargs[name] for name in self.params[len(args):])
         return self.fn(*args)
+
+    def inputs(self, *args: Any) -> dict[str, Any]:
+        """The values the expression read for these arguments, for an ``Explanation``.
+
+        ``{"event.hours": 2.0, "member.party_member": True}``; call it with the
+        same positional arguments as the expression.
+        """
+        out: dict[str, Any] = {}
+        for label, index, attr in self.reads:
+            value = args[index] if index < len(args) else None
+            out[label] = getattr(value, attr, None) if attr is not None else value
+        return out
 
 
 class Codegen:
@@ -59,6 +73,7 @@ class Codegen:
     def __init__(self, env: sch.Env) -> None:
         self.env = env
         self.constants: dict[str, Any] = {}
+        self.reads: dict[str, tuple[int, str | None]] = {}
 
     def constant(self, value: Any) -> str:
         name = f"_k{len(self.constants)}"
@@ -86,12 +101,14 @@ class Codegen:
             found = self.env.lookup(e.name)
             if found is None:  # pragma: no cover - the checker refused it
                 raise KeyError(e.name)
+            self.reads.setdefault(found[1].name, (found[0], None))
             return f"v{found[0]}"
         if isinstance(e, ast.FieldRef):
             found = self.env.lookup(e.root)
             f = found[1].field_named(e.name) if found else None
             if found is None or f is None:  # pragma: no cover - the checker refused it
                 raise KeyError(f"{e.root}.{e.name}")
+            self.reads.setdefault(f"{found[1].name}.{f.name}", (found[0], f.attribute))
             return f"v{found[0]}.{f.attribute}"
         if isinstance(e, ast.Unary):
             return f"(not {self.gen(e.operand)})" if e.op == "not" else f"(-{self.gen(e.operand)})"
@@ -130,4 +147,6 @@ def compile_function(body: Any, env: sch.Env, ref: RuleRef, type_: str = sch.ANY
     namespace: dict[str, Any] = {"__builtins__": {}, **ALLOWED, **codegen.constants}
     code = compile(source, f"<rule {ref.file}:{ref.line}>", "exec")
     exec(code, namespace)  # noqa: S102 - generated from the checked AST only (see module doc)
-    return CompiledExpr(namespace["_rule"], tuple(v.name for v in env.vars), ref, source, type_)
+    reads = tuple((label, index, attr) for label, (index, attr) in codegen.reads.items())
+    return CompiledExpr(namespace["_rule"], tuple(v.name for v in env.vars), ref, source, type_,
+                        reads)
