@@ -184,6 +184,17 @@ GOLDEN: dict[str, tuple[str, str, str]] = {
          '  fix: write the rule after the colon, on the same line\n'
          '1 error'),
     ),
+    'glued_keyword_zh': (
+        '家务积分：\n  家务扫地：每小时 5 分\n',
+        'zh',
+        ("t.rules:2:3: 错误: 关键词和名称连在一起了（此处是 '家务扫地'）\n"
+         '      家务扫地：每小时 5 分\n'
+         '      ^^^^^^^^\n'
+         "  应为: '奖励' (bonus)、'家务' (chore)、'限定' (limit)、'覆盖' (override)\n"
+         '  是不是想写: 家务 扫地\n'
+         '  修改: 在关键词和名称之间加一个空格\n'
+         '共 1 个错误'),
+    ),
 }
 
 

@@ -109,6 +109,13 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
         raise exc
     mistake = explain_mistake(exc, grammar, start, line.code)
     suggestion = _did_you_mean(grammar, got, expected) if got else ""
+    glued = _glued_keyword(grammar, got, expected) if got else ""
+    if glued:
+        suggestion = glued
+        mistake = ("a keyword and a name are written together",
+                   "关键词和名称连在一起了",
+                   "put a space between the keyword and the name",
+                   "在关键词和名称之间加一个空格")
     message, message_zh = got_en, got_zh
     fix, fix_zh = "", ""
     if mistake is not None:
@@ -131,6 +138,18 @@ def _word_at(text: str) -> str:
         if not (ch.isalnum() or ch == "_"):
             break
     return "".join(out) or text[:1]
+
+
+def _glued_keyword(grammar: Grammar, got: str, expected: Sequence[str]) -> str:
+    """``活动志愿服务`` where the keyword ``活动`` was expected: ``活动 志愿服务``."""
+    if not is_cjk(got):
+        return ""
+    forms = sorted({f for term in expected for f in _terminal_forms(grammar, term) if is_cjk(f)},
+                   key=len, reverse=True)
+    for form in forms:
+        if got.startswith(form) and len(got) > len(form):
+            return f"{form} {got[len(form):]}"
+    return ""
 
 
 def _did_you_mean(grammar: Grammar, got: str, expected: Sequence[str]) -> str:
