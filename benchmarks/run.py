@@ -1,6 +1,7 @@
 """Run every benchmark and write the results to docs/benchmarks.md.
 
-    python benchmarks/run.py            # full sizes (about 10 minutes on 2 cores)
+    python benchmarks/run.py            # full sizes (about 15 minutes on 2 cores)
+    python benchmarks/run.py --large    # also 1M events through one engine
     python benchmarks/run.py --quick    # tiny sizes, to check that everything runs
 
 PostgreSQL is included when ``GRIDCORE_TEST_POSTGRES_URL`` is set (``.ci/postgres.sh``
@@ -21,6 +22,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO))
 
 import district
+import engine_ingest
 import store_ingest
 
 INTRO = """\
@@ -49,7 +51,7 @@ def load() -> str:
         return "unknown"
 
 
-def render(quick: bool, communities: int | None, days: int | None) -> str:
+def render(quick: bool, communities: int | None, days: int | None, large: bool = False) -> str:
     """Run everything; the Markdown page."""
     parts = [INTRO.format(quick=" --quick" if quick else "", when=time.strftime("%Y-%m-%d"), machine=machine(),
                           load=load(), load_end="{load_end}")]
@@ -74,6 +76,19 @@ def render(quick: bool, communities: int | None, days: int | None) -> str:
     parts.append(f"_Store benchmarks took {time.perf_counter() - t0:.0f} s._\n")
 
     t0 = time.perf_counter()
+    growth, gnotes = engine_ingest.run(quick, large)
+    parts.append("## Engine ingest as one store grows\n")
+    parts.append(
+        "One community's simulated years recorded through `Engine.record_many` (calls of 1,000 events, "
+        "every installed plugin, the community's ruleset in force) into one store; the cost per event "
+        "over the last 10% before N, beside the same documents appended straight to a fresh store of "
+        "the same backend.\n"
+    )
+    parts.append(engine_ingest.table(growth) + "\n")
+    parts.extend(f"* {note}\n" for note in gnotes)
+    parts.append(f"_Engine ingest took {time.perf_counter() - t0:.0f} s._\n")
+
+    t0 = time.perf_counter()
     results, whatifs, dnotes = district.run(quick, communities, days)
     parts.append("## District: ingest, evaluate, replay\n")
     parts.append(
@@ -90,8 +105,29 @@ def render(quick: bool, communities: int | None, days: int | None) -> str:
         parts.append(district.whatif_table(whatifs) + "\n")
     parts.extend(f"* {note}\n" for note in dnotes)
     parts.append(f"_District benchmarks took {time.perf_counter() - t0:.0f} s._\n")
+
+    parts.append("## Rules: compiled rules beside hand-written Python\n")
+    parts.append(rules_section(quick))
     page = "\n".join(parts)
     return page.replace("{load_end}", load(), 1)
+
+
+def rules_section(quick: bool) -> str:
+    """``benchmarks/rules_eval.py`` (written with the rules language): its figures as a table."""
+    try:
+        import rules_eval
+    except Exception as exc:  # noqa: BLE001 - a missing or broken benchmark is reported on the page
+        return f"* Not measured: benchmarks/rules_eval.py could not be loaded ({type(exc).__name__}: {exc}).\n"
+    events, rounds = (5_000, 3) if quick else (200_000, 7)
+    r = rules_eval.run(events, rounds)
+    hand, compiled = r["hand_s"] * 1e9 / events, r["compiled_s"] * 1e9 / events
+    return (
+        "The same points-like rules evaluated over the same events, compiled by gridcore's rules "
+        f"compiler and written by hand in Python (best of {rounds} rounds of {events:,} events; "
+        "see the top of `benchmarks/rules_eval.py`).\n\n"
+        "| ruleset load ms | compiled ns/event | hand-written ns/event | ratio |\n|---:|---:|---:|---:|\n"
+        f"| {r['load_s'] * 1000:.1f} | {compiled:.0f} | {hand:.0f} | {compiled / hand:.2f}× |\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--communities", type=int, help="district size (default 4; 2 with --quick)")
     parser.add_argument("--days", type=int, help="days per community (default 365; 7 with --quick)")
+    parser.add_argument("--large", action="store_true", help="also 1M events through one engine")
     args = parser.parse_args(argv)
-    page = render(args.quick, args.communities, args.days)
+    page = render(args.quick, args.communities, args.days, args.large)
     args.output.write_text(page, encoding="utf-8")
     print(page)
     print(f"written to {args.output}")
