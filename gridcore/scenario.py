@@ -153,17 +153,32 @@ class ActivityPlan:
 
 
 @frozen(kw_only=True)
-class RedemptionPlan:
-    """Members spend points on ``rewards`` (name -> how popular): chance per eligible member per day.
+class RewardPlan:
+    """One reward: how popular it is, and how many activities people gather before trying for it."""
 
-    Only members with at least ``after_activities`` recorded activities since
-    their last redemption try; the generator counts activities, it never
-    computes points, so some attempts fail for want of points (as in life).
+    weight: float = field(validator=_rate)
+    after_activities: int | None = None
+
+
+@frozen(kw_only=True)
+class RedemptionPlan:
+    """Members spend points on ``rewards``: chance per eligible member per day.
+
+    A reward is written ``name: weight`` or ``name: {weight: 1, after_activities: 20}``.
+    Members try once they have ``after_activities`` recorded activities since
+    their last redemption (a dearer reward may ask for more), choosing among the
+    rewards within reach by weight.  The generator counts activities, it never
+    computes points, so some attempts still fail for want of points (as in life).
     """
 
-    rewards: Mapping[str, float]
+    rewards: Mapping[str, RewardPlan]
     chance: float = field(validator=_share)
     after_activities: int = 3
+
+    def within_reach(self, activities: int) -> dict[str, float]:
+        """The rewards someone with ``activities`` activities would try for, by weight."""
+        return {name: reward.weight for name, reward in self.rewards.items()
+                if activities >= (reward.after_activities or self.after_activities)}
 
 
 @frozen(kw_only=True)
@@ -276,6 +291,12 @@ def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario
     body["patrols"] = _named(body.get("patrols"), "role", f"{source}: patrols")
     body["incidents"] = _named(body.get("incidents"), "category", f"{source}: incidents")
     body["activities"] = _named(body.get("activities"), "activity", f"{source}: activities")
+    redemptions = body.get("redemptions")
+    if isinstance(redemptions, Mapping) and isinstance(redemptions.get("rewards"), Mapping):
+        # ``大米: 1`` is short for ``大米: {weight: 1}``.
+        rewards = {name: {"weight": v} if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                   for name, v in redemptions["rewards"].items()}
+        body["redemptions"] = {**redemptions, "rewards": rewards}
     try:
         return _CONVERTER.structure(body, Scenario)
     except cattrs.BaseValidationError as exc:

@@ -67,6 +67,7 @@ from .scenario import (
     PatrolPlan,
     PopulationPlan,
     RedemptionPlan,
+    RewardPlan,
     Scenario,
     ScenarioError,
     load_scenario,
@@ -86,6 +87,7 @@ __all__ = [
     "PatrolPlan",
     "PopulationPlan",
     "RedemptionPlan",
+    "RewardPlan",
     "Scenario",
     "ScenarioError",
     "find_community",
@@ -523,16 +525,20 @@ class _Simulation:
         plan = self.scenario.redemptions
         if plan is None or not plan.rewards:
             return
+        everything = {name: reward.weight for name, reward in plan.rewards.items()}
         for person in sorted(self.activity_count):
-            eager = self.activity_count[person] >= plan.after_activities
-            if not eager and self.rng.random() >= self.scenario.mistakes.early_redemption:
-                continue
+            choices = plan.within_reach(self.activity_count[person])
+            if not choices:
+                # A mistake on purpose: trying with too little behind it.
+                if self.rng.random() >= self.scenario.mistakes.early_redemption:
+                    continue
+                choices = everything
             if self.rng.random() >= plan.chance:
                 continue
             node = self.registered.get(person) or self.home_of(person)
             self.push(PointsRedeemed(
                 id=self.next_id(), time=self.at(day, self.uniform((9.0, 17.0))), actor=person, node=node,
-                reward=self.pick_weighted(plan.rewards),
+                reward=self.pick_weighted(choices),
             ))
             self.activity_count[person] = 0
 
