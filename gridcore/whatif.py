@@ -118,7 +118,12 @@ class Change:
 
 @frozen
 class RuleChange:
-    """One rule that differs between the rulesets: added, removed or changed in B."""
+    """One rule whose text differs between the rulesets: added, removed or changed in B.
+
+    Rules are compared as written (item by item, after inheritance), so a rule
+    rewritten in other words, or in Chinese, is listed even when it means the
+    same; the outcomes then show no difference.
+    """
 
     section: str
     item: str

@@ -257,3 +257,66 @@ def test_swapping_the_rulesets_mirrors_every_change(seed: int) -> None:
 
 def _plain(value: object) -> object:
     return round(float(value), 6) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+CHENGQIAO_IN_ENGLISH = """\
+extends "district-base"
+ruleset 城桥镇
+levels: town > grid > microgrid
+
+points:
+  activity 党小组活动: 3 per hour when member.party_member, at most 12 per month
+  # In villages the clean-up campaign is 人居环境整治 (rural living environment).
+  remove activity 环境整治
+  activity 人居环境整治: 4 per hour, at most 30 per month
+  tilt microgrid_leader: x 1.5
+  tilt microgridworker: x 1.2
+  reward 毛巾: 40 points, at most 2 per month
+  reward 理发券: 50 points, at most 2 per month
+
+assessment:
+  # Monthly star rating (评星定级 every month); the quarter is assessed too
+  # (gridcore assess --period 2025-Q1), under the same ladder.
+  period: month
+  rate: microgrid, grid
+  # Micro-gridworkers are residents with other work: three patrols a week (our choice).
+  patrol: 3 per week
+  # Only one micro-grid in five may hold five stars (our choice).
+  cap microgrid: at most 20% with 5 stars
+  # Stars tied to subsidies (the account); amounts are our choice.
+  subsidy microgrid_leader: 100 yuan per star
+  subsidy microgridworker: 50 yuan per star
+  subsidy committee_member: base 600, 1.5 if stars >= 5, 1.2 if stars >= 4, 1 if stars >= 3, otherwise 0.8
+
+escalation:
+  # The micro-grid leader's ladder (the account): the micro-gridworker handles
+  # ordinary problems; what they cannot goes to the micro-grid leader, who pulls
+  # the teams together; what the micro-grid cannot solve goes to the village or
+  # residential grid, then the town and its line departments.  Limits are our choice.
+  incident any: start at microgrid, notify microgrid_leader
+  incident fire_hazard: start at grid, route to fire, notify microgrid_leader
+  incident public_security: start at grid, route to police, notify microgrid_leader
+  incident illegal_construction: start at grid, route to urban_management, notify microgrid_leader
+  limit microgrid: accept within 2 working hours, resolve within 2 working days, then go to grid
+  limit grid: accept within 4 working hours, resolve within 3 working days, then go to town
+  limit town: accept within 1 working day, resolve within 5 working days
+  escalate grave: immediately to town when incident.severity >= 4
+  escalate key_person: immediately to grid when incident.key_person
+  # When the case is closed, the micro-grid leader asks the residents to score it.
+  verified by: microgrid_leader
+"""
+
+
+def test_the_chinese_ruleset_means_what_its_english_translation_means(tmp_path: Path) -> None:
+    # 城桥镇's ruleset is written with Chinese keywords; the same rules in English
+    # differ in text (the diff lists them) but not in a single outcome.
+    english = tmp_path / "chengqiao-en.rules"
+    english.write_text(CHENGQIAO_IN_ENGLISH, encoding="utf-8")
+    folder = RULESETS_DIR / "chengqiao"
+    community = load_community(folder)
+    events = list(simulate(community, load_scenario(folder / "scenario.yaml"), days=8,
+                           start=date(2025, 3, 3), seed=9))
+    got = diff(events, folder / "chengqiao.rules", english, community)
+    assert got.changes == ()
+    assert got.compared > 100
+    assert ("assessment", "subsidy 微网格长") in {(r.section, r.item) for r in got.rule_changes}
