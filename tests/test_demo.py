@@ -47,6 +47,19 @@ def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
     board = text.split("== Points board")[1].split("==")[0]
     assert board.count("专职网格员") >= 5
 
+    # What-if over the quarter just simulated: the proposal's every change shows,
+    # each explained by the proposal's own lines.
+    rules = RULESETS_DIR / "yinquan"
+    code, report = run("diff", "--events", str(out / "events.jsonl"), "--ruleset", str(rules / "yinquan.rules"),
+                       "--ruleset", str(rules / "yinquan-proposal.rules"), "--format", "json")
+    assert code == 0
+    doc = json.loads(report)
+    assert doc["events"] == len(lines)
+    assert set(doc["summary"]) >= {"points", "incidents", "stars", "scores"}
+    for kind in ("points", "incidents", "stars"):
+        cited = {r["file"] for c in doc["changes"] if c["kind"] == kind for r in c["rules_b"]}
+        assert any(f.endswith("yinquan-proposal.rules") for f in cited), kind
+
 
 def test_a_rerun_rebuilds_the_store_and_gives_the_same_summary(tmp_path: Path) -> None:
     out = tmp_path / "again"
