@@ -229,6 +229,12 @@ def run_demo(
     if rules.levels and tuple(rules.levels) != tuple(community.hierarchy.levels):
         raise GridcoreError(f"ruleset {rules.name} expects levels {' > '.join(rules.levels)}, but "
                             f"{community.name} has {' > '.join(community.hierarchy.levels)}")
+    first = datetime.combine(start, time(0), tzinfo=community.tz)
+    end = first + timedelta(days=days)
+    last_day = (end - timedelta(seconds=1)).date()
+    period = quarter_of(start)
+    events = list(simulate(community, scenario, days=days, start=first, seed=seed))
+
     out.mkdir(parents=True, exist_ok=True)
     store = out / "store"
     if store.is_dir():
@@ -239,12 +245,6 @@ def run_demo(
     if reports.is_dir():
         shutil.rmtree(reports)
     reports.mkdir()
-    first = datetime.combine(start, time(0), tzinfo=community.tz)
-    end = first + timedelta(days=days)
-    last_day = (end - timedelta(seconds=1)).date()
-    period = quarter_of(start)
-
-    events = list(simulate(community, scenario, days=days, start=first, seed=seed))
     log = out / "events.jsonl"
     with log.open("w", encoding="utf-8") as handle:
         write_jsonl(events, handle)
