@@ -309,7 +309,7 @@ def test_a_broken_ruleset_is_refused_and_the_old_one_stays(
     with pytest.raises(RulesError) as caught:
         engine.use_ruleset(broken, effective=hours(1))
     message = str(caught.value)
-    assert "broken.rules:5:29: error: unexpected 'soon'" in message
+    assert "broken.rules:5:29: error: a number is expected here" in message
     assert "limit unit: accept within soon" in message and "expected: a number" in message
     unknown = tmp_path / "unknown.rules"
     unknown.write_text(
