@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import frozen
 
 from gridcore.errors import GridcoreError
@@ -168,16 +169,14 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSec
     kinds = {item.kind for item in items}
     for item in items:
         name = item.name.text if item.name is not None else None
-        for version in item.versions:  # level names must be the ruleset's levels
-            if item.kind in ("rate", "patrol"):
-                for level in names(version.body):
-                    ctx.known("level", level)
         if item.kind == "cap" and item.name is not None:
-            ctx.known("level", item.name)
+            name = _level(item.name, ctx)
         if item.kind == "subsidy" and item.name is not None:
             _check_role(item.name, ctx)
         for version in item.versions:
             value = compile_body(item.kind, name, version.body, version.ref, report)
+            if value is not None and item.kind in ("rate", "patrol"):
+                value = _with_level_ids(item.kind, value, version.body, ctx)
             if value is not None:
                 facts.append(Fact(item.kind, name, value, version.since, version.until))
     if items and "stars" not in kinds:
@@ -193,6 +192,25 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSec
     _check_caps(facts, report)
     _warn_unknown_metrics(items, report)
     return AssessmentSection(tuple(facts))
+
+
+def _level(name: Any, ctx: CompileContext) -> str:
+    """The id of the level ``name`` writes (by id or by its declared Chinese name).
+
+    An unknown level is reported with did-you-mean (the ruleset is then
+    rejected); a ruleset that declares no levels keeps the name as written.
+    """
+    if not ctx.known("level", name):
+        return str(name.text)
+    return ctx.level_id(name.text) or str(name.text)
+
+
+def _with_level_ids(kind: str, value: Any, body: Any, ctx: CompileContext) -> Any:
+    """A ``rate`` or ``patrol`` value with its levels as ids (each written name checked)."""
+    levels = tuple(_level(n, ctx) for n in names(body))
+    if kind == "rate":
+        return (levels, value[1])
+    return attrs.evolve(value, level=levels[0]) if levels else value
 
 
 def _check_role(name: Any, ctx: CompileContext) -> None:

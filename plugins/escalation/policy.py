@@ -136,7 +136,7 @@ class Route:
     """Where an incident of ``category`` (``None``: any) starts, and who hears of it.
 
     ``condition`` (e.g. ``incident.severity >= 3``) restricts the route.
-    ``start_level`` is a level name (the node at that level above the reported
+    ``start_level`` is a level id (the node at that level above the reported
     node takes it); ``departments`` are line departments it is routed to.
     """
 

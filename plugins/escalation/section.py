@@ -202,9 +202,8 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
     if item.kind == "incident":
         return _route(name, body, ref, ctx)
     if item.kind == "limit":
-        if item.name is not None:
-            ctx.known("level", item.name)
-        return _limit(name, body, ref, ctx)
+        level = _level(item.name, ctx) if item.name is not None else None
+        return _limit(level or name, body, ref, ctx)
     if item.kind == "escalate":
         return _escalate(body, ref, ctx)
     if item.kind == "duplicates":
@@ -281,9 +280,15 @@ def _written(expr: Any, ref: RuleRef) -> str:
     return text.strip()
 
 
-def _level(name: Name, ctx: CompileContext) -> str:
-    ctx.known("level", name)
-    return name.text
+def _level(name: Name, ctx: CompileContext) -> str | None:
+    """The id of the level ``name`` writes (by id or by its declared Chinese name).
+
+    An unknown level is reported (with did-you-mean) and gives None.  A
+    ruleset that declares no levels keeps the name as written.
+    """
+    if not ctx.known("level", name):
+        return None
+    return ctx.level_id(name.text) or name.text
 
 
 def _route(category: str, body: Node, ref: RuleRef, ctx: CompileContext) -> Route:
@@ -314,10 +319,13 @@ def _notices(part: Node, ctx: CompileContext) -> list[Notice]:
     for notice in part.all("escalation_notice"):
         assert isinstance(notice, Node)
         names = [n for n in notice.all("name") if isinstance(n, Name)]
-        level = _level(names[1], ctx) if len(names) > 1 else None
-        if level is not None:
+        if len(names) > 1:
             ctx.known("role", names[0])
-        found.append(Notice(_role_id(names[0].text), level))
+            level = _level(names[1], ctx)
+            found.append(Notice(_role_id(names[0].text), level or names[1].text))
+        else:  # a role, a line department, or a level ("notify 社区": its staff)
+            written = names[0].text
+            found.append(Notice(ctx.level_id(written) or _role_id(written)))
     return found
 
 
@@ -398,13 +406,17 @@ def _escalate(body: Node, ref: RuleRef, ctx: CompileContext) -> Immediate | Repe
                     count, "repeated reports are counted from 2 times up", "反复上报次数至少为 2 次"
                 )
             repeated = (int(count.value), window.value)
-    if to is not None and ctx.levels and to not in ctx.levels:
-        ctx.error(
-            body,
-            f"'{to}' is not one of the levels ({', '.join(ctx.levels)}): it will be taken as a line department",
-            f"'{to}' 不是层级（{'、'.join(ctx.levels)}）之一：将视为条线部门",
-            warning=True,
-        )
+    if to is not None and ctx.levels:
+        level = ctx.level_id(to)
+        if level is None:
+            pool = [*ctx.levels, *ctx.level_names.values()]
+            ctx.error(
+                body,
+                f"'{to}' is not one of the levels ({', '.join(pool)}): it will be taken as a line department",
+                f"'{to}' 不是层级（{'、'.join(pool)}）之一：将视为条线部门",
+                warning=True,
+            )
+        to = level or to
     if repeated is not None:
         return Repeats(repeated[0], repeated[1], ref, to_level=to)
     if condition is None:

@@ -107,7 +107,7 @@ def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> t
             return None
         return "expiry", Expiry(months, ref)
     if item.kind == "recognition":
-        return _recognition(comp, name, body, ref)
+        return _recognition(comp, name, body, ref, item.name or body)
     if item.kind in ("duplicate", "outside_cells", "self_award", "self_closed"):
         return _guard(comp, item.kind, body, ref)
     if item.kind in ("confirmed_report", "resolved"):
@@ -174,18 +174,51 @@ def _tilt(comp: _Compiler, name: ast.Name | None, factor: Fraction, ref: RuleRef
     role = _role(name.text)
     if role is not None:
         return "tilts", Tilt(factor, ref, role=role)
-    levels = tuple(comp.ctx.levels)
-    # A Chinese name may be the community's own label for a level (level_names);
-    # it is matched when the ruleset is used.
-    if levels and name.text not in levels and not is_cjk(name.text):
-        pool = [*ROLES, *levels]
-        comp.ctx.error(
-            name, f"'{name.text}' is neither a role nor a level of this ruleset",
-            f"'{name.text}' 既不是角色，也不是本规则集的层级",
-            expected=", ".join(pool), suggestion=did_you_mean(name.text, pool),
-        )
+    level = _level(comp, name.text, name, roles=True)
+    if level is None:
         return None
-    return "tilts", Tilt(factor, ref, level=name.text)
+    return "tilts", Tilt(factor, ref, level=level)
+
+
+def _level(comp: _Compiler, written: str, at: Any, *, roles: bool = False) -> str | None:
+    """The id of the level ``written`` names, by id or by its declared Chinese name.
+
+    A ruleset whose levels line declares no Chinese names may use the
+    community's own labels (community.yaml ``level_names``): a Chinese name
+    that is not a level id is then kept as written and matched against them
+    when the ruleset is used, with a warning saying how to have it checked.
+    Anything else unknown is reported with did-you-mean (None).
+    """
+    ctx = comp.ctx
+    levels = tuple(ctx.levels)
+    if not levels:
+        return written
+    found = ctx.level_id(written)
+    if found is not None:
+        return str(found)
+    declared = list(ctx.level_names.values())
+    if is_cjk(written) and not declared:
+        ctx.error(
+            at, f"'{written}' is not a level id: it will be matched against the community's "
+            "own level names when the ruleset is used",
+            f"'{written}' 不是层级编号：使用规则集时按社区自己的层级名称匹配",
+            fix=f"declare it in the levels line, e.g. levels: {levels[0]} ({written}) > ...",
+            fix_zh=f"在层级行中声明，如 层级：{levels[0]}（{written}）> ……",
+            warning=True,
+        )
+        return written
+    pool = [*levels, *declared]
+    what, what_zh = "a level", "层级"
+    if roles:
+        pool = [*ROLES, *ROLES.values(), *pool]
+        what, what_zh = "a role nor a level", "角色，也不是本规则集的层级"
+    ctx.error(
+        at, f"'{written}' is neither {what} of this ruleset" if roles
+        else f"'{written}' is not a level of this ruleset",
+        f"'{written}' 既不是{what_zh}" if roles else f"'{written}' 不是本规则集的层级",
+        expected=", ".join(pool), suggestion=did_you_mean(written, pool),
+    )
+    return None
 
 
 def _reward(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
@@ -220,13 +253,13 @@ def _reward(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[s
     )
 
 
-def _recognition(comp: _Compiler, level: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+def _recognition(comp: _Compiler, level: str, body: ast.Node, ref: RuleRef,
+                 at: Any) -> tuple[str, object] | None:
     budget = _nodes(body, "points_budget")[0]
-    levels = tuple(comp.ctx.levels)
-    if levels and level not in levels and not is_cjk(level):
-        comp.ctx.error(body, f"'{level}' is not a level of this ruleset", f"'{level}' 不是本规则集的层级",
-                       expected=", ".join(levels), suggestion=did_you_mean(level, list(levels)))
+    found = _level(comp, level, at)
+    if found is None:
         return None
+    level = found
     names = [c.text for c in body.children if isinstance(c, ast.Name)]
     roles: list[str] = []
     for text in names:
