@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import attrs
 
 from ..explain import RuleRef
 from . import ast
@@ -84,7 +86,7 @@ class CompileContext:
         ref = self.ref(expr)
         if len(self.diagnostics) > before and self.failed:
             return _broken(env, ref)
-        return compile_function(expr, env, ref, type_)
+        return compile_function(_level_ids(expr, env, self.level_id), env, ref, type_)
 
     def compile_ladder(self, ladder: ast.Ladder, env: sch.Env, *, expect: str | None = None,
                        low: float = float("-inf"), high: float = float("inf")) -> CompiledExpr:
@@ -106,6 +108,13 @@ class CompileContext:
         ref = self.ref(ladder)
         if len(self.diagnostics) > before and self.failed:
             return _broken(env, ref)
+        ladder = attrs.evolve(
+            ladder,
+            steps=tuple(attrs.evolve(s, value=_level_ids(s.value, env, self.level_id),
+                                     condition=_level_ids(s.condition, env, self.level_id))
+                        for s in ladder.steps),
+            otherwise=None if ladder.otherwise is None
+            else _level_ids(ladder.otherwise, env, self.level_id))
         return compile_function(ladder, env, ref, expect or sch.ANY)
 
     def constant(self, expr: Any, *, expect: str | None = None) -> Any:
@@ -173,6 +182,49 @@ def _pos_of(at: Any) -> ast.Pos:
     if isinstance(ref, RuleRef):
         return ast.Pos(ref.file, ref.line, ref.column)
     return ast.NOWHERE
+
+
+def _level_ids(expr: Any, env: sch.Env, level_id: Callable[[str], str | None]) -> Any:
+    """``expr`` with level names compared to a level field (``node.level == "网格"``) as ids.
+
+    The checker accepts a level by its id or its declared Chinese name; at run
+    time the field holds the id, so a Chinese name is replaced by its id here.
+    """
+    if isinstance(expr, ast.Compare):
+        operands = [_level_ids(o, env, level_id) for o in expr.operands]
+        for i in range(len(expr.ops)):
+            for field_side, other in ((i, i + 1), (i + 1, i)):
+                if _is_level_field(operands[field_side], env):
+                    operands[other] = _level_value(operands[other], level_id)
+        return attrs.evolve(expr, operands=tuple(operands))
+    if isinstance(expr, ast.Unary):
+        return attrs.evolve(expr, operand=_level_ids(expr.operand, env, level_id))
+    if isinstance(expr, ast.Binary):
+        return attrs.evolve(expr, left=_level_ids(expr.left, env, level_id),
+                            right=_level_ids(expr.right, env, level_id))
+    if isinstance(expr, ast.Conditional):
+        return attrs.evolve(expr, test=_level_ids(expr.test, env, level_id),
+                            then=_level_ids(expr.then, env, level_id),
+                            otherwise=_level_ids(expr.otherwise, env, level_id))
+    if isinstance(expr, ast.Call):
+        return attrs.evolve(expr, args=tuple(_level_ids(a, env, level_id) for a in expr.args))
+    return expr
+
+
+def _is_level_field(expr: Any, env: sch.Env) -> bool:
+    if not isinstance(expr, ast.FieldRef):
+        return False
+    found = env.lookup(expr.root)
+    f = found[1].field_named(expr.name) if found else None
+    return f is not None and f.vocabulary == "level"
+
+
+def _level_value(expr: Any, level_id: Callable[[str], str | None]) -> Any:
+    if isinstance(expr, ast.ListExpr):
+        return attrs.evolve(expr, items=tuple(_level_value(x, level_id) for x in expr.items))
+    if isinstance(expr, ast.Literal) and expr.type == sch.TEXT and isinstance(expr.value, str):
+        return attrs.evolve(expr, value=level_id(expr.value) or expr.value)
+    return expr
 
 
 def _broken(env: sch.Env, ref: RuleRef) -> CompiledExpr:
