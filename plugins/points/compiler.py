@@ -183,11 +183,11 @@ def _tilt(comp: _Compiler, name: ast.Name | None, factor: Fraction, ref: RuleRef
 def _level(comp: _Compiler, written: str, at: Any, *, roles: bool = False) -> str | None:
     """The id of the level ``written`` names, by id or by its declared Chinese name.
 
-    A ruleset whose levels line declares no Chinese names may use the
-    community's own labels (community.yaml ``level_names``): a Chinese name
-    that is not a level id is then kept as written and matched against them
-    when the ruleset is used, with a warning saying how to have it checked.
-    Anything else unknown is reported with did-you-mean (None).
+    Only the ruleset's own levels line counts (``levels: grid (网格) > ...``),
+    so ``gridcore check`` gives the same verdict as the engine; the
+    community's labels (community.yaml ``level_names``) are not consulted.
+    An unknown level is reported with did-you-mean (None).  A ruleset that
+    declares no levels keeps the name as written.
     """
     ctx = comp.ctx
     levels = tuple(ctx.levels)
@@ -196,27 +196,20 @@ def _level(comp: _Compiler, written: str, at: Any, *, roles: bool = False) -> st
     found = ctx.level_id(written)
     if found is not None:
         return str(found)
-    declared = list(ctx.level_names.values())
-    if is_cjk(written) and not declared:
-        ctx.error(
-            at, f"'{written}' is not a level id: it will be matched against the community's "
-            "own level names when the ruleset is used",
-            f"'{written}' 不是层级编号：使用规则集时按社区自己的层级名称匹配",
-            fix=f"declare it in the levels line, e.g. levels: {levels[0]} ({written}) > ...",
-            fix_zh=f"在层级行中声明，如 层级：{levels[0]}（{written}）> ……",
-            warning=True,
-        )
-        return written
-    pool = [*levels, *declared]
-    what, what_zh = "a level", "层级"
+    pool = [*levels, *ctx.level_names.values()]
     if roles:
-        pool = [*ROLES, *ROLES.values(), *pool]
-        what, what_zh = "a role nor a level", "角色，也不是本规则集的层级"
+        pool = [*ROLES, *pool]
+    fix = fix_zh = ""
+    if is_cjk(written):
+        example = " > ".join(f"{level} (…)" if i == 1 else level for i, level in enumerate(levels))
+        fix = f"write the level's id, or declare its Chinese name in the levels line: levels: {example}"
+        fix_zh = f"写层级编号，或在层级行中声明中文名称：层级：{example}"
     ctx.error(
-        at, f"'{written}' is neither {what} of this ruleset" if roles
+        at,
+        f"'{written}' is neither a role nor a level of this ruleset" if roles
         else f"'{written}' is not a level of this ruleset",
-        f"'{written}' 既不是{what_zh}" if roles else f"'{written}' 不是本规则集的层级",
-        expected=", ".join(pool), suggestion=did_you_mean(written, pool),
+        f"'{written}' 既不是角色，也不是本规则集的层级" if roles else f"'{written}' 不是本规则集的层级",
+        expected=", ".join(pool), suggestion=did_you_mean(written, pool), fix=fix, fix_zh=fix_zh,
     )
     return None
 
