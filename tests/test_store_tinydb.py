@@ -148,3 +148,30 @@ def test_small_segments_in_any_order_read_back_in_canonical_order(
         assert ids(store.events(since=since, until=until)) == canonical(inside)
         store.close()
         assert ids(TinyDBStore(Path(folder) / "s").events()) == canonical(docs)
+
+
+def test_a_corrupt_documents_file_is_reported_on_open(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "s")
+    store.put("meta", "community", {"name": "银泉社区"})
+    store.close()
+    (tmp_path / "s" / "documents.json").write_text('{"meta": {"1": {"key": "comm', encoding="utf-8")
+    with pytest.raises(StoreError, match=r"documents\.json is corrupt"):
+        TinyDBStore(tmp_path / "s")
+
+
+def test_a_failed_write_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    import os
+
+    store = TinyDBStore(tmp_path / "s")
+    store.append([event(1)])
+    before = sorted(p.name for p in (tmp_path / "s").iterdir())
+    # Block the manifest's temporary file (as a full disk or an I/O error would).
+    (tmp_path / "s" / f"manifest.json.{os.getpid()}.tmp").mkdir()
+    with pytest.raises(StoreError, match="cannot write"):
+        store.append([event(2), event(3, hours=24 * 40)])
+    (tmp_path / "s" / f"manifest.json.{os.getpid()}.tmp").rmdir()
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == before  # new segments removed
+    assert store.count() == 1 and not store.contains("e000002")
+    assert store.append([event(2)]) == 1  # and the store still works
+    store.close()
+    assert ids(TinyDBStore(tmp_path / "s").events()) == ["e000001", "e000002"]
