@@ -49,7 +49,8 @@ def _parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a time like 2025-03-01T09:00+08:00") from None
     if when.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {value}+08:00")
+        example = when.isoformat(timespec="minutes") + "+08:00"
+        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {example}")
     return when
 
 
@@ -115,6 +116,10 @@ class _Root(click.Group):
             return super().invoke(ctx)
         except GridcoreError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            # A file the user named cannot be read or written: say which and why.
+            where = f" {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"cannot use{where}: {exc.strerror or exc}") from None
 
 
 def _contributed_commands(taken: set[str]) -> dict[str, click.Command]:
@@ -223,11 +228,16 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     docs: list[Any] = []
     labels: list[str] = []
     bad: list[str] = []
-    with events_file.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with events_file.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            label = f"{events_file.name}:{number}"
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                bad.append(f"{label}: not UTF-8 text (save the file as UTF-8)")
+                continue
             if not line.strip():
                 continue
-            label = f"{events_file.name}:{number}"
             try:
                 docs.append(json.loads(line))
                 labels.append(label)

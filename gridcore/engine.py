@@ -103,6 +103,7 @@ class Engine:
         self._rulesets: list[tuple[datetime, Ruleset]] = []
         self._applied: set[str] = set()
         self._high_water: datetime | None = None
+        self._last: tuple[datetime, str] | None = None  # order of the last applied event
         self._population: dict[str, str] = {}
         self._closed = False
         self._metrics: dict[str, Metric] | None = None
@@ -132,11 +133,13 @@ class Engine:
         hooks = Hooks(pm)
         the_store = store if not isinstance(store, (str, Path)) else hooks.storage_backend(str(store))
         try:
-            the_community = _resolve_community(community, the_store)
+            the_community, changed = _resolve_community(community, the_store)
             engine = cls(the_community, the_store, clock=clock or SystemClock(), plugins=pm)
             engine._restore_rulesets()
             engine.hooks.on_open(engine)
             engine._replay()
+            if changed:
+                the_store.put(META, "community", the_community.to_document())
             if ruleset is not None:
                 engine.use_ruleset(ruleset, effective=effective)
         except BaseException:
@@ -301,7 +304,6 @@ class Engine:
 
         batch: list[dict[str, Any]] = []
         batch_ids: set[str] = set()
-        late = False
         done = 0
         try:
             for event, label in decoded:
@@ -309,21 +311,26 @@ class Engine:
                 if event.id in self._applied or event.id in batch_ids or self.store.contains(event.id):
                     summary.duplicates += 1
                     continue
-                if self._high_water is not None and event.time < self._high_water:
-                    late = True
-                else:
-                    summary.derived += self._advance(event.time, batch, batch_ids)
+                late = self._last is not None and event_order(event) < self._last
+                if late:
+                    # Judge a late event by the state at its own time: rewind
+                    # to just before it, decide, then replay what follows.
+                    self._flush(batch, batch_ids)
+                    self._rewind_to(event)
+                summary.derived += self._advance(event.time, batch, batch_ids)
                 reasons = self._refusals(event)
                 if reasons:
                     summary.refused.append(Refusal(event.id, reasons, label))
-                    continue
-                if not late:
+                else:
                     self._apply(event, replaying=False)
-                self._applied.add(event.id)
-                batch.append(self.codec.to_dict(event))
-                batch_ids.add(event.id)
-                summary.accepted += 1
-                if len(batch) >= batch_size:
+                    self._applied.add(event.id)
+                    batch.append(self.codec.to_dict(event))
+                    batch_ids.add(event.id)
+                    summary.accepted += 1
+                if late:
+                    self._flush(batch, batch_ids)
+                    self._replay()
+                elif len(batch) >= batch_size:
                     self._flush(batch, batch_ids)
                 if progress is not None:
                     progress(done)
@@ -333,8 +340,6 @@ class Engine:
             # from what the store really holds.
             self.rebuild()
             raise
-        if late:
-            self.rebuild()
         if progress is not None:
             progress(done)
         return summary
@@ -372,11 +377,20 @@ class Engine:
 
     def rebuild(self) -> None:
         """Drop every plugin's derived state and replay the store from the start."""
+        self._reset()
+        self._replay()
+
+    def _reset(self) -> None:
         self._applied.clear()
         self._high_water = None
+        self._last = None
         self._population.clear()
         self.hooks.on_open(self)
-        self._replay()
+
+    def _rewind_to(self, late: Event) -> None:
+        """Rebuild every plugin's state from the stored events that come before ``late``."""
+        self._reset()
+        self._replay(before=event_order(late))
 
     def residents(self) -> Mapping[str, str]:
         """Registered residents: person id -> the node they live in."""
@@ -428,9 +442,11 @@ class Engine:
 
     # ------------------------------------------------------------ internals
 
-    def _replay(self) -> None:
+    def _replay(self, before: tuple[datetime, str] | None = None) -> None:
         for doc in self.store.events():
             event = self.codec.from_dict(doc)
+            if before is not None and event_order(event) >= before:
+                return
             if event.id in self._applied:
                 continue
             batch: list[dict[str, Any]] = []
@@ -489,6 +505,9 @@ class Engine:
             self._population[event.person] = event.node
         if self._high_water is None or event.time > self._high_water:
             self._high_water = event.time
+        order = event_order(event)
+        if self._last is None or order > self._last:
+            self._last = order
         self.hooks.on_event(self, event, replaying)
 
     def _flush(self, batch: list[dict[str, Any]], batch_ids: set[str]) -> None:
@@ -509,23 +528,36 @@ def _state_key(name: str) -> str:
     return f"{name}#state"
 
 
-def _resolve_community(community: Community | str | Path | None, store: Store) -> Community:
-    if isinstance(community, Community):
-        the_community = community
-    elif community is not None:
-        from .rosterio import load_community
+def _resolve_community(community: Community | str | Path | None, store: Store) -> tuple[Community, bool]:
+    """The community to open, and whether it must be saved into the store.
 
-        the_community = load_community(Path(community))
-    else:
-        doc = store.get(META, "community")
-        if doc is None:
+    A store that already holds events keeps its community: opening it with a
+    different one is refused before anything is written.
+    """
+    saved = store.get(META, "community")
+    if community is None:
+        if saved is None:
             raise GridcoreError(
                 f"the store {store.url} has no community yet; open it once with a community "
                 "(gridcore init --community DIR)"
             )
-        return Community.from_document(doc)
-    saved = store.get(META, "community")
+        return Community.from_document(saved), False
+    if isinstance(community, Community):
+        the_community = community
+    else:
+        from .rosterio import load_community
+
+        the_community = load_community(Path(community))
     document = the_community.to_document()
-    if saved != document:
-        store.put(META, "community", document)
-    return the_community
+    if saved is not None and saved != document and store.count() > 0:
+        held = saved.get("name", "?")
+        raise GridcoreError(
+            f"the store {store.url} holds the events of {held} ({store.count()} events); "
+            f"it cannot be opened with {the_community.name}'s roster as given. Use a new store, "
+            "or open this one without --community to keep its own"
+            if held != the_community.name
+            else f"the store {store.url} holds {held} with a different roster and already has "
+            f"{store.count()} events; changing a roster under recorded events is not supported yet: "
+            "use a new store (or open this one without --community)"
+        )
+    return the_community, saved != document

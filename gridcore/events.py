@@ -28,11 +28,19 @@ def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> No
         raise ValueError(f"{attribute.name} must be a non-empty string")
 
 
+# Times outside these years are typing mistakes (and would overflow date arithmetic).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+# No quantity in daily work comes near this; larger numbers are mistakes.
+LARGEST_AMOUNT = 1_000_000
+
+
 def _aware(instance: Any, attribute: attrs.Attribute[Any], value: datetime) -> None:
     if not isinstance(value, datetime):
         raise TypeError(f"{attribute.name} must be a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{attribute.name} must carry a time zone, e.g. 2025-03-01T09:00:00+08:00")
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"{attribute.name} {value.isoformat()} is not between {FIRST_YEAR} and {LAST_YEAR}")
 
 
 def _between(low: float, high: float) -> Any:
@@ -46,7 +54,9 @@ def _between(low: float, high: float) -> Any:
 
 
 def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
-    if isinstance(value, bool) or value < 0:
+    if isinstance(value, bool) or not 0 <= value <= LARGEST_AMOUNT:  # also refuses NaN
+        if value != value or value > LARGEST_AMOUNT:
+            raise ValueError(f"{attribute.name} must be a number from 0 to {LARGEST_AMOUNT:,}, got {value!r}")
         raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
 
 

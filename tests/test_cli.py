@@ -89,3 +89,32 @@ def test_times_need_a_zone(tmp_path: Path) -> None:
 def test_report_params_must_be_key_value(tmp_path: Path) -> None:
     code, _, err = run("report", "points.board", "-p", "month", "--store", str(tmp_path / "s"))
     assert code == 1 and "KEY=VALUE" in err
+
+
+def test_ingest_refuses_undecodable_and_absurd_lines_by_number(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    run("init", "--community", str(MINI), "--store", store)
+    codec = EventCodec()
+    good = codec.to_dict(PatrolLogged(id="p1", time=START, actor="m03", node="g1", minutes=30))
+    events = tmp_path / "events.jsonl"
+    lines = [
+        "\ufeff" + json.dumps(good),                       # a byte-order mark from Notepad
+        json.dumps({**good, "id": "p2", "minutes": float("nan")}),
+        json.dumps({**good, "id": "p3", "minutes": 1e300}),
+        json.dumps({**good, "id": "p4", "time": "9999-12-31T23:00:00+08:00"}),
+    ]
+    events.write_bytes(("\n".join(lines) + "\n").encode("utf-8") + "{\"id\": \"坏\"}\n".encode("gbk"))
+    code, out, err = run("ingest", str(events), "--store", store)
+    assert code == 1
+    assert "1 stored" in out and "4 refused" in err + out or "4 refused" in out
+    assert "events.jsonl:5: not UTF-8 text" in err
+    assert "events.jsonl:2" in err and "events.jsonl:3" in err and "events.jsonl:4" in err
+    assert "Traceback" not in err
+
+
+def test_files_that_cannot_be_written_are_messages(tmp_path: Path) -> None:
+    code, _, err = run("hierarchy", "show", str(MINI))
+    assert code == 0
+    code, _, err = run("init", "--community", str(MINI), "--store", str(tmp_path / "s"),
+                       "--effective", "2025-01-01")
+    assert code == 2 and "e.g. 2025-01-01T00:00+08:00" in err

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import START, small_community
+from conftest import REPO, START, small_community
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from recorder import RecorderPlugin
@@ -201,3 +201,35 @@ def test_explain_and_report_unknown_names(open_engine: Any) -> None:
 def test_patrols_record(open_engine: Any) -> None:
     engine = open_engine()
     assert engine.record(PatrolLogged(id="p1", time=START, actor="worker1", node="g1", minutes=45, visits=3))
+
+
+def test_a_late_event_is_judged_by_the_state_at_its_own_time(open_engine: Any) -> None:
+    from gridcore.events import IncidentAccepted, IncidentReported
+
+    engine = open_engine(builtins=True, ruleset=REPO / "tests" / "data" / "engine" / "minimal.rules")
+    engine.record(IncidentReported(id="r1", incident="i1", time=START + timedelta(days=2), actor="worker1",
+                                   node="u11", category="water_leak"))
+    # An acceptance dated before the report came in: at its own time there was nothing to accept.
+    with pytest.raises(EventRefused):
+        engine.record(IncidentAccepted(id="a-early", incident="i1", time=START + timedelta(days=1),
+                                       actor="worker1", node="u11"))
+    assert [e.id for e in engine.events()] == ["r1"]
+    # A late event that was valid at its time is accepted, and what follows is replayed after it.
+    engine.record(activity(5))
+    engine.record(activity(1))
+    assert [e.id for e in engine.events()] == ["a1", "a5", "r1"]
+
+
+def test_a_store_with_events_keeps_its_community(tmp_path: Path, open_engine: Any) -> None:
+    from gridcore.rosterio import load_community
+
+    store = str(tmp_path / "kept")
+    engine = open_engine(store=store)
+    engine.record(activity(1))
+    engine.close()
+    other = load_community(REPO / "tests" / "data" / "community-mini")
+    with pytest.raises(GridcoreError, match="holds the events of 银泉社区|different roster"):
+        open_engine(store=store, community=other)
+    # Nothing was written: the store still opens with its own community.
+    again = open_engine(store=store, community=None)
+    assert again.community == small_community() and again.store.count() == 1
