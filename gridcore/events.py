@@ -14,6 +14,7 @@ decided by the rulesets and plugins, never here.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -55,7 +56,7 @@ def _between(low: float, high: float) -> Any:
 
 def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if isinstance(value, bool) or not 0 <= value <= LARGEST_AMOUNT:  # also refuses NaN
-        if value != value or value > LARGEST_AMOUNT:
+        if math.isnan(value) or value > LARGEST_AMOUNT:
             raise ValueError(f"{attribute.name} must be a number from 0 to {LARGEST_AMOUNT:,}, got {value!r}")
         raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
 
