@@ -116,6 +116,13 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
                    "关键词和名称连在一起了",
                    "put a space between the keyword and the name",
                    "在关键词和名称之间加一个空格")
+    quoted = _name_with_trailing_digits(exc, line.code, got)
+    if quoted:
+        suggestion = f'"{quoted}"'
+        mistake = ("a name that ends in digits must be written in quotes",
+                   "以数字结尾的名称要加引号",
+                   f'write the name in quotes: "{quoted}"',
+                   f'给名称加上引号："{quoted}"')
     message, message_zh = got_en, got_zh
     fix, fix_zh = "", ""
     if mistake is not None:
@@ -127,6 +134,26 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
                 expected=expected_words(grammar, expected, "en"),
                 expected_zh=expected_words(grammar, expected, "zh"),
                 suggestion=suggestion, fix=fix, fix_zh=fix_zh, width=max(1, len(got or " ")))
+
+
+def _name_with_trailing_digits(exc: UnexpectedInput, code: str, got: str | None) -> str:
+    """``大米2024`` lexes as a name and a number: the whole name, if that is what happened."""
+    if not (isinstance(exc, UnexpectedToken) and got and got.isdigit() and exc.line == 1):
+        return ""
+    before = code.split("\n")[0][: exc.column - 1]
+    name = ""
+    while before and (is_cjk(before[-1]) or before[-1].isalnum() or before[-1] == "_"):
+        name = before[-1] + name
+        before = before[:-1]
+    if not name or not is_cjk(name[-1]):
+        return ""
+    rest = code.split("\n")[0][exc.column - 1 + len(got):]
+    tail = ""
+    for ch in rest:
+        if not (is_cjk(ch) or ch.isalnum() or ch == "_"):
+            break
+        tail += ch
+    return name + got + tail
 
 
 def _word_at(text: str) -> str:
