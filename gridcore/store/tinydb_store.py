@@ -73,6 +73,8 @@ class TinyDBStore:
     """The TinyDB store in ``folder`` (created if missing). See the module docstring."""
 
     def __init__(self, folder: str | Path, *, segment_events: int = SEGMENT_EVENTS) -> None:
+        if segment_events < 1:
+            raise StoreError(f"segment_events must be at least 1, got {segment_events}")
         self.folder = Path(folder)
         self.url = str(folder)
         self._segment_events = segment_events
@@ -112,6 +114,7 @@ class TinyDBStore:
         manifest = read_json(manifest_path)
         self._generation, self._segments = _parse_manifest(manifest, manifest_path)
         live = {s.file for s in self._segments}
+        open_parts = {s.file for s in self._open_parts().values() if s.count < self._segment_events}
         for segment in self._segments:
             docs = self._read_segment(segment.file)
             if len(docs) != segment.count:
@@ -120,9 +123,8 @@ class TinyDBStore:
                     f"the manifest says {segment.count}"
                 )
             self._ids.update(doc["id"] for doc in docs)
-        for month, segment in self._open_parts().items():
-            if segment.count < self._segment_events:
-                self._tails[month] = [(doc_key(d), d) for d in self._read_segment(segment.file)]
+            if segment.file in open_parts:
+                self._tails[segment.month] = [(doc_key(d), d) for d in docs]
         if len(self._ids) != sum(s.count for s in self._segments):
             raise StoreError(f"store {folder} is corrupt: the same event id is stored twice")
         # Leftovers of a writer killed mid-batch: never named by the manifest.
