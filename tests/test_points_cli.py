@@ -95,7 +95,11 @@ def test_redeem_and_refusal_with_reason(store: str) -> None:
     assert code == 0 and "balance now 8" in out
     code, out, _ = points(store, "redeem", "m05", "towel")  # the same redemption at the same --now
     assert code == 0 and out.startswith("already recorded: ") and "balance now 8" in out
-    code, out, err = points(store, "redeem", "m05", "towel", "--quantity", "2", "--id", "p2")
+    # A minute later (at the very same instant, canonical order by id would put
+    # "p2" before the first redemption and judge it there).
+    result = CliRunner().invoke(main_group, ["points", "redeem", "m05", "towel", "--quantity", "2", "--id", "p2",
+                                             "--store", store, "--now", "2025-03-10T09:01+08:00"])
+    code, err = result.exit_code, result.stderr
     assert code == 1
     assert "refused: insufficient balance: m05 has 8 points, 2 x towel costs 40" in err
     assert points(store, "balance", "m05")[1] == "周丽 (m05): 8 points\n"

@@ -134,12 +134,14 @@ def test_computed_amount_and_separate_scales_by_role(engines: Any) -> None:
     assert "min(event.quantity * 10, 30)" in engine.explain("points:m1").summary
 
 
-def test_activity_not_on_the_list_earns_nothing_and_is_not_an_error(engines: Any) -> None:
+def test_activity_not_on_the_list_earns_nothing_and_is_flagged_for_review(engines: Any) -> None:
     engine = engines()
     assert engine.record(act("x1", at(0), "res1", "u11", "dancing")) is True
     later(engine, at(1))
     assert api.balance(engine, "res1") == 0
-    assert api.entries(engine, "res1") == []
+    [entry] = api.entries(engine, "res1")
+    assert entry.amount == 0 and "dancing is not on the points item list" in entry.summary
+    assert entry in api.flags(engine)
 
 
 def test_caps_per_activity_and_overall_in_the_community_month(engines: Any) -> None:

@@ -7,6 +7,8 @@ Every entry carries the rule that decided it and the inputs it saw.
 
 from __future__ import annotations
 
+import difflib
+
 from datetime import timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -86,9 +88,19 @@ def on_activity(state: PointsState, event: ActivityRecorded) -> None:
     if policy is None:
         return
     items = policy.items_for(event.activity)
-    if not items:
-        return
     member = event.participant
+    if not items:
+        # Not on the points item list: often a misspelling. Earns nothing, but
+        # is listed with the flags so staff see it instead of losing it.
+        known = sorted({name for item in policy.activities for name in item.names()})
+        close = difflib.get_close_matches(event.activity, known, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        account = state.account(member)
+        ledger.advance(account, event.time, state.policy_at, state.tz)
+        flag(state, account, event, None,
+             f"{event.activity} is not on the points item list{hint}: no points, flagged",
+             activity=event.activity)
+        return
     account = state.account(member)
     ledger.advance(account, event.time, state.policy_at, state.tz)
     guard = policy.guard("duplicate")

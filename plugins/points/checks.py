@@ -9,6 +9,7 @@ history (``check_late``).  Nothing here changes the state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -22,18 +23,35 @@ if TYPE_CHECKING:
     from .state import PointsState
 
 
-def check_late(state: PointsState, event: Event) -> list[str]:
+def later_events(state: PointsState, event: Event) -> list[Event]:
+    """Stored events that come after ``event`` but this state has not seen.
+
+    The engine judges a late event with every plugin rewound to just before
+    it, so what follows is only in the store.
+    """
+    if state.is_scratch:
+        return []
+    seen = {e.id for e in state.seen}
+    return [
+        e for e in state.engine.events(since=event.time)
+        if (e.time, e.id) > (event.time, event.id) and e.id not in seen
+    ]
+
+
+def check_late(state: PointsState, event: Event, future: Sequence[Event] = ()) -> list[str]:
     """Judge an event older than what was applied at its own place in history.
 
     Balances, stock and budgets at its time differ from now, and spending
     earlier also spends from every later balance: replay what this state
-    has seen with the event inserted, on a scratch state.
+    has seen, and ``future`` (what comes after it in the store), with the
+    event inserted, on a scratch state.
     """
     from .state import PointsState
 
     scratch = PointsState(state.engine)
+    scratch.is_scratch = True
     inserted = False
-    for seen in sorted([*state.seen, event], key=lambda e: (e.time, e.id)):
+    for seen in sorted([*state.seen, *future, event], key=lambda e: (e.time, e.id)):
         if seen is event:
             inserted = True
             reasons = scratch.gridcore_validate_event(state.engine, event)

@@ -27,7 +27,7 @@ from gridcore.events import (
 
 from . import ledger
 from .booking import on_activity, on_closed, on_recognition, on_redemption
-from .checks import check_activity, check_late, check_recognition, check_redemption
+from .checks import check_activity, check_late, check_recognition, check_redemption, later_events
 from .events import RecognitionAwarded
 from .facts import Facts, MemberRecord, NodeRecord
 from .ledger import Account, Entry
@@ -60,6 +60,8 @@ class PointsState:
         self.seen: list[Event] = []
         #: redemptions a rebuild found no longer covered (booked as flags, not spent).
         self.uncovered = 0
+        #: A scratch copy replays a given history and must not read the store's future.
+        self.is_scratch = False
         #: every rule behind an earning (item, tilts, caps), by entry id.
         self.extra_rules: dict[str, tuple[Any, ...]] = {}
         #: the lots each redemption took from, by entry id.
@@ -167,8 +169,9 @@ class PointsState:
         if isinstance(event, ActivityRecorded):
             return check_activity(self, event)
         if isinstance(event, (PointsRedeemed, RecognitionAwarded)):
-            if self.last_time is not None and event.time < self.last_time:
-                return check_late(self, event)
+            future = later_events(self, event)
+            if future or (self.last_time is not None and event.time < self.last_time):
+                return check_late(self, event, future)
             if isinstance(event, PointsRedeemed):
                 return check_redemption(self, event)
             return check_recognition(self, event)
