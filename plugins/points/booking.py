@@ -8,7 +8,6 @@ Every entry carries the rule that decided it and the inputs it saw.
 from __future__ import annotations
 
 import difflib
-
 from datetime import timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
