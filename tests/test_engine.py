@@ -208,7 +208,7 @@ def test_a_late_event_is_judged_by_the_state_at_its_own_time(open_engine: Any) -
 
     engine = open_engine(builtins=True, ruleset=REPO / "tests" / "data" / "engine" / "minimal.rules")
     engine.record(IncidentReported(id="r1", incident="i1", time=START + timedelta(days=2), actor="worker1",
-                                   node="u11", category="water_leak"))
+                                   node="u11", category="leaking_pipe"))
     # An acceptance dated before the report came in: at its own time there was nothing to accept.
     with pytest.raises(EventRefused):
         engine.record(IncidentAccepted(id="a-early", incident="i1", time=START + timedelta(days=1),
