@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -44,6 +45,7 @@ def get_plugin_manager(
 
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
+    disabled = list(disabled)
     for name in disabled:
         pm.set_blocked(name)
     for modname in CORE_PLUGINS:
@@ -60,6 +62,14 @@ def get_plugin_manager(
     for plugin in extra:
         pm.register(plugin)
     pm.check_pending()
+    if disabled and load_entry_points:
+        known = set(CORE_PLUGINS) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        unknown = sorted(set(disabled) - known)
+        if unknown:
+            raise PluginError(
+                f"cannot disable {', '.join(map(repr, unknown))}: no such plugin "
+                f"(installed: {', '.join(sorted(known))})"
+            )
     return pm
 
 

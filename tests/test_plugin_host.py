@@ -181,3 +181,8 @@ def test_unknown_store_scheme_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match="no storage backend"):
         Hooks(get_plugin_manager()).storage_backend("ftp://example/store")
+
+
+def test_disabling_an_unknown_plugin_is_an_error() -> None:
+    with pytest.raises(PluginError, match="cannot disable 'pointz': no such plugin"):
+        get_plugin_manager(["pointz"])
