@@ -41,7 +41,8 @@ def store_option(func: F) -> F:
     )(func)
 
 
-def _parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+def parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Click callback: an ISO 8601 time that must carry a zone."""
     if value is None:
         return None
     try:
@@ -58,7 +59,7 @@ def now_option(func: F) -> F:
     """Add ``--now ISO_TIME`` (the time the command acts at), passed as ``now``."""
     return click.option(
         "--now",
-        callback=_parse_time,
+        callback=parse_time,
         metavar="TIME",
         help="Act as if it were this time (ISO 8601 with zone). Default: the system clock.",
     )(func)
@@ -186,7 +187,7 @@ def hierarchy_show(path: Path) -> None:
               help="The community folder (community.yaml + CSV files).")
 @click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, path_type=Path),
               help="A .rules file to put in force.")
-@click.option("--effective", callback=_parse_time, metavar="TIME",
+@click.option("--effective", callback=parse_time, metavar="TIME",
               help="When the ruleset takes effect (default: now).")
 @store_option
 def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, store: str) -> None:
@@ -203,7 +204,7 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
 
 @main_group.command("use")
 @click.argument("ruleset_path", type=click.Path(exists=True, path_type=Path))
-@click.option("--effective", callback=_parse_time, metavar="TIME", help="When it takes effect (default: now).")
+@click.option("--effective", callback=parse_time, metavar="TIME", help="When it takes effect (default: now).")
 @store_option
 @now_option
 def use(ruleset_path: Path, effective: datetime | None, store: str, now: datetime | None) -> None:

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import click
 from attrs import frozen
 
-from .cli import format_option
+from .cli import format_option, parse_time
 from .clock import FixedClock
 from .engine import Engine, Refusal
 from .errors import GridcoreError
@@ -49,18 +49,6 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2025-01-01") from None
-
-
-def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a time like 2025-04-01T00:00+08:00") from None
-    if when.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {value}+08:00")
-    return when
 
 
 def community_option(func: F) -> F:
@@ -432,7 +420,7 @@ def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
               help="Give it twice: A (e.g. the ruleset in force) then B (the proposal).")
 @click.option("--community", "community_name", metavar="NAME|DIR",
               help="The community (default: the folder of ruleset B or A, if it holds community.yaml).")
-@click.option("--until", callback=_time, metavar="TIME",
+@click.option("--until", callback=parse_time, metavar="TIME",
               help="Tick both replays to this time (default: the last event's time).")
 @click.option("--limit", default=25, show_default=True, help="Text output: at most this many lines per kind.")
 @format_option
