@@ -31,11 +31,11 @@ def later_events(state: PointsState, event: Event) -> list[Event]:
     """
     if state.is_scratch:
         return []
+    after = [e for e in state.engine.events(since=event.time) if (e.time, e.id) > (event.time, event.id)]
+    if not after:  # the usual case, recording in order: nothing to look at
+        return []
     seen = {e.id for e in state.seen}
-    return [
-        e for e in state.engine.events(since=event.time)
-        if (e.time, e.id) > (event.time, event.id) and e.id not in seen
-    ]
+    return [e for e in after if e.id not in seen]
 
 
 def check_late(state: PointsState, event: Event, future: Sequence[Event] = ()) -> list[str]:
