@@ -110,9 +110,11 @@ def test_documents_are_a_plain_tinydb_database(tmp_path: Path) -> None:
 
 
 def test_since_and_until_skip_whole_months(tmp_path: Path) -> None:
-    store = TinyDBStore(tmp_path / "s")
+    writer = TinyDBStore(tmp_path / "s")
     docs = [event(n, hours=24 * 10 * n) for n in range(36)]  # about a year
-    store.append(docs)
+    writer.append(docs)
+    writer.close()
+    store = TinyDBStore(tmp_path / "s")  # a fresh handle: nothing read through it is cached yet
     # Remove a month the query does not need: it must not be read.
     manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
     january = [s["file"] for s in manifest["segments"] if s["month"] == "2025-01"]
@@ -175,3 +177,12 @@ def test_a_failed_write_leaves_the_store_as_it_was(tmp_path: Path) -> None:
     assert store.append([event(2)]) == 1  # and the store still works
     store.close()
     assert ids(TinyDBStore(tmp_path / "s").events()) == ["e000001", "e000002"]
+
+
+def test_cached_segments_are_copies_for_the_caller(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "s")
+    store.append([event(1), event(2)])
+    first = next(store.events())
+    first["note"] = "changed by the caller"
+    assert "note" not in next(store.events())
+    store.close()

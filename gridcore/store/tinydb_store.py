@@ -27,6 +27,8 @@ from __future__ import annotations
 import heapq
 import os
 import re
+from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -46,9 +48,29 @@ MANIFEST = "manifest.json"
 DOCUMENTS = "documents.json"
 SEGMENT_EVENTS = 2000
 TABLE = "events"
+#: Parsed segments kept in memory (LRU): the recent months that range queries read again and again.
+CACHED_SEGMENTS = 24
 _SEGMENT_NAME = re.compile(r"^events-.*\.json$")
 # "sqlite:x.db" is a mistyped URL, not a folder name; "C:\\stores" stays a path.
 _LOOKS_LIKE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+class _Part:
+    """A segment's events (sorted), with their canonical keys computed when first needed."""
+
+    __slots__ = ("_keys", "docs")
+
+    def __init__(self, docs: list[dict[str, Any]], keys: list[tuple[str, str]] | None = None) -> None:
+        self.docs = docs
+        self._keys = keys
+
+    def keys(self) -> list[tuple[str, str]]:
+        if self._keys is None:
+            self._keys = [doc_key(d) for d in self.docs]
+        return self._keys
+
+    def key(self, index: int) -> tuple[str, str]:
+        return self._keys[index] if self._keys is not None else doc_key(self.docs[index])
 
 
 @frozen
@@ -84,6 +106,7 @@ class TinyDBStore:
         # month -> (canonical key, doc) of each event in its open part, kept to merge appends into
         self._tails: dict[str, list[tuple[tuple[str, str], dict[str, Any]]]] = {}
         self._garbage: list[str] = []
+        self._cache: OrderedDict[str, _Part] = OrderedDict()
         self._readers = 0
         self._closed = False
         self._open()
@@ -174,6 +197,7 @@ class TinyDBStore:
         tails = dict(self._tails)
         written: list[str] = []
         replaced: list[str] = []
+        fresh: list[tuple[str, _Part]] = []
         try:
             self._check_not_changed()
             for month in sorted(by_month):
@@ -190,8 +214,10 @@ class TinyDBStore:
                 chunks = [merged[i : i + self._segment_events] for i in range(0, len(merged), self._segment_events)]
                 for chunk in chunks:
                     name = f"events-{month}-p{number:04d}-g{generation:06d}.json"
-                    self._write_segment(name, [doc for _, doc in chunk])
+                    part = _Part([doc for _, doc in chunk], [key for key, _ in chunk])
+                    self._write_segment(name, part.docs)
                     written.append(name)
+                    fresh.append((name, part))
                     segments.append(Segment(month, number, name, len(chunk)))
                     number += 1
                 last = chunks[-1]
@@ -215,6 +241,10 @@ class TinyDBStore:
         self._tails = tails
         self._ids.update(ident for ident, _, _, _ in new)
         self._garbage.extend(replaced)
+        for name in replaced:
+            self._cache.pop(name, None)
+        for name, part in fresh:  # only now: a failed batch's names are used again by the next one
+            self._remember(name, part)
         self._collect_garbage()
         return len(new)
 
@@ -297,30 +327,50 @@ class TinyDBStore:
         self._readers += 1
         try:
             for month in sorted(by_month):
-                docs = self._month(by_month[month])
-                # Per-event keys are needed only in the months where the bounds fall.
-                if (low is not None and month == low[:7]) or (high is not None and month == high[:7]):
-                    docs = _between(docs, low, high)
-                for doc in docs:
+                # Keys are needed only in the months where a bound falls.
+                bounded = (low is not None and month == low[:7]) or (high is not None and month == high[:7])
+                for doc in self._month(by_month[month], low if bounded else None, high if bounded else None):
                     if wanted is None or doc.get("kind") in wanted:
-                        yield doc
+                        yield dict(doc)  # a copy: the parsed segments are cached
         finally:
             self._readers -= 1
             if not self._closed:
                 self._collect_garbage()
 
-    def _month(self, names: list[str]) -> Iterator[dict[str, Any]]:
-        """One month's events in canonical order: its parts chained, or merged if they overlap."""
-        parts = [docs for docs in (self._read_segment(name) for name in names) if docs]
-        if len(parts) <= 1:
-            return iter(parts[0] if parts else [])
-        bounds = [(doc_key(p[0]), doc_key(p[-1]), p) for p in parts]
-        bounds.sort(key=lambda b: b[0])
-        if all(bounds[i][1] < bounds[i + 1][0] for i in range(len(bounds) - 1)):
+    def _month(self, names: list[str], low: str | None, high: str | None) -> Iterator[dict[str, Any]]:
+        """One month's events in canonical order within the bounds: parts chained, or merged if they overlap."""
+        slices = []
+        for name in names:
+            part = self._part(name)
+            start = bisect_left(part.keys(), (low,)) if low is not None else 0
+            stop = bisect_left(part.keys(), (high,)) if high is not None else len(part.docs)
+            if start < stop:
+                slices.append((part, start, stop))
+        if len(slices) == 1:
+            part, start, stop = slices[0]
+            return iter(part.docs[start:stop])
+        ends = sorted((part.key(start), part.key(stop - 1), part, start, stop) for part, start, stop in slices)
+        if all(ends[i][1] < ends[i + 1][0] for i in range(len(ends) - 1)):
             # Time-ordered ingestion fills parts one after another: no merge needed.
-            return (doc for _, _, part in bounds for doc in part)
-        keyed = [[(doc_key(d), d) for d in part] for part in parts]
+            return (doc for _, _, part, start, stop in ends for doc in part.docs[start:stop])
+        keyed = [zip(part.keys()[start:stop], part.docs[start:stop], strict=True) for part, start, stop in slices]
         return (doc for _, doc in heapq.merge(*keyed, key=lambda pair: pair[0]))
+
+    def _part(self, name: str) -> _Part:
+        """A segment's events, parsed once: segment files never change, so they are cached by name."""
+        part = self._cache.get(name)
+        if part is None:
+            part = _Part(self._read_segment(name))
+            self._remember(name, part)
+        else:
+            self._cache.move_to_end(name)
+        return part
+
+    def _remember(self, name: str, part: _Part) -> None:
+        self._cache[name] = part
+        self._cache.move_to_end(name)
+        while len(self._cache) > CACHED_SEGMENTS:
+            self._cache.popitem(last=False)
 
     # ------------------------------------------------------------ documents
 
@@ -367,16 +417,6 @@ class TinyDBStore:
 
     def __repr__(self) -> str:
         return f"TinyDBStore({self.url!r}, events={len(self._ids)}, segments={len(self._segments)})"
-
-
-def _between(docs: Iterator[dict[str, Any]], low: str | None, high: str | None) -> Iterator[dict[str, Any]]:
-    for doc in docs:
-        key = doc_key(doc)[0]
-        if low is not None and key < low:
-            continue
-        if high is not None and key >= high:
-            return
-        yield doc
 
 
 def _parse_manifest(manifest: Any, path: Path) -> tuple[int, list[Segment]]:
