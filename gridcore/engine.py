@@ -202,6 +202,11 @@ class Engine:
             Path(ruleset), sections=self.hooks.register_sections()
         )
         self._check_levels(compiled)
+        problems = self.hooks.check_ruleset(self.community, compiled)
+        if any(problem.is_error for problem in problems):
+            from .rules import RulesError
+
+            raise RulesError(problems)
         when = require_aware(effective or self.clock.now())
         for existing_when, existing in self._rulesets:
             if existing_when == when and existing.fingerprint == compiled.fingerprint:

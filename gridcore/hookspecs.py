@@ -31,12 +31,13 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from .community import Community
     from .engine import Engine
     from .events import Event
     from .explain import Explanation, Outcome
     from .metrics import Metric
     from .reports import Report
-    from .rules import Ruleset, Section
+    from .rules import Diagnostic, Ruleset, Section
     from .store import Store
 
 PROJECT = "gridcore"
@@ -139,6 +140,20 @@ def gridcore_on_open(engine: Engine) -> None:
     This is where a stateful plugin registers its per-engine instance:
     ``engine.plugins.register(MyState(engine), name="myplugin.state")``.  The
     instance's own hook implementations then receive every later call.
+    """
+
+
+@hookspec
+def gridcore_check_ruleset(community: Community, ruleset: Ruleset) -> list[Diagnostic] | None:
+    """Say what in ``ruleset`` does not fit ``community`` (names only the roster knows).
+
+    A ruleset is checked on its own by ``gridcore check``; some names can only
+    be checked against the community it will run on: line departments, roles a
+    community declares.  Called by ``Engine.use_ruleset`` before a ruleset is
+    put in force, and by ``gridcore check`` when a community is given or lies
+    beside the file.  Return ``gridcore.rules.Diagnostic`` objects (file,
+    line, column, the rule's text, a did-you-mean and a fix), or
+    ``None``/``[]``.  Any error refuses the ruleset; the one in force stays.
     """
 
 

@@ -15,12 +15,13 @@ from .errors import PluginError, StoreError
 if TYPE_CHECKING:
     import click
 
+    from .community import Community
     from .engine import Engine
     from .events import Event
     from .explain import Explanation, Outcome
     from .metrics import Metric
     from .reports import Report
-    from .rules import Ruleset, Section
+    from .rules import Diagnostic, Ruleset, Section
     from .store import Store
 
 ENTRY_POINT_GROUP = "gridcore"
@@ -102,6 +103,13 @@ class Hooks:
 
     def on_open(self, engine: Engine) -> None:
         self.pm.hook.gridcore_on_open(engine=engine)
+
+    def check_ruleset(self, community: Community, ruleset: Ruleset) -> list[Diagnostic]:
+        problems: list[Diagnostic] = []
+        for answer in self.pm.hook.gridcore_check_ruleset(community=community, ruleset=ruleset):
+            if answer:
+                problems.extend(answer)
+        return problems
 
     def on_ruleset_loaded(self, engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
         self.pm.hook.gridcore_on_ruleset_loaded(engine=engine, ruleset=ruleset, effective=effective)

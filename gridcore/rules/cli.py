@@ -47,10 +47,14 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
 @click.command()
 @FILES
 @LANG
-def check(files: tuple[Path, ...], lang: str | None) -> None:
+@click.option("--community", "community_path", type=click.Path(exists=True, path_type=Path),
+              help="Also check names only the roster knows (line departments) against this "
+                   "community folder. Default: the community.yaml beside each file, if any.")
+def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None) -> None:
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
     lang = lang or default_lang()
-    sections = _sections()
+    hooks = Hooks(get_plugin_manager())
+    sections = hooks.register_sections()
     failed = False
     for path in _expand(files):
         try:
@@ -61,6 +65,16 @@ def check(files: tuple[Path, ...], lang: str | None) -> None:
             continue
         if ruleset.warnings:
             click.echo(_render(ruleset.warnings, lang), err=True)
+        roster = community_path or (path.parent if (path.parent / "community.yaml").exists() else None)
+        if roster is not None:
+            from ..rosterio import load_community
+
+            problems = hooks.check_ruleset(load_community(roster), ruleset)
+            if problems:
+                click.echo(_render(problems, lang), err=True)
+            if any(p.is_error for p in problems):
+                failed = True
+                continue
         ok = "通过" if lang == "zh" else "ok"
         click.echo(f"{path}: {ok} ({ruleset.name})")
     if failed:

@@ -16,9 +16,9 @@ from .state import NAME, EscalationState
 if TYPE_CHECKING:
     import click
 
-    from gridcore import Engine, Report
+    from gridcore import Community, Engine, Report
     from gridcore.metrics import Metric
-    from gridcore.rules import Section
+    from gridcore.rules import Diagnostic, Ruleset, Section
 
 
 @hookimpl
@@ -57,3 +57,11 @@ def gridcore_register_sections() -> list[Section]:
     from .section import section
 
     return [section()]
+
+
+@hookimpl
+def gridcore_check_ruleset(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
+    """Every line department the section routes to must be on the community's roster."""
+    from .roster_check import department_problems
+
+    return department_problems(community, ruleset)

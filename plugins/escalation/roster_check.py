@@ -1,0 +1,68 @@
+"""Names in the escalation section that only the community's roster can check.
+
+``gridcore check`` sees a ruleset alone; the line departments it routes to
+(``route to fire``, ``then to police``) exist only in the community's
+``departments.csv``.  This module checks them when a ruleset meets its
+community: before ``Engine.use_ruleset`` puts it in force, and in
+``gridcore check --community``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from gridcore.explain import RuleRef
+
+from .policy import EscalationRules, Immediate, LevelLimit, Repeats, Route
+
+if TYPE_CHECKING:
+    from gridcore import Community
+    from gridcore.rules import Diagnostic, Ruleset
+
+
+def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
+    """A diagnostic for every line department the section names that the community lacks."""
+    from gridcore.rules import Diagnostic
+
+    rules = ruleset.section("escalation")
+    if not isinstance(rules, EscalationRules):
+        return []
+    known = dict(community.departments)
+    by_name = {dept.name: dept_id for dept_id, dept in known.items()}
+    problems: list[Diagnostic] = []
+    reported: set[tuple[str, RuleRef]] = set()
+    for department, ref in _departments(rules):
+        if department in known or department in by_name or (department, ref) in reported:
+            continue
+        reported.add((department, ref))
+        close = difflib.get_close_matches(department, [*known, *by_name], n=1, cutoff=0.6)
+        listing = ", ".join(f"{d} ({known[d].name})" for d in sorted(known)) or "none"
+        problems.append(
+            Diagnostic(
+                message=f"unknown line department '{department}': {community.name} has {listing}",
+                message_zh=f"未知的条线部门 '{department}'：{community.name} 的部门有 {listing}",
+                file=ref.file,
+                line=ref.line,
+                column=ref.column,
+                source_line=ref.text,
+                suggestion=close[0] if close else "",
+                fix="use a department id from the community's departments.csv, or add the department there",
+                fix_zh="使用社区 departments.csv 中的部门编号，或先在其中添加该部门",
+                width=max(1, len(ref.text.rstrip())),
+            )
+        )
+    return problems
+
+
+def _departments(rules: EscalationRules) -> Iterator[tuple[str, RuleRef]]:
+    for dated in rules.pieces:
+        piece = dated.piece
+        if isinstance(piece, Route):
+            for department in piece.departments:
+                yield department, piece.rule
+        elif isinstance(piece, LevelLimit) and piece.then_department:
+            yield piece.then_department, piece.rule
+        elif isinstance(piece, (Immediate, Repeats)) and piece.department:
+            yield piece.department, piece.rule
