@@ -100,11 +100,20 @@ def duplicate_of(
     start = event.time
     end = start + timedelta(hours=event.hours)
     day = period_key("day", start, state.tz)
-    for claim in state.claims.get((member, item.activity), []):
+    claims = state.claims.get((member, item.activity), [])
+    if window == "day":
+        # Claims are kept in canonical (time) order, so only the newest can be
+        # on the same day: stop at the first earlier day.
+        same_day = None
+        for claim in reversed(claims):
+            if claim.day < day:
+                break
+            if claim.day == day and claim.event_id != event.id:
+                same_day = claim.event_id
+        return same_day
+    for claim in claims:
         if claim.event_id == event.id:
             continue
-        if window == "day" and claim.day == day:
-            return claim.event_id
         if window == "overlap" and (
             (claim.start < end and start < claim.end) or claim.start == start
         ):
