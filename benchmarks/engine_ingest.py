@@ -96,7 +96,7 @@ def run(quick: bool = False, large: bool = False) -> tuple[list[GrowthRow], list
     rows: list[GrowthRow] = []
     notes: list[str] = []
     if not large and not quick:
-        notes.append("1M events through one engine is measured with `--large` (about 3 minutes per backend).")
+        notes.append("1M events through one engine is measured only with `--large` (not run for this page).")
     for backend in ("tinydb", "sqlite", "postgresql"):
         if backend == "postgresql" and not postgres:
             notes.append("PostgreSQL not measured: set GRIDCORE_TEST_POSTGRES_URL (e.g. from .ci/postgres.sh).")
