@@ -313,7 +313,11 @@ class Engine:
         try:
             for event, label in decoded:
                 done += 1
-                if event.id in self._applied or event.id in batch_ids or self.store.contains(event.id):
+                # Opening replays the whole store, so every stored id is in
+                # _applied: no round trip to the store per event.  (Another
+                # process's concurrent write of the same id is skipped by the
+                # store's own idempotent append.)
+                if event.id in self._applied or event.id in batch_ids:
                     summary.duplicates += 1
                     continue
                 late = self._last is not None and event_order(event) < self._last

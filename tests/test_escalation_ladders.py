@@ -410,15 +410,14 @@ def test_names_that_are_not_levels_or_departments_are_reported(
     assert [w.line for w in ruleset.warnings] == [6]
     assert "'firemen' is not one of the levels" in str(ruleset.warnings[0])
     engine = open_with("ladder-unit.rules")
-    engine.use_ruleset(ruleset, effective=T0)
-    engine.record(report("I1", hours(1), category="leak", severity=5))
-    engine.tick(hours(1.5))
-    notes = {e.what: e.detail for e in esc.timeline(engine, "I1")}
-    assert notes["not routed"] == "plumbers is not a line department of 外海街道: not routed there"
-    assert notes["not escalated"].endswith(
-        "firemen is neither a level nor a line department of 外海街道"
-    )
-    assert esc.incident(engine, "I1").escalations == ()
+    before = engine.ruleset
+    # Against the community they are errors: the ruleset is refused and the old one stays.
+    with pytest.raises(RulesError) as info:
+        engine.use_ruleset(ruleset, effective=T0)
+    message = str(info.value)
+    assert "odd.rules:5:3: error: unknown line department 'plumbers'" in message
+    assert "odd.rules:6:3: error: unknown line department 'firemen'" in message
+    assert engine.ruleset is before
 
 
 def test_incidents_per_patrol(open_with: Opener) -> None:

@@ -53,8 +53,7 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
 def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None) -> None:
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
     lang = lang or default_lang()
-    hooks = Hooks(get_plugin_manager())
-    sections = hooks.register_sections()
+    sections = _sections()
     failed = False
     for path in _expand(files):
         try:
@@ -69,7 +68,7 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
         if roster is not None:
             from ..rosterio import load_community
 
-            problems = hooks.check_ruleset(load_community(roster), ruleset)
+            problems = Hooks(get_plugin_manager()).check_ruleset(load_community(roster), ruleset)
             if problems:
                 click.echo(_render(problems, lang), err=True)
             if any(p.is_error for p in problems):

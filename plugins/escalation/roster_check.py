@@ -33,7 +33,7 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
     by_name = {dept.name: dept_id for dept_id, dept in known.items()}
     problems: list[Diagnostic] = []
     reported: set[tuple[str, RuleRef]] = set()
-    for department, ref in _departments(rules):
+    for department, ref in _departments(rules, set(community.hierarchy.levels)):
         if department in known or department in by_name or (department, ref) in reported:
             continue
         reported.add((department, ref))
@@ -56,7 +56,8 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
     return problems
 
 
-def _departments(rules: EscalationRules) -> Iterator[tuple[str, RuleRef]]:
+def _departments(rules: EscalationRules, levels: set[str]) -> Iterator[tuple[str, RuleRef]]:
+    """Every department named; a target that is no level of the community counts as one."""
     for dated in rules.pieces:
         piece = dated.piece
         if isinstance(piece, Route):
@@ -64,5 +65,8 @@ def _departments(rules: EscalationRules) -> Iterator[tuple[str, RuleRef]]:
                 yield department, piece.rule
         elif isinstance(piece, LevelLimit) and piece.then_department:
             yield piece.then_department, piece.rule
-        elif isinstance(piece, (Immediate, Repeats)) and piece.department:
-            yield piece.department, piece.rule
+        elif isinstance(piece, (Immediate, Repeats)):
+            if piece.department:
+                yield piece.department, piece.rule
+            if piece.to_level and piece.to_level not in levels:
+                yield piece.to_level, piece.rule
