@@ -322,5 +322,8 @@ def migrate(source: str, target: str) -> None:
     """Copy a store to another backend without loss."""
     from .store.migrate import migrate as run_migration
 
+    local = source.removeprefix("sqlite:///") if source.startswith("sqlite:///") else source
+    if "://" not in local and not Path(local).exists():
+        fail(f"no store at {source}: nothing to migrate (check the path)")
     summary = run_migration(source, target)
     click.echo(str(summary))

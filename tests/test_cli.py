@@ -118,3 +118,10 @@ def test_files_that_cannot_be_written_are_messages(tmp_path: Path) -> None:
     code, _, err = run("init", "--community", str(MINI), "--store", str(tmp_path / "s"),
                        "--effective", "2025-01-01")
     assert code == 2 and "e.g. 2025-01-01T00:00+08:00" in err
+
+
+def test_migrating_from_a_missing_store_is_refused_and_creates_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "z.db"
+    code, _, err = run("migrate", "--from", str(tmp_path / "nowhere"), "--to", f"sqlite:///{target}")
+    assert code == 1 and "no store at" in err
+    assert not target.exists() and not (tmp_path / "nowhere").exists()
