@@ -401,6 +401,11 @@ class Engine:
         self._reset()
         self._replay(before=event_order(late))
 
+    @property
+    def latest_event_time(self) -> datetime | None:
+        """The time of the latest event applied (None for an empty store)."""
+        return self._high_water
+
     def residents(self) -> Mapping[str, str]:
         """Registered residents: person id -> the node they live in."""
         return dict(self._population)

@@ -141,3 +141,24 @@ def test_explain_and_report_reach_the_assessment(store: str) -> None:
     assert "rated 4 stars for 2025-01" in result.output and "held back from 5 stars by a cap" in result.output
     result = run("report", "assessment.ratings", "-p", "period=2025-01", "--store", store, "--format", "csv")
     assert result.output.startswith("node,name,level,stars,score")
+
+
+def test_without_a_period_the_stores_own_last_period_is_rated(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from gridcore_assessment.cli import default_period
+
+    from gridcore import Engine, FixedClock
+    from gridcore.events import PatrolLogged
+
+    repo = Path(__file__).resolve().parent.parent
+    cst = timezone(timedelta(hours=8))
+    with Engine.open(store=str(tmp_path / "s"), community=repo / "rulesets" / "yinquan",
+                     ruleset=repo / "rulesets" / "yinquan" / "yinquan.rules",
+                     effective=datetime(2025, 1, 1, tzinfo=cst),
+                     clock=FixedClock(datetime(2025, 1, 1, tzinfo=cst))) as engine:
+        engine.record(PatrolLogged(id="p1", time=datetime(2025, 3, 20, 9, tzinfo=cst), actor="yq-fw1", node="yq-g1"))
+        # Long after the events (a historical store): their own quarter.
+        assert default_period(engine, datetime(2026, 9, 1, tzinfo=cst)) == "2025-Q1"
+        # While that quarter is still running: the one before.
+        assert default_period(engine, datetime(2025, 3, 25, tzinfo=cst)) == "2024-Q4"

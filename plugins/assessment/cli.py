@@ -7,8 +7,9 @@
     gridcore assess chart --period 2025-Q1 --output stars.svg
     gridcore assess metrics --period 2025-Q1 [--node g1]
 
-Without ``--period`` the last complete period of the kind the ruleset sets
-(monthly, quarterly) before ``--now`` is rated.
+Without ``--period`` the period (of the kind the ruleset sets: monthly,
+quarterly) of the latest recorded event is rated if it is over by ``--now``,
+else the one before it.
 """
 
 from __future__ import annotations
@@ -30,10 +31,19 @@ from .reports import breakdown_table, compare_table, ratings_table, subsidies_ta
 
 
 def default_period(engine: Engine, now: datetime) -> str:
-    """The last complete period of the policy's kind before ``now``."""
+    """The period of the latest recorded event if it is complete by ``now``, else the one before.
+
+    A store of last year's events is rated for its own last period, not for
+    an empty period next to the wall clock.
+    """
     policy = policy_at(engine, now)
     kind = policy.period if policy is not None else "quarter"
-    return period_containing(kind, now, engine.community.tz).previous().label
+    latest = engine.latest_event_time
+    when = min(latest, now) if latest is not None else now
+    period = period_containing(kind, when, engine.community.tz)
+    if period.end > now:
+        period = period.previous()
+    return period.label
 
 
 @click.group("assess", invoke_without_command=True)
