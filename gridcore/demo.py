@@ -31,6 +31,7 @@ from .cli import format_option, parse_time
 from .clock import FixedClock
 from .engine import Engine, Refusal
 from .errors import GridcoreError
+from .periods import period_containing
 from .plugin_host import Hooks, get_plugin_manager
 from .reports import Table, display_width
 from .simulate import SCENARIO_FILE, find_community, load_scenario, simulate, write_jsonl
@@ -174,11 +175,6 @@ def default_ruleset(folder: Path) -> Path:
     raise GridcoreError(f"no ruleset in {folder}: expected {named.name} (or give --ruleset)")
 
 
-def quarter_of(day: date) -> str:
-    """The quarter label of a day, e.g. ``2025-Q1``."""
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
 def months_between(first: date, last: date) -> list[str]:
     """Month labels (``2025-01``) from the month of ``first`` to that of ``last``."""
     months = []
@@ -220,7 +216,10 @@ def run_demo(
     first = datetime.combine(start, time(0), tzinfo=community.tz)
     end = first + timedelta(days=days)
     last_day = (end - timedelta(seconds=1)).date()
-    period = quarter_of(start)
+    # Rate the quarter the simulation ends in (a year's run: its last quarter),
+    # and say so when the simulated days do not cover all of it.
+    quarter = period_containing("quarter", end - timedelta(seconds=1), community.tz)
+    period = quarter.label
     events = list(simulate(community, scenario, days=days, start=first, seed=seed))
 
     out.mkdir(parents=True, exist_ok=True)
@@ -239,6 +238,9 @@ def run_demo(
 
     sections: list[tuple[str, str]] = []
     notes: list[str] = []
+    if quarter.start < first or quarter.end > end:
+        notes.append(f"note: the {days} simulated days do not cover all of {period}; its figures and "
+                     "star ratings count only the simulated days")
     written: list[Path] = []
     engine = Engine.open(store=str(store), community=community, ruleset=rules, effective=first,
                          clock=FixedClock(first))
