@@ -10,7 +10,7 @@ is the byte order of their UTF-8 text.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -96,3 +96,41 @@ def redact(url: str) -> str:
 def _short(doc: Mapping[str, Any]) -> str:
     text = repr(dict(doc))
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+#: Events read per query when paging through an SQL store.
+PAGE = 2000
+
+
+def keyset_pages(
+    fetch: Callable[[str, list[Any]], Sequence[Sequence[Any]]],
+    where: Sequence[str],
+    params: Sequence[Any],
+    *,
+    mark: str,
+    doc_column: str = "doc",
+) -> Iterator[dict[str, Any]]:
+    """Events of an SQL store in canonical order, a page at a time, keyed by ``(time_utc, id)``.
+
+    ``fetch(query, args)`` runs a query and returns its rows; ``mark`` is the
+    driver's placeholder (``?`` or ``%s``).  Paging by key keeps no cursor
+    open while the caller works, and events appended meanwhile that sort
+    after the current position are still seen.
+    """
+    after: tuple[Any, str] | None = None
+    while True:
+        clauses = list(where)
+        args = list(params)
+        if after is not None:
+            clauses.append(f"(time_utc, id) > ({mark}, {mark})")
+            args.extend(after)
+        query = f"SELECT time_utc, id, {doc_column} FROM events"
+        if clauses:
+            query += " WHERE " + " AND ".join(clauses)
+        query += f" ORDER BY time_utc, id LIMIT {PAGE}"
+        rows = fetch(query, args)
+        for row in rows:
+            yield json.loads(row[2])
+        if len(rows) < PAGE:
+            return
+        after = (rows[-1][0], rows[-1][1])

@@ -23,12 +23,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import StoreError
 from ..hookspecs import hookimpl
-from .canonical import redact, to_json, unique_new, utc_key
+from .canonical import keyset_pages, redact, to_json, unique_new, utc_key
 
 FORMAT = "gridcore-sql-store"
 VERSION = "1"
 SCHEMES = ("postgresql://", "postgres://")
-PAGE = 2000
 
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS gridcore_store (name text PRIMARY KEY, value text NOT NULL)",
@@ -197,23 +196,7 @@ class PostgresStore:
         return self._pages(where, params)
 
     def _pages(self, where: list[str], params: list[Any]) -> Iterator[dict[str, Any]]:
-        after: tuple[Any, str] | None = None
-        while True:
-            clauses = list(where)
-            args = list(params)
-            if after is not None:
-                clauses.append("(time_utc, id) > (%s, %s)")
-                args.extend(after)
-            query = "SELECT time_utc, id, doc::text FROM events"
-            if clauses:
-                query += " WHERE " + " AND ".join(clauses)
-            query += f" ORDER BY time_utc, id LIMIT {PAGE}"
-            rows = self._all(query, args)
-            for _, _, doc in rows:
-                yield json.loads(doc)
-            if len(rows) < PAGE:
-                return
-            after = (rows[-1][0], rows[-1][1])
+        return keyset_pages(self._all, where, params, mark="%s", doc_column="doc::text")
 
     # ------------------------------------------------------------ documents
 

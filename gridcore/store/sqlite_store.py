@@ -20,12 +20,11 @@ from typing import Any
 
 from ..errors import StoreError
 from ..hookspecs import hookimpl
-from .canonical import to_json, unique_new, utc_key
+from .canonical import keyset_pages, to_json, unique_new, utc_key
 
 FORMAT = "gridcore-sql-store"
 VERSION = "1"
 SCHEME = "sqlite://"
-PAGE = 2000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS gridcore_store (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -167,27 +166,14 @@ class SQLiteStore:
         return self._pages(where, params)
 
     def _pages(self, where: list[str], params: list[Any]) -> Iterator[dict[str, Any]]:
-        after: tuple[str, str] | None = None
-        while True:
-            clauses = list(where)
-            args = list(params)
-            if after is not None:
-                clauses.append("(time_utc, id) > (?, ?)")
-                args.extend(after)
-            sql = "SELECT time_utc, id, doc FROM events"
-            if clauses:
-                sql += " WHERE " + " AND ".join(clauses)
-            sql += f" ORDER BY time_utc, id LIMIT {PAGE}"
-            self._check_open()
-            try:
-                rows = self._db.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot read the SQLite store {self.path}: {_reason(exc)}") from None
-            for key, ident, doc in rows:
-                yield json.loads(doc)
-            if len(rows) < PAGE:
-                return
-            after = (rows[-1][0], rows[-1][1])
+        return keyset_pages(self._rows, where, params, mark="?")
+
+    def _rows(self, query: str, args: list[Any]) -> list[Any]:
+        self._check_open()
+        try:
+            return self._db.execute(query, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the SQLite store {self.path}: {_reason(exc)}") from None
 
     # ------------------------------------------------------------ documents
 
