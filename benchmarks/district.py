@@ -13,11 +13,11 @@ backend the benchmark measures, in a child process (so peak memory is its own):
   plugins cost on top of storage);
 * **replay**: reopening every store, which replays its log through the plugins:
   wall time and peak memory;
-* **what-if** (``gridcore.whatif.diff``, what ``gridcore diff`` runs) of one
+* **what-if** (``gridcore_app.whatif.diff``, what ``gridcore diff`` runs) of one
   community's year under two rulesets, when a community folder holds two.
 
 Only the public API is used: ``Engine.open``, ``record_many``, ``tick``,
-``gridcore.simulate.simulate`` and ``gridcore.whatif.diff``.
+``gridcore_app.simulate.simulate`` and ``gridcore_app.whatif.diff``.
 
 Run ``python benchmarks/district.py [--quick] [--communities N] [--days D]``.
 """
@@ -89,8 +89,8 @@ def district(communities: int) -> list[tuple[str, int]]:
 
 def year_of(name: str, seed: int, days: int) -> tuple[Any, list[Any]]:
     """The community and its simulated events (deterministic for the seed)."""
-    from gridcore.rosterio import load_community
-    from gridcore.simulate import load_scenario, simulate
+    from gridcore_app.rosterio import load_community
+    from gridcore_app.simulate import load_scenario, simulate
 
     folder = REPO / "rulesets" / name
     community = load_community(folder)
@@ -177,7 +177,7 @@ def replay(backend: str, folder: str, plan: list[tuple[str, int]], postgres: str
 
 def whatif(name: str, days: int, out: Any) -> None:
     """Child process: one community's year under its two rulesets."""
-    from gridcore.whatif import diff
+    from gridcore_app.whatif import diff
 
     rules = ruleset_files(name)
     community, events = year_of(name, 1, days)

@@ -92,7 +92,7 @@ def render(quick: bool, communities: int | None, days: int | None, large: bool =
     results, whatifs, dnotes = district.run(quick, communities, days)
     parts.append("## District: ingest, evaluate, replay\n")
     parts.append(
-        "Each community is a simulated year (`gridcore.simulate`) in its own store, recorded through "
+        "Each community is a simulated year (`gridcore_app.simulate`) in its own store, recorded through "
         "`Engine.record_many` with every installed plugin and the community's ruleset, then ticked to "
         "the end of the year; the baseline appends the same documents straight to a store of the same "
         "backend, so the ratio is what the engine and plugins add. *Replay* reopens every store (the "

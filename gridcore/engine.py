@@ -133,7 +133,7 @@ class Engine:
         hooks = Hooks(pm)
         the_store = store if not isinstance(store, (str, Path)) else hooks.storage_backend(str(store))
         try:
-            the_community, changed = _resolve_community(community, the_store)
+            the_community, changed = _resolve_community(community, the_store, hooks)
             engine = cls(the_community, the_store, clock=clock or SystemClock(), plugins=pm)
             engine._restore_rulesets()
             engine.hooks.on_open(engine)
@@ -542,7 +542,9 @@ def _state_key(name: str) -> str:
     return f"{name}#state"
 
 
-def _resolve_community(community: Community | str | Path | None, store: Store) -> tuple[Community, bool]:
+def _resolve_community(
+    community: Community | str | Path | None, store: Store, hooks: Hooks
+) -> tuple[Community, bool]:
     """The community to open, and whether it must be saved into the store.
 
     A store that already holds events keeps its community: opening it with a
@@ -559,9 +561,7 @@ def _resolve_community(community: Community | str | Path | None, store: Store) -
     if isinstance(community, Community):
         the_community = community
     else:
-        from .rosterio import load_community
-
-        the_community = load_community(Path(community))
+        the_community = hooks.load_community(Path(community))
     document = the_community.to_document()
     if saved is not None and saved != document and store.count() > 0:
         held = saved.get("name", "?")

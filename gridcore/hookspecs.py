@@ -24,6 +24,7 @@ here is missing there.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -85,7 +86,7 @@ def gridcore_register_commands() -> list[click.Command]:  # type: ignore[empty-b
     Called once when the CLI starts.  Returns a list of ``click.Command`` (or
     ``click.Group``) objects; each is added under its own name, e.g. a group
     named ``points`` becomes ``gridcore points ...``.  A command that opens a
-    store should accept ``--store`` via ``gridcore.cli.store_option``.
+    store should accept ``--store`` via ``gridcore_app.cli.store_option``.
     """
 
 
@@ -125,6 +126,22 @@ def gridcore_storage_backend(url: str) -> Store | None:
 
     Return an open object satisfying ``gridcore.store.Store``, or ``None`` when
     the scheme is not yours.  First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def gridcore_load_community(path: Path) -> Community | None:
+    """Read the community (hierarchy, roster, places) kept in the files at ``path``.
+
+    Called when ``Engine.open(community=PATH)`` or a command is given a path
+    instead of a ``Community``.  The core reads no file format itself: the
+    application's YAML/CSV reader (``gridcore_app.rosterio``) answers for
+    folders holding ``community.yaml``, and a plugin may add another format
+    (a workbook, a database export).
+
+    Return a ``gridcore.Community``, or ``None`` when the path is not in a
+    format you read.  Raise ``RosterError`` (naming the file and row) when it
+    is yours but wrong.  First result wins.
     """
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError, StoreError
+from .errors import PluginError, RosterError, StoreError
 
 if TYPE_CHECKING:
     import click
@@ -100,6 +101,15 @@ class Hooks:
         if store is None:
             raise StoreError(f"no storage backend knows the store URL {url!r}")
         return store  # type: ignore[no-any-return]
+
+    def load_community(self, path: Path) -> Community:
+        community = self.pm.hook.gridcore_load_community(path=path)
+        if community is None:
+            raise RosterError(
+                f"{path}: no installed roster format reads this (is gridcore_app installed? "
+                "a community folder holds community.yaml)"
+            )
+        return community  # type: ignore[no-any-return]
 
     def on_open(self, engine: Engine) -> None:
         self.pm.hook.gridcore_on_open(engine=engine)

@@ -19,8 +19,8 @@ from conftest import small_community
 from test_assessment_engine import MONTHLY_ZH, at, patrols
 
 from gridcore import Engine, FixedClock, get_plugin_manager
-from gridcore.cli import main_group
 from gridcore.events import ActivityRecorded, Event, ResidentRegistered
+from gridcore_app.cli import main_group
 
 
 def january_and_february() -> list[Event]:
@@ -146,10 +146,9 @@ def test_explain_and_report_reach_the_assessment(store: str) -> None:
 def test_without_a_period_the_stores_own_last_period_is_rated(tmp_path: Path) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from gridcore_assessment.cli import default_period
-
     from gridcore import Engine, FixedClock
     from gridcore.events import PatrolLogged
+    from gridcore_assessment.cli import default_period
 
     repo = Path(__file__).resolve().parent.parent
     cst = timezone(timedelta(hours=8))

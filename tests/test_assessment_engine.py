@@ -14,10 +14,6 @@ from typing import Any
 
 import pytest
 from conftest import REPO, small_community
-from gridcore_assessment import archive as past
-from gridcore_assessment.chart import render_svg
-from gridcore_assessment.metrics import METRICS
-from gridcore_assessment.rating import AssessmentError, assess
 
 from gridcore import Engine, FixedClock, get_plugin_manager, hookimpl
 from gridcore.events import (
@@ -30,6 +26,10 @@ from gridcore.events import (
 )
 from gridcore.metrics import Metric, MetricValue
 from gridcore.rules import RulesError
+from gridcore_assessment import archive as past
+from gridcore_assessment.chart import render_svg
+from gridcore_assessment.metrics import METRICS
+from gridcore_assessment.rating import AssessmentError, assess
 
 DATA = REPO / "tests" / "data" / "assessment"
 QUARTERLY = DATA / "quarterly.rules"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from gridcore_assessment import assess, history
 
 from gridcore import Engine, FixedClock
 from gridcore.events import (
@@ -24,11 +23,12 @@ from gridcore.events import (
     IncidentReopened,
     IncidentVerified,
 )
-from gridcore.rosterio import load_community
+from gridcore_app.rosterio import load_community
+from gridcore_assessment import assess, history
 
 pytest.importorskip("gridcore_escalation.plugin")
 pytest.importorskip("gridcore_points.plugin")
-simulate_module = pytest.importorskip("gridcore.simulate")
+simulate_module = pytest.importorskip("gridcore_app.simulate")
 
 YINQUAN = REPO / "rulesets" / "yinquan"
 

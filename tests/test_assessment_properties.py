@@ -6,13 +6,13 @@ import random
 import tempfile
 from pathlib import Path
 
-from gridcore_assessment.rating import assess
-from gridcore_assessment.scoring import Rating
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_assessment_engine import MONTHLY_ZH, QUARTERLY, incident, open_engine, patrols
 
 from gridcore.events import ActivityRecorded, Event
+from gridcore_assessment.rating import assess
+from gridcore_assessment.scoring import Rating
 
 UNITS = ("u11", "u12", "u21")
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

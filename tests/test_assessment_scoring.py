@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gridcore.explain import RuleRef
 from gridcore_assessment.policy import (
     Adjustment,
     AllOf,
@@ -15,10 +19,6 @@ from gridcore_assessment.policy import (
     Subsidy,
 )
 from gridcore_assessment.scoring import NodeFacts, apply_caps, rate_nodes, score
-from hypothesis import given
-from hypothesis import strategies as st
-
-from gridcore.explain import RuleRef
 
 
 def ref(line: int) -> RuleRef:

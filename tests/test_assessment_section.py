@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
+
+from gridcore.rules import RulesError, parse_ruleset
+from gridcore_app.cli import main_group
 from gridcore_assessment.policy import AllOf, AssessmentPolicy, Compare, NoneOf
 from gridcore_assessment.section import AssessmentSection, section
-
-from gridcore.cli import main_group
-from gridcore.rules import RulesError, parse_ruleset
 
 HEAD = "ruleset t\nlevels: community > grid > unit\nassessment:\n"
 BASE = "  rate: grid\n  metric patrol_coverage: weight 100\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import REPO, START
 
-from gridcore.cli import main_group
 from gridcore.codec import EventCodec
 from gridcore.events import ActivityRecorded, PatrolLogged
+from gridcore_app.cli import main_group
 
 MINI = REPO / "tests" / "data" / "community-mini"
 

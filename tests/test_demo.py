@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from gridcore import Engine
-from gridcore.cli import main_group
-from gridcore.simulate import RULESETS_DIR
+from gridcore_app.cli import main_group
+from gridcore_app.simulate import RULESETS_DIR
 
 
 def run(*args: str) -> tuple[int, str]:

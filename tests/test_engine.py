@@ -221,7 +221,7 @@ def test_a_late_event_is_judged_by_the_state_at_its_own_time(open_engine: Any) -
 
 
 def test_a_store_with_events_keeps_its_community(tmp_path: Path, open_engine: Any) -> None:
-    from gridcore.rosterio import load_community
+    from gridcore_app.rosterio import load_community
 
     store = str(tmp_path / "kept")
     engine = open_engine(store=store)

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from conftest import REPO, START
 
 from gridcore import hookimpl
-from gridcore.cli import main_group
 from gridcore.rules import RulesError
+from gridcore_app.cli import main_group
 
 DATA = REPO / "tests" / "data" / "engine"
 MINI = REPO / "tests" / "data" / "community-mini"
@@ -93,7 +93,7 @@ def test_cli_use_reports_errors_with_position_and_keeps_the_old_ruleset(tmp_path
     assert bad.exit_code == 1
     assert "broken.rules:5:21" in bad.stderr and "a colon is missing" in bad.stderr
     assert "Traceback" not in bad.stderr
-    from gridcore.cli import open_engine as cli_engine
+    from gridcore_app.cli import open_engine as cli_engine
 
     with cli_engine(store) as engine:
         assert [r.name for _, r in engine.rulesets()] == ["minimal"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from gridcore.cli import main_group
+from gridcore_app.cli import main_group
 
 COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
 NOW = "2025-03-03T09:00+08:00"

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import gridcore_escalation as esc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, GridcoreError, get_plugin_manager
 from gridcore.events import (
     IncidentAccepted,

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import gridcore_escalation as esc
 import pytest
 
+import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
 from gridcore.events import (
     IncidentAccepted,
@@ -491,7 +491,7 @@ def test_the_rulesets_are_in_canonical_layout(name: str) -> None:
 
 
 def test_what_if_the_other_ladder_had_been_in_force() -> None:
-    from gridcore.whatif import diff
+    from gridcore_app.whatif import diff
 
     events = [report("I1", T0), act(IncidentAccepted, "I1", hours(0.5), "leader1")]
     result = diff(

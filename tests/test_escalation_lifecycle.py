@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import gridcore_escalation as esc
 import pytest
 
+import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
 from gridcore.events import (
     IncidentAccepted,

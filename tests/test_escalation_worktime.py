@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from gridcore_escalation.policy import Calendar, Span
-from gridcore_escalation.worktime import add, elapsed
 from hypothesis import given
 from hypothesis import strategies as st
+
+from gridcore_escalation.policy import Calendar, Span
+from gridcore_escalation.worktime import add, elapsed
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = Calendar(

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import gridcore_escalation as esc
 import pytest
-from gridcore_points import RecognitionAwarded
 
+import gridcore_escalation as esc
 from gridcore import Engine, FixedClock, get_plugin_manager
 from gridcore.events import ActivityRecorded, Event, IncidentReported, PatrolLogged
 from gridcore.rules import RulesError, load_ruleset
+from gridcore_points import RecognitionAwarded
 
 COMMUNITY = Path(__file__).parent / "data" / "community-mini"
 TZ = ZoneInfo("Asia/Shanghai")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import gridcore_assessment
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gridcore_assessment
 from gridcore import GridcoreError
 from gridcore.periods import (
     KIND_ALIASES,

@@ -13,9 +13,9 @@ from conftest import START, small_community
 from thirdparty import install_plugin, uninstall
 
 from gridcore import Engine, PluginError, get_plugin_manager
-from gridcore.cli import main_group
 from gridcore.events import ActivityRecorded
 from gridcore.plugin_host import Hooks
+from gridcore_app.cli import main_group
 
 PLUGIN_SOURCE = '''
 import click
@@ -186,3 +186,23 @@ def test_unknown_store_scheme_is_a_clear_error(tmp_path: Path) -> None:
 def test_disabling_an_unknown_plugin_is_an_error() -> None:
     with pytest.raises(PluginError, match="cannot disable 'pointz': no such plugin"):
         get_plugin_manager(["pointz"])
+
+
+def test_gridcore_load_community_reads_through_the_hook_and_refuses_unknown_formats(tmp_path: Path) -> None:
+    from gridcore import Community, RosterError, hookimpl
+    from gridcore.plugin_host import Hooks
+
+    seen: list[Path] = []
+
+    class Recorder:
+        @hookimpl
+        def gridcore_load_community(self, path: Path) -> Community | None:
+            seen.append(path)
+            return None  # not ours: the YAML/CSV reader answers
+
+    folder = Path(__file__).parent / "data" / "community-mini"
+    hooks = Hooks(get_plugin_manager(extra=[Recorder()]))
+    community = hooks.load_community(folder)
+    assert seen == [folder] and community.name
+    with pytest.raises(RosterError):
+        Hooks(get_plugin_manager(disabled=["rosters"])).load_community(folder)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from gridcore_points.events import RecognitionAwarded
 from test_points_engine import CUIHU, YINQUAN
 
-from gridcore.cli import main_group
 from gridcore.codec import EventCodec
 from gridcore.events import CORE_EVENT_TYPES, ActivityRecorded
+from gridcore_app.cli import main_group
+from gridcore_points.events import RecognitionAwarded
 
 REPO = Path(__file__).resolve().parent.parent
 COMMUNITY = REPO / "tests" / "data" / "community-mini"

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from conftest import CST, REPO, small_community
-from gridcore_points import api
-from gridcore_points.events import RecognitionAwarded
 
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
 from gridcore.events import (
@@ -22,6 +20,8 @@ from gridcore.events import (
     IncidentResolved,
     IncidentVerified,
 )
+from gridcore_points import api
+from gridcore_points.events import RecognitionAwarded
 
 DATA = REPO / "tests" / "data" / "points"
 YINQUAN = DATA / "yinquan.rules"

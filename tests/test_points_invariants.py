@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from conftest import CST
-from gridcore_points import api
-from gridcore_points.events import RecognitionAwarded
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_points_engine import YINQUAN, open_points
@@ -25,6 +23,8 @@ from gridcore.events import (
     PointsRedeemed,
 )
 from gridcore.periods import period_key
+from gridcore_points import api
+from gridcore_points.events import RecognitionAwarded
 
 START = datetime(2025, 1, 1, 0, 0, tzinfo=CST)
 MEMBERS = {"res1": "u11", "res2": "u21", "worker1": "g1", "police1": "g1"}

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from conftest import CST
-from gridcore_points import api
 from test_points_engine import CUIHU, act, at, engine_factory, later
 
 from gridcore import Engine, EventRefused
 from gridcore.events import PointsRedeemed
+from gridcore_points import api
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gridcore_points import api
 from test_points_engine import YINQUAN, act, at, engine_factory, later, open_points
 
 from gridcore import Engine, EventRefused
 from gridcore.events import PointsRedeemed
+from gridcore_points import api
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from conftest import CST
-from gridcore_points import api
 from test_points_engine import act, at, engine_factory, later
 
 from gridcore import Engine, GridcoreError
 from gridcore.events import PointsRedeemed, ResidentRegistered
+from gridcore_points import api
 
 
 @pytest.fixture

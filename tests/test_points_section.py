@@ -6,11 +6,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from gridcore_points.policy import PointsPolicy, PointsRules
-from gridcore_points.section import section
 from test_points_engine import YINQUAN, at, open_points
 
 from gridcore.rules import RulesError, parse_ruleset
+from gridcore_points.policy import PointsPolicy, PointsRules
+from gridcore_points.section import section
 
 
 def compile_points(body: str, *, levels: str = "levels: community > grid > unit\n") -> PointsPolicy:

@@ -15,7 +15,7 @@ from gridcore import GridcoreError, RosterError
 from gridcore.community import Community
 from gridcore.hierarchy import DEDICATED, Hierarchy, Node
 from gridcore.roster import ROLES, Department, Member, Place, RoleAssignment, role_id
-from gridcore.rosterio import load_community
+from gridcore_app.rosterio import load_community
 
 MINI = Path(__file__).parent / "data" / "community-mini"
 

@@ -14,7 +14,7 @@ from gridcore import GridcoreError, HierarchyError, RosterError
 from gridcore.community import Community
 from gridcore.hierarchy import Hierarchy, Node
 from gridcore.roster import Department, Member, Place, RoleAssignment
-from gridcore.rosterio import load_community, save_community
+from gridcore_app.rosterio import load_community, save_community
 
 MINI = Path(__file__).parent / "data" / "community-mini"
 
@@ -375,7 +375,7 @@ def test_levels_may_be_written_as_staff_say_them(folder: Path) -> None:
 def test_cli_hierarchy_show(folder: Path) -> None:
     from click.testing import CliRunner
 
-    from gridcore.cli import main_group
+    from gridcore_app.cli import main_group
 
     result = CliRunner().invoke(main_group, ["hierarchy", "show", str(MINI)])
     assert result.exit_code == 0, result.output

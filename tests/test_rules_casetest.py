@@ -11,7 +11,7 @@ from rules_toy import CHORES
 
 from gridcore import Engine, hookimpl
 from gridcore.rules import RulesError
-from gridcore.rules.casetest import CaseError, run_cases, same
+from gridcore_app.casetest import CaseError, run_cases, same
 
 pytest_plugins = ["pytester"]
 

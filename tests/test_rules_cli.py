@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from rules_toy import CHORES
 
-from gridcore.cli import main_group
-from gridcore.rules import cli as rules_cli
+from gridcore_app import rules_cli
+from gridcore_app.cli import main_group
 
 REPO = Path(__file__).resolve().parent.parent
 

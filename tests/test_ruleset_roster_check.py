@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from gridcore import Engine, FixedClock
-from gridcore.cli import main_group
 from gridcore.rules import RulesError
+from gridcore_app.cli import main_group
 
 REPO = Path(__file__).resolve().parent.parent
 YINQUAN = REPO / "rulesets" / "yinquan"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from gridcore.community import Community
-from gridcore.rosterio import load_community
-from gridcore.scenario import ScenarioError, load_scenario, parse_scenario, scenario_problems
-from gridcore.simulate import RULESETS_DIR, simulate
+from gridcore_app.rosterio import load_community
+from gridcore_app.scenario import ScenarioError, load_scenario, parse_scenario, scenario_problems
+from gridcore_app.simulate import RULESETS_DIR, simulate
 
 COMMUNITIES = ("yinquan", "cuihu", "xingfuwan", "chengqiao")
 START = date(2025, 1, 1)

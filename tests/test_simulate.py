@@ -17,8 +17,8 @@ from gridcore import Engine, FixedClock
 from gridcore.codec import EventCodec
 from gridcore.community import Community
 from gridcore.events import IncidentEvent, ResidentRegistered, event_order
-from gridcore.rosterio import load_community
-from gridcore.simulate import (
+from gridcore_app.rosterio import load_community
+from gridcore_app.simulate import (
     RULESETS_DIR,
     ScenarioError,
     find_community,
@@ -173,7 +173,7 @@ def test_any_seed_gives_ordered_known_events(seed: int, days: int) -> None:
 
 
 def test_the_cli_writes_lines_that_ingest_accepts(tmp_path: Path) -> None:
-    from gridcore.cli import main_group
+    from gridcore_app.cli import main_group
 
     runner = CliRunner()
     log = tmp_path / "events.jsonl"

@@ -11,14 +11,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridcore.cli import main_group
 from gridcore.codec import EventCodec
 from gridcore.community import Community
 from gridcore.events import IncidentEscalated
 from gridcore.explain import Outcome, RuleRef
-from gridcore.rosterio import load_community
-from gridcore.simulate import RULESETS_DIR, load_scenario, simulate
-from gridcore.whatif import (
+from gridcore_app.cli import main_group
+from gridcore_app.rosterio import load_community
+from gridcore_app.simulate import RULESETS_DIR, load_scenario, simulate
+from gridcore_app.whatif import (
     INCIDENTS,
     POINTS,
     REFUSALS,

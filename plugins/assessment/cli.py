@@ -18,10 +18,10 @@ from datetime import datetime
 
 import click
 
-from gridcore.cli import fail, format_option, now_option, open_engine, store_option
 from gridcore.engine import Engine
 from gridcore.periods import period_containing
 from gridcore.reports import Table
+from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
 from .archive import history, stored
 from .chart import write_chart

@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from gridcore.cli import fail, format_option, now_option, open_engine, store_option
 from gridcore.events import (
     IncidentAccepted,
     IncidentClosed,
@@ -28,6 +27,7 @@ from gridcore.events import (
     IncidentVerified,
     SatisfactionRated,
 )
+from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
 from . import reports, views
 from .incident import STATUSES

@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from gridcore import EventRefused
-from gridcore.cli import fail, format_option, now_option, open_engine, store_option
+from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
 from . import api
 from .reports import board_table, flags_table, rewards_table, statement_table, totals_table

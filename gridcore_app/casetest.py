@@ -35,9 +35,9 @@ from typing import Any
 import yaml
 from attrs import field, frozen
 
-from ..clock import FixedClock
-from ..errors import GridcoreError
-from ..explain import Outcome
+from gridcore.clock import FixedClock
+from gridcore.errors import GridcoreError
+from gridcore.explain import Outcome
 
 CASE_SUFFIX = "_test.yaml"
 DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
@@ -182,7 +182,7 @@ def same(expected: Any, actual: Any) -> bool:
 
 def run_cases(path: Path | str) -> CaseReport:
     """Run every case of a case file; return expected vs actual for each."""
-    from ..engine import Engine
+    from gridcore.engine import Engine
 
     path = Path(path)
     doc = load_cases(path)

@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 import click
 
-from .clock import FixedClock, SystemClock
-from .engine import Engine
-from .errors import GridcoreError
-from .plugin_host import Hooks, get_plugin_manager
-from .store import DEFAULT_STORE
+from gridcore.clock import FixedClock, SystemClock
+from gridcore.engine import Engine
+from gridcore.errors import GridcoreError
+from gridcore.plugin_host import Hooks, get_plugin_manager
+from gridcore.store import DEFAULT_STORE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,7 +127,7 @@ def _contributed_commands(taken: set[str]) -> dict[str, click.Command]:
     """Commands from the rules language, the demo and every plugin."""
     found: dict[str, click.Command] = {}
     sources: list[click.Command] = []
-    for modname in ("gridcore.rules.cli", "gridcore.demo"):
+    for modname in ("gridcore_app.rules_cli", "gridcore_app.demo"):
         try:
             module = __import__(modname, fromlist=["commands"])
         except ImportError:
@@ -320,7 +320,7 @@ def report(name: str | None, param: tuple[str, ...], store: str, fmt: str) -> No
 @click.option("--to", "target", required=True, metavar="URL", help="The store to copy into (must be empty).")
 def migrate(source: str, target: str) -> None:
     """Copy a store to another backend without loss."""
-    from .store.migrate import migrate as run_migration
+    from gridcore.store.migrate import migrate as run_migration
 
     local = source.removeprefix("sqlite:///") if source.startswith("sqlite:///") else source
     if "://" not in local and not Path(local).exists():

@@ -9,7 +9,7 @@ verification, close; whistle-and-report to a line department whose officer
 accepts the case; escalated handling by a leader higher up for late cases),
 residents' activities, redemptions, and resident registrations and moves.
 
-The scenario (``rulesets/<community>/scenario.yaml``, see ``gridcore.scenario``)
+The scenario (``rulesets/<community>/scenario.yaml``, see ``gridcore_app.scenario``)
 names activities, incident categories, rewards and roles the way the
 community's ruleset spells them, with rates and delays; the generator knows
 nothing of points, ladders or stars, so the same events can be judged under
@@ -35,9 +35,9 @@ from typing import IO, Any
 
 import yaml
 
-from .codec import EventCodec
-from .community import Community
-from .events import (
+from gridcore.codec import EventCodec
+from gridcore.community import Community
+from gridcore.events import (
     ActivityRecorded,
     Event,
     IncidentAccepted,
@@ -57,6 +57,7 @@ from .events import (
     SatisfactionRated,
     event_order,
 )
+
 from .scenario import (
     PATROL,
     REGISTERED,

@@ -27,13 +27,14 @@ from typing import Any, TypeVar
 import click
 from attrs import frozen
 
+from gridcore.clock import FixedClock
+from gridcore.engine import Engine, Refusal
+from gridcore.errors import GridcoreError
+from gridcore.periods import period_containing
+from gridcore.plugin_host import Hooks, get_plugin_manager
+from gridcore.reports import Table, display_width
+
 from .cli import format_option, parse_time
-from .clock import FixedClock
-from .engine import Engine, Refusal
-from .errors import GridcoreError
-from .periods import period_containing
-from .plugin_host import Hooks, get_plugin_manager
-from .reports import Table, display_width
 from .simulate import SCENARIO_FILE, find_community, load_scenario, simulate, write_jsonl
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -202,8 +203,9 @@ def run_demo(
     ``out/reports/`` the plugins' reports as text and CSV; ``out/stars.svg``
     the assessment chart.
     """
+    from gridcore.rules import load_ruleset
+
     from .rosterio import load_community
-    from .rules import load_ruleset
 
     community = load_community(folder)
     scenario = load_scenario(folder / SCENARIO_FILE)
@@ -429,7 +431,8 @@ def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
 def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: str | None,
                  until: datetime | None, limit: int, fmt: str) -> None:
     """Replay an event log under two rulesets and show every difference, with the rules behind it."""
-    from .rules import RulesError
+    from gridcore.rules import RulesError
+
     from .whatif import diff
 
     if len(rulesets) != 2:

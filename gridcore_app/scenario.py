@@ -11,7 +11,7 @@ points, ladders or stars: those are the ruleset's business.
 ``load_scenario(path)`` reads and checks a file; every mistake is reported
 with its path (``activities.扫地: chance must be a share between 0 and 1``).
 ``scenario_problems(scenario, community)`` lists what does not fit a community
-(an unknown role or department).  ``gridcore.simulate`` turns a scenario into
+(an unknown role or department).  ``gridcore_app.simulate`` turns a scenario into
 events.
 """
 
@@ -28,8 +28,8 @@ import cattrs
 import yaml
 from attrs import field, frozen
 
-from .community import Community
-from .errors import GridcoreError
+from gridcore.community import Community
+from gridcore.errors import GridcoreError
 
 #: The channel meaning "found on patrol"; every other channel is a resident's report.
 PATROL = "patrol"

@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
-from .clock import FixedClock
-from .community import Community
-from .engine import Engine, Refusal
-from .events import SYSTEM_ACTOR, Event
-from .explain import Outcome, RuleRef
-from .plugin_host import get_plugin_manager
-from .reports import Table
+from gridcore.clock import FixedClock
+from gridcore.community import Community
+from gridcore.engine import Engine, Refusal
+from gridcore.events import SYSTEM_ACTOR, Event
+from gridcore.explain import Outcome, RuleRef
+from gridcore.plugin_host import get_plugin_manager
+from gridcore.reports import Table
 
 if TYPE_CHECKING:
-    from .rules import Ruleset
+    from gridcore.rules import Ruleset
 
 #: What each kind of subject is called in a diff, by the subject's pattern.
 POINTS = "points"

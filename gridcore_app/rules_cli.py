@@ -15,12 +15,12 @@ from typing import Any
 
 import click
 
-from ..plugin_host import Hooks, get_plugin_manager
-from .errors import Diagnostic, RulesError, default_lang
-from .formatter import format_source
-from .parser import read_source
-from .ruleset import Ruleset, load_ruleset
-from .sections import Section
+from gridcore.plugin_host import Hooks, get_plugin_manager
+from gridcore.rules.errors import Diagnostic, RulesError, default_lang
+from gridcore.rules.formatter import format_source
+from gridcore.rules.parser import read_source
+from gridcore.rules.ruleset import Ruleset, load_ruleset
+from gridcore.rules.sections import Section
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                     help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
@@ -66,7 +66,7 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
             click.echo(_render(ruleset.warnings, lang), err=True)
         roster = community_path or (path.parent if (path.parent / "community.yaml").exists() else None)
         if roster is not None:
-            from ..rosterio import load_community
+            from .rosterio import load_community
 
             problems = Hooks(get_plugin_manager()).check_ruleset(load_community(roster), ruleset)
             if problems:
@@ -200,7 +200,7 @@ def render_changes(ruleset: Ruleset, lang: str = "en") -> str:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def schema(file: Path | None) -> None:
     """Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names."""
-    from .vocabulary import describe_schema
+    from gridcore.rules.vocabulary import describe_schema
 
     pm = get_plugin_manager()
     hooks = Hooks(pm)

@@ -26,10 +26,11 @@ from typing import Any, TypeVar
 import attrs
 import yaml
 
-from .community import Community
-from .errors import GridcoreError, HierarchyError, RosterError
-from .hierarchy import DEDICATED, INDUSTRY, TERRITORIAL, Hierarchy, Node
-from .roster import (
+from gridcore import hookimpl
+from gridcore.community import Community
+from gridcore.errors import GridcoreError, HierarchyError, RosterError
+from gridcore.hierarchy import DEDICATED, INDUSTRY, TERRITORIAL, Hierarchy, Node
+from gridcore.roster import (
     ROLES,
     Department,
     Member,
@@ -601,3 +602,9 @@ def _write_atomic(path: Path, text: str, *, encoding: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+@hookimpl(trylast=True)
+def gridcore_load_community(path: Path) -> Community | None:
+    """The roster format of record: a folder with ``community.yaml`` (plus CSV sheets) or one YAML file."""
+    return load_community(path)
