@@ -101,17 +101,29 @@ def escalation_rate(
 def overdue_incidents(
     engine: Engine, node: str, start: datetime, end: datetime
 ) -> MetricValue | None:
-    """Time limits missed in the period: breaches that escalated, plus limits run out with nowhere to go."""
+    """Incidents that missed a time limit in the period, charged to where they missed it.
+
+    An incident counts once however many limits it missed, and only for the
+    subtrees holding a node where it missed one: a grid is not charged for
+    the community's own missed limits.  A miss is a breach that escalated or a
+    limit run out with nowhere to go (at the top).
+    """
     hierarchy = engine.community.hierarchy
     tz = engine.community.tz
     until = min(end, engine.clock.now())
-    count = 0
+    late: list[str] = []
+    missed = 0
     for i in state_of(engine).incidents.values():
-        if not hierarchy.is_within(i.node, node):
-            continue
-        count += sum(1 for b in i.breaches if start <= b.time < end)
-        count += sum(1 for d in timers.overdue(i, tz, until) if start <= d.time < end)
-    return MetricValue(float(count), {"missed limits": count})
+        places = [b.node for b in i.breaches if start <= b.time < end]
+        places += [i.current_node for d in timers.overdue(i, tz, until) if start <= d.time < end]
+        here = sum(1 for where in places if hierarchy.is_within(where, node))
+        if here:
+            late.append(i.id)
+            missed += here
+    return MetricValue(
+        float(len(late)),
+        {"incidents": len(late), "limits missed": missed, "overdue": ", ".join(sorted(late)) or "none"},
+    )
 
 
 def incidents_per_patrol(
@@ -167,7 +179,7 @@ METRICS = (
     _metric("escalation_rate", "Incidents escalated", "上报率", "%", escalation_rate, better=False),
     _metric(
         "overdue_incidents",
-        "Time limits missed",
+        "Incidents that missed a time limit",
         "超时事件数",
         "count",
         overdue_incidents,
