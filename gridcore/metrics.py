@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
@@ -20,9 +21,14 @@ if TYPE_CHECKING:
 
 @frozen
 class MetricValue:
-    """A metric's value and the inputs it was computed from (for explanations)."""
+    """A metric's value and the inputs it was computed from (for explanations).
 
-    value: float
+    A share or a mean should be an exact ``Fraction`` (``Fraction(100, 3)``, not
+    ``33.33``), so that whoever scores it rounds once, for display: a rounded
+    share can push a boundary score below its step.
+    """
+
+    value: Fraction | float
     inputs: Mapping[str, Any] = field(factory=dict)
 
 

@@ -69,7 +69,7 @@ def test_assess_csv_and_json(store: str) -> None:
     result = run("assess", "--store", store, "--period", "2025-01", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output)))
     assert [(r["node"], r["stars"]) for r in rows] == [("g1", "5"), ("g2", "4")]
-    assert rows[0]["巡查覆盖率"] == "50.0"
+    assert rows[0]["巡查覆盖率"] == "50"
     result = run("assess", "--store", store, "--period", "2025-01", "--format", "json", "--breakdown")
     doc = json.loads(result.output)
     terms = [r for r in doc["rows"] if r["node"] == "g2" and r["term"] == "weight"]

@@ -256,7 +256,7 @@ def test_explanations_name_rules_and_inputs(engines: Any) -> None:
     text = engine.explain("assessment:2025-Q1:g2").render()
     assert "grid g2 (第二网格) rated 2 stars for 2025-Q1" in text
     assert "quarterly.rules:12" in text and "quarterly.rules:8" in text
-    assert "metric patrol_coverage = 48.8889 (cells: 1, slots: 90" in text
+    assert "metric patrol_coverage = 48.89 (cells: 1, slots: 90" in text
     subsidy = engine.explain("assessment:2025-Q1:subsidy:leader1")
     assert subsidy.result == 500 and "grid_leader at g1" in subsidy.render()
     with pytest.raises(Exception, match="no plugin knows"):

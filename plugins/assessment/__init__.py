@@ -19,7 +19,7 @@ from .chart import render_svg, write_chart
 from .policy import AssessmentPolicy
 from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
-from .scoring import Rating, Term
+from .scoring import Rating, Term, shown
 
 __all__ = [
     "Assessment",
@@ -42,6 +42,7 @@ __all__ = [
     "periods_between",
     "ratings_table",
     "render_svg",
+    "shown",
     "stored",
     "stored_or_fresh",
     "subsidies_table",

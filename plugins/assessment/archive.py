@@ -9,6 +9,7 @@ why: the score change and the terms that moved it, each with its rule.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import cattrs
@@ -16,13 +17,20 @@ from attrs import frozen
 
 from gridcore.explain import RuleRef
 
+from .policy import exact
 from .rating import COLLECTION, Assessment, AssessmentError, assess
-from .scoring import Rating, Term
+from .scoring import Rating, Term, shown
 
 if TYPE_CHECKING:
     from gridcore.engine import Engine
 
 _converter = cattrs.Converter()
+# Scores and metric values are exact: stored as "241/3" (documents from before
+# that held floats are read by their shortest decimal form).
+_converter.register_unstructure_hook(Fraction, str)
+_converter.register_structure_hook(
+    Fraction, lambda value, _: exact(value) if isinstance(value, (int, float)) else Fraction(str(value))
+)
 
 
 def to_document(assessment: Assessment) -> dict[str, Any]:
@@ -71,14 +79,14 @@ class TermChange:
     """How one term of a score moved between two periods."""
 
     metric: str
-    before: float
-    after: float
+    before: Fraction
+    after: Fraction
     rule: RuleRef
 
     @property
-    def delta(self) -> float:
-        """Points gained (positive) or lost (negative)."""
-        return round(self.after - self.before, 6)
+    def delta(self) -> Fraction:
+        """Points gained (positive) or lost (negative), exactly."""
+        return self.after - self.before
 
 
 @frozen
@@ -90,8 +98,8 @@ class StarChange:
     level: str
     stars_before: int | None
     stars_after: int | None
-    score_before: float | None
-    score_after: float | None
+    score_before: Fraction | None
+    score_after: Fraction | None
     terms: tuple[TermChange, ...]
     why: str
 
@@ -134,7 +142,7 @@ def _term_changes(old: tuple[Term, ...], new: tuple[Term, ...]) -> tuple[TermCha
     for key in dict.fromkeys(list(before) + list(after)):
         a, b = before.get(key), after.get(key)
         rule = (b or a).rule  # type: ignore[union-attr]
-        change = TermChange(key[1], a.points if a else 0.0, b.points if b else 0.0, rule)
+        change = TermChange(key[1], a.points if a else Fraction(0), b.points if b else Fraction(0), rule)
         if change.delta:
             out.append(change)
     return tuple(sorted(out, key=lambda c: (abs(c.delta) * -1, c.metric)))
@@ -152,5 +160,5 @@ def _why(old: Rating | None, new: Rating | None, terms: tuple[TermChange, ...]) 
     return "; ".join(parts)
 
 
-def _num(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+def _num(value: Fraction) -> str:
+    return str(shown(value))

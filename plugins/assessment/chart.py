@@ -12,6 +12,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from .rating import Assessment
+from .scoring import shown
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 PALETTE = ("#4e79a7", "#59a14f", "#f28e2b", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac")
@@ -51,23 +52,23 @@ def render_svg(assessment: Assessment) -> str:
         for t in r.terms:
             if t.kind != "weight" or t.points <= 0:
                 continue
-            width = t.points * scale
+            width = float(t.points) * scale
             out.append(
                 f'<rect class="component" data-node={quoteattr(r.node)} data-metric={quoteattr(t.metric)} '
-                f'data-points="{t.points:g}" x="{x:.1f}" y="{y + 4}" width="{width:.1f}" height="{ROW - 8}" '
-                f'fill="{colours[t.metric]}"><title>{escape(t.metric)}: {t.points:g} ({escape(str(t.rule))})'
+                f'data-points="{shown(t.points)}" x="{x:.1f}" y="{y + 4}" width="{width:.1f}" height="{ROW - 8}" '
+                f'fill="{colours[t.metric]}"><title>{escape(t.metric)}: {shown(t.points)} ({escape(str(t.rule))})'
                 "</title></rect>"
             )
             x += width
-        lost = -sum(t.points for t in r.terms if t.kind == "adjustment" and t.points < 0)
+        lost = float(r.penalty_points)
         if lost > 0:
             width = min(lost * scale, x - LABEL)
             out.append(
-                f'<rect class="penalty" data-node={quoteattr(r.node)} data-points="{-lost:g}" '
+                f'<rect class="penalty" data-node={quoteattr(r.node)} data-points="{shown(-r.penalty_points)}" '
                 f'x="{x - width:.1f}" y="{y + 4}" width="{width:.1f}" height="{ROW - 8}" fill="{PENALTY}" '
                 'fill-opacity="0.6"/>'
             )
-        out.append(_text(LABEL + BAR + 8, y + 17, f"{r.score:g} / {r.max_score:g}"))
+        out.append(_text(LABEL + BAR + 8, y + 17, f"{shown(r.score)} / {r.max_score:g}"))
         y += ROW
     y += 20
     x = 10.0

@@ -28,6 +28,7 @@ from .chart import write_chart
 from .metrics import node_id, policy_at
 from .rating import assess, resolve_period
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
+from .scoring import shown
 
 
 def default_period(engine: Engine, now: datetime) -> str:
@@ -157,6 +158,6 @@ def metrics_command(period: str, node: str | None, store: str, now: datetime | N
             hierarchy.node(n)
             for name in sorted(metrics):
                 value = metrics[name].compute(engine, n, the_period.start, the_period.end)
-                rows.append((n, name, metrics[name].title_zh, None if value is None else value.value, metrics[name].unit))
+                rows.append((n, name, metrics[name].title_zh, None if value is None else shown(value.value), metrics[name].unit))
         title = f"Metrics {the_period.label} 指标"
         click.echo(Table(title, ("node", "metric", "名称", "value", "unit"), tuple(rows)).render(fmt), nl=False)

@@ -18,7 +18,7 @@ from gridcore.periods import PeriodError
 
 from .archive import stored_or_fresh
 from .rating import Assessment
-from .scoring import Rating
+from .scoring import Rating, shown
 
 if TYPE_CHECKING:
     from gridcore.engine import Engine
@@ -43,16 +43,17 @@ def explain_decision(engine: Engine, rest: str) -> Explanation | None:
 def explain_rating(rating: Rating, decision: str) -> Explanation:
     """A rating's stars, the rules behind them and every metric value it used."""
     summary = f"{rating.level} {rating.node} ({rating.name}) rated {rating.stars} stars for {rating.period}"
-    summary += f" with score {rating.score:g} of {rating.max_score:g}"
+    summary += f" with score {shown(rating.score)} of {rating.max_score:g}"
     if rating.capped_from:
         summary += f"; held back from {rating.capped_from} stars by a cap ({rating.cap_rule})"
     inputs: dict[str, Any] = {}
     for term in rating.terms:
-        shown = "n/a" if term.value is None else f"{term.value:g}"
-        inputs[f"{term.kind} {term.metric}"] = f"{shown} -> {term.points:+g} points ({term.note}) [{term.rule}]"
+        text = "n/a" if term.value is None else str(shown(term.value))
+        points = shown(term.points) or 0
+        inputs[f"{term.kind} {term.metric}"] = f"{text} -> {points:+g} points ({term.note}) [{term.rule}]"
     for name, value in rating.values.items():
         detail = ", ".join(f"{k}: {v}" for k, v in rating.inputs.get(name, {}).items())
-        inputs[f"metric {name}"] = ("n/a" if value is None else f"{value:g}") + (f" ({detail})" if detail else "")
+        inputs[f"metric {name}"] = ("n/a" if value is None else str(shown(value))) + (f" ({detail})" if detail else "")
     return Explanation(decision, summary, rating.rules, inputs, rating.stars)
 
 

@@ -11,7 +11,8 @@ Each is a ``gridcore.metrics.Metric`` computed for a node's subtree over
 * ``unresolved_serious_incidents``: incidents of severity >= the ruleset's
   ``serious`` threshold (default 4) reported before ``end`` and not resolved by then.
 
-Values only depend on the events stored, never on their arrival order.  The
+Values only depend on the events stored, never on their arrival order, and
+are exact (``Fraction``); they are rounded only where they are shown.  The
 log is read through ``logindex`` (once per assessment, indexed by node).
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from gridcore.events import PatrolLogged
@@ -84,7 +86,7 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
     done = sum(min(tally.get((cell, slot), 0), n) for cell in cells for slot, n in needed.items())
     required = len(cells) * sum(needed.values())
     return MetricValue(
-        round(100.0 * done / required, 6),
+        Fraction(100 * done, required),
         {
             "cells": len(cells),
             "slots": len(slots),
@@ -129,7 +131,7 @@ def participation(engine: Engine, root: str, start: datetime, end: datetime) -> 
         return None
     joined = residents & logindex.participants(engine, start, end)
     return MetricValue(
-        round(100.0 * len(joined) / len(residents), 6),
+        Fraction(100 * len(joined), len(residents)),
         {"residents": len(residents), "took part": len(joined)},
     )
 
@@ -151,7 +153,7 @@ def registration_completeness(engine: Engine, root: str, start: datetime, end: d
     if not registered:
         return None
     return MetricValue(
-        round(100.0 * complete / registered, 6),
+        Fraction(100 * complete, registered),
         {"registered": registered, "complete": complete},
     )
 
@@ -163,7 +165,7 @@ def unresolved_serious_incidents(engine: Engine, root: str, start: datetime, end
     index = logindex.open_serious(engine, end, threshold)
     open_now = sorted(i for node in subtree(engine, root) for i in index.get(node, []))
     return MetricValue(
-        float(len(open_now)),
+        Fraction(len(open_now)),
         {"serious severity": f">= {threshold}", "open": ", ".join(open_now) or "none"},
     )
 

@@ -16,6 +16,7 @@ from gridcore.periods import PeriodError, periods_between
 
 from .metrics import METRICS, policy_at
 from .rating import Assessment, assess
+from .scoring import shown
 
 if TYPE_CHECKING:
     import click
@@ -102,8 +103,9 @@ class AssessmentState:
             for rating in assessment.ratings:
                 subject = f"node:{rating.node}"
                 out.append(Outcome(NAME, f"{subject}:stars:{assessment.period}", rating.stars, rating.rules,
-                                   f"score {rating.score:g}"))
-                out.append(Outcome(NAME, f"{subject}:score:{assessment.period}", rating.score,
+                                   f"score {shown(rating.score)}"))
+                # outcomes are compared and shown: the score rounded for display
+                out.append(Outcome(NAME, f"{subject}:score:{assessment.period}", shown(rating.score),
                                    tuple(t.rule for t in rating.terms)))
             totals: dict[str, float] = {}
             for line in assessment.subsidies:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 
 from attrs import field, frozen
 
@@ -18,10 +19,19 @@ from gridcore.explain import RuleRef
 #: What a condition's ``score`` subject is called; every other subject is a metric.
 SCORE = "score"
 
-_OPS: dict[str, Callable[[float, float], bool]] = {
+_OPS: dict[str, Callable[[Fraction, Fraction], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
     "==": operator.eq, "!=": operator.ne,
 }  # fmt: skip
+
+
+def exact(value: Fraction | float) -> Fraction:
+    """A number as an exact fraction: a float by its shortest decimal form (``0.1`` -> 1/10)."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    return Fraction(repr(float(value)))
 
 
 def _positive(instance: object, attribute: object, value: float) -> None:
@@ -42,10 +52,10 @@ class Compare:
         if value not in _OPS:
             raise ValueError(f"unknown comparison {value!r}")
 
-    def holds(self, values: Mapping[str, float | None]) -> bool:
-        """True if the subject has a value and the comparison holds (no value: False)."""
+    def holds(self, values: Mapping[str, Fraction | float | None]) -> bool:
+        """True if the subject has a value and the comparison holds exactly (no value: False)."""
         value = values.get(self.subject)
-        return value is not None and _OPS[self.op](value, self.number)
+        return value is not None and _OPS[self.op](exact(value), exact(self.number))
 
     def describe(self) -> str:
         """The condition as written."""
@@ -58,7 +68,7 @@ class NoneOf:
 
     subject: str
 
-    def holds(self, values: Mapping[str, float | None]) -> bool:
+    def holds(self, values: Mapping[str, Fraction | float | None]) -> bool:
         """True when the counted thing did not happen."""
         return not values.get(self.subject)
 
@@ -73,7 +83,7 @@ class AllOf:
 
     parts: tuple[Condition, ...]
 
-    def holds(self, values: Mapping[str, float | None]) -> bool:
+    def holds(self, values: Mapping[str, Fraction | float | None]) -> bool:
         """True when every part holds."""
         return all(p.holds(values) for p in self.parts)
 
@@ -88,7 +98,7 @@ class AnyOf:
 
     parts: tuple[Condition, ...]
 
-    def holds(self, values: Mapping[str, float | None]) -> bool:
+    def holds(self, values: Mapping[str, Fraction | float | None]) -> bool:
         """True when any part holds."""
         return any(p.holds(values) for p in self.parts)
 
@@ -103,7 +113,7 @@ class Negation:
 
     part: Condition
 
-    def holds(self, values: Mapping[str, float | None]) -> bool:
+    def holds(self, values: Mapping[str, Fraction | float | None]) -> bool:
         """True when the part does not hold."""
         return not self.part.holds(values)
 

@@ -9,7 +9,9 @@ stars them (``scoring``), works out each person's subsidy, and (unless
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
@@ -20,7 +22,7 @@ from gridcore.metrics import Metric
 from gridcore.periods import Period, parse_period
 
 from .metrics import node_id, policy_at
-from .policy import AssessmentPolicy, condition_subjects
+from .policy import AssessmentPolicy, condition_subjects, exact
 from .scoring import NodeFacts, Rating, rate_nodes
 
 if TYPE_CHECKING:
@@ -199,11 +201,12 @@ def _basis(engine: Engine, node: str, stars: Mapping[str, Rating]) -> tuple[floa
 
 
 def _facts(engine: Engine, node: str, metrics: Mapping[str, Metric], period: Period) -> NodeFacts:
-    values: dict[str, float | None] = {}
+    values: dict[str, Fraction | None] = {}
     inputs: dict[str, Mapping[str, Any]] = {}
     for name, metric in metrics.items():
         result = metric.compute(engine, node, period.start, period.end)
-        values[name] = None if result is None else float(result.value)
+        known = result is not None and not (isinstance(result.value, float) and not math.isfinite(result.value))
+        values[name] = exact(result.value) if result is not None and known else None
         inputs[name] = {} if result is None else {str(k): _plain(v) for k, v in result.inputs.items()}
     record = engine.community.hierarchy.node(node)
     return NodeFacts(node, record.name, record.level, values, inputs)

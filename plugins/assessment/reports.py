@@ -16,6 +16,7 @@ from gridcore.reports import Report, Table
 
 from .archive import StarChange, compare, stored_or_fresh
 from .rating import Assessment
+from .scoring import shown
 
 
 def ratings_table(assessment: Assessment) -> Table:
@@ -24,9 +25,9 @@ def ratings_table(assessment: Assessment) -> Table:
     columns = ("node", "name", "level", "stars", "score", "max", *names, "capped from")
     rows = []
     for r in assessment.ratings:
-        points = {f"{t.metric}" if t.kind == "weight" else f"{t.metric} (adj.)": t.points for t in r.terms}
+        points = {f"{t.metric}" if t.kind == "weight" else f"{t.metric} (adj.)": shown(t.points) for t in r.terms}
         rows.append(
-            (r.node, r.name, r.level, r.stars, r.score, r.max_score, *(points.get(n) for n in names),
+            (r.node, r.name, r.level, r.stars, shown(r.score), r.max_score, *(points.get(n) for n in names),
              r.capped_from)
         )  # fmt: skip
     notes = [f"period {assessment.period} ({assessment.start} to {assessment.end}), ruleset {assessment.ruleset}"]
@@ -37,11 +38,11 @@ def ratings_table(assessment: Assessment) -> Table:
 
 def breakdown_table(assessment: Assessment) -> Table:
     """One row per term of every score: metric value, points, and the rule (file:line) behind it."""
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for r in assessment.ratings:
         for t in r.terms:
-            rows.append((r.node, r.name, t.kind, t.metric, t.value, t.points, str(t.rule), t.note))
-        rows.append((r.node, r.name, "stars", "", r.score, r.stars, str(r.star_rule),
+            rows.append((r.node, r.name, t.kind, t.metric, shown(t.value), shown(t.points), str(t.rule), t.note))
+        rows.append((r.node, r.name, "stars", "", shown(r.score), r.stars, str(r.star_rule),
                      f"capped from {r.capped_from} ({r.cap_rule})" if r.capped_from else ""))  # fmt: skip
     columns = ("node", "name", "term", "metric", "value", "points", "rule", "note")
     return Table(f"Score breakdown {assessment.period} 得分明细", columns, tuple(rows), assessment.notes)

@@ -5,33 +5,52 @@
 ``rate_nodes`` gives every node its stars from the ladder and then applies the
 caps.  Tie-breaking under a cap is deterministic: higher score first, then
 fewer penalty points, then the node id (code-point order).
+
+Every number here is exact (``Fraction``): metric values, points, scores.  A
+score of exactly 80 meets ``4 if score >= 80``; rounding happens only where a
+number is shown (``shown``, two decimals, half up).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 from attrs import evolve, frozen
 
 from gridcore.explain import RuleRef
 
-from .policy import SCORE, AssessmentPolicy, MetricTerm, StarCap, StarLevel
+from .policy import SCORE, AssessmentPolicy, MetricTerm, StarCap, StarLevel, exact
 
-#: Scores and points are rounded to this many decimals, so float summation
-#: order can never flip a threshold.
-PRECISION = 6
+#: Scores, points and metric values are shown with this many decimals
+#: (rounded half up, once, where they are shown; computed exactly before).
+SHOWN_DECIMALS = 2
+
+
+def shown(value: Fraction | float | None, places: int = SHOWN_DECIMALS) -> int | float | None:
+    """An exact number rounded half up for display: ``Fraction(200, 3)`` -> ``66.67``, 80 -> ``80``."""
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    scaled = exact(value) * 10**places
+    whole: int = math.floor(abs(scaled) + Fraction(1, 2)) * (1 if scaled >= 0 else -1)
+    unit: int = 10**places
+    if whole % unit == 0:
+        return whole // unit
+    return whole / unit
 
 
 @frozen
 class Term:
-    """One line of a score breakdown: a weighted metric or an adjustment."""
+    """One line of a score breakdown: a weighted metric or an adjustment (exact numbers)."""
 
     metric: str
     kind: str  # "weight" or "adjustment"
-    value: float | None
-    points: float
+    value: Fraction | None
+    points: Fraction
     rule: RuleRef
     note: str = ""
     weight: float | None = None
@@ -39,37 +58,37 @@ class Term:
 
 @frozen
 class NodeFacts:
-    """What the rating of one node starts from: the node and its metric values."""
+    """What the rating of one node starts from: the node and its (exact) metric values."""
 
     node: str
     name: str
     level: str
-    values: Mapping[str, float | None]
+    values: Mapping[str, Fraction | None]
     inputs: Mapping[str, Mapping[str, Any]]
 
 
 @frozen
 class Rating:
-    """One node's rating for one period."""
+    """One node's rating for one period; ``score`` is exact (show it with ``shown``)."""
 
     node: str
     name: str
     level: str
     period: str
-    score: float
+    score: Fraction
     max_score: float
     stars: int
     star_rule: RuleRef
     terms: tuple[Term, ...]
-    values: Mapping[str, float | None]
+    values: Mapping[str, Fraction | None]
     inputs: Mapping[str, Mapping[str, Any]]
     capped_from: int | None = None
     cap_rule: RuleRef | None = None
 
     @property
-    def penalty_points(self) -> float:
+    def penalty_points(self) -> Fraction:
         """Points taken away by adjustments (a positive number)."""
-        return -sum(t.points for t in self.terms if t.kind == "adjustment" and t.points < 0)
+        return -sum((t.points for t in self.terms if t.kind == "adjustment" and t.points < 0), Fraction(0))
 
     @property
     def rules(self) -> tuple[RuleRef, ...]:
@@ -80,43 +99,50 @@ class Rating:
         return tuple(dict.fromkeys(refs))
 
 
-def term_points(term: MetricTerm, value: float | None) -> tuple[float, str]:
-    """Points a weighted metric earns and a note on how (linear, clipped)."""
+def term_points(term: MetricTerm, value: Fraction | float | None) -> tuple[Fraction, str]:
+    """Points a weighted metric earns (exactly) and a note on how (linear, clipped)."""
+    weight = exact(term.weight)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         if term.when_missing == "full":
-            return term.weight, "not applicable: full weight"
-        return 0.0, "not applicable: 0 points"
-    if term.high == term.low:
-        share = 1.0 if value >= term.high else 0.0
+            return weight, "not applicable: full weight"
+        return Fraction(0), "not applicable: 0 points"
+    value, low, high = exact(value), exact(term.low), exact(term.high)
+    if high == low:
+        share = Fraction(1) if value >= high else Fraction(0)
     else:
-        share = (value - term.low) / (term.high - term.low)
-    share = min(1.0, max(0.0, share))
-    return round(term.weight * share, PRECISION), f"{share * 100:.1f}% of {term.weight:g}"
+        share = (value - low) / (high - low)
+    share = min(Fraction(1), max(Fraction(0), share))
+    return weight * share, f"{shown(share * 100, 1)}% of {term.weight:g}"
 
 
-def score(policy: AssessmentPolicy, values: Mapping[str, float | None]) -> tuple[float, tuple[Term, ...]]:
-    """A node's score (clipped to ``[0, policy.max_score]``) and its breakdown."""
+def score(
+    policy: AssessmentPolicy, values: Mapping[str, Fraction | float | None]
+) -> tuple[Fraction, tuple[Term, ...]]:
+    """A node's exact score (clipped to ``[0, policy.max_score]``) and its breakdown."""
     terms: list[Term] = []
     for term in policy.terms:
         value = values.get(term.metric)
         points, note = term_points(term, value)
-        terms.append(Term(term.metric, "weight", value, points, term.rule, note, term.weight))
+        known = None if value is None or (isinstance(value, float) and math.isnan(value)) else exact(value)
+        terms.append(Term(term.metric, "weight", known, points, term.rule, note, term.weight))
     for adjustment in policy.adjustments:
         value = values.get(adjustment.metric)
-        raw = adjustment.points * (value or 0.0)
+        count = exact(value) if value is not None else Fraction(0)
+        raw = exact(adjustment.points) * count
         if adjustment.limit is not None:
-            raw = max(-adjustment.limit, min(adjustment.limit, raw))
+            limit = exact(adjustment.limit)
+            raw = max(-limit, min(limit, raw))
         sign = "minus" if adjustment.points < 0 else "plus"
-        note = f"{sign} {abs(adjustment.points):g} x {value or 0:g}"
-        terms.append(Term(adjustment.metric, "adjustment", value, round(raw, PRECISION) + 0.0, adjustment.rule, note))
-    total = sum(t.points for t in terms)
-    return round(min(policy.max_score, max(0.0, total)), PRECISION), tuple(terms)
+        note = f"{sign} {abs(adjustment.points):g} x {shown(count)}"
+        terms.append(Term(adjustment.metric, "adjustment", None if value is None else count, raw, adjustment.rule, note))
+    total = sum((t.points for t in terms), Fraction(0))
+    return min(exact(policy.max_score), max(Fraction(0), total)), tuple(terms)
 
 
 def ladder_level(
     policy: AssessmentPolicy,
-    score_value: float,
-    values: Mapping[str, float | None],
+    score_value: Fraction,
+    values: Mapping[str, Fraction | None],
     below: int | None = None,
 ) -> StarLevel:
     """The first star level (best first) whose condition holds, below ``below`` stars if given.
@@ -147,7 +173,7 @@ def rate_nodes(policy: AssessmentPolicy, period: str, facts: Sequence[NodeFacts]
     return apply_caps(policy, ratings)
 
 
-def cap_order(rating: Rating) -> tuple[float, float, str]:
+def cap_order(rating: Rating) -> tuple[Fraction, Fraction, str]:
     """Who keeps a capped star level first: higher score, fewer penalty points, then node id."""
     return (-rating.score, rating.penalty_points, rating.node)
 
@@ -177,4 +203,4 @@ def _allowed(cap: StarCap, population: int) -> int:
     if cap.count is not None:
         return cap.count
     # a share is rounded down: "at most 20%" of 8 grids is 1 grid, never 2
-    return math.floor((cap.share or 0.0) * population / 100 + 1e-9)
+    return math.floor(exact(cap.share or 0) * population / 100)

@@ -2,13 +2,15 @@
 
 Rates are percentages of the incidents *reported* in ``[start, end)`` at the
 node or below it (repeat reports are folded into the incident they joined);
-``None`` when there is nothing to divide by.
+``None`` when there is nothing to divide by.  Shares and means are exact
+``Fraction`` values: whoever shows them rounds them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from gridcore.metrics import Metric, MetricValue
@@ -33,7 +35,7 @@ def _reported(engine: Engine, node: str, start: datetime, end: datetime) -> list
 def _share(name: str, hits: int, total: int) -> MetricValue | None:
     if total == 0:
         return None
-    return MetricValue(round(100.0 * hits / total, 2), {name: hits, "incidents": total})
+    return MetricValue(Fraction(100 * hits, total), {name: hits, "incidents": total})
 
 
 def _start_limit(incident: Incident) -> bool:
@@ -81,7 +83,7 @@ def mean_satisfaction(
     ]
     if not scores:
         return None
-    return MetricValue(round(sum(scores) / len(scores), 2), {"verifications": len(scores)})
+    return MetricValue(Fraction(sum(scores), len(scores)), {"verifications": len(scores)})
 
 
 def reopen_rate(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
@@ -121,7 +123,7 @@ def overdue_incidents(
             late.append(i.id)
             missed += here
     return MetricValue(
-        float(len(late)),
+        Fraction(len(late)),
         {"incidents": len(late), "limits missed": missed, "overdue": ", ".join(sorted(late)) or "none"},
     )
 
@@ -139,7 +141,7 @@ def incidents_per_patrol(
     if patrols == 0:
         return None
     found = len(_reported(engine, node, start, end))
-    return MetricValue(round(found / patrols, 3), {"incidents": found, "patrols": patrols})
+    return MetricValue(Fraction(found, patrols), {"incidents": found, "patrols": patrols})
 
 
 def _metric(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from gridcore import GridcoreError, Report, Table
@@ -172,7 +173,7 @@ def _points_per_resident(engine: Engine, node: str, start: datetime, end: dateti
             if e.kind in ledger.CREDITS and start <= e.time < end and e.node in hierarchy
             and hierarchy.is_within(e.node, node)
         )
-    return MetricValue(earned / len(people), {"points_earned": earned, "residents": len(people)})
+    return MetricValue(Fraction(earned, len(people)), {"points_earned": earned, "residents": len(people)})
 
 
 def points_per_resident() -> Metric:
