@@ -219,10 +219,18 @@ def earn(
         factor *= best.factor
         rules.append(best.rule)
         inputs["tilt level " + level] = f"x {float(best.factor):g}"
-    amount = round_points(base * factor)
-    inputs["computed"] = amount
+    # Exact until the entry is booked, then rounded half up once per entry:
+    # the ledger, the board and the statement hold whole points.
+    exact = base * factor
+    amount = round_points(exact)
+    rounded = amount
+    if exact.denominator != 1:
+        inputs["exact"] = f"{exact.numerator}/{exact.denominator} = {float(exact):g}"
+    inputs["rounded"] = rounded
     if factor != 1:
         summary += f" x {float(factor):g}"
+    if exact.denominator != 1:
+        summary += f" = {float(exact):g}, rounded to {rounded}"
     for cap, cap_scope in [(c, scope) for c in caps] + [(c, "*") for c in policy.caps]:
         room = cap.limit - ledger.earned_in(account, cap_scope, cap.period, event.time, state.tz)
         if amount > room:
@@ -230,9 +238,9 @@ def earn(
             rules.append(cap.rule)
             what = "all points" if cap_scope == "*" else cap_scope
             inputs[f"cap {what} per {cap.period}"] = f"{cap.limit}, {max(room, 0)} left"
-    if amount < inputs["computed"]:
-        summary += f" = {inputs['computed']}, cut to {amount} by a cap"
-    else:
+    if amount < rounded:
+        summary += f"{'' if exact.denominator != 1 else f' = {rounded}'}, cut to {amount} by a cap"
+    elif exact.denominator == 1:
         summary += f" = {amount}"
     entry = Entry(
         id=entry_id or event.id,

@@ -68,16 +68,31 @@ def check_late(state: PointsState, event: Event, future: Sequence[Event] = ()) -
     return []
 
 
+#: One record of an activity covers at most a day; longer work is recorded day by day.
+MAX_HOURS = 24
+
+
 def check_activity(state: PointsState, event: ActivityRecorded) -> list[str]:
-    """Reasons to refuse a duplicate or out-of-cell claim, when the rules say refuse."""
+    """Reasons to refuse an activity: who records it, its hours, duplicate or out-of-cell claims."""
+    reasons = check_recorder(state, event)
+    if event.hours > MAX_HOURS:
+        reasons.append(
+            f"{event.activity} lasted {_hours(event.hours)} hours in one record, but one record covers "
+            f"at most {MAX_HOURS} hours; record each day on its own"
+        )
     policy = state.policy_at(event.time)
     if policy is None:
-        return []
+        return reasons
     items = policy.items_for(event.activity)
     if not items:
-        return []
+        return reasons
+    per_hour = next((i for i in items if i.amount.per_hour), None)
+    if per_hour is not None and not event.hours:
+        reasons.append(
+            f"{per_hour.activity} earns points per hour (rule {per_hour.rule}), but the record "
+            "gives no hours; record how long it took (hours: 2)"
+        )
     member = event.participant
-    reasons = []
     guard = policy.guard("duplicate")
     if guard is not None and guard.action == "refuse":
         earlier = duplicate_of(state, member, items[0], event, guard.window)
@@ -91,6 +106,43 @@ def check_activity(state: PointsState, event: ActivityRecorded) -> list[str]:
     if guard is not None and guard.action == "refuse" and not state.in_cells(member, event.node):
         reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule}")
     return reasons
+
+
+def is_staff_at(state: PointsState, person: str, node: str) -> bool:
+    """True if ``person`` holds a staff role (any but ``resident``) at ``node`` or above."""
+    community = state.engine.community
+    staff = [role for role in community.roles if role != "resident"]
+    return bool(staff) and bool(community.holds_role_at_or_above(person, node, staff))
+
+
+def check_recorder(state: PointsState, event: ActivityRecorded) -> list[str]:
+    """A member records their own activity; only staff at the node or above record someone else's."""
+    member = event.participant
+    if event.actor == member or is_staff_at(state, event.actor, event.node):
+        return []
+    return [
+        (f"{event.actor} may not record {event.activity} for {member}: {event.actor} holds no role at "
+        f"{event.node} or above (a resident records only their own activities; staff of the cell "
+        "record them for others)")
+    ]
+
+
+def check_redeemer(state: PointsState, event: PointsRedeemed) -> list[str]:
+    """The member spends their own points; staff of the member's home (or the node) may record it."""
+    member = event.redeemer
+    if event.actor == member:
+        return []
+    community = state.engine.community
+    home = state.engine.residents().get(member)
+    if home is None and member in community.members:
+        home = community.member(member).home
+    place = home if home is not None and home in community.hierarchy else event.node
+    if is_staff_at(state, event.actor, place):
+        return []
+    return [
+        (f"{event.actor} may not redeem {member}'s points: only {member}, or staff holding a role "
+        f"at {place} or above, may")
+    ]
 
 
 def duplicate_of(
@@ -123,6 +175,9 @@ def duplicate_of(
 
 def check_redemption(state: PointsState, event: PointsRedeemed) -> list[str]:
     """Reasons to refuse a redemption (every one of them), judged at the event's time."""
+    forged = check_redeemer(state, event)
+    if forged:
+        return forged
     policy = state.policy_at(event.time)
     if policy is None:
         return [
@@ -205,3 +260,8 @@ def check_recognition(state: PointsState, event: RecognitionAwarded) -> list[str
             f"{rule.budget} points left, {event.points} asked (rule {rule.rule})"
         )
     return reasons
+
+
+def _hours(value: float) -> str:
+    """Hours as written (``1000000``, ``2.5``), never in exponent form."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
