@@ -18,7 +18,7 @@ results however they arrive.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -49,6 +49,11 @@ if TYPE_CHECKING:
     from .rules import Ruleset
 
 META = "meta"
+#: A decision a plugin takes on an event (an immediate escalation, a reopening
+#: after an unsatisfied verification) falls due this long after its cause, so
+#: canonical order (time, id) always puts the cause first.  Such decisions are
+#: recorded with the event that caused them, not at a later ``tick``.
+DECIDED_WITH = timedelta(microseconds=1)
 RULESETS = "rulesets"
 
 
@@ -291,6 +296,10 @@ class Engine:
         documents are refused with the field and reason.  ``sources`` may name
         where each item came from (for messages).  ``progress`` is called with
         the number of items handled so far.
+
+        Before each event, what fell due by its time is recorded (even if the
+        event is then refused); after the last accepted event, the decisions it
+        took on the spot (due ``DECIDED_WITH`` after it) are recorded with it.
         """
         summary = IngestSummary()
         decoded: list[tuple[Event, str]] = []
@@ -310,6 +319,7 @@ class Engine:
         batch: list[dict[str, Any]] = []
         batch_ids: set[str] = set()
         done = 0
+        latest: datetime | None = None
         try:
             for event, label in decoded:
                 done += 1
@@ -336,6 +346,7 @@ class Engine:
                     batch.append(self.codec.to_dict(event))
                     batch_ids.add(event.id)
                     summary.accepted += 1
+                    latest = event.time if latest is None else max(latest, event.time)
                 if late:
                     self._flush(batch, batch_ids)
                     self._replay()
@@ -343,6 +354,9 @@ class Engine:
                     self._flush(batch, batch_ids)
                 if progress is not None:
                     progress(done)
+            if latest is not None:
+                # what the last events decided on the spot is recorded with them
+                summary.derived += self._advance(latest + DECIDED_WITH, batch, batch_ids)
             self._flush(batch, batch_ids)
         except BaseException:
             # Derived state may include events the store never got: rebuild it

@@ -533,3 +533,28 @@ def test_ruleset_text_never_runs_as_python(open_with: Opener, tmp_path: Path) ->
             head + "  escalate x: when incident.__class__ == 1\n", sections=sections, name="x.rules"
         )
     assert "x.rules:5:" in str(caught.value) and "__class__" in str(caught.value)
+
+
+# ---------------------------------------------------------------- decisions on the spot
+
+
+def test_a_reopened_case_is_due_on_the_minute_its_verification_was_made(open_with: Opener) -> None:
+    engine = open_with("ladder-unit.rules")
+    engine.record(report("I1", T0))
+    engine.record(act(IncidentAccepted, "I1", hours(0.25), "worker1"))
+    engine.record(act(IncidentResolved, "I1", hours(0.5), "worker1"))
+    engine.record(act(IncidentVerified, "I1", hours(1), "leader1", satisfaction=1))
+    view = esc.incident(engine, "I1")
+    assert (view.status, view.reopens) == ("reported", 1)
+    # the unit has 2 hours to accept it again, counted from the verification
+    assert view.next_deadline == hours(3) and view.next_deadline.microsecond == 0
+
+
+def test_an_immediate_escalation_is_recorded_with_its_report_and_due_on_the_minute(
+    open_with: Opener,
+) -> None:
+    engine = open_with("ladder-unit.rules")
+    engine.record(report("G1", T0, severity=5))
+    view = esc.incident(engine, "G1")
+    assert [e.to_node for e in view.escalations] == ["g1"]
+    assert view.next_deadline is not None and view.next_deadline.microsecond == 0

@@ -190,9 +190,15 @@ def test_an_unsatisfied_verification_reopens_the_incident(engine: Engine) -> Non
     engine.record(step(IncidentAccepted, "I1", 1, "worker1"))
     engine.record(step(IncidentResolved, "I1", 2, "worker1"))
     engine.record(step(IncidentVerified, "I1", 3, "leader1", satisfaction=2))
-    fired = engine.tick(at(4))
-    assert [e.id for e in fired] == ["reopen:I1:1"]
-    assert fired[0].actor == "system" and isinstance(fired[0], IncidentReopened)
+    # decided by the verification, recorded with it: no tick needed
+    view = esc.incident(engine, "I1")
+    assert view.status == "reported" and view.reopens == 1
+    reopened = [e for e in engine.events(kinds=["incident_reopened"])]
+    assert [e.id for e in reopened] == ["reopen:I1:1"]
+    assert reopened[0].actor == "system" and isinstance(reopened[0], IncidentReopened)
+    assert reopened[0].time == at(3) + timedelta(microseconds=1)
+    assert engine.tick(at(4)) == []
+    # its new clock starts at the reopening: deadlines carry no stray microsecond
     view = esc.incident(engine, "I1")
     assert view.status == "reported" and view.reopens == 1
     # ticking again fires nothing more

@@ -137,10 +137,14 @@ def _escalated(state: EscalationState, incident: Incident, event: IncidentEscala
     due = state.due.get(incident.id)
     rule: RuleRef | None = None
     facts: dict[str, Any] = {"actor": event.actor}
+    # the new level's clock starts when the escalation was decided: a decision
+    # taken on a report is dated just after it, but its limits count from it
+    started = event.time
     if event.actor == SYSTEM_ACTOR and due is not None and due.event.id == event.id:
         rule, facts = due.rule, dict(due.facts)
         if due.kind == "pending" and incident.pending:
             incident.pending.pop(0)
+            started = event.time - IMMEDIATELY
         if due.breach is not None:
             incident.breaches.append(due.breach)
     record = Escalation(
@@ -164,7 +168,7 @@ def _escalated(state: EscalationState, incident: Incident, event: IncidentEscala
         incident.departments = (*incident.departments, event.department)
     incident.status = REPORTED
     incident.accepted_at = None
-    incident.restart_clock(event.time)
+    incident.restart_clock(started)
     moved = record.to_node != record.from_node
     where = f"{record.to_level} {record.to_node}" + (
         f", department {event.department}" if event.department else ""
@@ -208,12 +212,17 @@ def _reopened(state: EscalationState, incident: Incident, event: IncidentReopene
             Entry(event.time, "reopen ignored", event.actor, event.node, detail, event=event.id)
         )
         return
+    # reopened on an unsatisfied verification (dated just after it): the
+    # clock starts at the verification, so deadlines fall on its minute
+    started = event.time
+    if incident.verified_at is not None and event.time - incident.verified_at == IMMEDIATELY:
+        started = incident.verified_at
     incident.status = REPORTED
     incident.reopens += 1
     incident.reopen_due = None
     incident.resolved_at = incident.resolved_by = None
     incident.verified_at = incident.accepted_at = None
-    incident.restart_clock(event.time)
+    incident.restart_clock(started)
     reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
     rule = reopen.rule
     state.decisions[event.id] = Explanation(
