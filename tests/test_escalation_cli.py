@@ -288,7 +288,9 @@ def test_whistle_blowing_from_the_command_line(tmp_path: Path) -> None:
         "event": "I1:escalate:2025-03-03T09:30:00+08:00",
         "stored": True,
         "incident": "I1",
+        "happened": ["escalated to community yq, department police"],
         "status": "reported",
+        "paused": False,
         "node": "yq",
         "level": "community",
     }
@@ -360,3 +362,85 @@ def test_a_grave_report_is_escalated_on_the_spot(tmp_path: Path) -> None:
     )
     assert done.exit_code == 0, done.output
     assert "incident G1 is reported at grid g1" in done.output
+
+
+def _init_ladder(tmp_path: Path) -> str:
+    store = str(tmp_path / "store")
+    init = run("init", "--community", str(COMMUNITY), "--ruleset", str(RULES),
+               "--effective", "2025-03-01T00:00+08:00", "--store", store)  # fmt: skip
+    assert init.exit_code == 0, init.output
+    return store
+
+
+def step(store: str, *args: str, now: str) -> str:
+    result = run("incidents", *args, "--store", store, "--now", now)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_step_commands_say_what_happened(tmp_path: Path) -> None:
+    store = _init_ladder(tmp_path)
+    report = ("--category", "leaking_pipe", "--node", "u11", "--place", "b1")
+    said = step(store, "report", "I1", *report, "--actor", "worker1", now="2025-03-03T09:00+08:00")
+    assert "reported; incident I1 is reported at unit u11" in said
+    said = step(store, "report", "I2", *report, "--actor", "张伟", now="2025-03-03T09:10+08:00")
+    assert "I2 joined incident I1 as repeat report #1; incident I1 is reported at unit u11" in said
+    said = step(store, "accept", "I1", "--actor", "worker1", now="2025-03-03T09:20+08:00")
+    assert "accepted; incident I1 is accepted at unit u11" in said
+    said = step(store, "pause", "I1", "--actor", "worker1", "--reason", "等待配件", now="2025-03-03T09:30+08:00")
+    assert "paused (等待配件); incident I1 is accepted (paused) at unit u11" in said
+    said = step(store, "resume", "I1", "--actor", "worker1", now="2025-03-03T10:30+08:00")
+    assert "resumed; incident I1 is accepted at unit u11" in said
+    step(store, "resolve", "I1", "--actor", "worker1", now="2025-03-03T11:00+08:00")
+    said = step(store, "verify", "I1", "--actor", "leader1", "--satisfaction", "1",
+                now="2025-03-03T11:30+08:00")  # fmt: skip
+    assert "verified (satisfaction 1, unsatisfied: when satisfaction <= 2), reopened" in said
+    assert "incident I1 is reported at unit u11" in said
+    doc = json.loads(run("incidents", "accept", "I1", "--actor", "worker1", "--store", store,
+                         "--now", "2025-03-03T11:40+08:00", "--format", "json").output)  # fmt: skip
+    assert doc["happened"] == ["accepted"] and doc["status"] == "accepted"
+
+
+def test_the_age_column_leaves_out_paused_time(tmp_path: Path) -> None:
+    store = _init_ladder(tmp_path)
+    step(store, "report", "I1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1",
+         now="2025-03-03T09:00+08:00")  # fmt: skip
+    step(store, "accept", "I1", "--actor", "worker1", now="2025-03-03T09:20+08:00")
+    step(store, "pause", "I1", "--actor", "worker1", "--reason", "等住户在家", now="2025-03-03T09:30+08:00")
+    step(store, "resume", "I1", "--actor", "worker1", now="2025-03-03T11:30+08:00")
+    step(store, "pause", "I1", "--actor", "worker1", "--reason", "等配件", now="2025-03-03T12:00+08:00")
+    listed = run("incidents", "list", "--store", store, "--format", "json", "--now", "2025-03-03T16:00+08:00")
+    row = json.loads(listed.output)["rows"][0]
+    # 7 hours since the report, 2 h and then 4 h of them paused
+    assert row["age"] == "1h00" and row["status"] == "accepted (paused)"
+
+
+def test_an_escalation_after_a_pause_explains_the_paused_time(tmp_path: Path) -> None:
+    store = _init_ladder(tmp_path)
+    step(store, "report", "I1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1",
+         now="2025-03-03T09:00+08:00")  # fmt: skip
+    step(store, "accept", "I1", "--actor", "worker1", now="2025-03-03T09:20+08:00")
+    step(store, "pause", "I1", "--actor", "worker1", "--reason", "等配件", now="2025-03-04T09:00+08:00")
+    step(store, "resume", "I1", "--actor", "worker1", now="2025-03-04T19:00+08:00")
+    ticked = run("tick", "--store", store, "--now", "2025-03-06T00:00+08:00")
+    assert "esc:I1:1" in ticked.output
+    explained = run("explain", "escalation:esc:I1:1", "--store", store).output
+    # 48 hours to resolve at the unit, 10 of them paused: due at 19:00 two days on
+    assert "not resolved within 2 days at unit u11" in explained
+    assert "paused 10h00" in explained and "due 2025-03-05T19:00+08:00" in explained
+
+
+def test_escalate_to_a_department_alone(tmp_path: Path) -> None:
+    store = _init_ladder(tmp_path)
+    step(store, "report", "I1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1",
+         now="2025-03-03T09:00+08:00")  # fmt: skip
+    said = step(store, "escalate", "I1", "--actor", "worker1", "--department", "fire",
+                "--reason", "楼道堆物", now="2025-03-03T09:10+08:00")  # fmt: skip
+    assert "escalated to unit u11, department fire" in said
+    helped = " ".join(run("incidents", "escalate", "--help").output.split())
+    assert "--to NODE" in helped and "default: where it is now" in helped
+    assert "--department" in helped and "line department" in helped
+    assert "--reason" in helped and "Why" in helped
+    neither = CliRunner().invoke(main_group, ["incidents", "escalate", "I1", "--actor", "worker1",
+                                              "--store", store, "--now", "2025-03-03T09:20+08:00"])
+    assert neither.exit_code == 2 and "--to" in neither.output and "--department" in neither.output

@@ -213,7 +213,9 @@ def test_a_case_reported_and_resolved_by_the_same_person_is_flagged(engine: Engi
     engine.record(step(IncidentVerified, "I1", 3, "leader1", satisfaction=5))
     engine.record(step(IncidentClosed, "I1", 4, "leader1"))
     assert esc.incident(engine, "I1").self_closed
-    assert engine.report("escalation.timeline", {"incident": "I1"}).notes[-1].startswith("flagged")
+    note = engine.report("escalation.timeline", {"incident": "I1"}).notes[-1]
+    assert note == "flagged: reported and resolved by worker1"
+    assert esc.timeline(engine, "I1")[-1].detail == "flagged: reported and resolved by worker1"
     engine.record(report("I2", actor="张伟"))
     engine.record(step(IncidentAccepted, "I2", 1, "worker1"))
     engine.record(step(IncidentResolved, "I2", 2, "worker1"))

@@ -288,8 +288,17 @@ def test_incident_reported_and_closed_by_the_same_person_earns_nothing(engines: 
     later(engine, at(3))
     assert api.balance(engine, "worker1") == 0
     [flag] = api.flags(engine)
-    assert "reported and closed by worker1" in flag.summary
+    assert "reported, resolved and closed by worker1" in flag.summary
     assert flag.rule is not None and flag.rule.line == 21
+
+
+def test_a_self_closed_flag_names_the_step_the_reporter_took(engines: Any) -> None:
+    engine = engines(builtins=("points", "escalation"))
+    # worker1 reports and resolves; the grid leader verifies and closes
+    engine.record_many(incident("i3", "worker1", "worker1", "leader1", "g1"))
+    later(engine, at(3))
+    [flag] = api.flags(engine)
+    assert "incident i3 reported and resolved by worker1: no points, flagged" in flag.summary
 
 
 def test_closing_twice_never_pays_twice(engines: Any) -> None:

@@ -143,25 +143,55 @@ def _record(
     with open_engine(store, now=now) as engine:
         when = now or engine.clock.now()
         event = make(engine, when)
+        known = event.incident in views.state_of(engine).incidents
+        before = len(views.timeline(engine, event.incident)) if known else 0
         stored = engine.record(event)
-        # decisions taken on the spot (immediate rules, reopening) fall due just after
+        # decisions taken on the spot (immediate rules, reopening) are recorded
+        # with the event; a tick to the same moment records nothing more
         engine.tick(when + IMMEDIATELY)
         item = views.incident(engine, event.incident)
+        if event.incident != item.id:
+            before = 0 if stored else len(views.timeline(engine, item.id))
+        happened = _happened(engine, item, event, before)
+        status = item.status + (" (paused)" if item.paused else "")
         if fmt == "json":
             doc = {
                 "event": event.id,
                 "stored": stored,
                 "incident": item.id,
+                "happened": happened,
                 "status": item.status,
+                "paused": item.paused,
                 "node": item.current_node,
                 "level": item.current_level,
             }
             click.echo(json.dumps(doc, ensure_ascii=False))
             return
         said = "recorded" if stored else "already recorded"
+        what = ", ".join(happened) or "nothing changed"
         click.echo(
-            f"{said} {event.id}: incident {item.id} is {item.status} at {item.current_level} {item.current_node}"
+            f"{said} {event.id}: {what}; incident {item.id} is {status} at "
+            f"{item.current_level} {item.current_node}"
         )
+
+
+def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) -> list[str]:
+    """What the step did, in words: its own timeline lines and the decisions it triggered."""
+    said = []
+    for entry in views.timeline(engine, item.id)[before:]:
+        if not entry.event:
+            continue  # routing and notices belong to the report that caused them
+        if entry.what == "repeat report":
+            said.append(
+                f"{event.incident} joined incident {item.id} as repeat report #{len(item.repeat_reports)}"
+            )
+        elif entry.what == "escalated":
+            said.append("escalated " + entry.detail.split(":", 1)[0])
+        elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored") and entry.detail:
+            said.append(f"{entry.what} ({entry.detail})")
+        else:
+            said.append(entry.what)
+    return said
 
 
 def _event_id(given: str | None, incident: str, step: str, when: datetime) -> str:
@@ -189,14 +219,20 @@ def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click
         fmt: str,
         **values: Any,
     ) -> None:
+        if cls is IncidentEscalated and values.get("to_node") is None and not values.get("department"):
+            raise click.UsageError("name where it goes: --to NODE, --department DEPT, or both")
+
         def make(engine: Any, when: datetime) -> Any:
+            fields = {k: v for k, v in values.items() if v is not None}
+            if cls is IncidentEscalated and "to_node" not in fields:
+                fields["to_node"] = views.incident(engine, incident).current_node
             return cls(
                 id=_event_id(event_id, incident, name, when),
                 time=when,
                 actor=actor,
                 node=node or views.incident(engine, incident).node,
                 incident=incident,
-                **{k: v for k, v in values.items() if v is not None},
+                **fields,
             )
 
         _record(store, now, make, fmt)
@@ -223,11 +259,22 @@ _STEPS = (
     _step("resume", "Restart the clock, keeping the time already spent.", IncidentResumed),
     _step(
         "escalate",
-        "Blow the whistle: move the incident up to NODE (or to a line department).",
+        "Blow the whistle: move the incident up to NODE, or hand it to a line department "
+        "(--department alone keeps it where it is and adds the department), or both.",
         IncidentEscalated,
-        to_node=click.Option(["--to", "to_node"], required=True, metavar="NODE"),
-        department=click.Option(["--department"]),
-        reason=click.Option(["--reason"], default=""),
+        to_node=click.Option(
+            ["--to", "to_node"],
+            metavar="NODE",
+            help="The node above to move it to (default: where it is now; needs --department then).",
+        ),
+        department=click.Option(
+            ["--department"],
+            metavar="DEPT",
+            help="A line department (条线部门) to hand it to, e.g. fire, police, housing.",
+        ),
+        reason=click.Option(
+            ["--reason"], default="", help="Why it is escalated (shown in the timeline and explain)."
+        ),
     ),
     _step("resolve", "Say the problem is solved.", IncidentResolved, note=click.Option(["--note"])),
     _step(

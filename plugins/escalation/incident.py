@@ -157,6 +157,15 @@ class Incident:
         """Reported and resolved or closed by the same person: earns nothing, is flagged."""
         return self.reporter in (self.resolved_by, self.closed_by)
 
+    @property
+    def self_closed_flag(self) -> str:
+        """The flag naming the steps the reporter took: ``flagged: reported and resolved by X``."""
+        steps = [s for s, who in (("resolved", self.resolved_by), ("closed", self.closed_by)) if who == self.reporter]
+        if not steps:
+            return ""
+        words = ["reported", *steps]
+        return f"flagged: {', '.join(words[:-1])} and {words[-1]} by {self.reporter}"
+
     def restart_clock(self, when: datetime) -> None:
         """The incident (re)arrives somewhere: a fresh clock starts running at ``when``."""
         self.segments = [[when, None]]

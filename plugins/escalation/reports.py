@@ -15,6 +15,7 @@ from gridcore import Report, Table
 from gridcore.periods import parse_period
 
 from . import views
+from .timers import duration
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -27,10 +28,7 @@ def _when(when: datetime | None, engine: Engine) -> str:
 
 
 def _span(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    return f"{days}d {hours:02d}h{minutes:02d}" if days else f"{hours}h{minutes:02d}"
+    return duration(delta)
 
 
 def _no_policy_note(engine: Engine) -> tuple[str, ...]:
@@ -57,7 +55,7 @@ def open_table(engine: Engine, within: str | None = None, now: datetime | None =
                 item.category,
                 item.severity,
                 item.status + (" (paused)" if item.paused else ""),
-                _span(when - item.reported_at),
+                _span(item.age(when)),
                 len(item.escalations),
                 _when(item.next_deadline, engine),
             )
@@ -108,7 +106,7 @@ def timeline_table(engine: Engine, incident_id: str) -> Table:
         f"status: {item.status} at {item.current_level} {item.current_node}; ruleset {item.ruleset or '(none)'}"
     ]
     if item.self_closed:
-        notes.append("flagged: reported and resolved or closed by the same person")
+        notes.append(item.self_closed_flag)
     return Table(
         f"Incident {item.id} ({item.category})",
         ("time", "step", "actor", "node", "detail", "rule"),

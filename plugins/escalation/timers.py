@@ -30,6 +30,8 @@ class Deadline:
     level_limit: LevelLimit
     clock_started: datetime
     used_before: timedelta
+    #: wall-clock time the clock of this level stood still (paused) before the deadline
+    paused: timedelta = timedelta(0)
 
 
 @frozen
@@ -53,6 +55,9 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
     if limit is None or run is None:
         return []
     start, closed = run
+    ends = [e for _, e in closed]
+    starts = [s for s, _ in closed[1:]] + [start]
+    paused = sum((s - e for s, e in zip(starts, ends)), timedelta(0))
     out = []
     spans = (
         ("accept", limit.accept if incident.status == REPORTED else None),
@@ -69,7 +74,13 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
         if when is not None:
             out.append(
                 Deadline(
-                    name, when.astimezone(tz), span, limit, closed[0][0] if closed else start, used
+                    name,
+                    when.astimezone(tz),
+                    span,
+                    limit,
+                    closed[0][0] if closed else start,
+                    used,
+                    paused,
                 )
             )
     return sorted(out, key=lambda d: (d.time, d.limit))
@@ -156,9 +167,10 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
         if where is None:
             continue
         verb = "accepted" if deadline.limit == "accept" else "resolved"
+        stopped = f", paused {duration(deadline.paused)}" if deadline.paused else ""
         reason = (
             f"not {verb} within {deadline.span} at {incident.current_level} {incident.current_node} "
-            f"(clock started {_show(deadline.clock_started, tz)}, due {_show(deadline.time, tz)})"
+            f"(clock started {_show(deadline.clock_started, tz)}{stopped}, due {_show(deadline.time, tz)})"
         )
         facts = {
             "limit": deadline.limit,
@@ -167,6 +179,7 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
             "level": incident.current_level,
             "node": incident.current_node,
             "clock_started": _show(deadline.clock_started, tz),
+            "paused": duration(deadline.paused),
             "deadline": _show(deadline.time, tz),
             "status": incident.status,
         }
@@ -195,6 +208,14 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
 def overdue(incident: Incident, tz: Any, now: datetime) -> list[Deadline]:
     """Limits of the current level that ran out by ``now`` (e.g. at the top, nowhere to go)."""
     return [d for d in deadlines(incident, tz) if d.time <= now]
+
+
+def duration(delta: timedelta) -> str:
+    """A span as staff read it: ``1h30``, ``2d 03h00`` (whole minutes, rounded down)."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return f"{days}d {hours:02d}h{minutes:02d}" if days else f"{hours}h{minutes:02d}"
 
 
 def _show(when: datetime, tz: Any) -> str:

@@ -94,12 +94,9 @@ def apply(state: EscalationState, incident: Incident, event: IncidentEvent) -> N
     elif isinstance(event, IncidentClosed):
         incident.status = CLOSED
         incident.closed_at, incident.closed_by = when, actor
-        detail = (
-            "flagged: reported and resolved or closed by the same person"
-            if incident.self_closed
-            else ""
+        incident.note(
+            Entry(when, "closed", actor, event.node, incident.self_closed_flag, event=event.id)
         )
-        incident.note(Entry(when, "closed", actor, event.node, detail, event=event.id))
 
 
 def _escalated(state: EscalationState, incident: Incident, event: IncidentEscalated) -> None:
@@ -198,7 +195,7 @@ def _verified(state: EscalationState, incident: Incident, event: IncidentVerifie
     if unsatisfied:
         incident.reopen_due = event.time + IMMEDIATELY
     detail = f"satisfaction {event.satisfaction}" + (
-        f" (unsatisfied: {reopen.text})" if unsatisfied else ""
+        f", unsatisfied: {reopen.text}" if unsatisfied else ""
     )
     incident.note(Entry(event.time, "verified", event.actor, event.node, detail, event=event.id))
 

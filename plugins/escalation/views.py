@@ -8,7 +8,7 @@ change an incident except by recording events.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
@@ -60,11 +60,23 @@ class IncidentView:
     self_closed: bool
     next_deadline: datetime | None
     next_limit: str | None
+    #: ``flagged: reported and resolved by X`` (the steps the reporter took), or ""
+    self_closed_flag: str = ""
+    #: time spent paused before the current pause (if any), and when that began
+    paused_time: timedelta = timedelta(0)
+    paused_since: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         """True until the incident is resolved."""
         return self.status in ("reported", "accepted", "handling")
+
+    def age(self, now: datetime) -> timedelta:
+        """Time since the report that the clock ran: paused time is left out."""
+        paused = self.paused_time
+        if self.paused_since is not None and now > self.paused_since:
+            paused += now - self.paused_since
+        return max(now - self.reported_at - paused, timedelta(0))
 
 
 def state_of(engine: Engine) -> EscalationState:
@@ -106,6 +118,9 @@ def view(engine: Engine, incident: Incident) -> IncidentView:
         self_closed=incident.self_closed,
         next_deadline=upcoming[0].time if upcoming else None,
         next_limit=upcoming[0].limit if upcoming else None,
+        self_closed_flag=incident.self_closed_flag,
+        paused_time=incident.paused_total,
+        paused_since=incident.paused_since,
     )
 
 

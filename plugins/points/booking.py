@@ -396,7 +396,8 @@ def on_closed(state: PointsState, event: IncidentClosed) -> None:
             account,
             event,
             guard.rule,
-            f"incident {event.incident} reported and closed by {track.reporter}: no points, flagged",
+            f"incident {event.incident} {_self_closed_steps(track.reporter, track.resolver, event.actor)}: "
+            "no points, flagged",
             entry_id=f"{event.id}:flag",
             incident=event.incident,
             reporter=track.reporter,
@@ -446,3 +447,10 @@ def incident_item(
 def _plain(value: float) -> int | float:
     """A number as it reads (3, not 3.0), the same however it was decoded."""
     return int(value) if float(value).is_integer() else float(value)
+
+
+def _self_closed_steps(reporter: str, resolver: str | None, closer: str) -> str:
+    """``reported and resolved by X``: the steps the reporter took on their own incident."""
+    steps = [s for s, who in (("resolved", resolver), ("closed", closer)) if who == reporter]
+    words = ["reported", *steps]
+    return f"{', '.join(words[:-1])} and {words[-1]} by {reporter}"
