@@ -46,7 +46,8 @@ from .reports import Table
 from .store import DEFAULT_STORE, Store
 
 if TYPE_CHECKING:
-    from .rules import Ruleset
+    from .rules import Ruleset, Section
+    from .rules.sections import P
 
 META = "meta"
 #: A decision a plugin takes on an event (an immediate escalation, a reopening
@@ -234,6 +235,17 @@ class Engine:
             else:
                 break
         return chosen
+
+    def policy(self, section: Section[P], *, at: datetime) -> P | None:
+        """A section's policy in force at ``at``: the ruleset in force then, on its local date.
+
+        What a plugin calls to judge an event (``engine.policy(POINTS, at=event.time)``);
+        None when no ruleset is in force or it has no such section.
+        """
+        ruleset = self.ruleset_at(at)
+        if ruleset is None:
+            return None
+        return ruleset.policy(section, at=at.astimezone(self.community.tz).date())
 
     @property
     def ruleset(self) -> Ruleset | None:

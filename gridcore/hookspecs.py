@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -66,7 +66,7 @@ def gridcore_register_event_types() -> list[type[Event]]:  # type: ignore[empty-
 
 
 @hookspec
-def gridcore_register_sections() -> list[Section]:  # type: ignore[empty-body]
+def gridcore_register_sections() -> list[Section[Any]]:  # type: ignore[empty-body]
     """Add sections to the rules language.
 
     Called when a ruleset parser is built (once per set of plugins; the parser is

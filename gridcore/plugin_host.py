@@ -84,7 +84,7 @@ class Hooks:
     def register_event_types(self) -> list[type[Event]]:
         return _flatten(self.pm.hook.gridcore_register_event_types())
 
-    def register_sections(self) -> list[Section]:
+    def register_sections(self) -> list[Section[Any]]:
         return _flatten(self.pm.hook.gridcore_register_sections())
 
     def register_commands(self) -> list[click.Command]:

@@ -36,7 +36,7 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     return out
 
 
-def _sections() -> list[Section]:
+def _sections() -> list[Section[Any]]:
     return Hooks(get_plugin_manager()).register_sections()
 
 
@@ -106,7 +106,7 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
         raise SystemExit(1)
 
 
-def _same_meaning(before: str, after: str, sections: Sequence[Section], name: str) -> bool:
+def _same_meaning(before: str, after: str, sections: Sequence[Section[Any]], name: str) -> bool:
     """Whether two texts parse to the same tree (True when the original does not parse:
     the formatter only changes whitespace, and a broken file gets no tree to compare)."""
     old, problems = read_source(before, sections=sections, file=name)
@@ -144,7 +144,7 @@ def show(file: Path, mode: str, lang: str | None) -> None:
     click.echo(text, nl=False)
 
 
-def _load_or_exit(path: Path, sections: Sequence[Section], lang: str) -> Ruleset:
+def _load_or_exit(path: Path, sections: Sequence[Section[Any]], lang: str) -> Ruleset:
     try:
         return load_ruleset(path, sections=sections)
     except RulesError as exc:

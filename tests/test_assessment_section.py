@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from gridcore.rules import RulesError, parse_ruleset
 from gridcore_app.cli import main_group
 from gridcore_assessment.policy import AllOf, AssessmentPolicy, Compare, NoneOf
-from gridcore_assessment.section import AssessmentSection, section
+from gridcore_assessment.section import SECTION, section
 
 HEAD = "ruleset t\nlevels: community > grid > unit\nassessment:\n"
 BASE = "  rate: grid\n  metric patrol_coverage: weight 100\n"
@@ -18,9 +18,9 @@ BASE = "  rate: grid\n  metric patrol_coverage: weight 100\n"
 
 def policy(body: str, *, base: str = BASE, on: date = date(2025, 1, 1)) -> AssessmentPolicy:
     ruleset = parse_ruleset(HEAD + base + body, sections=[section()], name="t.rules")
-    compiled = ruleset.section("assessment")
-    assert isinstance(compiled, AssessmentSection)
-    return compiled.at(on)
+    compiled = ruleset.policy(SECTION, at=on)
+    assert compiled is not None
+    return compiled
 
 
 def refusal(body: str, *, base: str = BASE) -> str:

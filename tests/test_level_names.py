@@ -26,6 +26,7 @@ import gridcore_escalation as esc
 from gridcore import Engine, FixedClock, get_plugin_manager
 from gridcore.events import ActivityRecorded, Event, IncidentReported, PatrolLogged
 from gridcore.rules import RulesError, load_ruleset
+from gridcore_escalation.section import SECTION as ESCALATION
 from gridcore_points import RecognitionAwarded
 
 COMMUNITY = Path(__file__).parent / "data" / "community-mini"
@@ -133,7 +134,7 @@ def run(text: str, folder: Path, name: str) -> dict[str, Any]:
         return {
             "outcomes": {(o.plugin, o.subject): o.value for o in engine.outcomes()},
             "refused": sorted((r.event_id, len(r.reasons)) for r in summary.refused),
-            "policy": engine.ruleset.policies if engine.ruleset else {},
+            "policy": engine.policy(ESCALATION, at=T0),
             # details as shown, up to the rule's own text (which is quoted as written)
             "timelines": {i: [(e.what, e.node, e.detail.split(": ")[0]) for e in esc.timeline(engine, i)]
                           for i in ("i1", "i2", "i3")},
@@ -173,8 +174,8 @@ def test_incidents_go_the_same_way_whichever_name_a_level_is_written_by(
     for incident in ("i1", "i2", "i3"):
         assert by_ids[f"incident:{incident}:node"] == "yq"
         assert by_ids[f"incident:{incident}:escalations"] == 1
-    policy = results[written]["policy"]["escalation"]
-    levels = {p.piece.level for p in policy.pieces if hasattr(p.piece, "accept")}
+    policy = results[written]["policy"]
+    levels = {limit.level for limit in policy.limits}
     assert levels == {"unit", "grid"}
     assert results[written]["timelines"] == results["ids"]["timelines"]
 

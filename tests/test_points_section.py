@@ -9,15 +9,15 @@ import pytest
 from test_points_engine import YINQUAN, at, open_points
 
 from gridcore.rules import RulesError, parse_ruleset
-from gridcore_points.policy import PointsPolicy, PointsRules
-from gridcore_points.section import section
+from gridcore_points.policy import PointsPolicy
+from gridcore_points.section import SECTION, section
 
 
 def compile_points(body: str, *, levels: str = "levels: community > grid > unit\n") -> PointsPolicy:
     ruleset = parse_ruleset(f"ruleset t\n{levels}\npoints:\n{body}", sections=[section()], name="t.rules")
-    rules = ruleset.section("points")
-    assert isinstance(rules, PointsRules)
-    return rules.at(date(2025, 3, 1))
+    policy = ruleset.policy(SECTION, at=date(2025, 3, 1))
+    assert policy is not None
+    return policy
 
 
 def refused(body: str) -> str:
@@ -74,11 +74,14 @@ def test_dated_versions_pick_the_policy_of_the_day() -> None:
         "  reward 大米: 200 points\n",
         sections=[section()], name="t.rules",
     )
-    rules = ruleset.section("points")
-    assert isinstance(rules, PointsRules)
-    assert rules.at(date(2025, 5, 31)).activities[0].amount.per_hour == 5
-    assert rules.at(date(2025, 6, 1)).activities[0].amount.per_hour == 6
-    assert rules.at(date(2025, 6, 1)).rewards[0].name == "大米"
+    def on(day: date) -> PointsPolicy:
+        policy = ruleset.policy(SECTION, at=day)
+        assert policy is not None
+        return policy
+
+    assert on(date(2025, 5, 31)).activities[0].amount.per_hour == 5
+    assert on(date(2025, 6, 1)).activities[0].amount.per_hour == 6
+    assert on(date(2025, 6, 1)).rewards[0].name == "大米"
 
 
 @pytest.mark.parametrize(
@@ -125,6 +128,5 @@ def test_the_repository_rulesets_load_with_their_points_sections() -> None:
     sections = Hooks(get_plugin_manager()).register_sections()  # the other sections of those files too
     repo = Path(__file__).resolve().parent.parent
     for path in [repo / "rulesets" / "district-base.rules", *sorted((repo / "rulesets").glob("*/*.rules"))]:
-        rules = load_ruleset(path, sections=sections).section("points")
-        assert isinstance(rules, PointsRules), path
-        assert rules.at(date(2025, 3, 1)).activities, path
+        policy = load_ruleset(path, sections=sections).policy(SECTION, at=date(2025, 3, 1))
+        assert policy is not None and policy.activities, path

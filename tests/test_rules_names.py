@@ -19,7 +19,7 @@ def test_digits_between_chinese_characters_make_one_name(tmp_path: Path) -> None
     path.write_text('ruleset "t"\npoints:\n  reward 大米5斤: 200 points\n  reward "油2024": 100 points\n',
                     encoding="utf-8")
     ruleset = load_ruleset(path, sections=sections())
-    assert ruleset.section("points") is not None
+    assert ruleset.has("points")
 
 
 def test_a_name_ending_in_digits_is_told_to_use_quotes(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ EVENT = ActivityRecorded(id="e", time=datetime(2025, 1, 1, tzinfo=UTC), actor="a
 def rate(text: str) -> object:
     """Compile a chore rate expression; return the compiled function."""
     ruleset = parse_ruleset(f"chores:\n  chore x: ({text}) per hour\n", sections=[CHORES])
-    return ruleset.section("chores")["chores"]["x"][0][2]
+    return ruleset.policy(CHORES, at=EVENT.time.date())["chores"]["x"][0][2]
 
 
 def rejected(text: str) -> str:
@@ -56,7 +56,7 @@ def test_strings_are_only_ever_literals(written: str, value: str) -> None:
     ruleset = parse_ruleset(
         f'chores:\n  chore x: (if event.note == "{written}" then 1 else 2) per hour\n',
         sections=[CHORES])
-    fn = ruleset.section("chores")["chores"]["x"][0][2]
+    fn = ruleset.policy(CHORES, at=EVENT.time.date())["chores"]["x"][0][2]
     assert fn(EVENT, None) == 2
     noted = ActivityRecorded(id="e", time=EVENT.time, actor="a", node="n", activity="x",
                              note=value)
@@ -67,7 +67,7 @@ def test_strings_are_only_ever_literals(written: str, value: str) -> None:
 def test_generated_code_has_no_builtins_and_no_author_identifiers() -> None:
     ruleset = parse_ruleset("chores:\n  chore x: (如果 成员.党员 则 记录.时长 * 6 否则 5) per hour\n",
                             sections=[CHORES])
-    fn = ruleset.section("chores")["chores"]["x"][0][2]
+    fn = ruleset.policy(CHORES, at=EVENT.time.date())["chores"]["x"][0][2]
     assert fn.fn.__globals__["__builtins__"] == {}
     assert "成员" not in fn.source and "记录" not in fn.source
     assert "v1.party_member" in fn.source and "v0.hours" in fn.source

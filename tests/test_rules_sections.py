@@ -33,7 +33,7 @@ def sections() -> list[Section]:
 def points(ruleset: Any, chore: str, day: date, hours: float) -> float:
     event = ActivityRecorded(id="e1", time=datetime(day.year, day.month, day.day, tzinfo=UTC),
                              actor="w1", node="g1", activity=chore, hours=hours)
-    for since, until, rate, kind, caps, ref in ruleset.section("chores")["chores"][chore]:
+    for since, until, rate, kind, caps, ref in ruleset.policy(CHORES, at=day)["chores"][chore]:
         if (since is None or since <= day) and (until is None or day < until):
             chosen = (rate, kind)
     rate, kind = chosen
@@ -60,7 +60,7 @@ def test_section_from_a_throwaway_plugin_loads_end_to_end(sections: list[Section
     ruleset = parse_ruleset(TEXT, sections=sections, name="toy.rules")
     assert ruleset.name == "玩具社区"
     assert ruleset.levels == ("community", "grid", "unit")
-    policy = ruleset.section("chores")
+    policy = ruleset.policy(CHORES, at=date(2024, 6, 1))
     assert set(policy["chores"]) == {"sweeping", "活动室清扫", "扫地"}
     assert points(ruleset, "sweeping", date(2024, 6, 1), 2) == 10
     assert points(ruleset, "sweeping", date(2025, 6, 1), 2) == 12
@@ -72,9 +72,12 @@ def test_section_from_a_throwaway_plugin_loads_end_to_end(sections: list[Section
     assert bonus(ActivityRecorded(id="e", time=datetime(2025, 1, 1, tzinfo=UTC),
                                   actor="a", node="n", activity="x", hours=5), None) == 2
     assert bonus.ref.line == 10 and bonus.ref.file == "toy.rules"
-    rule_ref = policy["chores"]["sweeping"][1][5]
+    assert policy["chores"]["sweeping"][0][5].line == 5
+    rule_ref = ruleset.policy(CHORES, at=date(2025, 1, 1))["chores"]["sweeping"][0][5]
     assert (rule_ref.file, rule_ref.line) == ("toy.rules", 6)
-    assert ruleset.section("points") is None
+    assert not ruleset.has("points")
+    assert [(p.since, p.until) for p in ruleset.policies(CHORES)] == [
+        (None, date(2025, 1, 1)), (date(2025, 1, 1), None)]
 
 
 def test_dated_line_ref_and_document_round_trip(sections: list[Section]) -> None:
@@ -95,7 +98,7 @@ def test_load_from_disk_with_extends(tmp_path: Path, sections: list[Section]) ->
     ruleset = load_ruleset(child, sections=sections)
     assert ruleset.name == "community"
     assert ruleset.levels == ("community", "grid")
-    assert list(ruleset.section("chores")["chores"]) == ["sweeping", "washing"]
+    assert list(ruleset.policy(CHORES, at=date(2025, 1, 1))["chores"]) == ["sweeping", "washing"]
     assert points(ruleset, "sweeping", date(2025, 1, 1), 1) == 7
     assert [c.action for c in ruleset.changes] == ["removed", "changed", "added"]
     assert [s.name for s in ruleset.sources] == ["district.rules", str(child)]

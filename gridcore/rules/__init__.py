@@ -6,8 +6,8 @@ Public API (see docs/language.md for authors, docs/sections.md for plugins)::
 
 ``load_ruleset(path, sections=...)`` parses, checks and compiles a file and
 the files it ``extends``; plugins contribute ``Section`` objects through the
-``gridcore_register_sections`` hook and read their policy back with
-``ruleset.section(name)``.
+``gridcore_register_sections`` hook and read their typed policy back with
+``ruleset.policy(section, at=day)`` (or ``Engine.policy(section, at=time)``).
 """
 
 from . import schema
@@ -40,6 +40,7 @@ from .parser import parse_expression, parse_source
 from .ruleset import Ruleset, Source, compile_chain, load_ruleset, parse_ruleset
 from .schema import Env, Field, Variable
 from .sections import ItemKind, Section
+from .timeline import InForce
 
 __all__ = [
     "Binary",
@@ -53,6 +54,7 @@ __all__ = [
     "Expr",
     "Field",
     "FieldRef",
+    "InForce",
     "Item",
     "ItemKind",
     "Ladder",

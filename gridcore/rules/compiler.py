@@ -38,7 +38,8 @@ class CompiledExpr:
     """A compiled expression: call it with the env's variables, in order or by name.
 
     ``fn`` is the plain function (fastest: positional arguments in the env's
-    order); ``ref`` the rule it came from; ``source`` the generated Python.
+    order); ``ref`` the rule it came from; ``text`` the expression as the
+    author wrote it (for explanations); ``source`` the generated Python.
     """
 
     fn: Callable[..., Any] = field(repr=False)
@@ -48,6 +49,7 @@ class CompiledExpr:
     type: str = sch.ANY
     #: what the expression reads: (label like "event.hours", parameter index, attribute or None)
     reads: tuple[tuple[str, int, str | None], ...] = ()
+    text: str = ""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
@@ -138,7 +140,8 @@ class Codegen:
         raise TypeError(f"cannot compile {e!r}")  # pragma: no cover
 
 
-def compile_function(body: Any, env: sch.Env, ref: RuleRef, type_: str = sch.ANY) -> CompiledExpr:
+def compile_function(body: Any, env: sch.Env, ref: RuleRef, type_: str = sch.ANY,
+                     text: str = "") -> CompiledExpr:
     """Compile an expression (or ladder) to a function of the env's variables."""
     codegen = Codegen(env)
     expr = codegen.gen(body)
@@ -149,4 +152,4 @@ def compile_function(body: Any, env: sch.Env, ref: RuleRef, type_: str = sch.ANY
     exec(code, namespace)  # noqa: S102 - generated from the checked AST only (see module doc)
     reads = tuple((label, index, attr) for label, (index, attr) in codegen.reads.items())
     return CompiledExpr(namespace["_rule"], tuple(v.name for v in env.vars), ref, source, type_,
-                        reads)
+                        reads, text)

@@ -36,6 +36,9 @@ class CompileContext:
         self._vocabularies = dict(vocabularies)
         self._sources = sources
         self.diagnostics: list[Diagnostic] = []
+        # The compiler runs once per span of days (timeline.py): an expression
+        # written once is checked and compiled once, whatever the spans.
+        self._compiled: dict[tuple[int, sch.Env, str | None, float, float], tuple[Any, CompiledExpr]] = {}
 
     # ------------------------------------------------------------------ reporting
 
@@ -81,12 +84,22 @@ class CompileContext:
         After an error the returned function is still callable (it returns
         None); the ruleset will be rejected anyway.
         """
+        key = (id(expr), env, expect, 0.0, 0.0)
+        found = self._compiled.get(key)
+        if found is not None:
+            return found[1]
+        compiled = self._compile_expr(expr, env, expect)
+        self._compiled[key] = (expr, compiled)
+        return compiled
+
+    def _compile_expr(self, expr: ast.Expr, env: sch.Env, expect: str | None) -> CompiledExpr:
         before = len(self.diagnostics)
         type_ = self.check_expr(expr, env, expect=expect)
         ref = self.ref(expr)
         if len(self.diagnostics) > before and self.failed:
-            return _broken(env, ref)
-        return compile_function(_level_ids(expr, env, self.level_id), env, ref, type_)
+            return _broken(env, ref, self.text(expr))
+        return compile_function(_level_ids(expr, env, self.level_id), env, ref, type_,
+                                self.text(expr))
 
     def compile_ladder(self, ladder: ast.Ladder, env: sch.Env, *, expect: str | None = None,
                        low: float = float("-inf"), high: float = float("inf")) -> CompiledExpr:
@@ -96,6 +109,16 @@ class CompileContext:
         The compiled function returns the first matching step's value, the
         ``otherwise`` value, or None.
         """
+        key = (id(ladder), env, expect, low, high)
+        found = self._compiled.get(key)
+        if found is not None:
+            return found[1]
+        compiled = self._compile_ladder(ladder, env, expect, low, high)
+        self._compiled[key] = (ladder, compiled)
+        return compiled
+
+    def _compile_ladder(self, ladder: ast.Ladder, env: sch.Env, expect: str | None, low: float,
+                        high: float) -> CompiledExpr:
         before = len(self.diagnostics)
         checker = Checker(env, self._report, self._vocabularies)
         for step in ladder.steps:
@@ -107,7 +130,7 @@ class CompileContext:
             self.error(at, en, zh)
         ref = self.ref(ladder)
         if len(self.diagnostics) > before and self.failed:
-            return _broken(env, ref)
+            return _broken(env, ref, self.text(ladder))
         ladder = attrs.evolve(
             ladder,
             steps=tuple(attrs.evolve(s, value=_level_ids(s.value, env, self.level_id),
@@ -115,7 +138,7 @@ class CompileContext:
                         for s in ladder.steps),
             otherwise=None if ladder.otherwise is None
             else _level_ids(ladder.otherwise, env, self.level_id))
-        return compile_function(ladder, env, ref, expect or sch.ANY)
+        return compile_function(ladder, env, ref, expect or sch.ANY, self.text(ladder))
 
     def constant(self, expr: Any, *, expect: str | None = None) -> Any:
         """The value of a constant expression or ``Value`` (None after reporting an error)."""
@@ -159,6 +182,26 @@ class CompileContext:
         return None
 
     # ------------------------------------------------------------------ references
+
+    def text(self, at: Any) -> str:
+        """The source text of anything with a position, exactly as the author wrote it.
+
+        ``ctx.text(expr)`` is what an explanation shows for a condition or a
+        formula (``incident.severity >= 4``); the whole line when the position
+        has no end.
+        """
+        pos = _pos_of(at)
+        lines = self._sources.get(pos.file, ())
+        if not 0 < pos.line <= len(lines):
+            return ""
+        if pos.end_line < pos.line or (pos.end_line == pos.line and pos.end_column <= pos.column):
+            return lines[pos.line - 1].strip()
+        if pos.end_line == pos.line:
+            return lines[pos.line - 1][pos.column - 1:pos.end_column - 1].strip()
+        parts = [lines[pos.line - 1][pos.column - 1:]]
+        parts.extend(lines[n - 1].strip() for n in range(pos.line + 1, pos.end_line))
+        parts.append(lines[pos.end_line - 1][:pos.end_column - 1].strip())
+        return " ".join(p.strip() for p in parts if p.strip())
 
     def ref(self, at: Any) -> RuleRef:
         """The ``RuleRef`` (file, line, column, line text) of anything with a position."""
@@ -227,8 +270,9 @@ def _level_value(expr: Any, level_id: Callable[[str], str | None]) -> Any:
     return expr
 
 
-def _broken(env: sch.Env, ref: RuleRef) -> CompiledExpr:
+def _broken(env: sch.Env, ref: RuleRef, text: str) -> CompiledExpr:
     params = ", ".join(f"v{i}" for i in range(len(env.vars)))
     namespace: dict[str, Any] = {"__builtins__": {}}
     exec(f"def _rule({params}):\n    return None\n", namespace)  # noqa: S102 - fixed text
-    return CompiledExpr(namespace["_rule"], tuple(v.name for v in env.vars), ref, "", sch.ANY)
+    return CompiledExpr(namespace["_rule"], tuple(v.name for v in env.vars), ref, "", sch.ANY,
+                        text=text)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from attrs import frozen
 from lark import Lark
@@ -42,7 +43,7 @@ class Grammar:
 
     lark: Lark
     keywords: dict[str, tuple[str, ...]]
-    sections: dict[str, Section]
+    sections: dict[str, Section[Any]]
     headers: dict[str, str]  # header word (lower-cased) -> section name
 
     def item_start(self, section: str) -> str:
@@ -61,7 +62,7 @@ class Grammar:
 _CACHE: dict[tuple[object, ...], Grammar] = {}
 
 
-def build_grammar(sections: Sequence[Section]) -> Grammar:
+def build_grammar(sections: Sequence[Section[Any]]) -> Grammar:
     """The parser for these sections (cached by what the sections declare)."""
     key = tuple(s.signature() for s in sections)
     cached = _CACHE.get(key)
@@ -74,8 +75,8 @@ def build_grammar(sections: Sequence[Section]) -> Grammar:
     return grammar
 
 
-def _build(sections: Sequence[Section]) -> Grammar:
-    seen: dict[str, Section] = {}
+def _build(sections: Sequence[Section[Any]]) -> Grammar:
+    seen: dict[str, Section[Any]] = {}
     headers: dict[str, str] = {}
     for section in sections:
         if not section.items:
@@ -127,7 +128,7 @@ def _build(sections: Sequence[Section]) -> Grammar:
     return Grammar(lark, dict(keywords), seen, headers)
 
 
-def _check_fragment(section: Section) -> None:
+def _check_fragment(section: Section[Any]) -> None:
     prefix = f"{section.name}_"
     for rule in _RULE_DEF.findall(section.grammar):
         if not rule.startswith(prefix) or rule.startswith(f"{section.name}__"):
@@ -148,7 +149,7 @@ def _check_fragment(section: Section) -> None:
             )
 
 
-def _generated_rules(section: Section, item_terms: dict[str, tuple[str, ...]]) -> str:
+def _generated_rules(section: Section[Any], item_terms: dict[str, tuple[str, ...]]) -> str:
     s = section.name
     lines = [f"{s}__item: {s}__entry\n    | _OVERRIDE {s}__entry -> {s}__override"]
     entries, heads = [], []

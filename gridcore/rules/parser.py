@@ -40,7 +40,7 @@ _REMOVE = _starts(CORE_KEYWORDS["REMOVE"])
 _HEADER = re.compile(rf"^([A-Za-z_{CJK}][\w{CJK} ]*?)\s*[:：]\s*$")
 
 
-def parse_source(text: str, *, sections: Sequence[Section], file: str = "<string>") -> ast.RulesFile:
+def parse_source(text: str, *, sections: Sequence[Section[Any]], file: str = "<string>") -> ast.RulesFile:
     """Parse one file's text; raise ``RulesError`` with every error found."""
     parsed, diagnostics = read_source(text, sections=sections, file=file)
     if any(d.is_error for d in diagnostics):
@@ -49,7 +49,7 @@ def parse_source(text: str, *, sections: Sequence[Section], file: str = "<string
 
 
 def read_source(
-    text: str, *, sections: Sequence[Section], file: str = "<string>",
+    text: str, *, sections: Sequence[Section[Any]], file: str = "<string>",
     skip_unknown_sections: bool = False,
 ) -> tuple[ast.RulesFile, list[Diagnostic]]:
     """Parse one file's text: the tree (of what could be read) and every diagnostic.
@@ -310,7 +310,7 @@ class _Reader:
                     fix_zh="只用空格缩进（gridcore fmt 会自动修正）", width=len(line.indent)))
 
 
-def parse_expression(text: str, *, sections: Sequence[Section] = ()) -> ast.Expr:
+def parse_expression(text: str, *, sections: Sequence[Section[Any]] = ()) -> ast.Expr:
     """Parse a lone expression (used by tests and tools)."""
     grammar = build_grammar(sections)
     line = LogicalLine(1, 1, "", text, (), 0)
@@ -322,7 +322,7 @@ def parse_expression(text: str, *, sections: Sequence[Section] = ()) -> ast.Expr
     return result  # type: ignore[no-any-return]
 
 
-def parse_ladder(text: str, *, sections: Sequence[Section] = ()) -> ast.Ladder:
+def parse_ladder(text: str, *, sections: Sequence[Section[Any]] = ()) -> ast.Ladder:
     """Parse a lone ladder (``5 if score >= 90, otherwise 3``), for tests and tools."""
     grammar = build_grammar(sections)
     reader = _Reader(grammar, text, "<ladder>")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from attrs import field, frozen
 
@@ -24,7 +25,8 @@ from .diagnose import make
 from .errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
 from .inherit import Change, resolve
 from .parser import read_source
-from .sections import Section
+from .sections import P, Section
+from .timeline import InForce, Timeline, spans
 
 SUFFIX = ".rules"
 MAX_CHAIN = 16
@@ -46,15 +48,17 @@ class Ruleset:
 
     ``sources`` is the inheritance chain, furthest ancestor first, the entry
     file last.  ``items`` maps each section to its resolved items (each
-    knowing its file and line); ``changes`` lists what the entry file changed
-    in its parent; ``warnings`` what ``gridcore check`` shows without failing.
+    knowing its file and line, with all its dated versions); ``changes``
+    lists what the entry file changed in its parent; ``warnings`` what
+    ``gridcore check`` shows without failing.  A plugin reads its policy with
+    ``policy(section, at=day)``.
     """
 
     name: str
     levels: tuple[str, ...]
     sources: tuple[Source, ...]
     items: Mapping[str, tuple[ast.Item, ...]] = field(repr=False)
-    policies: Mapping[str, object] = field(repr=False)
+    timelines: Mapping[str, Timeline[object]] = field(repr=False)
     changes: tuple[Change, ...] = field(default=(), repr=False)
     warnings: tuple[Diagnostic, ...] = field(default=(), repr=False)
     #: level id -> Chinese name, from ``levels: grid (网格) > ...``
@@ -75,9 +79,27 @@ class Ruleset:
             digest.update(name.encode() + b"\0" + source.text.encode() + b"\0")
         return digest.hexdigest()[:16]
 
-    def section(self, name: str) -> object | None:
-        """The policy object the section's compiler returned, or None if no file has it."""
-        return self.policies.get(name)
+    def has(self, section: Section[Any] | str) -> bool:
+        """True if a file of the chain has this section (and its plugin is installed)."""
+        return (section if isinstance(section, str) else section.name) in self.timelines
+
+    def policy(self, section: Section[P], *, at: date) -> P | None:
+        """The section's policy in force on ``at`` (the community's local date), or None.
+
+        None means no file of the chain has the section.  Which version of an
+        item is in force is decided here, by one rule (gridcore/rules/timeline.py):
+        the last version written whose dates include the day.
+        """
+        if isinstance(at, datetime):
+            raise TypeError("Ruleset.policy takes the community's local date, not a datetime "
+                            "(Engine.policy converts a time for you)")
+        timeline = self.timelines.get(section.name)
+        return None if timeline is None else cast(P, timeline.at(at))
+
+    def policies(self, section: Section[P]) -> tuple[InForce[P], ...]:
+        """Every policy of the section with the days it is in force, in date order."""
+        timeline = self.timelines.get(section.name)
+        return () if timeline is None else cast(tuple[InForce[P], ...], timeline.spans)
 
     def to_document(self) -> dict[str, Any]:
         """JSON-ready: the entry file's name and every source text of the chain."""
@@ -85,11 +107,11 @@ class Ruleset:
                 "sources": [{"name": s.name, "text": s.text} for s in self.sources]}
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any], *, sections: Sequence[Section]) -> Ruleset:
+    def from_document(cls, doc: Mapping[str, Any], *, sections: Sequence[Section[Any]]) -> Ruleset:
         """Recompile from stored sources, without touching the disk.
 
         Sections of plugins that are not installed now are left out (their
-        ``section(name)`` is None), so a store still opens with a plugin disabled.
+        ``policy`` is None), so a store still opens with a plugin disabled.
         """
         try:
             sources = [Source(str(s["name"]), str(s["text"])) for s in doc["sources"]]
@@ -106,7 +128,7 @@ class Ruleset:
 # ---------------------------------------------------------------------- loading
 
 
-def load_ruleset(path: Path | str, *, sections: Sequence[Section],
+def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
                  search_path: Iterable[Path | str] = ()) -> Ruleset:
     """Load, check and compile a ``.rules`` file and the files it extends.
 
@@ -148,7 +170,7 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section],
     return compile_chain(chain, sections=sections)
 
 
-def parse_ruleset(text: str, *, sections: Sequence[Section], name: str = "<string>",
+def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], name: str = "<string>",
                   search_path: Iterable[Path | str] = ()) -> Ruleset:
     """Check and compile ruleset text (its ``extends`` looked up in ``search_path`` and rulesets/)."""
     chain = [Source(name, text)]
@@ -165,7 +187,7 @@ def parse_ruleset(text: str, *, sections: Sequence[Section], name: str = "<strin
     return compile_chain(chain, sections=sections)
 
 
-def _extends_of(text: str, sections: Sequence[Section], file: str) -> str | None:
+def _extends_of(text: str, sections: Sequence[Section[Any]], file: str) -> str | None:
     parsed, _ = read_source(text, sections=sections, file=file)
     return parsed.extends  # errors are reported once, by compile_chain
 
@@ -184,7 +206,7 @@ def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
                             f"{referrer}：继承 \"{name}\"，但在 {where} 中找不到 {filename}")
 
 
-def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section],
+def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section[Any]],
                   skip_unknown_sections: bool = False) -> Ruleset:
     """Parse, resolve and compile a chain of sources (furthest ancestor first)."""
     diagnostics: list[Diagnostic] = []
@@ -220,30 +242,34 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section],
         for vocab, kind in section.vocabularies.items():
             names = {i.name.text for i in items if i.kind == kind and i.name is not None}
             vocabularies[vocab] = vocabularies.get(vocab, frozenset()) | frozenset(names)
-    policies: dict[str, object] = {}
+    timelines: dict[str, Timeline[object]] = {}
     for section_name, items in resolved.items():
         section = by_name[section_name]
         for item in items:
             for at, en, zh in date_problems(item):
                 diagnostics.append(_at(at, lines, en, zh))
         ctx = CompileContext(section_name, levels, vocabularies, lines, level_names)
-        try:
-            policies[section_name] = section.compile(tuple(items), ctx)
-        except RulesError as exc:
-            diagnostics.extend(exc.diagnostics)
-        except Exception as exc:  # a plugin's bug must not look like the author's mistake
-            if ctx.failed:
-                pass  # the compiler tripped over an error it had already reported
-            else:
+        compiled: list[InForce[object]] = []
+        cut = spans(items)
+        for span in cut:
+            try:
+                compiled.append(InForce(span.since, span.until, section.compile(span.items, ctx)))
+            except RulesError as exc:
+                diagnostics.extend(exc.diagnostics)
+            except Exception as exc:  # a plugin's bug must not look like the author's mistake
+                if ctx.failed:
+                    continue  # the compiler tripped over an error it had already reported
                 raise PluginError(
                     f"the compiler of section {section_name!r} failed: "
                     f"{type(exc).__name__}: {exc}") from exc
+        if len(compiled) == len(cut):
+            timelines[section_name] = Timeline(tuple(compiled))
         diagnostics.extend(ctx.diagnostics)
     diagnostics = sort_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
         raise RulesError(diagnostics)
     return Ruleset(name, levels, tuple(chain),
-                   {k: tuple(v) for k, v in resolved.items()}, policies, tuple(changes),
+                   {k: tuple(v) for k, v in resolved.items()}, timelines, tuple(changes),
                    tuple(diagnostics), level_names)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 from attrs import field, frozen
@@ -19,6 +19,9 @@ from attrs import field, frozen
 if TYPE_CHECKING:
     from .ast import Item
     from .context import CompileContext
+
+#: The policy type a section compiles to (a frozen attrs class of its plugin).
+P = TypeVar("P")
 
 _SECTION_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 _TERMINAL_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -85,8 +88,8 @@ def _keywords(value: Mapping[str, Sequence[str]]) -> Mapping[str, tuple[str, ...
 
 
 @frozen
-class Section:
-    """A section of the rules language, contributed by a plugin.
+class Section(Generic[P]):
+    """A section of the rules language, contributed by a plugin; ``P`` is its policy type.
 
     * ``name``: the section's id (``points``), also what ``Ruleset.section``
       takes; lower-case ASCII letters and digits.
@@ -100,10 +103,12 @@ class Section:
       (``{"PER_HOUR": ("per hour", "每小时")}``).  Declare a keyword here rather
       than as a quoted string in the fragment, so Chinese forms and CJK lexing
       work.  Terminals whose name starts with ``_`` are dropped from the tree.
-    * ``compile``: ``compile(items, ctx) -> policy``; ``items`` are the resolved
-      ``Item`` objects (inheritance applied) in file order, ``ctx`` a
-      ``CompileContext`` (compile expressions, report errors).  Whatever it
-      returns is what ``Ruleset.section(name)`` gives the plugin.
+    * ``compile``: ``compile(items, ctx) -> P``; ``items`` are the items in
+      force on some day (inheritance applied, in file order, each carrying
+      the one version in force), ``ctx`` a ``CompileContext`` (compile
+      expressions, report errors).  The core calls it once for each span of
+      days over which no item changes; ``Ruleset.policy(section, at=day)``
+      gives the plugin the ``P`` of the day's span.
     * ``vocabularies``: vocabulary name -> item kind whose item names form it
       (``{"activity": "activity"}``): names other sections and expressions can
       be checked against.
@@ -115,7 +120,7 @@ class Section:
     headers: tuple[str, ...] = field(converter=_strings, validator=_forms)
     items: tuple[ItemKind, ...] = field(converter=_item_kinds)
     grammar: str
-    compile: Callable[[Sequence[Item], CompileContext], object] = field(eq=False)
+    compile: Callable[[Sequence[Item], CompileContext], P] = field(eq=False)
     keywords: Mapping[str, tuple[str, ...]] = field(factory=dict, converter=_keywords)
     vocabularies: Mapping[str, str] = field(factory=dict, converter=_text_map)
     variables: Mapping[str, Any] = field(factory=dict, converter=_any_map, eq=False)

@@ -17,7 +17,7 @@ from .ruleset import Ruleset
 from .sections import Section
 
 
-def describe_schema(sections: Sequence[Section], event_types: Sequence[type[Event]] = (),
+def describe_schema(sections: Sequence[Section[Any]], event_types: Sequence[type[Event]] = (),
                     ruleset: Ruleset | None = None) -> dict[str, Any]:
     """Everything an editor or a doc needs to know about the language as installed."""
     events = sch.vocabulary_of_events((*CORE_EVENT_TYPES, *event_types))
@@ -40,7 +40,7 @@ def describe_schema(sections: Sequence[Section], event_types: Sequence[type[Even
     return doc
 
 
-def describe_section(section: Section) -> dict[str, Any]:
+def describe_section(section: Section[Any]) -> dict[str, Any]:
     """A section's syntax: headers, item kinds with their keywords, keywords, vocabularies."""
     return {
         "name": section.name,
@@ -58,7 +58,7 @@ def describe_section(section: Section) -> dict[str, Any]:
     }
 
 
-def ruleset_vocabularies(ruleset: Ruleset, sections: Sequence[Section]) -> dict[str, list[str]]:
+def ruleset_vocabularies(ruleset: Ruleset, sections: Sequence[Section[Any]]) -> dict[str, list[str]]:
     """The names a ruleset declares, per vocabulary (activities, rewards, categories ...)."""
     out: dict[str, list[str]] = {}
     for section in sections:

@@ -30,6 +30,7 @@ from gridcore.periods import Period, period_containing, periods_between
 from . import logindex
 from .logindex import node_id, subtree
 from .policy import AssessmentPolicy, PatrolRequirement
+from .section import SECTION
 
 if TYPE_CHECKING:
     from gridcore.engine import Engine
@@ -41,17 +42,7 @@ __all__ = ["METRICS", "node_id", "patrol_cells", "policy_at", "subtree"]
 
 def policy_at(engine: Engine, when: datetime) -> AssessmentPolicy | None:
     """The assessment policy in force at ``when`` (None without a ruleset or section)."""
-    ruleset = engine.ruleset_at(when)
-    if ruleset is None:
-        return None
-    section = ruleset.section("assessment")
-    if isinstance(section, AssessmentPolicy):
-        return section
-    at = getattr(section, "at", None)
-    if at is None:
-        return None
-    policy = at(when.astimezone(engine.community.tz).date())
-    return policy if isinstance(policy, AssessmentPolicy) else None
+    return engine.policy(SECTION, at=when)
 
 
 def patrol_cells(engine: Engine, root: str, level: str | None) -> list[str]:

@@ -8,7 +8,7 @@ engine as ``"assessment"`` and answers explanations and outcomes.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
 from gridcore.explain import Explanation, Outcome
@@ -45,7 +45,7 @@ def gridcore_register_metrics() -> list[Metric]:
 
 
 @hookimpl
-def gridcore_register_sections() -> list[Section]:
+def gridcore_register_sections() -> list[Section[Any]]:
     """The ``assessment`` section of the rules language."""
     from .section import section
 

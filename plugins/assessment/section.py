@@ -1,10 +1,9 @@
 """The ``assessment`` section of the rules language: its grammar and its compiler.
 
 The grammar fragment is ``assessment.lark``; ``section()`` is what the plugin
-registers.  ``compile_section`` turns the checked items into an
-``AssessmentSection``: every item version keeps its dates, and
-``AssessmentSection.at(day)`` assembles the ``AssessmentPolicy`` in force on a
-day.  Conditions and ladders are translated into the small condition tree of
+registers (``SECTION``).  The core picks the version of each item in force on
+a day and calls ``compile_section`` once per span of days; it turns those items
+into the day's ``AssessmentPolicy``.  Conditions and ladders are translated into the small condition tree of
 ``policy.py``; only ``score`` (得分) and metric names may appear in them, compared
 with numbers, so ruleset text never becomes code.
 """
@@ -12,9 +11,7 @@ with numbers, so ruleset text never becomes code.
 from __future__ import annotations
 
 import difflib
-import functools
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,13 +21,14 @@ from attrs import frozen
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.roster import role_id
+from gridcore.rules import ItemKind, Section
 
 from .conditions import Report
 from .items import compile_body, names
 from .policy import AssessmentPolicy
 
 if TYPE_CHECKING:
-    from gridcore.rules import CompileContext, Item, Section
+    from gridcore.rules import CompileContext, Item
 
 NAME = "assessment"
 GRAMMAR = Path(__file__).with_name("assessment.lark")
@@ -81,38 +79,11 @@ ITEMS = (
 
 @frozen
 class Fact:
-    """One compiled item version: what it sets, and the days it is in force."""
+    """One compiled item: what it sets."""
 
     kind: str
     key: str | None
     value: Any
-    since: date | None
-    until: date | None
-
-
-@frozen
-class AssessmentSection:
-    """The compiled ``assessment`` section; ``at(day)`` gives the policy in force that day."""
-
-    facts: tuple[Fact, ...]
-
-    def at(self, day: date) -> AssessmentPolicy:
-        """The policy assembled from every item version in force on ``day``."""
-        return _policy_on(self, day)
-
-
-@functools.lru_cache(maxsize=256)
-def _policy_on(section: AssessmentSection, day: date) -> AssessmentPolicy:
-    in_force = [
-        f for f in section.facts if (f.since is None or f.since <= day) and (f.until is None or day < f.until)
-    ]
-    latest: dict[tuple[str, str | None], Fact] = {}
-    for fact in in_force:  # a later-starting version of an item replaces an earlier one
-        key = (fact.kind, fact.key)
-        if key not in latest or (fact.since or date.min) >= (latest[key].since or date.min):
-            latest[key] = fact
-    order = {id(f): n for n, f in enumerate(section.facts)}
-    return assemble(sorted(latest.values(), key=lambda f: order[id(f)]))
 
 
 def assemble(facts: Sequence[Fact]) -> AssessmentPolicy:
@@ -143,27 +114,13 @@ def assemble(facts: Sequence[Fact]) -> AssessmentPolicy:
     )
 
 
-def section() -> Section:
+def section() -> Section[AssessmentPolicy]:
     """The ``Section`` the plugin registers through ``gridcore_register_sections``."""
-    from gridcore.rules import ItemKind, Section
-
-    kinds = tuple(
-        ItemKind(name, keywords, body, named=named, doc=doc)
-        for name, keywords, body, named, doc in ITEMS
-    )
-    return Section(
-        name=NAME,
-        headers=("assessment", "考核", "评星定级"),
-        items=kinds,
-        grammar=GRAMMAR.read_text(encoding="utf-8"),
-        compile=compile_section,
-        keywords=KEYWORDS,
-        doc="Star ratings: metrics, weights, penalties, star ladder, caps, subsidies (评星定级).",
-    )
+    return SECTION
 
 
-def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSection:
-    """``Section.compile``: every version of every item; problems go to ``ctx.error``."""
+def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPolicy:
+    """``Section.compile``: the items in force on a day; problems go to ``ctx.error``."""
     report = ctx.error
     facts: list[Fact] = []
     kinds = {item.kind for item in items}
@@ -178,7 +135,7 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSec
             if value is not None and item.kind in ("rate", "patrol"):
                 value = _with_level_ids(item.kind, value, version.body, ctx)
             if value is not None:
-                facts.append(Fact(item.kind, name, value, version.since, version.until))
+                facts.append(Fact(item.kind, name, value))
     if items and "stars" not in kinds:
         report(items[0], "the assessment section has no star ladder",
                "考核部分缺少星级规则", fix="add: stars: 5 if score >= 90, 4 if score >= 80, otherwise 3",
@@ -191,7 +148,7 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentSec
                "考核部分没有写明评定层级", fix="add: rate: grid", fix_zh="加上：评定层级：grid")
     _check_caps(facts, report)
     _warn_unknown_metrics(items, report)
-    return AssessmentSection(tuple(facts))
+    return assemble(facts)
 
 
 def _level(name: Any, ctx: CompileContext) -> str:
@@ -273,3 +230,15 @@ def _located(ref: RuleRef) -> _Located:
 
     return _Located(Pos(ref.file, ref.line, ref.column))
 
+
+
+SECTION: Section[AssessmentPolicy] = Section(
+    name=NAME,
+    headers=("assessment", "考核", "评星定级"),
+    items=tuple(ItemKind(name, keywords, body, named=named, doc=doc)
+                for name, keywords, body, named, doc in ITEMS),
+    grammar=GRAMMAR.read_text(encoding="utf-8"),
+    compile=compile_section,
+    keywords=KEYWORDS,
+    doc="Star ratings: metrics, weights, penalties, star ladder, caps, subsidies (评星定级).",
+)

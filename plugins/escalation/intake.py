@@ -15,7 +15,8 @@ from gridcore.events import SYSTEM_ACTOR, IncidentReported
 
 from . import routing, timers
 from .incident import Entry, Incident, Pending
-from .policy import EscalationPolicy, EscalationRules, Notice
+from .policy import EscalationPolicy, Notice
+from .section import SECTION
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -33,10 +34,7 @@ def policy_at(engine: Engine, when: datetime) -> tuple[EscalationPolicy | None, 
     ruleset = engine.ruleset_at(when)
     if ruleset is None:
         return None, ""
-    section = ruleset.section("escalation")
-    if isinstance(section, EscalationRules):
-        return section.on(when.astimezone(engine.community.tz).date()), str(ruleset.name)
-    return (section if isinstance(section, EscalationPolicy) else None), str(ruleset.name)
+    return engine.policy(SECTION, at=when), ruleset.name
 
 
 def reported(state: EscalationState, event: IncidentReported) -> None:

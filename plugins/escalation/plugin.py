@@ -7,7 +7,7 @@ as ``"escalation"`` when an engine opens.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
 
@@ -52,7 +52,7 @@ def gridcore_register_commands() -> list[click.Command]:
 
 
 @hookimpl
-def gridcore_register_sections() -> list[Section]:
+def gridcore_register_sections() -> list[Section[Any]]:
     """The ``escalation`` / ``事件流转`` section of the rules language."""
     from .section import section
 

@@ -2,7 +2,7 @@
 
 Every item carries the ``RuleRef`` (file:line and text) of the rule that wrote
 it, so each routing, timer and escalation can name its rule.  The policy is
-built by ``section.compile_section`` from a ruleset, or directly in Python by an
+built by ``section.compile_escalation`` from a ruleset, or directly in Python by an
 embedder; nothing here executes code from a ruleset: conditions are a tiny
 closed AST evaluated over the documented incident facts only.
 """
@@ -311,63 +311,3 @@ Piece = (
     | Holiday
     | ExtraWorkdays
 )
-
-
-@frozen
-class Dated:
-    """One piece of policy and the days it is in force (``until`` excluded; None: open)."""
-
-    piece: Piece
-    since: date | None = None
-    until: date | None = None
-
-    def in_force(self, day: date) -> bool:
-        """True if the piece applies on ``day``."""
-        return (self.since is None or self.since <= day) and (
-            self.until is None or day < self.until
-        )
-
-
-@frozen
-class EscalationRules:
-    """What the ``escalation`` section compiles to: every piece with its effective dates.
-
-    ``on(day)`` gives the ``EscalationPolicy`` in force that day (in the
-    community's time zone); an incident keeps the policy of the day it was
-    reported.
-    """
-
-    pieces: tuple[Dated, ...] = ()
-
-    def on(self, day: date) -> EscalationPolicy:
-        """The policy in force on ``day``."""
-        now = [d.piece for d in self.pieces if d.in_force(day)]
-        hours = [p for p in now if isinstance(p, WorkingHours)]
-        holidays = tuple((p.first, p.last) for p in now if isinstance(p, Holiday))
-        extra = frozenset(day for p in now if isinstance(p, ExtraWorkdays) for day in p.days)
-        calendar_rules = tuple(
-            p.rule for p in now if isinstance(p, WorkingHours | Holiday | ExtraWorkdays)
-        )
-        base = Calendar()
-        calendar = Calendar(
-            start=hours[-1].start if hours else base.start,
-            end=hours[-1].end if hours else base.end,
-            weekdays=hours[-1].weekdays if hours else base.weekdays,
-            holidays=holidays,
-            extra_workdays=extra,
-            rules=calendar_rules,
-        )
-        verifiers = [p for p in now if isinstance(p, Verifier)]
-        reopens = [p for p in now if isinstance(p, Reopen)]
-        duplicates = [p for p in now if isinstance(p, Duplicates)]
-        return EscalationPolicy(
-            routes=tuple(p for p in now if isinstance(p, Route)),
-            limits=tuple(p for p in now if isinstance(p, LevelLimit)),
-            immediate=tuple(p for p in now if isinstance(p, Immediate)),
-            repeats=tuple(p for p in now if isinstance(p, Repeats)),
-            duplicates=duplicates[-1] if duplicates else None,
-            verifier=verifiers[-1].role if verifiers else DEFAULT_VERIFIER,
-            verifier_rule=verifiers[-1].rule if verifiers else None,
-            reopen=reopens[-1] if reopens else DEFAULT_REOPEN,
-            calendar=calendar,
-        )

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from gridcore.explain import RuleRef
 
-from .policy import EscalationRules, Immediate, LevelLimit, Repeats, Route
+from .policy import EscalationPolicy, Immediate, Repeats
+from .section import SECTION
 
 if TYPE_CHECKING:
     from gridcore import Community
@@ -26,14 +27,14 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
     """A diagnostic for every line department the section names that the community lacks."""
     from gridcore.rules import Diagnostic
 
-    rules = ruleset.section("escalation")
-    if not isinstance(rules, EscalationRules):
+    policies = [in_force.policy for in_force in ruleset.policies(SECTION)]
+    if not policies:
         return []
     known = dict(community.departments)
     by_name = {dept.name: dept_id for dept_id, dept in known.items()}
     problems: list[Diagnostic] = []
     reported: set[tuple[str, RuleRef]] = set()
-    for department, ref in _departments(rules, set(community.hierarchy.levels)):
+    for department, ref in _departments(policies, set(community.hierarchy.levels)):
         if department in known or department in by_name or (department, ref) in reported:
             continue
         reported.add((department, ref))
@@ -56,16 +57,17 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
     return problems
 
 
-def _departments(rules: EscalationRules, levels: set[str]) -> Iterator[tuple[str, RuleRef]]:
+def _departments(policies: list[EscalationPolicy], levels: set[str]) -> Iterator[tuple[str, RuleRef]]:
     """Every department named; a target that is no level of the community counts as one."""
-    for dated in rules.pieces:
-        piece = dated.piece
-        if isinstance(piece, Route):
-            for department in piece.departments:
-                yield department, piece.rule
-        elif isinstance(piece, LevelLimit) and piece.then_department:
-            yield piece.then_department, piece.rule
-        elif isinstance(piece, (Immediate, Repeats)):
+    for policy in policies:
+        for route in policy.routes:
+            for department in route.departments:
+                yield department, route.rule
+        for limit in policy.limits:
+            if limit.then_department:
+                yield limit.then_department, limit.rule
+        escalations: list[Immediate | Repeats] = [*policy.immediate, *policy.repeats]
+        for piece in escalations:
             if piece.department:
                 yield piece.department, piece.rule
             if piece.to_level and piece.to_level not in levels:

@@ -3,7 +3,9 @@
 The grammar of item bodies is ``escalation.lark``.  Conditions are compiled by
 the language's own expression compiler against the documented ``incident``
 record (and ``satisfaction`` for reopening), never evaluated as Python text.
-Each dated version of an item becomes one ``Dated`` piece of ``EscalationRules``.
+The core picks the version of each item in force on a day and calls
+``compile_escalation`` once per span of days; ``SECTION`` is what the plugin
+registers and asks the ruleset for.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from gridcore.rules import schema as sch
 from gridcore.rules.sections import ItemKind, Section
 
 from .policy import (
+    DEFAULT_REOPEN,
+    DEFAULT_VERIFIER,
+    Calendar,
     Condition,
-    Dated,
     Duplicates,
-    EscalationRules,
+    EscalationPolicy,
     ExtraWorkdays,
     Holiday,
     Immediate,
@@ -167,33 +171,47 @@ WEEKDAYS = {
 }
 
 
-def section() -> Section:
+def section() -> Section[EscalationPolicy]:
     """The escalation section, as registered through ``gridcore_register_sections``."""
-    return Section(
-        name="escalation",
-        headers=("escalation", "事件流转"),
-        items=ITEMS,
-        grammar=GRAMMAR.read_text(encoding="utf-8"),
-        compile=compile_escalation,
-        keywords=KEYWORDS,
-        variables={
-            "incident / escalate conditions": [v.name for v in INCIDENT_ENV.vars],
-            "reopen": [v.name for v in REOPEN_ENV.vars],
-        },
-        doc="Escalation (事件流转): routing, time limits per level, immediate escalation, "
-        "duplicates, verification and the working-time calendar.",
-    )
+    return SECTION
 
 
-def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> EscalationRules:
-    """Compile the resolved items into ``EscalationRules`` (every dated version kept)."""
-    pieces: list[Dated] = []
+def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> EscalationPolicy:
+    """Compile the escalation items in force on a day into that day's ``EscalationPolicy``."""
+    now: list[Piece] = []
     for item in items:
-        for version in item.versions:
-            piece = _compile(item, version, ctx)
-            if piece is not None:
-                pieces.append(Dated(piece, version.since, version.until))
-    return EscalationRules(tuple(pieces))
+        piece = _compile(item, item.versions[0], ctx)
+        if piece is not None:
+            now.append(piece)
+    hours = [p for p in now if isinstance(p, WorkingHours)]
+    holidays = tuple((p.first, p.last) for p in now if isinstance(p, Holiday))
+    extra = frozenset(day for p in now if isinstance(p, ExtraWorkdays) for day in p.days)
+    calendar_rules = tuple(
+        p.rule for p in now if isinstance(p, WorkingHours | Holiday | ExtraWorkdays)
+    )
+    base = Calendar()
+    calendar = Calendar(
+        start=hours[-1].start if hours else base.start,
+        end=hours[-1].end if hours else base.end,
+        weekdays=hours[-1].weekdays if hours else base.weekdays,
+        holidays=holidays,
+        extra_workdays=extra,
+        rules=calendar_rules,
+    )
+    verifiers = [p for p in now if isinstance(p, Verifier)]
+    reopens = [p for p in now if isinstance(p, Reopen)]
+    duplicates = [p for p in now if isinstance(p, Duplicates)]
+    return EscalationPolicy(
+        routes=tuple(p for p in now if isinstance(p, Route)),
+        limits=tuple(p for p in now if isinstance(p, LevelLimit)),
+        immediate=tuple(p for p in now if isinstance(p, Immediate)),
+        repeats=tuple(p for p in now if isinstance(p, Repeats)),
+        duplicates=duplicates[-1] if duplicates else None,
+        verifier=verifiers[-1].role if verifiers else DEFAULT_VERIFIER,
+        verifier_rule=verifiers[-1].rule if verifiers else None,
+        reopen=reopens[-1] if reopens else DEFAULT_REOPEN,
+        calendar=calendar,
+    )
 
 
 def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
@@ -480,3 +498,19 @@ def _role_id(text: str) -> str:
         if text == zh:
             return role
     return text
+
+
+SECTION: Section[EscalationPolicy] = Section(
+    name="escalation",
+    headers=("escalation", "事件流转"),
+    items=ITEMS,
+    grammar=GRAMMAR.read_text(encoding="utf-8"),
+    compile=compile_escalation,
+    keywords=KEYWORDS,
+    variables={
+        "incident / escalate conditions": [v.name for v in INCIDENT_ENV.vars],
+        "reopen": [v.name for v in REOPEN_ENV.vars],
+    },
+    doc="Escalation (事件流转): routing, time limits per level, immediate escalation, "
+    "duplicates, verification and the working-time calendar.",
+)

@@ -1,6 +1,7 @@
-"""Compiling the points section: checked items to ``PointsRules``.
+"""Compiling the points section: the items in force on a day to a ``PointsPolicy``.
 
-Each dated version of each item becomes a ``Part``; conditions and computed
+The core picks the version of each item in force (gridcore/rules/timeline.py)
+and calls ``compile_points`` once per span of days; conditions and computed
 amounts are compiled by the rules language (``CompileContext.compile_expr``)
 against the documented schema, so ruleset text never reaches ``eval``.  Every
 mistake is reported through the context with its position, and compilation
@@ -30,8 +31,7 @@ from .policy import (
     Expiry,
     Guard,
     IncidentItem,
-    Part,
-    PointsRules,
+    PointsPolicy,
     Recognition,
     Reward,
     Streak,
@@ -71,17 +71,38 @@ class _Compiler:
         return Formula(text=_text_of(ref, expr), compute=_bind(fn, args), reads=_reads(expr, env))
 
 
-def compile_points(items: Sequence[ast.Item], ctx: Any) -> PointsRules:
-    """Compile the resolved items of a points section into ``PointsRules``."""
+_SINGLE = {"expiry", "recognition"}
+_TUPLES = {"activities", "caps", "incidents"}
+
+
+def compile_points(items: Sequence[ast.Item], ctx: Any) -> PointsPolicy:
+    """Compile the points items in force on a day into the ``PointsPolicy`` of that day."""
     comp = _Compiler(ctx)
-    parts: list[Part] = []
-    for group, item in enumerate(items):
-        for version in item.versions:
-            value = _compile_version(comp, item, version)
-            if value is not None:
-                kind, payload = value
-                parts.append(Part(kind, payload, version.since, version.until, group))
-    return PointsRules(tuple(parts))
+    fields: dict[str, list[Any]] = {}
+    single: dict[str, Any] = {}
+    for item in items:
+        value = _compile_version(comp, item, item.versions[0])
+        if value is None:
+            continue
+        kind, payload = value
+        if kind in _SINGLE:
+            single[kind] = payload
+        elif kind in _TUPLES:
+            assert isinstance(payload, tuple)
+            fields.setdefault(kind, []).extend(payload)
+        else:
+            fields.setdefault(kind, []).append(payload)
+    return PointsPolicy(
+        activities=tuple(fields.get("activities", ())),
+        caps=tuple(fields.get("caps", ())),
+        tilts=tuple(fields.get("tilts", ())),
+        incidents=tuple(fields.get("incidents", ())),
+        rewards=tuple(fields.get("rewards", ())),
+        expiry=single.get("expiry"),
+        recognition=single.get("recognition"),
+        guards=tuple(fields.get("guards", ())),
+        streaks=tuple(fields.get("streaks", ())),
+    )
 
 
 def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> tuple[str, object] | None:

@@ -106,7 +106,7 @@ def _no_policy_note(engine: Engine) -> tuple[str, ...]:
     ruleset = engine.ruleset
     if ruleset is None:
         return ("note: no ruleset is in force, so no points are earned",)
-    if ruleset.section("points") is None:
+    if not ruleset.has("points"):
         return (f"note: ruleset {ruleset.name} has no points section, so no points are earned",)
     return ()
 

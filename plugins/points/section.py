@@ -2,7 +2,9 @@
 
 The grammar of item bodies is ``points.lark``; this module declares the item
 kinds and keywords (English and Chinese) and the variables conditions may
-use; compiler.py turns the checked items into ``PointsRules`` (policy.py).
+use; compiler.py turns the items in force on a day into a ``PointsPolicy``
+(policy.py).  ``SECTION`` is what the plugin registers and what it asks the
+ruleset for: ``engine.policy(SECTION, at=event.time)``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from gridcore.rules import schema as sch
 from gridcore.rules.sections import ItemKind, Section
 
 from .facts import Facts
+from .policy import PointsPolicy
 
 GRAMMAR = Path(__file__).with_name("points.lark")
 
@@ -113,25 +116,28 @@ INCIDENT_ARGS: tuple[Callable[[Facts], Any], ...] = (
 )
 
 
-def section() -> Section:
+def section() -> Section[PointsPolicy]:
     """The points section, as registered through ``gridcore_register_sections``."""
-    return Section(
-        name="points",
-        headers=("points", "积分"),
-        items=ITEMS,
-        grammar=GRAMMAR.read_text(encoding="utf-8"),
-        compile=_compile,
-        keywords=KEYWORDS,
-        vocabularies={"activity": "activity", "reward": "reward"},
-        # What conditions and computed amounts may read: activity items see
-        # member, node, event, weekday, hour; incident items also incident,
-        # satisfaction and rating.
-        variables={v.name: sch.describe_var(v) for v in incident_env().vars},
-        doc="Points (积分): the points item list, caps, tilts, rewards, expiry, recognition, anti-gaming.",
-    )
+    return SECTION
 
 
-def _compile(items: Sequence[ast.Item], ctx: Any) -> object:
+def _compile(items: Sequence[ast.Item], ctx: Any) -> PointsPolicy:
     from .compiler import compile_points
 
     return compile_points(items, ctx)
+
+
+SECTION: Section[PointsPolicy] = Section(
+    name="points",
+    headers=("points", "积分"),
+    items=ITEMS,
+    grammar=GRAMMAR.read_text(encoding="utf-8"),
+    compile=_compile,
+    keywords=KEYWORDS,
+    vocabularies={"activity": "activity", "reward": "reward"},
+    # What conditions and computed amounts may read: activity items see
+    # member, node, event, weekday, hour; incident items also incident,
+    # satisfaction and rating.
+    variables={v.name: sch.describe_var(v) for v in incident_env().vars},
+    doc="Points (积分): the points item list, caps, tilts, rewards, expiry, recognition, anti-gaming.",
+)

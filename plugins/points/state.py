@@ -31,7 +31,8 @@ from .checks import check_activity, check_late, check_recognition, check_redempt
 from .events import RecognitionAwarded
 from .facts import Facts, MemberRecord, NodeRecord
 from .ledger import Account, Entry
-from .policy import PointsPolicy, PointsRules
+from .policy import PointsPolicy
+from .section import SECTION
 from .tracking import Claim, IncidentTrack
 
 if TYPE_CHECKING:
@@ -71,13 +72,7 @@ class PointsState:
 
     def policy_at(self, when: datetime) -> PointsPolicy | None:
         """The points policy in force at ``when`` (None: no ruleset or no points section)."""
-        ruleset = self.engine.ruleset_at(when)
-        if ruleset is None:
-            return None
-        section = ruleset.section(NAME)
-        if isinstance(section, PointsRules):
-            return section.at(when.astimezone(self.tz).date())
-        return section if isinstance(section, PointsPolicy) else None
+        return self.engine.policy(SECTION, at=when)
 
     def account(self, member: str) -> Account:
         """The member's account (created empty on first use)."""
