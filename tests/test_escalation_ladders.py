@@ -21,6 +21,7 @@ from gridcore.events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
+    IncidentHandlingStarted,
     IncidentPaused,
     IncidentReported,
     IncidentResolved,
@@ -546,8 +547,43 @@ def test_a_reopened_case_is_due_on_the_minute_its_verification_was_made(open_wit
     engine.record(act(IncidentVerified, "I1", hours(1), "leader1", satisfaction=1))
     view = esc.incident(engine, "I1")
     assert (view.status, view.reopens) == ("reported", 1)
-    # the unit has 2 hours to accept it again, counted from the verification
-    assert view.next_deadline == hours(3) and view.next_deadline.microsecond == 0
+    # rework: the unit's resolve limit (48 hours) runs again from the verification
+    assert view.next_limit == "resolve" and view.next_deadline == hours(49)
+    assert view.next_deadline.microsecond == 0
+
+
+def test_a_reopened_case_is_not_sent_up_for_want_of_a_second_acceptance(open_with: Opener) -> None:
+    engine = open_with("ladder-unit.rules")
+    engine.record(report("I1", T0))
+    engine.record(act(IncidentAccepted, "I1", hours(0.25), "worker1"))
+    engine.record(act(IncidentResolved, "I1", hours(0.5), "worker1"))
+    engine.record(act(IncidentVerified, "I1", hours(1), "leader1", satisfaction=1))
+    # the unit accepts within 2 hours, but the rework takes its handler 3 to pick up
+    assert engine.tick(hours(4)) == []
+    engine.record(act(IncidentAccepted, "I1", hours(4), "worker1"))
+    engine.record(act(IncidentResolved, "I1", hours(6), "worker1"))
+    view = esc.incident(engine, "I1")
+    assert (view.status, view.escalations, view.reopens) == ("resolved", (), 1)
+
+
+def test_a_case_sent_up_on_its_resolve_limit_stays_with_its_handler(open_with: Opener) -> None:
+    engine = open_with("ladder-unit.rules")
+    engine.record(report("I1", T0))
+    # the unit leader takes it on at the unit, and is still at it when 48 hours run out
+    engine.record(act(IncidentAccepted, "I1", hours(0.5), "unitlead"))
+    engine.record(act(IncidentHandlingStarted, "I1", hours(1), "unitlead"))
+    fired = engine.tick(hours(49))
+    assert [(e.id, e.to_node) for e in fired] == [("esc:I1:1", "g1")]
+    view = esc.incident(engine, "I1")
+    # the grid is told and supervises; the handler's work counts
+    assert (view.current_node, view.status) == ("g1", "handling")
+    told = esc.timeline(engine, "I1")[-1]
+    assert (told.what, told.node) == ("notified", "g1")
+    assert "unitlead goes on handling it" in told.detail
+    # the grid's own resolve limit (3 working days) now runs; no acceptance is asked for
+    assert view.next_limit == "resolve"
+    engine.record(act(IncidentResolved, "I1", hours(50), "unitlead"))
+    assert esc.incident(engine, "I1").status == "resolved"
 
 
 def test_an_immediate_escalation_is_recorded_with_its_report_and_due_on_the_minute(

@@ -136,6 +136,9 @@ class Incident:
     fired: set[str] = field(factory=set)
     reopen_due: datetime | None = None
     reopens: int = 0
+    #: reopened for rework at the level that had accepted it: only its resolve
+    #: limit runs until the case moves to another level
+    rework: bool = False
     #: every escalation / reopening event seen, applied or not (derived ids count on these)
     escalation_events: int = 0
     reopen_events: int = 0

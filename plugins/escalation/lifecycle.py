@@ -163,6 +163,13 @@ def _permission(engine: Engine, incident: Incident, event: IncidentEvent) -> lis
                 f"{incident.node} may"
             )
         ]
+    if (
+        actor == incident.accepted_by
+        and incident.status in (ACCEPTED, HANDLING)
+        and isinstance(event, IncidentHandlingStarted | IncidentPaused | IncidentResumed | IncidentResolved)
+    ):
+        # the one who took it on goes on with it, even after it was sent up on its resolve limit
+        return []
     if not responsible(engine, incident, actor):
         return [
             (

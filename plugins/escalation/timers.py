@@ -60,7 +60,7 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
     paused = sum((s - e for s, e in zip(starts, ends)), timedelta(0))
     out = []
     spans = (
-        ("accept", limit.accept if incident.status == REPORTED else None),
+        ("accept", limit.accept if incident.status == REPORTED and not incident.rework else None),
         ("resolve", limit.resolve),
     )
     for name, span in spans:

@@ -51,6 +51,7 @@ def apply(state: EscalationState, incident: Incident, event: IncidentEvent) -> N
         _escalated(state, incident, event)
     elif isinstance(event, IncidentAccepted):
         incident.status = ACCEPTED
+        incident.rework = False
         incident.accepted_at, incident.accepted_by = when, actor
         incident.first_accepted_at = incident.first_accepted_at or when
         incident.note(
@@ -132,18 +133,34 @@ def _escalated(state: EscalationState, incident: Incident, event: IncidentEscala
         )
         return
     due = state.due.get(incident.id)
+    if due is not None and (due.event.id != event.id or due.event.time != event.time):
+        # a stored escalation replayed after a late event: not what is due now
+        due = None
     rule: RuleRef | None = None
     facts: dict[str, Any] = {"actor": event.actor}
     # the new level's clock starts when the escalation was decided: a decision
     # taken on a report is dated just after it, but its limits count from it
     started = event.time
-    if event.actor == SYSTEM_ACTOR and due is not None and due.event.id == event.id:
+    if event.actor == SYSTEM_ACTOR and due is not None:
         rule, facts = due.rule, dict(due.facts)
         if due.kind == "pending" and incident.pending:
             incident.pending.pop(0)
             started = event.time - IMMEDIATELY
         if due.breach is not None:
             incident.breaches.append(due.breach)
+    # Sent up on its resolve limit while someone works on it: the handler's
+    # work counts (they go on, and may resolve it); the new level is told and
+    # supervises under its own resolve limit.  Only a missed acceptance, or a
+    # whistle blown by hand, asks the new level to accept it.
+    handler = (
+        incident.accepted_by
+        if event.actor == SYSTEM_ACTOR
+        and due is not None
+        and due.breach is not None
+        and due.breach.limit == "resolve"
+        and incident.status in (ACCEPTED, HANDLING)
+        else None
+    )
     record = Escalation(
         event=event.id,
         time=event.time,
@@ -163,8 +180,10 @@ def _escalated(state: EscalationState, incident: Incident, event: IncidentEscala
     incident.current_node, incident.current_level = record.to_node, record.to_level
     if event.department and event.department not in incident.departments:
         incident.departments = (*incident.departments, event.department)
-    incident.status = REPORTED
-    incident.accepted_at = None
+    if handler is None:
+        incident.status = REPORTED
+        incident.accepted_at = None
+    incident.rework = False
     incident.restart_clock(started)
     moved = record.to_node != record.from_node
     where = f"{record.to_level} {record.to_node}" + (
@@ -181,6 +200,17 @@ def _escalated(state: EscalationState, incident: Incident, event: IncidentEscala
             event.id,
         )
     )
+    if handler is not None:
+        incident.note(
+            Entry(
+                event.time,
+                "notified",
+                SYSTEM_ACTOR,
+                record.to_node,
+                f"{record.to_level} {record.to_node} told: {handler} goes on handling it",
+                event.rule,
+            )
+        )
     if moved:
         intake.arrived(state, incident, event.time)
 
@@ -215,6 +245,7 @@ def _reopened(state: EscalationState, incident: Incident, event: IncidentReopene
     if incident.verified_at is not None and event.time - incident.verified_at == IMMEDIATELY:
         started = incident.verified_at
     incident.status = REPORTED
+    incident.rework = True
     incident.reopens += 1
     incident.reopen_due = None
     incident.resolved_at = incident.resolved_by = None
