@@ -114,8 +114,8 @@ def test_chart_is_valid_svg_with_a_bar_per_node(store: str, tmp_path: Path) -> N
     result = run("assess", "--store", store, "--period", "2025-01", "--chart", str(target), "--dry-run")
     assert result.exit_code == 0
     root = ET.parse(target).getroot()
-    bars = [r.get("data-node") for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("class") == "stars"]
-    assert bars == ["g1", "g2"]
+    bars = [g.get("id") for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("id", "").startswith("stars-")]
+    assert bars == ["stars-g1", "stars-g2"]
     other = tmp_path / "chart.svg"
     assert run("assess", "chart", "--period", "2025-01", "--output", str(other), "--store", store).exit_code == 0
     assert ET.parse(other).getroot().tag.endswith("svg")

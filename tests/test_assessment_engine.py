@@ -30,6 +30,7 @@ from gridcore_assessment import archive as past
 from gridcore_assessment.chart import render_svg
 from gridcore_assessment.metrics import METRICS
 from gridcore_assessment.rating import AssessmentError, assess
+from gridcore_assessment.scoring import shown
 
 DATA = REPO / "tests" / "data" / "assessment"
 QUARTERLY = DATA / "quarterly.rules"
@@ -320,18 +321,15 @@ def test_the_chart_has_a_bar_per_node_and_component(engines: Any) -> None:
     engine.record_many(quarter())
     result = assess(engine, "2025-Q1")
     root = ET.fromstring(render_svg(result))
-    ns = "{http://www.w3.org/2000/svg}"
-    stars = {r.get("data-node"): int(r.get("data-stars", "0")) for r in root.iter(f"{ns}rect")
-             if r.get("class") == "stars"}
-    assert stars == {r.node: r.stars for r in result.ratings}
-    parts = [(r.get("data-node"), r.get("data-metric")) for r in root.iter(f"{ns}rect")
-             if r.get("class") == "component"]
-    assert ("g1", "patrol_coverage") in parts and ("g1", "mean_satisfaction") in parts
-    assert ("u21", "patrol_coverage") in parts
-    penalties = [r.get("data-node") for r in root.iter(f"{ns}rect") if r.get("class") == "penalty"]
-    assert penalties == ["g2", "u21"]
-    labels = "".join(t.text or "" for t in root.iter(f"{ns}text"))
+    ids = [g.get("id", "") for g in root.iter("{http://www.w3.org/2000/svg}g")]
+    assert [i[len("stars-"):] for i in ids if i.startswith("stars-")] == [r.node for r in result.ratings]
+    assert "component-g1-patrol_coverage" in ids and "component-g1-mean_satisfaction" in ids
+    assert "component-u21-patrol_coverage" in ids
+    assert [i for i in ids if i.startswith("penalty-")] == ["penalty-g2", "penalty-u21"]
+    labels = "".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
     assert "第一网格 (g1)" in labels and "星级" in labels
+    g2 = result.rating("g2")
+    assert g2 is not None and f"{shown(g2.score)} / 100" in labels  # scores printed rounded
 
 
 def test_own_metrics_are_registered_with_chinese_titles() -> None:

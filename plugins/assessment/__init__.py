@@ -15,7 +15,7 @@ See docs/assessment.md.  ``Period``, ``PeriodError``, ``parse_period``,
 from gridcore.periods import Period, PeriodError, parse_period, period_containing, periods_between
 
 from .archive import StarChange, compare, history, stored, stored_or_fresh
-from .chart import render_svg, write_chart
+from .chart import ChartError, render_svg, write_chart
 from .policy import AssessmentPolicy
 from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
@@ -25,6 +25,7 @@ __all__ = [
     "Assessment",
     "AssessmentError",
     "AssessmentPolicy",
+    "ChartError",
     "Period",
     "PeriodError",
     "Rating",

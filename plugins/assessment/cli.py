@@ -24,7 +24,7 @@ from gridcore.reports import Table
 from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
 from .archive import history, stored
-from .chart import write_chart
+from .chart import check_target, write_chart
 from .metrics import node_id, policy_at
 from .rating import assess, resolve_period
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
@@ -50,7 +50,8 @@ def default_period(engine: Engine, now: datetime) -> str:
 @click.group("assess", invoke_without_command=True)
 @click.option("--period", metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
 @click.option("--breakdown", is_flag=True, help="One row per term of every score, with its rule.")
-@click.option("--chart", "chart_path", metavar="FILE.svg", help="Also write a chart of stars and score components.")
+@click.option("--chart", "chart_path", metavar="FILE",
+              help="Also write a chart of stars and score components: FILE.png, FILE.svg or FILE.pdf.")
 @click.option("--dry-run", is_flag=True, help="Rate without storing the result.")
 @store_option
 @now_option
@@ -69,6 +70,8 @@ def assess_group(
     """Rate every node at the rated levels for a period (评星定级) and store the result."""
     if ctx.invoked_subcommand is not None:
         return
+    if chart_path:
+        check_target(chart_path)  # refused before anything is rated or stored
     with open_engine(store, now=now) as engine:
         label = period or default_period(engine, engine.clock.now())
         result = assess(engine, label, save=not dry_run)
@@ -129,11 +132,12 @@ def history_command(node: str | None, store: str, fmt: str) -> None:
 
 @assess_group.command("chart")
 @click.option("--period", required=True, metavar="PERIOD")
-@click.option("--output", required=True, metavar="FILE.svg", help="Where to write the SVG.")
+@click.option("--output", required=True, metavar="FILE", help="Where to write it: FILE.png, FILE.svg or FILE.pdf.")
 @store_option
 @now_option
 def chart_command(period: str, output: str, store: str, now: datetime | None) -> None:
-    """Write an SVG chart of stars per node and score components."""
+    """Write a chart (PNG, SVG or PDF) of stars per node and score components."""
+    check_target(output)
     with open_engine(store, now=now) as engine:
         result = stored(engine, period) or assess(engine, period, save=False)
         write_chart(result, output)
