@@ -384,7 +384,7 @@ def test_step_commands_say_what_happened(tmp_path: Path) -> None:
     said = step(store, "report", "I1", *report, "--actor", "worker1", now="2025-03-03T09:00+08:00")
     assert "reported; incident I1 is reported at unit u11" in said
     said = step(store, "report", "I2", *report, "--actor", "张伟", now="2025-03-03T09:10+08:00")
-    assert "I2 joined incident I1 as repeat report #1; incident I1 is reported at unit u11" in said
+    assert said.endswith(": I2 joined incident I1 as repeat report #1; incident I1 is reported at unit u11\n")
     said = step(store, "accept", "I1", "--actor", "worker1", now="2025-03-03T09:20+08:00")
     assert "accepted; incident I1 is accepted at unit u11" in said
     said = step(store, "pause", "I1", "--actor", "worker1", "--reason", "等待配件", now="2025-03-03T09:30+08:00")

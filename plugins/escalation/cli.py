@@ -151,7 +151,9 @@ def _record(
         engine.tick(when + IMMEDIATELY)
         item = views.incident(engine, event.incident)
         if event.incident != item.id:
-            before = 0 if stored else len(views.timeline(engine, item.id))
+            # a repeat report joined an open incident: what happened starts at its line
+            lines = views.timeline(engine, item.id)
+            before = next((n for n, e in enumerate(lines) if e.event == event.id), len(lines))
         happened = _happened(engine, item, event, before)
         status = item.status + (" (paused)" if item.paused else "")
         if fmt == "json":
