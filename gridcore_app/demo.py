@@ -31,10 +31,10 @@ from gridcore.clock import FixedClock
 from gridcore.engine import Engine, Refusal
 from gridcore.errors import GridcoreError
 from gridcore.periods import period_containing
-from gridcore.plugin_host import Hooks, get_plugin_manager
+from gridcore.plugin_host import Hooks
 from gridcore.reports import Table, display_width
 
-from .cli import format_option, parse_time
+from .cli import format_option, parse_time, plugin_manager
 from .simulate import SCENARIO_FILE, find_community, load_scenario, simulate, write_jsonl
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -211,7 +211,8 @@ def run_demo(
     scenario = load_scenario(folder / SCENARIO_FILE)
     # Check everything before touching the output folder: a broken ruleset is
     # refused with its file:line and the previous run's files stay as they were.
-    rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(get_plugin_manager()).register_sections())
+    pm = plugin_manager()
+    rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(pm).register_sections())
     if rules.levels and tuple(rules.levels) != tuple(community.hierarchy.levels):
         raise GridcoreError(f"ruleset {rules.name} expects levels {' > '.join(rules.levels)}, but "
                             f"{community.name} has {' > '.join(community.hierarchy.levels)}")
@@ -245,7 +246,7 @@ def run_demo(
                      "star ratings count only the simulated days")
     written: list[Path] = []
     engine = Engine.open(store=str(store), community=community, ruleset=rules, effective=first,
-                         clock=FixedClock(first))
+                         clock=FixedClock(first), plugins=pm)
     with engine:
         ruleset_name = rules.name
         if progress:
@@ -321,16 +322,19 @@ def run_demo(
 
 def _assess(store: Path, period: str, end: datetime, chart: Path, notes: list[str]) -> bool:
     """Rate the period and draw the chart through the assessment plugin's own command."""
-    commands = {c.name: c for c in Hooks(get_plugin_manager()).register_commands()}
+    commands = {c.name: c for c in Hooks(plugin_manager()).register_commands()}
     assess = commands.get("assess")
     if assess is None:
         notes.append("note: no `assess` command (is the assessment plugin installed?): no star ratings")
         return False
     args = ["--period", period, "--chart", str(chart), "--store", str(store), "--now", end.isoformat()]
     quiet = io.StringIO()
+    # Run under this invocation's context, so the command uses the same plugin manager.
+    parent = click.get_current_context(silent=True)
     try:
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            assess.main(args, prog_name="gridcore assess", standalone_mode=False)
+        with (contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet),
+              assess.make_context("assess", args, parent=parent) as sub):
+            assess.invoke(sub)
     except (click.ClickException, GridcoreError) as exc:
         notes.append(f"note: assessment of {period} failed: {exc}")
         return False
@@ -440,7 +444,7 @@ def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: 
     try:
         folder = find_community(community_name) if community_name else _community_beside(rulesets)
         docs = _read_jsonl(events_path)
-        result = diff(docs, rulesets[0], rulesets[1], folder, until=until)
+        result = diff(docs, rulesets[0], rulesets[1], folder, until=until, plugins=plugin_manager())
     except RulesError as exc:
         raise click.ClickException(str(exc)) from None
     except GridcoreError as exc:
