@@ -24,8 +24,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gridcore.events import ActivityRecorded, Event, IncidentReported, PatrolLogged
+from gridcore.events import ActivityRecorded, Event, PatrolLogged
 from gridcore.rules import CompileContext, Item, ItemKind, Section, parse_ruleset, schema
+from gridcore_escalation.events import IncidentReported
 
 RULESET = """\
 ruleset "benchmark"

@@ -18,7 +18,7 @@ from .errors import (
     StoreError,
 )
 from .events import SYSTEM_ACTOR, Event
-from .explain import Explanation, Outcome, RuleRef
+from .explain import Explanation, Outcome, OutcomeKind, RuleRef
 from .hookspecs import hookimpl
 from .plugin_host import get_plugin_manager
 from .reports import Report, Table
@@ -37,6 +37,7 @@ __all__ = [
     "HierarchyError",
     "IngestSummary",
     "Outcome",
+    "OutcomeKind",
     "PluginError",
     "Refusal",
     "Report",

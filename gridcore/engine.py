@@ -32,16 +32,14 @@ from .errors import EventError, EventRefused, GridcoreError, PluginError, StoreE
 from .events import (
     CORE_EVENT_TYPES,
     SYSTEM_ACTOR,
-    ActivityRecorded,
     Event,
-    PointsRedeemed,
     ResidentMoved,
     ResidentRegistered,
     event_order,
 )
 from .explain import Explanation, Outcome
 from .metrics import Metric, MetricValue
-from .plugin_host import Hooks, get_plugin_manager
+from .plugin_host import Hooks, PluginManager, get_plugin_manager
 from .reports import Table
 from .store import DEFAULT_STORE, Store
 
@@ -56,6 +54,9 @@ META = "meta"
 #: recorded with the event that caused them, not at a later ``tick``.
 DECIDED_WITH = timedelta(microseconds=1)
 RULESETS = "rulesets"
+#: The sections a stored ruleset had when it was put in force (to tell, on a later
+#: open, which of them no loaded plugin reads any more).
+SECTIONS_KEY = "sections"
 
 
 @define
@@ -98,8 +99,10 @@ class Engine:
         self.community = community
         self.store = store
         self.clock = clock
-        self.plugins = plugins
-        self.hooks = Hooks(plugins)
+        # The process's manager is shared; the states this engine's plugins
+        # attach live in the engine's own copy of it.
+        self.plugins = plugins.for_engine() if isinstance(plugins, PluginManager) else plugins
+        self.hooks = Hooks(self.plugins)
         self.codec = EventCodec(CORE_EVENT_TYPES)
         for cls in self.hooks.register_event_types():
             try:
@@ -113,6 +116,9 @@ class Engine:
         self._population: dict[str, str] = {}
         self._closed = False
         self._metrics: dict[str, Metric] | None = None
+        #: What opening found worth telling (e.g. a stored ruleset's section whose plugin is
+        #: not loaded); the command line prints these.
+        self.warnings: list[str] = []
 
     # ------------------------------------------------------------ opening
 
@@ -218,7 +224,8 @@ class Engine:
             if existing_when == when and existing.fingerprint == compiled.fingerprint:
                 return existing
         key = f"{when.astimezone(UTC).isoformat()}|{len(self._rulesets):04d}"
-        self.store.put(RULESETS, key, {"effective": when.isoformat(), **compiled.to_document()})
+        self.store.put(RULESETS, key, {"effective": when.isoformat(), **compiled.to_document(),
+                                       SECTIONS_KEY: sorted(compiled.items)})
         self._rulesets.append((when, compiled))
         self._rulesets.sort(key=lambda pair: pair[0])
         self.hooks.on_ruleset_loaded(self, compiled, when)
@@ -268,6 +275,7 @@ class Engine:
 
     def _restore_rulesets(self) -> None:
         sections = None
+        unserved: dict[str, list[str]] = {}
         for _, doc in self.store.items(RULESETS):
             from .rules import Ruleset as RulesetClass
 
@@ -275,7 +283,17 @@ class Engine:
                 sections = self.hooks.register_sections()
             compiled = RulesetClass.from_document(doc, sections=sections)
             self._rulesets.append((datetime.fromisoformat(doc["effective"]), compiled))
+            for name in doc.get(SECTIONS_KEY, ()):
+                if name not in compiled.items:
+                    unserved.setdefault(name, []).append(compiled.name)
         self._rulesets.sort(key=lambda pair: pair[0])
+        for name, rulesets in sorted(unserved.items()):
+            names = ", ".join(dict.fromkeys(rulesets))
+            self.warnings.append(
+                f"the stored ruleset {names} has a section {name!r} that no loaded plugin reads "
+                f"(disabled or not installed): its rules are not applied / 已保存的规则集 {names} "
+                f"含有栏目 {name!r}，但没有已加载的插件处理它（已禁用或未安装），这些规则不会生效"
+            )
 
     # ------------------------------------------------------------ events
 
@@ -470,7 +488,12 @@ class Engine:
         if name not in metrics:
             known = ", ".join(sorted(metrics)) or "none"
             raise GridcoreError(f"no metric named {name!r} (known: {known})")
-        return metrics[name].compute(self, node, start, end)
+        try:
+            return metrics[name].compute(self, node, start, end)
+        except GridcoreError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"metric {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
     def report(self, name: str, params: Mapping[str, str] | None = None) -> Table:
         """Build the report a plugin registered under ``name``."""
@@ -478,7 +501,12 @@ class Engine:
         if name not in reports:
             known = ", ".join(sorted(reports)) or "none"
             raise GridcoreError(f"no report named {name!r} (known: {known})")
-        return reports[name].build(self, dict(params or {}))
+        try:
+            return reports[name].build(self, dict(params or {}))
+        except GridcoreError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"report {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
     # ------------------------------------------------------------ internals
 
@@ -528,10 +556,10 @@ class Engine:
             reasons.append(f"unknown node {event.node!r}")
         if not self.knows_person(event.actor):
             reasons.append(f"unknown actor {event.actor!r}: not on the roster nor a registered resident")
-        if isinstance(event, ActivityRecorded) and event.member and not self.knows_person(event.member):
-            reasons.append(f"unknown member {event.member!r}")
-        if isinstance(event, PointsRedeemed) and event.member and not self.knows_person(event.member):
-            reasons.append(f"unknown member {event.member!r}")
+        for name in type(event).people:
+            person = getattr(event, name)
+            if person and not self.knows_person(person):
+                reasons.append(f"unknown {name.replace('_', ' ')} {person!r}")
         if isinstance(event, ResidentMoved) and event.person not in self._population:
             reasons.append(f"resident {event.person!r} was never registered")
         if isinstance(event, ResidentRegistered) and event.person in self._population:

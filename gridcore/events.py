@@ -6,10 +6,19 @@ timezone-aware ``time``, an ``actor`` (the member who did or recorded it, or
 of the hierarchy it happened in).  Each class has a ``kind`` string used as the
 tag in JSON documents.
 
-The core defines the facts listed here; plugins add their own event classes
-through the ``gridcore_register_event_types`` hook.  Facts carry no policy: what
-an activity is worth, when an incident moves up or how a grid is rated is
-decided by the rulesets and plugins, never here.
+The core defines only the facts every plugin shares: who took part in an
+activity (``ActivityRecorded``), a gridworker's patrol (``PatrolLogged``) and
+the population of the cells (``ResidentRegistered``, ``ResidentMoved``).  Every
+other kind belongs to the plugin whose domain it is and is registered through
+the ``gridcore_register_event_types`` hook, exactly as a third party's would be:
+the incident lifecycle is the escalation plugin's (``gridcore_escalation.events``),
+redemptions and recognition awards are the points plugin's
+(``gridcore_points.events``).  Facts carry no policy: what an activity is worth,
+when an incident moves up or how a grid is rated is decided by the rulesets and
+plugins, never here.
+
+The validators below (``non_empty``, ``between``, ``not_negative``) are public
+so plugins' event classes check their fields the way the core's do.
 """
 
 from __future__ import annotations
@@ -24,7 +33,8 @@ from attrs import field, frozen
 SYSTEM_ACTOR = "system"
 
 
-def _non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+def non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    """attrs validator: a string with something in it."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{attribute.name} must be a non-empty string")
 
@@ -44,7 +54,9 @@ def _aware(instance: Any, attribute: attrs.Attribute[Any], value: datetime) -> N
         raise ValueError(f"{attribute.name} {value.isoformat()} is not between {FIRST_YEAR} and {LAST_YEAR}")
 
 
-def _between(low: float, high: float) -> Any:
+def between(low: float, high: float) -> Any:
+    """attrs validator: a number from ``low`` to ``high`` (``None`` passes, for optional fields)."""
+
     def check(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
         if value is None:
             return
@@ -54,7 +66,8 @@ def _between(low: float, high: float) -> Any:
     return check
 
 
-def _not_negative(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+def not_negative(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+    """attrs validator: a number from 0 to ``LARGEST_AMOUNT``."""
     if isinstance(value, bool) or not 0 <= value <= LARGEST_AMOUNT:  # also refuses NaN
         if math.isnan(value) or value > LARGEST_AMOUNT:
             raise ValueError(f"{attribute.name} must be a number from 0 to {LARGEST_AMOUNT:,}, got {value!r}")
@@ -69,11 +82,14 @@ class Event:
     #: True for events the engine derives itself (on ``tick``); a what-if replay
     #: drops them and lets the other ruleset derive its own.
     derived: ClassVar[bool] = False
+    #: Fields (besides ``actor``) that name a person the engine must know (a roster
+    #: member or a registered resident); an event naming someone unknown is refused.
+    people: ClassVar[tuple[str, ...]] = ()
 
-    id: str = field(validator=_non_empty)
+    id: str = field(validator=non_empty)
     time: datetime = field(validator=_aware)
-    actor: str = field(validator=_non_empty)
-    node: str = field(validator=_non_empty)
+    actor: str = field(validator=non_empty)
+    node: str = field(validator=non_empty)
 
 
 # ---------------------------------------------------------------- daily work
@@ -89,10 +105,11 @@ class ActivityRecorded(Event):
     """
 
     kind: ClassVar[str] = "activity_recorded"
-    activity: str = field(validator=_non_empty)
+    people: ClassVar[tuple[str, ...]] = ("member",)
+    activity: str = field(validator=non_empty)
     member: str | None = None
-    hours: float = field(default=0.0, validator=_not_negative)
-    quantity: float = field(default=1.0, validator=_not_negative)
+    hours: float = field(default=0.0, validator=not_negative)
+    quantity: float = field(default=1.0, validator=not_negative)
     note: str = ""
 
     @property
@@ -106,143 +123,10 @@ class PatrolLogged(Event):
     """A gridworker walked their cell and logged it (巡查走访)."""
 
     kind: ClassVar[str] = "patrol_logged"
-    minutes: int = field(default=0, validator=_not_negative)
-    visits: int = field(default=0, validator=_not_negative)
-    hazards_found: int = field(default=0, validator=_not_negative)
+    minutes: int = field(default=0, validator=not_negative)
+    visits: int = field(default=0, validator=not_negative)
+    hazards_found: int = field(default=0, validator=not_negative)
     note: str = ""
-
-
-# ---------------------------------------------------------------- incidents
-
-
-@frozen(kw_only=True)
-class IncidentEvent(Event):
-    """Base of every event about one incident, named by ``incident``."""
-
-    kind: ClassVar[str] = "incident_event"
-    incident: str = field(validator=_non_empty)
-
-
-@frozen(kw_only=True)
-class IncidentReported(IncidentEvent):
-    """A hazard or problem was found on patrol or reported by a resident.
-
-    ``severity`` runs from 1 (minor) to 5 (grave). ``place`` is an optional place
-    id (building, address) inside ``node``; ``channel`` says how it came in.
-    """
-
-    kind: ClassVar[str] = "incident_reported"
-    category: str = field(validator=_non_empty)
-    severity: int = field(default=1, validator=_between(1, 5))
-    place: str | None = None
-    channel: str = "patrol"
-    key_person: bool = False
-    description: str = ""
-
-
-@frozen(kw_only=True)
-class IncidentAccepted(IncidentEvent):
-    """Someone responsible at the incident's current level took it on."""
-
-    kind: ClassVar[str] = "incident_accepted"
-
-
-@frozen(kw_only=True)
-class IncidentHandlingStarted(IncidentEvent):
-    """Handling began (on site, consultation held)."""
-
-    kind: ClassVar[str] = "incident_handling_started"
-    note: str = ""
-
-
-@frozen(kw_only=True)
-class IncidentPaused(IncidentEvent):
-    """The clock stops: waiting for the resident, for parts, ..."""
-
-    kind: ClassVar[str] = "incident_paused"
-    reason: str = field(validator=_non_empty)
-
-
-@frozen(kw_only=True)
-class IncidentResumed(IncidentEvent):
-    """The clock runs again after a pause."""
-
-    kind: ClassVar[str] = "incident_resumed"
-
-
-@frozen(kw_only=True)
-class IncidentEscalated(IncidentEvent):
-    """The incident moved up a level, or out to a line department.
-
-    Usually derived by the escalation plugin on ``tick`` (actor ``system``) or
-    recorded by a handler who "blows the whistle".  ``to_node`` is the node now
-    responsible; ``department`` is set when it was routed to a line department.
-    ``rule`` names the rule (``file:line``) that decided, ``reason`` the facts.
-    """
-
-    kind: ClassVar[str] = "incident_escalated"
-    to_node: str = field(validator=_non_empty)
-    department: str | None = None
-    reason: str = ""
-    rule: str = ""
-
-
-@frozen(kw_only=True)
-class IncidentResolved(IncidentEvent):
-    """The handler says the problem is solved."""
-
-    kind: ClassVar[str] = "incident_resolved"
-    note: str = ""
-
-
-@frozen(kw_only=True)
-class IncidentVerified(IncidentEvent):
-    """The verifier checked the result with the residents' satisfaction score (1-5)."""
-
-    kind: ClassVar[str] = "incident_verified"
-    satisfaction: int = field(validator=_between(1, 5))
-    note: str = ""
-
-
-@frozen(kw_only=True)
-class SatisfactionRated(IncidentEvent):
-    """A resident (the reporter or someone in the cell) rated the outcome (1-5)."""
-
-    kind: ClassVar[str] = "satisfaction_rated"
-    score: int = field(validator=_between(1, 5))
-
-
-@frozen(kw_only=True)
-class IncidentReopened(IncidentEvent):
-    """An unsatisfied verification or a resident's complaint reopened the incident."""
-
-    kind: ClassVar[str] = "incident_reopened"
-    reason: str = ""
-
-
-@frozen(kw_only=True)
-class IncidentClosed(IncidentEvent):
-    """The loop is closed."""
-
-    kind: ClassVar[str] = "incident_closed"
-
-
-# ---------------------------------------------------------------- points
-
-
-@frozen(kw_only=True)
-class PointsRedeemed(Event):
-    """A member spent points on an item of the rewards list."""
-
-    kind: ClassVar[str] = "points_redeemed"
-    reward: str = field(validator=_non_empty)
-    quantity: int = field(default=1, validator=_between(1, 1_000_000))
-    member: str | None = None
-
-    @property
-    def redeemer(self) -> str:
-        """The member whose points are spent: ``member`` if given, else the actor."""
-        return self.member or self.actor
 
 
 # ---------------------------------------------------------------- population
@@ -253,7 +137,7 @@ class ResidentRegistered(Event):
     """A resident (or floating-population member) was registered in a unit."""
 
     kind: ClassVar[str] = "resident_registered"
-    person: str = field(validator=_non_empty)
+    person: str = field(validator=non_empty)
     name: str = ""
     floating: bool = False
     key_person: bool = False
@@ -266,25 +150,13 @@ class ResidentMoved(Event):
     """A registered resident moved; ``node`` is the new cell, ``from_node`` the old."""
 
     kind: ClassVar[str] = "resident_moved"
-    person: str = field(validator=_non_empty)
+    person: str = field(validator=non_empty)
     from_node: str | None = None
 
 
 CORE_EVENT_TYPES: tuple[type[Event], ...] = (
     ActivityRecorded,
     PatrolLogged,
-    IncidentReported,
-    IncidentAccepted,
-    IncidentHandlingStarted,
-    IncidentPaused,
-    IncidentResumed,
-    IncidentEscalated,
-    IncidentResolved,
-    IncidentVerified,
-    SatisfactionRated,
-    IncidentReopened,
-    IncidentClosed,
-    PointsRedeemed,
     ResidentRegistered,
     ResidentMoved,
 )

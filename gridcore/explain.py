@@ -2,7 +2,9 @@
 
 Every decision a plugin makes (a points entry, an escalation, a star rating)
 can be explained by the rule that decided (``file:line`` and its text) and the
-inputs it saw.  ``Outcome`` is what a what-if replay compares.
+inputs it saw.  ``Outcome`` is what a what-if replay compares; its ``OutcomeKind``
+says what sort of result it is (its title and unit), so a comparison can list
+every plugin's outcomes without knowing any plugin.
 """
 
 from __future__ import annotations
@@ -50,11 +52,37 @@ class Explanation:
 
 
 @frozen
+class OutcomeKind:
+    """What sort of result an outcome is: ``name`` (``points``), a ``title`` for a list of
+    changes (``Members whose points change``) and the ``unit`` its values are in (may be empty).
+
+    A plugin declares one per sort of subject it decides about; ``gridcore diff``
+    groups the changes by kind, in the order the kinds first appear.
+    """
+
+    name: str
+    title: str
+    unit: str = ""
+
+
+@frozen
 class Outcome:
-    """A result a what-if replay compares: ``(plugin, subject) -> value``."""
+    """A result a what-if replay compares: ``(plugin, subject) -> value``.
+
+    ``subject`` names what the value is about; a subject written
+    ``member:<id>:...`` or ``node:<id>:...`` is shown with that member's or
+    node's name.  ``kind`` groups it with outcomes of the same sort (without
+    one, it is listed under its plugin's name).
+    """
 
     plugin: str
     subject: str
     value: Any
     rules: tuple[RuleRef, ...] = ()
     detail: str = ""
+    kind: OutcomeKind | None = None
+
+    @property
+    def sort(self) -> OutcomeKind:
+        """The outcome's kind, or one named after its plugin when it has none."""
+        return self.kind or OutcomeKind(self.plugin, f"Outcomes of {self.plugin} that change")

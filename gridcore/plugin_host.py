@@ -1,17 +1,40 @@
-"""Building plugin managers and calling hooks through one typed facade."""
+"""Building the plugin manager and calling hooks through one typed facade.
+
+A process builds its plugin manager once (``get_plugin_manager``): the command
+line does it once per invocation, an embedder once at start-up, and hands it to
+every ``Engine.open``.  Loading is where plugins go wrong, so it is careful:
+
+* a plugin whose import fails is reported by name and skipped (``strict=True``
+  refuses it instead), so ``gridcore plugins`` and every other plugin still work;
+* a plugin that breaks the hook contract (an unknown ``gridcore_*`` hook, an
+  argument no spec has) is a ``PluginError`` naming the plugin and the hook;
+* an exception raised inside a hook reaches the caller as a ``PluginError``
+  naming the plugin and the hook (errors meant for people, ``GridcoreError``
+  and its subclasses, pass through unchanged).
+
+Each engine works on its own copy of the process's manager
+(``PluginManager.for_engine``): the same plugin objects, but the per-engine
+states plugins attach stay with that engine, so two engines never see each
+other's state.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+import importlib
+import warnings
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+from attrs import frozen
 
 from . import hookspecs
-from .errors import PluginError, RosterError, StoreError
+from .errors import GridcoreError, PluginError, RosterError, StoreError
 
 if TYPE_CHECKING:
     import click
@@ -27,28 +50,148 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "gridcore"
 
+#: The environment variable that pins the set of entry-point plugins (read by the
+#: command line, ``plugin_selection``): ``GRIDCORE_PLUGINS=points,escalation``.
+PLUGINS_ENV = "GRIDCORE_PLUGINS"
+
 # The core's own defaults are plugins too, registered before entry points so a
 # third party can still answer first (pluggy calls later registrations first).
 CORE_PLUGINS = ("gridcore.store.tinydb_store", "gridcore.store.sqlite_store", "gridcore.store.postgres_store")
+
+#: Suffix of the pluggy names of per-engine states (``Engine.attach``).
+STATE_SUFFIX = "#state"
+
+
+class PluginWarning(UserWarning):
+    """A plugin could not be loaded and was skipped (the message names it and why)."""
+
+
+@frozen
+class PluginFailure:
+    """A plugin that could not be loaded: its entry-point name, where it comes from, what went wrong."""
+
+    name: str
+    origin: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.name!r} ({self.origin}) could not be loaded and is skipped: {self.error}"
+
+    @property
+    def message_zh(self) -> str:
+        """The same, for staff reading Chinese."""
+        return f"插件 {self.name!r}（{self.origin}）无法加载，已跳过：{self.error}"
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's plugin manager for the ``gridcore`` hooks, knowing what it loaded and what failed.
+
+    Build it with ``get_plugin_manager``.  ``failures`` lists plugins that could
+    not be loaded, ``disabled`` the names blocked on request, ``origins`` where
+    each loaded plugin came from (``entry point of gridcore 0.1.0``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(hookspecs.PROJECT)
+        self.add_hookspecs(hookspecs)
+        self.failures: list[PluginFailure] = []
+        self.disabled: set[str] = set()
+        self.origins: dict[str, str] = {}
+
+    def get_canonical_name(self, plugin: object) -> str:
+        """A readable name for a plugin registered without one: its module, or its class and a number.
+
+        (pluggy's default names an object by its ``id()``, which no one can read.)
+        """
+        if isinstance(plugin, ModuleType):
+            return plugin.__name__
+        base = getattr(plugin, "__name__", None) or type(plugin).__name__
+        name, n = str(base), 1
+        while self.has_plugin(name):
+            n += 1
+            name = f"{base}-{n}"
+        return name
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """Register ``plugin``; a plugin that breaks the hook contract is a ``PluginError`` naming it."""
+        try:
+            return super().register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(_validation_message(exc)) from None
+        except ValueError as exc:  # already registered (under this or another name)
+            raise PluginError(f"plugin {name or self.get_canonical_name(plugin)!r} cannot be registered: "
+                              f"{str(exc).splitlines()[0]}") from None
+
+    def check_pending(self) -> None:
+        """Refuse ``gridcore_*`` functions that match no hook, naming the plugin and a close hook name."""
+        known = [name for name in dir(self.hook) if name.startswith(hookspecs.PROJECT + "_")
+                 and getattr(self.hook, name).has_spec()]
+        for name in dir(self.hook):
+            caller = getattr(self.hook, name)
+            if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.optionalhook:
+                    continue
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise PluginError(f"plugin {_shown(impl.plugin_name)!r} implements {name!r}, "
+                                  f"which is not a gridcore hook{hint}")
+
+    def for_engine(self) -> PluginManager:
+        """A manager for one engine: the same plugins (nothing is loaded again), its own states.
+
+        States that plugins attach to the engine (``Engine.attach``) are
+        registered here, so two engines built from one process manager never
+        share them.
+        """
+        copy = PluginManager()
+        copy.failures = self.failures
+        copy.disabled = self.disabled
+        copy.origins = self.origins
+        for name in self.disabled:
+            copy.set_blocked(name)
+        # Register in the same order, so hooks are called in the same order.
+        for name, plugin in self.list_name_plugin():
+            if plugin is not None and not name.endswith(STATE_SUFFIX):
+                super(PluginManager, copy).register(plugin, name)
+        return copy
+
+
+def plugin_selection(environ: Mapping[str, str]) -> frozenset[str] | None:
+    """The entry-point plugins ``GRIDCORE_PLUGINS`` pins (comma-separated names), or None if unset."""
+    raw = environ.get(PLUGINS_ENV)
+    if raw is None:
+        return None
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
 def get_plugin_manager(
     disabled: Iterable[str] = (),
     *,
+    only: Iterable[str] | None = None,
+    strict: bool = False,
     extra: Iterable[object] = (),
     load_entry_points: bool = True,
-) -> pluggy.PluginManager:
+) -> PluginManager:
     """A fresh plugin manager: specs added, core and installed plugins loaded.
 
-    ``disabled`` names entry points (``points``) or plugin names to block.
-    ``extra`` registers objects or modules directly (tests, embedders).
-    """
-    import importlib
+    * ``disabled`` names entry points (``points``) or core plugins to block.
+    * ``only`` pins the entry-point plugins: those named are loaded, no other
+      is even imported (``None``: every installed one).
+    * ``strict``: a plugin whose import fails raises ``PluginError`` naming it;
+      by default it is skipped, listed in ``failures`` and warned about
+      (``PluginWarning``).
+    * ``extra`` registers objects or modules directly (tests, embedders).
 
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
-    disabled = list(disabled)
-    for name in disabled:
+    Naming a plugin in ``disabled`` or ``only`` that is not installed is a
+    ``PluginError`` listing the installed ones.
+    """
+    pm = PluginManager()
+    blocked = set(disabled)
+    pinned = None if only is None else set(only)
+    pm.disabled = blocked
+    for name in blocked:
         pm.set_blocked(name)
     for modname in CORE_PLUGINS:
         try:
@@ -59,51 +202,100 @@ def get_plugin_manager(
             raise
         if not pm.is_blocked(modname):
             pm.register(module, name=modname)
+            pm.origins[modname] = "gridcore core"
     if load_entry_points:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    for plugin in extra:
-        pm.register(plugin)
-    pm.check_pending()
-    if disabled and load_entry_points:
-        known = set(CORE_PLUGINS) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-        unknown = sorted(set(disabled) - known)
+        found = list(entry_points(group=ENTRY_POINT_GROUP))
+        known = set(CORE_PLUGINS) | {ep.name for ep in found}
+        unknown = sorted((blocked | (pinned or set())) - known)
         if unknown:
+            what = "disable" if set(unknown) & blocked else "choose"
             raise PluginError(
-                f"cannot disable {', '.join(map(repr, unknown))}: no such plugin "
+                f"cannot {what} {', '.join(map(repr, unknown))}: no such plugin "
                 f"(installed: {', '.join(sorted(known))})"
             )
+        for ep in found:
+            if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
+                continue
+            if pinned is not None and ep.name not in pinned:
+                pm.disabled.add(ep.name)
+                continue
+            dist = ep.dist
+            origin = f"entry point of {dist.name} {dist.version}" if dist is not None else "entry point"
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                failure = PluginFailure(ep.name, f"{origin}, {ep.value}", f"{type(exc).__name__}: {exc}")
+                if strict:
+                    raise PluginError(f"plugin {ep.name!r} ({failure.origin}) could not be loaded: "
+                                      f"{failure.error}") from exc
+                pm.failures.append(failure)
+                warnings.warn(str(failure), PluginWarning, stacklevel=2)
+                continue
+            pm.register(plugin, name=ep.name)
+            pm.origins[ep.name] = origin
+    for plugin in extra:
+        registered = pm.register(plugin)
+        if registered is not None:
+            pm.origins.setdefault(registered, "registered directly")
+    pm.check_pending()
     return pm
 
 
 class Hooks:
-    """The only way the core calls hooks: keyword arguments, typed results."""
+    """The only way the core calls hooks: keyword arguments, typed results.
+
+    An exception a plugin raises inside a hook comes out as a ``PluginError``
+    naming the plugin and the hook (``GridcoreError``s pass through: they are
+    meant for the person using the engine).
+    """
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
     def register_event_types(self) -> list[type[Event]]:
-        return _flatten(self.pm.hook.gridcore_register_event_types())
+        try:
+            return _flatten(self.pm.hook.gridcore_register_event_types(), "gridcore_register_event_types")
+        except Exception as exc:
+            raise self._failed("gridcore_register_event_types", exc) from exc
 
     def register_sections(self) -> list[Section[Any]]:
-        return _flatten(self.pm.hook.gridcore_register_sections())
+        try:
+            return _flatten(self.pm.hook.gridcore_register_sections(), "gridcore_register_sections")
+        except Exception as exc:
+            raise self._failed("gridcore_register_sections", exc) from exc
 
     def register_commands(self) -> list[click.Command]:
-        return _flatten(self.pm.hook.gridcore_register_commands())
+        try:
+            return _flatten(self.pm.hook.gridcore_register_commands(), "gridcore_register_commands")
+        except Exception as exc:
+            raise self._failed("gridcore_register_commands", exc) from exc
 
     def register_reports(self) -> list[Report]:
-        return _flatten(self.pm.hook.gridcore_register_reports())
+        try:
+            return _flatten(self.pm.hook.gridcore_register_reports(), "gridcore_register_reports")
+        except Exception as exc:
+            raise self._failed("gridcore_register_reports", exc) from exc
 
     def register_metrics(self) -> list[Metric]:
-        return _flatten(self.pm.hook.gridcore_register_metrics())
+        try:
+            return _flatten(self.pm.hook.gridcore_register_metrics(), "gridcore_register_metrics")
+        except Exception as exc:
+            raise self._failed("gridcore_register_metrics", exc) from exc
 
     def storage_backend(self, url: str) -> Store:
-        store = self.pm.hook.gridcore_storage_backend(url=url)
+        try:
+            store = self.pm.hook.gridcore_storage_backend(url=url)
+        except Exception as exc:
+            raise self._failed("gridcore_storage_backend", exc) from exc
         if store is None:
             raise StoreError(f"no storage backend knows the store URL {url!r}")
         return store  # type: ignore[no-any-return]
 
     def load_community(self, path: Path) -> Community:
-        community = self.pm.hook.gridcore_load_community(path=path)
+        try:
+            community = self.pm.hook.gridcore_load_community(path=path)
+        except Exception as exc:
+            raise self._failed("gridcore_load_community", exc) from exc
         if community is None:
             raise RosterError(
                 f"{path}: no installed roster format reads this (is gridcore_app installed? "
@@ -112,21 +304,35 @@ class Hooks:
         return community  # type: ignore[no-any-return]
 
     def on_open(self, engine: Engine) -> None:
-        self.pm.hook.gridcore_on_open(engine=engine)
+        try:
+            self.pm.hook.gridcore_on_open(engine=engine)
+        except Exception as exc:
+            raise self._failed("gridcore_on_open", exc) from exc
 
     def check_ruleset(self, community: Community, ruleset: Ruleset) -> list[Diagnostic]:
         problems: list[Diagnostic] = []
-        for answer in self.pm.hook.gridcore_check_ruleset(community=community, ruleset=ruleset):
+        try:
+            answers = self.pm.hook.gridcore_check_ruleset(community=community, ruleset=ruleset)
+        except Exception as exc:
+            raise self._failed("gridcore_check_ruleset", exc) from exc
+        for answer in answers:
             if answer:
                 problems.extend(answer)
         return problems
 
     def on_ruleset_loaded(self, engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
-        self.pm.hook.gridcore_on_ruleset_loaded(engine=engine, ruleset=ruleset, effective=effective)
+        try:
+            self.pm.hook.gridcore_on_ruleset_loaded(engine=engine, ruleset=ruleset, effective=effective)
+        except Exception as exc:
+            raise self._failed("gridcore_on_ruleset_loaded", exc) from exc
 
     def validate_event(self, engine: Engine, event: Event) -> list[str]:
         reasons: list[str] = []
-        for answer in self.pm.hook.gridcore_validate_event(engine=engine, event=event):
+        try:
+            answers = self.pm.hook.gridcore_validate_event(engine=engine, event=event)
+        except Exception as exc:
+            raise self._failed("gridcore_validate_event", exc) from exc
+        for answer in answers:
             if answer:
                 if isinstance(answer, str):
                     raise PluginError("gridcore_validate_event must return a list of reasons, not a string")
@@ -134,45 +340,105 @@ class Hooks:
         return reasons
 
     def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
-        self.pm.hook.gridcore_on_event(engine=engine, event=event, replaying=replaying)
+        try:
+            self.pm.hook.gridcore_on_event(engine=engine, event=event, replaying=replaying)
+        except Exception as exc:
+            raise self._failed("gridcore_on_event", exc) from exc
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
-        return _flatten(self.pm.hook.gridcore_on_tick(engine=engine, now=now))
+        try:
+            return _flatten(self.pm.hook.gridcore_on_tick(engine=engine, now=now), "gridcore_on_tick")
+        except Exception as exc:
+            raise self._failed("gridcore_on_tick", exc) from exc
 
     def on_close(self, engine: Engine) -> None:
-        self.pm.hook.gridcore_on_close(engine=engine)
+        try:
+            self.pm.hook.gridcore_on_close(engine=engine)
+        except Exception as exc:
+            raise self._failed("gridcore_on_close", exc) from exc
 
     def explain(self, engine: Engine, decision: str) -> Explanation | None:
-        return self.pm.hook.gridcore_explain(engine=engine, decision=decision)  # type: ignore[no-any-return]
+        try:
+            return self.pm.hook.gridcore_explain(engine=engine, decision=decision)  # type: ignore[no-any-return]
+        except Exception as exc:
+            raise self._failed("gridcore_explain", exc) from exc
 
     def collect_outcomes(self, engine: Engine) -> list[Outcome]:
-        return _flatten(self.pm.hook.gridcore_collect_outcomes(engine=engine))
+        try:
+            # pluggy calls the last registered first; outcomes are listed first registered first.
+            answers = self.pm.hook.gridcore_collect_outcomes(engine=engine)
+            return _flatten(answers[::-1], "gridcore_collect_outcomes")
+        except Exception as exc:
+            raise self._failed("gridcore_collect_outcomes", exc) from exc
 
     def describe_plugins(self) -> list[tuple[str, str]]:
-        """``(name, origin)`` for every registered plugin, for ``gridcore plugins``."""
-        dists = {id(plugin): dist for plugin, dist in self.pm.list_plugin_distinfo()}
+        """``(name, origin)`` for every plugin, for ``gridcore plugins``.
+
+        Plugins that failed to load and plugins disabled on request are listed
+        too, saying so.
+        """
+        origins: Mapping[str, str] = getattr(self.pm, "origins", {})
         out = []
         for name, plugin in self.pm.list_name_plugin():
-            if plugin is None:
+            if plugin is None or name.endswith(STATE_SUFFIX):
                 continue
-            dist = dists.get(id(plugin))
-            if dist is not None:
-                origin = f"entry point of {dist.project_name} {dist.version}"
-            elif name in CORE_PLUGINS:
-                origin = "gridcore core"
-            else:
-                origin = "registered directly"
+            origin = origins.get(name, "registered directly")
             module = getattr(plugin, "__name__", type(plugin).__module__)
             out.append((name, f"{origin} ({module})"))
+        for failure in getattr(self.pm, "failures", ()):
+            out.append((failure.name, f"FAILED to load ({failure.origin}): {failure.error}"))
+        for name in sorted(getattr(self.pm, "disabled", ())):
+            out.append((name, "disabled"))
         return sorted(out)
 
+    def _failed(self, hook: str, exc: Exception) -> Exception:
+        """What to raise for ``exc`` escaping ``hook``: people's errors as they are, bugs named."""
+        if isinstance(exc, GridcoreError):
+            return exc
+        culprit = _culprit(self.pm, hook, exc.__traceback__)
+        who = f"plugin {culprit!r}" if culprit else "a plugin"
+        return PluginError(f"{who} failed in {hook}: {type(exc).__name__}: {exc}")
 
-def _flatten(answers: list[Any]) -> list[Any]:
+
+def _culprit(pm: pluggy.PluginManager, hook: str, tb: TracebackType | None) -> str | None:
+    """The plugin whose implementation of ``hook`` the traceback passes through, if any."""
+    caller = getattr(pm.hook, hook, None)
+    if caller is None:
+        return None
+    codes: dict[object, str] = {}
+    for impl in caller.get_hookimpls():
+        function = getattr(impl.function, "__func__", impl.function)
+        code = getattr(function, "__code__", None)
+        if code is not None:
+            codes[code] = impl.plugin_name
+    while tb is not None:
+        name = codes.get(tb.tb_frame.f_code)
+        if name is not None:
+            return _shown(name)
+        tb = tb.tb_next
+    return None
+
+
+def _shown(name: str) -> str:
+    """A plugin's name as people know it (a per-engine state under its plugin's name)."""
+    return name.removesuffix(STATE_SUFFIX)
+
+
+def _validation_message(exc: pluggy.PluginValidationError) -> str:
+    """pluggy's validation message, in one line, naming the plugin."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    head = lines[0] if lines else "invalid plugin"
+    rest = [line for line in lines[1:] if not line.startswith("hookimpl definition")]
+    text = "; ".join([head, *rest])
+    return f"{text[0].lower()}{text[1:]}" if text.startswith("Plugin ") else text
+
+
+def _flatten(answers: list[Any], hook: str) -> list[Any]:
     out: list[Any] = []
     for answer in answers:
         if answer is None:
             continue
         if not isinstance(answer, (list, tuple)):
-            raise PluginError(f"a register hook must return a list, got {type(answer).__name__}")
+            raise PluginError(f"{hook} must return a list, got {type(answer).__name__}")
         out.extend(answer)
     return out

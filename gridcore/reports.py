@@ -7,6 +7,7 @@ import io
 import json
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
@@ -60,14 +61,53 @@ class Table:
         return "\n".join(out) + "\n"
 
 
+#: When a run's summary builds a showcased report (``Showcase.per``): once at the end,
+PER_RUN = "run"
+#: for every month of the run (parameters ``month=2025-03`` and ``node=`` the top node),
+PER_MONTH = "month"
+#: or for the period the run covers (``period=2025-Q1`` and ``node=`` the top node).
+PER_PERIOD = "period"
+
+
+@frozen
+class Showcase:
+    """How a run's summary (``gridcore demo``) builds and shows a report, so it needs to know none.
+
+    * ``per``: ``PER_RUN``, ``PER_MONTH`` or ``PER_PERIOD`` (what it is built for;
+      every build is written to the run's files).
+    * ``heading``: the heading it is printed under (``{label}``: the month or
+      period, ``{rows}``: how many rows); empty: written to files, not printed.
+    * ``rows``: print at most this many rows (0: all); ``columns``: print only
+      these columns (empty: all); ``title``: print the table's own title too;
+      ``empty``: what to print instead of a table with no rows.
+    * ``order``: where it goes among the printed reports (lower first).
+    * ``figure``: ``figure(engine, params, path)`` draws the report into ``path``
+      (an ``.svg`` file), for the run's files.
+    """
+
+    per: str = PER_RUN
+    heading: str = ""
+    rows: int = 0
+    columns: tuple[str, ...] = ()
+    title: bool = True
+    empty: str = ""
+    order: int = 100
+    figure: Callable[[Engine, Mapping[str, str], Path], object] | None = field(default=None, eq=False)
+
+
 @frozen
 class Report:
-    """A named report a plugin contributes: ``build(engine, params) -> Table``."""
+    """A named report a plugin contributes: ``build(engine, params) -> Table``.
+
+    ``params`` names the parameters it reads; ``showcase`` says how a run's
+    summary shows it (``None``: it is not part of one).
+    """
 
     name: str
     description: str
     build: Callable[[Engine, Mapping[str, str]], Table]
     params: Sequence[str] = field(default=())
+    showcase: Showcase | None = None
 
 
 def _cell(value: Any) -> str:

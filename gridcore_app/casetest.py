@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from attrs import field, frozen
@@ -38,6 +38,9 @@ from attrs import field, frozen
 from gridcore.clock import FixedClock
 from gridcore.errors import GridcoreError
 from gridcore.explain import Outcome
+
+if TYPE_CHECKING:
+    import pluggy
 
 CASE_SUFFIX = "_test.yaml"
 DEFAULT_START = datetime(2000, 1, 1, tzinfo=UTC)
@@ -180,9 +183,15 @@ def same(expected: Any, actual: Any) -> bool:
         return str(expected) == str(actual)
 
 
-def run_cases(path: Path | str) -> CaseReport:
-    """Run every case of a case file; return expected vs actual for each."""
+def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None) -> CaseReport:
+    """Run every case of a case file; return expected vs actual for each.
+
+    ``plugins``: the process's plugin manager (default: one for this file's cases).
+    """
     from gridcore.engine import Engine
+    from gridcore.plugin_host import get_plugin_manager
+
+    pm = plugins if plugins is not None else get_plugin_manager()
 
     path = Path(path)
     doc = load_cases(path)
@@ -200,7 +209,8 @@ def run_cases(path: Path | str) -> CaseReport:
         try:
             with tempfile.TemporaryDirectory(prefix="gridcore-case-") as tmp:
                 engine = Engine.open(store=str(Path(tmp) / "store"), community=community,
-                                     ruleset=ruleset, clock=FixedClock(start), effective=start)
+                                     ruleset=ruleset, clock=FixedClock(start), effective=start,
+                                     plugins=pm)
                 with engine:
                     results.append(_run_one(engine, path, n, name, case))
         except GridcoreError as exc:

@@ -10,21 +10,38 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from gridcore.clock import FixedClock, SystemClock
-from gridcore.engine import Engine
-from gridcore.errors import GridcoreError
-from gridcore.plugin_host import Hooks, get_plugin_manager
+from gridcore.errors import GridcoreError, PluginError
+from gridcore.plugin_host import (
+    PLUGINS_ENV,
+    Hooks,
+    PluginManager,
+    PluginWarning,
+    get_plugin_manager,
+    plugin_selection,
+)
 from gridcore.store import DEFAULT_STORE
 
+if TYPE_CHECKING:
+    from gridcore.engine import Engine
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Keys of the root context's ``meta``: the invocation's plugin manager and the
+# options it is built from.
+_PM = "gridcore.plugins"
+_DISABLED = "gridcore.disabled"
+_STRICT = "gridcore.strict_plugins"
+_TRACEBACK = "gridcore.traceback"
 
 
 # ---------------------------------------------------------------- helpers for command authors
@@ -77,11 +94,48 @@ def format_option(func: F) -> F:
     )(func)
 
 
+def plugin_manager() -> PluginManager:
+    """The plugin manager of this ``gridcore`` invocation: built once, shared by every command.
+
+    It honours ``-p no:NAME`` / ``--disable NAME``, ``--strict-plugins`` and
+    ``$GRIDCORE_PLUGINS``.  Outside a command (a script calling a command
+    function) a fresh manager with every installed plugin.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return get_plugin_manager(only=plugin_selection(os.environ))
+    root = ctx.find_root()
+    pm: PluginManager | None = root.meta.get(_PM)
+    if pm is None:
+        pm = root.meta[_PM] = _build_plugin_manager(root)
+    return pm
+
+
+def _build_plugin_manager(root: click.Context) -> PluginManager:
+    disabled: list[str] = root.meta.get(_DISABLED, [])
+    with warnings.catch_warnings():
+        # Failures are printed below, once, without Python's warning decoration.
+        warnings.simplefilter("ignore", PluginWarning)
+        pm = get_plugin_manager(disabled, only=plugin_selection(os.environ), strict=root.meta.get(_STRICT, False))
+    for failure in pm.failures:
+        click.echo(f"warning: {failure}\n警告：{failure.message_zh}", err=True)
+    return pm
+
+
 @contextmanager
 def open_engine(store: str, *, now: datetime | None = None, **kwargs: Any) -> Iterator[Engine]:
-    """Open an engine on a store's saved community and rulesets; close it afterwards."""
+    """Open an engine on a store's saved community and rulesets; close it afterwards.
+
+    Uses the invocation's plugin manager, and prints what the engine found
+    worth a warning when it opened (a stored section no loaded plugin reads).
+    """
+    from gridcore.engine import Engine
+
     clock = FixedClock(now) if now is not None else SystemClock()
+    kwargs.setdefault("plugins", plugin_manager())
     engine = Engine.open(store=store, clock=clock, **kwargs)
+    for warning in engine.warnings:
+        click.echo(f"warning: {warning}", err=True)
     try:
         yield engine
     finally:
@@ -112,10 +166,19 @@ class _Root(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self.commands.get(cmd_name) or self._extra(ctx).get(cmd_name)
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except PluginError as exc:  # loading plugins (for --help) failed on request: say why
+            raise click.ClickException(str(exc)) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except GridcoreError as exc:
+            if ctx.meta.get(_TRACEBACK):
+                raise
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
             # A file the user named cannot be read or written: say which and why.
@@ -125,16 +188,11 @@ class _Root(click.Group):
 
 def _contributed_commands(taken: set[str]) -> dict[str, click.Command]:
     """Commands from the rules language, the demo and every plugin."""
+    from . import demo, rules_cli
+
     found: dict[str, click.Command] = {}
-    sources: list[click.Command] = []
-    for modname in ("gridcore_app.rules_cli", "gridcore_app.demo"):
-        try:
-            module = __import__(modname, fromlist=["commands"])
-        except ImportError:
-            continue
-        if hasattr(module, "commands"):
-            sources.extend(module.commands())
-    sources.extend(Hooks(get_plugin_manager()).register_commands())
+    sources: list[click.Command] = [*rules_cli.commands(), *demo.commands()]
+    sources.extend(Hooks(plugin_manager()).register_commands())
     for cmd in sources:
         name = cmd.name or ""
         if name in taken or name in found:
@@ -144,10 +202,46 @@ def _contributed_commands(taken: set[str]) -> dict[str, click.Command]:
     return found
 
 
+def _disable(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
+    """``-p no:NAME`` and ``--disable NAME``: remember what to block (before commands are looked up)."""
+    names: list[str] = ctx.meta.setdefault(_DISABLED, [])
+    for value in values:
+        if param.name == "plugin_option":
+            if not value.startswith("no:") or not value[3:]:
+                raise click.BadParameter(
+                    f"{value!r}: write -p no:NAME to disable the plugin NAME "
+                    f"(set {PLUGINS_ENV} to choose which plugins load)")
+            value = value[3:]
+        names.append(value)
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, bool], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        ctx.meta[key] = value
+
+    return callback
+
+
 @click.group(cls=_Root)
 @click.version_option(package_name="gridcore")
+# The plugin options are eager, so they apply before plugin commands are looked
+# up (also for --help when given before it).
+@click.option("-p", "plugin_option", multiple=True, metavar="no:NAME", is_eager=True, expose_value=False,
+              callback=_disable, help="Disable the plugin NAME for this command (like --disable NAME).")
+@click.option("--disable", "disable_option", multiple=True, metavar="NAME", is_eager=True, expose_value=False,
+              callback=_disable, help="Disable the plugin NAME for this command.")
+@click.option("--strict-plugins", is_flag=True, is_eager=True, expose_value=False,
+              callback=_remember(_STRICT),
+              help="Refuse to run when an installed plugin cannot be loaded (default: skip it, with a warning).")
+@click.option("--traceback", is_flag=True, is_eager=True, expose_value=False, callback=_remember(_TRACEBACK),
+              help="On an error, show the Python traceback too (for plugin authors).")
 def main_group() -> None:
-    """gridcore: community grid governance (网格化管理) under each community's own rules."""
+    """gridcore: community grid governance (网格化管理) under each community's own rules.
+
+    \b
+    Plugins: every installed plugin is loaded; GRIDCORE_PLUGINS=points,escalation
+    loads only those named, and -p no:NAME leaves one out.
+    """
 
 
 def main() -> None:
@@ -160,8 +254,8 @@ def main() -> None:
 
 @main_group.command()
 def plugins() -> None:
-    """List every plugin and where it came from."""
-    hooks = Hooks(get_plugin_manager())
+    """List every plugin and where it came from (and any that failed to load or are disabled)."""
+    hooks = Hooks(plugin_manager())
     for name, origin in hooks.describe_plugins():
         click.echo(f"{name:34} {origin}")
 
@@ -298,7 +392,7 @@ def explain(decision: str, store: str) -> None:
 @format_option
 def report(name: str | None, param: tuple[str, ...], store: str, fmt: str) -> None:
     """Build a report contributed by a plugin (no NAME: list them)."""
-    hooks = Hooks(get_plugin_manager())
+    hooks = Hooks(plugin_manager())
     reports = {r.name: r for r in hooks.register_reports()}
     if name is None:
         for r in sorted(reports.values(), key=lambda r: r.name):
@@ -325,5 +419,5 @@ def migrate(source: str, target: str) -> None:
     local = source.removeprefix("sqlite:///") if source.startswith("sqlite:///") else source
     if "://" not in local and not Path(local).exists():
         fail(f"no store at {source}: nothing to migrate (check the path)")
-    summary = run_migration(source, target)
+    summary = run_migration(source, target, plugins=plugin_manager())
     click.echo(str(summary))

@@ -5,21 +5,20 @@
 * ``gridcore simulate``: a community's simulated days as JSON lines (what
   ``gridcore ingest`` reads);
 * ``gridcore demo``: builds a community in a fresh store, simulates a quarter,
-  runs every plugin and prints what happened;
+  runs every plugin and prints what happened: every report a plugin showcases
+  (``gridcore.reports.Showcase``), without naming any plugin;
 * ``gridcore diff``: the same event log under two rulesets, every difference
   with the rules behind it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,10 +30,10 @@ from gridcore.clock import FixedClock
 from gridcore.engine import Engine, Refusal
 from gridcore.errors import GridcoreError
 from gridcore.periods import period_containing
-from gridcore.plugin_host import Hooks, get_plugin_manager
-from gridcore.reports import Table, display_width
+from gridcore.plugin_host import Hooks
+from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, display_width
 
-from .cli import format_option, parse_time
+from .cli import format_option, parse_time, plugin_manager
 from .simulate import SCENARIO_FILE, find_community, load_scenario, simulate, write_jsonl
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -106,9 +105,9 @@ def demo_command(community_name: str, days: int, start: date | None, seed: int, 
     """The main job: simulate a community's quarter under its rules and show what happened.
 
     Builds the community in a fresh store, simulates DAYS days (seed SEED),
-    runs every plugin, ticks to the end, assesses the period and prints the
-    points board, incidents by level, overdue cases and star ratings, with
-    where the files went.
+    runs every plugin, ticks to the end and prints what the plugins showcase
+    (with the built-ins: the points board, incidents by level, overdue cases,
+    star ratings), with where the files went.
     """
     try:
         folder = find_community(community_name)
@@ -200,8 +199,8 @@ def run_demo(
 
     ``out/store`` is removed and rebuilt; ``out/events.jsonl`` holds the
     simulated log (what ``gridcore ingest`` and ``gridcore diff`` read);
-    ``out/reports/`` the plugins' reports as text and CSV; ``out/stars.svg``
-    the assessment chart.
+    ``out/reports/`` every report the plugins showcase, as text and CSV (and
+    the charts they draw, as SVG).
     """
     from gridcore.rules import load_ruleset
 
@@ -211,7 +210,8 @@ def run_demo(
     scenario = load_scenario(folder / SCENARIO_FILE)
     # Check everything before touching the output folder: a broken ruleset is
     # refused with its file:line and the previous run's files stay as they were.
-    rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(get_plugin_manager()).register_sections())
+    pm = plugin_manager()
+    rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(pm).register_sections())
     if rules.levels and tuple(rules.levels) != tuple(community.hierarchy.levels):
         raise GridcoreError(f"ruleset {rules.name} expects levels {' > '.join(rules.levels)}, but "
                             f"{community.name} has {' > '.join(community.hierarchy.levels)}")
@@ -238,14 +238,12 @@ def run_demo(
     with log.open("w", encoding="utf-8") as handle:
         write_jsonl(events, handle)
 
-    sections: list[tuple[str, str]] = []
     notes: list[str] = []
     if quarter.start < first or quarter.end > end:
         notes.append(f"note: the {days} simulated days do not cover all of {period}; its figures and "
                      "star ratings count only the simulated days")
-    written: list[Path] = []
     engine = Engine.open(store=str(store), community=community, ruleset=rules, effective=first,
-                         clock=FixedClock(first))
+                         clock=FixedClock(first), plugins=pm)
     with engine:
         ruleset_name = rules.name
         if progress:
@@ -260,149 +258,91 @@ def run_demo(
         else:
             summary = engine.record_many(events)
         derived = summary.derived + len(engine.tick(end))
-
-        def report(name: str, params: dict[str, str], stem: str) -> Table | None:
-            try:
-                table = engine.report(name, params)
-            except GridcoreError as exc:
-                notes.append(f"note: report {name} not written: {exc}")
-                return None
-            for fmt in ("txt", "csv"):
-                path = reports / f"{stem}.{fmt}"
-                path.write_text(table.render("text" if fmt == "txt" else "csv"), encoding="utf-8")
-                written.append(path)
-            return table
-
         root = community.hierarchy.roots()[0].id
-        months = months_between(start, last_day)
-        board = None
-        for month in months:
-            board = report("points.board", {"node": root, "month": month}, f"points-board-{month}")
-        if board is not None:
-            sections.append((f"Points board (积分公示), {months[-1]}: top 10", _head(board, 10, title=False)))
-        report("points.totals", {"node": root, "period": period}, f"points-totals-{period}")
-        stats = report("escalation.stats", {"period": period}, f"incidents-{period}")
-        if stats is not None:
-            sections.append((f"Incidents by the level they reached, {period}",
-                             _by_level(stats, community.hierarchy.levels, community.level_names)))
-        overdue = report("escalation.overdue", {}, "incidents-overdue")
-        if overdue is not None:
-            sections.append((f"Overdue at the end: {len(overdue.rows)}",
-                             _head(overdue, 8) if overdue.rows else "none: every open case is within its limits\n"))
-        report("escalation.open", {}, "incidents-open")
-        # 评星定级 is monthly in some communities and quarterly in others: rate both.
-        monthly = [(month, report("assessment.ratings", {"period": month}, f"assessment-ratings-{month}"))
-                   for month in months]
-        ratings = report("assessment.ratings", {"period": period}, f"assessment-ratings-{period}")
-        report("assessment.breakdown", {"period": period}, f"assessment-breakdown-{period}")
-        report("assessment.subsidies", {"period": period}, f"assessment-subsidies-{period}")
-        if ratings is not None:
-            sections.append((f"Star ratings (评星定级), {period}", _stars(ratings, community.hierarchy.levels)))
-        by_month = _monthly(monthly)
-        if by_month:
-            sections.append(("Star ratings month by month", by_month))
-
-    # The assessment plugin's own command stores the period's rating (so later
-    # `gridcore assess compare` has history) and draws the chart.
-    chart = out / "stars.svg"
-    _assess(store, period, end, chart, notes)
+        shown = showcase(engine, Hooks(pm).register_reports(), reports, root=root,
+                         months=months_between(start, last_day), period=period)
+    notes.extend(shown.notes)
 
     files = [("store", f"{store}  (gridcore report ... --store {store})"), ("events", f"{log}  ({len(events)} lines)"),
-             ("reports", f"{reports}/  ({len(written)} files: text and CSV)")]
-    if chart.exists():
-        files.append(("chart", str(chart)))
+             ("reports", f"{reports}/  ({len(shown.written)} files: text and CSV)")]
+    files.extend(("chart", str(path)) for path in shown.figures)
     return DemoResult(
         community=f"{community.name} ({folder.name})", ruleset=ruleset_name, start=start, days=days, seed=seed,
         period=period, simulated=len(events), accepted=summary.accepted, derived=derived,
         refused=len(summary.refused), refusal_kinds=_refusal_kinds(summary.refused),
-        sections=tuple(sections), files=tuple(files), notes=tuple(notes),
+        sections=shown.sections, files=tuple(files), notes=tuple(notes),
     )
 
 
-def _assess(store: Path, period: str, end: datetime, chart: Path, notes: list[str]) -> bool:
-    """Rate the period and draw the chart through the assessment plugin's own command."""
-    commands = {c.name: c for c in Hooks(get_plugin_manager()).register_commands()}
-    assess = commands.get("assess")
-    if assess is None:
-        notes.append("note: no `assess` command (is the assessment plugin installed?): no star ratings")
-        return False
-    args = ["--period", period, "--chart", str(chart), "--store", str(store), "--now", end.isoformat()]
-    quiet = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-            assess.main(args, prog_name="gridcore assess", standalone_mode=False)
-    except (click.ClickException, GridcoreError) as exc:
-        notes.append(f"note: assessment of {period} failed: {exc}")
-        return False
-    return True
+@frozen
+class Shown:
+    """What ``showcase`` printed and wrote."""
+
+    sections: tuple[tuple[str, str], ...]
+    written: tuple[Path, ...]
+    figures: tuple[Path, ...]
+    notes: tuple[str, ...]
 
 
-def _by_level(stats: Table, levels: tuple[str, ...], names: Mapping[str, str]) -> str:
-    """Sum the category-by-level table per level, top level first (the full table is in reports/)."""
-    if "level" not in stats.columns:
-        return stats.render("text")
-    at = stats.columns.index("level")
-    numeric = [i for i, c in enumerate(stats.columns) if c not in ("category", "level")]
-    totals: dict[str, list[float]] = {}
-    for row in stats.rows:
-        sums = totals.setdefault(str(row[at]), [0.0] * len(numeric))
-        for k, i in enumerate(numeric):
-            sums[k] += float(row[i] or 0)
-    order = sorted(totals, key=lambda lv: levels.index(lv) if lv in levels else len(levels))
-    rows = [(f"{names.get(lv, '')} {lv}".strip(), *(int(v) for v in totals[lv])) for lv in order]
-    grand = [int(sum(totals[lv][k] for lv in totals)) for k in range(len(numeric))]
-    rows.append(("total", *grand))
-    table = Table(title="", columns=("level", *(stats.columns[i] for i in numeric)), rows=tuple(rows))
-    return table.render("text").lstrip("\n") + "(by category: reports/incidents-*)\n"
+def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: str, months: Sequence[str],
+             period: str) -> Shown:
+    """Build every report a plugin showcases, write each build to ``folder``, and the sections to print.
+
+    The demo names no plugin: each report's ``Showcase`` says whether it is
+    built once, per month or for the period, and how it is printed.  A report
+    that fails is left out with a note.
+    """
+    sections: list[tuple[int, str, str]] = []
+    written: list[Path] = []
+    figures: list[Path] = []
+    notes: list[str] = []
+    for report in sorted((r for r in reports if r.showcase is not None), key=lambda r: r.name):
+        show = report.showcase
+        assert show is not None
+        if show.per == PER_MONTH:
+            builds = [(month, {"node": root, "month": month}) for month in months]
+        elif show.per == PER_PERIOD:
+            builds = [(period, {"node": root, "period": period})]
+        else:
+            builds = [("", {"node": root})]
+        stem = report.name.replace(".", "-")
+        table = None
+        for label, params in builds:
+            try:
+                table = engine.report(report.name, params)
+            except GridcoreError as exc:
+                notes.append(f"note: report {report.name} not written: {exc}")
+                table = None
+                continue
+            name = f"{stem}-{label}" if label else stem
+            for fmt, suffix in (("text", "txt"), ("csv", "csv")):
+                path = folder / f"{name}.{suffix}"
+                path.write_text(table.render(fmt), encoding="utf-8")
+                written.append(path)
+            if show.figure is not None and (label, params) == builds[-1]:
+                figure = folder / f"{name}.svg"
+                show.figure(engine, params, figure)
+                figures.append(figure)
+        if table is not None and show.heading:
+            heading = show.heading.format(label=builds[-1][0], rows=len(table.rows))
+            sections.append((show.order, heading, _shown(table, show)))
+    sections.sort(key=lambda s: s[0])  # stable: reports of one order stay in name order
+    return Shown(tuple((h, t) for _, h, t in sections), tuple(written), tuple(figures), tuple(notes))
 
 
-def _monthly(monthly: list[tuple[str, Table | None]]) -> str:
-    """How many rated nodes held each star, month by month (empty for a single month)."""
-    rows = []
-    for month, table in monthly:
-        if table is None or "stars" not in table.columns:
-            continue
-        at = table.columns.index("stars")
-        counts = Counter(int(row[at]) for row in table.rows)
-        rows.append((month, *(counts[star] for star in range(5, 0, -1)), len(table.rows)))
-    if len(rows) < 2:
-        return ""
-    return Table(title="", columns=("month", "5★", "4★", "3★", "2★", "1★", "rated"),
-                 rows=tuple(rows)).render("text").lstrip("\n") + "(each month's ratings: reports/assessment-ratings-*)\n"
+def _shown(table: Table, show: Showcase) -> str:
+    """The table as the showcase asks: some columns, the first rows, with or without its title.
 
-
-def _stars(ratings: Table, levels: tuple[str, ...], most: int = 16) -> str:
-    """Each rated node's stars; for many nodes, how many hold each star per level, then the first few."""
-    columns = ratings.columns
-    if len(ratings.rows) <= most or "stars" not in columns or "level" not in columns:
-        return _compact(ratings, ("node", "name", "stars", "score"))
-    at_level, at_stars = columns.index("level"), columns.index("stars")
-    counts: Counter[tuple[str, int]] = Counter((str(r[at_level]), int(r[at_stars])) for r in ratings.rows)
-    order = sorted({lv for lv, _ in counts}, key=lambda lv: levels.index(lv) if lv in levels else len(levels))
-    rows = tuple((lv, *(counts[(lv, star)] for star in range(5, 0, -1)), sum(counts[(lv, k)] for k in range(6)))
-                 for lv in order)
-    spread = Table(title=f"{ratings.title}: how many nodes hold each star",
-                   columns=("level", "5★", "4★", "3★", "2★", "1★", "rated"), rows=rows)
-    first = Table(title=f"the first {most // 2} of {len(ratings.rows)}", columns=ratings.columns,
-                  rows=ratings.rows[: most // 2])
-    return spread.render("text") + "\n" + _compact(first, ("node", "name", "level", "stars", "score"))
-
-
-def _compact(table: Table, wanted: tuple[str, ...]) -> str:
-    """Only the ``wanted`` columns that the table has (the full table is in reports/)."""
-    keep = [i for i, c in enumerate(table.columns) if c in wanted]
-    if not keep:
-        return table.render("text")
-    shown = Table(title=table.title, columns=tuple(table.columns[i] for i in keep),
-                  rows=tuple(tuple(row[i] for i in keep) for row in table.rows))
-    return shown.render("text") + "(every term of every score, with its rule: reports/assessment-breakdown-*)\n"
-
-
-def _head(table: Table, count: int, *, title: bool = True) -> str:
-    shown = Table(title=table.title if title else "", columns=table.columns, rows=table.rows[:count],
-                  notes=table.notes)
-    more = f"... and {len(table.rows) - count} more (see reports/)\n" if len(table.rows) > count else ""
-    return shown.render("text").lstrip("\n") + more
+    (Its notes, and every row and column, are in the files.)
+    """
+    if not table.rows and show.empty:
+        return show.empty + "\n"
+    keep = [i for i, c in enumerate(table.columns) if c in show.columns] or list(range(len(table.columns)))
+    rows = table.rows[: show.rows] if show.rows else table.rows
+    part = Table(title=table.title if show.title else "", columns=tuple(table.columns[i] for i in keep),
+                 rows=tuple(tuple(row[i] for i in keep) for row in rows))
+    more = f"... and {len(table.rows) - len(rows)} more (see reports/)\n" if len(rows) < len(table.rows) else ""
+    return part.render("text").lstrip("\n") + more
 
 
 def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
@@ -440,7 +380,7 @@ def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: 
     try:
         folder = find_community(community_name) if community_name else _community_beside(rulesets)
         docs = _read_jsonl(events_path)
-        result = diff(docs, rulesets[0], rulesets[1], folder, until=until)
+        result = diff(docs, rulesets[0], rulesets[1], folder, until=until, plugins=plugin_manager())
     except RulesError as exc:
         raise click.ClickException(str(exc)) from None
     except GridcoreError as exc:

@@ -15,12 +15,14 @@ from typing import Any
 
 import click
 
-from gridcore.plugin_host import Hooks, get_plugin_manager
+from gridcore.plugin_host import Hooks
 from gridcore.rules.errors import Diagnostic, RulesError, default_lang
 from gridcore.rules.formatter import format_source
 from gridcore.rules.parser import read_source
 from gridcore.rules.ruleset import Ruleset, load_ruleset
 from gridcore.rules.sections import Section
+
+from .cli import plugin_manager
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                     help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
@@ -37,7 +39,7 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
 
 
 def _sections() -> list[Section[Any]]:
-    return Hooks(get_plugin_manager()).register_sections()
+    return Hooks(plugin_manager()).register_sections()
 
 
 def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
@@ -68,7 +70,7 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
         if roster is not None:
             from .rosterio import load_community
 
-            problems = Hooks(get_plugin_manager()).check_ruleset(load_community(roster), ruleset)
+            problems = Hooks(plugin_manager()).check_ruleset(load_community(roster), ruleset)
             if problems:
                 click.echo(_render(problems, lang), err=True)
             if any(p.is_error for p in problems):
@@ -202,8 +204,7 @@ def schema(file: Path | None) -> None:
     """Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names."""
     from gridcore.rules.vocabulary import describe_schema
 
-    pm = get_plugin_manager()
-    hooks = Hooks(pm)
+    hooks = Hooks(plugin_manager())
     sections = hooks.register_sections()
     ruleset = _load_or_exit(file, sections, default_lang()) if file is not None else None
     doc = describe_schema(sections, hooks.register_event_types(), ruleset)
@@ -221,7 +222,7 @@ def test_command(paths: tuple[Path, ...], lang: str | None) -> None:
     failures = 0
     total = 0
     for case_file in find_case_files(paths):
-        report = run_cases(case_file)
+        report = run_cases(case_file, plugins=plugin_manager())
         total += len(report.results)
         for result in report.results:
             failures += 0 if result.passed else 1

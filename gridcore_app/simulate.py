@@ -40,6 +40,12 @@ from gridcore.community import Community
 from gridcore.events import (
     ActivityRecorded,
     Event,
+    PatrolLogged,
+    ResidentMoved,
+    ResidentRegistered,
+    event_order,
+)
+from gridcore_escalation.events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -50,13 +56,9 @@ from gridcore.events import (
     IncidentResolved,
     IncidentResumed,
     IncidentVerified,
-    PatrolLogged,
-    PointsRedeemed,
-    ResidentMoved,
-    ResidentRegistered,
     SatisfactionRated,
-    event_order,
 )
+from gridcore_points.events import PointsRedeemed
 
 from .scenario import (
     PATROL,

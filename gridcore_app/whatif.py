@@ -5,10 +5,12 @@ log (what people did), drops the derived ones (actor ``system``: escalations
 and other things the engine decided on ``tick``, which each ruleset must
 decide for itself), replays them in two fresh engines on temporary stores, one
 per ruleset, ticks both to the end of the log, and compares
-``Engine.outcomes()`` subject by subject: members whose points change,
-incidents that escalate differently, grids that gain or lose stars, subsidies,
-and events that one ruleset refuses and the other accepts.  Each change
-carries the rules (file:line) that produced the value on each side.
+``Engine.outcomes()`` subject by subject, grouped by the kind each plugin gives
+its outcomes (with the built-ins: members whose points change, incidents handled
+differently, grids that gain or lose stars, scores, subsidies), plus the events
+that one ruleset refuses and the other accepts.  Each change carries the rules
+(file:line) that produced the value on each side.  Nothing here knows a plugin:
+a kind's title and unit come with its outcomes.
 
 This is how staff test a policy change against last quarter before adopting it::
 
@@ -31,31 +33,18 @@ from gridcore.clock import FixedClock
 from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
 from gridcore.events import SYSTEM_ACTOR, Event
-from gridcore.explain import Outcome, RuleRef
+from gridcore.explain import Outcome, OutcomeKind, RuleRef
 from gridcore.plugin_host import get_plugin_manager
 from gridcore.reports import Table
 
 if TYPE_CHECKING:
+    import pluggy
+
     from gridcore.rules import Ruleset
 
-#: What each kind of subject is called in a diff, by the subject's pattern.
-POINTS = "points"
-INCIDENTS = "incidents"
-STARS = "stars"
-SCORES = "scores"
-SUBSIDIES = "subsidies"
+#: The comparison's own kind of change: events refused on one side only.
 REFUSALS = "refusals"
-OTHER = "other"
-KIND_ORDER = (POINTS, INCIDENTS, STARS, SUBSIDIES, SCORES, REFUSALS, OTHER)
-KIND_TITLES = {
-    POINTS: "Members whose points change",
-    INCIDENTS: "Incidents handled differently",
-    STARS: "Grids that gain or lose stars",
-    SUBSIDIES: "Subsidies that change",
-    SCORES: "Assessment scores that change",
-    REFUSALS: "Events one ruleset refuses and the other accepts",
-    OTHER: "Other outcomes",
-}
+REFUSED = OutcomeKind(REFUSALS, "Events one ruleset refuses and the other accepts")
 
 
 @frozen
@@ -76,6 +65,8 @@ class Change:
     rules_b: tuple[RuleRef, ...] = ()
     detail_a: str = ""
     detail_b: str = ""
+    title: str = ""
+    unit: str = ""
 
     @property
     def delta(self) -> float | None:
@@ -155,13 +146,17 @@ class Diff:
     changes: tuple[Change, ...] = field(factory=tuple)
     rule_changes: tuple[RuleChange, ...] = field(factory=tuple)
 
+    def kinds(self) -> list[str]:
+        """The kinds of the changes, in the order they first appear."""
+        return list(dict.fromkeys(c.kind for c in self.changes))
+
     def of_kind(self, kind: str) -> tuple[Change, ...]:
-        """The changes of one kind (``points``, ``incidents``, ``stars``, ...)."""
+        """The changes of one kind (with the built-in plugins: ``points``, ``incidents``, ``stars``, ...)."""
         return tuple(c for c in self.changes if c.kind == kind)
 
     def summary(self) -> dict[str, int]:
         """How many subjects changed, by kind."""
-        return {kind: len(self.of_kind(kind)) for kind in KIND_ORDER if self.of_kind(kind)}
+        return {kind: len(self.of_kind(kind)) for kind in self.kinds()}
 
     def to_document(self) -> dict[str, Any]:
         """A JSON-ready dict (what ``gridcore diff --format json`` prints)."""
@@ -213,12 +208,10 @@ class Diff:
                     out.append(f"      B: {_rules_text((rule.b,))}")
         if not self.changes:
             out.append("no differences in outcomes")
-        for kind in KIND_ORDER:
+        for kind in self.kinds():
             changes = self.of_kind(kind)
-            if not changes:
-                continue
             out.append("")
-            out.append(f"{KIND_TITLES[kind]}: {len(changes)}{_totals(kind, changes)}")
+            out.append(f"{changes[0].title or kind}: {len(changes)}{_totals(changes)}")
             for change in _ranked(changes)[:limit]:
                 out.extend(_lines(change, self.rule_changes))
             if len(changes) > limit:
@@ -250,12 +243,13 @@ def replay(
     community: Community,
     *,
     until: datetime | None = None,
+    plugins: pluggy.PluginManager | None = None,
 ) -> tuple[Ruleset, list[Outcome], list[Refusal], int]:
     """Replay primary events under one ruleset in a fresh engine on a temporary store.
 
     Returns the compiled ruleset, the outcomes, the refusals and how many
     events were replayed.  The engine is ticked to ``until`` (default: the
-    last event).
+    last event).  ``plugins``: the process's plugin manager (default: a fresh one).
     """
     kept = primary_events(events)
     times = _times(kept)
@@ -263,7 +257,7 @@ def replay(
     last = max(times, default=first)
     with tempfile.TemporaryDirectory(prefix="gridcore-whatif-") as folder:
         engine = Engine.open(store=Path(folder) / "store", community=community, clock=FixedClock(first),
-                             plugins=get_plugin_manager())
+                             plugins=plugins if plugins is not None else get_plugin_manager())
         with engine:
             in_force = engine.use_ruleset(ruleset, effective=first)
             # Documents go in as they are: a malformed one is refused (with its
@@ -280,17 +274,20 @@ def diff(
     community: Community | str | Path,
     *,
     until: datetime | None = None,
+    plugins: pluggy.PluginManager | None = None,
 ) -> Diff:
     """Replay the same primary events under two rulesets and compare every outcome.
 
     ``events`` are event objects or JSON documents (derived ones are dropped);
     ``community`` is a ``Community`` or its folder.  A ruleset that does not
-    load raises ``gridcore.rules.RulesError``.
+    load raises ``gridcore.rules.RulesError``.  Both replays use ``plugins``
+    (default: one fresh plugin manager).
     """
+    pm = plugins if plugins is not None else get_plugin_manager()
     the_community = community if isinstance(community, Community) else _load(community)
     kept = primary_events(events)
-    rules_a, outcomes_a, refused_a, count = replay(kept, ruleset_a, the_community, until=until)
-    rules_b, outcomes_b, refused_b, _ = replay(kept, ruleset_b, the_community, until=until)
+    rules_a, outcomes_a, refused_a, count = replay(kept, ruleset_a, the_community, until=until, plugins=pm)
+    rules_b, outcomes_b, refused_b, _ = replay(kept, ruleset_b, the_community, until=until, plugins=pm)
     name_a, name_b = rules_a.name, rules_b.name
     if name_a == name_b:
         name_a, name_b = _label(ruleset_a, name_a), _label(ruleset_b, name_b)
@@ -318,9 +315,15 @@ def rule_changes(a: Ruleset, b: Ruleset) -> tuple[RuleChange, ...]:
 
 
 def compare(outcomes_a: Iterable[Outcome], outcomes_b: Iterable[Outcome], community: Community) -> list[Change]:
-    """Every subject whose value differs between two lists of outcomes, in subject order."""
-    side_a = {(o.plugin, o.subject): o for o in outcomes_a}
-    side_b = {(o.plugin, o.subject): o for o in outcomes_b}
+    """Every subject whose value differs between two lists of outcomes.
+
+    Grouped by kind, kinds in the order they first appear (A's outcomes, then
+    B's), subjects in order within a kind.
+    """
+    listed_a, listed_b = list(outcomes_a), list(outcomes_b)
+    side_a = {(o.plugin, o.subject): o for o in listed_a}
+    side_b = {(o.plugin, o.subject): o for o in listed_b}
+    order = {name: n for n, name in enumerate(dict.fromkeys(o.sort.name for o in (*listed_a, *listed_b)))}
     changes = []
     for key in sorted(set(side_a) | set(side_b)):
         a, b = side_a.get(key), side_b.get(key)
@@ -329,8 +332,11 @@ def compare(outcomes_a: Iterable[Outcome], outcomes_b: Iterable[Outcome], commun
         if _same(value_a, value_b):
             continue
         plugin, subject = key
+        kind = (b if a is None else a).sort  # type: ignore[union-attr]
         changes.append(Change(
-            kind=_kind(subject),
+            kind=kind.name,
+            title=kind.title,
+            unit=kind.unit,
             plugin=plugin,
             subject=subject,
             label=_label_of(subject, community),
@@ -341,6 +347,7 @@ def compare(outcomes_a: Iterable[Outcome], outcomes_b: Iterable[Outcome], commun
             detail_a="" if a is None else a.detail,
             detail_b="" if b is None else b.detail,
         ))
+    changes.sort(key=lambda c: order[c.kind])  # stable: subjects stay in order within a kind
     return changes
 
 
@@ -373,21 +380,6 @@ def _label(ruleset: Ruleset | str | Path, name: str) -> str:
     return str(ruleset) if isinstance(ruleset, (str, Path)) else name
 
 
-def _kind(subject: str) -> str:
-    parts = subject.split(":")
-    if parts[0] == "member" and parts[-1] == "balance":
-        return POINTS
-    if parts[0] == "member" and len(parts) > 2 and parts[2] == "subsidy":
-        return SUBSIDIES
-    if parts[0] == "incident":
-        return INCIDENTS
-    if parts[0] == "node" and len(parts) > 2 and parts[2] == "stars":
-        return STARS
-    if parts[0] == "node" and len(parts) > 2 and parts[2] == "score":
-        return SCORES
-    return OTHER
-
-
 def _label_of(subject: str, community: Community) -> str:
     parts = subject.split(":")
     if len(parts) < 2:
@@ -416,7 +408,7 @@ def _refusal_changes(refused_a: list[Refusal], refused_b: list[Refusal]) -> list
     for event_id in sorted(set(by_a) ^ set(by_b)):
         a, b = by_a.get(event_id), by_b.get(event_id)
         changes.append(Change(
-            kind=REFUSALS, plugin="core", subject=f"event:{event_id}", label="",
+            kind=REFUSED.name, title=REFUSED.title, plugin="core", subject=f"event:{event_id}", label="",
             a="refused" if a else "accepted", b="refused" if b else "accepted",
             detail_a="; ".join(a.reasons) if a else "", detail_b="; ".join(b.reasons) if b else "",
         ))
@@ -456,14 +448,14 @@ def _ranked(changes: tuple[Change, ...]) -> list[Change]:
     return sorted(changes, key=lambda c: (-abs(c.delta) if c.delta is not None else 0.0, c.subject))
 
 
-def _totals(kind: str, changes: tuple[Change, ...]) -> str:
+def _totals(changes: tuple[Change, ...]) -> str:
+    """For a kind with a unit: how many go up and down, and the net change."""
     deltas = [c.delta for c in changes if c.delta is not None]
-    if kind == STARS and deltas:
-        gain = sum(1 for d in deltas if d > 0)
-        return f" ({gain} gain, {len(deltas) - gain} lose)"
-    if kind in (POINTS, SUBSIDIES) and deltas:
-        return f" (net {sum(deltas):+g})"
-    return ""
+    unit = changes[0].unit
+    if not unit or not deltas:
+        return ""
+    up = sum(1 for d in deltas if d > 0)
+    return f" ({up} up, {len(deltas) - up} down, net {sum(deltas):+g} {unit})"
 
 
 def _rules_text(rules: tuple[RuleRef, ...]) -> str:

@@ -9,14 +9,28 @@ from typing import Any
 
 import pytest
 
-from gridcore import Community, Engine, FixedClock, get_plugin_manager
+from gridcore import Community, Engine, Event, FixedClock, get_plugin_manager, hookimpl
 from gridcore.hierarchy import Hierarchy, Node
 from gridcore.roster import Department, Member, RoleAssignment
+from gridcore_escalation.events import INCIDENT_EVENT_TYPES
 
 REPO = Path(__file__).resolve().parent.parent
 BUILTIN_PLUGINS = ("points", "escalation", "assessment")
 CST = timezone(timedelta(hours=8))
 START = datetime(2025, 3, 1, 8, 0, tzinfo=CST)
+
+
+class IncidentKinds:
+    """Registers the incident lifecycle's event kinds without the escalation plugin.
+
+    For tests that feed incidents straight to the points or assessment plugin:
+    a plugin that reads another plugin's events needs that plugin (or, as here,
+    its event kinds) loaded.
+    """
+
+    @hookimpl
+    def gridcore_register_event_types(self) -> list[type[Event]]:
+        return list(INCIDENT_EVENT_TYPES)
 
 
 def small_community() -> Community:

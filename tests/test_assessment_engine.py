@@ -13,17 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, small_community
+from conftest import REPO, IncidentKinds, small_community
 
 from gridcore import Engine, FixedClock, get_plugin_manager, hookimpl
-from gridcore.events import (
-    Event,
-    IncidentClosed,
-    IncidentReported,
-    IncidentVerified,
-    PatrolLogged,
-    ResidentRegistered,
-)
+from gridcore.events import Event, PatrolLogged, ResidentRegistered
 from gridcore.metrics import Metric, MetricValue
 from gridcore.rules import RulesError
 from gridcore_assessment import archive as past
@@ -31,6 +24,7 @@ from gridcore_assessment.chart import render_svg
 from gridcore_assessment.metrics import METRICS
 from gridcore_assessment.rating import AssessmentError, assess
 from gridcore_assessment.scoring import shown
+from gridcore_escalation.events import IncidentClosed, IncidentReported, IncidentVerified
 
 DATA = REPO / "tests" / "data" / "assessment"
 QUARTERLY = DATA / "quarterly.rules"
@@ -94,7 +88,7 @@ class IncidentMetrics:
 
 def open_engine(store: Path, rules: Path | None = QUARTERLY, *, metrics: bool = True) -> Engine:
     """An engine with only the assessment plugin (and the throwaway metrics)."""
-    pm = get_plugin_manager(("points", "escalation"), extra=[IncidentMetrics()] if metrics else [])
+    pm = get_plugin_manager(("points", "escalation"), extra=[IncidentKinds(), *([IncidentMetrics()] if metrics else [])])
     return Engine.open(store=str(store), community=small_community(), ruleset=rules,
                        clock=FixedClock(at(1, 0, month=7)), plugins=pm, effective=at(1, 0))
 

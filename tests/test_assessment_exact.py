@@ -8,18 +8,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from gridcore import Engine, FixedClock
-from gridcore.events import (
+from gridcore.explain import RuleRef
+from gridcore_assessment.policy import AssessmentPolicy, Compare, MetricTerm, StarLevel
+from gridcore_assessment.rating import assess
+from gridcore_assessment.reports import breakdown_table, ratings_table
+from gridcore_assessment.scoring import NodeFacts, rate_nodes, score
+from gridcore_escalation.events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentReported,
     IncidentResolved,
     IncidentVerified,
 )
-from gridcore.explain import RuleRef
-from gridcore_assessment.policy import AssessmentPolicy, Compare, MetricTerm, StarLevel
-from gridcore_assessment.rating import assess
-from gridcore_assessment.reports import breakdown_table, ratings_table
-from gridcore_assessment.scoring import NodeFacts, rate_nodes, score
 
 COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
 TZ = ZoneInfo("Asia/Shanghai")

@@ -15,16 +15,16 @@ import pytest
 from conftest import REPO
 
 from gridcore import Engine, FixedClock
-from gridcore.events import (
-    Event,
+from gridcore.events import Event
+from gridcore_app.rosterio import load_community
+from gridcore_assessment import assess, history
+from gridcore_escalation.events import (
     IncidentClosed,
     IncidentEscalated,
     IncidentEvent,
     IncidentReopened,
     IncidentVerified,
 )
-from gridcore_app.rosterio import load_community
-from gridcore_assessment import assess, history
 
 pytest.importorskip("gridcore_escalation.plugin")
 pytest.importorskip("gridcore_points.plugin")

@@ -35,7 +35,7 @@ def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
     stored = int(re.search(r"(\d+) stored", text).group(1))  # type: ignore[union-attr]
     lines = (out / "events.jsonl").read_text(encoding="utf-8").splitlines()
     assert f"{len(lines)} events simulated" in text
-    assert (out / "stars.svg").read_text(encoding="utf-8").startswith("<?xml")
+    assert (out / "reports" / "assessment-ratings-2025-Q1.svg").read_text(encoding="utf-8").startswith("<?xml")
     assert (out / "reports" / "points-board-2025-03.csv").exists()
     assert (out / "reports" / "assessment-ratings-2025-Q1.txt").exists()
     # The store holds what the summary says, and the quarter's assessment.
@@ -118,3 +118,33 @@ def test_a_broken_ruleset_is_refused_before_anything_is_touched(tmp_path: Path) 
                      "assessment:\n  rate: group\n", encoding="utf-8")
     code, text = run("demo", "--days", "2", "--ruleset", str(wrong), "--out", str(out))
     assert code == 1 and "expects levels county > township" in text
+
+
+def test_the_demo_shows_what_plugins_showcase_without_naming_them(tmp_path: Path) -> None:
+    """A third party's showcased report is built and printed like the built-ins' are."""
+    from thirdparty import install_plugin, uninstall
+
+    site = tmp_path / "site"
+    install_plugin(site, "gridcore-patrolboard", "gridcore_patrolboard", '''
+from gridcore import Table, hookimpl
+from gridcore.reports import PER_MONTH, Report, Showcase
+
+def build(engine, params):
+    count = sum(1 for e in engine.events(kinds=["patrol_logged"]) if e.time.strftime("%Y-%m") == params["month"])
+    return Table(title="patrols", columns=("month", "patrols"), rows=((params["month"], count),))
+
+@hookimpl
+def gridcore_register_reports():
+    return [Report("patrolboard.month", "Patrols in a month", build, ("month",),
+                   showcase=Showcase(PER_MONTH, "Patrols logged, {label}", order=5))]
+''')
+    try:
+        code, text = run("demo", "--days", "35", "--out", str(tmp_path / "out"))
+    finally:
+        uninstall(site, "gridcore_patrolboard")
+    assert code == 0, text
+    section = text.split("== Patrols logged, 2025-02")[1].split("==")[0]
+    assert re.search(r"2025-02\s+\d+", section)
+    assert text.index("== Patrols logged") < text.index("== Points board")  # order 5 before 10
+    for month in ("2025-01", "2025-02"):
+        assert (tmp_path / "out" / "reports" / f"patrolboard-month-{month}.csv").exists()

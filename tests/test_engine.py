@@ -204,7 +204,7 @@ def test_patrols_record(open_engine: Any) -> None:
 
 
 def test_a_late_event_is_judged_by_the_state_at_its_own_time(open_engine: Any) -> None:
-    from gridcore.events import IncidentAccepted, IncidentReported
+    from gridcore_escalation.events import IncidentAccepted, IncidentReported
 
     engine = open_engine(builtins=True, ruleset=REPO / "tests" / "data" / "engine" / "minimal.rules")
     engine.record(IncidentReported(id="r1", incident="i1", time=START + timedelta(days=2), actor="worker1",

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, GridcoreError, get_plugin_manager
-from gridcore.events import (
+from gridcore_escalation.events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,

@@ -17,7 +17,8 @@ import pytest
 
 import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
-from gridcore.events import (
+from gridcore.rules import RulesError
+from gridcore_escalation.events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -28,7 +29,6 @@ from gridcore.events import (
     IncidentResumed,
     IncidentVerified,
 )
-from gridcore.rules import RulesError
 
 DATA = Path(__file__).parent / "data" / "escalation"
 TZ = ZoneInfo("Asia/Shanghai")

@@ -12,7 +12,7 @@ import pytest
 
 import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
-from gridcore.events import (
+from gridcore_escalation.events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,

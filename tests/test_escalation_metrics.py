@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gridcore import Engine, FixedClock, get_plugin_manager
-from gridcore.events import IncidentReported
+from gridcore_escalation.events import IncidentReported
 
 DATA = Path(__file__).parent / "data" / "escalation"
 TZ = ZoneInfo("Asia/Shanghai")

@@ -11,23 +11,27 @@ from hypothesis import strategies as st
 
 from gridcore import EventError
 from gridcore.codec import EventCodec
-from gridcore.events import (
-    CORE_EVENT_TYPES,
-    ActivityRecorded,
-    IncidentReported,
-    IncidentVerified,
-    PointsRedeemed,
-)
+from gridcore.events import CORE_EVENT_TYPES, ActivityRecorded
+from gridcore_escalation.events import INCIDENT_EVENT_TYPES, IncidentReported, IncidentVerified
+from gridcore_points.events import POINTS_EVENT_TYPES, PointsRedeemed
 
 CST = timezone(timedelta(hours=8))
 T = datetime(2025, 3, 1, 9, 0, tzinfo=CST)
-codec = EventCodec()
+#: The core's kinds and the built-in plugins' (registered as any plugin's would be).
+ALL_TYPES = (*CORE_EVENT_TYPES, *INCIDENT_EVENT_TYPES, *POINTS_EVENT_TYPES)
+codec = EventCodec(ALL_TYPES)
 
 
-def test_every_core_kind_is_unique_and_registered() -> None:
-    kinds = [cls.kind for cls in CORE_EVENT_TYPES]
+def test_every_kind_is_unique_and_registered() -> None:
+    kinds = [cls.kind for cls in ALL_TYPES]
     assert len(kinds) == len(set(kinds))
     assert set(codec.kinds) == set(kinds)
+    assert set(EventCodec().kinds) == {cls.kind for cls in CORE_EVENT_TYPES}
+
+
+def test_the_core_keeps_only_what_every_plugin_shares() -> None:
+    assert {cls.kind for cls in CORE_EVENT_TYPES} == {
+        "activity_recorded", "patrol_logged", "resident_registered", "resident_moved"}
 
 
 @pytest.mark.parametrize(
@@ -76,7 +80,7 @@ times = st.datetimes(
 
 
 @given(
-    cls=st.sampled_from(CORE_EVENT_TYPES),
+    cls=st.sampled_from(ALL_TYPES),
     data=st.data(),
 )
 def test_round_trip_is_exact(cls: type, data: st.DataObject) -> None:
@@ -85,13 +89,14 @@ def test_round_trip_is_exact(cls: type, data: st.DataObject) -> None:
         if a.name == "time":
             values[a.name] = data.draw(times)
         elif a.type in ("str", str) or a.name in ("id", "actor", "node", "incident", "category", "activity",
-                                                    "reward", "person", "to_node", "reason"):
+                                                    "reward", "person", "to_node", "reason", "member"):
             values[a.name] = data.draw(names)
         elif a.name in ("severity", "satisfaction", "score"):
             values[a.name] = data.draw(st.integers(1, 5))
         elif a.name in ("hours", "quantity") and a.type in ("float", float):
             values[a.name] = data.draw(st.floats(0, 1000, allow_nan=False))
-        elif a.name in ("minutes", "visits", "hazards_found", "quantity"):
-            values[a.name] = data.draw(st.integers(1 if a.name == "quantity" else 0, 1000))
+        elif a.name in ("minutes", "visits", "hazards_found", "quantity", "points"):
+            values[a.name] = data.draw(st.integers(0 if a.name in ("minutes", "visits", "hazards_found") else 1,
+                                                   1000))
     event = cls(**values)
     assert codec.from_dict(codec.to_dict(event)) == event

@@ -24,8 +24,9 @@ import pytest
 
 import gridcore_escalation as esc
 from gridcore import Engine, FixedClock, get_plugin_manager
-from gridcore.events import ActivityRecorded, Event, IncidentReported, PatrolLogged
+from gridcore.events import ActivityRecorded, Event, PatrolLogged
 from gridcore.rules import RulesError, load_ruleset
+from gridcore_escalation.events import IncidentReported
 from gridcore_escalation.section import SECTION as ESCALATION
 from gridcore_points import RecognitionAwarded
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -206,3 +207,193 @@ def test_gridcore_load_community_reads_through_the_hook_and_refuses_unknown_form
     assert seen == [folder] and community.name
     with pytest.raises(RosterError):
         Hooks(get_plugin_manager(disabled=["rosters"])).load_community(folder)
+
+
+# ---------------------------------------------------------------- a sturdy platform
+
+BROKEN_SOURCE = '''
+import gridcore_no_such_dependency  # the import every command would otherwise crash on
+'''
+
+
+@pytest.fixture
+def broken_plugin(tmp_path: Path) -> Iterator[None]:
+    site = tmp_path / "broken-site"
+    install_plugin(site, "gridcore-broken", "gridcore_broken", BROKEN_SOURCE)
+    yield
+    uninstall(site, "gridcore_broken")
+
+
+def test_a_plugin_that_fails_to_import_is_named_and_skipped(broken_plugin: None) -> None:
+    from gridcore.plugin_host import PluginWarning
+
+    with pytest.warns(PluginWarning, match="plugin 'gridcore-broken'"):
+        pm = get_plugin_manager()
+    assert [f.name for f in pm.failures] == ["gridcore-broken"]
+    assert "ModuleNotFoundError" in pm.failures[0].error
+    assert pm.get_plugin("points") is not None  # the others still load
+    with pytest.raises(PluginError, match="plugin 'gridcore-broken' .* could not be loaded: ModuleNotFoundError"):
+        get_plugin_manager(strict=True)
+
+
+def test_the_cli_still_works_and_lists_a_broken_plugin(broken_plugin: None) -> None:
+    runner = CliRunner()
+    listing = runner.invoke(main_group, ["plugins"])
+    assert listing.exit_code == 0, listing.output
+    assert listing.exception is None or isinstance(listing.exception, SystemExit)
+    line = next(row for row in listing.output.splitlines() if row.startswith("gridcore-broken"))
+    assert "FAILED to load" in line and "No module named 'gridcore_no_such_dependency'" in line
+    assert "warning: plugin 'gridcore-broken'" in listing.output and "警告：插件" in listing.output
+    assert "Traceback" not in listing.output
+    # Other commands run (the plugin is skipped); --strict-plugins refuses, naming it.
+    assert runner.invoke(main_group, ["report"]).exit_code == 0
+    strict = runner.invoke(main_group, ["--strict-plugins", "report"])
+    assert strict.exit_code == 1
+    assert "plugin 'gridcore-broken'" in strict.output and "could not be loaded" in strict.output
+    assert "Traceback" not in strict.output
+
+
+def test_plugins_can_be_disabled_on_the_command_line() -> None:
+    runner = CliRunner()
+    assert "points" in runner.invoke(main_group, ["--help"]).output
+    for args in (["-p", "no:points"], ["--disable", "points"]):
+        helped = runner.invoke(main_group, [*args, "--help"])
+        commands = helped.output.split("Commands:")[1]
+        assert "\n  points " not in commands and "\n  incidents " in commands, args
+        listing = runner.invoke(main_group, [*args, "plugins"]).output
+        assert re.search(r"^points\s+disabled$", listing, re.MULTILINE), listing
+        assert "points.board" not in runner.invoke(main_group, [*args, "report"]).output
+    wrong = runner.invoke(main_group, ["-p", "points", "plugins"])
+    assert wrong.exit_code == 2 and "write -p no:NAME" in wrong.output
+    unknown = runner.invoke(main_group, ["-p", "no:pointz", "plugins"])
+    assert unknown.exit_code == 1 and "cannot disable 'pointz': no such plugin" in unknown.output
+
+
+def test_an_environment_variable_pins_the_plugin_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridcore.plugin_host import PLUGINS_ENV
+
+    monkeypatch.setenv(PLUGINS_ENV, "points, rosters")
+    listing = CliRunner().invoke(main_group, ["plugins"]).output
+    loaded = {row.split()[0] for row in listing.splitlines() if "entry point of" in row and "disabled" not in row}
+    assert loaded == {"points", "rosters"}
+    assert re.search(r"^escalation\s+disabled$", listing, re.MULTILINE)
+    monkeypatch.setenv(PLUGINS_ENV, "points,pointz")
+    refused = CliRunner().invoke(main_group, ["plugins"])
+    assert refused.exit_code == 1 and "cannot choose 'pointz'" in refused.output
+
+
+def test_an_exception_in_a_hook_names_the_plugin_and_the_hook(tmp_path: Path) -> None:
+    from gridcore import hookimpl
+
+    class Careless:
+        @hookimpl
+        def gridcore_on_event(self, event: Any) -> None:
+            if event.id == "a2":
+                {}["missing"]
+
+    pm = get_plugin_manager(("points", "escalation", "assessment"), extra=[Careless()])
+    with Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm) as engine:
+        engine.record(ActivityRecorded(id="a1", time=START, actor="res1", node="u11", activity="x"))
+        with pytest.raises(PluginError) as caught:
+            engine.record(ActivityRecorded(id="a2", time=START, actor="res1", node="u11", activity="x"))
+        assert str(caught.value) == "plugin 'Careless' failed in gridcore_on_event: KeyError: 'missing'"
+        assert isinstance(caught.value.__cause__, KeyError)  # the traceback is kept for its author
+        assert engine.store.count() == 1
+
+
+def test_contract_breaches_name_the_plugin_not_a_number() -> None:
+    from gridcore import hookimpl
+
+    class Misfit:
+        @hookimpl
+        def gridcore_on_event(self, event: Any, colour: str) -> None: ...
+
+    with pytest.raises(PluginError) as caught:
+        get_plugin_manager(load_entry_points=False, extra=[Misfit()])
+    assert "plugin 'Misfit' for hook 'gridcore_on_event'" in str(caught.value)
+    assert "colour" in str(caught.value)
+
+    class Typo:
+        @hookimpl
+        def gridcore_on_evnt(self, event: Any) -> None: ...
+
+    with pytest.raises(PluginError, match=r"plugin 'Typo' implements 'gridcore_on_evnt', which is not a "
+                                          r"gridcore hook \(did you mean gridcore_on_event\?\)"):
+        get_plugin_manager(load_entry_points=False, extra=[Typo()])
+
+
+def test_two_engines_from_one_manager_keep_their_own_state(tmp_path: Path) -> None:
+    import gridcore_points
+
+    pm = get_plugin_manager()
+    community = small_community()
+    rules = Path(__file__).parent / "data" / "engine" / "cleanup.rules"
+    first = Engine.open(store=str(tmp_path / "a"), community=community, plugins=pm, ruleset=rules, effective=START)
+    second = Engine.open(store=str(tmp_path / "b"), community=community, plugins=pm, ruleset=rules, effective=START)
+    with first, second:
+        first.record(ActivityRecorded(id="a1", time=START, actor="res1", node="u11", activity="clean_up", hours=2))
+        assert first.state("points") is not second.state("points")
+        assert gridcore_points.entries(second, "res1") == []
+        assert gridcore_points.entries(first, "res1") != []
+
+
+def test_a_stored_section_no_loaded_plugin_reads_is_reported_on_open(tmp_path: Path) -> None:
+    store = str(tmp_path / "s")
+    rules = Path(__file__).parent / "data" / "engine" / "cleanup.rules"
+    with Engine.open(store=store, community=small_community(), ruleset=rules, effective=START) as engine:
+        assert engine.warnings == []
+        sections = set(engine.ruleset.items)  # type: ignore[union-attr]
+    assert "points" in sections
+    with Engine.open(store=store, plugins=get_plugin_manager(["points"])) as engine:
+        assert len(engine.warnings) == 1
+        assert "section 'points' that no loaded plugin reads" in engine.warnings[0]
+        assert "栏目 'points'" in engine.warnings[0]
+    result = CliRunner().invoke(main_group, ["-p", "no:points", "report", "escalation.open", "--store", store])
+    assert result.exit_code == 0, result.output
+    assert "warning: the stored ruleset" in result.output and "'points'" in result.output
+
+
+def test_the_cli_says_which_plugin_failed_and_shows_the_traceback_on_request(tmp_path: Path) -> None:
+    site = tmp_path / "oops-site"
+    install_plugin(site, "gridcore-oops", "gridcore_oops", '''
+from gridcore import hookimpl
+
+@hookimpl
+def gridcore_register_reports():
+    return [1 / 0]
+''')
+    try:
+        runner = CliRunner()
+        result = runner.invoke(main_group, ["report"])
+        assert result.exit_code == 1
+        assert "plugin 'gridcore-oops' failed in gridcore_register_reports: ZeroDivisionError" in result.output
+        assert "Traceback" not in result.output
+        debug = runner.invoke(main_group, ["--traceback", "report"])
+        assert isinstance(debug.exception, PluginError)
+        assert isinstance(debug.exception.__cause__, ZeroDivisionError)
+    finally:
+        uninstall(site, "gridcore_oops")
+
+
+def test_a_failing_report_or_metric_is_a_plugin_error_naming_it(tmp_path: Path) -> None:
+    from gridcore import Report, hookimpl
+    from gridcore.metrics import Metric
+
+    def broken(*args: Any) -> Any:
+        raise ValueError("no such column")
+
+    class Faulty:
+        @hookimpl
+        def gridcore_register_reports(self) -> list[Report]:
+            return [Report(name="faulty.table", description="breaks", build=broken)]
+
+        @hookimpl
+        def gridcore_register_metrics(self) -> list[Metric]:
+            return [Metric(name="faulty_rate", title="breaks", unit="", compute=broken)]
+
+    pm = get_plugin_manager(("points", "escalation", "assessment"), extra=[Faulty()])
+    with Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm) as engine:
+        with pytest.raises(PluginError, match="report 'faulty.table' failed: ValueError: no such column"):
+            engine.report("faulty.table")
+        with pytest.raises(PluginError, match="metric 'faulty_rate' failed: ValueError: no such column"):
+            engine.metric("faulty_rate", "g1", START, START + timedelta(days=1))

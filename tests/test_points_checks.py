@@ -19,8 +19,9 @@ from click.testing import CliRunner
 from test_points_engine import act, at, engine_factory, later
 
 from gridcore import Engine, EventRefused
-from gridcore.events import ActivityRecorded, PointsRedeemed
+from gridcore.events import ActivityRecorded
 from gridcore_points import api
+from gridcore_points.events import PointsRedeemed
 
 
 @pytest.fixture

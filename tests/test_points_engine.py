@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CST, REPO, small_community
+from conftest import CST, REPO, IncidentKinds, small_community
 
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
-from gridcore.events import (
-    ActivityRecorded,
-    Event,
+from gridcore.events import ActivityRecorded, Event
+from gridcore_escalation.events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentReported,
@@ -50,7 +49,7 @@ def open_points(
         community=small_community(),
         ruleset=ruleset,
         clock=FixedClock(now),
-        plugins=get_plugin_manager(disabled),
+        plugins=get_plugin_manager(disabled, extra=[IncidentKinds()] if "escalation" in disabled else []),
         effective=EFFECTIVE,
     )
 

@@ -13,18 +13,16 @@ from hypothesis import strategies as st
 from test_points_engine import YINQUAN, open_points
 
 from gridcore import Engine
-from gridcore.events import (
-    ActivityRecorded,
-    Event,
+from gridcore.events import ActivityRecorded, Event
+from gridcore.periods import period_key
+from gridcore_escalation.events import (
     IncidentClosed,
     IncidentReported,
     IncidentResolved,
     IncidentVerified,
-    PointsRedeemed,
 )
-from gridcore.periods import period_key
 from gridcore_points import api
-from gridcore_points.events import RecognitionAwarded
+from gridcore_points.events import PointsRedeemed, RecognitionAwarded
 
 START = datetime(2025, 1, 1, 0, 0, tzinfo=CST)
 MEMBERS = {"res1": "u11", "res2": "u21", "worker1": "g1", "police1": "g1"}

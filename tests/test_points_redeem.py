@@ -12,8 +12,8 @@ from conftest import CST
 from test_points_engine import CUIHU, act, at, engine_factory, later
 
 from gridcore import Engine, EventRefused
-from gridcore.events import PointsRedeemed
 from gridcore_points import api
+from gridcore_points.events import PointsRedeemed
 
 
 @pytest.fixture

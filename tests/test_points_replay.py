@@ -10,8 +10,8 @@ import pytest
 from test_points_engine import YINQUAN, act, at, engine_factory, later, open_points
 
 from gridcore import Engine, EventRefused
-from gridcore.events import PointsRedeemed
 from gridcore_points import api
+from gridcore_points.events import PointsRedeemed
 
 
 @pytest.fixture

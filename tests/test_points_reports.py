@@ -13,8 +13,9 @@ from conftest import CST
 from test_points_engine import act, at, engine_factory, later
 
 from gridcore import Engine, GridcoreError
-from gridcore.events import PointsRedeemed, ResidentRegistered
+from gridcore.events import ResidentRegistered
 from gridcore_points import api
+from gridcore_points.events import PointsRedeemed
 
 
 @pytest.fixture

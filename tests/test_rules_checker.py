@@ -8,6 +8,7 @@ from rules_toy import CHORES
 from gridcore.rules import RulesError, parse_expression, parse_ruleset, schema
 from gridcore.rules.checker import Checker, ladder_problems
 from gridcore.rules.parser import parse_ladder
+from gridcore_escalation.events import INCIDENT
 
 
 def messages(text: str) -> list[str]:
@@ -26,7 +27,7 @@ def check(text: str, env: schema.Env) -> list[str]:
     return found
 
 
-ENV = schema.Env((schema.MEMBER, schema.NODE, schema.INCIDENT,
+ENV = schema.Env((schema.MEMBER, schema.NODE, INCIDENT,
                   schema.Variable("score", schema.NUMBER, zh=("得分",))))
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from gridcore import Engine, FixedClock
 from gridcore.codec import EventCodec
 from gridcore.community import Community
-from gridcore.events import IncidentEvent, ResidentRegistered, event_order
+from gridcore.events import ResidentRegistered, event_order
 from gridcore_app.rosterio import load_community
 from gridcore_app.simulate import (
     RULESETS_DIR,
@@ -25,6 +25,7 @@ from gridcore_app.simulate import (
     load_scenario,
     simulate,
 )
+from gridcore_escalation.events import IncidentEvent
 
 COMMUNITIES = ("yinquan", "cuihu", "xingfuwan", "chengqiao")
 START = date(2025, 1, 1)

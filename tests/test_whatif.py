@@ -13,22 +13,19 @@ from hypothesis import strategies as st
 
 from gridcore.codec import EventCodec
 from gridcore.community import Community
-from gridcore.events import IncidentEscalated
 from gridcore.explain import Outcome, RuleRef
 from gridcore_app.cli import main_group
 from gridcore_app.rosterio import load_community
 from gridcore_app.simulate import RULESETS_DIR, load_scenario, simulate
 from gridcore_app.whatif import (
-    INCIDENTS,
-    POINTS,
     REFUSALS,
-    STARS,
     Diff,
     RuleChange,
     compare,
     diff,
     primary_events,
 )
+from gridcore_escalation.events import IncidentEscalated
 
 YINQUAN = RULESETS_DIR / "yinquan"
 RULES = YINQUAN / "yinquan.rules"
@@ -76,7 +73,7 @@ def test_the_rules_that_differ_are_listed_with_their_lines(result: Diff) -> None
 
 
 def test_points_change_and_say_why(result: Diff) -> None:
-    changes = result.of_kind(POINTS)
+    changes = result.of_kind("points")
     volunteer = proposal_line("activity 志愿服务")
     tilt = proposal_line("tilt fulltime_gridworker")
     # Full-time gridworkers lose: their tilt drops from x2 to x1.5, and the two
@@ -111,7 +108,7 @@ def test_when_both_sides_cite_the_same_rules_the_changed_rules_are_named(communi
 
 def test_incidents_escalate_differently_under_a_tighter_unit_limit(result: Diff) -> None:
     limit = proposal_line("limit unit")
-    changes = result.of_kind(INCIDENTS)
+    changes = result.of_kind("incidents")
     more = [c for c in changes if c.subject.endswith(":escalations") and (c.delta or 0) > 0]
     assert more, "a 2-hour acceptance limit must escalate some incidents a 4-hour one does not"
     for change in more:
@@ -124,7 +121,7 @@ def test_incidents_escalate_differently_under_a_tighter_unit_limit(result: Diff)
 
 def test_stars_change_under_the_new_ladder_and_limits(result: Diff) -> None:
     stars = proposal_line("stars:")
-    changes = result.of_kind(STARS)
+    changes = result.of_kind("stars")
     # A looser ladder, but a tighter acceptance limit lowers the scores more:
     # exactly the kind of surprise a what-if run is for.
     assert changes
@@ -216,7 +213,7 @@ def test_a_malformed_document_is_refused_on_both_sides(community: Community) -> 
     bad = {**good, "id": "bad", "hours": "two"}
     got = diff([good, bad], RULES, PROPOSAL, community)
     assert (got.events, got.refused_a, got.refused_b) == (2, 1, 1)
-    assert [(c.subject, c.a, c.b) for c in got.of_kind(POINTS)] == [("member:yq-v1:balance", 10, 12)]
+    assert [(c.subject, c.a, c.b) for c in got.of_kind("points")] == [("member:yq-v1:balance", 10, 12)]
 
 
 def test_refusals_that_differ_are_reported(community: Community) -> None:
@@ -236,7 +233,7 @@ def test_refusals_that_differ_are_reported(community: Community) -> None:
     assert [(c.subject, c.a, c.b) for c in refusals] == [("event:e3", "refused", "accepted")]
     assert "insufficient balance" in refusals[0].detail_a
     assert (got.refused_a, got.refused_b) == (1, 0)
-    balance = got.of_kind(POINTS)
+    balance = got.of_kind("points")
     assert [(c.subject, c.a, c.b) for c in balance] == [("member:yq-v1:balance", 48, 6)]
     assert "A refused it: insufficient balance" in got.render()
 
@@ -320,3 +317,17 @@ def test_the_chinese_ruleset_means_what_its_english_translation_means(tmp_path: 
     assert got.changes == ()
     assert got.compared > 100
     assert ("assessment", "subsidy 微网格长") in {(r.section, r.item) for r in got.rule_changes}
+
+
+def test_any_plugins_outcomes_are_listed_under_their_own_title_and_unit(community: Community) -> None:
+    from gridcore import OutcomeKind
+
+    patrols = OutcomeKind("patrols", "Gridworkers who patrol more or less", "patrols")
+    a = [Outcome("patrol-counter", "member:yq-fw1:patrols", 3, kind=patrols)]
+    b = [Outcome("patrol-counter", "member:yq-fw1:patrols", 5, kind=patrols),
+         Outcome("patrol-counter", "member:yq-fw2:patrols", 1, kind=patrols)]
+    got = Diff("A", "B", 3, 2, 0, 0, tuple(compare(a, b, community)))
+    assert got.summary() == {"patrols": 2}
+    text = got.render()
+    assert "Gridworkers who patrol more or less: 2 (2 up, 0 down, net +3 patrols)" in text
+    assert f"member:yq-fw1:patrols {community.members['yq-fw1'].name}: 3 -> 5  (+2)" in text

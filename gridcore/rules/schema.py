@@ -1,8 +1,8 @@
 """The documented schema: the names an expression may use, their fields and types.
 
 A section compiles an expression in an ``Env``: the variables it binds
-(``event``, ``member``, ``node``, ``incident``, or plain values such as
-``score``), each a ``Var`` with a type and, for records, its fields.  Nothing
+(``event``, ``member``, ``node``, a plugin's own records such as
+``incident``, or plain values such as ``score``), each a ``Var`` with a type and, for records, its fields.  Nothing
 outside the env is reachable from a ruleset: an expression's field access is
 checked here and compiled to the attribute this schema names.
 """
@@ -211,18 +211,9 @@ NODE = Variable("node", RECORD, doc="the node (grid cell) concerned", zh=("节�
     Field("kind", TEXT, "territorial, industry or dedicated", zh=("类型",)),
 ))
 
-#: ``incident``: an incident as it stands.
-INCIDENT = Variable("incident", RECORD, doc="the incident concerned", zh=("事件",), fields=(
-    Field("id", TEXT, "incident id", zh=("编号",)),
-    Field("category", TEXT, "the incident's category", zh=("类别",), vocabulary="category"),
-    Field("severity", NUMBER, "1 (minor) to 5 (grave)", zh=("严重程度",)),
-    Field("level", TEXT, "the level now responsible", zh=("层级",), vocabulary="level"),
-    Field("key_person", BOOL, "a key person is involved", zh=("重点人员",)),
-    Field("channel", TEXT, "how it came in (patrol, phone, online ...)", zh=("渠道",)),
-    Field("age", DURATION, "time since it was reported, pauses excluded", zh=("已用时",)),
-))
-
-STANDARD_VARS: tuple[Variable, ...] = (MEMBER, NODE, INCIDENT)
+#: The records every section may bind; a plugin publishes its own (the escalation
+#: plugin's ``incident``, in ``gridcore_escalation.events``).
+STANDARD_VARS: tuple[Variable, ...] = (MEMBER, NODE)
 
 #: functions an expression may call: ruleset name (and Chinese) -> allow-list entry
 FUNCTIONS: Mapping[str, str] = {

@@ -26,7 +26,7 @@ def describe_schema(sections: Sequence[Section[Any]], event_types: Sequence[type
         "keywords": {k.lower(): list(v) for k, v in CORE_KEYWORDS.items()},
         "functions": sorted(set(sch.FUNCTIONS.values())),
         "function_names": dict(sch.FUNCTIONS),
-        "variables": [sch.describe_var(v) for v in sch.STANDARD_VARS],
+        "variables": [sch.describe_var(v) for v in sch.STANDARD_VARS] + _published_records(sections),
         "events": events,
         "roles": dict(ROLES),
         "sections": [describe_section(s) for s in sections],
@@ -38,6 +38,18 @@ def describe_schema(sections: Sequence[Section[Any]], event_types: Sequence[type
             "vocabularies": ruleset_vocabularies(ruleset, sections),
         }
     return doc
+
+
+def _published_records(sections: Sequence[Section[Any]]) -> list[dict[str, Any]]:
+    """Records a plugin publishes for expressions (the escalation plugin's ``incident``), as sections declare them."""
+    seen = {v.name for v in sch.STANDARD_VARS} | {"event"}
+    out = []
+    for section in sections:
+        for var in section.variables.values():
+            if isinstance(var, dict) and var.get("type") == sch.RECORD and var.get("name") not in seen:
+                seen.add(var["name"])
+                out.append(var)
+    return out
 
 
 def describe_section(section: Section[Any]) -> dict[str, Any]:

@@ -16,17 +16,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridcore.errors import GridcoreError
-from gridcore.events import (
-    ActivityRecorded,
+from gridcore.events import ActivityRecorded, PatrolLogged, ResidentMoved, ResidentRegistered
+from gridcore.periods import period_containing
+from gridcore_escalation.events import (
     IncidentClosed,
     IncidentReopened,
     IncidentReported,
     IncidentResolved,
-    PatrolLogged,
-    ResidentMoved,
-    ResidentRegistered,
 )
-from gridcore.periods import period_containing
 
 if TYPE_CHECKING:
     from gridcore.engine import Engine

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
-from gridcore.explain import Explanation, Outcome
+from gridcore.explain import Explanation, Outcome, OutcomeKind
 from gridcore.periods import PeriodError, periods_between
 
 from .metrics import METRICS, policy_at
@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 NAME = "assessment"
 PREFIX = "assessment:"
 _INSTANT = timedelta(microseconds=1)
+
+# What the assessment plugin reports to a what-if comparison.
+STARS = OutcomeKind("stars", "Grids that gain or lose stars", "stars")
+SUBSIDIES = OutcomeKind("subsidies", "Subsidies that change", "yuan")
+SCORES = OutcomeKind("scores", "Assessment scores that change")
 
 
 @hookimpl
@@ -103,16 +108,17 @@ class AssessmentState:
             for rating in assessment.ratings:
                 subject = f"node:{rating.node}"
                 out.append(Outcome(NAME, f"{subject}:stars:{assessment.period}", rating.stars, rating.rules,
-                                   f"score {shown(rating.score)}"))
+                                   f"score {shown(rating.score)}", STARS))
                 # outcomes are compared and shown: the score rounded for display
                 out.append(Outcome(NAME, f"{subject}:score:{assessment.period}", shown(rating.score),
-                                   tuple(t.rule for t in rating.terms)))
+                                   tuple(t.rule for t in rating.terms), kind=SCORES))
             totals: dict[str, float] = {}
             for line in assessment.subsidies:
                 totals[line.member] = round(totals.get(line.member, 0.0) + line.amount, 2)
             for member, amount in sorted(totals.items()):
                 rules = tuple(dict.fromkeys(s.rule for s in assessment.subsidies if s.member == member))
-                out.append(Outcome(NAME, f"member:{member}:subsidy:{assessment.period}", amount, rules))
+                out.append(Outcome(NAME, f"member:{member}:subsidy:{assessment.period}", amount, rules,
+                                   kind=SUBSIDIES))
         return out
 
     def assessments_spanned(self, engine: Engine) -> list[Assessment]:

@@ -9,14 +9,22 @@ saving when it was never stored.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gridcore.errors import GridcoreError
-from gridcore.reports import Report, Table
+from gridcore.periods import parse_period, periods_between
+from gridcore.reports import PER_PERIOD, Report, Showcase, Table
 
 from .archive import StarChange, compare, stored_or_fresh
+from .chart import write_chart
 from .rating import Assessment
 from .scoring import shown
+
+if TYPE_CHECKING:
+    from gridcore import Engine
 
 
 def ratings_table(assessment: Assessment) -> Table:
@@ -103,13 +111,50 @@ def _param(params: Mapping[str, str], name: str) -> str:
     return params[name]
 
 
+def spread_table(assessment: Assessment) -> Table:
+    """How many rated nodes hold each star, per level (top level first)."""
+    levels: dict[str, Counter[int]] = {}
+    for r in assessment.ratings:
+        levels.setdefault(r.level, Counter())[r.stars] += 1
+    top = max([5, *(s for counts in levels.values() for s in counts)])
+    stars = range(top, 0, -1)
+    rows = tuple((level, *(counts[s] for s in stars), sum(counts.values())) for level, counts in levels.items())
+    return Table(f"Star ratings {assessment.period}: how many nodes hold each star",
+                 ("level", *(f"{s}★" for s in stars), "rated"), rows)
+
+
+def months_table(engine: Engine, period: str) -> Table:
+    """How many rated nodes held each star in each month of ``period`` (each month rated on its own)."""
+    span = parse_period(period, engine.community.tz)
+    rows = []
+    for month in periods_between("month", span.start, span.end, engine.community.tz):
+        counts = Counter(r.stars for r in stored_or_fresh(engine, month.label).ratings)
+        rows.append((month.label, *(counts[s] for s in range(5, 0, -1)), sum(counts.values())))
+    return Table(f"Star ratings month by month, {period}", ("month", "5★", "4★", "3★", "2★", "1★", "rated"),
+                 tuple(rows))
+
+
+def _chart(engine: Engine, params: Mapping[str, str], path: Path) -> Path:
+    return write_chart(stored_or_fresh(engine, _param(params, "period")), path)
+
+
 REPORTS = [
     Report("assessment.ratings", "Stars and scores of every rated node for a period",
-           lambda e, p: ratings_table(stored_or_fresh(e, _param(p, "period"))), ("period",)),
+           lambda e, p: ratings_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           showcase=Showcase(PER_PERIOD, "Star ratings (评星定级), {label}", rows=16, title=False,
+                             columns=("node", "name", "stars", "score"), order=40, figure=_chart)),
+    Report("assessment.spread", "How many rated nodes hold each star, per level, for a period",
+           lambda e, p: spread_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           showcase=Showcase(PER_PERIOD, "How many rated nodes hold each star, {label}", title=False, order=45)),
+    Report("assessment.months", "How many rated nodes held each star, month by month",
+           lambda e, p: months_table(e, _param(p, "period")), ("period",),
+           showcase=Showcase(PER_PERIOD, "Star ratings month by month", title=False, order=50)),
     Report("assessment.breakdown", "Every term of every score, with its rule (file:line)",
-           lambda e, p: breakdown_table(stored_or_fresh(e, _param(p, "period"))), ("period",)),
+           lambda e, p: breakdown_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           showcase=Showcase(PER_PERIOD)),
     Report("assessment.subsidies", "Each person's subsidy for a period, from the stars",
-           lambda e, p: subsidies_table(stored_or_fresh(e, _param(p, "period"))), ("period",)),
+           lambda e, p: subsidies_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           showcase=Showcase(PER_PERIOD)),
     Report("assessment.compare", "Who gained or lost stars between two periods, and why",
            lambda e, p: compare_table(stored_or_fresh(e, _param(p, "before")),
                                       stored_or_fresh(e, _param(p, "after"))), ("before", "after")),

@@ -14,7 +14,10 @@ from typing import Any
 
 import click
 
-from gridcore.events import (
+from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
+
+from . import reports, views
+from .events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -27,9 +30,6 @@ from gridcore.events import (
     IncidentVerified,
     SatisfactionRated,
 )
-from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
-
-from . import reports, views
 from .incident import STATUSES
 from .intake import IMMEDIATELY
 

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, RuleRef
-from gridcore.events import SYSTEM_ACTOR, IncidentReported
+from gridcore.events import SYSTEM_ACTOR
 
 from . import routing, timers
+from .events import IncidentReported
 from .incident import Entry, Incident, Pending
 from .policy import EscalationPolicy, Notice
 from .section import SECTION

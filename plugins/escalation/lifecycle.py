@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gridcore.events import (
-    SYSTEM_ACTOR,
+from gridcore.events import SYSTEM_ACTOR
+
+from . import routing
+from .events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -28,8 +30,6 @@ from gridcore.events import (
     IncidentVerified,
     SatisfactionRated,
 )
-
-from . import routing
 from .incident import ACCEPTED, CLOSED, HANDLING, OPEN, REPORTED, RESOLVED, VERIFIED, Incident
 from .policy import DEFAULT_VERIFIER
 

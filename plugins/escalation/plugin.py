@@ -16,9 +16,17 @@ from .state import NAME, EscalationState
 if TYPE_CHECKING:
     import click
 
-    from gridcore import Community, Engine, Report
+    from gridcore import Community, Engine, Event, Report
     from gridcore.metrics import Metric
     from gridcore.rules import Diagnostic, Ruleset, Section
+
+
+@hookimpl
+def gridcore_register_event_types() -> list[type[Event]]:
+    """The incident lifecycle: ``incident_reported`` ... ``incident_closed``, ``satisfaction_rated``."""
+    from .events import INCIDENT_EVENT_TYPES
+
+    return list(INCIDENT_EVENT_TYPES)
 
 
 @hookimpl

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gridcore import Report, Table
 from gridcore.periods import parse_period
+from gridcore.reports import PER_PERIOD, Showcase
 
 from . import views
 from .timers import duration
@@ -144,6 +145,24 @@ def stats_table(engine: Engine, period: str, within: str | None = None) -> Table
     return Table(f"Incidents in {period}", columns, rows)
 
 
+def levels_table(engine: Engine, period: str, within: str | None = None) -> Table:
+    """Incidents reported in ``period`` by the highest level they reached, top level first, with a total."""
+    stats = stats_table(engine, period, within)
+    numeric = stats.columns[2:]
+    levels = engine.community.hierarchy.levels
+    totals: dict[str, list[int]] = {}
+    for row in stats.rows:
+        sums = totals.setdefault(str(row[1]), [0] * len(numeric))
+        for k, value in enumerate(row[2:]):
+            sums[k] += int(value or 0)
+    order = sorted(totals, key=lambda lv: levels.index(lv) if lv in levels else len(levels))
+    names = engine.community.level_names
+    rows = [(f"{names.get(lv, '')} {lv}".strip(), *totals[lv]) for lv in order]
+    rows.append(("total", *(sum(totals[lv][k] for lv in totals) for k in range(len(numeric)))))
+    return Table(f"Incidents in {period} by the level they reached", ("level", *numeric), tuple(rows),
+                 ("by category: escalation.stats",))
+
+
 def _build_open(engine: Engine, params: Mapping[str, str]) -> Table:
     return open_table(engine, params.get("within"))
 
@@ -168,19 +187,38 @@ def _build_stats(engine: Engine, params: Mapping[str, str]) -> Table:
     return stats_table(engine, params["period"], params.get("within"))
 
 
+def _build_levels(engine: Engine, params: Mapping[str, str]) -> Table:
+    from gridcore import GridcoreError
+
+    if "period" not in params:
+        raise GridcoreError("escalation.levels needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08)")
+    return levels_table(engine, params["period"], params.get("within"))
+
+
 REPORTS = (
     Report(
         "escalation.open",
         "Open incidents per node with age and current level",
         _build_open,
         ("within",),
+        showcase=Showcase(),
     ),
-    Report("escalation.overdue", "Open incidents past their time limit", _build_overdue),
+    Report("escalation.overdue", "Open incidents past their time limit", _build_overdue,
+           showcase=Showcase(heading="Overdue at the end: {rows}", rows=8,
+                             empty="none: every open case is within its limits", order=30)),
     Report("escalation.timeline", "Every step of one incident", _build_timeline, ("incident",)),
     Report(
         "escalation.stats",
         "Incidents by category and level in a period",
         _build_stats,
         ("period", "within"),
+        showcase=Showcase(PER_PERIOD),
+    ),
+    Report(
+        "escalation.levels",
+        "Incidents in a period by the highest level they reached",
+        _build_levels,
+        ("period", "within"),
+        showcase=Showcase(PER_PERIOD, "Incidents by the level they reached, {label}", title=False, order=20),
     ),
 )

@@ -21,6 +21,7 @@ from gridcore.rules import CompileContext, Item, Name, Node, Value, Version
 from gridcore.rules import schema as sch
 from gridcore.rules.sections import ItemKind, Section
 
+from .events import INCIDENT
 from .policy import (
     DEFAULT_REOPEN,
     DEFAULT_VERIFIER,
@@ -157,7 +158,7 @@ ITEMS = (
 SATISFACTION = sch.Variable(
     "satisfaction", sch.NUMBER, doc="the verification's satisfaction score (1-5)", zh=("满意度",)
 )
-INCIDENT_ENV = sch.Env((sch.INCIDENT,))
+INCIDENT_ENV = sch.Env((INCIDENT,))
 REOPEN_ENV = sch.Env((SATISFACTION,))
 CATCH_ALL = ("any", "任意", "所有")
 WEEKDAYS = {

@@ -13,16 +13,21 @@ from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from gridcore import Explanation, Outcome, hookimpl
-from gridcore.events import Event, IncidentEvent, IncidentReported
+from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
+from gridcore.events import Event
 
 from . import intake, lifecycle, timers, transitions
+from .events import IncidentEvent, IncidentReported
 from .incident import Incident
 
 if TYPE_CHECKING:
     from gridcore import Engine
 
 NAME = "escalation"
+
+
+#: What the escalation plugin reports to a what-if comparison: how each incident was handled.
+HANDLING = OutcomeKind("incidents", "Incidents handled differently")
 
 
 class EscalationState:
@@ -102,12 +107,12 @@ class EscalationState:
             subject = f"incident:{incident.id}"
             out.append(
                 Outcome(
-                    NAME, f"{subject}:level", incident.current_level, rules, incident.current_node
+                    NAME, f"{subject}:level", incident.current_level, rules, incident.current_node, HANDLING
                 )
             )
-            out.append(Outcome(NAME, f"{subject}:node", incident.current_node, rules))
-            out.append(Outcome(NAME, f"{subject}:status", incident.status, rules))
-            out.append(Outcome(NAME, f"{subject}:escalations", len(incident.escalations), rules))
+            out.append(Outcome(NAME, f"{subject}:node", incident.current_node, rules, kind=HANDLING))
+            out.append(Outcome(NAME, f"{subject}:status", incident.status, rules, kind=HANDLING))
+            out.append(Outcome(NAME, f"{subject}:escalations", len(incident.escalations), rules, kind=HANDLING))
         return out
 
     # ------------------------------------------------------------ scheduling

@@ -12,10 +12,11 @@ from typing import Any
 
 from attrs import field, frozen
 
-from gridcore.events import SYSTEM_ACTOR, Event, IncidentEscalated, IncidentReopened
+from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.explain import RuleRef
 
 from . import routing, worktime
+from .events import IncidentEscalated, IncidentReopened
 from .incident import REPORTED, VERIFIED, Breach, Incident, running_since
 from .policy import DEFAULT_REOPEN, LevelLimit, Span
 

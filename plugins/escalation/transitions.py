@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, RuleRef
-from gridcore.events import (
-    SYSTEM_ACTOR,
+from gridcore.events import SYSTEM_ACTOR
+
+from . import intake, lifecycle, routing
+from .events import (
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -24,8 +26,6 @@ from gridcore.events import (
     IncidentVerified,
     SatisfactionRated,
 )
-
-from . import intake, lifecycle, routing
 from .incident import (
     ACCEPTED,
     CLOSED,

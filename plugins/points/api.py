@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from attrs import frozen
 
-from gridcore.events import PointsRedeemed
 from gridcore.periods import parse_period
 
 from . import ledger
+from .events import PointsRedeemed
 from .ledger import Entry
 from .state import NAME, PointsState
 

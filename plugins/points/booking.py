@@ -12,12 +12,13 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event, IncidentClosed, PointsRedeemed
+from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event
 from gridcore.periods import KINDS, add_months, period_key
+from gridcore_escalation.events import IncidentClosed
 
 from . import ledger
 from .checks import duplicate_of
-from .events import RecognitionAwarded
+from .events import PointsRedeemed, RecognitionAwarded
 from .ledger import Account, Entry
 from .policy import IncidentItem, PointsPolicy, round_points
 from .tracking import Claim, IncidentTrack

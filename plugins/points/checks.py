@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from gridcore.events import ActivityRecorded, Event, PointsRedeemed
+from gridcore.events import ActivityRecorded, Event
 from gridcore.periods import period_key
 
-from .events import RecognitionAwarded
+from .events import PointsRedeemed, RecognitionAwarded
 from .policy import ActivityItem
 
 if TYPE_CHECKING:

@@ -1,4 +1,8 @@
-"""The points plugin's own event: a leader's recognition award."""
+"""The points plugin's events (its published module): redemptions and recognition awards.
+
+Registered through ``gridcore_register_event_types`` like any plugin's events;
+other plugins may import this module to read them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any, ClassVar
 import attrs
 from attrs import field, frozen
 
-from gridcore.events import Event
+from gridcore.events import Event, between, non_empty
 
 
 def _positive_points(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -33,3 +37,23 @@ class RecognitionAwarded(Event):
     member: str = field(validator=attrs.validators.instance_of(str))
     points: int = field(validator=_positive_points)
     reason: str = field(validator=_reason)
+
+
+@frozen(kw_only=True)
+class PointsRedeemed(Event):
+    """A member spent points on an item of the rewards list (积分礼遇清单)."""
+
+    kind: ClassVar[str] = "points_redeemed"
+    people: ClassVar[tuple[str, ...]] = ("member",)
+    reward: str = field(validator=non_empty)
+    quantity: int = field(default=1, validator=between(1, 1_000_000))
+    member: str | None = None
+
+    @property
+    def redeemer(self) -> str:
+        """The member whose points are spent: ``member`` if given, else the actor."""
+        return self.member or self.actor
+
+
+#: Every event kind of the points plugin.
+POINTS_EVENT_TYPES: tuple[type[Event], ...] = (PointsRedeemed, RecognitionAwarded)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
 
-from .events import RecognitionAwarded
 from .state import NAME, PointsState
 
 if TYPE_CHECKING:
@@ -24,8 +23,10 @@ if TYPE_CHECKING:
 
 @hookimpl
 def gridcore_register_event_types() -> list[type[Event]]:
-    """The plugin's own event: ``recognition_awarded``."""
-    return [RecognitionAwarded]
+    """The plugin's own events: ``points_redeemed`` and ``recognition_awarded``."""
+    from .events import POINTS_EVENT_TYPES
+
+    return list(POINTS_EVENT_TYPES)
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from gridcore import GridcoreError, Report, Table
 from gridcore.metrics import Metric, MetricValue
+from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
 from . import api, ledger
 
@@ -132,12 +133,15 @@ def registered_reports() -> list[Report]:
             "the monthly public points board of a node (ranking)",
             lambda engine, p: board_table(engine, _need(p, "node"), _need(p, "month")),
             params=("node", "month"),
+            showcase=Showcase(PER_MONTH, "Points board (积分公示), {label}: top 10", rows=10, title=False,
+                              order=10),
         ),
         Report(
             "points.totals",
             "points earned, redeemed and expired per node over a period",
             lambda engine, p: totals_table(engine, _need(p, "node"), _need(p, "period")),
             params=("node", "period"),
+            showcase=Showcase(PER_PERIOD),
         ),
         Report(
             "points.rewards",

@@ -101,9 +101,9 @@ def activity_env() -> sch.Env:
 
 
 def incident_env() -> sch.Env:
-    from gridcore.events import IncidentClosed
+    from gridcore_escalation.events import INCIDENT, IncidentClosed
 
-    return sch.Env((sch.MEMBER, sch.NODE, sch.INCIDENT, sch.event_var(IncidentClosed), WEEKDAY, HOUR,
+    return sch.Env((sch.MEMBER, sch.NODE, INCIDENT, sch.event_var(IncidentClosed), WEEKDAY, HOUR,
                     SATISFACTION, RATING))
 
 

@@ -12,23 +12,20 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gridcore import Explanation, Outcome, hookimpl
-from gridcore.events import (
-    ActivityRecorded,
-    Event,
+from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
+from gridcore.events import ActivityRecorded, Event, ResidentRegistered
+from gridcore_escalation.events import (
     IncidentClosed,
     IncidentReported,
     IncidentResolved,
     IncidentVerified,
-    PointsRedeemed,
-    ResidentRegistered,
     SatisfactionRated,
 )
 
 from . import ledger
 from .booking import on_activity, on_closed, on_recognition, on_redemption
 from .checks import check_activity, check_late, check_recognition, check_redemption, later_events
-from .events import RecognitionAwarded
+from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts, MemberRecord, NodeRecord
 from .ledger import Account, Entry
 from .policy import PointsPolicy
@@ -39,6 +36,10 @@ if TYPE_CHECKING:
     from gridcore import Engine
 
 NAME = "points"
+
+
+#: What the points plugin reports to a what-if comparison: each member's balance.
+BALANCES = OutcomeKind("points", "Members whose points change", "points")
 
 
 class PointsState:
@@ -288,6 +289,7 @@ class PointsState:
                     value=account.balance,
                     rules=tuple(sorted(rules, key=lambda r: (r.file, r.line, r.column))),
                     detail=f"earned {totals['earned']}, redeemed {totals['redeemed']}, expired {totals['expired']}",
+                    kind=BALANCES,
                 )
             )
         return outcomes

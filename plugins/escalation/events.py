@@ -1,0 +1,159 @@
+"""The incident lifecycle: the escalation plugin's events (its published module).
+
+An incident goes discover, consult, handle, feedback, evaluate (发现—会商—处置—
+反馈—评价).  These classes are registered through ``gridcore_register_event_types``
+like any plugin's, and other plugins may import this module to read them (the
+points plugin pays for closed incidents, the assessment plugin counts them);
+nothing else of the escalation plugin is theirs to import.
+
+``INCIDENT`` is the ``incident`` record a ruleset expression may read (its
+fields and their Chinese names), for any section that judges incidents.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from attrs import field, frozen
+
+from gridcore.events import Event, between, non_empty
+from gridcore.rules.schema import BOOL, DURATION, NUMBER, RECORD, TEXT, Field, Variable
+
+
+@frozen(kw_only=True)
+class IncidentEvent(Event):
+    """Base of every event about one incident, named by ``incident``."""
+
+    kind: ClassVar[str] = "incident_event"
+    incident: str = field(validator=non_empty)
+
+
+@frozen(kw_only=True)
+class IncidentReported(IncidentEvent):
+    """A hazard or problem was found on patrol or reported by a resident.
+
+    ``severity`` runs from 1 (minor) to 5 (grave). ``place`` is an optional place
+    id (building, address) inside ``node``; ``channel`` says how it came in.
+    """
+
+    kind: ClassVar[str] = "incident_reported"
+    category: str = field(validator=non_empty)
+    severity: int = field(default=1, validator=between(1, 5))
+    place: str | None = None
+    channel: str = "patrol"
+    key_person: bool = False
+    description: str = ""
+
+
+@frozen(kw_only=True)
+class IncidentAccepted(IncidentEvent):
+    """Someone responsible at the incident's current level took it on."""
+
+    kind: ClassVar[str] = "incident_accepted"
+
+
+@frozen(kw_only=True)
+class IncidentHandlingStarted(IncidentEvent):
+    """Handling began (on site, consultation held)."""
+
+    kind: ClassVar[str] = "incident_handling_started"
+    note: str = ""
+
+
+@frozen(kw_only=True)
+class IncidentPaused(IncidentEvent):
+    """The clock stops: waiting for the resident, for parts, ..."""
+
+    kind: ClassVar[str] = "incident_paused"
+    reason: str = field(validator=non_empty)
+
+
+@frozen(kw_only=True)
+class IncidentResumed(IncidentEvent):
+    """The clock runs again after a pause."""
+
+    kind: ClassVar[str] = "incident_resumed"
+
+
+@frozen(kw_only=True)
+class IncidentEscalated(IncidentEvent):
+    """The incident moved up a level, or out to a line department.
+
+    Usually derived by the escalation plugin on ``tick`` (actor ``system``) or
+    recorded by a handler who "blows the whistle".  ``to_node`` is the node now
+    responsible; ``department`` is set when it was routed to a line department.
+    ``rule`` names the rule (``file:line``) that decided, ``reason`` the facts.
+    """
+
+    kind: ClassVar[str] = "incident_escalated"
+    to_node: str = field(validator=non_empty)
+    department: str | None = None
+    reason: str = ""
+    rule: str = ""
+
+
+@frozen(kw_only=True)
+class IncidentResolved(IncidentEvent):
+    """The handler says the problem is solved."""
+
+    kind: ClassVar[str] = "incident_resolved"
+    note: str = ""
+
+
+@frozen(kw_only=True)
+class IncidentVerified(IncidentEvent):
+    """The verifier checked the result with the residents' satisfaction score (1-5)."""
+
+    kind: ClassVar[str] = "incident_verified"
+    satisfaction: int = field(validator=between(1, 5))
+    note: str = ""
+
+
+@frozen(kw_only=True)
+class SatisfactionRated(IncidentEvent):
+    """A resident (the reporter or someone in the cell) rated the outcome (1-5)."""
+
+    kind: ClassVar[str] = "satisfaction_rated"
+    score: int = field(validator=between(1, 5))
+
+
+@frozen(kw_only=True)
+class IncidentReopened(IncidentEvent):
+    """An unsatisfied verification or a resident's complaint reopened the incident."""
+
+    kind: ClassVar[str] = "incident_reopened"
+    reason: str = ""
+
+
+@frozen(kw_only=True)
+class IncidentClosed(IncidentEvent):
+    """The loop is closed."""
+
+    kind: ClassVar[str] = "incident_closed"
+
+
+#: Every event kind of the incident lifecycle, in the order of the loop.
+INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
+    IncidentReported,
+    IncidentAccepted,
+    IncidentHandlingStarted,
+    IncidentPaused,
+    IncidentResumed,
+    IncidentEscalated,
+    IncidentResolved,
+    IncidentVerified,
+    SatisfactionRated,
+    IncidentReopened,
+    IncidentClosed,
+)
+
+#: ``incident``: an incident as it stands, for ruleset expressions.
+INCIDENT = Variable("incident", RECORD, doc="the incident concerned", zh=("事件",), fields=(
+    Field("id", TEXT, "incident id", zh=("编号",)),
+    Field("category", TEXT, "the incident's category", zh=("类别",), vocabulary="category"),
+    Field("severity", NUMBER, "1 (minor) to 5 (grave)", zh=("严重程度",)),
+    Field("level", TEXT, "the level now responsible", zh=("层级",), vocabulary="level"),
+    Field("key_person", BOOL, "a key person is involved", zh=("重点人员",)),
+    Field("channel", TEXT, "how it came in (patrol, phone, online ...)", zh=("渠道",)),
+    Field("age", DURATION, "time since it was reported, pauses excluded", zh=("已用时",)),
+))
