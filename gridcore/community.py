@@ -22,7 +22,9 @@ import cattrs
 from attrs import frozen
 from cattrs.errors import BaseValidationError
 
+from . import geo
 from .errors import RosterError
+from .geo import Location, locations_from_document, locations_to_document
 from .hierarchy import Hierarchy, Node
 from .roster import (
     ROLES,
@@ -73,6 +75,8 @@ class Community:
     places: Mapping[str, Place] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
     roles: Mapping[str, str] = attrs.field(factory=dict, converter=_with_core_roles, hash=False)
     level_names: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    #: node id -> where it is on the map (optional; see ``gridcore.geo``)
+    locations: Mapping[str, Location] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
     _index: _Index = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -90,6 +94,7 @@ class Community:
         places: Iterable[Place] = (),
         roles: Mapping[str, str] | None = None,
         level_names: Mapping[str, str] | None = None,
+        locations: Mapping[str, Location] | None = None,
     ) -> Community:
         """Make a community from lists, refusing duplicate ids (``RosterError``)."""
         return cls(
@@ -101,6 +106,7 @@ class Community:
             places=_by_id(places, "place"),
             roles=roles or {},
             level_names=level_names or {},
+            locations=locations or {},
         )
 
     # ------------------------------------------------------------ time
@@ -188,6 +194,24 @@ class Community:
             raise RosterError(f"unknown place {place_id!r}") from None
         return self.hierarchy.node(place.node)
 
+    def cell_at(self, lat: float, lon: float) -> str | None:
+        """The node whose location holds the spot (the deepest, then the nearest), or None.
+
+        ``ValueError`` for a latitude/longitude that is no place on Earth.
+        """
+        hierarchy = self.hierarchy
+        depth = {node: hierarchy.level_index(hierarchy.node(node).level) for node in self.locations}
+        return geo.cell_at(self.locations, depth, lat, lon)
+
+    def nearest_cells(self, lat: float, lon: float, count: int = 3) -> list[tuple[str, float]]:
+        """The located nodes nearest the spot, nearest first, with the distance in metres.
+
+        Leaf cells are preferred (they are where reports belong); other
+        located nodes are named only when no leaf has a location.
+        """
+        leaves = {node.id for node in self.hierarchy.leaves()} & set(self.locations)
+        return geo.nearest(self.locations, lat, lon, count, among=leaves or None)
+
     def level_label(self, level: str) -> str:
         """The Chinese label of a level if declared, else the level id."""
         self.hierarchy.level_index(level)
@@ -215,6 +239,8 @@ class Community:
             "departments": [_CONVERTER.unstructure(d) for d in self.departments.values()],
             "members": [_CONVERTER.unstructure(m) for m in self.members.values()],
             "places": [_CONVERTER.unstructure(p) for p in self.places.values()],
+            # written only when given, so documents of communities without a map stay as they were
+            **({"locations": locations_to_document(self.locations)} if self.locations else {}),
         }
 
     @classmethod
@@ -239,6 +265,7 @@ class Community:
             places=shape.places,
             roles=shape.roles,
             level_names=shape.level_names,
+            locations=locations_from_document(shape.locations),
         )
 
 
@@ -257,6 +284,7 @@ class _Document:
     departments: list[Department] = attrs.field(factory=list)
     members: list[Member] = attrs.field(factory=list)
     places: list[Place] = attrs.field(factory=list)
+    locations: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
 
 def _make_converter() -> cattrs.Converter:
@@ -335,6 +363,11 @@ def _check(community: Community) -> None:
         problem = place_problem(place, hierarchy)
         if problem:
             raise RosterError(problem)
+    for node, location in community.locations.items():
+        if node not in hierarchy:
+            raise RosterError(f"a location is given for unknown node {node!r}")
+        if not isinstance(location, Location):
+            raise RosterError(f"location of node {node!r}: expected a Location, got {location!r}")
 
 
 def member_problem(member: Member, community: Community) -> str | None:

@@ -6,7 +6,10 @@ A community folder holds ``community.yaml`` (name, timezone, levels, optional
 list may instead be written inline in ``community.yaml`` (``nodes:``,
 ``members:`` with each member's ``roles:``, ``assignments:``, ``departments:``,
 ``places:``), but not both ways at once.  A path to a single ``.yaml`` file
-works too.  See docs/community.md for the formats.
+works too.  Cells may be put on the map: a point per node (``lat``, ``lon``
+and optionally ``radius`` columns of ``nodes.csv``, or the same keys inline)
+or GeoJSON boundaries in ``cells.geojson`` beside ``community.yaml`` (inline:
+a node's ``geometry``).  See docs/community.md for the formats.
 
 Every error names the file and the row (CSV: the spreadsheet row, header = row
 1) or the line (YAML).  Empty cells mean "not given".  ``save_community`` writes
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -29,6 +34,7 @@ import yaml
 from gridcore import hookimpl
 from gridcore.community import Community
 from gridcore.errors import GridcoreError, HierarchyError, RosterError
+from gridcore.geo import Location
 from gridcore.hierarchy import DEDICATED, INDUSTRY, TERRITORIAL, Hierarchy, Node
 from gridcore.roster import (
     ROLES,
@@ -44,10 +50,14 @@ from gridcore.roster import (
 _T = TypeVar("_T")
 
 COMMUNITY_FILE = "community.yaml"
+#: Cell boundaries (or points) as a GeoJSON FeatureCollection; each feature's ``properties.id`` names its node.
+GEOMETRY_FILE = "cells.geojson"
+#: The optional columns of nodes.csv that put a node on the map as a point.
+POINT_COLUMNS = ("lat", "lon", "radius")
 
 #: Each list kept as a CSV sheet: its columns, in the order ``save_community`` writes them.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "nodes": ("id", "name", "level", "parent", "kind"),
+    "nodes": ("id", "name", "level", "parent", "kind", *POINT_COLUMNS),
     "members": ("id", "name", "phone", "party_member", "home"),
     "roles": ("member", "role", "node", "department"),
     "departments": ("id", "name"),
@@ -131,6 +141,7 @@ def load_community(path: Path | str) -> Community:
     members = _members(sheets["members"], hierarchy, vocabulary, departments)
     _add_assignments(sheets["roles"], members, hierarchy, vocabulary, departments)
     places = _places(sheets["places"], hierarchy)
+    locations = _locations(sheets["nodes"], yaml_path.parent / GEOMETRY_FILE, hierarchy)
     try:
         return Community.build(
             name=name,
@@ -141,6 +152,7 @@ def load_community(path: Path | str) -> Community:
             places=places,
             roles=extra_roles,
             level_names=level_names,
+            locations=locations,
         )
     except GridcoreError as exc:
         raise type(exc)(f"{label}: {exc}") from None
@@ -297,6 +309,80 @@ def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
     return places
 
 
+def _locations(rows: list[_Row], geometry_path: Path, hierarchy: Hierarchy) -> dict[str, Location]:
+    """Points from the nodes' ``lat``/``lon``/``radius``, shapes from ``geometry`` or cells.geojson."""
+    found: dict[str, Location] = {}
+    where: dict[str, str] = {}
+    for row in rows:
+        node = _field(row, "id")
+        assert node is not None
+        lat, lon = _number(row, "lat"), _number(row, "lon")
+        radius = _number(row, "radius")
+        shape = row.values.get("geometry")
+        if (lat is None) != (lon is None):
+            raise RosterError(f"{row.where}: give both lat and lon (or neither)")
+        if radius is not None and lat is None:
+            raise RosterError(f"{row.where}: radius is the size of a point; give lat and lon too")
+        if shape is not None and lat is not None:
+            raise RosterError(f"{row.where}: give lat/lon or a geometry, not both")
+        if lat is not None and lon is not None:
+            found[node] = _located(row.where, Location.point, lat, lon, radius)
+        elif shape is not None:
+            found[node] = _located(row.where, _from_geojson, shape, None, f"{row.where}: geometry")
+        else:
+            continue
+        where[node] = row.where
+    if not geometry_path.exists():
+        return found
+    try:
+        collection = json.loads(geometry_path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RosterError(f"{geometry_path.name}: not a readable GeoJSON file ({exc})") from None
+    features = collection.get("features") if isinstance(collection, Mapping) else None
+    if not isinstance(features, list):
+        raise RosterError(f"{geometry_path.name}: expected a GeoJSON FeatureCollection with features")
+    for number, feature in enumerate(features, 1):
+        label = f"{geometry_path.name} feature {number}"
+        properties = feature.get("properties") if isinstance(feature, Mapping) else None
+        node = properties.get("id") if isinstance(properties, Mapping) else None
+        if not isinstance(node, str) or node not in hierarchy:
+            raise RosterError(f"{label}: properties.id must name a node of nodes.csv, got {node!r}")
+        if node in found:
+            raise RosterError(f"{label}: node {node!r} is already located at {where[node]}")
+        assert isinstance(properties, Mapping)
+        radius = properties.get("radius")
+        found[node] = _located(label, _from_geojson, feature.get("geometry") or {}, radius, label)
+        where[node] = label
+    return found
+
+
+def _from_geojson(shape: Any, radius: Any, where: str) -> Location:
+    return Location.from_geojson(shape, radius=radius, where=where)
+
+
+def _located(where: str, make: Any, *args: Any) -> Location:
+    try:
+        location = make(*args)
+    except RosterError as exc:
+        message = str(exc)
+        raise RosterError(message if message.startswith(where) else f"{where}: {message}") from None
+    assert isinstance(location, Location)
+    return location
+
+
+def _number(row: _Row, column: str) -> float | None:
+    value = row.values.get(column)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if math.isnan(number) or math.isinf(number):
+        raise RosterError(f"{row.where}: {column} must be a number, got {value!r}")
+    return number
+
+
 def _make(cls: type[_T], row: _Row, **values: Any) -> _T:
     """Build a fact, prefixing any refusal with where the row was read."""
     try:
@@ -322,7 +408,9 @@ def _records(sheet: str, top: Mapping[str, Any], yaml_path: Path) -> Iterator[_R
             raise RosterError(f"{where}: {key} must be a list")
         for item in inline:
             row = _Row(_where_in(where, item, yaml_path.name), _mapping(item, where, key))
-            allowed = COLUMNS[sheet] + (("roles",) if sheet == "members" else ())
+            allowed = COLUMNS[sheet] + (("roles",) if sheet == "members" else ()) + (
+                ("geometry",) if sheet == "nodes" else ()
+            )
             _only(row, allowed)
             yield row
     elif csv_path.exists():
@@ -534,12 +622,30 @@ def save_community(community: Community, folder: Path | str, *, inline: bool = F
             {**_given(row), **({"roles": roles_of[row["id"]]} if row["id"] in roles_of else {})}
             for row in sheets["members"]
         ]
+        for row in top["nodes"]:
+            shape = community.locations.get(row["id"])
+            if shape is not None and shape.kind != "Point":
+                row["geometry"] = shape.to_geojson()
         top["places"] = sheets["places"]
         for sheet in COLUMNS:
             (target / f"{sheet}.csv").unlink(missing_ok=True)
+        (target / GEOMETRY_FILE).unlink(missing_ok=True)
     else:
         for sheet, rows in sheets.items():
-            _write_atomic(target / f"{sheet}.csv", _csv_text(COLUMNS[sheet], rows), encoding="utf-8-sig")
+            columns = COLUMNS[sheet]
+            if sheet == "nodes" and not any(row.get("lat") is not None for row in rows):
+                columns = tuple(c for c in columns if c not in POINT_COLUMNS)
+            _write_atomic(target / f"{sheet}.csv", _csv_text(columns, rows), encoding="utf-8-sig")
+        shapes = {n: loc for n, loc in community.locations.items() if loc.kind != "Point"}
+        if shapes:
+            features = [
+                {"type": "Feature", "properties": {"id": node}, "geometry": loc.to_geojson()}
+                for node, loc in shapes.items()
+            ]
+            text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1)
+            _write_atomic(target / GEOMETRY_FILE, text + "\n", encoding="utf-8")
+        else:
+            (target / GEOMETRY_FILE).unlink(missing_ok=True)
     text = yaml.safe_dump(top, allow_unicode=True, sort_keys=False, default_flow_style=False)
     path = target / COMMUNITY_FILE
     _write_atomic(path, text, encoding="utf-8")
@@ -550,7 +656,8 @@ def _sheets(community: Community) -> dict[str, list[dict[str, Any]]]:
     return {
         "departments": [{"id": d.id, "name": d.name} for d in community.departments.values()],
         "nodes": [
-            {"id": n.id, "name": n.name, "level": n.level, "parent": n.parent, "kind": n.kind}
+            {"id": n.id, "name": n.name, "level": n.level, "parent": n.parent, "kind": n.kind,
+             **_point_cells(community.locations.get(n.id))}
             for n in community.hierarchy
         ],
         "members": [
@@ -564,6 +671,13 @@ def _sheets(community: Community) -> dict[str, list[dict[str, Any]]]:
         ],
         "places": [{"id": p.id, "name": p.name, "node": p.node} for p in community.places.values()],
     }
+
+
+def _point_cells(location: Location | None) -> dict[str, Any]:
+    if location is None or location.kind != "Point":
+        return {}
+    lon, lat = location.shape
+    return {"lat": lat, "lon": lon, "radius": location.radius}
 
 
 def _given(row: Mapping[str, Any]) -> dict[str, Any]:

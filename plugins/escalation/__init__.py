@@ -10,21 +10,24 @@ plugins (each takes an engine)::
     incident(engine, incident_id) -> IncidentView
     timeline(engine, incident_id) -> list[Entry]
     overdue(engine, now=None) -> list[tuple[IncidentView, Deadline]]
+    categories(engine, at=None) -> list[Category]
 
 See docs/escalation.md.
 """
 
 from .incident import Entry, Escalation
-from .policy import EscalationPolicy
+from .policy import Category, EscalationPolicy
 from .timers import Deadline
-from .views import IncidentView, incident, incidents, overdue, timeline
+from .views import IncidentView, categories, incident, incidents, overdue, timeline
 
 __all__ = [
+    "Category",
     "Deadline",
     "Entry",
     "Escalation",
     "EscalationPolicy",
     "IncidentView",
+    "categories",
     "incident",
     "incidents",
     "overdue",

@@ -155,6 +155,19 @@ class Route:
 
 
 @frozen
+class Category:
+    """An incident category's name as people read it (``name``, Chinese first) and its ``group``.
+
+    ``code`` is the category as events and rules spell it (``leaking_pipe``).
+    """
+
+    code: str
+    name: str
+    group: str
+    rule: RuleRef
+
+
+@frozen
 class LevelLimit:
     """How long a level has to accept and to resolve, and where a breach sends the incident.
 
@@ -232,6 +245,7 @@ class EscalationPolicy:
     verifier_rule: RuleRef | None = None
     reopen: Reopen = DEFAULT_REOPEN
     calendar: Calendar = field(factory=Calendar)
+    categories: tuple[Category, ...] = ()
 
     def route_for(self, facts: IncidentFacts) -> Route | None:
         """The route for an incident: category rules first, then catch-alls, in file order."""
@@ -301,6 +315,7 @@ class ExtraWorkdays:
 
 Piece = (
     Route
+    | Category
     | LevelLimit
     | Immediate
     | Repeats

@@ -26,6 +26,7 @@ from .policy import (
     DEFAULT_REOPEN,
     DEFAULT_VERIFIER,
     Calendar,
+    Category,
     Condition,
     Duplicates,
     EscalationPolicy,
@@ -56,6 +57,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "ESC_ROUTE": ("route to", "routed to", "转交", "交由"),
     "ESC_NOTIFY": ("notify", "通知"),
+    "ESC_GROUP": ("group", "分组"),
     "ESC_AT": ("at", "于"),
     "ESC_WHEN": ("when", "当"),
     "ESC_ACCEPT": ("accept within", "受理时限", "受理"),
@@ -92,6 +94,13 @@ ITEMS = (
         "escalation_route",
         doc="where incidents of a category start, which departments and roles hear of them",
         doc_zh="某类事件从哪一级开始办理，转交哪些部门，通知哪些角色",
+    ),
+    ItemKind(
+        "category",
+        ("category", "类别"),
+        "escalation_category",
+        doc="an incident category's display name (Chinese first) and group, for intake and reports",
+        doc_zh="事件类别的名称（中文）和分组，用于受理与报表",
     ),
     ItemKind(
         "limit",
@@ -212,6 +221,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         verifier_rule=verifiers[-1].rule if verifiers else None,
         reopen=reopens[-1] if reopens else DEFAULT_REOPEN,
         calendar=calendar,
+        categories=tuple(p for p in now if isinstance(p, Category)),
     )
 
 
@@ -220,6 +230,9 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
     name = item.name.text if item.name is not None else ""
     if item.kind == "incident":
         return _route(name, body, ref, ctx)
+    if item.kind == "category":
+        names = [n.text for n in body.all("name") if isinstance(n, Name)]
+        return Category(name, names[0], names[1] if len(names) > 1 else "", ref)
     if item.kind == "limit":
         level = _level(item.name, ctx) if item.name is not None else None
         return _limit(level or name, body, ref, ctx)

@@ -17,6 +17,7 @@ from gridcore import Explanation, GridcoreError
 
 from . import timers
 from .incident import Breach, Entry, Escalation, Incident
+from .policy import Category
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -65,6 +66,8 @@ class IncidentView:
     #: time spent paused before the current pause (if any), and when that began
     paused_time: timedelta = timedelta(0)
     paused_since: datetime | None = None
+    description: str = ""
+    channel: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -121,6 +124,8 @@ def view(engine: Engine, incident: Incident) -> IncidentView:
         self_closed_flag=incident.self_closed_flag,
         paused_time=incident.paused_total,
         paused_since=incident.paused_since,
+        description=incident.description,
+        channel=incident.channel,
     )
 
 
@@ -181,6 +186,24 @@ def overdue(
         if late:
             out.append((view(engine, record), late[0]))
     return out
+
+
+def categories(engine: Engine, at: datetime | None = None) -> list[Category]:
+    """The incident categories of the ruleset in force at ``at`` (default: the engine clock's now).
+
+    Every ``category`` item, in file order, then each category a route names
+    without declaring it (its name is its code).
+    """
+    from .intake import policy_at
+
+    policy, _ = policy_at(engine, at or engine.clock.now())
+    if policy is None:
+        return []
+    found = {c.code: c for c in policy.categories}
+    for route in policy.routes:
+        if route.category is not None and route.category not in found:
+            found[route.category] = Category(route.category, route.category, "", route.rule)
+    return list(found.values())
 
 
 def explain(state: EscalationState, decision: str) -> Explanation | None:
