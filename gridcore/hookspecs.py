@@ -31,6 +31,7 @@ import pluggy
 
 if TYPE_CHECKING:
     import click
+    from starlette.routing import BaseRoute
 
     from .community import Community
     from .engine import Engine
@@ -87,6 +88,23 @@ def gridcore_register_commands() -> list[click.Command]:  # type: ignore[empty-b
     ``click.Group``) objects; each is added under its own name, e.g. a group
     named ``points`` becomes ``gridcore points ...``.  A command that opens a
     store should accept ``--store`` via ``gridcore_app.cli.store_option``.
+    """
+
+
+@hookspec
+def gridcore_register_routes() -> list[BaseRoute]:  # type: ignore[empty-body]
+    """Add routes to the web service (``gridcore serve``), as commands are added to the CLI.
+
+    Called once in each service process when it starts.  Returns a list of
+    Starlette routes (``starlette.routing.Route``, ``Mount``); a path and
+    method the service already answers is a ``PluginError`` naming both.
+    A handler is ``async def handler(request)`` and reaches the engine kept
+    open through ``gridcore_app.service.service_of(request)``: ``await
+    service.read(fn)`` runs ``fn(engine)`` on the engine's own thread (engine
+    errors become RFC 9457 problem documents), ``await service.member(request)``
+    requires a token and says whose.  Mark a handler with
+    ``gridcore_app.service.documented(...)`` to list it in the OpenAPI
+    description.  Use a path under your plugin's name (``/patrols/...``).
     """
 
 

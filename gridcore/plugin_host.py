@@ -38,6 +38,7 @@ from .errors import GridcoreError, PluginError, RosterError, StoreError
 
 if TYPE_CHECKING:
     import click
+    from starlette.routing import BaseRoute
 
     from .community import Community
     from .engine import Engine
@@ -269,6 +270,9 @@ class Hooks:
             return _flatten(self.pm.hook.gridcore_register_commands(), "gridcore_register_commands")
         except Exception as exc:
             raise self._failed("gridcore_register_commands", exc) from exc
+
+    def register_routes(self) -> list[BaseRoute]:
+        return _flatten(self.pm.hook.gridcore_register_routes())
 
     def register_reports(self) -> list[Report]:
         try:

@@ -189,9 +189,10 @@ class _Root(click.Group):
 def _contributed_commands(taken: set[str]) -> dict[str, click.Command]:
     """Commands from the rules language, the demo and every plugin."""
     from . import demo, rules_cli
+    from .service import cli as service_cli
 
     found: dict[str, click.Command] = {}
-    sources: list[click.Command] = [*rules_cli.commands(), *demo.commands()]
+    sources: list[click.Command] = [*rules_cli.commands(), *demo.commands(), *service_cli.commands()]
     sources.extend(Hooks(plugin_manager()).register_commands())
     for cmd in sources:
         name = cmd.name or ""

@@ -1,0 +1,664 @@
+"""The JSON API (``/api/v1``): every action the command line offers, and every read.
+
+Actions are recorded as events through the engine, as the token's member:
+the engine's own validation and refusals apply, so a refused action answers a
+problem document with every reason and changes nothing.  Reads come from the
+plugins' public APIs (``gridcore_points``, ``gridcore_escalation``,
+``gridcore_assessment``) on the engine kept open.  ``GET /api/v1/openapi.json``
+describes it all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+import gridcore_assessment
+import gridcore_escalation
+import gridcore_points
+from gridcore import Engine, FixedClock
+from gridcore.errors import GridcoreError, PluginError
+from gridcore.events import SYSTEM_ACTOR
+from gridcore.periods import period_containing
+from gridcore_escalation.intake import IMMEDIATELY
+
+from . import auth, intake
+from .context import Service, is_staff, json_body, may_read_account, service_of
+from .jsonable import explanation, plain, table
+from .openapi import AUTH_ANONYMOUS, AUTH_NONE, documented, obj
+from .problems import Problem
+
+PREFIX = "/api/v1"
+
+#: step in the URL -> event kind it records
+STEPS: Mapping[str, str] = {
+    "accept": "incident_accepted",
+    "handle": "incident_handling_started",
+    "pause": "incident_paused",
+    "resume": "incident_resumed",
+    "escalate": "incident_escalated",
+    "resolve": "incident_resolved",
+    "verify": "incident_verified",
+    "rate": "satisfaction_rated",
+    "reopen": "incident_reopened",
+    "close": "incident_closed",
+}
+#: fields every event has, which the service fills in itself
+FILLED = ("id", "time", "actor", "node", "incident")
+
+
+def ok(doc: Any, status: int = 200) -> JSONResponse:
+    """A JSON answer (exact numbers kept exact, times ISO 8601)."""
+    return JSONResponse(plain(doc), status_code=status)
+
+
+def require_plugin(engine: Engine, name: str) -> None:
+    """404 ``not-enabled`` unless plugin ``name`` is attached to the engine."""
+    try:
+        engine.state(name)
+    except PluginError:
+        raise Problem("not-enabled", f"the {name} plugin is not enabled in this service") from None
+
+
+def _time(text: str | None, what: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise Problem("invalid-request", f"{what} {text!r} is not a time like 2025-03-01T09:00+08:00") from None
+    if when.tzinfo is None:
+        raise Problem("invalid-request", f"{what} {text!r} has no time zone; add one, e.g. +08:00")
+    return when
+
+
+def _text(body: Mapping[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Problem("invalid-request", f"{key} must be text, got {value!r}")
+    return value
+
+
+def default_month(engine: Engine) -> str:
+    """The month of the latest event (not after now): a store of last quarter shows last quarter."""
+    now = engine.clock.now()
+    latest = engine.latest_event_time
+    when = min(latest, now) if latest is not None else now
+    return period_containing("month", when, engine.community.tz).label
+
+
+# ---------------------------------------------------------------- actions
+
+
+EVENT_BODY = {
+    "description": "An event document (any registered kind, see components.schemas event.*); "
+    "`actor` defaults to the token's member and must be it, `time` defaults to now, `id` to a fresh one. "
+    "Or {\"events\": [...]} to record a batch (refusals are listed, the rest stored).",
+    "type": "object",
+    "required": ["kind"],
+}
+
+
+@documented("Record an event (or a batch) as the token's member", body=EVENT_BODY, tag="actions")
+async def record_events(request: Request) -> Response:
+    service = service_of(request)
+    who = await service.member(request)
+    body = await json_body(request)
+    assert who.member is not None
+    batch = body.get("events")
+    if batch is not None:
+        if not isinstance(batch, list) or not all(isinstance(d, dict) for d in batch):
+            raise Problem("invalid-request", "events must be a list of event objects")
+        return ok(await service.act(lambda engine: _record_batch(engine, who.member or "", batch)))
+    result = await service.act(lambda engine: _record_one(engine, who.member or "", body))
+    return ok(result, 201 if result["stored"] else 200)
+
+
+def _as_member(engine: Engine, member: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    actor = doc.get("actor", member)
+    if actor != member:
+        raise Problem(
+            "forbidden",
+            f"events are recorded as the token's member {member}, not {actor!r}",
+            f"事件只能以令牌所属成员 {member} 的身份记录",
+        )
+    when = intake.local_now(engine)
+    kind = doc.get("kind")
+    return {
+        "id": f"api:{member}:{kind}:{when.isoformat()}:{secrets.token_hex(3)}",
+        "time": when.isoformat(),
+        **doc,
+        "actor": member,
+    }
+
+
+def _record_one(engine: Engine, member: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    event = _as_member(engine, member, doc)
+    stored = engine.record(event)
+    derived = engine.tick(datetime.fromisoformat(str(event["time"])) + IMMEDIATELY) if stored else []
+    return {"event": event["id"], "stored": stored, "derived": [e.id for e in derived]}
+
+
+def _record_batch(engine: Engine, member: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
+    events = [_as_member(engine, member, doc) for doc in docs]
+    summary = engine.record_many(events)
+    return {
+        "stored": summary.accepted,
+        "already_stored": summary.duplicates,
+        "derived": summary.derived,
+        "refused": [{"event": r.event_id, "reasons": r.reasons} for r in summary.refused],
+    }
+
+
+REPORT_FIELDS = ("category", "severity", "description", "node", "place", "address", "lat", "long",
+                 "key_person", "incident", "event_id")
+REPORT_BODY = obj(
+    {
+        "category": {"type": "string", "description": "code (leaking_pipe) or name in force (水管漏水)"},
+        "severity": {"type": "integer", "minimum": 1, "maximum": 5},
+        "description": {"type": "string"},
+        "node": {"type": "string"},
+        "place": {"type": "string", "description": "a place id of the roster"},
+        "address": {"type": "string", "description": "a place's name or id as on the roster"},
+        "lat": {"type": "number"},
+        "long": {"type": "number"},
+        "key_person": {"type": "boolean"},
+        "incident": {"type": "string", "description": "the incident id (default: a fresh one)"},
+        "event_id": {"type": "string"},
+    },
+    ["category"],
+)
+
+
+@documented(
+    "Report an incident (anonymous residents too: recorded as the intake member, answered with a report key)",
+    auth=AUTH_ANONYMOUS,
+    body=REPORT_BODY,
+    tag="actions",
+)
+async def report_incident(request: Request) -> Response:
+    service = service_of(request)
+    who = await service.caller(request)
+    body = await json_body(request)
+    intake.fields(body, REPORT_FIELDS)
+    actor = _reporter(service, who)
+    severity = body.get("severity", 1)
+    lat, lon = _coordinates(body.get("lat"), body.get("long"))
+
+    def act(engine: Engine) -> dict[str, Any]:
+        code, _ = intake.category_code(engine, _text(body, "category") or "", strict=False)
+        node, place = intake.locate(
+            engine, node=_text(body, "node"), place=_text(body, "place"), address=_text(body, "address"),
+            lat=lat, lon=lon,
+        )
+        ident, stored = intake.report(
+            engine, actor=actor, category=code, node=node, place=place,
+            description=_text(body, "description") or "", severity=severity, channel="api",
+            key_person=bool(body.get("key_person", False)), incident=_text(body, "incident"),
+            event_id=_text(body, "event_id"),
+        )
+        view = gridcore_escalation.incident(engine, ident)
+        answer: dict[str, Any] = {"incident": ident, "stored": stored, "node": node, "place": place,
+                                  "joined": view.id if view.id != ident else None}
+        if who.anonymous and stored:
+            answer["report_key"] = auth.new_report_key(engine.store, ident)
+        answer["status"] = plain(view)
+        return answer
+
+    answer = await service.act(act)
+    return ok(answer, 201 if answer["stored"] else 200)
+
+
+def _reporter(service: Service, who: auth.Caller) -> str:
+    if who.member is not None:
+        return who.member
+    if service.settings.intake is None:
+        raise Problem(
+            "unauthorized",
+            "anonymous reports are not taken here (no intake member): send a token",
+            "本服务不受理匿名上报，请使用令牌",
+        )
+    return service.settings.intake
+
+
+def _coordinates(lat: Any, lon: Any) -> tuple[float | None, float | None]:
+    if lat is None and lon is None:
+        return None, None
+    try:
+        return float(lat), float(lon)
+    except (TypeError, ValueError):
+        raise Problem("invalid-request", f"lat and long must both be numbers, got {lat!r}, {lon!r}") from None
+
+
+@documented(
+    "Take one step of an incident's loop (accept, handle, pause, resume, escalate, resolve, verify, rate, "
+    "reopen, close) as the token's member; anonymous reporters may rate with their report_key",
+    auth=AUTH_ANONYMOUS,
+    body={"type": "object", "description": "the step's own fields (note, reason, to_node, department, "
+          "satisfaction, score), optionally node, event_id, and report_key for an anonymous rating"},
+    tag="actions",
+)
+async def incident_step(request: Request) -> Response:
+    service = service_of(request)
+    step = request.path_params["step"]
+    incident = request.path_params["incident"]
+    if step not in STEPS:
+        raise Problem("not-found", f"no step {step!r}; steps are {', '.join(STEPS)}")
+    who = await service.caller(request)
+    body = await json_body(request, required=False)
+    key = body.pop("report_key", None)
+
+    def act(engine: Engine) -> dict[str, Any]:
+        actor = who.member
+        if actor is None:
+            if step != "rate" or service.settings.intake is None:
+                raise Problem(
+                    "forbidden" if who.anonymous and step == "rate" else "unauthorized",
+                    "anonymous residents may only report, and rate what they reported (with its report_key)",
+                    "匿名居民只能上报事件，并凭上报凭证评价自己上报的事件",
+                )
+            if not isinstance(key, str) or not auth.report_key_fits(engine.store, incident, key):
+                raise Problem(
+                    "forbidden",
+                    f"the report_key does not fit incident {incident}: anonymous residents rate only what they reported",
+                    "上报凭证与该事件不符：匿名居民只能评价自己上报的事件",
+                )
+            actor = service.settings.intake
+        return _step(engine, incident, step, actor, body)
+
+    result = await service.act(act)
+    return ok(result, 201 if result["stored"] else 200)
+
+
+def _step(engine: Engine, incident: str, step: str, actor: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    kind = STEPS[step]
+    cls = engine.codec.kinds[kind]
+    own = tuple(f.name for f in attrs.fields(cls) if f.name not in FILLED)
+    intake.fields(body, (*own, "node", "event_id"))
+    view = gridcore_escalation.incident(engine, incident)
+    when = intake.local_now(engine)
+    doc = {
+        "kind": kind,
+        "id": _text(body, "event_id") or f"{incident}:{step}:{when.isoformat()}",
+        "time": when.isoformat(),
+        "actor": actor,
+        "node": _text(body, "node") or view.node,
+        "incident": incident,
+        **{k: v for k, v in body.items() if k in own and v is not None},
+    }
+    stored = engine.record(doc)
+    engine.tick(when + IMMEDIATELY)
+    now = gridcore_escalation.incident(engine, incident)
+    return {"event": doc["id"], "stored": stored, "incident": plain(now)}
+
+
+REDEEM_BODY = obj(
+    {
+        "reward": {"type": "string"},
+        "quantity": {"type": "integer", "minimum": 1},
+        "member": {"type": "string", "description": "whose points (default: the token's member)"},
+        "node": {"type": "string"},
+        "event_id": {"type": "string"},
+    },
+    ["reward"],
+)
+
+
+@documented("Redeem a reward (积分兑换) with the token's member as the actor", body=REDEEM_BODY, tag="actions")
+async def redeem(request: Request) -> Response:
+    service = service_of(request)
+    who = await service.member(request)
+    body = await json_body(request)
+    intake.fields(body, ("reward", "quantity", "member", "node", "event_id"))
+    reward = _text(body, "reward")
+    quantity = body.get("quantity", 1)
+    if reward is None:
+        raise Problem("invalid-request", "reward is missing")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise Problem("invalid-request", f"quantity must be a whole number from 1, got {quantity!r}")
+
+    def act(engine: Engine) -> dict[str, Any]:
+        require_plugin(engine, "points")
+        actor = who.member or ""
+        member = _text(body, "member") or actor
+        if not engine.knows_person(member):
+            raise Problem("not-found", f"unknown member {member!r}")
+        when = intake.local_now(engine)
+        ident = _text(body, "event_id") or gridcore_points.redemption_id(member, reward, when)
+        already = engine.store.contains(ident)
+        entry = gridcore_points.redeem(
+            engine, member, reward, quantity, node=_text(body, "node"), actor=actor, event_id=ident, at=when
+        )
+        return {"event": ident, "stored": not already, "entry": plain(entry),
+                "balance": gridcore_points.balance(engine, member)}
+
+    result = await service.act(act)
+    return ok(result, 201 if result["stored"] else 200)
+
+
+@documented(
+    "Rate a period (评星定级) and store the result, as `gridcore assess` does (community staff only)",
+    body=obj({"period": {"type": "string"}}, ["period"]),
+    tag="actions",
+)
+async def assess(request: Request) -> Response:
+    service = service_of(request)
+    who = await service.member(request)
+    body = await json_body(request)
+    intake.fields(body, ("period",))
+    period = _text(body, "period")
+    if not period:
+        raise Problem("invalid-request", "period is missing (2025-Q1, 2025-03 ...)")
+
+    def act(engine: Engine) -> Any:
+        require_plugin(engine, "assessment")
+        if not is_staff(engine, who.member or ""):
+            raise Problem("forbidden", "only community staff may store an assessment", "只有社区工作人员可以保存考核结果")
+        return gridcore_assessment.assess(engine, period, save=True)
+
+    return ok(await service.act(act), 201)
+
+
+@documented(
+    "Move the test clock to `now` and record everything that falls due (only with gridcore serve --test-clock)",
+    body=obj({"now": {"type": "string", "format": "date-time"}}, ["now"]),
+    tag="actions",
+)
+async def tick(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    body = await json_body(request)
+    intake.fields(body, ("now",))
+    when = _time(_text(body, "now"), "now")
+    if not service.live.test_clock:
+        raise Problem("not-enabled", "tick is for tests: start the service with --test-clock", "tick 仅用于测试")
+    assert when is not None
+
+    def act(engine: Engine) -> dict[str, Any]:
+        clock = engine.clock
+        assert isinstance(clock, FixedClock)
+        if when < clock.now():
+            raise Problem("invalid-request", f"the clock is at {clock.now().isoformat()} and cannot go back")
+        fired = engine.tick(when)
+        return {"now": clock.now(), "derived": [{"event": e.id, "kind": type(e).kind, "time": e.time} for e in fired]}
+
+    return ok(await service.act(act))
+
+
+# ---------------------------------------------------------------- reads
+
+
+@documented("Who the token belongs to", tag="reads")
+async def me(request: Request) -> Response:
+    service = service_of(request)
+    who = await service.member(request)
+
+    def read(engine: Engine) -> dict[str, Any]:
+        member = engine.community.members.get(who.member or "")
+        roles = [{"role": a.role, "name": engine.community.roles.get(a.role, a.role), "node": a.node}
+                 for a in (member.roles if member else ())]
+        return {"member": who.member, "name": member.name if member else who.member, "roles": roles,
+                "token": who.token, "staff": is_staff(engine, who.member or "")}
+
+    return ok(await service.read(read))
+
+
+@documented("The community: name, levels, nodes (with their map location if any)", tag="reads")
+async def community(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+
+    def read(engine: Engine) -> dict[str, Any]:
+        c = engine.community
+        return {
+            "name": c.name,
+            "timezone": c.timezone,
+            "levels": [{"level": lv, "name": c.level_label(lv)} for lv in c.hierarchy.levels],
+            "nodes": [
+                {"id": n.id, "name": n.name, "level": n.level, "parent": n.parent, "kind": n.kind,
+                 "location": c.locations[n.id].to_geojson() if n.id in c.locations else None}
+                for n in c.hierarchy
+            ],
+            "departments": [{"id": d.id, "name": d.name} for d in c.departments.values()],
+            "ruleset": engine.ruleset.name if engine.ruleset else None,
+            "now": engine.clock.now(),
+        }
+
+    return ok(await service.read(read))
+
+
+@documented(
+    "The month's public points board (积分公示) of a node",
+    query=(("node", "default: the top node"), ("month", "YYYY-MM; default: the month of the latest event")),
+    tag="reads",
+)
+async def points_board(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    node, month = request.query_params.get("node"), request.query_params.get("month")
+
+    def read(engine: Engine) -> dict[str, Any]:
+        require_plugin(engine, "points")
+        where = node or engine.community.hierarchy.roots()[0].id
+        label = month or default_month(engine)
+        return {"node": where, "month": label, "rows": gridcore_points.board(engine, where, label)}
+
+    return ok(await service.read(read))
+
+
+@documented(
+    "A member's points statement over a period (the member themself, or community staff)",
+    query=(("period", "2025-03, 2025-Q1, 2025 ...; default: the month of the latest event"),),
+    tag="reads",
+)
+async def points_statement(request: Request) -> Response:
+    service = service_of(request)
+    who = await service.member(request)
+    member = request.path_params["member"]
+    period = request.query_params.get("period")
+
+    def read(engine: Engine) -> Any:
+        require_plugin(engine, "points")
+        _known(engine, member)
+        may_read_account(engine, who.member or "", member)
+        return gridcore_points.statement(engine, member, period or default_month(engine))
+
+    return ok(await service.read(read))
+
+
+@documented("A member's points balance now (the member themself, or community staff)", tag="reads")
+async def points_balance(request: Request) -> Response:
+    service = service_of(request)
+    who = await service.member(request)
+    member = request.path_params["member"]
+
+    def read(engine: Engine) -> dict[str, Any]:
+        require_plugin(engine, "points")
+        _known(engine, member)
+        may_read_account(engine, who.member or "", member)
+        return {"member": member, "balance": gridcore_points.balance(engine, member), "at": engine.clock.now()}
+
+    return ok(await service.read(read))
+
+
+@documented("The rewards list in force (积分礼遇清单) with the stock left", tag="reads")
+async def points_rewards(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+
+    def read(engine: Engine) -> Any:
+        require_plugin(engine, "points")
+        return gridcore_points.rewards(engine)
+
+    return ok(await service.read(read))
+
+
+def _known(engine: Engine, member: str) -> None:
+    if not engine.knows_person(member) or member == SYSTEM_ACTOR:
+        raise Problem("not-found", f"unknown member {member!r}: not on the roster nor a registered resident")
+
+
+@documented(
+    "Incidents (open ones by default)",
+    query=(("status", "open (default), all, or one status"), ("within", "a node: reported there or below")),
+    tag="reads",
+)
+async def incidents(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    status = request.query_params.get("status", "open")
+    within = request.query_params.get("within")
+
+    def read(engine: Engine) -> Any:
+        require_plugin(engine, "escalation")
+        if within is not None:
+            engine.community.hierarchy.node(within)
+        return gridcore_escalation.incidents(engine, status=None if status == "all" else status, within=within)
+
+    return ok(await service.read(read))
+
+
+@documented("Open incidents past their time limit, with the limit that ran out", tag="reads")
+async def overdue(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+
+    def read(engine: Engine) -> Any:
+        require_plugin(engine, "escalation")
+        return [{"incident": view, "deadline": deadline} for view, deadline in gridcore_escalation.overdue(engine)]
+
+    return ok(await service.read(read))
+
+
+@documented("One incident", tag="reads")
+async def incident(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    ident = request.path_params["incident"]
+
+    def read(engine: Engine) -> Any:
+        require_plugin(engine, "escalation")
+        return gridcore_escalation.incident(engine, ident)
+
+    return ok(await service.read(read))
+
+
+@documented("An incident's timeline, each automatic step with the rule and explanation behind it", tag="reads")
+async def incident_timeline(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    ident = request.path_params["incident"]
+
+    def read(engine: Engine) -> dict[str, Any]:
+        require_plugin(engine, "escalation")
+        return {"incident": ident, "entries": timeline_entries(engine, ident)}
+
+    return ok(await service.read(read))
+
+
+def timeline_entries(engine: Engine, ident: str) -> list[dict[str, Any]]:
+    """An incident's timeline with each step's explanation (when a plugin can give one)."""
+    view = gridcore_escalation.incident(engine, ident)
+    out = []
+    for entry in gridcore_escalation.timeline(engine, ident):
+        why = None
+        decision = f"escalation:{entry.event}" if entry.event else None
+        if entry.what == "routed":
+            decision = f"escalation:route:{view.id}"
+        if decision is not None:
+            try:
+                why = explanation(engine.explain(decision))
+            except GridcoreError:
+                why = None
+        out.append({**plain(entry), "explanation": why})
+    return out
+
+
+@documented(
+    "An assessment with every term of every score (the stored one, else a fresh one that is not stored)",
+    tag="reads",
+)
+async def assessment(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    period = request.path_params["period"]
+
+    def read(engine: Engine) -> Any:
+        require_plugin(engine, "assessment")
+        stored = gridcore_assessment.stored(engine, period)
+        result = stored if stored is not None else gridcore_assessment.assess(engine, period, save=False)
+        return {"stored": stored is not None, "assessment": result}
+
+    return ok(await service.read(read))
+
+
+@documented("Explain a decision (a points entry, an escalation, a rating) by its id", tag="reads")
+async def explain(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    decision = request.path_params["decision"]
+    return ok(await service.read(lambda engine: explanation(engine.explain(decision))))
+
+
+@documented("Every named report plugins contribute", tag="reads")
+async def reports(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+
+    def read(engine: Engine) -> Any:
+        return [{"name": r.name, "description": r.description, "params": list(r.params)}
+                for r in sorted(engine.hooks.register_reports(), key=lambda r: r.name)]
+
+    return ok(await service.read(read))
+
+
+@documented("Build a named report (query parameters are its parameters)", tag="reads")
+async def report(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    name = request.path_params["name"]
+    params = dict(request.query_params)
+    return ok(await service.read(lambda engine: table(engine.report(name, params))))
+
+
+@documented("This description (OpenAPI 3.1)", auth=AUTH_NONE, tag="reads")
+async def openapi(request: Request) -> Response:
+    service = service_of(request)
+    return ok(await service.read(lambda engine: request.app.state.openapi(engine)))
+
+
+def routes() -> list[Route]:
+    """The API's routes."""
+    return [
+        Route(f"{PREFIX}/openapi.json", openapi),
+        Route(f"{PREFIX}/me", me),
+        Route(f"{PREFIX}/community", community),
+        Route(f"{PREFIX}/events", record_events, methods=["POST"]),
+        Route(f"{PREFIX}/tick", tick, methods=["POST"]),
+        Route(f"{PREFIX}/incidents", incidents),
+        Route(f"{PREFIX}/incidents", report_incident, methods=["POST"]),
+        Route(f"{PREFIX}/incidents/overdue", overdue),
+        Route(f"{PREFIX}/incidents/{{incident}}", incident),
+        Route(f"{PREFIX}/incidents/{{incident}}/timeline", incident_timeline),
+        Route(f"{PREFIX}/incidents/{{incident}}/{{step}}", incident_step, methods=["POST"]),
+        Route(f"{PREFIX}/points/board", points_board),
+        Route(f"{PREFIX}/points/rewards", points_rewards),
+        Route(f"{PREFIX}/points/redemptions", redeem, methods=["POST"]),
+        Route(f"{PREFIX}/points/members/{{member}}/statement", points_statement),
+        Route(f"{PREFIX}/points/members/{{member}}/balance", points_balance),
+        Route(f"{PREFIX}/assessments", assess, methods=["POST"]),
+        Route(f"{PREFIX}/assessments/{{period}}", assessment),
+        Route(f"{PREFIX}/explain/{{decision:path}}", explain),
+        Route(f"{PREFIX}/reports", reports),
+        Route(f"{PREFIX}/reports/{{name}}", report),
+    ]
+

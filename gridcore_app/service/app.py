@@ -1,0 +1,178 @@
+"""The ASGI application: routes, guards, error pages, and the engine's lifetime.
+
+``create_app(settings)`` builds a Starlette application whose lifespan opens
+one engine for the process (``LiveEngine``) and closes it on shutdown.
+``gridcore serve`` hands uvicorn the factory ``app_from_environment``, so each
+worker process builds its own application and opens its own engine from the
+same settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import pluggy
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import gridcore
+from gridcore.errors import GridcoreError, PluginError
+from gridcore.plugin_host import Hooks, get_plugin_manager, plugin_selection
+
+from . import api, dashboard, open311, openapi
+from .context import Service, Settings
+from .guards import Guards, RateLimiter
+from .live import LiveEngine
+from .problems import MEDIA_TYPE, TYPES, Problem
+
+SETTINGS_VARIABLE = "GRIDCORE_SERVICE_SETTINGS"
+LOG = logging.getLogger("gridcore.service")
+
+
+async def problem_page(request: Request) -> Response:
+    """What a problem ``type`` means (the URI every problem document names)."""
+    slug = request.path_params["slug"]
+    if slug not in TYPES:
+        raise Problem("not-found", f"no problem type {slug!r}")
+    status, title, title_zh, meaning = TYPES[slug]
+    return JSONResponse({"type": f"/problems/{slug}", "status": status, "title": title, "title_zh": title_zh,
+                         "description": meaning})
+
+
+async def home(request: Request) -> Response:
+    """The dashboard is the front page."""
+    return RedirectResponse("/dashboard/", status_code=307)
+
+
+async def _problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    if request.url.path.startswith("/dashboard/") and "service" in request.app.state._state:
+        return await dashboard.error_page(request, exc)
+    return exc.response(request.url.path)
+
+
+async def _open311_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, open311.Open311Error)
+    return open311.error_response(request, exc.status, exc.description)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    LOG.exception("%s %s failed", request.method, request.url.path)
+    if request.url.path.startswith(open311.PREFIX):
+        return open311.error_response(request, 500, "internal error; it was logged")
+    return Problem("server-error", "something failed inside the service; it was logged").response(request.url.path)
+
+
+def plugin_routes(hooks: Hooks, builtin: list[BaseRoute]) -> list[BaseRoute]:
+    """Routes plugins add; one that takes a path and method the service answers is a ``PluginError``."""
+    taken = {(r.path, m) for r in builtin if isinstance(r, Route) for m in (r.methods or ())}
+    added = hooks.register_routes()
+    for route in added:
+        if not isinstance(route, BaseRoute):
+            raise PluginError(f"gridcore_register_routes must return Starlette routes, got {route!r}")
+        if isinstance(route, Route):
+            for method in route.methods or ():
+                if (route.path, method) in taken:
+                    raise PluginError(f"a plugin route {method} {route.path} clashes with one the service answers")
+                taken.add((route.path, method))
+    return added
+
+
+def create_app(
+    settings: Settings, *, live: LiveEngine | None = None, plugins: pluggy.PluginManager | None = None
+) -> Starlette:
+    """The service application (its engine is opened when the app starts, unless ``live`` is given).
+
+    ``plugins`` is the process's plugin manager (default: the installed
+    plugins less ``settings.disabled_plugins``); its plugins' routes are added.
+    """
+    pm = plugins if plugins is not None else get_plugin_manager(
+        settings.disabled_plugins, only=plugin_selection(os.environ)
+    )
+    hooks = Hooks(pm)
+    builtin: list[BaseRoute] = [
+        Route("/", home),
+        Route("/problems/{slug}", problem_page),
+        *api.routes(),
+        *open311.routes(),
+        *dashboard.routes(),
+        Mount("/static", app=StaticFiles(directory=dashboard.STATIC), name="static"),
+    ]
+    routes = builtin + plugin_routes(hooks, builtin)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        opened = live or LiveEngine.open(settings.store, now=settings.test_clock, plugins=pm)
+        app.state.service = Service(settings, opened)
+        try:
+            yield
+        finally:
+            if live is None:
+                opened.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                Guards,
+                max_body=settings.max_body,
+                limiter=RateLimiter(settings.rate, settings.burst),
+            )
+        ],
+        exception_handlers={
+            **dashboard.EXCEPTION_HANDLERS,
+            Problem: _problem,
+            open311.Open311Error: _open311_error,
+            Exception: _unexpected,
+        },
+        lifespan=lifespan,
+    )
+
+    def describe(engine: Any) -> dict[str, Any]:
+        return openapi.build(app.routes, engine.codec.kinds.values(), title="gridcore service",
+                             version=gridcore.__version__)
+
+    app.state.openapi = describe
+    return app
+
+
+def settings_to_environment(settings: Settings) -> str:
+    """``settings`` as the JSON text worker processes read from ``GRIDCORE_SERVICE_SETTINGS``."""
+    doc = {
+        "store": settings.store,
+        "intake": settings.intake,
+        "max_body": settings.max_body,
+        "rate": settings.rate,
+        "burst": settings.burst,
+        "public_dashboard": settings.public_dashboard,
+        "test_clock": settings.test_clock.isoformat() if settings.test_clock else None,
+        "disabled_plugins": list(settings.disabled_plugins),
+    }
+    return json.dumps(doc)
+
+
+def app_from_environment() -> Starlette:
+    """The factory uvicorn calls in each worker process (settings from the environment)."""
+    text = os.environ.get(SETTINGS_VARIABLE)
+    if not text:
+        raise GridcoreError(f"{SETTINGS_VARIABLE} is not set; start the service with gridcore serve")
+    doc = json.loads(text)
+    when = doc.pop("test_clock")
+    settings = Settings(
+        **{**doc, "disabled_plugins": tuple(doc["disabled_plugins"])},
+        test_clock=datetime.fromisoformat(when) if when else None,
+    )
+    return create_app(settings)
+
+
+__all__ = ["MEDIA_TYPE", "app_from_environment", "create_app"]

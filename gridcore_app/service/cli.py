@@ -1,0 +1,164 @@
+"""``gridcore serve`` (the live service) and ``gridcore tokens`` (who may use it).
+
+Imports of the web stack wait until a command runs, so every other
+``gridcore`` command starts as fast as before.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from datetime import datetime
+from typing import Any
+
+import click
+
+from gridcore import Table
+from gridcore.errors import GridcoreError
+from gridcore_app.cli import _DISABLED, fail, format_option, open_engine, parse_time, plugin_manager, store_option
+
+
+def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if value < 0:
+        raise click.BadParameter("must be 0 (no limit) or more")
+    return value
+
+
+@click.command("serve")
+@store_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes, each with its own engine on the same store.")
+@click.option("--intake", metavar="MEMBER",
+              help="Roster member that anonymous residents' reports are recorded as (the duty desk or hotline "
+                   "account). Without it anonymous reports are refused.")
+@click.option("--public-dashboard", is_flag=True,
+              help="Show the dashboard (but members' statements) without signing in: a wall screen on the "
+                   "office network.")
+@click.option("--max-body", default=64 * 1024, show_default=True, type=click.IntRange(1024, 64 * 1024 * 1024),
+              help="Largest request body accepted, in bytes.")
+@click.option("--rate", default=10.0, show_default=True, type=float, callback=_rate,
+              help="Requests a second per token (or per address when anonymous), per worker; 0: no limit.")
+@click.option("--burst", default=60, show_default=True, type=click.IntRange(1), help="Requests allowed at once.")
+@click.option("--test-clock", callback=parse_time, metavar="TIME",
+              help="For tests: a clock fixed at TIME that only POST /api/v1/tick moves.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve_command(
+    store: str, host: str, port: int, workers: int, intake: str | None, public_dashboard: bool, max_body: int,
+    rate: float, burst: int, test_clock: datetime | None, log_level: str,
+) -> None:
+    """Serve the store: Open311 intake, a JSON API for every action, and the dashboard.
+
+    One engine is kept open per worker process and refreshed from the store;
+    uvicorn serves it.  Put a reverse proxy in front for TLS (docs/service.md).
+    """
+    import uvicorn
+
+    from .app import SETTINGS_VARIABLE, create_app, settings_to_environment
+    from .context import Settings
+    from .live import LiveEngine
+
+    if workers > 1:
+        fail("several worker processes need the engine to catch up with each other's writes "
+             "(Engine.refresh), which this version does not have yet: use --workers 1")
+    # worker processes build their own plugin manager: the same plugins (and $GRIDCORE_PLUGINS)
+    disabled = tuple(click.get_current_context().find_root().meta.get(_DISABLED, []))
+    settings = Settings(
+        store=store, intake=intake, max_body=max_body, rate=rate, burst=burst, public_dashboard=public_dashboard,
+        test_clock=test_clock, disabled_plugins=disabled,
+    )
+    plugins = plugin_manager()
+    live = LiveEngine.open(store, now=test_clock, plugins=plugins)
+    try:
+        name = live.call(lambda engine: _check(engine, intake))
+    except BaseException:
+        live.close()
+        raise
+    base = f"http://{host}:{port}"
+    click.echo(f"gridcore serve: {name} from {store} on {base}")
+    click.echo(f"  dashboard {base}/dashboard/   API {base}/api/v1/openapi.json   "
+               f"Open311 {base}/open311/v2/services.json", err=False)
+    config: dict[str, Any] = {
+        "host": host, "port": port, "log_level": log_level, "access_log": False, "log_config": _log_config(),
+        "proxy_headers": True, "server_header": False,
+    }
+    os.environ[SETTINGS_VARIABLE] = settings_to_environment(settings)
+    try:
+        uvicorn.run(create_app(settings, live=live, plugins=plugins), **config)
+    finally:
+        live.close()
+
+
+def _check(engine: Any, intake: str | None) -> str:
+    if intake is not None and (intake == "system" or intake not in engine.community.members):
+        raise GridcoreError(f"--intake {intake!r} is not a member on the roster of {engine.community.name}")
+    return str(engine.community.name)
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the service's own secret-free access log."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["gridcore.service"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API tokens for gridcore serve: issue, list, revoke (stored hashed)."""
+
+
+@tokens_group.command("issue")
+@click.argument("member")
+@click.option("--label", default="", help="What the token is for (a phone, an app).")
+@store_option
+def issue_command(member: str, label: str, store: str) -> None:
+    """Issue a token for MEMBER; it is shown once, and the store keeps only its hash."""
+    from . import auth
+    from .problems import Problem
+
+    with open_engine(store) as engine:
+        try:
+            token, secret = auth.issue(engine, member, label)
+        except Problem as problem:
+            fail(problem.detail)
+            return
+    click.echo(secret)
+    click.echo(f"token {token.id} for {token.member} issued; it is shown only this once: keep it secret", err=True)
+
+
+@tokens_group.command("revoke")
+@click.argument("token")
+@store_option
+def revoke_command(token: str, store: str) -> None:
+    """Revoke TOKEN (its id, as `tokens list` shows it): it stops working at once."""
+    from . import auth
+    from .problems import Problem
+
+    with open_engine(store) as engine:
+        try:
+            found = auth.revoke(engine.store, token, engine.clock.now())
+        except Problem as problem:
+            fail(problem.detail)
+            return
+    click.echo(f"token {found.id} of {found.member} revoked ({found.revoked})")
+
+
+@tokens_group.command("list")
+@store_option
+@format_option
+def list_command(store: str, fmt: str) -> None:
+    """Every token issued: id, member, label, when issued and revoked (never the secret)."""
+    from . import auth
+
+    with open_engine(store) as engine:
+        rows = tuple((t.id, t.member, t.label, t.issued, t.revoked or "") for t in auth.tokens(engine.store))
+    click.echo(Table("API tokens 令牌", ("token", "member", "label", "issued", "revoked"), rows).render(fmt), nl=False)
+
+
+def commands() -> list[click.Command]:
+    """The service's commands."""
+    return [serve_command, tokens_group]

@@ -1,0 +1,181 @@
+"""Reports coming in over the network: which cell, which category, which event.
+
+Shared by the JSON API and Open311.  A report names where it is in one of
+four ways, tried in this order: a ``node``; a ``place`` id (an address of the
+roster, which knows its leaf cell); an ``address`` (a place's id or name as
+written on the roster); or a latitude/longitude, which finds the cell whose
+location holds it (``Community.cell_at``: the deepest node, so a unit wins
+over its grid).  A spot outside every located cell is refused with the
+nearest cells named.  A category is its code or its name in the ruleset in
+force (``category leaking_pipe: 水管漏水`` makes ``水管漏水`` work too).
+"""
+
+from __future__ import annotations
+
+import difflib
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from gridcore import Engine
+from gridcore_escalation import Category, categories
+from gridcore_escalation.intake import IMMEDIATELY
+
+from .problems import Problem
+
+
+def category_code(engine: Engine, given: str, *, strict: bool) -> tuple[str, Category | None]:
+    """The category code ``given`` names (a code or a name in force), and its declaration if any.
+
+    ``strict`` (Open311: the service must be on the list) refuses a category
+    the ruleset does not list; otherwise an unlisted code is kept as written,
+    as the engine accepts any category.
+    """
+    text = given.strip()
+    listed = categories(engine)
+    for category in listed:
+        if text in (category.code, category.name):
+            return category.code, category
+    if strict:
+        close = difflib.get_close_matches(text, [c.code for c in listed] + [c.name for c in listed], n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise Problem(
+            "not-found",
+            f"unknown service_code {text!r}{hint}; GET services lists them",
+            f"未知的事件类别 {text!r}{hint}",
+        )
+    if not text:
+        raise Problem("invalid-request", "category is empty", "事件类别为空")
+    return text, None
+
+
+def locate(
+    engine: Engine,
+    *,
+    node: str | None = None,
+    place: str | None = None,
+    address: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+) -> tuple[str, str | None]:
+    """The ``(node, place)`` a report belongs to; a ``Problem`` saying why if none."""
+    community = engine.community
+    if node:
+        community.hierarchy.node(node)  # HierarchyError: unknown node
+        return node, place or None
+    if place:
+        return community.leaf_of(place).id, place
+    if address:
+        return _by_address(engine, address)
+    if lat is not None and lon is not None:
+        return _by_spot(engine, lat, lon), None
+    raise Problem(
+        "invalid-request",
+        "say where: a node, a place, an address, or lat and long",
+        "请说明地点：节点、地点编号、地址，或经纬度",
+    )
+
+
+def _by_address(engine: Engine, address: str) -> tuple[str, str]:
+    places = engine.community.places
+    wanted = " ".join(address.split()).casefold()
+    for place in places.values():
+        if wanted in (place.id.casefold(), " ".join(place.name.split()).casefold()):
+            return place.node, place.id
+    close = difflib.get_close_matches(address.strip(), [p.name for p in places.values()], n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise Problem(
+        "not-found",
+        f"no place on the roster is called {address.strip()!r}{hint}",
+        f"名册中没有名为 {address.strip()!r} 的地点",
+        {"suggestions": close},
+    )
+
+
+def _by_spot(engine: Engine, lat: float, lon: float) -> str:
+    community = engine.community
+    try:
+        found = community.cell_at(lat, lon)
+    except ValueError as exc:
+        raise Problem("invalid-request", str(exc)) from None
+    if found is not None:
+        return found
+    if not community.locations:
+        raise Problem(
+            "outside-cells",
+            f"{community.name} has no cell locations on its roster; report with an address or a place",
+            f"{community.name} 的名册没有网格位置，请用地址或地点上报",
+            {"nearest": []},
+        )
+    near = community.nearest_cells(lat, lon)
+    named = ", ".join(f"{community.hierarchy.node(n).name} ({n}) {metres:.0f} m" for n, metres in near)
+    raise Problem(
+        "outside-cells",
+        f"lat {lat} long {lon} is outside every cell of {community.name}; nearest: {named}",
+        f"经纬度 {lat}, {lon} 不在 {community.name} 的任何网格内；最近的是：{named}",
+        {"nearest": [
+            {"node": n, "name": community.hierarchy.node(n).name, "metres": round(metres)} for n, metres in near
+        ]},
+    )
+
+
+def local_now(engine: Engine) -> datetime:
+    """Now, in the community's time zone (events read as the community's staff would write them)."""
+    return engine.clock.now().astimezone(engine.community.tz)
+
+
+def new_incident_id(when: datetime) -> str:
+    """A fresh incident id: the day and 8 random hex digits (unique across worker processes)."""
+    return f"R{when:%Y%m%d}-{secrets.token_hex(4)}"
+
+
+def report(
+    engine: Engine,
+    *,
+    actor: str,
+    category: str,
+    node: str,
+    place: str | None,
+    description: str = "",
+    severity: int = 1,
+    channel: str = "api",
+    key_person: bool = False,
+    incident: str | None = None,
+    event_id: str | None = None,
+) -> tuple[str, bool]:
+    """Record an ``incident_reported`` through the engine (its validation, its refusals).
+
+    Returns the incident id and whether the event was new.  Decisions taken
+    at report time (immediate escalation) are recorded with it.
+    """
+    when = local_now(engine)
+    ident = incident or new_incident_id(when)
+    doc: dict[str, Any] = {
+        "kind": "incident_reported",
+        "id": event_id or f"{ident}:report",
+        "time": when.isoformat(),
+        "actor": actor,
+        "node": node,
+        "incident": ident,
+        "category": category,
+        "severity": severity,
+        "place": place,
+        "channel": channel,
+        "key_person": key_person,
+        "description": description,
+    }
+    stored = engine.record(doc)
+    engine.tick(when + IMMEDIATELY)
+    return ident, stored
+
+
+def fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    """Refuse keys of ``body`` outside ``allowed``, naming them."""
+    extra = sorted(set(body) - set(allowed))
+    if extra:
+        raise Problem(
+            "invalid-request",
+            f"unknown field(s) {', '.join(extra)} (expected some of {', '.join(allowed)})",
+            f"未知字段 {', '.join(extra)}",
+        )

@@ -1,0 +1,71 @@
+"""Plain JSON values from the engine's frozen answers (attrs classes, times, exact numbers).
+
+Exact numbers stay exact: a ``Fraction`` or ``Decimal`` becomes a string
+(``"7/3"``, ``"12.50"``) rather than a rounded float; whole numbers stay
+integers.  Times are ISO 8601 with their zone; durations are seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from gridcore.explain import Explanation, RuleRef
+from gridcore.reports import Table
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON-ready data."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, RuleRef):
+        return {"rule": str(value), "file": value.file, "line": value.line, "text": value.text.strip()}
+    if isinstance(value, Explanation):
+        return explanation(value)
+    if isinstance(value, Table):
+        return table(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return [plain(v) for v in items]
+    if attrs.has(type(value)):
+        return {a.name: plain(getattr(value, a.name)) for a in attrs.fields(type(value)) if not a.name.startswith("_")}
+    return str(value)
+
+
+def explanation(answer: Explanation) -> dict[str, Any]:
+    """An explanation: the decision, its summary, the rules (file:line and text), inputs, result."""
+    return {
+        "decision": answer.decision,
+        "summary": answer.summary,
+        "rules": [plain(rule) for rule in answer.rules],
+        "inputs": plain(answer.inputs),
+        "result": plain(answer.result),
+    }
+
+
+def table(result: Table) -> dict[str, Any]:
+    """A report table as ``{title, columns, rows: [{column: value}], notes}``."""
+    return {
+        "title": result.title,
+        "columns": list(result.columns),
+        "rows": [{c: plain(v) for c, v in zip(result.columns, row)} for row in result.rows],
+        "notes": list(result.notes),
+    }

@@ -1,0 +1,118 @@
+"""Refusals as RFC 9457 problem documents (``application/problem+json``).
+
+Every error the service answers is a ``Problem``: a ``type`` (a relative URI
+under ``/problems/``, whose page says what it means), a short ``title``, the
+HTTP ``status`` and a ``detail`` written for the person who sent the request.
+A refused event carries the engine's own ``reasons`` (every one of them) and
+the ``event`` id; nothing was changed.  Titles and details come in Chinese
+too (``title_zh``, ``detail_zh`` where the text is the service's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import field, frozen
+from starlette.responses import JSONResponse
+
+MEDIA_TYPE = "application/problem+json"
+
+#: slug -> (status, title, 中文标题, what it means)
+TYPES: Mapping[str, tuple[int, str, str, str]] = {
+    "event-refused": (
+        422, "The engine refused the event", "事件被拒绝",
+        ("The request was well formed but the engine refused it (an illegal step, someone acting "
+        "outside their cells, not enough points...). `reasons` lists every reason; nothing was stored."),
+    ),
+    "invalid-event": (
+        400, "The event is not valid", "事件格式不正确",
+        "A field is missing or has the wrong type or value; `detail` names it. Nothing was stored.",
+    ),
+    "invalid-request": (
+        400, "The request is not valid", "请求不正确",
+        "The body is not JSON of the expected shape, or a parameter is missing or wrong.",
+    ),
+    "outside-cells": (
+        422, "The spot is outside every cell", "位置不在任何网格内",
+        ("A latitude/longitude fell outside every cell the roster locates; `nearest` names the "
+        "nearest cells with their distance in metres. Nothing was stored."),
+    ),
+    "not-found": (404, "Not found", "未找到", "No such resource: an unknown incident, member, node or period."),
+    "unauthorized": (
+        401, "A token is needed", "需要令牌",
+        "Send `Authorization: Bearer <token>`; tokens are issued with `gridcore tokens issue MEMBER`.",
+    ),
+    "forbidden": (
+        403, "Not allowed", "无权操作",
+        ("The token's member may not do this: actions are taken as the token's member only, and "
+        "anonymous residents may only report and rate what they reported."),
+    ),
+    "too-large": (413, "The request is too large", "请求过大", "The body is larger than the service accepts."),
+    "rate-limited": (
+        429, "Too many requests", "请求过于频繁",
+        ("This token (or address, for anonymous requests) sent more requests than the limit; "
+        "wait for `Retry-After` seconds."),
+    ),
+    "unsupported": (
+        415, "Unsupported media type", "不支持的格式", "Send JSON (`application/json`) or, for Open311, a form.",
+    ),
+    "not-enabled": (
+        404, "Not enabled", "未启用",
+        "The plugin or feature behind this route is not enabled in this service.",
+    ),
+    "store-error": (
+        503, "The store cannot be used", "存储不可用",
+        "The store could not be read or written; nothing was changed. Try again later.",
+    ),
+    "server-error": (500, "Internal error", "内部错误", "Something failed inside the service; it was logged."),
+}
+
+
+@frozen
+class Problem(Exception):
+    """An error answer; raise it from a route and the app renders it."""
+
+    slug: str
+    detail: str
+    detail_zh: str = ""
+    extra: Mapping[str, Any] = field(factory=dict)
+    headers: Mapping[str, str] = field(factory=dict)
+
+    @property
+    def status(self) -> int:
+        """The HTTP status of this kind of problem."""
+        return TYPES[self.slug][0]
+
+    def document(self, instance: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 document."""
+        status, title, title_zh, _ = TYPES[self.slug]
+        doc: dict[str, Any] = {
+            "type": f"/problems/{self.slug}",
+            "title": title,
+            "title_zh": title_zh,
+            "status": status,
+            "detail": self.detail,
+        }
+        if self.detail_zh:
+            doc["detail_zh"] = self.detail_zh
+        if instance:
+            doc["instance"] = instance
+        doc.update(self.extra)
+        return doc
+
+    def response(self, instance: str | None = None) -> JSONResponse:
+        """The document as an ``application/problem+json`` response."""
+        return JSONResponse(
+            self.document(instance), status_code=self.status, media_type=MEDIA_TYPE, headers=dict(self.headers)
+        )
+
+
+def refused(event_id: str, reasons: list[str]) -> Problem:
+    """The engine refused ``event_id`` for ``reasons``."""
+    return Problem(
+        "event-refused",
+        f"event {event_id} refused: " + "; ".join(reasons),
+        f"事件 {event_id} 被拒绝：" + "；".join(reasons),
+        {"event": event_id, "reasons": list(reasons)},
+    )

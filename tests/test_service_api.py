@@ -1,0 +1,220 @@
+"""``gridcore serve``'s JSON API against a real server: actions as the token's member, reads, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servicekit import HOLDERS, INTAKE, START, Server, make_store, served
+
+from gridcore import Engine
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, str], str]]:
+    folder = tmp_path_factory.mktemp("service-api")
+    url = f"sqlite:///{folder / 'yinquan.db'}"
+    tokens = make_store(url)
+    with served(url) as server:
+        yield server, tokens, url
+
+
+@pytest.fixture
+def server(setup: tuple[Server, dict[str, str], str]) -> Server:
+    return setup[0]
+
+
+@pytest.fixture
+def tokens(setup: tuple[Server, dict[str, str], str]) -> dict[str, str]:
+    return setup[1]
+
+
+def report(server: Server, token: str | None, **body: object) -> dict[str, object]:
+    with server.client(token) as client:
+        answer = client.post("/api/v1/incidents", json={"category": "leaking_pipe", "place": "yq-g1-b1", **body})
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def test_reads_need_a_token_and_a_wrong_token_is_refused(server: Server) -> None:
+    with server.client() as anonymous:
+        answer = anonymous.get("/api/v1/incidents")
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "/problems/unauthorized"
+    with server.client("gct_abcdef012345_not-the-secret") as forged:
+        assert forged.get("/api/v1/me").status_code == 401
+
+
+def test_me_names_the_tokens_member(server: Server, tokens: dict[str, str]) -> None:
+    with server.client(tokens["leader"]) as client:
+        me = client.get("/api/v1/me").json()
+    assert me["member"] == HOLDERS["leader"]
+    assert me["staff"] is True
+    assert {"role": "grid_leader", "name": "网格长", "node": "yq-g1"} in me["roles"]
+
+
+def test_the_whole_loop_as_the_tokens_members(server: Server, tokens: dict[str, str]) -> None:
+    made = report(server, tokens["resident"], description="楼道漏水", severity=2)
+    ident = made["incident"]
+    assert made["node"] == "yq-g1-u1" and made["place"] == "yq-g1-b1"
+    assert "report_key" not in made  # a member's report needs no key
+    with server.client(tokens["worker"]) as worker, server.client(tokens["leader"]) as leader:
+        assert worker.post(f"/api/v1/incidents/{ident}/accept").status_code == 201
+        assert worker.post(f"/api/v1/incidents/{ident}/handle", json={"note": "关阀门"}).status_code == 201
+        resolved = worker.post(f"/api/v1/incidents/{ident}/resolve", json={"note": "换了水管"})
+        assert resolved.json()["incident"]["status"] == "resolved"
+        verified = leader.post(f"/api/v1/incidents/{ident}/verify", json={"satisfaction": 5})
+        assert verified.status_code == 201, verified.text
+        closed = leader.post(f"/api/v1/incidents/{ident}/close").json()
+        assert closed["incident"]["status"] == "closed"
+        timeline = worker.get(f"/api/v1/incidents/{ident}/timeline").json()["entries"]
+    steps = [e["what"] for e in timeline]
+    assert steps[0] == "reported" and "accepted" in steps and steps[-1] == "closed"
+    actors = {e["what"]: e["actor"] for e in timeline}
+    assert actors["accepted"] == HOLDERS["worker"] and actors["verified"] == HOLDERS["leader"]
+    routed = next(e for e in timeline if e["what"] == "routed")
+    assert routed["explanation"]["rules"][0]["rule"].endswith("yinquan.rules:31")
+
+
+def test_a_refused_step_is_a_problem_with_the_engines_reasons_and_changes_nothing(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    ident = report(server, tokens["worker"], category="sanitation")["incident"]
+    with server.client(tokens["other_worker"]) as outsider, server.client(tokens["worker"]) as worker:
+        refused = outsider.post(f"/api/v1/incidents/{ident}/accept")
+        assert refused.status_code == 422
+        problem = refused.json()
+        assert problem["type"] == "/problems/event-refused"
+        who = HOLDERS["other_worker"]
+        assert problem["reasons"] == [
+            f"{who} may not accept incident {ident}: it is at yq-g1-u1 and {who} holds no role there or above"
+        ]
+        assert worker.get(f"/api/v1/incidents/{ident}").json()["status"] == "reported"
+        early = worker.post(f"/api/v1/incidents/{ident}/resolve")
+        assert early.status_code == 422
+        assert "must be accepted before it can be resolved" in early.json()["reasons"][0]
+        wrong = worker.post(f"/api/v1/incidents/{ident}/verify", json={"satisfaction": 9})
+        assert wrong.status_code == 400 and wrong.json()["type"] == "/problems/invalid-event"
+        unknown = worker.post(f"/api/v1/incidents/{ident}/accept", json={"colour": "red"})
+        assert unknown.status_code == 400 and "colour" in unknown.json()["detail"]
+        missing = worker.post("/api/v1/incidents/no-such-case/accept")
+        assert missing.status_code == 404
+
+
+def test_a_repeat_report_says_which_open_incident_it_joined(server: Server, tokens: dict[str, str]) -> None:
+    first = report(server, tokens["worker"], category="fire_hazard", place="yq-g1-b4")
+    second = report(server, tokens["resident"], category="消防隐患", place="yq-g1-b4")
+    assert second["joined"] == first["incident"]
+    assert second["status"]["repeat_reports"] == [second["incident"]]
+
+
+def test_anonymous_residents_report_and_rate_only_what_they_reported(server: Server, tokens: dict[str, str]) -> None:
+    mine = report(server, None, description="井盖坏了", category="井盖破损", place="yq-g1-b2")
+    assert mine["status"]["reporter"] == INTAKE  # recorded as the duty desk
+    assert mine["status"]["category"] == "broken_manhole"  # the Chinese name found the code
+    key = mine["report_key"]
+    other = report(server, None, category="dispute")
+    ident = mine["incident"]
+    with server.client(tokens["worker"]) as worker:
+        for step in ("accept", "resolve"):
+            assert worker.post(f"/api/v1/incidents/{ident}/{step}").status_code == 201
+    with server.client() as anonymous:
+        assert anonymous.post(f"/api/v1/incidents/{ident}/accept").status_code == 401
+        wrong = anonymous.post(f"/api/v1/incidents/{ident}/rate", json={"score": 4, "report_key": "guess"})
+        assert wrong.status_code == 403
+        theirs = anonymous.post(f"/api/v1/incidents/{other['incident']}/rate", json={"score": 1, "report_key": key})
+        assert theirs.status_code == 403
+        rated = anonymous.post(f"/api/v1/incidents/{ident}/rate", json={"score": 4, "report_key": key})
+        assert rated.status_code == 201, rated.text
+        assert rated.json()["incident"]["ratings"] == {INTAKE: 4}
+        again = anonymous.post(f"/api/v1/incidents/{ident}/rate", json={"score": 5, "report_key": key})
+        assert again.status_code == 422 and "already rated" in again.json()["reasons"][0]
+        assert anonymous.get("/api/v1/incidents").status_code == 401
+
+
+def test_record_events_only_as_the_tokens_member(server: Server, tokens: dict[str, str]) -> None:
+    activity = {"kind": "activity_recorded", "node": "yq-g1", "activity": "志愿服务", "hours": 2}
+    with server.client(tokens["worker"]) as worker:
+        recorded = worker.post("/api/v1/events", json={**activity, "id": "api-test-activity-1"})
+        assert recorded.status_code == 201 and recorded.json()["stored"] is True
+        again = worker.post("/api/v1/events", json={**activity, "id": "api-test-activity-1"})
+        assert again.status_code == 200 and again.json()["stored"] is False
+        forged = worker.post("/api/v1/events", json={**activity, "actor": HOLDERS["leader"]})
+        assert forged.status_code == 403
+        batch = worker.post("/api/v1/events", json={"events": [
+            {**activity, "id": "api-test-activity-2", "activity": "环境整治"},
+            {**activity, "id": "api-test-activity-3", "activity": "政策宣传", "node": "nowhere"},
+        ]}).json()
+        assert batch["stored"] == 1
+        assert batch["refused"] == [{"event": "api-test-activity-3", "reasons": ["unknown node 'nowhere'"]}]
+        statement = worker.get(f"/api/v1/points/members/{HOLDERS['worker']}/statement",
+                               params={"period": "2025-03"}).json()
+    assert any(e["cause"] == "api-test-activity-1" and e["amount"] > 0 for e in statement["entries"])
+
+
+def test_points_reads_and_who_may_see_them(server: Server, tokens: dict[str, str]) -> None:
+    member = HOLDERS["resident"]
+    with server.client(tokens["resident"]) as resident, server.client(tokens["leader"]) as leader:
+        before = resident.get(f"/api/v1/points/members/{member}/balance").json()["balance"]
+        assert before < 100  # a confirmed report at most: not enough for 洗衣液
+        other = resident.get(f"/api/v1/points/members/{HOLDERS['worker']}/balance")
+        assert other.status_code == 403
+        assert leader.get(f"/api/v1/points/members/{member}/balance").status_code == 200
+        board = leader.get("/api/v1/points/board", params={"node": "yq-g1", "month": "2025-03"}).json()
+        assert board["node"] == "yq-g1" and board["month"] == "2025-03"
+        rewards = {r["name"]: r for r in leader.get("/api/v1/points/rewards").json()}
+        assert rewards["洗衣液"]["price"] == 100
+        refused = resident.post("/api/v1/points/redemptions", json={"reward": "洗衣液"})
+        assert refused.status_code == 422
+        assert any("points" in reason for reason in refused.json()["reasons"])
+        assert resident.get(f"/api/v1/points/members/{member}/balance").json()["balance"] == before
+
+
+def test_assessment_explain_reports_and_openapi(server: Server, tokens: dict[str, str]) -> None:
+    with server.client(tokens["leader"]) as leader, server.client(tokens["resident"]) as resident:
+        fresh = leader.get("/api/v1/assessments/2025-Q1").json()
+        assert fresh["stored"] is False
+        ratings = fresh["assessment"]["ratings"]
+        assert {r["node"] for r in ratings} >= {"yq-g1", "yq-g2"}
+        assert all(t["rule"]["rule"] for r in ratings for t in r["terms"])
+        assert resident.post("/api/v1/assessments", json={"period": "2025-Q1"}).status_code == 403
+        assert leader.post("/api/v1/assessments", json={"period": "2025-Q1"}).status_code == 201
+        assert leader.get("/api/v1/assessments/2025-Q1").json()["stored"] is True
+        decision = f"escalation:route:{report(server, tokens['worker'], category='assistance')['incident']}"
+        explained = leader.get(f"/api/v1/explain/{decision}").json()
+        assert explained["decision"] == decision and explained["rules"]
+        assert leader.get("/api/v1/explain/nothing:here").status_code == 404
+        names = {r["name"] for r in leader.get("/api/v1/reports").json()}
+        assert "escalation.open" in names
+        table = leader.get("/api/v1/reports/escalation.open").json()
+        assert table["columns"] and isinstance(table["rows"], list)
+    with server.client() as anonymous:
+        described = anonymous.get("/api/v1/openapi.json").json()
+    assert described["openapi"].startswith("3.1")
+    assert {"/api/v1/incidents/{incident}/{step}", "/api/v1/points/redemptions", "/open311/v2/requests.{format}"} \
+        <= set(described["paths"])
+    assert described["components"]["schemas"]["event.incident_verified"]["properties"]["satisfaction"] == {
+        "type": "integer"
+    }
+
+
+def test_tick_moves_the_test_clock_and_records_escalations(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tick.db'}"
+    tokens = make_store(url)
+    with served(url) as server, server.client(tokens["worker"]) as worker:
+        ident = report(server, tokens["worker"])["incident"]
+        # yinquan: a unit has 4 working hours to accept; Monday 09:00 + 4h = 13:00
+        ticked = worker.post("/api/v1/tick", json={"now": "2025-03-03T14:00:00+08:00"}).json()
+        kinds = [d["kind"] for d in ticked["derived"]]
+        assert "incident_escalated" in kinds
+        assert worker.get(f"/api/v1/incidents/{ident}").json()["current_level"] == "grid"
+        back = worker.post("/api/v1/tick", json={"now": START.isoformat()})
+        assert back.status_code == 400
+    engine = Engine.open(store=url)
+    try:
+        escalations = [e for e in engine.events(kinds=["incident_escalated"]) if e.incident == ident]
+        assert len(escalations) == 1
+    finally:
+        engine.close()

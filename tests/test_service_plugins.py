@@ -1,0 +1,66 @@
+"""Plugins add routes to the service (``gridcore_register_routes``), served for real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from servicekit import make_store
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gridcore import PluginError, get_plugin_manager, hookimpl
+from gridcore_app.service import Problem, Settings, create_app, documented, service_of
+from gridcore_app.service.testing import running
+
+
+@documented("How many incidents each category has", tag="counts")
+async def category_counts(request):  # type: ignore[no-untyped-def]
+    service = service_of(request)
+    who = await service.member(request)
+    if request.query_params.get("refuse"):
+        raise Problem("forbidden", f"{who.member} asked to be refused")
+
+    def count(engine):  # type: ignore[no-untyped-def]
+        counts: dict[str, int] = {}
+        for event in engine.events(kinds=["incident_reported"]):
+            counts[event.category] = counts.get(event.category, 0) + 1
+        return {"by": who.member, "counts": counts}
+
+    return JSONResponse(await service.read(count))
+
+
+class CountsPlugin:
+    @hookimpl
+    def gridcore_register_routes(self) -> list[Route]:
+        return [Route("/counts/categories", category_counts)]
+
+
+class ClashingPlugin:
+    @hookimpl
+    def gridcore_register_routes(self) -> list[Route]:
+        return [Route("/api/v1/incidents", category_counts, methods=["GET"])]
+
+
+def test_a_plugin_route_is_served_with_the_engine_kept_open(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    tokens = make_store(url)
+    app = create_app(Settings(store=url), plugins=get_plugin_manager(extra=[CountsPlugin()]))
+    with running(app) as base:
+        auth = {"Authorization": f"Bearer {tokens['worker']}"}
+        reported = httpx.post(f"{base}/api/v1/incidents", headers=auth,
+                              json={"category": "leaking_pipe", "place": "yq-g1-b1"})
+        assert reported.status_code == 201
+        answer = httpx.get(f"{base}/counts/categories", headers=auth).json()
+        assert answer == {"by": "yq-fw1", "counts": {"leaking_pipe": 1}}
+        refused = httpx.get(f"{base}/counts/categories", headers=auth, params={"refuse": "1"})
+        assert refused.status_code == 403 and refused.json()["detail"] == "yq-fw1 asked to be refused"
+        assert httpx.get(f"{base}/counts/categories").status_code == 401
+        described = httpx.get(f"{base}/api/v1/openapi.json").json()["paths"]["/counts/categories"]
+        assert described["get"]["summary"] == "How many incidents each category has"
+
+
+def test_a_plugin_route_may_not_take_a_route_of_the_service(tmp_path: Path) -> None:
+    with pytest.raises(PluginError, match="GET /api/v1/incidents clashes"):
+        create_app(Settings(store=str(tmp_path)), plugins=get_plugin_manager(extra=[ClashingPlugin()]))
