@@ -124,7 +124,7 @@ def test_a_members_api_key_reports_as_the_member(setup: tuple[Server, dict[str, 
     with server.client(tokens["worker"]) as client:
         view = client.get(f"/api/v1/incidents/{answer[0]['service_request_id']}").json()
     assert view["reporter"] == HOLDERS["worker"] and view["channel"] == "open311"
-    status, errors = post(server, service_code="work_safety", address_id="yq-g1-b2", api_key="gct_0_bad")
+    status, _ = post(server, service_code="work_safety", address_id="yq-g1-b2", api_key="gct_0_bad")
     assert status == 401
 
 

@@ -61,7 +61,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "breakdown": "得分构成", "not_over": "本周期尚未结束，结果可能变化", "now": "当前时间",
         "limit": "时限", "accept": "受理", "resolve": "办结", "paused": "暂停", "all_open": "全部未办结",
         "language": "English", "stored": "已保存的考核结果", "fresh": "即时计算（未保存）",
-        "overdue_since": "超时于",
+        "overdue_since": "超时于", "star_column": "星级",
     },
     "en": {
         "title": "Grid governance", "home": "Overview", "board": "Points board", "cases": "Cases",
@@ -78,7 +78,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "not_over": "The period is not over: the rating may still change", "now": "Now", "limit": "Limit",
         "accept": "accept", "resolve": "resolve", "paused": "paused", "all_open": "All open cases",
         "language": "中文", "stored": "Stored assessment", "fresh": "Computed now (not stored)",
-        "overdue_since": "overdue since",
+        "overdue_since": "overdue since", "star_column": "Stars",
     },
 }
 STATUS_WORDS: Mapping[str, Mapping[str, str]] = {
@@ -231,7 +231,9 @@ async def case(request: Request) -> Response:
         require_plugin(engine, "escalation")
         view = gridcore_escalation.incident(engine, ident)
         names = {c.code: c.name for c in gridcore_escalation.categories(engine, view.reported_at)}
-        return {"case": view, "category": names.get(view.category, view.category),
+        community = engine.community
+        holder = f"{community.level_label(view.current_level)} {community.hierarchy.node(view.current_node).name}"
+        return {"case": view, "category": names.get(view.category, view.category), "holder": holder,
                 "entries": timeline_entries(engine, ident), "where": engine.community.hierarchy.path(view.node),
                 "departments": [engine.community.departments[d].name for d in view.departments
                                 if d in engine.community.departments],
