@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,13 +101,16 @@ def served(store: str, *options: str, now: datetime | None = START) -> Iterator[
     if now is not None:
         args += ["--test-clock", now.isoformat()]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    handle, name = tempfile.mkstemp(suffix=".log")  # a file, never a pipe: a full pipe stalls the server
+    log = Path(name)
+    with os.fdopen(handle, "w") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise AssertionError(f"gridcore serve exited {process.returncode}: {process.communicate()[0]}")
+                raise AssertionError(f"gridcore serve exited {process.returncode}: {log.read_text()}")
             try:
                 if httpx.get(f"{server.url}/open311/v2/discovery.json", timeout=2).status_code == 200:
                     break
@@ -119,8 +123,9 @@ def served(store: str, *options: str, now: datetime | None = START) -> Iterator[
     finally:
         process.terminate()
         try:
-            out, _ = process.communicate(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            out, _ = process.communicate()
-        server.log = out
+            process.wait()
+        server.log = log.read_text(encoding="utf-8")
+        log.unlink()

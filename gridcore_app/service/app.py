@@ -81,7 +81,7 @@ def plugin_routes(hooks: Hooks, builtin: list[BaseRoute]) -> list[BaseRoute]:
         if not isinstance(route, BaseRoute):
             raise PluginError(f"gridcore_register_routes must return Starlette routes, got {route!r}")
         if isinstance(route, Route):
-            for method in route.methods or ():
+            for method in sorted(route.methods or ()):
                 if (route.path, method) in taken:
                     raise PluginError(f"a plugin route {method} {route.path} clashes with one the service answers")
                 taken.add((route.path, method))

@@ -81,7 +81,7 @@ def serve_command(
     click.echo(f"  dashboard {base}/dashboard/   API {base}/api/v1/openapi.json   "
                f"Open311 {base}/open311/v2/services.json", err=False)
     config: dict[str, Any] = {
-        "host": host, "port": port, "log_level": log_level, "access_log": False, "log_config": _log_config(),
+        "host": host, "port": port, "log_level": log_level, "access_log": False, "log_config": _log_config(log_level),
         "proxy_headers": True, "server_header": False,
     }
     os.environ[SETTINGS_VARIABLE] = settings_to_environment(settings)
@@ -97,12 +97,12 @@ def _check(engine: Any, intake: str | None) -> str:
     return str(engine.community.name)
 
 
-def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, plus the service's own secret-free access log."""
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, plus the service's own secret-free access log (at info level)."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["gridcore.service"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    config["loggers"]["gridcore.service"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
     return config
 
 

@@ -1,0 +1,21 @@
+"""The service load benchmark runs (quick: 2 reporters, 3 s) and finds nothing lost; no timing is checked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_load_benchmark_runs_and_loses_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "load.md"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "service_load.py"), "--quick", "--output", str(out)],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    page = out.read_text(encoding="utf-8")
+    assert "## Service under load" in page and "| Open311 POST requests (reports) |" in page
+    assert "0 lost, 0 duplicated, 0 stored without an answer" in page
