@@ -27,7 +27,6 @@ from gridcore import Engine, FixedClock
 from gridcore.errors import GridcoreError, PluginError
 from gridcore.events import SYSTEM_ACTOR
 from gridcore.periods import period_containing
-from gridcore_escalation.intake import IMMEDIATELY
 
 from . import auth, intake
 from .context import Service, is_staff, json_body, may_read_account, service_of
@@ -143,9 +142,8 @@ def _as_member(engine: Engine, member: str, doc: Mapping[str, Any]) -> dict[str,
 
 def _record_one(engine: Engine, member: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     event = _as_member(engine, member, doc)
-    stored = engine.record(event)
-    derived = engine.tick(datetime.fromisoformat(str(event["time"])) + IMMEDIATELY) if stored else []
-    return {"event": event["id"], "stored": stored, "derived": [e.id for e in derived]}
+    stored, derived = intake.record(engine, event)
+    return {"event": event["id"], "stored": stored, "derived": derived}
 
 
 def _record_batch(engine: Engine, member: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -295,10 +293,9 @@ def _step(engine: Engine, incident: str, step: str, actor: str, body: Mapping[st
         "incident": incident,
         **{k: v for k, v in body.items() if k in own and v is not None},
     }
-    stored = engine.record(doc)
-    engine.tick(when + IMMEDIATELY)
+    stored, derived = intake.record(engine, doc)
     now = gridcore_escalation.incident(engine, incident)
-    return {"event": doc["id"], "stored": stored, "incident": plain(now)}
+    return {"event": doc["id"], "stored": stored, "derived": derived, "incident": plain(now)}
 
 
 REDEEM_BODY = obj(

@@ -15,12 +15,11 @@ from __future__ import annotations
 import difflib
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from gridcore import Engine
+from gridcore import Engine, EventError, EventRefused
 from gridcore_escalation import Category, categories
-from gridcore_escalation.intake import IMMEDIATELY
 
 from .problems import Problem
 
@@ -120,9 +119,24 @@ def _by_spot(engine: Engine, lat: float, lon: float) -> str:
     )
 
 
+#: Actions arriving within the same instant as the latest event are ordered after it by this much.
+TICK = timedelta(microseconds=1)
+
+
 def local_now(engine: Engine) -> datetime:
-    """Now, in the community's time zone (events read as the community's staff would write them)."""
-    return engine.clock.now().astimezone(engine.community.tz)
+    """The time to record an action at: now, in the community's time zone.
+
+    The engine orders events by (time, id); two actions in the same instant
+    (a report and its acceptance under a test clock, or within one
+    microsecond) would be ordered by their ids, not by arrival.  So an action
+    is recorded a microsecond after the latest event when that is now or just
+    ahead of it (within a second); arrival order is the engine's order.
+    """
+    now = engine.clock.now()
+    latest = engine.latest_event_time
+    if latest is not None and now <= latest < now + timedelta(seconds=1):
+        now = latest + TICK
+    return now.astimezone(engine.community.tz)
 
 
 def new_incident_id(when: datetime) -> str:
@@ -147,7 +161,7 @@ def report(
     """Record an ``incident_reported`` through the engine (its validation, its refusals).
 
     Returns the incident id and whether the event was new.  Decisions taken
-    at report time (immediate escalation) are recorded with it.
+    at report time (immediate escalation) are recorded with it by the engine.
     """
     when = local_now(engine)
     ident = incident or new_incident_id(when)
@@ -165,9 +179,22 @@ def report(
         "key_person": key_person,
         "description": description,
     }
-    stored = engine.record(doc)
-    engine.tick(when + IMMEDIATELY)
+    stored, _ = record(engine, doc)
     return ident, stored
+
+
+def record(engine: Engine, doc: Mapping[str, Any]) -> tuple[bool, int]:
+    """Record one event; whether it was new and how many events it decided on the spot.
+
+    Raises the engine's ``EventError`` or ``EventRefused`` as ``Engine.record`` does.
+    """
+    summary = engine.record_many([doc])
+    if summary.refused:
+        refusal = summary.refused[0]
+        if refusal.malformed:
+            raise EventError(refusal.reasons[0])
+        raise EventRefused(refusal.event_id, refusal.reasons)
+    return summary.accepted == 1, summary.derived
 
 
 def fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:

@@ -244,7 +244,7 @@ async def post_request(request: Request) -> Response:
         ("service_request_id", "comma-separated ids"),
         ("service_code", "comma-separated codes"),
         ("start_date", "ISO 8601; default: 90 days before end_date"),
-        ("end_date", "ISO 8601; default: now (or the latest event, if earlier)"),
+        ("end_date", "ISO 8601; default: the latest event's time"),
         ("status", "open, closed or both (comma-separated)"),
     ),
     tag="open311",
@@ -263,8 +263,8 @@ async def get_requests(request: Request) -> Response:
     def read(engine: Engine) -> list[dict[str, Any]]:
         if ids:
             return [_request(engine, gridcore_escalation.incident(engine, i), i) for i in ids]
-        latest = engine.latest_event_time
-        until = end or min(engine.clock.now(), latest or engine.clock.now())
+        # the window ends at the latest event: a store of last quarter shows last quarter
+        until = end or engine.latest_event_time or engine.clock.now()
         since = start or until - DEFAULT_WINDOW
         out = []
         for view in reversed(gridcore_escalation.incidents(engine)):
