@@ -272,7 +272,10 @@ class Hooks:
             raise self._failed("gridcore_register_commands", exc) from exc
 
     def register_routes(self) -> list[BaseRoute]:
-        return _flatten(self.pm.hook.gridcore_register_routes())
+        try:
+            return _flatten(self.pm.hook.gridcore_register_routes(), "gridcore_register_routes")
+        except Exception as exc:
+            raise self._failed("gridcore_register_routes", exc) from exc
 
     def register_reports(self) -> list[Report]:
         try:
