@@ -44,7 +44,7 @@ def test_python_examples_run(doc: Path, tmp_path: Path, monkeypatch: pytest.Monk
     namespace: dict[str, object] = {"REPO": REPO, "__name__": f"doc_{doc.stem}"}
     for line, code in blocks(doc, "python"):
         try:
-            exec(compile(code, f"{doc.relative_to(REPO)}:{line}", "exec", dont_inherit=True), namespace)
+            exec(compile(code, f"{doc.relative_to(REPO)}:{line}", "exec", dont_inherit=True), namespace)  # noqa: S102 - the docs are our own examples
         except Exception as exc:  # pragma: no cover - the message is the point
             raise AssertionError(f"example at {doc.relative_to(REPO)}:{line} failed: {exc!r}") from exc
 

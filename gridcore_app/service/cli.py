@@ -15,7 +15,15 @@ import click
 
 from gridcore import Table
 from gridcore.errors import GridcoreError
-from gridcore_app.cli import _DISABLED, fail, format_option, open_engine, parse_time, plugin_manager, store_option
+from gridcore_app.cli import (
+    _DISABLED,
+    fail,
+    format_option,
+    open_engine,
+    parse_time,
+    plugin_manager,
+    store_option,
+)
 
 
 def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
