@@ -27,3 +27,13 @@ def test_the_whole_core_imports_without_the_application() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_code_is_ruff_clean() -> None:
+    """The same lint every contributor runs; a finding fails here, not months later."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--output-format", "concise",
+         "gridcore", "plugins", "gridcore_app", "tests", "benchmarks"],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
