@@ -31,7 +31,6 @@ from .events import (
     SatisfactionRated,
 )
 from .incident import STATUSES
-from .intake import IMMEDIATELY
 
 
 @click.group("incidents")
@@ -145,10 +144,9 @@ def _record(
         event = make(engine, when)
         known = event.incident in views.state_of(engine).incidents
         before = len(views.timeline(engine, event.incident)) if known else 0
+        # decisions taken on the spot (immediate rules, a reopening) are
+        # recorded with the event by the engine: no tick needed
         stored = engine.record(event)
-        # decisions taken on the spot (immediate rules, reopening) are recorded
-        # with the event; a tick to the same moment records nothing more
-        engine.tick(when + IMMEDIATELY)
         item = views.incident(engine, event.incident)
         if event.incident != item.id:
             # a repeat report joined an open incident: what happened starts at its line
