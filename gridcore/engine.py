@@ -337,6 +337,12 @@ class Engine:
         for n, item in enumerate(events, 1):
             label = next(labels, "") if labels is not None else ""
             if isinstance(item, Event):
+                if self.codec.kinds.get(type(item).kind) is not type(item):
+                    # It could be stored but never read back: its plugin is not loaded.
+                    reason = (f"{type(item).kind}: no loaded plugin registers this event kind "
+                              f"({type(item).__name__}); is its plugin installed and enabled?")
+                    summary.refused.append(Refusal(item.id, [reason], label, malformed=True))
+                    continue
                 decoded.append((item, label))
                 continue
             try:
