@@ -36,7 +36,7 @@ setup(
         # Built-in plugins are found exactly like third-party ones: through this group.
         "gridcore": [
             # The application's roster files (community.yaml + CSV) are a format plugin too.
-            "rosters = gridcore_app.rosterio",
+            "rosters = gridcore_app.rosters",
             *(f"{name} = gridcore_{name}.plugin" for name in BUILTINS),
         ],
         # Ruleset test cases (*_test.yaml beside a ruleset) run as pytest items

@@ -3,11 +3,17 @@
 The core models the grid hierarchy, the people in it and the events of daily
 work; each community's policies are ruleset files executed by plugins.
 Plugins write ``from gridcore import hookimpl`` and never import pluggy.
+
+Every name below is importable from ``gridcore``; the heavier ones (the engine,
+the community model) are imported on first use, so a plugin module or a
+command that needs only ``hookimpl`` starts quickly.
 """
 
-from .clock import Clock, FixedClock, SystemClock
-from .community import Community
-from .engine import Engine, IngestSummary, Refusal
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     EventError,
     EventRefused,
@@ -17,11 +23,43 @@ from .errors import (
     RosterError,
     StoreError,
 )
-from .events import SYSTEM_ACTOR, Event
-from .explain import Explanation, Outcome, OutcomeKind, RuleRef
 from .hookspecs import hookimpl
-from .plugin_host import get_plugin_manager
-from .reports import Report, Table
+
+if TYPE_CHECKING:
+    from .clock import Clock, FixedClock, SystemClock
+    from .community import Community
+    from .engine import Engine, IngestSummary, Refusal
+    from .events import SYSTEM_ACTOR, Event
+    from .explain import Explanation, Outcome, OutcomeKind, RuleRef
+    from .periods import PeriodError
+    from .plugin_host import get_plugin_manager
+    from .reports import Report, Table
+
+#: Public names imported on first use: name -> the module that defines it.
+_LAZY = {
+    "Clock": ".clock", "FixedClock": ".clock", "SystemClock": ".clock",
+    "Community": ".community",
+    "Engine": ".engine", "IngestSummary": ".engine", "Refusal": ".engine",
+    "SYSTEM_ACTOR": ".events", "Event": ".events",
+    "Explanation": ".explain", "Outcome": ".explain", "OutcomeKind": ".explain", "RuleRef": ".explain",
+    "PeriodError": ".periods",
+    "get_plugin_manager": ".plugin_host",
+    "Report": ".reports", "Table": ".reports",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gridcore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -38,6 +76,7 @@ __all__ = [
     "IngestSummary",
     "Outcome",
     "OutcomeKind",
+    "PeriodError",
     "PluginError",
     "Refusal",
     "Report",

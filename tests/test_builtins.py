@@ -18,7 +18,7 @@ def test_every_plugin_folder_is_in_the_table_and_nothing_else_is() -> None:
 
 def test_the_installed_entry_points_follow_the_table() -> None:
     found = {ep.name: ep.value for ep in entry_points(group="gridcore") if ep.dist and ep.dist.name == "gridcore"}
-    assert found == {"rosters": "gridcore_app.rosterio",
+    assert found == {"rosters": "gridcore_app.rosters",
                      **{name: f"gridcore_{name}.plugin" for name in BUILTIN_PLUGINS}}
     pm = get_plugin_manager()
     for name in BUILTIN_PLUGINS:
@@ -34,7 +34,7 @@ def test_no_other_packaging_file_names_a_builtin() -> None:
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     unfollowed = {m for o in config["tool"]["mypy"]["overrides"] for m in o["module"] if m.startswith("gridcore_")}
     assert unfollowed == {m for name in BUILTIN_PLUGINS for m in (f"gridcore_{name}", f"gridcore_{name}.*")}
-    mypy_part = re.compile(r"\[\[tool\.mypy\.overrides\]\].*?\n\n", re.S)
+    mypy_part = re.compile(r"\[\[tool\.mypy\.overrides\]\].*?\n\n", re.DOTALL)
     for path in (REPO / "pyproject.toml", REPO / "setup.py", REPO / ".ci" / "run"):
         text = mypy_part.sub("", path.read_text(encoding="utf-8"))
         for name in BUILTIN_PLUGINS:
