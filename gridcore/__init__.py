@@ -19,9 +19,12 @@ from .errors import (
     EventRefused,
     GridcoreError,
     HierarchyError,
+    InvalidTypeError,
+    InvalidValueError,
     PluginError,
     RosterError,
     StoreError,
+    UnknownNameError,
 )
 from .hookspecs import hookimpl
 
@@ -74,6 +77,8 @@ __all__ = [
     "GridcoreError",
     "HierarchyError",
     "IngestSummary",
+    "InvalidTypeError",
+    "InvalidValueError",
     "Outcome",
     "OutcomeKind",
     "PeriodError",
@@ -85,6 +90,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "Table",
+    "UnknownNameError",
     "get_plugin_manager",
     "hookimpl",
 ]

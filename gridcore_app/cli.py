@@ -342,6 +342,31 @@ def hierarchy_show(path: Path) -> None:
     click.echo(community.hierarchy.render(community.level_names))
 
 
+REJUDGE = click.option(
+    "--rejudge", is_flag=True,
+    help="Allow an effective time before events already recorded: they are judged again under the new ruleset.",
+)
+
+
+def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None, rejudge: bool) -> str:
+    """Put a ruleset in force; back-dated over recorded events only with ``--rejudge``. Returns what it did."""
+    when = effective or engine.clock.now()
+    latest = engine.latest_event_time
+    again = engine.recorded_since(when) if latest is not None and latest >= when else 0
+    if again and not rejudge:
+        fail(
+            f"{ruleset_path} would take effect at {when.isoformat()}, before {again} event(s) already recorded "
+            f"(the latest at {latest.isoformat() if latest else '?'}): they would be judged again under it, and "
+            "points, escalations and ratings already shown may change. Give --rejudge to do that, or an "
+            "--effective time after the latest event.\n"
+            f"规则集 {ruleset_path} 的生效时间 {when.isoformat()} 早于已记录的 {again} 条事件：这些事件将按新规则重新评判，"
+            "已公布的积分、升级和评星可能改变。确需如此请加 --rejudge，或把 --effective 设在最后一条事件之后。"
+        )
+    ruleset = engine.use_ruleset(ruleset_path, effective=effective)
+    done = f"ruleset {ruleset.name} in force from {when.isoformat()}"
+    return done + (f"; {again} event(s) recorded since then were judged again under it" if again else "")
+
+
 @main_group.command()
 @click.option("--community", "community_path", required=True, type=click.Path(exists=True, path_type=Path),
               help="The community folder (community.yaml + CSV files).")
@@ -349,12 +374,14 @@ def hierarchy_show(path: Path) -> None:
               help="A .rules file to put in force.")
 @click.option("--effective", callback=parse_time, metavar="TIME",
               help="When the ruleset takes effect (default: now).")
+@REJUDGE
 @store_option
-def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, store: str) -> None:
+def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, rejudge: bool,
+         store: str) -> None:
     """Save a community (and optionally a ruleset) into a store."""
     with open_engine(store, community=community_path) as engine:
         if ruleset_path is not None:
-            engine.use_ruleset(ruleset_path, effective=effective)
+            _put_in_force(engine, ruleset_path, effective, rejudge)
         click.echo(
             f"store {engine.store.url}: community {engine.community.name} "
             f"({len(engine.community.hierarchy)} nodes, {len(engine.community.members)} members)"
@@ -365,13 +392,17 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
 @main_group.command("use")
 @click.argument("ruleset_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--effective", callback=parse_time, metavar="TIME", help="When it takes effect (default: now).")
+@REJUDGE
 @store_option
 @now_option
-def use(ruleset_path: Path, effective: datetime | None, store: str, now: datetime | None) -> None:
-    """Put a ruleset in force. A ruleset with errors is refused and the old one stays."""
+def use(ruleset_path: Path, effective: datetime | None, rejudge: bool, store: str, now: datetime | None) -> None:
+    """Put a ruleset in force. A ruleset with errors is refused and the old one stays.
+
+    An effective time before events already recorded would judge them again
+    (their points, escalations and ratings may change): that needs --rejudge.
+    """
     with open_engine(store, now=now) as engine:
-        ruleset = engine.use_ruleset(ruleset_path, effective=effective)
-        click.echo(f"ruleset {ruleset.name} in force from {(effective or engine.clock.now()).isoformat()}")
+        click.echo(_put_in_force(engine, ruleset_path, effective, rejudge))
 
 
 @main_group.command()
