@@ -108,6 +108,8 @@ def render(quick: bool, communities: int | None, days: int | None, large: bool =
 
     parts.append("## Rules: compiled rules beside hand-written Python\n")
     parts.append(rules_section(quick))
+    parts.append("## Cold start\n")
+    parts.append(cold_start_section(quick))
     page = "\n".join(parts)
     return page.replace("{load_end}", load(), 1)
 
@@ -127,6 +129,18 @@ def rules_section(quick: bool) -> str:
         "see the top of `benchmarks/rules_eval.py`).\n\n"
         "| ruleset load ms | compiled ns/event | hand-written ns/event | ratio |\n|---:|---:|---:|---:|\n"
         f"| {r['load_s'] * 1000:.1f} | {compiled:.0f} | {hand:.0f} | {compiled / hand:.2f}× |\n"
+    )
+
+
+def cold_start_section(quick: bool) -> str:
+    """``benchmarks/cold_start.py``: the command's start beside importing its dependencies."""
+    import cold_start
+
+    rounds = 3 if quick else 9
+    return (
+        "Each command as a fresh process, beside `python -c \"import <every runtime dependency>\"` in the "
+        f"same run (medians of {rounds} rounds, the commands interleaved; see the top of "
+        "`benchmarks/cold_start.py`). Target: at most 2× the baseline.\n\n" + cold_start.table(cold_start.run(rounds))
     )
 
 

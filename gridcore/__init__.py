@@ -3,25 +3,66 @@
 The core models the grid hierarchy, the people in it and the events of daily
 work; each community's policies are ruleset files executed by plugins.
 Plugins write ``from gridcore import hookimpl`` and never import pluggy.
+
+Every name below is importable from ``gridcore``; the heavier ones (the engine,
+the community model) are imported on first use, so a plugin module or a
+command that needs only ``hookimpl`` starts quickly.
 """
 
-from .clock import Clock, FixedClock, SystemClock
-from .community import Community
-from .engine import Engine, IngestSummary, Refusal
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     EventError,
     EventRefused,
     GridcoreError,
     HierarchyError,
+    InvalidTypeError,
+    InvalidValueError,
     PluginError,
     RosterError,
     StoreError,
+    UnknownNameError,
 )
-from .events import SYSTEM_ACTOR, Event
-from .explain import Explanation, Outcome, OutcomeKind, RuleRef
 from .hookspecs import hookimpl
-from .plugin_host import get_plugin_manager
-from .reports import Report, Table
+
+if TYPE_CHECKING:
+    from .clock import Clock, FixedClock, SystemClock
+    from .community import Community
+    from .engine import Engine, IngestSummary, Refusal
+    from .events import SYSTEM_ACTOR, Event
+    from .explain import Explanation, Outcome, OutcomeKind, RuleRef
+    from .periods import PeriodError
+    from .plugin_host import get_plugin_manager
+    from .reports import Report, Table
+
+#: Public names imported on first use: name -> the module that defines it.
+_LAZY = {
+    "Clock": ".clock", "FixedClock": ".clock", "SystemClock": ".clock",
+    "Community": ".community",
+    "Engine": ".engine", "IngestSummary": ".engine", "Refusal": ".engine",
+    "SYSTEM_ACTOR": ".events", "Event": ".events",
+    "Explanation": ".explain", "Outcome": ".explain", "OutcomeKind": ".explain", "RuleRef": ".explain",
+    "PeriodError": ".periods",
+    "get_plugin_manager": ".plugin_host",
+    "Report": ".reports", "Table": ".reports",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gridcore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -36,8 +77,11 @@ __all__ = [
     "GridcoreError",
     "HierarchyError",
     "IngestSummary",
+    "InvalidTypeError",
+    "InvalidValueError",
     "Outcome",
     "OutcomeKind",
+    "PeriodError",
     "PluginError",
     "Refusal",
     "Report",
@@ -46,6 +90,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "Table",
+    "UnknownNameError",
     "get_plugin_manager",
     "hookimpl",
 ]

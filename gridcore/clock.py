@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .errors import InvalidTypeError, InvalidValueError
+
 
 class Clock(Protocol):
     """Anything with a ``now()`` that returns an aware datetime."""
@@ -40,7 +42,7 @@ class FixedClock:
         """Move the clock to ``when``; it may never go backwards."""
         when = require_aware(when)
         if when < self._now:
-            raise ValueError(f"clock cannot go back from {self._now.isoformat()} to {when.isoformat()}")
+            raise InvalidValueError(f"clock cannot go back from {self._now.isoformat()} to {when.isoformat()}")
         self._now = when
 
     def advance(self, delta: timedelta) -> datetime:
@@ -50,7 +52,14 @@ class FixedClock:
 
 
 def require_aware(when: datetime) -> datetime:
-    """Refuse naive datetimes: a time without a zone is ambiguous across communities."""
+    """Refuse naive datetimes: a time without a zone is ambiguous across communities.
+
+    Raises ``InvalidValueError`` for a naive time, ``InvalidTypeError`` for anything
+    that is not a datetime.
+    """
+    if not isinstance(when, datetime):
+        raise InvalidTypeError(f"expected a datetime with a time zone, got {type(when).__name__} {when!r}")
     if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError(f"time {when.isoformat()} has no time zone")
+        example = when.isoformat(timespec="minutes") + "+08:00"
+        raise InvalidValueError(f"time {when.isoformat()} has no time zone (e.g. {example})")
     return when

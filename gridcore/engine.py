@@ -28,7 +28,14 @@ from attrs import define, field
 from .clock import Clock, FixedClock, SystemClock, require_aware
 from .codec import EventCodec
 from .community import Community
-from .errors import EventError, EventRefused, GridcoreError, PluginError, StoreError
+from .errors import (
+    EventError,
+    EventRefused,
+    GridcoreError,
+    PluginError,
+    StoreError,
+    UnknownNameError,
+)
 from .events import (
     CORE_EVENT_TYPES,
     SYSTEM_ACTOR,
@@ -205,7 +212,10 @@ class Engine:
 
         A path is parsed, checked and compiled first; any error raises
         ``gridcore.rules.RulesError`` and the rulesets in force stay as they were.
-        Events already applied at or after ``effective`` are re-derived.
+        Events already recorded at or after ``effective`` are judged again under
+        it (every plugin's state is re-derived from the store): back-dating a
+        ruleset can change points, escalations and ratings already shown.
+        ``recorded_since(effective)`` says how many events that is.
         """
         from .rules import Ruleset as RulesetClass
         from .rules import load_ruleset
@@ -232,6 +242,14 @@ class Engine:
         if self._high_water is not None and self._high_water >= when:
             self.rebuild()
         return compiled
+
+    def recorded_since(self, when: datetime) -> int:
+        """How many stored events are at or after ``when``.
+
+        A ruleset put in force from ``when`` judges these again (``use_ruleset``
+        re-derives every plugin's state from them): ask before back-dating one.
+        """
+        return sum(1 for _ in self.store.events(since=require_aware(when)))
 
     def ruleset_at(self, when: datetime) -> Ruleset | None:
         """The ruleset in force at ``when`` (the earliest one for times before any)."""
@@ -337,6 +355,12 @@ class Engine:
         for n, item in enumerate(events, 1):
             label = next(labels, "") if labels is not None else ""
             if isinstance(item, Event):
+                if self.codec.kinds.get(type(item).kind) is not type(item):
+                    # It could be stored but never read back: its plugin is not loaded.
+                    reason = (f"{type(item).kind}: no loaded plugin registers this event kind "
+                              f"({type(item).__name__}); is its plugin installed and enabled?")
+                    summary.refused.append(Refusal(item.id, [reason], label, malformed=True))
+                    continue
                 decoded.append((item, label))
                 continue
             try:
@@ -425,6 +449,8 @@ class Engine:
         until: datetime | None = None,
     ) -> Iterator[Event]:
         """Stored events in canonical order, optionally filtered."""
+        since = None if since is None else require_aware(since)
+        until = None if until is None else require_aware(until)
         for doc in self.store.events(kinds=list(kinds) if kinds else None, since=since, until=until):
             yield self.codec.from_dict(doc)
 
@@ -464,7 +490,7 @@ class Engine:
         """The rule and inputs behind a decision id; ``GridcoreError`` if none knows it."""
         answer = self.hooks.explain(self, decision)
         if answer is None:
-            raise GridcoreError(f"no plugin knows a decision {decision!r}")
+            raise UnknownNameError(f"no plugin knows a decision {decision!r}")
         return answer
 
     def outcomes(self) -> list[Outcome]:
@@ -487,7 +513,11 @@ class Engine:
         metrics = self.metrics()
         if name not in metrics:
             known = ", ".join(sorted(metrics)) or "none"
-            raise GridcoreError(f"no metric named {name!r} (known: {known})")
+            raise UnknownNameError(f"no metric named {name!r} (known: {known})")
+        if node not in self.community.hierarchy:
+            raise UnknownNameError(f"unknown node {node!r}")
+        require_aware(start)
+        require_aware(end)
         try:
             return metrics[name].compute(self, node, start, end)
         except GridcoreError:
@@ -500,7 +530,7 @@ class Engine:
         reports = {r.name: r for r in self.hooks.register_reports()}
         if name not in reports:
             known = ", ".join(sorted(reports)) or "none"
-            raise GridcoreError(f"no report named {name!r} (known: {known})")
+            raise UnknownNameError(f"no report named {name!r} (known: {known})")
         try:
             return reports[name].build(self, dict(params or {}))
         except GridcoreError:

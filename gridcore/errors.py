@@ -35,6 +35,29 @@ class EventRefused(GridcoreError):
         super().__init__(f"event {event_id} refused: " + "; ".join(self.reasons))
 
 
+class InvalidValueError(GridcoreError, ValueError):
+    """A value given to gridcore's API cannot be used: a time without a time zone, a number out
+    of range, an empty name, a clock moved backwards.  The message says which value and why.
+
+    Also a ``ValueError``, so code that catches those keeps working.
+    """
+
+
+class InvalidTypeError(GridcoreError, TypeError):
+    """A value of the wrong type was given to gridcore's API (text where a time is needed, ...).
+
+    Also a ``TypeError``.
+    """
+
+
+class UnknownNameError(GridcoreError, LookupError):
+    """A name the engine does not know: a member, a node, an incident, a status, a report, a
+    metric or a decision.  The message names it and what is known.
+
+    Also a ``LookupError``.
+    """
+
+
 class StoreError(GridcoreError):
     """The store cannot be opened, read or written."""
 

@@ -30,13 +30,15 @@ from typing import Any, ClassVar
 import attrs
 from attrs import field, frozen
 
+from .errors import InvalidTypeError, InvalidValueError
+
 SYSTEM_ACTOR = "system"
 
 
 def non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     """attrs validator: a string with something in it."""
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{attribute.name} must be a non-empty string")
+        raise InvalidValueError(f"{attribute.name} must be a non-empty string")
 
 
 # Times outside these years are typing mistakes (and would overflow date arithmetic).
@@ -47,11 +49,11 @@ LARGEST_AMOUNT = 1_000_000
 
 def _aware(instance: Any, attribute: attrs.Attribute[Any], value: datetime) -> None:
     if not isinstance(value, datetime):
-        raise TypeError(f"{attribute.name} must be a datetime")
+        raise InvalidTypeError(f"{attribute.name} must be a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{attribute.name} must carry a time zone, e.g. 2025-03-01T09:00:00+08:00")
+        raise InvalidValueError(f"{attribute.name} must carry a time zone, e.g. 2025-03-01T09:00:00+08:00")
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"{attribute.name} {value.isoformat()} is not between {FIRST_YEAR} and {LAST_YEAR}")
+        raise InvalidValueError(f"{attribute.name} {value.isoformat()} is not between {FIRST_YEAR} and {LAST_YEAR}")
 
 
 def between(low: float, high: float) -> Any:
@@ -61,7 +63,7 @@ def between(low: float, high: float) -> Any:
         if value is None:
             return
         if isinstance(value, bool) or not low <= value <= high:
-            raise ValueError(f"{attribute.name} must be between {low:g} and {high:g}, got {value!r}")
+            raise InvalidValueError(f"{attribute.name} must be between {low:g} and {high:g}, got {value!r}")
 
     return check
 
@@ -70,8 +72,8 @@ def not_negative(instance: Any, attribute: attrs.Attribute[Any], value: float) -
     """attrs validator: a number from 0 to ``LARGEST_AMOUNT``."""
     if isinstance(value, bool) or not 0 <= value <= LARGEST_AMOUNT:  # also refuses NaN
         if math.isnan(value) or value > LARGEST_AMOUNT:
-            raise ValueError(f"{attribute.name} must be a number from 0 to {LARGEST_AMOUNT:,}, got {value!r}")
-        raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
+            raise InvalidValueError(f"{attribute.name} must be a number from 0 to {LARGEST_AMOUNT:,}, got {value!r}")
+        raise InvalidValueError(f"{attribute.name} must not be negative, got {value!r}")
 
 
 @frozen(kw_only=True)

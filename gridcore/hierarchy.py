@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from .errors import HierarchyError
+from .errors import HierarchyError, InvalidTypeError
 
 TERRITORIAL = "territorial"
 INDUSTRY = "industry"
@@ -109,7 +109,7 @@ class Hierarchy:
     _hash: int
 
     def __init__(self) -> None:  # pragma: no cover - guarded
-        raise TypeError("build a Hierarchy with Hierarchy.build(levels, nodes)")
+        raise InvalidTypeError("build a Hierarchy with Hierarchy.build(levels, nodes)")
 
     # ------------------------------------------------------------ building
 

@@ -153,7 +153,7 @@ def gridcore_load_community(path: Path) -> Community | None:
 
     Called when ``Engine.open(community=PATH)`` or a command is given a path
     instead of a ``Community``.  The core reads no file format itself: the
-    application's YAML/CSV reader (``gridcore_app.rosterio``) answers for
+    application's YAML/CSV reader (``gridcore_app.rosters``) answers for
     folders holding ``community.yaml``, and a plugin may add another format
     (a workbook, a database export).
 

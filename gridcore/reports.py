@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
+from .errors import InvalidValueError
+
 if TYPE_CHECKING:
     from .engine import Engine
 
@@ -45,7 +47,7 @@ class Table:
             )
         if fmt == "text":
             return self._text()
-        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise InvalidValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
     def _text(self) -> str:
         cells = [[_cell(c) for c in self.columns]] + [[_cell(v) for v in row] for row in self.rows]

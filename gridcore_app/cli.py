@@ -7,6 +7,7 @@ mistakes are printed to stderr with a non-zero exit, never as a traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -142,6 +143,48 @@ def open_engine(store: str, *, now: datetime | None = None, **kwargs: Any) -> It
         engine.close()
 
 
+class LazyCommand(click.Command):
+    """A command known by its name and help; its module is imported only when it runs.
+
+    ``gridcore --help`` lists every command without importing what they need
+    (the rules language, the engine, a plugin's own modules).  ``target`` is
+    ``"module:attribute"`` naming the real ``click.Command``; ``help`` must be
+    its docstring's first line (a test checks they agree).
+    """
+
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name, help=help)
+        self.target = target
+        self._real: click.Command | None = None
+
+    def load(self) -> click.Command:
+        """The real command (imported on first use)."""
+        if self._real is None:
+            module, _, attribute = self.target.partition(":")
+            found = getattr(importlib.import_module(module), attribute)
+            if not isinstance(found, click.Command):
+                raise PluginError(f"{self.target} is not a click command")
+            self._real = found
+        return self._real
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        # The context (and so the invocation) is the real command's.
+        return self.load().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self.load().invoke(ctx)
+
+
+def lazy_command(name: str, target: str, help: str) -> click.Command:
+    """For ``gridcore_register_commands``: the command ``target`` (``"module:attribute"``), imported when used.
+
+    A plugin returns ``[lazy_command("patrols", "my_plugin.cli:patrols", "Count the patrols in a store.")]``
+    so that listing ``gridcore``'s commands does not import the plugin's command module.
+    """
+    return LazyCommand(name, target, help)
+
+
 def fail(message: str) -> None:
     """Stop the command: print ``message`` to stderr and exit with status 1."""
     raise click.ClickException(message)
@@ -186,13 +229,35 @@ class _Root(click.Group):
             raise click.ClickException(f"cannot use{where}: {exc.strerror or exc}") from None
 
 
+#: The application's own commands beyond this module's, loaded when used: (name, target, help).
+APP_COMMANDS = (
+    ("check", "gridcore_app.rules_cli:check",
+     "Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."),
+    ("fmt", "gridcore_app.rules_cli:fmt",
+     "Rewrite ruleset FILES (or folders) in the canonical layout (comments and meaning kept)."),
+    ("show", "gridcore_app.rules_cli:show",
+     "Show a ruleset after inheritance: the effective rules, or the changes to the parent."),
+    ("schema", "gridcore_app.rules_cli:schema",
+     "Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names."),
+    ("test", "gridcore_app.rules_cli:test_command",
+     "Run ruleset test cases (*_test.yaml beside the rulesets) and show what failed."),
+    ("simulate", "gridcore_app.demo:simulate_command",
+     "Write a community's simulated days as JSON lines for `gridcore ingest`."),
+    ("demo", "gridcore_app.demo:demo_command",
+     "The main job: simulate a community's quarter under its rules and show what happened."),
+    ("diff", "gridcore_app.demo:diff_command",
+     "Replay an event log under two rulesets and show every difference, with the rules behind it."),
+    ("serve", "gridcore_app.service.cli:serve_command",
+     "Serve the store: Open311 intake, a JSON API for every action, and the dashboard."),
+    ("tokens", "gridcore_app.service.cli:tokens_group",
+     "API tokens for gridcore serve: issue, list, revoke (stored hashed)."),
+)
+
+
 def _contributed_commands(taken: set[str]) -> dict[str, click.Command]:
     """Commands from the rules language, the demo and every plugin."""
-    from . import demo, rules_cli
-    from .service import cli as service_cli
-
     found: dict[str, click.Command] = {}
-    sources: list[click.Command] = [*rules_cli.commands(), *demo.commands(), *service_cli.commands()]
+    sources: list[click.Command] = [LazyCommand(*spec) for spec in APP_COMMANDS]
     sources.extend(Hooks(plugin_manager()).register_commands())
     for cmd in sources:
         name = cmd.name or ""
@@ -277,6 +342,31 @@ def hierarchy_show(path: Path) -> None:
     click.echo(community.hierarchy.render(community.level_names))
 
 
+REJUDGE = click.option(
+    "--rejudge", is_flag=True,
+    help="Allow an effective time before events already recorded: they are judged again under the new ruleset.",
+)
+
+
+def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None, rejudge: bool) -> str:
+    """Put a ruleset in force; back-dated over recorded events only with ``--rejudge``. Returns what it did."""
+    when = effective or engine.clock.now()
+    latest = engine.latest_event_time
+    again = engine.recorded_since(when) if latest is not None and latest >= when else 0
+    if again and not rejudge:
+        fail(
+            f"{ruleset_path} would take effect at {when.isoformat()}, before {again} event(s) already recorded "
+            f"(the latest at {latest.isoformat() if latest else '?'}): they would be judged again under it, and "
+            "points, escalations and ratings already shown may change. Give --rejudge to do that, or an "
+            "--effective time after the latest event.\n"
+            f"规则集 {ruleset_path} 的生效时间 {when.isoformat()} 早于已记录的 {again} 条事件：这些事件将按新规则重新评判，"
+            "已公布的积分、升级和评星可能改变。确需如此请加 --rejudge，或把 --effective 设在最后一条事件之后。"
+        )
+    ruleset = engine.use_ruleset(ruleset_path, effective=effective)
+    done = f"ruleset {ruleset.name} in force from {when.isoformat()}"
+    return done + (f"; {again} event(s) recorded since then were judged again under it" if again else "")
+
+
 @main_group.command()
 @click.option("--community", "community_path", required=True, type=click.Path(exists=True, path_type=Path),
               help="The community folder (community.yaml + CSV files).")
@@ -284,12 +374,14 @@ def hierarchy_show(path: Path) -> None:
               help="A .rules file to put in force.")
 @click.option("--effective", callback=parse_time, metavar="TIME",
               help="When the ruleset takes effect (default: now).")
+@REJUDGE
 @store_option
-def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, store: str) -> None:
+def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, rejudge: bool,
+         store: str) -> None:
     """Save a community (and optionally a ruleset) into a store."""
     with open_engine(store, community=community_path) as engine:
         if ruleset_path is not None:
-            engine.use_ruleset(ruleset_path, effective=effective)
+            _put_in_force(engine, ruleset_path, effective, rejudge)
         click.echo(
             f"store {engine.store.url}: community {engine.community.name} "
             f"({len(engine.community.hierarchy)} nodes, {len(engine.community.members)} members)"
@@ -300,13 +392,17 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
 @main_group.command("use")
 @click.argument("ruleset_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--effective", callback=parse_time, metavar="TIME", help="When it takes effect (default: now).")
+@REJUDGE
 @store_option
 @now_option
-def use(ruleset_path: Path, effective: datetime | None, store: str, now: datetime | None) -> None:
-    """Put a ruleset in force. A ruleset with errors is refused and the old one stays."""
+def use(ruleset_path: Path, effective: datetime | None, rejudge: bool, store: str, now: datetime | None) -> None:
+    """Put a ruleset in force. A ruleset with errors is refused and the old one stays.
+
+    An effective time before events already recorded would judge them again
+    (their points, escalations and ratings may change): that needs --rejudge.
+    """
     with open_engine(store, now=now) as engine:
-        ruleset = engine.use_ruleset(ruleset_path, effective=effective)
-        click.echo(f"ruleset {ruleset.name} in force from {(effective or engine.clock.now()).isoformat()}")
+        click.echo(_put_in_force(engine, ruleset_path, effective, rejudge))
 
 
 @main_group.command()

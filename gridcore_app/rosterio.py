@@ -31,7 +31,6 @@ from typing import Any, TypeVar
 import attrs
 import yaml
 
-from gridcore import hookimpl
 from gridcore.community import Community
 from gridcore.errors import GridcoreError, HierarchyError, RosterError
 from gridcore.geo import Location
@@ -716,9 +715,3 @@ def _write_atomic(path: Path, text: str, *, encoding: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-
-
-@hookimpl(trylast=True)
-def gridcore_load_community(path: Path) -> Community | None:
-    """The roster format of record: a folder with ``community.yaml`` (plus CSV sheets) or one YAML file."""
-    return load_community(path)

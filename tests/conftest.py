@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,9 +14,12 @@ from gridcore import Community, Engine, Event, FixedClock, get_plugin_manager, h
 from gridcore.hierarchy import Hierarchy, Node
 from gridcore.roster import Department, Member, RoleAssignment
 from gridcore_escalation.events import INCIDENT_EVENT_TYPES
+from gridcore_points.events import POINTS_EVENT_TYPES
 
 REPO = Path(__file__).resolve().parent.parent
-BUILTIN_PLUGINS = ("points", "escalation", "assessment")
+#: The built-in plugins, from the one table that lists them (pyproject.toml, [tool.gridcore]).
+BUILTIN_PLUGINS: tuple[str, ...] = tuple(
+    tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["gridcore"]["builtin-plugins"])
 CST = timezone(timedelta(hours=8))
 START = datetime(2025, 3, 1, 8, 0, tzinfo=CST)
 
@@ -31,6 +35,14 @@ class IncidentKinds:
     @hookimpl
     def gridcore_register_event_types(self) -> list[type[Event]]:
         return list(INCIDENT_EVENT_TYPES)
+
+
+class PointsKinds:
+    """Registers the points plugin's event kinds (redemptions, awards) without the plugin."""
+
+    @hookimpl
+    def gridcore_register_event_types(self) -> list[type[Event]]:
+        return list(POINTS_EVENT_TYPES)
 
 
 def small_community() -> Community:

@@ -25,3 +25,4 @@ def test_benchmarks_run_quick_and_write_the_page(tmp_path: Path) -> None:
     assert "JSON-lines append + fsync" in page and "raw sqlite3 executemany" in page
     assert "×" in page  # ratios beside the baselines
     assert "| ruleset load ms |" in page, "benchmarks/rules_eval.py did not run"
+    assert "## Cold start" in page and "| `gridcore --help` |" in page

@@ -125,3 +125,33 @@ def test_migrating_from_a_missing_store_is_refused_and_creates_nothing(tmp_path:
     code, _, err = run("migrate", "--from", str(tmp_path / "nowhere"), "--to", f"sqlite:///{target}")
     assert code == 1 and "no store at" in err
     assert not target.exists() and not (tmp_path / "nowhere").exists()
+
+
+def test_back_dating_a_ruleset_over_recorded_events_needs_rejudge(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    rules = REPO / "tests" / "data" / "engine" / "minimal.rules"
+    assert run("init", "--community", str(MINI), "--ruleset", str(rules), "--effective", "2025-01-01T00:00+08:00",
+               "--store", store)[0] == 0
+    codec = EventCodec()
+    events = tmp_path / "events.jsonl"
+    write_events(events, [json.dumps(codec.to_dict(PatrolLogged(id=f"p{n}", time=START.replace(day=1 + n),
+                                                                actor="m03", node="g1")))
+                          for n in range(3)])
+    assert run("ingest", str(events), "--store", store)[0] == 0
+    # Before the first of three recorded events: refused, nothing changes.
+    code, out, err = run("use", str(rules), "--effective", "2025-02-01T00:00+08:00", "--store", store)
+    assert code == 1
+    assert "before 3 event(s) already recorded" in err and "Give --rejudge" in err and "重新评判" in err
+    from gridcore import Engine
+
+    with Engine.open(store=store) as engine:
+        assert len(engine.rulesets()) == 1
+    # Between the recorded events: only the later ones count.
+    code, out, err = run("use", str(rules), "--effective", f"{START.replace(day=2).isoformat()}", "--rejudge",
+                         "--store", store)
+    assert code == 0, err
+    assert "2 event(s) recorded since then were judged again under it" in out
+    # After the latest event: nothing to judge again, no flag needed.
+    code, out, err = run("use", str(rules), "--effective", "2025-06-01T00:00+08:00", "--store", store)
+    assert code == 0, err
+    assert out.strip() == "ruleset minimal in force from 2025-06-01T00:00:00+08:00"

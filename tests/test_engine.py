@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, START, small_community
+from conftest import BUILTIN_PLUGINS, REPO, START, small_community
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from recorder import RecorderPlugin
@@ -136,7 +136,7 @@ def test_results_do_not_depend_on_ticks_or_batches(tmp_path_factory: Any, offset
     end = START + timedelta(hours=300)
 
     def run(tick_hours: list[int], size: int) -> list[tuple[str, Any]]:
-        pm = get_plugin_manager(("points", "escalation", "assessment"), extra=[RecorderPlugin()])
+        pm = get_plugin_manager(BUILTIN_PLUGINS, extra=[RecorderPlugin()])
         store = tmp_path_factory.mktemp("s")
         with Engine.open(store=str(store), community=small_community(), clock=FixedClock(START), plugins=pm) as engine:
             timeline = sorted([(START + timedelta(hours=h), None) for h in tick_hours], key=lambda p: p[0])
@@ -175,7 +175,7 @@ class BrokenStore:
 def test_a_failed_write_leaves_state_matching_the_store(tmp_path: Path, open_engine: Any) -> None:
     from gridcore.plugin_host import Hooks, get_plugin_manager
 
-    inner = Hooks(get_plugin_manager(("points", "escalation", "assessment"))).storage_backend(str(tmp_path / "b"))
+    inner = Hooks(get_plugin_manager(BUILTIN_PLUGINS)).storage_backend(str(tmp_path / "b"))
     engine = open_engine(RecorderPlugin(), store=BrokenStore(inner, fail_on=3))
     engine.record_many([activity(1), activity(2)], batch_size=1)
     with pytest.raises(StoreError, match="No space left"):

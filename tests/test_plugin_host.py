@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import START, small_community
+from conftest import BUILTIN_PLUGINS, START, small_community
 from thirdparty import install_plugin, uninstall
 
 from gridcore import Engine, PluginError, get_plugin_manager
@@ -128,7 +128,7 @@ def test_each_manager_is_fresh() -> None:
 
 
 def test_an_installed_third_party_plugin_is_called(counter_plugin: Any, tmp_path: Path) -> None:
-    pm = get_plugin_manager(("points", "escalation", "assessment"))
+    pm = get_plugin_manager(BUILTIN_PLUGINS)
     assert pm.get_plugin("gridcore-counter") is counter_plugin
     with Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm) as engine:
         event = ActivityRecorded(id="a1", time=START, actor="res1", node="u11", activity="clean_up")
@@ -172,7 +172,7 @@ def test_duplicate_event_kinds_are_refused(tmp_path: Path) -> None:
         def gridcore_register_event_types(self) -> Any:
             return [ActivityRecorded.__mro__[0]] if False else [type("Clash", (ActivityRecorded,), {"kind": "patrol_logged"})]
 
-    pm = get_plugin_manager(("points", "escalation", "assessment"), extra=[Dup()])
+    pm = get_plugin_manager(BUILTIN_PLUGINS, extra=[Dup()])
     with pytest.raises((PluginError, TypeError)):
         Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm)
 
@@ -291,7 +291,7 @@ def test_an_exception_in_a_hook_names_the_plugin_and_the_hook(tmp_path: Path) ->
             if event.id == "a2":
                 {}["missing"]
 
-    pm = get_plugin_manager(("points", "escalation", "assessment"), extra=[Careless()])
+    pm = get_plugin_manager(BUILTIN_PLUGINS, extra=[Careless()])
     with Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm) as engine:
         engine.record(ActivityRecorded(id="a1", time=START, actor="res1", node="u11", activity="x"))
         with pytest.raises(PluginError) as caught:
@@ -391,9 +391,23 @@ def test_a_failing_report_or_metric_is_a_plugin_error_naming_it(tmp_path: Path) 
         def gridcore_register_metrics(self) -> list[Metric]:
             return [Metric(name="faulty_rate", title="breaks", unit="", compute=broken)]
 
-    pm = get_plugin_manager(("points", "escalation", "assessment"), extra=[Faulty()])
+    pm = get_plugin_manager(BUILTIN_PLUGINS, extra=[Faulty()])
     with Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm) as engine:
         with pytest.raises(PluginError, match="report 'faulty.table' failed: ValueError: no such column"):
             engine.report("faulty.table")
         with pytest.raises(PluginError, match="metric 'faulty_rate' failed: ValueError: no such column"):
             engine.metric("faulty_rate", "g1", START, START + timedelta(days=1))
+
+
+def test_an_event_whose_plugin_is_not_loaded_is_refused_not_stored(tmp_path: Path) -> None:
+    from gridcore import EventError
+    from gridcore_escalation.events import IncidentReported
+
+    report = IncidentReported(id="r1", time=START, actor="res1", node="u11", incident="i1", category="fire")
+    with Engine.open(store=str(tmp_path / "s"), community=small_community(),
+                     plugins=get_plugin_manager(BUILTIN_PLUGINS)) as engine:
+        with pytest.raises(EventError, match="incident_reported: no loaded plugin registers this event kind"):
+            engine.record(report)
+        assert engine.store.count() == 0
+    with Engine.open(store=str(tmp_path / "s")) as engine:  # escalation loaded: the same event is fine
+        assert engine.record(report) is True

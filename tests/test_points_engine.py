@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CST, REPO, IncidentKinds, small_community
+from conftest import BUILTIN_PLUGINS, CST, REPO, IncidentKinds, small_community
 
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
 from gridcore.events import ActivityRecorded, Event
@@ -43,7 +43,7 @@ def open_points(
     store: Path, ruleset: Path | None = YINQUAN, *, now: datetime = MONDAY, builtins: tuple[str, ...] = ("points",)
 ) -> Engine:
     """An engine on the small community with only the named built-in plugins."""
-    disabled = tuple(p for p in ("points", "escalation", "assessment") if p not in builtins)
+    disabled = tuple(p for p in BUILTIN_PLUGINS if p not in builtins)
     return Engine.open(
         store=str(store),
         community=small_community(),

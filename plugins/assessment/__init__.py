@@ -12,14 +12,66 @@ See docs/assessment.md.  ``Period``, ``PeriodError``, ``parse_period``,
 (calendar periods in a community's time zone).
 """
 
-from gridcore.periods import Period, PeriodError, parse_period, period_containing, periods_between
+from __future__ import annotations
 
-from .archive import StarChange, compare, history, stored, stored_or_fresh
-from .chart import ChartError, render_svg, write_chart
-from .policy import AssessmentPolicy
-from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy
-from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
-from .scoring import Rating, Term, shown
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gridcore.periods import (
+        Period,
+        PeriodError,
+        parse_period,
+        period_containing,
+        periods_between,
+    )
+
+    from .archive import StarChange, compare, history, stored, stored_or_fresh
+    from .chart import ChartError, render_svg, write_chart
+    from .policy import AssessmentPolicy
+    from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy
+    from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
+    from .scoring import Rating, Term, shown
+
+# Imported on first use, so loading the plugin (its entry point) stays cheap.
+_LAZY = {
+    "Period": "gridcore.periods",
+    "PeriodError": "gridcore.periods",
+    "parse_period": "gridcore.periods",
+    "period_containing": "gridcore.periods",
+    "periods_between": "gridcore.periods",
+    "StarChange": ".archive",
+    "compare": ".archive",
+    "history": ".archive",
+    "stored": ".archive",
+    "stored_or_fresh": ".archive",
+    "ChartError": ".chart",
+    "render_svg": ".chart",
+    "write_chart": ".chart",
+    "AssessmentPolicy": ".policy",
+    "Assessment": ".rating",
+    "AssessmentError": ".rating",
+    "SubsidyLine": ".rating",
+    "assess": ".rating",
+    "check_policy": ".rating",
+    "breakdown_table": ".reports",
+    "compare_table": ".reports",
+    "ratings_table": ".reports",
+    "subsidies_table": ".reports",
+    "Rating": ".scoring",
+    "Term": ".scoring",
+    "shown": ".scoring",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Assessment",

@@ -12,12 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
 from gridcore.explain import Explanation, Outcome, OutcomeKind
-from gridcore.periods import PeriodError, periods_between
 
-from .metrics import METRICS, policy_at
-from .rating import Assessment, assess
-from .scoring import shown
-
+# The plugin's own modules are imported where they are used, so listing commands
+# or checking a ruleset does not load the rating machinery.
 if TYPE_CHECKING:
     import click
 
@@ -26,6 +23,8 @@ if TYPE_CHECKING:
     from gridcore.metrics import Metric
     from gridcore.reports import Report
     from gridcore.rules import Section
+
+    from .rating import Assessment
 
 NAME = "assessment"
 PREFIX = "assessment:"
@@ -46,6 +45,8 @@ def gridcore_on_open(engine: Engine) -> None:
 @hookimpl
 def gridcore_register_metrics() -> list[Metric]:
     """The metrics this plugin computes from the event log."""
+    from .metrics import METRICS
+
     return list(METRICS)
 
 
@@ -59,10 +60,11 @@ def gridcore_register_sections() -> list[Section[Any]]:
 
 @hookimpl
 def gridcore_register_commands() -> list[click.Command]:
-    """``gridcore assess ...``."""
-    from .cli import assess_group
+    """``gridcore assess ...`` (its module imported only when it runs)."""
+    from gridcore_app.cli import lazy_command
 
-    return [assess_group]
+    return [lazy_command("assess", "gridcore_assessment.cli:assess_group",
+                         "Rate every node at the rated levels for a period (评星定级) and store the result.")]
 
 
 @hookimpl
@@ -103,6 +105,8 @@ class AssessmentState:
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
         """Stars, score and subsidies of every rated node for every period the events span."""
+        from .scoring import shown
+
         out: list[Outcome] = []
         for assessment in self.assessments_spanned(engine):
             for rating in assessment.ratings:
@@ -123,6 +127,11 @@ class AssessmentState:
 
     def assessments_spanned(self, engine: Engine) -> list[Assessment]:
         """Fresh (unsaved) assessments of every policy period from the first event to the last."""
+        from gridcore.periods import PeriodError, periods_between
+
+        from .metrics import policy_at
+        from .rating import assess
+
         if self.first is None or self.last is None:
             return []
         policy = policy_at(engine, self.last)

@@ -15,10 +15,55 @@ plugins (each takes an engine)::
 See docs/escalation.md.
 """
 
-from .incident import Entry, Escalation
-from .policy import Category, EscalationPolicy
-from .timers import Deadline
-from .views import IncidentView, categories, incident, incidents, overdue, timeline
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .incident import Entry, Escalation
+    from .policy import Category, EscalationPolicy
+    from .timers import Deadline
+    from .views import IncidentView, categories, incident, incidents, overdue, timeline
+
+# Imported on first use, so loading the plugin (its entry point) stays cheap.
+_LAZY = {
+    "Entry": ".incident",
+    "Escalation": ".incident",
+    "Category": ".policy",
+    "EscalationPolicy": ".policy",
+    "Deadline": ".timers",
+    "IncidentView": ".views",
+    "categories": ".views",
+    "incident": ".views",
+    "incidents": ".views",
+    "overdue": ".views",
+    "timeline": ".views",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """Keeps the function ``incident`` from being replaced by the submodule of the same name when it loads."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "Category",

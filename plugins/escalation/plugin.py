@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
 
-from .state import NAME, EscalationState
-
 if TYPE_CHECKING:
     import click
 
@@ -32,6 +30,9 @@ def gridcore_register_event_types() -> list[type[Event]]:
 @hookimpl
 def gridcore_on_open(engine: Engine) -> None:
     """Attach a fresh state (again on every rebuild)."""
+    # Imported here, not at the top: listing commands or checking a ruleset needs no state.
+    from .state import NAME, EscalationState
+
     engine.attach(NAME, EscalationState(engine))
 
 
@@ -53,10 +54,11 @@ def gridcore_register_metrics() -> list[Metric]:
 
 @hookimpl
 def gridcore_register_commands() -> list[click.Command]:
-    """``gridcore incidents ...``."""
-    from .cli import incidents_group
+    """``gridcore incidents ...`` (its module imported only when it runs)."""
+    from gridcore_app.cli import lazy_command
 
-    return [incidents_group]
+    return [lazy_command("incidents", "gridcore_escalation.cli:incidents_group",
+                         "Incidents through the closed loop: report, accept, handle, resolve, verify, close (事件).")]
 
 
 @hookimpl

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from gridcore import Explanation, GridcoreError
+from gridcore import Explanation, UnknownNameError
+from gridcore.clock import require_aware
 
 from . import timers
-from .incident import Breach, Entry, Escalation, Incident
+from .incident import STATUSES, Breach, Entry, Escalation, Incident
 from .policy import Category
 
 if TYPE_CHECKING:
@@ -139,6 +140,10 @@ def incidents(
     """
     state = state_of(engine)
     hierarchy = engine.community.hierarchy
+    if status not in (None, "open", *STATUSES):
+        raise UnknownNameError(f"unknown status {status!r} (known: open, {', '.join(STATUSES)})")
+    if within is not None and within not in hierarchy:
+        raise UnknownNameError(f"unknown node {within!r}")
     out = []
     for incident in sorted(state.incidents.values(), key=lambda i: (i.reported_at, i.id)):
         if status == "open" and not incident.is_open:
@@ -156,7 +161,7 @@ def record_of(engine: Engine, incident_id: str) -> Incident:
     state = state_of(engine)
     ident = state.aliases.get(incident_id, incident_id)
     if ident not in state.incidents:
-        raise GridcoreError(f"no incident {incident_id!r} has been reported")
+        raise UnknownNameError(f"no incident {incident_id!r} has been reported")
     return state.incidents[ident]
 
 
@@ -178,7 +183,7 @@ def overdue(
     These are incidents at the top with nowhere higher to go, or whose
     escalation has not been fired yet because nobody ticked.
     """
-    when = now or engine.clock.now()
+    when = require_aware(now) if now is not None else engine.clock.now()
     tz = engine.community.tz
     out = []
     for record in sorted(state_of(engine).incidents.values(), key=lambda i: (i.reported_at, i.id)):

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from attrs import frozen
 
+from gridcore import UnknownNameError
+from gridcore.clock import require_aware
 from gridcore.periods import parse_period
 
 from . import ledger
@@ -32,16 +34,26 @@ def state(engine: Engine) -> PointsState:
 
 
 def balance(engine: Engine, member: str, at: datetime | None = None) -> int:
-    """The member's points at ``at`` (default: the engine clock's now), after expiry."""
+    """The member's points at ``at`` (default: the engine clock's now), after expiry.
+
+    ``UnknownNameError`` for someone neither on the roster nor a registered resident.
+    """
     the_state = state(engine)
-    moment = at or engine.clock.now()
+    moment = _moment(engine, member, at)
     account = the_state.view(member, moment)
     return sum(entry.amount for entry in account.entries if entry.time <= moment)
 
 
+def _moment(engine: Engine, member: str, at: datetime | None) -> datetime:
+    """``at`` (checked) or the engine's now, once ``member`` is known to the engine."""
+    if not engine.knows_person(member):
+        raise UnknownNameError(f"unknown member {member!r}: not on the roster nor a registered resident")
+    return require_aware(at) if at is not None else engine.clock.now()
+
+
 def entries(engine: Engine, member: str, at: datetime | None = None) -> list[Entry]:
     """Every ledger entry of the member up to ``at`` (default now), in time order."""
-    moment = at or engine.clock.now()
+    moment = _moment(engine, member, at)
     return [e for e in state(engine).view(member, moment).entries if e.time <= moment]
 
 
@@ -73,6 +85,7 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
     A period not yet over is shown up to the engine clock's now.
     """
     the_state = state(engine)
+    _moment(engine, member, None)
     span = parse_period(period, the_state.tz)
     start, end = span.start, span.end
     account = the_state.view(member, _until(engine, end))

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
 
-from .state import NAME, PointsState
-
 if TYPE_CHECKING:
     import click
 
@@ -42,15 +40,19 @@ def gridcore_register_sections() -> list[Any]:
 @hookimpl
 def gridcore_on_open(engine: Engine) -> None:
     """Attach a fresh ledger to the engine (again on every rebuild)."""
+    # Imported here, not at the top: listing commands or checking a ruleset needs no ledger.
+    from .state import NAME, PointsState
+
     engine.attach(NAME, PointsState(engine))
 
 
 @hookimpl
 def gridcore_register_commands() -> list[click.Command]:
-    """``gridcore points balance|statement|board|totals|flags|redeem``."""
-    from .cli import points
+    """``gridcore points balance|statement|board|totals|flags|redeem`` (imported only when it runs)."""
+    from gridcore_app.cli import lazy_command
 
-    return [points]
+    return [lazy_command("points", "gridcore_points.cli:points",
+                         "Points (积分): balances, statements, the monthly board, redemption.")]
 
 
 @hookimpl

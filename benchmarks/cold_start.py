@@ -1,0 +1,143 @@
+"""Cold start: how long the ``gridcore`` command takes to begin, beside importing its dependencies.
+
+Each command runs as a fresh process (``subprocess``), several rounds, the
+commands interleaved within a round so a busy machine slows them alike.  The
+baseline is ``python -c "import <every runtime dependency>"`` in the same run:
+no command can start faster than the libraries it is built on load, so the
+ratio is what gridcore itself adds.  Reported per command: the median wall
+time, the median CPU time (user + system, from ``os.wait4``: steadier than wall
+time on a shared machine), both as ratios to the baseline, and the peak memory
+(maximum resident set) of the process.
+
+* ``gridcore --help``: lists every command, the plugins' included (plugins are
+  loaded, their commands' modules are not imported).
+* ``gridcore check small.rules``: parses, checks and compiles a three-line
+  ruleset with every installed plugin's section (the grammar is cached on
+  disk after the first run; the rounds measure the usual, cached case).
+
+Run ``python benchmarks/cold_start.py [--quick] [--rounds N]``.  Target: both
+commands at most 2x the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from attrs import frozen
+
+#: Import names of the runtime dependencies in pyproject.toml (PyYAML is yaml).
+DEPENDENCIES = ("pluggy", "lark", "attrs", "cattrs", "tinydb", "click", "yaml", "psycopg")
+
+SMALL_RULESET = """\
+ruleset "small"
+levels: community > grid > unit
+points:
+  activity 志愿服务: 5 per hour
+"""
+
+
+@frozen
+class Sample:
+    """One run of one command: wall seconds, CPU seconds, peak resident memory in KiB."""
+
+    wall: float
+    cpu: float
+    rss_kib: int
+
+
+@frozen
+class Row:
+    """A command's medians over the rounds, and its ratios to the baseline's."""
+
+    name: str
+    wall: float
+    cpu: float
+    rss_kib: int
+    wall_ratio: float
+    cpu_ratio: float
+
+
+def run_once(argv: list[str], cwd: Path) -> Sample:
+    """Run ``argv`` to completion; its own wall time, CPU time and peak memory."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    error = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+    if process.stderr:
+        process.stderr.close()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}): {error[-500:]}")
+    # ru_maxrss is in KiB on Linux (bytes on macOS).
+    rss = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    return Sample(wall, usage.ru_utime + usage.ru_stime, rss)
+
+
+def commands(folder: Path) -> dict[str, list[str]]:
+    """The commands measured, the baseline first."""
+    ruleset = folder / "small.rules"
+    ruleset.write_text(SMALL_RULESET, encoding="utf-8")
+    python = sys.executable
+    gridcore = [python, "-c", "from gridcore_app.cli import main; main()"]
+    return {
+        f"baseline: python -c \"import {', '.join(DEPENDENCIES)}\"": [python, "-c", f"import {', '.join(DEPENDENCIES)}"],
+        "gridcore --help": [*gridcore, "--help"],
+        "gridcore check small.rules": [*gridcore, "check", str(ruleset)],
+    }
+
+
+def run(rounds: int = 9) -> list[Row]:
+    """Measure every command ``rounds`` times (after one warm-up round); the baseline is the first row."""
+    with tempfile.TemporaryDirectory(prefix="gridcore-cold-") as tmp:
+        folder = Path(tmp)
+        todo = commands(folder)
+        samples: dict[str, list[Sample]] = {name: [] for name in todo}
+        for round_ in range(rounds + 1):
+            for name, argv in todo.items():
+                sample = run_once(argv, folder)
+                if round_:  # the first round fills the OS's file cache (and the grammar cache)
+                    samples[name].append(sample)
+    rows = []
+    base_wall = base_cpu = 0.0
+    for name, got in samples.items():
+        wall = statistics.median(s.wall for s in got)
+        cpu = statistics.median(s.cpu for s in got)
+        rss = int(statistics.median(s.rss_kib for s in got))
+        if not rows:
+            base_wall, base_cpu = wall, cpu
+        rows.append(Row(name, wall, cpu, rss, wall / base_wall, cpu / base_cpu))
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as a Markdown table."""
+    out = ["| command | wall ms (median) | CPU ms (median) | peak memory MiB | wall ratio | CPU ratio |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| `{r.name}` | {r.wall * 1000:.0f} | {r.cpu * 1000:.0f} | {r.rss_kib / 1024:.1f} | "
+                   f"{r.wall_ratio:.2f}× | {r.cpu_ratio:.2f}× |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="three rounds: check that it runs")
+    parser.add_argument("--rounds", type=int, default=9, help="rounds per command (default 9)")
+    args = parser.parse_args(argv)
+    rows = run(3 if args.quick else args.rounds)
+    sys.stdout.write(table(rows))
+    worst = max(r.cpu_ratio for r in rows[1:])
+    sys.stdout.write(f"worst CPU ratio to the baseline: {worst:.2f} (target: at most 2)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

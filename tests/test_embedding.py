@@ -1,0 +1,110 @@
+"""The embedding API: every error an embedder can meet is a documented GridcoreError exported from gridcore."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import START, small_community
+
+import gridcore
+import gridcore_escalation
+import gridcore_points
+from gridcore import (
+    Engine,
+    FixedClock,
+    GridcoreError,
+    InvalidTypeError,
+    InvalidValueError,
+    PeriodError,
+    PluginError,
+    UnknownNameError,
+    hookimpl,
+)
+from gridcore.events import ActivityRecorded
+
+RULES = Path(__file__).parent / "data" / "engine" / "cleanup.rules"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    with Engine.open(store=str(tmp_path / "s"), community=small_community(), ruleset=RULES, effective=START,
+                     clock=FixedClock(START)) as opened:
+        yield opened
+
+
+def test_every_error_class_is_exported_and_is_a_gridcore_error() -> None:
+    errors = [getattr(gridcore, name) for name in gridcore.__all__ if name.endswith("Error")]
+    assert {e.__name__ for e in errors} >= {"PeriodError", "InvalidValueError", "InvalidTypeError",
+                                            "UnknownNameError", "PluginError", "EventError", "StoreError"}
+    assert all(issubclass(e, GridcoreError) for e in errors)
+    # They stay what Python code expected before: ValueError, TypeError, LookupError.
+    assert issubclass(InvalidValueError, ValueError) and issubclass(PeriodError, ValueError)
+    assert issubclass(InvalidTypeError, TypeError) and issubclass(UnknownNameError, LookupError)
+
+
+def test_unknown_members_and_statuses_raise(engine: Engine) -> None:
+    with pytest.raises(UnknownNameError, match="unknown member 'ghost'"):
+        gridcore_points.balance(engine, "ghost")
+    with pytest.raises(UnknownNameError, match="unknown member 'ghost'"):
+        gridcore_points.entries(engine, "ghost")
+    with pytest.raises(UnknownNameError, match="unknown member 'ghost'"):
+        gridcore_points.statement(engine, "ghost", "2025-03")
+    assert gridcore_points.balance(engine, "res2") == 0  # known, with no points: zero
+    with pytest.raises(UnknownNameError, match=r"unknown status 'opn' \(known: open, reported, "):
+        gridcore_escalation.incidents(engine, status="opn")
+    with pytest.raises(UnknownNameError, match="unknown node 'g9'"):
+        gridcore_escalation.incidents(engine, within="g9")
+    assert gridcore_escalation.incidents(engine, status="open") == []
+    with pytest.raises(UnknownNameError, match="no incident 'i404'"):
+        gridcore_escalation.incident(engine, "i404")
+    with pytest.raises(UnknownNameError, match="no metric named 'happiness'"):
+        engine.metric("happiness", "g1", START, START + timedelta(days=1))
+    with pytest.raises(UnknownNameError, match="no report named 'nope'"):
+        engine.report("nope")
+    with pytest.raises(UnknownNameError, match="no plugin knows a decision 'x:1'"):
+        engine.explain("x:1")
+
+
+def test_naive_times_and_wrong_types_raise_gridcore_errors(engine: Engine) -> None:
+    naive = datetime(2025, 3, 1, 9, 0)
+    with pytest.raises(InvalidValueError, match="has no time zone"):
+        engine.tick(naive)
+    with pytest.raises(InvalidValueError, match="has no time zone"):
+        FixedClock(naive)
+    with pytest.raises(InvalidValueError, match="clock cannot go back"):
+        FixedClock(START).set(START - timedelta(days=1))
+    with pytest.raises(InvalidValueError, match="has no time zone"):
+        gridcore_points.balance(engine, "res1", at=naive)
+    with pytest.raises(InvalidValueError, match="has no time zone"):
+        gridcore_escalation.overdue(engine, now=naive)
+    with pytest.raises(InvalidValueError, match="has no time zone"):
+        engine.metric("points_per_resident", "g1", naive, START)
+    with pytest.raises(InvalidValueError, match="has no time zone"):
+        list(engine.events(since=naive))
+    with pytest.raises(InvalidTypeError, match="expected a datetime with a time zone, got str"):
+        engine.tick("2025-03-01T09:00+08:00")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="time must carry a time zone"):
+        ActivityRecorded(id="a", time=naive, actor="res1", node="u11", activity="clean_up")
+    with pytest.raises(InvalidTypeError, match="time must be a datetime"):
+        ActivityRecorded(id="a", time="today", actor="res1", node="u11", activity="clean_up")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match="hours must not be negative"):
+        ActivityRecorded(id="a", time=START, actor="res1", node="u11", activity="clean_up", hours=-1)
+    with pytest.raises(PeriodError):
+        gridcore_points.statement(engine, "res1", "March")
+    with pytest.raises(InvalidValueError, match="unknown format 'xml'"):
+        engine.report("points.rewards").render("xml")
+
+
+def test_a_plugins_mistake_reaches_an_embedder_as_a_plugin_error(tmp_path: Path) -> None:
+    class Sloppy:
+        @hookimpl
+        def gridcore_on_open(self, engine: Engine) -> None:
+            raise AttributeError("'NoneType' object has no attribute 'ledger'")
+
+    from gridcore import get_plugin_manager
+
+    with pytest.raises(PluginError, match="plugin 'Sloppy' failed in gridcore_on_open: AttributeError"):
+        Engine.open(store=str(tmp_path / "s"), community=small_community(),
+                    plugins=get_plugin_manager(extra=[Sloppy()]))
