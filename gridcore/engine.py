@@ -336,13 +336,14 @@ class Engine:
         labels = iter(sources) if sources is not None else None
         for n, item in enumerate(events, 1):
             label = next(labels, "") if labels is not None else ""
-            if isinstance(item, Event):
-                decoded.append((item, label))
-                continue
             try:
-                decoded.append((self.codec.from_dict(item), label))
+                if isinstance(item, Event):
+                    self.codec.checked_dict(item)  # limits and kinds hold for Python-built events too
+                    decoded.append((item, label))
+                else:
+                    decoded.append((self.codec.from_dict(item), label))
             except EventError as exc:
-                ident = item.get("id", f"#{n}") if isinstance(item, Mapping) else f"#{n}"
+                ident = _ident(item, n)
                 summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
         decoded.sort(key=lambda pair: event_order(pair[0]))
 
@@ -589,6 +590,14 @@ class Engine:
             raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
         batch.clear()
         batch_ids.clear()
+
+
+def _ident(item: object, n: int) -> str:
+    """The id to name a refused item by: its own if it is short text, else its number."""
+    ident = item.id if isinstance(item, Event) else item.get("id") if isinstance(item, Mapping) else None
+    if isinstance(ident, str) and 0 < len(ident) <= 200 and ident.isprintable():
+        return ident
+    return f"#{n}"
 
 
 def _state_key(name: str) -> str:

@@ -7,7 +7,6 @@ mistakes are printed to stderr with a non-zero exit, never as a traceback.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import warnings
@@ -317,28 +316,23 @@ def use(ruleset_path: Path, effective: datetime | None, store: str, now: datetim
 def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     """Append events from a JSON-lines file (one event object per line).
 
-    Lines that are not valid JSON or not valid events are refused with their
-    line number and reason; the others are stored. Exit status 1 if any line
-    was refused.
+    Each line is checked on its own: lines that are not valid JSON, not valid
+    events or beyond the input limits (docs/security.md) are refused with
+    their line number and reason; the others are stored. Exit status 1 if any
+    line was refused.
     """
+    from .jsonl import BadLine, bounded_lines, read_events
+
     docs: list[Any] = []
     labels: list[str] = []
     bad: list[str] = []
     with events_file.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            label = f"{events_file.name}:{number}"
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                bad.append(f"{label}: not UTF-8 text (save the file as UTF-8)")
-                continue
-            if not line.strip():
-                continue
-            try:
-                docs.append(json.loads(line))
-                labels.append(label)
-            except json.JSONDecodeError as exc:
-                bad.append(f"{label}: not valid JSON ({exc.msg} at column {exc.colno})")
+        for found in read_events(bounded_lines(handle), events_file.name):
+            if isinstance(found, BadLine):
+                bad.append(f"{found.label}: {found.reason}")
+            else:
+                docs.append(found.doc)
+                labels.append(found.label)
     with open_engine(store) as engine:
         show = not quiet and len(docs) >= 2000 and sys.stderr.isatty()
         if show:
