@@ -15,6 +15,7 @@ from .errors import (
     HierarchyError,
     PluginError,
     RosterError,
+    StoreConflict,
     StoreError,
 )
 from .events import SYSTEM_ACTOR, Event
@@ -43,6 +44,7 @@ __all__ = [
     "Report",
     "RosterError",
     "RuleRef",
+    "StoreConflict",
     "StoreError",
     "SystemClock",
     "Table",
