@@ -122,17 +122,23 @@ def _build_plugin_manager(root: click.Context) -> PluginManager:
 
 
 @contextmanager
-def open_engine(store: str, *, now: datetime | None = None, **kwargs: Any) -> Iterator[Engine]:
+def open_engine(
+    store: str, *, now: datetime | None = None, read_only: bool = False, create: bool = False, **kwargs: Any
+) -> Iterator[Engine]:
     """Open an engine on a store's saved community and rulesets; close it afterwards.
 
     Uses the invocation's plugin manager, and prints what the engine found
     worth a warning when it opened (a stored section no loaded plugin reads).
+    The store must exist (a mistyped ``--store`` is an error naming it, and
+    nothing is created) unless ``create=True`` (``gridcore init``).  Commands
+    that only read pass ``read_only=True``: they never change the store, and
+    on a TinyDB store they run beside a writer instead of waiting for it.
     """
     from gridcore.engine import Engine
 
     clock = FixedClock(now) if now is not None else SystemClock()
     kwargs.setdefault("plugins", plugin_manager())
-    engine = Engine.open(store=store, clock=clock, **kwargs)
+    engine = Engine.open(store=store, clock=clock, read_only=read_only, create=create, **kwargs)
     for warning in engine.warnings:
         click.echo(f"warning: {warning}", err=True)
     try:
@@ -286,7 +292,7 @@ def hierarchy_show(path: Path) -> None:
 @store_option
 def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, store: str) -> None:
     """Save a community (and optionally a ruleset) into a store."""
-    with open_engine(store, community=community_path) as engine:
+    with open_engine(store, community=community_path, create=True) as engine:
         if ruleset_path is not None:
             engine.use_ruleset(ruleset_path, effective=effective)
         click.echo(
@@ -376,7 +382,7 @@ def tick(store: str, now: datetime | None) -> None:
 @store_option
 def explain(decision: str, store: str) -> None:
     """Explain a decision (a points entry, an escalation, a rating) by its id."""
-    with open_engine(store) as engine:
+    with open_engine(store, read_only=True) as engine:
         click.echo(engine.explain(decision).render())
 
 
@@ -400,7 +406,7 @@ def report(name: str | None, param: tuple[str, ...], store: str, fmt: str) -> No
         if not sep:
             fail(f"--param {item!r} must look like KEY=VALUE")
         params[key] = value
-    with open_engine(store) as engine:
+    with open_engine(store, read_only=True) as engine:
         click.echo(engine.report(name, params).render(fmt), nl=False)
 
 

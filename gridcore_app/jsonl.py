@@ -74,7 +74,7 @@ def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | Non
         line = raw.decode("utf-8-sig" if first else "utf-8")
     except UnicodeDecodeError:
         return "not UTF-8 text (save the file as UTF-8)"
-    if not line.strip():
+    if not line.strip(" \t\r\n"):  # JSON's own whitespace only: anything else is refused
         return None
     try:
         doc = json.loads(line, parse_int=_number, parse_float=_number, parse_constant=_constant)

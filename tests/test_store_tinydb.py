@@ -38,6 +38,8 @@ def test_segments_stay_bounded_and_are_tinydb_files(tmp_path: Path) -> None:
     assert {s["month"] for s in segments} == {"2025-01", "2025-02"}
     assert sum(s["count"] for s in segments) == 500
     assert all(s["count"] <= 50 for s in segments)
+    store.close()  # replaced files are kept a moment for readers elsewhere; closing removes them
+    store = TinyDBStore(tmp_path / "s")
     assert sorted(files(tmp_path / "s")) == sorted(s["file"] for s in segments)
     for segment in segments:
         with TinyDB(tmp_path / "s" / segment["file"]) as db:  # plain TinyDB reads each segment

@@ -107,7 +107,7 @@ class PostgresStore:
             ).fetchone()
             if found is None:
                 raise StoreError(
-                    f"no gridcore store in schema {self.schema!r} of {self.url} (check the URL; nothing was created)"
+                    f"no gridcore store in schema {self.schema!r} of {self.url} (check the URL, or make one with gridcore init; nothing was created)"
                 )
         with conn.transaction():
             # Two processes creating the same store at once must not collide.

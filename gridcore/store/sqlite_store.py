@@ -73,7 +73,7 @@ class SQLiteStore:
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; a SQLite store is a file")
         if not create and not self.path.is_file():
-            raise StoreError(f"no gridcore store at {self.path} (check the path; nothing was created)")
+            raise StoreError(f"no gridcore store at {self.path} (check the path, or make one with gridcore init; nothing was created)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)

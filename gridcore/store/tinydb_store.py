@@ -37,6 +37,7 @@ import hashlib
 import heapq
 import os
 import re
+import time
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -63,6 +64,8 @@ TABLE = "events"
 CACHED_SEGMENTS = 24
 #: Times a reader tries again when a writer replaced the files it was about to read.
 RETRIES = 50
+#: Seconds a writer keeps the files it replaced, for readers in other processes still reading them.
+GRACE_SECONDS = 2.0
 _SEGMENT_NAME = re.compile(r"^events-[0-9A-Za-z-]+\.json$")
 _DOCUMENTS_NAME = re.compile(r"^documents(-g\d+)?\.json$")
 # "sqlite:x.db" is a mistyped URL, not a folder name; "C:\\stores" stays a path.
@@ -144,7 +147,7 @@ class TinyDBStore:
         self._stat: tuple[int, int, int] | None = None
         self._ids: dict[str, str] = {}  # id -> month
         self._documents: dict[str, dict[str, dict[str, Any]]] = {}
-        self._garbage: list[str] = []
+        self._garbage: list[tuple[float, str]] = []  # (retired at, file) of replaced files
         self._cache: OrderedDict[str, _Part] = OrderedDict()
         self._readers = 0
         self._lock: WriterLock | None = None
@@ -165,7 +168,7 @@ class TinyDBStore:
         manifest_path = folder / MANIFEST
         if not manifest_path.exists():
             if not create:
-                raise StoreError(f"no gridcore store at {folder} (check the path; nothing was created)")
+                raise StoreError(f"no gridcore store at {folder} (check the path, or make one with gridcore init; nothing was created)")
             self._create()
         self._sync(initial=True)
 
@@ -379,9 +382,9 @@ class TinyDBStore:
         except BaseException:
             self._unlink(written)
             raise
-        self._garbage.extend(s.file for s in old.segments)
+        self._retire([s.file for s in old.segments])
         if (self.folder / LEGACY_DOCUMENTS).exists():
-            self._garbage.append(LEGACY_DOCUMENTS)
+            self._retire([LEGACY_DOCUMENTS])
         self._manifest = manifest
         self._legacy = None
         self._cache.clear()
@@ -454,7 +457,7 @@ class TinyDBStore:
         self._manifest = manifest
         for ident, _, key, _ in new:
             self._ids[ident] = key[:7]
-        self._garbage.extend(replaced)
+        self._retire(replaced)
         for name in replaced:
             self._cache.pop(name, None)
         for name, part in fresh:  # only now: a failed batch's names are used again by the next one
@@ -504,13 +507,24 @@ class TinyDBStore:
             except OSError:
                 pass
 
-    def _collect_garbage(self) -> None:
+    def _retire(self, names: list[str]) -> None:
+        now = time.monotonic()
+        self._garbage.extend((now, name) for name in names)
+
+    def _collect_garbage(self, *, everything: bool = False) -> None:
+        """Delete replaced files once readers in other processes have had time to finish with them.
+
+        A reader that still misses one re-reads the manifest and tries again.
+        """
         if self._readers:
             return  # an events() iterator of this handle may still read them
-        self._unlink(self._garbage)
-        if self._garbage:
-            sync_folder(self.folder)
-        self._garbage.clear()
+        cutoff = time.monotonic() - GRACE_SECONDS
+        due = [name for when, name in self._garbage if everything or when <= cutoff]
+        if not due:
+            return
+        self._unlink(due)
+        sync_folder(self.folder)
+        self._garbage = [(when, name) for when, name in self._garbage if not (everything or when <= cutoff)]
 
     def contains(self, event_id: str) -> bool:
         """True if an event with this id is stored."""
@@ -667,7 +681,7 @@ class TinyDBStore:
         self._manifest = manifest
         self._documents = documents
         if old.documents:
-            self._garbage.append(old.documents)
+            self._retire([old.documents])
         self._collect_garbage()
 
     def _write_documents(
@@ -717,7 +731,7 @@ class TinyDBStore:
         self._readers = 0
         try:
             if self._lock is not None:
-                self._collect_garbage()
+                self._collect_garbage(everything=True)
         finally:
             self._closed = True
             if self._lock is not None:
