@@ -23,6 +23,7 @@ from .errors import (
     InvalidValueError,
     PluginError,
     RosterError,
+    StoreConflict,
     StoreError,
     UnknownNameError,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "Report",
     "RosterError",
     "RuleRef",
+    "StoreConflict",
     "StoreError",
     "SystemClock",
     "Table",

@@ -1,7 +1,8 @@
 """Events to and from plain dicts (JSON documents), through one private cattrs converter.
 
 Stores only ever see dicts; this module is the only place that turns them into
-event objects and back.  A document that does not validate raises ``EventError``
+event objects and back, and every document is held to the input limits of
+``gridcore.limits`` before it becomes an event.  A document that does not validate raises ``EventError``
 naming the field and the reason, e.g. ``severity: must be between 1 and 5``.
 """
 
@@ -16,6 +17,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
 from .errors import EventError
 from .events import CORE_EVENT_TYPES, Event
+from .limits import check_document
 
 KIND = "kind"
 
@@ -94,10 +96,24 @@ class EventCodec:
         doc[KIND] = type(event).kind
         return doc
 
+    def checked_dict(self, event: Event) -> dict[str, Any]:
+        """``to_dict`` for an event built in Python, held to the input limits (``EventError``)."""
+        if type(event).kind not in self._types:
+            known = ", ".join(sorted(self._types))
+            raise EventError(f"kind: unknown event kind {type(event).kind!r} (known: {known})")
+        doc = self.to_dict(event)
+        check_document(doc)
+        return doc
+
     def from_dict(self, doc: Mapping[str, Any]) -> Event:
-        """Build and validate an event; raise ``EventError`` with field and reason."""
+        """Build and validate an event; raise ``EventError`` with field and reason.
+
+        The document is first held to the input limits of ``gridcore.limits``
+        (text length per field, valid Unicode, nesting, number size).
+        """
         if not isinstance(doc, Mapping):
             raise EventError(f"an event must be a JSON object, got {type(doc).__name__}")
+        check_document(doc)
         kind = doc.get(KIND)
         if kind is None:
             raise EventError("kind: missing (say which event this is, e.g. \"activity_recorded\")")

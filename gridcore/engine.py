@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+import attrs
 import pluggy
 from attrs import define, field
 
@@ -33,6 +34,7 @@ from .errors import (
     EventRefused,
     GridcoreError,
     PluginError,
+    StoreConflict,
     StoreError,
     UnknownNameError,
 )
@@ -64,6 +66,13 @@ RULESETS = "rulesets"
 #: The sections a stored ruleset had when it was put in force (to tell, on a later
 #: open, which of them no loaded plugin reads any more).
 SECTIONS_KEY = "sections"
+#: How far past the clock an event's time may be (clocks of phones and
+#: offices disagree, and a report may be typed in a zone ahead).  Further is a
+#: mistyped date (2125 for 2025), which would otherwise sort after every later
+#: event for ever.
+FUTURE_TOLERANCE = timedelta(days=1)
+#: Times a write is judged again after another writer changed the store first.
+CONFLICT_RETRIES = 100
 
 
 @define
@@ -126,6 +135,11 @@ class Engine:
         #: What opening found worth telling (e.g. a stored ruleset's section whose plugin is
         #: not loaded); the command line prints these.
         self.warnings: list[str] = []
+        #: the store's log position this state reflects (every event up to it is applied)
+        self._position = 0
+        self._read_only = False
+        self._future_tolerance: timedelta | None = None
+        self._ruleset_keys: set[str] = set()
 
     # ------------------------------------------------------------ opening
 
@@ -140,6 +154,9 @@ class Engine:
         plugins: pluggy.PluginManager | None = None,
         disabled_plugins: Iterable[str] = (),
         effective: datetime | None = None,
+        create: bool = True,
+        read_only: bool = False,
+        future_tolerance: timedelta | None = None,
     ) -> Engine:
         """Open (or create) a store and replay it.
 
@@ -147,16 +164,41 @@ class Engine:
         out, the community saved in the store is used.  ``ruleset`` (a compiled
         ``Ruleset`` or a ``.rules`` path) is put in force from ``effective``
         (default: the clock's now) unless the store already has it.
+
+        ``create=False`` opens only an existing store (a missing one is a
+        ``StoreError`` naming it, and nothing is created).  ``read_only=True``
+        (implies ``create=False``) never writes to the store: recording,
+        ticking and ``use_ruleset`` raise ``StoreError``, and what plugins
+        derive while replaying stays in memory.
+
+        ``future_tolerance``: events timed later than the clock's now plus this
+        are refused (a mistyped year).  Default: ``FUTURE_TOLERANCE`` (one day)
+        with any clock but a ``FixedClock``, which stands for a replay or a
+        simulation whose events run ahead of its start and gets no limit
+        unless one is given; ``timedelta.max`` turns the check off.
         """
         pm = plugins if plugins is not None else get_plugin_manager(disabled_plugins)
         hooks = Hooks(pm)
-        the_store = store if not isinstance(store, (str, Path)) else hooks.storage_backend(str(store))
+        create = create and not read_only
+        the_store = (
+            store if not isinstance(store, (str, Path)) else hooks.storage_backend(str(store), create=create)
+        )
         try:
+            if read_only and community is not None:
+                raise GridcoreError("a read-only engine uses the community saved in its store; leave community out")
             the_community, changed = _resolve_community(community, the_store, hooks)
-            engine = cls(the_community, the_store, clock=clock or SystemClock(), plugins=pm)
+            the_clock = clock or SystemClock()
+            engine = cls(the_community, the_store, clock=the_clock, plugins=pm)
+            engine._read_only = read_only
+            if future_tolerance is None and not isinstance(the_clock, FixedClock):
+                future_tolerance = FUTURE_TOLERANCE
+            engine._future_tolerance = future_tolerance if future_tolerance != timedelta.max else None
             engine._restore_rulesets()
             engine.hooks.on_open(engine)
-            engine._replay()
+            try:
+                engine._replay()
+            except StoreConflict:  # another writer appended while this one replayed
+                engine._rebuild_state()
             if changed:
                 the_store.put(META, "community", the_community.to_document())
             if ruleset is not None:
@@ -230,6 +272,7 @@ class Engine:
 
             raise RulesError(problems)
         when = require_aware(effective or self.clock.now())
+        self._check_writable("put a ruleset in force")
         for existing_when, existing in self._rulesets:
             if existing_when == when and existing.fingerprint == compiled.fingerprint:
                 return existing
@@ -239,6 +282,7 @@ class Engine:
         self._rulesets.append((when, compiled))
         self._rulesets.sort(key=lambda pair: pair[0])
         self.hooks.on_ruleset_loaded(self, compiled, when)
+        self._ruleset_keys.add(key)
         if self._high_water is not None and self._high_water >= when:
             self.rebuild()
         return compiled
@@ -294,7 +338,10 @@ class Engine:
     def _restore_rulesets(self) -> None:
         sections = None
         unserved: dict[str, list[str]] = {}
-        for _, doc in self.store.items(RULESETS):
+        self._rulesets = []
+        self._ruleset_keys = set()
+        for key, doc in self.store.items(RULESETS):
+            self._ruleset_keys.add(key)
             from .rules import Ruleset as RulesetClass
 
             if sections is None:
@@ -307,11 +354,13 @@ class Engine:
         self._rulesets.sort(key=lambda pair: pair[0])
         for name, rulesets in sorted(unserved.items()):
             names = ", ".join(dict.fromkeys(rulesets))
-            self.warnings.append(
+            warning = (
                 f"the stored ruleset {names} has a section {name!r} that no loaded plugin reads "
                 f"(disabled or not installed): its rules are not applied / 已保存的规则集 {names} "
                 f"含有栏目 {name!r}，但没有已加载的插件处理它（已禁用或未安装），这些规则不会生效"
             )
+            if warning not in self.warnings:  # a refresh restores the rulesets again
+                self.warnings.append(warning)
 
     # ------------------------------------------------------------ events
 
@@ -354,72 +403,132 @@ class Engine:
         labels = iter(sources) if sources is not None else None
         for n, item in enumerate(events, 1):
             label = next(labels, "") if labels is not None else ""
-            if isinstance(item, Event):
-                if self.codec.kinds.get(type(item).kind) is not type(item):
-                    # It could be stored but never read back: its plugin is not loaded.
-                    reason = (f"{type(item).kind}: no loaded plugin registers this event kind "
-                              f"({type(item).__name__}); is its plugin installed and enabled?")
-                    summary.refused.append(Refusal(item.id, [reason], label, malformed=True))
-                    continue
-                decoded.append((item, label))
-                continue
             try:
-                decoded.append((self.codec.from_dict(item), label))
+                if isinstance(item, Event):
+                    if self.codec.kinds.get(type(item).kind) is not type(item):
+                        # It could be stored but never read back: its plugin is not loaded.
+                        raise EventError(
+                            f"{type(item).kind}: no loaded plugin registers this event kind "
+                            f"({type(item).__name__}); is its plugin installed and enabled?")
+                    self.codec.checked_dict(item)  # limits hold for Python-built events too
+                    decoded.append((item, label))
+                else:
+                    decoded.append((self.codec.from_dict(item), label))
             except EventError as exc:
-                ident = item.get("id", f"#{n}") if isinstance(item, Mapping) else f"#{n}"
+                ident = _ident(item, n)
                 summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
         decoded.sort(key=lambda pair: event_order(pair[0]))
-
-        batch: list[dict[str, Any]] = []
-        batch_ids: set[str] = set()
-        done = 0
-        latest: datetime | None = None
-        try:
-            for event, label in decoded:
-                done += 1
-                # Opening replays the whole store, so every stored id is in
-                # _applied: no round trip to the store per event.  (Another
-                # process's concurrent write of the same id is skipped by the
-                # store's own idempotent append.)
-                if event.id in self._applied or event.id in batch_ids:
-                    summary.duplicates += 1
-                    continue
-                late = self._last is not None and event_order(event) < self._last
-                if late:
-                    # Judge a late event by the state at its own time: rewind
-                    # to just before it, decide, then replay what follows.
-                    self._flush(batch, batch_ids)
-                    self._rewind_to(event)
-                summary.derived += self._advance(event.time, batch, batch_ids)
-                reasons = self._refusals(event)
-                if reasons:
-                    summary.refused.append(Refusal(event.id, reasons, label))
-                else:
-                    self._apply(event, replaying=False)
-                    self._applied.add(event.id)
-                    batch.append(self.codec.to_dict(event))
-                    batch_ids.add(event.id)
-                    summary.accepted += 1
-                    latest = event.time if latest is None else max(latest, event.time)
-                if late:
-                    self._flush(batch, batch_ids)
-                    self._replay()
-                elif len(batch) >= batch_size:
-                    self._flush(batch, batch_ids)
-                if progress is not None:
-                    progress(done)
-            if latest is not None:
-                # what the last events decided on the spot is recorded with them
-                summary.derived += self._advance(latest + DECIDED_WITH, batch, batch_ids)
-            self._flush(batch, batch_ids)
-        except BaseException:
-            # Derived state may include events the store never got: rebuild it
-            # from what the store really holds.
-            self.rebuild()
-            raise
-        if progress is not None:
-            progress(done)
+        if decoded:
+            self._check_writable("record events")
+        self._record_sorted(decoded, summary, batch_size, progress)
         return summary
+
+    def _record_sorted(
+        self,
+        decoded: list[tuple[Event, str]],
+        summary: IngestSummary,
+        batch_size: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        """Judge and store events already in canonical order (see ``record_many``).
+
+        Every batch is appended on condition that the store is still at the
+        position this state reflects.  If another writer got there first
+        (``StoreConflict``), the state is brought up to the store and every
+        event after the last stored batch is judged again.
+        """
+        # What the store has confirmed: the next event to judge, the summary
+        # so far and the latest accepted time at that point.
+        mark: tuple[int, IngestSummary, datetime | None] = (0, _copy(summary), None)
+        repeats: dict[str, tuple[int, Event, str]] = {}
+        for _ in range(CONFLICT_RETRIES):
+            i, kept, latest = mark
+            _restore(summary, kept)
+            repeats = {ident: seen for ident, seen in repeats.items() if seen[0] < i}
+            batch: list[dict[str, Any]] = []
+            batch_ids: set[str] = set()
+            try:
+                while i < len(decoded):
+                    event, label = decoded[i]
+                    # Opening replays the whole store, so every stored id is in
+                    # _applied: no round trip to the store per event.
+                    if event.id in self._applied or event.id in batch_ids:
+                        repeats.setdefault(event.id, (i, event, label))
+                        summary.duplicates += 1
+                        i += 1
+                        continue
+                    late = self._last is not None and event_order(event) < self._last
+                    if late:
+                        # Judge a late event by the state at its own time: rewind
+                        # to just before it, decide, then replay what follows.
+                        self._flush(batch, batch_ids)
+                        mark = (i, _copy(summary), latest)
+                        self._rewind_to(event)
+                    summary.derived += self._advance(event.time, batch, batch_ids)
+                    reasons = self._refusals(event, offered=True)
+                    if reasons:
+                        summary.refused.append(Refusal(event.id, reasons, label))
+                    else:
+                        self._apply(event, replaying=False)
+                        self._applied.add(event.id)
+                        batch.append(self.codec.to_dict(event))
+                        batch_ids.add(event.id)
+                        summary.accepted += 1
+                        latest = event.time if latest is None else max(latest, event.time)
+                    i += 1
+                    if late:
+                        self._flush(batch, batch_ids)
+                        mark = (i, _copy(summary), latest)
+                        self._replay()
+                    elif len(batch) >= batch_size:
+                        self._flush(batch, batch_ids)
+                        mark = (i, _copy(summary), latest)
+                    if progress is not None:
+                        progress(i)
+                if latest is not None:
+                    # what the last events decided on the spot is recorded with them
+                    summary.derived += self._advance(latest + DECIDED_WITH, batch, batch_ids)
+                self._flush(batch, batch_ids)
+                break
+            except StoreConflict:
+                # Another writer appended first: judge again against what it stored.
+                self._rebuild_state()
+            except BaseException:
+                # Derived state may include events the store never got: rebuild it
+                # from what the store really holds.
+                self._rebuild_state()
+                raise
+        else:
+            raise StoreError(
+                f"the store {self.store.url} kept changing under this writer ({CONFLICT_RETRIES} tries); "
+                "nothing after the last stored batch was recorded"
+            )
+        if progress is not None:
+            progress(len(decoded))
+        self._settle_repeats({ident: (event, label) for ident, (_, event, label) in repeats.items()}, summary)
+
+    def _settle_repeats(self, repeats: dict[str, tuple[Event, str]], summary: IngestSummary) -> None:
+        """An id seen again is a harmless duplicate only if its content is the same."""
+        items = list(repeats.items())
+        for start in range(0, len(items), 1000):
+            chunk = items[start : start + 1000]
+            stored = self.store.find([ident for ident, _ in chunk])
+            for ident, (event, label) in chunk:
+                if ident not in stored:
+                    continue  # decided in memory only (a read-only replay): nothing to compare
+                try:
+                    before = self.codec.from_dict(stored[ident])
+                except EventError:
+                    continue
+                differing = _differences(before, event)
+                if differing:
+                    summary.duplicates -= 1
+                    reason = (
+                        f"conflicts with the stored event {ident}: same id, different "
+                        f"{', '.join(differing)} (an event never changes; give a new event a new id; "
+                        "编号已存在但内容不同)"
+                    )
+                    summary.refused.append(Refusal(ident, [reason], label))
 
     def tick(self, now: datetime | None = None) -> list[Event]:
         """Advance time to ``now`` and record every derived event that is due.
@@ -428,18 +537,77 @@ class Engine:
         they fell due, not the time of the tick.  Returns the new events.
         """
         when = require_aware(now or self.clock.now())
+        self._check_writable("tick")
         if isinstance(self.clock, FixedClock) and when > self.clock.now():
             self.clock.set(when)
-        batch: list[dict[str, Any]] = []
-        ids: set[str] = set()
-        try:
-            self._advance(when, batch, ids)
-            fired = [self.codec.from_dict(doc) for doc in batch]
-            self._flush(batch, ids)
-        except BaseException:
-            self.rebuild()
-            raise
-        return fired
+        for _ in range(CONFLICT_RETRIES):
+            batch: list[dict[str, Any]] = []
+            ids: set[str] = set()
+            try:
+                self._advance(when, batch, ids)
+                fired = [self.codec.from_dict(doc) for doc in batch]
+                self._flush(batch, ids)
+                return fired
+            except StoreConflict:
+                self._rebuild_state()  # another writer may have derived them first
+            except BaseException:
+                self._rebuild_state()
+                raise
+        raise StoreError(f"the store {self.store.url} kept changing under this writer ({CONFLICT_RETRIES} tries)")
+
+    def refresh(self) -> int:
+        """Catch up with what other processes appended to the store; return how many events were new.
+
+        Reads only the events after this engine's log position (``position``)
+        and applies them in canonical order, so a long-running process (a web
+        service, a CLI beside it) sees other writers' events without a
+        replay.  An event another writer stored earlier in time than what is
+        already applied makes the state be rebuilt from the store.  Rulesets
+        another process put in force are taken up too.
+        """
+        self._check_open()
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                if self._rulesets_changed():
+                    before = len(self._applied)
+                    self._restore_rulesets()
+                    self._rebuild_state()
+                    return max(len(self._applied) - before, 0)
+                return self._catch_up()
+            except StoreConflict:
+                before = len(self._applied)
+                self._rebuild_state()
+                return max(len(self._applied) - before, 0)
+        raise StoreError(f"the store {self.store.url} kept changing while catching up ({CONFLICT_RETRIES} tries)")
+
+    @property
+    def position(self) -> int:
+        """The store's log position this engine's state reflects (see ``Store.position``)."""
+        return self._position
+
+    @property
+    def read_only(self) -> bool:
+        """True if this engine never writes to its store."""
+        return self._read_only
+
+    def _rulesets_changed(self) -> bool:
+        return {key for key, _ in self.store.items(RULESETS)} != self._ruleset_keys
+
+    def _catch_up(self) -> int:
+        """Apply the events appended after ``_position`` that are not applied yet."""
+        found = list(self.store.events_after(self._position))
+        if not found:
+            return 0
+        fresh = [self._decode_stored(doc) for _, doc in found]
+        fresh = sorted((e for e in fresh if e.id not in self._applied), key=event_order)
+        if fresh and self._last is not None and event_order(fresh[0]) < self._last:
+            # Another writer stored an event earlier than what is applied here:
+            # the state must be rebuilt in canonical order (callers do that).
+            raise StoreConflict(f"another writer stored {fresh[0].id}, earlier than what is applied")
+        self._position = found[-1][0]
+        for event in fresh:
+            self._apply_stored(event)
+        return len(fresh)
 
     def events(
         self,
@@ -452,12 +620,21 @@ class Engine:
         since = None if since is None else require_aware(since)
         until = None if until is None else require_aware(until)
         for doc in self.store.events(kinds=list(kinds) if kinds else None, since=since, until=until):
-            yield self.codec.from_dict(doc)
+            yield self._decode_stored(doc)
 
     def rebuild(self) -> None:
         """Drop every plugin's derived state and replay the store from the start."""
-        self._reset()
-        self._replay()
+        self._rebuild_state()
+
+    def _rebuild_state(self) -> None:
+        for _ in range(CONFLICT_RETRIES):
+            self._reset()
+            try:
+                self._replay()
+                return
+            except StoreConflict:
+                continue  # another writer appended while this one replayed: again
+        raise StoreError(f"the store {self.store.url} kept changing while it was replayed ({CONFLICT_RETRIES} tries)")
 
     def _reset(self) -> None:
         self._applied.clear()
@@ -541,20 +718,42 @@ class Engine:
     # ------------------------------------------------------------ internals
 
     def _replay(self, before: tuple[datetime, str] | None = None) -> None:
+        """Apply the stored events (those before ``before`` only, if given) not applied yet.
+
+        Derived events written meanwhile are appended on condition that the
+        store is still where it was when the replay began.
+        """
+        self._position = self.store.position()
         for doc in self.store.events():
-            event = self.codec.from_dict(doc)
+            event = self._decode_stored(doc)
             if before is not None and event_order(event) >= before:
                 return
-            if event.id in self._applied:
-                continue
-            batch: list[dict[str, Any]] = []
-            ids: set[str] = set()
-            self._advance(event.time, batch, ids)
-            self._flush(batch, ids)
-            if event.id in self._applied:
-                continue
-            self._apply(event, replaying=True)
-            self._applied.add(event.id)
+            self._apply_stored(event)
+        self._catch_up()  # what other writers appended while the log was read
+
+    def _apply_stored(self, event: Event) -> None:
+        if event.id in self._applied:
+            return
+        batch: list[dict[str, Any]] = []
+        ids: set[str] = set()
+        self._advance(event.time, batch, ids)
+        self._flush(batch, ids)
+        if event.id in self._applied:
+            return
+        self._apply(event, replaying=True)
+        self._applied.add(event.id)
+
+    def _decode_stored(self, doc: Mapping[str, Any]) -> Event:
+        """A stored document as an event; ``StoreError`` naming the store if it is not one."""
+        try:
+            return self.codec.from_dict(doc)
+        except EventError as exc:
+            ident = doc.get("id") if isinstance(doc, Mapping) else None
+            raise StoreError(
+                f"the store {self.store.url} holds an event that cannot be read"
+                f"{f' ({ident})' if isinstance(ident, str) else ''}: {exc}. The store is damaged "
+                "or was written by a plugin that is not installed here"
+            ) from None
 
     def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str]) -> int:
         """Apply every derived event due by ``now``; return how many were new."""
@@ -580,8 +779,11 @@ class Engine:
                     count += 1
         raise PluginError("gridcore_on_tick kept returning new events (a loop in a plugin?)")
 
-    def _refusals(self, event: Event) -> list[str]:
+    def _refusals(self, event: Event, *, offered: bool = False) -> list[str]:
+        """Why ``event`` must be refused; ``offered`` for events from outside (not derived)."""
         reasons = []
+        if offered:
+            reasons.extend(self._outside_refusals(event))
         if event.node not in self.community.hierarchy:
             reasons.append(f"unknown node {event.node!r}")
         if not self.knows_person(event.actor):
@@ -608,17 +810,88 @@ class Engine:
             self._last = order
         self.hooks.on_event(self, event, replaying)
 
+    def _outside_refusals(self, event: Event) -> list[str]:
+        """Refusals only for events offered from outside: a log, a command, the API."""
+        reasons = []
+        if event.actor == SYSTEM_ACTOR:
+            reasons.append(
+                f"actor {SYSTEM_ACTOR!r} is reserved for the events the engine derives itself; "
+                "name the person who did or recorded this (system 为保留名)"
+            )
+        limit = self._future_tolerance
+        if limit is not None:
+            now = self.clock.now()
+            if event.time > now + limit:
+                reasons.append(
+                    f"time {event.time.isoformat()} is more than {_describe(limit)} after now "
+                    f"({now.astimezone(event.time.tzinfo).isoformat(timespec='seconds')}): a mistyped date? "
+                    "(时间晚于当前时间)"
+                )
+        return reasons
+
     def _flush(self, batch: list[dict[str, Any]], batch_ids: set[str]) -> None:
+        """Append ``batch`` if the store is still at ``_position`` (else ``StoreConflict``)."""
         if not batch:
             return
+        if self._read_only:
+            # A read-only engine keeps what it derives in memory only.
+            batch.clear()
+            batch_ids.clear()
+            return
         try:
-            self.store.append(batch)
+            added = self.store.append(batch, expected=self._position)
         except StoreError:
             raise
         except OSError as exc:
             raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
+        self._position += added
         batch.clear()
         batch_ids.clear()
+
+    def _check_writable(self, what: str) -> None:
+        self._check_open()
+        if self._read_only:
+            raise StoreError(f"cannot {what}: the store {self.store.url} was opened read-only")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise GridcoreError("the engine is closed")
+
+
+def _copy(summary: IngestSummary) -> IngestSummary:
+    return IngestSummary(summary.accepted, summary.duplicates, summary.derived, list(summary.refused))
+
+
+def _restore(summary: IngestSummary, kept: IngestSummary) -> None:
+    summary.accepted, summary.duplicates, summary.derived = kept.accepted, kept.duplicates, kept.derived
+    summary.refused[:] = kept.refused
+
+
+def _differences(stored: Event, given: Event) -> list[str]:
+    """The fields in which two events of one id differ (the kind first if it does)."""
+    if type(stored) is not type(given):
+        return [f"kind ({type(stored).kind} stored, {type(given).kind} given)"]
+    return [
+        field.name
+        for field in attrs.fields(type(stored))
+        if getattr(stored, field.name) != getattr(given, field.name)
+    ]
+
+
+def _describe(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    if hours >= 24 and hours % 24 == 0:
+        days = int(hours // 24)
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours:g} hours"
+
+
+def _ident(item: object, n: int) -> str:
+    """The id to name a refused item by: its own if it is short text, else its number."""
+    ident = item.id if isinstance(item, Event) else item.get("id") if isinstance(item, Mapping) else None
+    if isinstance(ident, str) and 0 < len(ident) <= 200 and ident.isprintable():
+        return ident
+    return f"#{n}"
 
 
 def _state_key(name: str) -> str:
@@ -635,6 +908,12 @@ def _resolve_community(
     different one is refused before anything is written.
     """
     saved = store.get(META, "community")
+    if saved is None and store.count() > 0:
+        raise StoreError(
+            f"the store {store.url} is damaged: it holds {store.count()} events but not the community "
+            "they belong to (its documents are missing). Restore it from a backup or migrate its events "
+            "into a new store; do not run gridcore init on it (存储已损坏)"
+        )
     if community is None:
         if saved is None:
             raise GridcoreError(

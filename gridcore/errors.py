@@ -62,5 +62,14 @@ class StoreError(GridcoreError):
     """The store cannot be opened, read or written."""
 
 
+class StoreConflict(StoreError):
+    """A conditional append found the log moved on: another writer appended since.
+
+    Raised by ``Store.append(docs, expected=P)`` when the store's position is
+    no longer ``P``; nothing of the batch was stored.  The engine answers it by
+    catching up (``Engine.refresh``) and judging its events again.
+    """
+
+
 class PluginError(GridcoreError):
     """A plugin is missing, misbehaves, or breaks the hook contract."""

@@ -135,12 +135,14 @@ def gridcore_register_metrics() -> list[Metric]:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def gridcore_storage_backend(url: str) -> Store | None:
+def gridcore_storage_backend(url: str, create: bool) -> Store | None:
     """Open the store that ``url`` names, if this plugin knows the scheme.
 
     Called when an engine or a CLI command opens ``--store URL``.  ``url`` is
     either a URL (``sqlite:///path.db``, ``postgresql://...``) or a plain path,
-    which means the embedded TinyDB store.
+    which means the embedded TinyDB store.  ``create`` is False when the store
+    must already exist (read commands, ``Engine.open(create=False)``): then a
+    missing store is a ``StoreError`` naming the URL, and nothing is created.
 
     Return an open object satisfying ``gridcore.store.Store``, or ``None`` when
     the scheme is not yours.  First result wins.

@@ -289,9 +289,9 @@ class Hooks:
         except Exception as exc:
             raise self._failed("gridcore_register_metrics", exc) from exc
 
-    def storage_backend(self, url: str) -> Store:
+    def storage_backend(self, url: str, *, create: bool = True) -> Store:
         try:
-            store = self.pm.hook.gridcore_storage_backend(url=url)
+            store = self.pm.hook.gridcore_storage_backend(url=url, create=create)
         except Exception as exc:
             raise self._failed("gridcore_storage_backend", exc) from exc
         if store is None:

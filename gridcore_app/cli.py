@@ -8,7 +8,6 @@ mistakes are printed to stderr with a non-zero exit, never as a traceback.
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import sys
 import warnings
@@ -124,17 +123,23 @@ def _build_plugin_manager(root: click.Context) -> PluginManager:
 
 
 @contextmanager
-def open_engine(store: str, *, now: datetime | None = None, **kwargs: Any) -> Iterator[Engine]:
+def open_engine(
+    store: str, *, now: datetime | None = None, read_only: bool = False, create: bool = False, **kwargs: Any
+) -> Iterator[Engine]:
     """Open an engine on a store's saved community and rulesets; close it afterwards.
 
     Uses the invocation's plugin manager, and prints what the engine found
     worth a warning when it opened (a stored section no loaded plugin reads).
+    The store must exist (a mistyped ``--store`` is an error naming it, and
+    nothing is created) unless ``create=True`` (``gridcore init``).  Commands
+    that only read pass ``read_only=True``: they never change the store, and
+    on a TinyDB store they run beside a writer instead of waiting for it.
     """
     from gridcore.engine import Engine
 
     clock = FixedClock(now) if now is not None else SystemClock()
     kwargs.setdefault("plugins", plugin_manager())
-    engine = Engine.open(store=store, clock=clock, **kwargs)
+    engine = Engine.open(store=store, clock=clock, read_only=read_only, create=create, **kwargs)
     for warning in engine.warnings:
         click.echo(f"warning: {warning}", err=True)
     try:
@@ -379,7 +384,7 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
 def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, rejudge: bool,
          store: str) -> None:
     """Save a community (and optionally a ruleset) into a store."""
-    with open_engine(store, community=community_path) as engine:
+    with open_engine(store, community=community_path, create=True) as engine:
         if ruleset_path is not None:
             _put_in_force(engine, ruleset_path, effective, rejudge)
         click.echo(
@@ -413,28 +418,23 @@ def use(ruleset_path: Path, effective: datetime | None, rejudge: bool, store: st
 def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     """Append events from a JSON-lines file (one event object per line).
 
-    Lines that are not valid JSON or not valid events are refused with their
-    line number and reason; the others are stored. Exit status 1 if any line
-    was refused.
+    Each line is checked on its own: lines that are not valid JSON, not valid
+    events or beyond the input limits (docs/security.md) are refused with
+    their line number and reason; the others are stored. Exit status 1 if any
+    line was refused.
     """
+    from .jsonl import BadLine, bounded_lines, read_events
+
     docs: list[Any] = []
     labels: list[str] = []
     bad: list[str] = []
     with events_file.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            label = f"{events_file.name}:{number}"
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                bad.append(f"{label}: not UTF-8 text (save the file as UTF-8)")
-                continue
-            if not line.strip():
-                continue
-            try:
-                docs.append(json.loads(line))
-                labels.append(label)
-            except json.JSONDecodeError as exc:
-                bad.append(f"{label}: not valid JSON ({exc.msg} at column {exc.colno})")
+        for found in read_events(bounded_lines(handle), events_file.name):
+            if isinstance(found, BadLine):
+                bad.append(f"{found.label}: {found.reason}")
+            else:
+                docs.append(found.doc)
+                labels.append(found.label)
     with open_engine(store) as engine:
         show = not quiet and len(docs) >= 2000 and sys.stderr.isatty()
         if show:
@@ -478,7 +478,7 @@ def tick(store: str, now: datetime | None) -> None:
 @store_option
 def explain(decision: str, store: str) -> None:
     """Explain a decision (a points entry, an escalation, a rating) by its id."""
-    with open_engine(store) as engine:
+    with open_engine(store, read_only=True) as engine:
         click.echo(engine.explain(decision).render())
 
 
@@ -502,7 +502,7 @@ def report(name: str | None, param: tuple[str, ...], store: str, fmt: str) -> No
         if not sep:
             fail(f"--param {item!r} must look like KEY=VALUE")
         params[key] = value
-    with open_engine(store) as engine:
+    with open_engine(store, read_only=True) as engine:
         click.echo(engine.report(name, params).render(fmt), nl=False)
 
 

@@ -76,9 +76,24 @@ def test_ingest_stores_good_lines_and_reports_bad_ones(tmp_path: Path) -> None:
 
 
 def test_commands_on_a_store_without_community_explain_what_to_do(tmp_path: Path) -> None:
+    from gridcore.store.tinydb_store import TinyDBStore
+
+    TinyDBStore(tmp_path / "empty").close()
     code, _, err = run("tick", "--store", str(tmp_path / "empty"), "--now", "2025-03-01T08:00+08:00")
     assert code == 1
     assert "gridcore init --community" in err
+
+
+def test_a_mistyped_store_is_an_error_naming_it_and_nothing_is_created(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    assert run("init", "--community", str(MINI), "--store", store)[0] == 0
+    for typo in (str(tmp_path / "stor"), f"sqlite:///{tmp_path}/stor.db"):
+        for args in (("points", "board", "g1", "--month", "2025-03"), ("incidents", "list"),
+                     ("explain", "points:x"), ("report", "points.board"), ("tick",), ("assess", "history")):
+            code, out, err = run(*args, "--store", typo)
+            assert code == 1, (args, out)
+            assert "no gridcore store at" in err and "stor" in err and "Traceback" not in err
+        assert not (tmp_path / "stor").exists() and not (tmp_path / "stor.db").exists()
 
 
 def test_times_need_a_zone(tmp_path: Path) -> None:

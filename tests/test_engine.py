@@ -162,11 +162,11 @@ class BrokenStore:
         self.appends = 0
         self.url = inner.url
 
-    def append(self, docs: Any) -> int:
+    def append(self, docs: Any, *, expected: int | None = None) -> int:
         self.appends += 1
         if self.appends == self.fail_on:
             raise OSError("No space left on device")
-        return int(self.inner.append(docs))
+        return int(self.inner.append(docs, expected=expected))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

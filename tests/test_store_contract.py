@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +35,7 @@ from storefixtures import (
     postgres_base_url,
 )
 
-from gridcore import StoreError, hookimpl
+from gridcore import StoreConflict, StoreError, hookimpl
 from gridcore.plugin_host import get_plugin_manager
 from gridcore.store import Store
 from gridcore.store.migrate import MigrationSummary
@@ -253,6 +254,34 @@ def test_a_corrupt_or_foreign_store_is_a_store_error(stores: StoreFactory, tmp_p
             open_store(f"sqlite:///{other}")
         with pytest.raises(StoreError, match="folder"):
             open_store(f"sqlite:///{tmp_path}")
+        # A store damaged in the middle: every call is a StoreError, never sqlite3's own.
+        url = stores.url()
+        store = open_store(url)
+        store.append([event(n, note="巡查" * 50) for n in range(3000)])
+        store.put("meta", "community", {"name": "银泉"})
+        store.close()
+        path = Path(url.removeprefix("sqlite:///"))
+        data = bytearray(path.read_bytes())
+        data[len(data) // 3 : len(data) // 3 + 20000] = b"\xff" * 20000
+        path.write_bytes(bytes(data))
+        calls = [lambda s: s.count(), lambda s: list(s.events()), lambda s: s.contains("e000001"),
+                 lambda s: s.get("meta", "community"), lambda s: list(s.items("meta")), lambda s: s.collections(),
+                 lambda s: s.position(), lambda s: list(s.events_after(0)), lambda s: s.find(["e000001"]),
+                 lambda s: s.append([event(5000)]), lambda s: s.put("meta", "x", {})]
+        failures = 0
+        try:
+            damaged = open_store(url)
+        except StoreError:
+            failures += 1
+        else:
+            for call in calls:
+                try:
+                    call(damaged)
+                except StoreError as exc:
+                    failures += 1
+                    assert "SQLite store" in str(exc) or "damaged" in str(exc)
+            damaged.close()
+        assert failures
     else:
         import psycopg
 
@@ -426,3 +455,118 @@ def test_gridcore_storage_backend_chooses_by_scheme_and_plugins_can_add_one(tmp_
         open_store_with("mysql:x", plugins=pm)
     summary = migrate_with("archive://银泉", str(tmp_path / "copy"), plugins=pm)
     assert summary.copied == 1
+
+
+# ---------------------------------------------------------------- log positions
+
+
+def test_positions_count_appends_in_log_order(stores: StoreFactory) -> None:
+    store = stores.open()
+    assert store.position() == 0
+    assert list(store.events_after(0)) == []
+    first = [event(n) for n in (5, 1, 3)]  # positions follow the batch, not time
+    assert store.append(first) == 3
+    assert store.position() == 3
+    assert store.append([event(1), event(9), event(0)]) == 2  # a repeated id takes no position
+    assert store.position() == 5
+    assert [(p, d["id"]) for p, d in store.events_after(0)] == [
+        (1, "e000005"), (2, "e000001"), (3, "e000003"), (4, "e000009"), (5, "e000000")]
+    assert [p for p, _ in store.events_after(3)] == [4, 5]
+    assert list(store.events_after(5)) == []
+    assert next(store.events_after(4))[1] == event(0)  # documents come back unchanged
+    assert store.append([]) == 0 and store.position() == 5
+
+
+def test_positions_page_through_large_logs(stores: StoreFactory) -> None:
+    store = stores.open()
+    docs = [event(n, hours=n / 7) for n in range(4500)]
+    store.append(docs[:2500])
+    store.append(docs[2500:])
+    after = list(store.events_after(1000))
+    assert [p for p, _ in after] == list(range(1001, 4501))
+    assert [d["id"] for _, d in after] == [d["id"] for d in docs[1000:]]
+
+
+def test_a_conditional_append_refuses_a_moved_log_and_stores_nothing(stores: StoreFactory) -> None:
+    store = stores.open()
+    store.append([event(1)])
+    assert store.append([event(2)], expected=1) == 1
+    with pytest.raises(StoreConflict, match="moved from position 1 to 2"):
+        store.append([event(3)], expected=1)
+    with pytest.raises(StoreConflict):
+        store.append([event(2)], expected=7)  # even a batch of duplicates
+    assert store.position() == 2 and not store.contains("e000003")
+    assert store.append([event(3)], expected=2) == 1
+    assert isinstance(StoreConflict("x"), StoreError)
+
+
+def test_find_returns_stored_documents_by_id(stores: StoreFactory) -> None:
+    store = stores.open()
+    docs = [event(n, hours=n * 24 * 20, note=f"第{n}次") for n in range(30)]
+    store.append(docs)
+    found = store.find(["e000003", "e000029", "nope", "e000003"])
+    assert found == {"e000003": docs[3], "e000029": docs[29]}
+    assert store.find([]) == {}
+
+
+def test_a_second_handle_sees_appends_and_documents_without_reopening(stores: StoreFactory) -> None:
+    url = stores.url()
+    writer = stores.open(url)
+    writer.append([event(1)])
+    reader = stores.open(url)
+    assert reader.count() == 1
+    writer.append([event(2), event(3, hours=24 * 40)])
+    writer.put("meta", "community", {"name": "银泉"})
+    assert reader.position() == 3
+    assert reader.count() == 3 and reader.contains("e000003")
+    assert ids(reader.events()) == ["e000001", "e000002", "e000003"]
+    assert [p for p, _ in reader.events_after(1)] == [2, 3]
+    assert reader.get("meta", "community") == {"name": "银泉"}
+    assert reader.find(["e000002"]) == {"e000002": event(2)}
+
+
+def test_opening_without_create_never_creates(stores: StoreFactory, tmp_path: Path) -> None:
+    url = stores.url()
+    with pytest.raises(StoreError, match="no gridcore store|cannot connect") as info:
+        open_store_with(url, plugins=get_plugin_manager(load_entry_points=False), create=False)
+    assert "nothing was created" in str(info.value) or stores.backend == "postgresql"
+    if stores.backend == "tinydb":
+        assert not Path(url).exists()
+    elif stores.backend == "sqlite":
+        assert not Path(url.removeprefix("sqlite:///")).exists()
+    stores.open(url).append([event(1)])
+    again = open_store_with(url, plugins=get_plugin_manager(load_entry_points=False), create=False)
+    assert again.count() == 1
+    again.close()
+
+
+@pytest.mark.parametrize("writers", [2])
+def test_two_processes_appending_conditionally_lose_and_repeat_nothing(stores: StoreFactory, writers: int) -> None:
+    url = stores.url()
+    open_store(url).close()  # create it
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tests"))
+    procs = [
+        subprocess.Popen([sys.executable, str(REPO / "tests" / "store_appender.py"), url, f"w{k}", "60"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for k in range(writers)
+    ]
+    outcomes = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        outcomes.append(out.strip())
+    store = stores.open(url)
+    if stores.backend == "tinydb":
+        # One writer at a time: a second process is refused with the holder's id, never corrupts.
+        done = [o for o in outcomes if o.startswith("done")]
+        refused = [o for o in outcomes if o.startswith("error")]
+        assert len(done) + len(refused) == writers and done
+        for message in refused:
+            assert re.search(r"in use by process \d+", message)
+        assert store.count() == 60 * len(done)
+    else:
+        assert all(o.startswith("done") for o in outcomes), outcomes
+        assert store.count() == 60 * writers
+    after = list(store.events_after(0))
+    assert [p for p, _ in after] == list(range(1, store.count() + 1))
+    assert len({d["id"] for _, d in after}) == store.count()

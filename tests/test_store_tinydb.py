@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,8 @@ def test_segments_stay_bounded_and_are_tinydb_files(tmp_path: Path) -> None:
     assert {s["month"] for s in segments} == {"2025-01", "2025-02"}
     assert sum(s["count"] for s in segments) == 500
     assert all(s["count"] <= 50 for s in segments)
+    store.close()  # replaced files are kept a moment for readers elsewhere; closing removes them
+    store = TinyDBStore(tmp_path / "s")
     assert sorted(files(tmp_path / "s")) == sorted(s["file"] for s in segments)
     for segment in segments:
         with TinyDB(tmp_path / "s" / segment["file"]) as db:  # plain TinyDB reads each segment
@@ -62,19 +64,24 @@ def test_an_append_rewrites_only_the_months_it_touches(tmp_path: Path) -> None:
     store.close()
 
 
-def test_files_left_by_a_killed_writer_are_ignored_and_removed(tmp_path: Path) -> None:
+def test_files_left_by_a_killed_writer_are_ignored_then_removed_by_the_next_writer(tmp_path: Path) -> None:
     folder = tmp_path / "s"
     store = TinyDBStore(folder)
     store.append([event(n) for n in range(10)])
     store.close()
     # What a writer killed before its manifest switch leaves behind.
-    (folder / "events-2025-01-p0000-g000002.json").write_text('{"events": {"1": {"id": "ghost", "time": "x"}}}')
+    (folder / "events-2025-01-p0000-g000099.json").write_text('{"events": {"1": {"id": "ghost", "time": "x"}}}')
+    (folder / "documents-g000002.json").write_text("{}")
     (folder / "manifest.json.4242.tmp").write_text('{"format": "half a manifest')
     again = TinyDBStore(folder)
     assert again.count() == 10 and not again.contains("ghost")
-    assert not (folder / "manifest.json.4242.tmp").exists()
-    assert not (folder / "events-2025-01-p0000-g000002.json").exists()
+    # Opening removes nothing (those could be a running writer's files) ...
+    assert (folder / "manifest.json.4242.tmp").exists()
+    # ... the next writer, holding the lock, does.
     again.append([event(10)])
+    assert not (folder / "manifest.json.4242.tmp").exists()
+    assert not (folder / "events-2025-01-p0000-g000099.json").exists()
+    assert not (folder / "documents-g000002.json").exists()
     assert ids(again.events())[-1] == "e000010"
     again.close()
 
@@ -83,11 +90,15 @@ def test_a_second_writer_is_refused_instead_of_losing_events(tmp_path: Path) -> 
     first = TinyDBStore(tmp_path / "s")
     second = TinyDBStore(tmp_path / "s")
     first.append([event(1)])
-    with pytest.raises(StoreError, match="changed by another process"):
+    with pytest.raises(StoreError, match=r"in use by another handle in this process \(\d+\)"):
         second.append([event(2)])
+    with pytest.raises(StoreError, match="in use"):
+        second.put("meta", "x", {})
+    assert second.count() == 1  # ... but it reads what the writer wrote
     first.close()
+    assert second.append([event(2)]) == 1  # the lock is free again: second catches up and writes
     second.close()
-    assert ids(TinyDBStore(tmp_path / "s").events()) == ["e000001"]
+    assert ids(TinyDBStore(tmp_path / "s").events()) == ["e000001", "e000002"]
 
 
 def test_a_missing_segment_is_reported(tmp_path: Path) -> None:
@@ -100,13 +111,17 @@ def test_a_missing_segment_is_reported(tmp_path: Path) -> None:
         TinyDBStore(tmp_path / "s")
 
 
+def documents_file(folder: Path) -> Path:
+    return folder / json.loads((folder / "manifest.json").read_text())["documents"]["file"]
+
+
 def test_documents_are_a_plain_tinydb_database(tmp_path: Path) -> None:
     store = TinyDBStore(tmp_path / "s")
     store.put("meta", "community", {"name": "银泉社区"})
     store.close()
-    with TinyDB(tmp_path / "s" / "documents.json") as db:
+    with TinyDB(documents_file(tmp_path / "s")) as db:
         assert db.table("meta").all() == [{"key": "community", "doc": {"name": "银泉社区"}}]
-    assert "银泉社区" in (tmp_path / "s" / "documents.json").read_text(encoding="utf-8")
+    assert "银泉社区" in documents_file(tmp_path / "s").read_text(encoding="utf-8")
 
 
 def test_since_and_until_skip_whole_months(tmp_path: Path) -> None:
@@ -156,8 +171,8 @@ def test_a_corrupt_documents_file_is_reported_on_open(tmp_path: Path) -> None:
     store = TinyDBStore(tmp_path / "s")
     store.put("meta", "community", {"name": "银泉社区"})
     store.close()
-    (tmp_path / "s" / "documents.json").write_text('{"meta": {"1": {"key": "comm', encoding="utf-8")
-    with pytest.raises(StoreError, match=r"documents\.json is corrupt"):
+    documents_file(tmp_path / "s").write_text('{"meta": {"1": {"key": "comm', encoding="utf-8")
+    with pytest.raises(StoreError, match=r"documents-g\d+\.json is damaged: its checksum"):
         TinyDBStore(tmp_path / "s")
 
 
@@ -186,3 +201,110 @@ def test_cached_segments_are_copies_for_the_caller(tmp_path: Path) -> None:
     first["note"] = "changed by the caller"
     assert "note" not in next(store.events())
     store.close()
+
+
+# ---------------------------------------------------------------- damage is detected
+
+
+def test_an_edited_or_removed_event_is_detected_on_open(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "s")
+    store.append([event(n, note="巡查") for n in range(5)])
+    store.close()
+    (segment,) = files(tmp_path / "s")
+    path = tmp_path / "s" / segment
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("巡查", "改过"), encoding="utf-8")  # same count, edited content
+    with pytest.raises(StoreError, match="damaged: its checksum does not match"):
+        TinyDBStore(tmp_path / "s")
+    data = json.loads(original)
+    del data["events"][next(iter(data["events"]))]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")  # one event removed
+    with pytest.raises(StoreError, match="damaged"):
+        TinyDBStore(tmp_path / "s")
+    path.unlink()
+    with pytest.raises(StoreError, match="damaged: .* is missing"):
+        TinyDBStore(tmp_path / "s")
+
+
+def test_a_missing_documents_file_is_damage_not_an_empty_store(tmp_path: Path) -> None:
+    store = TinyDBStore(tmp_path / "s")
+    store.append([event(1)])
+    store.put("meta", "community", {"name": "银泉社区"})
+    store.close()
+    documents_file(tmp_path / "s").unlink()
+    with pytest.raises(StoreError, match=r"damaged: .*documents-g\d+\.json is missing"):
+        TinyDBStore(tmp_path / "s")
+
+
+def test_a_version_1_store_is_read_then_upgraded_by_its_first_write(tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    folder.mkdir()
+    docs = [event(n, hours=n * 24 * 20) for n in range(6)]  # four months
+    by_month: dict[str, list[dict[str, object]]] = {}
+    for doc in docs:
+        month = datetime.fromisoformat(str(doc["time"])).astimezone(UTC).strftime("%Y-%m")
+        by_month.setdefault(month, []).append(doc)
+    segments = []
+    for month, rows in sorted(by_month.items()):
+        name = f"events-{month}-p0000-g000001.json"
+        (folder / name).write_text(json.dumps({"events": {str(n): d for n, d in enumerate(rows, 1)}}))
+        segments.append({"month": month, "number": 0, "file": name, "count": len(rows)})
+    (folder / "manifest.json").write_text(json.dumps(
+        {"format": "gridcore-tinydb-store", "version": 1, "generation": 1, "segments": segments}))
+    (folder / "documents.json").write_text(json.dumps({"meta": {"1": {"key": "community", "doc": {"name": "银泉"}}}}))
+    old = TinyDBStore(folder)
+    assert ids(old.events()) == canonical(docs)
+    assert old.position() == 6 and [p for p, _ in old.events_after(4)] == [5, 6]
+    assert old.get("meta", "community") == {"name": "银泉"}
+    assert old.append([event(99, hours=1)]) == 1  # the first write upgrades the folder
+    old.close()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["version"] == 2 and manifest["position"] == 7
+    assert not (folder / "documents.json").exists()
+    again = TinyDBStore(folder)
+    assert [(p, d["id"]) for p, d in again.events_after(0)] == [
+        *((n + 1, f"e{n:06d}") for n in range(6)), (7, "e000099")]
+    assert again.get("meta", "community") == {"name": "银泉"}
+    again.close()
+
+
+# ---------------------------------------------------------------- other processes
+
+
+def test_opening_while_another_process_writes_never_touches_its_files(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from storefixtures import REPO
+
+    url = str(tmp_path / "s")
+    TinyDBStore(url).close()
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tests"))
+    writer = subprocess.Popen([sys.executable, str(REPO / "tests" / "store_writer.py"), url, "300", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert writer.stdout is not None
+    try:
+        assert writer.stdout.readline()  # it is writing
+        seen = 0
+        for _ in range(40):  # readers open, read and close while the writer goes on
+            reader = TinyDBStore(url)
+            count = reader.count()
+            assert count % 300 == 0 and count >= seen
+            got = ids(reader.events())  # a paging read may also see batches committed meanwhile
+            assert len(got) == len(set(got)) >= count
+            seen = count
+            reader.close()
+            with pytest.raises(StoreError, match=rf"in use by process {writer.pid}"):
+                TinyDBStore(url).append([event(1)])
+        assert writer.poll() is None, writer.stderr.read() if writer.stderr else ""
+    finally:
+        writer.kill()
+        writer.wait()
+        writer.stdout.close()
+        if writer.stderr:
+            writer.stderr.close()
+    final = TinyDBStore(url)
+    assert final.count() % 300 == 0 and final.count() >= seen
+    assert final.append([event(1)]) == 1  # the killed writer's lock died with it
+    final.close()

@@ -23,6 +23,17 @@ class Store(Protocol):
     ``time`` (an ISO 8601 string with a zone offset).  The log is append-only:
     nothing is ever updated or deleted.
 
+    **Log positions.**  Every stored event has a position: 1, 2, 3, ... in the
+    order events were appended (not their canonical order), dense, never
+    reused, the same for every handle and process.  ``position()`` is the
+    position of the last one.  ``append(docs, expected=P)`` stores the batch
+    only if the position is still ``P`` (the state the writer judged its
+    events against), else raises ``StoreConflict``; ``events_after(P)`` reads
+    what other writers appended since a reader last looked.  A backend must
+    serialise appends so that positions commit in order: a reader that saw
+    position ``P`` never later finds an event below ``P`` it had not seen.
+    Checkpoints of derived state are keyed by this position.
+
     Built-in backends: ``tinydb_store`` (a plain path), ``sqlite_store``
     (``sqlite:///path.db``) and ``postgres_store`` (``postgresql://...``); open
     one by URL with ``gridcore.store.url.open_store``.  Besides this protocol
@@ -35,14 +46,31 @@ class Store(Protocol):
 
     url: str
 
-    def append(self, docs: Sequence[Mapping[str, Any]]) -> int:
+    def append(self, docs: Sequence[Mapping[str, Any]], *, expected: int | None = None) -> int:
         """Append a batch atomically; return how many were new.
 
         Documents whose ``id`` is already stored (or repeated in the batch) are
         skipped silently: appending the same event twice is a no-op.  Either the
         whole batch is stored or, on any failure (including the process being
-        killed), none of it is and the store is as it was.
+        killed), none of it is and the store is as it was.  The k new events
+        take positions ``position() + 1`` to ``position() + k`` in batch order.
+
+        With ``expected``, the batch is stored only if ``position()`` is still
+        ``expected`` when the write begins; otherwise ``StoreConflict`` is raised
+        and nothing is stored.
         """
+        ...
+
+    def position(self) -> int:
+        """The log position: the position of the last event appended (0 for an empty store)."""
+        ...
+
+    def events_after(self, position: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(position, doc)`` of every event appended after ``position``, in log order."""
+        ...
+
+    def find(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored documents of those of ``event_ids`` that are stored, keyed by id."""
         ...
 
     def contains(self, event_id: str) -> bool:

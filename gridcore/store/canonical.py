@@ -56,9 +56,23 @@ def doc_key(doc: Mapping[str, Any]) -> tuple[str, str]:
 def to_json(doc: Mapping[str, Any], what: str) -> str:
     """Compact JSON text of a document (Chinese kept readable); ``StoreError`` if not JSON."""
     try:
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise StoreError(f"{what} cannot be stored as JSON: {exc}") from None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise StoreError(f"{what} cannot be stored: it holds text that is not valid Unicode (a lone surrogate)") from None
+    return text
+
+
+def from_json(text: str) -> Any:
+    """A stored document's JSON text, parsed; ``StoreError`` if the store holds something else."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"a stored document is damaged (not valid JSON: {exc})") from None
 
 
 def unique_new(
@@ -130,7 +144,27 @@ def keyset_pages(
         query += f" ORDER BY time_utc, id LIMIT {PAGE}"
         rows = fetch(query, args)
         for row in rows:
-            yield json.loads(row[2])
+            yield from_json(row[2])
         if len(rows) < PAGE:
             return
         after = (rows[-1][0], rows[-1][1])
+
+
+def position_pages(
+    fetch: Callable[[str, list[Any]], Sequence[Sequence[Any]]],
+    position: int,
+    *,
+    mark: str,
+    doc_column: str = "doc",
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Events of an SQL store appended after ``position``, in log order, a page at a time."""
+    after = position
+    while True:
+        rows = fetch(
+            f"SELECT seq, {doc_column} FROM events WHERE seq > {mark} ORDER BY seq LIMIT {PAGE}", [after]
+        )
+        for row in rows:
+            yield int(row[0]), from_json(row[1])
+        if len(rows) < PAGE:
+            return
+        after = int(rows[-1][0])

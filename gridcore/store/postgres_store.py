@@ -9,21 +9,22 @@ database and schema are created if missing (when the role may).
 Events are rows keyed by id (``COLLATE "C"``, so ids order by code point as in
 Python), with ``time_utc timestamptz``, ``kind`` and the document as ``jsonb``
 (queryable: ``doc->>'category'``).  A batch is one transaction: rows are
-``COPY``-ed into a temporary table, then inserted with ``ON CONFLICT DO
-NOTHING``, so duplicates are skipped and concurrent writers never conflict.
+``COPY``-ed into a temporary table, then inserted with the next log positions
+(``seq``) under a transaction-scoped advisory lock per schema, so appends are
+serialised: positions are dense and commit in order, and a reader that asks
+for the events after position P never misses one committed late.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import StoreError
+from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
-from .canonical import keyset_pages, redact, to_json, unique_new, utc_key
+from .canonical import from_json, keyset_pages, position_pages, redact, to_json, unique_new, utc_key
 
 FORMAT = "gridcore-sql-store"
 VERSION = "1"
@@ -50,11 +51,11 @@ SCHEMA = [
 
 
 @hookimpl
-def gridcore_storage_backend(url: str) -> PostgresStore | None:
+def gridcore_storage_backend(url: str, create: bool) -> PostgresStore | None:
     """``postgresql://`` (or ``postgres://``) URLs open a PostgreSQL store."""
     if not url.startswith(SCHEMES):
         return None
-    return PostgresStore(url)
+    return PostgresStore(url, create=create)
 
 
 def split_url(url: str) -> tuple[str, str]:
@@ -70,18 +71,21 @@ def split_url(url: str) -> tuple[str, str]:
 
 
 class PostgresStore:
-    """A store in a PostgreSQL database (and schema) named by ``url``."""
+    """A store in a PostgreSQL database (and schema) named by ``url``.
 
-    def __init__(self, url: str) -> None:
+    The database and schema are created when missing, unless ``create=False``.
+    """
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
         import psycopg
 
         self.url = redact(url)
         self._closed = True
         conninfo, self.schema = split_url(url)
-        self._conn = _connect(conninfo, self.url)
+        self._conn = _connect(conninfo, self.url, create=create)
         self._closed = False
         try:
-            self._setup()
+            self._setup(create)
         except psycopg.Error as exc:
             self._conn.close()
             self._closed = True
@@ -91,11 +95,20 @@ class PostgresStore:
             self._closed = True
             raise
 
-    def _setup(self) -> None:
+    def _setup(self, create: bool) -> None:
         from psycopg import sql
 
         conn = self._conn
         schema = sql.Identifier(self.schema)
+        if not create:
+            found = conn.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'gridcore_store'",
+                (self.schema,),
+            ).fetchone()
+            if found is None:
+                raise StoreError(
+                    f"no gridcore store in schema {self.schema!r} of {self.url} (check the URL, or make one with gridcore init; nothing was created)"
+                )
         with conn.transaction():
             # Two processes creating the same store at once must not collide.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('gridcore-store-setup'))")
@@ -123,8 +136,8 @@ class PostgresStore:
         # SET inside the transaction is kept after commit; repeat it outside for clarity.
         conn.execute(sql.SQL("SET search_path TO {}").format(schema))
         conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS gridcore_staging "
-            '(id text COLLATE "C", kind text, time_utc timestamptz, doc jsonb) ON COMMIT DELETE ROWS'
+            "CREATE TEMP TABLE IF NOT EXISTS gridcore_appending "
+            '(ord int, id text COLLATE "C", kind text, time_utc timestamptz, doc jsonb) ON COMMIT DELETE ROWS'
         )
         if found.get("format") != FORMAT or found.get("version") != VERSION:
             raise StoreError(
@@ -134,8 +147,13 @@ class PostgresStore:
 
     # ------------------------------------------------------------ events
 
-    def append(self, docs: Sequence[Mapping[str, Any]]) -> int:
-        """Append a batch in one transaction; return how many were new."""
+    def position(self) -> int:
+        """The log position: the position of the last event appended (0 when empty)."""
+        row = self._one("SELECT coalesce(max(seq), 0) FROM events", ())
+        return int(row[0])
+
+    def append(self, docs: Sequence[Mapping[str, Any]], *, expected: int | None = None) -> int:
+        """Append a batch in one transaction; return how many were new (see ``Store.append``)."""
         import psycopg
 
         self._check_open()
@@ -143,22 +161,42 @@ class PostgresStore:
             (ident, kind, key + "+00:00", to_json(doc, f"event {ident}"))
             for ident, kind, key, doc in unique_new(docs, ())
         ]
-        if not rows:
+        if not rows and expected is None:
             return 0
         conn = self._conn
         try:
             with conn.transaction(), conn.cursor() as cur:
-                with cur.copy("COPY gridcore_staging (id, kind, time_utc, doc) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                # One appender per store at a time, until COMMIT: positions are
+                # taken and committed in the same order.
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"gridcore-append:{self.schema}",))
+                cur.execute("SELECT coalesce(max(seq), 0) FROM events")
+                row = cur.fetchone()
+                now = int(row[0]) if row else 0
+                if expected is not None and now != expected:
+                    raise StoreConflict(f"the store {self.url} moved from position {expected} to {now}")
+                with cur.copy("COPY gridcore_appending (ord, id, kind, time_utc, doc) FROM STDIN") as copy:
+                    for n, item in enumerate(rows):
+                        copy.write_row((n, *item))
                 cur.execute(
-                    "INSERT INTO events (id, kind, time_utc, doc) "
-                    "SELECT id, kind, time_utc, doc FROM gridcore_staging ORDER BY time_utc, id "
-                    "ON CONFLICT (id) DO NOTHING"
+                    "INSERT INTO events (seq, id, kind, time_utc, doc) "
+                    "SELECT %s + row_number() OVER (ORDER BY s.ord), s.id, s.kind, s.time_utc, s.doc "
+                    "FROM gridcore_appending s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)",
+                    (now,),
                 )
                 return max(int(cur.rowcount), 0)
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+
+    def find(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored documents of those ``event_ids`` that are stored, by id."""
+        wanted = list(dict.fromkeys(event_ids))
+        rows = self._all("SELECT id, doc::text FROM events WHERE id = ANY(%s)", (wanted,)) if wanted else []
+        return {ident: from_json(doc) for ident, doc in rows}
+
+    def events_after(self, position: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Events appended after ``position``, in the order they were appended, with their positions."""
+        self._check_open()
+        return position_pages(self._all, position, mark="%s", doc_column="doc::text")
 
     def contains(self, event_id: str) -> bool:
         """True if an event with this id is stored."""
@@ -218,12 +256,12 @@ class PostgresStore:
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""
         row = self._one("SELECT doc::text FROM documents WHERE collection = %s AND key = %s", (collection, key))
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else dict(from_json(row[0]))
 
     def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every ``(key, doc)`` of a collection, ordered by key."""
         rows = self._all("SELECT key, doc::text FROM documents WHERE collection = %s ORDER BY key", (collection,))
-        return iter([(key, dict(json.loads(doc))) for key, doc in rows])
+        return iter([(key, dict(from_json(doc))) for key, doc in rows])
 
     def collections(self) -> list[str]:
         """Names of the collections that hold at least one document, sorted."""
@@ -260,7 +298,7 @@ class PostgresStore:
         return f"PostgresStore({self.url!r})"
 
 
-def _connect(conninfo: str, shown: str) -> Any:
+def _connect(conninfo: str, shown: str, *, create: bool = True) -> Any:
     """An autocommit connection; creates the database if it is missing and the role may."""
     import psycopg
 
@@ -268,7 +306,7 @@ def _connect(conninfo: str, shown: str) -> Any:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
         message = _first_line(exc)
-        if "does not exist" not in message or "database" not in message:
+        if "does not exist" not in message or "database" not in message or not create:
             raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {message}") from None
     from psycopg import sql
 

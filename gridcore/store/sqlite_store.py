@@ -1,7 +1,9 @@
 """The SQLite store (standard library ``sqlite3``), selected by ``sqlite:///path.db``.
 
 One file, WAL journal, ``synchronous=FULL`` (a batch is durable when ``append``
-returns), one transaction per batch.  Events are rows keyed by their id, with
+returns), one transaction per batch.  The log position is the ``seq`` column
+(SQLite's rowid: appended rows take max + 1, so positions are dense and in
+commit order, since SQLite has one writer at a time).  Events are rows keyed by their id, with
 the canonical sort key ``time_utc`` (fixed-width UTC text, see
 ``gridcore.store.canonical``) and indexes on ``id``, ``(time_utc, id)`` and
 ``kind``; the document itself is JSON text.  Cost per event stays flat as the
@@ -11,16 +13,15 @@ file; SQLite serialises the writers.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
-from .canonical import keyset_pages, to_json, unique_new, utc_key
+from .canonical import from_json, keyset_pages, position_pages, to_json, unique_new, utc_key
 
 FORMAT = "gridcore-sql-store"
 VERSION = "1"
@@ -47,11 +48,11 @@ CREATE TABLE IF NOT EXISTS documents (
 
 
 @hookimpl
-def gridcore_storage_backend(url: str) -> SQLiteStore | None:
+def gridcore_storage_backend(url: str, create: bool) -> SQLiteStore | None:
     """``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` opens a SQLite store."""
     if not url.startswith("sqlite:"):
         return None
-    return SQLiteStore(sqlite_path(url), url=url)
+    return SQLiteStore(sqlite_path(url), url=url, create=create)
 
 
 def sqlite_path(url: str) -> Path:
@@ -63,21 +64,23 @@ def sqlite_path(url: str) -> Path:
 
 
 class SQLiteStore:
-    """A store in the SQLite file ``path`` (created if missing)."""
+    """A store in the SQLite file ``path`` (created if missing, unless ``create=False``)."""
 
-    def __init__(self, path: str | Path, *, url: str | None = None) -> None:
+    def __init__(self, path: str | Path, *, url: str | None = None, create: bool = True) -> None:
         self.path = Path(path)
         self.url = url or f"{SCHEME}/{self.path}"
         self._closed = False
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; a SQLite store is a file")
+        if not create and not self.path.is_file():
+            raise StoreError(f"no gridcore store at {self.path} (check the path, or make one with gridcore init; nothing was created)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the SQLite store {self.path}: {exc}") from None
         try:
-            self._setup()
+            self._setup(create)
         except sqlite3.Error as exc:
             self._db.close()
             raise StoreError(f"cannot open the SQLite store {self.path}: {_reason(exc)}") from None
@@ -85,20 +88,26 @@ class SQLiteStore:
             self._db.close()
             raise
 
-    def _setup(self) -> None:
+    def _setup(self, create: bool) -> None:
         db = self._db
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables and "gridcore_store" not in tables:
+        if (tables or not create) and "gridcore_store" not in tables:
             raise StoreError(f"{self.path} is a SQLite database but not a gridcore store")
+        if not create:
+            self._check_format()
+            return
         db.execute("BEGIN IMMEDIATE")
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 db.execute(statement)
         db.execute("INSERT OR IGNORE INTO gridcore_store VALUES ('format', ?), ('version', ?)", (FORMAT, VERSION))
         db.execute("COMMIT")
-        found = dict(db.execute("SELECT name, value FROM gridcore_store").fetchall())
+        self._check_format()
+
+    def _check_format(self) -> None:
+        found = dict(self._db.execute("SELECT name, value FROM gridcore_store").fetchall())
         if found.get("format") != FORMAT or found.get("version") != VERSION:
             raise StoreError(
                 f"{self.path} has store format {found.get('format')!r} version {found.get('version')!r}; "
@@ -107,18 +116,27 @@ class SQLiteStore:
 
     # ------------------------------------------------------------ events
 
-    def append(self, docs: Sequence[Mapping[str, Any]]) -> int:
-        """Append a batch in one transaction; return how many were new."""
+    def position(self) -> int:
+        """The log position: the position of the last event appended (0 when empty)."""
+        return int(self._rows("SELECT coalesce(max(seq), 0) FROM events", [])[0][0])
+
+    def append(self, docs: Sequence[Mapping[str, Any]], *, expected: int | None = None) -> int:
+        """Append a batch in one transaction; return how many were new (see ``Store.append``)."""
         self._check_open()
         rows = [
             (ident, kind, key, to_json(doc, f"event {ident}"))
             for ident, kind, key, doc in unique_new(docs, ())
         ]
-        if not rows:
+        if not rows and expected is None:
             return 0
         db = self._db
         try:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute("BEGIN IMMEDIATE")  # the one writer from here to COMMIT
+            if expected is not None:
+                now = int(db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+                if now != expected:
+                    db.execute("ROLLBACK")
+                    raise StoreConflict(f"the store {self.url} moved from position {expected} to {now}")
             before = db.total_changes
             db.executemany("INSERT OR IGNORE INTO events (id, kind, time_utc, doc) VALUES (?, ?, ?, ?)", rows)
             added = db.total_changes - before
@@ -131,13 +149,27 @@ class SQLiteStore:
 
     def contains(self, event_id: str) -> bool:
         """True if an event with this id is stored."""
-        self._check_open()
-        return self._db.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None
+        return bool(self._rows("SELECT 1 FROM events WHERE id = ?", [event_id]))
 
     def count(self) -> int:
         """How many events are stored."""
+        return int(self._rows("SELECT count(*) FROM events", [])[0][0])
+
+    def find(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored documents of those ``event_ids`` that are stored, by id."""
+        found: dict[str, dict[str, Any]] = {}
+        wanted = list(dict.fromkeys(event_ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = f"SELECT id, doc FROM events WHERE id IN ({', '.join('?' * len(chunk))})"
+            for ident, doc in self._rows(query, chunk):
+                found[ident] = from_json(doc)
+        return found
+
+    def events_after(self, position: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Events appended after ``position``, in the order they were appended, with their positions."""
         self._check_open()
-        return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
+        return position_pages(self._rows, position, mark="?")
 
     def events(
         self,
@@ -188,24 +220,17 @@ class SQLiteStore:
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""
-        self._check_open()
-        row = self._db.execute(
-            "SELECT doc FROM documents WHERE collection = ? AND key = ?", (collection, key)
-        ).fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        rows = self._rows("SELECT doc FROM documents WHERE collection = ? AND key = ?", [collection, key])
+        return None if not rows else dict(from_json(rows[0][0]))
 
     def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every ``(key, doc)`` of a collection, ordered by key."""
-        self._check_open()
-        rows = self._db.execute(
-            "SELECT key, doc FROM documents WHERE collection = ? ORDER BY key", (collection,)
-        ).fetchall()
-        return iter([(key, dict(json.loads(doc))) for key, doc in rows])
+        rows = self._rows("SELECT key, doc FROM documents WHERE collection = ? ORDER BY key", [collection])
+        return iter([(key, dict(from_json(doc))) for key, doc in rows])
 
     def collections(self) -> list[str]:
         """Names of the collections that hold at least one document, sorted."""
-        self._check_open()
-        return [row[0] for row in self._db.execute("SELECT DISTINCT collection FROM documents ORDER BY 1")]
+        return [row[0] for row in self._rows("SELECT DISTINCT collection FROM documents ORDER BY 1", [])]
 
     # ------------------------------------------------------------ closing
 

@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from . import Store
 
 
-def open_store(url: str, *, plugins: pluggy.PluginManager | None = None) -> Store:
-    """Open (creating if missing) the store ``url`` names.
+def open_store(url: str, *, plugins: pluggy.PluginManager | None = None, create: bool = True) -> Store:
+    """Open (creating if missing, unless ``create=False``) the store ``url`` names.
 
     ``url`` is a plain path (the TinyDB store folder), ``sqlite:///path.db``,
     ``postgresql://user:password@host/db[?schema=NAME]``, or any scheme an
@@ -22,4 +22,4 @@ def open_store(url: str, *, plugins: pluggy.PluginManager | None = None) -> Stor
     """
     from ..plugin_host import Hooks, get_plugin_manager
 
-    return Hooks(plugins or get_plugin_manager()).storage_backend(url)
+    return Hooks(plugins or get_plugin_manager()).storage_backend(url, create=create)

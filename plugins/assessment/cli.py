@@ -72,7 +72,7 @@ def assess_group(
         return
     if chart_path:
         check_target(chart_path)  # refused before anything is rated or stored
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=dry_run) as engine:
         label = period or default_period(engine, engine.clock.now())
         result = assess(engine, label, save=not dry_run)
         table = breakdown_table(result) if breakdown else ratings_table(result)
@@ -89,7 +89,7 @@ def assess_group(
 @format_option
 def compare_command(before: str, after: str, store: str, fmt: str) -> None:
     """Who gained or lost a star between two assessed periods, and why."""
-    with open_engine(store) as engine:
+    with open_engine(store, read_only=True) as engine:
         first, second = stored(engine, before), stored(engine, after)
         missing = [p for p, a in ((before, first), (after, second)) if a is None]
         if missing or first is None or second is None:
@@ -105,7 +105,7 @@ def compare_command(before: str, after: str, store: str, fmt: str) -> None:
 @format_option
 def subsidies_command(period: str, store: str, now: datetime | None, fmt: str) -> None:
     """Each person's subsidy for a period (the stored assessment, or a fresh one)."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         result = stored(engine, period) or assess(engine, period, save=False)
         click.echo(subsidies_table(result).render(fmt), nl=False)
 
@@ -116,7 +116,7 @@ def subsidies_command(period: str, store: str, now: datetime | None, fmt: str) -
 @format_option
 def history_command(node: str | None, store: str, fmt: str) -> None:
     """Stars of every node in every stored period."""
-    with open_engine(store) as engine:
+    with open_engine(store, read_only=True) as engine:
         past = history(engine)
         nodes = list(dict.fromkeys(r.node for a in past for r in a.ratings if node in (None, r.node)))
         if node is not None and not nodes:
@@ -138,7 +138,7 @@ def history_command(node: str | None, store: str, fmt: str) -> None:
 def chart_command(period: str, output: str, store: str, now: datetime | None) -> None:
     """Write a chart (PNG, SVG or PDF) of stars per node and score components."""
     check_target(output)
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         result = stored(engine, period) or assess(engine, period, save=False)
         write_chart(result, output)
         click.echo(f"chart written to {output}")
@@ -152,7 +152,7 @@ def chart_command(period: str, output: str, store: str, now: datetime | None) ->
 @format_option
 def metrics_command(period: str, node: str | None, store: str, now: datetime | None, fmt: str) -> None:
     """Every metric any enabled plugin contributes, for nodes over a period."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         the_period = resolve_period(engine, period)
         hierarchy = engine.community.hierarchy
         nodes = [node] if node else [node_id(n) for level in hierarchy.levels[:2] for n in hierarchy.nodes_at(level)]

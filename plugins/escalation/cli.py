@@ -57,7 +57,7 @@ def list_command(
     status: str | None, within: str | None, store: str, now: datetime | None, fmt: str
 ) -> None:
     """Incidents with their current level, status and age (open ones by default: --status open)."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         if status == "open":
             table = reports.open_table(engine, within)
         else:
@@ -102,7 +102,7 @@ def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
 @format_option
 def overdue_command(store: str, now: datetime | None, fmt: str) -> None:
     """Open incidents past their time limit."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         click.echo(reports.overdue_table(engine).render(fmt), nl=False)
 
 
@@ -113,7 +113,7 @@ def overdue_command(store: str, now: datetime | None, fmt: str) -> None:
 @format_option
 def timeline_command(incident: str, store: str, now: datetime | None, fmt: str) -> None:
     """Every step of one incident, with the rule behind each automatic one."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         click.echo(reports.timeline_table(engine, incident).render(fmt), nl=False)
 
 
@@ -129,7 +129,7 @@ def stats_command(
     period: str, within: str | None, store: str, now: datetime | None, fmt: str
 ) -> None:
     """Counts by category and level for a period."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         click.echo(reports.stats_table(engine, period, within).render(fmt), nl=False)
 
 

@@ -26,7 +26,7 @@ def points() -> None:
 @format_option
 def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show MEMBER's points balance now (after expiry)."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         _known(engine, member)
         value = api.balance(engine, member)
         name = api.state(engine).name_of(member)
@@ -46,7 +46,7 @@ def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
 @format_option
 def statement(member: str, period: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show MEMBER's points entries over a period."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         _known(engine, member)
         click.echo(statement_table(engine, member, _period(period)).render(fmt), nl=_needs_newline(fmt))
 
@@ -59,7 +59,7 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
 @format_option
 def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show the monthly public points board (ranking) of NODE."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         _node(engine, node)
         click.echo(board_table(engine, node, _period(month)).render(fmt), nl=_needs_newline(fmt))
 
@@ -72,7 +72,7 @@ def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> 
 @format_option
 def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show points earned, redeemed and expired per node under NODE."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         _node(engine, node)
         click.echo(totals_table(engine, node, _period(period)).render(fmt), nl=_needs_newline(fmt))
 
@@ -85,7 +85,7 @@ def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -
 @format_option
 def flags(node: str | None, period: str | None, store: str, now: datetime | None, fmt: str) -> None:
     """List claims the anti-gaming rules flagged."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         if node is not None:
             _node(engine, node)
         click.echo(flags_table(engine, node, _period(period) if period else None).render(fmt), nl=_needs_newline(fmt))
@@ -97,7 +97,7 @@ def flags(node: str | None, period: str | None, store: str, now: datetime | None
 @format_option
 def rewards(store: str, now: datetime | None, fmt: str) -> None:
     """Show the rewards list in force (积分礼遇清单) and the stock left."""
-    with open_engine(store, now=now) as engine:
+    with open_engine(store, now=now, read_only=True) as engine:
         click.echo(rewards_table(engine).render(fmt), nl=_needs_newline(fmt))
 
 

@@ -1,0 +1,125 @@
+"""Reading a JSON-lines event file, one line at a time, whatever the lines hold.
+
+``read_events`` never raises for what a line contains: each non-blank line
+becomes either a parsed document or a refusal with the line number and a
+reason (not UTF-8, longer than the line limit, not JSON, nested too deeply,
+a number too long to be a quantity, not an object).  One hostile line never
+costs the lines around it.  The limits are those of ``gridcore.limits``
+(docs/security.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+from attrs import frozen
+
+from gridcore.limits import MAX_DEPTH, MAX_LINE_BYTES, MAX_NUMBER_CHARS
+
+
+@frozen
+class Line:
+    """A line that parsed as a JSON object: ``doc``, from ``label`` (``file:line``)."""
+
+    label: str
+    doc: dict[str, Any]
+
+
+@frozen
+class BadLine:
+    """A line refused before it became an event: ``label`` (``file:line``) and why."""
+
+    label: str
+    reason: str
+
+
+class _Refused(Exception):
+    """Raised from inside the JSON parser's callbacks to stop at a hostile value."""
+
+
+def _number(text: str) -> int | float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(f"a number with {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
+    value = float(text) if any(c in text for c in ".eE") else int(text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Refused(f"the number {text} is too large")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _Refused(f"{text} is not a number JSON allows")
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | None:
+    """One line: its JSON object, or a reason (str) it is refused, or None if blank."""
+    if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+        return f"line too long (more than {MAX_LINE_BYTES:,} bytes)"
+    try:
+        line = raw.decode("utf-8-sig" if first else "utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 text (save the file as UTF-8)"
+    if not line.strip(" \t\r\n"):  # JSON's own whitespace only: anything else is refused
+        return None
+    try:
+        doc = json.loads(line, parse_int=_number, parse_float=_number, parse_constant=_constant)
+    except _Refused as exc:
+        return f"not accepted: {exc}"
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    if not isinstance(doc, dict):
+        return f"an event must be a JSON object {{...}}, got {type(doc).__name__}"
+    if _depth(doc) > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    return doc
+
+
+def bounded_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary stream; a line longer than the limit is cut (and refused later).
+
+    Never holds more than one line's limit in memory, however long a line is.
+    """
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 2)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES + 1 and not raw.endswith(b"\n"):
+            while True:  # skip the rest of the overlong line
+                rest = stream.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield raw
+
+
+def read_events(lines: Iterable[bytes], name: str) -> Iterator[Line | BadLine]:
+    """Each non-blank line of a JSON-lines file (``lines``: raw bytes), parsed or refused.
+
+    ``name`` labels the lines (``name:number``).  A UTF-8 byte-order mark on
+    the first line is allowed (Excel and Notepad write one).
+    """
+    for number, raw in enumerate(lines, 1):
+        label = f"{name}:{number}"
+        found = parse_line(raw, first=number == 1)
+        if found is None:
+            continue
+        if isinstance(found, str):
+            yield BadLine(label, found)
+        else:
+            yield Line(label, found)
