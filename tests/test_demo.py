@@ -96,9 +96,11 @@ def test_unknown_community_and_missing_ruleset_are_clear_errors(tmp_path: Path) 
 
 @pytest.mark.parametrize("name", ["cuihu", "xingfuwan", "chengqiao"])
 def test_every_community_runs_a_short_demo(name: str, tmp_path: Path) -> None:
-    code, text = run("demo", "--community", name, "--days", "10", "--out", str(tmp_path / name))
+    code, text = run("demo", "--community", name, "--start", "2025-03-03", "--days", "14",
+                     "--out", str(tmp_path / name))
     assert code == 0, text
-    assert "== Star ratings" in text and "== Points board" in text
+    assert "== Star ratings (评星定级), 2025-W11" in text and "== Points board" in text
+    assert "rated: 2025-W11 (whole periods inside the 14 simulated days); not rated: 2025-Q1, 2025-03" in text
 
 
 def test_a_broken_ruleset_is_refused_before_anything_is_touched(tmp_path: Path) -> None:
