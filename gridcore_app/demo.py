@@ -244,8 +244,9 @@ def run_demo(
 
     ``out/store`` is removed and rebuilt; ``out/events.jsonl`` holds the
     simulated log (what ``gridcore ingest`` and ``gridcore diff`` read);
-    ``out/reports/`` every report the plugins showcase, as text and CSV (and
-    the charts they draw, as SVG).
+    ``out/reports/`` every report the plugins showcase, as text and CSV, all
+    of them again in ``reports.xlsx`` (a sheet each), and the charts they
+    draw, as SVG.
     """
     from gridcore.rules import load_ruleset
 
@@ -304,9 +305,14 @@ def run_demo(
         shown = showcase(engine, Hooks(pm).register_reports(), reports, root=root,
                          months=months_between(start, last_day), period=period or None)
     notes.extend(shown.notes)
+    # Every report again as one workbook, a sheet each, for the office's Excel.
+    from .reportbook import write_tables
+
+    workbook = write_tables(reports / "reports.xlsx", shown.tables)
 
     files = [("store", f"{store}  (gridcore report ... --store {store})"), ("events", f"{log}  ({len(events)} lines)"),
-             ("reports", f"{reports}/  ({len(shown.written)} files: text and CSV)")]
+             ("reports", f"{reports}/  ({len(shown.written)} files: text and CSV)"),
+             ("workbook", f"{workbook}  ({len(shown.tables)} sheets, Chinese headings)")]
     files.extend(("chart", str(path)) for path in shown.figures)
     return DemoResult(
         community=f"{community.name} ({folder.name})", ruleset=ruleset_name, start=start, days=days, seed=seed,

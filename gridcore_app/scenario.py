@@ -25,7 +25,6 @@ from typing import Any
 
 import attrs
 import cattrs
-import yaml
 from attrs import field, frozen
 
 from gridcore.community import Community
@@ -324,9 +323,16 @@ def _named(items: Any, key: str, where: str) -> list[dict[str, Any]]:
     out = []
     for name, body in items.items():
         if not isinstance(body, Mapping):
-            raise ScenarioError(f"{where}.{name}: expected a mapping of settings, got {body!r}")
+            raise ScenarioError(f"{where}.{name}: expected a mapping of settings, got {shown(body)}")
         out.append({key: str(name), **body})
     return out
+
+
+def shown(value: Any) -> str:
+    """A value for a message, cut short (see ``gridcore_app.rosterio.shown``)."""
+    from .rosterio import shown as cut
+
+    return cut(value)
 
 
 def _say(exc: BaseException, type_: Any) -> str:
@@ -373,13 +379,17 @@ def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario YAML file (``rulesets/<community>/scenario.yaml``)."""
+    from .rosterio import load_yaml
+
     where = Path(path)
     try:
-        doc = yaml.safe_load(where.read_text(encoding="utf-8"))
+        doc = load_yaml(where.read_text(encoding="utf-8"), str(where))
     except OSError as exc:
         raise ScenarioError(f"cannot read scenario {where}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{where}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason})") from None
+    except GridcoreError as exc:
+        raise ScenarioError(f"not valid YAML: {exc}") from None
     return parse_scenario(doc, str(where))
 
 

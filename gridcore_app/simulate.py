@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import attrs
-import yaml
 
 from gridcore.codec import EventCodec
 from gridcore.community import Community
@@ -64,6 +63,7 @@ from gridcore_escalation.events import (
 )
 from gridcore_points.events import PointsRedeemed
 
+from .rosterio import load_yaml
 from .scenario import (
     PATROL,
     REGISTERED,
@@ -130,7 +130,7 @@ def find_community(name: str | Path) -> Path:
             path = folder / "community.yaml"
             if not path.is_file():
                 continue
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            doc = load_yaml(path.read_text(encoding="utf-8-sig"), str(path)) or {}
             label = str(doc.get("name", "")) if isinstance(doc, Mapping) else ""
             if label == str(name):
                 return folder
@@ -566,7 +566,8 @@ class _Simulation:
         ``high``: the level above the cell takes it on.
         """
         handling = self.scenario.handling
-        node, incident, reporter, when = report.node, report.incident, report.actor, report.time
+        node, incident, reporter = report.node, report.incident, report.actor
+        when: datetime = report.time
         roles = plan.handlers or handling.handlers
         first = (self.above(node) or node) if high else node
         found = None

@@ -19,16 +19,11 @@ import pytest
 import gridcore_points
 from gridcore import Engine
 from gridcore.community import Community
-from gridcore.events import (
-    SYSTEM_ACTOR,
-    Event,
-    IncidentEscalated,
-    IncidentReported,
-    PatrolLogged,
-)
+from gridcore.events import SYSTEM_ACTOR, Event, PatrolLogged
 from gridcore_app.demo import DemoResult, run_demo
 from gridcore_app.rosterio import load_community
 from gridcore_app.simulate import RULESETS_DIR, load_scenario, simulate
+from gridcore_escalation.events import IncidentEscalated, IncidentReported
 
 COMMUNITIES = ("yinquan", "cuihu", "xingfuwan", "chengqiao")
 START = date(2025, 1, 1)

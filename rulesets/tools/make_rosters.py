@@ -145,7 +145,7 @@ class Roster:
 
 
 def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as out:
+    with path.open("w", encoding="utf-8-sig", newline="") as out:  # a BOM: Excel reads UTF-8
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
