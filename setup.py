@@ -37,6 +37,8 @@ setup(
         "gridcore": [
             # The application's roster files (community.yaml + CSV) are a format plugin too.
             "rosters = gridcore_app.rosters",
+            # Roster workbooks (.xlsx, one sheet per list) are a second format plugin.
+            "workbook = gridcore_app.workbooks",
             *(f"{name} = gridcore_{name}.plugin" for name in BUILTINS),
         ],
         # Ruleset test cases (*_test.yaml beside a ruleset) run as pytest items

@@ -1,10 +1,28 @@
-"""Reports: named tables that plugins contribute, rendered as text, CSV or JSON."""
+"""Reports: named tables that plugins contribute, rendered as text, CSV or JSON.
+
+What leaves gridcore for a terminal or a spreadsheet is made safe on the way
+out, whatever a roster or a log put in a name or a note:
+
+* every CSV starts with a UTF-8 byte-order mark, so Chinese Excel opens it as
+  UTF-8 instead of guessing GBK;
+* a text cell that a spreadsheet would run as a formula (it starts with
+  ``= + - @``, a tab or a carriage return) is written with a leading
+  apostrophe (``spreadsheet_text``), the way Excel itself marks text, so
+  ``=HYPERLINK(...)`` in a member's name shows as text, never as a live link;
+* terminal control sequences (``ESC [ ...``, other C0 and C1 controls but tab
+  and line breaks) are removed from text and CSV output (``printable``), so a
+  name cannot clear a screen or retitle a window.
+
+``HEADERS_ZH`` gives the Chinese heading of the columns reports use, for
+spreadsheets staff read (``chinese_header``).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +37,85 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "csv", "json")
 
+#: The UTF-8 byte-order mark every CSV starts with (Excel reads the file as UTF-8).
+BOM = "\ufeff"
+
+#: Characters that make a spreadsheet cell a formula (or a DDE call) when they lead it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# ESC-introduced sequences (CSI with its parameters, OSC up to BEL or ST, and
+# two-character escapes), then any other C0/C1 control but tab and line breaks.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI: colours, cursor moves, screen clears
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[@-Z\\-_]"                   # other two-character escapes
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal control sequences (tab, newline and carriage return are kept)."""
+    return _ESCAPES.sub("", text)
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a spreadsheet shows it as text: a leading apostrophe when it would be a formula.
+
+    A text that already starts with an apostrophe followed by such a character
+    gets one more, so a reader that drops one leading apostrophe
+    (``from_spreadsheet_text``) always gets back what was written.
+    """
+    if text.startswith(FORMULA_START) or (text.startswith("'") and text[1:2] in FORMULA_START + ("'",)):
+        return "'" + text
+    return text
+
+
+def from_spreadsheet_text(text: str) -> str:
+    """Undo ``spreadsheet_text``: drop the apostrophe that marked a formula-like text."""
+    if text.startswith("'") and text[1:2] in FORMULA_START + ("'",):
+        return text[1:]
+    return text
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A report value for a CSV cell: numbers as they are, text made printable and inert."""
+    if isinstance(value, str):
+        return spreadsheet_text(printable(value))
+    return value
+
+
+#: Chinese headings of the columns gridcore's reports use (others stay as they are).
+HEADERS_ZH: Mapping[str, str] = {
+    "rank": "排名", "member": "成员编号", "name": "名称", "role": "角色", "earned": "获得积分",
+    "balance": "积分余额", "redeemed": "已兑换", "expired": "已过期", "node": "网格编号",
+    "level": "层级", "time": "时间", "kind": "类别", "points": "积分", "what": "事项",
+    "rule": "规则", "decision": "决定编号", "reward": "礼遇", "price": "所需积分",
+    "stock_left": "剩余库存", "limit_per_member": "每人限额", "valid": "有效期",
+    "stars": "星级", "score": "得分", "max": "满分", "capped from": "名额限制前星级",
+    "term": "项目", "metric": "指标", "value": "数值", "note": "说明", "change": "变化",
+    "why": "原因", "amount": "金额", "detail": "明细", "incident": "事件编号",
+    "category": "事件类别", "severity": "严重程度", "status": "状态", "age": "已用时",
+    "next deadline": "下一时限", "escalations": "上报次数", "limit": "时限", "due": "到期时间",
+    "overdue by": "超时", "reported": "上报数", "repeat reports": "重复上报",
+    "escalated": "提级数", "closed": "办结数", "step": "环节", "actor": "操作人",
+    "month": "月份", "rated": "参评数", "subject": "对象", "delta": "差额",
+    "rules_a": "方案A规则", "rules_b": "方案B规则", "a": "方案A", "b": "方案B",
+    "patrol_coverage": "巡查覆盖率", "closure_within_limit": "按时办结率",
+    "mean_satisfaction": "平均满意度", "acceptance_within_limit": "按时受理率",
+    "participation": "居民活动参与率", "registration_completeness": "登记完整率",
+    "overdue_incidents": "超时事件数", "unresolved_serious_incidents": "未解决重大事件",
+}  # fmt: skip
+
+
+def chinese_header(column: str) -> str:
+    """The Chinese heading of a report column (``overdue_incidents (adj.)`` -> ``超时事件数（扣分）``)."""
+    if column in HEADERS_ZH:
+        return HEADERS_ZH[column]
+    base, _, tail = column.partition(" (adj.)")
+    if tail == "" and base != column and base in HEADERS_ZH:
+        return HEADERS_ZH[base] + "（扣分）"
+    return column
+
 
 @frozen
 class Table:
@@ -30,13 +127,18 @@ class Table:
     notes: tuple[str, ...] = ()
 
     def render(self, fmt: str = "text") -> str:
-        """Render as ``text`` (aligned, CJK-aware), ``csv`` or ``json``."""
+        """Render as ``text`` (aligned, CJK-aware), ``csv`` (with a byte-order mark) or ``json``.
+
+        Text and CSV are printable (no terminal control sequences) and CSV cells
+        that a spreadsheet would run as formulas are marked as text; JSON
+        escapes every control character itself.
+        """
         if fmt == "csv":
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow(self.columns)
-            writer.writerows(self.rows)
-            return buf.getvalue()
+            writer.writerow([spreadsheet_cell(c) for c in self.columns])
+            writer.writerows([spreadsheet_cell(v) for v in row] for row in self.rows)
+            return BOM + buf.getvalue()
         if fmt == "json":
             records = [dict(zip(self.columns, row)) for row in self.rows]
             return json.dumps(
@@ -52,14 +154,14 @@ class Table:
     def _text(self) -> str:
         cells = [[_cell(c) for c in self.columns]] + [[_cell(v) for v in row] for row in self.rows]
         widths = [max(display_width(r[i]) for r in cells) for i in range(len(self.columns))]
-        out = [self.title, ""]
+        out = [printable(self.title), ""]
         for n, row in enumerate(cells):
             out.append("  ".join(_pad(v, w) for v, w in zip(row, widths)).rstrip())
             if n == 0:
                 out.append("  ".join("-" * w for w in widths))
         if not self.rows:
             out.append("(no rows)")
-        out.extend(self.notes)
+        out.extend(printable(note) for note in self.notes)
         return "\n".join(out) + "\n"
 
 
@@ -117,7 +219,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-    return str(value)
+    # One line per row: a line break inside a cell would break the alignment.
+    return printable(str(value)).replace("\r", " ").replace("\n", " ")
 
 
 def display_width(text: str) -> int:

@@ -3,11 +3,14 @@
 Core commands live here; plugins add theirs through ``gridcore_register_commands``
 and the rules language adds ``check``, ``fmt``, ``show`` and ``schema``.  User
 mistakes are printed to stderr with a non-zero exit, never as a traceback.
+Whatever a command prints passes through ``printable`` first: a member's name
+cannot send terminal control sequences (clear the screen, retitle the window).
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import sys
 import warnings
@@ -29,6 +32,7 @@ from gridcore.plugin_host import (
     get_plugin_manager,
     plugin_selection,
 )
+from gridcore.reports import printable
 from gridcore.store import DEFAULT_STORE
 
 if TYPE_CHECKING:
@@ -317,7 +321,54 @@ def main_group() -> None:
 
 def main() -> None:
     """Console entry point."""
-    main_group(prog_name="gridcore")
+    with printable_output():
+        main_group(prog_name="gridcore")
+
+
+class _Printable(io.TextIOBase):
+    """A text stream that drops terminal control sequences on the way to another."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError("write() needs text")  # click probes streams with bytes
+        self._stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return bool(self._stream.isatty())
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return int(self._stream.fileno())
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._stream, "encoding", "utf-8"))
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+
+@contextmanager
+def printable_output() -> Iterator[None]:
+    """Within the block, standard output and error print no terminal control sequences."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(out), _Printable(err)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = out, err
 
 
 # ---------------------------------------------------------------- core commands
@@ -339,10 +390,8 @@ def hierarchy() -> None:
 @hierarchy.command("show")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def hierarchy_show(path: Path) -> None:
-    """Print the tree of the community folder (or YAML file) at PATH."""
-    from .rosterio import load_community
-
-    community = load_community(path)
+    """Print the tree of the community at PATH (a folder, a YAML file or a roster workbook)."""
+    community = Hooks(plugin_manager()).load_community(path)
     click.echo(f"{community.name} ({' > '.join(community.hierarchy.levels)})")
     click.echo(community.hierarchy.render(community.level_names))
 
@@ -485,9 +534,11 @@ def explain(decision: str, store: str) -> None:
 @main_group.command()
 @click.argument("name", required=False)
 @click.option("--param", "-p", multiple=True, metavar="KEY=VALUE", help="A report parameter.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the report to FILE instead: .xlsx (Excel, Chinese headings), .csv, .json or .txt.")
 @store_option
 @format_option
-def report(name: str | None, param: tuple[str, ...], store: str, fmt: str) -> None:
+def report(name: str | None, param: tuple[str, ...], out_path: Path | None, store: str, fmt: str) -> None:
     """Build a report contributed by a plugin (no NAME: list them)."""
     hooks = Hooks(plugin_manager())
     reports = {r.name: r for r in hooks.register_reports()}
@@ -502,8 +553,22 @@ def report(name: str | None, param: tuple[str, ...], store: str, fmt: str) -> No
         if not sep:
             fail(f"--param {item!r} must look like KEY=VALUE")
         params[key] = value
+    kinds = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".txt": "text"}
+    if out_path is not None and out_path.suffix.lower() not in kinds:
+        fail(f"--out {out_path}: give a file ending in {', '.join(kinds)}")
     with open_engine(store, read_only=True) as engine:
-        click.echo(engine.report(name, params).render(fmt), nl=False)
+        table = engine.report(name, params)
+    if out_path is None:
+        click.echo(table.render(fmt), nl=False)
+        return
+    kind = kinds[out_path.suffix.lower()]
+    if kind == "xlsx":
+        from .reportbook import write_tables
+
+        write_tables(out_path, [(name, table)])
+    else:
+        out_path.write_text(table.render(kind), encoding="utf-8", newline="")
+    click.echo(f"{name}: {len(table.rows)} rows written to {out_path}", err=True)
 
 
 @main_group.command()

@@ -29,7 +29,7 @@ from attrs import frozen
 from gridcore.clock import FixedClock
 from gridcore.engine import Engine, Refusal
 from gridcore.errors import GridcoreError
-from gridcore.periods import period_containing
+from gridcore.periods import Period, periods_between
 from gridcore.plugin_host import Hooks
 from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, display_width
 
@@ -140,6 +140,7 @@ class DemoResult:
     sections: tuple[tuple[str, str], ...]
     files: tuple[tuple[str, str], ...]
     notes: tuple[str, ...] = ()
+    rated: str = ""
 
     def render(self) -> str:
         """A readable summary: the run, each section, where the files went."""
@@ -151,6 +152,8 @@ class DemoResult:
         ]
         for reason, count in self.refusal_kinds:
             out.append(f"    refused {count:>4} x {reason}")
+        if self.rated:
+            out.append(f"  {self.rated}")
         for title, text in self.sections:
             out.append("")
             out.append(f"== {title}")
@@ -173,6 +176,48 @@ def default_ruleset(folder: Path) -> Path:
     if len(found) == 1:
         return found[0]
     raise GridcoreError(f"no ruleset in {folder}: expected {named.name} (or give --ruleset)")
+
+
+@frozen
+class RatingPlan:
+    """What a demo rates: the whole periods inside the simulated days.
+
+    ``headline`` is the longest whole period that ends last (a quarter, else a
+    month, else an ISO week; None when the days hold no whole week): the
+    reports built "for the period" are built for it.  ``months`` are the whole
+    months, ``partial`` the quarters and months the days only touch.
+    """
+
+    headline: Period | None
+    months: tuple[Period, ...]
+    partial: tuple[Period, ...]
+
+    def describe(self, days: int) -> str:
+        """One line saying what was rated and what was not, and why."""
+        if self.headline is None:
+            said = (f"rated: nothing: the {days} simulated days hold no whole week, month or quarter "
+                    "(run at least --days 7; a month or a quarter is rated when the days cover it)")
+        else:
+            whole = [m.label for m in self.months] + ([self.headline.label] if self.headline not in self.months
+                                                      else [])
+            said = f"rated: {', '.join(whole)} (whole periods inside the {days} simulated days)"
+        if self.partial:
+            said += (f"; not rated: {', '.join(p.label for p in self.partial)} (only partly simulated: "
+                     "a partial period would be charged for patrols and activities on days never simulated)")
+        return said
+
+
+def rating_plan(first: datetime, end: datetime, tz: Any) -> RatingPlan:
+    """The whole quarters, months and weeks inside ``[first, end)`` and the ones cut short."""
+
+    def inside(kind: str) -> list[Period]:
+        return [p for p in periods_between(kind, first, end, tz) if first <= p.start and p.end <= end]
+
+    quarters, months = inside("quarter"), inside("month")
+    partial = [p for kind in ("quarter", "month") for p in periods_between(kind, first, end, tz)
+               if p not in quarters and p not in months]
+    found = quarters or months or inside("week")
+    return RatingPlan(found[-1] if found else None, tuple(months), tuple(partial))
 
 
 def months_between(first: date, last: date) -> list[str]:
@@ -199,8 +244,9 @@ def run_demo(
 
     ``out/store`` is removed and rebuilt; ``out/events.jsonl`` holds the
     simulated log (what ``gridcore ingest`` and ``gridcore diff`` read);
-    ``out/reports/`` every report the plugins showcase, as text and CSV (and
-    the charts they draw, as SVG).
+    ``out/reports/`` every report the plugins showcase, as text and CSV, all
+    of them again in ``reports.xlsx`` (a sheet each), and the charts they
+    draw, as SVG.
     """
     from gridcore.rules import load_ruleset
 
@@ -218,10 +264,10 @@ def run_demo(
     first = datetime.combine(start, time(0), tzinfo=community.tz)
     end = first + timedelta(days=days)
     last_day = (end - timedelta(seconds=1)).date()
-    # Rate the quarter the simulation ends in (a year's run: its last quarter),
-    # and say so when the simulated days do not cover all of it.
-    quarter = period_containing("quarter", end - timedelta(seconds=1), community.tz)
-    period = quarter.label
+    # Rate only whole periods inside the simulated days: a quarter or month cut
+    # short would count patrols and activities it never had the days for.
+    plan = rating_plan(first, end, community.tz)
+    period = plan.headline.label if plan.headline is not None else ""
     events = list(simulate(community, scenario, days=days, start=first, seed=seed))
 
     out.mkdir(parents=True, exist_ok=True)
@@ -239,9 +285,6 @@ def run_demo(
         write_jsonl(events, handle)
 
     notes: list[str] = []
-    if quarter.start < first or quarter.end > end:
-        notes.append(f"note: the {days} simulated days do not cover all of {period}; its figures and "
-                     "star ratings count only the simulated days")
     engine = Engine.open(store=str(store), community=community, ruleset=rules, effective=first,
                          clock=FixedClock(first), plugins=pm)
     with engine:
@@ -260,17 +303,22 @@ def run_demo(
         derived = summary.derived + len(engine.tick(end))
         root = community.hierarchy.roots()[0].id
         shown = showcase(engine, Hooks(pm).register_reports(), reports, root=root,
-                         months=months_between(start, last_day), period=period)
+                         months=months_between(start, last_day), period=period or None)
     notes.extend(shown.notes)
+    # Every report again as one workbook, a sheet each, for the office's Excel.
+    from .reportbook import write_tables
+
+    workbook = write_tables(reports / "reports.xlsx", shown.tables)
 
     files = [("store", f"{store}  (gridcore report ... --store {store})"), ("events", f"{log}  ({len(events)} lines)"),
-             ("reports", f"{reports}/  ({len(shown.written)} files: text and CSV)")]
+             ("reports", f"{reports}/  ({len(shown.written)} files: text and CSV)"),
+             ("workbook", f"{workbook}  ({len(shown.tables)} sheets, Chinese headings)")]
     files.extend(("chart", str(path)) for path in shown.figures)
     return DemoResult(
         community=f"{community.name} ({folder.name})", ruleset=ruleset_name, start=start, days=days, seed=seed,
         period=period, simulated=len(events), accepted=summary.accepted, derived=derived,
         refused=len(summary.refused), refusal_kinds=_refusal_kinds(summary.refused),
-        sections=shown.sections, files=tuple(files), notes=tuple(notes),
+        sections=shown.sections, files=tuple(files), notes=tuple(notes), rated=plan.describe(days),
     )
 
 
@@ -282,27 +330,30 @@ class Shown:
     written: tuple[Path, ...]
     figures: tuple[Path, ...]
     notes: tuple[str, ...]
+    tables: tuple[tuple[str, Table], ...] = ()
 
 
 def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: str, months: Sequence[str],
-             period: str) -> Shown:
+             period: str | None) -> Shown:
     """Build every report a plugin showcases, write each build to ``folder``, and the sections to print.
 
     The demo names no plugin: each report's ``Showcase`` says whether it is
     built once, per month or for the period, and how it is printed.  A report
-    that fails is left out with a note.
+    that fails is left out with a note.  Without a ``period`` (no whole period
+    was simulated) reports built per period are left out.
     """
     sections: list[tuple[int, str, str]] = []
     written: list[Path] = []
     figures: list[Path] = []
     notes: list[str] = []
+    tables: list[tuple[str, Table]] = []
     for report in sorted((r for r in reports if r.showcase is not None), key=lambda r: r.name):
         show = report.showcase
         assert show is not None
         if show.per == PER_MONTH:
             builds = [(month, {"node": root, "month": month}) for month in months]
         elif show.per == PER_PERIOD:
-            builds = [(period, {"node": root, "period": period})]
+            builds = [(period, {"node": root, "period": period})] if period else []
         else:
             builds = [("", {"node": root})]
         stem = report.name.replace(".", "-")
@@ -317,8 +368,9 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
             name = f"{stem}-{label}" if label else stem
             for fmt, suffix in (("text", "txt"), ("csv", "csv")):
                 path = folder / f"{name}.{suffix}"
-                path.write_text(table.render(fmt), encoding="utf-8")
+                path.write_text(table.render(fmt), encoding="utf-8", newline="")
                 written.append(path)
+            tables.append((name, table))
             if show.figure is not None and (label, params) == builds[-1]:
                 figure = folder / f"{name}.svg"
                 show.figure(engine, params, figure)
@@ -327,7 +379,8 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
             heading = show.heading.format(label=builds[-1][0], rows=len(table.rows))
             sections.append((show.order, heading, _shown(table, show)))
     sections.sort(key=lambda s: s[0])  # stable: reports of one order stay in name order
-    return Shown(tuple((h, t) for _, h, t in sections), tuple(written), tuple(figures), tuple(notes))
+    return Shown(tuple((h, t) for _, h, t in sections), tuple(written), tuple(figures), tuple(notes),
+                 tuple(tables))
 
 
 def _shown(table: Table, show: Showcase) -> str:

@@ -13,7 +13,15 @@ a node's ``geometry``).  See docs/community.md for the formats.
 
 Every error names the file and the row (CSV: the spreadsheet row, header = row
 1) or the line (YAML).  Empty cells mean "not given".  ``save_community`` writes
-the same format back, and loading what it wrote gives an equal community.
+the same format back, and loading what it wrote gives an equal community: a
+text cell a spreadsheet would run as a formula (``=HYPERLINK(...)`` as a
+name) is written with a leading apostrophe, which reading drops again.
+
+YAML is read safely and boundedly (``load_yaml``): no Python objects, and a
+file whose aliases expand past ``MAX_YAML_VALUES`` values is refused before it
+is built.  Messages show values cut short (``shown``).  ``build_community`` is
+the builder every roster format shares (the workbook reader in
+``gridcore_app.rosterbook`` uses it too).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +43,7 @@ from gridcore.community import Community
 from gridcore.errors import GridcoreError, HierarchyError, RosterError
 from gridcore.geo import Location
 from gridcore.hierarchy import DEDICATED, INDUSTRY, TERRITORIAL, Hierarchy, Node
+from gridcore.reports import from_spreadsheet_text, printable, spreadsheet_text
 from gridcore.roster import (
     ROLES,
     Department,
@@ -90,10 +99,20 @@ FALSE_WORDS = frozenset({"false", "no", "n", "0", "否"})
 
 @attrs.frozen
 class _Row:
-    """One record read from a sheet or from an inline list, and where it came from."""
+    """One record read from a sheet or from an inline list, and where it came from.
+
+    ``cells`` names the cell of each column where a reader knows it (a
+    workbook's ``column C``), so a bad value is reported at its cell.
+    """
 
     where: str
     values: Mapping[str, Any]
+    cells: Mapping[str, str] = attrs.field(factory=dict)
+
+    def at(self, column: str) -> str:
+        """Where the value of ``column`` was read: the row, and its cell if known."""
+        cell = self.cells.get(column)
+        return f"{self.where}, {cell}" if cell else self.where
 
 
 # ------------------------------------------------------------------ loading
@@ -120,27 +139,45 @@ def load_community(path: Path | str) -> Community:
     unknown = [key for key in top if key not in TOP_KEYS]
     if unknown:
         raise RosterError(
-            f"{label}:{_line(top, unknown[0])}: unknown key {unknown[0]!r} "
+            f"{label}:{_line(top, unknown[0])}: unknown key {shown(unknown[0])} "
             f"(expected some of {', '.join(TOP_KEYS)})"
         )
+    sheets = {sheet: list(_records(sheet, top, yaml_path)) for sheet in COLUMNS}
+    return build_community(top, sheets, label, lambda key: f"{label}:{_line(top, key)}",
+                           geometry=yaml_path.parent / GEOMETRY_FILE)
 
-    name = _required(top.get("name"), f"{label}:{_line(top, 'name')}", "name")
-    timezone = _required(top.get("timezone"), f"{label}:{_line(top, 'timezone')}", "timezone")
-    levels = _levels(top, label)
-    level_names = _str_map(top.get("level_names"), f"{label}:{_line(top, 'level_names')}", "level_names")
-    extra_roles = _str_map(top.get("roles"), f"{label}:{_line(top, 'roles')}", "roles")
+
+def build_community(
+    top: Mapping[str, Any],
+    sheets: Mapping[str, list[_Row]],
+    label: str,
+    where: Callable[[str], str],
+    *,
+    geometry: Path | None = None,
+) -> Community:
+    """Build a community from its settings (``name``, ``timezone``, ``levels``, ...) and lists.
+
+    Shared by every roster format: ``where(key)`` says where a setting was
+    read (``community.yaml:3``, ``roster.xlsx, sheet community, row 3``) and
+    each row carries its own place; ``geometry`` is a GeoJSON file of cell
+    boundaries, if the format keeps one.  Raises ``RosterError``/``HierarchyError``.
+    """
+    name = _required(top.get("name"), where("name"), "name")
+    timezone = _required(top.get("timezone"), where("timezone"), "timezone")
+    levels = _levels(top, where("levels"))
+    level_names = _str_map(top.get("level_names"), where("level_names"), "level_names")
+    extra_roles = _str_map(top.get("roles"), where("roles"), "roles")
     forest = top.get("forest", False)
     if not isinstance(forest, bool):
-        raise RosterError(f"{label}:{_line(top, 'forest')}: forest must be true or false, got {forest!r}")
+        raise RosterError(f"{where('forest')}: forest must be true or false, got {shown(forest)}")
     vocabulary = {**ROLES, **extra_roles}
 
-    sheets = {sheet: list(_records(sheet, top, yaml_path)) for sheet in COLUMNS}
-    departments = _departments(sheets["departments"])
-    hierarchy = _hierarchy(sheets["nodes"], levels, level_names, forest)
-    members = _members(sheets["members"], hierarchy, vocabulary, departments)
-    _add_assignments(sheets["roles"], members, hierarchy, vocabulary, departments)
-    places = _places(sheets["places"], hierarchy)
-    locations = _locations(sheets["nodes"], yaml_path.parent / GEOMETRY_FILE, hierarchy)
+    departments = _departments(sheets.get("departments", []))
+    hierarchy = _hierarchy(sheets.get("nodes", []), levels, level_names, forest)
+    members = _members(sheets.get("members", []), hierarchy, vocabulary, departments)
+    _add_assignments(sheets.get("roles", []), members, hierarchy, vocabulary, departments)
+    places = _places(sheets.get("places", []), hierarchy)
+    locations = _locations(sheets.get("nodes", []), geometry, hierarchy)
     try:
         return Community.build(
             name=name,
@@ -157,8 +194,7 @@ def load_community(path: Path | str) -> Community:
         raise type(exc)(f"{label}: {exc}") from None
 
 
-def _levels(top: Mapping[str, Any], label: str) -> tuple[str, ...]:
-    where = f"{label}:{_line(top, 'levels')}"
+def _levels(top: Mapping[str, Any], where: str) -> tuple[str, ...]:
     raw = top.get("levels")
     if isinstance(raw, str):  # "community > grid > unit", as staff say it
         raw = raw.split(">")
@@ -169,7 +205,7 @@ def _levels(top: Mapping[str, Any], label: str) -> tuple[str, ...]:
     levels = tuple(_required(level, where, "level") for level in raw)
     for n, level in enumerate(levels):
         if level in levels[:n]:
-            raise RosterError(f"{where}: level {level!r} is declared twice")
+            raise RosterError(f"{where}: level {shown(level)} is declared twice")
     return levels
 
 
@@ -179,7 +215,7 @@ def _departments(rows: list[_Row]) -> dict[str, Department]:
     for row in rows:
         department = _make(Department, row, id=_field(row, "id"), name=_field(row, "name"))
         if department.id in found:
-            raise RosterError(f"{row.where}: duplicate department id {department.id!r} (first at {first[department.id]})")
+            raise RosterError(f"{row.where}: duplicate department id {shown(department.id)} (first at {first[department.id]})")
         found[department.id] = department
         first[department.id] = row.where
     return found
@@ -200,7 +236,7 @@ def _hierarchy(
         if kind_text is not None:
             if kind_text.lower() not in KIND_WORDS:
                 raise HierarchyError(
-                    f"{row.where}: unknown kind {kind_text!r} (expected territorial, industry or dedicated)"
+                    f"{row.at('kind')}: unknown kind {shown(kind_text)} (expected territorial, industry or dedicated)"
                 )
             kind = KIND_WORDS[kind_text.lower()]
         node = _make(
@@ -208,7 +244,7 @@ def _hierarchy(
             parent=_field(row, "parent", optional=True), kind=kind,
         )
         if node.id in where:
-            raise HierarchyError(f"{row.where}: duplicate node id {node.id!r} (first at {where[node.id]})")
+            raise HierarchyError(f"{row.where}: duplicate node id {shown(node.id)} (first at {where[node.id]})")
         where[node.id] = row.where
         nodes.append(node)
     if not nodes:
@@ -236,14 +272,14 @@ def _members(
                 assignments.append(_assignment(sub, hierarchy, vocabulary, departments))
         home = _field(row, "home", optional=True)
         if home is not None and home not in hierarchy:
-            raise RosterError(f"{row.where}: member {_field(row, 'id')!r}: home at unknown node {home!r}")
+            raise RosterError(f"{row.at('home')}: member {shown(_field(row, 'id'))}: home at unknown node {shown(home)}")
         member = _make(
             Member, row, id=_field(row, "id"), name=_field(row, "name"), roles=tuple(assignments),
             phone=_field(row, "phone", optional=True) or "", party_member=_flag(row, "party_member"),
             home=home,
         )
         if member.id in members:
-            raise RosterError(f"{row.where}: duplicate member id {member.id!r} (first at {where[member.id]})")
+            raise RosterError(f"{row.where}: duplicate member id {shown(member.id)} (first at {where[member.id]})")
         _no_repeats(member, row.where)
         members[member.id] = member
         where[member.id] = row.where
@@ -260,7 +296,7 @@ def _add_assignments(
     for row in rows:
         member_id = _field(row, "member")
         if member_id not in members:
-            raise RosterError(f"{row.where}: unknown member {member_id!r} (not in the members list)")
+            raise RosterError(f"{row.at('member')}: unknown member {shown(member_id)} (not in the members list)")
         assignment = _assignment(row, hierarchy, vocabulary, departments)
         member = attrs.evolve(members[member_id], roles=(*members[member_id].roles, assignment))
         _no_repeats(member, row.where)
@@ -277,7 +313,7 @@ def _assignment(
     try:
         role = role_id(role_text or "", vocabulary)
     except RosterError as exc:
-        raise RosterError(f"{row.where}: {exc}") from None
+        raise RosterError(f"{row.at('role')}: {exc}") from None
     assignment = _make(
         RoleAssignment, row, role=role, node=_field(row, "node"),
         department=_field(row, "department", optional=True),
@@ -290,7 +326,7 @@ def _assignment(
 
 def _no_repeats(member: Member, where: str) -> None:
     if len(set(member.roles)) != len(member.roles):
-        raise RosterError(f"{where}: member {member.id!r} holds the same role at the same node twice")
+        raise RosterError(f"{where}: member {shown(member.id)} holds the same role at the same node twice")
 
 
 def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
@@ -299,7 +335,7 @@ def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
     for row in rows:
         place = _make(Place, row, id=_field(row, "id"), name=_field(row, "name"), node=_field(row, "node"))
         if place.id in first:
-            raise RosterError(f"{row.where}: duplicate place id {place.id!r} (first at {first[place.id]})")
+            raise RosterError(f"{row.where}: duplicate place id {shown(place.id)} (first at {first[place.id]})")
         problem = place_problem(place, hierarchy)
         if problem:
             raise RosterError(f"{row.where}: {problem}")
@@ -308,7 +344,7 @@ def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
     return places
 
 
-def _locations(rows: list[_Row], geometry_path: Path, hierarchy: Hierarchy) -> dict[str, Location]:
+def _locations(rows: list[_Row], geometry_path: Path | None, hierarchy: Hierarchy) -> dict[str, Location]:
     """Points from the nodes' ``lat``/``lon``/``radius``, shapes from ``geometry`` or cells.geojson."""
     found: dict[str, Location] = {}
     where: dict[str, str] = {}
@@ -331,7 +367,7 @@ def _locations(rows: list[_Row], geometry_path: Path, hierarchy: Hierarchy) -> d
         else:
             continue
         where[node] = row.where
-    if not geometry_path.exists():
+    if geometry_path is None or not geometry_path.exists():
         return found
     try:
         collection = json.loads(geometry_path.read_text(encoding="utf-8-sig"))
@@ -345,7 +381,7 @@ def _locations(rows: list[_Row], geometry_path: Path, hierarchy: Hierarchy) -> d
         properties = feature.get("properties") if isinstance(feature, Mapping) else None
         node = properties.get("id") if isinstance(properties, Mapping) else None
         if not isinstance(node, str) or node not in hierarchy:
-            raise RosterError(f"{label}: properties.id must name a node of nodes.csv, got {node!r}")
+            raise RosterError(f"{label}: properties.id must name a node of nodes.csv, got {shown(node)}")
         if node in found:
             raise RosterError(f"{label}: node {node!r} is already located at {where[node]}")
         assert isinstance(properties, Mapping)
@@ -378,7 +414,7 @@ def _number(row: _Row, column: str) -> float | None:
     except (TypeError, ValueError):
         number = math.nan
     if math.isnan(number) or math.isinf(number):
-        raise RosterError(f"{row.where}: {column} must be a number, got {value!r}")
+        raise RosterError(f"{row.at(column)}: {column} must be a number, got {shown(value)}")
     return number
 
 
@@ -438,7 +474,7 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
         for column in columns:
             if column not in COLUMNS[sheet]:
                 raise RosterError(
-                    f"{path.name} row 1: unknown column {column!r} (expected {','.join(COLUMNS[sheet])})"
+                    f"{path.name} row 1: unknown column {shown(column)} (expected {','.join(COLUMNS[sheet])})"
                 )
         for column in REQUIRED[sheet]:
             if column not in columns:
@@ -457,14 +493,19 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
 
 
 def _field(row: _Row, column: str, *, optional: bool = False) -> str | None:
-    return _text(row.values.get(column), row.where, column, required=not optional)
+    return _text(row.values.get(column), row.at(column), column, required=not optional)
 
 
 def _text(value: Any, where: str, column: str, *, required: bool) -> str | None:
     """Text of a cell: stripped, numbers as written, empty -> None (or an error if required)."""
     if isinstance(value, bool) or (value is not None and not isinstance(value, (str, int))):
-        raise RosterError(f"{where}: {column} must be text, got {value!r}")
-    text = "" if value is None else str(value).strip()
+        raise RosterError(f"{where}: {column} must be text, got {shown(value)}")
+    text = "" if value is None else from_spreadsheet_text(str(value).strip())
+    if printable(text) != text:
+        # ESC sequences and other controls are never part of a name: they would
+        # drive the terminal of whoever prints the roster.
+        raise RosterError(f"{where}: {column} holds control characters ({shown(text)}); "
+                          "a roster holds plain text")
     if text:
         return text
     if required:
@@ -482,14 +523,14 @@ def _flag(row: _Row, column: str) -> bool:
     value = row.values.get(column)
     if isinstance(value, bool):
         return value
-    text = _text(value, row.where, column, required=False)
+    text = _text(value, row.at(column), column, required=False)
     if text is None:
         return False
     if text.lower() in TRUE_WORDS:
         return True
     if text.lower() in FALSE_WORDS:
         return False
-    raise RosterError(f"{row.where}: {column} must be true or false, got {text!r}")
+    raise RosterError(f"{row.at(column)}: {column} must be true or false, got {shown(text)}")
 
 
 def _str_map(value: Any, where: str, key: str) -> dict[str, str]:
@@ -505,7 +546,7 @@ def _str_map(value: Any, where: str, key: str) -> dict[str, str]:
 
 def _mapping(item: Any, where: str, what: str) -> Mapping[str, Any]:
     if not isinstance(item, Mapping):
-        raise RosterError(f"{_where_in(where, item)}: each entry of {what} must be a mapping, got {item!r}")
+        raise RosterError(f"{_where_in(where, item)}: each entry of {what} must be a mapping, got {shown(item)}")
     return item
 
 
@@ -513,7 +554,7 @@ def _only(row: _Row, allowed: Iterable[str]) -> None:
     allowed = tuple(allowed)
     for key in row.values:
         if key not in allowed:
-            raise RosterError(f"{row.where}: unknown field {key!r} (expected some of {', '.join(allowed)})")
+            raise RosterError(f"{row.where}: unknown field {shown(key)} (expected some of {', '.join(allowed)})")
 
 
 # ------------------------------------------------------------------ YAML with line numbers
@@ -540,7 +581,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Iterator[_Lin
         key = loader.construct_object(key_node, deep=True)
         if key in data.key_lines:
             raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is given twice", key_node.start_mark
+                None, None, f"key {shown(key)} is given twice", key_node.start_mark
             )
         data.key_lines[key] = key_node.start_mark.line + 1
         data[key] = loader.construct_object(value_node, deep=True)
@@ -556,17 +597,95 @@ def _read_yaml(path: Path) -> _LineDict:
         raise RosterError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise RosterError(f"{path.name}: cannot read: {exc.strerror}") from None
-    try:
-        top = yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        place = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
-        raise RosterError(f"{place}: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise RosterError(f"{path.name}: {exc}") from None
+    top = load_yaml(text, path.name, _Loader)
     if not isinstance(top, _LineDict):
         raise RosterError(f"{path.name}: expected a mapping with name, timezone, levels, ...")
     return top
+
+
+#: At most this many values may a YAML file stand for once its aliases are expanded.
+MAX_YAML_VALUES = 200_000
+#: Messages show at most this many characters of a value staff wrote.
+SHOWN_CHARACTERS = 60
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` for a message, cut short: a message never prints an unbounded value.
+
+    Containers are not walked (an alias bomb would expand): they are shown by
+    type and size.
+    """
+    if isinstance(value, Mapping):
+        return f"a mapping of {len(value)} keys"
+    if isinstance(value, (list, tuple, set)):
+        return f"a list of {len(value)} items"
+    text = repr(value)
+    if len(text) > SHOWN_CHARACTERS:
+        return text[: SHOWN_CHARACTERS - 1] + "…"
+    return text
+
+
+def load_yaml(text: str, source: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> Any:
+    """Parse YAML safely and boundedly; ``RosterError`` names ``source`` and the line.
+
+    Aliases are counted before anything is built: a document whose aliases
+    expand to more than ``MAX_YAML_VALUES`` values (the "billion laughs"), one
+    that contains itself or one nested too deeply is refused with a short
+    message, never built or printed.
+    """
+    reader = loader(text)
+    try:
+        node = reader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, source)
+        return reader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        place = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise RosterError(f"{place}: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise RosterError(f"{source}: {exc}") from None
+    except RecursionError:
+        raise RosterError(f"{source}: nested too deeply to be a roster or a scenario") from None
+    finally:
+        reader.dispose()
+
+
+def _check_size(root: yaml.Node, source: str) -> None:
+    """Refuse a node graph whose expansion exceeds ``MAX_YAML_VALUES`` or loops."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_YAML_VALUES:
+                line = node.start_mark.line + 1
+                raise RosterError(
+                    f"{source}:{line}: its aliases expand to more than {MAX_YAML_VALUES:,} values; "
+                    "write the lists out instead of nesting aliases (展开后内容过多)"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise RosterError(f"{source}:{node.start_mark.line + 1}: a value that contains itself (an alias loop)")
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _line(mapping: Mapping[str, Any], key: str) -> int:
@@ -700,7 +819,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    # A name like "=HYPERLINK(...)" stays text in Excel; reading drops the mark again.
+    return spreadsheet_text(str(value))
 
 
 def _write_atomic(path: Path, text: str, *, encoding: str) -> None:

@@ -25,7 +25,6 @@ from typing import Any
 
 import attrs
 import cattrs
-import yaml
 from attrs import field, frozen
 
 from gridcore.community import Community
@@ -51,9 +50,21 @@ def _weights(value: Any) -> tuple[float, ...]:
     return items
 
 
+def _shares(value: Any) -> tuple[float, ...]:
+    items = tuple(float(v) for v in value)
+    if len(items) != 5 or any(not 0 <= v <= 1 for v in items):
+        raise ValueError("expected five shares between 0 and 1 (severities 1 to 5)")
+    return items
+
+
 def _share(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if not 0 <= value <= 1:
         raise ValueError(f"{attribute.name} must be a share between 0 and 1, got {value!r}")
+
+
+def _diligence(instance: Any, attribute: attrs.Attribute[Any], value: tuple[float, float]) -> None:
+    if not 0 < value[0] <= value[1] <= 1:
+        raise ValueError(f"diligence must be [low, high] with 0 < low <= high <= 1, got {list(value)}")
 
 
 def _rate(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
@@ -68,12 +79,22 @@ def _span(instance: Any, attribute: attrs.Attribute[Any], value: tuple[float, fl
 
 @frozen(kw_only=True)
 class PatrolPlan:
-    """How holders of ``role`` patrol: chance per working day, cells walked, minutes, visits."""
+    """How holders of ``role`` patrol: chance per working day, cells walked, minutes, visits.
+
+    ``cells`` is how many cells below their seat a holder walks on a patrol day.
+    ``coverage`` replaces it for staff with a patrol zone: the cells below a
+    seat are split among the holders of ``role`` there (in roster order), and
+    each walks that share of their own zone a day (times their diligence), so a
+    grid with two gridworkers is not better covered than a grid with one.
+    ``minutes`` is the time spent in each cell, ``between`` the walk to the next.
+    """
 
     role: str
     chance: float = field(validator=_share)
     cells: tuple[int, int] = field(default=(1, 3), validator=_span)
+    coverage: tuple[float, float] | None = field(default=None, validator=_span)
     minutes: tuple[int, int] = field(default=(30, 120), validator=_span)
+    between: tuple[int, int] = field(default=(10, 20), validator=_span)
     visits: tuple[int, int] = field(default=(0, 5), validator=_span)
     weekends: bool = False
 
@@ -85,7 +106,13 @@ class IncidentPlan:
     ``severity`` weights severities 1 to 5.  ``handlers`` (roles, nearest first)
     replaces the default handlers for this category; ``whistle`` names a line
     department the handler calls in ("blow the whistle") for a ``whistle_share``
-    of the cases; ``key_person`` is the share that involve a key person.
+    of the cases, at the handler's own node; ``key_person`` is the share that
+    involve a key person.  ``duplicates`` is the share of cases someone else
+    reports again while it is open (a repeat report, 重复上报, within the
+    handling's ``duplicate_hours``); ``recurrence`` the share that come back at
+    the same place ``recurs_after_days`` after they were resolved (a leak that
+    was patched, not fixed), which is what a ruleset's "repeated N times" rule
+    counts.
     """
 
     category: str
@@ -95,32 +122,47 @@ class IncidentPlan:
     whistle: str | None = None
     whistle_share: float = field(default=0.0, validator=_share)
     key_person: float = field(default=0.02, validator=_share)
+    duplicates: float = field(default=0.0, validator=_share)
+    recurrence: float = field(default=0.0, validator=_share)
+    recurs_after_days: tuple[int, int] = field(default=(1, 6), validator=_span)
     description: str = ""
 
 
 @frozen(kw_only=True)
 class HandlingPlan:
-    """How incidents are handled: who, how fast, how late, how residents judge it.
+    """How incidents are handled: who, how fast, how residents judge it.
 
-    Delays are in hours, drawn uniformly from ``[low, high]``; a ``late_share`` of
-    incidents takes ``late_factor`` times longer (those are the ones a ladder
-    escalates).  ``verifier`` roles verify (nearest holder up the tree), scoring
+    Delays are in hours, drawn from ``[low, high]`` (a less diligent handler
+    draws nearer the high end).  The handler is the nearest holder of
+    ``handlers`` up the tree from the cell, preferring one whose own roles
+    cover the cell (the committee member in charge of that grid, 包片).
+    ``verifier`` roles verify (nearest holder up the tree), scoring
     satisfaction with ``satisfaction`` weights for scores 1 to 5; a score at or
     below ``reopen_at_most`` reopens the case (the escalation plugin records the
     reopening; keep this equal to the ruleset's) and the handler takes it on
-    again.  Late cases go to ``escalated_handlers`` (escalated handling, 提级办理):
-    the nearest holder up the tree escalates the case to their own node and
-    handles it there.  Cases of severity ``severe_at_least`` or more are handled
-    by ``severe_handlers`` from the start, and so are cases involving a key
-person ("big matters stay in the community").
+    again at once.  ``duplicate_hours`` is how long after a report a repeat
+    report still joins it (keep it equal to the ruleset's ``duplicates``).
+    ``repeat_reports`` and ``repeat_days`` mirror the ruleset's "repeated N times
+    within D days" rule (0: none): a report that makes N of its category at its
+    place within D days goes up at once, so the level above the cell takes it
+    (as it takes every problem that came back), and no report is made that
+    would send a case up while someone below is working on it.
+
+    Escalated handling (提级办理): a case of severity ``s`` is taken up by the
+    level above its handler with chance ``escalated_share[s - 1]`` (more often
+    for a less diligent handler), ``escalated_after_hours`` after it was taken
+    on, by the nearest holder of ``escalated_handlers`` above the handler's
+    seat, who escalates it to their own node and handles it there.  Cases of
+    severity ``severe_at_least`` or more are handled by ``severe_handlers``
+    from the start, found from ``severe_level`` up (the level a ruleset sends
+    big matters to; default the cell), and so are cases involving a key person
+    (found from the cell up): "big matters stay in the community".
     """
 
     handlers: tuple[str, ...]
     verifier: tuple[str, ...]
     accept_hours: tuple[float, float] = field(default=(0.25, 6.0), validator=_span)
     resolve_hours: tuple[float, float] = field(default=(2.0, 48.0), validator=_span)
-    late_share: float = field(default=0.1, validator=_share)
-    late_factor: float = field(default=5.0, validator=_rate)
     pause_share: float = field(default=0.05, validator=_share)
     pause_hours: tuple[float, float] = field(default=(4.0, 48.0), validator=_span)
     verify_hours: tuple[float, float] = field(default=(1.0, 24.0), validator=_span)
@@ -128,9 +170,15 @@ person ("big matters stay in the community").
     reopen_at_most: int = 2
     rating_share: float = field(default=0.5, validator=_share)
     close: bool = True
+    duplicate_hours: float = field(default=2.0, validator=_rate)
+    repeat_reports: int = 0
+    repeat_days: float = field(default=7.0, validator=_rate)
     escalated_handlers: tuple[str, ...] = ()
+    escalated_share: tuple[float, ...] = field(default=(0.005, 0.01, 0.04, 0.08, 0.08), converter=_shares)
+    escalated_after_hours: tuple[float, float] = field(default=(2.0, 8.0), validator=_span)
     severe_at_least: int = 6
     severe_handlers: tuple[str, ...] = ()
+    severe_level: str | None = None
 
 
 @frozen(kw_only=True)
@@ -205,7 +253,14 @@ class MistakePlan:
 
 @frozen(kw_only=True)
 class Scenario:
-    """Everything the generator needs about a community's daily life (rates, names, roles)."""
+    """Everything the generator needs about a community's daily life (rates, names, roles).
+
+    ``diligence`` is the range each staff member's diligence is drawn from
+    (once per seed): it scales how much of their zone they patrol, how fast
+    and how well they handle cases and how often they need the level above,
+    so cells differ by how well they are looked after, not by how many staff
+    they have.
+    """
 
     channels: Mapping[str, float]
     handling: HandlingPlan
@@ -217,6 +272,7 @@ class Scenario:
     mistakes: MistakePlan = MistakePlan()
     workday_start: time = time(8, 30)
     workday_end: time = time(17, 30)
+    diligence: tuple[float, float] = field(default=(1.0, 1.0), validator=_diligence)
 
 
 def _converter() -> cattrs.Converter:
@@ -267,9 +323,16 @@ def _named(items: Any, key: str, where: str) -> list[dict[str, Any]]:
     out = []
     for name, body in items.items():
         if not isinstance(body, Mapping):
-            raise ScenarioError(f"{where}.{name}: expected a mapping of settings, got {body!r}")
+            raise ScenarioError(f"{where}.{name}: expected a mapping of settings, got {shown(body)}")
         out.append({key: str(name), **body})
     return out
+
+
+def shown(value: Any) -> str:
+    """A value for a message, cut short (see ``gridcore_app.rosterio.shown``)."""
+    from .rosterio import shown as cut
+
+    return cut(value)
 
 
 def _say(exc: BaseException, type_: Any) -> str:
@@ -316,13 +379,17 @@ def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario YAML file (``rulesets/<community>/scenario.yaml``)."""
+    from .rosterio import load_yaml
+
     where = Path(path)
     try:
-        doc = yaml.safe_load(where.read_text(encoding="utf-8"))
+        doc = load_yaml(where.read_text(encoding="utf-8"), str(where))
     except OSError as exc:
         raise ScenarioError(f"cannot read scenario {where}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{where}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason})") from None
+    except GridcoreError as exc:
+        raise ScenarioError(f"not valid YAML: {exc}") from None
     return parse_scenario(doc, str(where))
 
 
@@ -340,6 +407,9 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
     handling = scenario.handling
     for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers):
         role(name, "handling")
+    if handling.severe_level is not None and handling.severe_level not in community.hierarchy.levels:
+        problems.append(f"handling.severe_level: unknown level {handling.severe_level!r} "
+                        f"(expected one of {', '.join(community.hierarchy.levels)})")
     for incident in scenario.incidents:
         for name in incident.handlers:
             role(name, f"incidents.{incident.category}.handlers")

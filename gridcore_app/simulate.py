@@ -2,12 +2,15 @@
 
 ``simulate(community, scenario, days=90, start=..., seed=1)`` walks the days
 and yields core events in canonical order (time, then id): gridworkers' daily
-patrols of their cells, incidents by category at the scenario's rates with
+patrols of their zones, incidents by category at the scenario's rates with
 their handling (accept, handle, pause, resolve, verify with the residents'
 satisfaction, residents' ratings, a second round after an unsatisfied
 verification, close; whistle-and-report to a line department whose officer
-accepts the case; escalated handling by a leader higher up for late cases),
-residents' activities, redemptions, and resident registrations and moves.
+accepts the case at the handler's level; escalated handling by the level
+above for the few cases a level cannot cope with), repeat reports of open
+cases and problems that come back, residents' activities, redemptions, and
+resident registrations and moves.  Staff differ in diligence (drawn once per
+seed), so cells differ by how well they are looked after.
 
 The scenario (``rulesets/<community>/scenario.yaml``, see ``gridcore_app.scenario``)
 names activities, incident categories, rewards and roles the way the
@@ -33,7 +36,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
+import attrs
 
 from gridcore.codec import EventCodec
 from gridcore.community import Community
@@ -60,6 +63,7 @@ from gridcore_escalation.events import (
 )
 from gridcore_points.events import PointsRedeemed
 
+from .rosterio import load_yaml
 from .scenario import (
     PATROL,
     REGISTERED,
@@ -126,7 +130,7 @@ def find_community(name: str | Path) -> Path:
             path = folder / "community.yaml"
             if not path.is_file():
                 continue
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            doc = load_yaml(path.read_text(encoding="utf-8-sig"), str(path)) or {}
             label = str(doc.get("name", "")) if isinstance(doc, Mapping) else ""
             if label == str(name):
                 return folder
@@ -208,6 +212,21 @@ class _Simulation:
         self.leaf_cache: dict[str, list[str]] = {}
         self.holder_cache: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         self.nearest_cache: dict[tuple[str, tuple[str, ...]], tuple[str, list[str]]] = {}
+        self.zones: dict[tuple[str, str, str], list[str]] = {}
+        # Each member's diligence, drawn once from its own random source so the
+        # rest of the log does not shift when the range changes.
+        low, high = scenario.diligence
+        draw = random.Random(f"{seed}:diligence")
+        self.diligence = {m: draw.uniform(low, high) for m in sorted(community.members)}
+        # Open cases by (category, place key): report times and when they stop
+        # being open, so an unrelated report never lands on one by accident.
+        self.cases: dict[tuple[str, str], list[_Case]] = {}
+        # Every report by (category, place key): its time, and whether the level
+        # above the cell handles it (the ruleset's repeats rule may send it up).
+        self.reports: dict[tuple[str, str], list[tuple[datetime, bool]]] = {}
+        self.accepted = first  # when the case handled last was first accepted
+        # Problems that come back: (day, plan, node, place).
+        self.recurring: list[tuple[date, int, IncidentPlan, str, str | None]] = []
 
     # ------------------------------------------------------------ helpers
 
@@ -282,8 +301,33 @@ class _Simulation:
         found = self.nearest_at(node, roles, besides=besides)
         return None if found is None else found[0]
 
-    def nearest_at(self, node: str, roles: Sequence[str], *, besides: str | None = None) -> tuple[str, str] | None:
-        """Like ``nearest``, with the node where the chosen member holds the role."""
+    def nearest_at(self, node: str, roles: Sequence[str], *, besides: str | None = None,
+                   cell: str | None = None) -> tuple[str, str] | None:
+        """Like ``nearest``, with the node where the chosen member holds the role.
+
+        With ``cell``, a holder whose other roles cover the cell (the committee
+        member in charge of that grid, 包片) is chosen over the others.
+        """
+        found = self._nearest_at(node, roles, besides=besides)
+        if found is None or cell is None:
+            return found
+        seat = found[1]
+        in_charge = [m for m in self.nearest_cache[(node, tuple(roles))][1]
+                     if m != besides and self.in_charge(m, seat, cell)]
+        return (self.rng.choice(in_charge), seat) if in_charge else found
+
+    def in_charge(self, member: str, seat: str, cell: str) -> bool:
+        """True if ``member`` also holds a role below ``seat`` whose subtree holds ``cell``."""
+        hierarchy = self.community.hierarchy
+        return any(a.node != seat and hierarchy.is_within(a.node, seat) and hierarchy.is_within(cell, a.node)
+                   for a in self.community.members[member].roles)
+
+    def above(self, seat: str) -> str | None:
+        """The parent of ``seat`` (None at the top)."""
+        parent = self.community.hierarchy.parent(seat)
+        return None if parent is None else parent.id
+
+    def _nearest_at(self, node: str, roles: Sequence[str], *, besides: str | None = None) -> tuple[str, str] | None:
         key = (node, tuple(roles))
         if key not in self.nearest_cache:
             found: tuple[str, list[str]] = (node, [])
@@ -344,12 +388,16 @@ class _Simulation:
             if not working and not plan.weekends:
                 continue
             for member, node in self.holders([plan.role]):
-                if self.rng.random() >= plan.chance:
+                diligence = self.diligence[member]
+                if self.rng.random() >= plan.chance * diligence:
                     continue
-                cells = self.cells_below(node)
-                if not cells:
-                    continue
-                count = min(len(cells), self.rng.randint(*plan.cells))
+                if plan.coverage is not None:
+                    cells = self.zone(plan.role, member, node)
+                    count = round(len(cells) * self.uniform(plan.coverage) * diligence)
+                else:
+                    cells = self.cells_below(node)
+                    count = self.rng.randint(*plan.cells)
+                count = max(1, min(len(cells), count)) if cells else 0
                 hour = self.uniform((8.5, 10.5))
                 for cell in sorted(self.rng.sample(cells, count)):
                     minutes = self.rng.randint(*plan.minutes)
@@ -357,18 +405,46 @@ class _Simulation:
                         "id": self.next_id(), "time": self.at(day, hour), "actor": member, "node": cell,
                         "minutes": minutes, "visits": self.rng.randint(*plan.visits), "hazards": 0,
                     })
-                    hour += minutes / 60 + 0.25
+                    hour += (minutes + self.rng.randint(*plan.between)) / 60
         return done
+
+    def zone(self, role: str, member: str, seat: str) -> list[str]:
+        """The cells below ``seat`` that are ``member``'s to patrol: an even share among its holders."""
+        key = (role, member, seat)
+        if key not in self.zones:
+            colleagues = [m for m, n in self.holders([role]) if n == seat]
+            cells = self.cells_below(seat)
+            share = colleagues.index(member)
+            self.zones[key] = cells[share::len(colleagues)] or cells
+        return self.zones[key]
 
     # ------------------------------------------------------------ incidents
 
     def incidents_of(self, day: date, patrols: list[dict[str, Any]]) -> None:
+        due = [item for item in self.recurring if item[0] == day]
+        self.recurring = [item for item in self.recurring if item[0] != day]
+        for _, _, plan, node, place in due:
+            # The same problem again at the same place: found on the day's patrol
+            # there if there is one, else a resident calls.
+            there = [p for p in patrols if p["node"] == node]
+            found: dict[str, Any] | None = self.rng.choice(there) if there else None
+            if found is not None:
+                reporter, channel = found["actor"], PATROL
+                when = found["time"] + timedelta(minutes=found["minutes"] // 2)
+            else:
+                people = self.residents_of(node)
+                if not people:
+                    continue
+                reporter, channel = self.rng.choice(people), "phone"
+                when = self.at(day, self.uniform((7.0, 21.0)))
+            if self.incident(plan, node, reporter, channel, when, place=place, again=True) and found is not None:
+                found["hazards"] += 1
         for plan in self.scenario.incidents:
             for _ in range(self.poisson(plan.per_day)):
                 channel = self.pick_weighted(self.scenario.channels)
+                patrol: dict[str, Any] | None = None
                 if channel == PATROL and patrols:
                     patrol = self.rng.choice(patrols)
-                    patrol["hazards"] += 1
                     node, reporter = patrol["node"], patrol["actor"]
                     when = patrol["time"] + timedelta(minutes=patrol["minutes"] // 2)
                 else:
@@ -380,66 +456,179 @@ class _Simulation:
                     when = self.at(day, self.uniform((7.0, 21.0)))
                     if channel == PATROL:
                         channel = "phone"
-                self.incident(plan, node, reporter, channel, when)
+                if self.incident(plan, node, reporter, channel, when) and patrol is not None:
+                    patrol["hazards"] += 1
 
-    def incident(self, plan: IncidentPlan, node: str, reporter: str, channel: str, when: datetime) -> None:
-        handling = self.scenario.handling
-        self.incidents += 1
-        incident = f"{self.prefix}-i{self.incidents:05d}"
+    def clashes(self, key: tuple[str, str], when: datetime, until: datetime) -> bool:
+        """Would a report at ``when``, open until ``until``, meet another open case at the same place?
+
+        The escalation plugin joins a report to an open case of the same category
+        at the same place made within its duplicates window: an unrelated report
+        must not land there by accident (deliberate repeat reports are made apart).
+        """
+        window = timedelta(hours=self.scenario.handling.duplicate_hours)
+        for case in self.cases.get(key, ()):
+            if case.reported <= when < case.open_until and when - case.last_report <= window:
+                return True
+            if when <= case.reported < until and case.reported - when <= window:
+                return True
+        return False
+
+    def reports_within(self, key: tuple[str, str], when: datetime) -> int:
+        """Reports of ``key`` made in the repeats window ending at ``when`` (the engine's count)."""
+        window = timedelta(days=self.scenario.handling.repeat_days)
+        return sum(1 for t, _ in self.reports.get(key, ()) if when - window <= t <= when)
+
+    def goes_up(self, key: tuple[str, str], when: datetime) -> bool:
+        """Would a report at ``when`` be one the ruleset's repeats rule sends up?"""
+        count = self.scenario.handling.repeat_reports
+        return count > 0 and self.reports_within(key, when) + 1 >= count
+
+    def disturbs(self, key: tuple[str, str], when: datetime) -> bool:
+        """Would a report at ``when`` turn a later one, handled below, into one that goes up?"""
+        count = self.scenario.handling.repeat_reports
+        if count <= 0:
+            return False
+        window = timedelta(days=self.scenario.handling.repeat_days)
+        return any(when < t <= when + window and not high and self.reports_within(key, t) + 1 >= count
+                   for t, high in self.reports.get(key, ()))
+
+    def incident(self, plan: IncidentPlan, node: str, reporter: str, channel: str, when: datetime, *,
+                 place: str | None = None, again: bool = False) -> bool:
+        """Simulate one case from its report to its closing; False if it was not reported."""
+        if place is None:
+            places = self.places.get(node)
+            place = self.rng.choice(places) if places else None
+        key = (plan.category, f"place:{place}" if place else f"node:{node}")
         severity = self.rng.choices(range(1, 6), weights=plan.severity)[0]
         key_person = self.rng.random() < plan.key_person
-        places = self.places.get(node)
-        self.push(IncidentReported(
+        self.incidents += 1
+        incident = f"{self.prefix}-i{self.incidents:05d}"
+        report = IncidentReported(
             id=self.next_id(), time=when, actor=reporter, node=node, incident=incident,
-            category=plan.category, severity=severity, place=self.rng.choice(places) if places else None,
-            channel=channel, key_person=key_person, description=plan.description,
+            category=plan.category, severity=severity, place=place, channel=channel, key_person=key_person,
+            description=plan.description,
+        )
+        # A problem that came back, or one the repeats rule sends up, is taken on
+        # by the level above the cell.
+        high = again or self.goes_up(key, when)
+        queue, self.queue = self.queue, []
+        try:
+            resolved = self.handle(plan, report, high=high)
+        finally:
+            made, self.queue = self.queue, queue
+        if self.clashes(key, when, resolved) or self.disturbs(key, when):
+            # Someone else already reported this problem: nothing new to report.
+            return False
+        for event in (report, *(entry[2] for entry in made)):
+            self.push(event)
+        self.reports.setdefault(key, []).append((when, high))
+        case = _Case(when, when, resolved, self.accepted, high)
+        self.cases.setdefault(key, []).append(case)
+        self.cases[key] = [c for c in self.cases[key] if c.open_until > when - timedelta(days=1)]
+        if plan.duplicates and self.rng.random() < plan.duplicates:
+            self.repeat_report(plan, report, case, key)
+        if plan.recurrence and self.rng.random() < plan.recurrence:
+            day = resolved.astimezone(self.tz).date() + timedelta(days=self.rng.randint(*plan.recurs_after_days))
+            self.recurring.append((day, self.incidents, plan, node, place))
+        return True
+
+    def repeat_report(self, plan: IncidentPlan, first: IncidentReported, case: _Case,
+                      key: tuple[str, str]) -> None:
+        """Someone else reports the same open problem a little later (it joins the case)."""
+        window = min(self.scenario.handling.duplicate_hours, (case.open_until - first.time).total_seconds() / 3600)
+        if window <= 0.2:
+            return
+        people = [p for p in self.residents_of(first.node) if p != first.actor]
+        if not people:
+            return
+        when = (first.time + timedelta(hours=self.uniform((0.1, window * 0.9)))).replace(second=0, microsecond=0)
+        if when <= first.time or self.disturbs(key, when):
+            return
+        if self.goes_up(key, when) and not (case.high and when < case.accepted):
+            # It would send the case up under someone below who is working on it;
+            # before anyone took a case the level above handles, it may.
+            return
+        self.incidents += 1
+        case.last_report = when
+        self.reports.setdefault(key, []).append((when, False))
+        self.push(IncidentReported(
+            id=self.next_id(), time=when, actor=self.rng.choice(people), node=first.node,
+            incident=f"{self.prefix}-i{self.incidents:05d}", category=first.category, severity=first.severity,
+            place=first.place, channel=self.pick_weighted({c: w for c, w in self.scenario.channels.items()
+                                                          if c != PATROL} or {"phone": 1.0}),
+            key_person=first.key_person, description=plan.description,
         ))
-        late = self.rng.random() < handling.late_share
+
+    def handle(self, plan: IncidentPlan, report: IncidentReported, *, high: bool = False) -> datetime:
+        """Queue the handling of a reported case; return when it stops being open (its last resolving).
+
+        ``high``: the level above the cell takes it on.
+        """
+        handling = self.scenario.handling
+        node, incident, reporter = report.node, report.incident, report.actor
+        when: datetime = report.time
         roles = plan.handlers or handling.handlers
-        severe = bool(handling.severe_handlers) and (severity >= handling.severe_at_least or key_person)
+        first = (self.above(node) or node) if high else node
+        found = None
+        severe = bool(handling.severe_handlers) and (report.severity >= handling.severe_at_least
+                                                     or report.key_person)
         if severe:
-            roles = handling.severe_handlers
+            start = node
+            if handling.severe_level is not None and report.severity >= handling.severe_at_least:
+                level_node = self.community.hierarchy.ancestor_at(node, handling.severe_level)
+                start = level_node.id if level_node is not None else node
+            found = self.nearest_at(start, handling.severe_handlers, besides=reporter, cell=node)
         # Reporting and closing one's own case earns nothing (escalation flags it), so
         # someone else at the same level takes it if there is anyone.
-        handler = self.nearest(node, roles, besides=reporter) or self.nearest(node, handling.handlers)
-        if handler is None:
-            return
-        t = when + timedelta(hours=self.uniform(handling.accept_hours) * (handling.late_factor if late else 1.0))
-        if late and not severe and handling.escalated_handlers:
-            # Escalated handling (提级办理): the grid sees early that it cannot cope, a
-            # leader higher up takes the case to their own level, and it is slow there.
-            found = self.nearest_at(node, handling.escalated_handlers)
-            if found is not None and found[1] != node:
-                handler, above = found
-                early = self.step(IncidentEscalated, when + timedelta(hours=self.uniform((0.25, 1.0))), handler,
-                                  node, incident, to_node=above, reason="提级办理: 网格内难以处置")
-                # Whoever takes a case up takes it on at once; it is the handling that is slow.
-                t = early + timedelta(minutes=self.rng.randint(10, 90))
+        found = (found or self.nearest_at(first, roles, besides=reporter, cell=node)
+                 or self.nearest_at(first, handling.handlers, cell=node))
+        if found is None:
+            self.accepted = when
+            return when
+        handler, seat = found
+        t = when + timedelta(hours=self.slow(handling.accept_hours, handler))
         t = self.step(IncidentAccepted, t, handler, node, incident)
+        self.accepted = t - timedelta(minutes=1)
         t = self.step(IncidentHandlingStarted, t + timedelta(minutes=self.rng.randint(5, 90)), handler, node,
                       incident)
         if plan.whistle and self.rng.random() < plan.whistle_share:
-            # Whistle-and-report (吹哨报到): the handler calls the line department in;
-            # one of its officers reports in (accepts) and handles the case.
-            top = self.community.hierarchy.ancestors(node, include_self=True)[-1].id
+            # Whistle-and-report (吹哨报到): the handler calls the line department in
+            # where the handler works; one of its officers reports in (accepts) and
+            # handles the case there.
             t = self.step(IncidentEscalated, t + timedelta(minutes=self.rng.randint(10, 120)), handler, node,
-                          incident, to_node=top, department=plan.whistle, reason="吹哨报到: 需要条线部门协同处置")
+                          incident, to_node=seat, department=plan.whistle, reason="吹哨报到: 需要条线部门协同处置")
             handler = self.officer(plan.whistle, node) or handler
             t = self.step(IncidentAccepted, t + timedelta(minutes=self.rng.randint(20, 120)), handler, node,
                           incident)
+        elif not severe and handling.escalated_handlers:
+            share = handling.escalated_share[report.severity - 1] * (2 - self.diligence[handler])
+            above = self.above(seat)
+            taken = self.nearest_at(above, handling.escalated_handlers, cell=node) if above else None
+            if taken is not None and self.rng.random() < share:
+                # Escalated handling (提级办理): after trying for a few hours the level
+                # cannot cope; the leader above takes the case up to their own node.
+                handler, seat = taken
+                t = self.step(IncidentEscalated, t + timedelta(hours=self.uniform(handling.escalated_after_hours)),
+                              handler, node, incident, to_node=seat, reason="提级办理: 网格内难以处置")
+                t = self.step(IncidentAccepted, t + timedelta(minutes=self.rng.randint(10, 90)), handler, node,
+                              incident)
         if self.rng.random() < handling.pause_share:
             t = self.step(IncidentPaused, t + timedelta(hours=1), handler, node, incident, reason="等待配件/居民配合")
             t = self.step(IncidentResumed, t + timedelta(hours=self.uniform(handling.pause_hours)), handler, node,
                           incident)
-        t += timedelta(hours=self.uniform(handling.resolve_hours) * (handling.late_factor if late else 1.0))
+        t += timedelta(hours=self.slow(handling.resolve_hours, handler))
         verifier = self.nearest(node, handling.verifier)
         if verifier is None:
-            self.step(IncidentResolved, t, handler, node, incident)
-            return
+            return self.step(IncidentResolved, t, handler, node, incident)
+        resolved = t
         for round_ in range(2):
             t = self.step(IncidentResolved, t, handler, node, incident)
+            resolved = t
             t += timedelta(hours=self.uniform(handling.verify_hours))
             score = self.rng.choices(range(1, 6), weights=handling.satisfaction)[0]
+            if self.rng.random() >= self.diligence[handler]:
+                score = max(1, score - 1)  # hurried work shows
             if round_ == 1:
                 score = max(score, handling.reopen_at_most + 1)
             t = self.step(IncidentVerified, t, verifier, node, incident, satisfaction=score)
@@ -447,11 +636,17 @@ class _Simulation:
                 self.rating(node, incident, reporter, t, score)
                 break
             # An unsatisfied verification reopens the case (the escalation plugin
-            # records that itself); the handler takes it on again.
-            t = self.step(IncidentAccepted, t + timedelta(hours=self.uniform((0.5, 4))), handler, node, incident)
-            t += timedelta(hours=self.uniform(handling.resolve_hours))
+            # records that itself); the handler is told and takes it on again at once.
+            t = self.step(IncidentAccepted, t + timedelta(hours=self.slow(handling.accept_hours, handler)),
+                          handler, node, incident)
+            t += timedelta(hours=self.slow(handling.resolve_hours, handler))
         if handling.close:
             self.step(IncidentClosed, t + timedelta(minutes=self.rng.randint(10, 240)), verifier, node, incident)
+        return resolved
+
+    def slow(self, span: tuple[float, float], member: str) -> float:
+        """Hours for ``member`` to do something: a less diligent member draws nearer the top of ``span``."""
+        return float(span[0] + (span[1] - span[0]) * self.rng.random() ** self.diligence[member])
 
     def officer(self, department: str, node: str) -> str | None:
         """A member of ``department``, preferring one whose role covers ``node``."""
@@ -596,6 +791,17 @@ class _Simulation:
                 person=person, from_node=old,
             ))
             self.registered[person] = new
+
+
+@attrs.define
+class _Case:
+    """A simulated case: when it was first and last reported, and when it stopped being open."""
+
+    reported: datetime
+    last_report: datetime
+    open_until: datetime
+    accepted: datetime
+    high: bool
 
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高梁郑谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余"

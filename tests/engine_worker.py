@@ -19,7 +19,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
-from gridcore.events import PatrolLogged, PointsRedeemed
+from gridcore.events import PatrolLogged
+from gridcore_points.events import PointsRedeemed
 
 CST = timezone(timedelta(hours=8))
 WHEN = datetime(2025, 1, 20, 9, tzinfo=CST)

@@ -67,7 +67,8 @@ def test_assess_prints_stars_with_the_rule_behind_each_term(store: str) -> None:
 
 def test_assess_csv_and_json(store: str) -> None:
     result = run("assess", "--store", store, "--period", "2025-01", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert result.output.startswith("\ufeff")  # Excel opens it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff"))))
     assert [(r["node"], r["stars"]) for r in rows] == [("g1", "5"), ("g2", "4")]
     assert rows[0]["巡查覆盖率"] == "50"
     result = run("assess", "--store", store, "--period", "2025-01", "--format", "json", "--breakdown")
@@ -89,7 +90,7 @@ def test_compare_says_who_gained_or_lost_a_star_and_why(store: str) -> None:
     assert "巡查覆盖率" in rows["g2"]["why"] and "monthly-zh.rules:8" in rows["g2"]["why"]
     assert (rows["g1"]["2025-01"], rows["g1"]["2025-02"], rows["g1"]["change"]) == (5, 4, "lost")
     history = run("assess", "history", "--store", store, "--format", "csv")
-    assert history.output.splitlines()[0] == "node,name,2025-01,2025-02"
+    assert history.output.splitlines()[0] == "\ufeffnode,name,2025-01,2025-02"
 
 
 def test_compare_needs_assessed_periods(store: str) -> None:
@@ -131,7 +132,7 @@ def test_subsidies_per_person(store: str) -> None:
 
 def test_metrics_lists_every_contributed_metric(store: str) -> None:
     result = run("assess", "metrics", "--period", "2025-01", "--node", "g2", "--store", store, "--format", "csv")
-    names = {r["metric"] for r in csv.DictReader(io.StringIO(result.output))}
+    names = {r["metric"] for r in csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff")))}
     assert {"patrol_coverage", "participation", "registration_completeness"} <= names
 
 
@@ -140,7 +141,7 @@ def test_explain_and_report_reach_the_assessment(store: str) -> None:
     result = run("explain", "assessment:2025-01:g2", "--store", store)
     assert "rated 4 stars for 2025-01" in result.output and "held back from 5 stars by a cap" in result.output
     result = run("report", "assessment.ratings", "-p", "period=2025-01", "--store", store, "--format", "csv")
-    assert result.output.startswith("node,name,level,stars,score")
+    assert result.output.startswith("\ufeffnode,name,level,stars,score")
 
 
 def test_without_a_period_the_stores_own_last_period_is_rated(tmp_path: Path) -> None:

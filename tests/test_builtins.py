@@ -18,7 +18,7 @@ def test_every_plugin_folder_is_in_the_table_and_nothing_else_is() -> None:
 
 def test_the_installed_entry_points_follow_the_table() -> None:
     found = {ep.name: ep.value for ep in entry_points(group="gridcore") if ep.dist and ep.dist.name == "gridcore"}
-    assert found == {"rosters": "gridcore_app.rosters",
+    assert found == {"rosters": "gridcore_app.rosters", "workbook": "gridcore_app.workbooks",
                      **{name: f"gridcore_{name}.plugin" for name in BUILTIN_PLUGINS}}
     pm = get_plugin_manager()
     for name in BUILTIN_PLUGINS:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from gridcore import Engine
 from gridcore_app.cli import main_group
@@ -43,6 +46,19 @@ def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
         primary = sum(1 for e in engine.events() if e.actor != "system")
         assert primary == stored
         assert engine.ruleset is not None and engine.ruleset.name == "银泉社区"
+    # Every report is in one workbook too, a sheet each with Chinese headings, and
+    # reads back through openpyxl as the CSV beside it says (which opens in Excel: a BOM).
+    book = load_workbook(out / "reports" / "reports.xlsx")
+    board_csv = (out / "reports" / "points-board-2025-03.csv").read_text(encoding="utf-8")
+    assert board_csv.startswith("\ufeff")
+    assert len(book.sheetnames) == len(list((out / "reports").glob("*.csv")))
+    sheet = book["points-board-2025-03"]
+    assert [c.value for c in sheet[2]] == ["排名 rank", "成员编号 member", "名称 name", "角色 role",
+                                           "获得积分 earned", "积分余额 balance"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3) if row[0].value is not None]
+    from_csv = list(csv.reader(io.StringIO(board_csv.removeprefix("\ufeff"))))[1:]
+    assert [[str(v) for v in row] for row in rows] == from_csv
+    assert all(cell.data_type != "f" for ws in book for row in ws.iter_rows() for cell in row)
     # The points board is tilted toward gridworkers: the top is full-time staff.
     board = text.split("== Points board")[1].split("==")[0]
     assert board.count("专职网格员") >= 5
@@ -96,9 +112,11 @@ def test_unknown_community_and_missing_ruleset_are_clear_errors(tmp_path: Path) 
 
 @pytest.mark.parametrize("name", ["cuihu", "xingfuwan", "chengqiao"])
 def test_every_community_runs_a_short_demo(name: str, tmp_path: Path) -> None:
-    code, text = run("demo", "--community", name, "--days", "10", "--out", str(tmp_path / name))
+    code, text = run("demo", "--community", name, "--start", "2025-03-03", "--days", "14",
+                     "--out", str(tmp_path / name))
     assert code == 0, text
-    assert "== Star ratings" in text and "== Points board" in text
+    assert "== Star ratings (评星定级), 2025-W11" in text and "== Points board" in text
+    assert "rated: 2025-W11 (whole periods inside the 14 simulated days); not rated: 2025-Q1, 2025-03" in text
 
 
 def test_a_broken_ruleset_is_refused_before_anything_is_touched(tmp_path: Path) -> None:

@@ -22,8 +22,10 @@ from conftest import CST, REPO, small_community
 from storefixtures import StoreFactory
 
 from gridcore import Engine, EventRefused, FixedClock, StoreError, get_plugin_manager
-from gridcore.events import IncidentReported, PatrolLogged, PointsRedeemed
+from gridcore.events import PatrolLogged
+from gridcore_escalation.events import IncidentReported
 from gridcore_points import api
+from gridcore_points.events import PointsRedeemed
 
 SQL = ("sqlite", "postgresql")
 YINQUAN_POINTS = REPO / "tests" / "data" / "points" / "yinquan.rules"

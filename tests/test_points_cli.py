@@ -75,7 +75,7 @@ def test_statement_for_a_month(store: str) -> None:
 def test_board_ranks_members_and_shares_ties(store: str) -> None:
     code, out, _ = points(store, "board", "yq", "--month", "2025-03", "--format", "csv")
     assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
     assert [(r["rank"], r["member"], r["earned"]) for r in rows] == [
         ("1", "m05", "28"), ("2", "m03", "18"), ("3", "m08", "12"), ("3", "张伟", "12"),
     ]
@@ -108,7 +108,7 @@ def test_redeem_and_refusal_with_reason(store: str) -> None:
 def test_rewards_list_with_stock_left(store: str) -> None:
     code, out, _ = points(store, "rewards", "--format", "csv")
     assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
     assert [(r["reward"], r["price"], r["stock_left"], r["limit_per_member"], r["valid"]) for r in rows] == [
         ("rice", "50", "3", "1 per month", "2025-01-01 - 2025-12-31"), ("towel", "20", "", "", ""),
     ]
@@ -127,7 +127,7 @@ def test_reports_and_explain_through_the_core_commands(store: str) -> None:
     runner = CliRunner()
     result = runner.invoke(main_group, ["report", "points.board", "-p", "node=yq", "-p", "month=2025-03",
                                         "--store", store, "--format", "csv"])
-    assert result.exit_code == 0 and result.stdout.startswith("rank,member,name,role,earned,balance\n1,m05,周丽,单元长,28,28")
+    assert result.exit_code == 0 and result.stdout.startswith("\ufeffrank,member,name,role,earned,balance\n1,m05,周丽,单元长,28,28")
     result = runner.invoke(main_group, ["explain", "points:a2", "--store", store])
     assert result.exit_code == 0
     assert "patrol: 3 per hour x 4 h x 1.5 = 18" in result.stdout

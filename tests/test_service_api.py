@@ -141,6 +141,8 @@ def test_record_events_only_as_the_tokens_member(server: Server, tokens: dict[st
         assert recorded.status_code == 201 and recorded.json()["stored"] is True
         again = worker.post("/api/v1/events", json={**activity, "id": "api-test-activity-1"})
         assert again.status_code == 200 and again.json()["stored"] is False
+        changed = worker.post("/api/v1/events", json={**activity, "hours": 3, "id": "api-test-activity-1"})
+        assert changed.status_code == 422 and "hours" in changed.json()["reasons"][0], changed.text
         forged = worker.post("/api/v1/events", json={**activity, "actor": HOLDERS["leader"]})
         assert forged.status_code == 403
         batch = worker.post("/api/v1/events", json={"events": [

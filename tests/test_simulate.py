@@ -82,10 +82,27 @@ def test_xingfuwan_has_five_levels_and_industry_grids(communities: dict[str, Com
     assert len(industry) == 42
     assert all(n.parent == "xn" for n in industry)
     assert [n.kind for n in xf.hierarchy if n.kind == "dedicated"] == ["dedicated"] * 3
-    estates = xf.hierarchy.children("xn-xfw")
-    assert len(estates) == 29
-    villages = [n for n in xf.hierarchy.nodes_at("village") if n.kind == "territorial" and n.id != "xn-xfw"]
-    assert len(villages) == 5
+    # 29 estates and 5 natural villages, all inside the community (the account),
+    # not villages of the township beside it.
+    inside = xf.hierarchy.children("xn-xfw")
+    assert len(inside) == 34 and {n.level for n in inside} == {"group"}
+    assert sum(1 for n in inside if n.name.endswith("村")) == 5
+    territorial_villages = [n.id for n in xf.hierarchy.nodes_at("village") if n.kind == "territorial"]
+    assert territorial_villages == ["xn-xfw"]
+    # 7,017 households, one micro-grid per ~50 of them.
+    assert 130 <= len(xf.hierarchy.nodes_at("microgrid")) <= 150
+
+
+def party_members(community: Community) -> int:
+    return sum(1 for m in community.members.values() if m.party_member)
+
+
+def test_party_members_are_as_many_as_the_accounts_count(communities: dict[str, Community]) -> None:
+    assert party_members(communities["yinquan"]) == 45
+    assert party_members(communities["cuihu"]) == 68
+    # Their registered residents add none: the accounts' party members are all on the roster.
+    for name in ("yinquan", "cuihu"):
+        assert load_scenario(RULESETS_DIR / name / "scenario.yaml").population.party_share == 0  # type: ignore[union-attr]
 
 
 def test_chengqiao_has_a_leader_for_every_microgrid(communities: dict[str, Community]) -> None:

@@ -266,6 +266,7 @@ points:
   # In villages the clean-up campaign is 人居环境整治 (rural living environment).
   remove activity 环境整治
   activity 人居环境整治: 4 per hour, at most 30 per month
+  activity 入户走访: 2 per item, at most 40 per month
   tilt microgrid_leader: x 1.5
   tilt microgridworker: x 1.2
   reward 毛巾: 40 points, at most 2 per month

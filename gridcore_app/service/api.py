@@ -132,6 +132,13 @@ def _as_member(engine: Engine, member: str, doc: Mapping[str, Any]) -> dict[str,
         )
     when = intake.local_now(engine)
     kind = doc.get("kind")
+    ident = doc.get("id")
+    if "time" not in doc and isinstance(ident, str):
+        # A retry of an event the service stamped: keep the time it was stored
+        # with, so the same request is a duplicate (not a conflict on "time").
+        stored = engine.store.find([ident]).get(ident)
+        if stored is not None and isinstance(stored.get("time"), str):
+            when = datetime.fromisoformat(stored["time"])
     return {
         "id": f"api:{member}:{kind}:{when.isoformat()}:{secrets.token_hex(3)}",
         "time": when.isoformat(),

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from gridcore import EventRefused
+from gridcore import EventRefused, Table
 from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
 from . import api
@@ -33,7 +33,8 @@ def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
         if fmt == "json":
             click.echo(json.dumps({"member": member, "name": name, "balance": value}, ensure_ascii=False))
         elif fmt == "csv":
-            click.echo(f"member,name,balance\n{member},{name},{value}")
+            # Through Table, like every CSV: a byte-order mark, formula-like names kept inert.
+            click.echo(Table("", ("member", "name", "balance"), ((member, name, value),)).render("csv"), nl=False)
         else:
             click.echo(f"{name} ({member}): {value} points")
 

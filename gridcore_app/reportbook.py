@@ -1,0 +1,115 @@
+"""Reports as Excel workbooks: one sheet per report, Chinese headings, text kept as text.
+
+``write_tables(path, [("积分公示 2025-03", table), ...])`` writes each
+``gridcore.Table`` on its own sheet: the report's title in the first row, the
+headings in the second (Chinese, then the column's id: ``获得积分 earned``),
+the rows below and the notes after a blank row.  Numbers stay numbers; text is
+stored as text, never as a formula, whatever it starts with (a member named
+``=HYPERLINK(...)`` shows as that text and links nowhere), and terminal
+control characters, which a workbook cannot hold, are removed.
+
+``gridcore report NAME --out board.xlsx`` and ``gridcore demo`` (its
+``reports/reports.xlsx``) use it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from gridcore.reports import Table, chinese_header, display_width, printable
+
+#: What Excel forbids in sheet names, and their length limit.
+_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
+_SHEET_LENGTH = 31
+
+
+def heading(column: str) -> str:
+    """A column's heading in a workbook: its Chinese name, then its id (``获得积分 earned``)."""
+    zh = chinese_header(column)
+    return column if zh == column else f"{zh} {column}"
+
+
+def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
+    """Write each (sheet name, table) on its own sheet of a new workbook at ``path`` (atomically)."""
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    used: set[str] = set()
+    for name, table in tables:
+        sheet = book.create_sheet(_sheet_name(name, used))
+        sheet.cell(1, 1, value=printable(table.title) or name).font = Font(bold=True)
+        widths = [display_width(heading(c)) for c in table.columns]
+        for c, column in enumerate(table.columns, 1):
+            cell = sheet.cell(2, c)
+            _put(cell, heading(column))
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        for r, row in enumerate(table.rows, 3):
+            for c, value in enumerate(row, 1):
+                shown = _put(sheet.cell(r, c), value)
+                if c <= len(widths):
+                    widths[c - 1] = max(widths[c - 1], min(60, display_width(shown)))
+        after = 3 + len(table.rows) + 1
+        for n, note in enumerate(table.notes):
+            _put(sheet.cell(after + n, 1), note)
+        for c, width in enumerate(widths, 1):
+            sheet.column_dimensions[get_column_letter(c)].width = width + 2
+        sheet.freeze_panes = "A3"
+    if not used:
+        book.create_sheet("(empty)")
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
+    os.close(handle)
+    try:
+        book.save(temp)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _put(cell: Any, value: Any) -> str:
+    """Store ``value`` in ``cell`` (numbers as numbers, anything else as inert text); return it as shown."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        cell.value = value
+        return str(value)
+    if isinstance(value, (int, float, Decimal)):
+        cell.value = value
+        return str(value)
+    if isinstance(value, Fraction):
+        cell.value = float(value)
+        return str(cell.value)
+    text = printable(str(value))
+    cell.value = text
+    cell.data_type = "s"  # never a formula, whatever it starts with
+    if text[:1] in ("=", "+", "-", "@"):
+        cell.quotePrefix = True  # and Excel keeps it text when someone edits it
+    return text
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = _BAD_SHEET.sub("-", printable(name)).strip("'") or "report"
+    base = base[:_SHEET_LENGTH]
+    candidate, n = base, 1
+    while candidate.lower() in used:
+        n += 1
+        suffix = f" ({n})"
+        candidate = base[: _SHEET_LENGTH - len(suffix)] + suffix
+    used.add(candidate.lower())
+    return candidate
