@@ -140,6 +140,7 @@ class Engine:
         self._read_only = False
         self._future_tolerance: timedelta | None = None
         self._ruleset_keys: set[str] = set()
+        self._unread: dict[str, int] = {}
 
     # ------------------------------------------------------------ opening
 
@@ -199,6 +200,7 @@ class Engine:
                 engine._replay()
             except StoreConflict:  # another writer appended while this one replayed
                 engine._rebuild_state()
+            engine._tell_unread()
             if changed:
                 the_store.put(META, "community", the_community.to_document())
             if ruleset is not None:
@@ -598,8 +600,9 @@ class Engine:
         found = list(self.store.events_after(self._position))
         if not found:
             return 0
-        fresh = [self._decode_stored(doc) for _, doc in found]
-        fresh = sorted((e for e in fresh if e.id not in self._applied), key=event_order)
+        decoded = [(doc, self._decode_stored(doc)) for _, doc in found]
+        self._applied.update(str(doc.get("id")) for doc, e in decoded if e is None)
+        fresh = sorted((e for _, e in decoded if e is not None and e.id not in self._applied), key=event_order)
         if fresh and self._last is not None and event_order(fresh[0]) < self._last:
             # Another writer stored an event earlier than what is applied here:
             # the state must be rebuilt in canonical order (callers do that).
@@ -620,7 +623,9 @@ class Engine:
         since = None if since is None else require_aware(since)
         until = None if until is None else require_aware(until)
         for doc in self.store.events(kinds=list(kinds) if kinds else None, since=since, until=until):
-            yield self._decode_stored(doc)
+            event = self._decode_stored(doc)
+            if event is not None:
+                yield event
 
     def rebuild(self) -> None:
         """Drop every plugin's derived state and replay the store from the start."""
@@ -641,6 +646,7 @@ class Engine:
         self._high_water = None
         self._last = None
         self._population.clear()
+        self._unread.clear()
         self.hooks.on_open(self)
 
     def _rewind_to(self, late: Event) -> None:
@@ -717,6 +723,14 @@ class Engine:
 
     # ------------------------------------------------------------ internals
 
+    def _tell_unread(self) -> None:
+        """Warn about stored events of kinds no loaded plugin registers (counted by the replay)."""
+        if self._unread:
+            kinds = ", ".join(f"{kind} ({n})" for kind, n in sorted(self._unread.items()))
+            self.warnings.append(
+                f"stored events of kinds no loaded plugin registers are kept but not applied: {kinds} / "
+                f"已保存的事件中有未加载插件的类型，保留但不处理：{kinds}")
+
     def _replay(self, before: tuple[datetime, str] | None = None) -> None:
         """Apply the stored events (those before ``before`` only, if given) not applied yet.
 
@@ -726,6 +740,9 @@ class Engine:
         self._position = self.store.position()
         for doc in self.store.events():
             event = self._decode_stored(doc)
+            if event is None:
+                self._applied.add(str(doc.get("id")))  # stored: the same id is never recorded again
+                continue
             if before is not None and event_order(event) >= before:
                 return
             self._apply_stored(event)
@@ -743,8 +760,17 @@ class Engine:
         self._apply(event, replaying=True)
         self._applied.add(event.id)
 
-    def _decode_stored(self, doc: Mapping[str, Any]) -> Event:
-        """A stored document as an event; ``StoreError`` naming the store if it is not one."""
+    def _decode_stored(self, doc: Mapping[str, Any]) -> Event | None:
+        """A stored document as an event; ``StoreError`` naming the store if it is not one.
+
+        None for a kind no loaded plugin registers: such events (a disabled or
+        uninstalled plugin's) stay in the store and come back with their
+        plugin; opening says how many were left out.
+        """
+        kind = doc.get("kind")
+        if isinstance(kind, str) and kind not in self.codec.kinds:
+            self._unread[kind] = self._unread.get(kind, 0) + 1
+            return None
         try:
             return self.codec.from_dict(doc)
         except EventError as exc:

@@ -7,7 +7,7 @@ docs/language.md's vocabulary tables are generated from this
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..events import CORE_EVENT_TYPES, Event
 from ..roster import ROLES
@@ -15,6 +15,9 @@ from . import schema as sch
 from .keywords import CORE_KEYWORDS
 from .ruleset import Ruleset
 from .sections import Section
+
+if TYPE_CHECKING:
+    import pluggy
 
 
 def describe_schema(sections: Sequence[Section[Any]], event_types: Sequence[type[Event]] = (),
@@ -115,11 +118,17 @@ START_MARK = "<!-- vocabulary:start -->"
 END_MARK = "<!-- vocabulary:end -->"
 
 
-def installed_tables() -> str:
-    """The vocabulary tables for the sections and event types installed now."""
-    from ..plugin_host import Hooks, get_plugin_manager
+def installed_tables(plugins: pluggy.PluginManager | None = None) -> str:
+    """The vocabulary tables for the sections and event types of ``plugins``.
 
-    hooks = Hooks(get_plugin_manager())
+    Default: the plugins installed now (``$GRIDCORE_PLUGINS`` pins them, as on
+    the command line).
+    """
+    import os
+
+    from ..plugin_host import Hooks, get_plugin_manager, plugin_selection
+
+    hooks = Hooks(plugins if plugins is not None else get_plugin_manager(only=plugin_selection(os.environ)))
     sections = sorted(hooks.register_sections(), key=lambda s: s.name)
     return vocabulary_tables(describe_schema(sections, hooks.register_event_types()))
 

@@ -22,7 +22,7 @@ from .rating import COLLECTION, Assessment, AssessmentError, assess
 from .scoring import Rating, Term, shown
 
 if TYPE_CHECKING:
-    from gridcore.engine import Engine
+    from gridcore import Engine
 
 _converter = cattrs.Converter()
 # Scores and metric values are exact: stored as "241/3" (documents from before

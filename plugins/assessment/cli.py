@@ -18,7 +18,7 @@ from datetime import datetime
 
 import click
 
-from gridcore.engine import Engine
+from gridcore import Engine
 from gridcore.periods import period_containing
 from gridcore.reports import Table
 from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option

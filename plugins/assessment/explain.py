@@ -21,7 +21,7 @@ from .rating import Assessment
 from .scoring import Rating, shown
 
 if TYPE_CHECKING:
-    from gridcore.engine import Engine
+    from gridcore import Engine
 
 
 def explain_decision(engine: Engine, rest: str) -> Explanation | None:

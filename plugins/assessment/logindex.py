@@ -26,7 +26,7 @@ from gridcore_escalation.events import (
 )
 
 if TYPE_CHECKING:
-    from gridcore.engine import Engine
+    from gridcore import Engine
 
 T = TypeVar("T")
 

@@ -33,7 +33,7 @@ from .policy import AssessmentPolicy, PatrolRequirement
 from .section import SECTION
 
 if TYPE_CHECKING:
-    from gridcore.engine import Engine
+    from gridcore import Engine
 
 DEFAULT_SERIOUS = 4
 

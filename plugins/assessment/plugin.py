@@ -18,7 +18,7 @@ from gridcore.explain import Explanation, Outcome, OutcomeKind
 if TYPE_CHECKING:
     import click
 
-    from gridcore.engine import Engine
+    from gridcore import Engine
     from gridcore.events import Event
     from gridcore.metrics import Metric
     from gridcore.reports import Report

@@ -26,7 +26,7 @@ from .policy import AssessmentPolicy, condition_subjects, exact
 from .scoring import NodeFacts, Rating, rate_nodes
 
 if TYPE_CHECKING:
-    from gridcore.engine import Engine
+    from gridcore import Engine
 
 COLLECTION = "assessment"
 

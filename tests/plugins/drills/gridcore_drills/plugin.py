@@ -1,0 +1,77 @@
+"""The plugin's hooks (entry point ``drills`` in the ``gridcore`` group).
+
+Everything it brings comes through a ``gridcore_register_*`` hook, and it
+imports only what docs/plugins.md lists; its modules are imported inside the
+hooks, so loading the plugin costs nothing until it is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gridcore import hookimpl
+
+if TYPE_CHECKING:
+    import click
+
+    from gridcore import Engine, Event, Report
+    from gridcore.metrics import Metric
+    from gridcore.rules import Section
+
+
+@hookimpl
+def gridcore_register_event_types() -> list[type[Event]]:
+    """``drill_held``."""
+    from .events import DrillHeld
+
+    return [DrillHeld]
+
+
+@hookimpl
+def gridcore_register_sections() -> list[Section[Any]]:
+    """``drills`` / ``消防演练``."""
+    from .section import SECTION
+
+    return [SECTION]
+
+
+@hookimpl
+def gridcore_register_metrics() -> list[Metric]:
+    """``drill_coverage``."""
+    from .metrics import METRICS
+
+    return list(METRICS)
+
+
+@hookimpl
+def gridcore_register_reports() -> list[Report]:
+    """``drills.held``."""
+    from .reports import REPORTS
+
+    return list(REPORTS)
+
+
+@hookimpl
+def gridcore_register_commands() -> list[click.Command]:
+    """``gridcore drills ...``."""
+    from gridcore_app.cli import lazy_command
+
+    return [lazy_command("drills", "gridcore_drills.cli:drills_group",
+                         "Drills (消防演练): what was held, against what the ruleset requires.")]
+
+
+@hookimpl
+def gridcore_validate_event(engine: Engine, event: Event) -> list[str] | None:
+    """A drill the ruleset in force does not name is refused (with the ones it names)."""
+    from .events import DrillHeld
+    from .section import SECTION
+
+    if not isinstance(event, DrillHeld):
+        return None
+    policy = engine.policy(SECTION, at=event.time)
+    if policy is None:
+        return [f"no ruleset in force at {event.time.isoformat()} has a drills section"]
+    if policy.requirement(event.drill) is None:
+        known = ", ".join(r.drill for r in policy.requirements) or "none"
+        return [f"unknown drill {event.drill!r} (the ruleset names: {known})"]
+    return None
