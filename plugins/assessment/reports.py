@@ -124,10 +124,16 @@ def spread_table(assessment: Assessment) -> Table:
 
 
 def months_table(engine: Engine, period: str) -> Table:
-    """How many rated nodes held each star in each month of ``period`` (each month rated on its own)."""
+    """How many rated nodes held each star in each month of ``period`` (each month rated on its own).
+
+    Only months wholly inside the period: a week's "months" would rate a
+    month mostly outside it.
+    """
     span = parse_period(period, engine.community.tz)
     rows = []
     for month in periods_between("month", span.start, span.end, engine.community.tz):
+        if month.start < span.start or month.end > span.end:
+            continue
         counts = Counter(r.stars for r in stored_or_fresh(engine, month.label).ratings)
         rows.append((month.label, *(counts[s] for s in range(5, 0, -1)), sum(counts.values())))
     return Table(f"Star ratings month by month, {period}", ("month", "5★", "4★", "3★", "2★", "1★", "rated"),
@@ -148,7 +154,8 @@ REPORTS = [
            showcase=Showcase(PER_PERIOD, "How many rated nodes hold each star, {label}", title=False, order=45)),
     Report("assessment.months", "How many rated nodes held each star, month by month",
            lambda e, p: months_table(e, _param(p, "period")), ("period",),
-           showcase=Showcase(PER_PERIOD, "Star ratings month by month", title=False, order=50)),
+           showcase=Showcase(PER_PERIOD, "Star ratings month by month", title=False, order=50,
+                             empty="none: the period holds no whole month")),
     Report("assessment.breakdown", "Every term of every score, with its rule (file:line)",
            lambda e, p: breakdown_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
            showcase=Showcase(PER_PERIOD)),
