@@ -220,7 +220,9 @@ def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click
         **values: Any,
     ) -> None:
         if cls is IncidentEscalated and values.get("to_node") is None and not values.get("department"):
-            raise click.UsageError("name where it goes: --to NODE, --department DEPT, or both")
+            raise click.UsageError(
+                "name where it goes: --to NODE, --department DEPT, or both (请指定上报的节点或条线部门)"
+            )
 
         def make(engine: Any, when: datetime) -> Any:
             fields = {k: v for k, v in values.items() if v is not None}

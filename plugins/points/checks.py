@@ -78,7 +78,8 @@ def check_activity(state: PointsState, event: ActivityRecorded) -> list[str]:
     if event.hours > MAX_HOURS:
         reasons.append(
             f"{event.activity} lasted {_hours(event.hours)} hours in one record, but one record covers "
-            f"at most {MAX_HOURS} hours; record each day on its own"
+            f"at most {MAX_HOURS} hours; record each day on its own "
+            f"(一条记录最多 {MAX_HOURS} 小时，请按天分别记录)"
         )
     policy = state.policy_at(event.time)
     if policy is None:
@@ -90,7 +91,7 @@ def check_activity(state: PointsState, event: ActivityRecorded) -> list[str]:
     if per_hour is not None and not event.hours:
         reasons.append(
             f"{per_hour.activity} earns points per hour (rule {per_hour.rule}), but the record "
-            "gives no hours; record how long it took (hours: 2)"
+            "gives no hours; record how long it took (hours: 2) (按小时计分的活动须填写时长)"
         )
     member = event.participant
     guard = policy.guard("duplicate")
@@ -123,7 +124,7 @@ def check_recorder(state: PointsState, event: ActivityRecorded) -> list[str]:
     return [
         (f"{event.actor} may not record {event.activity} for {member}: {event.actor} holds no role at "
         f"{event.node} or above (a resident records only their own activities; staff of the cell "
-        "record them for others)")
+        "record them for others) (居民只能登记本人的活动，代他人登记须由所在网格的工作人员)")
     ]
 
 
@@ -141,7 +142,7 @@ def check_redeemer(state: PointsState, event: PointsRedeemed) -> list[str]:
         return []
     return [
         (f"{event.actor} may not redeem {member}'s points: only {member}, or staff holding a role "
-        f"at {place} or above, may")
+        f"at {place} or above, may (积分只能由本人或其所在网格的工作人员兑换)")
     ]
 
 
