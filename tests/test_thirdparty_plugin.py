@@ -116,7 +116,8 @@ def test_a_third_party_plugin_works_end_to_end(drills_installed: None, tmp_path:
     code, out, err = gridcore("drills", "list", "--period", "2025-Q1", "--store", store, "--format", "csv")
     assert code == 0, err
     rows = out.splitlines()
-    assert rows[0] == "time,node,name,drill,people,counts" and len(rows) == 7
+    # every CSV the tools write starts with a byte-order mark, so Chinese opens right in Excel
+    assert rows[0] == "\ufefftime,node,name,drill,people,counts" and len(rows) == 7
     assert "2025-02-04 09:00,g2,第二网格,fire,12,no" in rows
     code, out, _ = gridcore("report", "drills.held", "-p", "period=2025-Q1", "--store", store)
     assert code == 0 and "消防演练" in out
