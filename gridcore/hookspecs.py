@@ -246,6 +246,54 @@ def gridcore_on_close(engine: Engine) -> None:
 
 
 # ---------------------------------------------------------------------------
+# Checkpoints: saving and restoring derived state
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def gridcore_save_state(engine: Engine) -> dict[str, Any] | None:
+    """Describe your per-engine state as a JSON document, so opening need not replay the store.
+
+    Implemented by the state object a plugin attaches (``Engine.attach``),
+    beside its ``gridcore_on_event``.  After an ingest (and every few thousand
+    events of a long one) the engine stores a *checkpoint*: the log position
+    it reflects, the rulesets in force, every plugin's name and version, and
+    each stateful plugin's document from this hook.  A later ``Engine.open``
+    restores the newest checkpoint that still fits and replays only the
+    events stored after it.
+
+    Return a dict of JSON values only (str, int, float, bool, None, lists and
+    dicts with str keys): build it with cattrs (``unstructure``) or by hand,
+    never with pickle; exact numbers as text (``str(Fraction)``), times as ISO
+    8601 with their offset.  ``gridcore_restore_state`` given this document
+    must rebuild a state equal, for every later hook call, to the one that
+    produced it.  Return ``None`` when the state cannot be saved now: the
+    plugin is then replayed from the store on open, as a plugin without these
+    hooks is.  Must not change state.
+
+    Set a ``STATE_VERSION`` (an int or str attribute of the state object or
+    its class) and change it whenever the document's shape or meaning
+    changes: checkpoints written under another ``STATE_VERSION`` (or another
+    version of the plugin's distribution, or another set of plugins) are
+    ignored and rebuilt, never misread.
+    """
+
+
+@hookspec
+def gridcore_restore_state(engine: Engine, document: dict[str, Any]) -> None:
+    """Load the document ``gridcore_save_state`` gave, replacing the state built so far.
+
+    Called on the fresh state attached by ``gridcore_on_open``, before any
+    event is applied, with the rulesets and community of the checkpoint
+    already in place (``engine.policy``, ``engine.community`` work).  Events
+    after the checkpoint then reach ``gridcore_on_event`` as usual.  A plugin
+    that implements ``gridcore_save_state`` must implement this too.  Raise
+    ``ValueError`` (or any error) for a document you cannot read: the engine
+    then ignores the checkpoint and replays the store.
+    """
+
+
+# ---------------------------------------------------------------------------
 # Decisions: explanations and outcomes
 # ---------------------------------------------------------------------------
 
