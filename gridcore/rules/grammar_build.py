@@ -26,6 +26,7 @@ from lark import Lark
 from lark.exceptions import GrammarError, LarkError
 
 from ..errors import PluginError
+from .grammar_cache import build_lark
 from .keywords import CORE_KEYWORDS, is_cjk, keyword_pattern, merge_keywords
 from .retype import RetypingLexer, alternates
 from .sections import Section
@@ -106,16 +107,18 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
         starts.append(f"{section.name}__remove")
         starts.extend(f"{section.name}__dated_{kind.name}" for kind in section.items)
     all_terms = {**keywords, **item_terms}
-    cjk_forms = [f for forms in all_terms.values() for f in forms if is_cjk(f[0])]
-    patterns: dict[str, re.Pattern[str]] = {}
+    # keyword_pattern looks only at the first character of the Chinese forms
+    cjk_forms = sorted({f[0] for forms in all_terms.values() for f in forms if is_cjk(f[0])})
+    patterns: dict[str, str] = {}
     for term, forms in sorted(all_terms.items()):
         pattern = keyword_pattern(forms, cjk_forms)
-        patterns[f"_{term}"] = re.compile(pattern)
+        patterns[f"_{term}"] = pattern
         parts.append(f"_{term}.3: /{pattern.replace('/', chr(92) + '/')}/")
     text = "\n\n".join(parts)
     try:
-        lark = Lark(text, parser="lalr", lexer="contextual", start=starts,
-                    propagate_positions=True, maybe_placeholders=False)
+        lark = build_lark(text, versions=[(s.name, s.version) for s in sections],
+                          parser="lalr", lexer="contextual", start=starts,
+                          propagate_positions=True, maybe_placeholders=False)
     except GrammarError as exc:
         names = ", ".join(s.name for s in sections)
         raise PluginError(f"the grammar of sections {names} does not build: {exc}") from None

@@ -17,7 +17,12 @@ import re
 from collections.abc import Iterable, Mapping
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_CHAR = re.compile(f"[{CJK}]")
+#: "The next character is not a letter or digit outside ASCII": the lookahead after
+#: a Chinese keyword form.  It is written with the ``\w`` category rather than the
+#: ranges of CJK: a class of tens of thousands of characters takes Python's ``re``
+#: milliseconds to compile, once per keyword in every lexer state's pattern, which
+#: made loading a parser slow.  Every Chinese character is such a letter.
+NOT_CJK_NEXT = r"(?![^\W\d_A-Za-z])"
 
 #: The core's keywords: terminal -> forms.  Sections reuse these by name.
 CORE_KEYWORDS: Mapping[str, tuple[str, ...]] = {
@@ -74,7 +79,11 @@ PUNCTUATION_WORDS: Mapping[str, tuple[str, str]] = {
 
 def is_cjk(text: str) -> bool:
     """True if ``text`` contains a Chinese character."""
-    return bool(_CJK_CHAR.search(text))
+    for ch in text:
+        code = ord(ch)
+        if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+            return True
+    return False
 
 
 def _form_pattern(form: str) -> str:
@@ -101,7 +110,7 @@ def keyword_pattern(forms: Iterable[str], cjk_starts: Iterable[str]) -> str:
     for form in sorted(set(forms), key=lambda f: (-len(f), f)):
         body = _form_pattern(form)
         if is_cjk(form[-1]):
-            alternatives.append(f"{body}(?:(?![{CJK}])|{follow})")
+            alternatives.append(f"{body}(?:{NOT_CJK_NEXT}|{follow})")
         else:
             alternatives.append(f"(?i:{body})(?![A-Za-z0-9_])")
     return "(?:" + "|".join(alternatives) + ")"

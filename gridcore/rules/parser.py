@@ -30,14 +30,14 @@ MAX_LINE = 4000
 
 def _starts(words: Sequence[str]) -> re.Pattern[str]:
     alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"^(?:{alts})(?![A-Za-z0-9_{CJK}])", re.IGNORECASE)
+    return re.compile(rf"^(?:{alts})(?!\w)", re.IGNORECASE)
 
 
 _PREAMBLE = _starts([*CORE_KEYWORDS["RULESET"], *CORE_KEYWORDS["EXTENDS"],
                      *CORE_KEYWORDS["LEVELS"]])
 _DATED = re.compile(rf"^(?:{'|'.join(map(re.escape, CORE_KEYWORDS['FROM']))})\s*\d", re.IGNORECASE)
 _REMOVE = _starts(CORE_KEYWORDS["REMOVE"])
-_HEADER = re.compile(rf"^([A-Za-z_{CJK}][\w{CJK} ]*?)\s*[:：]\s*$")
+_HEADER = re.compile(rf"^([A-Za-z_{CJK}][\w ]*?)\s*[:：]\s*$")
 
 
 def parse_source(text: str, *, sections: Sequence[Section[Any]], file: str = "<string>") -> ast.RulesFile:
@@ -57,10 +57,25 @@ def read_source(
     With ``skip_unknown_sections`` a section no installed plugin knows is left
     out silently (a stored ruleset reopened with a plugin disabled).
     """
+    grammar = build_grammar(sections)
+    key = (text, file, skip_unknown_sections, id(grammar))
+    hit = _PARSED.get(key)
+    if hit is not None and hit[0] is grammar:
+        return hit[1], list(hit[2])
     # Notepad saves UTF-8 with a byte-order mark; it is invisible, so drop it.
-    reader = _Reader(build_grammar(sections), text.removeprefix("\ufeff"), file)
+    reader = _Reader(grammar, text.removeprefix("\ufeff"), file)
     reader.skip_unknown_sections = skip_unknown_sections
-    return reader.run(), reader.diagnostics
+    parsed = reader.run()
+    if len(_PARSED) >= 64:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[key] = (grammar, parsed, tuple(reader.diagnostics))
+    return parsed, reader.diagnostics
+
+
+#: Files parsed in this process (a ruleset's files are read to follow ``extends``
+#: and again to compile; a store reopened compiles the same texts).  The trees are
+#: frozen, so sharing them is safe.
+_PARSED: dict[tuple[str, str, bool, int], tuple[Grammar, ast.RulesFile, tuple[Diagnostic, ...]]] = {}
 
 
 class _Reader:

@@ -36,10 +36,16 @@ class RetypingLexer:
     """Wraps the contextual lexer of a built Lark parser (see module doc)."""
 
     def __init__(self, inner: Any, alternates: Mapping[str, tuple[str, ...]],
-                 patterns: Mapping[str, re.Pattern[str]]) -> None:
+                 patterns: Mapping[str, str]) -> None:
         self.inner = inner
         self.alternates = alternates
-        self.patterns = patterns
+        self.sources = patterns
+        self.patterns: dict[str, re.Pattern[str]] = {}  # compiled when first needed
+
+    def pattern(self, name: str) -> re.Pattern[str] | None:
+        if name not in self.patterns and name in self.sources:
+            self.patterns[name] = re.compile(self.sources[name])
+        return self.patterns.get(name)
 
     def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[Token]:
         for token in self.inner.lex(lexer_state, parser_state):
@@ -50,7 +56,7 @@ class RetypingLexer:
 
     def _choose(self, token: Token, alts: tuple[str, ...], parser_state: Any) -> Token:
         for name in (token.type, *alts):
-            pattern = self.patterns.get(name)
+            pattern = self.pattern(name)
             if name != token.type and (pattern is None or not pattern.fullmatch(token.value)):
                 continue
             candidate = token if name == token.type else Token.new_borrow_pos(name, token.value,

@@ -206,9 +206,34 @@ def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
                             f"{referrer}：继承 \"{name}\"，但在 {where} 中找不到 {filename}")
 
 
+#: Rulesets compiled in this process, by their sources and the sections they
+#: were compiled with (the section objects are kept, so their ids stay theirs).
+_COMPILED: dict[tuple[object, ...], tuple[tuple[Section[Any], ...], Ruleset]] = {}
+MAX_COMPILED = 32
+
+
 def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section[Any]],
                   skip_unknown_sections: bool = False) -> Ruleset:
-    """Parse, resolve and compile a chain of sources (furthest ancestor first)."""
+    """Parse, resolve and compile a chain of sources (furthest ancestor first).
+
+    A chain compiled before in this process, with the same sections, is not
+    compiled again: the same ``Ruleset`` (immutable) is returned.  Errors are
+    not remembered: a rejected chain is checked again each time.
+    """
+    key = (tuple((s.name, s.text) for s in chain), tuple(id(s) for s in sections),
+           skip_unknown_sections)
+    hit = _COMPILED.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], sections, strict=True)):
+        return hit[1]
+    ruleset = _compile_chain(chain, sections, skip_unknown_sections)
+    if len(_COMPILED) >= MAX_COMPILED:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = (tuple(sections), ruleset)
+    return ruleset
+
+
+def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
+                   skip_unknown_sections: bool) -> Ruleset:
     diagnostics: list[Diagnostic] = []
     files: list[ast.RulesFile] = []
     lines = {s.name: s.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")

@@ -114,6 +114,9 @@ class Section(Generic[P]):
       be checked against.
     * ``variables``: documentation of the variables the section binds in its
       expressions (``gridcore schema`` lists them).
+    * ``version``: the plugin's version.  The built parser is cached on disk
+      (gridcore/rules/grammar_cache.py) under a key that includes it, so a new
+      version of the plugin always rebuilds the parser.
     """
 
     name: str = field(validator=lambda i, a, v: _check(_SECTION_NAME, v, "section name"))
@@ -125,6 +128,7 @@ class Section(Generic[P]):
     vocabularies: Mapping[str, str] = field(factory=dict, converter=_text_map)
     variables: Mapping[str, Any] = field(factory=dict, converter=_any_map, eq=False)
     doc: str = ""
+    version: str = ""
 
     def item_kind(self, name: str) -> ItemKind | None:
         """The item kind called ``name``."""
@@ -135,5 +139,5 @@ class Section(Generic[P]):
 
     def signature(self) -> tuple[Any, ...]:
         """What the parser depends on (the parser cache key)."""
-        return (self.name, self.headers, self.items, self.grammar,
+        return (self.name, self.version, self.headers, self.items, self.grammar,
                 tuple(sorted(self.keywords.items())))

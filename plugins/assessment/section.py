@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from attrs import frozen
 
+import gridcore
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.roster import role_id
@@ -233,6 +234,7 @@ def _located(ref: RuleRef) -> _Located:
 
 
 SECTION: Section[AssessmentPolicy] = Section(
+    version=gridcore.__version__,  # part of the parser cache's key
     name=NAME,
     headers=("assessment", "考核", "评星定级"),
     items=tuple(ItemKind(name, keywords, body, named=named, doc=doc)

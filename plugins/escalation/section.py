@@ -15,6 +15,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+import gridcore
 from gridcore.explain import RuleRef
 from gridcore.roster import ROLES
 from gridcore.rules import CompileContext, Item, Name, Node, Value, Version
@@ -515,6 +516,7 @@ def _role_id(text: str) -> str:
 
 
 SECTION: Section[EscalationPolicy] = Section(
+    version=gridcore.__version__,  # part of the parser cache's key
     name="escalation",
     headers=("escalation", "事件流转"),
     items=ITEMS,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import gridcore
 from gridcore.rules import ast
 from gridcore.rules import schema as sch
 from gridcore.rules.sections import ItemKind, Section
@@ -128,6 +129,7 @@ def _compile(items: Sequence[ast.Item], ctx: Any) -> PointsPolicy:
 
 
 SECTION: Section[PointsPolicy] = Section(
+    version=gridcore.__version__,  # part of the parser cache's key
     name="points",
     headers=("points", "积分"),
     items=ITEMS,
