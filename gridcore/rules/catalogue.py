@@ -102,8 +102,9 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
         return MESSAGES["trailing_comma"]
     if code.rstrip()[-1:] in (":", "：") and token_type in ("$END", ""):
         return MESSAGES["empty_rule"]
-    expected = set(getattr(exc, "accepts", None) or getattr(exc, "expected", None)
-                   or getattr(exc, "allowed", None) or ())
+    expected = set(grammar.keywords_expected(getattr(exc, "accepts", None)
+                                             or getattr(exc, "expected", None)
+                                             or getattr(exc, "allowed", None) or ()))
     if "_COLON" in expected and ":" not in code and "：" not in code:
         return MESSAGES["dated_colon" if "__dated_" in start else "missing_colon"]
     if {"NAME", "NUMBER", "_LPAR"} <= expected and token_type in ("$END", "_COMMA", "_RPAR", ""):

@@ -86,20 +86,20 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     indent = len(line.indent)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
                                           and exc.token.type == "$END"):
-        expected = sorted(exc.expected)
+        expected = grammar.keywords_expected(exc.expected)
         last = line.code.rstrip().split("\n")
         at_line = line.line + len(last) - 1
         at_col = len(source_lines[at_line - 1].rstrip()) + 1 if at_line <= len(source_lines) else 1
         got = None
         got_en, got_zh = "the line ends too early", "这一行提前结束了"
     elif isinstance(exc, UnexpectedToken):
-        expected = sorted(exc.accepts or exc.expected)
+        expected = grammar.keywords_expected(exc.accepts or exc.expected)
         at_line = line.line + exc.line - 1
         at_col = exc.column + (indent if exc.line == 1 else 0)
         got = str(exc.token)
         got_en, got_zh = f"unexpected '{got}'", f"此处不应出现 '{got}'"
     elif isinstance(exc, UnexpectedCharacters):
-        expected = sorted(exc.allowed or ())
+        expected = grammar.keywords_expected(exc.allowed or ())
         at_line = line.line + exc.line - 1
         at_col = exc.column + (indent if exc.line == 1 else 0)
         rest = line.code.split("\n")[exc.line - 1][exc.column - 1:]

@@ -8,6 +8,12 @@ section ``S`` and item kind ``K`` this generates::
     S__dated_K: _FROM date (_UNTIL date)? _SINCE_END? _COLON <body rule>
     S__remove: _REMOVE S__head
 
+A keyword form that two keywords share (``分`` is the points' "points" and
+the assessment's) is one terminal of its own, and each of the two keywords an
+inlined rule over its terminals (``split_shared``): the LALR parser, not the
+lexer, tells them apart by where they stand, with Lark's ordinary contextual
+lexer and nothing of Lark's replaced.
+
 The core grammar is the file grammar.lark next to this module; it is read and
 composed with the fragments into one grammar text (rather than loaded with
 ``Lark.open``) because the fragments and the keyword terminals, whose Chinese
@@ -17,18 +23,17 @@ lookaheads depend on every keyword of every section, are only known here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 from lark import Lark
 from lark.exceptions import GrammarError, LarkError
 
 from ..errors import PluginError
 from .grammar_cache import build_lark
 from .keywords import CORE_KEYWORDS, is_cjk, keyword_pattern, merge_keywords
-from .retype import RetypingLexer, alternates
 from .sections import Section
 
 GRAMMAR_FILE = Path(__file__).with_name("grammar.lark")
@@ -46,6 +51,27 @@ class Grammar:
     keywords: dict[str, tuple[str, ...]]
     sections: dict[str, Section[Any]]
     headers: dict[str, str]  # header word (lower-cased) -> section name
+    #: terminal of the built parser -> the keyword terminals it stands for (shared forms)
+    originals: dict[str, tuple[str, ...]] = field(factory=dict)
+    #: keyword terminal that shares forms -> the terminals of the built parser for it
+    pieces: dict[str, frozenset[str]] = field(factory=dict)
+
+    def keywords_expected(self, terminals: Iterable[str]) -> list[str]:
+        """The keyword terminals (as sections declare them) behind the parser's terminals.
+
+        A keyword whose forms are shared is several terminals in the parser;
+        it was expected when all of them are, and is not listed beside a
+        keyword that covers more of them (``each``/``每`` alone is the
+        assessment's ``each``; with ``per`` it is the core's ``per``).
+        """
+        found = set(terminals)
+        out = {t for t in found if t not in self.originals}
+        candidates = {original for t in found for original in self.originals.get(t, ())
+                      if self.pieces[original] <= found}
+        for original in candidates:
+            if not any(self.pieces[original] < self.pieces[other] for other in candidates):
+                out.add(original)
+        return sorted(out)
 
     def item_start(self, section: str) -> str:
         """Start rule for an item line."""
@@ -58,6 +84,49 @@ class Grammar:
     def remove_start(self, section: str) -> str:
         """Start rule for a removal line."""
         return f"{section}__remove"
+
+
+@frozen
+class SharedKeyword:
+    """A keyword terminal some of whose forms another keyword also has.
+
+    The lexer cannot tell such a form apart (LALR merges the lookaheads of
+    different contexts), so each group of forms shared by the same keywords is
+    one terminal of its own, ``pieces``, and the keyword is the inlined rule
+    ``rule`` over its pieces: the parser, not the lexer, decides which keyword
+    a shared form is, by where it stands.
+    """
+
+    rule: str
+    pieces: tuple[str, ...]
+    forms: dict[str, tuple[str, ...]]  # piece -> its forms
+
+
+def split_shared(terminals: Mapping[str, tuple[str, ...]]) -> dict[str, SharedKeyword]:
+    """For each keyword terminal sharing a form with another, how it is split."""
+    owners: dict[str, set[str]] = {}
+    for term, forms in terminals.items():
+        for form in forms:
+            owners.setdefault(_norm(form), set()).add(term)
+    groups: dict[frozenset[str], str] = {}
+    for owned in sorted(owners.values(), key=sorted):
+        if len(owned) > 1 and frozenset(owned) not in groups:
+            groups[frozenset(owned)] = f"SHARED_{len(groups) + 1}"
+    out: dict[str, SharedKeyword] = {}
+    for term, forms in terminals.items():
+        by_piece: dict[str, list[str]] = {}
+        for form in forms:
+            owned = frozenset(owners[_norm(form)])
+            by_piece.setdefault(groups[owned] if len(owned) > 1 else term, []).append(form)
+        if len(by_piece) == 1 and term in by_piece:
+            continue
+        out[term] = SharedKeyword(f"_kw_{term.lower()}", tuple(sorted(by_piece)),
+                                  {p: tuple(f) for p, f in by_piece.items()})
+    return out
+
+
+def _norm(form: str) -> str:
+    return " ".join(form.lower().split())
 
 
 _CACHE: dict[tuple[object, ...], Grammar] = {}
@@ -109,12 +178,20 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
     all_terms = {**keywords, **item_terms}
     # keyword_pattern looks only at the first character of the Chinese forms
     cjk_forms = sorted({f[0] for forms in all_terms.values() for f in forms if is_cjk(f[0])})
-    patterns: dict[str, str] = {}
-    for term, forms in sorted(all_terms.items()):
-        pattern = keyword_pattern(forms, cjk_forms)
-        patterns[f"_{term}"] = pattern
-        parts.append(f"_{term}.3: /{pattern.replace('/', chr(92) + '/')}/")
+    shared = split_shared(all_terms)
     text = "\n\n".join(parts)
+    terminals: list[str] = []
+    for term, kw in sorted(shared.items()):
+        # Every use of the keyword becomes an inlined rule over its pieces.
+        text = re.sub(rf"(?<![A-Za-z0-9_])_{term}(?![A-Za-z0-9_])", kw.rule, text)
+        terminals.append(f"{kw.rule}: " + " | ".join(f"_{piece}" for piece in kw.pieces))
+    pieces = {term: forms for term, forms in all_terms.items() if term not in shared}
+    for kw in shared.values():
+        pieces.update(kw.forms)
+    for term, forms in sorted(pieces.items()):
+        pattern = keyword_pattern(forms, cjk_forms)
+        terminals.append(f"_{term}.3: /{pattern.replace('/', chr(92) + '/')}/")
+    text += "\n\n// ---- keywords (generated)\n" + "\n".join(terminals)
     try:
         lark = build_lark(text, versions=[(s.name, s.version) for s in sections],
                           parser="lalr", lexer="contextual", start=starts,
@@ -125,10 +202,10 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
     except LarkError as exc:
         names = ", ".join(s.name for s in sections)
         raise PluginError(f"the grammar of sections {names} is not LALR: {exc}") from None
-    shared = alternates(all_terms)
-    if shared:
-        lark.parser.lexer = RetypingLexer(lark.parser.lexer, shared, patterns)
-    return Grammar(lark, dict(keywords), seen, headers)
+    originals = {f"_{piece}": tuple(f"_{t}" for t, kw in sorted(shared.items()) if piece in kw.pieces)
+                 for kw in shared.values() for piece in kw.pieces}
+    pieces_of = {f"_{t}": frozenset(f"_{p}" for p in kw.pieces) for t, kw in shared.items()}
+    return Grammar(lark, dict(keywords), seen, headers, originals, pieces_of)
 
 
 def _check_fragment(section: Section[Any]) -> None:

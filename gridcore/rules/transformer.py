@@ -228,10 +228,13 @@ class ToAst:
         return ast.Binary(_ARITH[str(c[1])], c[0], c[2], self._meta_pos(c, meta))
 
     def r_comp_op(self, c: list[Any], meta: Any) -> str:
-        if len(c) == 2:
-            return "not_in"
-        token = c[0]
-        return "in" if token.type != "CMP" else _CMP[str(token)]
+        return _CMP[str(c[0])]
+
+    def r_op_in(self, c: list[Any], meta: Any) -> str:
+        return "in"
+
+    def r_op_not_in(self, c: list[Any], meta: Any) -> str:
+        return "not_in"
 
     def r_compare(self, c: list[Any], meta: Any) -> ast.Compare:
         operands = tuple(c[0::2])
