@@ -137,7 +137,7 @@ def rules_load_section(quick: bool) -> str:
 
     rounds = 1 if quick else 5
     rows, notes = rules_load.run(rounds, 100 if quick else 2000,
-                                 None if quick else rules_load.BASELINE)
+                                 None if quick else rules_load.BASELINE, cold=not quick)
     return (
         "Fresh processes with every installed plugin: the first ruleset (building the parser, or "
         "loading it from the disk cache, then parsing, checking and compiling three lines), then "

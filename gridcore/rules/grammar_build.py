@@ -116,8 +116,8 @@ def split_shared(terminals: Mapping[str, tuple[str, ...]]) -> dict[str, SharedKe
     for term, forms in terminals.items():
         by_piece: dict[str, list[str]] = {}
         for form in forms:
-            owned = frozenset(owners[_norm(form)])
-            by_piece.setdefault(groups[owned] if len(owned) > 1 else term, []).append(form)
+            holders = frozenset(owners[_norm(form)])
+            by_piece.setdefault(groups[holders] if len(holders) > 1 else term, []).append(form)
         if len(by_piece) == 1 and term in by_piece:
             continue
         out[term] = SharedKeyword(f"_kw_{term.lower()}", tuple(sorted(by_piece)),
