@@ -2,8 +2,9 @@
 
 Positions (``pos``) never take part in equality, so a file and its formatted
 version give equal trees.  Section compilers receive ``Item`` objects whose
-``body`` is a ``Node`` built from the section's grammar fragment: ``Node``
-children are ``Node``, ``Name``, ``Value``, ``Expr`` or ``Ladder``.
+``body`` is built from the section's grammar fragment: the section's own typed
+node when it declares a transformer (``Section.transformer``), else a generic
+``Node`` whose children are ``Node``, ``Name``, ``Value``, ``Expr`` or ``Ladder``.
 """
 
 from __future__ import annotations
@@ -223,7 +224,8 @@ class Version:
 
     since: date | None
     until: date | None
-    body: Node
+    #: a ``Node``, or the node the section's transformer built for the body rule
+    body: Any
     ref: RuleRef = field(eq=False)
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
@@ -249,7 +251,7 @@ class Item:
         return (self.kind, self.name.text if self.name else None)
 
     @property
-    def body(self) -> Node:
+    def body(self) -> Any:
         """The body of the first (undated) version."""
         return self.versions[0].body
 

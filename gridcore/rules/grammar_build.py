@@ -23,7 +23,7 @@ lookaheads depend on every keyword of every section, are only known here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,8 @@ class Grammar:
     originals: dict[str, tuple[str, ...]] = field(factory=dict)
     #: keyword terminal that shares forms -> the terminals of the built parser for it
     pieces: dict[str, frozenset[str]] = field(factory=dict)
+    #: rule or alias name -> the method of its section's transformer that builds its node
+    builders: dict[str, Callable[[list[Any], Any], Any]] = field(factory=dict)
 
     def keywords_expected(self, terminals: Iterable[str]) -> list[str]:
         """The keyword terminals (as sections declare them) behind the parser's terminals.
@@ -134,7 +136,7 @@ _CACHE: dict[tuple[object, ...], Grammar] = {}
 
 def build_grammar(sections: Sequence[Section[Any]]) -> Grammar:
     """The parser for these sections (cached by what the sections declare)."""
-    key = tuple(s.signature() for s in sections)
+    key = tuple((s.signature(), id(s.transformer)) for s in sections)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
@@ -205,7 +207,8 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
     originals = {f"_{piece}": tuple(f"_{t}" for t, kw in sorted(shared.items()) if piece in kw.pieces)
                  for kw in shared.values() for piece in kw.pieces}
     pieces_of = {f"_{t}": frozenset(f"_{p}" for p in kw.pieces) for t, kw in shared.items()}
-    return Grammar(lark, dict(keywords), seen, headers, originals, pieces_of)
+    builders = {rule: fn for section in sections for rule, fn in section.builders().items()}
+    return Grammar(lark, dict(keywords), seen, headers, originals, pieces_of, builders)
 
 
 def _check_fragment(section: Section[Any]) -> None:

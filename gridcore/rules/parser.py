@@ -115,7 +115,7 @@ class _Reader:
                        "表达式嵌套太深", fix="split it into simpler rules", fix_zh="拆成更简单的规则")
             return None
         try:
-            return ToAst(self.file, line.line, column).transform_tree(tree)
+            return ToAst(self.file, line.line, column, self.grammar.builders).transform_tree(tree)
         except AstError as exc:
             self.error(exc.pos.line, exc.pos.column, exc.message, exc.message_zh, fix=exc.fix,
                        fix_zh=exc.fix_zh)
@@ -244,7 +244,7 @@ class _Reader:
 
     def version(self, node: ast.Node, line: LogicalLine) -> ast.Version:
         dates = [c for c in node.children if isinstance(c, ast.Value) and c.kind == "date"]
-        body = [c for c in node.children if isinstance(c, ast.Node)][-1]
+        body = node.children[-1]  # after the dates: the body (a Node or the section's own node)
         since = dates[0].value
         until = dates[1].value if len(dates) > 1 else None
         if until is not None and until <= since:

@@ -17,7 +17,7 @@ import attrs
 from attrs import field, frozen
 
 if TYPE_CHECKING:
-    from .ast import Item
+    from .ast import Item, Pos
     from .context import CompileContext
 
 #: The policy type a section compiles to (a frozen attrs class of its plugin).
@@ -114,6 +114,13 @@ class Section(Generic[P]):
       be checked against.
     * ``variables``: documentation of the variables the section binds in its
       expressions (``gridcore schema`` lists them).
+    * ``transformer``: an object whose methods, named after the fragment's
+      rules and aliases, build the section's own typed, frozen nodes: each is
+      called as ``method(children, pos)`` with the rule's children already
+      built (``Name``, ``Value``, ``Expr``, ``Ladder`` or the section's nodes)
+      and the ``Pos`` of the text the rule covers.  A rule without a method
+      becomes a generic ``Node`` (``kind`` is the rule name).  With a method
+      for every rule, the compiler reads typed nodes and never a rule name.
     * ``version``: the plugin's version.  The built parser is cached on disk
       (gridcore/rules/grammar_cache.py) under a key that includes it, so a new
       version of the plugin always rebuilds the parser.
@@ -129,6 +136,15 @@ class Section(Generic[P]):
     variables: Mapping[str, Any] = field(factory=dict, converter=_any_map, eq=False)
     doc: str = ""
     version: str = ""
+    transformer: object | None = field(default=None, eq=False)
+
+    def builders(self) -> dict[str, Callable[[list[Any], Pos], Any]]:
+        """The transformer's methods for rules of this section (their names start with ``<name>_``)."""
+        if self.transformer is None:
+            return {}
+        prefix = f"{self.name}_"
+        return {name: getattr(self.transformer, name) for name in dir(self.transformer)
+                if name.startswith(prefix) and callable(getattr(self.transformer, name))}
 
     def item_kind(self, name: str) -> ItemKind | None:
         """The item kind called ``name``."""

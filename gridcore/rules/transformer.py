@@ -6,6 +6,7 @@ carrying file, line and column in the author's file.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -73,10 +74,12 @@ def unquote(text: str) -> str:
 class ToAst:
     """Builds AST objects; positions are mapped back to the file."""
 
-    def __init__(self, file: str, line: int, column: int) -> None:
+    def __init__(self, file: str, line: int, column: int,
+                 builders: Mapping[str, Callable[[list[Any], ast.Pos], Any]] | None = None) -> None:
         self.file = file
         self.line = line
         self.column = column
+        self.builders = builders or {}
 
     # ---------------------------------------------------------------- positions
 
@@ -296,4 +299,7 @@ class ToAst:
                 kept.extend(child)
             else:
                 kept.append(child)
+        builder = self.builders.get(data)
+        if builder is not None:  # the section's own typed node
+            return builder(kept, self._meta_pos(children, meta))
         return ast.Node(data, tuple(kept), self._meta_pos(children, meta))

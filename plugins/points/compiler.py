@@ -11,7 +11,6 @@ carries on so that all of them are shown at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +22,7 @@ from gridcore.rules import schema as sch
 from gridcore.rules.checker import did_you_mean
 from gridcore.rules.keywords import is_cjk
 
+from . import nodes
 from .facts import Check, Facts, Formula
 from .policy import (
     ActivityItem,
@@ -108,63 +108,58 @@ def compile_points(items: Sequence[ast.Item], ctx: Any) -> PointsPolicy:
 def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> tuple[str, object] | None:
     body, ref = version.body, version.ref
     name = item.name.text if item.name is not None else ""
-    if item.kind == "activity":
+    if isinstance(body, nodes.Activity):
         return "activities", _activity(comp, name, body, ref)
-    if item.kind == "cap":
-        return "caps", tuple(_cap(n, ref) for n in _nodes(body, "points_cap"))
-    if item.kind == "tilt":
-        factor = _fraction(_number(body))
+    if isinstance(body, nodes.Caps):
+        return "caps", tuple(_cap(c, ref) for c in body.caps)
+    if isinstance(body, nodes.Tilt):
+        factor = _fraction(body.factor)
         if factor <= 0:
-            comp.error(body, f"a tilt must be a positive multiplier, got {_number(body)}",
-                       f"倾斜倍数必须大于 0，而不是 {_number(body)}", fix="write e.g. x 1.5")
+            comp.error(body, f"a tilt must be a positive multiplier, got {body.factor}",
+                       f"倾斜倍数必须大于 0，而不是 {body.factor}", fix="write e.g. x 1.5")
             return None
         return _tilt(comp, item.name, factor, ref)
-    if item.kind == "reward":
+    if isinstance(body, nodes.Reward):
         return _reward(comp, name, body, ref)
-    if item.kind == "expiry":
-        months = int(_number(body)) * (12 if body.kind == "points_expiry_years" else 1)
-        if months <= 0:
+    if isinstance(body, nodes.Expiry):
+        if body.months <= 0:
             comp.error(body, "points must stay valid for at least one month", "有效期至少一个月")
             return None
-        return "expiry", Expiry(months, ref)
-    if item.kind == "recognition":
+        return "expiry", Expiry(body.months, ref)
+    if isinstance(body, nodes.Recognition):
         return _recognition(comp, name, body, ref, item.name or body)
-    if item.kind in ("duplicate", "outside_cells", "self_award", "self_closed"):
+    if isinstance(body, nodes.Guard):
         return _guard(comp, item.kind, body, ref)
-    if item.kind in ("confirmed_report", "resolved"):
+    if isinstance(body, nodes.Scales):
         return _incident_items(comp, item.kind, body, ref)
-    if item.kind == "streak":
+    if isinstance(body, nodes.Streak):
         return _streak(comp, body, ref)
     comp.error(body, f"unknown points item {item.kind!r}", f"未知的积分条目 {item.kind!r}")  # pragma: no cover
     return None
 
 
-def _activity(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[ActivityItem, ...]:
+def _activity(comp: _Compiler, name: str, body: nodes.Activity, ref: RuleRef) -> tuple[ActivityItem, ...]:
     env = activity_env()
-    caps = tuple(_cap(n, ref) for n in _nodes(body, "points_cap"))
-    aliases = tuple(_name(n) for n in _nodes(body, "points_alias"))
+    caps = tuple(_cap(c, ref) for c in body.caps)
+    aliases = body.aliases
     out = []
-    for scale in _ordered_scales(comp, name, body):
-        term = scale.children[0]
-        assert isinstance(term, ast.Node)
-        when_expr = _expr_child(scale)
-        when = comp.check(when_expr, env, ACTIVITY_ARGS, ref) if when_expr is not None else None
-        amount = _amount(comp, term, env, ref)
+    for scale in _ordered_scales(comp, name, body.scales):
+        when = comp.check(scale.when, env, ACTIVITY_ARGS, ref) if scale.when is not None else None
+        amount = _amount(comp, scale.term, env, ref)
         if amount is None:
             continue
         out.append(ActivityItem(activity=name, amount=amount, rule=ref, caps=caps, when=when, aliases=aliases))
     return tuple(out)
 
 
-def _ordered_scales(comp: _Compiler, name: str, body: ast.Node) -> list[ast.Node]:
+def _ordered_scales(comp: _Compiler, name: str, scales: Sequence[nodes.Scale]) -> list[nodes.Scale]:
     """Scales with a condition in the order written, then the one without (the default).
 
     ``5, 10 when incident.severity >= 4`` and ``10 when incident.severity >= 4, 5``
     mean the same; two scales without a condition are an error.
     """
-    scales = _nodes(body, "points_scale")
-    conditional = [s for s in scales if _expr_child(s) is not None]
-    default = [s for s in scales if _expr_child(s) is None]
+    conditional = [s for s in scales if s.when is not None]
+    default = [s for s in scales if s.when is None]
     if len(default) > 1:
         comp.error(default[1], f"{name}: only one amount may go without 'when' (the default)",
                    f"{name}：只能有一个不带条件（当 …）的分值（默认分值）",
@@ -172,22 +167,20 @@ def _ordered_scales(comp: _Compiler, name: str, body: ast.Node) -> list[ast.Node
     return conditional + default[:1]
 
 
-def _amount(comp: _Compiler, term: ast.Node, env: sch.Env, ref: RuleRef) -> Amount | None:
-    if term.kind == "points_computed":
-        expr = _expr_child(term)
-        assert expr is not None
-        formula = comp.formula(expr, env, ACTIVITY_ARGS, ref)
+def _amount(comp: _Compiler, term: nodes.Term, env: sch.Env, ref: RuleRef) -> Amount | None:
+    if isinstance(term, nodes.Computed):
+        formula = comp.formula(term.expr, env, ACTIVITY_ARGS, ref)
         return Amount(formula=formula) if formula is not None else None
-    value = _fraction(_number(term))
-    if term.kind == "points_per_hour":
+    value = _fraction(term.points)
+    if isinstance(term, nodes.PerHour):
         return Amount(per_hour=value)
-    if term.kind == "points_per_item":
+    if isinstance(term, nodes.PerItem):
         return Amount(per_unit=value)
     return Amount(fixed=value)
 
 
-def _cap(node: ast.Node, ref: RuleRef) -> Cap:
-    return Cap(int(_number(node)), _period(node), ref)
+def _cap(node: nodes.Cap, ref: RuleRef) -> Cap:
+    return Cap(int(node.points), node.period, ref)
 
 
 def _tilt(comp: _Compiler, name: ast.Name | None, factor: Fraction, ref: RuleRef) -> tuple[str, object] | None:
@@ -235,23 +228,23 @@ def _level(comp: _Compiler, written: str, at: Any, *, roles: bool = False) -> st
     return None
 
 
-def _reward(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
-    price = _nodes(body, "points_price")
+def _reward(comp: _Compiler, name: str, body: nodes.Reward, ref: RuleRef) -> tuple[str, object] | None:
+    price = body.all(nodes.Price)
     if len(price) != 1:
         comp.error(body, f"reward {name}: give its price once, e.g. 200 points",
                    f"礼遇 {name}：写一次所需积分，如 200 分")
         return None
-    stock = _nodes(body, "points_stock")
-    limit = _nodes(body, "points_limit")
-    starts = _nodes(body, "points_valid_from")
-    ends = _nodes(body, "points_valid_until")
-    valid_from = _date(starts[0]) if starts else None
-    valid_until = _date(ends[0]) if ends else None
+    stock = body.all(nodes.Stock)
+    limit = body.all(nodes.Limit)
+    starts = body.all(nodes.ValidFrom)
+    ends = body.all(nodes.ValidUntil)
+    valid_from = starts[0].day if starts else None
+    valid_until = ends[0].day if ends else None
     if valid_from and valid_until and valid_until < valid_from:
         comp.error(body, f"reward {name}: valid until {valid_until} is before valid from {valid_from}",
                    f"礼遇 {name}：截止日期 {valid_until} 早于开始日期 {valid_from}")
         return None
-    cost = int(_number(price[0]))
+    cost = int(price[0].points)
     if cost <= 0:
         comp.error(price[0], f"reward {name}: the price must be at least 1 point", f"礼遇 {name}：所需积分至少 1 分")
         return None
@@ -259,53 +252,49 @@ def _reward(comp: _Compiler, name: str, body: ast.Node, ref: RuleRef) -> tuple[s
         name=name,
         price=cost,
         rule=ref,
-        stock=int(_number(stock[0])) if stock else None,
-        limit=int(_number(limit[0])) if limit else None,
-        limit_period=_period(limit[0]) if limit else None,
+        stock=int(stock[0].count) if stock else None,
+        limit=int(limit[0].count) if limit else None,
+        limit_period=limit[0].period if limit else None,
         valid_from=valid_from,
         valid_until=valid_until,
     )
 
 
-def _recognition(comp: _Compiler, level: str, body: ast.Node, ref: RuleRef,
+def _recognition(comp: _Compiler, level: str, body: nodes.Recognition, ref: RuleRef,
                  at: Any) -> tuple[str, object] | None:
-    budget = _nodes(body, "points_budget")[0]
+    budget = body.budget
     found = _level(comp, level, at)
     if found is None:
         return None
     level = found
-    names = [c.text for c in body.children if isinstance(c, ast.Name)]
     roles: list[str] = []
-    for text in names:
+    for written in body.by:
+        text = written.text
         role = _role(text)
         if role is None:
             comp.error(body, f"{text!r} is not a role (roles: {', '.join(ROLES)})",
                        f"{text!r} 不是角色（角色有：{'、'.join(ROLES.values())}）")
             return None
         roles.append(role)
-    amount = int(_number(budget))
+    amount = int(budget.points)
     if amount <= 0:
         comp.error(budget, "a recognition budget must be at least 1 point", "表扬预算至少 1 分")
         return None
     return "recognition", Recognition(
-        budget=amount, level=level, period=_period(budget), rule=ref,
+        budget=amount, level=level, period=budget.period, rule=ref,
         roles=tuple(roles) or ("grid_leader", "master_grid_leader"),
     )
 
 
-def _guard(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
-    action_node = body.children[0]
-    assert isinstance(action_node, ast.Node)
-    action = "refuse" if action_node.kind == "points_refuse" else "flag"
+def _guard(comp: _Compiler, kind: str, body: nodes.Guard, ref: RuleRef) -> tuple[str, object] | None:
+    action = body.action
     window = "day"
-    if len(body.children) > 1:
+    if body.window is not None:
         if kind != "duplicate":
             comp.error(body, "only 'duplicate' takes a window (same day / overlapping)",
                        "只有“重复申报”可以写时间范围（同日 / 时间重叠）")
             return None
-        window_node = body.children[1]
-        assert isinstance(window_node, ast.Node)
-        window = "overlap" if window_node.kind == "points_overlap" else "day"
+        window = body.window
     if kind == "self_closed" and action == "refuse":
         comp.error(body, "self-closed incidents can only be flagged: their events belong to the incident's handlers",
                    "自报自结只能标记，不能拒绝：事件的记录属于处置流程", fix="write: self closed: flag")
@@ -313,84 +302,31 @@ def _guard(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[st
     return "guards", Guard(kind, action, ref, window=window)
 
 
-def _incident_items(comp: _Compiler, kind: str, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
+def _incident_items(comp: _Compiler, kind: str, body: nodes.Scales, ref: RuleRef) -> tuple[str, object] | None:
     env = incident_env()
     out = []
-    for scale in _ordered_scales(comp, kind.replace("_", " "), body):
-        term = scale.children[0]
-        assert isinstance(term, ast.Node)
-        if term.kind != "points_fixed":
+    for scale in _ordered_scales(comp, kind.replace("_", " "), body.scales):
+        term = scale.term
+        if not isinstance(term, nodes.Fixed):
             comp.error(term, "incident items earn a fixed number of points, e.g. 10 points",
                        "事件积分只能是固定分值，如 10 分")
             continue
-        when_expr = _expr_child(scale)
-        when = comp.check(when_expr, env, INCIDENT_ARGS, ref) if when_expr is not None else None
+        when = comp.check(scale.when, env, INCIDENT_ARGS, ref) if scale.when is not None else None
         trigger = "confirmed_report" if kind == "confirmed_report" else "resolved"
-        out.append(IncidentItem(trigger, int(_number(term)), ref, when=when))
+        out.append(IncidentItem(trigger, int(term.points), ref, when=when))
     return "incidents", tuple(out)
 
 
-def _streak(comp: _Compiler, body: ast.Node, ref: RuleRef) -> tuple[str, object] | None:
-    periods = [c.value for c in body.children if isinstance(c, ast.Value) and c.kind == "period"]
-    unit, span = (periods[0], periods[1]) if body.kind == "points_streak_en" else (periods[1], periods[0])
+def _streak(comp: _Compiler, body: nodes.Streak, ref: RuleRef) -> tuple[str, object] | None:
+    unit, span = body.unit, body.span
     if KINDS.index(unit) >= KINDS.index(span):
         comp.error(body, f"a streak counts {unit}s inside a longer period, not a {span}",
                    "连续活跃的小周期必须短于大周期", fix="write e.g. 20 points for each month of the quarter")
         return None
-    return "streaks", Streak(int(_number(body)), unit, span, ref)
+    return "streaks", Streak(int(body.points), unit, span, ref)
 
 
-# ---------------------------------------------------------------------------- tree helpers
-
-
-def _nodes(body: ast.Node, kind: str) -> list[ast.Node]:
-    return [c for c in body.children if isinstance(c, ast.Node) and c.kind == kind]
-
-
-def _number(node: ast.Node) -> float:
-    for child in node.children:
-        if isinstance(child, ast.Value) and child.kind == "number":
-            return float(child.value)
-        if isinstance(child, ast.Node):
-            found = _maybe_number(child)
-            if found is not None:
-                return found
-    raise ValueError(f"no number in {node.kind}")  # pragma: no cover - the grammar requires one
-
-
-def _maybe_number(node: ast.Node) -> float | None:
-    try:
-        return _number(node)
-    except ValueError:
-        return None
-
-
-def _period(node: ast.Node) -> str:
-    for child in node.children:
-        if isinstance(child, ast.Value) and child.kind == "period":
-            return str(child.value)
-    raise ValueError(f"no period in {node.kind}")  # pragma: no cover - the grammar requires one
-
-
-def _date(node: ast.Node) -> date:
-    for child in node.children:
-        if isinstance(child, ast.Value) and child.kind == "date":
-            return child.value  # type: ignore[no-any-return]
-    raise ValueError(f"no date in {node.kind}")  # pragma: no cover - the grammar requires one
-
-
-def _name(node: ast.Node) -> str:
-    for child in node.children:
-        if isinstance(child, ast.Name):
-            return child.text
-    raise ValueError(f"no name in {node.kind}")  # pragma: no cover - the grammar requires one
-
-
-def _expr_child(node: ast.Node) -> ast.Expr | None:
-    for child in node.children:
-        if isinstance(child, ast.Expr):
-            return child
-    return None
+# ---------------------------------------------------------------------------- helpers
 
 
 def _fraction(value: float) -> Fraction:

@@ -19,6 +19,7 @@ from gridcore.rules import schema as sch
 from gridcore.rules.sections import ItemKind, Section
 
 from .facts import Facts
+from .nodes import PointsNodes
 from .policy import PointsPolicy
 
 GRAMMAR = Path(__file__).with_name("points.lark")
@@ -135,6 +136,7 @@ SECTION: Section[PointsPolicy] = Section(
     items=ITEMS,
     grammar=GRAMMAR.read_text(encoding="utf-8"),
     compile=_compile,
+    transformer=PointsNodes(),
     keywords=KEYWORDS,
     vocabularies={"activity": "activity", "reward": "reward"},
     # What conditions and computed amounts may read: activity items see
