@@ -14,7 +14,9 @@ from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.periods import PeriodError, normalise_kind
 from gridcore.roster import role_id
+from gridcore.rules import Name
 
+from . import nodes
 from .conditions import (
     SCORE_WORDS,
     SEVERITY_WORDS,
@@ -37,66 +39,72 @@ from .policy import (
 
 
 def compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: Report) -> Any:
-    if kind == "period":
-        period = _first_value(body, "period")
+    if isinstance(body, nodes.Period):
         try:
-            return (normalise_kind(str(period)), ref)
+            return (normalise_kind(body.period), ref)
         except PeriodError:
-            report(body, f"unknown period {period!r}", f"未知周期 {period!r}", expected="day, week, month, quarter or year")
+            report(body, f"unknown period {body.period!r}", f"未知周期 {body.period!r}",
+                   expected="day, week, month, quarter or year")
             return None
-    if kind == "rate":
-        return (tuple(n.text for n in names(body)), ref)
-    if kind == "metric":
+    if isinstance(body, nodes.Rate):
+        return (tuple(n.text for n in body.levels), ref)
+    if isinstance(body, nodes.Metric):
         return _metric(name or "", body, ref, report)
-    if kind in ("penalty", "bonus"):
+    if isinstance(body, nodes.Adjust):
         return _adjustment(kind, name or "", body, ref, report)
-    if kind == "stars":
+    if isinstance(body, nodes.Stars):
         return _stars(body, ref, report)
-    if kind == "cap":
+    if isinstance(body, nodes.Caps):
         return _caps(name or "", body, ref, report)
-    if kind == "subsidy":
+    if isinstance(body, nodes.PerStar | nodes.Base):
         return _subsidy(name or "", body, ref, report)
-    if kind == "patrol":
+    if isinstance(body, nodes.Patrol):
         return _patrol(body, ref, report)
-    if kind == "serious":
+    if isinstance(body, nodes.Serious):
         return _serious(body, ref, report)
     return None
 
 
-def _metric(name: str, body: Any, ref: RuleRef, report: Report) -> MetricTerm | None:
-    numbers = _numbers(body)
-    weight = numbers[0]
-    if weight <= 0:
+def names(body: Any) -> list[Name]:
+    """The level names a ``rate`` or ``patrol`` body writes."""
+    if isinstance(body, nodes.Rate):
+        return list(body.levels)
+    if isinstance(body, nodes.Patrol) and body.level is not None:
+        return [body.level]
+    return []
+
+
+def _metric(name: str, body: nodes.Metric, ref: RuleRef, report: Report) -> MetricTerm | None:
+    if body.weight <= 0:
         report(body, f"the weight of {name} must be more than 0", f"{name} 的权重必须大于 0")
         return None
     low, high, missing = 0.0, 100.0, "zero"
-    for option in body.children:
-        if getattr(option, "kind", "") == "assessment_scale":
-            low, high = (float(n) for n in _numbers(option))
+    for option in body.options:
+        if isinstance(option, nodes.Scale):
+            low, high = option.low, option.high
             if low == high:
                 report(option, "a scale needs two different ends", "区间两端不能相同", fix="e.g. scale 0 to 100", fix_zh="如 区间 0 至 100")
                 return None
-        elif getattr(option, "kind", "") == "assessment_full":
+        else:
             missing = "full"
-    return MetricTerm(name, float(weight), ref, low=low, high=high, when_missing=missing)
+    return MetricTerm(name, body.weight, ref, low=low, high=high, when_missing=missing)
 
 
-def _adjustment(kind: str, name: str, body: Any, ref: RuleRef, report: Report) -> Adjustment | None:
-    sign = _child(body, "assessment_minus") or _child(body, "assessment_plus")
-    if sign is not None and (sign.kind == "assessment_plus") != (kind == "bonus"):
+def _adjustment(kind: str, name: str, body: nodes.Adjust, ref: RuleRef, report: Report) -> Adjustment | None:
+    sign = body.sign
+    if sign is not None and sign.plus != (kind == "bonus"):
         word, word_zh = ("minus", "扣") if kind == "bonus" else ("plus", "加")
         report(sign, f"a {kind} cannot say '{word}'", f"{'加分' if kind == 'bonus' else '扣分'}不能写“{word_zh}”",
                fix=f"write a {'penalty' if kind == 'bonus' else 'bonus'} item instead",
                fix_zh=f"请改写成{'扣分' if kind == 'bonus' else '加分'}项")
         return None
-    points = float(_numbers(body)[0])
-    limit_node = _child(body, "assessment_limit")
-    limit = float(_numbers(limit_node)[0]) if limit_node is not None else None
+    points = body.points
+    limit = body.limit.points if body.limit is not None else None
     return Adjustment(name, -points if kind == "penalty" else points, ref, limit=limit)
 
 
-def _stars(body: Any, ref: RuleRef, report: Report) -> tuple[StarLevel, ...] | None:
-    ladder = _child(body, "ladder")
+def _stars(body: nodes.Stars, ref: RuleRef, report: Report) -> tuple[StarLevel, ...] | None:
+    ladder = body.ladder
     levels: list[StarLevel] = []
     ok = True
     for step in ladder.steps:
@@ -126,31 +134,26 @@ def _stars(body: Any, ref: RuleRef, report: Report) -> tuple[StarLevel, ...] | N
     return tuple(levels)
 
 
-def _caps(level: str, body: Any, ref: RuleRef, report: Report) -> tuple[StarCap, ...]:
+def _caps(level: str, body: nodes.Caps, ref: RuleRef, report: Report) -> tuple[StarCap, ...]:
     caps = []
-    for part in body.children:
-        if getattr(part, "kind", "") not in ("assessment_cap_en", "assessment_cap_zh"):
-            continue
-        quota = _child(part, "assessment_quota")
-        stars_value = [c for c in part.children if getattr(c, "kind", "") == "number"]
-        stars = int(stars_value[0].value)
-        amount = quota.children[0]
+    for part in body.parts:
+        amount = part.quota
         if amount.kind == "percent":
-            caps.append(StarCap(stars, _ref_at(ref, part), share=float(amount.value) * 100, level=level))
+            caps.append(StarCap(part.stars, _ref_at(ref, part), share=float(amount.value) * 100, level=level))
         else:
-            caps.append(StarCap(stars, _ref_at(ref, part), count=int(amount.value), level=level))
+            caps.append(StarCap(part.stars, _ref_at(ref, part), count=int(amount.value), level=level))
     return tuple(caps)
 
 
-def _subsidy(role_name: str, body: Any, ref: RuleRef, report: Report) -> Subsidy | None:
+def _subsidy(role_name: str, body: nodes.PerStar | nodes.Base, ref: RuleRef, report: Report) -> Subsidy | None:
     try:
         role = role_id(role_name)
     except GridcoreError:  # a role the community declares itself: kept as written
         role = role_name
-    if body.kind == "assessment_per_star":
-        return Subsidy(role, ref, per_star=float(_numbers(body)[0]))
-    base = float(_numbers(body)[0])
-    ladder = _child(body, "ladder")
+    if isinstance(body, nodes.PerStar):
+        return Subsidy(role, ref, per_star=body.amount)
+    base = body.amount
+    ladder = body.ladder
     steps = []
     for step in ladder.steps:
         condition = to_condition(step.condition, report, STARS_WORDS, "stars")
@@ -169,21 +172,20 @@ def _subsidy(role_name: str, body: Any, ref: RuleRef, report: Report) -> Subsidy
     return Subsidy(role, ref, base=base, multipliers=tuple(steps), otherwise=otherwise)
 
 
-def _patrol(body: Any, ref: RuleRef, report: Report) -> PatrolRequirement | None:
-    times = int(_numbers(body)[0])
+def _patrol(body: nodes.Patrol, ref: RuleRef, report: Report) -> PatrolRequirement | None:
+    times = int(body.times)
     if times < 1:
         report(body, "patrols must be required at least once", "巡查次数至少为 1", fix="e.g. patrol: 1 per day", fix_zh="如 巡查：每天 1 次")
         return None
-    per = str(_first_value(body, "period"))
+    per = body.period
     if per not in ("day", "week", "month"):
         report(body, "patrols are counted per day, week or month", "巡查按天、周或月计", fix="e.g. patrol: 1 per day", fix_zh="如 巡查：每天 1 次")
         return None
-    levels = names(body)
-    return PatrolRequirement(times, per, ref, level=levels[0].text if levels else None)
+    return PatrolRequirement(times, per, ref, level=body.level.text if body.level is not None else None)
 
 
-def _serious(body: Any, ref: RuleRef, report: Report) -> tuple[int, RuleRef] | None:
-    condition = to_condition(body.children[0], report, SEVERITY_WORDS, "severity")
+def _serious(body: nodes.Serious, ref: RuleRef, report: Report) -> tuple[int, RuleRef] | None:
+    condition = to_condition(body.condition, report, SEVERITY_WORDS, "severity")
     if isinstance(condition, Compare) and condition.subject == "severity" and condition.op in (">=", ">"):
         threshold = int(condition.number) + (1 if condition.op == ">" else 0)
         if 1 <= threshold <= 5:
@@ -205,28 +207,6 @@ def _number(expr: Any, report: Report) -> float | None:
     if is_number(expr):
         return float(expr.value)
     report(expr, "a plain number is expected here", "这里应为数字")
-    return None
-
-
-def _numbers(node: Any) -> list[float]:
-    return [c.value for c in node.children if getattr(c, "kind", "") == "number"]
-
-
-def names(node: Any) -> list[Any]:
-    return [c for c in node.children if getattr(c, "kind", "") == "name"]
-
-
-def _child(node: Any, kind: str) -> Any:
-    for child in node.children:
-        if getattr(child, "kind", "") == kind:
-            return child
-    return None
-
-
-def _first_value(node: Any, kind: str) -> Any:
-    for child in node.walk():
-        if getattr(child, "kind", "") == kind and hasattr(child, "value"):
-            return child.value
     return None
 
 

@@ -26,6 +26,7 @@ from gridcore.rules import ItemKind, Section
 
 from .conditions import Report
 from .items import compile_body, names
+from .nodes import AssessmentNodes
 from .policy import AssessmentPolicy
 
 if TYPE_CHECKING:
@@ -241,6 +242,7 @@ SECTION: Section[AssessmentPolicy] = Section(
                 for name, keywords, body, named, doc in ITEMS),
     grammar=GRAMMAR.read_text(encoding="utf-8"),
     compile=compile_section,
+    transformer=AssessmentNodes(),
     keywords=KEYWORDS,
     doc="Star ratings: metrics, weights, penalties, star ladder, caps, subsidies (评星定级).",
 )
