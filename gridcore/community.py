@@ -26,6 +26,17 @@ from . import geo
 from .errors import RosterError
 from .geo import Location, locations_from_document, locations_to_document
 from .hierarchy import Hierarchy, Node
+from .households import (
+    CareLink,
+    Counts,
+    Household,
+    Resident,
+    care_problem,
+    counts_by_node,
+    crowded,
+    household_problem,
+    resident_problem,
+)
 from .roster import (
     ROLES,
     Department,
@@ -43,6 +54,10 @@ def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
 
+def _links(value: Iterable[CareLink]) -> tuple[CareLink, ...]:
+    return tuple(value)
+
+
 def _with_core_roles(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType({**ROLES, **(value or {})})
 
@@ -55,13 +70,17 @@ class _Index:
     roles_at: Mapping[str, Mapping[str, tuple[str, ...]]]
     cells: Mapping[str, tuple[str, ...]]
     departments: Mapping[str, tuple[Member, ...]]
+    counts: Mapping[str, Counts]
+    cared_by: Mapping[str, tuple[str, ...]]
 
 
 @frozen
 class Community:
     """One community: hierarchy + members + departments + places + time zone.
 
-    Mappings are keyed by id.  ``roles`` is the role vocabulary in force (the
+    ``households`` and their named ``residents`` are the base population as the
+    roster files give it (``gridcore.households``); ``care`` says which member
+    looks after which households or buildings (包联户).  Mappings are keyed by id.  ``roles`` is the role vocabulary in force (the
     core ``ROLES`` plus the community's own); ``level_names`` gives Chinese
     labels for levels.  Prefer ``Community.build`` with plain lists.
     Hashable (by name, time zone and hierarchy), so it can key a cache.
@@ -77,6 +96,9 @@ class Community:
     level_names: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
     #: node id -> where it is on the map (optional; see ``gridcore.geo``)
     locations: Mapping[str, Location] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    households: Mapping[str, Household] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    residents: Mapping[str, Resident] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    care: tuple[CareLink, ...] = attrs.field(default=(), converter=_links, hash=False)
     _index: _Index = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -95,6 +117,9 @@ class Community:
         roles: Mapping[str, str] | None = None,
         level_names: Mapping[str, str] | None = None,
         locations: Mapping[str, Location] | None = None,
+        households: Iterable[Household] = (),
+        residents: Iterable[Resident] = (),
+        care: Iterable[CareLink] = (),
     ) -> Community:
         """Make a community from lists, refusing duplicate ids (``RosterError``)."""
         return cls(
@@ -107,6 +132,9 @@ class Community:
             roles=roles or {},
             level_names=level_names or {},
             locations=locations or {},
+            households=_by_id(households, "household"),
+            residents=_by_id(residents, "resident"),
+            care=_links(care),
         )
 
     # ------------------------------------------------------------ time
@@ -212,6 +240,16 @@ class Community:
         leaves = {node.id for node in self.hierarchy.leaves()} & set(self.locations)
         return geo.nearest(self.locations, lat, lon, count, among=leaves or None)
 
+    def counts(self, node_id: str) -> Counts:
+        """The planning counts of ``node_id``'s subtree as the roster gives them (events aside)."""
+        self.hierarchy.node(node_id)
+        return self._index.counts[node_id]
+
+    def looked_after_by(self, member_id: str) -> tuple[str, ...]:
+        """The households a member looks after (包联户), directly or through a building, roster order."""
+        self.member(member_id)
+        return self._index.cared_by.get(member_id, ())
+
     def level_label(self, level: str) -> str:
         """The Chinese label of a level if declared, else the level id."""
         self.hierarchy.level_index(level)
@@ -241,6 +279,12 @@ class Community:
             "places": [_CONVERTER.unstructure(p) for p in self.places.values()],
             # written only when given, so documents of communities without a map stay as they were
             **({"locations": locations_to_document(self.locations)} if self.locations else {}),
+            # likewise households, their named residents and care links
+            **({"households": [_CONVERTER.unstructure(h) for h in self.households.values()]}
+               if self.households else {}),
+            **({"residents": [_CONVERTER.unstructure(r) for r in self.residents.values()]}
+               if self.residents else {}),
+            **({"care": [_CONVERTER.unstructure(c) for c in self.care]} if self.care else {}),
         }
 
     @classmethod
@@ -266,6 +310,9 @@ class Community:
             roles=shape.roles,
             level_names=shape.level_names,
             locations=locations_from_document(shape.locations),
+            households=shape.households,
+            residents=shape.residents,
+            care=shape.care,
         )
 
 
@@ -285,6 +332,9 @@ class _Document:
     members: list[Member] = attrs.field(factory=list)
     places: list[Place] = attrs.field(factory=list)
     locations: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    households: list[Household] = attrs.field(factory=list)
+    residents: list[Resident] = attrs.field(factory=list)
+    care: list[CareLink] = attrs.field(factory=list)
 
 
 def _make_converter() -> cattrs.Converter:
@@ -368,6 +418,34 @@ def _check(community: Community) -> None:
             raise RosterError(f"a location is given for unknown node {node!r}")
         if not isinstance(location, Location):
             raise RosterError(f"location of node {node!r}: expected a Location, got {location!r}")
+    for key, household in community.households.items():
+        _same_key(key, household, Household, "household")
+        problem = household_problem(household, hierarchy, community.places)
+        if problem:
+            raise RosterError(problem)
+    for key, resident in community.residents.items():
+        _same_key(key, resident, Resident, "resident")
+        problem = resident_problem(resident, community.households)
+        if problem:
+            raise RosterError(problem)
+        if resident.id in community.members:
+            raise RosterError(
+                f"resident {resident.id!r} ({resident.name}) has the id of a roster member; "
+                "give the resident another id (成员与居民编号重复)"
+            )
+    problem = crowded(community.households, community.residents.values())
+    if problem:
+        raise RosterError(problem)
+    seen_links: set[CareLink] = set()
+    for link in community.care:
+        if not isinstance(link, CareLink):
+            raise RosterError(f"care links must be CareLink values, got {link!r}")
+        problem = care_problem(link, community.members, community.households, community.places)
+        if problem:
+            raise RosterError(problem)
+        if link in seen_links:
+            raise RosterError(f"member {link.member!r} looks after {link.target!r} twice (重复包联)")
+        seen_links.add(link)
 
 
 def member_problem(member: Member, community: Community) -> str | None:
@@ -421,4 +499,20 @@ def _build_index(community: Community) -> _Index:
         roles_at=roles_at,
         cells=cells,
         departments={k: tuple(v) for k, v in departments.items()},
+        counts=counts_by_node(community.hierarchy, community.households, community.residents),
+        cared_by=care_index(community.care, community.households),
     )
+
+
+def care_index(care: Iterable[CareLink], households: Mapping[str, Household]) -> dict[str, tuple[str, ...]]:
+    """Member id -> the households they look after (a building's households through its place)."""
+    at_place: dict[str, list[str]] = {}
+    for household in households.values():
+        if household.place is not None:
+            at_place.setdefault(household.place, []).append(household.id)
+    found: dict[str, list[str]] = {}
+    for link in care:
+        mine = found.setdefault(link.member, [])
+        targets = [link.household] if link.household is not None else at_place.get(str(link.place), [])
+        mine.extend(h for h in targets if h is not None and h in households and h not in mine)
+    return {member: tuple(ids) for member, ids in found.items()}

@@ -49,6 +49,7 @@ from .events import (
 from .explain import Explanation, Outcome
 from .metrics import Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
+from .register import HouseholdRegister
 from .reports import Table
 from .store import DEFAULT_STORE, Store
 
@@ -130,6 +131,8 @@ class Engine:
         self._high_water: datetime | None = None
         self._last: tuple[datetime, str] | None = None  # order of the last applied event
         self._population: dict[str, str] = {}
+        #: households and named residents on record now (``gridcore.register``)
+        self.households = HouseholdRegister(community)
         self._closed = False
         self._metrics: dict[str, Metric] | None = None
         #: What opening found worth telling (e.g. a stored ruleset's section whose plugin is
@@ -646,6 +649,7 @@ class Engine:
         self._high_water = None
         self._last = None
         self._population.clear()
+        self.households = HouseholdRegister(self.community)
         self._unread.clear()
         self.hooks.on_open(self)
 
@@ -664,8 +668,9 @@ class Engine:
         return dict(self._population)
 
     def knows_person(self, person: str) -> bool:
-        """True for roster members, registered residents and the system actor."""
-        return person == SYSTEM_ACTOR or person in self.community.members or person in self._population
+        """True for roster members, registered residents, residents on record and the system actor."""
+        return (person == SYSTEM_ACTOR or person in self.community.members or person in self._population
+                or self.households.knows(person))
 
     # ------------------------------------------------------------ decisions
 
@@ -818,10 +823,13 @@ class Engine:
             person = getattr(event, name)
             if person and not self.knows_person(person):
                 reasons.append(f"unknown {name.replace('_', ' ')} {person!r}")
-        if isinstance(event, ResidentMoved) and event.person not in self._population:
+        if (isinstance(event, ResidentMoved) and event.person not in self._population
+                and not self.households.knows(event.person)):
             reasons.append(f"resident {event.person!r} was never registered")
         if isinstance(event, ResidentRegistered) and event.person in self._population:
             reasons.append(f"resident {event.person!r} is already registered (record a move instead)")
+        if not reasons:
+            reasons.extend(self.households.refusals(event))
         if reasons:
             return reasons
         return self.hooks.validate_event(self, event)
@@ -829,6 +837,7 @@ class Engine:
     def _apply(self, event: Event, *, replaying: bool) -> None:
         if isinstance(event, (ResidentRegistered, ResidentMoved)):
             self._population[event.person] = event.node
+        self.households.apply(event)
         if self._high_water is None or event.time > self._high_water:
             self._high_water = event.time
         order = event_order(event)

@@ -8,7 +8,9 @@ tag in JSON documents.
 
 The core defines only the facts every plugin shares: who took part in an
 activity (``ActivityRecorded``), a gridworker's patrol (``PatrolLogged``) and
-the population of the cells (``ResidentRegistered``, ``ResidentMoved``).  Every
+the population of the cells (``ResidentRegistered``, ``ResidentMoved``) and
+its households (``HouseholdMovedIn``, ``HouseholdMovedOut``, ``HouseholdSplit``,
+``HouseholdVisited``; see ``gridcore.register``).  Every
 other kind belongs to the plugin whose domain it is and is registered through
 the ``gridcore_register_event_types`` hook, exactly as a third party's would be:
 the incident lifecycle is the escalation plugin's (``gridcore_escalation.events``),
@@ -145,6 +147,8 @@ class ResidentRegistered(Event):
     key_person: bool = False
     special_group: str | None = None
     party_member: bool = False
+    #: the household (户) on record they belong to, if known; ``node`` must be its cell
+    household: str | None = None
 
 
 @frozen(kw_only=True)
@@ -156,11 +160,69 @@ class ResidentMoved(Event):
     from_node: str | None = None
 
 
+def _people(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise InvalidValueError(f"{attribute.name} must be a whole number from 1 to 1000, got {value!r}")
+
+
+@frozen(kw_only=True)
+class HouseholdMovedIn(Event):
+    """A household moved into a leaf cell (``node``), at ``place`` if known (迁入)."""
+
+    kind: ClassVar[str] = "household_moved_in"
+    household: str = field(validator=non_empty)
+    name: str = field(validator=non_empty)
+    place: str | None = None
+    #: how many people the household has (户人口)
+    size: int = field(default=1, validator=_people)
+    floating: bool = False
+
+
+@frozen(kw_only=True)
+class HouseholdMovedOut(Event):
+    """A household on record left the community (迁出); ``node`` is the cell it lived in."""
+
+    kind: ClassVar[str] = "household_moved_out"
+    household: str = field(validator=non_empty)
+    note: str = ""
+
+
+@frozen(kw_only=True)
+class HouseholdSplit(Event):
+    """Part of a household became a household of its own (分户).
+
+    ``size`` people of ``household`` move to ``new_household`` (named ``name``),
+    in the leaf cell ``node`` at ``place`` if given; ``residents`` are the
+    named residents who go with them.
+    """
+
+    kind: ClassVar[str] = "household_split"
+    household: str = field(validator=non_empty)
+    new_household: str = field(validator=non_empty)
+    name: str = field(validator=non_empty)
+    size: int = field(default=1, validator=_people)
+    residents: tuple[str, ...] = field(default=(), converter=tuple)
+    place: str | None = None
+
+
+@frozen(kw_only=True)
+class HouseholdVisited(Event):
+    """A member visited a household at home (入户走访); ``node`` is the household's cell."""
+
+    kind: ClassVar[str] = "household_visited"
+    household: str = field(validator=non_empty)
+    note: str = ""
+
+
 CORE_EVENT_TYPES: tuple[type[Event], ...] = (
     ActivityRecorded,
     PatrolLogged,
     ResidentRegistered,
     ResidentMoved,
+    HouseholdMovedIn,
+    HouseholdMovedOut,
+    HouseholdSplit,
+    HouseholdVisited,
 )
 
 

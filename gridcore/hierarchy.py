@@ -364,16 +364,21 @@ class Hierarchy:
         chain = self.ancestors(node_id, include_self=True)
         return " > ".join(n.name for n in reversed(chain))
 
-    def render(self, level_names: Mapping[str, str] | None = None) -> str:
-        """An indented tree, one node a line, each labelled with its level (and kind)."""
+    def render(self, level_names: Mapping[str, str] | None = None, notes: Mapping[str, str] | None = None) -> str:
+        """An indented tree, one node a line, each labelled with its level (and kind).
+
+        ``notes`` adds text after a node's line (e.g. its households and population).
+        """
         names = level_names or {}
+        extra = notes or {}
         lines = []
         for node in self._order:
             depth = len(self._ancestors[node.id])
             label = node.level if node.level not in names else f"{names[node.level]} {node.level}"
             if node.is_side_grid:
                 label = f"{label}, {node.kind}"
-            lines.append(f"{'  ' * depth}{node.name} [{node.id}] ({label})")
+            note = f"  {extra[node.id]}" if node.id in extra else ""
+            lines.append(f"{'  ' * depth}{node.name} [{node.id}] ({label}){note}")
         return "\n".join(lines)
 
 

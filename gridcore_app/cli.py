@@ -24,6 +24,7 @@ import click
 
 from gridcore.clock import FixedClock, SystemClock
 from gridcore.errors import GridcoreError, PluginError
+from gridcore.households import Counts
 from gridcore.plugin_host import (
     PLUGINS_ENV,
     Hooks,
@@ -390,10 +391,26 @@ def hierarchy() -> None:
 @hierarchy.command("show")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def hierarchy_show(path: Path) -> None:
-    """Print the tree of the community at PATH (a folder, a YAML file or a roster workbook)."""
+    """Print the tree of the community at PATH (a folder, a YAML file or a roster workbook).
+
+    With households on the roster, each node shows its households and people,
+    its subtree included (so totals add up the tree), then the community's total.
+    """
     community = Hooks(plugin_manager()).load_community(path)
     click.echo(f"{community.name} ({' > '.join(community.hierarchy.levels)})")
-    click.echo(community.hierarchy.render(community.level_names))
+    notes = {}
+    if community.households:
+        notes = {node.id: _counts_note(community.counts(node.id)) for node in community.hierarchy}
+    click.echo(community.hierarchy.render(community.level_names, notes))
+    if community.households:
+        total = sum((community.counts(root.id) for root in community.hierarchy.roots()), Counts())
+        click.echo(f"total / 合计: {_counts_note(total)}")
+
+
+def _counts_note(counts: Counts) -> str:
+    """``12户 36人 (floating 流动 4, special 特殊 2, key 重点 1)``."""
+    return (f"{counts.households}户 {counts.population}人 (floating 流动 {counts.floating}, "
+            f"special 特殊 {counts.special}, key 重点 {counts.key})")
 
 
 REJUDGE = click.option(

@@ -2,7 +2,8 @@
 
 A roster workbook (``.xlsx``) holds a ``社区 community`` sheet of settings (one
 per row: a key and its value) and one sheet per list: ``节点 nodes``,
-``成员 members``, ``职责 roles``, ``部门 departments`` and ``场所 places``, each
+``成员 members``, ``职责 roles``, ``部门 departments`` and ``场所 places``, and
+the base population: ``户 households``, ``居民 residents`` and ``包联 care``, each
 with a heading row.  A sheet or a heading may be named in Chinese, in English
 or both (``成员 members``, ``编号 id``).  The rows mean exactly what the CSV
 files of ``gridcore_app.rosterio`` mean (see docs/community.md), and the
@@ -59,6 +60,9 @@ SHEETS: Mapping[str, tuple[str, str]] = {
     "roles": ("职责", "roles"),
     "departments": ("部门", "departments"),
     "places": ("场所", "places"),
+    "households": ("户", "households"),
+    "residents": ("居民", "residents"),
+    "care": ("包联", "care"),
 }
 INSTRUCTIONS_SHEET = "说明 instructions"
 
@@ -70,6 +74,11 @@ HEADINGS: Mapping[str, Mapping[str, str]] = {
     "roles": {"member": "成员编号", "role": "角色", "node": "网格编号", "department": "部门编号"},
     "departments": {"id": "编号", "name": "名称"},
     "places": {"id": "编号", "name": "名称", "node": "网格编号"},
+    "households": {"id": "户号", "name": "户主", "node": "网格编号", "place": "地址编号", "people": "人口",
+                   "floating": "流动户"},
+    "residents": {"id": "编号", "name": "姓名", "household": "户号", "floating": "流动人口",
+                  "key_person": "重点人员", "special_group": "特殊人群"},
+    "care": {"member": "成员编号", "household": "户号", "place": "楼栋编号"},
 }
 #: Settings rows of the community sheet: key -> (Chinese label, how to write it).
 SETTINGS: Mapping[str, tuple[str, str]] = {
@@ -332,6 +341,11 @@ def save_workbook(community: Community, path: Path | str) -> Path:
         "roles": [(m.id, a.role, a.node, a.department) for m in community.members.values() for a in m.roles],
         "departments": [(d.id, d.name) for d in community.departments.values()],
         "places": [(p.id, p.name, p.node) for p in community.places.values()],
+        "households": [(h.id, h.name, h.node, h.place, h.people, "是" if h.floating else None)
+                       for h in community.households.values()],
+        "residents": [(r.id, r.name, r.household, "是" if r.floating else None, "是" if r.key_person else None,
+                       r.special_group) for r in community.residents.values()],
+        "care": [(c.member, c.household, c.place) for c in community.care],
     }
     for key, rows in lists.items():
         sheet = book[SHEET_TITLE[key]]
@@ -377,6 +391,10 @@ _INSTRUCTIONS = (
      "roles: one assignment per row (member, role, node, line department); roles may be Chinese (网格长)."),
     ("部门、场所：条线部门和场所（楼栋、学校等）。",
      "departments, places: line departments and places (buildings, schools)."),
+    ("户：户号、户主、网格编号（或地址编号）、人口、流动户 是/否；居民：户内需掌握的人（流动、重点、特殊人群）。",
+     "households: id, head, node (or place), people, floating yes/no; residents: the people to know by name."),
+    ("包联：成员编号 加 户号 或 楼栋编号（包联户）。",
+     "care: a member and the household or building (place) they look after."),
     ("请填写数值，不要使用公式；以 = + - @ 开头的文字按文字保存。",
      "Type values, not formulas; text starting with = + - @ is kept as text."),
     ("检查：gridcore hierarchy show 本文件.xlsx", "Check it: gridcore hierarchy show this-file.xlsx"),

@@ -2,10 +2,12 @@
 
 A community folder holds ``community.yaml`` (name, timezone, levels, optional
 ``level_names``, extra ``roles`` and ``forest``) and optionally ``nodes.csv``,
-``members.csv``, ``roles.csv``, ``departments.csv`` and ``places.csv``.  Each
-list may instead be written inline in ``community.yaml`` (``nodes:``,
+``members.csv``, ``roles.csv``, ``departments.csv`` and ``places.csv``, and the
+base population: ``households.csv`` (户), ``residents.csv`` (the people known by
+name) and ``care.csv`` (包联户: who looks after which households or buildings).
+Each list may instead be written inline in ``community.yaml`` (``nodes:``,
 ``members:`` with each member's ``roles:``, ``assignments:``, ``departments:``,
-``places:``), but not both ways at once.  A path to a single ``.yaml`` file
+``places:``, ``households:``, ``residents:``, ``care:``), but not both ways at once.  A path to a single ``.yaml`` file
 works too.  Cells may be put on the map: a point per node (``lat``, ``lon``
 and optionally ``radius`` columns of ``nodes.csv``, or the same keys inline)
 or GeoJSON boundaries in ``cells.geojson`` beside ``community.yaml`` (inline:
@@ -43,6 +45,15 @@ from gridcore.community import Community
 from gridcore.errors import GridcoreError, HierarchyError, RosterError
 from gridcore.geo import Location
 from gridcore.hierarchy import DEDICATED, INDUSTRY, TERRITORIAL, Hierarchy, Node
+from gridcore.households import (
+    MOST_PEOPLE,
+    CareLink,
+    Household,
+    Resident,
+    care_problem,
+    household_problem,
+    resident_problem,
+)
 from gridcore.reports import from_spreadsheet_text, printable, spreadsheet_text
 from gridcore.roster import (
     ROLES,
@@ -70,13 +81,21 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "roles": ("member", "role", "node", "department"),
     "departments": ("id", "name"),
     "places": ("id", "name", "node"),
+    "households": ("id", "name", "node", "place", "people", "floating"),
+    "residents": ("id", "name", "household", "floating", "key_person", "special_group"),
+    "care": ("member", "household", "place"),
 }
+#: The lists written only when a community has them (older folders stay as they were).
+OPTIONAL_SHEETS = ("households", "residents", "care")
 REQUIRED: Mapping[str, tuple[str, ...]] = {
     "nodes": ("id", "name", "level"),
     "members": ("id", "name"),
     "roles": ("member", "role", "node"),
     "departments": ("id", "name"),
     "places": ("id", "name", "node"),
+    "households": ("id", "name"),
+    "residents": ("id", "name", "household"),
+    "care": ("member",),
 }
 #: The inline key in community.yaml for each sheet (``roles`` there is the vocabulary).
 INLINE_KEY: Mapping[str, str] = {
@@ -85,6 +104,9 @@ INLINE_KEY: Mapping[str, str] = {
     "roles": "assignments",
     "departments": "departments",
     "places": "places",
+    "households": "households",
+    "residents": "residents",
+    "care": "care",
 }
 TOP_KEYS = ("name", "timezone", "levels", "level_names", "roles", "forest", *INLINE_KEY.values())
 
@@ -178,6 +200,9 @@ def build_community(
     _add_assignments(sheets.get("roles", []), members, hierarchy, vocabulary, departments)
     places = _places(sheets.get("places", []), hierarchy)
     locations = _locations(sheets.get("nodes", []), geometry, hierarchy)
+    households = _households(sheets.get("households", []), hierarchy, {p.id: p for p in places})
+    residents = _residents(sheets.get("residents", []), households, members)
+    care = _care(sheets.get("care", []), members, households, {p.id: p for p in places})
     try:
         return Community.build(
             name=name,
@@ -189,6 +214,9 @@ def build_community(
             roles=extra_roles,
             level_names=level_names,
             locations=locations,
+            households=households.values(),
+            residents=residents,
+            care=care,
         )
     except GridcoreError as exc:
         raise type(exc)(f"{label}: {exc}") from None
@@ -342,6 +370,90 @@ def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
         first[place.id] = row.where
         places.append(place)
     return places
+
+
+def _households(rows: list[_Row], hierarchy: Hierarchy, places: Mapping[str, Place]) -> dict[str, Household]:
+    found: dict[str, Household] = {}
+    first: dict[str, str] = {}
+    for row in rows:
+        place = _field(row, "place", optional=True)
+        node = _field(row, "node", optional=True)
+        if node is None and place is not None and place in places:
+            node = places[place].node  # the address says which cell
+        if node is None:
+            raise RosterError(f"{row.where}: give the household's node or its place (网格编号或地址编号)")
+        people = _whole(row, "people", default=1)
+        household = _make(Household, row, id=_field(row, "id"), name=_field(row, "name"), node=node,
+                          place=place, people=people, floating=_flag(row, "floating"))
+        if household.id in found:
+            raise RosterError(f"{row.where}: duplicate household id {shown(household.id)} "
+                              f"(first at {first[household.id]})")
+        problem = household_problem(household, hierarchy, places)
+        if problem:
+            raise RosterError(f"{row.where}: {problem}")
+        first[household.id] = row.where
+        found[household.id] = household
+    return found
+
+
+def _residents(rows: list[_Row], households: Mapping[str, Household], members: Mapping[str, Member]) -> list[Resident]:
+    found: list[Resident] = []
+    first: dict[str, str] = {}
+    named: dict[str, int] = {}
+    for row in rows:
+        resident = _make(Resident, row, id=_field(row, "id"), name=_field(row, "name"),
+                         household=_field(row, "household"), floating=_flag(row, "floating"),
+                         key_person=_flag(row, "key_person"),
+                         special_group=_field(row, "special_group", optional=True))
+        if resident.id in first:
+            raise RosterError(f"{row.where}: duplicate resident id {shown(resident.id)} "
+                              f"(first at {first[resident.id]})")
+        problem = resident_problem(resident, households)
+        if problem:
+            raise RosterError(f"{row.where}: {problem}")
+        if resident.id in members:
+            raise RosterError(f"{row.where}: resident {shown(resident.id)} has the id of a roster member; "
+                              "give the resident another id (成员与居民编号重复)")
+        named[resident.household] = named.get(resident.household, 0) + 1
+        household = households[resident.household]
+        if named[household.id] > household.people:
+            raise RosterError(f"{row.where}: household {shown(household.id)} has {household.people} people "
+                              f"but this is its resident number {named[household.id]} (在册成员多于户人口)")
+        first[resident.id] = row.where
+        found.append(resident)
+    return found
+
+
+def _care(
+    rows: list[_Row],
+    members: Mapping[str, Member],
+    households: Mapping[str, Household],
+    places: Mapping[str, Place],
+) -> list[CareLink]:
+    found: list[CareLink] = []
+    first: dict[CareLink, str] = {}
+    for row in rows:
+        link = _make(CareLink, row, member=_field(row, "member"),
+                     household=_field(row, "household", optional=True),
+                     place=_field(row, "place", optional=True))
+        problem = care_problem(link, members, households, places)
+        if problem:
+            raise RosterError(f"{row.where}: {problem}")
+        if link in first:
+            raise RosterError(f"{row.where}: the same care link as {first[link]} (重复包联)")
+        first[link] = row.where
+        found.append(link)
+    return found
+
+
+def _whole(row: _Row, column: str, *, default: int) -> int:
+    number = _number(row, column)
+    if number is None:
+        return default
+    if number != int(number) or not 1 <= number <= MOST_PEOPLE:
+        raise RosterError(f"{row.at(column)}: {column} must be a whole number from 1 to {MOST_PEOPLE}, "
+                          f"got {shown(row.values.get(column))}")
+    return int(number)
 
 
 def _locations(rows: list[_Row], geometry_path: Path | None, hierarchy: Hierarchy) -> dict[str, Location]:
@@ -745,11 +857,17 @@ def save_community(community: Community, folder: Path | str, *, inline: bool = F
             if shape is not None and shape.kind != "Point":
                 row["geometry"] = shape.to_geojson()
         top["places"] = sheets["places"]
+        for sheet in OPTIONAL_SHEETS:
+            if sheets[sheet]:
+                top[sheet] = [_given(row) for row in sheets[sheet]]
         for sheet in COLUMNS:
             (target / f"{sheet}.csv").unlink(missing_ok=True)
         (target / GEOMETRY_FILE).unlink(missing_ok=True)
     else:
         for sheet, rows in sheets.items():
+            if sheet in OPTIONAL_SHEETS and not rows:
+                (target / f"{sheet}.csv").unlink(missing_ok=True)
+                continue
             columns = COLUMNS[sheet]
             if sheet == "nodes" and not any(row.get("lat") is not None for row in rows):
                 columns = tuple(c for c in columns if c not in POINT_COLUMNS)
@@ -788,6 +906,17 @@ def _sheets(community: Community) -> dict[str, list[dict[str, Any]]]:
             for a in m.roles
         ],
         "places": [{"id": p.id, "name": p.name, "node": p.node} for p in community.places.values()],
+        "households": [
+            {"id": h.id, "name": h.name, "node": h.node, "place": h.place, "people": h.people,
+             "floating": h.floating}
+            for h in community.households.values()
+        ],
+        "residents": [
+            {"id": r.id, "name": r.name, "household": r.household, "floating": r.floating,
+             "key_person": r.key_person, "special_group": r.special_group}
+            for r in community.residents.values()
+        ],
+        "care": [{"member": c.member, "household": c.household, "place": c.place} for c in community.care],
     }
 
 

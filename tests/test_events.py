@@ -31,7 +31,8 @@ def test_every_kind_is_unique_and_registered() -> None:
 
 def test_the_core_keeps_only_what_every_plugin_shares() -> None:
     assert {cls.kind for cls in CORE_EVENT_TYPES} == {
-        "activity_recorded", "patrol_logged", "resident_registered", "resident_moved"}
+        "activity_recorded", "patrol_logged", "resident_registered", "resident_moved",
+        "household_moved_in", "household_moved_out", "household_split", "household_visited"}
 
 
 @pytest.mark.parametrize(

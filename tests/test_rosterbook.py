@@ -34,7 +34,8 @@ def test_every_real_roster_round_trips_through_a_workbook(name: str, tmp_path: P
     # Read back through openpyxl on its own: the sheets staff see.
     book = load_workbook(path)
     assert book.sheetnames == ["说明 instructions", "社区 community", "节点 nodes", "成员 members", "职责 roles",
-                               "部门 departments", "场所 places"]
+                               "部门 departments", "场所 places", "户 households", "居民 residents",
+                               "包联 care"]
     members = book["成员 members"]
     assert [c.value for c in members[1]] == ["编号 id", "姓名 name", "电话 phone", "党员 party_member",
                                              "居住网格 home"]
