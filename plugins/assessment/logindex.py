@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from gridcore.errors import GridcoreError
 from gridcore.events import ActivityRecorded, PatrolLogged, ResidentMoved, ResidentRegistered
 from gridcore.periods import period_containing
+from gridcore.register import HouseholdRegister
 from gridcore_escalation.events import (
     IncidentClosed,
     IncidentReopened,
@@ -99,6 +100,29 @@ def population(engine: Engine, end: datetime) -> dict[str, tuple[str, str]]:
         return people
 
     return memo(engine, ("population", end), build)
+
+
+#: The kinds that change the household register (gridcore.register).
+HOUSEHOLD_KINDS = ("household_moved_in", "household_moved_out", "household_split",
+                   "resident_registered", "resident_moved")
+
+
+def households_at(engine: Engine, end: datetime) -> HouseholdRegister:
+    """The household register as it stood at ``end``: the roster, then the events before ``end``."""
+
+    def build() -> HouseholdRegister:
+        register = HouseholdRegister(engine.community)
+        for event in events(engine, HOUSEHOLD_KINDS, None, end):
+            register.apply(event)
+        return register
+
+    return memo(engine, ("households", end), build)
+
+
+def visited(engine: Engine, start: datetime, end: datetime) -> set[str]:
+    """The households visited at home (``household_visited``) in ``[start, end)``."""
+    return memo(engine, ("visited", start, end),
+                lambda: {event.household for event in events(engine, ["household_visited"], start, end)})
 
 
 def registrations_by_node(engine: Engine, end: datetime) -> dict[str, list[tuple[str, str]]]:

@@ -8,6 +8,10 @@ Each is a ``gridcore.metrics.Metric`` computed for a node's subtree over
 * ``participation`` (%): residents who took part in at least one activity.
 * ``registration_completeness`` (%): registered residents whose record is
   complete (a name, and registered in a cell).
+* ``household_registration`` (%): households on record (as at ``end``) with at
+  least one person registered by name, of the households on record.
+* ``visit_coverage`` (%): households looked after (包联户, as at ``end``)
+  that were visited at home in the period, of those looked after.
 * ``unresolved_serious_incidents``: incidents of severity >= the ruleset's
   ``serious`` threshold (default 4) reported before ``end`` and not resolved by then.
 
@@ -149,6 +153,40 @@ def registration_completeness(engine: Engine, root: str, start: datetime, end: d
     )
 
 
+def household_registration(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share (%) of the subtree's households on record (at ``end``) with someone registered by name.
+
+    The denominator is the households on record (the roster's, kept up to
+    date by moves and splits), not whoever happens to be registered.
+    """
+    register = logindex.households_at(engine, end)
+    households = register.households_in(root)
+    if not households:
+        return None
+    named = {r.household for r in register.residents.values()}
+    registered = sum(1 for h in households if h.id in named)
+    return MetricValue(
+        Fraction(100 * registered, len(households)),
+        {"households on record": len(households), "registered": registered},
+    )
+
+
+def visit_coverage(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share (%) of the subtree's households looked after (包联户) that were visited in the period."""
+    register = logindex.households_at(engine, end)
+    inside = {h.id for h in register.households_in(root)}
+    assigned = {h for households in register.carers().values() for h in households if h in inside}
+    if not assigned:
+        return None
+    seen = assigned & logindex.visited(engine, start, end)
+    missed = sorted(assigned - seen)
+    return MetricValue(
+        Fraction(100 * len(seen), len(assigned)),
+        {"households assigned": len(assigned), "visited": len(seen),
+         "not visited": ", ".join(missed[:10]) + (" ..." if len(missed) > 10 else "") or "none"},
+    )
+
+
 def unresolved_serious_incidents(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue:
     """Incidents located in the subtree, severity >= the serious threshold, open at ``end``."""
     policy = policy_at(engine, start)
@@ -173,6 +211,10 @@ METRICS = [
            title_zh="居民活动参与率"),
     Metric("registration_completeness", "Registration completeness", "%", registration_completeness,
            title_zh="登记完整率"),
+    Metric("household_registration", "Households registered", "%", household_registration,
+           title_zh="户登记率"),
+    Metric("visit_coverage", "Home visits to households looked after", "%", visit_coverage,
+           title_zh="入户走访覆盖率"),
     Metric("unresolved_serious_incidents", "Unresolved serious incidents", "incidents",
            unresolved_serious_incidents, title_zh="未解决重大事件", higher_is_better=False),
 ]  # fmt: skip

@@ -72,6 +72,8 @@ class Statement:
     earned: int
     redeemed: int
     expired: int
+    #: points taken off by deductions (扣分), as a positive number
+    deducted: int = 0
 
 
 def _until(engine: Engine, end: datetime) -> datetime:
@@ -105,6 +107,7 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
         earned=sums["earned"],
         redeemed=sums["redeemed"],
         expired=sums["expired"],
+        deducted=sums["deducted"],
     )
 
 
@@ -160,6 +163,7 @@ class NodeTotals:
     earned: int
     redeemed: int
     expired: int
+    deducted: int = 0
 
 
 def node_totals(engine: Engine, node: str, period: str) -> list[NodeTotals]:
@@ -177,18 +181,19 @@ def node_totals(engine: Engine, node: str, period: str) -> list[NodeTotals]:
         for e in account.entries:
             if start <= e.time < end and e.node in hierarchy:
                 sums = ledger.totals([e])
-                bucket = own.setdefault(e.node, {"earned": 0, "redeemed": 0, "expired": 0})
+                bucket = own.setdefault(e.node, {"earned": 0, "redeemed": 0, "expired": 0, "deducted": 0})
                 for key, value in sums.items():
                     bucket[key] += value
     rows = []
     for each in hierarchy.descendants(node, include_self=True):
-        total = {"earned": 0, "redeemed": 0, "expired": 0}
+        total = {"earned": 0, "redeemed": 0, "expired": 0, "deducted": 0}
         for where, sums in own.items():
             if hierarchy.is_within(where, each.id):
                 for key, value in sums.items():
                     total[key] += value
         if each.id == node or any(total.values()):
-            rows.append(NodeTotals(each.id, each.name, each.level, total["earned"], total["redeemed"], total["expired"]))
+            rows.append(NodeTotals(each.id, each.name, each.level, total["earned"], total["redeemed"],
+                                   total["expired"], total["deducted"]))
     return rows
 
 

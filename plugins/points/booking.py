@@ -16,7 +16,7 @@ from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event
 from gridcore.periods import KINDS, add_months, period_key
 from gridcore_escalation.events import IncidentClosed
 
-from . import ledger
+from . import deduction, ledger
 from .checks import duplicate_of
 from .events import PointsRedeemed, RecognitionAwarded
 from .ledger import Account, Entry
@@ -185,7 +185,8 @@ def on_activity(state: PointsState, event: ActivityRecorded) -> None:
         inputs,
         f"{event.activity}: {item.amount.worked(event.hours, event.quantity, base)}",
     )
-    ledger.mark_active(account, event.time, event.node, state.tz)
+    if base >= 0:  # a deduction is no activity toward a streak
+        ledger.mark_active(account, event.time, event.node, state.tz)
 
 
 def earn(
@@ -201,7 +202,13 @@ def earn(
     summary: str,
     entry_id: str | None = None,
 ) -> None:
-    """Apply tilts and caps to ``base`` and book the earning with every rule behind it."""
+    """Apply tilts and caps to ``base`` and book the earning with every rule behind it.
+
+    A negative ``base`` is a deduction (``deduction.deduct``: no tilts, no caps, the floor).
+    """
+    if base < 0:
+        deduction.deduct(state, account, event, policy, scope, base, rule, inputs, summary, entry_id)
+        return
     member = account.member
     rules = [rule]
     factor = Fraction(1)

@@ -29,6 +29,7 @@ from .policy import (
     Amount,
     Cap,
     Expiry,
+    Floor,
     Guard,
     IncidentItem,
     PointsPolicy,
@@ -71,7 +72,7 @@ class _Compiler:
         return Formula(text=_text_of(ref, expr), compute=_bind(fn, args), reads=_reads(expr, env))
 
 
-_SINGLE = {"expiry", "recognition"}
+_SINGLE = {"expiry", "recognition", "floor"}
 _TUPLES = {"activities", "caps", "incidents"}
 
 
@@ -102,6 +103,7 @@ def compile_points(items: Sequence[ast.Item], ctx: Any) -> PointsPolicy:
         recognition=single.get("recognition"),
         guards=tuple(fields.get("guards", ())),
         streaks=tuple(fields.get("streaks", ())),
+        **({"floor": single["floor"]} if "floor" in single else {}),
     )
 
 
@@ -112,6 +114,8 @@ def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> t
         return "activities", _activity(comp, name, body, ref)
     if isinstance(body, nodes.Caps):
         return "caps", tuple(_cap(c, ref) for c in body.caps)
+    if isinstance(body, nodes.Floor):
+        return _floor(comp, body, ref)
     if isinstance(body, nodes.Tilt):
         factor = _fraction(body.factor)
         if factor <= 0:
@@ -177,6 +181,17 @@ def _amount(comp: _Compiler, term: nodes.Term, env: sch.Env, ref: RuleRef) -> Am
     if isinstance(term, nodes.PerItem):
         return Amount(per_unit=value)
     return Amount(fixed=value)
+
+
+def _floor(comp: _Compiler, body: nodes.Floor, ref: RuleRef) -> tuple[str, object] | None:
+    if body.points is None:
+        return "floor", Floor(None, ref)
+    limit = _fraction(body.points)
+    if limit.denominator != 1:
+        comp.error(body, f"a floor is a whole number of points, got {body.points:g}",
+                   f"下限须为整数分，而不是 {body.points:g}", fix="write e.g. floor: -50 points")
+        return None
+    return "floor", Floor(int(limit), ref)
 
 
 def _cap(node: nodes.Cap, ref: RuleRef) -> Cap:

@@ -1,9 +1,12 @@
 """The ledger: entries per member, lots for first-in-first-out expiry, period totals.
 
 A member's ``Account`` holds every entry that touched their balance, in time
-order, and the *lots* of points still unspent (one per credit).  Redemptions
-and expiry take from the oldest lots first, so the balance (the sum of the
-lots) never goes negative and always equals earned - redeemed - expired.
+order, and the *lots* of points still unspent (one per credit).  Redemptions,
+deductions (扣分) and expiry take from the oldest lots first, so the balance
+(the sum of the lots, less any ``debt``) always equals earned - redeemed -
+expired - deducted.  It goes below zero only when a ruleset's ``floor`` lets a
+deduction take more than the lots hold: the rest is ``debt``, which the next
+credits pay off first.
 
 Expiry and streak bonuses depend only on time passing: ``advance`` books every
 one that fell due up to a moment, in time order.  The state advances an
@@ -34,7 +37,7 @@ from .policy import PointsPolicy
 
 #: Kinds of entries: credits, debits and zero-amount flags.
 CREDITS = ("earn", "bonus", "recognition")
-DEBITS = ("redeem", "expire")
+DEBITS = ("redeem", "expire", "deduct")
 FLAG = "flag"
 
 PolicyAt = Callable[[datetime], PointsPolicy | None]
@@ -97,11 +100,13 @@ class Account:
     open_spans: dict[tuple[str, str], datetime] = field(factory=dict)
     #: last node the member earned activity points in, per span label.
     span_node: dict[tuple[str, str], str] = field(factory=dict)
+    #: points deducted beyond the lots (only under a floor below zero); credits pay it first
+    debt: int = 0
 
     @property
     def balance(self) -> int:
-        """Points available now (as far as this account has been advanced)."""
-        return sum(lot.remaining for lot in self.lots)
+        """Points available now (as far as this account has been advanced); negative only with debt."""
+        return sum(lot.remaining for lot in self.lots) - self.debt
 
     def add(self, entry: Entry) -> None:
         """Append an entry (entries arrive in time order)."""
@@ -119,8 +124,10 @@ def credit(
 ) -> None:
     """Book a credit: append the entry, open a lot, count it toward caps in ``caps_scopes``."""
     account.add(entry)
-    if entry.amount > 0:
-        account.lots.append(Lot(entry.id, entry.time, entry.node, entry.amount, expires, expiry_rule))
+    repaid = min(account.debt, max(entry.amount, 0))
+    account.debt -= repaid
+    if entry.amount - repaid > 0:
+        account.lots.append(Lot(entry.id, entry.time, entry.node, entry.amount - repaid, expires, expiry_rule))
     if tz is not None and caps_scopes and entry.amount > 0:
         for scope in caps_scopes:
             for period in KINDS:
@@ -163,6 +170,27 @@ def debit(account: Account, entry: Entry) -> list[tuple[str, int]]:
             left -= take
             taken.append((lot.entry_id, take))
     account.lots = [lot for lot in account.lots if lot.remaining > 0]
+    account.add(entry)
+    return taken
+
+
+def deduct(account: Account, entry: Entry) -> list[tuple[str, int]]:
+    """Book a deduction of ``-entry.amount`` points: the oldest lots first, the rest as debt.
+
+    The caller has applied the floor; returns ``(lot entry id, points taken)`` pairs.
+    """
+    taken: list[tuple[str, int]] = []
+    left = -entry.amount
+    for lot in sorted(account.lots, key=lambda lot: (lot.time, lot.entry_id)):
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        if take:
+            lot.remaining -= take
+            left -= take
+            taken.append((lot.entry_id, take))
+    account.lots = [lot for lot in account.lots if lot.remaining > 0]
+    account.debt += left
     account.add(entry)
     return taken
 
@@ -246,14 +274,15 @@ def view(account: Account, until: datetime, policy_at: PolicyAt, tz: tzinfo) -> 
         active=account.active,
         open_spans=dict(account.open_spans),
         span_node=account.span_node,
+        debt=account.debt,
     )
     advance(copied, until, policy_at, tz)
     return copied
 
 
 def totals(entries: list[Entry]) -> dict[str, int]:
-    """Earned (all credits), redeemed and expired points of some entries (both positive)."""
-    out = {"earned": 0, "redeemed": 0, "expired": 0}
+    """Earned (all credits), redeemed, expired and deducted points of some entries (all positive)."""
+    out = {"earned": 0, "redeemed": 0, "expired": 0, "deducted": 0}
     for entry in entries:
         if entry.kind in CREDITS:
             out["earned"] += entry.amount
@@ -261,4 +290,6 @@ def totals(entries: list[Entry]) -> dict[str, int]:
             out["redeemed"] -= entry.amount
         elif entry.kind == "expire":
             out["expired"] -= entry.amount
+        elif entry.kind == "deduct":
+            out["deducted"] -= entry.amount
     return out

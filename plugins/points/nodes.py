@@ -61,6 +61,20 @@ Term = Fixed | PerHour | PerItem | Computed
 
 
 @frozen
+class Floor:
+    """``floor: -50 points`` / ``下限：扣 50 分`` / ``floor: none``: how low a deduction may go."""
+
+    points: float | None
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+def _signed(c: list[Any]) -> float:
+    """The number of an amount, negative when written as a deduction (``-10``, ``扣 10``)."""
+    number = _number(c[-1])
+    return -number if c[0] == "-" else number
+
+
+@frozen
 class Scale:
     """An amount and the condition it applies under (``when ...``), if any."""
 
@@ -253,14 +267,23 @@ class PointsNodes:
     def points_scale(self, c: list[Any], pos: Pos) -> Scale:
         return Scale(c[0], c[1] if len(c) > 1 else None, pos)
 
+    def points_sign(self, c: list[Any], pos: Pos) -> str:
+        return "-"
+
     def points_fixed(self, c: list[Any], pos: Pos) -> Fixed:
-        return Fixed(_number(c[0]), pos)
+        return Fixed(_signed(c), pos)
 
     def points_per_hour(self, c: list[Any], pos: Pos) -> PerHour:
-        return PerHour(_number(c[0]), pos)
+        return PerHour(_signed(c), pos)
+
+    def points_floor_at(self, c: list[Any], pos: Pos) -> Floor:
+        return Floor(_signed(c), pos)
+
+    def points_floor_none(self, c: list[Any], pos: Pos) -> Floor:
+        return Floor(None, pos)
 
     def points_per_item(self, c: list[Any], pos: Pos) -> PerItem:
-        return PerItem(_number(c[0]), pos)
+        return PerItem(_signed(c), pos)
 
     def points_computed(self, c: list[Any], pos: Pos) -> Computed:
         return Computed(c[0], pos)

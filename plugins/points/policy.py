@@ -45,7 +45,11 @@ class Amount:
     formula: Formula | None = None
 
     def of(self, hours: float, quantity: float, facts: Facts | None = None) -> Fraction:
-        """The exact amount for an activity of ``hours`` and ``quantity`` (never negative)."""
+        """The exact amount for an activity of ``hours`` and ``quantity``; negative for a deduction.
+
+        A computed amount that cannot be worked out (a missing value) is 0; a
+        negative one is a deduction, never cut to 0.
+        """
         if self.formula is not None:
             if facts is None:
                 raise ValueError("a computed amount needs the facts it reads")
@@ -53,7 +57,7 @@ class Amount:
                 value = Fraction(str(float(self.formula.compute(facts))))
             except (TypeError, ValueError, ArithmeticError, AttributeError):
                 value = Fraction(0)
-            return max(value, Fraction(0))
+            return value
         return (
             self.fixed
             + self.per_hour * Fraction(str(hours))
@@ -176,6 +180,21 @@ class Expiry:
 
 
 @frozen
+class Floor:
+    """How low a deduction may take a balance: ``limit`` points (None: no floor).
+
+    Without a ``floor`` item the floor is 0: a balance never goes below zero.
+    """
+
+    limit: int | None
+    rule: RuleRef | None = None
+
+
+#: The floor when the ruleset says nothing: a balance never goes below zero.
+DEFAULT_FLOOR = Floor(0, None)
+
+
+@frozen
 class Recognition:
     """Leaders may award points with a reason, within ``budget`` per node of ``level`` per ``period``.
 
@@ -230,6 +249,7 @@ class PointsPolicy:
     recognition: Recognition | None = None
     guards: tuple[Guard, ...] = ()
     streaks: tuple[Streak, ...] = ()
+    floor: Floor = DEFAULT_FLOOR
 
     def items_for(self, activity: str) -> list[ActivityItem]:
         """The items that may price ``activity``, in the order written."""

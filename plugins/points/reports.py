@@ -42,7 +42,8 @@ def statement_table(engine: Engine, member: str, period: str) -> Table:
         notes=(
             (
                 f"opening {found.opening}, earned {found.earned}, redeemed {found.redeemed}, "
-                f"expired {found.expired}, closing {found.closing}"
+                f"expired {found.expired}, "
+                f"{f'deducted {found.deducted}, ' if found.deducted else ''}closing {found.closing}"
             ),
             *_no_policy_note(engine),
         ),

@@ -40,6 +40,8 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "OVERLAP": ("overlapping", "overlap", "时间重叠"),
     "FOR": ("for",),
     "OF": ("of",),
+    "DEDUCT": ("minus", "deduct", "扣"),
+    "NO_FLOOR": ("none", "不设"),
     "THE": ("the", "a"),
 }
 
@@ -47,6 +49,9 @@ ITEMS = (
     ItemKind("activity", ("activity", "活动"), "points_activity",
              doc="an activity of the points item list and what it earns",
              doc_zh="积分项目：活动及其积分"),
+    ItemKind("floor", ("floor", "下限"), "points_floor", named=False,
+             doc="how low a deduction may take a balance (default 0; 'none' for no floor)",
+             doc_zh="扣分后积分余额的下限（默认 0；不设 表示无下限）"),
     ItemKind("cap", ("cap", "封顶"), "points_caps", named=False,
              doc="the most points a member may earn per day/week/month/quarter/year, all activities",
              doc_zh="每人每日/周/月/季/年积分上限（全部活动）"),

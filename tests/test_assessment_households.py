@@ -1,0 +1,104 @@
+"""Rates with household denominators: registration by households on record, visit coverage of 包联户."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+import gridcore_assessment as assessment
+from gridcore import Engine, FixedClock
+from gridcore.events import (
+    HouseholdMovedIn,
+    HouseholdMovedOut,
+    HouseholdVisited,
+    ResidentRegistered,
+)
+from gridcore_app.cli import main_group
+
+MINI = Path(__file__).parent / "data" / "community-mini"
+TZ = ZoneInfo("Asia/Shanghai")
+MARCH = datetime(2025, 3, 1, tzinfo=TZ)
+APRIL = datetime(2025, 4, 1, tzinfo=TZ)
+RULES = """\
+ruleset "by-household"
+levels: community > grid > unit
+assessment:
+  period: month
+  rate: grid
+  metric household_registration: weight 50
+  metric visit_coverage: weight 50
+  stars: 5 if score >= 90, 4 if score >= 60, otherwise 3
+"""
+
+
+def day(n: int) -> datetime:
+    return MARCH + timedelta(days=n - 1, hours=9)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    folder = tmp_path / "mini"
+    shutil.copytree(MINI, folder)
+    (folder / "households.csv").write_text(
+        "\ufeffid,name,node,place,people,floating\n"
+        "h1,王家,g1-u1,p1,3,\nh2,李家,g1-u1,p2,2,\nh3,陈家,g1-u2,p3,4,\nh4,周家,g2-u1,p5,2,\n",
+        encoding="utf-8")
+    (folder / "residents.csv").write_text(
+        "\ufeffid,name,household,floating,key_person,special_group\nr4,周奶奶,h4,,,独居老人\n", encoding="utf-8")
+    (folder / "care.csv").write_text("\ufeffmember,household,place\nm05,,p1\nm05,h2,\nm03,h3,\nm08,h4,\n",
+                                     encoding="utf-8")
+    (tmp_path / "r.rules").write_text(RULES, encoding="utf-8")
+    path = str(tmp_path / "store")
+    with Engine.open(store=path, community=folder, ruleset=tmp_path / "r.rules",
+                     effective=datetime(2025, 1, 1, tzinfo=TZ), clock=FixedClock(APRIL)) as engine:
+        summary = engine.record_many([
+            ResidentRegistered(id="g1", time=day(2), actor="m05", node="g1-u1", person="w1", name="王一",
+                               household="h1"),
+            HouseholdVisited(id="v1", time=day(3), actor="m05", node="g1-u1", household="h1"),
+            HouseholdVisited(id="v2", time=day(4), actor="m03", node="g1-u2", household="h3"),
+            HouseholdVisited(id="v0", time=day(1) - timedelta(days=3), actor="m05", node="g1-u1", household="h2"),
+            HouseholdVisited(id="v4", time=day(5), actor="m08", node="g2-u1", household="h4"),
+            # 周家 leaves mid-March: at the month's end it is no longer on record, nor looked after
+            HouseholdMovedOut(id="o4", time=day(20), actor="m08", node="g2-u1", household="h4"),
+            HouseholdMovedIn(id="i5", time=day(21), actor="m08", node="g2-u1", household="h5", name="吴家"),
+        ])
+        assert summary.accepted == 7, summary.refused
+    return path
+
+
+def test_rates_divide_by_households_on_record_and_households_looked_after(store: str) -> None:
+    with Engine.open(store=store, read_only=True, clock=FixedClock(APRIL)) as engine:
+        registered = engine.metric("household_registration", "g1", MARCH, APRIL)
+        assert registered is not None and registered.value == Fraction(100, 3)  # h1 of h1, h2, h3
+        assert registered.inputs == {"households on record": 3, "registered": 1}
+        visits = engine.metric("visit_coverage", "g1", MARCH, APRIL)
+        # h2 was visited in February only
+        assert visits is not None and visits.value == Fraction(200, 3) and visits.inputs["not visited"] == "h2"
+        # as at the end of March 周家 has left; 吴家 is on record, registered by nobody, looked after by nobody
+        assert engine.metric("household_registration", "g2", MARCH, APRIL).value == 0  # type: ignore[union-attr]
+        assert engine.metric("visit_coverage", "g2", MARCH, APRIL) is None
+        # as at 15 March, 周家 was there, with its named resident, and visited
+        mid = datetime(2025, 3, 15, tzinfo=TZ)
+        assert engine.metric("household_registration", "g2", MARCH, mid).value == 100  # type: ignore[union-attr]
+        assert engine.metric("visit_coverage", "g2", MARCH, mid).value == 100  # type: ignore[union-attr]
+        result = assessment.assess(engine, "2025-03", save=False)
+        g1 = result.rating("g1")
+        # 50 x 1/3 for registration + 50 x 2/3 for visits: 50 points, 3 stars
+        assert g1 is not None and g1.score == 50 and g1.stars == 3
+
+
+def test_the_cli_shows_the_household_rates(store: str) -> None:
+    result = CliRunner().invoke(main_group, ["assess", "metrics", "--period", "2025-03", "--node", "g1",
+                                             "--store", store, "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = {row["metric"]: row for row in json.loads(result.output)["rows"]}
+    assert rows["household_registration"]["名称"] == "户登记率"
+    assert rows["visit_coverage"]["名称"] == "入户走访覆盖率"
+    assert rows["visit_coverage"]["value"] not in (None, "")
