@@ -331,6 +331,8 @@ def test_own_metrics_are_registered_with_chinese_titles() -> None:
         "patrol_coverage": "巡查覆盖率",
         "participation": "居民活动参与率",
         "registration_completeness": "登记完整率",
+        "household_registration": "户登记率",
+        "visit_coverage": "入户走访覆盖率",
         "unresolved_serious_incidents": "未解决重大事件",
     }
 
