@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CST, small_community
+from recorder import RecorderPlugin
+from storefixtures import StoreFactory
 
-from gridcore import PluginError, get_plugin_manager, hookimpl
+from gridcore import Engine, FixedClock, PluginError, get_plugin_manager, hookimpl
+from gridcore.engine import CHECKPOINTS
+from gridcore.events import ActivityRecorded, Event
 
 
 def test_the_state_hooks_are_gridcore_hooks() -> None:
@@ -35,18 +43,6 @@ def test_the_state_hooks_are_gridcore_hooks() -> None:
 
 
 # ---------------------------------------------------------------- the engine's checkpoints
-
-from collections.abc import Iterator  # noqa: E402
-from datetime import datetime, timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from conftest import CST, small_community  # noqa: E402
-from recorder import RecorderPlugin  # noqa: E402
-from storefixtures import StoreFactory  # noqa: E402
-
-from gridcore import Engine, FixedClock  # noqa: E402
-from gridcore.engine import CHECKPOINTS  # noqa: E402
-from gridcore.events import ActivityRecorded, Event  # noqa: E402
 
 START = datetime(2025, 3, 3, 8, 0, tzinfo=CST)
 
