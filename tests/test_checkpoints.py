@@ -173,3 +173,34 @@ def test_events_stored_without_a_checkpoint_are_the_tail(stores: StoreFactory) -
         assert reader.state("tally").counts == expected.state("tally").counts
         assert reader.state("recorder").pending == expected.state("recorder").pending
         expected.close()
+
+
+def test_a_late_event_is_judged_from_the_nearest_checkpoint_before_it(stores: StoreFactory) -> None:
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = engine.checkpoint_every = 5
+        engine.record_many([activity(n) for n in range(1, 41)], batch_size=5)
+        tally = engine.state("tally")
+        engine.record(activity(99, hours=30.5))  # between a0030 and a0031
+        given = engine.state("tally").given
+        assert tally is not engine.state("tally")  # rewound: a fresh state, restored
+        # restored from a checkpoint taken after a0025, not replayed from a0001
+        assert "a0001" not in given and "a0099" in given
+        assert given.index("a0099") < given.index("a0031")
+        counts = dict(engine.state("tally").counts)
+        engine.rebuild()
+        assert engine.state("tally").counts == counts
+
+
+def test_an_event_timed_beyond_the_clock_and_its_tolerance_is_refused(tmp_path: Path) -> None:
+    from gridcore import EventRefused
+
+    now = START + timedelta(days=3)
+    with open_toy(str(tmp_path / "store"), community=small_community(), clock=FixedClock(now),
+                  future_tolerance=timedelta(days=1)) as engine:
+        assert engine.record(activity(1, hours=72 + 20))  # 20 hours ahead: clocks disagree, accepted
+        mistyped = ActivityRecorded(id="typo", time=START.replace(year=2125), actor="res1", node="u11",
+                                    activity="mediation")
+        with pytest.raises(EventRefused, match=r"more than 1 day after now .*mistyped date"):
+            engine.record(mistyped)
+        assert engine.position == 1
