@@ -110,6 +110,8 @@ def render(quick: bool, communities: int | None, days: int | None, large: bool =
     parts.append(rules_section(quick))
     parts.append("## Cold start\n")
     parts.append(cold_start_section(quick))
+    parts.append("## Reading a big store: checkpoints\n")
+    parts.append(open_read_section(quick))
     page = "\n".join(parts)
     return page.replace("{load_end}", load(), 1)
 
@@ -141,6 +143,23 @@ def cold_start_section(quick: bool) -> str:
         "Each command as a fresh process, beside `python -c \"import <every runtime dependency>\"` in the "
         f"same run (medians of {rounds} rounds, the commands interleaved; see the top of "
         "`benchmarks/cold_start.py`). Target: at most 2× the baseline.\n\n" + cold_start.table(cold_start.run(rounds))
+    )
+
+
+def open_read_section(quick: bool) -> str:
+    """``benchmarks/open_read.py``: read commands on big stores, with and without checkpoints."""
+    if quick:
+        return ("* Not measured with `--quick` (every read is a fresh process on a store built first); "
+                "`python benchmarks/open_read.py --smoke` checks that it runs.\n")
+    import open_read
+
+    rows, opens = open_read.run(False)
+    return (
+        "Read commands as fresh processes on SQLite stores of one community's simulated days, with the "
+        "checkpoints the engine stored while recording them and on a copy without (see the top of "
+        "`benchmarks/open_read.py`); then `Engine.open` alone, in one process. Target: a read on a large "
+        "store within 2× of the same read on a 10,000-event store.\n\n"
+        + open_read.table(rows) + "\n" + open_read.open_table(opens)
     )
 
 

@@ -26,3 +26,14 @@ def test_benchmarks_run_quick_and_write_the_page(tmp_path: Path) -> None:
     assert "×" in page  # ratios beside the baselines
     assert "| ruleset load ms |" in page, "benchmarks/rules_eval.py did not run"
     assert "## Cold start" in page and "| `gridcore --help` |" in page
+
+
+def test_the_open_and_read_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/open_read.py on one small store: a real `gridcore incidents list`, with and without checkpoint."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "open_read.py"), "--smoke"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| 150 | `incidents list` |" in done.stdout
+    assert "| events in store | open ms with checkpoint | open ms without | speed-up |" in done.stdout
