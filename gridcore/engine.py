@@ -17,9 +17,13 @@ results however they arrive.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self
 
 import attrs
@@ -74,6 +78,19 @@ SECTIONS_KEY = "sections"
 FUTURE_TOLERANCE = timedelta(days=1)
 #: Times a write is judged again after another writer changed the store first.
 CONFLICT_RETRIES = 100
+#: The collection holding checkpoints of derived state (see ``docs/architecture.md``).
+CHECKPOINTS = "checkpoints"
+#: A long ingest stores a checkpoint at least this often (in events stored).
+CHECKPOINT_EVERY = 5000
+#: An ingest leaving at least this many events after the last checkpoint stores a new one.
+CHECKPOINT_MIN = 200
+#: How many checkpoints a store keeps (the newest; older slots are overwritten).
+CHECKPOINT_SLOTS = 4
+#: The shape of a checkpoint document; another one is ignored.
+CHECKPOINT_FORMAT = 1
+#: Hooks through which a plugin's state follows the events (a plugin implementing
+#: one of them without ``gridcore_save_state`` is replayed from the store in full).
+STATEFUL_HOOKS = ("gridcore_on_event", "gridcore_on_tick", "gridcore_on_ruleset_loaded")
 
 
 @define
@@ -144,6 +161,16 @@ class Engine:
         self._future_tolerance: timedelta | None = None
         self._ruleset_keys: set[str] = set()
         self._unread: dict[str, int] = {}
+        #: the log position of the checkpoint the state was restored from (0: replayed from the start);
+        #: ``_applied`` holds only the ids applied after it
+        self._base = 0
+        #: the log position of the last checkpoint this engine stored or restored
+        self._checkpointed = 0
+        #: how often a checkpoint is taken during one long ingest (in events)
+        self.checkpoint_every = CHECKPOINT_EVERY
+        #: an ingest or tick leaving at least this many events after the last
+        #: checkpoint stores a new one
+        self.checkpoint_min = CHECKPOINT_MIN
 
     # ------------------------------------------------------------ opening
 
@@ -200,6 +227,7 @@ class Engine:
             engine._restore_rulesets()
             engine.hooks.on_open(engine)
             try:
+                engine._restore_checkpoint()
                 engine._replay()
             except StoreConflict:  # another writer appended while this one replayed
                 engine._rebuild_state()
@@ -290,6 +318,8 @@ class Engine:
         self._ruleset_keys.add(key)
         if self._high_water is not None and self._high_water >= when:
             self.rebuild()
+        self._checkpointed = 0  # the checkpoints stored so far were taken under other rulesets
+        self.checkpoint()
         return compiled
 
     def recorded_since(self, when: datetime) -> int:
@@ -452,12 +482,13 @@ class Engine:
             repeats = {ident: seen for ident, seen in repeats.items() if seen[0] < i}
             batch: list[dict[str, Any]] = []
             batch_ids: set[str] = set()
+            # Every id stored after the checkpoint the state came from is in
+            # _applied; those stored before it are asked of the store once per batch.
+            older = self._stored_before_base([event.id for event, _ in decoded[i:]])
             try:
                 while i < len(decoded):
                     event, label = decoded[i]
-                    # Opening replays the whole store, so every stored id is in
-                    # _applied: no round trip to the store per event.
-                    if event.id in self._applied or event.id in batch_ids:
+                    if event.id in self._applied or event.id in batch_ids or event.id in older:
                         repeats.setdefault(event.id, (i, event, label))
                         summary.duplicates += 1
                         i += 1
@@ -488,6 +519,8 @@ class Engine:
                     elif len(batch) >= batch_size:
                         self._flush(batch, batch_ids)
                         mark = (i, _copy(summary), latest)
+                        if self._position - self._checkpointed >= self.checkpoint_every:
+                            self.checkpoint()
                     if progress is not None:
                         progress(i)
                 if latest is not None:
@@ -508,6 +541,8 @@ class Engine:
                 f"the store {self.store.url} kept changing under this writer ({CONFLICT_RETRIES} tries); "
                 "nothing after the last stored batch was recorded"
             )
+        if self._position - self._checkpointed >= self.checkpoint_min:
+            self.checkpoint()
         if progress is not None:
             progress(len(decoded))
         self._settle_repeats({ident: (event, label) for ident, (_, event, label) in repeats.items()}, summary)
@@ -552,6 +587,8 @@ class Engine:
                 self._advance(when, batch, ids)
                 fired = [self.codec.from_dict(doc) for doc in batch]
                 self._flush(batch, ids)
+                if self._position - self._checkpointed >= self.checkpoint_min:
+                    self.checkpoint()
                 return fired
             except StoreConflict:
                 self._rebuild_state()  # another writer may have derived them first
@@ -631,13 +668,15 @@ class Engine:
                 yield event
 
     def rebuild(self) -> None:
-        """Drop every plugin's derived state and replay the store from the start."""
-        self._rebuild_state()
+        """Drop every plugin's derived state and replay the store from the start (no checkpoint)."""
+        self._rebuild_state(checkpoint=False)
 
-    def _rebuild_state(self) -> None:
+    def _rebuild_state(self, *, checkpoint: bool = True) -> None:
         for _ in range(CONFLICT_RETRIES):
             self._reset()
             try:
+                if checkpoint:
+                    self._restore_checkpoint()
                 self._replay()
                 return
             except StoreConflict:
@@ -645,6 +684,7 @@ class Engine:
         raise StoreError(f"the store {self.store.url} kept changing while it was replayed ({CONFLICT_RETRIES} tries)")
 
     def _reset(self) -> None:
+        self._base = 0
         self._applied.clear()
         self._high_water = None
         self._last = None
@@ -654,8 +694,12 @@ class Engine:
         self.hooks.on_open(self)
 
     def _rewind_to(self, late: Event) -> None:
-        """Rebuild every plugin's state from the stored events that come before ``late``."""
+        """Rebuild every plugin's state from the stored events that come before ``late``.
+
+        From the newest checkpoint taken before ``late`` if one fits, else from the start.
+        """
         self._reset()
+        self._restore_checkpoint(before=event_order(late))
         self._replay(before=event_order(late))
 
     @property
@@ -726,6 +770,192 @@ class Engine:
         except Exception as exc:
             raise PluginError(f"report {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
+    # ------------------------------------------------------------ checkpoints
+
+    def checkpoint(self) -> bool:
+        """Store a checkpoint of every plugin's state at the current log position.
+
+        The engine does this itself after every ingest and tick that stored
+        something, every ``checkpoint_every`` events of a long ingest, and after
+        ``use_ruleset``; call it after anything else that changed the store.
+        Returns False when nothing was stored: a read-only engine, a position
+        already checkpointed, or a plugin that could not save (``warnings``
+        says which).  Never changes state; a failure here never fails a write.
+        """
+        self._check_open()
+        if self._read_only or self._position == 0 or self._position == self._checkpointed:
+            return False
+        states: dict[str, dict[str, Any]] = {}
+        try:
+            for name, plugin in self._savers().items():
+                document = self.hooks.save_state(self, plugin)
+                if document is not None:
+                    states[name] = json.loads(json.dumps(document, allow_nan=False))
+        except (GridcoreError, TypeError, ValueError) as exc:
+            self._warn_once(f"no checkpoint was stored (opening replays more of the store): {exc}")
+            return False
+        document = {
+            "format": CHECKPOINT_FORMAT,
+            "fit": self._checkpoint_fit(),
+            "position": self._position,
+            "last": None if self._last is None else [self._last[0].isoformat(), self._last[1]],
+            "core": {
+                "population": dict(sorted(self._population.items())),
+                "high_water": None if self._high_water is None else self._high_water.isoformat(),
+                "unread": dict(sorted(self._unread.items())),
+            },
+            "states": states,
+        }
+        index = self._checkpoint_index()
+        free = [slot for slot in range(CHECKPOINT_SLOTS) if str(slot) not in index]
+        slot = free[0] if free else int(min(index, key=lambda k: int(index[k])))
+        # The slot first, then the index: a crash between the two leaves the
+        # slot holding a complete, self-describing checkpoint (its own position),
+        # and the index still naming only checkpoints that exist.
+        try:
+            self.store.put(CHECKPOINTS, f"slot-{slot}", document)
+            index[str(slot)] = self._position
+            self.store.put(CHECKPOINTS, "index", {"slots": index})
+        except (StoreError, OSError) as exc:
+            self._warn_once(f"no checkpoint was stored: {exc}")
+            return False
+        self._checkpointed = self._position
+        return True
+
+    def _warn_once(self, warning: str) -> None:
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+
+    def _checkpoint_index(self) -> dict[str, int]:
+        found = self.store.get(CHECKPOINTS, "index") or {}
+        slots = found.get("slots", {})
+        return {str(k): int(v) for k, v in slots.items()} if isinstance(slots, dict) else {}
+
+    def _savers(self) -> dict[str, object]:
+        """The plugins that save their state in checkpoints, by pluggy name."""
+        return {impl.plugin_name: impl.plugin for impl in self.plugins.hook.gridcore_save_state.get_hookimpls()}
+
+    def _replayed_in_full(self, saved: Iterable[str]) -> list[object]:
+        """Stateful plugins whose state is not in a checkpoint saving ``saved``: they replay the store."""
+        kept = set(saved)
+        found: dict[str, object] = {}
+        for hook in STATEFUL_HOOKS:
+            for impl in getattr(self.plugins.hook, hook).get_hookimpls():
+                if impl.plugin_name not in kept:
+                    found[impl.plugin_name] = impl.plugin
+        return list(found.values())
+
+    def _checkpoint_fit(self) -> dict[str, Any]:
+        """What a checkpoint was taken under; one taken under anything else is ignored."""
+        plugins: dict[str, str] = {}
+        origins: Mapping[str, str] = getattr(self.plugins, "origins", {})
+        for name, plugin in self.plugins.list_name_plugin():
+            if plugin is None:
+                continue
+            base = name.removesuffix("#state")
+            kind = plugin.__name__ if isinstance(plugin, ModuleType) else (
+                f"{type(plugin).__module__}.{type(plugin).__qualname__}")
+            module = sys.modules.get(plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__)
+            version = getattr(module, "__version__", "")
+            plugins[name] = "|".join(
+                str(part) for part in (kind, origins.get(base, ""), version, getattr(plugin, "STATE_VERSION", ""))
+            )
+        community = json.dumps(self.community.to_document(), sort_keys=True, default=str)
+        return {
+            "rulesets": [[when.isoformat(), ruleset.fingerprint] for when, ruleset in self._rulesets],
+            "plugins": dict(sorted(plugins.items())),
+            "community": hashlib.sha256(community.encode()).hexdigest(),
+        }
+
+    def _restore_checkpoint(self, before: tuple[datetime, str] | None = None) -> bool:
+        """Restore the newest checkpoint that fits (taken before ``before``, if given).
+
+        A checkpoint fits when it was taken under the same rulesets, plugins and
+        community, and every event stored after it comes after it in canonical
+        order (a late event stored since makes it unusable).  Expects the fresh
+        state ``_reset`` leaves; on success ``_base`` is its position and the
+        replay goes on from there.  False (and a fresh state) when none fits.
+        """
+        index = self._checkpoint_index()
+        if not index:
+            return False
+        fit = self._checkpoint_fit()
+        top = self.store.position()
+        for slot, _ in sorted(index.items(), key=lambda pair: -pair[1]):
+            document = self.store.get(CHECKPOINTS, f"slot-{slot}")
+            try:
+                if document is None or document.get("format") != CHECKPOINT_FORMAT or document.get("fit") != fit:
+                    continue
+                position = int(document["position"])
+                last = None if document["last"] is None else (
+                    datetime.fromisoformat(document["last"][0]), str(document["last"][1]))
+                if position > top or position <= 0 or (before is not None and last is not None and last >= before):
+                    continue
+                tail = [doc for _, doc in self.store.events_after(position)]
+                if last is not None and any(_doc_order(doc) < last for doc in tail):
+                    continue  # a late event was stored after it: it is not what a replay would give
+                self._load_checkpoint(document, position, {str(doc.get("id")) for doc in tail})
+                return True
+            except (KeyError, TypeError, ValueError, IndexError, GridcoreError):
+                self._reset()  # a damaged or unreadable checkpoint: try an older one
+                continue
+        return False
+
+    def _load_checkpoint(self, document: dict[str, Any], position: int, tail: set[str]) -> None:
+        core = document["core"]
+        states = document["states"]
+        plugins = {name: self.plugins.get_plugin(name) for name in states}
+        if any(plugin is None for plugin in plugins.values()):
+            raise ValueError("a plugin of the checkpoint is not attached")
+        for name, state in states.items():
+            self.hooks.restore_state(self, plugins[name], state)
+        full = self._replayed_in_full(states)
+        if full:
+            # Plugins without the hooks see every event up to the checkpoint, as a
+            # replay would show them (the core's own state follows along).
+            self._replay_only(full, skip=tuple(plugins.values()), tail=tail)
+        else:
+            self._population = {str(k): str(v) for k, v in core["population"].items()}
+            self._high_water = None if core["high_water"] is None else datetime.fromisoformat(core["high_water"])
+            last = document["last"]
+            self._last = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
+            self._unread = {str(k): int(v) for k, v in core["unread"].items()}
+        self._base = position
+        self._position = position
+        self._checkpointed = position
+
+    def _replay_only(self, plugins: list[object], *, skip: tuple[object, ...], tail: set[str]) -> None:
+        """Replay the events stored up to a checkpoint to the plugins not in ``skip``."""
+        hooks = self.hooks.without(skip)
+        seen: set[str] = set()
+
+        def apply(event: Event) -> None:
+            if isinstance(event, (ResidentRegistered, ResidentMoved)):
+                self._population[event.person] = event.node
+            if self._high_water is None or event.time > self._high_water:
+                self._high_water = event.time
+            order = event_order(event)
+            if self._last is None or order > self._last:
+                self._last = order
+            hooks.on_event(self, event, True)
+            seen.add(event.id)
+
+        for doc in self.store.events():
+            if str(doc.get("id")) in tail:
+                continue
+            event = self._decode_stored(doc)
+            if event is None:
+                continue
+            for _ in range(10_000):
+                due = sorted((e for e in hooks.on_tick(self, event.time) if e.id not in seen), key=event_order)
+                if not due:
+                    break
+                for derived in due:
+                    if derived.id not in seen:
+                        apply(derived)
+            if event.id not in seen:
+                apply(event)
+
     # ------------------------------------------------------------ internals
 
     def _tell_unread(self) -> None:
@@ -743,7 +973,7 @@ class Engine:
         store is still where it was when the replay began.
         """
         self._position = self.store.position()
-        for doc in self.store.events():
+        for doc in self._stored_after_base():
             event = self._decode_stored(doc)
             if event is None:
                 self._applied.add(str(doc.get("id")))  # stored: the same id is never recorded again
@@ -752,6 +982,24 @@ class Engine:
                 return
             self._apply_stored(event)
         self._catch_up()  # what other writers appended while the log was read
+
+    def _stored_before_base(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` stored at or before the checkpoint the state was restored from."""
+        if self._base == 0:
+            return set()  # a replay from the start put every stored id in _applied
+        found: set[str] = set()
+        wanted = [ident for ident in dict.fromkeys(ids) if ident not in self._applied]
+        for start in range(0, len(wanted), 1000):
+            found.update(self.store.find(wanted[start : start + 1000]))
+        return found
+
+    def _stored_after_base(self) -> Iterator[dict[str, Any]]:
+        """The stored events a replay reads, in canonical order: all, or those after the checkpoint."""
+        if self._base == 0:
+            yield from self.store.events()
+            return
+        docs = [doc for _, doc in self.store.events_after(self._base)]
+        yield from sorted(docs, key=_doc_order)
 
     def _apply_stored(self, event: Event) -> None:
         if event.id in self._applied:
@@ -891,6 +1139,11 @@ class Engine:
     def _check_open(self) -> None:
         if self._closed:
             raise GridcoreError("the engine is closed")
+
+
+def _doc_order(doc: Mapping[str, Any]) -> tuple[datetime, str]:
+    """A stored document's canonical order (time, then id), as ``event_order`` gives for events."""
+    return datetime.fromisoformat(str(doc["time"])).astimezone(UTC), str(doc["id"])
 
 
 def _copy(summary: IngestSummary) -> IngestSummary:

@@ -253,45 +253,50 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
+    @property
+    def _calls(self) -> Any:
+        """Where hooks are called: every plugin (``pm.hook``), or a subset (``without``)."""
+        return self.pm.hook
+
     def register_event_types(self) -> list[type[Event]]:
         try:
-            return _flatten(self.pm.hook.gridcore_register_event_types(), "gridcore_register_event_types")
+            return _flatten(self._calls.gridcore_register_event_types(), "gridcore_register_event_types")
         except Exception as exc:
             raise self._failed("gridcore_register_event_types", exc) from exc
 
     def register_sections(self) -> list[Section[Any]]:
         try:
-            return _flatten(self.pm.hook.gridcore_register_sections(), "gridcore_register_sections")
+            return _flatten(self._calls.gridcore_register_sections(), "gridcore_register_sections")
         except Exception as exc:
             raise self._failed("gridcore_register_sections", exc) from exc
 
     def register_commands(self) -> list[click.Command]:
         try:
-            return _flatten(self.pm.hook.gridcore_register_commands(), "gridcore_register_commands")
+            return _flatten(self._calls.gridcore_register_commands(), "gridcore_register_commands")
         except Exception as exc:
             raise self._failed("gridcore_register_commands", exc) from exc
 
     def register_routes(self) -> list[BaseRoute]:
         try:
-            return _flatten(self.pm.hook.gridcore_register_routes(), "gridcore_register_routes")
+            return _flatten(self._calls.gridcore_register_routes(), "gridcore_register_routes")
         except Exception as exc:
             raise self._failed("gridcore_register_routes", exc) from exc
 
     def register_reports(self) -> list[Report]:
         try:
-            return _flatten(self.pm.hook.gridcore_register_reports(), "gridcore_register_reports")
+            return _flatten(self._calls.gridcore_register_reports(), "gridcore_register_reports")
         except Exception as exc:
             raise self._failed("gridcore_register_reports", exc) from exc
 
     def register_metrics(self) -> list[Metric]:
         try:
-            return _flatten(self.pm.hook.gridcore_register_metrics(), "gridcore_register_metrics")
+            return _flatten(self._calls.gridcore_register_metrics(), "gridcore_register_metrics")
         except Exception as exc:
             raise self._failed("gridcore_register_metrics", exc) from exc
 
     def storage_backend(self, url: str, *, create: bool = True) -> Store:
         try:
-            store = self.pm.hook.gridcore_storage_backend(url=url, create=create)
+            store = self._calls.gridcore_storage_backend(url=url, create=create)
         except Exception as exc:
             raise self._failed("gridcore_storage_backend", exc) from exc
         if store is None:
@@ -300,7 +305,7 @@ class Hooks:
 
     def load_community(self, path: Path) -> Community:
         try:
-            community = self.pm.hook.gridcore_load_community(path=path)
+            community = self._calls.gridcore_load_community(path=path)
         except Exception as exc:
             raise self._failed("gridcore_load_community", exc) from exc
         if community is None:
@@ -312,14 +317,14 @@ class Hooks:
 
     def on_open(self, engine: Engine) -> None:
         try:
-            self.pm.hook.gridcore_on_open(engine=engine)
+            self._calls.gridcore_on_open(engine=engine)
         except Exception as exc:
             raise self._failed("gridcore_on_open", exc) from exc
 
     def check_ruleset(self, community: Community, ruleset: Ruleset) -> list[Diagnostic]:
         problems: list[Diagnostic] = []
         try:
-            answers = self.pm.hook.gridcore_check_ruleset(community=community, ruleset=ruleset)
+            answers = self._calls.gridcore_check_ruleset(community=community, ruleset=ruleset)
         except Exception as exc:
             raise self._failed("gridcore_check_ruleset", exc) from exc
         for answer in answers:
@@ -329,14 +334,14 @@ class Hooks:
 
     def on_ruleset_loaded(self, engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
         try:
-            self.pm.hook.gridcore_on_ruleset_loaded(engine=engine, ruleset=ruleset, effective=effective)
+            self._calls.gridcore_on_ruleset_loaded(engine=engine, ruleset=ruleset, effective=effective)
         except Exception as exc:
             raise self._failed("gridcore_on_ruleset_loaded", exc) from exc
 
     def validate_event(self, engine: Engine, event: Event) -> list[str]:
         reasons: list[str] = []
         try:
-            answers = self.pm.hook.gridcore_validate_event(engine=engine, event=event)
+            answers = self._calls.gridcore_validate_event(engine=engine, event=event)
         except Exception as exc:
             raise self._failed("gridcore_validate_event", exc) from exc
         for answer in answers:
@@ -348,32 +353,63 @@ class Hooks:
 
     def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         try:
-            self.pm.hook.gridcore_on_event(engine=engine, event=event, replaying=replaying)
+            self._calls.gridcore_on_event(engine=engine, event=event, replaying=replaying)
         except Exception as exc:
             raise self._failed("gridcore_on_event", exc) from exc
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         try:
-            return _flatten(self.pm.hook.gridcore_on_tick(engine=engine, now=now), "gridcore_on_tick")
+            return _flatten(self._calls.gridcore_on_tick(engine=engine, now=now), "gridcore_on_tick")
         except Exception as exc:
             raise self._failed("gridcore_on_tick", exc) from exc
 
+    def save_state(self, engine: Engine, plugin: object) -> dict[str, Any] | None:
+        """``plugin``'s own answer to ``gridcore_save_state`` (no other plugin is called)."""
+        caller = self._only("gridcore_save_state", plugin)
+        try:
+            answers = caller(engine=engine)
+        except Exception as exc:
+            raise self._failed("gridcore_save_state", exc) from exc
+        answer = answers[0] if answers else None
+        if answer is not None and not isinstance(answer, dict):
+            raise PluginError(f"gridcore_save_state must return a dict or None, got {type(answer).__name__}")
+        return answer
+
+    def restore_state(self, engine: Engine, plugin: object, document: dict[str, Any]) -> None:
+        """Give ``plugin`` (and no other) the document it saved."""
+        caller = self._only("gridcore_restore_state", plugin)
+        if not caller.get_hookimpls():
+            raise PluginError(f"plugin {_shown(self.pm.get_name(plugin) or '?')!r} implements "
+                              "gridcore_save_state but not gridcore_restore_state")
+        try:
+            caller(engine=engine, document=document)
+        except Exception as exc:
+            raise self._failed("gridcore_restore_state", exc) from exc
+
+    def without(self, skip: Iterable[object]) -> Hooks:
+        """The same hooks, calling every plugin but those in ``skip`` (a partial replay)."""
+        return _Without(self.pm, tuple(skip))
+
+    def _only(self, hook: str, plugin: object) -> Any:
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
+        return self.pm.subset_hook_caller(hook, remove_plugins=others)
+
     def on_close(self, engine: Engine) -> None:
         try:
-            self.pm.hook.gridcore_on_close(engine=engine)
+            self._calls.gridcore_on_close(engine=engine)
         except Exception as exc:
             raise self._failed("gridcore_on_close", exc) from exc
 
     def explain(self, engine: Engine, decision: str) -> Explanation | None:
         try:
-            return self.pm.hook.gridcore_explain(engine=engine, decision=decision)  # type: ignore[no-any-return]
+            return self._calls.gridcore_explain(engine=engine, decision=decision)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._failed("gridcore_explain", exc) from exc
 
     def collect_outcomes(self, engine: Engine) -> list[Outcome]:
         try:
             # pluggy calls the last registered first; outcomes are listed first registered first.
-            answers = self.pm.hook.gridcore_collect_outcomes(engine=engine)
+            answers = self._calls.gridcore_collect_outcomes(engine=engine)
             return _flatten(answers[::-1], "gridcore_collect_outcomes")
         except Exception as exc:
             raise self._failed("gridcore_collect_outcomes", exc) from exc
@@ -405,6 +441,31 @@ class Hooks:
         culprit = _culprit(self.pm, hook, exc.__traceback__)
         who = f"plugin {culprit!r}" if culprit else "a plugin"
         return PluginError(f"{who} failed in {hook}: {type(exc).__name__}: {exc}")
+
+
+class _Subset:
+    """Looks like ``pm.hook``: every hook, without some plugins (pluggy's ``subset_hook_caller``)."""
+
+    def __init__(self, pm: pluggy.PluginManager, skip: tuple[object, ...]) -> None:
+        self._pm = pm
+        self._skip = skip
+
+    def __getattr__(self, name: str) -> Any:
+        caller = self._pm.subset_hook_caller(name, remove_plugins=list(self._skip))
+        setattr(self, name, caller)
+        return caller
+
+
+class _Without(Hooks):
+    """``Hooks`` whose calls skip some plugins (see ``Hooks.without``)."""
+
+    def __init__(self, pm: pluggy.PluginManager, skip: tuple[object, ...]) -> None:
+        super().__init__(pm)
+        self._hook = _Subset(pm, skip)
+
+    @property
+    def _calls(self) -> Any:
+        return self._hook
 
 
 def _culprit(pm: pluggy.PluginManager, hook: str, tb: TracebackType | None) -> str | None:

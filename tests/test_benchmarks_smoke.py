@@ -40,3 +40,14 @@ def test_only_the_language_sections_are_replaced_on_the_page() -> None:
     assert "kept" in new and "also kept" in new and "old figures" not in new
     assert new.index("## Store ingest") < new.index("new figures") < new.index("## Later")
     assert new.rstrip().endswith("## Rules: loading rulesets\n\nloaded")
+
+
+def test_the_open_and_read_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/open_read.py on one small store: a real `gridcore incidents list`, with and without checkpoint."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "open_read.py"), "--smoke"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| 150 | `incidents list` |" in done.stdout
+    assert "| events in store | open ms with checkpoint | open ms without | speed-up |" in done.stdout

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CST, small_community
+from recorder import RecorderPlugin
+from storefixtures import StoreFactory
 
-from gridcore import PluginError, get_plugin_manager, hookimpl
+from gridcore import Engine, FixedClock, PluginError, get_plugin_manager, hookimpl
+from gridcore.engine import CHECKPOINTS
+from gridcore.events import ActivityRecorded, Event
 
 
 def test_the_state_hooks_are_gridcore_hooks() -> None:
@@ -32,3 +40,167 @@ def test_the_state_hooks_are_gridcore_hooks() -> None:
 
     with pytest.raises(PluginError, match=r"did you mean gridcore_save_state\?"):
         get_plugin_manager(load_entry_points=False, extra=[Typo()])
+
+
+# ---------------------------------------------------------------- the engine's checkpoints
+
+START = datetime(2025, 3, 3, 8, 0, tzinfo=CST)
+
+
+class Tally:
+    """A saving plugin's state: activities per actor, and every event id it was given since it was made."""
+
+    STATE_VERSION = 1
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.given: list[str] = []
+
+    @hookimpl
+    def gridcore_on_event(self, event: Event) -> None:
+        self.given.append(event.id)
+        if isinstance(event, ActivityRecorded):
+            self.counts[event.actor] = self.counts.get(event.actor, 0) + 1
+
+    @hookimpl
+    def gridcore_save_state(self, engine: Any) -> dict[str, Any]:
+        return {"counts": dict(sorted(self.counts.items()))}
+
+    @hookimpl
+    def gridcore_restore_state(self, engine: Any, document: dict[str, Any]) -> None:
+        self.counts = {str(k): int(v) for k, v in document["counts"].items()}
+
+
+class TallyPlugin:
+    version = 1
+
+    @hookimpl
+    def gridcore_on_open(self, engine: Engine) -> None:
+        state = Tally()
+        state.STATE_VERSION = TallyPlugin.version  # type: ignore[misc]
+        engine.attach("tally", state)
+
+
+def activity(n: int, *, hours: float | None = None, kind: str = "mediation") -> ActivityRecorded:
+    when = START + timedelta(hours=n if hours is None else hours)
+    return ActivityRecorded(id=f"a{n:04d}", time=when, actor="res1" if n % 3 else "worker1", node="u11",
+                            activity="reminder" if n % 5 == 0 else kind)
+
+
+def open_toy(url: str, **kw: Any) -> Engine:
+    pm = get_plugin_manager(load_entry_points=False, extra=[TallyPlugin(), RecorderPlugin()])
+    kw.setdefault("clock", FixedClock(START + timedelta(days=400)))
+    return Engine.open(store=url, plugins=pm, **kw)
+
+
+@pytest.fixture(params=("tinydb", "sqlite"))
+def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    factory = StoreFactory(request.param, tmp_path)
+    yield factory
+    factory.cleanup()
+
+
+def test_opening_restores_the_checkpoint_and_replays_only_the_tail(stores: StoreFactory) -> None:
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 41)])
+        assert engine.store.get(CHECKPOINTS, "index") is not None
+        stored = engine.position
+    with open_toy(url) as again:
+        tally = again.state("tally")
+        assert tally.given == []  # restored, not replayed
+        assert again.position == stored
+        recorder = again.state("recorder")  # no hooks: it sees every event again, as before
+        assert len(recorder.seen) == stored
+        again.checkpoint_min = 10_000
+        again.record_many([activity(n) for n in range(41, 46)])
+        counts = dict(tally.counts)
+    with open_toy(url) as third:
+        given = third.state("tally").given  # the tail only: five activities and a reminder they made due
+        assert [i for i in given if i.startswith("a")] == [f"a{n:04d}" for n in range(41, 46)]
+        assert len(given) == third.position - stored
+        assert third.state("tally").counts == counts
+        third.rebuild()  # from the start: the same state
+        assert third.state("tally").counts == counts
+
+
+def test_a_checkpoint_of_other_plugins_or_rulesets_is_ignored(stores: StoreFactory) -> None:
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 11)])
+    TallyPlugin.version = 2
+    try:
+        with open_toy(url) as again:
+            assert len(again.state("tally").given) == 10  # replayed: the state's version changed
+    finally:
+        TallyPlugin.version = 1
+    plain = get_plugin_manager(load_entry_points=False, extra=[TallyPlugin()])
+    with Engine.open(store=url, plugins=plain, clock=FixedClock(START)) as fewer:
+        assert len(fewer.state("tally").given) == 10  # another set of plugins
+
+
+def test_a_late_event_stored_after_a_checkpoint_makes_it_unusable(stores: StoreFactory) -> None:
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 21)])
+        before = engine.position
+    with open_toy(url) as writer:
+        writer.checkpoint_min = 10_000  # no new checkpoint: the old one stays the newest
+        writer.record(activity(99, hours=1.5))  # earlier than most of the stored events
+        assert writer.position > before
+        counts = dict(writer.state("tally").counts)
+    with open_toy(url) as reader:
+        assert reader.state("tally").counts == counts
+        assert len(reader.state("tally").given) == reader.position  # replayed from the start
+
+
+def test_events_stored_without_a_checkpoint_are_the_tail(stores: StoreFactory) -> None:
+    """A crash between the event write and the checkpoint write: the older checkpoint and a longer tail."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 21)])
+        codec = engine.codec
+        # what a writer killed after appending, before its checkpoint, leaves behind
+        engine.store.append([codec.to_dict(activity(n)) for n in range(21, 31)], expected=engine.position)
+    with open_toy(url) as reader:
+        assert [i for i in reader.state("tally").given if i.startswith("a")] == [f"a{n:04d}" for n in range(21, 31)]
+        expected = open_toy(stores.url(), community=small_community())
+        expected.record_many([activity(n) for n in range(1, 31)])
+        assert reader.state("tally").counts == expected.state("tally").counts
+        assert reader.state("recorder").pending == expected.state("recorder").pending
+        expected.close()
+
+
+def test_a_late_event_is_judged_from_the_nearest_checkpoint_before_it(stores: StoreFactory) -> None:
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = engine.checkpoint_every = 5
+        engine.record_many([activity(n) for n in range(1, 41)], batch_size=5)
+        tally = engine.state("tally")
+        engine.record(activity(99, hours=30.5))  # between a0030 and a0031
+        given = engine.state("tally").given
+        assert tally is not engine.state("tally")  # rewound: a fresh state, restored
+        # restored from a checkpoint taken after a0025, not replayed from a0001
+        assert "a0001" not in given and "a0099" in given
+        assert given.index("a0099") < given.index("a0031")
+        counts = dict(engine.state("tally").counts)
+        engine.rebuild()
+        assert engine.state("tally").counts == counts
+
+
+def test_an_event_timed_beyond_the_clock_and_its_tolerance_is_refused(tmp_path: Path) -> None:
+    from gridcore import EventRefused
+
+    now = START + timedelta(days=3)
+    with open_toy(str(tmp_path / "store"), community=small_community(), clock=FixedClock(now),
+                  future_tolerance=timedelta(days=1)) as engine:
+        assert engine.record(activity(1, hours=72 + 20))  # 20 hours ahead: clocks disagree, accepted
+        mistyped = ActivityRecorded(id="typo", time=START.replace(year=2125), actor="res1", node="u11",
+                                    activity="mediation")
+        with pytest.raises(EventRefused, match=r"more than 1 day after now .*mistyped date"):
+            engine.record(mistyped)
+        assert engine.position == 1

@@ -75,8 +75,15 @@ def gridcore_register_reports() -> list[Report]:
     return list(REPORTS)
 
 
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
+
+
 class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
+
+    #: the shape of the document ``gridcore_save_state`` gives
+    STATE_VERSION = 1
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -92,6 +99,19 @@ class AssessmentState:
             self.first = event.time
         if self.last is None or event.time > self.last:
             self.last = event.time
+
+    @hookimpl
+    def gridcore_save_state(self) -> dict[str, Any]:
+        """The span of events seen, for checkpoints (the metrics' cache is rebuilt when needed)."""
+        return {"first": _iso(self.first), "last": _iso(self.last)}
+
+    @hookimpl
+    def gridcore_restore_state(self, document: dict[str, Any]) -> None:
+        """Take back the span a checkpoint saved."""
+        first, last = document["first"], document["last"]
+        self.first = None if first is None else datetime.fromisoformat(first)
+        self.last = None if last is None else datetime.fromisoformat(last)
+        self.cache.clear()
 
     @hookimpl
     def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
 from gridcore.events import Event
@@ -32,6 +32,9 @@ HANDLING = OutcomeKind("incidents", "Incidents handled differently")
 
 class EscalationState:
     """Every incident of one engine, and the hooks that keep them up to date."""
+
+    #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
+    STATE_VERSION = 1
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -88,6 +91,20 @@ class EscalationState:
                 assert due is not None
                 out.append(due.event)
         return out
+
+    @hookimpl
+    def gridcore_save_state(self) -> dict[str, Any]:
+        """Every incident and what reports were seen where, for a checkpoint."""
+        from .checkpoint import save
+
+        return save(self)
+
+    @hookimpl
+    def gridcore_restore_state(self, engine: Engine, document: dict[str, Any]) -> None:
+        """Take back what a checkpoint saved (what falls due is computed again)."""
+        from .checkpoint import restore
+
+        restore(self, engine, document)
 
     @hookimpl
     def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:

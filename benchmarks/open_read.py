@@ -1,0 +1,190 @@
+"""Reading a big store: a read command as a real process, with and without a checkpoint.
+
+Stores of one community's simulated days (银泉社区, ``gridcore_app.simulate``)
+are recorded through ``Engine.record_many`` (every installed plugin, the
+community's ruleset, calls of 1,000 events) into SQLite; the engine stores its
+checkpoints as it goes.  A copy of each store has its checkpoints deleted
+(what every store looked like before checkpoints existed).  Then read
+commands run as fresh ``gridcore`` processes on each store, several rounds
+interleaved: ``incidents list`` (the open incidents) and ``points board ROOT
+--month M`` (the last month's board).  Reported per store size and command:
+median CPU time and peak memory of the process with the checkpoint and
+without, and the ratio of the CPU time to the same command on the smallest
+store (the target: a read on a large store within 2x of the same read on a
+10,000-event store).  Opening replays only the events after the newest
+checkpoint for plugins that save their state; a plugin without the hooks is
+still replayed in full, which the table shows as it is.
+
+Run ``python benchmarks/open_read.py [--quick] [--sizes 10000,100000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from attrs import frozen
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cold_start import run_once
+
+SIZES = (10_000, 100_000)
+QUICK_SIZES = (300, 1_200)
+PER_DAY = 150  # about what a simulated 银泉 day holds
+
+
+@frozen
+class Row:
+    """One command on one store: medians with and without the checkpoint."""
+
+    events: int
+    command: str
+    cpu: float
+    rss_kib: int
+    cpu_without: float
+    rss_without_kib: int
+    ratio: float  # cpu / the same command's cpu on the smallest store (both with checkpoints)
+
+
+@frozen
+class OpenRow:
+    """``Engine.open`` in this process (rulesets compiled by a first open): seconds with and without."""
+
+    events: int
+    with_checkpoint: float
+    without: float
+
+
+def build(folder: Path, events: int) -> tuple[str, str, datetime]:
+    """Record ``events`` simulated events into a fresh SQLite store; its URL, a copy's without checkpoints, the end."""
+    from gridcore import Engine, FixedClock, get_plugin_manager
+    from gridcore_app.rosterio import load_community
+    from gridcore_app.scenario import load_scenario
+    from gridcore_app.simulate import RULESETS_DIR, simulate
+
+    where = RULESETS_DIR / "yinquan"
+    community = load_community(where)
+    start = date(2025, 1, 1)
+    days = events // PER_DAY + 2
+    stream = simulate(community, load_scenario(where / "scenario.yaml"), days=days, start=start, seed=7)
+    path = folder / f"store-{events}.db"
+    url = f"sqlite:///{path}"
+    clock = FixedClock(datetime.combine(start, datetime.min.time(), tzinfo=community.tz) + timedelta(days=days + 1))
+    with Engine.open(store=url, community=community, ruleset=where / "yinquan.rules",
+                     effective=datetime(2024, 1, 1, tzinfo=community.tz), clock=clock,
+                     plugins=get_plugin_manager()) as engine:
+        batch = []
+        total = 0
+        for event in stream:
+            batch.append(event)
+            if len(batch) == 1000 or total + len(batch) >= events:
+                engine.record_many(batch)
+                total += len(batch)
+                batch = []
+                if total >= events:
+                    break
+        if batch:
+            engine.record_many(batch)
+        last = engine.latest_event_time
+        engine.checkpoint()
+    assert last is not None
+    bare = folder / f"store-{events}-bare.db"
+    shutil.copyfile(path, bare)
+    with sqlite3.connect(bare) as db:
+        db.execute("DELETE FROM documents WHERE collection = 'checkpoints'")
+    return url, f"sqlite:///{bare}", last
+
+
+def time_open(url: str, rounds: int) -> float:
+    """Median process time of a read-only ``Engine.open`` + close (after one warm-up open)."""
+    import time
+
+    from gridcore import Engine, get_plugin_manager
+
+    pm = get_plugin_manager()
+    times = []
+    for n in range(rounds + 1):
+        start = time.process_time()
+        Engine.open(store=url, plugins=pm, read_only=True).close()
+        if n:
+            times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int | None = None,
+        only: str | None = None) -> tuple[list[Row], list[OpenRow]]:
+    """Build the stores, time the commands and the opens; rows by size then command."""
+    sizes = sizes or (QUICK_SIZES if quick else SIZES)
+    rounds = rounds or (2 if quick else 3)
+    python = sys.executable
+    gridcore = [python, "-c", "from gridcore_app.cli import main; main()"]
+    rows: list[Row] = []
+    opens: list[OpenRow] = []
+    with tempfile.TemporaryDirectory(prefix="gridcore-open-") as tmp:
+        folder = Path(tmp)
+        base: dict[str, float] = {}
+        for size in sizes:
+            url, bare, last = build(folder, size)
+            opens.append(OpenRow(size, time_open(url, rounds), time_open(bare, rounds)))
+            now = (last + timedelta(hours=1)).isoformat()
+            month = last.strftime("%Y-%m")
+            todo = {
+                "incidents list": ["incidents", "list", "--now", now],
+                f"points board yq --month {month}": ["points", "board", "yq", "--month", month, "--now", now],
+            }
+            for name, args in todo.items():
+                if only is not None and not name.startswith(only):
+                    continue
+                with_cp = [run_once([*gridcore, *args, "--store", url], folder) for _ in range(rounds)]
+                without = [run_once([*gridcore, *args, "--store", bare], folder) for _ in range(rounds)]
+                cpu = statistics.median(s.cpu for s in with_cp)
+                key = name.split(" --month")[0]
+                base.setdefault(key, cpu)
+                rows.append(Row(size, name.split(" --month")[0], cpu,
+                                int(statistics.median(s.rss_kib for s in with_cp)),
+                                statistics.median(s.cpu for s in without),
+                                int(statistics.median(s.rss_kib for s in without)), cpu / base[key]))
+    return rows, opens
+
+
+def table(rows: list[Row]) -> str:
+    out = [("| events in store | command | CPU ms with checkpoint | peak MiB | CPU ms without | peak MiB without | "
+           "CPU ratio to the smallest store |"), "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r.events:,} | `{r.command}` | {r.cpu * 1000:.0f} | {r.rss_kib / 1024:.1f} | "
+                   f"{r.cpu_without * 1000:.0f} | {r.rss_without_kib / 1024:.1f} | {r.ratio:.2f}× |")
+    return "\n".join(out) + "\n"
+
+
+def open_table(rows: list[OpenRow]) -> str:
+    out = ["| events in store | open ms with checkpoint | open ms without | speed-up |", "|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r.events:,} | {r.with_checkpoint * 1000:.0f} | {r.without * 1000:.0f} | "
+                   f"{r.without / r.with_checkpoint:.1f}× |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="tiny stores: check that it runs")
+    parser.add_argument("--sizes", help="comma-separated store sizes in events (default 10000,100000)")
+    parser.add_argument("--smoke", action="store_true", help="one small store, one command, one round (the tests)")
+    args = parser.parse_args(argv)
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None
+    if args.smoke:
+        rows, opens = run(True, (150,), 1, only="incidents list")
+    else:
+        rows, opens = run(args.quick, sizes)
+    sys.stdout.write(table(rows) + "\n" + open_table(opens))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The escalation plugin's state as a checkpoint document, and back (``gridcore_save_state``).
+
+Built with cattrs: times as ISO 8601 with their offset, spans as days, seconds
+and microseconds, sets as sorted lists.  What is not data is not saved: each
+incident's policy is the one in force when it was reported (looked up again
+from the engine's rulesets, which a checkpoint only fits if they are the
+same), its route an index into that policy's routes, and what falls due is
+computed again from the restored records (``EscalationState.schedule``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from collections.abc import Set as AbstractSet
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import cattrs
+
+from gridcore import Explanation
+
+from .incident import Incident
+from .intake import policy_at
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+    from .state import EscalationState
+
+_converter = cattrs.Converter(unstruct_collection_overrides={AbstractSet: sorted})
+_converter.register_unstructure_hook(datetime, lambda when: when.isoformat())
+_converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
+_converter.register_unstructure_hook(timedelta, lambda span: [span.days, span.seconds, span.microseconds])
+_converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0], value[1], value[2]))
+
+# (the package exports a function named ``incident``: reach the module through sys.modules)
+attrs.resolve_types(Incident, globalns=vars(sys.modules[Incident.__module__]))
+#: Incident fields that are saved as they are (the policy and route are references).
+_FIELDS = [(f.name, f.type) for f in attrs.fields(Incident) if f.name not in ("policy", "route") and f.type]
+
+
+def save(state: EscalationState) -> dict[str, Any]:
+    """The state as a JSON document."""
+    return {
+        "incidents": [_dump_incident(incident) for _, incident in sorted(state.incidents.items())],
+        "aliases": dict(sorted(state.aliases.items())),
+        "reports_at": [[c, k, _converter.unstructure(times, list[datetime])]
+                       for (c, k), times in sorted(state.reports_at.items())],
+        "at_place": [[c, k, list(ids)] for (c, k), ids in sorted(state.at_place.items())],
+        "escalation_index": {k: list(v) for k, v in sorted(state.escalation_index.items())},
+        "decisions": {k: _converter.unstructure(v, Explanation) for k, v in sorted(state.decisions.items())},
+    }
+
+
+def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) -> None:
+    """Rebuild ``state`` from a document ``save`` gave; ``ValueError`` if it cannot be read."""
+    try:
+        incidents = [_load_incident(engine, doc) for doc in document["incidents"]]
+        state.incidents = {incident.id: incident for incident in incidents}
+        state.aliases = {str(k): str(v) for k, v in document["aliases"].items()}
+        state.reports_at = defaultdict(list)
+        for category, key, times in document["reports_at"]:
+            state.reports_at[(category, key)] = _converter.structure(times, list[datetime])
+        state.at_place = defaultdict(list)
+        for category, key, ids in document["at_place"]:
+            state.at_place[(category, key)] = [str(i) for i in ids]
+        state.escalation_index = {str(k): (str(v[0]), int(v[1])) for k, v in document["escalation_index"].items()}
+        state.decisions = {str(k): _converter.structure(v, Explanation) for k, v in document["decisions"].items()}
+    except (KeyError, TypeError, IndexError, cattrs.BaseValidationError) as exc:
+        raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc
+    state.due = {}
+    state._heap = []
+    for incident in state.incidents.values():
+        state.schedule(incident)
+
+
+def _dump_incident(incident: Incident) -> dict[str, Any]:
+    out = {name: _converter.unstructure(getattr(incident, name), kind) for name, kind in _FIELDS}
+    route = None
+    if incident.route is not None and incident.policy is not None:
+        route = next(n for n, r in enumerate(incident.policy.routes) if r is incident.route)
+    out["route"] = route
+    return out
+
+
+def _load_incident(engine: Engine, doc: dict[str, Any]) -> Incident:
+    values = {name: _converter.structure(doc[name], kind) for name, kind in _FIELDS}
+    policy, _ = policy_at(engine, values["reported_at"])
+    route = None if doc["route"] is None or policy is None else policy.routes[int(doc["route"])]
+    return Incident(policy=policy, route=route, **values)
