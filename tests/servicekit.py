@@ -93,8 +93,12 @@ class Server:
 
 
 @contextmanager
-def served(store: str, *options: str, now: datetime | None = START) -> Iterator[Server]:
-    """``gridcore serve --store STORE`` on a free loopback port, until the block ends."""
+def served(store: str, *options: str, now: datetime | None = START, start_within: float = 60) -> Iterator[Server]:
+    """``gridcore serve --store STORE`` on a free loopback port, until the block ends.
+
+    ``start_within``: seconds to wait for it to answer (every worker process
+    opens its own engine, so several take longer on a busy machine).
+    """
     port = free_port()
     args = [sys.executable, "-c", "from gridcore_app.cli import main; main()", "serve", "--store", store,
             "--port", str(port), "--intake", INTAKE, *options]
@@ -107,7 +111,7 @@ def served(store: str, *options: str, now: datetime | None = START) -> Iterator[
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_within
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"gridcore serve exited {process.returncode}: {log.read_text()}")
@@ -117,7 +121,7 @@ def served(store: str, *options: str, now: datetime | None = START) -> Iterator[
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError("gridcore serve did not answer within 60 s")
+                raise AssertionError(f"gridcore serve did not answer within {start_within:g} s: {log.read_text()}")
             time.sleep(0.2)
         yield server
     finally:
