@@ -93,15 +93,19 @@ class Server:
 
 
 @contextmanager
-def served(store: str, *options: str, now: datetime | None = START, start_within: float = 60) -> Iterator[Server]:
+def served(
+    store: str, *options: str, now: datetime | None = START, start_within: float = 60, intake: str | None = INTAKE
+) -> Iterator[Server]:
     """``gridcore serve --store STORE`` on a free loopback port, until the block ends.
+
+    ``intake``: the member anonymous reports are recorded as (None: none taken).
 
     ``start_within``: seconds to wait for it to answer (every worker process
     opens its own engine, so several take longer on a busy machine).
     """
     port = free_port()
     args = [sys.executable, "-c", "from gridcore_app.cli import main; main()", "serve", "--store", store,
-            "--port", str(port), "--intake", INTAKE, *options]
+            "--port", str(port), *(["--intake", intake] if intake else []), *options]
     if now is not None:
         args += ["--test-clock", now.isoformat()]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
