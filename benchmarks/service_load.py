@@ -3,6 +3,7 @@
     python benchmarks/service_load.py                       # 8 reporters, 20 s, SQLite
     python benchmarks/service_load.py --reporters 16 --seconds 30 --output load.md
     python benchmarks/service_load.py --quick               # 2 reporters, 3 s: checks it runs
+    python benchmarks/service_load.py --workers 2           # two worker processes on the one store
 
 What it does, all on this machine (the server listens on 127.0.0.1 only):
 
@@ -83,12 +84,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(url: str, port: int, log: Path) -> subprocess.Popen[str]:
+def start(url: str, port: int, log: Path, workers: int = 1) -> subprocess.Popen[str]:
     args = [sys.executable, "-c", "from gridcore_app.cli import main; main()", "serve", "--store", url,
-            "--port", str(port), "--rate", "0", "--log-level", "warning", "--intake", "yq-m-sec"]
+            "--port", str(port), "--rate", "0", "--log-level", "warning", "--intake", "yq-m-sec",
+            "--workers", str(workers)]
     with log.open("w") as out:  # a file, never a pipe nobody reads (a full pipe stalls the server)
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
+    within = 60 * (workers + 1)  # every worker process opens its own engine
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"gridcore serve exited: {log.read_text()[-2000:]}")
@@ -98,7 +101,7 @@ def start(url: str, port: int, log: Path) -> subprocess.Popen[str]:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("gridcore serve did not start within 60 s")
+    raise SystemExit(f"gridcore serve did not start within {within} s")
 
 
 def hammer(base: str, reporters: int, seconds: float, request: str, places: list[str], token: str,
@@ -168,14 +171,14 @@ def stored_reports(url: str) -> Counter[str]:
         engine.close()
 
 
-def run(reporters: int, seconds: float, seed: int = 7) -> tuple[str, bool]:
+def run(reporters: int, seconds: float, seed: int = 7, workers: int = 1) -> tuple[str, bool]:
     """The Markdown section and whether nothing was lost or duplicated."""
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'load.db'}"
         token, places = build_store(url)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start(url, port, Path(folder) / "serve.log")
+        server = start(url, port, Path(folder) / "serve.log", workers)
         try:
             floor, floor_codes, _, floor_time = hammer(base, reporters, seconds, "floor", places, token, seed)
             latencies, codes, ids, load_time = hammer(base, reporters, seconds, "report", places, token, seed)
@@ -199,8 +202,10 @@ def run(reporters: int, seconds: float, seed: int = 7) -> tuple[str, bool]:
     lines = [
         "## Service under load (`gridcore serve`)",
         "",
-        (f"{reporters} concurrent reporters for {seconds:g} s against one worker process on SQLite "
-         f"(Yinquan, 8 grids, 53 units), clients on the same machine. `python benchmarks/service_load.py`."),
+        (f"{reporters} concurrent reporters for {seconds:g} s against "
+         f"{'one worker process' if workers == 1 else f'{workers} worker processes'} on SQLite "
+         f"(Yinquan, 8 grids, 53 units), clients on the same machine. `python benchmarks/service_load.py"
+         f"{f' --workers {workers}' if workers > 1 else ''}`."),
         "",
         "| what | requests | per second | p50 ms | p90 ms | p99 ms | max ms | vs direct engine |",
         "|---|---|---|---|---|---|---|---|",
@@ -225,13 +230,14 @@ def main() -> None:
     parser.add_argument("--reporters", type=int, default=8, help="concurrent reporters (threads)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each phase runs")
     parser.add_argument("--quick", action="store_true", help="2 reporters for 3 s: checks that it runs")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of gridcore serve (1-8)")
     parser.add_argument("--output", type=Path, help="also write the Markdown section here")
     args = parser.parse_args()
     reporters, seconds = (2, 3.0) if args.quick else (args.reporters, args.seconds)
-    if not 1 <= reporters <= 256 or not 0 < seconds <= 600:
-        raise SystemExit("reporters must be 1-256 and seconds 0-600 (a bounded test)")
+    if not 1 <= reporters <= 256 or not 0 < seconds <= 600 or not 1 <= args.workers <= 8:
+        raise SystemExit("reporters must be 1-256, seconds 0-600 and workers 1-8 (a bounded test)")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    section, ok = run(reporters, seconds)
+    section, ok = run(reporters, seconds, workers=args.workers)
     print(section)
     if args.output:
         args.output.write_text(section, encoding="utf-8")

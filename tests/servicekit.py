@@ -93,11 +93,19 @@ class Server:
 
 
 @contextmanager
-def served(store: str, *options: str, now: datetime | None = START) -> Iterator[Server]:
-    """``gridcore serve --store STORE`` on a free loopback port, until the block ends."""
+def served(
+    store: str, *options: str, now: datetime | None = START, start_within: float = 60, intake: str | None = INTAKE
+) -> Iterator[Server]:
+    """``gridcore serve --store STORE`` on a free loopback port, until the block ends.
+
+    ``intake``: the member anonymous reports are recorded as (None: none taken).
+
+    ``start_within``: seconds to wait for it to answer (every worker process
+    opens its own engine, so several take longer on a busy machine).
+    """
     port = free_port()
     args = [sys.executable, "-c", "from gridcore_app.cli import main; main()", "serve", "--store", store,
-            "--port", str(port), "--intake", INTAKE, *options]
+            "--port", str(port), *(["--intake", intake] if intake else []), *options]
     if now is not None:
         args += ["--test-clock", now.isoformat()]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -107,7 +115,7 @@ def served(store: str, *options: str, now: datetime | None = START) -> Iterator[
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_within
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"gridcore serve exited {process.returncode}: {log.read_text()}")
@@ -117,7 +125,7 @@ def served(store: str, *options: str, now: datetime | None = START) -> Iterator[
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise AssertionError("gridcore serve did not answer within 60 s")
+                raise AssertionError(f"gridcore serve did not answer within {start_within:g} s: {log.read_text()}")
             time.sleep(0.2)
         yield server
     finally:

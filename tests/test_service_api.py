@@ -103,6 +103,22 @@ def test_a_refused_step_is_a_problem_with_the_engines_reasons_and_changes_nothin
         assert missing.status_code == 404
 
 
+def test_a_case_is_paused_and_resumed_and_a_pause_needs_its_reason(server: Server, tokens: dict[str, str]) -> None:
+    ident = report(server, tokens["worker"], category="assistance", place="yq-g1-b3")["incident"]
+    with server.client(tokens["worker"]) as worker:
+        assert worker.post(f"/api/v1/incidents/{ident}/accept").status_code == 201
+        bare = worker.post(f"/api/v1/incidents/{ident}/pause")
+        assert bare.status_code == 400 and "reason" in bare.json()["detail"]
+        assert worker.get(f"/api/v1/incidents/{ident}").json()["paused"] is False
+        paused = worker.post(f"/api/v1/incidents/{ident}/pause", json={"reason": "等居民回家"})
+        assert paused.status_code == 201, paused.text
+        assert paused.json()["incident"]["paused"] is True
+        resumed = worker.post(f"/api/v1/incidents/{ident}/resume")
+        assert resumed.status_code == 201 and resumed.json()["incident"]["paused"] is False
+        steps = [e["what"] for e in worker.get(f"/api/v1/incidents/{ident}/timeline").json()["entries"]]
+    assert steps[-2:] == ["paused", "resumed"], steps
+
+
 def test_a_repeat_report_says_which_open_incident_it_joined(server: Server, tokens: dict[str, str]) -> None:
     first = report(server, tokens["worker"], category="fire_hazard", place="yq-g1-b4")
     second = report(server, tokens["resident"], category="消防隐患", place="yq-g1-b4")
@@ -214,9 +230,16 @@ def test_tick_moves_the_test_clock_and_records_escalations(tmp_path: Path) -> No
         assert worker.get(f"/api/v1/incidents/{ident}").json()["current_level"] == "grid"
         back = worker.post("/api/v1/tick", json={"now": START.isoformat()})
         assert back.status_code == 400
+        # a grave case goes to the community at once; nobody accepts it within its working day
+        grave = report(server, tokens["worker"], category="dispute", severity=4)["incident"]
+        assert worker.get("/api/v1/incidents/overdue").json() == []
+        worker.post("/api/v1/tick", json={"now": "2025-03-05T09:00:00+08:00"})
+        late = {o["incident"]["id"]: o["deadline"] for o in worker.get("/api/v1/incidents/overdue").json()}
+        assert grave in late and late[grave]["limit"] == "accept"
     engine = Engine.open(store=url)
     try:
         escalations = [e for e in engine.events(kinds=["incident_escalated"]) if e.incident == ident]
-        assert len(escalations) == 1
+        # once to the grid at 13:00 and once, when the grid's 4 hours ran out too, to the community
+        assert [(e.to_node, e.time.hour) for e in escalations] == [("yq-g1", 13), ("yq", 17)]
     finally:
         engine.close()

@@ -148,3 +148,43 @@ def test_a_third_party_plugin_works_end_to_end(drills_installed: None, tmp_path:
     # Enabled again, everything is back.
     code, out, _ = gridcore("drills", "list", "--period", "2025-Q1", "--store", store, "--format", "csv")
     assert code == 0 and len(out.splitlines()) == 7
+
+
+def test_its_routes_are_served_by_gridcore_serve(drills_installed: None, tmp_path: Path) -> None:
+    """``gridcore_register_routes``: the plugin's routes, served by a real ``gridcore serve`` from its entry point."""
+    import httpx
+    from servicekit import served
+
+    from gridcore_app.service import Settings, create_app
+
+    rules = tmp_path / "drills.rules"
+    rules.write_text(RULES, encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    assert gridcore("init", "--community", str(MINI), "--ruleset", str(rules), "--effective",
+                    "2025-01-01T00:00+08:00", "--store", store)[0] == 0
+    code, secret, err = gridcore("tokens", "issue", "m03", "--label", "drills app", "--store", store)
+    assert code == 0, err
+    with served(store, now=datetime(2025, 2, 10, 9, tzinfo=CST), intake=None) as server, \
+            server.client(secret.strip()) as m03:
+        held = m03.post("/drills/held", json={"node": "g1", "drill": "fire", "participants": 35})
+        assert held.status_code == 201, held.text
+        again = m03.post("/drills/held", json={"node": "g1", "drill": "fire", "participants": 35,
+                                               "id": held.json()["event"]})
+        assert again.status_code == 200 and again.json()["stored"] is False
+        refused = m03.post("/drills/held", json={"node": "g1", "drill": "flood", "participants": 40})
+        assert refused.status_code == 422
+        assert refused.json()["reasons"] == ["unknown drill 'flood' (the ruleset names: fire, 疏散)"]
+        extra = m03.post("/drills/held", json={"node": "g1", "drill": "fire", "colour": "red"})
+        assert extra.status_code == 400 and "colour" in extra.json()["detail"]
+        listed = m03.get("/drills/held", params={"period": "2025-Q1"}).json()
+        assert listed["drills"] == [{"time": "2025-02-10 09:00", "node": "g1", "name": "第一网格", "drill": "fire",
+                                     "people": 35, "counts": "yes"}]
+        assert m03.get("/drills/held").json()["type"] == "/problems/invalid-request"
+        with httpx.Client(base_url=server.url) as anonymous:
+            assert anonymous.get("/drills/held", params={"period": "2025-Q1"}).status_code == 401
+            described = anonymous.get("/api/v1/openapi.json").json()["paths"]["/drills/held"]
+        assert set(described) == {"get", "post"} and "消防演练" in described["get"]["summary"]
+    assert "POST /drills/held 201" in server.log
+    # Disabled, the plugin adds no route.
+    paths = {getattr(r, "path", "") for r in create_app(Settings(store=store, disabled_plugins=("drills",))).routes}
+    assert "/api/v1/incidents" in paths and "/drills/held" not in paths

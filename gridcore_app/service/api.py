@@ -31,6 +31,7 @@ from gridcore.periods import period_containing
 from . import auth, intake
 from .context import Service, is_staff, json_body, may_read_account, service_of
 from .jsonable import explanation, plain, table
+from .live import share_test_clock
 from .openapi import AUTH_ANONYMOUS, AUTH_NONE, documented, obj
 from .problems import Problem
 
@@ -393,6 +394,7 @@ async def tick(request: Request) -> Response:
         if when < clock.now():
             raise Problem("invalid-request", f"the clock is at {clock.now().isoformat()} and cannot go back")
         fired = engine.tick(when)
+        share_test_clock(engine, clock.now())  # every worker's clock moves there too
         return {"now": clock.now(), "derived": [{"event": e.id, "kind": type(e).kind, "time": e.time} for e in fired]}
 
     return ok(await service.act(act))

@@ -36,6 +36,8 @@ from .live import LiveEngine
 from .problems import MEDIA_TYPE, TYPES, Problem
 
 SETTINGS_VARIABLE = "GRIDCORE_SERVICE_SETTINGS"
+#: what uvicorn's worker processes import (``factory=True``): each builds its app from the environment
+FACTORY = "gridcore_app.service.app:app_from_environment"
 LOG = logging.getLogger("gridcore.service")
 
 

@@ -37,7 +37,8 @@ def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes, each with its own engine on the same store.")
+              help="Worker processes, each with its own engine on the same SQLite or PostgreSQL store "
+                   "(a TinyDB store is served by one).")
 @click.option("--intake", metavar="MEMBER",
               help="Roster member that anonymous residents' reports are recorded as (the duty desk or hotline "
                    "account). Without it anonymous reports are refused.")
@@ -64,13 +65,10 @@ def serve_command(
     """
     import uvicorn
 
-    from .app import SETTINGS_VARIABLE, create_app, settings_to_environment
+    from .app import FACTORY, SETTINGS_VARIABLE, create_app, settings_to_environment
     from .context import Settings
-    from .live import LiveEngine
+    from .live import LiveEngine, share_test_clock
 
-    if workers > 1:
-        fail("several worker processes need the engine to catch up with each other's writes "
-             "(Engine.refresh), which this version does not have yet: use --workers 1")
     # worker processes build their own plugin manager: the same plugins (and $GRIDCORE_PLUGINS)
     disabled = tuple(click.get_current_context().find_root().meta.get(_DISABLED, []))
     settings = Settings(
@@ -80,12 +78,17 @@ def serve_command(
     plugins = plugin_manager()
     live = LiveEngine.open(store, now=test_clock, plugins=plugins)
     try:
-        name = live.call(lambda engine: _check(engine, intake))
+        name = live.call(lambda engine: _check(engine, intake, workers))
+        if test_clock is not None:  # every worker starts from here, whatever an earlier run left
+            live.call(lambda engine: share_test_clock(engine, test_clock))
+        if workers > 1:  # each worker opens its own engine; this one was for the checks
+            live.close()
     except BaseException:
         live.close()
         raise
     base = f"http://{host}:{port}"
-    click.echo(f"gridcore serve: {name} from {store} on {base}")
+    processes = f", {workers} worker processes" if workers > 1 else ""
+    click.echo(f"gridcore serve: {name} from {store} on {base}{processes}")
     click.echo(f"  dashboard {base}/dashboard/   API {base}/api/v1/openapi.json   "
                f"Open311 {base}/open311/v2/services.json", err=False)
     config: dict[str, Any] = {
@@ -93,15 +96,27 @@ def serve_command(
         "proxy_headers": True, "server_header": False,
     }
     os.environ[SETTINGS_VARIABLE] = settings_to_environment(settings)
+    if workers > 1:
+        uvicorn.run(FACTORY, factory=True, workers=workers, **config)
+        return
     try:
         uvicorn.run(create_app(settings, live=live, plugins=plugins), **config)
     finally:
         live.close()
 
 
-def _check(engine: Any, intake: str | None) -> str:
+def _check(engine: Any, intake: str | None, workers: int) -> str:
+    from gridcore.store.tinydb_store import TinyDBStore
+
     if intake is not None and (intake == "system" or intake not in engine.community.members):
         raise GridcoreError(f"--intake {intake!r} is not a member on the roster of {engine.community.name}")
+    if workers > 1 and isinstance(engine.store, TinyDBStore):
+        raise GridcoreError(
+            f"--workers {workers}: the TinyDB store {engine.store.url} has one writer at a time, so it is served "
+            "by one worker process. Use --workers 1, or move the store to SQLite or PostgreSQL "
+            "(gridcore migrate --from STORE --to sqlite:///FILE.db) for several "
+            "(TinyDB 存储只允许一个写入进程：请使用 --workers 1，或迁移到 SQLite / PostgreSQL)"
+        )
     return str(engine.community.name)
 
 

@@ -57,12 +57,17 @@ class Service:
     # ------------------------------------------------------------ running work
 
     async def read(self, work: Callable[[Engine], T]) -> T:
-        """Run a read on the engine; engine errors become problems."""
-        return await self.live.run(lambda engine: _translated(work, engine))
+        """Run a read on the engine, caught up with the store; engine errors become problems."""
+        live = self.live
+        return await live.run(lambda engine: _translated(lambda e: live.reading(e, work), engine))
 
     async def act(self, work: Callable[[Engine], T]) -> T:
-        """Run an action on the engine; engine errors (refusals included) become problems."""
-        return await self.live.run(lambda engine: _translated(work, engine))
+        """Run an action on the engine under the write lock, caught up with the store.
+
+        Engine errors (refusals included) become problems.
+        """
+        live = self.live
+        return await live.run(lambda engine: _translated(lambda e: live.acting(e, work), engine))
 
     # ------------------------------------------------------------ callers
 

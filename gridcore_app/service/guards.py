@@ -9,7 +9,7 @@
   its own buckets, so with N workers the service as a whole allows up to N
   times that; a reverse proxy in front can limit the total (docs/service.md).
 * **Logs**: one line per request (method, path, status, milliseconds, token
-  id) with secrets left out: no ``Authorization`` header, no bearer secret,
+  id, the worker's process id) with secrets left out: no ``Authorization`` header, no bearer secret,
   and query parameters that carry secrets (``api_key``, ``report_key``,
   ``token``) are shown as ``***``.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -134,12 +135,13 @@ class Guards:
             query = scope.get("query_string", b"")
             path = scope.get("path", "") + (f"?{redacted_query(query)}" if query else "")
             LOG.info(
-                "%s %s %s %.1fms %s",
+                "%s %s %s %.1fms %s pid=%d",
                 scope.get("method"),
                 path,
                 status[0],
                 (time.perf_counter() - started) * 1000,
                 f"token={ident}" if ident else f"anonymous@{client_address(scope)}",
+                os.getpid(),  # which worker process served it
             )
 
     def _refusal(self, scope: Scope, ident: str | None) -> Problem | None:

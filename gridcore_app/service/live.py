@@ -5,16 +5,33 @@ life; requests never replay history.  The engine (and its store's connection,
 which SQLite ties to the thread that opened it) lives on one dedicated thread:
 every call runs there, one at a time (``LiveEngine.run``), which keeps the
 event loop free to accept connections meanwhile.
+
+Several worker processes (``gridcore serve --workers N``) share one store.
+Before a request is served its engine catches up with what the others
+appended (``Engine.refresh``: only the events after its log position, never a
+replay).  An action takes the service's write lock first, a file lock every
+process serving the same store on this machine shares, then catches up,
+judges and appends: the engine always judges against the latest state, so an
+event is never stored twice and a derived event (an escalation falling due)
+is derived once, by whichever worker gets there first.  Without the lock the
+result would be the same (a store appends only at the position its writer
+judged against), but a worker that lost a race would rebuild its state.
+
+A test clock (``--test-clock``) is shared the same way: ``tick`` stores the
+time it moved to, and every worker moves its clock there before it serves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import pluggy
 
@@ -25,6 +42,62 @@ from gridcore.plugin_host import get_plugin_manager
 
 T = TypeVar("T")
 
+#: where a test clock's time is kept in the store, for every worker to follow
+TEST_CLOCK = "service.test_clock"
+
+
+class WriteLock:
+    """An exclusive file lock every process serving one store shares, taken around each action.
+
+    ``fcntl.flock`` as the store's own writer lock (``gridcore.store.writerlock``):
+    the kernel releases it when a holder dies, so a killed worker never
+    leaves it taken.  Waiting is blocking: it happens on the engine's thread,
+    never on the event loop.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @classmethod
+    def for_store(cls, store: str) -> WriteLock | None:
+        """The lock for ``store`` (None where POSIX file locks are missing: the store still refuses conflicts)."""
+        try:
+            import fcntl  # noqa: F401
+        except ImportError:  # pragma: no cover - not on POSIX
+            return None
+        return cls(lock_path(store))
+
+    def __enter__(self) -> Self:
+        import fcntl
+
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the lock's file (released if held). Twice is harmless."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def lock_path(store: str) -> Path:
+    """The write lock's file for ``store``: in the temporary folder, named by a hash of the store's address.
+
+    A local store's path is made absolute first, so every spelling of it
+    shares one lock; a server's address is hashed, never written out (it may
+    hold a password).
+    """
+    local = store.removeprefix("sqlite:///") if store.startswith("sqlite:///") else store
+    key = str(Path(local).resolve()) if "://" not in local else store
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / f"gridcore-serve-{digest}.lock"
+
 
 class LiveEngine:
     """An open engine on its own thread.
@@ -33,9 +106,10 @@ class LiveEngine:
     serve --test-clock``) lets tests move time with ``tick``.
     """
 
-    def __init__(self, executor: ThreadPoolExecutor, engine: Engine) -> None:
+    def __init__(self, executor: ThreadPoolExecutor, engine: Engine, lock: WriteLock | None = None) -> None:
         self._executor = executor
         self.engine = engine
+        self._lock = lock
 
     @classmethod
     def open(
@@ -51,12 +125,15 @@ class LiveEngine:
         clock: Clock = FixedClock(now) if now is not None else SystemClock()
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcore-engine")
         pm = plugins if plugins is not None else get_plugin_manager(tuple(disabled_plugins))
+        lock = WriteLock.for_store(store)
         try:
             engine = executor.submit(lambda: Engine.open(store=store, clock=clock, plugins=pm)).result()
         except BaseException:
             executor.shutdown()
+            if lock is not None:
+                lock.close()
             raise
-        return cls(executor, engine)
+        return cls(executor, engine, lock)
 
     @property
     def test_clock(self) -> bool:
@@ -68,6 +145,28 @@ class LiveEngine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, work, self.engine)
 
+    def reading(self, engine: Engine, work: Callable[[Engine], T]) -> T:
+        """On the engine's thread: catch up with the store, then run ``work(engine)`` (a read)."""
+        self._catch_up(engine)
+        return work(engine)
+
+    def acting(self, engine: Engine, work: Callable[[Engine], T]) -> T:
+        """On the engine's thread: take the write lock, catch up, then run ``work(engine)`` (an action)."""
+        if self._lock is None:  # pragma: no cover - not on POSIX
+            return self.reading(engine, work)
+        with self._lock:
+            return self.reading(engine, work)
+
+    def _catch_up(self, engine: Engine) -> None:
+        """The test clock where another worker moved it, and every event other writers appended."""
+        if isinstance(engine.clock, FixedClock):
+            shared = engine.store.get(TEST_CLOCK, "now")
+            if shared is not None:
+                when = datetime.fromisoformat(str(shared["now"]))
+                if when > engine.clock.now():
+                    engine.clock.set(when)
+        engine.refresh()
+
     def call(self, work: Callable[[Engine], T]) -> T:
         """Run ``work(engine)`` on the engine's thread and wait for it (outside the event loop)."""
         return self._executor.submit(work, self.engine).result()
@@ -78,6 +177,13 @@ class LiveEngine:
             self.call(lambda engine: engine.close())
         finally:
             self._executor.shutdown()
+            if self._lock is not None:
+                self._lock.close()
+
+
+def share_test_clock(engine: Engine, when: datetime) -> None:
+    """Keep ``when`` as the test clock's time in the store: every worker moves its clock there."""
+    engine.store.put(TEST_CLOCK, "now", {"now": when.isoformat()})
 
 
 def _must_exist(store: str) -> None:

@@ -8,5 +8,7 @@ A third-party plugin written from gridcore's plugin guide.  It brings:
   must hold how often, with how many people at least;
 * a metric, ``drill_coverage`` (演练完成率): the share of the required drills
   held in a node's subtree over a period, for the assessment plugin or anyone;
-* a report, ``drills.held``, and a command, ``gridcore drills list``.
+* a report, ``drills.held``, and a command, ``gridcore drills list``;
+* routes in ``gridcore serve``: ``GET /drills/held?period=`` (the drills held)
+  and ``POST /drills/held`` (a drill recorded as the API token's member).
 """

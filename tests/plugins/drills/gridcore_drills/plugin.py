@@ -13,6 +13,7 @@ from gridcore import hookimpl
 
 if TYPE_CHECKING:
     import click
+    from starlette.routing import BaseRoute
 
     from gridcore import Engine, Event, Report
     from gridcore.metrics import Metric
@@ -58,6 +59,14 @@ def gridcore_register_commands() -> list[click.Command]:
 
     return [lazy_command("drills", "gridcore_drills.cli:drills_group",
                          "Drills (消防演练): what was held, against what the ruleset requires.")]
+
+
+@hookimpl
+def gridcore_register_routes() -> list[BaseRoute]:
+    """``GET`` and ``POST /drills/held`` in ``gridcore serve``."""
+    from .routes import ROUTES
+
+    return list(ROUTES)
 
 
 @hookimpl

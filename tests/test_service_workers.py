@@ -1,0 +1,177 @@
+"""Two worker processes on one store: reports through Open311, actions through the API, at once.
+
+A real ``gridcore serve --workers 2`` on a loopback port, on SQLite and on
+PostgreSQL.  Every request opens a new connection, so the two processes share
+the work (the access log names the process that served each line).  Then the
+store must hold each answered event exactly once and nothing unanswered, and
+what the engine derived (immediate and overdue escalations, repeat reports)
+must be exactly what one engine derives from the same events: nothing derived
+twice, nothing missed.  A token revoked from the command line stops working
+in every worker at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from servicekit import CST, INTAKE, START, YINQUAN, Server, make_store, mapped_yinquan, served
+from storefixtures import StoreFactory
+
+from gridcore import Engine, FixedClock
+from gridcore_app.cli import main_group
+
+#: fresh connections: each request may land on either worker process
+NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
+FIRST_TICK = datetime(2025, 3, 3, 14, 0, tzinfo=CST)  # a unit had 4 working hours to accept: 13:00
+SECOND_TICK = datetime(2025, 3, 4, 14, 0, tzinfo=CST)  # the grid's 4 hours ran out too
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    factory = StoreFactory(request.param, tmp_path)
+    try:
+        yield factory.url()
+    finally:
+        factory.cleanup()
+
+
+class Clients:
+    """Requests from many threads, each on a new connection; every answer is kept."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.pool = ThreadPoolExecutor(max_workers=6)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.server.url, headers=headers, timeout=60, limits=NO_KEEPALIVE)
+
+    def all(self, calls: list[Callable[[], Any]]) -> list[Any]:
+        """Run ``calls`` concurrently; their results in order."""
+        return list(self.pool.map(lambda call: call(), calls))
+
+
+def test_two_workers_store_each_event_once_and_derive_each_escalation_once(store_url: str, tmp_path: Path) -> None:
+    tokens = make_store(store_url)
+    with served(store_url, "--workers", "2", "--rate", "0", start_within=300) as server:
+        clients = Clients(server)
+        anonymous, worker = clients.client(), clients.client(tokens["worker"])
+        answered: list[str] = []  # every event id a client was told is stored
+
+        def open311(code: str, place: str) -> str:
+            reply = anonymous.post("/open311/v2/requests.json", data={"service_code": code, "address_id": place})
+            assert reply.status_code == 201, reply.text
+            ident = str(reply.json()[0]["service_request_id"])
+            # read back at once on a new connection, perhaps from the other worker
+            assert anonymous.get(f"/open311/v2/requests/{ident}.json").status_code == 200
+            return ident
+
+        def api_report(category: str, place: str, severity: int = 1) -> str:
+            reply = worker.post("/api/v1/incidents", json={"category": category, "place": place, "severity": severity})
+            assert reply.status_code == 201, reply.text
+            ident = str(reply.json()["incident"])
+            assert worker.get(f"/api/v1/incidents/{ident}").json()["status"] in ("reported", "escalated")
+            return ident
+
+        # 1. Reports from both sides at once: anonymous Open311 (three of them the same
+        # leak, which the repeats rule escalates) and the gridworker's own, two of them grave.
+        calls: list[Callable[[], str]] = [
+            *(lambda p=p: open311("leaking_pipe", f"yq-g1-b{p}") for p in (1, 1, 1, 2, 3, 4)),
+            *(lambda p=p: open311("broken_manhole", f"yq-g1-b{p}") for p in (5, 6, 7)),
+            *(lambda p=p: api_report("sanitation", f"yq-g1-b{p}") for p in range(1, 9)),
+            *(lambda p=p: api_report("dispute", f"yq-g1-b{p}", severity=4) for p in (9, 10)),
+        ]
+        reports = clients.all(calls)
+        answered += [f"{ident}:report" for ident in reports]
+        sanitation = reports[9:17]
+
+        # 2. The gridworker works four cases through while others report.
+        def work_through(ident: str) -> list[str]:
+            done = []
+            for step in ("accept", "handle", "resolve"):
+                reply = worker.post(f"/api/v1/incidents/{ident}/{step}")
+                assert reply.status_code == 201, reply.text
+                done.append(str(reply.json()["event"]))
+                # whichever worker reads next sees the step
+                entries = worker.get(f"/api/v1/incidents/{ident}/timeline").json()["entries"]
+                assert done[-1] in {entry["event"] for entry in entries}
+            return done
+
+        steps = clients.all([*(lambda i=i: work_through(i) for i in sanitation[:4]),
+                             *(lambda p=p: open311("dispute", f"yq-g1-b{p}") for p in (8, 9))])
+        answered += [e for done in steps[:4] for e in done] + [f"{i}:report" for i in steps[4:]]
+
+        # 3. Time passes while the other four are accepted: the same ticks reach both workers
+        # at once, racing the acceptances; each escalation falls due exactly once.
+        def tick(when: datetime) -> list[str]:
+            reply = worker.post("/api/v1/tick", json={"now": when.isoformat()})
+            assert reply.status_code == 200, reply.text
+            return [d["event"] for d in reply.json()["derived"]]
+
+        def accept(ident: str) -> str:
+            reply = worker.post(f"/api/v1/incidents/{ident}/accept")
+            assert reply.status_code == 201, reply.text
+            return str(reply.json()["event"])
+
+        raced = clients.all([*(lambda: tick(FIRST_TICK) for _ in range(6)),
+                             *(lambda i=i: accept(i) for i in sanitation[4:6])])
+        answered += raced[6:]
+        fired = [e for derived in clients.all([lambda: tick(SECOND_TICK) for _ in range(4)]) for e in derived]
+        fired += [e for derived in raced[:6] for e in derived]
+        assert len(fired) == len(set(fired)), "a tick answered an escalation another tick had derived"
+
+        # 4. A token revoked from the command line stops at once, in every worker.
+        revoked = CliRunner().invoke(main_group, ["tokens", "revoke", tokens["worker"], "--store", store_url])
+        assert revoked.exit_code == 0, revoked.output
+        assert {worker.get("/api/v1/me").status_code for _ in range(6)} == {401}
+        for client in (anonymous, worker):
+            client.close()
+        clients.pool.shutdown()
+
+    # Both processes served reports and actions.
+    served_by = Counter(re.findall(r"POST /\S+ 201 \S+ \S+ pid=(\d+)", server.log))
+    assert len(served_by) == 2, served_by
+
+    with Engine.open(store=store_url, read_only=True, clock=FixedClock(SECOND_TICK)) as engine:
+        stored = list(engine.events())
+        counts = Counter(e.id for e in stored)
+        assert all(n == 1 for n in counts.values())
+        primary = [e for e in stored if e.actor != "system"]
+        # each answered event is stored, and nothing is stored that nobody was answered
+        assert sorted(e.id for e in primary) == sorted(answered)
+        derived = {e.id: engine.codec.to_dict(e) for e in stored if e.actor == "system"}
+        escalated = Counter((e.incident, e.to_node) for e in stored if type(e).kind == "incident_escalated")
+        assert escalated and all(n == 1 for n in escalated.values()), escalated
+        assert set(fired) <= set(derived)
+        docs = [engine.codec.to_dict(e) for e in primary]
+
+    # One engine given the same events derives exactly the same, once each.
+    with Engine.open(store=f"sqlite:///{tmp_path / 'reference.db'}",
+                     community=mapped_yinquan(), ruleset=YINQUAN / "yinquan.rules",
+                     effective=datetime(2025, 1, 1, tzinfo=CST), clock=FixedClock(START - timedelta(days=1))) as one:
+        summary = one.record_many(docs)
+        assert summary.accepted == len(docs) and not summary.refused
+        one.tick(SECOND_TICK)
+        expected = {e.id: one.codec.to_dict(e) for e in one.events() if e.actor == "system"}
+    assert derived == expected
+    assert any(d["kind"] == "incident_escalated" and d["to_node"] == "yq" for d in derived.values())
+    assert INTAKE in {d["actor"] for d in docs}
+
+
+def test_a_tinydb_store_is_served_by_one_worker_process(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    make_store(store)
+    refused = CliRunner().invoke(main_group, ["serve", "--store", store, "--workers", "2", "--port", "0"])
+    assert refused.exit_code == 1
+    assert "--workers 2: the TinyDB store" in refused.output and "has one writer at a time" in refused.output
+    assert "use --workers 1, or move the store to SQLite or PostgreSQL".lower() in refused.output.lower()
+    assert "TinyDB 存储只允许一个写入进程" in refused.output
