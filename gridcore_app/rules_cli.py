@@ -52,33 +52,42 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
 @click.option("--community", "community_path", type=click.Path(exists=True, path_type=Path),
               help="Also check names only the roster knows (line departments) against this "
                    "community folder. Default: the community.yaml beside each file, if any.")
-def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None) -> None:
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+              help="text (default) or json: every diagnostic with its file, range, severity, "
+                   "code, message in English and Chinese, and fix, on stdout.")
+def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None,
+          output: str) -> None:
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
-    lang = lang or default_lang()
-    sections = _sections()
-    failed = False
-    for path in _expand(files):
-        try:
-            ruleset = load_ruleset(path, sections=sections)
-        except RulesError as exc:
-            failed = True
-            click.echo(exc.render(lang), err=True)
-            continue
-        if ruleset.warnings:
-            click.echo(_render(ruleset.warnings, lang), err=True)
-        roster = community_path or (path.parent if (path.parent / "community.yaml").exists() else None)
-        if roster is not None:
-            from .rosterio import load_community
+    from .checking import check_file, no_rulesets, to_json
 
-            problems = Hooks(plugin_manager()).check_ruleset(load_community(roster), ruleset)
-            if problems:
-                click.echo(_render(problems, lang), err=True)
-            if any(p.is_error for p in problems):
-                failed = True
-                continue
-        ok = "通过" if lang == "zh" else "ok"
-        click.echo(f"{path}: {ok} ({ruleset.name})")
-    if failed:
+    lang = lang or default_lang()
+    results = []
+    paths = _expand(files)
+    if not paths:
+        problem = no_rulesets(files)
+        if output == "json":
+            click.echo(json.dumps(to_json([], [problem]), ensure_ascii=False, indent=2))
+        else:
+            click.echo(problem.render(lang), err=True)
+        raise SystemExit(1)
+    sections = _sections()
+    for path in paths:
+        result = check_file(path, plugins=plugin_manager(), community=community_path,
+                            sections=sections)
+        results.append(result)
+        if output == "text":
+            if result.diagnostics:
+                click.echo(_render(result.diagnostics, lang), err=True)
+            if result.ok:
+                ok = "通过" if lang == "zh" else "ok"
+                click.echo(f"{path}: {ok} ({result.name})")
+            else:
+                count = sum(1 for d in result.diagnostics if d.is_error)
+                click.echo(f"共 {count} 个错误" if lang == "zh"
+                           else f"{count} error{'s' if count != 1 else ''}", err=True)
+    if output == "json":
+        click.echo(json.dumps(to_json(results), ensure_ascii=False, indent=2))
+    if not all(r.ok for r in results):
         raise SystemExit(1)
 
 

@@ -116,13 +116,15 @@ def test_the_section_needs_stars_metrics_and_levels() -> None:
     assert "no star ladder" in text and "counts no metric" in text and "which levels are rated" in text
 
 
-def test_check_warns_about_a_metric_nobody_contributes(tmp_path: object) -> None:
+def test_check_refuses_a_metric_nobody_contributes(tmp_path: object) -> None:
+    """Compiling only warns (an embedder may register the plugin later); ``check`` knows
+    the installed plugins, so there it is an error (issue 18: it passed as 通过)."""
     from pathlib import Path
 
     path = Path(str(tmp_path)) / "typo.rules"
     path.write_text(HEAD + "  rate: grid\n  metric patrol_coverag: weight 100\n  stars: 5 if score >= 90, otherwise 3\n",
                     encoding="utf-8")
     result = CliRunner().invoke(main_group, ["check", str(path)])
-    assert result.exit_code == 0
-    assert "no installed plugin contributes a metric named 'patrol_coverag'" in result.output
+    assert result.exit_code == 1
+    assert "error: no installed plugin contributes a metric named 'patrol_coverag'" in result.output
     assert "did you mean: patrol_coverage" in result.output

@@ -11,6 +11,7 @@ import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 
+import attrs
 from attrs import frozen
 
 from ..errors import GridcoreError
@@ -43,6 +44,8 @@ class Diagnostic:
     ``expected_zh``) what would be right there; ``suggestion`` a replacement
     text (a did-you-mean); ``fix`` (and ``fix_zh``) a sentence saying what to
     change.  ``line`` and ``column`` are 1-based; 0 means "no position".
+    ``code`` names the kind of problem (gridcore/rules/codes.py lists every
+    code and its fix; empty means "recognised from the message").
     """
 
     message: str
@@ -58,6 +61,7 @@ class Diagnostic:
     fix_zh: str = ""
     severity: str = ERROR
     width: int = 1
+    code: str = ""
 
     @property
     def is_error(self) -> bool:
@@ -147,7 +151,12 @@ class RulesError(GridcoreError):
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Diagnostics by file, line, column (position-less ones first), duplicates dropped."""
+    """Diagnostics by file, line, column (position-less ones first), duplicates dropped.
+
+    The same message several times on one line (one mistake repeated along a
+    star ladder) is folded into its first occurrence, which says how many
+    times it was found: one construct, one message.
+    """
     seen: set[tuple[str, int, int, str]] = set()
     out = []
     for d in sorted(diagnostics, key=lambda d: (d.file, d.line, d.column)):
@@ -155,4 +164,26 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         if key not in seen:
             seen.add(key)
             out.append(d)
+    return fold_repeats(out)
+
+
+def fold_repeats(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics with each message repeated on one line folded into its first occurrence."""
+    counts: dict[tuple[str, int, str], int] = {}
+    for d in diagnostics:
+        if d.line:
+            key = (d.file, d.line, d.message)
+            counts[key] = counts.get(key, 0) + 1
+    out = []
+    done: set[tuple[str, int, str]] = set()
+    for d in diagnostics:
+        key = (d.file, d.line, d.message)
+        n = counts.get(key, 1) if d.line else 1
+        if n == 1:
+            out.append(d)
+        elif key not in done:
+            done.add(key)
+            out.append(attrs.evolve(
+                d, message=f"{d.message} ({n} times on this line, the first shown)",
+                message_zh=f"{d.message_zh or d.message}（本行共 {n} 处，只标出第一处）"))
     return out

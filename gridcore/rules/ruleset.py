@@ -148,9 +148,8 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
         except FileNotFoundError:
             raise RulesError.simple(f"{current}: no such ruleset file",
                                     f"{current}：规则集文件不存在") from None
-        except UnicodeDecodeError:
-            raise RulesError.simple(f"{current}: not a UTF-8 text file",
-                                    f"{current}：不是 UTF-8 文本文件") from None
+        except UnicodeDecodeError as exc:
+            raise RulesError([_bad_byte(current, exc)]) from None
         except OSError as exc:
             raise RulesError.simple(f"{current}: cannot be read ({exc.strerror})",
                                     f"{current}：无法读取（{exc.strerror}）") from None
@@ -296,6 +295,24 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
     return Ruleset(name, levels, tuple(chain),
                    {k: tuple(v) for k, v in resolved.items()}, timelines, tuple(changes),
                    tuple(diagnostics), level_names)
+
+
+def _bad_byte(path: Path, exc: UnicodeDecodeError) -> Diagnostic:
+    """Where a file stops being UTF-8: its path, and the first bad byte's line and column."""
+    raw = exc.object if isinstance(exc.object, bytes) else bytes(exc.object)
+    before = raw[: exc.start]
+    line = before.count(b"\n") + 1
+    start_of_line = before.rfind(b"\n") + 1
+    column = len(before[start_of_line:].decode("utf-8", errors="replace")) + 1
+    byte = raw[exc.start]
+    text = raw[start_of_line:].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    return Diagnostic(
+        message=f"not a UTF-8 text file: the first bad byte (0x{byte:02x}) is at line {line}, "
+                f"column {column}",
+        message_zh=f"不是 UTF-8 文本文件：第一个无法识别的字节（0x{byte:02x}）在第 {line} 行第 {column} 列",
+        file=str(path), line=line, column=column, source_line=text,
+        fix="save the file as UTF-8 (in Notepad: Save As, Encoding: UTF-8)",
+        fix_zh="以 UTF-8 编码保存文件（记事本：另存为，编码选 UTF-8）", code="not-utf8")
 
 
 def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str,
