@@ -131,7 +131,7 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPol
         if item.kind == "subsidy" and item.name is not None:
             _check_role(item.name, ctx)
         for version in item.versions:
-            value = compile_body(item.kind, name, version.body, version.ref, report)
+            value = compile_body(item.kind, name, version.body, version.ref, report, ctx.text)
             if value is not None and item.kind in ("rate", "patrol"):
                 value = _with_level_ids(item.kind, value, version.body, ctx)
             if value is not None:
