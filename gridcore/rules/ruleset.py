@@ -23,7 +23,7 @@ from .checker import date_problems
 from .context import CompileContext
 from .diagnose import make
 from .errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
-from .inherit import Change, resolve
+from .inherit import Change, Key, resolve
 from .parser import read_source
 from .sections import P, Section
 from .timeline import InForce, Timeline, spans
@@ -219,16 +219,16 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section[Any]],
         diagnostics.extend(found)
         files.append(parsed)
     by_name = {s.name: s for s in sections}
-    resolved, changes, problems, cautions = resolve(files)
-    for at, en, zh in problems:
-        diagnostics.append(_at(at, lines, en, zh))
-    for at, en, zh in cautions:
-        diagnostics.append(_at(at, lines, en, zh, severity=WARNING))
     levels: tuple[str, ...] = ()
     level_names: dict[str, str] = {}
     for parsed in files:
         if parsed.levels:
             levels, level_names = parsed.levels, dict(parsed.level_names)
+    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names))
+    for at, en, zh in problems:
+        diagnostics.append(_at(at, lines, en, zh))
+    for at, en, zh in cautions:
+        diagnostics.append(_at(at, lines, en, zh, severity=WARNING))
     name = files[-1].name or Path(chain[-1].name).stem
     vocabularies: dict[str, frozenset[str]] = {
         "role": frozenset(ROLES) | frozenset(ROLES.values()),
@@ -271,6 +271,36 @@ def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section[Any]],
     return Ruleset(name, levels, tuple(chain),
                    {k: tuple(v) for k, v in resolved.items()}, timelines, tuple(changes),
                    tuple(diagnostics), level_names)
+
+
+def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str]) -> Key:
+    """Items keyed by the id their name spells (``ItemKind.names`` and ``aliases``).
+
+    A role by its id or Chinese name, a level by its id or the Chinese name the
+    levels line declares, any other name through the kind's aliases; a name
+    that spells nothing known is kept as written.
+    """
+    spellings: dict[tuple[str, str], Mapping[str, str]] = {}
+    level_of = {zh: level for level, zh in level_names.items()}
+
+    def key(section: str, thing: ast.Item | ast.Removal) -> tuple[str, str | None]:
+        written = thing.key
+        kind = sections[section].item_kind(thing.kind) if section in sections else None
+        if kind is None or written[1] is None:
+            return written
+        name = written[1]
+        if (section, kind.name) not in spellings:
+            spellings[(section, kind.name)] = kind.spellings()
+        if name in spellings[(section, kind.name)]:
+            return (written[0], spellings[(section, kind.name)][name])
+        for vocabulary in kind.names:
+            if vocabulary == "role" and name in ROLES.values():
+                return (written[0], next(r for r, zh in ROLES.items() if zh == name))
+            if vocabulary == "level" and name in level_of:
+                return (written[0], level_of[name])
+        return written
+
+    return key
 
 
 def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str,

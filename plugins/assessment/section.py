@@ -77,6 +77,21 @@ ITEMS = (
 )  # fmt: skip
 
 
+#: What the names of items name: a cap names a level, a subsidy a role.
+NAMES = {"cap": ("level",), "subsidy": ("role",)}
+
+
+def metric_titles() -> dict[str, str]:
+    """Metrics written by their Chinese title (``巡查覆盖率``) are the metric of that id."""
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+
+    try:
+        metrics = Hooks(get_plugin_manager()).register_metrics()
+    except GridcoreError:
+        return {}
+    return {m.title_zh: m.name for m in metrics if m.title_zh}
+
+
 @frozen
 class Fact:
     """One compiled item: what it sets."""
@@ -235,7 +250,8 @@ def _located(ref: RuleRef) -> _Located:
 SECTION: Section[AssessmentPolicy] = Section(
     name=NAME,
     headers=("assessment", "考核", "评星定级"),
-    items=tuple(ItemKind(name, keywords, body, named=named, doc=doc)
+    items=tuple(ItemKind(name, keywords, body, named=named, doc=doc, names=NAMES.get(name, ()),
+                         aliases=metric_titles if name in ("metric", "penalty", "bonus") else {})
                 for name, keywords, body, named, doc in ITEMS),
     grammar=GRAMMAR.read_text(encoding="utf-8"),
     compile=compile_section,
