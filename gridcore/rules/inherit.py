@@ -62,6 +62,19 @@ def _label(key: tuple[str, str | None]) -> str:
     return f"{key[0]} {key[1]}" if key[1] is not None else key[0]
 
 
+def _near(key: tuple[str, str | None], pool: Sequence[tuple[str, str | None]]) -> str:
+    """The inherited item ``key`` probably means: same kind, a close name ('' if none).
+
+    Names are compared alone: with the kind in front, any two activities look
+    alike (``activity cleanup`` and ``activity donation``).
+    """
+    if key[1] is None:
+        return ""
+    names = [name for kind, name in pool if kind == key[0] and name is not None]
+    close = did_you_mean(key[1], names)
+    return _label((key[0], close)) if close else ""
+
+
 def _written(section: str, thing: ast.Item | ast.Removal) -> tuple[str, str | None]:
     return thing.key
 
@@ -89,15 +102,14 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written) -> tuple[
             for removal in block.removals:
                 removal_key = key(block.name, removal)
                 if removal_key not in current:
-                    pool = [_label(k) for k in inherited] if depth else []
+                    pool = list(inherited) if depth else []
                     problems.append((removal,
                                      f"cannot remove '{_label(removal.key)}': "
                                      + ("the parent ruleset has no such item" if depth else
                                         "this ruleset extends nothing"),
                                      f"无法删除 '{_label(removal.key)}'："
                                      + ("上级规则集中没有这一条" if depth else "本规则集没有继承任何规则集")
-                                     + (f"（是不是 '{s}'？）" if (s := did_you_mean(
-                                         _label(removal.key), pool)) else "")))
+                                     + (f"（是不是 '{s}'？）" if (s := _near(removal.key, pool)) else "")))
                     continue
                 del current[removal_key]
                 if last:
@@ -115,8 +127,7 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written) -> tuple[
                 seen_here[item_key] = item
                 exists = item_key in inherited
                 if item.override and not exists:
-                    pool = [_label(k) for k in inherited]
-                    hint = did_you_mean(_label(item.key), pool)
+                    hint = _near(item.key, list(inherited))
                     problems.append((item, f"'override {_label(item.key)}' overrides something the "
                                      "parent ruleset does not have"
                                      + (f" (did you mean '{hint}'?)" if hint else ""),

@@ -10,7 +10,6 @@ with numbers, so ruleset text never becomes code.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.roster import role_id
 from gridcore.rules import ItemKind, Section
+from gridcore.rules.checker import did_you_mean
 
 from .conditions import Report
 from .items import compile_body, names
@@ -191,10 +191,10 @@ def _check_role(name: Any, ctx: CompileContext) -> None:
         role_id(name.text)
     except GridcoreError:
         known = sorted(ctx.vocabulary("role"))
-        close = difflib.get_close_matches(name.text, known, n=1, cutoff=0.6)
+        close = did_you_mean(name.text, known)
         ctx.error(name, f"'{name.text}' is not a core role; it must be one the community declares",
                   f"'{name.text}' 不是内置角色，须是社区自行声明的角色", expected=", ".join(known[:14]),
-                  suggestion=close[0] if close else "", warning=True)
+                  suggestion=close, warning=True)
 
 
 def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
@@ -213,10 +213,10 @@ def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
     for item in items:
         if item.kind in ("metric", "penalty", "bonus") and item.name is not None and item.name.text not in known:
             pool = sorted(known)
-            close = difflib.get_close_matches(item.name.text, pool, n=1, cutoff=0.6)
+            close = did_you_mean(item.name.text, pool)
             report(item.name, f"no installed plugin contributes a metric named '{item.name.text}'",
                    f"没有已安装的插件提供指标 '{item.name.text}'", expected=", ".join(sorted(m.name for m in metrics)),
-                   suggestion=close[0] if close else "", warning=True)
+                   suggestion=close, warning=True)
 
 
 def _check_caps(facts: list[Fact], report: Report) -> None:
