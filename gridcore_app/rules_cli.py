@@ -22,7 +22,7 @@ from gridcore.rules.parser import read_source
 from gridcore.rules.ruleset import Ruleset, load_ruleset
 from gridcore.rules.sections import Section
 
-from .cli import plugin_manager
+from .cli import RULESETS, plugin_manager
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                     help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
@@ -52,14 +52,16 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
 @click.option("--community", "community_path", type=click.Path(exists=True, path_type=Path),
               help="Also check names only the roster knows (line departments) against this "
                    "community folder. Default: the community.yaml beside each file, if any.")
-def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None) -> None:
+@RULESETS
+def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None,
+          rulesets: tuple[Path, ...]) -> None:
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
     lang = lang or default_lang()
     sections = _sections()
     failed = False
     for path in _expand(files):
         try:
-            ruleset = load_ruleset(path, sections=sections)
+            ruleset = load_ruleset(path, sections=sections, search_path=rulesets)
         except RulesError as exc:
             failed = True
             click.echo(exc.render(lang), err=True)
@@ -138,17 +140,19 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--against-parent", "mode", flag_value="against-parent",
               help="List what FILE adds, changes and removes compared with its parent.")
 @LANG
-def show(file: Path, mode: str, lang: str | None) -> None:
+@RULESETS
+def show(file: Path, mode: str, lang: str | None, rulesets: tuple[Path, ...]) -> None:
     """Show a ruleset after inheritance: the effective rules, or the changes to the parent."""
     lang = lang or default_lang()
-    ruleset = _load_or_exit(file, _sections(), lang)
+    ruleset = _load_or_exit(file, _sections(), lang, rulesets)
     text = render_effective(ruleset) if mode == "effective" else render_changes(ruleset, lang)
     click.echo(text, nl=False)
 
 
-def _load_or_exit(path: Path, sections: Sequence[Section[Any]], lang: str) -> Ruleset:
+def _load_or_exit(path: Path, sections: Sequence[Section[Any]], lang: str,
+                  rulesets: Sequence[Path] = ()) -> Ruleset:
     try:
-        return load_ruleset(path, sections=sections)
+        return load_ruleset(path, sections=sections, search_path=rulesets)
     except RulesError as exc:
         click.echo(exc.render(lang), err=True)
         raise SystemExit(1) from None

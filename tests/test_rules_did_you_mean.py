@@ -46,6 +46,6 @@ def test_an_override_of_a_new_name_suggests_no_unrelated_inherited_item(tmp_path
     assert [d.message for d in info.value.errors] == [
         "'override chore cleanup' overrides something the parent ruleset does not have",
         "cannot remove 'chore cleanup': the parent ruleset has no such item",
-        "'override chore sweepng' overrides something the parent ruleset does not have "
-        "(did you mean 'chore sweeping'?)",
+        ("'override chore sweepng' overrides something the parent ruleset does not have "
+        "(did you mean 'chore sweeping'?)"),
     ]

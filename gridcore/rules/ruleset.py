@@ -9,6 +9,7 @@ nothing the caller holds is touched.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +33,22 @@ SUFFIX = ".rules"
 MAX_CHAIN = 16
 DOCUMENT_FORMAT = 1
 REPO_RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
+#: Folders ``extends "name"`` also searches, ``os.pathsep``-separated.
+RULESETS_ENV = "GRIDCORE_RULESETS"
+
+
+def search_folders(search_path: Iterable[Path | str] = ()) -> list[Path]:
+    """Where ``extends "name"`` is looked for after the ruleset's own folder.
+
+    ``search_path`` (the commands' ``--rulesets DIR``), then each folder of the
+    ``GRIDCORE_RULESETS`` environment variable (``os.pathsep``-separated), then
+    the ``rulesets/`` folder of a source checkout, if there is one.
+    """
+    folders = [Path(p) for p in search_path]
+    folders.extend(Path(p) for p in os.environ.get(RULESETS_ENV, "").split(os.pathsep) if p.strip())
+    if REPO_RULESETS.is_dir():
+        folders.append(REPO_RULESETS)
+    return folders
 
 
 @frozen
@@ -133,11 +150,12 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
     """Load, check and compile a ``.rules`` file and the files it extends.
 
     ``extends "name"`` is looked up as ``name.rules`` (or ``name`` if it has a
-    suffix) in the file's own folder, then in each ``search_path`` folder,
-    then in the repository's ``rulesets/`` folder.
+    suffix) in the file's own folder, then in each ``search_path`` folder, then
+    in each folder of ``$GRIDCORE_RULESETS``, then in a source checkout's
+    ``rulesets/`` folder (``search_folders``).
     """
     path = Path(path)
-    folders = [Path(p) for p in search_path]
+    folders = search_folders(search_path)
     chain: list[Source] = []
     current: Path | None = path
     seen: set[Path] = set()
@@ -166,18 +184,18 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
         if len(chain) >= MAX_CHAIN:
             raise RulesError.simple(f"{path}: more than {MAX_CHAIN} levels of 'extends'",
                                     f"{path}：'继承' 超过 {MAX_CHAIN} 层")
-        current = _find(parent, [current.parent, *folders, REPO_RULESETS], display)
+        current = _find(parent, [current.parent, *folders], display)
     return compile_chain(chain, sections=sections)
 
 
 def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], name: str = "<string>",
                   search_path: Iterable[Path | str] = ()) -> Ruleset:
-    """Check and compile ruleset text (its ``extends`` looked up in ``search_path`` and rulesets/)."""
+    """Check and compile ruleset text (its ``extends`` looked up in ``search_folders(search_path)``)."""
     chain = [Source(name, text)]
-    folders = [Path(p) for p in search_path]
+    folders = search_folders(search_path)
     parent = _extends_of(text, sections, name)
     while parent is not None:
-        found = _find(parent, [*folders, REPO_RULESETS], chain[0].name)
+        found = _find(parent, folders, chain[0].name)
         if len(chain) >= MAX_CHAIN or any(s.name == found.name for s in chain):
             raise RulesError.simple(f"{name}: 'extends' goes round in a circle",
                                     f"{name}：'继承' 形成了循环")
