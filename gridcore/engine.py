@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -282,8 +282,12 @@ class Engine:
 
     # ------------------------------------------------------------ rulesets
 
-    def use_ruleset(self, ruleset: Ruleset | str | Path, *, effective: datetime | None = None) -> Ruleset:
+    def use_ruleset(self, ruleset: Ruleset | str | Path, *, effective: datetime | None = None,
+                    search_path: Sequence[str | Path] = ()) -> Ruleset:
         """Put a ruleset in force from ``effective`` (default: now).
+
+        A path's ``extends "name"`` is looked up in its own folder, then in
+        ``search_path``, then in ``$GRIDCORE_RULESETS`` (``rules.search_folders``).
 
         A path is parsed, checked and compiled first; any error raises
         ``gridcore.rules.RulesError`` and the rulesets in force stay as they were.
@@ -296,7 +300,7 @@ class Engine:
         from .rules import load_ruleset
 
         compiled = ruleset if isinstance(ruleset, RulesetClass) else load_ruleset(
-            Path(ruleset), sections=self.hooks.register_sections()
+            Path(ruleset), sections=self.hooks.register_sections(), search_path=search_path
         )
         self._check_levels(compiled)
         problems = self.hooks.check_ruleset(self.community, compiled)

@@ -419,7 +419,15 @@ REJUDGE = click.option(
 )
 
 
-def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None, rejudge: bool) -> str:
+RULESETS = click.option(
+    "--rulesets", "rulesets", multiple=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+    help="A folder where extends \"name\" looks for name.rules, after the ruleset's own folder and before "
+         "$GRIDCORE_RULESETS (os.pathsep-separated folders). Repeat for several.",
+)
+
+
+def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None, rejudge: bool,
+                  rulesets: tuple[Path, ...] = ()) -> str:
     """Put a ruleset in force; back-dated over recorded events only with ``--rejudge``. Returns what it did."""
     when = effective or engine.clock.now()
     latest = engine.latest_event_time
@@ -433,7 +441,7 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
             f"规则集 {ruleset_path} 的生效时间 {when.isoformat()} 早于已记录的 {again} 条事件：这些事件将按新规则重新评判，"
             "已公布的积分、升级和评星可能改变。确需如此请加 --rejudge，或把 --effective 设在最后一条事件之后。"
         )
-    ruleset = engine.use_ruleset(ruleset_path, effective=effective)
+    ruleset = engine.use_ruleset(ruleset_path, effective=effective, search_path=rulesets)
     done = f"ruleset {ruleset.name} in force from {when.isoformat()}"
     return done + (f"; {again} event(s) recorded since then were judged again under it" if again else "")
 
@@ -446,13 +454,14 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
 @click.option("--effective", callback=parse_time, metavar="TIME",
               help="When the ruleset takes effect (default: now).")
 @REJUDGE
+@RULESETS
 @store_option
 def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, rejudge: bool,
-         store: str) -> None:
+         rulesets: tuple[Path, ...], store: str) -> None:
     """Save a community (and optionally a ruleset) into a store."""
     with open_engine(store, community=community_path, create=True) as engine:
         if ruleset_path is not None:
-            _put_in_force(engine, ruleset_path, effective, rejudge)
+            _put_in_force(engine, ruleset_path, effective, rejudge, rulesets)
         click.echo(
             f"store {engine.store.url}: community {engine.community.name} "
             f"({len(engine.community.hierarchy)} nodes, {len(engine.community.members)} members)"
@@ -464,16 +473,18 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
 @click.argument("ruleset_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--effective", callback=parse_time, metavar="TIME", help="When it takes effect (default: now).")
 @REJUDGE
+@RULESETS
 @store_option
 @now_option
-def use(ruleset_path: Path, effective: datetime | None, rejudge: bool, store: str, now: datetime | None) -> None:
+def use(ruleset_path: Path, effective: datetime | None, rejudge: bool, rulesets: tuple[Path, ...], store: str,
+        now: datetime | None) -> None:
     """Put a ruleset in force. A ruleset with errors is refused and the old one stays.
 
     An effective time before events already recorded would judge them again
     (their points, escalations and ratings may change): that needs --rejudge.
     """
     with open_engine(store, now=now) as engine:
-        click.echo(_put_in_force(engine, ruleset_path, effective, rejudge))
+        click.echo(_put_in_force(engine, ruleset_path, effective, rejudge, rulesets))
 
 
 @main_group.command()

@@ -22,7 +22,7 @@ from gridcore.rules.parser import read_source
 from gridcore.rules.ruleset import Ruleset, load_ruleset
 from gridcore.rules.sections import Section
 
-from .cli import plugin_manager
+from .cli import RULESETS, plugin_manager
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                     help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
@@ -30,12 +30,35 @@ FILES = click.argument("files", nargs=-1, required=True,
                        type=click.Path(exists=True, path_type=Path))
 
 
-def _expand(paths: Sequence[Path]) -> list[Path]:
-    """Files as given; folders become every ``*.rules`` file under them."""
+def _expand(paths: Sequence[Path]) -> tuple[list[Path], list[RulesError]]:
+    """Files as given; folders become every ``*.rules`` file under them.
+
+    A file found in a folder is used only if it really lies inside it: a
+    symbolic link out of the folder, or a loop of links, is refused (the
+    second list) and never read or written.
+    """
     out: list[Path] = []
+    refused: list[RulesError] = []
     for path in paths:
-        out.extend(sorted(path.rglob("*.rules")) if path.is_dir() else [path])
-    return out
+        if not path.is_dir():
+            out.append(path)
+            continue
+        root = path.resolve()
+        for found in sorted(path.rglob("*.rules")):
+            try:
+                inside = found.resolve(strict=True).is_relative_to(root)
+            except (OSError, RuntimeError):  # a loop of links, a dangling one
+                refused.append(RulesError.simple(
+                    f"{found}: a loop of symbolic links or a link to nothing, not a ruleset file",
+                    f"{found}：循环或无效的符号链接，不是规则集文件"))
+                continue
+            if inside:
+                out.append(found)
+            else:
+                refused.append(RulesError.simple(
+                    f"{found}: a link to a file outside {path}; left alone",
+                    f"{found}：链接到 {path} 以外的文件，已跳过"))
+    return out, refused
 
 
 def _sections() -> list[Section[Any]]:
@@ -55,25 +78,30 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               help="text (default) or json: every diagnostic with its file, range, severity, "
                    "code, message in English and Chinese, and fix, on stdout.")
+@RULESETS
 def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None,
-          output: str) -> None:
+          output: str, rulesets: tuple[Path, ...]) -> None:
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
     from .checking import check_file, no_rulesets, to_json
 
     lang = lang or default_lang()
     results = []
-    paths = _expand(files)
+    paths, refused = _expand(files)
+    # links out of a folder or round in a loop are refused, never read
+    problems = [d for error in refused for d in error.diagnostics]
     if not paths:
-        problem = no_rulesets(files)
+        problems = problems or [no_rulesets(files)]
         if output == "json":
-            click.echo(json.dumps(to_json([], [problem]), ensure_ascii=False, indent=2))
+            click.echo(json.dumps(to_json([], problems), ensure_ascii=False, indent=2))
         else:
-            click.echo(problem.render(lang), err=True)
+            click.echo(_render(problems, lang), err=True)
         raise SystemExit(1)
+    if problems and output == "text":
+        click.echo(_render(problems, lang), err=True)
     sections = _sections()
     for path in paths:
         result = check_file(path, plugins=plugin_manager(), community=community_path,
-                            sections=sections)
+                            sections=sections, search_path=rulesets)
         results.append(result)
         if output == "text":
             if result.diagnostics:
@@ -86,8 +114,8 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
                 click.echo(f"共 {count} 个错误" if lang == "zh"
                            else f"{count} error{'s' if count != 1 else ''}", err=True)
     if output == "json":
-        click.echo(json.dumps(to_json(results), ensure_ascii=False, indent=2))
-    if not all(r.ok for r in results):
+        click.echo(json.dumps(to_json(results, problems), ensure_ascii=False, indent=2))
+    if problems or not all(r.ok for r in results):
         raise SystemExit(1)
 
 
@@ -99,8 +127,14 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
     """Rewrite ruleset FILES (or folders) in the canonical layout (comments and meaning kept)."""
     unformatted = []
     sections = _sections()
-    for path in _expand(files):
-        text = path.read_text(encoding="utf-8")
+    paths, refused = _expand(files)
+    for problem in refused:
+        click.echo(problem.render(), err=True)
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, RuntimeError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{path}: cannot be read as UTF-8 text ({exc})") from None
         formatted = format_source(text)
         if formatted == text:
             continue
@@ -113,7 +147,7 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
         else:
             _write_atomically(path, formatted)
             click.echo(f"reformatted {path}")
-    if check_only and unformatted:
+    if (check_only and unformatted) or refused:
         raise SystemExit(1)
 
 
@@ -147,17 +181,19 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--against-parent", "mode", flag_value="against-parent",
               help="List what FILE adds, changes and removes compared with its parent.")
 @LANG
-def show(file: Path, mode: str, lang: str | None) -> None:
+@RULESETS
+def show(file: Path, mode: str, lang: str | None, rulesets: tuple[Path, ...]) -> None:
     """Show a ruleset after inheritance: the effective rules, or the changes to the parent."""
     lang = lang or default_lang()
-    ruleset = _load_or_exit(file, _sections(), lang)
+    ruleset = _load_or_exit(file, _sections(), lang, rulesets)
     text = render_effective(ruleset) if mode == "effective" else render_changes(ruleset, lang)
     click.echo(text, nl=False)
 
 
-def _load_or_exit(path: Path, sections: Sequence[Section[Any]], lang: str) -> Ruleset:
+def _load_or_exit(path: Path, sections: Sequence[Section[Any]], lang: str,
+                  rulesets: Sequence[Path] = ()) -> Ruleset:
     try:
-        return load_ruleset(path, sections=sections)
+        return load_ruleset(path, sections=sections, search_path=rulesets)
     except RulesError as exc:
         click.echo(exc.render(lang), err=True)
         raise SystemExit(1) from None

@@ -32,10 +32,36 @@ _VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "categor
 
 
 def did_you_mean(word: str, pool: Sequence[str]) -> str:
-    """The closest spelling in ``pool``, or ''."""
-    cjk = any("\u3400" <= ch <= "\u9fff" for ch in word)
-    close = difflib.get_close_matches(word, list(pool), n=1, cutoff=0.5 if cjk else 0.6)
-    return close[0] if close else ""
+    """The spelling in ``pool`` that ``word`` is a slip of, or ''.
+
+    Only a close match counts: at most one edit (a letter or character added,
+    dropped, changed, or two swapped) per three letters, at least one.  A
+    looser likeness suggests unrelated names (``cleanup`` -> ``checkup``).
+    """
+    limit = max(1, len(word) // 3)
+    best: tuple[int, float, str] | None = None
+    for other in dict.fromkeys(pool):
+        distance = edits(word.lower(), other.lower(), limit)
+        if distance <= limit:
+            rank = (distance, -difflib.SequenceMatcher(None, word, other).ratio(), other)
+            best = rank if best is None or rank < best else best
+    return best[2] if best else ""
+
+
+def edits(a: str, b: str, limit: int) -> int:
+    """Edits from ``a`` to ``b`` (swaps of neighbours count one), or ``limit + 1`` if more."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return min(row[-1], limit + 1)
 
 
 def _words(t: str) -> tuple[str, str]:

@@ -1,7 +1,9 @@
 """Inheritance: a child ruleset is a layer applied to a copy of its parent.
 
-For each section, items are keyed by ``(kind, name)``.  Layer by layer, from
-the furthest ancestor to the file itself:
+For each section, items are keyed by ``(kind, name)``, the name being the id
+it spells (``key``: ``倾斜 专职网格员`` is ``tilt fulltime_gridworker``, see
+``ItemKind.names``).  Layer by layer, from the furthest ancestor to the file
+itself:
 
 * an item whose key the parent has **replaces** it whole (all its dated
   versions), keeping the parent's place in the order;
@@ -17,7 +19,7 @@ The parent is never changed; the result records where every item came from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from attrs import frozen
 
@@ -25,6 +27,8 @@ from . import ast
 from .checker import did_you_mean
 
 Problem = tuple[object, str, str]
+#: The key of an item or removal in a section: ``(kind, the id its name spells)``.
+Key = Callable[[str, "ast.Item | ast.Removal"], tuple[str, str | None]]
 Caution = tuple[object, str, str]
 
 
@@ -58,14 +62,32 @@ def _label(key: tuple[str, str | None]) -> str:
     return f"{key[0]} {key[1]}" if key[1] is not None else key[0]
 
 
-def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], list[Change],
-                                                    list[Problem], list[Caution]]:
+def _near(key: tuple[str, str | None], pool: Sequence[tuple[str, str | None]]) -> str:
+    """The inherited item ``key`` probably means: same kind, a close name ('' if none).
+
+    Names are compared alone: with the kind in front, any two activities look
+    alike (``activity cleanup`` and ``activity donation``).
+    """
+    if key[1] is None:
+        return ""
+    names = [name for kind, name in pool if kind == key[0] and name is not None]
+    close = did_you_mean(key[1], names)
+    return _label((key[0], close)) if close else ""
+
+
+def _written(section: str, thing: ast.Item | ast.Removal) -> tuple[str, str | None]:
+    return thing.key
+
+
+def resolve(files: Sequence[ast.RulesFile], key: Key = _written) -> tuple[
+        dict[str, list[ast.Item]], list[Change], list[Problem], list[Caution]]:
     """Resolve a chain (furthest ancestor first) into items per section.
 
     Returns the items per section, the changes the last file made to its
     parent, the problems found (duplicate keys, removing or overriding
     something that does not exist) and warnings (a new item whose name is
-    close to an inherited one: probably a misspelt override).
+    close to an inherited one: probably a misspelt override).  ``key(section,
+    item)`` is what identifies an item (by default its kind and name as written).
     """
     resolved: dict[str, dict[tuple[str, str | None], ast.Item]] = {}
     problems: list[Problem] = []
@@ -78,31 +100,34 @@ def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], 
             current = resolved.setdefault(block.name, {})
             inherited = parent.get(block.name, {})
             for removal in block.removals:
-                if removal.key not in current:
-                    pool = [_label(k) for k in inherited] if depth else []
+                removal_key = key(block.name, removal)
+                if removal_key not in current:
+                    pool = list(inherited) if depth else []
                     problems.append((removal,
                                      f"cannot remove '{_label(removal.key)}': "
                                      + ("the parent ruleset has no such item" if depth else
                                         "this ruleset extends nothing"),
                                      f"无法删除 '{_label(removal.key)}'："
                                      + ("上级规则集中没有这一条" if depth else "本规则集没有继承任何规则集")
-                                     + (f"（是不是 '{s}'？）" if (s := did_you_mean(
-                                         _label(removal.key), pool)) else "")))
+                                     + (f"（是不是 '{s}'？）" if (s := _near(removal.key, pool)) else "")))
                     continue
-                del current[removal.key]
+                del current[removal_key]
                 if last:
-                    changes.append(Change("removed", block.name, removal.key, removal.ref))
-            seen_here: set[tuple[str, str | None]] = set()
+                    changes.append(Change("removed", block.name, removal_key, removal.ref))
+            seen_here: dict[tuple[str, str | None], ast.Item] = {}
             for item in block.items:
-                if item.key in seen_here:
-                    problems.append((item, f"'{_label(item.key)}' is defined twice in this section",
-                                     f"'{_label(item.key)}' 在本栏目中重复定义"))
+                item_key = key(block.name, item)
+                if item_key in seen_here:
+                    first = seen_here[item_key]
+                    also = (f" (as '{_label(first.key)}' on line {first.ref.line})", (f"（第 {first.ref.line} "
+                            f"行已写作 '{_label(first.key)}'）")) if first.key != item.key else ("", "")
+                    problems.append((item, f"'{_label(item.key)}' is defined twice in this section{also[0]}",
+                                     f"'{_label(item.key)}' 在本栏目中重复定义{also[1]}"))
                     continue
-                seen_here.add(item.key)
-                exists = item.key in inherited
+                seen_here[item_key] = item
+                exists = item_key in inherited
                 if item.override and not exists:
-                    pool = [_label(k) for k in inherited]
-                    hint = did_you_mean(_label(item.key), pool)
+                    hint = _near(item.key, list(inherited))
                     problems.append((item, f"'override {_label(item.key)}' overrides something the "
                                      "parent ruleset does not have"
                                      + (f" (did you mean '{hint}'?)" if hint else ""),
@@ -117,9 +142,9 @@ def resolve(files: Sequence[ast.RulesFile]) -> tuple[dict[str, list[ast.Item]], 
                                          f"'{item.kind} {near}' (to replace it, use that name)"),
                                          (f"'{_label(item.key)}' 是新条目；上级规则集中有 "
                                          f"'{item.kind} {near}'（若要替换，请使用该名称）")))
-                current[item.key] = item
+                current[item_key] = item
                 if last and depth:
-                    changes.append(Change("changed" if exists else "added", block.name, item.key,
+                    changes.append(Change("changed" if exists else "added", block.name, item_key,
                                           item.ref))
     out = {name: list(items.values()) for name, items in resolved.items()}
     return out, changes, problems, warnings

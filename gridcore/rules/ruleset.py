@@ -9,6 +9,7 @@ nothing the caller holds is touched.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -23,15 +24,33 @@ from .checker import date_problems
 from .context import CompileContext
 from .diagnose import make
 from .errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
-from .inherit import Change, resolve
+from .inherit import Change, Key, resolve
 from .parser import read_source
 from .sections import P, Section
 from .timeline import InForce, Timeline, spans
 
 SUFFIX = ".rules"
 MAX_CHAIN = 16
+#: Characters in the name an ``extends`` line gives.
+MAX_NAME = 100
 DOCUMENT_FORMAT = 1
 REPO_RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
+#: Folders ``extends "name"`` also searches, ``os.pathsep``-separated.
+RULESETS_ENV = "GRIDCORE_RULESETS"
+
+
+def search_folders(search_path: Iterable[Path | str] = ()) -> list[Path]:
+    """Where ``extends "name"`` is looked for after the ruleset's own folder.
+
+    ``search_path`` (the commands' ``--rulesets DIR``), then each folder of the
+    ``GRIDCORE_RULESETS`` environment variable (``os.pathsep``-separated), then
+    the ``rulesets/`` folder of a source checkout, if there is one.
+    """
+    folders = [Path(p) for p in search_path]
+    folders.extend(Path(p) for p in os.environ.get(RULESETS_ENV, "").split(os.pathsep) if p.strip())
+    if REPO_RULESETS.is_dir():
+        folders.append(REPO_RULESETS)
+    return folders
 
 
 @frozen
@@ -133,26 +152,17 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
     """Load, check and compile a ``.rules`` file and the files it extends.
 
     ``extends "name"`` is looked up as ``name.rules`` (or ``name`` if it has a
-    suffix) in the file's own folder, then in each ``search_path`` folder,
-    then in the repository's ``rulesets/`` folder.
+    suffix) in the file's own folder, then in each ``search_path`` folder, then
+    in each folder of ``$GRIDCORE_RULESETS``, then in a source checkout's
+    ``rulesets/`` folder (``search_folders``).
     """
     path = Path(path)
-    folders = [Path(p) for p in search_path]
+    folders = search_folders(search_path)
     chain: list[Source] = []
     current: Path | None = path
     seen: set[Path] = set()
     while current is not None:
-        try:
-            real = current.resolve()
-            text = current.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RulesError.simple(f"{current}: no such ruleset file",
-                                    f"{current}：规则集文件不存在") from None
-        except UnicodeDecodeError as exc:
-            raise RulesError([_bad_byte(current, exc)]) from None
-        except OSError as exc:
-            raise RulesError.simple(f"{current}: cannot be read ({exc.strerror})",
-                                    f"{current}：无法读取（{exc.strerror}）") from None
+        real, text = _read(current)
         if real in seen:
             raise RulesError.simple(f"{path}: 'extends' goes round in a circle through {current}",
                                     f"{path}：'继承' 形成了循环（经过 {current}）")
@@ -165,22 +175,22 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
         if len(chain) >= MAX_CHAIN:
             raise RulesError.simple(f"{path}: more than {MAX_CHAIN} levels of 'extends'",
                                     f"{path}：'继承' 超过 {MAX_CHAIN} 层")
-        current = _find(parent, [current.parent, *folders, REPO_RULESETS], display)
+        current = _find(parent, [current.parent, *folders], display)
     return compile_chain(chain, sections=sections)
 
 
 def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], name: str = "<string>",
                   search_path: Iterable[Path | str] = ()) -> Ruleset:
-    """Check and compile ruleset text (its ``extends`` looked up in ``search_path`` and rulesets/)."""
+    """Check and compile ruleset text (its ``extends`` looked up in ``search_folders(search_path)``)."""
     chain = [Source(name, text)]
-    folders = [Path(p) for p in search_path]
+    folders = search_folders(search_path)
     parent = _extends_of(text, sections, name)
     while parent is not None:
-        found = _find(parent, [*folders, REPO_RULESETS], chain[0].name)
+        found = _find(parent, folders, chain[0].name)
         if len(chain) >= MAX_CHAIN or any(s.name == found.name for s in chain):
             raise RulesError.simple(f"{name}: 'extends' goes round in a circle",
                                     f"{name}：'继承' 形成了循环")
-        base_text = found.read_text(encoding="utf-8")
+        _, base_text = _read(found)
         chain.insert(0, Source(found.name, base_text))
         parent = _extends_of(base_text, sections, found.name)
     return compile_chain(chain, sections=sections)
@@ -191,18 +201,64 @@ def _extends_of(text: str, sections: Sequence[Section[Any]], file: str) -> str |
     return parsed.extends  # errors are reported once, by compile_chain
 
 
+def _read(path: Path) -> tuple[Path, str]:
+    """A ruleset file's real path and text; every failure is a ``RulesError`` naming it."""
+    try:
+        real = path.resolve(strict=True)
+        text = real.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RulesError.simple(f"{path}: no such ruleset file",
+                                f"{path}：规则集文件不存在") from None
+    except UnicodeDecodeError as exc:
+        raise RulesError([_bad_byte(path, exc)]) from None
+    except RuntimeError:  # a loop of symbolic links (Python before 3.13)
+        raise RulesError.simple(f"{path}: a loop of symbolic links, not a ruleset file",
+                                f"{path}：符号链接形成循环，不是规则集文件") from None
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise RulesError.simple(f"{path}: cannot be read ({why})",
+                                f"{path}：无法读取（{why}）") from None
+    return real, text
+
+
 def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
+    """The file ``extends "name"`` means: ``name.rules`` in the first folder that has it.
+
+    Only a ruleset name is accepted (no path, at most ``MAX_NAME`` characters),
+    and a file found is used only if it really lies in that folder: a symbolic
+    link out of it (to ``/etc/passwd``, say) is refused without being read.
+    """
     filename = name if name.endswith(SUFFIX) else name + SUFFIX
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise RulesError.simple(f"{referrer}: extends \"{name}\": give a ruleset name, not a path",
-                                f"{referrer}：继承 \"{name}\"：请写规则集名称，不要写路径")
+    shown = name if len(name) <= 60 else name[:57] + "..."
+    if len(name) > MAX_NAME:
+        raise RulesError.simple(
+            f"{referrer}: extends \"{shown}\": a ruleset name has at most {MAX_NAME} characters "
+            f"(this one has {len(name)})",
+            f"{referrer}：继承 \"{shown}\"：规则集名称最多 {MAX_NAME} 个字符（此处为 {len(name)} 个）")
+    if "/" in name or "\\" in name or name.startswith(".") or not name.isprintable():
+        raise RulesError.simple(f"{referrer}: extends \"{shown}\": give a ruleset name, not a path",
+                                f"{referrer}：继承 \"{shown}\"：请写规则集名称，不要写路径")
     for folder in folders:
         candidate = folder / filename
-        if candidate.is_file():
-            return candidate
+        try:
+            if not (candidate.is_file() or candidate.is_symlink()):
+                continue  # a link that leads nowhere or round in a loop is reported, not skipped
+            real = candidate.resolve(strict=True)
+            inside = real.is_relative_to(folder.resolve(strict=True))
+        except (OSError, RuntimeError):  # a loop of links, a name the system refuses
+            raise RulesError.simple(
+                f"{referrer}: extends \"{shown}\": {candidate} is a loop of symbolic links or cannot be read",
+                f"{referrer}：继承 \"{shown}\"：{candidate} 是循环的符号链接或无法读取") from None
+        if not inside:
+            raise RulesError.simple(
+                f"{referrer}: extends \"{shown}\": {candidate} is a link to a file outside {folder}; "
+                "a ruleset is only taken from inside its folder",
+                f"{referrer}：继承 \"{shown}\"：{candidate} 链接到 {folder} 以外的文件；"
+                "只使用文件夹内的规则集")
+        return candidate
     where = ", ".join(str(f) for f in folders)
-    raise RulesError.simple(f"{referrer}: extends \"{name}\", but no {filename} in {where}",
-                            f"{referrer}：继承 \"{name}\"，但在 {where} 中找不到 {filename}")
+    raise RulesError.simple(f"{referrer}: extends \"{shown}\", but no {filename} in {where}",
+                            f"{referrer}：继承 \"{shown}\"，但在 {where} 中找不到 {filename}")
 
 
 #: Rulesets compiled in this process, by their sources and the sections they
@@ -243,16 +299,16 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         diagnostics.extend(found)
         files.append(parsed)
     by_name = {s.name: s for s in sections}
-    resolved, changes, problems, cautions = resolve(files)
-    for at, en, zh in problems:
-        diagnostics.append(_at(at, lines, en, zh))
-    for at, en, zh in cautions:
-        diagnostics.append(_at(at, lines, en, zh, severity=WARNING))
     levels: tuple[str, ...] = ()
     level_names: dict[str, str] = {}
     for parsed in files:
         if parsed.levels:
             levels, level_names = parsed.levels, dict(parsed.level_names)
+    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names))
+    for at, en, zh in problems:
+        diagnostics.append(_at(at, lines, en, zh))
+    for at, en, zh in cautions:
+        diagnostics.append(_at(at, lines, en, zh, severity=WARNING))
     name = files[-1].name or Path(chain[-1].name).stem
     vocabularies: dict[str, frozenset[str]] = {
         "role": frozenset(ROLES) | frozenset(ROLES.values()),
@@ -313,6 +369,36 @@ def _bad_byte(path: Path, exc: UnicodeDecodeError) -> Diagnostic:
         file=str(path), line=line, column=column, source_line=text,
         fix="save the file as UTF-8 (in Notepad: Save As, Encoding: UTF-8)",
         fix_zh="以 UTF-8 编码保存文件（记事本：另存为，编码选 UTF-8）", code="not-utf8")
+
+
+def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str]) -> Key:
+    """Items keyed by the id their name spells (``ItemKind.names`` and ``aliases``).
+
+    A role by its id or Chinese name, a level by its id or the Chinese name the
+    levels line declares, any other name through the kind's aliases; a name
+    that spells nothing known is kept as written.
+    """
+    spellings: dict[tuple[str, str], Mapping[str, str]] = {}
+    level_of = {zh: level for level, zh in level_names.items()}
+
+    def key(section: str, thing: ast.Item | ast.Removal) -> tuple[str, str | None]:
+        written = thing.key
+        kind = sections[section].item_kind(thing.kind) if section in sections else None
+        if kind is None or written[1] is None:
+            return written
+        name = written[1]
+        if (section, kind.name) not in spellings:
+            spellings[(section, kind.name)] = kind.spellings()
+        if name in spellings[(section, kind.name)]:
+            return (written[0], spellings[(section, kind.name)][name])
+        for vocabulary in kind.names:
+            if vocabulary == "role" and name in ROLES.values():
+                return (written[0], next(r for r, zh in ROLES.items() if zh == name))
+            if vocabulary == "level" and name in level_of:
+                return (written[0], level_of[name])
+        return written
+
+    return key
 
 
 def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str,

@@ -69,6 +69,20 @@ class ItemKind:
     named: bool = True
     doc: str = ""
     doc_zh: str = ""
+    #: What the item's name names: vocabularies among ``role`` and ``level``
+    #: (``("role", "level")`` for a tilt).  The core keys the item by the id the
+    #: name spells, so ``倾斜 专职网格员`` and ``tilt fulltime_gridworker`` are
+    #: one item: a child's one replaces the parent's, both in one file are a
+    #: duplicate.
+    names: tuple[str, ...] = field(default=(), converter=_strings)
+    #: Other spellings of names only the plugin knows, spelling -> id
+    #: (``{"任意": "any"}``), or a function returning them (called when a
+    #: ruleset is compiled, e.g. to ask the installed plugins for metric titles).
+    aliases: Mapping[str, str] | Callable[[], Mapping[str, str]] = field(factory=dict, eq=False)
+
+    def spellings(self) -> Mapping[str, str]:
+        """The other spellings of names: spelling -> id."""
+        return self.aliases() if callable(self.aliases) else self.aliases
 
 
 def _check(pattern: re.Pattern[str], value: str, what: str) -> None:

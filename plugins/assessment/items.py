@@ -36,9 +36,12 @@ from .policy import (
     StarLevel,
     Subsidy,
 )
+from .star_ladder import Text, ordered_ladder
 
 
-def compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: Report) -> Any:
+def compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: Report,
+                 text: Text = lambda _: "") -> Any:
+    """What one item version sets; ``text`` gives the source of a node (for fixes written out)."""
     if isinstance(body, nodes.Period):
         try:
             return (normalise_kind(body.period), ref)
@@ -53,7 +56,7 @@ def compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: R
     if isinstance(body, nodes.Adjust):
         return _adjustment(kind, name or "", body, ref, report)
     if isinstance(body, nodes.Stars):
-        return _stars(body, ref, report)
+        return _stars(body, ref, report, text)
     if isinstance(body, nodes.Caps):
         return _caps(name or "", body, ref, report)
     if isinstance(body, nodes.PerStar | nodes.Base):
@@ -103,7 +106,7 @@ def _adjustment(kind: str, name: str, body: nodes.Adjust, ref: RuleRef, report: 
     return Adjustment(name, -points if kind == "penalty" else points, ref, limit=limit)
 
 
-def _stars(body: nodes.Stars, ref: RuleRef, report: Report) -> tuple[StarLevel, ...] | None:
+def _stars(body: nodes.Stars, ref: RuleRef, report: Report, text: Text) -> tuple[StarLevel, ...] | None:
     ladder = body.ladder
     levels: list[StarLevel] = []
     ok = True
@@ -114,19 +117,25 @@ def _stars(body: nodes.Stars, ref: RuleRef, report: Report) -> tuple[StarLevel, 
             ok = False
             continue
         levels.append(StarLevel(stars, condition, _ref_at(ref, step)))
-    if ladder.otherwise is None:
-        report(ladder, "the star ladder needs a last 'otherwise N' step",
-               "星级规则最后需要一档 '否则 N'", fix="end the ladder with: otherwise 1", fix_zh="在最后加上：否则 1")
+    last = _whole(ladder.otherwise, report, "stars", "星数") if ladder.otherwise is not None else None
+    if not ok or (ladder.otherwise is not None and last is None):
         return None
-    last = _whole(ladder.otherwise, report, "stars", "星数")
-    if last is None or not ok:
+    in_order = all(after.stars < before.stars for before, after in itertools.pairwise(
+        [*levels, *([StarLevel(last, None, ref)] if last is not None else [])]))
+    if last is None or not in_order:
+        # The fix is the whole ladder written out again, so writing it in passes.
+        fixed = ordered_ladder(ladder, [level.stars for level in levels], last, text)
+        fix = f"write the ladder as: {fixed}" if fixed else ""
+        fix_zh = f"把星级规则改为：{fixed}" if fixed else ""
+        if last is None:
+            report(ladder, "the star ladder needs a last 'otherwise N' step",
+                   "星级规则最后需要一档 '否则 N'", fix=fix or "end the ladder with: otherwise 0",
+                   fix_zh=fix_zh or "在最后加上：否则 0")
+        else:
+            report(ladder, "list star levels from most to fewest stars, 'otherwise' giving the fewest",
+                   "星级请从高到低排列，'否则' 一档最少", fix=fix, fix_zh=fix_zh)
         return None
     levels.append(StarLevel(last, None, _ref_at(ref, ladder.otherwise)))
-    for before, after in itertools.pairwise(levels):
-        if after.stars >= before.stars:
-            report(ladder, "list star levels from most to fewest stars",
-                   "星级请从高到低排列", fix=f"put {after.stars} after {before.stars}", fix_zh=f"把 {after.stars} 放在 {before.stars} 之后")
-            return None
     from gridcore.rules.checker import ladder_problems
 
     for at, message, message_zh in ladder_problems(ladder, low=0.0, high=1e12):

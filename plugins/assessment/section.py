@@ -10,7 +10,6 @@ with numbers, so ruleset text never becomes code.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.roster import role_id
 from gridcore.rules import ItemKind, Section
+from gridcore.rules.checker import did_you_mean
 
 from .conditions import Report
 from .items import compile_body, names
@@ -79,6 +79,21 @@ ITEMS = (
 )  # fmt: skip
 
 
+#: What the names of items name: a cap names a level, a subsidy a role.
+NAMES = {"cap": ("level",), "subsidy": ("role",)}
+
+
+def metric_titles() -> dict[str, str]:
+    """Metrics written by their Chinese title (``巡查覆盖率``) are the metric of that id."""
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+
+    try:
+        metrics = Hooks(get_plugin_manager()).register_metrics()
+    except GridcoreError:
+        return {}
+    return {m.title_zh: m.name for m in metrics if m.title_zh}
+
+
 @frozen
 class Fact:
     """One compiled item: what it sets."""
@@ -133,7 +148,7 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPol
         if item.kind == "subsidy" and item.name is not None:
             _check_role(item.name, ctx)
         for version in item.versions:
-            value = compile_body(item.kind, name, version.body, version.ref, report)
+            value = compile_body(item.kind, name, version.body, version.ref, report, ctx.text)
             if value is not None and item.kind in ("rate", "patrol"):
                 value = _with_level_ids(item.kind, value, version.body, ctx)
             if value is not None:
@@ -178,10 +193,10 @@ def _check_role(name: Any, ctx: CompileContext) -> None:
         role_id(name.text)
     except GridcoreError:
         known = sorted(ctx.vocabulary("role"))
-        close = difflib.get_close_matches(name.text, known, n=1, cutoff=0.6)
+        close = did_you_mean(name.text, known)
         ctx.error(name, f"'{name.text}' is not a core role; it must be one the community declares",
                   f"'{name.text}' 不是内置角色，须是社区自行声明的角色", expected=", ".join(known[:14]),
-                  suggestion=close[0] if close else "", warning=True)
+                  suggestion=close, warning=True)
 
 
 def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
@@ -200,10 +215,10 @@ def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
     for item in items:
         if item.kind in ("metric", "penalty", "bonus") and item.name is not None and item.name.text not in known:
             pool = sorted(known)
-            close = difflib.get_close_matches(item.name.text, pool, n=1, cutoff=0.6)
+            close = did_you_mean(item.name.text, pool)
             report(item.name, f"no installed plugin contributes a metric named '{item.name.text}'",
                    f"没有已安装的插件提供指标 '{item.name.text}'", expected=", ".join(sorted(m.name for m in metrics)),
-                   suggestion=close[0] if close else "", warning=True)
+                   suggestion=close, warning=True)
 
 
 def _check_caps(facts: list[Fact], report: Report) -> None:
@@ -238,7 +253,8 @@ SECTION: Section[AssessmentPolicy] = Section(
     version=gridcore.__version__,  # part of the parser cache's key
     name=NAME,
     headers=("assessment", "考核", "评星定级"),
-    items=tuple(ItemKind(name, keywords, body, named=named, doc=doc)
+    items=tuple(ItemKind(name, keywords, body, named=named, doc=doc, names=NAMES.get(name, ()),
+                         aliases=metric_titles if name in ("metric", "penalty", "bonus") else {})
                 for name, keywords, body, named, doc in ITEMS),
     grammar=GRAMMAR.read_text(encoding="utf-8"),
     compile=compile_section,

@@ -9,11 +9,11 @@ community: before ``Engine.use_ruleset`` puts it in force, and in
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from gridcore.explain import RuleRef
+from gridcore.rules.checker import did_you_mean
 
 from .policy import EscalationPolicy, Immediate, Repeats
 from .section import SECTION
@@ -38,7 +38,7 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
         if department in known or department in by_name or (department, ref) in reported:
             continue
         reported.add((department, ref))
-        close = difflib.get_close_matches(department, [*known, *by_name], n=1, cutoff=0.6)
+        close = did_you_mean(department, [*known, *by_name])
         listing = ", ".join(f"{d} ({known[d].name})" for d in sorted(known)) or "none"
         problems.append(
             Diagnostic(
@@ -48,7 +48,7 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
                 line=ref.line,
                 column=ref.column,
                 source_line=ref.text,
-                suggestion=close[0] if close else "",
+                suggestion=close,
                 fix="use a department id from the community's departments.csv, or add the department there",
                 fix_zh="使用社区 departments.csv 中的部门编号，或先在其中添加该部门",
                 width=max(1, len(ref.text.rstrip())),

@@ -95,6 +95,7 @@ ITEMS = (
         "escalation_route",
         doc="where incidents of a category start, which departments and roles hear of them",
         doc_zh="某类事件从哪一级开始办理，转交哪些部门，通知哪些角色",
+        aliases={"任意": "any", "所有": "any"},
     ),
     ItemKind(
         "category",
@@ -109,6 +110,7 @@ ITEMS = (
         "escalation_limit",
         doc="how long a level has to accept and to resolve, and where a breach goes",
         doc_zh="某一层级受理、办结的时限，超时上报到哪里",
+        names=("level",),
     ),
     ItemKind(
         "escalate",

@@ -7,13 +7,13 @@ Every entry carries the rule that decided it and the inputs it saw.
 
 from __future__ import annotations
 
-import difflib
 from datetime import timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event
 from gridcore.periods import KINDS, add_months, period_key
+from gridcore.rules.checker import did_you_mean
 from gridcore_escalation.events import IncidentClosed
 
 from . import deduction, ledger
@@ -93,8 +93,8 @@ def on_activity(state: PointsState, event: ActivityRecorded) -> None:
         # Not on the points item list: often a misspelling. Earns nothing, but
         # is listed with the flags so staff see it instead of losing it.
         known = sorted({name for item in policy.activities for name in item.names()})
-        close = difflib.get_close_matches(event.activity, known, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        close = did_you_mean(event.activity, known)
+        hint = f" (did you mean {close}?)" if close else ""
         account = state.account(member)
         ledger.advance(account, event.time, state.policy_at, state.tz)
         flag(state, account, event, None,
