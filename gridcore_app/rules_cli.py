@@ -30,12 +30,35 @@ FILES = click.argument("files", nargs=-1, required=True,
                        type=click.Path(exists=True, path_type=Path))
 
 
-def _expand(paths: Sequence[Path]) -> list[Path]:
-    """Files as given; folders become every ``*.rules`` file under them."""
+def _expand(paths: Sequence[Path]) -> tuple[list[Path], list[RulesError]]:
+    """Files as given; folders become every ``*.rules`` file under them.
+
+    A file found in a folder is used only if it really lies inside it: a
+    symbolic link out of the folder, or a loop of links, is refused (the
+    second list) and never read or written.
+    """
     out: list[Path] = []
+    refused: list[RulesError] = []
     for path in paths:
-        out.extend(sorted(path.rglob("*.rules")) if path.is_dir() else [path])
-    return out
+        if not path.is_dir():
+            out.append(path)
+            continue
+        root = path.resolve()
+        for found in sorted(path.rglob("*.rules")):
+            try:
+                inside = found.resolve(strict=True).is_relative_to(root)
+            except (OSError, RuntimeError):  # a loop of links, a dangling one
+                refused.append(RulesError.simple(
+                    f"{found}: a loop of symbolic links or a link to nothing, not a ruleset file",
+                    f"{found}：循环或无效的符号链接，不是规则集文件"))
+                continue
+            if inside:
+                out.append(found)
+            else:
+                refused.append(RulesError.simple(
+                    f"{found}: a link to a file outside {path}; left alone",
+                    f"{found}：链接到 {path} 以外的文件，已跳过"))
+    return out, refused
 
 
 def _sections() -> list[Section[Any]]:
@@ -56,8 +79,11 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
     lang = lang or default_lang()
     sections = _sections()
-    failed = False
-    for path in _expand(files):
+    paths, refused = _expand(files)
+    for problem in refused:
+        click.echo(problem.render(lang), err=True)
+    failed = bool(refused)
+    for path in paths:
         try:
             ruleset = load_ruleset(path, sections=sections)
         except RulesError as exc:
@@ -90,8 +116,14 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
     """Rewrite ruleset FILES (or folders) in the canonical layout (comments and meaning kept)."""
     unformatted = []
     sections = _sections()
-    for path in _expand(files):
-        text = path.read_text(encoding="utf-8")
+    paths, refused = _expand(files)
+    for problem in refused:
+        click.echo(problem.render(), err=True)
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, RuntimeError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{path}: cannot be read as UTF-8 text ({exc})") from None
         formatted = format_source(text)
         if formatted == text:
             continue
@@ -104,7 +136,7 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
         else:
             _write_atomically(path, formatted)
             click.echo(f"reformatted {path}")
-    if check_only and unformatted:
+    if (check_only and unformatted) or refused:
         raise SystemExit(1)
 
 

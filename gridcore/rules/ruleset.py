@@ -30,6 +30,8 @@ from .timeline import InForce, Timeline, spans
 
 SUFFIX = ".rules"
 MAX_CHAIN = 16
+#: Characters in the name an ``extends`` line gives.
+MAX_NAME = 100
 DOCUMENT_FORMAT = 1
 REPO_RULESETS = Path(__file__).resolve().parents[2] / "rulesets"
 
@@ -142,18 +144,7 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
     current: Path | None = path
     seen: set[Path] = set()
     while current is not None:
-        try:
-            real = current.resolve()
-            text = current.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RulesError.simple(f"{current}: no such ruleset file",
-                                    f"{current}：规则集文件不存在") from None
-        except UnicodeDecodeError:
-            raise RulesError.simple(f"{current}: not a UTF-8 text file",
-                                    f"{current}：不是 UTF-8 文本文件") from None
-        except OSError as exc:
-            raise RulesError.simple(f"{current}: cannot be read ({exc.strerror})",
-                                    f"{current}：无法读取（{exc.strerror}）") from None
+        real, text = _read(current)
         if real in seen:
             raise RulesError.simple(f"{path}: 'extends' goes round in a circle through {current}",
                                     f"{path}：'继承' 形成了循环（经过 {current}）")
@@ -181,7 +172,7 @@ def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], name: str = "<
         if len(chain) >= MAX_CHAIN or any(s.name == found.name for s in chain):
             raise RulesError.simple(f"{name}: 'extends' goes round in a circle",
                                     f"{name}：'继承' 形成了循环")
-        base_text = found.read_text(encoding="utf-8")
+        _, base_text = _read(found)
         chain.insert(0, Source(found.name, base_text))
         parent = _extends_of(base_text, sections, found.name)
     return compile_chain(chain, sections=sections)
@@ -192,18 +183,65 @@ def _extends_of(text: str, sections: Sequence[Section[Any]], file: str) -> str |
     return parsed.extends  # errors are reported once, by compile_chain
 
 
+def _read(path: Path) -> tuple[Path, str]:
+    """A ruleset file's real path and text; every failure is a ``RulesError`` naming it."""
+    try:
+        real = path.resolve(strict=True)
+        text = real.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RulesError.simple(f"{path}: no such ruleset file",
+                                f"{path}：规则集文件不存在") from None
+    except UnicodeDecodeError:
+        raise RulesError.simple(f"{path}: not a UTF-8 text file",
+                                f"{path}：不是 UTF-8 文本文件") from None
+    except RuntimeError:  # a loop of symbolic links (Python before 3.13)
+        raise RulesError.simple(f"{path}: a loop of symbolic links, not a ruleset file",
+                                f"{path}：符号链接形成循环，不是规则集文件") from None
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise RulesError.simple(f"{path}: cannot be read ({why})",
+                                f"{path}：无法读取（{why}）") from None
+    return real, text
+
+
 def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
+    """The file ``extends "name"`` means: ``name.rules`` in the first folder that has it.
+
+    Only a ruleset name is accepted (no path, at most ``MAX_NAME`` characters),
+    and a file found is used only if it really lies in that folder: a symbolic
+    link out of it (to ``/etc/passwd``, say) is refused without being read.
+    """
     filename = name if name.endswith(SUFFIX) else name + SUFFIX
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise RulesError.simple(f"{referrer}: extends \"{name}\": give a ruleset name, not a path",
-                                f"{referrer}：继承 \"{name}\"：请写规则集名称，不要写路径")
+    shown = name if len(name) <= 60 else name[:57] + "..."
+    if len(name) > MAX_NAME:
+        raise RulesError.simple(
+            f"{referrer}: extends \"{shown}\": a ruleset name has at most {MAX_NAME} characters "
+            f"(this one has {len(name)})",
+            f"{referrer}：继承 \"{shown}\"：规则集名称最多 {MAX_NAME} 个字符（此处为 {len(name)} 个）")
+    if "/" in name or "\\" in name or name.startswith(".") or not name.isprintable():
+        raise RulesError.simple(f"{referrer}: extends \"{shown}\": give a ruleset name, not a path",
+                                f"{referrer}：继承 \"{shown}\"：请写规则集名称，不要写路径")
     for folder in folders:
         candidate = folder / filename
-        if candidate.is_file():
-            return candidate
+        try:
+            if not (candidate.is_file() or candidate.is_symlink()):
+                continue  # a link that leads nowhere or round in a loop is reported, not skipped
+            real = candidate.resolve(strict=True)
+            inside = real.is_relative_to(folder.resolve(strict=True))
+        except (OSError, RuntimeError):  # a loop of links, a name the system refuses
+            raise RulesError.simple(
+                f"{referrer}: extends \"{shown}\": {candidate} is a loop of symbolic links or cannot be read",
+                f"{referrer}：继承 \"{shown}\"：{candidate} 是循环的符号链接或无法读取") from None
+        if not inside:
+            raise RulesError.simple(
+                f"{referrer}: extends \"{shown}\": {candidate} is a link to a file outside {folder}; "
+                "a ruleset is only taken from inside its folder",
+                f"{referrer}：继承 \"{shown}\"：{candidate} 链接到 {folder} 以外的文件；"
+                "只使用文件夹内的规则集")
+        return candidate
     where = ", ".join(str(f) for f in folders)
-    raise RulesError.simple(f"{referrer}: extends \"{name}\", but no {filename} in {where}",
-                            f"{referrer}：继承 \"{name}\"，但在 {where} 中找不到 {filename}")
+    raise RulesError.simple(f"{referrer}: extends \"{shown}\", but no {filename} in {where}",
+                            f"{referrer}：继承 \"{shown}\"，但在 {where} 中找不到 {filename}")
 
 
 def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section[Any]],
