@@ -55,15 +55,17 @@ def community_beside(path: Path, given: Path | None = None) -> Path | None:
 
 
 def check_file(path: Path, *, plugins: PluginManager, community: Path | None = None,
-               sections: Sequence[Section[Any]] | None = None) -> CheckResult:
+               sections: Sequence[Section[Any]] | None = None,
+               search_path: Sequence[Path] = ()) -> CheckResult:
     """Load and check ``path`` (and its parents) as ``gridcore check`` does.
 
-    ``sections``: the language's sections (default: the plugins' own).
+    ``sections``: the language's sections (default: the plugins' own);
+    ``search_path``: where ``extends`` looks after the file's own folder.
     """
     hooks = Hooks(plugins)
     try:
         ruleset = load_ruleset(path, sections=hooks.register_sections() if sections is None
-                               else sections)
+                               else sections, search_path=search_path)
     except RulesError as exc:
         return CheckResult(str(path), "", tuple(with_codes(exc.diagnostics)))
     return _finish(str(path), ruleset, hooks, community_beside(path, community))

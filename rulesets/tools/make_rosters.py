@@ -459,10 +459,8 @@ def xingfuwan(root: Path = ROOT) -> None:
     # Professional gridworkers at the community (police, urban management, fire,
     # market, housing, emergency, health, and two more police officers for the
     # villages): 9 in all, our choice.
-    n = 0
-    for dept in ("police", "urban_management", "fire", "market_supervision", "housing", "emergency", "health",
-                 "police", "police"):
-        n += 1
+    for n, dept in enumerate(("police", "urban_management", "fire", "market_supervision", "housing",
+                              "emergency", "health", "police", "police"), 1):
         pro = r.member(f"xn-pw{n}", party_share=0.5)
         r.role(pro, "professional_gridworker", community, dept)
     # Every micro-grid: a leader (party group leader) and one micro-gridworker.
