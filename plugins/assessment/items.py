@@ -35,6 +35,7 @@ from .policy import (
     StarCap,
     StarLevel,
     Subsidy,
+    SubsidyPaying,
 )
 from .star_ladder import Text, ordered_ladder
 
@@ -61,6 +62,8 @@ def compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: R
         return _caps(name or "", body, ref, report)
     if isinstance(body, nodes.PerStar | nodes.Base):
         return _subsidy(name or "", body, ref, report)
+    if isinstance(body, nodes.Paying):
+        return _paying(body, ref, report)
     if isinstance(body, nodes.Patrol):
         return _patrol(body, ref, report)
     if isinstance(body, nodes.Serious):
@@ -179,6 +182,17 @@ def _subsidy(role_name: str, body: nodes.PerStar | nodes.Base, ref: RuleRef, rep
     if otherwise is None:
         return None
     return Subsidy(role, ref, base=base, multipliers=tuple(steps), otherwise=otherwise)
+
+
+def _paying(body: nodes.Paying, ref: RuleRef, report: Report) -> SubsidyPaying | None:
+    if "once" in body.parts and "per role" in body.parts:
+        report(body, "say either 'once per person' or 'per role', not both", "只能写 每人一次 或 按角色 之一")
+        return None
+    caps = [part for part in body.parts if isinstance(part, float)]
+    if any(cap <= 0 for cap in caps):
+        report(body, "a person's subsidy cap must be more than 0", "每人补贴上限必须大于 0")
+        return None
+    return SubsidyPaying(once="per role" not in body.parts, cap=caps[-1] if caps else None, rule=ref)
 
 
 def _patrol(body: nodes.Patrol, ref: RuleRef, report: Report) -> PatrolRequirement | None:

@@ -127,6 +127,14 @@ class Base:
 
 
 @frozen
+class Paying:
+    """``subsidies: once per person, at most 800 yuan`` / ``每人补贴：按角色``."""
+
+    parts: tuple[str | float, ...]  # "once", "per role", or a cap in yuan
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
 class Patrol:
     """``2 times per week in grid``: times, the period, the level as written (if any)."""
 
@@ -201,6 +209,18 @@ class AssessmentNodes:
 
     def assessment_base(self, c: list[Any], pos: Pos) -> Base:
         return Base(float(_value(c, "number").value), next(x for x in c if isinstance(x, Ladder)), pos)
+
+    def assessment_subsidies(self, c: list[Any], pos: Pos) -> Paying:
+        return Paying(tuple(c), pos)
+
+    def assessment_once(self, c: list[Any], pos: Pos) -> str:
+        return "once"
+
+    def assessment_per_role(self, c: list[Any], pos: Pos) -> str:
+        return "per role"
+
+    def assessment_person_cap(self, c: list[Any], pos: Pos) -> float:
+        return float(_value(c, "number").value)
 
     def assessment_patrol_en(self, c: list[Any], pos: Pos) -> Patrol:
         return _patrol(c, pos)

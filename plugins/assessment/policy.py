@@ -230,6 +230,24 @@ class Subsidy:
 
 
 @frozen
+class SubsidyPaying:
+    """How a person's subsidy lines add up in a period.
+
+    ``once``: a person is paid once, the largest of their lines, whatever
+    number of roles they hold (the default); otherwise once per role held.
+    ``cap``: the most one person is paid in a period, if any.
+    """
+
+    once: bool = True
+    cap: float | None = None
+    rule: RuleRef | None = None
+
+
+#: Without a ``subsidies`` item: once per person, no cap.
+DEFAULT_PAYING = SubsidyPaying()
+
+
+@frozen
 class PatrolRequirement:
     """Each cell at ``level`` (the leaves when None) must be patrolled ``times`` per ``per``."""
 
@@ -256,6 +274,7 @@ class AssessmentPolicy:
     adjustments: tuple[Adjustment, ...] = ()
     caps: tuple[StarCap, ...] = ()
     subsidies: tuple[Subsidy, ...] = ()
+    paying: SubsidyPaying = DEFAULT_PAYING
     patrol: PatrolRequirement | None = None
     serious_severity: int = 4
     serious_rule: RuleRef | None = None

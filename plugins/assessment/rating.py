@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import frozen
 
 from gridcore.errors import GridcoreError
@@ -22,7 +23,7 @@ from gridcore.metrics import Metric
 from gridcore.periods import Period, parse_period
 
 from .metrics import node_id, policy_at
-from .policy import AssessmentPolicy, condition_subjects, exact
+from .policy import AssessmentPolicy, SubsidyPaying, condition_subjects, exact
 from .scoring import NodeFacts, Rating, rate_nodes
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def rated_nodes(engine: Engine, policy: AssessmentPolicy) -> list[str]:
 
 
 def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, ...]) -> tuple[SubsidyLine, ...]:
-    """Each person's subsidy per role they hold, from the stars of their node.
+    """Each person's subsidy per role they hold, from the stars of their node, paid per ``policy.paying``.
 
     A role held at a rated node uses that node's stars; at a node below a rated
     one, the nearest rated ancestor's; at a node above rated ones, the mean
@@ -180,7 +181,45 @@ def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, .
                 SubsidyLine(member.id, member.name, assignment.role, assignment.node, value,
                             line.amount(value), text, line.rule)
             )  # fmt: skip
-    return tuple(lines)
+    return tuple(pay_per_person(lines, policy.paying))
+
+
+def pay_per_person(lines: list[SubsidyLine], paying: SubsidyPaying) -> list[SubsidyLine]:
+    """Each person's lines as paid: once per person (the largest line) unless per role, then the cap.
+
+    A line not paid, or cut, stays in the list with its amount lowered and its
+    basis saying why and under which rule (the default when the ruleset is silent).
+    """
+    where = f" (rule {paying.rule})" if paying.rule is not None else " (default: once per person)"
+    out: list[SubsidyLine] = []
+    by_member: dict[str, list[SubsidyLine]] = {}
+    for line in lines:
+        by_member.setdefault(line.member, []).append(line)
+    for member_lines in by_member.values():
+        paid = member_lines
+        if paying.once and len(member_lines) > 1:
+            best = max(member_lines, key=lambda line: line.amount)  # the first of equals
+            paid = [
+                line if line is best else attrs.evolve(
+                    line, amount=0.0,
+                    basis=f"{line.basis}; not paid: a person is paid once, for {best.role} at {best.node}"
+                          f"{where} (每人只发一次)")
+                for line in member_lines
+            ]
+        if paying.cap is not None:
+            left = paying.cap
+            capped = []
+            for line in paid:
+                if line.amount > left:
+                    line = attrs.evolve(line, amount=round(max(left, 0.0), 2),
+                                        basis=f"{line.basis}; cut from {line.amount:g} to {max(left, 0.0):g} "
+                                              f"by the cap of {paying.cap:g} a person (rule {paying.rule}) "
+                                              "(每人补贴上限)")
+                left -= line.amount
+                capped.append(line)
+            paid = capped
+        out.extend(paid)
+    return out
 
 
 def _basis(engine: Engine, node: str, stars: Mapping[str, Rating]) -> tuple[float, str] | None:

@@ -52,6 +52,8 @@ KEYWORDS = {
     "ASMT_BASE": ("base", "基数"),
     "ASMT_TIMES": ("times", "time", "次"),
     "ASMT_IN": ("in each", "in every", "in"),
+    "ASMT_ONCE": ("once per person", "每人一次"),
+    "ASMT_PER_ROLE": ("per role", "按角色"),
 }
 
 #: item kind, keywords (English, Chinese), body rule, named, doc
@@ -72,6 +74,8 @@ ITEMS = (
      "how many nodes of a level may hold a star level"),
     ("subsidy", ("subsidy", "补贴"), "assessment_subsidy", True,
      "what a rated role earns for its node's stars"),
+    ("subsidies", ("subsidies", "每人补贴"), "assessment_subsidies", False,
+     "how a person's subsidies add up: once per person (default) or per role, and a cap"),
     ("patrol", ("patrol", "巡查"), "assessment_patrol", False,
      "the patrol frequency patrol_coverage is measured against"),
     ("serious", ("serious", "重大事件"), "assessment_serious", False,
@@ -125,6 +129,7 @@ def assemble(facts: Sequence[Fact]) -> AssessmentPolicy:
         adjustments=tuple(values.get("penalty", []) + values.get("bonus", [])),
         caps=tuple(caps),
         subsidies=tuple(values.get("subsidy", [])),
+        **({"paying": values["subsidies"]} if "subsidies" in values else {}),
         patrol=values.get("patrol"),
         serious_severity=serious[0] if serious else 4,
         serious_rule=serious[1] if serious else None,

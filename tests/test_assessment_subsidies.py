@@ -1,0 +1,74 @@
+"""A subsidy is paid once per person per period, whatever number of roles they hold; a cap per person."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO
+from test_assessment_engine import at, patrols
+
+from gridcore import Engine, FixedClock, get_plugin_manager
+from gridcore_app.cli import main_group
+from gridcore_assessment import assess
+
+RULES = (
+    "ruleset subsidies\nlevels: community > grid > unit\nassessment:\n  rate: grid\n"
+    "  metric patrol_coverage: weight 100\n  stars: 5 if score >= 90, 4 if score >= 50, otherwise 2\n"
+    "  subsidy master_grid_leader: 200 yuan per star\n  subsidy committee_member: 100 yuan per star\n"
+)
+
+
+def rated(tmp_path: Path, extra: str) -> tuple[Engine, str]:
+    rules = tmp_path / "s.rules"
+    rules.write_text(RULES + extra, encoding="utf-8")
+    store = str(tmp_path / "store")
+    engine = Engine.open(store=store, community=REPO / "tests/data/community-mini", ruleset=rules,
+                         clock=FixedClock(at(1, 0, month=7)), plugins=get_plugin_manager(("points", "escalation")),
+                         effective=at(1, 0))
+    engine.record_many(patrols("g1-u1", range(1, 91), actor="m03") + patrols("g1-u2", range(1, 91), actor="m03")
+                       + patrols("g2-u1", range(1, 91, 2), actor="张伟"))
+    return engine, store
+
+
+@pytest.mark.parametrize("extra,master,committee,why", [
+    # m01 holds both roles at the community: the mean of its grids' stars is 3.25
+    ("", 650, 0, "not paid: a person is paid once, for master_grid_leader at yq (default: once per person)"),
+    ("  每人补贴：每人一次\n", 650, 0, "not paid: a person is paid once, for master_grid_leader at yq (rule"),
+    ("  subsidies: per role\n", 650, 325, None),
+    ("  subsidies: once per person, at most 600 yuan\n", 600, 0, "cut from 650 to 600 by the cap of 600"),
+    ("  subsidies: per role, at most 800 yuan\n", 650, 150, "cut from 325 to 150 by the cap of 800"),
+])
+def test_once_per_person_and_a_cap(tmp_path: Path, extra: str, master: float, committee: float,
+                                   why: str | None) -> None:
+    engine, _ = rated(tmp_path, extra)
+    with engine:
+        lines = {(s.member, s.role): s for s in assess(engine, "2025-Q1").subsidies}
+        assert lines[("m01", "master_grid_leader")].amount == master
+        assert lines[("m01", "committee_member")].amount == committee
+        basis = lines[("m01", "committee_member")].basis + lines[("m01", "master_grid_leader")].basis
+        if why is None:
+            assert "not paid" not in basis and "cut" not in basis
+        else:
+            assert why in basis
+        assert {member for member, _ in lines} == {"m01"}  # nobody else holds these roles
+
+
+def test_the_cli_shows_who_is_paid_once(tmp_path: Path) -> None:
+    engine, store = rated(tmp_path, "  subsidies: once per person, at most 600 yuan\n")
+    engine.close()
+    result = CliRunner().invoke(main_group, ["assess", "subsidies", "--period", "2025-Q1", "--store", store,
+                                             "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [row for row in json.loads(result.output)["rows"] if row["member"] == "m01"]
+    assert sum(float(row["amount"]) for row in rows) == 600
+
+
+def test_both_ways_at_once_is_an_error(tmp_path: Path) -> None:
+    from gridcore.rules import RulesError, parse_ruleset
+    from gridcore_assessment.section import section
+
+    with pytest.raises(RulesError, match="either 'once per person' or 'per role'"):
+        parse_ruleset(RULES + "  subsidies: once per person, per role\n", sections=[section()], name="b.rules")
