@@ -251,6 +251,8 @@ APP_COMMANDS = (
      "Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names."),
     ("test", "gridcore_app.rules_cli:test_command",
      "Run ruleset test cases (*_test.yaml beside the rulesets) and show what failed."),
+    ("lsp", "gridcore_app.lsp.command:lsp_command",
+     "A language server for .rules files over stdio (diagnostics, completion, hover, fmt)."),
     ("simulate", "gridcore_app.demo:simulate_command",
      "Write a community's simulated days as JSON lines for `gridcore ingest`."),
     ("demo", "gridcore_app.demo:demo_command",

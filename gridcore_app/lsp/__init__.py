@@ -1,0 +1,1 @@
+"""The language server for ``.rules`` files (``gridcore lsp``; needs the ``lsp`` extra: pygls)."""
