@@ -75,7 +75,7 @@ def test_the_whole_loop_as_the_tokens_members(server: Server, tokens: dict[str, 
     actors = {e["what"]: e["actor"] for e in timeline}
     assert actors["accepted"] == HOLDERS["worker"] and actors["verified"] == HOLDERS["leader"]
     routed = next(e for e in timeline if e["what"] == "routed")
-    assert routed["explanation"]["rules"][0]["rule"].endswith("yinquan.rules:31")
+    assert routed["explanation"]["rules"][0]["rule"].endswith("yinquan.rules:36")
 
 
 def test_a_refused_step_is_a_problem_with_the_engines_reasons_and_changes_nothing(
