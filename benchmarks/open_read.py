@@ -175,13 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="tiny stores: check that it runs")
     parser.add_argument("--sizes", help="comma-separated store sizes in events (default 10000,100000)")
+    parser.add_argument("--rounds", type=int, help="rounds per command and per open (default 3)")
     parser.add_argument("--smoke", action="store_true", help="one small store, one command, one round (the tests)")
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None
     if args.smoke:
         rows, opens = run(True, (150,), 1, only="incidents list")
     else:
-        rows, opens = run(args.quick, sizes)
+        rows, opens = run(args.quick, sizes, args.rounds)
     sys.stdout.write(table(rows) + "\n" + open_table(opens))
     return 0
 
