@@ -1,37 +1,37 @@
 """The ledger: entries per member, lots for first-in-first-out expiry, period totals.
 
 A member's ``Account`` holds every entry that touched their balance, in time
-order, and the *lots* of points still unspent (one per credit).  Redemptions,
-deductions (扣分) and expiry take from the oldest lots first, so the balance
-(the sum of the lots, less any ``debt``) always equals earned - redeemed -
-expired - deducted.  It goes below zero only when a ruleset's ``floor`` lets a
-deduction take more than the lots hold: the rest is ``debt``, which the next
-credits pay off first.
+order (its history, what statements and boards read), and the state still
+open: the *lots* of points not yet spent or expired (one per credit), the
+points counted toward caps in the current periods, and the periods in which
+a streak bonus may still fall due.  Redemptions, deductions (扣分) and expiry
+take from the oldest lots first, so the balance (the sum of the lots, less
+any ``debt``) always equals earned - redeemed - expired - deducted.  It goes
+below zero only when a ruleset's ``floor`` lets a deduction take more than
+the lots hold: the rest is ``debt``, which the next credits pay off first.
 
 Expiry and streak bonuses depend only on time passing: ``advance`` books every
 one that fell due up to a moment, in time order.  The state advances an
 account to each event's time before applying it, and a query at a later
 moment advances a *copy*, so nothing depends on how often anyone asks.
+
+What is open is kept keyed by what is still open: a lot leaves the account
+when it is spent or expires, cap counters keep only the current period of each
+kind, activity marks only as long as a streak span that may read them is open.
+Nothing in the open part grows with the number of events.
 """
 
 from __future__ import annotations
 
-import copy
+import heapq
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from attrs import define, field, frozen
 
 from gridcore.explain import RuleRef
-from gridcore.periods import (
-    KINDS,
-    add_months,
-    parse_period,
-    period_containing,
-    period_key,
-    periods_starting_in,
-)
+from gridcore.periods import KINDS, add_months, parse_period, period_of_day, periods_starting_in
 
 from .policy import PointsPolicy
 
@@ -72,7 +72,37 @@ class Entry:
         return f"points:{self.id}"
 
 
-@define
+class Calendar:
+    """Period labels and ends of a community's zone, worked out once per local day.
+
+    Every event asks for the labels of its day in every period kind (caps,
+    streaks, limits, budgets); they change once a day, so they are kept for the
+    last few days asked.
+    """
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self._days: dict[date, dict[str, tuple[str, datetime]]] = {}
+
+    def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
+        """The label and end of the period of each kind containing ``when``, by kind."""
+        day = when.astimezone(self.tz).date()
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) > 64:
+                self._days.clear()
+            found = self._days[day] = {}
+            for kind in KINDS:
+                period = period_of_day(kind, day, self.tz)
+                found[kind] = (period.label, period.end)
+        return found
+
+    def label(self, kind: str, when: datetime) -> str:
+        """The label of the period of ``kind`` containing ``when`` (``2025-03``)."""
+        return self.periods(when)[kind][0]
+
+
+@define(eq=False)
 class Lot:
     """Points from one credit that are not yet spent or expired."""
 
@@ -87,197 +117,257 @@ class Lot:
 
 @define
 class Account:
-    """Everything the ledger knows about one member."""
+    """Everything the ledger knows about one member: history and what is still open."""
 
     member: str
+    #: every entry, in time order (the member's history).
     entries: list[Entry] = field(factory=list)
+    #: unspent lots, oldest first (time, then entry id).
     lots: list[Lot] = field(factory=list)
-    #: points earned per (scope, period, label); scope is an activity or "*" (all).
-    earned_in: dict[tuple[str, str, str], int] = field(factory=dict)
-    #: period labels in which the member earned activity points, per period kind.
-    active: dict[str, set[str]] = field(factory=dict)
+    #: the sum of the lots, less the debt.
+    balance: int = 0
+    #: points deducted beyond the lots (only under a floor below zero); credits pay it first.
+    debt: int = 0
+    #: lots with an expiry, as a heap by (expires, time, entry id); spent lots are skipped when popped.
+    expiring: list[tuple[datetime, datetime, str, Lot]] = field(factory=list)
+    #: points counted toward caps per (scope, period kind): (label of the current period, points).
+    earned: dict[tuple[str, str], tuple[str, int]] = field(factory=dict)
+    #: periods (kind, label) in which the member earned activity points, with their ends,
+    #: kept while an open span may need them for a streak bonus.
+    active: dict[tuple[str, str], datetime] = field(factory=dict)
     #: spans (kind, label) -> end, waiting to be judged for streak bonuses.
     open_spans: dict[tuple[str, str], datetime] = field(factory=dict)
-    #: last node the member earned activity points in, per span label.
+    #: last node the member earned activity points in, per open span.
     span_node: dict[tuple[str, str], str] = field(factory=dict)
-    #: points deducted beyond the lots (only under a floor below zero); credits pay it first
-    debt: int = 0
-
-    @property
-    def balance(self) -> int:
-        """Points available now (as far as this account has been advanced); negative only with debt."""
-        return sum(lot.remaining for lot in self.lots) - self.debt
+    #: ``active`` is pruned when it grows past this (amortised: pruning reads every mark).
+    prune_at: int = 64
 
     def add(self, entry: Entry) -> None:
-        """Append an entry (entries arrive in time order)."""
+        """Append an entry to the history (entries arrive in time order)."""
         self.entries.append(entry)
 
-
-def credit(
-    account: Account,
-    entry: Entry,
-    *,
-    expires: datetime | None,
-    expiry_rule: RuleRef | None = None,
-    caps_scopes: tuple[str, ...] = (),
-    tz: tzinfo | None = None,
-) -> None:
-    """Book a credit: append the entry, open a lot, count it toward caps in ``caps_scopes``."""
-    account.add(entry)
-    repaid = min(account.debt, max(entry.amount, 0))
-    account.debt -= repaid
-    if entry.amount - repaid > 0:
-        account.lots.append(Lot(entry.id, entry.time, entry.node, entry.amount - repaid, expires, expiry_rule))
-    if tz is not None and caps_scopes and entry.amount > 0:
-        for scope in caps_scopes:
-            for period in KINDS:
-                key = (scope, period, period_key(period, entry.time, tz))
-                account.earned_in[key] = account.earned_in.get(key, 0) + entry.amount
-
-
-def earned_in(account: Account, scope: str, period: str, when: datetime, tz: tzinfo) -> int:
-    """Points counted toward caps for ``scope`` in the ``period`` containing ``when``."""
-    return account.earned_in.get((scope, period, period_key(period, when, tz)), 0)
-
-
-def mark_active(account: Account, when: datetime, node: str, tz: tzinfo) -> None:
-    """Note that the member earned activity points at ``when`` (for streak bonuses)."""
-    for period in KINDS:
-        label = period_key(period, when, tz)
-        account.active.setdefault(period, set()).add(label)
-        if (period, label) not in account.open_spans:
-            account.open_spans[(period, label)] = period_containing(period, when, tz).end
-        account.span_node[(period, label)] = node
-
-
-def debit(account: Account, entry: Entry) -> list[tuple[str, int]]:
-    """Book a redemption of ``-entry.amount`` points from the oldest lots first.
-
-    Returns ``(lot entry id, points taken)`` pairs.  The caller has checked the
-    balance; taking more than there is raises ``ValueError`` and changes nothing.
-    """
-    cost = -entry.amount
-    if cost > account.balance:
-        raise ValueError(f"{account.member} has {account.balance} points, {cost} needed")
-    taken: list[tuple[str, int]] = []
-    left = cost
-    for lot in sorted(account.lots, key=lambda lot: (lot.time, lot.entry_id)):
-        if left == 0:
-            break
-        take = min(lot.remaining, left)
-        if take:
-            lot.remaining -= take
-            left -= take
-            taken.append((lot.entry_id, take))
-    account.lots = [lot for lot in account.lots if lot.remaining > 0]
-    account.add(entry)
-    return taken
-
-
-def deduct(account: Account, entry: Entry) -> list[tuple[str, int]]:
-    """Book a deduction of ``-entry.amount`` points: the oldest lots first, the rest as debt.
-
-    The caller has applied the floor; returns ``(lot entry id, points taken)`` pairs.
-    """
-    taken: list[tuple[str, int]] = []
-    left = -entry.amount
-    for lot in sorted(account.lots, key=lambda lot: (lot.time, lot.entry_id)):
-        if left == 0:
-            break
-        take = min(lot.remaining, left)
-        if take:
-            lot.remaining -= take
-            left -= take
-            taken.append((lot.entry_id, take))
-    account.lots = [lot for lot in account.lots if lot.remaining > 0]
-    account.debt += left
-    account.add(entry)
-    return taken
-
-
-def advance(account: Account, until: datetime, policy_at: PolicyAt, tz: tzinfo) -> None:
-    """Book every expiry and streak bonus that fell due at or before ``until``, in time order."""
-    while True:
-        due_lots = [lot for lot in account.lots if lot.expires is not None and lot.expires <= until]
-        due_spans = [(end, span) for span, end in account.open_spans.items() if end <= until]
-        first_lot = min(due_lots, key=lambda lot: (lot.expires, lot.time, lot.entry_id), default=None)
-        first_span = min(due_spans, default=None)
-        if first_lot is None and first_span is None:
+    def credit(
+        self,
+        entry: Entry,
+        *,
+        expires: datetime | None,
+        expiry_rule: RuleRef | None = None,
+        caps_scopes: tuple[str, ...] = (),
+        calendar: Calendar | None = None,
+    ) -> None:
+        """Book a credit: append the entry, open a lot, count it toward caps in ``caps_scopes``."""
+        self.add(entry)
+        if entry.amount <= 0:
             return
-        lot_time = first_lot.expires if first_lot is not None else None
-        if first_span is not None and (lot_time is None or first_span[0] < lot_time):
-            end, span = first_span
-            del account.open_spans[span]
-            _judge_streak(account, span, end, policy_at, tz)
-            continue
-        assert first_lot is not None and first_lot.expires is not None
-        _expire(account, first_lot)
+        repaid = min(self.debt, entry.amount)
+        self.debt -= repaid
+        self.balance += entry.amount
+        if entry.amount > repaid:
+            lot = Lot(entry.id, entry.time, entry.node, entry.amount - repaid, expires, expiry_rule)
+            key = (lot.time, lot.entry_id)
+            if not self.lots or (self.lots[-1].time, self.lots[-1].entry_id) < key:
+                self.lots.append(lot)
+            else:  # a credit dated at the same moment as a later-named lot: keep the order
+                at = next(i for i, old in enumerate(self.lots) if (old.time, old.entry_id) > key)
+                self.lots.insert(at, lot)
+            if expires is not None:
+                heapq.heappush(self.expiring, (expires, lot.time, lot.entry_id, lot))
+        if calendar is not None:
+            periods = calendar.periods(entry.time)
+            for scope in caps_scopes:
+                for kind in KINDS:
+                    label = periods[kind][0]
+                    was = self.earned.get((scope, kind))
+                    had = was[1] if was is not None and was[0] == label else 0
+                    self.earned[(scope, kind)] = (label, had + entry.amount)
 
+    def earned_in(self, scope: str, period: str, label: str) -> int:
+        """Points counted toward caps for ``scope`` in the ``period`` labelled ``label``."""
+        was = self.earned.get((scope, period))
+        return was[1] if was is not None and was[0] == label else 0
 
-def _expire(account: Account, lot: Lot) -> None:
-    assert lot.expires is not None
-    account.lots.remove(lot)
-    account.add(
-        Entry(
-            id=f"expire:{lot.entry_id}",
-            kind="expire",
-            amount=-lot.remaining,
-            member=account.member,
-            node=lot.node,
-            time=lot.expires,
-            rule=lot.expiry_rule,
-            summary=f"{lot.remaining} unspent points of {lot.entry_id} expired",
-            inputs={"earned_at": lot.time.isoformat(), "lot": lot.entry_id, "unspent": lot.remaining},
+    def mark_active(self, when: datetime, node: str, calendar: Calendar) -> None:
+        """Note that the member earned activity points at ``when`` (for streak bonuses)."""
+        for kind, (label, end) in calendar.periods(when).items():
+            span = (kind, label)
+            self.active[span] = end
+            if span not in self.open_spans:
+                self.open_spans[span] = end
+            self.span_node[span] = node
+
+    def debit(self, entry: Entry) -> list[tuple[str, int]]:
+        """Book a redemption of ``-entry.amount`` points from the oldest lots first.
+
+        Returns ``(lot entry id, points taken)`` pairs.  The caller has checked the
+        balance; taking more than there is raises ``ValueError`` and changes nothing.
+        """
+        cost = -entry.amount
+        if cost > self.balance:
+            raise ValueError(f"{self.member} has {self.balance} points, {cost} needed")
+        taken: list[tuple[str, int]] = []
+        left = cost
+        spent = 0
+        for lot in self.lots:
+            if left == 0:
+                break
+            take = min(lot.remaining, left)
+            lot.remaining -= take
+            left -= take
+            taken.append((lot.entry_id, take))
+            if lot.remaining == 0:
+                spent += 1
+        del self.lots[:spent]
+        self.balance -= cost
+        self.add(entry)
+        return taken
+
+    def deduct(self, entry: Entry) -> list[tuple[str, int]]:
+        """Book a deduction of ``-entry.amount`` points: the oldest lots first, the rest as debt.
+
+        The caller has applied the floor; returns ``(lot entry id, points taken)`` pairs.
+        """
+        taken: list[tuple[str, int]] = []
+        left = -entry.amount
+        spent = 0
+        for lot in self.lots:
+            if left == 0:
+                break
+            take = min(lot.remaining, left)
+            lot.remaining -= take
+            left -= take
+            taken.append((lot.entry_id, take))
+            if lot.remaining == 0:
+                spent += 1
+        del self.lots[:spent]
+        self.debt += left
+        self.balance += entry.amount
+        self.add(entry)
+        return taken
+
+    def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+        """Book every expiry and streak bonus that fell due at or before ``until``, in time order."""
+        while True:
+            while self.expiring and self.expiring[0][3].remaining == 0:
+                heapq.heappop(self.expiring)  # spent before it expired
+            lot_time = self.expiring[0][0] if self.expiring else None
+            if lot_time is not None and lot_time > until:
+                lot_time = None
+            span_end, span = min(
+                ((end, span) for span, end in self.open_spans.items() if end <= until), default=(None, None)
+            )
+            if lot_time is None and span_end is None:
+                return
+            if span_end is not None and span is not None and (lot_time is None or span_end < lot_time):
+                del self.open_spans[span]
+                self._judge_streak(span, span_end, policy_at, calendar)
+                continue
+            self._expire(heapq.heappop(self.expiring)[3])
+
+    def _expire(self, lot: Lot) -> None:
+        assert lot.expires is not None
+        self.lots.remove(lot)
+        self.balance -= lot.remaining
+        self.add(
+            Entry(
+                id=f"expire:{lot.entry_id}",
+                kind="expire",
+                amount=-lot.remaining,
+                member=self.member,
+                node=lot.node,
+                time=lot.expires,
+                rule=lot.expiry_rule,
+                summary=f"{lot.remaining} unspent points of {lot.entry_id} expired",
+                inputs={"earned_at": lot.time.isoformat(), "lot": lot.entry_id, "unspent": lot.remaining},
+            )
         )
-    )
+        lot.remaining = 0
 
+    def _judge_streak(self, span: tuple[str, str], end: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+        kind, label = span
+        node = self.span_node.pop(span, "")
+        policy = policy_at(end - timedelta(microseconds=1))
+        if policy is not None and any(streak.span == kind for streak in policy.streaks):
+            tz = calendar.tz
+            start = parse_period(label, tz).start
+            for streak in policy.streaks:
+                if streak.span != kind:
+                    continue
+                units = [unit.label for unit in periods_starting_in(streak.unit, start, end, tz)]
+                if not units or not all((streak.unit, unit) in self.active for unit in units):
+                    continue
+                entry = Entry(
+                    id=f"streak:{self.member}:{streak.unit}-{label}",
+                    kind="bonus",
+                    amount=streak.points,
+                    member=self.member,
+                    node=node,
+                    time=end,
+                    rule=streak.rule,
+                    summary=f"streak bonus: active in every {streak.unit} of {label}",
+                    inputs={"span": label, "units": ", ".join(units)},
+                )
+                expiry = policy.expiry
+                expires = add_months(end, expiry.months, tz) if expiry else None
+                self.credit(entry, expires=expires, expiry_rule=expiry.rule if expiry else None)
+        if len(self.active) > self.prune_at:
+            self._forget_inactive()
+            self.prune_at = 2 * len(self.active) + 64
 
-def _judge_streak(
-    account: Account, span: tuple[str, str], end: datetime, policy_at: PolicyAt, tz: tzinfo
-) -> None:
-    kind, label = span
-    policy = policy_at(end - timedelta(microseconds=1))
-    if policy is None:
-        return
-    start = parse_period(label, tz).start
-    for streak in policy.streaks:
-        if streak.span != kind:
-            continue
-        units = [unit.label for unit in periods_starting_in(streak.unit, start, end, tz)]
-        active = account.active.get(streak.unit, set())
-        if not units or not all(unit in active for unit in units):
-            continue
-        node = account.span_node.get(span, "")
-        entry = Entry(
-            id=f"streak:{account.member}:{streak.unit}-{label}",
-            kind="bonus",
-            amount=streak.points,
-            member=account.member,
-            node=node,
-            time=end,
-            rule=streak.rule,
-            summary=f"streak bonus: active in every {streak.unit} of {label}",
-            inputs={"span": label, "units": ", ".join(units)},
+    def _forget_inactive(self) -> None:
+        """Drop activity marks no open span can read: they end before every open span starts."""
+        if not self.open_spans:
+            self.active.clear()
+            return
+        # A span starts where the previous period of its kind ends: the earliest
+        # end among open spans bounds their starts from above only, so keep every
+        # mark that ends after the start of the earliest-starting open span.
+        earliest = min(_span_start(kind, end) for (kind, _), end in self.open_spans.items())
+        for mark in [mark for mark, end in self.active.items() if end <= earliest]:
+            del self.active[mark]
+
+    def copy(self, *, history: bool = True) -> Account:
+        """A copy whose open part can be advanced without touching this account."""
+        lots = [Lot(lot.entry_id, lot.time, lot.node, lot.remaining, lot.expires, lot.expiry_rule)
+                for lot in self.lots]
+        by_id = {lot.entry_id: lot for lot in lots}
+        expiring = [(expires, time, ident, by_id[ident]) for expires, time, ident, lot in self.expiring
+                    if ident in by_id]
+        heapq.heapify(expiring)
+        return Account(
+            member=self.member,
+            entries=list(self.entries) if history else [],
+            lots=lots,
+            balance=self.balance,
+            debt=self.debt,
+            expiring=expiring,
+            earned=dict(self.earned),
+            active=dict(self.active),
+            open_spans=dict(self.open_spans),
+            span_node=dict(self.span_node),
+            prune_at=self.prune_at,
         )
-        expiry = policy.expiry
-        expires = add_months(end, expiry.months, tz) if expiry else None
-        credit(account, entry, expires=expires, expiry_rule=expiry.rule if expiry else None)
+
+    def view(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, *, history: bool = True) -> Account:
+        """A copy advanced to ``until``; this account is untouched."""
+        if not self._due_by(until):
+            if history:
+                return self
+            return self.copy(history=False)
+        copied = self.copy(history=history)
+        copied.advance(until, policy_at, calendar)
+        return copied
+
+    def _due_by(self, until: datetime) -> bool:
+        live = [item for item in self.expiring if item[3].remaining > 0]
+        return bool(
+            (live and min(live)[0] <= until) or any(end <= until for end in self.open_spans.values())
+        )
 
 
-def view(account: Account, until: datetime, policy_at: PolicyAt, tz: tzinfo) -> Account:
-    """A copy of ``account`` advanced to ``until``; the original is untouched."""
-    copied = Account(
-        member=account.member,
-        entries=list(account.entries),
-        lots=[copy.copy(lot) for lot in account.lots],
-        earned_in=dict(account.earned_in),
-        active=account.active,
-        open_spans=dict(account.open_spans),
-        span_node=account.span_node,
-        debt=account.debt,
-    )
-    advance(copied, until, policy_at, tz)
-    return copied
+def _span_start(kind: str, end: datetime) -> datetime:
+    """A safe lower bound of the start of a span of ``kind`` that ends at ``end``."""
+    days = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}[kind]
+    return end - timedelta(days=days)
 
 
 def totals(entries: list[Entry]) -> dict[str, int]:

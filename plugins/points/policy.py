@@ -7,6 +7,7 @@ whole points: computed amounts are rounded half up once, after tilts.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from fractions import Fraction
 
@@ -58,11 +59,7 @@ class Amount:
             except (TypeError, ValueError, ArithmeticError, AttributeError):
                 value = Fraction(0)
             return value
-        return (
-            self.fixed
-            + self.per_hour * Fraction(str(hours))
-            + self.per_unit * Fraction(str(quantity))
-        )
+        return self.fixed + self.per_hour * _exact(hours) + self.per_unit * _exact(quantity)
 
     def worked(self, hours: float, quantity: float, value: Fraction) -> str:
         """How the amount was worked out for one event (``5 per hour x 2 h``)."""
@@ -276,4 +273,11 @@ def _num(value: Fraction) -> str:
 
 def round_points(value: Fraction) -> int:
     """Round half up to whole points (2.5 -> 3)."""
-    return int((value * 2 + 1) // 2)
+    # floor(value + 1/2) in integers: (2n + d) // 2d.
+    return (2 * value.numerator + value.denominator) // (2 * value.denominator)
+
+
+@functools.lru_cache(maxsize=256)
+def _exact(value: float) -> Fraction:
+    """A number as written (``2.5`` is 5/2, ``0.1`` is 1/10), not its binary approximation."""
+    return Fraction(str(value))

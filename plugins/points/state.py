@@ -4,16 +4,20 @@
 is derived only from the events it is given, in canonical order, under the
 ruleset in force at each event's time, so replaying a store rebuilds it
 exactly and an event id is never credited twice.
+
+It owns its methods: booking (booking.py) and refusals (checks.py) are mixed
+in.  What it keeps is keyed by what is still open (unspent lots, claims of
+the current day, unsettled incidents, counters of the current periods) besides
+each member's history of entries, which statements, boards and explanations
+read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
-from gridcore.events import ActivityRecorded, Event, ResidentRegistered
+from gridcore.events import ActivityRecorded, Event, ResidentMoved, ResidentRegistered
 from gridcore_escalation.events import (
     IncidentClosed,
     IncidentReported,
@@ -23,14 +27,11 @@ from gridcore_escalation.events import (
 )
 
 from . import ledger
-from .booking import on_activity, on_closed, on_recognition, on_redemption
-from .checks import check_activity, check_late, check_recognition, check_redemption, later_events
+from .booking import Booking
+from .checks import Checks
 from .events import PointsRedeemed, RecognitionAwarded
-from .facts import Facts, MemberRecord, NodeRecord
-from .ledger import Account, Entry
-from .policy import PointsPolicy
-from .section import SECTION
-from .tracking import Claim, IncidentTrack
+from .ledger import Entry
+from .tracking import IncidentTrack
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -42,174 +43,57 @@ NAME = "points"
 BALANCES = OutcomeKind("points", "Members whose points change", "points")
 
 
-class PointsState:
+class PointsState(Booking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.tz = engine.community.tz
-        self.accounts: dict[str, Account] = {}
-        self.entries: dict[str, Entry] = {}
-        self.claims: dict[tuple[str, str], list[Claim]] = {}
-        self.incidents: dict[str, IncidentTrack] = {}
-        self.party: dict[str, bool] = {}
-        self.names: dict[str, str] = {}
-        self.stock_used: dict[str, int] = {}
-        self.redeemed_by: dict[tuple[str, str, str], int] = {}
-        self.recognition_spent: dict[tuple[str, str], int] = {}
-        self.last_time: datetime | None = None
-        #: every event applied, in order (to judge late events at their own time).
-        self.seen: list[Event] = []
-        #: redemptions a rebuild found no longer covered (booked as flags, not spent).
-        self.uncovered = 0
-        #: A scratch copy replays a given history and must not read the store's future.
-        self.is_scratch = False
-        #: every rule behind an earning (item, tilts, caps), by entry id.
-        self.extra_rules: dict[str, tuple[Any, ...]] = {}
-        #: the lots each redemption took from, by entry id.
-        self.taken: dict[str, list[tuple[str, int]]] = {}
-
-    # ------------------------------------------------------------ policy and facts
-
-    def policy_at(self, when: datetime) -> PointsPolicy | None:
-        """The points policy in force at ``when`` (None: no ruleset or no points section)."""
-        return self.engine.policy(SECTION, at=when)
-
-    def account(self, member: str) -> Account:
-        """The member's account (created empty on first use)."""
-        found = self.accounts.get(member)
-        if found is None:
-            found = self.accounts[member] = Account(member)
-        return found
-
-    def view(self, member: str, when: datetime | None = None) -> Account:
-        """A copy of the member's account with expiry and bonuses booked up to ``when`` (default now)."""
-        moment = when or self.engine.clock.now()
-        account = self.accounts.get(member) or Account(member)
-        return ledger.view(account, moment, self.policy_at, self.tz)
-
-    def views(self, when: datetime | None = None) -> Iterator[Account]:
-        """Every account, advanced to ``when`` (default now), by member id."""
-        for member in sorted(self.accounts):
-            yield self.view(member, when)
-
-    def name_of(self, member: str) -> str:
-        """The member's name (roster or resident registration), else the id."""
-        found = self.engine.community.members.get(member)
-        return found.name if found is not None else self.names.get(member, member)
-
-    def roles_of(self, member: str) -> set[str]:
-        """Every role the member holds anywhere (``resident`` for residents off the roster)."""
-        found = self.engine.community.members.get(member)
-        if found is None:
-            return {"resident"} if member in self.engine.residents() else set()
-        roles = {assignment.role for assignment in found.roles}
-        if getattr(found, "home", None):
-            roles.add("resident")
-        return roles
-
-    def member_record(self, member: str) -> MemberRecord:
-        """The ``member`` record rules read."""
-        found = self.engine.community.members.get(member)
-        roles = tuple(sorted(self.roles_of(member)))
-        if found is not None:
-            main = found.roles[0].role if found.roles else "resident"
-            return MemberRecord(member, found.name, main, roles, bool(found.party_member))
-        return MemberRecord(
-            member, self.names.get(member, member), "resident", roles, self.party.get(member, False)
-        )
-
-    def node_record(self, node_id: str) -> NodeRecord:
-        """The ``node`` record rules read."""
-        node = self.engine.community.hierarchy.node(node_id)
-        return NodeRecord(node.id, node.name, node.level, str(getattr(node, "kind", "territorial")))
-
-    def facts(self, event: Event, member: str, incident: IncidentTrack | None = None) -> Facts:
-        """Everything a rule may read about ``event`` for ``member``."""
-        local = event.time.astimezone(self.tz)
-        where = incident.node if incident is not None else event.node
-        record = None
-        if incident is not None:
-            record = incident.record(self.node_record(incident.node).level, event.time)
-        return Facts(
-            member=self.member_record(member),
-            node=self.node_record(where),
-            event=event,
-            weekday=local.isoweekday(),
-            hour=local.hour,
-            incident=record,
-            satisfaction=incident.satisfaction if incident is not None else None,
-            rating=incident.rating if incident is not None else None,
-        )
-
-    def within(self, node: str, ancestor: str) -> bool:
-        """True if ``node`` is ``ancestor`` or below it (False for unknown nodes)."""
-        hierarchy = self.engine.community.hierarchy
-        return node == ancestor or (
-            ancestor in hierarchy and node in hierarchy and hierarchy.is_within(node, ancestor)
-        )
-
-    def in_cells(self, member: str, node: str) -> bool:
-        """True if ``node`` is within the member's cells (roles and home; a resident's home)."""
-        community = self.engine.community
-        if member in community.members:
-            return bool(community.is_within_cells(member, node))
-        home = self.engine.residents().get(member)
-        return home is not None and (self.within(node, home) or self.within(home, node))
 
     # ------------------------------------------------------------ validation
 
     @hookimpl
     def gridcore_validate_event(self, engine: Engine, event: Event) -> list[str] | None:
         """Refuse duplicate or out-of-cell claims (when the rules say refuse), bad redemptions and awards."""
+        return self.check_event(event) or None
+
+    def check_event(self, event: Event) -> list[str]:
+        """Every reason to refuse ``event``; empty if the points rules accept it."""
         if isinstance(event, ActivityRecorded):
-            return check_activity(self, event)
+            return self.check_activity(event)
         if isinstance(event, (PointsRedeemed, RecognitionAwarded)):
-            future = later_events(self, event)
+            future = self.later_events(event)
             if future or (self.last_time is not None and event.time < self.last_time):
-                return check_late(self, event, future)
+                return self.check_late(event, future)
             if isinstance(event, PointsRedeemed):
-                return check_redemption(self, event)
-            return check_recognition(self, event)
-        return None
-
-    def level_id(self, name: str) -> str | None:
-        """The level a ruleset names, by id or by the community's Chinese label; None if unknown."""
-        community = self.engine.community
-        if name in community.hierarchy.levels:
-            return name
-        for level, label in community.level_names.items():
-            if label == name:
-                return level
-        return None
-
-    def budget_node(self, node: str, level: str) -> str | None:
-        """The node whose recognition budget an award at ``node`` spends (None: no such level)."""
-        found_level = self.level_id(level)
-        if found_level is None:
-            return None
-        found = self.engine.community.hierarchy.ancestor_at(node, found_level)
-        return found.id if found is not None else node
+                return self.check_redemption(event)
+            return self.check_recognition(event)
+        return []
 
     # ------------------------------------------------------------ applying events
 
     @hookimpl
     def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         """Book what ``event`` earns, spends or flags."""
+        self.apply(event)
+
+    def apply(self, event: Event) -> None:
+        """Book what ``event`` earns, spends or flags (events come in canonical order)."""
         if self.last_time is None or event.time > self.last_time:
             self.last_time = event.time
-        self.seen.append(event)
+        order = (event.time, event.id)
+        if self.last_order is None or order > self.last_order:
+            self.last_order = order
         if isinstance(event, ActivityRecorded):
-            on_activity(self, event)
+            self.on_activity(event)
         elif isinstance(event, PointsRedeemed):
-            on_redemption(self, event)
+            self.on_redemption(event)
         elif isinstance(event, RecognitionAwarded):
-            on_recognition(self, event)
+            self.on_recognition(event)
         elif isinstance(event, ResidentRegistered):
+            self.homes[event.person] = event.node
             self.party[event.person] = event.party_member
             if event.name:
                 self.names[event.person] = event.name
-        elif isinstance(event, IncidentReported):
+        elif isinstance(event, ResidentMoved):
+            self.homes[event.person] = event.node
+        elif isinstance(event, IncidentReported) and event.incident not in self.settled:
             self.incidents.setdefault(
                 event.incident,
                 IncidentTrack(
@@ -235,7 +119,7 @@ class PointsState:
             if event.incident in self.incidents:
                 self.incidents[event.incident].ratings.append(event.score)
         elif isinstance(event, IncidentClosed):
-            on_closed(self, event)
+            self.on_closed(event)
 
     # ------------------------------------------------------------ decisions
 

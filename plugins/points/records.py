@@ -1,0 +1,228 @@
+"""What the points state holds, and the records its rules read about people and places.
+
+``Records`` is the base of ``PointsState`` (state.py): the accounts, the
+history of entries, and everything still open (claims, unsettled incidents,
+counters of the current periods), with the queries booking and checks share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Self
+
+import attrs
+
+from gridcore.events import ActivityRecorded, Event
+
+from .facts import Facts, MemberRecord, NodeRecord
+from .ledger import Account, Calendar, Entry
+from .policy import ActivityItem, PointsPolicy
+from .section import SECTION
+from .tracking import Claims, IncidentTrack, PeriodCounter
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+
+class Records:
+    """The data of one engine's points state and the queries over it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.tz = engine.community.tz
+        self.calendar = Calendar(self.tz)
+        self.accounts: dict[str, Account] = {}
+        #: every entry booked for an event, by id (flags, explanations, what ``redeem`` returns).
+        self.entries: dict[str, Entry] = {}
+        self.claims = Claims()
+        #: incidents reported and not yet settled (paid or flagged when first closed).
+        self.incidents: dict[str, IncidentTrack] = {}
+        self.settled: set[str] = set()
+        self.party: dict[str, bool] = {}
+        self.names: dict[str, str] = {}
+        #: registered residents' homes (the engine's population, kept as the events arrive).
+        self.homes: dict[str, str] = {}
+        self.stock_used: dict[str, int] = {}
+        #: rewards redeemed per (member, reward, period kind) in the current period.
+        self.redeemed_by = PeriodCounter()
+        #: recognition points awarded per (budget node, period kind) in the current period.
+        self.recognition_spent = PeriodCounter()
+        self.last_time: datetime | None = None
+        #: (time, id) of the last event applied.
+        self.last_order: tuple[datetime, str] | None = None
+        #: redemptions a rebuild found no longer covered (booked as flags, not spent).
+        self.uncovered = 0
+        #: A scratch copy judges one late event and must not read the store's future.
+        self.is_scratch = False
+        #: every rule behind an earning (item, tilts, caps), by entry id.
+        self.extra_rules: dict[str, tuple[Any, ...]] = {}
+        #: the lots each redemption took from, by entry id.
+        self.taken: dict[str, list[tuple[str, int]]] = {}
+        self._items: tuple[PointsPolicy | None, dict[str, list[ActivityItem]]] = (None, {})
+        self._members: dict[str, tuple[set[str], MemberRecord]] = {}
+        self._nodes: dict[str, NodeRecord] = {}
+
+    def scratch(self) -> Self:
+        """A copy of the open part (no history) to judge a late event on; this state is untouched."""
+        copied = type(self)(self.engine)
+        copied.is_scratch = True
+        copied.accounts = {member: account.copy(history=False) for member, account in self.accounts.items()}
+        copied.claims = self.claims.copy()
+        copied.incidents = {ident: attrs.evolve(track, ratings=list(track.ratings))
+                            for ident, track in self.incidents.items()}
+        copied.settled = set(self.settled)
+        copied.party = dict(self.party)
+        copied.names = dict(self.names)
+        copied.homes = dict(self.homes)
+        copied.stock_used = dict(self.stock_used)
+        copied.redeemed_by = self.redeemed_by.copy()
+        copied.recognition_spent = self.recognition_spent.copy()
+        copied.last_time, copied.last_order, copied.uncovered = self.last_time, self.last_order, self.uncovered
+        return copied
+
+    def check_event(self, event: Event) -> list[str]:
+        """Reasons to refuse ``event`` (the ``gridcore_validate_event`` of the state)."""
+        raise NotImplementedError
+
+    def apply(self, event: Event) -> None:
+        """Book ``event`` (the ``gridcore_on_event`` of the state)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ policy and facts
+
+    def policy_at(self, when: datetime) -> PointsPolicy | None:
+        """The points policy in force at ``when`` (None: no ruleset or no points section)."""
+        return self.engine.policy(SECTION, at=when)
+
+    def items_for(self, policy: PointsPolicy, activity: str) -> list[ActivityItem]:
+        """``policy.items_for(activity)``, indexed once per policy."""
+        indexed, index = self._items
+        if indexed is not policy:
+            index = {}
+            for item in policy.activities:
+                for name in item.names():
+                    index.setdefault(name, []).append(item)
+            self._items = (policy, index)
+        return index.get(activity, [])
+
+    def account(self, member: str) -> Account:
+        """The member's account (created empty on first use)."""
+        found = self.accounts.get(member)
+        if found is None:
+            found = self.accounts[member] = Account(member)
+        return found
+
+    def view(self, member: str, when: datetime | None = None, *, history: bool = True) -> Account:
+        """The member's account with expiry and bonuses booked up to ``when`` (default now).
+
+        A copy when anything fell due (the account itself is never advanced by a
+        query); ``history=False`` leaves the entries out (for balances).
+        """
+        moment = when or self.engine.clock.now()
+        account = self.accounts.get(member) or Account(member)
+        return account.view(moment, self.policy_at, self.calendar, history=history)
+
+    def views(self, when: datetime | None = None) -> Iterator[Account]:
+        """Every account, advanced to ``when`` (default now), by member id."""
+        for member in sorted(self.accounts):
+            yield self.view(member, when)
+
+    def name_of(self, member: str) -> str:
+        """The member's name (roster or resident registration), else the id."""
+        found = self.engine.community.members.get(member)
+        return found.name if found is not None else self.names.get(member, member)
+
+    def roles_of(self, member: str) -> set[str]:
+        """Every role the member holds anywhere (``resident`` for residents off the roster)."""
+        if member not in self.engine.community.members:
+            return {"resident"} if member in self.homes else set()
+        return set(self._roster_member(member)[0])
+
+    def _roster_member(self, member: str) -> tuple[set[str], MemberRecord]:
+        # The roster does not change under an engine: work each member out once.
+        found = self._members.get(member)
+        if found is None:
+            person = self.engine.community.members[member]
+            roles = {assignment.role for assignment in person.roles}
+            if getattr(person, "home", None):
+                roles.add("resident")
+            main = person.roles[0].role if person.roles else "resident"
+            record = MemberRecord(member, person.name, main, tuple(sorted(roles)), bool(person.party_member))
+            found = self._members[member] = (roles, record)
+        return found
+
+    def member_record(self, member: str) -> MemberRecord:
+        """The ``member`` record rules read."""
+        if member in self.engine.community.members:
+            return self._roster_member(member)[1]
+        roles = tuple(sorted(self.roles_of(member)))
+        return MemberRecord(
+            member, self.names.get(member, member), "resident", roles, self.party.get(member, False)
+        )
+
+    def node_record(self, node_id: str) -> NodeRecord:
+        """The ``node`` record rules read."""
+        found = self._nodes.get(node_id)
+        if found is None:
+            node = self.engine.community.hierarchy.node(node_id)
+            found = NodeRecord(node.id, node.name, node.level, str(getattr(node, "kind", "territorial")))
+            self._nodes[node_id] = found
+        return found
+
+    def facts(self, event: Event, member: str, incident: IncidentTrack | None = None) -> Facts:
+        """Everything a rule may read about ``event`` for ``member``."""
+        local = event.time.astimezone(self.tz)
+        where = incident.node if incident is not None else event.node
+        record = None
+        if incident is not None:
+            record = incident.record(self.node_record(incident.node).level, event.time)
+        return Facts(
+            member=self.member_record(member),
+            node=self.node_record(where),
+            event=event,
+            weekday=local.isoweekday(),
+            hour=local.hour,
+            incident=record,
+            satisfaction=incident.satisfaction if incident is not None else None,
+            rating=incident.rating if incident is not None else None,
+        )
+
+    def within(self, node: str, ancestor: str) -> bool:
+        """True if ``node`` is ``ancestor`` or below it (False for unknown nodes)."""
+        hierarchy = self.engine.community.hierarchy
+        return node == ancestor or (
+            ancestor in hierarchy and node in hierarchy and hierarchy.is_within(node, ancestor)
+        )
+
+    def in_cells(self, member: str, node: str) -> bool:
+        """True if ``node`` is within the member's cells (roles and home; a resident's home)."""
+        community = self.engine.community
+        if member in community.members:
+            return bool(community.is_within_cells(member, node))
+        home = self.homes.get(member)
+        return home is not None and (self.within(node, home) or self.within(home, node))
+
+    def level_id(self, name: str) -> str | None:
+        """The level a ruleset names, by id or by the community's Chinese label; None if unknown."""
+        community = self.engine.community
+        if name in community.hierarchy.levels:
+            return name
+        for level, label in community.level_names.items():
+            if label == name:
+                return level
+        return None
+
+    def budget_node(self, node: str, level: str) -> str | None:
+        """The node whose recognition budget an award at ``node`` spends (None: no such level)."""
+        found_level = self.level_id(level)
+        if found_level is None:
+            return None
+        found = self.engine.community.hierarchy.ancestor_at(node, found_level)
+        return found.id if found is not None else node
+
+    def duplicate_of(self, member: str, item: ActivityItem, event: ActivityRecorded, window: str) -> str | None:
+        """The id of an earlier claim of the same activity by ``member`` in the window, if any."""
+        start = event.time
+        return self.claims.duplicate_of(member, item.activity, event.id, start, start + timedelta(hours=event.hours),
+                                        self.calendar.label("day", start), window)

@@ -1,0 +1,464 @@
+"""Booking: what each accepted event earns, spends or flags, in the ledger.
+
+Activities (item, scale, tilts, caps), redemptions (first in, first out),
+recognition awards and incident points (when an incident is first closed).
+Every entry carries the rule that decided it and the inputs it saw.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event
+from gridcore.periods import KINDS, add_months, period_key
+from gridcore.rules.checker import did_you_mean
+from gridcore_escalation.events import IncidentClosed
+from gridcore_points.events import PointsRedeemed, RecognitionAwarded
+from gridcore_points.policy import IncidentItem, PointsPolicy, round_points
+
+from . import deduction, ledger
+from .checks import duplicate_of
+from .ledger import Account, Entry
+from .tracking import Claim, IncidentTrack
+
+if TYPE_CHECKING:
+    from .state import PointsState
+
+
+def book(
+    state: PointsState,
+    account: Account,
+    entry: Entry,
+    policy: PointsPolicy | None,
+    caps: tuple[str, ...] = (),
+) -> None:
+    """Add ``entry`` to the ledger once (an id already booked is ignored); credits open a lot."""
+    if entry.id in state.entries:
+        return
+    state.entries[entry.id] = entry
+    if entry.kind in ledger.CREDITS:
+        expiry = policy.expiry if policy is not None else None
+        expires = add_months(entry.time, expiry.months, state.tz) if expiry is not None else None
+        ledger.credit(
+            account,
+            entry,
+            expires=expires,
+            expiry_rule=expiry.rule if expiry is not None else None,
+            caps_scopes=caps,
+            tz=state.tz,
+        )
+    else:
+        account.add(entry)
+
+
+def flag(
+    state: PointsState,
+    account: Account,
+    event: Event,
+    rule: Any,
+    summary: str,
+    entry_id: str | None = None,
+    **inputs: Any,
+) -> None:
+    """Book a zero-amount flag: the claim earns nothing and is listed for review."""
+    book(
+        state,
+        account,
+        Entry(
+            id=entry_id or event.id,
+            kind=ledger.FLAG,
+            amount=0,
+            member=account.member,
+            node=event.node,
+            time=event.time,
+            rule=rule,
+            summary=summary,
+            cause=event.id,
+            inputs=inputs,
+        ),
+        None,
+    )
+
+
+def on_activity(state: PointsState, event: ActivityRecorded) -> None:
+    """Book what an activity earns: guards, the first matching scale, tilts, caps."""
+    policy = state.policy_at(event.time)
+    if policy is None:
+        return
+    items = policy.items_for(event.activity)
+    member = event.participant
+    if not items:
+        # Not on the points item list: often a misspelling. Earns nothing, but
+        # is listed with the flags so staff see it instead of losing it.
+        known = sorted({name for item in policy.activities for name in item.names()})
+        close = did_you_mean(event.activity, known)
+        hint = f" (did you mean {close}?)" if close else ""
+        account = state.account(member)
+        ledger.advance(account, event.time, state.policy_at, state.tz)
+        flag(state, account, event, None,
+             f"{event.activity} is not on the points item list{hint}: no points, flagged",
+             activity=event.activity)
+        return
+    account = state.account(member)
+    ledger.advance(account, event.time, state.policy_at, state.tz)
+    guard = policy.guard("duplicate")
+    if guard is not None:
+        earlier = duplicate_of(state, member, items[0], event, guard.window)
+        if earlier is not None:
+            flag(
+                state,
+                account,
+                event,
+                guard.rule,
+                f"{items[0].activity} claimed again (earlier claim {earlier}): no points, flagged",
+                earlier=earlier,
+                activity=event.activity,
+            )
+            return
+    guard = policy.guard("outside_cells")
+    if guard is not None and not state.in_cells(member, event.node):
+        flag(
+            state,
+            account,
+            event,
+            guard.rule,
+            f"{event.activity} at {event.node}, outside {member}'s cells: no points, flagged",
+            node=event.node,
+            activity=event.activity,
+        )
+        return
+    state.claims.setdefault((member, items[0].activity), []).append(
+        Claim(
+            event.id,
+            event.time,
+            event.time + timedelta(hours=event.hours),
+            period_key("day", event.time, state.tz),
+        )
+    )
+    facts = state.facts(event, member)
+    item = next((i for i in items if i.when is None or i.when.holds(facts)), None)
+    if item is None:
+        book(
+            state,
+            account,
+            Entry(
+                id=event.id,
+                kind="earn",
+                amount=0,
+                member=member,
+                node=event.node,
+                time=event.time,
+                rule=items[0].rule,
+                cause=event.id,
+                activity=items[0].activity,
+                summary=f"{event.activity}: no item's condition holds, no points",
+                inputs=facts.show(
+                    tuple(sorted({r for i in items if i.when for r in i.when.reads}))
+                ),
+            ),
+            policy,
+        )
+        return
+    base = item.amount.of(event.hours, event.quantity, facts)
+    inputs: dict[str, Any] = {
+        "activity": event.activity,
+        "hours": _plain(event.hours),
+        "quantity": _plain(event.quantity),
+    }
+    reads = set(item.when.reads if item.when else ()) | set(
+        item.amount.formula.reads if item.amount.formula else ()
+    )
+    inputs.update(facts.show(tuple(sorted(reads))))
+    if item.when is not None:
+        inputs["condition"] = item.when.text
+    earn(
+        state,
+        account,
+        event,
+        policy,
+        item.activity,
+        base,
+        item.rule,
+        item.caps,
+        inputs,
+        f"{event.activity}: {item.amount.worked(event.hours, event.quantity, base)}",
+    )
+    if base >= 0:  # a deduction is no activity toward a streak
+        ledger.mark_active(account, event.time, event.node, state.tz)
+
+
+def earn(
+    state: PointsState,
+    account: Account,
+    event: Event,
+    policy: PointsPolicy,
+    scope: str,
+    base: Fraction,
+    rule: Any,
+    caps: tuple[Any, ...],
+    inputs: dict[str, Any],
+    summary: str,
+    entry_id: str | None = None,
+) -> None:
+    """Apply tilts and caps to ``base`` and book the earning with every rule behind it.
+
+    A negative ``base`` is a deduction (``deduction.deduct``: no tilts, no caps, the floor).
+    """
+    if base < 0:
+        deduction.deduct(state, account, event, policy, scope, base, rule, inputs, summary, entry_id)
+        return
+    member = account.member
+    rules = [rule]
+    factor = Fraction(1)
+    roles = state.roles_of(member)
+    role_tilts = [t for t in policy.tilts if t.role is not None and t.role in roles]
+    if role_tilts:
+        best = max(role_tilts, key=lambda t: t.factor)
+        factor *= best.factor
+        rules.append(best.rule)
+        inputs["tilt " + str(best.role)] = f"x {float(best.factor):g}"
+    level = state.engine.community.hierarchy.node(event.node).level
+    labels = {level, state.engine.community.level_names.get(level, level)}
+    level_tilts = [t for t in policy.tilts if t.level is not None and t.level in labels]
+    if level_tilts:
+        best = max(level_tilts, key=lambda t: t.factor)
+        factor *= best.factor
+        rules.append(best.rule)
+        inputs["tilt level " + level] = f"x {float(best.factor):g}"
+    # Exact until the entry is booked, then rounded half up once per entry:
+    # the ledger, the board and the statement hold whole points.
+    exact = base * factor
+    amount = round_points(exact)
+    rounded = amount
+    if exact.denominator != 1:
+        inputs["exact"] = f"{exact.numerator}/{exact.denominator} = {float(exact):g}"
+    inputs["rounded"] = rounded
+    if factor != 1:
+        summary += f" x {float(factor):g}"
+    if exact.denominator != 1:
+        summary += f" = {float(exact):g}, rounded to {rounded}"
+    for cap, cap_scope in [(c, scope) for c in caps] + [(c, "*") for c in policy.caps]:
+        room = cap.limit - ledger.earned_in(account, cap_scope, cap.period, event.time, state.tz)
+        if amount > room:
+            amount = max(room, 0)
+            rules.append(cap.rule)
+            what = "all points" if cap_scope == "*" else cap_scope
+            inputs[f"cap {what} per {cap.period}"] = f"{cap.limit}, {max(room, 0)} left"
+    if amount < rounded:
+        summary += f"{'' if exact.denominator != 1 else f' = {rounded}'}, cut to {amount} by a cap"
+    elif exact.denominator == 1:
+        summary += f" = {amount}"
+    entry = Entry(
+        id=entry_id or event.id,
+        kind="earn",
+        amount=amount,
+        member=member,
+        node=event.node,
+        time=event.time,
+        rule=rules[0],
+        summary=summary,
+        cause=event.id,
+        activity=scope,
+        inputs=inputs,
+    )
+    book(state, account, entry, policy, caps=(scope, "*"))
+    state.extra_rules[entry.id] = tuple(dict.fromkeys(rules))
+
+
+def on_redemption(state: PointsState, event: PointsRedeemed) -> None:
+    """Spend the reward's price from the oldest lots (or flag it if a rebuild left it uncovered)."""
+    policy = state.policy_at(event.time)
+    reward = policy.reward(event.reward) if policy is not None else None
+    member = event.redeemer
+    account = state.account(member)
+    ledger.advance(account, event.time, state.policy_at, state.tz)
+    if reward is None:
+        flag(
+            state, account, event, None, f"redemption of unknown reward {event.reward!r} not booked"
+        )
+        return
+    cost = reward.price * event.quantity
+    if cost > account.balance:
+        # Only possible when a late event changed history: book nothing, say so.
+        state.uncovered += 1
+        flag(
+            state,
+            account,
+            event,
+            reward.rule,
+            f"redemption of {event.quantity} x {reward.name} not covered after replay "
+            f"({account.balance} points, {cost} needed): not booked",
+        )
+        return
+    entry = Entry(
+        id=event.id,
+        kind="redeem",
+        amount=-cost,
+        member=member,
+        node=event.node,
+        time=event.time,
+        rule=reward.rule,
+        cause=event.id,
+        summary=f"redeemed {event.quantity} x {reward.name} at {reward.price} points",
+        inputs={
+            "reward": reward.name,
+            "quantity": event.quantity,
+            "price": reward.price,
+            "balance_before": account.balance,
+        },
+    )
+    state.entries[entry.id] = entry
+    taken = ledger.debit(account, entry)
+    state.taken[entry.id] = taken
+    state.stock_used[reward.name] = state.stock_used.get(reward.name, 0) + event.quantity
+    for period in KINDS:
+        key = (member, reward.name, f"{period}:{period_key(period, event.time, state.tz)}")
+        state.redeemed_by[key] = state.redeemed_by.get(key, 0) + event.quantity
+
+
+def on_recognition(state: PointsState, event: RecognitionAwarded) -> None:
+    """Book a leader's award (or flag an award to themselves) and spend the budget."""
+    policy = state.policy_at(event.time)
+    rule = policy.recognition if policy is not None else None
+    account = state.account(event.member)
+    ledger.advance(account, event.time, state.policy_at, state.tz)
+    if rule is None:
+        flag(
+            state,
+            account,
+            event,
+            None,
+            "recognition award with no recognition rule in force: not booked",
+        )
+        return
+    grid = state.budget_node(event.node, rule.level) or event.node
+    label = period_key(rule.period, event.time, state.tz)
+    if event.actor == event.member:
+        guard = policy.guard("self_award") if policy is not None else None
+        flag(
+            state,
+            account,
+            event,
+            guard.rule if guard is not None else rule.rule,
+            f"{event.actor} awarded points to themselves: no points, flagged",
+            reason=event.reason,
+        )
+        return
+    state.recognition_spent[(grid, label)] = (
+        state.recognition_spent.get((grid, label), 0) + event.points
+    )
+    book(
+        state,
+        account,
+        Entry(
+            id=event.id,
+            kind="recognition",
+            amount=event.points,
+            member=event.member,
+            node=event.node,
+            time=event.time,
+            rule=rule.rule,
+            cause=event.id,
+            summary=f"recognition by {event.actor}: {event.reason}",
+            inputs={
+                "awarded_by": event.actor,
+                "reason": event.reason,
+                "budget_node": grid,
+                "budget_period": label,
+                "budget_used": state.recognition_spent[(grid, label)],
+                "budget": rule.budget,
+            },
+        ),
+        policy,
+    )
+
+
+def on_closed(state: PointsState, event: IncidentClosed) -> None:
+    """Pay the reporter and the resolver when an incident is first closed, unless it was self-closed."""
+    track = state.incidents.get(event.incident)
+    if track is None or track.settled:
+        return
+    track.settled = True
+    policy = state.policy_at(event.time)
+    if policy is None or not policy.incidents:
+        return
+    payees = []
+    if track.verified and track.reporter != SYSTEM_ACTOR:
+        item = incident_item(
+            state, policy.incidents, "confirmed_report", track, event, track.reporter
+        )
+        if item is not None:
+            payees.append(("reporter", track.reporter, item))
+    if track.resolver is not None and track.resolver != SYSTEM_ACTOR:
+        item = incident_item(state, policy.incidents, "resolved", track, event, track.resolver)
+        if item is not None:
+            payees.append(("resolver", track.resolver, item))
+    guard = policy.guard("self_closed")
+    if guard is not None and track.reporter in (track.resolver, event.actor):
+        account = state.account(track.reporter)
+        ledger.advance(account, event.time, state.policy_at, state.tz)
+        flag(
+            state,
+            account,
+            event,
+            guard.rule,
+            f"incident {event.incident} {_self_closed_steps(track.reporter, track.resolver, event.actor)}: "
+            "no points, flagged",
+            entry_id=f"{event.id}:flag",
+            incident=event.incident,
+            reporter=track.reporter,
+            resolver=track.resolver,
+            closer=event.actor,
+        )
+        return
+    for role, member, item in payees:
+        account = state.account(member)
+        ledger.advance(account, event.time, state.policy_at, state.tz)
+        facts = state.facts(event, member, track)
+        inputs: dict[str, Any] = {"incident": event.incident, "as": role}
+        if item.when is not None:
+            inputs.update(facts.show(item.when.reads))
+            inputs["condition"] = item.when.text
+        earn(
+            state,
+            account,
+            event,
+            policy,
+            f"incident:{item.trigger}",
+            Fraction(item.points),
+            item.rule,
+            (),
+            inputs,
+            f"incident {event.incident} ({track.category}), {role}: {item.points}",
+            entry_id=f"{event.id}:{role}",
+        )
+
+
+def incident_item(
+    state: PointsState,
+    items: tuple[IncidentItem, ...],
+    trigger: str,
+    track: IncidentTrack,
+    event: Event,
+    member: str,
+) -> IncidentItem | None:
+    """The first incident item of ``trigger`` whose condition holds for ``member``."""
+    facts = state.facts(event, member, track)
+    for item in items:
+        if item.trigger == trigger and (item.when is None or item.when.holds(facts)):
+            return item
+    return None
+
+
+def _plain(value: float) -> int | float:
+    """A number as it reads (3, not 3.0), the same however it was decoded."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _self_closed_steps(reporter: str, resolver: str | None, closer: str) -> str:
+    """``reported and resolved by X``: the steps the reporter took on their own incident."""
+    steps = [s for s, who in (("resolved", resolver), ("closed", closer)) if who == reporter]
+    words = ["reported", *steps]
+    return f"{', '.join(words[:-1])} and {words[-1]} by {reporter}"
