@@ -14,7 +14,7 @@ from gridcore.plugin_host import Hooks
 from gridcore_app.cli import APP_COMMANDS, LazyCommand, main_group, plugin_manager
 
 HEAVY = ("lark", "cattrs", "yaml", "psycopg", "gridcore.engine", "gridcore.rules", "gridcore.community",
-         "gridcore_app.demo", "gridcore_app.rules_cli", "gridcore_points.state", "gridcore_points.cli",
+         "gridcore_app.demo", "gridcore_app.rules_cli", "gridcore_points.state", "gridcore_points.commands",
          "gridcore_escalation.state", "gridcore_escalation.cli", "gridcore_assessment.rating",
          "gridcore_assessment.cli")
 

@@ -51,7 +51,7 @@ def gridcore_register_commands() -> list[click.Command]:
     """``gridcore points balance|statement|board|totals|flags|redeem`` (imported only when it runs)."""
     from gridcore_app.cli import lazy_command
 
-    return [lazy_command("points", "gridcore_points.cli:points",
+    return [lazy_command("points", "gridcore_points.commands:points",
                          "Points (积分): balances, statements, the monthly board, redemption.")]
 
 
@@ -66,6 +66,6 @@ def gridcore_register_reports() -> list[Report]:
 @hookimpl
 def gridcore_register_metrics() -> list[Metric]:
     """``points_per_resident``."""
-    from .reports import points_per_resident
+    from .metrics import points_per_resident
 
     return [points_per_resident()]

@@ -1,17 +1,14 @@
-"""Reports (statement, public board, totals per node, flags) and the points metric."""
+"""Reports: statement, public board, totals per node, rewards, flags (``gridcore report points.*``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from gridcore import GridcoreError, Report, Table
-from gridcore.metrics import Metric, MetricValue
 from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
-from . import api, ledger
+from . import api
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -156,37 +153,3 @@ def registered_reports() -> list[Report]:
             params=("node", "period"),
         ),
     ]
-
-
-def _points_per_resident(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
-    hierarchy = engine.community.hierarchy
-    people = {
-        member.id
-        for member in engine.community.members.values()
-        if member.home and member.home in hierarchy and hierarchy.is_within(member.home, node)
-    }
-    people |= {p for p, home in engine.residents().items() if home in hierarchy and hierarchy.is_within(home, node)}
-    if not people:
-        return None
-    the_state = api.state(engine)
-    now = engine.clock.now()
-    earned = 0
-    for account in the_state.views(min(end, now)):
-        earned += sum(
-            e.amount
-            for e in account.entries
-            if e.kind in ledger.CREDITS and start <= e.time < end and e.node in hierarchy
-            and hierarchy.is_within(e.node, node)
-        )
-    return MetricValue(Fraction(earned, len(people)), {"points_earned": earned, "residents": len(people)})
-
-
-def points_per_resident() -> Metric:
-    """Points earned in a node's subtree over the period, per resident living there."""
-    return Metric(
-        name="points_per_resident",
-        title="points earned per resident",
-        unit="points",
-        compute=_points_per_resident,
-        title_zh="人均积分",
-    )

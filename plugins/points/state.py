@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
+from gridcore import Explanation, Outcome, hookimpl
 from gridcore.events import ActivityRecorded, Event, ResidentMoved, ResidentRegistered
 from gridcore_escalation.events import (
     IncidentClosed,
@@ -26,21 +26,16 @@ from gridcore_escalation.events import (
     SatisfactionRated,
 )
 
-from . import ledger
 from .booking import Booking
 from .checks import Checks
 from .events import PointsRedeemed, RecognitionAwarded
-from .ledger import Entry
+from .explain import BALANCES, NAME, balances, explain
 from .tracking import IncidentTrack
 
 if TYPE_CHECKING:
     from gridcore import Engine
 
-NAME = "points"
-
-
-#: What the points plugin reports to a what-if comparison: each member's balance.
-BALANCES = OutcomeKind("points", "Members whose points change", "points")
+__all__ = ["BALANCES", "NAME", "PointsState"]
 
 
 class PointsState(Booking, Checks):
@@ -126,54 +121,9 @@ class PointsState(Booking, Checks):
     @hookimpl
     def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
         """Explain ``points:<entry id>``: the entry, its rule(s) and inputs."""
-        if not decision.startswith(NAME + ":"):
-            return None
-        entry_id = decision[len(NAME) + 1 :]
-        entry = self.entries.get(entry_id) or self._find_derived(entry_id)
-        if entry is None:
-            return None
-        rules = self.extra_rules.get(entry.id) or ((entry.rule,) if entry.rule is not None else ())
-        inputs = dict(entry.inputs)
-        inputs.update({"member": entry.member, "node": entry.node, "time": entry.time.isoformat()})
-        if entry.cause:
-            inputs["event"] = entry.cause
-        if entry.id in self.taken:
-            inputs["taken_from"] = ", ".join(f"{lot} ({n})" for lot, n in self.taken[entry.id])
-        return Explanation(
-            decision=decision,
-            summary=f"{entry.kind} {entry.amount:+d} for {entry.member}: {entry.summary}",
-            rules=tuple(rules),
-            inputs=inputs,
-            result=entry.amount,
-        )
-
-    def _find_derived(self, entry_id: str) -> Entry | None:
-        for account in self.views():
-            for entry in account.entries:
-                if entry.id == entry_id:
-                    return entry
-        return None
+        return explain(self, decision)
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
         """Each member's balance now, with the rules that produced it."""
-        outcomes = []
-        for account in self.views():
-            rules = {
-                rule
-                for entry in account.entries
-                for rule in self.extra_rules.get(entry.id, (entry.rule,))
-                if rule is not None
-            }
-            totals = ledger.totals(account.entries)
-            outcomes.append(
-                Outcome(
-                    plugin=NAME,
-                    subject=f"member:{account.member}:balance",
-                    value=account.balance,
-                    rules=tuple(sorted(rules, key=lambda r: (r.file, r.line, r.column))),
-                    detail=f"earned {totals['earned']}, redeemed {totals['redeemed']}, expired {totals['expired']}",
-                    kind=BALANCES,
-                )
-            )
-        return outcomes
+        return balances(self)
