@@ -13,6 +13,7 @@ import difflib
 import itertools
 import math
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from . import ast
@@ -270,6 +271,26 @@ def date_problems(item: ast.Item) -> list[Problem]:
         elif prev.until is not None and cur.since > prev.until:
             out.append((cur, f"nothing is in force from {prev.until} to {cur.since}",
                         f"{prev.until} 至 {cur.since} 之间没有生效的规则"))
+    return out
+
+
+def dropped_parts(item: ast.Item) -> list[tuple[ast.Version, list[ast.Node]]]:
+    """Parts a dated version no longer says that the version before it said.
+
+    A dated version replaces the whole body, so ``5 per hour, at most 40 per
+    month`` followed by ``from 2025-01-01: 6 per hour`` has no cap from 2025
+    on.  Reported (as a warning) when a version drops more kinds of part than
+    it adds: changing one part for another (``refuse`` to ``flag``) is not a
+    drop.
+    """
+    out: list[tuple[ast.Version, list[ast.Node]]] = []
+    ordered = sorted(item.versions, key=lambda v: (v.since is not None, v.since or date.min))
+    for prev, cur in itertools.pairwise(ordered):
+        before = {c.kind: c for c in prev.body.children if isinstance(c, ast.Node)}
+        after = {c.kind for c in cur.body.children if isinstance(c, ast.Node)}
+        missing = [node for kind, node in before.items() if kind not in after]
+        if missing and len(missing) > len(after - set(before)):
+            out.append((cur, missing))
     return out
 
 

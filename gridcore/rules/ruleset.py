@@ -20,7 +20,7 @@ from attrs import field, frozen
 from ..errors import PluginError
 from ..roster import ROLES
 from . import ast
-from .checker import date_problems
+from .checker import date_problems, dropped_parts
 from .context import CompileContext
 from .diagnose import make
 from .errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
@@ -329,6 +329,14 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
             for at, en, zh in date_problems(item):
                 diagnostics.append(_at(at, lines, en, zh))
         ctx = CompileContext(section_name, levels, vocabularies, lines, level_names)
+        for item in items:
+            for version, parts in dropped_parts(item):
+                said = [f"'{ctx.text(part)}'" for part in parts]
+                ctx.error(version, f"from {version.since} this version no longer says {', '.join(said)}: a dated "
+                          "version replaces the whole line",
+                          f"自 {version.since} 起的版本不再包含 {'、'.join(said)}：带日期的版本会替换整行",
+                          fix="restate what should stay in the dated line", fix_zh="请在带日期的这一行里重写需要保留的部分",
+                          warning=True)
         compiled: list[InForce[object]] = []
         cut = spans(items)
         for span in cut:
