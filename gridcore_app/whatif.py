@@ -23,10 +23,11 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import field, frozen
 
 from gridcore.clock import FixedClock
@@ -34,8 +35,11 @@ from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.explain import Outcome, OutcomeKind, RuleRef
-from gridcore.plugin_host import get_plugin_manager
+from gridcore.plugin_host import Hooks, get_plugin_manager
 from gridcore.reports import Table
+from gridcore.rules.compiler import CompiledExpr
+from gridcore.rules.ruleset import item_key
+from gridcore.rules.sections import Section
 
 if TYPE_CHECKING:
     import pluggy
@@ -111,9 +115,11 @@ class Change:
 class RuleChange:
     """One rule whose text differs between the rulesets: added, removed or changed in B.
 
-    Rules are compared as written (item by item, after inheritance), so a rule
-    rewritten in other words, or in Chinese, is listed even when it means the
-    same; the outcomes then show no difference.
+    Rules are compared item by item after inheritance, an item named in
+    Chinese paired with the same item named in English; a section whose
+    policies mean the same on every day is not listed, however it is worded.
+    A change in a dated line is listed as that version (``activity x from
+    2025-01-01``) with its own line on each side.
     """
 
     section: str
@@ -295,23 +301,88 @@ def diff(
     changes.extend(_refusal_changes(refused_a, refused_b))
     compared = len({(o.plugin, o.subject) for o in (*outcomes_a, *outcomes_b)})
     return Diff(name_a, name_b, count, compared, len(refused_a), len(refused_b), tuple(changes),
-                rule_changes(rules_a, rules_b))
+                rule_changes(rules_a, rules_b, Hooks(pm).register_sections()))
 
 
-def rule_changes(a: Ruleset, b: Ruleset) -> tuple[RuleChange, ...]:
-    """Every item (by section, kind and name) whose meaning differs between two rulesets."""
+def rule_changes(a: Ruleset, b: Ruleset, sections: Iterable[Section[Any]] = ()) -> tuple[RuleChange, ...]:
+    """Every item whose meaning differs between two rulesets, version by version.
+
+    With ``sections`` (the installed ones), items are paired by the id their
+    name spells (``倾斜 专职网格员`` with ``tilt fulltime_gridworker``), and a
+    section whose policies mean the same on every day (the same rules in other
+    words or in Chinese) lists nothing.  A changed item lists the dated
+    versions that differ, each side with its own line.
+    """
+    by_name = {section.name: section for section in sections}
     found = []
     for section in sorted(set(a.items) | set(b.items)):
-        items_a = {item.key: item for item in a.items.get(section, ())}
-        items_b = {item.key: item for item in b.items.get(section, ())}
+        if section in by_name and _same_policies(a, b, by_name[section]):
+            continue
+        key_a = item_key(by_name, a.level_names) if by_name else None
+        key_b = item_key(by_name, b.level_names) if by_name else None
+        items_a = {key_a(section, item) if key_a else item.key: item for item in a.items.get(section, ())}
+        items_b = {key_b(section, item) if key_b else item.key: item for item in b.items.get(section, ())}
         for key in [*items_a, *(k for k in items_b if k not in items_a)]:
             item_a, item_b = items_a.get(key), items_b.get(key)
             if item_a is not None and item_b is not None and item_a == item_b:
                 continue
-            label = f"{key[0]} {key[1]}" if key[1] is not None else key[0]
-            found.append(RuleChange(section, label, None if item_a is None else item_a.ref,
-                                    None if item_b is None else item_b.ref))
+            written = (item_b or item_a).key  # type: ignore[union-attr]
+            label = f"{written[0]} {written[1]}" if written[1] is not None else written[0]
+            if item_a is None or item_b is None:
+                found.append(RuleChange(section, label, None if item_a is None else item_a.ref,
+                                        None if item_b is None else item_b.ref))
+                continue
+            found.extend(_version_changes(section, label, item_a, item_b))
     return tuple(found)
+
+
+def _version_changes(section: str, label: str, item_a: Any, item_b: Any) -> list[RuleChange]:
+    """The versions of one item that differ (by their dates), each with its own line.
+
+    The item's name may be spelt differently on each side (they were paired by
+    the id it spells); what counts is what each version says.
+    """
+    versions_a = {(v.since, v.until): v for v in item_a.versions}
+    versions_b = {(v.since, v.until): v for v in item_b.versions}
+    out = []
+    for dates in [*versions_a, *(d for d in versions_b if d not in versions_a)]:
+        va, vb = versions_a.get(dates), versions_b.get(dates)
+        if va is not None and vb is not None and va.body == vb.body:
+            continue
+        since = dates[0]
+        out.append(RuleChange(section, label if since is None else f"{label} from {since}",
+                              None if va is None else va.ref, None if vb is None else vb.ref))
+    return out
+
+
+def _same_policies(a: Ruleset, b: Ruleset, section: Section[Any]) -> bool:
+    """Whether a section's policies mean the same on every day (rule references and wording aside)."""
+    spans_a, spans_b = a.policies(section), b.policies(section)
+    if not spans_a or not spans_b:
+        return not spans_a and not spans_b
+    days = sorted({s.since or date.min for s in (*spans_a, *spans_b)})
+    return all(_meaning(a.policy(section, at=day)) == _meaning(b.policy(section, at=day)) for day in days)
+
+
+def _meaning(value: Any) -> Any:
+    """A policy with where each rule is written (and how) left out, for comparison."""
+    if isinstance(value, RuleRef):
+        return None
+    if isinstance(value, CompiledExpr):
+        return ("expr", value.source, value.params, value.type)
+    if attrs.has(type(value)):
+        return (type(value).__qualname__,
+                tuple((f.name, _meaning(getattr(value, f.name))) for f in attrs.fields(type(value))
+                      if f.name != "text"))
+    if isinstance(value, (list, tuple)):
+        return tuple(_meaning(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return frozenset(_meaning(v) for v in value)
+    if isinstance(value, Mapping):
+        return tuple(sorted((repr(k), _meaning(v)) for k, v in value.items()))
+    if callable(value):
+        return getattr(value, "__qualname__", repr(value))
+    return value
 
 
 def compare(outcomes_a: Iterable[Outcome], outcomes_b: Iterable[Outcome], community: Community) -> list[Change]:

@@ -24,6 +24,7 @@ from gridcore_app.whatif import (
     compare,
     diff,
     primary_events,
+    rule_changes,
 )
 from gridcore_escalation.events import IncidentEscalated
 
@@ -307,7 +308,7 @@ escalation:
 
 def test_the_chinese_ruleset_means_what_its_english_translation_means(tmp_path: Path) -> None:
     # 城桥镇's ruleset is written with Chinese keywords; the same rules in English
-    # differ in text (the diff lists them) but not in a single outcome.
+    # differ in text but not in meaning: no rule and no outcome is listed.
     english = tmp_path / "chengqiao-en.rules"
     english.write_text(CHENGQIAO_IN_ENGLISH, encoding="utf-8")
     folder = RULESETS_DIR / "chengqiao"
@@ -317,7 +318,8 @@ def test_the_chinese_ruleset_means_what_its_english_translation_means(tmp_path: 
     got = diff(events, folder / "chengqiao.rules", english, community)
     assert got.changes == ()
     assert got.compared > 100
-    assert ("assessment", "subsidy 微网格长") in {(r.section, r.item) for r in got.rule_changes}
+    assert got.rule_changes == ()  # the same rules in other words are no difference
+    assert "Rules that differ" not in got.render()
 
 
 def test_any_plugins_outcomes_are_listed_under_their_own_title_and_unit(community: Community) -> None:
@@ -332,3 +334,34 @@ def test_any_plugins_outcomes_are_listed_under_their_own_title_and_unit(communit
     text = got.render()
     assert "Gridworkers who patrol more or less: 2 (2 up, 0 down, net +3 patrols)" in text
     assert f"member:yq-fw1:patrols {community.members['yq-fw1'].name}: 3 -> 5  (+2)" in text
+
+
+DATED = """ruleset {name}
+levels: community > grid > unit
+points:
+  activity 志愿服务: 5 per hour, at most 40 per month
+    from 2025-01-01: {rate} per hour, at most 40 per month
+  倾斜 专职网格员：x {tilt}
+"""
+
+
+def test_a_change_in_a_dated_line_shows_that_line_on_each_side() -> None:
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+    from gridcore.rules import parse_ruleset
+
+    sections = Hooks(get_plugin_manager()).register_sections()
+    a = parse_ruleset(DATED.format(name="a", rate=6, tilt=1.5), sections=sections, name="a.rules")
+    b = parse_ruleset(DATED.format(name="b", rate=7, tilt=1.5).replace("倾斜 专职网格员：x 1.5", "tilt fulltime_gridworker: x 1.5"),
+                      sections=sections, name="b.rules")
+    [change] = rule_changes(a, b, sections)
+    assert change.item == "activity 志愿服务 from 2025-01-01"
+    assert (change.a.text, change.b.text) == ("from 2025-01-01: 6 per hour, at most 40 per month",  # type: ignore[union-attr]
+                                              "from 2025-01-01: 7 per hour, at most 40 per month")
+    text = Diff("a", "b", 0, 0, 0, 0, (), (change,)).render()
+    assert "A: a.rules:5 from 2025-01-01: 6 per hour" in text and "B: b.rules:5 from 2025-01-01: 7 per hour" in text
+    # The tilt, named in Chinese on one side and in English on the other, is the same rule.
+    same = parse_ruleset(DATED.format(name="c", rate=6, tilt=1.5).replace("倾斜 专职网格员：x 1.5", "tilt fulltime_gridworker: x 1.5"),
+                         sections=sections, name="c.rules")
+    assert rule_changes(a, same, sections) == ()
+    other = parse_ruleset(DATED.format(name="d", rate=6, tilt=2), sections=sections, name="d.rules")
+    assert [r.item for r in rule_changes(a, other, sections)] == ["tilt 专职网格员"]
