@@ -170,3 +170,23 @@ def test_back_dating_a_ruleset_over_recorded_events_needs_rejudge(tmp_path: Path
     code, out, err = run("use", str(rules), "--effective", "2025-06-01T00:00+08:00", "--store", store)
     assert code == 0, err
     assert out.strip() == "ruleset minimal in force from 2025-06-01T00:00:00+08:00"
+
+
+def test_the_same_id_with_other_content_is_a_conflict_naming_the_fields(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    assert run("init", "--community", str(MINI), "--store", store)[0] == 0
+    codec = EventCodec()
+    first = codec.to_dict(PatrolLogged(id="p1", time=START, actor="m03", node="g1", minutes=30))
+    events = tmp_path / "events.jsonl"
+    write_events(events, [json.dumps(first)])
+    assert run("ingest", str(events), "--store", store)[0] == 0
+    # The same line again is a silent duplicate.
+    code, out, _ = run("ingest", str(events), "--store", store)
+    assert code == 0 and "0 stored, 1 already stored" in out
+    # The same id with other minutes and another node is refused, naming both fields.
+    write_events(events, [json.dumps({**first, "minutes": 45, "node": "g2"})])
+    code, out, err = run("ingest", str(events), "--store", store)
+    assert code == 1
+    assert "0 stored, 0 already stored" in out and "1 refused" in out
+    assert "conflicts with the stored event p1: same id, different node, minutes" in err
+    assert "编号已存在但内容不同" in err

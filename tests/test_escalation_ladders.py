@@ -594,3 +594,19 @@ def test_an_immediate_escalation_is_recorded_with_its_report_and_due_on_the_minu
     view = esc.incident(engine, "G1")
     assert [e.to_node for e in view.escalations] == ["g1"]
     assert view.next_deadline is not None and view.next_deadline.microsecond == 0
+
+
+def test_a_refused_step_still_records_the_escalation_that_fell_due_before_it(open_with: Opener) -> None:
+    # docs/escalation.md: a refused step changes nothing of its own, but what had
+    # fallen due by its time (here the unit's missed acceptance at 11:00) is
+    # recorded, and the refusal is judged against it.
+    engine = open_with("ladder-unit.rules")
+    engine.record(report("I1", T0))
+    before = engine.store.count()
+    with pytest.raises(EventRefused) as refused:
+        engine.record(act(IncidentAccepted, "I1", hours(2.5), "unitlead"))  # the unit's leader, too late
+    assert "holds no role there or above" in refused.value.reasons[0]
+    assert engine.store.count() == before + 1  # the escalation, not the acceptance
+    view = esc.incident(engine, "I1")
+    assert [e.time for e in view.escalations] == [hours(2)] and view.status == "reported"
+    assert ladder(engine, "I1") == [("g1", None)]
