@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
 
+import attrs
+
 from . import ast
 from . import schema as sch
 
@@ -274,7 +276,7 @@ def date_problems(item: ast.Item) -> list[Problem]:
     return out
 
 
-def dropped_parts(item: ast.Item) -> list[tuple[ast.Version, list[ast.Node]]]:
+def dropped_parts(item: ast.Item) -> list[tuple[ast.Version, list[Any]]]:
     """Parts a dated version no longer says that the version before it said.
 
     A dated version replaces the whole body, so ``5 per hour, at most 40 per
@@ -283,15 +285,33 @@ def dropped_parts(item: ast.Item) -> list[tuple[ast.Version, list[ast.Node]]]:
     it adds: changing one part for another (``refuse`` to ``flag``) is not a
     drop.
     """
-    out: list[tuple[ast.Version, list[ast.Node]]] = []
+    out: list[tuple[ast.Version, list[Any]]] = []
     ordered = sorted(item.versions, key=lambda v: (v.since is not None, v.since or date.min))
     for prev, cur in itertools.pairwise(ordered):
-        before = {c.kind: c for c in prev.body.children if isinstance(c, ast.Node)}
-        after = {c.kind for c in cur.body.children if isinstance(c, ast.Node)}
+        before = _parts(prev.body)
+        after = set(_parts(cur.body))
         missing = [node for kind, node in before.items() if kind not in after]
         if missing and len(missing) > len(after - set(before)):
             out.append((cur, missing))
     return out
+
+
+def _parts(body: Any) -> dict[str, Any]:
+    """A body's parts by kind: a ``Node``'s node children, or a section's typed node's parts.
+
+    A typed node's parts are its fields holding nodes with a position (alone,
+    or in a tuple); an empty optional field is a part not written.
+    """
+    if isinstance(body, ast.Node):
+        return {c.kind: c for c in body.children if isinstance(c, ast.Node)}
+    found: dict[str, Any] = {}
+    if attrs.has(type(body)):
+        for f in attrs.fields(type(body)):
+            value = getattr(body, f.name)
+            for part in value if isinstance(value, tuple) else (value,):
+                if attrs.has(type(part)) and isinstance(getattr(part, "pos", None), ast.Pos):
+                    found.setdefault(f"{f.name}:{type(part).__qualname__}", part)
+    return found
 
 
 def _bound(cond: ast.Expr) -> tuple[str, float, float] | None:
