@@ -28,7 +28,7 @@ from gridcore.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from gridcore.rules.sections import Section
 
 #: Warnings that become errors once the installed plugins are known.
-KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category"})
+KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric"})
 
 
 @frozen
