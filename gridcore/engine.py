@@ -87,7 +87,7 @@ CHECKPOINT_MIN = 200
 #: How many checkpoints a store keeps (the newest; older slots are overwritten).
 CHECKPOINT_SLOTS = 4
 #: The shape of a checkpoint document; another one is ignored.
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: the household register is part of the core's state
 #: Hooks through which a plugin's state follows the events (a plugin implementing
 #: one of them without ``gridcore_save_state`` is replayed from the store in full).
 STATEFUL_HOOKS = ("gridcore_on_event", "gridcore_on_tick", "gridcore_on_ruleset_loaded")
@@ -805,6 +805,7 @@ class Engine:
             "last": None if self._last is None else [self._last[0].isoformat(), self._last[1]],
             "core": {
                 "population": dict(sorted(self._population.items())),
+                "households": self.households.to_document(),
                 "high_water": None if self._high_water is None else self._high_water.isoformat(),
                 "unread": dict(sorted(self._unread.items())),
             },
@@ -920,6 +921,7 @@ class Engine:
             self._replay_only(full, skip=tuple(plugins.values()), tail=tail)
         else:
             self._population = {str(k): str(v) for k, v in core["population"].items()}
+            self.households.restore(core["households"])
             self._high_water = None if core["high_water"] is None else datetime.fromisoformat(core["high_water"])
             last = document["last"]
             self._last = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
@@ -936,6 +938,7 @@ class Engine:
         def apply(event: Event) -> None:
             if isinstance(event, (ResidentRegistered, ResidentMoved)):
                 self._population[event.person] = event.node
+            self.households.apply(event)
             if self._high_water is None or event.time > self._high_water:
                 self._high_water = event.time
             order = event_order(event)

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
+import cattrs
 from attrs import frozen
 
 from .community import Community, care_index
@@ -164,6 +166,31 @@ class HouseholdRegister:
             return
         self._counts = None
 
+    # ------------------------------------------------------------ checkpoints
+
+    def to_document(self) -> dict[str, Any]:
+        """What the log changed, as a JSON-able document (for the engine's checkpoints)."""
+        return {
+            "households": [_CONVERTER.unstructure(h) for _, h in sorted(self.households.items())],
+            "residents": [_CONVERTER.unstructure(r) for _, r in sorted(self.residents.items())],
+            "history": {h: [_CONVERTER.unstructure(c) for c in changes]
+                        for h, changes in sorted(self._history.items())},
+        }
+
+    def restore(self, document: Mapping[str, Any]) -> None:
+        """Put back what ``to_document`` gave (raises ``ValueError`` on a damaged document)."""
+        try:
+            households = [_CONVERTER.structure(h, Household) for h in document["households"]]
+            residents = [_CONVERTER.structure(r, Resident) for r in document["residents"]]
+            history = {str(h): [_CONVERTER.structure(c, Change) for c in changes]
+                       for h, changes in document["history"].items()}
+        except (KeyError, TypeError, AttributeError, cattrs.BaseValidationError) as exc:
+            raise ValueError(f"a damaged household register in a checkpoint: {exc}") from exc
+        self.households = {h.id: h for h in households}
+        self.residents = {r.id: r for r in residents}
+        self._history = history
+        self._counts = None
+
     # ------------------------------------------------------------ internals
 
     def _note(self, event: Event, household: str, text: str) -> None:
@@ -230,3 +257,8 @@ class HouseholdRegister:
             self.residents[person] = attrs.evolve(self.residents[person], household=event.new_household)
         self._note(event, old.id, f"split: {event.size} people to {event.new_household} (分户)")
         self._note(event, event.new_household, f"split from {old.id}: {event.size} people (分户)")
+
+
+_CONVERTER = cattrs.Converter()
+_CONVERTER.register_unstructure_hook(datetime, datetime.isoformat)
+_CONVERTER.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
