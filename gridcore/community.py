@@ -24,6 +24,7 @@ from cattrs.errors import BaseValidationError
 
 from . import geo
 from .errors import RosterError
+from .events import SYSTEM_ACTOR
 from .geo import Location, locations_from_document, locations_to_document
 from .hierarchy import Hierarchy, Node
 from .households import (
@@ -450,6 +451,9 @@ def _check(community: Community) -> None:
 
 def member_problem(member: Member, community: Community) -> str | None:
     """Why a member does not fit this community (roles, home), or None."""
+    if member.id == SYSTEM_ACTOR:
+        return (f"the id {SYSTEM_ACTOR!r} is reserved for the events the engine derives itself; "
+                f"give this member another id ({SYSTEM_ACTOR} 为系统保留名，请换一个编号)")
     if member.home is not None and member.home not in community.hierarchy:
         return f"home at unknown node {member.home!r}"
     seen: set[RoleAssignment] = set()

@@ -30,6 +30,7 @@ import attrs
 import pluggy
 from attrs import define, field
 
+from . import permissions
 from .clock import Clock, FixedClock, SystemClock, require_aware
 from .codec import EventCodec
 from .community import Community
@@ -1083,6 +1084,8 @@ class Engine:
             reasons.append(f"resident {event.person!r} was never registered")
         if isinstance(event, ResidentRegistered) and event.person in self._population:
             reasons.append(f"resident {event.person!r} is already registered (record a move instead)")
+        if offered and not reasons:
+            reasons.extend(permissions.refusals(self, event))
         if not reasons:
             reasons.extend(self.households.refusals(event))
         if reasons:
@@ -1102,12 +1105,7 @@ class Engine:
 
     def _outside_refusals(self, event: Event) -> list[str]:
         """Refusals only for events offered from outside: a log, a command, the API."""
-        reasons = []
-        if event.actor == SYSTEM_ACTOR:
-            reasons.append(
-                f"actor {SYSTEM_ACTOR!r} is reserved for the events the engine derives itself; "
-                "name the person who did or recorded this (system 为保留名)"
-            )
+        reasons = permissions.reserved_names(event)
         limit = self._future_tolerance
         if limit is not None:
             now = self.clock.now()

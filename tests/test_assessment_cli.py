@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import small_community
-from test_assessment_engine import MONTHLY_ZH, at, patrols
+from test_assessment_engine import MONTHLY_ZH, assessment_community, at, patrols
 
 from gridcore import Engine, FixedClock, get_plugin_manager
 from gridcore.events import ActivityRecorded, Event, ResidentRegistered
@@ -32,7 +32,7 @@ def january_and_february() -> list[Event]:
         events += patrols("u21", every_other if month == 1 else [3, 17], month)
     events += [
         ResidentRegistered(id="reg1", time=at(2), actor="worker1", node="u11", person="r-a", name="甲"),
-        ResidentRegistered(id="reg2", time=at(2), actor="worker1", node="u21", person="r-b", name="乙"),
+        ResidentRegistered(id="reg2", time=at(2), actor="worker2", node="u21", person="r-b", name="乙"),
         ActivityRecorded(id="act1", time=at(5), actor="res1", node="u11", activity="clean_up"),
         ActivityRecorded(id="act3", time=at(6), actor="r-b", node="u21", activity="clean_up"),
     ]
@@ -43,7 +43,7 @@ def january_and_february() -> list[Event]:
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("cli") / "store"
     pm = get_plugin_manager(("points", "escalation"))
-    engine = Engine.open(store=str(path), community=small_community(), ruleset=MONTHLY_ZH,
+    engine = Engine.open(store=str(path), community=assessment_community(), ruleset=MONTHLY_ZH,
                          clock=FixedClock(at(1, 0, month=3)), plugins=pm, effective=at(1, 0))
     try:
         engine.record_many(january_and_february())

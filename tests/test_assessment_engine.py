@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from conftest import REPO, IncidentKinds, small_community
 
-from gridcore import Engine, FixedClock, get_plugin_manager, hookimpl
+from gridcore import Community, Engine, FixedClock, get_plugin_manager, hookimpl
 from gridcore.events import Event, PatrolLogged, ResidentRegistered
 from gridcore.metrics import Metric, MetricValue
+from gridcore.roster import Member, RoleAssignment
 from gridcore.rules import RulesError
 from gridcore_assessment import archive as past
 from gridcore_assessment.chart import render_svg
@@ -89,7 +91,7 @@ class IncidentMetrics:
 def open_engine(store: Path, rules: Path | None = QUARTERLY, *, metrics: bool = True) -> Engine:
     """An engine with only the assessment plugin (and the throwaway metrics)."""
     pm = get_plugin_manager(("points", "escalation"), extra=[IncidentKinds(), *([IncidentMetrics()] if metrics else [])])
-    return Engine.open(store=str(store), community=small_community(), ruleset=rules,
+    return Engine.open(store=str(store), community=assessment_community(), ruleset=rules,
                        clock=FixedClock(at(1, 0, month=7)), plugins=pm, effective=at(1, 0))
 
 
@@ -110,7 +112,16 @@ def engines(tmp_path: Path) -> Iterator[Any]:
 # ---------------------------------------------------------------- a quarter of daily work
 
 
-def patrols(node: str, days: Sequence[int], month: int = 1, prefix: str = "p", actor: str = "worker1") -> list[Event]:
+def assessment_community() -> Community:
+    """The small community with a gridworker for grid g2 too: each grid's units are patrolled by its own."""
+    base = small_community()
+    worker2 = Member(id="worker2", name="周专职", roles=(RoleAssignment("fulltime_gridworker", "g2"),))
+    return attrs.evolve(base, members={**base.members, "worker2": worker2})
+
+
+def patrols(node: str, days: Sequence[int], month: int = 1, prefix: str = "p", actor: str | None = None) -> list[Event]:
+    """Patrols of ``node`` on ``days``, by ``actor`` (default: the gridworker of its grid)."""
+    actor = actor or ("worker2" if node.startswith("u2") else "worker1")
     return [PatrolLogged(id=f"{prefix}-{node}-{month}-{d}", time=at(d, 8, month), actor=actor, node=node,
                          minutes=40, visits=3) for d in days]
 
@@ -193,7 +204,7 @@ def test_the_cap_keeps_one_five_star_grid_and_breaks_ties_by_id(engines: Any, tm
 def test_two_rulesets_rate_the_same_events_differently(engines: Any) -> None:
     events = quarter() + [
         ResidentRegistered(id="reg1", time=at(2), actor="worker1", node="u11", person="r-a", name="甲"),
-        ResidentRegistered(id="reg2", time=at(2), actor="worker1", node="u21", person="r-b", name=""),
+        ResidentRegistered(id="reg2", time=at(2), actor="worker2", node="u21", person="r-b", name=""),
     ]
     english, chinese = engines("en", QUARTERLY), engines("zh", MONTHLY_ZH)
     english.record_many(events)

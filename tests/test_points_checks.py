@@ -103,6 +103,43 @@ def test_staff_at_the_node_or_above_may_record_for_someone_else(engines: Any) ->
     assert "holds no role at u21 or above" in reason
 
 
+def confirming_rules(tmp_path: Path, action: str, lang: str = "en") -> Path:
+    """A ruleset whose activities an organiser must record (``self recorded: ACTION``)."""
+    rules = tmp_path / f"confirm-{action}-{lang}.rules"
+    rules.write_text(
+        "ruleset confirm\npoints:\n  activity cleanup: 10\n  self recorded: " + action + "\n" if lang == "en" else
+        "规则集 confirm\n积分：\n  活动 cleanup：10 分\n  自行申报：" + {"refuse": "拒绝", "flag": "标记"}[action] + "\n",
+        encoding="utf-8")
+    return rules
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_where_the_ruleset_says_so_an_organiser_must_record_a_residents_activity(
+        engines: Any, tmp_path: Path, lang: str) -> None:
+    engine = engines(confirming_rules(tmp_path, "refuse", lang), name=f"store-{lang}")
+    [reason] = refused(engine, act("a1", at(0), "res1", "u11", "cleanup"))
+    assert reason.startswith("res1 recorded cleanup for themselves, but an organiser (staff holding a role at u11 "
+                             "or above) must record it for them; refused by rule ")
+    assert f"confirm-refuse-{lang}.rules:4 " in reason
+    assert reason.endswith("(活动须由组织者登记确认，不能自行申报)")
+    # the gridworker of the cell records it for the resident: confirmed
+    engine.record(ActivityRecorded(id="a2", time=at(0), actor="worker1", node="u11", activity="cleanup",
+                                   member="res1"))
+    # staff at the node record their own: they are the organisers there
+    engine.record(act("a3", at(0), "worker1", "u11", "cleanup"))
+    later(engine, at(1))
+    assert api.balance(engine, "res1") == 10 and api.balance(engine, "worker1") == 10
+
+
+def test_self_recorded_flag_stores_the_activity_without_points(engines: Any, tmp_path: Path) -> None:
+    engine = engines(confirming_rules(tmp_path, "flag"))
+    engine.record(act("a1", at(0), "res1", "u11", "cleanup"))
+    later(engine, at(1))
+    assert api.balance(engine, "res1") == 0
+    [flagged] = api.flags(engine)
+    assert flagged.id == "a1" and "recorded by res1 for themselves, not by an organiser" in flagged.summary
+
+
 # ---------------------------------------------------------------- who may redeem
 
 

@@ -79,3 +79,44 @@ def test_an_engine_opens_on_a_migrated_store(stores: StoreFactory, tmp_path: Pat
     assert [event_id for event_id, _ in moved.state("recorder").seen] == stored
     assert moved.community == small_community()  # the community document came along
     moved.close()
+
+
+def test_a_stored_event_missing_its_kind_is_reported_naming_the_store(tmp_path: Path) -> None:
+    import sqlite3
+
+    from gridcore import StoreError
+
+    path = tmp_path / "s.db"
+    url = f"sqlite:///{path}"
+    with open_engine(url) as engine:
+        engine.record_many(day_of_work()[:3])
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE events SET doc = json_remove(doc, '$.kind') WHERE id = ?", ("巡查-001",))
+    with pytest.raises(StoreError) as info:
+        open_engine(url)
+    message = str(info.value)
+    assert f"the store {url} holds an event that cannot be read (巡查-001): kind: missing" in message
+    assert "The store is damaged" in message
+
+
+def test_a_sql_store_without_its_documents_is_damaged_not_new(tmp_path: Path) -> None:
+    """Events without the community they belong to: refused on open, not taken for a new store."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from gridcore import StoreError
+    from gridcore_app.cli import main_group
+
+    path = tmp_path / "s.db"
+    url = f"sqlite:///{path}"
+    with open_engine(url) as engine:
+        engine.record_many(day_of_work()[:3])
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM documents")
+    for community in (None, small_community()):
+        with pytest.raises(StoreError, match=r"is damaged: it holds 3 events but not the community") as info:
+            Engine.open(store=url, community=community, clock=FixedClock(START))
+        assert "do not run gridcore init on it" in str(info.value)
+    result = CliRunner().invoke(main_group, ["points", "board", "g1", "--month", "2025-03", "--store", url])
+    assert result.exit_code != 0 and "is damaged" in result.output and "gridcore init --community" not in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -308,3 +309,43 @@ def test_opening_while_another_process_writes_never_touches_its_files(tmp_path: 
     assert final.count() % 300 == 0 and final.count() >= seen
     assert final.append([event(1)]) == 1  # the killed writer's lock died with it
     final.close()
+
+
+def test_two_ingest_commands_started_together_never_both_claim_the_same_store(tmp_path: Path) -> None:
+    """Issue 19: two ``gridcore ingest`` runs into one store both said "50 stored" and 50 were kept."""
+    import os
+    import subprocess
+    import sys
+
+    from storefixtures import REPO
+
+    gridcore = Path(sys.executable).with_name("gridcore")
+    store = tmp_path / "s"
+    community = REPO / "tests" / "data" / "escalation" / "community"
+    init = subprocess.run([str(gridcore), "init", "--community", str(community), "--store", str(store)],
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert init.returncode == 0, init.stderr
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text("".join(
+            f'{{"kind": "patrol_logged", "id": "{name}-{n:03d}", "time": "2025-03-01T{8 + n // 60:02d}:{n % 60:02d}'
+            f':00+08:00", "actor": "worker1", "node": "g1"}}\n' for n in range(50)), encoding="utf-8")
+    stored = 0
+    for _ in range(1):  # one round of two processes (the store-level race is in test_store_contract.py)
+        procs = [subprocess.Popen([str(gridcore), "ingest", str(tmp_path / f"{name}.jsonl"), "--store", str(store)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+                 for name in ("a", "b")]
+        outcomes = [(p.wait(timeout=300), *(s.read() for s in (p.stdout, p.stderr) if s is not None)) for p in procs]
+        for proc in procs:
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+        for code, out, err in outcomes:
+            if code == 0:
+                assert out.startswith(("50 stored", "0 stored, 50 already stored")), out
+                stored += out.startswith("50 stored")
+            else:
+                assert re.search(r"in use by process \d+", err), (code, out, err)
+        reader = TinyDBStore(store)
+        assert reader.count() == 50 * stored  # every run that said "stored" is in the store
+        reader.close()
+    assert stored >= 1

@@ -111,6 +111,15 @@ class Booking(Deductions):
                     activity=event.activity,
                 )
                 return
+        guard = policy.guard("self_recorded")
+        if guard is not None and self.self_recorded(event):  # type: ignore[attr-defined]  # from Checks
+            self.flag(account,
+                event,
+                guard.rule,
+                f"{event.activity} recorded by {member} for themselves, not by an organiser: no points, flagged",
+                activity=event.activity,
+            )
+            return
         guard = policy.guard("outside_cells")
         if guard is not None and not self.in_cells(member, event.node):
             self.flag(account,

@@ -94,7 +94,18 @@ class Checks(Records):
         guard = policy.guard("outside_cells")
         if guard is not None and guard.action == "refuse" and not self.in_cells(member, event.node):
             reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule}")
+        guard = policy.guard("self_recorded")
+        if guard is not None and guard.action == "refuse" and self.self_recorded(event):
+            reasons.append(
+                f"{member} recorded {event.activity} for themselves, but an organiser (staff holding a role at "
+                f"{event.node} or above) must record it for them; refused by rule {guard.rule} "
+                "(活动须由组织者登记确认，不能自行申报)"
+            )
         return reasons
+
+    def self_recorded(self, event: ActivityRecorded) -> bool:
+        """True for an activity its member recorded for themselves without being staff at its node."""
+        return event.actor == event.participant and not self.is_staff_at(event.actor, event.node)
 
     def is_staff_at(self, person: str, node: str) -> bool:
         """True if ``person`` holds a staff role (any but ``resident``) at ``node`` or above."""

@@ -205,7 +205,7 @@ class Recognition:
     roles: tuple[str, ...] = ("grid_leader", "master_grid_leader")
 
 
-GUARDS = ("duplicate", "outside_cells", "self_award", "self_closed")
+GUARDS = ("duplicate", "outside_cells", "self_award", "self_closed", "self_recorded")
 
 
 @frozen
@@ -215,6 +215,8 @@ class Guard:
     ``duplicate`` (the same member claims the same activity twice) uses
     ``window``: ``day`` (same calendar day) or ``overlap`` (time ranges overlap).
     ``self_closed`` can only ``flag``: the incident events belong to others.
+    ``self_recorded``: an activity its member recorded for themselves without
+    holding a staff role at its node (an organiser must record it for them).
     """
 
     what: str

@@ -1,0 +1,95 @@
+"""Who may record the core's events: the core rows of the permission table (docs/security.md).
+
+The core owns four kinds of fact and decides who may record them:
+
+* ``patrol_logged``: staff (any role but ``resident``) holding a role at the
+  patrolled node or above; a gridworker patrols their own cells only;
+* ``resident_registered``: staff at the node or above, or a resident
+  registering someone in their own home cell (a household member);
+* ``resident_moved``: the person moving, or staff holding a role at their old
+  home or at the new node (or above);
+* every kind: never the actor ``system`` from outside, and no person field
+  (the member of an activity, a registered person) may name ``system``.
+
+``activity_recorded`` and the kinds of plugins are judged by their plugins
+(the points plugin decides who records an activity for whom).  Each function
+returns sentences, English then Chinese; an empty list allows the event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .events import SYSTEM_ACTOR, Event, PatrolLogged, ResidentMoved, ResidentRegistered
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+#: The role that makes someone a resident, not staff, of a cell.
+RESIDENT_ROLE = "resident"
+
+
+def is_staff_at(engine: Engine, person: str, node: str) -> bool:
+    """True if ``person`` holds a role other than ``resident`` at ``node`` or above."""
+    community = engine.community
+    staff = [role for role in community.roles if role != RESIDENT_ROLE]
+    return bool(community.holds_role_at_or_above(person, node, staff))
+
+
+def home_of(engine: Engine, person: str) -> str | None:
+    """Where ``person`` lives: their registered cell, else the roster's ``home`` (None if neither)."""
+    home = engine.residents().get(person)
+    if home is None and person in engine.community.members:
+        home = engine.community.member(person).home
+    return home
+
+
+def reserved_names(event: Event) -> list[str]:
+    """Refusals for an event from outside that names ``system`` as a person."""
+    reasons = []
+    if event.actor == SYSTEM_ACTOR:
+        reasons.append(
+            f"actor {SYSTEM_ACTOR!r} is reserved for the events the engine derives itself; "
+            f"name the person who did or recorded this ({SYSTEM_ACTOR} 为系统保留名，请填写实际操作人)"
+        )
+    fields = [*type(event).people, *(["person"] if isinstance(event, ResidentRegistered | ResidentMoved) else [])]
+    for name in fields:
+        if getattr(event, name, None) == SYSTEM_ACTOR:
+            reasons.append(
+                f"{name.replace('_', ' ')} {SYSTEM_ACTOR!r} is a name reserved for the engine, not a person "
+                f"({SYSTEM_ACTOR} 为系统保留名，不能用作人员编号)"
+            )
+    return reasons
+
+
+def refusals(engine: Engine, event: Event) -> list[str]:
+    """Why the actor may not record this core event (``[]``: they may)."""
+    actor, node = event.actor, event.node
+    if isinstance(event, PatrolLogged):
+        if is_staff_at(engine, actor, node):
+            return []
+        return [(
+            f"{actor} may not log a patrol at {node}: only staff holding a role at {node} or above "
+            "patrol it (巡查只能由本网格的工作人员登记)"
+        )]
+    if isinstance(event, ResidentRegistered):
+        home = home_of(engine, actor)
+        if is_staff_at(engine, actor, node) or (
+            home is not None and engine.community.hierarchy.is_within(node, home)
+        ):
+            return []
+        return [(
+            f"{actor} may not register residents at {node}: only staff holding a role at {node} or "
+            "above, or a resident of that cell, may (只有本网格的工作人员或本单元居民可以登记居民)"
+        )]
+    if isinstance(event, ResidentMoved):
+        old = engine.residents().get(event.person)
+        if actor == event.person or is_staff_at(engine, actor, node) or (
+            old is not None and is_staff_at(engine, actor, old)
+        ):
+            return []
+        return [(
+            f"{actor} may not move {event.person}: only {event.person}, or staff holding a role at "
+            f"{old or '?'} or at {node} (or above), may (只有本人或所在网格的工作人员可以登记搬迁)"
+        )]
+    return []
