@@ -285,7 +285,7 @@ def test_a_registered_resident_of_the_cell_may_rate(engine: Engine) -> None:
         ResidentRegistered(id="reg1", time=at(1), actor="worker1", node="u11", person="李阿姨")
     )
     engine.record(
-        ResidentRegistered(id="reg2", time=at(1), actor="worker1", node="n11", person="南溪居民")
+        ResidentRegistered(id="reg2", time=at(1), actor="nxworker", node="n11", person="南溪居民")
     )
     engine.record(step(IncidentAccepted, "I1", 2, "worker1"))
     engine.record(step(IncidentResolved, "I1", 3, "worker1"))
