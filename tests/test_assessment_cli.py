@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import small_community
 from test_assessment_engine import MONTHLY_ZH, assessment_community, at, patrols
 
 from gridcore import Engine, FixedClock, get_plugin_manager
