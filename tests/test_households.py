@@ -210,7 +210,7 @@ def test_moved_in_out_and_split_keep_counts_and_history(engine: Engine) -> None:
                         name="王小", size=1), "household 'h2' is already on record"),
         (ResidentRegistered(id="x", time=START, actor="m05", node="g1-u1", person="r1", household="h1"),
          "resident 'r1' is already on record in household 'h1'"),
-        (ResidentRegistered(id="x", time=START, actor="m05", node="g2-u1", person="r9", household="h1"),
+        (ResidentRegistered(id="x", time=START, actor="m08", node="g2-u1", person="r9", household="h1"),
          "household 'h1' lives in 'g1-u1', not 'g2-u1'"),
     ],
 )
@@ -225,16 +225,16 @@ def test_events_that_do_not_fit_the_record_are_refused_and_change_nothing(
 
 
 def test_a_registered_resident_joins_a_household_and_leaves_it_when_moving(engine: Engine) -> None:
-    engine.record(ResidentRegistered(id="e1", time=START, actor="m05", node="g2-u1", person="r9",
+    engine.record(ResidentRegistered(id="e1", time=START, actor="m08", node="g2-u1", person="r9",
                                      name="周阿姨", household="h4", special_group="残疾人"))
     household = engine.households.household("h4")
     assert household is not None and household.people == 1  # the one person of h4 now has a name
-    engine.record(ResidentRegistered(id="e1b", time=START, actor="m05", node="g2-u1", person="r10",
+    engine.record(ResidentRegistered(id="e1b", time=START, actor="m08", node="g2-u1", person="r10",
                                      name="周小弟", household="h4"))
     household = engine.households.household("h4")
     assert household is not None and household.people == 2  # a newcomer: one more person
     assert engine.households.counts("g2-u1").special == 1
-    engine.record(ResidentMoved(id="e2", time=START + timedelta(days=1), actor="m05", node="g1-u2",
+    engine.record(ResidentMoved(id="e2", time=START + timedelta(days=1), actor="m08", node="g1-u2",
                                 person="r9", from_node="g2-u1"))
     assert [r.id for r in engine.households.named_in("h4")] == ["r10"]
     assert engine.households.counts("g2-u1") == Counts(households=1, population=1)
