@@ -37,15 +37,26 @@ class WriterLock:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise StoreError(f"cannot lock the store {store} for writing: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = _holder(fd)
+        holder = ""
+        for _ in range(_ATTEMPTS):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                # Refuse at once when a live holder has named itself; with no id yet the
+                # holder is between taking the lock and writing its id, or has just let
+                # go, so try again rather than refuse without saying who holds it.
+                holder = _holder(fd)
+                if holder:
+                    break
+        else:
+            holder = "?"
+        if holder:
             os.close(fd)
             who = (
                 f"another handle in this process ({holder})"
                 if holder == str(os.getpid())
-                else f"process {holder}" if holder else "another process"
+                else f"process {holder}" if holder != "?" else "another process"
             )
             raise StoreError(
                 f"the store {store} is in use by {who}: a TinyDB store has one writer at a time. "
@@ -70,6 +81,9 @@ class WriterLock:
                 pass
             os.close(self._fd)
             self._fd = None
+
+
+_ATTEMPTS = 10
 
 
 def _holder(fd: int) -> str:
