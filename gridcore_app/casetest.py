@@ -183,13 +183,17 @@ def same(expected: Any, actual: Any) -> bool:
         return str(expected) == str(actual)
 
 
-def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None) -> CaseReport:
+def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None,
+              search_path: Iterable[Path | str] = ()) -> CaseReport:
     """Run every case of a case file; return expected vs actual for each.
 
-    ``plugins``: the process's plugin manager (default: one for this file's cases).
+    ``plugins``: the process's plugin manager (default: one for this file's cases);
+    ``search_path``: where the ruleset's ``extends`` looks after its own folder
+    (``gridcore test --rulesets DIR``; then ``$GRIDCORE_RULESETS``).
     """
     from gridcore.engine import Engine
-    from gridcore.plugin_host import get_plugin_manager
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+    from gridcore.rules import RulesError, Ruleset, load_ruleset
 
     pm = plugins if plugins is not None else get_plugin_manager()
 
@@ -203,13 +207,20 @@ def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None) 
     else:
         community = ruleset.parent  # the roster beside the ruleset
     start = _time(doc["start"], f"{path}: start") if "start" in doc else DEFAULT_START
+    try:
+        # compiled once, with its parents found where the caller says, for every case
+        rules: Ruleset = load_ruleset(ruleset, sections=Hooks(pm).register_sections(),
+                                      search_path=search_path)
+    except RulesError as exc:
+        return CaseReport(path.name, tuple(CaseResult(path.name, str(case["name"]), error=str(exc))
+                                           for case in doc["cases"]))
     results = []
     for n, case in enumerate(doc["cases"], 1):
         name = str(case["name"])
         try:
             with tempfile.TemporaryDirectory(prefix="gridcore-case-") as tmp:
                 engine = Engine.open(store=str(Path(tmp) / "store"), community=community,
-                                     ruleset=ruleset, clock=FixedClock(start), effective=start,
+                                     ruleset=rules, clock=FixedClock(start), effective=start,
                                      plugins=pm)
                 with engine:
                     results.append(_run_one(engine, path, n, name, case))

@@ -421,11 +421,16 @@ REJUDGE = click.option(
 )
 
 
-RULESETS = click.option(
-    "--rulesets", "rulesets", multiple=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
-    help="A folder where extends \"name\" looks for name.rules, after the ruleset's own folder and before "
-         "$GRIDCORE_RULESETS (os.pathsep-separated folders). Repeat for several.",
-)
+def rulesets_option(dest: str = "rulesets") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--rulesets DIR`` (repeatable), passed to the command as ``dest``: where ``extends`` looks."""
+    return click.option(
+        "--rulesets", dest, multiple=True, type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+        help="A folder where extends \"name\" looks for name.rules, after the ruleset's own folder and before "
+             "$GRIDCORE_RULESETS (os.pathsep-separated folders). Repeat for several.",
+    )
+
+
+RULESETS = rulesets_option()
 
 
 def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None, rejudge: bool,

@@ -33,7 +33,7 @@ from gridcore.periods import Period, periods_between
 from gridcore.plugin_host import Hooks
 from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, display_width
 
-from .cli import format_option, parse_time, plugin_manager
+from .cli import format_option, parse_time, plugin_manager, rulesets_option
 from .simulate import SCENARIO_FILE, find_community, load_scenario, simulate, write_jsonl
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,8 +100,9 @@ def simulate_command(community_name: str, scenario_path: Path | None, days: int,
               help="Ruleset to run (default: <community>.rules in the community folder).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default ./gridcore-out/<community>); its store/ is rebuilt.")
+@rulesets_option()
 def demo_command(community_name: str, days: int, start: date | None, seed: int, ruleset_path: Path | None,
-                 out_dir: Path | None) -> None:
+                 out_dir: Path | None, rulesets: tuple[Path, ...]) -> None:
     """The main job: simulate a community's quarter under its rules and show what happened.
 
     Builds the community in a fresh store, simulates DAYS days (seed SEED),
@@ -113,7 +114,7 @@ def demo_command(community_name: str, days: int, start: date | None, seed: int, 
         folder = find_community(community_name)
         result = run_demo(folder, days=days, start=start or DEFAULT_START, seed=seed, ruleset=ruleset_path,
                           out=out_dir or Path("gridcore-out") / folder.name,
-                          progress=sys.stderr.isatty())
+                          progress=sys.stderr.isatty(), search_path=rulesets)
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.render(), nl=False)
@@ -239,8 +240,11 @@ def run_demo(
     ruleset: Path | None = None,
     out: Path,
     progress: bool = False,
+    search_path: Sequence[Path] = (),
 ) -> DemoResult:
     """Simulate a community under its ruleset in a fresh store in ``out`` and collect the results.
+
+    ``search_path``: where the ruleset's ``extends`` looks after its own folder.
 
     ``out/store`` is removed and rebuilt; ``out/events.jsonl`` holds the
     simulated log (what ``gridcore ingest`` and ``gridcore diff`` read);
@@ -257,7 +261,8 @@ def run_demo(
     # Check everything before touching the output folder: a broken ruleset is
     # refused with its file:line and the previous run's files stay as they were.
     pm = plugin_manager()
-    rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(pm).register_sections())
+    rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(pm).register_sections(),
+                         search_path=search_path)
     if rules.levels and tuple(rules.levels) != tuple(community.hierarchy.levels):
         raise GridcoreError(f"ruleset {rules.name} expects levels {' > '.join(rules.levels)}, but "
                             f"{community.name} has {' > '.join(community.hierarchy.levels)}")
@@ -420,11 +425,12 @@ def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
 @click.option("--until", callback=parse_time, metavar="TIME",
               help="Tick both replays to this time (default: the last event's time).")
 @click.option("--limit", default=25, show_default=True, help="Text output: at most this many lines per kind.")
+@rulesets_option("search_path")
 @format_option
 def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: str | None,
-                 until: datetime | None, limit: int, fmt: str) -> None:
+                 until: datetime | None, limit: int, search_path: tuple[Path, ...], fmt: str) -> None:
     """Replay an event log under two rulesets and show every difference, with the rules behind it."""
-    from gridcore.rules import RulesError
+    from gridcore.rules import RulesError, load_ruleset
 
     from .whatif import diff
 
@@ -433,7 +439,10 @@ def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: 
     try:
         folder = find_community(community_name) if community_name else _community_beside(rulesets)
         docs = _read_jsonl(events_path)
-        result = diff(docs, rulesets[0], rulesets[1], folder, until=until, plugins=plugin_manager())
+        sections = Hooks(plugin_manager()).register_sections()
+        # each ruleset's parents found where --rulesets says (then $GRIDCORE_RULESETS)
+        rules_a, rules_b = (load_ruleset(path, sections=sections, search_path=search_path) for path in rulesets)
+        result = diff(docs, rules_a, rules_b, folder, until=until, plugins=plugin_manager())
     except RulesError as exc:
         raise click.ClickException(str(exc)) from None
     except GridcoreError as exc:

@@ -245,13 +245,14 @@ def render_changes(ruleset: Ruleset, lang: str = "en") -> str:
 @click.command()
 @click.argument("file", required=False,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def schema(file: Path | None) -> None:
+@RULESETS
+def schema(file: Path | None, rulesets: tuple[Path, ...]) -> None:
     """Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names."""
     from gridcore.rules.vocabulary import describe_schema
 
     hooks = Hooks(plugin_manager())
     sections = hooks.register_sections()
-    ruleset = _load_or_exit(file, sections, default_lang()) if file is not None else None
+    ruleset = _load_or_exit(file, sections, default_lang(), rulesets) if file is not None else None
     doc = describe_schema(sections, hooks.register_event_types(), ruleset)
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False))
 
@@ -259,7 +260,8 @@ def schema(file: Path | None) -> None:
 @click.command("test")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @LANG
-def test_command(paths: tuple[Path, ...], lang: str | None) -> None:
+@RULESETS
+def test_command(paths: tuple[Path, ...], lang: str | None, rulesets: tuple[Path, ...]) -> None:
     """Run ruleset test cases (*_test.yaml beside the rulesets) and show what failed."""
     from .casetest import find_case_files, run_cases
 
@@ -267,7 +269,7 @@ def test_command(paths: tuple[Path, ...], lang: str | None) -> None:
     failures = 0
     total = 0
     for case_file in find_case_files(paths):
-        report = run_cases(case_file, plugins=plugin_manager())
+        report = run_cases(case_file, plugins=plugin_manager(), search_path=rulesets)
         total += len(report.results)
         for result in report.results:
             failures += 0 if result.passed else 1

@@ -448,7 +448,8 @@ def _times(events: list[Event | Mapping[str, Any]]) -> list[datetime]:
 
 
 def _label(ruleset: Ruleset | str | Path, name: str) -> str:
-    return str(ruleset) if isinstance(ruleset, (str, Path)) else name
+    """Two rulesets of one name are told apart by their files."""
+    return str(ruleset) if isinstance(ruleset, (str, Path)) else (ruleset.entry or name)
 
 
 def _label_of(subject: str, community: Community) -> str:
