@@ -27,8 +27,9 @@ from gridcore.rules.errors import ERROR, Diagnostic, RulesError, sort_diagnostic
 from gridcore.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from gridcore.rules.sections import Section
 
-#: Warnings that become errors once the installed plugins are known.
-KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric"})
+#: Warnings that become errors here: the installed plugins are known (a metric),
+#: and a name a ruleset does not declare is a slip, not a name for later (a category).
+KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category"})
 
 
 @frozen

@@ -261,6 +261,10 @@ CODES: tuple[Code, ...] = (
        "没有插件提供的指标", "use a metric name listed (see 'did you mean'), or install its plugin",
        "使用列出的指标名称，或安装提供它的插件", A + "metric patrol_coverag: weight 25\n",
        ("patrol_coverag", "patrol_coverage")),
+    _c("unknown-category", r"unknown category '", "an incident category the ruleset does not declare",
+       "规则集没有声明的事件类别", "use a category's code or name from a 'category' line, or declare it there",
+       "使用'类别'行中的类别代码或名称，或先在那里声明",
+       E + "incident fire_hazrd: start at grid\n", ("fire_hazrd", "fire_hazard")),
     _c("unknown-vocabulary", r"unknown \w+ '", "a name the ruleset does not declare", "未声明的名称",
        "use one of the names listed, or declare it", "使用列出的名称，或先声明"),
     # ------------------------------------------------------------ ladders and limits

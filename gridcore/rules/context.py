@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -28,11 +29,14 @@ class CompileContext:
     def __init__(self, section: str, levels: tuple[str, ...],
                  vocabularies: Mapping[str, frozenset[str]],
                  sources: Mapping[str, Sequence[str]],
-                 level_names: Mapping[str, str] | None = None) -> None:
+                 level_names: Mapping[str, str] | None = None,
+                 titles: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.section = section
         self.levels = levels
         #: level id -> Chinese name, when the ruleset declares them
         self.level_names = dict(level_names or {})
+        #: vocabulary -> title -> id (``ItemKind.titles``: a category's display name)
+        self.titles = {vocab: dict(found) for vocab, found in (titles or {}).items()}
         self._vocabularies = dict(vocabularies)
         self._sources = sources
         self.diagnostics: list[Diagnostic] = []
@@ -98,7 +102,7 @@ class CompileContext:
         ref = self.ref(expr)
         if len(self.diagnostics) > before and self.failed:
             return _broken(env, ref, self.text(expr))
-        return compile_function(_level_ids(expr, env, self.level_id), env, ref, type_,
+        return compile_function(_level_ids(expr, env, self._id), env, ref, type_,
                                 self.text(expr))
 
     def compile_ladder(self, ladder: ast.Ladder, env: sch.Env, *, expect: str | None = None,
@@ -133,11 +137,11 @@ class CompileContext:
             return _broken(env, ref, self.text(ladder))
         ladder = attrs.evolve(
             ladder,
-            steps=tuple(attrs.evolve(s, value=_level_ids(s.value, env, self.level_id),
-                                     condition=_level_ids(s.condition, env, self.level_id))
+            steps=tuple(attrs.evolve(s, value=_level_ids(s.value, env, self._id),
+                                     condition=_level_ids(s.condition, env, self._id))
                         for s in ladder.steps),
             otherwise=None if ladder.otherwise is None
-            else _level_ids(ladder.otherwise, env, self.level_id))
+            else _level_ids(ladder.otherwise, env, self._id))
         return compile_function(ladder, env, ref, expect or sch.ANY, self.text(ladder))
 
     def constant(self, expr: Any, *, expect: str | None = None) -> Any:
@@ -171,6 +175,16 @@ class CompileContext:
                    fix=f"use one of the {vocabulary} names listed, or declare it in the ruleset",
                    fix_zh=f"使用列出的{_VOCAB_ZH.get(vocabulary, vocabulary)}名称，或先在规则集中声明")
         return False
+
+    def id_of(self, vocabulary: str, name: str) -> str:
+        """The id ``name`` spells in ``vocabulary``: a level's or an item's title (``水管漏水`` ->
+        ``leaking_pipe``), or ``name`` itself."""
+        if vocabulary == "level":
+            return self.level_id(name) or name
+        return self.titles.get(vocabulary, {}).get(name, name)
+
+    def _id(self, vocabulary: str, name: str) -> str | None:
+        return self.id_of(vocabulary, name) if vocabulary == "level" or vocabulary in self.titles else None
 
     def level_id(self, name: str) -> str | None:
         """The level id for a level written by id or by its declared Chinese name."""
@@ -227,39 +241,47 @@ def _pos_of(at: Any) -> ast.Pos:
     return ast.NOWHERE
 
 
-def _level_ids(expr: Any, env: sch.Env, level_id: Callable[[str], str | None]) -> Any:
-    """``expr`` with level names compared to a level field (``node.level == "网格"``) as ids.
+#: ``(vocabulary, name) -> id``, or None when the vocabulary has no other spellings.
+IdOf = Callable[[str, str], "str | None"]
 
-    The checker accepts a level by its id or its declared Chinese name; at run
-    time the field holds the id, so a Chinese name is replaced by its id here.
+
+def _level_ids(expr: Any, env: sch.Env, id_of: IdOf) -> Any:
+    """``expr`` with names compared to a field of a vocabulary (``node.level == "网格"``,
+    ``incident.category == "水管漏水"``) as ids.
+
+    The checker accepts a level by its id or its declared Chinese name, and an
+    item by its id or its title; at run time the field holds the id, so the
+    name is replaced by its id here.
     """
     if isinstance(expr, ast.Compare):
-        operands = [_level_ids(o, env, level_id) for o in expr.operands]
+        operands = [_level_ids(o, env, id_of) for o in expr.operands]
         for i in range(len(expr.ops)):
             for field_side, other in ((i, i + 1), (i + 1, i)):
-                if _is_level_field(operands[field_side], env):
-                    operands[other] = _level_value(operands[other], level_id)
+                vocabulary = _vocabulary_of(operands[field_side], env)
+                if vocabulary is not None:
+                    operands[other] = _level_value(operands[other], functools.partial(id_of, vocabulary))
         return attrs.evolve(expr, operands=tuple(operands))
     if isinstance(expr, ast.Unary):
-        return attrs.evolve(expr, operand=_level_ids(expr.operand, env, level_id))
+        return attrs.evolve(expr, operand=_level_ids(expr.operand, env, id_of))
     if isinstance(expr, ast.Binary):
-        return attrs.evolve(expr, left=_level_ids(expr.left, env, level_id),
-                            right=_level_ids(expr.right, env, level_id))
+        return attrs.evolve(expr, left=_level_ids(expr.left, env, id_of),
+                            right=_level_ids(expr.right, env, id_of))
     if isinstance(expr, ast.Conditional):
-        return attrs.evolve(expr, test=_level_ids(expr.test, env, level_id),
-                            then=_level_ids(expr.then, env, level_id),
-                            otherwise=_level_ids(expr.otherwise, env, level_id))
+        return attrs.evolve(expr, test=_level_ids(expr.test, env, id_of),
+                            then=_level_ids(expr.then, env, id_of),
+                            otherwise=_level_ids(expr.otherwise, env, id_of))
     if isinstance(expr, ast.Call):
-        return attrs.evolve(expr, args=tuple(_level_ids(a, env, level_id) for a in expr.args))
+        return attrs.evolve(expr, args=tuple(_level_ids(a, env, id_of) for a in expr.args))
     return expr
 
 
-def _is_level_field(expr: Any, env: sch.Env) -> bool:
+def _vocabulary_of(expr: Any, env: sch.Env) -> str | None:
+    """The vocabulary of a field reference (``level``, ``category`` ...), if it has one."""
     if not isinstance(expr, ast.FieldRef):
-        return False
+        return None
     found = env.lookup(expr.root)
     f = found[1].field_named(expr.name) if found else None
-    return f is not None and f.vocabulary == "level"
+    return f.vocabulary if f is not None else None
 
 
 def _level_value(expr: Any, level_id: Callable[[str], str | None]) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -82,6 +82,13 @@ class Ruleset:
     warnings: tuple[Diagnostic, ...] = field(default=(), repr=False)
     #: level id -> Chinese name, from ``levels: grid (网格) > ...``
     level_names: Mapping[str, str] = field(factory=dict, repr=False)
+    #: vocabulary -> title -> id: the titles items give themselves
+    #: (``category leaking_pipe: 水管漏水``; see ``ItemKind.titles``)
+    titles: Mapping[str, Mapping[str, str]] = field(factory=dict, repr=False)
+
+    def id_of(self, vocabulary: str, written: str) -> str:
+        """The id ``written`` spells in ``vocabulary`` (a title of an item), or ``written`` itself."""
+        return self.titles.get(vocabulary, {}).get(written, written)
 
     @property
     def entry(self) -> str:
@@ -304,7 +311,8 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
     for parsed in files:
         if parsed.levels:
             levels, level_names = parsed.levels, dict(parsed.level_names)
-    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names))
+    written_titles = _titles(files, by_name)
+    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names, written_titles))
     for at, en, zh in problems:
         diagnostics.append(_at(at, lines, en, zh))
     for at, en, zh in cautions:
@@ -315,12 +323,23 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
     }
     if levels:
         vocabularies["level"] = frozenset(levels) | frozenset(level_names.values())
+    titles: dict[str, dict[str, str]] = {}
     for section_name, items in resolved.items():
         section = by_name.get(section_name)
         if section is None:
             continue
         for vocab, kind in section.vocabularies.items():
-            names = {i.name.text for i in items if i.kind == kind and i.name is not None}
+            named = [i for i in items if i.kind == kind and i.name is not None]
+            names = {i.name.text for i in named if i.name is not None}
+            item_kind = section.item_kind(kind)
+            if item_kind is not None and item_kind.titles is not None:
+                if not named:
+                    continue  # nothing declared: the vocabulary is open (see ItemKind.titles)
+                declared, clashes = _item_titles(named, item_kind.titles)
+                for at, en, zh in clashes:
+                    diagnostics.append(_at(at, lines, en, zh))
+                titles.setdefault(vocab, {}).update(declared)
+                names |= set(declared)
             vocabularies[vocab] = vocabularies.get(vocab, frozenset()) | frozenset(names)
     timelines: dict[str, Timeline[object]] = {}
     for section_name, items in resolved.items():
@@ -328,7 +347,7 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         for item in items:
             for at, en, zh in date_problems(item):
                 diagnostics.append(_at(at, lines, en, zh))
-        ctx = CompileContext(section_name, levels, vocabularies, lines, level_names)
+        ctx = CompileContext(section_name, levels, vocabularies, lines, level_names, titles)
         for item in items:
             for version, parts in dropped_parts(item):
                 said = [f"'{ctx.text(part)}'" for part in parts]
@@ -358,7 +377,49 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         raise RulesError(diagnostics)
     return Ruleset(name, levels, tuple(chain),
                    {k: tuple(v) for k, v in resolved.items()}, timelines, tuple(changes),
-                   tuple(diagnostics), level_names)
+                   tuple(diagnostics), level_names, titles)
+
+
+def _titles(files: Sequence[ast.RulesFile],
+            sections: Mapping[str, Section[Any]]) -> dict[str, dict[str, str]]:
+    """vocabulary -> title -> id, as written in every file of the chain (a later file's title wins).
+
+    Read before inheritance is resolved, so that an item named by a title
+    (``事件 水管漏水``) is keyed by the id from the start.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for parsed in files:
+        for block in parsed.sections:
+            section = sections.get(block.name)
+            if section is None:
+                continue
+            for vocab, kind_name in section.vocabularies.items():
+                kind = section.item_kind(kind_name)
+                if kind is None or kind.titles is None:
+                    continue
+                named = [i for i in block.items if i.kind == kind_name and i.name is not None]
+                out.setdefault(vocab, {}).update(_item_titles(named, kind.titles)[0])
+    return out
+
+
+def _item_titles(items: Sequence[ast.Item], read: Callable[[Any], Sequence[str]]) -> tuple[
+        dict[str, str], list[tuple[Any, str, str]]]:
+    """title -> id for ``items`` (every version's titles), and the titles that name two items."""
+    ids = {item.name.text for item in items if item.name is not None}
+    found: dict[str, str] = {}
+    clashes: list[tuple[Any, str, str]] = []
+    for item in items:
+        assert item.name is not None
+        for version in item.versions:
+            for title in read(version.body):
+                owner = found.setdefault(title, item.name.text)
+                if title == item.name.text:
+                    continue
+                if owner != item.name.text or title in ids:
+                    other = owner if owner != item.name.text else title
+                    clashes.append((version, f"'{title}' already names '{other}': one name, one {item.kind}",
+                                    f"'{title}' 已是 '{other}' 的名称：一个名称只能指一项"))
+    return {t: i for t, i in found.items() if t != i}, clashes
 
 
 def _bad_byte(path: Path, exc: UnicodeDecodeError) -> Diagnostic:
@@ -379,13 +440,17 @@ def _bad_byte(path: Path, exc: UnicodeDecodeError) -> Diagnostic:
         fix_zh="以 UTF-8 编码保存文件（记事本：另存为，编码选 UTF-8）", code="not-utf8")
 
 
-def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str]) -> Key:
+def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str],
+             titles: Mapping[str, Mapping[str, str]] | None = None) -> Key:
     """Items keyed by the id their name spells (``ItemKind.names`` and ``aliases``).
 
     A role by its id or Chinese name, a level by its id or the Chinese name the
-    levels line declares, any other name through the kind's aliases; a name
+    levels line declares, a name of another vocabulary by its id or a title
+    an item gives itself (``titles``: vocabulary -> title -> id; a category by
+    its display name), any other name through the kind's aliases; a name
     that spells nothing known is kept as written.
     """
+    titles = titles or {}
     spellings: dict[tuple[str, str], Mapping[str, str]] = {}
     level_of = {zh: level for level, zh in level_names.items()}
 
@@ -404,6 +469,8 @@ def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str
                 return (written[0], next(r for r, zh in ROLES.items() if zh == name))
             if vocabulary == "level" and name in level_of:
                 return (written[0], level_of[name])
+            if name in titles.get(vocabulary, {}):
+                return (written[0], titles[vocabulary][name])
         return written
 
     return key

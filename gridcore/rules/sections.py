@@ -79,6 +79,15 @@ class ItemKind:
     #: (``{"任意": "any"}``), or a function returning them (called when a
     #: ruleset is compiled, e.g. to ask the installed plugins for metric titles).
     aliases: Mapping[str, str] | Callable[[], Mapping[str, str]] = field(factory=dict, eq=False)
+    #: The titles an item of this kind gives itself, read from one version's
+    #: body (``category leaking_pipe: 水管漏水`` gives ``水管漏水``).  When the
+    #: kind forms a vocabulary (``Section.vocabularies``), each title is
+    #: another spelling of the item's id wherever that vocabulary is written:
+    #: an item's name (``事件 水管漏水`` is ``incident leaking_pipe`` when the
+    #: kind's ``names`` include it) and a value compared with a field of the
+    #: vocabulary (``incident.category == "水管漏水"`` compares the id).  Such
+    #: a vocabulary is checked only once the ruleset declares at least one item.
+    titles: Callable[[Any], Sequence[str]] | None = field(default=None, eq=False)
 
     def spellings(self) -> Mapping[str, str]:
         """The other spellings of names: spelling -> id."""

@@ -74,12 +74,14 @@ def describe_section(section: Section[Any]) -> dict[str, Any]:
 
 
 def ruleset_vocabularies(ruleset: Ruleset, sections: Sequence[Section[Any]]) -> dict[str, list[str]]:
-    """The names a ruleset declares, per vocabulary (activities, rewards, categories ...)."""
+    """The names a ruleset declares, per vocabulary (activities, rewards, categories ...),
+    the titles its items give themselves after the ids (``水管漏水`` after ``leaking_pipe``)."""
     out: dict[str, list[str]] = {}
     for section in sections:
         items = ruleset.items.get(section.name, ())
         for vocab, kind in section.vocabularies.items():
             names = [i.name.text for i in items if i.kind == kind and i.name is not None]
+            names += [title for title in ruleset.titles.get(vocab, {}) if title not in names]
             out.setdefault(vocab, []).extend(names)
     if ruleset.levels:
         out["level"] = list(ruleset.levels)

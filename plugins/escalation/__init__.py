@@ -11,6 +11,7 @@ plugins (each takes an engine)::
     timeline(engine, incident_id) -> list[Entry]
     overdue(engine, now=None) -> list[tuple[IncidentView, Deadline]]
     categories(engine, at=None) -> list[Category]
+    category_code(engine, written, at) -> str   (a category's name -> its code)
 
 See docs/escalation.md.
 """
@@ -26,7 +27,15 @@ if TYPE_CHECKING:
     from .incident import Entry, Escalation
     from .policy import Category, EscalationPolicy
     from .timers import Deadline
-    from .views import IncidentView, categories, incident, incidents, overdue, timeline
+    from .views import (
+        IncidentView,
+        categories,
+        category_code,
+        incident,
+        incidents,
+        overdue,
+        timeline,
+    )
 
 # Imported on first use, so loading the plugin (its entry point) stays cheap.
 _LAZY = {
@@ -37,6 +46,7 @@ _LAZY = {
     "Deadline": ".timers",
     "IncidentView": ".views",
     "categories": ".views",
+    "category_code": ".views",
     "incident": ".views",
     "incidents": ".views",
     "overdue": ".views",
@@ -73,6 +83,7 @@ __all__ = [
     "EscalationPolicy",
     "IncidentView",
     "categories",
+    "category_code",
     "incident",
     "incidents",
     "overdue",

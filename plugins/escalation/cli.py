@@ -307,7 +307,7 @@ for _command in _STEPS:
 @incidents_group.command("report")
 @click.argument("incident")
 @click.option(
-    "--category", required=True, help="Category as the ruleset spells it (fire_hazard, 漏水...)."
+    "--category", required=True, help="Category: its code (fire_hazard) or the name the ruleset gives it (消防隐患)."
 )
 @click.option("--node", required=True, help="Cell where it was found.")
 @click.option("--actor", required=True, help="Who reports it.")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from gridcore import Explanation, RuleRef
 from gridcore.events import SYSTEM_ACTOR
 
@@ -41,6 +43,9 @@ def policy_at(engine: Engine, when: datetime) -> tuple[EscalationPolicy | None, 
 def reported(state: EscalationState, event: IncidentReported) -> None:
     """A report came in: join an open incident or open a new one, route it, decide at once."""
     policy, ruleset = policy_at(state.engine, event.time)
+    if policy is not None and policy.category_code(event.category) != event.category:
+        # a category written by its name (水管漏水) is the category of that code, everywhere
+        event = attrs.evolve(event, category=policy.category_code(event.category))
     key = f"place:{event.place}" if event.place else f"node:{event.node}"
     state.reports_at[(event.category, key)].append(event.time)
     primary = _open_duplicate(state, policy, event, key)

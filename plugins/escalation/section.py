@@ -20,6 +20,7 @@ from gridcore.explain import RuleRef
 from gridcore.roster import ROLES
 from gridcore.rules import CompileContext, Item, Name, Node, Value, Version
 from gridcore.rules import schema as sch
+from gridcore.rules.checker import did_you_mean
 from gridcore.rules.sections import ItemKind, Section
 
 from .events import INCIDENT
@@ -96,6 +97,7 @@ ITEMS = (
         doc="where incidents of a category start, which departments and roles hear of them",
         doc_zh="某类事件从哪一级开始办理，转交哪些部门，通知哪些角色",
         aliases={"任意": "any", "所有": "any"},
+        names=("category",),
     ),
     ItemKind(
         "category",
@@ -103,6 +105,7 @@ ITEMS = (
         "escalation_category",
         doc="an incident category's display name (Chinese first) and group, for intake and reports",
         doc_zh="事件类别的名称（中文）和分组，用于受理与报表",
+        titles=lambda body: _category_title(body),
     ),
     ItemKind(
         "limit",
@@ -184,6 +187,11 @@ WEEKDAYS = {
 }
 
 
+def _category_title(body: Node) -> list[str]:
+    """A category's display name (``category leaking_pipe: 水管漏水`` -> ``水管漏水``)."""
+    return [n.text for n in body.all("name")[:1] if isinstance(n, Name)]
+
+
 def section() -> Section[EscalationPolicy]:
     """The escalation section, as registered through ``gridcore_register_sections``."""
     return SECTION
@@ -232,6 +240,8 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
     body, ref = version.body, version.ref
     name = item.name.text if item.name is not None else ""
     if item.kind == "incident":
+        if item.name is not None and name not in CATCH_ALL:
+            name = _category(item.name, ctx)
         return _route(name, body, ref, ctx)
     if item.kind == "category":
         names = [n.text for n in body.all("name") if isinstance(n, Name)]
@@ -266,6 +276,33 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
     if item.kind == "workday":
         return ExtraWorkdays(tuple(v.value for v in body.all("date") if isinstance(v, Value)), ref)
     return None  # pragma: no cover - every kind is handled above
+
+
+def _category(name: Name, ctx: CompileContext) -> str:
+    """The id of the category ``name`` writes (by id or by its display name).
+
+    Once the ruleset declares categories, one it does not declare is a
+    warning here (a route for it still works: the engine takes any category)
+    and an error in ``gridcore check``.
+    """
+    written = ctx.id_of("category", name.text)
+    declared = ctx.vocabulary("category")
+    if declared and written not in declared:
+        pool = sorted(c for c in declared if c not in ctx.titles.get("category", {}))
+        listing = ", ".join(f"{c} ({t})" for c, t in _titled(pool, ctx)) or ", ".join(pool)
+        ctx.error(name, f"unknown category '{name.text}': the ruleset declares {listing}",
+                  f"未知的类别 '{name.text}'：规则集声明的类别有 {listing}",
+                  expected=", ".join(pool[:12]), suggestion=did_you_mean(name.text, sorted(declared)),
+                  fix="use a category the ruleset declares (its code or its name), or declare it: "
+                      f"category {name.text}: <name>",
+                  fix_zh=f"使用规则集已声明的类别（代码或名称），或先声明：类别 {name.text}：<名称>",
+                  warning=True)
+    return written
+
+
+def _titled(codes: list[str], ctx: CompileContext) -> list[tuple[str, str]]:
+    names = {code: title for title, code in ctx.titles.get("category", {}).items()}
+    return [(code, names.get(code, code)) for code in codes]
 
 
 def _parts(body: Node) -> list[Node]:
@@ -525,6 +562,7 @@ SECTION: Section[EscalationPolicy] = Section(
     grammar=GRAMMAR.read_text(encoding="utf-8"),
     compile=compile_escalation,
     keywords=KEYWORDS,
+    vocabularies={"category": "category"},
     variables={
         "incident / escalate conditions": [v.name for v in INCIDENT_ENV.vars],
         "reopen": [v.name for v in REOPEN_ENV.vars],

@@ -211,6 +211,15 @@ def categories(engine: Engine, at: datetime | None = None) -> list[Category]:
     return list(found.values())
 
 
+def category_code(engine: Engine, written: str, at: datetime) -> str:
+    """The category code ``written`` means under the ruleset in force at ``at``: a code, or the
+    name a ``category`` item gives it (``水管漏水`` -> ``leaking_pipe``); otherwise as written."""
+    from .intake import policy_at
+
+    policy, _ = policy_at(engine, at)
+    return written if policy is None else policy.category_code(written)
+
+
 def explain(state: EscalationState, decision: str) -> Explanation | None:
     """``escalation:<event id>`` (an escalation, a joined repeat report, a reopening)
     or ``escalation:route:<incident>`` (where it started and why)."""

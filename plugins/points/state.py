@@ -25,6 +25,7 @@ from gridcore_escalation.events import (
     IncidentVerified,
     SatisfactionRated,
 )
+from gridcore_escalation.views import category_code
 
 from .booking import Booking
 from .checks import Checks
@@ -96,7 +97,8 @@ class PointsState(Booking, Checks):
                     event.actor,
                     event.node,
                     event.time,
-                    event.category,
+                    # by its code, however the report wrote it (水管漏水 is leaking_pipe)
+                    category_code(self.engine, event.category, event.time),
                     event.severity,
                     event.channel,
                     event.key_person,
