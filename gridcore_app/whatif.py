@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ from gridcore.explain import Outcome, OutcomeKind, RuleRef
 from gridcore.plugin_host import Hooks, get_plugin_manager
 from gridcore.reports import Table
 from gridcore.rules.compiler import CompiledExpr
-from gridcore.rules.ruleset import item_key
+from gridcore.rules.ruleset import compile_items, item_key
 from gridcore.rules.sections import Section
 
 if TYPE_CHECKING:
@@ -308,18 +308,21 @@ def rule_changes(a: Ruleset, b: Ruleset, sections: Iterable[Section[Any]] = ()) 
     """Every item whose meaning differs between two rulesets, version by version.
 
     With ``sections`` (the installed ones), items are paired by the id their
-    name spells (``倾斜 专职网格员`` with ``tilt fulltime_gridworker``), and a
-    section whose policies mean the same on every day (the same rules in other
-    words or in Chinese) lists nothing.  A changed item lists the dated
-    versions that differ, each side with its own line.
+    name spells (``倾斜 专职网格员`` with ``tilt fulltime_gridworker``,
+    ``事件 水管漏水`` with ``incident leaking_pipe``), a section whose policies
+    mean the same on every day (the same rules in other words or in Chinese)
+    lists nothing, and in a section that does change, a version written
+    differently is listed only if it means something else: put in B in place
+    of B's own, does A's version change B's policies?  A changed item lists
+    the dated versions that differ, each side with its own line.
     """
     by_name = {section.name: section for section in sections}
     found = []
     for section in sorted(set(a.items) | set(b.items)):
         if section in by_name and _same_policies(a, b, by_name[section]):
             continue
-        key_a = item_key(by_name, a.level_names) if by_name else None
-        key_b = item_key(by_name, b.level_names) if by_name else None
+        key_a = item_key(by_name, a.level_names, a.titles) if by_name else None
+        key_b = item_key(by_name, b.level_names, b.titles) if by_name else None
         items_a = {key_a(section, item) if key_a else item.key: item for item in a.items.get(section, ())}
         items_b = {key_b(section, item) if key_b else item.key: item for item in b.items.get(section, ())}
         for key in [*items_a, *(k for k in items_b if k not in items_a)]:
@@ -332,27 +335,59 @@ def rule_changes(a: Ruleset, b: Ruleset, sections: Iterable[Section[Any]] = ()) 
                 found.append(RuleChange(section, label, None if item_a is None else item_a.ref,
                                         None if item_b is None else item_b.ref))
                 continue
-            found.extend(_version_changes(section, label, item_a, item_b))
+            reworded = _reworded(a, b, by_name.get(section), item_b)
+            found.extend(_version_changes(section, label, item_a, item_b, reworded))
     return tuple(found)
 
 
-def _version_changes(section: str, label: str, item_a: Any, item_b: Any) -> list[RuleChange]:
+def _version_changes(section: str, label: str, item_a: Any, item_b: Any,
+                     reworded: Callable[[Any], bool] = lambda _: False) -> list[RuleChange]:
     """The versions of one item that differ (by their dates), each with its own line.
 
     The item's name may be spelt differently on each side (they were paired by
-    the id it spells); what counts is what each version says.
+    the id it spells); what counts is what each version says: a version that
+    only says the same in other words (``reworded(version of A)``) is left out.
     """
     versions_a = {(v.since, v.until): v for v in item_a.versions}
     versions_b = {(v.since, v.until): v for v in item_b.versions}
     out = []
     for dates in [*versions_a, *(d for d in versions_b if d not in versions_a)]:
         va, vb = versions_a.get(dates), versions_b.get(dates)
-        if va is not None and vb is not None and va.body == vb.body:
+        if va is not None and vb is not None and (va.body == vb.body or reworded(va)):
             continue
         since = dates[0]
         out.append(RuleChange(section, label if since is None else f"{label} from {since}",
                               None if va is None else va.ref, None if vb is None else vb.ref))
     return out
+
+
+def _reworded(a: Ruleset, b: Ruleset, section: Section[Any] | None, item_b: Any) -> Callable[[Any], bool]:
+    """Whether a version of A says what B's version of the same dates says.
+
+    A's version is put in B's item in place of B's own and the section
+    compiled again in B: the same policies on every day (rule references and
+    wording aside) means the two say the same in other words.
+    """
+    if section is None:
+        return lambda _: False
+    policies_b = b.policies(section)
+
+    def same(version_a: Any) -> bool:
+        versions = tuple(version_a if (v.since, v.until) == (version_a.since, version_a.until) else v
+                         for v in item_b.versions)
+        swapped = attrs.evolve(item_b, versions=versions)
+        items = [swapped if item is item_b else item for item in b.items.get(section.name, ())]
+        policies = compile_items(b, section, items, sources=a.sources)
+        if policies is None:
+            return False
+        days = sorted({s.since or date.min for s in (*policies, *policies_b)})
+        return all(_meaning(_at(policies, day)) == _meaning(_at(policies_b, day)) for day in days)
+
+    return same
+
+
+def _at(policies: Sequence[Any], day: date) -> Any:
+    return next((p.policy for p in policies if p.covers(day)), None)
 
 
 def _same_policies(a: Ruleset, b: Ruleset, section: Section[Any]) -> bool:

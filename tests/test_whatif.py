@@ -365,3 +365,66 @@ def test_a_change_in_a_dated_line_shows_that_line_on_each_side() -> None:
     assert rule_changes(a, same, sections) == ()
     other = parse_ruleset(DATED.format(name="d", rate=6, tilt=2), sections=sections, name="d.rules")
     assert [r.item for r in rule_changes(a, other, sections)] == ["tilt 专职网格员"]
+
+
+RENAMED_A = """ruleset a
+levels: community (社区) > grid (网格) > unit (单元)
+escalation:
+  category leaking_pipe: 水管漏水
+  incident leaking_pipe: start at grid, notify grid_leader at grid
+  limit unit: accept within 2 hours, resolve within 3 days, then go to community
+  verified by: grid_leader
+  duplicates: within 2 hours
+assessment:
+  rate: grid
+  metric patrol_coverage: weight 100
+  stars: 5 if score >= 90, 4 if score >= 80, otherwise 3
+points:
+  activity 志愿服务: 5 per hour, at most 40 per month
+  tilt unit: x 1.5
+"""
+RENAMED_B = """ruleset b
+levels: community (社区) > grid (网格) > unit (单元)
+事件流转：
+  类别 leaking_pipe：水管漏水
+  事件 水管漏水：起始于 网格，通知 网格长 于 网格
+  时限 单元：受理时限 {accept}，办结时限 3天，超时上报 社区
+  核查人：网格长
+  重复上报：3小时内
+考核：
+  评定层级：网格
+  指标 巡查覆盖率：权重 100
+  星级：若 得分 >= 90 则 5，若 得分 >= 80 则 4，否则 3
+  周期：月
+积分：
+  活动 志愿服务：每小时 5 分，每月最多 40 分
+  倾斜 单元：x 1.5
+  activity 扫地: 3 per hour
+"""
+
+
+def test_in_a_section_that_changes_only_the_real_changes_are_listed() -> None:
+    # B is A translated into Chinese, plus one real change in each section: a
+    # longer duplicates window, a monthly period, a new activity.  The items that
+    # were only translated (the route named by the category's name, the limit and
+    # the rated level named in Chinese, the ladder with 得分) are not listed.
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+    from gridcore.rules import parse_ruleset
+
+    sections = Hooks(get_plugin_manager()).register_sections()
+    a = parse_ruleset(RENAMED_A, sections=sections, name="a.rules")
+    b = parse_ruleset(RENAMED_B.format(accept="2小时"), sections=sections, name="b.rules")
+    assert [(r.section, r.item, r.action) for r in rule_changes(a, b, sections)] == [
+        ("assessment", "period", "added"),
+        ("escalation", "duplicates", "changed"),
+        ("points", "activity 扫地", "added"),
+    ]
+    # a real change in a translated item is still one
+    c = parse_ruleset(RENAMED_B.format(accept="3小时"), sections=sections, name="c.rules")
+    changed = [(r.item, r.a.text if r.a else "", r.b.text if r.b else "")
+               for r in rule_changes(a, c, sections) if r.section == "escalation"]
+    assert changed == [
+        ("limit 单元", "limit unit: accept within 2 hours, resolve within 3 days, then go to community",
+         "时限 单元：受理时限 3小时，办结时限 3天，超时上报 社区"),
+        ("duplicates", "duplicates: within 2 hours", "重复上报：3小时内"),
+    ]

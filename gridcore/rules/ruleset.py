@@ -85,6 +85,8 @@ class Ruleset:
     #: vocabulary -> title -> id: the titles items give themselves
     #: (``category leaking_pipe: 水管漏水``; see ``ItemKind.titles``)
     titles: Mapping[str, Mapping[str, str]] = field(factory=dict, repr=False)
+    #: vocabulary -> every name it holds (what expressions and item names are checked against)
+    vocabularies: Mapping[str, frozenset[str]] = field(factory=dict, repr=False)
 
     def id_of(self, vocabulary: str, written: str) -> str:
         """The id ``written`` spells in ``vocabulary`` (a title of an item), or ``written`` itself."""
@@ -356,28 +358,58 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
                           f"自 {version.since} 起的版本不再包含 {'、'.join(said)}：带日期的版本会替换整行",
                           fix="restate what should stay in the dated line", fix_zh="请在带日期的这一行里重写需要保留的部分",
                           warning=True)
-        compiled: list[InForce[object]] = []
-        cut = spans(items)
-        for span in cut:
-            try:
-                compiled.append(InForce(span.since, span.until, section.compile(span.items, ctx)))
-            except RulesError as exc:
-                diagnostics.extend(exc.diagnostics)
-            except Exception as exc:  # a plugin's bug must not look like the author's mistake
-                if ctx.failed:
-                    continue  # the compiler tripped over an error it had already reported
-                raise PluginError(
-                    f"the compiler of section {section_name!r} failed: "
-                    f"{type(exc).__name__}: {exc}") from exc
-        if len(compiled) == len(cut):
-            timelines[section_name] = Timeline(tuple(compiled))
+        timeline = _compile_spans(section, items, ctx, diagnostics)
+        if timeline is not None:
+            timelines[section_name] = timeline
         diagnostics.extend(ctx.diagnostics)
     diagnostics = sort_diagnostics(diagnostics)
     if any(d.is_error for d in diagnostics):
         raise RulesError(diagnostics)
     return Ruleset(name, levels, tuple(chain),
                    {k: tuple(v) for k, v in resolved.items()}, timelines, tuple(changes),
-                   tuple(diagnostics), level_names, titles)
+                   tuple(diagnostics), level_names, titles, vocabularies)
+
+
+def _compile_spans(section: Section[Any], items: Sequence[ast.Item], ctx: CompileContext,
+                   diagnostics: list[Diagnostic]) -> Timeline[object] | None:
+    """The section's policy for each span of days (None if a span did not compile)."""
+    compiled: list[InForce[object]] = []
+    cut = spans(items)
+    for span in cut:
+        try:
+            compiled.append(InForce(span.since, span.until, section.compile(span.items, ctx)))
+        except RulesError as exc:
+            diagnostics.extend(exc.diagnostics)
+        except Exception as exc:  # a plugin's bug must not look like the author's mistake
+            if ctx.failed:
+                continue  # the compiler tripped over an error it had already reported
+            raise PluginError(
+                f"the compiler of section {section.name!r} failed: "
+                f"{type(exc).__name__}: {exc}") from exc
+    return Timeline(tuple(compiled)) if len(compiled) == len(cut) else None
+
+
+def compile_items(ruleset: Ruleset, section: Section[P], items: Sequence[ast.Item],
+                  sources: Sequence[Source] = ()) -> tuple[InForce[P], ...] | None:
+    """What ``section``'s policies would be in ``ruleset`` if its items were ``items``.
+
+    The items are compiled in the ruleset's own context (its levels, the names
+    it declares); ``sources`` are the texts of files the items come from that
+    are not in the ruleset's chain.  None if they do not compile.  ``gridcore
+    diff`` asks this to tell a rule written in other words from a change.
+    """
+    lines = {s.name: s.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+             for s in (*sources, *ruleset.sources)}
+    ctx = CompileContext(section.name, ruleset.levels, ruleset.vocabularies, lines, ruleset.level_names,
+                         ruleset.titles)
+    problems: list[Diagnostic] = []
+    try:
+        timeline = _compile_spans(section, items, ctx, problems)
+    except PluginError:
+        return None
+    if timeline is None or problems or ctx.failed:
+        return None
+    return cast(tuple[InForce[P], ...], timeline.spans)
 
 
 def _titles(files: Sequence[ast.RulesFile],
