@@ -1,5 +1,7 @@
 """Reports coming in: new incidents, repeat reports joining open ones, decisions at report time.
 
+These are methods of the escalation state (``EscalationState`` mixes ``Intake`` in).
+
 A new report is routed (where it starts, which departments, who is told),
 may join an open incident as a repeat report (the ``duplicates`` rule), and
 may queue escalations decided on the spot (immediate conditions, repeats).
@@ -19,12 +21,11 @@ from . import routing, timers
 from .events import IncidentReported
 from .incident import Entry, Incident, Pending
 from .policy import EscalationPolicy, Notice
+from .records import Records
 from .section import SECTION
 
 if TYPE_CHECKING:
     from gridcore import Engine
-
-    from .state import EscalationState
 
 #: Escalations decided by an event fall due just after it: a derived event
 #: never shares its cause's time, so canonical order (time, id) always puts
@@ -40,243 +41,236 @@ def policy_at(engine: Engine, when: datetime) -> tuple[EscalationPolicy | None, 
     return engine.policy(SECTION, at=when), ruleset.name
 
 
-def reported(state: EscalationState, event: IncidentReported) -> None:
-    """A report came in: join an open incident or open a new one, route it, decide at once."""
-    policy, ruleset = policy_at(state.engine, event.time)
-    if policy is not None and policy.category_code(event.category) != event.category:
-        # a category written by its name (水管漏水) is the category of that code, everywhere
-        event = attrs.evolve(event, category=policy.category_code(event.category))
-    key = f"place:{event.place}" if event.place else f"node:{event.node}"
-    state.reports_at[(event.category, key)].append(event.time)
-    primary = _open_duplicate(state, policy, event, key)
-    if primary is not None:
-        _join(state, primary, event, policy)
-        state.schedule(primary)
-        return
-    incident = Incident(
-        id=event.incident,
-        category=event.category,
-        severity=event.severity,
-        node=event.node,
-        place=event.place,
-        channel=event.channel,
-        key_person=event.key_person,
-        description=event.description,
-        reporter=event.actor,
-        reported_at=event.time,
-        policy=policy,
-        ruleset=ruleset,
-        last_report_at=event.time,
-    )
-    state.incidents[incident.id] = incident
-    state.at_place[(event.category, key)].append(incident.id)
-    detail = _report_detail(event)
-    incident.note(Entry(event.time, "reported", event.actor, event.node, detail, event=event.id))
-    if policy is None:
-        detail = "no escalation policy in force: no routing, limits or automatic escalation"
-        incident.note(Entry(event.time, "no policy", SYSTEM_ACTOR, event.node, detail))
-    _route(state, incident, policy, event.time)
-    arrived(state, incident, event.time)
-    _decide_immediate(state, incident, policy, event)
-    state.schedule(incident)
+class Intake(Records):
+    """Reports coming in (a mixin of ``EscalationState``)."""
 
-
-def _route(
-    state: EscalationState, incident: Incident, policy: EscalationPolicy | None, when: datetime
-) -> None:
-    """Where the incident starts, which departments it goes to, who is told."""
-    community = state.engine.community
-    route = policy.route_for(incident.facts(when)) if policy else None
-    incident.route = route
-    start = route.start_level if route else None
-    incident.current_node = routing.start_node(community, incident.node, start)
-    incident.current_level = routing.level_of(community, incident.current_node)
-    incident.restart_clock(when)
-    if route is None:
-        return
-    rule = str(route.rule)
-    known = tuple(d for d in route.departments if routing.is_department(community, d))
-    incident.departments = known
-    for missing in (d for d in route.departments if d not in known):
-        detail = f"{missing} is not a line department of {community.name}: not routed there"
-        incident.note(Entry(when, "not routed", SYSTEM_ACTOR, incident.current_node, detail, rule))
-    detail = f"starts at {incident.current_level} {incident.current_node}"
-    if known:
-        detail += f", routed to {', '.join(known)}"
-    incident.note(Entry(when, "routed", SYSTEM_ACTOR, incident.current_node, detail, rule))
-    _notify(state, incident, route.notify, route.rule, when)
-
-
-def _notify(
-    state: EscalationState,
-    incident: Incident,
-    notices: tuple[Notice, ...],
-    rule: RuleRef,
-    when: datetime,
-) -> None:
-    community = state.engine.community
-    for notice in notices:
-        sent = routing.notify(community, notice, incident.node, incident.current_node, rule)
-        incident.note(
-            Entry(when, "notified", SYSTEM_ACTOR, sent.node or "", sent.describe(), str(rule))
+    def reported(self, event: IncidentReported) -> None:
+        """A report came in: join an open incident or open a new one, route it, decide at once."""
+        policy, ruleset = policy_at(self.engine, event.time)
+        if policy is not None and policy.category_code(event.category) != event.category:
+            # a category written by its name (水管漏水) is the category of that code, everywhere
+            event = attrs.evolve(event, category=policy.category_code(event.category))
+        key = f"place:{event.place}" if event.place else f"node:{event.node}"
+        self.reports_at[(event.category, key)].append(event.time)
+        primary = self._open_duplicate(policy, event, key)
+        if primary is not None:
+            self._join(primary, event, policy)
+            self.schedule(primary)
+            return
+        incident = Incident(
+            id=event.incident,
+            category=event.category,
+            severity=event.severity,
+            node=event.node,
+            place=event.place,
+            channel=event.channel,
+            key_person=event.key_person,
+            description=event.description,
+            reporter=event.actor,
+            reported_at=event.time,
+            policy=policy,
+            ruleset=ruleset,
+            last_report_at=event.time,
         )
+        self.incidents[incident.id] = incident
+        self.at_place[(event.category, key)].append(incident.id)
+        detail = _report_detail(event)
+        incident.note(Entry(event.time, "reported", event.actor, event.node, detail, event=event.id))
+        if policy is None:
+            detail = "no escalation policy in force: no routing, limits or automatic escalation"
+            incident.note(Entry(event.time, "no policy", SYSTEM_ACTOR, event.node, detail))
+        self._route(incident, policy, event.time)
+        self.arrived(incident, event.time)
+        self._decide_immediate(incident, policy, event)
+        self.schedule(incident)
 
+    def _route(self, incident: Incident, policy: EscalationPolicy | None, when: datetime) -> None:
+        """Where the incident starts, which departments it goes to, who is told."""
+        community = self.engine.community
+        route = policy.route_for(incident.facts(when)) if policy else None
+        incident.route = route
+        start = route.start_level if route else None
+        incident.current_node = routing.start_node(community, incident.node, start)
+        incident.current_level = routing.level_of(community, incident.current_node)
+        incident.restart_clock(when)
+        if route is None:
+            return
+        rule = str(route.rule)
+        known = tuple(d for d in route.departments if routing.is_department(community, d))
+        incident.departments = known
+        for missing in (d for d in route.departments if d not in known):
+            detail = f"{missing} is not a line department of {community.name}: not routed there"
+            incident.note(Entry(when, "not routed", SYSTEM_ACTOR, incident.current_node, detail, rule))
+        detail = f"starts at {incident.current_level} {incident.current_node}"
+        if known:
+            detail += f", routed to {', '.join(known)}"
+        incident.note(Entry(when, "routed", SYSTEM_ACTOR, incident.current_node, detail, rule))
+        self._notify(incident, route.notify, route.rule, when)
 
-def arrived(state: EscalationState, incident: Incident, when: datetime) -> None:
-    """The incident arrived at its current level: tell whom that level's limit names."""
-    limit = incident.policy.limit_for(incident.current_level) if incident.policy else None
-    if limit is not None and limit.notify:
-        _notify(state, incident, limit.notify, limit.rule, when)
-
-
-def _open_duplicate(
-    state: EscalationState, policy: EscalationPolicy | None, event: IncidentReported, key: str
-) -> Incident | None:
-    if policy is None or policy.duplicates is None:
-        return None
-    window = policy.duplicates.window
-    found = None
-    for ident in state.at_place.get((event.category, key), ()):
-        incident = state.incidents[ident]
-        if not incident.is_open:
-            continue
-        last = incident.last_report_at or incident.reported_at
-        if event.time - last <= window and (
-            found is None or incident.reported_at > found.reported_at
-        ):
-            found = incident
-    return found
-
-
-def _join(
-    state: EscalationState,
-    primary: Incident,
-    event: IncidentReported,
-    policy: EscalationPolicy | None,
-) -> None:
-    assert policy is not None and policy.duplicates is not None
-    state.aliases[event.incident] = primary.id
-    primary.repeats.append((event.incident, event.time, event.actor))
-    primary.last_report_at = event.time
-    primary.severity = max(primary.severity, event.severity)
-    primary.key_person = primary.key_person or event.key_person
-    detail = (
-        f"{event.incident} joined as repeat report #{len(primary.repeats)}: {_report_detail(event)}"
-    )
-    primary.note(
-        Entry(
-            event.time,
-            "repeat report",
-            event.actor,
-            event.node,
-            detail,
-            str(policy.duplicates.rule),
-            event.id,
-        )
-    )
-    inputs = {
-        "category": event.category,
-        "place": primary.place_key,
-        "window": _days(policy.duplicates.window),
-        "open incident": primary.id,
-        "its last report before": _iso(
-            primary.repeats[-2][1] if len(primary.repeats) > 1 else primary.reported_at
-        ),
-    }
-    state.decisions[event.id] = Explanation(
-        f"escalation:{event.id}",
-        f"report {event.incident} joined open incident {primary.id} as repeat report #{len(primary.repeats)}",
-        (policy.duplicates.rule,),
-        inputs,
-        primary.id,
-    )
-    _decide_immediate(state, primary, policy, event)
-
-
-def _decide_immediate(
-    state: EscalationState,
-    incident: Incident,
-    policy: EscalationPolicy | None,
-    event: IncidentReported,
-) -> None:
-    """Queue escalations that conditions or repeats decide at the moment of a report."""
-    if policy is None:
-        return
-    facts = incident.facts(event.time)
-    shown = {
-        "severity": facts.severity,
-        "category": facts.category,
-        "key_person": facts.key_person,
-        "channel": facts.channel,
-        "repeats": facts.repeats,
-    }
-    for item in policy.immediate:
-        key = f"immediate:{item.rule}"
-        if key in incident.fired or not item.condition.holds(facts):
-            continue
-        incident.fired.add(key)
-        _queue(
-            state,
-            incident,
-            event.time + IMMEDIATELY,
-            key,
-            f"{item.condition} holds",
-            item.rule,
-            item.to_level,
-            item.department,
-            shown,
-        )
-    for rep in policy.repeats:
-        key = f"repeats:{rep.rule}"
-        times = state.reports_at[(incident.category, incident.place_key)]
-        count = sum(1 for t in times if event.time - rep.window <= t <= event.time)
-        if key in incident.fired or count < rep.count:
-            continue
-        incident.fired.add(key)
-        reason = (
-            f"{count} reports of {incident.category} at the same place within {_days(rep.window)}"
-        )
-        _queue(
-            state,
-            incident,
-            event.time + IMMEDIATELY,
-            key,
-            reason,
-            rep.rule,
-            rep.to_level,
-            rep.department,
-            {**shown, "repeats": count},
-        )
-
-
-def _queue(
-    state: EscalationState,
-    incident: Incident,
-    when: datetime,
-    key: str,
-    reason: str,
-    rule: RuleRef,
-    to: str | None,
-    department: str | None,
-    facts: dict[str, Any],
-) -> None:
-    community = state.engine.community
-    base = incident.pending[-1].to_node if incident.pending else incident.current_node
-    where = timers.target(community, base, to, department)
-    if where is None:
-        detail = f"{reason}, but there is nowhere higher to go from {base}"
-        if (
-            to is not None
-            and to not in community.hierarchy.levels
-            and not routing.is_department(community, to)
-        ):
-            detail = (
-                f"{reason}, but {to} is neither a level nor a line department of {community.name}"
+    def _notify(
+        self,
+        incident: Incident,
+        notices: tuple[Notice, ...],
+        rule: RuleRef,
+        when: datetime,
+    ) -> None:
+        community = self.engine.community
+        for notice in notices:
+            sent = routing.notify(community, notice, incident.node, incident.current_node, rule)
+            incident.note(
+                Entry(when, "notified", SYSTEM_ACTOR, sent.node or "", sent.describe(), str(rule))
             )
-        incident.note(Entry(when, "not escalated", SYSTEM_ACTOR, base, detail, str(rule)))
-        return
-    incident.pending.append(Pending(when, key, reason, rule, where[0], where[1], facts))
-    incident.version += 1
+
+    def arrived(self, incident: Incident, when: datetime) -> None:
+        """The incident arrived at its current level: tell whom that level's limit names."""
+        limit = incident.policy.limit_for(incident.current_level) if incident.policy else None
+        if limit is not None and limit.notify:
+            self._notify(incident, limit.notify, limit.rule, when)
+
+    def _open_duplicate(
+        self,
+        policy: EscalationPolicy | None,
+        event: IncidentReported,
+        key: str,
+    ) -> Incident | None:
+        if policy is None or policy.duplicates is None:
+            return None
+        window = policy.duplicates.window
+        found = None
+        for ident in self.at_place.get((event.category, key), ()):
+            incident = self.incidents[ident]
+            if not incident.is_open:
+                continue
+            last = incident.last_report_at or incident.reported_at
+            if event.time - last <= window and (
+                found is None or incident.reported_at > found.reported_at
+            ):
+                found = incident
+        return found
+
+    def _join(
+        self,
+        primary: Incident,
+        event: IncidentReported,
+        policy: EscalationPolicy | None,
+    ) -> None:
+        assert policy is not None and policy.duplicates is not None
+        self.aliases[event.incident] = primary.id
+        primary.repeats.append((event.incident, event.time, event.actor))
+        primary.last_report_at = event.time
+        primary.severity = max(primary.severity, event.severity)
+        primary.key_person = primary.key_person or event.key_person
+        detail = (
+            f"{event.incident} joined as repeat report #{len(primary.repeats)}: {_report_detail(event)}"
+        )
+        primary.note(
+            Entry(
+                event.time,
+                "repeat report",
+                event.actor,
+                event.node,
+                detail,
+                str(policy.duplicates.rule),
+                event.id,
+            )
+        )
+        inputs = {
+            "category": event.category,
+            "place": primary.place_key,
+            "window": _days(policy.duplicates.window),
+            "open incident": primary.id,
+            "its last report before": _iso(
+                primary.repeats[-2][1] if len(primary.repeats) > 1 else primary.reported_at
+            ),
+        }
+        self.decisions[event.id] = Explanation(
+            f"escalation:{event.id}",
+            f"report {event.incident} joined open incident {primary.id} as repeat report #{len(primary.repeats)}",
+            (policy.duplicates.rule,),
+            inputs,
+            primary.id,
+        )
+        self._decide_immediate(primary, policy, event)
+
+    def _decide_immediate(
+        self,
+        incident: Incident,
+        policy: EscalationPolicy | None,
+        event: IncidentReported,
+    ) -> None:
+        """Queue escalations that conditions or repeats decide at the moment of a report."""
+        if policy is None:
+            return
+        facts = incident.facts(event.time)
+        shown = {
+            "severity": facts.severity,
+            "category": facts.category,
+            "key_person": facts.key_person,
+            "channel": facts.channel,
+            "repeats": facts.repeats,
+        }
+        for item in policy.immediate:
+            key = f"immediate:{item.rule}"
+            if key in incident.fired or not item.condition.holds(facts):
+                continue
+            incident.fired.add(key)
+            self._queue(incident,
+                event.time + IMMEDIATELY,
+                key,
+                f"{item.condition} holds",
+                item.rule,
+                item.to_level,
+                item.department,
+                shown,
+            )
+        for rep in policy.repeats:
+            key = f"repeats:{rep.rule}"
+            times = self.reports_at[(incident.category, incident.place_key)]
+            count = sum(1 for t in times if event.time - rep.window <= t <= event.time)
+            if key in incident.fired or count < rep.count:
+                continue
+            incident.fired.add(key)
+            reason = (
+                f"{count} reports of {incident.category} at the same place within {_days(rep.window)}"
+            )
+            self._queue(incident,
+                event.time + IMMEDIATELY,
+                key,
+                reason,
+                rep.rule,
+                rep.to_level,
+                rep.department,
+                {**shown, "repeats": count},
+            )
+
+    def _queue(
+        self,
+        incident: Incident,
+        when: datetime,
+        key: str,
+        reason: str,
+        rule: RuleRef,
+        to: str | None,
+        department: str | None,
+        facts: dict[str, Any],
+    ) -> None:
+        community = self.engine.community
+        base = incident.pending[-1].to_node if incident.pending else incident.current_node
+        where = timers.target(community, base, to, department)
+        if where is None:
+            detail = f"{reason}, but there is nowhere higher to go from {base}"
+            if (
+                to is not None
+                and to not in community.hierarchy.levels
+                and not routing.is_department(community, to)
+            ):
+                detail = (
+                    f"{reason}, but {to} is neither a level nor a line department of {community.name}"
+                )
+            incident.note(Entry(when, "not escalated", SYSTEM_ACTOR, base, detail, str(rule)))
+            return
+        incident.pending.append(Pending(when, key, reason, rule, where[0], where[1], facts))
+        incident.version += 1
 
 
 # ------------------------------------------------------------ transitions

@@ -1,6 +1,6 @@
 """The closed loop's rules of transition and permission: why an incident event is refused.
 
-``refusals`` reads the state and returns plain sentences; it never changes
+``Checks.refusals`` reads the state and returns plain sentences; it never changes
 anything.  The loop::
 
     reported -> accepted -> handling -> resolved -> verified -> closed
@@ -32,11 +32,11 @@ from .events import (
 )
 from .incident import ACCEPTED, CLOSED, HANDLING, OPEN, REPORTED, RESOLVED, VERIFIED, Incident
 from .policy import DEFAULT_VERIFIER
+from .records import Records
 
 if TYPE_CHECKING:
     from gridcore import Engine
 
-    from .state import EscalationState
 
 #: Roles that do not make someone responsible for incidents in their cell.
 NOT_STAFF = ("resident",)
@@ -100,86 +100,90 @@ def _status_problem(incident: Incident, event: IncidentEvent) -> str | None:
     return f"incident {incident.id} is {incident.status}; cannot {verb} it (allowed when {' or '.join(allowed)})"
 
 
-def refusals(engine: Engine, state: EscalationState, event: IncidentEvent) -> list[str]:
-    """Why ``event`` must be refused, as sentences; ``[]`` to accept it."""
-    if isinstance(event, IncidentReported):
-        if event.incident in state.incidents or event.incident in state.aliases:
-            return [f"incident {event.incident} was already reported"]
-        place = engine.community.places.get(event.place) if event.place else None
-        if place is not None and not engine.community.hierarchy.is_within(place.node, event.node):
-            return [f"place {event.place} is in {place.node}, not in {event.node}"]
-        return []
-    if event.incident in state.aliases:
-        primary = state.aliases[event.incident]
-        return [
-            f"incident {event.incident} joined incident {primary} as a repeat report; act on {primary}"
-        ]
-    incident = state.incidents.get(event.incident)
-    if incident is None:
-        return [f"no incident {event.incident} has been reported"]
-    if type(event) not in ALLOWED:
-        return []
-    problem = _status_problem(incident, event)
-    if problem:
-        return [problem]
-    return _permission(engine, incident, event)
+class Checks(Records):
+    """Refusals of incident events (a mixin of ``EscalationState``): they read, never change."""
 
+    def refusals(self, event: IncidentEvent) -> list[str]:
+        """Why ``event`` must be refused, as sentences; ``[]`` to accept it."""
+        engine = self.engine
+        if isinstance(event, IncidentReported):
+            if event.incident in self.incidents or event.incident in self.aliases:
+                return [f"incident {event.incident} was already reported"]
+            place = engine.community.places.get(event.place) if event.place else None
+            if place is not None and not engine.community.hierarchy.is_within(place.node, event.node):
+                return [f"place {event.place} is in {place.node}, not in {event.node}"]
+            return []
+        if event.incident in self.aliases:
+            primary = self.aliases[event.incident]
+            return [
+                f"incident {event.incident} joined incident {primary} as a repeat report; act on {primary}"
+            ]
+        incident = self.incidents.get(event.incident)
+        if incident is None:
+            return [f"no incident {event.incident} has been reported"]
+        if type(event) not in ALLOWED:
+            return []
+        problem = _status_problem(incident, event)
+        if problem:
+            return [problem]
+        return self._permission(incident, event)
 
-def _permission(engine: Engine, incident: Incident, event: IncidentEvent) -> list[str]:
-    actor = event.actor
-    community = engine.community
-    if actor == SYSTEM_ACTOR:
+    def _permission(self, incident: Incident, event: IncidentEvent) -> list[str]:
+        engine = self.engine
+        actor = event.actor
+        community = engine.community
+        if actor == SYSTEM_ACTOR:
+            if isinstance(event, IncidentEscalated):
+                return escalation_problem(community, incident, event)
+            if isinstance(event, IncidentReopened):
+                return []
+            return [f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must"]
+        if isinstance(event, IncidentVerified | IncidentClosed | IncidentReopened):
+            verifier = verifier_of(incident)
+            if community.holds_role_at_or_above(actor, incident.node, [verifier]):
+                return []
+            if isinstance(event, IncidentClosed) and responsible(engine, incident, actor):
+                return []
+            if isinstance(event, IncidentReopened) and actor == incident.reporter:
+                return []
+            return [
+                (
+                    f"{actor} may not {ALLOWED[type(event)][1]} incident {incident.id}: only the {verifier} "
+                    f"of {incident.node} or above may"
+                )
+            ]
+        if isinstance(event, SatisfactionRated):
+            if actor in incident.ratings:
+                return [f"{actor} already rated incident {incident.id}"]
+            reporters = {incident.reporter} | {who for _, _, who in incident.repeats}
+            home = _home(engine, actor)
+            if actor in reporters or (
+                home is not None and community.hierarchy.is_within(home, incident.node)
+            ):
+                return []
+            return [
+                (
+                    f"{actor} may not rate incident {incident.id}: only its reporter or residents of "
+                    f"{incident.node} may"
+                )
+            ]
+        if (
+            actor == incident.accepted_by
+            and incident.status in (ACCEPTED, HANDLING)
+            and isinstance(event, IncidentHandlingStarted | IncidentPaused | IncidentResumed | IncidentResolved)
+        ):
+            # the one who took it on goes on with it, even after it was sent up on its resolve limit
+            return []
+        if not responsible(engine, incident, actor):
+            return [
+                (
+                    f"{actor} may not {ALLOWED[type(event)][1]} incident {incident.id}: it is at "
+                    f"{incident.current_node} and {actor} holds no role there or above"
+                )
+            ]
         if isinstance(event, IncidentEscalated):
             return escalation_problem(community, incident, event)
-        if isinstance(event, IncidentReopened):
-            return []
-        return [f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must"]
-    if isinstance(event, IncidentVerified | IncidentClosed | IncidentReopened):
-        verifier = verifier_of(incident)
-        if community.holds_role_at_or_above(actor, incident.node, [verifier]):
-            return []
-        if isinstance(event, IncidentClosed) and responsible(engine, incident, actor):
-            return []
-        if isinstance(event, IncidentReopened) and actor == incident.reporter:
-            return []
-        return [
-            (
-                f"{actor} may not {ALLOWED[type(event)][1]} incident {incident.id}: only the {verifier} "
-                f"of {incident.node} or above may"
-            )
-        ]
-    if isinstance(event, SatisfactionRated):
-        if actor in incident.ratings:
-            return [f"{actor} already rated incident {incident.id}"]
-        reporters = {incident.reporter} | {who for _, _, who in incident.repeats}
-        home = _home(engine, actor)
-        if actor in reporters or (
-            home is not None and community.hierarchy.is_within(home, incident.node)
-        ):
-            return []
-        return [
-            (
-                f"{actor} may not rate incident {incident.id}: only its reporter or residents of "
-                f"{incident.node} may"
-            )
-        ]
-    if (
-        actor == incident.accepted_by
-        and incident.status in (ACCEPTED, HANDLING)
-        and isinstance(event, IncidentHandlingStarted | IncidentPaused | IncidentResumed | IncidentResolved)
-    ):
-        # the one who took it on goes on with it, even after it was sent up on its resolve limit
         return []
-    if not responsible(engine, incident, actor):
-        return [
-            (
-                f"{actor} may not {ALLOWED[type(event)][1]} incident {incident.id}: it is at "
-                f"{incident.current_node} and {actor} holds no role there or above"
-            )
-        ]
-    if isinstance(event, IncidentEscalated):
-        return escalation_problem(community, incident, event)
-    return []
 
 
 def escalation_problem(community: Any, incident: Incident, event: IncidentEscalated) -> list[str]:

@@ -57,7 +57,7 @@ def gridcore_register_commands() -> list[click.Command]:
     """``gridcore incidents ...`` (its module imported only when it runs)."""
     from gridcore_app.cli import lazy_command
 
-    return [lazy_command("incidents", "gridcore_escalation.cli:incidents_group",
+    return [lazy_command("incidents", "gridcore_escalation.commands:incidents_group",
                          "Incidents through the closed loop: report, accept, handle, resolve, verify, close (事件).")]
 
 

@@ -2,7 +2,7 @@
 
 Every item carries the ``RuleRef`` (file:line and text) of the rule that wrote
 it, so each routing, timer and escalation can name its rule.  The policy is
-built by ``section.compile_escalation`` from a ruleset, or directly in Python by an
+built by ``compiler.compile_escalation`` from a ruleset, or directly in Python by an
 embedder; nothing here executes code from a ruleset: conditions are a tiny
 closed AST evaluated over the documented incident facts only.
 """

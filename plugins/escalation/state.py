@@ -9,16 +9,15 @@ so a ruleset change never rewrites the judgement of an open incident.
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
 from gridcore.events import Event
 
-from . import intake, lifecycle, timers, transitions
 from .events import IncidentEvent, IncidentReported
-from .incident import Incident
+from .lifecycle import Checks
+from .transitions import Transitions
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -30,26 +29,16 @@ NAME = "escalation"
 HANDLING = OutcomeKind("incidents", "Incidents handled differently")
 
 
-class EscalationState:
-    """Every incident of one engine, and the hooks that keep them up to date."""
+class EscalationState(Transitions, Checks):
+    """Every incident of one engine, and the hooks that keep them up to date.
+
+    It owns its methods: the data and scheduling are ``Records`` (records.py),
+    reports coming in ``Intake`` (intake.py), refusals ``Checks``
+    (lifecycle.py) and every other step ``Transitions`` (transitions.py).
+    """
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
     STATE_VERSION = 1
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.incidents: dict[str, Incident] = {}
-        #: repeat report id -> the open incident it joined
-        self.aliases: dict[str, str] = {}
-        #: (category, place key) -> times of every report there (for repeat rules)
-        self.reports_at: dict[tuple[str, str], list[datetime]] = defaultdict(list)
-        #: (category, place key) -> ids of the incidents reported there
-        self.at_place: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.escalation_index: dict[str, tuple[str, int]] = {}
-        #: explanations decided when an event was applied (joins, reopenings)
-        self.decisions: dict[str, Explanation] = {}
-        self.due: dict[str, timers.Due | None] = {}
-        self._heap: list[tuple[datetime, str, int]] = []
 
     # ------------------------------------------------------------ hooks
 
@@ -58,34 +47,34 @@ class EscalationState:
         """Refuse illegal transitions and people acting outside their cells."""
         if not isinstance(event, IncidentEvent):
             return None
-        return lifecycle.refusals(engine, self, event)
+        return self.refusals(event)
 
     @hookimpl
     def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         """Apply one incident event to its incident."""
         if isinstance(event, IncidentReported):
-            intake.reported(self, event)
+            self.reported(event)
             return
         if not isinstance(event, IncidentEvent):
             return
         incident = self.incidents.get(event.incident)
         if incident is None:
             return
-        transitions.apply(self, incident, event)
+        self.transition(incident, event)
         self.schedule(incident)
 
     @hookimpl
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         """Every escalation and reopening due by ``now`` (at the time it fell due)."""
         heap = self._heap
-        while heap and not self._current(heap[0]):
+        while heap and not self.current(heap[0]):
             heapq.heappop(heap)
         if not heap or heap[0][0] > now:
             return []
         out = []
         seen: set[str] = set()
         for when, ident, version in heap:
-            if when <= now and ident not in seen and self._current((when, ident, version)):
+            if when <= now and ident not in seen and self.current((when, ident, version)):
                 seen.add(ident)
                 due = self.due[ident]
                 assert due is not None
@@ -131,21 +120,3 @@ class EscalationState:
             out.append(Outcome(NAME, f"{subject}:status", incident.status, rules, kind=HANDLING))
             out.append(Outcome(NAME, f"{subject}:escalations", len(incident.escalations), rules, kind=HANDLING))
         return out
-
-    # ------------------------------------------------------------ scheduling
-
-    def _current(self, entry: tuple[datetime, str, int]) -> bool:
-        incident = self.incidents.get(entry[1])
-        return (
-            incident is not None
-            and incident.version == entry[2]
-            and self.due.get(entry[1]) is not None
-        )
-
-    def schedule(self, incident: Incident) -> None:
-        due = timers.next_due(self.engine.community, incident, self.engine.community.tz)
-        self.due[incident.id] = due
-        if due is not None:
-            heapq.heappush(self._heap, (due.event.time, incident.id, incident.version))
-
-    # ------------------------------------------------------------ reports in

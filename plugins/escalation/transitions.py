@@ -1,18 +1,18 @@
 """The transitions of the loop: how each accepted incident event changes its incident.
 
-Validation (``lifecycle.refusals``) has already run for new events; here the
+Validation (``Checks.refusals``, lifecycle.py) has already run for new events; here the
 log is authoritative, so a stored event replayed after a late one is applied
 if it still makes sense and otherwise kept in the timeline as ignored.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gridcore import Explanation, RuleRef
 from gridcore.events import SYSTEM_ACTOR
 
-from . import intake, lifecycle, routing
+from . import lifecycle, routing
 from .events import (
     IncidentAccepted,
     IncidentClosed,
@@ -37,241 +37,239 @@ from .incident import (
     Escalation,
     Incident,
 )
-from .intake import IMMEDIATELY
+from .intake import IMMEDIATELY, Intake
 from .policy import DEFAULT_REOPEN
 
-if TYPE_CHECKING:
-    from .state import EscalationState
 
+class Transitions(Intake):
+    """How each accepted incident event changes its incident (a mixin of ``EscalationState``)."""
 
-def apply(state: EscalationState, incident: Incident, event: IncidentEvent) -> None:
-    """Change ``incident`` by one of its events (any kind but the report)."""
-    when, actor = event.time, event.actor
-    if isinstance(event, IncidentEscalated):
-        _escalated(state, incident, event)
-    elif isinstance(event, IncidentAccepted):
-        incident.status = ACCEPTED
-        incident.rework = False
-        incident.accepted_at, incident.accepted_by = when, actor
-        incident.first_accepted_at = incident.first_accepted_at or when
-        incident.note(
-            Entry(
-                when,
-                "accepted",
-                actor,
-                event.node,
-                f"at {incident.current_node}",
-                event=event.id,
+    def transition(self, incident: Incident, event: IncidentEvent) -> None:
+        """Change ``incident`` by one of its events (any kind but the report)."""
+        when, actor = event.time, event.actor
+        if isinstance(event, IncidentEscalated):
+            self._escalated(incident, event)
+        elif isinstance(event, IncidentAccepted):
+            incident.status = ACCEPTED
+            incident.rework = False
+            incident.accepted_at, incident.accepted_by = when, actor
+            incident.first_accepted_at = incident.first_accepted_at or when
+            incident.note(
+                Entry(
+                    when,
+                    "accepted",
+                    actor,
+                    event.node,
+                    f"at {incident.current_node}",
+                    event=event.id,
+                )
             )
-        )
-    elif isinstance(event, IncidentHandlingStarted):
-        incident.status = HANDLING
-        incident.note(
-            Entry(when, "handling started", actor, event.node, event.note, event=event.id)
-        )
-    elif isinstance(event, IncidentPaused):
-        incident.pause(when)
-        incident.note(Entry(when, "paused", actor, event.node, event.reason, event=event.id))
-    elif isinstance(event, IncidentResumed):
-        incident.resume(when)
-        incident.note(Entry(when, "resumed", actor, event.node, event=event.id))
-    elif isinstance(event, IncidentResolved):
-        incident.status = RESOLVED
-        if incident.paused:
+        elif isinstance(event, IncidentHandlingStarted):
+            incident.status = HANDLING
+            incident.note(
+                Entry(when, "handling started", actor, event.node, event.note, event=event.id)
+            )
+        elif isinstance(event, IncidentPaused):
+            incident.pause(when)
+            incident.note(Entry(when, "paused", actor, event.node, event.reason, event=event.id))
+        elif isinstance(event, IncidentResumed):
             incident.resume(when)
-        incident.stop_clock(when)
-        incident.pending.clear()
-        incident.resolved_at, incident.resolved_by = when, actor
-        incident.note(Entry(when, "resolved", actor, event.node, event.note, event=event.id))
-    elif isinstance(event, IncidentVerified):
-        _verified(state, incident, event)
-    elif isinstance(event, SatisfactionRated):
-        incident.ratings[actor] = event.score
-        incident.note(
-            Entry(when, "rated", actor, event.node, f"satisfaction {event.score}", event=event.id)
-        )
-    elif isinstance(event, IncidentReopened):
-        _reopened(state, incident, event)
-    elif isinstance(event, IncidentClosed):
-        incident.status = CLOSED
-        incident.closed_at, incident.closed_by = when, actor
-        incident.note(
-            Entry(when, "closed", actor, event.node, incident.self_closed_flag, event=event.id)
-        )
+            incident.note(Entry(when, "resumed", actor, event.node, event=event.id))
+        elif isinstance(event, IncidentResolved):
+            incident.status = RESOLVED
+            if incident.paused:
+                incident.resume(when)
+            incident.stop_clock(when)
+            incident.pending.clear()
+            incident.resolved_at, incident.resolved_by = when, actor
+            incident.note(Entry(when, "resolved", actor, event.node, event.note, event=event.id))
+        elif isinstance(event, IncidentVerified):
+            self._verified(incident, event)
+        elif isinstance(event, SatisfactionRated):
+            incident.ratings[actor] = event.score
+            incident.note(
+                Entry(when, "rated", actor, event.node, f"satisfaction {event.score}", event=event.id)
+            )
+        elif isinstance(event, IncidentReopened):
+            self._reopened(incident, event)
+        elif isinstance(event, IncidentClosed):
+            incident.status = CLOSED
+            incident.closed_at, incident.closed_by = when, actor
+            incident.note(
+                Entry(when, "closed", actor, event.node, incident.self_closed_flag, event=event.id)
+            )
 
-
-def _escalated(state: EscalationState, incident: Incident, event: IncidentEscalated) -> None:
-    incident.escalation_events += 1
-    if not incident.is_open:
+    def _escalated(self, incident: Incident, event: IncidentEscalated) -> None:
+        incident.escalation_events += 1
+        if not incident.is_open:
+            incident.note(
+                Entry(
+                    event.time,
+                    "escalation ignored",
+                    event.actor,
+                    event.node,
+                    f"incident was {incident.status}",
+                    event.rule,
+                    event.id,
+                )
+            )
+            return
+        community = self.engine.community
+        if lifecycle.escalation_problem(community, incident, event):
+            # a stored escalation replayed after a late event moved the incident:
+            # levels only move up, so it is kept in the timeline and ignored
+            detail = f"not above {incident.current_node} any more"
+            incident.note(
+                Entry(
+                    event.time,
+                    "escalation ignored",
+                    event.actor,
+                    event.node,
+                    detail,
+                    event.rule,
+                    event.id,
+                )
+            )
+            return
+        due = self.due.get(incident.id)
+        if due is not None and (due.event.id != event.id or due.event.time != event.time):
+            # a stored escalation replayed after a late event: not what is due now
+            due = None
+        rule: RuleRef | None = None
+        facts: dict[str, Any] = {"actor": event.actor}
+        # the new level's clock starts when the escalation was decided: a decision
+        # taken on a report is dated just after it, but its limits count from it
+        started = event.time
+        if event.actor == SYSTEM_ACTOR and due is not None:
+            rule, facts = due.rule, dict(due.facts)
+            if due.kind == "pending" and incident.pending:
+                incident.pending.pop(0)
+                started = event.time - IMMEDIATELY
+            if due.breach is not None:
+                incident.breaches.append(due.breach)
+        # Sent up on its resolve limit while someone works on it: the handler's
+        # work counts (they go on, and may resolve it); the new level is told and
+        # supervises under its own resolve limit.  Only a missed acceptance, or a
+        # whistle blown by hand, asks the new level to accept it.
+        handler = (
+            incident.accepted_by
+            if event.actor == SYSTEM_ACTOR
+            and due is not None
+            and due.breach is not None
+            and due.breach.limit == "resolve"
+            and incident.status in (ACCEPTED, HANDLING)
+            else None
+        )
+        record = Escalation(
+            event=event.id,
+            time=event.time,
+            actor=event.actor,
+            from_node=incident.current_node,
+            to_node=event.to_node,
+            from_level=incident.current_level,
+            to_level=routing.level_of(community, event.to_node),
+            department=event.department,
+            reason=event.reason,
+            rule=rule,
+            rule_text=event.rule,
+            facts=facts,
+        )
+        self.escalation_index[event.id] = (incident.id, len(incident.escalations))
+        incident.escalations.append(record)
+        incident.current_node, incident.current_level = record.to_node, record.to_level
+        if event.department and event.department not in incident.departments:
+            incident.departments = (*incident.departments, event.department)
+        if handler is None:
+            incident.status = REPORTED
+            incident.accepted_at = None
+        incident.rework = False
+        incident.restart_clock(started)
+        moved = record.to_node != record.from_node
+        where = f"{record.to_level} {record.to_node}" + (
+            f", department {event.department}" if event.department else ""
+        )
         incident.note(
             Entry(
                 event.time,
-                "escalation ignored",
+                "escalated",
                 event.actor,
                 event.node,
-                f"incident was {incident.status}",
+                f"to {where}: {event.reason}",
                 event.rule,
                 event.id,
             )
         )
-        return
-    community = state.engine.community
-    if lifecycle.escalation_problem(community, incident, event):
-        # a stored escalation replayed after a late event moved the incident:
-        # levels only move up, so it is kept in the timeline and ignored
-        detail = f"not above {incident.current_node} any more"
-        incident.note(
-            Entry(
-                event.time,
-                "escalation ignored",
-                event.actor,
-                event.node,
-                detail,
-                event.rule,
-                event.id,
+        if handler is not None:
+            incident.note(
+                Entry(
+                    event.time,
+                    "notified",
+                    SYSTEM_ACTOR,
+                    record.to_node,
+                    f"{record.to_level} {record.to_node} told: {handler} goes on handling it",
+                    event.rule,
+                )
             )
+        if moved:
+            self.arrived(incident, event.time)
+
+    def _verified(self, incident: Incident, event: IncidentVerified) -> None:
+        incident.status = VERIFIED
+        incident.satisfaction = event.satisfaction
+        incident.verified_at, incident.verified_by = event.time, event.actor
+        incident.verifications.append((event.time, event.satisfaction, event.actor))
+        reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
+        unsatisfied = reopen.unsatisfied(event.satisfaction)
+        if unsatisfied:
+            incident.reopen_due = event.time + IMMEDIATELY
+        detail = f"satisfaction {event.satisfaction}" + (
+            f", unsatisfied: {reopen.text}" if unsatisfied else ""
         )
-        return
-    due = state.due.get(incident.id)
-    if due is not None and (due.event.id != event.id or due.event.time != event.time):
-        # a stored escalation replayed after a late event: not what is due now
-        due = None
-    rule: RuleRef | None = None
-    facts: dict[str, Any] = {"actor": event.actor}
-    # the new level's clock starts when the escalation was decided: a decision
-    # taken on a report is dated just after it, but its limits count from it
-    started = event.time
-    if event.actor == SYSTEM_ACTOR and due is not None:
-        rule, facts = due.rule, dict(due.facts)
-        if due.kind == "pending" and incident.pending:
-            incident.pending.pop(0)
-            started = event.time - IMMEDIATELY
-        if due.breach is not None:
-            incident.breaches.append(due.breach)
-    # Sent up on its resolve limit while someone works on it: the handler's
-    # work counts (they go on, and may resolve it); the new level is told and
-    # supervises under its own resolve limit.  Only a missed acceptance, or a
-    # whistle blown by hand, asks the new level to accept it.
-    handler = (
-        incident.accepted_by
-        if event.actor == SYSTEM_ACTOR
-        and due is not None
-        and due.breach is not None
-        and due.breach.limit == "resolve"
-        and incident.status in (ACCEPTED, HANDLING)
-        else None
-    )
-    record = Escalation(
-        event=event.id,
-        time=event.time,
-        actor=event.actor,
-        from_node=incident.current_node,
-        to_node=event.to_node,
-        from_level=incident.current_level,
-        to_level=routing.level_of(community, event.to_node),
-        department=event.department,
-        reason=event.reason,
-        rule=rule,
-        rule_text=event.rule,
-        facts=facts,
-    )
-    state.escalation_index[event.id] = (incident.id, len(incident.escalations))
-    incident.escalations.append(record)
-    incident.current_node, incident.current_level = record.to_node, record.to_level
-    if event.department and event.department not in incident.departments:
-        incident.departments = (*incident.departments, event.department)
-    if handler is None:
+        incident.note(Entry(event.time, "verified", event.actor, event.node, detail, event=event.id))
+
+    def _reopened(self, incident: Incident, event: IncidentReopened) -> None:
+        incident.reopen_events += 1
+        if incident.status not in (RESOLVED, VERIFIED):
+            # a stored reopening replayed after a late event changed the facts
+            detail = f"reopening ignored: incident was {incident.status}"
+            incident.note(
+                Entry(event.time, "reopen ignored", event.actor, event.node, detail, event=event.id)
+            )
+            return
+        # reopened on an unsatisfied verification (dated just after it): the
+        # clock starts at the verification, so deadlines fall on its minute
+        started = event.time
+        if incident.verified_at is not None and event.time - incident.verified_at == IMMEDIATELY:
+            started = incident.verified_at
         incident.status = REPORTED
-        incident.accepted_at = None
-    incident.rework = False
-    incident.restart_clock(started)
-    moved = record.to_node != record.from_node
-    where = f"{record.to_level} {record.to_node}" + (
-        f", department {event.department}" if event.department else ""
-    )
-    incident.note(
-        Entry(
-            event.time,
-            "escalated",
-            event.actor,
-            event.node,
-            f"to {where}: {event.reason}",
-            event.rule,
-            event.id,
+        incident.rework = True
+        incident.reopens += 1
+        incident.reopen_due = None
+        incident.resolved_at = incident.resolved_by = None
+        incident.verified_at = incident.accepted_at = None
+        incident.restart_clock(started)
+        reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
+        rule = reopen.rule
+        self.decisions[event.id] = Explanation(
+            f"escalation:{event.id}",
+            f"{'the system' if event.actor == SYSTEM_ACTOR else event.actor} reopened incident {incident.id}: {event.reason}",
+            (rule,) if rule is not None else (),
+            {
+                "satisfaction": incident.satisfaction,
+                "reopens when": reopen.text,
+                "reopening": incident.reopens,
+            },
+            incident.current_node,
         )
-    )
-    if handler is not None:
         incident.note(
             Entry(
                 event.time,
-                "notified",
-                SYSTEM_ACTOR,
-                record.to_node,
-                f"{record.to_level} {record.to_node} told: {handler} goes on handling it",
-                event.rule,
+                "reopened",
+                event.actor,
+                event.node,
+                event.reason,
+                str(rule or ""),
+                event.id,
             )
         )
-    if moved:
-        intake.arrived(state, incident, event.time)
 
-
-def _verified(state: EscalationState, incident: Incident, event: IncidentVerified) -> None:
-    incident.status = VERIFIED
-    incident.satisfaction = event.satisfaction
-    incident.verified_at, incident.verified_by = event.time, event.actor
-    incident.verifications.append((event.time, event.satisfaction, event.actor))
-    reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
-    unsatisfied = reopen.unsatisfied(event.satisfaction)
-    if unsatisfied:
-        incident.reopen_due = event.time + IMMEDIATELY
-    detail = f"satisfaction {event.satisfaction}" + (
-        f", unsatisfied: {reopen.text}" if unsatisfied else ""
-    )
-    incident.note(Entry(event.time, "verified", event.actor, event.node, detail, event=event.id))
-
-
-def _reopened(state: EscalationState, incident: Incident, event: IncidentReopened) -> None:
-    incident.reopen_events += 1
-    if incident.status not in (RESOLVED, VERIFIED):
-        # a stored reopening replayed after a late event changed the facts
-        detail = f"reopening ignored: incident was {incident.status}"
-        incident.note(
-            Entry(event.time, "reopen ignored", event.actor, event.node, detail, event=event.id)
-        )
-        return
-    # reopened on an unsatisfied verification (dated just after it): the
-    # clock starts at the verification, so deadlines fall on its minute
-    started = event.time
-    if incident.verified_at is not None and event.time - incident.verified_at == IMMEDIATELY:
-        started = incident.verified_at
-    incident.status = REPORTED
-    incident.rework = True
-    incident.reopens += 1
-    incident.reopen_due = None
-    incident.resolved_at = incident.resolved_by = None
-    incident.verified_at = incident.accepted_at = None
-    incident.restart_clock(started)
-    reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
-    rule = reopen.rule
-    state.decisions[event.id] = Explanation(
-        f"escalation:{event.id}",
-        f"{'the system' if event.actor == SYSTEM_ACTOR else event.actor} reopened incident {incident.id}: {event.reason}",
-        (rule,) if rule is not None else (),
-        {
-            "satisfaction": incident.satisfaction,
-            "reopens when": reopen.text,
-            "reopening": incident.reopens,
-        },
-        incident.current_node,
-    )
-    incident.note(
-        Entry(
-            event.time,
-            "reopened",
-            event.actor,
-            event.node,
-            event.reason,
-            str(rule or ""),
-            event.id,
-        )
-    )

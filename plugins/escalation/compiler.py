@@ -1,0 +1,362 @@
+"""Compile the escalation items in force on a day into that day's ``EscalationPolicy``.
+
+Reads the section's typed nodes (nodes.py) with ``isinstance``; it never sees
+a grammar rule name.  Conditions are compiled by the language's own
+expression compiler against the documented ``incident`` record (and
+``satisfaction`` for reopening), never evaluated as Python text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import time, timedelta
+from typing import Any
+
+from gridcore.explain import RuleRef
+from gridcore.roster import ROLES
+from gridcore.rules import CompileContext, Item, Name, Version
+from gridcore.rules import schema as sch
+from gridcore.rules.checker import did_you_mean
+
+from . import nodes as n
+from .policy import (
+    DEFAULT_REOPEN,
+    DEFAULT_VERIFIER,
+    Calendar,
+    Category,
+    Condition,
+    Duplicates,
+    EscalationPolicy,
+    ExtraWorkdays,
+    Holiday,
+    Immediate,
+    LevelLimit,
+    Notice,
+    Piece,
+    Reopen,
+    Repeats,
+    Route,
+    Span,
+    Verifier,
+    WorkingHours,
+)
+from .section import CATCH_ALL, INCIDENT_ENV, REOPEN_ENV
+
+
+def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> EscalationPolicy:
+    """Compile the escalation items in force on a day into that day's ``EscalationPolicy``."""
+    now: list[Piece] = []
+    for item in items:
+        piece = _compile(item, item.versions[0], ctx)
+        if piece is not None:
+            now.append(piece)
+    hours = [p for p in now if isinstance(p, WorkingHours)]
+    holidays = tuple((p.first, p.last) for p in now if isinstance(p, Holiday))
+    extra = frozenset(day for p in now if isinstance(p, ExtraWorkdays) for day in p.days)
+    calendar_rules = tuple(
+        p.rule for p in now if isinstance(p, WorkingHours | Holiday | ExtraWorkdays)
+    )
+    base = Calendar()
+    calendar = Calendar(
+        start=hours[-1].start if hours else base.start,
+        end=hours[-1].end if hours else base.end,
+        weekdays=hours[-1].weekdays if hours else base.weekdays,
+        holidays=holidays,
+        extra_workdays=extra,
+        rules=calendar_rules,
+    )
+    verifiers = [p for p in now if isinstance(p, Verifier)]
+    reopens = [p for p in now if isinstance(p, Reopen)]
+    duplicates = [p for p in now if isinstance(p, Duplicates)]
+    return EscalationPolicy(
+        routes=tuple(p for p in now if isinstance(p, Route)),
+        limits=tuple(p for p in now if isinstance(p, LevelLimit)),
+        immediate=tuple(p for p in now if isinstance(p, Immediate)),
+        repeats=tuple(p for p in now if isinstance(p, Repeats)),
+        duplicates=duplicates[-1] if duplicates else None,
+        verifier=verifiers[-1].role if verifiers else DEFAULT_VERIFIER,
+        verifier_rule=verifiers[-1].rule if verifiers else None,
+        reopen=reopens[-1] if reopens else DEFAULT_REOPEN,
+        calendar=calendar,
+        categories=tuple(p for p in now if isinstance(p, Category)),
+    )
+
+
+def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
+    body, ref = version.body, version.ref
+    name = item.name.text if item.name is not None else ""
+    if isinstance(body, n.Route):
+        if item.name is not None and name not in CATCH_ALL:
+            name = _category(item.name, ctx)
+        return _route(name, body, ref, ctx)
+    if isinstance(body, n.CategoryName):
+        return Category(name, body.display, body.group, ref)
+    if isinstance(body, n.Limit):
+        level = _level(item.name, ctx) if item.name is not None else None
+        return _limit(level or name, body, ref, ctx)
+    if isinstance(body, n.Escalate):
+        return _escalate(body, ref, ctx)
+    if isinstance(body, n.Duplicates):
+        return Duplicates(_window(body.window, ctx), ref)
+    if isinstance(body, n.Verifier):
+        if ctx.known("role", body.role):
+            return Verifier(_role_id(body.role.text), ref)
+        return None
+    if isinstance(body, n.Reopen):
+        compiled = ctx.compile_expr(body.expr, REOPEN_ENV, expect=sch.BOOL)
+        return Reopen(compiled.fn, _text(ref.text), ref)
+    if isinstance(body, n.Calendar):
+        return _calendar(body, ctx, ref)
+    if isinstance(body, n.HolidayDays):
+        if body.last < body.first:
+            ctx.error(
+                body,
+                f"the holiday ends ({body.last}) before it starts ({body.first})",
+                f"假期结束日（{body.last}）早于开始日（{body.first}）",
+            )
+        return Holiday(body.first, body.last, ref)
+    if isinstance(body, n.ExtraWorkdays):
+        return ExtraWorkdays(body.days, ref)
+    return None  # pragma: no cover - the transformer builds one of the bodies above
+
+
+def _category(name: Name, ctx: CompileContext) -> str:
+    """The id of the category ``name`` writes (by id or by its display name).
+
+    Once the ruleset declares categories, one it does not declare is a
+    warning here (a route for it still works: the engine takes any category)
+    and an error in ``gridcore check``.
+    """
+    written = ctx.id_of("category", name.text)
+    declared = ctx.vocabulary("category")
+    if declared and written not in declared:
+        pool = sorted(c for c in declared if c not in ctx.titles.get("category", {}))
+        listing = ", ".join(f"{c} ({t})" for c, t in _titled(pool, ctx)) or ", ".join(pool)
+        ctx.error(name, f"unknown category '{name.text}': the ruleset declares {listing}",
+                  f"未知的类别 '{name.text}'：规则集声明的类别有 {listing}",
+                  expected=", ".join(pool[:12]), suggestion=did_you_mean(name.text, sorted(declared)),
+                  fix="use a category the ruleset declares (its code or its name), or declare it: "
+                      f"category {name.text}: <name>",
+                  fix_zh=f"使用规则集已声明的类别（代码或名称），或先声明：类别 {name.text}：<名称>",
+                  warning=True)
+    return written
+
+
+def _titled(codes: list[str], ctx: CompileContext) -> list[tuple[str, str]]:
+    names = {code: title for title, code in ctx.titles.get("category", {}).items()}
+    return [(code, names.get(code, code)) for code in codes]
+
+
+def _text(line: str) -> str:
+    head, _, rest = line.partition(":") if ":" in line else line.partition("：")
+    return rest.strip() or head.strip()
+
+
+def _condition(when: n.When, ref: RuleRef, ctx: CompileContext) -> Condition:
+    compiled = ctx.compile_expr(when.expr, INCIDENT_ENV, expect=sch.BOOL)
+    return Condition(compiled.fn, _written(when.expr, ref) or "the condition")
+
+
+def _written(expr: Any, ref: RuleRef) -> str:
+    """The text of ``expr`` as the author wrote it (the item line's text is stripped)."""
+    pos = getattr(expr, "pos", None)
+    if pos is None or pos.line != ref.line:
+        return ""
+    # the end position of a field reference is not reliable: read to the
+    # first comma outside brackets instead
+    text = ref.text[pos.column - ref.column :]
+    depth = 0
+    for i, char in enumerate(text):
+        if char in "(（[【":
+            depth += 1
+        elif char in ")）]】":
+            depth -= 1
+        elif char in ",，、" and depth <= 0:
+            return text[:i].strip()
+    return text.strip()
+
+
+def _level(name: Name, ctx: CompileContext) -> str | None:
+    """The id of the level ``name`` writes (by id or by its declared Chinese name).
+
+    An unknown level is reported (with did-you-mean) and gives None.  A
+    ruleset that declares no levels keeps the name as written.
+    """
+    if not ctx.known("level", name):
+        return None
+    return ctx.level_id(name.text) or name.text
+
+
+def _route(category: str, body: n.Route, ref: RuleRef, ctx: CompileContext) -> Route:
+    start, condition = None, None
+    departments: list[str] = []
+    notices: list[Notice] = []
+    for part in body.parts:
+        if isinstance(part, n.StartAt):
+            start = _level(part.level, ctx)
+        elif isinstance(part, n.RouteTo):
+            departments.append(part.department.text)
+        elif isinstance(part, n.Notify):
+            notices.extend(_notices(part, ctx))
+        elif isinstance(part, n.When):
+            condition = _condition(part, ref, ctx)
+    return Route(
+        None if category in CATCH_ALL else category,
+        ref,
+        condition,
+        start,
+        tuple(departments),
+        tuple(notices),
+    )
+
+
+def _notices(part: n.Notify, ctx: CompileContext) -> list[Notice]:
+    found = []
+    for notice in part.notices:
+        if notice.at is not None:
+            ctx.known("role", notice.who)
+            level = _level(notice.at, ctx)
+            found.append(Notice(_role_id(notice.who.text), level or notice.at.text))
+        else:  # a role, a line department, or a level ("notify 社区": its staff)
+            written = notice.who.text
+            found.append(Notice(ctx.level_id(written) or _role_id(written)))
+    return found
+
+
+def _span(span: n.Span) -> Span:
+    if isinstance(span, n.WallTime):
+        return Span(span.amount, False, _show(span.amount))
+    if isinstance(span, n.WorkingDays):
+        return Span(
+            timedelta(0),
+            True,
+            f"{span.written} working {_plural(span.count, 'day')}",
+            workdays=span.count,
+        )
+    return Span(
+        timedelta(hours=span.count), True, f"{span.written} working {_plural(span.count, 'hour')}"
+    )
+
+
+def _plural(count: float, word: str) -> str:
+    return word if count == 1 else f"{word}s"
+
+
+def _show(amount: timedelta) -> str:
+    hours = amount.total_seconds() / 3600
+    if hours >= 24 and hours % 24 == 0:
+        return f"{hours / 24:g} {_plural(hours / 24, 'day')}"
+    if hours >= 1:
+        return f"{hours:g} {_plural(hours, 'hour')}"
+    minutes = amount.total_seconds() / 60
+    return f"{minutes:g} {_plural(minutes, 'minute')}"
+
+
+def _limit(level: str, body: n.Limit, ref: RuleRef, ctx: CompileContext) -> LevelLimit:
+    accept = resolve = None
+    then_level = then_department = None
+    notices: list[Notice] = []
+    for part in body.parts:
+        if isinstance(part, n.AcceptWithin):
+            accept = _span(part.span)
+        elif isinstance(part, n.ResolveWithin):
+            resolve = _span(part.span)
+        elif isinstance(part, n.ThenLevel):
+            then_level = _level(part.level, ctx)
+        elif isinstance(part, n.ThenDepartment):
+            then_department = part.department.text
+        elif isinstance(part, n.Notify):
+            notices.extend(_notices(part, ctx))
+    if accept is None and resolve is None:
+        ctx.error(
+            body,
+            "a limit needs 'accept within ...' or 'resolve within ...'",
+            "时限需要写明“受理时限 …”或“办结时限 …”",
+        )
+    return LevelLimit(level, ref, accept, resolve, then_level, then_department, tuple(notices))
+
+
+def _escalate(body: n.Escalate, ref: RuleRef, ctx: CompileContext) -> Immediate | Repeats | None:
+    to: str | None = None
+    condition: Condition | None = None
+    repeated: tuple[int, timedelta] | None = None
+    for part in body.parts:
+        if isinstance(part, n.EscalateTo):
+            to = part.target.text
+        elif isinstance(part, n.When):
+            condition = _condition(part, ref, ctx)
+        elif isinstance(part, n.Repeated):
+            count = part.count
+            if not isinstance(count.value, int) or count.value < 2:
+                ctx.error(
+                    count, "repeated reports are counted from 2 times up", "反复上报次数至少为 2 次"
+                )
+            repeated = (int(count.value), part.window.value)
+    if to is not None and ctx.levels:
+        level = ctx.level_id(to)
+        if level is None:
+            pool = [*ctx.levels, *ctx.level_names.values()]
+            ctx.error(
+                body,
+                f"'{to}' is not one of the levels ({', '.join(pool)}): it will be taken as a line department",
+                f"'{to}' 不是层级（{'、'.join(pool)}）之一：将视为条线部门",
+                warning=True,
+            )
+        to = level or to
+    if repeated is not None:
+        return Repeats(repeated[0], repeated[1], ref, to_level=to)
+    if condition is None:
+        ctx.error(
+            body,
+            "say when to escalate: 'when <condition>' or 'repeated N times within <duration>'",
+            "请写明何时提级：“当 <条件>” 或 “<时长>内 反复上报 N 次”",
+        )
+        return None
+    return Immediate(condition, ref, to_level=to)
+
+
+def _window(value: Any, ctx: CompileContext) -> timedelta:
+    window: timedelta = value.value
+    if window <= timedelta(0):
+        ctx.error(value, "the window must be longer than zero", "时间窗口必须大于零")
+    return window
+
+
+def _calendar(body: n.Calendar, ctx: CompileContext, ref: RuleRef) -> WorkingHours:
+    start, end = time(8, 30), time(17, 30)
+    weekdays: set[int] = set()
+    for part in body.parts:
+        if isinstance(part, n.Hours):
+            start, end = _clock(part.start, ctx), _clock(part.end, ctx)
+            if end <= start:
+                ctx.error(
+                    part,
+                    f"working hours end ({end:%H:%M}) before they start ({start:%H:%M})",
+                    f"工作时间结束（{end:%H:%M}）早于开始（{start:%H:%M}）",
+                )
+        else:
+            days = [d.day for d in part.days]
+            if len(days) == 2 and days[0] <= days[1]:
+                weekdays.update(range(days[0], days[1] + 1))
+            elif len(days) == 2:
+                weekdays.update([*range(days[0], 7), *range(days[1] + 1)])
+            else:
+                weekdays.update(days)
+    return WorkingHours(start, end, frozenset(weekdays) or frozenset(range(5)), ref)
+
+
+def _clock(clock: n.Clock, ctx: CompileContext) -> time:
+    hour, minute = clock.hour, clock.minute
+    if not (
+        isinstance(hour, int) and isinstance(minute, int) and 0 <= hour <= 24 and 0 <= minute < 60
+    ):
+        ctx.error(clock, "a time of day is written like 08:30", "时刻的写法如 08:30")
+        return time(0, 0)
+    return time(min(hour, 23), minute) if hour < 24 else time(23, 59)
+
+
+def _role_id(text: str) -> str:
+    for role, zh in ROLES.items():
+        if text == zh:
+            return role
+    return text
