@@ -50,7 +50,7 @@ def day_of_events(seed: int) -> tuple[Event, ...]:
 
 @cache
 def plugins() -> Any:
-    return get_plugin_manager()  # every installed plugin: the three built-ins and the drills plugin
+    return get_plugin_manager()  # every installed plugin: the built-ins and the drills plugin
 
 
 def snapshot(engine: Engine) -> str:

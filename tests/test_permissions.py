@@ -30,6 +30,7 @@ from gridcore_escalation.events import (
     SatisfactionRated,
 )
 from gridcore_points.events import PointsRedeemed, RecognitionAwarded
+from gridcore_tasks.events import TaskAssigned, TaskCompleted
 
 SECURITY = REPO / "docs" / "security.md"
 RULES = """\
@@ -43,6 +44,8 @@ escalation:
   incident any: start at unit
   limit unit: accept within 30 days
   verified by: grid_leader
+tasks:
+  task sweep: within 3 days, by grid_leader, to fulltime_gridworker
 """
 #: The table's actors and places, as people and nodes of the test community.
 ACTORS = {"gridworker": "worker1", "grid leader": "leader1", "resident": "res1", "`system`": "system"}
@@ -132,6 +135,11 @@ SCENARIOS: dict[tuple[str, str], Build] = {
         lambda a, n: (incident(n, resolved=False), IncidentAccepted(**_common(a, n), incident="I1")),
     ("`incident_verified`", "a resolved incident"):
         lambda a, n: (incident(n, resolved=True), IncidentVerified(**_common(a, n), incident="I1", satisfaction=5)),
+    ("`task_assigned`", "a sweep of the cell"):
+        lambda a, n: ([], TaskAssigned(**_common(a, n), task="T9", task_kind="sweep")),
+    ("`task_completed`", "their part of a sweep of the grid"):
+        lambda a, n: ([TaskAssigned(id="t-a", time=at(2), actor="leader1", node="g1", task="T1", task_kind="sweep")],
+                      TaskCompleted(**_common(a, n), task="T1")),
     ("`satisfaction_rated`", "a resolved incident"):
         lambda a, n: (incident(n, resolved=True), SatisfactionRated(**_common(a, n), incident="I1", score=4)),
 }

@@ -36,6 +36,7 @@ from .policy import (
     Recognition,
     Reward,
     Streak,
+    TaskItem,
     Tilt,
 )
 from .section import ACTIVITY_ARGS, INCIDENT_ARGS, activity_env, incident_env
@@ -103,6 +104,7 @@ def compile_points(items: Sequence[ast.Item], ctx: Any) -> PointsPolicy:
         recognition=single.get("recognition"),
         guards=tuple(fields.get("guards", ())),
         streaks=tuple(fields.get("streaks", ())),
+        tasks=tuple(fields.get("tasks", ())),
         **({"floor": single["floor"]} if "floor" in single else {}),
     )
 
@@ -138,6 +140,8 @@ def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> t
         return _incident_items(comp, item.kind, body, ref)
     if isinstance(body, nodes.Streak):
         return _streak(comp, body, ref)
+    if isinstance(body, nodes.TaskPoints) and item.name is not None:
+        return _task(comp, item.name, body, ref)
     comp.error(body, f"unknown points item {item.kind!r}", f"未知的积分条目 {item.kind!r}")  # pragma: no cover
     return None
 
@@ -339,6 +343,33 @@ def _streak(comp: _Compiler, body: nodes.Streak, ref: RuleRef) -> tuple[str, obj
                    "连续活跃的小周期必须短于大周期", fix="write e.g. 20 points for each month of the quarter")
         return None
     return "streaks", Streak(int(body.points), unit, span, ref)
+
+
+def _task(comp: _Compiler, name: ast.Name, body: nodes.TaskPoints, ref: RuleRef) -> tuple[str, object] | None:
+    if not comp.ctx.known("task", name):
+        return None
+    amounts: dict[type, int] = {}
+    for part in body.parts:
+        term = part.term
+        if type(part) in amounts:
+            comp.error(part, "write 'on time' and 'if missed' once each", "“按时完成”与“逾期”各写一次")
+            return None
+        if not isinstance(term, nodes.Fixed) or not float(term.points).is_integer():
+            comp.error(term, "a task earns or loses a whole number of points, e.g. 10 points",
+                       "专项任务的积分须为整数分值，如 10 分")
+            return None
+        points = int(term.points)
+        if isinstance(part, nodes.OnTime) and points < 0:
+            comp.error(term, "a task done on time cannot lose points; write the deduction with 'if missed'",
+                       "按时完成不能扣分；扣分请写在“逾期”后", fix="write e.g. 10 points on time, minus 5 points if missed")
+            return None
+        if isinstance(part, nodes.Missed) and points > 0:
+            comp.error(term, "a missed task cannot earn points: write it as a deduction (minus 5 points if missed)",
+                       "逾期不能加分：请写成扣分（逾期扣 5 分）", fix="write e.g. minus 5 points if missed")
+            return None
+        amounts[type(part)] = points
+    return "tasks", TaskItem(name.text, ref, on_time=amounts.get(nodes.OnTime, 0),
+                             missed=amounts.get(nodes.Missed, 0))
 
 
 # ---------------------------------------------------------------------------- helpers

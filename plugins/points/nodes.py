@@ -252,6 +252,30 @@ class Streak:
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
 
+@frozen
+class OnTime:
+    """``10 points on time`` / ``按时完成 10 分``: paid for a task done before its deadline."""
+
+    term: Term
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class Missed:
+    """``minus 5 points if missed`` / ``逾期扣 5 分``: taken when the deadline passes with the task not done."""
+
+    term: Term
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class TaskPoints:
+    """The body of a ``task`` item: what is paid on time and taken when missed, in the order written."""
+
+    parts: tuple[OnTime | Missed, ...]
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
 class PointsNodes:
     """The transformer of the points section: one method per rule or alias of points.lark."""
 
@@ -290,6 +314,15 @@ class PointsNodes:
 
     def points_cap(self, c: list[Any], pos: Pos) -> Cap:
         return Cap(_number(_one(c, "number")), str(_one(c, "period").value), pos)
+
+    def points_task(self, c: list[Any], pos: Pos) -> TaskPoints:
+        return TaskPoints(tuple(c), pos)
+
+    def points_on_time(self, c: list[Any], pos: Pos) -> OnTime:
+        return OnTime(c[0], pos)
+
+    def points_missed(self, c: list[Any], pos: Pos) -> Missed:
+        return Missed(c[0], pos)
 
     def points_caps(self, c: list[Any], pos: Pos) -> Caps:
         return Caps(tuple(c), pos)

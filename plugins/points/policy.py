@@ -155,6 +155,22 @@ class IncidentItem:
 
 
 @frozen
+class TaskItem:
+    """Points for a kind of task (the tasks plugin's ``task_completed`` and ``task_overdue``).
+
+    ``on_time`` is paid to an assignee who completes their part before the
+    deadline; ``missed`` (negative: a deduction, down to the floor) is taken
+    when the deadline passes with their part not done.  A part done late
+    earns nothing.
+    """
+
+    task: str
+    rule: RuleRef
+    on_time: int = 0
+    missed: int = 0
+
+
+@frozen
 class Reward:
     """One item of the rewards list."""
 
@@ -249,6 +265,14 @@ class PointsPolicy:
     guards: tuple[Guard, ...] = ()
     streaks: tuple[Streak, ...] = ()
     floor: Floor = DEFAULT_FLOOR
+    tasks: tuple[TaskItem, ...] = ()
+
+    def task(self, kind: str) -> TaskItem | None:
+        """The points item for a kind of task, if the list has one."""
+        for item in self.tasks:
+            if item.task == kind:
+                return item
+        return None
 
     def items_for(self, activity: str) -> list[ActivityItem]:
         """The items that may price ``activity``, in the order written."""

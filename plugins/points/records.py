@@ -59,6 +59,10 @@ class Records:
         self.extra_rules: dict[str, tuple[Any, ...]] = {}
         #: the lots each redemption took from, by entry id.
         self.taken: dict[str, list[tuple[str, int]]] = {}
+        #: tasks (the tasks plugin's) by id -> their kind; (task, member) parts done, and missed
+        self.task_kinds: dict[str, str] = {}
+        self.tasks_done: set[tuple[str, str]] = set()
+        self.tasks_missed: set[tuple[str, str]] = set()
         self._items: tuple[PointsPolicy | None, dict[str, list[ActivityItem]]] = (None, {})
         self._members: dict[str, tuple[set[str], MemberRecord]] = {}
         self._nodes: dict[str, NodeRecord] = {}
@@ -78,6 +82,8 @@ class Records:
         copied.stock_used = dict(self.stock_used)
         copied.redeemed_by = self.redeemed_by.copy()
         copied.recognition_spent = self.recognition_spent.copy()
+        copied.task_kinds = dict(self.task_kinds)
+        copied.tasks_done, copied.tasks_missed = set(self.tasks_done), set(self.tasks_missed)
         copied.last_time, copied.last_order, copied.uncovered = self.last_time, self.last_order, self.uncovered
         return copied
 

@@ -43,12 +43,17 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "DEDUCT": ("minus", "deduct", "扣"),
     "NO_FLOOR": ("none", "不设"),
     "THE": ("the", "a"),
+    "ON_TIME": ("on time", "按时完成", "按时"),
+    "MISSED": ("if missed", "missed", "逾期未完成", "逾期"),
 }
 
 ITEMS = (
     ItemKind("activity", ("activity", "活动"), "points_activity",
              doc="an activity of the points item list and what it earns",
              doc_zh="积分项目：活动及其积分"),
+    ItemKind("task", ("task", "任务"), "points_task",
+             doc="points for a task (of the tasks section) done on time, and a deduction when it is missed",
+             doc_zh="按时完成专项任务的积分，逾期未完成的扣分"),
     ItemKind("floor", ("floor", "下限"), "points_floor", named=False,
              doc="how low a deduction may take a balance (default 0; 'none' for no floor)",
              doc_zh="扣分后积分余额的下限（默认 0；不设 表示无下限）"),

@@ -27,10 +27,10 @@ from gridcore_escalation.events import (
 )
 from gridcore_escalation.views import category_code
 
-from .booking import Booking
 from .checks import Checks
 from .events import PointsRedeemed, RecognitionAwarded
 from .explain import BALANCES, NAME, balances, explain
+from .taskpoints import TaskBooking
 from .tracking import IncidentTrack
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["BALANCES", "NAME", "PointsState"]
 
 
-class PointsState(Booking, Checks):
+class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     # ------------------------------------------------------------ validation
@@ -117,6 +117,8 @@ class PointsState(Booking, Checks):
                 self.incidents[event.incident].ratings.append(event.score)
         elif isinstance(event, IncidentClosed):
             self.on_closed(event)
+        else:
+            self.on_task(event)
 
     # ------------------------------------------------------------ decisions
 

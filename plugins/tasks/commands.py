@@ -1,0 +1,130 @@
+"""``gridcore tasks ...``: list, show, overdue, and the steps: assign, complete, cancel.
+
+Each step records one event at ``--now`` (default: the system clock) by
+``--actor``; the engine judges it like any other (a refusal prints its reasons
+and changes nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from gridcore_app.cli import format_option, now_option, open_engine, parse_time, store_option
+
+from . import api, reports
+from .events import TaskAssigned, TaskCancelled, TaskCompleted
+from .records import STATUSES
+
+
+@click.group("tasks")
+def tasks_group() -> None:
+    """Tasks (专项任务): assign to the staff of a subtree, record completions, list what is overdue."""
+
+
+@tasks_group.command("list")
+@click.option("--period", metavar="PERIOD", help="Only tasks due in PERIOD: 2025-Q1, 2025-03, 2025-W10 ...")
+@click.option("--within", metavar="NODE", help="Only tasks assigned at NODE or below.")
+@store_option
+@now_option
+@format_option
+def list_command(period: str | None, within: str | None, store: str, now: datetime | None, fmt: str) -> None:
+    """Tasks with their assignments by status and the share done on time."""
+    with open_engine(store, now=now, read_only=True) as engine:
+        click.echo(reports.list_table(engine, period, within).render(fmt), nl=False)
+
+
+@tasks_group.command("show")
+@click.argument("task")
+@store_option
+@now_option
+@format_option
+def show_command(task: str, store: str, now: datetime | None, fmt: str) -> None:
+    """One task's assignments: whose, for which cell, status, what was found."""
+    with open_engine(store, now=now, read_only=True) as engine:
+        click.echo(reports.task_table(engine, task).render(fmt), nl=False)
+
+
+@tasks_group.command("overdue")
+@click.option("--within", metavar="NODE", help="Only assignments for NODE or below.")
+@store_option
+@now_option
+@format_option
+def overdue_command(within: str | None, store: str, now: datetime | None, fmt: str) -> None:
+    """Assignments past their deadline and not done."""
+    with open_engine(store, now=now, read_only=True) as engine:
+        click.echo(reports.overdue_table(engine, within).render(fmt), nl=False)
+
+
+# ---------------------------------------------------------------- steps
+
+_actor = click.option("--actor", required=True, metavar="MEMBER", help="Who does it (a member id).")
+_id = click.option("--id", "event_id", metavar="ID", help="The event's id (default: made from the task and time).")
+
+
+@tasks_group.command("assign")
+@click.argument("task")
+@click.option("--kind", "task_kind", required=True, help="The kind of task, as the ruleset's tasks section names it.")
+@click.option("--node", required=True, metavar="NODE", help="The subtree whose staff the task goes to.")
+@click.option("--deadline", callback=parse_time, metavar="TIME", help="Due before this time (default: the "
+              "ruleset's 'within' after now).")
+@click.option("--role", "roles", multiple=True, metavar="ROLE", help="A role it goes to (repeat; default: the "
+              "ruleset's 'to').")
+@click.option("--title", default="", help="What the task is, in words.")
+@_actor
+@_id
+@store_option
+@now_option
+def assign_command(task: str, task_kind: str, node: str, deadline: datetime | None, roles: tuple[str, ...],
+                   title: str, actor: str, event_id: str | None, store: str, now: datetime | None) -> None:
+    """Assign TASK to the members holding its roles at NODE or below."""
+    with open_engine(store, now=now) as engine:
+        when = now or engine.clock.now()
+        stored = engine.record(TaskAssigned(id=event_id or f"{task}:assigned", time=when, actor=actor, node=node,
+                                            task=task, task_kind=task_kind, title=title, deadline=deadline,
+                                            roles=roles))
+        found = api.task(engine, task)
+        said = "assigned" if stored else "already assigned"
+        click.echo(f"{said} {task} ({found.kind}) to {len(found.assignments)}: "
+                   f"{', '.join(found.assignments)}; due before {found.deadline.isoformat()}")
+
+
+@tasks_group.command("complete")
+@click.argument("task")
+@click.option("--node", required=True, metavar="NODE", help="Where the work was done.")
+@click.option("--found", default=0, type=click.IntRange(0), show_default=True, help="How many things it found.")
+@click.option("--note", default="", help="What was found, in words.")
+@_actor
+@_id
+@store_option
+@now_option
+def complete_command(task: str, node: str, found: int, note: str, actor: str, event_id: str | None, store: str,
+                     now: datetime | None) -> None:
+    """Record that --actor did their part of TASK."""
+    with open_engine(store, now=now) as engine:
+        when = now or engine.clock.now()
+        stored = engine.record(TaskCompleted(id=event_id or f"{task}:done:{actor}", time=when, actor=actor,
+                                             node=node, task=task, found=found, note=note))
+        item = api.task(engine, task)
+        status = item.status(item.assignments[actor], when)
+        said = "recorded" if stored else "already recorded"
+        click.echo(f"{said}: {actor}'s part of {task} is {status} ({STATUSES[status]})")
+
+
+@tasks_group.command("cancel")
+@click.argument("task")
+@click.option("--reason", default="", help="Why it is called off.")
+@_actor
+@_id
+@store_option
+@now_option
+def cancel_command(task: str, reason: str, actor: str, event_id: str | None, store: str,
+                   now: datetime | None) -> None:
+    """Call TASK off: nothing of it is overdue any more."""
+    with open_engine(store, now=now) as engine:
+        when = now or engine.clock.now()
+        node = api.task(engine, task).node
+        stored = engine.record(TaskCancelled(id=event_id or f"{task}:cancelled", time=when, actor=actor,
+                                             node=node, task=task, reason=reason))
+        click.echo(f"{'cancelled' if stored else 'already cancelled'} {task}")

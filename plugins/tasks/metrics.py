@@ -1,0 +1,64 @@
+"""The tasks plugin's metrics: ``task_completion`` (任务完成率) and ``overdue_tasks`` (逾期任务数).
+
+Both count the assignments whose cell lies in the node's subtree and whose
+task falls due in the period ``[start, end)``; a cancelled task counts for
+neither.  An assignment is done on time when it was completed before the
+deadline; it is missed when the deadline has passed (by the engine's clock)
+without it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from gridcore.metrics import Metric, MetricValue
+
+from . import api
+from .records import Assignment, Task
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+
+def _due(engine: Engine, node: str, start: datetime, end: datetime) -> list[tuple[Task, Assignment]]:
+    hierarchy = engine.community.hierarchy
+    return [(task, a) for task in api.tasks(engine, start=start, end=end) if task.cancelled is None
+            for a in task.assignments.values() if hierarchy.is_within(a.cell, node)]
+
+
+def _listed(pairs: list[tuple[Task, Assignment]]) -> str:
+    shown = [f"{task.id}:{a.member}" for task, a in pairs[:10]]
+    more = f" and {len(pairs) - 10} more" if len(pairs) > 10 else ""
+    return ", ".join(shown) + more if shown else "none"
+
+
+def task_completion(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Assignments due in the period done before their deadline, over all due there (percent, exact)."""
+    due = _due(engine, node, start, end)
+    if not due:
+        return None
+    now = engine.clock.now()
+    by_status: dict[str, list[tuple[Task, Assignment]]] = {"done": [], "late": [], "overdue": [], "open": []}
+    for task, assignment in due:
+        by_status[task.status(assignment, now)].append((task, assignment))
+    return MetricValue(Fraction(100 * len(by_status["done"]), len(due)), {
+        "assignments due": len(due), "done on time": len(by_status["done"]), "done late": len(by_status["late"]),
+        "not done": len(by_status["overdue"]), "still open": len(by_status["open"]),
+        "missed": _listed(by_status["late"] + by_status["overdue"]),
+    })
+
+
+def overdue_tasks(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue:
+    """Assignments due in the period whose deadline passed before they were done (late or not at all)."""
+    now = engine.clock.now()
+    missed = [(t, a) for t, a in _due(engine, node, start, end) if t.status(a, now) in ("late", "overdue")]
+    return MetricValue(Fraction(len(missed)), {"assignments missed": len(missed), "missed": _listed(missed)})
+
+
+METRICS = (
+    Metric("task_completion", "Task assignments done on time", "%", task_completion, title_zh="任务完成率"),
+    Metric("overdue_tasks", "Task assignments missed", "assignments", overdue_tasks, title_zh="逾期任务数",
+           higher_is_better=False),
+)

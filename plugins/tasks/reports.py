@@ -1,0 +1,119 @@
+"""The tasks plugin's reports: tasks and their progress, one task's assignments, what is overdue.
+
+Each is a ``gridcore.reports.Report`` (``gridcore report tasks.list``) and a
+plain function returning a ``Table`` for the command line and embedders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from gridcore import Report, Table
+from gridcore.periods import parse_period
+from gridcore.reports import PER_PERIOD, Showcase
+
+from . import api
+from .records import STATUSES
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+
+def _when(engine: Engine, when: datetime | None) -> str:
+    return "" if when is None else when.astimezone(engine.community.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _percent(value: Fraction | None) -> int | float | None:
+    """An exact share as shown: rounded half up to two decimals (kept exact until here)."""
+    if value is None:
+        return None
+    shown = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return int(shown) if shown == shown.to_integral_value() else float(shown)
+
+
+def list_table(engine: Engine, period: str | None = None, within: str | None = None,
+               now: datetime | None = None) -> Table:
+    """One row per task (due in ``period`` if given): its assignments by status and the on-time rate."""
+    when = now or engine.clock.now()
+    start = end = None
+    if period:
+        span = parse_period(period, engine.community.tz)
+        start, end = span.start, span.end
+    rows = []
+    for task in api.tasks(engine, within=within, start=start, end=end):
+        counts = task.counts(when)
+        progress = api.Progress(task, counts)
+        rows.append((task.id, task.kind, task.title, task.node, _when(engine, task.assigned),
+                     _when(engine, task.deadline), progress.assigned, counts["done"], counts["late"],
+                     counts["overdue"], counts["open"], _percent(progress.rate),
+                     "cancelled" if task.cancelled is not None else ""))
+    columns = ("task", "kind", "title", "node", "assigned", "deadline", "assignees", "done", "late",
+               "overdue", "open", "on time %", "note")
+    title = f"Tasks{f' due in {period}' if period else ''} (专项任务)"
+    return Table(title, columns, tuple(rows))
+
+
+def task_table(engine: Engine, ident: str, now: datetime | None = None) -> Table:
+    """One row per assignment of task ``ident``: whose, for which cell, its status, what was found."""
+    when = now or engine.clock.now()
+    task = api.task(engine, ident)
+    members = engine.community.members
+    rows = []
+    for member, a in task.assignments.items():
+        status = task.status(a, when)
+        name = members[member].name if member in members else member
+        rows.append((member, name, a.cell, f"{status} {STATUSES[status]}", _when(engine, a.completed),
+                     a.found, a.note))
+    notes = [(f"{task.kind} at {task.node}, assigned by {task.assigned_by} {_when(engine, task.assigned)}, "
+             f"due before {_when(engine, task.deadline)}")]
+    if task.cancelled is not None:
+        notes.append(f"cancelled {_when(engine, task.cancelled)} by {task.cancelled_by}: {task.reason}")
+    columns = ("member", "name", "node", "status", "completed", "found", "note")
+    return Table(f"Task {task.id}: {task.title or task.kind} (专项任务)", columns, tuple(rows), tuple(notes))
+
+
+def overdue_table(engine: Engine, within: str | None = None, now: datetime | None = None) -> Table:
+    """Assignments past their deadline and not done, oldest deadline first, with how late they are."""
+    when = now or engine.clock.now()
+    members = engine.community.members
+    rows = []
+    for task, a in api.overdue(engine, within=within, now=when):
+        late = when - task.deadline
+        name = members[a.member].name if a.member in members else a.member
+        rows.append((task.id, task.kind, a.member, name, a.cell, _when(engine, task.deadline),
+                     f"{late.days}d {late.seconds // 3600}h"))
+    columns = ("task", "kind", "member", "name", "node", "deadline", "overdue by")
+    return Table("Overdue task assignments (逾期未完成)", columns, tuple(rows))
+
+
+def _build_list(engine: Engine, params: Mapping[str, str]) -> Table:
+    return list_table(engine, params.get("period") or None, params.get("within") or None)
+
+
+def _build_task(engine: Engine, params: Mapping[str, str]) -> Table:
+    from gridcore import UnknownNameError
+
+    if not params.get("task"):
+        raise UnknownNameError("tasks.task needs task=..., e.g. task=sweep-2025-03 (须指明任务编号)")
+    return task_table(engine, params["task"])
+
+
+def _build_overdue(engine: Engine, params: Mapping[str, str]) -> Table:
+    return overdue_table(engine, params.get("within") or None)
+
+
+REPORTS = (
+    Report("tasks.list", "Tasks (due in a period) with their assignments by status and the on-time rate",
+           _build_list, ("period", "within"),
+           showcase=Showcase(PER_PERIOD, "Tasks due in {label} (专项任务): {rows}", rows=8,
+                             columns=("task", "kind", "node", "deadline", "assignees", "done", "late", "overdue"),
+                             title=False, empty="none", order=55)),
+    Report("tasks.task", "One task's assignments: whose, where, status, what was found", _build_task, ("task",)),
+    Report("tasks.overdue", "Task assignments past their deadline and not done", _build_overdue, ("within",),
+           showcase=Showcase(heading="Task assignments overdue at the end: {rows}", rows=8,
+                             empty="none: every assignment due was done", order=56)),
+)

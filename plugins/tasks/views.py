@@ -1,0 +1,79 @@
+"""What the tasks plugin says about its decisions: explanations and what-if outcomes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gridcore import Explanation, Outcome, OutcomeKind
+from gridcore.explain import RuleRef
+
+from .records import STATUSES, Task
+from .section import SECTION
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+    from .state import TasksState
+
+#: What the tasks plugin reports to a what-if comparison.
+COMPLETION = OutcomeKind("tasks", "Tasks whose completion changes", "assignments")
+
+
+def rule_of(engine: Engine, task: Task) -> RuleRef | None:
+    """The line of the ruleset (in force when the task was assigned) that declares its kind."""
+    policy = engine.policy(SECTION, at=task.assigned)
+    kind = policy.kind(task.kind) if policy is not None else None
+    return kind.rule if kind is not None else None
+
+
+def explain(engine: Engine, state: TasksState, decision: str) -> Explanation | None:
+    """``tasks:<task>``: the task and every assignment; ``tasks:<task>:<member>``: one assignment."""
+    prefix, _, rest = decision.partition(":")
+    if prefix != "tasks" or not rest:
+        return None
+    ident, _, member = rest.partition(":")
+    task = state.tasks.get(ident)
+    if task is None:
+        return None
+    now = engine.clock.now()
+    rule = rule_of(engine, task)
+    rules = (rule,) if rule is not None else ()
+    where = "given with the assignment" if task.deadline_given else f"assigned + the 'within' of {rule}"
+    inputs: dict[str, object] = {
+        "kind": task.kind, "node": task.node, "assigned by": task.assigned_by,
+        "assigned": task.assigned.isoformat(), "deadline": f"{task.deadline.isoformat()} ({where})",
+        "roles": ", ".join(task.roles),
+    }
+    if task.cancelled is not None:
+        inputs["cancelled"] = f"{task.cancelled.isoformat()} by {task.cancelled_by}: {task.reason}"
+    if member:
+        assignment = task.assignments.get(member)
+        if assignment is None:
+            return None
+        status = task.status(assignment, now)
+        inputs.update({"member": member, "cell": assignment.cell, "found": assignment.found})
+        if assignment.completed is not None:
+            inputs["completed"] = f"{assignment.completed.isoformat()} at {assignment.completed_in} " \
+                                  f"({assignment.completion})"
+        summary = (f"{member}'s part of {task.kind} {task.id} at {assignment.cell}: {status} "
+                   f"({STATUSES[status]}); due before {task.deadline.isoformat()}")
+        return Explanation(decision, summary, rules, inputs, status)
+    counts = task.counts(now)
+    for person, assignment in task.assignments.items():
+        inputs[f"assignment {person}"] = f"{assignment.cell}: {task.status(assignment, now)}"
+    said = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    summary = f"{task.kind} {task.id} at {task.node}, {len(task.assignments)} assigned: {said}"
+    return Explanation(decision, summary, rules, inputs, counts["done"])
+
+
+def outcomes(engine: Engine, state: TasksState) -> list[Outcome]:
+    """Per task: assignments done on time, done late, and missed (as at the engine's clock)."""
+    now = engine.clock.now()
+    out = []
+    for ident, task in sorted(state.tasks.items()):
+        rule = rule_of(engine, task)
+        rules = (rule,) if rule is not None else ()
+        counts = task.counts(now)
+        for status in ("done", "late", "overdue"):
+            out.append(Outcome("tasks", f"task:{ident}:{status}", counts[status], rules, task.node, COMPLETION))
+    return out

@@ -1,0 +1,69 @@
+"""Points for tasks: paid for a part done on time, deducted (down to the floor) for one missed, nothing when late."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import START, small_community
+
+import gridcore_points
+from gridcore import Engine, FixedClock
+from gridcore.events import ActivityRecorded
+from gridcore_tasks import TaskAssigned, TaskCompleted
+
+RULES = """\
+ruleset "task-points"
+levels: community > grid > unit
+tasks:
+  task sweep: within 3 days, by grid_leader, to fulltime_gridworker, professional_gridworker
+积分：
+  活动 cleanup：4 分
+  任务 sweep：按时完成 10 分，逾期扣 6 分
+  倾斜 专职网格员：1.5 倍
+"""
+DAY = timedelta(days=1)
+DUE = START + 3 * DAY
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    (tmp_path / "p.rules").write_text(RULES, encoding="utf-8")
+    with Engine.open(store=str(tmp_path / "store"), community=small_community(), ruleset=tmp_path / "p.rules",
+                     effective=START - DAY, clock=FixedClock(START + 30 * DAY)) as opened:
+        opened.record_many([
+            ActivityRecorded(id="a1", time=START, actor="police1", node="g1", activity="cleanup"),
+            TaskAssigned(id="t1:a", time=START, actor="leader1", node="g1", task="t1", task_kind="sweep"),
+        ])
+        yield opened
+
+
+def done(member: str, when: object) -> TaskCompleted:
+    return TaskCompleted(id=f"t1:done:{member}", time=when, actor=member, node="g1", task="t1")  # type: ignore[arg-type]
+
+
+def test_on_time_is_paid_with_the_tilt_and_missed_is_deducted_to_the_floor(engine: Engine) -> None:
+    engine.record(done("worker1", START + DAY))
+    engine.tick(DUE)
+    assert gridcore_points.balance(engine, "worker1") == 15  # 10 x 1.5 for a full-time gridworker
+    assert gridcore_points.balance(engine, "police1") == 0  # 4 - 6, stopped at the default floor of 0
+    cut = engine.explain("points:t1:overdue:police1")
+    assert cut.result == -4 and "cut to -4 by the floor of 0" in cut.summary
+    assert "逾期未完成" in cut.summary and str(cut.rules[0]).endswith("p.rules:7")
+
+
+def test_a_part_done_late_earns_nothing_and_loses_nothing_more(engine: Engine) -> None:
+    engine.record(done("police1", DUE + DAY))  # the deadline passed first: the deduction came at it
+    assert gridcore_points.balance(engine, "police1") == 0
+    assert [e.kind for e in gridcore_points.entries(engine, "police1")] == ["earn", "deduct"]
+
+
+def test_a_completion_arriving_after_the_deadline_but_dated_before_it_is_paid_and_not_deducted(
+        engine: Engine) -> None:
+    engine.tick(DUE + DAY)
+    assert gridcore_points.balance(engine, "worker1") == 0
+    engine.record(done("worker1", START + DAY))  # a late event: judged at its own time
+    assert gridcore_points.balance(engine, "worker1") == 15
+    assert [e.kind for e in gridcore_points.entries(engine, "worker1")] == ["earn"]
