@@ -1,7 +1,7 @@
 """``gridcore incidents ...``: list, overdue, timeline, stats, and every step of the loop.
 
 Each step (report, accept, handle, pause, resume, escalate, resolve, verify,
-rate, reopen, close) records one event at ``--now`` (default: the system
+rate, reopen, close, extend, approve-extension, refuse-extension) records one event at ``--now`` (default: the system
 clock) by ``--actor``; a refusal prints its reasons and changes nothing.
 """
 
@@ -18,6 +18,9 @@ from gridcore_app.cli import fail, format_option, now_option, open_engine, store
 
 from . import reports, views
 from .events import (
+    ExtensionApproved,
+    ExtensionRefused,
+    ExtensionRequested,
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -187,7 +190,8 @@ def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) ->
             )
         elif entry.what == "escalated":
             said.append("escalated " + entry.detail.split(":", 1)[0])
-        elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored") and entry.detail:
+        elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored", "extension requested",
+                            "extension approved", "extension refused", "extension lapsed") and entry.detail:
             said.append(f"{entry.what} ({entry.detail})")
         else:
             said.append(entry.what)
@@ -299,6 +303,27 @@ _STEPS = (
         reason=click.Option(["--reason"], default=""),
     ),
     _step("close", "Close a verified incident.", IncidentClosed),
+    _step(
+        "extend",
+        "Ask for more time to resolve (延期申请): --days and/or --hours, counted like the level's "
+        "resolve limit (working days and hours when it is in working time).",
+        ExtensionRequested,
+        days=click.Option(["--days"], type=click.IntRange(0, 366), default=0, show_default=True),
+        hours=click.Option(["--hours"], type=click.IntRange(0, 366), default=0, show_default=True),
+        reason=click.Option(["--reason"], required=True, help="Why more time is needed."),
+    ),
+    _step(
+        "approve-extension",
+        "Approve the extension request waiting on an incident (延期批准): its resolve deadline moves.",
+        ExtensionApproved,
+        note=click.Option(["--note"], default=""),
+    ),
+    _step(
+        "refuse-extension",
+        "Refuse the extension request waiting on an incident (延期不批准).",
+        ExtensionRefused,
+        reason=click.Option(["--reason"], required=True, help="Why it is refused."),
+    ),
 )
 for _command in _STEPS:
     incidents_group.add_command(_command)

@@ -27,6 +27,7 @@ from .policy import (
     Condition,
     Duplicates,
     EscalationPolicy,
+    ExtensionRule,
     ExtraWorkdays,
     Holiday,
     Immediate,
@@ -68,6 +69,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
     verifiers = [p for p in now if isinstance(p, Verifier)]
     reopens = [p for p in now if isinstance(p, Reopen)]
     duplicates = [p for p in now if isinstance(p, Duplicates)]
+    extensions = [p for p in now if isinstance(p, ExtensionRule)]
     return EscalationPolicy(
         routes=tuple(p for p in now if isinstance(p, Route)),
         limits=tuple(p for p in now if isinstance(p, LevelLimit)),
@@ -79,6 +81,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         reopen=reopens[-1] if reopens else DEFAULT_REOPEN,
         calendar=calendar,
         categories=tuple(p for p in now if isinstance(p, Category)),
+        extension=extensions[-1] if extensions else None,
     )
 
 
@@ -107,6 +110,8 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
         return Reopen(compiled.fn, _text(ref.text), ref)
     if isinstance(body, n.Calendar):
         return _calendar(body, ctx, ref)
+    if isinstance(body, n.Extension):
+        return _extension(body, ref, ctx)
     if isinstance(body, n.HolidayDays):
         if body.last < body.first:
             ctx.error(
@@ -313,6 +318,25 @@ def _escalate(body: n.Escalate, ref: RuleRef, ctx: CompileContext) -> Immediate 
         )
         return None
     return Immediate(condition, ref, to_level=to)
+
+
+def _extension(body: n.Extension, ref: RuleRef, ctx: CompileContext) -> ExtensionRule:
+    times: int | None = None
+    most: Span | None = None
+    approver = DEFAULT_VERIFIER
+    for part in body.parts:
+        if isinstance(part, n.ExtensionTimes):
+            count = part.count.value
+            if not isinstance(count, int) or count < 1:
+                ctx.error(part.count, "extensions are counted in whole times, from 1 up",
+                          "延期次数须为正整数")
+            else:
+                times = count
+        elif isinstance(part, n.ExtensionSpan):
+            most = _span(part.span)
+        elif ctx.known("role", part.role):
+            approver = _role_id(part.role.text)
+    return ExtensionRule(ref, approver, times, most)
 
 
 def _window(value: Any, ctx: CompileContext) -> timedelta:

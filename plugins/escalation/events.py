@@ -12,10 +12,12 @@ fields and their Chinese names), for any section that judges incidents.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import attrs
 from attrs import field, frozen
 
+from gridcore.errors import InvalidValueError
 from gridcore.events import Event, between, non_empty
 from gridcore.rules.schema import BOOL, DURATION, NUMBER, RECORD, TEXT, Field, Variable
 
@@ -132,6 +134,46 @@ class IncidentClosed(IncidentEvent):
     kind: ClassVar[str] = "incident_closed"
 
 
+def _some_time(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
+    """``days`` and ``hours`` of an extension: whole, not negative, not both zero."""
+    between(0, 366)(instance, attribute, value)
+    if not isinstance(value, int):
+        raise InvalidValueError(f"{attribute.name} must be a whole number, got {value!r}")
+    if attribute.name == "hours" and instance.days == 0 and value == 0:
+        raise InvalidValueError("an extension asks for some time: days or hours (or both) above 0")
+
+
+@frozen(kw_only=True)
+class ExtensionRequested(IncidentEvent):
+    """The handler asks for more time to resolve (延期申请): ``days`` and ``hours`` more.
+
+    They count like the level's resolve limit: working days and hours when the
+    limit is in working time, calendar days and hours otherwise.  A leader of
+    the role the ruleset's ``extension`` item names approves or refuses it.
+    """
+
+    kind: ClassVar[str] = "extension_requested"
+    days: int = field(default=0, validator=_some_time)
+    hours: int = field(default=0, validator=_some_time)
+    reason: str = field(validator=non_empty)
+
+
+@frozen(kw_only=True)
+class ExtensionApproved(IncidentEvent):
+    """The pending extension request was approved (延期批准): the resolve deadline moves."""
+
+    kind: ClassVar[str] = "extension_approved"
+    note: str = ""
+
+
+@frozen(kw_only=True)
+class ExtensionRefused(IncidentEvent):
+    """The pending extension request was refused (延期不批准): the deadline stays."""
+
+    kind: ClassVar[str] = "extension_refused"
+    reason: str = field(validator=non_empty)
+
+
 #: Every event kind of the incident lifecycle, in the order of the loop.
 INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     IncidentReported,
@@ -145,6 +187,9 @@ INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     SatisfactionRated,
     IncidentReopened,
     IncidentClosed,
+    ExtensionRequested,
+    ExtensionApproved,
+    ExtensionRefused,
 )
 
 #: ``incident``: an incident as it stands, for ruleset expressions.

@@ -88,6 +88,50 @@ class Pending:
     facts: dict[str, Any] = field(factory=dict)
 
 
+@frozen
+class ExtensionRequest:
+    """A handler's request for more time (延期申请), waiting for a leader's answer."""
+
+    event: str
+    time: datetime
+    actor: str
+    days: int
+    hours: int
+    reason: str
+
+
+@frozen
+class Extension:
+    """An approved extension: the resolve deadline of ``level`` moved from ``before`` to ``after``.
+
+    ``before``/``after`` are ``None`` when the clock stood still (paused) at approval.
+    """
+
+    event: str
+    request: str
+    time: datetime
+    approver: str
+    requested_by: str
+    days: int
+    hours: int
+    level: str
+    node: str
+    before: datetime | None
+    after: datetime | None
+    rule: RuleRef | None
+
+
+def extra_text(days: int, hours: int, working: bool) -> str:
+    """``2 working days``, ``1 day 4 hours``: an extension as staff read it."""
+    kind = "working " if working else ""
+    parts = []
+    if days:
+        parts.append(f"{days} {kind}{'day' if days == 1 else 'days'}")
+    if hours:
+        parts.append(f"{hours} {kind if not days else ''}{'hour' if hours == 1 else 'hours'}")
+    return " ".join(parts)
+
+
 @define
 class Incident:
     """The live record of one incident (mutable; the state owns it)."""
@@ -144,6 +188,13 @@ class Incident:
     reopen_events: int = 0
     timeline: list[Entry] = field(factory=list)
     version: int = 0
+    #: a request for more time waiting for an answer (one at a time)
+    extension_request: ExtensionRequest | None = None
+    #: every approved extension, in order
+    extensions: list[Extension] = field(factory=list)
+    #: what approved extensions add to the current level's resolve limit (reset when the clock restarts)
+    extra_days: int = 0
+    extra_hours: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -172,6 +223,7 @@ class Incident:
     def restart_clock(self, when: datetime) -> None:
         """The incident (re)arrives somewhere: a fresh clock starts running at ``when``."""
         self.segments = [[when, None]]
+        self.extra_days = self.extra_hours = 0
         if self.paused_since is not None:
             self.paused_total += when - self.paused_since
         self.paused, self.paused_since = False, None

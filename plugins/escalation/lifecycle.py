@@ -17,6 +17,9 @@ from gridcore.events import SYSTEM_ACTOR
 
 from . import routing
 from .events import (
+    ExtensionApproved,
+    ExtensionRefused,
+    ExtensionRequested,
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -30,7 +33,17 @@ from .events import (
     IncidentVerified,
     SatisfactionRated,
 )
-from .incident import ACCEPTED, CLOSED, HANDLING, OPEN, REPORTED, RESOLVED, VERIFIED, Incident
+from .incident import (
+    ACCEPTED,
+    CLOSED,
+    HANDLING,
+    OPEN,
+    REPORTED,
+    RESOLVED,
+    VERIFIED,
+    Incident,
+    extra_text,
+)
 from .policy import DEFAULT_VERIFIER
 from .records import Records
 
@@ -53,6 +66,9 @@ ALLOWED: dict[type[IncidentEvent], tuple[tuple[str, ...], str]] = {
     SatisfactionRated: ((RESOLVED, VERIFIED, CLOSED), "rate"),
     IncidentReopened: ((RESOLVED, VERIFIED), "reopen"),
     IncidentClosed: ((VERIFIED,), "close"),
+    ExtensionRequested: ((ACCEPTED, HANDLING), "ask for more time on"),
+    ExtensionApproved: ((ACCEPTED, HANDLING), "approve an extension of"),
+    ExtensionRefused: ((ACCEPTED, HANDLING), "refuse an extension of"),
 }
 
 
@@ -123,7 +139,7 @@ class Checks(Records):
             return [f"no incident {event.incident} has been reported"]
         if type(event) not in ALLOWED:
             return []
-        problem = _status_problem(incident, event)
+        problem = _status_problem(incident, event) or _extension_problem(self.engine, incident, event)
         if problem:
             return [problem]
         return self._permission(incident, event)
@@ -138,6 +154,8 @@ class Checks(Records):
             if isinstance(event, IncidentReopened):
                 return []
             return [f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must"]
+        if isinstance(event, ExtensionApproved | ExtensionRefused):
+            return _approval_problem(engine, incident, event)
         if isinstance(event, IncidentVerified | IncidentClosed | IncidentReopened):
             verifier = verifier_of(incident)
             if community.holds_role_at_or_above(actor, incident.node, [verifier]):
@@ -170,7 +188,10 @@ class Checks(Records):
         if (
             actor == incident.accepted_by
             and incident.status in (ACCEPTED, HANDLING)
-            and isinstance(event, IncidentHandlingStarted | IncidentPaused | IncidentResumed | IncidentResolved)
+            and isinstance(
+            event,
+            IncidentHandlingStarted | IncidentPaused | IncidentResumed | IncidentResolved | ExtensionRequested,
+        )
         ):
             # the one who took it on goes on with it, even after it was sent up on its resolve limit
             return []
@@ -184,6 +205,62 @@ class Checks(Records):
         if isinstance(event, IncidentEscalated):
             return escalation_problem(community, incident, event)
         return []
+
+
+def _extension_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> str | None:
+    """Why an extension request or answer makes no sense for this incident now, if it does not."""
+    waiting = incident.extension_request
+    if isinstance(event, ExtensionApproved | ExtensionRefused):
+        if waiting is None:
+            return f"incident {incident.id} has no extension request waiting for an answer"
+        return None
+    if not isinstance(event, ExtensionRequested):
+        return None
+    policy = incident.policy
+    rule = policy.extension if policy else None
+    if rule is None:
+        return (
+            f"the rules incident {incident.id} is judged by allow no extension "
+            "(no 'extension' / '延期' item in the escalation section)"
+        )
+    if waiting is not None:
+        return (
+            f"incident {incident.id} already has an extension request waiting ({waiting.event}, by "
+            f"{waiting.actor}); it must be approved or refused first"
+        )
+    if rule.times is not None and len(incident.extensions) >= rule.times:
+        return (
+            f"incident {incident.id} already had {len(incident.extensions)} extension"
+            f"{'' if len(incident.extensions) == 1 else 's'}: rule {rule.rule} allows at most {rule.times}"
+        )
+    assert policy is not None
+    limit = policy.limit_for(incident.current_level)
+    if limit is None or limit.resolve is None:
+        return (
+            f"{incident.current_level} {incident.current_node} has no resolve limit for incident "
+            f"{incident.id}: there is no deadline to extend"
+        )
+    asked = limit.resolve.length(event.days, event.hours, policy.calendar)
+    if rule.most is not None and asked > rule.most.total(policy.calendar):
+        written = extra_text(event.days, event.hours, limit.resolve.working)
+        return f"{written} is more than one extension may give: {rule.most} (rule {rule.rule})"
+    return None
+
+
+def _approval_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> list[str]:
+    """Only the approver role at the incident's current node or above answers, never the one who asked."""
+    rule = incident.policy.extension if incident.policy else None
+    approver = rule.approver if rule else DEFAULT_VERIFIER
+    waiting = incident.extension_request
+    verb = ALLOWED[type(event)][1]
+    if waiting is not None and waiting.actor == event.actor:
+        return [f"{event.actor} asked for this extension and may not {verb.split(' ')[0]} it themselves"]
+    if engine.community.holds_role_at_or_above(event.actor, incident.current_node, [approver]):
+        return []
+    return [
+        (f"{event.actor} may not {verb} incident {incident.id}: only the {approver} of "
+        f"{incident.current_node} or above may")
+    ]
 
 
 def escalation_problem(community: Any, incident: Incident, event: IncidentEscalated) -> list[str]:

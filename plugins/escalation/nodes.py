@@ -222,6 +222,41 @@ class Reopen:
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
 
+# ------------------------------------------------------------------ extension
+
+
+@frozen
+class ExtensionTimes:
+    """``at most 2 times`` / ``最多 2 次``: extensions per incident."""
+
+    count: Value
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class ExtensionSpan:
+    """``up to 3 working days each`` / ``每次最多 3个工作日``: the most one extension grants."""
+
+    span: Span
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class ExtensionApprover:
+    """``approved by grid_leader`` / ``审批人 网格长``."""
+
+    role: Name
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class Extension:
+    """The body of ``extension``: its parts in the order written."""
+
+    parts: tuple[ExtensionTimes | ExtensionSpan | ExtensionApprover, ...]
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
 # ------------------------------------------------------------------ calendar
 
 
@@ -392,6 +427,20 @@ class EscalationNodes:
 
     def escalation_reopen(self, c: list[Any], pos: Pos) -> Reopen:
         return Reopen(_expr(c), pos)
+
+    # ---------------------------------------------------------------- extension
+
+    def escalation_extension(self, c: list[Any], pos: Pos) -> Extension:
+        return Extension(tuple(c), pos)
+
+    def escalation_extension_times(self, c: list[Any], pos: Pos) -> ExtensionTimes:
+        return ExtensionTimes(_values(c, "number")[0], pos)
+
+    def escalation_extension_span(self, c: list[Any], pos: Pos) -> ExtensionSpan:
+        return ExtensionSpan(c[0], pos)
+
+    def escalation_extension_approver(self, c: list[Any], pos: Pos) -> ExtensionApprover:
+        return ExtensionApprover(_names(c)[0], pos)
 
     # ---------------------------------------------------------------- calendar
 

@@ -49,6 +49,20 @@ class Span:
         hours = self.amount.total_seconds() / 3600
         return f"{hours:g} {'working ' if self.working else ''}hours"
 
+    def extended(self, days: int, hours: int, text: str) -> Span:
+        """This limit with ``days`` and ``hours`` more, counted like it (working or wall time)."""
+        if not days and not hours:
+            return self
+        label = f"{self} + {text} extension"
+        if self.working:
+            return Span(self.amount + timedelta(hours=hours), True, label, self.workdays + days)
+        return Span(self.amount + timedelta(days=days, hours=hours), False, label, self.workdays)
+
+    def length(self, days: int, hours: int, calendar: Calendar) -> timedelta:
+        """How long ``days`` and ``hours`` are when counted like this limit."""
+        day = calendar.day_length if self.working else timedelta(days=1)
+        return days * day + timedelta(hours=hours)
+
 
 @frozen
 class Calendar:
@@ -233,6 +247,19 @@ DEFAULT_REOPEN = Reopen(
 
 
 @frozen
+class ExtensionRule:
+    """May a handler ask for more time (``extension``): how often, how much at once, who approves.
+
+    ``times`` and ``most`` are ``None`` when the rule sets no bound.
+    """
+
+    rule: RuleRef
+    approver: str = DEFAULT_VERIFIER
+    times: int | None = None
+    most: Span | None = None
+
+
+@frozen
 class EscalationPolicy:
     """Everything the ``escalation`` section of a ruleset says."""
 
@@ -246,6 +273,8 @@ class EscalationPolicy:
     reopen: Reopen = DEFAULT_REOPEN
     calendar: Calendar = field(factory=Calendar)
     categories: tuple[Category, ...] = ()
+    #: ``None``: the ruleset allows no extensions
+    extension: ExtensionRule | None = None
 
     def category_code(self, written: str) -> str:
         """The category code ``written`` means: a code, or the name a ``category`` item gives it
@@ -333,4 +362,5 @@ Piece = (
     | WorkingHours
     | Holiday
     | ExtraWorkdays
+    | ExtensionRule
 )

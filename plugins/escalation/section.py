@@ -54,6 +54,9 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "ESC_REPEATED": ("repeated", "reported", "反复上报", "反复"),
     "ESC_TIMES": ("times", "time", "次"),
     "ESC_WITHIN": ("within", "以内", "内"),
+    "ESC_AT_MOST": ("at most", "up to", "最多", "不超过"),
+    "ESC_EACH": ("each", "every time", "每次"),
+    "ESC_APPROVED_BY": ("approved by", "审批人"),
     "ESC_MONDAY": ("monday", "mon", "周一", "星期一"),
     "ESC_TUESDAY": ("tuesday", "tue", "周二", "星期二"),
     "ESC_WEDNESDAY": ("wednesday", "wed", "周三", "星期三"),
@@ -121,6 +124,14 @@ ITEMS = (
         doc_zh="满意度多少时退回重办（默认 满意度 <= 2）",
     ),
     ItemKind(
+        "extension",
+        ("extension", "延期"),
+        "escalation_extension",
+        named=False,
+        doc="whether a handler may ask for more time to resolve: how often, how much, who approves",
+        doc_zh="办理人可否申请延期：最多几次、每次最多多久、由谁审批",
+    ),
+    ItemKind(
         "calendar",
         ("calendar", "工作日历"),
         "escalation_calendar",
@@ -184,5 +195,5 @@ SECTION: Section[EscalationPolicy] = Section(
         "reopen": [v.name for v in REOPEN_ENV.vars],
     },
     doc="Escalation (事件流转): routing, time limits per level, immediate escalation, "
-    "duplicates, verification and the working-time calendar.",
+    "duplicates, verification, extensions and the working-time calendar.",
 )

@@ -17,7 +17,7 @@ from gridcore.explain import RuleRef
 
 from . import routing, worktime
 from .events import IncidentEscalated, IncidentReopened
-from .incident import REPORTED, VERIFIED, Breach, Incident, running_since
+from .incident import REPORTED, VERIFIED, Breach, Incident, extra_text, running_since
 from .policy import DEFAULT_REOPEN, LevelLimit, Span
 
 
@@ -60,9 +60,13 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
     starts = [s for s, _ in closed[1:]] + [start]
     paused = sum((s - e for s, e in zip(starts, ends)), timedelta(0))
     out = []
+    resolve = limit.resolve
+    if resolve is not None and (incident.extra_days or incident.extra_hours):
+        extra = extra_text(incident.extra_days, incident.extra_hours, resolve.working)
+        resolve = resolve.extended(incident.extra_days, incident.extra_hours, extra)
     spans = (
         ("accept", limit.accept if incident.status == REPORTED and not incident.rework else None),
-        ("resolve", limit.resolve),
+        ("resolve", resolve),
     )
     for name, span in spans:
         if span is None:
@@ -85,6 +89,11 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
                 )
             )
     return sorted(out, key=lambda d: (d.time, d.limit))
+
+
+def resolve_deadline(incident: Incident, tz: Any) -> datetime | None:
+    """When the current level's resolve limit runs out (``None``: no such limit, or paused)."""
+    return next((d.time for d in deadlines(incident, tz) if d.limit == "resolve"), None)
 
 
 def breach_target(

@@ -14,6 +14,9 @@ from gridcore.events import SYSTEM_ACTOR
 
 from . import lifecycle, routing
 from .events import (
+    ExtensionApproved,
+    ExtensionRefused,
+    ExtensionRequested,
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -26,6 +29,7 @@ from .events import (
     IncidentVerified,
     SatisfactionRated,
 )
+from .extensions import Extensions
 from .incident import (
     ACCEPTED,
     CLOSED,
@@ -41,7 +45,7 @@ from .intake import IMMEDIATELY, Intake
 from .policy import DEFAULT_REOPEN
 
 
-class Transitions(Intake):
+class Transitions(Intake, Extensions):
     """How each accepted incident event changes its incident (a mixin of ``EscalationState``)."""
 
     def transition(self, incident: Incident, event: IncidentEvent) -> None:
@@ -83,6 +87,7 @@ class Transitions(Intake):
             incident.pending.clear()
             incident.resolved_at, incident.resolved_by = when, actor
             incident.note(Entry(when, "resolved", actor, event.node, event.note, event=event.id))
+            self.lapse_extension(incident, when, "resolved before an answer")
         elif isinstance(event, IncidentVerified):
             self._verified(incident, event)
         elif isinstance(event, SatisfactionRated):
@@ -92,6 +97,8 @@ class Transitions(Intake):
             )
         elif isinstance(event, IncidentReopened):
             self._reopened(incident, event)
+        elif isinstance(event, ExtensionRequested | ExtensionApproved | ExtensionRefused):
+            self.extension_step(incident, event)
         elif isinstance(event, IncidentClosed):
             incident.status = CLOSED
             incident.closed_at, incident.closed_by = when, actor
@@ -174,6 +181,7 @@ class Transitions(Intake):
             rule_text=event.rule,
             facts=facts,
         )
+        self.lapse_extension(incident, event.time, f"the case went to {record.to_level} {record.to_node}")
         self.escalation_index[event.id] = (incident.id, len(incident.escalations))
         incident.escalations.append(record)
         incident.current_node, incident.current_level = record.to_node, record.to_level

@@ -17,7 +17,7 @@ from gridcore import Explanation, UnknownNameError
 from gridcore.clock import require_aware
 
 from . import timers
-from .incident import STATUSES, Breach, Entry, Escalation, Incident
+from .incident import STATUSES, Breach, Entry, Escalation, Extension, ExtensionRequest, Incident
 from .policy import Category
 
 if TYPE_CHECKING:
@@ -33,7 +33,8 @@ class IncidentView:
     ``node`` is where it was reported, ``current_node``/``current_level`` where
     it is now; ``repeat_reports`` are the ids of later reports that joined it;
     ``self_closed`` flags an incident reported and resolved or closed by the
-    same person; ``breaches`` are the time limits it missed.
+    same person; ``breaches`` are the time limits it missed; ``extensions``
+    the extensions approved (each with the deadline before and after).
     """
 
     id: str
@@ -69,6 +70,9 @@ class IncidentView:
     paused_since: datetime | None = None
     description: str = ""
     channel: str = ""
+    #: approved extensions (延期), and a request still waiting for an answer
+    extensions: tuple[Extension, ...] = ()
+    extension_request: ExtensionRequest | None = None
 
     @property
     def is_open(self) -> bool:
@@ -127,6 +131,8 @@ def view(engine: Engine, incident: Incident) -> IncidentView:
         paused_since=incident.paused_since,
         description=incident.description,
         channel=incident.channel,
+        extensions=tuple(incident.extensions),
+        extension_request=incident.extension_request,
     )
 
 
