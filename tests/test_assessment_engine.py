@@ -344,6 +344,8 @@ def test_own_metrics_are_registered_with_chinese_titles() -> None:
         "registration_completeness": "登记完整率",
         "household_registration": "户登记率",
         "visit_coverage": "入户走访覆盖率",
+        "carers_visited_all": "包联户走访到位率",
+        "carers_not_visited_all": "包联户走访未到位人数",
         "unresolved_serious_incidents": "未解决重大事件",
     }
 

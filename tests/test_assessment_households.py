@@ -102,3 +102,26 @@ def test_the_cli_shows_the_household_rates(store: str) -> None:
     assert rows["household_registration"]["名称"] == "户登记率"
     assert rows["visit_coverage"]["名称"] == "入户走访覆盖率"
     assert rows["visit_coverage"]["value"] not in (None, "")
+
+
+def test_every_member_visited_every_household_they_look_after_is_a_condition(store: str, tmp_path: Path) -> None:
+    with Engine.open(store=store, clock=FixedClock(APRIL)) as engine:
+        # the grid leader visits 李家 in March: the household is visited, but not by 周丽 (m05), who looks after it
+        engine.record(HouseholdVisited(id="v5", time=day(6), actor="m02", node="g1-u1", household="h2"))
+        assert engine.metric("visit_coverage", "g1", MARCH, APRIL).value == 100  # type: ignore[union-attr]
+        carers = engine.metric("carers_visited_all", "g1", MARCH, APRIL)
+        assert carers is not None and carers.value == 50  # 陈强 (m03) visited 陈家; 周丽 missed 李家
+        assert carers.inputs["not all visited"] == "m05 (h2)"
+        assert engine.metric("carers_not_visited_all", "g1", MARCH, APRIL).value == 1  # type: ignore[union-attr]
+        assert engine.metric("carers_visited_all", "g1-u2", MARCH, APRIL).value == 100  # type: ignore[union-attr]
+        assert engine.metric("carers_visited_all", "g2", MARCH, APRIL) is None  # 周家 has left
+        rules = tmp_path / "carers.rules"
+        rules.write_text(
+            "规则集 \"包联户\"\n层级：community > grid > unit\n考核：\n  周期：月\n  评定层级：grid\n"
+            "  指标 入户走访覆盖率：权重 100\n"
+            "  星级：若 得分 >= 90 且 包联户走访到位率 == 100 则 5，若 得分 >= 60 则 4，否则 3\n"
+            "  扣分 包联户走访未到位人数：每个 5 分\n", encoding="utf-8")
+        engine.use_ruleset(rules, effective=datetime(2025, 1, 1, tzinfo=TZ))
+        g1 = assessment.assess(engine, "2025-03", save=False).rating("g1")
+        # every household visited (100) less 5 for 周丽: 95, yet 4 stars, since not every carer visited all theirs
+        assert g1 is not None and (g1.score, g1.stars) == (95, 4)

@@ -125,6 +125,13 @@ def visited(engine: Engine, start: datetime, end: datetime) -> set[str]:
                 lambda: {event.household for event in events(engine, ["household_visited"], start, end)})
 
 
+def visits_by(engine: Engine, start: datetime, end: datetime) -> set[tuple[str, str]]:
+    """(who visited, household) for every home visit (``household_visited``) in ``[start, end)``."""
+    return memo(engine, ("visits by", start, end),
+                lambda: {(event.actor, event.household)
+                         for event in events(engine, ["household_visited"], start, end)})
+
+
 def registrations_by_node(engine: Engine, end: datetime) -> dict[str, list[tuple[str, str]]]:
     """Registered residents at ``end`` by the node they live in: node -> [(person, name)]."""
 

@@ -12,6 +12,11 @@ Each is a ``gridcore.metrics.Metric`` computed for a node's subtree over
   least one person registered by name, of the households on record.
 * ``visit_coverage`` (%): households looked after (包联户, as at ``end``)
   that were visited at home in the period, of those looked after.
+* ``carers_visited_all`` (%): members looking after households (包联户) in the
+  subtree who visited every one of them themselves in the period, of all such
+  members; ``carers_not_visited_all`` counts the others.  A ladder condition
+  ``carers_visited_all == 100`` says "every member visited every household
+  they look after this period".
 * ``unresolved_serious_incidents``: incidents of severity >= the ruleset's
   ``serious`` threshold (default 4) reported before ``end`` and not resolved by then.
 
@@ -187,6 +192,39 @@ def visit_coverage(engine: Engine, root: str, start: datetime, end: datetime) ->
     )
 
 
+def _carers(engine: Engine, root: str, start: datetime, end: datetime) -> dict[str, list[str]] | None:
+    """Member -> the households under ``root`` they look after (as at ``end``) and did not visit themselves."""
+    register = logindex.households_at(engine, end)
+    inside = {h.id for h in register.households_in(root)}
+    seen = logindex.visits_by(engine, start, end)
+    missed = {member: [h for h in households if h in inside and (member, h) not in seen]
+              for member, households in register.carers().items() if inside.intersection(households)}
+    return missed or None
+
+
+def _who_missed(missed: dict[str, list[str]]) -> str:
+    said = [f"{m} ({', '.join(hs[:5])}{' ...' if len(hs) > 5 else ''})" for m, hs in sorted(missed.items()) if hs]
+    return "; ".join(said[:10]) + (" ..." if len(said) > 10 else "") or "none"
+
+
+def carers_visited_all(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share (%) of the members looking after households in the subtree who visited every one of them."""
+    missed = _carers(engine, root, start, end)
+    if missed is None:
+        return None
+    done = sum(1 for households in missed.values() if not households)
+    return MetricValue(Fraction(100 * done, len(missed)),
+                       {"members looking after households": len(missed), "visited all": done,
+                        "not all visited": _who_missed(missed)})
+
+
+def carers_not_visited_all(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue:
+    """How many members looking after households in the subtree left one of them unvisited in the period."""
+    missed = _carers(engine, root, start, end) or {}
+    short = sum(1 for households in missed.values() if households)
+    return MetricValue(Fraction(short), {"members": short, "not all visited": _who_missed(missed)})
+
+
 def unresolved_serious_incidents(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue:
     """Incidents located in the subtree, severity >= the serious threshold, open at ``end``."""
     policy = policy_at(engine, start)
@@ -215,6 +253,10 @@ METRICS = [
            title_zh="户登记率"),
     Metric("visit_coverage", "Home visits to households looked after", "%", visit_coverage,
            title_zh="入户走访覆盖率"),
+    Metric("carers_visited_all", "Members who visited every household they look after", "%",
+           carers_visited_all, title_zh="包联户走访到位率"),
+    Metric("carers_not_visited_all", "Members who left a household they look after unvisited", "members",
+           carers_not_visited_all, title_zh="包联户走访未到位人数", higher_is_better=False),
     Metric("unresolved_serious_incidents", "Unresolved serious incidents", "incidents",
            unresolved_serious_incidents, title_zh="未解决重大事件", higher_is_better=False),
 ]  # fmt: skip
