@@ -28,8 +28,10 @@ from gridcore.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from gridcore.rules.sections import Section
 
 #: Warnings that become errors here: the installed plugins are known (a metric),
-#: and a name a ruleset does not declare is a slip, not a name for later (a category).
-KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category"})
+#: a name a ruleset does not declare is a slip, not a name for later (a category),
+#: and the community beside the ruleset is the one it will run on (a role nobody holds).
+KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category", "verifier-missing",
+                                  "notified-role-missing"})
 
 
 @frozen
@@ -94,16 +96,18 @@ def check_text(text: str, path: Path, *, plugins: PluginManager, community: Path
     return _finish(str(path), ruleset, hooks, community_beside(path, community))
 
 
+def _errors_here(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    return [attrs.evolve(d, severity=ERROR) if code_of(d) in KNOWN_WHEN_INSTALLED else d
+            for d in with_codes(diagnostics)]
+
+
 def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None) -> CheckResult:
-    diagnostics = [
-        attrs.evolve(d, severity=ERROR) if code_of(d) in KNOWN_WHEN_INSTALLED else d
-        for d in with_codes(ruleset.warnings)
-    ]
+    diagnostics = _errors_here(ruleset.warnings)
     if community is not None:
         from .rosterio import load_community
 
         try:
-            diagnostics.extend(with_codes(hooks.check_ruleset(load_community(community), ruleset)))
+            diagnostics.extend(_errors_here(hooks.check_ruleset(load_community(community), ruleset)))
         except GridcoreError as exc:
             diagnostics.append(Diagnostic(
                 message=f"the community beside the ruleset cannot be read: {exc}",

@@ -284,5 +284,6 @@ def test_escalating_to_a_department_by_a_name_that_is_no_level_still_warns(tmp_p
     path.write_text(RULESETS["names"].replace("immediately to 社区", "immediately to 城管"),
                     encoding="utf-8")
     ruleset = load_ruleset(path, sections=_sections())
-    [warning] = list(ruleset.warnings)
+    # (the round-the-clock 'accept within 2 hours' is warned about too: a limit that may not be met)
+    [warning] = [w for w in ruleset.warnings if "may not be met" not in w.message]
     assert "城管" in warning.message and "社区" in warning.message

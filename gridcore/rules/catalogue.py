@@ -9,6 +9,7 @@ value without its unit, an unfinished comparison).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -98,6 +99,8 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
         if label is not None:
             return MESSAGES[label]
     token_type = exc.token.type if isinstance(exc, UnexpectedToken) else ""
+    if token_type in ("CMP", "MULOP") and _after_operator(code, exc):
+        return MESSAGES["double_operator"]
     if code.rstrip()[-1:] in (",", "，", "、") and token_type in ("$END", ""):
         return MESSAGES["trailing_comma"]
     if code.rstrip()[-1:] in (":", "：") and token_type in ("$END", ""):
@@ -134,6 +137,16 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
     if token_type in ("$END", ""):
         return MESSAGES["ends_early"]
     return None
+
+
+#: The end of a comparison or arithmetic operator (``>=``, ``＋``, ``×`` ...).
+_OPERATOR_END = re.compile(r"(<=|>=|==|!=|[<>=+\-*/\u2264\u2265\u2260\uff1c\uff1e\uff1d\uff0b\uff0d\uff0a\uff0f\u00d7\u00f7])$")
+
+
+def _after_operator(code: str, exc: UnexpectedInput) -> bool:
+    """True if the unexpected operator comes right after another one (``>= >= 2``)."""
+    start = getattr(getattr(exc, "token", None), "start_pos", None)
+    return isinstance(start, int) and bool(_OPERATOR_END.search(code[:start].rstrip()))
 
 
 def _is_section_unit(grammar: Grammar, term: str) -> bool:

@@ -151,10 +151,12 @@ CODES: tuple[Code, ...] = (
        P + "activity 扫地: 5 per hour when event.hours >=\n",
        ("event.hours >=", "event.hours >= 2")),
     _c("double-operator", r"two operators in a row", "two operators in a row", "连续出现两个运算符",
-       "remove one of them", "删掉其中一个"),
+       "remove one of them", "删掉其中一个",
+       P + "activity 扫地: 5 per hour when event.hours >= >= 2\n", (">= >=", ">=")),
     _c("ends-early", r"the line ends too early", "a line ends too early", "这一行提前结束了",
        "finish the item with one of the things listed under 'expected'",
-       "用'应为'中列出的内容把条目写完整"),
+       "用'应为'中列出的内容把条目写完整",
+       P + "activity 扫地: 5 per hour, at most\n", ("at most\n", "at most 40 per month\n")),
     _c("number-in-words", r"a number is expected here, written with digits",
        "a number written in words", "数字用汉字或英文单词书写", "write the number with digits, e.g. 5",
        "用阿拉伯数字书写，例如 5", P + "activity 扫地: five per hour\n", ("five", "5")),
@@ -179,7 +181,7 @@ CODES: tuple[Code, ...] = (
        P + "activity 扫地 5 per hour\n", ("扫地 5", "扫地: 5")),
     _c("missing-unit", r"a value is missing its unit", "a value without its unit", "数值缺少单位",
        "write the unit after the number, e.g. '5 points' or '48h'",
-       "在数字后写上单位，例如 '5 分' 或 '48小时'"),
+       "在数字后写上单位，例如 '5 分' 或 '48小时'", P + "activity 扫地: 5 per\n", ("5 per\n", "5 per hour\n")),
     _c("name-expected", r"a name is expected here", "a name is missing", "这里应是名称",
        "write the item's name (quote it if it is unusual)", "写上条目名称（特殊名称请加引号）",
        P + "activity : 5 per hour\n", ("activity :", "activity 扫地:")),
@@ -194,7 +196,8 @@ CODES: tuple[Code, ...] = (
        "a name ending in digits", "以数字结尾的名称", "write the name in quotes",
        "给名称加上引号", "积分：\n  礼遇 大米2024：200 分\n", ("大米2024", '"大米2024"')),
     _c("unexpected", r"unexpected '", "something unexpected", "此处不应出现的内容",
-       "compare the line with the examples in docs/language.md", "对照 docs/language.md 中的例子修改"),
+       "compare the line with the examples in docs/language.md", "对照 docs/language.md 中的例子修改",
+       P + "activity 扫地: 5 per hour )\n", (" )\n", "\n")),
     # ------------------------------------------------------------ inheritance and dates
     _c("defined-twice", r"'.*' is defined twice in this section", "an item defined twice",
        "条目重复定义", "keep one of them (a later change in time is a 'from DATE:' line)",
@@ -211,9 +214,11 @@ CODES: tuple[Code, ...] = (
        ("志愿服物", "志愿服务")),
     _c("new-item-near-parent", r"'.*' is a new item; the parent has", "a new item close to the parent's",
        "与上级条目名称相近的新条目", "to replace the parent's item, use its name",
-       "若要替换上级条目，请使用它的名称"),
+       "若要替换上级条目，请使用它的名称", P + "activity 志愿服物: 6 per hour\n", ("志愿服物", "志愿服务")),
     _c("dates-reversed", r"the end date .* is not after the start date", "an end date before its start",
-       "结束日期早于开始日期", "swap the dates or fix the end date", "调换日期或改正结束日期"),
+       "结束日期早于开始日期", "swap the dates or fix the end date", "调换日期或改正结束日期",
+       P + "activity 扫地: 5 per hour\n    from 2025-07-01 until 2025-03-01: 6 per hour\n",
+       ("until 2025-03-01", "until 2025-10-01")),
     _c("date-order", r"this date \(.*\) is not after the one above", "dated lines out of order",
        "日期没有按先后排列", "list dated lines from the earliest to the latest",
        "按从早到晚的顺序写带日期的行",
@@ -222,9 +227,13 @@ CODES: tuple[Code, ...] = (
        ("    from 2025-07-01: 6 per hour\n    from 2025-03-01: 7 per hour\n",
         "    from 2025-03-01: 7 per hour\n    from 2025-07-01: 6 per hour\n")),
     _c("date-overlap", r".* overlaps the range above", "date ranges overlap", "日期范围重叠",
-       "end the earlier range before the later one starts", "让前一段在后一段开始之前结束"),
+       "end the earlier range before the later one starts", "让前一段在后一段开始之前结束",
+       P + "activity 扫地: 5 per hour\n    from 2025-01-01 until 2025-07-01: 6 per hour\n"
+       "    from 2025-06-01: 7 per hour\n", ("until 2025-07-01", "until 2025-06-01")),
     _c("date-gap", r"nothing is in force from", "a gap between date ranges", "日期范围之间有空档",
-       "extend one range to meet the other", "延长其中一段使两段相接"),
+       "extend one range to meet the other", "延长其中一段使两段相接",
+       P + "activity 扫地: 5 per hour\n    from 2025-01-01 until 2025-03-01: 6 per hour\n"
+       "    from 2025-04-01: 7 per hour\n", ("until 2025-03-01", "until 2025-04-01")),
     # ------------------------------------------------------------ names and types
     _c("unknown-name", r"unknown name '", "a name that means nothing here", "未知的名称",
        "use a variable or field listed (gridcore schema lists them)",
@@ -234,11 +243,14 @@ CODES: tuple[Code, ...] = (
        "use one of the fields listed (gridcore schema lists them)", "使用列出的字段",
        P + "activity 扫地: 5 per hour when member.party_membr\n", ("party_membr", "party_member")),
     _c("unknown-function", r"unknown function '", "a function that does not exist", "未知的函数",
-       "use min, max, abs or round", "使用 min、max、abs 或 round"),
+       "use min, max, abs or round", "使用 min、max、abs 或 round",
+       P + "activity 扫地: 5 per hour when maxx(event.hours, 1) >= 2\n", ("maxx", "max")),
     _c("type-mismatch", r"expected .* here, but this is", "a value of the wrong kind",
-       "值的类型不对", "write a value of the kind expected", "写成应有类型的值"),
+       "值的类型不对", "write a value of the kind expected", "写成应有类型的值",
+       P + "activity 扫地: 5 per hour when event.hours\n", ("event.hours\n", "event.hours >= 2\n")),
     _c("cannot-compare", r"cannot compare ", "comparing values of different kinds",
-       "比较了不同类型的值", "compare like with like (a number with a number)", "同类相比（数字比数字）"),
+       "比较了不同类型的值", "compare like with like (a number with a number)", "同类相比（数字比数字）",
+       P + "activity 扫地: 5 per hour when event.hours == \"两\"\n", ('"两"', "2")),
     _c("cannot-compute", r"cannot compute ", "arithmetic on values that do not allow it",
        "对不能运算的值做了运算", "compute with numbers only", "只对数字做运算",
        P + "activity 扫地: 5 per hour when member.party_member + 1\n",
@@ -251,7 +263,8 @@ CODES: tuple[Code, ...] = (
        ("grid_leadr", "grid_leader")),
     _c("unknown-activity", r"unknown activity '", "an activity the ruleset does not declare",
        "未知的活动", "use an activity of the points section, or declare it",
-       "使用积分栏目中的活动，或先声明"),
+       "使用积分栏目中的活动，或先声明",
+       P + "activity 扫地: 5 per hour when event.activity == \"志愿服物\"\n", ("志愿服物", "志愿服务")),
     _c("unknown-department", r"unknown line department '", "a department the community does not have",
        "社区没有这个条线部门", "use a department id from departments.csv, or add it there",
        "使用 departments.csv 中的部门编号，或先在其中添加",
@@ -270,13 +283,40 @@ CODES: tuple[Code, ...] = (
     # ------------------------------------------------------------ ladders and limits
     _c("step-unreachable", r"this step can never be reached", "a ladder step never used",
        "一档永远不会用到", "remove the step, or move it above the one that covers it",
-       "删掉这一档，或把它移到覆盖它的档之前"),
+       "删掉这一档，或把它移到覆盖它的档之前",
+       A + "stars: 5 if score >= 90, 4 if score >= 80, 3 if score >= 85, otherwise 2\n",
+       (", 3 if score >= 85", "")),
     _c("step-overlap", r"this step overlaps an earlier one", "ladder steps overlap", "档位重叠",
-       "make each step's range start where the one before ends", "让每一档从上一档结束处开始"),
+       "make each step's range start where the one before ends", "让每一档从上一档结束处开始",
+       A + "stars: 5 if score >= 90, 4 if 80 <= score < 95, otherwise 3\n", ("80 <= score < 95", "score >= 80")),
     _c("ladder-gap", r"no step applies when", "a ladder with a gap", "档位之间有空档",
        "add 'otherwise ...' or a step for the range named", "加上 '否则 …' 或覆盖该范围的一档"),
     _c("stars-order", r".*(put \d+ after \d+|list star levels)", "star levels out of order",
-       "星级没有按从高到低排列", "list star levels from most to fewest stars", "按星级从高到低排列"),
+       "星级没有按从高到低排列", "list star levels from most to fewest stars", "按星级从高到低排列",
+       A + "stars: 4 if score >= 80, 5 if score >= 90, otherwise 3\n",
+       ("4 if score >= 80, 5 if score >= 90", "5 if score >= 90, 4 if score >= 80")),
+    _c("stars-gap", r"no step covers ", "scores that get fewer stars than lower scores",
+       "较高的得分反而星级更低", "let the steps meet: a step's lower bound alone is enough, the steps "
+       "above it take the higher scores", "让各档首尾相接：写下限即可，更高的得分由前面的档计算",
+       A + "stars: 5 if score >= 90, 4 if score >= 80 and score < 85, otherwise 3\n",
+       ("score >= 80 and score < 85", "score >= 80")),
+    _c("limit-unmeetable", r"'.*' (cannot|may not) be met", "a time limit that cannot be met",
+       "无法做到的时限", "give the time allowed, counted in working time where nobody is on duty "
+       "round the clock", "写明允许的时间；没有全天值班的，按工作时间计",
+       E + "limit unit: accept within 0 hours\n", ("0 hours", "2 working hours")),
+    # ------------------------------------------------------------ the community beside the ruleset
+    _c("verifier-missing", r"no .* at or above \d+ of the \d+ cells", "nobody can verify cases in some cells",
+       "有的单元上报的事件无人核查", "name a role every cell has at or above it in 'verified by:', or add "
+       "the verifier to the roster", "在 '核查人：' 中写每个单元本级或上级都有的角色，或在名册中补上核查人",
+       E + "incident any: start at unit\n", ("start at unit\n", "start at unit\n  verified by: microgrid_leader\n"),
+       community="<microgrid-village>"),
+    _c("notified-role-missing", r"nobody in .* holds ", "a notified role nobody holds", "被通知的角色无人担任",
+       "notify a role the community has, or add the role to the roster", "通知社区已有的角色，或在名册中补上该角色",
+       E + "incident fire_hazard: start at grid, notify building_leader at grid\n",
+       ("building_leader at grid", "grid_leader at grid"), community="yinquan"),
+    _c("community-unreadable", r"the community beside the ruleset cannot be read", "the community's files cannot be read",
+       "社区资料无法读取", "fix the roster file the message names (gridcore hierarchy show loads it too)",
+       "按提示修改名册文件（gridcore hierarchy show 也会读取它）", kind="file"),
 )
 
 _BY_CODE = {c.code: c for c in CODES}
@@ -314,10 +354,18 @@ def markdown() -> str:
         "`gridcore check --format json`, and by the editor). This page lists",
         "every code with what it means and how to fix it; each example below is",
         "checked by the test suite: the example fails with its code, and the",
-        "example with the fix applied passes.",
+        "example with the fix applied passes. Codes without an example are",
+        "problems of files and folders, lines too long or too deeply nested to print",
+        "here, and ladders only a third party's section can have.",
+        "",
+        "Some problems are warnings when a ruleset is put in force and errors in",
+        "`check`, which knows the installed plugins and the community beside the",
+        "ruleset: `unknown-metric`, `unknown-category`, `verifier-missing`,",
+        "`notified-role-missing`.",
         "",
         "每个问题都带有一个代码。下表列出每个代码的含义和修改方法；",
         "每个例子都由测试检查：原例子报出该代码，按修改方法改后通过。",
+        "有些问题在规则集生效时只是警告，在 check 中则是错误（check 知道已安装的插件和规则集旁边的社区）。",
         "",
         "| code | what it means | 含义 | fix | 修改 |",
         "|---|---|---|---|---|",
@@ -333,9 +381,11 @@ def markdown() -> str:
         old, new = c.edit
         out += [f"### `{c.code}`", "", f"{c.title} ({c.title_zh}).", ""]
         if c.community:
-            where = ("a community whose grids are led by micro-grid leaders only"
-                     if c.community.startswith("<") else f"the `{c.community}` community")
-            out += [f"Checked beside {where}.", ""]
+            where = (f"a village whose grids are led by micro-grid leaders only "
+                     f"(`tests/data/{c.community.strip('<>')}`)" if c.community.startswith("<")
+                     else f"the `{c.community}` community (`rulesets/{c.community}`)")
+            out += [(f"Checked beside {where}: `gridcore check --community DIR` (or a "
+                     "community.yaml beside the file)."), ""]
         out += ["```text", c.example_text().rstrip("\n"), "```", "",
                 f"Fix: change `{_inline(old)}` to `{_inline(new)}`" if new
                 else f"Fix: delete `{_inline(old)}`", ""]

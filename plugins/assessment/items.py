@@ -37,7 +37,7 @@ from .policy import (
     Subsidy,
     SubsidyPaying,
 )
-from .star_ladder import Text, ordered_ladder
+from .star_ladder import Gap, Text, lower_bound_only, ordered_ladder, star_gap
 
 
 def compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: Report,
@@ -138,12 +138,42 @@ def _stars(body: nodes.Stars, ref: RuleRef, report: Report, text: Text) -> tuple
             report(ladder, "list star levels from most to fewest stars, 'otherwise' giving the fewest",
                    "星级请从高到低排列，'否则' 一档最少", fix=fix, fix_zh=fix_zh)
         return None
+    gap = star_gap(levels, last)
+    if gap is not None:
+        _report_gap(gap, ladder, levels[gap.giver], report, text)
+        return None
     levels.append(StarLevel(last, None, _ref_at(ref, ladder.otherwise)))
     from gridcore.rules.checker import ladder_problems
 
     for at, message, message_zh in ladder_problems(ladder, low=0.0, high=1e12):
         report(at, message, message_zh, warning=True)
     return tuple(levels)
+
+
+def _report_gap(gap: Gap, ladder: Any, giving: StarLevel, report: Report, text: Text) -> None:
+    """Scores that get fewer stars than lower scores: reported at the step that leaves them out."""
+    giver = ladder.steps[gap.giver]
+    written = text(giver)
+    english = bool(written) and written.startswith(text(giver.value))
+    said = text(ladder.steps[gap.step]) if gap.step is not None else ""
+    where, where_zh = (f"'{said}'", f"'{said}'") if said else ("'otherwise'", "'否则'")
+    condition = text(giver.condition)
+    word = next((w for w in SCORE_WORDS if w in condition), "score" if english else "得分")
+    shown = gap.piece.describe(word)
+    below = gap.below.describe(word)
+    bound = lower_bound_only(giving)
+    if bound and written:
+        value = text(giver.value)
+        rewritten = f"{value} if {word} {bound}" if english else f"若 {word} {bound} 则 {value}"
+        fix = f"write '{written}' as '{rewritten}' (the steps above it already take the higher scores)"
+        fix_zh = f"把 '{written}' 改为 '{rewritten}'（更高的得分已由前面的档计算）"
+    else:
+        fix = f"add a step for {shown}, or let the steps meet"
+        fix_zh = f"为 {shown} 补一档，或让相邻的档首尾相接"
+    report(giver, f"no step covers {shown}: those scores get {gap.stars} stars ({where}), "
+                  f"fewer than the {gap.more} that {below} gets",
+           f"没有一档覆盖 {shown}：这些得分只得 {gap.stars} 星（{where_zh}），少于 {below} 所得的 {gap.more} 星",
+           fix=fix, fix_zh=fix_zh)
 
 
 def _caps(level: str, body: nodes.Caps, ref: RuleRef, report: Report) -> tuple[StarCap, ...]:

@@ -1,4 +1,4 @@
-"""The fix offered for a star ladder out of order or without ``otherwise``.
+"""The fix offered for a star ladder out of order or without ``otherwise``, and its gaps.
 
 A fix is only worth printing if writing it in makes ``check`` pass, so the fix
 is the whole ladder written out again from the author's own text (their words,
@@ -11,7 +11,12 @@ lowest step of 0 stars becomes the ``otherwise`` itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
+
+from attrs import frozen
+
+from .policy import SCORE, AllOf, Compare, StarLevel, condition_subjects, exact
 
 #: The source text of anything with a position (``CompileContext.text``).
 Text = Callable[[Any], str]
@@ -71,3 +76,133 @@ def _else_word(ladder_text: str, last_step: str, otherwise_value: str) -> str:
     if tail.endswith(otherwise_value):
         tail = tail[: len(tail) - len(otherwise_value)].strip()
     return tail
+
+
+# ------------------------------------------------------------------ gaps
+
+
+@frozen
+class Piece:
+    """A range of scores: ``low`` to ``high`` (None: unbounded), each end in or out."""
+
+    low: Fraction | None
+    low_in: bool
+    high: Fraction | None
+    high_in: bool
+
+    def inside(self) -> Fraction:
+        """A score inside the range."""
+        if self.low is not None and self.low == self.high:
+            return self.low
+        if self.low is None:
+            assert self.high is not None
+            return self.high - 1
+        if self.high is None:
+            return self.low + 1
+        return (self.low + self.high) / 2
+
+    def describe(self, word: str = "score") -> str:
+        """``85 <= score < 90``, ``score = 90``, ``score >= 95``."""
+        if self.low is not None and self.low == self.high:
+            return f"{word} = {_show(self.low)}"
+        left = f"{_show(self.low)} {'<=' if self.low_in else '<'} " if self.low is not None else ""
+        right = f" {'<=' if self.high_in else '<'} {_show(self.high)}" if self.high is not None else ""
+        if not left:
+            return f"{word}{right}"
+        if not right:
+            return f"{word} {'>=' if self.low_in else '>'} {_show(self.low)}"
+        return f"{left}{word}{right}"
+
+
+@frozen
+class Gap:
+    """Scores (``piece``) that get fewer stars than lower scores (``below``) do.
+
+    ``stars`` is what the gap gets (from ``step``, or the ``otherwise`` when
+    None); ``more`` what ``below`` gets, from the step ``giver`` (an index
+    into the ladder's steps).
+    """
+
+    piece: Piece
+    stars: int
+    step: int | None
+    below: Piece
+    more: int
+    giver: int
+
+
+def star_gap(levels: Sequence[StarLevel], otherwise: int) -> Gap | None:
+    """The first range of scores that gets fewer stars than a lower range, or None.
+
+    Only steps that read the score alone count (a step that also asks for
+    ``no unresolved_serious_incidents`` may not apply): walking the scores
+    upward, the stars they get must never go down.  Each range between two
+    numbers the ladder names, and each such number itself, is looked at
+    once, exactly (fractions).
+    """
+    scored = [(i, level) for i, level in enumerate(levels)
+              if level.condition is not None and condition_subjects(level.condition) == {SCORE}]
+    marks = sorted({exact(c.number) for _, level in scored for c in _compares(level.condition)})
+    if not marks:
+        return None
+    pieces = [Piece(None, False, marks[0], False)]
+    for i, mark in enumerate(marks):
+        pieces.append(Piece(mark, True, mark, True))
+        after = marks[i + 1] if i + 1 < len(marks) else None
+        pieces.append(Piece(mark, False, after, False))
+
+    def stars_of(piece: Piece) -> tuple[int, int | None]:
+        probe = piece.inside()
+        for i, level in scored:
+            assert level.condition is not None
+            if level.condition.holds({SCORE: probe}):
+                return level.stars, i
+        return otherwise, None
+
+    best: tuple[int, Piece, int] | None = None  # most stars so far, where, which step
+    for n, piece in enumerate(pieces):
+        got, step = stars_of(piece)
+        if best is not None and got < best[0]:
+            end = n
+            while end + 1 < len(pieces) and stars_of(pieces[end + 1]) == (got, step):
+                end += 1
+            last = pieces[end]
+            return Gap(Piece(piece.low, piece.low_in, last.high, last.high_in), got, step,
+                       best[1], best[0], best[2])
+        if step is not None and (best is None or got > best[0]):
+            start = n
+            while start > 0 and stars_of(pieces[start - 1]) == (got, step):
+                start -= 1
+            first = pieces[start]
+            best = (got, Piece(first.low, first.low_in, piece.high, piece.high_in), step)
+        elif best is not None and got == best[0] and step == best[2]:
+            best = (got, Piece(best[1].low, best[1].low_in, piece.high, piece.high_in), step)
+    return None
+
+
+def lower_bound_only(level: StarLevel) -> str:
+    """``score >= 80`` for a band ``score >= 80 and score < 85`` (its lower bound), else ''."""
+    condition = level.condition
+    if not isinstance(condition, AllOf):
+        return ""
+    lows = [c for c in condition.parts if isinstance(c, Compare) and c.subject == SCORE and c.op in (">=", ">")]
+    highs = [c for c in condition.parts if isinstance(c, Compare) and c.subject == SCORE and c.op in ("<", "<=")]
+    if len(lows) != 1 or not highs or len(lows) + len(highs) != len(condition.parts):
+        return ""
+    return f"{lows[0].op} {_show(exact(lows[0].number))}"
+
+
+def _compares(condition: Any) -> list[Compare]:
+    if isinstance(condition, Compare):
+        return [condition]
+    parts = getattr(condition, "parts", None)
+    if parts is not None:
+        return [c for part in parts for c in _compares(part)]
+    part = getattr(condition, "part", None)
+    return _compares(part) if part is not None else []
+
+
+def _show(value: Fraction | None) -> str:
+    if value is None:
+        return ""
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"

@@ -8,8 +8,9 @@ expression compiler against the documented ``incident`` record (and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from gridcore.explain import RuleRef
@@ -66,6 +67,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         extra_workdays=extra,
         rules=calendar_rules,
     )
+    _check_round_the_clock(items, calendar, ctx)
     verifiers = [p for p in now if isinstance(p, Verifier)]
     reopens = [p for p in now if isinstance(p, Reopen)]
     duplicates = [p for p in now if isinstance(p, Duplicates)]
@@ -264,8 +266,10 @@ def _limit(level: str, body: n.Limit, ref: RuleRef, ctx: CompileContext) -> Leve
     for part in body.parts:
         if isinstance(part, n.AcceptWithin):
             accept = _span(part.span)
+            _check_not_zero(part, accept, ctx)
         elif isinstance(part, n.ResolveWithin):
             resolve = _span(part.span)
+            _check_not_zero(part, resolve, ctx)
         elif isinstance(part, n.ThenLevel):
             then_level = _level(part.level, ctx)
         elif isinstance(part, n.ThenDepartment):
@@ -279,6 +283,77 @@ def _limit(level: str, body: n.Limit, ref: RuleRef, ctx: CompileContext) -> Leve
             "时限需要写明“受理时限 …”或“办结时限 …”",
         )
     return LevelLimit(level, ref, accept, resolve, then_level, then_department, tuple(notices))
+
+
+def _check_not_zero(part: n.AcceptWithin | n.ResolveWithin, span: Span, ctx: CompileContext) -> None:
+    """A limit of no time at all cannot be met: every case would be overdue as it arrives."""
+    if span.amount > timedelta(0) or span.workdays > 0:
+        return
+    written = ctx.text(part)
+    ctx.error(
+        part,
+        f"'{written}' cannot be met: a case is overdue the moment it arrives",
+        f"'{written}' 无法做到：事件一到就已超时",
+        fix="give the time allowed (e.g. 'accept within 2 working hours'); to send cases up at once, "
+        "write 'escalate NAME: immediately to LEVEL when CONDITION'",
+        fix_zh="写明允许的时间（如 '受理时限 2个工作小时'）；如要立即上报，请写 '提级 名称：立即 上报到 层级 当 条件'",
+    )
+
+
+def _check_round_the_clock(items: Sequence[Item], calendar: Calendar, ctx: CompileContext) -> None:
+    """Warn about a round-the-clock limit shorter than the shortest time nobody is at work.
+
+    ``accept within 2 hours`` counts the night too: a case that arrives as work
+    stops (17:30) is overdue at 19:30, long before work starts again (08:30),
+    so it is met only if someone is on duty then.  Counted in working time
+    (``2 working hours``) it can always be met.
+    """
+    closed = _shortest_closure(calendar)
+    if closed is None:
+        return
+    for item in items:
+        body = item.versions[0].body
+        if not isinstance(body, n.Limit):
+            continue
+        for part in body.parts:
+            if not isinstance(part, n.AcceptWithin | n.ResolveWithin) or not isinstance(part.span, n.WallTime):
+                continue
+            amount = part.span.amount
+            if not timedelta(0) < amount < closed:
+                continue
+            written = ctx.text(part)
+            hours = f"{amount / timedelta(hours=1):g}"
+            due = (datetime.combine(date.min, calendar.end) + amount).time()
+            keyword = re.match(r"[\u4e00-\u9fff]+", written)
+            if keyword is not None:
+                better = f"{keyword.group()} {hours}个工作小时"
+            else:
+                head = "accept" if isinstance(part, n.AcceptWithin) else "resolve"
+                better = f"{head} within {hours} working {_plural(float(hours), 'hour')}"
+            ctx.error(
+                part,
+                f"'{written}' may not be met: it counts round the clock, and a case that arrives at "
+                f"{calendar.end:%H:%M} as work stops is overdue at {due:%H:%M}, before work starts "
+                f"again at {calendar.start:%H:%M}",
+                f"'{written}' 可能无法做到：它按全天计时，{calendar.end:%H:%M} 下班时到达的事件在 "
+                f"{due:%H:%M} 就已超时，而 {calendar.start:%H:%M} 才重新上班",
+                fix=f"count it in working time: '{better}' (keep it only if someone is on duty then)",
+                fix_zh=f"按工作时间计：'{better}'（夜间有人值班才保留原写法）",
+                warning=True,
+            )
+
+
+def _shortest_closure(calendar: Calendar) -> timedelta | None:
+    """The shortest stretch between the end of one working day and the start of the next."""
+    days = sorted(calendar.weekdays)
+    if not days:
+        return None
+    stops = []
+    for i, weekday in enumerate(days):
+        following = days[(i + 1) % len(days)]
+        apart = (following - weekday) % 7 or 7
+        stops.append(apart * timedelta(days=1) - calendar.day_length)
+    return min(stops)
 
 
 def _escalate(body: n.Escalate, ref: RuleRef, ctx: CompileContext) -> Immediate | Repeats | None:

@@ -71,7 +71,8 @@ def gridcore_register_sections() -> list[Section[Any]]:
 
 @hookimpl
 def gridcore_check_ruleset(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
-    """Every line department the section routes to must be on the community's roster."""
-    from .roster_check import department_problems
+    """Every line department the section routes to must be on the community's roster, and the
+    roles it relies on (the verifier above every cell, each notified role) held by someone."""
+    from .roster_check import department_problems, role_problems
 
-    return department_problems(community, ruleset)
+    return department_problems(community, ruleset) + role_problems(community, ruleset)

@@ -2,9 +2,16 @@
 
 ``gridcore check`` sees a ruleset alone; the line departments it routes to
 (``route to fire``, ``then to police``) exist only in the community's
-``departments.csv``.  This module checks them when a ruleset meets its
-community: before ``Engine.use_ruleset`` puts it in force, and in
-``gridcore check --community``.
+``departments.csv``, and the roles it relies on (the verifier, a notified
+role) only in its ``roles.csv``.  This module checks them when a ruleset
+meets its community: before ``Engine.use_ruleset`` puts it in force, and in
+``gridcore check --community`` (or with a community.yaml beside the file).
+
+An unknown department is an error everywhere.  A role nobody holds is a
+warning when a ruleset is put in force (the roster may gain the people
+later; nothing breaks until a case needs them) and an error in ``gridcore
+check``: a village whose grids are led by micro-grid leaders only, under
+the default verifier (the grid leader), could never verify a case.
 """
 
 from __future__ import annotations
@@ -12,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from gridcore.errors import RosterError
 from gridcore.explain import RuleRef
+from gridcore.roster import role_id
 from gridcore.rules.checker import did_you_mean
 
-from .policy import EscalationPolicy, Immediate, Repeats
+from .policy import EscalationPolicy, Immediate, Notice, Repeats
 from .section import SECTION
 
 if TYPE_CHECKING:
@@ -47,11 +56,11 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
                 file=ref.file,
                 line=ref.line,
                 column=ref.column,
-                source_line=ref.text,
+                source_line=_line(ref),
                 suggestion=close,
                 fix="use a department id from the community's departments.csv, or add the department there",
                 fix_zh="使用社区 departments.csv 中的部门编号，或先在其中添加该部门",
-                width=max(1, len(ref.text.rstrip())),
+                width=_width(ref),
             )
         )
     return problems
@@ -72,3 +81,134 @@ def _departments(policies: list[EscalationPolicy], levels: set[str]) -> Iterator
                 yield piece.department, piece.rule
             if piece.to_level and piece.to_level not in levels:
                 yield piece.to_level, piece.rule
+
+
+#: Roles that are not staff: never offered as the verifier.
+NOT_STAFF = frozenset({"resident", "volunteer"})
+
+
+def role_problems(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
+    """A warning for the verifier missing above some cells, and for a notified role nobody holds."""
+    problems: list[Diagnostic] = []
+    seen: set[tuple[str, str, str]] = set()
+    for in_force in ruleset.policies(SECTION):
+        policy = in_force.policy
+        problem = _verifier_problem(community, ruleset, policy)
+        if problem is not None and (problem.message, problem.file, str(problem.line)) not in seen:
+            seen.add((problem.message, problem.file, str(problem.line)))
+            problems.append(problem)
+        for notice, ref in _notices(policy):
+            problem = _notice_problem(community, notice, ref)
+            if problem is not None and (problem.message, problem.file, str(problem.line)) not in seen:
+                seen.add((problem.message, problem.file, str(problem.line)))
+                problems.append(problem)
+    return problems
+
+
+def _role(community: Community, written: str) -> str | None:
+    """The community's role id for a role written by id or Chinese name (None: it has no such role)."""
+    try:
+        return role_id(written, community.roles)
+    except RosterError:
+        return None
+
+
+def _covered(community: Community, cell: str, role: str) -> bool:
+    return any(community.holders(node.id, role)
+               for node in community.hierarchy.ancestors(cell, include_self=True))
+
+
+def _verifier_problem(community: Community, ruleset: Ruleset, policy: EscalationPolicy) -> Diagnostic | None:
+    from gridcore.rules import Diagnostic
+    from gridcore.rules.errors import WARNING
+
+    cells = [node.id for node in community.hierarchy.leaves()]
+    role = _role(community, policy.verifier)
+    missing = [cell for cell in cells if role is None or not _covered(community, cell, role)]
+    if not missing:
+        return None
+    written = policy.verifier
+    zh = community.roles.get(role or "", written)
+    names = "、".join(community.hierarchy.node(cell).name for cell in missing[:3]) + (
+        " …" if len(missing) > 3 else "")
+    ref = policy.verifier_rule or _first_rule(ruleset)
+    default = policy.verifier_rule is None
+    candidates = sorted(
+        (r for r in community.roles if r not in NOT_STAFF and all(_covered(community, c, r) for c in cells)),
+        key=lambda r: (-sum(1 for node in community.hierarchy if community.holders(node.id, r)), r))
+    if candidates:
+        best = candidates[0]
+        fix = (f"write 'verified by: {best}' (every cell has a {best} at or above it), "
+               f"or add a {written} for those cells to the roster")
+        fix_zh = (f"写 '核查人：{community.roles.get(best, best)}'（每个单元本级或上级都有），"
+                  f"或在名册中为这些单元补上{zh}")
+    else:
+        fix = f"add a {written} for those cells to the roster (roles.csv), or name another role in 'verified by:'"
+        fix_zh = f"在名册（roles.csv）中为这些单元补上{zh}，或在 '核查人：' 中写另一个角色"
+    return Diagnostic(
+        message=(f"no {written} at or above {len(missing)} of the {len(cells)} cells of {community.name} "
+                 f"({names}): cases reported there can never be verified"
+                 + (" (the verifier is the grid leader unless 'verified by:' says otherwise)" if default else "")),
+        message_zh=(f"{community.name} 的 {len(cells)} 个单元中有 {len(missing)} 个（{names}）本级及上级都没有{zh}："
+                    "在那里上报的事件永远无法核查" + ("（未写 '核查人：' 时默认由网格长核查）" if default else "")),
+        file=ref.file, line=ref.line, column=ref.column, source_line=_line(ref),
+        width=_width(ref), fix=fix, fix_zh=fix_zh,
+        suggestion=candidates[0] if candidates else "", severity=WARNING, code="verifier-missing")
+
+
+def _notice_problem(community: Community, notice: Notice, ref: RuleRef) -> Diagnostic | None:
+    from gridcore.rules import Diagnostic
+    from gridcore.rules.errors import WARNING
+
+    levels = community.hierarchy.levels
+    if notice.level is None and (notice.name in levels or notice.name in community.departments
+                                 or any(d.name == notice.name for d in community.departments.values())):
+        return None  # "notify community" (its staff) or a line department
+    role = _role(community, notice.name)
+    where = ([n.id for n in community.hierarchy.nodes_at(notice.level)]
+             if notice.level is not None and notice.level in levels else [n.id for n in community.hierarchy])
+    if role is not None and any(community.holders(node, role) for node in where):
+        return None
+    at = f" at a {notice.level}" if notice.level else ""
+    at_zh = f"（{community.level_label(notice.level)}一级）" if notice.level in levels else ""
+    held = sorted({r for node in where for m in community.holders(node) for a in m.roles
+                   if a.node == node and (r := a.role) not in NOT_STAFF})
+    shown = str(notice)
+    name_zh = community.roles.get(role or "", notice.name)
+    shown_zh = name_zh + (f" 于 {community.level_label(notice.level)}" if notice.level in levels else "")
+    return Diagnostic(
+        message=f"nobody in {community.name} holds {notice.name}{at}: 'notify {shown}' tells no one",
+        message_zh=f"{community.name} 中没有人担任{name_zh}{at_zh}：'通知 {shown_zh}' 不会通知到任何人",
+        file=ref.file, line=ref.line, column=ref.column, source_line=_line(ref),
+        width=_width(ref),
+        expected=", ".join(held), suggestion=did_you_mean(notice.name, held),
+        fix=f"notify a role {community.name} has{at} ({', '.join(held) or 'none'}), or add {notice.name} "
+            "to the roster",
+        fix_zh=f"通知{community.name}{at_zh}已有的角色（{'、'.join(community.roles.get(r, r) for r in held) or '无'}），"
+               f"或在名册中补上{community.roles.get(role or '', notice.name)}",
+        severity=WARNING, code="notified-role-missing")
+
+
+def _notices(policy: EscalationPolicy) -> Iterator[tuple[Notice, RuleRef]]:
+    for route in policy.routes:
+        for notice in route.notify:
+            yield notice, route.rule
+    for limit in policy.limits:
+        for notice in limit.notify:
+            yield notice, limit.rule
+
+
+def _first_rule(ruleset: Ruleset) -> RuleRef:
+    """Where a default the section does not write is pinned: its first line in the ruleset."""
+    items = ruleset.items.get(SECTION.name, ())
+    return items[0].ref if items else RuleRef(ruleset.entry, 0)
+
+
+def _line(ref: RuleRef) -> str:
+    """The rule's line as written: its text after the indentation it starts at (so the caret
+    falls under it)."""
+    return " " * max(0, ref.column - 1) + ref.text
+
+
+def _width(ref: RuleRef) -> int:
+    return max(1, len(ref.text.rstrip()))
