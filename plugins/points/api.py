@@ -8,6 +8,7 @@ event through the engine, which refuses it with the reasons if it must.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,18 @@ def balance(engine: Engine, member: str, at: datetime | None = None) -> int:
     the_state = state(engine)
     moment = _moment(engine, member, at)
     account = the_state.view(member, moment)
-    return sum(entry.amount for entry in account.entries if entry.time <= moment)
+    # Every entry is booked in time order and counted in ``net``: take off those after ``moment``.
+    later = sum(e.amount for e in _booked(the_state, member, moment) if e.time > moment)
+    return account.net - later
+
+
+def _booked(the_state: PointsState, member: str | None, since: datetime | None = None,
+            until: datetime | None = None) -> Iterator[Entry]:
+    """Entries booked for ``member`` (everyone: None) from the history parts that may hold ``[since, until]``."""
+    for record in the_state.booked(since, until):
+        entry = record.entry
+        if member is None or entry.member == member:
+            yield entry
 
 
 def _moment(engine: Engine, member: str, at: datetime | None) -> datetime:
@@ -54,7 +66,9 @@ def _moment(engine: Engine, member: str, at: datetime | None) -> datetime:
 def entries(engine: Engine, member: str, at: datetime | None = None) -> list[Entry]:
     """Every ledger entry of the member up to ``at`` (default now), in time order."""
     moment = _moment(engine, member, at)
-    return [e for e in state(engine).view(member, moment).entries if e.time <= moment]
+    the_state = state(engine)
+    extras = [r.entry for r in the_state.view(member, moment).extras]
+    return [e for e in [*_booked(the_state, member, until=moment), *extras] if e.time <= moment]
 
 
 @frozen
@@ -91,9 +105,9 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
     span = parse_period(period, the_state.tz)
     start, end = span.start, span.end
     account = the_state.view(member, _until(engine, end))
-    before = [e for e in account.entries if e.time < start]
-    inside = tuple(e for e in account.entries if start <= e.time < end)
-    opening = sum(e.amount for e in before)
+    since = [*_booked(the_state, member, since=start), *(r.entry for r in account.extras)]
+    inside = tuple(e for e in since if start <= e.time < end)
+    opening = account.net - sum(e.amount for e in since if e.time >= start)
     sums = ledger.totals(list(inside))
     return Statement(
         member=member,
@@ -135,15 +149,20 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     span = parse_period(month, the_state.tz)
     start, end = span.start, span.end
     until = _until(engine, end)
+    recent: dict[str, list[Entry]] = {}
+    for entry in _booked(the_state, None, since=start):
+        if entry.time >= start:
+            recent.setdefault(entry.member, []).append(entry)
     scores: list[tuple[int, str, int]] = []
     for account in the_state.views(until):
+        since = [*recent.get(account.member, ()), *(r.entry for r in account.extras)]
         earned = sum(
             e.amount
-            for e in account.entries
+            for e in since
             if e.kind in ledger.CREDITS and start <= e.time < end and hierarchy.is_within(e.node, node)
         )
         if earned > 0:
-            held = sum(e.amount for e in account.entries if e.time < end)
+            held = account.net - sum(e.amount for e in since if e.time >= end)
             scores.append((earned, account.member, held))
     scores.sort(key=lambda row: (-row[0], row[1]))
     rows: list[BoardRow] = []
@@ -177,13 +196,15 @@ def node_totals(engine: Engine, node: str, period: str) -> list[NodeTotals]:
     start, end = span.start, span.end
     until = _until(engine, end)
     own: dict[str, dict[str, int]] = {}
+    booked = list(_booked(the_state, None, since=start, until=end))
     for account in the_state.views(until):
-        for e in account.entries:
-            if start <= e.time < end and e.node in hierarchy:
-                sums = ledger.totals([e])
-                bucket = own.setdefault(e.node, {"earned": 0, "redeemed": 0, "expired": 0, "deducted": 0})
-                for key, value in sums.items():
-                    bucket[key] += value
+        booked.extend(r.entry for r in account.extras)
+    for e in booked:
+        if start <= e.time < end and e.node in hierarchy:
+            sums = ledger.totals([e])
+            bucket = own.setdefault(e.node, {"earned": 0, "redeemed": 0, "expired": 0, "deducted": 0})
+            for key, value in sums.items():
+                bucket[key] += value
     rows = []
     for each in hierarchy.descendants(node, include_self=True):
         total = {"earned": 0, "redeemed": 0, "expired": 0, "deducted": 0}
@@ -203,7 +224,8 @@ def flags(engine: Engine, node: str | None = None, period: str | None = None) ->
     hierarchy = engine.community.hierarchy
     span = parse_period(period, the_state.tz) if period else None
     found = []
-    for entry in the_state.entries.values():
+    since, until = (span.start, span.end) if span is not None else (None, None)
+    for entry in _booked(the_state, None, since, until):
         if entry.kind != ledger.FLAG:
             continue
         if node is not None and not (entry.node in hierarchy and hierarchy.is_within(entry.node, node)):
@@ -240,7 +262,9 @@ def redeem(
         id=ident, time=when, actor=actor or member, node=where, reward=reward, quantity=quantity, member=member
     )
     engine.record(event)
-    return state(engine).entries[ident]
+    record = state(engine).entry(ident)
+    assert record is not None  # recorded: booked (or flagged)
+    return record.entry
 
 
 @frozen

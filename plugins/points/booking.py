@@ -34,11 +34,16 @@ class Booking(Deductions):
         entry: Entry,
         policy: PointsPolicy | None,
         caps: tuple[str, ...] = (),
+        rules: tuple[Any, ...] | None = None,
     ) -> None:
-        """Add ``entry`` to the ledger once (an id already booked is ignored); credits open a lot."""
-        if entry.id in self.entries:
+        """Add ``entry`` to the ledger once (an id booked in the open part is ignored); credits open a lot.
+
+        ``rules``: every rule behind it, when its own rule is not all.  Event ids
+        are unique in a store and an event is applied once, so the guard only
+        protects against booking one entry twice within one event.
+        """
+        if entry.id in self.history.guarded:
             return
-        self.entries[entry.id] = entry
         if entry.kind in ledger.CREDITS:
             expiry = policy.expiry if policy is not None else None
             expires = add_months(entry.time, expiry.months, self.tz) if expiry is not None else None
@@ -48,9 +53,10 @@ class Booking(Deductions):
                 expiry_rule=expiry.rule if expiry is not None else None,
                 caps_scopes=caps,
                 calendar=self.calendar,
+                rules=rules,
             )
         else:
-            account.add(entry)
+            account.add(entry, rules=rules)
 
     def flag(
         self,
@@ -256,8 +262,7 @@ class Booking(Deductions):
             activity=scope,
             inputs=inputs,
         )
-        self.book(account, entry, policy, caps=(scope, "*"))
-        self.extra_rules[entry.id] = tuple(dict.fromkeys(rules))
+        self.book(account, entry, policy, caps=(scope, "*"), rules=tuple(dict.fromkeys(rules)))
 
     def on_redemption(self, event: PointsRedeemed) -> None:
         """Spend the reward's price from the oldest lots (or flag it if a rebuild left it uncovered)."""
@@ -298,9 +303,7 @@ class Booking(Deductions):
                 "balance_before": account.balance,
             },
         )
-        self.entries[entry.id] = entry
-        taken = account.debit(entry)
-        self.taken[entry.id] = taken
+        account.debit(entry)
         self.stock_used[reward.name] = self.stock_used.get(reward.name, 0) + event.quantity
         for period in KINDS:
             self.redeemed_by.add((member, reward.name, period), self.calendar.label(period, event.time), event.quantity)

@@ -181,7 +181,7 @@ class Checks(Records):
                     f"per member, {member} already has {had} in {label} (rule {reward.rule})"
                 )
         cost = reward.price * event.quantity
-        balance = self.view(member, event.time, history=False).balance
+        balance = self.view(member, event.time).balance
         if balance < cost:
             reasons.append(
                 f"insufficient balance: {member} has {balance} points, "

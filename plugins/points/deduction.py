@@ -85,9 +85,7 @@ class Deductions(Records):
             activity=scope,
             inputs=inputs,
         )
-        if entry.id in self.entries:
-            return self.entries[entry.id]
-        self.entries[entry.id] = entry
-        account.deduct(entry)
-        self.extra_rules[entry.id] = tuple(dict.fromkeys(rules))
+        if entry.id in self.history.guarded:
+            return self.history.guarded[entry.id].entry
+        account.deduct(entry, rules=tuple(dict.fromkeys(rules)))
         return entry

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from gridcore import Explanation, Outcome, OutcomeKind
 
-from . import ledger
-from .ledger import Entry
+from .ledger import Record
 
 if TYPE_CHECKING:
     from .state import PointsState
@@ -26,16 +25,17 @@ def explain(state: PointsState, decision: str) -> Explanation | None:
     if not decision.startswith(NAME + ":"):
         return None
     entry_id = decision[len(NAME) + 1 :]
-    entry = state.entries.get(entry_id) or _find_derived(state, entry_id)
-    if entry is None:
+    record = state.entry(entry_id) or _find_due(state, entry_id)
+    if record is None:
         return None
-    rules = state.extra_rules.get(entry.id) or ((entry.rule,) if entry.rule is not None else ())
+    entry = record.entry
+    rules = [r for r in record.rules or (entry.rule,) if r is not None]
     inputs = dict(entry.inputs)
     inputs.update({"member": entry.member, "node": entry.node, "time": entry.time.isoformat()})
     if entry.cause:
         inputs["event"] = entry.cause
-    if entry.id in state.taken:
-        inputs["taken_from"] = ", ".join(f"{lot} ({n})" for lot, n in state.taken[entry.id])
+    if record.taken is not None:
+        inputs["taken_from"] = ", ".join(f"{lot} ({n})" for lot, n in record.taken)
     return Explanation(
         decision=decision,
         summary=f"{entry.kind} {entry.amount:+d} for {entry.member}: {entry.summary}",
@@ -45,11 +45,12 @@ def explain(state: PointsState, decision: str) -> Explanation | None:
     )
 
 
-def _find_derived(state: PointsState, entry_id: str) -> Entry | None:
+def _find_due(state: PointsState, entry_id: str) -> Record | None:
+    """An expiry or bonus that fell due by now but no event has booked yet."""
     for account in state.views():
-        for entry in account.entries:
-            if entry.id == entry_id:
-                return entry
+        for record in account.extras:
+            if record.entry.id == entry_id:
+                return record
     return None
 
 
@@ -57,20 +58,13 @@ def balances(state: PointsState) -> list[Outcome]:
     """Each member's balance now, with the rules that produced it."""
     outcomes = []
     for account in state.views():
-        rules = {
-            rule
-            for entry in account.entries
-            for rule in state.extra_rules.get(entry.id, (entry.rule,))
-            if rule is not None
-        }
-        totals = ledger.totals(account.entries)
         outcomes.append(
             Outcome(
                 plugin=NAME,
                 subject=f"member:{account.member}:balance",
                 value=account.balance,
-                rules=tuple(sorted(rules, key=lambda r: (r.file, r.line, r.column))),
-                detail=f"earned {totals['earned']}, redeemed {totals['redeemed']}, expired {totals['expired']}",
+                rules=tuple(sorted(account.rules, key=lambda r: (r.file, r.line, r.column))),
+                detail=f"earned {account.credited}, redeemed {account.redeemed}, expired {account.expired}",
                 kind=BALANCES,
             )
         )

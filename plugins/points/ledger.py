@@ -1,24 +1,25 @@
 """The ledger: entries per member, lots for first-in-first-out expiry, period totals.
 
-A member's ``Account`` holds every entry that touched their balance, in time
-order (its history, what statements and boards read), and the state still
-open: the *lots* of points not yet spent or expired (one per credit), the
-points counted toward caps in the current periods, and the periods in which
-a streak bonus may still fall due.  Redemptions, deductions (扣分) and expiry
-take from the oldest lots first, so the balance (the sum of the lots, less
-any ``debt``) always equals earned - redeemed - expired - deducted.  It goes
-below zero only when a ruleset's ``floor`` lets a deduction take more than
-the lots hold: the rest is ``debt``, which the next credits pay off first.
+A member's ``Account`` holds the state still open: the *lots* of points not
+yet spent or expired (one per credit), the points counted toward caps in the
+current periods, and the periods in which a streak bonus may still fall due,
+besides running totals of what was booked.  Every entry it books goes to its
+*journal*: the points state's ``History`` (history.py), which statements and
+boards read.  Redemptions, deductions (扣分) and expiry take from the oldest
+lots first, so the balance (the sum of the lots, less any ``debt``) always
+equals earned - redeemed - expired - deducted.  It goes below zero only when a
+ruleset's ``floor`` lets a deduction take more than the lots hold: the rest is
+``debt``, which the next credits pay off first.
 
 Expiry and streak bonuses depend only on time passing: ``advance`` books every
 one that fell due up to a moment, in time order.  The state advances an
 account to each event's time before applying it, and a query at a later
-moment advances a *copy*, so nothing depends on how often anyone asks.
+moment advances a *copy*, whose journal collects what it booked (its
+``extras``), so nothing depends on how often anyone asks.
 
 What is open is kept keyed by what is still open: a lot leaves the account
 when it is spent or expires, cap counters keep only the current period of each
 kind, activity marks only as long as a streak span that may read them is open.
-Nothing in the open part grows with the number of events.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from attrs import define, field, frozen
 
@@ -103,6 +104,35 @@ class Calendar:
 
 
 @define(eq=False)
+class Record:
+    """One booked entry, with what explanations say besides it.
+
+    ``rules`` is every rule behind an earning or deduction (item, tilts, caps,
+    floor), None when the entry's own rule is all; ``taken`` is the lots a
+    redemption took points from.
+    """
+
+    entry: Entry
+    rules: tuple[RuleRef | None, ...] | None = None
+    taken: tuple[tuple[str, int], ...] | None = None
+
+
+class Journal(Protocol):
+    """Where an account's booked entries go (the state's ``History``, or a copy's ``Extras``)."""
+
+    def add(self, record: Record) -> None:
+        """Keep a booked entry."""
+
+
+class Extras(list[Record]):
+    """The journal of an account's copy: what it booked beyond the account it was copied from."""
+
+    def add(self, record: Record) -> None:
+        """Keep a booked entry."""
+        self.append(record)
+
+
+@define(eq=False)
 class Lot:
     """Points from one credit that are not yet spent or expired."""
 
@@ -120,8 +150,8 @@ class Account:
     """Everything the ledger knows about one member: history and what is still open."""
 
     member: str
-    #: every entry, in time order (the member's history).
-    entries: list[Entry] = field(factory=list)
+    #: where booked entries go, in time order (the member's history).
+    journal: Journal = field(factory=Extras)
     #: unspent lots, oldest first (time, then entry id).
     lots: list[Lot] = field(factory=list)
     #: the sum of the lots, less the debt.
@@ -141,10 +171,38 @@ class Account:
     span_node: dict[tuple[str, str], str] = field(factory=dict)
     #: ``active`` is pruned when it grows past this (amortised: pruning reads every mark).
     prune_at: int = 64
+    #: the sum of every entry booked, and its parts as ``totals`` counts them (all positive).
+    net: int = 0
+    credited: int = 0
+    redeemed: int = 0
+    expired: int = 0
+    deducted: int = 0
+    #: every rule behind an entry booked (what a what-if lists for a changed balance).
+    rules: set[RuleRef] = field(factory=set)
 
-    def add(self, entry: Entry) -> None:
-        """Append an entry to the history (entries arrive in time order)."""
-        self.entries.append(entry)
+    def add(self, entry: Entry, *, rules: tuple[RuleRef | None, ...] | None = None,
+            taken: tuple[tuple[str, int], ...] | None = None) -> None:
+        """Book an entry to the journal (entries arrive in time order) and count it."""
+        self.journal.add(Record(entry, rules, taken))
+        amount = entry.amount
+        self.net += amount
+        kind = entry.kind
+        if kind in CREDITS:
+            self.credited += amount
+        elif kind == "redeem":
+            self.redeemed -= amount
+        elif kind == "expire":
+            self.expired -= amount
+        elif kind == "deduct":
+            self.deducted -= amount
+        for rule in rules if rules is not None else (entry.rule,):
+            if rule is not None:
+                self.rules.add(rule)
+
+    @property
+    def extras(self) -> list[Record]:
+        """What a copy booked beyond its account (nothing for the account itself)."""
+        return self.journal if isinstance(self.journal, Extras) else []
 
     def credit(
         self,
@@ -154,9 +212,10 @@ class Account:
         expiry_rule: RuleRef | None = None,
         caps_scopes: tuple[str, ...] = (),
         calendar: Calendar | None = None,
+        rules: tuple[RuleRef | None, ...] | None = None,
     ) -> None:
         """Book a credit: append the entry, open a lot, count it toward caps in ``caps_scopes``."""
-        self.add(entry)
+        self.add(entry, rules=rules)
         if entry.amount <= 0:
             return
         repaid = min(self.debt, entry.amount)
@@ -218,10 +277,10 @@ class Account:
                 spent += 1
         del self.lots[:spent]
         self.balance -= cost
-        self.add(entry)
+        self.add(entry, taken=tuple(taken))
         return taken
 
-    def deduct(self, entry: Entry) -> list[tuple[str, int]]:
+    def deduct(self, entry: Entry, rules: tuple[RuleRef | None, ...] | None = None) -> list[tuple[str, int]]:
         """Book a deduction of ``-entry.amount`` points: the oldest lots first, the rest as debt.
 
         The caller has applied the floor; returns ``(lot entry id, points taken)`` pairs.
@@ -241,7 +300,7 @@ class Account:
         del self.lots[:spent]
         self.debt += left
         self.balance += entry.amount
-        self.add(entry)
+        self.add(entry, rules=rules)
         return taken
 
     def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
@@ -325,8 +384,8 @@ class Account:
         for mark in [mark for mark, end in self.active.items() if end <= earliest]:
             del self.active[mark]
 
-    def copy(self, *, history: bool = True) -> Account:
-        """A copy whose open part can be advanced without touching this account."""
+    def copy(self) -> Account:
+        """A copy whose open part can be advanced without touching this account (its own journal)."""
         lots = [Lot(lot.entry_id, lot.time, lot.node, lot.remaining, lot.expires, lot.expiry_rule)
                 for lot in self.lots]
         by_id = {lot.entry_id: lot for lot in lots}
@@ -335,7 +394,6 @@ class Account:
         heapq.heapify(expiring)
         return Account(
             member=self.member,
-            entries=list(self.entries) if history else [],
             lots=lots,
             balance=self.balance,
             debt=self.debt,
@@ -345,15 +403,19 @@ class Account:
             open_spans=dict(self.open_spans),
             span_node=dict(self.span_node),
             prune_at=self.prune_at,
+            net=self.net,
+            credited=self.credited,
+            redeemed=self.redeemed,
+            expired=self.expired,
+            deducted=self.deducted,
+            rules=set(self.rules),
         )
 
-    def view(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, *, history: bool = True) -> Account:
-        """A copy advanced to ``until``; this account is untouched."""
+    def view(self, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> Account:
+        """The account advanced to ``until``: itself if nothing fell due, else a copy (``extras``)."""
         if not self._due_by(until):
-            if history:
-                return self
-            return self.copy(history=False)
-        copied = self.copy(history=history)
+            return self
+        copied = self.copy()
         copied.advance(until, policy_at, calendar)
         return copied
 

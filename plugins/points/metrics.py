@@ -26,14 +26,15 @@ def _points_per_resident(engine: Engine, node: str, start: datetime, end: dateti
         return None
     the_state = api.state(engine)
     now = engine.clock.now()
-    earned = 0
+    booked = [record.entry for record in the_state.booked(start, end)]
     for account in the_state.views(min(end, now)):
-        earned += sum(
-            e.amount
-            for e in account.entries
-            if e.kind in ledger.CREDITS and start <= e.time < end and e.node in hierarchy
-            and hierarchy.is_within(e.node, node)
-        )
+        booked.extend(record.entry for record in account.extras)
+    earned = sum(
+        e.amount
+        for e in booked
+        if e.kind in ledger.CREDITS and start <= e.time < end and e.node in hierarchy
+        and hierarchy.is_within(e.node, node)
+    )
     return MetricValue(Fraction(earned, len(people)), {"points_earned": earned, "residents": len(people)})
 
 

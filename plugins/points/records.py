@@ -1,8 +1,9 @@
 """What the points state holds, and the records its rules read about people and places.
 
 ``Records`` is the base of ``PointsState`` (state.py): the accounts, the
-history of entries, and everything still open (claims, unsettled incidents,
-counters of the current periods), with the queries booking and checks share.
+history of entries (history.py: in the store but for its newest part), and
+everything still open (claims, unsettled incidents, counters of the current
+periods), with the queries booking and checks share.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import attrs
 from gridcore.events import ActivityRecorded, Event
 
 from .facts import Facts, MemberRecord, NodeRecord
-from .ledger import Account, Calendar, Entry
+from .history import COLLECTION, History
+from .ledger import Account, Calendar, Record
 from .policy import ActivityItem, PointsPolicy
 from .section import SECTION
 from .tracking import Claims, IncidentTrack, PeriodCounter
@@ -33,8 +35,8 @@ class Records:
         self.tz = engine.community.tz
         self.calendar = Calendar(self.tz)
         self.accounts: dict[str, Account] = {}
-        #: every entry booked for an event, by id (flags, explanations, what ``redeem`` returns).
-        self.entries: dict[str, Entry] = {}
+        #: every entry booked, in booking order (mostly in the store; see history.py).
+        self.history = History(self.load_part)
         self.claims = Claims()
         #: incidents reported and not yet settled (paid or flagged when first closed).
         self.incidents: dict[str, IncidentTrack] = {}
@@ -55,10 +57,6 @@ class Records:
         self.uncovered = 0
         #: A scratch copy judges one late event and must not read the store's future.
         self.is_scratch = False
-        #: every rule behind an earning (item, tilts, caps), by entry id.
-        self.extra_rules: dict[str, tuple[Any, ...]] = {}
-        #: the lots each redemption took from, by entry id.
-        self.taken: dict[str, list[tuple[str, int]]] = {}
         #: tasks (the tasks plugin's) by id -> their kind; (task, member) parts done, and missed
         self.task_kinds: dict[str, str] = {}
         self.tasks_done: set[tuple[str, str]] = set()
@@ -71,7 +69,11 @@ class Records:
         """A copy of the open part (no history) to judge a late event on; this state is untouched."""
         copied = type(self)(self.engine)
         copied.is_scratch = True
-        copied.accounts = {member: account.copy(history=False) for member, account in self.accounts.items()}
+        copied.history = History()
+        copied.accounts = {}
+        for member, account in self.accounts.items():
+            copied.accounts[member] = mine = account.copy()
+            mine.journal = copied.history
         copied.claims = self.claims.copy()
         copied.incidents = {ident: attrs.evolve(track, ratings=list(track.ratings))
                             for ident, track in self.incidents.items()}
@@ -116,23 +118,35 @@ class Records:
         """The member's account (created empty on first use)."""
         found = self.accounts.get(member)
         if found is None:
-            found = self.accounts[member] = Account(member)
+            found = self.accounts[member] = Account(member, journal=self.history)
         return found
 
-    def view(self, member: str, when: datetime | None = None, *, history: bool = True) -> Account:
+    def view(self, member: str, when: datetime | None = None) -> Account:
         """The member's account with expiry and bonuses booked up to ``when`` (default now).
 
         A copy when anything fell due (the account itself is never advanced by a
-        query); ``history=False`` leaves the entries out (for balances).
+        query): what the copy booked is its ``extras``, the rest is in ``history``.
         """
         moment = when or self.engine.clock.now()
         account = self.accounts.get(member) or Account(member)
-        return account.view(moment, self.policy_at, self.calendar, history=history)
+        return account.view(moment, self.policy_at, self.calendar)
 
     def views(self, when: datetime | None = None) -> Iterator[Account]:
         """Every account, advanced to ``when`` (default now), by member id."""
         for member in sorted(self.accounts):
             yield self.view(member, when)
+
+    def booked(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Record]:
+        """Entries booked so far (a coarse filter by time: see ``History.select``), in booking order."""
+        return self.history.select(since, until)
+
+    def entry(self, entry_id: str) -> Record | None:
+        """The entry booked under ``entry_id``, if any (not those a query's copy books)."""
+        return self.history.find(entry_id)
+
+    def load_part(self, key: str) -> dict[str, Any] | None:
+        """A sealed part of the history, from the store."""
+        return self.engine.store.get(COLLECTION, key)
 
     def name_of(self, member: str) -> str:
         """The member's name (roster or resident registration), else the id."""

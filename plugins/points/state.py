@@ -7,14 +7,15 @@ exactly and an event id is never credited twice.
 
 It owns its methods: booking (booking.py) and refusals (checks.py) are mixed
 in.  What it keeps is keyed by what is still open (unspent lots, claims of
-the current day, unsettled incidents, counters of the current periods) besides
-each member's history of entries, which statements, boards and explanations
-read.
+the current day, unsettled incidents, counters of the current periods); the
+history of entries, which statements, boards and explanations read, is in
+the store but for its newest part (history.py).  Its checkpoint document
+(checkpoint.py) is what is open plus the keys of the history's parts.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, Outcome, hookimpl
 from gridcore.events import ActivityRecorded, Event, ResidentMoved, ResidentRegistered
@@ -41,6 +42,9 @@ __all__ = ["BALANCES", "NAME", "PointsState"]
 
 class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
+
+    #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
+    STATE_VERSION = 1
 
     # ------------------------------------------------------------ validation
 
@@ -119,6 +123,22 @@ class PointsState(TaskBooking, Checks):
             self.on_closed(event)
         else:
             self.on_task(event)
+
+    # ------------------------------------------------------------ checkpoints
+
+    @hookimpl
+    def gridcore_save_state(self, engine: Engine) -> dict[str, Any]:
+        """What is open, and the keys of the history's parts (stored first), for a checkpoint."""
+        from .checkpoint import save
+
+        return save(self, engine)
+
+    @hookimpl
+    def gridcore_restore_state(self, engine: Engine, document: dict[str, Any]) -> None:
+        """Take back what a checkpoint saved (the history's parts are read from the store when asked for)."""
+        from .checkpoint import restore
+
+        restore(self, document)
 
     # ------------------------------------------------------------ decisions
 

@@ -1,0 +1,138 @@
+"""The points state as a checkpoint document, and back (``gridcore_save_state``).
+
+Built with cattrs (one private converter): times as ISO 8601 with their
+offset, every mapping as a list sorted by its key, so the same state always
+gives the same document.  What is saved is what is still open (each
+account's unspent lots, cap counters of the current periods, activity marks
+and streak spans still open, claims a later claim may duplicate, incidents
+not yet settled, counters of the current periods), the population the
+plugin keeps, and the history's open part with the keys of its sealed parts
+(history.py: the parts themselves are in the store).  Caches (period labels,
+items by activity, members' and nodes' records) are not saved: they are
+worked out again when needed.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import cattrs
+
+from gridcore.explain import RuleRef
+
+from .history import COLLECTION, History
+from .ledger import Account, Lot
+from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+    from .records import Records
+
+_converter = cattrs.Converter()
+_converter.register_unstructure_hook(datetime, lambda when: when.isoformat())
+_converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
+_converter.register_unstructure_hook(timedelta, lambda span: [span.days, span.seconds, span.microseconds])
+_converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0], value[1], value[2]))
+
+_TOTALS = ("balance", "debt", "prune_at", "net", "credited", "redeemed", "expired", "deducted")
+
+
+def save(state: Records, engine: Engine) -> dict[str, Any]:
+    """The state as a JSON document; sealed parts of the history are stored first (unless read-only)."""
+    writer = None if engine.read_only else (lambda key, doc: engine.store.put(COLLECTION, key, doc))
+    unstructure = _converter.unstructure
+    return {
+        "accounts": [_dump_account(account) for _, account in sorted(state.accounts.items())],
+        "claims": [[member, activity, unstructure(claims, list[Claim])]
+                   for (member, activity), claims in sorted(state.claims.by_activity.items())],
+        "incidents": [unstructure(track, IncidentTrack) for _, track in sorted(state.incidents.items())],
+        "settled": sorted(state.settled),
+        "party": dict(sorted(state.party.items())),
+        "names": dict(sorted(state.names.items())),
+        "homes": dict(sorted(state.homes.items())),
+        "stock_used": dict(sorted(state.stock_used.items())),
+        "redeemed_by": _dump_counter(state.redeemed_by),
+        "recognition_spent": _dump_counter(state.recognition_spent),
+        "last_time": None if state.last_time is None else state.last_time.isoformat(),
+        "last_order": None if state.last_order is None else [state.last_order[0].isoformat(), state.last_order[1]],
+        "uncovered": state.uncovered,
+        "task_kinds": dict(sorted(state.task_kinds.items())),
+        "tasks_done": sorted([task, member] for task, member in state.tasks_done),
+        "tasks_missed": sorted([task, member] for task, member in state.tasks_missed),
+        "history": state.history.save(writer),
+    }
+
+
+def restore(state: Records, document: dict[str, Any]) -> None:
+    """Rebuild ``state`` (fresh from ``on_open``) from a document ``save`` gave; ``ValueError`` if unreadable."""
+    structure = _converter.structure
+    try:
+        state.history = History.restore(document["history"], state.load_part, state.history.part_size)
+        state.accounts = {}
+        for doc in document["accounts"]:
+            account = _load_account(doc)
+            account.journal = state.history
+            state.accounts[account.member] = account
+        state.claims = Claims()
+        for member, activity, claims in document["claims"]:
+            state.claims.by_activity[(str(member), str(activity))] = structure(claims, list[Claim])
+        tracks = [structure(doc, IncidentTrack) for doc in document["incidents"]]
+        state.incidents = {track.id: track for track in tracks}
+        state.settled = {str(ident) for ident in document["settled"]}
+        state.party = {str(k): bool(v) for k, v in document["party"].items()}
+        state.names = {str(k): str(v) for k, v in document["names"].items()}
+        state.homes = {str(k): str(v) for k, v in document["homes"].items()}
+        state.stock_used = {str(k): int(v) for k, v in document["stock_used"].items()}
+        state.redeemed_by = _load_counter(document["redeemed_by"])
+        state.recognition_spent = _load_counter(document["recognition_spent"])
+        state.last_time = None if document["last_time"] is None else datetime.fromisoformat(document["last_time"])
+        last = document["last_order"]
+        state.last_order = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
+        state.uncovered = int(document["uncovered"])
+        state.task_kinds = {str(k): str(v) for k, v in document["task_kinds"].items()}
+        state.tasks_done = {(str(task), str(member)) for task, member in document["tasks_done"]}
+        state.tasks_missed = {(str(task), str(member)) for task, member in document["tasks_missed"]}
+    except (KeyError, TypeError, IndexError, AttributeError, cattrs.BaseValidationError) as exc:
+        raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
+
+
+def _dump_account(account: Account) -> dict[str, Any]:
+    out: dict[str, Any] = {"member": account.member}
+    out.update({name: getattr(account, name) for name in _TOTALS})
+    out["lots"] = _converter.unstructure(account.lots, list[Lot])
+    out["earned"] = [[scope, kind, label, points] for (scope, kind), (label, points) in sorted(account.earned.items())]
+    out["active"] = [[kind, label, end.isoformat()] for (kind, label), end in sorted(account.active.items())]
+    out["open_spans"] = [[kind, label, end.isoformat()] for (kind, label), end in sorted(account.open_spans.items())]
+    out["span_node"] = [[kind, label, node] for (kind, label), node in sorted(account.span_node.items())]
+    rules = sorted(account.rules, key=lambda r: (r.file, r.line, r.column, r.text))
+    out["rules"] = _converter.unstructure(rules, list[RuleRef])
+    return out
+
+
+def _load_account(doc: dict[str, Any]) -> Account:
+    account = Account(str(doc["member"]))
+    for name in _TOTALS:
+        setattr(account, name, int(doc[name]))
+    account.lots = _converter.structure(doc["lots"], list[Lot])
+    account.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in account.lots if lot.expires is not None]
+    heapq.heapify(account.expiring)
+    account.earned = {(str(scope), str(kind)): (str(label), int(points)) for scope, kind, label, points in doc["earned"]}
+    account.active = {(str(kind), str(label)): datetime.fromisoformat(end) for kind, label, end in doc["active"]}
+    account.open_spans = {(str(kind), str(label)): datetime.fromisoformat(end)
+                          for kind, label, end in doc["open_spans"]}
+    account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
+    account.rules = set(_converter.structure(doc["rules"], list[RuleRef]))
+    return account
+
+
+def _dump_counter(counter: PeriodCounter) -> list[list[Any]]:
+    return [[list(key), label, total] for key, (label, total) in sorted(counter.counts.items())]
+
+
+def _load_counter(rows: list[list[Any]]) -> PeriodCounter:
+    counter = PeriodCounter()
+    counter.counts = {tuple(str(k) for k in key): (str(label), int(total)) for key, label, total in rows}
+    return counter

@@ -1,0 +1,288 @@
+"""Every member's history of ledger entries: sealed parts in the store, the newest in memory.
+
+Statements, boards, totals, flags and explanations read the history; booking
+never does.  So the history does not live in the points state's memory: the
+entries are appended, in the order they were booked, to an *open part*; when
+it holds ``PART_SIZE`` entries it is *sealed*, and at the next checkpoint
+(``gridcore_save_state``) every sealed part is written to the store's
+``points.ledger`` collection under the SHA-256 of its content, then dropped from
+memory.  A checkpoint names its parts by those keys and carries the open part
+itself, so it stays small however long the log grows, and opening reads no
+part at all.  A read loads only the parts whose entries' times overlap what
+it asks for (a month's board: the parts booked since that month), keeping the
+last few it loaded.
+
+Parts are cut by count only, so a store's history is cut the same way
+whether it was built in one replay or restored from a checkpoint and
+replayed from there: both give the same keys.  A part is never changed: a
+late event that changes history gives new parts (new keys) from where it
+landed on, and the checkpoints that named the old ones stop fitting.  A part
+is checked against its key when it is read; a missing or altered part is a
+``StoreError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from attrs import define, field
+
+from gridcore import StoreError
+from gridcore.explain import RuleRef
+
+from .ledger import Entry, Record
+
+#: The store collection holding sealed parts of the history.
+COLLECTION = "points.ledger"
+#: Entries per sealed part.
+PART_SIZE = 1000
+#: Entries of loaded parts kept in memory for later reads (the least recently read go first).
+CACHED_ENTRIES = 50_000
+#: The shape of a part document (and of the history in a checkpoint).
+PART_FORMAT = 1
+
+Loader = Callable[[str], "dict[str, Any] | None"]
+
+
+@define(eq=False)
+class Part:
+    """A sealed part: its key (None until it is saved), its size and the span of its entries' times."""
+
+    first: datetime
+    last: datetime
+    size: int
+    key: str | None = None
+    #: the records, while they are not yet in the store
+    records: list[Record] | None = field(default=None, repr=False)
+
+
+class History:
+    """The entries of one points state, in the order they were booked."""
+
+    def __init__(self, loader: Loader | None = None, part_size: int | None = None) -> None:
+        self.loader = loader
+        self.part_size = part_size or PART_SIZE
+        self.parts: list[Part] = []
+        self.open: list[Record] = []
+        #: ids of the open part's entries booked for events (guarding against booking one twice)
+        self.guarded: dict[str, Record] = {}
+        self._cache: OrderedDict[str, list[Record]] = OrderedDict()
+        self._cached = 0
+
+    # ------------------------------------------------------------ booking
+
+    def add(self, record: Record) -> None:
+        """Append a booked entry."""
+        self.open.append(record)
+        if record.entry.kind in GUARDED_KINDS:
+            self.guarded[record.entry.id] = record
+        if len(self.open) >= self.part_size:
+            self.seal()
+
+    def seal(self) -> None:
+        """Close the open part (it is written to the store at the next save)."""
+        if not self.open:
+            return
+        times = [r.entry.time for r in self.open]
+        self.parts.append(Part(min(times), max(times), len(self.open), records=self.open))
+        self.open = []
+        self.guarded = {}
+
+    # ------------------------------------------------------------ reading
+
+    def select(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Record]:
+        """Entries booked, in booking order, from every part that may hold times in ``[since, until]``.
+
+        A coarse filter (whole parts): callers filter the entries they get.
+        """
+        for part in self.parts:
+            if (since is not None and part.last < since) or (until is not None and part.first > until):
+                continue
+            yield from self._records(part)
+        yield from self.open
+
+    def find(self, entry_id: str) -> Record | None:
+        """The entry booked under ``entry_id`` (the newest parts are searched first)."""
+        for record in reversed(self.open):
+            if record.entry.id == entry_id:
+                return record
+        for part in reversed(self.parts):
+            for record in self._records(part):
+                if record.entry.id == entry_id:
+                    return record
+        return None
+
+    def _records(self, part: Part) -> list[Record]:
+        if part.records is not None:
+            return part.records
+        assert part.key is not None
+        found = self._cache.get(part.key)
+        if found is not None:
+            self._cache.move_to_end(part.key)
+            return found
+        doc = self.loader(part.key) if self.loader is not None else None
+        if doc is None:
+            raise StoreError(f"the points ledger part {part.key} named by the checkpoint is missing from the "
+                             f"store's {COLLECTION!r} collection; rebuild the state (gridcore rebuild)")
+        if part_key(doc) != part.key:
+            raise StoreError(f"the points ledger part {part.key} in the store does not match its key: "
+                             "it was altered; rebuild the state (gridcore rebuild)")
+        records = load_records(doc)
+        self._cache[part.key] = records
+        self._cached += len(records)
+        while self._cached > CACHED_ENTRIES and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cached -= len(dropped)
+        return records
+
+    # ------------------------------------------------------------ saving
+
+    def save(self, writer: Callable[[str, dict[str, Any]], None] | None) -> dict[str, Any]:
+        """The history as part of a checkpoint; sealed parts not yet stored go to ``writer`` first.
+
+        Without a writer (a read-only engine) the parts stay in memory and
+        their keys are computed all the same.
+        """
+        for part in self.parts:
+            if part.records is None:
+                continue
+            doc = dump_records(part.records)
+            key = part_key(doc)
+            if writer is not None:
+                writer(key, doc)
+                part.key, part.records = key, None
+            else:
+                part.key = key
+        return {
+            "format": PART_FORMAT,
+            "parts": [[p.key, p.first.isoformat(), p.last.isoformat(), p.size] for p in self.parts],
+            "open": dump_records(self.open),
+        }
+
+    @classmethod
+    def restore(cls, document: Mapping[str, Any], loader: Loader | None,
+                part_size: int | None = None) -> History:
+        """The history a checkpoint saved; ``ValueError`` if it cannot be read."""
+        if document.get("format") != PART_FORMAT:
+            raise ValueError(f"points history of format {document.get('format')!r}, expected {PART_FORMAT}")
+        history = cls(loader, part_size)
+        for key, first, last, size in document["parts"]:
+            history.parts.append(Part(datetime.fromisoformat(first), datetime.fromisoformat(last), int(size),
+                                      key=str(key)))
+        for record in load_records(document["open"]):
+            history.open.append(record)
+            if record.entry.kind in GUARDED_KINDS:
+                history.guarded[record.entry.id] = record
+        return history
+
+
+#: Kinds of entries booked for events (expiry and streak bonuses are booked by time passing).
+GUARDED_KINDS = ("earn", "flag", "redeem", "recognition", "deduct")
+
+
+# ---------------------------------------------------------------- part documents
+
+def part_key(doc: Mapping[str, Any]) -> str:
+    """The key of a part: the SHA-256 of its canonical JSON."""
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def dump_records(records: list[Record]) -> dict[str, Any]:
+    """Records as a compact document: one row per entry, each rule written once."""
+    rules: dict[RuleRef, int] = {}
+
+    def ref(rule: RuleRef | None) -> int | None:
+        if rule is None:
+            return None
+        found = rules.get(rule)
+        if found is None:
+            found = rules[rule] = len(rules)
+        return found
+
+    rows = []
+    for record in records:
+        e = record.entry
+        rows.append([
+            e.id, e.kind, e.amount, e.member, e.node, e.time.isoformat(), ref(e.rule), e.summary, e.cause,
+            e.activity, {k: encode_value(v) for k, v in e.inputs.items()},
+            None if record.rules is None else [ref(r) for r in record.rules],
+            None if record.taken is None else [[lot, n] for lot, n in record.taken],
+        ])
+    return {"format": PART_FORMAT,
+            "rules": [[r.file, r.line, r.column, r.text] for r in rules],
+            "entries": rows}
+
+
+def load_records(doc: Mapping[str, Any]) -> list[Record]:
+    """The records ``dump_records`` wrote; ``ValueError`` if the document cannot be read."""
+    try:
+        if doc.get("format") != PART_FORMAT:
+            raise ValueError(f"format {doc.get('format')!r}, expected {PART_FORMAT}")
+        rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
+        out = []
+        for (ident, kind, amount, member, node, time, rule, summary, cause, activity, inputs, extra,
+             taken) in doc["entries"]:
+            entry = Entry(
+                id=str(ident), kind=str(kind), amount=int(amount), member=str(member), node=str(node),
+                time=datetime.fromisoformat(time), rule=None if rule is None else rules[rule],
+                summary=str(summary), cause=None if cause is None else str(cause),
+                activity=None if activity is None else str(activity),
+                inputs={str(k): decode_value(v) for k, v in inputs.items()},
+            )
+            out.append(Record(
+                entry,
+                None if extra is None else tuple(None if r is None else rules[r] for r in extra),
+                None if taken is None else tuple((str(lot), int(n)) for lot, n in taken),
+            ))
+        return out
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ValueError(f"unreadable points ledger part: {type(exc).__name__}: {exc}") from exc
+
+
+# An entry's inputs are what its rule read: text, numbers, truth values, and
+# now and then a span (an incident's age) or a moment.  JSON holds the first
+# kinds as they are; the others are tagged so they come back as they were.
+_TAG = "$"
+
+
+def encode_value(value: Any) -> Any:
+    """An input value as JSON (``ValueError`` for a kind no rule produces)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, datetime):
+        return {_TAG: "datetime", "v": value.isoformat()}
+    if isinstance(value, date):
+        return {_TAG: "date", "v": value.isoformat()}
+    if isinstance(value, timedelta):
+        return {_TAG: "timedelta", "v": [value.days, value.seconds, value.microseconds]}
+    if isinstance(value, Fraction):
+        return {_TAG: "fraction", "v": f"{value.numerator}/{value.denominator}"}
+    if isinstance(value, Decimal):
+        return {_TAG: "decimal", "v": str(value)}
+    raise ValueError(f"a ledger entry's input of type {type(value).__name__} cannot be saved")
+
+
+def decode_value(value: Any) -> Any:
+    """The value ``encode_value`` wrote."""
+    if not isinstance(value, dict):
+        return value
+    tag, raw = value[_TAG], value["v"]
+    if tag == "datetime":
+        return datetime.fromisoformat(raw)
+    if tag == "date":
+        return date.fromisoformat(raw)
+    if tag == "timedelta":
+        return timedelta(raw[0], raw[1], raw[2])
+    if tag == "fraction":
+        return Fraction(raw)
+    if tag == "decimal":
+        return Decimal(raw)
+    raise ValueError(f"unknown input kind {tag!r}")

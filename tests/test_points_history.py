@@ -1,0 +1,167 @@
+"""The points history: sealed parts in the store, named by checkpoints, read only when asked for.
+
+(That a checkpoint plus its tail answers exactly as a full replay is the
+property of tests/test_checkpoint_properties.py and tests/test_points_bounded.py.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CST, small_community
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_points_bounded import points_only
+from test_points_engine import EFFECTIVE, YINQUAN
+
+from gridcore import Engine, FixedClock, StoreError
+from gridcore.engine import CHECKPOINTS
+from gridcore.events import ActivityRecorded
+from gridcore_points import api
+from gridcore_points.history import (
+    COLLECTION,
+    History,
+    decode_value,
+    dump_records,
+    encode_value,
+    load_records,
+    part_key,
+)
+from gridcore_points.ledger import Entry, Record
+
+START = datetime(2025, 1, 6, 9, 0, tzinfo=CST)
+NOW = datetime(2025, 7, 1, tzinfo=CST)
+
+
+def activities(days: int) -> list[ActivityRecorded]:
+    """A cleanup and a volunteer hour by res1, and a patrol by worker1, every day."""
+    out = []
+    for day in range(days):
+        when = START + timedelta(days=day)
+        out.append(ActivityRecorded(id=f"c{day}", time=when, actor="res1", node="u11", activity="cleanup"))
+        out.append(ActivityRecorded(id=f"v{day}", time=when + timedelta(hours=2), actor="res1", node="u11",
+                                    activity="volunteer_service", hours=1))
+        out.append(ActivityRecorded(id=f"p{day}", time=when + timedelta(hours=3), actor="worker1", node="g1",
+                                    activity="patrol", hours=2))
+    return out
+
+
+def open_store(url: str, **kw: Any) -> Engine:
+    kw.setdefault("clock", FixedClock(NOW))
+    return Engine.open(store=url, plugins=points_only(), **kw)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[str]:
+    """A SQLite store with 150 days of activities, checkpointed, its history cut in parts of 20 entries."""
+    url = f"sqlite:///{tmp_path / 'points.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("gridcore_points.history.PART_SIZE", 20)
+        with open_store(url, community=small_community(), ruleset=YINQUAN, effective=EFFECTIVE) as engine:
+            engine.record_many(activities(150))
+            assert engine.checkpoint() or engine.store.get(CHECKPOINTS, "index")
+        yield url
+
+
+class Counting:
+    """Counts the parts a store hands out."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.parts: list[str] = []
+        get = engine.store.get
+
+        def counted(collection: str, key: str) -> dict[str, Any] | None:
+            if collection == COLLECTION:
+                self.parts.append(key)
+            return get(collection, key)
+
+        engine.store.get = counted  # type: ignore[method-assign]
+
+
+def test_opening_reads_no_part_and_a_month_reads_only_its_own(store: str) -> None:
+    with open_store(store) as writer:
+        stored = dict(writer.store.items(COLLECTION))
+        assert len(stored) >= 10  # about 450 entries in parts of 20: in the store, not in memory
+        points = api.state(writer)
+        assert all(part.records is None for part in points.history.parts)
+        assert len(points.history.open) < 20
+    with open_store(store, read_only=True) as reader:
+        counting = Counting(reader)
+        points = api.state(reader)
+        assert reader._base == reader.position  # restored from the checkpoint, nothing replayed
+        assert counting.parts == []
+        may = api.board(reader, "yq", "2025-05")
+        # only the parts holding May's entries and what follows (about 90 entries a month, 20 a part)
+        assert 0 < len(counting.parts) <= 7 < len(points.history.parts)
+        assert [row.member for row in may] == ["worker1", "res1"]
+        april = api.statement(reader, "res1", "2025-04")
+        everything = api.entries(reader, "res1")
+        assert len(counting.parts) >= len(points.history.parts)  # res1's whole history reads every part
+        assert april.opening == sum(e.amount for e in everything if e.time < april.start)
+        assert april.closing == april.opening + sum(e.amount for e in april.entries)
+        assert api.balance(reader, "res1") == sum(e.amount for e in everything)
+        explained = reader.explain("points:c0")  # the first entry, found in its part
+        assert explained is not None and explained.result == 12  # 10 x 1.2 for a unit
+
+
+def test_a_missing_or_altered_part_is_an_error_naming_it(store: str) -> None:
+    with open_store(store) as writer:
+        key, doc = next(iter(writer.store.items(COLLECTION)))
+        doc["entries"][0][2] += 1  # one amount changed by hand
+        writer.store.put(COLLECTION, key, doc)
+    with open_store(store, read_only=True) as reader, pytest.raises(StoreError, match=f"{key}.*altered"):
+        api.entries(reader, "res1")
+    saved = {"format": 1, "parts": [["0" * 64, START.isoformat(), START.isoformat(), 3]], "open": dump_records([])}
+    history = History.restore(saved, loader=lambda key: None)
+    with pytest.raises(StoreError, match=f"{'0' * 64} named by the checkpoint is missing"):
+        list(history.select())
+
+
+def test_parts_are_written_at_checkpoints_and_leave_memory(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'points.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("gridcore_points.history.PART_SIZE", 10)
+        with open_store(url, community=small_community(), ruleset=YINQUAN, effective=EFFECTIVE) as engine:
+            engine.checkpoint_min = 10**9
+            engine.record_many(activities(20))
+            history = api.state(engine).history
+            assert history.parts and all(part.records is not None for part in history.parts)
+            assert list(engine.store.items(COLLECTION)) == []  # nothing stored before a checkpoint
+            before = [r.entry for r in history.select()]
+            assert engine.checkpoint()
+            assert all(part.records is None for part in history.parts)
+            assert len(list(engine.store.items(COLLECTION))) == len(history.parts)
+            assert [r.entry for r in history.select()] == before  # read back from the store
+
+
+values = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(), st.floats(allow_nan=False, allow_infinity=False),
+    st.timedeltas(), st.dates(), st.datetimes(timezones=st.just(CST)), st.fractions(),
+    st.decimals(allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=40)
+@given(value=values)
+def test_an_input_value_comes_back_as_it_was(value: Any) -> None:
+    back = decode_value(encode_value(value))
+    assert back == value and type(back) is type(value)
+
+
+def test_a_part_document_round_trips_and_names_its_content() -> None:
+    entry = Entry(id="e1", kind="earn", amount=5, member="res1", node="u11", time=START, rule=None,
+                  summary="cleanup", cause="e1", activity="cleanup",
+                  inputs={"age": timedelta(hours=3), "share": Fraction(1, 3), "day": date(2025, 1, 6),
+                          "amount": Decimal("1.5"), "hours": 2.5, "party": True})
+    doc = dump_records([Record(entry, rules=(None,), taken=(("lot", 2),))])
+    [back] = load_records(doc)
+    assert back.entry == entry and back.rules == (None,) and back.taken == (("lot", 2),)
+    assert part_key(doc) != part_key(dump_records([Record(entry)]))
+    with pytest.raises(ValueError, match="set cannot be saved"):
+        encode_value({1, 2})
