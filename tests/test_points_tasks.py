@@ -67,3 +67,17 @@ def test_a_completion_arriving_after_the_deadline_but_dated_before_it_is_paid_an
     engine.record(done("worker1", START + DAY))  # a late event: judged at its own time
     assert gridcore_points.balance(engine, "worker1") == 15
     assert [e.kind for e in gridcore_points.entries(engine, "worker1")] == ["earn"]
+
+
+def test_a_checkpoint_keeps_the_tasks_kinds_and_the_parts_done_or_missed(engine: Engine) -> None:
+    engine.record(done("worker1", START + DAY))
+    engine.tick(DUE)  # police1's part is missed
+    assert engine.checkpoint()
+    url = engine.store.url
+    engine.close()
+    with Engine.open(store=url, clock=FixedClock(START + 30 * DAY)) as again:
+        assert again._base == again.position  # the points state restored, not replayed
+        again.record(done("police1", DUE + DAY))  # after its deduction: earns nothing
+        assert gridcore_points.balance(again, "police1") == 0
+        assert [e.kind for e in gridcore_points.entries(again, "police1")] == ["earn", "deduct"]
+        assert gridcore_points.balance(again, "worker1") == 15
