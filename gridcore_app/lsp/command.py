@@ -8,7 +8,10 @@ from ..cli import plugin_manager
 
 
 @click.command("lsp")
-def lsp_command() -> None:
+@click.option("--stdio", is_flag=True,
+              help="Talk over standard input and output: the only transport, and the default "
+                   "(editors' clients pass this flag; VS Code's always does).")
+def lsp_command(stdio: bool) -> None:
     """A language server for .rules files over stdio (diagnostics, completion, hover, fmt)."""
     try:
         from .server import serve_stdio
