@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from ..explain import RuleRef
+from ..roster import ROLES
 from . import ast
 from . import schema as sch
 from .checker import Checker, did_you_mean, ladder_problems
@@ -177,14 +178,19 @@ class CompileContext:
         return False
 
     def id_of(self, vocabulary: str, name: str) -> str:
-        """The id ``name`` spells in ``vocabulary``: a level's or an item's title (``水管漏水`` ->
-        ``leaking_pipe``), or ``name`` itself."""
+        """The id ``name`` spells in ``vocabulary``: a level's Chinese name, a core role's
+        (``网格长`` -> ``grid_leader``), an item's title (``水管漏水`` -> ``leaking_pipe``), or
+        ``name`` itself."""
         if vocabulary == "level":
             return self.level_id(name) or name
+        if vocabulary == "role":
+            return _ROLE_IDS.get(name, name)
         return self.titles.get(vocabulary, {}).get(name, name)
 
     def _id(self, vocabulary: str, name: str) -> str | None:
-        return self.id_of(vocabulary, name) if vocabulary == "level" or vocabulary in self.titles else None
+        if vocabulary in ("level", "role") or vocabulary in self.titles:
+            return self.id_of(vocabulary, name)
+        return None
 
     def level_id(self, name: str) -> str | None:
         """The level id for a level written by id or by its declared Chinese name."""
@@ -229,6 +235,8 @@ class CompileContext:
 
 _VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别",
              "department": "部门", "reward": "礼遇"}
+#: A core role's Chinese name -> its id (a member's roles hold ids).
+_ROLE_IDS = {zh: role for role, zh in ROLES.items()}
 
 
 def _pos_of(at: Any) -> ast.Pos:

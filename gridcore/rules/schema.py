@@ -198,7 +198,7 @@ MEMBER = Variable("member", RECORD, doc="the member concerned", zh=("成员",), 
     Field("name", TEXT, "member name", zh=("姓名",)),
     Field("role", TEXT, "the member's main role id (e.g. grid_leader)", zh=("角色",),
           vocabulary="role"),
-    Field("roles", LIST, "every role id the member holds", zh=("角色们",)),
+    Field("roles", LIST, "every role id the member holds", zh=("角色们",), vocabulary="role"),
     Field("party_member", BOOL, "true for party members", zh=("党员",)),
 ))
 
