@@ -164,3 +164,29 @@ def test_the_schema_and_the_editor_offer_the_names_beside_the_codes(tmp_path: Pa
     result = CliRunner().invoke(main_group, ["schema", str(child(tmp_path, ""))])
     assert json.loads(result.output)["ruleset"]["vocabularies"]["category"] == [
         "leaking_pipe", "fire_hazard", "水管漏水", "消防隐患"]
+
+
+def test_an_undeclared_category_golden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    child(tmp_path, "  事件 消防隐恚：起始于 网格\n")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    english = runner.invoke(main_group, ["check", "--lang", "en", "child.rules"])
+    assert (english.exit_code, english.output) == (1, """\
+child.rules:4:6: error: unknown category '消防隐恚': the ruleset declares fire_hazard (消防隐患), leaking_pipe (水管漏水)
+      事件 消防隐恚：起始于 网格
+           ^^^^^^^^
+  expected: fire_hazard, leaking_pipe
+  did you mean: 消防隐患
+  fix: use a category the ruleset declares (its code or its name), or declare it: category 消防隐恚: <name>
+1 error
+""")
+    chinese = runner.invoke(main_group, ["check", "--lang", "zh", "child.rules"])
+    assert (chinese.exit_code, chinese.output) == (1, """\
+child.rules:4:6: 错误: 未知的类别 '消防隐恚'：规则集声明的类别有 消防隐患（fire_hazard）、水管漏水（leaking_pipe）
+      事件 消防隐恚：起始于 网格
+           ^^^^^^^^
+  应为: fire_hazard, leaking_pipe
+  是不是想写: 消防隐患
+  修改: 使用规则集已声明的类别（代码或名称），或先声明：类别 消防隐恚：<名称>
+共 1 个错误
+""")

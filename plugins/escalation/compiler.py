@@ -138,9 +138,11 @@ def _category(name: Name, ctx: CompileContext) -> str:
     declared = ctx.vocabulary("category")
     if declared and written not in declared:
         pool = sorted(c for c in declared if c not in ctx.titles.get("category", {}))
-        listing = ", ".join(f"{c} ({t})" for c, t in _titled(pool, ctx)) or ", ".join(pool)
+        titled = _titled(pool, ctx)
+        listing = ", ".join(f"{c} ({t})" if t != c else c for c, t in titled)
+        listing_zh = "、".join(f"{t}（{c}）" if t != c else c for c, t in titled)
         ctx.error(name, f"unknown category '{name.text}': the ruleset declares {listing}",
-                  f"未知的类别 '{name.text}'：规则集声明的类别有 {listing}",
+                  f"未知的类别 '{name.text}'：规则集声明的类别有 {listing_zh}",
                   expected=", ".join(pool[:12]), suggestion=did_you_mean(name.text, sorted(declared)),
                   fix="use a category the ruleset declares (its code or its name), or declare it: "
                       f"category {name.text}: <name>",
