@@ -90,10 +90,13 @@ def test_round_trip_is_exact(cls: type, data: st.DataObject) -> None:
         if a.name == "time":
             values[a.name] = data.draw(times)
         elif a.type in ("str", str) or a.name in ("id", "actor", "node", "incident", "category", "activity",
-                                                    "reward", "person", "to_node", "reason", "member"):
+                                                    "reward", "person", "to_node", "reason", "member",
+                                                    "decision"):
             values[a.name] = data.draw(names)
         elif a.name in ("severity", "satisfaction", "score"):
             values[a.name] = data.draw(st.integers(1, 5))
+        elif a.name == "participants":
+            values[a.name] = tuple(data.draw(st.lists(names, min_size=1, max_size=4, unique=True)))
         elif a.name in ("days", "hours") and a.type in ("int", int):  # an extension asks for some time
             values[a.name] = data.draw(st.integers(1, 30))
         elif a.name in ("hours", "quantity") and a.type in ("float", float):

@@ -1,7 +1,8 @@
 """``gridcore incidents ...``: list, overdue, timeline, stats, and every step of the loop.
 
 Each step (report, accept, handle, pause, resume, escalate, resolve, verify,
-rate, reopen, close, extend, approve-extension, refuse-extension) records one event at ``--now`` (default: the system
+rate, reopen, close, consult, feedback, extend, approve-extension,
+refuse-extension) records one event at ``--now`` (default: the system
 clock) by ``--actor``; a refusal prints its reasons and changes nothing.
 """
 
@@ -18,9 +19,11 @@ from gridcore_app.cli import fail, format_option, now_option, open_engine, store
 
 from . import reports, views
 from .events import (
+    ConsultationHeld,
     ExtensionApproved,
     ExtensionRefused,
     ExtensionRequested,
+    FeedbackGiven,
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -191,7 +194,8 @@ def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) ->
         elif entry.what == "escalated":
             said.append("escalated " + entry.detail.split(":", 1)[0])
         elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored", "extension requested",
-                            "extension approved", "extension refused", "extension lapsed") and entry.detail:
+                            "extension approved", "extension refused", "extension lapsed", "consulted",
+                            "feedback given") and entry.detail:
             said.append(f"{entry.what} ({entry.detail})")
         else:
             said.append(entry.what)
@@ -303,6 +307,21 @@ _STEPS = (
         reason=click.Option(["--reason"], default=""),
     ),
     _step("close", "Close a verified incident.", IncidentClosed),
+    _step(
+        "consult",
+        "Record a consultation (会商) on an incident: who took part and what they decided.",
+        ConsultationHeld,
+        participants=click.Option(["--with", "participants"], multiple=True, required=True, metavar="PERSON",
+                                  help="A participant (repeat for each: --with leader1 --with police1)."),
+        decision=click.Option(["--decision"], required=True, help="What the consultation decided."),
+    ),
+    _step(
+        "feedback",
+        "Tell the reporter the result (反馈) of a resolved incident.",
+        FeedbackGiven,
+        note=click.Option(["--note"], default="", help="What the reporter was told."),
+        channel=click.Option(["--channel"], default="", help="How (phone, visit, wechat ...)."),
+    ),
     _step(
         "extend",
         "Ask for more time to resolve (延期申请): --days and/or --hours, counted like the level's "

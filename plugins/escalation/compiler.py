@@ -26,10 +26,12 @@ from .policy import (
     Calendar,
     Category,
     Condition,
+    ConsultationRule,
     Duplicates,
     EscalationPolicy,
     ExtensionRule,
     ExtraWorkdays,
+    FeedbackRule,
     Holiday,
     Immediate,
     LevelLimit,
@@ -72,6 +74,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
     reopens = [p for p in now if isinstance(p, Reopen)]
     duplicates = [p for p in now if isinstance(p, Duplicates)]
     extensions = [p for p in now if isinstance(p, ExtensionRule)]
+    feedback = [p for p in now if isinstance(p, FeedbackRule)]
     return EscalationPolicy(
         routes=tuple(p for p in now if isinstance(p, Route)),
         limits=tuple(p for p in now if isinstance(p, LevelLimit)),
@@ -84,6 +87,8 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         calendar=calendar,
         categories=tuple(p for p in now if isinstance(p, Category)),
         extension=extensions[-1] if extensions else None,
+        consultations=tuple(p for p in now if isinstance(p, ConsultationRule)),
+        feedback=feedback[-1] if feedback else None,
     )
 
 
@@ -114,6 +119,12 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
         return _calendar(body, ctx, ref)
     if isinstance(body, n.Extension):
         return _extension(body, ref, ctx)
+    if isinstance(body, n.Consultation):
+        if item.name is not None and name not in CATCH_ALL:
+            name = _category(item.name, ctx)
+        return _consultation(None if name in CATCH_ALL else name, body, ref, ctx)
+    if isinstance(body, n.Feedback):
+        return _feedback(body, ref, ctx)
     if isinstance(body, n.HolidayDays):
         if body.last < body.first:
             ctx.error(
@@ -414,6 +425,33 @@ def _extension(body: n.Extension, ref: RuleRef, ctx: CompileContext) -> Extensio
         elif ctx.known("role", part.role):
             approver = _role_id(part.role.text)
     return ExtensionRule(ref, approver, times, most)
+
+
+def _consultation(
+    category: str | None, body: n.Consultation, ref: RuleRef, ctx: CompileContext
+) -> ConsultationRule:
+    condition = None
+    required = False
+    for part in body.parts:
+        if isinstance(part, n.When):
+            condition = _condition(part, ref, ctx)
+        else:
+            required = True
+    if not required:
+        ctx.error(body, "say when the consultation is needed: 'required before handling'",
+                  "请写明何时须会商：“处置前必须”")
+    return ConsultationRule(category, ref, condition)
+
+
+def _feedback(body: n.Feedback, ref: RuleRef, ctx: CompileContext) -> FeedbackRule:
+    within = None
+    required = False
+    for part in body.parts:
+        if isinstance(part, n.FeedbackWithin):
+            within = _span(part.span)
+        else:
+            required = True
+    return FeedbackRule(ref, within, required)
 
 
 def _window(value: Any, ctx: CompileContext) -> timedelta:

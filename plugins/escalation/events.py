@@ -174,6 +174,38 @@ class ExtensionRefused(IncidentEvent):
     reason: str = field(validator=non_empty)
 
 
+def _participants(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InvalidValueError("participants must name at least one person, each a non-empty id")
+    if len(set(value)) != len(value):
+        raise InvalidValueError("participants names someone twice")
+
+
+@frozen(kw_only=True)
+class ConsultationHeld(IncidentEvent):
+    """A consultation (会商) on the incident: who took part and what they decided.
+
+    The micro-grid leader pulls the teams together (the grid's staff, the
+    line department, residents' representatives); a ruleset may require one
+    before handling starts for some categories, and the points plugin may pay
+    each participant for taking part.
+    """
+
+    kind: ClassVar[str] = "consultation_held"
+    participants: tuple[str, ...] = field(converter=tuple, validator=_participants)
+    decision: str = field(validator=non_empty)
+
+
+
+@frozen(kw_only=True)
+class FeedbackGiven(IncidentEvent):
+    """The reporter was told the result (反馈): what was done, and how they were told."""
+
+    kind: ClassVar[str] = "feedback_given"
+    note: str = ""
+    channel: str = ""
+
+
 #: Every event kind of the incident lifecycle, in the order of the loop.
 INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     IncidentReported,
@@ -190,6 +222,8 @@ INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     ExtensionRequested,
     ExtensionApproved,
     ExtensionRefused,
+    ConsultationHeld,
+    FeedbackGiven,
 )
 
 #: ``incident``: an incident as it stands, for ruleset expressions.

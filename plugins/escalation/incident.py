@@ -121,6 +121,19 @@ class Extension:
     rule: RuleRef | None
 
 
+@frozen
+class Consultation:
+    """A consultation (会商) held on the incident: who took part, what they decided."""
+
+    event: str
+    time: datetime
+    actor: str
+    level: str
+    node: str
+    participants: tuple[str, ...]
+    decision: str
+
+
 def extra_text(days: int, hours: int, working: bool) -> str:
     """``2 working days``, ``1 day 4 hours``: an extension as staff read it."""
     kind = "working " if working else ""
@@ -195,6 +208,11 @@ class Incident:
     #: what approved extensions add to the current level's resolve limit (reset when the clock restarts)
     extra_days: int = 0
     extra_hours: int = 0
+    consultations: list[Consultation] = field(factory=list)
+    #: feedback to the reporter (反馈) for the latest resolution: when it is due, when given, by whom
+    feedback_due: datetime | None = None
+    feedback_at: datetime | None = None
+    feedback_by: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -219,6 +237,13 @@ class Incident:
             return ""
         words = ["reported", *steps]
         return f"flagged: {', '.join(words[:-1])} and {words[-1]} by {self.reporter}"
+
+    @property
+    def feedback_late(self) -> bool | None:
+        """True if feedback was given after it was due; ``None`` while none was given or none is due."""
+        if self.feedback_at is None or self.feedback_due is None:
+            return None
+        return self.feedback_at > self.feedback_due
 
     def restart_clock(self, when: datetime) -> None:
         """The incident (re)arrives somewhere: a fresh clock starts running at ``when``."""

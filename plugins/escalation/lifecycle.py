@@ -17,9 +17,11 @@ from gridcore.events import SYSTEM_ACTOR
 
 from . import routing
 from .events import (
+    ConsultationHeld,
     ExtensionApproved,
     ExtensionRefused,
     ExtensionRequested,
+    FeedbackGiven,
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -69,6 +71,8 @@ ALLOWED: dict[type[IncidentEvent], tuple[tuple[str, ...], str]] = {
     ExtensionRequested: ((ACCEPTED, HANDLING), "ask for more time on"),
     ExtensionApproved: ((ACCEPTED, HANDLING), "approve an extension of"),
     ExtensionRefused: ((ACCEPTED, HANDLING), "refuse an extension of"),
+    ConsultationHeld: (OPEN, "record a consultation on"),
+    FeedbackGiven: ((RESOLVED, VERIFIED), "give feedback on"),
 }
 
 
@@ -139,7 +143,11 @@ class Checks(Records):
             return [f"no incident {event.incident} has been reported"]
         if type(event) not in ALLOWED:
             return []
-        problem = _status_problem(incident, event) or _extension_problem(self.engine, incident, event)
+        problem = (
+            _status_problem(incident, event)
+            or _extension_problem(self.engine, incident, event)
+            or _step_problem(self.engine, incident, event)
+        )
         if problem:
             return [problem]
         return self._permission(incident, event)
@@ -156,6 +164,8 @@ class Checks(Records):
             return [f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must"]
         if isinstance(event, ExtensionApproved | ExtensionRefused):
             return _approval_problem(engine, incident, event)
+        if isinstance(event, FeedbackGiven) and actor == incident.resolved_by:
+            return []  # whoever resolved it tells the reporter, even from below
         if isinstance(event, IncidentVerified | IncidentClosed | IncidentReopened):
             verifier = verifier_of(incident)
             if community.holds_role_at_or_above(actor, incident.node, [verifier]):
@@ -190,7 +200,12 @@ class Checks(Records):
             and incident.status in (ACCEPTED, HANDLING)
             and isinstance(
             event,
-            IncidentHandlingStarted | IncidentPaused | IncidentResumed | IncidentResolved | ExtensionRequested,
+            IncidentHandlingStarted
+            | IncidentPaused
+            | IncidentResumed
+            | IncidentResolved
+            | ExtensionRequested
+            | ConsultationHeld,
         )
         ):
             # the one who took it on goes on with it, even after it was sent up on its resolve limit
@@ -244,6 +259,31 @@ def _extension_problem(engine: Engine, incident: Incident, event: IncidentEvent)
     if rule.most is not None and asked > rule.most.total(policy.calendar):
         written = extra_text(event.days, event.hours, limit.resolve.working)
         return f"{written} is more than one extension may give: {rule.most} (rule {rule.rule})"
+    return None
+
+
+def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> str | None:
+    """A consultation the rules require before handling, feedback before verification, who took part."""
+    policy = incident.policy
+    if isinstance(event, IncidentHandlingStarted | IncidentResolved) and policy is not None:
+        needed = policy.consultation_for(incident.facts(event.time))
+        if needed is not None and not incident.consultations:
+            return (
+                f"incident {incident.id} ({incident.category}) needs a consultation (会商) before handling: "
+                f"rule {needed.rule}; record one first (gridcore incidents consult)"
+            )
+    feedback = policy.feedback if policy is not None else None
+    if isinstance(event, IncidentVerified) and feedback and feedback.required and incident.feedback_at is None:
+        return (
+            f"the reporter of incident {incident.id} must be told the result (反馈) before it is verified: "
+            f"rule {feedback.rule}; record the feedback first (gridcore incidents feedback)"
+        )
+    if isinstance(event, FeedbackGiven) and incident.feedback_at is not None:
+        return f"feedback on incident {incident.id} was already given by {incident.feedback_by}"
+    if isinstance(event, ConsultationHeld):
+        unknown = [p for p in event.participants if not engine.knows_person(p)]
+        if unknown:
+            return f"unknown participant(s) {', '.join(unknown)}: not on the roster nor registered residents"
     return None
 
 

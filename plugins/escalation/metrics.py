@@ -128,6 +128,22 @@ def overdue_incidents(
     )
 
 
+def feedback_within_limit(
+    engine: Engine, node: str, start: datetime, end: datetime
+) -> MetricValue | None:
+    """Share of resolved incidents with a feedback limit whose reporter was told in time (反馈).
+
+    Feedback given late, or not given by the time its limit ran out (before
+    the end of the period, or now), is late; one still within its limit is
+    not counted yet.
+    """
+    until = min(end, engine.clock.now())
+    pool = [i for i in _reported(engine, node, start, end) if i.feedback_due is not None]
+    decided = [i for i in pool if i.feedback_at is not None or i.feedback_due is not None and i.feedback_due < until]
+    hits = sum(1 for i in decided if i.feedback_late is False)
+    return _share("told within limit", hits, len(decided))
+
+
 def incidents_per_patrol(
     engine: Engine, node: str, start: datetime, end: datetime
 ) -> MetricValue | None:
@@ -186,6 +202,13 @@ METRICS = (
         "count",
         overdue_incidents,
         better=False,
+    ),
+    _metric(
+        "feedback_within_limit",
+        "Reporters told the result within the limit",
+        "按时反馈率",
+        "%",
+        feedback_within_limit,
     ),
     _metric(
         "incidents_per_patrol",

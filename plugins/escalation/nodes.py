@@ -257,6 +257,47 @@ class Extension:
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
 
+# ------------------------------------------------------------------ consultation and feedback
+
+
+@frozen
+class BeforeHandling:
+    """``required before handling`` / ``处置前必须``."""
+
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class Consultation:
+    """The body of ``consultation``: its parts in the order written."""
+
+    parts: tuple[BeforeHandling | When, ...]
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class FeedbackWithin:
+    """``within 1 working day`` / ``1个工作日内``: the feedback limit, from the resolution."""
+
+    span: Span
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class BeforeVerification:
+    """``required before verification`` / ``核查前必须``."""
+
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class Feedback:
+    """The body of ``feedback``: its parts in the order written."""
+
+    parts: tuple[FeedbackWithin | BeforeVerification, ...]
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
 # ------------------------------------------------------------------ calendar
 
 
@@ -441,6 +482,23 @@ class EscalationNodes:
 
     def escalation_extension_approver(self, c: list[Any], pos: Pos) -> ExtensionApprover:
         return ExtensionApprover(_names(c)[0], pos)
+
+    # ---------------------------------------------------------------- consultation and feedback
+
+    def escalation_consultation(self, c: list[Any], pos: Pos) -> Consultation:
+        return Consultation(tuple(c), pos)
+
+    def escalation_before_handling(self, c: list[Any], pos: Pos) -> BeforeHandling:
+        return BeforeHandling(pos)
+
+    def escalation_feedback(self, c: list[Any], pos: Pos) -> Feedback:
+        return Feedback(tuple(c), pos)
+
+    def escalation_feedback_within(self, c: list[Any], pos: Pos) -> FeedbackWithin:
+        return FeedbackWithin(c[0], pos)
+
+    def escalation_before_verification(self, c: list[Any], pos: Pos) -> BeforeVerification:
+        return BeforeVerification(pos)
 
     # ---------------------------------------------------------------- calendar
 

@@ -260,6 +260,34 @@ class ExtensionRule:
 
 
 @frozen
+class ConsultationRule:
+    """Incidents of ``category`` (``None``: any) need a consultation (会商) before handling.
+
+    ``condition`` (e.g. ``incident.severity >= 3``) restricts the rule.
+    """
+
+    category: str | None
+    rule: RuleRef
+    condition: Condition | None = None
+
+    def applies(self, facts: IncidentFacts) -> bool:
+        """True if the incident these facts describe needs a consultation."""
+        if self.category is not None and self.category != facts.category:
+            return False
+        return self.condition is None or self.condition.holds(facts)
+
+
+@frozen
+class FeedbackRule:
+    """The reporter is told the result (反馈) within ``within`` of the resolution (``None``: no limit);
+    ``required`` means verification waits for it."""
+
+    rule: RuleRef
+    within: Span | None = None
+    required: bool = False
+
+
+@frozen
 class EscalationPolicy:
     """Everything the ``escalation`` section of a ruleset says."""
 
@@ -275,6 +303,8 @@ class EscalationPolicy:
     categories: tuple[Category, ...] = ()
     #: ``None``: the ruleset allows no extensions
     extension: ExtensionRule | None = None
+    consultations: tuple[ConsultationRule, ...] = ()
+    feedback: FeedbackRule | None = None
 
     def category_code(self, written: str) -> str:
         """The category code ``written`` means: a code, or the name a ``category`` item gives it
@@ -290,6 +320,14 @@ class EscalationPolicy:
             for route in self.routes:
                 if (route.category is not None) == wanted and route.matches(facts):
                     return route
+        return None
+
+    def consultation_for(self, facts: IncidentFacts) -> ConsultationRule | None:
+        """The rule requiring a consultation for this incident (category rules first), or None."""
+        for wanted in (True, False):
+            for item in self.consultations:
+                if (item.category is not None) == wanted and item.applies(facts):
+                    return item
         return None
 
     def limit_for(self, level: str) -> LevelLimit | None:
@@ -363,4 +401,6 @@ Piece = (
     | Holiday
     | ExtraWorkdays
     | ExtensionRule
+    | ConsultationRule
+    | FeedbackRule
 )

@@ -57,6 +57,13 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "ESC_AT_MOST": ("at most", "up to", "最多", "不超过"),
     "ESC_EACH": ("each", "every time", "每次"),
     "ESC_APPROVED_BY": ("approved by", "审批人"),
+    "ESC_BEFORE_HANDLING": ("required before handling", "before handling", "处置前必须", "处置前"),
+    "ESC_BEFORE_VERIFICATION": (
+        "required before verification",
+        "before verification",
+        "核查前必须",
+        "核查前",
+    ),
     "ESC_MONDAY": ("monday", "mon", "周一", "星期一"),
     "ESC_TUESDAY": ("tuesday", "tue", "周二", "星期二"),
     "ESC_WEDNESDAY": ("wednesday", "wed", "周三", "星期三"),
@@ -132,6 +139,23 @@ ITEMS = (
         doc_zh="办理人可否申请延期：最多几次、每次最多多久、由谁审批",
     ),
     ItemKind(
+        "consultation",
+        ("consultation", "会商"),
+        "escalation_consultation",
+        doc="incidents of a category (any: 任意) need a consultation (会商) before handling starts",
+        doc_zh="某类事件（任意：所有类别）须先会商再处置",
+        aliases={"任意": "any", "所有": "any"},
+        names=("category",),
+    ),
+    ItemKind(
+        "feedback",
+        ("feedback", "反馈"),
+        "escalation_feedback",
+        named=False,
+        doc="the reporter is told the result (反馈) within a limit after resolution; optionally before verification",
+        doc_zh="办结后在时限内向上报人反馈结果；可要求核查前必须反馈",
+    ),
+    ItemKind(
         "calendar",
         ("calendar", "工作日历"),
         "escalation_calendar",
@@ -195,5 +219,5 @@ SECTION: Section[EscalationPolicy] = Section(
         "reopen": [v.name for v in REOPEN_ENV.vars],
     },
     doc="Escalation (事件流转): routing, time limits per level, immediate escalation, "
-    "duplicates, verification, extensions and the working-time calendar.",
+    "duplicates, consultation, feedback, verification, extensions and the working-time calendar.",
 )

@@ -14,9 +14,11 @@ from gridcore.events import SYSTEM_ACTOR
 
 from . import lifecycle, routing
 from .events import (
+    ConsultationHeld,
     ExtensionApproved,
     ExtensionRefused,
     ExtensionRequested,
+    FeedbackGiven,
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -43,9 +45,10 @@ from .incident import (
 )
 from .intake import IMMEDIATELY, Intake
 from .policy import DEFAULT_REOPEN
+from .steps import Steps
 
 
-class Transitions(Intake, Extensions):
+class Transitions(Intake, Extensions, Steps):
     """How each accepted incident event changes its incident (a mixin of ``EscalationState``)."""
 
     def transition(self, incident: Incident, event: IncidentEvent) -> None:
@@ -88,6 +91,7 @@ class Transitions(Intake, Extensions):
             incident.resolved_at, incident.resolved_by = when, actor
             incident.note(Entry(when, "resolved", actor, event.node, event.note, event=event.id))
             self.lapse_extension(incident, when, "resolved before an answer")
+            self.feedback_starts(incident, when)
         elif isinstance(event, IncidentVerified):
             self._verified(incident, event)
         elif isinstance(event, SatisfactionRated):
@@ -99,6 +103,10 @@ class Transitions(Intake, Extensions):
             self._reopened(incident, event)
         elif isinstance(event, ExtensionRequested | ExtensionApproved | ExtensionRefused):
             self.extension_step(incident, event)
+        elif isinstance(event, ConsultationHeld):
+            self.consulted(incident, event)
+        elif isinstance(event, FeedbackGiven):
+            self.feedback_given(incident, event)
         elif isinstance(event, IncidentClosed):
             incident.status = CLOSED
             incident.closed_at, incident.closed_by = when, actor
@@ -255,6 +263,8 @@ class Transitions(Intake, Extensions):
         incident.reopen_due = None
         incident.resolved_at = incident.resolved_by = None
         incident.verified_at = incident.accepted_at = None
+        # a new resolution will need its own feedback
+        incident.feedback_due = incident.feedback_at = incident.feedback_by = None
         incident.restart_clock(started)
         reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
         rule = reopen.rule

@@ -17,7 +17,16 @@ from gridcore import Explanation, UnknownNameError
 from gridcore.clock import require_aware
 
 from . import timers
-from .incident import STATUSES, Breach, Entry, Escalation, Extension, ExtensionRequest, Incident
+from .incident import (
+    STATUSES,
+    Breach,
+    Consultation,
+    Entry,
+    Escalation,
+    Extension,
+    ExtensionRequest,
+    Incident,
+)
 from .policy import Category
 
 if TYPE_CHECKING:
@@ -73,6 +82,12 @@ class IncidentView:
     #: approved extensions (延期), and a request still waiting for an answer
     extensions: tuple[Extension, ...] = ()
     extension_request: ExtensionRequest | None = None
+    #: consultations held (会商), and feedback to the reporter (反馈) for the latest resolution
+    consultations: tuple[Consultation, ...] = ()
+    feedback_due: datetime | None = None
+    feedback_at: datetime | None = None
+    feedback_by: str | None = None
+    feedback_late: bool | None = None
 
     @property
     def is_open(self) -> bool:
@@ -133,6 +148,11 @@ def view(engine: Engine, incident: Incident) -> IncidentView:
         channel=incident.channel,
         extensions=tuple(incident.extensions),
         extension_request=incident.extension_request,
+        consultations=tuple(incident.consultations),
+        feedback_due=incident.feedback_due,
+        feedback_at=incident.feedback_at,
+        feedback_by=incident.feedback_by,
+        feedback_late=incident.feedback_late,
     )
 
 

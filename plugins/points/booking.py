@@ -15,7 +15,7 @@ from typing import Any
 from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event
 from gridcore.periods import KINDS, add_months
 from gridcore.rules.checker import did_you_mean
-from gridcore_escalation.events import IncidentClosed
+from gridcore_escalation.events import ConsultationHeld, IncidentClosed
 
 from . import ledger
 from .deduction import Deductions
@@ -411,6 +411,29 @@ class Booking(Deductions):
                 f"incident {event.incident} ({track.category}), {role}: {item.points}",
                 entry_id=f"{event.id}:{role}",
             )
+
+    def on_consultation(self, event: ConsultationHeld) -> None:
+        """Pay each participant of a consultation (会商) the ``consultation`` item says, once per event."""
+        track = self.incidents.get(event.incident)
+        policy = self.policy_at(event.time)
+        if track is None or policy is None or not policy.incidents:
+            return
+        for member in event.participants:
+            if member == SYSTEM_ACTOR:
+                continue
+            item = self.incident_item(policy.incidents, "consultation", track, event, member)
+            if item is None:
+                continue
+            account = self.account(member)
+            account.advance(event.time, self.policy_at, self.calendar)
+            inputs: dict[str, Any] = {"incident": event.incident, "as": "participant",
+                                      "decision": event.decision}
+            if item.when is not None:
+                inputs.update(self.facts(event, member, track).show(item.when.reads))
+                inputs["condition"] = item.when.text
+            self.earn(account, event, policy, "incident:consultation", Fraction(item.points), item.rule, (),
+                      inputs, f"consultation on incident {event.incident} ({track.category}): {item.points}",
+                      entry_id=f"{event.id}:{member}")
 
     def incident_item(
         self,

@@ -331,8 +331,7 @@ def _incident_items(comp: _Compiler, kind: str, body: nodes.Scales, ref: RuleRef
                        "事件积分只能是固定分值，如 10 分")
             continue
         when = comp.check(scale.when, env, INCIDENT_ARGS, ref) if scale.when is not None else None
-        trigger = "confirmed_report" if kind == "confirmed_report" else "resolved"
-        out.append(IncidentItem(trigger, int(term.points), ref, when=when))
+        out.append(IncidentItem(kind, int(term.points), ref, when=when))
     return "incidents", tuple(out)
 
 

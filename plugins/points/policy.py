@@ -131,16 +131,18 @@ class Tilt:
     level: str | None = None
 
 
-INCIDENT_TRIGGERS = ("confirmed_report", "resolved")
+INCIDENT_TRIGGERS = ("confirmed_report", "resolved", "consultation")
 
 
 @frozen
 class IncidentItem:
-    """Points for incident work, awarded when the incident is first closed.
+    """Points for incident work.
 
-    ``confirmed_report`` pays the reporter of an incident that was verified;
-    ``resolved`` pays the member who resolved it.  ``when`` may read
-    ``incident``, ``satisfaction`` and ``rating``.
+    ``confirmed_report`` pays the reporter of an incident that was verified,
+    ``resolved`` the member who resolved it, both when the incident is first
+    closed; ``consultation`` pays each participant of a consultation (会商)
+    when it is recorded.  ``when`` may read ``incident``, ``satisfaction`` and
+    ``rating``.
     """
 
     trigger: str = field()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gridcore import Explanation, Outcome, hookimpl
 from gridcore.events import ActivityRecorded, Event, ResidentMoved, ResidentRegistered
 from gridcore_escalation.events import (
+    ConsultationHeld,
     IncidentClosed,
     IncidentReported,
     IncidentResolved,
@@ -121,6 +122,8 @@ class PointsState(TaskBooking, Checks):
                 self.incidents[event.incident].ratings.append(event.score)
         elif isinstance(event, IncidentClosed):
             self.on_closed(event)
+        elif isinstance(event, ConsultationHeld):
+            self.on_consultation(event)
         else:
             self.on_task(event)
 
