@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,6 +86,11 @@ CHECKPOINTS = "checkpoints"
 CHECKPOINT_EVERY = 5000
 #: An ingest leaving at least this many events after the last checkpoint stores a new one.
 CHECKPOINT_MIN = 200
+#: At most this share of a writing process's CPU time goes to checkpoints taken after an
+#: ingest or tick: a checkpoint costs in proportion to the derived state, so in a process
+#: that records call after call (a bulk load, the service) one after every call would cost
+#: more than the events.  (Where checkpoints fall never changes a result.)
+CHECKPOINT_SHARE = 0.1
 #: How many checkpoints a store keeps (the newest; older slots are overwritten).
 CHECKPOINT_SLOTS = 4
 #: The shape of a checkpoint document; another one is ignored.
@@ -170,8 +176,14 @@ class Engine:
         #: how often a checkpoint is taken during one long ingest (in events)
         self.checkpoint_every = CHECKPOINT_EVERY
         #: an ingest or tick leaving at least this many events after the last
-        #: checkpoint stores a new one
+        #: checkpoint stores a new one (if the share below allows; closing always does)
         self.checkpoint_min = CHECKPOINT_MIN
+        #: the most of the process's CPU time spent on checkpoints after ingests and ticks
+        #: (1: no limit, a checkpoint whenever ``checkpoint_min`` or ``checkpoint_every`` says)
+        self.checkpoint_share = CHECKPOINT_SHARE
+        #: CPU seconds the last checkpoint took, and the process time when it ended
+        self._checkpoint_cost = 0.0
+        self._checkpoint_done = 0.0
 
     # ------------------------------------------------------------ opening
 
@@ -252,6 +264,11 @@ class Engine:
         """Let plugins finish, then close the store."""
         if self._closed:
             return
+        try:
+            if not self._read_only and self._position - self._checkpointed >= self.checkpoint_min:
+                self.checkpoint()  # what the last ingests left after the last checkpoint
+        except (GridcoreError, OSError, TypeError, ValueError) as exc:  # opening replays more instead
+            self._warn_once(f"no checkpoint was stored on closing: {exc}")
         self._closed = True
         try:
             self.hooks.on_close(self)
@@ -525,7 +542,7 @@ class Engine:
                         self._flush(batch, batch_ids)
                         mark = (i, _copy(summary), latest)
                         if self._position - self._checkpointed >= self.checkpoint_every:
-                            self.checkpoint()
+                            self._checkpoint_after_write(self.checkpoint_every)
                     if progress is not None:
                         progress(i)
                 if latest is not None:
@@ -546,8 +563,7 @@ class Engine:
                 f"the store {self.store.url} kept changing under this writer ({CONFLICT_RETRIES} tries); "
                 "nothing after the last stored batch was recorded"
             )
-        if self._position - self._checkpointed >= self.checkpoint_min:
-            self.checkpoint()
+        self._checkpoint_after_write()
         if progress is not None:
             progress(len(decoded))
         self._settle_repeats({ident: (event, label) for ident, (_, event, label) in repeats.items()}, summary)
@@ -592,8 +608,7 @@ class Engine:
                 self._advance(when, batch, ids)
                 fired = [self.codec.from_dict(doc) for doc in batch]
                 self._flush(batch, ids)
-                if self._position - self._checkpointed >= self.checkpoint_min:
-                    self.checkpoint()
+                self._checkpoint_after_write()
                 return fired
             except StoreConflict:
                 self._rebuild_state()  # another writer may have derived them first
@@ -790,12 +805,13 @@ class Engine:
         self._check_open()
         if self._read_only or self._position == 0 or self._position == self._checkpointed:
             return False
+        started = time.process_time()
         states: dict[str, dict[str, Any]] = {}
         try:
             for name, plugin in self._savers().items():
                 document = self.hooks.save_state(self, plugin)
                 if document is not None:
-                    states[name] = json.loads(json.dumps(document, allow_nan=False))
+                    states[name] = document  # checked as JSON by the store's put, below
         except (GridcoreError, TypeError, ValueError) as exc:
             self._warn_once(f"no checkpoint was stored (opening replays more of the store): {exc}")
             return False
@@ -823,10 +839,27 @@ class Engine:
             index[str(slot)] = self._position
             self.store.put(CHECKPOINTS, "index", {"slots": index})
         except (StoreError, OSError) as exc:
-            self._warn_once(f"no checkpoint was stored: {exc}")
+            self._warn_once(f"no checkpoint was stored: {exc}{_not_json(states)}")
             return False
         self._checkpointed = self._position
+        self._checkpoint_done = time.process_time()
+        self._checkpoint_cost = self._checkpoint_done - started
         return True
+
+    def _checkpoint_after_write(self, least: int | None = None) -> None:
+        """After an ingest or tick: a checkpoint if enough was stored since the last, and time allows.
+
+        At least ``least`` (default ``checkpoint_min``) events, and at most
+        ``checkpoint_share`` of the process's CPU time since the last
+        checkpoint going to checkpoints (the first one an engine takes is
+        always allowed).
+        """
+        if self._position - self._checkpointed < (self.checkpoint_min if least is None else least):
+            return
+        share = self.checkpoint_share
+        if share < 1 and time.process_time() - self._checkpoint_done < self._checkpoint_cost / share:
+            return
+        self.checkpoint()
 
     def _warn_once(self, warning: str) -> None:
         if warning not in self.warnings:
@@ -1144,6 +1177,16 @@ class Engine:
     def _check_open(self) -> None:
         if self._closed:
             raise GridcoreError("the engine is closed")
+
+
+def _not_json(states: Mapping[str, Any]) -> str:
+    """Which plugin's saved state is not plain JSON (for the warning when a checkpoint cannot be stored)."""
+    for name, document in states.items():
+        try:
+            json.dumps(document, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            return f" (the state {name} saved is not plain JSON: {exc})"
+    return ""
 
 
 def _doc_order(doc: Mapping[str, Any]) -> tuple[datetime, str]:

@@ -117,6 +117,7 @@ def test_checkpoint_and_tail_equal_a_full_replay(backend: str, history: dict[str
                 engine = Engine.open(store=url, clock=FixedClock(CLOCK), plugins=plugins())
                 engine.checkpoint_min = 1
                 engine.checkpoint_every = 10
+                engine.checkpoint_share = 1  # every checkpoint those say, whatever it costs
                 if "ruleset" in step:
                     path, when = step["ruleset"]
                     engine.use_ruleset(path, effective=when)

@@ -179,6 +179,7 @@ def test_a_late_event_is_judged_from_the_nearest_checkpoint_before_it(stores: St
     url = stores.url()
     with open_toy(url, community=small_community()) as engine:
         engine.checkpoint_min = engine.checkpoint_every = 5
+        engine.checkpoint_share = 1
         engine.record_many([activity(n) for n in range(1, 41)], batch_size=5)
         tally = engine.state("tally")
         engine.record(activity(99, hours=30.5))  # between a0030 and a0031
@@ -204,3 +205,27 @@ def test_an_event_timed_beyond_the_clock_and_its_tolerance_is_refused(tmp_path: 
         with pytest.raises(EventRefused, match=r"more than 1 day after now .*mistyped date"):
             engine.record(mistyped)
         assert engine.position == 1
+
+
+def test_checkpoints_after_writes_take_a_bounded_share_and_closing_takes_the_last(stores: StoreFactory) -> None:
+    """In a process that records call after call, checkpoints may not cost more than their share."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 11)])
+        first = engine.store.get(CHECKPOINTS, "index")
+        assert first is not None  # an engine's first checkpoint is always allowed
+        engine._checkpoint_cost = 10.0**6  # as if the last one had cost a great deal of CPU time
+        engine.record_many([activity(n) for n in range(11, 21)])
+        engine.tick(START + timedelta(days=2))
+        assert engine.store.get(CHECKPOINTS, "index") == first  # the share does not allow another yet
+        engine.checkpoint_share = 1  # no limit
+        engine.record_many([activity(n) for n in range(21, 26)])
+        second = engine.store.get(CHECKPOINTS, "index")
+        assert second != first
+        engine.checkpoint_share, engine._checkpoint_cost = 0.1, 10.0**6
+        engine.record_many([activity(n) for n in range(26, 31)])
+        assert engine.store.get(CHECKPOINTS, "index") == second
+        position = engine.position
+    with open_toy(url, read_only=True) as reader:  # closing stored what the last calls left
+        assert reader._base == position

@@ -145,7 +145,7 @@ def test_the_bounded_state_answers_as_the_full_one(
         # late events rewind to a checkpoint, and a reader restored from the last one reads them back
         patch.setattr("gridcore_points.history.PART_SIZE", 3)
         bounded = open_points(Path(tmp) / "bounded", ruleset, now=START)
-        bounded.checkpoint_min = 1
+        bounded.checkpoint_min, bounded.checkpoint_share = 1, 1
         full = reference_engine(Path(tmp) / "full", ruleset)
         with bounded, full:
             for i in range(0, len(order), cut):
@@ -161,3 +161,7 @@ def test_the_bounded_state_answers_as_the_full_one(
                     expected = answers(full, reference_api, now)
                     assert answers(bounded, api, now) == expected
                     assert answers(restored, api, now) == expected
+                # and it saves the document a replay from the first event saves
+                saved = restored.hooks.save_state(restored, api.state(restored))
+                restored.rebuild()
+                assert restored.hooks.save_state(restored, api.state(restored)) == saved

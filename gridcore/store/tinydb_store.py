@@ -50,7 +50,7 @@ from attrs import evolve, frozen
 from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
 from .atomicfile import TEMP_SUFFIX, read_json, sync_folder, write_atomic
-from .canonical import doc_key, to_json, unique_new, utc_key
+from .canonical import doc_key, from_json, to_json, unique_new, utc_key
 from .writerlock import WriterLock
 
 FORMAT = "gridcore-tinydb-store"
@@ -663,10 +663,11 @@ class TinyDBStore:
         """Store (or replace) a plugin-owned document, atomically."""
         self._check_open()
         _check_name(collection, key)
-        to_json(doc, f"document {collection}/{key}")
+        text = to_json(doc, f"document {collection}/{key}")
         self._begin_write()
         documents = {name: dict(rows) for name, rows in self._documents.items()}
-        documents.setdefault(collection, {})[key] = dict(doc)
+        # a copy of its own: the caller may change ``doc`` (or what it holds) afterwards
+        documents.setdefault(collection, {})[key] = from_json(text)
         old = self._manifest
         generation = old.generation + 1
         name, digest = self._write_documents(documents, generation)

@@ -14,7 +14,9 @@ worked out again when needed.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,16 +39,23 @@ _converter.register_structure_hook(datetime, lambda value, _: datetime.fromisofo
 _converter.register_unstructure_hook(timedelta, lambda span: [span.days, span.seconds, span.microseconds])
 _converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0], value[1], value[2]))
 
-_TOTALS = ("balance", "debt", "prune_at", "net", "credited", "redeemed", "expired", "deducted")
+_TOTALS = ("balance", "debt", "net", "credited", "redeemed", "expired", "deducted")
 
 
 def save(state: Records, engine: Engine) -> dict[str, Any]:
     """The state as a JSON document; sealed parts of the history are stored first (unless read-only)."""
     writer = None if engine.read_only else (lambda key, doc: engine.store.put(COLLECTION, key, doc))
     unstructure = _converter.unstructure
+    # Rows of accounts no event touched since the last save are kept as they were dumped.
+    saved = state.saved_accounts
+    for member in state.dirty:
+        saved[member] = _dump_account(state.accounts[member])
+    state.dirty = set()
+    rules = {rule_key(rule): rule for member in state.accounts for rule in saved[member][1]}
     return {
-        "accounts": [_dump_account(account) for _, account in sorted(state.accounts.items())],
-        "claims": [[member, activity, unstructure(claims, list[Claim])]
+        "accounts": [saved[member][0] for member in sorted(state.accounts)],
+        "rules": [[key, *unstructure(rule, RuleRef).values()] for key, rule in sorted(rules.items())],
+        "claims": [[member, activity, [[c.event_id, c.start.isoformat(), c.end.isoformat(), c.day] for c in claims]]
                    for (member, activity), claims in sorted(state.claims.by_activity.items())],
         "incidents": [unstructure(track, IncidentTrack) for _, track in sorted(state.incidents.items())],
         "settled": sorted(state.settled),
@@ -71,14 +80,21 @@ def restore(state: Records, document: dict[str, Any]) -> None:
     structure = _converter.structure
     try:
         state.history = History.restore(document["history"], state.load_part, state.history.part_size)
+        rules = {str(key): RuleRef(str(file), int(line), int(column), str(text))
+                 for key, file, line, column, text in document["rules"]}
         state.accounts = {}
+        state.dirty = set()
         for doc in document["accounts"]:
-            account = _load_account(doc)
+            account = _load_account(doc, rules)
             account.journal = state.history
             state.accounts[account.member] = account
+            named = {rule_key(lot.expiry_rule) for lot in account.lots if lot.expiry_rule is not None}
+            state.saved_accounts[account.member] = (doc, tuple(rules[k] for k in sorted(named | set(doc["rules"]))))
         state.claims = Claims()
         for member, activity, claims in document["claims"]:
-            state.claims.by_activity[(str(member), str(activity))] = structure(claims, list[Claim])
+            state.claims.by_activity[(str(member), str(activity))] = [
+                Claim(str(ident), datetime.fromisoformat(start), datetime.fromisoformat(end), str(day))
+                for ident, start, end, day in claims]
         tracks = [structure(doc, IncidentTrack) for doc in document["incidents"]]
         state.incidents = {track.id: track for track in tracks}
         state.settled = {str(ident) for ident in document["settled"]}
@@ -99,24 +115,51 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
 
 
-def _dump_account(account: Account) -> dict[str, Any]:
+def _dump_account(account: Account) -> tuple[dict[str, Any], tuple[RuleRef, ...]]:
+    """An account as a row (its rules by key), and the rules the row names."""
+    named: dict[str, RuleRef] = {}
+
+    def key(rule: RuleRef | None) -> str | None:
+        if rule is None:
+            return None
+        found = rule_key(rule)
+        named[found] = rule
+        return found
+
     out: dict[str, Any] = {"member": account.member}
     out.update({name: getattr(account, name) for name in _TOTALS})
-    out["lots"] = _converter.unstructure(account.lots, list[Lot])
-    out["earned"] = [[scope, kind, label, points] for (scope, kind), (label, points) in sorted(account.earned.items())]
-    out["active"] = [[kind, label, end.isoformat()] for (kind, label), end in sorted(account.active.items())]
+    lots = []
+    for lot in account.lots:
+        if lot.saved is None:
+            lot.saved = [lot.entry_id, lot.time.isoformat(), lot.node, 0,
+                         None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)]
+        elif lot.expiry_rule is not None:
+            named[lot.saved[5]] = lot.expiry_rule
+        row = list(lot.saved)
+        row[3] = lot.remaining
+        lots.append(row)
+    out["lots"] = lots
+    # (what no later event can read is left out: cap counters of past periods, marks no open span reads)
+    out["earned"] = [[scope, kind, label, points]
+                     for (scope, kind), (label, points) in sorted(account.current_earned().items())]
+    out["active"] = [[kind, label, end.isoformat()] for (kind, label), end in sorted(account.readable_marks().items())]
     out["open_spans"] = [[kind, label, end.isoformat()] for (kind, label), end in sorted(account.open_spans.items())]
     out["span_node"] = [[kind, label, node] for (kind, label), node in sorted(account.span_node.items())]
-    rules = sorted(account.rules, key=lambda r: (r.file, r.line, r.column, r.text))
-    out["rules"] = _converter.unstructure(rules, list[RuleRef])
-    return out
+    out["rules"] = sorted(str(key(rule)) for rule in account.rules)
+    return out, tuple(named.values())
 
 
-def _load_account(doc: dict[str, Any]) -> Account:
+def _load_account(doc: dict[str, Any], rules: dict[str, RuleRef]) -> Account:
     account = Account(str(doc["member"]))
     for name in _TOTALS:
         setattr(account, name, int(doc[name]))
-    account.lots = _converter.structure(doc["lots"], list[Lot])
+    account.lots = []
+    for row in doc["lots"]:
+        ident, time, node, remaining, expires, rule = row
+        lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(remaining),
+                  None if expires is None else datetime.fromisoformat(expires), None if rule is None else rules[rule])
+        lot.saved = [*row[:3], 0, *row[4:]]
+        account.lots.append(lot)
     account.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in account.lots if lot.expires is not None]
     heapq.heapify(account.expiring)
     account.earned = {(str(scope), str(kind)): (str(label), int(points)) for scope, kind, label, points in doc["earned"]}
@@ -124,8 +167,23 @@ def _load_account(doc: dict[str, Any]) -> Account:
     account.open_spans = {(str(kind), str(label)): datetime.fromisoformat(end)
                           for kind, label, end in doc["open_spans"]}
     account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
-    account.rules = set(_converter.structure(doc["rules"], list[RuleRef]))
+    account.prune_at = 2 * len(account.active) + 64
+    account.rules = {rules[str(key)] for key in doc["rules"]}
     return account
+
+
+def rule_key(rule: RuleRef) -> str:
+    """A short key naming a rule (file, line, column and text) in a checkpoint."""
+    found = _KEYS.get(rule)
+    if found is None:
+        if len(_KEYS) > 10_000:
+            _KEYS.clear()
+        text = json.dumps([rule.file, rule.line, rule.column, rule.text], ensure_ascii=False)
+        found = _KEYS[rule] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return found
+
+
+_KEYS: dict[RuleRef, str] = {}
 
 
 def _dump_counter(counter: PeriodCounter) -> list[list[Any]]:

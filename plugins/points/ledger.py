@@ -143,6 +143,8 @@ class Lot:
     expires: datetime | None
     #: the expiry rule that set ``expires``.
     expiry_rule: RuleRef | None
+    #: what a checkpoint writes of it but ``remaining`` (worked out once: checkpoint.py)
+    saved: list[Any] | None = field(default=None, init=False, repr=False)
 
 
 @define
@@ -374,15 +376,29 @@ class Account:
 
     def _forget_inactive(self) -> None:
         """Drop activity marks no open span can read: they end before every open span starts."""
+        self.active = self.readable_marks()
+
+    def readable_marks(self) -> dict[tuple[str, str], datetime]:
+        """The activity marks an open span may still read (``active`` less what pruning would drop)."""
         if not self.open_spans:
-            self.active.clear()
-            return
+            return {}
         # A span starts where the previous period of its kind ends: the earliest
         # end among open spans bounds their starts from above only, so keep every
         # mark that ends after the start of the earliest-starting open span.
         earliest = min(_span_start(kind, end) for (kind, _), end in self.open_spans.items())
-        for mark in [mark for mark, end in self.active.items() if end <= earliest]:
-            del self.active[mark]
+        return {mark: end for mark, end in self.active.items() if end > earliest}
+
+    def current_earned(self) -> dict[tuple[str, str], tuple[str, int]]:
+        """The cap counters a later credit may still read: of each period kind, the latest period's.
+
+        Credits come in time order, so a counter labelled with an earlier period
+        than the newest of its kind is never read again (it counts as 0).
+        """
+        newest: dict[str, str] = {}
+        for (_, kind), (label, _) in self.earned.items():
+            if label > newest.get(kind, ""):
+                newest[kind] = label
+        return {key: value for key, value in self.earned.items() if value[0] == newest[key[1]]}
 
     def copy(self) -> Account:
         """A copy whose open part can be advanced without touching this account (its own journal)."""

@@ -35,6 +35,10 @@ class Records:
         self.tz = engine.community.tz
         self.calendar = Calendar(self.tz)
         self.accounts: dict[str, Account] = {}
+        #: members whose account was handed out for booking since the last checkpoint (checkpoint.py)
+        self.dirty: set[str] = set()
+        #: each account as the last checkpoint dumped it, with the rules it names
+        self.saved_accounts: dict[str, tuple[dict[str, Any], tuple[Any, ...]]] = {}
         #: every entry booked, in booking order (mostly in the store; see history.py).
         self.history = History(self.load_part)
         self.claims = Claims()
@@ -115,7 +119,8 @@ class Records:
         return index.get(activity, [])
 
     def account(self, member: str) -> Account:
-        """The member's account (created empty on first use)."""
+        """The member's account (created empty on first use), to book on."""
+        self.dirty.add(member)
         found = self.accounts.get(member)
         if found is None:
             found = self.accounts[member] = Account(member, journal=self.history)

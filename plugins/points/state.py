@@ -45,7 +45,7 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 1
+    STATE_VERSION = 2  # 2: accounts' rules by key
 
     # ------------------------------------------------------------ validation
 
