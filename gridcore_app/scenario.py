@@ -157,6 +157,16 @@ class HandlingPlan:
     from the start, found from ``severe_level`` up (the level a ruleset sends
     big matters to; default the cell), and so are cases involving a key person
     (found from the cell up): "big matters stay in the community".
+
+    The steps inside the cell mirror the ruleset's (keep them equal): a case of
+    one of ``consult_categories``, or of severity ``consult_at_least`` or more,
+    is consulted on (会商) by its handler with the nearest holder of each of
+    ``consult_with`` right after it is taken on; with ``feedback_hours`` the
+    handler tells the reporter the result (反馈) that long after each
+    resolution, before it is verified; a share ``extension_share`` of the
+    cases handled in their cell ask for one more day (延期), which the
+    nearest ``extension_approver`` approves, or refuses for a share
+    ``extension_refused_share`` of them.
     """
 
     handlers: tuple[str, ...]
@@ -179,6 +189,13 @@ class HandlingPlan:
     severe_at_least: int = 6
     severe_handlers: tuple[str, ...] = ()
     severe_level: str | None = None
+    consult_categories: tuple[str, ...] = ()
+    consult_at_least: int = 6
+    consult_with: tuple[str, ...] = ()
+    feedback_hours: tuple[float, float] | None = field(default=None, validator=_span)
+    extension_share: float = field(default=0.0, validator=_share)
+    extension_refused_share: float = field(default=0.0, validator=_share)
+    extension_approver: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -405,7 +422,8 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
     for plan in scenario.patrols:
         role(plan.role, f"patrols.{plan.role}")
     handling = scenario.handling
-    for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers):
+    for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers,
+                 *handling.consult_with, *handling.extension_approver):
         role(name, "handling")
     if handling.severe_level is not None and handling.severe_level not in community.hierarchy.levels:
         problems.append(f"handling.severe_level: unknown level {handling.severe_level!r} "

@@ -5,7 +5,9 @@ and yields core events in canonical order (time, then id): gridworkers' daily
 patrols of their zones, incidents by category at the scenario's rates with
 their handling (accept, handle, pause, resolve, verify with the residents'
 satisfaction, residents' ratings, a second round after an unsatisfied
-verification, close; whistle-and-report to a line department whose officer
+verification, close; where the scenario says so, a consultation before
+handling, feedback to the reporter before verification and requests for
+more time; whistle-and-report to a line department whose officer
 accepts the case at the handler's level; escalated handling by the level
 above for the few cases a level cannot cope with), repeat reports of open
 cases and problems that come back, residents' activities, redemptions, and
@@ -49,6 +51,11 @@ from gridcore.events import (
     event_order,
 )
 from gridcore_escalation.events import (
+    ConsultationHeld,
+    ExtensionApproved,
+    ExtensionRefused,
+    ExtensionRequested,
+    FeedbackGiven,
     IncidentAccepted,
     IncidentClosed,
     IncidentEscalated,
@@ -187,6 +194,9 @@ class _Simulation:
         self.community = community
         self.scenario = scenario
         self.rng = random.Random(seed)
+        # The steps inside the cell (consultation, feedback, extensions) draw from
+        # their own stream: a scenario that adds them changes nothing else.
+        self.steps_rng = random.Random(f"{seed}:steps")
         self.first = first
         self.tz = community.tz
         roots = community.hierarchy.roots()
@@ -293,12 +303,14 @@ class _Simulation:
             self.holder_cache[key] = found
         return self.holder_cache[key]
 
-    def nearest(self, node: str, roles: Sequence[str], *, besides: str | None = None) -> str | None:
+    def nearest(self, node: str, roles: Sequence[str], *, besides: str | None = None,
+                rng: random.Random | None = None) -> str | None:
         """A holder of the first of ``roles`` found at ``node`` or the nearest ancestor.
 
-        ``besides`` is someone who should not be chosen if anyone else is there.
+        ``besides`` is someone who should not be chosen if anyone else is there;
+        ``rng`` the stream to draw from (default the main one).
         """
-        found = self.nearest_at(node, roles, besides=besides)
+        found = self._nearest_at(node, roles, besides=besides, rng=rng)
         return None if found is None else found[0]
 
     def nearest_at(self, node: str, roles: Sequence[str], *, besides: str | None = None,
@@ -327,7 +339,8 @@ class _Simulation:
         parent = self.community.hierarchy.parent(seat)
         return None if parent is None else parent.id
 
-    def _nearest_at(self, node: str, roles: Sequence[str], *, besides: str | None = None) -> tuple[str, str] | None:
+    def _nearest_at(self, node: str, roles: Sequence[str], *, besides: str | None = None,
+                    rng: random.Random | None = None) -> tuple[str, str] | None:
         key = (node, tuple(roles))
         if key not in self.nearest_cache:
             found: tuple[str, list[str]] = (node, [])
@@ -342,7 +355,7 @@ class _Simulation:
             self.nearest_cache[key] = found
         where, holders = self.nearest_cache[key]
         choice = [m for m in holders if m != besides] or holders
-        return (self.rng.choice(choice), where) if choice else None
+        return ((rng or self.rng).choice(choice), where) if choice else None
 
     def residents_of(self, leaf: str) -> list[str]:
         people = [m for m in self.dwellers.get(leaf, ())]
@@ -590,8 +603,13 @@ class _Simulation:
         t = when + timedelta(hours=self.slow(handling.accept_hours, handler))
         t = self.step(IncidentAccepted, t, handler, node, incident)
         self.accepted = t - timedelta(minutes=1)
-        t = self.step(IncidentHandlingStarted, t + timedelta(minutes=self.rng.randint(5, 90)), handler, node,
-                      incident)
+        # (when handling starts is drawn first, so that a consultation slotted in
+        # before it changes nothing else the seed gives)
+        starts = self.awake(t + timedelta(minutes=self.rng.randint(5, 90)))
+        if report.category in handling.consult_categories or report.severity >= handling.consult_at_least:
+            self.consult(report, handler, t, starts)
+        t = self.step(IncidentHandlingStarted, starts, handler, node, incident)
+        before_moves = t
         if plan.whistle and self.rng.random() < plan.whistle_share:
             # Whistle-and-report (吹哨报到): the handler calls the line department in
             # where the handler works; one of its officers reports in (accepts) and
@@ -613,6 +631,10 @@ class _Simulation:
                               handler, node, incident, to_node=seat, reason="提级办理: 网格内难以处置")
                 t = self.step(IncidentAccepted, t + timedelta(minutes=self.rng.randint(10, 90)), handler, node,
                               incident)
+        moved = t != before_moves
+        if (handling.extension_share and not (moved or severe or high)
+                and self.steps_rng.random() < handling.extension_share):
+            self.extension(report, handler, t)
         if self.rng.random() < handling.pause_share:
             t = self.step(IncidentPaused, t + timedelta(hours=1), handler, node, incident, reason="等待配件/居民配合")
             t = self.step(IncidentResumed, t + timedelta(hours=self.uniform(handling.pause_hours)), handler, node,
@@ -631,6 +653,9 @@ class _Simulation:
                 score = max(1, score - 1)  # hurried work shows
             if round_ == 1:
                 score = max(score, handling.reopen_at_most + 1)
+            t = self.awake(t)
+            if handling.feedback_hours is not None:
+                self.feedback(report, handler, resolved, t)
             t = self.step(IncidentVerified, t, verifier, node, incident, satisfaction=score)
             if score > handling.reopen_at_most:
                 self.rating(node, incident, reporter, t, score)
@@ -643,6 +668,56 @@ class _Simulation:
         if handling.close:
             self.step(IncidentClosed, t + timedelta(minutes=self.rng.randint(10, 240)), verifier, node, incident)
         return resolved
+
+    def consult(self, report: IncidentReported, handler: str, taken: datetime, starts: datetime) -> None:
+        """The handler pulls the teams together (会商) just before handling starts at ``starts``.
+
+        The participants are the handler and the nearest holder of each
+        ``consult_with`` role; every draw comes from the steps' own stream.
+        """
+        people = [handler]
+        for role in self.scenario.handling.consult_with:
+            found = self.nearest(report.node, [role], besides=handler, rng=self.steps_rng)
+            if found is not None and found not in people:
+                people.append(found)
+        gap = min(timedelta(minutes=30), (starts - taken) / 2)
+        self.place(ConsultationHeld, starts - gap, handler, report.node, report.incident, participants=tuple(people),
+                   decision=self.steps_rng.choice(CONSULT_DECISIONS))
+
+    def extension(self, report: IncidentReported, handler: str, since: datetime) -> None:
+        """Early in the handling, the handler asks for one more day (延期); the nearest approver answers.
+
+        Both fall in the first part of the shortest handling the scenario
+        allows, so before the case is resolved whatever the draws.
+        """
+        handling = self.scenario.handling
+        approver = self.nearest(report.node, handling.extension_approver, besides=handler, rng=self.steps_rng)
+        if approver is None or approver == handler:
+            return
+        room = timedelta(hours=handling.resolve_hours[0])
+        asked = since + room * self.steps_rng.uniform(0.1, 0.4)
+        answered = since + room * self.steps_rng.uniform(0.5, 0.9)
+        self.place(ExtensionRequested, asked, handler, report.node, report.incident, days=1,
+                   reason=self.steps_rng.choice(EXTENSION_REASONS))
+        if self.steps_rng.random() < handling.extension_refused_share:
+            self.place(ExtensionRefused, answered, approver, report.node, report.incident, reason="请按原时限办结")
+        else:
+            self.place(ExtensionApproved, answered, approver, report.node, report.incident)
+
+    def feedback(self, report: IncidentReported, handler: str, resolved: datetime, verified: datetime) -> None:
+        """The handler tells the reporter what was done (反馈), between the resolution and the verification."""
+        hours = self.scenario.handling.feedback_hours
+        assert hours is not None
+        after = timedelta(hours=self.steps_rng.uniform(*hours))
+        when = min(resolved + after, resolved + (verified - resolved) / 2)
+        self.place(FeedbackGiven, when, handler, report.node, report.incident, note="已告知处理结果",
+                   channel=self.steps_rng.choice(("phone", "visit")))
+
+    def place(self, cls: type[IncidentEvent], when: datetime, actor: str, node: str, incident: str,
+              **extra: Any) -> None:
+        """Record a step at ``when`` (to the minute) as it is: no waiting for the morning, no draw."""
+        self.push(cls(id=self.next_id(), time=when.replace(second=0, microsecond=0), actor=actor, node=node,
+                      incident=incident, **extra))
 
     def slow(self, span: tuple[float, float], member: str) -> float:
         """Hours for ``member`` to do something: a less diligent member draws nearer the top of ``span``."""
@@ -806,6 +881,11 @@ class _Case:
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高梁郑谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚英华玉兰红建国志文斌辉鹏飞宇婷雪梅琳晨"
+
+
+#: What a consultation (会商) decides, and why a handler asks for more time (延期).
+CONSULT_DECISIONS = ("网格内联合处置", "请条线部门配合处置", "约谈当事人后限期整改", "物业与网格共同处置")
+EXTENSION_REASONS = ("等待配件", "需协调物业", "当事人外出", "等待条线部门答复")
 
 
 def _resident_name(rng: random.Random) -> str:

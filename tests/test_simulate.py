@@ -222,3 +222,30 @@ def test_nothing_is_produced_after_the_last_day(communities: dict[str, Community
     end = datetime(2025, 1, 1, tzinfo=community.tz) + timedelta(days=4)
     assert max(e.time for e in events) < end
     assert events_of(community, "chengqiao", 0) == []
+
+
+def test_chengqiao_runs_its_five_step_loop(communities: dict[str, Community]) -> None:
+    """发现—会商—处置—反馈—评价: consulted before handling, the reporter told before the score."""
+    events = events_of(communities["chengqiao"], "chengqiao", 30)
+    first: dict[tuple[str, str], datetime] = {}
+    for event in events:
+        if isinstance(event, IncidentEvent):
+            first.setdefault((event.incident, event.kind), event.time)
+    consulted = [i for (i, kind) in first if kind == "consultation_held"]
+    assert consulted
+    for incident in consulted:
+        assert first[(incident, "incident_accepted")] < first[(incident, "consultation_held")]
+        assert first[(incident, "consultation_held")] < first[(incident, "incident_handling_started")]
+    verified = [i for (i, kind) in first if kind == "incident_verified"]
+    assert verified
+    for incident in verified:
+        assert first[(incident, "incident_resolved")] < first[(incident, "feedback_given")]
+        assert first[(incident, "feedback_given")] < first[(incident, "incident_verified")]
+    kinds = Counter(e.kind for e in events)
+    assert kinds["extension_requested"] == kinds["extension_approved"] + kinds["extension_refused"] > 0
+
+
+def test_steps_a_scenario_does_not_ask_for_are_not_made(communities: dict[str, Community]) -> None:
+    kinds = Counter(e.kind for e in events_of(communities["yinquan"], "yinquan", 10))
+    assert kinds["incident_resolved"] > 0
+    assert not kinds["consultation_held"] and not kinds["feedback_given"] and not kinds["extension_requested"]

@@ -272,6 +272,7 @@ points:
   tilt microgridworker: x 1.2
   reward 毛巾: 40 points, at most 2 per month
   reward 理发券: 50 points, at most 2 per month
+  consultation: 2 points
 
 assessment:
   # Monthly star rating (评星定级 every month); the quarter is assessed too
@@ -301,6 +302,12 @@ escalation:
   limit town: accept within 1 working day, resolve within 5 working days
   escalate grave: immediately to town when incident.severity >= 4
   escalate key_person: immediately to grid when incident.key_person
+  consultation fire_hazard: required before handling
+  consultation public_security: required before handling
+  consultation illegal_construction: required before handling
+  consultation any: required before handling, when incident.severity >= 3
+  feedback: within 1 working day, required before verification
+  extension: at most 1 time, up to 2 working days each, approved by grid_leader
   # When the case is closed, the micro-grid leader asks the residents to score it.
   verified by: microgrid_leader
 """
