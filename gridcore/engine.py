@@ -326,6 +326,8 @@ class Engine:
             from .rules import RulesError
 
             raise RulesError(problems)
+        for problem in problems:  # warnings (a grid far from its planned size) are kept, not refused
+            self._warn_once(f"{problem.location()}: {problem.message}")
         when = require_aware(effective or self.clock.now())
         self._check_writable("put a ruleset in force")
         for existing_when, existing in self._rulesets:

@@ -392,13 +392,18 @@ def hierarchy() -> None:
 
 @hierarchy.command("show")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def hierarchy_show(path: Path) -> None:
+@click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also say what FILE's rules find in this community (a grid far from its "
+              "planned size, a department it lacks): the warnings and errors of its checks.")
+def hierarchy_show(path: Path, ruleset_path: Path | None) -> None:
     """Print the tree of the community at PATH (a folder, a YAML file or a roster workbook).
 
     With households on the roster, each node shows its households and people,
     its subtree included (so totals add up the tree), then the community's total.
+    With --ruleset, what the ruleset's checks find in this community follows.
     """
-    community = Hooks(plugin_manager()).load_community(path)
+    hooks = Hooks(plugin_manager())
+    community = hooks.load_community(path)
     click.echo(f"{community.name} ({' > '.join(community.hierarchy.levels)})")
     notes = {}
     if community.households:
@@ -407,6 +412,14 @@ def hierarchy_show(path: Path) -> None:
     if community.households:
         total = sum((community.counts(root.id) for root in community.hierarchy.roots()), Counts())
         click.echo(f"total / 合计: {_counts_note(total)}")
+    if ruleset_path is not None:
+        from gridcore.rules import load_ruleset
+
+        ruleset = load_ruleset(ruleset_path, sections=hooks.register_sections())
+        found = hooks.check_ruleset(community, ruleset)
+        for diagnostic in found:
+            click.echo(diagnostic.render())
+        click.echo(f"{ruleset.name}: {len(found)} finding(s) in {community.name} / 发现 {len(found)} 处")
 
 
 def _counts_note(counts: Counts) -> str:

@@ -270,6 +270,11 @@ CODES: tuple[Code, ...] = (
        "使用 departments.csv 中的部门编号，或先在其中添加",
        E + "incident fire_hazard: start at grid, route to fier\n", ("fier", "fire"),
        community="yinquan"),
+    _c("off-plan-size", r"\d+ \S+ cell\(s\) of .* are off the planned size",
+       "cells far from the size the ruleset plans (a warning)", "网格偏离规划规模（警告）",
+       "split or merge those cells, or change the plan (its tolerance)", "拆分或合并这些网格，或调整规划",
+       "!levels: county > township > village > group > microgrid\nplanning:\n"
+       "  size group: 300 households, within 20%\n", ("within 20%", "within 60%"), community="xingfuwan"),
     _c("unknown-metric", r"no installed plugin contributes a metric named", "a metric no plugin measures",
        "没有插件提供的指标", "use a metric name listed (see 'did you mean'), or install its plugin",
        "使用列出的指标名称，或安装提供它的插件", A + "metric patrol_coverag: weight 25\n",

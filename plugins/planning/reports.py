@@ -1,0 +1,43 @@
+"""``planning.sizes``: every planned cell with its households and people against the plan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from gridcore import Report, Table
+
+from .section import SECTION
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+
+def sizes_table(engine: Engine) -> Table:
+    """One row per territorial cell of a planned level: households and people now (the register), in plan or not."""
+    policy = engine.policy(SECTION, at=engine.clock.now())
+    community, register = engine.community, engine.households
+    rows = []
+    for size in policy.sizes if policy is not None else ():
+        if size.level not in community.hierarchy.levels:
+            continue
+        for node in community.hierarchy.nodes_at(size.level):
+            if node.is_side_grid:
+                continue
+            counts = register.counts(node.id)
+            off = [what for what, planned, count in (("households", size.households, counts.households),
+                                                     ("people", size.people, counts.population))
+                   if planned is not None and not size.bounds(planned)[0] <= count <= size.bounds(planned)[1]]
+            rows.append((node.id, node.name, size.level, counts.households, size.households, counts.population,
+                         size.people, "off plan: " + ", ".join(off) if off else "in plan", str(size.rule)))
+    columns = ("node", "name", "level", "households", "planned households", "people", "planned people", "status",
+               "rule")
+    notes = () if rows else ("note: the ruleset in force plans no level's size (planning: size LEVEL: ...)",)
+    return Table("Cells against their planned size (网格规划)", columns, tuple(rows), notes)
+
+
+def _build(engine: Engine, params: Mapping[str, str]) -> Table:
+    return sizes_table(engine)
+
+
+REPORTS = (Report("planning.sizes", "Every planned cell's households and people against the plan", _build),)
