@@ -117,7 +117,8 @@ class Counts:
     key: int = 0
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True)))
+        return Counts(self.households + other.households, self.population + other.population,
+                      self.floating + other.floating, self.special + other.special, self.key + other.key)
 
     def describe(self) -> str:
         """``12 households, 36 people (4 floating, 2 special, 1 key)``."""
@@ -150,10 +151,15 @@ def counts_by_node(
     named: dict[str, list[Resident]] = {}
     for resident in residents.values():
         named.setdefault(resident.household, []).append(resident)
-    totals: dict[str, Counts] = {node.id: Counts() for node in hierarchy}
+    # Each cell's own households first, then each cell's sum added up its chain once
+    # (a district's thousands of households, not each household up the chain).
+    own: dict[str, Counts] = {}
     for household in households.values():
         counts = household_counts(household, named.get(household.id, ()))
-        for node in hierarchy.ancestors(household.node, include_self=True):
+        own[household.node] = own[household.node] + counts if household.node in own else counts
+    totals: dict[str, Counts] = {node.id: Counts() for node in hierarchy}
+    for cell, counts in own.items():
+        for node in hierarchy.ancestors(cell, include_self=True):
             totals[node.id] = totals[node.id] + counts
     return totals
 

@@ -261,6 +261,52 @@ class PopulationPlan:
 
 
 @frozen(kw_only=True)
+class TaskPlan:
+    """A kind of task (as the ruleset's ``tasks`` section names it): who assigns it, how often, how it is done.
+
+    Every holder of ``by`` (a role) assigns one at their own node with chance
+    ``per_month / 21`` each working day (about ``per_month`` a month), to the
+    roles ``to`` at that node or below (who exactly is the tasks plugin's rule,
+    ``gridcore_tasks.assignees``).  Each assignee does their part with chance
+    ``done`` times their diligence, ``hours`` after the assignment (a less
+    diligent one nearer the top; past the ruleset's ``within`` it is late),
+    finding ``found`` things.
+    """
+
+    kind: str
+    by: str
+    to: tuple[str, ...]
+    per_month: float = field(validator=_rate)
+    done: float = field(default=0.9, validator=_share)
+    hours: tuple[float, float] = field(default=(4.0, 120.0), validator=_span)
+    found: tuple[int, int] = field(default=(0, 3), validator=_span)
+    title: str = ""
+
+
+@frozen(kw_only=True)
+class HouseholdPlan:
+    """Households (户) on the roster: home visits by those who look after them, moves, splits.
+
+    Each month, each member looking after households (the roster's ``care``,
+    包联户) makes the whole round of them with chance ``round`` times their
+    diligence; otherwise they visit each with chance ``partial``.  A visit falls
+    on a working day of the month, from the day the round is planned on.
+    Households move in (``move_in_per_day``, 1 to 5 people, a share
+    ``floating`` of them renting), move out and split in two
+    (``move_out_per_day``, ``split_per_day``, in the whole community), recorded
+    by the nearest holder of ``registrars`` up from the cell.
+    """
+
+    registrars: tuple[str, ...]
+    round: float = field(default=0.9, validator=_share)
+    partial: float = field(default=0.7, validator=_share)
+    move_in_per_day: float = field(default=0.0, validator=_rate)
+    move_out_per_day: float = field(default=0.0, validator=_rate)
+    split_per_day: float = field(default=0.0, validator=_rate)
+    floating: float = field(default=0.1, validator=_share)
+
+
+@frozen(kw_only=True)
 class MistakePlan:
     """Events that are wrong on purpose, so refusals can be seen: shares of attempts."""
 
@@ -287,6 +333,10 @@ class Scenario:
     redemptions: RedemptionPlan | None = None
     population: PopulationPlan | None = None
     mistakes: MistakePlan = MistakePlan()
+    #: activities the ruleset prices as deductions (扣分), recorded by ``recorder`` for a member
+    deductions: tuple[ActivityPlan, ...] = ()
+    tasks: tuple[TaskPlan, ...] = ()
+    households: HouseholdPlan | None = None
     workday_start: time = time(8, 30)
     workday_end: time = time(17, 30)
     diligence: tuple[float, float] = field(default=(1.0, 1.0), validator=_diligence)
@@ -360,7 +410,8 @@ def _say(exc: BaseException, type_: Any) -> str:
     return str(exc) or type(exc).__name__
 
 
-_KEYS = {"patrols": "role", "incidents": "category", "activities": "activity"}
+_KEYS = {"patrols": "role", "incidents": "category", "activities": "activity", "deductions": "activity",
+         "tasks": "kind"}
 
 
 def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario:
@@ -371,6 +422,8 @@ def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario
     body["patrols"] = _named(body.get("patrols"), "role", f"{source}: patrols")
     body["incidents"] = _named(body.get("incidents"), "category", f"{source}: incidents")
     body["activities"] = _named(body.get("activities"), "activity", f"{source}: activities")
+    body["deductions"] = _named(body.get("deductions"), "activity", f"{source}: deductions")
+    body["tasks"] = _named(body.get("tasks"), "kind", f"{source}: tasks")
     redemptions = body.get("redemptions")
     if isinstance(redemptions, Mapping) and isinstance(redemptions.get("rewards"), Mapping):
         # ``大米: 1`` is short for ``大米: {weight: 1}``.
@@ -386,7 +439,7 @@ def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario
             return f"{match.group(1)}.{names[match.group(1)][int(match.group(2))]}"
 
         problems = "; ".join(
-            re.sub(r"(patrols|incidents|activities)\[(\d+)\]", readable, line).replace("$.", "")
+            re.sub(r"(patrols|incidents|activities|deductions|tasks)\[(\d+)\]", readable, line).replace("$.", "")
             for line in cattrs.transform_error(exc, path="$", format_exception=_say)
         )
         raise ScenarioError(f"{source}: {problems}") from None
@@ -433,11 +486,18 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
             role(name, f"incidents.{incident.category}.handlers")
         if incident.whistle is not None and incident.whistle not in community.departments:
             problems.append(f"incidents.{incident.category}.whistle: unknown department {incident.whistle!r}")
-    for activity in scenario.activities:
-        for name in activity.roles:
-            role(name, f"activities.{activity.activity}.roles")
-        if activity.recorder is not None:
-            role(activity.recorder, f"activities.{activity.activity}.recorder")
+    for key, plans in (("activities", scenario.activities), ("deductions", scenario.deductions)):
+        for activity in plans:
+            for name in activity.roles:
+                role(name, f"{key}.{activity.activity}.roles")
+            if activity.recorder is not None:
+                role(activity.recorder, f"{key}.{activity.activity}.recorder")
+    for task in scenario.tasks:
+        for name in (task.by, *task.to):
+            role(name, f"tasks.{task.kind}")
+    if scenario.households is not None:
+        for name in scenario.households.registrars:
+            role(name, "households.registrars")
     if scenario.population is not None:
         for name in scenario.population.registrars:
             role(name, "population.registrars")

@@ -11,7 +11,10 @@ more time; whistle-and-report to a line department whose officer
 accepts the case at the handler's level; escalated handling by the level
 above for the few cases a level cannot cope with), repeat reports of open
 cases and problems that come back, residents' activities, redemptions, and
-resident registrations and moves.  Staff differ in diligence (drawn once per
+resident registrations and moves, tasks assigned and done
+(``campaigns``), deductions recorded for staff's slips, and households visited
+by those who look after them, moving in and out and splitting (``homes``).
+Staff differ in diligence (drawn once per
 seed), so cells differ by how well they are looked after.
 
 The scenario (``rulesets/<community>/scenario.yaml``, see ``gridcore_app.scenario``)
@@ -23,8 +26,9 @@ any ruleset (what ``gridcore diff`` does).  A few events are wrong on purpose
 a rating from outside the cell) so refusals show up in the demo.
 
 Ids are deterministic: ``<root>-s<seed>-<n>`` for events, ``<root>-s<seed>-i<n>``
-for incidents and ``<root>-s<seed>-p<n>`` for registered residents, so the same
-seed always gives the same log, byte for byte.
+for incidents and ``<root>-s<seed>-p<n>`` for registered residents (tasks,
+deductions and households number their own: ``-t``, ``-d``, ``-h``), so the
+same seed always gives the same log, byte for byte.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ from gridcore_escalation.events import (
 )
 from gridcore_points.events import PointsRedeemed
 
+from .campaigns import Campaigns
+from .homes import Homes
 from .rosterio import load_yaml
 from .scenario import (
     PATROL,
@@ -237,6 +243,11 @@ class _Simulation:
         self.accepted = first  # when the case handled last was first accepted
         # Problems that come back: (day, plan, node, place).
         self.recurring: list[tuple[date, int, IncidentPlan, str, str | None]] = []
+        # Tasks, deductions and households draw from random sources of their own.
+        self.campaigns = Campaigns(community, self.prefix, seed, self.diligence, self.push,
+                                   scenario.workday_start)
+        self.homes = (None if scenario.households is None else
+                      Homes(community, scenario.households, self.prefix, seed, self.diligence, self.push))
 
     # ------------------------------------------------------------ helpers
 
@@ -392,6 +403,10 @@ class _Simulation:
             self.register(day, self.poisson(population.per_day))
             self.moves(day, self.poisson(population.moves_per_day))
         self.redemptions(day)
+        self.campaigns.assign(day, self.scenario.tasks)
+        self.campaigns.dock(day, self.scenario.deductions)
+        if self.homes is not None:
+            self.homes.day(day)
 
     # ------------------------------------------------------------ patrols
 

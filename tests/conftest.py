@@ -15,6 +15,7 @@ from gridcore.hierarchy import Hierarchy, Node
 from gridcore.roster import Department, Member, RoleAssignment
 from gridcore_escalation.events import INCIDENT_EVENT_TYPES
 from gridcore_points.events import POINTS_EVENT_TYPES
+from gridcore_tasks.events import TASK_EVENT_TYPES
 
 REPO = Path(__file__).resolve().parent.parent
 #: The built-in plugins, from the one table that lists them (pyproject.toml, [tool.gridcore]).
@@ -43,6 +44,14 @@ class PointsKinds:
     @hookimpl
     def gridcore_register_event_types(self) -> list[type[Event]]:
         return list(POINTS_EVENT_TYPES)
+
+
+class TaskKinds:
+    """Registers the tasks plugin's event kinds (assigned, completed, ...) without the plugin."""
+
+    @hookimpl
+    def gridcore_register_event_types(self) -> list[type[Event]]:
+        return list(TASK_EVENT_TYPES)
 
 
 def small_community() -> Community:

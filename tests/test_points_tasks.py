@@ -81,3 +81,12 @@ def test_a_checkpoint_keeps_the_tasks_kinds_and_the_parts_done_or_missed(engine:
         assert gridcore_points.balance(again, "police1") == 0
         assert [e.kind for e in gridcore_points.entries(again, "police1")] == ["earn", "deduct"]
         assert gridcore_points.balance(again, "worker1") == 15
+
+
+def test_the_deductions_report_lists_what_was_taken_and_why(engine: Engine) -> None:
+    engine.tick(DUE)
+    rows = engine.report("points.deductions", {"period": "2025-03", "node": "g1"}).rows
+    # worker1 had nothing to lose: the entry says so (cut to 0 by the floor), it is not left out
+    assert [(r[1], r[2], r[4]) for r in rows] == [("police1", "王警官", -4), ("worker1", "李专职", 0)]
+    assert "not done by its deadline" in rows[0][5] and rows[0][6].endswith("p.rules:7")
+    assert gridcore_points.deductions(engine, "g2", "2025-03") == []

@@ -53,3 +53,30 @@ def test_a_scenario_must_fit_its_community(communities: dict[str, Community]) ->
     assert "unknown department 'coast_guard'" in str(caught.value)
 
 
+
+
+def test_tasks_deductions_and_households_are_checked_and_leave_the_rest_of_the_log_alone(
+        communities: dict[str, Community]) -> None:
+    base = {"channels": {"patrol": 1}, "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["grid_leader"]}}
+    with pytest.raises(ScenarioError, match=r"done must be a share between 0 and 1, got 1.5 @ tasks\.入户排查"):
+        parse_scenario({**base, "tasks": {"入户排查": {"by": "grid_leader", "to": ["x"], "per_month": 1, "done": 1.5}}})
+    odd = parse_scenario({**base, "tasks": {"入户排查": {"by": "grid_boss", "to": ["fulltime_gridworker"],
+                                                    "per_month": 1}},
+                          "deductions": {"巡查缺勤": {"roles": ["fulltime_gridworker"], "chance": 0.1,
+                                                   "recorder": "chief"}},
+                          "households": {"registrars": ["clerk"]}})
+    assert scenario_problems(odd, communities["yinquan"]) == [
+        "deductions.巡查缺勤.recorder: unknown role 'chief'",
+        "tasks.入户排查: unknown role 'grid_boss'", "households.registrars: unknown role 'clerk'"]
+    # Yinquan's scenario with and without its campaigns and deductions: every other event is the same
+    folder = RULESETS_DIR / "yinquan"
+    full = load_scenario(folder / "scenario.yaml")
+    assert full.tasks and full.deductions
+    import attrs
+
+    bare = attrs.evolve(full, tasks=(), deductions=())
+    with_them = list(simulate(communities["yinquan"], full, days=30, start=START, seed=3))
+    without = list(simulate(communities["yinquan"], bare, days=30, start=START, seed=3))
+    extra = [e for e in with_them if e.id.startswith(("yq-s3-t", "yq-s3-d"))]
+    assert {e.kind for e in extra} == {"task_assigned", "task_completed", "activity_recorded"}
+    assert [e for e in with_them if e not in extra] == without

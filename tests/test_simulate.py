@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BUILTIN_PLUGINS, IncidentKinds, PointsKinds
+from conftest import BUILTIN_PLUGINS, IncidentKinds, PointsKinds, TaskKinds
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -147,7 +147,7 @@ def test_every_event_passes_the_core_checks(name: str, communities: dict[str, Co
     assert all(datetime(2025, 1, 1, tzinfo=community.tz) <= e.time < end for e in events)
     assert len({e.id for e in events}) == len(events)
     # The core alone (no plugin judging them), knowing the plugins' event kinds.
-    kinds = get_plugin_manager(BUILTIN_PLUGINS, extra=[IncidentKinds(), PointsKinds()])
+    kinds = get_plugin_manager(BUILTIN_PLUGINS, extra=[IncidentKinds(), PointsKinds(), TaskKinds()])
     engine = Engine.open(store=tmp_path / "store", community=community,
                          clock=FixedClock(datetime(2025, 1, 1, tzinfo=community.tz)), plugins=kinds)
     with engine:
@@ -249,3 +249,13 @@ def test_steps_a_scenario_does_not_ask_for_are_not_made(communities: dict[str, C
     kinds = Counter(e.kind for e in events_of(communities["yinquan"], "yinquan", 10))
     assert kinds["incident_resolved"] > 0
     assert not kinds["consultation_held"] and not kinds["feedback_given"] and not kinds["extension_requested"]
+
+
+def test_xingfuwan_simulates_campaigns_and_its_households(communities: dict[str, Community]) -> None:
+    xf = communities["xingfuwan"]
+    events = events_of(xf, "xingfuwan", 10)
+    kinds = Counter(e.kind for e in events)
+    assert kinds["task_assigned"] and kinds["task_completed"] and kinds["household_visited"] > 100
+    cared = {(link.member, link.household) for link in xf.care}
+    # a home visit is by a party member of the household's cluster (包联户), never by someone else
+    assert all((e.actor, e.household) in cared for e in events if e.kind == "household_visited")  # type: ignore[attr-defined]

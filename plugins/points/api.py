@@ -220,13 +220,22 @@ def node_totals(engine: Engine, node: str, period: str) -> list[NodeTotals]:
 
 def flags(engine: Engine, node: str | None = None, period: str | None = None) -> list[Entry]:
     """Flagged claims (duplicates, outside cells, self-awards, self-closed incidents), by time."""
+    return _entries_of(engine, ledger.FLAG, node, period)
+
+
+def deductions(engine: Engine, node: str | None = None, period: str | None = None) -> list[Entry]:
+    """Deductions (扣分) booked at ``node`` or below in ``period`` (all if None), by time."""
+    return _entries_of(engine, "deduct", node, period)
+
+
+def _entries_of(engine: Engine, kind: str, node: str | None, period: str | None) -> list[Entry]:
     the_state = state(engine)
     hierarchy = engine.community.hierarchy
     span = parse_period(period, the_state.tz) if period else None
     found = []
     since, until = (span.start, span.end) if span is not None else (None, None)
     for entry in _booked(the_state, None, since, until):
-        if entry.kind != ledger.FLAG:
+        if entry.kind != kind:
             continue
         if node is not None and not (entry.node in hierarchy and hierarchy.is_within(entry.node, node)):
             continue

@@ -90,6 +90,29 @@ def flags_table(engine: Engine, node: str | None, period: str | None) -> Table:
     )
 
 
+def deductions_table(engine: Engine, node: str | None, period: str | None) -> Table:
+    """Deductions (扣分) booked over a period: whose, for what, how much was taken, by which rule."""
+    found = api.deductions(engine, node, period)
+    names = engine.community.members
+    return Table(
+        title="积分扣减 deductions" + (f" under {node}" if node else "") + (f", {period}" if period else ""),
+        columns=("time", "member", "name", "node", "points", "what", "rule", "decision"),
+        rows=tuple(
+            (
+                e.time.astimezone(engine.community.tz).strftime("%Y-%m-%d %H:%M"),
+                e.member,
+                names[e.member].name if e.member in names else e.member,
+                e.node,
+                e.amount,
+                e.summary,
+                str(e.rule) if e.rule is not None else "",
+                e.decision,
+            )
+            for e in found
+        ),
+    )
+
+
 def rewards_table(engine: Engine) -> Table:
     """The rewards list in force now (积分礼遇清单), with the stock left."""
     rows = api.rewards(engine)
@@ -145,6 +168,14 @@ def registered_reports() -> list[Report]:
             "points.rewards",
             "the rewards list in force, with the stock left",
             lambda engine, p: rewards_table(engine),
+        ),
+        Report(
+            "points.deductions",
+            "deductions (扣分) over a period: whose, for what, how much, by which rule",
+            lambda engine, p: deductions_table(engine, p.get("node") or None, p.get("period") or None),
+            params=("node", "period"),
+            showcase=Showcase(PER_PERIOD, "Deductions (扣分), {label}: {rows}", rows=8, title=False,
+                              columns=("time", "member", "name", "points", "what"), empty="none", order=15),
         ),
         Report(
             "points.flags",
