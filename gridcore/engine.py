@@ -836,10 +836,13 @@ class Engine:
         # The slot first, then the index: a crash between the two leaves the
         # slot holding a complete, self-describing checkpoint (its own position),
         # and the index still naming only checkpoints that exist.
+        about = self._checkpoint_about()
         try:
             self.store.put(CHECKPOINTS, f"slot-{slot}", document)
             index[str(slot)] = self._position
-            self.store.put(CHECKPOINTS, "index", {"slots": index})
+            about = {k: v for k, v in about.items() if k in index}
+            about[str(slot)] = [_fit_key(document["fit"]), document["last"]]
+            self.store.put(CHECKPOINTS, "index", {"slots": index, "about": about})
         except (StoreError, OSError) as exc:
             self._warn_once(f"no checkpoint was stored: {exc}{_not_json(states)}")
             return False
@@ -871,6 +874,13 @@ class Engine:
         found = self.store.get(CHECKPOINTS, "index") or {}
         slots = found.get("slots", {})
         return {str(k): int(v) for k, v in slots.items()} if isinstance(slots, dict) else {}
+
+    def _checkpoint_about(self) -> dict[str, Any]:
+        """Slot -> ``[hash of its fit, its last event]`` as the index says (to skip reading slots that cannot fit)."""
+        found = self.store.get(CHECKPOINTS, "index") or {}
+        about = found.get("about", {})
+        return {str(k): v for k, v in about.items() if isinstance(v, list) and len(v) == 2} \
+            if isinstance(about, dict) else {}
 
     def _savers(self) -> dict[str, object]:
         """The plugins that save their state in checkpoints, by pluggy name."""
@@ -921,8 +931,18 @@ class Engine:
         if not index:
             return False
         fit = self._checkpoint_fit()
+        fit_key = _fit_key(fit)
+        about = self._checkpoint_about()
         top = self.store.position()
         for slot, _ in sorted(index.items(), key=lambda pair: -pair[1]):
+            said = about.get(slot)
+            # The index says what each slot was taken under: a slot that cannot fit is not read
+            # (a checkpoint is tens of megabytes in a large store).  What it says is only a hint:
+            # the slot's own document is checked below.
+            last_said = None if said is None or said[1] is None else _last_of(said[1])
+            if said is not None and (said[0] != fit_key or (
+                    before is not None and last_said is not None and last_said >= before)):
+                continue
             document = self.store.get(CHECKPOINTS, f"slot-{slot}")
             try:
                 if document is None or document.get("format") != CHECKPOINT_FORMAT or document.get("fit") != fit:
@@ -1179,6 +1199,19 @@ class Engine:
     def _check_open(self) -> None:
         if self._closed:
             raise GridcoreError("the engine is closed")
+
+
+def _fit_key(fit: Mapping[str, Any]) -> str:
+    """A short hash of a checkpoint's fit (kept in the checkpoint index)."""
+    return hashlib.sha256(json.dumps(fit, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _last_of(saved: Any) -> tuple[datetime, str] | None:
+    """A checkpoint's last event ``[time, id]`` as a canonical order (None if it cannot be read)."""
+    try:
+        return datetime.fromisoformat(saved[0]), str(saved[1])
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _not_json(states: Mapping[str, Any]) -> str:

@@ -45,8 +45,47 @@ def check_document(doc: Mapping[str, Any]) -> None:
     Unicode (no lone surrogates, which no file or database can hold) within its
     field's length, and that every number is finite and of a sane size.
     """
-    budget = [MAX_FIELDS]
-    _check(doc, "", 1, budget)
+    if not isinstance(doc, Mapping):
+        _check(doc, "", 1, [MAX_FIELDS])
+        return
+    # The common case, checked without building paths: a flat object of short
+    # texts and plain numbers.  Anything else (or anything wrong) takes the
+    # general walk below, which names the field.
+    if len(doc) > MAX_FIELDS:
+        _check(doc, "", 1, [MAX_FIELDS])
+        return
+    for key, item in doc.items():
+        if type(key) is not str or len(key) > MAX_NAME_CHARS or not key.isascii() or "." in key or "[" in key:
+            break
+        kind = type(item)
+        if kind is str:
+            if len(item) > MAX_NAME_CHARS and (len(item) > MAX_TEXT_CHARS or not is_text_field(key)):
+                break
+            if not item.isascii() and not _encodable(item):
+                break
+        elif kind is int:
+            if not -_BIG < item < _BIG:
+                break
+        elif kind is float:
+            if not math.isfinite(item):
+                break
+        elif item is not None and kind is not bool:
+            break
+    else:
+        return
+    _check(doc, "", 1, [MAX_FIELDS])
+
+
+#: Whole numbers below this in size have at most ``MAX_NUMBER_CHARS`` digits.
+_BIG = 10**MAX_NUMBER_CHARS
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check(value: Any, path: str, depth: int, budget: list[int]) -> None:

@@ -229,3 +229,32 @@ def test_checkpoints_after_writes_take_a_bounded_share_and_closing_takes_the_las
         position = engine.position
     with open_toy(url, read_only=True) as reader:  # closing stored what the last calls left
         assert reader._base == position
+
+
+def test_slots_taken_under_another_fit_are_not_read(stores: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index says what each slot was taken under: opening reads only the slots that may fit."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 11)])
+    read: list[str] = []
+    with open_toy(url, read_only=True) as probe:
+        cls = type(probe.store)
+    get = cls.get
+
+    def counted(self: Any, collection: str, key: str) -> Any:
+        if collection == CHECKPOINTS:
+            read.append(key)
+        return get(self, collection, key)
+
+    monkeypatch.setattr(cls, "get", counted)
+    TallyPlugin.version = 2
+    try:
+        with open_toy(url, read_only=True) as other:
+            assert len(other.state("tally").given) == 10  # replayed: nothing fits
+        assert [key for key in read if key.startswith("slot-")] == []
+    finally:
+        TallyPlugin.version = 1
+    with open_toy(url, read_only=True) as same:
+        assert same.state("tally").given == []  # restored
+    assert [key for key in read if key.startswith("slot-")] == ["slot-0"]

@@ -32,7 +32,7 @@ from lark import Lark
 from lark.exceptions import GrammarError, LarkError
 
 from ..errors import PluginError
-from .grammar_cache import build_lark
+from .grammar_cache import build_lark, cache_key
 from .keywords import CORE_KEYWORDS, is_cjk, keyword_pattern, merge_keywords
 from .sections import Section
 
@@ -57,6 +57,8 @@ class Grammar:
     pieces: dict[str, frozenset[str]] = field(factory=dict)
     #: rule or alias name -> the method of its section's transformer that builds its node
     builders: dict[str, Callable[[list[Any], Any], Any]] = field(factory=dict)
+    #: the built parser's cache key (what it was built from: grammar_cache.py)
+    key: str = ""
 
     def keywords_expected(self, terminals: Iterable[str]) -> list[str]:
         """The keyword terminals (as sections declare them) behind the parser's terminals.
@@ -194,10 +196,11 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
         pattern = keyword_pattern(forms, cjk_forms)
         terminals.append(f"_{term}.3: /{pattern.replace('/', chr(92) + '/')}/")
     text += "\n\n// ---- keywords (generated)\n" + "\n".join(terminals)
+    versions = [(s.name, s.version) for s in sections]
+    options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "start": starts,
+                               "propagate_positions": True, "maybe_placeholders": False}
     try:
-        lark = build_lark(text, versions=[(s.name, s.version) for s in sections],
-                          parser="lalr", lexer="contextual", start=starts,
-                          propagate_positions=True, maybe_placeholders=False)
+        lark = build_lark(text, versions=versions, **options)
     except GrammarError as exc:
         names = ", ".join(s.name for s in sections)
         raise PluginError(f"the grammar of sections {names} does not build: {exc}") from None
@@ -208,7 +211,8 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
                  for kw in shared.values() for piece in kw.pieces}
     pieces_of = {f"_{t}": frozenset(f"_{p}" for p in kw.pieces) for t, kw in shared.items()}
     builders = {rule: fn for section in sections for rule, fn in section.builders().items()}
-    return Grammar(lark, dict(keywords), seen, headers, originals, pieces_of, builders)
+    return Grammar(lark, dict(keywords), seen, headers, originals, pieces_of, builders,
+                   cache_key(text, options, versions))
 
 
 def _check_fragment(section: Section[Any]) -> None:

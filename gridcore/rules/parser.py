@@ -16,7 +16,7 @@ from lark import Tree
 from lark.exceptions import UnexpectedInput, VisitError
 
 from ..explain import RuleRef
-from . import ast
+from . import ast, tree_cache
 from .diagnose import from_lark, make
 from .errors import WARNING, Diagnostic, RulesError
 from .grammar_build import Grammar, build_grammar
@@ -65,7 +65,13 @@ def read_source(
     # Notepad saves UTF-8 with a byte-order mark; it is invisible, so drop it.
     reader = _Reader(grammar, text.removeprefix("\ufeff"), file)
     reader.skip_unknown_sections = skip_unknown_sections
+    # The trees of this text's lines from an earlier process (tree_cache.py), and after it any new ones.
+    saved = tree_cache.path_for(grammar.key, reader.text)
+    reader.trees = tree_cache.load(saved)
+    known = len(reader.trees)
     parsed = reader.run()
+    if len(reader.trees) > known:
+        tree_cache.save(saved, reader.trees)
     if len(_PARSED) >= 64:
         _PARSED.pop(next(iter(_PARSED)))
     _PARSED[key] = (grammar, parsed, tuple(reader.diagnostics))
@@ -86,6 +92,8 @@ class _Reader:
         self.source_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         self.diagnostics: list[Diagnostic] = []
         self.skip_unknown_sections = False
+        #: the trees of lines parsed well, by (start rule, line): read from the cache and added to
+        self.trees: tree_cache.Lines = {}
 
     # ------------------------------------------------------------ helpers
 
@@ -104,16 +112,19 @@ class _Reader:
                        f"这一行太长（超过 {MAX_LINE} 个字符）", fix="split it into several items",
                        fix_zh="拆成几条")
             return None
-        try:
-            tree = self.grammar.lark.parse(line.code, start=start)
-        except UnexpectedInput as exc:
-            self.diagnostics.append(from_lark(exc, self.grammar, start, line, self.file,
-                                              self.source_lines))
-            return None
-        if tree_depth(tree) > MAX_DEPTH:
-            self.error(line.line, column, "this expression is nested too deeply",
-                       "表达式嵌套太深", fix="split it into simpler rules", fix_zh="拆成更简单的规则")
-            return None
+        tree = self.trees.get((start, line.code))
+        if tree is None:
+            try:
+                tree = self.grammar.lark.parse(line.code, start=start)
+            except UnexpectedInput as exc:
+                self.diagnostics.append(from_lark(exc, self.grammar, start, line, self.file,
+                                                  self.source_lines))
+                return None
+            if tree_depth(tree) > MAX_DEPTH:
+                self.error(line.line, column, "this expression is nested too deeply",
+                           "表达式嵌套太深", fix="split it into simpler rules", fix_zh="拆成更简单的规则")
+                return None
+            self.trees[(start, line.code)] = tree
         try:
             return ToAst(self.file, line.line, column, self.grammar.builders).transform_tree(tree)
         except AstError as exc:

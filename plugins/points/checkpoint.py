@@ -14,15 +14,19 @@ worked out again when needed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import cattrs
 
+from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
+from gridcore.periods import parse_period
 
 from .history import COLLECTION, History
 from .ledger import Account, Lot
@@ -84,8 +88,17 @@ def restore(state: Records, document: dict[str, Any]) -> None:
                  for key, file, line, column, text in document["rules"]}
         state.accounts = {}
         state.dirty = set()
+        tz = state.tz
+
+        @functools.cache
+        def ends(kind: str, label: str) -> datetime:
+            found = parse_period(label, tz)
+            if found.kind != kind:
+                raise ValueError(f"a {kind} labelled {label!r}")
+            return found.end
+
         for doc in document["accounts"]:
-            account = _load_account(doc, rules)
+            account = _load_account(doc, rules, ends)
             account.journal = state.history
             state.accounts[account.member] = account
             named = {rule_key(lot.expiry_rule) for lot in account.lots if lot.expiry_rule is not None}
@@ -111,7 +124,7 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.task_kinds = {str(k): str(v) for k, v in document["task_kinds"].items()}
         state.tasks_done = {(str(task), str(member)) for task, member in document["tasks_done"]}
         state.tasks_missed = {(str(task), str(member)) for task, member in document["tasks_missed"]}
-    except (KeyError, TypeError, IndexError, AttributeError, cattrs.BaseValidationError) as exc:
+    except (KeyError, TypeError, IndexError, AttributeError, GridcoreError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
 
 
@@ -142,14 +155,16 @@ def _dump_account(account: Account) -> tuple[dict[str, Any], tuple[RuleRef, ...]
     # (what no later event can read is left out: cap counters of past periods, marks no open span reads)
     out["earned"] = [[scope, kind, label, points]
                      for (scope, kind), (label, points) in sorted(account.current_earned().items())]
-    out["active"] = [[kind, label, end.isoformat()] for (kind, label), end in sorted(account.readable_marks().items())]
-    out["open_spans"] = [[kind, label, end.isoformat()] for (kind, label), end in sorted(account.open_spans.items())]
+    # (a mark's or span's end is the end of its period: worked out again from the label)
+    out["active"] = [[kind, label] for kind, label in sorted(account.readable_marks())]
+    out["open_spans"] = [[kind, label] for kind, label in sorted(account.open_spans)]
     out["span_node"] = [[kind, label, node] for (kind, label), node in sorted(account.span_node.items())]
     out["rules"] = sorted(str(key(rule)) for rule in account.rules)
     return out, tuple(named.values())
 
 
-def _load_account(doc: dict[str, Any], rules: dict[str, RuleRef]) -> Account:
+def _load_account(doc: dict[str, Any], rules: dict[str, RuleRef],
+                  ends: Callable[[str, str], datetime]) -> Account:
     account = Account(str(doc["member"]))
     for name in _TOTALS:
         setattr(account, name, int(doc[name]))
@@ -163,9 +178,8 @@ def _load_account(doc: dict[str, Any], rules: dict[str, RuleRef]) -> Account:
     account.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in account.lots if lot.expires is not None]
     heapq.heapify(account.expiring)
     account.earned = {(str(scope), str(kind)): (str(label), int(points)) for scope, kind, label, points in doc["earned"]}
-    account.active = {(str(kind), str(label)): datetime.fromisoformat(end) for kind, label, end in doc["active"]}
-    account.open_spans = {(str(kind), str(label)): datetime.fromisoformat(end)
-                          for kind, label, end in doc["open_spans"]}
+    account.active = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in doc["active"]}
+    account.open_spans = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in doc["open_spans"]}
     account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
     account.prune_at = 2 * len(account.active) + 64
     account.rules = {rules[str(key)] for key in doc["rules"]}

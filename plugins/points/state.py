@@ -45,7 +45,7 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 2  # 2: accounts' rules by key
+    STATE_VERSION = 3  # 3: marks and spans by label (2: rules by key)
 
     # ------------------------------------------------------------ validation
 
