@@ -55,7 +55,9 @@ def test_every_grid_is_rated_from_every_plugins_metrics(engine: Engine) -> None:
         assert 0 <= rating.score <= rating.max_score == 100
         assert set(rating.values) <= set(contributed)
         assert {"closure_within_limit", "patrol_coverage", "participation"} <= set(rating.values)
-        assert all("district-base.rules:" in str(t.rule) for t in rating.terms)
+        # the district's weights; Yinquan's own penalty for campaign parts missed (奖惩)
+        assert all("district-base.rules:" in str(t.rule) for t in rating.terms if t.kind == "weight")
+        assert [t.metric for t in rating.terms if "yinquan.rules:" in str(t.rule)] == ["overdue_tasks"]
         assert 1 <= rating.stars <= 5
     assert [a.period for a in history(engine)] == ["2025-01"]
 
