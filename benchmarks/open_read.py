@@ -6,12 +6,15 @@ community's ruleset, calls of 1,000 events) into SQLite; the engine stores its
 checkpoints as it goes.  A copy of each store has its checkpoints deleted
 (what every store looked like before checkpoints existed).  Then read
 commands run as fresh ``gridcore`` processes on each store, several rounds
-interleaved: ``incidents list`` (the open incidents) and ``points board ROOT
---month M`` (the last month's board).  Reported per store size and command:
+interleaved: ``incidents list`` (the open incidents), ``points board ROOT
+--month M`` (the last month's board) and ``assess --period M --dry-run`` (the
+last month's star ratings, not stored).  Reported per store size and command:
 median CPU time and peak memory of the process with the checkpoint and
 without, and the ratio of the CPU time to the same command on the smallest
 store (the target: a read on a large store within 2x of the same read on a
-10,000-event store).  Opening replays only the events after the newest
+10,000-event store).  ``Engine.open`` is also timed in this process, with
+where its time goes: compiling the stored rulesets, restoring the
+checkpoint, replaying what follows it.  Opening replays only the events after the newest
 checkpoint for plugins that save their state; a plugin without the hooks is
 still replayed in full, which the table shows as it is.
 
@@ -60,6 +63,8 @@ class OpenRow:
     events: int
     with_checkpoint: float
     without: float
+    #: of ``with_checkpoint``: compiling the stored rulesets, restoring the checkpoint, replaying the tail
+    phases: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def build(folder: Path, events: int) -> tuple[str, str, datetime]:
@@ -102,20 +107,42 @@ def build(folder: Path, events: int) -> tuple[str, str, datetime]:
     return url, f"sqlite:///{bare}", last
 
 
-def time_open(url: str, rounds: int) -> float:
-    """Median process time of a read-only ``Engine.open`` + close (after one warm-up open)."""
-    import time
+def time_open(url: str, rounds: int) -> tuple[float, tuple[float, float, float]]:
+    """Median process time of a read-only ``Engine.open`` + close (after one warm-up open), and its phases.
 
-    from gridcore import Engine, get_plugin_manager
+    Each open runs in a fresh process (nothing compiled or cached in memory
+    by an earlier one, as for a command); the phases are the medians of
+    compiling the stored rulesets, restoring the checkpoint and replaying.
+    """
+    import json
+    import subprocess
 
-    pm = get_plugin_manager()
-    times = []
+    probe = (
+        "import json, sys, time\n"
+        "t0 = time.process_time()\n"
+        "import gridcore.engine as E\n"
+        "from gridcore import Engine, get_plugin_manager\n"
+        "spent = {}\n"
+        "def timed(name, f):\n"
+        "    def g(self, *a, **k):\n"
+        "        s = time.process_time(); r = f(self, *a, **k)\n"
+        "        spent[name] = spent.get(name, 0) + time.process_time() - s; return r\n"
+        "    return g\n"
+        "for name in ('_restore_rulesets', '_restore_checkpoint', '_replay'):\n"
+        "    setattr(E.Engine, name, timed(name, getattr(E.Engine, name)))\n"
+        "pm = get_plugin_manager()\n"
+        "s = time.process_time()\n"
+        "Engine.open(store=sys.argv[1], plugins=pm, read_only=True).close()\n"
+        "print(json.dumps([time.process_time() - s, spent]))\n"
+    )
+    samples = []
     for n in range(rounds + 1):
-        start = time.process_time()
-        Engine.open(store=url, plugins=pm, read_only=True).close()
+        done = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, check=True)
         if n:
-            times.append(time.process_time() - start)
-    return statistics.median(times)
+            samples.append(json.loads(done.stdout))
+    phases = tuple(statistics.median(s[1].get(k, 0.0) for s in samples)
+                   for k in ("_restore_rulesets", "_restore_checkpoint", "_replay"))
+    return statistics.median(s[0] for s in samples), (phases[0], phases[1], phases[2])
 
 
 def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int | None = None,
@@ -132,12 +159,14 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int |
         base: dict[str, float] = {}
         for size in sizes:
             url, bare, last = build(folder, size)
-            opens.append(OpenRow(size, time_open(url, rounds), time_open(bare, rounds)))
+            with_cp, phases = time_open(url, rounds)
+            opens.append(OpenRow(size, with_cp, time_open(bare, rounds)[0], phases))
             now = (last + timedelta(hours=1)).isoformat()
             month = last.strftime("%Y-%m")
             todo = {
                 "incidents list": ["incidents", "list", "--now", now],
                 f"points board yq --month {month}": ["points", "board", "yq", "--month", month, "--now", now],
+                f"assess --period {month} --dry-run": ["assess", "--period", month, "--dry-run", "--now", now],
             }
             for name, args in todo.items():
                 if only is not None and not name.startswith(only):
@@ -145,9 +174,9 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int |
                 with_cp = [run_once([*gridcore, *args, "--store", url], folder) for _ in range(rounds)]
                 without = [run_once([*gridcore, *args, "--store", bare], folder) for _ in range(rounds)]
                 cpu = statistics.median(s.cpu for s in with_cp)
-                key = name.split(" --month")[0]
+                key = name.split(" --")[0]
                 base.setdefault(key, cpu)
-                rows.append(Row(size, name.split(" --month")[0], cpu,
+                rows.append(Row(size, key, cpu,
                                 int(statistics.median(s.rss_kib for s in with_cp)),
                                 statistics.median(s.cpu for s in without),
                                 int(statistics.median(s.rss_kib for s in without)), cpu / base[key]))
@@ -168,6 +197,11 @@ def open_table(rows: list[OpenRow]) -> str:
     for r in rows:
         out.append(f"| {r.events:,} | {r.with_checkpoint * 1000:.0f} | {r.without * 1000:.0f} | "
                    f"{r.without / r.with_checkpoint:.1f}× |")
+    out += ["", ("| events in store | open ms with checkpoint | compiling the rulesets ms | restoring the checkpoint ms "
+                 "| replaying ms |"), "|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        rulesets, restore, replay = (p * 1000 for p in r.phases)
+        out.append(f"| {r.events:,} | {r.with_checkpoint * 1000:.0f} | {rulesets:.0f} | {restore:.0f} | {replay:.0f} |")
     return "\n".join(out) + "\n"
 
 

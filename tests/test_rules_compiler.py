@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import operator
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -96,6 +98,9 @@ def test_compiled_code_means_what_the_tree_means(text: str, values: dict[str, An
     got = compiled(values["x"], values["y"], values["flag"])
     assert got == expected or (isinstance(got, float) and abs(got - expected) < 1e-9)
     assert compiled(x=values["x"], y=values["y"], flag=values["flag"]) == got
+    record = SimpleNamespace(**values)  # the same expression over one record of the variables
+    assert compiled.on_record()(record) == got
+    assert compiled.on_record(test=True)(record) is bool(got)
 
 
 def test_precedence_and_associativity() -> None:
@@ -112,9 +117,17 @@ def test_precedence_and_associativity() -> None:
     assert value("if 1 > 2 then 1 else if 2 > 1 then 2 else 3") == 2
 
 
-def test_a_compiled_rule_reports_the_inputs_it_read() -> None:
-    from types import SimpleNamespace
+def test_a_condition_over_a_record_is_false_when_a_value_it_reads_is_missing() -> None:
+    compiled = compile_function(parse_expression("x > 2 and flag"), ENV, RuleRef("t", 1))
+    holds = compiled.on_record(test=True)
+    assert holds(SimpleNamespace(x=3, y=0, flag=True)) is True
+    assert holds(SimpleNamespace(x=None, y=0, flag=True)) is False  # None > 2: a missing value
+    assert holds(SimpleNamespace(y=0, flag=True)) is False  # no x at all
+    with pytest.raises(TypeError):
+        compiled.on_record()(SimpleNamespace(x=None, y=0, flag=True))  # the plain function does not guard
 
+
+def test_a_compiled_rule_reports_the_inputs_it_read() -> None:
     env = schema.Env((schema.Variable("event", schema.RECORD, zh=("记录",),
                                       fields=(schema.Field("hours", schema.NUMBER, zh=("时长",)),)),
                       schema.MEMBER, schema.Variable("score", schema.NUMBER)))

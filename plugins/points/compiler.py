@@ -39,7 +39,7 @@ from .policy import (
     TaskItem,
     Tilt,
 )
-from .section import ACTIVITY_ARGS, INCIDENT_ARGS, activity_env, incident_env
+from .section import activity_env, incident_env
 
 
 class _Compiler:
@@ -51,26 +51,27 @@ class _Compiler:
     def error(self, at: Any, message: str, message_zh: str, fix: str = "") -> None:
         self.ctx.error(at, message, message_zh, fix=fix)
 
-    def expr(self, expr: ast.Expr, env: sch.Env, wanted: str, ref: RuleRef) -> Callable[..., Any] | None:
+    def expr(self, expr: ast.Expr, env: sch.Env, wanted: str, ref: RuleRef) -> Callable[[Facts], Any] | None:
+        """The expression as a function of the ``Facts`` record (its attributes are the env's variables)."""
         before = len(self.ctx.diagnostics)
         compiled = self.ctx.compile_expr(expr, env, expect=wanted)
         if any(d.is_error for d in self.ctx.diagnostics[before:]):
             return None
-        return compiled  # type: ignore[no-any-return]
+        return compiled.on_record()  # type: ignore[no-any-return]
 
-    def check(self, expr: ast.Expr, env: sch.Env, args: tuple[Callable[[Facts], Any], ...],
-              ref: RuleRef) -> Check | None:
-        fn = self.expr(expr, env, sch.BOOL, ref)
-        if fn is None:
+    def check(self, expr: ast.Expr, env: sch.Env, ref: RuleRef) -> Check | None:
+        before = len(self.ctx.diagnostics)
+        compiled = self.ctx.compile_expr(expr, env, expect=sch.BOOL)
+        if any(d.is_error for d in self.ctx.diagnostics[before:]):
             return None
-        return Check(text=_text_of(ref, expr), test=_bind(fn, args), reads=_reads(expr, env))
+        return Check(text=_text_of(ref, expr), test=compiled.on_record(), reads=_reads(expr, env),
+                     holds=compiled.on_record(test=True))
 
-    def formula(self, expr: ast.Expr, env: sch.Env, args: tuple[Callable[[Facts], Any], ...],
-                ref: RuleRef) -> Formula | None:
+    def formula(self, expr: ast.Expr, env: sch.Env, ref: RuleRef) -> Formula | None:
         fn = self.expr(expr, env, sch.NUMBER, ref)
         if fn is None:
             return None
-        return Formula(text=_text_of(ref, expr), compute=_bind(fn, args), reads=_reads(expr, env))
+        return Formula(text=_text_of(ref, expr), compute=fn, reads=_reads(expr, env))
 
 
 _SINGLE = {"expiry", "recognition", "floor"}
@@ -152,7 +153,7 @@ def _activity(comp: _Compiler, name: str, body: nodes.Activity, ref: RuleRef) ->
     aliases = body.aliases
     out = []
     for scale in _ordered_scales(comp, name, body.scales):
-        when = comp.check(scale.when, env, ACTIVITY_ARGS, ref) if scale.when is not None else None
+        when = comp.check(scale.when, env, ref) if scale.when is not None else None
         amount = _amount(comp, scale.term, env, ref)
         if amount is None:
             continue
@@ -177,7 +178,7 @@ def _ordered_scales(comp: _Compiler, name: str, scales: Sequence[nodes.Scale]) -
 
 def _amount(comp: _Compiler, term: nodes.Term, env: sch.Env, ref: RuleRef) -> Amount | None:
     if isinstance(term, nodes.Computed):
-        formula = comp.formula(term.expr, env, ACTIVITY_ARGS, ref)
+        formula = comp.formula(term.expr, env, ref)
         return Amount(formula=formula) if formula is not None else None
     value = _fraction(term.points)
     if isinstance(term, nodes.PerHour):
@@ -330,7 +331,7 @@ def _incident_items(comp: _Compiler, kind: str, body: nodes.Scales, ref: RuleRef
             comp.error(term, "incident items earn a fixed number of points, e.g. 10 points",
                        "事件积分只能是固定分值，如 10 分")
             continue
-        when = comp.check(scale.when, env, INCIDENT_ARGS, ref) if scale.when is not None else None
+        when = comp.check(scale.when, env, ref) if scale.when is not None else None
         out.append(IncidentItem(kind, int(term.points), ref, when=when))
     return "incidents", tuple(out)
 
@@ -385,13 +386,6 @@ def _role(text: str) -> str | None:
         if zh == text:
             return ident
     return None
-
-
-def _bind(fn: Callable[..., Any], args: tuple[Callable[[Facts], Any], ...]) -> Callable[[Facts], Any]:
-    def run(facts: Facts) -> Any:
-        return fn(*(arg(facts) for arg in args))
-
-    return run
 
 
 def _reads(expr: ast.Expr, env: sch.Env) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from attrs import field, frozen
+from attrs import Factory, field, frozen
 
 from gridcore.events import Event
 
@@ -111,13 +111,20 @@ class Check:
     text: str
     test: Callable[[Facts], bool] = field(eq=False, repr=False)
     reads: tuple[str, ...] = ()
+    #: ``holds(facts)``: True if the condition holds; a missing value (no rating yet) makes it
+    #: false.  By default ``test`` guarded; the compiler gives one function doing both.
+    holds: Callable[[Facts], bool] = field(eq=False, repr=False,
+                                          default=Factory(lambda self: _guarded(self.test), takes_self=True))
 
-    def holds(self, facts: Facts) -> bool:
-        """True if the condition holds; a missing value (no rating yet) makes it false."""
+
+def _guarded(test: Callable[[Facts], Any]) -> Callable[[Facts], bool]:
+    def holds(facts: Facts) -> bool:
         try:
-            return bool(self.test(facts))
+            return bool(test(facts))
         except (TypeError, ValueError, ArithmeticError, AttributeError):
             return False
+
+    return holds
 
 
 @frozen

@@ -9,7 +9,7 @@ ruleset for: ``engine.policy(SECTION, at=event.time)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from gridcore.rules import ast
 from gridcore.rules import schema as sch
 from gridcore.rules.sections import ItemKind, Section
 
-from .facts import Facts
 from .nodes import PointsNodes
 from .policy import PointsPolicy
 
@@ -124,15 +123,6 @@ def incident_env() -> sch.Env:
 
     return sch.Env((sch.MEMBER, sch.NODE, INCIDENT, sch.event_var(IncidentClosed), WEEKDAY, HOUR,
                     SATISFACTION, RATING))
-
-
-ACTIVITY_ARGS: tuple[Callable[[Facts], Any], ...] = (
-    lambda f: f.member, lambda f: f.node, lambda f: f.event, lambda f: f.weekday, lambda f: f.hour,
-)
-INCIDENT_ARGS: tuple[Callable[[Facts], Any], ...] = (
-    lambda f: f.member, lambda f: f.node, lambda f: f.incident, lambda f: f.event, lambda f: f.weekday,
-    lambda f: f.hour, lambda f: f.satisfaction, lambda f: f.rating,
-)
 
 
 def section() -> Section[PointsPolicy]:
