@@ -112,7 +112,10 @@ class IncidentPlan:
     handling's ``duplicate_hours``); ``recurrence`` the share that come back at
     the same place ``recurs_after_days`` after they were resolved (a leak that
     was patched, not fixed), which is what a ruleset's "repeated N times" rule
-    counts.
+    counts.  ``routed`` names the line department the ruleset routes the
+    category to at report (keep it equal to the ruleset's ``route to``), and
+    ``returned`` the share of cases that department sends back (退单) as not
+    its remit before anyone takes them on.
     """
 
     category: str
@@ -126,6 +129,8 @@ class IncidentPlan:
     recurrence: float = field(default=0.0, validator=_share)
     recurs_after_days: tuple[int, int] = field(default=(1, 6), validator=_span)
     description: str = ""
+    routed: str | None = None
+    returned: float = field(default=0.0, validator=_share)
 
 
 @frozen(kw_only=True)

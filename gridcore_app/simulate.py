@@ -6,8 +6,8 @@ patrols of their zones, incidents by category at the scenario's rates with
 their handling (accept, handle, pause, resolve, verify with the residents'
 satisfaction, residents' ratings, a second round after an unsatisfied
 verification, close; where the scenario says so, a consultation before
-handling, feedback to the reporter before verification and requests for
-more time; whistle-and-report to a line department whose officer
+handling, feedback to the reporter before verification, requests for more
+time and cases a line department sends back; whistle-and-report to a line department whose officer
 accepts the case at the handler's level; escalated handling by the level
 above for the few cases a level cannot cope with), repeat reports of open
 cases and problems that come back, residents' activities, redemptions, and
@@ -69,6 +69,7 @@ from gridcore_escalation.events import (
     IncidentReported,
     IncidentResolved,
     IncidentResumed,
+    IncidentReturned,
     IncidentVerified,
     SatisfactionRated,
 )
@@ -615,7 +616,9 @@ class _Simulation:
             self.accepted = when
             return when
         handler, seat = found
-        t = when + timedelta(hours=self.slow(handling.accept_hours, handler))
+        t = self.awake(when + timedelta(hours=self.slow(handling.accept_hours, handler)))
+        if plan.routed and plan.returned and self.steps_rng.random() < plan.returned:
+            self.send_back(report, plan.routed, t)
         t = self.step(IncidentAccepted, t, handler, node, incident)
         self.accepted = t - timedelta(minutes=1)
         # (when handling starts is drawn first, so that a consultation slotted in
@@ -719,6 +722,18 @@ class _Simulation:
         else:
             self.place(ExtensionApproved, answered, approver, report.node, report.incident)
 
+    def send_back(self, report: IncidentReported, department: str, taken: datetime) -> None:
+        """An officer of the department the case was routed to finds it is not its remit (退单),
+        before the handler takes it on at ``taken``."""
+        officer = self.officer(department, report.node, rng=self.steps_rng)
+        if officer is None:
+            return
+        when = report.time + (taken - report.time) / 2
+        if when - report.time < timedelta(minutes=1):
+            return
+        self.place(IncidentReturned, when, officer, report.node, report.incident, department=department,
+                   reason=self.steps_rng.choice(RETURN_REASONS))
+
     def feedback(self, report: IncidentReported, handler: str, resolved: datetime, verified: datetime) -> None:
         """The handler tells the reporter what was done (反馈), between the resolution and the verification."""
         hours = self.scenario.handling.feedback_hours
@@ -738,12 +753,12 @@ class _Simulation:
         """Hours for ``member`` to do something: a less diligent member draws nearer the top of ``span``."""
         return float(span[0] + (span[1] - span[0]) * self.rng.random() ** self.diligence[member])
 
-    def officer(self, department: str, node: str) -> str | None:
+    def officer(self, department: str, node: str, rng: random.Random | None = None) -> str | None:
         """A member of ``department``, preferring one whose role covers ``node``."""
         members = sorted(m.id for m in self.community.department_members(department))
         near = [m for m in members if self.community.is_within_cells(m, node)]
         pool = near or members
-        return self.rng.choice(pool) if pool else None
+        return (rng or self.rng).choice(pool) if pool else None
 
     def step(self, cls: type[IncidentEvent], when: datetime, actor: str, node: str, incident: str, **extra: Any) -> datetime:
         when = self.awake(when).replace(second=0, microsecond=0)
@@ -900,6 +915,7 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚英华�
 
 #: What a consultation (会商) decides, and why a handler asks for more time (延期).
 CONSULT_DECISIONS = ("网格内联合处置", "请条线部门配合处置", "约谈当事人后限期整改", "物业与网格共同处置")
+RETURN_REASONS = ("不属于本部门职责", "属物业管理范围", "应由属地网格处置")
 EXTENSION_REASONS = ("等待配件", "需协调物业", "当事人外出", "等待条线部门答复")
 
 

@@ -243,12 +243,18 @@ def test_chengqiao_runs_its_five_step_loop(communities: dict[str, Community]) ->
         assert first[(incident, "feedback_given")] < first[(incident, "incident_verified")]
     kinds = Counter(e.kind for e in events)
     assert kinds["extension_requested"] == kinds["extension_approved"] + kinds["extension_refused"] > 0
+    # 退单: the department a line matter was routed to sends some back before anyone takes them on
+    returned = [e for e in events if e.kind == "incident_returned"]
+    assert returned and all(e.department in ("fire", "police", "urban_management") for e in returned)
+    for event in returned:
+        assert first[(event.incident, "incident_reported")] < event.time < first[(event.incident, "incident_accepted")]
 
 
 def test_steps_a_scenario_does_not_ask_for_are_not_made(communities: dict[str, Community]) -> None:
     kinds = Counter(e.kind for e in events_of(communities["yinquan"], "yinquan", 10))
     assert kinds["incident_resolved"] > 0
     assert not kinds["consultation_held"] and not kinds["feedback_given"] and not kinds["extension_requested"]
+    assert not kinds["incident_returned"]
 
 
 def test_xingfuwan_simulates_campaigns_and_its_households(communities: dict[str, Community]) -> None:

@@ -1,7 +1,7 @@
 """``gridcore incidents ...``: list, overdue, timeline, stats, and every step of the loop.
 
 Each step (report, accept, handle, pause, resume, escalate, resolve, verify,
-rate, reopen, close, consult, feedback, extend, approve-extension,
+rate, reopen, close, consult, feedback, return, extend, approve-extension,
 refuse-extension) records one event at ``--now`` (default: the system
 clock) by ``--actor``; a refusal prints its reasons and changes nothing.
 """
@@ -33,6 +33,7 @@ from .events import (
     IncidentReported,
     IncidentResolved,
     IncidentResumed,
+    IncidentReturned,
     IncidentVerified,
     SatisfactionRated,
 )
@@ -195,7 +196,7 @@ def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) ->
             said.append("escalated " + entry.detail.split(":", 1)[0])
         elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored", "extension requested",
                             "extension approved", "extension refused", "extension lapsed", "consulted",
-                            "feedback given") and entry.detail:
+                            "feedback given", "returned") and entry.detail:
             said.append(f"{entry.what} ({entry.detail})")
         else:
             said.append(entry.what)
@@ -321,6 +322,16 @@ _STEPS = (
         FeedbackGiven,
         note=click.Option(["--note"], default="", help="What the reporter was told."),
         channel=click.Option(["--channel"], default="", help="How (phone, visit, wechat ...)."),
+    ),
+    _step(
+        "return",
+        "Send a case back (退单) with a reason: --department DEPT for a line department that finds it is "
+        "not its remit (it leaves the case), --to NODE for a case that belongs to another cell (routed "
+        "again there), or neither (routed again from where it was reported).",
+        IncidentReturned,
+        reason=click.Option(["--reason"], required=True, help="Why it is sent back."),
+        to_node=click.Option(["--to", "to_node"], metavar="NODE", help="The cell it belongs to."),
+        department=click.Option(["--department"], metavar="DEPT", help="The department sending it back."),
     ),
     _step(
         "extend",

@@ -206,6 +206,23 @@ class FeedbackGiven(IncidentEvent):
     channel: str = ""
 
 
+
+@frozen(kw_only=True)
+class IncidentReturned(IncidentEvent):
+    """The case is sent back (退单) with a reason, and routed again.
+
+    ``department``: a line department returns a case that is not its remit
+    (it leaves the case); ``to_node``: the case belongs to another cell, where
+    it is routed again as if reported there; neither: routed again from where
+    it was reported (a level sends back what is not its matter).
+    """
+
+    kind: ClassVar[str] = "incident_returned"
+    reason: str = field(validator=non_empty)
+    to_node: str | None = None
+    department: str | None = None
+
+
 #: Every event kind of the incident lifecycle, in the order of the loop.
 INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     IncidentReported,
@@ -224,6 +241,7 @@ INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     ExtensionRefused,
     ConsultationHeld,
     FeedbackGiven,
+    IncidentReturned,
 )
 
 #: ``incident``: an incident as it stands, for ruleset expressions.

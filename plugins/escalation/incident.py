@@ -134,6 +134,20 @@ class Consultation:
     decision: str
 
 
+@frozen
+class Return:
+    """A return (退单): who sent the case back from where, why, and where it went."""
+
+    event: str
+    time: datetime
+    actor: str
+    from_node: str
+    from_level: str
+    department: str | None
+    to_node: str
+    reason: str
+
+
 def extra_text(days: int, hours: int, working: bool) -> str:
     """``2 working days``, ``1 day 4 hours``: an extension as staff read it."""
     kind = "working " if working else ""
@@ -209,6 +223,7 @@ class Incident:
     extra_days: int = 0
     extra_hours: int = 0
     consultations: list[Consultation] = field(factory=list)
+    returns: list[Return] = field(factory=list)
     #: feedback to the reporter (反馈) for the latest resolution: when it is due, when given, by whom
     feedback_due: datetime | None = None
     feedback_at: datetime | None = None

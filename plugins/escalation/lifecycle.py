@@ -32,6 +32,7 @@ from .events import (
     IncidentReported,
     IncidentResolved,
     IncidentResumed,
+    IncidentReturned,
     IncidentVerified,
     SatisfactionRated,
 )
@@ -73,6 +74,7 @@ ALLOWED: dict[type[IncidentEvent], tuple[tuple[str, ...], str]] = {
     ExtensionRefused: ((ACCEPTED, HANDLING), "refuse an extension of"),
     ConsultationHeld: (OPEN, "record a consultation on"),
     FeedbackGiven: ((RESOLVED, VERIFIED), "give feedback on"),
+    IncidentReturned: (OPEN, "return"),
 }
 
 
@@ -164,6 +166,10 @@ class Checks(Records):
             return [f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must"]
         if isinstance(event, ExtensionApproved | ExtensionRefused):
             return _approval_problem(engine, incident, event)
+        if isinstance(event, IncidentReturned) and event.department is not None:
+            return []  # its members may send back what is not its remit (checked with the facts)
+        if isinstance(event, IncidentReturned) and actor == incident.accepted_by:
+            return []
         if isinstance(event, FeedbackGiven) and actor == incident.resolved_by:
             return []  # whoever resolved it tells the reporter, even from below
         if isinstance(event, IncidentVerified | IncidentClosed | IncidentReopened):
@@ -280,10 +286,31 @@ def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> s
         )
     if isinstance(event, FeedbackGiven) and incident.feedback_at is not None:
         return f"feedback on incident {incident.id} was already given by {incident.feedback_by}"
+    if isinstance(event, IncidentReturned):
+        return _return_problem(engine, incident, event)
     if isinstance(event, ConsultationHeld):
         unknown = [p for p in event.participants if not engine.knows_person(p)]
         if unknown:
             return f"unknown participant(s) {', '.join(unknown)}: not on the roster nor registered residents"
+    return None
+
+
+def _return_problem(engine: Engine, incident: Incident, event: IncidentReturned) -> str | None:
+    """A return names the department sending the case back, or the cell it belongs to, not both."""
+    community = engine.community
+    if event.department is not None and event.to_node is not None:
+        return "a return names the department sending the case back or the cell it belongs to, not both"
+    if event.department is not None:
+        if event.department not in incident.departments:
+            on = ", ".join(incident.departments) or "none"
+            return f"department {event.department} is not on incident {incident.id} (its departments: {on})"
+        if event.actor not in routing.department_members(community, event.department):
+            return f"{event.actor} does not work for {event.department}, so may not return the case for it"
+    if event.to_node is not None:
+        if event.to_node not in community.hierarchy:
+            return f"unknown node {event.to_node!r} to return the case to"
+        if event.to_node == incident.node:
+            return f"incident {incident.id} was reported in {event.to_node} already; name the cell it belongs to"
     return None
 
 

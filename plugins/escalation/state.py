@@ -34,13 +34,13 @@ class EscalationState(Transitions, Checks):
 
     It owns its methods: the data and scheduling are ``Records`` (records.py),
     reports coming in ``Intake`` (intake.py), refusals ``Checks``
-    (lifecycle.py), extensions ``Extensions`` (extensions.py), consultations
-    and feedback ``Steps`` (steps.py) and every other step ``Transitions``
-    (transitions.py).
+    (lifecycle.py), extensions ``Extensions`` (extensions.py), returns
+    ``Returns`` (returns.py), consultations and feedback ``Steps`` (steps.py)
+    and every other step ``Transitions`` (transitions.py).
     """
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 3
+    STATE_VERSION = 4
 
     # ------------------------------------------------------------ hooks
 

@@ -28,10 +28,10 @@ from .events import (
     IncidentReopened,
     IncidentResolved,
     IncidentResumed,
+    IncidentReturned,
     IncidentVerified,
     SatisfactionRated,
 )
-from .extensions import Extensions
 from .incident import (
     ACCEPTED,
     CLOSED,
@@ -43,12 +43,13 @@ from .incident import (
     Escalation,
     Incident,
 )
-from .intake import IMMEDIATELY, Intake
+from .intake import IMMEDIATELY
 from .policy import DEFAULT_REOPEN
+from .returns import Returns
 from .steps import Steps
 
 
-class Transitions(Intake, Extensions, Steps):
+class Transitions(Returns, Steps):
     """How each accepted incident event changes its incident (a mixin of ``EscalationState``)."""
 
     def transition(self, incident: Incident, event: IncidentEvent) -> None:
@@ -107,6 +108,8 @@ class Transitions(Intake, Extensions, Steps):
             self.consulted(incident, event)
         elif isinstance(event, FeedbackGiven):
             self.feedback_given(incident, event)
+        elif isinstance(event, IncidentReturned):
+            self.returned(incident, event)
         elif isinstance(event, IncidentClosed):
             incident.status = CLOSED
             incident.closed_at, incident.closed_by = when, actor

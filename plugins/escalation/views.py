@@ -26,6 +26,7 @@ from .incident import (
     Extension,
     ExtensionRequest,
     Incident,
+    Return,
 )
 from .policy import Category
 
@@ -88,6 +89,8 @@ class IncidentView:
     feedback_at: datetime | None = None
     feedback_by: str | None = None
     feedback_late: bool | None = None
+    #: returns (退单): who sent it back from where, why, and where it went
+    returns: tuple[Return, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -153,6 +156,7 @@ def view(engine: Engine, incident: Incident) -> IncidentView:
         feedback_at=incident.feedback_at,
         feedback_by=incident.feedback_by,
         feedback_late=incident.feedback_late,
+        returns=tuple(incident.returns),
     )
 
 
