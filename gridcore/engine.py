@@ -53,7 +53,7 @@ from .events import (
     event_order,
 )
 from .explain import Explanation, Outcome
-from .metrics import Metric, MetricValue
+from .metrics import MEMBER, Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
 from .register import HouseholdRegister
 from .reports import Table
@@ -763,12 +763,15 @@ class Engine:
         return dict(self._metrics)
 
     def metric(self, name: str, node: str, start: datetime, end: datetime) -> MetricValue | None:
-        """Compute one metric for ``node``'s subtree over ``[start, end)``."""
+        """Compute one metric for ``node``'s subtree over ``[start, end)`` (for a person: ``node`` is their id)."""
         metrics = self.metrics()
         if name not in metrics:
             known = ", ".join(sorted(metrics)) or "none"
             raise UnknownNameError(f"no metric named {name!r} (known: {known})")
-        if node not in self.community.hierarchy:
+        if metrics[name].about == MEMBER:
+            if not self.knows_person(node):
+                raise UnknownNameError(f"metric {name!r} is about a person; unknown person {node!r}")
+        elif node not in self.community.hierarchy:
             raise UnknownNameError(f"unknown node {node!r}")
         require_aware(start)
         require_aware(end)

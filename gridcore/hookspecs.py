@@ -119,11 +119,13 @@ def gridcore_register_reports() -> list[Report]:  # type: ignore[empty-body]
 
 @hookspec
 def gridcore_register_metrics() -> list[Metric]:  # type: ignore[empty-body]
-    """Add metrics: numbers about a node's subtree over a period.
+    """Add metrics: numbers about a node's subtree (or one person) over a period.
 
     Called when an engine first needs its metrics (``Engine.metrics``).  Returns
     a list of ``gridcore.metrics.Metric``; names are global, so use a clear
-    domain name (``patrol_coverage``, ``mean_satisfaction``).  A metric reads
+    domain name (``patrol_coverage``, ``mean_satisfaction``).  A metric with
+    ``about=gridcore.metrics.MEMBER`` is computed for a person (its subject is
+    their id): what an assessment that rates people weighs.  A metric reads
     only the engine (its events and plugin state), never changes it, and gives
     the same value for the same events whatever order they arrived in.
     """

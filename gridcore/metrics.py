@@ -32,13 +32,22 @@ class MetricValue:
     inputs: Mapping[str, Any] = field(factory=dict)
 
 
+#: What a metric is about: a node's subtree (the default) ...
+NODE = "node"
+#: ... or one person (a member, or a registered resident): patrols they logged, their tasks.
+MEMBER = "member"
+
+
 @frozen
 class Metric:
-    """A named metric: ``compute(engine, node_id, start, end) -> MetricValue | None``.
+    """A named metric: ``compute(engine, subject, start, end) -> MetricValue | None``.
 
-    ``None`` means "not applicable here" (e.g. a rate with nothing to divide by).
-    ``unit`` is a short label (``"%"``, ``"per patrol"``, ``"points"``);
-    ``higher_is_better`` tells readers (and charts) which way is good.
+    ``subject`` is a node id (the node's whole subtree) when ``about`` is
+    ``NODE``, a person's id when it is ``MEMBER`` (per-person metrics an
+    assessment rates people by).  ``None`` means "not applicable here" (e.g. a
+    rate with nothing to divide by).  ``unit`` is a short label (``"%"``,
+    ``"per patrol"``, ``"points"``); ``higher_is_better`` tells readers (and
+    charts) which way is good.
     """
 
     name: str
@@ -47,3 +56,9 @@ class Metric:
     compute: Callable[[Engine, str, datetime, datetime], MetricValue | None]
     title_zh: str = ""
     higher_is_better: bool = True
+    about: str = field(default=NODE)
+
+    @about.validator
+    def _about(self, attribute: object, value: str) -> None:
+        if value not in (NODE, MEMBER):
+            raise ValueError(f"a metric is about a {NODE!r} or a {MEMBER!r}, not {value!r}")

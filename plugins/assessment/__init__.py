@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from .chart import ChartError, render_svg, write_chart
     from .policy import AssessmentPolicy
     from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy
-    from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
+    from .reports import (
+        breakdown_table,
+        compare_table,
+        people_table,
+        ratings_table,
+        subsidies_table,
+    )
     from .scoring import Rating, Term, shown
 
 # Imported on first use, so loading the plugin (its entry point) stays cheap.
@@ -57,6 +63,7 @@ _LAZY = {
     "breakdown_table": ".reports",
     "compare_table": ".reports",
     "ratings_table": ".reports",
+    "people_table": ".reports",
     "subsidies_table": ".reports",
     "Rating": ".scoring",
     "Term": ".scoring",
@@ -91,6 +98,7 @@ __all__ = [
     "compare_table",
     "history",
     "parse_period",
+    "people_table",
     "period_containing",
     "periods_between",
     "ratings_table",

@@ -3,7 +3,8 @@
 Decision ids, after the ``assessment:`` prefix:
 
 * ``<period>:<node>``: a node's stars and score, with every term's rule;
-* ``<period>:subsidy:<member>``: a person's subsidies and the stars behind them.
+* ``<period>:subsidy:<member>``: a person's subsidies and the stars behind them;
+* ``<period>:person:<member>``: a rated person's stars and score (``rated people``).
 
 The stored assessment of the period is explained when there is one (that is
 what was decided); otherwise the period is assessed afresh, without saving.
@@ -36,6 +37,9 @@ def explain_decision(engine: Engine, rest: str) -> Explanation | None:
     decision = f"assessment:{rest}"
     if subject.startswith("subsidy:"):
         return _subsidy(assessment, subject[len("subsidy:") :], decision)
+    if subject.startswith("person:"):
+        person = assessment.person(subject[len("person:"):])
+        return None if person is None else explain_rating(person, decision)
     rating = assessment.rating(subject)
     return None if rating is None else explain_rating(rating, decision)
 

@@ -44,10 +44,11 @@ def gridcore_on_open(engine: Engine) -> None:
 
 @hookimpl
 def gridcore_register_metrics() -> list[Metric]:
-    """The metrics this plugin computes from the event log."""
+    """The metrics this plugin computes from the event log (of nodes, and of people)."""
     from .metrics import METRICS
+    from .person_metrics import PERSON_METRICS
 
-    return list(METRICS)
+    return [*METRICS, *PERSON_METRICS]
 
 
 @hookimpl
@@ -124,7 +125,7 @@ class AssessmentState:
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
-        """Stars, score and subsidies of every rated node for every period the events span."""
+        """Stars, score and subsidies of every rated node (and stars of every rated person) for every period."""
         from .scoring import shown
 
         out: list[Outcome] = []
@@ -136,6 +137,9 @@ class AssessmentState:
                 # outcomes are compared and shown: the score rounded for display
                 out.append(Outcome(NAME, f"{subject}:score:{assessment.period}", shown(rating.score),
                                    tuple(t.rule for t in rating.terms), kind=SCORES))
+            for rating in assessment.people:
+                out.append(Outcome(NAME, f"member:{rating.node}:stars:{assessment.period}", rating.stars,
+                                   rating.rules, f"{rating.level}, score {shown(rating.score)}", STARS))
             totals: dict[str, float] = {}
             for line in assessment.subsidies:
                 totals[line.member] = round(totals.get(line.member, 0.0) + line.amount, 2)

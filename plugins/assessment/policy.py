@@ -12,6 +12,7 @@ import operator
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 
+import attrs
 from attrs import field, frozen
 
 from gridcore.explain import RuleRef
@@ -278,6 +279,17 @@ class AssessmentPolicy:
     patrol: PatrolRequirement | None = None
     serious_severity: int = 4
     serious_rule: RuleRef | None = None
+    #: roles whose holders are rated as persons (``rated people:``), by their own metrics and ladder
+    people: tuple[str, ...] = ()
+    people_rule: RuleRef | None = None
+    person_terms: tuple[MetricTerm, ...] = ()
+    person_adjustments: tuple[Adjustment, ...] = ()
+    person_stars: tuple[StarLevel, ...] = ()
+
+    def for_people(self) -> AssessmentPolicy:
+        """The policy a person is scored by: the person metrics, adjustments and ladder (no caps)."""
+        return attrs.evolve(self, terms=self.person_terms, adjustments=self.person_adjustments,
+                            stars=self.person_stars, caps=())
 
     @property
     def max_score(self) -> float:

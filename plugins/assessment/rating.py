@@ -23,6 +23,7 @@ from gridcore.metrics import Metric
 from gridcore.periods import Period, parse_period
 
 from .metrics import node_id, policy_at
+from .people import person_metric_names, rate_people, wrong_kind
 from .policy import AssessmentPolicy, SubsidyPaying, condition_subjects, exact
 from .scoring import NodeFacts, Rating, rate_nodes
 
@@ -62,11 +63,20 @@ class Assessment:
     ratings: tuple[Rating, ...]
     subsidies: tuple[SubsidyLine, ...] = ()
     notes: tuple[str, ...] = ()
+    #: people rated (``rated people``): each a ``Rating`` whose ``node`` is the person's id
+    people: tuple[Rating, ...] = ()
 
     def rating(self, node: str) -> Rating | None:
         """The rating of ``node``, if it was rated."""
         for rating in self.ratings:
             if rating.node == node:
+                return rating
+        return None
+
+    def person(self, member: str) -> Rating | None:
+        """The rating of the person ``member``, if they were rated."""
+        for rating in self.people:
+            if rating.node == member:
                 return rating
         return None
 
@@ -86,7 +96,7 @@ def resolve_metrics(engine: Engine, policy: AssessmentPolicy) -> dict[str, Metri
     by_title = {m.title_zh: m for m in available.values() if m.title_zh}
     found: dict[str, Metric] = {}
     missing: list[str] = []
-    for name in policy.metric_names():
+    for name in [*policy.metric_names(), *person_metric_names(policy)]:
         metric = available.get(name) or by_title.get(name)
         if metric is None:
             missing.append(f"{_where(policy, name)}: the ruleset counts metric {name!r}")
@@ -106,7 +116,7 @@ def check_policy(engine: Engine, policy: AssessmentPolicy) -> list[str]:
     """Problems with a policy for this engine: unknown metrics, levels or roles."""
     problems = []
     try:
-        resolve_metrics(engine, policy)
+        problems.extend(wrong_kind(resolve_metrics(engine, policy), policy))
     except AssessmentError as exc:
         problems.append(str(exc))
     levels = tuple(engine.community.hierarchy.levels)
@@ -130,15 +140,19 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True) -> Assess
         if problems:
             raise AssessmentError("; ".join(problems))
         metrics = resolve_metrics(engine, policy)
-        facts = [_facts(engine, node, metrics, the_period) for node in rated_nodes(engine, policy)]
+        of_nodes = {name: metrics[name] for name in policy.metric_names()}
+        facts = [_facts(engine, node, of_nodes, the_period) for node in rated_nodes(engine, policy)]
         ratings = tuple(rate_nodes(policy, the_period.label, facts))
+        people = rate_people(engine, policy, {name: metrics[name] for name in person_metric_names(policy)},
+                             the_period)
         notes: tuple[str, ...] = ()
         now = engine.clock.now()
         if now < the_period.end:
             notes = (f"the period is not over yet (now {now.isoformat()}): the rating may still change",)
         result = Assessment(
             the_period.label, the_period.kind, the_period.start.isoformat(), the_period.end.isoformat(),
-            ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings), notes,
+            ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings, people), notes,
+            people,
         )  # fmt: skip
     if save:
         from .archive import save_assessment
@@ -156,16 +170,20 @@ def rated_nodes(engine: Engine, policy: AssessmentPolicy) -> list[str]:
     return out
 
 
-def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, ...]) -> tuple[SubsidyLine, ...]:
+def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, ...],
+              persons: tuple[Rating, ...] = ()) -> tuple[SubsidyLine, ...]:
     """Each person's subsidy per role they hold, from the stars of their node, paid per ``policy.paying``.
 
     A role held at a rated node uses that node's stars; at a node below a rated
     one, the nearest rated ancestor's; at a node above rated ones, the mean
     stars of the rated nodes under it (at the highest rated level below it).
+    A role the ruleset rates people in (``rated people``) uses the person's own
+    stars instead: their subsidy follows their own rating.
     """
     if not policy.subsidies:
         return ()
     stars = {r.node: r for r in ratings}
+    own = {r.node: r for r in persons}
     people = sorted(engine.community.members.values(), key=lambda m: m.id)
     lines = []
     for member in people:
@@ -173,7 +191,9 @@ def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, .
             line = policy.subsidy_for(assignment.role)
             if line is None:
                 continue
-            basis = _basis(engine, assignment.node, stars)
+            rated = own.get(member.id) if assignment.role in policy.people else None
+            basis = ((float(rated.stars), f"{member.id} rated {rated.stars} stars as {rated.level} (their own rating)")
+                     if rated is not None else _basis(engine, assignment.node, stars))
             if basis is None:
                 continue
             value, text = basis

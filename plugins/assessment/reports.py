@@ -44,6 +44,20 @@ def ratings_table(assessment: Assessment) -> Table:
     return Table(f"Star ratings {assessment.period} 评星定级", tuple(columns), tuple(rows), tuple(notes))
 
 
+def people_table(assessment: Assessment) -> Table:
+    """One row per rated person (人员考核): their role, stars, score and the points of each term."""
+    names = list(dict.fromkeys(t.metric if t.kind == "weight" else f"{t.metric} (adj.)"
+                               for r in assessment.people for t in r.terms))
+    rows = []
+    for r in assessment.people:
+        points = {t.metric if t.kind == "weight" else f"{t.metric} (adj.)": shown(t.points) for t in r.terms}
+        rows.append((r.node, r.name, r.level, r.stars, shown(r.score), r.max_score, *(points.get(n) for n in names)))
+    notes = [(f"period {assessment.period}, ruleset {assessment.ruleset}; each person's terms: "
+             f"gridcore explain assessment:{assessment.period}:person:<member>")]
+    return Table(f"People rated {assessment.period} 人员考核", ("member", "name", "role", "stars", "score", "max",
+                                                              *names), tuple(rows), tuple(notes))
+
+
 def breakdown_table(assessment: Assessment) -> Table:
     """One row per term of every score: metric value, points, and the rule (file:line) behind it."""
     rows: list[tuple[object, ...]] = []
@@ -156,6 +170,10 @@ REPORTS = [
            lambda e, p: months_table(e, _param(p, "period")), ("period",),
            showcase=Showcase(PER_PERIOD, "Star ratings month by month", title=False, order=50,
                              empty="none: the period holds no whole month")),
+    Report("assessment.people", "Stars and scores of every rated person (rated people) for a period",
+           lambda e, p: people_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           showcase=Showcase(PER_PERIOD, "People rated (人员考核), {label}: {rows}", rows=10, title=False,
+                             columns=("member", "name", "role", "stars", "score"), empty="none", order=47)),
     Report("assessment.breakdown", "Every term of every score, with its rule (file:line)",
            lambda e, p: breakdown_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
            showcase=Showcase(PER_PERIOD)),

@@ -76,12 +76,23 @@ ITEMS = (
      "what a rated role earns for its node's stars"),
     ("subsidies", ("subsidies", "每人补贴"), "assessment_subsidies", False,
      "how a person's subsidies add up: once per person (default) or per role, and a cap"),
+    ("people", ("rated people", "评定人员"), "assessment_rate", False,
+     "the roles whose holders are rated as persons, by the person metrics and their own ladder"),
+    ("person_metric", ("person metric", "人员指标"), "assessment_metric", True,
+     "a per-person metric that counts toward a person's score, its weight and scale"),
+    ("person_penalty", ("person penalty", "人员扣分"), "assessment_adjust", True,
+     "points taken off a person's score per unit of a per-person metric"),
+    ("person_stars", ("person stars", "人员星级"), "assessment_stars", False,
+     "the star ladder of people: stars by their score and minimum conditions"),
     ("patrol", ("patrol", "巡查"), "assessment_patrol", False,
      "the patrol frequency patrol_coverage is measured against"),
     ("serious", ("serious", "重大事件"), "assessment_serious", False,
      "the severity from which an incident counts as serious"),
 )  # fmt: skip
 
+
+#: Items named by a metric (written by its id or its Chinese title).
+METRIC_ITEMS = ("metric", "penalty", "bonus", "person_metric", "person_penalty")
 
 #: What the names of items name: a cap names a level, a subsidy a role.
 NAMES = {"cap": ("level",), "subsidy": ("role",)}
@@ -111,7 +122,7 @@ def assemble(facts: Sequence[Fact]) -> AssessmentPolicy:
     """Build a policy from the facts in force (in file order)."""
     values: dict[str, Any] = {}
     for fact in facts:
-        if fact.kind in ("metric", "penalty", "bonus", "cap", "subsidy"):
+        if fact.kind in ("metric", "penalty", "bonus", "cap", "subsidy", "person_metric", "person_penalty"):
             values.setdefault(fact.kind, []).append(fact.value)
         else:
             values[fact.kind] = fact.value
@@ -133,6 +144,11 @@ def assemble(facts: Sequence[Fact]) -> AssessmentPolicy:
         patrol=values.get("patrol"),
         serious_severity=serious[0] if serious else 4,
         serious_rule=serious[1] if serious else None,
+        people=values["people"][0] if "people" in values else (),
+        people_rule=values["people"][1] if "people" in values else None,
+        person_terms=tuple(values.get("person_metric", [])),
+        person_adjustments=tuple(values.get("person_penalty", [])),
+        person_stars=values.get("person_stars", ()),
     )
 
 
@@ -153,9 +169,12 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPol
         if item.kind == "subsidy" and item.name is not None:
             _check_role(item.name, ctx)
         for version in item.versions:
-            value = compile_body(item.kind, name, version.body, version.ref, report, ctx.text)
+            kind = "penalty" if item.kind == "person_penalty" else item.kind
+            value = compile_body(kind, name, version.body, version.ref, report, ctx.text)
             if value is not None and item.kind in ("rate", "patrol"):
                 value = _with_level_ids(item.kind, value, version.body, ctx)
+            if value is not None and item.kind == "people":
+                value = (tuple(_role_of(n, ctx) for n in names(version.body)), value[1])
             if value is not None:
                 facts.append(Fact(item.kind, name, value))
     if items and "stars" not in kinds:
@@ -168,6 +187,19 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPol
     if items and "rate" not in kinds:
         report(items[0], "the assessment section does not say which levels are rated",
                "考核部分没有写明评定层级", fix="add: rate: grid", fix_zh="加上：评定层级：grid")
+    if "people" in kinds:
+        for needed, fix, fix_zh in (("person_metric", "person metric patrols_logged: weight 100, scale 0 to 60",
+                                     "人员指标 巡查次数：权重 100，区间 0 至 60"),
+                                    ("person_stars", "person stars: 5 if score >= 90, 4 if score >= 70, otherwise 3",
+                                     "人员星级：若 得分 >= 90 则 5，若 得分 >= 70 则 4，否则 3")):
+            if needed not in kinds:
+                report(next(i for i in items if i.kind == "people"), f"people are rated, but there is no {needed}",
+                       f"评定人员，但缺少{'人员指标' if needed == 'person_metric' else '人员星级'}", fix=f"add: {fix}",
+                       fix_zh=f"加上：{fix_zh}")
+    elif any(i.kind.startswith("person_") for i in items):
+        first = next(i for i in items if i.kind.startswith("person_"))
+        report(first, "person metrics and stars need 'rated people: ROLES'", "人员指标与人员星级须先写“评定人员”",
+               fix="add: rated people: fulltime_gridworker", fix_zh="加上：评定人员：专职网格员")
     _check_caps(facts, report)
     _warn_unknown_metrics(items, report)
     return assemble(facts)
@@ -190,6 +222,15 @@ def _with_level_ids(kind: str, value: Any, body: Any, ctx: CompileContext) -> An
     if kind == "rate":
         return (levels, value[1])
     return attrs.evolve(value, level=levels[0]) if levels else value
+
+
+def _role_of(name: Any, ctx: CompileContext) -> str:
+    """The id of a role written by id or Chinese name (a community's own role: warned about, kept)."""
+    _check_role(name, ctx)
+    try:
+        return role_id(name.text)
+    except GridcoreError:
+        return str(name.text)
 
 
 def _check_role(name: Any, ctx: CompileContext) -> None:
@@ -218,7 +259,7 @@ def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
         return
     known = {m.name for m in metrics} | {m.title_zh for m in metrics if m.title_zh}
     for item in items:
-        if item.kind in ("metric", "penalty", "bonus") and item.name is not None and item.name.text not in known:
+        if item.kind in METRIC_ITEMS and item.name is not None and item.name.text not in known:
             pool = sorted(known)
             close = did_you_mean(item.name.text, pool)
             report(item.name, f"no installed plugin contributes a metric named '{item.name.text}'",
@@ -259,7 +300,7 @@ SECTION: Section[AssessmentPolicy] = Section(
     name=NAME,
     headers=("assessment", "考核", "评星定级"),
     items=tuple(ItemKind(name, keywords, body, named=named, doc=doc, names=NAMES.get(name, ()),
-                         aliases=metric_titles if name in ("metric", "penalty", "bonus") else {})
+                         aliases=metric_titles if name in METRIC_ITEMS else {})
                 for name, keywords, body, named, doc in ITEMS),
     grammar=GRAMMAR.read_text(encoding="utf-8"),
     compile=compile_section,

@@ -4,7 +4,8 @@ Both count the assignments whose cell lies in the node's subtree and whose
 task falls due in the period ``[start, end)``; a cancelled task counts for
 neither.  An assignment is done on time when it was completed before the
 deadline; it is missed when the deadline has passed (by the engine's clock)
-without it.
+without it.  ``tasks_done`` (任务按时完成率) is the same share for one person's
+parts (``about=MEMBER``): what an assessment that rates people weighs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from gridcore.metrics import Metric, MetricValue
+from gridcore.metrics import MEMBER, Metric, MetricValue
 
 from . import api
 from .records import Assignment, Task
@@ -57,8 +58,23 @@ def overdue_tasks(engine: Engine, node: str, start: datetime, end: datetime) -> 
     return MetricValue(Fraction(len(missed)), {"assignments missed": len(missed), "missed": _listed(missed)})
 
 
+def tasks_done(engine: Engine, member: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share (%) of ``member``'s task parts due in the period that they did before the deadline."""
+    now = engine.clock.now()
+    parts = [(task, task.assignments[member]) for task in api.tasks(engine, start=start, end=end)
+             if task.cancelled is None and member in task.assignments]
+    if not parts:
+        return None
+    done = [task.id for task, part in parts if task.status(part, now) == "done"]
+    missed = [task.id for task, part in parts if task.status(part, now) in ("late", "overdue")]
+    return MetricValue(Fraction(100 * len(done), len(parts)),
+                       {"parts due": len(parts), "done on time": len(done), "missed": ", ".join(missed) or "none"})
+
+
 METRICS = (
     Metric("task_completion", "Task assignments done on time", "%", task_completion, title_zh="任务完成率"),
     Metric("overdue_tasks", "Task assignments missed", "assignments", overdue_tasks, title_zh="逾期任务数",
            higher_is_better=False),
+    Metric("tasks_done", "The person's task parts done on time", "%", tasks_done, title_zh="任务按时完成率",
+           about=MEMBER),
 )

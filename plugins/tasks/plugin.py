@@ -47,7 +47,7 @@ def gridcore_on_open(engine: Engine) -> None:
 
 @hookimpl
 def gridcore_register_metrics() -> list[Metric]:
-    """``task_completion`` and ``overdue_tasks``."""
+    """``task_completion`` and ``overdue_tasks`` (of nodes), ``tasks_done`` (of a person)."""
     from .metrics import METRICS
 
     return list(METRICS)
