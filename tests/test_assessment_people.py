@@ -149,3 +149,13 @@ def test_the_cli_lists_the_people_rated(engine: Engine) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("\ufeffmember,name,role,stars,score,max,patrols_logged")
     assert "m05,周丽,unit_leader,2,15,100" in result.stdout
+
+
+def test_assess_metrics_lists_node_metrics_only(engine: Engine) -> None:
+    store = str(engine.store.url)
+    engine.close()
+    result = CliRunner().invoke(main_group, ["assess", "metrics", "--period", "2025-03", "--node", "g1", "--store",
+                                             store, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    names = {row["metric"] for row in json.loads(result.stdout)["rows"]}
+    assert "task_completion" in names and not names & {"patrols_logged", "households_visited", "tasks_done"}

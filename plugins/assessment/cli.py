@@ -19,6 +19,7 @@ from datetime import datetime
 import click
 
 from gridcore import Engine
+from gridcore.metrics import MEMBER
 from gridcore.periods import period_containing
 from gridcore.reports import Table
 from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
@@ -156,7 +157,8 @@ def metrics_command(period: str, node: str | None, store: str, now: datetime | N
         the_period = resolve_period(engine, period)
         hierarchy = engine.community.hierarchy
         nodes = [node] if node else [node_id(n) for level in hierarchy.levels[:2] for n in hierarchy.nodes_at(level)]
-        metrics = engine.metrics()
+        # metrics about a person (patrols_logged ...) are not about nodes: assessment.people shows them
+        metrics = {name: m for name, m in engine.metrics().items() if m.about != MEMBER}
         rows = []
         for n in nodes:
             hierarchy.node(n)
