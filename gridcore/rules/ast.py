@@ -309,3 +309,37 @@ class RulesFile:
             if block.name == name:
                 return block
         return None
+
+
+# ------------------------------------------------------------------ statements
+# What one line of a file says, before the file is assembled (the parser's own:
+# sections receive ``Item`` and ``Version``).
+
+
+@frozen
+class ItemLine:
+    """An item line: ``activity 志愿服务: 5 per hour`` (``override`` if so written)."""
+
+    kind: str
+    name: Name | None
+    body: Any
+    override: bool = False
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class DatedLine:
+    """A dated line: ``from 2025-01-01 until 2025-07-01: ...``; ``dates`` are one or two."""
+
+    dates: tuple[Value, ...]
+    body: Any
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class RemoveLine:
+    """A removal line: ``remove activity 志愿服务``."""
+
+    kind: str
+    name: Name | None
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)

@@ -80,10 +80,13 @@ def _literal_of(grammar: Grammar, term: str) -> str:
 
 def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalLine, file: str,
               source_lines: Sequence[str]) -> Diagnostic:
-    """A diagnostic for a parse error in one logical line."""
+    """A diagnostic for a parse error in one logical line (parsed alone, at its place in the file)."""
     from .catalogue import explain_mistake
 
     indent = len(line.indent)
+    # where in the line's code (which starts after the indentation) the error is
+    row = (exc.line or line.line) - line.line + 1
+    col = (exc.column or 1) - (indent if row == 1 else 0)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
                                           and exc.token.type == "$END"):
         expected = grammar.keywords_expected(exc.expected)
@@ -94,15 +97,15 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
         got_en, got_zh = "the line ends too early", "这一行提前结束了"
     elif isinstance(exc, UnexpectedToken):
         expected = grammar.keywords_expected(exc.accepts or exc.expected)
-        at_line = line.line + exc.line - 1
-        at_col = exc.column + (indent if exc.line == 1 else 0)
+        at_line = line.line + row - 1
+        at_col = col + (indent if row == 1 else 0)
         got = str(exc.token)
         got_en, got_zh = f"unexpected '{got}'", f"此处不应出现 '{got}'"
     elif isinstance(exc, UnexpectedCharacters):
         expected = grammar.keywords_expected(exc.allowed or ())
-        at_line = line.line + exc.line - 1
-        at_col = exc.column + (indent if exc.line == 1 else 0)
-        rest = line.code.split("\n")[exc.line - 1][exc.column - 1:]
+        at_line = line.line + row - 1
+        at_col = col + (indent if row == 1 else 0)
+        rest = line.code.split("\n")[row - 1][col - 1:]
         got = _word_at(rest)
         got_en, got_zh = f"unexpected '{got}'", f"此处不应出现 '{got}'"
     else:  # pragma: no cover - every UnexpectedInput is one of the above
@@ -116,7 +119,7 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
                    "关键词和名称连在一起了",
                    "put a space between the keyword and the name",
                    "在关键词和名称之间加一个空格")
-    quoted = _name_with_trailing_digits(exc, line.code, got)
+    quoted = _name_with_trailing_digits(exc, row, col, line.code, got)
     if quoted:
         suggestion = f'"{quoted}"'
         mistake = ("a name that ends in digits must be written in quotes",
@@ -136,18 +139,19 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
                 suggestion=suggestion, fix=fix, fix_zh=fix_zh, width=max(1, len(got or " ")))
 
 
-def _name_with_trailing_digits(exc: UnexpectedInput, code: str, got: str | None) -> str:
+def _name_with_trailing_digits(exc: UnexpectedInput, row: int, col: int, code: str,
+                               got: str | None) -> str:
     """``大米2024`` lexes as a name and a number: the whole name, if that is what happened."""
-    if not (isinstance(exc, UnexpectedToken) and got and got.isdigit() and exc.line == 1):
+    if not (isinstance(exc, UnexpectedToken) and got and got.isdigit() and row == 1):
         return ""
-    before = code.split("\n")[0][: exc.column - 1]
+    before = code.split("\n")[0][: col - 1]
     name = ""
     while before and (is_cjk(before[-1]) or before[-1].isalnum() or before[-1] == "_"):
         name = before[-1] + name
         before = before[:-1]
     if not name or not is_cjk(name[-1]):
         return ""
-    rest = code.split("\n")[0][exc.column - 1 + len(got):]
+    rest = code.split("\n")[0][col - 1 + len(got):]
     tail = ""
     for ch in rest:
         if not (is_cjk(ch) or ch.isalnum() or ch == "_"):

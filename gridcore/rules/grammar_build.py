@@ -1,12 +1,36 @@
 """Composing the full grammar: core rules + generated keywords + each section's fragment.
 
-The result is one LALR parser per set of sections (cached).  For every
-section ``S`` and item kind ``K`` this generates::
+The result is one LALR parser per set of sections (cached), whose start rule
+``rules_file`` reads a whole file.  For every section ``S`` and item kind
+``K`` this generates::
 
+    rules_file: (preamble_line _NL)* (S__block | ...)*
+    S__block: S__header _NL (S__item _NL | S__remove _NL)*
+    S__header: _HEADER_S _COLON                          (S's header words)
     S__item: S__entry | _OVERRIDE S__entry -> S__override
-    S__item_K: _ITEM_S_K name _COLON <body rule>        (named kinds)
+    S__entry: S__item_K | ...
+    S__item_K: _ITEM_S_K name _COLON <body rule> (_NL_DATED S__dated_K)*
     S__dated_K: _FROM date (_UNTIL date)? _SINCE_END? _COLON <body rule>
-    S__remove: _REMOVE S__head
+    S__remove: _REMOVE S__head_K
+
+The statements (``preamble_line``, ``S__item``, ``S__dated_K``,
+``S__remove``) are start rules too: a line the file's parse rejects is parsed
+alone from the one it looks like, to say what is wrong with it.  An item
+line read alone ends before its dated lines (``_NL_DATED`` is the newline
+before one), so it gives the same tree as in the file.
+
+The file's rules follow a statement only with ``_NL`` or ``_NL_DATED``, which
+never occur inside a line read alone: LALR merges the states of a statement
+read in the file and read alone, and all it adds to their lookaheads is those
+two, so a bad line's message (what was expected where) is what it was when
+every line was parsed alone.  A rule shared between the item kinds' dated
+lines, say, would change it: keep it so.
+
+Each generated rule has a builder (``Grammar.builders``) that makes the
+statement's typed node (``ast.ItemLine``, ``ast.DatedLine``,
+``ast.RemoveLine``); ``Grammar.blocks``, ``Grammar.items`` and
+``Grammar.dated`` say what a rule of the file's tree is, so nothing reads a
+rule's name to find out.
 
 A keyword form that two keywords share (``分`` is the points' "points" and
 the assessment's) is one terminal of its own, and each of the two keywords an
@@ -27,20 +51,30 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 from attrs import field, frozen
 from lark import Lark
 from lark.exceptions import GrammarError, LarkError
 
 from ..errors import PluginError
+from . import ast
 from .grammar_cache import build_lark, cache_key
-from .keywords import CORE_KEYWORDS, is_cjk, keyword_pattern, merge_keywords
-from .sections import Section
+from .keywords import CJK, CORE_KEYWORDS, is_cjk, keyword_pattern, merge_keywords
+from .lines import DATED_NEXT, NEWLINE, STATEMENT_END, StatementEnds
+from .sections import ItemKind, Section
 
 GRAMMAR_FILE = Path(__file__).with_name("grammar.lark")
 _RULE_DEF = re.compile(r"^\s*[?!]*([a-z_][a-z0-9_]*)(?:\.\d+)?\s*:", re.MULTILINE)
 _TERM_DEF = re.compile(r"^\s*(_?[A-Z][A-Z0-9_]*)(?:\.\d+)?\s*:", re.MULTILINE)
 SHARED_RULES = ("name", "number", "percent", "duration", "date", "string", "period", "expr",
                 "ladder")
+#: The start rule of a whole file.
+FILE_START = "rules_file"
+#: Terminals of line ends, never shown to an author as "expected".
+LINE_ENDS = frozenset({STATEMENT_END, DATED_NEXT, NEWLINE})
+#: The words of a header line as ``gridcore`` has always read them: a letter (or
+#: ``_``, or a Chinese character), then letters, digits and single spaces.
+_HEADER_FORM = re.compile(rf"[A-Za-z_{CJK}]\w*(?: \w+)*")
 
 
 @frozen
@@ -59,6 +93,12 @@ class Grammar:
     builders: dict[str, Callable[[list[Any], Any], Any]] = field(factory=dict)
     #: the built parser's cache key (what it was built from: grammar_cache.py)
     key: str = ""
+    #: block rule of the file's grammar -> its section
+    blocks: dict[str, str] = field(factory=dict)
+    #: the rules (and aliases) of an item statement: ``S__item``, ``S__override``
+    items: frozenset[str] = frozenset()
+    #: the rules of a dated line: ``S__dated_K``
+    dated: frozenset[str] = frozenset()
 
     def keywords_expected(self, terminals: Iterable[str]) -> list[str]:
         """The keyword terminals (as sections declare them) behind the parser's terminals.
@@ -68,7 +108,7 @@ class Grammar:
         keyword that covers more of them (``each``/``每`` alone is the
         assessment's ``each``; with ``per`` it is the core's ``per``).
         """
-        found = set(terminals)
+        found = set(terminals) - LINE_ENDS
         out = {t for t in found if t not in self.originals}
         candidates = {original for t in found for original in self.originals.get(t, ())
                       if self.pieces[original] <= found}
@@ -170,15 +210,26 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
     except ValueError as exc:
         raise PluginError(str(exc)) from None
     parts = [GRAMMAR_FILE.read_text(encoding="utf-8")]
-    starts = ["preamble_line", "expr", "ladder"]
+    starts = [FILE_START, "preamble_line", "expr", "ladder"]
     item_terms: dict[str, tuple[str, ...]] = {}
+    header_terms: list[str] = []
+    blocks: dict[str, str] = {}
     for section in sections:
         _check_fragment(section)
         parts.append(f"// ---- section {section.name}\n{section.grammar}")
         parts.append(_generated_rules(section, item_terms))
+        header = _header_terminal(section)
+        if header:
+            header_terms.append(header)
+            parts.append(_block_rules(section))
+            blocks[f"{section.name}__block"] = section.name
         starts.append(f"{section.name}__item")
         starts.append(f"{section.name}__remove")
         starts.extend(f"{section.name}__dated_{kind.name}" for kind in section.items)
+    file_blocks = " | ".join(blocks)
+    parts.append("// ---- a whole file (generated)\n"
+                 f"{FILE_START}: (preamble_line _NL)*" + (" _rules_block*" if blocks else "")
+                 + (f"\n_rules_block: {file_blocks}" if blocks else ""))
     all_terms = {**keywords, **item_terms}
     # keyword_pattern looks only at the first character of the Chinese forms
     cjk_forms = sorted({f[0] for forms in all_terms.values() for f in forms if is_cjk(f[0])})
@@ -195,10 +246,12 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
     for term, forms in sorted(pieces.items()):
         pattern = keyword_pattern(forms, cjk_forms)
         terminals.append(f"_{term}.3: /{pattern.replace('/', chr(92) + '/')}/")
-    text += "\n\n// ---- keywords (generated)\n" + "\n".join(terminals)
+    text += "\n\n// ---- keywords (generated)\n" + "\n".join(terminals + header_terms)
+    text += "\n" + _dated_newline()
     versions = [(s.name, s.version) for s in sections]
     options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "start": starts,
-                               "propagate_positions": True, "maybe_placeholders": False}
+                               "propagate_positions": True, "maybe_placeholders": False,
+                               "postlex": StatementEnds()}
     try:
         lark = build_lark(text, versions=versions, **options)
     except GrammarError as exc:
@@ -211,8 +264,12 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
                  for kw in shared.values() for piece in kw.pieces}
     pieces_of = {f"_{t}": frozenset(f"_{p}" for p in kw.pieces) for t, kw in shared.items()}
     builders = {rule: fn for section in sections for rule, fn in section.builders().items()}
+    for section in sections:
+        builders.update(_statement_builders(section))
+    items = frozenset(f"{s.name}__{rule}" for s in sections for rule in ("item", "override"))
+    dated = frozenset(f"{s.name}__dated_{kind.name}" for s in sections for kind in s.items)
     return Grammar(lark, dict(keywords), seen, headers, originals, pieces_of, builders,
-                   cache_key(text, options, versions))
+                   cache_key(text, options, versions), blocks, items, dated)
 
 
 def _check_fragment(section: Section[Any]) -> None:
@@ -244,7 +301,8 @@ def _generated_rules(section: Section[Any], item_terms: dict[str, tuple[str, ...
         term = f"ITEM_{s.upper()}_{kind.name.upper()}"
         item_terms[term] = kind.keywords
         head = f"_{term} name" if kind.named else f"_{term}"
-        lines.append(f"{s}__item_{kind.name}: {head} _COLON {kind.body}")
+        lines.append(f"{s}__item_{kind.name}: {head} _COLON {kind.body} "
+                     f"({DATED_NEXT} {s}__dated_{kind.name})*")
         lines.append(f"{s}__head_{kind.name}: {head}")
         lines.append(
             f"{s}__dated_{kind.name}: _FROM date (_UNTIL date)? _SINCE_END? _COLON {kind.body}"
@@ -254,3 +312,64 @@ def _generated_rules(section: Section[Any], item_terms: dict[str, tuple[str, ...
     lines.append(f"?{s}__entry: " + " | ".join(entries))
     lines.append(f"{s}__remove: _REMOVE ({' | '.join(heads)})")
     return "\n".join(lines)
+
+
+def _header_terminal(section: Section[Any]) -> str:
+    """The terminal of the section's header words, or "" if none can be written.
+
+    A header word is matched as ``gridcore`` has always matched it: any case,
+    words separated by spaces, and only right before the colon.
+    """
+    forms = sorted({h for h in section.headers if _HEADER_FORM.fullmatch(h)}, key=lambda h: (-len(h), h))
+    if not forms:
+        return ""
+    words = "|".join(" +".join(re.escape(w) for w in form.split(" ")) for form in forms)
+    pattern = f"(?i:{words})(?=[^\\S\\n]*[:\\uff1a])"
+    return f"_HEADER_{section.name.upper()}.4: /{pattern.replace('/', chr(92) + '/')}/"
+
+
+def _dated_newline() -> str:
+    """The newline before a dated line, as ``from 2025-01-01`` (any form of 'from') starts it."""
+    forms = "|".join(re.escape(f) for f in sorted(CORE_KEYWORDS["FROM"], key=lambda f: (-len(f), f)))
+    before = "(?:\\n[ \\t\\u3000]*(?:#[^\\n]*)?)*\\n[ \\t\\u3000]*"
+    return f"{DATED_NEXT}.2: /{before}(?=(?i:{forms})[^\\S\\n]*\\d)/"
+
+
+def _block_rules(section: Section[Any]) -> str:
+    """A section's block in a whole file: its header line, then its statements."""
+    s = section.name
+    return "\n".join([f"{s}__block: {s}__header _NL {s}__statement*",
+                      f"{s}__header: _HEADER_{s.upper()} _COLON",
+                      f"?{s}__statement: {s}__item _NL | {s}__remove _NL"])
+
+
+def _statement_builders(section: Section[Any]) -> dict[str, Callable[[list[Any], ast.Pos], Any]]:
+    """Builders of the statements' typed nodes, for the rules ``_generated_rules`` makes."""
+    s = section.name
+    out: dict[str, Callable[[list[Any], ast.Pos], Any]] = {
+        f"{s}__item": lambda c, pos: c[0],
+        f"{s}__override": lambda c, pos: attrs.evolve(c[0], override=True),
+        f"{s}__remove": lambda c, pos: c[0],
+    }
+    for kind in section.items:
+        out[f"{s}__item_{kind.name}"] = _item_line(kind)
+        out[f"{s}__head_{kind.name}"] = _remove_line(kind)
+        out[f"{s}__dated_{kind.name}"] = _dated_line
+    return out
+
+
+def _item_line(kind: ItemKind) -> Callable[[list[Any], ast.Pos], ast.ItemLine]:
+    def build(children: list[Any], pos: ast.Pos) -> ast.ItemLine:
+        return ast.ItemLine(kind.name, children[0] if kind.named else None, children[-1], pos=pos)
+    return build
+
+
+def _remove_line(kind: ItemKind) -> Callable[[list[Any], ast.Pos], ast.RemoveLine]:
+    def build(children: list[Any], pos: ast.Pos) -> ast.RemoveLine:
+        return ast.RemoveLine(kind.name, children[0] if children else None, pos)
+    return build
+
+
+def _dated_line(children: list[Any], pos: ast.Pos) -> ast.DatedLine:
+    dates = tuple(c for c in children if isinstance(c, ast.Value) and c.kind == "date")
+    return ast.DatedLine(dates, children[-1], pos)

@@ -1,4 +1,4 @@
-"""From Lark's parse tree of one logical line to frozen AST nodes (ast.py).
+"""From Lark's parse tree of one statement to frozen AST nodes (ast.py).
 
 Lark's trees and tokens stop here: what leaves this module is ``ast`` objects
 carrying file, line and column in the author's file.
@@ -72,7 +72,12 @@ def unquote(text: str) -> str:
 
 
 class ToAst:
-    """Builds AST objects; positions are mapped back to the file."""
+    """Builds AST objects; positions are mapped back to the file.
+
+    The tree's positions are the file's (a statement is parsed as part of the
+    whole file, or alone from a slice of it); ``line`` and ``column`` are where
+    the statement starts, for a node that covers no text.
+    """
 
     def __init__(self, file: str, line: int, column: int,
                  builders: Mapping[str, Callable[[list[Any], ast.Pos], Any]] | None = None) -> None:
@@ -100,9 +105,7 @@ class ToAst:
         return ast.Pos(self.file, self.line, self.column)
 
     def _pos(self, line: int, column: int, end_line: int, end_column: int) -> ast.Pos:
-        col = column + (self.column - 1 if line == 1 else 0)
-        end_col = end_column + (self.column - 1 if end_line == 1 else 0)
-        return ast.Pos(self.file, line + self.line - 1, col, end_line + self.line - 1, end_col)
+        return ast.Pos(self.file, line, column, end_line, end_column)
 
     def _meta_pos(self, children: list[Any], meta: Any) -> ast.Pos:
         if meta is not None and not getattr(meta, "empty", True):
