@@ -64,6 +64,15 @@ def test_a_ruleset_is_read_in_one_parse(path: Path, builtin: list[Section[Any]])
     assert (tree, diagnostics) == line_by_line(text, builtin)
 
 
+@pytest.mark.parametrize("line", ["删除家务 扫地", "规则集扣分", "removechore x", "from 2025: 1 per hour"])
+def test_a_word_glued_to_the_next_is_read_as_it_always_was(line: str) -> None:
+    """``删除家务 扫地`` is not a removal, nor ``规则集扣分`` a ruleset's name: an error, as before."""
+    text = f"chores:\n  chore x: 1 per hour\n  {line}\n"
+    tree, diagnostics, alone = whole(text, [CHORES])
+    assert alone == 1 and (tree, diagnostics) == line_by_line(text, [CHORES])
+    assert read_source(text, sections=[CHORES], file="t.rules")[1][0].line == 3
+
+
 def test_after_a_bad_line_the_parse_resumes_at_the_next_header() -> None:
     text = ("chores:\n  chore a: 1 per hour\n  chore b 2 per hour\n  chore c: 3 per hour\n"
             "家务积分：\n  家务 d：每小时 4 分\n  家务 e：每小时 5 分\n")
@@ -77,7 +86,8 @@ def test_after_a_bad_line_the_parse_resumes_at_the_next_header() -> None:
 
 EDITS = [",", "(", ")", "（", "）", "[", "\n", "\n  ", "\n      ", "\n\n", "# note\n", ":", "：",
          "from 2025-01-01: ", "自 2025-01-01 起：", "remove ", "override ", "  ", "\t", "x", "\"",
-         "“", "5", " per hour", "，", "chores:\n", "家务积分：\n", "levels: a > b\n", "at\n most"]
+         "“", "5", " per hour", "，", "chores:\n", "家务积分：\n", "levels: a > b\n", "at\n most",
+         "删除", "remove", "规则集", "ruleset x\n", "继承", "from", "自", "家务积分", "Chores :\n", "奖励：\n"]
 
 
 TOY = """ruleset "toy"

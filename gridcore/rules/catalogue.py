@@ -85,8 +85,11 @@ _UNIT_TERMS = {"_MINUTE", "_HOUR", "_DAY", "_WEEK", "_PERCENT"}
 
 
 def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
-                    code: str) -> Explained | None:
-    """(message, message_zh, fix, fix_zh) for a recognised mistake, else None."""
+                    code: str, at: int | None = None) -> Explained | None:
+    """(message, message_zh, fix, fix_zh) for a recognised mistake, else None.
+
+    ``code`` is the logical line's code; ``at`` where in it the error is.
+    """
     examples = EXAMPLES.get(start)
     if examples is not None and exc.state is not None:
         def parse(text: str) -> Tree[Token]:
@@ -99,7 +102,7 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
         if label is not None:
             return MESSAGES[label]
     token_type = exc.token.type if isinstance(exc, UnexpectedToken) else ""
-    if token_type in ("CMP", "MULOP") and _after_operator(code, exc):
+    if token_type in ("CMP", "MULOP") and at is not None and _after_operator(code[:at]):
         return MESSAGES["double_operator"]
     if code.rstrip()[-1:] in (",", "，", "、") and token_type in ("$END", ""):
         return MESSAGES["trailing_comma"]
@@ -143,10 +146,9 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
 _OPERATOR_END = re.compile(r"(<=|>=|==|!=|[<>=+\-*/\u2264\u2265\u2260\uff1c\uff1e\uff1d\uff0b\uff0d\uff0a\uff0f\u00d7\u00f7])$")
 
 
-def _after_operator(code: str, exc: UnexpectedInput) -> bool:
-    """True if the unexpected operator comes right after another one (``>= >= 2``)."""
-    start = getattr(getattr(exc, "token", None), "start_pos", None)
-    return isinstance(start, int) and bool(_OPERATOR_END.search(code[:start].rstrip()))
+def _after_operator(before: str) -> bool:
+    """True if the code ``before`` an unexpected operator ends with another one (``>= >= 2``)."""
+    return bool(_OPERATOR_END.search(before.rstrip()))
 
 
 def _is_section_unit(grammar: Grammar, term: str) -> bool:

@@ -110,7 +110,9 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
         got_en, got_zh = f"unexpected '{got}'", f"此处不应出现 '{got}'"
     else:  # pragma: no cover - every UnexpectedInput is one of the above
         raise exc
-    mistake = explain_mistake(exc, grammar, start, line.code)
+    rows = line.code.split("\n")
+    at = sum(len(r) + 1 for r in rows[:row - 1]) + col - 1 if 0 < row <= len(rows) else None
+    mistake = explain_mistake(exc, grammar, start, line.code, at)
     suggestion = _did_you_mean(grammar, got, expected) if got else ""
     glued = _glued_keyword(grammar, got, expected) if got else ""
     if glued:

@@ -4,8 +4,9 @@ The result is one LALR parser per set of sections (cached), whose start rule
 ``rules_file`` reads a whole file.  For every section ``S`` and item kind
 ``K`` this generates::
 
-    rules_file: (preamble_line _NL)* (S__block | ...)*
-    S__block: S__header _NL (S__item _NL | S__remove _NL)*
+    rules_file: (file_preamble _NL)* (S__block | ...)*
+    file_preamble: preamble_line, its words as _LINE_ words
+    S__block: S__header _NL (S__item _NL | _LINE_REMOVE S__head_K _NL -> S__remove)*
     S__header: _HEADER_S _COLON                          (S's header words)
     S__item: S__entry | _OVERRIDE S__entry -> S__override
     S__entry: S__item_K | ...
@@ -18,6 +19,10 @@ The statements (``preamble_line``, ``S__item``, ``S__dated_K``,
 alone from the one it looks like, to say what is wrong with it.  An item
 line read alone ends before its dated lines (``_NL_DATED`` is the newline
 before one), so it gives the same tree as in the file.
+
+A ``_LINE_`` word (``ruleset``, ``extends``, ``levels``, ``remove``) is the
+keyword followed by no letter or digit: a line that starts with it glued to
+a name (``删除活动 x``) has always been read as an item, and is.
 
 The file's rules follow a statement only with ``_NL`` or ``_NL_DATED``, which
 never occur inside a line read alone: LALR merges the states of a statement
@@ -228,8 +233,11 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
         starts.extend(f"{section.name}__dated_{kind.name}" for kind in section.items)
     file_blocks = " | ".join(blocks)
     parts.append("// ---- a whole file (generated)\n"
-                 f"{FILE_START}: (preamble_line _NL)*" + (" _rules_block*" if blocks else "")
-                 + (f"\n_rules_block: {file_blocks}" if blocks else ""))
+                 f"{FILE_START}: (file_preamble _NL)*" + (" _rules_block*" if blocks else "")
+                 + (f"\n_rules_block: {file_blocks}" if blocks else "")
+                 + "\n?file_preamble: _LINE_RULESET name -> ruleset_decl"
+                 "\n    | _LINE_EXTENDS name -> extends_decl"
+                 "\n    | _LINE_LEVELS _COLON level (CMP level)* -> levels_decl")
     all_terms = {**keywords, **item_terms}
     # keyword_pattern looks only at the first character of the Chinese forms
     cjk_forms = sorted({f[0] for forms in all_terms.values() for f in forms if is_cjk(f[0])})
@@ -247,7 +255,7 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
         pattern = keyword_pattern(forms, cjk_forms)
         terminals.append(f"_{term}.3: /{pattern.replace('/', chr(92) + '/')}/")
     text += "\n\n// ---- keywords (generated)\n" + "\n".join(terminals + header_terms)
-    text += "\n" + _dated_newline()
+    text += "\n" + _dated_newline() + "\n" + _line_words()
     versions = [(s.name, s.version) for s in sections]
     options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "start": starts,
                                "propagate_positions": True, "maybe_placeholders": False,
@@ -318,14 +326,30 @@ def _header_terminal(section: Section[Any]) -> str:
     """The terminal of the section's header words, or "" if none can be written.
 
     A header word is matched as ``gridcore`` has always matched it: any case,
-    words separated by spaces, and only right before the colon.
+    words separated by spaces, and only right before the colon.  Its priority
+    is below every other terminal's: where the parser takes a name too (a
+    mistake's message), ``积分：`` is the name it always was.
     """
     forms = sorted({h for h in section.headers if _HEADER_FORM.fullmatch(h)}, key=lambda h: (-len(h), h))
     if not forms:
         return ""
     words = "|".join(" +".join(re.escape(w) for w in form.split(" ")) for form in forms)
     pattern = f"(?i:{words})(?=[^\\S\\n]*[:\\uff1a])"
-    return f"_HEADER_{section.name.upper()}.4: /{pattern.replace('/', chr(92) + '/')}/"
+    return f"_HEADER_{section.name.upper()}.-1: /{pattern.replace('/', chr(92) + '/')}/"
+
+
+def _line_words() -> str:
+    """The words that start a preamble line or a removal, as a line's first word.
+
+    As the old reader told these lines apart: the word, in any case, followed
+    by no letter or digit.  Below the keywords' priority, so where a line is
+    parsed alone and both match, the keyword is what the message names.
+    """
+    out = []
+    for term in ("RULESET", "EXTENDS", "LEVELS", "REMOVE"):
+        forms = "|".join(re.escape(f) for f in sorted(CORE_KEYWORDS[term], key=len, reverse=True))
+        out.append(f"_LINE_{term}.2: /(?i:{forms})(?!\\w)/")
+    return "\n".join(out)
 
 
 def _dated_newline() -> str:
@@ -338,9 +362,10 @@ def _dated_newline() -> str:
 def _block_rules(section: Section[Any]) -> str:
     """A section's block in a whole file: its header line, then its statements."""
     s = section.name
+    heads = " | ".join(f"{s}__head_{kind.name}" for kind in section.items)
     return "\n".join([f"{s}__block: {s}__header _NL {s}__statement*",
                       f"{s}__header: _HEADER_{s.upper()} _COLON",
-                      f"?{s}__statement: {s}__item _NL | {s}__remove _NL"])
+                      f"?{s}__statement: {s}__item _NL | _LINE_REMOVE ({heads}) _NL -> {s}__remove"])
 
 
 def _statement_builders(section: Section[Any]) -> dict[str, Callable[[list[Any], ast.Pos], Any]]:
