@@ -12,12 +12,14 @@ pays).  In it, with every installed plugin's section:
   text given a fresh comment so no cache of the process is hit, repeated
   until about 2,000 lines were read; reported per 1,000 lines.
 
-Three ways are measured, rounds interleaved so a busy machine slows them alike:
+Four ways are measured, rounds interleaved so a busy machine slows them alike:
 this tree with no disk cache (``GRIDCORE_CACHE_DIR`` pointed at something that
-is not a folder), this tree with its disk cache warm, and the baseline: the
-same steps with the code of ``BASELINE`` (a commit, extracted with ``git
-archive`` and put first on ``sys.path``; its plugins under their import
-names, so the installed entry points load the old code).
+is not a folder), this tree with its disk cache warm, and the baseline, with
+no disk cache and with its own warm (the same as without for a baseline from
+before the parser was cached): the same steps with the code of ``BASELINE``
+(a commit, extracted with ``git archive`` and put first on ``sys.path``; its
+plugins under their import names, so the installed entry points load the old
+code).
 
 Run ``python benchmarks/rules_load.py [--quick] [--rounds N] [--baseline REV]``.
 """
@@ -132,6 +134,10 @@ def run(rounds: int = 5, lines: int = 2000, baseline: str | None = BASELINE,
         site = baseline_tree(baseline, folder) if baseline else None
         if site is not None:
             ways[f"baseline: commit {baseline}"] = (site, str(nowhere / "x"))
+            # a baseline that caches its parser on disk is measured with its cache warm too
+            ways[f"baseline: commit {baseline}, its disk cache (if it has one)"] = (
+                site, str(folder / "baseline-cache"))
+            sample(site, str(folder / "baseline-cache"), 1)
         elif baseline:
             notes.append(f"The baseline commit {baseline} could not be extracted (not a git checkout?).")
         if cold:
