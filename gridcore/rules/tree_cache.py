@@ -1,14 +1,16 @@
-"""Reading a file once: the parse trees of its lines, kept on disk between processes.
+"""Reading a file once: its parse trees, kept on disk between processes.
 
 Opening a store compiles every ruleset it holds from its text, and most of
 that is the lexer: Lark builds the regular expressions of each parser state
 it meets the first time it meets it, in every new process.  So the trees of
-a file's lines (Lark's ``Tree`` and ``Token``, as plain JSON) are saved in
-the parser cache's folder (grammar_cache.py: private to the user, never
-making a command fail) under a hash of the built parser's key and the file's
-text; the next process reads a line's tree instead of parsing it.  A line
-that did not parse is never saved: it is parsed (and reported) again.  A
-changed file, grammar, plugin or Lark version looks for another file.
+a file (Lark's ``Tree`` and ``Token``, as plain JSON: the whole file's, or
+after a mistake those of each stretch and line read alone, by start rule and
+place in the text) are saved in the parser cache's folder (grammar_cache.py:
+private to the user, never making a command fail) under a hash of the built
+parser's key and the file's text; the next process reads a tree instead of
+parsing.  What did not parse is never saved: it is parsed (and reported)
+again.  A changed file, grammar, plugin or Lark version looks for another
+file.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def path_for(grammar_key: str, text: str) -> Path | None:
 
 
 def load(path: Path | None) -> Lines:
-    """The saved trees by ``(start rule, line)``; empty if there are none or they cannot be read."""
+    """The saved trees by ``(start rule, where)``; empty if there are none or they cannot be read."""
     if path is None:
         return {}
     try:
