@@ -148,7 +148,7 @@ def test_without_a_period_the_stores_own_last_period_is_rated(tmp_path: Path) ->
 
     from gridcore import Engine, FixedClock
     from gridcore.events import PatrolLogged
-    from gridcore_assessment.cli import default_period
+    from gridcore_assessment.commands import default_period
 
     repo = Path(__file__).resolve().parent.parent
     cst = timezone(timedelta(hours=8))

@@ -391,7 +391,7 @@ def test_a_damaged_stored_assessment_is_reported_with_its_path(engines: Any) -> 
 
 
 def test_the_state_is_attached_beside_the_plugin_not_instead_of_it(engines: Any) -> None:
-    from gridcore_assessment.plugin import AssessmentState
+    from gridcore_assessment.state import AssessmentState
 
     engine = engines()
     assert isinstance(engine.state("assessment"), AssessmentState)

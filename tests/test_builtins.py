@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import inspect
 import re
 import tomllib
 from importlib.metadata import entry_points
+from pathlib import Path
 
-from conftest import BUILTIN_PLUGINS, REPO
+from conftest import BUILTIN_PLUGINS, REPO, START, small_community
 
 from gridcore import get_plugin_manager
 
@@ -39,3 +43,42 @@ def test_no_other_packaging_file_names_a_builtin() -> None:
         text = mypy_part.sub("", path.read_text(encoding="utf-8"))
         for name in BUILTIN_PLUGINS:
             assert not re.search(rf"gridcore_{name}\b|plugins/{name}\b", text), (path.name, name)
+
+
+def test_the_built_ins_share_one_layout(tmp_path: Path) -> None:
+    """The same module names for the same roles (docs/plugins.md, "The layout of a plugin").
+
+    What each built-in registers comes from the module of its role: the
+    section from section.py (its typed nodes from nodes.py, with policy.py and
+    compiler.py beside), commands from commands.py, reports from reports.py,
+    metrics from metrics.py, the state it attaches from state.py.
+    """
+    from gridcore import Engine, FixedClock
+    from gridcore_app.cli import LazyCommand
+
+    pm = get_plugin_manager()
+    engine = Engine.open(store=str(tmp_path / "store"), community=small_community(), clock=FixedClock(START),
+                         plugins=pm)
+    states = {type(p).__module__ for p in engine.plugins.get_plugins() if not inspect.ismodule(p)}
+    engine.close()
+    for name in BUILTIN_PLUGINS:
+        package = f"gridcore_{name}"
+        plugin = pm.get_plugin(name)
+        assert plugin.__name__ == f"{package}.plugin"  # the hooks
+        hooks = {n for n in dir(plugin) if n.startswith("gridcore_")}
+        for section in plugin.gridcore_register_sections() if "gridcore_register_sections" in hooks else ():
+            assert importlib.import_module(f"{package}.section").SECTION is section, name
+            assert type(section.transformer).__module__ == f"{package}.nodes", name
+            for role in ("policy", "compiler"):
+                assert importlib.util.find_spec(f"{package}.{role}") is not None, (name, role)
+        for command in plugin.gridcore_register_commands() if "gridcore_register_commands" in hooks else ():
+            assert isinstance(command, LazyCommand) and command.target.startswith(f"{package}.commands:"), name
+        for report in plugin.gridcore_register_reports() if "gridcore_register_reports" in hooks else ():
+            assert report.build.__module__ == f"{package}.reports", (name, report.name)
+        for metric in plugin.gridcore_register_metrics() if "gridcore_register_metrics" in hooks else ():
+            assert metric.compute.__module__.startswith((f"{package}.metrics", f"{package}.person_metrics")), (
+                name, metric.name)
+        if "gridcore_on_open" in hooks:
+            assert f"{package}.state" in states, name
+        for retired in ("cli", "items"):  # the names these roles had before
+            assert importlib.util.find_spec(f"{package}.{retired}") is None, (name, retired)

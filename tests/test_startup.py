@@ -16,7 +16,7 @@ from gridcore_app.cli import APP_COMMANDS, LazyCommand, main_group, plugin_manag
 HEAVY = ("lark", "cattrs", "yaml", "psycopg", "gridcore.engine", "gridcore.rules", "gridcore.community",
          "gridcore_app.demo", "gridcore_app.rules_cli", "gridcore_points.state", "gridcore_points.commands",
          "gridcore_escalation.state", "gridcore_escalation.commands", "gridcore_assessment.rating",
-         "gridcore_assessment.cli")
+         "gridcore_assessment.commands", "gridcore_assessment.state")
 
 
 def loaded_after(*args: str) -> set[str]:

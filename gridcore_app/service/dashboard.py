@@ -250,7 +250,7 @@ async def stars(request: Request) -> Response:
 
     def read(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "assessment")
-        from gridcore_assessment.cli import default_period
+        from gridcore_assessment.commands import default_period
 
         label = period or default_period(engine, engine.clock.now())
         _period(label)

@@ -4,7 +4,7 @@
 each method is named after a rule or alias of the fragment and receives its
 children, already built (the core's ``Name``, ``Value``, ``Expr`` and
 ``Ladder``, or the nodes below), with the position of the text it covers.
-items.py reads these nodes with ``isinstance``; it never sees a rule name.
+compiler.py reads these nodes with ``isinstance``; it never sees a rule name.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from gridcore.rules import Diagnostic
 
-from .section import SECTION, Size
+from .policy import Size
+from .section import SECTION
 
 if TYPE_CHECKING:
     from gridcore import Community

@@ -57,7 +57,7 @@ def gridcore_register_commands() -> list[click.Command]:
     """``gridcore drills ...``."""
     from gridcore_app.cli import lazy_command
 
-    return [lazy_command("drills", "gridcore_drills.cli:drills_group",
+    return [lazy_command("drills", "gridcore_drills.commands:drills_group",
                          "Drills (消防演练): what was held, against what the ruleset requires.")]
 
 

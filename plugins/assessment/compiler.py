@@ -1,20 +1,31 @@
-"""Compiling the body of each ``assessment`` item into a policy fact.
+"""Compiling the assessment section: the items in force on a day to an ``AssessmentPolicy``.
 
-``compile_body(kind, name, body, ref, report)`` returns what one item version
-sets (a ``MetricTerm``, the star ladder, the caps of a level, ...) or None after
-reporting a problem through ``report`` (``CompileContext.error``).
+The core picks the version of each item in force on a day and calls
+``compile_section`` once per span of days.  ``compile_body(kind, name, body,
+ref, report)`` returns what one item version sets (a ``MetricTerm``, the star
+ladder, the caps of a level, ...) or None after reporting a problem through
+``report`` (``CompileContext.error``); ``assemble`` makes the policy of them.
+It reads the section's typed nodes (nodes.py) and never a grammar rule name.
+Conditions and ladders are translated into the small condition tree of
+policy.py; only ``score`` (得分) and metric names may appear in them, compared
+with numbers, so ruleset text never becomes code.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from attrs import frozen
 
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.periods import PeriodError, normalise_kind
 from gridcore.roster import role_id
 from gridcore.rules import Name
+from gridcore.rules.checker import did_you_mean
 
 from . import nodes
 from .conditions import (
@@ -29,6 +40,7 @@ from .conditions import (
 from .policy import (
     SCORE,
     Adjustment,
+    AssessmentPolicy,
     Compare,
     MetricTerm,
     PatrolRequirement,
@@ -37,7 +49,192 @@ from .policy import (
     Subsidy,
     SubsidyPaying,
 )
+from .section import METRIC_ITEMS
 from .star_ladder import Gap, Text, lower_bound_only, ordered_ladder, star_gap
+
+if TYPE_CHECKING:
+    from gridcore.rules import CompileContext, Item
+
+
+@frozen
+class Fact:
+    """One compiled item: what it sets."""
+
+    kind: str
+    key: str | None
+    value: Any
+
+
+def assemble(facts: Sequence[Fact]) -> AssessmentPolicy:
+    """Build a policy from the facts in force (in file order)."""
+    values: dict[str, Any] = {}
+    for fact in facts:
+        if fact.kind in ("metric", "penalty", "bonus", "cap", "subsidy", "person_metric", "person_penalty"):
+            values.setdefault(fact.kind, []).append(fact.value)
+        else:
+            values[fact.kind] = fact.value
+    period = values.get("period")
+    levels = values.get("rate")
+    serious = values.get("serious")
+    caps = [c for group in values.get("cap", []) for c in group]
+    return AssessmentPolicy(
+        levels=levels[0] if levels else (),
+        levels_rule=levels[1] if levels else None,
+        terms=tuple(values.get("metric", [])),
+        stars=values.get("stars", ()),
+        period=period[0] if period else "quarter",
+        period_rule=period[1] if period else None,
+        adjustments=tuple(values.get("penalty", []) + values.get("bonus", [])),
+        caps=tuple(caps),
+        subsidies=tuple(values.get("subsidy", [])),
+        **({"paying": values["subsidies"]} if "subsidies" in values else {}),
+        patrol=values.get("patrol"),
+        serious_severity=serious[0] if serious else 4,
+        serious_rule=serious[1] if serious else None,
+        people=values["people"][0] if "people" in values else (),
+        people_rule=values["people"][1] if "people" in values else None,
+        person_terms=tuple(values.get("person_metric", [])),
+        person_adjustments=tuple(values.get("person_penalty", [])),
+        person_stars=values.get("person_stars", ()),
+    )
+
+
+def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPolicy:
+    """``Section.compile``: the items in force on a day; problems go to ``ctx.error``."""
+    report = ctx.error
+    facts: list[Fact] = []
+    kinds = {item.kind for item in items}
+    for item in items:
+        name = item.name.text if item.name is not None else None
+        if item.kind == "cap" and item.name is not None:
+            name = _level(item.name, ctx)
+        if item.kind == "subsidy" and item.name is not None:
+            _check_role(item.name, ctx)
+        for version in item.versions:
+            kind = "penalty" if item.kind == "person_penalty" else item.kind
+            value = compile_body(kind, name, version.body, version.ref, report, ctx.text)
+            if value is not None and item.kind in ("rate", "patrol"):
+                value = _with_level_ids(item.kind, value, version.body, ctx)
+            if value is not None and item.kind == "people":
+                value = (tuple(_role_of(n, ctx) for n in names(version.body)), value[1])
+            if value is not None:
+                facts.append(Fact(item.kind, name, value))
+    if items and "stars" not in kinds:
+        report(items[0], "the assessment section has no star ladder",
+               "考核部分缺少星级规则", fix="add: stars: 5 if score >= 90, 4 if score >= 80, otherwise 3",
+               fix_zh="加上：星级：若 得分 >= 90 则 5，若 得分 >= 80 则 4，否则 3")
+    if items and "metric" not in kinds:
+        report(items[0], "the assessment section counts no metric",
+               "考核部分没有计分指标", fix="add: metric patrol_coverage: weight 100", fix_zh="加上：指标 巡查覆盖率：权重 100")
+    if items and "rate" not in kinds:
+        report(items[0], "the assessment section does not say which levels are rated",
+               "考核部分没有写明评定层级", fix="add: rate: grid", fix_zh="加上：评定层级：grid")
+    if "people" in kinds:
+        for needed, fix, fix_zh in (("person_metric", "person metric patrols_logged: weight 100, scale 0 to 60",
+                                     "人员指标 巡查次数：权重 100，区间 0 至 60"),
+                                    ("person_stars", "person stars: 5 if score >= 90, 4 if score >= 70, otherwise 3",
+                                     "人员星级：若 得分 >= 90 则 5，若 得分 >= 70 则 4，否则 3")):
+            if needed not in kinds:
+                report(next(i for i in items if i.kind == "people"), f"people are rated, but there is no {needed}",
+                       f"评定人员，但缺少{'人员指标' if needed == 'person_metric' else '人员星级'}", fix=f"add: {fix}",
+                       fix_zh=f"加上：{fix_zh}")
+    elif any(i.kind.startswith("person_") for i in items):
+        first = next(i for i in items if i.kind.startswith("person_"))
+        report(first, "person metrics and stars need 'rated people: ROLES'", "人员指标与人员星级须先写“评定人员”",
+               fix="add: rated people: fulltime_gridworker", fix_zh="加上：评定人员：专职网格员")
+    _check_caps(facts, report)
+    _warn_unknown_metrics(items, report)
+    return assemble(facts)
+
+
+def _level(name: Any, ctx: CompileContext) -> str:
+    """The id of the level ``name`` writes (by id or by its declared Chinese name).
+
+    An unknown level is reported with did-you-mean (the ruleset is then
+    rejected); a ruleset that declares no levels keeps the name as written.
+    """
+    if not ctx.known("level", name):
+        return str(name.text)
+    return ctx.level_id(name.text) or str(name.text)
+
+
+def _with_level_ids(kind: str, value: Any, body: Any, ctx: CompileContext) -> Any:
+    """A ``rate`` or ``patrol`` value with its levels as ids (each written name checked)."""
+    levels = tuple(_level(n, ctx) for n in names(body))
+    if kind == "rate":
+        return (levels, value[1])
+    return attrs.evolve(value, level=levels[0]) if levels else value
+
+
+def _role_of(name: Any, ctx: CompileContext) -> str:
+    """The id of a role written by id or Chinese name (a community's own role: warned about, kept)."""
+    _check_role(name, ctx)
+    try:
+        return role_id(name.text)
+    except GridcoreError:
+        return str(name.text)
+
+
+def _check_role(name: Any, ctx: CompileContext) -> None:
+    """A subsidy names a role: a core role (id or Chinese name) or, with a warning, the community's own."""
+    try:
+        role_id(name.text)
+    except GridcoreError:
+        known = sorted(ctx.vocabulary("role"))
+        close = did_you_mean(name.text, known)
+        ctx.error(name, f"'{name.text}' is not a core role; it must be one the community declares",
+                  f"'{name.text}' 不是内置角色，须是社区自行声明的角色", expected=", ".join(known[:14]),
+                  suggestion=close, warning=True)
+
+
+def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
+    """Warn (``gridcore check``) about metric names no installed plugin contributes.
+
+    Only a warning: an embedder may register a plugin directly, and a plugin may
+    be disabled at run time; ``assess`` then fails with a clear error.
+    """
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+
+    try:
+        metrics = Hooks(get_plugin_manager()).register_metrics()
+    except GridcoreError:
+        return
+    known = {m.name for m in metrics} | {m.title_zh for m in metrics if m.title_zh}
+    for item in items:
+        if item.kind in METRIC_ITEMS and item.name is not None and item.name.text not in known:
+            pool = sorted(known)
+            close = did_you_mean(item.name.text, pool)
+            report(item.name, f"no installed plugin contributes a metric named '{item.name.text}'",
+                   f"没有已安装的插件提供指标 '{item.name.text}'", expected=", ".join(sorted(m.name for m in metrics)),
+                   suggestion=close, warning=True)
+
+
+def _check_caps(facts: list[Fact], report: Report) -> None:
+    ladders = [f.value for f in facts if f.kind == "stars"]
+    if not ladders:
+        return
+    levels = {s.stars for ladder in ladders for s in ladder}
+    lowest = min(levels)
+    for fact in facts:
+        if fact.kind != "cap":
+            continue
+        for cap in fact.value:
+            if cap.stars not in levels or cap.stars == lowest:
+                report(_located(cap.rule), f"a cap on {cap.stars} stars: the ladder has no higher level to hold it above",
+                       f"{cap.stars} 星名额：星级规则中没有可设名额的这一档",
+                       expected=", ".join(str(s) for s in sorted(levels - {lowest}, reverse=True)))
+
+
+@frozen
+class _Located:
+    pos: Any
+
+
+def _located(ref: RuleRef) -> _Located:
+    from gridcore.rules import Pos
+
+    return _Located(Pos(ref.file, ref.line, ref.column))
+
 
 
 def compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: Report,
