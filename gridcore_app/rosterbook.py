@@ -487,11 +487,13 @@ def template_command(out: Path) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(community: Path, out: Path) -> None:
     """Write COMMUNITY (a folder, a YAML file or a workbook) as a roster workbook OUT."""
-    from gridcore.plugin_host import Hooks, get_plugin_manager
+    from gridcore.plugin_host import Hooks
+
+    from .cli import plugin_manager
 
     _need_xlsx(out)
     try:
-        loaded = Hooks(get_plugin_manager()).load_community(community)
+        loaded = Hooks(plugin_manager()).load_community(community)
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
     save_workbook(loaded, out)
