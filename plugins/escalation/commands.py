@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -101,6 +102,32 @@ def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
         "satisfaction",
     )
     return Table(f"Incidents ({status or 'all'})", columns, rows)
+
+
+@incidents_group.command("limits")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rulesets", "rulesets", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where 'extends' also looks (after the file's own folder).")
+@click.option("--on", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day (default: the latest version).")
+@format_option
+def limits_command(file: Path, rulesets: tuple[Path, ...], day: datetime | None, fmt: str) -> None:
+    """Which time limit applies where: each category at each level of its ladder, and the rule that wins."""
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules import RulesError, load_ruleset
+    from gridcore_app.cli import plugin_manager
+
+    from .limits import limits_table
+    from .section import SECTION
+
+    try:
+        ruleset = load_ruleset(file, sections=Hooks(plugin_manager()).register_sections(), search_path=rulesets)
+    except RulesError as exc:
+        raise click.ClickException(exc.render()) from None
+    spans = ruleset.policies(SECTION)
+    policy = (ruleset.policy(SECTION, at=day.date()) if day is not None else spans[-1].policy) if spans else None
+    if policy is None:
+        raise click.ClickException(f"{file} has no escalation rules (事件流转) in force then")
+    click.echo(limits_table(policy, ruleset.levels).render(fmt), nl=False)
 
 
 @incidents_group.command("overdue")

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import attrs
+
 from gridcore.explain import RuleRef
 from gridcore.roster import ROLES
 from gridcore.rules import CompileContext, Item, Name, Version
@@ -27,6 +29,7 @@ from .policy import (
     Category,
     Condition,
     ConsultationRule,
+    DepartmentLimit,
     Duplicates,
     EscalationPolicy,
     ExtensionRule,
@@ -34,7 +37,9 @@ from .policy import (
     FeedbackRule,
     Holiday,
     Immediate,
+    IncidentFacts,
     LevelLimit,
+    LimitClause,
     Notice,
     Piece,
     Reopen,
@@ -75,7 +80,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
     duplicates = [p for p in now if isinstance(p, Duplicates)]
     extensions = [p for p in now if isinstance(p, ExtensionRule)]
     feedback = [p for p in now if isinstance(p, FeedbackRule)]
-    return EscalationPolicy(
+    policy = EscalationPolicy(
         routes=tuple(p for p in now if isinstance(p, Route)),
         limits=tuple(p for p in now if isinstance(p, LevelLimit)),
         immediate=tuple(p for p in now if isinstance(p, Immediate)),
@@ -89,7 +94,11 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         extension=extensions[-1] if extensions else None,
         consultations=tuple(p for p in now if isinstance(p, ConsultationRule)),
         feedback=feedback[-1] if feedback else None,
+        category_limits=tuple(c for p in now if isinstance(p, tuple) for c in p),
+        department_limits=tuple(p for p in now if isinstance(p, DepartmentLimit)),
     )
+    _check_gaps(policy, items, ctx)
+    return policy
 
 
 def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
@@ -125,6 +134,12 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
         return _consultation(None if name in CATCH_ALL else name, body, ref, ctx)
     if isinstance(body, n.Feedback):
         return _feedback(body, ref, ctx)
+    if isinstance(body, n.CategoryLimit):
+        if item.name is not None and name not in CATCH_ALL:
+            name = _category(item.name, ctx)
+        return _clauses(None if name in CATCH_ALL else name, body, ref, ctx)
+    if isinstance(body, n.DepartmentLimit):
+        return _department_limit(name, body, ref, ctx)
     if isinstance(body, n.HolidayDays):
         if body.last < body.first:
             ctx.error(
@@ -194,6 +209,14 @@ def _written(expr: Any, ref: RuleRef) -> str:
         elif char in ",，、" and depth <= 0:
             return text[:i].strip()
     return text.strip()
+
+
+def _written_before(expr: Any, after: Any, ref: RuleRef) -> str:
+    """The text of ``expr`` as written, up to the part that follows it (``... resolve within``)."""
+    start, end = getattr(expr, "pos", None), getattr(after, "pos", None)
+    if start is None or end is None or start.line != ref.line or end.line != ref.line:
+        return _written(expr, ref)
+    return ref.text[start.column - ref.column : end.column - ref.column].strip()
 
 
 def _level(name: Name, ctx: CompileContext) -> str | None:
@@ -298,7 +321,7 @@ def _limit(level: str, body: n.Limit, ref: RuleRef, ctx: CompileContext) -> Leve
     return LevelLimit(level, ref, accept, resolve, then_level, then_department, tuple(notices))
 
 
-def _check_not_zero(part: n.AcceptWithin | n.ResolveWithin, span: Span, ctx: CompileContext) -> None:
+def _check_not_zero(part: n.AcceptWithin | n.ResolveWithin | n.ReportIn, span: Span, ctx: CompileContext) -> None:
     """A limit of no time at all cannot be met: every case would be overdue as it arrives."""
     if span.amount > timedelta(0) or span.workdays > 0:
         return
@@ -311,6 +334,89 @@ def _check_not_zero(part: n.AcceptWithin | n.ResolveWithin, span: Span, ctx: Com
         "write 'escalate NAME: immediately to LEVEL when CONDITION'",
         fix_zh="写明允许的时间（如 '受理时限 2个工作小时'）；如要立即上报，请写 '提级 名称：立即 上报到 层级 当 条件'",
     )
+
+
+def ladder(policy: EscalationPolicy, levels: Sequence[str], category: str | None) -> list[str]:
+    """The levels a case of ``category`` may pass through: from where it starts up to the top.
+
+    It starts where its unconditional route says (a category's own, else the
+    catch-all), else at the lowest level; ``levels`` run top to bottom.
+    """
+    routes = [r for r in policy.routes if r.condition is None and r.category in (category, None)]
+    own = [r for r in routes if r.category == category and category is not None]
+    chosen = own or [r for r in routes if r.category is None]
+    start = chosen[0].start_level if chosen and chosen[0].start_level in levels else None
+    start = start or levels[-1]
+    return list(levels[: levels.index(start) + 1])
+
+
+def categories_named(policy: EscalationPolicy) -> list[str | None]:
+    """Every category the policy names (declared, or given a route or limits), then ``None`` for the rest."""
+    named: list[str | None] = []
+    for code in [c.code for c in policy.categories] + [r.category for r in policy.routes] + [
+        c.category for c in policy.category_limits
+    ]:
+        if code is not None and code not in named:
+            named.append(code)
+    return [*named, None]
+
+
+def _check_gaps(policy: EscalationPolicy, items: Sequence[Item], ctx: CompileContext) -> None:
+    """Warn about a level a category with limits of its own can reach where no limit applies to it.
+
+    A category's ladder runs from where its cases start up to the top; at a
+    level where neither its own limits nor the level's apply (counting only
+    limits that apply whatever the case: a condition may not hold), a case is
+    never overdue and never moves up.
+    """
+    if not ctx.levels or not policy.category_limits:
+        return
+    own = {c.category for c in policy.category_limits}
+    always = attrs.evolve(policy, category_limits=tuple(c for c in policy.category_limits if c.condition is None))
+    gaps: dict[tuple[str, ...], list[str | None]] = {}
+    for category in categories_named(policy):
+        if category not in own:
+            continue  # the ladder of a category with limits of its own (the levels' own ladder is the author's)
+        facts = IncidentFacts(id="", category=category or "", severity=1, level="", key_person=False,
+                              channel="", age=timedelta(0))
+        missing = tuple(level for level in ladder(policy, ctx.levels, category)
+                        if not always.applied(attrs.evolve(facts, level=level), level))
+        if missing:
+            gaps.setdefault(missing, []).append(category)
+    for missing, categories in gaps.items():
+        at = next((found for c in categories if (found := _item_of(items, c, ctx)) is not None), None)
+        if at is None:
+            continue
+        names = [c for c in categories if c is not None]
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        what = (f"category {shown}" if len(names) == 1 else f"categories {shown}") if names else ""
+        if None in categories:
+            what = f"{what} and any other category" if what else "any category"
+        where = ", ".join(reversed(missing))
+        message = f"cases of {what} have no time limit at {where}: there a case is never overdue and never moves up"
+        if any(d.message == message for d in ctx.diagnostics):
+            continue  # said for an earlier span of days
+        zh_what = "、".join(names[:4]) + (f" 等 {len(names)} 类" if len(names) > 4 else "")
+        if None in categories:
+            zh_what = f"{zh_what}及其他类别" if zh_what else "所有类别"
+        top = missing[0]
+        name = names[0] if names else "any"
+        ctx.error(at, message, f"{zh_what}的事件在 {'、'.join(reversed(missing))} 没有时限：到了那里永不超时，也不会上报",
+                  fix=f"add 'limit {top}: accept within ...' or 'limit for {name}: at {top} resolve within ...'",
+                  fix_zh=f"加上 '时限 {top}：受理时限 …' 或 '类别时限 {name}：于 {top} 办结时限 …'",
+                  warning=True)
+
+
+def _item_of(items: Sequence[Item], category: str | None, ctx: CompileContext) -> Item | None:
+    """Where to say something about a category: its route, else its ``category`` line (``None``: the catch-all)."""
+    for kinds in (("incident",), ("category", "category_limit")):
+        for item in items:
+            if item.kind not in kinds or item.name is None:
+                continue
+            written = item.name.text
+            if (written in CATCH_ALL) if category is None else ctx.id_of("category", written) == category:
+                return item
+    return None
 
 
 def _check_round_the_clock(items: Sequence[Item], calendar: Calendar, ctx: CompileContext) -> None:
@@ -452,6 +558,39 @@ def _feedback(body: n.Feedback, ref: RuleRef, ctx: CompileContext) -> FeedbackRu
         else:
             required = True
     return FeedbackRule(ref, within, required)
+
+
+def _clauses(
+    category: str | None, body: n.CategoryLimit, ref: RuleRef, ctx: CompileContext
+) -> tuple[LimitClause, ...]:
+    out = []
+    for clause in body.parts:
+        level = _level(clause.level, ctx) if clause.level is not None else None
+        if clause.level is not None and level is None:
+            continue  # reported by _level
+        condition = None
+        if clause.when is not None:
+            compiled = ctx.compile_expr(clause.when, INCIDENT_ENV, expect=sch.BOOL)
+            condition = Condition(compiled.fn, _written_before(clause.when, clause.limit, ref) or "the condition")
+        which = "accept" if isinstance(clause.limit, n.AcceptWithin) else "resolve"
+        span = _span(clause.limit.span)
+        _check_not_zero(clause.limit, span, ctx)
+        out.append(LimitClause(category, ref, which, span, level, condition))
+    return tuple(out)
+
+
+def _department_limit(
+    department: str, body: n.DepartmentLimit, ref: RuleRef, ctx: CompileContext
+) -> DepartmentLimit:
+    report = resolve = None
+    for part in body.parts:
+        span = _span(part.span)
+        _check_not_zero(part, span, ctx)
+        if isinstance(part, n.ReportIn):
+            report = span
+        else:
+            resolve = span
+    return DepartmentLimit(department, ref, report, resolve)
 
 
 def _window(value: Any, ctx: CompileContext) -> timedelta:

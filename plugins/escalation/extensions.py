@@ -67,8 +67,8 @@ class Extensions(Records):
                             f"{asked} asked {_show(waiting.time, self.engine.community.tz)}: {why}"))
 
     def _asked(self, incident: Incident, days: int, hours: int) -> str:
-        limit = incident.policy.limit_for(incident.current_level) if incident.policy else None
-        working = bool(limit and limit.resolve and limit.resolve.working)
+        resolve = timers.applied(incident).get("resolve")
+        working = bool(resolve and resolve.span.working)
         return extra_text(days, hours, working)
 
     def _approve(self, incident: Incident, event: ExtensionApproved, waiting: ExtensionRequest) -> None:
@@ -80,7 +80,7 @@ class Extensions(Records):
         after = timers.resolve_deadline(incident, tz)
         policy = incident.policy
         rule = policy.extension if policy else None
-        limit = policy.limit_for(incident.current_level) if policy else None
+        limit = timers.applied(incident).get("resolve")
         granted = Extension(
             event=event.id,
             request=waiting.event,
@@ -111,7 +111,8 @@ class Extensions(Records):
             "reason": waiting.reason,
             "approved by": event.actor,
             "level": f"{incident.current_level} {incident.current_node}",
-            "resolve limit": str(limit.resolve) if limit and limit.resolve else "(none)",
+            "resolve limit": str(limit.span) if limit else "(none)",
+            "applies as": limit.source if limit else "(none)",
             "extensions so far": len(incident.extensions),
             "deadline before": _show(before, tz),
             "deadline after": _show(after, tz),

@@ -179,6 +179,8 @@ class Incident:
     current_node: str = ""
     current_level: str = ""
     departments: tuple[str, ...] = ()
+    #: the line department summoned to the case (吹哨报到: escalated to it), whose limits apply
+    summoned: str | None = None
     status: str = REPORTED
     paused: bool = False
     paused_since: datetime | None = None

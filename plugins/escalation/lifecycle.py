@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore.events import SYSTEM_ACTOR
 
-from . import routing
+from . import routing, timers
 from .events import (
     ConsultationHeld,
     ExtensionApproved,
@@ -255,15 +255,15 @@ def _extension_problem(engine: Engine, incident: Incident, event: IncidentEvent)
             f"{'' if len(incident.extensions) == 1 else 's'}: rule {rule.rule} allows at most {rule.times}"
         )
     assert policy is not None
-    limit = policy.limit_for(incident.current_level)
-    if limit is None or limit.resolve is None:
+    limit = timers.applied(incident).get("resolve")
+    if limit is None:
         return (
             f"{incident.current_level} {incident.current_node} has no resolve limit for incident "
             f"{incident.id}: there is no deadline to extend"
         )
-    asked = limit.resolve.length(event.days, event.hours, policy.calendar)
+    asked = limit.span.length(event.days, event.hours, policy.calendar)
     if rule.most is not None and asked > rule.most.total(policy.calendar):
-        written = extra_text(event.days, event.hours, limit.resolve.working)
+        written = extra_text(event.days, event.hours, limit.span.working)
         return f"{written} is more than one extension may give: {rule.most} (rule {rule.rule})"
     return None
 

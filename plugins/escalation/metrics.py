@@ -13,6 +13,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import attrs
+
 from gridcore.metrics import Metric, MetricValue
 
 from . import timers
@@ -42,8 +44,8 @@ def _start_limit(incident: Incident) -> bool:
     if incident.policy is None:
         return False
     level = incident.escalations[0].from_level if incident.escalations else incident.current_level
-    limit = incident.policy.limit_for(level)
-    return limit is not None and limit.accept is not None
+    facts = incident.facts(incident.reported_at)
+    return "accept" in incident.policy.applied(attrs.evolve(facts, level=level), level)
 
 
 def acceptance_within_limit(

@@ -151,6 +151,40 @@ class Limit:
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
 
+@frozen
+class Clause:
+    """One clause of ``limit for CATEGORY``: a limit, at a level and/or when a condition holds."""
+
+    level: Name | None
+    when: Expr | None
+    limit: AcceptWithin | ResolveWithin
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class CategoryLimit:
+    """The body of ``limit for CATEGORY``: its clauses in the order written."""
+
+    parts: tuple[Clause, ...]
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class ReportIn:
+    """``report within <span>`` / ``报到时限 <时长>``: a summoned department must arrive."""
+
+    span: Span
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class DepartmentLimit:
+    """The body of ``department limit DEPT``: its parts in the order written."""
+
+    parts: tuple[ReportIn | ResolveWithin, ...]
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
 # ------------------------------------------------------------------ escalate
 
 
@@ -438,6 +472,20 @@ class EscalationNodes:
 
     def escalation_workhours(self, c: list[Any], pos: Pos) -> WorkingHours:
         return WorkingHours(*_count(c), pos)
+
+    def escalation_category_limit(self, c: list[Any], pos: Pos) -> CategoryLimit:
+        return CategoryLimit(tuple(c), pos)
+
+    def escalation_clause(self, c: list[Any], pos: Pos) -> Clause:
+        level = next((x for x in c if isinstance(x, Name)), None)
+        when = next((x for x in c if isinstance(x, Expr)), None)
+        return Clause(level, when, c[-1], pos)
+
+    def escalation_department_limit(self, c: list[Any], pos: Pos) -> DepartmentLimit:
+        return DepartmentLimit(tuple(c), pos)
+
+    def escalation_report_in(self, c: list[Any], pos: Pos) -> ReportIn:
+        return ReportIn(c[0], pos)
 
     # ---------------------------------------------------------------- escalate
 

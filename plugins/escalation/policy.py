@@ -200,6 +200,65 @@ class LevelLimit:
 
 
 @frozen
+class LimitClause:
+    """One limit of a ``limit for CATEGORY`` item: ``accept`` or ``resolve`` within ``span``,
+    at ``level`` only (``None``: every level), when ``condition`` holds (``None``: always).
+
+    ``category`` ``None`` is ``limit for any``.
+    """
+
+    category: str | None
+    rule: RuleRef
+    limit: str  # "accept" or "resolve"
+    span: Span
+    level: str | None = None
+    condition: Condition | None = None
+
+    @property
+    def specificity(self) -> tuple[bool, bool, bool]:
+        """What makes a limit more specific, in order: a category, a level, a condition."""
+        return (self.category is not None, self.level is not None, self.condition is not None)
+
+    def applies(self, facts: IncidentFacts, level: str) -> bool:
+        """True if this clause covers an incident these facts describe at ``level``."""
+        if self.category is not None and self.category != facts.category:
+            return False
+        if self.level is not None and self.level != level:
+            return False
+        return self.condition is None or self.condition.holds(facts)
+
+    def describe(self) -> str:
+        """``fire_hazard at community when incident.severity >= 4``: where it applies."""
+        where = [self.category or "any category"]
+        if self.level:
+            where.append(f"at {self.level}")
+        if self.condition is not None:
+            where.append(f"when {self.condition}")
+        return " ".join(where)
+
+
+@frozen
+class DepartmentLimit:
+    """How long a summoned line department (吹哨报到) has to report in and to resolve."""
+
+    department: str
+    rule: RuleRef
+    report: Span | None = None
+    resolve: Span | None = None
+
+
+@frozen
+class AppliedLimit:
+    """The limit that applies to one incident at one level: which rule, and why it won."""
+
+    limit: str  # "accept" or "resolve"
+    span: Span
+    rule: RuleRef
+    #: what it was chosen as: "department fire", "fire_hazard at community", "level grid" ...
+    source: str
+
+
+@frozen
 class Immediate:
     """Escalate at once when ``condition`` holds for a new report."""
 
@@ -305,6 +364,8 @@ class EscalationPolicy:
     extension: ExtensionRule | None = None
     consultations: tuple[ConsultationRule, ...] = ()
     feedback: FeedbackRule | None = None
+    category_limits: tuple[LimitClause, ...] = ()
+    department_limits: tuple[DepartmentLimit, ...] = ()
 
     def category_code(self, written: str) -> str:
         """The category code ``written`` means: a code, or the name a ``category`` item gives it
@@ -338,6 +399,52 @@ class EscalationPolicy:
                 found = limit
         return found
 
+    def department_limit(self, department: str) -> DepartmentLimit | None:
+        """The limits of a summoned department (the last rule written for it wins)."""
+        found = None
+        for limit in self.department_limits:
+            if limit.department == department:
+                found = limit
+        return found
+
+    def applied(
+        self, facts: IncidentFacts, level: str, department: str | None = None
+    ) -> dict[str, AppliedLimit]:
+        """The accept and resolve limits that apply to an incident at ``level`` (each may be missing).
+
+        The most specific wins: the limits of a summoned ``department``; then
+        ``limit for`` clauses that name the category, then ``limit for any``,
+        a clause naming the level before one that does not, one with a
+        condition (that holds) before one without, the last written on a tie;
+        the ``limit LEVEL`` item is as specific as ``limit for any: at LEVEL``
+        and loses the tie to it.
+        """
+        out: dict[str, AppliedLimit] = {}
+        if department is not None:
+            summoned = self.department_limit(department)
+            if summoned is not None:
+                for name, span in (("accept", summoned.report), ("resolve", summoned.resolve)):
+                    if span is not None:
+                        out[name] = AppliedLimit(name, span, summoned.rule, f"department {department}")
+        plain = self.limit_for(level)
+        for name in ("accept", "resolve"):
+            if name in out:
+                continue
+            best: LimitClause | None = None
+            for clause in self.category_limits:
+                if clause.limit == name and clause.applies(facts, level) and (
+                    best is None or clause.specificity >= best.specificity
+                ):
+                    best = clause
+            span = None if plain is None else (plain.accept if name == "accept" else plain.resolve)
+            if best is not None and (span is None or best.specificity >= (False, True, False)):
+                out[name] = AppliedLimit(name, best.span, best.rule, best.describe())
+            elif plain is not None and span is not None:
+                out[name] = AppliedLimit(name, span, plain.rule, f"level {level}")
+            elif best is not None:
+                out[name] = AppliedLimit(name, best.span, best.rule, best.describe())
+        return out
+
     def levels_named(self) -> set[str]:
         """Every level name the policy mentions (checked against the community's levels)."""
         names = {r.start_level for r in self.routes} | {
@@ -347,6 +454,7 @@ class EscalationPolicy:
             limit.then_level for limit in self.limits
         }
         names |= {i.to_level for i in self.immediate} | {r.to_level for r in self.repeats}
+        names |= {c.level for c in self.category_limits}
         return {n for n in names if n}
 
 
@@ -403,4 +511,6 @@ Piece = (
     | ExtensionRule
     | ConsultationRule
     | FeedbackRule
+    | tuple[LimitClause, ...]
+    | DepartmentLimit
 )

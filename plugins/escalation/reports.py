@@ -88,7 +88,7 @@ def overdue_table(engine: Engine, now: datetime | None = None) -> Table:
             deadline.limit,
             _when(deadline.time, engine),
             _span(when - deadline.time),
-            str(deadline.level_limit.rule),
+            str(deadline.rule),
         )
         for item, deadline in views.overdue(engine, when)
     )

@@ -33,6 +33,8 @@ class Returns(Intake, Extensions):
         self.lapse_extension(incident, event.time, "the case was returned")
         if event.department is not None:
             incident.departments = tuple(d for d in incident.departments if d != event.department)
+            if incident.summoned == event.department:
+                incident.summoned = None
             members = self.engine.community.department_members(event.department)
             taken_by_it = incident.accepted_by in {m.id for m in members}
             detail = f"by {event.department}: {event.reason}"
@@ -50,6 +52,7 @@ class Returns(Intake, Extensions):
                 incident.node = event.to_node
                 incident.place = None
             incident.status, incident.accepted_at, incident.accepted_by = REPORTED, None, None
+            incident.summoned = None
             incident.pending.clear()
             self._route(incident, incident.policy, event.time)
             gone = {r.department for r in incident.returns if r.department}

@@ -64,6 +64,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "核查前必须",
         "核查前",
     ),
+    "ESC_REPORT_IN": ("report within", "arrive within", "报到时限", "报到"),
     "ESC_MONDAY": ("monday", "mon", "周一", "星期一"),
     "ESC_TUESDAY": ("tuesday", "tue", "周二", "星期二"),
     "ESC_WEDNESDAY": ("wednesday", "wed", "周三", "星期三"),
@@ -98,6 +99,23 @@ ITEMS = (
         doc="how long a level has to accept and to resolve, and where a breach goes",
         doc_zh="某一层级受理、办结的时限，超时上报到哪里",
         names=("level",),
+    ),
+    ItemKind(
+        "category_limit",
+        ("limit for", "类别时限"),
+        "escalation_category_limit",
+        doc="limits for a category (any: 任意), optionally at a level or when a condition holds; "
+        "the most specific limit wins",
+        doc_zh="某类事件的时限（任意：所有类别），可限定层级或条件；最具体的时限优先",
+        aliases={"任意": "any", "所有": "any"},
+        names=("category",),
+    ),
+    ItemKind(
+        "department_limit",
+        ("department limit", "部门时限"),
+        "escalation_department_limit",
+        doc="how long a summoned line department (吹哨报到) has to report in and to resolve",
+        doc_zh="被召集的条线部门（吹哨报到）报到、办结的时限",
     ),
     ItemKind(
         "escalate",

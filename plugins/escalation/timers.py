@@ -18,17 +18,26 @@ from gridcore.explain import RuleRef
 from . import routing, worktime
 from .events import IncidentEscalated, IncidentReopened
 from .incident import REPORTED, VERIFIED, Breach, Incident, extra_text, running_since
-from .policy import DEFAULT_REOPEN, LevelLimit, Span
+from .policy import DEFAULT_REOPEN, AppliedLimit, LevelLimit, Span
 
 
 @frozen
 class Deadline:
-    """When a limit of the current level runs out."""
+    """When a limit of the current level runs out.
+
+    ``rule`` is the rule of the limit that applies (the most specific:
+    ``applied``), ``source`` what it was chosen as (``level grid``,
+    ``fire_hazard at community``, ``department fire``); ``level_limit`` is the
+    level's own ``limit`` item, which says where a breach goes (``None``: one
+    level up).
+    """
 
     limit: str  # "accept" or "resolve"
     time: datetime
     span: Span
-    level_limit: LevelLimit
+    rule: RuleRef
+    source: str
+    level_limit: LevelLimit | None
     clock_started: datetime
     used_before: timedelta
     #: wall-clock time the clock of this level stood still (paused) before the deadline
@@ -46,26 +55,41 @@ class Due:
     breach: Breach | None = None
 
 
+def applied(incident: Incident) -> dict[str, AppliedLimit]:
+    """The accept and resolve limits that apply to the incident where it is now (the most specific).
+
+    Conditions are judged on the case as it stood when its current clock
+    started, so the answer never depends on when it is asked.
+    """
+    policy = incident.policy
+    if policy is None:
+        return {}
+    started = incident.segments[0][0] if incident.segments and incident.segments[0][0] else incident.reported_at
+    return policy.applied(incident.facts(started), incident.current_level, incident.summoned)
+
+
 def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
     """The running limits of the incident's current level, earliest first."""
     policy = incident.policy
     if policy is None or not incident.is_open:
         return []
-    limit = policy.limit_for(incident.current_level)
+    limits = applied(incident)
     run = running_since(incident)
-    if limit is None or run is None:
+    if not limits or run is None:
         return []
+    level_limit = policy.limit_for(incident.current_level)
     start, closed = run
     ends = [e for _, e in closed]
     starts = [s for s, _ in closed[1:]] + [start]
     paused = sum((s - e for s, e in zip(starts, ends)), timedelta(0))
     out = []
-    resolve = limit.resolve
+    resolve = limits["resolve"].span if "resolve" in limits else None
     if resolve is not None and (incident.extra_days or incident.extra_hours):
         extra = extra_text(incident.extra_days, incident.extra_hours, resolve.working)
         resolve = resolve.extended(incident.extra_days, incident.extra_hours, extra)
+    accept = limits["accept"].span if "accept" in limits else None
     spans = (
-        ("accept", limit.accept if incident.status == REPORTED and not incident.rework else None),
+        ("accept", accept if incident.status == REPORTED and not incident.rework else None),
         ("resolve", resolve),
     )
     for name, span in spans:
@@ -82,7 +106,9 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
                     name,
                     when.astimezone(tz),
                     span,
-                    limit,
+                    limits[name].rule,
+                    limits[name].source,
+                    level_limit,
                     closed[0][0] if closed else start,
                     used,
                     paused,
@@ -97,9 +123,15 @@ def resolve_deadline(incident: Incident, tz: Any) -> datetime | None:
 
 
 def breach_target(
-    community: Any, incident: Incident, limit: LevelLimit
+    community: Any, incident: Incident, limit: LevelLimit | None
 ) -> tuple[str, str | None] | None:
-    """Where a breach of ``limit`` sends the incident: ``(node, department)`` or nowhere."""
+    """Where a breach at the level of ``limit`` sends the incident: ``(node, department)`` or nowhere.
+
+    Without a ``limit`` item for the level (a category's own limit ran out), one level up.
+    """
+    if limit is None:
+        above = routing.node_above(community, incident.current_node)
+        return (above, None) if above is not None else None
     department = limit.then_department
     if (
         department
@@ -185,6 +217,7 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
         facts = {
             "limit": deadline.limit,
             "span": str(deadline.span),
+            "applies as": deadline.source,
             "working_time": deadline.span.working,
             "level": incident.current_level,
             "node": incident.current_node,
@@ -202,16 +235,16 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
             to_node=where[0],
             department=where[1],
             reason=reason,
-            rule=str(deadline.level_limit.rule),
+            rule=str(deadline.rule),
         )
         breach = Breach(
             deadline.time,
             deadline.limit,
             incident.current_level,
             incident.current_node,
-            deadline.level_limit.rule,
+            deadline.rule,
         )
-        return Due(event, "breach", deadline.level_limit.rule, facts, breach)
+        return Due(event, "breach", deadline.rule, facts, breach)
     return None
 
 

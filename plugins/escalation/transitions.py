@@ -198,6 +198,10 @@ class Transitions(Returns, Steps):
         incident.current_node, incident.current_level = record.to_node, record.to_level
         if event.department and event.department not in incident.departments:
             incident.departments = (*incident.departments, event.department)
+        if event.department:
+            incident.summoned = event.department
+        elif record.to_node != record.from_node:
+            incident.summoned = None
         if handler is None:
             incident.status = REPORTED
             incident.accepted_at = None

@@ -1,0 +1,196 @@
+"""Time limits per category (and severity) and per summoned line department: the most specific wins.
+
+Through the Python API and the command line: which limit a case runs under
+at each level (and why, in ``explain``), a summoned department's report-in
+and resolve limits, the table ``gridcore incidents limits`` prints, the
+warning for a category whose ladder has a level without any limit, English
+and Chinese alike, and escalations that do not depend on the ticks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+import gridcore_escalation as esc
+from gridcore import Engine, FixedClock, get_plugin_manager
+from gridcore.plugin_host import Hooks
+from gridcore.rules import parse_ruleset
+from gridcore_app.cli import main_group
+from gridcore_escalation.events import IncidentAccepted, IncidentEscalated, IncidentReported
+from gridcore_escalation.section import SECTION
+
+COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday
+
+RULES = """\
+ruleset limits
+levels: street > community > grid > unit
+
+escalation:
+  incident fire_hazard: start at grid, route to fire
+  incident any: start at unit
+  limit unit: accept within 2 hours, resolve within 48 hours
+  limit grid: accept within 4 hours, resolve within 3 days
+  limit community: accept within 1 hour, resolve within 1 day
+  limit street: accept within 1 hour
+  limit for fire_hazard: accept within 1 hour, at community resolve within 4 hours, when incident.severity >= 4 resolve within 2 hours
+  department limit fire: report within 2 hours, resolve within 3 days
+"""
+
+RULES_ZH = RULES.replace(
+    "  limit for fire_hazard: accept within 1 hour, at community resolve within 4 hours, "
+    "when incident.severity >= 4 resolve within 2 hours",
+    "  类别时限 fire_hazard：受理时限 1小时，于 community 办结时限 4小时，当 事件.严重程度 >= 4 办结时限 2小时",
+).replace("  department limit fire: report within 2 hours, resolve within 3 days",
+          "  部门时限 fire：报到时限 2小时，办结时限 3天")
+
+
+def open_engine(tmp_path: Path, rules: str = RULES, name: str = "store") -> Engine:
+    path = tmp_path / f"{name}.rules"
+    path.write_text(rules, encoding="utf-8")
+    return Engine.open(store=str(tmp_path / name), community=COMMUNITY, ruleset=str(path),
+                       effective=T0 - timedelta(days=1), clock=FixedClock(T0),
+                       plugins=get_plugin_manager(("points", "assessment")))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    the_engine = open_engine(tmp_path)
+    yield the_engine
+    the_engine.close()
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def report(engine: Engine, incident: str, category: str, severity: int = 1) -> None:
+    engine.record(IncidentReported(id=f"{incident}-r", time=T0, actor="worker1", node="u11", incident=incident,
+                                   category=category, severity=severity))
+
+
+def accept(engine: Engine, incident: str, hour: float, actor: str) -> None:
+    engine.record(IncidentAccepted(id=f"{incident}-a{hour}", time=at(hour), actor=actor, node="u11",
+                                   incident=incident))
+
+
+def test_a_category_limit_beats_the_level_limit(engine: Engine) -> None:
+    report(engine, "F1", "fire_hazard")
+    report(engine, "L1", "leaking_pipe")
+    # the grid's own 4 hours for a fire hazard are 1 hour (limit for fire_hazard)
+    assert esc.incident(engine, "F1").next_deadline == at(1)
+    assert esc.incident(engine, "L1").next_deadline == at(2)  # the unit's 2 hours
+    [up] = engine.tick(at(1))
+    assert up.incident == "F1" and up.to_node == "yq" and up.rule.endswith("store.rules:11")
+    why = engine.explain(f"escalation:{up.id}")
+    assert why.inputs["applies as"] == "fire_hazard" and why.rules[0].line == 11
+    # at the community: the fire hazard's own resolve limit there (4 hours), not the level's day
+    accept(engine, "F1", 1.5, "master")
+    assert esc.incident(engine, "F1").next_deadline == at(5)
+
+
+def test_a_condition_on_the_case_narrows_it(engine: Engine) -> None:
+    report(engine, "F4", "fire_hazard", severity=4)
+    accept(engine, "F4", 0.5, "leader1")
+    # at the grid: 'when incident.severity >= 4 resolve within 2 hours' beats the grid's 3 days
+    assert esc.incident(engine, "F4").next_deadline == at(2)
+    [up] = engine.tick(at(2))
+    assert engine.explain(f"escalation:{up.id}").inputs["applies as"] == (
+        "fire_hazard when incident.severity >= 4")
+
+
+def test_a_summoned_department_runs_under_its_own_limits(engine: Engine) -> None:
+    report(engine, "L2", "leaking_pipe")
+    accept(engine, "L2", 0.5, "unitlead")
+    # 吹哨报到: the unit summons the fire station; it must report in within 2 hours
+    engine.record(IncidentEscalated(id="L2-w", time=at(1), actor="unitlead", node="u11", incident="L2",
+                                    to_node="u11", department="fire", reason="楼道堆物需消防处置"))
+    view = esc.incident(engine, "L2")
+    assert (view.status, view.departments, view.next_deadline) == ("reported", ("fire",), at(3))
+    accept(engine, "L2", 2, "fire1")  # reported in on time
+    assert esc.incident(engine, "L2").next_deadline == at(1 + 72)  # 3 days to resolve, from the summons
+
+
+def test_a_department_that_does_not_report_in_sends_the_case_up(engine: Engine) -> None:
+    report(engine, "L3", "leaking_pipe")
+    accept(engine, "L3", 0.5, "unitlead")
+    engine.record(IncidentEscalated(id="L3-w", time=at(1), actor="unitlead", node="u11", incident="L3",
+                                    to_node="u11", department="fire", reason="需消防处置"))
+    [up] = engine.tick(at(3))
+    assert up.to_node == "g1" and "not accepted within 2 hours" in up.reason
+    assert engine.explain(f"escalation:{up.id}").inputs["applies as"] == "department fire"
+    assert esc.incident(engine, "L3").next_deadline == at(3 + 4)  # the grid's own limit again
+
+
+@pytest.mark.parametrize("ticks", [[30.0], [0.5, 1, 1.5, 4.5, 5, 30], [h / 4 for h in range(1, 121)]])
+def test_the_escalations_do_not_depend_on_ticks(tmp_path: Path, ticks: list[float]) -> None:
+    engine = open_engine(tmp_path)
+    report(engine, "F1", "fire_hazard")
+    fired = [(e.id, e.time, e.to_node) for hour in ticks for e in engine.tick(at(hour))]
+    engine.close()
+    # 1 hour at the grid, 1 hour at the community (the fire hazard's accept everywhere), 1 at the street
+    assert fired == [("esc:F1:1", at(1), "yq"), ("esc:F1:2", at(2), "wh")]
+
+
+def test_english_and_chinese_are_the_same(tmp_path: Path) -> None:
+    sections = Hooks(get_plugin_manager()).register_sections()
+    english = parse_ruleset(RULES, sections=sections, name="en.rules")
+    chinese = parse_ruleset(RULES_ZH, sections=sections, name="zh.rules")
+    en, zh = (r.policies(SECTION)[0].policy for r in (english, chinese))
+    clauses = [(c.category, c.limit, str(c.span), c.level) for c in en.category_limits]
+    assert clauses == [("fire_hazard", "accept", "1 hour", None), ("fire_hazard", "resolve", "4 hours", "community"),
+                       ("fire_hazard", "resolve", "2 hours", None)]
+    assert clauses == [(c.category, c.limit, str(c.span), c.level) for c in zh.category_limits]
+    assert [str(c.condition) for c in zh.category_limits][2] == "事件.严重程度 >= 4"
+    assert [(d.department, d.report, d.resolve) for d in en.department_limits] == [
+        (d.department, d.report, d.resolve) for d in zh.department_limits]
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(main_group, list(args), catch_exceptions=False)
+
+
+def test_the_limits_table_shows_which_applies_where(tmp_path: Path) -> None:
+    path = tmp_path / "limits.rules"
+    path.write_text(RULES, encoding="utf-8")
+    shown = run("incidents", "limits", str(path), "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    rows = {(r["category"], r["level"]): r for r in json.loads(shown.output)["rows"]}
+    assert rows[("fire_hazard", "grid")]["accept"] == "1 hour (fire_hazard, limits.rules:11)"
+    assert rows[("fire_hazard", "grid")]["resolve"] == "3 days (level grid, limits.rules:8)"
+    assert rows[("fire_hazard", "community")]["resolve"] == "4 hours (fire_hazard at community, limits.rules:11)"
+    assert rows[("fire_hazard", "grid")]["also, only when"] == (
+        "resolve within 2 hours when incident.severity >= 4 (limits.rules:11)")
+    assert rows[("(any other)", "unit")]["accept"] == "2 hours (level unit, limits.rules:7)"
+    assert rows[("(any other)", "street")]["resolve"] == "-"
+    assert rows[("department fire", "(summoned)")]["accept"] == "2 hours (report in, limits.rules:12)"
+
+
+def test_check_flags_a_category_ladder_with_a_level_without_limits(tmp_path: Path) -> None:
+    text = """\
+ruleset gaps
+levels: street > community > grid > unit
+
+escalation:
+  incident fire_hazard: start at grid, route to fire
+  limit for fire_hazard: at grid accept within 1 hour, at community resolve within 4 hours
+  limit unit: accept within 2 working hours
+"""
+    path = tmp_path / "gaps.rules"
+    path.write_text(text, encoding="utf-8")
+    checked = run("check", str(path))
+    assert checked.exit_code == 0
+    assert ("gaps.rules:5:3: warning: cases of category fire_hazard have no time limit at street: there a case "
+            "is never overdue and never moves up") in checked.output
+    assert "fix: add 'limit street: accept within ...'" in checked.output
+    zh = run("check", "--lang", "zh", str(path))
+    assert "类别 fire_hazard 的事件在 street 没有时限" in zh.output or "fire_hazard的事件在 street 没有时限" in zh.output
