@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -194,3 +195,61 @@ escalation:
     assert "fix: add 'limit street: accept within ...'" in checked.output
     zh = run("check", "--lang", "zh", str(path))
     assert "类别 fire_hazard 的事件在 street 没有时限" in zh.output or "fire_hazard的事件在 street 没有时限" in zh.output
+
+
+# ---------------------------------------------------------------- the departments' record
+
+
+def summon(engine: Engine, incident: str, hour: float) -> None:
+    engine.record(IncidentEscalated(id=f"{incident}-w", time=at(hour), actor="unitlead", node="u11",
+                                    incident=incident, to_node="u11", department="fire", reason="需消防处置"))
+
+
+def test_the_departments_record_reports_in_resolutions_and_returns(engine: Engine) -> None:
+    from gridcore_escalation.events import IncidentResolved, IncidentReturned
+
+    for name in ("D1", "D2", "D3", "D4"):
+        report(engine, name, "leaking_pipe")
+        accept(engine, name, 0.5, "unitlead")
+        summon(engine, name, 1)
+    accept(engine, "D1", 2, "fire1")  # reported in within 2 hours
+    engine.record(IncidentResolved(id="D1-s", time=at(30), actor="fire1", node="u11", incident="D1"))
+    # D2: fire came after its 2 hours, when the case had gone up to the grid on that breach: late
+    accept(engine, "D2", 3.5, "fire1")
+    engine.record(IncidentReturned(id="D3-b", time=at(1.5), actor="fire1", node="u11", incident="D3",
+                                   department="fire", reason="不属于消防职责"))
+    # D4: nobody came: not yet at 11:48 (D2 neither), late once its 2 hours have passed
+    engine.clock.set(at(2.8))  # type: ignore[attr-defined]
+    assert engine.report("escalation.departments", {"period": "2025-03"}).rows[0][3:6] == (1, 0, 2)
+    engine.clock.set(at(40))  # type: ignore[attr-defined]
+    table = engine.report("escalation.departments", {"period": "2025-03"})
+    assert table.columns == ("department", "name", "summoned", "reported in on time", "reported in late",
+                             "not yet", "resolved on time", "resolved late", "sent back")
+    # reported in: D1 on time, D2 and D4 late; D3 sent it back; D1 resolved within its 3 days
+    assert table.rows == (("fire", "消防救援站", 4, 1, 2, 0, 1, 0, 1),)
+    march = (datetime(2025, 3, 1, tzinfo=TZ), datetime(2025, 4, 1, tzinfo=TZ))
+    arrival = engine.metric("department_arrival_within_limit", "yq", *march)
+    assert arrival is not None and arrival.value == Fraction(100, 3)
+    closure = engine.metric("department_closure_within_limit", "yq", *march)
+    assert closure is not None and closure.value == 100
+    assert engine.metric("department_returns", "yq", *march).value == 1
+
+
+def test_the_departments_record_from_the_command_line(tmp_path: Path) -> None:
+    rules = tmp_path / "limits.rules"
+    rules.write_text(RULES, encoding="utf-8")
+    store = str(tmp_path / "cli")
+    assert run("init", "--community", str(COMMUNITY), "--ruleset", str(rules),
+               "--effective", "2025-03-01T00:00+08:00", "--store", store).exit_code == 0
+    steps = [("report", "W1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1"),
+             ("accept", "W1", "--actor", "unitlead"),
+             ("escalate", "W1", "--actor", "unitlead", "--department", "fire", "--reason", "需消防处置"),
+             ("accept", "W1", "--actor", "fire1")]
+    for n, step in enumerate(steps):
+        done = run("incidents", *step, "--store", store, "--now", f"2025-03-03T09:{10 * n:02d}+08:00")
+        assert done.exit_code == 0, done.output
+    shown = run("report", "escalation.departments", "-p", "period=2025-03", "--store", store,
+                "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    [row] = json.loads(shown.output)["rows"]
+    assert (row["department"], row["summoned"], row["reported in on time"]) == ("fire", 1, 1)

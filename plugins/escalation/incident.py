@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 from attrs import define, field, frozen
 
 from gridcore.explain import RuleRef
@@ -148,6 +149,31 @@ class Return:
     reason: str
 
 
+@frozen
+class Summons:
+    """A line department summoned to the case (吹哨报到), and how it answered.
+
+    ``report_due``/``resolve_due`` are the deadlines its limits set when it
+    was summoned (``None``: no such limit); ``arrived_at`` is when one of its
+    members first took the case on, ``resolved_at`` when the case was
+    resolved while it was summoned, ``left_at`` when it stopped being
+    summoned otherwise (it sent the case back, or the case moved on).
+    """
+
+    department: str
+    event: str
+    time: datetime
+    node: str
+    level: str
+    report_due: datetime | None
+    resolve_due: datetime | None
+    arrived_at: datetime | None = None
+    arrived_by: str | None = None
+    resolved_at: datetime | None = None
+    left_at: datetime | None = None
+    returned: bool = False
+
+
 def extra_text(days: int, hours: int, working: bool) -> str:
     """``2 working days``, ``1 day 4 hours``: an extension as staff read it."""
     kind = "working " if working else ""
@@ -226,6 +252,7 @@ class Incident:
     extra_hours: int = 0
     consultations: list[Consultation] = field(factory=list)
     returns: list[Return] = field(factory=list)
+    summons: list[Summons] = field(factory=list)
     #: feedback to the reporter (反馈) for the latest resolution: when it is due, when given, by whom
     feedback_due: datetime | None = None
     feedback_at: datetime | None = None
@@ -261,6 +288,12 @@ class Incident:
         if self.feedback_at is None or self.feedback_due is None:
             return None
         return self.feedback_at > self.feedback_due
+
+    def answer(self, **changes: Any) -> None:
+        """Update the summons of the department summoned now (if any)."""
+        if self.summoned is not None and self.summons and self.summons[-1].department == self.summoned:
+            last = self.summons[-1]
+            self.summons[-1] = attrs.evolve(last, **changes)
 
     def restart_clock(self, when: datetime) -> None:
         """The incident (re)arrives somewhere: a fresh clock starts running at ``when``."""

@@ -173,6 +173,19 @@ def _metric(
     return Metric(name, title, unit, compute, title_zh=zh, higher_is_better=better)
 
 
+def _departments() -> tuple[Metric, ...]:
+    from . import departments
+
+    return (
+        _metric("department_arrival_within_limit", "Summoned departments that reported in within the limit",
+                "条线部门按时报到率", "%", departments.arrival_within_limit),
+        _metric("department_closure_within_limit", "Summoned cases resolved within the department's limit",
+                "条线部门按时办结率", "%", departments.closure_within_limit),
+        _metric("department_returns", "Cases line departments sent back", "条线部门退单数", "count",
+                departments.returns, better=False),
+    )
+
+
 METRICS = (
     _metric(
         "acceptance_within_limit",
@@ -219,4 +232,5 @@ METRICS = (
         "per patrol",
         incidents_per_patrol,
     ),
+    *_departments(),
 )

@@ -38,7 +38,7 @@ def gridcore_on_open(engine: Engine) -> None:
 
 @hookimpl
 def gridcore_register_reports() -> list[Report]:
-    """``escalation.open``, ``escalation.overdue``, ``escalation.timeline``, ``escalation.stats``."""
+    """``escalation.open``, ``.overdue``, ``.timeline``, ``.stats``, ``.levels``, ``.departments``."""
     from .reports import REPORTS
 
     return list(REPORTS)
@@ -46,7 +46,8 @@ def gridcore_register_reports() -> list[Report]:
 
 @hookimpl
 def gridcore_register_metrics() -> list[Metric]:
-    """Acceptance and closure within limits, satisfaction, reopen and escalation rates, overdue."""
+    """Acceptance, closure and feedback within limits, satisfaction, reopen and escalation rates,
+    overdue, and the line departments' arrivals, closures and returns."""
     from .metrics import METRICS
 
     return list(METRICS)

@@ -187,6 +187,16 @@ def _build_stats(engine: Engine, params: Mapping[str, str]) -> Table:
     return stats_table(engine, params["period"], params.get("within"))
 
 
+def _build_departments(engine: Engine, params: Mapping[str, str]) -> Table:
+    from gridcore import GridcoreError
+
+    from .departments import departments_table
+
+    if "period" not in params:
+        raise GridcoreError("escalation.departments needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08)")
+    return departments_table(engine, params["period"], params.get("within"))
+
+
 def _build_levels(engine: Engine, params: Mapping[str, str]) -> Table:
     from gridcore import GridcoreError
 
@@ -221,4 +231,6 @@ REPORTS = (
         ("period", "within"),
         showcase=Showcase(PER_PERIOD, "Incidents by the level they reached, {label}", title=False, order=20),
     ),
+    Report("escalation.departments", "Line departments: summoned cases answered and resolved on time, returns",
+           _build_departments, ("period", "within")),
 )

@@ -34,6 +34,7 @@ class Returns(Intake, Extensions):
         if event.department is not None:
             incident.departments = tuple(d for d in incident.departments if d != event.department)
             if incident.summoned == event.department:
+                incident.answer(left_at=event.time, returned=True)
                 incident.summoned = None
             members = self.engine.community.department_members(event.department)
             taken_by_it = incident.accepted_by in {m.id for m in members}
@@ -52,6 +53,7 @@ class Returns(Intake, Extensions):
                 incident.node = event.to_node
                 incident.place = None
             incident.status, incident.accepted_at, incident.accepted_by = REPORTED, None, None
+            incident.answer(left_at=event.time)
             incident.summoned = None
             incident.pending.clear()
             self._route(incident, incident.policy, event.time)

@@ -40,7 +40,7 @@ class EscalationState(Transitions, Checks):
     """
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 5
+    STATE_VERSION = 6
 
     # ------------------------------------------------------------ hooks
 

@@ -12,7 +12,7 @@ from typing import Any
 from gridcore import Explanation, RuleRef
 from gridcore.events import SYSTEM_ACTOR
 
-from . import lifecycle, routing
+from . import lifecycle, routing, timers
 from .events import (
     ConsultationHeld,
     ExtensionApproved,
@@ -42,6 +42,7 @@ from .incident import (
     Entry,
     Escalation,
     Incident,
+    Summons,
 )
 from .intake import IMMEDIATELY
 from .policy import DEFAULT_REOPEN
@@ -58,6 +59,11 @@ class Transitions(Returns, Steps):
         if isinstance(event, IncidentEscalated):
             self._escalated(incident, event)
         elif isinstance(event, IncidentAccepted):
+            summons = incident.summons[-1] if incident.summoned and incident.summons else None
+            if summons is not None and summons.arrived_at is None and actor in routing.department_members(
+                self.engine.community, summons.department
+            ):
+                incident.answer(arrived_at=when, arrived_by=actor)
             incident.status = ACCEPTED
             incident.rework = False
             incident.accepted_at, incident.accepted_by = when, actor
@@ -90,6 +96,7 @@ class Transitions(Returns, Steps):
             incident.stop_clock(when)
             incident.pending.clear()
             incident.resolved_at, incident.resolved_by = when, actor
+            incident.answer(resolved_at=when)
             incident.note(Entry(when, "resolved", actor, event.node, event.note, event=event.id))
             self.lapse_extension(incident, when, "resolved before an answer")
             self.feedback_starts(incident, when)
@@ -198,6 +205,8 @@ class Transitions(Returns, Steps):
         incident.current_node, incident.current_level = record.to_node, record.to_level
         if event.department and event.department not in incident.departments:
             incident.departments = (*incident.departments, event.department)
+        if incident.summoned and (event.department or record.to_node != record.from_node):
+            incident.answer(left_at=event.time)
         if event.department:
             incident.summoned = event.department
         elif record.to_node != record.from_node:
@@ -207,6 +216,8 @@ class Transitions(Returns, Steps):
             incident.accepted_at = None
         incident.rework = False
         incident.restart_clock(started)
+        if event.department:
+            self.summon(incident, event)
         moved = record.to_node != record.from_node
         where = f"{record.to_level} {record.to_node}" + (
             f", department {event.department}" if event.department else ""
@@ -235,6 +246,13 @@ class Transitions(Returns, Steps):
             )
         if moved:
             self.arrived(incident, event.time)
+
+    def summon(self, incident: Incident, event: IncidentEscalated) -> None:
+        """A department was summoned: note the deadlines its limits set now (they do not move later)."""
+        assert event.department is not None
+        due = {d.limit: d.time for d in timers.deadlines(incident, self.engine.community.tz)}
+        incident.summons.append(Summons(event.department, event.id, event.time, incident.current_node,
+                                        incident.current_level, due.get("accept"), due.get("resolve")))
 
     def _verified(self, incident: Incident, event: IncidentVerified) -> None:
         incident.status = VERIFIED

@@ -1,0 +1,141 @@
+"""Line departments' record (条线部门): summoned cases answered on time, cases resolved on time, returns.
+
+For each department summoned to cases (吹哨报到, an escalation to it by hand or
+by a breach) in a period: how many, how many it reported in to (one of its
+members took the case on) within its ``report within`` limit, late, or not
+yet (overdue already, or still within the limit), how many were resolved
+within its ``resolve within`` limit while it was summoned, and how many
+cases it sent back (退单, whether summoned or routed to it at report).  The
+deadlines are those its limits set when it was summoned, so the record never
+depends on when it is read, except that a case still unanswered counts as
+late only once its deadline has passed (``now``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from attrs import frozen
+
+from gridcore import Table
+from gridcore.metrics import MetricValue
+from gridcore.periods import parse_period
+
+from .incident import Incident
+from .views import state_of
+
+if TYPE_CHECKING:
+    from gridcore import Engine
+
+
+@frozen
+class DepartmentRecord:
+    """One department's answers in a period (see the module's docstring)."""
+
+    department: str
+    summoned: int = 0
+    arrived_on_time: int = 0
+    arrived_late: int = 0
+    not_arrived: int = 0
+    resolved_on_time: int = 0
+    resolved_late: int = 0
+    returned: int = 0
+
+
+def records(
+    incidents: Iterable[Incident], start: datetime, end: datetime, now: datetime
+) -> list[DepartmentRecord]:
+    """Every department summoned to, or sending back, one of ``incidents`` in ``[start, end)``."""
+    counts: dict[str, dict[str, int]] = {}
+
+    def bump(department: str, key: str) -> None:
+        counts.setdefault(department, {}).setdefault(key, 0)
+        counts[department][key] += 1
+
+    for incident in incidents:
+        for summons in incident.summons:
+            if not start <= summons.time < end:
+                continue
+            bump(summons.department, "summoned")
+            if summons.returned and summons.arrived_at is None:
+                continue  # sent back before reporting in: counted as sent back
+            due = summons.report_due
+            if summons.arrived_at is not None:
+                late = due is not None and summons.arrived_at > due
+                bump(summons.department, "arrived_late" if late else "arrived_on_time")
+            elif due is not None and due <= now and (summons.left_at is None or summons.left_at >= due):
+                bump(summons.department, "arrived_late")
+            else:
+                bump(summons.department, "not_arrived")
+            due = summons.resolve_due
+            if summons.resolved_at is not None:
+                late = due is not None and summons.resolved_at > due
+                bump(summons.department, "resolved_late" if late else "resolved_on_time")
+            elif due is not None and due <= now and (summons.left_at is None or summons.left_at >= due):
+                bump(summons.department, "resolved_late")
+        for back in incident.returns:
+            if back.department is not None and start <= back.time < end:
+                bump(back.department, "returned")
+    return [DepartmentRecord(name, **found) for name, found in sorted(counts.items())]
+
+
+def _incidents(engine: Engine, within: str | None) -> list[Incident]:
+    hierarchy = engine.community.hierarchy
+    return [i for i in state_of(engine).incidents.values()
+            if within is None or hierarchy.is_within(i.node, within)]
+
+
+def departments_table(engine: Engine, period: str, within: str | None = None) -> Table:
+    """The ``escalation.departments`` report: each line department's record in ``period``."""
+    span = parse_period(period, engine.community.tz)
+    now = min(span.end, engine.clock.now())
+    rows = tuple(
+        (r.department, engine.community.departments[r.department].name if r.department in
+         engine.community.departments else r.department, r.summoned, r.arrived_on_time, r.arrived_late,
+         r.not_arrived, r.resolved_on_time, r.resolved_late, r.returned)
+        for r in records(_incidents(engine, within), span.start, span.end, now)
+    )
+    columns = ("department", "name", "summoned", "reported in on time", "reported in late", "not yet",
+               "resolved on time", "resolved late", "sent back")
+    return Table(f"Line departments in {period}", columns, rows,
+                 ("deadlines as the department's limits set them when it was summoned (吹哨报到)",))
+
+
+def _total(engine: Engine, node: str, start: datetime, end: datetime) -> DepartmentRecord:
+    now = min(end, engine.clock.now())
+    found = records(_incidents(engine, node), start, end, now)
+    return DepartmentRecord(
+        "all",
+        *(sum(getattr(r, name) for r in found) for name in ("summoned", "arrived_on_time", "arrived_late",
+                                                             "not_arrived", "resolved_on_time",
+                                                             "resolved_late", "returned")),
+    )
+
+
+def arrival_within_limit(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share of departments' arrivals (报到) on summoned cases of the subtree that were on time."""
+    total = _total(engine, node, start, end)
+    decided = total.arrived_on_time + total.arrived_late
+    if decided == 0:
+        return None
+    return MetricValue(Fraction(100 * total.arrived_on_time, decided),
+                       {"reported in on time": total.arrived_on_time, "summoned": total.summoned})
+
+
+def closure_within_limit(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share of summoned cases of the subtree resolved within the department's limit."""
+    total = _total(engine, node, start, end)
+    decided = total.resolved_on_time + total.resolved_late
+    if decided == 0:
+        return None
+    return MetricValue(Fraction(100 * total.resolved_on_time, decided),
+                       {"resolved on time": total.resolved_on_time, "summoned": total.summoned})
+
+
+def returns(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Cases of the subtree line departments sent back (退单) in the period."""
+    total = _total(engine, node, start, end)
+    return MetricValue(Fraction(total.returned), {"sent back": total.returned})
