@@ -154,6 +154,9 @@ class Engine:
         self._applied: set[str] = set()
         self._high_water: datetime | None = None
         self._last: tuple[datetime, str] | None = None  # order of the last applied event
+        #: order of the last applied event that was not derived (actor ``system``); after a
+        #: checkpoint is restored, ``_last`` (no less: see ``_tied_with_derived``)
+        self._last_input: tuple[datetime, str] | None = None
         self._population: dict[str, str] = {}
         #: households and named residents on record now (``gridcore.register``)
         self.households = HouseholdRegister(community)
@@ -517,7 +520,8 @@ class Engine:
                         summary.duplicates += 1
                         i += 1
                         continue
-                    late = self._last is not None and event_order(event) < self._last
+                    late = (self._last is not None and event_order(event) < self._last
+                            and not self._tied_with_derived(event))
                     if late:
                         # Judge a late event by the state at its own time: rewind
                         # to just before it, decide, then replay what follows.
@@ -569,6 +573,21 @@ class Engine:
         if progress is not None:
             progress(len(decoded))
         self._settle_repeats({ident: (event, label) for ident, (_, event, label) in repeats.items()}, summary)
+
+    def _tied_with_derived(self, event: Event) -> bool:
+        """True if the only events applied after ``event`` in canonical order are derived ones due at its time.
+
+        Before each event the engine applies what fell due by that event's
+        time (``_advance``), so a derived event due at time T is applied before
+        every offered event at T, whatever their ids, in an ingest and in a
+        replay alike.  An event offered at T after every event offered so far
+        therefore lands where a replay would put it: it is not late, and
+        nothing need be rewound (a task falling overdue at the very minute of
+        the next report used to rewind the whole state to a checkpoint).
+        """
+        last = self._last
+        return (last is not None and last[0] == event.time
+                and (self._last_input is None or event_order(event) > self._last_input))
 
     def _settle_repeats(self, repeats: dict[str, tuple[Event, str]], summary: IngestSummary) -> None:
         """An id seen again is a harmless duplicate only if its content is the same."""
@@ -710,6 +729,7 @@ class Engine:
         self._applied.clear()
         self._high_water = None
         self._last = None
+        self._last_input = None
         self._population.clear()
         self.households = HouseholdRegister(self.community)
         self._unread.clear()
@@ -984,6 +1004,7 @@ class Engine:
             self._high_water = None if core["high_water"] is None else datetime.fromisoformat(core["high_water"])
             last = document["last"]
             self._last = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
+            self._last_input = self._last  # not saved: as if the last event had been offered
             self._unread = {str(k): int(v) for k, v in core["unread"].items()}
         self._base = position
         self._position = position
@@ -1003,6 +1024,8 @@ class Engine:
             order = event_order(event)
             if self._last is None or order > self._last:
                 self._last = order
+            if event.actor != SYSTEM_ACTOR and (self._last_input is None or order > self._last_input):
+                self._last_input = order
             hooks.on_event(self, event, True)
             seen.add(event.id)
 
@@ -1159,6 +1182,8 @@ class Engine:
         order = event_order(event)
         if self._last is None or order > self._last:
             self._last = order
+        if event.actor != SYSTEM_ACTOR and (self._last_input is None or order > self._last_input):
+            self._last_input = order
         self.hooks.on_event(self, event, replaying)
 
     def _outside_refusals(self, event: Event) -> list[str]:

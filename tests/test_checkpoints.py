@@ -258,3 +258,23 @@ def test_slots_taken_under_another_fit_are_not_read(stores: StoreFactory, monkey
     with open_toy(url, read_only=True) as same:
         assert same.state("tally").given == []  # restored
     assert [key for key in read if key.startswith("slot-")] == ["slot-0"]
+
+
+def test_an_event_at_the_very_time_a_derived_one_fell_due_is_not_late(stores: StoreFactory) -> None:
+    """Derived events due at T are applied before every event offered at T: a later one at T is in place."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.record_many([activity(5), activity(6)])  # a0005 is a reminder: due:a0005 falls due 24 h later
+        due = START + timedelta(hours=5 + 24)
+        engine.record(ActivityRecorded(id="b1", time=due, actor="res1", node="u11", activity="mediation"))
+        tally = engine.state("tally")
+        # "b2" sorts before "due:a0005", which was applied before b1: still not late, nothing rewound
+        engine.record(ActivityRecorded(id="b2", time=due, actor="res1", node="u11", activity="mediation"))
+        assert engine.state("tally") is tally
+        assert tally.given[-3:] == ["due:a0005", "b1", "b2"]
+        counts, pending = dict(tally.counts), dict(engine.state("recorder").pending)
+        engine.record(ActivityRecorded(id="a0000", time=due, actor="res1", node="u11", activity="mediation"))
+        assert engine.state("tally") is not tally  # before b1 and b2, which were offered: late, rewound
+        engine.rebuild()
+        assert engine.state("tally").counts == {**counts, "res1": counts["res1"] + 1}
+        assert engine.state("recorder").pending == pending
