@@ -14,7 +14,7 @@ import io
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from gridcore.store import DEFAULT_STORE
 
 if TYPE_CHECKING:
     from gridcore.engine import Engine
+    from gridcore.rules import Ruleset
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,6 +115,17 @@ def plugin_manager() -> PluginManager:
     if pm is None:
         pm = root.meta[_PM] = _build_plugin_manager(root)
     return pm
+
+
+def read_ruleset(path: Path | str, search_path: Sequence[Path] = ()) -> Ruleset:
+    """Read a ruleset with the sections of this invocation's plugins (for command authors).
+
+    ``search_path`` is where ``extends`` also looks.  Raises ``RulesError``
+    (render it with ``.render()``) when the file has errors.
+    """
+    from gridcore.rules import load_ruleset
+
+    return load_ruleset(path, sections=Hooks(plugin_manager()).register_sections(), search_path=search_path)
 
 
 def _build_plugin_manager(root: click.Context) -> PluginManager:

@@ -112,15 +112,14 @@ def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
 @format_option
 def limits_command(file: Path, rulesets: tuple[Path, ...], day: datetime | None, fmt: str) -> None:
     """Which time limit applies where: each category at each level of its ladder, and the rule that wins."""
-    from gridcore.plugin_host import Hooks
-    from gridcore.rules import RulesError, load_ruleset
-    from gridcore_app.cli import plugin_manager
+    from gridcore.rules import RulesError
+    from gridcore_app.cli import read_ruleset
 
     from .limits import limits_table
     from .section import SECTION
 
     try:
-        ruleset = load_ruleset(file, sections=Hooks(plugin_manager()).register_sections(), search_path=rulesets)
+        ruleset = read_ruleset(file, search_path=rulesets)
     except RulesError as exc:
         raise click.ClickException(exc.render()) from None
     spans = ruleset.policies(SECTION)

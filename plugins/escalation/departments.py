@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from gridcore import Table
-from gridcore.metrics import MetricValue
 from gridcore.periods import parse_period
 
 from .incident import Incident
@@ -82,7 +80,7 @@ def records(
     return [DepartmentRecord(name, **found) for name, found in sorted(counts.items())]
 
 
-def _incidents(engine: Engine, within: str | None) -> list[Incident]:
+def incidents_within(engine: Engine, within: str | None) -> list[Incident]:
     hierarchy = engine.community.hierarchy
     return [i for i in state_of(engine).incidents.values()
             if within is None or hierarchy.is_within(i.node, within)]
@@ -96,46 +94,10 @@ def departments_table(engine: Engine, period: str, within: str | None = None) ->
         (r.department, engine.community.departments[r.department].name if r.department in
          engine.community.departments else r.department, r.summoned, r.arrived_on_time, r.arrived_late,
          r.not_arrived, r.resolved_on_time, r.resolved_late, r.returned)
-        for r in records(_incidents(engine, within), span.start, span.end, now)
+        for r in records(incidents_within(engine, within), span.start, span.end, now)
     )
     columns = ("department", "name", "summoned", "reported in on time", "reported in late", "not yet",
                "resolved on time", "resolved late", "sent back")
     return Table(f"Line departments in {period}", columns, rows,
                  ("deadlines as the department's limits set them when it was summoned (吹哨报到)",))
 
-
-def _total(engine: Engine, node: str, start: datetime, end: datetime) -> DepartmentRecord:
-    now = min(end, engine.clock.now())
-    found = records(_incidents(engine, node), start, end, now)
-    return DepartmentRecord(
-        "all",
-        *(sum(getattr(r, name) for r in found) for name in ("summoned", "arrived_on_time", "arrived_late",
-                                                             "not_arrived", "resolved_on_time",
-                                                             "resolved_late", "returned")),
-    )
-
-
-def arrival_within_limit(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
-    """Share of departments' arrivals (报到) on summoned cases of the subtree that were on time."""
-    total = _total(engine, node, start, end)
-    decided = total.arrived_on_time + total.arrived_late
-    if decided == 0:
-        return None
-    return MetricValue(Fraction(100 * total.arrived_on_time, decided),
-                       {"reported in on time": total.arrived_on_time, "summoned": total.summoned})
-
-
-def closure_within_limit(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
-    """Share of summoned cases of the subtree resolved within the department's limit."""
-    total = _total(engine, node, start, end)
-    decided = total.resolved_on_time + total.resolved_late
-    if decided == 0:
-        return None
-    return MetricValue(Fraction(100 * total.resolved_on_time, decided),
-                       {"resolved on time": total.resolved_on_time, "summoned": total.summoned})
-
-
-def returns(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
-    """Cases of the subtree line departments sent back (退单) in the period."""
-    total = _total(engine, node, start, end)
-    return MetricValue(Fraction(total.returned), {"sent back": total.returned})

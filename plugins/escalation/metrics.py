@@ -18,6 +18,7 @@ import attrs
 from gridcore.metrics import Metric, MetricValue
 
 from . import timers
+from .departments import DepartmentRecord, incidents_within, records
 from .incident import CLOSED, Incident
 from .views import state_of
 
@@ -173,18 +174,51 @@ def _metric(
     return Metric(name, title, unit, compute, title_zh=zh, higher_is_better=better)
 
 
-def _departments() -> tuple[Metric, ...]:
-    from . import departments
-
-    return (
-        _metric("department_arrival_within_limit", "Summoned departments that reported in within the limit",
-                "条线部门按时报到率", "%", departments.arrival_within_limit),
-        _metric("department_closure_within_limit", "Summoned cases resolved within the department's limit",
-                "条线部门按时办结率", "%", departments.closure_within_limit),
-        _metric("department_returns", "Cases line departments sent back", "条线部门退单数", "count",
-                departments.returns, better=False),
+def _department_total(engine: Engine, node: str, start: datetime, end: datetime) -> DepartmentRecord:
+    now = min(end, engine.clock.now())
+    found = records(incidents_within(engine, node), start, end, now)
+    return DepartmentRecord(
+        "all",
+        *(sum(getattr(r, name) for r in found) for name in ("summoned", "arrived_on_time", "arrived_late",
+                                                             "not_arrived", "resolved_on_time",
+                                                             "resolved_late", "returned")),
     )
 
+
+def department_arrival_within_limit(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share of departments' arrivals (报到) on summoned cases of the subtree that were on time."""
+    total = _department_total(engine, node, start, end)
+    decided = total.arrived_on_time + total.arrived_late
+    if decided == 0:
+        return None
+    return MetricValue(Fraction(100 * total.arrived_on_time, decided),
+                       {"reported in on time": total.arrived_on_time, "summoned": total.summoned})
+
+
+def department_closure_within_limit(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share of summoned cases of the subtree resolved within the department's limit."""
+    total = _department_total(engine, node, start, end)
+    decided = total.resolved_on_time + total.resolved_late
+    if decided == 0:
+        return None
+    return MetricValue(Fraction(100 * total.resolved_on_time, decided),
+                       {"resolved on time": total.resolved_on_time, "summoned": total.summoned})
+
+
+def department_returns(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Cases of the subtree line departments sent back (退单) in the period."""
+    total = _department_total(engine, node, start, end)
+    return MetricValue(Fraction(total.returned), {"sent back": total.returned})
+
+def _departments() -> tuple[Metric, ...]:
+    return (
+        _metric("department_arrival_within_limit", "Summoned departments that reported in within the limit",
+                "条线部门按时报到率", "%", department_arrival_within_limit),
+        _metric("department_closure_within_limit", "Summoned cases resolved within the department's limit",
+                "条线部门按时办结率", "%", department_closure_within_limit),
+        _metric("department_returns", "Cases line departments sent back", "条线部门退单数", "count",
+                department_returns, better=False),
+    )
 
 METRICS = (
     _metric(
