@@ -119,6 +119,27 @@ def test_a_case_is_paused_and_resumed_and_a_pause_needs_its_reason(server: Serve
     assert steps[-2:] == ["paused", "resumed"], steps
 
 
+def test_a_leader_assigns_a_case_and_the_handler_consults_through_the_api(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    ident = report(server, tokens["resident"], category="assistance", place="yq-g1-b2")["incident"]
+    with server.client(tokens["leader"]) as leader, server.client(tokens["worker"]) as worker:
+        assigned = leader.post(f"/api/v1/incidents/{ident}/assign",
+                               json={"handler": HOLDERS["worker"], "reason": "就近处置"})
+        assert assigned.status_code == 201, assigned.text
+        assert assigned.json()["incident"]["assignee"] == HOLDERS["worker"]
+        taken = leader.post(f"/api/v1/incidents/{ident}/accept")
+        assert taken.status_code == 422 and f"assigned to {HOLDERS['worker']}" in taken.json()["reasons"][0]
+        assert worker.post(f"/api/v1/incidents/{ident}/accept").status_code == 201
+        met = worker.post(f"/api/v1/incidents/{ident}/consult",
+                          json={"participants": [HOLDERS["worker"], HOLDERS["leader"]], "decision": "上门帮扶"})
+        assert met.status_code == 201, met.text
+        timeline = worker.get(f"/api/v1/incidents/{ident}/timeline").json()["entries"]
+    assigned_line = next(e for e in timeline if e["what"] == "assigned")
+    assert assigned_line["actor"] == HOLDERS["leader"] and assigned_line["detail"].startswith(f"to {HOLDERS['worker']}")
+    assert [e["what"] for e in timeline][-2:] == ["accepted", "consulted"]
+
+
 def test_a_repeat_report_says_which_open_incident_it_joined(server: Server, tokens: dict[str, str]) -> None:
     first = report(server, tokens["worker"], category="fire_hazard", place="yq-g1-b4")
     second = report(server, tokens["resident"], category="消防隐患", place="yq-g1-b4")

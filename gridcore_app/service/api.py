@@ -49,6 +49,13 @@ STEPS: Mapping[str, str] = {
     "rate": "satisfaction_rated",
     "reopen": "incident_reopened",
     "close": "incident_closed",
+    "consult": "consultation_held",
+    "feedback": "feedback_given",
+    "assign": "incident_assigned",
+    "return": "incident_returned",
+    "extend": "extension_requested",
+    "approve-extension": "extension_approved",
+    "refuse-extension": "extension_refused",
 }
 #: fields every event has, which the service fills in itself
 FILLED = ("id", "time", "actor", "node", "incident")
@@ -247,10 +254,12 @@ def _coordinates(lat: Any, lon: Any) -> tuple[float | None, float | None]:
 
 @documented(
     "Take one step of an incident's loop (accept, handle, pause, resume, escalate, resolve, verify, rate, "
-    "reopen, close) as the token's member; anonymous reporters may rate with their report_key",
+    "reopen, close, consult, feedback, assign, return, extend, approve-extension, refuse-extension) as the "
+    "token's member; anonymous reporters may rate with their report_key",
     auth=AUTH_ANONYMOUS,
     body={"type": "object", "description": "the step's own fields (note, reason, to_node, department, "
-          "satisfaction, score), optionally node, event_id, and report_key for an anonymous rating"},
+          "satisfaction, score, participants, decision, channel, handler, days, hours), optionally node, "
+          "event_id, and report_key for an anonymous rating"},
     tag="actions",
 )
 async def incident_step(request: Request) -> Response:

@@ -1,8 +1,8 @@
 """``gridcore incidents ...``: list, overdue, timeline, stats, and every step of the loop.
 
 Each step (report, accept, handle, pause, resume, escalate, resolve, verify,
-rate, reopen, close, consult, feedback, return, extend, approve-extension,
-refuse-extension) records one event at ``--now`` (default: the system
+rate, reopen, close, consult, feedback, assign, return, extend,
+approve-extension, refuse-extension) records one event at ``--now`` (default: the system
 clock) by ``--actor``; a refusal prints its reasons and changes nothing.
 """
 
@@ -26,6 +26,7 @@ from .events import (
     ExtensionRequested,
     FeedbackGiven,
     IncidentAccepted,
+    IncidentAssigned,
     IncidentClosed,
     IncidentEscalated,
     IncidentHandlingStarted,
@@ -222,7 +223,7 @@ def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) ->
             said.append("escalated " + entry.detail.split(":", 1)[0])
         elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored", "extension requested",
                             "extension approved", "extension refused", "extension lapsed", "consulted",
-                            "feedback given", "returned") and entry.detail:
+                            "feedback given", "returned", "assigned") and entry.detail:
             said.append(f"{entry.what} ({entry.detail})")
         else:
             said.append(entry.what)
@@ -348,6 +349,13 @@ _STEPS = (
         FeedbackGiven,
         note=click.Option(["--note"], default="", help="What the reporter was told."),
         channel=click.Option(["--channel"], default="", help="How (phone, visit, wechat ...)."),
+    ),
+    _step(
+        "assign",
+        "Assign (派单) or reassign a case to a named handler, who takes it on under their role's limits.",
+        IncidentAssigned,
+        handler=click.Option(["--to", "handler"], required=True, metavar="MEMBER", help="Who handles it."),
+        reason=click.Option(["--reason"], default="", help="Why (shown in the timeline)."),
     ),
     _step(
         "return",

@@ -35,6 +35,7 @@ from .policy import (
     ExtensionRule,
     ExtraWorkdays,
     FeedbackRule,
+    HandlerLimit,
     Holiday,
     Immediate,
     IncidentFacts,
@@ -96,6 +97,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         feedback=feedback[-1] if feedback else None,
         category_limits=tuple(c for p in now if isinstance(p, tuple) for c in p),
         department_limits=tuple(p for p in now if isinstance(p, DepartmentLimit)),
+        handler_limits=tuple(p for p in now if isinstance(p, HandlerLimit)),
     )
     _check_gaps(policy, items, ctx)
     return policy
@@ -140,6 +142,10 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
         return _clauses(None if name in CATCH_ALL else name, body, ref, ctx)
     if isinstance(body, n.DepartmentLimit):
         return _department_limit(name, body, ref, ctx)
+    if isinstance(body, n.HandlerLimit):
+        if item.name is None or not ctx.known("role", item.name):
+            return None
+        return _handler_limit(_role_id(name), body, ref, ctx)
     if isinstance(body, n.HolidayDays):
         if body.last < body.first:
             ctx.error(
@@ -591,6 +597,28 @@ def _department_limit(
         else:
             resolve = span
     return DepartmentLimit(department, ref, report, resolve)
+
+
+def _handler_limit(role: str, body: n.HandlerLimit, ref: RuleRef, ctx: CompileContext) -> HandlerLimit:
+    accept = resolve = None
+    then_role = None
+    for part in body.parts:
+        if isinstance(part, n.ThenPass):
+            if ctx.known("role", part.role):
+                then_role = _role_id(part.role.text)
+            continue
+        span = _span(part.span)
+        _check_not_zero(part, span, ctx)
+        if isinstance(part, n.AcceptWithin):
+            accept = span
+        else:
+            resolve = span
+    if accept is None and resolve is None:
+        ctx.error(body, "a handler limit needs 'accept within ...' or 'resolve within ...'",
+                  "办理人时限需要写明“受理时限 …”或“办结时限 …”")
+    if then_role == role:
+        ctx.error(body, f"'then pass to {then_role}' passes the case to the same role", "超时转给了同一个角色")
+    return HandlerLimit(role, ref, accept, resolve, then_role)
 
 
 def _window(value: Any, ctx: CompileContext) -> timedelta:

@@ -223,6 +223,24 @@ class IncidentReturned(IncidentEvent):
     department: str | None = None
 
 
+
+@frozen(kw_only=True)
+class IncidentAssigned(IncidentEvent):
+    """The case is assigned (派单) to a named ``handler``, or reassigned; they take it on (accept).
+
+    Recorded by a leader, or derived by the escalation plugin (actor
+    ``system``) when a handler's own limit runs out and the ruleset passes the
+    case to another role in the cell (``then pass to``): the escalation inside
+    a cell before the case moves up.  ``rule`` names the rule that decided.
+    """
+
+    kind: ClassVar[str] = "incident_assigned"
+    people: ClassVar[tuple[str, ...]] = ("handler",)
+    handler: str = field(validator=non_empty)
+    reason: str = ""
+    rule: str = ""
+
+
 #: Every event kind of the incident lifecycle, in the order of the loop.
 INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     IncidentReported,
@@ -242,6 +260,7 @@ INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     ConsultationHeld,
     FeedbackGiven,
     IncidentReturned,
+    IncidentAssigned,
 )
 
 #: ``incident``: an incident as it stands, for ruleset expressions.

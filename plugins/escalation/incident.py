@@ -174,6 +174,21 @@ class Summons:
     returned: bool = False
 
 
+@frozen
+class Assignment:
+    """The case given to a named handler (派单), by a leader or, when a handler's limit ran out, by
+    the rules (``rule``); ``role`` is the role whose limits the handler works under."""
+
+    event: str
+    time: datetime
+    actor: str
+    handler: str
+    role: str | None
+    previous: str | None
+    reason: str
+    rule: RuleRef | None = None
+
+
 def extra_text(days: int, hours: int, working: bool) -> str:
     """``2 working days``, ``1 day 4 hours``: an extension as staff read it."""
     kind = "working " if working else ""
@@ -253,6 +268,12 @@ class Incident:
     consultations: list[Consultation] = field(factory=list)
     returns: list[Return] = field(factory=list)
     summons: list[Summons] = field(factory=list)
+    #: the named handler (派单), every assignment, and the role whose limits the handler works under
+    assignee: str | None = None
+    assignments: list[Assignment] = field(factory=list)
+    handler_role: str | None = None
+    #: assignments the rules made (derived ids count on these)
+    pass_events: int = 0
     #: feedback to the reporter (反馈) for the latest resolution: when it is due, when given, by whom
     feedback_due: datetime | None = None
     feedback_at: datetime | None = None

@@ -23,6 +23,7 @@ from .events import (
     ExtensionRequested,
     FeedbackGiven,
     IncidentAccepted,
+    IncidentAssigned,
     IncidentClosed,
     IncidentEscalated,
     IncidentEvent,
@@ -75,6 +76,7 @@ ALLOWED: dict[type[IncidentEvent], tuple[tuple[str, ...], str]] = {
     ConsultationHeld: (OPEN, "record a consultation on"),
     FeedbackGiven: ((RESOLVED, VERIFIED), "give feedback on"),
     IncidentReturned: (OPEN, "return"),
+    IncidentAssigned: (OPEN, "assign"),
 }
 
 
@@ -161,8 +163,8 @@ class Checks(Records):
         if actor == SYSTEM_ACTOR:
             if isinstance(event, IncidentEscalated):
                 return escalation_problem(community, incident, event)
-            if isinstance(event, IncidentReopened):
-                return []
+            if isinstance(event, IncidentReopened | IncidentAssigned):
+                return []  # derived: a reopening, or a case passed on inside the cell
             return [f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must"]
         if isinstance(event, ExtensionApproved | ExtensionRefused):
             return _approval_problem(engine, incident, event)
@@ -288,6 +290,17 @@ def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> s
         return f"feedback on incident {incident.id} was already given by {incident.feedback_by}"
     if isinstance(event, IncidentReturned):
         return _return_problem(engine, incident, event)
+    if isinstance(event, IncidentAccepted) and incident.assignee not in (None, event.actor):
+        community = engine.community
+        if not any(event.actor in routing.department_members(community, d) for d in incident.departments):
+            return (f"incident {incident.id} is assigned to {incident.assignee}; only they take it on "
+                    f"(reassign it first: gridcore incidents assign {incident.id} --to {event.actor})")
+    if isinstance(event, IncidentAssigned):
+        if event.handler == (incident.accepted_by or incident.assignee):
+            return f"incident {incident.id} is already with {event.handler}"
+        if not responsible(engine, incident, event.handler):
+            return (f"{event.handler} cannot handle incident {incident.id}: they hold no role at "
+                    f"{incident.current_node} or above and work for none of its departments")
     if isinstance(event, ConsultationHeld):
         unknown = [p for p in event.participants if not engine.knows_person(p)]
         if unknown:

@@ -4,8 +4,8 @@
 (then every other category) and each level its cases can reach, the accept
 and resolve limits that apply (the most specific, ``EscalationPolicy.applied``)
 with the rule (``file:line``) and what it applies as; limits that apply only
-when a condition holds are listed beside them, and a summoned department's
-limits last.  ``gridcore incidents limits FILE`` prints it.
+when a condition holds are listed beside them, then a summoned department's
+limits and a handler role's (with whom a breach passes the case to).  ``gridcore incidents limits FILE`` prints it.
 """
 
 from __future__ import annotations
@@ -45,8 +45,15 @@ def limits_table(policy: EscalationPolicy, levels: Sequence[str]) -> Table:
                      if summoned.report else "-",
                      _cell(AppliedLimit("resolve", summoned.resolve, summoned.rule, "department"))
                      if summoned.resolve else "-", ""))
-    notes = (("the most specific limit wins: a summoned department's, then the category's at the level, "
-             "the category's, the level's; '-' is no limit (a case there is never overdue)"),)
+    for handler in policy.handler_limits:
+        passed = f"(then to {handler.then_role})" if handler.then_role else "(handling)"
+        rows.append((f"handler {handler.role}", passed,
+                     _cell(AppliedLimit("accept", handler.accept, handler.rule, "handler"))
+                     if handler.accept else "-",
+                     _cell(AppliedLimit("resolve", handler.resolve, handler.rule, "handler"))
+                     if handler.resolve else "-", ""))
+    notes = (("the most specific limit wins: a summoned department's, then the handler's role's, the "
+              "category's at the level, the category's, the level's; '-' is no limit (a case there is never overdue)"),)
     return Table("Time limits by category and level", ("category", "level", "accept", "resolve",
                                                          "also, only when"), tuple(rows), notes)
 

@@ -185,6 +185,22 @@ class DepartmentLimit:
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
 
+@frozen
+class ThenPass:
+    """``then pass to microgrid_leader`` / ``超时转给 微网格长``: the next handler in the cell."""
+
+    role: Name
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class HandlerLimit:
+    """The body of ``handler limit ROLE``: its parts in the order written."""
+
+    parts: tuple[AcceptWithin | ResolveWithin | ThenPass, ...]
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
 # ------------------------------------------------------------------ escalate
 
 
@@ -486,6 +502,12 @@ class EscalationNodes:
 
     def escalation_report_in(self, c: list[Any], pos: Pos) -> ReportIn:
         return ReportIn(c[0], pos)
+
+    def escalation_handler_limit(self, c: list[Any], pos: Pos) -> HandlerLimit:
+        return HandlerLimit(tuple(c), pos)
+
+    def escalation_then_pass(self, c: list[Any], pos: Pos) -> ThenPass:
+        return ThenPass(_names(c)[0], pos)
 
     # ---------------------------------------------------------------- escalate
 

@@ -248,6 +248,18 @@ class DepartmentLimit:
 
 
 @frozen
+class HandlerLimit:
+    """The limits of whoever handles a case, by their ``role``; a breach passes it to ``then_role``
+    in the cell (its holder at the case's node, else the nearest above) instead of moving it up."""
+
+    role: str
+    rule: RuleRef
+    accept: Span | None = None
+    resolve: Span | None = None
+    then_role: str | None = None
+
+
+@frozen
 class AppliedLimit:
     """The limit that applies to one incident at one level: which rule, and why it won."""
 
@@ -366,6 +378,7 @@ class EscalationPolicy:
     feedback: FeedbackRule | None = None
     category_limits: tuple[LimitClause, ...] = ()
     department_limits: tuple[DepartmentLimit, ...] = ()
+    handler_limits: tuple[HandlerLimit, ...] = ()
 
     def category_code(self, written: str) -> str:
         """The category code ``written`` means: a code, or the name a ``category`` item gives it
@@ -407,12 +420,21 @@ class EscalationPolicy:
                 found = limit
         return found
 
+    def handler_limit(self, role: str) -> HandlerLimit | None:
+        """The limits of handlers holding ``role`` (the last rule written for it wins)."""
+        found = None
+        for limit in self.handler_limits:
+            if limit.role == role:
+                found = limit
+        return found
+
     def applied(
-        self, facts: IncidentFacts, level: str, department: str | None = None
+        self, facts: IncidentFacts, level: str, department: str | None = None, handler_role: str | None = None
     ) -> dict[str, AppliedLimit]:
         """The accept and resolve limits that apply to an incident at ``level`` (each may be missing).
 
         The most specific wins: the limits of a summoned ``department``; then
+        those of the case's handler's role (``handler limit``); then
         ``limit for`` clauses that name the category, then ``limit for any``,
         a clause naming the level before one that does not, one with a
         condition (that holds) before one without, the last written on a tie;
@@ -426,6 +448,11 @@ class EscalationPolicy:
                 for name, span in (("accept", summoned.report), ("resolve", summoned.resolve)):
                     if span is not None:
                         out[name] = AppliedLimit(name, span, summoned.rule, f"department {department}")
+        handler = self.handler_limit(handler_role) if handler_role is not None else None
+        if handler is not None:
+            for name, span in (("accept", handler.accept), ("resolve", handler.resolve)):
+                if span is not None and name not in out:
+                    out[name] = AppliedLimit(name, span, handler.rule, f"handler {handler_role}")
         plain = self.limit_for(level)
         for name in ("accept", "resolve"):
             if name in out:
@@ -513,4 +540,5 @@ Piece = (
     | FeedbackRule
     | tuple[LimitClause, ...]
     | DepartmentLimit
+    | HandlerLimit
 )

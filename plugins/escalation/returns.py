@@ -53,6 +53,7 @@ class Returns(Intake, Extensions):
                 incident.node = event.to_node
                 incident.place = None
             incident.status, incident.accepted_at, incident.accepted_by = REPORTED, None, None
+            incident.assignee = None
             incident.answer(left_at=event.time)
             incident.summoned = None
             incident.pending.clear()

@@ -65,6 +65,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "核查前",
     ),
     "ESC_REPORT_IN": ("report within", "arrive within", "报到时限", "报到"),
+    "ESC_THEN_PASS": ("then pass to", "then hand to", "超时转给", "超时移交"),
     "ESC_MONDAY": ("monday", "mon", "周一", "星期一"),
     "ESC_TUESDAY": ("tuesday", "tue", "周二", "星期二"),
     "ESC_WEDNESDAY": ("wednesday", "wed", "周三", "星期三"),
@@ -116,6 +117,14 @@ ITEMS = (
         "escalation_department_limit",
         doc="how long a summoned line department (吹哨报到) has to report in and to resolve",
         doc_zh="被召集的条线部门（吹哨报到）报到、办结的时限",
+    ),
+    ItemKind(
+        "handler_limit",
+        ("handler limit", "办理人时限"),
+        "escalation_handler_limit",
+        doc="limits of whoever handles a case, by their role, and whom in the cell a breach passes it to",
+        doc_zh="按办理人角色的时限，以及超时后在本网格内转给谁",
+        names=("role",),
     ),
     ItemKind(
         "escalate",

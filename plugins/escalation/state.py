@@ -35,12 +35,12 @@ class EscalationState(Transitions, Checks):
     It owns its methods: the data and scheduling are ``Records`` (records.py),
     reports coming in ``Intake`` (intake.py), refusals ``Checks``
     (lifecycle.py), extensions ``Extensions`` (extensions.py), returns
-    ``Returns`` (returns.py), consultations and feedback ``Steps`` (steps.py)
+    ``Returns`` (returns.py), assignments ``Assignments`` (assignments.py), consultations and feedback ``Steps`` (steps.py)
     and every other step ``Transitions`` (transitions.py).
     """
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 6
+    STATE_VERSION = 7
 
     # ------------------------------------------------------------ hooks
 

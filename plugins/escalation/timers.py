@@ -16,7 +16,7 @@ from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.explain import RuleRef
 
 from . import routing, worktime
-from .events import IncidentEscalated, IncidentReopened
+from .events import IncidentAssigned, IncidentEscalated, IncidentReopened
 from .incident import REPORTED, VERIFIED, Breach, Incident, extra_text, running_since
 from .policy import DEFAULT_REOPEN, AppliedLimit, LevelLimit, Span
 
@@ -49,7 +49,7 @@ class Due:
     """A derived event that falls due, with what it means for the record."""
 
     event: Event
-    kind: str  # "pending", "breach" or "reopen"
+    kind: str  # "pending", "breach", "pass" or "reopen"
     rule: RuleRef | None
     facts: dict[str, Any] = field(factory=dict)
     breach: Breach | None = None
@@ -65,7 +65,7 @@ def applied(incident: Incident) -> dict[str, AppliedLimit]:
     if policy is None:
         return {}
     started = incident.segments[0][0] if incident.segments and incident.segments[0][0] else incident.reported_at
-    return policy.applied(incident.facts(started), incident.current_level, incident.summoned)
+    return policy.applied(incident.facts(started), incident.current_level, incident.summoned, incident.handler_role)
 
 
 def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
@@ -205,6 +205,9 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
         )
         return Due(event, "pending", pending.rule, dict(pending.facts))
     for deadline in deadlines(incident, tz):
+        passed = _pass_within(community, incident, deadline)
+        if passed is not None:
+            return passed
         where = breach_target(community, incident, deadline.level_limit)
         if where is None:
             continue
@@ -246,6 +249,49 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
         )
         return Due(event, "breach", deadline.rule, facts, breach)
     return None
+
+
+def pass_target(community: Any, incident: Incident, role: str) -> str | None:
+    """Who in the cell takes a case passed on to ``role``: its holder at the case's node, else the
+    nearest above (the first by id); ``None`` when nobody holds it there or is already handling it."""
+    for node in community.hierarchy.ancestors(incident.current_node, include_self=True):
+        holders = sorted(m.id for m in community.holders(node.id, role))
+        holders = [h for h in holders if h not in (incident.assignee, incident.accepted_by)]
+        if holders:
+            return str(holders[0])
+    return None
+
+
+def _pass_within(community: Any, incident: Incident, deadline: Deadline) -> Due | None:
+    """A handler's own limit ran out and the rules pass the case to another role in the cell."""
+    policy = incident.policy
+    role = incident.handler_role
+    if policy is None or role is None or deadline.source != f"handler {role}":
+        return None
+    limit = policy.handler_limit(role)
+    if limit is None or limit.then_role is None:
+        return None
+    handler = pass_target(community, incident, limit.then_role)
+    if handler is None:
+        return None
+    verb = "accepted" if deadline.limit == "accept" else "resolved"
+    reason = (f"not {verb} within {deadline.span} by the {role} (due {_show(deadline.time, community.tz)}): "
+              f"passed to the {limit.then_role}")
+    event = IncidentAssigned(
+        id=f"pass:{incident.id}:{incident.pass_events + 1}",
+        time=deadline.time,
+        actor=SYSTEM_ACTOR,
+        node=incident.node,
+        incident=incident.id,
+        handler=handler,
+        reason=reason,
+        rule=str(limit.rule),
+    )
+    facts = {"limit": deadline.limit, "span": str(deadline.span), "applies as": deadline.source,
+             "handler": incident.assignee or incident.accepted_by or "", "passed to": limit.then_role,
+             "deadline": _show(deadline.time, community.tz)}
+    breach = Breach(deadline.time, deadline.limit, incident.current_level, incident.current_node, limit.rule)
+    return Due(event, "pass", limit.rule, facts, breach)
 
 
 def overdue(incident: Incident, tz: Any, now: datetime) -> list[Deadline]:

@@ -13,6 +13,7 @@ from gridcore import Explanation, RuleRef
 from gridcore.events import SYSTEM_ACTOR
 
 from . import lifecycle, routing, timers
+from .assignments import Assignments
 from .events import (
     ConsultationHeld,
     ExtensionApproved,
@@ -20,6 +21,7 @@ from .events import (
     ExtensionRequested,
     FeedbackGiven,
     IncidentAccepted,
+    IncidentAssigned,
     IncidentClosed,
     IncidentEscalated,
     IncidentEvent,
@@ -50,11 +52,15 @@ from .returns import Returns
 from .steps import Steps
 
 
-class Transitions(Returns, Steps):
+class Transitions(Returns, Assignments, Steps):
     """How each accepted incident event changes its incident (a mixin of ``EscalationState``)."""
 
     def transition(self, incident: Incident, event: IncidentEvent) -> None:
         """Change ``incident`` by one of its events (any kind but the report)."""
+        self._transition(incident, event)
+        self.update_handler(incident)
+
+    def _transition(self, incident: Incident, event: IncidentEvent) -> None:
         when, actor = event.time, event.actor
         if isinstance(event, IncidentEscalated):
             self._escalated(incident, event)
@@ -117,6 +123,8 @@ class Transitions(Returns, Steps):
             self.feedback_given(incident, event)
         elif isinstance(event, IncidentReturned):
             self.returned(incident, event)
+        elif isinstance(event, IncidentAssigned):
+            self.assigned(incident, event)
         elif isinstance(event, IncidentClosed):
             incident.status = CLOSED
             incident.closed_at, incident.closed_by = when, actor
@@ -214,6 +222,7 @@ class Transitions(Returns, Steps):
         if handler is None:
             incident.status = REPORTED
             incident.accepted_at = None
+            incident.assignee = None  # the new level names its own handler
         incident.rework = False
         incident.restart_clock(started)
         if event.department:

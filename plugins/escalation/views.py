@@ -19,6 +19,7 @@ from gridcore.clock import require_aware
 from . import timers
 from .incident import (
     STATUSES,
+    Assignment,
     Breach,
     Consultation,
     Entry,
@@ -91,6 +92,11 @@ class IncidentView:
     feedback_late: bool | None = None
     #: returns (退单): who sent it back from where, why, and where it went
     returns: tuple[Return, ...] = ()
+    #: the named handler (派单), who took the case on, the role whose limits they work under, every assignment
+    assignee: str | None = None
+    accepted_by: str | None = None
+    handler_role: str | None = None
+    assignments: tuple[Assignment, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -157,6 +163,10 @@ def view(engine: Engine, incident: Incident) -> IncidentView:
         feedback_by=incident.feedback_by,
         feedback_late=incident.feedback_late,
         returns=tuple(incident.returns),
+        assignee=incident.assignee,
+        accepted_by=incident.accepted_by,
+        handler_role=incident.handler_role,
+        assignments=tuple(incident.assignments),
     )
 
 

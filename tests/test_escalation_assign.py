@@ -1,0 +1,239 @@
+"""Assignment (派单) to a named handler, the handler's own limits, and escalation inside a cell.
+
+A leader assigns a case to a named member who may handle it, or reassigns
+it; the handler takes it on under the limits of their role (``handler limit
+ROLE``).  When such a limit runs out with ``then pass to ROLE``, the rules
+assign the case to that role's holder in the cell (worker to leader) before
+it moves up the tree.  Through the Python API and the command line, English
+and Chinese rules alike, and independent of how often time is ticked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+import gridcore_escalation as esc
+from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
+from gridcore_app.cli import main_group
+from gridcore_escalation.events import (
+    IncidentAccepted,
+    IncidentAssigned,
+    IncidentEscalated,
+    IncidentReported,
+    IncidentResolved,
+)
+
+COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday
+
+RULES = """\
+ruleset assign
+levels: street > community > grid > unit
+
+escalation:
+  incident any: start at unit
+  limit unit: accept within 2 hours, resolve within 48 hours, then go to community
+  limit grid: accept within 4 hours, resolve within 3 days
+  handler limit unit_leader: resolve within 4 hours, then pass to fulltime_gridworker
+  handler limit fulltime_gridworker: resolve within 8 hours, then pass to grid_leader
+"""
+
+RULES_ZH = RULES.replace(
+    "  handler limit unit_leader: resolve within 4 hours, then pass to fulltime_gridworker\n"
+    "  handler limit fulltime_gridworker: resolve within 8 hours, then pass to grid_leader\n",
+    "  办理人时限 单元长：办结时限 4小时，超时转给 专职网格员\n"
+    "  办理人时限 专职网格员：办结时限 8小时，超时转给 网格长\n")
+
+
+def open_engine(tmp_path: Path, rules: str = RULES, name: str = "store") -> Engine:
+    path = tmp_path / f"{name}.rules"
+    path.write_text(rules, encoding="utf-8")
+    return Engine.open(store=str(tmp_path / name), community=COMMUNITY, ruleset=str(path),
+                       effective=T0 - timedelta(days=1), clock=FixedClock(T0),
+                       plugins=get_plugin_manager(("points", "assessment")))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    the_engine = open_engine(tmp_path)
+    yield the_engine
+    the_engine.close()
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def ev(cls: type, hour: float, actor: str, incident: str = "I1", **kw: Any) -> Any:
+    return cls(id=f"{incident}-{cls.kind}-{hour}-{actor}", time=at(hour), actor=actor, node="u11",
+               incident=incident, **kw)
+
+
+def report(engine: Engine, incident: str = "I1") -> None:
+    engine.record(IncidentReported(id=f"{incident}-r", time=T0, actor="张伟", node="u11", incident=incident,
+                                   category="leaking_pipe"))
+
+
+def test_a_leader_assigns_and_reassigns_a_named_handler(engine: Engine) -> None:
+    report(engine)
+    engine.record(ev(IncidentAssigned, 0.5, "leader1", handler="unitlead", reason="就近处置"))
+    view = esc.incident(engine, "I1")
+    assert (view.assignee, view.handler_role, view.status) == ("unitlead", "unit_leader", "reported")
+    assert esc.timeline(engine, "I1")[-1].detail == "to unitlead (unit_leader): 就近处置"
+    engine.record(ev(IncidentAccepted, 1, "unitlead"))
+    # the unit leader's own 4 hours to resolve, counted from the assignment, not the unit's 48
+    assert esc.incident(engine, "I1").next_deadline == at(4.5)
+    engine.record(ev(IncidentAssigned, 2, "leader1", handler="worker1", reason="需要专职网格员"))
+    view = esc.incident(engine, "I1")
+    assert (view.assignee, view.handler_role, view.status) == ("worker1", "fulltime_gridworker", "reported")
+    assert [a.previous for a in view.assignments] == [None, "unitlead"]
+    engine.record(ev(IncidentAccepted, 2.5, "worker1"))
+    assert esc.incident(engine, "I1").next_deadline == at(10)  # 8 hours from the reassignment
+
+
+def test_what_is_refused_and_why(engine: Engine) -> None:
+    report(engine)
+    refusals = []
+    for event in (ev(IncidentAssigned, 1, "leader1", handler="res2"),
+                  ev(IncidentAssigned, 1, "leader1", handler="worker2"),
+                  ev(IncidentAssigned, 1, "res2", handler="unitlead")):
+        with pytest.raises(EventRefused) as caught:
+            engine.record(event)
+        refusals.append(caught.value.reasons[0])
+    assert "res2 cannot handle incident I1" in refusals[0]
+    assert "worker2 cannot handle incident I1: they hold no role at u11 or above" in refusals[1]
+    assert "res2 may not assign incident I1" in refusals[2]
+    engine.record(ev(IncidentAssigned, 1, "leader1", handler="unitlead"))
+    with pytest.raises(EventRefused, match="already with unitlead"):
+        engine.record(ev(IncidentAssigned, 2, "leader1", handler="unitlead"))
+
+
+def test_a_missed_handler_limit_passes_the_case_inside_the_cell_before_it_moves_up(engine: Engine) -> None:
+    report(engine)
+    engine.record(ev(IncidentAccepted, 0.5, "unitlead"))  # the unit leader took it: 4 hours to resolve
+    assert esc.incident(engine, "I1").handler_role == "unit_leader"
+    [passed] = engine.tick(at(4))
+    assert isinstance(passed, IncidentAssigned) and passed.handler == "worker1" and passed.actor == "system"
+    assert "not resolved within 4 hours by the unit_leader" in passed.reason
+    view = esc.incident(engine, "I1")
+    assert (view.current_node, view.assignee, view.status, view.handler_role) == (
+        "u11", "worker1", "reported", "fulltime_gridworker")
+    why = engine.explain(f"escalation:{passed.id}")
+    assert why.rules[0].line == 8 and why.inputs["applies as"] == "handler unit_leader"
+    # the gridworker does not take it on in time either: the unit's own accept limit (2 hours) runs out,
+    # and the case moves up the tree as the unit's limit says
+    [up] = engine.tick(at(6))
+    assert isinstance(up.to_node, str) and up.to_node == "yq"
+    assert len(esc.incident(engine, "I1").breaches) == 2
+
+
+def test_the_leader_takes_over_when_the_gridworker_misses_too(engine: Engine) -> None:
+    report(engine)
+    engine.record(ev(IncidentAccepted, 0.5, "worker1"))
+    [passed] = engine.tick(at(8.5))  # 8 hours of the gridworker's
+    assert passed.handler == "leader1"
+    engine.record(ev(IncidentAccepted, 9, "leader1"))
+    engine.record(ev(IncidentResolved, 10, "leader1"))
+    assert esc.incident(engine, "I1").status == "resolved"
+
+
+@pytest.mark.parametrize("ticks", [[20.0], [1, 4, 4.5, 5, 6, 20], [h / 4 for h in range(1, 81)]])
+def test_the_hand_overs_do_not_depend_on_ticks(tmp_path: Path, ticks: list[float]) -> None:
+    engine = open_engine(tmp_path)
+    report(engine)
+    engine.record(ev(IncidentAccepted, 0.5, "unitlead"))
+    fired = [(e.id, e.time, e.kind) for hour in ticks for e in engine.tick(at(hour))]
+    engine.close()
+    # the unit leader's 4 hours run from the case's arrival; then the unit's 2 hours to take it on again
+    assert fired == [("pass:I1:1", at(4), "incident_assigned"), ("esc:I1:1", at(6), "incident_escalated")]
+
+
+def test_english_and_chinese_are_the_same(tmp_path: Path) -> None:
+    seen = []
+    for name, rules in (("en", RULES), ("zh", RULES_ZH)):
+        engine = open_engine(tmp_path, rules, name)
+        report(engine)
+        engine.record(ev(IncidentAccepted, 0.5, "unitlead"))
+        seen.append([(e.id, e.time, getattr(e, "handler", None)) for e in engine.tick(at(20))])
+        engine.close()
+    assert seen[0] == seen[1] and seen[0][0][2] == "worker1"
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(main_group, list(args), catch_exceptions=False)
+
+
+def test_assignment_from_the_command_line(tmp_path: Path) -> None:
+    rules = tmp_path / "assign.rules"
+    rules.write_text(RULES, encoding="utf-8")
+    store = str(tmp_path / "cli")
+    assert run("init", "--community", str(COMMUNITY), "--ruleset", str(rules),
+               "--effective", "2025-03-01T00:00+08:00", "--store", store).exit_code == 0
+    done = run("incidents", "report", "A1", "--category", "leaking_pipe", "--node", "u11", "--actor", "张伟",
+               "--store", store, "--now", "2025-03-03T09:00+08:00")
+    assert done.exit_code == 0, done.output
+    said = run("incidents", "assign", "A1", "--actor", "leader1", "--to", "unitlead", "--reason", "就近处置",
+               "--store", store, "--now", "2025-03-03T09:10+08:00")
+    assert said.exit_code == 0, said.output
+    assert "assigned (to unitlead (unit_leader): 就近处置); incident A1 is reported at unit u11" in said.output
+    refused = run("incidents", "assign", "A1", "--actor", "leader1", "--to", "worker2", "--store", store,
+                  "--now", "2025-03-03T09:20+08:00")
+    assert refused.exit_code == 1 and "worker2 cannot handle incident A1" in refused.output
+    rows = json.loads(run("incidents", "timeline", "A1", "--store", store, "--format", "json").output)["rows"]
+    assert [r["step"] for r in rows] == ["reported", "routed", "assigned"]
+
+
+def test_only_the_named_handler_takes_an_assigned_case_on(engine: Engine) -> None:
+    report(engine)
+    engine.record(ev(IncidentAssigned, 0.5, "leader1", handler="unitlead"))
+    with pytest.raises(EventRefused, match="assigned to unitlead; only they take it on"):
+        engine.record(ev(IncidentAccepted, 1, "worker1"))
+    # a case moved up leaves its named handler behind: the new level names its own
+    engine.record(IncidentEscalated(id="up", time=at(1), actor="leader1", node="u11", incident="I1", to_node="g1",
+                                    reason="需要网格协调"))
+    assert esc.incident(engine, "I1").assignee is None
+    engine.record(ev(IncidentAccepted, 1.5, "worker1"))
+    assert esc.incident(engine, "I1").accepted_by == "worker1"
+
+
+def test_a_checkpoint_keeps_assignments_and_their_explanations(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path)
+    report(engine)
+    report(engine, "I2")
+    engine.record(ev(IncidentAssigned, 0.5, "leader1", "I2", handler="worker1", reason="就近处置"))
+    engine.record(ev(IncidentAccepted, 0.5, "unitlead"))
+    [passed] = [e for e in engine.tick(at(4)) if e.incident == "I1"]
+    before = (esc.incident(engine, "I1"), esc.incident(engine, "I2"), esc.timeline(engine, "I1"),
+              engine.explain(f"escalation:{passed.id}"))
+    engine.checkpoint()
+    engine.close()
+    again = Engine.open(store=str(tmp_path / "store"), clock=FixedClock(T0),
+                        plugins=get_plugin_manager(("points", "assessment")))
+    restored = (esc.incident(again, "I1"), esc.incident(again, "I2"), esc.timeline(again, "I1"),
+                again.explain(f"escalation:{passed.id}"))
+    assert restored == before
+    again.rebuild()  # from the first event, no checkpoint
+    assert (esc.incident(again, "I1"), esc.incident(again, "I2"), esc.timeline(again, "I1"),
+            again.explain(f"escalation:{passed.id}")) == before
+    assert again.tick(at(20))[0].id == "esc:I1:1"  # the schedule is rebuilt from the restored records
+    again.close()
+
+
+def test_the_limits_table_lists_the_handlers_limits(tmp_path: Path) -> None:
+    path = tmp_path / "assign.rules"
+    path.write_text(RULES_ZH, encoding="utf-8")
+    rows = json.loads(run("incidents", "limits", str(path), "--format", "json").output)["rows"]
+    mine = [r for r in rows if r["category"].startswith("handler ")]
+    assert [(r["category"], r["level"], r["accept"], r["resolve"]) for r in mine] == [
+        ("handler unit_leader", "(then to fulltime_gridworker)", "-", "4 hours (handler, assign.rules:8)"),
+        ("handler fulltime_gridworker", "(then to grid_leader)", "-", "8 hours (handler, assign.rules:9)"),
+    ]
