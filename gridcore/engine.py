@@ -176,6 +176,9 @@ class Engine:
         self._base = 0
         #: the log position of the last checkpoint this engine stored or restored
         self._checkpointed = 0
+        #: True once this engine stored a late event: the checkpoints stored so far are
+        #: overtaken (none fits any more), so the next chance takes one whatever ``checkpoint_min`` says
+        self._overtaken = False
         #: how often a checkpoint is taken during one long ingest (in events)
         self.checkpoint_every = CHECKPOINT_EVERY
         #: an ingest or tick leaving at least this many events after the last
@@ -268,7 +271,7 @@ class Engine:
         if self._closed:
             return
         try:
-            if not self._read_only and self._position - self._checkpointed >= self.checkpoint_min:
+            if not self._read_only and self._position - self._checkpointed >= self._least():
                 self.checkpoint()  # what the last ingests left after the last checkpoint
         except (GridcoreError, OSError, TypeError, ValueError) as exc:  # opening replays more instead
             self._warn_once(f"no checkpoint was stored on closing: {exc}")
@@ -541,6 +544,7 @@ class Engine:
                         latest = event.time if latest is None else max(latest, event.time)
                     i += 1
                     if late:
+                        self._overtaken = self._overtaken or bool(batch)
                         self._flush(batch, batch_ids)
                         mark = (i, _copy(summary), latest)
                         self._replay()
@@ -870,6 +874,7 @@ class Engine:
             self._warn_once(f"no checkpoint was stored: {exc}{_not_json(states)}")
             return False
         self._checkpointed = self._position
+        self._overtaken = False
         self._checkpoint_done = time.process_time()
         self._checkpoint_cost = self._checkpoint_done - started
         return True
@@ -880,14 +885,20 @@ class Engine:
         At least ``least`` (default ``checkpoint_min``) events, and at most
         ``checkpoint_share`` of the process's CPU time since the last
         checkpoint going to checkpoints (the first one an engine takes is
-        always allowed).
+        always allowed).  After a late event was stored one event is enough:
+        the checkpoints before it no longer fit, and without a new one every
+        open would replay the whole log.
         """
-        if self._position - self._checkpointed < (self.checkpoint_min if least is None else least):
+        if self._position - self._checkpointed < (self._least() if least is None else min(least, self._least())):
             return
         share = self.checkpoint_share
         if share < 1 and time.process_time() - self._checkpoint_done < self._checkpoint_cost / share:
             return
         self.checkpoint()
+
+    def _least(self) -> int:
+        """Events stored since the last checkpoint that call for a new one: ``checkpoint_min``, or 1 once overtaken."""
+        return 1 if self._overtaken else self.checkpoint_min
 
     def _warn_once(self, warning: str) -> None:
         if warning not in self.warnings:

@@ -84,3 +84,58 @@ def test_a_late_redemption_is_judged_at_its_own_time(engines: Any) -> None:
     later(engine, at(12))
     assert api.balance(engine, "res1") == 60 - 50
     assert engine.store.count() == 3
+
+
+def test_a_late_event_is_rebuilt_from_a_checkpoint_and_leaves_one_that_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Points save their state: a late event rewinds to the checkpoint before it, not to the first event.
+
+    The result is what a replay of the whole log gives, and the engine takes a
+    new checkpoint at once (the old ones no longer fit), so the next open
+    restores it instead of replaying everything.
+    """
+    days = [act(f"m{d:02}", at(d), "res1", "u11", "mediation", quantity=1) for d in range(16)]
+    days += [act(f"v{d:02}", at(d, 14), "worker1", "g1", "volunteer_service", hours=1) for d in range(16)]
+    days += [PointsRedeemed(id=f"r{d:02}", time=at(d, 16), actor="res1", node="u11", reward="towel")
+             for d in (3, 9, 14)]
+    late = [act("late-c", at(10, 20), "res1", "u11", "cleanup"),
+            PointsRedeemed(id="late-r", time=at(11, 17), actor="worker1", node="g1", reward="towel")]
+    engine = open_points(tmp_path / "late", YINQUAN, now=at(20))
+    engine.checkpoint_min = engine.checkpoint_every = 8
+    engine.checkpoint_share = 1
+    engine.record_many(days, batch_size=8)  # checkpoints every 8 events stored
+    engine.checkpoint_min = 200  # as by default: a small ingest alone would take none
+    restored: list[bool] = []
+    restore = Engine._restore_checkpoint
+
+    def spy(self: Engine, before: Any = None) -> bool:
+        restored.append(restore(self, before))
+        return restored[-1]
+
+    monkeypatch.setattr(Engine, "_restore_checkpoint", spy)
+    summary = engine.record_many(late)
+    assert summary.accepted == 2 and restored == [True, True]  # each from a checkpoint, not from the start
+    assert 0 < engine._base < engine.position
+    members = ("res1", "worker1")
+    seen = {m: api.entries(engine, m) for m in members}
+    saved = engine.hooks.save_state(engine, engine._savers()["points#state"])
+    position = engine.position
+    engine.close()
+
+    in_order = open_points(tmp_path / "in-order", YINQUAN, now=at(20))
+    in_order.record_many(sorted([*days, *late], key=lambda e: (e.time, e.id)))
+    assert {m: api.entries(in_order, m) for m in members} == seen
+    in_order.close()
+
+    restored.clear()
+    again = open_points(tmp_path / "late", None, now=at(20))
+    try:
+        assert restored == [True] and again._base == position  # the checkpoint taken after the late events
+        assert {m: api.entries(again, m) for m in members} == seen
+        assert again.hooks.save_state(again, again._savers()["points#state"]) == saved
+        again.rebuild()  # from the first event, no checkpoint
+        assert {m: api.entries(again, m) for m in members} == seen
+        assert again.hooks.save_state(again, again._savers()["points#state"]) == saved
+    finally:
+        again.close()
