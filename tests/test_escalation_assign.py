@@ -11,6 +11,7 @@ and Chinese rules alike, and independent of how often time is ticked.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
@@ -237,3 +240,34 @@ def test_the_limits_table_lists_the_handlers_limits(tmp_path: Path) -> None:
         ("handler unit_leader", "(then to fulltime_gridworker)", "-", "4 hours (handler, assign.rules:8)"),
         ("handler fulltime_gridworker", "(then to grid_leader)", "-", "8 hours (handler, assign.rules:9)"),
     ]
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ticks=st.lists(st.integers(1, 40 * 4), max_size=12).map(lambda qs: sorted(q / 4 for q in qs)),
+       taken=st.sampled_from([None, 0.5, 3.0, 7.0]), who=st.sampled_from(["unitlead", "worker1"]))
+def test_inside_the_cell_the_ladder_does_not_depend_on_how_often_time_is_ticked(
+        tmp_path: Path, ticks: list[float], taken: float | None, who: str) -> None:
+    """Whatever the ticks, the same hand-overs inside the cell and escalations up the tree, at the same times."""
+    seen = []
+    for n, schedule in enumerate((ticks, [])):
+        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+            engine = open_engine(Path(folder), name=f"s{n}")
+            report(engine)
+            refused = ""
+            if taken is not None:
+                for hour in [h for h in schedule if h < taken]:
+                    engine.tick(at(hour))
+                try:
+                    engine.record(ev(IncidentAccepted, taken, who))
+                except EventRefused as refusal:  # the case had moved up by then: refused alike
+                    refused = refusal.reasons[0]
+                schedule = [h for h in schedule if h >= taken]
+            for hour in [*schedule, 41]:
+                engine.tick(at(hour))
+            derived = [(e.id, e.time, getattr(e, "handler", None), getattr(e, "to_node", None))
+                       for e in engine.events() if e.actor == "system"]
+            view = esc.incident(engine, "I1")
+            seen.append((derived, refused, view.current_node, view.status, view.assignee, view.next_deadline,
+                         len(view.breaches)))
+            engine.close()
+    assert seen[0] == seen[1]
