@@ -211,6 +211,58 @@ def test_points_reads_and_who_may_see_them(server: Server, tokens: dict[str, str
         assert resident.get(f"/api/v1/points/members/{member}/balance").json()["balance"] == before
 
 
+def test_a_redemption_spends_the_points_and_answers_the_balance_after_it(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    member = HOLDERS["worker"]
+    with server.client(tokens["worker"]) as worker, server.client(tokens["leader"]) as leader:
+        for day in ("02-28", "03-01", "03-02"):  # mediations before: 12 points each, x 2 for a full-time gridworker
+            earned = worker.post("/api/v1/events", json={
+                "kind": "activity_recorded", "id": f"api-redeem-mediation-{day}", "node": "yq-g1",
+                "activity": "矛盾调解", "time": f"2025-{day}T10:00:00+08:00"})
+            assert earned.status_code == 201, earned.text
+        before = worker.get(f"/api/v1/points/members/{member}/balance").json()["balance"]
+        assert before >= 50
+        redeemed = worker.post("/api/v1/points/redemptions", json={"reward": "理发券"})
+        assert redeemed.status_code == 201, redeemed.text
+        answer = redeemed.json()
+        assert answer["entry"]["amount"] == -50 and answer["entry"]["inputs"]["balance_before"] == before
+        assert answer["balance"] == before - 50
+        assert worker.get(f"/api/v1/points/members/{member}/balance").json()["balance"] == before - 50
+        again = worker.post("/api/v1/points/redemptions", json={"reward": "理发券", "event_id": answer["event"]})
+        assert again.status_code == 200 and again.json()["stored"] is False, again.text  # a retry spends nothing
+        assert leader.get(f"/api/v1/points/members/{member}/balance").json()["balance"] == before - 50
+        statement = leader.get(f"/api/v1/points/members/{member}/statement", params={"period": "2025-03"}).json()
+    assert [e["amount"] for e in statement["entries"] if e["kind"] == "redeem"] == [-50]
+
+
+def test_a_retry_with_the_same_event_id_changes_nothing(server: Server, tokens: dict[str, str]) -> None:
+    with server.client(tokens["worker"]) as worker:
+        body = {"category": "leaking_pipe", "place": "yq-g1-b1", "event_id": "api-retry-report"}
+        first = worker.post("/api/v1/incidents", json=body)
+        again = worker.post("/api/v1/incidents", json=body)
+        assert (first.status_code, again.status_code) == (201, 200), again.text
+        assert again.json()["incident"] == first.json()["incident"]
+        ident = first.json()["incident"]
+        accepted = worker.post(f"/api/v1/incidents/{ident}/accept", json={"event_id": "api-retry-accept"})
+        repeated = worker.post(f"/api/v1/incidents/{ident}/accept", json={"event_id": "api-retry-accept"})
+        assert (accepted.status_code, repeated.status_code) == (201, 200), repeated.text
+        assert repeated.json()["stored"] is False
+
+
+def test_a_members_statement_is_not_read_through_the_reports_either(server: Server, tokens: dict[str, str]) -> None:
+    params = {"member": HOLDERS["worker"], "period": "2025-03"}
+    with server.client(tokens["resident"]) as resident, server.client(tokens["leader"]) as leader, \
+            server.client(tokens["worker"]) as worker:
+        refused = resident.get("/api/v1/reports/points.statement", params=params)
+        assert refused.status_code == 403 and refused.json()["type"] == "/problems/forbidden"
+        assert worker.get("/api/v1/reports/points.statement", params=params).status_code == 200
+        assert leader.get("/api/v1/reports/points.statement", params=params).status_code == 200
+        own = resident.get("/api/v1/reports/points.statement",
+                           params={"member": HOLDERS["resident"], "period": "2025-03"})
+        assert own.status_code == 200, own.text
+
+
 def test_assessment_explain_reports_and_openapi(server: Server, tokens: dict[str, str]) -> None:
     with server.client(tokens["leader"]) as leader, server.client(tokens["resident"]) as resident:
         fresh = leader.get("/api/v1/assessments/2025-Q1").json()

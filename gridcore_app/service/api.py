@@ -138,15 +138,11 @@ def _as_member(engine: Engine, member: str, doc: Mapping[str, Any]) -> dict[str,
             f"events are recorded as the token's member {member}, not {actor!r}",
             f"事件只能以令牌所属成员 {member} 的身份记录",
         )
-    when = intake.local_now(engine)
     kind = doc.get("kind")
     ident = doc.get("id")
-    if "time" not in doc and isinstance(ident, str):
-        # A retry of an event the service stamped: keep the time it was stored
-        # with, so the same request is a duplicate (not a conflict on "time").
-        stored = engine.store.find([ident]).get(ident)
-        if stored is not None and isinstance(stored.get("time"), str):
-            when = datetime.fromisoformat(stored["time"])
+    # A retry of an event the service stamped keeps the time it was stored with,
+    # so the same request is a duplicate (not a conflict on "time").
+    when = intake.stamp(engine, ident if "time" not in doc and isinstance(ident, str) else None)
     return {
         "id": f"api:{member}:{kind}:{when.isoformat()}:{secrets.token_hex(3)}",
         "time": when.isoformat(),
@@ -300,10 +296,11 @@ def _step(engine: Engine, incident: str, step: str, actor: str, body: Mapping[st
     own = tuple(f.name for f in attrs.fields(cls) if f.name not in FILLED)
     intake.fields(body, (*own, "node", "event_id"))
     view = gridcore_escalation.incident(engine, incident)
-    when = intake.local_now(engine)
+    event_id = _text(body, "event_id")
+    when = intake.stamp(engine, event_id)
     doc = {
         "kind": kind,
-        "id": _text(body, "event_id") or f"{incident}:{step}:{when.isoformat()}",
+        "id": event_id or f"{incident}:{step}:{when.isoformat()}",
         "time": when.isoformat(),
         "actor": actor,
         "node": _text(body, "node") or view.node,
@@ -346,14 +343,16 @@ async def redeem(request: Request) -> Response:
         member = _text(body, "member") or actor
         if not engine.knows_person(member):
             raise Problem("not-found", f"unknown member {member!r}")
-        when = intake.local_now(engine)
-        ident = _text(body, "event_id") or gridcore_points.redemption_id(member, reward, when)
+        event_id = _text(body, "event_id")
+        when = intake.stamp(engine, event_id)
+        ident = event_id or gridcore_points.redemption_id(member, reward, when)
         already = engine.store.contains(ident)
         entry = gridcore_points.redeem(
             engine, member, reward, quantity, node=_text(body, "node"), actor=actor, event_id=ident, at=when
         )
+        # the balance once the redemption is booked (at its own time: a test clock stands still)
         return {"event": ident, "stored": not already, "entry": plain(entry),
-                "balance": gridcore_points.balance(engine, member)}
+                "balance": gridcore_points.balance(engine, member, at=intake.local_now(engine))}
 
     result = await service.act(act)
     return ok(result, 201 if result["stored"] else 200)
@@ -500,7 +499,9 @@ async def points_balance(request: Request) -> Response:
         require_plugin(engine, "points")
         _known(engine, member)
         may_read_account(engine, who.member or "", member)
-        return {"member": member, "balance": gridcore_points.balance(engine, member), "at": engine.clock.now()}
+        # now as actions are recorded: after the latest action even when a test clock stands still
+        when = intake.local_now(engine)
+        return {"member": member, "balance": gridcore_points.balance(engine, member, at=when), "at": when}
 
     return ok(await service.read(read))
 
@@ -639,10 +640,18 @@ async def reports(request: Request) -> Response:
 @documented("Build a named report (query parameters are its parameters)", tag="reads")
 async def report(request: Request) -> Response:
     service = service_of(request)
-    await service.member(request)
+    who = await service.member(request)
     name = request.path_params["name"]
     params = dict(request.query_params)
-    return ok(await service.read(lambda engine: table(engine.report(name, params))))
+
+    def read(engine: Engine) -> Any:
+        personal = any(r.name == name and "member" in r.params for r in engine.hooks.register_reports())
+        if personal and "member" in params:
+            # a member's statement is theirs and staff's, however it is asked for
+            may_read_account(engine, who.member or "", params["member"])
+        return table(engine.report(name, params))
+
+    return ok(await service.read(read))
 
 
 @documented("This description (OpenAPI 3.1)", auth=AUTH_NONE, tag="reads")

@@ -139,6 +139,23 @@ def local_now(engine: Engine) -> datetime:
     return now.astimezone(engine.community.tz)
 
 
+def stamp(engine: Engine, event_id: str | None) -> datetime:
+    """The time to record an action with id ``event_id`` at: ``local_now``, or for a retry the stored time.
+
+    A client that sends its own id (an idempotency key) and sends the request
+    again must get "already stored", not a conflict on the time the service
+    stamped the first time.
+    """
+    if event_id is not None:
+        stored = engine.store.find([event_id]).get(event_id)
+        if stored is not None and isinstance(stored.get("time"), str):
+            try:
+                return datetime.fromisoformat(stored["time"])
+            except ValueError:
+                pass  # not a time: the engine names the conflict
+    return local_now(engine)
+
+
 def new_incident_id(when: datetime) -> str:
     """A fresh incident id: the day and 8 random hex digits (unique across worker processes)."""
     return f"R{when:%Y%m%d}-{secrets.token_hex(4)}"
@@ -163,7 +180,12 @@ def report(
     Returns the incident id and whether the event was new.  Decisions taken
     at report time (immediate escalation) are recorded with it by the engine.
     """
-    when = local_now(engine)
+    when = stamp(engine, event_id)
+    if incident is None and event_id is not None:
+        # a retry answers the incident the first request opened
+        first = engine.store.find([event_id]).get(event_id)
+        if first is not None and isinstance(first.get("incident"), str):
+            incident = first["incident"]
     ident = incident or new_incident_id(when)
     doc: dict[str, Any] = {
         "kind": "incident_reported",
