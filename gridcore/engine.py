@@ -324,7 +324,8 @@ class Engine:
         from .rules import load_ruleset
 
         compiled = ruleset if isinstance(ruleset, RulesetClass) else load_ruleset(
-            Path(ruleset), sections=self.hooks.register_sections(), search_path=search_path
+            Path(ruleset), sections=self.hooks.register_sections(), metrics=self.hooks.register_metrics(),
+            search_path=search_path
         )
         self._check_levels(compiled)
         problems = self.hooks.check_ruleset(self.community, compiled)
@@ -402,6 +403,7 @@ class Engine:
 
     def _restore_rulesets(self) -> None:
         sections = None
+        metrics: list[Metric] = []
         unserved: dict[str, list[str]] = {}
         self._rulesets = []
         self._ruleset_keys = set()
@@ -411,7 +413,8 @@ class Engine:
 
             if sections is None:
                 sections = self.hooks.register_sections()
-            compiled = RulesetClass.from_document(doc, sections=sections)
+                metrics = self.hooks.register_metrics()
+            compiled = RulesetClass.from_document(doc, sections=sections, metrics=metrics)
             self._rulesets.append((datetime.fromisoformat(doc["effective"]), compiled))
             for name in doc.get(SECTIONS_KEY, ()):
                 if name not in compiled.items:

@@ -128,6 +128,11 @@ def gridcore_register_metrics() -> list[Metric]:  # type: ignore[empty-body]
     their id): what an assessment that rates people weighs.  A metric reads
     only the engine (its events and plugin state), never changes it, and gives
     the same value for the same events whatever order they arrived in.
+
+    The same list is handed to every section's compiler while a ruleset is
+    loaded (``load_ruleset(..., metrics=...)``, ``CompileContext.metrics``), so
+    a section that names metrics (``assessment``: ``指标 巡查覆盖率``) reads the
+    metrics of the plugins enabled in this invocation, ids and Chinese titles.
     """
 
 

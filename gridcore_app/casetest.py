@@ -210,7 +210,7 @@ def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None,
     try:
         # compiled once, with its parents found where the caller says, for every case
         rules: Ruleset = load_ruleset(ruleset, sections=Hooks(pm).register_sections(),
-                                      search_path=search_path)
+                                      metrics=Hooks(pm).register_metrics(), search_path=search_path)
     except RulesError as exc:
         return CaseReport(path.name, tuple(CaseResult(path.name, str(case["name"]), error=str(exc))
                                            for case in doc["cases"]))

@@ -68,7 +68,7 @@ def check_file(path: Path, *, plugins: PluginManager, community: Path | None = N
     hooks = Hooks(plugins)
     try:
         ruleset = load_ruleset(path, sections=hooks.register_sections() if sections is None
-                               else sections, search_path=search_path)
+                               else sections, metrics=hooks.register_metrics(), search_path=search_path)
     except RulesError as exc:
         return CheckResult(str(path), "", tuple(with_codes(exc.diagnostics)))
     return _finish(str(path), ruleset, hooks, community_beside(path, community))
@@ -80,7 +80,7 @@ def check_text(text: str, path: Path, *, plugins: PluginManager, community: Path
     hooks = Hooks(plugins)
     try:
         ruleset = parse_ruleset(text, sections=hooks.register_sections() if sections is None
-                                else sections, name=str(path),
+                                else sections, metrics=hooks.register_metrics(), name=str(path),
                                 search_path=[path.parent])
     except RulesError as exc:
         return CheckResult(str(path), "", tuple(with_codes(exc.diagnostics)))

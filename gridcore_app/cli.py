@@ -125,7 +125,9 @@ def read_ruleset(path: Path | str, search_path: Sequence[Path] = ()) -> Ruleset:
     """
     from gridcore.rules import load_ruleset
 
-    return load_ruleset(path, sections=Hooks(plugin_manager()).register_sections(), search_path=search_path)
+    hooks = Hooks(plugin_manager())
+    return load_ruleset(path, sections=hooks.register_sections(), metrics=hooks.register_metrics(),
+                        search_path=search_path)
 
 
 def _build_plugin_manager(root: click.Context) -> PluginManager:
@@ -427,7 +429,7 @@ def hierarchy_show(path: Path, ruleset_path: Path | None) -> None:
     if ruleset_path is not None:
         from gridcore.rules import load_ruleset
 
-        ruleset = load_ruleset(ruleset_path, sections=hooks.register_sections())
+        ruleset = load_ruleset(ruleset_path, sections=hooks.register_sections(), metrics=hooks.register_metrics())
         found = hooks.check_ruleset(community, ruleset)
         for diagnostic in found:
             click.echo(diagnostic.render())

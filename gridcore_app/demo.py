@@ -262,7 +262,7 @@ def run_demo(
     # refused with its file:line and the previous run's files stay as they were.
     pm = plugin_manager()
     rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(pm).register_sections(),
-                         search_path=search_path)
+                         metrics=Hooks(pm).register_metrics(), search_path=search_path)
     if rules.levels and tuple(rules.levels) != tuple(community.hierarchy.levels):
         raise GridcoreError(f"ruleset {rules.name} expects levels {' > '.join(rules.levels)}, but "
                             f"{community.name} has {' > '.join(community.hierarchy.levels)}")
@@ -439,9 +439,11 @@ def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: 
     try:
         folder = find_community(community_name) if community_name else _community_beside(rulesets)
         docs = _read_jsonl(events_path)
-        sections = Hooks(plugin_manager()).register_sections()
+        hooks = Hooks(plugin_manager())
+        sections, metrics = hooks.register_sections(), hooks.register_metrics()
         # each ruleset's parents found where --rulesets says (then $GRIDCORE_RULESETS)
-        rules_a, rules_b = (load_ruleset(path, sections=sections, search_path=search_path) for path in rulesets)
+        rules_a, rules_b = (load_ruleset(path, sections=sections, metrics=metrics, search_path=search_path)
+                            for path in rulesets)
         result = diff(docs, rules_a, rules_b, folder, until=until, plugins=plugin_manager())
     except RulesError as exc:
         raise click.ClickException(str(exc)) from None

@@ -193,7 +193,8 @@ def show(file: Path, mode: str, lang: str | None, rulesets: tuple[Path, ...]) ->
 def _load_or_exit(path: Path, sections: Sequence[Section[Any]], lang: str,
                   rulesets: Sequence[Path] = ()) -> Ruleset:
     try:
-        return load_ruleset(path, sections=sections, search_path=rulesets)
+        return load_ruleset(path, sections=sections, metrics=Hooks(plugin_manager()).register_metrics(),
+                            search_path=rulesets)
     except RulesError as exc:
         click.echo(exc.render(lang), err=True)
         raise SystemExit(1) from None

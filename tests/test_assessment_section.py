@@ -128,3 +128,40 @@ def test_check_refuses_a_metric_nobody_contributes(tmp_path: object) -> None:
     assert result.exit_code == 1
     assert "error: no installed plugin contributes a metric named 'patrol_coverag'" in result.output
     assert "did you mean: patrol_coverage" in result.output
+
+
+def test_the_compiler_reads_the_metrics_the_core_hands_it() -> None:
+    """The metrics come from whoever loads the ruleset (``metrics=``, ``CompileContext.metrics``):
+    the plugin builds no plugin manager of its own (issue 11)."""
+    from gridcore.metrics import Metric, MetricValue
+
+    def nothing(*_: object) -> MetricValue | None:
+        return None
+
+    given = [Metric("hazards_found", "Hazards found", "hazards", nothing, title_zh="隐患发现数")]
+    text = HEAD + "  rate: grid\n  metric hazards_found: weight 50\n  指标 隐患发现数：权重 50\n" \
+        "  stars: 5 if score >= 90, otherwise 3\n"
+    with pytest.raises(RulesError) as info:  # one metric, by its id and its title: a duplicate
+        parse_ruleset(text, sections=[section()], metrics=given, name="t.rules")
+    assert "t.rules:6:3: error: 'metric 隐患发现数' is defined twice" in info.value.render()
+    # without the metrics, the title is only a name: nothing is keyed by it or checked against it
+    assert parse_ruleset(text, sections=[section()], name="t.rules").warnings == ()
+    ruleset = parse_ruleset(HEAD + "  rate: grid\n  metric 隐患发现数: weight 50\n  metric patrol_coverage: weight 50\n"
+                            "  stars: 5 if score >= 90, otherwise 3\n", sections=[section()], metrics=given,
+                            name="t.rules")
+    assert [w.message for w in ruleset.warnings] == ["no installed plugin contributes a metric named 'patrol_coverage'"]
+    assert ruleset.metrics == {"hazards_found": given[0]}
+
+
+def test_check_knows_only_the_metrics_of_the_enabled_plugins(tmp_path: object) -> None:
+    """``-p no:tasks`` leaves the tasks plugin's metrics out of what the compiler is handed
+    (the compiler's own plugin manager used to know every installed plugin)."""
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "tasks.rules"
+    path.write_text(HEAD + "  rate: grid\n  metric 任务完成率: weight 100\n  stars: 5 if score >= 90, otherwise 3\n",
+                    encoding="utf-8")
+    assert CliRunner().invoke(main_group, ["check", str(path)]).exit_code == 0
+    result = CliRunner().invoke(main_group, ["-p", "no:tasks", "check", str(path)])
+    assert result.exit_code == 1
+    assert "no installed plugin contributes a metric named '任务完成率'" in result.output

@@ -98,6 +98,12 @@ def test_a_report_naming_the_category_is_routed_and_counted_as_its_code(tmp_path
         assert [v.id for v in esc.incidents(engine)] == ["fire", "leak1"]
         assert esc.category_code(engine, "水管漏水", MONDAY) == "leaking_pipe"
         assert esc.category_code(engine, "unknown", MONDAY) == "unknown"
+    # the published helper other plugins read (points keys its incidents by it): the same codes
+    from gridcore_escalation.events import category_code
+
+    assert [category_code(ruleset, w) for w in ("水管漏水", "leaking_pipe", "unknown")] == \
+        ["leaking_pipe", "leaking_pipe", "unknown"]
+    assert category_code(None, "水管漏水") == "水管漏水"  # no ruleset in force: as written
 
 
 def test_the_command_line_takes_the_name(tmp_path: Path) -> None:

@@ -43,8 +43,10 @@ NEEDS = {
 }
 
 
-def sections() -> list[Any]:
-    return Hooks(get_plugin_manager()).register_sections()
+def language() -> dict[str, Any]:
+    """What the plugins register for the language: the sections, and the metrics a metric item names."""
+    hooks = Hooks(get_plugin_manager())
+    return {"sections": hooks.register_sections(), "metrics": hooks.register_metrics()}
 
 
 def write(folder: Path, case: str, child_item: str, *, override: bool) -> Path:
@@ -67,7 +69,7 @@ def only_item(ruleset: Any, section: str, kind: str) -> list[str]:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_child_naming_the_item_in_chinese_replaces_the_parents(tmp_path: Path, case: str, override: bool) -> None:
     section, _, child_item = CASES[case]
-    ruleset = load_ruleset(write(tmp_path, case, child_item, override=override), sections=sections())
+    ruleset = load_ruleset(write(tmp_path, case, child_item, override=override), **language())
     kind = {"tilt by role": "tilt", "tilt by level": "tilt", "catch-all route": "incident"}.get(case, case)
     assert only_item(ruleset, section, kind) == [("覆盖 " if override else "") + child_item]
     assert [c.action for c in ruleset.changes] == ["changed"]
@@ -81,7 +83,7 @@ def test_both_spellings_in_one_file_are_a_duplicate(tmp_path: Path, case: str) -
     path.write_text(f"ruleset one\n{LEVELS}{english}\n{NEEDS[section]}  {english_item}\n  {chinese_item}\n",
                     encoding="utf-8")
     with pytest.raises(RulesError) as info:
-        load_ruleset(path, sections=sections())
+        load_ruleset(path, **language())
     text = info.value.render()
     assert "is defined twice in this section (as '" in text, text
     assert "在本栏目中重复定义（第 " in info.value.render("zh")
@@ -90,7 +92,7 @@ def test_both_spellings_in_one_file_are_a_duplicate(tmp_path: Path, case: str) -
 def test_the_childs_chinese_tilt_is_the_one_that_counts(tmp_path: Path) -> None:
     from gridcore_points.section import SECTION
 
-    ruleset = load_ruleset(write(tmp_path, "tilt by role", "倾斜 专职网格员：x 2", override=True), sections=sections())
+    ruleset = load_ruleset(write(tmp_path, "tilt by role", "倾斜 专职网格员：x 2", override=True), **language())
     policy = ruleset.policy(SECTION, at=date(2025, 3, 1))
     assert policy is not None
     assert [(t.role, t.factor) for t in policy.tilts] == [("fulltime_gridworker", 2)]

@@ -418,16 +418,17 @@ def test_in_a_section_that_changes_only_the_real_changes_are_listed() -> None:
     from gridcore.plugin_host import Hooks, get_plugin_manager
     from gridcore.rules import parse_ruleset
 
-    sections = Hooks(get_plugin_manager()).register_sections()
-    a = parse_ruleset(RENAMED_A, sections=sections, name="a.rules")
-    b = parse_ruleset(RENAMED_B.format(accept="2小时"), sections=sections, name="b.rules")
+    hooks = Hooks(get_plugin_manager())
+    sections, metrics = hooks.register_sections(), hooks.register_metrics()
+    a = parse_ruleset(RENAMED_A, sections=sections, metrics=metrics, name="a.rules")
+    b = parse_ruleset(RENAMED_B.format(accept="2小时"), sections=sections, metrics=metrics, name="b.rules")
     assert [(r.section, r.item, r.action) for r in rule_changes(a, b, sections)] == [
         ("assessment", "period", "added"),
         ("escalation", "duplicates", "changed"),
         ("points", "activity 扫地", "added"),
     ]
     # a real change in a translated item is still one
-    c = parse_ruleset(RENAMED_B.format(accept="3小时"), sections=sections, name="c.rules")
+    c = parse_ruleset(RENAMED_B.format(accept="3小时"), sections=sections, metrics=metrics, name="c.rules")
     changed = [(r.item, r.a.text if r.a else "", r.b.text if r.b else "")
                for r in rule_changes(a, c, sections) if r.section == "escalation"]
     assert changed == [

@@ -4,9 +4,10 @@ Public API (see docs/language.md for authors, docs/sections.md for plugins)::
 
     from gridcore.rules import load_ruleset, parse_ruleset, Ruleset, RulesError, Section
 
-``load_ruleset(path, sections=...)`` parses, checks and compiles a file and
-the files it ``extends``; plugins contribute ``Section`` objects through the
-``gridcore_register_sections`` hook and read their typed policy back with
+``load_ruleset(path, sections=..., metrics=...)`` parses, checks and compiles a
+file and the files it ``extends``; plugins contribute ``Section`` objects through
+the ``gridcore_register_sections`` hook (and the metrics a section may name
+through ``gridcore_register_metrics``) and read their typed policy back with
 ``ruleset.policy(section, at=day)`` (or ``Engine.policy(section, at=time)``).
 """
 

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from ..explain import RuleRef
+from ..metrics import Metric
 from ..roster import ROLES
 from . import ast
 from . import schema as sch
@@ -22,18 +23,27 @@ class CompileContext:
     """Handed to ``Section.compile``; collects diagnostics for the whole ruleset.
 
     ``levels`` are the ruleset's declared levels; ``section`` the section
-    being compiled.  Every ``error`` is collected (compilation goes on, so all
-    errors are reported at once); if any was reported, the ruleset is rejected
-    after every section has been compiled.
+    being compiled; ``metrics`` the metrics the enabled plugins register
+    (id -> ``Metric``), empty when whoever loads the ruleset passed none.
+    Every ``error`` is collected (compilation goes on, so all errors are
+    reported at once); if any was reported, the ruleset is rejected after
+    every section has been compiled.
     """
 
     def __init__(self, section: str, levels: tuple[str, ...],
                  vocabularies: Mapping[str, frozenset[str]],
                  sources: Mapping[str, Sequence[str]],
                  level_names: Mapping[str, str] | None = None,
-                 titles: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 titles: Mapping[str, Mapping[str, str]] | None = None,
+                 metrics: Mapping[str, Metric] | None = None) -> None:
         self.section = section
         self.levels = levels
+        #: metric id -> the ``Metric`` a plugin registers (``gridcore_register_metrics``)
+        #: of the plugins enabled where the ruleset is loaded: a section that names
+        #: metrics reads their ids, titles and what they are about here, and never
+        #: builds a plugin manager of its own.  Empty: no metrics were given
+        #: (a ruleset compiled with its sections only), so check nothing against them.
+        self.metrics: Mapping[str, Metric] = dict(metrics or {})
         #: level id -> Chinese name, when the ruleset declares them
         self.level_names = dict(level_names or {})
         #: vocabulary -> title -> id (``ItemKind.titles``: a category's display name)
@@ -233,7 +243,7 @@ class CompileContext:
         return RuleRef(pos.file, pos.line, pos.column, text)
 
 
-_VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别",
+_VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别", "metric": "指标",
              "department": "部门", "reward": "礼遇"}
 #: A core role's Chinese name -> its id (a member's roles hold ids).
 _ROLE_IDS = {zh: role for role, zh in ROLES.items()}

@@ -18,6 +18,7 @@ from typing import Any, cast
 from attrs import field, frozen
 
 from ..errors import PluginError
+from ..metrics import Metric
 from ..roster import ROLES
 from . import ast
 from .checker import date_problems, dropped_parts
@@ -87,6 +88,9 @@ class Ruleset:
     titles: Mapping[str, Mapping[str, str]] = field(factory=dict, repr=False)
     #: vocabulary -> every name it holds (what expressions and item names are checked against)
     vocabularies: Mapping[str, frozenset[str]] = field(factory=dict, repr=False)
+    #: metric id -> the ``Metric`` the plugins registered when it was compiled
+    #: (``CompileContext.metrics``); empty if the caller gave none
+    metrics: Mapping[str, Metric] = field(factory=dict, repr=False)
 
     def id_of(self, vocabulary: str, written: str) -> str:
         """The id ``written`` spells in ``vocabulary`` (a title of an item), or ``written`` itself."""
@@ -135,7 +139,8 @@ class Ruleset:
                 "sources": [{"name": s.name, "text": s.text} for s in self.sources]}
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any], *, sections: Sequence[Section[Any]]) -> Ruleset:
+    def from_document(cls, doc: Mapping[str, Any], *, sections: Sequence[Section[Any]],
+                      metrics: Sequence[Metric] = ()) -> Ruleset:
         """Recompile from stored sources, without touching the disk.
 
         Sections of plugins that are not installed now are left out (their
@@ -150,15 +155,21 @@ class Ruleset:
             raise RulesError.simple("a stored ruleset document has no sources",
                                     "保存的规则集文档没有源文件")
         # A section whose plugin is not installed (or disabled) now is left out.
-        return compile_chain(sources, sections=sections, skip_unknown_sections=True)
+        return compile_chain(sources, sections=sections, metrics=metrics, skip_unknown_sections=True)
 
 
 # ---------------------------------------------------------------------- loading
 
 
-def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
+def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]], metrics: Sequence[Metric] = (),
                  search_path: Iterable[Path | str] = ()) -> Ruleset:
     """Load, check and compile a ``.rules`` file and the files it extends.
+
+    ``sections`` and ``metrics`` are what the plugins register
+    (``gridcore_register_sections``, ``gridcore_register_metrics``): each
+    section's compiler is handed the metrics as ``CompileContext.metrics``
+    (without them, no item is checked against the metrics or keyed by a
+    metric's Chinese title).
 
     ``extends "name"`` is looked up as ``name.rules`` (or ``name`` if it has a
     suffix) in the file's own folder, then in each ``search_path`` folder, then
@@ -185,11 +196,11 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]],
             raise RulesError.simple(f"{path}: more than {MAX_CHAIN} levels of 'extends'",
                                     f"{path}：'继承' 超过 {MAX_CHAIN} 层")
         current = _find(parent, [current.parent, *folders], display)
-    return compile_chain(chain, sections=sections)
+    return compile_chain(chain, sections=sections, metrics=metrics)
 
 
-def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], name: str = "<string>",
-                  search_path: Iterable[Path | str] = ()) -> Ruleset:
+def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], metrics: Sequence[Metric] = (),
+                  name: str = "<string>", search_path: Iterable[Path | str] = ()) -> Ruleset:
     """Check and compile ruleset text (its ``extends`` looked up in ``search_folders(search_path)``)."""
     chain = [Source(name, text)]
     folders = search_folders(search_path)
@@ -202,7 +213,7 @@ def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], name: str = "<
         _, base_text = _read(found)
         chain.insert(0, Source(found.name, base_text))
         parent = _extends_of(base_text, sections, found.name)
-    return compile_chain(chain, sections=sections)
+    return compile_chain(chain, sections=sections, metrics=metrics)
 
 
 def _extends_of(text: str, sections: Sequence[Section[Any]], file: str) -> str | None:
@@ -277,27 +288,42 @@ MAX_COMPILED = 32
 
 
 def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section[Any]],
-                  skip_unknown_sections: bool = False) -> Ruleset:
+                  metrics: Sequence[Metric] = (), skip_unknown_sections: bool = False) -> Ruleset:
     """Parse, resolve and compile a chain of sources (furthest ancestor first).
 
-    A chain compiled before in this process, with the same sections, is not
-    compiled again: the same ``Ruleset`` (immutable) is returned.  Errors are
-    not remembered: a rejected chain is checked again each time.
+    A chain compiled before in this process, with the same sections and
+    metrics, is not compiled again: the same ``Ruleset`` (immutable) is
+    returned.  Errors are not remembered: a rejected chain is checked again
+    each time.
     """
     key = (tuple((s.name, s.text) for s in chain), tuple(id(s) for s in sections),
-           skip_unknown_sections)
+           tuple((m.name, m.title_zh, m.about) for m in metrics), skip_unknown_sections)
     hit = _COMPILED.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], sections, strict=True)):
         return hit[1]
-    ruleset = _compile_chain(chain, sections, skip_unknown_sections)
+    ruleset = _compile_chain(chain, sections, _metrics(metrics), skip_unknown_sections)
     if len(_COMPILED) >= MAX_COMPILED:
         _COMPILED.pop(next(iter(_COMPILED)))
     _COMPILED[key] = (tuple(sections), ruleset)
     return ruleset
 
 
+def _metrics(metrics: Sequence[Metric]) -> dict[str, Metric]:
+    """Metric id -> metric (two plugins registering one id is refused where metrics are
+    computed, ``Engine.metrics``; a ruleset reads the first)."""
+    found: dict[str, Metric] = {}
+    for metric in metrics:
+        found.setdefault(metric.name, metric)
+    return found
+
+
+def metric_titles(metrics: Mapping[str, Metric]) -> dict[str, str]:
+    """Chinese title -> id of the registered metrics (``巡查覆盖率`` -> ``patrol_coverage``)."""
+    return {m.title_zh: name for name, m in metrics.items() if m.title_zh and m.title_zh != name}
+
+
 def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
-                   skip_unknown_sections: bool) -> Ruleset:
+                   metrics: Mapping[str, Metric], skip_unknown_sections: bool) -> Ruleset:
     diagnostics: list[Diagnostic] = []
     files: list[ast.RulesFile] = []
     lines = {s.name: s.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -314,6 +340,8 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         if parsed.levels:
             levels, level_names = parsed.levels, dict(parsed.level_names)
     written_titles = _titles(files, by_name)
+    if metrics:  # a metric named by its Chinese title is the metric of its id
+        written_titles["metric"] = {**metric_titles(metrics), **written_titles.get("metric", {})}
     resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names, written_titles))
     for at, en, zh in problems:
         diagnostics.append(_at(at, lines, en, zh))
@@ -326,6 +354,9 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
     if levels:
         vocabularies["level"] = frozenset(levels) | frozenset(level_names.values())
     titles: dict[str, dict[str, str]] = {}
+    if metrics:
+        titles["metric"] = metric_titles(metrics)
+        vocabularies["metric"] = frozenset(metrics) | frozenset(titles["metric"])
     for section_name, items in resolved.items():
         section = by_name.get(section_name)
         if section is None:
@@ -349,7 +380,7 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         for item in items:
             for at, en, zh in date_problems(item):
                 diagnostics.append(_at(at, lines, en, zh))
-        ctx = CompileContext(section_name, levels, vocabularies, lines, level_names, titles)
+        ctx = CompileContext(section_name, levels, vocabularies, lines, level_names, titles, metrics)
         for item in items:
             for version, parts in dropped_parts(item):
                 said = [f"'{ctx.text(part)}'" for part in parts]
@@ -367,7 +398,7 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         raise RulesError(diagnostics)
     return Ruleset(name, levels, tuple(chain),
                    {k: tuple(v) for k, v in resolved.items()}, timelines, tuple(changes),
-                   tuple(diagnostics), level_names, titles, vocabularies)
+                   tuple(diagnostics), level_names, titles, vocabularies, metrics)
 
 
 def _compile_spans(section: Section[Any], items: Sequence[ast.Item], ctx: CompileContext,
@@ -401,7 +432,7 @@ def compile_items(ruleset: Ruleset, section: Section[P], items: Sequence[ast.Ite
     lines = {s.name: s.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
              for s in (*sources, *ruleset.sources)}
     ctx = CompileContext(section.name, ruleset.levels, ruleset.vocabularies, lines, ruleset.level_names,
-                         ruleset.titles)
+                         ruleset.titles, ruleset.metrics)
     problems: list[Diagnostic] = []
     try:
         timeline = _compile_spans(section, items, ctx, problems)
@@ -479,7 +510,8 @@ def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str
     A role by its id or Chinese name, a level by its id or the Chinese name the
     levels line declares, a name of another vocabulary by its id or a title
     an item gives itself (``titles``: vocabulary -> title -> id; a category by
-    its display name), any other name through the kind's aliases; a name
+    its display name; a metric by a registered metric's Chinese title), any
+    other name through the kind's aliases; a name
     that spells nothing known is kept as written.
     """
     titles = titles or {}

@@ -69,7 +69,8 @@ class ItemKind:
     named: bool = True
     doc: str = ""
     doc_zh: str = ""
-    #: What the item's name names: vocabularies among ``role`` and ``level``
+    #: What the item's name names: vocabularies among ``role``, ``level``,
+    #: ``metric`` (the metrics handed to ``load_ruleset``) and any section's
     #: (``("role", "level")`` for a tilt).  The core keys the item by the id the
     #: name spells, so ``倾斜 专职网格员`` and ``tilt fulltime_gridworker`` are
     #: one item: a child's one replaces the parent's, both in one file are a
@@ -77,7 +78,8 @@ class ItemKind:
     names: tuple[str, ...] = field(default=(), converter=_strings)
     #: Other spellings of names only the plugin knows, spelling -> id
     #: (``{"任意": "any"}``), or a function returning them (called when a
-    #: ruleset is compiled, e.g. to ask the installed plugins for metric titles).
+    #: ruleset is compiled).  Names of metrics need none: ``names=("metric",)``
+    #: reads the registered metrics' Chinese titles.
     aliases: Mapping[str, str] | Callable[[], Mapping[str, str]] = field(factory=dict, eq=False)
     #: The titles an item of this kind gives itself, read from one version's
     #: body (``category leaking_pipe: 水管漏水`` gives ``水管漏水``).  When the

@@ -143,7 +143,7 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPol
         report(first, "person metrics and stars need 'rated people: ROLES'", "人员指标与人员星级须先写“评定人员”",
                fix="add: rated people: fulltime_gridworker", fix_zh="加上：评定人员：专职网格员")
     _check_caps(facts, report)
-    _warn_unknown_metrics(items, report)
+    _warn_unknown_metrics(items, ctx)
     return assemble(facts)
 
 
@@ -187,26 +187,26 @@ def _check_role(name: Any, ctx: CompileContext) -> None:
                   suggestion=close, warning=True)
 
 
-def _warn_unknown_metrics(items: Sequence[Item], report: Report) -> None:
-    """Warn (``gridcore check``) about metric names no installed plugin contributes.
+def _warn_unknown_metrics(items: Sequence[Item], ctx: CompileContext) -> None:
+    """Warn (``gridcore check``) about metric names no enabled plugin contributes.
 
-    Only a warning: an embedder may register a plugin directly, and a plugin may
-    be disabled at run time; ``assess`` then fails with a clear error.
+    The metrics are the ones the core hands the compiler (``ctx.metrics``: what
+    the plugins enabled where the ruleset is loaded register); with none given
+    nothing is checked.  Only a warning: an embedder may register a plugin
+    directly, and a plugin may be disabled at run time; ``assess`` then fails
+    with a clear error.
     """
-    from gridcore.plugin_host import Hooks, get_plugin_manager
-
-    try:
-        metrics = Hooks(get_plugin_manager()).register_metrics()
-    except GridcoreError:
+    metrics = ctx.metrics.values()
+    if not metrics:
         return
     known = {m.name for m in metrics} | {m.title_zh for m in metrics if m.title_zh}
     for item in items:
         if item.kind in METRIC_ITEMS and item.name is not None and item.name.text not in known:
             pool = sorted(known)
             close = did_you_mean(item.name.text, pool)
-            report(item.name, f"no installed plugin contributes a metric named '{item.name.text}'",
-                   f"没有已安装的插件提供指标 '{item.name.text}'", expected=", ".join(sorted(m.name for m in metrics)),
-                   suggestion=close, warning=True)
+            ctx.error(item.name, f"no installed plugin contributes a metric named '{item.name.text}'",
+                      f"没有已安装的插件提供指标 '{item.name.text}'", expected=", ".join(sorted(m.name for m in metrics)),
+                      suggestion=close, warning=True)
 
 
 def _check_caps(facts: list[Fact], report: Report) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import gridcore
-from gridcore.errors import GridcoreError
 from gridcore.rules import ItemKind, Section
 
 from .nodes import AssessmentNodes
@@ -85,19 +84,10 @@ ITEMS = (
 #: Items named by a metric (written by its id or its Chinese title).
 METRIC_ITEMS = ("metric", "penalty", "bonus", "person_metric", "person_penalty")
 
-#: What the names of items name: a cap names a level, a subsidy a role.
-NAMES = {"cap": ("level",), "subsidy": ("role",)}
-
-
-def metric_titles() -> dict[str, str]:
-    """Metrics written by their Chinese title (``巡查覆盖率``) are the metric of that id."""
-    from gridcore.plugin_host import Hooks, get_plugin_manager
-
-    try:
-        metrics = Hooks(get_plugin_manager()).register_metrics()
-    except GridcoreError:
-        return {}
-    return {m.title_zh: m.name for m in metrics if m.title_zh}
+#: What the names of items name: a cap names a level, a subsidy a role, a
+#: metric item a metric (the core keys ``指标 巡查覆盖率`` as ``metric
+#: patrol_coverage`` by the titles of the metrics the plugins register).
+NAMES = {"cap": ("level",), "subsidy": ("role",), **{kind: ("metric",) for kind in METRIC_ITEMS}}
 
 
 def section() -> Section[AssessmentPolicy]:
@@ -115,8 +105,7 @@ SECTION: Section[AssessmentPolicy] = Section(
     version=gridcore.__version__,  # part of the parser cache's key
     name=NAME,
     headers=("assessment", "考核", "评星定级"),
-    items=tuple(ItemKind(name, keywords, body, named=named, doc=doc, names=NAMES.get(name, ()),
-                         aliases=metric_titles if name in METRIC_ITEMS else {})
+    items=tuple(ItemKind(name, keywords, body, named=named, doc=doc, names=NAMES.get(name, ()))
                 for name, keywords, body, named, doc in ITEMS),
     grammar=GRAMMAR.read_text(encoding="utf-8"),
     compile=_compile,

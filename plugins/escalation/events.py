@@ -7,12 +7,14 @@ points plugin pays for closed incidents, the assessment plugin counts them);
 nothing else of the escalation plugin is theirs to import.
 
 ``INCIDENT`` is the ``incident`` record a ruleset expression may read (its
-fields and their Chinese names), for any section that judges incidents.
+fields and their Chinese names), for any section that judges incidents;
+``category_code`` is the code a report's ``category`` means under a ruleset
+(a report may name a category by its title, ``水管漏水``).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from attrs import field, frozen
@@ -20,6 +22,9 @@ from attrs import field, frozen
 from gridcore.errors import InvalidValueError
 from gridcore.events import Event, between, non_empty
 from gridcore.rules.schema import BOOL, DURATION, NUMBER, RECORD, TEXT, Field, Variable
+
+if TYPE_CHECKING:
+    from gridcore.rules import Ruleset
 
 
 @frozen(kw_only=True)
@@ -273,3 +278,16 @@ INCIDENT = Variable("incident", RECORD, doc="the incident concerned", zh=("事�
     Field("channel", TEXT, "how it came in (patrol, phone, online ...)", zh=("渠道",)),
     Field("age", DURATION, "time since it was reported, pauses excluded", zh=("已用时",)),
 ))
+
+
+def category_code(ruleset: Ruleset | None, written: str) -> str:
+    """The category code ``written`` (an ``IncidentReported.category``) means under ``ruleset``.
+
+    A code, or the title a ``category`` item gives it (``category leaking_pipe:
+    水管漏水``: ``水管漏水`` -> ``leaking_pipe``); anything else, and anything
+    under no ruleset, as written.  Pass the ruleset in force when the report
+    came in (``engine.ruleset_at(event.time)``): the escalation plugin files
+    the incident under this code, and ``incident.category`` in any section's
+    rules holds it, so a plugin that keys incidents by category reads it here.
+    """
+    return written if ruleset is None else ruleset.id_of("category", written)

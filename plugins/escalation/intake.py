@@ -18,7 +18,7 @@ from gridcore import Explanation, RuleRef
 from gridcore.events import SYSTEM_ACTOR
 
 from . import routing, timers
-from .events import IncidentReported
+from .events import IncidentReported, category_code
 from .incident import Entry, Incident, Pending
 from .policy import EscalationPolicy, Notice
 from .records import Records
@@ -47,9 +47,10 @@ class Intake(Records):
     def reported(self, event: IncidentReported) -> None:
         """A report came in: join an open incident or open a new one, route it, decide at once."""
         policy, ruleset = policy_at(self.engine, event.time)
-        if policy is not None and policy.category_code(event.category) != event.category:
+        code = category_code(self.engine.ruleset_at(event.time), event.category)
+        if code != event.category:
             # a category written by its name (水管漏水) is the category of that code, everywhere
-            event = attrs.evolve(event, category=policy.category_code(event.category))
+            event = attrs.evolve(event, category=code)
         key = f"place:{event.place}" if event.place else f"node:{event.node}"
         self.reports_at[(event.category, key)].append(event.time)
         primary = self._open_duplicate(policy, event, key)

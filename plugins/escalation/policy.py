@@ -380,14 +380,6 @@ class EscalationPolicy:
     department_limits: tuple[DepartmentLimit, ...] = ()
     handler_limits: tuple[HandlerLimit, ...] = ()
 
-    def category_code(self, written: str) -> str:
-        """The category code ``written`` means: a code, or the name a ``category`` item gives it
-        (``水管漏水`` -> ``leaking_pipe``); anything else as written."""
-        for category in self.categories:
-            if written == category.name and written != category.code:
-                return category.code
-        return written
-
     def route_for(self, facts: IncidentFacts) -> Route | None:
         """The route for an incident: category rules first, then catch-alls, in file order."""
         for wanted in (True, False):

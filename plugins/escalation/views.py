@@ -254,10 +254,9 @@ def categories(engine: Engine, at: datetime | None = None) -> list[Category]:
 def category_code(engine: Engine, written: str, at: datetime) -> str:
     """The category code ``written`` means under the ruleset in force at ``at``: a code, or the
     name a ``category`` item gives it (``水管漏水`` -> ``leaking_pipe``); otherwise as written."""
-    from .intake import policy_at
+    from .events import category_code as code_under
 
-    policy, _ = policy_at(engine, at)
-    return written if policy is None else policy.category_code(written)
+    return code_under(engine.ruleset_at(at), written)
 
 
 def explain(state: EscalationState, decision: str) -> Explanation | None:

@@ -26,8 +26,8 @@ from gridcore_escalation.events import (
     IncidentResolved,
     IncidentVerified,
     SatisfactionRated,
+    category_code,
 )
-from gridcore_escalation.views import category_code
 
 from .checks import Checks
 from .events import PointsRedeemed, RecognitionAwarded
@@ -103,7 +103,7 @@ class PointsState(TaskBooking, Checks):
                     event.node,
                     event.time,
                     # by its code, however the report wrote it (水管漏水 is leaking_pipe)
-                    category_code(self.engine, event.category, event.time),
+                    category_code(self.engine.ruleset_at(event.time), event.category),
                     event.severity,
                     event.channel,
                     event.key_person,
