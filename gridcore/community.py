@@ -514,9 +514,9 @@ def care_index(care: Iterable[CareLink], households: Mapping[str, Household]) ->
     for household in households.values():
         if household.place is not None:
             at_place.setdefault(household.place, []).append(household.id)
-    found: dict[str, list[str]] = {}
+    found: dict[str, dict[str, None]] = {}  # member -> households in the order first linked
     for link in care:
-        mine = found.setdefault(link.member, [])
+        mine = found.setdefault(link.member, {})
         targets = [link.household] if link.household is not None else at_place.get(str(link.place), [])
-        mine.extend(h for h in targets if h is not None and h in households and h not in mine)
+        mine.update((h, None) for h in targets if h is not None and h in households)
     return {member: tuple(ids) for member, ids in found.items()}

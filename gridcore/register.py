@@ -58,7 +58,9 @@ class HouseholdRegister:
             h: [Change(None, "roster", f"on the roster: {household.people} people (花名册)")]
             for h, household in community.households.items()
         }
-        self._counts: dict[str, Counts] | None = None
+        self._counts: dict[str, Counts] | None = None  # derived lookups, dropped on every change
+        self._cared: dict[str, tuple[str, ...]] | None = None
+        self._by_node: dict[str, list[Household]] | None = None
 
     # ------------------------------------------------------------ queries
 
@@ -79,12 +81,13 @@ class HouseholdRegister:
 
     def households_in(self, node_id: str) -> list[Household]:
         """The households on record in ``node_id``'s subtree, by id."""
-        hierarchy = self.community.hierarchy
-        hierarchy.node(node_id)
-        return sorted(
-            (h for h in self.households.values() if hierarchy.is_within(h.node, node_id)),
-            key=lambda h: h.id,
-        )
+        if self._by_node is None:
+            self._by_node = {}
+            for household in self.households.values():
+                self._by_node.setdefault(household.node, []).append(household)
+        found = [h for node in self.community.hierarchy.descendants(node_id, include_self=True)
+                 for h in self._by_node.get(node.id, ())]
+        return sorted(found, key=lambda h: h.id)
 
     def named_in(self, household_id: str) -> list[Resident]:
         """The named residents of a household, by id."""
@@ -92,11 +95,16 @@ class HouseholdRegister:
 
     def looked_after_by(self, member_id: str) -> tuple[str, ...]:
         """Households on record now that a member looks after (包联户), directly or by building."""
-        return care_index(self.community.care, self.households).get(member_id, ())
+        return self._care().get(member_id, ())
 
     def carers(self) -> Mapping[str, tuple[str, ...]]:
         """Member id -> households they look after now (members with none are left out)."""
-        return {m: hs for m, hs in care_index(self.community.care, self.households).items() if hs}
+        return {m: hs for m, hs in self._care().items() if hs}
+
+    def _care(self) -> dict[str, tuple[str, ...]]:
+        if self._cared is None:
+            self._cared = care_index(self.community.care, self.households)
+        return self._cared
 
     def knows(self, person: str) -> bool:
         """True for a named resident on record now."""
@@ -164,7 +172,7 @@ class HouseholdRegister:
             return  # a visit changes nothing on record
         else:
             return
-        self._counts = None
+        self._forget()
 
     # ------------------------------------------------------------ checkpoints
 
@@ -189,9 +197,13 @@ class HouseholdRegister:
         self.households = {h.id: h for h in households}
         self.residents = {r.id: r for r in residents}
         self._history = history
-        self._counts = None
+        self._forget()
 
     # ------------------------------------------------------------ internals
+
+    def _forget(self) -> None:
+        """Drop the derived lookups (after a change)."""
+        self._counts = self._cared = self._by_node = None
 
     def _note(self, event: Event, household: str, text: str) -> None:
         self._history.setdefault(household, []).append(Change(event.time, event.id, text))

@@ -282,13 +282,13 @@ def test_opening_while_another_process_writes_never_touches_its_files(tmp_path: 
     url = str(tmp_path / "s")
     TinyDBStore(url).close()
     env = dict(os.environ, PYTHONPATH=str(REPO / "tests"))
-    writer = subprocess.Popen([sys.executable, str(REPO / "tests" / "store_writer.py"), url, "300", "0"],
+    writer = subprocess.Popen([sys.executable, str(REPO / "tests" / "store_writer.py"), url, "300", "0", "30"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert writer.stdout is not None
     try:
         assert writer.stdout.readline()  # it is writing
         seen = 0
-        for _ in range(40):  # readers open, read and close while the writer goes on
+        for _ in range(40):  # readers open, read and close while the writer goes on (30 batches, then holds)
             reader = TinyDBStore(url)
             count = reader.count()
             assert count % 300 == 0 and count >= seen
