@@ -185,24 +185,22 @@ def _department_total(engine: Engine, node: str, start: datetime, end: datetime)
     )
 
 
+def _on_time(name: str, on_time: int, late: int, summoned: int) -> MetricValue | None:
+    if on_time + late == 0:
+        return None
+    return MetricValue(Fraction(100 * on_time, on_time + late), {name: on_time, "summoned": summoned})
+
+
 def department_arrival_within_limit(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
     """Share of departments' arrivals (报到) on summoned cases of the subtree that were on time."""
     total = _department_total(engine, node, start, end)
-    decided = total.arrived_on_time + total.arrived_late
-    if decided == 0:
-        return None
-    return MetricValue(Fraction(100 * total.arrived_on_time, decided),
-                       {"reported in on time": total.arrived_on_time, "summoned": total.summoned})
+    return _on_time("reported in on time", total.arrived_on_time, total.arrived_late, total.summoned)
 
 
 def department_closure_within_limit(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
     """Share of summoned cases of the subtree resolved within the department's limit."""
     total = _department_total(engine, node, start, end)
-    decided = total.resolved_on_time + total.resolved_late
-    if decided == 0:
-        return None
-    return MetricValue(Fraction(100 * total.resolved_on_time, decided),
-                       {"resolved on time": total.resolved_on_time, "summoned": total.summoned})
+    return _on_time("resolved on time", total.resolved_on_time, total.resolved_late, total.summoned)
 
 
 def department_returns(engine: Engine, node: str, start: datetime, end: datetime) -> MetricValue | None:
