@@ -8,6 +8,10 @@ The core owns four kinds of fact and decides who may record them:
   registering someone in their own home cell (a household member);
 * ``resident_moved``: the person moving, or staff holding a role at their old
   home or at the new node (or above);
+* ``household_moved_in``, ``household_moved_out``, ``household_split``: staff
+  holding a role at the household's cell or above (they keep the register);
+* ``household_visited``: staff holding a role at the household's cell or
+  above, or a member who looks after the household (包联户);
 * every kind: never the actor ``system`` from outside, and no person field
   (the member of an activity, a registered person) may name ``system``.
 
@@ -20,7 +24,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .events import SYSTEM_ACTOR, Event, PatrolLogged, ResidentMoved, ResidentRegistered
+from .events import (
+    SYSTEM_ACTOR,
+    Event,
+    HouseholdMovedIn,
+    HouseholdMovedOut,
+    HouseholdSplit,
+    HouseholdVisited,
+    PatrolLogged,
+    ResidentMoved,
+    ResidentRegistered,
+)
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -91,5 +105,20 @@ def refusals(engine: Engine, event: Event) -> list[str]:
         return [(
             f"{actor} may not move {event.person}: only {event.person}, or staff holding a role at "
             f"{old or '?'} or at {node} (or above), may (只有本人或所在网格的工作人员可以登记搬迁)"
+        )]
+    if isinstance(event, HouseholdMovedIn | HouseholdMovedOut | HouseholdSplit):
+        if is_staff_at(engine, actor, node):
+            return []
+        return [(
+            f"{actor} may not record that household {event.household} moves or splits at {node}: only staff "
+            f"holding a role at {node} or above keep the household register (户籍变动只能由本网格的工作人员登记)"
+        )]
+    if isinstance(event, HouseholdVisited):
+        if is_staff_at(engine, actor, node) or engine.households.looks_after(actor, event.household):
+            return []
+        return [(
+            f"{actor} may not record a home visit to household {event.household} at {node}: only staff holding "
+            f"a role at {node} or above, or a member who looks after it (包联户), may "
+            "(入户走访只能由本网格的工作人员或包联人登记)"
         )]
     return []

@@ -97,6 +97,10 @@ class HouseholdRegister:
         """Households on record now that a member looks after (包联户), directly or by building."""
         return self._care().get(member_id, ())
 
+    def looks_after(self, member_id: str, household_id: str) -> bool:
+        """True if the household is on record and the member looks after it (包联户), by name or by building."""
+        return household_id in self._care().get(member_id, ())
+
     def carers(self) -> Mapping[str, tuple[str, ...]]:
         """Member id -> households they look after now (members with none are left out)."""
         return {m: hs for m, hs in self._care().items() if hs}

@@ -163,12 +163,12 @@ def engine(folder: Path, tmp_path: Path) -> Engine:
 
 def test_moved_in_out_and_split_keep_counts_and_history(engine: Engine) -> None:
     register = engine.households
-    engine.record(HouseholdMovedIn(id="e1", time=START, actor="m05", node="g2-u1", household="h5",
+    engine.record(HouseholdMovedIn(id="e1", time=START, actor="m01", node="g2-u1", household="h5",
                                    name="吴家", place="p5", size=3))
-    engine.record(HouseholdSplit(id="e2", time=START + timedelta(days=1), actor="m05", node="g1-u1",
+    engine.record(HouseholdSplit(id="e2", time=START + timedelta(days=1), actor="m01", node="g1-u1",
                                  household="h1", new_household="h1b", name="王小", size=1,
                                  residents=("r1",), place="p1"))
-    engine.record(HouseholdMovedOut(id="e3", time=START + timedelta(days=2), actor="m05", node="g1-u2",
+    engine.record(HouseholdMovedOut(id="e3", time=START + timedelta(days=2), actor="m01", node="g1-u2",
                                     household="h3", note="迁往县城"))
     assert engine.households is register or engine.households.household("h5") is not None
     assert engine.households.counts("yq") == Counts(households=5, population=9, floating=2, special=1, key=0)
@@ -178,7 +178,7 @@ def test_moved_in_out_and_split_keep_counts_and_history(engine: Engine) -> None:
     assert "moved out" in engine.households.history("h3")[-1].text
     assert engine.households.looked_after_by("m08") == ("h4",)
     # the roster's building link now takes in a household that moved into the building
-    engine.record(HouseholdMovedIn(id="e4", time=START + timedelta(days=3), actor="m05", node="g1-u1",
+    engine.record(HouseholdMovedIn(id="e4", time=START + timedelta(days=3), actor="m01", node="g1-u1",
                                    household="h6", name="郑家", place="p2"))
     assert engine.households.looked_after_by("m05") == ("h1", "h2", "h6")
     # and a rebuild from the log gives the same register
@@ -190,23 +190,23 @@ def test_moved_in_out_and_split_keep_counts_and_history(engine: Engine) -> None:
 @pytest.mark.parametrize(
     "event,reason",
     [
-        (HouseholdMovedIn(id="x", time=START, actor="m05", node="g1-u1", household="h1", name="王家"),
+        (HouseholdMovedIn(id="x", time=START, actor="m01", node="g1-u1", household="h1", name="王家"),
          "household 'h1' is already on record (户号已在册)"),
-        (HouseholdMovedIn(id="x", time=START, actor="m05", node="g1", household="h9", name="孙家"),
+        (HouseholdMovedIn(id="x", time=START, actor="m01", node="g1", household="h9", name="孙家"),
          "must live in a leaf cell"),
-        (HouseholdMovedIn(id="x", time=START, actor="m05", node="g2-u1", household="h9", name="孙家", place="p1"),
+        (HouseholdMovedIn(id="x", time=START, actor="m01", node="g2-u1", household="h9", name="孙家", place="p1"),
          "place 'p1' is in 'g1-u1', not 'g2-u1' (地址不在该网格)"),
-        (HouseholdMovedOut(id="x", time=START, actor="m05", node="g1-u1", household="h404"),
+        (HouseholdMovedOut(id="x", time=START, actor="m01", node="g1-u1", household="h404"),
          "household 'h404' is not on record (户不在册)"),
-        (HouseholdMovedOut(id="x", time=START, actor="m05", node="g2-u1", household="h1"),
+        (HouseholdMovedOut(id="x", time=START, actor="m01", node="g2-u1", household="h1"),
          "household 'h1' lives in 'g1-u1', not 'g2-u1'"),
         (HouseholdVisited(id="x", time=START, actor="m05", node="g1-u1", household="h404"),
          "not on record"),
-        (HouseholdSplit(id="x", time=START, actor="m05", node="g2-u1", household="h4", new_household="h9",
+        (HouseholdSplit(id="x", time=START, actor="m01", node="g2-u1", household="h4", new_household="h9",
                         name="周小", size=1), "at most 0 can split off, one must stay"),
-        (HouseholdSplit(id="x", time=START, actor="m05", node="g1-u1", household="h1", new_household="h9",
+        (HouseholdSplit(id="x", time=START, actor="m01", node="g1-u1", household="h1", new_household="h9",
                         name="王小", size=1, residents=("r3",)), "not named in household 'h1': r3"),
-        (HouseholdSplit(id="x", time=START, actor="m05", node="g1-u1", household="h1", new_household="h2",
+        (HouseholdSplit(id="x", time=START, actor="m01", node="g1-u1", household="h1", new_household="h2",
                         name="王小", size=1), "household 'h2' is already on record"),
         (ResidentRegistered(id="x", time=START, actor="m05", node="g1-u1", person="r1", household="h1"),
          "resident 'r1' is already on record in household 'h1'"),
@@ -251,12 +251,12 @@ def test_the_household_events_go_through_the_cli(folder: Path, tmp_path: Path) -
     assert made.exit_code == 0, made.output
     log = tmp_path / "events.jsonl"
     lines = [
-        {"kind": "household_moved_in", "id": "c1", "time": "2025-03-01T09:00:00+08:00", "actor": "m05",
+        {"kind": "household_moved_in", "id": "c1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01",
          "node": "g2-u1", "household": "h7", "name": "钱家", "size": 2},
-        {"kind": "household_split", "id": "c2", "time": "2025-03-02T09:00:00+08:00", "actor": "m05",
+        {"kind": "household_split", "id": "c2", "time": "2025-03-02T09:00:00+08:00", "actor": "m01",
          "node": "g1-u2", "household": "h3", "new_household": "h3b", "name": "陈二", "size": 1,
          "residents": ["r3"]},
-        {"kind": "household_moved_out", "id": "c3", "time": "2025-03-03T09:00:00+08:00", "actor": "m05",
+        {"kind": "household_moved_out", "id": "c3", "time": "2025-03-03T09:00:00+08:00", "actor": "m01",
          "node": "g1-u1", "household": "h404"},
     ]
     log.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
@@ -288,12 +288,12 @@ def test_counts_always_match_the_households_on_record(folder: Path, steps: list[
             household = opened.households.household(target)
             node = household.node if household else "g1-u1"
             if what == "in":
-                event: object = HouseholdMovedIn(id=f"e{n}", time=when, actor="m05", node="g2-u1",
+                event: object = HouseholdMovedIn(id=f"e{n}", time=when, actor="m01", node="g2-u1",
                                                  household=f"n{n}", name="新户", size=people)
             elif what == "out":
-                event = HouseholdMovedOut(id=f"e{n}", time=when, actor="m05", node=node, household=target)
+                event = HouseholdMovedOut(id=f"e{n}", time=when, actor="m01", node=node, household=target)
             else:
-                event = HouseholdSplit(id=f"e{n}", time=when, actor="m05", node=node, household=target,
+                event = HouseholdSplit(id=f"e{n}", time=when, actor="m01", node=node, household=target,
                                        new_household=f"s{n}", name="分户", size=people)
             opened.record_many([event])
             on_record = opened.households.households.values()
@@ -321,12 +321,12 @@ def test_a_checkpoint_keeps_the_register_an_open_restores_it(folder: Path, tmp_p
     url = str(tmp_path / "cp-store")
     with Engine.open(store=url, community=load_community(folder), clock=FixedClock(START),
                      plugins=get_plugin_manager(BUILTIN_PLUGINS)) as engine:
-        engine.record(HouseholdMovedIn(id="e1", time=START, actor="m05", node="g2-u1", household="h5",
+        engine.record(HouseholdMovedIn(id="e1", time=START, actor="m01", node="g2-u1", household="h5",
                                        name="吴家", place="p5", size=3))
-        engine.record(HouseholdSplit(id="e2", time=START + timedelta(days=1), actor="m05", node="g1-u1",
+        engine.record(HouseholdSplit(id="e2", time=START + timedelta(days=1), actor="m01", node="g1-u1",
                                      household="h1", new_household="h1b", name="王小", size=1,
                                      residents=("r1",), place="p1"))
-        engine.record(HouseholdMovedOut(id="e3", time=START + timedelta(days=2), actor="m05", node="g1-u2",
+        engine.record(HouseholdMovedOut(id="e3", time=START + timedelta(days=2), actor="m01", node="g1-u2",
                                         household="h3", note="迁往县城"))
         assert engine.checkpoint()
         expected = (engine.households.counts("yq"), engine.households.history("h1"),

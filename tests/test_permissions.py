@@ -20,7 +20,18 @@ from conftest import REPO, START, small_community
 
 from gridcore import Community, Engine, EventRefused, FixedClock, get_plugin_manager, limits
 from gridcore.errors import RosterError
-from gridcore.events import ActivityRecorded, Event, PatrolLogged, ResidentMoved, ResidentRegistered
+from gridcore.events import (
+    ActivityRecorded,
+    Event,
+    HouseholdMovedIn,
+    HouseholdMovedOut,
+    HouseholdSplit,
+    HouseholdVisited,
+    PatrolLogged,
+    ResidentMoved,
+    ResidentRegistered,
+)
+from gridcore.households import CareLink, Household
 from gridcore.roster import Member, RoleAssignment
 from gridcore_escalation.events import (
     IncidentAccepted,
@@ -63,10 +74,21 @@ def table(marker: str) -> list[dict[str, str]]:
 
 
 def community() -> Community:
-    """The small community, with a gridworker for grid g2 (to handle incidents there)."""
+    """The small community, with a gridworker for grid g2 (to handle incidents there) and two households.
+
+    王家 (h11) lives in u11, 李家 (h21) in u21; the gridworker of g1 looks after 李家 (包联户).
+    """
     base = small_community()
     worker2 = Member(id="worker2", name="周专职", roles=(RoleAssignment("fulltime_gridworker", "g2"),))
-    return attrs.evolve(base, members={**base.members, "worker2": worker2})
+    return attrs.evolve(base, members={**base.members, "worker2": worker2},
+                        households={"h11": Household("h11", "王家", OWN, people=3),
+                                    "h21": Household("h21", "李家", OTHER, people=2)},
+                        care=(CareLink("worker1", household="h21"),))
+
+
+def household(node: str) -> str:
+    """The household on record in ``node``."""
+    return "h11" if node == OWN else "h21"
 
 
 def at(minutes: int) -> Any:
@@ -140,6 +162,17 @@ SCENARIOS: dict[tuple[str, str], Build] = {
     ("`task_completed`", "their part of a sweep of the grid"):
         lambda a, n: ([TaskAssigned(id="t-a", time=at(2), actor="leader1", node="g1", task="T1", task_kind="sweep")],
                       TaskCompleted(**_common(a, n), task="T1")),
+    ("`household_moved_in`", "a new household"):
+        lambda a, n: ([], HouseholdMovedIn(**_common(a, n), household="h-new", name="吴家", size=2)),
+    ("`household_moved_out`", "a household on record there"):
+        lambda a, n: ([], HouseholdMovedOut(**_common(a, n), household=household(n))),
+    ("`household_split`", "a household on record there"):
+        lambda a, n: ([], HouseholdSplit(**_common(a, n), household=household(n), new_household="h-split",
+                                         name="王小", size=1)),
+    ("`household_visited`", "a household there"):
+        lambda a, n: ([], HouseholdVisited(**_common(a, n), household=household(n))),
+    ("`household_visited`", "a household they look after (包联户)"):
+        lambda a, n: ([], HouseholdVisited(**_common(a, n), household=household(n))),
     ("`satisfaction_rated`", "a resolved incident"):
         lambda a, n: (incident(n, resolved=True), SatisfactionRated(**_common(a, n), incident="I1", score=4)),
 }
@@ -203,6 +236,10 @@ def test_every_refusal_of_the_core_says_why_in_english_and_chinese(tmp_path: Pat
             (ResidentRegistered(**_common("res1", OTHER), person="n"), "res1 may not register residents at u21",
              "只有本网格的工作人员或本单元居民可以登记居民"),
             (ResidentMoved(**_common("res1", OWN), person="res3"), "res1 may not move res3", "只有本人或所在网格"),
+            (HouseholdMovedOut(**_common("res1", OWN), household="h11"), "res1 may not record that household h11",
+             "户籍变动只能由本网格的工作人员登记"),
+            (HouseholdVisited(**_common("leader1", OTHER), household="h21"),
+             "leader1 may not record a home visit to household h21", "入户走访只能由本网格的工作人员或包联人登记"),
             (PatrolLogged(**_common("system", OWN)), "actor 'system' is reserved", "system 为系统保留名"),
         ]
         for event, english, chinese in cases:

@@ -263,6 +263,52 @@ def test_a_members_statement_is_not_read_through_the_reports_either(server: Serv
         assert own.status_code == 200, own.text
 
 
+def test_tasks_households_and_deductions_through_the_api(server: Server, tokens: dict[str, str]) -> None:
+    """Issue 16's records are events like any other: the same permissions, read back through the API."""
+    worker_id = HOLDERS["worker"]
+    with server.client(tokens["leader"]) as leader, server.client(tokens["worker"]) as worker, \
+            server.client(tokens["resident"]) as resident:
+        assigned = leader.post("/api/v1/events", json={
+            "kind": "task_assigned", "id": "api-sweep", "node": "yq-g1", "task": "api-sweep", "task_kind": "入户排查"})
+        assert assigned.status_code == 201, assigned.text
+        sneaky = resident.post("/api/v1/events", json={
+            "kind": "task_completed", "id": "api-sweep-r", "node": "yq-g1", "task": "api-sweep"})
+        assert sneaky.status_code == 422 and sneaky.json()["reasons"], sneaky.text
+        done = worker.post("/api/v1/events", json={
+            "kind": "task_completed", "id": "api-sweep-done", "node": "yq-g1", "task": "api-sweep", "found": 2})
+        assert done.status_code == 201, done.text
+        task = leader.get("/api/v1/reports/tasks.task", params={"task": "api-sweep"}).json()
+        rows = task["rows"]
+        assert {r["member"] for r in rows if r["status"].startswith("done")} == {worker_id}
+        assert any(r["status"].startswith("open") for r in rows)  # the other gridworkers of 第一网格 have not done theirs
+
+        docked = leader.post("/api/v1/events", json={
+            "kind": "activity_recorded", "id": "api-absent", "node": "yq-g1", "activity": "巡查缺勤",
+            "member": worker_id})
+        assert docked.status_code == 201, docked.text
+        statement = leader.get(f"/api/v1/points/members/{worker_id}/statement", params={"period": "2025-03"}).json()
+        [deducted] = [e for e in statement["entries"] if e["cause"] == "api-absent"]
+        assert deducted["kind"] == "deduct" and deducted["amount"] <= 0 and deducted["rule"]["rule"]
+
+        def households(node: str) -> dict[str, int]:
+            nodes = {n["id"]: n for n in leader.get("/api/v1/community").json()["nodes"]}
+            return dict(nodes[node]["counts"])
+
+        before = households("yq-g1")
+        moved = worker.post("/api/v1/events", json={
+            "kind": "household_moved_in", "id": "api-move-in", "node": "yq-g1-u1", "household": "api-h1",
+            "name": "王家", "place": "yq-g1-b1", "size": 3})
+        assert moved.status_code == 201, moved.text
+        after = households("yq-g1")
+        assert (after["households"], after["population"]) == (before["households"] + 1, before["population"] + 3)
+        assert households("yq")["households"] == households("yq-g2")["households"] + sum(
+            households(f"yq-g{n}")["households"] for n in (1, 3, 4, 5, 6, 7, 8))
+        elsewhere = resident.post("/api/v1/events", json={
+            "kind": "household_moved_out", "id": "api-move-out", "node": "yq-g1-u1", "household": "api-h1"})
+        assert elsewhere.status_code == 422, elsewhere.text  # moving another household out is not a resident's
+        assert households("yq-g1") == after
+
+
 def test_assessment_explain_reports_and_openapi(server: Server, tokens: dict[str, str]) -> None:
     with server.client(tokens["leader"]) as leader, server.client(tokens["resident"]) as resident:
         fresh = leader.get("/api/v1/assessments/2025-Q1").json()

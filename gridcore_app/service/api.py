@@ -426,7 +426,7 @@ async def me(request: Request) -> Response:
     return ok(await service.read(read))
 
 
-@documented("The community: name, levels, nodes (with their map location if any)", tag="reads")
+@documented("The community: name, levels, nodes (with their map location if any, and households and people on record)", tag="reads")
 async def community(request: Request) -> Response:
     service = service_of(request)
     await service.member(request)
@@ -439,7 +439,9 @@ async def community(request: Request) -> Response:
             "levels": [{"level": lv, "name": c.level_label(lv)} for lv in c.hierarchy.levels],
             "nodes": [
                 {"id": n.id, "name": n.name, "level": n.level, "parent": n.parent, "kind": n.kind,
-                 "location": c.locations[n.id].to_geojson() if n.id in c.locations else None}
+                 "location": c.locations[n.id].to_geojson() if n.id in c.locations else None,
+                 # households and people on record now (the roster's, as events changed them), subtree included
+                 "counts": attrs.asdict(engine.households.counts(n.id))}
                 for n in c.hierarchy
             ],
             "departments": [{"id": d.id, "name": d.name} for d in c.departments.values()],

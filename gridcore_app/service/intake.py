@@ -121,6 +121,8 @@ def _by_spot(engine: Engine, lat: float, lon: float) -> str:
 
 #: Actions arriving within the same instant as the latest event are ordered after it by this much.
 TICK = timedelta(microseconds=1)
+#: an action is stamped just after the latest event when that is at most this far ahead of now
+STAMP_AHEAD = timedelta(seconds=1)
 
 
 def local_now(engine: Engine) -> datetime:
@@ -134,7 +136,7 @@ def local_now(engine: Engine) -> datetime:
     """
     now = engine.clock.now()
     latest = engine.latest_event_time
-    if latest is not None and now <= latest < now + timedelta(seconds=1):
+    if latest is not None and now <= latest < now + STAMP_AHEAD:
         now = latest + TICK
     return now.astimezone(engine.community.tz)
 
