@@ -9,7 +9,7 @@ import pytest
 from lark import Lark
 
 from gridcore.plugin_host import Hooks, get_plugin_manager
-from gridcore.rules import parser
+from gridcore.rules import grammar_build, parser
 from gridcore.rules.grammar_cache import CACHE_ENV
 from gridcore.rules.sections import Section
 
@@ -70,3 +70,17 @@ def test_a_damaged_tree_file_is_parsed_again_never_fatal(cache: Path, sections: 
     [saved] = cache.glob("trees-*.json")
     saved.write_bytes(damage)
     assert read(text, sections, "a.rules") == expected
+
+
+def test_a_file_read_from_its_saved_trees_never_loads_the_parser(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a store compiles texts read before: the built parser is loaded only to parse something new."""
+    monkeypatch.setattr(grammar_build, "_CACHE", {})
+    text = 'ruleset "core only"\nlevels: community > grid > unit\n'
+    first = read(text, [], "a.rules")
+    assert grammar_build.build_grammar([]).parser.loaded  # not in the disk cache yet: built at once
+    grammar_build._CACHE.clear()  # as a new process would start
+    assert read(text, [], "a.rules") == first
+    grammar = grammar_build.build_grammar([])
+    assert not grammar.parser.loaded  # its file is on disk, and the text's trees were saved
+    bad = read('ruleset "core only"\nlevels community\n', [], "b.rules")
+    assert grammar.parser.loaded and any("levels community" in message for message in bad[1])

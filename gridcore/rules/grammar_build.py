@@ -63,7 +63,7 @@ from lark.exceptions import GrammarError, LarkError
 
 from ..errors import PluginError
 from . import ast
-from .grammar_cache import build_lark, cache_key
+from .grammar_cache import build_lark, cache_key, is_cached
 from .keywords import CJK, CORE_KEYWORDS, is_cjk, keyword_pattern, merge_keywords
 from .lines import DATED_NEXT, NEWLINE, STATEMENT_END, StatementEnds
 from .sections import ItemKind, Section
@@ -82,11 +82,47 @@ LINE_ENDS = frozenset({STATEMENT_END, DATED_NEXT, NEWLINE})
 _HEADER_FORM = re.compile(rf"[A-Za-z_{CJK}]\w*(?: \w+)*")
 
 
+class LazyParser:
+    """The built Lark parser, loaded from the disk cache the first time it is needed.
+
+    Most commands that compile rulesets never parse: opening a store compiles
+    its rulesets from their stored text, and the trees of a text parsed before
+    come from the tree cache (tree_cache.py).  Loading the built parser is then
+    the largest part of what compiling costs, so it is put off until a text
+    must really be parsed (or a mistake explained).  A grammar whose parser is
+    not in the disk cache is built at once, so a fragment that does not build
+    is reported where the sections are composed, as always.
+    """
+
+    def __init__(self, load: Callable[[], Lark]) -> None:
+        self._load: Callable[[], Lark] | None = load
+        self._parser: Lark | None = None
+
+    @classmethod
+    def built(cls, parser: Lark) -> LazyParser:
+        """A parser already built."""
+        lazy = cls(lambda: parser)
+        lazy._parser = parser
+        return lazy
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the parser has been loaded (or built) in this process."""
+        return self._parser is not None
+
+    def get(self) -> Lark:
+        """The parser, loaded on the first call."""
+        if self._parser is None:
+            assert self._load is not None
+            self._parser, self._load = self._load(), None
+        return self._parser
+
+
 @frozen
 class Grammar:
     """A built parser and what it knows: keywords, sections, start rules."""
 
-    lark: Lark
+    parser: LazyParser
     keywords: dict[str, tuple[str, ...]]
     sections: dict[str, Section[Any]]
     headers: dict[str, str]  # header word (lower-cased) -> section name
@@ -104,6 +140,11 @@ class Grammar:
     items: frozenset[str] = frozenset()
     #: the rules of a dated line: ``S__dated_K``
     dated: frozenset[str] = frozenset()
+
+    @property
+    def lark(self) -> Lark:
+        """The built Lark parser (loaded from the disk cache on first use)."""
+        return self.parser.get()
 
     def keywords_expected(self, terminals: Iterable[str]) -> list[str]:
         """The keyword terminals (as sections declare them) behind the parser's terminals.
@@ -244,9 +285,12 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
     shared = split_shared(all_terms)
     text = "\n\n".join(parts)
     terminals: list[str] = []
+    if shared:
+        # Every use of a shared keyword becomes an inlined rule over its pieces (one pass).
+        uses = re.compile(r"(?<![A-Za-z0-9_])_(" + "|".join(map(re.escape, sorted(shared, key=len, reverse=True)))
+                          + r")(?![A-Za-z0-9_])")
+        text = uses.sub(lambda m: shared[m.group(1)].rule, text)
     for term, kw in sorted(shared.items()):
-        # Every use of the keyword becomes an inlined rule over its pieces.
-        text = re.sub(rf"(?<![A-Za-z0-9_])_{term}(?![A-Za-z0-9_])", kw.rule, text)
         terminals.append(f"{kw.rule}: " + " | ".join(f"_{piece}" for piece in kw.pieces))
     pieces = {term: forms for term, forms in all_terms.items() if term not in shared}
     for kw in shared.values():
@@ -260,14 +304,18 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
     options: dict[str, Any] = {"parser": "lalr", "lexer": "contextual", "start": starts,
                                "propagate_positions": True, "maybe_placeholders": False,
                                "postlex": StatementEnds()}
-    try:
-        lark = build_lark(text, versions=versions, **options)
-    except GrammarError as exc:
-        names = ", ".join(s.name for s in sections)
-        raise PluginError(f"the grammar of sections {names} does not build: {exc}") from None
-    except LarkError as exc:
-        names = ", ".join(s.name for s in sections)
-        raise PluginError(f"the grammar of sections {names} is not LALR: {exc}") from None
+    names = ", ".join(s.name for s in sections)
+
+    def build() -> Lark:
+        try:
+            return build_lark(text, versions=versions, **options)
+        except GrammarError as exc:
+            raise PluginError(f"the grammar of sections {names} does not build: {exc}") from None
+        except LarkError as exc:
+            raise PluginError(f"the grammar of sections {names} is not LALR: {exc}") from None
+
+    # Built before (its file is in the disk cache): loaded when first needed.
+    parser = LazyParser(build) if is_cached(text, versions=versions, **options) else LazyParser.built(build())
     originals = {f"_{piece}": tuple(f"_{t}" for t, kw in sorted(shared.items()) if piece in kw.pieces)
                  for kw in shared.values() for piece in kw.pieces}
     pieces_of = {f"_{t}": frozenset(f"_{p}" for p in kw.pieces) for t, kw in shared.items()}
@@ -276,7 +324,7 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
         builders.update(_statement_builders(section))
     items = frozenset(f"{s.name}__{rule}" for s in sections for rule in ("item", "override"))
     dated = frozenset(f"{s.name}__dated_{kind.name}" for s in sections for kind in s.items)
-    return Grammar(lark, dict(keywords), seen, headers, originals, pieces_of, builders,
+    return Grammar(parser, dict(keywords), seen, headers, originals, pieces_of, builders,
                    cache_key(text, options, versions), blocks, items, dated)
 
 

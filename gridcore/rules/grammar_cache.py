@@ -77,6 +77,14 @@ def build_lark(text: str, *, versions: Sequence[tuple[str, str]] = (), **options
     return parser
 
 
+def is_cached(text: str, *, versions: Sequence[tuple[str, str]] = (), **options: Any) -> bool:
+    """Whether ``build_lark`` with these arguments would find its parser's file (not yet read)."""
+    folder = _usable_folder(cache_dir())
+    if folder is None:
+        return False
+    return (folder / f"grammar-{cache_key(text, options, versions)}.lark").is_file()
+
+
 def _usable_folder(folder: Path) -> Path | None:
     """The folder, created 0700 if missing; None if it is not safely ours."""
     try:

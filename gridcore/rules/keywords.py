@@ -12,6 +12,7 @@ without a space, ``活动每日一练``, needs the space or quotes.)
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping
@@ -104,8 +105,7 @@ def keyword_pattern(forms: Iterable[str], cjk_starts: Iterable[str]) -> str:
     # Only the first character of the next keyword is looked at: exact enough
     # (a name glued to a keyword is rare and can be quoted) and it keeps the
     # lexer's regexes small, which makes building the parser several times faster.
-    firsts = sorted({s[0] for s in cjk_starts if is_cjk(s[0])})
-    follow = f"(?=[{''.join(firsts)}])" if firsts else "(?!)"
+    follow = _follow(tuple(cjk_starts))
     alternatives = []
     for form in sorted(set(forms), key=lambda f: (-len(f), f)):
         body = _form_pattern(form)
@@ -114,6 +114,13 @@ def keyword_pattern(forms: Iterable[str], cjk_starts: Iterable[str]) -> str:
         else:
             alternatives.append(f"(?i:{body})(?![A-Za-z0-9_])")
     return "(?:" + "|".join(alternatives) + ")"
+
+
+@functools.lru_cache(maxsize=8)
+def _follow(cjk_starts: tuple[str, ...]) -> str:
+    """The lookahead of a Chinese form: the first character of a Chinese keyword form."""
+    firsts = sorted({s[0] for s in cjk_starts if is_cjk(s[0])})
+    return f"(?=[{''.join(firsts)}])" if firsts else "(?!)"
 
 
 def merge_keywords(tables: Iterable[Mapping[str, tuple[str, ...]]]) -> dict[str, tuple[str, ...]]:
