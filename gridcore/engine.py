@@ -22,7 +22,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self
@@ -151,6 +151,9 @@ class Engine:
             except (TypeError, ValueError) as exc:
                 raise PluginError(str(exc)) from None
         self._rulesets: list[tuple[datetime, Ruleset]] = []
+        #: ``policy``'s last time asked, and the ruleset in force then with the local date
+        self._policy_at: datetime | None = None
+        self._policy_day: tuple[Ruleset | None, date] | None = None
         self._applied: set[str] = set()
         self._high_water: datetime | None = None
         self._last: tuple[datetime, str] | None = None  # order of the last applied event
@@ -345,6 +348,7 @@ class Engine:
                                        SECTIONS_KEY: sorted(compiled.items)})
         self._rulesets.append((when, compiled))
         self._rulesets.sort(key=lambda pair: pair[0])
+        self._policy_at = None
         self.hooks.on_ruleset_loaded(self, compiled, when)
         self._ruleset_keys.add(key)
         if self._high_water is not None and self._high_water >= when:
@@ -377,10 +381,16 @@ class Engine:
         What a plugin calls to judge an event (``engine.policy(POINTS, at=event.time)``);
         None when no ruleset is in force or it has no such section.
         """
-        ruleset = self.ruleset_at(at)
+        if at != self._policy_at:
+            # Plugins ask for several sections at the time of each event: the ruleset and
+            # the local date are worked out once per time (``_rulesets`` resets them).
+            self._policy_day = (self.ruleset_at(at), at.astimezone(self.community.tz).date())
+            self._policy_at = at
+        assert self._policy_day is not None
+        ruleset, day = self._policy_day
         if ruleset is None:
             return None
-        return ruleset.policy(section, at=at.astimezone(self.community.tz).date())
+        return ruleset.policy(section, at=day)
 
     @property
     def ruleset(self) -> Ruleset | None:
@@ -420,6 +430,7 @@ class Engine:
                 if name not in compiled.items:
                     unserved.setdefault(name, []).append(compiled.name)
         self._rulesets.sort(key=lambda pair: pair[0])
+        self._policy_at = None
         for name, rulesets in sorted(unserved.items()):
             names = ", ".join(dict.fromkeys(rulesets))
             warning = (
@@ -467,7 +478,8 @@ class Engine:
         took on the spot (due ``DECIDED_WITH`` after it) are recorded with it.
         """
         summary = IngestSummary()
-        decoded: list[tuple[Event, str]] = []
+        # each event, where it came from, and its stored form when already made (checking the limits)
+        decoded: list[tuple[Event, str, dict[str, Any] | None]] = []
         labels = iter(sources) if sources is not None else None
         for n, item in enumerate(events, 1):
             label = next(labels, "") if labels is not None else ""
@@ -478,10 +490,10 @@ class Engine:
                         raise EventError(
                             f"{type(item).kind}: no loaded plugin registers this event kind "
                             f"({type(item).__name__}); is its plugin installed and enabled?")
-                    self.codec.checked_dict(item)  # limits hold for Python-built events too
-                    decoded.append((item, label))
+                    # limits hold for Python-built events too; the document is what is stored
+                    decoded.append((item, label, self.codec.checked_dict(item)))
                 else:
-                    decoded.append((self.codec.from_dict(item), label))
+                    decoded.append((self.codec.from_dict(item), label, None))
             except EventError as exc:
                 ident = _ident(item, n)
                 summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
@@ -493,7 +505,7 @@ class Engine:
 
     def _record_sorted(
         self,
-        decoded: list[tuple[Event, str]],
+        decoded: list[tuple[Event, str, dict[str, Any] | None]],
         summary: IngestSummary,
         batch_size: int,
         progress: Callable[[int], None] | None,
@@ -517,10 +529,10 @@ class Engine:
             batch_ids: set[str] = set()
             # Every id stored after the checkpoint the state came from is in
             # _applied; those stored before it are asked of the store once per batch.
-            older = self._stored_before_base([event.id for event, _ in decoded[i:]])
+            older = self._stored_before_base([event.id for event, _, _ in decoded[i:]])
             try:
                 while i < len(decoded):
-                    event, label = decoded[i]
+                    event, label, document = decoded[i]
                     if event.id in self._applied or event.id in batch_ids or event.id in older:
                         repeats.setdefault(event.id, (i, event, label))
                         summary.duplicates += 1
@@ -541,7 +553,7 @@ class Engine:
                     else:
                         self._apply(event, replaying=False)
                         self._applied.add(event.id)
-                        batch.append(self.codec.to_dict(event))
+                        batch.append(document if document is not None else self.codec.to_dict(event))
                         batch_ids.add(event.id)
                         summary.accepted += 1
                         latest = event.time if latest is None else max(latest, event.time)
@@ -759,6 +771,10 @@ class Engine:
     def residents(self) -> Mapping[str, str]:
         """Registered residents: person id -> the node they live in."""
         return dict(self._population)
+
+    def registered_home(self, person: str) -> str | None:
+        """The node a registered resident lives in (None for anyone else); no copy of ``residents()``."""
+        return self._population.get(person)
 
     def knows_person(self, person: str) -> bool:
         """True for roster members, registered residents, residents on record and the system actor."""

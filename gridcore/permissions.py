@@ -52,7 +52,7 @@ def is_staff_at(engine: Engine, person: str, node: str) -> bool:
 
 def home_of(engine: Engine, person: str) -> str | None:
     """Where ``person`` lives: their registered cell, else the roster's ``home`` (None if neither)."""
-    home = engine.residents().get(person)
+    home = engine.registered_home(person)
     if home is None and person in engine.community.members:
         home = engine.community.member(person).home
     return home
@@ -97,7 +97,7 @@ def refusals(engine: Engine, event: Event) -> list[str]:
             "above, or a resident of that cell, may (只有本网格的工作人员或本单元居民可以登记居民)"
         )]
     if isinstance(event, ResidentMoved):
-        old = engine.residents().get(event.person)
+        old = engine.registered_home(event.person)
         if actor == event.person or is_staff_at(engine, actor, node) or (
             old is not None and is_staff_at(engine, actor, old)
         ):

@@ -96,7 +96,7 @@ def responsible(engine: Engine, incident: Incident, actor: str) -> bool:
 
 
 def _home(engine: Engine, person: str) -> str | None:
-    home = engine.residents().get(person)
+    home = engine.registered_home(person)
     if home is None and person in engine.community.members:
         home = engine.community.member(person).home
     return home
