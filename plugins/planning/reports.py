@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from gridcore import Report, Table
+from gridcore.reports import Showcase
 
 from .section import SECTION
 
@@ -40,4 +41,10 @@ def _build(engine: Engine, params: Mapping[str, str]) -> Table:
     return sizes_table(engine)
 
 
-REPORTS = (Report("planning.sizes", "Every planned cell's households and people against the plan", _build),)
+REPORTS = (
+    Report("planning.sizes", "Every planned cell's households and people against the plan", _build,
+           showcase=Showcase(heading="Households and people against the planned grid size (网格规划): {rows} cells",
+                             rows=8, title=False, empty="none: the ruleset plans no grid size",
+                             columns=("node", "name", "households", "planned households", "people",
+                                      "planned people", "status"), order=58)),
+)
