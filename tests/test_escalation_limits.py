@@ -197,6 +197,29 @@ escalation:
     assert "类别 fire_hazard 的事件在 street 没有时限" in zh.output or "fire_hazard的事件在 street 没有时限" in zh.output
 
 
+def test_check_flags_a_level_without_limits_in_the_middle_of_the_ladder(tmp_path: Path) -> None:
+    """The levels' own ladder: a gap below a level with limits is flagged (limit-missing); the top left
+    without limits, or a level a breach skips ('then go to'), is not."""
+    head = "ruleset gaps\nlevels: street > community > grid > unit\n\nescalation:\n  incident any: start at unit\n"
+    cases = {
+        "  limit unit: accept within 2 working hours\n  limit community: accept within 1 working day\n": "grid",
+        "  limit unit: accept within 2 working hours, then go to community\n"
+        "  limit community: accept within 1 working day\n": None,
+        "  limit unit: accept within 2 working hours\n  limit grid: accept within 4 working hours\n": None,
+        "  limit grid: accept within 4 working hours\n": "unit",
+    }
+    for n, (limits, gap) in enumerate(cases.items()):
+        path = tmp_path / f"gaps{n}.rules"
+        path.write_text(head + limits, encoding="utf-8")
+        doc = json.loads(run("check", "--format", "json", str(path)).output)
+        found = [(d["code"], d["message"]["en"]) for d in doc["diagnostics"]]
+        if gap is None:
+            assert found == [], limits
+        else:
+            said = f"cases of any category have no time limit at {gap}: there a case is never overdue and never moves up"
+            assert found == [("limit-missing", said)], limits
+
+
 # ---------------------------------------------------------------- the departments' record
 
 

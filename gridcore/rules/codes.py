@@ -309,6 +309,12 @@ CODES: tuple[Code, ...] = (
        "无法做到的时限", "give the time allowed, counted in working time where nobody is on duty "
        "round the clock", "写明允许的时间；没有全天值班的，按工作时间计",
        E + "limit unit: accept within 0 hours\n", ("0 hours", "2 working hours")),
+    _c("limit-missing", r"cases of .* have no time limit at ", "a level of an incident ladder without a time limit",
+       "事件上报链上的某一层级没有时限", "give that level a limit ('limit LEVEL: ...'), or the category one at it "
+       "('limit for CATEGORY: at LEVEL ...')", "给该层级加上时限（'时限 层级：…'），或给该类别在该层级加上时限（'类别时限 类别：于 层级 …'）",
+       E + "incident any: start at unit\n  limit unit: accept within 2 working hours\n"
+       "  limit community: accept within 1 working day\n",
+       ("  limit community", "  limit grid: accept within 4 working hours\n  limit community")),
     # ------------------------------------------------------------ the community beside the ruleset
     _c("verifier-missing", r"no .* at or above \d+ of the \d+ cells", "nobody can verify cases in some cells",
        "有的单元上报的事件无人核查", "name a role every cell has at or above it in 'verified by:', or add "

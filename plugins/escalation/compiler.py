@@ -368,29 +368,36 @@ def categories_named(policy: EscalationPolicy) -> list[str | None]:
 
 
 def _check_gaps(policy: EscalationPolicy, items: Sequence[Item], ctx: CompileContext) -> None:
-    """Warn about a level a category with limits of its own can reach where no limit applies to it.
+    """Warn about a level on a category's ladder where no limit applies to it.
 
     A category's ladder runs from where its cases start up to the top; at a
     level where neither its own limits nor the level's apply (counting only
     limits that apply whatever the case: a condition may not hold), a case is
-    never overdue and never moves up.
+    never overdue and never moves up.  For a category with limits of its own
+    every such level is said; for the others (the levels' own ladder) a level
+    without limits below one with limits: the top of a ladder may be left
+    without one on purpose, a gap in the middle never is.
     """
-    if not ctx.levels or not policy.category_limits:
+    if not ctx.levels:
         return
     own = {c.category for c in policy.category_limits}
     always = attrs.evolve(policy, category_limits=tuple(c for c in policy.category_limits if c.condition is None))
     gaps: dict[tuple[str, ...], list[str | None]] = {}
     for category in categories_named(policy):
-        if category not in own:
-            continue  # the ladder of a category with limits of its own (the levels' own ladder is the author's)
         facts = IncidentFacts(id="", category=category or "", severity=1, level="", key_person=False,
                               channel="", age=timedelta(0))
-        missing = tuple(level for level in ladder(policy, ctx.levels, category)
-                        if not always.applied(attrs.evolve(facts, level=level), level))
+        steps = ladder(policy, ctx.levels, category)  # top first
+        limited = [level for level in steps if always.applied(attrs.evolve(facts, level=level), level)]
+        if category in own:
+            missing = tuple(level for level in steps if level not in limited)
+        else:
+            missing = _stuck_at(policy, steps, limited)
         if missing:
             gaps.setdefault(missing, []).append(category)
     for missing, categories in gaps.items():
         at = next((found for c in categories if (found := _item_of(items, c, ctx)) is not None), None)
+        if at is None:
+            at = next((item for item in items if item.kind == "limit"), None)
         if at is None:
             continue
         names = [c for c in categories if c is not None]
@@ -411,6 +418,20 @@ def _check_gaps(policy: EscalationPolicy, items: Sequence[Item], ctx: CompileCon
                   fix=f"add 'limit {top}: accept within ...' or 'limit for {name}: at {top} resolve within ...'",
                   fix_zh=f"加上 '时限 {top}：受理时限 …' 或 '类别时限 {name}：于 {top} 办结时限 …'",
                   warning=True)
+
+
+def _stuck_at(policy: EscalationPolicy, steps: Sequence[str], limited: Sequence[str]) -> tuple[str, ...]:
+    """Where a case of the levels' own ladder stops below a level with limits: followed from its start
+    as breaches move it (``then go to`` may skip a level, which is then no gap)."""
+    level = steps[-1] if steps else None
+    while level is not None:
+        if level not in limited:
+            return (level,) if any(steps.index(up) < steps.index(level) for up in limited) else ()
+        then = policy.limit_for(level)
+        up = then.then_level if then is not None and then.then_level in steps else None
+        at = steps.index(level)
+        level = up if up is not None and steps.index(up) < at else (steps[at - 1] if at > 0 else None)
+    return ()
 
 
 def _item_of(items: Sequence[Item], category: str | None, ctx: CompileContext) -> Item | None:
