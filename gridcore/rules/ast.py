@@ -244,11 +244,15 @@ class Item:
     override: bool = False
     ref: RuleRef = field(default=RuleRef("", 0), eq=False)
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+    #: the scope written in parentheses after the head (``stars (quarterly):``),
+    #: in a section that has scopes (``Section.scoped``); None if none
+    scope: Name | None = None
 
     @property
     def key(self) -> tuple[str, str | None]:
-        """``(kind, name)``: what a child ruleset overrides or removes."""
-        return (self.kind, self.name.text if self.name else None)
+        """``(kind, name)``: what a child ruleset overrides or removes (a scoped
+        item's kind with its scope: ``("stars (quarterly)", None)``)."""
+        return (scoped_kind(self.kind, self.scope), self.name.text if self.name else None)
 
     @property
     def body(self) -> Any:
@@ -274,11 +278,17 @@ class Removal:
     name: Name | None
     ref: RuleRef = field(eq=False)
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+    scope: Name | None = None
 
     @property
     def key(self) -> tuple[str, str | None]:
         """The key of the item removed."""
-        return (self.kind, self.name.text if self.name else None)
+        return (scoped_kind(self.kind, self.scope), self.name.text if self.name else None)
+
+
+def scoped_kind(kind: str, scope: Name | None) -> str:
+    """An item's kind as its key holds it: with its scope, if it has one (``stars (quarterly)``)."""
+    return kind if scope is None else f"{kind} ({scope.text})"
 
 
 @frozen
@@ -325,6 +335,15 @@ class ItemLine:
     body: Any
     override: bool = False
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+    scope: Name | None = None
+
+
+@frozen
+class Scope:
+    """``(quarterly)`` after an item's head, in a section that has scopes."""
+
+    name: Name
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
 
 @frozen
@@ -343,3 +362,4 @@ class RemoveLine:
     kind: str
     name: Name | None
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+    scope: Name | None = None

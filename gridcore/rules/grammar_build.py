@@ -357,6 +357,8 @@ def _generated_rules(section: Section[Any], item_terms: dict[str, tuple[str, ...
         term = f"ITEM_{s.upper()}_{kind.name.upper()}"
         item_terms[term] = kind.keywords
         head = f"_{term} name" if kind.named else f"_{term}"
+        if section.scoped:
+            head += f" {s}__scope?"
         lines.append(f"{s}__item_{kind.name}: {head} _COLON {kind.body} "
                      f"({DATED_NEXT} {s}__dated_{kind.name})*")
         lines.append(f"{s}__head_{kind.name}: {head}")
@@ -366,6 +368,8 @@ def _generated_rules(section: Section[Any], item_terms: dict[str, tuple[str, ...
         entries.append(f"{s}__item_{kind.name}")
         heads.append(f"{s}__head_{kind.name}")
     lines.append(f"?{s}__entry: " + " | ".join(entries))
+    if section.scoped:
+        lines.append(f"{s}__scope: _LPAR name _RPAR")
     lines.append(f"{s}__remove: _REMOVE ({' | '.join(heads)})")
     return "\n".join(lines)
 
@@ -428,18 +432,27 @@ def _statement_builders(section: Section[Any]) -> dict[str, Callable[[list[Any],
         out[f"{s}__item_{kind.name}"] = _item_line(kind)
         out[f"{s}__head_{kind.name}"] = _remove_line(kind)
         out[f"{s}__dated_{kind.name}"] = _dated_line
+    if section.scoped:
+        out[f"{s}__scope"] = lambda c, pos: ast.Scope(c[0], pos)
     return out
 
 
 def _item_line(kind: ItemKind) -> Callable[[list[Any], ast.Pos], ast.ItemLine]:
     def build(children: list[Any], pos: ast.Pos) -> ast.ItemLine:
-        return ast.ItemLine(kind.name, children[0] if kind.named else None, children[-1], pos=pos)
+        return ast.ItemLine(kind.name, children[0] if kind.named else None, children[-1], pos=pos,
+                            scope=_scope_of(children))
     return build
+
+
+def _scope_of(children: list[Any]) -> ast.Name | None:
+    """The scope an item's head writes (``stars (quarterly):``), if any."""
+    return next((c.name for c in children if isinstance(c, ast.Scope)), None)
 
 
 def _remove_line(kind: ItemKind) -> Callable[[list[Any], ast.Pos], ast.RemoveLine]:
     def build(children: list[Any], pos: ast.Pos) -> ast.RemoveLine:
-        return ast.RemoveLine(kind.name, children[0] if children else None, pos)
+        name = children[0] if children and not isinstance(children[0], ast.Scope) else None
+        return ast.RemoveLine(kind.name, name, pos, scope=_scope_of(children))
     return build
 
 

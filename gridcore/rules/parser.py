@@ -418,13 +418,13 @@ class _Reader:
         self.last_item = None
         if result is not None:
             self.blocks[self.current].removals.append(
-                ast.Removal(result.kind, result.name, self.ref(line), self.ref_pos(line)))
+                ast.Removal(result.kind, result.name, self.ref(line), self.ref_pos(line), result.scope))
 
     def result(self) -> ast.RulesFile:
         sections = []
         for section_name, block in self.blocks.items():
             items = tuple(ast.Item(i.line.kind, i.line.name, tuple(i.versions), i.line.override,
-                                   i.ref, i.pos) for i in block.items)
+                                   i.ref, i.pos, i.line.scope) for i in block.items)
             sections.append(ast.SectionBlock(section_name, items, tuple(block.removals), block.pos))
         return ast.RulesFile(self.name, self.extends, self.levels, tuple(sections), self.file,
                              self.level_names)

@@ -149,6 +149,11 @@ class Section(Generic[P]):
     * ``version``: the plugin's version.  The built parser is cached on disk
       (gridcore/rules/grammar_cache.py) under a key that includes it, so a new
       version of the plugin always rebuilds the parser.
+    * ``scoped``: items may name a scope in parentheses after their head
+      (``stars (quarterly): ...``, ``指标 巡查覆盖率（季度考核）：...``): items
+      of different scopes are different items (for inheritance and
+      duplicates), and ``Item.scope`` gives the compiler the scope as written
+      (the assessment section's cycles).
     """
 
     name: str = field(validator=lambda i, a, v: _check(_SECTION_NAME, v, "section name"))
@@ -162,6 +167,7 @@ class Section(Generic[P]):
     doc: str = ""
     version: str = ""
     transformer: object | None = field(default=None, eq=False)
+    scoped: bool = False
 
     def builders(self) -> dict[str, Callable[[list[Any], Pos], Any]]:
         """The transformer's methods for rules of this section (their names start with ``<name>_``)."""
@@ -181,4 +187,4 @@ class Section(Generic[P]):
     def signature(self) -> tuple[Any, ...]:
         """What the parser depends on (the parser cache key)."""
         return (self.name, self.version, self.headers, self.items, self.grammar,
-                tuple(sorted(self.keywords.items())))
+                tuple(sorted(self.keywords.items())), self.scoped)

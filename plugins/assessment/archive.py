@@ -18,7 +18,7 @@ from attrs import frozen
 from gridcore.explain import RuleRef
 
 from .policy import exact
-from .rating import COLLECTION, Assessment, AssessmentError, assess
+from .rating import COLLECTION, Assessment, AssessmentError, assess, cycle_key, split_key
 from .scoring import Rating, Term, shown
 
 if TYPE_CHECKING:
@@ -52,26 +52,32 @@ def from_document(doc: Mapping[str, Any]) -> Assessment:
 
 
 def save_assessment(engine: Engine, assessment: Assessment) -> None:
-    """Store (or replace) an assessment under its period label."""
-    engine.store.put(COLLECTION, assessment.period, to_document(assessment))
+    """Store (or replace) an assessment under its key (the period label, ``@cycle`` for another cycle)."""
+    engine.store.put(COLLECTION, assessment.key, to_document(assessment))
 
 
-def stored(engine: Engine, period: str) -> Assessment | None:
-    """The stored assessment of ``period`` (a label), or None if it was never assessed."""
-    doc = engine.store.get(COLLECTION, period)
+def stored(engine: Engine, period: str, cycle: str | None = None) -> Assessment | None:
+    """The stored assessment of ``period`` (a label, or ``2025-Q1@quarterly``) in ``cycle``,
+    or None if it was never assessed."""
+    doc = engine.store.get(COLLECTION, cycle_key(*_key(period, cycle)))
     return None if doc is None else from_document(doc)
 
 
-def stored_or_fresh(engine: Engine, period: str) -> Assessment:
-    """The stored assessment of ``period``, else a fresh one (not saved)."""
-    found = stored(engine, period)
-    return found if found is not None else assess(engine, period, save=False)
+def stored_or_fresh(engine: Engine, period: str, cycle: str | None = None) -> Assessment:
+    """The stored assessment of ``period`` (in ``cycle``), else a fresh one (not saved)."""
+    found = stored(engine, period, cycle)
+    return found if found is not None else assess(engine, period, save=False, cycle=cycle)
 
 
-def history(engine: Engine) -> list[Assessment]:
-    """Every stored assessment, ordered by period start."""
-    found = [from_document(doc) for _, doc in engine.store.items(COLLECTION)]
+def history(engine: Engine, cycle: str = "") -> list[Assessment]:
+    """Every stored assessment of ``cycle`` ("" for the section's own), ordered by period start."""
+    found = [a for a in (from_document(doc) for _, doc in engine.store.items(COLLECTION)) if a.cycle == cycle]
     return sorted(found, key=lambda a: (a.start, a.period))
+
+
+def _key(period: str, cycle: str | None) -> tuple[str, str]:
+    label, written = split_key(period)
+    return label, cycle or written
 
 
 @frozen

@@ -168,7 +168,7 @@ def draw(assessment: Assessment, fmt: str) -> bytes:
             bar.set_gid(f"stars-{r.node}")
             stars_ax.text(r.stars + 0.08, y, "★" * r.stars + f" {r.stars}", va="center", fontsize=9)
         stars_ax.set_xlim(0, most + 1.2)
-        stars_ax.set_title(f"{assessment.period} 星级 stars per node", loc="left", fontweight="bold")
+        stars_ax.set_title(f"{assessment.named} 星级 stars per node", loc="left", fontweight="bold")
 
         top = max([1.0, *(r.max_score for r in ratings)])
         for y, r in zip(places, ratings):
@@ -187,7 +187,7 @@ def draw(assessment: Assessment, fmt: str) -> bytes:
                 cut.set_gid(f"penalty-{r.node}")
             score_ax.text(top * 1.01, y, f"{shown(r.score)} / {r.max_score:g}", va="center", fontsize=9)
         score_ax.set_xlim(0, top * 1.18)
-        score_ax.set_title(f"{assessment.period} 得分构成 score components", loc="left", fontweight="bold")
+        score_ax.set_title(f"{assessment.named} 得分构成 score components", loc="left", fontweight="bold")
 
         for ax in (stars_ax, score_ax):
             ax.set_yticks(places, labels)

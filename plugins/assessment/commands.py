@@ -1,15 +1,17 @@
 """``gridcore assess``: rate a period, compare periods, subsidies, history, charts.
 
-    gridcore assess --period 2025-Q1 [--breakdown] [--chart stars.svg] [--dry-run]
-    gridcore assess compare 2025-Q1 2025-Q2
-    gridcore assess subsidies --period 2025-Q1
-    gridcore assess history [--node g1]
-    gridcore assess chart --period 2025-Q1 --output stars.svg
+    gridcore assess --period 2025-Q1 [--cycle quarterly] [--breakdown] [--chart stars.svg] [--dry-run]
+    gridcore assess compare 2025-Q1 2025-Q2 [--cycle quarterly]
+    gridcore assess subsidies --period 2025-Q1 [--cycle quarterly]
+    gridcore assess history [--node g1] [--cycle quarterly]
+    gridcore assess chart --period 2025-Q1 --output stars.svg [--cycle quarterly]
     gridcore assess metrics --period 2025-Q1 [--node g1]
 
 Without ``--period`` the period (of the kind the ruleset sets: monthly,
 quarterly) of the latest recorded event is rated if it is over by ``--now``,
-else the one before it.
+else the one before it.  ``--cycle NAME`` rates by one of the ruleset's other
+assessment cycles (``stars (quarterly): ...``; ``--period 2025-Q1@quarterly``
+says the same); without it, the assessment section's own.
 """
 
 from __future__ import annotations
@@ -27,18 +29,20 @@ from gridcore_app.cli import fail, format_option, now_option, open_engine, store
 from .archive import history, stored
 from .chart import check_target, write_chart
 from .metrics import node_id, policy_at
-from .rating import assess, resolve_period
+from .rating import assess, cycle_policy, resolve_period, split_key
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
 from .scoring import shown
 
 
-def default_period(engine: Engine, now: datetime) -> str:
+def default_period(engine: Engine, now: datetime, cycle: str = "") -> str:
     """The period of the latest recorded event if it is complete by ``now``, else the one before.
 
     A store of last year's events is rated for its own last period, not for
-    an empty period next to the wall clock.
+    an empty period next to the wall clock.  The period's kind is the cycle's.
     """
     policy = policy_at(engine, now)
+    if policy is not None:
+        policy = cycle_policy(engine, policy, cycle)
     kind = policy.period if policy is not None else "quarter"
     latest = engine.latest_event_time
     when = min(latest, now) if latest is not None else now
@@ -48,12 +52,16 @@ def default_period(engine: Engine, now: datetime) -> str:
     return period.label
 
 
+CYCLE_HELP = "One of the ruleset's other assessment cycles (考核周期), as written: stars (NAME): ..."
+
+
 @click.group("assess", invoke_without_command=True)
 @click.option("--period", metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
 @click.option("--breakdown", is_flag=True, help="One row per term of every score, with its rule.")
 @click.option("--chart", "chart_path", metavar="FILE",
               help="Also write a chart of stars and score components: FILE.png, FILE.svg or FILE.pdf.")
 @click.option("--dry-run", is_flag=True, help="Rate without storing the result.")
+@click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @store_option
 @now_option
 @format_option
@@ -64,6 +72,7 @@ def assess_group(
     breakdown: bool,
     chart_path: str | None,
     dry_run: bool,
+    cycle: str | None,
     store: str,
     now: datetime | None,
     fmt: str,
@@ -74,8 +83,9 @@ def assess_group(
     if chart_path:
         check_target(chart_path)  # refused before anything is rated or stored
     with open_engine(store, now=now, read_only=dry_run) as engine:
-        label = period or default_period(engine, engine.clock.now())
-        result = assess(engine, label, save=not dry_run)
+        label, cycle = _period_and_cycle(period, cycle)
+        label = label or default_period(engine, engine.clock.now(), cycle)
+        result = assess(engine, label, save=not dry_run, cycle=cycle)
         table = breakdown_table(result) if breakdown else ratings_table(result)
         click.echo(table.render(fmt), nl=False)
         if chart_path:
@@ -83,42 +93,57 @@ def assess_group(
             click.echo(f"chart written to {chart_path}", err=True)
 
 
+def _period_and_cycle(period: str | None, cycle: str | None) -> tuple[str | None, str]:
+    """``--period 2025-Q1@quarterly`` is ``--period 2025-Q1 --cycle quarterly``."""
+    if period is None:
+        return None, cycle or ""
+    label, written = split_key(period)
+    if cycle and written and cycle != written:
+        fail(f"--period {period} names cycle {written!r}, --cycle says {cycle!r}: give one")
+    return label, cycle or written
+
+
 @assess_group.command("compare")
 @click.argument("before")
 @click.argument("after")
+@click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @store_option
 @format_option
-def compare_command(before: str, after: str, store: str, fmt: str) -> None:
+def compare_command(before: str, after: str, cycle: str | None, store: str, fmt: str) -> None:
     """Who gained or lost a star between two assessed periods, and why."""
     with open_engine(store, read_only=True) as engine:
-        first, second = stored(engine, before), stored(engine, after)
+        first, second = stored(engine, before, cycle), stored(engine, after, cycle)
         missing = [p for p, a in ((before, first), (after, second)) if a is None]
         if missing or first is None or second is None:
-            fail(f"period {', '.join(missing)} has not been assessed yet; run: gridcore assess --period {missing[0]}")
+            also = f" --cycle {cycle}" if cycle else ""
+            fail(f"period {', '.join(missing)} has not been assessed yet; run: gridcore assess --period {missing[0]}"
+                 f"{also}")
             return
         click.echo(compare_table(first, second).render(fmt), nl=False)
 
 
 @assess_group.command("subsidies")
 @click.option("--period", required=True, metavar="PERIOD")
+@click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @store_option
 @now_option
 @format_option
-def subsidies_command(period: str, store: str, now: datetime | None, fmt: str) -> None:
+def subsidies_command(period: str, cycle: str | None, store: str, now: datetime | None, fmt: str) -> None:
     """Each person's subsidy for a period (the stored assessment, or a fresh one)."""
     with open_engine(store, now=now, read_only=True) as engine:
-        result = stored(engine, period) or assess(engine, period, save=False)
+        result = stored(engine, period, cycle) or assess(engine, period, save=False, cycle=cycle)
         click.echo(subsidies_table(result).render(fmt), nl=False)
 
 
 @assess_group.command("history")
 @click.option("--node", "node", default=None, help="Only this node.")
+@click.option("--cycle", default="", metavar="NAME", help=CYCLE_HELP)
 @store_option
 @format_option
-def history_command(node: str | None, store: str, fmt: str) -> None:
-    """Stars of every node in every stored period."""
+def history_command(node: str | None, cycle: str, store: str, fmt: str) -> None:
+    """Stars of every node in every stored period (of one cycle)."""
     with open_engine(store, read_only=True) as engine:
-        past = history(engine)
+        past = history(engine, cycle)
         nodes = list(dict.fromkeys(r.node for a in past for r in a.ratings if node in (None, r.node)))
         if node is not None and not nodes:
             fail(f"node {node!r} was never rated")
@@ -128,19 +153,21 @@ def history_command(node: str | None, store: str, fmt: str) -> None:
             name = next(r.name for r in stars if r is not None)
             rows.append((n, name, *(None if r is None else r.stars for r in stars)))
         columns = ("node", "name", *(a.period for a in past))
-        click.echo(Table("Star history 星级历史", columns, tuple(rows)).render(fmt), nl=False)
+        title = f"Star history ({cycle}) 星级历史" if cycle else "Star history 星级历史"
+        click.echo(Table(title, columns, tuple(rows)).render(fmt), nl=False)
 
 
 @assess_group.command("chart")
 @click.option("--period", required=True, metavar="PERIOD")
 @click.option("--output", required=True, metavar="FILE", help="Where to write it: FILE.png, FILE.svg or FILE.pdf.")
+@click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @store_option
 @now_option
-def chart_command(period: str, output: str, store: str, now: datetime | None) -> None:
+def chart_command(period: str, output: str, cycle: str | None, store: str, now: datetime | None) -> None:
     """Write a chart (PNG, SVG or PDF) of stars per node and score components."""
     check_target(output)
     with open_engine(store, now=now, read_only=True) as engine:
-        result = stored(engine, period) or assess(engine, period, save=False)
+        result = stored(engine, period, cycle) or assess(engine, period, save=False, cycle=cycle)
         write_chart(result, output)
         click.echo(f"chart written to {output}")
 

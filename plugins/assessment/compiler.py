@@ -14,6 +14,7 @@ with numbers, so ruleset text never becomes code.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +66,8 @@ class Fact:
     value: Any
 
 
-def assemble(facts: Sequence[Fact]) -> AssessmentPolicy:
-    """Build a policy from the facts in force (in file order)."""
+def assemble(facts: Sequence[Fact], cycle: str = "") -> AssessmentPolicy:
+    """Build a policy from the facts in force (in file order); ``cycle`` names a cycle's own."""
     values: dict[str, Any] = {}
     for fact in facts:
         if fact.kind in ("metric", "penalty", "bonus", "cap", "subsidy", "person_metric", "person_penalty"):
@@ -96,14 +97,62 @@ def assemble(facts: Sequence[Fact]) -> AssessmentPolicy:
         person_terms=tuple(values.get("person_metric", [])),
         person_adjustments=tuple(values.get("person_penalty", [])),
         person_stars=values.get("person_stars", ()),
+        cycle=cycle,
+        cycle_rule=values.get("cycle_rule"),
     )
 
 
+#: Kinds that say how metrics are measured, for every cycle alike: never scoped.
+SHARED = ("patrol", "serious")
+
+
 def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPolicy:
-    """``Section.compile``: the items in force on a day; problems go to ``ctx.error``."""
+    """``Section.compile``: the items in force on a day; problems go to ``ctx.error``.
+
+    Items without a scope are the section's own cycle (the main policy); each
+    scope written after an item's head (``stars (quarterly):``) is another
+    assessment cycle, compiled from its own items alone and kept in
+    ``AssessmentPolicy.cycles``.  ``patrol`` and ``serious`` are shared.
+    """
+    main = [item for item in items if item.scope is None]
+    scoped: dict[str, list[Item]] = {}
+    for item in items:
+        if item.scope is None:
+            continue
+        if item.kind in SHARED:
+            ctx.error(item.scope, f"'{item.kind}' is shared by every assessment cycle: it cannot name one",
+                      f"'{item.kind}' 为各考核周期共用，不能指定周期",
+                      fix=f"write it without '({item.scope.text})'", fix_zh=f"去掉“（{item.scope.text}）”")
+            continue
+        if not _CYCLE_NAME.fullmatch(item.scope.text):
+            ctx.error(item.scope, f"an assessment cycle is named by a word: '{item.scope.text}'",
+                      f"考核周期的名称须是一个词：'{item.scope.text}'", fix="e.g. (quarterly) or （季度考核）",
+                      fix_zh="如 (quarterly) 或（季度考核）")
+            continue
+        scoped.setdefault(item.scope.text, []).append(item)
+    policy = _compile_cycle(main, ctx, "")
+    if scoped and not main:
+        first = next(iter(scoped.values()))[0]
+        ctx.error(first, "an assessment cycle needs the section's own cycle beside it",
+                  "考核周期须与本栏目自身的考核并存", fix="write the main rating without a cycle: rate:, metric ...:, stars:",
+                  fix_zh="先写不带周期的考核：评定层级、指标、星级")
+    cycles = tuple(_compile_cycle(found, ctx, name, shared=main) for name, found in scoped.items())
+    return attrs.evolve(policy, cycles=cycles)
+
+
+#: A cycle's name: letters, digits, underscores or Chinese characters (it is part of a stored key).
+_CYCLE_NAME = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def _compile_cycle(items: Sequence[Item], ctx: CompileContext, cycle: str,
+                   shared: Sequence[Item] = ()) -> AssessmentPolicy:
+    """One cycle's policy: its own items, and (for a named cycle) the shared ``patrol`` and ``serious``."""
     report = ctx.error
     facts: list[Fact] = []
     kinds = {item.kind for item in items}
+    what, what_zh = (f"assessment cycle '{cycle}'", f"考核周期“{cycle}”") if cycle else \
+        ("the assessment section", "考核部分")
+    items = [*items, *(i for i in shared if i.kind in SHARED)]
     for item in items:
         name = item.name.text if item.name is not None else None
         if item.kind == "cap" and item.name is not None:
@@ -119,16 +168,19 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPol
                 value = (tuple(_role_of(n, ctx) for n in names(version.body)), value[1])
             if value is not None:
                 facts.append(Fact(item.kind, name, value))
+    scope = f" ({cycle})" if cycle else ""
+    scope_zh = f"（{cycle}）" if cycle else ""
     if items and "stars" not in kinds:
-        report(items[0], "the assessment section has no star ladder",
-               "考核部分缺少星级规则", fix="add: stars: 5 if score >= 90, 4 if score >= 80, otherwise 3",
-               fix_zh="加上：星级：若 得分 >= 90 则 5，若 得分 >= 80 则 4，否则 3")
+        report(items[0], f"{what} has no star ladder",
+               f"{what_zh}缺少星级规则", fix=f"add: stars{scope}: 5 if score >= 90, 4 if score >= 80, otherwise 3",
+               fix_zh=f"加上：星级{scope_zh}：若 得分 >= 90 则 5，若 得分 >= 80 则 4，否则 3")
     if items and "metric" not in kinds:
-        report(items[0], "the assessment section counts no metric",
-               "考核部分没有计分指标", fix="add: metric patrol_coverage: weight 100", fix_zh="加上：指标 巡查覆盖率：权重 100")
+        report(items[0], f"{what} counts no metric",
+               f"{what_zh}没有计分指标", fix=f"add: metric patrol_coverage{scope}: weight 100",
+               fix_zh=f"加上：指标 巡查覆盖率{scope_zh}：权重 100")
     if items and "rate" not in kinds:
-        report(items[0], "the assessment section does not say which levels are rated",
-               "考核部分没有写明评定层级", fix="add: rate: grid", fix_zh="加上：评定层级：grid")
+        report(items[0], f"{what} does not say which levels are rated",
+               f"{what_zh}没有写明评定层级", fix=f"add: rate{scope}: grid", fix_zh=f"加上：评定层级{scope_zh}：grid")
     if "people" in kinds:
         for needed, fix, fix_zh in (("person_metric", "person metric patrols_logged: weight 100, scale 0 to 60",
                                      "人员指标 巡查次数：权重 100，区间 0 至 60"),
@@ -144,7 +196,9 @@ def compile_section(items: Sequence[Item], ctx: CompileContext) -> AssessmentPol
                fix="add: rated people: fulltime_gridworker", fix_zh="加上：评定人员：专职网格员")
     _check_caps(facts, report)
     _warn_unknown_metrics(items, ctx)
-    return assemble(facts)
+    if cycle:
+        facts.append(Fact("cycle_rule", None, items[0].ref))
+    return assemble(facts, cycle)
 
 
 def _level(name: Any, ctx: CompileContext) -> str:

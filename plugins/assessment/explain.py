@@ -18,7 +18,7 @@ from gridcore.explain import Explanation
 from gridcore.periods import PeriodError
 
 from .archive import stored_or_fresh
-from .rating import Assessment
+from .rating import Assessment, AssessmentError
 from .scoring import Rating, shown
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def explain_decision(engine: Engine, rest: str) -> Explanation | None:
         return None
     try:
         assessment = stored_or_fresh(engine, period)
-    except PeriodError:
+    except (PeriodError, AssessmentError):  # no such period, or no such cycle: nothing to explain
         return None
     decision = f"assessment:{rest}"
     if subject.startswith("subsidy:"):
@@ -66,7 +66,7 @@ def _subsidy(assessment: Assessment, member: str, decision: str) -> Explanation 
     if not lines:
         return None
     total = round(sum(s.amount for s in lines), 2)
-    summary = f"{lines[0].name} ({member}) earns {total:g} for {assessment.period}"
+    summary = f"{lines[0].name} ({member}) earns {total:g} for {assessment.named}"
     inputs = {f"{s.role} at {s.node}": f"{s.amount:g} from {s.stars:g} stars ({s.basis})" for s in lines}
     rules = tuple(dict.fromkeys(s.rule for s in lines))
     return Explanation(decision, summary, rules, inputs, total)

@@ -49,12 +49,12 @@ def rated_people(engine: Engine, policy: AssessmentPolicy) -> list[tuple[str, st
 
 
 def rate_people(engine: Engine, policy: AssessmentPolicy, metrics: Mapping[str, Metric],
-                period: Period) -> tuple[Rating, ...]:
+                period: Period, label: str | None = None) -> tuple[Rating, ...]:
     """Every rated person's rating for ``period`` (``metrics``: each person metric the policy names)."""
     if not policy.people:
         return ()
     facts = [_facts(engine, member, role, metrics, period) for member, role in rated_people(engine, policy)]
-    return tuple(rate_nodes(policy.for_people(), period.label, facts))
+    return tuple(rate_nodes(policy.for_people(), label or period.label, facts))
 
 
 def wrong_kind(metrics: Mapping[str, Metric], policy: AssessmentPolicy) -> list[str]:

@@ -285,6 +285,22 @@ class AssessmentPolicy:
     person_terms: tuple[MetricTerm, ...] = ()
     person_adjustments: tuple[Adjustment, ...] = ()
     person_stars: tuple[StarLevel, ...] = ()
+    #: this policy's cycle: "" for the section's own, else the name written after
+    #: the items' heads (``stars (quarterly):``), and the line of its first item
+    cycle: str = ""
+    cycle_rule: RuleRef | None = None
+    #: the other cycles of the section (on the section's own policy only), in file order
+    cycles: tuple[AssessmentPolicy, ...] = ()
+
+    def in_cycle(self, name: str | None) -> AssessmentPolicy | None:
+        """The policy of the cycle ``name`` ("" or None: the section's own), or None if there is none."""
+        if not name:
+            return self
+        return next((c for c in self.cycles if c.cycle == name), None)
+
+    def all_cycles(self) -> tuple[AssessmentPolicy, ...]:
+        """The section's own cycle, then every other, in file order."""
+        return (self, *self.cycles)
 
     def for_people(self) -> AssessmentPolicy:
         """The policy a person is scored by: the person metrics, adjustments and ladder (no caps)."""

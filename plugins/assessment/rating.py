@@ -5,6 +5,11 @@ computes every metric it names for every node at the rated levels, scores and
 stars them (``scoring``), works out each person's subsidy, and (unless
 ``save=False``) stores the result under ``engine.store`` collection
 ``assessment`` keyed by the period label, so periods can be compared later.
+
+A ruleset may hold several cycles (``stars (quarterly): ...``): ``assess(engine,
+"2025-Q1", cycle="quarterly")`` rates by that cycle's own metrics, ladder and
+subsidies, and stores the result under ``2025-Q1@quarterly`` (``key``); that
+key is accepted wherever a period label is (``stored``, reports, explanations).
 """
 
 from __future__ import annotations
@@ -65,6 +70,18 @@ class Assessment:
     notes: tuple[str, ...] = ()
     #: people rated (``rated people``): each a ``Rating`` whose ``node`` is the person's id
     people: tuple[Rating, ...] = ()
+    #: the assessment cycle ("" for the assessment section's own)
+    cycle: str = ""
+
+    @property
+    def key(self) -> str:
+        """What it is stored and explained under: the period label, with ``@cycle`` for another cycle."""
+        return cycle_key(self.period, self.cycle)
+
+    @property
+    def named(self) -> str:
+        """The period and the cycle for headings: ``2025-Q1`` or ``2025-Q1 (quarterly)``."""
+        return f"{self.period} ({self.cycle})" if self.cycle else self.period
 
     def rating(self, node: str) -> Rating | None:
         """The rating of ``node``, if it was rated."""
@@ -79,6 +96,27 @@ class Assessment:
             if rating.node == member:
                 return rating
         return None
+
+
+def cycle_key(period: str, cycle: str | None) -> str:
+    """``2025-Q1`` for the section's own cycle, ``2025-Q1@quarterly`` for another."""
+    return f"{period}@{cycle}" if cycle else period
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``2025-Q1@quarterly`` -> ``("2025-Q1", "quarterly")``; a plain label's cycle is ``""``."""
+    period, _, cycle = key.partition("@")
+    return period, cycle
+
+
+def cycle_policy(engine: Engine, policy: AssessmentPolicy, cycle: str) -> AssessmentPolicy:
+    """The policy of ``cycle`` ("" for the section's own); ``AssessmentError`` naming the cycles if unknown."""
+    found = policy.in_cycle(cycle)
+    if found is None:
+        known = ", ".join(c.cycle for c in policy.cycles) or "none besides the section's own"
+        raise AssessmentError(f"the ruleset in force has no assessment cycle {cycle!r} (cycles: {known}) "
+                              f"/ 规则集中没有考核周期“{cycle}”")
+    return found
 
 
 def resolve_period(engine: Engine, period: str | Period) -> Period:
@@ -127,24 +165,36 @@ def check_policy(engine: Engine, policy: AssessmentPolicy) -> list[str]:
     return problems
 
 
-def assess(engine: Engine, period: str | Period, *, save: bool = True) -> Assessment:
-    """Rate every node at the rated levels for ``period`` (see the module docstring)."""
+def assess(engine: Engine, period: str | Period, *, save: bool = True, cycle: str | None = None) -> Assessment:
+    """Rate every node at the rated levels for ``period`` (see the module docstring).
+
+    ``cycle`` names one of the ruleset's other assessment cycles (or write the
+    period as ``2025-Q1@quarterly``); without it, the section's own cycle.
+    """
+    if isinstance(period, str) and "@" in period:
+        period, written = split_key(period)
+        cycle = cycle or written
+    cycle = cycle or ""
     the_period = resolve_period(engine, period)
     policy = policy_at(engine, the_period.start)
     ruleset = engine.ruleset_at(the_period.start)
     if policy is None:
         why = "no ruleset is in force" if ruleset is None else f"ruleset {ruleset.name!r} has no assessment section"
+        if cycle:
+            raise AssessmentError(f"no assessment cycle {cycle!r} for {the_period.label}: {why}")
         result = _empty(the_period, ruleset, f"nothing rated: {why}")
     else:
+        policy = cycle_policy(engine, policy, cycle)
+        label = cycle_key(the_period.label, cycle)
         problems = check_policy(engine, policy)
         if problems:
             raise AssessmentError("; ".join(problems))
         metrics = resolve_metrics(engine, policy)
         of_nodes = {name: metrics[name] for name in policy.metric_names()}
         facts = [_facts(engine, node, of_nodes, the_period) for node in rated_nodes(engine, policy)]
-        ratings = tuple(rate_nodes(policy, the_period.label, facts))
+        ratings = tuple(rate_nodes(policy, label, facts))
         people = rate_people(engine, policy, {name: metrics[name] for name in person_metric_names(policy)},
-                             the_period)
+                             the_period, label)
         notes: tuple[str, ...] = ()
         now = engine.clock.now()
         if now < the_period.end:
@@ -152,7 +202,7 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True) -> Assess
         result = Assessment(
             the_period.label, the_period.kind, the_period.start.isoformat(), the_period.end.isoformat(),
             ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings, people), notes,
-            people,
+            people, cycle,
         )  # fmt: skip
     if save:
         from .archive import save_assessment

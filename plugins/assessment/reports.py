@@ -38,10 +38,11 @@ def ratings_table(assessment: Assessment) -> Table:
             (r.node, r.name, r.level, r.stars, shown(r.score), r.max_score, *(points.get(n) for n in names),
              r.capped_from)
         )  # fmt: skip
-    notes = [f"period {assessment.period} ({assessment.start} to {assessment.end}), ruleset {assessment.ruleset}"]
+    notes = [f"period {assessment.period} ({assessment.start} to {assessment.end}), ruleset {assessment.ruleset}"
+             + (f", cycle {assessment.cycle} (考核周期)" if assessment.cycle else "")]
     notes += [f"{name}: {rule}" for name, rule in _term_rules(assessment).items()]
     notes += list(assessment.notes)
-    return Table(f"Star ratings {assessment.period} 评星定级", tuple(columns), tuple(rows), tuple(notes))
+    return Table(f"Star ratings {assessment.named} 评星定级", tuple(columns), tuple(rows), tuple(notes))
 
 
 def people_table(assessment: Assessment) -> Table:
@@ -53,8 +54,8 @@ def people_table(assessment: Assessment) -> Table:
         points = {t.metric if t.kind == "weight" else f"{t.metric} (adj.)": shown(t.points) for t in r.terms}
         rows.append((r.node, r.name, r.level, r.stars, shown(r.score), r.max_score, *(points.get(n) for n in names)))
     notes = [(f"period {assessment.period}, ruleset {assessment.ruleset}; each person's terms: "
-             f"gridcore explain assessment:{assessment.period}:person:<member>")]
-    return Table(f"People rated {assessment.period} 人员考核", ("member", "name", "role", "stars", "score", "max",
+             f"gridcore explain assessment:{assessment.key}:person:<member>")]
+    return Table(f"People rated {assessment.named} 人员考核", ("member", "name", "role", "stars", "score", "max",
                                                               *names), tuple(rows), tuple(notes))
 
 
@@ -67,7 +68,7 @@ def breakdown_table(assessment: Assessment) -> Table:
         rows.append((r.node, r.name, "stars", "", shown(r.score), r.stars, str(r.star_rule),
                      f"capped from {r.capped_from} ({r.cap_rule})" if r.capped_from else ""))  # fmt: skip
     columns = ("node", "name", "term", "metric", "value", "points", "rule", "note")
-    return Table(f"Score breakdown {assessment.period} 得分明细", columns, tuple(rows), assessment.notes)
+    return Table(f"Score breakdown {assessment.named} 得分明细", columns, tuple(rows), assessment.notes)
 
 
 def subsidies_table(assessment: Assessment) -> Table:
@@ -83,15 +84,15 @@ def subsidies_table(assessment: Assessment) -> Table:
         )
     rows = tuple((m, names[m], totals[m], "; ".join(people[m])) for m in sorted(people))
     return Table(
-        f"Subsidies {assessment.period} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes
+        f"Subsidies {assessment.named} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes
     )
 
 
 def compare_table(before: Assessment, after: Assessment) -> Table:
     """Who gained or lost stars between two periods, and why."""
     rows = tuple(_compare_row(c) for c in compare(before, after))
-    title = f"Stars {before.period} -> {after.period} 星级变化"
-    columns = ("node", "name", "level", before.period, after.period, "change", "why")
+    title = f"Stars {before.named} -> {after.named} 星级变化"
+    columns = ("node", "name", "level", before.key, after.key, "change", "why")
     return Table(title, columns, rows)
 
 
@@ -133,7 +134,7 @@ def spread_table(assessment: Assessment) -> Table:
     top = max([5, *(s for counts in levels.values() for s in counts)])
     stars = range(top, 0, -1)
     rows = tuple((level, *(counts[s] for s in stars), sum(counts.values())) for level, counts in levels.items())
-    return Table(f"Star ratings {assessment.period}: how many nodes hold each star",
+    return Table(f"Star ratings {assessment.named}: how many nodes hold each star",
                  ("level", *(f"{s}★" for s in stars), "rated"), rows)
 
 
@@ -155,32 +156,33 @@ def months_table(engine: Engine, period: str) -> Table:
 
 
 def _chart(engine: Engine, params: Mapping[str, str], path: Path) -> Path:
-    return write_chart(stored_or_fresh(engine, _param(params, "period")), path)
+    return write_chart(stored_or_fresh(engine, _param(params, "period"), params.get("cycle")), path)
 
 
 REPORTS = [
     Report("assessment.ratings", "Stars and scores of every rated node for a period",
-           lambda e, p: ratings_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           lambda e, p: ratings_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD, "Star ratings (评星定级), {label}", rows=16, title=False,
                              columns=("node", "name", "stars", "score"), order=40, figure=_chart)),
     Report("assessment.spread", "How many rated nodes hold each star, per level, for a period",
-           lambda e, p: spread_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           lambda e, p: spread_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD, "How many rated nodes hold each star, {label}", title=False, order=45)),
     Report("assessment.months", "How many rated nodes held each star, month by month",
            lambda e, p: months_table(e, _param(p, "period")), ("period",),
            showcase=Showcase(PER_PERIOD, "Star ratings month by month", title=False, order=50,
                              empty="none: the period holds no whole month")),
     Report("assessment.people", "Stars and scores of every rated person (rated people) for a period",
-           lambda e, p: people_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           lambda e, p: people_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD, "People rated (人员考核), {label}: {rows}", rows=10, title=False,
                              columns=("member", "name", "role", "stars", "score"), empty="none", order=47)),
     Report("assessment.breakdown", "Every term of every score, with its rule (file:line)",
-           lambda e, p: breakdown_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           lambda e, p: breakdown_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD)),
     Report("assessment.subsidies", "Each person's subsidy for a period, from the stars",
-           lambda e, p: subsidies_table(stored_or_fresh(e, _param(p, "period"))), ("period",),
+           lambda e, p: subsidies_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD)),
     Report("assessment.compare", "Who gained or lost stars between two periods, and why",
-           lambda e, p: compare_table(stored_or_fresh(e, _param(p, "before")),
-                                      stored_or_fresh(e, _param(p, "after"))), ("before", "after")),
+           lambda e, p: compare_table(stored_or_fresh(e, _param(p, "before"), p.get("cycle")),
+                                      stored_or_fresh(e, _param(p, "after"), p.get("cycle"))),
+           ("before", "after", "cycle")),
 ]  # fmt: skip

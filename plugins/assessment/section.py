@@ -112,4 +112,5 @@ SECTION: Section[AssessmentPolicy] = Section(
     transformer=AssessmentNodes(),
     keywords=KEYWORDS,
     doc="Star ratings: metrics, weights, penalties, star ladder, caps, subsidies (评星定级).",
+    scoped=True,  # an assessment cycle besides the main one: `stars (quarterly):`
 )

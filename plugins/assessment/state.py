@@ -80,32 +80,33 @@ class AssessmentState:
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
-        """Stars, score and subsidies of every rated node (and stars of every rated person) for every period."""
+        """Stars, score and subsidies of every rated node (and stars of every rated person) for every period
+        of every cycle (a cycle's outcomes name it: ``node:g1:stars:2025-Q1@quarterly``)."""
         from .scoring import shown
 
         out: list[Outcome] = []
         for assessment in self.assessments_spanned(engine):
             for rating in assessment.ratings:
                 subject = f"node:{rating.node}"
-                out.append(Outcome(NAME, f"{subject}:stars:{assessment.period}", rating.stars, rating.rules,
+                out.append(Outcome(NAME, f"{subject}:stars:{assessment.key}", rating.stars, rating.rules,
                                    f"score {shown(rating.score)}", STARS))
                 # outcomes are compared and shown: the score rounded for display
-                out.append(Outcome(NAME, f"{subject}:score:{assessment.period}", shown(rating.score),
+                out.append(Outcome(NAME, f"{subject}:score:{assessment.key}", shown(rating.score),
                                    tuple(t.rule for t in rating.terms), kind=SCORES))
             for rating in assessment.people:
-                out.append(Outcome(NAME, f"member:{rating.node}:stars:{assessment.period}", rating.stars,
+                out.append(Outcome(NAME, f"member:{rating.node}:stars:{assessment.key}", rating.stars,
                                    rating.rules, f"{rating.level}, score {shown(rating.score)}", STARS))
             totals: dict[str, float] = {}
             for line in assessment.subsidies:
                 totals[line.member] = round(totals.get(line.member, 0.0) + line.amount, 2)
             for member, amount in sorted(totals.items()):
                 rules = tuple(dict.fromkeys(s.rule for s in assessment.subsidies if s.member == member))
-                out.append(Outcome(NAME, f"member:{member}:subsidy:{assessment.period}", amount, rules,
+                out.append(Outcome(NAME, f"member:{member}:subsidy:{assessment.key}", amount, rules,
                                    kind=SUBSIDIES))
         return out
 
     def assessments_spanned(self, engine: Engine) -> list[Assessment]:
-        """Fresh (unsaved) assessments of every policy period from the first event to the last."""
+        """Fresh (unsaved) assessments of every period of every cycle from the first event to the last."""
         from gridcore.periods import PeriodError, periods_between
 
         from .metrics import policy_at
@@ -117,9 +118,12 @@ class AssessmentState:
         if policy is None:
             return []
         tz = engine.community.tz
-        try:
-            periods = list(periods_between(policy.period, self.first, self.last + _INSTANT, tz))
-        except PeriodError:
-            return []
-        return [assess(engine, p, save=False) for p in periods]
+        out: list[Assessment] = []
+        for cycle in policy.all_cycles():  # each cycle rates its own periods (monthly, quarterly ...)
+            try:
+                periods = list(periods_between(cycle.period, self.first, self.last + _INSTANT, tz))
+            except PeriodError:
+                continue
+            out.extend(assess(engine, p, save=False, cycle=cycle.cycle) for p in periods)
+        return out
 
