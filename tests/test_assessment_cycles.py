@@ -113,6 +113,10 @@ def test_a_child_overrides_a_cycles_item_and_not_the_main_one(tmp_path: Path) ->
     assert [s.stars for s in found.stars] == [5, 4, 2]  # the monthly ladder is the parent's
     assert [s.stars for s in found.cycles[0].stars] == [5, 2] and found.cycles[0].stars[0].rule.file == str(child)
     assert [(c.action, c.key) for c in ruleset.changes] == [("changed", ("stars (quarterly)", None))]
+    # removing the cycle's ladder removes only that one, and the cycle then lacks it
+    child.write_text('ruleset child\nextends "parent"\nassessment:\n  remove stars (quarterly)\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="assessment cycle 'quarterly' has no star ladder"):
+        load_ruleset(child, **language())  # type: ignore[arg-type]
 
 
 def test_mistakes_in_a_cycle_name_the_cycle() -> None:
@@ -229,3 +233,11 @@ def test_a_checkpoint_keeps_every_cycles_results(tmp_path: Path) -> None:
         assert any(s.endswith("@quarterly") for s, _ in before)
     finally:
         reopened.close()
+
+
+def test_the_chart_names_the_cycle(store: str, tmp_path: Path) -> None:
+    target = tmp_path / "q1.svg"
+    result = run("assess", "chart", "--store", store, "--period", "2025-Q1", "--cycle", "quarterly",
+                 "--output", str(target), "--now", "2025-04-01T00:00:00+08:00")
+    assert result.exit_code == 0, result.output
+    assert "2025-Q1 (quarterly) 星级 stars per node" in target.read_text(encoding="utf-8")

@@ -337,6 +337,17 @@ def test_assessment_explain_reports_and_openapi(server: Server, tokens: dict[str
     }
 
 
+def test_another_assessment_cycle_is_rated_and_read_by_its_key(server: Server, tokens: dict[str, str]) -> None:
+    # Yinquan rates its grids every month too (考核周期 月度评星): the period names the cycle
+    with server.client(tokens["leader"]) as leader:
+        assert leader.post("/api/v1/assessments", json={"period": "2025-03@月度评星"}).status_code == 201
+        read = leader.get("/api/v1/assessments/2025-03@月度评星").json()
+        assert read["stored"] is True and read["assessment"]["cycle"] == "月度评星"
+        assert {t["metric"] for r in read["assessment"]["ratings"] for t in r["terms"]} == {"巡查覆盖率", "任务完成率"}
+        unknown = leader.get("/api/v1/assessments/2025-03@weekly")
+        assert unknown.status_code >= 400 and "weekly" in unknown.text
+
+
 def test_tick_moves_the_test_clock_and_records_escalations(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tick.db'}"
     tokens = make_store(url)
