@@ -37,6 +37,7 @@ from gridcore.reports import printable
 from gridcore.store import DEFAULT_STORE
 
 if TYPE_CHECKING:
+    from gridcore.community import Community
     from gridcore.engine import Engine
     from gridcore.rules import Ruleset
 
@@ -405,27 +406,33 @@ def hierarchy() -> None:
 
 
 @hierarchy.command("show")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               metavar="FILE", help="Also say what FILE's rules find in this community (a grid far from its "
               "planned size, a department it lacks): the warnings and errors of its checks.")
-def hierarchy_show(path: Path, ruleset_path: Path | None) -> None:
-    """Print the tree of the community at PATH (a folder, a YAML file or a roster workbook).
+@click.option("--store", "store", metavar="PATH_OR_URL",
+              help="Show the community saved in this store instead of PATH, with its households and people as "
+                   "the events stored since changed them (moves, splits, registrations).")
+def hierarchy_show(path: Path | None, ruleset_path: Path | None, store: str | None) -> None:
+    """Print the tree of the community at PATH (a folder, a YAML file or a roster workbook), or in --store.
 
     With households on the roster, each node shows its households and people,
     its subtree included (so totals add up the tree), then the community's total.
     With --ruleset, what the ruleset's checks find in this community follows.
     """
+    if (path is None) == (store is None):
+        raise click.UsageError("give PATH (a community folder, YAML file or roster workbook) or --store, one of them")
     hooks = Hooks(plugin_manager())
-    community = hooks.load_community(path)
-    click.echo(f"{community.name} ({' > '.join(community.hierarchy.levels)})")
-    notes = {}
-    if community.households:
-        notes = {node.id: _counts_note(community.counts(node.id)) for node in community.hierarchy}
-    click.echo(community.hierarchy.render(community.level_names, notes))
-    if community.households:
-        total = sum((community.counts(root.id) for root in community.hierarchy.roots()), Counts())
-        click.echo(f"total / 合计: {_counts_note(total)}")
+    if store is not None:
+        with open_engine(store, read_only=True) as engine:
+            community = engine.community
+            register = engine.households
+            counted = bool(community.households or register.households)
+            _print_tree(community, register.counts if counted else None)
+    else:
+        assert path is not None
+        community = hooks.load_community(path)
+        _print_tree(community, community.counts if community.households else None)
     if ruleset_path is not None:
         from gridcore.rules import load_ruleset
 
@@ -434,6 +441,51 @@ def hierarchy_show(path: Path, ruleset_path: Path | None) -> None:
         for diagnostic in found:
             click.echo(diagnostic.render())
         click.echo(f"{ruleset.name}: {len(found)} finding(s) in {community.name} / 发现 {len(found)} 处")
+
+
+def _print_tree(community: Community, counts: Callable[[str], Counts] | None) -> None:
+    """The tree, each node with its ``counts`` (households and people, subtree included) and the total."""
+    click.echo(f"{community.name} ({' > '.join(community.hierarchy.levels)})")
+    notes = {node.id: _counts_note(counts(node.id)) for node in community.hierarchy} if counts else {}
+    click.echo(community.hierarchy.render(community.level_names, notes))
+    if counts:
+        total = sum((counts(root.id) for root in community.hierarchy.roots()), Counts())
+        click.echo(f"total / 合计: {_counts_note(total)}")
+
+
+@hierarchy.command("household")
+@click.argument("household")
+@store_option
+def hierarchy_household(household: str, store: str) -> None:
+    """One household (户) in the store: where it lives, its people, who looks after it, and its history."""
+    with open_engine(store, read_only=True) as engine:
+        register = engine.households
+        found = register.household(household)
+        history = register.history(household)
+        if found is None and not history:
+            from gridcore.rules.checker import did_you_mean
+
+            close = did_you_mean(household, sorted(register.households))
+            hint = f" (did you mean {close}?)" if close else ""
+            raise click.ClickException(f"household {household!r} was never on record{hint} (户不在册)")
+        if found is None:
+            click.echo(f"{household}: moved out (已迁出)")
+        else:
+            cell = engine.community.hierarchy.node(found.node)
+            click.echo(f"{found.id} {found.name}: {cell.name} [{found.node}]"
+                       f"{f', place 地址 {found.place}' if found.place else ''}, {found.people} 人"
+                       f"{' (floating 流动户)' if found.floating else ''}")
+            for resident in register.named_in(found.id):
+                marks = [m for m, on in (("floating 流动", resident.floating), ("key 重点", resident.key_person))
+                         if on] + ([f"special 特殊 {resident.special_group}"] if resident.special_group else [])
+                click.echo(f"  resident 居民 {resident.id} {resident.name}{' (' + ', '.join(marks) + ')' if marks else ''}")
+            carers = sorted(m for m, households in register.carers().items() if found.id in households)
+            if carers:
+                click.echo(f"  looked after by 包联 {', '.join(carers)}")
+        click.echo("history 变动记录:")
+        for change in history:
+            when = change.time.astimezone(engine.community.tz).strftime("%Y-%m-%d %H:%M") if change.time else "roster"
+            click.echo(f"  {when:16}  {change.event:12}  {change.text}")
 
 
 def _counts_note(counts: Counts) -> str:

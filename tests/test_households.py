@@ -266,6 +266,21 @@ def test_the_household_events_go_through_the_cli(folder: Path, tmp_path: Path) -
     with Engine.open(store=str(store), read_only=True) as opened:
         assert opened.households.counts("yq").households == 6
         assert opened.households.named_in("h3b")[0].name == "陈某"
+    # the counts as the events changed them, and one household's history
+    shown = runner.invoke(main, ["hierarchy", "show", "--store", str(store)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.splitlines()[-1] == "total / 合计: 6户 12人 (floating 流动 2, special 特殊 1, key 重点 1)"
+    assert any("[g1-u2]" in line and "2户 4人" in line for line in shown.output.splitlines())  # 陈家 split in two
+    told = runner.invoke(main, ["hierarchy", "household", "h3b", "--store", str(store)])
+    assert told.exit_code == 0, told.output
+    assert "h3b 陈二" in told.output and "resident 居民 r3 陈某 (key 重点)" in told.output
+    assert "c2" in told.output and "split from h3: 1 people (分户)" in told.output
+    cared = runner.invoke(main, ["hierarchy", "household", "h1", "--store", str(store)]).output
+    assert "looked after by 包联 m05" in cared and "on the roster: 3 people" in cared
+    unknown = runner.invoke(main, ["hierarchy", "household", "h404", "--store", str(store)])
+    assert unknown.exit_code == 1 and "never on record" in unknown.output and "户不在册" in unknown.output
+    neither = runner.invoke(main, ["hierarchy", "show"])
+    assert neither.exit_code == 2 and "or --store" in neither.output
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
