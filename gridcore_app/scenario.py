@@ -171,7 +171,9 @@ class HandlingPlan:
     resolution, before it is verified; a share ``extension_share`` of the
     cases handled in their cell ask for one more day (延期), which the
     nearest ``extension_approver`` approves, or refuses for a share
-    ``extension_refused_share`` of them.
+    ``extension_refused_share`` of them.  A share ``assign_share`` of the
+    cases is assigned (派单) to their handler before they take it on, by the
+    nearest holder of ``assigned_by`` at or above the handler's seat.
     """
 
     handlers: tuple[str, ...]
@@ -201,6 +203,8 @@ class HandlingPlan:
     extension_share: float = field(default=0.0, validator=_share)
     extension_refused_share: float = field(default=0.0, validator=_share)
     extension_approver: tuple[str, ...] = ()
+    assign_share: float = field(default=0.0, validator=_share)
+    assigned_by: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -481,7 +485,7 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
         role(plan.role, f"patrols.{plan.role}")
     handling = scenario.handling
     for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers,
-                 *handling.consult_with, *handling.extension_approver):
+                 *handling.consult_with, *handling.extension_approver, *handling.assigned_by):
         role(name, "handling")
     if handling.severe_level is not None and handling.severe_level not in community.hierarchy.levels:
         problems.append(f"handling.severe_level: unknown level {handling.severe_level!r} "

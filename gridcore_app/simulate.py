@@ -7,7 +7,8 @@ their handling (accept, handle, pause, resolve, verify with the residents'
 satisfaction, residents' ratings, a second round after an unsatisfied
 verification, close; where the scenario says so, a consultation before
 handling, feedback to the reporter before verification, requests for more
-time and cases a line department sends back; whistle-and-report to a line department whose officer
+time, cases a line department sends back and cases a leader assigns (派单)
+to their handler; whistle-and-report to a line department whose officer
 accepts the case at the handler's level; escalated handling by the level
 above for the few cases a level cannot cope with), repeat reports of open
 cases and problems that come back, residents' activities, redemptions, and
@@ -61,6 +62,7 @@ from gridcore_escalation.events import (
     ExtensionRequested,
     FeedbackGiven,
     IncidentAccepted,
+    IncidentAssigned,
     IncidentClosed,
     IncidentEscalated,
     IncidentEvent,
@@ -619,6 +621,8 @@ class _Simulation:
         t = self.awake(when + timedelta(hours=self.slow(handling.accept_hours, handler)))
         if plan.routed and plan.returned and self.steps_rng.random() < plan.returned:
             self.send_back(report, plan.routed, t)
+        elif handling.assign_share and self.steps_rng.random() < handling.assign_share:
+            self.assign(report, handler, seat, t)
         t = self.step(IncidentAccepted, t, handler, node, incident)
         self.accepted = t - timedelta(minutes=1)
         # (when handling starts is drawn first, so that a consultation slotted in
@@ -733,6 +737,16 @@ class _Simulation:
             return
         self.place(IncidentReturned, when, officer, report.node, report.incident, department=department,
                    reason=self.steps_rng.choice(RETURN_REASONS))
+
+    def assign(self, report: IncidentReported, handler: str, seat: str, taken: datetime) -> None:
+        """The nearest ``assigned_by`` at or above the handler's seat gives the case to the handler (派单)
+        before they take it on at ``taken``; every draw comes from the steps' own stream."""
+        leader = self.nearest(seat, self.scenario.handling.assigned_by, besides=handler, rng=self.steps_rng)
+        when = report.time + (taken - report.time) * self.steps_rng.uniform(0.3, 0.7)
+        if leader is None or leader == handler or when - report.time < timedelta(minutes=2):
+            return
+        self.place(IncidentAssigned, when, leader, report.node, report.incident, handler=handler,
+                   reason=self.steps_rng.choice(ASSIGN_REASONS))
 
     def feedback(self, report: IncidentReported, handler: str, resolved: datetime, verified: datetime) -> None:
         """The handler tells the reporter what was done (反馈), between the resolution and the verification."""
@@ -917,6 +931,7 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚英华�
 CONSULT_DECISIONS = ("网格内联合处置", "请条线部门配合处置", "约谈当事人后限期整改", "物业与网格共同处置")
 RETURN_REASONS = ("不属于本部门职责", "属物业管理范围", "应由属地网格处置")
 EXTENSION_REASONS = ("等待配件", "需协调物业", "当事人外出", "等待条线部门答复")
+ASSIGN_REASONS = ("就近处置", "熟悉情况", "分片负责")
 
 
 def _resident_name(rng: random.Random) -> str:

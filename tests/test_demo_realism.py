@@ -134,7 +134,19 @@ def test_repeat_reports_join_open_cases_and_the_repeats_rule_fires(name: str, qu
         assert sum(int(row[at]) for row in stats.rows) >= 5
         repeats = [e for e in engine.events() if isinstance(e, IncidentEscalated) and e.actor == SYSTEM_ACTOR
                    and "reports of" in e.reason and "at the same place" in e.reason]
+        loop = {row[0]: row[1:] for row in engine.report("escalation.loop", {"period": "2025-Q1"}).rows}
     assert repeats
+    # the demo's loop table shows them too
+    assert loop["重复上报 repeat report joined"][1] >= 5 and loop["反复上报提级 sent up by a repeats rule"][0] > 0
+
+
+def test_chengqiao_s_demo_shows_every_step_of_its_loop(quarter: object) -> None:
+    got = quarter("chengqiao")  # type: ignore[operator]
+    with Engine.open(store=str(got.store)) as engine:
+        loop = {row[0].split(" ", 1)[1]: row[1] for row in engine.report("escalation.loop", {"period": "2025-Q1"}).rows}
+    for step in ("consulted", "feedback given", "extension requested", "extension approved", "returned",
+                 "assigned by hand", "repeat report joined", "reopened"):
+        assert loop[step] > 0, step
 
 
 # ---------------------------------------------------------------- points

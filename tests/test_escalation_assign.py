@@ -271,3 +271,14 @@ def test_inside_the_cell_the_ladder_does_not_depend_on_how_often_time_is_ticked(
                          len(view.breaches)))
             engine.close()
     assert seen[0] == seen[1]
+
+
+def test_the_loop_report_counts_assignments_by_hand_and_inside_the_cell(engine: Engine) -> None:
+    report(engine)
+    engine.record(ev(IncidentAssigned, 0.5, "leader1", handler="unitlead"))
+    engine.record(ev(IncidentAccepted, 1, "unitlead"))
+    engine.tick(at(5))  # the unit leader's 4 hours ran out: passed to the gridworker
+    rows = {row[0]: row[1:] for row in engine.report("escalation.loop", {"period": "2025-03"}).rows}
+    assert rows["派单/改派 assigned by hand"] == (1, 1)
+    assert rows["网格内超时转办 passed on inside the cell"] == (1, 1)
+    assert rows["受理 accepted"] == (1, 1) and rows["办结 resolved"] == (0, 0)

@@ -248,13 +248,25 @@ def test_chengqiao_runs_its_five_step_loop(communities: dict[str, Community]) ->
     assert returned and all(e.department in ("fire", "police", "urban_management") for e in returned)
     for event in returned:
         assert first[(event.incident, "incident_reported")] < event.time < first[(event.incident, "incident_accepted")]
+    # 派单: the micro-grid leader (or grid leader) gives some cases to their handler before they take them on
+    community = communities["chengqiao"]
+    accepted_by = {}
+    for event in events:
+        if event.kind == "incident_accepted":
+            accepted_by.setdefault(event.incident, event.actor)
+    assigned = [e for e in events if e.kind == "incident_assigned"]
+    assert assigned
+    for event in assigned:
+        assert first[(event.incident, "incident_reported")] < event.time < first[(event.incident, "incident_accepted")]
+        assert event.handler == accepted_by[event.incident] != event.actor
+        assert {a.role for a in community.members[event.actor].roles} & {"microgrid_leader", "grid_leader"}
 
 
 def test_steps_a_scenario_does_not_ask_for_are_not_made(communities: dict[str, Community]) -> None:
     kinds = Counter(e.kind for e in events_of(communities["yinquan"], "yinquan", 10))
     assert kinds["incident_resolved"] > 0
     assert not kinds["consultation_held"] and not kinds["feedback_given"] and not kinds["extension_requested"]
-    assert not kinds["incident_returned"]
+    assert not kinds["incident_returned"] and not kinds["incident_assigned"]
 
 
 def test_xingfuwan_simulates_campaigns_and_its_households(communities: dict[str, Community]) -> None:

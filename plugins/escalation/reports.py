@@ -197,6 +197,16 @@ def _build_departments(engine: Engine, params: Mapping[str, str]) -> Table:
     return departments_table(engine, params["period"], params.get("within"))
 
 
+def _build_loop(engine: Engine, params: Mapping[str, str]) -> Table:
+    from gridcore import GridcoreError
+
+    from .loop import loop_table
+
+    if "period" not in params:
+        raise GridcoreError("escalation.loop needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08)")
+    return loop_table(engine, params["period"], params.get("within"))
+
+
 def _build_levels(engine: Engine, params: Mapping[str, str]) -> Table:
     from gridcore import GridcoreError
 
@@ -233,4 +243,8 @@ REPORTS = (
     ),
     Report("escalation.departments", "Line departments: summoned cases answered and resolved on time, returns",
            _build_departments, ("period", "within")),
+    Report("escalation.loop", "The incident loop step by step: cases that had each step, times it happened",
+           _build_loop, ("period", "within"),
+           showcase=Showcase(PER_PERIOD, "The incident loop step by step (事件闭环各环节), {label}", title=False,
+                             order=22)),
 )
