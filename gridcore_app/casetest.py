@@ -191,6 +191,7 @@ def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None,
     ``search_path``: where the ruleset's ``extends`` looks after its own folder
     (``gridcore test --rulesets DIR``; then ``$GRIDCORE_RULESETS``).
     """
+    from gridcore.community import Community
     from gridcore.engine import Engine
     from gridcore.plugin_host import Hooks, get_plugin_manager
     from gridcore.rules import RulesError, Ruleset, load_ruleset
@@ -215,11 +216,15 @@ def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None,
         return CaseReport(path.name, tuple(CaseResult(path.name, str(case["name"]), error=str(exc))
                                            for case in doc["cases"]))
     results = []
+    # Read once for every case: a district's roster takes a second to read.
+    roster: Community | Path = community
     for n, case in enumerate(doc["cases"], 1):
         name = str(case["name"])
         try:
+            if not isinstance(roster, Community):
+                roster = Hooks(pm).load_community(community)
             with tempfile.TemporaryDirectory(prefix="gridcore-case-") as tmp:
-                engine = Engine.open(store=str(Path(tmp) / "store"), community=community,
+                engine = Engine.open(store=str(Path(tmp) / "store"), community=roster,
                                      ruleset=rules, clock=FixedClock(start), effective=start,
                                      plugins=pm)
                 with engine:

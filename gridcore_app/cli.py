@@ -272,6 +272,8 @@ APP_COMMANDS = (
      "Write a community's simulated days as JSON lines for `gridcore ingest`."),
     ("demo", "gridcore_app.demo:demo_command",
      "The main job: simulate a community's quarter under its rules and show what happened."),
+    ("rollup", "gridcore_app.rollup:rollup_command",
+     "A street's communities or a district's streets side by side: three rates, overdue, stars, points, subsidies."),
     ("diff", "gridcore_app.demo:diff_command",
      "Replay an event log under two rulesets and show every difference, with the rules behind it."),
     ("serve", "gridcore_app.service.cli:serve_command",

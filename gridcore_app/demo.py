@@ -93,15 +93,17 @@ def simulate_command(community_name: str, scenario_path: Path | None, days: int,
 
 @click.command("demo")
 @community_option
-@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3660), help="How many days.")
-@click.option("--start", callback=_date, metavar="DATE", help="First day (default 2025-01-01, a 90-day quarter).")
+@click.option("--days", type=click.IntRange(1, 3660),
+              help="How many days (default 90, or the scenario's demo.days: a district runs a week).")
+@click.option("--start", callback=_date, metavar="DATE",
+              help="First day (default 2025-01-01, a 90-day quarter; or the scenario's demo.start).")
 @click.option("--seed", default=1, show_default=True, help="Random seed: the same seed gives the same quarter.")
 @click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Ruleset to run (default: <community>.rules in the community folder).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default ./gridcore-out/<community>); its store/ is rebuilt.")
 @rulesets_option()
-def demo_command(community_name: str, days: int, start: date | None, seed: int, ruleset_path: Path | None,
+def demo_command(community_name: str, days: int | None, start: date | None, seed: int, ruleset_path: Path | None,
                  out_dir: Path | None, rulesets: tuple[Path, ...]) -> None:
     """The main job: simulate a community's quarter under its rules and show what happened.
 
@@ -112,7 +114,9 @@ def demo_command(community_name: str, days: int, start: date | None, seed: int, 
     """
     try:
         folder = find_community(community_name)
-        result = run_demo(folder, days=days, start=start or DEFAULT_START, seed=seed, ruleset=ruleset_path,
+        plan = load_scenario(folder / SCENARIO_FILE).demo
+        result = run_demo(folder, days=days or plan.days or 90, start=start or plan.start or DEFAULT_START,
+                          seed=seed, ruleset=ruleset_path,
                           out=out_dir or Path("gridcore-out") / folder.name,
                           progress=sys.stderr.isatty(), search_path=rulesets)
     except GridcoreError as exc:
@@ -309,6 +313,8 @@ def run_demo(
         root = community.hierarchy.roots()[0].id
         shown = showcase(engine, Hooks(pm).register_reports(), reports, root=root,
                          months=months_between(start, last_day), period=period or None)
+        if period and scenario.demo.rollups:
+            shown = _with_rollups(engine, shown, reports, scenario.demo.rollups, period)
     notes.extend(shown.notes)
     # Every report again as one workbook, a sheet each, for the office's Excel.
     from .reportbook import write_tables
@@ -386,6 +392,38 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
     sections.sort(key=lambda s: s[0])  # stable: reports of one order stay in name order
     return Shown(tuple((h, t) for _, h, t in sections), tuple(written), tuple(figures), tuple(notes),
                  tuple(tables))
+
+
+def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[str], period: str) -> Shown:
+    """``shown`` with the roll-up of every node at ``levels`` (the scenario's ``demo.rollups``) added.
+
+    Each roll-up's summary is printed; every table is written to ``folder``
+    (text and CSV) and to the workbook.
+    """
+    from .rollup import rollup
+
+    sections = list(shown.sections)
+    written = list(shown.written)
+    tables = list(shown.tables)
+    notes = list(shown.notes)
+    for node in (n for level in levels for n in engine.community.hierarchy.nodes_at(level)
+                 if n.kind == "territorial"):
+        try:
+            found = rollup(engine, node.id, period)
+        except GridcoreError as exc:
+            notes.append(f"note: roll-up of {node.id} not written: {exc}")
+            continue
+        summary = found.tables["summary"]
+        sections.append((f"Roll-up (汇总) of {found.name} [{node.id}], {period}",
+                         Table("", summary.columns, summary.rows).render("text").lstrip("\n")))
+        for name, table in found.tables.items():
+            stem = f"rollup-{node.id}-{name}-{period}"
+            for fmt, suffix in (("text", "txt"), ("csv", "csv")):
+                path = folder / f"{stem}.{suffix}"
+                path.write_text(table.render(fmt), encoding="utf-8", newline="")
+                written.append(path)
+            tables.append((stem, table))
+    return Shown(tuple(sections), tuple(written), shown.figures, tuple(notes), tuple(tables))
 
 
 def _shown(table: Table, show: Showcase) -> str:

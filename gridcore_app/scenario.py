@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +324,21 @@ class MistakePlan:
 
 
 @frozen(kw_only=True)
+class DemoPlan:
+    """How ``gridcore demo`` runs this community when not told otherwise.
+
+    ``days`` and ``start`` are its defaults (a district's week instead of a
+    community's quarter: fewer days, starting on a Monday so the week is
+    whole and rated); ``rollups`` names levels whose nodes the demo rolls up
+    (a street's communities side by side, ``gridcore rollup``).
+    """
+
+    days: int | None = field(default=None, validator=attrs.validators.optional(attrs.validators.ge(1)))
+    start: date | None = None
+    rollups: tuple[str, ...] = ()
+
+
+@frozen(kw_only=True)
 class Scenario:
     """Everything the generator needs about a community's daily life (rates, names, roles).
 
@@ -349,6 +364,8 @@ class Scenario:
     workday_start: time = time(8, 30)
     workday_end: time = time(17, 30)
     diligence: tuple[float, float] = field(default=(1.0, 1.0), validator=_diligence)
+    #: the demo's defaults for this community (days, start, roll-ups)
+    demo: DemoPlan = DemoPlan()
 
 
 def _converter() -> cattrs.Converter:
@@ -384,6 +401,13 @@ def _converter() -> cattrs.Converter:
     conv.register_structure_hook(int, whole)
     conv.register_structure_hook(str, text)
     conv.register_structure_hook(time, clock)
+
+    def day(value: Any, _: type) -> date:
+        if isinstance(value, date):  # YAML reads 2025-03-03 as a date already
+            return value
+        return date.fromisoformat(str(value))
+
+    conv.register_structure_hook(date, day)
     return conv
 
 
@@ -487,6 +511,10 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
     for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers,
                  *handling.consult_with, *handling.extension_approver, *handling.assigned_by):
         role(name, "handling")
+    for level in scenario.demo.rollups:
+        if level not in community.hierarchy.levels:
+            problems.append(f"demo.rollups: unknown level {level!r} "
+                            f"(expected one of {', '.join(community.hierarchy.levels)})")
     if handling.severe_level is not None and handling.severe_level not in community.hierarchy.levels:
         problems.append(f"handling.severe_level: unknown level {handling.severe_level!r} "
                         f"(expected one of {', '.join(community.hierarchy.levels)})")

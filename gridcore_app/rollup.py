@@ -1,0 +1,269 @@
+"""Roll-ups (汇总): a street's communities or a district's streets side by side.
+
+``rollup(engine, node, period)`` puts every child of ``node`` in a row, with
+the node itself as the total, built from what the plugins register (it names
+their metrics and reports, the way an office names the columns it wants; it
+imports none of them):
+
+* **the three rates** a street is judged on (三率): the metrics
+  ``acceptance_within_limit`` (按时受理率), ``closure_within_limit`` (按时办结率)
+  and ``mean_satisfaction`` (群众满意度) of each child's subtree, and the
+  metric ``overdue_incidents`` (超时事件数, incidents that missed a limit in the
+  period); the total row is the same metric over the whole node, never an
+  average of averages;
+* **line departments** (条线部门): the report ``escalation.departments`` for
+  the node's cases (summoned, reported in and resolved on time or late, sent
+  back);
+* **star ratings side by side** (评星定级): every rated node under ``node``
+  from the report ``assessment.ratings``, grouped by child;
+* **points** (积分): the report ``points.totals``, each child's row;
+* **subsidies** (补贴): the report ``assessment.subsidies``, each person's
+  amount counted to the child where they hold their roles (a person holding
+  roles under two children, or above them, is counted apart, so nothing is
+  counted twice).
+
+A metric or report no installed plugin provides leaves its columns or table
+out and says so in a note.  Numbers stay exact (``Fraction``) until they are
+shown; a rate is shown to one decimal place, a mean to two.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+
+import click
+from attrs import frozen
+
+from gridcore import Engine, GridcoreError, Table
+from gridcore.errors import UnknownNameError
+from gridcore.periods import parse_period
+
+from .cli import fail, format_option, open_engine, plugin_manager, store_option
+
+#: The metrics of the summary, with how many decimals they are shown with.
+RATES = (("acceptance_within_limit", 1), ("closure_within_limit", 1), ("mean_satisfaction", 2))
+OVERDUE = "overdue_incidents"
+#: The reports a roll-up reads (name -> what it gives).
+DEPARTMENTS = "escalation.departments"
+RATINGS = "assessment.ratings"
+POINTS = "points.totals"
+SUBSIDIES = "assessment.subsidies"
+TOTAL = "合计 total"
+TABLES = ("summary", "departments", "stars", "subsidies")
+
+
+@frozen
+class Rollup:
+    """A node's children side by side over a period: ``tables`` by name, ``notes`` on what is left out."""
+
+    node: str
+    name: str
+    level: str
+    period: str
+    tables: Mapping[str, Table]
+    notes: tuple[str, ...] = ()
+
+    def render(self, fmt: str = "text", table: str | None = None) -> str:
+        """Every table as text or JSON; one table (default ``summary``) as CSV with a byte-order mark."""
+        chosen = [table] if table is not None else [name for name in TABLES if name in self.tables]
+        missing = [name for name in chosen if name not in self.tables]
+        if missing:
+            raise UnknownNameError(f"no roll-up table {missing[0]!r} (this one has: {', '.join(self.tables)})")
+        if fmt == "csv":
+            return self.tables[table or "summary"].render("csv")
+        if fmt == "json":
+            return json.dumps({
+                "node": self.node, "name": self.name, "level": self.level, "period": self.period,
+                "tables": {name: json.loads(self.tables[name].render("json")) for name in chosen},
+                "notes": list(self.notes),
+            }, ensure_ascii=False, indent=2)
+        heading = f"汇总 roll-up: {self.name} [{self.node}] ({self.level}), {self.period}"
+        parts = [heading, "=" * len(heading), ""] + [self.tables[name].render("text") for name in chosen]
+        return "\n".join(parts) + "".join(f"{note}\n" for note in self.notes)
+
+
+def shown(value: Fraction | float | None, places: int) -> Decimal | None:
+    """An exact value rounded half up for display (None stays None)."""
+    if value is None:
+        return None
+    exact = value if isinstance(value, Fraction) else Fraction(value)
+    step = Decimal(1).scaleb(-places)
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def rollup(engine: Engine, node: str, period: str) -> Rollup:
+    """Roll ``node``'s children up over ``period`` (``2025-Q1``, ``2025-03``, ``2025-W10``)."""
+    hierarchy = engine.community.hierarchy
+    if node not in hierarchy:
+        raise UnknownNameError(f"unknown node {node!r} (未知网格)")
+    span = parse_period(period, engine.community.tz)
+    children = [c for c in hierarchy.children(node) if c.kind == "territorial"]
+    if not children:
+        raise GridcoreError(f"{node!r} has no territorial cells below it: nothing to roll up (无下级网格可汇总)")
+    metrics = engine.metrics()
+    reports = {r.name for r in engine.hooks.register_reports()}
+    notes: list[str] = []
+    rates = [(name, places) for name, places in RATES if name in metrics]
+    notes += [f"note: no plugin provides the metric {name} (未安装)" for name, _ in RATES if name not in metrics]
+
+    def values(subject: str) -> list[Any]:
+        row: list[Any] = []
+        counted = None
+        for name, places in rates:
+            found = engine.metric(name, subject, span.start, span.end)
+            if found is not None and counted is None and name == "closure_within_limit":
+                counted = found.inputs.get("incidents")
+            row.append(shown(found.value, places) if found is not None else None)
+        if OVERDUE in metrics:
+            found = engine.metric(OVERDUE, subject, span.start, span.end)
+            row.append(int(found.value) if found is not None else 0)
+        return [counted or 0, *row]
+
+    stars = _stars(engine, node, period, children) if RATINGS in reports else None
+    points = _points(engine, node, period) if POINTS in reports else None
+    paid = _subsidies(engine, node, period, children) if SUBSIDIES in reports else None
+    notes += [f"note: no plugin provides the report {name} (未安装)"
+              for name in (RATINGS, POINTS, SUBSIDIES, DEPARTMENTS) if name not in reports]
+
+    columns = ["node", "name", "incidents", *(name for name, _ in rates)]
+    columns += [OVERDUE] if OVERDUE in metrics else []
+    columns += ["rated", "mean stars"] if stars is not None else []
+    columns += ["earned", "redeemed"] if points is not None else []
+    columns += ["paid", "subsidies"] if paid is not None else []
+    rows: list[tuple[Any, ...]] = []
+    for subject, name in [(c.id, c.name) for c in children] + [(node, TOTAL)]:
+        row = [subject, name, *values(subject)]
+        if stars is not None:
+            row += list(_star_summary(hierarchy.levels, stars.rows if subject == node else
+                                      [r for r in stars.rows if r[0] == subject]))
+        if points is not None:
+            row += list(points.get(subject, (0, 0)))
+        if paid is not None:
+            row += list(paid[1].get(subject, (0, Decimal(0)))) if subject != node else list(paid[2])
+        rows.append(tuple(row))
+    summary_notes = [(f"{span.label}: {span.start.date()} to {span.end.date()} (end exclusive); the total row "
+                      "computes each rate over the whole node, not as a mean of the rows")]
+    if paid is not None and paid[0]:
+        summary_notes.append(f"subsidies of people holding roles across or above the children: {paid[0]}")
+    tables: dict[str, Table] = {
+        "summary": Table(f"三率与汇总 the three rates, overdue cases, stars, points and subsidies by "
+                         f"{_level_of(engine, children)}, {period}", tuple(columns), tuple(rows),
+                         tuple(summary_notes)),
+    }
+    if DEPARTMENTS in reports:
+        tables["departments"] = engine.report(DEPARTMENTS, {"period": period, "within": node})
+    if stars is not None:
+        tables["stars"] = stars
+    if paid is not None:
+        tables["subsidies"] = paid[3]
+    top = hierarchy.node(node)
+    return Rollup(node, top.name, engine.community.level_label(top.level), period, tables, tuple(notes))
+
+
+def _level_of(engine: Engine, children: Sequence[Any]) -> str:
+    levels = dict.fromkeys(engine.community.level_label(c.level) for c in children)
+    return " / ".join(levels)
+
+
+def _child_of(engine: Engine, node: str, cell: str) -> str | None:
+    """The child of ``node`` that holds ``cell`` (None if ``cell`` is not strictly under ``node``)."""
+    for ancestor in engine.community.hierarchy.ancestors(cell, include_self=True):
+        if ancestor.parent == node:
+            return str(ancestor.id)
+    return None
+
+
+def _stars(engine: Engine, node: str, period: str, children: Sequence[Any]) -> Table:
+    """Every rated node under ``node``, grouped by child (评星定级, side by side)."""
+    ratings = engine.report(RATINGS, {"period": period})
+    col = {name: k for k, name in enumerate(ratings.columns)}
+    names = {c.id: c.name for c in children}
+    order = {c.id: k for k, c in enumerate(children)}
+    rows = []
+    for row in ratings.rows:
+        child = _child_of(engine, node, str(row[col["node"]]))
+        if child is not None:
+            rows.append((child, names[child], row[col["node"]], row[col["name"]], row[col["level"]],
+                         row[col["stars"]], row[col["score"]]))
+    rows.sort(key=lambda r: (order[r[0]], str(r[4]), str(r[2])))
+    return Table(f"评星定级 star ratings under {node}, {period}, side by side",
+                 ("child", "child name", "node", "name", "level", "stars", "score"), tuple(rows))
+
+
+def _star_summary(levels: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[int, Decimal | None]:
+    """How many nodes were rated at the lowest level rated here, and their mean stars."""
+    if not rows:
+        return 0, None
+    # The lowest level rated (grids), so a community's own stars do not mix in.
+    lowest = max({str(r[4]) for r in rows}, key=lambda level: levels.index(level) if level in levels else -1)
+    stars = [int(r[5]) for r in rows if r[4] == lowest]
+    return len(stars), shown(Fraction(sum(stars), len(stars)), 2)
+
+
+def _points(engine: Engine, node: str, period: str) -> dict[str, tuple[int, int]]:
+    table = engine.report(POINTS, {"node": node, "period": period})
+    col = {name: k for k, name in enumerate(table.columns)}
+    return {str(r[col["node"]]): (int(r[col["earned"]]), int(r[col["redeemed"]])) for r in table.rows}
+
+
+def _subsidies(engine: Engine, node: str, period: str, children: Sequence[Any]
+               ) -> tuple[int, dict[str, tuple[int, Decimal]], tuple[int, Decimal], Table]:
+    """Subsidies per child: (people counted apart, per child (people, amount), total, per-person table)."""
+    table = engine.report(SUBSIDIES, {"period": period})
+    col = {name: k for k, name in enumerate(table.columns)}
+    community = engine.community
+    hierarchy = community.hierarchy
+    names = {c.id: c.name for c in children}
+    per_child: dict[str, tuple[int, Decimal]] = {}
+    apart = 0
+    total = (0, Decimal(0))
+    rows = []
+    for row in table.rows:
+        member = str(row[col["member"]])
+        if member not in community.members:
+            continue
+        seats = {a.node for a in community.member(member).roles}
+        if not any(hierarchy.is_within(seat, node) for seat in seats):
+            continue  # paid outside this node
+        amount = Decimal(str(row[col["amount"]]))
+        total = (total[0] + 1, total[1] + amount)
+        held = {_child_of(engine, node, seat) for seat in seats}
+        child = held.pop() if len(held) == 1 else None
+        if child is None:
+            apart += 1
+        else:
+            people, sums = per_child.get(child, (0, Decimal(0)))
+            per_child[child] = (people + 1, sums + amount)
+        rows.append((child or "", names.get(child or "", ""), member, row[col["name"]], amount))
+    rows.sort(key=lambda r: (str(r[0]), str(r[2])))
+    people_table = Table(f"补贴 subsidies under {node}, {period}, by person",
+                         ("child", "child name", "member", "name", "amount"), tuple(rows))
+    return apart, per_child, total, people_table
+
+
+# ---------------------------------------------------------------- the command
+
+
+@click.command("rollup")
+@click.argument("node")
+@click.option("--period", required=True, metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
+@click.option("--table", type=click.Choice(TABLES), help="Only this table (CSV: the summary unless given).")
+@store_option
+@format_option
+def rollup_command(node: str, period: str, table: str | None, store: str, fmt: str) -> None:
+    """A street's communities or a district's streets side by side: three rates, overdue, stars, points, subsidies."""
+    plugin_manager()
+    try:
+        with open_engine(store, read_only=True) as engine:
+            found = rollup(engine, node, period)
+            text = found.render(fmt, table)
+    except GridcoreError as exc:
+        fail(str(exc))
+    click.echo(text, nl=False)
+
+
+__all__ = ["Rollup", "rollup", "rollup_command", "shown"]

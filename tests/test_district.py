@@ -1,0 +1,271 @@
+"""A whole district in one store (issue 14): the climb to the command centre, streets' permissions, roll-ups.
+
+Tests build a small district with the Yinzhou generator (2 streets x 2
+communities, the same shape and roles as rulesets/yinzhou) and run it under
+the real Yinzhou ruleset; only the generator's files and `hierarchy show` /
+`check` touch the full district.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO
+
+from gridcore import Engine, FixedClock
+from gridcore_app.cli import main_group
+from gridcore_app.rollup import TOTAL, rollup
+from gridcore_app.rosterio import load_community
+from gridcore_app.simulate import load_scenario, simulate
+
+YINZHOU = REPO / "rulesets" / "yinzhou"
+RULES = YINZHOU / "yinzhou.rules"
+TZ = timezone(timedelta(hours=8))
+MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)
+
+
+def generator() -> dict[str, Any]:
+    return runpy.run_path(str(REPO / "rulesets" / "tools" / "make_yinzhou.py"), run_name="make_yinzhou")
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A district of 2 streets with 2 communities each, in Yinzhou's shape."""
+    root = tmp_path_factory.mktemp("district")
+    sizes = generator()["district"](root, key="mini", streets=2, communities=4, name="小银州区")
+    assert sizes["streets"] == 2 and sizes["communities"] == 4
+    return root / "mini"
+
+
+@pytest.fixture
+def engine(mini: Path, tmp_path: Path) -> Iterator[Engine]:
+    with Engine.open(store=str(tmp_path / "store"), community=load_community(mini), ruleset=RULES,
+                     effective=MONDAY - timedelta(days=2), clock=FixedClock(MONDAY)) as opened:
+        yield opened
+
+
+def report(incident: str, node: str, actor: str, when: datetime = MONDAY) -> dict[str, Any]:
+    return {"kind": "incident_reported", "id": f"r-{incident}", "time": when.isoformat(), "actor": actor,
+            "node": node, "incident": incident, "category": "assistance", "severity": 1, "channel": "phone"}
+
+
+def accept(incident: str, actor: str, node: str, when: datetime) -> dict[str, Any]:
+    return {"kind": "incident_accepted", "id": f"a-{incident}-{actor}", "time": when.isoformat(),
+            "actor": actor, "node": node, "incident": incident}
+
+
+def where(engine: Engine, incident: str) -> tuple[str, str, int]:
+    found = {o.subject: o.value for o in engine.outcomes() if o.plugin == "escalation"}
+    return (found[f"incident:{incident}:level"], found[f"incident:{incident}:node"],
+            found[f"incident:{incident}:escalations"])
+
+
+# ---------------------------------------------------------------- the roster
+
+
+def test_the_committed_district_is_what_the_generator_writes(tmp_path: Path) -> None:
+    generator()["main"](tmp_path)
+    made = sorted(p.name for p in (tmp_path / "yinzhou").iterdir())
+    assert made == sorted(["community.yaml", "nodes.csv", "members.csv", "roles.csv", "departments.csv",
+                           "places.csv"])
+    for name in made:
+        assert (tmp_path / "yinzhou" / name).read_bytes() == (YINZHOU / name).read_bytes(), name
+
+
+def test_yinzhou_has_the_accounts_shape() -> None:
+    district = load_community(YINZHOU)
+    h = district.hierarchy
+    assert h.levels == ("district", "street", "community", "grid")
+    assert len(h.nodes_at("community")) == 64
+    gridworkers = {m.id for m in district.members.values() for a in m.roles
+                   if a.role in ("fulltime_gridworker", "professional_gridworker", "parttime_gridworker")}
+    assert 2800 <= len(gridworkers) <= 3200  # "about 3,000"
+    grids = len(h.nodes_at("grid"))
+    assert 350 <= grids <= 420  # ~115,000 households at ~300 a grid
+
+
+def test_hierarchy_show_and_check_read_the_whole_district() -> None:
+    runner = CliRunner()
+    shown = runner.invoke(main_group, ["hierarchy", "show", str(YINZHOU)])
+    assert shown.exit_code == 0, shown.output
+    assert "银州区" in shown.output and "红旗街道" in shown.output
+    checked = runner.invoke(main_group, ["check", str(RULES), "--community", str(YINZHOU)])
+    assert checked.exit_code == 0, checked.output
+    assert "ok (银州区)" in checked.output
+
+
+# ---------------------------------------------------------------- the ladder
+
+
+def test_an_incident_climbs_from_a_grid_to_the_district_command_centre(engine: Engine) -> None:
+    engine.record(report("求助-1", "yz-c1-g1", "yz-c1-g1-r1"))
+    # Each level's acceptance limit in turn: grid 4 working hours, community and street a working day.
+    steps = [
+        (MONDAY + timedelta(hours=3, minutes=59), ("grid", "yz-c1-g1", 0)),
+        (MONDAY + timedelta(hours=4, minutes=1), ("community", "yz-c1", 1)),
+        (MONDAY + timedelta(days=1, hours=3, minutes=59), ("community", "yz-c1", 1)),
+        (MONDAY + timedelta(days=1, hours=4, minutes=1), ("street", "yz-s1", 2)),
+        (MONDAY + timedelta(days=2, hours=3, minutes=59), ("street", "yz-s1", 2)),
+        (MONDAY + timedelta(days=2, hours=4, minutes=1), ("district", "yz", 3)),
+        (MONDAY + timedelta(days=30), ("district", "yz", 3)),  # the top: nowhere further to go
+    ]
+    for when, expected in steps:
+        engine.tick(when)
+        assert where(engine, "求助-1") == expected, when
+    explained = next(o for o in engine.outcomes() if o.subject == "incident:求助-1:level")
+    assert any("时限 street" in rule.text for rule in explained.rules)
+
+
+def test_a_street_acts_on_its_own_communities_cases_and_no_one_elses(engine: Engine) -> None:
+    engine.record_many([report("东-1", "yz-c1-g1", "yz-c1-g1-r1"), report("西-1", "yz-c3-g1", "yz-c3-g1-r1")])
+    later = MONDAY + timedelta(days=1, hours=5)  # both at their street now
+    engine.tick(later)
+    assert where(engine, "东-1")[:2] == ("street", "yz-s1")
+    assert where(engine, "西-1")[:2] == ("street", "yz-s2")
+    # 工人街道's officer may not take 红旗街道's case, nor its secretary; 红旗街道's officer may.
+    refused = engine.record_many([accept("东-1", "yz-s2-o1", "yz-c1-g1", later),
+                                  accept("东-1", "yz-s2-sec", "yz-c1-g1", later)])
+    assert len(refused.refused) == 2
+    assert all("holds no role there or above" in " ".join(r.reasons) for r in refused.refused)
+    taken = engine.record_many([accept("东-1", "yz-s1-o1", "yz-c1-g1", later),
+                                accept("西-1", "yz-s2-o1", "yz-c3-g1", later)])
+    assert not taken.refused
+    # A community's staff cannot take a case once it is at the street; the command centre can.
+    engine.record(report("东-2", "yz-c2-g1", "yz-c2-g1-r1", later))
+    thursday = later + timedelta(days=2, hours=4)  # grid, then the community's working day, ran out
+    engine.tick(thursday)
+    assert where(engine, "东-2")[:2] == ("street", "yz-s1")
+    assert engine.record_many([accept("东-2", "yz-c2-sec", "yz-c2-g1", thursday)]).refused
+    assert not engine.record_many([accept("东-2", "yz-cc-d1", "yz-c2-g1", thursday)]).refused
+
+
+# ---------------------------------------------------------------- roll-ups
+
+
+@pytest.fixture(scope="module")
+def simulated(mini: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """Two simulated days of the small district (the scenario's rates are the whole district's)."""
+    community = load_community(mini)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    first = datetime(2025, 3, 3, tzinfo=TZ)
+    events = list(simulate(community, scenario, days=2, start=first, seed=3))
+    store = tmp_path_factory.mktemp("rollup") / "store"
+    with Engine.open(store=str(store), community=community, ruleset=RULES, effective=first,
+                     clock=FixedClock(first)) as opened:
+        opened.record_many(events)
+        opened.tick(first + timedelta(days=2))
+        yield opened
+
+
+def by_node(table: Any) -> dict[str, dict[str, Any]]:
+    return {str(row[0]): dict(zip(table.columns, row)) for row in table.rows}
+
+
+@pytest.mark.parametrize("node", ["yz", "yz-s1"])
+def test_a_rollup_is_the_sum_of_its_children(simulated: Engine, node: str) -> None:
+    found = rollup(simulated, node, "2025-03-03")
+    rows = by_node(found.tables["summary"])
+    children = [c.id for c in simulated.community.hierarchy.children(node)]
+    assert list(rows) == [*children, node] and rows[node]["name"] == TOTAL
+    total = rows.pop(node)
+    assert total["incidents"] > 0
+    for column in ("incidents", "earned", "redeemed", "paid", "rated"):
+        assert sum(r[column] for r in rows.values()) == total[column], column
+    assert sum((r["subsidies"] for r in rows.values()), Decimal(0)) == total["subsidies"]
+    # Each child's row is that child's own figures, as a roll-up of the child would total them.
+    for child in children:
+        if simulated.community.hierarchy.children(child):
+            own = by_node(rollup(simulated, child, "2025-03-03").tables["summary"])[child]
+            mine = rows[child]
+            for column in ("incidents", "acceptance_within_limit", "closure_within_limit", "mean_satisfaction",
+                           "overdue_incidents", "earned", "paid", "subsidies"):
+                assert own[column] == mine[column], (child, column)
+    # The rate of the whole is computed over the whole, and lies between its children's.
+    rates = [r["closure_within_limit"] for r in rows.values() if r["closure_within_limit"] is not None]
+    assert min(rates) <= total["closure_within_limit"] <= max(rates)
+
+
+def test_a_rollup_shows_stars_side_by_side_and_renders_three_ways(simulated: Engine) -> None:
+    found = rollup(simulated, "yz-s1", "2025-03-03")
+    stars = found.tables["stars"]
+    assert {row[0] for row in stars.rows} == {"yz-c1", "yz-c2"}
+    assert {row[4] for row in stars.rows} == {"community", "grid"}
+    grids = [row for row in stars.rows if row[4] == "grid"]
+    assert len(grids) == len([n for c in ("yz-c1", "yz-c2") for n in simulated.community.hierarchy.children(c)])
+    text = found.render("text")
+    assert text.startswith("汇总 roll-up: 红旗街道 [yz-s1] (街道), 2025-03-03")
+    assert "Line departments" in text and "评星定级" in text
+    csv = found.render("csv")
+    assert csv.startswith("\ufeffnode,name,incidents,acceptance_within_limit")
+    assert found.render("csv", "stars").startswith("\ufeffchild,child name,node")
+    doc = json.loads(found.render("json"))
+    assert doc["node"] == "yz-s1" and set(doc["tables"]) == {"summary", "departments", "stars", "subsidies"}
+    assert doc["tables"]["summary"]["rows"][-1]["name"] == TOTAL
+
+
+def test_rollup_refuses_what_cannot_be_rolled_up(simulated: Engine) -> None:
+    from gridcore import GridcoreError
+
+    with pytest.raises(GridcoreError, match="unknown node"):
+        rollup(simulated, "nowhere", "2025-03-03")
+    with pytest.raises(GridcoreError, match="nothing to roll up"):
+        rollup(simulated, "yz-c1-g1", "2025-03-03")
+    with pytest.raises(GridcoreError):
+        rollup(simulated, "yz", "2025-13")
+
+
+def test_a_rollup_leaves_out_what_no_plugin_provides(mini: Path, tmp_path: Path) -> None:
+    from gridcore import get_plugin_manager
+
+    pm = get_plugin_manager(disabled=("points", "assessment"))
+    with Engine.open(store=str(tmp_path / "store"), community=load_community(mini), plugins=pm,
+                     clock=FixedClock(MONDAY)) as opened:
+        found = rollup(opened, "yz", "2025-03")
+    assert "earned" not in found.tables["summary"].columns and "stars" not in found.tables
+    assert any("points.totals" in note for note in found.notes)
+
+
+def test_the_rollup_command(simulated: Engine, tmp_path: Path) -> None:
+    runner = CliRunner()
+    store = simulated.store.url
+    shown = runner.invoke(main_group, ["rollup", "yz", "--period", "2025-03-03", "--store", store, "--format", "csv"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("\ufeffnode,name,incidents")
+    assert "红旗街道" in shown.output
+    wrong = runner.invoke(main_group, ["rollup", "nowhere", "--period", "2025-03-03", "--store", store])
+    assert wrong.exit_code == 1 and "unknown node" in wrong.output
+
+
+def test_the_demo_rolls_up_the_levels_its_scenario_names(simulated: Engine, tmp_path: Path) -> None:
+    from gridcore_app.demo import Shown, _with_rollups
+    from gridcore_app.scenario import DemoPlan
+
+    # Yinzhou's demo: a week from Monday 3 March, then the district's and each street's roll-up.
+    plan = load_scenario(YINZHOU / "scenario.yaml").demo
+    assert plan == DemoPlan(days=7, start=date(2025, 3, 3), rollups=("district", "street"))
+    shown = _with_rollups(simulated, Shown((), (), (), ()), tmp_path, plan.rollups, "2025-03-03")
+    assert [title for title, _ in shown.sections] == [
+        "Roll-up (汇总) of 小银州区 [yz], 2025-03-03",
+        "Roll-up (汇总) of 红旗街道 [yz-s1], 2025-03-03",
+        "Roll-up (汇总) of 工人街道 [yz-s2], 2025-03-03",
+    ]
+    assert "合计 total" in shown.sections[0][1] and "工人街道" in shown.sections[0][1]
+    assert (tmp_path / "rollup-yz-summary-2025-03-03.csv").read_text(encoding="utf-8").startswith("\ufeffnode,name")
+    assert len(shown.tables) == 3 * 4
+
+
+def test_a_scenario_names_only_levels_the_community_has(mini: Path) -> None:
+    from gridcore_app.scenario import parse_scenario, scenario_problems
+
+    scenario = parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["grid_leader"]},
+                               "demo": {"rollups": ["province"]}})
+    assert scenario_problems(scenario, load_community(mini)) == [
+        "demo.rollups: unknown level 'province' (expected one of district, street, community, grid)"]
