@@ -47,10 +47,12 @@ def gridcore_register_reports() -> list[Report]:
 @hookimpl
 def gridcore_register_metrics() -> list[Metric]:
     """Acceptance, closure and feedback within limits, satisfaction, reopen and escalation rates,
-    overdue, and the line departments' arrivals, closures and returns."""
+    overdue, and the line departments' arrivals, closures and returns; per person, the cases they
+    resolved within limits and their satisfaction."""
     from .metrics import METRICS
+    from .person_metrics import PERSON_METRICS
 
-    return list(METRICS)
+    return [*METRICS, *PERSON_METRICS]
 
 
 @hookimpl
