@@ -189,7 +189,8 @@ def _stars(engine: Engine, node: str, period: str, children: Sequence[Any]) -> T
         if child is not None:
             rows.append((child, names[child], row[col["node"]], row[col["name"]], row[col["level"]],
                          row[col["stars"]], row[col["score"]]))
-    rows.sort(key=lambda r: (order[r[0]], str(r[4]), str(r[2])))
+    depth = {level: k for k, level in enumerate(engine.community.hierarchy.levels)}
+    rows.sort(key=lambda r: (order[r[0]], depth.get(str(r[4]), len(depth)), str(r[2])))
     return Table(f"评星定级 star ratings under {node}, {period}, side by side",
                  ("child", "child name", "node", "name", "level", "stars", "score"), tuple(rows))
 
@@ -239,7 +240,8 @@ def _subsidies(engine: Engine, node: str, period: str, children: Sequence[Any]
             people, sums = per_child.get(child, (0, Decimal(0)))
             per_child[child] = (people + 1, sums + amount)
         rows.append((child or "", names.get(child or "", ""), member, row[col["name"]], amount))
-    rows.sort(key=lambda r: (str(r[0]), str(r[2])))
+    order = {c.id: k for k, c in enumerate(children)}
+    rows.sort(key=lambda r: (order.get(str(r[0]), len(order)), str(r[2])))
     people_table = Table(f"补贴 subsidies under {node}, {period}, by person",
                          ("child", "child name", "member", "name", "amount"), tuple(rows))
     return apart, per_child, total, people_table
