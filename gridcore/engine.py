@@ -669,17 +669,18 @@ class Engine:
         """
         self._check_open()
         for _ in range(CONFLICT_RETRIES):
+            # after a rebuild, the new events are counted by the log position (the ids applied
+            # depend on the checkpoint the state was restored from)
+            before = self._position
             try:
                 if self._rulesets_changed():
-                    before = len(self._applied)
                     self._restore_rulesets()
                     self._rebuild_state()
-                    return max(len(self._applied) - before, 0)
+                    return max(self._position - before, 0)
                 return self._catch_up()
             except StoreConflict:
-                before = len(self._applied)
                 self._rebuild_state()
-                return max(len(self._applied) - before, 0)
+                return max(self._position - before, 0)
         raise StoreError(f"the store {self.store.url} kept changing while catching up ({CONFLICT_RETRIES} tries)")
 
     @property
