@@ -300,6 +300,7 @@ escalation:
   limit microgrid: accept within 2 working hours, resolve within 2 working days, then go to grid
   limit grid: accept within 4 working hours, resolve within 3 working days, then go to town
   limit town: accept within 1 working day, resolve within 5 working days
+  handler limit microgridworker: resolve within 2 working days, then pass to microgrid_leader
   escalate grave: immediately to town when incident.severity >= 4
   escalate key_person: immediately to grid when incident.key_person
   consultation fire_hazard: required before handling
