@@ -406,10 +406,11 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
     written = list(shown.written)
     tables = list(shown.tables)
     notes = list(shown.notes)
+    built: dict[tuple[str, str], Table] = {}  # district-wide reports, built once for every roll-up
     for node in (n for level in levels for n in engine.community.hierarchy.nodes_at(level)
                  if n.kind == "territorial"):
         try:
-            found = rollup(engine, node.id, period)
+            found = rollup(engine, node.id, period, built=built)
         except GridcoreError as exc:
             notes.append(f"note: roll-up of {node.id} not written: {exc}")
             continue

@@ -30,7 +30,7 @@ shown; a rate is shown to one decimal place, a mean to two.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -95,8 +95,22 @@ def shown(value: Fraction | float | None, places: int) -> Decimal | None:
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(step, rounding=ROUND_HALF_UP)
 
 
-def rollup(engine: Engine, node: str, period: str) -> Rollup:
-    """Roll ``node``'s children up over ``period`` (``2025-Q1``, ``2025-03``, ``2025-W10``)."""
+def rollup(engine: Engine, node: str, period: str, *, built: MutableMapping[tuple[str, str], Table] | None = None
+           ) -> Rollup:
+    """Roll ``node``'s children up over ``period`` (``2025-Q1``, ``2025-03``, ``2025-W10``).
+
+    ``built``: the district-wide reports (ratings, subsidies) already built,
+    by (report, period), shared by the roll-ups of one run: they cover every
+    node, so a run rolling up many nodes builds each once (an assessment of
+    a district's hundreds of cells is the costly part).
+    """
+    kept: MutableMapping[tuple[str, str], Table] = {} if built is None else built
+
+    def whole(name: str) -> Table:
+        if (name, period) not in kept:
+            kept[(name, period)] = engine.report(name, {"period": period})
+        return kept[(name, period)]
+
     hierarchy = engine.community.hierarchy
     if node not in hierarchy:
         raise UnknownNameError(f"unknown node {node!r} (未知网格)")
@@ -123,9 +137,9 @@ def rollup(engine: Engine, node: str, period: str) -> Rollup:
             row.append(int(found.value) if found is not None else 0)
         return [counted or 0, *row]
 
-    stars = _stars(engine, node, period, children) if RATINGS in reports else None
+    stars = _stars(engine, whole(RATINGS), node, period, children) if RATINGS in reports else None
     points = _points(engine, node, period) if POINTS in reports else None
-    paid = _subsidies(engine, node, period, children) if SUBSIDIES in reports else None
+    paid = _subsidies(engine, whole(SUBSIDIES), node, period, children) if SUBSIDIES in reports else None
     notes += [f"note: no plugin provides the report {name} (未安装)"
               for name in (RATINGS, POINTS, SUBSIDIES, DEPARTMENTS) if name not in reports]
 
@@ -177,9 +191,8 @@ def _child_of(engine: Engine, node: str, cell: str) -> str | None:
     return None
 
 
-def _stars(engine: Engine, node: str, period: str, children: Sequence[Any]) -> Table:
+def _stars(engine: Engine, ratings: Table, node: str, period: str, children: Sequence[Any]) -> Table:
     """Every rated node under ``node``, grouped by child (评星定级, side by side)."""
-    ratings = engine.report(RATINGS, {"period": period})
     col = {name: k for k, name in enumerate(ratings.columns)}
     names = {c.id: c.name for c in children}
     order = {c.id: k for k, c in enumerate(children)}
@@ -211,10 +224,9 @@ def _points(engine: Engine, node: str, period: str) -> dict[str, tuple[int, int]
     return {str(r[col["node"]]): (int(r[col["earned"]]), int(r[col["redeemed"]])) for r in table.rows}
 
 
-def _subsidies(engine: Engine, node: str, period: str, children: Sequence[Any]
+def _subsidies(engine: Engine, table: Table, node: str, period: str, children: Sequence[Any]
                ) -> tuple[int, dict[str, tuple[int, Decimal]], tuple[int, Decimal], Table]:
     """Subsidies per child: (people counted apart, per child (people, amount), total, per-person table)."""
-    table = engine.report(SUBSIDIES, {"period": period})
     col = {name: k for k, name in enumerate(table.columns)}
     community = engine.community
     hierarchy = community.hierarchy

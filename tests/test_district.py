@@ -269,3 +269,14 @@ def test_a_scenario_names_only_levels_the_community_has(mini: Path) -> None:
                                "demo": {"rollups": ["province"]}})
     assert scenario_problems(scenario, load_community(mini)) == [
         "demo.rollups: unknown level 'province' (expected one of district, street, community, grid)"]
+
+
+def test_rollups_of_one_run_build_the_district_wide_reports_once(simulated: Engine) -> None:
+    built: dict[tuple[str, str], Any] = {}
+    first = rollup(simulated, "yz-s1", "2025-03-03", built=built)
+    assert set(built) == {("assessment.ratings", "2025-03-03"), ("assessment.subsidies", "2025-03-03")}
+    kept = dict(built)
+    second = rollup(simulated, "yz-s2", "2025-03-03", built=built)
+    assert all(built[key] is kept[key] for key in kept)
+    assert first == rollup(simulated, "yz-s1", "2025-03-03")
+    assert second.tables["summary"] == rollup(simulated, "yz-s2", "2025-03-03").tables["summary"]
