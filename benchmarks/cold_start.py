@@ -131,7 +131,7 @@ def run(rounds: int = 9, everything: bool = True) -> list[Row]:
                 sample = run_once(argv, folder, env)
                 if round_:  # the first round fills the OS's file cache, the bytecode and the grammar cache
                     samples[name].append(sample)
-    rows = []
+    rows: list[Row] = []
     base_wall = base_cpu = 0.0
     for name, got in samples.items():
         wall = statistics.median(s.wall for s in got)

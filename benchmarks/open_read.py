@@ -18,7 +18,7 @@ checkpoint, replaying what follows it.  Opening replays only the events after th
 checkpoint for plugins that save their state; a plugin without the hooks is
 still replayed in full, which the table shows as it is.
 
-Run ``python benchmarks/open_read.py [--quick] [--sizes 10000,100000]``.
+Run ``python benchmarks/open_read.py [--quick] [--sizes 10000,100000] [--bare-up-to 100000]``.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class Row:
     stored: int  # what the store holds: the events accepted and those derived (a few are refused)
     cpu: float
     rss_kib: int
-    cpu_without: float
-    rss_without_kib: int
+    cpu_without: float | None  # None: not measured (--bare-up-to)
+    rss_without_kib: int | None
     ratio: float  # cpu / the same command's cpu on the smallest store (both with checkpoints)
 
 
@@ -63,7 +63,7 @@ class OpenRow:
 
     events: int
     with_checkpoint: float
-    without: float
+    without: float | None
     #: of ``with_checkpoint``: compiling the stored rulesets, restoring the checkpoint, replaying the tail
     phases: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
@@ -152,8 +152,12 @@ def time_open(url: str, rounds: int, env: dict[str, str] | None = None) -> tuple
 
 
 def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int | None = None,
-        only: str | None = None) -> tuple[list[Row], list[OpenRow]]:
-    """Build the stores, time the commands and the opens; rows by size then command."""
+        only: str | None = None, bare_up_to: int | None = None) -> tuple[list[Row], list[OpenRow]]:
+    """Build the stores, time the commands and the opens; rows by size then command.
+
+    ``bare_up_to``: the copy without checkpoints (a full replay per command) is
+    measured only for stores of at most this many events (None: every store).
+    """
     sizes = sizes or (QUICK_SIZES if quick else SIZES)
     rounds = rounds or (2 if quick else 3)
     python = sys.executable
@@ -166,8 +170,9 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int |
         base: dict[str, float] = {}
         for size in sizes:
             url, bare, last, stored = build(folder, size)
+            measure_bare = bare_up_to is None or size <= bare_up_to
             opened, phases = time_open(url, rounds, env)
-            opens.append(OpenRow(size, opened, time_open(bare, rounds, env)[0], phases))
+            opens.append(OpenRow(size, opened, time_open(bare, rounds, env)[0] if measure_bare else None, phases))
             now = (last + timedelta(hours=1)).isoformat()
             month = last.strftime("%Y-%m")
             todo = {
@@ -180,14 +185,16 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int |
                     continue
                 # (a first, unmeasured, run of each: bytecode, grammar and tree caches, the OS's file cache)
                 with_cp = [run_once([*gridcore, *args, "--store", url], folder, env) for _ in range(rounds + 1)][1:]
-                without = [run_once([*gridcore, *args, "--store", bare], folder, env) for _ in range(rounds + 1)][1:]
+                without = [run_once([*gridcore, *args, "--store", bare], folder, env)
+                           for _ in range(rounds + 1)][1:] if measure_bare else []
                 cpu = statistics.median(s.cpu for s in with_cp)
                 key = name.split(" --")[0]
                 base.setdefault(key, cpu)
                 rows.append(Row(size, key, stored, cpu,
                                 int(statistics.median(s.rss_kib for s in with_cp)),
-                                statistics.median(s.cpu for s in without),
-                                int(statistics.median(s.rss_kib for s in without)), cpu / base[key]))
+                                statistics.median(s.cpu for s in without) if without else None,
+                                int(statistics.median(s.rss_kib for s in without)) if without else None,
+                                cpu / base[key]))
     return rows, opens
 
 
@@ -196,15 +203,15 @@ def table(rows: list[Row]) -> str:
             "peak MiB without | CPU ratio to the smallest store |"), "|---:|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         out.append(f"| {r.events:,} | {r.stored:,} | `{r.command}` | {r.cpu * 1000:.0f} | {r.rss_kib / 1024:.1f} | "
-                   f"{r.cpu_without * 1000:.0f} | {r.rss_without_kib / 1024:.1f} | {r.ratio:.2f}× |")
+                   f"{_ms(r.cpu_without)} | {_mib(r.rss_without_kib)} | {r.ratio:.2f}× |")
     return "\n".join(out) + "\n"
 
 
 def open_table(rows: list[OpenRow]) -> str:
     out = ["| events in store | open ms with checkpoint | open ms without | speed-up |", "|---:|---:|---:|---:|"]
     for r in rows:
-        out.append(f"| {r.events:,} | {r.with_checkpoint * 1000:.0f} | {r.without * 1000:.0f} | "
-                   f"{r.without / r.with_checkpoint:.1f}× |")
+        speed = "" if r.without is None else f"{r.without / r.with_checkpoint:.1f}×"
+        out.append(f"| {r.events:,} | {r.with_checkpoint * 1000:.0f} | {_ms(r.without)} | {speed} |")
     out += ["", ("| events in store | open ms with checkpoint | compiling the rulesets ms | restoring the checkpoint ms "
                  "| replaying ms |"), "|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -213,18 +220,28 @@ def open_table(rows: list[OpenRow]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _ms(seconds: float | None) -> str:
+    return "not measured" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def _mib(kib: int | None) -> str:
+    return "" if kib is None else f"{kib / 1024:.1f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="tiny stores: check that it runs")
     parser.add_argument("--sizes", help="comma-separated store sizes in events (default 10000,100000)")
     parser.add_argument("--rounds", type=int, help="rounds per command and per open (default 3)")
     parser.add_argument("--smoke", action="store_true", help="one small store, one command, one round (the tests)")
+    parser.add_argument("--bare-up-to", type=int, help="measure the stores without checkpoints only up to this size "
+                        "(a full replay per command: minutes at 1,000,000 events)")
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None
     if args.smoke:
         rows, opens = run(True, (150,), 1, only="incidents list")
     else:
-        rows, opens = run(args.quick, sizes, args.rounds)
+        rows, opens = run(args.quick, sizes, args.rounds, bare_up_to=args.bare_up_to)
     sys.stdout.write(table(rows) + "\n" + open_table(opens))
     return 0
 
