@@ -140,6 +140,26 @@ def test_a_leader_assigns_a_case_and_the_handler_consults_through_the_api(
     assert [e["what"] for e in timeline][-2:] == ["accepted", "consulted"]
 
 
+def test_returns_extensions_and_feedback_through_the_api(server: Server, tokens: dict[str, str]) -> None:
+    ident = report(server, tokens["resident"], category="social_order", place="yq-g1-b1")["incident"]
+    with server.client(tokens["worker"]) as worker, server.client(tokens["leader"]) as leader:
+        # 退单: the wrong cell, routed again there
+        back = worker.post(f"/api/v1/incidents/{ident}/return", json={"to_node": "yq-g1-u2", "reason": "地址在二单元"})
+        assert back.status_code == 201, back.text
+        assert back.json()["incident"]["node"] == "yq-g1-u2" and back.json()["incident"]["status"] == "reported"
+        assert worker.post(f"/api/v1/incidents/{ident}/accept").status_code == 201
+        # 延期: 银泉's rules have no extension item, and the refusal says so
+        more = worker.post(f"/api/v1/incidents/{ident}/extend", json={"days": 1, "reason": "等待配件"})
+        assert more.status_code == 422 and "allow no extension" in more.json()["reasons"][0]
+        assert worker.post(f"/api/v1/incidents/{ident}/resolve").status_code == 201
+        told = worker.post(f"/api/v1/incidents/{ident}/feedback", json={"note": "已清理", "channel": "phone"})
+        assert told.status_code == 201, told.text
+        assert leader.post(f"/api/v1/incidents/{ident}/verify", json={"satisfaction": 5}).status_code == 201
+        steps = [e["what"] for e in worker.get(f"/api/v1/incidents/{ident}/timeline").json()["entries"]]
+    assert [s for s in steps if s in ("returned", "accepted", "resolved", "feedback given", "verified")] == [
+        "returned", "accepted", "resolved", "feedback given", "verified"]
+
+
 def test_a_repeat_report_says_which_open_incident_it_joined(server: Server, tokens: dict[str, str]) -> None:
     first = report(server, tokens["worker"], category="fire_hazard", place="yq-g1-b4")
     second = report(server, tokens["resident"], category="消防隐患", place="yq-g1-b4")
