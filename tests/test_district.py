@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridcore import Engine, FixedClock
 from gridcore_app.cli import main_group
@@ -169,28 +171,39 @@ def by_node(table: Any) -> dict[str, dict[str, Any]]:
     return {str(row[0]): dict(zip(table.columns, row)) for row in table.rows}
 
 
-@pytest.mark.parametrize("node", ["yz", "yz-s1"])
-def test_a_rollup_is_the_sum_of_its_children(simulated: Engine, node: str) -> None:
-    found = rollup(simulated, node, "2025-03-03")
+#: District-wide reports built once per period for the whole module (as the demo shares them).
+BUILT: dict[tuple[str, str], Any] = {}
+
+
+@settings(max_examples=5, deadline=None)
+@given(node=st.sampled_from(["yz", "yz-s1", "yz-s2"]),
+       period=st.sampled_from(["2025-03-03", "2025-03-04", "2025-W10"]))
+def test_a_rollup_is_the_sum_of_its_children(simulated: Engine, node: str, period: str) -> None:
+    found = rollup(simulated, node, period, built=BUILT)
     rows = by_node(found.tables["summary"])
     children = [c.id for c in simulated.community.hierarchy.children(node)]
     assert list(rows) == [*children, node] and rows[node]["name"] == TOTAL
     total = rows.pop(node)
-    assert total["incidents"] > 0
-    for column in ("incidents", "earned", "redeemed", "paid", "rated"):
+    # Every incident and every cell of the node lies in one of its (territorial) children.
+    for column in ("incidents", "overdue_incidents", "earned", "redeemed", "paid", "rated"):
         assert sum(r[column] for r in rows.values()) == total[column], column
     assert sum((r["subsidies"] for r in rows.values()), Decimal(0)) == total["subsidies"]
-    # Each child's row is that child's own figures, as a roll-up of the child would total them.
+    # Each child's row is that child's own figures, as the child's own roll-up totals them.
     for child in children:
         if simulated.community.hierarchy.children(child):
-            own = by_node(rollup(simulated, child, "2025-03-03").tables["summary"])[child]
-            mine = rows[child]
+            own = by_node(rollup(simulated, child, period, built=BUILT).tables["summary"])[child]
             for column in ("incidents", "acceptance_within_limit", "closure_within_limit", "mean_satisfaction",
                            "overdue_incidents", "earned", "paid", "subsidies"):
-                assert own[column] == mine[column], (child, column)
-    # The rate of the whole is computed over the whole, and lies between its children's.
+                assert own[column] == rows[child][column], (child, column)
+    # The rate of the whole is computed over the whole: it lies between its children's.
     rates = [r["closure_within_limit"] for r in rows.values() if r["closure_within_limit"] is not None]
-    assert min(rates) <= total["closure_within_limit"] <= max(rates)
+    if rates:
+        assert min(rates) <= total["closure_within_limit"] <= max(rates)
+
+
+def test_the_simulated_days_have_something_to_roll_up(simulated: Engine) -> None:
+    total = by_node(rollup(simulated, "yz", "2025-03-03", built=BUILT).tables["summary"])["yz"]
+    assert total["incidents"] > 20 and total["earned"] > 0 and total["rated"] > 0 and total["subsidies"] > 0
 
 
 def test_a_rollup_shows_stars_side_by_side_and_renders_three_ways(simulated: Engine) -> None:
