@@ -282,3 +282,15 @@ def test_the_loop_report_counts_assignments_by_hand_and_inside_the_cell(engine: 
     assert rows["派单/改派 assigned by hand"] == (1, 1)
     assert rows["网格内超时转办 passed on inside the cell"] == (1, 1)
     assert rows["受理 accepted"] == (1, 1) and rows["办结 resolved"] == (0, 0)
+
+
+def test_a_round_the_clock_handler_limit_shorter_than_the_night_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "assign.rules"
+    path.write_text(RULES, encoding="utf-8")
+    doc = json.loads(run("check", "--format", "json", str(path)).output)
+    said = [(d["code"], d["message"]["en"].split(":")[0]) for d in doc["diagnostics"]]
+    assert ("limit-unmeetable", "'resolve within 4 hours' may not be met") in said
+    path.write_text(RULES.replace("within 4 hours", "within 4 working hours")
+                    .replace("within 8 hours", "within 8 working hours"), encoding="utf-8")
+    assert not any("handler" in d["message"]["en"] or "within 4" in d["message"]["en"]
+                   for d in json.loads(run("check", "--format", "json", str(path)).output)["diagnostics"])

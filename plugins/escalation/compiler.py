@@ -459,7 +459,7 @@ def _check_round_the_clock(items: Sequence[Item], calendar: Calendar, ctx: Compi
         return
     for item in items:
         body = item.versions[0].body
-        if not isinstance(body, n.Limit):
+        if not isinstance(body, n.Limit | n.HandlerLimit):
             continue
         for part in body.parts:
             if not isinstance(part, n.AcceptWithin | n.ResolveWithin) or not isinstance(part.span, n.WallTime):
