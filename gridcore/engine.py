@@ -155,6 +155,10 @@ class Engine:
         self._policy_at: datetime | None = None
         self._policy_day: tuple[Ruleset | None, date] | None = None
         self._applied: set[str] = set()
+        #: a replay cut short before a late event keeps its place in the log here (the stored
+        #: documents not applied yet, in canonical order, and the one read ahead): see ``_replay``
+        self._cursor: Iterator[dict[str, Any]] | None = None
+        self._ahead: dict[str, Any] | None = None
         self._high_water: datetime | None = None
         self._last: tuple[datetime, str] | None = None  # order of the last applied event
         #: order of the last applied event that was not derived (actor ``system``); after a
@@ -530,9 +534,14 @@ class Engine:
             # Every id stored after the checkpoint the state came from is in
             # _applied; those stored before it are asked of the store once per batch.
             older = self._stored_before_base([event.id for event, _, _ in decoded[i:]])
+            # True while the state holds the log only up to the event being judged: after a
+            # late event, the stored events are merged in as the later ones are judged
+            rewound = False
             try:
                 while i < len(decoded):
                     event, label, document = decoded[i]
+                    if rewound:
+                        self._replay(before=event_order(event))  # the stored events before this one
                     if event.id in self._applied or event.id in batch_ids or event.id in older:
                         repeats.setdefault(event.id, (i, event, label))
                         summary.duplicates += 1
@@ -542,10 +551,15 @@ class Engine:
                             and not self._tied_with_derived(event))
                     if late:
                         # Judge a late event by the state at its own time: rewind
-                        # to just before it, decide, then replay what follows.
+                        # to just before it and decide; the stored events after it
+                        # are replayed as the events that follow are judged (a run
+                        # of late events costs one rewind and one pass of the log).
                         self._flush(batch, batch_ids)
                         mark = (i, _copy(summary), latest)
                         self._rewind_to(event)
+                        # ids stored anywhere are duplicates, applied yet or not
+                        older |= self._stored_among([e.id for e, _, _ in decoded[i + 1:]])
+                        rewound = True
                     summary.derived += self._advance(event.time, batch, batch_ids)
                     reasons = self._refusals(event, offered=True)
                     if reasons:
@@ -558,11 +572,12 @@ class Engine:
                         summary.accepted += 1
                         latest = event.time if latest is None else max(latest, event.time)
                     i += 1
-                    if late:
+                    if rewound:
+                        # stored before events already in the log with a later order
                         self._overtaken = self._overtaken or bool(batch)
                         self._flush(batch, batch_ids)
                         mark = (i, _copy(summary), latest)
-                        self._replay()
+                        rewound = self._cursor is not None
                     elif len(batch) >= batch_size:
                         self._flush(batch, batch_ids)
                         mark = (i, _copy(summary), latest)
@@ -570,6 +585,8 @@ class Engine:
                             self._checkpoint_after_write(self.checkpoint_every)
                     if progress is not None:
                         progress(i)
+                if rewound:
+                    self._replay()  # the rest of the log, after the last event judged
                 if latest is not None:
                     # what the last events decided on the spot is recorded with them
                     summary.derived += self._advance(latest + DECIDED_WITH, batch, batch_ids)
@@ -747,6 +764,7 @@ class Engine:
     def _reset(self) -> None:
         self._base = 0
         self._applied.clear()
+        self._cursor = self._ahead = None
         self._high_water = None
         self._last = None
         self._last_input = None
@@ -1089,29 +1107,43 @@ class Engine:
     def _replay(self, before: tuple[datetime, str] | None = None) -> None:
         """Apply the stored events (those before ``before`` only, if given) not applied yet.
 
-        Derived events written meanwhile are appended on condition that the
-        store is still where it was when the replay began.
+        A replay stopped at ``before`` keeps its place: the next call goes on
+        from there, so a run of late events judged one after the other reads
+        the log once.  Derived events written meanwhile are appended on
+        condition that the store is still where this engine last saw it.
         """
-        self._position = self.store.position()
-        for doc in self._stored_after_base():
+        if self._cursor is None:
+            self._position = self.store.position()
+            self._cursor = iter(self._stored_after_base())
+        while True:
+            doc = self._ahead if self._ahead is not None else next(self._cursor, None)
+            self._ahead = None
+            if doc is None:
+                break
             event = self._decode_stored(doc)
             if event is None:
                 self._applied.add(str(doc.get("id")))  # stored: the same id is never recorded again
                 continue
             if before is not None and event_order(event) >= before:
+                self._ahead = doc
                 return
             self._apply_stored(event)
+        self._cursor = None
         self._catch_up()  # what other writers appended while the log was read
+
+    def _stored_among(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` the store holds."""
+        found: set[str] = set()
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), 1000):
+            found.update(self.store.find(wanted[start : start + 1000]))
+        return found
 
     def _stored_before_base(self, ids: list[str]) -> set[str]:
         """Those of ``ids`` stored at or before the checkpoint the state was restored from."""
         if self._base == 0:
             return set()  # a replay from the start put every stored id in _applied
-        found: set[str] = set()
-        wanted = [ident for ident in dict.fromkeys(ids) if ident not in self._applied]
-        for start in range(0, len(wanted), 1000):
-            found.update(self.store.find(wanted[start : start + 1000]))
-        return found
+        return self._stored_among([ident for ident in ids if ident not in self._applied])
 
     def _stored_after_base(self) -> Iterator[dict[str, Any]]:
         """The stored events a replay reads, in canonical order: all, or those after the checkpoint."""

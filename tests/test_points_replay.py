@@ -86,6 +86,15 @@ def test_a_late_redemption_is_judged_at_its_own_time(engines: Any) -> None:
     assert engine.store.count() == 3
 
 
+def a_fortnight() -> list[Any]:
+    """Sixteen days of mediations and volunteering, and three redemptions."""
+    days: list[Any] = [act(f"m{d:02}", at(d), "res1", "u11", "mediation", quantity=1) for d in range(16)]
+    days += [act(f"v{d:02}", at(d, 14), "worker1", "g1", "volunteer_service", hours=1) for d in range(16)]
+    days += [PointsRedeemed(id=f"r{d:02}", time=at(d, 16), actor="res1", node="u11", reward="towel")
+             for d in (3, 9, 14)]
+    return days
+
+
 def test_a_late_event_is_rebuilt_from_a_checkpoint_and_leaves_one_that_fits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -95,10 +104,7 @@ def test_a_late_event_is_rebuilt_from_a_checkpoint_and_leaves_one_that_fits(
     new checkpoint at once (the old ones no longer fit), so the next open
     restores it instead of replaying everything.
     """
-    days = [act(f"m{d:02}", at(d), "res1", "u11", "mediation", quantity=1) for d in range(16)]
-    days += [act(f"v{d:02}", at(d, 14), "worker1", "g1", "volunteer_service", hours=1) for d in range(16)]
-    days += [PointsRedeemed(id=f"r{d:02}", time=at(d, 16), actor="res1", node="u11", reward="towel")
-             for d in (3, 9, 14)]
+    days = a_fortnight()
     late = [act("late-c", at(10, 20), "res1", "u11", "cleanup"),
             PointsRedeemed(id="late-r", time=at(11, 17), actor="worker1", node="g1", reward="towel")]
     engine = open_points(tmp_path / "late", YINQUAN, now=at(20))
@@ -115,7 +121,7 @@ def test_a_late_event_is_rebuilt_from_a_checkpoint_and_leaves_one_that_fits(
 
     monkeypatch.setattr(Engine, "_restore_checkpoint", spy)
     summary = engine.record_many(late)
-    assert summary.accepted == 2 and restored == [True, True]  # each from a checkpoint, not from the start
+    assert summary.accepted == 2 and restored == [True]  # one rewind for both, from a checkpoint, not the start
     assert 0 < engine._base < engine.position
     members = ("res1", "worker1")
     seen = {m: api.entries(engine, m) for m in members}
@@ -139,3 +145,45 @@ def test_a_late_event_is_rebuilt_from_a_checkpoint_and_leaves_one_that_fits(
         assert again.hooks.save_state(again, again._savers()["points#state"]) == saved
     finally:
         again.close()
+
+
+def test_a_log_whose_older_half_arrives_last_is_merged_in_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every event of the older half is late, yet the state rewinds once and reads the log once more.
+
+    (Each used to rewind and replay the whole log after it: a month ingested
+    after the next one took minutes.)  The ledger, the refusals and what is
+    stored are those of an ingest in order; ids stored already are duplicates
+    even before the merge reaches them.
+    """
+    events = a_fortnight()
+    # a redemption that the older half's balance cannot cover at its time, and a repeat of a newer event
+    events.append(PointsRedeemed(id="early-rice", time=at(1, 17), actor="res1", node="u11", reward="rice"))
+    newer = [e for e in events if e.time >= at(8)]
+    older = [e for e in events if e.time < at(8)] + [newer[0]]
+    rewinds: list[str] = []
+    rewind = Engine._rewind_to
+
+    def spy(self: Engine, late: Any) -> None:
+        rewinds.append(late.id)
+        rewind(self, late)
+
+    monkeypatch.setattr(Engine, "_rewind_to", spy)
+    merged = open_points(tmp_path / "merged", YINQUAN, now=at(20))
+    assert not merged.record_many(newer).refused
+    summary = merged.record_many(older)
+    assert len(rewinds) == 1 and summary.duplicates == 1
+    in_order = open_points(tmp_path / "in-order", YINQUAN, now=at(20))
+    expected = in_order.record_many(events)
+    assert [r.event_id for r in summary.refused] == [r.event_id for r in expected.refused] == ["early-rice"]
+    assert summary.accepted + len(newer) == expected.accepted
+    for member in ("res1", "worker1"):
+        assert api.entries(merged, member) == api.entries(in_order, member)
+    saved = merged.hooks.save_state(merged, merged._savers()["points#state"])
+    assert saved == in_order.hooks.save_state(in_order, in_order._savers()["points#state"])
+    assert sorted(d["id"] for d in merged.store.events()) == sorted(d["id"] for d in in_order.store.events())
+    merged.rebuild()
+    assert merged.hooks.save_state(merged, merged._savers()["points#state"]) == saved
+    merged.close()
+    in_order.close()
