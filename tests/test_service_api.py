@@ -327,6 +327,11 @@ def test_tasks_households_and_deductions_through_the_api(server: Server, tokens:
             "kind": "household_moved_out", "id": "api-move-out", "node": "yq-g1-u1", "household": "api-h1"})
         assert elsewhere.status_code == 422, elsewhere.text  # moving another household out is not a resident's
         assert households("yq-g1") == after
+        record = leader.get("/api/v1/households/api-h1").json()
+        assert record["record"]["people"] == 3 and record["record"]["node"] == "yq-g1-u1"
+        assert [c["event"] for c in record["history"]] == ["api-move-in"]
+        assert resident.get("/api/v1/households/api-h1").status_code == 403  # it names people: staff only
+        assert leader.get("/api/v1/households/nowhere").status_code == 404
 
 
 def test_assessment_explain_reports_and_openapi(server: Server, tokens: dict[str, str]) -> None:

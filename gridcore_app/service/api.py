@@ -452,6 +452,33 @@ async def community(request: Request) -> Response:
     return ok(await service.read(read))
 
 
+@documented("A household (户) on record: where it lives, its named residents, who looks after it, its history "
+            "(community staff only: it names people)", tag="reads")
+async def household(request: Request) -> Response:
+    service = service_of(request)
+    who = await service.member(request)
+    ident = request.path_params["household"]
+
+    def read(engine: Engine) -> dict[str, Any]:
+        if not is_staff(engine, who.member or ""):
+            raise Problem("forbidden", "households and their residents are for community staff",
+                          "户籍信息只有社区工作人员可以查看")
+        register = engine.households
+        found, history = register.household(ident), register.history(ident)
+        if found is None and not history:
+            raise Problem("not-found", f"household {ident!r} was never on record (户不在册)")
+        return {
+            "household": ident,
+            "on_record": found is not None,
+            "record": attrs.asdict(found) if found is not None else None,
+            "residents": [attrs.asdict(r) for r in register.named_in(ident)],
+            "looked_after_by": sorted(m for m, hs in register.carers().items() if ident in hs),
+            "history": [{"time": c.time, "event": c.event, "text": c.text} for c in history],
+        }
+
+    return ok(await service.read(read))
+
+
 @documented(
     "The month's public points board (积分公示) of a node",
     query=(("node", "default: the top node"), ("month", "YYYY-MM; default: the month of the latest event")),
@@ -668,6 +695,7 @@ def routes() -> list[Route]:
         Route(f"{PREFIX}/openapi.json", openapi),
         Route(f"{PREFIX}/me", me),
         Route(f"{PREFIX}/community", community),
+        Route(f"{PREFIX}/households/{{household}}", household),
         Route(f"{PREFIX}/events", record_events, methods=["POST"]),
         Route(f"{PREFIX}/tick", tick, methods=["POST"]),
         Route(f"{PREFIX}/incidents", incidents),
