@@ -31,7 +31,7 @@ from gridcore.rules.sections import Section
 #: a name a ruleset does not declare is a slip, not a name for later (a category),
 #: and the community beside the ruleset is the one it will run on (a role nobody holds).
 KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category", "verifier-missing",
-                                  "notified-role-missing"})
+                                  "notified-role-missing", "handler-role-missing"})
 
 
 @frozen

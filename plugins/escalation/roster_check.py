@@ -3,7 +3,7 @@
 ``gridcore check`` sees a ruleset alone; the line departments it routes to
 (``route to fire``, ``then to police``) exist only in the community's
 ``departments.csv``, and the roles it relies on (the verifier, a notified
-role) only in its ``roles.csv``.  This module checks them when a ruleset
+role, a handler limit's roles) only in its ``roles.csv``.  This module checks them when a ruleset
 meets its community: before ``Engine.use_ruleset`` puts it in force, and in
 ``gridcore check --community`` (or with a community.yaml beside the file).
 
@@ -88,7 +88,8 @@ NOT_STAFF = frozenset({"resident", "volunteer"})
 
 
 def role_problems(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
-    """A warning for the verifier missing above some cells, and for a notified role nobody holds."""
+    """A warning for the verifier missing above some cells, a notified role nobody holds, and a handler
+    limit's role (or the role it passes cases to) nobody holds."""
     problems: list[Diagnostic] = []
     seen: set[tuple[str, str, str]] = set()
     for in_force in ruleset.policies(SECTION):
@@ -97,12 +98,40 @@ def role_problems(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
         if problem is not None and (problem.message, problem.file, str(problem.line)) not in seen:
             seen.add((problem.message, problem.file, str(problem.line)))
             problems.append(problem)
-        for notice, ref in _notices(policy):
-            problem = _notice_problem(community, notice, ref)
+        found = [_notice_problem(community, notice, ref) for notice, ref in _notices(policy)]
+        found += [_handler_problem(community, limit.role, f"handler limit {limit.role}", "applies to no one",
+                                   "不适用于任何人", limit.rule) for limit in policy.handler_limits]
+        found += [_handler_problem(community, limit.then_role, f"then pass to {limit.then_role}",
+                                   "passes cases to no one (they go up the tree instead)",
+                                   "不会把事件转给任何人（事件将直接上报）", limit.rule)
+                  for limit in policy.handler_limits if limit.then_role is not None]
+        for problem in found:
             if problem is not None and (problem.message, problem.file, str(problem.line)) not in seen:
                 seen.add((problem.message, problem.file, str(problem.line)))
                 problems.append(problem)
     return problems
+
+
+def _handler_problem(community: Community, written: str, said: str, outcome: str, outcome_zh: str,
+                     ref: RuleRef) -> Diagnostic | None:
+    """A handler limit for a role nobody holds, or one that passes cases to a role nobody holds."""
+    from gridcore.rules import Diagnostic
+    from gridcore.rules.errors import WARNING
+
+    role = _role(community, written)
+    if role is not None and any(community.holders(node.id, role) for node in community.hierarchy):
+        return None
+    held = sorted({a.role for m in community.members.values() for a in m.roles if a.role not in NOT_STAFF})
+    name_zh = community.roles.get(role or "", written)
+    return Diagnostic(
+        message=f"nobody in {community.name} holds {written}: '{said}' {outcome}",
+        message_zh=f"{community.name} 中没有人担任{name_zh}：该办理人时限{outcome_zh}",
+        file=ref.file, line=ref.line, column=ref.column, source_line=_line(ref), width=_width(ref),
+        expected=", ".join(held), suggestion=did_you_mean(written, held),
+        fix=f"name a role {community.name} has ({', '.join(held) or 'none'}), or add {written} to the roster",
+        fix_zh=f"写{community.name}已有的角色（{'、'.join(community.roles.get(r, r) for r in held) or '无'}），"
+               f"或在名册中补上{name_zh}",
+        severity=WARNING, code="handler-role-missing")
 
 
 def _role(community: Community, written: str) -> str | None:
