@@ -27,6 +27,7 @@ from gridcore.explain import RuleRef
 from gridcore.metrics import Metric
 from gridcore.periods import Period, parse_period
 
+from .logindex import memo
 from .metrics import node_id, policy_at
 from .people import person_metric_names, rate_people, wrong_kind
 from .policy import AssessmentPolicy, SubsidyPaying, condition_subjects, exact
@@ -170,7 +171,20 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True, cycle: st
 
     ``cycle`` names one of the ruleset's other assessment cycles (or write the
     period as ``2025-Q1@quarterly``); without it, the section's own cycle.
+    The result is kept until the store grows, the rulesets change or the
+    clock moves: asking again (each report of a demo does) costs nothing.
     """
+    rulesets = tuple((when, ruleset.fingerprint) for when, ruleset in engine.rulesets())
+    key = ("assessment", period, cycle, engine.clock.now(), rulesets)
+    result = memo(engine, key, lambda: _assess(engine, period, cycle))
+    if save:
+        from .archive import save_assessment
+
+        save_assessment(engine, result)
+    return result
+
+
+def _assess(engine: Engine, period: str | Period, cycle: str | None) -> Assessment:
     if isinstance(period, str) and "@" in period:
         period, written = split_key(period)
         cycle = cycle or written
@@ -204,10 +218,6 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True, cycle: st
             ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings, people), notes,
             people, cycle,
         )  # fmt: skip
-    if save:
-        from .archive import save_assessment
-
-        save_assessment(engine, result)
     return result
 
 
