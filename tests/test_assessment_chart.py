@@ -12,13 +12,13 @@ from test_assessment_cli import store  # noqa: F401  (the fixture: a January of 
 
 from gridcore import Engine
 from gridcore_app.cli import main_group
-from gridcore_assessment.chart import FONT_VARIABLE, ChartError, _installed_cjk_font, write_chart
+from gridcore_assessment.chart import FONT_VARIABLE, ChartError, installed_cjk_font, write_chart
 from gridcore_assessment.rating import assess
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 NO_CJK = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
 needs_cjk = pytest.mark.skipif(
-    _installed_cjk_font() is None, reason="no CJK font installed here (Debian: fonts-noto-cjk)"
+    installed_cjk_font() is None, reason="no CJK font installed here (Debian: fonts-noto-cjk)"
 )
 
 
