@@ -5,6 +5,10 @@ the node itself as the total, built from what the plugins register (it names
 their metrics and reports, the way an office names the columns it wants; it
 imports none of them):
 
+* **the three rates by month** (``months``): the same three metrics for
+  each child and the node in each calendar month the period touches (a
+  week's or a day's roll-up has one row per child, its month cut to the
+  period), so a quarter shows how the rates moved;
 * **the three rates** a street is judged on (三率): the metrics
   ``acceptance_within_limit`` (按时受理率), ``closure_within_limit`` (按时办结率)
   and ``mean_satisfaction`` (群众满意度) of each child's subtree, and the
@@ -33,6 +37,7 @@ import json
 from collections.abc import Mapping, MutableMapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import click
@@ -40,7 +45,7 @@ from attrs import frozen
 
 from gridcore import Engine, GridcoreError, Table
 from gridcore.errors import UnknownNameError
-from gridcore.periods import parse_period
+from gridcore.periods import Period, parse_period
 
 from .cli import fail, format_option, open_engine, plugin_manager, store_option
 
@@ -53,7 +58,9 @@ RATINGS = "assessment.ratings"
 POINTS = "points.totals"
 SUBSIDIES = "assessment.subsidies"
 TOTAL = "合计 total"
-TABLES = ("summary", "departments", "stars", "subsidies")
+SUMMARY = "summary"
+MONTHS = "months"
+TABLES = (SUMMARY, MONTHS, "departments", "stars", "subsidies")
 
 
 @frozen
@@ -168,6 +175,8 @@ def rollup(engine: Engine, node: str, period: str, *, built: MutableMapping[tupl
                          f"{_level_of(engine, children)}, {period}", tuple(columns), tuple(rows),
                          tuple(summary_notes)),
     }
+    if rates:
+        tables[MONTHS] = _months(engine, node, span, children, rates)
     if DEPARTMENTS in reports:
         tables["departments"] = engine.report(DEPARTMENTS, {"period": period, "within": node})
     if stars is not None:
@@ -176,6 +185,23 @@ def rollup(engine: Engine, node: str, period: str, *, built: MutableMapping[tupl
         tables["subsidies"] = paid[3]
     top = hierarchy.node(node)
     return Rollup(node, top.name, engine.community.level_label(top.level), period, tables, tuple(notes))
+
+
+def _months(engine: Engine, node: str, span: Period, children: Sequence[Any],
+            rates: Sequence[tuple[str, int]]) -> Table:
+    """The three rates of each child and of ``node`` in each calendar month ``span`` touches (cut to ``span``)."""
+    tz = engine.community.tz
+    rows: list[tuple[Any, ...]] = []
+    month = parse_period(f"{span.start.astimezone(tz):%Y-%m}", tz)
+    while month.start < span.end:
+        start, end = max(month.start, span.start), min(month.end, span.end)
+        for subject, name in [(c.id, c.name) for c in children] + [(node, TOTAL)]:
+            found = [engine.metric(metric, subject, start, end) for metric, _ in rates]
+            rows.append((month.label, subject, name,
+                         *(shown(f.value, places) if f is not None else None for f, (_, places) in zip(found, rates))))
+        month = parse_period(f"{month.end.astimezone(tz):%Y-%m}", tz)
+    return Table(f"三率按月 the three rates by month, {span.label}", ("month", "node", "name", *(m for m, _ in rates)),
+                 tuple(rows), (f"each month cut to {span.label}; an empty cell: nothing to divide by that month",))
 
 
 def _level_of(engine: Engine, children: Sequence[Any]) -> str:
@@ -266,18 +292,30 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
 @click.argument("node")
 @click.option("--period", required=True, metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
 @click.option("--table", type=click.Choice(TABLES), help="Only this table (CSV: the summary unless given).")
+@click.option("--chart", "chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also draw mean stars per child and the three rates by month (.png, .svg or .pdf).")
 @store_option
 @format_option
-def rollup_command(node: str, period: str, table: str | None, store: str, fmt: str) -> None:
+def rollup_command(node: str, period: str, table: str | None, chart: Path | None, store: str, fmt: str) -> None:
     """A street's communities or a district's streets side by side: three rates, overdue, stars, points, subsidies."""
     plugin_manager()
     try:
+        if chart is not None:
+            from gridcore.charts import check_target
+
+            check_target(chart)  # refused before anything is computed
         with open_engine(store, read_only=True) as engine:
             found = rollup(engine, node, period)
             text = found.render(fmt, table)
+        if chart is not None:
+            from .rollup_chart import write_chart
+
+            write_chart(found, chart)
     except GridcoreError as exc:
         fail(str(exc))
     click.echo(text, nl=False)
+    if chart is not None:
+        click.echo(f"chart written to {chart} (图表已写入)", err=True)
 
 
 __all__ = ["Rollup", "rollup", "rollup_command", "shown"]

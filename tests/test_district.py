@@ -220,7 +220,7 @@ def test_a_rollup_shows_stars_side_by_side_and_renders_three_ways(simulated: Eng
     assert csv.startswith("\ufeffnode,name,incidents,acceptance_within_limit")
     assert found.render("csv", "stars").startswith("\ufeffchild,child name,node")
     doc = json.loads(found.render("json"))
-    assert doc["node"] == "yz-s1" and set(doc["tables"]) == {"summary", "departments", "stars", "subsidies"}
+    assert doc["node"] == "yz-s1" and set(doc["tables"]) == {"summary", "months", "departments", "stars", "subsidies"}
     assert doc["tables"]["summary"]["rows"][-1]["name"] == TOTAL
 
 
@@ -257,6 +257,55 @@ def test_the_rollup_command(simulated: Engine, tmp_path: Path) -> None:
     assert wrong.exit_code == 1 and "unknown node" in wrong.output
 
 
+def test_the_rates_by_month_agree_with_the_summary(simulated: Engine) -> None:
+    found = rollup(simulated, "yz", "2025-03-03", built=BUILT)
+    months, summary = by_node(found.tables["summary"]), found.tables["months"]
+    assert summary.columns == ("month", "node", "name", "acceptance_within_limit", "closure_within_limit",
+                               "mean_satisfaction")
+    # a day's roll-up has one month, cut to the day: each row is the summary's rates of that child
+    assert [row[1] for row in summary.rows] == ["yz-s1", "yz-s2", "yz"]
+    for row in summary.rows:
+        assert row[0] == "2025-03"
+        assert row[3:] == tuple(months[row[1]][m] for m in summary.columns[3:]), row
+    # a quarter has a row per child and month, January to March, each month's own rates
+    quarter = rollup(simulated, "yz", "2025-Q1", built=BUILT).tables["months"]
+    assert [row[0] for row in quarter.rows] == ["2025-01"] * 3 + ["2025-02"] * 3 + ["2025-03"] * 3
+    march = [row for row in quarter.rows if row[0] == "2025-03"]
+    whole_march = rollup(simulated, "yz", "2025-03", built=BUILT).tables["months"]
+    assert march == list(whole_march.rows)
+
+
+def test_a_rollup_chart_draws_what_the_tables_say(simulated: Engine, tmp_path: Path) -> None:
+    from gridcore.charts import installed_cjk_font
+    from gridcore_app.rollup_chart import draw
+
+    found = rollup(simulated, "yz", "2025-03-03", built=BUILT)
+    svg = draw(found, "svg").decode("utf-8")
+    for child in ("yz-s1", "yz-s2"):
+        assert f'id="stars-{child}"' in svg
+    total = by_node(found.tables["summary"])["yz"]
+    for metric in ("acceptance_within_limit", "closure_within_limit", "mean_satisfaction"):
+        # the total's line in each rate's panel, or a panel that says there is nothing to show
+        assert (f'id="rate-{metric}-yz"' in svg) == (total[metric] is not None), metric
+        assert (f'id="rate-{metric}-none"' in svg) == (total[metric] is None), metric
+    assert total["acceptance_within_limit"] is not None
+    assert "红旗街道" in svg and "合计 total" in svg
+    assert draw(found, "svg") == draw(found, "svg")  # the same roll-up gives the same file
+    runner = CliRunner()
+    store = simulated.store.url
+    wrong = runner.invoke(main_group, ["rollup", "yz", "--period", "2025-03-03", "--store", store,
+                                       "--chart", str(tmp_path / "chart.txt")])
+    assert wrong.exit_code == 1 and "extension must be one of" in wrong.output
+    assert not (tmp_path / "chart.txt").exists()
+    if installed_cjk_font() is None:
+        pytest.skip("no CJK font installed here (Debian: fonts-noto-cjk): the PNG is not drawn")
+    done = runner.invoke(main_group, ["rollup", "yz", "--period", "2025-03-03", "--store", store,
+                                      "--table", "months", "--chart", str(tmp_path / "chart.png")])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "三率按月" in done.output
+
+
 def test_the_demo_rolls_up_the_levels_its_scenario_names(simulated: Engine, tmp_path: Path) -> None:
     from gridcore_app.demo import Shown, _with_rollups
     from gridcore_app.scenario import DemoPlan
@@ -272,7 +321,7 @@ def test_the_demo_rolls_up_the_levels_its_scenario_names(simulated: Engine, tmp_
     ]
     assert "合计 total" in shown.sections[0][1] and "工人街道" in shown.sections[0][1]
     assert (tmp_path / "rollup-yz-summary-2025-03-03.csv").read_text(encoding="utf-8").startswith("\ufeffnode,name")
-    assert len(shown.tables) == 3 * 4
+    assert len(shown.tables) == 3 * 5
 
 
 def test_a_scenario_names_only_levels_the_community_has(mini: Path) -> None:

@@ -1,0 +1,99 @@
+"""A roll-up as a chart: mean stars per child, and the three rates month by month.
+
+Drawn from the roll-up's own tables (``summary`` and ``months``), so the chart
+shows exactly the numbers the tables print.  The format follows the file's
+extension (``gridcore.charts``: PNG, SVG or PDF, Chinese names drawn with a
+CJK font).  Every mark carries an SVG id (``stars-<node>``,
+``rate-<metric>-<node>``) so tests and tools can read an SVG back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gridcore.charts import PALETTE, chart_format, chart_style, figure_bytes
+
+from .rollup import MONTHS, RATES, SUMMARY, TOTAL, Rollup
+
+STARS = "#f1c40f"
+TITLES = {"acceptance_within_limit": "按时受理率 accepted on time (%)",
+          "closure_within_limit": "按时办结率 closed on time (%)",
+          "mean_satisfaction": "群众满意度 satisfaction (1-5)"}
+
+
+def draw(found: Rollup, fmt: str) -> bytes:
+    """The chart as the bytes of a ``png``, ``svg`` or ``pdf`` file."""
+    from matplotlib.figure import Figure
+
+    summary = found.tables[SUMMARY]
+    col = {name: k for k, name in enumerate(summary.columns)}
+    children = [row for row in summary.rows if row[1] != TOTAL]
+    months = found.tables.get(MONTHS)
+    rates = [name for name, _ in RATES if months is not None and name in months.columns]
+    with chart_style(fmt):
+        figure = Figure(figsize=(11, 2.2 + 0.32 * len(children) + 2.6 * len(rates)), layout="constrained")
+        axes = figure.subplots(1 + len(rates), 1, height_ratios=[max(len(children), 2) * 0.32 + 1] + [2.4] * len(rates),
+                               squeeze=False)[:, 0]
+        _stars(axes[0], found, children, col)
+        if months is not None:
+            for ax, metric in zip(axes[1:], rates):
+                _rate(ax, months, metric)
+        return figure_bytes(figure, fmt)
+
+
+def _stars(ax: Any, found: Rollup, children: list[tuple[Any, ...]], col: dict[str, int]) -> None:
+    labels = [f"{row[1]} ({row[0]})" for row in children]
+    places = list(range(len(children)))
+    if "mean stars" in col:
+        for y, row in zip(places, children):
+            stars = float(row[col["mean stars"]] or 0)
+            ax.barh(y, stars, color=STARS, height=0.7)[0].set_gid(f"stars-{row[0]}")
+            rated = row[col["rated"]]
+            ax.text(stars + 0.05, y, f"{row[col['mean stars']] or '-'} ★  ({rated} rated)", va="center", fontsize=9)
+        ax.set_xlim(0, 6)
+    else:
+        ax.text(0.5, 0.5, "no star ratings (no assessment plugin)", ha="center", transform=ax.transAxes)
+    ax.set_yticks(places, labels)
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(f"{found.name} {found.period}: 下级平均星级 mean stars under each child", loc="left",
+                 fontweight="bold")
+
+
+def _rate(ax: Any, months: Any, metric: str) -> None:
+    col = {name: k for k, name in enumerate(months.columns)}
+    labels = list(dict.fromkeys(str(row[col["month"]]) for row in months.rows))
+    nodes = list(dict.fromkeys((row[col["node"]], row[col["name"]]) for row in months.rows))
+    drawn = 0
+    for k, (node, name) in enumerate(nodes):
+        points = [(labels.index(str(row[col["month"]])), row[col[metric]])
+                  for row in months.rows if row[col["node"]] == node and row[col[metric]] is not None]
+        if not points:
+            continue
+        total = name == TOTAL
+        xs, ys = [x for x, _ in points], [float(y) for _, y in points]
+        line = ax.plot(xs, ys, marker="o", label=name, color="black" if total else PALETTE[k % len(PALETTE)],
+                       linewidth=2.4 if total else 1.2, linestyle="--" if total else "-")[0]
+        line.set_gid(f"rate-{metric}-{node}")
+        drawn += 1
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xlim(-0.5, len(labels) - 0.5)
+    ax.set_ylim(*((0, 105) if metric != "mean_satisfaction" else (0, 5.3)))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(TITLES.get(metric, metric), loc="left", fontweight="bold")
+    if drawn:
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "nothing to divide by in this period (无数据)", ha="center", va="center",
+                transform=ax.transAxes, gid=f"rate-{metric}-none")
+
+
+def write_chart(found: Rollup, path: str | Path) -> Path:
+    """Write the chart to ``path`` in the format its extension names (``ChartError``: nothing written)."""
+    target = Path(path)
+    target.write_bytes(draw(found, chart_format(target)))
+    return target
+
+
+__all__ = ["draw", "write_chart"]
