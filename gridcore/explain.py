@@ -10,6 +10,7 @@ every plugin's outcomes without knowing any plugin.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 
 from attrs import field, frozen
@@ -17,15 +18,26 @@ from attrs import field, frozen
 
 @frozen
 class RuleRef:
-    """Where a rule is written: file, line, column, and the rule's own text."""
+    """Where a rule is written: file, line, column, and the rule's own text.
+
+    ``file`` is where the ruleset was read from (a path, for tools that open
+    it); what is shown (``str(ref)``, ``name``) is the file's name alone, as
+    a ruleset chain names its parents (``yinquan.rules:22``): an answer never
+    shows a folder of the machine that loaded the ruleset.
+    """
 
     file: str
     line: int
     column: int = 1
     text: str = ""
 
+    @property
+    def name(self) -> str:
+        """The file's name without its folder (``/srv/rules/yinquan.rules`` -> ``yinquan.rules``)."""
+        return PurePath(self.file).name or self.file
+
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.name}:{self.line}"
 
 
 @frozen

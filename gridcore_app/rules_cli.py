@@ -213,7 +213,7 @@ def render_effective(ruleset: Ruleset) -> str:
         for item in items:
             for n, version in enumerate(item.versions):
                 indent = "  " if n == 0 else "    "
-                rows.append((indent + version.ref.text, f"{version.ref.file}:{version.ref.line}"))
+                rows.append((indent + version.ref.text, str(version.ref)))
     width = min(64, max((_width(r[0]) for r in rows if r[1]), default=0))
     for text, origin in rows:
         if origin:

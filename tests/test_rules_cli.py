@@ -73,18 +73,18 @@ def test_show_effective_and_against_parent(toy: None, tmp_path: Path) -> None:
     child = write(tmp_path, "child.rules",
                   'extends "base"\nchores:\n  chore a: 6 per hour\n  remove chore b\n  chore c: 2 per hour\n')
     code, out, _ = run("show", "--effective", str(child))
-    assert code == 0
+    assert code == 0  # each item is named by its file, as the ruleset chain names it (never a folder)
     assert out.splitlines() == [
         'ruleset "child"',
         "chores:",
-        f"  chore a: 6 per hour  # {child}:3",
-        f"  chore c: 2 per hour  # {child}:5",
+        f"  chore a: 6 per hour  # {child.name}:3",
+        f"  chore c: 2 per hour  # {child.name}:5",
     ]
     code, out, _ = run("show", "--against-parent", str(child))
     assert out.splitlines() == [
-        f"removed  chores: chore b  # {child}:4",
-        f"changed  chores: chore a  # {child}:3",
-        f"added    chores: chore c  # {child}:5",
+        f"removed  chores: chore b  # {child.name}:4",
+        f"changed  chores: chore a  # {child.name}:3",
+        f"added    chores: chore c  # {child.name}:5",
     ]
 
 

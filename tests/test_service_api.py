@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servicekit import HOLDERS, INTAKE, START, Server, make_store, served
+from servicekit import HOLDERS, INTAKE, START, YINQUAN, Server, make_store, served
 
 from gridcore import Engine
 
@@ -75,7 +75,25 @@ def test_the_whole_loop_as_the_tokens_members(server: Server, tokens: dict[str, 
     actors = {e["what"]: e["actor"] for e in timeline}
     assert actors["accepted"] == HOLDERS["worker"] and actors["verified"] == HOLDERS["leader"]
     routed = next(e for e in timeline if e["what"] == "routed")
-    assert routed["explanation"]["rules"][0]["rule"].endswith("yinquan.rules:36")
+    assert routed["explanation"]["rules"][0]["rule"] == "yinquan.rules:36"
+
+
+def test_rule_references_name_the_ruleset_file_never_a_server_path(server: Server, tokens: dict[str, str]) -> None:
+    # the store's ruleset was loaded by its absolute path (servicekit.make_store): answers name
+    # the file as the ruleset chain does, its parents included, and never the server's folders
+    assert YINQUAN.is_absolute()
+    ident = report(server, tokens["worker"], category="food_safety")["incident"]
+    with server.client(tokens["leader"]) as leader:
+        explained = leader.get(f"/api/v1/explain/escalation:route:{ident}")
+        timeline = leader.get(f"/api/v1/incidents/{ident}/timeline")
+        rated = leader.get("/api/v1/assessments/2025-Q1")
+    rules = explained.json()["rules"]
+    assert rules and all(r["file"] in {"yinquan.rules", "district-base.rules"} for r in rules)
+    assert all(r["rule"] == f"{r['file']}:{r['line']}" for r in rules)
+    terms = [t["rule"] for r in rated.json()["assessment"]["ratings"] for t in r["terms"]]
+    assert terms and all(t["rule"].startswith(("yinquan.rules:", "district-base.rules:")) for t in terms)
+    for answer in (explained, timeline, rated):
+        assert str(YINQUAN.parent) not in answer.text and "/rulesets/" not in answer.text
 
 
 def test_a_refused_step_is_a_problem_with_the_engines_reasons_and_changes_nothing(
@@ -398,3 +416,4 @@ def test_tick_moves_the_test_clock_and_records_escalations(tmp_path: Path) -> No
         assert [(e.to_node, e.time.hour) for e in escalations] == [("yq-g1", 13), ("yq", 17)]
     finally:
         engine.close()
+

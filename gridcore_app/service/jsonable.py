@@ -35,7 +35,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, RuleRef):
-        return {"rule": str(value), "file": value.file, "line": value.line, "text": value.text.strip()}
+        return {"rule": str(value), "file": value.name, "line": value.line, "text": value.text.strip()}
     if isinstance(value, Explanation):
         return explanation(value)
     if isinstance(value, Table):
