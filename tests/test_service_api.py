@@ -9,6 +9,9 @@ import pytest
 from servicekit import HOLDERS, INTAKE, START, YINQUAN, Server, make_store, served
 
 from gridcore import Engine
+from gridcore_app.cli import read_ruleset
+from gridcore_escalation.limits import limits_table
+from gridcore_escalation.section import SECTION
 
 
 @pytest.fixture(scope="module")
@@ -417,3 +420,36 @@ def test_tick_moves_the_test_clock_and_records_escalations(tmp_path: Path) -> No
     finally:
         engine.close()
 
+
+def test_which_time_limit_applies_where_is_the_same_read_as_the_command_line(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    with server.client(tokens["worker"]) as worker:
+        answer = worker.get("/api/v1/incidents/limits").json()
+        on_day = worker.get("/api/v1/incidents/limits", params={"on": "2025-03-01"}).json()
+        bad = worker.get("/api/v1/incidents/limits", params={"on": "March"})
+    with server.client() as anonymous:
+        assert anonymous.get("/api/v1/incidents/limits").status_code == 401
+    assert bad.status_code == 400 and bad.json()["type"] == "/problems/invalid-request" and "March" in bad.text
+    assert answer["ruleset"] == on_day["ruleset"] and on_day["on"] == "2025-03-01"
+    rows = answer["rows"]
+    unit = next(r for r in rows if r["name"] == "leaking_pipe" and r["level"] == "unit")
+    assert unit["applies_to"] == "category"
+    assert unit["accept"]["span"] == "4 working hours" and unit["accept"]["working"] is True
+    assert unit["accept"]["source"] == "level unit" and unit["accept"]["rule"]["rule"] == "yinquan.rules:37"
+    assert unit["resolve"]["span"] == "3 working days"
+    # every row, as `gridcore incidents limits` prints it from the same file
+    ruleset = read_ruleset(YINQUAN / "yinquan.rules", search_path=())
+    policy = ruleset.policies(SECTION)[-1].policy
+    printed = limits_table(policy, ruleset.levels)
+
+    def cell(found: dict[str, object] | None) -> str:
+        return "-" if found is None else f"{found['span']} ({found['source']}, {found['rule']['rule']})"  # type: ignore[index]
+
+    served_rows = [(r["name"] or "(any other)", r["level"], cell(r["accept"]), cell(r["resolve"]))
+                   for r in rows]
+    assert served_rows == [row[:4] for row in printed.rows]
+    assert answer["precedence"] == printed.notes[0]
+    with server.client() as anonymous:
+        described = anonymous.get("/api/v1/openapi.json").json()["paths"]["/api/v1/incidents/limits"]["get"]
+    assert "on" in {p["name"] for p in described["parameters"]} and "rows" in described["description"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import attrs
@@ -584,6 +584,56 @@ async def overdue(request: Request) -> Response:
     return ok(await service.read(read))
 
 
+@documented(
+    "Which time limit applies where (gridcore incidents limits): each category at each level of its ladder, "
+    "summoned departments and handler roles, each limit with the rule that wins",
+    query=(("on", "YYYY-MM-DD: the rules in force that day (at its start); default: now"),),
+    tag="reads",
+    description="`rows`: `applies_to` (category, department or handler), `name` (the category, null for any "
+    "other; the department; the role), `level`, `accept` and `resolve` (null: no limit; else `span`, "
+    "`working`, `source` and `rule`), `only_when` (limits applying there only when their condition holds), "
+    "`then_role` (who takes over a handler's breached case); `precedence` says how the winner is chosen.",
+)
+async def incident_limits(request: Request) -> Response:
+    service = service_of(request)
+    await service.member(request)
+    on = request.query_params.get("on")
+
+    def read(engine: Engine) -> dict[str, Any]:
+        require_plugin(engine, "escalation")
+        when = engine.clock.now()
+        if on is not None:
+            try:
+                day = date.fromisoformat(on)
+            except ValueError:
+                raise Problem("invalid-request", f"on {on!r} is not a day like 2025-03-01") from None
+            when = datetime.combine(day, time(0), engine.community.tz)
+        ruleset = engine.ruleset_at(when)
+        return {
+            "ruleset": ruleset.name if ruleset else None,
+            "on": when.date(),
+            "rows": [_limits_row(row) for row in gridcore_escalation.limits(engine, at=when)],
+            "precedence": gridcore_escalation.PRECEDENCE,
+        }
+
+    return ok(await service.read(read))
+
+
+def _limits_row(row: gridcore_escalation.LimitsRow) -> dict[str, Any]:
+    def applied(found: Any) -> dict[str, Any] | None:
+        if found is None:
+            return None
+        return {"span": str(found.span), "working": found.span.working, "source": found.source, "rule": found.rule}
+
+    return {
+        "applies_to": row.applies_to, "name": row.name, "level": row.level,
+        "accept": applied(row.accept), "resolve": applied(row.resolve),
+        "only_when": [{"limit": c.limit, "span": str(c.span), "working": c.span.working, "level": c.level,
+                       "when": str(c.condition), "rule": c.rule} for c in row.only_when],
+        "then_role": row.then_role,
+    }
+
+
 @documented("One incident", tag="reads")
 async def incident(request: Request) -> Response:
     service = service_of(request)
@@ -701,6 +751,7 @@ def routes() -> list[Route]:
         Route(f"{PREFIX}/incidents", incidents),
         Route(f"{PREFIX}/incidents", report_incident, methods=["POST"]),
         Route(f"{PREFIX}/incidents/overdue", overdue),
+        Route(f"{PREFIX}/incidents/limits", incident_limits),
         Route(f"{PREFIX}/incidents/{{incident}}", incident),
         Route(f"{PREFIX}/incidents/{{incident}}/timeline", incident_timeline),
         Route(f"{PREFIX}/incidents/{{incident}}/{{step}}", incident_step, methods=["POST"]),

@@ -12,6 +12,7 @@ plugins (each takes an engine)::
     overdue(engine, now=None) -> list[tuple[IncidentView, Deadline]]
     categories(engine, at=None) -> list[Category]
     category_code(engine, written, at) -> str   (a category's name -> its code)
+    limits(engine, at=None) -> list[LimitsRow]  (which time limit applies where)
 
 See docs/escalation.md.
 """
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .incident import Entry, Escalation
+    from .limits import PRECEDENCE, LimitsRow
     from .policy import Category, EscalationPolicy
     from .timers import Deadline
     from .views import (
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
         category_code,
         incident,
         incidents,
+        limits,
         overdue,
         timeline,
     )
@@ -45,6 +48,9 @@ _LAZY = {
     "EscalationPolicy": ".policy",
     "Deadline": ".timers",
     "IncidentView": ".views",
+    "LimitsRow": ".limits",
+    "PRECEDENCE": ".limits",
+    "limits": ".views",
     "categories": ".views",
     "category_code": ".views",
     "incident": ".views",
@@ -76,16 +82,19 @@ sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
+    "PRECEDENCE",
     "Category",
     "Deadline",
     "Entry",
     "Escalation",
     "EscalationPolicy",
     "IncidentView",
+    "LimitsRow",
     "categories",
     "category_code",
     "incident",
     "incidents",
+    "limits",
     "overdue",
     "timeline",
 ]

@@ -1,11 +1,13 @@
 """Which time limit applies where: every category's ladder, level by level, with the rule that wins.
 
-``limits_table(policy, levels)`` lists, for each category the policy names
+``applied_limits(policy, levels)`` lists, for each category the policy names
 (then every other category) and each level its cases can reach, the accept
 and resolve limits that apply (the most specific, ``EscalationPolicy.applied``)
 with the rule (``file:line``) and what it applies as; limits that apply only
 when a condition holds are listed beside them, then a summoned department's
-limits and a handler role's (with whom a breach passes the case to).  ``gridcore incidents limits FILE`` prints it.
+limits and a handler role's (with whom a breach passes the case to).
+``limits_table`` renders those rows: ``gridcore incidents limits FILE`` prints
+it; the service answers the rows themselves (``GET /api/v1/incidents/limits``).
 """
 
 from __future__ import annotations
@@ -14,15 +16,43 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import attrs
+from attrs import frozen
 
 from gridcore import Table
 
 from .compiler import categories_named, ladder
-from .policy import AppliedLimit, EscalationPolicy, IncidentFacts
+from .policy import AppliedLimit, EscalationPolicy, IncidentFacts, LimitClause
 
 
-def limits_table(policy: EscalationPolicy, levels: Sequence[str]) -> Table:
-    """The applied limits of every category at every level of its ladder, as a table."""
+@frozen
+class LimitsRow:
+    """The limits that apply to one kind of case at one place.
+
+    ``applies_to`` is ``category`` (``name`` the category, None for any other;
+    ``level`` a level of its ladder), ``department`` (a summoned line
+    department: ``accept`` is its report-in limit) or ``handler`` (whoever
+    handles a case by their role; ``then_role`` takes a breached case over).
+    ``only_when`` are the category's limits that apply at the level only when
+    their condition holds.
+    """
+
+    applies_to: str
+    name: str | None
+    level: str | None
+    accept: AppliedLimit | None
+    resolve: AppliedLimit | None
+    only_when: tuple[LimitClause, ...] = ()
+    then_role: str | None = None
+
+
+#: how the most specific limit is chosen, under every listing of the limits
+PRECEDENCE = ("the most specific limit wins: a summoned department's, then the handler's role's, the "
+              "category's at the level, the category's, the level's; '-' is no limit (a case there is never overdue)")
+
+
+def applied_limits(policy: EscalationPolicy, levels: Sequence[str]) -> list[LimitsRow]:
+    """The applied limits of every category at every level of its ladder (top level first), then
+    the summoned departments' and the handler roles' limits."""
     rows = []
     unconditional = attrs.evolve(
         policy, category_limits=tuple(c for c in policy.category_limits if c.condition is None)
@@ -32,38 +62,47 @@ def limits_table(policy: EscalationPolicy, levels: Sequence[str]) -> Table:
                               channel="", age=timedelta(0))
         for level in reversed(ladder(policy, levels, category)):
             found = unconditional.applied(attrs.evolve(facts, level=level), level)
-            sometimes = [
-                f"{c.limit} within {c.span} when {c.condition} ({_where(c.rule)})"
-                for c in policy.category_limits
+            sometimes = tuple(
+                c for c in policy.category_limits
                 if c.condition is not None and c.category in (category, None) and c.level in (level, None)
-            ]
-            rows.append((category or "(any other)", level, _cell(found.get("accept")),
-                         _cell(found.get("resolve")), "; ".join(sometimes)))
+            )
+            rows.append(LimitsRow("category", category, level, found.get("accept"), found.get("resolve"),
+                                  sometimes))
     for summoned in policy.department_limits:
-        rows.append((f"department {summoned.department}", "(summoned)",
-                     _cell(AppliedLimit("accept", summoned.report, summoned.rule, "report in"))
-                     if summoned.report else "-",
-                     _cell(AppliedLimit("resolve", summoned.resolve, summoned.rule, "department"))
-                     if summoned.resolve else "-", ""))
+        rows.append(LimitsRow(
+            "department", summoned.department, None,
+            AppliedLimit("accept", summoned.report, summoned.rule, "report in") if summoned.report else None,
+            AppliedLimit("resolve", summoned.resolve, summoned.rule, "department") if summoned.resolve else None,
+        ))
     for handler in policy.handler_limits:
-        passed = f"(then to {handler.then_role})" if handler.then_role else "(handling)"
-        rows.append((f"handler {handler.role}", passed,
-                     _cell(AppliedLimit("accept", handler.accept, handler.rule, "handler"))
-                     if handler.accept else "-",
-                     _cell(AppliedLimit("resolve", handler.resolve, handler.rule, "handler"))
-                     if handler.resolve else "-", ""))
-    notes = (("the most specific limit wins: a summoned department's, then the handler's role's, the "
-              "category's at the level, the category's, the level's; '-' is no limit (a case there is never overdue)"),)
+        rows.append(LimitsRow(
+            "handler", handler.role, None,
+            AppliedLimit("accept", handler.accept, handler.rule, "handler") if handler.accept else None,
+            AppliedLimit("resolve", handler.resolve, handler.rule, "handler") if handler.resolve else None,
+            then_role=handler.then_role,
+        ))
+    return rows
+
+
+def limits_table(policy: EscalationPolicy, levels: Sequence[str]) -> Table:
+    """The applied limits of every category at every level of its ladder, as a table."""
+    rows = []
+    for row in applied_limits(policy, levels):
+        if row.applies_to == "category":
+            who, where = row.name or "(any other)", row.level or ""
+        elif row.applies_to == "department":
+            who, where = f"department {row.name}", "(summoned)"
+        else:
+            who, where = f"handler {row.name}", f"(then to {row.then_role})" if row.then_role else "(handling)"
+        sometimes = "; ".join(f"{c.limit} within {c.span} when {c.condition} ({c.rule})"
+                              for c in row.only_when)
+        rows.append((who, where, _cell(row.accept), _cell(row.resolve), sometimes))
     return Table("Time limits by category and level", ("category", "level", "accept", "resolve",
-                                                         "also, only when"), tuple(rows), notes)
+                                                         "also, only when"), tuple(rows), (PRECEDENCE,))
 
 
 def _cell(found: AppliedLimit | None) -> str:
     if found is None:
         return "-"
-    return f"{found.span} ({found.source}, {_where(found.rule)})"
+    return f"{found.span} ({found.source}, {found.rule})"
 
-
-def _where(rule: object) -> str:
-    file = getattr(rule, "file", "")
-    return f"{str(file).rsplit('/', 1)[-1]}:{getattr(rule, 'line', 0)}"

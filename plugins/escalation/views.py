@@ -34,6 +34,7 @@ from .policy import Category
 if TYPE_CHECKING:
     from gridcore import Engine
 
+    from .limits import LimitsRow
     from .state import EscalationState
 
 
@@ -249,6 +250,21 @@ def categories(engine: Engine, at: datetime | None = None) -> list[Category]:
         if route.category is not None and route.category not in found:
             found[route.category] = Category(route.category, route.category, "", route.rule)
     return list(found.values())
+
+
+def limits(engine: Engine, at: datetime | None = None) -> list[LimitsRow]:
+    """Which time limit applies where under the ruleset in force at ``at`` (default: the engine
+    clock's now): each category at each level of its ladder, then summoned departments and
+    handler roles, each limit with the rule that wins (``gridcore incidents limits``)."""
+    from .intake import policy_at
+    from .limits import applied_limits
+
+    when = at or engine.clock.now()
+    policy, _ = policy_at(engine, when)
+    ruleset = engine.ruleset_at(when)
+    if policy is None or ruleset is None:
+        return []
+    return applied_limits(policy, ruleset.levels)
 
 
 def category_code(engine: Engine, written: str, at: datetime) -> str:
