@@ -103,6 +103,7 @@ HEADERS_ZH: Mapping[str, str] = {
     "patrol_coverage": "巡查覆盖率", "closure_within_limit": "按时办结率",
     "mean_satisfaction": "平均满意度", "acceptance_within_limit": "按时受理率",
     "participation": "居民活动参与率", "registration_completeness": "登记完整率",
+    "registered_participation": "登记居民活动参与率",
     "overdue_incidents": "超时事件数", "unresolved_serious_incidents": "未解决重大事件",
 }  # fmt: skip
 

@@ -341,6 +341,7 @@ def test_own_metrics_are_registered_with_chinese_titles() -> None:
     assert {m.name: m.title_zh for m in METRICS} == {
         "patrol_coverage": "巡查覆盖率",
         "participation": "居民活动参与率",
+        "registered_participation": "登记居民活动参与率",
         "registration_completeness": "登记完整率",
         "household_registration": "户登记率",
         "visit_coverage": "入户走访覆盖率",

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import gridcore_assessment as assessment
 from gridcore import Engine, FixedClock
 from gridcore.events import (
+    ActivityRecorded,
     HouseholdMovedIn,
     HouseholdMovedOut,
     HouseholdVisited,
@@ -102,6 +103,7 @@ def test_the_cli_shows_the_household_rates(store: str) -> None:
     assert rows["household_registration"]["名称"] == "户登记率"
     assert rows["visit_coverage"]["名称"] == "入户走访覆盖率"
     assert rows["visit_coverage"]["value"] not in (None, "")
+    assert rows["registered_participation"]["名称"] == "登记居民活动参与率"
 
 
 def test_every_member_visited_every_household_they_look_after_is_a_condition(store: str, tmp_path: Path) -> None:
@@ -125,3 +127,59 @@ def test_every_member_visited_every_household_they_look_after_is_a_condition(sto
         g1 = assessment.assess(engine, "2025-03", save=False).rating("g1")
         # every household visited (100) less 5 for 周丽: 95, yet 4 stars, since not every carer visited all theirs
         assert g1 is not None and (g1.score, g1.stars) == (95, 4)
+
+
+PARTICIPATION = {
+    "en": 'ruleset "take-part"\nlevels: community > grid > unit\nassessment:\n  period: month\n  rate: grid\n'
+          "  metric {metric}: weight 100\n  stars: 5 if score >= 90, 4 if score >= 60, otherwise 3\n",
+    "zh": '规则集 "参与"\n层级：community > grid > unit\n考核：\n  周期：月\n  评定层级：grid\n'
+          "  指标 {metric}：权重 100\n  星级：若 得分 >= 90 则 5，若 得分 >= 60 则 4，否则 3\n",
+}
+METRIC_NAMES = {"en": ("participation", "registered_participation"),
+                "zh": ("居民活动参与率", "登记居民活动参与率")}
+
+
+def take_part(engine: Engine) -> None:
+    """周丽 (m05, at home in g1-u1) and 王一 (w1, registered in 王家) take part in March; 陈强 lives elsewhere."""
+    summary = engine.record_many([
+        ActivityRecorded(id="a1", time=day(8), actor="m05", node="g1-u1", activity="clean_up"),
+        ActivityRecorded(id="a2", time=day(9), actor="m05", node="g1-u1", activity="clean_up", member="w1"),
+        ActivityRecorded(id="a3", time=day(9), actor="m03", node="g1-u2", activity="clean_up"),
+    ])
+    assert summary.accepted == 3, summary.refused
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_participation_divides_by_the_population_on_record(store: str, tmp_path: Path, lang: str) -> None:
+    with Engine.open(store=store, clock=FixedClock(APRIL)) as engine:
+        take_part(engine)
+        # g1's households hold 3 + 2 + 4 people; 2 of them took part (陈强 has no home on record there)
+        on_record = engine.metric("participation", "g1", MARCH, APRIL)
+        assert on_record is not None and on_record.value == Fraction(200, 9)
+        assert on_record.inputs == {"people on record": 9, "took part": 2}
+        # the residents known in g1: 王芳 and 周丽 (home g1-u1) and 王一 (registered): 2 of 3
+        known = engine.metric("registered_participation", "g1", MARCH, APRIL)
+        assert known is not None and known.value == Fraction(200, 3)
+        assert known.inputs == {"residents": 3, "took part": 2}
+        # the ruleset says which, by the metric it names
+        scores = []
+        for metric in METRIC_NAMES[lang]:
+            rules = tmp_path / f"{lang}-{metric}.rules"
+            rules.write_text(PARTICIPATION[lang].format(metric=metric), encoding="utf-8")
+            engine.use_ruleset(rules, effective=datetime(2025, 1, 1, tzinfo=TZ))
+            g1 = assessment.assess(engine, "2025-03", save=False).rating("g1")
+            assert g1 is not None
+            scores.append((g1.score, g1.stars))
+        assert scores == [(Fraction(200, 9), 3), (Fraction(200, 3), 4)]
+
+
+def test_without_households_participation_divides_by_the_residents_known(tmp_path: Path) -> None:
+    (tmp_path / "r.rules").write_text(PARTICIPATION["en"].format(metric="participation"), encoding="utf-8")
+    with Engine.open(store=str(tmp_path / "store"), community=MINI, ruleset=tmp_path / "r.rules",
+                     effective=datetime(2025, 1, 1, tzinfo=TZ), clock=FixedClock(APRIL)) as engine:
+        engine.record(ResidentRegistered(id="g1", time=day(2), actor="m05", node="g1-u1", person="w1", name="王一"))
+        take_part(engine)
+        plain = engine.metric("participation", "g1", MARCH, APRIL)
+        known = engine.metric("registered_participation", "g1", MARCH, APRIL)
+        assert plain is not None and known is not None
+        assert plain == known and plain.value == Fraction(200, 3)  # 周丽 and 王一 of 王芳, 周丽, 王一

@@ -5,7 +5,11 @@ Each is a ``gridcore.metrics.Metric`` computed for a node's subtree over
 
 * ``patrol_coverage`` (%): cells x required slots patrolled, against the
   ruleset's ``patrol`` requirement (default: every cell once a day).
-* ``participation`` (%): residents who took part in at least one activity.
+* ``participation`` (%): people who took part in at least one activity, of the
+  population on record (the households' people) when the community keeps
+  households, else of the residents known (``registered_participation``).
+* ``registered_participation`` (%): residents known (registered, or roster
+  members at home there) who took part, of those residents.
 * ``registration_completeness`` (%): registered residents whose record is
   complete (a name, and registered in a cell).
 * ``household_registration`` (%): households on record (as at ``end``) with at
@@ -118,15 +122,37 @@ def _prorated(times: int, slot: Period, start: datetime, end: datetime) -> int:
 
 
 def participation(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
-    """Share (%) of the subtree's residents who took part in at least one activity.
+    """Share (%) of the subtree's people who took part in at least one activity.
+
+    A community that keeps households (some on record at ``end``) divides by
+    the population on record there (the households' people, as at ``end``),
+    the base a grid is planned by, not whoever happens to be registered; one
+    that keeps none divides by the residents known (``registered_participation``).
+    """
+    register = logindex.households_at(engine, end)
+    if not register.households:
+        return registered_participation(engine, root, start, end)
+    population = register.counts(root).population
+    if not population:
+        return None
+    living = _residents(engine, root, end)
+    inside = {h.id for h in register.households_in(root)}
+    living |= {r.id for r in register.residents.values() if r.household in inside}
+    joined = living & logindex.participants(engine, start, end)
+    inputs: dict[str, object] = {"people on record": population, "took part": len(joined)}
+    if len(joined) > population:
+        # shown, never cut to 100: the households' head counts are behind the people known by name
+        inputs["note"] = "more took part than people on record: the households' counts are out of date (户人口未更新)"
+    return MetricValue(Fraction(100 * len(joined), population), inputs)
+
+
+def registered_participation(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
+    """Share (%) of the subtree's residents known by the engine who took part in at least one activity.
 
     Residents are the people registered there (as at ``end``) and roster members
     whose home is there.
     """
-    index = logindex.residents_by_node(engine, end)
-    residents: set[str] = set()
-    for node in subtree(engine, root):
-        residents |= index.get(node, set())
+    residents = _residents(engine, root, end)
     if not residents:
         return None
     joined = residents & logindex.participants(engine, start, end)
@@ -134,6 +160,15 @@ def participation(engine: Engine, root: str, start: datetime, end: datetime) -> 
         Fraction(100 * len(joined), len(residents)),
         {"residents": len(residents), "took part": len(joined)},
     )
+
+
+def _residents(engine: Engine, root: str, end: datetime) -> set[str]:
+    """The people registered in the subtree (as at ``end``) and roster members whose home is there."""
+    index = logindex.residents_by_node(engine, end)
+    residents: set[str] = set()
+    for node in subtree(engine, root):
+        residents |= index.get(node, set())
+    return residents
 
 
 def registration_completeness(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
@@ -247,6 +282,8 @@ METRICS = [
     Metric("patrol_coverage", "Patrol coverage", "%", patrol_coverage, title_zh="巡查覆盖率"),
     Metric("participation", "Residents' participation in activities", "%", participation,
            title_zh="居民活动参与率"),
+    Metric("registered_participation", "Registered residents' participation in activities", "%",
+           registered_participation, title_zh="登记居民活动参与率"),
     Metric("registration_completeness", "Registration completeness", "%", registration_completeness,
            title_zh="登记完整率"),
     Metric("household_registration", "Households registered", "%", household_registration,
