@@ -94,6 +94,16 @@ def test_yinzhou_has_the_accounts_shape() -> None:
     assert 350 <= grids <= 420  # ~115,000 households at ~300 a grid
 
 
+def test_yinzhou_plans_its_grids_at_the_accounts_size() -> None:
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+    from gridcore.rules import load_ruleset
+
+    ruleset = load_ruleset(RULES, sections=Hooks(get_plugin_manager()).register_sections())
+    (planning,) = [s for s in Hooks(get_plugin_manager()).register_sections() if s.name == "planning"]
+    (size,) = ruleset.policies(planning)[-1].policy.sizes
+    assert (size.level, size.households, size.people) == ("grid", 300, 1000)
+
+
 def test_hierarchy_show_and_check_read_the_whole_district() -> None:
     runner = CliRunner()
     shown = runner.invoke(main_group, ["hierarchy", "show", str(YINZHOU)])
