@@ -133,7 +133,7 @@ def answers(engine: Engine, module: Any, now: datetime) -> dict[str, Any]:
     return out
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history=events(), ruleset=st.sampled_from([YINQUAN, SHORT]), cut=st.integers(min_value=1, max_value=9),
        data=st.data())
 def test_the_bounded_state_answers_as_the_full_one(
