@@ -117,7 +117,7 @@ def test_what_is_refused_and_why(engine: Engine) -> None:
     assert "res2 may not assign incident I1" in refusals[2]
     engine.record(ev(IncidentAssigned, 1, "leader1", handler="unitlead"))
     with pytest.raises(EventRefused, match="already with unitlead"):
-        engine.record(ev(IncidentAssigned, 2, "leader1", handler="unitlead"))
+        engine.record(ev(IncidentAssigned, 1.5, "leader1", handler="unitlead"))
 
 
 def test_a_missed_handler_limit_passes_the_case_inside_the_cell_before_it_moves_up(engine: Engine) -> None:
@@ -132,11 +132,18 @@ def test_a_missed_handler_limit_passes_the_case_inside_the_cell_before_it_moves_
         "u11", "worker1", "reported", "fulltime_gridworker")
     why = engine.explain(f"escalation:{passed.id}")
     assert why.rules[0].line == 8 and why.inputs["applies as"] == "handler unit_leader"
-    # the gridworker does not take it on in time either: the unit's own accept limit (2 hours) runs out,
-    # and the case moves up the tree as the unit's limit says
-    [up] = engine.tick(at(6))
-    assert isinstance(up.to_node, str) and up.to_node == "yq"
-    assert len(esc.incident(engine, "I1").breaches) == 2
+    assert why.inputs["clock"] == "handler"
+    # the unit took the case on (its accept limit is met); the gridworker's own 8 hours run from the
+    # hand-over and run out too: the case passes to the grid leader, still inside the cell
+    assert engine.tick(at(11.75)) == []
+    [again] = engine.tick(at(12))
+    assert isinstance(again, IncidentAssigned) and again.handler == "leader1"
+    # the grid leader has no limits of their own: the unit's 48 hours to resolve, from the report, run
+    # out and the case moves up the tree as the unit's limit says
+    [up] = engine.tick(at(48))
+    assert isinstance(up, IncidentEscalated) and up.to_node == "yq" and up.time == at(48)
+    assert "level clock started" in up.reason
+    assert len(esc.incident(engine, "I1").breaches) == 3
 
 
 def test_the_leader_takes_over_when_the_gridworker_misses_too(engine: Engine) -> None:
@@ -156,8 +163,8 @@ def test_the_hand_overs_do_not_depend_on_ticks(tmp_path: Path, ticks: list[float
     engine.record(ev(IncidentAccepted, 0.5, "unitlead"))
     fired = [(e.id, e.time, e.kind) for hour in ticks for e in engine.tick(at(hour))]
     engine.close()
-    # the unit leader's 4 hours run from the case's arrival; then the unit's 2 hours to take it on again
-    assert fired == [("pass:I1:1", at(4), "incident_assigned"), ("esc:I1:1", at(6), "incident_escalated")]
+    # the unit leader's 4 hours run from the case's arrival; then the gridworker's 8 from the hand-over
+    assert fired == [("pass:I1:1", at(4), "incident_assigned"), ("pass:I1:2", at(12), "incident_assigned")]
 
 
 def test_english_and_chinese_are_the_same(tmp_path: Path) -> None:
@@ -227,7 +234,7 @@ def test_a_checkpoint_keeps_assignments_and_their_explanations(tmp_path: Path) -
     again.rebuild()  # from the first event, no checkpoint
     assert (esc.incident(again, "I1"), esc.incident(again, "I2"), esc.timeline(again, "I1"),
             again.explain(f"escalation:{passed.id}")) == before
-    assert again.tick(at(20))[0].id == "esc:I1:1"  # the schedule is rebuilt from the restored records
+    assert again.tick(at(20))[0].id == "pass:I1:2"  # the schedule is rebuilt from the restored records
     again.close()
 
 
@@ -294,3 +301,95 @@ def test_a_round_the_clock_handler_limit_shorter_than_the_night_is_a_warning(tmp
                     .replace("within 8 hours", "within 8 working hours"), encoding="utf-8")
     assert not any("handler" in d["message"]["en"] or "within 4" in d["message"]["en"]
                    for d in json.loads(run("check", "--format", "json", str(path)).output)["diagnostics"])
+
+
+LONG_HANDLERS = """\
+ruleset clocks
+levels: street > community > grid > unit
+
+escalation:
+  incident any: start at unit
+  limit unit: accept within 2 hours, resolve within 48 hours, then go to community
+  handler limit unit_leader: resolve within 30 hours, then pass to fulltime_gridworker
+  handler limit fulltime_gridworker: resolve within 10 hours, then pass to grid_leader
+"""
+
+
+def test_reassigning_inside_the_level_never_puts_off_the_levels_deadline(tmp_path: Path) -> None:
+    """Two clocks: the level's runs from the case's arrival, the handler's from the latest assignment."""
+    engine = open_engine(tmp_path, LONG_HANDLERS)
+    report(engine)
+    report(engine, "I2")
+    engine.record(ev(IncidentAssigned, 0.5, "leader1", handler="unitlead"))
+    engine.record(ev(IncidentAssigned, 0.5, "leader1", "I2", handler="worker1"))
+    engine.record(ev(IncidentAccepted, 1, "unitlead"))
+    engine.record(ev(IncidentAssigned, 1, "leader1", "I2", handler="unitlead"))  # I2 reassigned (改派) twice
+    engine.record(ev(IncidentAccepted, 1.25, "unitlead", "I2"))
+    engine.record(ev(IncidentAssigned, 2, "leader1", "I2", handler="worker1"))
+    engine.record(ev(IncidentAccepted, 2.5, "worker1", "I2"))
+    # I2's gridworker has 10 hours of their own, from the latest assignment (at 2), not from the report
+    assert engine.tick(at(11.75)) == []
+    [passed] = engine.tick(at(12))
+    assert (passed.id, passed.handler) == ("pass:I2:1", "leader1")
+    assert "handler clock started 2025-03-03T11:00+08:00" in passed.reason
+    why = engine.explain(f"escalation:{passed.id}")
+    assert why.inputs["clock"] == "handler" and why.inputs["clock_started"] == "2025-03-03T11:00+08:00"
+    engine.record(ev(IncidentAssigned, 13, "leader1", handler="worker1"))  # I1 reassigned twice
+    engine.record(ev(IncidentAccepted, 13.5, "worker1"))
+    engine.record(ev(IncidentAssigned, 20, "leader1", handler="unitlead"))
+    engine.record(ev(IncidentAccepted, 20.5, "unitlead"))
+    # the unit leader's own 30 hours run from the latest assignment (due at 50), the unit's 48 from the report
+    assert esc.incident(engine, "I1").next_deadline == at(48)
+    fired = [e for e in engine.tick(at(60)) if e.incident == "I1"]
+    assert [(e.id, e.time, e.to_node) for e in fired] == [("esc:I1:1", at(48), "yq")]
+    assert "level clock started 2025-03-03T09:00+08:00" in fired[0].reason
+    why = engine.explain(f"escalation:{fired[0].id}")
+    assert why.inputs["applies as"] == "level unit" and why.inputs["clock"] == "level"
+    assert why.inputs["clock_started"] == "2025-03-03T09:00+08:00"
+    engine.close()
+
+
+def test_reassigning_before_anyone_takes_the_case_on_never_puts_off_the_levels_acceptance(engine: Engine) -> None:
+    report(engine)
+    engine.record(ev(IncidentAssigned, 0.5, "leader1", handler="unitlead"))
+    engine.record(ev(IncidentAssigned, 1.5, "leader1", handler="worker1"))
+    [up] = engine.tick(at(5))
+    assert (up.time, up.to_node) == (at(2), "yq")  # the unit's 2 hours to take it on, from the report
+    assert up.reason.startswith("not accepted within 2 hours at unit u11 (level clock started")
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ticks=st.lists(st.integers(1, 60 * 2), max_size=10).map(lambda qs: sorted(q / 2 for q in qs)),
+       moves=st.lists(st.integers(1, 50 * 2), min_size=1, max_size=4, unique=True).map(
+           lambda qs: sorted(q / 2 for q in qs)),
+       taken=st.booleans())
+def test_however_often_it_is_reassigned_and_ticked_the_level_keeps_its_deadline(
+        tmp_path: Path, ticks: list[float], moves: list[float], taken: bool) -> None:
+    """Reassignments at any times never put the level's 48 hours off, and ticks change nothing."""
+    seen = []
+    for n, schedule in enumerate((ticks, [])):
+        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+            engine = open_engine(Path(folder), LONG_HANDLERS, name=f"m{n}")
+            report(engine)
+            steps = [(0.25, IncidentAccepted, "unitlead")] if taken else []
+            steps += [(hour, IncidentAssigned, ("worker1", "unitlead")[k % 2]) for k, hour in enumerate(moves)]
+            refused = []
+            for hour, kind, who in steps:
+                for tick in [h for h in schedule if h < hour]:
+                    engine.tick(at(tick))
+                schedule = [h for h in schedule if h >= hour]
+                extra = {"handler": who} if kind is IncidentAssigned else {}
+                try:
+                    engine.record(ev(kind, hour, "leader1" if extra else who, **extra))
+                except EventRefused as refusal:  # the case had moved up by then: refused alike
+                    refused.append(refusal.reasons[0])
+            for hour in [*schedule, 61]:
+                engine.tick(at(hour))
+            derived = [(e.id, e.time, getattr(e, "to_node", None)) for e in engine.events() if e.actor == "system"]
+            seen.append((derived, refused, esc.incident(engine, "I1").next_deadline))
+            engine.close()
+    assert seen[0] == seen[1]
+    ups = [time for ident, time, _ in seen[0][0] if ident.startswith("esc:")]
+    # the unit's limits count from the report, whoever has the case: 2 hours for the unit to take it on,
+    # else (taken on) 48 hours to resolve it, whatever the handlers' own limits did meanwhile
+    assert ups and ups[0] == at(48 if taken else 2)

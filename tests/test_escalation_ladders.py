@@ -122,7 +122,7 @@ def test_a_breach_fires_at_its_deadline_with_its_rule_and_facts(open_with: Opene
     assert isinstance(first, IncidentEscalated) and first.actor == "system"
     assert first.rule.endswith("ladder-unit.rules:8")
     assert first.reason == (
-        "not accepted within 2 hours at unit u11 (clock started 2025-03-03T09:00+08:00, due 2025-03-03T11:00+08:00)"
+        "not accepted within 2 hours at unit u11 (level clock started 2025-03-03T09:00+08:00, due 2025-03-03T11:00+08:00)"
     )
     explanation = engine.explain("escalation:esc:I1:2")
     assert explanation.rules[0].line == 9 and explanation.rules[0].text.startswith("limit grid:")

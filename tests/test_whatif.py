@@ -297,10 +297,11 @@ escalation:
   incident fire_hazard: start at grid, route to fire, notify microgrid_leader
   incident public_security: start at grid, route to police, notify microgrid_leader
   incident illegal_construction: start at grid, route to urban_management, notify microgrid_leader
-  limit microgrid: accept within 2 working hours, resolve within 2 working days, then go to grid
+  limit microgrid: accept within 2 working hours, resolve within 3 working days, then go to grid
   limit grid: accept within 4 working hours, resolve within 3 working days, then go to town
   limit town: accept within 1 working day, resolve within 5 working days
   handler limit microgridworker: resolve within 2 working days, then pass to microgrid_leader
+  handler limit microgrid_leader: accept within 2 working hours
   escalate grave: immediately to town when incident.severity >= 4
   escalate key_person: immediately to grid when incident.key_person
   consultation fire_hazard: required before handling

@@ -41,7 +41,7 @@ class Assignments(Intake, Extensions):
         self.lapse_extension(incident, event.time, f"the case was assigned to {event.handler}")
         incident.assignee = event.handler
         incident.status, incident.accepted_at, incident.accepted_by = REPORTED, None, None
-        incident.restart_clock(event.time)
+        incident.restart_handler_clock(event.time)  # the level's clock runs on
         incident.handler_role = self.role_of(incident, event.handler)
         rule = due.rule if derived and due is not None else None
         incident.assignments.append(Assignment(event.id, event.time, event.actor, event.handler,

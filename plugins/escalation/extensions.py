@@ -2,7 +2,8 @@
 
 An approved extension adds what was asked to the current level's *resolve*
 limit, counted like that limit (working days and hours when it is in working
-time); the deadline moves, the timeline says from when to when, and
+time), and to the handler's own resolve limit when there is one (until the case
+is reassigned: the new handler starts afresh); the deadline moves, the timeline says from when to when, and
 ``engine.explain("escalation:<approval id>")`` names the ``extension`` rule,
 the level's limit and the inputs.  What extensions add holds until the clock
 restarts (the case moves to another level or is reopened); a request still
@@ -74,8 +75,10 @@ class Extensions(Records):
     def _approve(self, incident: Incident, event: ExtensionApproved, waiting: ExtensionRequest) -> None:
         tz = self.engine.community.tz
         before = timers.resolve_deadline(incident, tz)
-        incident.extra_days += waiting.days
+        incident.extra_days += waiting.days  # the level's resolve limit, and the handler's own
         incident.extra_hours += waiting.hours
+        incident.handler_extra_days += waiting.days
+        incident.handler_extra_hours += waiting.hours
         incident.extension_request = None
         after = timers.resolve_deadline(incident, tz)
         policy = incident.policy

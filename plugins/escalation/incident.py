@@ -229,6 +229,14 @@ class Incident:
     #: Running stretches of the clock since the incident arrived at its current
     #: node (or was reopened): ``[start, end or None while running]``.
     segments: list[list[datetime | None]] = field(factory=list)
+    #: The handler's own clock: running stretches since the latest assignment
+    #: at the current level (empty: no assignment there, the handler's limits
+    #: run on the level's clock).  A reassignment restarts this one only.
+    handler_segments: list[list[datetime | None]] = field(factory=list)
+    #: someone took the case on at the current level since it arrived there
+    #: (or it arrived still in hand): the level's accept limit is met, even
+    #: if it is then reassigned inside the level
+    taken_at_level: bool = False
     accepted_at: datetime | None = None
     first_accepted_at: datetime | None = None
     resolved_at: datetime | None = None
@@ -265,6 +273,9 @@ class Incident:
     #: what approved extensions add to the current level's resolve limit (reset when the clock restarts)
     extra_days: int = 0
     extra_hours: int = 0
+    #: what approved extensions add to the handler's own resolve limit (reset by an assignment)
+    handler_extra_days: int = 0
+    handler_extra_hours: int = 0
     consultations: list[Consultation] = field(factory=list)
     returns: list[Return] = field(factory=list)
     summons: list[Summons] = field(factory=list)
@@ -317,17 +328,35 @@ class Incident:
             self.summons[-1] = attrs.evolve(last, **changes)
 
     def restart_clock(self, when: datetime) -> None:
-        """The incident (re)arrives somewhere: a fresh clock starts running at ``when``."""
+        """The incident (re)arrives somewhere: a fresh clock starts running at ``when``.
+
+        Call it once the status is set: a case that arrives still in hand
+        (sent up while someone is at it) has nothing for the level to accept.
+        """
         self.segments = [[when, None]]
+        self.handler_segments = []
+        self.taken_at_level = self.status != REPORTED
         self.extra_days = self.extra_hours = 0
+        self.handler_extra_days = self.handler_extra_hours = 0
         if self.paused_since is not None:
             self.paused_total += when - self.paused_since
         self.paused, self.paused_since = False, None
 
+    def restart_handler_clock(self, when: datetime) -> None:
+        """The case is (re)assigned inside its level: the handler's own clock starts at ``when``.
+
+        The level's clock runs on (a paused case runs again: someone new has it).
+        """
+        if self.paused:
+            self.resume(when)
+        self.handler_segments = [[when, None]]
+        self.handler_extra_days = self.handler_extra_hours = 0
+
     def stop_clock(self, when: datetime) -> None:
-        """Close the running stretch, if any."""
-        if self.segments and self.segments[-1][1] is None:
-            self.segments[-1][1] = when
+        """Close the running stretch of each clock, if any."""
+        for segments in (self.segments, self.handler_segments):
+            if segments and segments[-1][1] is None:
+                segments[-1][1] = when
 
     def pause(self, when: datetime) -> None:
         """Stop the clock: waiting for the resident, for parts..."""
@@ -340,6 +369,8 @@ class Incident:
             self.paused_total += when - self.paused_since
         self.paused, self.paused_since = False, None
         self.segments.append([when, None])
+        if self.handler_segments:
+            self.handler_segments.append([when, None])
 
     def facts(self, now: datetime) -> IncidentFacts:
         """The documented record conditions read (``incident.severity`` ...)."""
@@ -365,12 +396,19 @@ class Incident:
         self.version += 1
 
 
-def running_since(incident: Incident) -> tuple[datetime, list[tuple[datetime, datetime]]] | None:
-    """The open stretch's start and the closed stretches, or ``None`` while paused."""
-    if not incident.segments or incident.segments[-1][1] is not None:
+def running_since(
+    incident: Incident, handler: bool = False
+) -> tuple[datetime, list[tuple[datetime, datetime]]] | None:
+    """The open stretch's start and the closed stretches, or ``None`` while paused.
+
+    ``handler``: of the handler's own clock (the level's when the case was not
+    assigned at its level).
+    """
+    segments = incident.handler_segments if handler and incident.handler_segments else incident.segments
+    if not segments or segments[-1][1] is not None:
         return None
-    closed = [(s, e) for s, e in incident.segments[:-1] if s is not None and e is not None]
-    start = incident.segments[-1][0]
+    closed = [(s, e) for s, e in segments[:-1] if s is not None and e is not None]
+    start = segments[-1][0]
     assert start is not None
     return start, closed
 

@@ -42,6 +42,9 @@ class Deadline:
     used_before: timedelta
     #: wall-clock time the clock of this level stood still (paused) before the deadline
     paused: timedelta = timedelta(0)
+    #: which clock the limit runs on: ``level`` (from the case's arrival at its
+    #: level) or ``handler`` (from its latest assignment there)
+    clock: str = "level"
 
 
 @frozen
@@ -69,13 +72,51 @@ def applied(incident: Incident) -> dict[str, AppliedLimit]:
 
 
 def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
-    """The running limits of the incident's current level, earliest first."""
+    """The running limits of the incident's current level, earliest first.
+
+    Two clocks run.  The level's limits (a summoned department's, the
+    category's or the level's own) count from the case's arrival at its level:
+    reassigning it inside the level never puts them off, and once someone took
+    the case on there its accept limit is met.  The handler's own limits
+    (``handler limit ROLE``) count from the latest assignment at the level
+    (from the arrival when there was none); each runs to its own deadline.
+    """
     policy = incident.policy
     if policy is None or not incident.is_open:
         return []
-    limits = applied(incident)
-    run = running_since(incident)
-    if not limits or run is None:
+    started = incident.segments[0][0] if incident.segments and incident.segments[0][0] else incident.reported_at
+    facts = incident.facts(started)
+    level = policy.applied(facts, incident.current_level, incident.summoned)
+    role = incident.handler_role
+    mine = f"handler {role}"
+    handler = {
+        name: limit
+        for name, limit in (
+            policy.applied(facts, incident.current_level, incident.summoned, role).items() if role else ()
+        )
+        if limit.source == mine
+    }
+    asking = incident.status == REPORTED and not incident.rework
+    out = _on_clock(incident, tz, "level", level, asking and not incident.taken_at_level,
+                    incident.extra_days, incident.extra_hours)
+    out += _on_clock(incident, tz, "handler", handler, asking,
+                     incident.handler_extra_days, incident.handler_extra_hours)
+    return sorted(out, key=lambda d: (d.time, d.limit, d.clock != "handler"))
+
+
+def _on_clock(
+    incident: Incident,
+    tz: Any,
+    clock: str,
+    limits: dict[str, AppliedLimit],
+    accepting: bool,
+    extra_days: int,
+    extra_hours: int,
+) -> list[Deadline]:
+    """The deadlines ``limits`` set on one clock (``accepting``: the accept limit still runs)."""
+    policy = incident.policy
+    run = running_since(incident, handler=clock == "handler")
+    if policy is None or not limits or run is None:
         return []
     level_limit = policy.limit_for(incident.current_level)
     start, closed = run
@@ -84,14 +125,11 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
     paused = sum((s - e for s, e in zip(starts, ends)), timedelta(0))
     out = []
     resolve = limits["resolve"].span if "resolve" in limits else None
-    if resolve is not None and (incident.extra_days or incident.extra_hours):
-        extra = extra_text(incident.extra_days, incident.extra_hours, resolve.working)
-        resolve = resolve.extended(incident.extra_days, incident.extra_hours, extra)
+    if resolve is not None and (extra_days or extra_hours):
+        extra = extra_text(extra_days, extra_hours, resolve.working)
+        resolve = resolve.extended(extra_days, extra_hours, extra)
     accept = limits["accept"].span if "accept" in limits else None
-    spans = (
-        ("accept", accept if incident.status == REPORTED and not incident.rework else None),
-        ("resolve", resolve),
-    )
+    spans = (("accept", accept if accepting else None), ("resolve", resolve))
     for name, span in spans:
         if span is None:
             continue
@@ -112,13 +150,14 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
                     closed[0][0] if closed else start,
                     used,
                     paused,
+                    clock,
                 )
             )
-    return sorted(out, key=lambda d: (d.time, d.limit))
+    return out
 
 
 def resolve_deadline(incident: Incident, tz: Any) -> datetime | None:
-    """When the current level's resolve limit runs out (``None``: no such limit, or paused)."""
+    """When the case's first resolve limit runs out, on either clock (``None``: none, or paused)."""
     return next((d.time for d in deadlines(incident, tz) if d.limit == "resolve"), None)
 
 
@@ -215,7 +254,8 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
         stopped = f", paused {duration(deadline.paused)}" if deadline.paused else ""
         reason = (
             f"not {verb} within {deadline.span} at {incident.current_level} {incident.current_node} "
-            f"(clock started {_show(deadline.clock_started, tz)}{stopped}, due {_show(deadline.time, tz)})"
+            f"({deadline.clock} clock started {_show(deadline.clock_started, tz)}{stopped}, "
+            f"due {_show(deadline.time, tz)})"
         )
         facts = {
             "limit": deadline.limit,
@@ -224,6 +264,7 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
             "working_time": deadline.span.working,
             "level": incident.current_level,
             "node": incident.current_node,
+            "clock": deadline.clock,
             "clock_started": _show(deadline.clock_started, tz),
             "paused": duration(deadline.paused),
             "deadline": _show(deadline.time, tz),
@@ -266,7 +307,7 @@ def _pass_within(community: Any, incident: Incident, deadline: Deadline) -> Due 
     """A handler's own limit ran out and the rules pass the case to another role in the cell."""
     policy = incident.policy
     role = incident.handler_role
-    if policy is None or role is None or deadline.source != f"handler {role}":
+    if policy is None or role is None or deadline.clock != "handler":
         return None
     limit = policy.handler_limit(role)
     if limit is None or limit.then_role is None:
@@ -275,8 +316,9 @@ def _pass_within(community: Any, incident: Incident, deadline: Deadline) -> Due 
     if handler is None:
         return None
     verb = "accepted" if deadline.limit == "accept" else "resolved"
-    reason = (f"not {verb} within {deadline.span} by the {role} (due {_show(deadline.time, community.tz)}): "
-              f"passed to the {limit.then_role}")
+    tz = community.tz
+    reason = (f"not {verb} within {deadline.span} by the {role} (handler clock started "
+              f"{_show(deadline.clock_started, tz)}, due {_show(deadline.time, tz)}): passed to the {limit.then_role}")
     event = IncidentAssigned(
         id=f"pass:{incident.id}:{incident.pass_events + 1}",
         time=deadline.time,
@@ -289,7 +331,8 @@ def _pass_within(community: Any, incident: Incident, deadline: Deadline) -> Due 
     )
     facts = {"limit": deadline.limit, "span": str(deadline.span), "applies as": deadline.source,
              "handler": incident.assignee or incident.accepted_by or "", "passed to": limit.then_role,
-             "deadline": _show(deadline.time, community.tz)}
+             "clock": deadline.clock, "clock_started": _show(deadline.clock_started, tz),
+             "deadline": _show(deadline.time, tz)}
     breach = Breach(deadline.time, deadline.limit, incident.current_level, incident.current_node, limit.rule)
     return Due(event, "pass", limit.rule, facts, breach)
 

@@ -7,6 +7,7 @@ if it still makes sense and otherwise kept in the timeline as ignored.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from gridcore import Explanation, RuleRef
@@ -72,6 +73,7 @@ class Transitions(Returns, Assignments, Steps):
                 incident.answer(arrived_at=when, arrived_by=actor)
             incident.status = ACCEPTED
             incident.rework = False
+            incident.taken_at_level = True
             incident.accepted_at, incident.accepted_by = when, actor
             incident.first_accepted_at = incident.first_accepted_at or when
             incident.note(
@@ -259,7 +261,10 @@ class Transitions(Returns, Assignments, Steps):
     def summon(self, incident: Incident, event: IncidentEscalated) -> None:
         """A department was summoned: note the deadlines its limits set now (they do not move later)."""
         assert event.department is not None
-        due = {d.limit: d.time for d in timers.deadlines(incident, self.engine.community.tz)}
+        due: dict[str, datetime] = {}
+        for deadline in timers.deadlines(incident, self.engine.community.tz):
+            if deadline.clock == "level":
+                due.setdefault(deadline.limit, deadline.time)
         incident.summons.append(Summons(event.department, event.id, event.time, incident.current_node,
                                         incident.current_level, due.get("accept"), due.get("resolve")))
 
