@@ -46,8 +46,10 @@ class LimitsRow:
 
 
 #: how the most specific limit is chosen, under every listing of the limits
-PRECEDENCE = ("the most specific limit wins: a summoned department's, then the handler's role's, the "
-              "category's at the level, the category's, the level's; '-' is no limit (a case there is never overdue)")
+PRECEDENCE = ("the most specific limit wins: a summoned department's, the category's at the level, the "
+              "category's, the level's, counted from the case's arrival at the level; a handler role's limits "
+              "run beside them, from the latest assignment (the first deadline wins; a department's replace "
+              "them); '-' is no limit (a case there is never overdue)")
 
 
 def applied_limits(policy: EscalationPolicy, levels: Sequence[str]) -> list[LimitsRow]:
