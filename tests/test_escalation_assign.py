@@ -393,3 +393,25 @@ def test_however_often_it_is_reassigned_and_ticked_the_level_keeps_its_deadline(
     # the unit's limits count from the report, whoever has the case: 2 hours for the unit to take it on,
     # else (taken on) 48 hours to resolve it, whatever the handlers' own limits did meanwhile
     assert ups and ups[0] == at(48 if taken else 2)
+
+
+def test_an_extension_moves_both_clocks_and_a_reassignment_keeps_only_the_levels(tmp_path: Path) -> None:
+    from gridcore_escalation.events import ExtensionApproved, ExtensionRequested
+
+    rules = LONG_HANDLERS + "  extension: at most 2 times, up to 2 days each, approved by grid_leader\n"
+    engine = open_engine(tmp_path, rules)
+    report(engine)
+    engine.record(ev(IncidentAssigned, 0.5, "leader1", handler="worker1"))
+    engine.record(ev(IncidentAccepted, 1, "worker1"))  # worker1's own 10 hours: due at 10.5; the unit's at 48
+    engine.record(ev(ExtensionRequested, 2, "worker1", hours=5, reason="等配件"))
+    engine.record(ev(ExtensionApproved, 3, "leader1"))
+    approval = esc.incident(engine, "I1").extensions[0]
+    assert (approval.before, approval.after) == (at(10.5), at(15.5))
+    why = engine.explain(f"escalation:{approval.event}")
+    assert why.inputs["clock"] == "handler" and why.inputs["deadline after"] == "2025-03-04T00:30+08:00"
+    # the new handler's own 30 hours start afresh (no extension); the unit's 48 keep their 5 more hours
+    engine.record(ev(IncidentAssigned, 4, "leader1", handler="unitlead"))
+    assert esc.incident(engine, "I1").next_deadline == at(34)
+    fired = [(e.id, e.time) for e in engine.tick(at(60))]
+    assert fired == [("pass:I1:1", at(34)), ("pass:I1:2", at(44)), ("esc:I1:1", at(53))]
+    engine.close()

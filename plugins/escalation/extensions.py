@@ -75,6 +75,7 @@ class Extensions(Records):
     def _approve(self, incident: Incident, event: ExtensionApproved, waiting: ExtensionRequest) -> None:
         tz = self.engine.community.tz
         before = timers.resolve_deadline(incident, tz)
+        first = next((d for d in timers.deadlines(incident, tz) if d.limit == "resolve"), None)
         incident.extra_days += waiting.days  # the level's resolve limit, and the handler's own
         incident.extra_hours += waiting.hours
         incident.handler_extra_days += waiting.days
@@ -119,6 +120,9 @@ class Extensions(Records):
             "extensions so far": len(incident.extensions),
             "deadline before": _show(before, tz),
             "deadline after": _show(after, tz),
+            # whose resolve deadline came first: the level's (from the arrival) or the handler's own
+            # (from the assignment); both move
+            "clock": first.clock if first is not None else "(paused)",
         }
         if rule is not None and rule.times is not None:
             inputs["at most"] = rule.times
