@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from loopkit import COMMUNITY, T0, at, loop_event, open_loop
 
 import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
@@ -33,10 +32,6 @@ from gridcore_escalation.events import (
     IncidentReported,
     IncidentResolved,
 )
-
-COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
-TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday
 
 RULES = """\
 ruleset assign
@@ -58,11 +53,7 @@ RULES_ZH = RULES.replace(
 
 
 def open_engine(tmp_path: Path, rules: str = RULES, name: str = "store") -> Engine:
-    path = tmp_path / f"{name}.rules"
-    path.write_text(rules, encoding="utf-8")
-    return Engine.open(store=str(tmp_path / name), community=COMMUNITY, ruleset=str(path),
-                       effective=T0 - timedelta(days=1), clock=FixedClock(T0),
-                       plugins=get_plugin_manager(("points", "assessment")))
+    return open_loop(tmp_path, rules, name)
 
 
 @pytest.fixture
@@ -72,13 +63,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     the_engine.close()
 
 
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
-
-
 def ev(cls: type, hour: float, actor: str, incident: str = "I1", **kw: Any) -> Any:
-    return cls(id=f"{incident}-{cls.kind}-{hour}-{actor}", time=at(hour), actor=actor, node="u11",
-               incident=incident, **kw)
+    return loop_event(cls, hour, actor, incident, actor_in_id=True, **kw)
 
 
 def report(engine: Engine, incident: str = "I1") -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from loopkit import COMMUNITY, T0, TZ, at, loop_event, open_loop
 
 import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
@@ -30,10 +30,6 @@ from gridcore_escalation.events import (
     IncidentReported,
     IncidentResolved,
 )
-
-COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
-TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday
 
 RULES = """\
 ruleset extensions
@@ -56,16 +52,7 @@ NO_EXTENSIONS = "\n".join(line for line in RULES.splitlines() if "extension:" no
 
 
 def open_engine(tmp_path: Path, rules: str = RULES, name: str = "store") -> Engine:
-    path = tmp_path / f"{name}.rules"
-    path.write_text(rules, encoding="utf-8")
-    return Engine.open(
-        store=str(tmp_path / name),
-        community=COMMUNITY,
-        ruleset=str(path),
-        effective=T0 - timedelta(days=1),
-        clock=FixedClock(T0),
-        plugins=get_plugin_manager(("points", "assessment")),
-    )
+    return open_loop(tmp_path, rules, name)
 
 
 @pytest.fixture
@@ -75,13 +62,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     the_engine.close()
 
 
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
-
-
 def ev(cls: type, hour: float, actor: str, incident: str = "I1", **kw: Any) -> Any:
-    return cls(id=f"{incident}-{cls.kind}-{hour}", time=at(hour), actor=actor, node="u11",
-               incident=incident, **kw)
+    return loop_event(cls, hour, actor, incident, **kw)
 
 
 def accepted(engine: Engine, incident: str = "I1") -> None:

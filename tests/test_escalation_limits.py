@@ -11,26 +11,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from loopkit import COMMUNITY, T0, TZ, at, open_loop
 
 import gridcore_escalation as esc
-from gridcore import Engine, FixedClock, get_plugin_manager
+from gridcore import Engine, get_plugin_manager
 from gridcore.plugin_host import Hooks
 from gridcore.rules import parse_ruleset
 from gridcore_app.cli import main_group
 from gridcore_escalation.events import IncidentAccepted, IncidentEscalated, IncidentReported
 from gridcore_escalation.section import SECTION
-
-COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
-TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday
 
 RULES = """\
 ruleset limits
@@ -56,11 +52,7 @@ RULES_ZH = RULES.replace(
 
 
 def open_engine(tmp_path: Path, rules: str = RULES, name: str = "store") -> Engine:
-    path = tmp_path / f"{name}.rules"
-    path.write_text(rules, encoding="utf-8")
-    return Engine.open(store=str(tmp_path / name), community=COMMUNITY, ruleset=str(path),
-                       effective=T0 - timedelta(days=1), clock=FixedClock(T0),
-                       plugins=get_plugin_manager(("points", "assessment")))
+    return open_loop(tmp_path, rules, name)
 
 
 @pytest.fixture
@@ -68,10 +60,6 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     the_engine = open_engine(tmp_path)
     yield the_engine
     the_engine.close()
-
-
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
 
 
 def report(engine: Engine, incident: str, category: str, severity: int = 1) -> None:

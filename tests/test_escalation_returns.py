@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from loopkit import COMMUNITY, T0, at, loop_event, open_loop
 
 import gridcore_escalation as esc
-from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
+from gridcore import Engine, EventRefused
 from gridcore_app.cli import main_group
 from gridcore_escalation.events import (
     ExtensionRequested,
@@ -30,10 +29,6 @@ from gridcore_escalation.events import (
     IncidentReported,
     IncidentReturned,
 )
-
-COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
-TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday
 
 RULES = """\
 ruleset returns
@@ -49,11 +44,7 @@ escalation:
 
 
 def open_engine(tmp_path: Path, name: str = "store") -> Engine:
-    path = tmp_path / "returns.rules"
-    path.write_text(RULES, encoding="utf-8")
-    return Engine.open(store=str(tmp_path / name), community=COMMUNITY, ruleset=str(path),
-                       effective=T0 - timedelta(days=1), clock=FixedClock(T0),
-                       plugins=get_plugin_manager(("points", "assessment")))
+    return open_loop(tmp_path, RULES, name, file="returns.rules")
 
 
 @pytest.fixture
@@ -63,13 +54,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     the_engine.close()
 
 
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
-
-
 def ev(cls: type, hour: float, actor: str, incident: str = "I1", **kw: Any) -> Any:
-    return cls(id=f"{incident}-{cls.kind}-{hour}", time=at(hour), actor=actor, node="u11",
-               incident=incident, **kw)
+    return loop_event(cls, hour, actor, incident, **kw)
 
 
 def report(engine: Engine, incident: str = "I1", category: str = "leaking_pipe") -> None:

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from loopkit import COMMUNITY, T0, TZ, at, loop_event, open_loop
 
 import gridcore_escalation as esc
 import gridcore_points as points
-from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
+from gridcore import Engine, EventRefused
 from gridcore_app.cli import main_group
 from gridcore_escalation.events import (
     ConsultationHeld,
@@ -35,10 +35,6 @@ from gridcore_escalation.events import (
     IncidentResolved,
     IncidentVerified,
 )
-
-COMMUNITY = Path(__file__).parent / "data" / "escalation" / "community"
-TZ = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday
 
 RULES = """\
 ruleset steps
@@ -74,11 +70,7 @@ RULES_ZH = """\
 
 
 def open_engine(tmp_path: Path, rules: str = RULES, name: str = "store") -> Engine:
-    path = tmp_path / f"{name}.rules"
-    path.write_text(rules, encoding="utf-8")
-    return Engine.open(store=str(tmp_path / name), community=COMMUNITY, ruleset=str(path),
-                       effective=T0 - timedelta(days=1), clock=FixedClock(T0),
-                       plugins=get_plugin_manager(("assessment",)))
+    return open_loop(tmp_path, rules, name, without=("assessment",))
 
 
 @pytest.fixture
@@ -88,13 +80,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     the_engine.close()
 
 
-def at(hours: float) -> datetime:
-    return T0 + timedelta(hours=hours)
-
-
 def ev(cls: type, hour: float, actor: str, incident: str = "I1", **kw: Any) -> Any:
-    return cls(id=f"{incident}-{cls.kind}-{hour}", time=at(hour), actor=actor, node="u11",
-               incident=incident, **kw)
+    return loop_event(cls, hour, actor, incident, **kw)
 
 
 def report(engine: Engine, incident: str = "I1", category: str = "fire_hazard", severity: int = 2) -> None:
