@@ -74,7 +74,8 @@ def _rate(ax: Any, months: Any, metric: str) -> None:
         total = name == TOTAL
         xs, ys = [x for x, _ in points], [float(y) for _, y in points]
         line = ax.plot(xs, ys, marker="o", label=name, color="black" if total else PALETTE[k % len(PALETTE)],
-                       linewidth=2.4 if total else 1.2, linestyle="--" if total else "-")[0]
+                       linewidth=2.4 if total else 1.2, linestyle="--" if total else "-",
+                       clip_on=False)[0]  # no clip path: its SVG id would differ from one drawing to the next
         line.set_gid(f"rate-{metric}-{node}")
         drawn += 1
     ax.set_xticks(range(len(labels)), labels)
