@@ -53,6 +53,7 @@ from .events import (
     event_order,
 )
 from .explain import Explanation, Outcome
+from .growth import roster_growth
 from .metrics import MEMBER, Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
 from .register import HouseholdRegister
@@ -222,6 +223,11 @@ class Engine:
         ``Ruleset`` or a ``.rules`` path) is put in force from ``effective``
         (default: the clock's now) unless the store already has it.
 
+        A store holding events keeps its community; ``community`` may differ
+        from it only by adding to it (a new community, grid or household of a
+        district: ``gridcore.growth``), and is then taken on without judging
+        any recorded event again.
+
         ``create=False`` opens only an existing store (a missing one is a
         ``StoreError`` naming it, and nothing is created).  ``read_only=True``
         (implies ``create=False``) never writes to the store: recording,
@@ -243,9 +249,11 @@ class Engine:
         try:
             if read_only and community is not None:
                 raise GridcoreError("a read-only engine uses the community saved in its store; leave community out")
-            the_community, changed = _resolve_community(community, the_store, hooks)
+            the_community, changed, grown_from = _resolve_community(community, the_store, hooks)
             the_clock = clock or SystemClock()
-            engine = cls(the_community, the_store, clock=the_clock, plugins=pm)
+            # A roster that only grew (a new community added to a district) is taken on after
+            # the saved one is restored: nothing recorded can name what is new (``gridcore.growth``).
+            engine = cls(grown_from or the_community, the_store, clock=the_clock, plugins=pm)
             engine._read_only = read_only
             if future_tolerance is None and not isinstance(the_clock, FixedClock):
                 future_tolerance = FUTURE_TOLERANCE
@@ -258,8 +266,12 @@ class Engine:
             except StoreConflict:  # another writer appended while this one replayed
                 engine._rebuild_state()
             engine._tell_unread()
+            if grown_from is not None:
+                engine._grow(the_community)
             if changed:
                 the_store.put(META, "community", the_community.to_document())
+            if grown_from is not None and not read_only:
+                engine.checkpoint()  # the next opening restores under the grown roster
             if ruleset is not None:
                 engine.use_ruleset(ruleset, effective=effective)
         except BaseException:
@@ -444,6 +456,38 @@ class Engine:
             )
             if warning not in self.warnings:  # a refresh restores the rulesets again
                 self.warnings.append(warning)
+
+    def _grow(self, community: Community) -> None:
+        """Take on a roster that only adds to the one in use: no event is judged again.
+
+        Every recorded event names only what the old roster held (an event naming
+        an unknown node or person was refused), so the derived state stands; the
+        register gains the new households, and the rulesets in force are checked
+        against the grown roster first (an error refuses the growth, changing nothing).
+        """
+        growth = roster_growth(self.community.to_document(), community.to_document())
+        problems = [problem for _, ruleset in self._latest_rulesets()
+                    for problem in self.hooks.check_ruleset(community, ruleset)]
+        if any(problem.is_error for problem in problems):
+            from .rules import RulesError
+
+            raise RulesError(problems)
+        refused = self.households.grow(community, growth.added.get("households", ()),
+                                       growth.added.get("residents", ()))
+        if refused:
+            raise GridcoreError("the grown roster cannot be taken on: " + "; ".join(refused))
+        self.community = community
+        self._metrics = None
+        for problem in problems:
+            self._warn_once(f"{problem.location()}: {problem.message}")
+        self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()}; "
+                        "the results already derived are kept / 已有结果保持不变")
+
+    def _latest_rulesets(self) -> list[tuple[datetime, Ruleset]]:
+        """The rulesets in force now or later (the ones a grown roster must satisfy)."""
+        now = self.clock.now()
+        current = [pair for pair in self._rulesets if pair[0] <= now][-1:]
+        return current + [pair for pair in self._rulesets if pair[0] > now]
 
     # ------------------------------------------------------------ events
 
@@ -1363,11 +1407,12 @@ def _state_key(name: str) -> str:
 
 def _resolve_community(
     community: Community | str | Path | None, store: Store, hooks: Hooks
-) -> tuple[Community, bool]:
-    """The community to open, and whether it must be saved into the store.
+) -> tuple[Community, bool, Community | None]:
+    """The community to open, whether it must be saved into the store, and the saved one it grows.
 
     A store that already holds events keeps its community: opening it with a
-    different one is refused before anything is written.
+    different one is refused before anything is written, unless the new one
+    only adds to it (``gridcore.growth``); then the saved one comes third.
     """
     saved = store.get(META, "community")
     if saved is None and store.count() > 0:
@@ -1382,13 +1427,16 @@ def _resolve_community(
                 f"the store {store.url} has no community yet; open it once with a community "
                 "(gridcore init --community DIR)"
             )
-        return Community.from_document(saved), False
+        return Community.from_document(saved), False, None
     if isinstance(community, Community):
         the_community = community
     else:
         the_community = hooks.load_community(Path(community))
     document = the_community.to_document()
     if saved is not None and saved != document and store.count() > 0:
+        growth = roster_growth(saved, document)
+        if growth.grows:
+            return the_community, True, Community.from_document(saved)
         held = saved.get("name", "?")
         raise GridcoreError(
             f"the store {store.url} holds the events of {held} ({store.count()} events); "
@@ -1396,7 +1444,10 @@ def _resolve_community(
             "or open this one without --community to keep its own"
             if held != the_community.name
             else f"the store {store.url} holds {held} with a different roster and already has "
-            f"{store.count()} events; changing a roster under recorded events is not supported yet: "
-            "use a new store (or open this one without --community)"
+            f"{store.count()} events; a roster may only grow under recorded events (add nodes, people, "
+            "households), and this one changes what is there: " + "; ".join(growth.changed[:5])
+            + (f" (and {len(growth.changed) - 5} more)" if len(growth.changed) > 5 else "")
+            + ". Keep the saved items as they are and add to them, or use a new store "
+            "(花名册只能在已有记录之上新增，不能修改或删除已有条目)"
         )
-    return the_community, saved != document
+    return the_community, saved != document, None

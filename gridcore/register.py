@@ -62,6 +62,29 @@ class HouseholdRegister:
         self._cared: dict[str, tuple[str, ...]] | None = None
         self._by_node: dict[str, list[Household]] | None = None
 
+    def grow(self, community: Community, households: tuple[str, ...], residents: tuple[str, ...]) -> list[str]:
+        """Take on a grown roster: its new households and residents join the register.
+
+        ``households`` and ``residents`` are the ids the roster added
+        (``gridcore.growth``).  Returns the problems that forbid it (an added id
+        already on record through an event), and changes nothing then.
+        """
+        problems = [f"household {h} is already on record through an event / 住户 {h} 已因事件登记"
+                    for h in households if h in self._history]
+        problems += [f"resident {r} is already on record through an event / 居民 {r} 已因事件登记"
+                     for r in residents if r in self.residents]
+        if problems:
+            return problems
+        self.community = community
+        for h in households:
+            household = community.households[h]
+            self.households[h] = household
+            self._history[h] = [Change(None, "roster", f"on the roster: {household.people} people (花名册)")]
+        for r in residents:
+            self.residents[r] = community.residents[r]
+        self._forget()
+        return []
+
     # ------------------------------------------------------------ queries
 
     def household(self, household_id: str) -> Household | None:

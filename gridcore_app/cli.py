@@ -546,7 +546,13 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
 @store_option
 def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, rejudge: bool,
          rulesets: tuple[Path, ...], store: str) -> None:
-    """Save a community (and optionally a ruleset) into a store."""
+    """Save a community (and optionally a ruleset) into a store.
+
+    On a store that already holds events, the roster may only grow: a new
+    community, grid or household added to the files is taken on and nothing
+    recorded is judged again; a roster that changes or removes what is there
+    is refused, naming what changed.
+    """
     with open_engine(store, community=community_path, create=True) as engine:
         if ruleset_path is not None:
             _put_in_force(engine, ruleset_path, effective, rejudge, rulesets)

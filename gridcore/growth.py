@@ -1,0 +1,102 @@
+"""A roster that only grows: a new community (or street, grid, household) added to a running store.
+
+A district adds a community by adding its subtree to the roster files and
+opening the store with them (``gridcore init --community DIR`` on the existing
+store).  Nothing recorded so far can name what is new: events naming unknown
+nodes or people were refused.  So the results already derived stand, and the
+engine takes the new roster on without judging a single event again.
+
+That holds only when the new roster keeps every item of the saved one exactly
+as it was and adds to it.  ``roster_growth`` compares the two documents
+(``Community.to_document``) and says what was added, or what changed that is
+not an addition (a renamed node, a member who lost a role, a different time
+zone): such a change is refused, as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import frozen
+
+#: Lists of items with an ``id``: an old id must keep its item exactly; new ids are additions.
+_BY_ID = ("nodes", "departments", "members", "places", "households", "residents")
+#: Lists of items without an id (care links): every old item must still be there.
+_BY_VALUE = ("care",)
+#: Mappings: every old key must keep its value; new keys are additions.
+_BY_KEY = ("level_names", "roles", "locations")
+#: Values that must not change at all.
+_FIXED = ("version", "name", "timezone", "levels", "forest")
+
+#: What staff read, per kind of item (Chinese first in the CLI's messages).
+_NAMES = {
+    "nodes": "nodes / 节点", "departments": "departments / 部门", "members": "members / 人员",
+    "places": "places / 地点", "households": "households / 住户", "residents": "residents / 居民",
+    "care": "care links / 包联关系", "level_names": "level names / 层级名称", "roles": "roles / 角色",
+    "locations": "locations / 位置",
+}
+
+
+@frozen
+class Growth:
+    """What a new roster adds to a saved one, and what it changes that is not an addition."""
+
+    #: kind ("nodes", "members", ...) -> the ids (or keys) added, in the new roster's order
+    added: Mapping[str, tuple[str, ...]]
+    #: each change that is not an addition, said for staff (empty: the roster only grew)
+    changed: tuple[str, ...]
+
+    @property
+    def grows(self) -> bool:
+        """True when the new roster keeps every saved item and adds at least one."""
+        return not self.changed and any(self.added.values())
+
+    def summary(self) -> str:
+        """The additions counted by kind, e.g. ``+1 nodes / 节点, +12 members / 人员``."""
+        return ", ".join(f"+{len(ids)} {_NAMES.get(kind, kind)}" for kind, ids in self.added.items() if ids)
+
+
+def roster_growth(saved: Mapping[str, Any], new: Mapping[str, Any]) -> Growth:
+    """Compare a saved community document with a new one (both from ``Community.to_document``)."""
+    added: dict[str, tuple[str, ...]] = {}
+    changed: list[str] = []
+    for key in _FIXED:
+        if saved.get(key) != new.get(key):
+            changed.append(f"{key} changed from {saved.get(key)!r} to {new.get(key)!r}")
+    for key in _BY_ID:
+        old = {str(item["id"]): item for item in saved.get(key, ())}
+        now = {str(item["id"]): item for item in new.get(key, ())}
+        for ident, item in old.items():
+            if ident not in now:
+                changed.append(f"{_NAMES[key]}: {ident} was removed")
+            elif now[ident] != item:
+                changed.append(f"{_NAMES[key]}: {ident} changed ({_difference(item, now[ident])})")
+        added[key] = tuple(ident for ident in now if ident not in old)
+    for key in _BY_VALUE:
+        old_items = {_canonical(item) for item in saved.get(key, ())}
+        new_items = [_canonical(item) for item in new.get(key, ())]
+        for item in sorted(old_items - set(new_items)):
+            changed.append(f"{_NAMES[key]}: {item} was removed")
+        added[key] = tuple(item for item in new_items if item not in old_items)
+    for key in _BY_KEY:
+        old_map: Mapping[str, Any] = saved.get(key) or {}
+        new_map: Mapping[str, Any] = new.get(key) or {}
+        for name, value in old_map.items():
+            if name not in new_map:
+                changed.append(f"{_NAMES[key]}: {name} was removed")
+            elif new_map[name] != value:
+                changed.append(f"{_NAMES[key]}: {name} changed from {value!r} to {new_map[name]!r}")
+        added[key] = tuple(name for name in new_map if name not in old_map)
+    return Growth(added={k: v for k, v in added.items() if v}, changed=tuple(changed))
+
+
+def _canonical(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    fields = sorted({*old, *new})
+    return "; ".join(f"{name}: {old.get(name)!r} -> {new.get(name)!r}"
+                     for name in fields if old.get(name) != new.get(name))
