@@ -411,3 +411,62 @@ def test_an_event_whose_plugin_is_not_loaded_is_refused_not_stored(tmp_path: Pat
         assert engine.store.count() == 0
     with Engine.open(store=str(tmp_path / "s")) as engine:  # escalation loaded: the same event is fine
         assert engine.record(report) is True
+
+
+def test_per_event_hooks_are_called_as_pluggy_would_and_follow_registrations(tmp_path: Path) -> None:
+    """The engine's direct calls of per-event hooks keep pluggy's order, arguments and answers."""
+    from gridcore import hookimpl
+
+    calls: list[str] = []
+
+    class Plain:
+        @hookimpl
+        def gridcore_validate_event(self, event: Any) -> list[str] | None:  # fewer arguments than the spec
+            calls.append("plain")
+            return ["plain says no"] if event.id == "no" else None
+
+    class First:
+        @hookimpl(tryfirst=True)
+        def gridcore_validate_event(self, event: Any, engine: Any) -> list[str]:  # another order
+            assert isinstance(engine, Engine)
+            calls.append("first")
+            return ["first says no"] if event.id == "no" else []
+
+    class Last:
+        @hookimpl(trylast=True)
+        def gridcore_validate_event(self, engine: Any, event: Any) -> None:
+            calls.append("last")
+
+    pm = get_plugin_manager(BUILTIN_PLUGINS, extra=[Last(), Plain(), First()])
+    hooks = Hooks(pm)
+    event = ActivityRecorded(id="no", time=START, actor="res1", node="u11", activity="x")
+    with Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm) as engine:
+        expected = pm.hook.gridcore_validate_event(engine=engine, event=event)
+        order = list(calls)
+        calls.clear()
+        assert hooks.validate_event(engine, event) == [r for answer in expected if answer for r in answer]
+        assert calls == order == ["first", "plain", "last"]
+
+        class Later:
+            @hookimpl
+            def gridcore_validate_event(self, event: Any) -> list[str]:
+                calls.append("later")
+                return ["later says no"]
+
+        calls.clear()
+        later = Later()
+        pm.register(later)  # a plan made before is not used again
+        assert hooks.validate_event(engine, event) == ["first says no", "later says no", "plain says no"]
+        assert calls == ["first", "later", "plain", "last"]
+        pm.unregister(later)
+        calls.clear()
+        assert hooks.validate_event(engine, event) == ["first says no", "plain says no"]
+
+        # with pluggy's tracing on, calls go through pluggy (which traces them)
+        traced: list[str] = []
+        undo = pm.add_hookcall_monitoring(lambda name, impls, kwargs: traced.append(name), lambda *a: None)
+        hooks.validate_event(engine, event)
+        assert traced == ["gridcore_validate_event"]
+        undo()
+        hooks.validate_event(engine, event)
+        assert traced == ["gridcore_validate_event"]
