@@ -32,7 +32,7 @@ from .hookspecs import hookimpl
 if TYPE_CHECKING:
     from .clock import Clock, FixedClock, SystemClock
     from .community import Community
-    from .engine import Engine, IngestSummary, Refusal
+    from .engine import Engine, IngestSummary, Refusal, RulesetInForce
     from .events import SYSTEM_ACTOR, Event
     from .explain import Explanation, Outcome, OutcomeKind, RuleRef
     from .periods import PeriodError
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Clock": ".clock", "FixedClock": ".clock", "SystemClock": ".clock",
     "Community": ".community",
-    "Engine": ".engine", "IngestSummary": ".engine", "Refusal": ".engine",
+    "Engine": ".engine", "IngestSummary": ".engine", "Refusal": ".engine", "RulesetInForce": ".engine",
     "SYSTEM_ACTOR": ".events", "Event": ".events",
     "Explanation": ".explain", "Outcome": ".explain", "OutcomeKind": ".explain", "RuleRef": ".explain",
     "PeriodError": ".periods",
@@ -88,6 +88,7 @@ __all__ = [
     "Report",
     "RosterError",
     "RuleRef",
+    "RulesetInForce",
     "StoreConflict",
     "StoreError",
     "SystemClock",

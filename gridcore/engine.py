@@ -17,6 +17,7 @@ results however they arrive.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import sys
@@ -74,6 +75,8 @@ RULESETS = "rulesets"
 #: The sections a stored ruleset had when it was put in force (to tell, on a later
 #: open, which of them no loaded plugin reads any more).
 SECTIONS_KEY = "sections"
+#: The subtree a stored ruleset governs (a node id); absent: the whole tree.
+NODE_KEY = "node"
 #: How far past the clock an event's time may be (clocks of phones and
 #: offices disagree, and a report may be typed in a zone ahead).  Further is a
 #: mistyped date (2125 for 2025), which would otherwise sort after every later
@@ -109,6 +112,15 @@ class Refusal:
     reasons: list[str]
     source: str = ""  # where it came from, e.g. "events.jsonl:12"
     malformed: bool = False  # the document was not a valid event at all
+
+
+@attrs.frozen
+class RulesetInForce:
+    """A ruleset put in force: from when, and for which subtree (``node`` None: the whole tree)."""
+
+    effective: datetime
+    ruleset: Ruleset
+    node: str | None = None
 
 
 @define
@@ -151,9 +163,16 @@ class Engine:
                 self.codec.register(cls)
             except (TypeError, ValueError) as exc:
                 raise PluginError(str(exc)) from None
+        #: the rulesets put in force for the whole tree, by the time each took effect
         self._rulesets: list[tuple[datetime, Ruleset]] = []
-        #: ``policy``'s last time asked, and the ruleset in force then with the local date
+        #: the rulesets put in force for a subtree only (``applies to``): node id -> its timeline
+        self._subtrees: dict[str, list[tuple[datetime, Ruleset]]] = {}
+        #: node (None: the whole tree) -> which ruleset judges there from when: the times the
+        #: answer changes, the ruleset from each, and the one before the first (see ``_governing``)
+        self._governed: dict[str | None, tuple[list[datetime], list[Ruleset | None], Ruleset | None]] = {}
+        #: ``policy``'s last time and node asked, and the ruleset in force then with the local date
         self._policy_at: datetime | None = None
+        self._policy_node: str | None = None
         self._policy_day: tuple[Ruleset | None, date] | None = None
         self._applied: set[str] = set()
         #: a replay cut short before a late event keeps its place in the log here (the stored
@@ -326,8 +345,15 @@ class Engine:
     # ------------------------------------------------------------ rulesets
 
     def use_ruleset(self, ruleset: Ruleset | str | Path, *, effective: datetime | None = None,
-                    search_path: Sequence[str | Path] = ()) -> Ruleset:
-        """Put a ruleset in force from ``effective`` (default: now).
+                    node: str | None = None, search_path: Sequence[str | Path] = ()) -> Ruleset:
+        """Put a ruleset in force from ``effective`` (default: now), for a subtree or the whole tree.
+
+        ``node``: the subtree it governs (a node id); default: the one the
+        file names (``applies to: NODE`` / ``适用于：NODE``, an id or a name),
+        else the whole tree.  An event is judged by the ruleset of the nearest
+        enclosing subtree that has one in force at its time (``ruleset_at``).
+        A node the community's tree does not hold is a ``RulesError`` naming
+        it (at the file's line when the file wrote it).
 
         A path's ``extends "name"`` is looked up in its own folder, then in
         ``search_path``, then in ``$GRIDCORE_RULESETS`` (``rules.search_folders``).
@@ -347,6 +373,9 @@ class Engine:
             search_path=search_path
         )
         self._check_levels(compiled)
+        from .rules.subtree import governed_node
+
+        subtree = governed_node(compiled, self.community.hierarchy, node)
         problems = self.hooks.check_ruleset(self.community, compiled)
         if any(problem.is_error for problem in problems):
             from .rules import RulesError
@@ -356,15 +385,17 @@ class Engine:
             self._warn_once(f"{problem.location()}: {problem.message}")
         when = require_aware(effective or self.clock.now())
         self._check_writable("put a ruleset in force")
-        for existing_when, existing in self._rulesets:
+        timeline = self._rulesets if subtree is None else self._subtrees.get(subtree, [])
+        for existing_when, existing in timeline:
             if existing_when == when and existing.fingerprint == compiled.fingerprint:
                 return existing
-        key = f"{when.astimezone(UTC).isoformat()}|{len(self._rulesets):04d}"
+        count = len(self._rulesets) + sum(len(t) for t in self._subtrees.values())
+        key = f"{when.astimezone(UTC).isoformat()}|{count:04d}"
+        # a ruleset for the whole tree is stored as it always was (no node)
         self.store.put(RULESETS, key, {"effective": when.isoformat(), **compiled.to_document(),
-                                       SECTIONS_KEY: sorted(compiled.items)})
-        self._rulesets.append((when, compiled))
-        self._rulesets.sort(key=lambda pair: pair[0])
-        self._policy_at = None
+                                       SECTIONS_KEY: sorted(compiled.items),
+                                       **({} if subtree is None else {NODE_KEY: subtree})})
+        self._put(when, compiled, subtree)
         self.hooks.on_ruleset_loaded(self, compiled, when)
         self._ruleset_keys.add(key)
         if self._high_water is not None and self._high_water >= when:
@@ -381,27 +412,63 @@ class Engine:
         """
         return sum(1 for _ in self.store.events(since=require_aware(when)))
 
-    def ruleset_at(self, when: datetime) -> Ruleset | None:
-        """The ruleset in force at ``when`` (the earliest one for times before any)."""
-        chosen = None
-        for start, ruleset in self._rulesets:
-            if start <= when or chosen is None:
-                chosen = ruleset
-            else:
-                break
-        return chosen
+    def ruleset_at(self, when: datetime, node: str | None = None) -> Ruleset | None:
+        """The ruleset that judges at ``node`` at ``when``.
 
-    def policy(self, section: Section[P], *, at: datetime) -> P | None:
-        """A section's policy in force at ``at``: the ruleset in force then, on its local date.
-
-        What a plugin calls to judge an event (``engine.policy(POINTS, at=event.time)``);
-        None when no ruleset is in force or it has no such section.
+        That of the nearest subtree enclosing ``node`` (the node itself, its
+        parent, ...) that has one in force at ``when``, else the whole tree's:
+        the one in force then, or its earliest for times before any.
+        ``node`` None: the whole tree's rulesets only (as before subtrees had
+        their own).  ``UnknownNameError`` for a node the tree does not hold.
         """
-        if at != self._policy_at:
+        starts, chosen, before = self._governed.get(node) or self._governing(node)
+        found = bisect.bisect_right(starts, when) - 1
+        return chosen[found] if found >= 0 else before
+
+    def _governing(self, node: str | None) -> tuple[list[datetime], list[Ruleset | None], Ruleset | None]:
+        """Which ruleset judges at ``node`` over time, worked out once per node (``_put`` forgets it)."""
+        if node is not None and node not in self.community.hierarchy:
+            raise UnknownNameError(f"unknown node {node!r}")
+        chain = [] if node is None else [
+            self._subtrees[n.id] for n in self.community.hierarchy.ancestors(node, include_self=True)
+            if n.id in self._subtrees]
+        whole = self._rulesets
+        starts = sorted({when for timeline in (*chain, whole) for when, _ in timeline})
+        chosen: list[Ruleset | None] = []
+        for start in starts:
+            found = None
+            for timeline in (*chain, whole):  # nearest first; the whole tree's last
+                in_force = [ruleset for when, ruleset in timeline if when <= start]
+                if in_force:
+                    found = in_force[-1]
+                    break
+            chosen.append(found)
+        answer = (starts, chosen, whole[0][1] if whole else None)
+        self._governed[node] = answer
+        return answer
+
+    def _put(self, when: datetime, ruleset: Ruleset, node: str | None) -> None:
+        """Add a ruleset to the timeline of ``node`` (None: the whole tree)."""
+        timeline = self._rulesets if node is None else self._subtrees.setdefault(node, [])
+        timeline.append((when, ruleset))
+        timeline.sort(key=lambda pair: pair[0])
+        self._governed.clear()
+        self._policy_at = None
+
+    def policy(self, section: Section[P], *, at: datetime, node: str | None = None) -> P | None:
+        """A section's policy in force at ``at``: the ruleset judging then (at ``node``), on its local date.
+
+        What a plugin calls to judge an event (``engine.policy(POINTS, at=event.time,
+        node=event.node)``): the ruleset of the nearest enclosing subtree with one
+        in force (``ruleset_at``); ``node`` None asks the whole tree's.  None when
+        no ruleset is in force or it has no such section.
+        """
+        if at != self._policy_at or node != self._policy_node:
             # Plugins ask for several sections at the time of each event: the ruleset and
-            # the local date are worked out once per time (``_rulesets`` resets them).
-            self._policy_day = (self.ruleset_at(at), at.astimezone(self.community.tz).date())
+            # the local date are worked out once per time and node (``_put`` resets them).
+            self._policy_day = (self.ruleset_at(at, node), at.astimezone(self.community.tz).date())
             self._policy_at = at
+            self._policy_node = node
         assert self._policy_day is not None
         ruleset, day = self._policy_day
         if ruleset is None:
@@ -410,12 +477,37 @@ class Engine:
 
     @property
     def ruleset(self) -> Ruleset | None:
-        """The ruleset in force now (the latest one activated)."""
-        return self._rulesets[-1][1] if self._rulesets else None
+        """The whole tree's ruleset in force now (the latest one activated; with none for
+        the whole tree, the latest of any subtree)."""
+        if self._rulesets:
+            return self._rulesets[-1][1]
+        every = self.rulesets()
+        return every[-1][1] if every else None
 
     def rulesets(self) -> list[tuple[datetime, Ruleset]]:
-        """Every ruleset put in force, with the time it took effect."""
-        return list(self._rulesets)
+        """Every ruleset put in force, with the time it took effect, in that order
+        (those of subtrees too: ``rulesets_in_force`` says which subtree each governs)."""
+        return [(entry.effective, entry.ruleset) for entry in self.rulesets_in_force()]
+
+    def rulesets_for(self, node: str | None = None) -> list[tuple[datetime, Ruleset]]:
+        """The rulesets put in force for exactly ``node``'s subtree (None: the whole tree), in time order."""
+        if node is not None and self._whole_tree(node):
+            node = None
+        return list(self._rulesets if node is None else self._subtrees.get(node, ()))
+
+    def rulesets_in_force(self) -> list[RulesetInForce]:
+        """Every ruleset put in force: when, which, and the subtree it governs (None: the whole tree),
+        by effective time (the whole tree's first at equal times)."""
+        found = [RulesetInForce(when, ruleset, None) for when, ruleset in self._rulesets]
+        for node, timeline in self._subtrees.items():
+            found.extend(RulesetInForce(when, ruleset, node) for when, ruleset in timeline)
+        return sorted(found, key=lambda entry: (entry.effective, entry.node or ""))
+
+    def _whole_tree(self, node: str) -> bool:
+        """True if ``node`` is the single root of the tree (its subtree is the whole tree)."""
+        hierarchy = self.community.hierarchy
+        roots = hierarchy.roots()
+        return not hierarchy.forest and len(roots) == 1 and roots[0].id == node
 
     def _check_levels(self, ruleset: Ruleset) -> None:
         expected = tuple(getattr(ruleset, "levels", ()) or ())
@@ -432,6 +524,7 @@ class Engine:
         metrics: list[Metric] = []
         unserved: dict[str, list[str]] = {}
         self._rulesets = []
+        self._subtrees = {}
         self._ruleset_keys = set()
         for key, doc in self.store.items(RULESETS):
             self._ruleset_keys.add(key)
@@ -441,12 +534,12 @@ class Engine:
                 sections = self.hooks.register_sections()
                 metrics = self.hooks.register_metrics()
             compiled = RulesetClass.from_document(doc, sections=sections, metrics=metrics)
-            self._rulesets.append((datetime.fromisoformat(doc["effective"]), compiled))
+            # a document stored before rulesets had subtrees has no node: the whole tree
+            node = doc.get(NODE_KEY)
+            self._put(datetime.fromisoformat(doc["effective"]), compiled, node if isinstance(node, str) else None)
             for name in doc.get(SECTIONS_KEY, ()):
                 if name not in compiled.items:
                     unserved.setdefault(name, []).append(compiled.name)
-        self._rulesets.sort(key=lambda pair: pair[0])
-        self._policy_at = None
         for name, rulesets in sorted(unserved.items()):
             names = ", ".join(dict.fromkeys(rulesets))
             warning = (
@@ -1029,7 +1122,10 @@ class Engine:
             )
         community = json.dumps(self.community.to_document(), sort_keys=True, default=str)
         return {
-            "rulesets": [[when.isoformat(), ruleset.fingerprint] for when, ruleset in self._rulesets],
+            # the whole tree's as they always were, then each subtree's with its node
+            "rulesets": [[when.isoformat(), ruleset.fingerprint] for when, ruleset in self._rulesets] + [
+                [when.isoformat(), ruleset.fingerprint, node]
+                for node, timeline in sorted(self._subtrees.items()) for when, ruleset in timeline],
             "plugins": dict(sorted(plugins.items())),
             "community": hashlib.sha256(community.encode()).hexdigest(),
         }

@@ -207,6 +207,8 @@ def gridcore_on_ruleset_loaded(engine: Engine, ruleset: Ruleset, effective: date
 
     Events at or after ``effective`` are judged by it; earlier ones keep the
     ruleset that was in force at their own time (see ``Engine.ruleset_at``).
+    A ruleset put in force for a subtree (``applies to``) judges only the
+    events at its nodes (``Engine.rulesets_in_force`` says which subtree).
     """
 
 

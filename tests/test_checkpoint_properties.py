@@ -3,7 +3,8 @@
 Random slices of four simulated days of 银泉社区 (across a month's end) are
 ingested, after its residents' registrations or among them, in random chunks and
 orders (so later chunks carry late events), with checkpoints taken often, the
-ruleset sometimes changed mid-log (back-dated, so events are judged again),
+ruleset sometimes changed mid-log (back-dated, so events are judged again;
+for the whole tree or for one grid's subtree),
 and some chunks written by a writer that "crashes" after storing its events
 but before its checkpoint.  A fresh engine on the store (which restores the
 newest checkpoint that fits and replays the tail) must then hold exactly what
@@ -93,7 +94,9 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.integers(0, 4)) == 0:
             # a back-dated ruleset change before this chunk: every later event is judged again
             when = chosen[draw(st.integers(0, size - 1))].time
-            step["ruleset"] = (draw(st.sampled_from([PROPOSAL, RULES])), when)
+            # for the whole tree, or for one grid's subtree only (its events judged by it, the rest not)
+            step["ruleset"] = (draw(st.sampled_from([PROPOSAL, RULES])), when,
+                               draw(st.sampled_from([None, None, "yq-g1", "yq-g2"])))
         steps.append(step)
     # the residents registered first (so most activities are credited), or only as the slice has them
     registered = [e for e in events if type(e).__name__ == "ResidentRegistered"] if draw(st.booleans()) else []
@@ -119,8 +122,8 @@ def test_checkpoint_and_tail_equal_a_full_replay(backend: str, history: dict[str
                 engine.checkpoint_every = 10
                 engine.checkpoint_share = 1  # every checkpoint those say, whatever it costs
                 if "ruleset" in step:
-                    path, when = step["ruleset"]
-                    engine.use_ruleset(path, effective=when)
+                    path, when, node = step["ruleset"]
+                    engine.use_ruleset(path, effective=when, node=node)
                 if step["crash"]:
                     # stores its events, then "dies" before its checkpoint is written
                     engine.checkpoint_min = engine.checkpoint_every = 10**9

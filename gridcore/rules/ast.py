@@ -312,6 +312,9 @@ class RulesFile:
     file: str = field(default="", eq=False)
     #: (level id, Chinese name) pairs from ``levels: grid (网格) > ...``
     level_names: tuple[tuple[str, str], ...] = ()
+    #: the subtree the file governs, as ``applies to: NODE`` / ``适用于：NODE`` writes it
+    #: (a node id or name, with where it is written); None: the whole tree
+    applies_to: Name | None = None
 
     def section(self, name: str) -> SectionBlock | None:
         """The first block of that section, or None."""

@@ -278,7 +278,8 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
                  + (f"\n_rules_block: {file_blocks}" if blocks else "")
                  + "\n?file_preamble: _LINE_RULESET name -> ruleset_decl"
                  "\n    | _LINE_EXTENDS name -> extends_decl"
-                 "\n    | _LINE_LEVELS _COLON level (CMP level)* -> levels_decl")
+                 "\n    | _LINE_LEVELS _COLON level (CMP level)* -> levels_decl"
+                 "\n    | _LINE_APPLIES _COLON? name -> applies_decl")
     all_terms = {**keywords, **item_terms}
     # keyword_pattern looks only at the first character of the Chinese forms
     cjk_forms = sorted({f[0] for forms in all_terms.values() for f in forms if is_cjk(f[0])})
@@ -398,8 +399,10 @@ def _line_words() -> str:
     parsed alone and both match, the keyword is what the message names.
     """
     out = []
-    for term in ("RULESET", "EXTENDS", "LEVELS", "REMOVE"):
-        forms = "|".join(re.escape(f) for f in sorted(CORE_KEYWORDS[term], key=len, reverse=True))
+    for term in ("RULESET", "EXTENDS", "LEVELS", "APPLIES", "REMOVE"):
+        # a form of two words (``applies to``) takes any spaces between them
+        forms = "|".join(re.escape(f).replace(r"\ ", r"[ \t]+")
+                         for f in sorted(CORE_KEYWORDS[term], key=len, reverse=True))
         out.append(f"_LINE_{term}.2: /(?i:{forms})(?!\\w)/")
     return "\n".join(out)
 

@@ -30,6 +30,7 @@ CORE_KEYWORDS: Mapping[str, tuple[str, ...]] = {
     "RULESET": ("ruleset", "规则集"),
     "EXTENDS": ("extends", "继承"),
     "LEVELS": ("levels", "层级"),
+    "APPLIES": ("applies to", "适用于"),
     "FROM": ("from", "自", "从"),
     "UNTIL": ("until", "至", "到"),
     "SINCE_END": ("起",),

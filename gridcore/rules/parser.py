@@ -51,11 +51,11 @@ def _starts(words: Sequence[str]) -> re.Pattern[str]:
 # a removal or a section header.  A line of a file the grammar accepts never
 # meets these.
 _PREAMBLE = _starts([*CORE_KEYWORDS["RULESET"], *CORE_KEYWORDS["EXTENDS"],
-                     *CORE_KEYWORDS["LEVELS"]])
+                     *CORE_KEYWORDS["LEVELS"], *CORE_KEYWORDS["APPLIES"]])
 _DATED = re.compile(rf"^(?:{'|'.join(map(re.escape, CORE_KEYWORDS['FROM']))})\s*\d", re.IGNORECASE)
 _REMOVE = _starts(CORE_KEYWORDS["REMOVE"])
 _HEADER = re.compile(rf"^([A-Za-z_{CJK}][\w ]*?)\s*[:：]\s*$")
-_PREAMBLE_RULES = ("ruleset_decl", "extends_decl", "levels_decl")
+_PREAMBLE_RULES = ("ruleset_decl", "extends_decl", "levels_decl", "applies_decl")
 
 
 def parse_source(text: str, *, sections: Sequence[Section[Any]], file: str = "<string>") -> ast.RulesFile:
@@ -147,6 +147,7 @@ class _Reader:
         self.extends: str | None = None
         self.levels: tuple[str, ...] = ()
         self.level_names: tuple[tuple[str, str], ...] = ()
+        self.applies_to: ast.Name | None = None
         self.blocks: dict[str, _Block] = {}
         # where the reading is
         self.current: str | None = None
@@ -383,6 +384,15 @@ class _Reader:
             self.name = value.text
         elif what == "extends":
             self.extends = value.text
+        elif what == "applies":
+            if self.applies_to is not None:
+                self.error(value.pos.line, value.pos.column,
+                           f"the file already says which subtree it applies to ({self.applies_to.text}, "
+                           f"line {self.applies_to.pos.line})",
+                           f"本文件已写明适用范围（{self.applies_to.text}，第 {self.applies_to.pos.line} 行）",
+                           fix="keep one 'applies to' line", fix_zh="只保留一行 '适用于'")
+                return
+            self.applies_to = value
         else:
             self.levels = tuple(n.text for n, _ in value)
             self.level_names = tuple((n.text, zh.text) for n, zh in value if zh is not None)
@@ -427,7 +437,7 @@ class _Reader:
                                    i.ref, i.pos, i.line.scope) for i in block.items)
             sections.append(ast.SectionBlock(section_name, items, tuple(block.removals), block.pos))
         return ast.RulesFile(self.name, self.extends, self.levels, tuple(sections), self.file,
-                             self.level_names)
+                             self.level_names, self.applies_to)
 
     def version(self, node: ast.DatedLine, line: LogicalLine) -> ast.Version:
         since = node.dates[0].value

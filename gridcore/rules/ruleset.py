@@ -91,6 +91,10 @@ class Ruleset:
     #: metric id -> the ``Metric`` the plugins registered when it was compiled
     #: (``CompileContext.metrics``); empty if the caller gave none
     metrics: Mapping[str, Metric] = field(factory=dict, repr=False)
+    #: the subtree the entry file says it governs (``applies to: NODE`` / ``适用于：NODE``, a
+    #: node id or name as written, with its position); None: the whole tree.  Not inherited:
+    #: a file that ``extends`` another says its own (``gridcore.rules.subtree`` resolves it)
+    applies_to: ast.Name | None = field(default=None, repr=False)
 
     def id_of(self, vocabulary: str, written: str) -> str:
         """The id ``written`` spells in ``vocabulary`` (a title of an item), or ``written`` itself."""
@@ -398,7 +402,7 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         raise RulesError(diagnostics)
     return Ruleset(name, levels, tuple(chain),
                    {k: tuple(v) for k, v in resolved.items()}, timelines, tuple(changes),
-                   tuple(diagnostics), level_names, titles, vocabularies, metrics)
+                   tuple(diagnostics), level_names, titles, vocabularies, metrics, files[-1].applies_to)
 
 
 def _compile_spans(section: Section[Any], items: Sequence[ast.Item], ctx: CompileContext,

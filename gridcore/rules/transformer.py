@@ -268,6 +268,9 @@ class ToAst:
     def r_extends_decl(self, c: list[Any], meta: Any) -> tuple[str, Any]:
         return ("extends", c[0])
 
+    def r_applies_decl(self, c: list[Any], meta: Any) -> tuple[str, Any]:
+        return ("applies", next(x for x in c if isinstance(x, ast.Name)))
+
     def r_level(self, c: list[Any], meta: Any) -> tuple[ast.Name, ast.Name | None]:
         return (c[0], c[1] if len(c) > 1 else None)
 

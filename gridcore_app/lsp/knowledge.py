@@ -34,6 +34,8 @@ CORE_DOCS: dict[str, tuple[str, str, str]] = {
                 "本规则集继承并修改的上级规则集", 'extends "district-base"'),
     "LEVELS": ("the community's hierarchy levels, top first", "社区的层级，自上而下",
                "levels: community > grid > unit"),
+    "APPLIES": ("the subtree this ruleset governs (a node id or name; absent: the whole tree)",
+                "本规则集适用的子树（节点编号或名称；不写则适用于整个层级树）", '适用于：银州社区'),
     "FROM": ("a dated version of the item above, in force from a date",
              "上一条目自某日起生效的新版本", "  from 2025-07-01: 6 per hour"),
     "UNTIL": ("the last day a dated version is in force", "带日期版本的截止日期",
