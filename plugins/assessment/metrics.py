@@ -53,9 +53,10 @@ DEFAULT_SERIOUS = 4
 __all__ = ["METRICS", "node_id", "patrol_cells", "policy_at", "subtree"]
 
 
-def policy_at(engine: Engine, when: datetime) -> AssessmentPolicy | None:
-    """The assessment policy in force at ``when`` (None without a ruleset or section)."""
-    return engine.policy(SECTION, at=when)
+def policy_at(engine: Engine, when: datetime, node: str | None = None) -> AssessmentPolicy | None:
+    """The assessment policy in force at ``when`` for ``node`` (the ruleset of the nearest subtree
+    around it with one in force; None: the whole tree's), or None without a ruleset or section."""
+    return engine.policy(SECTION, at=when, node=node)
 
 
 def patrol_cells(engine: Engine, root: str, level: str | None) -> list[str]:
@@ -71,7 +72,7 @@ def patrol_cells(engine: Engine, root: str, level: str | None) -> list[str]:
 
 def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue | None:
     """Share (%) of required patrols done: each cell, each slot, up to ``times`` per slot."""
-    policy = policy_at(engine, start)
+    policy = policy_at(engine, start, root)
     requirement = policy.patrol if policy is not None else None
     times = requirement.times if requirement else 1
     per = requirement.per if requirement else "day"
@@ -262,7 +263,7 @@ def carers_not_visited_all(engine: Engine, root: str, start: datetime, end: date
 
 def unresolved_serious_incidents(engine: Engine, root: str, start: datetime, end: datetime) -> MetricValue:
     """Incidents located in the subtree, severity >= the serious threshold, open at ``end``."""
-    policy = policy_at(engine, start)
+    policy = policy_at(engine, start, root)
     threshold = policy.serious_severity if policy is not None else DEFAULT_SERIOUS
     index = logindex.open_serious(engine, end, threshold)
     open_now = sorted(i for node in subtree(engine, root) for i in index.get(node, []))

@@ -174,7 +174,7 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True, cycle: st
     The result is kept until the store grows, the rulesets change or the
     clock moves: asking again (each report of a demo does) costs nothing.
     """
-    rulesets = tuple((when, ruleset.fingerprint) for when, ruleset in engine.rulesets())
+    rulesets = tuple((entry.effective, entry.ruleset.fingerprint, entry.node) for entry in engine.rulesets_in_force())
     key = ("assessment", period, cycle, engine.clock.now(), rulesets)
     result = memo(engine, key, lambda: _assess(engine, period, cycle))
     if save:
@@ -200,13 +200,20 @@ def _assess(engine: Engine, period: str | Period, cycle: str | None) -> Assessme
     else:
         policy = cycle_policy(engine, policy, cycle)
         label = cycle_key(the_period.label, cycle)
-        problems = check_policy(engine, policy)
-        if problems:
-            raise AssessmentError("; ".join(problems))
+        governing = _governing(engine, the_period, policy, cycle)
+        for under in {id(p): p for p in (policy, *governing.values())}.values():
+            problems = check_policy(engine, under)
+            if problems:
+                raise AssessmentError("; ".join(problems))
+        rated: dict[str, Rating] = {}
+        for under, nodes in _groups(engine, policy, governing):
+            metrics = resolve_metrics(engine, under)
+            of_nodes = {name: metrics[name] for name in under.metric_names()}
+            facts = [_facts(engine, node, of_nodes, the_period) for node in nodes]
+            rated.update((r.node, r) for r in rate_nodes(under, label, facts))
+        order = rated_nodes(engine, policy, governing)
+        ratings = tuple(rated[node] for node in order)
         metrics = resolve_metrics(engine, policy)
-        of_nodes = {name: metrics[name] for name in policy.metric_names()}
-        facts = [_facts(engine, node, of_nodes, the_period) for node in rated_nodes(engine, policy)]
-        ratings = tuple(rate_nodes(policy, label, facts))
         people = rate_people(engine, policy, {name: metrics[name] for name in person_metric_names(policy)},
                              the_period, label)
         notes: tuple[str, ...] = ()
@@ -215,32 +222,75 @@ def _assess(engine: Engine, period: str | Period, cycle: str | None) -> Assessme
             notes = (f"the period is not over yet (now {now.isoformat()}): the rating may still change",)
         result = Assessment(
             the_period.label, the_period.kind, the_period.start.isoformat(), the_period.end.isoformat(),
-            ruleset.name if ruleset is not None else "", ratings, subsidies(engine, policy, ratings, people), notes,
+            ruleset.name if ruleset is not None else "", ratings,
+            subsidies(engine, policy, ratings, people, governing), notes,
             people, cycle,
         )  # fmt: skip
     return result
 
 
-def rated_nodes(engine: Engine, policy: AssessmentPolicy) -> list[str]:
-    """Every node at a rated level, level by level (top first), by id within a level."""
+def rated_nodes(engine: Engine, policy: AssessmentPolicy,
+                governing: Mapping[str, AssessmentPolicy] | None = None) -> list[str]:
+    """Every node at a rated level, level by level (top first), by id within a level.
+
+    ``governing``: node -> the policy of the subtree ruleset governing it, where that is not
+    ``policy`` (the whole tree's); such a node is rated if its own policy rates its level.
+    """
     hierarchy = engine.community.hierarchy
+    governing = governing or {}
+    levels = set(policy.levels).union(*(p.levels for p in governing.values()))
     out: list[str] = []
-    for level in sorted(policy.levels, key=hierarchy.level_index):
-        out.extend(sorted(node_id(n) for n in hierarchy.nodes_at(level)))
+    for level in sorted(levels, key=hierarchy.level_index):
+        out.extend(sorted(node_id(n) for n in hierarchy.nodes_at(level)
+                          if level in governing.get(node_id(n), policy).levels))
     return out
 
 
+def _governing(engine: Engine, period: Period, policy: AssessmentPolicy,
+               cycle: str) -> dict[str, AssessmentPolicy]:
+    """Node -> the assessment policy (of ``cycle``) of the subtree ruleset governing it at the
+    period's start, for the nodes a ruleset other than the whole tree's governs."""
+    if all(entry.node is None for entry in engine.rulesets_in_force()):
+        return {}  # one ruleset for the whole tree: nothing to look up node by node
+    root = policy_at(engine, period.start)
+    compiled: dict[int, AssessmentPolicy] = {}
+    out: dict[str, AssessmentPolicy] = {}
+    for node in engine.community.hierarchy:
+        here = policy_at(engine, period.start, node.id)
+        if here is None or here is root:
+            continue
+        if id(here) not in compiled:
+            compiled[id(here)] = cycle_policy(engine, here, cycle)
+        out[node.id] = compiled[id(here)]
+    return out
+
+
+def _groups(engine: Engine, policy: AssessmentPolicy,
+            governing: Mapping[str, AssessmentPolicy]) -> list[tuple[AssessmentPolicy, list[str]]]:
+    """The rated nodes by the policy that rates them (the whole tree's first): a ladder's caps
+    count the nodes rated under the same rules."""
+    groups: dict[int, tuple[AssessmentPolicy, list[str]]] = {id(policy): (policy, [])}
+    for node in rated_nodes(engine, policy, governing):
+        under = governing.get(node, policy)
+        groups.setdefault(id(under), (under, []))[1].append(node)
+    return [group for group in groups.values() if group[1]]
+
+
 def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, ...],
-              persons: tuple[Rating, ...] = ()) -> tuple[SubsidyLine, ...]:
+              persons: tuple[Rating, ...] = (),
+              governing: Mapping[str, AssessmentPolicy] | None = None) -> tuple[SubsidyLine, ...]:
     """Each person's subsidy per role they hold, from the stars of their node, paid per ``policy.paying``.
 
     A role held at a rated node uses that node's stars; at a node below a rated
     one, the nearest rated ancestor's; at a node above rated ones, the mean
     stars of the rated nodes under it (at the highest rated level below it).
     A role the ruleset rates people in (``rated people``) uses the person's own
-    stars instead: their subsidy follows their own rating.
+    stars instead: their subsidy follows their own rating.  A role held at a
+    node a subtree's ruleset governs (``governing``: node -> its policy) is paid
+    by that ruleset's subsidy line; how lines are paid per person is ``policy``'s.
     """
-    if not policy.subsidies:
+    governing = governing or {}
+    if not policy.subsidies and not any(p.subsidies for p in governing.values()):
         return ()
     stars = {r.node: r for r in ratings}
     own = {r.node: r for r in persons}
@@ -248,7 +298,7 @@ def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, .
     lines = []
     for member in people:
         for assignment in member.roles:
-            line = policy.subsidy_for(assignment.role)
+            line = governing.get(assignment.node, policy).subsidy_for(assignment.role)
             if line is None:
                 continue
             rated = own.get(member.id) if assignment.role in policy.people else None

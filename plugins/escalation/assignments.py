@@ -62,7 +62,7 @@ class Assignments(Intake, Extensions):
 
     def role_of(self, incident: Incident, person: str) -> str | None:
         """The role of ``person`` that covers the case and has handler limits (the first written)."""
-        policy = incident.policy
+        policy = incident.limits
         community = self.engine.community
         if policy is None or not policy.handler_limits or person not in community.members:
             return None

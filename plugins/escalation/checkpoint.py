@@ -23,6 +23,7 @@ from gridcore import Explanation
 
 from .incident import Incident
 from .intake import policy_at
+from .records import level_policy
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -38,7 +39,7 @@ _converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0
 # (the package exports a function named ``incident``: reach the module through sys.modules)
 attrs.resolve_types(Incident, globalns=vars(sys.modules[Incident.__module__]))
 #: Incident fields that are saved as they are (the policy and route are references).
-_FIELDS = [(f.name, f.type) for f in attrs.fields(Incident) if f.name not in ("policy", "route") and f.type]
+_FIELDS = [(f.name, f.type) for f in attrs.fields(Incident) if f.name not in ("policy", "route", "level_policy") and f.type]
 
 
 def save(state: EscalationState) -> dict[str, Any]:
@@ -87,6 +88,8 @@ def _dump_incident(incident: Incident) -> dict[str, Any]:
 
 def _load_incident(engine: Engine, doc: dict[str, Any]) -> Incident:
     values = {name: _converter.structure(doc[name], kind) for name, kind in _FIELDS}
-    policy, _ = policy_at(engine, values["reported_at"])
+    policy, _ = policy_at(engine, values["reported_at"], values["node"])
     route = None if doc["route"] is None or policy is None else policy.routes[int(doc["route"])]
-    return Incident(policy=policy, route=route, **values)
+    incident = Incident(policy=policy, route=route, **values)
+    incident.level_policy = level_policy(engine, incident)
+    return incident

@@ -216,6 +216,9 @@ class Incident:
     reported_at: datetime
     policy: EscalationPolicy | None
     ruleset: str
+    #: the escalation policy of the ruleset governing ``current_node`` when it is not the incident's
+    #: own (a community's variant reported the case, the street's ruleset holds it now): see ``limits``
+    level_policy: EscalationPolicy | None = None
     route: Route | None = None
     current_node: str = ""
     current_level: str = ""
@@ -289,6 +292,12 @@ class Incident:
     feedback_due: datetime | None = None
     feedback_at: datetime | None = None
     feedback_by: str | None = None
+
+    @property
+    def limits(self) -> EscalationPolicy | None:
+        """The policy whose limits hold the case where it is now: the ruleset governing its current
+        node (as in force when it was reported), else the one it was reported under."""
+        return self.level_policy if self.level_policy is not None else self.policy
 
     @property
     def is_open(self) -> bool:

@@ -33,12 +33,16 @@ if TYPE_CHECKING:
 IMMEDIATELY = timedelta(microseconds=1)
 
 
-def policy_at(engine: Engine, when: datetime) -> tuple[EscalationPolicy | None, str]:
-    """The escalation policy in force at ``when`` and its ruleset's name (None if none)."""
-    ruleset = engine.ruleset_at(when)
+def policy_at(engine: Engine, when: datetime, node: str | None = None) -> tuple[EscalationPolicy | None, str]:
+    """The escalation policy in force at ``when`` at ``node`` and its ruleset's name (None if none).
+
+    ``node``: the ruleset of the nearest subtree around it with one in force
+    judges (``Engine.ruleset_at``); None: the whole tree's.
+    """
+    ruleset = engine.ruleset_at(when, node)
     if ruleset is None:
         return None, ""
-    return engine.policy(SECTION, at=when), ruleset.name
+    return engine.policy(SECTION, at=when, node=node), ruleset.name
 
 
 class Intake(Records):
@@ -46,8 +50,8 @@ class Intake(Records):
 
     def reported(self, event: IncidentReported) -> None:
         """A report came in: join an open incident or open a new one, route it, decide at once."""
-        policy, ruleset = policy_at(self.engine, event.time)
-        code = category_code(self.engine.ruleset_at(event.time), event.category)
+        policy, ruleset = policy_at(self.engine, event.time, event.node)
+        code = category_code(self.engine.ruleset_at(event.time, event.node), event.category)
         if code != event.category:
             # a category written by its name (水管漏水) is the category of that code, everywhere
             event = attrs.evolve(event, category=code)
@@ -93,6 +97,7 @@ class Intake(Records):
         start = route.start_level if route else None
         incident.current_node = routing.start_node(community, incident.node, start)
         incident.current_level = routing.level_of(community, incident.current_node)
+        self.arrived_at_node(incident)
         incident.restart_clock(when)
         if route is None:
             return
@@ -124,7 +129,7 @@ class Intake(Records):
 
     def arrived(self, incident: Incident, when: datetime) -> None:
         """The incident arrived at its current level: tell whom that level's limit names."""
-        limit = incident.policy.limit_for(incident.current_level) if incident.policy else None
+        limit = incident.limits.limit_for(incident.current_level) if incident.limits else None
         if limit is not None and limit.notify:
             self._notify(incident, limit.notify, limit.rule, when)
 

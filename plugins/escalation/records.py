@@ -16,9 +16,21 @@ from gridcore import Explanation
 
 from . import timers
 from .incident import Incident
+from .policy import EscalationPolicy
 
 if TYPE_CHECKING:
     from gridcore import Engine
+
+
+def level_policy(engine: Engine, incident: Incident) -> EscalationPolicy | None:
+    """The escalation policy of the ruleset governing the incident's current node, as in force when
+    it was reported (None where that is the incident's own: its ``limits`` are its ``policy``)."""
+    if not incident.current_node or incident.current_node == incident.node:
+        return None
+    from .intake import policy_at
+
+    found, _ = policy_at(engine, incident.reported_at, incident.current_node)
+    return None if found is incident.policy else found
 
 
 class Records:
@@ -38,6 +50,12 @@ class Records:
         self.decisions: dict[str, Explanation] = {}
         self.due: dict[str, timers.Due | None] = {}
         self._heap: list[tuple[datetime, str, int]] = []
+
+    def arrived_at_node(self, incident: Incident) -> None:
+        """The case is now at ``current_node``: the limits there are those of the ruleset governing
+        that node (a case climbing out of a community to its street is held to the street's limits),
+        as in force when it was reported."""
+        incident.level_policy = level_policy(self.engine, incident)
 
     def schedule(self, incident: Incident) -> None:
         """Work out what falls due next for ``incident`` (its version marks older entries stale)."""

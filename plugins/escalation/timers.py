@@ -64,7 +64,7 @@ def applied(incident: Incident) -> dict[str, AppliedLimit]:
     Conditions are judged on the case as it stood when its current clock
     started, so the answer never depends on when it is asked.
     """
-    policy = incident.policy
+    policy = incident.limits
     if policy is None:
         return {}
     started = incident.segments[0][0] if incident.segments and incident.segments[0][0] else incident.reported_at
@@ -81,7 +81,7 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
     (``handler limit ROLE``) count from the latest assignment at the level
     (from the arrival when there was none); each runs to its own deadline.
     """
-    policy = incident.policy
+    policy = incident.limits
     if policy is None or not incident.is_open:
         return []
     started = incident.segments[0][0] if incident.segments and incident.segments[0][0] else incident.reported_at
@@ -114,7 +114,7 @@ def _on_clock(
     extra_hours: int,
 ) -> list[Deadline]:
     """The deadlines ``limits`` set on one clock (``accepting``: the accept limit still runs)."""
-    policy = incident.policy
+    policy = incident.limits
     run = running_since(incident, handler=clock == "handler")
     if policy is None or not limits or run is None:
         return []
@@ -305,7 +305,7 @@ def pass_target(community: Any, incident: Incident, role: str) -> str | None:
 
 def _pass_within(community: Any, incident: Incident, deadline: Deadline) -> Due | None:
     """A handler's own limit ran out and the rules pass the case to another role in the cell."""
-    policy = incident.policy
+    policy = incident.limits
     role = incident.handler_role
     if policy is None or role is None or deadline.clock != "handler":
         return None

@@ -213,6 +213,7 @@ class Transitions(Returns, Assignments, Steps):
         self.escalation_index[event.id] = (incident.id, len(incident.escalations))
         incident.escalations.append(record)
         incident.current_node, incident.current_level = record.to_node, record.to_level
+        self.arrived_at_node(incident)
         if event.department and event.department not in incident.departments:
             incident.departments = (*incident.departments, event.department)
         if incident.summoned and (event.department or record.to_node != record.from_node):

@@ -15,15 +15,26 @@ if TYPE_CHECKING:
 
 
 def sizes_table(engine: Engine) -> Table:
-    """One row per territorial cell of a planned level: households and people now (the register), in plan or not."""
-    policy = engine.policy(SECTION, at=engine.clock.now())
+    """One row per territorial cell of a planned level: households and people now (the register), in plan or not.
+
+    Each cell is held to the plan of the ruleset governing it (a community's variant may plan its grids
+    otherwise); the levels come in the order the whole tree's ruleset plans them, then any other.
+    """
+    now = engine.clock.now()
+    policy = engine.policy(SECTION, at=now)
     community, register = engine.community, engine.households
     rows = []
-    for size in policy.sizes if policy is not None else ():
-        if size.level not in community.hierarchy.levels:
+    levels = [size.level for size in policy.sizes] if policy is not None else []
+    levels += [level for level in community.hierarchy.levels if level not in levels]
+    for level in levels:
+        if level not in community.hierarchy.levels:
             continue
-        for node in community.hierarchy.nodes_at(size.level):
+        for node in community.hierarchy.nodes_at(level):
             if node.is_side_grid:
+                continue
+            governing = engine.policy(SECTION, at=now, node=node.id)
+            size = next((s for s in governing.sizes if s.level == level), None) if governing is not None else None
+            if size is None:
                 continue
             counts = register.counts(node.id)
             off = [what for what, planned, count in (("households", size.households, counts.households),

@@ -86,7 +86,7 @@ class Booking(Deductions):
 
     def on_activity(self, event: ActivityRecorded) -> None:
         """Book what an activity earns: guards, the first matching scale, tilts, caps."""
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         if policy is None:
             return
         items = self.items_for(policy, event.activity)
@@ -266,7 +266,7 @@ class Booking(Deductions):
 
     def on_redemption(self, event: PointsRedeemed) -> None:
         """Spend the reward's price from the oldest lots (or flag it if a rebuild left it uncovered)."""
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         reward = policy.reward(event.reward) if policy is not None else None
         member = event.redeemer
         account = self.account(member)
@@ -310,7 +310,7 @@ class Booking(Deductions):
 
     def on_recognition(self, event: RecognitionAwarded) -> None:
         """Book a leader's award (or flag an award to themselves) and spend the budget."""
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         rule = policy.recognition if policy is not None else None
         account = self.account(event.member)
         account.advance(event.time, self.policy_at, self.calendar)
@@ -363,7 +363,7 @@ class Booking(Deductions):
         if track is None:
             return
         self.settled.add(event.incident)
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         if policy is None or not policy.incidents:
             return
         payees = []
@@ -415,7 +415,7 @@ class Booking(Deductions):
     def on_consultation(self, event: ConsultationHeld) -> None:
         """Pay each participant of a consultation (会商) the ``consultation`` item says, once per event."""
         track = self.incidents.get(event.incident)
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         if track is None or policy is None or not policy.incidents:
             return
         for member in event.participants:

@@ -69,7 +69,7 @@ class Checks(Records):
                 f"at most {MAX_HOURS} hours; record each day on its own "
                 f"(一条记录最多 {MAX_HOURS} 小时，请按天分别记录)"
             )
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         if policy is None:
             return reasons
         items = self.items_for(policy, event.activity)
@@ -146,7 +146,7 @@ class Checks(Records):
         forged = self.check_redeemer(event)
         if forged:
             return forged
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         if policy is None:
             return [
                 f"no points rules are in force at {event.time.isoformat()}, so nothing can be redeemed"
@@ -191,7 +191,7 @@ class Checks(Records):
 
     def check_recognition(self, event: RecognitionAwarded) -> list[str]:
         """Reasons to refuse a recognition award: rule, role, self-award, member, budget."""
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         rule = policy.recognition if policy is not None else None
         if policy is None or rule is None:
             return ["the points rules in force allow no recognition awards"]

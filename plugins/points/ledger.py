@@ -41,7 +41,8 @@ CREDITS = ("earn", "bonus", "recognition")
 DEBITS = ("redeem", "expire", "deduct")
 FLAG = "flag"
 
-PolicyAt = Callable[[datetime], PointsPolicy | None]
+#: the points policy in force at a time, at a node (None: the whole tree's)
+PolicyAt = Callable[[datetime, str | None], PointsPolicy | None]
 
 
 @frozen
@@ -346,7 +347,7 @@ class Account:
     def _judge_streak(self, span: tuple[str, str], end: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
         kind, label = span
         node = self.span_node.pop(span, "")
-        policy = policy_at(end - timedelta(microseconds=1))
+        policy = policy_at(end - timedelta(microseconds=1), node or None)
         if policy is not None and any(streak.span == kind for streak in policy.streaks):
             tz = calendar.tz
             start = parse_period(label, tz).start

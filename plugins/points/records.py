@@ -103,9 +103,10 @@ class Records:
 
     # ------------------------------------------------------------ policy and facts
 
-    def policy_at(self, when: datetime) -> PointsPolicy | None:
-        """The points policy in force at ``when`` (None: no ruleset or no points section)."""
-        return self.engine.policy(SECTION, at=when)
+    def policy_at(self, when: datetime, node: str | None = None) -> PointsPolicy | None:
+        """The points policy in force at ``when`` at ``node`` (the event's: the ruleset of the nearest
+        subtree around it with one in force; None: the whole tree's).  None: no ruleset or no points section."""
+        return self.engine.policy(SECTION, at=when, node=node)
 
     def items_for(self, policy: PointsPolicy, activity: str) -> list[ActivityItem]:
         """``policy.items_for(activity)``, indexed once per policy."""

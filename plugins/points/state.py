@@ -103,7 +103,7 @@ class PointsState(TaskBooking, Checks):
                     event.node,
                     event.time,
                     # by its code, however the report wrote it (水管漏水 is leaking_pipe)
-                    category_code(self.engine.ruleset_at(event.time), event.category),
+                    category_code(self.engine.ruleset_at(event.time, event.node), event.category),
                     event.severity,
                     event.channel,
                     event.key_person,

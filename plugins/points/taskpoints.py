@@ -41,7 +41,7 @@ class TaskBooking(Booking):
         kind = self.task_kinds.get(event.task)
         if key in self.tasks_missed or kind is None:
             return
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         item = policy.task(kind) if policy is not None else None
         if policy is None or item is None or not item.on_time:
             return
@@ -57,7 +57,7 @@ class TaskBooking(Booking):
             return
         self.tasks_missed.add(key)
         kind = self.task_kinds.get(event.task)
-        policy = self.policy_at(event.time)
+        policy = self.policy_at(event.time, event.node)
         item = policy.task(kind) if policy is not None and kind is not None else None
         if policy is None or item is None or not item.missed:
             return

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 def plan(engine: Engine, event: TaskAssigned) -> tuple[Task | None, list[str]]:
     """The task ``event`` creates, or the reasons it cannot (under the ruleset in force at its time)."""
-    policy = engine.policy(SECTION, at=event.time)
+    policy = engine.policy(SECTION, at=event.time, node=event.node)
     if policy is None:
         return None, [f"no ruleset in force at {event.time.isoformat()} has a tasks section (规则集没有专项任务部分)"]
     kind = policy.kind(event.task_kind)
@@ -107,7 +107,7 @@ def _cancel_refusals(engine: Engine, task: Task, event: TaskCancelled) -> list[s
     if event.node != task.node:
         return [(f"task {task.id} was assigned at {task.node}; cancel it there, not at {event.node} "
                 "(须在下达网格取消)")]
-    policy = engine.policy(SECTION, at=event.time)
+    policy = engine.policy(SECTION, at=event.time, node=task.node)
     kind = policy.kind(task.kind) if policy is not None else None
     roles = kind.by if kind is not None else ()
     if event.actor == task.assigned_by or engine.community.holds_role_at_or_above(event.actor, task.node, roles):

@@ -20,8 +20,8 @@ COMPLETION = OutcomeKind("tasks", "Tasks whose completion changes", "assignments
 
 
 def rule_of(engine: Engine, task: Task) -> RuleRef | None:
-    """The line of the ruleset (in force when the task was assigned) that declares its kind."""
-    policy = engine.policy(SECTION, at=task.assigned)
+    """The line of the ruleset (in force where and when the task was assigned) that declares its kind."""
+    policy = engine.policy(SECTION, at=task.assigned, node=task.node)
     kind = policy.kind(task.kind) if policy is not None else None
     return kind.rule if kind is not None else None
 
