@@ -571,16 +571,20 @@ class Engine:
             raise GridcoreError("the grown roster cannot be taken on: " + "; ".join(refused))
         self.community = community
         self._metrics = None
+        self._governed.clear()  # new nodes: which ruleset judges where is worked out again
         for problem in problems:
             self._warn_once(f"{problem.location()}: {problem.message}")
         self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()}; "
                         "the results already derived are kept / 已有结果保持不变")
 
     def _latest_rulesets(self) -> list[tuple[datetime, Ruleset]]:
-        """The rulesets in force now or later (the ones a grown roster must satisfy)."""
+        """The rulesets in force now or later (the ones a grown roster must satisfy), the whole tree's
+        and each subtree's."""
         now = self.clock.now()
-        current = [pair for pair in self._rulesets if pair[0] <= now][-1:]
-        return current + [pair for pair in self._rulesets if pair[0] > now]
+        found: list[tuple[datetime, Ruleset]] = []
+        for timeline in (self._rulesets, *self._subtrees.values()):
+            found += [pair for pair in timeline if pair[0] <= now][-1:] + [pair for pair in timeline if pair[0] > now]
+        return found
 
     # ------------------------------------------------------------ events
 
