@@ -92,7 +92,8 @@ def responsible(engine: Engine, incident: Incident, actor: str) -> bool:
     staff = [role for role in community.roles if role not in NOT_STAFF]
     if community.holds_role_at_or_above(actor, incident.current_node, staff):
         return True
-    return any(actor in routing.department_members(community, d) for d in incident.departments)
+    node = incident.current_node
+    return any(actor in routing.department_members(community, d, node) for d in incident.departments)
 
 
 def _home(engine: Engine, person: str) -> str | None:
@@ -219,10 +220,13 @@ class Checks(Records):
             # the one who took it on goes on with it, even after it was sent up on its resolve limit
             return []
         if not responsible(engine, incident, actor):
+            elsewhere = [d for d in incident.departments if actor in routing.department_members(community, d)]
             return [
                 (
                     f"{actor} may not {ALLOWED[type(event)][1]} incident {incident.id}: it is at "
                     f"{incident.current_node} and {actor} holds no role there or above"
+                    + (f"; they answer for {elsewhere[0]} on another branch of the tree, and its officers "
+                       f"on this case's branch answer here (部门人员只办理本辖区的案件)" if elsewhere else "")
                 )
             ]
         if isinstance(event, IncidentEscalated):
@@ -292,7 +296,8 @@ def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> s
         return _return_problem(engine, incident, event)
     if isinstance(event, IncidentAccepted) and incident.assignee not in (None, event.actor):
         community = engine.community
-        if not any(event.actor in routing.department_members(community, d) for d in incident.departments):
+        if not any(event.actor in routing.department_members(community, d, incident.current_node)
+                   for d in incident.departments):
             return (f"incident {incident.id} is assigned to {incident.assignee}; only they take it on "
                     f"(reassign it first: gridcore incidents assign {incident.id} --to {event.actor})")
     if isinstance(event, IncidentAssigned):
@@ -317,7 +322,7 @@ def _return_problem(engine: Engine, incident: Incident, event: IncidentReturned)
         if event.department not in incident.departments:
             on = ", ".join(incident.departments) or "none"
             return f"department {event.department} is not on incident {incident.id} (its departments: {on})"
-        if event.actor not in routing.department_members(community, event.department):
+        if event.actor not in routing.department_members(community, event.department, incident.current_node):
             return f"{event.actor} does not work for {event.department}, so may not return the case for it"
     if event.to_node is not None:
         if event.to_node not in community.hierarchy:

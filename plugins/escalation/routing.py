@@ -85,11 +85,29 @@ def is_department(community: Any, name: str) -> bool:
     return name in departments or any(getattr(d, "id", None) == name for d in departments)
 
 
-def department_members(community: Any, department: str) -> set[str]:
-    """Ids of the members who belong to ``department``."""
-    return {
-        m if isinstance(m, str) else str(m.id) for m in community.department_members(department)
+def department_members(community: Any, department: str, node: str | None = None) -> set[str]:
+    """Ids of the members who belong to ``department`` (its officers answering at ``node``, if given).
+
+    In a district a department has officers at many posts (the police station
+    of each street, its officer in each grid).  A case at ``node`` is answered
+    by the officers whose post is on the same branch of the tree: at ``node``
+    or below it, or above it (a street's officer for a grid of the street; a
+    grid's officer when the case went up to its community).  An officer of
+    another street does not answer.  When the department has no officer on
+    that branch, all of its officers do (a department serving the whole
+    community or district from one post).
+    """
+    members = {m if isinstance(m, str) else str(m.id): m for m in community.department_members(department)}
+    if node is None or node not in community.hierarchy:
+        return set(members)
+    hierarchy = community.hierarchy
+    near = {
+        ident for ident, member in members.items()
+        if any(getattr(r, "department", None) == department
+               and (hierarchy.is_within(r.node, node) or hierarchy.is_within(node, r.node))
+               for r in getattr(member, "roles", ()))
     }
+    return near or set(members)
 
 
 def notify(
@@ -103,7 +121,7 @@ def notify(
     member of that level's node above the reported node.
     """
     if is_department(community, notice.name) and notice.level is None:
-        members = tuple(sorted(department_members(community, notice.name)))
+        members = tuple(sorted(department_members(community, notice.name, current)))
         return Notification(notice.name, None, members, rule)
     if notice.name in community.hierarchy.levels and notice.level is None:
         # "notify community": everyone holding a staff role at that level's node
