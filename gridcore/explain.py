@@ -9,6 +9,7 @@ every plugin's outcomes without knowing any plugin.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -34,10 +35,16 @@ class RuleRef:
     @property
     def name(self) -> str:
         """The file's name without its folder (``/srv/rules/yinquan.rules`` -> ``yinquan.rules``)."""
-        return PurePath(self.file).name or self.file
+        return _file_name(self.file)
 
     def __str__(self) -> str:
         return f"{self.name}:{self.line}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_name(file: str) -> str:
+    # A rule's reference is shown with every decision it takes: a ruleset has a few files.
+    return PurePath(file).name or file
 
 
 @frozen

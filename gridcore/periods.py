@@ -24,6 +24,7 @@ Policy-free: the plugins decide what a period means (caps, streaks, ratings, sta
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, tzinfo
@@ -244,6 +245,7 @@ def _label(kind: str, day: date) -> str:
     return f"{day.year}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _shift_months(day: date, months: int) -> date:
     """``day`` moved by ``months`` calendar months, clamped to the month's last day."""
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)

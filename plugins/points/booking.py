@@ -210,7 +210,7 @@ class Booking(Deductions):
             return
         member = account.member
         rules = [rule]
-        factor = Fraction(1)
+        factor: Fraction | int = 1
         roles = self.roles_of(member)
         role_tilts = [t for t in policy.tilts if t.role is not None and t.role in roles]
         if role_tilts:
@@ -228,7 +228,7 @@ class Booking(Deductions):
             inputs["tilt level " + level] = f"x {float(best.factor):g}"
         # Exact until the entry is booked, then rounded half up once per entry:
         # the ledger, the board and the statement hold whole points.
-        exact = base * factor
+        exact = base * factor if factor != 1 else base
         amount = round_points(exact)
         rounded = amount
         if exact.denominator != 1:
@@ -238,8 +238,9 @@ class Booking(Deductions):
             summary += f" x {float(factor):g}"
         if exact.denominator != 1:
             summary += f" = {float(exact):g}, rounded to {rounded}"
+        periods = self.calendar.periods(event.time)
         for cap, cap_scope in [(c, scope) for c in caps] + [(c, "*") for c in policy.caps]:
-            room = cap.limit - account.earned_in(cap_scope, cap.period, self.calendar.label(cap.period, event.time))
+            room = cap.limit - account.earned_in(cap_scope, cap.period, periods[cap.period][0])
             if amount > room:
                 amount = max(room, 0)
                 rules.append(cap.rule)

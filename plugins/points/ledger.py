@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from attrs import define, field, frozen
@@ -182,6 +182,9 @@ class Account:
     deducted: int = 0
     #: every rule behind an entry booked (what a what-if lists for a changed balance).
     rules: set[RuleRef] = field(factory=set)
+    #: no open span ends before this (None: not known; worked out again when asked), so
+    #: ``advance`` reads ``open_spans`` only when one may have ended
+    span_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
 
     def add(self, entry: Entry, *, rules: tuple[RuleRef | None, ...] | None = None,
             taken: tuple[tuple[str, int], ...] | None = None) -> None:
@@ -255,6 +258,8 @@ class Account:
             self.active[span] = end
             if span not in self.open_spans:
                 self.open_spans[span] = end
+                if self.span_due is not None and end < self.span_due:
+                    self.span_due = end
             self.span_node[span] = node
 
     def debit(self, entry: Entry) -> list[tuple[str, int]]:
@@ -314,13 +319,19 @@ class Account:
             lot_time = self.expiring[0][0] if self.expiring else None
             if lot_time is not None and lot_time > until:
                 lot_time = None
-            span_end, span = min(
-                ((end, span) for span, end in self.open_spans.items() if end <= until), default=(None, None)
-            )
+            due = self.span_due
+            if due is None:
+                due = self.span_due = min(self.open_spans.values(), default=_NEVER)
+            span_end, span = None, None
+            if due <= until:
+                span_end, span = min(
+                    ((end, span) for span, end in self.open_spans.items() if end <= until), default=(None, None)
+                )
             if lot_time is None and span_end is None:
                 return
             if span_end is not None and span is not None and (lot_time is None or span_end < lot_time):
                 del self.open_spans[span]
+                self.span_due = None
                 self._judge_streak(span, span_end, policy_at, calendar)
                 continue
             self._expire(heapq.heappop(self.expiring)[3])
@@ -441,6 +452,10 @@ class Account:
         return bool(
             (live and min(live)[0] <= until) or any(end <= until for end in self.open_spans.values())
         )
+
+
+#: Later than any span's end (``Account.span_due`` when no span is open).
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _span_start(kind: str, end: datetime) -> datetime:

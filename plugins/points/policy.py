@@ -59,7 +59,13 @@ class Amount:
             except (TypeError, ValueError, ArithmeticError, AttributeError):
                 value = Fraction(0)
             return value
-        return self.fixed + self.per_hour * _exact(hours) + self.per_unit * _exact(quantity)
+        # (terms that are 0 are left out: Fraction arithmetic is most of an activity's pricing)
+        total = self.fixed
+        if self.per_hour:
+            total = total + self.per_hour * _exact(hours)
+        if self.per_unit:
+            total = total + self.per_unit * _exact(quantity)
+        return total
 
     def worked(self, hours: float, quantity: float, value: Fraction) -> str:
         """How the amount was worked out for one event (``5 per hour x 2 h``)."""
