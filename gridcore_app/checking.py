@@ -20,12 +20,15 @@ import attrs
 from attrs import frozen
 from pluggy import PluginManager
 
+from gridcore.community import Community
 from gridcore.errors import GridcoreError
+from gridcore.hierarchy import Hierarchy
 from gridcore.plugin_host import Hooks
 from gridcore.rules.codes import code_of, with_codes
-from gridcore.rules.errors import ERROR, Diagnostic, RulesError, sort_diagnostics
+from gridcore.rules.errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
 from gridcore.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
 from gridcore.rules.sections import Section
+from gridcore.rules.subtree import governed_node
 
 #: Warnings that become errors here: the installed plugins are known (a metric),
 #: a name a ruleset does not declare is a slip, not a name for later (a category),
@@ -36,12 +39,19 @@ KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category", "verifie
 
 @frozen
 class CheckResult:
-    """One file checked: its ruleset's name (when it compiled), every diagnostic, ok or not."""
+    """One file checked: its ruleset's name (when it compiled), every diagnostic, ok or not.
+
+    With a community: ``community`` is its folder and ``node`` the subtree the ruleset
+    governs (None: the whole tree), when its ``applies to`` names a node of the tree.
+    """
 
     file: str
     name: str
     diagnostics: tuple[Diagnostic, ...]
     ruleset: Ruleset | None = None
+    community: Path | None = None
+    node: str | None = None
+    governs: bool = False
 
     @property
     def ok(self) -> bool:
@@ -103,17 +113,109 @@ def _errors_here(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
 
 def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None) -> CheckResult:
     diagnostics = _errors_here(ruleset.warnings)
+    node: str | None = None
+    governs = False
     if community is not None:
         from .rosterio import load_community
 
         try:
-            diagnostics.extend(_errors_here(hooks.check_ruleset(load_community(community), ruleset)))
+            the_community = load_community(community)
         except GridcoreError as exc:
             diagnostics.append(Diagnostic(
                 message=f"the community beside the ruleset cannot be read: {exc}",
                 message_zh=f"规则集旁边的社区资料无法读取：{exc}", file=str(community),
                 code="community-unreadable"))
-    return CheckResult(file, ruleset.name, tuple(sort_diagnostics(diagnostics)), ruleset)
+        else:
+            try:
+                node = governed_node(ruleset, the_community.hierarchy)
+                governs = True
+            except RulesError as exc:
+                diagnostics.extend(with_codes(exc.diagnostics))
+            # each ruleset against the part of the tree it governs: its subtree and the path above it
+            part = the_community if node is None else within(the_community, node)
+            diagnostics.extend(_errors_here(hooks.check_ruleset(part, ruleset)))
+    return CheckResult(file, ruleset.name, tuple(sort_diagnostics(diagnostics)), ruleset,
+                       community.resolve() if community is not None else None, node, governs)
+
+
+def within(community: Community, node: str) -> Community:
+    """The part of ``community`` a ruleset governing ``node``'s subtree meets.
+
+    The subtree, the chain of nodes above it (a case climbs there, and their
+    staff are told), the people holding roles in them (a member's home outside
+    is left out), and the places, households and care links inside.
+    """
+    hierarchy = community.hierarchy
+    keep = {n.id for n in hierarchy.ancestors(node)} | {n.id for n in hierarchy.descendants(node, include_self=True)}
+    members = []
+    for member in community.members.values():
+        roles = tuple(a for a in member.roles if a.node in keep)
+        home = member.home if member.home in keep else None
+        if roles or home is not None:
+            members.append(attrs.evolve(member, roles=roles, home=home))
+    places = {p.id for p in community.places.values() if p.node in keep}
+    households = [h for h in community.households.values()
+                  if h.node in keep and (h.place is None or h.place in places)]
+    kept = {h.id for h in households}
+    people = {m.id for m in members}
+    return Community.build(
+        community.name, community.timezone,
+        Hierarchy.build(hierarchy.levels, [n for n in hierarchy if n.id in keep], forest=hierarchy.forest),
+        members, community.departments.values(), [community.places[p] for p in sorted(places)],
+        roles=dict(community.roles), level_names=community.level_names,
+        locations={k: v for k, v in community.locations.items() if k in keep}, households=households,
+        residents=[r for r in community.residents.values() if r.household in kept],
+        care=[c for c in community.care if c.member in people and (c.household in kept or c.place in places)])
+
+
+#: A level of this name is what a folder's check reports governance for (else the tree's roots).
+COMMUNITY_LEVEL = "community"
+
+
+def governance(results: Sequence[CheckResult]) -> tuple[list[str], list[Diagnostic]]:
+    """Which ruleset governs each community of each community folder the rulesets were checked
+    against (lines to show), and a warning for every community none governs (``ungoverned-subtree``).
+
+    A community is governed by the ruleset of the nearest subtree around it (itself, its street,
+    ..., the whole tree) that one of the checked rulesets governs.
+    """
+    lines: list[str] = []
+    problems: list[Diagnostic] = []
+    folders: dict[Path, list[CheckResult]] = {}
+    for result in results:
+        if result.community is not None and result.governs:
+            folders.setdefault(result.community, []).append(result)
+    for folder, found in folders.items():
+        from .rosterio import load_community
+
+        try:
+            hierarchy = load_community(folder).hierarchy
+        except GridcoreError:
+            continue  # already reported with each file
+        by_node: dict[str | None, list[CheckResult]] = {}
+        for result in found:
+            by_node.setdefault(result.node, []).append(result)
+        if len(folders) > 1:
+            lines.append(f"{folder.name}/")
+        units = (hierarchy.nodes_at(COMMUNITY_LEVEL) if COMMUNITY_LEVEL in hierarchy.levels
+                 else hierarchy.roots())
+        for unit in units:
+            chain = [n.id for n in hierarchy.ancestors(unit.id, include_self=True)]
+            governing = next((by_node[n] for n in (*chain, None) if n in by_node), None)
+            if governing is None:
+                problems.append(Diagnostic(
+                    message=f"{unit.id} {unit.name}: no ruleset checked here governs this {unit.level} "
+                            "(none applies to it, to a node above it or to the whole tree)",
+                    message_zh=f"{unit.id} {unit.name}：本次检查的规则集中没有任何规则集适用于它"
+                               "（没有适用于它本身、其上级或整个层级树的规则集）",
+                    file=str(folder), severity=WARNING,
+                    fix=f"add a ruleset that says applies to: \"{unit.id}\" (or one for its street or the whole tree)",
+                    fix_zh=f"增加一个写明 适用于：\"{unit.id}\" 的规则集（或适用于其街道、整个层级树的规则集）",
+                    code="ungoverned-subtree"))
+                continue
+            names = ", ".join(f"{r.name} ({Path(r.file).name})" for r in governing)
+            lines.append(f"{'  ' if len(folders) > 1 else ''}{unit.id} {unit.name}: {names}")
+    return lines, problems
 
 
 def no_rulesets(paths: Sequence[Path]) -> Diagnostic:

@@ -530,8 +530,34 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
             "已公布的积分、升级和评星可能改变。确需如此请加 --rejudge，或把 --effective 设在最后一条事件之后。"
         )
     ruleset = engine.use_ruleset(ruleset_path, effective=effective, search_path=rulesets)
-    done = f"ruleset {ruleset.name} in force from {when.isoformat()}"
+    node = next((e.node for e in reversed(engine.rulesets_in_force()) if e.ruleset is ruleset), None)
+    where = "" if node is None else f" for {_subtree(engine, node)}"  # a whole-tree ruleset is said as before
+    done = f"ruleset {ruleset.name} in force{where} from {when.isoformat()}"
     return done + (f"; {again} event(s) recorded since then were judged again under it" if again else "")
+
+
+def _subtree(engine: Engine, node: str | None) -> str:
+    """How a ruleset's subtree is shown: ``yz-c1 银州社区``, or the whole tree."""
+    if node is None:
+        return "the whole tree (整个层级树)"
+    hierarchy = engine.community.hierarchy
+    return f"{node} {hierarchy.node(node).name}" if node in hierarchy else node
+
+
+@main_group.command("rulesets")
+@store_option
+@format_option
+def rulesets_command(store: str, fmt: str) -> None:
+    """List the rulesets put in force: from when, for which subtree, from which file (规则集及其适用范围)."""
+    from gridcore.reports import Table
+
+    with open_engine(store, read_only=True) as engine:
+        entries = engine.rulesets_in_force()
+        rows = tuple((e.effective.isoformat(), e.node or "", _subtree(engine, e.node), e.ruleset.name,
+                      Path(e.ruleset.entry).name) for e in entries)
+    table = Table("Rulesets in force (规则集)", ("effective", "node", "subtree", "ruleset", "file"), rows,
+                  () if rows else ("note: no ruleset was put in force (gridcore use FILE)",))
+    click.echo(table.render(fmt), nl=False)
 
 
 @main_group.command()

@@ -82,7 +82,7 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
 def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None,
           output: str, rulesets: tuple[Path, ...]) -> None:
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
-    from .checking import check_file, no_rulesets, to_json
+    from .checking import check_file, governance, no_rulesets, to_json
 
     lang = lang or default_lang()
     results = []
@@ -113,9 +113,20 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
                 count = sum(1 for d in result.diagnostics if d.is_error)
                 click.echo(f"共 {count} 个错误" if lang == "zh"
                            else f"{count} error{'s' if count != 1 else ''}", err=True)
+    if any(path.is_dir() for path in files):
+        # a district's folder: which ruleset governs each community, and which none does
+        governed, ungoverned = governance(results)
+        problems += ungoverned
+        if output == "text":
+            if ungoverned:
+                click.echo(_render(ungoverned, lang), err=True)
+            if governed:
+                click.echo("每个社区适用的规则集：" if lang == "zh" else "the ruleset governing each community:")
+                for line in governed:
+                    click.echo(f"  {line}")
     if output == "json":
         click.echo(json.dumps(to_json(results, problems), ensure_ascii=False, indent=2))
-    if problems or not all(r.ok for r in results):
+    if any(d.is_error for d in problems) or not all(r.ok for r in results):
         raise SystemExit(1)
 
 

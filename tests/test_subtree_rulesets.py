@@ -8,6 +8,7 @@ in force at the event's time.  The district is a small one in Yinzhou's shape
 
 from __future__ import annotations
 
+import json
 import runpy
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import REPO
 
 from gridcore import Engine, FixedClock
 from gridcore.rules import RulesError
+from gridcore_app.cli import main_group
 from gridcore_app.rosterio import load_community
 from gridcore_points import api as points
 
@@ -179,3 +182,53 @@ def test_the_subtrees_survive_reopening_and_a_root_only_store_is_stored_as_befor
         [latest] = [doc for _, doc in again.store.items("checkpoints") if "fit" in doc][-1:]
         assert [BEFORE.isoformat(), again.rulesets_for("yz-c1")[0][1].fingerprint, "yz-c1"] \
             in latest["fit"]["rulesets"]
+
+
+def test_check_of_a_folder_names_the_ruleset_of_each_community_and_the_ungoverned(
+        district: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "variants"
+    folder.mkdir()
+    for name in ("c1", "s2"):
+        (folder / f"{name}.rules").write_text((district / f"{name}.rules").read_text(encoding="utf-8"),
+                                              encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main_group, ["check", str(folder), "--community", str(district / "mini"),
+                                        "--rulesets", str(YINZHOU)])
+    out = result.output
+    assert "yz-c1 银州社区: 银州社区 (c1.rules)" in out, out
+    assert "yz-c3 铁岭社区: 工人街道 (s2.rules)" in out, out
+    assert "warning: yz-c2 龙山社区: no ruleset checked here governs this community" in out, out
+    assert result.exit_code == 0  # a warning: the rulesets themselves are fine
+    zh = runner.invoke(main_group, ["check", "--lang", "zh", str(folder), "--community", str(district / "mini"),
+                                    "--rulesets", str(YINZHOU)]).output
+    assert "yz-c2 龙山社区：本次检查的规则集中没有任何规则集适用于它" in zh and "每个社区适用的规则集" in zh, zh
+    as_json = json.loads(runner.invoke(main_group, ["check", "--format", "json", str(folder), "--community",
+                                                    str(district / "mini"), "--rulesets", str(YINZHOU)]).stdout)
+    assert [d["code"] for d in as_json["diagnostics"]] == ["ungoverned-subtree"]
+    # with the district's base beside them, every community is governed
+    (folder / "yinzhou.rules").write_text(RULES.read_text(encoding="utf-8"), encoding="utf-8")
+    whole = runner.invoke(main_group, ["check", str(folder), "--community", str(district / "mini")])
+    assert whole.exit_code == 0 and "ungoverned" not in whole.output, whole.output
+    assert "yz-c2 龙山社区: 银州区 (yinzhou.rules)" in whole.output
+
+
+def test_the_command_line_puts_a_variant_in_force_for_its_subtree_and_lists_it(district: Path, tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    runner = CliRunner()
+    made = runner.invoke(main_group, ["init", "--community", str(district / "mini"), "--ruleset", str(RULES),
+                                      "--effective", BEFORE.isoformat(), "--store", store])
+    assert made.exit_code == 0, made.output
+    used = runner.invoke(main_group, ["use", str(district / "c1.rules"), "--effective", BEFORE.isoformat(),
+                                      "--rulesets", str(YINZHOU), "--store", store])
+    assert used.exit_code == 0, used.output
+    assert f"ruleset 银州社区 in force for yz-c1 银州社区 from {BEFORE.isoformat()}" in used.output
+    listed = runner.invoke(main_group, ["rulesets", "--store", store, "--format", "csv"])
+    assert listed.exit_code == 0, listed.output
+    rows = [line.split(",") for line in listed.output.lstrip("\ufeff").splitlines()]
+    assert rows[0] == ["effective", "node", "subtree", "ruleset", "file"]
+    assert [row[1:] for row in rows[1:]] == [["", "the whole tree (整个层级树)", "银州区", "yinzhou.rules"],
+                                             ["yz-c1", "yz-c1 银州社区", "银州社区", "c1.rules"]]
+    bad = tmp_path / "bad.rules"
+    bad.write_text('继承 "yinzhou"\n适用于：龙三社区\n', encoding="utf-8")
+    refused = runner.invoke(main_group, ["use", str(bad), "--rulesets", str(YINZHOU), "--store", store])
+    assert refused.exit_code != 0 and "bad.rules:2:5" in refused.output, refused.output
