@@ -18,7 +18,11 @@ checkpoint, replaying what follows it.  Opening replays only the events after th
 checkpoint for plugins that save their state; a plugin without the hooks is
 still replayed in full, which the table shows as it is.
 
-Run ``python benchmarks/open_read.py [--quick] [--sizes 10000,100000] [--bare-up-to 100000]``.
+Run ``python benchmarks/open_read.py [--quick] [--sizes 10000,100000] [--bare-up-to 100000] [--stores DIR]``.
+``--stores DIR`` keeps the stores built in ``DIR`` and uses those it finds there
+(a 1,000,000-event store takes most of an hour to build on a shared machine):
+only with the tree that built them, since a checkpoint written by another
+version of a plugin is ignored and every command would replay the log.
 """
 
 from __future__ import annotations
@@ -71,11 +75,18 @@ class OpenRow:
 
 
 def build(folder: Path, events: int) -> tuple[str, str, datetime, int]:
-    """Record ``events`` simulated events into a fresh SQLite store.
+    """Record ``events`` simulated events into a fresh SQLite store (or use the one ``folder`` holds).
 
     Its URL, a copy's without checkpoints, the last event's time and how many
     events the store holds.
     """
+    path, bare = folder / f"store-{events}.db", folder / f"store-{events}-bare.db"
+    if path.exists() and bare.exists():
+        from gridcore import Engine
+
+        with Engine.open(store=f"sqlite:///{path}", read_only=True) as kept:
+            assert kept.latest_event_time is not None
+            return f"sqlite:///{path}", f"sqlite:///{bare}", kept.latest_event_time, kept.position
     from gridcore import Engine, FixedClock, get_plugin_manager
     from gridcore_app.rosterio import load_community
     from gridcore_app.scenario import load_scenario
@@ -86,7 +97,6 @@ def build(folder: Path, events: int) -> tuple[str, str, datetime, int]:
     start = date(2025, 1, 1)
     days = events // PER_DAY + 2
     stream = simulate(community, load_scenario(where / "scenario.yaml"), days=days, start=start, seed=7)
-    path = folder / f"store-{events}.db"
     url = f"sqlite:///{path}"
     clock = FixedClock(datetime.combine(start, datetime.min.time(), tzinfo=community.tz) + timedelta(days=days + 1))
     with Engine.open(store=url, community=community, ruleset=where / "yinquan.rules",
@@ -108,7 +118,6 @@ def build(folder: Path, events: int) -> tuple[str, str, datetime, int]:
         stored = engine.position
         engine.checkpoint()
     assert last is not None
-    bare = folder / f"store-{events}-bare.db"
     shutil.copyfile(path, bare)
     with sqlite3.connect(bare) as db:
         db.execute("DELETE FROM documents WHERE collection = 'checkpoints'")
@@ -154,11 +163,13 @@ def time_open(url: str, rounds: int, env: dict[str, str] | None = None) -> tuple
 
 
 def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int | None = None,
-        only: str | None = None, bare_up_to: int | None = None) -> tuple[list[Row], list[OpenRow]]:
+        only: str | None = None, bare_up_to: int | None = None,
+        stores: Path | None = None) -> tuple[list[Row], list[OpenRow]]:
     """Build the stores, time the commands and the opens; rows by size then command.
 
     ``bare_up_to``: the copy without checkpoints (a full replay per command) is
     measured only for stores of at most this many events (None: every store).
+    ``stores``: where the stores are kept, and found if they were built before.
     """
     sizes = sizes or (QUICK_SIZES if quick else SIZES)
     rounds = rounds or (2 if quick else 3)
@@ -174,7 +185,7 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int |
             # Built in a child process: a child's peak memory (ru_maxrss) starts from the size of
             # the process it was forked from, so this one must stay small.
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                url, bare, last, stored = pool.submit(build, folder, size).result()
+                url, bare, last, stored = pool.submit(build, stores or folder, size).result()
             measure_bare = bare_up_to is None or size <= bare_up_to
             opened, phases = time_open(url, rounds, env)
             opens.append(OpenRow(size, opened, time_open(bare, rounds, env)[0] if measure_bare else None, phases))
@@ -241,12 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="one small store, one command, one round (the tests)")
     parser.add_argument("--bare-up-to", type=int, help="measure the stores without checkpoints only up to this size "
                         "(a full replay per command: minutes at 1,000,000 events)")
+    parser.add_argument("--stores", type=Path, help="keep the stores built in this folder and use those found there")
     args = parser.parse_args(argv)
+    if args.stores is not None:
+        args.stores.mkdir(parents=True, exist_ok=True)
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None
     if args.smoke:
         rows, opens = run(True, (150,), 1, only="incidents list")
     else:
-        rows, opens = run(args.quick, sizes, args.rounds, bare_up_to=args.bare_up_to)
+        rows, opens = run(args.quick, sizes, args.rounds, bare_up_to=args.bare_up_to, stores=args.stores)
     sys.stdout.write(table(rows) + "\n" + open_table(opens))
     return 0
 

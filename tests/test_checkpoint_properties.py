@@ -11,7 +11,10 @@ newest checkpoint that fits and replays the tail) must then hold exactly what
 a replay of the whole store gives: every plugin's outcomes, every saved state
 document, the residents, the log position, and what the points plugin reads
 from its history (cut into parts of a few entries here, so parts are sealed,
-stored by the writers and read back by the reader).
+stored by the writers and read back by the reader), and what the escalation
+plugin reads of its closed incidents (archived in parts of two here): every
+incident, the explanations of its routing, escalations and other decisions,
+and the incident metrics of each month.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from storefixtures import BACKENDS, StoreFactory
 
-from gridcore import Engine, Event, FixedClock, get_plugin_manager
+import gridcore_escalation as esc
+from gridcore import Engine, Event, FixedClock, UnknownNameError, get_plugin_manager
 from gridcore.community import Community
 from gridcore_app.rosterio import load_community
 from gridcore_app.scenario import load_scenario
@@ -71,10 +75,32 @@ def snapshot(engine: Engine) -> str:
         "flags": [attrs.asdict(e) for e in points.flags(engine)],
         "explained": [attrs.asdict(engine.explain(r.entry.decision)) for r in ledger.booked()],
     }
+    incidents = esc.incidents(engine)
+    decisions = [f"escalation:route:{i.id}" for i in incidents]
+    decisions += [f"escalation:{entry.event}" for i in incidents for entry in esc.timeline(engine, i.id) if entry.event]
+    months = [(datetime(2025, m, 1, tzinfo=CST), datetime(2025, m + 1, 1, tzinfo=CST)) for m in (3, 4)]
+    closed = {
+        "incidents": [attrs.asdict(i) for i in incidents],
+        "explained": [explained(engine, d) for d in decisions],
+        "metrics": [str(engine.metric(name, "yq", start, end)) for name in ESCALATION_METRICS for start, end in months],
+    }
     # (times as text with their offset: a time read back from the store has a fixed offset, not a zone name)
     return json.dumps({"outcomes": outcomes, "states": states, "residents": engine.residents(),
                        "position": engine.position, "latest": str(engine.latest_event_time),
-                       "points": history}, sort_keys=True, default=str)
+                       "points": history, "closed incidents": closed}, sort_keys=True, default=str)
+
+
+#: The escalation plugin's metrics about a node's subtree (each reads the period's incidents, open and closed).
+ESCALATION_METRICS = ("acceptance_within_limit", "closure_within_limit", "mean_satisfaction", "reopen_rate",
+                      "escalation_rate", "overdue_incidents", "feedback_within_limit", "department_returns")
+
+
+def explained(engine: Engine, decision: str) -> dict[str, Any] | None:
+    """How ``engine`` explains ``decision``; None if it explains none (not every step is a decision)."""
+    try:
+        return attrs.asdict(engine.explain(decision))
+    except UnknownNameError:
+        return None
 
 
 @st.composite
@@ -109,6 +135,7 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
 def test_checkpoint_and_tail_equal_a_full_replay(backend: str, history: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
         patch.setattr("gridcore_points.history.PART_SIZE", 4)
+        patch.setattr("gridcore_escalation.archive.PART_SIZE", 2)
         factory = StoreFactory(backend, Path(folder))
         try:
             url = factory.url()

@@ -1,7 +1,9 @@
 """The escalation plugin's state as a checkpoint document, and back (``gridcore_save_state``).
 
 Built with cattrs: times as ISO 8601 with their offset, spans as days, seconds
-and microseconds, sets as sorted lists.  What is not data is not saved: each
+and microseconds, sets as sorted lists.  Only open incidents are saved whole;
+closed ones are in the archive (archive.py), whose sealed parts are written to
+the store first and named by their keys.  What is not data is not saved: each
 incident's policy is the one in force when it was reported (looked up again
 from the engine's rulesets, which a checkpoint only fits if they are the
 same), its route an index into that policy's routes, and what falls due is
@@ -21,6 +23,7 @@ import cattrs
 
 from gridcore import Explanation
 
+from .archive import COLLECTION, Archive
 from .incident import Incident
 from .intake import policy_at
 from .records import level_policy
@@ -43,7 +46,9 @@ _FIELDS = [(f.name, f.type) for f in attrs.fields(Incident) if f.name not in ("p
 
 
 def save(state: EscalationState) -> dict[str, Any]:
-    """The state as a JSON document."""
+    """The state as a JSON document; sealed parts of the archive are stored first (unless read-only)."""
+    engine = state.engine
+    writer = None if engine.read_only else (lambda key, doc: engine.store.put(COLLECTION, key, doc))
     return {
         "incidents": [_dump_incident(incident) for _, incident in sorted(state.incidents.items())],
         "aliases": dict(sorted(state.aliases.items())),
@@ -52,6 +57,7 @@ def save(state: EscalationState) -> dict[str, Any]:
         "at_place": [[c, k, list(ids)] for (c, k), ids in sorted(state.at_place.items())],
         "escalation_index": {k: list(v) for k, v in sorted(state.escalation_index.items())},
         "decisions": {k: _converter.unstructure(v, Explanation) for k, v in sorted(state.decisions.items())},
+        "closed": state.archive.save(writer),
     }
 
 
@@ -69,12 +75,25 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
             state.at_place[(category, key)] = [str(i) for i in ids]
         state.escalation_index = {str(k): (str(v[0]), int(v[1])) for k, v in document["escalation_index"].items()}
         state.decisions = {str(k): _converter.structure(v, Explanation) for k, v in document["decisions"].items()}
+        state.archive = Archive.restore(document["closed"], state.load_part)
+        state._decoded.clear()
     except (KeyError, TypeError, IndexError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc
     state.due = {}
     state._heap = []
     for incident in state.incidents.values():
         state.schedule(incident)
+
+
+def dump_explanation(explanation: Explanation) -> dict[str, Any]:
+    """An explanation as a JSON document."""
+    out: dict[str, Any] = _converter.unstructure(explanation, Explanation)
+    return out
+
+
+def load_explanation(document: dict[str, Any]) -> Explanation:
+    """The explanation ``dump_explanation`` wrote."""
+    return _converter.structure(document, Explanation)
 
 
 def _dump_incident(incident: Incident) -> dict[str, Any]:

@@ -176,7 +176,7 @@ def _record(
     with open_engine(store, now=now) as engine:
         when = now or engine.clock.now()
         event = make(engine, when)
-        known = event.incident in views.state_of(engine).incidents
+        known = views.state_of(engine).find(event.incident) is not None
         before = len(views.timeline(engine, event.incident)) if known else 0
         # decisions taken on the spot (immediate rules, a reopening) are
         # recorded with the event by the engine: no tick needed

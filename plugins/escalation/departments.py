@@ -80,9 +80,11 @@ def records(
     return [DepartmentRecord(name, **found) for name, found in sorted(counts.items())]
 
 
-def incidents_within(engine: Engine, within: str | None) -> list[Incident]:
+def incidents_within(engine: Engine, within: str | None, start: datetime, end: datetime) -> list[Incident]:
+    """The incidents reported at ``within`` or below it (None: anywhere) with a step in ``[start, end)``
+    (a superset: the open ones, and the closed ones spanning the period)."""
     hierarchy = engine.community.hierarchy
-    return [i for i in state_of(engine).incidents.values()
+    return [i for i in state_of(engine).active_between(start, end)
             if within is None or hierarchy.is_within(i.node, within)]
 
 
@@ -94,7 +96,7 @@ def departments_table(engine: Engine, period: str, within: str | None = None) ->
         (r.department, engine.community.departments[r.department].name if r.department in
          engine.community.departments else r.department, r.summoned, r.arrived_on_time, r.arrived_late,
          r.not_arrived, r.resolved_on_time, r.resolved_late, r.returned)
-        for r in records(incidents_within(engine, within), span.start, span.end, now)
+        for r in records(incidents_within(engine, within, span.start, span.end), span.start, span.end, now)
     )
     columns = ("department", "name", "summoned", "reported in on time", "reported in late", "not yet",
                "resolved on time", "resolved late", "sent back")

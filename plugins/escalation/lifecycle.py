@@ -132,18 +132,18 @@ class Checks(Records):
         """Why ``event`` must be refused, as sentences; ``[]`` to accept it."""
         engine = self.engine
         if isinstance(event, IncidentReported):
-            if event.incident in self.incidents or event.incident in self.aliases:
+            if self.known(event.incident):
                 return [f"incident {event.incident} was already reported"]
             place = engine.community.places.get(event.place) if event.place else None
             if place is not None and not engine.community.hierarchy.is_within(place.node, event.node):
                 return [f"place {event.place} is in {place.node}, not in {event.node}"]
             return []
-        if event.incident in self.aliases:
-            primary = self.aliases[event.incident]
+        primary = self.primary_of(event.incident)
+        if primary is not None:
             return [
                 f"incident {event.incident} joined incident {primary} as a repeat report; act on {primary}"
             ]
-        incident = self.incidents.get(event.incident)
+        incident = self.find(event.incident)
         if incident is None:
             return [f"no incident {event.incident} has been reported"]
         if type(event) not in ALLOWED:

@@ -66,7 +66,7 @@ def loop_table(engine: Engine, period: str, within: str | None = None) -> Table:
     hierarchy = engine.community.hierarchy
     cases: Counter[str] = Counter()
     times: Counter[str] = Counter()
-    for incident in state_of(engine).incidents.values():
+    for incident in state_of(engine).reported_between(span.start, span.end):
         if not span.contains(incident.reported_at):
             continue
         if within is not None and not hierarchy.is_within(incident.node, within):

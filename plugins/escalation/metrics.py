@@ -28,11 +28,7 @@ if TYPE_CHECKING:
 
 def _reported(engine: Engine, node: str, start: datetime, end: datetime) -> list[Incident]:
     hierarchy = engine.community.hierarchy
-    return [
-        i
-        for i in state_of(engine).incidents.values()
-        if start <= i.reported_at < end and hierarchy.is_within(i.node, node)
-    ]
+    return [i for i in state_of(engine).reported_between(start, end) if hierarchy.is_within(i.node, node)]
 
 
 def _share(name: str, hits: int, total: int) -> MetricValue | None:
@@ -79,7 +75,7 @@ def mean_satisfaction(
     hierarchy = engine.community.hierarchy
     scores = [
         score
-        for i in state_of(engine).incidents.values()
+        for i in state_of(engine).active_between(start, end)
         if hierarchy.is_within(i.node, node)
         for when, score, _ in i.verifications
         if start <= when < end
@@ -118,7 +114,7 @@ def overdue_incidents(
     until = min(end, engine.clock.now())
     late: list[str] = []
     missed = 0
-    for i in state_of(engine).incidents.values():
+    for i in state_of(engine).active_between(start, end):
         places = [b.node for b in i.breaches if start <= b.time < end]
         places += [i.current_node for d in timers.overdue(i, tz, until) if start <= d.time < end]
         here = sum(1 for where in places if hierarchy.is_within(where, node))
@@ -176,7 +172,7 @@ def _metric(
 
 def _department_total(engine: Engine, node: str, start: datetime, end: datetime) -> DepartmentRecord:
     now = min(end, engine.clock.now())
-    found = records(incidents_within(engine, node), start, end, now)
+    found = records(incidents_within(engine, node, start, end), start, end, now)
     return DepartmentRecord(
         "all",
         *(sum(getattr(r, name) for r in found) for name in ("summoned", "arrived_on_time", "arrived_late",

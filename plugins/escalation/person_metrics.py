@@ -47,7 +47,7 @@ class _Record:
     scores: list[int] = field(factory=list)
 
 
-_MEMO: WeakKeyDictionary[EscalationState, dict[tuple[datetime, datetime, int, int], dict[str, _Record]]] = (
+_MEMO: WeakKeyDictionary[EscalationState, dict[tuple[datetime, datetime, int, int, int], dict[str, _Record]]] = (
     WeakKeyDictionary()
 )
 
@@ -56,11 +56,11 @@ def _records(engine: Engine, start: datetime, end: datetime) -> dict[str, _Recor
     state = state_of(engine)
     memo = _MEMO.setdefault(state, {})
     # (a back-dated ruleset judges the same log again: the records' versions say it changed)
-    key = (start, end, engine.position, sum(i.version for i in state.incidents.values()))
+    key = (start, end, engine.position, *state.stamp())
     if key not in memo:
         memo.clear()  # only the newest position is worth keeping
         out: defaultdict[str, _Record] = defaultdict(_Record)
-        for incident in sorted(state.incidents.values(), key=lambda i: (i.reported_at, i.id)):
+        for incident in state.active_between(start, end):  # (what happened in the period: resolutions, verifications)
             _rounds(incident, start, end, out)
         memo[key] = dict(out)
     return memo[key]

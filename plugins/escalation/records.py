@@ -1,21 +1,29 @@
-"""What the escalation state holds: every incident, what was reported where, what falls due.
+"""What the escalation state holds: the open incidents, what was reported where, what falls due.
 
 ``Records`` is the base of ``EscalationState`` (state.py): the data, and the
 scheduling every step shares.  Intake (intake.py), refusals (lifecycle.py) and
 transitions (transitions.py) are the state's own methods, mixed in over it.
+
+Only incidents not yet closed are kept in memory (``incidents``); a closed
+one goes to the archive (archive.py: in the store, read when asked for) with
+what was decided for it.  ``find``, ``primary_of``, ``decision`` and
+``escalation`` look in both; ``every``, ``reported_between`` and
+``active_between`` give the incidents a read needs, open and closed.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
 
 from . import timers
-from .incident import Incident
+from .archive import COLLECTION, EVENT, Archive, entry_names
+from .incident import CLOSED, Incident
 from .policy import EscalationPolicy
 
 if TYPE_CHECKING:
@@ -33,8 +41,12 @@ def level_policy(engine: Engine, incident: Incident) -> EscalationPolicy | None:
     return None if found is incident.policy else found
 
 
+#: Closed incidents kept decoded after a read (the least recently read go first).
+DECODED = 4_000
+
+
 class Records:
-    """Every incident of one engine and what its rules read about earlier reports."""
+    """The open incidents of one engine (the closed ones are archived) and what rules read of earlier reports."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -50,6 +62,9 @@ class Records:
         self.decisions: dict[str, Explanation] = {}
         self.due: dict[str, timers.Due | None] = {}
         self._heap: list[tuple[datetime, str, int]] = []
+        #: closed incidents (in the store but for the newest)
+        self.archive = Archive(self.load_part)
+        self._decoded: OrderedDict[tuple[int, int], Incident] = OrderedDict()
 
     def arrived_at_node(self, incident: Incident) -> None:
         """The case is now at ``current_node``: the limits there are those of the ruleset governing
@@ -72,3 +87,175 @@ class Records:
             and incident.version == entry[2]
             and self.due.get(entry[1]) is not None
         )
+
+    # ------------------------------------------------------------ closed incidents
+
+    def load_part(self, key: str) -> dict[str, Any] | None:
+        """A sealed part of the archive, from the store."""
+        return self.engine.store.get(COLLECTION, key)
+
+    def close_out(self, incident: Incident) -> None:
+        """``incident`` is closed: archive it with what was decided for it, and forget it."""
+        from .checkpoint import _dump_incident as dump_incident
+        from .checkpoint import dump_explanation
+
+        events = sorted({entry.event for entry in incident.timeline if entry.event})
+        decisions = {ident: dump_explanation(self.decisions.pop(ident)) for ident in events
+                     if ident in self.decisions}
+        escalations = {}
+        for number, step in enumerate(incident.escalations):
+            if self.escalation_index.get(step.event) == (incident.id, number):
+                escalations[step.event] = self.escalation_index.pop(step.event)[1]
+        for ident, _, _ in incident.repeats:
+            if self.aliases.get(ident) == incident.id:
+                del self.aliases[ident]
+        key = (incident.category, incident.place_key)
+        here = self.at_place.get(key)
+        if here is not None and incident.id in here:
+            here.remove(incident.id)
+            if not here:
+                del self.at_place[key]
+        del self.incidents[incident.id]
+        self.due.pop(incident.id, None)
+        times = [entry.time for entry in incident.timeline]
+        if incident.closed_at is not None:
+            times.append(incident.closed_at)
+        last = max(times, default=incident.reported_at)
+        self.archive.add({"incident": dump_incident(incident), "decisions": decisions,
+                          "escalations": escalations, "last": last.isoformat()})
+
+    def take_out(self, ident: str) -> Incident | None:
+        """The archived incident ``ident`` back among the open ones (an event is applied to it); None if none.
+
+        Call ``put_back`` once the event is applied.
+        """
+        from .checkpoint import load_explanation
+
+        found = self._archived(ident)
+        if found is None:
+            return None
+        _, entry = found
+        incident = self._decode(entry)
+        self.incidents[incident.id] = incident
+        for alias, _, _ in incident.repeats:
+            self.aliases[alias] = incident.id
+        for event, number in entry["escalations"].items():
+            self.escalation_index[event] = (incident.id, int(number))
+        for event, doc in entry["decisions"].items():
+            self.decisions[event] = load_explanation(doc)
+        return incident
+
+    def put_back(self, incident: Incident, names: list[str]) -> None:
+        """After ``take_out`` and the event: archived again if still closed, else open from now on."""
+        if incident.status == CLOSED:
+            self.close_out(incident)
+            return
+        self.archive.add({"removed": incident.id, "names": names})
+        ids = self.at_place[(incident.category, incident.place_key)]
+        times = [self.incidents[i].reported_at for i in ids]
+        ids.insert(bisect.bisect_right(times, incident.reported_at), incident.id)
+
+    def archived_names(self, ident: str) -> list[str]:
+        """The names the archive's newest entry for incident ``ident`` answers to."""
+        found = self._archived(ident)
+        return [] if found is None else entry_names(found[1])
+
+    def find(self, ident: str) -> Incident | None:
+        """The incident reported as ``ident`` (not a repeat report's id), open or closed; None if none.
+
+        A closed one is read from the archive: change it only through
+        ``take_out``.
+        """
+        incident = self.incidents.get(ident)
+        if incident is not None:
+            return incident
+        found = self._archived(ident)
+        return None if found is None else self._cached(*found)
+
+    def primary_of(self, ident: str) -> str | None:
+        """The incident a repeat report ``ident`` joined, open or closed; None if it is no repeat report."""
+        primary = self.aliases.get(ident)
+        if primary is not None:
+            return primary
+        found = self.archive.find(ident)
+        if found is None:
+            return None
+        incident = found[1]["incident"]
+        return str(incident["id"]) if any(r[0] == ident for r in incident["repeats"]) else None
+
+    def known(self, ident: str) -> bool:
+        """True if ``ident`` was reported: an incident's id or a repeat report's, open or closed."""
+        return (ident in self.incidents or ident in self.aliases or self._archived(ident) is not None
+                or self.primary_of(ident) is not None)
+
+    def decision(self, event: str) -> Explanation | None:
+        """The explanation decided when ``event`` was applied (a join, a reopening ...), if any."""
+        from .checkpoint import load_explanation
+
+        found = self.decisions.get(event)
+        if found is not None:
+            return found
+        archived = self.archive.find(EVENT + event)
+        if archived is None or event not in archived[1]["decisions"]:
+            return None
+        return load_explanation(archived[1]["decisions"][event])
+
+    def escalation(self, event: str) -> tuple[Incident, int] | None:
+        """The incident the escalation ``event`` moved, and which of its escalations it is."""
+        found = self.escalation_index.get(event)
+        if found is not None:
+            return self.incidents[found[0]], found[1]
+        archived = self.archive.find(EVENT + event)
+        if archived is None or event not in archived[1]["escalations"]:
+            return None
+        return self._cached(*archived), int(archived[1]["escalations"][event])
+
+    def every(self) -> list[Incident]:
+        """Every incident, open and closed, by report time (a read of every closed one: the whole history)."""
+        out = list(self.incidents.values())
+        out.extend(self._cached(where, entry) for where, entry in self.archive.current())
+        return sorted(out, key=lambda i: (i.reported_at, i.id))
+
+    def reported_between(self, start: datetime, end: datetime) -> list[Incident]:
+        """The incidents reported in ``[start, end)``, open and closed, by report time."""
+        out = [i for i in self.incidents.values() if start <= i.reported_at < end]
+        for where, entry in self.archive.current(reported=(start, end)):
+            incident = self._cached(where, entry)
+            if start <= incident.reported_at < end:
+                out.append(incident)
+        return sorted(out, key=lambda i: (i.reported_at, i.id))
+
+    def active_between(self, start: datetime, end: datetime) -> list[Incident]:
+        """Every open incident, and the closed ones with a step in ``[start, end)`` (or spanning it).
+
+        A superset: callers keep what happened in the period.
+        """
+        out = list(self.incidents.values())
+        out.extend(self._cached(where, entry) for where, entry in self.archive.current(active=(start, end)))
+        return sorted(out, key=lambda i: (i.reported_at, i.id))
+
+    def stamp(self) -> tuple[int, int]:
+        """Changes whenever an incident does (for memos of reads)."""
+        return self.archive.size, sum(i.version for i in self.incidents.values())
+
+    def _archived(self, ident: str) -> tuple[tuple[int, int], dict[str, Any]] | None:
+        """The newest archive entry of incident ``ident`` (by its own id), if it is archived."""
+        found = self.archive.find(ident)
+        if found is None or found[1]["incident"]["id"] != ident:
+            return None
+        return found
+
+    def _decode(self, entry: dict[str, Any]) -> Incident:
+        from .checkpoint import _load_incident as load_incident
+
+        return load_incident(self.engine, entry["incident"])
+
+    def _cached(self, where: tuple[int, int], entry: dict[str, Any]) -> Incident:
+        found = self._decoded.get(where)
+        if found is None:
+            found = self._decoded[where] = self._decode(entry)
+            while len(self._decoded) > DECODED:
+                self._decoded.popitem(last=False)
+        else:
+            self._decoded.move_to_end(where)
+        return found

@@ -120,7 +120,7 @@ def stats_table(engine: Engine, period: str, within: str | None = None) -> Table
     """Incidents reported in ``period``, by category and the highest level they reached."""
     span = parse_period(period, engine.community.tz)
     counts: Counter[tuple[str, str, str]] = Counter()
-    for item in views.incidents(engine, within=within):
+    for item in views.reported_in(engine, span.start, span.end, within):
         if not span.contains(item.reported_at):
             continue
         top = item.escalations[-1].to_level if item.escalations else item.current_level

@@ -3,7 +3,9 @@
 ``EscalationState`` is attached to an engine as ``"escalation"``; its hook
 implementations validate incident events, apply them, and return what falls
 due on ``tick``.  Each incident keeps the policy in force when it was reported,
-so a ruleset change never rewrites the judgement of an open incident.
+so a ruleset change never rewrites the judgement of an open incident.  An
+incident that closes is archived (archive.py): the state keeps in memory, and
+in its checkpoints, only what is still open.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
 from gridcore.events import Event
 
 from .events import IncidentEvent, IncidentReported
+from .incident import CLOSED
 from .lifecycle import Checks
 from .transitions import Transitions
 
@@ -40,7 +43,7 @@ class EscalationState(Transitions, Checks):
     """
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 7
+    STATE_VERSION = 8  # 8: closed incidents archived in the store
 
     # ------------------------------------------------------------ hooks
 
@@ -55,15 +58,29 @@ class EscalationState(Transitions, Checks):
     def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         """Apply one incident event to its incident."""
         if isinstance(event, IncidentReported):
+            replaced = self.archived_names(event.incident)
             self.reported(event)
+            if replaced and event.incident in self.incidents:
+                # (a second report of a closed incident's id, stored and replayed after a late event)
+                self.archive.add({"removed": event.incident, "names": replaced})
             return
         if not isinstance(event, IncidentEvent):
             return
         incident = self.incidents.get(event.incident)
         if incident is None:
+            # a closed incident: rated after closing, or a stored event replayed after a late one
+            names = self.archived_names(event.incident)
+            incident = self.take_out(event.incident) if names else None
+            if incident is None:
+                return
+            self.transition(incident, event)
+            self.schedule(incident)
+            self.put_back(incident, names)
             return
         self.transition(incident, event)
         self.schedule(incident)
+        if incident.status == CLOSED:
+            self.close_out(incident)
 
     @hookimpl
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
@@ -85,7 +102,7 @@ class EscalationState(Transitions, Checks):
 
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:
-        """Every incident and what reports were seen where, for a checkpoint."""
+        """The open incidents, the archive's parts (stored first) and what reports were seen where."""
         from .checkpoint import save
 
         return save(self)
@@ -108,7 +125,7 @@ class EscalationState(Transitions, Checks):
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
         """Each incident's final node, level, status and number of escalations."""
         out = []
-        for incident in sorted(self.incidents.values(), key=lambda i: i.id):
+        for incident in sorted(self.every(), key=lambda i: i.id):
             rules = tuple(e.rule for e in incident.escalations if e.rule is not None)
             if incident.route is not None:
                 rules = (incident.route.rule, *rules)

@@ -186,7 +186,10 @@ def incidents(
     if within is not None and within not in hierarchy:
         raise UnknownNameError(f"unknown node {within!r}")
     out = []
-    for incident in sorted(state.incidents.values(), key=lambda i: (i.reported_at, i.id)):
+    # (closed incidents are read from the archive only when they are asked for)
+    found = state.every() if status in (None, "closed") else sorted(state.incidents.values(),
+                                                                   key=lambda i: (i.reported_at, i.id))
+    for incident in found:
         if status == "open" and not incident.is_open:
             continue
         if status not in (None, "open") and incident.status != status:
@@ -197,13 +200,25 @@ def incidents(
     return out
 
 
+def reported_in(engine: Engine, start: datetime, end: datetime, within: str | None = None) -> list[IncidentView]:
+    """The incidents reported in ``[start, end)`` (at ``within`` or below it), by report time.
+
+    Only the closed incidents of the period are read from the store.
+    """
+    hierarchy = engine.community.hierarchy
+    if within is not None and within not in hierarchy:
+        raise UnknownNameError(f"unknown node {within!r}")
+    return [view(engine, i) for i in state_of(engine).reported_between(start, end)
+            if within is None or hierarchy.is_within(i.node, within)]
+
+
 def record_of(engine: Engine, incident_id: str) -> Incident:
     """The live record of an incident (a repeat report's id finds the one it joined)."""
     state = state_of(engine)
-    ident = state.aliases.get(incident_id, incident_id)
-    if ident not in state.incidents:
+    found = state.find(state.primary_of(incident_id) or incident_id)
+    if found is None:
         raise UnknownNameError(f"no incident {incident_id!r} has been reported")
-    return state.incidents[ident]
+    return found
 
 
 def incident(engine: Engine, incident_id: str) -> IncidentView:
@@ -227,6 +242,7 @@ def overdue(
     when = require_aware(now) if now is not None else engine.clock.now()
     tz = engine.community.tz
     out = []
+    # (a closed incident has no limit running: only the open ones are read)
     for record in sorted(state_of(engine).incidents.values(), key=lambda i: (i.reported_at, i.id)):
         late = timers.overdue(record, tz, when)
         if late:
@@ -282,17 +298,18 @@ def explain(state: EscalationState, decision: str) -> Explanation | None:
         return None
     rest = decision[len("escalation:") :]
     if rest.startswith("route:"):
-        record = state.incidents.get(rest[len("route:") :])
+        record = state.find(rest[len("route:") :])
         if record is None:
             return None
         return _explain_route(decision, record)
-    if rest in state.decisions:
-        return state.decisions[rest]
-    found = state.escalation_index.get(rest)
+    decided = state.decision(rest)
+    if decided is not None:
+        return decided
+    found = state.escalation(rest)
     if found is None:
         return None
-    record = state.incidents[found[0]]
-    step = record.escalations[found[1]]
+    record, number = found
+    step = record.escalations[number]
     rules = (step.rule,) if step.rule is not None else ()
     inputs: dict[str, Any] = {
         "incident": record.id,

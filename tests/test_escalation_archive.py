@@ -1,0 +1,169 @@
+"""Closed incidents leave the escalation state for the store, and every read still finds them.
+
+The state keeps in memory (and in its checkpoints) only incidents not yet
+closed; a closed one is archived (``gridcore_escalation.archive``: parts in the
+store's ``escalation.closed`` collection, cut in parts of two here) and read
+back by lookups, listings, explanations, metrics and reports.  These tests pin
+that the archive is used, that what is read is what the live engine showed,
+and that refusals and late ratings on closed incidents still work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+import pytest
+
+import gridcore_escalation as esc
+from gridcore import Engine, EventRefused, FixedClock, StoreError, get_plugin_manager
+from gridcore_escalation.archive import COLLECTION
+from gridcore_escalation.events import (
+    IncidentAccepted,
+    IncidentClosed,
+    IncidentReported,
+    IncidentResolved,
+    IncidentVerified,
+    SatisfactionRated,
+)
+
+DATA = Path(__file__).parent / "data" / "escalation"
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday, 09:00
+
+
+def hours(n: float) -> datetime:
+    return T0 + timedelta(hours=n)
+
+
+def report(incident: str, when: datetime, **kw: Any) -> IncidentReported:
+    kw.setdefault("actor", "worker1")
+    kw.setdefault("category", "leaking_pipe")
+    return IncidentReported(id=f"{incident}-report", time=when, node="u11", incident=incident, **kw)
+
+
+def act(cls: type, incident: str, when: datetime, actor: str, **kw: Any) -> Any:
+    return cls(id=f"{incident}-{cls.kind}-{when:%d%H%M}", time=when, actor=actor, node="u11", incident=incident,
+               **kw)
+
+
+def loop(incident: str, start: float, satisfaction: int = 4) -> list[Any]:
+    """Accepted, resolved, verified and closed within a day of ``start`` hours after T0."""
+    return [act(IncidentAccepted, incident, hours(start + 0.2), "master"),
+            act(IncidentResolved, incident, hours(start + 1), "master"),
+            act(IncidentVerified, incident, hours(start + 2), "leader1", satisfaction=satisfaction),
+            act(IncidentClosed, incident, hours(start + 3), "leader1")]
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gridcore_escalation.archive.PART_SIZE", 2)
+
+
+@pytest.fixture
+def store(tmp_path: Path, small_parts: None) -> Iterator[str]:
+    """A store where I1 (with a repeat report I2, escalated once), I3 and I4 were closed, and I5 is open."""
+    url = str(tmp_path / "store")
+    with Engine.open(store=url, community=DATA / "community", ruleset=DATA / "ladder-unit.rules",
+                     effective=T0 - timedelta(days=30), clock=FixedClock(hours(200)),
+                     plugins=get_plugin_manager(("points", "assessment"))) as engine:
+        engine.record_many([
+            report("I1", T0, place="b1"),
+            report("I2", hours(1), place="b1", actor="张伟"),  # joins I1 (duplicates within 3 hours)
+        ])
+        engine.tick(hours(2.5))  # I1 not accepted at the unit within 2 hours: up to the grid
+        engine.record_many(loop("I1", 3))
+        engine.record_many([report("I3", hours(24), category="noise"), *loop("I3", 24),
+                            report("I4", hours(48), category="noise"), *loop("I4", 48, satisfaction=5),
+                            report("I5", hours(72), category="noise")])
+        engine.checkpoint()
+    yield url
+
+
+def reads(engine: Engine) -> dict[str, Any]:
+    """Everything the reads show of the incidents, as plain values."""
+    march = (datetime(2025, 3, 1, tzinfo=TZ), datetime(2025, 4, 1, tzinfo=TZ))
+    every = esc.incidents(engine)
+    decisions = ["escalation:route:I1", "escalation:esc:I1:1", "escalation:I2-report", "escalation:route:I4"]
+    return {
+        "incidents": [attrs.asdict(i) for i in every],
+        "closed": [i.id for i in esc.incidents(engine, status="closed")],
+        "open": [i.id for i in esc.incidents(engine, status="open")],
+        "I2": attrs.asdict(esc.incident(engine, "I2")),
+        "timeline": [attrs.asdict(e) for e in esc.timeline(engine, "I3")],
+        "explained": [attrs.asdict(engine.explain(d)) for d in decisions],
+        "metrics": {name: str(engine.metric(name, "yq", *march)) for name in
+                    ("acceptance_within_limit", "closure_within_limit", "mean_satisfaction", "escalation_rate",
+                     "overdue_incidents")},
+        "stats": engine.report("escalation.stats", {"period": "2025-03"}).rows,
+        "loop": engine.report("escalation.loop", {"period": "2025-03"}).rows,
+        "outcomes": sorted((o.subject, str(o.value)) for o in engine.outcomes() if o.plugin == "escalation"),
+    }
+
+
+def test_closed_incidents_leave_the_state_and_the_checkpoint(store: str) -> None:
+    with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment")), read_only=True) as engine:
+        state = engine.state("escalation")
+        assert set(state.incidents) == {"I5"}  # only what is open is in memory
+        assert state.aliases == {} and state.decisions == {}
+        assert {ident for ident, _ in state.escalation_index.values()} == {"I5"}
+        saved = state.gridcore_save_state()
+        assert [doc["id"] for doc in saved["incidents"]] == ["I5"]
+        assert len(saved["closed"]["parts"]) == 1 and len(saved["closed"]["open"]) == 1  # 3 closed, parts of 2
+        assert len(list(engine.store.items(COLLECTION))) == 1
+        assert [i.id for i in esc.incidents(engine)] == ["I1", "I3", "I4", "I5"]
+        assert esc.incident(engine, "I2").id == "I1"  # a repeat report's id finds the closed incident it joined
+        assert esc.incident(engine, "I1").repeat_reports == ("I2",)
+        assert engine.explain("escalation:I2-report").summary == "report I2 joined open incident I1 as repeat report #1"
+        assert engine.explain("escalation:esc:I1:1").result == "grid g1"
+
+
+def test_reads_after_a_restore_and_after_a_rebuild_equal_the_live_ones(store: str, small_parts: None) -> None:
+    pm = get_plugin_manager(("points", "assessment"))
+    with Engine.open(store=store, plugins=pm, read_only=True) as engine:
+        restored = reads(engine)
+        engine.rebuild()  # every event again: the archive is cut the same way
+        assert reads(engine) == restored
+        assert engine.state("escalation").gridcore_save_state()["closed"]["parts"][0][0] == (
+            next(iter(engine.store.items(COLLECTION)))[0])
+    assert restored["closed"] == ["I1", "I3", "I4"] and restored["open"] == ["I5"]
+    assert "None" not in (restored["metrics"]["closure_within_limit"], restored["metrics"]["mean_satisfaction"])
+
+
+def test_closed_incidents_still_refuse_and_take_late_ratings(store: str, small_parts: None) -> None:
+    with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment"))) as engine:
+        with pytest.raises(EventRefused) as refused:
+            engine.record(act(IncidentAccepted, "I3", hours(100), "master"))
+        assert refused.value.reasons == ["incident I3 is closed; nothing more can be done to it (cannot accept)"]
+        with pytest.raises(EventRefused) as refused:
+            engine.record(act(IncidentAccepted, "I2", hours(100), "master"))
+        assert refused.value.reasons == ["incident I2 joined incident I1 as a repeat report; act on I1"]
+        with pytest.raises(EventRefused) as refused:
+            engine.record(attrs.evolve(report("I3", hours(100)), id="I3-again"))
+        assert refused.value.reasons == ["incident I3 was already reported"]
+        # a rating after closing is taken: the closed incident is archived again, with it
+        engine.record(act(SatisfactionRated, "I1", hours(101), "张伟", score=5))
+        assert esc.incident(engine, "I1").ratings == {"张伟": 5}
+        assert set(engine.state("escalation").incidents) == {"I5"}
+        with pytest.raises(EventRefused) as refused:
+            engine.record(act(SatisfactionRated, "I1", hours(102), "张伟", score=1))
+        assert refused.value.reasons == ["张伟 already rated incident I1"]
+        live = reads(engine)
+    with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment")), read_only=True) as engine:
+        assert reads(engine) == live
+        assert esc.timeline(engine, "I1")[-1].what == "rated"
+
+
+def test_an_altered_part_is_an_error_naming_the_collection(store: str) -> None:
+    with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment"))) as engine:
+        key, doc = next(iter(engine.store.items(COLLECTION)))
+        doc["entries"][0]["incident"]["severity"] = 5
+        engine.store.put(COLLECTION, key, doc)
+    with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment")), read_only=True) as engine:
+        assert [i.id for i in esc.incidents(engine, status="open")] == ["I5"]  # open ones need no part
+        with pytest.raises(StoreError, match="escalation.closed"):
+            esc.incidents(engine)
