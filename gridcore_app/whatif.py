@@ -21,6 +21,7 @@ This is how staff test a policy change against last quarter before adopting it::
 from __future__ import annotations
 
 import json
+import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -33,6 +34,7 @@ from attrs import field, frozen
 from gridcore.clock import FixedClock
 from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
+from gridcore.errors import GridcoreError
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.explain import Outcome, OutcomeKind, RuleRef
 from gridcore.plugin_host import Hooks, get_plugin_manager
@@ -281,6 +283,7 @@ def diff(
     *,
     until: datetime | None = None,
     plugins: pluggy.PluginManager | None = None,
+    jobs: int | None = None,
 ) -> Diff:
     """Replay the same primary events under two rulesets and compare every outcome.
 
@@ -288,12 +291,24 @@ def diff(
     ``community`` is a ``Community`` or its folder.  A ruleset that does not
     load raises ``gridcore.rules.RulesError``.  Both replays use ``plugins``
     (default: one fresh plugin manager).
+
+    ``jobs=2`` runs the two replays at once, B in a forked process (where
+    ``fork`` exists: Linux; elsewhere one after the other); the result is the
+    same either way.  Default: two from ``PARALLEL_FROM`` primary events on
+    (a district's year), one below (a process costs more than it saves).
     """
     pm = plugins if plugins is not None else get_plugin_manager()
     the_community = community if isinstance(community, Community) else _load(community)
     kept = primary_events(events)
-    rules_a, outcomes_a, refused_a, count = replay(kept, ruleset_a, the_community, until=until, plugins=pm)
-    rules_b, outcomes_b, refused_b, _ = replay(kept, ruleset_b, the_community, until=until, plugins=pm)
+    if jobs is None:
+        jobs = 2 if len(kept) >= PARALLEL_FROM else 1
+    if jobs > 1 and _can_fork():
+        rules_a, rules_b = (_compiled(r, pm) for r in (ruleset_a, ruleset_b))  # a broken one raises here
+        (outcomes_a, refused_a, count), (outcomes_b, refused_b, _) = _replay_both(
+            kept, rules_a, rules_b, the_community, until, pm)
+    else:
+        rules_a, outcomes_a, refused_a, count = replay(kept, ruleset_a, the_community, until=until, plugins=pm)
+        rules_b, outcomes_b, refused_b, _ = replay(kept, ruleset_b, the_community, until=until, plugins=pm)
     name_a, name_b = rules_a.name, rules_b.name
     if name_a == name_b:
         name_a, name_b = _label(ruleset_a, name_a), _label(ruleset_b, name_b)
@@ -302,6 +317,66 @@ def diff(
     compared = len({(o.plugin, o.subject) for o in (*outcomes_a, *outcomes_b)})
     return Diff(name_a, name_b, count, compared, len(refused_a), len(refused_b), tuple(changes),
                 rule_changes(rules_a, rules_b, Hooks(pm).register_sections()))
+
+
+#: From this many primary events on, ``diff`` replays both sides at once by default.
+PARALLEL_FROM = 20_000
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _compiled(ruleset: Ruleset | str | Path, pm: pluggy.PluginManager) -> Ruleset:
+    from gridcore.rules import Ruleset as RulesetClass
+    from gridcore.rules import load_ruleset
+
+    if isinstance(ruleset, RulesetClass):
+        return ruleset
+    hooks = Hooks(pm)
+    return load_ruleset(Path(ruleset), sections=hooks.register_sections(), metrics=hooks.register_metrics())
+
+
+Replayed = tuple[list[Outcome], list[Refusal], int]
+
+
+def _replay_both(kept: list[Any], rules_a: Ruleset, rules_b: Ruleset, community: Community,
+                 until: datetime | None, pm: pluggy.PluginManager) -> tuple[Replayed, Replayed]:
+    """A here and B in a forked process at the same time (the child shares the events without copying)."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_replay_in_child, args=(send, kept, rules_b, community, until, pm),
+                            name="gridcore-whatif-b", daemon=True)
+    child.start()
+    send.close()
+    try:
+        _, outcomes, refused, count = replay(kept, rules_a, community, until=until, plugins=pm)
+        try:
+            answer = receive.recv()
+        except EOFError:
+            child.join()
+            raise GridcoreError(f"the replay under {rules_b.name} stopped without an answer "
+                                f"(exit code {child.exitcode}); run with jobs=1 to see why") from None
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+    if isinstance(answer, str):
+        raise GridcoreError(f"the replay under {rules_b.name} failed: {answer}")
+    return (outcomes, refused, count), answer
+
+
+def _replay_in_child(send: Any, kept: list[Any], ruleset: Ruleset, community: Community,
+                     until: datetime | None, pm: pluggy.PluginManager) -> None:
+    try:
+        _, outcomes, refused, count = replay(kept, ruleset, community, until=until, plugins=pm)
+        send.send((outcomes, refused, count))
+    except Exception as exc:  # noqa: BLE001 - told to the parent, which raises it
+        send.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        send.close()
 
 
 def rule_changes(a: Ruleset, b: Ruleset, sections: Iterable[Section[Any]] = ()) -> tuple[RuleChange, ...]:

@@ -438,3 +438,26 @@ def test_in_a_section_that_changes_only_the_real_changes_are_listed() -> None:
          "时限 单元：受理时限 3小时，办结时限 3天，超时上报 社区"),
         ("duplicates", "duplicates: within 2 hours", "重复上报：3小时内"),
     ]
+
+
+def test_both_replays_at_once_give_the_same_diff(month: list, community: Community, result: Diff) -> None:
+    """``jobs=2`` replays B in a forked process beside A: the same diff, change for change."""
+    assert diff(month, RULES, PROPOSAL, community, jobs=2) == result
+
+
+def test_a_replay_failing_in_its_own_process_is_reported(month: list, community: Community) -> None:
+    from gridcore import GridcoreError, get_plugin_manager, hookimpl
+    from gridcore.errors import PluginError
+
+    class FailsUnderTheProposal:
+        @hookimpl
+        def gridcore_on_ruleset_loaded(self, engine: object, ruleset: object, effective: object) -> None:
+            if getattr(ruleset, "name", "") == "银泉社区调整方案":
+                raise RuntimeError("this plugin cannot judge the proposal")
+
+    pm = get_plugin_manager(extra=[FailsUnderTheProposal()])
+    with pytest.raises(GridcoreError, match="the replay under 银泉社区调整方案 failed: .*cannot judge the proposal"):
+        diff(month[:200], RULES, PROPOSAL, community, plugins=pm, jobs=2)
+    with pytest.raises(PluginError, match="cannot judge the proposal"):  # one after the other: raised as it is
+        diff(month[:200], RULES, PROPOSAL, community, plugins=get_plugin_manager(extra=[FailsUnderTheProposal()]),
+             jobs=1)
