@@ -68,3 +68,15 @@ def test_a_miss_outside_the_period_is_not_counted(engine: Engine) -> None:
     april = (datetime(2025, 4, 1, tzinfo=TZ), datetime(2025, 5, 1, tzinfo=TZ))
     value = engine.metric("overdue_incidents", "wh", *april)
     assert value is not None and value.value == 0
+
+
+def test_a_metric_read_again_after_a_change_sees_the_change(engine: Engine) -> None:
+    """The metrics index a period's incidents once for every node; a new event or tick makes a fresh index."""
+    engine.record(report("I1", "leaking_pipe"))
+    assert overdue(engine, "g1") == 0 and engine.metric("acceptance_within_limit", "g1", *MARCH) is not None
+    engine.tick(T0 + timedelta(hours=8))
+    assert overdue(engine, "g1") == 1  # the tick moved the clock and I1 missed its limits
+    engine.record(IncidentReported(id="I2-report", time=T0 + timedelta(hours=9), actor="worker1", node="u12",
+                                   incident="I2", category="leaking_pipe"))
+    accepted = engine.metric("acceptance_within_limit", "g1", *MARCH)
+    assert accepted is not None and accepted.inputs["incidents"] == 2  # I2 is counted at once

@@ -8,10 +8,12 @@ node or below it (repeat reports are folded into the incident they joined);
 
 from __future__ import annotations
 
+import weakref
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -25,10 +27,45 @@ from .views import state_of
 if TYPE_CHECKING:
     from gridcore import Engine
 
+T = TypeVar("T")
+
+
+#: Per escalation state: what a period's metrics read, indexed by every node above each incident.
+#: Rating every grid of a district asks each metric for hundreds of nodes over one period; the
+#: incidents are read (and their deadlines worked out) once, then each node is one lookup.
+_INDEXES: weakref.WeakKeyDictionary[object, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
+
+
+def _indexed(engine: Engine, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """``build()`` for ``key``, kept while no incident changes (the state's ``stamp``)."""
+    state = state_of(engine)
+    kept = _INDEXES.setdefault(state, {})
+    stamp = ("stamp", state.stamp())
+    if kept.get(("stamp",)) != stamp:
+        kept.clear()
+        kept[("stamp",)] = stamp
+    if key not in kept:
+        kept[key] = build()
+    return kept[key]  # type: ignore[no-any-return]
+
+
+def _above(engine: Engine, node: str) -> tuple[str, ...]:
+    """``node`` and every node above it (nothing for a node the tree no longer has)."""
+    hierarchy = engine.community.hierarchy
+    if node not in hierarchy:
+        return ()
+    return tuple(n if isinstance(n, str) else n.id for n in hierarchy.ancestors(node, include_self=True))
+
 
 def _reported(engine: Engine, node: str, start: datetime, end: datetime) -> list[Incident]:
-    hierarchy = engine.community.hierarchy
-    return [i for i in state_of(engine).reported_between(start, end) if hierarchy.is_within(i.node, node)]
+    def build() -> dict[str, list[Incident]]:
+        by_node: dict[str, list[Incident]] = defaultdict(list)
+        for incident in state_of(engine).reported_between(start, end):
+            for above in _above(engine, incident.node):
+                by_node[above].append(incident)
+        return by_node
+
+    return list(_indexed(engine, ("reported", start, end), build).get(node, ()))
 
 
 def _share(name: str, hits: int, total: int) -> MetricValue | None:
@@ -72,14 +109,16 @@ def mean_satisfaction(
     engine: Engine, node: str, start: datetime, end: datetime
 ) -> MetricValue | None:
     """Mean satisfaction (1-5) of the verifications made in the period."""
-    hierarchy = engine.community.hierarchy
-    scores = [
-        score
-        for i in state_of(engine).active_between(start, end)
-        if hierarchy.is_within(i.node, node)
-        for when, score, _ in i.verifications
-        if start <= when < end
-    ]
+    def build() -> dict[str, list[int]]:
+        by_node: dict[str, list[int]] = defaultdict(list)
+        for i in state_of(engine).active_between(start, end):
+            found = [score for when, score, _ in i.verifications if start <= when < end]
+            if found:
+                for above in _above(engine, i.node):
+                    by_node[above].extend(found)
+        return by_node
+
+    scores = _indexed(engine, ("satisfaction", start, end), build).get(node, [])
     if not scores:
         return None
     return MetricValue(Fraction(sum(scores), len(scores)), {"verifications": len(scores)})
@@ -109,18 +148,24 @@ def overdue_incidents(
     the community's own missed limits.  A miss is a breach that escalated or a
     limit run out with nowhere to go (at the top).
     """
-    hierarchy = engine.community.hierarchy
     tz = engine.community.tz
     until = min(end, engine.clock.now())
-    late: list[str] = []
-    missed = 0
-    for i in state_of(engine).active_between(start, end):
-        places = [b.node for b in i.breaches if start <= b.time < end]
-        places += [i.current_node for d in timers.overdue(i, tz, until) if start <= d.time < end]
-        here = sum(1 for where in places if hierarchy.is_within(where, node))
-        if here:
-            late.append(i.id)
-            missed += here
+
+    def build() -> dict[str, tuple[set[str], int]]:
+        # node -> (the incidents late somewhere in its subtree, how many limits they missed there)
+        by_node: dict[str, tuple[set[str], int]] = {}
+        for i in state_of(engine).active_between(start, end):
+            places = [b.node for b in i.breaches if start <= b.time < end]
+            places += [i.current_node for d in timers.overdue(i, tz, until) if start <= d.time < end]
+            for where in places:
+                for above in _above(engine, where):
+                    ids, count = by_node.get(above, (set(), 0))
+                    ids.add(i.id)
+                    by_node[above] = (ids, count + 1)
+        return by_node
+
+    found, missed = _indexed(engine, ("overdue", start, end, until), build).get(node, (set(), 0))
+    late = sorted(found)
     return MetricValue(
         Fraction(len(late)),
         {"incidents": len(late), "limits missed": missed, "overdue": ", ".join(sorted(late)) or "none"},
