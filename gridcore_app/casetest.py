@@ -6,6 +6,9 @@ A case file::
     community: .                      # a community folder (default: this folder if it
                                       # has community.yaml, else the ruleset's folder)
     start: 2025-03-01T08:00:00+08:00  # the clock's start; the ruleset is in force from then
+    variants: [yz-c1.rules]           # optional: rulesets beside this file put in force with it,
+                                      # each for the subtree its 'applies to' names (a case
+                                      # may give its own 'variants' instead)
     cases:
       - name: an hour of volunteer service earns 5 points
         given:                        # events, as in `gridcore ingest` (id made up if left out)
@@ -147,6 +150,13 @@ def _ruleset_path(path: Path, doc: Mapping[str, Any]) -> Path:
     return found[0]
 
 
+def _variants(path: Path, doc: Mapping[str, Any]) -> list[str]:
+    found = doc.get("variants", [])
+    if not isinstance(found, list) or not all(isinstance(name, str) for name in found):
+        raise CaseError(f"{path}: 'variants' must list ruleset files beside it, e.g. [yz-c1.rules]")
+    return found
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -212,6 +222,10 @@ def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None,
         # compiled once, with its parents found where the caller says, for every case
         rules: Ruleset = load_ruleset(ruleset, sections=Hooks(pm).register_sections(),
                                       metrics=Hooks(pm).register_metrics(), search_path=search_path)
+        variants = {name: load_ruleset(path.parent / name, sections=Hooks(pm).register_sections(),
+                                       metrics=Hooks(pm).register_metrics(), search_path=search_path)
+                    for name in dict.fromkeys([*_variants(path, doc),
+                                               *(n for case in doc["cases"] for n in _variants(path, case))])}
     except RulesError as exc:
         return CaseReport(path.name, tuple(CaseResult(path.name, str(case["name"]), error=str(exc))
                                            for case in doc["cases"]))
@@ -228,6 +242,8 @@ def run_cases(path: Path | str, *, plugins: pluggy.PluginManager | None = None,
                                      ruleset=rules, clock=FixedClock(start), effective=start,
                                      plugins=pm)
                 with engine:
+                    for variant in _variants(path, case) if "variants" in case else _variants(path, doc):
+                        engine.use_ruleset(variants[variant], effective=start)
                     results.append(_run_one(engine, path, n, name, case))
         except GridcoreError as exc:
             results.append(CaseResult(path.name, name, error=str(exc)))

@@ -20,9 +20,10 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
+import attrs
 import click
 from attrs import frozen
 
@@ -172,6 +173,25 @@ class DemoResult:
         return "\n".join(out) + "\n"
 
 
+def variants_section(engine: Engine) -> tuple[str, str]:
+    """The rulesets in force for a subtree only, and how many outcomes their own rules decided.
+
+    An outcome counts for a variant when a rule behind it is written in the
+    variant's own file (what it changed), not in the district's file it extends.
+    """
+    outcomes = engine.outcomes()
+    lines = []
+    for entry in engine.rulesets_in_force():
+        if entry.node is None:
+            continue
+        file = PurePath(entry.ruleset.entry).name
+        own = sum(1 for outcome in outcomes if any(rule.name == file for rule in outcome.rules))
+        node = engine.community.hierarchy.node(entry.node)
+        lines.append(f"{entry.node} {node.name}: {entry.ruleset.name} ({file}) from "
+                     f"{entry.effective.date().isoformat()}, {own} outcome(s) decided by its own rules")
+    return "Community variants (社区规则变体): the ruleset of each, over the district's", "\n".join(lines) + "\n"
+
+
 def default_ruleset(folder: Path) -> Path:
     """The community's own ruleset: ``<folder name>.rules`` in its folder (or its only .rules file)."""
     named = folder / f"{folder.name}.rules"
@@ -257,6 +277,7 @@ def run_demo(
     draw, as SVG.
     """
     from gridcore.rules import load_ruleset
+    from gridcore.rules.subtree import governed_node
 
     from .rosterio import load_community
 
@@ -267,9 +288,14 @@ def run_demo(
     pm = plugin_manager()
     rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(pm).register_sections(),
                          metrics=Hooks(pm).register_metrics(), search_path=search_path)
-    if rules.levels and tuple(rules.levels) != tuple(community.hierarchy.levels):
-        raise GridcoreError(f"ruleset {rules.name} expects levels {' > '.join(rules.levels)}, but "
-                            f"{community.name} has {' > '.join(community.hierarchy.levels)}")
+    variants = [load_ruleset(folder / name, sections=Hooks(pm).register_sections(),
+                             metrics=Hooks(pm).register_metrics(), search_path=search_path)
+                for name in scenario.demo.variants] if ruleset is None else []
+    for checked in (rules, *variants):
+        if checked.levels and tuple(checked.levels) != tuple(community.hierarchy.levels):
+            raise GridcoreError(f"ruleset {checked.name} expects levels {' > '.join(checked.levels)}, but "
+                                f"{community.name} has {' > '.join(community.hierarchy.levels)}")
+        governed_node(checked, community.hierarchy)  # a variant for a node the tree lacks: refused here
     first = datetime.combine(start, time(0), tzinfo=community.tz)
     end = first + timedelta(days=days)
     last_day = (end - timedelta(seconds=1)).date()
@@ -298,6 +324,10 @@ def run_demo(
                          clock=FixedClock(first), plugins=pm)
     with engine:
         ruleset_name = rules.name
+        for variant in variants:  # each for the subtree it names, from the same start
+            engine.use_ruleset(variant, effective=first)
+        if variants:
+            ruleset_name += f" and {len(variants)} community variant{'s' if len(variants) > 1 else ''}"
         if progress:
             with click.progressbar(length=len(events), label="replaying the quarter", file=sys.stderr) as bar:
                 done = [0]
@@ -315,6 +345,8 @@ def run_demo(
                          months=months_between(start, last_day), period=period or None)
         if period and scenario.demo.rollups:
             shown = _with_rollups(engine, shown, reports, scenario.demo.rollups, period)
+        if variants:
+            shown = attrs.evolve(shown, sections=(variants_section(engine), *shown.sections))
     notes.extend(shown.notes)
     # Every report again as one workbook, a sheet each, for the office's Excel.
     from .reportbook import write_tables

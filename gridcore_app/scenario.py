@@ -330,12 +330,16 @@ class DemoPlan:
     ``days`` and ``start`` are its defaults (a district's week instead of a
     community's quarter: fewer days, starting on a Monday so the week is
     whole and rated); ``rollups`` names levels whose nodes the demo rolls up
-    (a street's communities side by side, ``gridcore rollup``).
+    (a street's communities side by side, ``gridcore rollup``); ``variants``
+    names ruleset files beside the community's own (a community's variant of
+    a district's rules), each put in force with it for the subtree its
+    ``applies to`` line names.
     """
 
     days: int | None = field(default=None, validator=attrs.validators.optional(attrs.validators.ge(1)))
     start: date | None = None
     rollups: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)

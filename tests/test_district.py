@@ -322,7 +322,8 @@ def test_the_demo_rolls_up_the_levels_its_scenario_names(simulated: Engine, tmp_
 
     # Yinzhou's demo: a week from Monday 3 March, then the district's and each street's roll-up.
     plan = load_scenario(YINZHOU / "scenario.yaml").demo
-    assert plan == DemoPlan(days=7, start=date(2025, 3, 3), rollups=("district", "street"))
+    assert plan == DemoPlan(days=7, start=date(2025, 3, 3), rollups=("district", "street"),
+                            variants=("yz-c1.rules", "yz-c2.rules", "yz-c3.rules"))
     shown = _with_rollups(simulated, Shown((), (), (), ()), tmp_path, plan.rollups, "2025-03-03")
     assert [title for title, _ in shown.sections] == [
         "Roll-up (汇总) of 小银州区 [yz], 2025-03-03",

@@ -232,3 +232,52 @@ def test_the_command_line_puts_a_variant_in_force_for_its_subtree_and_lists_it(d
     bad.write_text('继承 "yinzhou"\n适用于：龙三社区\n', encoding="utf-8")
     refused = runner.invoke(main_group, ["use", str(bad), "--rulesets", str(YINZHOU), "--store", store])
     assert refused.exit_code != 0 and "bad.rules:2:5" in refused.output, refused.output
+
+
+def test_yinzhous_community_variants_judge_their_own_communities_in_a_simulated_day(
+        district: Path, tmp_path: Path) -> None:
+    """What `gridcore demo --community yinzhou` puts in force (the scenario's demo.variants) and shows."""
+    from gridcore_app.demo import variants_section
+    from gridcore_app.simulate import load_scenario, simulate
+
+    plan = load_scenario(YINZHOU / "scenario.yaml").demo
+    community = load_community(district / "mini")
+    # the day's activities (home visits among them), to keep the test quick
+    events = [e for e in simulate(community, load_scenario(YINZHOU / "scenario.yaml"), days=1, start=MONDAY, seed=5)
+              if type(e).kind == "activity_recorded"]
+    with Engine.open(store=str(tmp_path / "store"), community=community, ruleset=RULES, effective=BEFORE,
+                     clock=FixedClock(MONDAY)) as engine:
+        for name in plan.variants:
+            engine.use_ruleset(YINZHOU / name, effective=BEFORE)
+        assert {e.node for e in engine.rulesets_in_force()} == {None, "yz-c1", "yz-c2", "yz-c3"}
+        engine.record_many(events)
+        engine.tick(MONDAY + timedelta(days=1))
+        title, text = variants_section(engine)
+        assert title.startswith("Community variants (社区规则变体)")
+        lines = dict(line.split(": ", 1) for line in text.splitlines())
+        assert set(lines) == {"yz-c1 银州社区", "yz-c2 龙山社区", "yz-c3 铁岭社区"}
+        assert lines["yz-c1 银州社区"].startswith("银州社区 (yz-c1.rules) from 2025-03-01")
+        # 银州社区's home visits are paid by its own rule: its outcomes cite its file
+        own = int(lines["yz-c1 银州社区"].rsplit(", ", 1)[1].split()[0])
+        assert own > 0, text
+        visits = [e for e in events if getattr(e, "activity", "") == "入户走访" and e.node.startswith("yz-c1-")]
+        assert visits, "the simulated day has home visits in 银州社区"
+        entry = next(x for e in visits for x in points.entries(engine, getattr(e, "member", None) or e.actor,
+                                                               MONDAY + timedelta(days=1))
+                     if x.id == e.id)
+        assert entry.rule is not None and entry.rule.name == "yz-c1.rules"
+
+
+def test_a_rated_node_is_rated_and_its_staff_paid_under_the_ruleset_governing_it(
+        engine: Engine, district: Path) -> None:
+    from gridcore_assessment import assess
+
+    engine.use_ruleset(YINZHOU / "yz-c2.rules", effective=BEFORE)  # 龙山社区: 120 yuan a star, the district 100
+    engine.record_many([visit("yz-c1-g1-fw", "yz-c1-g1", MONDAY), visit("yz-c2-g1-fw", "yz-c2-g1", MONDAY)])
+    engine.tick(MONDAY + timedelta(days=7))
+    result = assess(engine, "2025-W10", save=False)
+    assert {r.node for r in result.ratings} >= {"yz-c1", "yz-c2", "yz-c1-g1", "yz-c2-g1"}
+    lines = {(line.member, line.role): line for line in result.subsidies}
+    mine, neighbour = lines[("yz-c2-g1-fw", "fulltime_gridworker")], lines[("yz-c1-g1-fw", "fulltime_gridworker")]
+    assert mine.rule.name == "yz-c2.rules" and neighbour.rule.name == "yinzhou.rules"
+    assert mine.amount == mine.stars * 120 and neighbour.amount == neighbour.stars * 100
