@@ -281,3 +281,41 @@ def test_a_rated_node_is_rated_and_its_staff_paid_under_the_ruleset_governing_it
     mine, neighbour = lines[("yz-c2-g1-fw", "fulltime_gridworker")], lines[("yz-c1-g1-fw", "fulltime_gridworker")]
     assert mine.rule.name == "yz-c2.rules" and neighbour.rule.name == "yinzhou.rules"
     assert mine.amount == mine.stars * 120 and neighbour.amount == neighbour.stars * 100
+
+
+@pytest.mark.parametrize("line", ['applies to: "yz-c1"', "applies to 银州社区", "Applies  To：银州社区",
+                                  "适用于：银州社区", '适用于: "yz-c1"', "适用于 银州社区"])
+def test_applies_to_is_written_like_other_header_lines_in_english_and_chinese(line: str) -> None:
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules import parse_ruleset
+    from gridcore.rules.formatter import format_source
+    from gridcore_app.cli import plugin_manager
+
+    sections = Hooks(plugin_manager()).register_sections()
+    text = f"ruleset 变体\n{line}\n积分：\n  活动 志愿服务：每小时 6 分\n"
+    ruleset = parse_ruleset(text, sections=sections, name="v.rules")
+    assert ruleset.applies_to is not None and ruleset.applies_to.text in ("yz-c1", "银州社区")
+    assert (ruleset.applies_to.pos.line, ruleset.applies_to.pos.column) == (2, line.index(ruleset.applies_to.text[0])
+                                                                              + 1 - ('"' in line))
+    # gridcore fmt puts it at the start of its line, as the other header lines
+    assert format_source(f"  {line}\n积分：\n  活动 志愿服务：每小时 6 分\n").splitlines()[0] == " ".join(line.split())
+
+
+def test_applies_to_is_said_once_and_is_not_inherited(tmp_path: Path) -> None:
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules import load_ruleset, parse_ruleset
+    from gridcore_app.cli import plugin_manager
+
+    sections = Hooks(plugin_manager()).register_sections()
+    with pytest.raises(RulesError, match="already says which subtree it applies to") as info:
+        parse_ruleset("适用于：银州社区\n适用于：龙山社区\n", sections=sections, name="twice.rules")
+    assert "twice.rules:2:5" in str(info.value)
+    with pytest.raises(RulesError, match="must come before the first section"):
+        parse_ruleset("积分：\n  活动 志愿服务：每小时 6 分\n适用于：银州社区\n", sections=sections, name="late.rules")
+    (tmp_path / "yz-c1.rules").write_text((YINZHOU / "yz-c1.rules").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "child.rules").write_text('继承 "yz-c1"\n规则集 子\n', encoding="utf-8")
+    child = load_ruleset(tmp_path / "child.rules", sections=sections, search_path=[YINZHOU])
+    assert child.applies_to is None  # the whole tree, unless it says otherwise
+    # and it keeps the variant's rules: its home visits at 3, written in yz-c1.rules
+    [visits] = [item for item in child.items["points"] if item.name is not None and item.name.text == "入户走访"]
+    assert visits.ref.name == "yz-c1.rules" and "每件 3 分" in visits.ref.text

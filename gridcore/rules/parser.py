@@ -42,7 +42,8 @@ MAX_LINE = 4000
 
 
 def _starts(words: Sequence[str]) -> re.Pattern[str]:
-    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    # a form of two words (``applies to``) takes any spaces between them
+    alts = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"^(?:{alts})(?!\w)", re.IGNORECASE)
 
 
