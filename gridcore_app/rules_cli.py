@@ -218,6 +218,9 @@ def render_effective(ruleset: Ruleset) -> str:
         out.append("levels: " + " > ".join(
             f"{level} ({ruleset.level_names[level]})" if level in ruleset.level_names else level
             for level in ruleset.levels))
+    if ruleset.applies_to is not None:
+        written = ruleset.applies_to.text
+        out.append(f"applies to: {written if written.isidentifier() else json.dumps(written, ensure_ascii=False)}")
     rows: list[tuple[str, str]] = []
     for section, items in ruleset.items.items():
         rows.append((f"{section}:", ""))

@@ -228,6 +228,8 @@ def test_the_command_line_puts_a_variant_in_force_for_its_subtree_and_lists_it(d
     assert rows[0] == ["effective", "node", "subtree", "ruleset", "file"]
     assert [row[1:] for row in rows[1:]] == [["", "the whole tree (整个层级树)", "银州区", "yinzhou.rules"],
                                              ["yz-c1", "yz-c1 银州社区", "银州社区", "c1.rules"]]
+    shown = runner.invoke(main_group, ["show", "--effective", str(district / "s1.rules"), "--rulesets", str(YINZHOU)])
+    assert 'applies to: "yz-s1"' in shown.output.splitlines()[:3], shown.output
     bad = tmp_path / "bad.rules"
     bad.write_text('继承 "yinzhou"\n适用于：龙三社区\n', encoding="utf-8")
     refused = runner.invoke(main_group, ["use", str(bad), "--rulesets", str(YINZHOU), "--store", store])
