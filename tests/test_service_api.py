@@ -335,6 +335,10 @@ def test_tasks_households_and_deductions_through_the_api(server: Server, tokens:
             nodes = {n["id"]: n for n in leader.get("/api/v1/community").json()["nodes"]}
             return dict(nodes[node]["counts"])
 
+        # the rulesets put in force, each with the subtree it governs (None: the whole tree)
+        assert [(r["ruleset"], r["node"]) for r in leader.get("/api/v1/community").json()["rulesets"]] == [
+            ("银泉社区", None)]
+
         before = households("yq-g1")
         moved = worker.post("/api/v1/events", json={
             "kind": "household_moved_in", "id": "api-move-in", "node": "yq-g1-u1", "household": "api-h1",

@@ -446,6 +446,9 @@ async def community(request: Request) -> Response:
             ],
             "departments": [{"id": d.id, "name": d.name} for d in c.departments.values()],
             "ruleset": engine.ruleset.name if engine.ruleset else None,
+            # every ruleset put in force, and the subtree each governs (node None: the whole tree)
+            "rulesets": [{"effective": entry.effective, "ruleset": entry.ruleset.name, "node": entry.node}
+                         for entry in engine.rulesets_in_force()],
             "now": engine.clock.now(),
         }
 
