@@ -321,3 +321,17 @@ def test_applies_to_is_said_once_and_is_not_inherited(tmp_path: Path) -> None:
     # and it keeps the variant's rules: its home visits at 3, written in yz-c1.rules
     [visits] = [item for item in child.items["points"] if item.name is not None and item.name.text == "入户走访"]
     assert visits.ref.name == "yz-c1.rules" and "每件 3 分" in visits.ref.text
+
+
+def test_a_ruleset_is_checked_against_the_part_of_the_tree_it_governs(district: Path) -> None:
+    from gridcore_app.checking import within
+
+    whole = load_community(district / "mini")
+    part = within(whole, "yz-c1")
+    # the subtree and the chain above it (a case climbs there), nothing beside it
+    assert {n.id for n in part.hierarchy} == {"yz", "yz-s1"} | {n.id for n in whole.hierarchy.descendants(
+        "yz-c1", include_self=True)}
+    assert "yz-c2-g1-fw" not in part.members and "yz-c1-g1-fw" in part.members
+    assert "yz-s1-o1" in part.members and "yz-cc-d1" in part.members  # the street's and the centre's staff
+    assert all(a.node in part.hierarchy for m in part.members.values() for a in m.roles)
+    assert set(part.departments) == set(whole.departments)
