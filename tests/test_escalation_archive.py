@@ -167,3 +167,26 @@ def test_an_altered_part_is_an_error_naming_the_collection(store: str) -> None:
         assert [i.id for i in esc.incidents(engine, status="open")] == ["I5"]  # open ones need no part
         with pytest.raises(StoreError, match="escalation.closed"):
             esc.incidents(engine)
+
+
+def test_a_period_s_metrics_read_only_the_parts_of_that_period(store: str) -> None:
+    with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment")), read_only=True) as engine:
+        archive = engine.state("escalation").archive
+        read: list[str] = []
+        loader = archive.loader
+
+        def counting(key: str) -> Any:
+            read.append(key)
+            return loader(key)
+
+        archive.loader = counting
+        # I1 and I3 (closed on the first two days) are in the one sealed part; I4 in the newest, in memory
+        third_day = (hours(47), hours(60))
+        assert engine.metric("closure_within_limit", "yq", *third_day).value == 100  # I4, closed within limits
+        engine.metric("mean_satisfaction", "yq", *third_day)
+        engine.report("escalation.stats", {"period": "2025-03-05"})
+        assert read == []
+        assert engine.metric("mean_satisfaction", "yq", *third_day).value == 5  # I4's verification
+        first_day = (T0, hours(10))
+        assert engine.metric("closure_within_limit", "yq", *first_day).value == 0  # I1 missed its accept limit
+        assert len(read) == 1

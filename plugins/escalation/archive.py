@@ -241,8 +241,7 @@ class Archive:
             raise ValueError(f"closed incidents of format {document.get('format')!r}, expected {FORMAT}")
         archive = cls(loader)
         for key, reported, active, names in document["parts"]:
-            archive.parts.append(Part([[str(n) for n in row] for row in names], _load_span(reported),
-                                      _load_span(active), key=str(key)))
+            archive.parts.append(Part(names, _load_span(reported), _load_span(active), key=str(key)))
         archive.open = [dict(entry) for entry in document["open"]]
         return archive
 

@@ -69,7 +69,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         state.aliases = {str(k): str(v) for k, v in document["aliases"].items()}
         state.reports_at = defaultdict(list)
         for category, key, times in document["reports_at"]:
-            state.reports_at[(category, key)] = _converter.structure(times, list[datetime])
+            state.reports_at[(category, key)] = [datetime.fromisoformat(t) for t in times]
         state.at_place = defaultdict(list)
         for category, key, ids in document["at_place"]:
             state.at_place[(category, key)] = [str(i) for i in ids]
