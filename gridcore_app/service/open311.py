@@ -267,7 +267,8 @@ async def get_requests(request: Request) -> Response:
         until = end or engine.latest_event_time or engine.clock.now()
         since = start or until - DEFAULT_WINDOW
         out = []
-        for view in reversed(gridcore_escalation.incidents(engine)):
+        # (only the window's closed incidents are read from the store)
+        for view in reversed(gridcore_escalation.reported_in(engine, since, until + timedelta(microseconds=1))):
             if not since <= view.reported_at <= until:
                 continue
             if codes and view.category not in codes:

@@ -7,6 +7,7 @@ which line departments hear of it.  Read-only API for embedders and other
 plugins (each takes an engine)::
 
     incidents(engine, status=None, within=None) -> list[IncidentView]
+    reported_in(engine, start, end, within=None) -> list[IncidentView]   (reads only that period's closed ones)
     incident(engine, incident_id) -> IncidentView
     timeline(engine, incident_id) -> list[Entry]
     overdue(engine, now=None) -> list[tuple[IncidentView, Deadline]]
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         incidents,
         limits,
         overdue,
+        reported_in,
         timeline,
     )
 
@@ -56,6 +58,7 @@ _LAZY = {
     "incident": ".views",
     "incidents": ".views",
     "overdue": ".views",
+    "reported_in": ".views",
     "timeline": ".views",
 }
 
@@ -96,5 +99,6 @@ __all__ = [
     "incidents",
     "limits",
     "overdue",
+    "reported_in",
     "timeline",
 ]
