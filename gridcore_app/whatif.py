@@ -267,7 +267,11 @@ def replay(
         engine = Engine.open(store=Path(folder) / "store", community=community, clock=FixedClock(first),
                              plugins=plugins if plugins is not None else get_plugin_manager())
         with engine:
-            in_force = engine.use_ruleset(ruleset, effective=first)
+            # each side governs the whole tree: a community's variant (its 'applies to') is compared
+            # with the district's rules as if it were everyone's, not left alone over its own subtree
+            compiled = _compiled(ruleset, engine.plugins)
+            in_force = engine.use_ruleset(attrs.evolve(compiled, applies_to=None) if compiled.applies_to
+                                          else compiled, effective=first)
             # Documents go in as they are: a malformed one is refused (with its
             # field and reason) on both sides alike, never a crash.
             summary = engine.record_many(kept)

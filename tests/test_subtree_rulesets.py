@@ -335,3 +335,13 @@ def test_a_ruleset_is_checked_against_the_part_of_the_tree_it_governs(district: 
     assert "yz-s1-o1" in part.members and "yz-cc-d1" in part.members  # the street's and the centre's staff
     assert all(a.node in part.hierarchy for m in part.members.values() for a in m.roles)
     assert set(part.departments) == set(whole.departments)
+
+
+def test_gridcore_diff_compares_a_variant_with_the_district_over_the_whole_tree(district: Path) -> None:
+    """A what-if replays each ruleset for the whole tree: a variant is tried as if it were everyone's."""
+    from gridcore_app.whatif import diff
+
+    events = [visit("yz-c2-g1-fw", "yz-c2-g1", MONDAY)]
+    found = diff(events, RULES, YINZHOU / "yz-c1.rules", load_community(district / "mini"), jobs=1)
+    changed = {c.subject: (c.a, c.b) for c in found.changes if c.plugin == "points"}
+    assert changed["member:yz-c2-g1-fw:balance"] == (4, 6), changed
