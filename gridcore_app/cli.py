@@ -438,11 +438,17 @@ def hierarchy_show(path: Path | None, ruleset_path: Path | None, store: str | No
     if ruleset_path is not None:
         from gridcore.rules import load_ruleset
 
+        from gridcore.rules.subtree import governed_node
+
+        from .checking import within
+
         ruleset = load_ruleset(ruleset_path, sections=hooks.register_sections(), metrics=hooks.register_metrics())
-        found = hooks.check_ruleset(community, ruleset)
+        node = governed_node(ruleset, community.hierarchy)  # a community's variant: the part it governs
+        found = hooks.check_ruleset(community if node is None else within(community, node), ruleset)
         for diagnostic in found:
             click.echo(diagnostic.render())
-        click.echo(f"{ruleset.name}: {len(found)} finding(s) in {community.name} / 发现 {len(found)} 处")
+        where = community.name if node is None else f"{node} {community.hierarchy.node(node).name}"
+        click.echo(f"{ruleset.name}: {len(found)} finding(s) in {where} / 发现 {len(found)} 处")
 
 
 def _print_tree(community: Community, counts: Callable[[str], Counts] | None) -> None:
