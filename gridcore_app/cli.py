@@ -437,7 +437,6 @@ def hierarchy_show(path: Path | None, ruleset_path: Path | None, store: str | No
         _print_tree(community, community.counts if community.households else None)
     if ruleset_path is not None:
         from gridcore.rules import load_ruleset
-
         from gridcore.rules.subtree import governed_node
 
         from .checking import within
