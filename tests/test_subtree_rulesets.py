@@ -345,3 +345,16 @@ def test_gridcore_diff_compares_a_variant_with_the_district_over_the_whole_tree(
     found = diff(events, RULES, YINZHOU / "yz-c1.rules", load_community(district / "mini"), jobs=1)
     changed = {c.subject: (c.a, c.b) for c in found.changes if c.plugin == "points"}
     assert changed["member:yz-c2-g1-fw:balance"] == (4, 6), changed
+
+
+def test_an_applies_to_line_with_no_node_says_so_not_that_it_is_an_unknown_section() -> None:
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules import parse_ruleset
+    from gridcore_app.cli import plugin_manager
+
+    sections = Hooks(plugin_manager()).register_sections()
+    for line in ("适用于：", "applies to:"):
+        with pytest.raises(RulesError) as info:
+            parse_ruleset(f"ruleset x\n{line}\n", sections=sections, name="bare.rules")
+        assert "nothing follows the colon" in str(info.value) and "unknown section" not in str(info.value)
+        assert "冒号后面没有内容" in info.value.render("zh")

@@ -335,6 +335,10 @@ class _Reader:
         if header is not None:
             self.take_header(line, header)
             return
+        if _HEADER.match(code) and _PREAMBLE.match(code) and self.current is None and not self.blocks:
+            # 'levels:' / '适用于：' with nothing after it: the preamble line says what it lacks
+            self.take_preamble(line, None)
+            return
         if _HEADER.match(code) and not self.is_item_word(code):
             if not self.skip_unknown_sections:
                 self.unknown_header(line, code)
