@@ -23,6 +23,7 @@ Rules a tree must follow (each refusal names the node):
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -283,6 +284,25 @@ class Hierarchy:
             return self._nodes[node_id]
         except (KeyError, TypeError):
             raise HierarchyError(f"unknown node {node_id!r}") from None
+
+    def find(self, written: str) -> Node:
+        """The node ``written`` names: its id, else its name as ``nodes.csv`` gives it
+        (``银州社区``) when one node alone bears it (every community's ``第一网格`` must be
+        its id).  ``HierarchyError`` otherwise, saying which ids share the name or which
+        node was meant (the name resolution of ``--node`` options and ``node=`` parameters)."""
+        found = self._nodes.get(written)
+        if found is not None:
+            return found
+        named = [n for n in self._order if n.name == written]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            ids = ", ".join(n.id for n in named[:8]) + (", ..." if len(named) > 8 else "")
+            raise HierarchyError(f"{written!r} names {len(named)} nodes ({ids}): give the node's id "
+                                 f"(节点名称重复，请写节点编号)")
+        close = difflib.get_close_matches(written, [*self._nodes, *(n.name for n in self._order)], n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise HierarchyError(f"unknown node {written!r} (未知节点){hint}")
 
     def parent(self, node_id: str) -> Node | None:
         """The node's parent, or None for a root."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import date, datetime, time
+from pathlib import PurePath
 from typing import Any
 
 import attrs
@@ -538,14 +539,22 @@ async def points_balance(request: Request) -> Response:
     return ok(await service.read(read))
 
 
-@documented("The rewards list in force (积分礼遇清单) with the stock left", tag="reads")
+@documented(
+    "The rewards list in force (积分礼遇清单) with the stock left: that of the ruleset governing the node "
+    "(a community's own variant has its own list)",
+    query=(("node", "a node id or name: the list of the ruleset governing it; default: the caller's home"),),
+    tag="reads",
+)
 async def points_rewards(request: Request) -> Response:
     service = service_of(request)
-    await service.member(request)
+    who = await service.member(request)
+    written = request.query_params.get("node")
 
     def read(engine: Engine) -> Any:
         require_plugin(engine, "points")
-        return gridcore_points.rewards(engine)
+        node = (engine.community.hierarchy.find(written).id if written is not None
+                else gridcore_points.home_of(engine, who.member) if who.member else None)
+        return gridcore_points.rewards(engine, node=node)
 
     return ok(await service.read(read))
 
@@ -590,9 +599,12 @@ async def overdue(request: Request) -> Response:
 @documented(
     "Which time limit applies where (gridcore incidents limits): each category at each level of its ladder, "
     "summoned departments and handler roles, each limit with the rule that wins",
-    query=(("on", "YYYY-MM-DD: the rules in force that day (at its start); default: now"),),
+    query=(("on", "YYYY-MM-DD: the rules in force that day (at its start); default: now"),
+           ("node", ("a node id or name: the limits of the ruleset governing it (a community's own variant); "
+                     "default: the whole tree's"))),
     tag="reads",
-    description="`rows`: `applies_to` (category, department or handler), `name` (the category, null for any "
+    description="`ruleset` and `file`: the ruleset governing `node` (null: the whole tree) and its file; "
+    "`rows`: `applies_to` (category, department or handler), `name` (the category, null for any "
     "other; the department; the role), `level`, `accept` and `resolve` (null: no limit; else `span`, "
     "`working`, `source` and `rule`), `only_when` (limits applying there only when their condition holds), "
     "`then_role` (who takes over a handler's breached case); `precedence` says how the winner is chosen.",
@@ -601,9 +613,11 @@ async def incident_limits(request: Request) -> Response:
     service = service_of(request)
     await service.member(request)
     on = request.query_params.get("on")
+    written = request.query_params.get("node")
 
     def read(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "escalation")
+        node = engine.community.hierarchy.find(written).id if written is not None else None
         when = engine.clock.now()
         if on is not None:
             try:
@@ -611,11 +625,13 @@ async def incident_limits(request: Request) -> Response:
             except ValueError:
                 raise Problem("invalid-request", f"on {on!r} is not a day like 2025-03-01") from None
             when = datetime.combine(day, time(0), engine.community.tz)
-        ruleset = engine.ruleset_at(when)
+        ruleset = engine.ruleset_at(when, node)
         return {
             "ruleset": ruleset.name if ruleset else None,
+            "file": PurePath(ruleset.entry).name if ruleset else None,
+            "node": node,
             "on": when.date(),
-            "rows": [_limits_row(row) for row in gridcore_escalation.limits(engine, at=when)],
+            "rows": [_limits_row(row) for row in gridcore_escalation.limits(engine, at=when, node=node)],
             "precedence": gridcore_escalation.PRECEDENCE,
         }
 

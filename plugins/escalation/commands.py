@@ -106,19 +106,35 @@ def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
 
 
 @incidents_group.command("limits")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--rulesets", "rulesets", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where 'extends' also looks (after the file's own folder).")
-@click.option("--on", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day (default: the latest version).")
+@click.option("--on", "day", type=click.DateTime(["%Y-%m-%d"]), help="The day (default: the latest version; "
+              "without FILE: now).")
+@click.option("--node", default=None, metavar="NODE", help="Without FILE: the limits of the ruleset governing "
+              "this node in the store (its id or name; default: the incident's node, else the whole tree's).")
+@click.option("--incident", "incident_id", default=None, help="Without FILE: the limits of the ruleset governing "
+              "where this incident was reported.")
+@store_option
+@now_option
 @format_option
-def limits_command(file: Path, rulesets: tuple[Path, ...], day: datetime | None, fmt: str) -> None:
-    """Which time limit applies where: each category at each level of its ladder, and the rule that wins."""
+def limits_command(file: Path | None, rulesets: tuple[Path, ...], day: datetime | None, node: str | None,
+                   incident_id: str | None, store: str, now: datetime | None, fmt: str) -> None:
+    """Which time limit applies where: each category at each level of its ladder, and the rule that wins.
+
+    FILE: as that ruleset file writes them.  Without FILE: as the store's rulesets in
+    force, those of the ruleset governing ``--node`` (a community's own variant)."""
     from gridcore.rules import RulesError
     from gridcore_app.cli import read_ruleset
 
     from .limits import limits_table
     from .section import SECTION
 
+    if file is None:
+        _limits_in_store(store, now, day, node, incident_id, fmt)
+        return
+    if node is not None or incident_id is not None:
+        raise click.UsageError("--node and --incident read the store's rulesets: give them without FILE")
     try:
         ruleset = read_ruleset(file, search_path=rulesets)
     except RulesError as exc:
@@ -128,6 +144,33 @@ def limits_command(file: Path, rulesets: tuple[Path, ...], day: datetime | None,
     if policy is None:
         raise click.ClickException(f"{file} has no escalation rules (事件流转) in force then")
     click.echo(limits_table(policy, ruleset.levels).render(fmt), nl=False)
+
+
+def _limits_in_store(store: str, now: datetime | None, day: datetime | None, written: str | None,
+                     incident_id: str | None, fmt: str) -> None:
+    """``incidents limits`` without FILE: the limits of the ruleset governing a node of the store."""
+    from pathlib import PurePath
+
+    from gridcore import GridcoreError, Table
+
+    from .limits import limits_table
+    from .section import SECTION
+
+    with open_engine(store, now=now, read_only=True) as engine:
+        try:
+            node = engine.community.hierarchy.find(written).id if written is not None else (
+                views.incident(engine, incident_id).node if incident_id is not None else None)
+        except GridcoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        when = engine.clock.now() if day is None else day.replace(tzinfo=engine.community.tz)
+        ruleset = engine.ruleset_at(when, node)
+        policy = engine.policy(SECTION, at=when, node=node)
+        if ruleset is None or policy is None:
+            raise click.ClickException("no escalation rules (事件流转) are in force there then")
+        table = limits_table(policy, ruleset.levels)
+        where = "the whole tree (整个层级树)" if node is None else f"{node} {engine.community.hierarchy.node(node).name}"
+        note = f"ruleset {ruleset.name} ({PurePath(ruleset.entry).name}) governs {where} (适用规则集)"
+        click.echo(Table(table.title, table.columns, table.rows, (note, *table.notes)).render(fmt), nl=False)
 
 
 @incidents_group.command("overdue")

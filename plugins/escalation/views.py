@@ -250,15 +250,16 @@ def overdue(
     return out
 
 
-def categories(engine: Engine, at: datetime | None = None) -> list[Category]:
-    """The incident categories of the ruleset in force at ``at`` (default: the engine clock's now).
+def categories(engine: Engine, at: datetime | None = None, node: str | None = None) -> list[Category]:
+    """The incident categories of the ruleset in force at ``at`` (default: the engine clock's now)
+    at ``node`` (that of the nearest subtree around it with one in force; None: the whole tree's).
 
     Every ``category`` item, in file order, then each category a route names
     without declaring it (its name is its code).
     """
     from .intake import policy_at
 
-    policy, _ = policy_at(engine, at or engine.clock.now())
+    policy, _ = policy_at(engine, at or engine.clock.now(), node)
     if policy is None:
         return []
     found = {c.code: c for c in policy.categories}
@@ -268,16 +269,18 @@ def categories(engine: Engine, at: datetime | None = None) -> list[Category]:
     return list(found.values())
 
 
-def limits(engine: Engine, at: datetime | None = None) -> list[LimitsRow]:
+def limits(engine: Engine, at: datetime | None = None, node: str | None = None) -> list[LimitsRow]:
     """Which time limit applies where under the ruleset in force at ``at`` (default: the engine
-    clock's now): each category at each level of its ladder, then summoned departments and
-    handler roles, each limit with the rule that wins (``gridcore incidents limits``)."""
+    clock's now) at ``node`` (that of the nearest subtree around it with one in force, a
+    community's own variant; None: the whole tree's): each category at each level of its ladder,
+    then summoned departments and handler roles, each limit with the rule that wins
+    (``gridcore incidents limits``)."""
     from .intake import policy_at
     from .limits import applied_limits
 
     when = at or engine.clock.now()
-    policy, _ = policy_at(engine, when)
-    ruleset = engine.ruleset_at(when)
+    policy, _ = policy_at(engine, when, node)
+    ruleset = engine.ruleset_at(when, node)
     if policy is None or ruleset is None:
         return []
     return applied_limits(policy, ruleset.levels)

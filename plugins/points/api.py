@@ -288,11 +288,14 @@ class RewardStatus:
     rule: str
 
 
-def rewards(engine: Engine, at: datetime | None = None) -> list[RewardStatus]:
-    """The rewards list in force at ``at`` (default now), with the stock left."""
+def rewards(engine: Engine, at: datetime | None = None, node: str | None = None) -> list[RewardStatus]:
+    """The rewards list in force at ``at`` (default now) at ``node``, with the stock left.
+
+    ``node``: the list of the ruleset governing it (a community's own variant's;
+    ``Engine.ruleset_at``); None: the whole tree's."""
     the_state = state(engine)
     moment = at or engine.clock.now()
-    policy = the_state.policy_at(moment)
+    policy = the_state.policy_at(moment, node)
     if policy is None:
         return []
     out = []

@@ -93,13 +93,24 @@ def flags(node: str | None, period: str | None, store: str, now: datetime | None
 
 
 @points.command()
+@click.option("--node", default=None, metavar="NODE",
+              help="The list of the ruleset governing this node (its id or name; default: the member's home, "
+                   "else the whole tree's).")
+@click.option("--member", default=None, help="Whose list: that of the ruleset governing the member's home.")
 @store_option
 @now_option
 @format_option
-def rewards(store: str, now: datetime | None, fmt: str) -> None:
-    """Show the rewards list in force (积分礼遇清单) and the stock left."""
+def rewards(node: str | None, member: str | None, store: str, now: datetime | None, fmt: str) -> None:
+    """Show the rewards list in force (积分礼遇清单) and the stock left.
+
+    A community with its own variant of the district's rules has its own list:
+    ``--node`` (or ``--member``, for the member's home) shows it."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(rewards_table(engine).render(fmt), nl=_needs_newline(fmt))
+        at = _found_node(engine, node) if node is not None else None
+        if at is None and member is not None:
+            _known(engine, member)
+            at = api.home_of(engine, member)
+        click.echo(rewards_table(engine, at).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -144,6 +155,17 @@ def _known(engine: object, member: str) -> None:
     assert isinstance(engine, Engine)
     if not engine.knows_person(member):
         fail(f"unknown member {member!r}: not on the roster nor a registered resident")
+
+
+def _found_node(engine: object, written: str) -> str:
+    """The id of the node ``written`` names (its id or its name, ``银州社区``), else a clear error."""
+    from gridcore import Engine, GridcoreError
+
+    assert isinstance(engine, Engine)
+    try:
+        return engine.community.hierarchy.find(written).id
+    except GridcoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _node(engine: object, node: str) -> None:

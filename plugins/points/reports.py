@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from gridcore import GridcoreError, Report, Table
@@ -113,24 +114,43 @@ def deductions_table(engine: Engine, node: str | None, period: str | None) -> Ta
     )
 
 
-def rewards_table(engine: Engine) -> Table:
-    """The rewards list in force now (积分礼遇清单), with the stock left."""
-    rows = api.rewards(engine)
+def rewards_table(engine: Engine, node: str | None = None) -> Table:
+    """The rewards list in force now (积分礼遇清单) at ``node`` (None: the whole tree's), with the stock left.
+
+    When rulesets are in force for subtrees, a note says which ruleset governs the node and its file."""
+    rows = api.rewards(engine, node=node)
     return Table(
         title="积分礼遇清单 rewards list",
         columns=("reward", "price", "stock_left", "limit_per_member", "valid", "rule"),
         rows=tuple((r.name, r.price, r.stock_left, r.limit, r.valid, r.rule) for r in rows),
-        notes=_no_policy_note(engine),
+        notes=governing_note(engine, node) + _no_policy_note(engine, node),
     )
 
 
-def _no_policy_note(engine: Engine) -> tuple[str, ...]:
-    ruleset = engine.ruleset
+def governing_note(engine: Engine, node: str | None) -> tuple[str, ...]:
+    """``ruleset 银州社区 (yz-c1.rules) governs yz-c1 银州社区``, when some ruleset is in force for a
+    subtree only (a store with one whole-tree ruleset prints as it always did)."""
+    if all(entry.node is None for entry in engine.rulesets_in_force()):
+        return ()
+    ruleset = engine.ruleset_at(engine.clock.now(), node)
+    where = "the whole tree (整个层级树)" if node is None else f"{node} {engine.community.hierarchy.node(node).name}"
+    if ruleset is None:
+        return (f"note: no ruleset governs {where} (无规则集)",)
+    return (f"note: ruleset {ruleset.name} ({PurePath(ruleset.entry).name}) governs {where} (适用规则集)",)
+
+
+def _no_policy_note(engine: Engine, node: str | None = None) -> tuple[str, ...]:
+    ruleset = engine.ruleset if node is None else engine.ruleset_at(engine.clock.now(), node)
     if ruleset is None:
         return ("note: no ruleset is in force, so no points are earned",)
     if not ruleset.has("points"):
         return (f"note: ruleset {ruleset.name} has no points section, so no points are earned",)
     return ()
+
+
+def _node_param(engine: Engine, written: str | None) -> str | None:
+    """A ``node=`` parameter, as its id or its name (``银州社区``); None stays None (the whole tree)."""
+    return None if written is None else engine.community.hierarchy.find(written).id
 
 
 def _need(params: Mapping[str, str], name: str) -> str:
@@ -166,8 +186,9 @@ def registered_reports() -> list[Report]:
         ),
         Report(
             "points.rewards",
-            "the rewards list in force, with the stock left",
-            lambda engine, p: rewards_table(engine),
+            "the rewards list in force (at node=NODE: the ruleset governing it), with the stock left",
+            lambda engine, p: rewards_table(engine, _node_param(engine, p.get("node") or None)),
+            params=("node",),
         ),
         Report(
             "points.deductions",

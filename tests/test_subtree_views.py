@@ -1,0 +1,168 @@
+"""Views follow the node they are about (issue 14): a community with its own variant sees its own numbers.
+
+A small district (2 streets x 4 communities, Yinzhou's shape) under the
+district's rules, with a variant in force for 银州社区 (yz-c1) only: its
+haircut voucher costs 30 points (the district: 50) and its grids accept a case
+within 2 working hours (the district: 4).  The rewards list and the time
+limits, through the command line and the service, show the variant's numbers
+and file for yz-c1 (by id or by name) and the district's for yz-c2.
+"""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO
+from servicekit import Server, served
+
+from gridcore import Engine, FixedClock
+from gridcore_app.cli import main_group
+from gridcore_app.rosterio import load_community
+
+YINZHOU = REPO / "rulesets" / "yinzhou"
+TZ = timezone(timedelta(hours=8))
+MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)
+VARIANT = """\
+继承 "yinzhou"
+规则集 试点社区
+适用于：银州社区
+
+积分：
+  覆盖 礼遇 理发券：30 分，每月最多 2 件
+
+事件流转：
+  覆盖 时限 grid：受理时限 2个工作小时，办结时限 3个工作日
+"""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A sqlite store of the mini district: the district's rules for all, the variant for yz-c1."""
+    root = tmp_path_factory.mktemp("subtree-views")
+    make = runpy.run_path(str(REPO / "rulesets" / "tools" / "make_yinzhou.py"), run_name="make_yinzhou")
+    make["district"](root, key="mini", streets=2, communities=4, name="小银州区")
+    variant = root / "pilot.rules"
+    variant.write_text(VARIANT, encoding="utf-8")
+    url = f"sqlite:///{root / 'district.db'}"
+    with Engine.open(store=url, community=load_community(root / "mini"), ruleset=YINZHOU / "yinzhou.rules",
+                     effective=MONDAY - timedelta(days=7), clock=FixedClock(MONDAY)) as engine:
+        engine.use_ruleset(variant, effective=MONDAY - timedelta(days=7), search_path=[YINZHOU])
+        assert engine.community.hierarchy.node("yz-c1").name == "银州社区"
+        assert [e.node for e in engine.rulesets_in_force()] == [None, "yz-c1"]
+        engine.record({"kind": "incident_reported", "id": "r-c1", "time": MONDAY.isoformat(),
+                       "actor": "yz-c1-g1-fw", "node": "yz-c1-g1", "incident": "c1-case",
+                       "category": "assistance", "severity": 1, "channel": "phone"})
+    return url
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main_group, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def refused(*args: str) -> str:
+    result = CliRunner().invoke(main_group, list(args), catch_exceptions=False)
+    assert result.exit_code != 0, result.output
+    return result.output
+
+
+def haircut(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("理发券"))
+
+
+def grid_row(output: str, category: str = "assistance") -> str:
+    return next(line for line in output.splitlines() if line.split()[:2] == [category, "grid"])
+
+
+# ---------------------------------------------------------------- points rewards
+
+
+def test_the_rewards_list_is_the_variants_for_its_community_and_the_districts_next_door(store: str) -> None:
+    now = ("--store", store, "--now", MONDAY.isoformat())
+    own = run("points", "rewards", "--node", "yz-c1", *now)
+    assert haircut(own).split()[1] == "30" and "pilot.rules:" in haircut(own)
+    assert "note: ruleset 试点社区 (pilot.rules) governs yz-c1 银州社区" in own
+    assert run("points", "rewards", "--node", "银州社区", *now) == own  # by its name as nodes.csv gives it
+    assert haircut(run("points", "rewards", "--node", "yz-c1-g1", *now)).split()[1] == "30"  # a grid of it
+    assert haircut(run("points", "rewards", "--member", "yz-c1-g1-fw", *now)).split()[1] == "30"
+    other = run("points", "rewards", "--node", "yz-c2", *now)
+    assert haircut(other).split()[1] == "50" and "yinzhou.rules:27" in haircut(other)
+    assert "note: ruleset 银州区 (yinzhou.rules) governs yz-c2" in other
+    whole = run("points", "rewards", *now)  # nothing says which node: the whole tree's
+    assert haircut(whole).split()[1] == "50" and "governs the whole tree" in whole
+
+
+def test_an_unknown_or_shared_node_name_is_refused_with_why(store: str) -> None:
+    now = ("--store", store, "--now", MONDAY.isoformat())
+    assert "unknown node '银洲社区'" in refused("points", "rewards", "--node", "银洲社区", *now)
+    assert "did you mean '银州社区'" in refused("points", "rewards", "--node", "银洲社区", *now)
+    shared = refused("points", "rewards", "--node", "第一网格", *now)
+    assert "names 4 nodes" in shared and "yz-c1-g1" in shared
+
+
+# ---------------------------------------------------------------- escalation limits
+
+
+def test_the_time_limits_are_the_variants_for_its_community_and_the_districts_next_door(store: str) -> None:
+    now = ("--store", store, "--now", MONDAY.isoformat())
+    own = run("incidents", "limits", "--node", "银州社区", *now)
+    assert "2 working hours (level grid, pilot.rules:9)" in grid_row(own)
+    assert "ruleset 试点社区 (pilot.rules) governs yz-c1 银州社区" in own
+    other = run("incidents", "limits", "--node", "yz-c2-g1", *now)
+    assert "4 working hours (level grid, yinzhou.rules:43)" in grid_row(other)
+    assert "ruleset 银州区 (yinzhou.rules) governs yz-c2-g1" in other
+    assert grid_row(run("incidents", "limits", "--incident", "c1-case", *now)) == grid_row(own)
+    assert grid_row(run("incidents", "limits", *now)) == grid_row(other)  # the whole tree's
+    # a file given prints that file's limits, as before; --node belongs to the store's reading
+    assert "yinzhou.rules:43" in grid_row(run("incidents", "limits", str(YINZHOU / "yinzhou.rules")))
+    assert "without FILE" in refused("incidents", "limits", str(YINZHOU / "yinzhou.rules"), "--node", "yz-c1")
+
+
+# ---------------------------------------------------------------- the service
+
+
+@pytest.fixture(scope="module")
+def service(store: str) -> Iterator[tuple[Server, dict[str, str]]]:
+    from gridcore_app.service import auth
+
+    with Engine.open(store=store, clock=FixedClock(MONDAY)) as engine:
+        tokens = {who: auth.issue(engine, who, who)[1] for who in ("yz-c1-g1-fw", "yz-c2-g1-fw")}
+    with served(store, now=MONDAY, intake=None) as server:
+        yield server, tokens
+
+
+def test_the_service_answers_each_node_by_the_ruleset_governing_it(service: tuple[Server, dict[str, str]]) -> None:
+    server, tokens = service
+
+    def price(rows: list[dict[str, Any]]) -> tuple[int, str]:
+        found = next(r for r in rows if r["name"] == "理发券")
+        return found["price"], found["rule"].split(":")[0]
+
+    with server.client(tokens["yz-c2-g1-fw"]) as client:
+        assert price(client.get("/api/v1/points/rewards").json()) == (50, "yinzhou.rules")  # the caller's home
+        assert price(client.get("/api/v1/points/rewards", params={"node": "银州社区"}).json()) == (30, "pilot.rules")
+        limits = client.get("/api/v1/incidents/limits", params={"node": "yz-c1"}).json()
+        district = client.get("/api/v1/incidents/limits", params={"node": "yz-c2"}).json()
+        whole = client.get("/api/v1/incidents/limits").json()
+        unknown = client.get("/api/v1/incidents/limits", params={"node": "银洲社区"})
+        shared = client.get("/api/v1/points/rewards", params={"node": "第一网格"})
+    with server.client(tokens["yz-c1-g1-fw"]) as client:
+        assert price(client.get("/api/v1/points/rewards").json()) == (30, "pilot.rules")
+    assert (limits["ruleset"], limits["file"], limits["node"]) == ("试点社区", "pilot.rules", "yz-c1")
+    assert (district["ruleset"], district["file"], district["node"]) == ("银州区", "yinzhou.rules", "yz-c2")
+    assert (whole["file"], whole["node"]) == ("yinzhou.rules", None)
+
+    def grid(answer: dict[str, Any]) -> tuple[str, str]:
+        row = next(r for r in answer["rows"] if r["name"] == "assistance" and r["level"] == "grid")
+        return row["accept"]["span"], row["accept"]["rule"]["rule"]
+
+    assert grid(limits) == ("2 working hours", "pilot.rules:9")
+    assert grid(district) == grid(whole) == ("4 working hours", "yinzhou.rules:43")
+    assert unknown.status_code == 404 and "银州社区" in unknown.text
+    assert shared.status_code == 400 and "yz-c1-g1" in shared.text
