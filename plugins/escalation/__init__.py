@@ -11,9 +11,9 @@ plugins (each takes an engine)::
     incident(engine, incident_id) -> IncidentView
     timeline(engine, incident_id) -> list[Entry]
     overdue(engine, now=None) -> list[tuple[IncidentView, Deadline]]
-    categories(engine, at=None) -> list[Category]
+    categories(engine, at=None, node=None) -> list[Category]   (node: the ruleset governing it)
     category_code(engine, written, at) -> str   (a category's name -> its code)
-    limits(engine, at=None) -> list[LimitsRow]  (which time limit applies where)
+    limits(engine, at=None, node=None) -> list[LimitsRow]  (which time limit applies where)
 
 See docs/escalation.md.
 """
