@@ -3,8 +3,10 @@
 A small district (2 streets x 4 communities, Yinzhou's shape) under the
 district's rules, with a variant in force for 银州社区 (yz-c1) only: its
 haircut voucher costs 30 points (the district: 50) and its grids accept a case
-within 2 working hours (the district: 4).  The rewards list and the time
-limits, through the command line and the service, show the variant's numbers
+within 2 working hours (the district: 4); it rates monthly (the district:
+quarterly) and pays full-time gridworkers 120 yuan a star (the district: 100).
+The rewards list, the time limits and the assessment, through the command line
+and the service (served for real in this process), show the variant's numbers
 and file for yz-c1 (by id or by name) and the district's for yz-c2.
 """
 
@@ -15,18 +17,22 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import attrs
+import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
-from servicekit import Server, served
 
 from gridcore import Engine, FixedClock
 from gridcore_app.cli import main_group
 from gridcore_app.rosterio import load_community
+from gridcore_app.service import Settings, auth, create_app
+from gridcore_app.service.testing import running
 
 YINZHOU = REPO / "rulesets" / "yinzhou"
 TZ = timezone(timedelta(hours=8))
 MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)
+START = datetime(2025, 1, 1, tzinfo=TZ)
 VARIANT = """\
 继承 "yinzhou"
 规则集 试点社区
@@ -37,6 +43,10 @@ VARIANT = """\
 
 事件流转：
   覆盖 时限 grid：受理时限 2个工作小时，办结时限 3个工作日
+
+考核：
+  周期：月
+  覆盖 补贴 专职网格员：每星 120 元
 """
 
 
@@ -50,8 +60,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     variant.write_text(VARIANT, encoding="utf-8")
     url = f"sqlite:///{root / 'district.db'}"
     with Engine.open(store=url, community=load_community(root / "mini"), ruleset=YINZHOU / "yinzhou.rules",
-                     effective=MONDAY - timedelta(days=7), clock=FixedClock(MONDAY)) as engine:
-        engine.use_ruleset(variant, effective=MONDAY - timedelta(days=7), search_path=[YINZHOU])
+                     effective=START, clock=FixedClock(MONDAY)) as engine:
+        engine.use_ruleset(variant, effective=START, search_path=[YINZHOU])
         assert engine.community.hierarchy.node("yz-c1").name == "银州社区"
         assert [e.node for e in engine.rulesets_in_force()] == [None, "yz-c1"]
         engine.record({"kind": "incident_reported", "id": "r-c1", "time": MONDAY.isoformat(),
@@ -127,14 +137,22 @@ def test_the_time_limits_are_the_variants_for_its_community_and_the_districts_ne
 # ---------------------------------------------------------------- the service
 
 
+@attrs.frozen
+class Server:
+    """The service served for real in this process (gridcore_app.service.testing.running)."""
+
+    url: str
+
+    def client(self, token: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
 @pytest.fixture(scope="module")
 def service(store: str) -> Iterator[tuple[Server, dict[str, str]]]:
-    from gridcore_app.service import auth
-
     with Engine.open(store=store, clock=FixedClock(MONDAY)) as engine:
         tokens = {who: auth.issue(engine, who, who)[1] for who in ("yz-c1-g1-fw", "yz-c2-g1-fw")}
-    with served(store, now=MONDAY, intake=None) as server:
-        yield server, tokens
+    with running(create_app(Settings(store=store, test_clock=MONDAY))) as url:
+        yield Server(url), tokens
 
 
 def test_the_service_answers_each_node_by_the_ruleset_governing_it(service: tuple[Server, dict[str, str]]) -> None:
@@ -166,3 +184,38 @@ def test_the_service_answers_each_node_by_the_ruleset_governing_it(service: tupl
     assert grid(district) == grid(whole) == ("4 working hours", "yinzhou.rules:43")
     assert unknown.status_code == 404 and "银州社区" in unknown.text
     assert shared.status_code == 400 and "yz-c1-g1" in shared.text
+
+
+def test_the_service_shows_a_subtrees_assessment_under_its_ruleset(service: tuple[Server, dict[str, str]]) -> None:
+    server, tokens = service
+    with server.client(tokens["yz-c2-g1-fw"]) as client:
+        own = client.get("/api/v1/assessments/2025-02", params={"node": "银州社区"}).json()["assessment"]
+        other = client.get("/api/v1/assessments/2025-02", params={"node": "yz-c2"}).json()["assessment"]
+        every = client.get("/api/v1/assessments/2025-02").json()["assessment"]
+    assert own["ruleset"] == "试点社区 (pilot.rules)" and other["ruleset"] == "银州区 (yinzhou.rules)"
+    assert {r["node"] for r in own["ratings"]} == {"yz-c1", *(f"yz-c1-g{i}" for i in range(1, 8))}
+    # the variant's own rate for full-time gridworkers; the grid leaders' it inherits from the district
+    assert {(s["role"], s["rule"]["rule"]) for s in own["subsidies"]} == {
+        ("fulltime_gridworker", "pilot.rules:13"), ("grid_leader", "yinzhou.rules:35")}
+    assert {(s["role"], s["rule"]["rule"]) for s in other["subsidies"]} == {
+        ("fulltime_gridworker", "yinzhou.rules:34"), ("grid_leader", "yinzhou.rules:35")}
+    assert len(every["ratings"]) > len(own["ratings"]) + len(other["ratings"])
+
+
+# ---------------------------------------------------------------- assessment
+
+
+def test_assess_by_node_takes_the_period_of_its_ruleset_and_shows_its_subtree(store: str) -> None:
+    now = ("--store", store, "--now", MONDAY.isoformat())
+    own = run("assess", "--node", "银州社区", "--dry-run", *now)  # the variant rates monthly: February is over
+    assert own.startswith("Star ratings 2025-02")
+    assert "ruleset 试点社区 (pilot.rules)" in own and "only yz-c1 银州社区 and below" in own
+    rated = [line.split()[0] for line in own.splitlines() if line.startswith("yz-")]
+    assert rated and all(node == "yz-c1" or node.startswith("yz-c1-") for node in rated)
+    other = run("assess", "--node", "yz-c2", "--dry-run", *now)  # the district rates quarterly
+    assert other.startswith("Star ratings 2024-Q4") and "ruleset 银州区 (yinzhou.rules)" in other
+    assert run("assess", "--dry-run", *now).startswith("Star ratings 2024-Q4")  # the whole tree's, as before
+    paid = run("assess", "subsidies", "--period", "2025-02", "--node", "yz-c1", *now)
+    assert "fulltime_gridworker@yz-c1-g1: 120 (1 stars, pilot.rules:13)" in paid and "yz-c2" not in paid
+    next_door = run("assess", "subsidies", "--period", "2025-02", "--node", "龙山社区", *now)
+    assert "fulltime_gridworker@yz-c2-g1: 100 (1 stars, yinzhou.rules:34)" in next_door and "yz-c1" not in next_door

@@ -699,17 +699,23 @@ def timeline_entries(engine: Engine, ident: str) -> list[dict[str, Any]]:
 
 @documented(
     "An assessment with every term of every score (the stored one, else a fresh one that is not stored)",
+    query=(("node", ("a node id or name: only the rated nodes of its subtree, `ruleset` naming the ruleset "
+                     "governing it and its file; default: every node")),),
     tag="reads",
 )
 async def assessment(request: Request) -> Response:
     service = service_of(request)
     await service.member(request)
     period = request.path_params["period"]
+    written = request.query_params.get("node")
 
     def read(engine: Engine) -> Any:
         require_plugin(engine, "assessment")
+        node = engine.community.hierarchy.find(written).id if written is not None else None
         stored = gridcore_assessment.stored(engine, period)
         result = stored if stored is not None else gridcore_assessment.assess(engine, period, save=False)
+        if node is not None:
+            result = gridcore_assessment.within(engine, result, node)
         return {"stored": stored is not None, "assessment": result}
 
     return ok(await service.read(read))

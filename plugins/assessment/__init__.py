@@ -6,6 +6,7 @@ Plain functions for embedders (each takes an open ``Engine``)::
     result = assess(engine, "2025-Q1")          # rate, store, return an Assessment
     result.rating("g1").stars                    # stars, score, terms with their rules
     compare(stored(engine, "2025-Q1"), result)   # who gained or lost a star, and why
+    within(engine, result, "yz-c1")              # one subtree's part, under the ruleset governing it
 
 See docs/assessment.md.  ``Period``, ``PeriodError``, ``parse_period``,
 ``period_containing`` and ``periods_between`` are re-exported from ``gridcore.periods``
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from .archive import StarChange, compare, history, stored, stored_or_fresh
     from .chart import ChartError, render_svg, write_chart
     from .policy import AssessmentPolicy
-    from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy
+    from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy, within
     from .reports import (
         breakdown_table,
         compare_table,
@@ -60,6 +61,7 @@ _LAZY = {
     "SubsidyLine": ".rating",
     "assess": ".rating",
     "check_policy": ".rating",
+    "within": ".rating",
     "breakdown_table": ".reports",
     "compare_table": ".reports",
     "ratings_table": ".reports",
@@ -107,5 +109,6 @@ __all__ = [
     "stored",
     "stored_or_fresh",
     "subsidies_table",
+    "within",
     "write_chart",
 ]

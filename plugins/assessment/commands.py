@@ -29,18 +29,19 @@ from gridcore_app.cli import fail, format_option, now_option, open_engine, store
 from .archive import history, stored
 from .chart import check_target, write_chart
 from .metrics import node_id, policy_at
-from .rating import assess, cycle_policy, resolve_period, split_key
+from .rating import assess, cycle_policy, resolve_period, split_key, within
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
 from .scoring import shown
 
 
-def default_period(engine: Engine, now: datetime, cycle: str = "") -> str:
+def default_period(engine: Engine, now: datetime, cycle: str = "", node: str | None = None) -> str:
     """The period of the latest recorded event if it is complete by ``now``, else the one before.
 
     A store of last year's events is rated for its own last period, not for
-    an empty period next to the wall clock.  The period's kind is the cycle's.
+    an empty period next to the wall clock.  The period's kind is the cycle's,
+    in the ruleset governing ``node`` (a community's own variant; None: the whole tree's).
     """
-    policy = policy_at(engine, now)
+    policy = policy_at(engine, now, node)
     if policy is not None:
         policy = cycle_policy(engine, policy, cycle)
     kind = policy.period if policy is not None else "quarter"
@@ -62,6 +63,9 @@ CYCLE_HELP = "One of the ruleset's other assessment cycles (考核周期), as wr
               help="Also write a chart of stars and score components: FILE.png, FILE.svg or FILE.pdf.")
 @click.option("--dry-run", is_flag=True, help="Rate without storing the result.")
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
+@click.option("--node", default=None, metavar="NODE",
+              help="Show the rated nodes of this subtree (its id or name), the default period being that of "
+                   "the ruleset governing it (a community's own variant).")
 @store_option
 @now_option
 @format_option
@@ -73,6 +77,7 @@ def assess_group(
     chart_path: str | None,
     dry_run: bool,
     cycle: str | None,
+    node: str | None,
     store: str,
     now: datetime | None,
     fmt: str,
@@ -83,14 +88,27 @@ def assess_group(
     if chart_path:
         check_target(chart_path)  # refused before anything is rated or stored
     with open_engine(store, now=now, read_only=dry_run) as engine:
+        at = _found_node(engine, node) if node is not None else None
         label, cycle = _period_and_cycle(period, cycle)
-        label = label or default_period(engine, engine.clock.now(), cycle)
+        label = label or default_period(engine, engine.clock.now(), cycle, at)
         result = assess(engine, label, save=not dry_run, cycle=cycle)
+        if at is not None:
+            result = within(engine, result, at)
         table = breakdown_table(result) if breakdown else ratings_table(result)
         click.echo(table.render(fmt), nl=False)
         if chart_path:
             write_chart(result, chart_path)
             click.echo(f"chart written to {chart_path}", err=True)
+
+
+def _found_node(engine: Engine, written: str) -> str:
+    """The id of the node ``written`` names (its id or its name, ``银州社区``), else a clear error."""
+    from gridcore import GridcoreError
+
+    try:
+        return engine.community.hierarchy.find(written).id
+    except GridcoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _period_and_cycle(period: str | None, cycle: str | None) -> tuple[str | None, str]:
@@ -125,13 +143,18 @@ def compare_command(before: str, after: str, cycle: str | None, store: str, fmt:
 @assess_group.command("subsidies")
 @click.option("--period", required=True, metavar="PERIOD")
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
+@click.option("--node", default=None, metavar="NODE", help="Only the roles held in this subtree (its id or name).")
 @store_option
 @now_option
 @format_option
-def subsidies_command(period: str, cycle: str | None, store: str, now: datetime | None, fmt: str) -> None:
+def subsidies_command(period: str, cycle: str | None, node: str | None, store: str, now: datetime | None,
+                      fmt: str) -> None:
     """Each person's subsidy for a period (the stored assessment, or a fresh one)."""
     with open_engine(store, now=now, read_only=True) as engine:
+        at = _found_node(engine, node) if node is not None else None
         result = stored(engine, period, cycle) or assess(engine, period, save=False, cycle=cycle)
+        if at is not None:
+            result = within(engine, result, at)
         click.echo(subsidies_table(result).render(fmt), nl=False)
 
 

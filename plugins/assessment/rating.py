@@ -401,3 +401,31 @@ def _where(policy: AssessmentPolicy, name: str) -> str:
         if level.condition is not None and name in condition_subjects(level.condition):
             return str(level.rule)
     return "assessment"
+
+
+def within(engine: Engine, assessment: Assessment, node: str) -> Assessment:
+    """The part of ``assessment`` about ``node``'s subtree: its ratings there, its subsidy lines
+    for people holding roles there, under the name and file of the ruleset governing ``node`` at
+    the period's start (a community's own variant: ``试点社区 (pilot.rules)``)."""
+    from pathlib import PurePath
+
+    hierarchy = engine.community.hierarchy
+    start = parse_period(assessment.period, engine.community.tz).start
+    ruleset = engine.ruleset_at(start, node)
+    named = f"{ruleset.name} ({PurePath(ruleset.entry).name})" if ruleset is not None else ""
+    where = f"{node} {hierarchy.node(node).name}"
+    inside = {n.id for n in hierarchy.descendants(node, include_self=True)}
+    return attrs.evolve(
+        assessment,
+        ruleset=named,
+        ratings=tuple(r for r in assessment.ratings if r.node in inside),
+        subsidies=tuple(s for s in assessment.subsidies if s.node in inside),
+        people=tuple(p for p in assessment.people if _holds_role_in(engine, p.node, inside)),
+        notes=(f"only {where} and below (本节点及以下), governed by ruleset {named or '(none)'} (适用规则集)",
+               *assessment.notes),
+    )
+
+
+def _holds_role_in(engine: Engine, member: str, nodes: set[str]) -> bool:
+    found = engine.community.members.get(member)
+    return found is not None and any(a.node in nodes for a in found.roles)
