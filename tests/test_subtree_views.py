@@ -4,7 +4,8 @@ A small district (2 streets x 4 communities, Yinzhou's shape) under the
 district's rules, with a variant in force for 银州社区 (yz-c1) only: its
 haircut voucher costs 30 points (the district: 50) and its grids accept a case
 within 2 working hours (the district: 4); it rates monthly (the district:
-quarterly) and pays full-time gridworkers 120 yuan a star (the district: 100).
+quarterly) and pays full-time gridworkers 120 yuan a star (the district: 100);
+it declares a category of its own (独居老人求助), reported by that name.
 The rewards list, the time limits and the assessment, through the command line
 and the service (served for real in this process), show the variant's numbers
 and file for yz-c1 (by id or by name) and the district's for yz-c2.
@@ -43,6 +44,7 @@ VARIANT = """\
 
 事件流转：
   覆盖 时限 grid：受理时限 2个工作小时，办结时限 3个工作日
+  category elderly_alone: 独居老人求助, group 民生服务
 
 考核：
   周期：月
@@ -56,6 +58,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("subtree-views")
     make = runpy.run_path(str(REPO / "rulesets" / "tools" / "make_yinzhou.py"), run_name="make_yinzhou")
     make["district"](root, key="mini", streets=2, communities=4, name="小银州区")
+    with (root / "mini" / "places.csv").open("a", encoding="utf-8") as places:  # a building in each of two grids
+        places.write("yz-c1-g1-b1,银州小区1栋,yz-c1-g1\nyz-c2-g1-b1,龙山小区1栋,yz-c2-g1\n")
     variant = root / "pilot.rules"
     variant.write_text(VARIANT, encoding="utf-8")
     url = f"sqlite:///{root / 'district.db'}"
@@ -196,7 +200,7 @@ def test_the_service_shows_a_subtrees_assessment_under_its_ruleset(service: tupl
     assert {r["node"] for r in own["ratings"]} == {"yz-c1", *(f"yz-c1-g{i}" for i in range(1, 8))}
     # the variant's own rate for full-time gridworkers; the grid leaders' it inherits from the district
     assert {(s["role"], s["rule"]["rule"]) for s in own["subsidies"]} == {
-        ("fulltime_gridworker", "pilot.rules:13"), ("grid_leader", "yinzhou.rules:35")}
+        ("fulltime_gridworker", "pilot.rules:14"), ("grid_leader", "yinzhou.rules:35")}
     assert {(s["role"], s["rule"]["rule"]) for s in other["subsidies"]} == {
         ("fulltime_gridworker", "yinzhou.rules:34"), ("grid_leader", "yinzhou.rules:35")}
     assert len(every["ratings"]) > len(own["ratings"]) + len(other["ratings"])
@@ -216,6 +220,22 @@ def test_assess_by_node_takes_the_period_of_its_ruleset_and_shows_its_subtree(st
     assert other.startswith("Star ratings 2024-Q4") and "ruleset 银州区 (yinzhou.rules)" in other
     assert run("assess", "--dry-run", *now).startswith("Star ratings 2024-Q4")  # the whole tree's, as before
     paid = run("assess", "subsidies", "--period", "2025-02", "--node", "yz-c1", *now)
-    assert "fulltime_gridworker@yz-c1-g1: 120 (1 stars, pilot.rules:13)" in paid and "yz-c2" not in paid
+    assert "fulltime_gridworker@yz-c1-g1: 120 (1 stars, pilot.rules:14)" in paid and "yz-c2" not in paid
     next_door = run("assess", "subsidies", "--period", "2025-02", "--node", "龙山社区", *now)
     assert "fulltime_gridworker@yz-c2-g1: 100 (1 stars, yinzhou.rules:34)" in next_door and "yz-c1" not in next_door
+
+
+def test_a_category_only_the_variant_declares_is_taken_where_it_governs(
+        service: tuple[Server, dict[str, str]]) -> None:
+    server, tokens = service
+    form = {"service_code": "独居老人求助", "api_key": tokens["yz-c1-g1-fw"]}
+    with server.client(tokens["yz-c1-g1-fw"]) as client:
+        taken = client.post("/open311/v2/requests.json", data={**form, "address_id": "yz-c1-g1-b1"})
+        next_door = client.post("/open311/v2/requests.json", data={**form, "address_id": "yz-c2-g1-b1"})
+        assert taken.status_code == 201, taken.text
+        ident = taken.json()[0]["service_request_id"]
+        shown = client.get(f"/open311/v2/requests/{ident}.json").json()[0]
+        case = client.get(f"/api/v1/incidents/{ident}").json()
+    assert shown["service_code"] == "elderly_alone" and shown["service_name"] == "独居老人求助"
+    assert case["category"] == "elderly_alone" and case["ruleset"] == "试点社区"
+    assert next_door.status_code == 404 and "独居老人求助" in next_door.text  # the district declares no such service

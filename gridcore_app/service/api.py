@@ -205,11 +205,11 @@ async def report_incident(request: Request) -> Response:
     lat, lon = _coordinates(body.get("lat"), body.get("long"))
 
     def act(engine: Engine) -> dict[str, Any]:
-        code, _ = intake.category_code(engine, _text(body, "category") or "", strict=False)
         node, place = intake.locate(
             engine, node=_text(body, "node"), place=_text(body, "place"), address=_text(body, "address"),
             lat=lat, lon=lon,
         )
+        code, _ = intake.category_code(engine, _text(body, "category") or "", strict=False, node=node)
         ident, stored = intake.report(
             engine, actor=actor, category=code, node=node, place=place,
             description=_text(body, "description") or "", severity=severity, channel="api",

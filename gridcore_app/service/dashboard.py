@@ -230,7 +230,7 @@ async def case(request: Request) -> Response:
     def read(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "escalation")
         view = gridcore_escalation.incident(engine, ident)
-        names = {c.code: c.name for c in gridcore_escalation.categories(engine, view.reported_at)}
+        names = {c.code: c.name for c in gridcore_escalation.categories(engine, view.reported_at, view.node)}
         community = engine.community
         holder = f"{community.level_label(view.current_level)} {community.hierarchy.node(view.current_node).name}"
         return {"case": view, "category": names.get(view.category, view.category), "holder": holder,
@@ -319,10 +319,16 @@ def _cases(engine: Engine, within: str | None) -> dict[str, Any]:
         return {"open": [], "overdue": []}
     late = {view.id: deadline for view, deadline in gridcore_escalation.overdue(engine)
             if within is None or engine.community.hierarchy.is_within(view.node, within)}
-    names = {c.code: c.name for c in gridcore_escalation.categories(engine)}
+    names: dict[str, dict[str, str]] = {}  # node -> the category names of the ruleset governing it
+
+    def named(view: gridcore_escalation.IncidentView) -> str:
+        if view.node not in names:
+            names[view.node] = {c.code: c.name for c in gridcore_escalation.categories(engine, node=view.node)}
+        return str(names[view.node].get(view.category, view.category))
+
     rows = []
     for view in gridcore_escalation.incidents(engine, status="open", within=within):
-        rows.append({"case": view, "category": names.get(view.category, view.category),
+        rows.append({"case": view, "category": named(view),
                      "overdue": late.get(view.id),
                      "holder": engine.community.hierarchy.node(view.current_node).name})
     rows.sort(key=lambda r: (r["overdue"] is None, r["case"].next_deadline or r["case"].reported_at))

@@ -24,15 +24,17 @@ from gridcore_escalation import Category, categories
 from .problems import Problem
 
 
-def category_code(engine: Engine, given: str, *, strict: bool) -> tuple[str, Category | None]:
-    """The category code ``given`` names (a code or a name in force), and its declaration if any.
+def category_code(engine: Engine, given: str, *, strict: bool,
+                  node: str | None = None) -> tuple[str, Category | None]:
+    """The category code ``given`` names (a code or a name in force at ``node``: under the ruleset
+    governing it, a community's own variant's), and its declaration if any.
 
     ``strict`` (Open311: the service must be on the list) refuses a category
     the ruleset does not list; otherwise an unlisted code is kept as written,
     as the engine accepts any category.
     """
     text = given.strip()
-    listed = categories(engine)
+    listed = categories(engine, node=node)
     for category in listed:
         if text in (category.code, category.name):
             return category.code, category

@@ -216,11 +216,11 @@ async def post_request(request: Request) -> Response:
     actor = who.member or service.settings.intake or ""
 
     def act(engine: Engine) -> list[dict[str, Any]]:
-        category, _ = intake.category_code(engine, code, strict=True)
         node, place = intake.locate(
             engine, place=form.get("address_id") or None, address=form.get("address_string") or None,
             lat=lat, lon=lon,
         )
+        category, _ = intake.category_code(engine, code, strict=True, node=node)
         ident, _ = intake.report(
             engine, actor=actor, category=category, node=node, place=place,
             description=form.get("description", ""), severity=severity, channel="open311",
@@ -323,7 +323,7 @@ def _request(engine: Engine, view: IncidentView, asked: str | None = None) -> di
     community = engine.community
     ident = asked or view.id
     extra = engine.store.get(REQUESTS, ident) or {}
-    names = {c.code: c.name for c in gridcore_escalation.categories(engine, view.reported_at)}
+    names = {c.code: c.name for c in gridcore_escalation.categories(engine, view.reported_at, view.node)}
     level = community.level_label(view.current_level) if view.current_level else ""
     holder = community.hierarchy.node(view.current_node).name if view.current_node in community.hierarchy else ""
     if view.departments:
