@@ -173,9 +173,33 @@ def participants(engine: Engine, start: datetime, end: datetime) -> set[str]:
 
 
 def open_serious(engine: Engine, end: datetime, threshold: int) -> dict[str, list[str]]:
-    """Incidents of severity >= ``threshold`` still open at ``end``, by the node they were reported at."""
+    """Incidents of severity >= ``threshold`` still open at ``end``, by the node they were reported at.
+
+    When ``end`` is after every event (the current period), the state's incidents not resolved answer
+    it; an earlier ``end`` reads the incident events of the log up to it.
+    """
+
+    def from_state() -> dict[str, list[str]] | None:
+        try:
+            state = engine.state("assessment")
+        except GridcoreError:
+            return None
+        unresolved = getattr(state, "unresolved", None)
+        last = getattr(state, "last", None)
+        # (the state reflects exactly the stored events up to the engine's position)
+        if not isinstance(unresolved, dict) or (last is not None and last >= end) \
+                or engine.position != engine.store.position():
+            return None
+        index: dict[str, list[str]] = defaultdict(list)
+        for incident, (node, severity) in sorted(unresolved.items()):
+            if severity >= threshold:
+                index[node].append(incident)
+        return dict(index)
 
     def build() -> dict[str, list[str]]:
+        found = from_state()
+        if found is not None:
+            return found
         where: dict[str, str] = {}
         open_now: set[str] = set()
         kinds = ["incident_reported", "incident_resolved", "incident_closed", "incident_reopened"]

@@ -2,7 +2,9 @@
 
 Ratings are computed from the event log when they are asked for (rating.py);
 the state only remembers the first and last event times (so outcomes cover
-the periods between) and a cache of log slices the metrics read.  It answers
+the periods between), the incidents not resolved (so "serious incidents
+still open" at the end of the current period reads no history:
+``logindex.open_serious``) and a cache of log slices the metrics read.  It answers
 explanations (``assessment:<period>:<node>``) and the outcomes a what-if
 compares.
 """
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 NAME = "assessment"
 PREFIX = "assessment:"
 _INSTANT = timedelta(microseconds=1)
+#: The incident events whose effect on "still open" the state follows (``logindex.open_serious``).
+_INCIDENT_KINDS = frozenset({"incident_reported", "incident_resolved", "incident_closed", "incident_reopened"})
 
 # What the assessment plugin reports to a what-if comparison.
 STARS = OutcomeKind("stars", "Grids that gain or lose stars", "stars")
@@ -39,12 +43,17 @@ class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
 
     #: the shape of the document ``gridcore_save_state`` gives
-    STATE_VERSION = 1
+    STATE_VERSION = 2  # 2: incidents not resolved
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.first: datetime | None = None
         self.last: datetime | None = None
+        #: incident id -> (node, severity) of each report not resolved or closed since (a reopening
+        #: brings a resolved one back), as ``logindex.open_serious`` reads the log
+        self.unresolved: dict[str, tuple[str, int]] = {}
+        #: the same of those resolved and not closed yet (a reopening can bring them back)
+        self.resolved: dict[str, tuple[str, int]] = {}
         #: slices of the event log the metrics read, dropped whenever the store grows
         self.cache: dict[tuple[object, ...], object] = {}
 
@@ -55,18 +64,40 @@ class AssessmentState:
             self.first = event.time
         if self.last is None or event.time > self.last:
             self.last = event.time
+        kind = event.kind
+        if kind in _INCIDENT_KINDS:
+            self._incident_step(event, kind)
+
+    def _incident_step(self, event: Any, kind: str) -> None:
+        ident = event.incident
+        if kind == "incident_reported":
+            self.unresolved[ident] = (event.node, event.severity)
+            self.resolved.pop(ident, None)
+        elif kind == "incident_resolved":
+            if ident in self.unresolved:
+                self.resolved[ident] = self.unresolved.pop(ident)
+        elif kind == "incident_closed":
+            self.unresolved.pop(ident, None)
+            self.resolved.pop(ident, None)
+        elif ident in self.resolved:  # reopened
+            self.unresolved[ident] = self.resolved.pop(ident)
 
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:
-        """The span of events seen, for checkpoints (the metrics' cache is rebuilt when needed)."""
-        return {"first": _iso(self.first), "last": _iso(self.last)}
+        """The span of events seen and the incidents not resolved, for checkpoints (the metrics' cache
+        is rebuilt when needed)."""
+        return {"first": _iso(self.first), "last": _iso(self.last),
+                "unresolved": [[k, n, s] for k, (n, s) in sorted(self.unresolved.items())],
+                "resolved": [[k, n, s] for k, (n, s) in sorted(self.resolved.items())]}
 
     @hookimpl
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
-        """Take back the span a checkpoint saved."""
+        """Take back the span and the incidents a checkpoint saved."""
         first, last = document["first"], document["last"]
         self.first = None if first is None else datetime.fromisoformat(first)
         self.last = None if last is None else datetime.fromisoformat(last)
+        self.unresolved = {str(k): (str(n), int(s)) for k, n, s in document["unresolved"]}
+        self.resolved = {str(k): (str(n), int(s)) for k, n, s in document["resolved"]}
         self.cache.clear()
 
     @hookimpl
