@@ -448,10 +448,16 @@ class Account:
         return copied
 
     def _due_by(self, until: datetime) -> bool:
-        live = [item for item in self.expiring if item[3].remaining > 0]
-        return bool(
-            (live and min(live)[0] <= until) or any(end <= until for end in self.open_spans.values())
-        )
+        expiring = self.expiring
+        while expiring and expiring[0][3].remaining == 0:
+            heapq.heappop(expiring)  # spent before it expired (as ``advance`` drops them)
+        # the heap's first lot is the soonest to expire of those still unspent
+        if expiring and expiring[0][0] <= until:
+            return True
+        due = self.span_due
+        if due is None:
+            due = self.span_due = min(self.open_spans.values(), default=_NEVER)
+        return due <= until
 
 
 #: Later than any span's end (``Account.span_due`` when no span is open).
