@@ -239,3 +239,15 @@ def test_a_category_only_the_variant_declares_is_taken_where_it_governs(
     assert shown["service_code"] == "elderly_alone" and shown["service_name"] == "独居老人求助"
     assert case["category"] == "elderly_alone" and case["ruleset"] == "试点社区"
     assert next_door.status_code == 404 and "独居老人求助" in next_door.text  # the district declares no such service
+
+
+def test_the_dashboards_stars_page_shows_a_subtree_under_its_ruleset(
+        service: tuple[Server, dict[str, str]]) -> None:
+    server, tokens = service
+    with httpx.Client(base_url=server.url, cookies={"gridcore_token": tokens["yz-c2-g1-fw"]}, timeout=30) as client:
+        own = client.get("/dashboard/stars", params={"node": "银州社区"})
+        other = client.get("/dashboard/stars", params={"node": "yz-c2"})
+    assert own.status_code == 200 and other.status_code == 200
+    assert "· 2025-02</h1>" in own.text and "试点社区 (pilot.rules)" in own.text  # its variant rates monthly
+    assert 'name="node" value="银州社区"' in own.text and "龙山社区" not in own.text
+    assert "· 2024-Q4</h1>" in other.text and "银州区 (yinzhou.rules)" in other.text

@@ -243,21 +243,26 @@ async def case(request: Request) -> Response:
 
 
 async def stars(request: Request) -> Response:
-    """Star ratings per grid (评星定级) with the chart."""
+    """Star ratings per grid (评星定级) with the chart; ``?node=`` (an id or a name): its subtree only,
+    the default period being that of the ruleset governing it (a community's own variant)."""
     who = await viewer(request)
     service = service_of(request)
     period = request.query_params.get("period")
+    node = request.query_params.get("node") or None
 
     def read(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "assessment")
         from gridcore_assessment.commands import default_period
 
-        label = period or default_period(engine, engine.clock.now())
+        at = engine.community.hierarchy.find(node).id if node is not None else None
+        label = period or default_period(engine, engine.clock.now(), node=at)
         _period(label)
         stored = gridcore_assessment.stored(engine, label)
         result = stored if stored is not None else gridcore_assessment.assess(engine, label, save=False)
+        if at is not None:
+            result = gridcore_assessment.within(engine, result, at)
         return {"assessment": result, "chart": gridcore_assessment.render_svg(result), "stored": stored is not None,
-                "period": label, **_common(engine, who)}
+                "period": label, "node": node or "", **_common(engine, who)}
 
     return await page(request, "stars.html", await _read(service, read))
 
