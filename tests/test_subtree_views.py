@@ -25,6 +25,8 @@ from click.testing import CliRunner
 from conftest import REPO
 
 from gridcore import Engine, FixedClock
+from gridcore.errors import HierarchyError
+from gridcore.hierarchy import Hierarchy
 from gridcore_app.cli import main_group
 from gridcore_app.rosterio import load_community
 from gridcore_app.service import Settings, auth, create_app
@@ -74,6 +76,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture
+def mini_hierarchy(store: str) -> Hierarchy:
+    with Engine.open(store=store, clock=FixedClock(MONDAY)) as engine:
+        return engine.community.hierarchy
+
+
 def run(*args: str) -> str:
     result = CliRunner().invoke(main_group, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -110,6 +118,22 @@ def test_the_rewards_list_is_the_variants_for_its_community_and_the_districts_ne
     assert "note: ruleset 银州区 (yinzhou.rules) governs yz-c2" in other
     whole = run("points", "rewards", *now)  # nothing says which node: the whole tree's
     assert haircut(whole).split()[1] == "50" and "governs the whole tree" in whole
+
+
+def test_the_rewards_report_takes_the_node_too(store: str) -> None:
+    now = ("--store", store)
+    own = run("report", "points.rewards", "-p", "node=银州社区", *now)
+    assert haircut(own).split()[1] == "30" and "试点社区 (pilot.rules)" in own
+    assert haircut(run("report", "points.rewards", "-p", "node=yz-c3", *now)).split()[1] == "50"
+
+
+def test_a_node_is_found_by_its_id_or_the_name_it_alone_bears(mini_hierarchy: Hierarchy) -> None:
+    assert mini_hierarchy.find("yz-c1").name == "银州社区"
+    assert mini_hierarchy.find("银州社区").id == "yz-c1"
+    with pytest.raises(HierarchyError, match=r"names 4 nodes \(yz-c1-g1, yz-c2-g1, yz-c3-g1, yz-c4-g1\)"):
+        mini_hierarchy.find("第一网格")
+    with pytest.raises(HierarchyError, match="unknown node 'yz-c9'"):
+        mini_hierarchy.find("yz-c9")
 
 
 def test_an_unknown_or_shared_node_name_is_refused_with_why(store: str) -> None:
