@@ -156,6 +156,8 @@ def test_the_time_limits_are_the_variants_for_its_community_and_the_districts_ne
     assert "4 working hours (level grid, yinzhou.rules:43)" in grid_row(other)
     assert "ruleset 银州区 (yinzhou.rules) governs yz-c2-g1" in other
     assert grid_row(run("incidents", "limits", "--incident", "c1-case", *now)) == grid_row(own)
+    before = run("incidents", "limits", "--node", "yz-c1", "--on", "2024-12-31", *now)  # the variant is from 2025
+    assert grid_row(before) == grid_row(other) and "ruleset 银州区 (yinzhou.rules) governs yz-c1" in before
     assert grid_row(run("incidents", "limits", *now)) == grid_row(other)  # the whole tree's
     # a file given prints that file's limits, as before; --node belongs to the store's reading
     assert "yinzhou.rules:43" in grid_row(run("incidents", "limits", str(YINZHOU / "yinzhou.rules")))
