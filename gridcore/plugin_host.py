@@ -306,7 +306,9 @@ class Hooks:
         spec = caller.spec
         impls = caller.get_hookimpls()
         plan: list[_Call] | None = None
-        if spec is not None and not any(i.hookwrapper or i.wrapper or i.kwargnames for i in impls):
+        # (getattr: pluggy's HookImpl attributes differ between the versions gridcore accepts, >=1.5)
+        if spec is not None and not any(i.hookwrapper or getattr(i, "wrapper", False) or getattr(i, "kwargnames", ())
+                                        for i in impls):
             names = spec.argnames
             plan = [(impl.function, None if impl.argnames == names else tuple(names.index(a) for a in impl.argnames))
                     for impl in reversed(impls)]
