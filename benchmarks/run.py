@@ -96,7 +96,7 @@ def render(quick: bool, days: int | None, large: bool = False) -> str:
     parts.append(
         "Yinzhou district's whole tree (7 streets, 64 communities, 384 grids; a small generated district "
         "with `--quick`) in one store: its simulated year (`rulesets/yinzhou/scenario-busy.yaml`, the "
-        "account-sized year) recorded through `Engine.record_many` in calls of 1,000 events with every "
+        "account-sized year) recorded through one `Engine.record_many` call (as `gridcore ingest` makes) with every "
         "installed plugin and the district's ruleset, ticked to the end of the year, then the district's "
         "roll-up for every quarter; the baseline appends the same documents straight to a store of the same "
         "backend. *Open + read* is a new process opening the store and rolling up the last quarter. Peak "
