@@ -16,7 +16,7 @@ zone): such a change is refused, as before.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from attrs import frozen
@@ -68,12 +68,8 @@ def roster_growth(saved: Mapping[str, Any], new: Mapping[str, Any]) -> Growth:
     for key in _BY_ID:
         old = {str(item["id"]): item for item in saved.get(key, ())}
         now = {str(item["id"]): item for item in new.get(key, ())}
-        for ident, item in old.items():
-            if ident not in now:
-                changed.append(f"{_NAMES[key]}: {ident} was removed")
-            elif now[ident] != item:
-                changed.append(f"{_NAMES[key]}: {ident} changed ({_difference(item, now[ident])})")
-        added[key] = tuple(ident for ident in now if ident not in old)
+        added[key] = _kept_and_added(_NAMES[key], old, now, changed,
+                                     lambda a, b: f"changed ({_difference(a, b)})")
     for key in _BY_VALUE:
         old_items = {_canonical(item) for item in saved.get(key, ())}
         new_items = [_canonical(item) for item in new.get(key, ())]
@@ -81,15 +77,20 @@ def roster_growth(saved: Mapping[str, Any], new: Mapping[str, Any]) -> Growth:
             changed.append(f"{_NAMES[key]}: {item} was removed")
         added[key] = tuple(item for item in new_items if item not in old_items)
     for key in _BY_KEY:
-        old_map: Mapping[str, Any] = saved.get(key) or {}
-        new_map: Mapping[str, Any] = new.get(key) or {}
-        for name, value in old_map.items():
-            if name not in new_map:
-                changed.append(f"{_NAMES[key]}: {name} was removed")
-            elif new_map[name] != value:
-                changed.append(f"{_NAMES[key]}: {name} changed from {value!r} to {new_map[name]!r}")
-        added[key] = tuple(name for name in new_map if name not in old_map)
+        added[key] = _kept_and_added(_NAMES[key], saved.get(key) or {}, new.get(key) or {}, changed,
+                                     lambda a, b: f"changed from {a!r} to {b!r}")
     return Growth(added={k: v for k, v in added.items() if v}, changed=tuple(changed))
+
+
+def _kept_and_added(kind: str, old: Mapping[str, Any], now: Mapping[str, Any], changed: list[str],
+                    how: Callable[[Any, Any], str]) -> tuple[str, ...]:
+    """The names ``now`` adds to ``old``; each old name removed or changed goes to ``changed``."""
+    for name, value in old.items():
+        if name not in now:
+            changed.append(f"{kind}: {name} was removed")
+        elif now[name] != value:
+            changed.append(f"{kind}: {name} {how(value, now[name])}")
+    return tuple(name for name in now if name not in old)
 
 
 def _canonical(item: Any) -> str:
