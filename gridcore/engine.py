@@ -1515,7 +1515,7 @@ def _resolve_community(
     only adds to it (``gridcore.growth``); then the saved one comes third.
     """
     saved = store.get(META, "community")
-    if saved is None and store.count() > 0:
+    if saved is None and store.position() > 0:
         raise StoreError(
             f"the store {store.url} is damaged: it holds {store.count()} events but not the community "
             "they belong to (its documents are missing). Restore it from a backup or migrate its events "
@@ -1533,7 +1533,7 @@ def _resolve_community(
     else:
         the_community = hooks.load_community(Path(community))
     document = the_community.to_document()
-    if saved is not None and saved != document and store.count() > 0:
+    if saved is not None and saved != document and store.position() > 0:
         growth = roster_growth(saved, document)
         if growth.grows:
             return the_community, True, Community.from_document(saved)

@@ -228,7 +228,9 @@ def _cache(engine: Engine) -> dict[Any, Any] | None:
     cache = getattr(state, "cache", None)
     if not isinstance(cache, dict):
         return None
-    size = engine.store.count()
+    # the log position (the last event's, read from an index) changes whenever the store grows;
+    # counting the events would scan the whole table for every memo lookup
+    size = engine.store.position()
     if cache.get("store size") != size:
         cache.clear()
         cache["store size"] = size
