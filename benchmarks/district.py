@@ -301,6 +301,7 @@ def run(quick: bool = False, days: int | None = None, busy: bool = False,
                 continue
             try:
                 results.append(run_backend(backend, where, days, busy, postgres))
+                print(table(results[-1:]), file=sys.stderr, flush=True)  # as it comes: a year takes long
             except RuntimeError as exc:  # a plugin failing mid-run is reported, not hidden
                 notes.append(f"{backend}: the district run failed: {_last_line(exc)}")
         outcomes = {(r.events, r.accepted, r.refused, r.derived) for r in results}
@@ -316,6 +317,7 @@ def run(quick: bool = False, days: int | None = None, busy: bool = False,
         if whatif_too:
             try:
                 got = in_child(whatif, scratch, str(where), days, busy)
+                print(f"what-if: {got}", file=sys.stderr, flush=True)
                 whatifs.append(WhatIfResult(got["events"], got["seconds"], got["peak_mb"], got["changes"],
                                             ("yinzhou.rules", "yinzhou.rules over a changed district-base")))
                 verdict = ("within" if got["seconds"] <= 600 else "over") + " the 10-minute target for a year"
