@@ -24,6 +24,7 @@ from gridcore_escalation.events import (
     IncidentReopened,
     IncidentReported,
     IncidentResolved,
+    RepeatReportJoined,
 )
 
 if TYPE_CHECKING:
@@ -175,8 +176,10 @@ def participants(engine: Engine, start: datetime, end: datetime) -> set[str]:
 def open_serious(engine: Engine, end: datetime, threshold: int) -> dict[str, list[str]]:
     """Incidents of severity >= ``threshold`` still open at ``end``, by the node they were reported at.
 
-    When ``end`` is after every event (the current period), the state's incidents not resolved answer
-    it; an earlier ``end`` reads the incident events of the log up to it.
+    A repeat report that joined an incident (``repeat_report_joined``) is no incident of its own: it
+    is open exactly while the incident it joined is, and counts through it, whose severity is the
+    highest of its reports.  When ``end`` is after every event (the current period), the state's
+    incidents not resolved answer it; an earlier ``end`` reads the incident events of the log up to it.
     """
 
     def from_state() -> dict[str, list[str]] | None:
@@ -200,21 +203,30 @@ def open_serious(engine: Engine, end: datetime, threshold: int) -> dict[str, lis
         found = from_state()
         if found is not None:
             return found
-        where: dict[str, str] = {}
+        # every report, whatever its severity: a serious repeat report raises its incident's
+        where: dict[str, tuple[str, int]] = {}
         open_now: set[str] = set()
-        kinds = ["incident_reported", "incident_resolved", "incident_closed", "incident_reopened"]
+        kinds = ["incident_reported", "repeat_report_joined", "incident_resolved", "incident_closed",
+                 "incident_reopened"]
         for event in events(engine, kinds, None, end):
             if isinstance(event, IncidentReported):
-                if event.severity >= threshold:
-                    where[event.incident] = event.node
-                    open_now.add(event.incident)
+                where[event.incident] = (event.node, event.severity)
+                open_now.add(event.incident)
+            elif isinstance(event, RepeatReportJoined):
+                open_now.discard(event.report)
+                where.pop(event.report, None)
+                if event.incident in where:
+                    node, severity = where[event.incident]
+                    where[event.incident] = (node, max(severity, event.severity))
             elif isinstance(event, (IncidentResolved, IncidentClosed)):
                 open_now.discard(event.incident)
             elif isinstance(event, IncidentReopened) and event.incident in where:
                 open_now.add(event.incident)
         index: dict[str, list[str]] = defaultdict(list)
         for incident in sorted(open_now):
-            index[where[incident]].append(incident)
+            node, severity = where[incident]
+            if severity >= threshold:
+                index[node].append(incident)
         return dict(index)
 
     return memo(engine, ("open serious", end, threshold), build)

@@ -22,7 +22,8 @@ Each is a ``gridcore.metrics.Metric`` computed for a node's subtree over
   ``carers_visited_all == 100`` says "every member visited every household
   they look after this period".
 * ``unresolved_serious_incidents``: incidents of severity >= the ruleset's
-  ``serious`` threshold (default 4) reported before ``end`` and not resolved by then.
+  ``serious`` threshold (default 4) reported before ``end`` and not resolved by then
+  (a repeat report joined to an incident, ``repeat_report_joined``, counts through it).
 
 Values only depend on the events stored, never on their arrival order, and
 are exact (``Fraction``); they are rounded only where they are shown.  The

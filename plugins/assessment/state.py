@@ -27,7 +27,8 @@ NAME = "assessment"
 PREFIX = "assessment:"
 _INSTANT = timedelta(microseconds=1)
 #: The incident events whose effect on "still open" the state follows (``logindex.open_serious``).
-_INCIDENT_KINDS = frozenset({"incident_reported", "incident_resolved", "incident_closed", "incident_reopened"})
+_INCIDENT_KINDS = frozenset({"incident_reported", "repeat_report_joined", "incident_resolved", "incident_closed",
+                             "incident_reopened"})
 
 # What the assessment plugin reports to a what-if comparison.
 STARS = OutcomeKind("stars", "Grids that gain or lose stars", "stars")
@@ -43,14 +44,15 @@ class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
 
     #: the shape of the document ``gridcore_save_state`` gives
-    STATE_VERSION = 2  # 2: incidents not resolved
+    STATE_VERSION = 3  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.first: datetime | None = None
         self.last: datetime | None = None
         #: incident id -> (node, severity) of each report not resolved or closed since (a reopening
-        #: brings a resolved one back), as ``logindex.open_serious`` reads the log
+        #: brings a resolved one back; a repeat report that joined an incident is not one: it counts
+        #: through the incident, whose severity becomes the higher), as ``logindex.open_serious`` reads the log
         self.unresolved: dict[str, tuple[str, int]] = {}
         #: the same of those resolved and not closed yet (a reopening can bring them back)
         self.resolved: dict[str, tuple[str, int]] = {}
@@ -79,6 +81,13 @@ class AssessmentState:
         elif kind == "incident_closed":
             self.unresolved.pop(ident, None)
             self.resolved.pop(ident, None)
+        elif kind == "repeat_report_joined":
+            self.unresolved.pop(event.report, None)
+            self.resolved.pop(event.report, None)
+            for held in (self.unresolved, self.resolved):
+                if ident in held:
+                    node, severity = held[ident]
+                    held[ident] = (node, max(severity, event.severity))
         elif ident in self.resolved:  # reopened
             self.unresolved[ident] = self.resolved.pop(ident)
 

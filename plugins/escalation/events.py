@@ -53,6 +53,26 @@ class IncidentReported(IncidentEvent):
 
 
 @frozen(kw_only=True)
+class RepeatReportJoined(IncidentEvent):
+    """The report ``report`` joined the open incident ``incident`` as a repeat report (重复上报并入).
+
+    Derived by the escalation plugin (actor ``system``) just after the report
+    came in, when the ruleset's ``duplicates`` rule (``rule``, ``file:line``)
+    joined it to an open incident of the same category at the same place.
+    ``report`` is never an incident of its own: it is resolved, closed and
+    reopened with ``incident``, whose severity becomes the higher of the two
+    (``severity`` is the report's own).  A plugin that counts incidents counts
+    it through ``incident`` (the assessment's serious incidents still open do).
+    Only the escalation plugin derives it; it cannot be recorded.
+    """
+
+    kind: ClassVar[str] = "repeat_report_joined"
+    report: str = field(validator=non_empty)
+    severity: int = field(default=1, validator=between(1, 5))
+    rule: str = ""
+
+
+@frozen(kw_only=True)
 class IncidentAccepted(IncidentEvent):
     """Someone responsible at the incident's current level took it on."""
 
@@ -249,6 +269,7 @@ class IncidentAssigned(IncidentEvent):
 #: Every event kind of the incident lifecycle, in the order of the loop.
 INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
     IncidentReported,
+    RepeatReportJoined,
     IncidentAccepted,
     IncidentHandlingStarted,
     IncidentPaused,

@@ -18,7 +18,7 @@ from gridcore import Explanation, RuleRef
 from gridcore.events import SYSTEM_ACTOR
 
 from . import routing, timers
-from .events import IncidentReported, category_code
+from .events import IncidentReported, RepeatReportJoined, category_code
 from .incident import Entry, Incident, Pending
 from .policy import EscalationPolicy, Notice
 from .records import Records
@@ -196,7 +196,22 @@ class Intake(Records):
             inputs,
             primary.id,
         )
+        # published for other plugins (a report that joined is no incident of its own): derived just
+        # after the report, like every decision taken at report time
+        joined = RepeatReportJoined(
+            id=f"joined:{event.id}", time=event.time + IMMEDIATELY, actor=SYSTEM_ACTOR, node=primary.node,
+            incident=primary.id, report=event.incident, severity=event.severity,
+            rule=str(policy.duplicates.rule))
+        self.joins_due[joined.id] = joined
         self._decide_immediate(primary, policy, event)
+
+    def join_refusals(self, event: RepeatReportJoined) -> list[str]:
+        """A ``repeat_report_joined`` is accepted only as this state derived it."""
+        if self.joins_due.get(event.id) == event:
+            return []
+        why = (f"{event.id}: a repeat report joins an incident when the duplicates rule decides it, "
+               "never by a recorded event (重复上报并入由规则判定，不能直接录入)")
+        return [why]
 
     def _decide_immediate(
         self,

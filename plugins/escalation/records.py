@@ -23,6 +23,7 @@ from gridcore import Explanation
 
 from . import timers
 from .archive import COLLECTION, EVENT, Archive, entry_names
+from .events import RepeatReportJoined
 from .incident import CLOSED, Incident
 from .policy import EscalationPolicy
 
@@ -53,6 +54,8 @@ class Records:
         self.incidents: dict[str, Incident] = {}
         #: repeat report id -> the open incident it joined
         self.aliases: dict[str, str] = {}
+        #: the ``repeat_report_joined`` events decided and not yet applied, by event id (intake.py)
+        self.joins_due: dict[str, RepeatReportJoined] = {}
         #: (category, place key) -> times of every report there (for repeat rules)
         self.reports_at: dict[tuple[str, str], list[datetime]] = defaultdict(list)
         #: (category, place key) -> ids of the incidents reported there

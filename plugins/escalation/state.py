@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
-from gridcore.events import Event
+from gridcore.errors import GridcoreError
+from gridcore.events import SYSTEM_ACTOR, Event
 
-from .events import IncidentEvent, IncidentReported
+from .events import IncidentEvent, IncidentReported, RepeatReportJoined
 from .incident import CLOSED
 from .lifecycle import Checks
 from .transitions import Transitions
@@ -43,7 +44,7 @@ class EscalationState(Transitions, Checks):
     """
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 8  # 8: closed incidents archived in the store
+    STATE_VERSION = 9  # 8: closed incidents archived in the store; 9: repeat_report_joined derived
 
     # ------------------------------------------------------------ hooks
 
@@ -52,6 +53,8 @@ class EscalationState(Transitions, Checks):
         """Refuse illegal transitions and people acting outside their cells."""
         if not isinstance(event, IncidentEvent):
             return None
+        if isinstance(event, RepeatReportJoined):
+            return self.join_refusals(event)
         return self.refusals(event)
 
     @hookimpl
@@ -65,6 +68,9 @@ class EscalationState(Transitions, Checks):
                 self.archive.add({"removed": event.incident, "names": replaced})
             return
         if not isinstance(event, IncidentEvent):
+            return
+        if isinstance(event, RepeatReportJoined):
+            self.joins_due.pop(event.id, None)  # (published for other plugins: the join is already made)
             return
         incident = self.incidents.get(event.incident)
         if incident is None:
@@ -84,13 +90,13 @@ class EscalationState(Transitions, Checks):
 
     @hookimpl
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
-        """Every escalation and reopening due by ``now`` (at the time it fell due)."""
+        """Every escalation, reopening and repeat report's joining due by ``now`` (at the time it fell due)."""
+        out: list[Event] = [e for e in self.joins_due.values() if e.time <= now] if self.joins_due else []
         heap = self._heap
         while heap and not self.current(heap[0]):
             heapq.heappop(heap)
         if not heap or heap[0][0] > now:
-            return []
-        out = []
+            return out
         seen: set[str] = set()
         for when, ident, version in heap:
             if when <= now and ident not in seen and self.current((when, ident, version)):
@@ -105,7 +111,10 @@ class EscalationState(Transitions, Checks):
         """The open incidents, the archive's parts (stored first) and what reports were seen where."""
         from .checkpoint import save
 
-        return save(self)
+        document = save(self)
+        document["joins due"] = [[e.id, e.time.isoformat(), e.node, e.incident, e.report, e.severity, e.rule]
+                                 for _, e in sorted(self.joins_due.items())]
+        return document
 
     @hookimpl
     def gridcore_restore_state(self, engine: Engine, document: dict[str, Any]) -> None:
@@ -113,6 +122,14 @@ class EscalationState(Transitions, Checks):
         from .checkpoint import restore
 
         restore(self, engine, document)
+        try:
+            joins = [RepeatReportJoined(id=str(ident), time=datetime.fromisoformat(when), actor=SYSTEM_ACTOR,
+                                        node=str(node), incident=str(incident), report=str(report),
+                                        severity=int(severity), rule=str(rule))
+                     for ident, when, node, incident, report, severity, rule in document["joins due"]]
+        except (KeyError, TypeError, ValueError, GridcoreError) as exc:
+            raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc
+        self.joins_due = {e.id: e for e in joins}
 
     @hookimpl
     def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
