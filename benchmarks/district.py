@@ -40,7 +40,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -196,11 +196,13 @@ def ingest(backend: str, folder: str, where: str, days: int, busy: bool, postgre
 
 def open_read(backend: str, folder: str, days: int, postgres: str | None, out: Any) -> None:
     """Child process: open the district's store read-only and roll up its last period."""
-    from gridcore import Engine
+    from gridcore import Engine, FixedClock
     from gridcore_app.rollup import rollup
 
     t0 = time.perf_counter()
-    with Engine.open(store=store_url(backend, Path(folder), "district", postgres), read_only=True) as engine:
+    # as `gridcore rollup` opens it: read-only, the clock read once (the whole roll-up is as at one now)
+    with Engine.open(store=store_url(backend, Path(folder), "district", postgres), read_only=True,
+                     clock=FixedClock(datetime.now(UTC))) as engine:
         rollup(engine, "yz", quarters(days)[-1])
     out.put({"seconds": time.perf_counter() - t0, "peak_mb": peak_mb()})
 

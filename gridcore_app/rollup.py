@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, MutableMapping, Sequence
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -304,7 +305,9 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
             from gridcore.charts import check_target
 
             check_target(chart)  # refused before anything is computed
-        with open_engine(store, read_only=True) as engine:
+        # one instant for the whole roll-up: every table is as at the same now, and the
+        # district-wide assessment its ratings and subsidies both read is made once
+        with open_engine(store, read_only=True, now=datetime.now(UTC)) as engine:
             found = rollup(engine, node, period)
             text = found.render(fmt, table)
         if chart is not None:

@@ -11,13 +11,13 @@ engine) nothing is kept and every call reads the store afresh.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gridcore.errors import GridcoreError
 from gridcore.events import ActivityRecorded, PatrolLogged, ResidentMoved, ResidentRegistered
-from gridcore.periods import period_containing
+from gridcore.periods import period_containing, period_key
 from gridcore.register import HouseholdRegister
 from gridcore_escalation.events import (
     IncidentClosed,
@@ -73,11 +73,28 @@ def cell_of(engine: Engine, node: str, level: str | None) -> str | None:
 
 
 def patrol_tally(engine: Engine, start: datetime, end: datetime, per: str, level: str | None) -> Counter[tuple[str, str]]:
-    """Patrols per ``(cell, slot label)`` in ``[start, end)``, slots of kind ``per``."""
+    """Patrols per ``(cell, slot label)`` in ``[start, end)``, slots of kind ``per``.
+
+    From the state's patrols per day and node when it reflects the stored
+    events and the period is whole days (every period is: slots are days,
+    weeks, months ...); else from the patrol events of the log.
+    """
 
     def build() -> Counter[tuple[str, str]]:
         tz = engine.community.tz
         tally: Counter[tuple[str, str]] = Counter()
+        days = _patrol_days(engine, start, end)
+        if days is not None:
+            cells: dict[str, str | None] = {}
+            for day, counts in days:
+                slot = period_key(per, datetime(day.year, day.month, day.day, tzinfo=tz), tz)
+                for node, count in counts.items():
+                    if node not in cells:
+                        cells[node] = cell_of(engine, node, level)
+                    cell = cells[node]
+                    if cell is not None:
+                        tally[(cell, slot)] += count
+            return tally
         for event in events(engine, ["patrol_logged"], start, end):
             assert isinstance(event, PatrolLogged)
             cell = cell_of(engine, event.node, level)
@@ -86,6 +103,41 @@ def patrol_tally(engine: Engine, start: datetime, end: datetime, per: str, level
         return tally
 
     return memo(engine, ("patrols", start, end, per, level), build)
+
+
+def _patrol_days(engine: Engine, start: datetime, end: datetime) -> list[tuple[date, Mapping[str, int]]] | None:
+    """The state's patrols per node of each local day in ``[start, end)``, or None when the state
+    cannot answer (no state, one behind the store, or a bound that is not a local midnight)."""
+    state = _current_state(engine)
+    patrols = getattr(state, "patrols", None)
+    if not isinstance(patrols, dict):
+        return None
+    tz = engine.community.tz
+    first, last = _local_day(start, tz), _local_day(end, tz)
+    if first is None or last is None:
+        return None
+    out: list[tuple[date, Mapping[str, int]]] = []
+    day = first
+    while day < last:
+        if day in patrols:
+            out.append((day, patrols[day]))
+        day += timedelta(days=1)
+    return out
+
+
+def _local_day(when: datetime, tz: tzinfo) -> date | None:
+    """The local day ``when`` is the midnight of (None: it is not a local midnight)."""
+    day = when.astimezone(tz).date()
+    return day if datetime(day.year, day.month, day.day, tzinfo=tz) == when else None
+
+
+def _current_state(engine: Engine) -> Any:
+    """The engine's assessment state when it reflects exactly the stored events, else None."""
+    try:
+        state = engine.state("assessment")
+    except GridcoreError:
+        return None
+    return state if engine.position == engine.store.position() else None
 
 
 def population(engine: Engine, end: datetime) -> dict[str, tuple[str, str]]:

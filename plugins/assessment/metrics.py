@@ -79,15 +79,15 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
     per = requirement.per if requirement else "day"
     level = requirement.level if requirement else None
     cells = patrol_cells(engine, root, level)
-    slots = list(periods_between(per, start, end, engine.community.tz))
-    if not cells or not slots:
+    # each slot's label and patrols needed (the same for every node rated over the period)
+    needed = logindex.memo(engine, ("patrol slots", per, times, start, end), lambda: _needed(engine, per, times,
+                                                                                              start, end))
+    if not cells or not needed:
         return None
     if cells == [root] and level is not None and engine.community.hierarchy.node(root).level != level:
         tally = _tally_below(engine, root, start, end, per)
     else:
         tally = logindex.patrol_tally(engine, start, end, per, level)
-    # a slot cut by the period's edges (the week of 1 January) needs its share, rounded up
-    needed = {s.label: _prorated(times, s, start, end) for s in slots}
     counted = sum(tally.get((cell, slot), 0) for cell in cells for slot in needed)
     done = sum(min(tally.get((cell, slot), 0), n) for cell in cells for slot, n in needed.items())
     required = len(cells) * sum(needed.values())
@@ -95,7 +95,7 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
         Fraction(100 * done, required),
         {
             "cells": len(cells),
-            "slots": len(slots),
+            "slots": len(needed),
             "required per slot": f"{times} per {per}",
             "patrols counted": counted,
             "patrols credited": done,
@@ -103,6 +103,12 @@ def patrol_coverage(engine: Engine, root: str, start: datetime, end: datetime) -
             "requirement": str(_rule(requirement)),
         },
     )
+
+
+def _needed(engine: Engine, per: str, times: int, start: datetime, end: datetime) -> dict[str, int]:
+    """Slot label -> patrols needed in it, for each slot of kind ``per`` overlapping ``[start, end)``: a slot
+    cut by the period's edges (the week of 1 January) needs its share, rounded up."""
+    return {s.label: _prorated(times, s, start, end) for s in periods_between(per, start, end, engine.community.tz)}
 
 
 def _tally_below(engine: Engine, root: str, start: datetime, end: datetime, per: str) -> dict[tuple[str, str], int]:

@@ -4,14 +4,17 @@ Ratings are computed from the event log when they are asked for (rating.py);
 the state only remembers the first and last event times (so outcomes cover
 the periods between), the incidents not resolved (so "serious incidents
 still open" at the end of the current period reads no history:
-``logindex.open_serious``) and a cache of log slices the metrics read.  It answers
+``logindex.open_serious``), the patrols logged per day and node (so patrol
+coverage reads no patrol events: ``logindex.patrol_tally``) and a cache of log
+slices the metrics read.  It answers
 explanations (``assessment:<period>:<node>``) and the outcomes a what-if
 compares.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
@@ -44,7 +47,8 @@ class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
 
     #: the shape of the document ``gridcore_save_state`` gives
-    STATE_VERSION = 3  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them
+    STATE_VERSION = 4  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
+    # 4: patrols per day and node
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -56,6 +60,9 @@ class AssessmentState:
         self.unresolved: dict[str, tuple[str, int]] = {}
         #: the same of those resolved and not closed yet (a reopening can bring them back)
         self.resolved: dict[str, tuple[str, int]] = {}
+        #: patrols logged per local day (in the community's time zone) and node where they were logged,
+        #: as ``logindex.patrol_tally`` would count them in the log
+        self.patrols: dict[date, Counter[str]] = {}
         #: slices of the event log the metrics read, dropped whenever the store grows
         self.cache: dict[tuple[object, ...], object] = {}
 
@@ -67,7 +74,13 @@ class AssessmentState:
         if self.last is None or event.time > self.last:
             self.last = event.time
         kind = event.kind
-        if kind in _INCIDENT_KINDS:
+        if kind == "patrol_logged":
+            day = event.time.astimezone(self.engine.community.tz).date()
+            counts = self.patrols.get(day)
+            if counts is None:
+                counts = self.patrols[day] = Counter()
+            counts[event.node] += 1
+        elif kind in _INCIDENT_KINDS:
             self._incident_step(event, kind)
 
     def _incident_step(self, event: Any, kind: str) -> None:
@@ -93,11 +106,12 @@ class AssessmentState:
 
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:
-        """The span of events seen and the incidents not resolved, for checkpoints (the metrics' cache
-        is rebuilt when needed)."""
+        """The span of events seen, the incidents not resolved and the patrols per day, for checkpoints
+        (the metrics' cache is rebuilt when needed)."""
         return {"first": _iso(self.first), "last": _iso(self.last),
                 "unresolved": [[k, n, s] for k, (n, s) in sorted(self.unresolved.items())],
-                "resolved": [[k, n, s] for k, (n, s) in sorted(self.resolved.items())]}
+                "resolved": [[k, n, s] for k, (n, s) in sorted(self.resolved.items())],
+                "patrols": {day.isoformat(): sorted(counts.items()) for day, counts in sorted(self.patrols.items())}}
 
     @hookimpl
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
@@ -107,6 +121,8 @@ class AssessmentState:
         self.last = None if last is None else datetime.fromisoformat(last)
         self.unresolved = {str(k): (str(n), int(s)) for k, n, s in document["unresolved"]}
         self.resolved = {str(k): (str(n), int(s)) for k, n, s in document["resolved"]}
+        self.patrols = {date.fromisoformat(day): Counter({str(n): int(c) for n, c in counts})
+                        for day, counts in document["patrols"].items()}
         self.cache.clear()
 
     @hookimpl

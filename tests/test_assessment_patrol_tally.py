@@ -1,0 +1,95 @@
+"""Patrols per cell and slot are counted from the state, not read from the log.
+
+``logindex.patrol_tally`` (what ``patrol_coverage`` reads) used to decode every
+patrol event of the period: rating a district's quarter decoded a quarter's
+hundreds of thousands of patrols.  The assessment state now counts patrols per
+local day and node as events are applied; the tally from those counts must be
+exactly what reading the log gives, for every period, slot kind and level,
+after a restore from a checkpoint as after a replay, and a span that is not
+whole days is still read from the log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import attrs
+import pytest
+from test_checkpoint_properties import CLOCK, CST, RULES, community, day_of_events, plugins
+
+from gridcore import Engine, Event, FixedClock
+from gridcore.periods import parse_period
+from gridcore_assessment import logindex
+
+
+def reading_is_not_needed(**_: object) -> None:
+    raise AssertionError("the log was read")
+
+
+def read_from_the_log(engine: Engine, start: datetime, end: datetime, per: str,
+                      level: str | None) -> Counter[tuple[str, str]]:
+    state = engine.state("assessment")
+    kept = state.patrols
+    state.patrols = None  # (the log is read when the state cannot answer)
+    state.cache.clear()
+    try:
+        return logindex.patrol_tally(engine, start, end, per, level)
+    finally:
+        state.patrols = kept
+        state.cache.clear()
+
+
+def from_the_state(engine: Engine, start: datetime, end: datetime, per: str,
+                   level: str | None) -> Counter[tuple[str, str]]:
+    engine.state("assessment").cache.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "events", reading_is_not_needed)
+        return logindex.patrol_tally(engine, start, end, per, level)
+
+
+PERIODS = ("2025-03-29", "2025-03-31", "2025-W13", "2025-W14", "2025-03", "2025-Q1", "2025-Q2", "2025")
+
+
+def same_tallies(engine: Engine) -> int:
+    counted = 0
+    for period in PERIODS:
+        span = parse_period(period, CST)
+        for per in ("day", "week", "month"):
+            for level in (None, "grid", "community"):
+                found = from_the_state(engine, span.start, span.end, per, level)
+                assert found == read_from_the_log(engine, span.start, span.end, per, level), (period, per, level)
+                counted += sum(found.values())
+    return counted
+
+
+def night_patrols() -> list[Event]:
+    """Patrols timed in UTC just after and before local midnight (another day in UTC than in Shanghai)."""
+    patrol = next(e for e in day_of_events(3) if e.kind == "patrol_logged")
+    times = (datetime(2025, 3, 30, 16, 30, tzinfo=UTC), datetime(2025, 3, 31, 15, 59, tzinfo=UTC),
+             datetime(2025, 3, 31, 16, 0, tzinfo=UTC))
+    return [attrs.evolve(patrol, id=f"night-{k}", time=when) for k, when in enumerate(times)]
+
+
+def test_the_state_counts_patrols_as_the_log_does(tmp_path: Path) -> None:
+    url = str(tmp_path / "store")
+    with Engine.open(store=url, community=community(), ruleset=RULES, effective=datetime(2024, 1, 1, tzinfo=CST),
+                     clock=FixedClock(CLOCK), plugins=plugins()) as engine:
+        engine.checkpoint_min = 1
+        assert not engine.record_many([*day_of_events(3), *night_patrols()]).refused
+        assert same_tallies(engine) > 0  # not vacuous: patrols were counted
+    with Engine.open(store=url, clock=FixedClock(CLOCK), plugins=plugins(), read_only=True) as engine:
+        state = engine.state("assessment")
+        assert state.patrols  # restored from the checkpoint
+        same_tallies(engine)
+        # a span that is not whole local days: read from the log
+        start = parse_period("2025-03-30", CST).start + timedelta(hours=9)
+        end = start + timedelta(hours=5)
+        state.cache.clear()
+        part = logindex.patrol_tally(engine, start, end, "day", None)
+        assert part == read_from_the_log(engine, start, end, "day", None)
+        assert 0 < sum(part.values()) < sum(read_from_the_log(engine, start - timedelta(hours=9), end + timedelta(
+            hours=10), "day", None).values())
+        engine.rebuild()
+        same_tallies(engine)
