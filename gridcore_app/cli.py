@@ -15,7 +15,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -612,6 +612,12 @@ def use(ruleset_path: Path, effective: datetime | None, rejudge: bool, rulesets:
         click.echo(_put_in_force(engine, ruleset_path, effective, rejudge, rulesets))
 
 
+#: Lines of an events file judged per ``record_many`` call by ``gridcore ingest``: what it holds in memory.
+INGEST_CHUNK = 20_000
+#: Files from this size up show a progress bar (on a terminal).
+INGEST_BAR_BYTES = 1 << 20
+
+
 @main_group.command()
 @click.argument("events_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @store_option
@@ -624,43 +630,55 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     events or beyond the input limits (docs/security.md) are refused with
     their line number and reason; the others are stored. Exit status 1 if any
     line was refused.
+
+    A file in time order (as exports and `gridcore simulate` write them) is
+    judged a chunk of lines at a time, so memory does not grow with its
+    length; a file out of order is read whole and judged in time order. The
+    result is the same either way.
     """
-    from .jsonl import BadLine, bounded_lines, read_events
+    from gridcore.engine import IngestSummary
 
-    docs: list[Any] = []
-    labels: list[str] = []
+    from .jsonl import bounded_lines, chunks_of_events, in_time_order
+
+    summary = IngestSummary()
     bad: list[str] = []
+    size = events_file.stat().st_size
     with events_file.open("rb") as handle:
-        for found in read_events(bounded_lines(handle), events_file.name):
-            if isinstance(found, BadLine):
-                bad.append(f"{found.label}: {found.reason}")
-            else:
-                docs.append(found.doc)
-                labels.append(found.label)
-    with open_engine(store) as engine:
-        show = not quiet and len(docs) >= 2000 and sys.stderr.isatty()
-        if show:
-            with click.progressbar(length=len(docs), label="ingesting", file=sys.stderr) as bar:
-                last = [0]
-
-                def advance(done: int) -> None:
-                    bar.update(done - last[0])
-                    last[0] = done
-
-                summary = engine.record_many(docs, batch_size=batch_size, sources=labels, progress=advance)
-        else:
-            summary = engine.record_many(docs, batch_size=batch_size, sources=labels)
+        # In time order, the file is judged a chunk at a time; otherwise whole (an event
+        # can need one that comes later in the file: a report before its acceptance).
+        per_call = INGEST_CHUNK if in_time_order(bounded_lines(handle), events_file.name) else None
+    with events_file.open("rb") as handle, open_engine(store) as engine, ExitStack() as stack:
+        bar = None
+        if not quiet and size >= INGEST_BAR_BYTES and sys.stderr.isatty():
+            bar = stack.enter_context(click.progressbar(length=size, label="ingesting", file=sys.stderr))
+        for chunk in chunks_of_events(bounded_lines(handle), events_file.name, per_call):
+            bad.extend(f"{found.label}: {found.reason}" for found in chunk.bad)
+            if chunk.lines:
+                summary.merge(engine.record_many([found.doc for found in chunk.lines], batch_size=batch_size,
+                                                 sources=[found.label for found in chunk.lines]))
+            if bar is not None:
+                bar.update(handle.tell() - bar.pos)
     click.echo(
         f"{summary.accepted} stored, {summary.duplicates} already stored, "
         f"{summary.derived} derived, {len(summary.refused) + len(bad)} refused"
     )
-    refusals = bad + [f"{r.source or r.event_id}: {'; '.join(r.reasons)}" for r in summary.refused]
+    # in file order, however the file was judged (bad lines carry the same ``file:line`` labels)
+    refusals = [text for _, text in sorted(
+        [(_line_number(text), text) for text in bad]
+        + [(_line_number(r.source), f"{r.source or r.event_id}: {'; '.join(r.reasons)}") for r in summary.refused],
+        key=lambda pair: pair[0])]
     for line in refusals[:50]:
         click.echo(f"  refused {line}", err=True)
     if len(refusals) > 50:
         click.echo(f"  ... and {len(refusals) - 50} more", err=True)
     if refusals:
         sys.exit(1)
+
+
+def _line_number(label: str) -> int:
+    """The line of a ``file:line`` label (0 if it has none)."""
+    tail = label.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0
 
 
 @main_group.command()

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
-from attrs import frozen
+from attrs import Factory, define, frozen
 
+from gridcore.engine import DECIDED_WITH
 from gridcore.limits import MAX_DEPTH, MAX_LINE_BYTES, MAX_NUMBER_CHARS
 
 
@@ -123,3 +125,66 @@ def read_events(lines: Iterable[bytes], name: str) -> Iterator[Line | BadLine]:
             yield BadLine(label, found)
         else:
             yield Line(label, found)
+
+
+def _order_key(doc: dict[str, Any]) -> tuple[datetime, str] | None:
+    """The canonical order of the event a document would be (time, then id); None if it cannot be one."""
+    time, ident = doc.get("time"), doc.get("id")
+    if not isinstance(time, str) or not isinstance(ident, str):
+        return None
+    try:
+        when = datetime.fromisoformat(time)
+    except ValueError:
+        return None
+    return (when, ident) if when.tzinfo is not None else None
+
+
+def in_time_order(lines: Iterable[bytes], name: str) -> bool:
+    """True if the events of a file never go back in canonical order (time, then id).
+
+    Lines that cannot be events are not counted: they are refused wherever they are.
+    """
+    last: tuple[datetime, str] | None = None
+    for found in read_events(lines, name):
+        key = None if isinstance(found, BadLine) else _order_key(found.doc)
+        if key is None:
+            continue
+        if last is not None and key < last:
+            return False
+        last = key
+    return True
+
+
+@define
+class Chunk:
+    """Consecutive lines of a file: those that parsed, and those refused, each in file order."""
+
+    lines: list[Line] = Factory(list)
+    bad: list[BadLine] = Factory(list)
+
+
+def chunks_of_events(lines: Iterable[bytes], name: str, size: int | None) -> Iterator[Chunk]:
+    """``read_events`` in chunks of about ``size`` parsed lines (refused lines ride along); None: one chunk.
+
+    A chunk ends only where the time steps on by more than the engine's
+    ``DECIDED_WITH``, so no event of the next chunk is due with the last of
+    this one.  Holds one chunk in memory at a time; every line of the input
+    is in exactly one chunk.
+    """
+    chunk = Chunk()
+    last: datetime | None = None  # the time of the chunk's last event, once it is full
+    for found in read_events(lines, name):
+        if isinstance(found, BadLine):
+            chunk.bad.append(found)
+            continue
+        if size is not None and len(chunk.lines) >= size:
+            key = _order_key(found.doc)
+            if key is None or last is None or key[0] > last + DECIDED_WITH:
+                yield chunk
+                chunk, last = Chunk(), None
+        chunk.lines.append(found)
+        key = _order_key(found.doc)
+        if key is not None:
+            last = key[0] if last is None else max(last, key[0])
+    if chunk.lines or chunk.bad:
+        yield chunk
