@@ -16,6 +16,7 @@ from __future__ import annotations
 import runpy
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -277,3 +278,57 @@ def test_the_dashboards_stars_page_shows_a_subtree_under_its_ruleset(
     assert "· 2025-02</h1>" in own.text and "试点社区 (pilot.rules)" in own.text  # its variant rates monthly
     assert 'name="node" value="银州社区"' in own.text and "龙山社区" not in own.text
     assert "· 2024-Q4</h1>" in other.text and "银州区 (yinzhou.rules)" in other.text
+
+
+def test_open311_services_follow_the_jurisdiction_as_reports_there_are_judged(
+        service: tuple[Server, dict[str, str]]) -> None:
+    server, _ = service
+
+    def codes(params: dict[str, str]) -> set[str]:
+        answer = anonymous.get("/open311/v2/services.json", params=params)
+        assert answer.status_code == 200, answer.text
+        return {s["service_code"] for s in answer.json()}
+
+    with httpx.Client(base_url=server.url, timeout=30) as anonymous:  # the list needs no token
+        own = codes({"jurisdiction_id": "银州社区"})
+        assert codes({"node": "yz-c1"}) == codes({"jurisdiction_id": "yz-c1-g1"}) == own  # by id, a grid of it
+        district, whole = codes({"jurisdiction_id": "yz-c2"}), codes({})
+        xml = anonymous.get("/open311/v2/services.xml", params={"jurisdiction_id": "yz-c1"}).text
+        defined = anonymous.get("/open311/v2/services/独居老人求助.json", params={"jurisdiction_id": "yz-c1"})
+        undefined = anonymous.get("/open311/v2/services/独居老人求助.json", params={"jurisdiction_id": "yz-c2"})
+        unknown = anonymous.get("/open311/v2/services.json", params={"jurisdiction_id": "银洲社区"})
+        shared = anonymous.get("/open311/v2/services.json", params={"node": "第一网格"})
+        disagree = anonymous.get("/open311/v2/services.json", params={"jurisdiction_id": "yz-c1", "node": "yz-c2"})
+    assert "elderly_alone" in own and "elderly_alone" not in district and district == whole
+    assert own - {"elderly_alone"} == district  # the rest it inherits from the district
+    assert "<service_code>elderly_alone</service_code>" in xml
+    assert defined.status_code == 200 and defined.json()["service_code"] == "elderly_alone"
+    assert undefined.status_code == 404 and "at yz-c2" in undefined.json()[0]["description"]
+    assert unknown.status_code == 404 and "did you mean '银州社区'" in unknown.json()[0]["description"]
+    assert shared.status_code == 400 and "yz-c1-g1" in shared.json()[0]["description"]
+    assert disagree.status_code == 400 and "yz-c1, yz-c2" in disagree.json()[0]["description"]
+
+
+def test_assess_compare_and_chart_show_a_subtree(store: str, tmp_path: Path) -> None:
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    copy = tmp_path / "district.db"  # assessments are stored: not in the module's store
+    shutil.copyfile(store.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    now = ("--store", url, "--now", MONDAY.isoformat())
+    for period in ("2025-01", "2025-02"):
+        run("assess", "--period", period, *now)
+    own = run("assess", "compare", "2025-01", "2025-02", "--node", "银州社区", "--store", url)
+    assert "only yz-c1 银州社区 and below" in own and "试点社区 (pilot.rules)" in own
+    rows = [line.split()[0] for line in own.splitlines() if line.startswith("yz-")]
+    assert rows and all(node == "yz-c1" or node.startswith("yz-c1-") for node in rows)
+    whole = run("assess", "compare", "2025-01", "2025-02", "--store", url)
+    assert "only yz-c1" not in whole and "yz-c2-g1 " in whole
+    assert "unknown node '银洲社区'" in refused("assess", "compare", "2025-01", "2025-02", "--node", "银洲社区",
+                                                "--store", url)
+    chart = tmp_path / "stars.svg"
+    run("assess", "chart", "--period", "2025-02", "--output", str(chart), "--node", "yz-c2", *now)
+    ids = [g.get("id", "") for g in ET.parse(chart).getroot().iter("{http://www.w3.org/2000/svg}g")]
+    charted = [i[len("stars-"):] for i in ids if i.startswith("stars-")]
+    assert charted and all(node == "yz-c2" or node.startswith("yz-c2-") for node in charted)

@@ -2,8 +2,13 @@
 
 * ``GET services.json``: the incident categories of the ruleset in force
   (``category`` items: code, Chinese name, group), each with a ``severity``
-  attribute (1-5), so ``metadata`` is true.
-* ``GET services/{code}.json``: that service's definition.
+  attribute (1-5), so ``metadata`` is true.  ``jurisdiction_id`` (or
+  ``node``, a gridcore extension: a node id or the name it alone bears) gives
+  the list of the ruleset governing that node, as a report there is judged
+  (a community's own variant may declare categories of its own); without
+  either, the whole tree's.
+* ``GET services/{code}.json``: that service's definition (``jurisdiction_id``
+  or ``node`` as for the list).
 * ``POST requests.json``: a report, as a form (the specification) or JSON:
   ``service_code``, where (``lat`` + ``long``, ``address_string`` or
   ``address_id``), ``description``, ``media_url``, ``attribute[severity]``;
@@ -19,8 +24,8 @@
 
 Every path also answers in XML with ``.xml``.  Errors are the specification's
 list of ``{code, description}``.  Not supported: ``GET tokens/{token}``
-(requests get their id at once), ``jurisdiction_id`` other than ours or none,
-contact fields (``email``, ``phone``, names, ``device_id``, ``account_id``:
+(requests get their id at once), ``jurisdiction_id`` on a report (the place
+reported decides which ruleset judges it), contact fields (``email``, ``phone``, names, ``device_id``, ``account_id``:
 accepted but not stored, to keep residents' personal data out of the log),
 and services of type other than ``realtime``.
 """
@@ -41,7 +46,7 @@ from starlette.routing import Route
 
 import gridcore_escalation
 from gridcore import Engine
-from gridcore.errors import GridcoreError
+from gridcore.errors import GridcoreError, HierarchyError
 from gridcore_escalation import Category, IncidentView
 
 from . import auth, intake
@@ -162,25 +167,60 @@ def _definition(category: Category) -> dict[str, Any]:
     }
 
 
-@documented("Open311: the incident categories of the ruleset in force", auth=AUTH_NONE, tag="open311")
+_JURISDICTION = (("jurisdiction_id", ("a node id or the name it alone bears: the services of the ruleset "
+                                     "governing it (a community's own variant); default: the whole tree's")),
+                 ("node", "the same as jurisdiction_id (a gridcore extension)"))
+
+
+def jurisdiction(request: Request, engine: Engine) -> str | None:
+    """The node ``jurisdiction_id`` (or ``node``) names, None if neither is given; Open311 errors
+    for an unknown node (404), a name several nodes bear or two parameters that disagree (400)."""
+    given = {name: request.query_params[name] for name in ("jurisdiction_id", "node") if name in request.query_params}
+    if not given:
+        return None
+    found = set()
+    for name, written in given.items():
+        try:
+            found.add(engine.community.hierarchy.find(written.strip()).id)
+        except HierarchyError as exc:
+            raise Open311Error(404 if str(exc).startswith("unknown") else 400, f"{name}: {exc}") from None
+    if len(found) > 1:
+        raise Open311Error(400, f"jurisdiction_id and node name different nodes ({', '.join(sorted(found))}); "
+                                "give one (辖区与节点不一致)")
+    return found.pop()
+
+
+@documented("Open311: the incident categories of the ruleset in force (at jurisdiction_id or node: the ruleset "
+            "governing it)", auth=AUTH_NONE, tag="open311", query=_JURISDICTION)
 async def services(request: Request) -> Response:
     check_format(request)
     service = service_of(request)
-    found = await service.read(lambda engine: [_service(c) for c in gridcore_escalation.categories(engine)])
+
+    def read(engine: Engine) -> list[dict[str, Any]]:
+        node = jurisdiction(request, engine)
+        return [_service(c) for c in gridcore_escalation.categories(engine, node=node)]
+
+    try:
+        found = await service.read(read)
+    except Problem as problem:
+        raise from_problem(problem) from None
     return answer(request, found, root="services", item="service")
 
 
-@documented("Open311: one service's definition (its attributes)", auth=AUTH_NONE, tag="open311")
+@documented("Open311: one service's definition (its attributes)", auth=AUTH_NONE, tag="open311",
+            query=_JURISDICTION)
 async def service_definition(request: Request) -> Response:
     check_format(request)
     service = service_of(request)
     code = request.path_params["code"]
 
     def read(engine: Engine) -> dict[str, Any]:
-        for category in gridcore_escalation.categories(engine):
+        node = jurisdiction(request, engine)
+        for category in gridcore_escalation.categories(engine, node=node):
             if code in (category.code, category.name):
                 return _definition(category)
-        raise Open311Error(404, f"no service {code!r}; GET services lists them")
+        where = f" at {node}" if node is not None else ""
+        raise Open311Error(404, f"no service {code!r}{where}; GET services lists them")
 
     return answer(request, await _open311(service, read), root="service_definition")
 

@@ -1,10 +1,10 @@
 """``gridcore assess``: rate a period, compare periods, subsidies, history, charts.
 
     gridcore assess --period 2025-Q1 [--cycle quarterly] [--breakdown] [--chart stars.svg] [--dry-run]
-    gridcore assess compare 2025-Q1 2025-Q2 [--cycle quarterly]
+    gridcore assess compare 2025-Q1 2025-Q2 [--cycle quarterly] [--node yz-c1]
     gridcore assess subsidies --period 2025-Q1 [--cycle quarterly]
     gridcore assess history [--node g1] [--cycle quarterly]
-    gridcore assess chart --period 2025-Q1 --output stars.svg [--cycle quarterly]
+    gridcore assess chart --period 2025-Q1 --output stars.svg [--cycle quarterly] [--node yz-c1]
     gridcore assess metrics --period 2025-Q1 [--node g1]
 
 Without ``--period`` the period (of the kind the ruleset sets: monthly,
@@ -121,15 +121,20 @@ def _period_and_cycle(period: str | None, cycle: str | None) -> tuple[str | None
     return label, cycle or written
 
 
+SUBTREE_HELP = "Only the rated nodes of this subtree (its id or name), as gridcore assess --node shows them."
+
+
 @assess_group.command("compare")
 @click.argument("before")
 @click.argument("after")
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
+@click.option("--node", default=None, metavar="NODE", help=SUBTREE_HELP)
 @store_option
 @format_option
-def compare_command(before: str, after: str, cycle: str | None, store: str, fmt: str) -> None:
+def compare_command(before: str, after: str, cycle: str | None, node: str | None, store: str, fmt: str) -> None:
     """Who gained or lost a star between two assessed periods, and why."""
     with open_engine(store, read_only=True) as engine:
+        at = _found_node(engine, node) if node is not None else None
         first, second = stored(engine, before, cycle), stored(engine, after, cycle)
         missing = [p for p, a in ((before, first), (after, second)) if a is None]
         if missing or first is None or second is None:
@@ -137,7 +142,12 @@ def compare_command(before: str, after: str, cycle: str | None, store: str, fmt:
             fail(f"period {', '.join(missing)} has not been assessed yet; run: gridcore assess --period {missing[0]}"
                  f"{also}")
             return
-        click.echo(compare_table(first, second).render(fmt), nl=False)
+        if at is not None:
+            first, second = within(engine, first, at), within(engine, second, at)
+        table = compare_table(first, second)
+        if at is not None:  # which subtree, under which ruleset (as gridcore assess --node says)
+            table = Table(table.title, table.columns, table.rows, (first.notes[0],))
+        click.echo(table.render(fmt), nl=False)
 
 
 @assess_group.command("subsidies")
@@ -184,13 +194,18 @@ def history_command(node: str | None, cycle: str, store: str, fmt: str) -> None:
 @click.option("--period", required=True, metavar="PERIOD")
 @click.option("--output", required=True, metavar="FILE", help="Where to write it: FILE.png, FILE.svg or FILE.pdf.")
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
+@click.option("--node", default=None, metavar="NODE", help=SUBTREE_HELP)
 @store_option
 @now_option
-def chart_command(period: str, output: str, cycle: str | None, store: str, now: datetime | None) -> None:
+def chart_command(period: str, output: str, cycle: str | None, node: str | None, store: str,
+                  now: datetime | None) -> None:
     """Write a chart (PNG, SVG or PDF) of stars per node and score components."""
     check_target(output)
     with open_engine(store, now=now, read_only=True) as engine:
+        at = _found_node(engine, node) if node is not None else None
         result = stored(engine, period, cycle) or assess(engine, period, save=False, cycle=cycle)
+        if at is not None:
+            result = within(engine, result, at)
         write_chart(result, output)
         click.echo(f"chart written to {output}")
 
