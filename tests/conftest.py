@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -118,3 +119,38 @@ def open_engine(tmp_path: Path, community: Community, clock: FixedClock) -> Iter
     yield make
     for engine in engines:
         engine.close()
+
+
+# ---------------------------------------------------------------- a small district
+
+
+#: The Monday 09:00 (Beijing time) the small district's tests start at.
+DISTRICT_MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=CST)
+#: The Yinzhou district's base ruleset, which governs the small district.
+DISTRICT_RULES = REPO / "rulesets" / "yinzhou" / "yinzhou.rules"
+
+
+def make_mini_district(root: Path, *, communities: int = 4) -> Path:
+    """小银州区 under ``root``: 2 streets sharing ``communities`` communities, in Yinzhou's shape,
+    written by rulesets/tools/make_yinzhou.py; the folder of its community files."""
+    make = runpy.run_path(str(REPO / "rulesets" / "tools" / "make_yinzhou.py"), run_name="make_yinzhou")
+    make["district"](root, key="mini", streets=2, communities=communities, name="小银州区")
+    return root / "mini"
+
+
+@pytest.fixture(scope="module")
+def mini_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small district's community files (2 streets, 4 communities), made once per module: read only."""
+    return make_mini_district(tmp_path_factory.mktemp("district"))
+
+
+@pytest.fixture
+def district_engine(mini_district: Path, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a fresh store of the small district under Yinzhou's rules (in force since the
+    Saturday before), its clock at ``DISTRICT_MONDAY``."""
+    from gridcore_app.rosterio import load_community
+
+    with Engine.open(store=str(tmp_path / "store"), community=load_community(mini_district),
+                     ruleset=DISTRICT_RULES, effective=DISTRICT_MONDAY - timedelta(days=2),
+                     clock=FixedClock(DISTRICT_MONDAY)) as opened:
+        yield opened

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import DISTRICT_MONDAY, DISTRICT_RULES, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,29 +29,21 @@ from gridcore_app.rosterio import load_community
 from gridcore_app.simulate import load_scenario, simulate
 
 YINZHOU = REPO / "rulesets" / "yinzhou"
-RULES = YINZHOU / "yinzhou.rules"
+RULES = DISTRICT_RULES
 TZ = timezone(timedelta(hours=8))
-MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)
+MONDAY = DISTRICT_MONDAY
 
 
 def generator() -> dict[str, Any]:
     return runpy.run_path(str(REPO / "rulesets" / "tools" / "make_yinzhou.py"), run_name="make_yinzhou")
 
 
-@pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A district of 2 streets with 2 communities each, in Yinzhou's shape."""
-    root = tmp_path_factory.mktemp("district")
-    sizes = generator()["district"](root, key="mini", streets=2, communities=4, name="小银州区")
-    assert sizes["streets"] == 2 and sizes["communities"] == 4
-    return root / "mini"
-
-
-@pytest.fixture
-def engine(mini: Path, tmp_path: Path) -> Iterator[Engine]:
-    with Engine.open(store=str(tmp_path / "store"), community=load_community(mini), ruleset=RULES,
-                     effective=MONDAY - timedelta(days=2), clock=FixedClock(MONDAY)) as opened:
-        yield opened
+def test_the_small_district_has_two_streets_of_two_communities(mini_district: Path) -> None:
+    # (mini_district and district_engine, shared with test_district_departments.py, are conftest.py's)
+    hierarchy = load_community(mini_district).hierarchy
+    streets = [n.id for n in hierarchy.nodes_at("street")]
+    assert streets == ["yz-s1", "yz-s2"] and hierarchy.node("yz").name == "小银州区"
+    assert [[c.id for c in hierarchy.children(s)] for s in streets] == [["yz-c1", "yz-c2"], ["yz-c3", "yz-c4"]]
 
 
 def report(incident: str, node: str, actor: str, when: datetime = MONDAY) -> dict[str, Any]:
@@ -117,8 +109,8 @@ def test_hierarchy_show_and_check_read_the_whole_district() -> None:
 # ---------------------------------------------------------------- the ladder
 
 
-def test_an_incident_climbs_from_a_grid_to_the_district_command_centre(engine: Engine) -> None:
-    engine.record(report("求助-1", "yz-c1-g1", "yz-c1-g1-r1"))
+def test_an_incident_climbs_from_a_grid_to_the_district_command_centre(district_engine: Engine) -> None:
+    district_engine.record(report("求助-1", "yz-c1-g1", "yz-c1-g1-r1"))
     # Each level's acceptance limit in turn: grid 4 working hours, community and street a working day.
     steps = [
         (MONDAY + timedelta(hours=3, minutes=59), ("grid", "yz-c1-g1", 0)),
@@ -130,42 +122,42 @@ def test_an_incident_climbs_from_a_grid_to_the_district_command_centre(engine: E
         (MONDAY + timedelta(days=30), ("district", "yz", 3)),  # the top: nowhere further to go
     ]
     for when, expected in steps:
-        engine.tick(when)
-        assert where(engine, "求助-1") == expected, when
-    explained = next(o for o in engine.outcomes() if o.subject == "incident:求助-1:level")
+        district_engine.tick(when)
+        assert where(district_engine, "求助-1") == expected, when
+    explained = next(o for o in district_engine.outcomes() if o.subject == "incident:求助-1:level")
     assert any("时限 street" in rule.text for rule in explained.rules)
 
 
-def test_a_street_acts_on_its_own_communities_cases_and_no_one_elses(engine: Engine) -> None:
-    engine.record_many([report("东-1", "yz-c1-g1", "yz-c1-g1-r1"), report("西-1", "yz-c3-g1", "yz-c3-g1-r1")])
+def test_a_street_acts_on_its_own_communities_cases_and_no_one_elses(district_engine: Engine) -> None:
+    district_engine.record_many([report("东-1", "yz-c1-g1", "yz-c1-g1-r1"), report("西-1", "yz-c3-g1", "yz-c3-g1-r1")])
     later = MONDAY + timedelta(days=1, hours=5)  # both at their street now
-    engine.tick(later)
-    assert where(engine, "东-1")[:2] == ("street", "yz-s1")
-    assert where(engine, "西-1")[:2] == ("street", "yz-s2")
+    district_engine.tick(later)
+    assert where(district_engine, "东-1")[:2] == ("street", "yz-s1")
+    assert where(district_engine, "西-1")[:2] == ("street", "yz-s2")
     # 工人街道's officer may not take 红旗街道's case, nor its secretary; 红旗街道's officer may.
-    refused = engine.record_many([accept("东-1", "yz-s2-o1", "yz-c1-g1", later),
+    refused = district_engine.record_many([accept("东-1", "yz-s2-o1", "yz-c1-g1", later),
                                   accept("东-1", "yz-s2-sec", "yz-c1-g1", later)])
     assert len(refused.refused) == 2
     assert all("holds no role there or above" in " ".join(r.reasons) for r in refused.refused)
-    taken = engine.record_many([accept("东-1", "yz-s1-o1", "yz-c1-g1", later),
+    taken = district_engine.record_many([accept("东-1", "yz-s1-o1", "yz-c1-g1", later),
                                 accept("西-1", "yz-s2-o1", "yz-c3-g1", later)])
     assert not taken.refused
     # A community's staff cannot take a case once it is at the street; the command centre can.
-    engine.record(report("东-2", "yz-c2-g1", "yz-c2-g1-r1", later))
+    district_engine.record(report("东-2", "yz-c2-g1", "yz-c2-g1-r1", later))
     thursday = later + timedelta(days=2, hours=4)  # grid, then the community's working day, ran out
-    engine.tick(thursday)
-    assert where(engine, "东-2")[:2] == ("street", "yz-s1")
-    assert engine.record_many([accept("东-2", "yz-c2-sec", "yz-c2-g1", thursday)]).refused
-    assert not engine.record_many([accept("东-2", "yz-cc-d1", "yz-c2-g1", thursday)]).refused
+    district_engine.tick(thursday)
+    assert where(district_engine, "东-2")[:2] == ("street", "yz-s1")
+    assert district_engine.record_many([accept("东-2", "yz-c2-sec", "yz-c2-g1", thursday)]).refused
+    assert not district_engine.record_many([accept("东-2", "yz-cc-d1", "yz-c2-g1", thursday)]).refused
 
 
 # ---------------------------------------------------------------- roll-ups
 
 
 @pytest.fixture(scope="module")
-def simulated(mini: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def simulated(mini_district: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """Two simulated days of the small district (the scenario's rates are the whole district's)."""
-    community = load_community(mini)
+    community = load_community(mini_district)
     scenario = load_scenario(YINZHOU / "scenario.yaml")
     first = datetime(2025, 3, 3, tzinfo=TZ)
     events = list(simulate(community, scenario, days=2, start=first, seed=3))
@@ -245,11 +237,11 @@ def test_rollup_refuses_what_cannot_be_rolled_up(simulated: Engine) -> None:
         rollup(simulated, "yz", "2025-13")
 
 
-def test_a_rollup_leaves_out_what_no_plugin_provides(mini: Path, tmp_path: Path) -> None:
+def test_a_rollup_leaves_out_what_no_plugin_provides(mini_district: Path, tmp_path: Path) -> None:
     from gridcore import get_plugin_manager
 
     pm = get_plugin_manager(disabled=("points", "assessment"))
-    with Engine.open(store=str(tmp_path / "store"), community=load_community(mini), plugins=pm,
+    with Engine.open(store=str(tmp_path / "store"), community=load_community(mini_district), plugins=pm,
                      clock=FixedClock(MONDAY)) as opened:
         found = rollup(opened, "yz", "2025-03")
     assert "earned" not in found.tables["summary"].columns and "stars" not in found.tables
@@ -335,12 +327,12 @@ def test_the_demo_rolls_up_the_levels_its_scenario_names(simulated: Engine, tmp_
     assert len(shown.tables) == 3 * 5
 
 
-def test_a_scenario_names_only_levels_the_community_has(mini: Path) -> None:
+def test_a_scenario_names_only_levels_the_community_has(mini_district: Path) -> None:
     from gridcore_app.scenario import parse_scenario, scenario_problems
 
     scenario = parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["grid_leader"]},
                                "demo": {"rollups": ["province"]}})
-    assert scenario_problems(scenario, load_community(mini)) == [
+    assert scenario_problems(scenario, load_community(mini_district)) == [
         "demo.rollups: unknown level 'province' (expected one of district, street, community, grid)"]
 
 

@@ -9,35 +9,14 @@ and the officers of the street's grids, never another street's.
 
 from __future__ import annotations
 
-import runpy
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-from conftest import REPO
+from conftest import DISTRICT_MONDAY as MONDAY
 
-from gridcore import Engine, FixedClock
-from gridcore_app.rosterio import load_community
+from gridcore import Engine
 
-RULES = REPO / "rulesets" / "yinzhou" / "yinzhou.rules"
-MONDAY = datetime(2025, 3, 3, 9, 0, tzinfo=timezone(timedelta(hours=8)))
-
-
-@pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("district")
-    make = runpy.run_path(str(REPO / "rulesets" / "tools" / "make_yinzhou.py"), run_name="make_yinzhou")
-    make["district"](root, key="mini", streets=2, communities=4, name="小银州区")
-    return root / "mini"
-
-
-@pytest.fixture
-def engine(mini: Path, tmp_path: Path) -> Iterator[Engine]:
-    with Engine.open(store=str(tmp_path / "store"), community=load_community(mini), ruleset=RULES,
-                     effective=MONDAY - timedelta(days=2), clock=FixedClock(MONDAY)) as opened:
-        yield opened
+# The small district and an engine on it are conftest.py's (mini_district, district_engine).
 
 
 def event(kind: str, ident: str, incident: str, actor: str, node: str, when: datetime, **more: Any) -> dict[str, Any]:
@@ -45,37 +24,37 @@ def event(kind: str, ident: str, incident: str, actor: str, node: str, when: dat
             "incident": incident, **more}
 
 
-def test_a_case_whistled_to_the_police_at_the_street_is_answered_by_that_streets_police(engine: Engine) -> None:
+def test_a_case_whistled_to_the_police_at_the_street_is_answered_by_that_streets_police(district_engine: Engine) -> None:
     # the gravest matters go to the street at once (提级 特大, severity 5)
-    engine.record(event("incident_reported", "r1", "治安-1", "yz-c1-g1-r1", "yz-c1-g1", MONDAY,
+    district_engine.record(event("incident_reported", "r1", "治安-1", "yz-c1-g1-r1", "yz-c1-g1", MONDAY,
                         category="assistance", severity=5, channel="phone"))
     whistle = MONDAY + timedelta(minutes=30)
-    engine.record(event("incident_escalated", "w1", "治安-1", "yz-s1-o1", "yz-s1", whistle,
+    district_engine.record(event("incident_escalated", "w1", "治安-1", "yz-s1-o1", "yz-s1", whistle,
                         to_node="yz-s1", department="police", reason="吹哨报到"))
     later = whistle + timedelta(minutes=30)
-    refused = engine.record_many([event("incident_accepted", "a-other-street", "治安-1", "yz-s2-p1", "yz-s1", later)])
+    refused = district_engine.record_many([event("incident_accepted", "a-other-street", "治安-1", "yz-s2-p1", "yz-s1", later)])
     assert len(refused.refused) == 1
     reasons = " ".join(refused.refused[0].reasons)
     assert "another branch of the tree" in reasons and "部门人员只办理本辖区的案件" in reasons
-    taken = engine.record_many([event("incident_accepted", "a-own-street", "治安-1", "yz-s1-p1", "yz-s1", later)])
+    taken = district_engine.record_many([event("incident_accepted", "a-own-street", "治安-1", "yz-s1-p1", "yz-s1", later)])
     assert not taken.refused
     # the street's police reported in on time: the summons is answered, in the street's department record
-    table = engine.report("escalation.departments", {"period": "2025-03", "within": "yz-s1"})
+    table = district_engine.report("escalation.departments", {"period": "2025-03", "within": "yz-s1"})
     police = next(dict(zip(table.columns, row)) for row in table.rows if row[0] == "police")
     assert (police["summoned"], police["reported in on time"]) == (1, 1)
 
 
-def test_a_grid_case_for_the_police_is_for_the_officers_of_its_own_branch(engine: Engine) -> None:
-    engine.record(event("incident_reported", "r2", "治安-2", "yz-c1-g1-r1", "yz-c1-g1", MONDAY,
+def test_a_grid_case_for_the_police_is_for_the_officers_of_its_own_branch(district_engine: Engine) -> None:
+    district_engine.record(event("incident_reported", "r2", "治安-2", "yz-c1-g1-r1", "yz-c1-g1", MONDAY,
                         category="assistance", severity=1, channel="phone"))
-    engine.record(event("incident_escalated", "w2", "治安-2", "yz-c1-g1-fw", "yz-c1-g1",
+    district_engine.record(event("incident_escalated", "w2", "治安-2", "yz-c1-g1-fw", "yz-c1-g1",
                         MONDAY + timedelta(minutes=10), to_node="yz-c1-g1", department="police"))
     later = MONDAY + timedelta(minutes=20)
     # another street's grid officer and another grid's are off this branch; the grid's own is on it
-    off_branch = engine.record_many([
+    off_branch = district_engine.record_many([
         event("incident_accepted", "x1", "治安-2", "yz-c3-g1-pw", "yz-c1-g1", later),
         event("incident_accepted", "x2", "治安-2", "yz-c1-g2-pw", "yz-c1-g1", later),
     ])
     assert len(off_branch.refused) == 2
-    on_branch = engine.record_many([event("incident_accepted", "x3", "治安-2", "yz-c1-g1-pw", "yz-c1-g1", later)])
+    on_branch = district_engine.record_many([event("incident_accepted", "x3", "治安-2", "yz-c1-g1-pw", "yz-c1-g1", later)])
     assert not on_branch.refused

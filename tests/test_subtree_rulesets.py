@@ -9,7 +9,6 @@ in force at the event's time.  The district is a small one in Yinzhou's shape
 from __future__ import annotations
 
 import json
-import runpy
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, make_mini_district
 
 from gridcore import Engine, FixedClock
 from gridcore.rules import RulesError
@@ -65,8 +64,7 @@ S2 = """继承 "yinzhou"
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("district")
-    make = runpy.run_path(str(REPO / "rulesets" / "tools" / "make_yinzhou.py"), run_name="make_yinzhou")
-    make["district"](root, key="mini", streets=2, communities=3, name="小银州区")
+    make_mini_district(root, communities=3)
     for name, text in (("c1", C1), ("s1", S1), ("s2", S2)):
         (root / f"{name}.rules").write_text(text, encoding="utf-8")
     return root

@@ -13,7 +13,6 @@ and file for yz-c1 (by id or by name) and the district's for yz-c2.
 
 from __future__ import annotations
 
-import runpy
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +22,7 @@ import attrs
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, make_mini_district
 
 from gridcore import Engine, FixedClock
 from gridcore.errors import HierarchyError
@@ -59,14 +58,13 @@ VARIANT = """\
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A sqlite store of the mini district: the district's rules for all, the variant for yz-c1."""
     root = tmp_path_factory.mktemp("subtree-views")
-    make = runpy.run_path(str(REPO / "rulesets" / "tools" / "make_yinzhou.py"), run_name="make_yinzhou")
-    make["district"](root, key="mini", streets=2, communities=4, name="小银州区")
-    with (root / "mini" / "places.csv").open("a", encoding="utf-8") as places:  # a building in each of two grids
+    mini = make_mini_district(root)  # its own copy: places are added to it
+    with (mini / "places.csv").open("a", encoding="utf-8") as places:  # a building in each of two grids
         places.write("yz-c1-g1-b1,银州小区1栋,yz-c1-g1\nyz-c2-g1-b1,龙山小区1栋,yz-c2-g1\n")
     variant = root / "pilot.rules"
     variant.write_text(VARIANT, encoding="utf-8")
     url = f"sqlite:///{root / 'district.db'}"
-    with Engine.open(store=url, community=load_community(root / "mini"), ruleset=YINZHOU / "yinzhou.rules",
+    with Engine.open(store=url, community=load_community(mini), ruleset=YINZHOU / "yinzhou.rules",
                      effective=START, clock=FixedClock(MONDAY)) as engine:
         engine.use_ruleset(variant, effective=START, search_path=[YINZHOU])
         assert engine.community.hierarchy.node("yz-c1").name == "银州社区"
