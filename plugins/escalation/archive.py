@@ -11,7 +11,7 @@ and forgets it.  Entries are appended, in the order they were made, to an
 checkpoint (``gridcore_save_state``) every sealed part is written to the
 store's ``escalation.closed`` collection under the SHA-256 of its content,
 then dropped from memory, as the points plugin does with its ledger's history
-(``plugins/points/history.py``).  A checkpoint names each sealed part by its
+(``plugins/points/history.py``; both through ``gridcore.parts``).  A checkpoint names each sealed part by its
 key, with the times its incidents span and the names each entry answers to
 (the incident's id, its repeat reports' ids, its escalations' and decisions'
 event ids), and carries the open part itself.
@@ -32,9 +32,6 @@ against its key when it is read; a missing or altered part is a
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -42,6 +39,7 @@ from typing import Any
 from attrs import define, field
 
 from gridcore import StoreError
+from gridcore.parts import Loader, PartCache, part_key, read_part
 
 #: The store collection holding sealed parts of the archive.
 COLLECTION = "escalation.closed"
@@ -55,7 +53,6 @@ FORMAT = 1
 #: How an event's id is written among the names (incident and report ids are written as they are).
 EVENT = "event:"
 
-Loader = Callable[[str], "dict[str, Any] | None"]
 Span = tuple[datetime, datetime]
 
 
@@ -109,7 +106,7 @@ class Archive:
         self.open: list[dict[str, Any]] = []
         #: name -> (part number, position) of the newest entry answering to it (built when first asked)
         self._index: dict[str, tuple[int, int]] | None = None
-        self._cache: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        self._cache: PartCache[list[dict[str, Any]]] = PartCache(CACHED_PARTS, by_items=False)
 
     @property
     def size(self) -> int:
@@ -193,19 +190,13 @@ class Archive:
         assert part.key is not None
         found = self._cache.get(part.key)
         if found is not None:
-            self._cache.move_to_end(part.key)
             return found
-        doc = self.loader(part.key) if self.loader is not None else None
-        if doc is None:
-            raise StoreError(f"the closed incidents' part {part.key} named by the checkpoint is missing from the "
-                             f"store's {COLLECTION!r} collection; rebuild the state (gridcore rebuild)")
-        if part_key(doc) != part.key or doc.get("format") != FORMAT:
-            raise StoreError(f"the closed incidents' part {part.key} in the store's {COLLECTION!r} collection does "
-                             "not match its key: it was altered; rebuild the state (gridcore rebuild)")
+        doc = read_part(self.loader, part.key, collection=COLLECTION, what="closed incidents'")
+        if doc.get("format") != FORMAT:
+            raise StoreError(f"the closed incidents' part {part.key} in the store's {COLLECTION!r} collection is "
+                             f"of format {doc.get('format')!r}, expected {FORMAT}; rebuild the state (gridcore rebuild)")
         entries = list(doc["entries"])
-        self._cache[part.key] = entries
-        while len(self._cache) > CACHED_PARTS:
-            self._cache.popitem(last=False)
+        self._cache.put(part.key, entries)
         return entries
 
     # ------------------------------------------------------------ saving
@@ -224,9 +215,7 @@ class Archive:
             part.key = key
             if writer is not None:
                 writer(key, doc)
-                self._cache[key] = part.entries
-                while len(self._cache) > CACHED_PARTS:
-                    self._cache.popitem(last=False)
+                self._cache.put(key, part.entries)
                 part.entries = None
         return {
             "format": FORMAT,
@@ -244,12 +233,6 @@ class Archive:
             archive.parts.append(Part(names, _load_span(reported), _load_span(active), key=str(key)))
         archive.open = [dict(entry) for entry in document["open"]]
         return archive
-
-
-def part_key(doc: Mapping[str, Any]) -> str:
-    """The key of a part: the SHA-256 of its canonical JSON."""
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _dump_span(span: Span | None) -> list[str] | None:

@@ -5,8 +5,8 @@ never does.  So the history does not live in the points state's memory: the
 entries are appended, in the order they were booked, to an *open part*; when
 it holds ``PART_SIZE`` entries it is *sealed*, and at the next checkpoint
 (``gridcore_save_state``) every sealed part is written to the store's
-``points.ledger`` collection under the SHA-256 of its content, then dropped from
-memory.  A checkpoint names its parts by those keys and carries the open part
+``points.ledger`` collection under the SHA-256 of its content (``gridcore.parts``),
+then dropped from memory.  A checkpoint names its parts by those keys and carries the open part
 itself, so it stays small however long the log grows, and opening reads no
 part at all.  A read loads only the parts whose entries' times overlap what
 it asks for (a month's board: the parts booked since that month), keeping the
@@ -23,9 +23,6 @@ is checked against its key when it is read; a missing or altered part is a
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,8 +31,8 @@ from typing import Any
 
 from attrs import define, field
 
-from gridcore import StoreError
 from gridcore.explain import RuleRef
+from gridcore.parts import Loader, PartCache, part_key, read_part
 
 from .ledger import Entry, Record
 
@@ -47,9 +44,6 @@ PART_SIZE = 1000
 CACHED_ENTRIES = 50_000
 #: The shape of a part document (and of the history in a checkpoint).
 PART_FORMAT = 1
-
-Loader = Callable[[str], "dict[str, Any] | None"]
-
 
 @define(eq=False)
 class Part:
@@ -73,8 +67,7 @@ class History:
         self.open: list[Record] = []
         #: ids of the open part's entries booked for events (guarding against booking one twice)
         self.guarded: dict[str, Record] = {}
-        self._cache: OrderedDict[str, list[Record]] = OrderedDict()
-        self._cached = 0
+        self._cache: PartCache[list[Record]] = PartCache(CACHED_ENTRIES)
 
     # ------------------------------------------------------------ booking
 
@@ -125,21 +118,9 @@ class History:
         assert part.key is not None
         found = self._cache.get(part.key)
         if found is not None:
-            self._cache.move_to_end(part.key)
             return found
-        doc = self.loader(part.key) if self.loader is not None else None
-        if doc is None:
-            raise StoreError(f"the points ledger part {part.key} named by the checkpoint is missing from the "
-                             f"store's {COLLECTION!r} collection; rebuild the state (gridcore rebuild)")
-        if part_key(doc) != part.key:
-            raise StoreError(f"the points ledger part {part.key} in the store does not match its key: "
-                             "it was altered; rebuild the state (gridcore rebuild)")
-        records = load_records(doc)
-        self._cache[part.key] = records
-        self._cached += len(records)
-        while self._cached > CACHED_ENTRIES and len(self._cache) > 1:
-            _, dropped = self._cache.popitem(last=False)
-            self._cached -= len(dropped)
+        records = load_records(read_part(self.loader, part.key, collection=COLLECTION, what="points ledger"))
+        self._cache.put(part.key, records)
         return records
 
     # ------------------------------------------------------------ saving
@@ -188,12 +169,6 @@ GUARDED_KINDS = ("earn", "flag", "redeem", "recognition", "deduct")
 
 
 # ---------------------------------------------------------------- part documents
-
-def part_key(doc: Mapping[str, Any]) -> str:
-    """The key of a part: the SHA-256 of its canonical JSON."""
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
 
 def dump_records(records: list[Record]) -> dict[str, Any]:
     """Records as a compact document: one row per entry, each rule written once."""

@@ -1,0 +1,89 @@
+"""Parts of a plugin's state kept in the store under the hash of their content (for checkpoints).
+
+A plugin's checkpoint document is written whole at every checkpoint, so what
+grows with the log (the points ledger's history, the closed incidents) goes to
+the store in *parts* that never change, each under the SHA-256 of its canonical
+JSON (``part_key``), and the document names the parts by their keys.  Reading
+one back (``read_part``) checks it against its key, so a part that is missing
+or was altered is a clear ``StoreError`` rather than a wrong answer, and
+``PartCache`` keeps the last parts read within a budget.  How a part is cut and
+what it holds is the plugin's own (docs/plugins.md, "Checkpoints").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sized
+from typing import Any, Generic, TypeVar
+
+from .errors import StoreError
+
+T = TypeVar("T", bound=Sized)
+
+#: Reads a part document from the store by its key (None if there is none):
+#: ``lambda key: engine.store.get(collection, key)``.
+Loader = Callable[[str], "dict[str, Any] | None"]
+
+
+def part_key(doc: Mapping[str, Any]) -> str:
+    """The key of a part: the SHA-256 (hex) of its canonical JSON (sorted keys, no spaces, UTF-8)."""
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_part(loader: Loader | None, key: str, *, collection: str, what: str) -> dict[str, Any]:
+    """The part stored under ``key`` in ``collection``, checked against its key.
+
+    ``what`` names the part in messages (``"closed incidents'"``).  ``StoreError``
+    when it is missing (or there is no ``loader``: nothing was stored) or its
+    content does not hash to its key; both say to rebuild the state.
+    """
+    doc = loader(key) if loader is not None else None
+    if doc is None:
+        raise StoreError(f"the {what} part {key} named by the checkpoint is missing from the store's "
+                         f"{collection!r} collection; rebuild the state (gridcore rebuild)")
+    if part_key(doc) != key:
+        raise StoreError(f"the {what} part {key} in the store's {collection!r} collection does not match "
+                         "its key: it was altered; rebuild the state (gridcore rebuild)")
+    return doc
+
+
+class PartCache(Generic[T]):
+    """The parts read last, by key, within ``budget`` (counted by ``len`` of each part's items, or
+    1 per part with ``by_items=False``); the least recently read go first, the newest always stays."""
+
+    def __init__(self, budget: int, *, by_items: bool = True) -> None:
+        self.budget = budget
+        self.by_items = by_items
+        self._parts: OrderedDict[str, T] = OrderedDict()
+        self._held = 0
+
+    def get(self, key: str) -> T | None:
+        """The part kept under ``key`` (now the most recently read), or None."""
+        found = self._parts.get(key)
+        if found is not None:
+            self._parts.move_to_end(key)
+        return found
+
+    def put(self, key: str, items: T) -> None:
+        """Keep ``items`` under ``key``, dropping the least recently read beyond the budget."""
+        if key in self._parts:
+            self._held -= self._weight(self._parts.pop(key))
+        self._parts[key] = items
+        self._held += self._weight(items)
+        while self._held > self.budget and len(self._parts) > 1:
+            _, dropped = self._parts.popitem(last=False)
+            self._held -= self._weight(dropped)
+
+    def clear(self) -> None:
+        """Forget every part."""
+        self._parts.clear()
+        self._held = 0
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def _weight(self, items: T) -> int:
+        return len(items) if self.by_items else 1
