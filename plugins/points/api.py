@@ -98,16 +98,18 @@ def _until(engine: Engine, end: datetime) -> datetime:
 def statement(engine: Engine, member: str, period: str) -> Statement:
     """The member's statement for ``period`` (``2025-03``, ``2025-Q1``, ``2025``, ``2025-03-01``).
 
-    A period not yet over is shown up to the engine clock's now.
+    A period not yet over is shown up to the engine clock's now (nothing
+    dated after it, even if an event already booked it).
     """
     the_state = state(engine)
     _moment(engine, member, None)
     span = parse_period(period, the_state.tz)
     start, end = span.start, span.end
-    account = the_state.view(member, _until(engine, end))
-    since = [*_booked(the_state, member, since=start), *(r.entry for r in account.extras)]
-    inside = tuple(e for e in since if start <= e.time < end)
-    opening = account.net - sum(e.amount for e in since if e.time >= start)
+    until = _until(engine, end)
+    account = the_state.view(member, until)
+    since = [*_booked(the_state, member, since=min(start, until)), *(r.entry for r in account.extras)]
+    inside = tuple(e for e in since if start <= e.time < end and e.time <= until)
+    opening = account.net - sum(e.amount for e in since if e.time >= start or e.time > until)
     sums = ledger.totals(list(inside))
     return Statement(
         member=member,
@@ -149,9 +151,10 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     span = parse_period(month, the_state.tz)
     start, end = span.start, span.end
     until = _until(engine, end)
+    cut = min(start, until)
     recent: dict[str, list[Entry]] = {}
-    for entry in _booked(the_state, None, since=start):
-        if entry.time >= start:
+    for entry in _booked(the_state, None, since=cut):
+        if entry.time >= cut:
             recent.setdefault(entry.member, []).append(entry)
     scores: list[tuple[int, str, int]] = []
     for account in the_state.views(until):
@@ -159,10 +162,11 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
         earned = sum(
             e.amount
             for e in since
-            if e.kind in ledger.CREDITS and start <= e.time < end and hierarchy.is_within(e.node, node)
+            if e.kind in ledger.CREDITS and start <= e.time < end and e.time <= until
+            and hierarchy.is_within(e.node, node)
         )
         if earned > 0:
-            held = account.net - sum(e.amount for e in since if e.time >= end)
+            held = account.net - sum(e.amount for e in since if e.time >= end or e.time > until)
             scores.append((earned, account.member, held))
     scores.sort(key=lambda row: (-row[0], row[1]))
     rows: list[BoardRow] = []
@@ -200,7 +204,7 @@ def node_totals(engine: Engine, node: str, period: str) -> list[NodeTotals]:
     for account in the_state.views(until):
         booked.extend(r.entry for r in account.extras)
     for e in booked:
-        if start <= e.time < end and e.node in hierarchy:
+        if start <= e.time < end and e.time <= until and e.node in hierarchy:
             sums = ledger.totals([e])
             bucket = own.setdefault(e.node, {"earned": 0, "redeemed": 0, "expired": 0, "deducted": 0})
             for key, value in sums.items():

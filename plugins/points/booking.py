@@ -136,10 +136,12 @@ class Booking(Deductions):
                 activity=event.activity,
             )
             return
+        day, day_end = self.calendar.periods(event.time)["day"]
         self.claims.add(
             member,
             items[0].activity,
-            Claim(event.id, event.time, event.time + timedelta(hours=event.hours), self.calendar.label("day", event.time)),
+            Claim(event.id, event.time, event.time + timedelta(hours=event.hours), day),
+            day_end,
         )
         facts = self.facts(event, member)
         item = next((i for i in items if i.when is None or i.when.holds(facts)), None)
@@ -306,8 +308,10 @@ class Booking(Deductions):
         )
         account.debit(entry)
         self.stock_used[reward.name] = self.stock_used.get(reward.name, 0) + event.quantity
+        periods = self.calendar.periods(event.time)
         for period in KINDS:
-            self.redeemed_by.add((member, reward.name, period), self.calendar.label(period, event.time), event.quantity)
+            label, end = periods[period]
+            self.redeemed_by.add((member, reward.name, period), label, event.quantity, end)
 
     def on_recognition(self, event: RecognitionAwarded) -> None:
         """Book a leader's award (or flag an award to themselves) and spend the budget."""
@@ -323,7 +327,7 @@ class Booking(Deductions):
             )
             return
         grid = self.budget_node(event.node, rule.level) or event.node
-        label = self.calendar.label(rule.period, event.time)
+        label, end = self.calendar.periods(event.time)[rule.period]
         if event.actor == event.member:
             guard = policy.guard("self_award") if policy is not None else None
             self.flag(account,
@@ -333,7 +337,7 @@ class Booking(Deductions):
                 reason=event.reason,
             )
             return
-        used = self.recognition_spent.add((grid, rule.period), label, event.points)
+        used = self.recognition_spent.add((grid, rule.period), label, event.points, end)
         self.book(account,
             Entry(
                 id=event.id,

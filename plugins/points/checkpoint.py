@@ -7,9 +7,14 @@ account's unspent lots, cap counters of the current periods, activity marks
 and streak spans still open, claims a later claim may duplicate, incidents
 not yet settled, counters of the current periods), the population the
 plugin keeps, and the history's open part with the keys of its sealed parts
-(history.py: the parts themselves are in the store).  Caches (period labels,
-items by activity, members' and nodes' records) are not saved: they are
-worked out again when needed.
+(history.py: the parts themselves are in the store).  An account's lots and
+activity marks, most of the document, are packed into one JSON text per
+account, with the earliest expiry beside it: restoring reads an account's
+text only when the account is booked on or something of it falls due, so
+opening a store and reading balances, boards or statements reads none of
+them.  Caches (period labels, items by activity, members' and nodes'
+records, what falls due when) are not saved: they are worked out again when
+needed.
 """
 
 from __future__ import annotations
@@ -26,10 +31,9 @@ import cattrs
 
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
-from gridcore.periods import parse_period
 
 from .history import COLLECTION, History
-from .ledger import Account, Lot
+from .ledger import NEVER, Account, Lot
 from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
 
 if TYPE_CHECKING:
@@ -53,7 +57,7 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
     # Rows of accounts no event touched since the last save are kept as they were dumped.
     saved = state.saved_accounts
     for member in state.dirty:
-        saved[member] = _dump_account(state.accounts[member])
+        saved[member] = _dump_account(state.accounts[member], saved.get(member))
     state.dirty = set()
     rules = {rule_key(rule): rule for member in state.accounts for rule in saved[member][1]}
     return {
@@ -80,7 +84,12 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
 
 
 def restore(state: Records, document: dict[str, Any]) -> None:
-    """Rebuild ``state`` (fresh from ``on_open``) from a document ``save`` gave; ``ValueError`` if unreadable."""
+    """Rebuild ``state`` (fresh from ``on_open``) from a document ``save`` gave; ``ValueError`` if unreadable.
+
+    Each account's lots and activity marks stay packed (one JSON text) until
+    the account is first booked on or has something fall due: a read that
+    only looks at balances never reads them.
+    """
     structure = _converter.structure
     try:
         state.history = History.restore(document["history"], state.load_part, state.history.part_size)
@@ -88,26 +97,21 @@ def restore(state: Records, document: dict[str, Any]) -> None:
                  for key, file, line, column, text in document["rules"]}
         state.accounts = {}
         state.dirty = set()
-        tz = state.tz
-
-        @functools.cache
-        def ends(kind: str, label: str) -> datetime:
-            found = parse_period(label, tz)
-            if found.kind != kind:
-                raise ValueError(f"a {kind} labelled {label!r}")
-            return found.end
-
+        calendar = state.calendar
+        unpacker = functools.partial(_unpack, rules=rules, ends=calendar.end)
         for doc in document["accounts"]:
-            account = _load_account(doc, rules, ends)
+            account = _load_account(doc, rules, calendar.end)
+            account.unpacker = unpacker
             account.journal = state.history
             state.accounts[account.member] = account
-            named = {rule_key(lot.expiry_rule) for lot in account.lots if lot.expiry_rule is not None}
-            state.saved_accounts[account.member] = (doc, tuple(rules[k] for k in sorted(named | set(doc["rules"]))))
+            named = {str(key) for key in doc["lot_rules"]} | {str(key) for key in doc["rules"]}
+            state.saved_accounts[account.member] = (doc, tuple(rules[k] for k in sorted(named)))
         state.claims = Claims()
         for member, activity, claims in document["claims"]:
             state.claims.by_activity[(str(member), str(activity))] = [
                 Claim(str(ident), datetime.fromisoformat(start), datetime.fromisoformat(end), str(day))
                 for ident, start, end, day in claims]
+        state.claims.restored(functools.partial(calendar.end, "day"))
         tracks = [structure(doc, IncidentTrack) for doc in document["incidents"]]
         state.incidents = {track.id: track for track in tracks}
         state.settled = {str(ident) for ident in document["settled"]}
@@ -115,8 +119,8 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.names = {str(k): str(v) for k, v in document["names"].items()}
         state.homes = {str(k): str(v) for k, v in document["homes"].items()}
         state.stock_used = {str(k): int(v) for k, v in document["stock_used"].items()}
-        state.redeemed_by = _load_counter(document["redeemed_by"])
-        state.recognition_spent = _load_counter(document["recognition_spent"])
+        state.redeemed_by = _load_counter(document["redeemed_by"], calendar.end)
+        state.recognition_spent = _load_counter(document["recognition_spent"], calendar.end)
         state.last_time = None if document["last_time"] is None else datetime.fromisoformat(document["last_time"])
         last = document["last_order"]
         state.last_order = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
@@ -124,12 +128,20 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.task_kinds = {str(k): str(v) for k, v in document["task_kinds"].items()}
         state.tasks_done = {(str(task), str(member)) for task, member in document["tasks_done"]}
         state.tasks_missed = {(str(task), str(member)) for task, member in document["tasks_missed"]}
+        state.queue_all()
     except (KeyError, TypeError, IndexError, AttributeError, GridcoreError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
 
 
-def _dump_account(account: Account) -> tuple[dict[str, Any], tuple[RuleRef, ...]]:
-    """An account as a row (its rules by key), and the rules the row names."""
+def _dump_account(account: Account, was: tuple[dict[str, Any], tuple[RuleRef, ...]] | None,
+                  ) -> tuple[dict[str, Any], tuple[RuleRef, ...]]:
+    """An account as a row (its rules by key), and the rules the row names.
+
+    The lots (first in, first out) and the activity marks go in one packed
+    JSON text, which a restore reads back only when the account needs them;
+    beside it the earliest expiry among the lots.  An account restored and not
+    read back yet keeps the text it was restored from.
+    """
     named: dict[str, RuleRef] = {}
 
     def key(rule: RuleRef | None) -> str | None:
@@ -141,22 +153,38 @@ def _dump_account(account: Account) -> tuple[dict[str, Any], tuple[RuleRef, ...]
 
     out: dict[str, Any] = {"member": account.member}
     out.update({name: getattr(account, name) for name in _TOTALS})
-    lots = []
-    for lot in account.lots:
-        if lot.saved is None:
-            lot.saved = [lot.entry_id, lot.time.isoformat(), lot.node, 0,
-                         None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)]
-        elif lot.expiry_rule is not None:
-            named[lot.saved[5]] = lot.expiry_rule
-        row = list(lot.saved)
-        row[3] = lot.remaining
-        lots.append(row)
-    out["lots"] = lots
-    # (what no later event can read is left out: cap counters of past periods, marks no open span reads)
+    if account.packed is not None:
+        assert was is not None
+        packed, due = account.packed, account.packed_due
+        lot_rules = [str(k) for k in was[0]["lot_rules"]]
+        wanted = set(lot_rules)
+        named.update((found, rule) for rule in was[1] if (found := rule_key(rule)) in wanted)
+    else:
+        lots = []
+        due = NEVER
+        for lot in account.lots:
+            if lot.saved is None:
+                lot.saved = [lot.entry_id, lot.time.isoformat(), lot.node, 0,
+                             None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)]
+            elif lot.expiry_rule is not None:
+                named[lot.saved[5]] = lot.expiry_rule
+            row = list(lot.saved)
+            row[3] = lot.remaining
+            lots.append(row)
+            if lot.expires is not None and lot.expires < due:
+                due = lot.expires
+        # (a mark's end is the end of its period: worked out again from the label;
+        # what no open span reads is left out)
+        marks = [[kind, label] for kind, label in sorted(account.readable_marks())]
+        packed = json.dumps([lots, marks], ensure_ascii=False, separators=(",", ":"))
+        lot_rules = sorted(named)
+    out["lots"] = packed
+    out["due"] = None if due == NEVER else due.isoformat()
+    out["lot_rules"] = lot_rules
+    # (what no later event can read is left out: cap counters of past periods)
     out["earned"] = [[scope, kind, label, points]
                      for (scope, kind), (label, points) in sorted(account.current_earned().items())]
-    # (a mark's or span's end is the end of its period: worked out again from the label)
-    out["active"] = [[kind, label] for kind, label in sorted(account.readable_marks())]
+    # (a span's end is the end of its period: worked out again from the label)
     out["open_spans"] = [[kind, label] for kind, label in sorted(account.open_spans)]
     out["span_node"] = [[kind, label, node] for (kind, label), node in sorted(account.span_node.items())]
     out["rules"] = sorted(str(key(rule)) for rule in account.rules)
@@ -168,22 +196,38 @@ def _load_account(doc: dict[str, Any], rules: dict[str, RuleRef],
     account = Account(str(doc["member"]))
     for name in _TOTALS:
         setattr(account, name, int(doc[name]))
-    account.lots = []
-    for row in doc["lots"]:
-        ident, time, node, remaining, expires, rule = row
-        lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(remaining),
-                  None if expires is None else datetime.fromisoformat(expires), None if rule is None else rules[rule])
-        lot.saved = [*row[:3], 0, *row[4:]]
-        account.lots.append(lot)
-    account.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in account.lots if lot.expires is not None]
-    heapq.heapify(account.expiring)
+    account.packed = str(doc["lots"])
+    account.packed_due = NEVER if doc["due"] is None else datetime.fromisoformat(doc["due"])
     account.earned = {(str(scope), str(kind)): (str(label), int(points)) for scope, kind, label, points in doc["earned"]}
-    account.active = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in doc["active"]}
     account.open_spans = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in doc["open_spans"]}
     account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
-    account.prune_at = 2 * len(account.active) + 64
     account.rules = {rules[str(key)] for key in doc["rules"]}
     return account
+
+
+def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime]) -> None:
+    """Read an account's packed lots and marks back (``Account.unpacker``); ``ValueError`` if unreadable."""
+    assert account.packed is not None
+    try:
+        lots_rows, marks = json.loads(account.packed)
+        lots = []
+        for row in lots_rows:
+            ident, time, node, remaining, expires, rule = row
+            lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(remaining),
+                      None if expires is None else datetime.fromisoformat(expires),
+                      None if rule is None else rules[rule])
+            lot.saved = [*row[:3], 0, *row[4:]]
+            lots.append(lot)
+        active = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in marks}
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise ValueError(f"unreadable points checkpoint (lots of {account.member}): {type(exc).__name__}: {exc}"
+                         ) from exc
+    account.lots = lots
+    account.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in lots if lot.expires is not None]
+    heapq.heapify(account.expiring)
+    account.active = active
+    account.prune_at = 2 * len(active) + 64
+    account.packed = None
 
 
 def rule_key(rule: RuleRef) -> str:
@@ -204,7 +248,8 @@ def _dump_counter(counter: PeriodCounter) -> list[list[Any]]:
     return [[list(key), label, total] for key, (label, total) in sorted(counter.counts.items())]
 
 
-def _load_counter(rows: list[list[Any]]) -> PeriodCounter:
+def _load_counter(rows: list[list[Any]], ends: Callable[[str, str], datetime]) -> PeriodCounter:
     counter = PeriodCounter()
     counter.counts = {tuple(str(k) for k in key): (str(label), int(total)) for key, label, total in rows}
+    counter.restored(ends)
     return counter

@@ -13,13 +13,19 @@ ruleset's ``floor`` lets a deduction take more than the lots hold: the rest is
 
 Expiry and streak bonuses depend only on time passing: ``advance`` books every
 one that fell due up to a moment, in time order.  The state advances an
-account to each event's time before applying it, and a query at a later
-moment advances a *copy*, whose journal collects what it booked (its
-``extras``), so nothing depends on how often anyone asks.
+account to each event's time before applying one of its member's events, and
+every other account as soon as an event's time passes the moment it has
+something due (``next_due``; ``Records.sweep``), so lots expire whether or not
+their member is heard of again; a query at a later moment advances a *copy*,
+whose journal collects what it booked (its ``extras``), so nothing depends on
+how often anyone asks.
 
 What is open is kept keyed by what is still open: a lot leaves the account
 when it is spent or expires, cap counters keep only the current period of each
-kind, activity marks only as long as a streak span that may read them is open.
+kind (dropped when it ends), activity marks only as long as a streak span that
+may read them is open.  A restored account keeps its lots and marks packed as
+the checkpoint wrote them until it is booked on or something of it falls due
+(``packed``, ``unpack``): a read of balances never reads them.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ FLAG = "flag"
 
 #: the points policy in force at a time, at a node (None: the whole tree's)
 PolicyAt = Callable[[datetime, str | None], PointsPolicy | None]
+
+#: Later than anything falls due (``Account.next_due`` when nothing is open).
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @frozen
@@ -85,6 +94,7 @@ class Calendar:
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self._days: dict[date, dict[str, tuple[str, datetime]]] = {}
+        self._ends: dict[tuple[str, str], datetime] = {}
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""
@@ -102,6 +112,18 @@ class Calendar:
     def label(self, kind: str, when: datetime) -> str:
         """The label of the period of ``kind`` containing ``when`` (``2025-03``)."""
         return self.periods(when)[kind][0]
+
+    def end(self, kind: str, label: str) -> datetime:
+        """The end of the period of ``kind`` labelled ``label``; ``ValueError`` if the label is another kind's."""
+        found = self._ends.get((kind, label))
+        if found is None:
+            period = parse_period(label, self.tz)
+            if period.kind != kind:
+                raise ValueError(f"a {kind} labelled {label!r}")
+            if len(self._ends) > 4096:
+                self._ends.clear()
+            found = self._ends[(kind, label)] = period.end
+        return found
 
 
 @define(eq=False)
@@ -185,6 +207,21 @@ class Account:
     #: no open span ends before this (None: not known; worked out again when asked), so
     #: ``advance`` reads ``open_spans`` only when one may have ended
     span_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
+    #: no period of a cap counter in ``earned`` ends before this (None: not known)
+    earned_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
+    #: the lots and activity marks as a checkpoint wrote them, not read back yet (a
+    #: restored account is read back when first booked on or advanced: ``unpacker``)
+    packed: str | None = field(default=None, repr=False, eq=False)
+    #: the earliest expiry of the packed lots (``NEVER``: none)
+    packed_due: datetime = field(default=NEVER, repr=False, eq=False)
+    #: reads ``packed`` into ``lots``, ``expiring`` and ``active`` and clears it (checkpoint.py)
+    unpacker: Callable[[Account], None] | None = field(default=None, repr=False, eq=False)
+
+    def unpack(self) -> None:
+        """Read back what a checkpoint packed (nothing to do for an account built by events)."""
+        if self.packed is not None:
+            assert self.unpacker is not None
+            self.unpacker(self)
 
     def add(self, entry: Entry, *, rules: tuple[RuleRef | None, ...] | None = None,
             taken: tuple[tuple[str, int], ...] | None = None) -> None:
@@ -221,6 +258,7 @@ class Account:
         rules: tuple[RuleRef | None, ...] | None = None,
     ) -> None:
         """Book a credit: append the entry, open a lot, count it toward caps in ``caps_scopes``."""
+        self.unpack()
         self.add(entry, rules=rules)
         if entry.amount <= 0:
             return
@@ -241,10 +279,12 @@ class Account:
             periods = calendar.periods(entry.time)
             for scope in caps_scopes:
                 for kind in KINDS:
-                    label = periods[kind][0]
+                    label, end = periods[kind]
                     was = self.earned.get((scope, kind))
                     had = was[1] if was is not None and was[0] == label else 0
                     self.earned[(scope, kind)] = (label, had + entry.amount)
+                    if self.earned_due is not None and end < self.earned_due:
+                        self.earned_due = end
 
     def earned_in(self, scope: str, period: str, label: str) -> int:
         """Points counted toward caps for ``scope`` in the ``period`` labelled ``label``."""
@@ -253,6 +293,7 @@ class Account:
 
     def mark_active(self, when: datetime, node: str, calendar: Calendar) -> None:
         """Note that the member earned activity points at ``when`` (for streak bonuses)."""
+        self.unpack()
         for kind, (label, end) in calendar.periods(when).items():
             span = (kind, label)
             self.active[span] = end
@@ -268,6 +309,7 @@ class Account:
         Returns ``(lot entry id, points taken)`` pairs.  The caller has checked the
         balance; taking more than there is raises ``ValueError`` and changes nothing.
         """
+        self.unpack()
         cost = -entry.amount
         if cost > self.balance:
             raise ValueError(f"{self.member} has {self.balance} points, {cost} needed")
@@ -293,6 +335,7 @@ class Account:
 
         The caller has applied the floor; returns ``(lot entry id, points taken)`` pairs.
         """
+        self.unpack()
         taken: list[tuple[str, int]] = []
         left = -entry.amount
         spent = 0
@@ -311,8 +354,50 @@ class Account:
         self.add(entry, rules=rules)
         return taken
 
+    def next_due(self, calendar: Calendar) -> datetime:
+        """When ``advance`` next has something to do: a lot expires, a span ends, a cap counter's period ends.
+
+        ``NEVER`` when nothing is open.  Never later than the truth (it may be
+        earlier: then advancing to it does nothing).
+        """
+        due = self._lots_due()
+        span = self.span_due
+        if span is None:
+            span = self.span_due = min(self.open_spans.values(), default=NEVER)
+        return min(due, span, self._earned_due(calendar))
+
+    def _lots_due(self) -> datetime:
+        """When the first unspent lot expires (``NEVER``: none expires)."""
+        if self.packed is not None:
+            return self.packed_due
+        expiring = self.expiring
+        while expiring and expiring[0][3].remaining == 0:
+            heapq.heappop(expiring)  # spent before it expired
+        return expiring[0][0] if expiring else NEVER
+
+    def _earned_due(self, calendar: Calendar) -> datetime:
+        due = self.earned_due
+        if due is None:
+            due = self.earned_due = min((calendar.end(kind, label) for (_, kind), (label, _) in self.earned.items()),
+                                        default=NEVER)
+        return due
+
     def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
-        """Book every expiry and streak bonus that fell due at or before ``until``, in time order."""
+        """Book every expiry and streak bonus that fell due at or before ``until``, in time order.
+
+        Cap counters of periods that ended by ``until`` are dropped (no later credit reads them).
+        """
+        if self._earned_due(calendar) <= until:
+            self.earned = {key: value for key, value in self.earned.items()
+                           if calendar.end(key[1], value[0]) > until}
+            self.earned_due = None
+        if self.packed is not None:
+            first_end = self.span_due
+            if first_end is None:
+                first_end = self.span_due = min(self.open_spans.values(), default=NEVER)
+            if self.packed_due > until and first_end > until:
+                return  # nothing due: left packed
+            self.unpack()
         while True:
             while self.expiring and self.expiring[0][3].remaining == 0:
                 heapq.heappop(self.expiring)  # spent before it expired
@@ -321,7 +406,7 @@ class Account:
                 lot_time = None
             due = self.span_due
             if due is None:
-                due = self.span_due = min(self.open_spans.values(), default=_NEVER)
+                due = self.span_due = min(self.open_spans.values(), default=NEVER)
             span_end, span = None, None
             if due <= until:
                 span_end, span = min(
@@ -392,6 +477,7 @@ class Account:
 
     def readable_marks(self) -> dict[tuple[str, str], datetime]:
         """The activity marks an open span may still read (``active`` less what pruning would drop)."""
+        self.unpack()
         if not self.open_spans:
             return {}
         # A span starts where the previous period of its kind ends: the earliest
@@ -414,6 +500,7 @@ class Account:
 
     def copy(self) -> Account:
         """A copy whose open part can be advanced without touching this account (its own journal)."""
+        self.unpack()
         lots = [Lot(lot.entry_id, lot.time, lot.node, lot.remaining, lot.expires, lot.expiry_rule)
                 for lot in self.lots]
         by_id = {lot.entry_id: lot for lot in lots}
@@ -448,20 +535,14 @@ class Account:
         return copied
 
     def _due_by(self, until: datetime) -> bool:
-        expiring = self.expiring
-        while expiring and expiring[0][3].remaining == 0:
-            heapq.heappop(expiring)  # spent before it expired (as ``advance`` drops them)
-        # the heap's first lot is the soonest to expire of those still unspent
-        if expiring and expiring[0][0] <= until:
+        # the first lot to expire of those still unspent
+        if self._lots_due() <= until:
             return True
         due = self.span_due
         if due is None:
-            due = self.span_due = min(self.open_spans.values(), default=_NEVER)
+            due = self.span_due = min(self.open_spans.values(), default=NEVER)
         return due <= until
 
-
-#: Later than any span's end (``Account.span_due`` when no span is open).
-_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _span_start(kind: str, end: datetime) -> datetime:

@@ -8,6 +8,7 @@ periods), with the queries booking and checks share.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
@@ -18,7 +19,7 @@ from gridcore.events import ActivityRecorded, Event
 
 from .facts import Facts, MemberRecord, NodeRecord
 from .history import COLLECTION, History
-from .ledger import Account, Calendar, Record
+from .ledger import NEVER, Account, Calendar, Record
 from .policy import ActivityItem, PointsPolicy
 from .section import SECTION
 from .tracking import Claims, IncidentTrack, PeriodCounter
@@ -65,6 +66,13 @@ class Records:
         self.task_kinds: dict[str, str] = {}
         self.tasks_done: set[tuple[str, str]] = set()
         self.tasks_missed: set[tuple[str, str]] = set()
+        #: (moment, member) of accounts that may have something fall due then (``Account.next_due``): a heap;
+        #: ``sweep`` advances them as events pass those moments, so what expires is booked whoever asks
+        self._due: list[tuple[datetime, str]] = []
+        #: the moment each member's account is queued for (earlier entries of the heap are stale)
+        self._queued: dict[str, datetime] = {}
+        #: members whose account was handed out for booking since the last ``queue_touched``
+        self._touched: set[str] = set()
         self._items: tuple[PointsPolicy | None, dict[str, list[ActivityItem]]] = (None, {})
         self._members: dict[str, tuple[set[str], MemberRecord]] = {}
         self._nodes: dict[str, NodeRecord] = {}
@@ -90,6 +98,7 @@ class Records:
         copied.recognition_spent = self.recognition_spent.copy()
         copied.task_kinds = dict(self.task_kinds)
         copied.tasks_done, copied.tasks_missed = set(self.tasks_done), set(self.tasks_missed)
+        copied._due, copied._queued = list(self._due), dict(self._queued)
         copied.last_time, copied.last_order, copied.uncovered = self.last_time, self.last_order, self.uncovered
         return copied
 
@@ -122,10 +131,59 @@ class Records:
     def account(self, member: str) -> Account:
         """The member's account (created empty on first use), to book on."""
         self.dirty.add(member)
+        self._touched.add(member)
         found = self.accounts.get(member)
         if found is None:
             found = self.accounts[member] = Account(member, journal=self.history)
         return found
+
+    def sweep(self, until: datetime) -> None:
+        """Advance every account with something due by ``until``, and forget claims and counts time passed.
+
+        Called with each event's time before it is applied, so an account's
+        lots expire, its streak spans are judged and its cap counters of ended
+        periods go at the first event after they fell due, whether or not its
+        member is ever heard of again: what the state keeps stays bounded by
+        what is still open.  An account's own events advance it first anyway,
+        so each member's entries are the same, at the same times; only where
+        they stand among other members' entries in the history (its booking
+        order) follows the sweep.
+        """
+        due = self._due
+        while due and due[0][0] <= until:
+            when, member = heapq.heappop(due)
+            if self._queued.get(member) != when:
+                continue  # queued again, earlier, since
+            del self._queued[member]
+            account = self.accounts[member]
+            self.dirty.add(member)
+            account.advance(until, self.policy_at, self.calendar)
+            self.queue(member)
+        self.claims.prune(until)
+        self.redeemed_by.prune(until)
+        self.recognition_spent.prune(until)
+
+    def queue(self, member: str) -> None:
+        """Queue the member's account for the next moment anything of it may fall due."""
+        when = self.accounts[member].next_due(self.calendar)
+        if when == NEVER:
+            return
+        queued = self._queued.get(member)
+        if queued is None or when < queued:
+            self._queued[member] = when
+            heapq.heappush(self._due, (when, member))
+
+    def queue_touched(self) -> None:
+        """Queue the accounts booked on since the last call (after each event)."""
+        for member in self._touched:
+            self.queue(member)
+        self._touched.clear()
+
+    def queue_all(self) -> None:
+        """Queue every account afresh (after a restore)."""
+        self._due, self._queued, self._touched = [], {}, set()
+        for member in self.accounts:
+            self.queue(member)
 
     def view(self, member: str, when: datetime | None = None) -> Account:
         """The member's account with expiry and bonuses booked up to ``when`` (default now).

@@ -45,7 +45,7 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 3  # 3: marks and spans by label (2: rules by key)
+    STATE_VERSION = 4  # 4: lots and marks packed, past periods dropped (3: marks and spans by label)
 
     # ------------------------------------------------------------ validation
 
@@ -76,6 +76,13 @@ class PointsState(TaskBooking, Checks):
 
     def apply(self, event: Event) -> None:
         """Book what ``event`` earns, spends or flags (events come in canonical order)."""
+        self.sweep(event.time)
+        try:
+            self._apply(event)
+        finally:
+            self.queue_touched()
+
+    def _apply(self, event: Event) -> None:
         if self.last_time is None or event.time > self.last_time:
             self.last_time = event.time
         order = (event.time, event.id)

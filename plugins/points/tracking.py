@@ -2,11 +2,17 @@
 
 Each keeps only what a later event can still read: claims of the current day
 or still running (to spot the same activity claimed twice), incidents not yet
-settled, counters of the current period only.
+settled, counters of the current period only.  Claims and counters leave when
+time passes them, whoever they belong to: each is queued by the moment after
+which no later event can read it, and ``prune`` (called by the state with
+every event's time) drops those whose moment came, so a member who claims or
+redeems once and never again leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable
 from datetime import datetime
 
 from attrs import define, field
@@ -35,9 +41,11 @@ class Claims:
 
     def __init__(self) -> None:
         self.by_activity: dict[tuple[str, str], list[Claim]] = {}
+        #: (moment it can go, member, activity, event id) of each claim kept: a heap
+        self._expiry: list[tuple[datetime, str, str, str]] = []
 
-    def add(self, member: str, activity: str, claim: Claim) -> None:
-        """Remember a credited claim, forgetting those no later claim can duplicate."""
+    def add(self, member: str, activity: str, claim: Claim, day_end: datetime) -> None:
+        """Remember a credited claim (its day ends at ``day_end``), forgetting those no later claim can duplicate."""
         key = (member, activity)
         kept = [
             old for old in self.by_activity.get(key, ())
@@ -45,6 +53,31 @@ class Claims:
         ]
         kept.append(claim)
         self.by_activity[key] = kept
+        heapq.heappush(self._expiry, (max(claim.end, day_end), member, activity, claim.event_id))
+
+    def prune(self, until: datetime) -> None:
+        """Forget the claims no claim starting at ``until`` or later can duplicate.
+
+        Such a claim's day is over (a later claim is on a later day) and it
+        ended by ``until`` (a later claim neither overlaps it nor starts with it).
+        """
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= until:
+            _, member, activity, ident = heapq.heappop(expiry)
+            claims = self.by_activity.get((member, activity))
+            if claims is None:
+                continue
+            kept = [claim for claim in claims if claim.event_id != ident]
+            if not kept:
+                del self.by_activity[(member, activity)]
+            elif len(kept) < len(claims):
+                self.by_activity[(member, activity)] = kept
+
+    def restored(self, day_end: Callable[[str], datetime]) -> None:
+        """Queue the claims a checkpoint restored (``day_end``: the end of a day by its label)."""
+        self._expiry = [(max(claim.end, day_end(claim.day)), member, activity, claim.event_id)
+                        for (member, activity), claims in self.by_activity.items() for claim in claims]
+        heapq.heapify(self._expiry)
 
     def duplicate_of(self, member: str, activity: str, event_id: str, start: datetime, end: datetime,
                      day: str, window: str) -> str | None:
@@ -65,6 +98,7 @@ class Claims:
         """An independent copy."""
         copied = Claims()
         copied.by_activity = {key: list(claims) for key, claims in self.by_activity.items()}
+        copied._expiry = list(self._expiry)
         return copied
 
 
@@ -107,25 +141,48 @@ class PeriodCounter:
     """Amounts per key in the current period only (limits per member, budgets per grid).
 
     Events come in time order, so a count for an earlier period is never read
-    again: a new label replaces it.
+    again: a new label replaces it, and ``prune`` drops it once its period has
+    ended (the key's last item names its period kind).
     """
 
     def __init__(self) -> None:
         self.counts: dict[tuple[str, ...], tuple[str, int]] = {}
+        #: (end of the period counted, key, label) of each count: a heap
+        self._ends: list[tuple[datetime, tuple[str, ...], str]] = []
 
     def get(self, key: tuple[str, ...], label: str) -> int:
         """The amount counted for ``key`` in the period labelled ``label``."""
         was = self.counts.get(key)
         return was[1] if was is not None and was[0] == label else 0
 
-    def add(self, key: tuple[str, ...], label: str, amount: int) -> int:
-        """Count ``amount`` more for ``key`` in ``label``; the new total."""
-        total = self.get(key, label) + amount
+    def add(self, key: tuple[str, ...], label: str, amount: int, end: datetime) -> int:
+        """Count ``amount`` more for ``key`` in ``label`` (a period ending at ``end``); the new total."""
+        was = self.counts.get(key)
+        if was is not None and was[0] == label:
+            total = was[1] + amount
+        else:
+            total = amount
+            heapq.heappush(self._ends, (end, key, label))
         self.counts[key] = (label, total)
         return total
+
+    def prune(self, until: datetime) -> None:
+        """Drop the counts of periods that ended by ``until`` (no later event reads them)."""
+        ends = self._ends
+        while ends and ends[0][0] <= until:
+            _, key, label = heapq.heappop(ends)
+            was = self.counts.get(key)
+            if was is not None and was[0] == label:
+                del self.counts[key]
+
+    def restored(self, end: Callable[[str, str], datetime]) -> None:
+        """Queue the counts a checkpoint restored (``end``: a period's end by its kind and label)."""
+        self._ends = [(end(key[-1], label), key, label) for key, (label, _) in self.counts.items()]
+        heapq.heapify(self._ends)
 
     def copy(self) -> PeriodCounter:
         """An independent copy."""
         copied = PeriodCounter()
         copied.counts = dict(self.counts)
+        copied._ends = list(self._ends)
         return copied

@@ -90,9 +90,10 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
     _moment(engine, member, None)
     span = parse_period(period, the_state.tz)
     start, end = span.start, span.end
-    account = the_state.view(member, _until(engine, end))
-    before = [e for e in account.entries if e.time < start]
-    inside = tuple(e for e in account.entries if start <= e.time < end)
+    until = _until(engine, end)
+    account = the_state.view(member, until)
+    before = [e for e in account.entries if e.time < start and e.time <= until]
+    inside = tuple(e for e in account.entries if start <= e.time < end and e.time <= until)
     opening = sum(e.amount for e in before)
     sums = ledger.totals(list(inside))
     return Statement(
@@ -140,10 +141,11 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
         earned = sum(
             e.amount
             for e in account.entries
-            if e.kind in ledger.CREDITS and start <= e.time < end and hierarchy.is_within(e.node, node)
+            if e.kind in ledger.CREDITS and start <= e.time < end and e.time <= until
+            and hierarchy.is_within(e.node, node)
         )
         if earned > 0:
-            held = sum(e.amount for e in account.entries if e.time < end)
+            held = sum(e.amount for e in account.entries if e.time < end and e.time <= until)
             scores.append((earned, account.member, held))
     scores.sort(key=lambda row: (-row[0], row[1]))
     rows: list[BoardRow] = []
@@ -179,7 +181,7 @@ def node_totals(engine: Engine, node: str, period: str) -> list[NodeTotals]:
     own: dict[str, dict[str, int]] = {}
     for account in the_state.views(until):
         for e in account.entries:
-            if start <= e.time < end and e.node in hierarchy:
+            if start <= e.time < end and e.time <= until and e.node in hierarchy:
                 sums = ledger.totals([e])
                 bucket = own.setdefault(e.node, {"earned": 0, "redeemed": 0, "expired": 0, "deducted": 0})
                 for key, value in sums.items():
