@@ -81,6 +81,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc
     state.due = {}
     state._heap = []
+    state._clocks = {}
     for incident in state.incidents.values():
         state.schedule(incident)
 

@@ -65,6 +65,8 @@ class Records:
         self.decisions: dict[str, Explanation] = {}
         self.due: dict[str, timers.Due | None] = {}
         self._heap: list[tuple[datetime, str, int]] = []
+        #: open incident id -> what its deadlines were worked out from, and them (``running``)
+        self._clocks: dict[str, tuple[tuple[Any, ...], list[timers.Deadline]]] = {}
         #: closed incidents (in the store but for the newest)
         self.archive = Archive(self.load_part)
         self._decoded: OrderedDict[tuple[int, int], Incident] = OrderedDict()
@@ -78,11 +80,29 @@ class Records:
         incident.level_policy = level_policy(self.engine, incident)
 
     def schedule(self, incident: Incident) -> None:
-        """Work out what falls due next for ``incident`` (its version marks older entries stale)."""
-        due = timers.next_due(self.engine.community, incident, self.engine.community.tz)
+        """Work out what falls due next for ``incident`` (its version marks older entries stale).
+
+        Its deadlines are worked out again only when what they depend on changed (``running``).
+        """
+        due = timers.next_due(self.engine.community, incident, self.engine.community.tz, self.running)
         self.due[incident.id] = due
         if due is not None:
             heapq.heappush(self._heap, (due.event.time, incident.id, incident.version))
+
+    def running(self, incident: Incident) -> list[timers.Deadline]:
+        """The incident's running deadlines (``timers.deadlines``), worked out again only when what they
+        are worked out from changed (``timers.clock_inputs``): working time is counted once per clock."""
+        tz = self.engine.community.tz
+        inputs = timers.clock_inputs(incident, tz)
+        if inputs is None:
+            self._clocks.pop(incident.id, None)
+            return []
+        kept = self._clocks.get(incident.id)
+        if kept is not None and kept[0] == inputs:
+            return kept[1]
+        found = timers.deadlines(incident, tz)
+        self._clocks[incident.id] = (inputs, found)
+        return found
 
     def current(self, entry: tuple[datetime, str, int]) -> bool:
         """True if a heap entry is still what falls due for its incident."""
@@ -122,6 +142,7 @@ class Records:
                 del self.at_place[key]
         del self.incidents[incident.id]
         self.due.pop(incident.id, None)
+        self._clocks.pop(incident.id, None)
         times = [entry.time for entry in incident.timeline]
         if incident.closed_at is not None:
             times.append(incident.closed_at)

@@ -97,13 +97,24 @@ class EscalationState(Transitions, Checks):
             heapq.heappop(heap)
         if not heap or heap[0][0] > now:
             return out
+        # Only the entries due by ``now`` are visited: in a heap, an entry's children fall due
+        # no earlier than it does, so the walk stops at the first later one on each branch
+        # (the heap holds an entry for every incident still open, and more).
         seen: set[str] = set()
-        for when, ident, version in heap:
-            if when <= now and ident not in seen and self.current((when, ident, version)):
+        size = len(heap)
+        stack = [0]
+        while stack:
+            at = stack.pop()
+            entry = heap[at]
+            if entry[0] > now:
+                continue
+            ident = entry[1]
+            if ident not in seen and self.current(entry):
                 seen.add(ident)
                 due = self.due[ident]
                 assert due is not None
                 out.append(due.event)
+            stack.extend(child for child in (2 * at + 1, 2 * at + 2) if child < size)
         return out
 
     @hookimpl

@@ -7,6 +7,7 @@ same ids and times, however often ``tick`` is called.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -102,6 +103,39 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
     out += _on_clock(incident, tz, "handler", handler, asking,
                      incident.handler_extra_days, incident.handler_extra_hours)
     return sorted(out, key=lambda d: (d.time, d.limit, d.clock != "handler"))
+
+
+def clock_inputs(incident: Incident, tz: Any) -> tuple[Any, ...] | None:
+    """Everything ``deadlines`` reads of the incident, as one value (``None``: no limit runs).
+
+    Equal inputs give equal deadlines, so a caller may keep the deadlines of
+    an incident and work them out again only when these change: its level,
+    the limits that hold it (a ruleset change), its clocks (stretches,
+    extensions, assignments), whether it is still to be accepted, and the
+    record its conditions read.  Most events on a case (a note, feedback, a
+    department arriving) change none of them.
+    """
+    policy = incident.limits
+    if policy is None or not incident.is_open:
+        return None
+    started = incident.segments[0][0] if incident.segments and incident.segments[0][0] else incident.reported_at
+    return (
+        policy,
+        tz,
+        started,
+        incident.facts(started),
+        incident.current_level,
+        incident.summoned,
+        incident.handler_role,
+        incident.status == REPORTED and not incident.rework,
+        incident.taken_at_level,
+        incident.extra_days,
+        incident.extra_hours,
+        incident.handler_extra_days,
+        incident.handler_extra_hours,
+        tuple(tuple(stretch) for stretch in incident.segments),
+        tuple(tuple(stretch) for stretch in incident.handler_segments),
+    )
 
 
 def _on_clock(
@@ -206,8 +240,17 @@ def target(
     return (above, None) if above is not None else None
 
 
-def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
-    """The next derived event for this incident (at any time), or ``None``."""
+def next_due(
+    community: Any,
+    incident: Incident,
+    tz: Any,
+    running: Callable[[Incident], list[Deadline]] | None = None,
+) -> Due | None:
+    """The next derived event for this incident (at any time), or ``None``.
+
+    ``running`` gives the incident's ``deadlines`` (default: worked out
+    afresh; the state passes the ones it keeps, see ``clock_inputs``).
+    """
     number = incident.escalation_events + 1
     if incident.status == VERIFIED and incident.reopen_due is not None:
         reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
@@ -243,7 +286,7 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
             rule=str(pending.rule),
         )
         return Due(event, "pending", pending.rule, dict(pending.facts))
-    for deadline in deadlines(incident, tz):
+    for deadline in running(incident) if running is not None else deadlines(incident, tz):
         passed = _pass_within(community, incident, deadline)
         if passed is not None:
             return passed
@@ -251,11 +294,12 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
         if where is None:
             continue
         verb = "accepted" if deadline.limit == "accept" else "resolved"
-        stopped = f", paused {duration(deadline.paused)}" if deadline.paused else ""
+        paused = duration(deadline.paused)
+        stopped = f", paused {paused}" if deadline.paused else ""
+        started, due_at = _show(deadline.clock_started, tz), _show(deadline.time, tz)
         reason = (
             f"not {verb} within {deadline.span} at {incident.current_level} {incident.current_node} "
-            f"({deadline.clock} clock started {_show(deadline.clock_started, tz)}{stopped}, "
-            f"due {_show(deadline.time, tz)})"
+            f"({deadline.clock} clock started {started}{stopped}, due {due_at})"
         )
         facts = {
             "limit": deadline.limit,
@@ -265,9 +309,9 @@ def next_due(community: Any, incident: Incident, tz: Any) -> Due | None:
             "level": incident.current_level,
             "node": incident.current_node,
             "clock": deadline.clock,
-            "clock_started": _show(deadline.clock_started, tz),
-            "paused": duration(deadline.paused),
-            "deadline": _show(deadline.time, tz),
+            "clock_started": started,
+            "paused": paused,
+            "deadline": due_at,
             "status": incident.status,
         }
         event = IncidentEscalated(

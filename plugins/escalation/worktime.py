@@ -7,7 +7,7 @@ is done in UTC so that daylight-saving shifts never distort a limit.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from .policy import Calendar, Span
@@ -16,17 +16,47 @@ from .policy import Calendar, Span
 #: working day in ten years has no deadline at all).
 HORIZON_DAYS = 3660
 
+#: (calendar's id, zone) -> the calendar (held, so the id stays its own) and its working
+#: window (UTC start, UTC end; None: no working hours) by local day (``date.toordinal``):
+#: a deadline is worked out again on many events of a case, over the same days.
+_DAYS: dict[tuple[int, tzinfo], tuple[Calendar, dict[int, tuple[datetime, datetime] | None]]] = {}
+#: Calendars kept (a process judging under many rulesets starts afresh past this).
+_CALENDARS = 64
+
+
+def _days(cal: Calendar, tz: ZoneInfo) -> dict[int, tuple[datetime, datetime] | None]:
+    """The working windows of ``cal`` in ``tz`` worked out so far, by local day."""
+    key = (id(cal), tz)
+    found = _DAYS.get(key)
+    if found is None or found[0] is not cal:
+        if len(_DAYS) >= _CALENDARS:
+            _DAYS.clear()
+        found = _DAYS[key] = (cal, {})
+    return found[1]
+
+
+def _window(cal: Calendar, tz: ZoneInfo, ordinal: int) -> tuple[datetime, datetime] | None:
+    """The working window of one local day (UTC start, UTC end), or None."""
+    day = date.fromordinal(ordinal)
+    if cal.is_working_day(day):
+        start = datetime.combine(day, cal.start, tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(day, cal.end, tzinfo=tz).astimezone(UTC)
+        if end > start:
+            return start, end
+    return None
+
 
 def _windows(cal: Calendar, tz: ZoneInfo, since: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Working windows (UTC start, UTC end) from the local day of ``since`` on."""
-    day: date = since.astimezone(tz).date()
-    for _ in range(HORIZON_DAYS):
-        if cal.is_working_day(day):
-            start = datetime.combine(day, cal.start, tzinfo=tz).astimezone(UTC)
-            end = datetime.combine(day, cal.end, tzinfo=tz).astimezone(UTC)
-            if end > start:
-                yield start, end
-        day += timedelta(days=1)
+    days = _days(cal, tz)
+    first = since.astimezone(tz).date().toordinal()
+    for ordinal in range(first, first + HORIZON_DAYS):
+        if ordinal in days:
+            window = days[ordinal]
+        else:
+            window = days[ordinal] = _window(cal, tz, ordinal)
+        if window is not None:
+            yield window
 
 
 def elapsed(
