@@ -85,6 +85,10 @@ class EventCodec:
             raise ValueError(f"event kind {cls.kind!r} is registered twice ({existing.__name__}, {cls.__name__})")
         self._types[cls.kind] = cls
 
+    def registered(self, cls: type[Event]) -> bool:
+        """True if ``cls`` is the class registered for its kind (asked for every event recorded)."""
+        return self._types.get(cls.kind) is cls
+
     @property
     def kinds(self) -> dict[str, type[Event]]:
         """Every registered kind and its class."""

@@ -54,6 +54,7 @@ from .events import (
     event_order,
 )
 from .explain import Explanation, Outcome
+from .garbage import fewer_full_collections
 from .growth import roster_growth
 from .metrics import MEMBER, Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
@@ -622,6 +623,16 @@ class Engine:
         event is then refused); after the last accepted event, the decisions it
         took on the spot (due ``DECIDED_WITH`` after it) are recorded with it.
         """
+        with fewer_full_collections():  # the state only grows while recording (gridcore.garbage)
+            return self._record_many(events, batch_size, sources, progress)
+
+    def _record_many(
+        self,
+        events: Iterable[Event | Mapping[str, Any]],
+        batch_size: int,
+        sources: Iterable[str] | None,
+        progress: Callable[[int], None] | None,
+    ) -> IngestSummary:
         summary = IngestSummary()
         # each event, where it came from, and its stored form when already made (checking the limits)
         decoded: list[tuple[Event, str, dict[str, Any] | None]] = []
@@ -630,7 +641,7 @@ class Engine:
             label = next(labels, "") if labels is not None else ""
             try:
                 if isinstance(item, Event):
-                    if self.codec.kinds.get(type(item).kind) is not type(item):
+                    if not self.codec.registered(type(item)):
                         # It could be stored but never read back: its plugin is not loaded.
                         raise EventError(
                             f"{type(item).kind}: no loaded plugin registers this event kind "

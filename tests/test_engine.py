@@ -233,3 +233,28 @@ def test_a_store_with_events_keeps_its_community(tmp_path: Path, open_engine: An
     # Nothing was written: the store still opens with its own community.
     again = open_engine(store=store, community=None)
     assert again.community == small_community() and again.store.count() == 1
+
+
+
+def test_recording_raises_the_full_collection_threshold_only_while_it_records(open_engine: Any) -> None:
+    import gc
+
+    from gridcore.garbage import FULL_EVERY
+
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        engine = open_engine(RecorderPlugin())
+        seen = []
+        append = engine.store.append
+
+        def watched(docs: Any, **kw: Any) -> int:
+            seen.append(gc.get_threshold())
+            return int(append(docs, **kw))
+
+        engine.store.append = watched
+        engine.record_many([activity(1), activity(2)])
+        assert seen == [(700, 10, FULL_EVERY)]
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*saved)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from gridcore import Explanation
 
@@ -42,7 +43,12 @@ _converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0
 # (the package exports a function named ``incident``: reach the module through sys.modules)
 attrs.resolve_types(Incident, globalns=vars(sys.modules[Incident.__module__]))
 #: Incident fields that are saved as they are (the policy and route are references).
-_FIELDS = [(f.name, f.type) for f in attrs.fields(Incident) if f.name not in ("policy", "route", "level_policy") and f.type]
+_REFERENCES = ("policy", "route", "level_policy")
+_FIELDS = [(f.name, f.type) for f in attrs.fields(Incident) if f.name not in _REFERENCES and f.type]
+#: The fields of ``_FIELDS`` as a document, in their order, by one function cattrs generates
+#: (an incident is written on every checkpoint while open and once more when archived)
+_unstructure_fields = make_dict_unstructure_fn(
+    Incident, _converter, **{name: override(omit=True) for name in _REFERENCES})  # type: ignore[arg-type]
 
 
 def save(state: EscalationState) -> dict[str, Any]:
@@ -98,7 +104,7 @@ def load_explanation(document: dict[str, Any]) -> Explanation:
 
 
 def _dump_incident(incident: Incident) -> dict[str, Any]:
-    out = {name: _converter.unstructure(getattr(incident, name), kind) for name, kind in _FIELDS}
+    out: dict[str, Any] = _unstructure_fields(incident)
     route = None
     if incident.route is not None and incident.policy is not None:
         route = next(n for n, r in enumerate(incident.policy.routes) if r is incident.route)

@@ -1,0 +1,61 @@
+"""The collector's thresholds while the engine records, and after (``gridcore.garbage``)."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from gridcore.garbage import FULL_EVERY, fewer_full_collections
+
+
+@pytest.fixture(autouse=True)
+def python_defaults() -> Iterator[None]:
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield
+    gc.set_threshold(*saved)
+
+
+def test_full_collections_are_rarer_inside_and_the_thresholds_come_back_after() -> None:
+    with fewer_full_collections():
+        assert gc.get_threshold() == (700, 10, FULL_EVERY)
+        with fewer_full_collections():  # nested: still raised, restored only by the outer one
+            pass
+        assert gc.get_threshold() == (700, 10, FULL_EVERY)
+    assert gc.get_threshold() == (700, 10, 10)
+    with pytest.raises(ValueError), fewer_full_collections():
+        raise ValueError("an ingest that fails")
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_higher_threshold_or_one_set_meanwhile_is_left_alone() -> None:
+    gc.set_threshold(700, 10, 500)
+    with fewer_full_collections():
+        assert gc.get_threshold() == (700, 10, 500)
+    assert gc.get_threshold() == (700, 10, 500)
+    gc.set_threshold(700, 10, 10)
+    with fewer_full_collections():
+        gc.set_threshold(1000, 20, 30)  # the embedding application's own choice wins
+    assert gc.get_threshold() == (1000, 20, 30)
+
+
+def test_two_threads_recording_at_once_restore_the_thresholds_once_both_end() -> None:
+    inside, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with fewer_full_collections():
+            inside.set()
+            leave.wait(5)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    inside.wait(5)
+    with fewer_full_collections():
+        pass
+    assert gc.get_threshold() == (700, 10, FULL_EVERY)  # the other thread is still recording
+    leave.set()
+    thread.join(5)
+    assert gc.get_threshold() == (700, 10, 10)
