@@ -1,4 +1,4 @@
-"""Patrols per cell and slot are counted from the state, not read from the log.
+"""Patrols per cell and slot, and who took part in activities, come from the state, not the log.
 
 ``logindex.patrol_tally`` (what ``patrol_coverage`` reads) used to decode every
 patrol event of the period: rating a district's quarter decoded a quarter's
@@ -6,7 +6,9 @@ hundreds of thousands of patrols.  The assessment state now counts patrols per
 local day and node as events are applied; the tally from those counts must be
 exactly what reading the log gives, for every period, slot kind and level,
 after a restore from a checkpoint as after a replay, and a span that is not
-whole days is still read from the log.
+whole days is still read from the log.  The same holds for the people who took
+part in an activity in a period (``logindex.participants``, what participation
+reads).
 """
 
 from __future__ import annotations
@@ -49,6 +51,22 @@ def from_the_state(engine: Engine, start: datetime, end: datetime, per: str,
         return logindex.patrol_tally(engine, start, end, per, level)
 
 
+def participants(engine: Engine, start: datetime, end: datetime, *, from_state: bool) -> set[str]:
+    state = engine.state("assessment")
+    kept = state.participants
+    state.cache.clear()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            if from_state:
+                patch.setattr(engine, "events", reading_is_not_needed)
+            else:
+                state.participants = None
+            return logindex.participants(engine, start, end)
+    finally:
+        state.participants = kept
+        state.cache.clear()
+
+
 PERIODS = ("2025-03-29", "2025-03-31", "2025-W13", "2025-W14", "2025-03", "2025-Q1", "2025-Q2", "2025")
 
 
@@ -61,23 +79,31 @@ def same_tallies(engine: Engine) -> int:
                 found = from_the_state(engine, span.start, span.end, per, level)
                 assert found == read_from_the_log(engine, span.start, span.end, per, level), (period, per, level)
                 counted += sum(found.values())
+        people = participants(engine, span.start, span.end, from_state=True)
+        assert people == participants(engine, span.start, span.end, from_state=False), period
+        counted += len(people)
     return counted
 
 
-def night_patrols() -> list[Event]:
-    """Patrols timed in UTC just after and before local midnight (another day in UTC than in Shanghai)."""
+def at_night() -> list[Event]:
+    """Patrols and activities timed in UTC just after and before local midnight (another day in UTC
+    than in Shanghai), the activities by people who took part in none that day."""
     patrol = next(e for e in day_of_events(3) if e.kind == "patrol_logged")
+    activity = next(e for e in day_of_events(3) if e.kind == "activity_recorded")
+    others = sorted({e.participant for e in day_of_events(3) if e.kind == "activity_recorded"} - {activity.participant})
     times = (datetime(2025, 3, 30, 16, 30, tzinfo=UTC), datetime(2025, 3, 31, 15, 59, tzinfo=UTC),
              datetime(2025, 3, 31, 16, 0, tzinfo=UTC))
-    return [attrs.evolve(patrol, id=f"night-{k}", time=when) for k, when in enumerate(times)]
+    return [attrs.evolve(patrol, id=f"night-{k}", time=when) for k, when in enumerate(times)] + [
+        attrs.evolve(activity, id=f"night-a{k}", time=when, actor=person, member=None)
+        for k, (when, person) in enumerate(zip(times, others, strict=False))]
 
 
-def test_the_state_counts_patrols_as_the_log_does(tmp_path: Path) -> None:
+def test_the_state_counts_patrols_and_participants_as_the_log_does(tmp_path: Path) -> None:
     url = str(tmp_path / "store")
     with Engine.open(store=url, community=community(), ruleset=RULES, effective=datetime(2024, 1, 1, tzinfo=CST),
                      clock=FixedClock(CLOCK), plugins=plugins()) as engine:
         engine.checkpoint_min = 1
-        assert not engine.record_many([*day_of_events(3), *night_patrols()]).refused
+        assert not engine.record_many([*day_of_events(3), *at_night()]).refused
         assert same_tallies(engine) > 0  # not vacuous: patrols were counted
     with Engine.open(store=url, clock=FixedClock(CLOCK), plugins=plugins(), read_only=True) as engine:
         state = engine.state("assessment")

@@ -11,7 +11,7 @@ engine) nothing is kept and every call reads the store afresh.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -83,7 +83,7 @@ def patrol_tally(engine: Engine, start: datetime, end: datetime, per: str, level
     def build() -> Counter[tuple[str, str]]:
         tz = engine.community.tz
         tally: Counter[tuple[str, str]] = Counter()
-        days = _patrol_days(engine, start, end)
+        days = _days(engine, "patrols", start, end)
         if days is not None:
             cells: dict[str, str | None] = {}
             for day, counts in days:
@@ -105,22 +105,23 @@ def patrol_tally(engine: Engine, start: datetime, end: datetime, per: str, level
     return memo(engine, ("patrols", start, end, per, level), build)
 
 
-def _patrol_days(engine: Engine, start: datetime, end: datetime) -> list[tuple[date, Mapping[str, int]]] | None:
-    """The state's patrols per node of each local day in ``[start, end)``, or None when the state
-    cannot answer (no state, one behind the store, or a bound that is not a local midnight)."""
+def _days(engine: Engine, kept: str, start: datetime, end: datetime) -> list[tuple[date, Any]] | None:
+    """What the state keeps per local day under ``kept`` (``patrols``, ``participants``) for each day in
+    ``[start, end)`` that has any, or None when the state cannot answer (no state, one behind the
+    store, or a bound that is not a local midnight)."""
     state = _current_state(engine)
-    patrols = getattr(state, "patrols", None)
-    if not isinstance(patrols, dict):
+    per_day = getattr(state, kept, None)
+    if not isinstance(per_day, dict):
         return None
     tz = engine.community.tz
     first, last = _local_day(start, tz), _local_day(end, tz)
     if first is None or last is None:
         return None
-    out: list[tuple[date, Mapping[str, int]]] = []
+    out: list[tuple[date, Any]] = []
     day = first
     while day < last:
-        if day in patrols:
-            out.append((day, patrols[day]))
+        if day in per_day:
+            out.append((day, per_day[day]))
         day += timedelta(days=1)
     return out
 
@@ -216,6 +217,9 @@ def participants(engine: Engine, start: datetime, end: datetime) -> set[str]:
     """Everyone who took part in an activity in ``[start, end)``."""
 
     def build() -> set[str]:
+        days = _days(engine, "participants", start, end)
+        if days is not None:  # the state's participants per day (see ``patrol_tally``)
+            return set().union(*(people for _, people in days))
         found = set()
         for event in events(engine, ["activity_recorded"], start, end):
             assert isinstance(event, ActivityRecorded)

@@ -4,9 +4,10 @@ Ratings are computed from the event log when they are asked for (rating.py);
 the state only remembers the first and last event times (so outcomes cover
 the periods between), the incidents not resolved (so "serious incidents
 still open" at the end of the current period reads no history:
-``logindex.open_serious``), the patrols logged per day and node (so patrol
-coverage reads no patrol events: ``logindex.patrol_tally``) and a cache of log
-slices the metrics read.  It answers
+``logindex.open_serious``), the patrols logged per day and node and who took
+part in activities each day (so patrol coverage and participation read no
+events: ``logindex.patrol_tally``, ``logindex.participants``) and a cache of
+log slices the metrics read.  It answers
 explanations (``assessment:<period>:<node>``) and the outcomes a what-if
 compares.
 """
@@ -18,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
+from gridcore.events import ActivityRecorded
 from gridcore.explain import Explanation, Outcome, OutcomeKind
 
 if TYPE_CHECKING:
@@ -47,8 +49,8 @@ class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
 
     #: the shape of the document ``gridcore_save_state`` gives
-    STATE_VERSION = 4  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
-    # 4: patrols per day and node
+    STATE_VERSION = 5  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
+    # 4: patrols per day and node; 5: participants per day
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -63,12 +65,15 @@ class AssessmentState:
         #: patrols logged per local day (in the community's time zone) and node where they were logged,
         #: as ``logindex.patrol_tally`` would count them in the log
         self.patrols: dict[date, Counter[str]] = {}
+        #: who took part in an activity, per local day, as ``logindex.participants`` would read the log
+        self.participants: dict[date, set[str]] = {}
         #: slices of the event log the metrics read, dropped whenever the store grows
         self.cache: dict[tuple[object, ...], object] = {}
 
     @hookimpl
     def gridcore_on_event(self, event: Event) -> None:
-        """Remember the first and last event times (outcomes cover the periods between)."""
+        """Remember the first and last event times (outcomes cover the periods between), the patrols
+        and participants of each day, the incidents not resolved."""
         if self.first is None or event.time < self.first:
             self.first = event.time
         if self.last is None or event.time > self.last:
@@ -80,6 +85,12 @@ class AssessmentState:
             if counts is None:
                 counts = self.patrols[day] = Counter()
             counts[event.node] += 1
+        elif kind == "activity_recorded" and isinstance(event, ActivityRecorded):
+            day = event.time.astimezone(self.engine.community.tz).date()
+            people = self.participants.get(day)
+            if people is None:
+                people = self.participants[day] = set()
+            people.add(event.participant)
         elif kind in _INCIDENT_KINDS:
             self._incident_step(event, kind)
 
@@ -106,12 +117,14 @@ class AssessmentState:
 
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:
-        """The span of events seen, the incidents not resolved and the patrols per day, for checkpoints
-        (the metrics' cache is rebuilt when needed)."""
+        """The span of events seen, the incidents not resolved, the patrols and participants per day,
+        for checkpoints (the metrics' cache is rebuilt when needed)."""
         return {"first": _iso(self.first), "last": _iso(self.last),
                 "unresolved": [[k, n, s] for k, (n, s) in sorted(self.unresolved.items())],
                 "resolved": [[k, n, s] for k, (n, s) in sorted(self.resolved.items())],
-                "patrols": {day.isoformat(): sorted(counts.items()) for day, counts in sorted(self.patrols.items())}}
+                "patrols": {day.isoformat(): sorted(counts.items()) for day, counts in sorted(self.patrols.items())},
+                "participants": {day.isoformat(): sorted(people)
+                                 for day, people in sorted(self.participants.items())}}
 
     @hookimpl
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
@@ -123,6 +136,8 @@ class AssessmentState:
         self.resolved = {str(k): (str(n), int(s)) for k, n, s in document["resolved"]}
         self.patrols = {date.fromisoformat(day): Counter({str(n): int(c) for n, c in counts})
                         for day, counts in document["patrols"].items()}
+        self.participants = {date.fromisoformat(day): {str(p) for p in people}
+                             for day, people in document["participants"].items()}
         self.cache.clear()
 
     @hookimpl
