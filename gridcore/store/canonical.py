@@ -53,10 +53,14 @@ def doc_key(doc: Mapping[str, Any]) -> tuple[str, str]:
     return utc_key(moment), doc["id"]
 
 
+#: What ``to_json`` writes with (``json.dumps`` with these options builds an encoder per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def to_json(doc: Mapping[str, Any], what: str) -> str:
     """Compact JSON text of a document (Chinese kept readable); ``StoreError`` if not JSON."""
     try:
-        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _ENCODER.encode(doc)
     except (TypeError, ValueError, RecursionError) as exc:
         raise StoreError(f"{what} cannot be stored as JSON: {exc}") from None
     if not text.isascii():
