@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -42,6 +43,7 @@ from gridcore.reports import Table
 from gridcore.rules.compiler import CompiledExpr
 from gridcore.rules.ruleset import compile_items, item_key
 from gridcore.rules.sections import Section
+from gridcore.store.sqlite_store import SQLiteStore
 
 if TYPE_CHECKING:
     import pluggy
@@ -264,9 +266,15 @@ def replay(
     first = min(times, default=datetime(2000, 1, 1, tzinfo=community.tz))
     last = max(times, default=first)
     with tempfile.TemporaryDirectory(prefix="gridcore-whatif-") as folder:
-        engine = Engine.open(store=Path(folder) / "store", community=community, clock=FixedClock(first),
+        # a throwaway SQLite file, not synced to disk: a TinyDB store rewrites all its documents
+        # (every checkpoint and sealed part so far) on each one stored, which grows with the log
+        store = SQLiteStore(Path(folder) / "store.db", durable=False)
+        engine = Engine.open(store=store, community=community, clock=FixedClock(first),
                              plugins=plugins if plugins is not None else get_plugin_manager())
         with engine:
+            # nothing reopens this store: no checkpoint after the replay, the tick or on closing (those
+            # a long replay takes as it goes still write the plugins' sealed parts out of memory)
+            engine.checkpoint_min = sys.maxsize
             # each side governs the whole tree: a community's variant (its 'applies to') is compared
             # with the district's rules as if it were everyone's, not left alone over its own subtree
             compiled = _compiled(ruleset, engine.plugins)

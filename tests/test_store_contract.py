@@ -570,3 +570,19 @@ def test_two_processes_appending_conditionally_lose_and_repeat_nothing(stores: S
     after = list(store.events_after(0))
     assert [p for p, _ in after] == list(range(1, store.count() + 1))
     assert len({d["id"] for _, d in after}) == store.count()
+
+
+def test_a_throwaway_sqlite_store_is_not_synced_and_works_as_any(tmp_path: Path) -> None:
+    """``durable=False`` (a what-if's replay) only stops syncing each commit; the default syncs fully."""
+    path = tmp_path / "throwaway.db"
+    store = SQLiteStore(path, durable=False)
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 0  # OFF
+    docs = [event(n) for n in range(25)]
+    assert store.append(docs) == 25
+    store.put("rulesets", "2025-01-01|0000", {"name": "银泉"})
+    store.close()
+    again = SQLiteStore(path)
+    assert again._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert ids(again.events()) == canonical(docs)
+    assert again.get("rulesets", "2025-01-01|0000") == {"name": "银泉"}
+    again.close()

@@ -1,7 +1,8 @@
 """The SQLite store (standard library ``sqlite3``), selected by ``sqlite:///path.db``.
 
 One file, WAL journal, ``synchronous=FULL`` (a batch is durable when ``append``
-returns), one transaction per batch.  The log position is the ``seq`` column
+returns; ``durable=False``, for a throwaway store such as a what-if's replay,
+leaves syncing to the operating system), one transaction per batch.  The log position is the ``seq`` column
 (SQLite's rowid: appended rows take max + 1, so positions are dense and in
 commit order, since SQLite has one writer at a time).  Events are rows keyed by their id, with
 the canonical sort key ``time_utc`` (fixed-width UTC text, see
@@ -64,10 +65,17 @@ def sqlite_path(url: str) -> Path:
 
 
 class SQLiteStore:
-    """A store in the SQLite file ``path`` (created if missing, unless ``create=False``)."""
+    """A store in the SQLite file ``path`` (created if missing, unless ``create=False``).
 
-    def __init__(self, path: str | Path, *, url: str | None = None, create: bool = True) -> None:
+    ``durable=False`` skips syncing each commit to disk (``synchronous=OFF``):
+    only for a store that is thrown away afterwards (a crash may lose or
+    corrupt what was written).
+    """
+
+    def __init__(self, path: str | Path, *, url: str | None = None, create: bool = True,
+                 durable: bool = True) -> None:
         self.path = Path(path)
+        self._durable = durable
         self.url = url or f"{SCHEME}/{self.path}"
         self._closed = False
         if self.path.is_dir():
@@ -91,7 +99,7 @@ class SQLiteStore:
     def _setup(self, create: bool) -> None:
         db = self._db
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA synchronous=FULL" if self._durable else "PRAGMA synchronous=OFF")
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if (tables or not create) and "gridcore_store" not in tables:
             raise StoreError(f"{self.path} is a SQLite database but not a gridcore store")
