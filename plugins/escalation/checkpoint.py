@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from gridcore import Explanation
 
@@ -49,6 +49,17 @@ _FIELDS = [(f.name, f.type) for f in attrs.fields(Incident) if f.name not in _RE
 #: (an incident is written on every checkpoint while open and once more when archived)
 _unstructure_fields = make_dict_unstructure_fn(
     Incident, _converter, **{name: override(omit=True) for name in _REFERENCES})  # type: ignore[arg-type]
+_NAMES = frozenset(name for name, _ in _FIELDS)
+
+
+def _as_given(value: Any, _: Any) -> Any:
+    return value
+
+
+#: ... and back (the references given as None, then looked up: ``_load_incident``); an incident is
+#: read back whenever an event or a read reaches a closed one in the archive
+_structure_fields = make_dict_structure_fn(
+    Incident, _converter, **{name: override(struct_hook=_as_given) for name in _REFERENCES})  # type: ignore[arg-type]
 
 
 def save(state: EscalationState) -> dict[str, Any]:
@@ -113,9 +124,11 @@ def _dump_incident(incident: Incident) -> dict[str, Any]:
 
 
 def _load_incident(engine: Engine, doc: dict[str, Any]) -> Incident:
-    values = {name: _converter.structure(doc[name], kind) for name, kind in _FIELDS}
-    policy, _ = policy_at(engine, values["reported_at"], values["node"])
-    route = None if doc["route"] is None or policy is None else policy.routes[int(doc["route"])]
-    incident = Incident(policy=policy, route=route, **values)
+    if not _NAMES <= doc.keys():  # every field is saved: a document without one is not this version's
+        raise KeyError(", ".join(sorted(_NAMES - doc.keys())))
+    incident: Incident = _structure_fields({**doc, "policy": None, "route": None, "level_policy": None})
+    policy, _ = policy_at(engine, incident.reported_at, incident.node)
+    incident.policy = policy
+    incident.route = None if doc["route"] is None or policy is None else policy.routes[int(doc["route"])]
     incident.level_policy = level_policy(engine, incident)
     return incident
