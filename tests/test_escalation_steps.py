@@ -110,7 +110,7 @@ def test_a_required_consultation_comes_before_handling_and_pays_its_participants
     assert line.detail == "with leader1, unitlead, police1: 消防与物业联合清理楼道"
     # severity 2: the second scale (1 point) for each participant, booked when recorded
     assert [points.balance(engine, m, at(3)) for m in ("leader1", "unitlead", "police1")] == [1, 1, 1]
-    entry = points.statement(engine, "police1", "2025-03").entries[0]
+    [entry] = points.entries(engine, "police1", at(3))  # the clock is still at the report: ask as at hour 3
     assert entry.rule.line == 5 and entry.inputs["decision"] == "消防与物业联合清理楼道"
 
 
