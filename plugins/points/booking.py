@@ -98,13 +98,13 @@ class Booking(Deductions):
             close = did_you_mean(event.activity, known)
             hint = f" (did you mean {close}?)" if close else ""
             account = self.account(member)
-            account.advance(event.time, self.policy_at, self.calendar)
+            account.advance(event.time, self.policy_at, self.calendar, self.now_key)
             self.flag(account, event, None,
                  f"{event.activity} is not on the points item list{hint}: no points, flagged",
                  activity=event.activity)
             return
         account = self.account(member)
-        account.advance(event.time, self.policy_at, self.calendar)
+        account.advance(event.time, self.policy_at, self.calendar, self.now_key)
         guard = policy.guard("duplicate")
         if guard is not None:
             earlier = self.duplicate_of(member, items[0], event, guard.window)
@@ -136,12 +136,12 @@ class Booking(Deductions):
                 activity=event.activity,
             )
             return
-        day, day_end = self.calendar.periods(event.time)["day"]
+        periods, ends = self.calendar.periods_and_ends(event.time)
         self.claims.add(
             member,
             items[0].activity,
-            Claim(event.id, event.time, event.time + timedelta(hours=event.hours), day),
-            day_end,
+            Claim(event.id, event.time, event.time + timedelta(hours=event.hours), periods["day"][0]),
+            ends["day"],
         )
         facts = self.facts(event, member)
         item = next((i for i in items if i.when is None or i.when.holds(facts)), None)
@@ -273,7 +273,7 @@ class Booking(Deductions):
         reward = policy.reward(event.reward) if policy is not None else None
         member = event.redeemer
         account = self.account(member)
-        account.advance(event.time, self.policy_at, self.calendar)
+        account.advance(event.time, self.policy_at, self.calendar, self.now_key)
         if reward is None:
             self.flag(account, event, None, f"redemption of unknown reward {event.reward!r} not booked"
             )
@@ -308,17 +308,16 @@ class Booking(Deductions):
         )
         account.debit(entry)
         self.stock_used[reward.name] = self.stock_used.get(reward.name, 0) + event.quantity
-        periods = self.calendar.periods(event.time)
+        periods, ends = self.calendar.periods_and_ends(event.time)
         for period in KINDS:
-            label, end = periods[period]
-            self.redeemed_by.add((member, reward.name, period), label, event.quantity, end)
+            self.redeemed_by.add((member, reward.name, period), periods[period][0], event.quantity, ends[period])
 
     def on_recognition(self, event: RecognitionAwarded) -> None:
         """Book a leader's award (or flag an award to themselves) and spend the budget."""
         policy = self.policy_at(event.time, event.node)
         rule = policy.recognition if policy is not None else None
         account = self.account(event.member)
-        account.advance(event.time, self.policy_at, self.calendar)
+        account.advance(event.time, self.policy_at, self.calendar, self.now_key)
         if rule is None:
             self.flag(account,
                 event,
@@ -327,7 +326,8 @@ class Booking(Deductions):
             )
             return
         grid = self.budget_node(event.node, rule.level) or event.node
-        label, end = self.calendar.periods(event.time)[rule.period]
+        periods, ends = self.calendar.periods_and_ends(event.time)
+        label = periods[rule.period][0]
         if event.actor == event.member:
             guard = policy.guard("self_award") if policy is not None else None
             self.flag(account,
@@ -337,7 +337,7 @@ class Booking(Deductions):
                 reason=event.reason,
             )
             return
-        used = self.recognition_spent.add((grid, rule.period), label, event.points, end)
+        used = self.recognition_spent.add((grid, rule.period), label, event.points, ends[rule.period])
         self.book(account,
             Entry(
                 id=event.id,
@@ -384,7 +384,7 @@ class Booking(Deductions):
         guard = policy.guard("self_closed")
         if guard is not None and track.reporter in (track.resolver, event.actor):
             account = self.account(track.reporter)
-            account.advance(event.time, self.policy_at, self.calendar)
+            account.advance(event.time, self.policy_at, self.calendar, self.now_key)
             self.flag(account,
                 event,
                 guard.rule,
@@ -399,7 +399,7 @@ class Booking(Deductions):
             return
         for role, member, item in payees:
             account = self.account(member)
-            account.advance(event.time, self.policy_at, self.calendar)
+            account.advance(event.time, self.policy_at, self.calendar, self.now_key)
             facts = self.facts(event, member, track)
             inputs: dict[str, Any] = {"incident": event.incident, "as": role}
             if item.when is not None:
@@ -430,7 +430,7 @@ class Booking(Deductions):
             if item is None:
                 continue
             account = self.account(member)
-            account.advance(event.time, self.policy_at, self.calendar)
+            account.advance(event.time, self.policy_at, self.calendar, self.now_key)
             inputs: dict[str, Any] = {"incident": event.incident, "as": "participant",
                                       "decision": event.decision}
             if item.when is not None:

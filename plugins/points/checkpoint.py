@@ -33,7 +33,7 @@ from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 
 from .history import COLLECTION, History
-from .ledger import NEVER, Account, Lot
+from .ledger import NEVER, Account, Lot, key_time, utc_key
 from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
 
 if TYPE_CHECKING:
@@ -180,10 +180,11 @@ def _dump_account(account: Account, was: tuple[dict[str, Any], tuple[RuleRef, ..
         lot_rules = sorted(named)
     out["lots"] = packed
     out["due"] = None if due == NEVER else due.isoformat()
+    out["advanced_to"] = None if account.advanced_to is None else key_time(account.advanced_to).isoformat()
     out["lot_rules"] = lot_rules
     # (what no later event can read is left out: cap counters of past periods)
     out["earned"] = [[scope, kind, label, points]
-                     for (scope, kind), (label, points) in sorted(account.current_earned().items())]
+                     for (scope, kind), (label, points, _) in sorted(account.current_earned().items())]
     # (a span's end is the end of its period: worked out again from the label)
     out["open_spans"] = [[kind, label] for kind, label in sorted(account.open_spans)]
     out["span_node"] = [[kind, label, node] for (kind, label), node in sorted(account.span_node.items())]
@@ -198,7 +199,10 @@ def _load_account(doc: dict[str, Any], rules: dict[str, RuleRef],
         setattr(account, name, int(doc[name]))
     account.packed = str(doc["lots"])
     account.packed_due = NEVER if doc["due"] is None else datetime.fromisoformat(doc["due"])
-    account.earned = {(str(scope), str(kind)): (str(label), int(points)) for scope, kind, label, points in doc["earned"]}
+    advanced = doc["advanced_to"]
+    account.advanced_to = None if advanced is None else utc_key(datetime.fromisoformat(advanced))
+    account.earned = {(str(scope), str(kind)): (str(label), int(points), utc_key(ends(str(kind), str(label))))
+                      for scope, kind, label, points in doc["earned"]}
     account.open_spans = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in doc["open_spans"]}
     account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
     account.rules = {rules[str(key)] for key in doc["rules"]}

@@ -50,8 +50,30 @@ FLAG = "flag"
 #: the points policy in force at a time, at a node (None: the whole tree's)
 PolicyAt = Callable[[datetime, str | None], PointsPolicy | None]
 
-#: Later than anything falls due (``Account.next_due`` when nothing is open).
+#: Later than anything falls due.
 NEVER = datetime.max.replace(tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: ``NEVER`` as a key (``utc_key``): ``Account.next_due`` when nothing is open.
+NEVER_KEY = NEVER - _EPOCH
+#: Earlier than any key.
+_DAWN = timedelta.min
+
+
+def utc_key(when: datetime) -> timedelta:
+    """``when`` as the time since 1970 UTC: it orders like ``when`` and compares without asking time zones.
+
+    (Aware times of different ``tzinfo`` objects, as events and period ends
+    are, cost a time zone lookup on each side of every comparison: too much
+    for the heaps the state keeps of what falls due when.)
+    """
+    return when - _EPOCH
+
+
+def key_time(key: timedelta) -> datetime:
+    """The moment (in UTC) a ``utc_key`` stands for."""
+    return _EPOCH + key
+#: A quiet account is swept when something fell due, but at most once in this long (``Account.next_due``).
+IDLE = timedelta(days=30)
 
 
 @frozen
@@ -93,20 +115,27 @@ class Calendar:
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
-        self._days: dict[date, dict[str, tuple[str, datetime]]] = {}
+        self._days: dict[date, tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]] = {}
         self._ends: dict[tuple[str, str], datetime] = {}
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""
+        return self.periods_and_ends(when)[0]
+
+    def periods_and_ends(self, when: datetime) -> tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]:
+        """``periods(when)``, and the ends of those periods as ``utc_key``s, by kind."""
         day = when.astimezone(self.tz).date()
         found = self._days.get(day)
         if found is None:
             if len(self._days) > 64:
                 self._days.clear()
-            found = self._days[day] = {}
+            labels: dict[str, tuple[str, datetime]] = {}
+            keys: dict[str, timedelta] = {}
             for kind in KINDS:
                 period = period_of_day(kind, day, self.tz)
-                found[kind] = (period.label, period.end)
+                labels[kind] = (period.label, period.end)
+                keys[kind] = utc_key(period.end)
+            found = self._days[day] = (labels, keys)
         return found
 
     def label(self, kind: str, when: datetime) -> str:
@@ -186,7 +215,8 @@ class Account:
     #: lots with an expiry, as a heap by (expires, time, entry id); spent lots are skipped when popped.
     expiring: list[tuple[datetime, datetime, str, Lot]] = field(factory=list)
     #: points counted toward caps per (scope, period kind): (label of the current period, points).
-    earned: dict[tuple[str, str], tuple[str, int]] = field(factory=dict)
+    #: (the third item: the end of that period, as a ``utc_key``)
+    earned: dict[tuple[str, str], tuple[str, int, timedelta]] = field(factory=dict)
     #: periods (kind, label) in which the member earned activity points, with their ends,
     #: kept while an open span may need them for a streak bonus.
     active: dict[tuple[str, str], datetime] = field(factory=dict)
@@ -207,8 +237,10 @@ class Account:
     #: no open span ends before this (None: not known; worked out again when asked), so
     #: ``advance`` reads ``open_spans`` only when one may have ended
     span_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
-    #: no period of a cap counter in ``earned`` ends before this (None: not known)
-    earned_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
+    #: the latest moment the account was advanced to (by its member's events or a sweep), a ``utc_key``
+    advanced_to: timedelta | None = None
+    #: no period of a cap counter in ``earned`` ends before this ``utc_key`` (None: not known)
+    earned_due: timedelta | None = field(default=None, init=False, repr=False, eq=False)
     #: the lots and activity marks as a checkpoint wrote them, not read back yet (a
     #: restored account is read back when first booked on or advanced: ``unpacker``)
     packed: str | None = field(default=None, repr=False, eq=False)
@@ -276,15 +308,18 @@ class Account:
             if expires is not None:
                 heapq.heappush(self.expiring, (expires, lot.time, lot.entry_id, lot))
         if calendar is not None:
-            periods = calendar.periods(entry.time)
+            periods, ends = calendar.periods_and_ends(entry.time)
             for scope in caps_scopes:
                 for kind in KINDS:
-                    label, end = periods[kind]
+                    label = periods[kind][0]
                     was = self.earned.get((scope, kind))
-                    had = was[1] if was is not None and was[0] == label else 0
-                    self.earned[(scope, kind)] = (label, had + entry.amount)
-                    if self.earned_due is not None and end < self.earned_due:
-                        self.earned_due = end
+                    if was is not None and was[0] == label:
+                        self.earned[(scope, kind)] = (label, was[1] + entry.amount, was[2])
+                        continue
+                    end_key = ends[kind]
+                    self.earned[(scope, kind)] = (label, entry.amount, end_key)
+                    if self.earned_due is not None and end_key < self.earned_due:
+                        self.earned_due = end_key
 
     def earned_in(self, scope: str, period: str, label: str) -> int:
         """Points counted toward caps for ``scope`` in the ``period`` labelled ``label``."""
@@ -354,17 +389,31 @@ class Account:
         self.add(entry, rules=rules)
         return taken
 
-    def next_due(self, calendar: Calendar) -> datetime:
-        """When ``advance`` next has something to do: a lot expires, a span ends, a cap counter's period ends.
+    def next_due(self) -> timedelta:
+        """When the state advances this account without an event of its member (``Records.sweep``): a ``utc_key``.
 
-        ``NEVER`` when nothing is open.  Never later than the truth (it may be
-        earlier: then advancing to it does nothing).
+        When its first lot expires, or when every span and cap counter it
+        holds has ended, but not before ``IDLE`` after the account was last
+        advanced: a member's own events advance it anyway, so only a quiet
+        account is swept, and then what fell due by then at once.
+        ``NEVER_KEY`` when nothing is open.  Worked out from what the account
+        holds (``advanced_to`` is saved with it), so a state restored from a
+        checkpoint sweeps each account when a replay would.
         """
-        due = self._lots_due()
-        span = self.span_due
-        if span is None:
-            span = self.span_due = min(self.open_spans.values(), default=NEVER)
-        return min(due, span, self._earned_due(calendar))
+        closing = NEVER_KEY
+        if self.open_spans or self.earned:
+            closing = max(max((value[2] for value in self.earned.values()), default=_DAWN),
+                          utc_key(max(self.open_spans.values())) if self.open_spans else _DAWN)
+        due = min(utc_key(self._lots_due()), closing)
+        if due == NEVER_KEY or self.advanced_to is None:
+            return due
+        return max(due, self.advanced_to + IDLE)
+
+    def _spans_due(self) -> datetime:
+        due = self.span_due
+        if due is None:
+            due = self.span_due = min(self.open_spans.values(), default=NEVER)
+        return due
 
     def _lots_due(self) -> datetime:
         """When the first unspent lot expires (``NEVER``: none expires)."""
@@ -375,27 +424,27 @@ class Account:
             heapq.heappop(expiring)  # spent before it expired
         return expiring[0][0] if expiring else NEVER
 
-    def _earned_due(self, calendar: Calendar) -> datetime:
+    def _earned_due(self) -> timedelta:
         due = self.earned_due
         if due is None:
-            due = self.earned_due = min((calendar.end(kind, label) for (_, kind), (label, _) in self.earned.items()),
-                                        default=NEVER)
+            due = self.earned_due = min((value[2] for value in self.earned.values()), default=NEVER_KEY)
         return due
 
-    def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+    def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, now: timedelta | None = None) -> None:
         """Book every expiry and streak bonus that fell due at or before ``until``, in time order.
 
-        Cap counters of periods that ended by ``until`` are dropped (no later credit reads them).
+        Cap counters of periods that ended by ``until`` are dropped (no later
+        credit reads them).  ``now``: ``utc_key(until)``, if the caller has it.
         """
-        if self._earned_due(calendar) <= until:
-            self.earned = {key: value for key, value in self.earned.items()
-                           if calendar.end(key[1], value[0]) > until}
+        if now is None:
+            now = utc_key(until)
+        if self.advanced_to is None or now > self.advanced_to:
+            self.advanced_to = now
+        if self.earned and self._earned_due() <= now:
+            self.earned = {key: value for key, value in self.earned.items() if value[2] > now}
             self.earned_due = None
         if self.packed is not None:
-            first_end = self.span_due
-            if first_end is None:
-                first_end = self.span_due = min(self.open_spans.values(), default=NEVER)
-            if self.packed_due > until and first_end > until:
+            if self.packed_due > until and self._spans_due() > until:
                 return  # nothing due: left packed
             self.unpack()
         while True:
@@ -486,14 +535,14 @@ class Account:
         earliest = min(_span_start(kind, end) for (kind, _), end in self.open_spans.items())
         return {mark: end for mark, end in self.active.items() if end > earliest}
 
-    def current_earned(self) -> dict[tuple[str, str], tuple[str, int]]:
+    def current_earned(self) -> dict[tuple[str, str], tuple[str, int, timedelta]]:
         """The cap counters a later credit may still read: of each period kind, the latest period's.
 
         Credits come in time order, so a counter labelled with an earlier period
         than the newest of its kind is never read again (it counts as 0).
         """
         newest: dict[str, str] = {}
-        for (_, kind), (label, _) in self.earned.items():
+        for (_, kind), (label, _, _) in self.earned.items():
             if label > newest.get(kind, ""):
                 newest[kind] = label
         return {key: value for key, value in self.earned.items() if value[0] == newest[key[1]]}
@@ -524,6 +573,7 @@ class Account:
             expired=self.expired,
             deducted=self.deducted,
             rules=set(self.rules),
+            advanced_to=self.advanced_to,
         )
 
     def view(self, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> Account:

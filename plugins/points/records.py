@@ -19,7 +19,7 @@ from gridcore.events import ActivityRecorded, Event
 
 from .facts import Facts, MemberRecord, NodeRecord
 from .history import COLLECTION, History
-from .ledger import NEVER, Account, Calendar, Record
+from .ledger import IDLE, NEVER_KEY, Account, Calendar, Record, utc_key
 from .policy import ActivityItem, PointsPolicy
 from .section import SECTION
 from .tracking import Claims, IncidentTrack, PeriodCounter
@@ -66,13 +66,15 @@ class Records:
         self.task_kinds: dict[str, str] = {}
         self.tasks_done: set[tuple[str, str]] = set()
         self.tasks_missed: set[tuple[str, str]] = set()
-        #: (moment, member) of accounts that may have something fall due then (``Account.next_due``): a heap;
+        #: (moment as a ``utc_key``, member) of accounts to look at then (``Account.next_due``): a heap;
         #: ``sweep`` advances them as events pass those moments, so what expires is booked whoever asks
-        self._due: list[tuple[datetime, str]] = []
+        self._due: list[tuple[timedelta, str]] = []
         #: the moment each member's account is queued for (earlier entries of the heap are stale)
-        self._queued: dict[str, datetime] = {}
+        self._queued: dict[str, timedelta] = {}
         #: members whose account was handed out for booking since the last ``queue_touched``
         self._touched: set[str] = set()
+        #: ``utc_key`` of the time of the event being applied (``sweep`` sets it)
+        self.now_key: timedelta | None = None
         self._items: tuple[PointsPolicy | None, dict[str, list[ActivityItem]]] = (None, {})
         self._members: dict[str, tuple[set[str], MemberRecord]] = {}
         self._nodes: dict[str, NodeRecord] = {}
@@ -142,31 +144,39 @@ class Records:
 
         Called with each event's time before it is applied, so an account's
         lots expire, its streak spans are judged and its cap counters of ended
-        periods go at the first event after they fell due, whether or not its
-        member is ever heard of again: what the state keeps stays bounded by
-        what is still open.  An account's own events advance it first anyway,
-        so each member's entries are the same, at the same times; only where
-        they stand among other members' entries in the history (its booking
-        order) follows the sweep.
+        periods go whether or not its member is ever heard of again
+        (``Account.next_due``: a quiet account when a lot expires or when all
+        its spans and counters have ended, at most once a month): what the
+        state keeps stays bounded by what is still open.  An account's own
+        events advance it first anyway, so each member's entries are the same,
+        at the same times; only where they stand among other members' entries
+        in the history (its booking order) follows the sweep.
         """
         due = self._due
-        while due and due[0][0] <= until:
+        now = self.now_key = utc_key(until)
+        while due and due[0][0] <= now:
             when, member = heapq.heappop(due)
             if self._queued.get(member) != when:
                 continue  # queued again, earlier, since
             del self._queued[member]
             account = self.accounts[member]
-            self.dirty.add(member)
-            account.advance(until, self.policy_at, self.calendar)
-            self.queue(member)
-        self.claims.prune(until)
-        self.redeemed_by.prune(until)
-        self.recognition_spent.prune(until)
+            # (queued before its member's own events moved it on: queued again, not advanced)
+            at = account.next_due()
+            if at <= now:
+                self.dirty.add(member)
+                account.advance(until, self.policy_at, self.calendar, now)
+                at = account.next_due()
+            if at != NEVER_KEY:
+                self._queued[member] = at
+                heapq.heappush(due, (at, member))
+        self.claims.prune(now)
+        self.redeemed_by.prune(now)
+        self.recognition_spent.prune(now)
 
     def queue(self, member: str) -> None:
-        """Queue the member's account for the next moment anything of it may fall due."""
-        when = self.accounts[member].next_due(self.calendar)
-        if when == NEVER:
+        """Queue the member's account for its ``next_due`` (or earlier: it is looked at again then)."""
+        when = self.accounts[member].next_due()
+        if when == NEVER_KEY:
             return
         queued = self._queued.get(member)
         if queued is None or when < queued:
@@ -176,7 +186,11 @@ class Records:
     def queue_touched(self) -> None:
         """Queue the accounts booked on since the last call (after each event)."""
         for member in self._touched:
-            self.queue(member)
+            queued = self._queued.get(member)
+            advanced = self.accounts[member].advanced_to
+            # (an account is never due before IDLE after it was advanced: queued early enough already)
+            if queued is None or advanced is None or queued > advanced + IDLE:
+                self.queue(member)
         self._touched.clear()
 
     def queue_all(self) -> None:

@@ -45,7 +45,7 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 4  # 4: lots and marks packed, past periods dropped (3: marks and spans by label)
+    STATE_VERSION = 5  # 5: when each account was advanced (4: lots and marks packed, past periods dropped)
 
     # ------------------------------------------------------------ validation
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from attrs import define, field
 
 from .facts import IncidentRecord
+from .ledger import utc_key
 
 
 @define
@@ -41,11 +42,12 @@ class Claims:
 
     def __init__(self) -> None:
         self.by_activity: dict[tuple[str, str], list[Claim]] = {}
-        #: (moment it can go, member, activity, event id) of each claim kept: a heap
-        self._expiry: list[tuple[datetime, str, str, str]] = []
+        #: (moment it can go as a ``utc_key``, member, activity, event id) of each claim kept: a heap
+        self._expiry: list[tuple[timedelta, str, str, str]] = []
 
-    def add(self, member: str, activity: str, claim: Claim, day_end: datetime) -> None:
-        """Remember a credited claim (its day ends at ``day_end``), forgetting those no later claim can duplicate."""
+    def add(self, member: str, activity: str, claim: Claim, day_end: timedelta) -> None:
+        """Remember a credited claim (its day ends at ``day_end``, a ``utc_key``), forgetting those no later
+        claim can duplicate."""
         key = (member, activity)
         kept = [
             old for old in self.by_activity.get(key, ())
@@ -53,10 +55,10 @@ class Claims:
         ]
         kept.append(claim)
         self.by_activity[key] = kept
-        heapq.heappush(self._expiry, (max(claim.end, day_end), member, activity, claim.event_id))
+        heapq.heappush(self._expiry, (max(utc_key(claim.end), day_end), member, activity, claim.event_id))
 
-    def prune(self, until: datetime) -> None:
-        """Forget the claims no claim starting at ``until`` or later can duplicate.
+    def prune(self, until: timedelta) -> None:
+        """Forget the claims no claim starting at ``until`` (a ``utc_key``) or later can duplicate.
 
         Such a claim's day is over (a later claim is on a later day) and it
         ended by ``until`` (a later claim neither overlaps it nor starts with it).
@@ -75,7 +77,7 @@ class Claims:
 
     def restored(self, day_end: Callable[[str], datetime]) -> None:
         """Queue the claims a checkpoint restored (``day_end``: the end of a day by its label)."""
-        self._expiry = [(max(claim.end, day_end(claim.day)), member, activity, claim.event_id)
+        self._expiry = [(max(utc_key(claim.end), utc_key(day_end(claim.day))), member, activity, claim.event_id)
                         for (member, activity), claims in self.by_activity.items() for claim in claims]
         heapq.heapify(self._expiry)
 
@@ -147,16 +149,16 @@ class PeriodCounter:
 
     def __init__(self) -> None:
         self.counts: dict[tuple[str, ...], tuple[str, int]] = {}
-        #: (end of the period counted, key, label) of each count: a heap
-        self._ends: list[tuple[datetime, tuple[str, ...], str]] = []
+        #: (end of the period counted as a ``utc_key``, key, label) of each count: a heap
+        self._ends: list[tuple[timedelta, tuple[str, ...], str]] = []
 
     def get(self, key: tuple[str, ...], label: str) -> int:
         """The amount counted for ``key`` in the period labelled ``label``."""
         was = self.counts.get(key)
         return was[1] if was is not None and was[0] == label else 0
 
-    def add(self, key: tuple[str, ...], label: str, amount: int, end: datetime) -> int:
-        """Count ``amount`` more for ``key`` in ``label`` (a period ending at ``end``); the new total."""
+    def add(self, key: tuple[str, ...], label: str, amount: int, end: timedelta) -> int:
+        """Count ``amount`` more for ``key`` in ``label`` (a period ending at ``end``, a ``utc_key``); the new total."""
         was = self.counts.get(key)
         if was is not None and was[0] == label:
             total = was[1] + amount
@@ -166,8 +168,8 @@ class PeriodCounter:
         self.counts[key] = (label, total)
         return total
 
-    def prune(self, until: datetime) -> None:
-        """Drop the counts of periods that ended by ``until`` (no later event reads them)."""
+    def prune(self, until: timedelta) -> None:
+        """Drop the counts of periods that ended by ``until`` (a ``utc_key``: no later event reads them)."""
         ends = self._ends
         while ends and ends[0][0] <= until:
             _, key, label = heapq.heappop(ends)
@@ -177,7 +179,7 @@ class PeriodCounter:
 
     def restored(self, end: Callable[[str, str], datetime]) -> None:
         """Queue the counts a checkpoint restored (``end``: a period's end by its kind and label)."""
-        self._ends = [(end(key[-1], label), key, label) for key, (label, _) in self.counts.items()]
+        self._ends = [(utc_key(end(key[-1], label)), key, label) for key, (label, _) in self.counts.items()]
         heapq.heapify(self._ends)
 
     def copy(self) -> PeriodCounter:
