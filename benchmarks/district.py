@@ -386,10 +386,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, help="days simulated (default 365; 3 with --quick)")
     parser.add_argument("--busy", action="store_true",
                         help="scenario-busy.yaml: the account-sized year (about 1.5 million events)")
-    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: tinydb, sqlite, postgresql")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: tinydb, sqlite, postgresql (empty: the what-if alone)")
     parser.add_argument("--no-whatif", action="store_true", help="skip the what-if")
     args = parser.parse_args(argv)
-    results, whatifs, notes = run(args.quick, args.days, args.busy, tuple(args.backends.split(",")),
+    results, whatifs, notes = run(args.quick, args.days, args.busy, tuple(b for b in args.backends.split(",") if b),
                                   not args.no_whatif)
     print(table(results))
     if whatifs:
