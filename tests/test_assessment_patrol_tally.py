@@ -119,3 +119,31 @@ def test_the_state_counts_patrols_and_participants_as_the_log_does(tmp_path: Pat
             hours=10), "day", None).values())
         engine.rebuild()
         same_tallies(engine)
+
+
+def test_the_state_keeps_only_the_last_days_and_older_periods_read_the_log(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gridcore_assessment import state as assessment_state
+
+    monkeypatch.setattr(assessment_state, "KEPT_DAYS", 1)
+    url = str(tmp_path / "store")
+    with Engine.open(store=url, community=community(), ruleset=RULES, effective=datetime(2024, 1, 1, tzinfo=CST),
+                     clock=FixedClock(CLOCK), plugins=plugins()) as engine:
+        engine.checkpoint_min = 1
+        assert not engine.record_many([*day_of_events(3), *at_night()]).refused
+        kept = engine.state("assessment")
+        days = sorted({*kept.patrols, *kept.participants})
+        assert kept.kept_from is not None and days and days[0] >= kept.kept_from
+        assert (days[-1] - days[0]).days <= 1  # the latest event's day and the one before
+        before = [logindex.patrol_tally(engine, parse_period(p, CST).start, parse_period(p, CST).end, "day", None)
+                  for p in PERIODS]
+        assert sum(sum(found.values()) for found in before) > 0
+    with Engine.open(store=url, clock=FixedClock(CLOCK), plugins=plugins(), read_only=True) as engine:
+        assert engine.state("assessment").kept_from == kept.kept_from  # from the checkpoint
+        for period, found in zip(PERIODS, before, strict=True):
+            span = parse_period(period, CST)
+            assert found == read_from_the_log(engine, span.start, span.end, "day", None), period
+            engine.state("assessment").cache.clear()
+            assert logindex.patrol_tally(engine, span.start, span.end, "day", None) == found, period
+            assert participants(engine, span.start, span.end, from_state=False) == \
+                logindex.participants(engine, span.start, span.end), period

@@ -108,7 +108,7 @@ def patrol_tally(engine: Engine, start: datetime, end: datetime, per: str, level
 def _days(engine: Engine, kept: str, start: datetime, end: datetime) -> list[tuple[date, Any]] | None:
     """What the state keeps per local day under ``kept`` (``patrols``, ``participants``) for each day in
     ``[start, end)`` that has any, or None when the state cannot answer (no state, one behind the
-    store, or a bound that is not a local midnight)."""
+    store, a bound that is not a local midnight, or days older than the state keeps)."""
     state = _current_state(engine)
     per_day = getattr(state, kept, None)
     if not isinstance(per_day, dict):
@@ -117,6 +117,9 @@ def _days(engine: Engine, kept: str, start: datetime, end: datetime) -> list[tup
     first, last = _local_day(start, tz), _local_day(end, tz)
     if first is None or last is None:
         return None
+    kept_from = getattr(state, "kept_from", None)
+    if kept_from is not None and first < kept_from:
+        return None  # days the state no longer keeps (``state.KEPT_DAYS``)
     out: list[tuple[date, Any]] = []
     day = first
     while day < last:

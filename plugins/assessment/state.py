@@ -35,6 +35,11 @@ _INSTANT = timedelta(microseconds=1)
 _INCIDENT_KINDS = frozenset({"incident_reported", "repeat_report_joined", "incident_resolved", "incident_closed",
                              "incident_reopened"})
 
+#: Days of patrols and participants the state keeps before the latest event's day: a year's
+#: assessment asked for well into the next year reads none of the log; an older period
+#: reads the log (``logindex._days``), so the state does not grow with the years.
+KEPT_DAYS = 500
+
 # What the assessment plugin reports to a what-if comparison.
 STARS = OutcomeKind("stars", "Grids that gain or lose stars", "stars")
 SUBSIDIES = OutcomeKind("subsidies", "Subsidies that change", "yuan")
@@ -49,8 +54,8 @@ class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
 
     #: the shape of the document ``gridcore_save_state`` gives
-    STATE_VERSION = 5  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
-    # 4: patrols per day and node; 5: participants per day
+    STATE_VERSION = 6  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
+    # 4: patrols per day and node; 5: participants per day; 6: only the last KEPT_DAYS days of them
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -67,6 +72,9 @@ class AssessmentState:
         self.patrols: dict[date, Counter[str]] = {}
         #: who took part in an activity, per local day, as ``logindex.participants`` would read the log
         self.participants: dict[date, set[str]] = {}
+        #: the first day whose patrols and participants are all kept (None: every day since the first event)
+        self.kept_from: date | None = None
+        self._last_day: date | None = None  # the local day of ``last`` when old days were last dropped
         #: slices of the event log the metrics read, dropped whenever the store grows
         self.cache: dict[tuple[object, ...], object] = {}
 
@@ -78,21 +86,44 @@ class AssessmentState:
             self.first = event.time
         if self.last is None or event.time > self.last:
             self.last = event.time
+            self._forget_old_days()
         kind = event.kind
         if kind == "patrol_logged":
             day = event.time.astimezone(self.engine.community.tz).date()
+            if self.kept_from is not None and day < self.kept_from:
+                return  # before the days kept (only a replay of old events could bring one)
             counts = self.patrols.get(day)
             if counts is None:
                 counts = self.patrols[day] = Counter()
             counts[event.node] += 1
         elif kind == "activity_recorded" and isinstance(event, ActivityRecorded):
             day = event.time.astimezone(self.engine.community.tz).date()
+            if self.kept_from is not None and day < self.kept_from:
+                return
             people = self.participants.get(day)
             if people is None:
                 people = self.participants[day] = set()
             people.add(event.participant)
         elif kind in _INCIDENT_KINDS:
             self._incident_step(event, kind)
+
+    def _forget_old_days(self) -> None:
+        """Drop the patrols and participants of days more than ``KEPT_DAYS`` before the latest event's."""
+        assert self.last is not None
+        today = self.last.astimezone(self.engine.community.tz).date()
+        if today == self._last_day:
+            return  # the same day as the latest event before: nothing more to drop
+        self._last_day = today
+        cut = today - timedelta(days=KEPT_DAYS)
+        if self.kept_from is not None and cut <= self.kept_from:
+            return
+        first = min([*self.patrols, *self.participants], default=cut)
+        if self.kept_from is None and first >= cut:
+            return  # nothing to drop yet: every day since the first event is still kept
+        for per_day in (self.patrols, self.participants):
+            for day in [day for day in per_day if day < cut]:
+                del per_day[day]
+        self.kept_from = cut
 
     def _incident_step(self, event: Any, kind: str) -> None:
         ident = event.incident
@@ -124,7 +155,8 @@ class AssessmentState:
                 "resolved": [[k, n, s] for k, (n, s) in sorted(self.resolved.items())],
                 "patrols": {day.isoformat(): sorted(counts.items()) for day, counts in sorted(self.patrols.items())},
                 "participants": {day.isoformat(): sorted(people)
-                                 for day, people in sorted(self.participants.items())}}
+                                 for day, people in sorted(self.participants.items())},
+                "kept_from": None if self.kept_from is None else self.kept_from.isoformat()}
 
     @hookimpl
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
@@ -138,6 +170,9 @@ class AssessmentState:
                         for day, counts in document["patrols"].items()}
         self.participants = {date.fromisoformat(day): {str(p) for p in people}
                              for day, people in document["participants"].items()}
+        kept_from = document["kept_from"]
+        self.kept_from = None if kept_from is None else date.fromisoformat(kept_from)
+        self._last_day = None
         self.cache.clear()
 
     @hookimpl
