@@ -8,6 +8,7 @@ it and keeps what it logged in ``Server.log``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -114,13 +115,18 @@ def served(
     with os.fdopen(handle, "w") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
     server = Server(f"http://127.0.0.1:{port}", process)
+    # with --workers N, up once every worker process has answered (each opens its own engine:
+    # one still opening gets no connection, and a test of several workers would see one)
+    workers = int(options[options.index("--workers") + 1]) if "--workers" in options else 1
     try:
         deadline = time.monotonic() + start_within
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"gridcore serve exited {process.returncode}: {log.read_text()}")
             try:
-                if httpx.get(f"{server.url}/open311/v2/discovery.json", timeout=2).status_code == 200:
+                if httpx.get(f"{server.url}/open311/v2/discovery.json", timeout=2).status_code == 200 and \
+                        len(set(re.findall(r"GET /open311/v2/discovery.json 200 .* pid=(\d+)", log.read_text()))) \
+                        >= workers:
                     break
             except httpx.HTTPError:
                 pass
