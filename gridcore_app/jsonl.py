@@ -177,13 +177,12 @@ def chunks_of_events(lines: Iterable[bytes], name: str, size: int | None) -> Ite
         if isinstance(found, BadLine):
             chunk.bad.append(found)
             continue
-        if size is not None and len(chunk.lines) >= size:
-            key = _order_key(found.doc)
-            if key is None or last is None or key[0] > last + DECIDED_WITH:
-                yield chunk
-                chunk, last = Chunk(), None
-        chunk.lines.append(found)
         key = _order_key(found.doc)
+        if size is not None and len(chunk.lines) >= size and (
+                key is None or last is None or key[0] > last + DECIDED_WITH):
+            yield chunk
+            chunk, last = Chunk(), None
+        chunk.lines.append(found)
         if key is not None:
             last = key[0] if last is None else max(last, key[0])
     if chunk.lines or chunk.bad:
