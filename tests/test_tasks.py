@@ -207,6 +207,28 @@ def test_reopening_from_a_checkpoint_gives_the_state_a_replay_gives(make: Callab
     assert gridcore_tasks.task(again, "t2").reason == "改期"
 
 
+def test_a_periods_tasks_are_those_due_in_it_whether_recorded_or_restored(make: Callable[..., Engine]) -> None:
+    engine = make()
+    # deadlines out of the order of assignment, two the same, one given with the assignment
+    engine.record_many([sweep("t3", when=START + 2 * DAY), sweep("t1"), sweep("t2", when=START + 2 * DAY),
+                        sweep("t0", when=START + DAY, deadline=START + DAY + timedelta(hours=1))])
+    every = [(t.deadline, t.id) for t in engine.state("tasks").tasks.values()]
+    bounds = [None, START, START + DAY + timedelta(hours=1), DUE, DUE + DAY, DUE + 2 * DAY, DUE + 3 * DAY]
+
+    def by_walking(start: datetime | None, end: datetime | None) -> list[str]:
+        return [i for d, i in sorted(every) if (start is None or d >= start) and (end is None or d < end)]
+
+    def same(engine: Engine) -> None:
+        for start, end in itertools.product(bounds, bounds):
+            assert [t.id for t in gridcore_tasks.tasks(engine, start=start, end=end)] == by_walking(start, end)
+        assert [t.id for t in gridcore_tasks.tasks(engine, start=DUE + 2 * DAY, end=DUE + 3 * DAY)] == ["t2", "t3"]
+
+    same(engine)
+    assert engine.checkpoint()
+    engine.close()
+    same(make())
+
+
 # ------------------------------------------------------------------ invariants
 
 STORES = itertools.count()

@@ -144,10 +144,27 @@ def _current_state(engine: Engine) -> Any:
     return state if engine.position == engine.store.position() else None
 
 
+def _after_every_event(engine: Engine, end: datetime) -> Any:
+    """The engine's assessment state when it reflects exactly the stored events and every one of
+    them is before ``end``, else None."""
+    state = _current_state(engine)
+    last = getattr(state, "last", None)
+    return state if state is not None and (last is None or last < end) else None
+
+
 def population(engine: Engine, end: datetime) -> dict[str, tuple[str, str]]:
-    """Registered residents as they stood at ``end``: person -> (node, name)."""
+    """Registered residents as they stood at ``end``: person -> (node, name).
+
+    For an end after every event (the current period) the state's registered
+    residents answer it; an earlier ``end`` reads the registrations and moves
+    of the log up to it (every one since the first: a district's years of them).
+    """
 
     def build() -> dict[str, tuple[str, str]]:
+        state = _after_every_event(engine, end)
+        kept = getattr(state, "registered", None)
+        if isinstance(kept, dict):
+            return dict(kept)
         people: dict[str, tuple[str, str]] = {}
         for event in events(engine, ["resident_registered", "resident_moved"], None, end):
             if isinstance(event, ResidentRegistered):
@@ -165,9 +182,16 @@ HOUSEHOLD_KINDS = ("household_moved_in", "household_moved_out", "household_split
 
 
 def households_at(engine: Engine, end: datetime) -> HouseholdRegister:
-    """The household register as it stood at ``end``: the roster, then the events before ``end``."""
+    """The household register as it stood at ``end``: the roster, then the events before ``end``.
+
+    For an end after every event (the current period) that is the engine's own
+    register (``engine.households``, built from the same events in the same
+    order): only an earlier ``end`` reads the log, from its first event.
+    """
 
     def build() -> HouseholdRegister:
+        if _after_every_event(engine, end) is not None:
+            return engine.households
         register = HouseholdRegister(engine.community)
         for event in events(engine, HOUSEHOLD_KINDS, None, end):
             register.apply(event)

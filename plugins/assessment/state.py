@@ -6,7 +6,9 @@ the periods between), the incidents not resolved (so "serious incidents
 still open" at the end of the current period reads no history:
 ``logindex.open_serious``), the patrols logged per day and node and who took
 part in activities each day (so patrol coverage and participation read no
-events: ``logindex.patrol_tally``, ``logindex.participants``) and a cache of
+events: ``logindex.patrol_tally``, ``logindex.participants``), the residents
+registered now (so the current period's participation and registration
+completeness read no registrations: ``logindex.population``) and a cache of
 log slices the metrics read.  It answers
 explanations (``assessment:<period>:<node>``) and the outcomes a what-if
 compares.
@@ -19,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import hookimpl
-from gridcore.events import ActivityRecorded
+from gridcore.events import ActivityRecorded, ResidentMoved, ResidentRegistered
 from gridcore.explain import Explanation, Outcome, OutcomeKind
 
 if TYPE_CHECKING:
@@ -54,8 +56,9 @@ class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
 
     #: the shape of the document ``gridcore_save_state`` gives
-    STATE_VERSION = 6  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
-    # 4: patrols per day and node; 5: participants per day; 6: only the last KEPT_DAYS days of them
+    STATE_VERSION = 7  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
+    # 4: patrols per day and node; 5: participants per day; 6: only the last KEPT_DAYS days of them;
+    # 7: the registered residents
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -72,6 +75,9 @@ class AssessmentState:
         self.patrols: dict[date, Counter[str]] = {}
         #: who took part in an activity, per local day, as ``logindex.participants`` would read the log
         self.participants: dict[date, set[str]] = {}
+        #: registered residents now: person -> (node, name), as ``logindex.population`` reads the log
+        #: (a registration sets both, a move of someone registered the node)
+        self.registered: dict[str, tuple[str, str]] = {}
         #: the first day whose patrols and participants are all kept (None: every day since the first event)
         self.kept_from: date | None = None
         self._last_day: date | None = None  # the local day of ``last`` when old days were last dropped
@@ -106,6 +112,10 @@ class AssessmentState:
             people.add(event.participant)
         elif kind in _INCIDENT_KINDS:
             self._incident_step(event, kind)
+        elif isinstance(event, ResidentRegistered):
+            self.registered[event.person] = (event.node, event.name)
+        elif isinstance(event, ResidentMoved) and event.person in self.registered:
+            self.registered[event.person] = (event.node, self.registered[event.person][1])
 
     def _forget_old_days(self) -> None:
         """Drop the patrols and participants of days more than ``KEPT_DAYS`` before the latest event's."""
@@ -149,18 +159,20 @@ class AssessmentState:
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:
         """The span of events seen, the incidents not resolved, the patrols and participants per day,
-        for checkpoints (the metrics' cache is rebuilt when needed)."""
+        the registered residents, for checkpoints (the metrics' cache is rebuilt when needed)."""
         return {"first": _iso(self.first), "last": _iso(self.last),
                 "unresolved": [[k, n, s] for k, (n, s) in sorted(self.unresolved.items())],
                 "resolved": [[k, n, s] for k, (n, s) in sorted(self.resolved.items())],
                 "patrols": {day.isoformat(): sorted(counts.items()) for day, counts in sorted(self.patrols.items())},
                 "participants": {day.isoformat(): sorted(people)
                                  for day, people in sorted(self.participants.items())},
-                "kept_from": None if self.kept_from is None else self.kept_from.isoformat()}
+                "kept_from": None if self.kept_from is None else self.kept_from.isoformat(),
+                # (in the order of their first registration, as the log gives them)
+                "registered": [[p, n, name] for p, (n, name) in self.registered.items()]}
 
     @hookimpl
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
-        """Take back the span and the incidents a checkpoint saved."""
+        """Take back what a checkpoint saved."""
         first, last = document["first"], document["last"]
         self.first = None if first is None else datetime.fromisoformat(first)
         self.last = None if last is None else datetime.fromisoformat(last)
@@ -172,6 +184,7 @@ class AssessmentState:
                              for day, people in document["participants"].items()}
         kept_from = document["kept_from"]
         self.kept_from = None if kept_from is None else date.fromisoformat(kept_from)
+        self.registered = {str(p): (str(n), str(name)) for p, n, name in document["registered"]}
         self._last_day = None
         self.cache.clear()
 

@@ -64,10 +64,7 @@ def tasks(engine: Engine, *, within: str | None = None, start: datetime | None =
     hierarchy = engine.community.hierarchy
     if within is not None:
         hierarchy.node(within)
-    found = [t for t in state(engine).tasks.values()
-             if (within is None or hierarchy.is_within(t.node, within))
-             and (start is None or t.deadline >= start) and (end is None or t.deadline < end)]
-    return sorted(found, key=lambda t: (t.deadline, t.id))
+    return [t for t in state(engine).due_between(start, end) if within is None or hierarchy.is_within(t.node, within)]
 
 
 def progress(engine: Engine, ident: str, now: datetime | None = None) -> Progress:

@@ -11,6 +11,7 @@ list it whatever how often ``tick`` runs.  ``gridcore_save_state`` and
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,8 @@ class TasksState:
         self.tasks: dict[str, Task] = {}
         #: (deadline, task id) of tasks that may still fall due
         self._due: list[tuple[datetime, str]] = []
+        #: (deadline, task id) of every task, sorted: a period's tasks without a walk through all of them
+        self._by_deadline: list[tuple[datetime, str]] = []
 
     # ------------------------------------------------------------ hooks
 
@@ -66,6 +69,7 @@ class TasksState:
             if task is not None:
                 self.tasks[task.id] = task
                 heapq.heappush(self._due, (task.deadline, task.id))
+                bisect.insort(self._by_deadline, (task.deadline, task.id))
             return
         if not isinstance(event, (TaskCompleted, TaskCancelled, TaskOverdue)):
             return
@@ -127,6 +131,14 @@ class TasksState:
         self.tasks = restore(document)
         self._due = [(task.deadline, task.id) for task in self.tasks.values() if not task.settled()]
         heapq.heapify(self._due)
+        self._by_deadline = sorted((task.deadline, task.id) for task in self.tasks.values())
+
+    def due_between(self, start: datetime | None, end: datetime | None) -> list[Task]:
+        """The tasks whose deadline is in ``[start, end)`` (a bound None: open), by deadline then id."""
+        order = self._by_deadline
+        first = 0 if start is None else bisect.bisect_left(order, (start, ""))
+        last = len(order) if end is None else bisect.bisect_left(order, (end, ""))
+        return [self.tasks[ident] for _, ident in order[first:last]]
 
     @hookimpl
     def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
