@@ -190,3 +190,25 @@ def test_a_period_s_metrics_read_only_the_parts_of_that_period(store: str) -> No
         first_day = (T0, hours(10))
         assert engine.metric("closure_within_limit", "yq", *first_day).value == 0  # I1 missed its accept limit
         assert len(read) == 1
+
+
+def test_a_period_s_read_decodes_only_the_closed_incidents_spanning_it(store: str) -> None:
+    with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment")), read_only=True) as engine:
+        state = engine.state("escalation")
+        decoded: list[str] = []
+        decode = state._decode
+
+        def counting(entry: dict[str, Any]) -> Any:
+            decoded.append(entry["incident"]["id"])
+            return decode(entry)
+
+        state._decode = counting
+        # I1 and I3 share the one sealed part: on the first day only I1 (reported, escalated, closed) happened
+        first_day = (T0, hours(10))
+        assert engine.metric("closure_within_limit", "yq", *first_day).value == 0  # I1 missed its accept limit
+        assert [i.id for i in state.active_between(*first_day)] == ["I1", "I5"]  # (and the open one)
+        assert decoded == ["I1"]
+        # I3 was reported at hour 24 and closed at hour 27: a span ending there still finds it, one before not
+        assert [i.id for i in state.active_between(hours(27), hours(30))] == ["I3", "I5"]
+        assert [i.id for i in state.reported_between(hours(23), hours(25))] == ["I3"]
+        assert [i.id for i in state.active_between(hours(27.5), hours(30))] == ["I5"]

@@ -164,8 +164,10 @@ class Archive:
         """The newest entry of each closed incident, from every part that may hold what is asked for.
 
         ``reported``: incidents reported in ``[start, end)``; ``active``:
-        incidents whose report-to-last-step span overlaps ``[start, end)``.  A
-        coarse filter (whole parts): callers filter the incidents they get.
+        incidents whose report-to-last-step span overlaps ``[start, end)``.
+        Parts are passed over by their spans, then entries by their own (read
+        from the entry's text, before an incident is decoded): callers filter
+        the incidents they get by what happened in the period.
         """
         index = self.index()
         for number in range(len(self.parts) + 1):
@@ -177,8 +179,15 @@ class Archive:
                     continue
             for position, entry in enumerate(self.entries(number)):
                 incident = entry.get("incident")
-                if incident is not None and index.get(str(incident["id"])) == (number, position):
-                    yield (number, position), entry
+                if incident is None or index.get(str(incident["id"])) != (number, position):
+                    continue
+                if reported is not None or active is not None:
+                    at = datetime.fromisoformat(incident["reported_at"])
+                    if reported is not None and not _overlaps((at, at), *reported):
+                        continue
+                    if active is not None and not _overlaps((at, datetime.fromisoformat(entry["last"])), *active):
+                        continue
+                yield (number, position), entry
 
     def entries(self, number: int) -> list[dict[str, Any]]:
         """The entries of part ``number`` (``len(parts)``: the open part), read from the store if need be."""
