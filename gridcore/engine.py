@@ -99,7 +99,7 @@ CHECKPOINT_SHARE = 0.1
 #: How many checkpoints a store keeps (the newest; older slots are overwritten).
 CHECKPOINT_SLOTS = 4
 #: The shape of a checkpoint document; another one is ignored.
-CHECKPOINT_FORMAT = 2  # 2: the household register is part of the core's state
+CHECKPOINT_FORMAT = 3  # 2: the household register is part of the core's state; 3: one document per plugin
 #: Hooks through which a plugin's state follows the events (a plugin implementing
 #: one of them without ``gridcore_save_state`` is replayed from the store in full).
 STATEFUL_HOOKS = ("gridcore_on_event", "gridcore_on_tick", "gridcore_on_ruleset_loaded")
@@ -218,6 +218,12 @@ class Engine:
         #: CPU seconds the last checkpoint took, and the process time when it ended
         self._checkpoint_cost = 0.0
         self._checkpoint_done = 0.0
+        #: plugins whose state a restored checkpoint holds but which have not been given it yet
+        #: (pluggy name -> the plugin, the key of its document, the checkpoint's stamp): see ``_wake``
+        self._pending: dict[str, tuple[object, str, str]] = {}
+        self._waking = False
+        #: stamps of checkpoints found incomplete or mixed while waking a plugin: never restored again
+        self._spoiled: set[str] = set()
 
     # ------------------------------------------------------------ opening
 
@@ -314,6 +320,8 @@ class Engine:
                 self.checkpoint()  # what the last ingests left after the last checkpoint
         except (GridcoreError, OSError, TypeError, ValueError) as exc:  # opening replays more instead
             self._warn_once(f"no checkpoint was stored on closing: {exc}")
+        if self._pending and not self._read_only:
+            self._woken()  # a plugin may write from its state on closing
         self._closed = True
         try:
             self.hooks.on_close(self)
@@ -337,7 +345,9 @@ class Engine:
         return state
 
     def state(self, name: str) -> Any:
-        """The state object a plugin attached under ``name``."""
+        """The state object a plugin attached under ``name`` (restored from the checkpoint if it was not yet)."""
+        if self._pending:
+            self._woken([_state_key(name)])
         state = self.plugins.get_plugin(_state_key(name))
         if state is None:
             raise PluginError(f"no plugin state named {name!r}; is the plugin installed and enabled?")
@@ -386,6 +396,8 @@ class Engine:
             self._warn_once(f"{problem.location()}: {problem.message}")
         when = require_aware(effective or self.clock.now())
         self._check_writable("put a ruleset in force")
+        if self._pending:
+            self._woken()  # the plugins hear of the ruleset with the state they hold
         timeline = self._rulesets if subtree is None else self._subtrees.get(subtree, [])
         for existing_when, existing in timeline:
             if existing_when == when and existing.fingerprint == compiled.fingerprint:
@@ -923,6 +935,7 @@ class Engine:
         self._population.clear()
         self.households = HouseholdRegister(self.community)
         self._unread.clear()
+        self._pending.clear()
         self.hooks.on_open(self)
 
     def _rewind_to(self, late: Event) -> None:
@@ -956,6 +969,7 @@ class Engine:
 
     def explain(self, decision: str) -> Explanation:
         """The rule and inputs behind a decision id; ``GridcoreError`` if none knows it."""
+        self._woken()
         answer = self.hooks.explain(self, decision)
         if answer is None:
             raise UnknownNameError(f"no plugin knows a decision {decision!r}")
@@ -963,10 +977,12 @@ class Engine:
 
     def outcomes(self) -> list[Outcome]:
         """Every plugin's outcomes, for what-if comparison."""
+        self._woken()
         return self.hooks.collect_outcomes(self)
 
     def metrics(self) -> dict[str, Metric]:
         """Every metric the plugins contribute, by name."""
+        self._wake_implementers("gridcore_register_metrics")
         if self._metrics is None:
             found: dict[str, Metric] = {}
             for metric in self.hooks.register_metrics():
@@ -998,6 +1014,7 @@ class Engine:
 
     def report(self, name: str, params: Mapping[str, str] | None = None) -> Table:
         """Build the report a plugin registered under ``name``."""
+        self._wake_implementers("gridcore_register_reports")
         reports = {r.name: r for r in self.hooks.register_reports()}
         if name not in reports:
             known = ", ".join(sorted(reports)) or "none"
@@ -1024,6 +1041,8 @@ class Engine:
         self._check_open()
         if self._read_only or self._position == 0 or self._position == self._checkpointed:
             return False
+        if self._pending:
+            self._woken()
         started = time.process_time()
         states: dict[str, dict[str, Any]] = {}
         try:
@@ -1034,32 +1053,51 @@ class Engine:
         except (GridcoreError, TypeError, ValueError) as exc:
             self._warn_once(f"no checkpoint was stored (opening replays more of the store): {exc}")
             return False
+        fit = self._checkpoint_fit()
+        last = None if self._last is None else [self._last[0].isoformat(), self._last[1]]
+        stamp = _stamp(fit, self._position, last)
         document = {
             "format": CHECKPOINT_FORMAT,
-            "fit": self._checkpoint_fit(),
+            "fit": fit,
             "position": self._position,
-            "last": None if self._last is None else [self._last[0].isoformat(), self._last[1]],
+            "last": last,
+            "stamp": stamp,
             "core": {
                 "population": dict(sorted(self._population.items())),
                 "households": self.households.to_document(),
                 "high_water": None if self._high_water is None else self._high_water.isoformat(),
                 "unread": dict(sorted(self._unread.items())),
             },
-            "states": states,
+            "states": sorted(states),
         }
         index = self._checkpoint_index()
         free = [slot for slot in range(CHECKPOINT_SLOTS) if str(slot) not in index]
         slot = free[0] if free else int(min(index, key=lambda k: int(index[k])))
-        # The slot first, then the index: a crash between the two leaves the
-        # slot holding a complete, self-describing checkpoint (its own position),
-        # and the index still naming only checkpoints that exist.
         about = self._checkpoint_about()
+        # Each plugin's state is a document of its own, so that opening reads only
+        # what is used (``_wake``); each carries the checkpoint's stamp.
+        parts = {_part_key(slot, name): {"stamp": stamp, "state": state} for name, state in states.items()}
+        reused = str(slot) in index
+        before = {k: v for k, v in index.items() if k != str(slot)}
+        index[str(slot)] = self._position
+        about = {k: v for k, v in about.items() if k in index}
+        about[str(slot)] = [_fit_key(fit), last]
         try:
-            self.store.put(CHECKPOINTS, f"slot-{slot}", document)
-            index[str(slot)] = self._position
-            about = {k: v for k, v in about.items() if k in index}
-            about[str(slot)] = [_fit_key(document["fit"]), document["last"]]
-            self.store.put(CHECKPOINTS, "index", {"slots": index, "about": about})
+            put_many = getattr(self.store, "put_many", None)
+            if put_many is not None:  # all or nothing
+                put_many(CHECKPOINTS, {**parts, f"slot-{slot}": document, "index": {"slots": index, "about": about}})
+            else:
+                # One by one: the slot leaves the index first, then its documents are
+                # written, then the index names it again.  A crash part way leaves the
+                # index naming only complete checkpoints (and a part read later is
+                # checked against its checkpoint's stamp).
+                if reused:
+                    self.store.put(CHECKPOINTS, "index", {
+                        "slots": before, "about": {k: v for k, v in about.items() if k in before}})
+                for key, part in parts.items():
+                    self.store.put(CHECKPOINTS, key, part)
+                self.store.put(CHECKPOINTS, f"slot-{slot}", document)
+                self.store.put(CHECKPOINTS, "index", {"slots": index, "about": about})
         except (StoreError, OSError) as exc:
             self._warn_once(f"no checkpoint was stored: {exc}{_not_json(states)}")
             return False
@@ -1107,7 +1145,9 @@ class Engine:
             if isinstance(about, dict) else {}
 
     def _savers(self) -> dict[str, object]:
-        """The plugins that save their state in checkpoints, by pluggy name."""
+        """The plugins that save their state in checkpoints, by pluggy name (each given its state, ``_wake``)."""
+        if self._pending:
+            self._woken()
         return {impl.plugin_name: impl.plugin for impl in self.plugins.hook.gridcore_save_state.get_hookimpls()}
 
     def _replayed_in_full(self, saved: Iterable[str]) -> list[object]:
@@ -1174,6 +1214,8 @@ class Engine:
             try:
                 if document is None or document.get("format") != CHECKPOINT_FORMAT or document.get("fit") != fit:
                     continue
+                if document.get("stamp") in self._spoiled:
+                    continue  # a part of it was missing or from another checkpoint
                 position = int(document["position"])
                 last = None if document["last"] is None else (
                     datetime.fromisoformat(document["last"][0]), str(document["last"][1]))
@@ -1182,21 +1224,24 @@ class Engine:
                 tail = [doc for _, doc in self.store.events_after(position)]
                 if last is not None and any(_doc_order(doc) < last for doc in tail):
                     continue  # a late event was stored after it: it is not what a replay would give
-                self._load_checkpoint(document, position, {str(doc.get("id")) for doc in tail})
+                self._load_checkpoint(document, position, {str(doc.get("id")) for doc in tail}, int(slot))
                 return True
             except (KeyError, TypeError, ValueError, IndexError, GridcoreError):
                 self._reset()  # a damaged or unreadable checkpoint: try an older one
                 continue
         return False
 
-    def _load_checkpoint(self, document: dict[str, Any], position: int, tail: set[str]) -> None:
+    def _load_checkpoint(self, document: dict[str, Any], position: int, tail: set[str], slot: int) -> None:
+        """Restore the core's state from ``document``; each plugin is given its own when first used (``_wake``)."""
         core = document["core"]
         states = document["states"]
+        stamp = document["stamp"]
+        if not isinstance(states, list) or not all(isinstance(name, str) for name in states) \
+                or not isinstance(stamp, str):
+            raise ValueError("a checkpoint names its plugins' documents in a list, with its stamp")
         plugins = {name: self.plugins.get_plugin(name) for name in states}
         if any(plugin is None for plugin in plugins.values()):
             raise ValueError("a plugin of the checkpoint is not attached")
-        for name, state in states.items():
-            self.hooks.restore_state(self, plugins[name], state)
         full = self._replayed_in_full(states)
         if full:
             # Plugins without the hooks see every event up to the checkpoint, as a
@@ -1213,6 +1258,55 @@ class Engine:
         self._base = position
         self._position = position
         self._checkpointed = position
+        self._pending = {name: (plugin, _part_key(slot, name), stamp) for name, plugin in plugins.items()}
+
+    def _wake(self, names: Iterable[str] | None = None) -> None:
+        """Give the plugins still waiting (all, or those of ``names``) their state from the checkpoint.
+
+        Opening restores the core's state from a checkpoint and leaves each
+        plugin's document in the store until the plugin is used: a hook call
+        that reaches plugins' state (an event, a tick, an explanation),
+        ``state(name)``, or a report or metric of a plugin's state object.  So
+        a read command reads only the state it shows.  A document that is
+        missing or belongs to another checkpoint (two writers storing one
+        slot at once) spoils that checkpoint: ``StoreConflict`` is raised and
+        the caller rebuilds the state (``_woken``), from another checkpoint or
+        the log.
+        """
+        wanted = list(self._pending) if names is None else [name for name in names if name in self._pending]
+        was_waking, self._waking = self._waking, True
+        try:
+            for name in wanted:
+                if name not in self._pending:
+                    continue  # woken meanwhile (a plugin's restore asked for another's state)
+                plugin, key, stamp = self._pending.pop(name)
+                found = self.store.get(CHECKPOINTS, key)
+                try:
+                    if found is None or found.get("stamp") != stamp:
+                        raise ValueError(f"the document {key} is missing or belongs to another checkpoint")
+                    self.hooks.restore_state(self, plugin, found["state"])
+                except (KeyError, TypeError, ValueError, GridcoreError) as exc:
+                    self._spoiled.add(stamp)
+                    self._pending.clear()
+                    self._warn_once(f"a checkpoint could not be read and was passed over: {exc}")
+                    raise StoreConflict(f"the checkpoint {stamp[:12]} could not be read: {exc}") from None
+        finally:
+            self._waking = was_waking
+
+    def _woken(self, names: Iterable[str] | None = None) -> None:
+        """``_wake`` where nothing is under way: a spoiled checkpoint makes the state be rebuilt here."""
+        if self._waking:
+            self._wake(names)
+            return
+        try:
+            self._wake(names)
+        except StoreConflict:
+            self._rebuild_state()
+
+    def _wake_implementers(self, hook: str) -> None:
+        """Wake the waiting plugins whose state object implements ``hook`` (its results may read the state)."""
+        if self._pending:
+            self._woken([name for name, (plugin, _, _) in self._pending.items() if hasattr(plugin, hook)])
 
     def _replay_only(self, plugins: list[object], *, skip: tuple[object, ...], tail: set[str]) -> None:
         """Replay the events stored up to a checkpoint to the plugins not in ``skip``."""
@@ -1344,6 +1438,8 @@ class Engine:
     def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str]) -> int:
         """Apply every derived event due by ``now``; return how many were new."""
         count = 0
+        if self._pending:
+            self._wake()
         for _ in range(10_000):
             due = [e for e in self.hooks.on_tick(self, now) if e.id not in self._applied]
             if not due:
@@ -1389,9 +1485,13 @@ class Engine:
             reasons.extend(self.households.refusals(event))
         if reasons:
             return reasons
+        if self._pending:
+            self._wake()
         return self.hooks.validate_event(self, event)
 
     def _apply(self, event: Event, *, replaying: bool) -> None:
+        if self._pending:
+            self._wake()
         if isinstance(event, (ResidentRegistered, ResidentMoved)):
             self._population[event.person] = event.node
         self.households.apply(event)
@@ -1445,6 +1545,16 @@ class Engine:
     def _check_open(self) -> None:
         if self._closed:
             raise GridcoreError("the engine is closed")
+
+
+def _stamp(fit: Mapping[str, Any], position: int, last: list[str] | None) -> str:
+    """What names one checkpoint: the same rulesets, plugins, community, position and last event give the same state."""
+    return hashlib.sha256(json.dumps([fit, position, last], sort_keys=True).encode()).hexdigest()
+
+
+def _part_key(slot: int, name: str) -> str:
+    """The key of a plugin's document in a checkpoint slot."""
+    return f"slot-{slot}.{name}"
 
 
 def _fit_key(fit: Mapping[str, Any]) -> str:

@@ -293,8 +293,16 @@ def gridcore_restore_state(engine: Engine, document: dict[str, Any]) -> None:
     """Load the document ``gridcore_save_state`` gave, replacing the state built so far.
 
     Called on the fresh state attached by ``gridcore_on_open``, before any
-    event is applied, with the rulesets and community of the checkpoint
-    already in place (``engine.policy``, ``engine.community`` work).  Events
+    event is applied to it, with the rulesets and community of the checkpoint
+    already in place (``engine.policy``, ``engine.community`` work).  It is
+    called when the plugin is first used, not when the store is opened: before
+    the first event, tick or ruleset reaches the plugins, before
+    ``gridcore_explain`` and ``gridcore_collect_outcomes``, when
+    ``engine.state(name)`` is asked for your state, and before a report or
+    metric that your *state object* registered is built.  So a read command
+    that shows another plugin's state never reads yours; reach your state
+    only through ``engine.state(name)`` (never keep a reference to it
+    elsewhere, e.g. in a module-level variable).  Events
     after the checkpoint then reach ``gridcore_on_event`` as usual.  A plugin
     that implements ``gridcore_save_state`` must implement this too.  Raise
     ``ValueError`` (or any error) for a document you cannot read: the engine

@@ -138,16 +138,18 @@ def test_a_checkpoint_taken_before_the_join_is_applied_keeps_it_due(tmp_path: Pa
              for h, i, s in ((0, "I1", 1), (1, "I2", 4))]
     engine.record_many([*first, loop_event(IncidentAccepted, 1.5, "leader1", "I1")], batch_size=2)
     [join] = engine.events(kinds=["repeat_report_joined"])
-    slots = [engine.store.get("checkpoints", f"slot-{n}") for n in range(4)]
-    [mid] = [doc for doc in slots if doc is not None and doc["position"] == 2]
+    slots = {n: engine.store.get("checkpoints", f"slot-{n}") for n in range(4)}
+    [slot] = [n for n, doc in slots.items() if doc is not None and doc["position"] == 2]
+    saved = engine.store.get("checkpoints", f"slot-{slot}.escalation#state")
+    assert saved is not None
     engine.close()
     reopened = open_engine(tmp_path)
     assert serious(reopened, 2.5) == (1, "I1")
     # what that checkpoint saved gives back the join still due (as a process that stopped there resumes)
     state = reopened.state("escalation")
-    state.gridcore_restore_state(reopened, mid["states"]["escalation#state"])
+    state.gridcore_restore_state(reopened, saved["state"])
     assert list(state.joins_due.values()) == [join]
-    assert state.gridcore_save_state()["joins due"] == mid["states"]["escalation#state"]["joins due"]
+    assert state.gridcore_save_state()["joins due"] == saved["state"]["joins due"]
 
 
 def test_a_join_cannot_be_recorded(tmp_path: Path) -> None:

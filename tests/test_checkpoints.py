@@ -258,8 +258,9 @@ def test_slots_taken_under_another_fit_are_not_read(stores: StoreFactory, monkey
     finally:
         TallyPlugin.version = 1
     with open_toy(url, read_only=True) as same:
-        assert same.state("tally").given == []  # restored
-    assert [key for key in read if key.startswith("slot-")] == ["slot-0"]
+        assert [key for key in read if key.startswith("slot-")] == ["slot-0"]  # the plugin's part waits
+        assert same.state("tally").given == []  # restored, when first used
+    assert [key for key in read if key.startswith("slot-")] == ["slot-0", "slot-0.tally#state"]
 
 
 def test_an_event_at_the_very_time_a_derived_one_fell_due_is_not_late(stores: StoreFactory) -> None:
@@ -280,3 +281,148 @@ def test_an_event_at_the_very_time_a_derived_one_fell_due_is_not_late(stores: St
         engine.rebuild()
         assert engine.state("tally").counts == {**counts, "res1": counts["res1"] + 1}
         assert engine.state("recorder").pending == pending
+
+
+# ---------------------------------------------------------------- each plugin's state restored when first used
+
+
+class EchoPlugin:
+    """A second saving plugin (the same state as the tally, attached as "echo")."""
+
+    @hookimpl
+    def gridcore_on_open(self, engine: Engine) -> None:
+        state = Tally()
+        state.STATE_VERSION = 1  # type: ignore[misc]
+        engine.attach("echo", state)
+
+
+def open_two(url: str | Any, **kw: Any) -> Engine:
+    pm = get_plugin_manager(load_entry_points=False, extra=[TallyPlugin(), EchoPlugin()])
+    kw.setdefault("clock", FixedClock(START + timedelta(days=400)))
+    return Engine.open(store=url, plugins=pm, **kw)
+
+
+def counting_reads(monkeypatch: pytest.MonkeyPatch, url: str) -> list[str]:
+    """The keys of the checkpoint documents read from now on (every store of ``url``'s class)."""
+    read: list[str] = []
+    with open_two(url, read_only=True) as probe:
+        cls = type(probe.store)
+    get = cls.get
+
+    def counted(self: Any, collection: str, key: str) -> Any:
+        if collection == CHECKPOINTS and key != "index":
+            read.append(key)
+        return get(self, collection, key)
+
+    monkeypatch.setattr(cls, "get", counted)
+    return read
+
+
+def test_a_read_restores_only_the_state_it_uses(stores: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each plugin's state is a document of its own, read when the plugin is first used, once."""
+    url = stores.url()
+    with open_two(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 21)])
+        counts = dict(engine.state("tally").counts)
+    read = counting_reads(monkeypatch, url)
+    with open_two(url, read_only=True) as reader:
+        assert read == ["slot-0"]  # the core's state only
+        assert reader.state("tally").counts == counts
+        assert reader.state("tally").given == []  # restored, not replayed
+        assert read == ["slot-0", "slot-0.tally#state"]  # the echo's state was never read
+    read.clear()
+    with open_two(url) as writer:  # an event reaches every plugin: each is given its state first
+        writer.record_many([activity(21)])
+        assert sorted(read) == ["slot-0", "slot-0.echo#state", "slot-0.tally#state"]
+        assert writer.state("echo").counts == writer.state("tally").counts != counts
+        assert writer.state("echo").given == writer.state("tally").given == ["a0021"]
+
+
+class Crash(BaseException):
+    """The process dies here (nothing catches it)."""
+
+
+class OneByOne:
+    """A store without ``put_many`` (a third-party backend): documents are put one at a time.
+
+    After ``budget`` more puts of checkpoint documents it "crashes": the put raises ``Crash``
+    and nothing after it is written.
+    """
+
+    def __init__(self, store: Any, budget: int | None = None) -> None:
+        self._store = store
+        self.budget = budget
+        self.url = store.url
+
+    def put(self, collection: str, key: str, doc: Any) -> None:
+        if collection == CHECKPOINTS and self.budget is not None:
+            if self.budget == 0:
+                raise Crash(key)
+            self.budget -= 1
+        self._store.put(collection, key, doc)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "put_many":
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+
+@pytest.mark.parametrize("crash_after", range(5))
+def test_a_crash_between_the_documents_of_a_checkpoint_loses_nothing(tmp_path: Path, crash_after: int) -> None:
+    """Put one by one, a checkpoint into a reused slot is safe whichever put the crash interrupts.
+
+    The fifth checkpoint reuses the oldest slot: it takes the slot out of the index, writes
+    the two plugins' documents, the slot's document, and the index again (five puts).
+    """
+    from gridcore.store.sqlite_store import SQLiteStore
+
+    path = tmp_path / "store.db"
+    with open_two(OneByOne(SQLiteStore(path)), community=small_community()) as engine:
+        for round_ in range(4):  # four checkpoints: every slot taken
+            engine.record_many([activity(n) for n in range(10 * round_ + 1, 10 * round_ + 11)])
+            assert engine.checkpoint()
+        engine.checkpoint_min = 10**9
+        engine.record_many([activity(n) for n in range(41, 51)])
+        engine.store.budget = crash_after  # type: ignore[attr-defined]
+        with pytest.raises(Crash):
+            engine.checkpoint()
+        engine.store._store.close()  # type: ignore[attr-defined]
+        engine._closed = True  # the process died: nothing more is written
+    url = f"sqlite:///{path}"
+    with open_two(url, read_only=True) as reader:
+        seen = {name: dict(reader.state(name).counts) for name in ("tally", "echo")}
+        assert reader.position == engine.position
+        reader.rebuild()
+        assert seen == {name: reader.state(name).counts for name in ("tally", "echo")}
+        assert sum(seen["tally"].values()) == 50
+
+
+@pytest.mark.parametrize("backend", ["tinydb", "sqlite", "postgresql"])
+def test_a_plugin_document_of_another_checkpoint_spoils_it(tmp_path: Path, backend: str) -> None:
+    """Two writers storing one slot at once could leave it mixed: the stamp tells, and the state is rebuilt."""
+    factory = StoreFactory(backend, tmp_path)
+    try:
+        url = factory.url()
+        with open_two(url, community=small_community()) as engine:
+            engine.record_many([activity(n) for n in range(1, 11)])
+            assert engine.checkpoint()
+            engine.record_many([activity(n) for n in range(11, 21)])
+            assert engine.checkpoint()  # slot 1, the newest
+            older = engine.store.get(CHECKPOINTS, "slot-0.tally#state")
+            assert older is not None
+            engine.store.put(CHECKPOINTS, "slot-1.tally#state", older)  # the newest now holds an older part
+        with open_two(url, read_only=True) as reader:
+            assert reader._base == 20  # the newest checkpoint is restored ...
+            tally = reader.state("tally")  # ... and its tally document does not belong to it
+            assert any("passed over" in warning for warning in reader.warnings)
+            assert reader._base == 10  # restored again from the older one, and the tail replayed
+            counts = dict(tally.counts)
+            reader.rebuild()
+            assert counts == reader.state("tally").counts
+            assert sum(counts.values()) == 20
+        with open_two(url) as writer:  # a writer gets past it the same way
+            writer.record_many([activity(21)])
+            assert sum(writer.state("tally").counts.values()) == 21
+    finally:
+        factory.cleanup()

@@ -39,7 +39,11 @@ class Store(Protocol):
     one by URL with ``gridcore.store.url.open_store``.  Besides this protocol
     they provide ``collections() -> list[str]`` (the document collections that
     hold something), which ``gridcore.store.migrate.migrate`` needs from a
-    source store; a plugin backend should provide it too.  A malformed batch or
+    source store, and ``put_many(collection, {key: doc, ...})``, which stores
+    several documents of one collection all or none (the engine writes a
+    checkpoint's documents with it; without it they are put one by one, in an
+    order that a crash between two puts cannot make unsafe); a plugin backend
+    should provide both.  A malformed batch or
     document, a corrupt store and an unreachable server raise
     ``gridcore.errors.StoreError``.  See docs/storage.md.
     """

@@ -253,6 +253,22 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 
+    def put_many(self, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
+        """Store (or replace) several documents of one collection in one transaction: all or none."""
+        import psycopg
+
+        self._check_open()
+        rows = [(collection, key, to_json(doc, f"document {collection}/{key}")) for key, doc in docs.items()]
+        try:
+            with self._conn.transaction(), self._conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO documents VALUES (%s, %s, %s::jsonb) "
+                    "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc",
+                    rows,
+                )
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""
         row = self._one("SELECT doc::text FROM documents WHERE collection = %s AND key = %s", (collection, key))

@@ -226,6 +226,20 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
 
+    def put_many(self, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
+        """Store (or replace) several documents of one collection in one transaction: all or none."""
+        self._check_open()
+        rows = [(collection, key, to_json(doc, f"document {collection}/{key}")) for key, doc in docs.items()]
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""
         rows = self._rows("SELECT doc FROM documents WHERE collection = ? AND key = ?", [collection, key])

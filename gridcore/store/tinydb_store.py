@@ -661,13 +661,21 @@ class TinyDBStore:
 
     def put(self, collection: str, key: str, doc: Mapping[str, Any]) -> None:
         """Store (or replace) a plugin-owned document, atomically."""
+        self.put_many(collection, {key: doc})
+
+    def put_many(self, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
+        """Store (or replace) several documents of one collection at once: one new file, all or none."""
         self._check_open()
-        _check_name(collection, key)
-        text = to_json(doc, f"document {collection}/{key}")
+        texts = {}
+        for key, doc in docs.items():
+            _check_name(collection, key)
+            texts[key] = to_json(doc, f"document {collection}/{key}")
         self._begin_write()
         documents = {name: dict(rows) for name, rows in self._documents.items()}
         # a copy of its own: the caller may change ``doc`` (or what it holds) afterwards
-        documents.setdefault(collection, {})[key] = from_json(text)
+        rows = documents.setdefault(collection, {})
+        for key, text in texts.items():
+            rows[key] = from_json(text)
         old = self._manifest
         generation = old.generation + 1
         name, digest = self._write_documents(documents, generation)
