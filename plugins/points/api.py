@@ -9,7 +9,7 @@ event through the engine, which refuses it with the reasons if it must.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from attrs import frozen
@@ -139,11 +139,17 @@ class BoardRow:
     balance: int
 
 
+#: the smallest step of time: the last moment of a period is its end less this
+_TICK = timedelta(microseconds=1)
+
+
 def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     """The public board of ``node`` for ``month``: members ranked by points earned there.
 
     Points count when the entry's node is ``node`` or below it; ties share a
-    rank and are listed by member id.
+    rank and are listed by member id.  Only accounts that earned something
+    there that month (by the entries booked, or a streak bonus their view
+    would book) are viewed: the rest have no row, and their lots are not read.
     """
     the_state = state(engine)
     hierarchy = engine.community.hierarchy
@@ -156,15 +162,24 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     for entry in _booked(the_state, None, since=cut):
         if entry.time >= cut:
             recent.setdefault(entry.member, []).append(entry)
+    window = min(until, end - _TICK)
+
+    def counts(e: Entry) -> bool:
+        return (e.kind in ledger.CREDITS and start <= e.time < end and e.time <= until
+                and hierarchy.is_within(e.node, node))
+
+    paying = the_state.paying()
     scores: list[tuple[int, str, int]] = []
-    for account in the_state.views(until):
-        since = [*recent.get(account.member, ()), *(r.entry for r in account.extras)]
-        earned = sum(
-            e.amount
-            for e in since
-            if e.kind in ledger.CREDITS and start <= e.time < end and e.time <= until
-            and hierarchy.is_within(e.node, node)
-        )
+    for member in sorted(the_state.accounts):
+        mine = recent.get(member, ())
+        if not any(counts(e) for e in mine) and not any(
+                not where or hierarchy.is_within(where, node)
+                for where in the_state.accounts[member].bonus_between(start, window, paying)):
+            # Nothing it earned here, and its view books no bonus here: no row (its lots are not read).
+            continue
+        account = the_state.view(member, until, paying)
+        since = [*mine, *(r.entry for r in account.extras)]
+        earned = sum(e.amount for e in since if counts(e))
         if earned > 0:
             held = account.net - sum(e.amount for e in since if e.time >= end or e.time > until)
             scores.append((earned, account.member, held))

@@ -49,6 +49,27 @@ FLAG = "flag"
 
 #: the points policy in force at a time, at a node (None: the whole tree's)
 PolicyAt = Callable[[datetime, str | None], PointsPolicy | None]
+#: whether judging a streak span of a kind that ends at a moment, last active at a node, can pay a
+#: bonus: the policy ``Account._judge_streak`` reads then has a streak over spans of that kind
+Pays = Callable[[str, datetime, str], bool]
+
+
+def pays(policy_at: PolicyAt) -> Pays:
+    """``Pays`` as ``Account._judge_streak`` decides it, each (end, node) asked of ``policy_at`` once.
+
+    For one query: a policy put in force later is not seen by what this returns.
+    """
+    kinds: dict[tuple[datetime, str], frozenset[str]] = {}
+
+    def paying(kind: str, end: datetime, node: str) -> bool:
+        found = kinds.get((end, node))
+        if found is None:
+            policy = policy_at(end - timedelta(microseconds=1), node or None)
+            found = kinds[(end, node)] = frozenset(
+                () if policy is None else (streak.span for streak in policy.streaks))
+        return kind in found
+
+    return paying
 
 #: Later than anything falls due.
 NEVER = datetime.max.replace(tzinfo=UTC)
@@ -576,23 +597,41 @@ class Account:
             advanced_to=self.advanced_to,
         )
 
-    def view(self, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> Account:
-        """The account advanced to ``until``: itself if nothing fell due, else a copy (``extras``)."""
-        if not self._due_by(until):
+    def view(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, paying: Pays | None = None,
+             ) -> Account:
+        """The account advanced to ``until``: itself if nothing fell due, else a copy (``extras``).
+
+        ``paying`` (``pays(policy_at)``, shared by the views of one query): a
+        streak span whose judging cannot pay a bonus is not something due (the
+        copy would book nothing for it), so an account with only such spans
+        ended is its own view, and its packed lots are not read.
+        """
+        if not self._due_by(until, paying or pays(policy_at)):
             return self
         copied = self.copy()
         copied.advance(until, policy_at, calendar)
         return copied
 
-    def _due_by(self, until: datetime) -> bool:
-        # the first lot to expire of those still unspent
+    def _due_by(self, until: datetime, paying: Pays) -> bool:
+        """True if advancing to ``until`` would book something: a lot expires, or an ended span may pay."""
         if self._lots_due() <= until:
             return True
-        due = self.span_due
-        if due is None:
-            due = self.span_due = min(self.open_spans.values(), default=NEVER)
-        return due <= until
+        if self._spans_due() > until:
+            return False
+        return any(end <= until and paying(span[0], end, self.span_node.get(span, ""))
+                   for span, end in self.open_spans.items())
 
+    def bonus_between(self, since: datetime, until: datetime, paying: Pays) -> list[str]:
+        """The nodes of the open spans ending in ``[since, until]`` whose judging may pay a bonus.
+
+        A view to ``until`` books a streak bonus dated in that window only for
+        one of these spans (at its node), so an account that lists none and
+        earned nothing there has no credit there in its view either.
+        """
+        if self._spans_due() > until:
+            return []
+        return [self.span_node.get(span, "") for span, end in self.open_spans.items()
+                if since <= end <= until and paying(span[0], end, self.span_node.get(span, ""))]
 
 
 def _span_start(kind: str, end: datetime) -> datetime:

@@ -19,7 +19,7 @@ from gridcore.events import ActivityRecorded, Event
 
 from .facts import Facts, MemberRecord, NodeRecord
 from .history import COLLECTION, History
-from .ledger import IDLE, NEVER_KEY, Account, Calendar, Record, utc_key
+from .ledger import IDLE, NEVER_KEY, Account, Calendar, Pays, Record, pays, utc_key
 from .policy import ActivityItem, PointsPolicy
 from .section import SECTION
 from .tracking import Claims, IncidentTrack, PeriodCounter
@@ -199,20 +199,26 @@ class Records:
         for member in self.accounts:
             self.queue(member)
 
-    def view(self, member: str, when: datetime | None = None) -> Account:
+    def view(self, member: str, when: datetime | None = None, paying: Pays | None = None) -> Account:
         """The member's account with expiry and bonuses booked up to ``when`` (default now).
 
         A copy when anything fell due (the account itself is never advanced by a
         query): what the copy booked is its ``extras``, the rest is in ``history``.
+        ``paying``: ``self.paying()``, shared by the views of one query.
         """
         moment = when or self.engine.clock.now()
         account = self.accounts.get(member) or Account(member)
-        return account.view(moment, self.policy_at, self.calendar)
+        return account.view(moment, self.policy_at, self.calendar, paying)
 
     def views(self, when: datetime | None = None) -> Iterator[Account]:
         """Every account, advanced to ``when`` (default now), by member id."""
+        paying = self.paying()
         for member in sorted(self.accounts):
-            yield self.view(member, when)
+            yield self.view(member, when, paying)
+
+    def paying(self) -> Pays:
+        """Whether judging a span can pay a streak bonus (``ledger.pays``), for the views of one query."""
+        return pays(self.policy_at)
 
     def booked(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Record]:
         """Entries booked so far (a coarse filter by time: see ``History.select``), in booking order."""
