@@ -8,7 +8,7 @@ methods of the points state (``PointsState`` mixes ``Booking`` in).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -20,8 +20,9 @@ from gridcore_escalation.events import ConsultationHeld, IncidentClosed
 from . import ledger
 from .deduction import Deductions
 from .events import PointsRedeemed, RecognitionAwarded
+from .facts import Facts
 from .ledger import Account, Entry
-from .policy import IncidentItem, PointsPolicy, round_points
+from .policy import Cap, IncidentItem, PointsPolicy, round_points
 from .tracking import Claim, IncidentTrack
 
 
@@ -89,9 +90,9 @@ class Booking(Deductions):
         policy = self.policy_at(event.time, event.node)
         if policy is None:
             return
-        items = self.items_for(policy, event.activity)
+        pricing = policy.pricing(event.activity)
         member = event.participant
-        if not items:
+        if pricing is None:
             # Not on the points item list: often a misspelling. Earns nothing, but
             # is listed with the flags so staff see it instead of losing it.
             known = sorted({name for item in policy.activities for name in item.names()})
@@ -103,11 +104,15 @@ class Booking(Deductions):
                  f"{event.activity} is not on the points item list{hint}: no points, flagged",
                  activity=event.activity)
             return
+        items = pricing.items
         account = self.account(member)
         account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+        periods, ends = self.calendar.periods_and_ends(event.time)
+        end = event.time + timedelta(hours=event.hours)
         guard = policy.guard("duplicate")
         if guard is not None:
-            earlier = self.duplicate_of(member, items[0], event, guard.window)
+            earlier = self.claims.duplicate_of(member, items[0].activity, event.id, event.time, end,
+                                               periods["day"][0], guard.window)
             if earlier is not None:
                 self.flag(account,
                     event,
@@ -136,16 +141,19 @@ class Booking(Deductions):
                 activity=event.activity,
             )
             return
-        periods, ends = self.calendar.periods_and_ends(event.time)
         self.claims.add(
             member,
             items[0].activity,
-            Claim(event.id, event.time, event.time + timedelta(hours=event.hours), periods["day"][0]),
+            Claim(event.id, event.time, end, periods["day"][0]),
             ends["day"],
         )
-        facts = self.facts(event, member)
-        item = next((i for i in items if i.when is None or i.when.holds(facts)), None)
-        if item is None:
+        # (the facts are gathered only for items that read them: most items are plain amounts)
+        facts = self.facts(event, member) if pricing.reads_facts else None
+        at = 0
+        if facts is not None:
+            at = next((n for n, i in enumerate(items) if i.when is None or i.when.holds(facts)), -1)
+        if at < 0:
+            assert facts is not None
             self.book(account,
                 Entry(
                     id=event.id,
@@ -158,23 +166,24 @@ class Booking(Deductions):
                     cause=event.id,
                     activity=items[0].activity,
                     summary=f"{event.activity}: no item's condition holds, no points",
-                    inputs=facts.show(
-                        tuple(sorted({r for i in items if i.when for r in i.when.reads}))
-                    ),
+                    inputs=facts.show(pricing.conditions_read),
                 ),
                 policy,
             )
             return
-        base = item.amount.of(event.hours, event.quantity, facts)
+        item = items[at]
+        if item.amount.formula is None:
+            base, worked = item.amount.quote(event.hours, event.quantity)
+        else:
+            base = item.amount.of(event.hours, event.quantity, facts)
+            worked = item.amount.worked(event.hours, event.quantity, base)
         inputs: dict[str, Any] = {
             "activity": event.activity,
             "hours": _plain(event.hours),
             "quantity": _plain(event.quantity),
         }
-        reads = set(item.when.reads if item.when else ()) | set(
-            item.amount.formula.reads if item.amount.formula else ()
-        )
-        inputs.update(facts.show(tuple(sorted(reads))))
+        if facts is not None:
+            inputs.update(facts.show(pricing.shown[at]))
         if item.when is not None:
             inputs["condition"] = item.when.text
         self.earn(account,
@@ -185,7 +194,9 @@ class Booking(Deductions):
             item.rule,
             item.caps,
             inputs,
-            f"{event.activity}: {item.amount.worked(event.hours, event.quantity, base)}",
+            f"{event.activity}: {worked}",
+            periods=periods,
+            cap_plan=pricing.caps[at],
         )
         if base >= 0:  # a deduction is no activity toward a streak
             account.mark_active(event.time, event.node, self.calendar)
@@ -202,10 +213,16 @@ class Booking(Deductions):
         inputs: dict[str, Any],
         summary: str,
         entry_id: str | None = None,
+        *,
+        periods: dict[str, tuple[str, datetime]] | None = None,
+        cap_plan: tuple[tuple[Cap, str], ...] | None = None,
     ) -> None:
         """Apply tilts and caps to ``base`` and book the earning with every rule behind it.
 
         A negative ``base`` is a deduction (``deduct``: no tilts, no caps, the floor).
+        ``periods``: the calendar's periods of the event's time, if the caller has
+        them; ``cap_plan``: ``caps`` paired with ``scope``, then the policy's caps
+        paired with ``*`` (``Pricing.caps``), if the caller has it.
         """
         if base < 0:
             self.deduct(account, event, policy, scope, base, rule, inputs, summary, entry_id)
@@ -213,21 +230,18 @@ class Booking(Deductions):
         member = account.member
         rules = [rule]
         factor: Fraction | int = 1
-        roles = self.roles_of(member)
-        role_tilts = [t for t in policy.tilts if t.role is not None and t.role in roles]
-        if role_tilts:
-            best = max(role_tilts, key=lambda t: t.factor)
-            factor *= best.factor
-            rules.append(best.rule)
-            inputs["tilt " + str(best.role)] = f"x {float(best.factor):g}"
-        level = self.engine.community.hierarchy.node(event.node).level
-        labels = {level, self.engine.community.level_names.get(level, level)}
-        level_tilts = [t for t in policy.tilts if t.level is not None and t.level in labels]
-        if level_tilts:
-            best = max(level_tilts, key=lambda t: t.factor)
-            factor *= best.factor
-            rules.append(best.rule)
-            inputs["tilt level " + level] = f"x {float(best.factor):g}"
+        if policy.tilts:
+            best = policy.role_tilt(self._roles_key(member))
+            if best is not None:
+                factor *= best.factor
+                rules.append(best.rule)
+                inputs["tilt " + str(best.role)] = f"x {float(best.factor):g}"
+            level = self.node_record(event.node).level
+            best = policy.level_tilt(level, self.engine.community.level_names.get(level, level))
+            if best is not None:
+                factor *= best.factor
+                rules.append(best.rule)
+                inputs["tilt level " + level] = f"x {float(best.factor):g}"
         # Exact until the entry is booked, then rounded half up once per entry:
         # the ledger, the board and the statement hold whole points.
         exact = base * factor if factor != 1 else base
@@ -240,14 +254,18 @@ class Booking(Deductions):
             summary += f" x {float(factor):g}"
         if exact.denominator != 1:
             summary += f" = {float(exact):g}, rounded to {rounded}"
-        periods = self.calendar.periods(event.time)
-        for cap, cap_scope in [(c, scope) for c in caps] + [(c, "*") for c in policy.caps]:
-            room = cap.limit - account.earned_in(cap_scope, cap.period, periods[cap.period][0])
-            if amount > room:
-                amount = max(room, 0)
-                rules.append(cap.rule)
-                what = "all points" if cap_scope == "*" else cap_scope
-                inputs[f"cap {what} per {cap.period}"] = f"{cap.limit}, {max(room, 0)} left"
+        if cap_plan is None:
+            cap_plan = tuple((c, scope) for c in caps) + tuple((c, "*") for c in policy.caps)
+        if cap_plan:
+            if periods is None:
+                periods = self.calendar.periods(event.time)
+            for cap, cap_scope in cap_plan:
+                room = cap.limit - account.earned_in(cap_scope, cap.period, periods[cap.period][0])
+                if amount > room:
+                    amount = max(room, 0)
+                    rules.append(cap.rule)
+                    what = "all points" if cap_scope == "*" else cap_scope
+                    inputs[f"cap {what} per {cap.period}"] = f"{cap.limit}, {max(room, 0)} left"
         if amount < rounded:
             summary += f"{'' if exact.denominator != 1 else f' = {rounded}'}, cut to {amount} by a cap"
         elif exact.denominator == 1:
@@ -266,6 +284,12 @@ class Booking(Deductions):
             inputs=inputs,
         )
         self.book(account, entry, policy, caps=(scope, "*"), rules=tuple(dict.fromkeys(rules)))
+
+    def _roles_key(self, member: str) -> tuple[str, ...]:
+        """The member's roles, sorted (``roles_of``; the roster's worked out once)."""
+        if member in self.engine.community.members:
+            return self.member_record(member).roles
+        return tuple(sorted(self.roles_of(member)))
 
     def on_redemption(self, event: PointsRedeemed) -> None:
         """Spend the reward's price from the oldest lots (or flag it if a rebuild left it uncovered)."""
@@ -372,13 +396,14 @@ class Booking(Deductions):
         if policy is None or not policy.incidents:
             return
         payees = []
+        known: dict[str, Facts] = {}  # each payee's facts, gathered once
         if track.verified and track.reporter != SYSTEM_ACTOR:
-            item = self.incident_item(policy.incidents, "confirmed_report", track, event, track.reporter
-            )
+            item = self.incident_item(policy.incidents, "confirmed_report", track, event, track.reporter,
+                                      known)
             if item is not None:
                 payees.append(("reporter", track.reporter, item))
         if track.resolver is not None and track.resolver != SYSTEM_ACTOR:
-            item = self.incident_item(policy.incidents, "resolved", track, event, track.resolver)
+            item = self.incident_item(policy.incidents, "resolved", track, event, track.resolver, known)
             if item is not None:
                 payees.append(("resolver", track.resolver, item))
         guard = policy.guard("self_closed")
@@ -400,10 +425,9 @@ class Booking(Deductions):
         for role, member, item in payees:
             account = self.account(member)
             account.advance(event.time, self.policy_at, self.calendar, self.now_key)
-            facts = self.facts(event, member, track)
             inputs: dict[str, Any] = {"incident": event.incident, "as": role}
             if item.when is not None:
-                inputs.update(facts.show(item.when.reads))
+                inputs.update(self._incident_facts(known, event, member, track).show(item.when.reads))
                 inputs["condition"] = item.when.text
             self.earn(account,
                 event,
@@ -426,7 +450,8 @@ class Booking(Deductions):
         for member in event.participants:
             if member == SYSTEM_ACTOR:
                 continue
-            item = self.incident_item(policy.incidents, "consultation", track, event, member)
+            known: dict[str, Facts] = {}
+            item = self.incident_item(policy.incidents, "consultation", track, event, member, known)
             if item is None:
                 continue
             account = self.account(member)
@@ -434,7 +459,7 @@ class Booking(Deductions):
             inputs: dict[str, Any] = {"incident": event.incident, "as": "participant",
                                       "decision": event.decision}
             if item.when is not None:
-                inputs.update(self.facts(event, member, track).show(item.when.reads))
+                inputs.update(self._incident_facts(known, event, member, track).show(item.when.reads))
                 inputs["condition"] = item.when.text
             self.earn(account, event, policy, "incident:consultation", Fraction(item.points), item.rule, (),
                       inputs, f"consultation on incident {event.incident} ({track.category}): {item.points}",
@@ -447,13 +472,28 @@ class Booking(Deductions):
         track: IncidentTrack,
         event: Event,
         member: str,
+        known: dict[str, Facts] | None = None,
     ) -> IncidentItem | None:
-        """The first incident item of ``trigger`` whose condition holds for ``member``."""
-        facts = self.facts(event, member, track)
+        """The first incident item of ``trigger`` whose condition holds for ``member``.
+
+        ``known``: facts already gathered for this event, by member (added to).
+        """
         for item in items:
-            if item.trigger == trigger and (item.when is None or item.when.holds(facts)):
+            if item.trigger == trigger and (
+                item.when is None or item.when.holds(self._incident_facts(known, event, member, track))
+            ):
                 return item
         return None
+
+    def _incident_facts(self, known: dict[str, Facts] | None, event: Event, member: str,
+                        track: IncidentTrack) -> Facts:
+        """``facts(event, member, track)``, gathered once per member of one event (``known``)."""
+        if known is None:
+            return self.facts(event, member, track)
+        found = known.get(member)
+        if found is None:
+            found = known[member] = self.facts(event, member, track)
+        return found
 
 
 def _plain(value: float) -> int | float:

@@ -72,10 +72,11 @@ class Checks(Records):
         policy = self.policy_at(event.time, event.node)
         if policy is None:
             return reasons
-        items = self.items_for(policy, event.activity)
-        if not items:
+        pricing = policy.pricing(event.activity)
+        if pricing is None:
             return reasons
-        per_hour = next((i for i in items if i.amount.per_hour), None)
+        items = pricing.items
+        per_hour = pricing.per_hour
         if per_hour is not None and not event.hours:
             reasons.append(
                 f"{per_hour.activity} earns points per hour (rule {per_hour.rule}), but the record "

@@ -44,6 +44,23 @@ class Amount:
     per_hour: Fraction = Fraction(0)
     per_unit: Fraction = Fraction(0)
     formula: Formula | None = None
+    #: ``quote`` worked out per (hours, quantity) as written (few distinct ones; bounded)
+    _quoted: dict[tuple[str, str], tuple[Fraction, str]] = field(factory=dict, init=False, eq=False, repr=False)
+
+    def quote(self, hours: float, quantity: float) -> tuple[Fraction, str]:
+        """``of`` and ``worked`` of an amount without a formula, kept per (hours, quantity).
+
+        Exact arithmetic is most of pricing an activity, and records repeat the
+        same few hours and quantities.
+        """
+        key = (repr(hours), repr(quantity))
+        found = self._quoted.get(key)
+        if found is None:
+            if len(self._quoted) >= 1024:
+                self._quoted.clear()
+            value = self.of(hours, quantity)
+            found = self._quoted[key] = (value, self.worked(hours, quantity, value))
+        return found
 
     def of(self, hours: float, quantity: float, facts: Facts | None = None) -> Fraction:
         """The exact amount for an activity of ``hours`` and ``quantity``; negative for a deduction.
@@ -260,6 +277,46 @@ class Streak:
 
 
 @frozen
+class Pricing:
+    """What pricing one activity under one policy needs, worked out once (``PointsPolicy.pricing``).
+
+    The items that may price it, in the order written, and for each the names
+    its decision shows and the caps it counts toward: all of it depends on the
+    policy and the activity's name only, never on the event.
+    """
+
+    items: tuple[ActivityItem, ...]
+    #: per item: the names its condition and amount read, sorted (what its entry shows)
+    shown: tuple[tuple[str, ...], ...]
+    #: per item: its own caps (counted for its activity), then the whole list's (counted for ``*``)
+    caps: tuple[tuple[tuple[Cap, str], ...], ...]
+    #: every name the items' conditions read, sorted (what an entry shows when no condition holds)
+    conditions_read: tuple[str, ...]
+    #: True if an item has a condition or a computed amount: only then are the facts gathered
+    reads_facts: bool
+    #: the first item that pays per hour (a record of it without hours is refused)
+    per_hour: ActivityItem | None
+
+
+def _pricing(policy: PointsPolicy, activity: str) -> Pricing | None:
+    items = tuple(item for item in policy.activities if activity in item.names())
+    if not items:
+        return None
+    whole = tuple((cap, "*") for cap in policy.caps)
+    return Pricing(
+        items=items,
+        shown=tuple(
+            tuple(sorted(set(item.when.reads if item.when else ())
+                         | set(item.amount.formula.reads if item.amount.formula else ())))
+            for item in items),
+        caps=tuple(tuple((cap, item.activity) for cap in item.caps) + whole for item in items),
+        conditions_read=tuple(sorted({name for item in items if item.when for name in item.when.reads})),
+        reads_facts=any(item.when is not None or item.amount.formula is not None for item in items),
+        per_hour=next((item for item in items if item.amount.per_hour), None),
+    )
+
+
+@frozen
 class PointsPolicy:
     """Everything a ``points`` section says."""
 
@@ -274,6 +331,42 @@ class PointsPolicy:
     streaks: tuple[Streak, ...] = ()
     floor: Floor = DEFAULT_FLOOR
     tasks: tuple[TaskItem, ...] = ()
+    #: ``pricing`` worked out per activity name (only names on the list are kept: bounded)
+    _priced: dict[str, Pricing] = field(factory=dict, init=False, eq=False, repr=False)
+    #: ``tilts_for`` worked out per key (a member's roles, a node's level)
+    _tilted: dict[tuple[str, ...], Tilt | None] = field(factory=dict, init=False, eq=False, repr=False)
+
+    def pricing(self, activity: str) -> Pricing | None:
+        """How ``activity`` is priced (None: no item names it), worked out once per name.
+
+        A policy is a frozen fact in force for a span of days: what depends on
+        it and the activity's name alone is kept with it.
+        """
+        found = self._priced.get(activity)
+        if found is None:
+            found = _pricing(self, activity)
+            if found is not None:
+                self._priced[activity] = found
+        return found
+
+    def role_tilt(self, roles: tuple[str, ...]) -> Tilt | None:
+        """The largest tilt for a role among ``roles`` (the first written of equals), if any."""
+        key = ("role", *roles)
+        if key in self._tilted:
+            return self._tilted[key]
+        matching = [tilt for tilt in self.tilts if tilt.role is not None and tilt.role in roles]
+        found = self._tilted[key] = max(matching, key=lambda tilt: tilt.factor) if matching else None
+        return found
+
+    def level_tilt(self, level: str, label: str) -> Tilt | None:
+        """The largest tilt for a node's ``level`` (by its id or the community's ``label`` for it), if any."""
+        key = ("level", level, label)
+        if key in self._tilted:
+            return self._tilted[key]
+        labels = {level, label}
+        matching = [tilt for tilt in self.tilts if tilt.level is not None and tilt.level in labels]
+        found = self._tilted[key] = max(matching, key=lambda tilt: tilt.factor) if matching else None
+        return found
 
     def task(self, kind: str) -> TaskItem | None:
         """The points item for a kind of task, if the list has one."""

@@ -15,6 +15,7 @@ the store but for its newest part (history.py).  Its checkpoint document
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, Outcome, hookimpl
@@ -32,6 +33,7 @@ from gridcore_escalation.events import (
 from .checks import Checks
 from .events import PointsRedeemed, RecognitionAwarded
 from .explain import BALANCES, NAME, balances, explain
+from .ledger import utc_key
 from .taskpoints import TaskBooking
 from .tracking import IncidentTrack
 
@@ -46,6 +48,11 @@ class PointsState(TaskBooking, Checks):
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
     STATE_VERSION = 5  # 5: when each account was advanced (4: lots and marks packed, past periods dropped)
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        #: ``last_time`` and ``last_order`` as ``_apply`` last saw them, with their ``utc_key``s
+        self._seen: tuple[Any, timedelta | None, Any, timedelta | None] = (None, None, None, None)
 
     # ------------------------------------------------------------ validation
 
@@ -83,11 +90,20 @@ class PointsState(TaskBooking, Checks):
             self.queue_touched()
 
     def _apply(self, event: Event) -> None:
-        if self.last_time is None or event.time > self.last_time:
+        # Compared as ``utc_key``s (``sweep`` worked out the event's): aware times of
+        # different zones cost a zone lookup on each side of every comparison.
+        now = self.now_key if self.now_key is not None else utc_key(event.time)
+        last_time, last_order = self.last_time, self.last_order
+        seen = self._seen
+        if seen[0] is not last_time or seen[2] is not last_order:
+            seen = self._seen = (last_time, None if last_time is None else utc_key(last_time),
+                                 last_order, None if last_order is None else utc_key(last_order[0]))
+        if seen[1] is None or now > seen[1]:
             self.last_time = event.time
-        order = (event.time, event.id)
-        if self.last_order is None or order > self.last_order:
-            self.last_order = order
+            self._seen = seen = (event.time, now, *seen[2:])
+        if seen[3] is None or last_order is None or (now, event.id) > (seen[3], last_order[1]):
+            self.last_order = order = (event.time, event.id)
+            self._seen = (*seen[:2], order, now)
         if isinstance(event, ActivityRecorded):
             self.on_activity(event)
         elif isinstance(event, PointsRedeemed):
