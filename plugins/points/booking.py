@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event
 from gridcore.periods import KINDS, add_months
@@ -23,11 +23,49 @@ from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts
 from .ledger import Account, Entry
 from .policy import Cap, IncidentItem, PointsPolicy, round_points
+from .section import SECTION
 from .tracking import Claim, IncidentTrack
+
+if TYPE_CHECKING:
+    from gridcore import Engine
 
 
 class Booking(Deductions):
     """What an accepted event books (a mixin of ``PointsState``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        #: the kinds of span some streak of a ruleset in force is over (None: to be worked out)
+        self._streak_spans: frozenset[str] | None = None
+
+    def advance(self, account: Account, event: Event) -> None:
+        """Book what fell due on ``account`` up to ``event`` (before booking the event on it)."""
+        account.advance(event.time, self.policy_at, self.calendar, self.now_key, self.may_pay)
+
+    def may_pay(self, kind: str, end: datetime, node: str) -> bool:
+        """Whether judging a span of ``kind`` can pay a streak bonus (``ledger.Pays``).
+
+        Only if some policy of a ruleset in force has a streak over spans of that
+        kind: every member opens a day, a week, a month... span with each
+        activity, and most are closed paying nothing, without asking which
+        policy was in force when they ended.  A span is judged once an event
+        passed its end, so a ruleset put in force later for a time before it
+        makes the state be derived again (``Engine.use_ruleset``); one put in
+        force for later times forgets the kinds (``forget_streak_spans``).
+        """
+        spans = self._streak_spans
+        if spans is None:
+            spans = self._streak_spans = frozenset(
+                streak.span
+                for entry in self.engine.rulesets_in_force()
+                for span in entry.ruleset.policies(SECTION)
+                for streak in span.policy.streaks
+            )
+        return kind in spans
+
+    def forget_streak_spans(self) -> None:
+        """The rulesets in force changed: ``may_pay`` works its kinds out again."""
+        self._streak_spans = None
 
     def book(
         self,
@@ -99,14 +137,14 @@ class Booking(Deductions):
             close = did_you_mean(event.activity, known)
             hint = f" (did you mean {close}?)" if close else ""
             account = self.account(member)
-            account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+            self.advance(account, event)
             self.flag(account, event, None,
                  f"{event.activity} is not on the points item list{hint}: no points, flagged",
                  activity=event.activity)
             return
         items = pricing.items
         account = self.account(member)
-        account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+        self.advance(account, event)
         periods, ends = self.calendar.periods_and_ends(event.time)
         end = event.time + timedelta(hours=event.hours)
         guard = policy.guard("duplicate")
@@ -297,7 +335,7 @@ class Booking(Deductions):
         reward = policy.reward(event.reward) if policy is not None else None
         member = event.redeemer
         account = self.account(member)
-        account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+        self.advance(account, event)
         if reward is None:
             self.flag(account, event, None, f"redemption of unknown reward {event.reward!r} not booked"
             )
@@ -341,7 +379,7 @@ class Booking(Deductions):
         policy = self.policy_at(event.time, event.node)
         rule = policy.recognition if policy is not None else None
         account = self.account(event.member)
-        account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+        self.advance(account, event)
         if rule is None:
             self.flag(account,
                 event,
@@ -409,7 +447,7 @@ class Booking(Deductions):
         guard = policy.guard("self_closed")
         if guard is not None and track.reporter in (track.resolver, event.actor):
             account = self.account(track.reporter)
-            account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+            self.advance(account, event)
             self.flag(account,
                 event,
                 guard.rule,
@@ -424,7 +462,7 @@ class Booking(Deductions):
             return
         for role, member, item in payees:
             account = self.account(member)
-            account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+            self.advance(account, event)
             inputs: dict[str, Any] = {"incident": event.incident, "as": role}
             if item.when is not None:
                 inputs.update(self._incident_facts(known, event, member, track).show(item.when.reads))
@@ -455,7 +493,7 @@ class Booking(Deductions):
             if item is None:
                 continue
             account = self.account(member)
-            account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+            self.advance(account, event)
             inputs: dict[str, Any] = {"incident": event.incident, "as": "participant",
                                       "decision": event.decision}
             if item.when is not None:

@@ -451,11 +451,13 @@ class Account:
             due = self.earned_due = min((value[2] for value in self.earned.values()), default=NEVER_KEY)
         return due
 
-    def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, now: timedelta | None = None) -> None:
+    def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, now: timedelta | None = None,
+                paying: Pays | None = None) -> None:
         """Book every expiry and streak bonus that fell due at or before ``until``, in time order.
 
         Cap counters of periods that ended by ``until`` are dropped (no later
         credit reads them).  ``now``: ``utc_key(until)``, if the caller has it.
+        ``paying``: a span it says cannot pay is closed without asking ``policy_at``.
         """
         if now is None:
             now = utc_key(until)
@@ -487,7 +489,7 @@ class Account:
             if span_end is not None and span is not None and (lot_time is None or span_end < lot_time):
                 del self.open_spans[span]
                 self.span_due = None
-                self._judge_streak(span, span_end, policy_at, calendar)
+                self._judge_streak(span, span_end, policy_at, calendar, paying)
                 continue
             self._expire(heapq.heappop(self.expiring)[3])
 
@@ -510,10 +512,12 @@ class Account:
         )
         lot.remaining = 0
 
-    def _judge_streak(self, span: tuple[str, str], end: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+    def _judge_streak(self, span: tuple[str, str], end: datetime, policy_at: PolicyAt, calendar: Calendar,
+                      paying: Pays | None = None) -> None:
         kind, label = span
         node = self.span_node.pop(span, "")
-        policy = policy_at(end - timedelta(microseconds=1), node or None)
+        policy = (policy_at(end - timedelta(microseconds=1), node or None)
+                  if paying is None or paying(kind, end, node) else None)
         if policy is not None and any(streak.span == kind for streak in policy.streaks):
             tz = calendar.tz
             start = parse_period(label, tz).start

@@ -54,6 +54,11 @@ class PointsState(TaskBooking, Checks):
         #: ``last_time`` and ``last_order`` as ``_apply`` last saw them, with their ``utc_key``s
         self._seen: tuple[Any, timedelta | None, Any, timedelta | None] = (None, None, None, None)
 
+    @hookimpl
+    def gridcore_on_ruleset_loaded(self, engine: Engine, ruleset: Any, effective: Any) -> None:
+        """A ruleset was put in force: which streak spans can pay is worked out again."""
+        self.forget_streak_spans()
+
     # ------------------------------------------------------------ validation
 
     @hookimpl

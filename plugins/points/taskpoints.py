@@ -46,7 +46,7 @@ class TaskBooking(Booking):
         if policy is None or item is None or not item.on_time:
             return
         account = self.account(event.actor)
-        account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+        self.advance(account, event)
         self.earn(account, event, policy, f"task:{kind}", Fraction(item.on_time), item.rule, (),
                   {"task": event.task, "kind": kind, "done": "on time (按时完成)"},
                   f"task {event.task} ({kind}) done on time: {item.on_time}")
@@ -62,7 +62,7 @@ class TaskBooking(Booking):
         if policy is None or item is None or not item.missed:
             return
         account = self.account(event.member)
-        account.advance(event.time, self.policy_at, self.calendar, self.now_key)
+        self.advance(account, event)
         self.earn(account, event, policy, f"task:{kind}", Fraction(item.missed), item.rule, (),
                   {"task": event.task, "kind": kind, "deadline": event.time.isoformat()},
                   f"task {event.task} ({kind}) not done by its deadline (逾期未完成): {item.missed}")
