@@ -99,13 +99,13 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.dirty = set()
         calendar = state.calendar
         unpacker = functools.partial(_unpack, rules=rules, ends=calendar.end)
+        loader = _AccountLoader(rules, calendar.end)
         for doc in document["accounts"]:
-            account = _load_account(doc, rules, calendar.end)
+            account = loader.load(doc)
             account.unpacker = unpacker
             account.journal = state.history
             state.accounts[account.member] = account
-            named = {str(key) for key in doc["lot_rules"]} | {str(key) for key in doc["rules"]}
-            state.saved_accounts[account.member] = (doc, tuple(rules[k] for k in sorted(named)))
+            state.saved_accounts[account.member] = (doc, loader.named(doc))
         state.claims = Claims()
         for member, activity, claims in document["claims"]:
             state.claims.by_activity[(str(member), str(activity))] = [
@@ -192,21 +192,59 @@ def _dump_account(account: Account, was: tuple[dict[str, Any], tuple[RuleRef, ..
     return out, tuple(named.values())
 
 
-def _load_account(doc: dict[str, Any], rules: dict[str, RuleRef],
-                  ends: Callable[[str, str], datetime]) -> Account:
-    account = Account(str(doc["member"]))
-    for name in _TOTALS:
-        setattr(account, name, int(doc[name]))
-    account.packed = str(doc["lots"])
-    account.packed_due = NEVER if doc["due"] is None else datetime.fromisoformat(doc["due"])
-    advanced = doc["advanced_to"]
-    account.advanced_to = None if advanced is None else utc_key(datetime.fromisoformat(advanced))
-    account.earned = {(str(scope), str(kind)): (str(label), int(points), utc_key(ends(str(kind), str(label))))
-                      for scope, kind, label, points in doc["earned"]}
-    account.open_spans = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in doc["open_spans"]}
-    account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
-    account.rules = {rules[str(key)] for key in doc["rules"]}
-    return account
+class _AccountLoader:
+    """Reads accounts' rows back, working out once what many rows share.
+
+    Most accounts name the same few periods (the current day, week, month,
+    quarter and year) and the same sets of rules: a period's end, and a set of
+    rules, is worked out once per restore rather than once per row (a large
+    store holds thousands of accounts: this was most of restoring the state).
+    """
+
+    def __init__(self, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime]) -> None:
+        self.rules = rules
+        self.ends = ends
+        self._ends: dict[tuple[str, str], tuple[datetime, timedelta]] = {}
+        self._rule_sets: dict[tuple[str, ...], frozenset[RuleRef]] = {}
+        self._named: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[RuleRef, ...]] = {}
+
+    def end(self, kind: Any, label: Any) -> tuple[datetime, timedelta]:
+        """The end of the period of ``kind`` labelled ``label``, and as a ``utc_key``."""
+        found = self._ends.get((kind, label))
+        if found is None:
+            at = self.ends(str(kind), str(label))
+            found = self._ends[(str(kind), str(label))] = (at, utc_key(at))
+        return found
+
+    def load(self, doc: dict[str, Any]) -> Account:
+        """An account from its row (its lots and marks left packed)."""
+        account = Account(str(doc["member"]))
+        for name in _TOTALS:
+            setattr(account, name, int(doc[name]))
+        account.packed = str(doc["lots"])
+        account.packed_due = NEVER if doc["due"] is None else datetime.fromisoformat(doc["due"])
+        advanced = doc["advanced_to"]
+        account.advanced_to = None if advanced is None else utc_key(datetime.fromisoformat(advanced))
+        end = self.end
+        account.earned = {(str(scope), str(kind)): (str(label), int(points), end(kind, label)[1])
+                          for scope, kind, label, points in doc["earned"]}
+        account.open_spans = {(str(kind), str(label)): end(kind, label)[0] for kind, label in doc["open_spans"]}
+        account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
+        keys = tuple(doc["rules"])
+        rule_set = self._rule_sets.get(keys)
+        if rule_set is None:
+            rule_set = self._rule_sets[keys] = frozenset(self.rules[str(key)] for key in keys)
+        account.rules = set(rule_set)  # (a copy of a set keeps its members' hashes: none worked out again)
+        return account
+
+    def named(self, doc: dict[str, Any]) -> tuple[RuleRef, ...]:
+        """The rules a row names (its lots' and its entries'), by key."""
+        keys = (tuple(doc["lot_rules"]), tuple(doc["rules"]))
+        found = self._named.get(keys)
+        if found is None:
+            every = {str(key) for key in keys[0]} | {str(key) for key in keys[1]}
+            found = self._named[keys] = tuple(self.rules[key] for key in sorted(every))
+        return found
 
 
 def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime]) -> None:
