@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, StoreError, get_plugin_manager
-from gridcore_escalation.archive import COLLECTION
+from gridcore_escalation.archive import COLLECTION, Archive
 from gridcore_escalation.events import (
     IncidentAccepted,
     IncidentClosed,
@@ -212,3 +214,46 @@ def test_a_period_s_read_decodes_only_the_closed_incidents_spanning_it(store: st
         assert [i.id for i in state.active_between(hours(27), hours(30))] == ["I3", "I5"]
         assert [i.id for i in state.reported_between(hours(23), hours(25))] == ["I3"]
         assert [i.id for i in state.active_between(hours(27.5), hours(30))] == ["I5"]
+
+
+def _archived(steps: list[tuple[int, int, int, bool]]) -> tuple[Archive, dict[str, dict[str, Any] | None]]:
+    """An archive of the entries ``steps`` make (incident, report hours before the entry's number, hours
+    from there to its last step, a removal?), and the newest entry of each incident (None: removed)."""
+    archive = Archive()
+    newest: dict[str, dict[str, Any] | None] = {}
+    for n, (which, reported, lasted, removed) in enumerate(steps):
+        ident = f"I{which}"
+        if removed:
+            entry: dict[str, Any] = {"removed": ident, "names": [ident]}
+            newest[ident] = None
+        else:
+            # (entries come in the order incidents close: mostly later reports, now and then an old one)
+            at = n - reported
+            entry = {"incident": {"id": ident, "repeats": [], "reported_at": hours(at).isoformat(), "n": n},
+                     "decisions": {}, "escalations": {}, "last": hours(at + lasted).isoformat()}
+            newest[ident] = entry
+        archive.add(entry)
+    return archive, newest
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 14), st.sampled_from([0, 0, 1, 2, 30]), st.integers(0, 6),
+                                st.sampled_from([False, False, False, True])), min_size=1, max_size=40),
+       spans=st.lists(st.tuples(st.integers(-30, 45), st.integers(1, 12)), min_size=1, max_size=6))
+@example(steps=[(n % 10, 0, 1, False) for n in range(30)], spans=[(25, 3), (2, 3)])  # the last parts' names first
+def test_a_period_s_read_finds_the_newest_entry_of_each_incident_spanning_it(
+        steps: list[tuple[int, int, int, bool]], spans: list[tuple[int, int]]) -> None:
+    """Whatever the order of reads (a recent period first reads only the recent parts' names), each closed
+    incident is found once, by its newest entry, when its own span meets the period; a removed one never."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("gridcore_escalation.archive.PART_SIZE", 3)  # many parts, sealed in memory
+        archive, newest = _archived(steps)
+        assert len(archive.parts) == len(steps) // 3
+        for start, length in spans:
+            span = (hours(start), hours(start + length))
+            found = [entry["incident"]["n"] for _, entry in archive.current(active=span)]
+            expected = [e["incident"]["n"] for e in newest.values() if e is not None
+                        and datetime.fromisoformat(e["incident"]["reported_at"]) < span[1]
+                        and datetime.fromisoformat(e["last"]) >= span[0]]
+            assert sorted(found) == sorted(expected), span
+            archive.add({"removed": "I99", "names": ["I99"]})  # (entries after a read keep the names read right)

@@ -21,7 +21,9 @@ closing writes the incident again); a *removal* entry says it is no longer
 closed (a stored event replayed after a late one reopened it, and the state
 took it back).  Lookups go through an index of names built from the parts'
 names the first time one is asked for; reads over a period load only the
-parts whose incidents span it.  Parts are cut by count only, so a store's
+parts whose incidents span it, tell an incident's newest entry from the names
+of those parts and the later ones (a recent period reads no older names), and
+decode only the incidents whose own span meets the period.  Parts are cut by count only, so a store's
 archive is cut the same way whether it was built in one replay or restored
 from a checkpoint and replayed from there, and a part is never changed: a
 late event that changes history gives new parts from where it landed on, and
@@ -106,6 +108,8 @@ class Archive:
         self.open: list[dict[str, Any]] = []
         #: name -> (part number, position) of the newest entry answering to it (built when first asked)
         self._index: dict[str, tuple[int, int]] | None = None
+        #: the same for the names of the parts from a number on (``_index_from``), kept as ``_index`` is
+        self._tail: tuple[int, dict[str, tuple[int, int]]] | None = None
         self._cache: PartCache[list[dict[str, Any]]] = PartCache(CACHED_PARTS, by_items=False)
 
     @property
@@ -118,10 +122,11 @@ class Archive:
     def add(self, entry: dict[str, Any]) -> None:
         """Append an entry: a closed incident, or a removal (``{"removed": id, "names": [...]}``)."""
         self.open.append(entry)
-        if self._index is not None:
-            where = (len(self.parts), len(self.open) - 1)
-            for name in entry_names(entry):
-                self._index[name] = where
+        where = (len(self.parts), len(self.open) - 1)
+        for kept in (self._index, None if self._tail is None else self._tail[1]):
+            if kept is not None:
+                for name in entry_names(entry):
+                    kept[name] = where
         if len(self.open) >= PART_SIZE:
             self.seal()
 
@@ -150,6 +155,33 @@ class Archive:
             self._index = found
         return self._index
 
+    def _index_from(self, first: int) -> dict[str, tuple[int, int]]:
+        """Where the newest entry answering to each name of parts ``first`` on is (the open part too).
+
+        For an entry of those parts it says what ``index`` says: an entry that
+        supersedes it can only come later.  A read of a recent period reads
+        the names of the recent parts, not those of the whole history.  Kept
+        for the next read (from the same part or a later one); reaching back
+        over half the parts builds the whole ``index`` instead.
+        """
+        if self._index is not None:
+            return self._index
+        if self._tail is not None and self._tail[0] <= first:
+            return self._tail[1]
+        if first <= len(self.parts) // 2:
+            return self.index()
+        found: dict[str, tuple[int, int]] = {}
+        for number in range(first, len(self.parts)):
+            for position, names in enumerate(self.parts[number].names):
+                for name in names:
+                    found[name] = (number, position)
+        tail = len(self.parts)
+        for position, entry in enumerate(self.open):
+            for name in entry_names(entry):
+                found[name] = (tail, position)
+        self._tail = (first, found)
+        return found
+
     def find(self, name: str) -> tuple[tuple[int, int], dict[str, Any]] | None:
         """Where the newest entry answering to ``name`` is, and the entry; None if none, or it was removed."""
         where = self.index().get(name)
@@ -169,14 +201,12 @@ class Archive:
         from the entry's text, before an incident is decoded): callers filter
         the incidents they get by what happened in the period.
         """
-        index = self.index()
-        for number in range(len(self.parts) + 1):
-            if number < len(self.parts):
-                part = self.parts[number]
-                if reported is not None and not _overlaps(part.reported, *reported):
-                    continue
-                if active is not None and not _overlaps(part.active, *active):
-                    continue
+        wanted = [number for number, part in enumerate(self.parts)
+                  if (reported is None or _overlaps(part.reported, *reported))
+                  and (active is None or _overlaps(part.active, *active))]
+        wanted.append(len(self.parts))  # the open part: no span kept, its entries are checked one by one
+        index = self._index_from(wanted[0])
+        for number in wanted:
             for position, entry in enumerate(self.entries(number)):
                 incident = entry.get("incident")
                 if incident is None or index.get(str(incident["id"])) != (number, position):
