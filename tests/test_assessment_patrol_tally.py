@@ -147,3 +147,33 @@ def test_the_state_keeps_only_the_last_days_and_older_periods_read_the_log(
             assert logindex.patrol_tally(engine, span.start, span.end, "day", None) == found, period
             assert participants(engine, span.start, span.end, from_state=False) == \
                 logindex.participants(engine, span.start, span.end), period
+
+
+def test_a_day_restored_from_a_checkpoint_takes_more_participants(tmp_path: Path) -> None:
+    """A restored day's participants are kept as the checkpoint's list until the day gains someone."""
+    url = str(tmp_path / "store")
+    events = day_of_events(3)
+    activities = [e for e in events if e.kind == "activity_recorded"]
+    last = max(activities, key=lambda e: e.time)
+    latest = max(e.time for e in events)  # (the new activities come after every event: no rewind)
+    with Engine.open(store=url, community=community(), ruleset=RULES, effective=datetime(2024, 1, 1, tzinfo=CST),
+                     clock=FixedClock(CLOCK), plugins=plugins()) as engine:
+        engine.checkpoint_min = 1
+        assert not engine.record_many(events).refused
+    day = last.time.astimezone(CST).date()
+    span = parse_period(day.isoformat(), CST)
+    with Engine.open(store=url, clock=FixedClock(CLOCK), plugins=plugins()) as engine:
+        state = engine.state("assessment")
+        assert isinstance(state.participants[day], list)  # as restored
+        before = set(state.participants[day])
+        newcomer = min({e.participant for e in activities} - before)
+        assert latest.astimezone(CST).date() == day
+        assert not engine.record_many([
+            attrs.evolve(last, id="newcomer", time=latest + timedelta(minutes=2), actor=newcomer, member=None),
+        ]).refused
+        assert engine.state("assessment") is state and state.participants[day] == before | {newcomer}
+        assert participants(engine, span.start, span.end, from_state=True) == \
+            participants(engine, span.start, span.end, from_state=False)
+        saved = state.gridcore_save_state()
+        engine.rebuild()
+        assert engine.state("assessment").gridcore_save_state() == saved

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
+import attrs
 import pytest
 from conftest import START, small_community
 from hypothesis import HealthCheck, given, settings
@@ -227,6 +228,36 @@ def test_a_periods_tasks_are_those_due_in_it_whether_recorded_or_restored(make: 
     assert engine.checkpoint()
     engine.close()
     same(make())
+
+
+def test_restored_tasks_are_built_when_first_asked_for_and_read_back_equal(make: Callable[..., Engine]) -> None:
+    from gridcore_tasks.checkpoint import _converter
+    from gridcore_tasks.records import Task
+
+    engine = make()
+    engine.record_many([sweep(), sweep("t2", when=START + 8 * DAY), done("worker1", START + DAY)])
+    engine.tick(DUE + DAY)  # police1's part of t1 falls overdue
+    engine.record(TaskCancelled(id="c", time=START + 9 * DAY, actor="leader1", node="g1", task="t2", reason="改期"))
+    engine.record(sweep("t3", when=START + 20 * DAY))
+    every = {t.id: attrs.asdict(t) for t in engine.state("tasks").tasks.values()}
+    assert engine.checkpoint()
+    saved = engine.hooks.save_state(engine, engine.state("tasks"))
+    engine.close()
+    again = make()
+    tasks = again.state("tasks").tasks
+    assert set(tasks) == {"t1", "t2", "t3"} and not any(isinstance(v, Task) for v in tasks._items.values())
+    assert again.hooks.save_state(again, again.state("tasks")) == saved  # written back as read
+    # a period's read builds the tasks due in it, and only them
+    assert [t.id for t in gridcore_tasks.tasks(again, start=DUE, end=DUE + DAY)] == ["t1"]
+    assert [i for i, v in tasks._items.items() if isinstance(v, Task)] == ["t1"]
+    # what falls due was read from the documents: only t3 is still open, and falls due at its deadline
+    overdue = again.tick(START + 30 * DAY)
+    assert [(e.task, e.member) for e in overdue] == [("t3", "police1"), ("t3", "worker1")]
+    again.record(done("police1", START + 24 * DAY, task="t3"))  # a late part still counts, on a built task
+    assert {i: attrs.asdict(tasks[i]) for i in ("t1", "t2")} == {i: every[i] for i in ("t1", "t2")}
+    assert {i: _converter.unstructure(tasks[i]) for i in tasks} == {
+        d["id"]: d for d in again.hooks.save_state(again, again.state("tasks"))["tasks"]}
+    assert gridcore_tasks.progress(again, "t3").counts["late"] == 1
 
 
 # ------------------------------------------------------------------ invariants

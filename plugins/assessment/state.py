@@ -74,7 +74,9 @@ class AssessmentState:
         #: as ``logindex.patrol_tally`` would count them in the log
         self.patrols: dict[date, Counter[str]] = {}
         #: who took part in an activity, per local day, as ``logindex.participants`` would read the log
-        self.participants: dict[date, set[str]] = {}
+        #: (a day restored from a checkpoint is the list it saved, made a set when the day gains someone:
+        #: restoring does not build 500 days' sets of which a read asks for a month's)
+        self.participants: dict[date, set[str] | list[str]] = {}
         #: registered residents now: person -> (node, name), as ``logindex.population`` reads the log
         #: (a registration sets both, a move of someone registered the node)
         self.registered: dict[str, tuple[str, str]] = {}
@@ -107,8 +109,8 @@ class AssessmentState:
             if self.kept_from is not None and day < self.kept_from:
                 return
             people = self.participants.get(day)
-            if people is None:
-                people = self.participants[day] = set()
+            if not isinstance(people, set):
+                people = self.participants[day] = set(people or ())
             people.add(event.participant)
         elif kind in _INCIDENT_KINDS:
             self._incident_step(event, kind)
@@ -178,10 +180,9 @@ class AssessmentState:
         self.last = None if last is None else datetime.fromisoformat(last)
         self.unresolved = {str(k): (str(n), int(s)) for k, n, s in document["unresolved"]}
         self.resolved = {str(k): (str(n), int(s)) for k, n, s in document["resolved"]}
-        self.patrols = {date.fromisoformat(day): Counter({str(n): int(c) for n, c in counts})
-                        for day, counts in document["patrols"].items()}
-        self.participants = {date.fromisoformat(day): {str(p) for p in people}
-                             for day, people in document["participants"].items()}
+        # (a checkpoint is JSON: its names are text, its counts whole numbers, its people unique and sorted)
+        self.patrols = {date.fromisoformat(day): Counter(dict(counts)) for day, counts in document["patrols"].items()}
+        self.participants = {date.fromisoformat(day): list(people) for day, people in document["participants"].items()}
         kept_from = document["kept_from"]
         self.kept_from = None if kept_from is None else date.fromisoformat(kept_from)
         self.registered = {str(p): (str(n), str(name)) for p, n, name in document["registered"]}

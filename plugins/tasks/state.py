@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+from collections.abc import MutableMapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,8 @@ class TasksState:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.tasks: dict[str, Task] = {}
+        #: every task by id (restored from a checkpoint: each built when first asked for, checkpoint.py)
+        self.tasks: MutableMapping[str, Task] = {}
         #: (deadline, task id) of tasks that may still fall due
         self._due: list[tuple[datetime, str]] = []
         #: (deadline, task id) of every task, sorted: a period's tasks without a walk through all of them
@@ -128,10 +130,9 @@ class TasksState:
         """Take back what a checkpoint saved (what may fall due is worked out again)."""
         from .checkpoint import restore
 
-        self.tasks = restore(document)
-        self._due = [(task.deadline, task.id) for task in self.tasks.values() if not task.settled()]
+        self.tasks, self._due, every = restore(document)
         heapq.heapify(self._due)
-        self._by_deadline = sorted((task.deadline, task.id) for task in self.tasks.values())
+        self._by_deadline = sorted(every)
 
     def due_between(self, start: datetime | None, end: datetime | None) -> list[Task]:
         """The tasks whose deadline is in ``[start, end)`` (a bound None: open), by deadline then id."""
