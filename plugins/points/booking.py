@@ -236,7 +236,7 @@ class Booking(Deductions):
             periods=periods,
             cap_plan=pricing.caps[at],
         )
-        if base >= 0:  # a deduction is no activity toward a streak
+        if base.numerator >= 0:  # a deduction is no activity toward a streak (a sign: no Fraction compare)
             account.mark_active(event.time, event.node, self.calendar)
 
     def earn(
@@ -262,7 +262,7 @@ class Booking(Deductions):
         them; ``cap_plan``: ``caps`` paired with ``scope``, then the policy's caps
         paired with ``*`` (``Pricing.caps``), if the caller has it.
         """
-        if base < 0:
+        if base.numerator < 0:
             self.deduct(account, event, policy, scope, base, rule, inputs, summary, entry_id)
             return
         member = account.member
@@ -282,13 +282,14 @@ class Booking(Deductions):
                 inputs["tilt level " + level] = f"x {float(best.factor):g}"
         # Exact until the entry is booked, then rounded half up once per entry:
         # the ledger, the board and the statement hold whole points.
-        exact = base * factor if factor != 1 else base
+        scaled = factor != 1
+        exact = base * factor if scaled else base
         amount = round_points(exact)
         rounded = amount
         if exact.denominator != 1:
             inputs["exact"] = f"{exact.numerator}/{exact.denominator} = {float(exact):g}"
         inputs["rounded"] = rounded
-        if factor != 1:
+        if scaled:
             summary += f" x {float(factor):g}"
         if exact.denominator != 1:
             summary += f" = {float(exact):g}, rounded to {rounded}"

@@ -11,11 +11,15 @@ methods of the points state (``PointsState`` mixes ``Checks`` in).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from gridcore.events import ActivityRecorded, Event
 
 from .events import PointsRedeemed, RecognitionAwarded
 from .records import Records
+
+if TYPE_CHECKING:
+    from gridcore import Engine
 
 #: One record of an activity covers at most a day; longer work is recorded day by day.
 MAX_HOURS = 24
@@ -23,6 +27,11 @@ MAX_HOURS = 24
 
 class Checks(Records):
     """What the points rules refuse (a mixin of ``PointsState``); nothing here changes the state."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        #: ``is_staff_at`` answers of one community (the roster does not change under it), bounded
+        self._staff_at: tuple[object, dict[tuple[str, str], bool]] = (None, {})
 
     def later_events(self, event: Event) -> list[Event]:
         """Stored events that come after ``event`` but this state has not applied.
@@ -111,8 +120,18 @@ class Checks(Records):
     def is_staff_at(self, person: str, node: str) -> bool:
         """True if ``person`` holds a staff role (any but ``resident``) at ``node`` or above."""
         community = self.engine.community
-        staff = [role for role in community.roles if role != "resident"]
-        return bool(staff) and bool(community.holds_role_at_or_above(person, node, staff))
+        known, answers = self._staff_at
+        if known is not community:
+            answers = {}
+            self._staff_at = (community, answers)
+        found = answers.get((person, node))
+        if found is None:
+            if len(answers) >= 65536:
+                answers.clear()
+            staff = [role for role in community.roles if role != "resident"]
+            found = answers[(person, node)] = bool(staff) and bool(
+                community.holds_role_at_or_above(person, node, staff))
+        return found
 
     def check_recorder(self, event: ActivityRecorded) -> list[str]:
         """A member records their own activity; only staff at the node or above record someone else's."""
