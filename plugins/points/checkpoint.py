@@ -128,7 +128,7 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.task_kinds = {str(k): str(v) for k, v in document["task_kinds"].items()}
         state.tasks_done = {(str(task), str(member)) for task, member in document["tasks_done"]}
         state.tasks_missed = {(str(task), str(member)) for task, member in document["tasks_missed"]}
-        state.queue_all()
+        state.queue_later()
     except (KeyError, TypeError, IndexError, AttributeError, GridcoreError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
 
@@ -225,10 +225,12 @@ class _AccountLoader:
         account.packed_due = NEVER if doc["due"] is None else datetime.fromisoformat(doc["due"])
         advanced = doc["advanced_to"]
         account.advanced_to = None if advanced is None else utc_key(datetime.fromisoformat(advanced))
-        end = self.end
-        account.earned = {(str(scope), str(kind)): (str(label), int(points), end(kind, label)[1])
+        known, end = self._ends.get, self.end
+        account.earned = {(str(scope), str(kind)): (str(label), int(points),
+                                                    (known((kind, label)) or end(kind, label))[1])
                           for scope, kind, label, points in doc["earned"]}
-        account.open_spans = {(str(kind), str(label)): end(kind, label)[0] for kind, label in doc["open_spans"]}
+        account.open_spans = {(str(kind), str(label)): (known((kind, label)) or end(kind, label))[0]
+                              for kind, label in doc["open_spans"]}
         account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
         keys = tuple(doc["rules"])
         rule_set = self._rule_sets.get(keys)

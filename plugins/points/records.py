@@ -73,6 +73,8 @@ class Records:
         self._queued: dict[str, timedelta] = {}
         #: members whose account was handed out for booking since the last ``queue_touched``
         self._touched: set[str] = set()
+        #: True when ``_due`` is yet to be worked out for every account (``queue_later``)
+        self._queue_stale = False
         #: ``utc_key`` of the time of the event being applied (``sweep`` sets it)
         self.now_key: timedelta | None = None
         self._items: tuple[PointsPolicy | None, dict[str, list[ActivityItem]]] = (None, {})
@@ -101,6 +103,7 @@ class Records:
         copied.task_kinds = dict(self.task_kinds)
         copied.tasks_done, copied.tasks_missed = set(self.tasks_done), set(self.tasks_missed)
         copied._due, copied._queued = list(self._due), dict(self._queued)
+        copied._queue_stale = self._queue_stale
         copied.last_time, copied.last_order, copied.uncovered = self.last_time, self.last_order, self.uncovered
         return copied
 
@@ -152,6 +155,8 @@ class Records:
         at the same times; only where they stand among other members' entries
         in the history (its booking order) follows the sweep.
         """
+        if self._queue_stale:
+            self.queue_all()
         due = self._due
         now = self.now_key = utc_key(until)
         while due and due[0][0] <= now:
@@ -175,6 +180,8 @@ class Records:
 
     def queue(self, member: str) -> None:
         """Queue the member's account for its ``next_due`` (or earlier: it is looked at again then)."""
+        if self._queue_stale:
+            return  # (``queue_all`` queues it when first needed)
         when = self.accounts[member].next_due()
         if when == NEVER_KEY:
             return
@@ -185,6 +192,9 @@ class Records:
 
     def queue_touched(self) -> None:
         """Queue the accounts booked on since the last call (after each event)."""
+        if self._queue_stale:
+            self._touched.clear()
+            return
         for member in self._touched:
             queued = self._queued.get(member)
             advanced = self.accounts[member].advanced_to
@@ -194,10 +204,21 @@ class Records:
         self._touched.clear()
 
     def queue_all(self) -> None:
-        """Queue every account afresh (after a restore)."""
+        """Queue every account afresh."""
         self._due, self._queued, self._touched = [], {}, set()
+        self._queue_stale = False
         for member in self.accounts:
             self.queue(member)
+
+    def queue_later(self) -> None:
+        """Queue every account afresh when the state is first swept (after a restore).
+
+        A read never sweeps: it does not work out when each account falls
+        due.  Until an event is applied nothing changes what ``next_due`` says
+        (a query advances copies), so queueing later queues the same moments.
+        """
+        self._due, self._queued, self._touched = [], {}, set()
+        self._queue_stale = True
 
     def view(self, member: str, when: datetime | None = None, paying: Pays | None = None) -> Account:
         """The member's account with expiry and bonuses booked up to ``when`` (default now).
