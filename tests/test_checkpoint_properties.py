@@ -7,8 +7,9 @@ ruleset sometimes changed mid-log (back-dated, so events are judged again;
 for the whole tree or for one grid's subtree),
 and some chunks written by a writer that "crashes" after storing its events
 but before its checkpoint.  A fresh engine on the store (which restores the
-newest checkpoint that fits and replays the tail) must then hold exactly what
-a replay of the whole store gives: every plugin's outcomes, every saved state
+newest checkpoint that fits and replays the tail, and gives each plugin its
+state when the plugin is first used, in a random order) must then hold
+exactly what a replay of the whole store gives: every plugin's outcomes, every saved state
 document, the residents, the log position, and what the points plugin reads
 from its history (cut into parts of a few entries here, so parts are sealed,
 stored by the writers and read back by the reader), and what the escalation
@@ -126,7 +127,9 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
         steps.append(step)
     # the residents registered first (so most activities are credited), or only as the slice has them
     registered = [e for e in events if type(e).__name__ == "ResidentRegistered"] if draw(st.booleans()) else []
-    return {"steps": steps, "registered": registered}
+    # the order a reader first uses the plugins in: each is given its state from the checkpoint then
+    woken = draw(st.permutations(["points", "escalation", "assessment", "tasks"]))
+    return {"steps": steps, "registered": registered, "woken": woken}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -158,6 +161,8 @@ def test_checkpoint_and_tail_equal_a_full_replay(backend: str, history: dict[str
                 engine.close()
             restored = Engine.open(store=url, clock=FixedClock(CLOCK), plugins=plugins(), read_only=True)
             try:
+                for name in history["woken"]:
+                    restored.state(name)
                 seen = snapshot(restored)
                 restored.rebuild()  # from the first event, no checkpoint
                 assert seen == snapshot(restored)
