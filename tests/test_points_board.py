@@ -94,7 +94,10 @@ def test_a_board_leaves_the_lots_of_accounts_that_earned_nothing_that_month_pack
         rows = api.board(restored, root, "2025-03")
         assert [(row.member, row.earned) for row in rows] == [("res2", rows[0].earned)]
         assert rows[0].earned > 0
-        # res2's view was a copy (its lots were read back for it); res1's account was not looked into
+        # res1's account was not looked into; res2's view was a copy (its quarter's span ended by the
+        # month's end), which read the lots back for itself: both accounts stay packed
         assert accounts["res1"].packed is not None
+        assert accounts["res2"].packed is not None
+        assert api.state(restored).view("res2", now).packed is None
         assert rows == board_of_every_account(restored, root, "2025-03")
         assert [row.member for row in api.board(restored, root, "2025-01")] == ["res1"]

@@ -573,8 +573,31 @@ class Account:
         return {key: value for key, value in self.earned.items() if value[0] == newest[key[1]]}
 
     def copy(self) -> Account:
-        """A copy whose open part can be advanced without touching this account (its own journal)."""
-        self.unpack()
+        """A copy whose open part can be advanced without touching this account (its own journal).
+
+        A restored account not read back yet gives a copy holding the same
+        packed text, read back into the copy only if the copy needs its lots:
+        the account stays packed, and its lots are not built twice.
+        """
+        if self.packed is not None:
+            return Account(
+                member=self.member,
+                balance=self.balance,
+                debt=self.debt,
+                earned=dict(self.earned),
+                open_spans=dict(self.open_spans),
+                span_node=dict(self.span_node),
+                net=self.net,
+                credited=self.credited,
+                redeemed=self.redeemed,
+                expired=self.expired,
+                deducted=self.deducted,
+                rules=set(self.rules),
+                advanced_to=self.advanced_to,
+                packed=self.packed,
+                packed_due=self.packed_due,
+                unpacker=self.unpacker,
+            )
         lots = [Lot(lot.entry_id, lot.time, lot.node, lot.remaining, lot.expires, lot.expiry_rule)
                 for lot in self.lots]
         by_id = {lot.entry_id: lot for lot in lots}
