@@ -90,9 +90,24 @@ class Statement:
     deducted: int = 0
 
 
+#: the smallest step of time: the last moment of a period is its end less this
+_TICK = timedelta(microseconds=1)
+
+
 def _until(engine: Engine, end: datetime) -> datetime:
     now = engine.clock.now()
     return min(end, now)
+
+
+def _view_until(engine: Engine, end: datetime) -> datetime:
+    """How far a read of a period ending at ``end`` advances accounts: now, or the period's last moment.
+
+    A period's reads count no entry dated at its end or later, so what a view
+    would book at ``end`` itself (a quarter's streak bonus, a lot expiring at
+    midnight) is left out: an account with nothing else due is not copied.
+    Nothing booked at ``end`` changes what is booked before it.
+    """
+    return min(end - _TICK, engine.clock.now())
 
 
 def statement(engine: Engine, member: str, period: str) -> Statement:
@@ -106,7 +121,7 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
     span = parse_period(period, the_state.tz)
     start, end = span.start, span.end
     until = _until(engine, end)
-    account = the_state.view(member, until)
+    account = the_state.view(member, _view_until(engine, end))
     since = [*_booked(the_state, member, since=min(start, until)), *(r.entry for r in account.extras)]
     inside = tuple(e for e in since if start <= e.time < end and e.time <= until)
     opening = account.net - sum(e.amount for e in since if e.time >= start or e.time > until)
@@ -137,10 +152,6 @@ class BoardRow:
     role: str
     earned: int
     balance: int
-
-
-#: the smallest step of time: the last moment of a period is its end less this
-_TICK = timedelta(microseconds=1)
 
 
 def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
@@ -177,7 +188,7 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
                 for where in the_state.accounts[member].bonus_between(start, window, paying)):
             # Nothing it earned here, and its view books no bonus here: no row (its lots are not read).
             continue
-        account = the_state.view(member, until, paying)
+        account = the_state.view(member, _view_until(engine, end), paying)
         since = [*mine, *(r.entry for r in account.extras)]
         earned = sum(e.amount for e in since if counts(e))
         if earned > 0:
@@ -216,7 +227,7 @@ def node_totals(engine: Engine, node: str, period: str) -> list[NodeTotals]:
     until = _until(engine, end)
     own: dict[str, dict[str, int]] = {}
     booked = list(_booked(the_state, None, since=start, until=end))
-    for account in the_state.views(until):
+    for account in the_state.views(_view_until(engine, end)):
         booked.extend(r.entry for r in account.extras)
     for e in booked:
         if start <= e.time < end and e.time <= until and e.node in hierarchy:
