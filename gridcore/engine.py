@@ -287,8 +287,9 @@ class Engine:
             engine._restore_rulesets()
             engine.hooks.on_open(engine)
             try:
-                engine._restore_checkpoint()
-                engine._replay()
+                with fewer_full_collections():  # the state only grows while the log is replayed
+                    engine._restore_checkpoint()
+                    engine._replay()
             except StoreConflict:  # another writer appended while this one replayed
                 engine._rebuild_state()
             engine._tell_unread()
@@ -917,9 +918,10 @@ class Engine:
         for _ in range(CONFLICT_RETRIES):
             self._reset()
             try:
-                if checkpoint:
-                    self._restore_checkpoint()
-                self._replay()
+                with fewer_full_collections():
+                    if checkpoint:
+                        self._restore_checkpoint()
+                    self._replay()
                 return
             except StoreConflict:
                 continue  # another writer appended while this one replayed: again
@@ -1276,20 +1278,22 @@ class Engine:
         wanted = list(self._pending) if names is None else [name for name in names if name in self._pending]
         was_waking, self._waking = self._waking, True
         try:
-            for name in wanted:
-                if name not in self._pending:
-                    continue  # woken meanwhile (a plugin's restore asked for another's state)
-                plugin, key, stamp = self._pending.pop(name)
-                found = self.store.get(CHECKPOINTS, key)
-                try:
-                    if found is None or found.get("stamp") != stamp:
-                        raise ValueError(f"the document {key} is missing or belongs to another checkpoint")
-                    self.hooks.restore_state(self, plugin, found["state"])
-                except (KeyError, TypeError, ValueError, GridcoreError) as exc:
-                    self._spoiled.add(stamp)
-                    self._pending.clear()
-                    self._warn_once(f"a checkpoint could not be read and was passed over: {exc}")
-                    raise StoreConflict(f"the checkpoint {stamp[:12]} could not be read: {exc}") from None
+            # a state is many objects, all kept: full collections meanwhile would find nothing
+            with fewer_full_collections():
+                for name in wanted:
+                    if name not in self._pending:
+                        continue  # woken meanwhile (a plugin's restore asked for another's state)
+                    plugin, key, stamp = self._pending.pop(name)
+                    found = self.store.get(CHECKPOINTS, key)
+                    try:
+                        if found is None or found.get("stamp") != stamp:
+                            raise ValueError(f"the document {key} is missing or belongs to another checkpoint")
+                        self.hooks.restore_state(self, plugin, found["state"])
+                    except (KeyError, TypeError, ValueError, GridcoreError) as exc:
+                        self._spoiled.add(stamp)
+                        self._pending.clear()
+                        self._warn_once(f"a checkpoint could not be read and was passed over: {exc}")
+                        raise StoreConflict(f"the checkpoint {stamp[:12]} could not be read: {exc}") from None
         finally:
             self._waking = was_waking
 
