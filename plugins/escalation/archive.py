@@ -143,16 +143,7 @@ class Archive:
     def index(self) -> dict[str, tuple[int, int]]:
         """Every name an entry answers to, and where its newest entry is."""
         if self._index is None:
-            found: dict[str, tuple[int, int]] = {}
-            for number, part in enumerate(self.parts):
-                for position, names in enumerate(part.names):
-                    for name in names:
-                        found[name] = (number, position)
-            tail = len(self.parts)
-            for position, entry in enumerate(self.open):
-                for name in entry_names(entry):
-                    found[name] = (tail, position)
-            self._index = found
+            self._index = self._names_from(0)
         return self._index
 
     def _index_from(self, first: int) -> dict[str, tuple[int, int]]:
@@ -170,6 +161,12 @@ class Archive:
             return self._tail[1]
         if first <= len(self.parts) // 2:
             return self.index()
+        found = self._names_from(first)
+        self._tail = (first, found)
+        return found
+
+    def _names_from(self, first: int) -> dict[str, tuple[int, int]]:
+        """Where the newest entry answering to each name is, among parts ``first`` on and the open part."""
         found: dict[str, tuple[int, int]] = {}
         for number in range(first, len(self.parts)):
             for position, names in enumerate(self.parts[number].names):
@@ -179,7 +176,6 @@ class Archive:
         for position, entry in enumerate(self.open):
             for name in entry_names(entry):
                 found[name] = (tail, position)
-        self._tail = (first, found)
         return found
 
     def find(self, name: str) -> tuple[tuple[int, int], dict[str, Any]] | None:
