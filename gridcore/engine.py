@@ -1072,10 +1072,9 @@ class Engine:
             },
             "states": sorted(states),
         }
-        index = self._checkpoint_index()
+        index, about = self._checkpoint_index()
         free = [slot for slot in range(CHECKPOINT_SLOTS) if str(slot) not in index]
         slot = free[0] if free else int(min(index, key=lambda k: int(index[k])))
-        about = self._checkpoint_about()
         # Each plugin's state is a document of its own, so that opening reads only
         # what is used (``_wake``); each carries the checkpoint's stamp.
         parts = {_part_key(slot, name): {"stamp": stamp, "state": state} for name, state in states.items()}
@@ -1134,17 +1133,14 @@ class Engine:
         if warning not in self.warnings:
             self.warnings.append(warning)
 
-    def _checkpoint_index(self) -> dict[str, int]:
+    def _checkpoint_index(self) -> tuple[dict[str, int], dict[str, Any]]:
+        """The index: slot -> its log position, and slot -> ``[hash of its fit, its last event]``
+        (to skip reading slots that cannot fit)."""
         found = self.store.get(CHECKPOINTS, "index") or {}
-        slots = found.get("slots", {})
-        return {str(k): int(v) for k, v in slots.items()} if isinstance(slots, dict) else {}
-
-    def _checkpoint_about(self) -> dict[str, Any]:
-        """Slot -> ``[hash of its fit, its last event]`` as the index says (to skip reading slots that cannot fit)."""
-        found = self.store.get(CHECKPOINTS, "index") or {}
-        about = found.get("about", {})
-        return {str(k): v for k, v in about.items() if isinstance(v, list) and len(v) == 2} \
-            if isinstance(about, dict) else {}
+        slots, about = found.get("slots", {}), found.get("about", {})
+        return ({str(k): int(v) for k, v in slots.items()} if isinstance(slots, dict) else {},
+                {str(k): v for k, v in about.items() if isinstance(v, list) and len(v) == 2}
+                if isinstance(about, dict) else {})
 
     def _savers(self) -> dict[str, object]:
         """The plugins that save their state in checkpoints, by pluggy name (each given its state, ``_wake``)."""
@@ -1196,12 +1192,11 @@ class Engine:
         state ``_reset`` leaves; on success ``_base`` is its position and the
         replay goes on from there.  False (and a fresh state) when none fits.
         """
-        index = self._checkpoint_index()
+        index, about = self._checkpoint_index()
         if not index:
             return False
         fit = self._checkpoint_fit()
         fit_key = _fit_key(fit)
-        about = self._checkpoint_about()
         top = self.store.position()
         for slot, _ in sorted(index.items(), key=lambda pair: -pair[1]):
             said = about.get(slot)

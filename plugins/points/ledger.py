@@ -580,41 +580,24 @@ class Account:
         the account stays packed, and its lots are not built twice.
         """
         if self.packed is not None:
-            return Account(
-                member=self.member,
-                balance=self.balance,
-                debt=self.debt,
-                earned=dict(self.earned),
-                open_spans=dict(self.open_spans),
-                span_node=dict(self.span_node),
-                net=self.net,
-                credited=self.credited,
-                redeemed=self.redeemed,
-                expired=self.expired,
-                deducted=self.deducted,
-                rules=set(self.rules),
-                advanced_to=self.advanced_to,
-                packed=self.packed,
-                packed_due=self.packed_due,
-                unpacker=self.unpacker,
-            )
+            return self._copy_with(packed=self.packed, packed_due=self.packed_due, unpacker=self.unpacker)
         lots = [Lot(lot.entry_id, lot.time, lot.node, lot.remaining, lot.expires, lot.expiry_rule)
                 for lot in self.lots]
         by_id = {lot.entry_id: lot for lot in lots}
         expiring = [(expires, time, ident, by_id[ident]) for expires, time, ident, lot in self.expiring
                     if ident in by_id]
         heapq.heapify(expiring)
+        return self._copy_with(lots=lots, expiring=expiring, active=dict(self.active), prune_at=self.prune_at)
+
+    def _copy_with(self, **own: Any) -> Account:
+        """A new account with this one's totals, counters, spans and rules (copied), and ``own``."""
         return Account(
             member=self.member,
-            lots=lots,
             balance=self.balance,
             debt=self.debt,
-            expiring=expiring,
             earned=dict(self.earned),
-            active=dict(self.active),
             open_spans=dict(self.open_spans),
             span_node=dict(self.span_node),
-            prune_at=self.prune_at,
             net=self.net,
             credited=self.credited,
             redeemed=self.redeemed,
@@ -622,6 +605,7 @@ class Account:
             deducted=self.deducted,
             rules=set(self.rules),
             advanced_to=self.advanced_to,
+            **own,
         )
 
     def view(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, paying: Pays | None = None,
