@@ -42,11 +42,18 @@ class _Refused(Exception):
     """Raised from inside the JSON parser's callbacks to stop at a hostile value."""
 
 
-def _number(text: str) -> int | float:
+def _int(text: str) -> int:
     if len(text) > MAX_NUMBER_CHARS:
         raise _Refused(f"a number with {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
-    value = float(text) if any(c in text for c in ".eE") else int(text)
-    if isinstance(value, float) and not math.isfinite(value):
+    return int(text)
+
+
+def _float(text: str) -> float:
+    # the parser calls this for numbers with a fraction or an exponent only
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(f"a number with {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
+    value = float(text)
+    if not math.isfinite(value):
         raise _Refused(f"the number {text} is too large")
     return value
 
@@ -79,7 +86,7 @@ def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | Non
     if not line.strip(" \t\r\n"):  # JSON's own whitespace only: anything else is refused
         return None
     try:
-        doc = json.loads(line, parse_int=_number, parse_float=_number, parse_constant=_constant)
+        doc = json.loads(line, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except _Refused as exc:
         return f"not accepted: {exc}"
     except json.JSONDecodeError as exc:
