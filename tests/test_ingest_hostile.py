@@ -49,6 +49,8 @@ HOSTILE = {
     "a 300-character actor": lambda: patrol(90005, actor="m" * 300),
     "a 5,000-character note": lambda: patrol(90006, note="记" * 5000),
     "NaN": lambda: patrol(90007).replace('"minutes": 30', '"minutes": NaN'),
+    "a number too large for a float": lambda: patrol(90008).replace('"minutes": 30', '"minutes": 1e999'),
+    "a 40-digit fraction": lambda: patrol(90009).replace('"minutes": 30', '"minutes": 30.' + "5" * 40),
 }
 
 
@@ -74,6 +76,8 @@ def test_hostile_lines_are_refused_by_number_and_the_good_lines_stored(tmp_path:
     assert "nested deeper" in refused[f"events.jsonl:{where['20,000-deep nesting within the line limit']}"]
     assert "line too long" in refused[f"events.jsonl:{where['100,000-deep nesting']}"]
     assert "5,000 characters" in refused[f"events.jsonl:{where['a 5,000-digit number']}"]
+    assert "the number 1e999 is too large" in refused[f"events.jsonl:{where['a number too large for a float']}"]
+    assert "a number with 43 characters" in refused[f"events.jsonl:{where['a 40-digit fraction']}"]
     assert "line too long" in refused[f"events.jsonl:{where['a 10 MB note']}"]
     assert "line too long" in refused[f"events.jsonl:{where['a 1 MB id']}"]
     assert f"actor: text too long (300 characters; at most {MAX_NAME_CHARS})" in \
