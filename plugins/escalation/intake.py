@@ -56,7 +56,7 @@ class Intake(Records):
             # a category written by its name (水管漏水) is the category of that code, everywhere
             event = attrs.evolve(event, category=code)
         key = f"place:{event.place}" if event.place else f"node:{event.node}"
-        self.reports_at[(event.category, key)].append(event.time)
+        self.count_report((event.category, key), event.time)
         primary = self._open_duplicate(policy, event, key)
         if primary is not None:
             self._join(primary, event, policy)

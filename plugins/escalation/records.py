@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import OrderedDict, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
@@ -56,8 +56,11 @@ class Records:
         self.aliases: dict[str, str] = {}
         #: the ``repeat_report_joined`` events decided and not yet applied, by event id (intake.py)
         self.joins_due: dict[str, RepeatReportJoined] = {}
-        #: (category, place key) -> times of every report there (for repeat rules)
+        #: (category, place key) -> times of the reports there a repeat rule can still count: those within
+        #: the longest window of any repeat rule (``repeat_window``) of the latest report there
         self.reports_at: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        #: the window ``reports_at`` is cut to, with the number of rulesets it was worked out from
+        self._window: tuple[int, timedelta] | None = None
         #: (category, place key) -> ids of the incidents reported there
         self.at_place: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.escalation_index: dict[str, tuple[str, int]] = {}
@@ -112,6 +115,54 @@ class Records:
             and incident.version == entry[2]
             and self.due.get(entry[1]) is not None
         )
+
+    # ------------------------------------------------------------ reports for repeat rules
+
+    def repeat_window(self) -> timedelta:
+        """The longest window of any repeat rule of any ruleset put in force (zero if none).
+
+        Rulesets are only ever added to an engine (a change back in time
+        rebuilds the state), so their number says whether it must be worked out again.
+        """
+        rulesets = self.engine.rulesets_in_force()
+        if self._window is not None and self._window[0] == len(rulesets):
+            return self._window[1]
+        from .section import SECTION
+
+        window = max((rule.window for entry in rulesets for span in entry.ruleset.policies(SECTION)
+                      for rule in span.policy.repeats), default=timedelta(0))
+        if self._window is not None and window > self._window[1]:
+            # a ruleset with a longer window than any before was put in force while this state was
+            # kept (not rebuilt): the older times it reaches are read back from the incidents, open
+            # and closed (the whole history, once)
+            self.reports_at = self._report_times(window)
+        self._window = (len(rulesets), window)
+        return window
+
+    def count_report(self, key: tuple[str, str], when: datetime) -> None:
+        """A report at ``key`` at ``when`` (reports come in time order): keep it, drop those no repeat
+        rule can count any more (older than the longest window before it)."""
+        oldest = when - self.repeat_window()  # (first: a longer window reads the older times back)
+        times = self.reports_at[key]
+        times.append(when)
+        if times[0] < oldest:
+            del times[:bisect.bisect_left(times, oldest)]
+
+    def _report_times(self, window: timedelta) -> dict[tuple[str, str], list[datetime]]:
+        """``reports_at`` for ``window``, from every incident's report and repeat reports (the whole history)."""
+        found: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        for incident in self.incidents.values():
+            found[(incident.category, incident.place_key)].extend(
+                [incident.reported_at, *(when for _, when, _ in incident.repeats)])
+        for _, entry in self.archive.current():
+            doc = entry["incident"]
+            key = (str(doc["category"]), f"place:{doc['place']}" if doc["place"] else f"node:{doc['node']}")
+            found[key].extend(datetime.fromisoformat(when) for when in
+                              [doc["reported_at"], *(repeat[1] for repeat in doc["repeats"])])
+        for key, times in found.items():
+            times.sort()
+            del times[:bisect.bisect_left(times, times[-1] - window)]
+        return found
 
     # ------------------------------------------------------------ closed incidents
 

@@ -44,7 +44,9 @@ class EscalationState(Transitions, Checks):
     """
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 9  # 8: closed incidents archived in the store; 9: repeat_report_joined derived
+    #: 8: closed incidents archived in the store; 9: repeat_report_joined derived; 10: report times kept
+    #: only within the longest repeat window
+    STATE_VERSION = 10
 
     # ------------------------------------------------------------ hooks
 

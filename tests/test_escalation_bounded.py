@@ -1,0 +1,104 @@
+"""The escalation state does not grow with the history: it keeps what later events can still read.
+
+Report times are kept only as far back as the longest repeat window of any
+ruleset in force reaches from the latest report at each place; a ruleset
+with a longer window put in force later reads the older times back from the
+incidents (open and archived), so every decision stays what a full replay gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+import pytest
+
+import gridcore_escalation as esc
+from gridcore import Engine, FixedClock, get_plugin_manager
+from gridcore_escalation.events import (
+    IncidentAccepted,
+    IncidentClosed,
+    IncidentReported,
+    IncidentResolved,
+    IncidentVerified,
+)
+from gridcore_escalation.views import state_of
+
+DATA = Path(__file__).parent / "data" / "escalation"
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday, 09:00
+#: ladder-unit.rules with the repeat rule's window at 40 days instead of 7
+LONGER = (DATA / "ladder-unit.rules").read_text(encoding="utf-8").replace(
+    "ruleset ladder_unit", "ruleset ladder_unit_longer").replace("3 times within 7 days", "3 times within 40 days")
+
+
+def report(incident: str, when: datetime, **kw: Any) -> IncidentReported:
+    return IncidentReported(id=f"{incident}-report", time=when, node="u11", incident=incident, actor="worker1",
+                            category="leaking_pipe", place="b1", **kw)
+
+
+def closed(incident: str, when: datetime) -> list[Any]:
+    """Reported at ``when``, then accepted, resolved, verified and closed within four hours."""
+    def act(cls: type, hours: float, actor: str, **kw: Any) -> Any:
+        return cls(id=f"{incident}-{cls.kind}", time=when + timedelta(hours=hours), actor=actor, node="u11",
+                   incident=incident, **kw)
+    return [report(incident, when), act(IncidentAccepted, 0.2, "master"), act(IncidentResolved, 1, "master"),
+            act(IncidentVerified, 2, "leader1", satisfaction=4), act(IncidentClosed, 3, "leader1")]
+
+
+@pytest.fixture
+def opener(tmp_path: Path) -> Iterator[Any]:
+    engines: list[Engine] = []
+
+    def make(name: str) -> Engine:
+        engine = Engine.open(store=str(tmp_path / name), community=DATA / "community",
+                             ruleset=DATA / "ladder-unit.rules", effective=T0 - timedelta(days=30),
+                             clock=FixedClock(T0 + timedelta(days=400)),
+                             plugins=get_plugin_manager(("points", "assessment")))
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.close()
+
+
+def test_report_times_stay_within_the_longest_repeat_window(opener: Any) -> None:
+    engine = opener("store")
+    kept = []
+    for n in range(60):  # one report at b1 every five days, each incident closed the same day
+        engine.record_many(closed(f"R{n}", T0 + timedelta(days=5 * n)))
+        kept.append(len(state_of(engine).reports_at[("leaking_pipe", "place:b1")]))
+    # 7 days reach back to the report before: never more than two times, however long the history
+    assert max(kept) == 2 and kept[-1] == 2
+    assert len(state_of(engine).reports_at) == 1
+
+
+def test_a_longer_window_put_in_force_later_reads_the_older_reports_back(opener: Any, tmp_path: Path) -> None:
+    live = opener("live")
+    when = T0
+    for n in range(4):  # reports 10 days apart: never 3 within 7 days
+        live.record_many(closed(f"R{n}", when))
+        when += timedelta(days=10)
+    assert len(state_of(live).reports_at[("leaking_pipe", "place:b1")]) == 1
+    later = tmp_path / "longer.rules"
+    later.write_text(LONGER, encoding="utf-8")
+    live.use_ruleset(later, effective=when - timedelta(days=1))  # after every event: nothing is judged again
+    live.record(report("R4", when))  # R0 to R4 within 40 days (10 days apart, the last two within 7)
+    fired = state_of(live).incidents["R4"].escalations  # (derived just after the report)
+    assert [step.reason for step in fired] == ["5 reports of leaking_pipe at the same place within 40 days"]
+    replayed = opener("replayed")
+    replayed.use_ruleset(later, effective=when - timedelta(days=1))
+    replayed.record_many(live.events())
+    for engine in (live, replayed):
+        engine.tick(when + timedelta(hours=1))
+    assert attrs.asdict(esc.incident(live, "R4")) == attrs.asdict(esc.incident(replayed, "R4"))
+    state = state_of(live)
+    document = live.hooks.save_state(live, state)
+    assert document == replayed.hooks.save_state(replayed, state_of(replayed))
+    assert document["reports_at"] == [["leaking_pipe", "place:b1",
+                                       [(T0 + timedelta(days=10 * n)).isoformat() for n in range(5)]]]
