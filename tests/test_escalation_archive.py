@@ -10,6 +10,7 @@ and that refusals and late ratings on closed incidents still work.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -216,12 +217,21 @@ def test_a_period_s_read_decodes_only_the_closed_incidents_spanning_it(store: st
         assert [i.id for i in state.active_between(hours(27.5), hours(30))] == ["I5"]
 
 
-def _archived(steps: list[tuple[int, int, int, bool]]) -> tuple[Archive, dict[str, dict[str, Any] | None]]:
+def _archived(steps: list[tuple[int, int, int, bool]], saves: frozenset[int] = frozenset(),
+              ) -> tuple[Archive, dict[str, dict[str, Any] | None]]:
     """An archive of the entries ``steps`` make (incident, report hours before the entry's number, hours
-    from there to its last step, a removal?), and the newest entry of each incident (None: removed)."""
-    archive = Archive()
+    from there to its last step, a removal?), and the newest entry of each incident (None: removed).
+
+    Before the entries numbered in ``saves`` the archive is saved to a store in memory, restored from
+    what it saved, and goes on from there: its sealed parts and their names are then read from that store."""
+    parts: dict[str, dict[str, Any]] = {}
+    names: dict[str, dict[str, Any]] = {}
+    archive = Archive(parts.get, names.get)
     newest: dict[str, dict[str, Any] | None] = {}
     for n, (which, reported, lasted, removed) in enumerate(steps):
+        if n in saves:
+            document = json.loads(json.dumps(archive.save(parts.__setitem__, names.update)))
+            archive = Archive.restore(document, parts.get, names.get)
         ident = f"I{which}"
         if removed:
             entry: dict[str, Any] = {"removed": ident, "names": [ident]}
@@ -239,15 +249,19 @@ def _archived(steps: list[tuple[int, int, int, bool]]) -> tuple[Archive, dict[st
 @settings(max_examples=60, deadline=None)
 @given(steps=st.lists(st.tuples(st.integers(0, 14), st.sampled_from([0, 0, 1, 2, 30]), st.integers(0, 6),
                                 st.sampled_from([False, False, False, True])), min_size=1, max_size=40),
-       spans=st.lists(st.tuples(st.integers(-30, 45), st.integers(1, 12)), min_size=1, max_size=6))
-@example(steps=[(n % 10, 0, 1, False) for n in range(30)], spans=[(25, 3), (2, 3)])  # the last parts' names first
+       spans=st.lists(st.tuples(st.integers(-30, 45), st.integers(1, 12)), min_size=1, max_size=6),
+       saves=st.sets(st.integers(0, 40), max_size=4))
+@example(steps=[(n % 10, 0, 1, False) for n in range(30)], spans=[(25, 3), (2, 3)], saves={7, 20})
+@example(steps=[(n % 10 if n < 20 else 10 + n % 5, 0, 1, False) for n in range(30)], spans=[(5, 3)],
+         saves={21})  # each of I0-I9 in two stored parts: the later one answers
 def test_a_period_s_read_finds_the_newest_entry_of_each_incident_spanning_it(
-        steps: list[tuple[int, int, int, bool]], spans: list[tuple[int, int]]) -> None:
-    """Whatever the order of reads (a recent period first reads only the recent parts' names), each closed
-    incident is found once, by its newest entry, when its own span meets the period; a removed one never."""
+        steps: list[tuple[int, int, int, bool]], spans: list[tuple[int, int]], saves: set[int]) -> None:
+    """Whatever the order of reads, and whether the parts and their names were stored and read back,
+    each closed incident is found once, by its newest entry, when its own span meets the period, and
+    by its id; a removed one never."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("gridcore_escalation.archive.PART_SIZE", 3)  # many parts, sealed in memory
-        archive, newest = _archived(steps)
+        archive, newest = _archived(steps, frozenset(saves))
         assert len(archive.parts) == len(steps) // 3
         for start, length in spans:
             span = (hours(start), hours(start + length))
@@ -256,4 +270,7 @@ def test_a_period_s_read_finds_the_newest_entry_of_each_incident_spanning_it(
                         and datetime.fromisoformat(e["incident"]["reported_at"]) < span[1]
                         and datetime.fromisoformat(e["last"]) >= span[0]]
             assert sorted(found) == sorted(expected), span
+            for ident, entry in newest.items():
+                kept = archive.find(ident)
+                assert (kept[1] if kept is not None else None) == entry, ident
             archive.add({"removed": "I99", "names": ["I99"]})  # (entries after a read keep the names read right)

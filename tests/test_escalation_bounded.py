@@ -8,6 +8,7 @@ incidents (open and archived), so every decision stays what a full replay gives.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ import attrs
 import pytest
 
 import gridcore_escalation as esc
-from gridcore import Engine, FixedClock, get_plugin_manager
+from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
 from gridcore_escalation.events import (
     IncidentAccepted,
     IncidentClosed,
@@ -102,3 +103,26 @@ def test_a_longer_window_put_in_force_later_reads_the_older_reports_back(opener:
     assert document == replayed.hooks.save_state(replayed, state_of(replayed))
     assert document["reports_at"] == [["leaking_pipe", "place:b1",
                                        [(T0 + timedelta(days=10 * n)).isoformat() for n in range(5)]]]
+
+
+def test_the_checkpoint_names_no_archived_incident_and_lookups_read_the_store(
+        opener: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gridcore_escalation.archive.PART_SIZE", 4)
+    engine = opener("store")
+    sizes = []
+    for n in range(48):  # 10 days apart: no repeat rule fires
+        engine.record_many(closed(f"inc-{n:03d}", T0 + timedelta(days=10 * n)))
+        if n % 16 == 15:
+            engine.checkpoint()
+            document = engine.hooks.save_state(engine, state_of(engine))
+            text = json.dumps(document)
+            assert "inc-000" not in text and f"inc-{n - 4:03d}" not in text  # (in stored parts)
+            sizes.append(len(json.dumps({k: v for k, v in document.items() if k != "closed"})))
+    assert len(set(sizes)) == 1  # what is not the list of parts does not grow at all
+    engine.close()
+    again = opener("store")
+    with pytest.raises(EventRefused) as refused:
+        again.record(attrs.evolve(report("inc-003", T0 + timedelta(days=500)), id="again"))
+    assert refused.value.reasons == ["incident inc-003 was already reported"]
+    assert esc.incident(again, "inc-003").status == "closed"
+    assert [i.id for i in esc.incidents(again, status="closed")][:2] == ["inc-000", "inc-001"]

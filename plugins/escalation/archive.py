@@ -11,18 +11,21 @@ and forgets it.  Entries are appended, in the order they were made, to an
 checkpoint (``gridcore_save_state``) every sealed part is written to the
 store's ``escalation.closed`` collection under the SHA-256 of its content,
 then dropped from memory, as the points plugin does with its ledger's history
-(``plugins/points/history.py``; both through ``gridcore.parts``).  A checkpoint names each sealed part by its
-key, with the times its incidents span and the names each entry answers to
-(the incident's id, its repeat reports' ids, its escalations' and decisions'
-event ids), and carries the open part itself.
+(``plugins/points/history.py``; both through ``gridcore.parts``), and the
+names its entries answer to (the incident's id, its repeat reports' ids, its
+escalations' and decisions' event ids) to the ``escalation.names`` collection
+(``gridcore.partnames``: one document per name, naming the parts that hold
+it).  A checkpoint names each sealed part by its key, with the times its
+incidents span and how many entries it holds, and carries the open part
+itself: nothing in it grows with the names of the history.
 
 A later entry for the same incident supersedes an earlier one (a rating after
 closing writes the incident again); a *removal* entry says it is no longer
 closed (a stored event replayed after a late one reopened it, and the state
-took it back).  Lookups go through an index of names built from the parts'
-names the first time one is asked for; reads over a period load only the
-parts whose incidents span it, tell an incident's newest entry from the names
-of those parts and the later ones (a recent period reads no older names), and
+took it back).  A name is looked up among the entries not yet stored, then
+in its document in the store (kept for the next lookups until the next
+save); reads over a period load only the parts whose incidents span it, tell
+an incident's newest entry by looking its id up, and
 decode only the incidents whose own span meets the period.  Parts are cut by count only, so a store's
 archive is cut the same way whether it was built in one replay or restored
 from a checkpoint and replayed from there, and a part is never changed: a
@@ -41,6 +44,7 @@ from typing import Any
 from attrs import define, field
 
 from gridcore import StoreError
+from gridcore.partnames import PartNames
 from gridcore.parts import Loader, PartCache, part_key, read_part
 
 #: The store collection holding sealed parts of the archive.
@@ -49,8 +53,11 @@ COLLECTION = "escalation.closed"
 PART_SIZE = 100
 #: Sealed parts kept in memory after they were read (the least recently read go first).
 CACHED_PARTS = 64
-#: The shape of a part document (and of the archive in a checkpoint).
-FORMAT = 1
+#: The store collection naming the sealed parts that hold each name (``gridcore.partnames``).
+NAMES = "escalation.names"
+#: The shape of a part document (and of the archive in a checkpoint): 2, the names of the parts'
+#: entries in the store, not in the checkpoint
+FORMAT = 2
 
 #: How an event's id is written among the names (incident and report ids are written as they are).
 EVENT = "event:"
@@ -60,13 +67,13 @@ Span = tuple[datetime, datetime]
 
 @define(eq=False)
 class Part:
-    """A sealed part: its key (None until it is saved), the names of its entries, the times they span.
+    """A sealed part: how many entries it holds, the times they span, its key (None until it is saved).
 
     ``reported`` is the earliest and latest report of its incidents, ``active``
     the earliest report and the latest step (None: the part holds only removals).
     """
 
-    names: list[list[str]]
+    count: int
     reported: Span | None
     active: Span | None
     key: str | None = None
@@ -102,31 +109,25 @@ def _overlaps(span: Span | None, start: datetime | None, end: datetime | None) -
 class Archive:
     """The closed incidents of one escalation state, in the order their entries were made."""
 
-    def __init__(self, loader: Loader | None = None) -> None:
+    def __init__(self, loader: Loader | None = None, names: Loader | None = None) -> None:
         self.loader = loader
         self.parts: list[Part] = []
         self.open: list[dict[str, Any]] = []
-        #: name -> (part number, position) of the newest entry answering to it (built when first asked)
-        self._index: dict[str, tuple[int, int]] | None = None
-        #: the same for the names of the parts from a number on (``_index_from``), kept as ``_index`` is
-        self._tail: tuple[int, dict[str, tuple[int, int]]] | None = None
+        #: where the newest entry answering to each name is (the stored parts' names are in the store)
+        self.names = PartNames(names)
         self._cache: PartCache[list[dict[str, Any]]] = PartCache(CACHED_PARTS, by_items=False)
 
     @property
     def size(self) -> int:
         """How many entries were ever made (it only grows)."""
-        return sum(len(p.names) for p in self.parts) + len(self.open)
+        return sum(p.count for p in self.parts) + len(self.open)
 
     # ------------------------------------------------------------ writing
 
     def add(self, entry: dict[str, Any]) -> None:
         """Append an entry: a closed incident, or a removal (``{"removed": id, "names": [...]}``)."""
         self.open.append(entry)
-        where = (len(self.parts), len(self.open) - 1)
-        for kept in (self._index, None if self._tail is None else self._tail[1]):
-            if kept is not None:
-                for name in entry_names(entry):
-                    kept[name] = where
+        self.names.note(entry_names(entry), (len(self.parts), len(self.open) - 1))
         if len(self.open) >= PART_SIZE:
             self.seal()
 
@@ -135,52 +136,14 @@ class Archive:
         if not self.open:
             return
         reported, active = _spans(self.open)
-        self.parts.append(Part([entry_names(e) for e in self.open], reported, active, entries=self.open))
+        self.parts.append(Part(len(self.open), reported, active, entries=self.open))
         self.open = []
 
     # ------------------------------------------------------------ reading
 
-    def index(self) -> dict[str, tuple[int, int]]:
-        """Every name an entry answers to, and where its newest entry is."""
-        if self._index is None:
-            self._index = self._names_from(0)
-        return self._index
-
-    def _index_from(self, first: int) -> dict[str, tuple[int, int]]:
-        """Where the newest entry answering to each name of parts ``first`` on is (the open part too).
-
-        For an entry of those parts it says what ``index`` says: an entry that
-        supersedes it can only come later.  A read of a recent period reads
-        the names of the recent parts, not those of the whole history.  Kept
-        for the next read (from the same part or a later one); reaching back
-        over half the parts builds the whole ``index`` instead.
-        """
-        if self._index is not None:
-            return self._index
-        if self._tail is not None and self._tail[0] <= first:
-            return self._tail[1]
-        if first <= len(self.parts) // 2:
-            return self.index()
-        found = self._names_from(first)
-        self._tail = (first, found)
-        return found
-
-    def _names_from(self, first: int) -> dict[str, tuple[int, int]]:
-        """Where the newest entry answering to each name is, among parts ``first`` on and the open part."""
-        found: dict[str, tuple[int, int]] = {}
-        for number in range(first, len(self.parts)):
-            for position, names in enumerate(self.parts[number].names):
-                for name in names:
-                    found[name] = (number, position)
-        tail = len(self.parts)
-        for position, entry in enumerate(self.open):
-            for name in entry_names(entry):
-                found[name] = (tail, position)
-        return found
-
     def find(self, name: str) -> tuple[tuple[int, int], dict[str, Any]] | None:
         """Where the newest entry answering to ``name`` is, and the entry; None if none, or it was removed."""
-        where = self.index().get(name)
+        where = self.names.locate(name)
         if where is None:
             return None
         entry = self.entries(where[0])[where[1]]
@@ -195,17 +158,17 @@ class Archive:
         incidents whose report-to-last-step span overlaps ``[start, end)``.
         Parts are passed over by their spans, then entries by their own (read
         from the entry's text, before an incident is decoded): callers filter
-        the incidents they get by what happened in the period.
+        the incidents they get by what happened in the period.  Whether an
+        entry is its incident's newest is looked up by the incident's id.
         """
         wanted = [number for number, part in enumerate(self.parts)
                   if (reported is None or _overlaps(part.reported, *reported))
                   and (active is None or _overlaps(part.active, *active))]
         wanted.append(len(self.parts))  # the open part: no span kept, its entries are checked one by one
-        index = self._index_from(wanted[0])
         for number in wanted:
             for position, entry in enumerate(self.entries(number)):
                 incident = entry.get("incident")
-                if incident is None or index.get(str(incident["id"])) != (number, position):
+                if incident is None:
                     continue
                 if reported is not None or active is not None:
                     at = datetime.fromisoformat(incident["reported_at"])
@@ -213,6 +176,8 @@ class Archive:
                         continue
                     if active is not None and not _overlaps((at, datetime.fromisoformat(entry["last"])), *active):
                         continue
+                if self.names.locate(str(incident["id"])) != (number, position):
+                    continue
                 yield (number, position), entry
 
     def entries(self, number: int) -> list[dict[str, Any]]:
@@ -236,37 +201,53 @@ class Archive:
 
     # ------------------------------------------------------------ saving
 
-    def save(self, writer: Callable[[str, dict[str, Any]], None] | None) -> dict[str, Any]:
-        """The archive as part of a checkpoint; sealed parts not yet stored go to ``writer`` first.
+    def save(self, writer: Callable[[str, dict[str, Any]], None] | None,
+             names: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> dict[str, Any]:
+        """The archive as part of a checkpoint; sealed parts not yet stored go to ``writer`` first, then
+        the names of their entries to ``names`` (all at once).
 
-        Without a writer (a read-only engine) the parts stay in memory and
-        their keys are computed all the same.
+        Without a writer (a read-only engine) the parts and their names stay in
+        memory and their keys are computed all the same.
         """
-        for part in self.parts:
+        stored: list[tuple[int, str, list[list[str]]]] = []
+        for number, part in enumerate(self.parts):
             if part.entries is None:
                 continue
             doc = {"format": FORMAT, "entries": part.entries}
             key = part_key(doc)
             part.key = key
-            if writer is not None:
+            if writer is not None and names is not None:
                 writer(key, doc)
                 self._cache.put(key, part.entries)
+                stored.append((number, key, [entry_names(e) for e in part.entries]))
                 part.entries = None
+        if stored:
+            assert names is not None
+            self.names.stored(stored, names, self._unstored())
         return {
             "format": FORMAT,
-            "parts": [[p.key, _dump_span(p.reported), _dump_span(p.active), p.names] for p in self.parts],
+            "parts": [[p.key, _dump_span(p.reported), _dump_span(p.active), p.count] for p in self.parts],
             "open": self.open,
         }
 
+    def _unstored(self) -> Iterator[tuple[tuple[int, int], list[str]]]:
+        """Where each entry not yet in the store is, with its names, oldest first."""
+        for number, part in enumerate(self.parts):
+            for position, entry in enumerate(part.entries or ()):
+                yield (number, position), entry_names(entry)
+        for position, entry in enumerate(self.open):
+            yield (len(self.parts), position), entry_names(entry)
+
     @classmethod
-    def restore(cls, document: Mapping[str, Any], loader: Loader | None) -> Archive:
-        """The archive a checkpoint saved; ``ValueError`` if it cannot be read."""
+    def restore(cls, document: Mapping[str, Any], loader: Loader | None, names: Loader | None = None) -> Archive:
+        """The archive a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
         if document.get("format") != FORMAT:
             raise ValueError(f"closed incidents of format {document.get('format')!r}, expected {FORMAT}")
-        archive = cls(loader)
-        for key, reported, active, names in document["parts"]:
-            archive.parts.append(Part(names, _load_span(reported), _load_span(active), key=str(key)))
+        archive = cls(loader, names)
+        for key, reported, active, count in document["parts"]:
+            archive.parts.append(Part(int(count), _load_span(reported), _load_span(active), key=str(key)))
         archive.open = [dict(entry) for entry in document["open"]]
+        archive.names.restore({str(p.key): n for n, p in enumerate(archive.parts)}, archive._unstored())
         return archive
 
 

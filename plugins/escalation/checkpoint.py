@@ -24,7 +24,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from gridcore import Explanation
 
-from .archive import COLLECTION, Archive
+from .archive import COLLECTION, NAMES, Archive
 from .incident import Incident
 from .intake import policy_at
 from .records import level_policy
@@ -65,7 +65,19 @@ _structure_fields = make_dict_structure_fn(
 def save(state: EscalationState) -> dict[str, Any]:
     """The state as a JSON document; sealed parts of the archive are stored first (unless read-only)."""
     engine = state.engine
-    writer = None if engine.read_only else (lambda key, doc: engine.store.put(COLLECTION, key, doc))
+    store = engine.store
+
+    def writer(key: str, doc: dict[str, Any]) -> None:
+        store.put(COLLECTION, key, doc)
+
+    def names(docs: dict[str, dict[str, Any]]) -> None:
+        put_many = getattr(store, "put_many", None)
+        if put_many is not None:  # one transaction
+            put_many(NAMES, docs)
+            return
+        for key, doc in docs.items():
+            store.put(NAMES, key, doc)
+
     return {
         "incidents": [_dump_incident(incident) for _, incident in sorted(state.incidents.items())],
         "aliases": dict(sorted(state.aliases.items())),
@@ -74,7 +86,7 @@ def save(state: EscalationState) -> dict[str, Any]:
         "at_place": [[c, k, list(ids)] for (c, k), ids in sorted(state.at_place.items())],
         "escalation_index": {k: list(v) for k, v in sorted(state.escalation_index.items())},
         "decisions": {k: _converter.unstructure(v, Explanation) for k, v in sorted(state.decisions.items())},
-        "closed": state.archive.save(writer),
+        "closed": state.archive.save(None, None) if engine.read_only else state.archive.save(writer, names),
     }
 
 
@@ -92,7 +104,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
             state.at_place[(category, key)] = [str(i) for i in ids]
         state.escalation_index = {str(k): (str(v[0]), int(v[1])) for k, v in document["escalation_index"].items()}
         state.decisions = {str(k): _converter.structure(v, Explanation) for k, v in document["decisions"].items()}
-        state.archive = Archive.restore(document["closed"], state.load_part)
+        state.archive = Archive.restore(document["closed"], state.load_part, state.load_names)
         state._decoded.clear()
     except (KeyError, TypeError, IndexError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc

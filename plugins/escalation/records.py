@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from gridcore import Explanation
 
 from . import timers
-from .archive import COLLECTION, EVENT, Archive, entry_names
+from .archive import COLLECTION, EVENT, NAMES, Archive, entry_names
 from .events import RepeatReportJoined
 from .incident import CLOSED, Incident
 from .policy import EscalationPolicy
@@ -71,7 +71,7 @@ class Records:
         #: open incident id -> what its deadlines were worked out from, and them (``running``)
         self._clocks: dict[str, tuple[tuple[Any, ...], list[timers.Deadline]]] = {}
         #: closed incidents (in the store but for the newest)
-        self.archive = Archive(self.load_part)
+        self.archive = Archive(self.load_part, self.load_names)
         self._decoded: OrderedDict[tuple[int, int], Incident] = OrderedDict()
         #: the last ``active_between`` read: its span, the ``stamp`` it was read at, its incidents
         self._spanned: tuple[datetime, datetime, tuple[int, int], list[Incident]] | None = None
@@ -169,6 +169,10 @@ class Records:
     def load_part(self, key: str) -> dict[str, Any] | None:
         """A sealed part of the archive, from the store."""
         return self.engine.store.get(COLLECTION, key)
+
+    def load_names(self, name: str) -> dict[str, Any] | None:
+        """Which sealed parts of the archive hold an entry answering to ``name``, from the store."""
+        return self.engine.store.get(NAMES, name)
 
     def close_out(self, incident: Incident) -> None:
         """``incident`` is closed: archive it with what was decided for it, and forget it."""
