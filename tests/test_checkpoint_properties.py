@@ -12,10 +12,12 @@ state when the plugin is first used, in a random order) must then hold
 exactly what a replay of the whole store gives: every plugin's outcomes, every saved state
 document, the residents, the log position, and what the points plugin reads
 from its history (cut into parts of a few entries here, so parts are sealed,
-stored by the writers and read back by the reader), and what the escalation
+stored by the writers and read back by the reader), what the escalation
 plugin reads of its closed incidents (archived in parts of two here): every
 incident, the explanations of its routing, escalations and other decisions,
-and the incident metrics of each month.
+and the incident metrics of each month, and what the tasks plugin reads of
+its settled tasks (archived in parts of one): every task, a month's, what is
+overdue now and what was at an earlier time.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from hypothesis import strategies as st
 from storefixtures import BACKENDS, StoreFactory
 
 import gridcore_escalation as esc
+import gridcore_tasks
 from gridcore import Engine, Event, FixedClock, UnknownNameError, get_plugin_manager
 from gridcore.community import Community
 from gridcore_app.rosterio import load_community
@@ -85,10 +88,15 @@ def snapshot(engine: Engine) -> str:
         "explained": [explained(engine, d) for d in decisions],
         "metrics": [str(engine.metric(name, "yq", start, end)) for name in ESCALATION_METRICS for start, end in months],
     }
+    tasks = {"every": [attrs.asdict(t) for t in gridcore_tasks.tasks(engine)],
+             "march": [t.id for t in gridcore_tasks.tasks(engine, start=months[0][0], end=months[0][1])],
+             "overdue": [(t.id, a.member) for t, a in gridcore_tasks.overdue(engine)],
+             "overdue then": [(t.id, a.member) for t, a in gridcore_tasks.overdue(engine, now=datetime(
+                 2025, 4, 2, tzinfo=CST))]}
     # (times as text with their offset: a time read back from the store has a fixed offset, not a zone name)
     return json.dumps({"outcomes": outcomes, "states": states, "residents": engine.residents(),
                        "position": engine.position, "latest": str(engine.latest_event_time),
-                       "points": history, "closed incidents": closed}, sort_keys=True, default=str)
+                       "points": history, "closed incidents": closed, "tasks": tasks}, sort_keys=True, default=str)
 
 
 #: The escalation plugin's metrics about a node's subtree (each reads the period's incidents, open and closed).
@@ -139,6 +147,7 @@ def test_checkpoint_and_tail_equal_a_full_replay(backend: str, history: dict[str
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
         patch.setattr("gridcore_points.history.PART_SIZE", 4)
         patch.setattr("gridcore_escalation.archive.PART_SIZE", 2)
+        patch.setattr("gridcore_tasks.archive.PART_SIZE", 1)
         factory = StoreFactory(backend, Path(folder))
         try:
             url = factory.url()

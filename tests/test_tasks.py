@@ -213,7 +213,7 @@ def test_a_periods_tasks_are_those_due_in_it_whether_recorded_or_restored(make: 
     # deadlines out of the order of assignment, two the same, one given with the assignment
     engine.record_many([sweep("t3", when=START + 2 * DAY), sweep("t1"), sweep("t2", when=START + 2 * DAY),
                         sweep("t0", when=START + DAY, deadline=START + DAY + timedelta(hours=1))])
-    every = [(t.deadline, t.id) for t in engine.state("tasks").tasks.values()]
+    every = [(t.deadline, t.id) for t in gridcore_tasks.tasks(engine)]
     bounds = [None, START, START + DAY + timedelta(hours=1), DUE, DUE + DAY, DUE + 2 * DAY, DUE + 3 * DAY]
 
     def by_walking(start: datetime | None, end: datetime | None) -> list[str]:
@@ -230,34 +230,43 @@ def test_a_periods_tasks_are_those_due_in_it_whether_recorded_or_restored(make: 
     same(make())
 
 
-def test_restored_tasks_are_built_when_first_asked_for_and_read_back_equal(make: Callable[..., Engine]) -> None:
-    from gridcore_tasks.checkpoint import _converter
-    from gridcore_tasks.records import Task
-
+def test_settled_tasks_leave_the_state_and_are_read_back_equal(make: Callable[..., Engine],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gridcore_tasks.archive.PART_SIZE", 1)  # each settled task in a part of its own
     engine = make()
     engine.record_many([sweep(), sweep("t2", when=START + 8 * DAY), done("worker1", START + DAY)])
-    engine.tick(DUE + DAY)  # police1's part of t1 falls overdue
+    engine.tick(DUE + DAY)  # police1's part of t1 falls overdue: t1 is settled, with a part not done
     engine.record(TaskCancelled(id="c", time=START + 9 * DAY, actor="leader1", node="g1", task="t2", reason="改期"))
     engine.record(sweep("t3", when=START + 20 * DAY))
-    every = {t.id: attrs.asdict(t) for t in engine.state("tasks").tasks.values()}
+    state = engine.state("tasks")
+    every = {t.id: attrs.asdict(t) for t in gridcore_tasks.tasks(engine)}
+    assert set(state.open) == {"t3"} and set(state.overdue) == {"t1"}  # t1, t2 archived
     assert engine.checkpoint()
-    saved = engine.hooks.save_state(engine, engine.state("tasks"))
+    saved = engine.hooks.save_state(engine, state)
+    assert [t["id"] for t in saved["tasks"]] == ["t3"] and "t2" not in json.dumps(saved)
     engine.close()
     again = make()
-    tasks = again.state("tasks").tasks
-    assert set(tasks) == {"t1", "t2", "t3"} and not any(isinstance(v, Task) for v in tasks._items.values())
-    assert again.hooks.save_state(again, again.state("tasks")) == saved  # written back as read
-    # a period's read builds the tasks due in it, and only them
+    assert again.hooks.save_state(again, again.state("tasks")) == saved
+    assert {t.id: attrs.asdict(t) for t in gridcore_tasks.tasks(again)} == every
     assert [t.id for t in gridcore_tasks.tasks(again, start=DUE, end=DUE + DAY)] == ["t1"]
-    assert [i for i, v in tasks._items.items() if isinstance(v, Task)] == ["t1"]
-    # what falls due was read from the documents: only t3 is still open, and falls due at its deadline
+    assert [(t.id, a.member) for t, a in gridcore_tasks.overdue(again)] == [
+        ("t1", "police1"), ("t3", "police1"), ("t3", "worker1")]  # (t3's deadline is before the clock's now)
     overdue = again.tick(START + 30 * DAY)
     assert [(e.task, e.member) for e in overdue] == [("t3", "police1"), ("t3", "worker1")]
-    again.record(done("police1", START + 24 * DAY, task="t3"))  # a late part still counts, on a built task
-    assert {i: attrs.asdict(tasks[i]) for i in ("t1", "t2")} == {i: every[i] for i in ("t1", "t2")}
-    assert {i: _converter.unstructure(tasks[i]) for i in tasks} == {
-        d["id"]: d for d in again.hooks.save_state(again, again.state("tasks"))["tasks"]}
+    again.record(done("police1", START + 24 * DAY, task="t3"))  # a late part still counts
+    again.record(done("police1", START + 25 * DAY))  # ... on a settled task too: taken out and written again
     assert gridcore_tasks.progress(again, "t3").counts["late"] == 1
+    assert gridcore_tasks.progress(again, "t1").counts == {**dict.fromkeys(("done", "late", "overdue", "open",
+                                                                             "cancelled"), 0), "done": 1, "late": 1}
+    assert [(t.id, a.member) for t, a in gridcore_tasks.overdue(again)] == [("t3", "worker1")]
+    assert "already completed" in refused(again, done("police1", START + 26 * DAY))
+    assert "already assigned" in refused(again, sweep("t2", when=START + 27 * DAY, id="t2:again"))
+    assert again.checkpoint()
+    third = make()
+    # as at an earlier time: police1's part of t1 was overdue until done (read from t1's stored part)
+    assert [(t.id, a.member) for t, a in gridcore_tasks.overdue(third, now=START + 24 * DAY)] == [
+        ("t1", "police1"), ("t3", "worker1")]
+    assert [i for i, _ in third.hooks.save_state(third, third.state("tasks"))["overdue"]] == ["t3"]  # (not t1)
 
 
 # ------------------------------------------------------------------ invariants

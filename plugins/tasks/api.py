@@ -50,12 +50,14 @@ def state(engine: Engine) -> TasksState:
 
 def task(engine: Engine, ident: str) -> Task:
     """The task ``ident``; ``UnknownNameError`` (with a did-you-mean) when it was never assigned."""
-    tasks = state(engine).tasks
-    if ident not in tasks:
-        close = did_you_mean(ident, sorted(tasks))
+    kept = state(engine)
+    found = kept.find(ident)
+    if found is None:
+        # (an unknown name reads every settled task's id: the whole history, on this error only)
+        close = did_you_mean(ident, sorted(kept.ids()))
         hint = f" (did you mean {close}?)" if close else ""
         raise UnknownNameError(f"unknown task {ident!r}{hint} (任务不存在)")
-    return tasks[ident]
+    return found
 
 
 def tasks(engine: Engine, *, within: str | None = None, start: datetime | None = None,
@@ -81,7 +83,7 @@ def overdue(engine: Engine, *, within: str | None = None,
     if within is not None:
         hierarchy.node(within)
     out = []
-    for found in tasks(engine):
+    for found in state(engine).overdue_candidates(when):
         for assignment in found.assignments.values():
             if found.status(assignment, when) == "overdue" and (
                     within is None or hierarchy.is_within(assignment.cell, within)):

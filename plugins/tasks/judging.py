@@ -68,12 +68,12 @@ def plan(engine: Engine, event: TaskAssigned) -> tuple[Task | None, list[str]]:
 def refusals(engine: Engine, state: TasksState, event: Event) -> list[str]:
     """Why a task event must be refused ([] to accept; other events are not judged here)."""
     if isinstance(event, TaskAssigned):
-        if event.task in state.tasks:
+        if state.known(event.task):
             return [f"task {event.task!r} was already assigned (任务编号已存在)"]
         return plan(engine, event)[1]
     if not isinstance(event, (TaskCompleted, TaskCancelled, TaskOverdue)):
         return []
-    task = state.tasks.get(event.task)
+    task = state.find(event.task)
     if task is None:
         return [f"unknown task {event.task!r}: it was never assigned (任务不存在)"]
     if task.cancelled is not None:

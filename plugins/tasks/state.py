@@ -1,26 +1,29 @@
-"""Per-engine tasks state: every task and assignment, derived from the event log.
+"""Per-engine tasks state: the tasks that may still fall due, derived from the event log.
 
 ``TasksState`` is attached to each engine as ``"tasks"`` (see plugin.py).  Its
 hook implementations refuse task events that do not fit (judging.py), apply
 the accepted ones, and, on ``tick``, derive a ``task_overdue`` for every
 assignment still open at its task's deadline (at the deadline itself, with a
 deterministic id), so the points plugin can deduct for it and reports can
-list it whatever how often ``tick`` runs.  ``gridcore_save_state`` and
-``gridcore_restore_state`` checkpoint it (checkpoint.py).
+list it whatever how often ``tick`` runs.  A task that settles (nothing more
+can fall due) is archived (archive.py: in the store, read when asked for).
+``gridcore_save_state`` and ``gridcore_restore_state`` checkpoint it (checkpoint.py).
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import MutableMapping
+from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, Outcome, hookimpl
 from gridcore.events import SYSTEM_ACTOR, Event
+from gridcore.partnames import Where
 
-from . import judging
+from . import checkpoint, judging
+from .archive import COLLECTION, NAMES, Archive
 from .events import TaskAssigned, TaskCancelled, TaskCompleted, TaskOverdue
 from .records import Task
 
@@ -35,20 +38,29 @@ def overdue_id(task: str, member: str) -> str:
     return f"{task}:overdue:{member}"
 
 
+#: Settled tasks kept decoded after a read (the least recently read go first).
+DECODED = 2_000
+
+
 class TasksState:
-    """Every task of one engine, and the hooks that keep them."""
+    """The tasks of one engine that may still fall due (the settled ones are archived), and the hooks."""
 
     #: the shape of the document ``gridcore_save_state`` gives (checkpoint.py)
-    STATE_VERSION = 1
+    STATE_VERSION = 2  # 2: settled tasks archived in the store
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        #: every task by id (restored from a checkpoint: each built when first asked for, checkpoint.py)
-        self.tasks: MutableMapping[str, Task] = {}
-        #: (deadline, task id) of tasks that may still fall due
+        #: the tasks that may still fall due, by id
+        self.open: dict[str, Task] = {}
+        #: settled tasks with a part overdue and not done (what ``overdue`` lists), by id: their deadline
+        self.overdue: dict[str, datetime] = {}
+        #: settled tasks (in the store but for the newest)
+        self.archive = Archive(self.load_part, self.load_names)
+        #: (deadline, task id) of tasks that may still fall due (and of some settled since)
         self._due: list[tuple[datetime, str]] = []
-        #: (deadline, task id) of every task, sorted: a period's tasks without a walk through all of them
+        #: (deadline, task id) of the open tasks, sorted: a period's tasks without a walk through all of them
         self._by_deadline: list[tuple[datetime, str]] = []
+        self._decoded: OrderedDict[Where, Task] = OrderedDict()
 
     # ------------------------------------------------------------ hooks
 
@@ -65,32 +77,40 @@ class TasksState:
     def apply(self, event: Event) -> None:
         """Take one event into the state; events come in canonical order."""
         if isinstance(event, TaskAssigned):
-            if event.task in self.tasks:
+            if self.known(event.task):
                 return
             task, _ = judging.plan(self.engine, event)
             if task is not None:
-                self.tasks[task.id] = task
+                self.open[task.id] = task
                 heapq.heappush(self._due, (task.deadline, task.id))
                 bisect.insort(self._by_deadline, (task.deadline, task.id))
+                if task.settled():
+                    self._settle(task)
             return
         if not isinstance(event, (TaskCompleted, TaskCancelled, TaskOverdue)):
             return
-        task = self.tasks.get(event.task)
-        if task is None:
+        task = self.open.get(event.task)
+        if task is not None:
+            if _change(task, event) and task.settled():
+                self._settle(task)
             return
-        if isinstance(event, TaskCancelled):
-            if task.cancelled is None:
-                task.cancelled, task.cancelled_by, task.reason = event.time, event.actor, event.reason
-            return
-        member = event.member if isinstance(event, TaskOverdue) else event.actor
-        assignment = task.assignments.get(member)
-        if assignment is None or assignment.completed is not None:
-            return
-        if isinstance(event, TaskOverdue):
-            assignment.overdue = True
-        elif task.cancelled is None:
-            assignment.completed, assignment.completed_in, assignment.completion = event.time, event.node, event.id
-            assignment.found, assignment.note = event.found, event.note
+        found = self.archive.find(event.task)
+        if found is not None:
+            task = checkpoint.load_task(found[1]["task"])  # (a copy of its own: readers may hold others)
+            if _change(task, event):
+                self._settle(task)  # written again: a settled task stays settled
+
+    def _settle(self, task: Task) -> None:
+        """``task`` is settled: archive it (again, if it was), and forget it."""
+        if self.open.pop(task.id, None) is not None:
+            at = bisect.bisect_left(self._by_deadline, (task.deadline, task.id))
+            del self._by_deadline[at]
+        done = _done_at(task)
+        if done is None:
+            self.overdue[task.id] = task.deadline
+        else:
+            self.overdue.pop(task.id, None)
+        self.archive.add({"task": checkpoint.dump_task(task), "done": None if done is None else done.isoformat()})
 
     @hookimpl
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
@@ -105,8 +125,8 @@ class TasksState:
             heapq.heappush(due, entry)
         out: list[Event] = []
         for deadline, ident in ready:
-            task = self.tasks[ident]
-            if task.cancelled is not None:
+            task = self.open.get(ident)
+            if task is None or task.cancelled is not None:
                 continue
             for member, assignment in task.assignments.items():
                 if assignment.completed is None and not assignment.overdue:
@@ -115,31 +135,75 @@ class TasksState:
         return out
 
     def _done_with(self, ident: str) -> bool:
-        task = self.tasks.get(ident)
+        task = self.open.get(ident)
         return task is None or task.settled()
 
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:
-        """Every task and assignment, for a checkpoint."""
-        from .checkpoint import save
-
-        return save(self)
+        """The open tasks, the archive's parts (stored first) and the settled tasks still overdue."""
+        return checkpoint.save(self)
 
     @hookimpl
     def gridcore_restore_state(self, engine: Engine, document: dict[str, Any]) -> None:
         """Take back what a checkpoint saved (what may fall due is worked out again)."""
-        from .checkpoint import restore
-
-        self.tasks, self._due, every = restore(document)
+        checkpoint.restore(self, document)
+        self._due = [(task.deadline, ident) for ident, task in self.open.items() if not task.settled()]
         heapq.heapify(self._due)
-        self._by_deadline = sorted(every)
+        self._by_deadline = sorted((task.deadline, ident) for ident, task in self.open.items())
+        self._decoded.clear()
+
+    # ------------------------------------------------------------ reading
+
+    def load_part(self, key: str) -> dict[str, Any] | None:
+        """A sealed part of the archive, from the store."""
+        return self.engine.store.get(COLLECTION, key)
+
+    def load_names(self, ident: str) -> dict[str, Any] | None:
+        """Which sealed parts of the archive hold task ``ident``, from the store."""
+        return self.engine.store.get(NAMES, ident)
+
+    def known(self, ident: str) -> bool:
+        """True if task ``ident`` was assigned (open or settled)."""
+        return ident in self.open or self.archive.find(ident) is not None
+
+    def find(self, ident: str) -> Task | None:
+        """Task ``ident``, open or settled (read from the archive: do not change it); None if none."""
+        task = self.open.get(ident)
+        if task is not None:
+            return task
+        found = self.archive.find(ident)
+        return None if found is None else self._cached(*found)
+
+    def ids(self) -> set[str]:
+        """The id of every task ever assigned (a read of the whole archive)."""
+        return {*self.open, *(str(entry["task"]["id"]) for _, entry in self.archive.current())}
 
     def due_between(self, start: datetime | None, end: datetime | None) -> list[Task]:
         """The tasks whose deadline is in ``[start, end)`` (a bound None: open), by deadline then id."""
         order = self._by_deadline
         first = 0 if start is None else bisect.bisect_left(order, (start, ""))
         last = len(order) if end is None else bisect.bisect_left(order, (end, ""))
-        return [self.tasks[ident] for _, ident in order[first:last]]
+        out = [self.open[ident] for _, ident in order[first:last]]
+        out.extend(self._cached(where, entry) for where, entry in self.archive.current(due=(start, end)))
+        return sorted(out, key=lambda t: (t.deadline, t.id))
+
+    def overdue_candidates(self, now: datetime) -> list[Task]:
+        """Every task that may have a part overdue at ``now``, by deadline then id: the open ones, the
+        settled ones with a part overdue and not done, those done with only after ``now``."""
+        out = list(self.open.values())
+        out.extend(t for t in map(self.find, self.overdue) if t is not None)
+        out.extend(self._cached(where, entry) for where, entry in self.archive.current(undone_at=now))
+        return sorted(out, key=lambda t: (t.deadline, t.id))
+
+    def _cached(self, where: Where, entry: dict[str, Any]) -> Task:
+        found = self._decoded.get(where)
+        if found is None:
+            found = self._decoded[where] = checkpoint.load_task(entry["task"])
+            while len(self._decoded) > DECODED:
+                self._decoded.popitem(last=False)
+        else:
+            self._decoded.move_to_end(where)
+        return found
 
     @hookimpl
     def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
@@ -154,3 +218,38 @@ class TasksState:
         from .views import outcomes
 
         return outcomes(engine, self)
+
+
+def _change(task: Task, event: TaskCompleted | TaskCancelled | TaskOverdue) -> bool:
+    """Apply a completion, cancellation or overdue to ``task``; False if it changes nothing."""
+    if isinstance(event, TaskCancelled):
+        if task.cancelled is not None:
+            return False
+        task.cancelled, task.cancelled_by, task.reason = event.time, event.actor, event.reason
+        return True
+    member = event.member if isinstance(event, TaskOverdue) else event.actor
+    assignment = task.assignments.get(member)
+    if assignment is None or assignment.completed is not None:
+        return False
+    if isinstance(event, TaskOverdue):
+        if assignment.overdue:
+            return False
+        assignment.overdue = True
+        return True
+    if task.cancelled is not None:
+        return False
+    assignment.completed, assignment.completed_in, assignment.completion = event.time, event.node, event.id
+    assignment.found, assignment.note = event.found, event.note
+    return True
+
+
+def _done_at(task: Task) -> datetime | None:
+    """The time from which no part of ``task`` can be overdue any more (each done or the task cancelled);
+    None while a part is overdue and not done."""
+    times = []
+    for assignment in task.assignments.values():
+        ends = [when for when in (assignment.completed, task.cancelled) if when is not None]
+        if not ends:
+            return None
+        times.append(min(ends))
+    return max(times, default=task.assigned)

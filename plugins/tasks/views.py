@@ -32,7 +32,7 @@ def explain(engine: Engine, state: TasksState, decision: str) -> Explanation | N
     if prefix != "tasks" or not rest:
         return None
     ident, _, member = rest.partition(":")
-    task = state.tasks.get(ident)
+    task = state.find(ident)
     if task is None:
         return None
     now = engine.clock.now()
@@ -70,7 +70,8 @@ def outcomes(engine: Engine, state: TasksState) -> list[Outcome]:
     """Per task: assignments done on time, done late, and missed (as at the engine's clock)."""
     now = engine.clock.now()
     out = []
-    for ident, task in sorted(state.tasks.items()):
+    for task in sorted(state.due_between(None, None), key=lambda t: t.id):  # (every task: the whole history)
+        ident = task.id
         rule = rule_of(engine, task)
         rules = (rule,) if rule is not None else ()
         counts = task.counts(now)
