@@ -185,7 +185,7 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
         mine = recent.get(member, ())
         if not any(counts(e) for e in mine) and not any(
                 not where or hierarchy.is_within(where, node)
-                for where in the_state.accounts[member].bonus_between(start, window, paying)):
+                for where in the_state.bonus_between(member, start, window, paying)):
             # Nothing it earned here, and its view books no bonus here: no row (its lots are not read).
             continue
         account = the_state.view(member, _view_until(engine, end), paying)

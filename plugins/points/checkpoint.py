@@ -7,12 +7,16 @@ account's unspent lots, cap counters of the current periods, activity marks
 and streak spans still open, claims a later claim may duplicate, incidents
 not yet settled, counters of the current periods), the population the
 plugin keeps, and the history's open part with the keys of its sealed parts
-(history.py: the parts themselves are in the store).  An account's lots and
-activity marks, most of the document, are packed into one JSON text per
-account, with the earliest expiry beside it: restoring reads an account's
-text only when the account is booked on or something of it falls due, so
-opening a store and reading balances, boards or statements reads none of
-them.  Caches (period labels, items by activity, members' and nodes'
+(history.py: the parts themselves are in the store).  Each account is a row
+of a few items and two JSON texts (``_dump_account``): the store's parse
+of a long text is quick, and restoring builds no account.  An account is
+built from its row's first text (totals, cap counters, rules) when it is
+first used (accounts.py: an event of its member, the sweep, a view), and
+its lots and activity marks, most of the document, are read from the second
+only when it is booked on or something of them falls due: a board reads the
+accounts it shows, balances and statements read none of the lots.  What the
+sweep and a board ask of every account is in the row beside the texts (when
+it falls due; its open streak spans).  Caches (period labels, items by activity, members' and nodes'
 records, what falls due when) are not saved: they are worked out again when
 needed.
 """
@@ -32,8 +36,9 @@ import cattrs
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 
+from .accounts import Accounts
 from .history import COLLECTION, History
-from .ledger import NEVER, Account, Lot, key_time, utc_key
+from .ledger import NEVER, NEVER_KEY, Account, Lot, key_time, utc_key
 from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
 
 if TYPE_CHECKING:
@@ -54,14 +59,21 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
     """The state as a JSON document; sealed parts of the history are stored first (unless read-only)."""
     writer = None if engine.read_only else (lambda key, doc: engine.store.put(COLLECTION, key, doc))
     unstructure = _converter.unstructure
-    # Rows of accounts no event touched since the last save are kept as they were dumped.
-    saved = state.saved_accounts
+    accounts = state.accounts
+    # Rows of accounts no event touched since the last save are kept as they were dumped (or read).
     for member in state.dirty:
-        saved[member] = _dump_account(state.accounts[member], saved.get(member))
+        state.saved_accounts[member] = _dump_account(accounts[member], _saved(state, member))
     state.dirty = set()
-    rules = {rule_key(rule): rule for member in state.accounts for rule in saved[member][1]}
+    rows = []
+    rules: dict[str, RuleRef] = {}
+    for member in sorted(accounts):
+        found = _saved(state, member)
+        assert found is not None  # (an account is restored, or built by events: dirty, dumped above)
+        row, _, named = found
+        rows.append(row)
+        rules.update((rule_key(rule), rule) for rule in named)
     return {
-        "accounts": [saved[member][0] for member in sorted(state.accounts)],
+        "accounts": rows,
         "rules": [[key, *unstructure(rule, RuleRef).values()] for key, rule in sorted(rules.items())],
         "claims": [[member, activity, [[c.event_id, c.start.isoformat(), c.end.isoformat(), c.day] for c in claims]]
                    for (member, activity), claims in sorted(state.claims.by_activity.items())],
@@ -86,26 +98,26 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
 def restore(state: Records, document: dict[str, Any]) -> None:
     """Rebuild ``state`` (fresh from ``on_open``) from a document ``save`` gave; ``ValueError`` if unreadable.
 
-    Each account's lots and activity marks stay packed (one JSON text) until
-    the account is first booked on or has something fall due: a read that
-    only looks at balances never reads them.
+    Each account stays a row until it is first used (accounts.py), its lots
+    and activity marks packed until it is booked on or has something fall
+    due: a read builds the accounts it looks at and reads the lots of those
+    it advances.
     """
     structure = _converter.structure
     try:
         state.history = History.restore(document["history"], state.load_part, state.history.part_size)
         rules = {str(key): RuleRef(str(file), int(line), int(column), str(text))
                  for key, file, line, column, text in document["rules"]}
-        state.accounts = {}
+        state.saved_rules = rules
         state.dirty = set()
         calendar = state.calendar
-        unpacker = functools.partial(_unpack, rules=rules, ends=calendar.end)
-        loader = _AccountLoader(rules, calendar.end)
-        for doc in document["accounts"]:
-            account = loader.load(doc)
-            account.unpacker = unpacker
-            account.journal = state.history
-            state.accounts[account.member] = account
-            state.saved_accounts[account.member] = (doc, loader.named(doc))
+        rows = document["accounts"]
+        for row in rows:
+            if not (isinstance(row, list) and len(row) == 5 and isinstance(row[0], str)
+                    and isinstance(row[3], str) and isinstance(row[4], str)):
+                raise TypeError(f"an account's row is not [member, due, spans, head, lots]: {str(row)[:80]}")
+        state.accounts = Accounts(state.history, _AccountLoader(rules, calendar.end))
+        state.accounts.restore(rows)
         state.claims = Claims()
         for member, activity, claims in document["claims"]:
             state.claims.by_activity[(str(member), str(activity))] = [
@@ -133,14 +145,18 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
 
 
-def _dump_account(account: Account, was: tuple[dict[str, Any], tuple[RuleRef, ...]] | None,
-                  ) -> tuple[dict[str, Any], tuple[RuleRef, ...]]:
-    """An account as a row (its rules by key), and the rules the row names.
+def _dump_account(account: Account, was: Saved | None) -> Saved:
+    """An account as a row (its rules by key), the keys of the rules its lots name, and every rule it names.
 
-    The lots (first in, first out) and the activity marks go in one packed
-    JSON text, which a restore reads back only when the account needs them;
-    beside it the earliest expiry among the lots.  An account restored and not
-    read back yet keeps the text it was restored from.
+    The row is ``[member, due, spans, head, lots]``: the member; when the
+    sweep must look at the account (``Account.next_due``, in microseconds
+    since 1970 UTC; None: never); its open streak spans as ``[kind, label,
+    node]``; the rest as one JSON text (totals, cap counters, rules, the
+    earliest expiry among the lots); and its lots (first in, first out) and
+    activity marks as another.  A restore builds the account from the head
+    when it is first used (accounts.py) and reads the lots only when they are
+    needed (``Account.unpack``).  An account whose lots were not read back
+    yet keeps the text it was restored from.
     """
     named: dict[str, RuleRef] = {}
 
@@ -151,14 +167,13 @@ def _dump_account(account: Account, was: tuple[dict[str, Any], tuple[RuleRef, ..
         named[found] = rule
         return found
 
-    out: dict[str, Any] = {"member": account.member}
-    out.update({name: getattr(account, name) for name in _TOTALS})
+    head: dict[str, Any] = {name: getattr(account, name) for name in _TOTALS}
     if account.packed is not None:
         assert was is not None
         packed, due = account.packed, account.packed_due
-        lot_rules = [str(k) for k in was[0]["lot_rules"]]
+        lot_rules = was[1]
         wanted = set(lot_rules)
-        named.update((found, rule) for rule in was[1] if (found := rule_key(rule)) in wanted)
+        named.update((found, rule) for rule in was[2] if (found := rule_key(rule)) in wanted)
     else:
         lots = []
         due = NEVER
@@ -176,37 +191,69 @@ def _dump_account(account: Account, was: tuple[dict[str, Any], tuple[RuleRef, ..
         # (a mark's end is the end of its period: worked out again from the label;
         # what no open span reads is left out)
         marks = [[kind, label] for kind, label in sorted(account.readable_marks())]
-        packed = json.dumps([lots, marks], ensure_ascii=False, separators=(",", ":"))
-        lot_rules = sorted(named)
-    out["lots"] = packed
-    out["due"] = None if due == NEVER else due.isoformat()
-    out["advanced_to"] = None if account.advanced_to is None else key_time(account.advanced_to).isoformat()
-    out["lot_rules"] = lot_rules
+        packed = _text([lots, marks])
+        lot_rules = tuple(sorted(named))
+    head["due"] = None if due == NEVER else due.isoformat()
+    head["advanced_to"] = None if account.advanced_to is None else key_time(account.advanced_to).isoformat()
+    head["lot_rules"] = list(lot_rules)
     # (what no later event can read is left out: cap counters of past periods)
-    out["earned"] = [[scope, kind, label, points]
-                     for (scope, kind), (label, points, _) in sorted(account.current_earned().items())]
+    head["earned"] = [[scope, kind, label, points]
+                      for (scope, kind), (label, points, _) in sorted(account.current_earned().items())]
+    # (a span's node is in the row with the span; any node of no open span stays here)
+    head["span_node"] = [[kind, label, node] for (kind, label), node in sorted(account.span_node.items())
+                         if (kind, label) not in account.open_spans]
+    head["rules"] = sorted(str(key(rule)) for rule in account.rules)
+    next_due = account.next_due()
     # (a span's end is the end of its period: worked out again from the label)
-    out["open_spans"] = [[kind, label] for kind, label in sorted(account.open_spans)]
-    out["span_node"] = [[kind, label, node] for (kind, label), node in sorted(account.span_node.items())]
-    out["rules"] = sorted(str(key(rule)) for rule in account.rules)
-    return out, tuple(named.values())
+    spans = [[kind, label, account.span_node.get((kind, label))] for kind, label in sorted(account.open_spans)]
+    row = [account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _text(head), packed]
+    return row, lot_rules, tuple(named.values())
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+#: An account's row as the last checkpoint saved it (or the restore read it), the keys of the rules its lots
+#: name, and every rule the row names.
+Saved = tuple[list[Any], tuple[str, ...], tuple[RuleRef, ...]]
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _saved(state: Records, member: str) -> Saved | None:
+    """The member's row as the last save dumped it or the restore read it (None: neither did)."""
+    found = state.saved_accounts.get(member)
+    if found is None:
+        row = state.accounts.restored_row(member)
+        if row is None:
+            return None
+        try:
+            head = json.loads(row[3])
+            lot_rules = tuple(str(key) for key in head["lot_rules"])
+            keys = set(lot_rules) | {str(key) for key in head["rules"]}
+            named = tuple(state.saved_rules[key] for key in sorted(keys))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"unreadable points checkpoint (account of {member}): {type(exc).__name__}: {exc}"
+                             ) from exc
+        found = state.saved_accounts[member] = (row, lot_rules, named)
+    return found
 
 
 class _AccountLoader:
-    """Reads accounts' rows back, working out once what many rows share.
+    """Builds accounts from their rows when first used (``Accounts``), working out once what many rows share.
 
     Most accounts name the same few periods (the current day, week, month,
     quarter and year) and the same sets of rules: a period's end, and a set of
-    rules, is worked out once per restore rather than once per row (a large
-    store holds thousands of accounts: this was most of restoring the state).
+    rules, is worked out once per restore rather than once per row.
     """
 
     def __init__(self, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime]) -> None:
         self.rules = rules
         self.ends = ends
+        self.unpacker = functools.partial(_unpack, rules=rules, ends=ends)
         self._ends: dict[tuple[str, str], tuple[datetime, timedelta]] = {}
         self._rule_sets: dict[tuple[str, ...], frozenset[RuleRef]] = {}
-        self._named: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[RuleRef, ...]] = {}
 
     def end(self, kind: Any, label: Any) -> tuple[datetime, timedelta]:
         """The end of the period of ``kind`` labelled ``label``, and as a ``utc_key``."""
@@ -216,13 +263,23 @@ class _AccountLoader:
             found = self._ends[(str(kind), str(label))] = (at, utc_key(at))
         return found
 
-    def load(self, doc: dict[str, Any]) -> Account:
-        """An account from its row (its lots and marks left packed)."""
-        account = Account(str(doc["member"]))
+    def __call__(self, row: list[Any]) -> Account:
+        """The account of a row (its lots and marks left packed); ``ValueError`` if unreadable."""
+        try:
+            return self._load(row)
+        except (KeyError, TypeError, IndexError, ValueError) as exc:
+            raise ValueError(f"unreadable points checkpoint (account of {row[0]}): {type(exc).__name__}: {exc}"
+                             ) from exc
+
+    def _load(self, row: list[Any]) -> Account:
+        member, _, spans, head_text, packed = row
+        doc = json.loads(head_text)
+        account = Account(str(member))
         for name in _TOTALS:
             setattr(account, name, int(doc[name]))
-        account.packed = str(doc["lots"])
+        account.packed = str(packed)
         account.packed_due = NEVER if doc["due"] is None else datetime.fromisoformat(doc["due"])
+        account.unpacker = self.unpacker
         advanced = doc["advanced_to"]
         account.advanced_to = None if advanced is None else utc_key(datetime.fromisoformat(advanced))
         known, end = self._ends.get, self.end
@@ -230,23 +287,16 @@ class _AccountLoader:
                                                     (known((kind, label)) or end(kind, label))[1])
                           for scope, kind, label, points in doc["earned"]}
         account.open_spans = {(str(kind), str(label)): (known((kind, label)) or end(kind, label))[0]
-                              for kind, label in doc["open_spans"]}
-        account.span_node = {(str(kind), str(label)): str(node) for kind, label, node in doc["span_node"]}
+                              for kind, label, _ in spans}
+        span_node = {(str(kind), str(label)): str(node) for kind, label, node in spans if node is not None}
+        span_node.update(((str(kind), str(label)), str(node)) for kind, label, node in doc["span_node"])
+        account.span_node = dict(sorted(span_node.items()))
         keys = tuple(doc["rules"])
         rule_set = self._rule_sets.get(keys)
         if rule_set is None:
             rule_set = self._rule_sets[keys] = frozenset(self.rules[str(key)] for key in keys)
         account.rules = set(rule_set)  # (a copy of a set keeps its members' hashes: none worked out again)
         return account
-
-    def named(self, doc: dict[str, Any]) -> tuple[RuleRef, ...]:
-        """The rules a row names (its lots' and its entries'), by key."""
-        keys = (tuple(doc["lot_rules"]), tuple(doc["rules"]))
-        found = self._named.get(keys)
-        if found is None:
-            every = {str(key) for key in keys[0]} | {str(key) for key in keys[1]}
-            found = self._named[keys] = tuple(self.rules[key] for key in sorted(every))
-        return found
 
 
 def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime]) -> None:

@@ -17,6 +17,7 @@ import attrs
 
 from gridcore.events import ActivityRecorded, Event
 
+from .accounts import Accounts
 from .facts import Facts, MemberRecord, NodeRecord
 from .history import COLLECTION, History
 from .ledger import IDLE, NEVER_KEY, Account, Calendar, Pays, Record, pays, utc_key
@@ -35,13 +36,17 @@ class Records:
         self.engine = engine
         self.tz = engine.community.tz
         self.calendar = Calendar(self.tz)
-        self.accounts: dict[str, Account] = {}
-        #: members whose account was handed out for booking since the last checkpoint (checkpoint.py)
-        self.dirty: set[str] = set()
-        #: each account as the last checkpoint dumped it, with the rules it names
-        self.saved_accounts: dict[str, tuple[dict[str, Any], tuple[Any, ...]]] = {}
         #: every entry booked, in booking order (mostly in the store; see history.py).
         self.history = History(self.load_part)
+        #: by member (those restored from a checkpoint are built when first used: accounts.py)
+        self.accounts = Accounts(self.history)
+        #: members whose account was handed out for booking since the last checkpoint (checkpoint.py)
+        self.dirty: set[str] = set()
+        #: each account's row as the last checkpoint dumped it (or the restore read it), the keys of the
+        #: rules its lots name and every rule it names (checkpoint.py)
+        self.saved_accounts: dict[str, tuple[list[Any], tuple[str, ...], tuple[Any, ...]]] = {}
+        #: the rules of the checkpoint restored, by key (checkpoint.py)
+        self.saved_rules: dict[str, Any] = {}
         self.claims = Claims()
         #: incidents reported and not yet settled (paid or flagged when first closed).
         self.incidents: dict[str, IncidentTrack] = {}
@@ -86,10 +91,7 @@ class Records:
         copied = type(self)(self.engine)
         copied.is_scratch = True
         copied.history = History()
-        copied.accounts = {}
-        for member, account in self.accounts.items():
-            copied.accounts[member] = mine = account.copy()
-            mine.journal = copied.history
+        copied.accounts = self.accounts.copy_to(copied.history)
         copied.claims = self.claims.copy()
         copied.incidents = {ident: attrs.evolve(track, ratings=list(track.ratings))
                             for ident, track in self.incidents.items()}
@@ -182,7 +184,7 @@ class Records:
         """Queue the member's account for its ``next_due`` (or earlier: it is looked at again then)."""
         if self._queue_stale:
             return  # (``queue_all`` queues it when first needed)
-        when = self.accounts[member].next_due()
+        when = self.accounts.next_due(member)
         if when == NEVER_KEY:
             return
         queued = self._queued.get(member)
@@ -236,6 +238,10 @@ class Records:
         paying = self.paying()
         for member in sorted(self.accounts):
             yield self.view(member, when, paying)
+
+    def bonus_between(self, member: str, since: datetime, until: datetime, paying: Pays) -> list[str]:
+        """``Account.bonus_between`` of the member's account (not built for it if restored and unused)."""
+        return self.accounts.bonus_between(member, since, until, paying, self.calendar.end)
 
     def paying(self) -> Pays:
         """Whether judging a span can pay a streak bonus (``ledger.pays``), for the views of one query."""
