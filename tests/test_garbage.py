@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from gridcore.garbage import FULL_EVERY, fewer_full_collections
+from gridcore.garbage import (
+    FULL_EVERY,
+    YOUNG_EVERY,
+    fewer_collections_while_reading,
+    fewer_full_collections,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +65,55 @@ def test_two_threads_recording_at_once_restore_the_thresholds_once_both_end() ->
     leave.set()
     thread.join(5)
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_read_collects_the_young_generation_less_often_and_leaves_out_what_was_held_before() -> None:
+    held = [[n] for n in range(1000)]  # tracked containers the process held before the read
+    before = gc.get_freeze_count()
+    with fewer_collections_while_reading():
+        assert gc.get_threshold() == (YOUNG_EVERY, 10, FULL_EVERY)
+        assert gc.get_freeze_count() >= before + len(held)
+        with fewer_collections_while_reading():  # nested: the outer one gives everything back
+            pass
+        assert gc.get_threshold() == (YOUNG_EVERY, 10, FULL_EVERY)
+        assert gc.get_freeze_count() >= before + len(held)
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(ValueError), fewer_collections_while_reading():
+        raise ValueError("a read that fails")
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
+
+
+def test_cyclic_garbage_made_during_a_read_is_freed_after_it() -> None:
+    class Cell:
+        pass
+
+    with fewer_collections_while_reading():
+        made = Cell()
+        made.self = made  # type: ignore[attr-defined]
+        gone = weakref.ref(made)
+        del made
+    gc.collect()
+    assert gone() is None
+
+
+def test_a_read_during_an_ingest_keeps_its_rarer_full_collections_whichever_ends_first() -> None:
+    with fewer_full_collections():
+        with fewer_collections_while_reading():
+            assert gc.get_threshold() == (YOUNG_EVERY, 10, FULL_EVERY)
+        assert gc.get_threshold() == (700, 10, FULL_EVERY)
+    assert gc.get_threshold() == (700, 10, 10)
+    # the ingest begins inside the read and outlives it (two threads)
+    reading = fewer_collections_while_reading()
+    recording = fewer_full_collections()
+    reading.__enter__()
+    recording.__enter__()
+    reading.__exit__(None, None, None)
+    assert gc.get_threshold() == (700, 10, FULL_EVERY)
+    recording.__exit__(None, None, None)
+    assert gc.get_threshold() == (700, 10, 10)
+    gc.set_threshold(700, 10, 10)
+    with fewer_collections_while_reading():
+        gc.set_threshold(1000, 20, 30)  # the embedding application's own choice wins
+    assert gc.get_threshold() == (1000, 20, 30)
