@@ -37,6 +37,7 @@ from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 
 from .accounts import Accounts
+from .caps import CapCount
 from .history import COLLECTION, History
 from .ledger import NEVER, NEVER_KEY, Account, Lot, key_time, utc_key
 from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
@@ -283,9 +284,13 @@ class _AccountLoader:
         advanced = doc["advanced_to"]
         account.advanced_to = None if advanced is None else utc_key(datetime.fromisoformat(advanced))
         known, end = self._ends.get, self.end
-        account.earned = {(str(scope), str(kind)): (str(label), int(points),
-                                                    (known((kind, label)) or end(kind, label))[1])
-                          for scope, kind, label, points in doc["earned"]}
+        earned: dict[str, CapCount] = {}
+        for scope, kind, label, points in doc["earned"]:
+            count = earned.get(scope)
+            if count is None:
+                count = earned[str(scope)] = CapCount()
+            count.set(str(kind), str(label), int(points), (known((kind, label)) or end(kind, label))[1])
+        account.earned = earned
         account.open_spans = {(str(kind), str(label)): (known((kind, label)) or end(kind, label))[0]
                               for kind, label, _ in spans}
         span_node = {(str(kind), str(label)): str(node) for kind, label, node in spans if node is not None}

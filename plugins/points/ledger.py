@@ -40,6 +40,7 @@ from attrs import define, field, frozen
 from gridcore.explain import RuleRef
 from gridcore.periods import KINDS, add_months, parse_period, period_of_day, periods_starting_in
 
+from .caps import CapCount
 from .policy import PointsPolicy
 
 #: Kinds of entries: credits, debits and zero-amount flags.
@@ -235,9 +236,8 @@ class Account:
     debt: int = 0
     #: lots with an expiry, as a heap by (expires, time, entry id); spent lots are skipped when popped.
     expiring: list[tuple[datetime, datetime, str, Lot]] = field(factory=list)
-    #: points counted toward caps per (scope, period kind): (label of the current period, points).
-    #: (the third item: the end of that period, as a ``utc_key``)
-    earned: dict[tuple[str, str], tuple[str, int, timedelta]] = field(factory=dict)
+    #: points counted toward caps per scope in the current period of each kind (caps.py)
+    earned: dict[str, CapCount] = field(factory=dict)
     #: periods (kind, label) in which the member earned activity points, with their ends,
     #: kept while an open span may need them for a streak bonus.
     active: dict[tuple[str, str], datetime] = field(factory=dict)
@@ -328,24 +328,21 @@ class Account:
                 self.lots.insert(at, lot)
             if expires is not None:
                 heapq.heappush(self.expiring, (expires, lot.time, lot.entry_id, lot))
-        if calendar is not None:
+        if calendar is not None and caps_scopes:
             periods, ends = calendar.periods_and_ends(entry.time)
+            earned = self.earned
             for scope in caps_scopes:
-                for kind in KINDS:
-                    label = periods[kind][0]
-                    was = self.earned.get((scope, kind))
-                    if was is not None and was[0] == label:
-                        self.earned[(scope, kind)] = (label, was[1] + entry.amount, was[2])
-                        continue
-                    end_key = ends[kind]
-                    self.earned[(scope, kind)] = (label, entry.amount, end_key)
-                    if self.earned_due is not None and end_key < self.earned_due:
-                        self.earned_due = end_key
+                count = earned.get(scope)
+                if count is None:
+                    count = earned[scope] = CapCount()
+                began = count.add(entry.amount, periods, ends)
+                if began is not None and self.earned_due is not None and began < self.earned_due:
+                    self.earned_due = began
 
     def earned_in(self, scope: str, period: str, label: str) -> int:
         """Points counted toward caps for ``scope`` in the ``period`` labelled ``label``."""
-        was = self.earned.get((scope, period))
-        return was[1] if was is not None and was[0] == label else 0
+        count = self.earned.get(scope)
+        return count.count(period, label) if count is not None else 0
 
     def mark_active(self, when: datetime, node: str, calendar: Calendar) -> None:
         """Note that the member earned activity points at ``when`` (for streak bonuses)."""
@@ -423,7 +420,8 @@ class Account:
         """
         closing = NEVER_KEY
         if self.open_spans or self.earned:
-            closing = max(max((value[2] for value in self.earned.values()), default=_DAWN),
+            closing = max(max((end for count in self.earned.values() if (end := count.last) is not None),
+                              default=_DAWN),
                           utc_key(max(self.open_spans.values())) if self.open_spans else _DAWN)
         due = min(utc_key(self._lots_due()), closing)
         if due == NEVER_KEY or self.advanced_to is None:
@@ -448,7 +446,8 @@ class Account:
     def _earned_due(self) -> timedelta:
         due = self.earned_due
         if due is None:
-            due = self.earned_due = min((value[2] for value in self.earned.values()), default=NEVER_KEY)
+            due = self.earned_due = min((end for count in self.earned.values() if (end := count.first) is not None),
+                                        default=NEVER_KEY)
         return due
 
     def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, now: timedelta | None = None,
@@ -464,7 +463,7 @@ class Account:
         if self.advanced_to is None or now > self.advanced_to:
             self.advanced_to = now
         if self.earned and self._earned_due() <= now:
-            self.earned = {key: value for key, value in self.earned.items() if value[2] > now}
+            self.earned = {scope: count for scope, count in self.earned.items() if not count.drop_ended(now)}
             self.earned_due = None
         if self.packed is not None:
             if self.packed_due > until and self._spans_due() > until:
@@ -566,11 +565,13 @@ class Account:
         Credits come in time order, so a counter labelled with an earlier period
         than the newest of its kind is never read again (it counts as 0).
         """
+        every = {(scope, kind): (label, points, end) for scope, count in self.earned.items()
+                 for kind, label, points, end in count.items()}
         newest: dict[str, str] = {}
-        for (_, kind), (label, _, _) in self.earned.items():
+        for (_, kind), (label, _, _) in every.items():
             if label > newest.get(kind, ""):
                 newest[kind] = label
-        return {key: value for key, value in self.earned.items() if value[0] == newest[key[1]]}
+        return {key: value for key, value in every.items() if value[0] == newest[key[1]]}
 
     def copy(self) -> Account:
         """A copy whose open part can be advanced without touching this account (its own journal).
@@ -595,7 +596,7 @@ class Account:
             member=self.member,
             balance=self.balance,
             debt=self.debt,
-            earned=dict(self.earned),
+            earned={scope: count.copy() for scope, count in self.earned.items()},
             open_spans=dict(self.open_spans),
             span_node=dict(self.span_node),
             net=self.net,

@@ -1,0 +1,121 @@
+"""Points a member earned toward caps in one scope, in the current period of each kind.
+
+Every credit under a cap counts toward its scope (an activity, or ``*`` for
+all points) in the day, week, month, quarter and year containing it, and a
+cap reads the count of one kind for the period it is in.  Rather than adding
+each credit to five counters, ``CapCount`` keeps a running total of the
+scope and, per kind, the total when that kind's current period began: a
+credit adds to the total once, and only a credit on another day than the
+last looks at the kinds (those whose period changed begin again).  A kind
+whose period ended is dropped (``drop_ended``): no later credit reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from gridcore.periods import KINDS
+
+#: Each kind's place in a ``CapCount``'s lists.
+PLACE = {kind: n for n, kind in enumerate(KINDS)}
+_DAY, _WEEK, _YEAR = PLACE["day"], PLACE["week"], PLACE["year"]
+
+
+class CapCount:
+    """Points counted toward caps in one scope: per period kind, the current period's label, end and count."""
+
+    __slots__ = ("day", "ends", "first", "labels", "last", "starts", "total")
+
+    def __init__(self) -> None:
+        #: the calendar's periods of the day of the last credit (``Calendar.periods_and_ends``; None: not known)
+        self.day: object | None = None
+        self.total = 0
+        #: per kind (``KINDS`` order): the current period's label (None: none, or dropped), its end as a
+        #: ``utc_key``, and ``total`` when it began
+        self.labels: list[str | None] = [None] * len(KINDS)
+        self.ends: list[timedelta] = [timedelta.min] * len(KINDS)
+        self.starts: list[int] = [0] * len(KINDS)
+        #: the earliest and the latest end among the current periods (None: none), kept as they change
+        self.first: timedelta | None = None
+        self.last: timedelta | None = None
+
+    def add(self, amount: int, periods: dict[str, tuple[str, datetime]], ends: dict[str, timedelta],
+            ) -> timedelta | None:
+        """Count ``amount`` in the periods of a day (``Calendar.periods_and_ends``).
+
+        Returns the earliest end of the periods that began with it (None: none began).
+        """
+        began: timedelta | None = None
+        if self.day is not periods:
+            labels, starts, total = self.labels, self.starts, self.total
+            for n, kind in enumerate(KINDS):
+                label = periods[kind][0]
+                if labels[n] != label:
+                    labels[n] = label
+                    end = self.ends[n] = ends[kind]
+                    starts[n] = total
+                    if began is None or end < began:
+                        began = end
+            self.day = periods
+            if began is not None:
+                # every kind now has its period of this day: the day ends first, and the week or the
+                # year last (a month or quarter ends with or before its year; a week may cross it)
+                ends_ = self.ends
+                self.first = ends_[_DAY]
+                self.last = max(ends_[_WEEK], ends_[_YEAR])
+        self.total += amount
+        return began
+
+    def count(self, kind: str, label: str) -> int:
+        """Points counted in the period of ``kind`` labelled ``label`` (0 if that is not its current one)."""
+        n = PLACE[kind]
+        return self.total - self.starts[n] if self.labels[n] == label else 0
+
+    def set(self, kind: str, label: str, points: int, end: timedelta) -> None:
+        """Hold ``points`` for the period of ``kind`` labelled ``label``, ending at ``end`` (a restore)."""
+        n = PLACE[kind]
+        self.labels[n] = label
+        self.ends[n] = end
+        self.starts[n] = self.total - points
+        self.day = None
+        self._bounds()
+
+    def items(self) -> Iterator[tuple[str, str, int, timedelta]]:
+        """``(kind, label, points, end)`` of each kind with a current period."""
+        for n, label in enumerate(self.labels):
+            if label is not None:
+                yield KINDS[n], label, self.total - self.starts[n], self.ends[n]
+
+    def drop_ended(self, now: timedelta) -> bool:
+        """Drop the kinds whose period ended by ``now``; True if none is left."""
+        if self.first is None or self.first > now:
+            return self.first is None
+        first = last = None
+        labels, ends = self.labels, self.ends
+        for n, label in enumerate(labels):
+            if label is not None:
+                end = ends[n]
+                if end <= now:
+                    labels[n] = None
+                    continue
+                if first is None or end < first:
+                    first = end
+                if last is None or end > last:
+                    last = end
+        self.first, self.last = first, last
+        self.day = None  # (a credit on that day again would find the kinds gone)
+        return first is None
+
+    def _bounds(self) -> None:
+        ends = [end for end, label in zip(self.ends, self.labels, strict=True) if label is not None]
+        self.first = min(ends, default=None)
+        self.last = max(ends, default=None)
+
+    def copy(self) -> CapCount:
+        """A copy that counts apart from this one."""
+        copied = CapCount()
+        copied.day, copied.total = self.day, self.total
+        copied.labels, copied.ends, copied.starts = list(self.labels), list(self.ends), list(self.starts)
+        copied.first, copied.last = self.first, self.last
+        return copied
