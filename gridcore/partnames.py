@@ -31,8 +31,9 @@ from .parts import Loader
 
 #: Where an entry is: (part number, position in the part).
 Where = tuple[int, int]
-#: Lookups kept between stores (the least recently asked for go first).
-KEPT = 4096
+#: Lookups in the store kept (the least recently asked for go first): a name is read once, not at every
+#: lookup; one known to have no document is written without being read first.
+KEPT = 20_000
 
 
 class PartNames:
@@ -45,8 +46,9 @@ class PartNames:
         self.numbers: dict[str, int] = {}
         #: names of the entries not yet in the store (the newest parts and the open one)
         self._recent: dict[str, Where] = {}
-        #: lookups in the store since the last ``stored`` (None: no stored part holds the name)
-        self._asked: OrderedDict[str, Where | None] = OrderedDict()
+        #: what the store said of names: where the newest entry is, None (the name has no document), or
+        #: False (it has one, naming none of this archive's parts)
+        self._asked: OrderedDict[str, Where | None | bool] = OrderedDict()
 
     def note(self, names: Iterable[str], where: Where) -> None:
         """An entry not yet in the store, at ``where``, answers to ``names`` (it supersedes older ones)."""
@@ -60,42 +62,59 @@ class PartNames:
             return found
         if name in self._asked:
             self._asked.move_to_end(name)
-            return self._asked[name]
-        doc = self.loader(name) if self.loader is not None and self.numbers else None
+            kept = self._asked[name]
+            return kept if isinstance(kept, tuple) else None
+        if self.loader is None or not self.numbers:
+            return None  # (nothing of this archive is stored: not asked, not kept)
+        doc = self.loader(name)
         best: Where | None = None
         if doc is not None:
             for key, position in doc["parts"].items():
                 number = self.numbers.get(key)
                 if number is not None and (best is None or number > best[0]):
                     best = (number, int(position))
-        self._asked[name] = best
+        self._keep(name, best if best is not None or doc is None else False)
+        return best
+
+    def _keep(self, name: str, said: Where | None | bool) -> None:
+        self._asked[name] = said
+        self._asked.move_to_end(name)
         while len(self._asked) > KEPT:
             self._asked.popitem(last=False)
-        return best
 
     def stored(self, parts: list[tuple[int, str, list[list[str]]]],
                writer: Callable[[dict[str, dict[str, Any]]], None],
                unstored: Iterable[tuple[Where, Iterable[str]]]) -> None:
         """Parts ``(number, key, names of each entry)`` were just written to the store: write their
         names' documents (through ``writer``, all at once), and keep in memory only the names of the
-        entries still not stored (``unstored``: where each is, and its names, oldest first)."""
+        entries still not stored (``unstored``: where each is, and its names, oldest first; read only
+        once the documents are written, so a generator may drop the stored entries as it starts)."""
         added: dict[str, dict[str, int]] = {}
-        for _, key, written in parts:
+        newest: dict[str, Where] = {}
+        for number, key, written in parts:
             for position, entry in enumerate(written):
                 for name in entry:
                     added.setdefault(name, {})[key] = position
+                    newest[name] = (number, position)
         docs = {}
+        # An entry's first name is its own (an incident's id, a task's): when the store was seen to have
+        # no document for it, no entry answering to it was ever stored, so none of its other names has
+        # one either, and they are written without being read first (each id is looked up when it is
+        # first reported or assigned, so most names are written so)
+        fresh = {name for _, _, written in parts for entry in written if entry
+                 and entry[0] in self._asked and self._asked[entry[0]] is None for name in entry}
         for name, keys in added.items():
-            before = self.loader(name) if self.loader is not None else None
+            before = None if name in fresh or self.loader is None else self.loader(name)
             docs[name] = {"parts": {**(before["parts"] if before is not None else {}), **keys}}
         if docs:
             writer(docs)
         for number, key, _ in parts:
             self.numbers[key] = number
+        for name, where in newest.items():
+            self._keep(name, where)  # (what the store now says; an entry not yet stored comes first)
         self._recent = {}
         for where, names in unstored:
             self.note(names, where)
-        self._asked.clear()
 
     def restore(self, keys: Mapping[str, int], unstored: Iterable[tuple[Where, Iterable[str]]]) -> None:
         """Restored from a checkpoint: the stored parts (key -> number) and the entries not stored."""

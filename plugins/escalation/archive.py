@@ -220,15 +220,21 @@ class Archive:
                 writer(key, doc)
                 self._cache.put(key, part.entries)
                 stored.append((number, key, [entry_names(e) for e in part.entries]))
-                part.entries = None
         if stored:
             assert names is not None
-            self.names.stored(stored, names, self._unstored())
+            self.names.stored(stored, names, self._forget(stored))
         return {
             "format": FORMAT,
             "parts": [[p.key, _dump_span(p.reported), _dump_span(p.active), p.count] for p in self.parts],
             "open": self.open,
         }
+
+    def _forget(self, stored: list[tuple[int, str, list[list[str]]]]) -> Iterator[tuple[tuple[int, int], list[str]]]:
+        """Once the names of the parts just stored are written (this runs when first read from):
+        their entries leave memory, and what is left unstored is given (else they are stored again)."""
+        for number, _, _ in stored:
+            self.parts[number].entries = None
+        yield from self._unstored()
 
     def _unstored(self) -> Iterator[tuple[tuple[int, int], list[str]]]:
         """Where each entry not yet in the store is, with its names, oldest first."""

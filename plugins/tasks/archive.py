@@ -180,16 +180,22 @@ class Archive:
                 writer(part.key, doc)
                 self._cache.put(part.key, part.entries)
                 stored.append((number, part.key, [[str(e["task"]["id"])] for e in part.entries]))
-                part.entries = None
         if stored:
             assert names is not None
-            self.names.stored(stored, names, self._unstored())
+            self.names.stored(stored, names, self._forget(stored))
         return {
             "format": FORMAT,
             "parts": [[p.key, _dump_span(p.deadlines), None if p.done is None else p.done.isoformat(), p.count]
                       for p in self.parts],
             "open": self.open,
         }
+
+    def _forget(self, stored: list[tuple[int, str, list[list[str]]]]) -> Iterator[tuple[Where, list[str]]]:
+        """Once the ids of the parts just stored are written (this runs when first read from): their
+        entries leave memory, and what is left unstored is given (else they are stored again)."""
+        for number, _, _ in stored:
+            self.parts[number].entries = None
+        yield from self._unstored()
 
     def _unstored(self) -> Iterator[tuple[Where, list[str]]]:
         for number, part in enumerate(self.parts):
