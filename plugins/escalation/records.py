@@ -90,7 +90,7 @@ class Records:
         due = timers.next_due(self.engine.community, incident, self.engine.community.tz, self.running)
         self.due[incident.id] = due
         if due is not None:
-            heapq.heappush(self._heap, (due.event.time, incident.id, incident.version))
+            heapq.heappush(self._heap, (due.time, incident.id, incident.version))
 
     def running(self, incident: Incident) -> list[timers.Deadline]:
         """The incident's running deadlines (``timers.deadlines``), worked out again only when what they

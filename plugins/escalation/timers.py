@@ -49,14 +49,83 @@ class Deadline:
 
 
 @frozen
-class Due:
-    """A derived event that falls due, with what it means for the record."""
+class Made:
+    """What a ``Due`` stands for: the derived event, and what it means for the record."""
 
     event: Event
     kind: str  # "pending", "breach", "pass" or "reopen"
     rule: RuleRef | None
     facts: dict[str, Any] = field(factory=dict)
     breach: Breach | None = None
+
+
+class Due:
+    """A derived event that falls due at ``time``, with what it means for the record.
+
+    Given whole, or (``Due.later``) as its time and a function making the rest
+    when first read: an incident's next breach is worked out after every event
+    on it, and is seldom reached before the next event replaces it, so its
+    reason and facts (times shown as text, the span, the level) are written
+    only for the one that falls due.  The function is given the values it reads
+    when the due is made, never the incident itself, so it says what it would
+    have said then.
+    """
+
+    __slots__ = ("_made", "_make", "time")
+
+    def __init__(self, event: Event, kind: str, rule: RuleRef | None, facts: dict[str, Any] | None = None,
+                 breach: Breach | None = None) -> None:
+        self.time = event.time
+        self._made: Made | None = Made(event, kind, rule, facts if facts is not None else {}, breach)
+        self._make: Callable[[], Made] | None = None
+
+    @classmethod
+    def later(cls, time: datetime, make: Callable[[], Made]) -> Due:
+        """A due at ``time`` whose event and record ``make`` gives when first read."""
+        due = cls.__new__(cls)
+        due.time, due._made, due._make = time, None, make
+        return due
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when they stand for the same event, with the same meaning (made now if need be)."""
+        if not isinstance(other, Due):
+            return NotImplemented
+        return self.time == other.time and self.made == other.made
+
+    __hash__ = None  # type: ignore[assignment]  # (equal by what it stands for, which may be made later)
+
+    @property
+    def made(self) -> Made:
+        """The event and what it means, made now if they were not yet."""
+        if self._made is None:
+            assert self._make is not None
+            self._made, self._make = self._make(), None
+        return self._made
+
+    @property
+    def event(self) -> Event:
+        """The derived event."""
+        return self.made.event
+
+    @property
+    def kind(self) -> str:
+        """``pending``, ``breach``, ``pass`` or ``reopen``."""
+        return self.made.kind
+
+    @property
+    def rule(self) -> RuleRef | None:
+        """The rule that decided it."""
+        return self.made.rule
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """What the decision read, as its explanation shows it."""
+        return self.made.facts
+
+    @property
+    def breach(self) -> Breach | None:
+        """The limit that ran out, if it is a breach."""
+        return self.made.breach
 
 
 def applied(incident: Incident) -> dict[str, AppliedLimit]:
@@ -293,47 +362,32 @@ def next_due(
         where = breach_target(community, incident, deadline.level_limit)
         if where is None:
             continue
+        return Due.later(deadline.time, _breach_maker(deadline, where, tz, number, incident.id, incident.node,
+                                                      incident.current_level, incident.current_node, incident.status))
+    return None
+
+
+def _breach_maker(deadline: Deadline, where: tuple[str, str | None], tz: Any, number: int, ident: str,
+                  home: str, level: str, node: str, status: str) -> Callable[[], Made]:
+    """What ``next_due`` says of a breach of ``deadline``, from the values it read of the incident."""
+
+    def make() -> Made:
         verb = "accepted" if deadline.limit == "accept" else "resolved"
         paused = duration(deadline.paused)
         stopped = f", paused {paused}" if deadline.paused else ""
         started, due_at = _show(deadline.clock_started, tz), _show(deadline.time, tz)
-        reason = (
-            f"not {verb} within {deadline.span} at {incident.current_level} {incident.current_node} "
-            f"({deadline.clock} clock started {started}{stopped}, due {due_at})"
-        )
-        facts = {
-            "limit": deadline.limit,
-            "span": str(deadline.span),
-            "applies as": deadline.source,
-            "working_time": deadline.span.working,
-            "level": incident.current_level,
-            "node": incident.current_node,
-            "clock": deadline.clock,
-            "clock_started": started,
-            "paused": paused,
-            "deadline": due_at,
-            "status": incident.status,
-        }
-        event = IncidentEscalated(
-            id=f"esc:{incident.id}:{number}",
-            time=deadline.time,
-            actor=SYSTEM_ACTOR,
-            node=incident.node,
-            incident=incident.id,
-            to_node=where[0],
-            department=where[1],
-            reason=reason,
-            rule=str(deadline.rule),
-        )
-        breach = Breach(
-            deadline.time,
-            deadline.limit,
-            incident.current_level,
-            incident.current_node,
-            deadline.rule,
-        )
-        return Due(event, "breach", deadline.rule, facts, breach)
-    return None
+        reason = (f"not {verb} within {deadline.span} at {level} {node} "
+                  f"({deadline.clock} clock started {started}{stopped}, due {due_at})")
+        facts = {"limit": deadline.limit, "span": str(deadline.span), "applies as": deadline.source,
+                 "working_time": deadline.span.working, "level": level, "node": node, "clock": deadline.clock,
+                 "clock_started": started, "paused": paused, "deadline": due_at, "status": status}
+        event = IncidentEscalated(id=f"esc:{ident}:{number}", time=deadline.time, actor=SYSTEM_ACTOR, node=home,
+                                  incident=ident, to_node=where[0], department=where[1], reason=reason,
+                                  rule=str(deadline.rule))
+        breach = Breach(deadline.time, deadline.limit, level, node, deadline.rule)
+        return Made(event, "breach", deadline.rule, facts, breach)
+
+    return make
 
 
 def pass_target(community: Any, incident: Incident, role: str) -> str | None:
