@@ -86,9 +86,21 @@ def acceptance_within_limit(
     engine: Engine, node: str, start: datetime, end: datetime
 ) -> MetricValue | None:
     """Share of incidents with an acceptance limit that never missed one."""
-    pool = [i for i in _reported(engine, node, start, end) if _start_limit(i)]
-    hits = sum(1 for i in pool if not any(b.limit == "accept" for b in i.breaches))
-    return _share("accepted within limit", hits, len(pool))
+    def build() -> dict[str, tuple[int, int]]:
+        # node -> (incidents of its subtree with an acceptance limit never missed, with one at all):
+        # whether an incident had one is worked out once, not once per node above it
+        by_node: dict[str, tuple[int, int]] = {}
+        for incident in state_of(engine).reported_between(start, end):
+            if not _start_limit(incident):
+                continue
+            hit = not any(b.limit == "accept" for b in incident.breaches)
+            for above in _above(engine, incident.node):
+                hits, total = by_node.get(above, (0, 0))
+                by_node[above] = (hits + hit, total + 1)
+        return by_node
+
+    hits, total = _indexed(engine, ("accepted", start, end), build).get(node, (0, 0))
+    return _share("accepted within limit", hits, total)
 
 
 def closure_within_limit(
