@@ -586,3 +586,76 @@ def test_a_throwaway_sqlite_store_is_not_synced_and_works_as_any(tmp_path: Path)
     assert ids(again.events()) == canonical(docs)
     assert again.get("rulesets", "2025-01-01|0000") == {"name": "银泉"}
     again.close()
+
+
+#: The schema of SQLite stores made before 2026-12-03: documents in a WITHOUT ROWID table.
+OLD_SQLITE_SCHEMA = """
+CREATE TABLE gridcore_store (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+                     time_utc TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX events_time ON events (time_utc, id);
+CREATE INDEX events_kind ON events (kind, time_utc, id);
+CREATE TABLE documents (collection TEXT NOT NULL, key TEXT NOT NULL, doc TEXT NOT NULL,
+                        PRIMARY KEY (collection, key)) WITHOUT ROWID;
+INSERT INTO gridcore_store VALUES ('format', 'gridcore-sql-store'), ('version', '1');
+"""
+
+
+def _documents_table(path: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return str(db.execute("SELECT sql FROM sqlite_master WHERE name = 'documents'").fetchone()[0])
+
+
+def test_an_older_sqlite_store_is_read_as_is_and_upgraded_by_its_first_document_write(tmp_path: Path) -> None:
+    """A store whose documents are in the older WITHOUT ROWID table (a key lookup there walks the pages of
+    other, large documents) reads as before; the first document written moves them into the indexed table,
+    keeping every one, and a handle opened before the upgrade goes on reading and writing."""
+    import sqlite3
+
+    path = tmp_path / "older.db"
+    big = {"text": "记" * 200_000}
+    with sqlite3.connect(path) as db:
+        db.executescript(OLD_SQLITE_SCHEMA)
+        db.executemany("INSERT INTO documents VALUES (?, ?, ?)",
+                       [("checkpoints", f"slot-{n}", f'{{"n": {n}, "text": "{big["text"]}"}}') for n in range(4)]
+                       + [("rulesets", "2025-01-01|0000", '{"name": "银泉"}')])
+    docs = [event(n) for n in range(10)]
+    earlier = SQLiteStore(path, create=False)
+    assert earlier.append(docs) == 10  # events are written as ever
+    assert "WITHOUT ROWID" in _documents_table(path)
+    assert earlier.get("rulesets", "2025-01-01|0000") == {"name": "银泉"}
+    assert earlier.get("checkpoints", "slot-9") is None
+    before = {c: dict(earlier.items(c)) for c in earlier.collections()}
+
+    writer = SQLiteStore(path, create=False)
+    writer.put("checkpoints", "index", {"slots": {"0": 10}})
+    assert "WITHOUT ROWID" not in _documents_table(path)
+    assert writer.get("checkpoints", "index") == {"slots": {"0": 10}}
+    after = {c: dict(writer.items(c)) for c in writer.collections()}
+    assert after["checkpoints"].pop("index") == {"slots": {"0": 10}}
+    assert after == before
+    assert after["checkpoints"]["slot-3"] == {"n": 3, **big}
+
+    # the handle opened before the upgrade reads the moved documents and writes (nothing to upgrade again)
+    assert earlier.get("checkpoints", "index") == {"slots": {"0": 10}}
+    earlier.put_many("checkpoints", {"slot-0": {"n": 0}, "index": {"slots": {}}})
+    assert writer.get("checkpoints", "slot-0") == {"n": 0}
+    assert ids(writer.events()) == canonical(docs)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} == {
+            "gridcore_store", "events", "documents"}
+    earlier.close()
+    writer.close()
+
+
+def test_a_new_sqlite_store_keys_its_documents_by_an_index(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "new.db")
+    store.put("meta", "a", {"x": 1})
+    assert "WITHOUT ROWID" not in _documents_table(tmp_path / "new.db")
+    plan = store._db.execute("EXPLAIN QUERY PLAN SELECT doc FROM documents WHERE collection = ? AND key = ?",
+                             ("meta", "a")).fetchall()
+    assert "USING INDEX" in " ".join(str(row[-1]) for row in plan)
+    store.close()
