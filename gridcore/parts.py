@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from .errors import StoreError
 
 T = TypeVar("T", bound=Sized)
+E = TypeVar("E")
 
 #: Reads a part document from the store by its key (None if there is none):
 #: ``lambda key: engine.store.get(collection, key)``.
@@ -31,6 +32,36 @@ def part_key(doc: Mapping[str, Any]) -> str:
     """The key of a part: the SHA-256 (hex) of its canonical JSON (sorted keys, no spaces, UTF-8)."""
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_entries(loader: Loader | None, cache: PartCache[list[E]], key: str, *, collection: str, what: str,
+                 format: int | str) -> list[E]:
+    """The ``entries`` of the part stored under ``key`` (a document ``{"format": format, "entries": [...]}``).
+
+    From ``cache`` if it holds them, else read (``read_part``), checked to be
+    of ``format`` (``StoreError`` saying to rebuild if not) and kept in ``cache``.
+    """
+    found = cache.get(key)
+    if found is not None:
+        return found
+    doc = read_part(loader, key, collection=collection, what=what)
+    if doc.get("format") != format:
+        raise StoreError(f"the {what} part {key} in the store's {collection!r} collection is of format "
+                         f"{doc.get('format')!r}, expected {format}; rebuild the state (gridcore rebuild)")
+    entries: list[E] = list(doc["entries"])
+    cache.put(key, entries)
+    return entries
+
+
+def put_all(store: Any, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
+    """Store ``docs`` (key -> document) in ``collection``: in one ``put_many`` (all or none) where the
+    store has it, else one ``put`` at a time."""
+    put_many = getattr(store, "put_many", None)
+    if put_many is not None:
+        put_many(collection, docs)
+        return
+    for key, doc in docs.items():
+        store.put(collection, key, doc)
 
 
 def read_part(loader: Loader | None, key: str, *, collection: str, what: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from gridcore import Explanation
+from gridcore.parts import put_all
 
 from .archive import COLLECTION, NAMES, Archive
 from .incident import Incident
@@ -71,12 +72,7 @@ def save(state: EscalationState) -> dict[str, Any]:
         store.put(COLLECTION, key, doc)
 
     def names(docs: dict[str, dict[str, Any]]) -> None:
-        put_many = getattr(store, "put_many", None)
-        if put_many is not None:  # one transaction
-            put_many(NAMES, docs)
-            return
-        for key, doc in docs.items():
-            store.put(NAMES, key, doc)
+        put_all(store, NAMES, docs)  # one transaction where the store can
 
     return {
         "incidents": [_dump_incident(incident) for _, incident in sorted(state.incidents.items())],

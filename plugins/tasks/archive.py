@@ -35,9 +35,8 @@ from typing import Any
 
 from attrs import define, field
 
-from gridcore import StoreError
 from gridcore.partnames import PartNames, Where
-from gridcore.parts import Loader, PartCache, part_key, read_part
+from gridcore.parts import Loader, PartCache, part_key, read_entries
 
 #: The store collection holding sealed parts of the archive.
 COLLECTION = "tasks.settled"
@@ -152,16 +151,8 @@ class Archive:
         if part.entries is not None:
             return part.entries
         assert part.key is not None
-        found = self._cache.get(part.key)
-        if found is not None:
-            return found
-        doc = read_part(self.loader, part.key, collection=COLLECTION, what="settled tasks'")
-        if doc.get("format") != FORMAT:
-            raise StoreError(f"the settled tasks' part {part.key} in the store's {COLLECTION!r} collection is of "
-                             f"format {doc.get('format')!r}, expected {FORMAT}; rebuild the state (gridcore rebuild)")
-        entries = list(doc["entries"])
-        self._cache.put(part.key, entries)
-        return entries
+        return read_entries(self.loader, self._cache, part.key, collection=COLLECTION, what="settled tasks'",
+                            format=FORMAT)
 
     # ------------------------------------------------------------ saving
 

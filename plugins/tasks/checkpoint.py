@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import cattrs
 
+from gridcore.parts import put_all
+
 from .archive import COLLECTION, NAMES, Archive
 from .records import Task
 
@@ -49,12 +51,7 @@ def save(state: TasksState) -> dict[str, Any]:
         store.put(COLLECTION, key, doc)
 
     def names(docs: dict[str, dict[str, Any]]) -> None:
-        put_many = getattr(store, "put_many", None)
-        if put_many is not None:  # one transaction
-            put_many(NAMES, docs)
-            return
-        for key, doc in docs.items():
-            store.put(NAMES, key, doc)
+        put_all(store, NAMES, docs)  # one transaction where the store can
 
     return {
         "tasks": [dump_task(task) for _, task in sorted(state.open.items())],
