@@ -199,8 +199,8 @@ class Engine:
         self._future_tolerance: timedelta | None = None
         self._ruleset_keys: set[str] = set()
         self._unread: dict[str, int] = {}
-        #: the log position of the checkpoint the state was restored from (0: replayed from the start);
-        #: ``_applied`` holds only the ids applied after it
+        #: the log position of the checkpoint the state was restored from or last stored (0: replayed from the
+        #: start); ``_applied`` holds only the ids applied after it (``_forget_applied``)
         self._base = 0
         #: the log position of the last checkpoint this engine stored or restored
         self._checkpointed = 0
@@ -1104,9 +1104,28 @@ class Engine:
             return False
         self._checkpointed = self._position
         self._overtaken = False
+        self._forget_applied()
         self._checkpoint_done = time.process_time()
         self._checkpoint_cost = self._checkpoint_done - started
         return True
+
+    def _forget_applied(self) -> None:
+        """After a checkpoint at ``_position``: the ids applied so far are asked of the store from now on.
+
+        ``_applied`` would otherwise hold every id this engine applied since it
+        opened (a service running all day, a long ingest: about 100 bytes an
+        event).  The engine is then as if it had just been restored from that
+        checkpoint.  Only when nothing was stored after ``_position``: an event
+        derived here that another writer stored after it must stay known as
+        applied (``_catch_up`` passes over it).
+        """
+        try:
+            if self.store.position() != self._position:
+                return
+        except StoreError:
+            return
+        self._base = self._position
+        self._applied.clear()
 
     def _checkpoint_after_write(self, least: int | None = None) -> None:
         """After an ingest or tick: a checkpoint if enough was stored since the last, and time allows.

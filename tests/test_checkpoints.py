@@ -426,3 +426,41 @@ def test_a_plugin_document_of_another_checkpoint_spoils_it(tmp_path: Path, backe
             assert sum(writer.state("tally").counts.values()) == 21
     finally:
         factory.cleanup()
+
+
+def test_after_a_checkpoint_the_ids_applied_are_asked_of_the_store_and_nothing_counts_twice(
+        stores: StoreFactory) -> None:
+    """A long-running engine does not hold every id it ever applied: once a checkpoint is stored at the
+    store's position, those ids are asked of the store, as after opening from that checkpoint."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        first = engine.record_many([activity(n) for n in range(1, 31)])
+        assert first.accepted == 30
+        assert engine._applied == set()  # forgotten: the checkpoint holds them
+        counts = dict(engine.state("tally").counts)
+        position = engine.position
+        # the same events again, alone and mixed with new ones: duplicates, each applied once
+        again = engine.record_many([activity(n) for n in range(1, 31)])
+        assert (again.accepted, again.duplicates) == (0, 30)
+        mixed = engine.record_many([activity(n) for n in range(25, 41)])
+        assert (mixed.accepted, mixed.duplicates) == (10, 6)
+        assert engine.position > position
+        live = dict(engine.state("tally").counts)
+        assert sum(live.values()) == sum(counts.values()) + 10  # a31..a40, each once
+    with open_toy(url) as reopened:
+        reopened.rebuild()  # the whole log from the start: the same state as the live engine's
+        assert reopened.state("tally").counts == live
+
+
+def test_ids_stay_known_while_another_writer_stored_after_the_checkpoint(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    with open_toy(url, community=small_community()) as one, open_toy(url) as two:
+        one.checkpoint_min = two.checkpoint_min = 10_000
+        one.record_many([activity(n) for n in range(1, 11)])
+        two.refresh()
+        two.record_many([activity(n) for n in range(11, 16)])  # stored after one's position
+        assert one.checkpoint()
+        assert one._applied  # the store moved past it: its ids stay known
+        one.refresh()
+        assert one.state("tally").counts == two.state("tally").counts

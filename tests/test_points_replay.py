@@ -113,16 +113,19 @@ def test_a_late_event_is_rebuilt_from_a_checkpoint_and_leaves_one_that_fits(
     engine.record_many(days, batch_size=8)  # checkpoints every 8 events stored
     engine.checkpoint_min = 200  # as by default: a small ingest alone would take none
     restored: list[bool] = []
+    bases: list[int] = []
     restore = Engine._restore_checkpoint
 
     def spy(self: Engine, before: Any = None) -> bool:
         restored.append(restore(self, before))
+        bases.append(self._base)
         return restored[-1]
 
     monkeypatch.setattr(Engine, "_restore_checkpoint", spy)
     summary = engine.record_many(late)
     assert summary.accepted == 2 and restored == [True]  # one rewind for both, from a checkpoint, not the start
-    assert 0 < engine._base < engine.position
+    assert 0 < bases[0] < engine.position
+    assert engine._base == engine.position  # and the checkpoint taken after them is the new base
     members = ("res1", "worker1")
     seen = {m: api.entries(engine, m) for m in members}
     saved = engine.hooks.save_state(engine, engine._savers()["points#state"])
