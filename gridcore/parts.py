@@ -64,6 +64,20 @@ def put_all(store: Any, collection: str, docs: Mapping[str, Mapping[str, Any]]) 
         store.put(collection, key, doc)
 
 
+def part_writers(store: Any, collection: str, names: str) -> tuple[
+        Callable[[str, dict[str, Any]], None], Callable[[dict[str, dict[str, Any]]], None]]:
+    """What an archive's ``save`` is given to store its sealed parts: a writer of one part into
+    ``collection``, and a writer of its name documents into ``names`` (all at once, ``put_all``)."""
+
+    def write_part(key: str, doc: dict[str, Any]) -> None:
+        store.put(collection, key, doc)
+
+    def write_names(docs: dict[str, dict[str, Any]]) -> None:
+        put_all(store, names, docs)
+
+    return write_part, write_names
+
+
 def read_part(loader: Loader | None, key: str, *, collection: str, what: str) -> dict[str, Any]:
     """The part stored under ``key`` in ``collection``, checked against its key.
 

@@ -23,7 +23,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from gridcore import Explanation
-from gridcore.parts import put_all
+from gridcore.parts import part_writers
 
 from .archive import COLLECTION, NAMES, Archive
 from .incident import Incident
@@ -66,13 +66,7 @@ _structure_fields = make_dict_structure_fn(
 def save(state: EscalationState) -> dict[str, Any]:
     """The state as a JSON document; sealed parts of the archive are stored first (unless read-only)."""
     engine = state.engine
-    store = engine.store
-
-    def writer(key: str, doc: dict[str, Any]) -> None:
-        store.put(COLLECTION, key, doc)
-
-    def names(docs: dict[str, dict[str, Any]]) -> None:
-        put_all(store, NAMES, docs)  # one transaction where the store can
+    writer, names = part_writers(engine.store, COLLECTION, NAMES)
 
     return {
         "incidents": [_dump_incident(incident) for _, incident in sorted(state.incidents.items())],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import cattrs
 
-from gridcore.parts import put_all
+from gridcore.parts import part_writers
 
 from .archive import COLLECTION, NAMES, Archive
 from .records import Task
@@ -45,13 +45,7 @@ def load_task(document: dict[str, Any]) -> Task:
 def save(state: TasksState) -> dict[str, Any]:
     """The state as a JSON document; sealed parts of the archive are stored first (unless read-only)."""
     engine = state.engine
-    store = engine.store
-
-    def writer(key: str, doc: dict[str, Any]) -> None:
-        store.put(COLLECTION, key, doc)
-
-    def names(docs: dict[str, dict[str, Any]]) -> None:
-        put_all(store, NAMES, docs)  # one transaction where the store can
+    writer, names = part_writers(engine.store, COLLECTION, NAMES)
 
     return {
         "tasks": [dump_task(task) for _, task in sorted(state.open.items())],
