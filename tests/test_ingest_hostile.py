@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from gridcore import Engine, EventError, FixedClock, get_plugin_manager
 from gridcore.events import ActivityRecorded
-from gridcore.limits import MAX_LINE_BYTES, MAX_NAME_CHARS, MAX_TEXT_CHARS
+from gridcore.limits import MAX_DEPTH, MAX_LINE_BYTES, MAX_NAME_CHARS, MAX_TEXT_CHARS
 from gridcore_app.cli import main_group
-from gridcore_app.jsonl import BadLine, Line, bounded_lines, read_events
+from gridcore_app.jsonl import BadLine, Line, bounded_lines, parse_line, read_events
 
 MINI = REPO / "tests" / "data" / "community-mini"
 
@@ -160,6 +160,33 @@ def test_every_line_is_parsed_or_refused_on_its_own(lines: list[bytes]) -> None:
             assert len(line) <= MAX_LINE_BYTES
         else:
             assert isinstance(item, BadLine) and item.reason
+
+
+def nested(depth: int, inner: object) -> object:
+    """``inner`` inside ``depth`` alternating objects and lists (depth 1: ``{"k": inner}``)."""
+    value = inner
+    for level in range(depth):
+        value = {"k": value} if level % 2 == 0 else [value]
+    return value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1, max_value=MAX_DEPTH + 3), st.text(alphabet="{[]}\"x", max_size=20),
+       st.booleans())
+def test_depth_is_refused_exactly_past_the_limit_whatever_brackets_strings_hold(
+        depth: int, text: str, bom: bool) -> None:
+    # the reader skips walking a line with few brackets: brackets inside strings must not fool it
+    doc = {"id": "x", "n": nested(depth - 1, text)} if depth > 1 else {"id": "x", "n": text}
+    line = ("\ufeff" if bom else "") + json.dumps(doc, ensure_ascii=False)
+    found = parse_line(line.encode(), first=False)
+    if bom:
+        assert found == "not valid JSON (Unexpected UTF-8 BOM (decode using utf-8-sig) at column 1)"
+    elif depth > MAX_DEPTH:
+        assert found == f"nested deeper than {MAX_DEPTH} levels"
+    else:
+        assert found == doc
+    assert parse_line(line.encode("utf-8"), first=True) == (
+        doc if depth <= MAX_DEPTH else f"nested deeper than {MAX_DEPTH} levels")
 
 
 @pytest.fixture(scope="module")
