@@ -1,9 +1,10 @@
 """Engine ingest as one store grows: cost per event at 10k and 100k events (1M with --large).
 
 One community (Yinquan's roster, seed 1) simulated over as many years as the
-largest size needs, recorded through ``Engine.record_many`` in calls of 1,000
-events with every installed plugin and the community's ruleset in force, into
-one store per backend.  At each size N the table shows the cost per event over
+largest size needs, recorded through ``Engine.record_many`` in calls of about
+1,000 events (cut where the time steps on, as ``gridcore ingest`` cuts a file)
+with every installed plugin and the community's ruleset in force, into one
+store per backend.  At each size N the table shows the cost per event over
 the last 10% before N, beside the same documents appended straight to a fresh
 store of the same backend (the store-only baseline): flat means neither the
 engine nor the store slows down as the log grows.
@@ -84,17 +85,36 @@ def days_for(size: int) -> int:
 
 
 def calls(size: int, days: int) -> Any:
-    """``(community, iterator of lists of CALL events)``: the first ``size`` events, simulated as they are read."""
+    """``(community, iterator of lists of about CALL events)``: the first ``size`` events, simulated as they
+    are read, cut as ``gridcore ingest`` cuts a file (``chunks_of_events``): a call ends only where the time
+    steps on by more than the engine's ``DECIDED_WITH``.  A call ending inside a run of events at one time
+    would record the last event's on-the-spot decisions (due ``DECIDED_WITH`` after it) before the next
+    call's events at that time, which are then late: exact, but a rewind to the last checkpoint before
+    them (docs/architecture.md); this is how an embedder is told to cut its calls."""
     from itertools import islice
 
+    from gridcore.engine import DECIDED_WITH
     from gridcore_app.rosterio import load_community
     from gridcore_app.simulate import load_scenario, simulate
 
     folder = district.REPO / "rulesets" / COMMUNITY
     community = load_community(folder)
-    stream = iter(islice(simulate(community, load_scenario(folder / "scenario.yaml"), days=days,
-                                  start=district.START, seed=1), size))
-    return community, iter(lambda: list(islice(stream, CALL)), [])
+    stream = islice(simulate(community, load_scenario(folder / "scenario.yaml"), days=days,
+                             start=district.START, seed=1), size)
+
+    def cut() -> Any:
+        chunk: list[Any] = []
+        last = None
+        for event in stream:
+            if len(chunk) >= CALL and last is not None and event.time > last + DECIDED_WITH:
+                yield chunk
+                chunk, last = [], None
+            chunk.append(event)
+            last = event.time if last is None else max(last, event.time)
+        if chunk:
+            yield chunk
+
+    return community, cut()
 
 
 def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None, out: Any) -> None:
