@@ -37,14 +37,14 @@ against its key when it is read; a missing or altered part is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from attrs import define, field
 
-from gridcore.partnames import PartNames
-from gridcore.parts import Loader, PartCache, part_key, read_entries
+from gridcore.archive import PartArchive, Span, dump_span, load_span, overlaps
+from gridcore.parts import Loader
 
 #: The store collection holding sealed parts of the archive.
 COLLECTION = "escalation.closed"
@@ -60,8 +60,6 @@ FORMAT = 2
 
 #: How an event's id is written among the names (incident and report ids are written as they are).
 EVENT = "event:"
-
-Span = tuple[datetime, datetime]
 
 
 @define(eq=False)
@@ -98,55 +96,39 @@ def _spans(entries: list[dict[str, Any]]) -> tuple[Span | None, Span | None]:
     return (min(reported), max(reported)), (min(reported), max(last))
 
 
-def _overlaps(span: Span | None, start: datetime | None, end: datetime | None) -> bool:
-    """True if ``span`` may hold a time in ``[start, end)`` (either bound open when None)."""
-    if span is None:
-        return False
-    return (end is None or span[0] < end) and (start is None or span[1] >= start)
-
-
-class Archive:
+class Archive(PartArchive[Part]):
     """The closed incidents of one escalation state, in the order their entries were made."""
 
+    COLLECTION = COLLECTION
+    FORMAT = FORMAT
+    WHAT = "closed incidents"
+
     def __init__(self, loader: Loader | None = None, names: Loader | None = None) -> None:
-        self.loader = loader
-        self.parts: list[Part] = []
-        self.open: list[dict[str, Any]] = []
-        #: where the newest entry answering to each name is (the stored parts' names are in the store)
-        self.names = PartNames(names)
-        self._cache: PartCache[list[dict[str, Any]]] = PartCache(CACHED_PARTS, by_items=False)
+        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS)
 
-    @property
-    def size(self) -> int:
-        """How many entries were ever made (it only grows)."""
-        return sum(p.count for p in self.parts) + len(self.open)
+    entry_names = staticmethod(entry_names)
 
-    # ------------------------------------------------------------ writing
+    def sealed(self, entries: list[dict[str, Any]]) -> Part:
+        """The part holding ``entries``, with the times its incidents span."""
+        reported, active = _spans(entries)
+        return Part(len(entries), reported, active, entries=entries)
 
-    def add(self, entry: dict[str, Any]) -> None:
-        """Append an entry: a closed incident, or a removal (``{"removed": id, "names": [...]}``)."""
-        self.open.append(entry)
-        self.names.note(entry_names(entry), (len(self.parts), len(self.open) - 1))
-        if len(self.open) >= PART_SIZE:
-            self.seal()
+    def dump_part(self, part: Part) -> list[Any]:
+        """A stored part as the checkpoint names it: key, reported span, active span, count."""
+        return [part.key, dump_span(part.reported), dump_span(part.active), part.count]
 
-    def seal(self) -> None:
-        """Close the open part (it is written to the store at the next save)."""
-        if not self.open:
-            return
-        reported, active = _spans(self.open)
-        self.parts.append(Part(len(self.open), reported, active, entries=self.open))
-        self.open = []
+    @classmethod
+    def load_part(cls, row: list[Any]) -> Part:
+        """The part ``dump_part`` wrote."""
+        key, reported, active, count = row
+        return Part(int(count), load_span(reported), load_span(active), key=str(key))
 
     # ------------------------------------------------------------ reading
 
     def find(self, name: str) -> tuple[tuple[int, int], dict[str, Any]] | None:
         """Where the newest entry answering to ``name`` is, and the entry; None if none, or it was removed."""
-        where = self.names.locate(name)
-        if where is None:
-            return None
-        entry = self.entries(where[0])[where[1]]
-        return None if "removed" in entry else (where, entry)
+        found = super().find(name)
+        return None if found is None or "removed" in found[1] else found
 
     def current(self, *, reported: tuple[datetime | None, datetime | None] | None = None,
                 active: tuple[datetime | None, datetime | None] | None = None,
@@ -161,8 +143,8 @@ class Archive:
         entry is its incident's newest is looked up by the incident's id.
         """
         wanted = [number for number, part in enumerate(self.parts)
-                  if (reported is None or _overlaps(part.reported, *reported))
-                  and (active is None or _overlaps(part.active, *active))]
+                  if (reported is None or overlaps(part.reported, *reported))
+                  and (active is None or overlaps(part.active, *active))]
         wanted.append(len(self.parts))  # the open part: no span kept, its entries are checked one by one
         for number in wanted:
             for position, entry in enumerate(self.entries(number)):
@@ -171,86 +153,17 @@ class Archive:
                     continue
                 if reported is not None or active is not None:
                     at = datetime.fromisoformat(incident["reported_at"])
-                    if reported is not None and not _overlaps((at, at), *reported):
+                    if reported is not None and not overlaps((at, at), *reported):
                         continue
-                    if active is not None and not _overlaps((at, datetime.fromisoformat(entry["last"])), *active):
+                    if active is not None and not overlaps((at, datetime.fromisoformat(entry["last"])), *active):
                         continue
                 if self.names.locate(str(incident["id"])) != (number, position):
                     continue
                 yield (number, position), entry
 
-    def entries(self, number: int) -> list[dict[str, Any]]:
-        """The entries of part ``number`` (``len(parts)``: the open part), read from the store if need be."""
-        if number == len(self.parts):
-            return self.open
-        part = self.parts[number]
-        if part.entries is not None:
-            return part.entries
-        assert part.key is not None
-        return read_entries(self.loader, self._cache, part.key, collection=COLLECTION, what="closed incidents'",
-                            format=FORMAT)
-
-    # ------------------------------------------------------------ saving
-
-    def save(self, writer: Callable[[str, dict[str, Any]], None] | None,
-             names: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> dict[str, Any]:
-        """The archive as part of a checkpoint; sealed parts not yet stored go to ``writer`` first, then
-        the names of their entries to ``names`` (all at once).
-
-        Without a writer (a read-only engine) the parts and their names stay in
-        memory and their keys are computed all the same.
-        """
-        stored: list[tuple[int, str, list[list[str]]]] = []
-        for number, part in enumerate(self.parts):
-            if part.entries is None:
-                continue
-            doc = {"format": FORMAT, "entries": part.entries}
-            key = part_key(doc)
-            part.key = key
-            if writer is not None and names is not None:
-                writer(key, doc)
-                self._cache.put(key, part.entries)
-                stored.append((number, key, [entry_names(e) for e in part.entries]))
-        if stored:
-            assert names is not None
-            self.names.stored(stored, names, self._forget(stored))
-        return {
-            "format": FORMAT,
-            "parts": [[p.key, _dump_span(p.reported), _dump_span(p.active), p.count] for p in self.parts],
-            "open": self.open,
-        }
-
-    def _forget(self, stored: list[tuple[int, str, list[list[str]]]]) -> Iterator[tuple[tuple[int, int], list[str]]]:
-        """Once the names of the parts just stored are written (this runs when first read from):
-        their entries leave memory, and what is left unstored is given (else they are stored again)."""
-        for number, _, _ in stored:
-            self.parts[number].entries = None
-        yield from self._unstored()
-
-    def _unstored(self) -> Iterator[tuple[tuple[int, int], list[str]]]:
-        """Where each entry not yet in the store is, with its names, oldest first."""
-        for number, part in enumerate(self.parts):
-            for position, entry in enumerate(part.entries or ()):
-                yield (number, position), entry_names(entry)
-        for position, entry in enumerate(self.open):
-            yield (len(self.parts), position), entry_names(entry)
-
     @classmethod
     def restore(cls, document: Mapping[str, Any], loader: Loader | None, names: Loader | None = None) -> Archive:
         """The archive a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
-        if document.get("format") != FORMAT:
-            raise ValueError(f"closed incidents of format {document.get('format')!r}, expected {FORMAT}")
         archive = cls(loader, names)
-        for key, reported, active, count in document["parts"]:
-            archive.parts.append(Part(int(count), _load_span(reported), _load_span(active), key=str(key)))
-        archive.open = [dict(entry) for entry in document["open"]]
-        archive.names.restore({str(p.key): n for n, p in enumerate(archive.parts)}, archive._unstored())
+        archive.restored(document)
         return archive
-
-
-def _dump_span(span: Span | None) -> list[str] | None:
-    return None if span is None else [span[0].isoformat(), span[1].isoformat()]
-
-
-def _load_span(value: Any) -> Span | None:
-    return None if value is None else (datetime.fromisoformat(value[0]), datetime.fromisoformat(value[1]))

@@ -29,14 +29,15 @@ is checked against its key when it is read; a missing or altered part is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from attrs import define, field
 
-from gridcore.partnames import PartNames, Where
-from gridcore.parts import Loader, PartCache, part_key, read_entries
+from gridcore.archive import PartArchive, Span, dump_span, load_span, overlaps
+from gridcore.partnames import Where
+from gridcore.parts import Loader
 
 #: The store collection holding sealed parts of the archive.
 COLLECTION = "tasks.settled"
@@ -48,8 +49,6 @@ PART_SIZE = 100
 CACHED_PARTS = 32
 #: The shape of a part document (and of the archive in a checkpoint).
 FORMAT = 1
-
-Span = tuple[datetime, datetime]
 
 
 @define(eq=False)
@@ -73,47 +72,40 @@ def _done(entry: Mapping[str, Any]) -> datetime | None:
     return None if entry["done"] is None else datetime.fromisoformat(entry["done"])
 
 
-class Archive:
+class Archive(PartArchive[Part]):
     """The settled tasks of one tasks state, in the order their entries were made."""
 
+    COLLECTION = COLLECTION
+    FORMAT = FORMAT
+    WHAT = "settled tasks"
+
     def __init__(self, loader: Loader | None = None, names: Loader | None = None) -> None:
-        self.loader = loader
-        self.parts: list[Part] = []
-        self.open: list[dict[str, Any]] = []
-        #: where the newest entry of each task is (the stored parts' task ids are in the store)
-        self.names = PartNames(names)
-        self._cache: PartCache[list[dict[str, Any]]] = PartCache(CACHED_PARTS, by_items=False)
+        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS)
 
-    @property
-    def size(self) -> int:
-        """How many entries were ever made (it only grows)."""
-        return sum(p.count for p in self.parts) + len(self.open)
+    @staticmethod
+    def entry_names(entry: Mapping[str, Any]) -> list[str]:
+        """What an entry ``{"task": document, "done": time or None}`` answers to: its task's id."""
+        return [str(entry["task"]["id"])]
 
-    # ------------------------------------------------------------ writing
+    def sealed(self, entries: list[dict[str, Any]]) -> Part:
+        """The part holding ``entries``, with its tasks' deadlines and the latest time one was done with."""
+        deadlines = [_deadline(e) for e in entries]
+        done = [when for when in map(_done, entries) if when is not None]
+        return Part(len(entries), (min(deadlines), max(deadlines)), max(done, default=None), entries=entries)
 
-    def add(self, entry: dict[str, Any]) -> None:
-        """Append an entry ``{"task": document, "done": time or None}``."""
-        self.open.append(entry)
-        self.names.note((str(entry["task"]["id"]),), (len(self.parts), len(self.open) - 1))
-        if len(self.open) >= PART_SIZE:
-            self.seal()
+    def dump_part(self, part: Part) -> list[Any]:
+        """A stored part as the checkpoint names it: key, deadlines' span, latest done, count."""
+        return [part.key, dump_span(part.deadlines), None if part.done is None else part.done.isoformat(),
+                part.count]
 
-    def seal(self) -> None:
-        """Close the open part (it is written to the store at the next save)."""
-        if not self.open:
-            return
-        deadlines = [_deadline(e) for e in self.open]
-        done = [when for when in map(_done, self.open) if when is not None]
-        self.parts.append(Part(len(self.open), (min(deadlines), max(deadlines)), max(done, default=None),
-                               entries=self.open))
-        self.open = []
+    @classmethod
+    def load_part(cls, row: list[Any]) -> Part:
+        """The part ``dump_part`` wrote."""
+        key, deadlines, done, count = row
+        return Part(int(count), load_span(deadlines), None if done is None else datetime.fromisoformat(done),
+                    key=str(key))
 
     # ------------------------------------------------------------ reading
-
-    def find(self, ident: str) -> tuple[Where, dict[str, Any]] | None:
-        """Where the newest entry of task ``ident`` is, and the entry; None if it is not archived."""
-        where = self.names.locate(ident)
-        return None if where is None else (where, self.entries(where[0])[where[1]])
 
     def current(self, *, due: tuple[datetime | None, datetime | None] | None = None,
                 undone_at: datetime | None = None) -> Iterator[tuple[Where, dict[str, Any]]]:
@@ -125,7 +117,7 @@ class Archive:
         """
         wanted = []
         for number, part in enumerate(self.parts):
-            if due is not None and not _overlaps(part.deadlines, *due):
+            if due is not None and not overlaps(part.deadlines, *due):
                 continue
             if undone_at is not None and (part.done is None or part.done <= undone_at):
                 continue
@@ -134,7 +126,7 @@ class Archive:
         for number in wanted:
             for position, entry in enumerate(self.entries(number)):
                 deadline = _deadline(entry)
-                if due is not None and not _overlaps((deadline, deadline), *due):
+                if due is not None and not overlaps((deadline, deadline), *due):
                     continue
                 if undone_at is not None:
                     done = _done(entry)
@@ -143,79 +135,9 @@ class Archive:
                 if self.names.locate(str(entry["task"]["id"])) == (number, position):
                     yield (number, position), entry
 
-    def entries(self, number: int) -> list[dict[str, Any]]:
-        """The entries of part ``number`` (``len(parts)``: the open part), read from the store if need be."""
-        if number == len(self.parts):
-            return self.open
-        part = self.parts[number]
-        if part.entries is not None:
-            return part.entries
-        assert part.key is not None
-        return read_entries(self.loader, self._cache, part.key, collection=COLLECTION, what="settled tasks'",
-                            format=FORMAT)
-
-    # ------------------------------------------------------------ saving
-
-    def save(self, writer: Callable[[str, dict[str, Any]], None] | None,
-             names: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> dict[str, Any]:
-        """The archive as part of a checkpoint; sealed parts not yet stored go to ``writer`` first, then
-        their task ids to ``names`` (all at once).  Without them (a read-only engine) the parts stay in
-        memory and their keys are computed all the same."""
-        stored: list[tuple[int, str, list[list[str]]]] = []
-        for number, part in enumerate(self.parts):
-            if part.entries is None:
-                continue
-            doc = {"format": FORMAT, "entries": part.entries}
-            part.key = part_key(doc)
-            if writer is not None and names is not None:
-                writer(part.key, doc)
-                self._cache.put(part.key, part.entries)
-                stored.append((number, part.key, [[str(e["task"]["id"])] for e in part.entries]))
-        if stored:
-            assert names is not None
-            self.names.stored(stored, names, self._forget(stored))
-        return {
-            "format": FORMAT,
-            "parts": [[p.key, _dump_span(p.deadlines), None if p.done is None else p.done.isoformat(), p.count]
-                      for p in self.parts],
-            "open": self.open,
-        }
-
-    def _forget(self, stored: list[tuple[int, str, list[list[str]]]]) -> Iterator[tuple[Where, list[str]]]:
-        """Once the ids of the parts just stored are written (this runs when first read from): their
-        entries leave memory, and what is left unstored is given (else they are stored again)."""
-        for number, _, _ in stored:
-            self.parts[number].entries = None
-        yield from self._unstored()
-
-    def _unstored(self) -> Iterator[tuple[Where, list[str]]]:
-        for number, part in enumerate(self.parts):
-            for position, entry in enumerate(part.entries or ()):
-                yield (number, position), [str(entry["task"]["id"])]
-        for position, entry in enumerate(self.open):
-            yield (len(self.parts), position), [str(entry["task"]["id"])]
-
     @classmethod
     def restore(cls, document: Mapping[str, Any], loader: Loader | None, names: Loader | None) -> Archive:
         """The archive a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
-        if document.get("format") != FORMAT:
-            raise ValueError(f"settled tasks of format {document.get('format')!r}, expected {FORMAT}")
         archive = cls(loader, names)
-        for key, deadlines, done, count in document["parts"]:
-            archive.parts.append(Part(int(count), None if deadlines is None else (
-                datetime.fromisoformat(deadlines[0]), datetime.fromisoformat(deadlines[1])),
-                None if done is None else datetime.fromisoformat(done), key=str(key)))
-        archive.open = [dict(entry) for entry in document["open"]]
-        archive.names.restore({str(p.key): n for n, p in enumerate(archive.parts)}, archive._unstored())
+        archive.restored(document)
         return archive
-
-
-def _overlaps(span: Span | None, start: datetime | None, end: datetime | None) -> bool:
-    """True if ``span`` may hold a time in ``[start, end)`` (either bound open when None)."""
-    if span is None:
-        return False
-    return (end is None or span[0] < end) and (start is None or span[1] >= start)
-
-
-def _dump_span(span: Span | None) -> list[str] | None:
-    return None if span is None else [span[0].isoformat(), span[1].isoformat()]

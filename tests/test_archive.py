@@ -1,0 +1,109 @@
+"""gridcore.archive: a plugin's settled entries in sealed parts, found by name after a save and a restore."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from attrs import define, field
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gridcore import StoreError
+from gridcore.archive import PartArchive, dump_span, load_span, overlaps
+from gridcore.parts import Loader
+
+
+@define(eq=False)
+class Part:
+    count: int
+    key: str | None = None
+    entries: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+
+class Patrols(PartArchive[Part]):
+    """A toy archive: entries ``{"id": ..., "n": ...}``, three a part."""
+
+    COLLECTION = "patrols.done"
+    FORMAT = 1
+    WHAT = "patrols"
+
+    def __init__(self, loader: Loader | None = None, names: Loader | None = None) -> None:
+        super().__init__(loader, names, part_size=3, cached_parts=2)
+
+    @staticmethod
+    def entry_names(entry: Any) -> list[str]:
+        return [str(entry["id"])]
+
+    def sealed(self, entries: list[dict[str, Any]]) -> Part:
+        return Part(len(entries), entries=entries)
+
+    def dump_part(self, part: Part) -> list[Any]:
+        return [part.key, part.count]
+
+    @classmethod
+    def load_part(cls, row: list[Any]) -> Part:
+        return Part(int(row[1]), key=str(row[0]))
+
+
+class Store:
+    """Two collections in dicts: the parts and the names."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, dict[str, Any]] = {}
+        self.names: dict[str, dict[str, Any]] = {}
+
+    def restored(self, document: dict[str, Any]) -> Patrols:
+        archive = Patrols(self.parts.get, self.names.get)
+        archive.restored(document)
+        return archive
+
+    def save(self, archive: Patrols) -> dict[str, Any]:
+        return archive.save(self.parts.__setitem__, self.names.update)
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcde"), st.integers(0, 9)), max_size=20),
+       st.sets(st.integers(0, 20), max_size=4))
+def test_after_saves_and_restores_every_name_finds_its_newest_entry(adds: list[tuple[str, int]],
+                                                                    saves_after: set[int]) -> None:
+    store = Store()
+    archive = Patrols(store.parts.get, store.names.get)
+    newest: dict[str, dict[str, Any]] = {}
+    for done, (ident, n) in enumerate(adds):
+        if done in saves_after:
+            archive = store.restored(store.save(archive))
+        entry = {"id": ident, "n": n}
+        archive.add(entry)
+        newest[ident] = entry
+    assert archive.size == len(adds)
+    assert len(archive.parts) == len(adds) // 3 and len(archive.open) == len(adds) % 3
+    again = store.restored(store.save(archive))
+    for ident in "abcde":
+        for kept in (archive, again):
+            found = kept.find(ident)
+            assert (found and found[1]) == newest.get(ident)
+
+
+def test_a_checkpoint_of_another_format_or_an_altered_part_is_refused() -> None:
+    store = Store()
+    archive = Patrols(store.parts.get, store.names.get)
+    for n in range(4):
+        archive.add({"id": f"p{n}", "n": n})
+    document = store.save(archive)
+    assert document["parts"] == [[archive.parts[0].key, 3]] and document["open"] == [{"id": "p3", "n": 3}]
+    with pytest.raises(ValueError, match="patrols of format 2, expected 1"):
+        store.restored({**document, "format": 2})
+    key = archive.parts[0].key
+    assert key is not None
+    store.parts[key] = {"format": 1, "entries": [{"id": "p0", "n": 7}, {"id": "p1", "n": 1}, {"id": "p2", "n": 2}]}
+    with pytest.raises(StoreError, match="patrols' part .* does not match its key: it was altered"):
+        store.restored(document).find("p0")
+
+
+def test_spans() -> None:
+    from datetime import UTC, datetime
+
+    first, last = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 5, tzinfo=UTC)
+    assert load_span(dump_span((first, last))) == (first, last) and load_span(dump_span(None)) is None
+    assert overlaps((first, last), last, None) and not overlaps((first, last), None, first)
+    assert not overlaps(None, None, None)
