@@ -215,8 +215,11 @@ class Records:
         found = self._archived(ident)
         if found is None:
             return None
-        _, entry = found
-        incident = self._decode(entry)
+        where, entry = found
+        # The event was judged on this entry's decoded incident just before (``find``): it is taken
+        # out of the reads' cache and changed, rather than decoded a second time (the entry is
+        # superseded once the incident is put back, so no later read can be given it).
+        incident = self._decoded.pop(where, None) or self._decode(entry)
         self.incidents[incident.id] = incident
         for alias, _, _ in incident.repeats:
             self.aliases[alias] = incident.id
@@ -245,7 +248,8 @@ class Records:
         """The incident reported as ``ident`` (not a repeat report's id), open or closed; None if none.
 
         A closed one is read from the archive: change it only through
-        ``take_out``.
+        ``take_out``, and hold it only for the read (``take_out`` may give
+        the same object back to be changed).
         """
         incident = self.incidents.get(ident)
         if incident is not None:

@@ -95,6 +95,10 @@ class EscalationState(Transitions, Checks):
         """Every escalation, reopening and repeat report's joining due by ``now`` (at the time it fell due)."""
         out: list[Event] = [e for e in self.joins_due.values() if e.time <= now] if self.joins_due else []
         heap = self._heap
+        # (called before every event: when even the earliest entry, stale or not, falls due after
+        # ``now``, nothing does, and its staleness need not be looked up)
+        if not heap or heap[0][0] > now:
+            return out
         while heap and not self.current(heap[0]):
             heapq.heappop(heap)
         if not heap or heap[0][0] > now:

@@ -188,11 +188,21 @@ def clock_inputs(incident: Incident, tz: Any) -> tuple[Any, ...] | None:
     if policy is None or not incident.is_open:
         return None
     started = incident.segments[0][0] if incident.segments and incident.segments[0][0] else incident.reported_at
+    # What ``incident.facts(started)`` is worked out from, rather than the facts themselves (this
+    # runs after every event on a case): equal values give equal facts.
     return (
         policy,
         tz,
         started,
-        incident.facts(started),
+        incident.category,
+        incident.severity,
+        incident.key_person,
+        incident.channel,
+        incident.place,
+        len(incident.repeats),
+        incident.reported_at,
+        incident.paused_total,
+        incident.paused_since,
         incident.current_level,
         incident.summoned,
         incident.handler_role,
