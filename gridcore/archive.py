@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from .partnames import PartNames, Where
-from .parts import Loader, PartCache, part_key, read_entries
+from .parts import Loader, PartCache, Writer, part_text, read_entries, text_key
 
 #: A span of times (earliest, latest).
 Span = tuple[datetime, datetime]
@@ -77,13 +77,13 @@ class PartArchive(Generic[P]):
         """The part holding ``entries`` (not yet stored)."""
         raise NotImplementedError
 
-    def dump_part(self, part: P) -> list[Any]:
+    def part_row(self, part: P) -> list[Any]:
         """A stored part as the checkpoint names it (its key first)."""
         raise NotImplementedError
 
     @classmethod
-    def load_part(cls, row: list[Any]) -> P:
-        """The part ``dump_part`` wrote."""
+    def part_from_row(cls, row: list[Any]) -> P:
+        """The part ``part_row`` wrote."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ writing
@@ -127,7 +127,7 @@ class PartArchive(Generic[P]):
 
     # ------------------------------------------------------------ saving
 
-    def save(self, writer: Callable[[str, dict[str, Any]], None] | None,
+    def save(self, writer: Writer | None,
              names: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> dict[str, Any]:
         """The archive as part of a checkpoint; sealed parts not yet stored go to ``writer`` first, then
         the names of their entries to ``names`` (all at once).
@@ -140,16 +140,16 @@ class PartArchive(Generic[P]):
             if part.entries is None:
                 continue
             doc = {"format": self.FORMAT, "entries": part.entries}
-            key = part_key(doc)
-            part.key = key
+            text = part_text(doc)
+            key = part.key = text_key(text)
             if writer is not None and names is not None:
-                writer(key, doc)
+                writer(key, text, doc)
                 self._cache.put(key, part.entries)
                 stored.append((number, key, [self.entry_names(e) for e in part.entries]))
         if stored:
             assert names is not None
             self.names.stored(stored, names, self._forget(stored))
-        return {"format": self.FORMAT, "parts": [self.dump_part(p) for p in self.parts], "open": self.open}
+        return {"format": self.FORMAT, "parts": [self.part_row(p) for p in self.parts], "open": self.open}
 
     def _forget(self, stored: list[tuple[int, str, list[list[str]]]]) -> Iterator[tuple[Where, list[str]]]:
         """Once the names of the parts just stored are written (this runs when first read from):
@@ -170,7 +170,7 @@ class PartArchive(Generic[P]):
         """Take what a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
         if document.get("format") != self.FORMAT:
             raise ValueError(f"{self.WHAT} of format {document.get('format')!r}, expected {self.FORMAT}")
-        self.parts = [self.load_part(row) for row in document["parts"]]
+        self.parts = [self.part_from_row(row) for row in document["parts"]]
         self.open = [dict(entry) for entry in document["open"]]
         self.names.restore({str(p.key): n for n, p in enumerate(self.parts)}, self._unstored())
 

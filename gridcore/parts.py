@@ -28,10 +28,31 @@ E = TypeVar("E")
 Loader = Callable[[str], "dict[str, Any] | None"]
 
 
+#: Writes a sealed part into its collection: its key, its canonical text (``part_text``) and the
+#: document itself (``part_writer``).
+Writer = Callable[[str, str, Mapping[str, Any]], None]
+
+#: What ``part_text`` writes with (``json.dumps`` with these options builds an encoder per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def part_text(doc: Mapping[str, Any]) -> str:
+    """A part's canonical JSON text: sorted keys, no spaces, text as it is (UTF-8 when hashed or stored).
+
+    Its SHA-256 is the part's key (``text_key``), and it is what the store is
+    given to write (``part_writer``): a part is encoded once.
+    """
+    return _CANONICAL.encode(doc)
+
+
+def text_key(text: str) -> str:
+    """The key of a part whose canonical text is ``text``: its SHA-256 (hex)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def part_key(doc: Mapping[str, Any]) -> str:
     """The key of a part: the SHA-256 (hex) of its canonical JSON (sorted keys, no spaces, UTF-8)."""
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return text_key(part_text(doc))
 
 
 def read_entries(loader: Loader | None, cache: PartCache[list[E]], key: str, *, collection: str, what: str,
@@ -64,13 +85,27 @@ def put_all(store: Any, collection: str, docs: Mapping[str, Mapping[str, Any]]) 
         store.put(collection, key, doc)
 
 
-def part_writers(store: Any, collection: str, names: str) -> tuple[
-        Callable[[str, dict[str, Any]], None], Callable[[dict[str, dict[str, Any]]], None]]:
-    """What an archive's ``save`` is given to store its sealed parts: a writer of one part into
-    ``collection``, and a writer of its name documents into ``names`` (all at once, ``put_all``)."""
+def part_writer(store: Any, collection: str) -> Writer:
+    """A writer of sealed parts into ``collection``: the store writes a part's canonical text as it is
+    given (``put_text``) where it can, so the part is not encoded again; a store without ``put_text``
+    (a plugin's backend) is given the document (``put``)."""
+    put_text = getattr(store, "put_text", None)
 
-    def write_part(key: str, doc: dict[str, Any]) -> None:
-        store.put(collection, key, doc)
+    def write_part(key: str, text: str, doc: Mapping[str, Any]) -> None:
+        if put_text is not None:
+            put_text(collection, key, text)
+        else:
+            store.put(collection, key, doc)
+
+    return write_part
+
+
+def part_writers(store: Any, collection: str, names: str) -> tuple[
+        Writer, Callable[[dict[str, dict[str, Any]]], None]]:
+    """What an archive's ``save`` is given to store its sealed parts: a writer of one part into
+    ``collection`` (``part_writer``), and a writer of its name documents into ``names`` (all at once,
+    ``put_all``)."""
+    write_part = part_writer(store, collection)
 
     def write_names(docs: dict[str, dict[str, Any]]) -> None:
         put_all(store, names, docs)

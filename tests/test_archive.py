@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -38,11 +39,11 @@ class Patrols(PartArchive[Part]):
     def sealed(self, entries: list[dict[str, Any]]) -> Part:
         return Part(len(entries), entries=entries)
 
-    def dump_part(self, part: Part) -> list[Any]:
+    def part_row(self, part: Part) -> list[Any]:
         return [part.key, part.count]
 
     @classmethod
-    def load_part(cls, row: list[Any]) -> Part:
+    def part_from_row(cls, row: list[Any]) -> Part:
         return Part(int(row[1]), key=str(row[0]))
 
 
@@ -59,7 +60,11 @@ class Store:
         return archive
 
     def save(self, archive: Patrols) -> dict[str, Any]:
-        return archive.save(self.parts.__setitem__, self.names.update)
+        def write(key: str, text: str, doc: Any) -> None:
+            assert json.loads(text) == doc
+            self.parts[key] = json.loads(text)
+
+        return archive.save(write, self.names.update)
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcde"), st.integers(0, 9)), max_size=20),

@@ -230,7 +230,8 @@ def _archived(steps: list[tuple[int, int, int, bool]], saves: frozenset[int] = f
     newest: dict[str, dict[str, Any] | None] = {}
     for n, (which, reported, lasted, removed) in enumerate(steps):
         if n in saves:
-            document = json.loads(json.dumps(archive.save(parts.__setitem__, names.update)))
+            document = json.loads(json.dumps(archive.save(lambda key, text, _: parts.__setitem__(key, json.loads(text)),
+                                                          names.update)))
             archive = Archive.restore(document, parts.get, names.get)
         ident = f"I{which}"
         if removed:

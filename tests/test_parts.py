@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridcore import StoreError
-from gridcore.parts import PartCache, part_key, read_part
+from gridcore.parts import PartCache, part_key, part_text, part_writer, read_part, text_key
+from gridcore.store.sqlite_store import SQLiteStore
 
 
 def test_a_key_is_the_hash_of_the_canonical_json_whatever_the_order_of_keys() -> None:
@@ -30,6 +33,50 @@ def test_a_part_is_read_back_checked_against_its_key() -> None:
     stored[part_key(doc)] = {"format": 1, "entries": [["e1", 6]]}  # altered in place
     with pytest.raises(StoreError, match="does not match its key: it was altered"):
         read_part(stored.get, part_key(doc), collection="c", what="test")
+
+
+def test_a_part_s_text_is_its_canonical_json_and_its_key_the_hash_of_that_text() -> None:
+    doc = {"format": 1, "entries": [["e1", 5, {"z": 1, "a": "二"}]]}
+    text = part_text(doc)
+    assert text == '{"entries":[["e1",5,{"a":"二","z":1}]],"format":1}'
+    assert text == json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert text_key(text) == part_key(doc) == part_key(json.loads(text))
+    with pytest.raises(ValueError):
+        part_text({"x": float("nan")})
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                    max_leaves=12)
+
+
+class WithoutText:
+    """A store from a plugin that has no ``put_text``: it is given the document."""
+
+    def __init__(self) -> None:
+        self.docs: dict[tuple[str, str], Any] = {}
+
+    def put(self, collection: str, key: str, doc: Any) -> None:
+        self.docs[(collection, key)] = doc
+
+
+@given(st.dictionaries(st.text(max_size=4), JSON, max_size=4))
+def test_a_part_is_written_as_its_canonical_text_where_the_store_can(doc: dict[str, Any]) -> None:
+    text = part_text(doc)
+    plain = WithoutText()
+    part_writer(plain, "c")(text_key(text), text, doc)
+    assert plain.docs == {("c", text_key(text)): doc}
+
+
+def test_a_sqlite_store_holds_the_very_text_whose_hash_is_the_key(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    doc = {"format": 1, "entries": [["e1", 5, {"z": 1, "a": "二"}]]}
+    text = part_text(doc)
+    part_writer(store, "c")(text_key(text), text, doc)
+    held = store._db.execute("SELECT doc FROM documents WHERE key = ?", (text_key(text),)).fetchone()[0]
+    assert held == text
+    assert read_part(lambda k: store.get("c", k), text_key(text), collection="c", what="test") == doc
+    store.close()
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcdef"), st.integers(0, 6)), max_size=40), st.integers(1, 10),

@@ -23,6 +23,7 @@ from test_points_engine import EFFECTIVE, YINQUAN
 from gridcore import Engine, FixedClock, StoreError
 from gridcore.engine import CHECKPOINTS
 from gridcore.events import ActivityRecorded
+from gridcore.parts import part_key
 from gridcore_points import api
 from gridcore_points.history import (
     COLLECTION,
@@ -31,7 +32,6 @@ from gridcore_points.history import (
     dump_records,
     encode_value,
     load_records,
-    part_key,
 )
 from gridcore_points.ledger import Entry, Record
 

@@ -36,6 +36,7 @@ from storefixtures import (
 )
 
 from gridcore import StoreConflict, StoreError, hookimpl
+from gridcore.parts import part_text, text_key
 from gridcore.plugin_host import get_plugin_manager
 from gridcore.store import Store
 from gridcore.store.migrate import MigrationSummary
@@ -147,6 +148,29 @@ def test_documents_put_get_items(stores: StoreFactory) -> None:
     with pytest.raises(StoreError):
         store.put("meta", "bad", {"when": object()})
     assert store.get("meta", "bad") is None
+
+
+def test_a_document_given_as_its_json_text_is_stored_as_any_other(stores: StoreFactory) -> None:
+    """``put_text`` (each built-in store has it; gridcore.parts writes a part's canonical text with it):
+    the document comes back as ``put`` would give it, and a text that is not the JSON of an object,
+    or is not valid Unicode, is refused with nothing written."""
+    url = stores.url()
+    store = open_store(url)
+    doc = {"entries": [["e1", 5, "王芳", None, True, 1.5]], "format": 1, "rules": {"a": {"b": []}}}
+    text = part_text(doc)
+    store.put_text("points.ledger", text_key(text), text)  # type: ignore[attr-defined]
+    store.put_text("points.ledger", "again", text)  # type: ignore[attr-defined]
+    store.put_text("points.ledger", "again", '{"format":2}')  # type: ignore[attr-defined]  # replaced
+    assert store.get("points.ledger", text_key(text)) == doc
+    assert dict(store.items("points.ledger")) == {text_key(text): doc, "again": {"format": 2}}
+    for bad in ("[1, 2]", '"text"', "{'format': 1}", '{"format": 1', '{"a": NaN}', ""):
+        with pytest.raises(StoreError, match="document points.ledger/bad cannot be stored"):
+            store.put_text("points.ledger", "bad", bad)  # type: ignore[attr-defined]
+    with pytest.raises(StoreError, match="not valid Unicode"):
+        store.put_text("points.ledger", "bad", '{"a": "\ud800"}')  # type: ignore[attr-defined]
+    assert store.get("points.ledger", "bad") is None
+    store.close()
+    assert open_store(url).get("points.ledger", text_key(text)) == doc  # durable
 
 
 def test_everything_persists_across_reopen(stores: StoreFactory) -> None:

@@ -43,7 +43,10 @@ class Store(Protocol):
     several documents of one collection all or none (the engine writes a
     checkpoint's documents with it; without it they are put one by one, in an
     order that a crash between two puts cannot make unsafe); a plugin backend
-    should provide both.  A malformed batch or
+    should provide both.  ``put_text(collection, key, text)`` stores a document
+    given as its JSON text (``gridcore.parts`` writes a part's canonical text
+    with it, so the part is not encoded twice), refusing with ``StoreError``
+    a text that is not the JSON of an object; without it, parts are ``put``.  A malformed batch or
     document, a corrupt store and an unreachable server raise
     ``gridcore.errors.StoreError``.  See docs/storage.md.
     """

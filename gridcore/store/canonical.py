@@ -63,12 +63,30 @@ def to_json(doc: Mapping[str, Any], what: str) -> str:
         text = _ENCODER.encode(doc)
     except (TypeError, ValueError, RecursionError) as exc:
         raise StoreError(f"{what} cannot be stored as JSON: {exc}") from None
+    return _unicode(text, what)
+
+
+def checked_text(text: Any, what: str) -> str:
+    """The JSON text a caller gives ``put_text``, checked to be text of valid Unicode (``StoreError``
+    if not); that it is the JSON of an object is checked by the backend as it stores it."""
+    if not isinstance(text, str):
+        raise StoreError(f"{what} must be given as JSON text, got {type(text).__name__}")
+    return _unicode(text, what)
+
+
+def _unicode(text: str, what: str) -> str:
+    """``text``, if it is valid Unicode (it can be written as UTF-8), else ``StoreError``."""
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
             raise StoreError(f"{what} cannot be stored: it holds text that is not valid Unicode (a lone surrogate)") from None
     return text
+
+
+def not_an_object(what: str) -> StoreError:
+    """The refusal of a text given to ``put_text`` that is not the JSON of an object."""
+    return StoreError(f"{what} cannot be stored: its text is not the JSON of an object (a mapping); nothing was written")
 
 
 def from_json(text: str) -> Any:

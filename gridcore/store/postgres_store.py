@@ -24,7 +24,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
-from .canonical import from_json, keyset_pages, position_pages, redact, to_json, unique_new, utc_key
+from .canonical import (
+    checked_text,
+    from_json,
+    keyset_pages,
+    not_an_object,
+    position_pages,
+    redact,
+    to_json,
+    unique_new,
+    utc_key,
+)
 
 FORMAT = "gridcore-sql-store"
 VERSION = "1"
@@ -252,6 +262,30 @@ class PostgresStore:
             )
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+
+    def put_text(self, collection: str, key: str, text: str) -> None:
+        """Store (or replace) a plugin-owned document given as its JSON text (a part's canonical text,
+        ``gridcore.parts``; the server parses it into ``jsonb``): atomically, and only if it is the JSON
+        of an object."""
+        import psycopg
+
+        self._check_open()
+        what = f"document {collection}/{key}"
+        checked_text(text, what)
+        try:
+            cur = self._conn.execute(
+                "INSERT INTO documents SELECT %s, %s, d FROM (SELECT %s::jsonb AS d) AS given "
+                "WHERE jsonb_typeof(d) = 'object' "
+                "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc",
+                (collection, key, text),
+            )
+        except psycopg.errors.DataError as exc:
+            raise StoreError(f"{what} cannot be stored: its text is not JSON ({_first_line(exc)}); "
+                             "nothing was written") from None
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+        if cur.rowcount < 1:
+            raise not_an_object(what)
 
     def put_many(self, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
         """Store (or replace) several documents of one collection in one transaction: all or none."""

@@ -22,7 +22,16 @@ from typing import Any
 
 from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
-from .canonical import from_json, keyset_pages, position_pages, to_json, unique_new, utc_key
+from .canonical import (
+    checked_text,
+    from_json,
+    keyset_pages,
+    not_an_object,
+    position_pages,
+    to_json,
+    unique_new,
+    utc_key,
+)
 
 FORMAT = "gridcore-sql-store"
 VERSION = "1"
@@ -267,6 +276,27 @@ class SQLiteStore:
             self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (collection, key, text))
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+
+    def put_text(self, collection: str, key: str, text: str) -> None:
+        """Store (or replace) a plugin-owned document given as its JSON text, written as it is given (a
+        part's canonical text, ``gridcore.parts``): atomically, and only if it is the JSON of an object."""
+        self._check_open()
+        what = f"document {collection}/{key}"
+        checked_text(text, what)
+        if self._old_documents:
+            self._upgrade_documents()
+        db = self._db
+        try:
+            before = db.total_changes
+            # (SQLite checks the text in C: far cheaper than decoding it in Python)
+            db.execute("INSERT OR REPLACE INTO documents SELECT ?1, ?2, ?3 "
+                       "WHERE CASE WHEN json_valid(?3) THEN json_type(?3) = 'object' ELSE 0 END",
+                       (collection, key, text))
+            written = db.total_changes - before
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+        if not written:
+            raise not_an_object(what)
 
     def put_many(self, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
         """Store (or replace) several documents of one collection in one transaction: all or none."""

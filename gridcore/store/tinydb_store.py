@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import json
 import os
 import re
 import time
@@ -50,7 +51,7 @@ from attrs import evolve, frozen
 from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
 from .atomicfile import TEMP_SUFFIX, read_json, sync_folder, write_atomic
-from .canonical import doc_key, from_json, to_json, unique_new, utc_key
+from .canonical import checked_text, doc_key, from_json, not_an_object, to_json, unique_new, utc_key
 from .writerlock import WriterLock
 
 FORMAT = "gridcore-tinydb-store"
@@ -663,6 +664,21 @@ class TinyDBStore:
         """Store (or replace) a plugin-owned document, atomically."""
         self.put_many(collection, {key: doc})
 
+    def put_text(self, collection: str, key: str, text: str) -> None:
+        """Store (or replace) a plugin-owned document given as its JSON text (a part's canonical text,
+        ``gridcore.parts``), atomically, if it is the JSON of an object (this store holds it decoded)."""
+        self._check_open()
+        _check_name(collection, key)
+        what = f"document {collection}/{key}"
+        checked_text(text, what)
+        try:
+            doc = json.loads(text, parse_constant=_not_json)
+        except (ValueError, RecursionError):
+            raise not_an_object(what) from None
+        if not isinstance(doc, dict):
+            raise not_an_object(what)
+        self._put_texts(collection, {key: text}, decoded={key: doc})
+
     def put_many(self, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
         """Store (or replace) several documents of one collection at once: one new file, all or none."""
         self._check_open()
@@ -670,12 +686,17 @@ class TinyDBStore:
         for key, doc in docs.items():
             _check_name(collection, key)
             texts[key] = to_json(doc, f"document {collection}/{key}")
+        self._put_texts(collection, texts)
+
+    def _put_texts(self, collection: str, texts: dict[str, str],
+                   decoded: dict[str, dict[str, Any]] | None = None) -> None:
+        """Write documents given as their JSON texts (``decoded``: those already decoded, not shared)."""
         self._begin_write()
         documents = {name: dict(rows) for name, rows in self._documents.items()}
         # a copy of its own: the caller may change ``doc`` (or what it holds) afterwards
         rows = documents.setdefault(collection, {})
         for key, text in texts.items():
-            rows[key] = from_json(text)
+            rows[key] = decoded[key] if decoded is not None and key in decoded else from_json(text)
         old = self._manifest
         generation = old.generation + 1
         name, digest = self._write_documents(documents, generation)
@@ -758,6 +779,10 @@ class TinyDBStore:
 # ---------------------------------------------------------------- helpers
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _copy(doc: dict[str, Any]) -> dict[str, Any]:
     import copy
 
@@ -765,8 +790,6 @@ def _copy(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json(raw: bytes, path: Path) -> Any:
-    import json
-
     try:
         return json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:

@@ -113,13 +113,13 @@ class Archive(PartArchive[Part]):
         reported, active = _spans(entries)
         return Part(len(entries), reported, active, entries=entries)
 
-    def dump_part(self, part: Part) -> list[Any]:
+    def part_row(self, part: Part) -> list[Any]:
         """A stored part as the checkpoint names it: key, reported span, active span, count."""
         return [part.key, dump_span(part.reported), dump_span(part.active), part.count]
 
     @classmethod
-    def load_part(cls, row: list[Any]) -> Part:
-        """The part ``dump_part`` wrote."""
+    def part_from_row(cls, row: list[Any]) -> Part:
+        """The part ``part_row`` wrote."""
         key, reported, active, count = row
         return Part(int(count), load_span(reported), load_span(active), key=str(key))
 

@@ -35,6 +35,7 @@ import cattrs
 
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
+from gridcore.parts import part_writer
 
 from .accounts import Accounts
 from .caps import CapCount
@@ -58,7 +59,7 @@ _TOTALS = ("balance", "debt", "net", "credited", "redeemed", "expired", "deducte
 
 def save(state: Records, engine: Engine) -> dict[str, Any]:
     """The state as a JSON document; sealed parts of the history are stored first (unless read-only)."""
-    writer = None if engine.read_only else (lambda key, doc: engine.store.put(COLLECTION, key, doc))
+    writer = None if engine.read_only else part_writer(engine.store, COLLECTION)
     unstructure = _converter.unstructure
     accounts = state.accounts
     # Rows of accounts no event touched since the last save are kept as they were dumped (or read).

@@ -23,7 +23,7 @@ is checked against its key when it is read; a missing or altered part is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -32,7 +32,7 @@ from typing import Any
 from attrs import define, field
 
 from gridcore.explain import RuleRef
-from gridcore.parts import Loader, PartCache, part_key, read_part
+from gridcore.parts import Loader, PartCache, Writer, part_text, read_part, text_key
 
 from .ledger import Entry, Record
 
@@ -125,7 +125,7 @@ class History:
 
     # ------------------------------------------------------------ saving
 
-    def save(self, writer: Callable[[str, dict[str, Any]], None] | None) -> dict[str, Any]:
+    def save(self, writer: Writer | None) -> dict[str, Any]:
         """The history as part of a checkpoint; sealed parts not yet stored go to ``writer`` first.
 
         Without a writer (a read-only engine) the parts stay in memory and
@@ -135,9 +135,10 @@ class History:
             if part.records is None:
                 continue
             doc = dump_records(part.records)
-            key = part_key(doc)
+            text = part_text(doc)
+            key = text_key(text)
             if writer is not None:
-                writer(key, doc)
+                writer(key, text, doc)
                 part.key, part.records = key, None
             else:
                 part.key = key

@@ -93,14 +93,14 @@ class Archive(PartArchive[Part]):
         done = [when for when in map(_done, entries) if when is not None]
         return Part(len(entries), (min(deadlines), max(deadlines)), max(done, default=None), entries=entries)
 
-    def dump_part(self, part: Part) -> list[Any]:
+    def part_row(self, part: Part) -> list[Any]:
         """A stored part as the checkpoint names it: key, deadlines' span, latest done, count."""
         return [part.key, dump_span(part.deadlines), None if part.done is None else part.done.isoformat(),
                 part.count]
 
     @classmethod
-    def load_part(cls, row: list[Any]) -> Part:
-        """The part ``dump_part`` wrote."""
+    def part_from_row(cls, row: list[Any]) -> Part:
+        """The part ``part_row`` wrote."""
         key, deadlines, done, count = row
         return Part(int(count), load_span(deadlines), None if done is None else datetime.fromisoformat(done),
                     key=str(key))
