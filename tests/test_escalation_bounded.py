@@ -79,6 +79,40 @@ def test_report_times_stay_within_the_longest_repeat_window(opener: Any) -> None
     assert len(state_of(engine).reports_at) == 1
 
 
+def test_places_reported_at_long_ago_are_dropped_and_a_checkpoint_gives_what_a_replay_gives(
+        opener: Any) -> None:
+    live = opener("store")
+    keys = []
+    events = []
+    for n in range(40):  # a new place every five days (none reported at twice): a district's many places
+        steps = [attrs.evolve(e, place=f"b{n}") if isinstance(e, IncidentReported) else e
+                 for e in closed(f"P{n}", T0 + timedelta(days=5 * n))]
+        events += steps
+        live.record_many(steps)
+        keys.append(sorted(state_of(live).reports_at))
+        if n == 20:
+            live.checkpoint()
+    # the 7-day window reaches back to the place reported five days before, never further
+    assert keys[0] == [("leaking_pipe", "place:b0")]
+    assert keys[-1] == [("leaking_pipe", "place:b38"), ("leaking_pipe", "place:b39")]
+    assert max(len(k) for k in keys) == 2
+    live.close()
+    reopened = opener("store")  # from the checkpoint after P20, the tail replayed
+    replayed = opener("replayed")
+    replayed.record_many(events)
+    late = [attrs.evolve(e, place="b39") if isinstance(e, IncidentReported) else e
+            for e in closed("P40", T0 + timedelta(days=5 * 39 + 3))]
+    for engine in (reopened, replayed):
+        engine.record_many(late)  # b39 again, three days later: b38 (eight days before) is dropped
+    # (as stored: JSON text; the archive's open part read back from a checkpoint holds lists where
+    # the live one holds tuples)
+    documents = [json.loads(json.dumps(engine.hooks.save_state(engine, state_of(engine))))
+                 for engine in (reopened, replayed)]
+    assert documents[0] == documents[1]
+    assert documents[0]["reports_at"] == [["leaking_pipe", "place:b39", [
+        (T0 + timedelta(days=5 * 39)).isoformat(), (T0 + timedelta(days=5 * 39 + 3)).isoformat()]]]
+
+
 def test_a_longer_window_put_in_force_later_reads_the_older_reports_back(opener: Any, tmp_path: Path) -> None:
     live = opener("live")
     when = T0

@@ -89,6 +89,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         state.reports_at = defaultdict(list)
         for category, key, times in document["reports_at"]:
             state.reports_at[(category, key)] = [datetime.fromisoformat(t) for t in times]
+        state._report_order = None
         state.at_place = defaultdict(list)
         for category, key, ids in document["at_place"]:
             state.at_place[(category, key)] = [str(i) for i in ids]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict, deque
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +57,12 @@ class Records:
         #: the ``repeat_report_joined`` events decided and not yet applied, by event id (intake.py)
         self.joins_due: dict[str, RepeatReportJoined] = {}
         #: (category, place key) -> times of the reports there a repeat rule can still count: those within
-        #: the longest window of any repeat rule (``repeat_window``) of the latest report there
+        #: the longest window of any repeat rule (``repeat_window``) of the latest report there, and only
+        #: for the places with a report within that window of the latest report anywhere
         self.reports_at: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+        #: (time, key) of the reports counted, oldest first, for dropping the places whose latest report
+        #: no repeat rule can count any more (None: to be worked out again from ``reports_at``)
+        self._report_order: deque[tuple[datetime, tuple[str, str]]] | None = None
         #: the window ``reports_at`` is cut to, with the number of rulesets it was worked out from
         self._window: tuple[int, timedelta] | None = None
         #: (category, place key) -> ids of the incidents reported there
@@ -136,17 +140,34 @@ class Records:
             # kept (not rebuilt): the older times it reaches are read back from the incidents, open
             # and closed (the whole history, once)
             self.reports_at = self._report_times(window)
+            self._report_order = None
         self._window = (len(rulesets), window)
         return window
 
     def count_report(self, key: tuple[str, str], when: datetime) -> None:
         """A report at ``key`` at ``when`` (reports come in time order): keep it, drop those no repeat
-        rule can count any more (older than the longest window before it)."""
+        rule can count any more (older than the longest window before it).
+
+        A place whose latest report is older than that is dropped whole, whether or not it is
+        reported at again: a district reports at tens of thousands of places a year, and without
+        a repeat rule (a window of zero) every one of them was kept, with its latest time, for ever.
+        A later report is never earlier than ``when``, so it can count none of them.
+        """
         oldest = when - self.repeat_window()  # (first: a longer window reads the older times back)
         times = self.reports_at[key]
         times.append(when)
         if times[0] < oldest:
             del times[:bisect.bisect_left(times, oldest)]
+        order = self._report_order
+        if order is None:  # (restored from a checkpoint, or read back for a longer window)
+            order = self._report_order = deque(sorted(
+                (kept[-1], place) for place, kept in self.reports_at.items() if kept and place != key))
+        order.append((when, key))
+        while order[0][0] < oldest:
+            _, place = order.popleft()
+            kept = self.reports_at.get(place)
+            if kept is not None and kept[-1] < oldest:  # (else reported at since: a later entry follows)
+                del self.reports_at[place]
 
     def _report_times(self, window: timedelta) -> dict[tuple[str, str], list[datetime]]:
         """``reports_at`` for ``window``, from every incident's report and repeat reports (the whole history)."""

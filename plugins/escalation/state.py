@@ -45,8 +45,9 @@ class EscalationState(Transitions, Checks):
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
     #: 8: closed incidents archived in the store; 9: repeat_report_joined derived; 10: report times kept
-    #: only within the longest repeat window; 11: the names of archived entries in the store
-    STATE_VERSION = 11
+    #: only within the longest repeat window; 11: the names of archived entries in the store; 12: places whose
+    #: latest report is older than the longest repeat window before the latest report anywhere dropped
+    STATE_VERSION = 12
 
     # ------------------------------------------------------------ hooks
 
