@@ -823,6 +823,10 @@ class Engine:
         self._check_writable("tick")
         if isinstance(self.clock, FixedClock) and when > self.clock.now():
             self.clock.set(when)
+        with fewer_full_collections():
+            return self._tick(when)
+
+    def _tick(self, when: datetime) -> list[Event]:
         for _ in range(CONFLICT_RETRIES):
             batch: list[dict[str, Any]] = []
             ids: set[str] = set()
@@ -1043,6 +1047,10 @@ class Engine:
         self._check_open()
         if self._read_only or self._position == 0 or self._position == self._checkpointed:
             return False
+        with fewer_full_collections():  # the documents made here live until stored (gridcore.garbage)
+            return self._checkpoint()
+
+    def _checkpoint(self) -> bool:
         if self._pending:
             self._woken()
         started = time.process_time()

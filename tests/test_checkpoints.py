@@ -464,3 +464,54 @@ def test_ids_stay_known_while_another_writer_stored_after_the_checkpoint(tmp_pat
         assert one._applied  # the store moved past it: its ids stay known
         one.refresh()
         assert one.state("tally").counts == two.state("tally").counts
+
+
+class ThresholdWitness:
+    """A saving plugin that notes the collector's thresholds each time it is asked for its state."""
+
+    STATE_VERSION = 1
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, ...]] = []
+
+    @hookimpl
+    def gridcore_save_state(self, engine: Any) -> dict[str, Any]:
+        import gc
+
+        self.seen.append(gc.get_threshold())
+        return {}
+
+    @hookimpl
+    def gridcore_restore_state(self, engine: Any, document: dict[str, Any]) -> None:
+        return None
+
+
+def test_a_checkpoint_and_a_tick_run_with_rarer_full_collections(tmp_path: Path) -> None:
+    # a checkpoint makes the state's documents, alive until stored: full collections walking the
+    # whole state meanwhile find nothing (gridcore.garbage); the thresholds come back after
+    import gc
+
+    from gridcore.garbage import FULL_EVERY
+
+    witness = ThresholdWitness()
+
+    class WitnessPlugin:
+        @hookimpl
+        def gridcore_on_open(self, engine: Engine) -> None:
+            engine.attach("witness", witness)
+
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        pm = get_plugin_manager(load_entry_points=False, extra=[WitnessPlugin()])
+        with Engine.open(store=f"sqlite:///{tmp_path / 's.db'}", plugins=pm, community=small_community(),
+                         clock=FixedClock(START + timedelta(days=400))) as engine:
+            engine.record_many([activity(n) for n in range(5)])
+            assert gc.get_threshold() == (700, 10, 10)
+            assert engine.checkpoint() is True
+            assert gc.get_threshold() == (700, 10, 10)
+            engine.tick(START + timedelta(days=2))
+            assert gc.get_threshold() == (700, 10, 10)
+        assert witness.seen and all(seen == (700, 10, FULL_EVERY) for seen in witness.seen)
+    finally:
+        gc.set_threshold(*saved)
