@@ -2,7 +2,7 @@
 
 Stores of one community's simulated days (银泉社区, ``gridcore_app.simulate``)
 are recorded through ``Engine.record_many`` (every installed plugin, the
-community's ruleset, calls of 1,000 events) into SQLite; the engine stores its
+community's ruleset, calls of about 1,000 events cut where the time steps on) into SQLite; the engine stores its
 checkpoints as it goes.  A copy of each store has its checkpoints deleted
 (what every store looked like before checkpoints existed).  Then read
 commands run as fresh ``gridcore`` processes on each store, several rounds
@@ -37,6 +37,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from attrs import frozen
 
@@ -105,16 +106,20 @@ def build(folder: Path, events: int) -> tuple[str, str, datetime, int]:
     with Engine.open(store=url, community=community, ruleset=where / "yinquan.rules",
                      effective=datetime(2024, 1, 1, tzinfo=community.tz), clock=clock,
                      plugins=get_plugin_manager()) as engine:
-        batch = []
+        from gridcore.engine import DECIDED_WITH
+
+        batch: list[Any] = []
         total = 0
         for event in stream:
-            batch.append(event)
-            if len(batch) == 1000 or total + len(batch) >= events:
+            # calls of about 1,000 cut where the time steps on, as `gridcore ingest` cuts a file: a call
+            # ending inside a minute would make the next call's events at that minute late (a rewind)
+            if len(batch) >= 1000 and event.time > batch[-1].time + DECIDED_WITH:
                 engine.record_many(batch)
                 total += len(batch)
                 batch = []
-                if total >= events:
-                    break
+            batch.append(event)
+            if total + len(batch) >= events:
+                break
         if batch:
             engine.record_many(batch)
         last = engine.latest_event_time
