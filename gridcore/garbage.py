@@ -4,12 +4,15 @@ A full collection walks every object the process holds (an engine's state, the
 events of the file being read): during an ingest that state only grows, so the
 collections find almost nothing, and the more the process holds the longer
 each takes (10% of an ingest's CPU at 100,000 events).  While the engine
-records, replays its store or gives a plugin its state from a checkpoint
-(tens of megabytes of JSON for the points ledger of a big store: a third of
-that CPU went to full collections), ``fewer_full_collections`` raises the collector's third threshold
-(full collections after ``FULL_EVERY`` collections of the middle generation
-instead of Python's 10); the young generations are collected as usual, so short-lived
-cycles are freed as promptly as before.  The thresholds are restored when the
+records, ticks, stores a checkpoint (its documents live until stored),
+replays its store or gives a plugin its state from a checkpoint (tens of
+megabytes of JSON for the points ledger of a big store: a third of that CPU
+went to full collections), and while ``gridcore ingest`` reads the next
+chunk of a file between two calls, ``fewer_full_collections`` raises the
+collector's third threshold (full collections after ``FULL_EVERY``
+collections of the middle generation instead of Python's 10); the young
+generations are collected as usual, so short-lived cycles are freed as
+promptly as before.  The thresholds are restored when the
 last ingest running in the process ends.  Nothing else changes: no object is
 kept alive or freed differently, only later.
 
