@@ -4,20 +4,40 @@ Stores only ever see dicts; this module is the only place that turns them into
 event objects and back, and every document is held to the input limits of
 ``gridcore.limits`` before it becomes an event.  A document that does not validate raises ``EventError``
 naming the field and the reason, e.g. ``severity: must be between 1 and 5``.
+
+Every event read from a file or a store passes here, so the common document (a
+flat object of plain texts, numbers, flags and times, every field known) takes
+a quick path planned once per kind (``_Plan``): one pass over its fields that
+holds them to the limits and to their types and builds the event.  Anything
+else, or anything wrong, takes the full path (the limits' walk, then cattrs),
+which gives the same event or the message naming what is wrong: the quick path
+only ever accepts what the full path accepts, and builds the same event
+(``tests/test_codec_quick.py``).
 """
 
 from __future__ import annotations
 
+import math
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
 from .errors import EventError
 from .events import CORE_EVENT_TYPES, Event
-from .limits import check_document
+from .limits import (
+    MAX_FIELDS,
+    MAX_NAME_CHARS,
+    MAX_NUMBER_CHARS,
+    MAX_TEXT_CHARS,
+    check_document,
+    is_text_field,
+)
 
 KIND = "kind"
 
@@ -67,12 +87,151 @@ def _make_converter() -> cattrs.Converter:
     return conv
 
 
+# What a field holds, as the quick path knows it (anything else takes the full path).
+_TEXT, _TIME, _WHOLE, _NUMBER, _FLAG, _TEXTS = "text", "time", "whole", "number", "flag", "texts"
+_SHAPES: dict[object, str] = {str: _TEXT, datetime: _TIME, int: _WHOLE, float: _NUMBER, bool: _FLAG,
+                              tuple[str, ...]: _TEXTS}
+#: Whole numbers below this in size are within the limits (``gridcore.limits``).
+_BIG = 10**MAX_NUMBER_CHARS
+
+
+@attrs.frozen
+class _Field:
+    """One field of a kind on the quick path: what it holds, whether ``None`` may stand for it, its text limit."""
+
+    shape: str
+    optional: bool
+    limit: int
+
+
+@attrs.frozen
+class _Plan:
+    """How the quick path reads and writes one kind: its class and its fields, in the class's order."""
+
+    cls: type[Event]
+    fields: Mapping[str, _Field]
+
+
+def _plan(cls: type[Event]) -> _Plan | None:
+    """The quick path's plan for ``cls``, or None if any of its fields needs the full path to be read exactly."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - a plugin's annotation unresolvable here: cattrs decides
+        return None
+    kind = cls.kind
+    if not (isinstance(kind, str) and kind.isascii() and len(kind) <= MAX_NAME_CHARS):
+        return None
+    fields: dict[str, _Field] = {}
+    for a in attrs.fields(cls):
+        name = a.name
+        if (not a.init or a.alias != name or not name.isascii() or len(name) > MAX_NAME_CHARS
+                or "." in name or "[" in name or name == KIND):
+            return None
+        hint = hints.get(name)
+        optional = False
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+            args = typing.get_args(hint)
+            if len(args) != 2 or type(None) not in args:
+                return None
+            hint = args[0] if args[1] is type(None) else args[1]
+            optional = True
+        shape = _SHAPES.get(hint)
+        if shape is None or (optional and shape == _TEXTS):
+            return None
+        fields[name] = _Field(shape, optional, MAX_TEXT_CHARS if is_text_field(name) else MAX_NAME_CHARS)
+    if len(fields) + 1 > MAX_FIELDS:
+        return None
+    return _Plan(cls, fields)
+
+
+def _plain_text(value: str, limit: int) -> bool:
+    """True if ``value`` is within ``limit`` and valid Unicode (what the limits hold every text to)."""
+    if len(value) > limit:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _quick(plan: _Plan, doc: dict[str, Any]) -> Event | None:
+    """The event a plain document of ``plan``'s kind makes, or None: the full path then decides.
+
+    Accepts only what ``check_document`` passes and cattrs structures, and gives
+    the values cattrs would give (an integral float for a whole number becomes
+    an int, a whole number for a number a float); the class's own validators
+    run as they always do (a refusal there is left to the full path, for its message).
+    """
+    fields = plan.fields
+    args: dict[str, Any] = {}
+    budget = MAX_FIELDS - len(doc)  # the limits count every key and every item of a list
+    for key, value in doc.items():
+        spec = fields.get(key)
+        if spec is None:
+            if key == KIND:
+                continue
+            return None
+        shape = spec.shape
+        vtype = type(value)
+        if vtype is str:
+            if not (len(value) <= spec.limit and value.isascii()) and not _plain_text(value, spec.limit):
+                return None
+            if shape is _TIME:
+                try:
+                    value = datetime.fromisoformat(value)
+                except ValueError:
+                    return None
+            elif shape is not _TEXT:
+                return None
+        elif vtype is int:
+            if not -_BIG < value < _BIG:
+                return None
+            if shape is _NUMBER:
+                value = float(value)
+            elif shape is not _WHOLE:
+                return None
+        elif vtype is float:
+            if not math.isfinite(value):
+                return None
+            if shape is _WHOLE and value.is_integer():
+                value = int(value)
+            elif shape is not _NUMBER:
+                return None
+        elif vtype is bool:
+            if shape is not _FLAG:
+                return None
+        elif value is None:
+            if not spec.optional:
+                return None
+        elif vtype is list and shape is _TEXTS:
+            # a short list of plain texts (the limits' walk accepts it; cattrs makes it a tuple)
+            budget -= len(value)
+            if budget < 0:
+                return None
+            for item in value:
+                if type(item) is not str or not _plain_text(item, spec.limit):
+                    return None
+            value = tuple(value)
+        else:
+            return None
+        args[key] = value
+    try:
+        return plan.cls(**args)
+    except Exception:  # noqa: BLE001 - a field missing, or refused by a validator: the full path says which
+        return None
+
+
 class EventCodec:
     """Knows every registered event kind; turns events into dicts and back."""
 
     def __init__(self, types: Iterable[type[Event]] = CORE_EVENT_TYPES) -> None:
         self._conv = _make_converter()
         self._types: dict[str, type[Event]] = {}
+        #: the quick path's plan of each kind that has one
+        self._plans: dict[str, _Plan] = {}
         for cls in types:
             self.register(cls)
 
@@ -84,6 +243,9 @@ class EventCodec:
         if existing is not None and existing is not cls:
             raise ValueError(f"event kind {cls.kind!r} is registered twice ({existing.__name__}, {cls.__name__})")
         self._types[cls.kind] = cls
+        plan = _plan(cls)
+        if plan is not None:
+            self._plans[cls.kind] = plan
 
     def registered(self, cls: type[Event]) -> bool:
         """True if ``cls`` is the class registered for its kind (asked for every event recorded)."""
@@ -115,6 +277,17 @@ class EventCodec:
         The document is first held to the input limits of ``gridcore.limits``
         (text length per field, valid Unicode, nesting, number size).
         """
+        if type(doc) is dict:
+            kind = doc.get(KIND)
+            plan = self._plans.get(kind) if type(kind) is str else None
+            if plan is not None:
+                event = _quick(plan, doc)
+                if event is not None:
+                    return event
+        return self._from_dict_fully(doc)
+
+    def _from_dict_fully(self, doc: Mapping[str, Any]) -> Event:
+        """``from_dict`` by the full path: the limits' walk, then cattrs (every message of what is wrong)."""
         if not isinstance(doc, Mapping):
             raise EventError(f"an event must be a JSON object, got {type(doc).__name__}")
         check_document(doc)

@@ -1,0 +1,223 @@
+"""The codec's quick path gives exactly what the full path gives (gridcore/codec.py).
+
+A plain document is decoded by a plan made once per kind; anything else takes
+the full path (the limits' walk, then cattrs).  For generated documents, plain
+and hostile, ``from_dict`` must give the event the full path gives (the same
+values of the same types) or refuse with the same message; ``to_dict`` must give
+cattrs' document, key for key in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gridcore import EventError
+from gridcore.codec import KIND, EventCodec, _plan, _quick
+from gridcore.events import CORE_EVENT_TYPES, Event, HouseholdSplit, PatrolLogged
+from gridcore.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
+from gridcore_escalation.events import INCIDENT_EVENT_TYPES
+from gridcore_points.events import POINTS_EVENT_TYPES
+from gridcore_tasks.events import TASK_EVENT_TYPES
+
+
+@attrs.frozen(kw_only=True)
+class Sampled(Event):
+    """A kind of every shape the quick path reads, with no validators of its own (a plugin's may have none):
+    the limits and the types alone decide, so the quick path must hold to them itself."""
+
+    kind: typing.ClassVar[str] = "sampled_for_test"
+    count: int = 0
+    ratio: float = 0.0
+    label: str | None = None
+    when: datetime | None = None
+    flag: bool = False
+    tags: tuple[str, ...] = ()
+    note: str = ""
+    maybe_count: typing.Optional[int] = None  # noqa: UP045 - the other spelling of an optional field
+
+
+ALL_TYPES: tuple[type[Event], ...] = (*CORE_EVENT_TYPES, *INCIDENT_EVENT_TYPES, *POINTS_EVENT_TYPES,
+                                      *TASK_EVENT_TYPES, Sampled)
+codec = EventCodec(ALL_TYPES)
+CST = timezone(timedelta(hours=8))
+
+
+def _outcome(decode: Any, doc: Any) -> tuple[Any, ...]:
+    try:
+        event = decode(doc)
+    except EventError as exc:
+        return ("refused", str(exc))
+    return ("event", type(event), [(a.name, type(getattr(event, a.name)), getattr(event, a.name))
+                                   for a in attrs.fields(type(event))])
+
+
+def _hint(cls: type[Event], name: str) -> Any:
+    """The type of a field, ``X`` for ``X | None``."""
+    hint = typing.get_type_hints(cls)[name]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return next(a for a in typing.get_args(hint) if a is not type(None))
+    return hint
+
+
+_good_times = st.datetimes(min_value=datetime(1890, 1, 1), max_value=datetime(2210, 1, 1),
+                           timezones=st.sampled_from([UTC, CST])).map(lambda t: t.isoformat())
+_times = st.one_of(
+    _good_times,
+    st.datetimes().map(lambda t: t.isoformat()),  # no time zone
+    st.sampled_from(["2025-03-01", "2025-02-30T09:00:00+08:00", "yesterday", ""]),
+)
+_texts = st.one_of(
+    st.sampled_from(["m01", "g1-u1", "", "  ", "system", "网格一", "a.b", "\ud800", "a\udfffb"]),
+    st.text(max_size=6),
+    st.sampled_from([MAX_NAME_CHARS, MAX_NAME_CHARS + 1, MAX_TEXT_CHARS, MAX_TEXT_CHARS + 1]).map(lambda n: "x" * n),
+    st.sampled_from([MAX_NAME_CHARS, MAX_NAME_CHARS + 1, MAX_TEXT_CHARS, MAX_TEXT_CHARS + 1]).map(lambda n: "我" * n),
+)
+#: values at the edges of the limits and of the types (each is right for some field, wrong for most)
+EDGES: list[Any] = [
+    None, True, False, 0, -1, 1, 2001, 10**30 - 1, 10**30, -(10**30), 10**40, 1.0, 2.5, -1.0, 1e300, 1e31,
+    float("nan"), float("inf"), float("-inf"), [], ["r"], ["r", 1], [["r"]], ["x" * 201], ["r"] * 199, ["r"] * 201,
+    {}, {"a": 1}, "2025-03-01", "2025-02-30T09:00:00+08:00", "2025-03-01T09:00:00", "1850-01-01T00:00:00+00:00",
+    "2025-03-01T09:00:00+08:00", "", " ", "m01", "\ud800", "我", *("x" * n for n in (200, 201, 4000, 4001)),
+    *("我" * n for n in (200, 201, 4000, 4001)),
+]
+_edges = st.sampled_from(EDGES)
+_hostile = st.one_of(_edges, _texts, _times, st.integers(), st.floats(), st.lists(_texts, max_size=3))
+
+
+def _good(hint: Any) -> st.SearchStrategy[Any]:
+    if hint is str:
+        return st.sampled_from(["m01", "g1-u1", "note", "网格一", "x" * MAX_NAME_CHARS])
+    if hint is datetime:
+        return _good_times
+    if hint is bool:
+        return st.booleans()
+    if hint is int:
+        return st.integers(-2, 2000) | st.sampled_from([3.0, 1.5])
+    if hint is float:
+        return st.integers(-2, 20) | st.floats(-2, 1e7, allow_nan=False)
+    if hint == tuple[str, ...]:
+        return st.lists(st.sampled_from(["r1", "r2", "居民"]), max_size=3)
+    return _hostile
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> Any:
+    """A document of a known kind: plain, plain but for one thing, or messy."""
+    cls = draw(st.sampled_from(ALL_TYPES + (Sampled,) * 6))
+    doc: dict[Any, Any] = {a.name: draw(_good(_hint(cls, a.name))) for a in attrs.fields(cls)}
+    names = list(doc)
+    mode = draw(st.sampled_from(["plain", "one", "one", "one", "messy"]))
+    if mode == "one":
+        name = draw(st.sampled_from(names))
+        change = draw(st.sampled_from(["hostile", "hostile", "hostile", "left out", "extra"]))
+        if change == "hostile":
+            doc[name] = draw(_hostile)
+        elif change == "left out":
+            del doc[name]
+        else:
+            doc[draw(st.sampled_from(["extra", "a.b", 3, "kind2", "x" * 201]))] = draw(_hostile)
+    elif mode == "messy":
+        for name in names:
+            roll = draw(st.integers(0, 9))
+            if roll == 0:
+                del doc[name]
+            elif roll < 4:
+                doc[name] = draw(_hostile)
+    doc[KIND] = draw(st.sampled_from([cls.kind] * 12 + ["no_such_kind", 3, None]) if mode == "messy"
+                     else st.just(cls.kind))
+    order = draw(st.permutations(list(doc)))
+    return {key: doc[key] for key in order}
+
+
+def _plain(cls: type[Event]) -> dict[str, Any]:
+    plain = {str: "m01", datetime: "2025-03-01T09:00:00+08:00", bool: True, int: 3, float: 1.5,
+             tuple[str, ...]: ["r1"]}
+    return {a.name: plain[_hint(cls, a.name)] for a in attrs.fields(cls)}
+
+
+def test_one_thing_changed_in_a_plain_document_gives_what_the_full_path_gives() -> None:
+    """Every field of every kind, set to every edge value, left out, or joined by an unknown one."""
+    checked = quick = 0
+    for cls in ALL_TYPES:
+        plain = {**_plain(cls), KIND: cls.kind}
+        changed: list[dict[Any, Any]] = [plain]
+        for name in _plain(cls):
+            changed += [{**plain, name: value} for value in EDGES]
+            changed.append({k: v for k, v in plain.items() if k != name})
+        changed += [{**plain, key: 1} for key in ("extra", "a.b", 3, "x" * 201)]
+        for doc in changed:
+            outcome = _outcome(codec.from_dict, doc)
+            assert outcome == _outcome(codec._from_dict_fully, doc), doc
+            checked += 1
+            quick += _quick(codec._plans[cls.kind], doc) is not None
+    assert quick > checked // 10  # the quick path is taken, not just left to the full one
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_from_dict_equals_the_full_path(doc: dict[Any, Any]) -> None:
+    quick = _outcome(codec.from_dict, doc)
+    assert quick == _outcome(codec._from_dict_fully, doc)
+    if quick[0] == "event":
+        event = codec.from_dict(doc)
+        # written back as cattrs writes it: the same keys in the same order, the same values
+        old = {**codec._conv.unstructure(event), KIND: type(event).kind}
+        assert list(codec.to_dict(event).items()) == list(old.items())
+        assert json.dumps(codec.to_dict(event)) == json.dumps(old)
+
+
+def test_every_built_in_kind_has_a_plan_and_plain_documents_take_it() -> None:
+    for cls in ALL_TYPES:
+        assert cls.kind in codec._plans, cls
+    doc = {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1",
+           "minutes": 30.0, "note": "巡查", KIND: "patrol_logged"}
+    event = _quick(codec._plans["patrol_logged"], doc)
+    assert event == PatrolLogged(id="e1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01", node="g1-u1",
+                                 minutes=30, note="巡查")
+    assert type(event.minutes) is int
+    split = {"id": "e2", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1",
+             "household": "h1", "new_household": "h2", "name": "王", "residents": ["r1"], KIND: "household_split"}
+    assert _quick(codec._plans["household_split"], split) == codec._from_dict_fully(split)
+    assert isinstance(codec.from_dict(split), HouseholdSplit)
+
+
+@pytest.mark.parametrize("doc", [
+    {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1", "minutes": -1},
+    {"id": "e1", "time": "2025-03-01T09:00:00", "actor": "m01", "node": "g1-u1"},
+    {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01"},
+    {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1", "minutes": 1.5},
+    {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1", "extra": 1},
+    {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1", "note": "\ud800"},
+])
+def test_what_is_wrong_is_left_to_the_full_path(doc: dict[str, Any]) -> None:
+    doc = {**doc, KIND: "patrol_logged"}
+    assert _quick(codec._plans["patrol_logged"], doc) is None
+    with pytest.raises(EventError) as raised:
+        codec.from_dict(doc)
+    with pytest.raises(EventError) as fully:
+        codec._from_dict_fully(doc)
+    assert str(raised.value) == str(fully.value)
+
+
+def test_a_kind_the_quick_path_cannot_read_exactly_has_no_plan() -> None:
+    @attrs.frozen(kw_only=True)
+    class Measured(Event):
+        kind: typing.ClassVar[str] = "measured_for_test"
+        readings: list[int] = attrs.field(factory=list)
+
+    assert _plan(Measured) is None
+    local = EventCodec([Measured])
+    doc = {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1", "readings": [1, 2],
+           KIND: "measured_for_test"}
+    assert local.from_dict(doc) == Measured(id="e1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01",
+                                            node="g1", readings=[1, 2])
+    assert local.to_dict(local.from_dict(doc)) == doc
