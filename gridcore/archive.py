@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from .partnames import PartNames, Where
-from .parts import Loader, PartCache, Writer, part_text, read_entries, text_key
+from .parts import Loader, PartCache, PartLoader, Writer, part_text, read_entries, text_key
 
 #: A span of times (earliest, latest).
 Span = tuple[datetime, datetime]
@@ -56,7 +56,7 @@ class PartArchive(Generic[P]):
     #: what the entries are, in messages (``"closed incidents"``)
     WHAT: ClassVar[str]
 
-    def __init__(self, loader: Loader | None, names: Loader | None, *, part_size: int, cached_parts: int) -> None:
+    def __init__(self, loader: PartLoader | None, names: Loader | None, *, part_size: int, cached_parts: int) -> None:
         #: reads a sealed part from the store by its key (None: nothing was stored)
         self.loader = loader
         self.part_size = part_size

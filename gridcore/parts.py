@@ -23,9 +23,12 @@ from .errors import StoreError
 T = TypeVar("T", bound=Sized)
 E = TypeVar("E")
 
-#: Reads a part document from the store by its key (None if there is none):
+#: Reads a document from the store by its key (None if there is none):
 #: ``lambda key: engine.store.get(collection, key)``.
 Loader = Callable[[str], "dict[str, Any] | None"]
+#: Reads a part from the store by its key: the JSON text the store holds where it gives it, else the
+#: document (None if there is none): ``lambda key: stored_part(engine.store, collection, key)``.
+PartLoader = Callable[[str], "dict[str, Any] | str | None"]
 
 
 #: Writes a sealed part into its collection: its key, its canonical text (``part_text``) and the
@@ -55,7 +58,7 @@ def part_key(doc: Mapping[str, Any]) -> str:
     return text_key(part_text(doc))
 
 
-def read_entries(loader: Loader | None, cache: PartCache[list[E]], key: str, *, collection: str, what: str,
+def read_entries(loader: PartLoader | None, cache: PartCache[list[E]], key: str, *, collection: str, what: str,
                  format: int | str) -> list[E]:
     """The ``entries`` of the part stored under ``key`` (a document ``{"format": format, "entries": [...]}``).
 
@@ -113,21 +116,55 @@ def part_writers(store: Any, collection: str, names: str) -> tuple[
     return write_part, write_names
 
 
-def read_part(loader: Loader | None, key: str, *, collection: str, what: str) -> dict[str, Any]:
+def stored_part(store: Any, collection: str, key: str) -> dict[str, Any] | str | None:
+    """The part stored under ``key`` in ``collection`` as the store holds it: its JSON text where the
+    store gives it (``get_text``: SQLite), else the document (``get``); None if there is none."""
+    get_text = getattr(store, "get_text", None)
+    if get_text is not None:
+        found: str | None = get_text(collection, key)
+        return found
+    return store.get(collection, key)  # type: ignore[no-any-return]
+
+
+def read_part(loader: PartLoader | None, key: str, *, collection: str, what: str) -> dict[str, Any]:
     """The part stored under ``key`` in ``collection``, checked against its key.
 
     ``what`` names the part in messages (``"closed incidents'"``).  ``StoreError``
     when it is missing (or there is no ``loader``: nothing was stored) or its
-    content does not hash to its key; both say to rebuild the state.
+    content does not hash to its key; both say to rebuild the state.  Given
+    the stored text (``stored_part``), a part written as its canonical text
+    is checked by hashing that text, and only decoded; one written otherwise
+    (before parts were written so, or through a store without ``put_text``)
+    is decoded and encoded again to be checked.
     """
-    doc = loader(key) if loader is not None else None
-    if doc is None:
+    found = loader(key) if loader is not None else None
+    if found is None:
         raise StoreError(f"the {what} part {key} named by the checkpoint is missing from the store's "
                          f"{collection!r} collection; rebuild the state (gridcore rebuild)")
-    if part_key(doc) != key:
-        raise StoreError(f"the {what} part {key} in the store's {collection!r} collection does not match "
-                         "its key: it was altered; rebuild the state (gridcore rebuild)")
-    return doc
+    if isinstance(found, str):
+        exact = text_key(found) == key
+        try:
+            doc = json.loads(found)
+        except (ValueError, RecursionError):
+            doc = None
+        if not isinstance(doc, dict) or not exact and not _matches(doc, key):
+            raise _altered(what, key, collection)
+        return doc
+    if not _matches(found, key):
+        raise _altered(what, key, collection)
+    return found
+
+
+def _matches(doc: Mapping[str, Any], key: str) -> bool:
+    try:
+        return part_key(doc) == key
+    except ValueError:  # (NaN or infinity: no canonical JSON)
+        return False
+
+
+def _altered(what: str, key: str, collection: str) -> StoreError:
+    return StoreError(f"the {what} part {key} in the store's {collection!r} collection does not match "
+                      "its key: it was altered; rebuild the state (gridcore rebuild)")
 
 
 class PartCache(Generic[T]):

@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridcore import StoreError
-from gridcore.parts import PartCache, part_key, part_text, part_writer, read_part, text_key
+from gridcore.parts import (
+    PartCache,
+    part_key,
+    part_text,
+    part_writer,
+    read_part,
+    stored_part,
+    text_key,
+)
 from gridcore.store.sqlite_store import SQLiteStore
 
 
@@ -76,6 +84,38 @@ def test_a_sqlite_store_holds_the_very_text_whose_hash_is_the_key(tmp_path: Path
     held = store._db.execute("SELECT doc FROM documents WHERE key = ?", (text_key(text),)).fetchone()[0]
     assert held == text
     assert read_part(lambda k: store.get("c", k), text_key(text), collection="c", what="test") == doc
+    store.close()
+
+
+def test_a_part_is_checked_from_the_text_the_store_holds(tmp_path: Path) -> None:
+    """SQLite gives the text it holds: a part written as its canonical text is checked by hashing it;
+    one written as a document (before parts were written as text, or by ``put``) is checked by encoding
+    it again; either one altered in the store is refused with the same error as before."""
+    store = SQLiteStore(tmp_path / "s.db")
+    doc = {"format": 1, "entries": [["e1", 5, {"z": 1, "a": "二"}]]}
+    text = part_text(doc)
+    key = text_key(text)
+
+    def read() -> dict[str, Any]:
+        return read_part(lambda k: stored_part(store, "c", k), key, collection="c", what="test")
+
+    part_writer(store, "c")(key, text, doc)
+    assert stored_part(store, "c", key) == text and read() == doc
+    store.put("c", key, doc)  # as parts were stored before: keys in the order they were built
+    assert stored_part(store, "c", key) != text and read() == doc
+    store._db.execute("UPDATE documents SET doc = ? WHERE key = ?", (json.dumps(doc, indent=1), key))
+    assert read() == doc  # the same content, written otherwise
+    for altered in (text.replace('"z":1', '"z":2'), text.replace("二", "三"), text[:-1], "[1]", '{"a": NaN}'):
+        store._db.execute("UPDATE documents SET doc = ? WHERE key = ?", (altered, key))
+        with pytest.raises(StoreError, match=f"the test part {key} in the store's 'c' collection does not "
+                                             "match its key: it was altered; rebuild the state"):
+            read()
+    store.put("c", key, {"format": 1, "entries": [["e1", 6, {"z": 1, "a": "二"}]]})
+    with pytest.raises(StoreError, match="does not match its key: it was altered"):
+        read()
+    store._db.execute("DELETE FROM documents WHERE key = ?", (key,))
+    with pytest.raises(StoreError, match="is missing from the store's 'c' collection"):
+        read()
     store.close()
 
 

@@ -6,6 +6,7 @@ property of tests/test_checkpoint_properties.py and tests/test_points_bounded.py
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from test_points_engine import EFFECTIVE, YINQUAN
 from gridcore import Engine, FixedClock, StoreError
 from gridcore.engine import CHECKPOINTS
 from gridcore.events import ActivityRecorded
-from gridcore.parts import part_key
+from gridcore.parts import part_key, text_key
 from gridcore_points import api
 from gridcore_points.history import (
     COLLECTION,
@@ -74,14 +75,20 @@ class Counting:
 
     def __init__(self, engine: Engine) -> None:
         self.parts: list[str] = []
-        get = engine.store.get
+        get, get_text = engine.store.get, engine.store.get_text  # type: ignore[attr-defined]  # (SQLite)
 
         def counted(collection: str, key: str) -> dict[str, Any] | None:
             if collection == COLLECTION:
                 self.parts.append(key)
             return get(collection, key)
 
+        def counted_text(collection: str, key: str) -> str | None:
+            if collection == COLLECTION:
+                self.parts.append(key)
+            return get_text(collection, key)  # type: ignore[no-any-return]
+
         engine.store.get = counted  # type: ignore[method-assign]
+        engine.store.get_text = counted_text  # type: ignore[attr-defined]
 
 
 def test_opening_reads_no_part_and_a_month_reads_only_its_own(store: str) -> None:
@@ -108,6 +115,17 @@ def test_opening_reads_no_part_and_a_month_reads_only_its_own(store: str) -> Non
         assert api.balance(reader, "res1") == sum(e.amount for e in everything)
         explained = reader.explain("points:c0")  # the first entry, found in its part
         assert explained is not None and explained.result == 12  # 10 x 1.2 for a unit
+
+
+def test_a_part_altered_in_the_text_the_store_holds_is_an_error_naming_it(store: str) -> None:
+    with sqlite3.connect(store.removeprefix("sqlite:///")) as db:
+        key, text = db.execute("SELECT key, doc FROM documents WHERE collection = ? ORDER BY key LIMIT 1",
+                               (COLLECTION,)).fetchone()
+        assert text_key(text) == key and '"earn"' in text  # written as its canonical text
+        db.execute("UPDATE documents SET doc = ? WHERE collection = ? AND key = ?",
+                   (text.replace('"earn"', '"flag"', 1), COLLECTION, key))
+    with open_store(store, read_only=True) as reader, pytest.raises(StoreError, match=f"{key}.*altered"):
+        api.entries(reader, "res1")
 
 
 def test_a_missing_or_altered_part_is_an_error_naming_it(store: str) -> None:

@@ -6,6 +6,7 @@ is skipped with the reason when no server is reachable (see storefixtures.py).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -36,7 +37,7 @@ from storefixtures import (
 )
 
 from gridcore import StoreConflict, StoreError, hookimpl
-from gridcore.parts import part_text, text_key
+from gridcore.parts import part_text, stored_part, text_key
 from gridcore.plugin_host import get_plugin_manager
 from gridcore.store import Store
 from gridcore.store.migrate import MigrationSummary
@@ -169,6 +170,13 @@ def test_a_document_given_as_its_json_text_is_stored_as_any_other(stores: StoreF
     with pytest.raises(StoreError, match="not valid Unicode"):
         store.put_text("points.ledger", "bad", '{"a": "\ud800"}')  # type: ignore[attr-defined]
     assert store.get("points.ledger", "bad") is None
+    # the text it holds, where the store holds the text (SQLite): what gridcore.parts checks a part by
+    assert hasattr(store, "get_text") == (stores.backend == "sqlite")
+    assert stored_part(store, "points.ledger", text_key(text)) == (text if stores.backend == "sqlite" else doc)
+    assert stored_part(store, "points.ledger", "nope") is None
+    store.put("points.ledger", "put", doc)
+    found = stored_part(store, "points.ledger", "put")
+    assert (json.loads(found) if isinstance(found, str) else found) == doc
     store.close()
     assert open_store(url).get("points.ledger", text_key(text)) == doc  # durable
 

@@ -46,7 +46,12 @@ class Store(Protocol):
     should provide both.  ``put_text(collection, key, text)`` stores a document
     given as its JSON text (``gridcore.parts`` writes a part's canonical text
     with it, so the part is not encoded twice), refusing with ``StoreError``
-    a text that is not the JSON of an object; without it, parts are ``put``.  A malformed batch or
+    a text that is not the JSON of an object; without it, parts are ``put``.
+    ``get_text(collection, key)`` gives a document's JSON text as the store
+    holds it (SQLite), so a part written as its canonical text is checked by
+    hashing the text rather than encoding the decoded document again; a store
+    that does not hold the text (TinyDB holds documents decoded, PostgreSQL's
+    ``jsonb`` a form of its own) does not provide it.  A malformed batch or
     document, a corrupt store and an unreachable server raise
     ``gridcore.errors.StoreError``.  See docs/storage.md.
     """

@@ -319,6 +319,12 @@ class SQLiteStore:
         rows = self._rows("SELECT doc FROM documents WHERE collection = ? AND key = ?", [collection, key])
         return None if not rows else dict(from_json(rows[0][0]))
 
+    def get_text(self, collection: str, key: str) -> str | None:
+        """The JSON text stored under ``collection``/``key`` as it is held, or None (a part is checked
+        against its key by hashing this text, ``gridcore.parts.read_part``)."""
+        rows = self._rows("SELECT doc FROM documents WHERE collection = ? AND key = ?", [collection, key])
+        return None if not rows else str(rows[0][0])
+
     def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every ``(key, doc)`` of a collection, ordered by key."""
         rows = self._rows("SELECT key, doc FROM documents WHERE collection = ? ORDER BY key", [collection])

@@ -44,7 +44,7 @@ from typing import Any
 from attrs import define, field
 
 from gridcore.archive import PartArchive, Span, dump_span, load_span, overlaps
-from gridcore.parts import Loader
+from gridcore.parts import Loader, PartLoader
 
 #: The store collection holding sealed parts of the archive.
 COLLECTION = "escalation.closed"
@@ -103,7 +103,7 @@ class Archive(PartArchive[Part]):
     FORMAT = FORMAT
     WHAT = "closed incidents"
 
-    def __init__(self, loader: Loader | None = None, names: Loader | None = None) -> None:
+    def __init__(self, loader: PartLoader | None = None, names: Loader | None = None) -> None:
         super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS)
 
     entry_names = staticmethod(entry_names)
@@ -162,7 +162,7 @@ class Archive(PartArchive[Part]):
                 yield (number, position), entry
 
     @classmethod
-    def restore(cls, document: Mapping[str, Any], loader: Loader | None, names: Loader | None = None) -> Archive:
+    def restore(cls, document: Mapping[str, Any], loader: PartLoader | None, names: Loader | None = None) -> Archive:
         """The archive a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
         archive = cls(loader, names)
         archive.restored(document)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
+from gridcore.parts import stored_part
 
 from . import timers
 from .archive import COLLECTION, EVENT, NAMES, Archive, entry_names
@@ -187,9 +188,9 @@ class Records:
 
     # ------------------------------------------------------------ closed incidents
 
-    def load_part(self, key: str) -> dict[str, Any] | None:
-        """A sealed part of the archive, from the store."""
-        return self.engine.store.get(COLLECTION, key)
+    def load_part(self, key: str) -> dict[str, Any] | str | None:
+        """A sealed part of the archive, from the store (its text where the store gives it)."""
+        return stored_part(self.engine.store, COLLECTION, key)
 
     def load_names(self, name: str) -> dict[str, Any] | None:
         """Which sealed parts of the archive hold an entry answering to ``name``, from the store."""

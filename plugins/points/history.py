@@ -32,7 +32,7 @@ from typing import Any
 from attrs import define, field
 
 from gridcore.explain import RuleRef
-from gridcore.parts import Loader, PartCache, Writer, part_text, read_part, text_key
+from gridcore.parts import PartCache, PartLoader, Writer, part_text, read_part, text_key
 
 from .ledger import Entry, Record
 
@@ -60,7 +60,7 @@ class Part:
 class History:
     """The entries of one points state, in the order they were booked."""
 
-    def __init__(self, loader: Loader | None = None, part_size: int | None = None) -> None:
+    def __init__(self, loader: PartLoader | None = None, part_size: int | None = None) -> None:
         self.loader = loader
         self.part_size = part_size or PART_SIZE
         self.parts: list[Part] = []
@@ -149,7 +149,7 @@ class History:
         }
 
     @classmethod
-    def restore(cls, document: Mapping[str, Any], loader: Loader | None,
+    def restore(cls, document: Mapping[str, Any], loader: PartLoader | None,
                 part_size: int | None = None) -> History:
         """The history a checkpoint saved; ``ValueError`` if it cannot be read."""
         if document.get("format") != PART_FORMAT:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from gridcore.events import ActivityRecorded, Event
+from gridcore.parts import stored_part
 
 from .accounts import Accounts
 from .facts import Facts, MemberRecord, NodeRecord
@@ -255,9 +256,9 @@ class Records:
         """The entry booked under ``entry_id``, if any (not those a query's copy books)."""
         return self.history.find(entry_id)
 
-    def load_part(self, key: str) -> dict[str, Any] | None:
-        """A sealed part of the history, from the store."""
-        return self.engine.store.get(COLLECTION, key)
+    def load_part(self, key: str) -> dict[str, Any] | str | None:
+        """A sealed part of the history, from the store (its text where the store gives it)."""
+        return stored_part(self.engine.store, COLLECTION, key)
 
     def name_of(self, member: str) -> str:
         """The member's name (roster or resident registration), else the id."""

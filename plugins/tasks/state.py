@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from gridcore import Explanation, Outcome, hookimpl
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.partnames import Where
+from gridcore.parts import stored_part
 
 from . import checkpoint, judging
 from .archive import COLLECTION, NAMES, Archive
@@ -154,9 +155,9 @@ class TasksState:
 
     # ------------------------------------------------------------ reading
 
-    def load_part(self, key: str) -> dict[str, Any] | None:
-        """A sealed part of the archive, from the store."""
-        return self.engine.store.get(COLLECTION, key)
+    def load_part(self, key: str) -> dict[str, Any] | str | None:
+        """A sealed part of the archive, from the store (its text where the store gives it)."""
+        return stored_part(self.engine.store, COLLECTION, key)
 
     def load_names(self, ident: str) -> dict[str, Any] | None:
         """Which sealed parts of the archive hold task ``ident``, from the store."""
