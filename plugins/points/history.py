@@ -204,14 +204,14 @@ def load_records(doc: Mapping[str, Any]) -> list[Record]:
             raise ValueError(f"format {doc.get('format')!r}, expected {PART_FORMAT}")
         rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
         out = []
+        at = datetime.fromisoformat
         for (ident, kind, amount, member, node, time, rule, summary, cause, activity, inputs, extra,
              taken) in doc["entries"]:
+            # (Entry's fields in their order: a period's read decodes every entry of its parts)
             entry = Entry(
-                id=str(ident), kind=str(kind), amount=int(amount), member=str(member), node=str(node),
-                time=datetime.fromisoformat(time), rule=None if rule is None else rules[rule],
-                summary=str(summary), cause=None if cause is None else str(cause),
-                activity=None if activity is None else str(activity),
-                inputs={str(k): decode_value(v) for k, v in inputs.items()},
+                str(ident), str(kind), int(amount), str(member), str(node), at(time),
+                None if rule is None else rules[rule], str(summary), None if cause is None else str(cause),
+                None if activity is None else str(activity), _decode_inputs(inputs),
             )
             out.append(Record(
                 entry,
@@ -244,6 +244,15 @@ def encode_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return {_TAG: "decimal", "v": str(value)}
     raise ValueError(f"a ledger entry's input of type {type(value).__name__} cannot be saved")
+
+
+def _decode_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry's inputs as ``dump_records`` wrote them, decoded: most hold no tagged value (a dict) and
+    are copied as they are, without a call per value (a period's read decodes every entry of its parts)."""
+    for value in inputs.values():
+        if isinstance(value, dict):
+            return {str(k): decode_value(v) for k, v in inputs.items()}
+    return dict(inputs)
 
 
 def decode_value(value: Any) -> Any:
