@@ -75,11 +75,18 @@ class CapCount:
     def set(self, kind: str, label: str, points: int, end: timedelta) -> None:
         """Hold ``points`` for the period of ``kind`` labelled ``label``, ending at ``end`` (a restore)."""
         n = PLACE[kind]
+        fresh = self.labels[n] is None
         self.labels[n] = label
         self.ends[n] = end
         self.starts[n] = self.total - points
         self.day = None
-        self._bounds()
+        if fresh:  # (a kind added, as a restore adds each: the bounds only widen to its end)
+            if self.first is None or end < self.first:
+                self.first = end
+            if self.last is None or end > self.last:
+                self.last = end
+        else:
+            self._bounds()
 
     def items(self) -> Iterator[tuple[str, str, int, timedelta]]:
         """``(kind, label, points, end)`` of each kind with a current period."""
