@@ -39,6 +39,7 @@ from .households import (
     resident_problem,
 )
 from .roster import (
+    RESIDENT_ROLE,
     ROLES,
     Department,
     Member,
@@ -73,6 +74,9 @@ class _Index:
     departments: Mapping[str, tuple[Member, ...]]
     counts: Mapping[str, Counts]
     cared_by: Mapping[str, tuple[str, ...]]
+    #: member id -> the nodes where they hold a role other than ``resident`` (members with none left out)
+    staff_at: Mapping[str, frozenset[str]]
+    tz: ZoneInfo
 
 
 @frozen
@@ -143,7 +147,7 @@ class Community:
     @property
     def tz(self) -> ZoneInfo:
         """The community's time zone; periods (day, week, month) are computed in it."""
-        return ZoneInfo(self.timezone)
+        return self._index.tz  # ZoneInfo(self.timezone), asked for by every event
 
     # ------------------------------------------------------------ queries
 
@@ -198,6 +202,25 @@ class Community:
                 return True
         return False
 
+    def holds_staff_role_at_or_above(self, member_id: str, node_id: str) -> bool:
+        """True if the member holds a role other than ``resident`` at the node or an ancestor.
+
+        ``holds_role_at_or_above`` with every role of the vocabulary but
+        ``resident`` (who is staff there: the question of most permissions),
+        answered from an index made once.  False for someone not on the roster;
+        ``HierarchyError`` for an unknown node.
+        """
+        chain = self.hierarchy.ancestors(node_id)
+        staff = self._index.staff_at.get(member_id)
+        if not staff:
+            return False
+        if node_id in staff:
+            return True
+        for node in chain:
+            if node.id in staff:
+                return True
+        return False
+
     def cells_of(self, member_id: str) -> tuple[str, ...]:
         """Nodes where the member holds any role, then their home, without repeats."""
         self.member(member_id)
@@ -205,9 +228,7 @@ class Community:
 
     def is_within_cells(self, member_id: str, node_id: str) -> bool:
         """True if ``node_id`` is one of the member's cells or lies below one."""
-        self.hierarchy.node(node_id)
-        cells = self._index.cells.get(member_id, ())
-        return any(self.hierarchy.is_within(node_id, cell) for cell in cells)
+        return self.hierarchy.is_within_any(node_id, self._index.cells.get(member_id, ()))
 
     def department_members(self, department_id: str) -> tuple[Member, ...]:
         """Members holding a role for this department; ``RosterError`` if it is unknown."""
@@ -498,6 +519,9 @@ def _build_index(community: Community) -> _Index:
         if member.home is not None and member.home not in by_node:
             mine.append(member.home)
         cells[member.id] = tuple(mine)
+    staff_roles = {role for role in community.roles if role != RESIDENT_ROLE}
+    staff_at = {member: frozenset(node for node, held in by_node.items() if not staff_roles.isdisjoint(held))
+                for member, by_node in roles_at.items()}
     return _Index(
         holders={k: tuple(v) for k, v in holders.items()},
         roles_at=roles_at,
@@ -505,6 +529,8 @@ def _build_index(community: Community) -> _Index:
         departments={k: tuple(v) for k, v in departments.items()},
         counts=counts_by_node(community.hierarchy, community.households, community.residents),
         cared_by=care_index(community.care, community.households),
+        staff_at={member: nodes for member, nodes in staff_at.items() if nodes},
+        tz=ZoneInfo(community.timezone),
     )
 
 

@@ -343,6 +343,19 @@ class Hierarchy:
         self.node(ancestor_id)
         return self._pos[ancestor_id] <= self._pos[node_id] < self._end[ancestor_id]
 
+    def is_within_any(self, node_id: str, ancestor_ids: Iterable[str]) -> bool:
+        """True if ``node_id`` is one of ``ancestor_ids`` or lies below one (``is_within`` for each)."""
+        self.node(node_id)
+        pos, end = self._pos, self._end
+        at = pos[node_id]
+        for ancestor_id in ancestor_ids:
+            start = pos.get(ancestor_id)
+            if start is None:
+                self.node(ancestor_id)  # HierarchyError, as is_within
+            elif start <= at < end[ancestor_id]:
+                return True
+        return False
+
     def level_index(self, level: str) -> int:
         """Depth of a level: 0 is the top.  ``HierarchyError`` for an unknown level."""
         try:

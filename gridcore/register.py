@@ -36,6 +36,9 @@ from .events import (
 )
 from .households import Counts, Household, Resident, counts_by_node
 
+#: The kinds of event the register follows; it ignores every other.
+_ABOUT_IT = (HouseholdMovedIn, HouseholdMovedOut, HouseholdSplit, HouseholdVisited, ResidentRegistered, ResidentMoved)
+
 
 @frozen
 class Change:
@@ -141,6 +144,8 @@ class HouseholdRegister:
 
     def refusals(self, event: Event) -> list[str]:
         """Why ``event`` does not fit the register as it is now ([] if it fits or is not about it)."""
+        if not isinstance(event, _ABOUT_IT):
+            return []  # (most events: asked for every one, and again as it is applied)
         if isinstance(event, HouseholdMovedIn):
             return self._place_refusals(event.household, event.node, event.place, new=True)
         if isinstance(event, (HouseholdMovedOut, HouseholdVisited)):
@@ -163,7 +168,7 @@ class HouseholdRegister:
         A stored event judged before a late, earlier one was recorded may no
         longer fit on a replay; it changes what it still can (never raises).
         """
-        if self.refusals(event):
+        if not isinstance(event, _ABOUT_IT) or self.refusals(event):
             return
         if isinstance(event, HouseholdMovedIn):
             self.households[event.household] = Household(

@@ -23,6 +23,8 @@ from .errors import RosterError
 from .hierarchy import Hierarchy
 
 PROFESSIONAL_GRIDWORKER = "professional_gridworker"
+#: The role that makes someone a resident, not staff, of a cell.
+RESIDENT_ROLE = "resident"
 
 #: The core role vocabulary: role id -> Chinese name.  A community may add more.
 ROLES: Mapping[str, str] = MappingProxyType({
