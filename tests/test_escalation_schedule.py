@@ -143,3 +143,44 @@ def test_a_calendars_working_days_are_its_own() -> None:
         nine = Span(timedelta(hours=9), working=True)
         assert worktime.add(nine, T0, timedelta(0), plain, tz) == at(24)
         assert worktime.add(nine, T0, timedelta(0), holiday, tz) == at(32.5)
+
+
+def test_a_deadline_is_reused_only_when_everything_it_was_worked_out_from_is_the_same(tmp_path: Path) -> None:
+    """``timers.deadlines(kept=...)`` takes an earlier deadline as it is only when its clock, limit, span,
+    start, closed stretches, calendar, zone, rule and level limit are the same: an acceptance leaves the
+    resolve deadline (the same object), a restarted clock, a pause and resume, other stretches before the
+    running one or an extension do not."""
+    engine = open_loop(tmp_path, RULES)
+    try:
+        engine.record(IncidentReported(id="I0-r", time=T0, actor="worker1", node="u11", incident="I0",
+                                       category="leaking_pipe"))
+        incident = engine.state("escalation").incidents["I0"]
+        tz = engine.community.tz
+        made: list[timers.Worked] = []
+        first = timers.deadlines(incident, tz, (), made)
+        assert [d.limit for d in first] == ["accept", "resolve"]
+
+        def again() -> list[timers.Deadline]:
+            nonlocal made
+            kept, made = made, []
+            found = timers.deadlines(incident, tz, kept, made)
+            assert found == timers.deadlines(incident, tz)  # the same as worked out afresh
+            return found
+
+        engine.record(loop_event(IncidentAccepted, 0.5, "worker1", "I0"))  # (no handler limit of his own)
+        accepted = again()
+        assert [d.limit for d in accepted] == ["resolve"] and accepted[0] is first[1]
+        incident.restart_clock(at(1))  # the same level, its clock from 10:00: counted again
+        restarted = again()
+        assert restarted[0].time == first[1].time + timedelta(hours=1)
+        incident.pause(at(2))
+        incident.resume(at(4))  # two hours stood still: counted again
+        resumed = again()
+        assert resumed[0].time == restarted[0].time + timedelta(hours=2)
+        incident.segments = [[at(4), None]]  # running from 13:00 as before, with no stretch before it
+        alone = again()
+        assert alone[0].time == resumed[0].time + timedelta(hours=1)
+        incident.extra_hours = 3  # an extension: another span
+        assert again()[0].time == alone[0].time + timedelta(hours=3)
+    finally:
+        engine.close()

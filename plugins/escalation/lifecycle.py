@@ -277,7 +277,7 @@ def _extension_problem(engine: Engine, incident: Incident, event: IncidentEvent)
 def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> str | None:
     """A consultation the rules require before handling, feedback before verification, who took part."""
     policy = incident.policy
-    if isinstance(event, IncidentHandlingStarted | IncidentResolved) and policy is not None:
+    if isinstance(event, IncidentHandlingStarted | IncidentResolved) and policy is not None and policy.consultations:
         needed = policy.consultation_for(incident.facts(event.time))
         if needed is not None and not incident.consultations:
             return (

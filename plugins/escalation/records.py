@@ -74,7 +74,8 @@ class Records:
         self.due: dict[str, timers.Due | None] = {}
         self._heap: list[tuple[datetime, str, int]] = []
         #: open incident id -> what its deadlines were worked out from, and them (``running``)
-        self._clocks: dict[str, tuple[tuple[Any, ...], list[timers.Deadline]]] = {}
+        #: (and each deadline with what it was worked out from, for the next working-out)
+        self._clocks: dict[str, tuple[tuple[Any, ...], list[timers.Deadline], list[timers.Worked]]] = {}
         #: closed incidents (in the store but for the newest)
         self.archive = Archive(self.load_part, self.load_names)
         self._decoded: OrderedDict[tuple[int, int], Incident] = OrderedDict()
@@ -108,8 +109,9 @@ class Records:
         kept = self._clocks.get(incident.id)
         if kept is not None and kept[0] == inputs:
             return kept[1]
-        found = timers.deadlines(incident, tz)
-        self._clocks[incident.id] = (inputs, found)
+        made: list[timers.Worked] = []
+        found = timers.deadlines(incident, tz, kept[2] if kept is not None else (), made)
+        self._clocks[incident.id] = (inputs, found, made)
         return found
 
     def current(self, entry: tuple[datetime, str, int]) -> bool:

@@ -7,7 +7,7 @@ same ids and times, however often ``tick`` is called.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -141,8 +141,19 @@ def applied(incident: Incident) -> dict[str, AppliedLimit]:
     return policy.applied(incident.facts(started), incident.current_level, incident.summoned, incident.handler_role)
 
 
-def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
+#: A deadline worked out, with everything it was worked out from (``_on_clock``): a later working-out
+#: given it back (``deadlines``' ``kept``) reuses the deadline when those are equal.
+Worked = tuple[tuple[Any, ...], "Deadline"]
+
+
+def deadlines(incident: Incident, tz: Any, kept: Sequence[Worked] = (), made: list[Worked] | None = None,
+              ) -> list[Deadline]:
     """The running limits of the incident's current level, earliest first.
+
+    ``kept``: deadlines an earlier call worked out (its ``made``) and what
+    from; one worked out from equal values is taken as it is rather than
+    counted again (an acceptance ends the accept limit and leaves the resolve
+    limit's deadline as it was).  ``made``, if given, receives this call's.
 
     Two clocks run.  The level's limits (a summoned department's, the
     category's or the level's own) count from the case's arrival at its level:
@@ -168,9 +179,9 @@ def deadlines(incident: Incident, tz: Any) -> list[Deadline]:
     }
     asking = incident.status == REPORTED and not incident.rework
     out = _on_clock(incident, tz, "level", level, asking and not incident.taken_at_level,
-                    incident.extra_days, incident.extra_hours)
+                    incident.extra_days, incident.extra_hours, kept, made)
     out += _on_clock(incident, tz, "handler", handler, asking,
-                     incident.handler_extra_days, incident.handler_extra_hours)
+                     incident.handler_extra_days, incident.handler_extra_hours, kept, made)
     return sorted(out, key=lambda d: (d.time, d.limit, d.clock != "handler"))
 
 
@@ -225,8 +236,11 @@ def _on_clock(
     accepting: bool,
     extra_days: int,
     extra_hours: int,
+    kept: Sequence[Worked] = (),
+    made: list[Worked] | None = None,
 ) -> list[Deadline]:
-    """The deadlines ``limits`` set on one clock (``accepting``: the accept limit still runs)."""
+    """The deadlines ``limits`` set on one clock (``accepting``: the accept limit still runs; ``kept``
+    and ``made``: see ``deadlines``)."""
     policy = incident.limits
     run = running_since(incident, handler=clock == "handler")
     if policy is None or not limits or run is None:
@@ -246,26 +260,33 @@ def _on_clock(
     for name, span in spans:
         if span is None:
             continue
-        used = sum(
-            (worktime.elapsed(span.working, s, e, policy.calendar, tz) for s, e in closed),
-            timedelta(0),
-        )
-        when = worktime.add(span, start, used, policy.calendar, tz)
-        if when is not None:
-            out.append(
-                Deadline(
-                    name,
-                    when.astimezone(tz),
-                    span,
-                    limits[name].rule,
-                    limits[name].source,
-                    level_limit,
-                    closed[0][0] if closed else start,
-                    used,
-                    paused,
-                    clock,
-                )
+        # everything the deadline below is worked out from (``paused`` follows from ``start``, ``closed``)
+        inputs = (clock, name, span, start, tuple(closed), policy.calendar, tz, limits[name].rule,
+                  limits[name].source, level_limit)
+        found = next((deadline for before, deadline in kept if before == inputs), None)
+        if found is None:
+            used = sum(
+                (worktime.elapsed(span.working, s, e, policy.calendar, tz) for s, e in closed),
+                timedelta(0),
             )
+            when = worktime.add(span, start, used, policy.calendar, tz)
+            if when is None:
+                continue
+            found = Deadline(
+                name,
+                when.astimezone(tz),
+                span,
+                limits[name].rule,
+                limits[name].source,
+                level_limit,
+                closed[0][0] if closed else start,
+                used,
+                paused,
+                clock,
+            )
+        if made is not None:
+            made.append((inputs, found))
+        out.append(found)
     return out
 
 
