@@ -268,18 +268,22 @@ class Booking(Deductions):
         member = account.member
         rules = [rule]
         factor: Fraction | int = 1
+        product = False  # (a product of two tilts: a new Fraction each time, not worth keeping its text)
         if policy.tilts:
             best = policy.role_tilt(self._roles_key(member))
             if best is not None:
-                factor *= best.factor
+                factor = best.factor  # (1 x the factor: no Fraction product)
                 rules.append(best.rule)
-                inputs["tilt " + str(best.role)] = f"x {float(best.factor):g}"
+                inputs["tilt " + str(best.role)] = _times(best.factor)
             level = self.node_record(event.node).level
             best = policy.level_tilt(level, self.engine.community.level_names.get(level, level))
             if best is not None:
-                factor *= best.factor
+                if factor == 1:
+                    factor = best.factor
+                else:
+                    factor, product = factor * best.factor, True
                 rules.append(best.rule)
-                inputs["tilt level " + level] = f"x {float(best.factor):g}"
+                inputs["tilt level " + level] = _times(best.factor)
         # Exact until the entry is booked, then rounded half up once per entry:
         # the ledger, the board and the statement hold whole points.
         scaled = factor != 1
@@ -290,7 +294,7 @@ class Booking(Deductions):
             inputs["exact"] = f"{exact.numerator}/{exact.denominator} = {float(exact):g}"
         inputs["rounded"] = rounded
         if scaled:
-            summary += f" x {float(factor):g}"
+            summary += f" x {float(factor):g}" if product else " " + _times(factor)
         if exact.denominator != 1:
             summary += f" = {float(exact):g}, rounded to {rounded}"
         if cap_plan is None:
@@ -533,6 +537,20 @@ class Booking(Deductions):
         if found is None:
             found = known[member] = self.facts(event, member, track)
         return found
+
+
+def _times(factor: Fraction | int) -> str:
+    """``x 1.5``: a factor as explanations show it (a tilt's worked out once, by the factor object)."""
+    found = _TIMES.get(id(factor))
+    if found is None or found[0] is not factor:
+        if len(_TIMES) > 1024:
+            _TIMES.clear()
+        found = _TIMES[id(factor)] = (factor, f"x {float(factor):g}")
+    return found[1]
+
+
+#: by ``id``: a factor (kept, so its id is not reused while it is here) and how it reads
+_TIMES: dict[int, tuple[Fraction | int, str]] = {}
 
 
 def _plain(value: float) -> int | float:

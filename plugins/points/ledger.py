@@ -469,28 +469,29 @@ class Account:
             if self.packed_due > until and self._spans_due() > until:
                 return  # nothing due: left packed
             self.unpack()
+        due = self.span_due
+        if due is None:
+            due = self.span_due = min(self.open_spans.values(), default=NEVER)
+        # The spans ended by ``until``, latest first (taken from the end): judging one books
+        # at most a credit, never a span, so they are sorted once, not looked for each time.
+        ended = sorted(((end, span) for span, end in self.open_spans.items() if end <= until),
+                       reverse=True) if due <= until else []
         while True:
-            while self.expiring and self.expiring[0][3].remaining == 0:
-                heapq.heappop(self.expiring)  # spent before it expired
-            lot_time = self.expiring[0][0] if self.expiring else None
+            expiring = self.expiring
+            while expiring and expiring[0][3].remaining == 0:
+                heapq.heappop(expiring)  # spent before it expired
+            lot_time = expiring[0][0] if expiring else None
             if lot_time is not None and lot_time > until:
                 lot_time = None
-            due = self.span_due
-            if due is None:
-                due = self.span_due = min(self.open_spans.values(), default=NEVER)
-            span_end, span = None, None
-            if due <= until:
-                span_end, span = min(
-                    ((end, span) for span, end in self.open_spans.items() if end <= until), default=(None, None)
-                )
-            if lot_time is None and span_end is None:
-                return
-            if span_end is not None and span is not None and (lot_time is None or span_end < lot_time):
+            if ended and (lot_time is None or ended[-1][0] < lot_time):
+                span_end, span = ended.pop()
                 del self.open_spans[span]
                 self.span_due = None
                 self._judge_streak(span, span_end, policy_at, calendar, paying)
                 continue
-            self._expire(heapq.heappop(self.expiring)[3])
+            if lot_time is None:
+                return
+            self._expire(heapq.heappop(expiring)[3])
 
     def _expire(self, lot: Lot) -> None:
         assert lot.expires is not None
@@ -565,13 +566,17 @@ class Account:
         Credits come in time order, so a counter labelled with an earlier period
         than the newest of its kind is never read again (it counts as 0).
         """
-        every = {(scope, kind): (label, points, end) for scope, count in self.earned.items()
-                 for kind, label, points, end in count.items()}
+        every = []
         newest: dict[str, str] = {}
-        for (_, kind), (label, _, _) in every.items():
-            if label > newest.get(kind, ""):
-                newest[kind] = label
-        return {key: value for key, value in every.items() if value[0] == newest[key[1]]}
+        for scope, count in self.earned.items():
+            total = count.total
+            for n, label in enumerate(count.labels):
+                if label is not None:
+                    kind = KINDS[n]
+                    every.append(((scope, kind), (label, total - count.starts[n], count.ends[n])))
+                    if label > newest.get(kind, ""):
+                        newest[kind] = label
+        return {key: value for key, value in every if value[0] == newest[key[1]]}
 
     def copy(self) -> Account:
         """A copy whose open part can be advanced without touching this account (its own journal).

@@ -86,6 +86,8 @@ class Records:
         self._items: tuple[PointsPolicy | None, dict[str, list[ActivityItem]]] = (None, {})
         self._members: dict[str, tuple[set[str], MemberRecord]] = {}
         self._nodes: dict[str, NodeRecord] = {}
+        #: ``in_cells`` answers for roster members, by (member, node)
+        self._cells: dict[tuple[str, str], bool] = {}
 
     def scratch(self) -> Self:
         """A copy of the open part (no history) to judge a late event on; this state is untouched."""
@@ -331,7 +333,14 @@ class Records:
         """True if ``node`` is within the member's cells (roles and home; a resident's home)."""
         community = self.engine.community
         if member in community.members:
-            return bool(community.is_within_cells(member, node))
+            # The roster and the tree do not change under an engine: each answer is worked out once.
+            key = (member, node)
+            found = self._cells.get(key)
+            if found is None:
+                if len(self._cells) > 100_000:
+                    self._cells.clear()
+                found = self._cells[key] = bool(community.is_within_cells(member, node))
+            return found
         home = self.homes.get(member)
         return home is not None and (self.within(node, home) or self.within(home, node))
 

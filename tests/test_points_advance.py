@@ -1,0 +1,148 @@
+"""``Account.advance`` and ``Account.current_earned`` against the plainer algorithms they replaced.
+
+``advance`` sorts the streak spans that ended once and takes them in order,
+where it used to search the open spans for the earliest ended one after each
+span it judged; ``current_earned`` reads each cap counter's periods in one
+pass.  Random accounts (credits with and without expiry, activity marks,
+caps) are advanced step by step both ways: the entries booked, in order,
+and what stays open must be the same.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime, timedelta
+
+from conftest import CST
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from gridcore.explain import RuleRef
+from gridcore.periods import add_months
+from gridcore_points.ledger import NEVER, Account, Calendar, Entry, PolicyAt, utc_key
+from gridcore_points.policy import Expiry, PointsPolicy, Streak
+
+RULE = RuleRef("test.rules", 1, 1, "streak")
+POLICY = PointsPolicy(
+    # (the last three pay for every span a member was active in: many end within one advance, in an order)
+    streaks=(Streak(5, "day", "week", RULE), Streak(20, "week", "month", RULE), Streak(7, "day", "month", RULE),
+             Streak(1, "day", "day", RULE), Streak(2, "week", "week", RULE), Streak(3, "month", "quarter", RULE)),
+    expiry=Expiry(1, RuleRef("test.rules", 2, 1, "expiry")),
+)
+START = datetime(2025, 1, 1, 8, tzinfo=CST)
+
+
+def advance_one_at_a_time(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+    """``Account.advance`` as it was: after each span judged, search the open spans again for the earliest."""
+    now = utc_key(until)
+    if account.advanced_to is None or now > account.advanced_to:
+        account.advanced_to = now
+    if account.earned and account._earned_due() <= now:
+        account.earned = {scope: count for scope, count in account.earned.items() if not count.drop_ended(now)}
+        account.earned_due = None
+    while True:
+        while account.expiring and account.expiring[0][3].remaining == 0:
+            heapq.heappop(account.expiring)
+        lot_time = account.expiring[0][0] if account.expiring else None
+        if lot_time is not None and lot_time > until:
+            lot_time = None
+        due = min(account.open_spans.values(), default=NEVER)
+        span_end, span = None, None
+        if due <= until:
+            span_end, span = min(
+                ((end, span) for span, end in account.open_spans.items() if end <= until), default=(None, None))
+        if lot_time is None and span_end is None:
+            return
+        if span_end is not None and span is not None and (lot_time is None or span_end < lot_time):
+            del account.open_spans[span]
+            account.span_due = None
+            account._judge_streak(span, span_end, policy_at, calendar)
+            continue
+        account._expire(heapq.heappop(account.expiring)[3])
+
+
+def current_earned_from_items(account: Account) -> dict[tuple[str, str], tuple[str, int, timedelta]]:
+    """``Account.current_earned`` as it was, through ``CapCount.items``."""
+    every = {(scope, kind): (label, points, end) for scope, count in account.earned.items()
+             for kind, label, points, end in count.items()}
+    newest: dict[str, str] = {}
+    for (_, kind), (label, _, _) in every.items():
+        if label > newest.get(kind, ""):
+            newest[kind] = label
+    return {key: value for key, value in every.items() if value[0] == newest[key[1]]}
+
+
+# (hours after the previous step, what: 0 earn (not advanced first), 1 earn expiring, 2 spend, 3 only advance,
+# amount, node)
+steps = st.lists(st.tuples(st.integers(0, 24 * 20), st.integers(0, 3), st.integers(1, 30), st.sampled_from("abc")),
+                 min_size=1, max_size=40)
+
+
+def _run(plan: list[tuple[int, int, int, str]], advance: object) -> tuple[Account, list[object]]:
+    calendar = Calendar(CST)
+    account = Account("m1")
+
+    def policy_at(when: datetime, node: str | None) -> PointsPolicy:
+        return POLICY
+
+    when = START
+    earned_seen = []
+    for n, (hours, what, amount, node) in enumerate(plan):
+        when += timedelta(hours=hours)
+        if what != 0:  # (a plain earning is booked without advancing first: counters of ended periods stay)
+            advance(account, when, policy_at, calendar)  # type: ignore[operator]
+        earned_seen.append((account.current_earned(), current_earned_from_items(account)))
+        if what in (0, 1):
+            entry = Entry(f"e{n}", "earn", amount, "m1", node, when, RULE, "earned")
+            expires = add_months(when, 1 + amount % 3, CST) if what == 1 else None
+            account.credit(entry, expires=expires, expiry_rule=RULE if expires else None,
+                           caps_scopes=(node, "*"), calendar=calendar)
+            account.mark_active(when, node, calendar)
+        elif what == 2 and account.balance > 0:
+            account.debit(Entry(f"r{n}", "redeem", -min(amount, account.balance), "m1", node, when, RULE, "spent"))
+    advance(account, when + timedelta(days=400), policy_at, calendar)  # type: ignore[operator]
+    earned_seen.append((account.current_earned(), current_earned_from_items(account)))
+    return account, earned_seen
+
+
+def _booked(account: Account) -> list[tuple[object, ...]]:
+    return [(r.entry.id, r.entry.kind, r.entry.amount, r.entry.time, r.entry.node, r.entry.summary,
+             r.entry.inputs) for r in account.extras]
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=steps)
+@example(plan=[(24, 1, 5, "a")] * 45 + [(300, 3, 1, "b")])
+def test_advance_books_what_the_one_at_a_time_search_booked(plan: list[tuple[int, int, int, str]]) -> None:
+    def sorted_once(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+        account.advance(until, policy_at, calendar)
+
+    new, _ = _run(plan, sorted_once)
+    old, _ = _run(plan, advance_one_at_a_time)
+    assert _booked(new) == _booked(old)
+    assert (new.balance, new.credited, new.expired, new.redeemed) == (old.balance, old.credited, old.expired,
+                                                                      old.redeemed)
+    assert [(lot.entry_id, lot.remaining) for lot in new.lots] == [(lot.entry_id, lot.remaining) for lot in old.lots]
+    assert new.open_spans == old.open_spans == {}
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=steps)
+def test_current_earned_reads_the_counters_as_items_does(plan: list[tuple[int, int, int, str]]) -> None:
+    def sorted_once(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+        account.advance(until, policy_at, calendar)
+
+    _, seen = _run(plan, sorted_once)
+    for mine, theirs in seen:
+        assert mine == theirs
+
+
+def test_a_daily_member_books_bonuses_and_expiries_both_ways() -> None:
+    """The comparison above is not empty: every day for 70 days books streak bonuses and expiries, in one order."""
+    plan = [(24, 1, 5, "ab"[n % 2]) for n in range(70)] + [(24 * 9, 2, 3, "a"), (1, 0, 4, "c")]
+    new, seen = _run(plan, lambda account, until, policy_at, calendar: account.advance(until, policy_at, calendar))
+    old, _ = _run(plan, advance_one_at_a_time)
+    kinds = [entry[1] for entry in _booked(new)]
+    assert kinds.count("bonus") >= 10 and kinds.count("expire") >= 10
+    assert _booked(new) == _booked(old)
+    assert any(len(mine) >= 5 for mine, _ in seen)
