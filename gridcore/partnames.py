@@ -15,10 +15,14 @@ that belong to this archive (its number, from ``numbers``).
 A name document only ever gains parts: parts of another history of the log
 (left behind by a late event, or by a writer that crashed before its
 checkpoint) stay named there, and are passed over because this archive does
-not hold them.  Two writers adding parts to the same name at once could lose
-one of the two additions (a read, then a write); SQL stores give each writer
-its own checkpoints, and parts with the same content have the same key, so
-only writers whose logs differ could meet this.
+not hold them.  Where the store has ``merge_parts`` (every built-in backend),
+the parts are merged into the name documents atomically, with no read first
+(``writer.merge``), so two writers adding parts to the same name at once both
+keep their additions.  On a store without it (a plugin's backend) a name's
+document is read, then written with its new parts, and two writers adding parts
+to the same name at once could lose one of the two additions; SQL stores give
+each writer its own checkpoints, and parts with the same content have the same
+key, so only writers whose logs differ could meet this.
 """
 
 from __future__ import annotations
@@ -86,7 +90,8 @@ class PartNames:
                writer: Callable[[dict[str, dict[str, Any]]], None],
                unstored: Iterable[tuple[Where, Iterable[str]]]) -> None:
         """Parts ``(number, key, names of each entry)`` were just written to the store: write their
-        names' documents (through ``writer``, all at once), and keep in memory only the names of the
+        names' documents (through ``writer``: merged with ``writer.merge`` where it has one, else read and
+        written all at once), and keep in memory only the names of the
         entries still not stored (``unstored``: where each is, and its names, oldest first; read only
         once the documents are written, so a generator may drop the stored entries as it starts)."""
         added: dict[str, dict[str, int]] = {}
@@ -96,6 +101,24 @@ class PartNames:
                 for name in entry:
                     added.setdefault(name, {})[key] = position
                     newest[name] = (number, position)
+        merge: Callable[[dict[str, dict[str, int]]], None] | None = getattr(writer, "merge", None)
+        if merge is not None:
+            if added:
+                merge(added)  # (atomic in the store: nothing read first, no other writer's addition lost)
+        else:
+            self._read_then_write(parts, added, writer)
+        for number, key, _ in parts:
+            self.numbers[key] = number
+        for name, where in newest.items():
+            self._keep(name, where)  # (what the store now says; an entry not yet stored comes first)
+        self._recent = {}
+        for where, names in unstored:
+            self.note(names, where)
+
+    def _read_then_write(self, parts: list[tuple[int, str, list[list[str]]]], added: dict[str, dict[str, int]],
+                         writer: Callable[[dict[str, dict[str, Any]]], None]) -> None:
+        """The name documents with their new parts, for a store without ``merge_parts``: each read, then
+        all written (another writer's addition between the two is lost)."""
         docs = {}
         # An entry's first name is its own (an incident's id, a task's): when the store was seen to have
         # no document for it, no entry answering to it was ever stored, so none of its other names has
@@ -108,13 +131,6 @@ class PartNames:
             docs[name] = {"parts": {**(before["parts"] if before is not None else {}), **keys}}
         if docs:
             writer(docs)
-        for number, key, _ in parts:
-            self.numbers[key] = number
-        for name, where in newest.items():
-            self._keep(name, where)  # (what the store now says; an entry not yet stored comes first)
-        self._recent = {}
-        for where, names in unstored:
-            self.note(names, where)
 
     def restore(self, keys: Mapping[str, int], unstored: Iterable[tuple[Where, Iterable[str]]]) -> None:
         """Restored from a checkpoint: the stored parts (key -> number) and the entries not stored."""

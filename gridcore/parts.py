@@ -103,17 +103,31 @@ def part_writer(store: Any, collection: str) -> Writer:
     return write_part
 
 
-def part_writers(store: Any, collection: str, names: str) -> tuple[
-        Writer, Callable[[dict[str, dict[str, Any]]], None]]:
+class NamesWriter:
+    """A writer of an archive's name documents into the collection ``names`` (``PartNames.stored``):
+    called with whole documents it stores them all at once (``put_all``); ``merge``, where the store
+    has ``merge_parts``, merges part entries (name -> {part key: position}) into the documents
+    atomically, with no read first (None for a store without it)."""
+
+    def __init__(self, store: Any, names: str) -> None:
+        self.store = store
+        self.names = names
+        merge_parts = getattr(store, "merge_parts", None)
+        self.merge: Callable[[dict[str, dict[str, int]]], None] | None = None
+        if merge_parts is not None:
+            def merge(additions: dict[str, dict[str, int]]) -> None:
+                merge_parts(names, additions)
+            self.merge = merge
+
+    def __call__(self, docs: dict[str, dict[str, Any]]) -> None:
+        put_all(self.store, self.names, docs)
+
+
+def part_writers(store: Any, collection: str, names: str) -> tuple[Writer, NamesWriter]:
     """What an archive's ``save`` is given to store its sealed parts: a writer of one part into
     ``collection`` (``part_writer``), and a writer of its name documents into ``names`` (all at once,
-    ``put_all``)."""
-    write_part = part_writer(store, collection)
-
-    def write_names(docs: dict[str, dict[str, Any]]) -> None:
-        put_all(store, names, docs)
-
-    return write_part, write_names
+    ``put_all``, or merged atomically where the store has ``merge_parts``: ``NamesWriter``)."""
+    return part_writer(store, collection), NamesWriter(store, names)
 
 
 def stored_part(store: Any, collection: str, key: str) -> dict[str, Any] | str | None:

@@ -691,3 +691,56 @@ def test_a_new_sqlite_store_keys_its_documents_by_an_index(tmp_path: Path) -> No
                              ("meta", "a")).fetchall()
     assert "USING INDEX" in " ".join(str(row[-1]) for row in plan)
     store.close()
+
+
+def test_merge_parts_creates_and_extends_name_documents_all_or_none(stores: StoreFactory) -> None:
+    url = stores.url()
+    store = stores.open(url)
+    store.put("names", "old", {"parts": {"k0": 3, "k1": 1}})
+    store.merge_parts("names", {"old": {"k1": 4, "k2": 0}, "new": {"k2": 1}, "新名": {"k2": 2, "k3": 0}})
+    assert store.get("names", "old") == {"parts": {"k0": 3, "k1": 4, "k2": 0}}  # gained, a key it had moved
+    assert store.get("names", "new") == {"parts": {"k2": 1}}
+    assert store.get("names", "新名") == {"parts": {"k2": 2, "k3": 0}}
+    store.merge_parts("names", {})  # nothing to do
+    assert stores.open(url).get("names", "old") == {"parts": {"k0": 3, "k1": 4, "k2": 0}}  # another handle
+    before = dict(store.items("names"))
+    for refused in ({"old": {"k9": 1}, "other": {"k9": "1"}}, {"old": {"k9": 1}, "other": {"k9": True}},
+                    {"old": {"k9": 1}, "other": ["k9"]}, {"old": {"k9": 1}, 7: {"k9": 1}}):
+        with pytest.raises(StoreError):
+            store.merge_parts("names", refused)  # type: ignore[dict-item]
+        assert dict(store.items("names")) == before  # none of it
+    store.put("names", "bad", {"parts": ["k0"]})
+    before = dict(store.items("names"))
+    with pytest.raises(StoreError, match="not an object"):
+        store.merge_parts("names", {"aaa": {"k9": 1}, "bad": {"k9": 1}, "old": {"k9": 1}, "zzz": {"k9": 1}})
+    assert dict(store.items("names")) == before
+
+
+@pytest.mark.parametrize("merge", ["on"])
+def test_two_processes_merging_into_the_same_names_lose_nothing(stores: StoreFactory, merge: str) -> None:
+    """Two writers store parts named by the same names at once (``PartNames.stored``): every part is in
+    every name's document.  (With ``merge`` "off", the read-then-write of a store without ``merge_parts``,
+    this fails: additions are lost.)"""
+    if stores.backend == "tinydb":
+        pytest.skip("TinyDB has one writer process at a time")
+    url = stores.url()
+    open_store(url).close()  # create it
+    env = dict(os.environ, PYTHONPATH=str(REPO / "tests"))
+    rounds, start = 60, time.time() + 3
+    procs = [
+        subprocess.Popen([sys.executable, str(REPO / "tests" / "store_merger.py"), url, f"w{k}", str(rounds),
+                          str(start), *(["off"] if merge == "off" else [])],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for k in range(2)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0 and out.strip() == "done", err
+    store = stores.open(url)
+    found = dict(store.items("names"))
+    assert sorted(found) == [f"n{n:02d}" for n in range(12)]
+    for n in range(12):  # (name n answers to the entry at position n of every part)
+        parts = found[f"n{n:02d}"]["parts"]
+        missing = sorted({f"w{k}-{r}" for k in range(2) for r in range(rounds)} - set(parts))
+        assert not missing, f"n{n:02d} lost {len(missing)} additions: {missing[:5]}"
+        assert parts == {f"w{k}-{r}": n for k in range(2) for r in range(rounds)}

@@ -51,7 +51,17 @@ class Store(Protocol):
     holds it (SQLite), so a part written as its canonical text is checked by
     hashing the text rather than encoding the decoded document again; a store
     that does not hold the text (TinyDB holds documents decoded, PostgreSQL's
-    ``jsonb`` a form of its own) does not provide it.  A malformed batch or
+    ``jsonb`` a form of its own) does not provide it.
+    ``merge_parts(collection, {name: {part key: position}})`` merges part
+    entries into name documents ``{"parts": {part key: position}}`` (an
+    archive's names, ``gridcore.partnames``) atomically, every name of one call
+    in one transaction, all or none: an existing document's ``parts`` gains
+    those keys (a key it had takes the new position), a missing one is created
+    as ``{"parts": {...}}``; names and part keys must be strings and positions
+    integers, and a document whose ``parts`` is not an object is refused
+    (``StoreError``, nothing written).  Two writers merging into the same
+    names at once both keep their additions; without it, a name's document is
+    read, then written, and one of two such additions could be lost.  A malformed batch or
     document, a corrupt store and an unreachable server raise
     ``gridcore.errors.StoreError``.  See docs/storage.md.
     """

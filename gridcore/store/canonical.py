@@ -190,3 +190,38 @@ def position_pages(
         if len(rows) < PAGE:
             return
         after = int(rows[-1][0])
+
+
+def checked_additions(collection: str, additions: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """The part entries ``merge_parts`` is given (name -> {part key: position}), checked: names and
+    part keys strings, positions integers; ``StoreError`` saying what is wrong otherwise (nothing is
+    written then)."""
+    if not isinstance(collection, str) or not collection:
+        raise StoreError("a document collection must be a non-empty string")
+    if not isinstance(additions, Mapping):
+        raise StoreError(f"merge_parts takes a mapping of names to parts, got {type(additions).__name__}")
+    checked: dict[str, dict[str, int]] = {}
+    for name, parts in additions.items():
+        if not isinstance(name, str):
+            raise StoreError(f"a document key must be a string, got {type(name).__name__}")
+        if not isinstance(parts, Mapping):
+            raise StoreError(f"the parts merged into {collection}/{name} must be a mapping, got {type(parts).__name__}")
+        for key, position in parts.items():
+            if not isinstance(key, str) or isinstance(position, bool) or not isinstance(position, int):
+                raise StoreError(f"the parts merged into {collection}/{name} must map part keys (strings) to "
+                                 f"positions (integers), got {key!r}: {position!r}")
+        checked[name] = dict(parts)
+    return checked
+
+
+def merged_parts(collection: str, name: str, before: Mapping[str, Any] | None,
+                 parts: Mapping[str, int]) -> dict[str, Any]:
+    """A name document after ``merge_parts``: ``before`` (None: there was none) whose ``parts`` gained
+    ``parts`` (a key it had takes the new position); ``StoreError`` if ``before`` has ``parts`` that is
+    not an object."""
+    if before is None:
+        return {"parts": dict(parts)}
+    had = before.get("parts", {})
+    if not isinstance(had, Mapping):
+        raise StoreError(f"cannot merge parts into {collection}/{name}: its 'parts' is not an object; nothing was written")
+    return {**before, "parts": {**had, **parts}}

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
 from .canonical import (
+    checked_additions,
     checked_text,
     from_json,
     keyset_pages,
@@ -302,6 +303,41 @@ class PostgresStore:
                 )
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+
+    def merge_parts(self, collection: str, additions: Mapping[str, Mapping[str, int]]) -> None:
+        """Merge part entries into name documents (name -> {part key: position}, see ``Store``) in one
+        statement: a missing document is inserted as ``{"parts": {...}}``, an existing one's ``parts``
+        gains the keys (``||`` of the two ``jsonb`` objects) under the row's lock, so no other writer's
+        addition is lost; all or none (refused, nothing written, if a document's ``parts`` is not an
+        object).  Rows are taken in key order, so two writers merging the same names do not deadlock."""
+        import psycopg
+
+        self._check_open()
+        checked = checked_additions(collection, additions)
+        if not checked:
+            return
+        text = to_json(checked, f"the parts merged into {collection}")
+        for attempt in range(5):
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    cur.execute(
+                        "INSERT INTO documents (collection, key, doc) "
+                        "SELECT %s, given.key, jsonb_build_object('parts', given.value) "
+                        "FROM jsonb_each(%s::jsonb) AS given ORDER BY given.key "
+                        "ON CONFLICT (collection, key) DO UPDATE SET doc = jsonb_set(documents.doc, '{parts}', "
+                        "coalesce(documents.doc -> 'parts', '{}'::jsonb) || (EXCLUDED.doc -> 'parts')) "
+                        "WHERE coalesce(jsonb_typeof(documents.doc -> 'parts'), 'object') = 'object'",
+                        (collection, text),
+                    )
+                    if cur.rowcount != len(checked):
+                        raise StoreError(f"cannot merge parts into {collection}: the 'parts' of a document "
+                                         "there is not an object; nothing was written")
+                return
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 4:
+                    raise StoreError(f"cannot write to the PostgreSQL store {self.url}: deadlock") from None
+            except psycopg.Error as exc:
+                raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""

@@ -23,9 +23,11 @@ from typing import Any
 from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
 from .canonical import (
+    checked_additions,
     checked_text,
     from_json,
     keyset_pages,
+    merged_parts,
     not_an_object,
     position_pages,
     to_json,
@@ -313,6 +315,42 @@ class SQLiteStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+
+    def merge_parts(self, collection: str, additions: Mapping[str, Mapping[str, int]]) -> None:
+        """Merge part entries into name documents (name -> {part key: position}, see ``Store``) in one
+        ``BEGIN IMMEDIATE`` transaction: the documents are read, merged and written while this handle is
+        the one writer, so no other writer's addition is lost; all or none."""
+        self._check_open()
+        checked = checked_additions(collection, additions)
+        if not checked:
+            return
+        if self._old_documents:
+            self._upgrade_documents()
+        names = list(checked)
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            before: dict[str, Any] = {}
+            for start in range(0, len(names), 500):
+                chunk = names[start:start + 500]
+                before.update(db.execute(
+                    f"SELECT key, doc FROM documents WHERE collection = ? AND key IN ({', '.join('?' * len(chunk))})",
+                    [collection, *chunk]).fetchall())
+            rows = []
+            for name, parts in checked.items():
+                had = before.get(name)
+                doc = merged_parts(collection, name, None if had is None else from_json(had), parts)
+                rows.append((collection, name, to_json(doc, f"document {collection}/{name}")))
+            db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""

@@ -51,7 +51,17 @@ from attrs import evolve, frozen
 from ..errors import StoreConflict, StoreError
 from ..hookspecs import hookimpl
 from .atomicfile import TEMP_SUFFIX, read_json, sync_folder, write_atomic
-from .canonical import checked_text, doc_key, from_json, not_an_object, to_json, unique_new, utc_key
+from .canonical import (
+    checked_additions,
+    checked_text,
+    doc_key,
+    from_json,
+    merged_parts,
+    not_an_object,
+    to_json,
+    unique_new,
+    utc_key,
+)
 from .writerlock import WriterLock
 
 FORMAT = "gridcore-tinydb-store"
@@ -686,6 +696,23 @@ class TinyDBStore:
         for key, doc in docs.items():
             _check_name(collection, key)
             texts[key] = to_json(doc, f"document {collection}/{key}")
+        self._put_texts(collection, texts)
+
+    def merge_parts(self, collection: str, additions: Mapping[str, Mapping[str, int]]) -> None:
+        """Merge part entries into name documents (name -> {part key: position}, see ``Store``): read,
+        merged and written as one new documents file while this handle holds the writer lock (the one
+        writer of the store), so no addition is lost; all or none."""
+        self._check_open()
+        checked = checked_additions(collection, additions)
+        if not checked:
+            return
+        self._begin_write()  # (the one writer from here: what is read below is what is replaced)
+        rows = self._documents.get(collection, {})
+        texts = {}
+        for name, parts in checked.items():
+            _check_name(collection, name)
+            doc = merged_parts(collection, name, rows.get(name), parts)
+            texts[name] = to_json(doc, f"document {collection}/{name}")
         self._put_texts(collection, texts)
 
     def _put_texts(self, collection: str, texts: dict[str, str],
