@@ -221,3 +221,15 @@ def test_a_kind_the_quick_path_cannot_read_exactly_has_no_plan() -> None:
     assert local.from_dict(doc) == Measured(id="e1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01",
                                             node="g1", readings=[1, 2])
     assert local.to_dict(local.from_dict(doc)) == doc
+
+
+def test_times_read_share_one_zone_object_per_offset_and_stay_the_same_times() -> None:
+    """Times read with the same offset hold one ``timezone`` object (they then compare field by field)."""
+    base = {"actor": "m01", "node": "g1-u1", KIND: "patrol_logged"}
+    first = codec.from_dict({**base, "id": "a", "time": "2025-03-01T09:00:00+08:00"})
+    second = codec.from_dict({**base, "id": "b", "time": "2025-03-01T01:00:00+00:00"})
+    third = codec._from_dict_fully({**base, "id": "c", "time": "2025-03-02T09:00:00+08:00", "minutes": 1})
+    assert first.time.tzinfo is third.time.tzinfo
+    assert first.time == second.time == datetime(2025, 3, 1, 9, tzinfo=CST)
+    assert first.time.isoformat() == "2025-03-01T09:00:00+08:00" and second.time.isoformat().endswith("+00:00")
+    assert second.time.tzinfo is UTC

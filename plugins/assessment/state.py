@@ -90,14 +90,19 @@ class AssessmentState:
     def gridcore_on_event(self, event: Event) -> None:
         """Remember the first and last event times (outcomes cover the periods between), the patrols
         and participants of each day, the incidents not resolved."""
-        if self.first is None or event.time < self.first:
-            self.first = event.time
-        if self.last is None or event.time > self.last:
-            self.last = event.time
-            self._forget_old_days()
+        when = event.time
+        if self.first is None or when < self.first:
+            self.first = when
+        day: date | None = None  # the event's local day, worked out once (at most) per event
+        if self.last is None or when > self.last:
+            self.last = when
+            day = when.astimezone(self.engine.community.tz).date()
+            if day != self._last_day:
+                self._forget_old_days(day)
         kind = event.kind
         if kind == "patrol_logged":
-            day = event.time.astimezone(self.engine.community.tz).date()
+            if day is None:
+                day = when.astimezone(self.engine.community.tz).date()
             if self.kept_from is not None and day < self.kept_from:
                 return  # before the days kept (only a replay of old events could bring one)
             counts = self.patrols.get(day)
@@ -105,7 +110,8 @@ class AssessmentState:
                 counts = self.patrols[day] = Counter()
             counts[event.node] += 1
         elif kind == "activity_recorded" and isinstance(event, ActivityRecorded):
-            day = event.time.astimezone(self.engine.community.tz).date()
+            if day is None:
+                day = when.astimezone(self.engine.community.tz).date()
             if self.kept_from is not None and day < self.kept_from:
                 return
             people = self.participants.get(day)
@@ -119,12 +125,9 @@ class AssessmentState:
         elif isinstance(event, ResidentMoved) and event.person in self.registered:
             self.registered[event.person] = (event.node, self.registered[event.person][1])
 
-    def _forget_old_days(self) -> None:
-        """Drop the patrols and participants of days more than ``KEPT_DAYS`` before the latest event's."""
-        assert self.last is not None
-        today = self.last.astimezone(self.engine.community.tz).date()
-        if today == self._last_day:
-            return  # the same day as the latest event before: nothing more to drop
+    def _forget_old_days(self, today: date) -> None:
+        """Drop the patrols and participants of days more than ``KEPT_DAYS`` before ``today``, the latest
+        event's local day (a new one: the same day as the latest event before has nothing more to drop)."""
         self._last_day = today
         cut = today - timedelta(days=KEPT_DAYS)
         if self.kept_from is not None and cut <= self.kept_from:
