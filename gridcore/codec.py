@@ -50,20 +50,29 @@ KIND = "kind"
 _ZONES: dict[tzinfo, tzinfo] = {}
 #: Offsets kept (a file can hold only so many: past this, times keep their own object).
 _MOST_ZONES = 1000
+#: The times read most recently, by their text: events come in runs at one minute (a
+#: datetime never changes, so one object can be every event's time).  Emptied when full.
+_TIMES: dict[str, datetime] = {}
+_MOST_TIMES = 4096
 
 
 def _read_time(text: str) -> datetime:
     """``datetime.fromisoformat(text)``, its offset's ``timezone`` shared (``ValueError`` if it is no time)."""
+    when = _TIMES.get(text)
+    if when is not None:
+        return when
     when = datetime.fromisoformat(text)
     zone = when.tzinfo
-    if zone is None:
-        return when
-    shared = _ZONES.get(zone)
-    if shared is None:
-        if len(_ZONES) >= _MOST_ZONES or type(zone) is not timezone:
-            return when
-        shared = _ZONES[zone] = zone
-    return when if shared is zone else when.replace(tzinfo=shared)
+    if zone is not None:
+        shared = _ZONES.get(zone)
+        if shared is None and len(_ZONES) < _MOST_ZONES and type(zone) is timezone:
+            shared = _ZONES[zone] = zone
+        if shared is not None and shared is not zone:
+            when = when.replace(tzinfo=shared)
+    if len(_TIMES) >= _MOST_TIMES:
+        _TIMES.clear()
+    _TIMES[text] = when
+    return when
 
 
 def _make_converter() -> cattrs.Converter:

@@ -233,3 +233,29 @@ def test_times_read_share_one_zone_object_per_offset_and_stay_the_same_times() -
     assert first.time == second.time == datetime(2025, 3, 1, 9, tzinfo=CST)
     assert first.time.isoformat() == "2025-03-01T09:00:00+08:00" and second.time.isoformat().endswith("+00:00")
     assert second.time.tzinfo is UTC
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(" \t\n\u3000\u00a0\u2028\x1c\x85"), max_size=6))
+def test_a_non_empty_text_is_one_with_something_but_white_space(value: str) -> None:
+    """``non_empty`` asks ``not value or value.isspace()``: the same as ``not value.strip()``, without a copy."""
+    from gridcore.errors import InvalidValueError
+    from gridcore.events import non_empty
+
+    field = attrs.fields(PatrolLogged).id
+    try:
+        non_empty(None, field, value)
+        refused = False
+    except InvalidValueError:
+        refused = True
+    assert refused == (not value.strip())
+
+
+def test_a_time_read_twice_is_the_same_time() -> None:
+    text = "2025-03-01T09:00:00+08:00"
+    assert codec_time(text) is codec_time(text) and codec_time(text) == datetime(2025, 3, 1, 9, tzinfo=CST)
+
+
+def codec_time(text: str) -> datetime:
+    from gridcore.codec import _read_time
+
+    return _read_time(text)
