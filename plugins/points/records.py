@@ -86,8 +86,9 @@ class Records:
         self._items: tuple[PointsPolicy | None, dict[str, list[ActivityItem]]] = (None, {})
         self._members: dict[str, tuple[set[str], MemberRecord]] = {}
         self._nodes: dict[str, NodeRecord] = {}
-        #: ``in_cells`` answers for roster members, by (member, node)
-        self._cells: dict[tuple[str, str], bool] = {}
+        #: ``in_cells`` answers for roster members, by (member, node), of one community (a grown roster,
+        #: which may give a member a role at a node it had none, is a new community: asked again)
+        self._cells: tuple[object, dict[tuple[str, str], bool]] = (None, {})
 
     def scratch(self) -> Self:
         """A copy of the open part (no history) to judge a late event on; this state is untouched."""
@@ -333,13 +334,16 @@ class Records:
         """True if ``node`` is within the member's cells (roles and home; a resident's home)."""
         community = self.engine.community
         if member in community.members:
-            # The roster and the tree do not change under an engine: each answer is worked out once.
+            # The roster and the tree change under an engine only as a new community: each answer is
+            # worked out once per community.
+            known, answers = self._cells
+            if known is not community or len(answers) > 100_000:
+                answers = {}
+                self._cells = (community, answers)
             key = (member, node)
-            found = self._cells.get(key)
+            found = answers.get(key)
             if found is None:
-                if len(self._cells) > 100_000:
-                    self._cells.clear()
-                found = self._cells[key] = bool(community.is_within_cells(member, node))
+                found = answers[key] = bool(community.is_within_cells(member, node))
             return found
         home = self.homes.get(member)
         return home is not None and (self.within(node, home) or self.within(home, node))
