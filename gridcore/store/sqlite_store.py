@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -306,15 +307,26 @@ class SQLiteStore:
         if self._old_documents:
             self._upgrade_documents()
         rows = [(collection, key, to_json(doc, f"document {collection}/{key}")) for key, doc in docs.items()]
+        with self._writing() as db:
+            db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction (this handle the one writer until ``COMMIT``): committed
+        if the block ends, rolled back if it raises (an SQLite error becomes ``StoreError``)."""
         db = self._db
         try:
             db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
+            yield db
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     def merge_parts(self, collection: str, additions: Mapping[str, Mapping[str, int]]) -> None:
         """Merge part entries into name documents (name -> {part key: position}, see ``Store``) in one
@@ -327,9 +339,7 @@ class SQLiteStore:
         if self._old_documents:
             self._upgrade_documents()
         names = list(checked)
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with self._writing() as db:
             before: dict[str, Any] = {}
             for start in range(0, len(names), 500):
                 chunk = names[start:start + 500]
@@ -342,15 +352,6 @@ class SQLiteStore:
                 doc = merged_parts(collection, name, None if had is None else from_json(had), parts)
                 rows.append((collection, name, to_json(doc, f"document {collection}/{name}")))
             db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""
