@@ -23,10 +23,26 @@ document is read, then written with its new parts, and two writers adding parts
 to the same name at once could lose one of the two additions; SQL stores give
 each writer its own checkpoints, and parts with the same content have the same
 key, so only writers whose logs differ could meet this.
+
+Most lookups are of names no entry answers to yet (a report's new id, checked
+before it is taken), and each such lookup was a read of the store (a round
+trip to a PostgreSQL server).  A part's key is the SHA-256 of its content
+(``gridcore.parts``), so the names its entries answer to are a fact about the
+key that no writer, in this process or another, can change.  ``SEEN`` keeps, for
+the process, a compact filter of the names of every part stored through
+``PartNames.stored`` (a Bloom filter: a name absent from it is surely held by
+none of those parts; one present may be a false alarm, about 1 in 100).  A
+lookup of a name the filter rules out for every part of the archive is answered
+"none" without reading the store: the store's answer could only have been the
+same, since a name's document gains a part only when that part holds an entry
+answering to the name, and parts not of this archive are passed over.  An archive with a part whose names this process has not
+seen (restored from a checkpoint another process wrote) reads the store as
+before.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -38,6 +54,84 @@ Where = tuple[int, int]
 #: Lookups in the store kept (the least recently asked for go first): a name is read once, not at every
 #: lookup; one known to have no document is written without being read first.
 KEPT = 20_000
+
+
+class SeenNames:
+    """The names answered to by the entries of parts whose content this process has seen, by part key.
+
+    ``add(key, names)`` records a part's names (every name of every entry);
+    ``covers(keys)`` says whether every one of ``keys`` was added;
+    ``may_hold(name)`` is False only if no added part has an entry answering to
+    ``name`` (True may be a false alarm).  Names go into a Bloom filter of 16 bits
+    a name and 3 probes, in layers that double in size as names come (65,536
+    names, then 131,072 ...): a full layer gives a false alarm about 1 time in
+    200, and a name is looked for in every layer, so with a million names (four
+    layers, 2 MiB) about 1 lookup in 50 of a name no part holds still reads the
+    store.  Past ``limit`` names nothing more is added, and parts added no more
+    are not covered (their archives' lookups read the store).  Part keys must name their content (``gridcore.parts`` keys are the
+    SHA-256 of it): a key added with one part's names and later used for
+    another content could make ``may_hold`` wrongly False.  Safe to share
+    between threads (adding holds a lock; a key counts as covered only once all
+    its names are in).
+    """
+
+    FIRST = 1 << 16  # names the first layer is made for
+
+    def __init__(self, limit: int = 1 << 23) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._keys: set[str] = set()
+        #: (bits, mask of a bit index) of each layer, oldest first
+        self._layers: list[tuple[bytearray, int]] = []
+        self._room = 0  # names the newest layer takes before the next one is made
+        self._names = 0
+
+    def add(self, key: str, names: Iterable[Iterable[str]]) -> None:
+        """Part ``key``'s entries answer to ``names`` (a list of names per entry)."""
+        if key in self._keys:
+            return
+        with self._lock:
+            if key in self._keys:
+                return
+            for entry in names:
+                for name in entry:
+                    if self._names >= self.limit:
+                        return  # (key not covered: its archives' lookups read the store)
+                    if self._room <= 0:
+                        size = self.FIRST << len(self._layers)
+                        self._layers.append((bytearray(2 * size), 16 * size - 1))
+                        self._room = size
+                    bits, mask = self._layers[-1]
+                    h = hash(name) & 0xFFFFFFFFFFFFFFFF
+                    a, b = h & 0xFFFFFFFF, (h >> 32) | 1
+                    for i in range(3):
+                        index = (a + i * b) & mask
+                        bits[index >> 3] |= 1 << (index & 7)
+                    self._room -= 1
+                    self._names += 1
+            self._keys.add(key)
+
+    def covers(self, keys: Iterable[str]) -> bool:
+        """True if the names of every part of ``keys`` were added."""
+        known = self._keys
+        return all(key in known for key in keys)
+
+    def may_hold(self, name: str) -> bool:
+        """False only if no entry of an added part answers to ``name``."""
+        h = hash(name) & 0xFFFFFFFFFFFFFFFF
+        a, b = h & 0xFFFFFFFF, (h >> 32) | 1
+        for bits, mask in self._layers:
+            for i in range(3):
+                index = (a + i * b) & mask
+                if not bits[index >> 3] & (1 << (index & 7)):
+                    break
+            else:
+                return True
+        return False
+
+
+#: The names of the parts this process stored (for every archive: keys are the SHA-256 of the content).
+SEEN = SeenNames()
 
 
 class PartNames:
@@ -53,6 +147,8 @@ class PartNames:
         #: what the store said of names: where the newest entry is, None (the name has no document), or
         #: False (it has one, naming none of this archive's parts)
         self._asked: OrderedDict[str, Where | None | bool] = OrderedDict()
+        #: True when ``SEEN`` knows the names of every stored part of this archive
+        self._seen = False
 
     def note(self, names: Iterable[str], where: Where) -> None:
         """An entry not yet in the store, at ``where``, answers to ``names`` (it supersedes older ones)."""
@@ -70,6 +166,8 @@ class PartNames:
             return kept if isinstance(kept, tuple) else None
         if self.loader is None or not self.numbers:
             return None  # (nothing of this archive is stored: not asked, not kept)
+        if self._seen and not SEEN.may_hold(name):
+            return None  # (no stored part of this archive answers to it: the store would say so too)
         doc = self.loader(name)
         best: Where | None = None
         if doc is not None:
@@ -107,8 +205,10 @@ class PartNames:
                 merge(added)  # (atomic in the store: nothing read first, no other writer's addition lost)
         else:
             self._read_then_write(parts, added, writer)
-        for number, key, _ in parts:
+        for number, key, written in parts:
             self.numbers[key] = number
+            SEEN.add(key, written)
+        self._seen = SEEN.covers(self.numbers)
         for name, where in newest.items():
             self._keep(name, where)  # (what the store now says; an entry not yet stored comes first)
         self._recent = {}
@@ -135,6 +235,7 @@ class PartNames:
     def restore(self, keys: Mapping[str, int], unstored: Iterable[tuple[Where, Iterable[str]]]) -> None:
         """Restored from a checkpoint: the stored parts (key -> number) and the entries not stored."""
         self.numbers = dict(keys)
+        self._seen = SEEN.covers(self.numbers)
         self._recent = {}
         for where, names in unstored:
             self.note(names, where)
