@@ -509,6 +509,35 @@ def test_positions_count_appends_in_log_order(stores: StoreFactory) -> None:
     assert store.append([]) == 0 and store.position() == 5
 
 
+@pytest.mark.parametrize("path", ["inline", "copied"])
+def test_postgres_appends_alike_in_one_round_trip_and_copied(stores: StoreFactory, path: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PostgreSQL batch goes in one round trip (pipeline mode, the batch as one JSON array) or, when
+    large, is ``COPY``-ed: positions, repeated ids, conflicts, a batch the server refuses (nothing of
+    it stored, the connection usable after) and documents come out the same."""
+    if stores.backend != "postgresql":
+        pytest.skip("the two ways are PostgreSQL's")
+    from gridcore.store import postgres_store
+
+    if path == "copied":
+        monkeypatch.setattr(postgres_store, "INLINE_ROWS", 2)
+    store = stores.open()
+    odd = event(4, note='引号"\\ \t\n', ratio=1e-7, big=2**70, nested={"b": [1, {"a": None}], "a": True})
+    assert store.append([event(5), event(1), event(3), event(5)]) == 3
+    assert store.append([event(1), event(9), odd, event(0, tz=UTC) | {"id": "事件-乙"}], expected=3) == 3
+    assert [(p, d["id"]) for p, d in store.events_after(0)] == [
+        (1, "e000005"), (2, "e000001"), (3, "e000003"), (4, "e000009"), (5, "e000004"), (6, "事件-乙")]
+    assert store.find(["e000004"])["e000004"] == odd
+    with pytest.raises(StoreConflict, match="moved from position 5 to 6"):
+        store.append([event(7), event(8), event(10)], expected=5)
+    with pytest.raises(StoreError, match="cannot write"):  # (jsonb refuses a NUL character)
+        store.append([event(7), event(8) | {"note": "a\x00b"}, event(10)], expected=6)
+    assert store.position() == 6 and not store.contains("e000007")
+    assert store.append([event(7)], expected=6) == 1 and store.append([], expected=7) == 0
+    assert ids(store.events()) == canonical([event(n) for n in (1, 3, 4, 5, 7, 9)]
+                                            + [event(0, tz=UTC) | {"id": "事件-乙"}])
+
+
 def test_positions_page_through_large_logs(stores: StoreFactory) -> None:
     store = stores.open()
     docs = [event(n, hours=n / 7) for n in range(4500)]

@@ -8,15 +8,18 @@ database and schema are created if missing (when the role may).
 
 Events are rows keyed by id (``COLLATE "C"``, so ids order by code point as in
 Python), with ``time_utc timestamptz``, ``kind`` and the document as ``jsonb``
-(queryable: ``doc->>'category'``).  A batch is one transaction: rows are
-``COPY``-ed into a temporary table, then inserted with the next log positions
-(``seq``) under a transaction-scoped advisory lock per schema, so appends are
-serialised: positions are dense and commit in order, and a reader that asks
-for the events after position P never misses one committed late.
+(queryable: ``doc->>'category'``).  A batch is one transaction, inserted with
+the next log positions (``seq``) under a transaction-scoped advisory lock per
+schema, so appends are serialised: positions are dense and commit in order, and
+a reader that asks for the events after position P never misses one committed
+late.  The lock, the insert (the batch given as one JSON array) and ``COMMIT``
+are sent together in pipeline mode, one round trip; a very large batch is
+``COPY``-ed into a temporary table first.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -59,6 +62,26 @@ SCHEMA = [
         PRIMARY KEY (collection, key)
     )""",
 ]
+
+
+#: Batches up to this many events (and this many characters of JSON) are appended in one round trip.
+INLINE_ROWS = 10_000
+INLINE_CHARS = 32 << 20
+
+#: The insert of a batch given as one JSON array, at the log's position (``now``): the new events
+#: (ids not stored yet; the batch has none twice) take positions now + 1, now + 2 ... in batch order;
+#: answers ``(now, how many were inserted)``.  ``APPEND_AT`` inserts nothing unless now is ``expected``.
+_APPEND = (
+    "WITH m AS (SELECT coalesce(max(seq), 0) AS now FROM events), "
+    "given AS (SELECT b.r ->> 0 AS id, b.r ->> 1 AS kind, (b.r ->> 2)::timestamptz AS time_utc, "
+    "b.r -> 3 AS doc, b.ord FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS b(r, ord)), "
+    "added AS (INSERT INTO events (seq, id, kind, time_utc, doc) "
+    "SELECT m.now + row_number() OVER (ORDER BY g.ord), g.id, g.kind, g.time_utc, g.doc FROM m, given g "
+    "WHERE {} NOT EXISTS (SELECT 1 FROM events e WHERE e.id = g.id) RETURNING 1) "
+    "SELECT m.now, (SELECT count(*) FROM added) FROM m"
+)
+APPEND_ANY = _APPEND.format("%s::bigint IS NULL AND")
+APPEND_AT = _APPEND.format("m.now = %s AND")
 
 
 @hookimpl
@@ -107,6 +130,7 @@ class PostgresStore:
             raise
 
     def _setup(self, create: bool) -> None:
+        import psycopg
         from psycopg import sql
 
         conn = self._conn
@@ -150,6 +174,9 @@ class PostgresStore:
             "CREATE TEMP TABLE IF NOT EXISTS gridcore_appending "
             '(ord int, id text COLLATE "C", kind text, time_utc timestamptz, doc jsonb) ON COMMIT DELETE ROWS'
         )
+        self._append_lock = f"gridcore-append:{self.schema}"
+        # (pipeline mode needs libpq 14 or later: psycopg's binary wheel has it; an older one COPYs)
+        self._pipelined = psycopg.Pipeline.is_supported()
         if found.get("format") != FORMAT or found.get("version") != VERSION:
             raise StoreError(
                 f"{self.url} has store format {found.get('format')!r} version {found.get('version')!r}; "
@@ -164,39 +191,67 @@ class PostgresStore:
         return int(row[0])
 
     def append(self, docs: Sequence[Mapping[str, Any]], *, expected: int | None = None) -> int:
-        """Append a batch in one transaction; return how many were new (see ``Store.append``)."""
+        """Append a batch in one transaction; return how many were new (see ``Store.append``).
+
+        A batch of up to ``INLINE_ROWS`` events (and ``INLINE_CHARS`` of JSON) goes in one round
+        trip (where libpq has pipeline mode, 14 and later): the lock, the insert (given the batch as one JSON array) and COMMIT are sent together
+        in pipeline mode, and the insert takes the events only if the log is still at ``expected``
+        (when given), so a conflict commits nothing and is raised once the answer is in.  A larger
+        batch is ``COPY``-ed into a temporary table first (a few round trips, no size limit).
+        """
         import psycopg
 
         self._check_open()
-        rows = [
-            (ident, kind, key + "+00:00", to_json(doc, f"event {ident}"))
-            for ident, kind, key, doc in unique_new(docs, ())
-        ]
+        rows = unique_new(docs, ())
         if not rows and expected is None:
             return 0
-        conn = self._conn
+        texts = [to_json(doc, f"event {ident}") for ident, _, _, doc in rows]
         try:
-            with conn.transaction(), conn.cursor() as cur:
-                # One appender per store at a time, until COMMIT: positions are
-                # taken and committed in the same order.
-                cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"gridcore-append:{self.schema}",))
-                cur.execute("SELECT coalesce(max(seq), 0) FROM events")
-                row = cur.fetchone()
-                now = int(row[0]) if row else 0
-                if expected is not None and now != expected:
-                    raise StoreConflict(f"the store {self.url} moved from position {expected} to {now}")
-                with cur.copy("COPY gridcore_appending (ord, id, kind, time_utc, doc) FROM STDIN") as copy:
-                    for n, item in enumerate(rows):
-                        copy.write_row((n, *item))
-                cur.execute(
-                    "INSERT INTO events (seq, id, kind, time_utc, doc) "
-                    "SELECT %s + row_number() OVER (ORDER BY s.ord), s.id, s.kind, s.time_utc, s.doc "
-                    "FROM gridcore_appending s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)",
-                    (now,),
-                )
-                return max(int(cur.rowcount), 0)
+            if len(rows) <= INLINE_ROWS and self._pipelined:
+                batch = _batch_json(rows, texts)
+                if len(batch) <= INLINE_CHARS:
+                    return self._append_inline(batch, expected)
+            return self._append_copied(rows, texts, expected)
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+
+    def _append_inline(self, batch: str, expected: int | None) -> int:
+        """``append`` in one round trip: ``batch`` is the JSON array ``[[id, kind, time, doc], ...]``."""
+        conn = self._conn
+        with conn.pipeline(), conn.cursor() as cur:
+            with conn.transaction():
+                # One appender per store at a time, until COMMIT: positions are
+                # taken and committed in the same order.  (Each statement after the
+                # lock sees what was committed before it was granted.)
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
+                cur.execute(APPEND_ANY if expected is None else APPEND_AT, (batch, expected))
+            row = cur.fetchone()
+        now, added = (int(row[0]), int(row[1])) if row else (0, 0)
+        if expected is not None and now != expected:
+            raise StoreConflict(f"the store {self.url} moved from position {expected} to {now}")
+        return added
+
+    def _append_copied(self, rows: list[tuple[str, str, str, Any]], texts: list[str],
+                       expected: int | None) -> int:
+        """``append`` of a large batch: ``COPY`` into a temporary table, then one insert from it."""
+        conn = self._conn
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
+            cur.execute("SELECT coalesce(max(seq), 0) FROM events")
+            row = cur.fetchone()
+            now = int(row[0]) if row else 0
+            if expected is not None and now != expected:
+                raise StoreConflict(f"the store {self.url} moved from position {expected} to {now}")
+            with cur.copy("COPY gridcore_appending (ord, id, kind, time_utc, doc) FROM STDIN") as copy:
+                for n, ((ident, kind, key, _), text) in enumerate(zip(rows, texts)):
+                    copy.write_row((n, ident, kind, key + "+00:00", text))
+            cur.execute(
+                "INSERT INTO events (seq, id, kind, time_utc, doc) "
+                "SELECT %s + row_number() OVER (ORDER BY s.ord), s.id, s.kind, s.time_utc, s.doc "
+                "FROM gridcore_appending s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)",
+                (now,),
+            )
+            return max(int(cur.rowcount), 0)
 
     def find(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored documents of those ``event_ids`` that are stored, by id."""
@@ -411,6 +466,18 @@ def _connect(conninfo: str, shown: str, *, create: bool = True) -> Any:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
         raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {_first_line(exc)}") from None
+
+
+def _batch_json(rows: list[tuple[str, str, str, Any]], texts: list[str]) -> str:
+    """A batch as the JSON array ``[[id, kind, UTC time, doc], ...]`` (each doc already JSON text)."""
+    encode = _STRING.encode
+    return "[" + ",".join(
+        f'[{encode(ident)},{encode(kind)},"{key}+00:00",{text}]' for (ident, kind, key, _), text in zip(rows, texts)
+    ) + "]"
+
+
+#: JSON strings as ``to_json`` writes them (Chinese kept readable).
+_STRING = json.JSONEncoder(ensure_ascii=False)
 
 
 def _first_line(exc: BaseException) -> str:
