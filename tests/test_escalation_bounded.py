@@ -26,6 +26,7 @@ from gridcore_escalation.events import (
     IncidentReported,
     IncidentResolved,
     IncidentVerified,
+    SatisfactionRated,
 )
 from gridcore_escalation.views import state_of
 
@@ -160,3 +161,34 @@ def test_the_checkpoint_names_no_archived_incident_and_lookups_read_the_store(
     assert refused.value.reasons == ["incident inc-003 was already reported"]
     assert esc.incident(again, "inc-003").status == "closed"
     assert [i.id for i in esc.incidents(again, status="closed")][:2] == ["inc-000", "inc-001"]
+
+
+def test_a_checkpoint_writes_again_only_the_incidents_changed_since_the_last_and_gives_a_fresh_dump(
+        opener: Any) -> None:
+    """Open incidents unchanged since the last checkpoint are written as they were then; every
+    document equals the one dumping each incident afresh gives, and the one a full replay gives."""
+    live = opener("store")
+    when = T0
+    for n in range(6):
+        steps = closed(f"C{n}", when)
+        joined = attrs.evolve(report(f"J{n}", when + timedelta(minutes=30)), severity=5)  # joins C{n}
+        rated = SatisfactionRated(id=f"C{n}-rated", time=when + timedelta(hours=5), actor="worker1", node="u11",
+                                  incident=f"C{n}", score=3)  # after closing: the closed incident changes
+        waiting = attrs.evolve(report(f"W{n}", when + timedelta(hours=6)), place=f"w{n}")  # left open: escalated
+        for batch in ([steps[0], joined], steps[1:3], steps[3:], [rated, waiting]):
+            live.record_many(batch)
+            state = state_of(live)
+            document = live.hooks.save_state(live, state)
+            assert set(state.dumped) <= set(state.incidents)  # (only open incidents are kept)
+            state.dumped.clear()
+            assert live.hooks.save_state(live, state) == document
+            live.checkpoint()
+        when += timedelta(days=1)
+        live.tick(when)
+        live.checkpoint()
+    state = state_of(live)
+    assert any(i.escalations for i in state.incidents.values())
+    replayed = opener("replayed")
+    replayed.record_many(live.events())
+    assert json.loads(json.dumps(live.hooks.save_state(live, state))) == json.loads(
+        json.dumps(replayed.hooks.save_state(replayed, state_of(replayed))))

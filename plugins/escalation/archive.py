@@ -76,6 +76,9 @@ class Part:
     key: str | None = None
     #: the entries, while they are not yet in the store
     entries: list[dict[str, Any]] | None = field(default=None, repr=False)
+    #: the part as the checkpoint names it once stored (``Archive.part_row``), written once: every
+    #: checkpoint names every part
+    row: list[Any] | None = field(default=None, repr=False)
 
 
 def entry_names(entry: Mapping[str, Any]) -> list[str]:
@@ -115,7 +118,9 @@ class Archive(PartArchive[Part]):
 
     def part_row(self, part: Part) -> list[Any]:
         """A stored part as the checkpoint names it: key, reported span, active span, count."""
-        return [part.key, dump_span(part.reported), dump_span(part.active), part.count]
+        if part.row is None or part.row[0] != part.key:
+            part.row = [part.key, dump_span(part.reported), dump_span(part.active), part.count]
+        return part.row
 
     @classmethod
     def part_from_row(cls, row: list[Any]) -> Part:

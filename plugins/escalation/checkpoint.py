@@ -13,13 +13,17 @@ computed again from the restored records (``EscalationState.schedule``).
 from __future__ import annotations
 
 import sys
+import types
+import typing
 from collections import defaultdict
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
+from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from gridcore import Explanation
@@ -46,10 +50,40 @@ attrs.resolve_types(Incident, globalns=vars(sys.modules[Incident.__module__]))
 #: Incident fields that are saved as they are (the policy and route are references).
 _REFERENCES = ("policy", "route", "level_policy")
 _FIELDS = [(f.name, f.type) for f in attrs.fields(Incident) if f.name not in _REFERENCES and f.type]
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat()
+
+
+def _quick_hook(kind: Any) -> Callable[[Any], Any]:
+    """The converter's unstructure hook for ``kind``, giving the same values with fewer calls where
+    ``kind`` is a plain shape: ``X | None`` and ``list[X]`` (most of an incident's lists are empty, and
+    cattrs builds each list through a generator) over text, numbers and times."""
+    args = typing.get_args(kind)
+    origin = typing.get_origin(kind)
+    if kind is datetime:
+        return _iso
+    if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+        inner = _quick_hook(next(arg for arg in args if arg is not type(None)))
+        if inner is identity:
+            return identity
+        return lambda value: None if value is None else inner(value)
+    if origin is list and len(args) == 1:
+        item = _quick_hook(args[0])
+        if item is identity:
+            return lambda items: list(items) if items else []
+        return lambda items: [item(one) for one in items] if items else []
+    hook: Callable[[Any], Any] = _converter.get_unstructure_hook(kind)
+    return hook
+
+
 #: The fields of ``_FIELDS`` as a document, in their order, by one function cattrs generates
-#: (an incident is written on every checkpoint while open and once more when archived)
+#: (an incident is written on every checkpoint while open and once more when archived, about
+#: a third of the plugin's time per event: the quicker hooks halve it)
 _unstructure_fields = make_dict_unstructure_fn(
-    Incident, _converter, **{name: override(omit=True) for name in _REFERENCES})  # type: ignore[arg-type]
+    Incident, _converter, **{name: override(omit=True) for name in _REFERENCES},  # type: ignore[arg-type]
+    **{name: override(unstruct_hook=_quick_hook(kind)) for name, kind in _FIELDS})
 _NAMES = frozenset(name for name, _ in _FIELDS)
 
 
@@ -68,8 +102,15 @@ def save(state: EscalationState) -> dict[str, Any]:
     engine = state.engine
     writer, names = part_writers(engine.store, COLLECTION, NAMES)
 
+    dumped = state.dumped
+    incidents = []
+    for ident, incident in sorted(state.incidents.items()):
+        doc = dumped.get(ident)
+        if doc is None:  # (changed since the last save: ``Records.changed``)
+            doc = dumped[ident] = _dump_incident(incident)
+        incidents.append(doc)
     return {
-        "incidents": [_dump_incident(incident) for _, incident in sorted(state.incidents.items())],
+        "incidents": incidents,
         "aliases": dict(sorted(state.aliases.items())),
         "reports_at": [[c, k, _converter.unstructure(times, list[datetime])]
                        for (c, k), times in sorted(state.reports_at.items())],
@@ -85,6 +126,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
     try:
         incidents = [_load_incident(engine, doc) for doc in document["incidents"]]
         state.incidents = {incident.id: incident for incident in incidents}
+        state.dumped = {}  # (dumped again at the next save: a document read back holds lists for tuples)
         state.aliases = {str(k): str(v) for k, v in document["aliases"].items()}
         state.reports_at = defaultdict(list)
         for category, key, times in document["reports_at"]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import OrderedDict, defaultdict, deque
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
@@ -45,6 +45,8 @@ def level_policy(engine: Engine, incident: Incident) -> EscalationPolicy | None:
 
 #: Closed incidents kept decoded after a read (the least recently read go first).
 DECODED = 4_000
+#: Stale entries the heap of what falls due may hold beyond two per open incident before it is rebuilt.
+STALE = 4_096
 
 
 class Records:
@@ -73,14 +75,25 @@ class Records:
         self.decisions: dict[str, Explanation] = {}
         self.due: dict[str, timers.Due | None] = {}
         self._heap: list[tuple[datetime, str, int]] = []
+        #: the fixed-offset zone of the times ticks are given (the events' own, ``gridcore.codec``):
+        #: heap entries are put in it, so that a tick compares them field by field (times in two
+        #: different tzinfo objects compare by asking each for its offset, several times slower)
+        self._zone: timezone | None = None
         #: open incident id -> what its deadlines were worked out from, and them (``running``)
         #: (and each deadline with what it was worked out from, for the next working-out)
         self._clocks: dict[str, tuple[tuple[Any, ...], list[timers.Deadline], list[timers.Worked]]] = {}
+        #: open incident id -> its document as the last checkpoint wrote it, until an event changes it
+        #: (``changed``): a checkpoint dumps only the incidents changed since the one before
+        self.dumped: dict[str, dict[str, Any]] = {}
         #: closed incidents (in the store but for the newest)
         self.archive = Archive(self.load_part, self.load_names)
         self._decoded: OrderedDict[tuple[int, int], Incident] = OrderedDict()
         #: the last ``active_between`` read: its span, the ``stamp`` it was read at, its incidents
         self._spanned: tuple[datetime, datetime, tuple[int, int], list[Incident]] | None = None
+
+    def changed(self, ident: str) -> None:
+        """Incident ``ident`` was changed (or opened, or closed): its document is to be dumped again."""
+        self.dumped.pop(ident, None)
 
     def arrived_at_node(self, incident: Incident) -> None:
         """The case is now at ``current_node``: the limits there are those of the ruleset governing
@@ -95,8 +108,19 @@ class Records:
         """
         due = timers.next_due(self.engine.community, incident, self.engine.community.tz, self.running)
         self.due[incident.id] = due
-        if due is not None:
-            heapq.heappush(self._heap, (due.time, incident.id, incident.version))
+        if due is None:
+            return
+        when = due.time
+        zone = self._zone
+        if zone is not None and when.tzinfo is not zone:
+            when = when.astimezone(zone)
+        heap = self._heap
+        heapq.heappush(heap, (when, incident.id, incident.version))
+        if len(heap) > 2 * len(self.incidents) + STALE:
+            # most entries are stale (an entry per event on a case, a closed case's until its time
+            # passes): keep what is current, so the heap holds about one entry per open incident
+            heap[:] = [entry for entry in heap if self.current(entry)]
+            heapq.heapify(heap)
 
     def running(self, incident: Incident) -> list[timers.Deadline]:
         """The incident's running deadlines (``timers.deadlines``), worked out again only when what they
@@ -220,6 +244,7 @@ class Records:
             if not here:
                 del self.at_place[key]
         del self.incidents[incident.id]
+        self.changed(incident.id)
         self.due.pop(incident.id, None)
         self._clocks.pop(incident.id, None)
         times = [entry.time for entry in incident.timeline]
@@ -245,6 +270,7 @@ class Records:
         # superseded once the incident is put back, so no later read can be given it).
         incident = self._decoded.pop(where, None) or self._decode(entry)
         self.incidents[incident.id] = incident
+        self.changed(incident.id)
         for alias, _, _ in incident.repeats:
             self.aliases[alias] = incident.id
         for event, number in entry["escalations"].items():

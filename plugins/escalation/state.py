@@ -11,7 +11,7 @@ in its checkpoints, only what is still open.
 from __future__ import annotations
 
 import heapq
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
@@ -66,6 +66,8 @@ class EscalationState(Transitions, Checks):
         if isinstance(event, IncidentReported):
             replaced = self.archived_names(event.incident)
             self.reported(event)
+            self.changed(event.incident)
+            self.changed(self.aliases.get(event.incident, event.incident))  # (a repeat report: its primary)
             if replaced and event.incident in self.incidents:
                 # (a second report of a closed incident's id, stored and replayed after a late event)
                 self.archive.add({"removed": event.incident, "names": replaced})
@@ -75,6 +77,7 @@ class EscalationState(Transitions, Checks):
         if isinstance(event, RepeatReportJoined):
             self.joins_due.pop(event.id, None)  # (published for other plugins: the join is already made)
             return
+        self.changed(event.incident)
         incident = self.incidents.get(event.incident)
         if incident is None:
             # a closed incident: rated after closing, or a stored event replayed after a late one
@@ -95,6 +98,10 @@ class EscalationState(Transitions, Checks):
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         """Every escalation, reopening and repeat report's joining due by ``now`` (at the time it fell due)."""
         out: list[Event] = [e for e in self.joins_due.values() if e.time <= now] if self.joins_due else []
+        if self._zone is not now.tzinfo and type(now.tzinfo) is timezone:
+            # (fixed offsets only: two times in one tzinfo compare by their fields, which for a zone
+            # with summer time would not be by the instant they name)
+            self._zone = now.tzinfo
         heap = self._heap
         # (called before every event: when even the earliest entry, stale or not, falls due after
         # ``now``, nothing does, and its staleness need not be looked up)
