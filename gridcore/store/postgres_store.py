@@ -170,6 +170,13 @@ class PostgresStore:
             found = dict(conn.execute("SELECT name, value FROM gridcore_store").fetchall())
         # SET inside the transaction is kept after commit; repeat it outside for clarity.
         conn.execute(sql.SQL("SET search_path TO {}").format(schema))
+        # Large documents (a checkpoint's, a sealed part) are compressed by the server as they are
+        # stored: lz4 where the server has it (PostgreSQL 14 and later, built with it, as Debian's
+        # is), about twice as fast as the default pglz, else the default.
+        try:
+            conn.execute("SET default_toast_compression = 'lz4'")
+        except psycopg.Error:
+            pass
         conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS gridcore_appending "
             '(ord int, id text COLLATE "C", kind text, time_utc timestamptz, doc jsonb) ON COMMIT DELETE ROWS'
