@@ -177,13 +177,17 @@ def baseline(backend: str, folder: str, where: str, days: int, busy: bool, postg
     out.put({"events": len(docs), "store_only_seconds": store_s})
 
 
-def ingest(backend: str, folder: str, where: str, days: int, postgres: str | None, out: Any) -> None:
-    """Child process: the year's file through the engine, as `gridcore ingest` reads it, ticked and rolled up."""
+def ingest(backend: str, folder: str, where: str, days: int, postgres: str | None, workers: int, out: Any) -> None:
+    """Child process: the year's file through the engine, as `gridcore ingest` reads it, ticked and rolled up.
+
+    The quarters' roll-ups run at once with ``workers`` forked workers (``gridcore_app.rollup.rollups``;
+    1: one after the other); the CPU time counted is this process's and its workers'.
+    """
     from gridcore import Engine, FixedClock
     from gridcore.garbage import fewer_full_collections
     from gridcore_app.cli import INGEST_CHUNK
     from gridcore_app.jsonl import bounded_lines, chunks_of_events
-    from gridcore_app.rollup import rollup
+    from gridcore_app.rollup import rollups
     from gridcore_app.rosterio import load_community
 
     community = load_community(Path(where))
@@ -206,16 +210,20 @@ def ingest(backend: str, folder: str, where: str, days: int, postgres: str | Non
                 derived += summary.derived
         derived += len(engine.tick(end))
         r0 = time.perf_counter()
-        built: dict[Any, Any] = {}
-        for period in quarters(days):
-            rollup(engine, "yz", period, built=built)
+        rollups(engine, [("yz", period) for period in quarters(days)], workers=workers)
         rollup_s = time.perf_counter() - r0
     out.put({"accepted": accepted, "refused": refused, "derived": derived,
-             "ingest_seconds": time.perf_counter() - t0, "ingest_cpu": time.process_time() - c0,
+             "ingest_seconds": time.perf_counter() - t0, "ingest_cpu": time.process_time() - c0 + _workers_cpu(),
              "rollup_seconds": rollup_s, "peak_mb": peak_mb()})
 
 
-def open_read(backend: str, folder: str, days: int, postgres: str | None, out: Any) -> None:
+def _workers_cpu() -> float:
+    """CPU seconds of this process's children that ended (the roll-ups' forked workers)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def open_read(backend: str, folder: str, days: int, postgres: str | None, workers: int, out: Any) -> None:
     """Child process: open the district's store read-only and roll up its last period."""
     from gridcore import Engine, FixedClock
     from gridcore.garbage import fewer_collections_while_reading
@@ -227,7 +235,7 @@ def open_read(backend: str, folder: str, days: int, postgres: str | None, out: A
     with fewer_collections_while_reading(), \
             Engine.open(store=store_url(backend, Path(folder), "district", postgres), read_only=True,
                         clock=FixedClock(datetime.now(UTC))) as engine:
-        rollup(engine, "yz", quarters(days)[-1])
+        rollup(engine, "yz", quarters(days)[-1], workers=workers)
     out.put({"seconds": time.perf_counter() - t0, "peak_mb": peak_mb()})
 
 
@@ -284,12 +292,13 @@ def _guarded(target: Any, args: tuple[Any, ...], queue: Any) -> None:
         queue.put({"error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"})
 
 
-def run_backend(backend: str, where: Path, days: int, busy: bool, postgres: str | None) -> BackendResult:
+def run_backend(backend: str, where: Path, days: int, busy: bool, postgres: str | None, workers: int = 1
+                ) -> BackendResult:
     with tempfile.TemporaryDirectory(prefix=f"gridcore-district-{backend}-") as folder:
         try:
             got = in_child(baseline, backend, folder, str(where), days, busy, postgres)
-            got |= in_child(ingest, backend, folder, str(where), days, postgres)
-            back = in_child(open_read, backend, folder, days, postgres)
+            got |= in_child(ingest, backend, folder, str(where), days, postgres, workers)
+            back = in_child(open_read, backend, folder, days, postgres, workers)
         finally:
             if backend == "postgresql" and postgres is not None:
                 _drop_schemas(postgres, f"bench_{Path(folder).name[-8:]}_")
@@ -312,9 +321,11 @@ def _drop_schemas(postgres: str, prefix: str) -> None:
 
 
 def run(quick: bool = False, days: int | None = None, busy: bool = False,
-        backends: tuple[str, ...] = ("sqlite", "postgresql"), whatif_too: bool = True,
+        backends: tuple[str, ...] = ("sqlite", "postgresql"), whatif_too: bool = True, workers: int = 1,
         ) -> tuple[list[BackendResult], list[WhatIfResult], list[str]]:
-    """The district's year on each backend, then the what-if; returns results and notes."""
+    """The district's year on each backend, then the what-if; returns results and notes.
+
+    ``workers``: forked workers of the roll-ups (``gridcore rollup --workers``; 1: none)."""
     days = days or (3 if quick else 365)
     notes: list[str] = []
     postgres = os.environ.get("GRIDCORE_TEST_POSTGRES_URL") or os.environ.get("GRIDCORE_BENCH_POSTGRES_URL")
@@ -327,7 +338,7 @@ def run(quick: bool = False, days: int | None = None, busy: bool = False,
                 notes.append("PostgreSQL not measured: set GRIDCORE_TEST_POSTGRES_URL (e.g. from .ci/postgres.sh).")
                 continue
             try:
-                results.append(run_backend(backend, where, days, busy, postgres))
+                results.append(run_backend(backend, where, days, busy, postgres, workers))
                 print(table(results[-1:]), file=sys.stderr, flush=True)  # as it comes: a year takes long
             except RuntimeError as exc:  # a plugin failing mid-run is reported, not hidden
                 notes.append(f"{backend}: the district run failed: {_last_line(exc)}")
@@ -394,9 +405,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="scenario-busy.yaml: the account-sized year (about 1.5 million events)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: tinydb, sqlite, postgresql (empty: the what-if alone)")
     parser.add_argument("--no-whatif", action="store_true", help="skip the what-if")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="forked workers of the roll-ups (gridcore rollup --workers; default 1: none)")
     args = parser.parse_args(argv)
     results, whatifs, notes = run(args.quick, args.days, args.busy, tuple(b for b in args.backends.split(",") if b),
-                                  not args.no_whatif)
+                                  not args.no_whatif, max(1, args.workers))
     print(table(results))
     if whatifs:
         print()

@@ -196,6 +196,8 @@ class Engine:
         #: the store's log position this state reflects (every event up to it is applied)
         self._position = 0
         self._read_only = False
+        #: the URL ``open`` opened the store from (``store_again``; the store's ``url`` hides a password)
+        self._store_url: str | None = None
         self._future_tolerance: timedelta | None = None
         self._ruleset_keys: set[str] = set()
         self._unread: dict[str, int] = {}
@@ -281,6 +283,7 @@ class Engine:
             # the saved one is restored: nothing recorded can name what is new (``gridcore.growth``).
             engine = cls(grown_from or the_community, the_store, clock=the_clock, plugins=pm)
             engine._read_only = read_only
+            engine._store_url = str(store) if isinstance(store, (str, Path)) else None
             if future_tolerance is None and not isinstance(the_clock, FixedClock):
                 future_tolerance = FUTURE_TOLERANCE
             engine._future_tolerance = future_tolerance if future_tolerance != timedelta.max else None
@@ -878,6 +881,18 @@ class Engine:
     def read_only(self) -> bool:
         """True if this engine never writes to its store."""
         return self._read_only
+
+    def store_again(self) -> Store:
+        """A new handle on this engine's store, with its own connection (never creating one).
+
+        For a forked process reading the store while this one keeps its own
+        handle (a connection must not be shared across a fork: ``gridcore
+        rollup --workers``).  Opened from the URL the engine was opened with
+        (the store's ``url`` hides a password), else from the store's ``url``;
+        the caller closes it.  ``StoreError`` (or the backend's error) when
+        that does not open it.
+        """
+        return self.hooks.storage_backend(self._store_url or self.store.url, create=False)
 
     def _rulesets_changed(self) -> bool:
         return {key for key, _ in self.store.items(RULESETS)} != self._ruleset_keys

@@ -34,10 +34,14 @@ shown; a rate is shown to one decimal place, a mean to two.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +108,8 @@ def shown(value: Fraction | float | None, places: int) -> Decimal | None:
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(step, rounding=ROUND_HALF_UP)
 
 
-def rollup(engine: Engine, node: str, period: str, *, built: MutableMapping[tuple[str, str], Table] | None = None
-           ) -> Rollup:
+def rollup(engine: Engine, node: str, period: str, *, built: MutableMapping[tuple[str, str], Table] | None = None,
+           workers: int = 1) -> Rollup:
     """Roll ``node``'s children up over ``period`` (``2025-Q1``, ``2025-03``, ``2025-W10``).
 
     ``built``: the district-wide reports (ratings, subsidies) already built,
@@ -113,23 +117,59 @@ def rollup(engine: Engine, node: str, period: str, *, built: MutableMapping[tupl
     node, so a run rolling up many nodes builds each once (an assessment of
     a district's hundreds of cells is the costly part).
 
+    ``workers``: how many processes compute its parts at once (``rollups``);
+    1, the default, computes them here, one after the other.
+
     A roll-up decodes a period's parts of the store into objects it keeps
     until it is done, so it runs with fewer garbage collections
     (``gridcore.garbage.fewer_collections_while_reading``).
     """
+    return rollups(engine, [(node, period)], built=built, workers=workers)[0]
+
+
+def rollups(engine: Engine, asked: Sequence[tuple[str, str]], *,
+            built: MutableMapping[tuple[str, str], Table] | None = None, workers: int = 1) -> list[Rollup]:
+    """The roll-up of each ``(node, period)`` of ``asked``, in that order, each as ``rollup`` gives it.
+
+    Each roll-up is made of parts that read the engine's state and nothing
+    else (``_parts``): a period's district-wide assessment with the rates
+    (and rates by month, and line departments) of every node asked for it,
+    and each roll-up's points.
+    With ``workers`` above 1, and where processes can be forked (Linux), up to
+    that many forked processes compute the parts at once from the state this
+    process holds (inherited, not copied), each reading the store through a
+    connection of its own, and send back the finished parts as plain values;
+    the tables are put together here exactly as when the parts are computed
+    here one after the other (``workers=1``, or no ``fork``): the same rows,
+    the same bytes.  A part a worker could not compute (it could not open the
+    store, or it failed) is computed here afterwards, so an error is raised as
+    the serial roll-up raises it.  An unknown node or period is refused before
+    anything is computed.
+    """
     with fewer_collections_while_reading():
-        return _rollup(engine, node, period, built)
+        kept: MutableMapping[tuple[str, str], Table] = {} if built is None else built
+        plans = {(node, period): _plan(engine, node, period) for node, period in asked}
+        parts = _parts(list(plans.values()), kept)
+        found = _computed(engine, parts, plans, kept, workers)
+        return [_assembled(engine, plans[(node, period)], found, kept) for node, period in asked]
 
 
-def _rollup(engine: Engine, node: str, period: str, built: MutableMapping[tuple[str, str], Table] | None
-            ) -> Rollup:
-    kept: MutableMapping[tuple[str, str], Table] = {} if built is None else built
+@frozen
+class _Plan:
+    """One roll-up asked for, checked: its node, period, children and what the plugins provide."""
 
-    def whole(name: str) -> Table:
-        if (name, period) not in kept:
-            kept[(name, period)] = engine.report(name, {"period": period})
-        return kept[(name, period)]
+    node: str
+    period: str
+    span: Period
+    children: tuple[tuple[str, str], ...]  # (id, name) of each territorial child
+    levels: str  # the children's level labels (``街道``)
+    rates: tuple[tuple[str, int], ...]  # the three rates the plugins provide, with their decimals
+    overdue: bool
+    reports: frozenset[str]
+    notes: tuple[str, ...]
 
+
+def _plan(engine: Engine, node: str, period: str) -> _Plan:
     hierarchy = engine.community.hierarchy
     if node not in hierarchy:
         raise UnknownNameError(f"unknown node {node!r} (未知网格)")
@@ -138,38 +178,205 @@ def _rollup(engine: Engine, node: str, period: str, built: MutableMapping[tuple[
     if not children:
         raise GridcoreError(f"{node!r} has no territorial cells below it: nothing to roll up (无下级网格可汇总)")
     metrics = engine.metrics()
-    reports = {r.name for r in engine.hooks.register_reports()}
-    notes: list[str] = []
-    rates = [(name, places) for name, places in RATES if name in metrics]
-    notes += [f"note: no plugin provides the metric {name} (未安装)" for name, _ in RATES if name not in metrics]
-
-    def values(subject: str) -> list[Any]:
-        row: list[Any] = []
-        counted = None
-        for name, places in rates:
-            found = engine.metric(name, subject, span.start, span.end)
-            if found is not None and counted is None and name == "closure_within_limit":
-                counted = found.inputs.get("incidents")
-            row.append(shown(found.value, places) if found is not None else None)
-        if OVERDUE in metrics:
-            found = engine.metric(OVERDUE, subject, span.start, span.end)
-            row.append(int(found.value) if found is not None else 0)
-        return [counted or 0, *row]
-
-    stars = _stars(engine, whole(RATINGS), node, period, children) if RATINGS in reports else None
-    points = _points(engine, node, period) if POINTS in reports else None
-    paid = _subsidies(engine, whole(SUBSIDIES), node, period, children) if SUBSIDIES in reports else None
+    reports = frozenset(r.name for r in engine.hooks.register_reports())
+    notes = [f"note: no plugin provides the metric {name} (未安装)" for name, _ in RATES if name not in metrics]
     notes += [f"note: no plugin provides the report {name} (未安装)"
               for name in (RATINGS, POINTS, SUBSIDIES, DEPARTMENTS) if name not in reports]
+    return _Plan(node, period, span, tuple((c.id, c.name) for c in children), _level_of(engine, children),
+                 tuple((name, places) for name, places in RATES if name in metrics), OVERDUE in metrics,
+                 reports, tuple(notes))
 
-    columns = ["node", "name", "incidents", *(name for name, _ in rates)]
-    columns += [OVERDUE] if OVERDUE in metrics else []
+
+#: A part of one or more roll-ups: ``("period", period, nodes)``: the district-wide reports of the
+#: period not built yet, then for each node the summary's metrics of its children and itself, its
+#: rates by month and its line departments (all read the period's incidents: one process reads them
+#: once); ``("points", node, period)``: a roll-up's points.
+_Part = tuple[Any, ...]
+
+
+def _parts(plans: Sequence[_Plan], kept: Mapping[tuple[str, str], Table]) -> list[_Part]:
+    """The parts of ``plans``, costliest first (as workers take them up): the periods (those whose
+    assessment is still to make first), then the points."""
+    periods: dict[str, list[_Plan]] = {}
+    for plan in plans:
+        periods.setdefault(plan.period, []).append(plan)
+    wholes = []
+    for period, those in periods.items():
+        nodes = tuple(dict.fromkeys(p.node for p in those))
+        needs = any((name, period) not in kept for name in (RATINGS, SUBSIDIES) if name in those[0].reports)
+        wholes.append((not needs, ("period", period, nodes)))
+    # a period whose assessment is still to make first: it is the costliest part
+    parts: list[_Part] = [part for _, part in sorted(wholes, key=lambda w: w[0])]
+    parts += [("points", plan.node, plan.period) for plan in plans if POINTS in plan.reports]
+    return list(dict.fromkeys(parts))
+
+
+def _part(engine: Engine, part: _Part, plans: Mapping[tuple[str, str], _Plan],
+          kept: Mapping[tuple[str, str], Table]) -> Any:
+    """What one part computes, as plain values (tables, numbers, text)."""
+    kind = part[0]
+    if kind == "period":
+        _, period, nodes = part
+        reports, span = plans[(nodes[0], period)].reports, plans[(nodes[0], period)].span
+        tables = {(name, period): engine.report(name, {"period": period})
+                  for name in (RATINGS, SUBSIDIES) if name in reports and (name, period) not in kept}
+        values = {}
+        months = {}
+        departments = {}
+        for node in nodes:
+            plan = plans[(node, period)]
+            for subject in [c for c, _ in plan.children] + [node]:
+                values[(node, subject)] = _values(engine, plan, subject)
+            if plan.rates:
+                months[node] = _months(engine, node, span, plan.children, plan.rates)
+            if DEPARTMENTS in reports:
+                departments[node] = engine.report(DEPARTMENTS, {"period": period, "within": node})
+        return tables, values, months, departments
+    _, node, period = part
+    return _points(engine, node, period)
+
+
+def _values(engine: Engine, plan: _Plan, subject: str) -> list[Any]:
+    """A subject's incidents, three rates and overdue cases over the plan's period."""
+    span = plan.span
+    row: list[Any] = []
+    counted = None
+    for name, places in plan.rates:
+        found = engine.metric(name, subject, span.start, span.end)
+        if found is not None and counted is None and name == "closure_within_limit":
+            counted = found.inputs.get("incidents")
+        row.append(shown(found.value, places) if found is not None else None)
+    if plan.overdue:
+        found = engine.metric(OVERDUE, subject, span.start, span.end)
+        row.append(int(found.value) if found is not None else 0)
+    return [counted or 0, *row]
+
+
+def _computed(engine: Engine, parts: Sequence[_Part], plans: Mapping[tuple[str, str], _Plan],
+              kept: MutableMapping[tuple[str, str], Table], workers: int) -> dict[_Part, Any]:
+    """Every part's value, by part: from forked workers when asked and possible, else (and for what they
+    did not give back) computed here in order.  The district-wide tables made go into ``kept``."""
+    found: dict[_Part, Any] = {}
+    if workers > 1 and len(parts) > 1 and can_fork():
+        found = _in_workers(engine, parts, plans, kept, min(workers, len(parts)))
+    for part in parts:
+        if part not in found:
+            found[part] = _part(engine, part, plans, kept)
+        if part[0] == "period":
+            kept.update(found[part][0])
+    return found
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on (``gridcore rollup``'s default ``--workers``)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def can_fork() -> bool:
+    """True where a roll-up's parts can be computed by forked workers (``fork`` exists: Linux)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _in_workers(engine: Engine, parts: Sequence[_Part], plans: Mapping[tuple[str, str], _Plan],
+                kept: Mapping[tuple[str, str], Table], workers: int) -> dict[_Part, Any]:
+    """The parts ``workers`` forked processes computed (each takes the next part left as it finishes one)."""
+    context = multiprocessing.get_context("fork")
+    todo = context.SimpleQueue()
+    for k in range(len(parts)):
+        todo.put(k)
+    for _ in range(workers):
+        todo.put(None)  # one stop for each worker
+    readers, processes = [], []
+    ended = False
+    try:
+        for n in range(workers):
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_worker, args=(engine, parts, plans, kept, todo, send),
+                                      name=f"gridcore-rollup-{n + 1}", daemon=True)
+            process.start()
+            send.close()  # (the worker's end: its end of file is the worker's end)
+            readers.append(receive)
+            processes.append(process)
+        found: dict[_Part, Any] = {}
+        waiting = list(readers)
+        while waiting:
+            for reader in wait(waiting):
+                try:
+                    k, value = reader.recv()  # type: ignore[union-attr]
+                except EOFError:
+                    waiting.remove(reader)
+                    continue
+                found[parts[k]] = value
+        ended = True
+    finally:
+        for reader in readers:
+            reader.close()
+        for process in processes:
+            if ended:
+                process.join(timeout=5)  # (it sent its last part and closed its end: it is exiting)
+            if process.is_alive():
+                process.kill()  # interrupted here: the workers' parts are not waited for
+            process.join()
+    return found
+
+
+#: Store handles a forked worker inherited: kept (never closed, never collected) until it exits.
+_INHERITED: list[Any] = []
+
+
+def _worker(engine: Engine, parts: Sequence[_Part], plans: Mapping[tuple[str, str], _Plan],
+            kept: Mapping[tuple[str, str], Table], todo: Any, send: Any) -> None:
+    """A forked worker: computes parts as it takes them up and sends each back (a part it could not
+    compute is not sent: the parent computes it).
+
+    It reads the store through a handle of its own (``Engine.store_again``),
+    closed when it is done: the inherited handle's connection is the
+    parent's (a SQLite connection must not cross a fork, a PostgreSQL one
+    would mix two processes' messages), so it is neither used nor closed
+    here, and the worker ends with ``os._exit`` (multiprocessing's fork),
+    which runs no finalizer.
+    """
+    own = None
+    try:
+        try:
+            _INHERITED.append(engine.store)
+            engine.store = own = engine.store_again()
+        except Exception:  # noqa: BLE001 - the parent computes what this worker does not
+            return
+        while (k := todo.get()) is not None:
+            try:
+                value = _part(engine, parts[k], plans, kept)
+            except Exception:  # noqa: BLE001, S112 - the parent computes it again, and raises what it raises
+                continue
+            send.send((k, value))
+    finally:
+        send.close()
+        if own is not None:
+            own.close()
+
+
+def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
+               kept: Mapping[tuple[str, str], Table]) -> Rollup:
+    """The roll-up of ``plan`` from its computed parts."""
+    node, period, span, reports = plan.node, plan.period, plan.span, plan.reports
+    hierarchy = engine.community.hierarchy
+    _, values, months, departments = found[("period", period, _nodes_of(found, period))]
+    children = plan.children
+    stars = _stars(engine, kept[(RATINGS, period)], node, period, children) if RATINGS in reports else None
+    points = found[("points", node, period)] if POINTS in reports else None
+    paid = _subsidies(engine, kept[(SUBSIDIES, period)], node, period, children) if SUBSIDIES in reports else None
+
+    columns = ["node", "name", "incidents", *(name for name, _ in plan.rates)]
+    columns += [OVERDUE] if plan.overdue else []
     columns += ["rated", "mean stars"] if stars is not None else []
     columns += ["earned", "redeemed"] if points is not None else []
     columns += ["paid", "subsidies"] if paid is not None else []
     rows: list[tuple[Any, ...]] = []
-    for subject, name in [(c.id, c.name) for c in children] + [(node, TOTAL)]:
-        row = [subject, name, *values(subject)]
+    for subject, name in [*children, (node, TOTAL)]:
+        row = [subject, name, *values[(node, subject)]]
         if stars is not None:
             row += list(_star_summary(hierarchy.levels, stars.rows if subject == node else
                                       [r for r in stars.rows if r[0] == subject]))
@@ -184,22 +391,25 @@ def _rollup(engine: Engine, node: str, period: str, built: MutableMapping[tuple[
         summary_notes.append(f"subsidies of people holding roles across or above the children: {paid[0]}")
     tables: dict[str, Table] = {
         "summary": Table(f"三率与汇总 the three rates, overdue cases, stars, points and subsidies by "
-                         f"{_level_of(engine, children)}, {period}", tuple(columns), tuple(rows),
-                         tuple(summary_notes)),
+                         f"{plan.levels}, {period}", tuple(columns), tuple(rows), tuple(summary_notes)),
     }
-    if rates:
-        tables[MONTHS] = _months(engine, node, span, children, rates)
+    if plan.rates:
+        tables[MONTHS] = months[node]
     if DEPARTMENTS in reports:
-        tables["departments"] = engine.report(DEPARTMENTS, {"period": period, "within": node})
+        tables["departments"] = departments[node]
     if stars is not None:
         tables["stars"] = stars
     if paid is not None:
         tables["subsidies"] = paid[3]
     top = hierarchy.node(node)
-    return Rollup(node, top.name, engine.community.level_label(top.level), period, tables, tuple(notes))
+    return Rollup(node, top.name, engine.community.level_label(top.level), period, tables, plan.notes)
 
 
-def _months(engine: Engine, node: str, span: Period, children: Sequence[Any],
+def _nodes_of(found: Mapping[_Part, Any], period: str) -> tuple[str, ...]:
+    return next(part[2] for part in found if part[0] == "period" and part[1] == period)
+
+
+def _months(engine: Engine, node: str, span: Period, children: Sequence[tuple[str, str]],
             rates: Sequence[tuple[str, int]]) -> Table:
     """The three rates of each child and of ``node`` in each calendar month ``span`` touches (cut to ``span``)."""
     tz = engine.community.tz
@@ -207,7 +417,7 @@ def _months(engine: Engine, node: str, span: Period, children: Sequence[Any],
     month = parse_period(f"{span.start.astimezone(tz):%Y-%m}", tz)
     while month.start < span.end:
         start, end = max(month.start, span.start), min(month.end, span.end)
-        for subject, name in [(c.id, c.name) for c in children] + [(node, TOTAL)]:
+        for subject, name in [*children, (node, TOTAL)]:
             found = [engine.metric(metric, subject, start, end) for metric, _ in rates]
             rows.append((month.label, subject, name,
                          *(shown(f.value, places) if f is not None else None for f, (_, places) in zip(found, rates))))
@@ -229,11 +439,12 @@ def _child_of(engine: Engine, node: str, cell: str) -> str | None:
     return None
 
 
-def _stars(engine: Engine, ratings: Table, node: str, period: str, children: Sequence[Any]) -> Table:
+def _stars(engine: Engine, ratings: Table, node: str, period: str, children: Sequence[tuple[str, str]]
+           ) -> Table:
     """Every rated node under ``node``, grouped by child (评星定级, side by side)."""
     col = {name: k for k, name in enumerate(ratings.columns)}
-    names = {c.id: c.name for c in children}
-    order = {c.id: k for k, c in enumerate(children)}
+    names = dict(children)
+    order = {child: k for k, (child, _) in enumerate(children)}
     rows = []
     for row in ratings.rows:
         child = _child_of(engine, node, str(row[col["node"]]))
@@ -262,13 +473,13 @@ def _points(engine: Engine, node: str, period: str) -> dict[str, tuple[int, int]
     return {str(r[col["node"]]): (int(r[col["earned"]]), int(r[col["redeemed"]])) for r in table.rows}
 
 
-def _subsidies(engine: Engine, table: Table, node: str, period: str, children: Sequence[Any]
+def _subsidies(engine: Engine, table: Table, node: str, period: str, children: Sequence[tuple[str, str]]
                ) -> tuple[int, dict[str, tuple[int, Decimal]], tuple[int, Decimal], Table]:
     """Subsidies per child: (people counted apart, per child (people, amount), total, per-person table)."""
     col = {name: k for k, name in enumerate(table.columns)}
     community = engine.community
     hierarchy = community.hierarchy
-    names = {c.id: c.name for c in children}
+    names = dict(children)
     per_child: dict[str, tuple[int, Decimal]] = {}
     apart = 0
     total = (0, Decimal(0))
@@ -290,7 +501,7 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
             people, sums = per_child.get(child, (0, Decimal(0)))
             per_child[child] = (people + 1, sums + amount)
         rows.append((child or "", names.get(child or "", ""), member, row[col["name"]], amount))
-    order = {c.id: k for k, c in enumerate(children)}
+    order = {child: k for k, (child, _) in enumerate(children)}
     rows.sort(key=lambda r: (order.get(str(r[0]), len(order)), str(r[2])))
     people_table = Table(f"补贴 subsidies under {node}, {period}, by person",
                          ("child", "child name", "member", "name", "amount"), tuple(rows))
@@ -306,9 +517,12 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
 @click.option("--table", type=click.Choice(TABLES), help="Only this table (CSV: the summary unless given).")
 @click.option("--chart", "chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw mean stars per child and the three rates by month (.png, .svg or .pdf).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Processes computing the roll-up's parts at once (default: the CPUs; 1: one after the other).")
 @store_option
 @format_option
-def rollup_command(node: str, period: str, table: str | None, chart: Path | None, store: str, fmt: str) -> None:
+def rollup_command(node: str, period: str, table: str | None, chart: Path | None, workers: int | None, store: str,
+                   fmt: str) -> None:
     """A street's communities or a district's streets side by side: three rates, overdue, stars, points, subsidies."""
     plugin_manager()
     try:
@@ -321,7 +535,7 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         # the store decodes its checkpoint, a read too (gridcore.garbage)
         with fewer_collections_while_reading(), \
                 open_engine(store, read_only=True, now=datetime.now(UTC)) as engine:
-            found = rollup(engine, node, period)
+            found = rollup(engine, node, period, workers=workers or default_workers())
             text = found.render(fmt, table)
         if chart is not None:
             from .rollup_chart import write_chart
@@ -334,4 +548,4 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         click.echo(f"chart written to {chart} (图表已写入)", err=True)
 
 
-__all__ = ["Rollup", "rollup", "rollup_command", "shown"]
+__all__ = ["Rollup", "can_fork", "default_workers", "rollup", "rollup_command", "rollups", "shown"]

@@ -345,3 +345,90 @@ def test_rollups_of_one_run_build_the_district_wide_reports_once(simulated: Engi
     assert all(built[key] is kept[key] for key in kept)
     assert first == rollup(simulated, "yz-s1", "2025-03-03")
     assert second.tables["summary"] == rollup(simulated, "yz-s2", "2025-03-03").tables["summary"]
+
+
+# ---------------------------------------------------------------- roll-ups in forked workers
+
+
+def every_rendering(found: Any) -> str:
+    """A roll-up as text, as JSON and every table as CSV: what must not change by a byte."""
+    return "\n".join([found.render("text"), found.render("json"), *(found.render("csv", t) for t in found.tables)])
+
+
+@pytest.fixture(scope="module", params=["tinydb", "sqlite", "postgresql"])
+def stored(request: pytest.FixtureRequest, mini_district: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The small district's two simulated days in a store of each backend (ticked: as after an ingest)."""
+    from storefixtures import StoreFactory
+
+    factory = StoreFactory(request.param, tmp_path_factory.mktemp(f"parallel-{request.param}"))
+    community = load_community(mini_district)
+    first = datetime(2025, 3, 3, tzinfo=TZ)
+    events = list(simulate(community, load_scenario(YINZHOU / "scenario.yaml"), days=2, start=first, seed=5))
+    try:
+        with Engine.open(store=factory.url(), community=community, ruleset=RULES, effective=first,
+                         clock=FixedClock(first + timedelta(days=2))) as opened:
+            opened.record_many(events)
+            opened.tick(first + timedelta(days=2))
+            yield opened
+    finally:
+        factory.cleanup()
+
+
+def test_rollups_in_forked_workers_are_the_serial_ones_byte_for_byte(stored: Engine) -> None:
+    from gridcore_app.rollup import can_fork, rollups
+
+    if not can_fork():
+        pytest.skip("no fork here: roll-ups run one part after the other")
+    asked = [("yz", "2025-W10"), ("yz-s1", "2025-W10"), ("yz", "2025-03-03"), ("yz-s2", "2025-Q1")]
+    # the workers first: forked from a state no serial roll-up has warmed
+    built: dict[tuple[str, str], Any] = {}
+    parallel = rollups(stored, asked, built=built, workers=3)
+    assert set(built) == {(name, period) for name in ("assessment.ratings", "assessment.subsidies")
+                          for period in ("2025-W10", "2025-03-03", "2025-Q1")}
+    serial = rollups(stored, asked, workers=1)
+    assert [every_rendering(r) for r in parallel] == [every_rendering(r) for r in serial]
+    assert parallel == serial
+    # one roll-up alone, and one whose district-wide reports were built by an earlier one
+    assert every_rendering(rollup(stored, "yz", "2025-Q1", workers=2)) == every_rendering(
+        rollup(stored, "yz", "2025-Q1"))
+    assert rollup(stored, "yz-s1", "2025-Q1", built=built, workers=2) == rollup(stored, "yz-s1", "2025-Q1")
+    # the store is still this engine's to read and write after the workers ended
+    assert stored.report("points.totals", {"node": "yz", "period": "2025-W10"}).rows
+    stored.tick(datetime(2025, 3, 5, 1, tzinfo=TZ))
+
+
+def test_every_part_of_a_rollup_comes_back_from_the_workers(stored: Engine) -> None:
+    from gridcore_app import rollup as module
+
+    if not module.can_fork():
+        pytest.skip("no fork here: roll-ups run one part after the other")
+    plans = {(node, "2025-W10"): module._plan(stored, node, "2025-W10") for node in ("yz", "yz-s1")}
+    parts = module._parts(list(plans.values()), {})
+    assert [part[0] for part in parts] == ["period", "points", "points"]
+    found = module._in_workers(stored, parts, plans, {}, 2)
+    assert set(found) == set(parts)  # none left for this process to compute
+    here = {part: module._part(stored, part, plans, {}) for part in parts}
+    assert found == here
+
+
+def test_the_rollup_command_takes_workers(simulated: Engine) -> None:
+    runner = CliRunner()
+    store = simulated.store.url
+    shown = {n: runner.invoke(main_group, ["rollup", "yz", "--period", "2025-W10", "--store", store,
+                                           "--format", "json", "--workers", str(n)]) for n in (1, 2)}
+    assert shown[1].exit_code == 0, shown[1].output
+    assert shown[2].output == shown[1].output and '"summary"' in shown[1].output
+    wrong = runner.invoke(main_group, ["rollup", "yz", "--period", "2025-W10", "--store", store, "--workers", "0"])
+    assert wrong.exit_code != 0
+
+
+def test_store_again_is_a_handle_of_its_own_on_the_same_store(stored: Engine) -> None:
+    again = stored.store_again()
+    try:
+        assert again is not stored.store
+        assert again.position() == stored.store.position() == stored.position
+        assert again.get("meta", "community") == stored.store.get("meta", "community")
+    finally:
+        again.close()
+    assert stored.store.position() == stored.position  # the engine's own handle is open still
