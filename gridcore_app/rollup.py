@@ -301,11 +301,11 @@ def _in_workers(engine: Engine, parts: Sequence[_Part], plans: Mapping[tuple[str
             readers.append(receive)
             processes.append(process)
         found: dict[_Part, Any] = {}
-        waiting = list(readers)
+        waiting: list[Any] = list(readers)
         while waiting:
             for reader in wait(waiting):
                 try:
-                    k, value = reader.recv()  # type: ignore[union-attr]
+                    k, value = reader.recv()  # type: ignore[union-attr, call-arg]
                 except EOFError:
                     waiting.remove(reader)
                     continue
