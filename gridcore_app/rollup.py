@@ -149,7 +149,7 @@ def rollups(engine: Engine, asked: Sequence[tuple[str, str]], *,
     with fewer_collections_while_reading():
         kept: MutableMapping[tuple[str, str], Table] = {} if built is None else built
         plans = {(node, period): _plan(engine, node, period) for node, period in asked}
-        parts = _parts(list(plans.values()), kept)
+        parts = _parts(list(plans.values()))
         found = _computed(engine, parts, plans, kept, workers)
         return [_assembled(engine, plans[(node, period)], found, kept) for node, period in asked]
 
@@ -194,21 +194,31 @@ def _plan(engine: Engine, node: str, period: str) -> _Plan:
 _Part = tuple[Any, ...]
 
 
-def _parts(plans: Sequence[_Plan], kept: Mapping[tuple[str, str], Table]) -> list[_Part]:
-    """The parts of ``plans``, costliest first (as workers take them up): the periods (those whose
-    assessment is still to make first), then the points."""
-    periods: dict[str, list[_Plan]] = {}
+def _parts(plans: Sequence[_Plan]) -> list[_Part]:
+    """The parts of ``plans`` in the order asked (as one process computes them: a period's, then its
+    points, roll-up after roll-up, so what a period's parts read is still at hand)."""
+    nodes: dict[str, list[str]] = {}
     for plan in plans:
-        periods.setdefault(plan.period, []).append(plan)
-    wholes = []
-    for period, those in periods.items():
-        nodes = tuple(dict.fromkeys(p.node for p in those))
-        needs = any((name, period) not in kept for name in (RATINGS, SUBSIDIES) if name in those[0].reports)
-        wholes.append((not needs, ("period", period, nodes)))
-    # a period whose assessment is still to make first: it is the costliest part
-    parts: list[_Part] = [part for _, part in sorted(wholes, key=lambda w: w[0])]
-    parts += [("points", plan.node, plan.period) for plan in plans if POINTS in plan.reports]
+        nodes.setdefault(plan.period, []).append(plan.node)
+    parts: list[_Part] = []
+    for plan in plans:
+        parts.append(("period", plan.period, tuple(dict.fromkeys(nodes[plan.period]))))
+        if POINTS in plan.reports:
+            parts.append(("points", plan.node, plan.period))
     return list(dict.fromkeys(parts))
+
+
+def _costliest_first(parts: Sequence[_Part], plans: Mapping[tuple[str, str], _Plan],
+                     kept: Mapping[tuple[str, str], Table]) -> list[_Part]:
+    """``parts`` as workers take them up: the periods whose assessment is still to make (the costliest
+    parts), the other periods, then the points."""
+    def cost(part: _Part) -> int:
+        if part[0] != "period":
+            return 2
+        reports = plans[(part[2][0], part[1])].reports
+        return 0 if any((name, part[1]) not in kept for name in (RATINGS, SUBSIDIES) if name in reports) else 1
+
+    return sorted(parts, key=cost)
 
 
 def _part(engine: Engine, part: _Part, plans: Mapping[tuple[str, str], _Plan],
@@ -258,7 +268,7 @@ def _computed(engine: Engine, parts: Sequence[_Part], plans: Mapping[tuple[str, 
     did not give back) computed here in order.  The district-wide tables made go into ``kept``."""
     found: dict[_Part, Any] = {}
     if workers > 1 and len(parts) > 1 and can_fork():
-        found = _in_workers(engine, parts, plans, kept, min(workers, len(parts)))
+        found = _in_workers(engine, _costliest_first(parts, plans, kept), plans, kept, min(workers, len(parts)))
     for part in parts:
         if part not in found:
             found[part] = _part(engine, part, plans, kept)

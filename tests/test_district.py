@@ -404,7 +404,7 @@ def test_every_part_of_a_rollup_comes_back_from_the_workers(stored: Engine) -> N
     if not module.can_fork():
         pytest.skip("no fork here: roll-ups run one part after the other")
     plans = {(node, "2025-W10"): module._plan(stored, node, "2025-W10") for node in ("yz", "yz-s1")}
-    parts = module._parts(list(plans.values()), {})
+    parts = module._parts(list(plans.values()))
     assert [part[0] for part in parts] == ["period", "points", "points"]
     found = module._in_workers(stored, parts, plans, {}, 2)
     assert set(found) == set(parts)  # none left for this process to compute
