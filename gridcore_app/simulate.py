@@ -114,6 +114,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "find_community",
+    "fixed_population",
     "load_scenario",
     "parse_scenario",
     "scenario_problems",
@@ -168,6 +169,21 @@ def write_jsonl(events: Iterable[Event], out: IO[str]) -> int:
 # ---------------------------------------------------------------- the generator
 
 
+def fixed_population(scenario: Scenario, residents: int) -> Scenario:
+    """``scenario`` with ``residents`` registered on the first day and nobody added after (``simulate``'s
+    ``population``): its population plan's ``initial`` and ``per_day``, its households' ``move_in_per_day``."""
+    if residents < 0:
+        raise ScenarioError(f"population must not be negative, got {residents}")
+    if scenario.population is None:
+        raise ScenarioError("a fixed population needs the scenario's population plan (who registers residents)")
+    households = scenario.households
+    return attrs.evolve(
+        scenario,
+        population=attrs.evolve(scenario.population, initial=residents, per_day=0.0),
+        households=None if households is None else attrs.evolve(households, move_in_per_day=0.0),
+    )
+
+
 def simulate(
     community: Community,
     scenario: Scenario,
@@ -175,13 +191,25 @@ def simulate(
     days: int,
     start: datetime | date,
     seed: int,
+    population: int | None = None,
 ) -> Iterator[Event]:
     """Yield ``days`` days of the community's events from ``start``, in canonical order.
 
     ``start`` is a date (midnight in the community's time zone) or an aware
     datetime.  Events that would fall after the last day are not produced: an
     incident still open then stays open, as in life.
+
+    ``population`` gives a fixed population: that many residents are
+    registered in the first half hour of the first day (in place of the
+    scenario's ``population.initial``) and nobody is added after (no
+    registrations per day, no households moving in); moves, moves out and
+    everything else go on as the scenario says.  A long run then holds the
+    same people from its first day to its last, which is how
+    ``benchmarks/engine_ingest.py --fixed-population`` tells what grows with
+    the number of events from what grows with the number of people.
     """
+    if population is not None:
+        scenario = fixed_population(scenario, population)
     problems = scenario_problems(scenario, community)
     if problems:
         raise ScenarioError("scenario does not fit community " + community.name + ": " + "; ".join(problems))

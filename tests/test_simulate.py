@@ -277,3 +277,25 @@ def test_xingfuwan_simulates_campaigns_and_its_households(communities: dict[str,
     cared = {(link.member, link.household) for link in xf.care}
     # a home visit is by a party member of the household's cluster (包联户), never by someone else
     assert all((e.actor, e.household) in cared for e in events if e.kind == "household_visited")  # type: ignore[attr-defined]
+
+
+def test_a_fixed_population_registers_everyone_on_the_first_day_and_nobody_after(
+        communities: dict[str, Community]) -> None:
+    yq = communities["yinquan"]
+    scenario = load_scenario(RULESETS_DIR / "yinquan" / "scenario.yaml")
+    events = list(simulate(yq, scenario, days=20, start=START, seed=2, population=400))
+    first_night = datetime(2025, 1, 1, 0, 30, tzinfo=yq.tz)
+    registered = [e for e in events if isinstance(e, ResidentRegistered)]
+    assert len(registered) == 400 and all(e.time <= first_night for e in registered)
+    assert Counter(e.kind for e in events)["resident_moved"] > 0  # moves go on: where, not how many
+    growing = events_of(yq, "yinquan", 20, seed=2)
+    assert sum(isinstance(e, ResidentRegistered) for e in growing) > scenario.population.initial  # type: ignore[union-attr]
+    # households moving in add people too: a fixed population has none
+    xf = communities["xingfuwan"]
+    kinds = Counter(e.kind for e in simulate(xf, load_scenario(RULESETS_DIR / "xingfuwan" / "scenario.yaml"),
+                                             days=20, start=START, seed=1, population=50))
+    assert kinds["resident_registered"] == 50 and kinds["household_moved_in"] == 0
+    assert kinds["household_visited"] > 0
+    assert Counter(e.kind for e in events_of(xf, "xingfuwan", 20))["household_moved_in"] > 0
+    with pytest.raises(ScenarioError, match="must not be negative"):
+        simulate(yq, scenario, days=1, start=START, seed=1, population=-1)
