@@ -10,13 +10,27 @@ store of the same backend (the store-only baseline): flat means neither the
 engine nor the store slows down as the log grows.
 
 Beside wall time the child reports its CPU time per event (other work on a
-shared machine counts less in it) and its resident memory at each size N: the
-events are simulated a call at a time as they are recorded (and simulated
-again, identically, for the baseline), so what the process holds is the
-engine's own state, not the benchmark's list of events.
+shared machine counts less in it) and its memory at each size N: resident
+memory then (``VmRSS``) and the process's peak so far (``VmHWM``, the most it
+held at any moment up to N: a checkpoint's document included); the events are
+simulated a call at a time as they are recorded (and simulated again,
+identically, for the baseline in a child of its own, whose peak is the
+simulator's and the store's share), so what the engine's process holds
+beyond the baseline's is the engine's own state, not the benchmark's list of
+events.  The residents column counts the residents the engine knows at N
+(registered by events; the roster's members come on top).
+
+Yinquan's simulation registers residents every day (about 5,000 by 1M
+events), so its population grows with the log.  ``--population N`` tells the
+two apart: N residents registered on the first day and nobody after
+(``simulate(..., population=N)``), so whatever still grows with N events at a
+fixed population is state that grows with the log.  Each backend's notes give
+the last checkpoint's size (the JSON of its documents, per plugin) and what
+building it took at most (``tracemalloc``'s peak over one more checkpoint
+taken at the end).
 
 Run ``python benchmarks/engine_ingest.py [--quick] [--large] [--backends sqlite]
-[--sizes 10000,100000]``.
+[--sizes 10000,100000] [--population 5128]``.
 """
 
 from __future__ import annotations
@@ -56,6 +70,12 @@ class GrowthRow:
     rss_mb: float = 0.0
     #: CPU seconds of the engine's calls from the first event to ``n`` (checkpoints included)
     cpu_seconds: float = 0.0
+    #: the engine's process's peak resident memory up to ``n`` (VmHWM), MiB
+    peak_mb: float = 0.0
+    #: the store-only baseline's process's peak resident memory up to ``n`` (same events simulated), MiB
+    store_peak_mb: float = 0.0
+    #: residents the engine knows at ``n`` (registered by events; the roster comes on top)
+    residents: int = 0
 
 
 def marginal(points: list[tuple[int, float]], size: int) -> float:
@@ -78,19 +98,30 @@ def rss_mb() -> float:
     return 0.0
 
 
-def days_for(size: int) -> int:
+def days_for(size: int, population: int | None = None) -> int:
     """Days of Yinquan's simulation that hold at least ``size`` events (from a 60-day sample)."""
-    _, sample = district.year_of(COMMUNITY, 1, 60)
-    return int(60 * size / max(len(sample), 1) * 1.1) + 30
+    from gridcore_app.simulate import simulate
+
+    community, _ = district.year_of(COMMUNITY, 1, 0)
+    sample = sum(1 for _ in simulate(community, scenario(), days=60, start=district.START, seed=1,
+                                     population=population))
+    return int(60 * size / max(sample, 1) * 1.1) + 30
 
 
-def calls(size: int, days: int) -> Any:
+def scenario() -> Any:
+    from gridcore_app.simulate import load_scenario
+
+    return load_scenario(district.REPO / "rulesets" / COMMUNITY / "scenario.yaml")
+
+
+def calls(size: int, days: int, population: int | None = None) -> Any:
     """``(community, iterator of lists of about CALL events)``: the first ``size`` events, simulated as they
     are read, cut as ``gridcore ingest`` cuts a file (``chunks_of_events``): a call ends only where the time
     steps on by more than the engine's ``DECIDED_WITH``.  A call ending inside a run of events at one time
     would record the last event's on-the-spot decisions (due ``DECIDED_WITH`` after it) before the next
     call's events at that time, which are then late: exact, but a rewind to the last checkpoint before
-    them (docs/architecture.md); this is how an embedder is told to cut its calls."""
+    them (docs/architecture.md); this is how an embedder is told to cut its calls.  ``population``: a fixed
+    population (``simulate``'s), else the scenario's growing one."""
     from itertools import islice
 
     from gridcore.engine import DECIDED_WITH
@@ -100,7 +131,7 @@ def calls(size: int, days: int) -> Any:
     folder = district.REPO / "rulesets" / COMMUNITY
     community = load_community(folder)
     stream = islice(simulate(community, load_scenario(folder / "scenario.yaml"), days=days,
-                             start=district.START, seed=1), size)
+                             start=district.START, seed=1, population=population), size)
 
     def cut() -> Any:
         chunk: list[Any] = []
@@ -117,24 +148,23 @@ def calls(size: int, days: int) -> Any:
     return community, cut()
 
 
-def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None, out: Any) -> None:
-    """Child process: one engine fed up to the largest size; then the store-only baseline."""
+def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None, population: int | None,
+         out: Any) -> None:
+    """Child process: one engine fed up to the largest size; its checkpoint measured at the end."""
     import gc
 
     from gridcore import Engine, FixedClock
-    from gridcore.codec import EventCodec
-    from gridcore.store.url import open_store
 
-    days = days_for(max(sizes))
+    days = days_for(max(sizes), population)
     gc.collect()
-    community, chunks = calls(max(sizes), days)
+    community, chunks = calls(max(sizes), days, population)
     rules = district.ruleset_files(COMMUNITY)
     first = datetime.combine(district.START, clock_time(0), tzinfo=community.tz)
     engine = Engine.open(store=district.store_url(backend, Path(folder), "growth", postgres), community=community,
                          clock=FixedClock(first), ruleset=rules[0] if rules else None, effective=first)
     points: list[tuple[int, float]] = []
     cpu_points: list[tuple[int, float]] = []
-    memory: dict[int, float] = {}
+    memory: dict[int, tuple[float, float, int]] = {}
     total = cpu = 0.0
     done = 0
     with engine:
@@ -147,28 +177,73 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
             points.append((done, total))
             cpu_points.append((done, cpu))
             if any(done >= n and n not in memory for n in sizes):
-                memory.update({n: rss_mb() for n in sizes if done >= n and n not in memory})
+                now = (rss_mb(), district.peak_mb(), len(engine._population))
+                memory.update({n: now for n in sizes if done >= n and n not in memory})
+        checkpoint = checkpoint_size(engine)
+    rows = [(n, marginal(points, n), next(t for m, t in points if m >= n), marginal(cpu_points, n),
+             *memory.get(n, (0.0, 0.0, 0)), next(t for m, t in cpu_points if m >= n)) for n in sizes]
+    out.put({"rows": rows, "checkpoint": checkpoint})
+
+
+def checkpoint_size(engine: Any) -> dict[str, Any]:
+    """One more checkpoint, taken now: the peak bytes ``tracemalloc`` saw while it was taken (what building
+    the whole document in memory costs at once, beyond what the engine held before), its position and the
+    JSON bytes of its documents (the core's and each plugin's)."""
+    import json
+    import tracemalloc
+
+    from gridcore.engine import CHECKPOINTS
+
+    engine._checkpointed = -1  # so that checkpoint() takes one more at the same position
+    tracemalloc.start()
+    engine.checkpoint()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    store = engine.store
+    index = store.get(CHECKPOINTS, "index") or {"slots": {}}
+    if not index["slots"]:
+        return {}
+    slot, position = max(index["slots"].items(), key=lambda item: int(item[1]))
+    sizes: dict[str, int] = {}
+    for key, doc in store.items(CHECKPOINTS):
+        if key == f"slot-{slot}":
+            sizes["core"] = len(json.dumps(doc, ensure_ascii=False).encode())
+        elif key.startswith(f"slot-{slot}."):
+            sizes[key.split(".", 1)[1]] = len(json.dumps(doc, ensure_ascii=False).encode())
+    return {"position": int(position), "sizes": sizes, "build_peak": peak}
+
+
+def store_only(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None, population: int | None,
+               out: Any) -> None:
+    """Child process: the same events simulated again and appended straight to a fresh store."""
+    import gc
+
+    from gridcore.codec import EventCodec
+    from gridcore.store.url import open_store
+
+    days = days_for(max(sizes), population)
+    gc.collect()
     codec = EventCodec()
     base = open_store(district.store_url(backend, Path(folder), "growthbase", postgres))
     base_points: list[tuple[int, float]] = []
+    peaks: dict[int, float] = {}
     base_total = 0.0
     done = 0
-    for chunk in calls(max(sizes), days)[1]:
+    for chunk in calls(max(sizes), days, population)[1]:
         docs = [codec.to_dict(e) for e in chunk]
         t0 = time.perf_counter()
         base.append(docs)
         base_total += time.perf_counter() - t0
         done += len(docs)
         base_points.append((done, base_total))
+        peaks.update({n: district.peak_mb() for n in sizes if done >= n and n not in peaks})
     base.close()
-    rows = [(n, marginal(points, n), marginal(base_points, n), next(t for m, t in points if m >= n),
-             marginal(cpu_points, n), memory.get(n, 0.0), next(t for m, t in cpu_points if m >= n)) for n in sizes]
-    out.put({"rows": rows})
+    out.put({"rows": [(marginal(base_points, n), peaks.get(n, 0.0)) for n in sizes]})
 
 
 def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("tinydb", "sqlite", "postgresql"),
-        sizes: tuple[int, ...] | None = None) -> tuple[list[GrowthRow], list[str]]:
-    """Every backend asked for; rows and notes."""
+        sizes: tuple[int, ...] | None = None, population: int | None = None) -> tuple[list[GrowthRow], list[str]]:
+    """Every backend asked for; rows and notes.  ``population``: a fixed one (``--population``)."""
     if sizes is None:
         sizes = (2_000, 5_000) if quick else ((10_000, 100_000, 1_000_000) if large else (10_000, 100_000))
     postgres = os.environ.get("GRIDCORE_TEST_POSTGRES_URL") or os.environ.get("GRIDCORE_BENCH_POSTGRES_URL")
@@ -182,27 +257,48 @@ def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("
             continue
         with tempfile.TemporaryDirectory(prefix=f"gridcore-growth-{backend}-") as folder:
             try:
-                got = district.in_child(grow, backend, folder, sizes, postgres)
+                got = district.in_child(grow, backend, folder, sizes, postgres, population)
+                base = district.in_child(store_only, backend, folder, sizes, postgres, population)
             except RuntimeError as exc:
                 notes.append(f"{backend}: engine ingest failed: {district._last_line(exc)}")
                 continue
             finally:
                 if backend == "postgresql" and postgres:
                     district._drop_schemas(postgres, f"bench_{Path(folder).name[-8:]}_")
-        rows.extend(GrowthRow(backend, *row) for row in got["rows"])
+        for (n, engine_us, seconds, cpu_us, rss, peak, residents, cpu_s), (store_us, store_peak) in zip(
+                got["rows"], base["rows"], strict=True):
+            rows.append(GrowthRow(backend, n, engine_us, store_us, seconds, cpu_us, rss, cpu_s, peak, store_peak,
+                                  residents))
+        notes.append(checkpoint_note(backend, got["checkpoint"]))
+    if population is not None:
+        notes.append(f"A fixed population: {population:,} residents registered on the first day, nobody after "
+                     "(simulate(..., population=N)).")
     return rows, notes
+
+
+def checkpoint_note(backend: str, found: dict[str, Any]) -> str:
+    if not found:
+        return f"{backend}: no checkpoint stored."
+    mib = 1024 * 1024
+    parts = ", ".join(f"{name} {size / mib:.1f}" for name, size in sorted(found["sizes"].items(),
+                                                                          key=lambda item: -item[1]))
+    return (f"{backend}: a checkpoint at the end ({found['position']:,} events in the store) is "
+            f"{sum(found['sizes'].values()) / mib:.1f} MiB of JSON ({parts}); taking it "
+            f"allocated at most {found['build_peak'] / mib:.1f} MiB at once (tracemalloc peak).")
 
 
 def table(rows: list[GrowthRow]) -> str:
     lines = [
         ("| backend | events in the store | engine µs/event at N | engine CPU µs/event at N | events/s at N "
-         "| store-only µs/event at N | ratio | engine s to N | engine CPU s to N | memory MiB at N |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+         "| store-only µs/event at N | ratio | engine s to N | engine CPU s to N | memory MiB at N "
+         "| peak MiB to N | store-only peak MiB to N | residents at N |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = r.engine_us / r.store_us if r.store_us else float("inf")
         lines.append(f"| {r.backend} | {r.n:,} | {r.engine_us:.0f} | {r.engine_cpu_us:.0f} | {1e6 / r.engine_us:,.0f} "
-                     f"| {r.store_us:.1f} | {ratio:.1f}× | {r.seconds:.1f} | {r.cpu_seconds:.1f} | {r.rss_mb:.0f} |")
+                     f"| {r.store_us:.1f} | {ratio:.1f}× | {r.seconds:.1f} | {r.cpu_seconds:.1f} | {r.rss_mb:.0f} "
+                     f"| {r.peak_mb:.0f} | {r.store_peak_mb:.0f} | {r.residents:,} |")
     return "\n".join(lines)
 
 
@@ -212,9 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", action="store_true", help="also 1M events through one engine")
     parser.add_argument("--backends", default="tinydb,sqlite,postgresql", help="comma-separated backends")
     parser.add_argument("--sizes", default="", help="comma-separated store sizes (default: by --quick/--large)")
+    parser.add_argument("--population", type=int, default=None,
+                        help="a fixed population: N residents registered on the first day, nobody after")
     args = parser.parse_args(argv)
     sizes = tuple(int(n) for n in args.sizes.split(",") if n) or None
-    rows, notes = run(args.quick, args.large, tuple(b for b in args.backends.split(",") if b), sizes)
+    rows, notes = run(args.quick, args.large, tuple(b for b in args.backends.split(",") if b), sizes,
+                      args.population)
     print(table(rows))
     for note in notes:
         print(note)
