@@ -177,3 +177,33 @@ def test_a_day_restored_from_a_checkpoint_takes_more_participants(tmp_path: Path
         saved = state.gridcore_save_state()
         engine.rebuild()
         assert engine.state("assessment").gridcore_save_state() == saved
+
+
+def test_a_day_over_keeps_its_participants_as_a_list_and_takes_a_late_one(tmp_path: Path) -> None:
+    """A live engine's past days hold the sorted list a checkpoint saves (a set takes up to ten times the memory);
+    a late activity on such a day makes it a set again and counts, as the log does."""
+    events = day_of_events(4)
+    activities = [e for e in events if e.kind == "activity_recorded"]
+    days = sorted({e.time.astimezone(CST).date() for e in activities})
+    assert len(days) >= 3
+    with Engine.open(store=str(tmp_path / "store"), community=community(), ruleset=RULES,
+                     effective=datetime(2024, 1, 1, tzinfo=CST), clock=FixedClock(CLOCK), plugins=plugins()) as engine:
+        assert not engine.record_many(events).refused
+        state = engine.state("assessment")
+        for day in days[:-1]:
+            assert isinstance(state.participants[day], list)
+            assert state.participants[day] == sorted({e.participant for e in activities
+                                                      if e.time.astimezone(CST).date() == day})
+        day = days[0]
+        first = min((e for e in activities if e.time.astimezone(CST).date() == day), key=lambda e: e.time)
+        newcomer = min({e.participant for e in activities} - set(state.participants[day]))
+        assert not engine.record_many([attrs.evolve(first, id="late-one", time=first.time + timedelta(minutes=1),
+                                                    actor=newcomer, member=None)]).refused
+        state = engine.state("assessment")
+        assert newcomer in state.participants[day]
+        span = parse_period(day.isoformat(), CST)
+        assert participants(engine, span.start, span.end, from_state=True) == \
+            participants(engine, span.start, span.end, from_state=False)
+        saved = state.gridcore_save_state()
+        engine.rebuild()
+        assert engine.state("assessment").gridcore_save_state() == saved

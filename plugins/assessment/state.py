@@ -75,7 +75,8 @@ class AssessmentState:
         self.patrols: dict[date, Counter[str]] = {}
         #: who took part in an activity, per local day, as ``logindex.participants`` would read the log
         #: (a day restored from a checkpoint is the list it saved, made a set when the day gains someone:
-        #: restoring does not build 500 days' sets of which a read asks for a month's)
+        #: restoring does not build 500 days' sets of which a read asks for a month's; a day over is
+        #: made the sorted list again when a later day begins, ``_day_over``)
         self.participants: dict[date, set[str] | list[str]] = {}
         #: registered residents now: person -> (node, name), as ``logindex.population`` reads the log
         #: (a registration sets both, a move of someone registered the node)
@@ -98,6 +99,7 @@ class AssessmentState:
             self.last = when
             day = when.astimezone(self.engine.community.tz).date()
             if day != self._last_day:
+                self._day_over(self._last_day)
                 self._forget_old_days(day)
         kind = event.kind
         if kind == "patrol_logged":
@@ -124,6 +126,14 @@ class AssessmentState:
             self.registered[event.person] = (event.node, event.name)
         elif isinstance(event, ResidentMoved) and event.person in self.registered:
             self.registered[event.person] = (event.node, self.registered[event.person][1])
+
+    def _day_over(self, day: date | None) -> None:
+        """The latest event's day was ``day`` and a later one has begun: its participants become the sorted
+        list a checkpoint saves (340 names: 33 KB as a set, 3 KB as the list, and ``KEPT_DAYS`` days are
+        kept); a late event for that day makes it a set again."""
+        people = self.participants.get(day) if day is not None else None
+        if isinstance(people, set):
+            self.participants[day] = sorted(people)  # type: ignore[index]
 
     def _forget_old_days(self, today: date) -> None:
         """Drop the patrols and participants of days more than ``KEPT_DAYS`` before ``today``, the latest
