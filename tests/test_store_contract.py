@@ -212,7 +212,10 @@ def test_appending_while_iterating(stores: StoreFactory) -> None:
     assert store.count() == 3000 + 6
 
 
-def test_a_killed_writer_leaves_whole_batches(stores: StoreFactory) -> None:
+@pytest.mark.parametrize("how", ["append", "append_soon"])
+def test_a_killed_writer_leaves_whole_batches(stores: StoreFactory, how: str) -> None:
+    if how == "append_soon" and stores.backend != "postgresql":
+        pytest.skip("append_soon is PostgreSQL's")
     url = stores.url()
     open_store(url).close()  # create it
     size = 400
@@ -221,7 +224,8 @@ def test_a_killed_writer_leaves_whole_batches(stores: StoreFactory) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO / "tests"))
     for _ in range(5):
         proc = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "store_writer.py"), url, str(size), str(first)],
+            [sys.executable, str(REPO / "tests" / "store_writer.py"), url, str(size), str(first),
+             *(["soon"] if how == "append_soon" else [])],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
         assert proc.stdout is not None
@@ -536,6 +540,50 @@ def test_postgres_appends_alike_in_one_round_trip_and_copied(stores: StoreFactor
     assert store.append([event(7)], expected=6) == 1 and store.append([], expected=7) == 0
     assert ids(store.events()) == canonical([event(n) for n in (1, 3, 4, 5, 7, 9)]
                                             + [event(0, tz=UTC) | {"id": "事件-乙"}])
+
+
+def test_postgres_append_soon_stores_while_the_caller_works(stores: StoreFactory) -> None:
+    """``append_soon`` is ``append`` in a thread of the store's: the same positions and counts, one at a
+    time and in order; every later call waits for it (and sees the batch); its error comes from
+    ``result()`` or, if that was not called, from the next call, once, with nothing of the batch stored."""
+    if stores.backend != "postgresql":
+        pytest.skip("append_soon is PostgreSQL's")
+    url = stores.url()
+    store = stores.open(url)
+    assert isinstance(store, PostgresStore)
+    first = store.append_soon([event(n) for n in range(1000)], expected=0)
+    second = store.append_soon([event(n) for n in range(995, 2000)], expected=1000)  # (waits for the first)
+    assert store.count() == 2000 and store.position() == 2000  # (waits for the second: sees it)
+    assert (first.result(), second.result()) == (1000, 1000)
+    assert [p for p, _ in store.events_after(998)][:3] == [999, 1000, 1001]
+    assert store.append_soon([event(1)]).result() == 0 and store.append_soon([]).result() == 0
+    with pytest.raises(StoreError, match="ISO 8601"):  # refused before anything is sent
+        store.append_soon([event(3000), event(3001) | {"time": "yesterday"}])
+
+    other = stores.open(url)
+    other.append([event(5000)])
+    stale = store.append_soon([event(3000)], expected=2000)
+    with pytest.raises(StoreConflict, match="moved from position 2000 to 2001"):
+        store.contains("e003000")  # the next call raises what result() was not asked for
+    assert not store.contains("e003000")  # once
+    with pytest.raises(StoreConflict):
+        stale.result()  # (the append's own answer stays its error)
+    refused = store.append_soon([event(3000), event(3001) | {"note": "a\x00b"}], expected=2001)
+    with pytest.raises(StoreError, match="cannot write"):
+        refused.result()
+    assert store.position() == 2001 and not store.contains("e003000")  # then the store is usable
+
+    last = store.append_soon([event(n) for n in range(3000, 3500)], expected=2001)
+    store.close()  # waits for it
+    assert other.count() == 2501 and last.result() == 500
+    failing = stores.open(url)
+    assert isinstance(failing, PostgresStore)
+    failing.append_soon([event(6000)], expected=0)
+    with pytest.raises(StoreConflict):
+        failing.close()  # an error not asked for is not lost: close raises it, and closes
+    with pytest.raises(StoreError, match="closed"):
+        failing.count()
+    assert not other.contains("e006000")
 
 
 def test_postgres_compresses_large_documents_with_lz4(stores: StoreFactory) -> None:

@@ -61,7 +61,10 @@ class Store(Protocol):
     integers, and a document whose ``parts`` is not an object is refused
     (``StoreError``, nothing written).  Two writers merging into the same
     names at once both keep their additions; without it, a name's document is
-    read, then written, and one of two such additions could be lost.  A malformed batch or
+    read, then written, and one of two such additions could be lost.  ``append_soon(docs,
+    expected=P)`` (PostgreSQL) starts an append and returns at once; ``result()`` of what it
+    returns is what ``append`` would have returned or raised, and every other call on the store
+    first waits for it (docs/storage.md).  A malformed batch or
     document, a corrupt store and an unreachable server raise
     ``gridcore.errors.StoreError``.  See docs/storage.md.
     """

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -115,6 +116,9 @@ class PostgresStore:
 
         self.url = redact(url)
         self._closed = True
+        #: the append under way (``append_soon``) and the thread it runs in
+        self._pending: Future[int] | None = None
+        self._thread: ThreadPoolExecutor | None = None
         conninfo, self.schema = split_url(url)
         self._conn = _connect(conninfo, self.url, create=create)
         self._closed = False
@@ -201,18 +205,45 @@ class PostgresStore:
         """Append a batch in one transaction; return how many were new (see ``Store.append``).
 
         A batch of up to ``INLINE_ROWS`` events (and ``INLINE_CHARS`` of JSON) goes in one round
-        trip (where libpq has pipeline mode, 14 and later): the lock, the insert (given the batch as one JSON array) and COMMIT are sent together
-        in pipeline mode, and the insert takes the events only if the log is still at ``expected``
-        (when given), so a conflict commits nothing and is raised once the answer is in.  A larger
-        batch is ``COPY``-ed into a temporary table first (a few round trips, no size limit).
+        trip (where libpq has pipeline mode, 14 and later): the lock, the insert (given the batch as
+        one JSON array) and COMMIT are sent together in pipeline mode, and the insert takes the
+        events only if the log is still at ``expected`` (when given), so a conflict commits nothing
+        and is raised once the answer is in.  A larger batch is ``COPY``-ed into a temporary table
+        first (a few round trips, no size limit).
         """
-        import psycopg
-
         self._check_open()
-        rows = unique_new(docs, ())
+        rows, texts = _encoded(docs)
         if not rows and expected is None:
             return 0
-        texts = [to_json(doc, f"event {ident}") for ident, _, _, doc in rows]
+        return self._append_rows(rows, texts, expected)
+
+    def append_soon(self, docs: Sequence[Mapping[str, Any]], *, expected: int | None = None) -> PendingAppend:
+        """Start appending a batch and return at once, so the caller works while the server does.
+
+        The same append as ``append`` (one transaction, the same positions, ``expected`` the
+        same), sent from a thread of the store's own while this one goes on; what it gives back
+        says, from ``result()``, how many were new, or raises the append's ``StoreConflict`` or
+        ``StoreError``.  A batch that is not valid is refused here, before anything is sent.
+        One append at a time, in order: every other call on this store (another append, a read,
+        a document, ``close``) first waits for it, so it sees the batch, and raises its error if
+        ``result()`` has not (an error is never lost, and nothing after a failed append runs).
+        The batch is durable once ``result()`` (or any later call) has returned; a process killed
+        before that leaves the store as it was before the batch, or after it, never in between.
+        """
+        self._check_open()
+        rows, texts = _encoded(docs)
+        if not rows and expected is None:
+            return PendingAppend(self, None)
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcore-append")
+        future = self._thread.submit(self._append_rows, rows, texts, expected)
+        self._pending = future
+        return PendingAppend(self, future)
+
+    def _append_rows(self, rows: list[tuple[str, str, str, Any]], texts: list[str], expected: int | None) -> int:
+        """Store checked rows and their JSON texts (``append``; ``append_soon``'s thread)."""
+        import psycopg
+
         try:
             if len(rows) <= INLINE_ROWS and self._pipelined:
                 batch = _batch_json(rows, texts)
@@ -432,15 +463,29 @@ class PostgresStore:
             raise StoreError(f"cannot read the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 
     def close(self) -> None:
-        """Close the connection (every batch is already committed). Closing twice is harmless."""
+        """Close the connection, once an append under way (``append_soon``) is done; its error, if
+        ``result()`` did not raise it, is raised here (after closing). Closing twice is harmless."""
         if self._closed:
             return
-        self._closed = True
-        self._conn.close()
+        try:
+            self._settle()
+        finally:
+            self._closed = True
+            if self._thread is not None:
+                self._thread.shutdown()
+            self._conn.close()
 
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"the store {self.url} is closed")
+        if self._pending is not None:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Wait for the append under way (``append_soon``), raising its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url!r})"
@@ -473,6 +518,29 @@ def _connect(conninfo: str, shown: str, *, create: bool = True) -> Any:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
         raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {_first_line(exc)}") from None
+
+
+class PendingAppend:
+    """An append under way (``PostgresStore.append_soon``)."""
+
+    def __init__(self, store: PostgresStore, future: Future[int] | None) -> None:
+        self._store = store
+        self._future = future
+
+    def result(self) -> int:
+        """Wait for the append; how many events were new, or its ``StoreConflict`` / ``StoreError``."""
+        if self._future is None:
+            return 0
+        if self._store._pending is self._future:
+            self._store._pending = None  # (its error is raised here, not again by the next call)
+        return self._future.result()
+
+
+def _encoded(docs: Sequence[Mapping[str, Any]]) -> tuple[list[tuple[str, str, str, Any]], list[str]]:
+    """A batch checked (``StoreError`` for a bad document: nothing is stored), each id once, and the
+    JSON text of each document."""
+    rows = unique_new(docs, ())
+    return rows, [to_json(doc, f"event {ident}") for ident, _, _, doc in rows]
 
 
 def _batch_json(rows: list[tuple[str, str, str, Any]], texts: list[str]) -> str:
