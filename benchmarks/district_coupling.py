@@ -469,12 +469,17 @@ def verify_split(docs: list[dict[str, Any]], roster: frozenset[str], community_d
     jobs = [(path, _store_url(work / path.stem), community_dir, ruleset, (first, end),
              work / f"{path.stem}.result.json") for path in files]
     here = str(Path(__file__).resolve().parent)
-    if here not in sys.path:
+    added = here not in sys.path
+    if added:
         sys.path.append(here)  # (a spawned child imports this module again to find _ingest_child)
     context = multiprocessing.get_context("spawn")
     children = [context.Process(target=_ingest_child, args=(job,)) for job in jobs]
-    for child in children:
-        child.start()
+    try:
+        for child in children:
+            child.start()
+    finally:
+        if added:
+            sys.path.remove(here)
     for child in children:
         child.join()
     failed = [job[0].name for job, child in zip(jobs, children, strict=True) if child.exitcode != 0]
