@@ -6,6 +6,8 @@ prints it to stderr without a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class GridcoreError(Exception):
     """Base class of every error gridcore reports to a user."""
@@ -33,6 +35,10 @@ class EventRefused(GridcoreError):
         self.event_id = event_id
         self.reasons = list(reasons)
         super().__init__(f"event {event_id} refused: " + "; ".join(self.reasons))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its fields in another process (``args`` holds only the message)
+        return (type(self), (self.event_id, self.reasons), self.__dict__)
 
 
 class InvalidValueError(GridcoreError, ValueError):

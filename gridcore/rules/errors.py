@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 from attrs import frozen
@@ -125,6 +126,11 @@ class RulesError(GridcoreError):
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__(self.render())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its diagnostics when it crosses to another process (a worker's error
+        # pickled for its parent), not from the rendered text ``args`` holds
+        return (type(self), (self.diagnostics,), self.__dict__)
 
     @classmethod
     def simple(cls, message: str, message_zh: str = "") -> RulesError:

@@ -40,6 +40,10 @@ class AstError(Exception):
         self.fix = fix
         self.fix_zh = fix_zh
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its fields in another process (``args`` holds only the message)
+        return (type(self), (self.pos, self.message, self.message_zh, self.fix, self.fix_zh), self.__dict__)
+
 
 def tree_depth(tree: Tree[Any]) -> int:
     """Depth of a tree, computed without recursion (to refuse absurd nesting early)."""
