@@ -223,6 +223,8 @@ class Engine:
         #: plugins whose state a restored checkpoint holds but which have not been given it yet
         #: (pluggy name -> the plugin, the key of its document, the checkpoint's stamp): see ``_wake``
         self._pending: dict[str, tuple[object, str, str]] = {}
+        #: a batch sent to the store and not yet confirmed (``_flush(soon=True)``)
+        self._sent: Any = None
         self._waking = False
         #: stamps of checkpoints found incomplete or mixed while waking a plugin: never restored again
         self._spoiled: set[str] = set()
@@ -692,9 +694,12 @@ class Engine:
         # What the store has confirmed: the next event to judge, the summary
         # so far and the latest accepted time at that point.
         mark: tuple[int, IngestSummary, datetime | None] = (0, _copy(summary), None)
+        # The same just after the batch under way (``_flush(soon=True)``): the mark once it is stored.
+        sent: tuple[int, IngestSummary, datetime | None] | None = None
         repeats: dict[str, tuple[int, Event, str]] = {}
         for _ in range(CONFLICT_RETRIES):
             i, kept, latest = mark
+            sent = None
             _restore(summary, kept)
             repeats = {ident: seen for ident, seen in repeats.items() if seen[0] < i}
             batch: list[dict[str, Any]] = []
@@ -723,7 +728,7 @@ class Engine:
                         # are replayed as the events that follow are judged (a run
                         # of late events costs one rewind and one pass of the log).
                         self._flush(batch, batch_ids)
-                        mark = (i, _copy(summary), latest)
+                        mark, sent = (i, _copy(summary), latest), None
                         self._rewind_to(event)
                         # ids stored anywhere are duplicates, applied yet or not
                         older |= self._stored_among([e.id for e, _, _ in decoded[i + 1:]])
@@ -744,13 +749,20 @@ class Engine:
                         # stored before events already in the log with a later order
                         self._overtaken = self._overtaken or bool(batch)
                         self._flush(batch, batch_ids)
-                        mark = (i, _copy(summary), latest)
+                        mark, sent = (i, _copy(summary), latest), None
                         rewound = self._cursor is not None
                     elif len(batch) >= batch_size:
-                        self._flush(batch, batch_ids)
-                        mark = (i, _copy(summary), latest)
-                        if self._position - self._checkpointed >= self.checkpoint_every:
-                            self._checkpoint_after_write(self.checkpoint_every)
+                        self._settle_append()  # the batch sent before this one is stored now
+                        mark, sent = sent or mark, None
+                        if self._position - self._checkpointed + len(batch) >= self.checkpoint_every:
+                            self._flush(batch, batch_ids)  # stored before a checkpoint takes the position
+                            mark = (i, _copy(summary), latest)
+                            if self._position - self._checkpointed >= self.checkpoint_every:
+                                self._checkpoint_after_write(self.checkpoint_every)
+                        else:
+                            # stored while the next events are judged (where the store can)
+                            self._flush(batch, batch_ids, soon=True)
+                            sent = (i, _copy(summary), latest)
                     if progress is not None:
                         progress(i)
                 if rewound:
@@ -762,10 +774,12 @@ class Engine:
                 break
             except StoreConflict:
                 # Another writer appended first: judge again against what it stored.
+                self._let_go_of_append()
                 self._rebuild_state()
             except BaseException:
                 # Derived state may include events the store never got: rebuild it
                 # from what the store really holds.
+                self._let_go_of_append()
                 self._rebuild_state()
                 raise
         else:
@@ -1559,8 +1573,18 @@ class Engine:
                 )
         return reasons
 
-    def _flush(self, batch: list[dict[str, Any]], batch_ids: set[str]) -> None:
-        """Append ``batch`` if the store is still at ``_position`` (else ``StoreConflict``)."""
+    def _flush(self, batch: list[dict[str, Any]], batch_ids: set[str], *, soon: bool = False) -> None:
+        """Append ``batch`` if the store is still at ``_position`` (else ``StoreConflict``).
+
+        The batch sent before (``soon``) is stored first.  With ``soon``, where
+        the store can (``append_soon``: PostgreSQL), the batch is only sent: the
+        caller judges the next events while the server stores it, and the next
+        ``_flush`` (or ``_settle_append``) waits for it, moves ``_position`` and
+        raises its ``StoreConflict`` or ``StoreError``.  Only ``_record_sorted``
+        sends, and it settles before it returns, so outside it ``_position`` is
+        always what the store confirmed.
+        """
+        self._settle_append()
         if not batch:
             return
         if self._read_only:
@@ -1568,15 +1592,40 @@ class Engine:
             batch.clear()
             batch_ids.clear()
             return
+        append_soon = getattr(self.store, "append_soon", None) if soon else None
         try:
-            added = self.store.append(batch, expected=self._position)
+            if append_soon is not None:
+                self._sent = append_soon(batch, expected=self._position)
+            else:
+                self._position += self.store.append(batch, expected=self._position)
         except StoreError:
             raise
         except OSError as exc:
             raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
-        self._position += added
         batch.clear()
         batch_ids.clear()
+
+    def _settle_append(self) -> None:
+        """Wait for the batch ``_flush`` sent, if any: ``_position`` moves by what it stored, or its error is raised."""
+        sent, self._sent = self._sent, None
+        if sent is None:
+            return
+        try:
+            self._position += sent.result()
+        except StoreError:
+            raise
+        except OSError as exc:
+            raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
+
+    def _let_go_of_append(self) -> None:
+        """After an error while a batch was being stored: wait for it, whatever became of it (the state is
+        then rebuilt from what the store holds, with it or without it)."""
+        sent, self._sent = self._sent, None
+        if sent is not None:
+            try:
+                sent.result()
+            except (StoreError, OSError):
+                pass
 
     def _check_writable(self, what: str) -> None:
         self._check_open()

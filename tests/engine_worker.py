@@ -4,6 +4,7 @@ Usage:
   python engine_worker.py redeem URL BARRIER EVENT_ID    spend 3 towels of res1's points
   python engine_worker.py tick URL BARRIER TIME          record what fell due by TIME
   python engine_worker.py ingest URL BARRIER PREFIX N     record N patrols, one per batch
+  python engine_worker.py ingest-many URL BARRIER PREFIX N  record N patrols in one call, 2 a batch
 
 Each prints ``ready`` once its engine is open, waits (at most 60 s) for the
 file BARRIER to exist, so that the processes act at the same moment, then
@@ -56,11 +57,13 @@ def main() -> None:
         prefix, count = sys.argv[4], int(sys.argv[5])
         engine = Engine.open(store=url, clock=FixedClock(WHEN), plugins=get_plugin_manager(("escalation", "assessment")))
         wait(barrier)
-        accepted = 0
-        for n in range(count):
-            event = PatrolLogged(id=f"{prefix}-{n:04d}", time=WHEN - timedelta(minutes=count - n),
-                                 actor="worker1", node="g1", minutes=30, note=prefix)
-            accepted += engine.record_many([event]).accepted
+        events = [PatrolLogged(id=f"{prefix}-{n:04d}", time=WHEN - timedelta(minutes=count - n),
+                               actor="worker1", node="g1", minutes=30, note=prefix) for n in range(count)]
+        if mode == "ingest-many":
+            # batches sent ahead (PostgreSQL's append_soon) while the next ones are judged
+            accepted = engine.record_many(events, batch_size=2).accepted
+        else:
+            accepted = sum(engine.record_many([event]).accepted for event in events)
         print(json.dumps({"accepted": accepted}), flush=True)
     engine.close()
 

@@ -223,3 +223,20 @@ def test_two_processes_writing_one_sql_store_lose_and_repeat_nothing(sql: StoreF
         stored = [ev.id for ev in e.events()]
         assert sorted(stored) == sorted([f"a-{n:04d}" for n in range(25)] + [f"b-{n:04d}" for n in range(25)])
         assert [p for p, _ in e.store.events_after(0)] == list(range(1, 51))
+
+
+def test_two_processes_ingesting_many_batches_at_once_lose_and_repeat_nothing(
+        sql: StoreFactory, tmp_path: Path) -> None:
+    # each records its 40 events in one call, two a batch: on PostgreSQL a batch is sent and the
+    # next judged while the server stores it, so a conflict may be found a batch late
+    url = sql.url()
+    with Engine.open(store=url, community=small_community(), clock=FixedClock(WHEN),
+                     plugins=get_plugin_manager(("points", "escalation", "assessment"))):
+        pass
+    procs = start_workers(["ingest-many", url, str(tmp_path / "go"), "a", "40"],
+                          ["ingest-many", url, str(tmp_path / "go"), "b", "40"])
+    assert [r["accepted"] for r in results(procs, tmp_path / "go")] == [40, 40]
+    with Engine.open(store=url, clock=FixedClock(WHEN), plugins=get_plugin_manager(("points", "assessment"))) as e:
+        stored = [ev.id for ev in e.events()]
+        assert sorted(stored) == sorted([f"a-{n:04d}" for n in range(40)] + [f"b-{n:04d}" for n in range(40)])
+        assert [p for p, _ in e.store.events_after(0)] == list(range(1, 81))
