@@ -1507,7 +1507,12 @@ class Engine:
                 reasons = self._refusals(event)
                 if reasons:
                     raise PluginError(f"derived event {event.id} was refused: {'; '.join(reasons)}")
-                stored = self.store.contains(event.id)
+                # The store holds a derived event this state has not applied only while a rewind
+                # merges in the events stored after it (``_cursor``), or if another writer stored it
+                # after ``_position``: the batch it joins is appended on condition that the store is
+                # still there, and the conflict has everything judged again.  A read-only engine
+                # appends nothing: it asks.  (Asking always was a round trip per derived event.)
+                stored = (self._cursor is not None or self._read_only) and self.store.contains(event.id)
                 self._apply(event, replaying=stored)
                 self._applied.add(event.id)
                 if event.id not in batch_ids and not stored:
