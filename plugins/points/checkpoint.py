@@ -177,23 +177,27 @@ def _dump_account(account: Account, was: Saved | None) -> Saved:
         wanted = set(lot_rules)
         named.update((found, rule) for rule in was[2] if (found := rule_key(rule)) in wanted)
     else:
-        lots = []
+        texts = []
         due = NEVER
         for lot in account.lots:
-            if lot.saved is None:
-                lot.saved = [lot.entry_id, lot.time.isoformat(), lot.node, 0,
-                             None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)]
-            elif lot.expiry_rule is not None:
-                named[lot.saved[5]] = lot.expiry_rule
-            row = list(lot.saved)
-            row[3] = lot.remaining
-            lots.append(row)
+            saved = lot.saved
+            if saved is None:
+                # (the lot's row but ``remaining`` as two texts, worked out once: a busy member's
+                # account holds a year of lots, and only the oldest one's ``remaining`` changes)
+                rule = key(lot.expiry_rule)
+                expires = None if lot.expires is None else lot.expires.isoformat()
+                saved = lot.saved = (_text([lot.entry_id, lot.time.isoformat(), lot.node])[:-1] + ",",
+                                     "," + _text([expires, rule])[1:], rule)
+            elif saved[2] is not None:
+                named[saved[2]] = lot.expiry_rule  # type: ignore[assignment]
+            texts.append(f"{saved[0]}{lot.remaining}{saved[1]}")
             if lot.expires is not None and lot.expires < due:
                 due = lot.expires
         # (a mark's end is the end of its period: worked out again from the label;
         # what no open span reads is left out)
         marks = [[kind, label] for kind, label in sorted(account.readable_marks())]
-        packed = _text([lots, marks])
+        # (what ``_text([lots, marks])`` gives, each lot's row being its text)
+        packed = f"[[{','.join(texts)}],{_text(marks)}]"
         lot_rules = tuple(sorted(named))
     head["due"] = None if due == NEVER else due.isoformat()
     head["advanced_to"] = None if account.advanced_to is None else key_time(account.advanced_to).isoformat()
@@ -316,7 +320,6 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
             lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(remaining),
                       None if expires is None else datetime.fromisoformat(expires),
                       None if rule is None else rules[rule])
-            lot.saved = [*row[:3], 0, *row[4:]]
             lots.append(lot)
         active = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in marks}
     except (KeyError, TypeError, IndexError, ValueError) as exc:

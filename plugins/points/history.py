@@ -172,29 +172,49 @@ GUARDED_KINDS = ("earn", "flag", "redeem", "recognition", "deduct")
 # ---------------------------------------------------------------- part documents
 
 def dump_records(records: list[Record]) -> dict[str, Any]:
-    """Records as a compact document: one row per entry, each rule written once."""
+    """Records as a compact document: one row per entry, each rule written once.
+
+    A part is dumped once, when it is saved, but every entry of the log is:
+    each rule is looked up by its object first (equal rules that are other
+    objects by equality, once), and inputs holding only JSON's own kinds,
+    most of them, are written as they are rather than copied value by value.
+    """
     rules: dict[RuleRef, int] = {}
+    by_object: dict[int, int] = {}  # (the records hold every rule while this runs: no id is reused)
 
     def ref(rule: RuleRef | None) -> int | None:
         if rule is None:
             return None
-        found = rules.get(rule)
+        found = by_object.get(id(rule))
         if found is None:
-            found = rules[rule] = len(rules)
+            found = rules.get(rule)
+            if found is None:
+                found = rules[rule] = len(rules)
+            by_object[id(rule)] = found
         return found
 
+    plain = _PLAIN
     rows = []
     for record in records:
         e = record.entry
+        inputs: Any = e.inputs
+        if type(inputs) is not dict or any(type(value) not in plain for value in inputs.values()):
+            inputs = {k: encode_value(v) for k, v in inputs.items()}
+        extra = record.rules
+        taken = record.taken
         rows.append([
             e.id, e.kind, e.amount, e.member, e.node, e.time.isoformat(), ref(e.rule), e.summary, e.cause,
-            e.activity, {k: encode_value(v) for k, v in e.inputs.items()},
-            None if record.rules is None else [ref(r) for r in record.rules],
-            None if record.taken is None else [[lot, n] for lot, n in record.taken],
+            e.activity, inputs,
+            None if extra is None else [ref(r) for r in extra],
+            None if taken is None else [[lot, n] for lot, n in taken],
         ])
     return {"format": PART_FORMAT,
             "rules": [[r.file, r.line, r.column, r.text] for r in rules],
             "entries": rows}
+
+
+#: Kinds of input values JSON holds as they are (``encode_value`` gives them back unchanged).
+_PLAIN = frozenset({str, int, bool, float, type(None)})
 
 
 def load_records(doc: Mapping[str, Any]) -> list[Record]:

@@ -217,8 +217,9 @@ class Lot:
     expires: datetime | None
     #: the expiry rule that set ``expires``.
     expiry_rule: RuleRef | None
-    #: what a checkpoint writes of it but ``remaining`` (worked out once: checkpoint.py)
-    saved: list[Any] | None = field(default=None, init=False, repr=False)
+    #: what a checkpoint writes of it: its row's text before ``remaining`` and after it, and the key of
+    #: ``expiry_rule`` (worked out once: checkpoint.py)
+    saved: tuple[str, str, str | None] | None = field(default=None, init=False, repr=False, eq=False)
 
 
 @define
