@@ -96,6 +96,12 @@ CHECKPOINT_MIN = 200
 #: that records call after call (a bulk load, the service) one after every call would cost
 #: more than the events.  (Where checkpoints fall never changes a result.)
 CHECKPOINT_SHARE = 0.1
+#: An ingest or tick leaving at least this many events after the last checkpoint stores a new one
+#: whatever ``CHECKPOINT_SHARE`` says: what a checkpoint writes of the log (the points history's
+#: sealed parts) waits in memory until it is taken, and the interval the share allows grows with the
+#: state, so without a bound one checkpoint of a long ingest would write hundreds of thousands of
+#: events' worth at once.
+CHECKPOINT_MAX = 50_000
 #: How many checkpoints a store keeps (the newest; older slots are overwritten).
 CHECKPOINT_SLOTS = 4
 #: The shape of a checkpoint document; another one is ignored.
@@ -217,6 +223,9 @@ class Engine:
         #: the most of the process's CPU time spent on checkpoints after ingests and ticks
         #: (1: no limit, a checkpoint whenever ``checkpoint_min`` or ``checkpoint_every`` says)
         self.checkpoint_share = CHECKPOINT_SHARE
+        #: an ingest or tick leaving at least this many events after the last checkpoint stores a new
+        #: one whatever ``checkpoint_share`` says (the interval is bounded in events)
+        self.checkpoint_max = CHECKPOINT_MAX
         #: CPU seconds the last checkpoint took, and the process time when it ended
         self._checkpoint_cost = 0.0
         self._checkpoint_done = 0.0
@@ -1170,14 +1179,17 @@ class Engine:
         At least ``least`` (default ``checkpoint_min``) events, and at most
         ``checkpoint_share`` of the process's CPU time since the last
         checkpoint going to checkpoints (the first one an engine takes is
-        always allowed).  After a late event was stored one event is enough:
-        the checkpoints before it no longer fit, and without a new one every
-        open would replay the whole log.
+        always allowed), unless ``checkpoint_max`` events or more were stored
+        since.  After a late event was stored one event is enough: the
+        checkpoints before it no longer fit, and without a new one every open
+        would replay the whole log.
         """
-        if self._position - self._checkpointed < (self._least() if least is None else min(least, self._least())):
+        since = self._position - self._checkpointed
+        if since < (self._least() if least is None else min(least, self._least())):
             return
         share = self.checkpoint_share
-        if share < 1 and time.process_time() - self._checkpoint_done < self._checkpoint_cost / share:
+        if (share < 1 and since < self.checkpoint_max
+                and time.process_time() - self._checkpoint_done < self._checkpoint_cost / share):
             return
         self.checkpoint()
 

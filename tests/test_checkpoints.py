@@ -233,6 +233,23 @@ def test_checkpoints_after_writes_take_a_bounded_share_and_closing_takes_the_las
         assert reader._base == position
 
 
+def test_checkpoint_max_bounds_the_interval_whatever_the_share_says(stores: StoreFactory) -> None:
+    """However costly the last checkpoint was, ``checkpoint_max`` events after it a new one is stored."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min, engine.checkpoint_max = 1, 8
+        engine.record_many([activity(n) for n in range(1, 11)])
+        first = engine.store.get(CHECKPOINTS, "index")
+        assert first is not None
+        engine._checkpoint_cost = 10.0**6  # the share allows none for a long while
+        engine.record_many([activity(n) for n in range(11, 18)])  # 7 events: fewer than checkpoint_max
+        assert engine.store.get(CHECKPOINTS, "index") == first
+        engine.record_many([activity(18)])  # the 8th
+        second = engine.store.get(CHECKPOINTS, "index")
+        assert second != first
+        assert engine._checkpointed == engine.position
+
+
 def test_slots_taken_under_another_fit_are_not_read(stores: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """The index says what each slot was taken under: opening reads only the slots that may fit."""
     url = stores.url()
