@@ -275,3 +275,89 @@ def test_a_period_s_read_finds_the_newest_entry_of_each_incident_spanning_it(
                 kept = archive.find(ident)
                 assert (kept[1] if kept is not None else None) == entry, ident
             archive.add({"removed": "I99", "names": ["I99"]})  # (entries after a read keep the names read right)
+
+
+def _every_field_set() -> Any:
+    """An incident with every field away from its default, every list holding something."""
+    from gridcore.explain import RuleRef
+    from gridcore_escalation.incident import (
+        Assignment,
+        Breach,
+        Consultation,
+        Entry,
+        Escalation,
+        Extension,
+        ExtensionRequest,
+        Incident,
+        Pending,
+        Return,
+        Summons,
+    )
+
+    at = hours(1)
+    rule = RuleRef("esc.rules", 12, 3, "escalate when ...")
+    return Incident(
+        id="i-1", category="道路", severity=3, node="c1", place="东门", channel="app", key_person=True,
+        description="坑", reporter="r1", reported_at=at, policy=None, ruleset="yz", current_node="s1",
+        current_level="街道", departments=("城管", "水务"), summoned="城管", status="closed", paused=True,
+        paused_since=hours(2), paused_total=timedelta(days=1, seconds=5, microseconds=7),
+        segments=[[at, hours(2)], [hours(3), None]], handler_segments=[[hours(4), None]], taken_at_level=True,
+        accepted_at=hours(5), first_accepted_at=hours(6), resolved_at=hours(7), verified_at=hours(8),
+        closed_at=hours(9), accepted_by="a", resolved_by="b", verified_by="c", closed_by="d", satisfaction=4,
+        ratings={"quality": 5, "speed": 3}, verifications=[(hours(8), 4, "c")], repeats=[("i-2", hours(2), "r2")],
+        last_report_at=hours(2),
+        escalations=[Escalation("e1", hours(3), "sys", "c1", "s1", "社区", "街道", None, "late", rule, "text",
+                                {"age": 3, "why": ["a", 1]}),
+                     Escalation("e2", hours(4), "x", "s1", "d1", "街道", "区", "城管", "r", None, "", {})],
+        breaches=[Breach(hours(3), "accept", "社区", "c1", rule)],
+        pending=[Pending(hours(4), "k", "repeat", rule, "s1", None, {"n": 2})],
+        fired={"b", "a"}, reopen_due=hours(10), reopens=1, rework=True, escalation_events=2, reopen_events=1,
+        timeline=[Entry(at, "reported", "r1", "c1"), Entry(hours(2), "accepted", "a", "c1", "d", "rule", "ev")],
+        version=9, extension_request=ExtensionRequest("x1", hours(5), "b", 1, 2, "parts"),
+        extensions=[Extension("x0", "x00", hours(4), "lead", "b", 2, 0, "街道", "s1", hours(6), None, rule)],
+        extra_days=1, extra_hours=2, handler_extra_days=3, handler_extra_hours=4,
+        consultations=[Consultation("k1", hours(5), "lead", "街道", "s1", ("a", "b"), "fix")],
+        returns=[Return("t1", hours(5), "b", "s1", "街道", "城管", "c1", "wrong place")],
+        summons=[Summons("城管", "w1", hours(4), "s1", "街道", hours(5), None, hours(5), "m", None, hours(6), True)],
+        assignee="h", assignments=[Assignment("g1", hours(4), "lead", "h", "handler", None, "first", rule)],
+        handler_role="handler", pass_events=1, feedback_due=hours(11), feedback_at=hours(12), feedback_by="f",
+    )
+
+
+def test_a_closed_incident_is_decoded_as_the_converter_decodes_it() -> None:
+    """The quick decoding of an archived incident (``checkpoint._structure_incident``) gives what
+    the converter gives, field for field and type for type, for a document as the archive holds it;
+    a document of another shape (a field missing, a tuple cut short) is read by the converter."""
+    from gridcore_escalation import checkpoint
+
+    def converter(doc: dict[str, Any]) -> Any:
+        return checkpoint._structure_fields({**doc, "policy": None, "route": None, "level_policy": None})
+
+    def shape(value: Any) -> Any:
+        if attrs.has(type(value)):
+            return (type(value), [shape(getattr(value, f.name)) for f in attrs.fields(type(value))])
+        if isinstance(value, (list, tuple, set)):
+            return (type(value), [shape(v) for v in (sorted(value) if isinstance(value, set) else value)])
+        if isinstance(value, dict):
+            return (dict, [(k, shape(v)) for k, v in value.items()])
+        return (type(value), value)
+
+    incident = _every_field_set()
+    doc = json.loads(json.dumps(checkpoint._dump_incident(incident)))
+    assert checkpoint._quick_fields is not None
+    quick = checkpoint._quick_fields(doc)
+    assert shape(quick) == shape(converter(doc)) == shape(incident)
+    assert checkpoint._structure_incident(doc) == incident
+
+    older = {k: v for k, v in doc.items() if k != "feedback_by"}  # (a field with a default left out)
+    with pytest.raises(KeyError):
+        checkpoint._quick_fields(older)
+    assert checkpoint._structure_incident(older) == converter(older) == attrs.evolve(incident, feedback_by=None)
+    cut = {**doc, "verifications": [doc["verifications"][0][:2]]}
+    with pytest.raises(ValueError):
+        checkpoint._quick_fields(cut)
+    with pytest.raises(Exception) as quick_error:
+        checkpoint._structure_incident(cut)
+    with pytest.raises(Exception) as converter_error:
+        converter(cut)
+    assert type(quick_error.value) is type(converter_error.value)
