@@ -232,8 +232,9 @@ class Engine:
         #: plugins whose state a restored checkpoint holds but which have not been given it yet
         #: (pluggy name -> the plugin, the key of its document, the checkpoint's stamp): see ``_wake``
         self._pending: dict[str, tuple[object, str, str]] = {}
-        #: a batch sent to the store and not yet confirmed (``_flush(soon=True)``)
+        #: a batch sent to the store and not yet confirmed (``_flush(soon=True)``), and its size
         self._sent: Any = None
+        self._sent_size = 0
         self._waking = False
         #: stamps of checkpoints found incomplete or mixed while waking a plugin: never restored again
         self._spoiled: set[str] = set()
@@ -761,17 +762,14 @@ class Engine:
                         mark, sent = (i, _copy(summary), latest), None
                         rewound = self._cursor is not None
                     elif len(batch) >= batch_size:
-                        self._settle_append()  # the batch sent before this one is stored now
-                        mark, sent = sent or mark, None
-                        if self._position - self._checkpointed + len(batch) >= self.checkpoint_every:
-                            self._flush(batch, batch_ids)  # stored before a checkpoint takes the position
-                            mark = (i, _copy(summary), latest)
-                            if self._position - self._checkpointed >= self.checkpoint_every:
-                                self._checkpoint_after_write(self.checkpoint_every)
-                        else:
-                            # stored while the next events are judged (where the store can)
-                            self._flush(batch, batch_ids, soon=True)
-                            sent = (i, _copy(summary), latest)
+                        # stored while the next events are judged, where the store can; the batch
+                        # sent before this one is stored first
+                        self._flush(batch, batch_ids, soon=True)
+                        mark, sent = sent or mark, (i, _copy(summary), latest)
+                        if self._position + self._sent_size - self._checkpointed >= self.checkpoint_every:
+                            self._checkpoint_after_write(self.checkpoint_every)
+                        if self._sent is None:  # stored already (or by the checkpoint, first)
+                            mark, sent = sent, None
                     if progress is not None:
                         progress(i)
                 if rewound:
@@ -1083,6 +1081,7 @@ class Engine:
         says which).  Never changes state; a failure here never fails a write.
         """
         self._check_open()
+        self._settle_append()  # a batch being stored (``_flush``) is in the state: stored first
         if self._read_only or self._position == 0 or self._position == self._checkpointed:
             return False
         with fewer_full_collections():  # the documents made here live until stored (gridcore.garbage)
@@ -1184,7 +1183,8 @@ class Engine:
         checkpoints before it no longer fit, and without a new one every open
         would replay the whole log.
         """
-        since = self._position - self._checkpointed
+        # (with the batch being stored, if any: ``checkpoint`` waits for it)
+        since = self._position + self._sent_size - self._checkpointed
         if since < (self._least() if least is None else min(least, self._least())):
             return
         share = self.checkpoint_share
@@ -1612,7 +1612,7 @@ class Engine:
         append_soon = getattr(self.store, "append_soon", None) if soon else None
         try:
             if append_soon is not None:
-                self._sent = append_soon(batch, expected=self._position)
+                self._sent, self._sent_size = append_soon(batch, expected=self._position), len(batch)
             else:
                 self._position += self.store.append(batch, expected=self._position)
         except StoreError:
@@ -1624,7 +1624,7 @@ class Engine:
 
     def _settle_append(self) -> None:
         """Wait for the batch ``_flush`` sent, if any: ``_position`` moves by what it stored, or its error is raised."""
-        sent, self._sent = self._sent, None
+        sent, self._sent, self._sent_size = self._sent, None, 0
         if sent is None:
             return
         try:
@@ -1637,7 +1637,7 @@ class Engine:
     def _let_go_of_append(self) -> None:
         """After an error while a batch was being stored: wait for it, whatever became of it (the state is
         then rebuilt from what the store holds, with it or without it)."""
-        sent, self._sent = self._sent, None
+        sent, self._sent, self._sent_size = self._sent, None, 0
         if sent is not None:
             try:
                 sent.result()
