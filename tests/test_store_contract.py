@@ -58,6 +58,15 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFact
     factory.cleanup()
 
 
+@pytest.fixture
+def postgres_stores(tmp_path: Path) -> Iterator[StoreFactory]:
+    """A factory of fresh PostgreSQL stores, for what only that backend does (skipped, saying why,
+    where no server is reachable)."""
+    factory = StoreFactory("postgresql", tmp_path)
+    yield factory
+    factory.cleanup()
+
+
 def test_the_url_chooses_the_backend(stores: StoreFactory) -> None:
     store = stores.open()
     assert isinstance(store, KINDS[stores.backend])
@@ -212,11 +221,17 @@ def test_appending_while_iterating(stores: StoreFactory) -> None:
     assert store.count() == 3000 + 6
 
 
-@pytest.mark.parametrize("how", ["append", "append_soon"])
-def test_a_killed_writer_leaves_whole_batches(stores: StoreFactory, how: str) -> None:
-    if how == "append_soon" and stores.backend != "postgresql":
-        pytest.skip("append_soon is PostgreSQL's")
-    url = stores.url()
+def test_a_killed_writer_leaves_whole_batches(stores: StoreFactory) -> None:
+    killed_writers_leave_whole_batches(stores.url(), "append")
+
+
+def test_a_writer_killed_while_the_server_stores_a_batch_it_sent_leaves_whole_batches(
+        postgres_stores: StoreFactory) -> None:
+    killed_writers_leave_whole_batches(postgres_stores.url(), "append_soon")
+
+
+def killed_writers_leave_whole_batches(url: str, how: str) -> None:
+    """Writers killed at random moments while appending batches of 400 leave only whole batches."""
     open_store(url).close()  # create it
     size = 400
     first = 0
@@ -514,18 +529,16 @@ def test_positions_count_appends_in_log_order(stores: StoreFactory) -> None:
 
 
 @pytest.mark.parametrize("path", ["inline", "copied"])
-def test_postgres_appends_alike_in_one_round_trip_and_copied(stores: StoreFactory, path: str,
+def test_postgres_appends_alike_in_one_round_trip_and_copied(postgres_stores: StoreFactory, path: str,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A PostgreSQL batch goes in one round trip (pipeline mode, the batch as one JSON array) or, when
     large, is ``COPY``-ed: positions, repeated ids, conflicts, a batch the server refuses (nothing of
     it stored, the connection usable after) and documents come out the same."""
-    if stores.backend != "postgresql":
-        pytest.skip("the two ways are PostgreSQL's")
     from gridcore.store import postgres_store
 
     if path == "copied":
         monkeypatch.setattr(postgres_store, "INLINE_ROWS", 2)
-    store = stores.open()
+    store = postgres_stores.open()
     odd = event(4, note='引号"\\ \t\n', ratio=1e-7, big=2**70, nested={"b": [1, {"a": None}], "a": True})
     assert store.append([event(5), event(1), event(3), event(5)]) == 3
     assert store.append([event(1), event(9), odd, event(0, tz=UTC) | {"id": "事件-乙"}], expected=3) == 3
@@ -542,14 +555,12 @@ def test_postgres_appends_alike_in_one_round_trip_and_copied(stores: StoreFactor
                                             + [event(0, tz=UTC) | {"id": "事件-乙"}])
 
 
-def test_postgres_append_soon_stores_while_the_caller_works(stores: StoreFactory) -> None:
+def test_postgres_append_soon_stores_while_the_caller_works(postgres_stores: StoreFactory) -> None:
     """``append_soon`` is ``append`` in a thread of the store's: the same positions and counts, one at a
     time and in order; every later call waits for it (and sees the batch); its error comes from
     ``result()`` or, if that was not called, from the next call, once, with nothing of the batch stored."""
-    if stores.backend != "postgresql":
-        pytest.skip("append_soon is PostgreSQL's")
-    url = stores.url()
-    store = stores.open(url)
+    url = postgres_stores.url()
+    store = postgres_stores.open(url)
     assert isinstance(store, PostgresStore)
     first = store.append_soon([event(n) for n in range(1000)], expected=0)
     second = store.append_soon([event(n) for n in range(995, 2000)], expected=1000)  # (waits for the first)
@@ -560,7 +571,7 @@ def test_postgres_append_soon_stores_while_the_caller_works(stores: StoreFactory
     with pytest.raises(StoreError, match="ISO 8601"):  # refused before anything is sent
         store.append_soon([event(3000), event(3001) | {"time": "yesterday"}])
 
-    other = stores.open(url)
+    other = postgres_stores.open(url)
     other.append([event(5000)])
     stale = store.append_soon([event(3000)], expected=2000)
     with pytest.raises(StoreConflict, match="moved from position 2000 to 2001"):
@@ -576,7 +587,7 @@ def test_postgres_append_soon_stores_while_the_caller_works(stores: StoreFactory
     last = store.append_soon([event(n) for n in range(3000, 3500)], expected=2001)
     store.close()  # waits for it
     assert other.count() == 2501 and last.result() == 500
-    failing = stores.open(url)
+    failing = postgres_stores.open(url)
     assert isinstance(failing, PostgresStore)
     failing.append_soon([event(6000)], expected=0)
     with pytest.raises(StoreConflict):
@@ -586,13 +597,11 @@ def test_postgres_append_soon_stores_while_the_caller_works(stores: StoreFactory
     assert not other.contains("e006000")
 
 
-def test_postgres_compresses_large_documents_with_lz4(stores: StoreFactory) -> None:
+def test_postgres_compresses_large_documents_with_lz4(postgres_stores: StoreFactory) -> None:
     """A large document (a checkpoint's, a sealed part) is compressed with lz4 where the server has it
     (about twice as fast to store as pglz), and reads back the same."""
-    if stores.backend != "postgresql":
-        pytest.skip("PostgreSQL's compression")
-    url = stores.url()
-    store = stores.open(url)
+    url = postgres_stores.url()
+    store = postgres_stores.open(url)
     assert isinstance(store, PostgresStore)
     if not store._conn.execute("SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
                                "AND 'lz4' = ANY(enumvals)").fetchall():
@@ -603,7 +612,7 @@ def test_postgres_compresses_large_documents_with_lz4(stores: StoreFactory) -> N
     store.put_text("points.ledger", "text", json.dumps(big))  # type: ignore[attr-defined]
     found = store._conn.execute("SELECT key, pg_column_compression(doc) FROM documents ORDER BY key").fetchall()
     assert found == [("big", "lz4"), ("many", "lz4"), ("text", "lz4")]
-    assert store.get("checkpoints", "big") == big == stores.open(url).get("points.ledger", "text")
+    assert store.get("checkpoints", "big") == big == postgres_stores.open(url).get("points.ledger", "text")
 
 
 def test_positions_page_through_large_logs(stores: StoreFactory) -> None:
