@@ -167,17 +167,10 @@ def growth(docs: list[dict[str, Any]], roster: frozenset[str], every: timedelta 
     """
     if not docs:
         return []
-    parent = list(range(len(docs)))
+    sets = UnionFind(len(docs))  # joined by size here (the largest component is read as it grows)
+    parent, find = sets.parent, sets.find
     size = [1] * len(docs)
     heavy = [0 if doc["kind"] == "patrol_logged" else 1 for doc in docs]
-
-    def find(item: int) -> int:
-        root = item
-        while parent[root] != root:
-            root = parent[root]
-        while parent[item] != root:
-            parent[item], item = root, parent[item]
-        return root
 
     first: dict[tuple[str, ...], int] = {}
     rows: list[dict[str, Any]] = []

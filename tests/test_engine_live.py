@@ -212,31 +212,26 @@ def test_two_processes_ticking_at_once_derive_each_escalation_once(sql: StoreFac
 
 
 def test_two_processes_writing_one_sql_store_lose_and_repeat_nothing(sql: StoreFactory, tmp_path: Path) -> None:
-    url = sql.url()
-    with Engine.open(store=url, community=small_community(), clock=FixedClock(WHEN),
-                     plugins=get_plugin_manager(("points", "escalation", "assessment"))):
-        pass
-    procs = start_workers(["ingest", url, str(tmp_path / "go"), "a", "25"],
-                          ["ingest", url, str(tmp_path / "go"), "b", "25"])
-    assert [r["accepted"] for r in results(procs, tmp_path / "go")] == [25, 25]
-    with Engine.open(store=url, clock=FixedClock(WHEN), plugins=get_plugin_manager(("points", "assessment"))) as e:
-        stored = [ev.id for ev in e.events()]
-        assert sorted(stored) == sorted([f"a-{n:04d}" for n in range(25)] + [f"b-{n:04d}" for n in range(25)])
-        assert [p for p, _ in e.store.events_after(0)] == list(range(1, 51))
+    two_writers_lose_and_repeat_nothing(sql.url(), tmp_path, "ingest", 25)
 
 
 def test_two_processes_ingesting_many_batches_at_once_lose_and_repeat_nothing(
         sql: StoreFactory, tmp_path: Path) -> None:
     # each records its 40 events in one call, two a batch: on PostgreSQL a batch is sent and the
     # next judged while the server stores it, so a conflict may be found a batch late
-    url = sql.url()
+    two_writers_lose_and_repeat_nothing(sql.url(), tmp_path, "ingest-many", 40)
+
+
+def two_writers_lose_and_repeat_nothing(url: str, tmp_path: Path, mode: str, count: int) -> None:
+    """Two processes recording ``count`` patrols each at once (engine_worker.py ``mode``): every one is
+    accepted and stored once, at dense positions."""
     with Engine.open(store=url, community=small_community(), clock=FixedClock(WHEN),
                      plugins=get_plugin_manager(("points", "escalation", "assessment"))):
         pass
-    procs = start_workers(["ingest-many", url, str(tmp_path / "go"), "a", "40"],
-                          ["ingest-many", url, str(tmp_path / "go"), "b", "40"])
-    assert [r["accepted"] for r in results(procs, tmp_path / "go")] == [40, 40]
+    procs = start_workers([mode, url, str(tmp_path / "go"), "a", str(count)],
+                          [mode, url, str(tmp_path / "go"), "b", str(count)])
+    assert [r["accepted"] for r in results(procs, tmp_path / "go")] == [count, count]
     with Engine.open(store=url, clock=FixedClock(WHEN), plugins=get_plugin_manager(("points", "assessment"))) as e:
         stored = [ev.id for ev in e.events()]
-        assert sorted(stored) == sorted([f"a-{n:04d}" for n in range(40)] + [f"b-{n:04d}" for n in range(40)])
-        assert [p for p, _ in e.store.events_after(0)] == list(range(1, 81))
+        assert sorted(stored) == sorted([f"{who}-{n:04d}" for who in "ab" for n in range(count)])
+        assert [p for p, _ in e.store.events_after(0)] == list(range(1, 2 * count + 1))
