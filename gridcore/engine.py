@@ -784,12 +784,12 @@ class Engine:
                 break
             except StoreConflict:
                 # Another writer appended first: judge again against what it stored.
-                self._let_go_of_append()
+                self._settle_append(whatever_came_of_it=True)
                 self._rebuild_state()
             except BaseException:
                 # Derived state may include events the store never got: rebuild it
                 # from what the store really holds.
-                self._let_go_of_append()
+                self._settle_append(whatever_came_of_it=True)
                 self._rebuild_state()
                 raise
         else:
@@ -1625,27 +1625,21 @@ class Engine:
         batch.clear()
         batch_ids.clear()
 
-    def _settle_append(self) -> None:
-        """Wait for the batch ``_flush`` sent, if any: ``_position`` moves by what it stored, or its error is raised."""
+    def _settle_append(self, *, whatever_came_of_it: bool = False) -> None:
+        """Wait for the batch ``_flush`` sent, if any: ``_position`` moves by what it stored, or its error is
+        raised.  ``whatever_came_of_it``: after another error, only wait (the state is then rebuilt from
+        what the store holds, with the batch or without it)."""
         sent, self._sent, self._sent_size = self._sent, None, 0
         if sent is None:
             return
         try:
             self._position += sent.result()
-        except StoreError:
-            raise
-        except OSError as exc:
+        except (StoreError, OSError) as exc:
+            if whatever_came_of_it:
+                return
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
-
-    def _let_go_of_append(self) -> None:
-        """After an error while a batch was being stored: wait for it, whatever became of it (the state is
-        then rebuilt from what the store holds, with it or without it)."""
-        sent, self._sent, self._sent_size = self._sent, None, 0
-        if sent is not None:
-            try:
-                sent.result()
-            except (StoreError, OSError):
-                pass
 
     def _check_writable(self, what: str) -> None:
         self._check_open()
