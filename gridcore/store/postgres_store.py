@@ -32,6 +32,7 @@ from .canonical import (
     checked_additions,
     checked_text,
     from_json,
+    json_bytes,
     keyset_pages,
     not_an_object,
     position_pages,
@@ -347,13 +348,9 @@ class PostgresStore:
         import psycopg
 
         self._check_open()
-        text = to_json(doc, f"document {collection}/{key}")
+        data = json_bytes(doc, f"document {collection}/{key}")
         try:
-            self._conn.execute(
-                "INSERT INTO documents VALUES (%s, %s, %s::jsonb) "
-                "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc",
-                (collection, key, text),
-            )
+            self._conn.execute(_PUT, (collection, key, _jsonb(data)))
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 
@@ -386,14 +383,13 @@ class PostgresStore:
         import psycopg
 
         self._check_open()
-        rows = [(collection, key, to_json(doc, f"document {collection}/{key}")) for key, doc in docs.items()]
         try:
             with self._conn.transaction(), self._conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO documents VALUES (%s, %s, %s::jsonb) "
-                    "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc",
-                    rows,
-                )
+                # One document at a time, each made and sent before the next is made: its UTF-8 made a piece
+                # at a time (``json_bytes``) and sent as it is (no text, no second copy); a document that is
+                # not JSON refuses them all (the transaction is rolled back)
+                for key, doc in docs.items():
+                    cur.execute(_PUT, (collection, key, _jsonb(json_bytes(doc, f"document {collection}/{key}"))))
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 
@@ -549,6 +545,24 @@ def _batch_json(rows: list[tuple[str, str, str, Any]], texts: list[str]) -> str:
     return "[" + ",".join(
         f'[{encode(ident)},{encode(kind)},"{key}+00:00",{text}]' for (ident, kind, key, _), text in zip(rows, texts)
     ) + "]"
+
+
+#: Writes a document given as its JSON's UTF-8 (``_jsonb``), in text format (``%t``: the binary format
+#: would copy the bytes to put a version byte before them).
+_PUT = ("INSERT INTO documents VALUES (%s, %s, %t) "
+        "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc")
+
+
+def _jsonb(data: bytearray) -> Any:
+    """A document's JSON given as its UTF-8 bytes (``json_bytes``), sent to the server as they are, as
+    ``jsonb`` (psycopg would otherwise encode a text to UTF-8 once more)."""
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(data, dumps=_as_they_are)
+
+
+def _as_they_are(data: Any) -> Any:
+    return data
 
 
 #: JSON strings as ``to_json`` writes them (Chinese kept readable).

@@ -26,7 +26,9 @@ from ..hookspecs import hookimpl
 from .canonical import (
     checked_additions,
     checked_text,
+    checked_utf8,
     from_json,
+    json_bytes,
     keyset_pages,
     merged_parts,
     not_an_object,
@@ -58,6 +60,11 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (collection, key)
 );
 """
+
+#: Writes a document given as its JSON's UTF-8 bytes (``json_bytes``): SQLite reads them as the text
+#: they are (a database in UTF-8), so the row holds the same text as if it were given as a string.
+_PUT = "INSERT OR REPLACE INTO documents VALUES (?, ?, CAST(? AS TEXT))"
+_PUT_TEXT = "INSERT OR REPLACE INTO documents VALUES (?, ?, ?)"
 
 #: Stores made before 2026-12-03 keep their documents in a ``WITHOUT ROWID``
 #: table: every row, a checkpoint's megabytes included, sits in the key's own
@@ -121,6 +128,8 @@ class SQLiteStore:
         db = self._db
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL" if self._durable else "PRAGMA synchronous=OFF")
+        # (every store gridcore makes is in UTF-8; documents are given to one in another encoding as text)
+        self._utf8 = str(db.execute("PRAGMA encoding").fetchone()[0]).upper() == "UTF-8"
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if (tables or not create) and "gridcore_store" not in tables:
             raise StoreError(f"{self.path} is a SQLite database but not a gridcore store")
@@ -274,9 +283,9 @@ class SQLiteStore:
         self._check_open()
         if self._old_documents:
             self._upgrade_documents()
-        text = to_json(doc, f"document {collection}/{key}")
+        data = json_bytes(doc, f"document {collection}/{key}")
         try:
-            self._db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (collection, key, text))
+            self._put_bytes(self._db, collection, key, data)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
 
@@ -285,16 +294,19 @@ class SQLiteStore:
         part's canonical text, ``gridcore.parts``): atomically, and only if it is the JSON of an object."""
         self._check_open()
         what = f"document {collection}/{key}"
-        checked_text(text, what)
+        # A text of other than ASCII is given as its UTF-8, made once (and checked) here: bound as a text, it
+        # would be made again and kept inside the text (Python's ``sqlite3`` binds a text's cached UTF-8)
+        data = checked_utf8(text, what) if self._utf8 else checked_text(text, what)
         if self._old_documents:
             self._upgrade_documents()
         db = self._db
         try:
             before = db.total_changes
             # (SQLite checks the text in C: far cheaper than decoding it in Python)
-            db.execute("INSERT OR REPLACE INTO documents SELECT ?1, ?2, ?3 "
-                       "WHERE CASE WHEN json_valid(?3) THEN json_type(?3) = 'object' ELSE 0 END",
-                       (collection, key, text))
+            db.execute("INSERT OR REPLACE INTO documents SELECT ?1, ?2, CAST(?3 AS TEXT) "
+                       "WHERE CASE WHEN json_valid(CAST(?3 AS TEXT)) THEN json_type(CAST(?3 AS TEXT)) = 'object' "
+                       "ELSE 0 END",
+                       (collection, key, data))
             written = db.total_changes - before
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
@@ -306,9 +318,20 @@ class SQLiteStore:
         self._check_open()
         if self._old_documents:
             self._upgrade_documents()
-        rows = [(collection, key, to_json(doc, f"document {collection}/{key}")) for key, doc in docs.items()]
+        # Each document's UTF-8 made a piece at a time (``json_bytes``), before the transaction so that
+        # other writers do not wait on the encoding: no document's text, nor a second copy of its bytes
+        # (the UTF-8 SQLite is given from a text), is held beside them.
+        rows = [(collection, key, json_bytes(doc, f"document {collection}/{key}")) for key, doc in docs.items()]
         with self._writing() as db:
-            db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
+            while rows:
+                self._put_bytes(db, *rows.pop(0))  # (each let go once written)
+
+    def _put_bytes(self, db: sqlite3.Connection, collection: str, key: str, data: bytearray) -> None:
+        """Write a document given as its JSON's UTF-8 (``json_bytes``): as these bytes, read as text."""
+        if self._utf8:
+            db.execute(_PUT, (collection, key, data))
+        else:
+            db.execute(_PUT_TEXT, (collection, key, data.decode()))
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:

@@ -56,6 +56,7 @@ from .canonical import (
     checked_text,
     doc_key,
     from_json,
+    json_bytes,
     merged_parts,
     not_an_object,
     to_json,
@@ -480,9 +481,9 @@ class TinyDBStore:
         table = {str(position): doc for position, doc in zip(part.positions, part.docs, strict=True)}
         return self._write_file(name, to_json({TABLE: table}, "an event of this batch"))
 
-    def _write_file(self, name: str, text: str) -> str:
-        """Write a new file durably; return the SHA-256 of its bytes."""
-        data = text.encode("utf-8")
+    def _write_file(self, name: str, text: str | bytearray) -> str:
+        """Write a new file durably (``text``, or its UTF-8 already made); return the SHA-256 of its bytes."""
+        data = text.encode("utf-8") if isinstance(text, str) else text
         path = self.folder / name
         with open(path, "wb") as out:
             out.write(data)
@@ -687,16 +688,18 @@ class TinyDBStore:
             raise not_an_object(what) from None
         if not isinstance(doc, dict):
             raise not_an_object(what)
-        self._put_texts(collection, {key: text}, decoded={key: doc})
+        self._put_decoded(collection, {key: doc})
 
     def put_many(self, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
         """Store (or replace) several documents of one collection at once: one new file, all or none."""
         self._check_open()
-        texts = {}
+        decoded = {}
         for key, doc in docs.items():
             _check_name(collection, key)
-            texts[key] = to_json(doc, f"document {collection}/{key}")
-        self._put_texts(collection, texts)
+            # (a copy of its own, through its JSON: the caller may change ``doc`` or what it holds afterwards;
+            # made one document at a time, so no two documents' texts are held at once)
+            decoded[key] = from_json(to_json(doc, f"document {collection}/{key}"))
+        self._put_decoded(collection, decoded)
 
     def merge_parts(self, collection: str, additions: Mapping[str, Mapping[str, int]]) -> None:
         """Merge part entries into name documents (name -> {part key: position}, see ``Store``): read,
@@ -708,22 +711,18 @@ class TinyDBStore:
             return
         self._begin_write()  # (the one writer from here: what is read below is what is replaced)
         rows = self._documents.get(collection, {})
-        texts = {}
+        decoded = {}
         for name, parts in checked.items():
             _check_name(collection, name)
             doc = merged_parts(collection, name, rows.get(name), parts)
-            texts[name] = to_json(doc, f"document {collection}/{name}")
-        self._put_texts(collection, texts)
+            decoded[name] = from_json(to_json(doc, f"document {collection}/{name}"))
+        self._put_decoded(collection, decoded)
 
-    def _put_texts(self, collection: str, texts: dict[str, str],
-                   decoded: dict[str, dict[str, Any]] | None = None) -> None:
-        """Write documents given as their JSON texts (``decoded``: those already decoded, not shared)."""
+    def _put_decoded(self, collection: str, decoded: dict[str, dict[str, Any]]) -> None:
+        """Write documents decoded from their JSON texts (copies of their own, shared with no caller)."""
         self._begin_write()
         documents = {name: dict(rows) for name, rows in self._documents.items()}
-        # a copy of its own: the caller may change ``doc`` (or what it holds) afterwards
-        rows = documents.setdefault(collection, {})
-        for key, text in texts.items():
-            rows[key] = decoded[key] if decoded is not None and key in decoded else from_json(text)
+        documents.setdefault(collection, {}).update(decoded)
         old = self._manifest
         generation = old.generation + 1
         name, digest = self._write_documents(documents, generation)
@@ -754,7 +753,8 @@ class TinyDBStore:
         }
         name = f"documents-g{generation:06d}.json"
         try:
-            return name, self._write_file(name, to_json(database, "a document"))
+            # (its UTF-8 made a piece at a time: every document of the store is in this file)
+            return name, self._write_file(name, json_bytes(database, "a document"))
         except OSError as exc:
             self._unlink([name])
             raise StoreError(f"cannot write to the store {self.folder}: {exc.strerror or exc}") from None

@@ -1,0 +1,119 @@
+"""``json_bytes``: a document's JSON made a piece at a time is the same bytes as ``to_json``'s text.
+
+The SQL stores and TinyDB's documents file write documents so (a checkpoint's
+state is tens of MiB); what they store must not change by a byte, and a
+document that cannot be stored must be refused as ``to_json`` refuses it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridcore import StoreError
+from gridcore.store import canonical
+from gridcore.store.canonical import json_bytes, to_json
+from gridcore.store.sqlite_store import SQLiteStore
+
+#: JSON values, with what is not JSON among them: NaN and infinities, lone surrogates, keys that are not
+#: strings (the encoder writes numbers, booleans and None as keys), tuples, objects of other types
+leaves = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+          | st.sampled_from(["张三", "引号\"\\ \t\n", "\ud800", "é", ""]))
+keys = st.text(max_size=6) | st.integers(-3, 3) | st.sampled_from([None, True, 1.5, "名"])
+values = st.recursive(
+    leaves,
+    lambda inner: (st.lists(inner, max_size=9) | st.lists(inner, max_size=9).map(tuple)
+                   | st.dictionaries(keys, inner, max_size=9)
+                   | st.dictionaries(st.text(max_size=6), inner, max_size=9)),
+    max_leaves=60,
+) | st.just(object()) | st.just(b"bytes")
+documents = st.dictionaries(st.text(max_size=6), values, max_size=9)
+
+
+def outcome(make: Any, doc: Any) -> bytes | str:
+    """The bytes ``make`` gives, or the ``StoreError`` it refuses with."""
+    try:
+        made = make(doc, "document c/k")
+    except StoreError as exc:
+        return f"refused: {exc}"
+    return made.encode("utf-8") if isinstance(made, str) else bytes(made)
+
+
+@contextmanager
+def split(depth: int, run: int) -> Iterator[None]:
+    """``json_bytes`` going ``depth`` levels into a document and encoding deeper containers ``run`` items at
+    a time (the defaults are made for checkpoints; small ones split every document this test makes)."""
+    was = canonical._SPLIT_DEPTH, canonical._RUN
+    canonical._SPLIT_DEPTH, canonical._RUN = depth, run
+    try:
+        yield
+    finally:
+        canonical._SPLIT_DEPTH, canonical._RUN = was
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+def test_json_bytes_are_to_json_bytes_and_refuse_alike(doc: dict[str, Any]) -> None:
+    expected = outcome(lambda d, what: to_json(d, what), doc)
+    for depth, run in ((2, 64), (0, 1), (1, 2), (3, 1), (9, 3)):
+        with split(depth, run):
+            assert outcome(json_bytes, doc) == expected, (depth, run)
+
+
+def test_cycles_are_refused_wherever_they_close() -> None:
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    inner: list[Any] = []
+    through = {"a": {"b": inner}}
+    inner.append(through)
+    many: list[Any] = []
+    wide = {"a": {"b": [many] * 100}}
+    many.append(wide)
+    for doc in (loop, through, wide):
+        for depth, run in ((2, 64), (0, 1), (5, 2)):
+            with split(depth, run):
+                assert outcome(json_bytes, doc) == outcome(to_json, doc) == (
+                    "refused: document c/k cannot be stored as JSON: Circular reference detected")
+
+
+def test_a_large_document_in_runs() -> None:
+    """A checkpoint-like state: collections of many items two levels down, encoded in runs."""
+    doc = {"stamp": "s", "state": {
+        "accounts": [[f"r{i}", "张三", i, [i / 7, None]] for i in range(1000)],
+        "names": {f"id{i}": {"parts": {"k": i}} for i in range(777)},
+        "few": {"a": [1, 2, 3]}, "none": [], "empty": {}}}
+    assert json_bytes(doc, "d") == to_json(doc, "d").encode("utf-8")
+
+
+def test_sqlite_stores_the_bytes_as_the_same_text(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    docs = {"a": {"名": "张三", "x": [1, 2.5, None], "q": '引号"\\'}, "b": {}}
+    store.put_many("c", docs)
+    store.put("c", "d", {"é": True})
+    parts = {"p1": '{"名":"张三","n":[1,2]}', "p2": '{"ascii":true}'}  # (put_text: a part's text, as given)
+    for key, text in parts.items():
+        store.put_text("c", key, text)
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        rows = dict(db.execute("SELECT key, typeof(doc) || ':' || doc FROM documents").fetchall())
+    assert rows == {**{key: "text:" + to_json(doc, key) for key, doc in {**docs, "d": {"é": True}}.items()},
+                    **{key: "text:" + text for key, text in parts.items()}}
+    assert store.get_text("c", "a") == to_json(docs["a"], "a")
+    assert store.get_text("c", "p1") == parts["p1"]
+    store.close()
+
+
+@pytest.mark.parametrize("bad", [{"x": float("nan")}, {"x": "\ud800"}, {"x": object()}])
+def test_sqlite_put_many_writes_nothing_when_one_document_is_refused(tmp_path: Path, bad: dict[str, Any]) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    store.put("c", "a", {"v": 1})
+    with pytest.raises(StoreError, match="document c/z cannot be stored"):
+        store.put_many("c", {"a": {"v": 2}, "y": {"v": 3}, "z": bad})
+    assert dict(store.items("c")) == {"a": {"v": 1}}
+    store.close()
