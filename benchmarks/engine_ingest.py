@@ -17,7 +17,12 @@ simulated a call at a time as they are recorded (and simulated again,
 identically, for the baseline in a child of its own, whose peak is the
 simulator's and the store's share), so what the engine's process holds
 beyond the baseline's is the engine's own state, not the benchmark's list of
-events.  The residents column counts the residents the engine knows at N
+events.  The CPU is also split: the checkpoints the engine takes (its
+``_checkpoint``, timed wherever it runs: the plugins' saves, the sealed parts
+they write, the store's writes) to N, and the CPU per event over the same
+window with the checkpoints taken in it left out (what the events themselves
+cost; a checkpoint falls in one window and not the next, so the engine column
+jumps where the events' does not).  The residents column counts the residents the engine knows at N
 (registered by events; the roster's members come on top).
 
 Yinquan's simulation registers residents every day (about 5,000 by 1M
@@ -76,6 +81,11 @@ class GrowthRow:
     store_peak_mb: float = 0.0
     #: residents the engine knows at ``n`` (registered by events; the roster comes on top)
     residents: int = 0
+    #: CPU seconds of the checkpoints the engine took from the first event to ``n`` (``Engine._checkpoint``,
+    #: inside ``engine_cpu_s``: what the events deferred to them, the plugins' saves, the store's writes)
+    checkpoint_cpu_seconds: float = 0.0
+    #: CPU µs per event over the same window as ``engine_cpu_us``, less the checkpoints taken in it
+    events_cpu_us: float = 0.0
 
 
 def marginal(points: list[tuple[int, float]], size: int) -> float:
@@ -164,6 +174,20 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
                          clock=FixedClock(first), ruleset=rules[0] if rules else None, effective=first)
     points: list[tuple[int, float]] = []
     cpu_points: list[tuple[int, float]] = []
+    checkpoint_points: list[tuple[int, float]] = []
+    checkpoints = 0.0
+    take = engine._checkpoint
+
+    def timed_checkpoint() -> bool:
+        # (the engine's own checkpoints, wherever it takes them: in ``record_many``, or at close)
+        nonlocal checkpoints
+        c0 = time.process_time()
+        try:
+            return take()
+        finally:
+            checkpoints += time.process_time() - c0
+
+    engine._checkpoint = timed_checkpoint  # type: ignore[method-assign]
     memory: dict[int, tuple[float, float, int]] = {}
     total = cpu = 0.0
     done = 0
@@ -176,12 +200,15 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
             done += len(chunk)
             points.append((done, total))
             cpu_points.append((done, cpu))
+            checkpoint_points.append((done, checkpoints))
             if any(done >= n and n not in memory for n in sizes):
                 now = (rss_mb(), district.peak_mb(), len(engine._population))
                 memory.update({n: now for n in sizes if done >= n and n not in memory})
         checkpoint = checkpoint_size(engine)
+    events_points = [(n, c - k) for (n, c), (_, k) in zip(cpu_points, checkpoint_points, strict=True)]
     rows = [(n, marginal(points, n), next(t for m, t in points if m >= n), marginal(cpu_points, n),
-             *memory.get(n, (0.0, 0.0, 0)), next(t for m, t in cpu_points if m >= n)) for n in sizes]
+             *memory.get(n, (0.0, 0.0, 0)), next(t for m, t in cpu_points if m >= n),
+             next(t for m, t in checkpoint_points if m >= n), marginal(events_points, n)) for n in sizes]
     out.put({"rows": rows, "checkpoint": checkpoint})
 
 
@@ -265,10 +292,10 @@ def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("
             finally:
                 if backend == "postgresql" and postgres:
                     district._drop_schemas(postgres, f"bench_{Path(folder).name[-8:]}_")
-        for (n, engine_us, seconds, cpu_us, rss, peak, residents, cpu_s), (store_us, store_peak) in zip(
-                got["rows"], base["rows"], strict=True):
+        for (n, engine_us, seconds, cpu_us, rss, peak, residents, cpu_s, checkpoint_s, events_us), (
+                store_us, store_peak) in zip(got["rows"], base["rows"], strict=True):
             rows.append(GrowthRow(backend, n, engine_us, store_us, seconds, cpu_us, rss, cpu_s, peak, store_peak,
-                                  residents))
+                                  residents, checkpoint_s, events_us))
         notes.append(checkpoint_note(backend, got["checkpoint"]))
     if population is not None:
         notes.append(f"A fixed population: {population:,} residents registered on the first day, nobody after "
@@ -289,15 +316,17 @@ def checkpoint_note(backend: str, found: dict[str, Any]) -> str:
 
 def table(rows: list[GrowthRow]) -> str:
     lines = [
-        ("| backend | events in the store | engine µs/event at N | engine CPU µs/event at N | events/s at N "
-         "| store-only µs/event at N | ratio | engine s to N | engine CPU s to N | memory MiB at N "
-         "| peak MiB to N | store-only peak MiB to N | residents at N |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ("| backend | events in the store | engine µs/event at N | engine CPU µs/event at N "
+         "| of which events (no checkpoints) CPU µs/event at N | events/s at N "
+         "| store-only µs/event at N | ratio | engine s to N | engine CPU s to N | of which checkpoints CPU s to N "
+         "| memory MiB at N | peak MiB to N | store-only peak MiB to N | residents at N |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = r.engine_us / r.store_us if r.store_us else float("inf")
-        lines.append(f"| {r.backend} | {r.n:,} | {r.engine_us:.0f} | {r.engine_cpu_us:.0f} | {1e6 / r.engine_us:,.0f} "
-                     f"| {r.store_us:.1f} | {ratio:.1f}× | {r.seconds:.1f} | {r.cpu_seconds:.1f} | {r.rss_mb:.0f} "
+        lines.append(f"| {r.backend} | {r.n:,} | {r.engine_us:.0f} | {r.engine_cpu_us:.0f} | {r.events_cpu_us:.0f} "
+                     f"| {1e6 / r.engine_us:,.0f} | {r.store_us:.1f} | {ratio:.1f}× | {r.seconds:.1f} "
+                     f"| {r.cpu_seconds:.1f} | {r.checkpoint_cpu_seconds:.1f} | {r.rss_mb:.0f} "
                      f"| {r.peak_mb:.0f} | {r.store_peak_mb:.0f} | {r.residents:,} |")
     return "\n".join(lines)
 
