@@ -89,8 +89,8 @@ def responsible(engine: Engine, incident: Incident, actor: str) -> bool:
     """True if ``actor`` holds a role at the incident's current node or above, or works
     for a line department the incident was routed to."""
     community = engine.community
-    staff = [role for role in community.roles if role not in NOT_STAFF]
-    if community.holds_role_at_or_above(actor, incident.current_node, staff):
+    # (every role but ``resident``, the only one of ``NOT_STAFF``: the community's index answers it)
+    if community.holds_staff_role_at_or_above(actor, incident.current_node):
         return True
     node = incident.current_node
     return any(actor in routing.department_members(community, d, node) for d in incident.departments)

@@ -6,6 +6,7 @@ nothing about time (see ``timers``).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from attrs import frozen
@@ -85,7 +86,29 @@ def is_department(community: Any, name: str) -> bool:
     return name in departments or any(getattr(d, "id", None) == name for d in departments)
 
 
-def department_members(community: Any, department: str, node: str | None = None) -> set[str]:
+#: id of a community -> (a weak reference to it, and what ``department_members`` found in it, by
+#: department and node): a community never changes, and a district's departments have hundreds of
+#: officers to sort by branch every time a summoned department takes a case on
+_OFFICERS: dict[int, tuple[weakref.ref[Any], dict[tuple[str, str | None], frozenset[str]]]] = {}
+
+
+def _officers_of(community: Any) -> dict[tuple[str, str | None], frozenset[str]] | None:
+    """What ``department_members`` found in ``community`` (None: it cannot be remembered)."""
+    key = id(community)
+    kept = _OFFICERS.get(key)
+    if kept is not None and kept[0]() is community:
+        return kept[1]
+    try:
+        ref = weakref.ref(community, lambda gone: _OFFICERS.pop(key) if _OFFICERS.get(key, (None,))[0] is gone
+                          else None)
+    except TypeError:
+        return None
+    found: dict[tuple[str, str | None], frozenset[str]] = {}
+    _OFFICERS[key] = (ref, found)
+    return found
+
+
+def department_members(community: Any, department: str, node: str | None = None) -> frozenset[str]:
     """Ids of the members who belong to ``department`` (its officers answering at ``node``, if given).
 
     In a district a department has officers at many posts (the police station
@@ -97,17 +120,27 @@ def department_members(community: Any, department: str, node: str | None = None)
     that branch, all of its officers do (a department serving the whole
     community or district from one post).
     """
+    memo = _officers_of(community)
+    if memo is not None:
+        found = memo.get((department, node))
+        if found is None:
+            found = memo[(department, node)] = _department_members(community, department, node)
+        return found
+    return _department_members(community, department, node)
+
+
+def _department_members(community: Any, department: str, node: str | None) -> frozenset[str]:
     members = {m if isinstance(m, str) else str(m.id): m for m in community.department_members(department)}
     if node is None or node not in community.hierarchy:
-        return set(members)
+        return frozenset(members)
     hierarchy = community.hierarchy
-    near = {
+    near = frozenset(
         ident for ident, member in members.items()
         if any(getattr(r, "department", None) == department
                and (hierarchy.is_within(r.node, node) or hierarchy.is_within(node, r.node))
                for r in getattr(member, "roles", ()))
-    }
-    return near or set(members)
+    )
+    return near or frozenset(members)
 
 
 def notify(
