@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import CST
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,7 +58,9 @@ def test_an_account_built_from_its_row_is_the_account_saved(history: list[Event]
     # A restored state builds each account from its checkpoint row when first used: the account built
     # holds what the live one held (its lots once read back), and what the row says of it unbuilt (when
     # the sweep looks at it, the streak bonuses a board may ask about) is what the built account says
-    with tempfile.TemporaryDirectory() as tmp, open_points(Path(tmp) / "store", ruleset, now=START) as live:
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch, \
+            open_points(Path(tmp) / "store", ruleset, now=START) as live:
+        patch.setattr("gridcore_points.checkpoint.LOT_PART", 2)  # (lots in parts of 2: most read from parts)
         live.record_many(history)
         live.checkpoint()
         with Engine.open(store=str(Path(tmp) / "store"), clock=FixedClock(START), plugins=points_only(),
@@ -98,3 +101,75 @@ def _open_part(account: Account) -> dict[str, Any]:
         "rules": account.rules,
         "advanced_to": account.advanced_to,
     }
+
+
+def _busy_weeks(days: int) -> list[Event]:
+    """res1 and res2 clean up every day (lots of a month), spend some of it and are docked now and then."""
+    from gridcore_points.events import PointsRedeemed
+
+    out: list[Event] = []
+    for day in range(days):
+        when = datetime(2025, 1, 2, 9, tzinfo=CST) + timedelta(days=day)
+        out.append(cleanup(f"c{day}", "res1", "u11", when))
+        if day % 3:
+            out.append(cleanup(f"d{day}", "res2", "u21", when + timedelta(hours=1)))
+        if day % 5 == 4:
+            out.append(PointsRedeemed(id=f"r{day}", time=when + timedelta(hours=2), actor="res1", node="u11",
+                                      reward="towel", quantity=1))
+        if day % 11 == 10:
+            out.append(ActivityRecorded(id=f"m{day}", time=when + timedelta(hours=3), actor="res2", node="u21",
+                                        activity="mediation"))
+    return out
+
+
+def test_lots_are_stored_in_sealed_parts_written_once_wherever_checkpoints_fall(tmp_path: Path) -> None:
+    # Every LOT_PART lots an account opens go to one part of the store, under the hash of what they opened
+    # with: a state restored from checkpoints taken anywhere and one replayed whole store the same parts and
+    # save the same document, and a checkpoint writes only the parts sealed since the last one
+    from gridcore_points.checkpoint import LOT_PART, LOTS
+
+    history = _busy_weeks(70)
+    start = datetime(2025, 1, 1, tzinfo=CST)
+    with open_points(tmp_path / "whole", SHORT, now=start) as whole:
+        whole.record_many(history)
+        whole.checkpoint()
+        want = whole.hooks.save_state(whole, api.state(whole))
+        parts = dict(whole.store.items(LOTS))
+        accounts = api.state(whole).accounts
+        opened = {member: accounts[member].opened for member in accounts}
+    assert opened["res1"] > 4 * LOT_PART and opened["res2"] > 2 * LOT_PART
+    assert len(parts) == sum(n // LOT_PART for n in opened.values())
+    thirds = [history[:40], history[40:41], history[41:90], history[90:]]
+    written = []
+    for some in thirds:
+        with open_points(tmp_path / "cut", SHORT, now=start) as cut:
+            cut.record_many(some)
+            cut.checkpoint()
+        with open_points(tmp_path / "cut", SHORT, now=start) as cut:
+            written.append(len(dict(cut.store.items(LOTS))))
+    assert written == sorted(written) and written[-1] == len(parts)
+    with open_points(tmp_path / "cut", SHORT, now=start) as restored:
+        state = api.state(restored)
+        assert state.accounts.row("res1") is not None  # restored, not replayed
+        assert restored.hooks.save_state(restored, state) == want
+        assert dict(restored.store.items(LOTS)) == parts
+        account = state.accounts["res1"]
+        account.unpack()
+        assert [lot.number for lot in account.lots] == sorted(lot.number for lot in account.lots)
+        assert any(lot.number < account.opened - len(account.fresh) for lot in account.lots)  # read from parts
+
+
+def test_an_altered_part_of_lots_is_a_store_error(tmp_path: Path) -> None:
+    from gridcore.errors import StoreError
+    from gridcore_points.checkpoint import LOTS
+
+    start = datetime(2025, 1, 1, tzinfo=CST)
+    with open_points(tmp_path / "store", SHORT, now=start) as engine:
+        engine.record_many(_busy_weeks(25))
+        engine.checkpoint()
+    with open_points(tmp_path / "store", SHORT, now=start) as engine:
+        for key, _ in list(engine.store.items(LOTS)):
+            engine.store.put(LOTS, key, {"format": 1, "lots": [], "rules": []})
+        account = api.state(engine).accounts["res1"]
+        with pytest.raises(StoreError, match="rebuild"):
+            account.unpack()

@@ -12,9 +12,15 @@ of a few items and two JSON texts (``_dump_account``): the store's parse
 of a long text is quick, and restoring builds no account.  An account is
 built from its row's first text (totals, cap counters, rules) when it is
 first used (accounts.py: an event of its member, the sweep, a view), and
-its lots and activity marks, most of the document, are read from the second
-only when it is booked on or something of them falls due: a board reads the
-accounts it shows, balances and statements read none of the lots.  What the
+its lots and activity marks are read from the second only when it is
+booked on or something of them falls due: a board reads the accounts it
+shows, balances and statements read none of the lots.  The lots, which a
+year of earning makes most of an account, are not in the document: every
+``LOT_PART`` lots an account opens are sealed into a part of the store's
+``points.lots`` collection, written once, and the row names the parts that
+hold a lot still open, with each open lot's number and what remains of it.
+A checkpoint so writes the lots opened since the last one, not every lot
+still open.  What the
 sweep and a board ask of every account is in the row beside the texts (when
 it falls due; its open streak spans).  Caches (period labels, items by activity, members' and nodes'
 records, what falls due when) are not saved: they are worked out again when
@@ -33,9 +39,17 @@ from typing import TYPE_CHECKING, Any
 
 import cattrs
 
-from gridcore.errors import GridcoreError
+from gridcore.errors import GridcoreError, StoreError
 from gridcore.explain import RuleRef
-from gridcore.parts import part_writer
+from gridcore.parts import (
+    PartLoader,
+    part_text,
+    part_writer,
+    put_all,
+    read_part,
+    stored_part,
+    text_key,
+)
 
 from .accounts import Accounts
 from .caps import CapCount
@@ -60,18 +74,21 @@ _TOTALS = ("balance", "debt", "net", "credited", "redeemed", "expired", "deducte
 def save(state: Records, engine: Engine) -> dict[str, Any]:
     """The state as a JSON document; sealed parts of the history are stored first (unless read-only)."""
     writer = None if engine.read_only else part_writer(engine.store, COLLECTION)
+    sealed: dict[str, dict[str, Any]] | None = None if engine.read_only else {}
     unstructure = _converter.unstructure
     accounts = state.accounts
     # Rows of accounts no event touched since the last save are kept as they were dumped (or read).
     for member in state.dirty:
-        state.saved_accounts[member] = _dump_account(accounts[member], _saved(state, member))
+        state.saved_accounts[member] = _dump_account(accounts[member], _saved(state, member), sealed)
+    if sealed:
+        put_all(engine.store, LOTS, sealed)  # (in one transaction where the store has one: a part is small)
     state.dirty = set()
     rows = []
     rules: dict[str, RuleRef] = {}
     for member in sorted(accounts):
         found = _saved(state, member)
         assert found is not None  # (an account is restored, or built by events: dirty, dumped above)
-        row, _, named = found
+        row, _, named, _ = found
         rows.append(row)
         rules.update((rule_key(rule), rule) for rule in named)
     return {
@@ -118,7 +135,8 @@ def restore(state: Records, document: dict[str, Any]) -> None:
             if not (isinstance(row, list) and len(row) == 5 and isinstance(row[0], str)
                     and isinstance(row[3], str) and isinstance(row[4], str)):
                 raise TypeError(f"an account's row is not [member, due, spans, head, lots]: {str(row)[:80]}")
-        state.accounts = Accounts(state.history, _AccountLoader(rules, calendar.end))
+        loader = functools.partial(stored_part, state.engine.store, LOTS)
+        state.accounts = Accounts(state.history, _AccountLoader(rules, calendar.end, loader))
         state.accounts.restore(rows)
         state.claims = Claims()
         for member, activity, claims in document["claims"]:
@@ -147,18 +165,33 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
 
 
-def _dump_account(account: Account, was: Saved | None) -> Saved:
-    """An account as a row (its rules by key), the keys of the rules its lots name, and every rule it names.
+def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[str, Any]] | None) -> Saved:
+    """An account as a row (its rules by key), the keys of the rules its fresh lots name, every rule it
+    names, and the keys of the sealed parts of its lots that hold one still open.
 
     The row is ``[member, due, spans, head, lots]``: the member; when the
     sweep must look at the account (``Account.next_due``, in microseconds
     since 1970 UTC; None: never); its open streak spans as ``[kind, label,
     node]``; the rest as one JSON text (totals, cap counters, rules, the
-    earliest expiry among the lots); and its lots (first in, first out) and
-    activity marks as another.  A restore builds the account from the head
-    when it is first used (accounts.py) and reads the lots only when they are
-    needed (``Account.unpack``).  An account whose lots were not read back
-    yet keeps the text it was restored from.
+    earliest expiry among the lots); and its lots and activity marks as
+    another.  A restore builds the account from the head when it is first
+    used (accounts.py) and reads the lots only when they are needed
+    (``Account.unpack``).  An account whose lots were not read back yet keeps
+    the text it was restored from.
+
+    The lots are not written out each time: every ``LOT_PART`` lots an account
+    opens (``Lot.number``) are sealed into a part of the store's
+    ``points.lots`` collection under the SHA-256 of its content (what each lot
+    opened with: ``_lots_doc``), added to ``sealed`` (key -> part) to be written
+    once (None, a read-only engine: the key only), and never changed: lots are spent
+    first in, first out, so a lot's part is written once and the row names
+    it until its last lot is spent or expires.  The lots text is ``[open,
+    marks, opened, fresh, parts]``: each open lot's number and what remains of
+    it, in the account's order; the activity marks; how many lots the account
+    opened; those opened since its last sealed part (spent or not), as rows;
+    and ``[index, key]`` of each sealed part holding an open lot.  Parts are
+    cut by count, never by when checkpoints fall, so a state restored from a
+    checkpoint and one replayed from the start write the same text.
     """
     named: dict[str, RuleRef] = {}
 
@@ -176,28 +209,40 @@ def _dump_account(account: Account, was: Saved | None) -> Saved:
         lot_rules = was[1]
         wanted = set(lot_rules)
         named.update((found, rule) for rule in was[2] if (found := rule_key(rule)) in wanted)
+        parts = was[3]
     else:
-        texts = []
+        parts = _parts_of(was)
+        fresh = account.fresh
+        if len(fresh) >= LOT_PART:
+            cut = len(fresh) - len(fresh) % LOT_PART
+            for at in range(0, cut, LOT_PART):
+                lots = fresh[at:at + LOT_PART]
+                doc = _lots_doc(lots)
+                # (its keys in sorted order and nothing else a mapping: the store writes this very text)
+                found = text_key(part_text(doc))
+                if sealed is not None:
+                    sealed[found] = doc
+                parts[lots[0].number // LOT_PART] = found
+            del fresh[:cut]
+        base = account.opened - len(fresh)
         due = NEVER
+        numbers: list[int] = []
+        held: set[int] = set()
         for lot in account.lots:
-            saved = lot.saved
-            if saved is None:
-                # (the lot's row but ``remaining`` as two texts, worked out once: a busy member's
-                # account holds a year of lots, and only the oldest one's ``remaining`` changes)
-                rule = key(lot.expiry_rule)
-                expires = None if lot.expires is None else lot.expires.isoformat()
-                saved = lot.saved = (_text([lot.entry_id, lot.time.isoformat(), lot.node])[:-1] + ",",
-                                     "," + _text([expires, rule])[1:], rule)
-            elif saved[2] is not None:
-                named[saved[2]] = lot.expiry_rule  # type: ignore[assignment]
-            texts.append(f"{saved[0]}{lot.remaining}{saved[1]}")
+            number = lot.number
+            numbers.append(number)
+            numbers.append(lot.remaining)
+            if number < base:
+                held.add(number // LOT_PART)
             if lot.expires is not None and lot.expires < due:
                 due = lot.expires
+        parts = {index: parts[index] for index in sorted(held)}
+        rows = [[lot.entry_id, lot.time.isoformat(), lot.node, lot.amount,
+                 None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)] for lot in fresh]
         # (a mark's end is the end of its period: worked out again from the label;
         # what no open span reads is left out)
         marks = [[kind, label] for kind, label in sorted(account.readable_marks())]
-        # (what ``_text([lots, marks])`` gives, each lot's row being its text)
-        packed = f"[[{','.join(texts)}],{_text(marks)}]"
+        packed = _text([numbers, marks, account.opened, rows, [[index, found] for index, found in parts.items()]])
         lot_rules = tuple(sorted(named))
     head["due"] = None if due == NEVER else due.isoformat()
     head["advanced_to"] = None if account.advanced_to is None else key_time(account.advanced_to).isoformat()
@@ -213,14 +258,48 @@ def _dump_account(account: Account, was: Saved | None) -> Saved:
     # (a span's end is the end of its period: worked out again from the label)
     spans = [[kind, label, account.span_node.get((kind, label))] for kind, label in sorted(account.open_spans)]
     row = [account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _text(head), packed]
-    return row, lot_rules, tuple(named.values())
+    return row, lot_rules, tuple(named.values()), parts
+
+
+def _parts_of(was: Saved | None) -> dict[int, str]:
+    """The sealed parts of lots the row named (index -> key), read from its lots text if not known yet."""
+    if was is None:
+        return {}
+    if was[3] is not None:
+        return dict(was[3])
+    try:
+        listed = json.loads(was[0][4])[4]
+        return {int(index): str(found) for index, found in listed}
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise ValueError(f"unreadable points checkpoint (lots of {was[0][0]}): {type(exc).__name__}: {exc}"
+                         ) from exc
+
+
+def _lots_doc(lots: list[Lot]) -> dict[str, Any]:
+    """A sealed part of an account's lots: each as it was opened, its expiry rule by its place in ``rules``."""
+    rules: dict[RuleRef, int] = {}
+    rows = []
+    for lot in lots:
+        rule = lot.expiry_rule
+        rows.append([lot.entry_id, lot.time.isoformat(), lot.node, lot.amount,
+                     None if lot.expires is None else lot.expires.isoformat(),
+                     None if rule is None else rules.setdefault(rule, len(rules))])
+    return {"format": LOT_FORMAT, "lots": rows, "rules": [[r.file, r.line, r.column, r.text] for r in rules]}
+
+
+#: The store collection holding sealed parts of accounts' lots.
+LOTS = "points.lots"
+#: Lots per sealed part (by their number in their account).
+LOT_PART = 8
+#: The shape of a part of lots.
+LOT_FORMAT = 1
 
 
 _MICROSECOND = timedelta(microseconds=1)
 
-#: An account's row as the last checkpoint saved it (or the restore read it), the keys of the rules its lots
-#: name, and every rule the row names.
-Saved = tuple[list[Any], tuple[str, ...], tuple[RuleRef, ...]]
+#: An account's row as the last checkpoint saved it (or the restore read it), the keys of the rules its fresh
+#: lots name, every rule the row names, and its sealed parts of lots (index -> key; None: in the row's text).
+Saved = tuple[list[Any], tuple[str, ...], tuple[RuleRef, ...], dict[int, str] | None]
 
 
 def _text(value: Any) -> str:
@@ -242,7 +321,7 @@ def _saved(state: Records, member: str) -> Saved | None:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"unreadable points checkpoint (account of {member}): {type(exc).__name__}: {exc}"
                              ) from exc
-        found = state.saved_accounts[member] = (row, lot_rules, named)
+        found = state.saved_accounts[member] = (row, lot_rules, named, None)
     return found
 
 
@@ -254,10 +333,11 @@ class _AccountLoader:
     rules, is worked out once per restore rather than once per row.
     """
 
-    def __init__(self, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime]) -> None:
+    def __init__(self, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime],
+                 loader: PartLoader | None = None) -> None:
         self.rules = rules
         self.ends = ends
-        self.unpacker = functools.partial(_unpack, rules=rules, ends=ends)
+        self.unpacker = functools.partial(_unpack, rules=rules, ends=ends, loader=loader)
         self._ends: dict[tuple[str, str], tuple[datetime, timedelta]] = {}
         self._rule_sets: dict[tuple[str, ...], frozenset[RuleRef]] = {}
 
@@ -309,28 +389,66 @@ class _AccountLoader:
         return account
 
 
-def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime]) -> None:
-    """Read an account's packed lots and marks back (``Account.unpacker``); ``ValueError`` if unreadable."""
+def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime],
+            loader: PartLoader | None) -> None:
+    """Read an account's packed lots and marks back (``Account.unpacker``); ``ValueError`` if unreadable.
+
+    Its open lots in sealed parts are read from the store (``loader``), each
+    part once; a part missing or altered is a ``StoreError``.
+    """
     assert account.packed is not None
     try:
-        lots_rows, marks = json.loads(account.packed)
-        lots = []
-        for row in lots_rows:
-            ident, time, node, remaining, expires, rule = row
-            lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(remaining),
+        numbers, marks, opened, rows, listed = json.loads(account.packed)
+        opened = int(opened)
+        base = opened - len(rows)
+        fresh = []
+        for number, (ident, time, node, amount, expires, rule) in enumerate(rows, base):
+            lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(amount),
                       None if expires is None else datetime.fromisoformat(expires),
                       None if rule is None else rules[rule])
+            lot.number, lot.amount = number, lot.remaining
+            fresh.append(lot)
+        parts = {int(index): str(found) for index, found in listed}
+        read: dict[int, tuple[list[Any], list[RuleRef]]] = {}
+        lots = []
+        for at in range(0, len(numbers), 2):
+            number, remaining = int(numbers[at]), int(numbers[at + 1])
+            if number >= base:
+                lot = fresh[number - base]
+            else:
+                index = number // LOT_PART
+                part = read.get(index)
+                if part is None:
+                    part = read[index] = _read_lots(loader, parts[index])
+                part_rows, part_rules = part
+                ident, time, node, amount, expires, rule = part_rows[number - index * LOT_PART]
+                lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(amount),
+                          None if expires is None else datetime.fromisoformat(expires),
+                          None if rule is None else part_rules[rule])
+                lot.number, lot.amount = number, lot.remaining
+            lot.remaining = remaining
             lots.append(lot)
         active = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in marks}
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise ValueError(f"unreadable points checkpoint (lots of {account.member}): {type(exc).__name__}: {exc}"
                          ) from exc
     account.lots = lots
+    account.opened, account.fresh = opened, fresh
     account.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in lots if lot.expires is not None]
     heapq.heapify(account.expiring)
     account.active = active
     account.prune_at = 2 * len(active) + 64
     account.packed = None
+
+
+def _read_lots(loader: PartLoader | None, key: str) -> tuple[list[Any], list[RuleRef]]:
+    """The rows and rules of the sealed part of lots stored under ``key`` (``StoreError``: missing or altered)."""
+    doc = read_part(loader, key, collection=LOTS, what="points lots")
+    if doc.get("format") != LOT_FORMAT:
+        raise StoreError(f"the points lots part {key} in the store's {LOTS!r} collection is of format "
+                         f"{doc.get('format')!r}, expected {LOT_FORMAT}; rebuild the state (gridcore rebuild)")
+    rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
+    return list(doc["lots"]), rules
 
 
 def rule_key(rule: RuleRef) -> str:

@@ -217,9 +217,10 @@ class Lot:
     expires: datetime | None
     #: the expiry rule that set ``expires``.
     expiry_rule: RuleRef | None
-    #: what a checkpoint writes of it: its row's text before ``remaining`` and after it, and the key of
-    #: ``expiry_rule`` (worked out once: checkpoint.py)
-    saved: tuple[str, str, str | None] | None = field(default=None, init=False, repr=False, eq=False)
+    #: its number among the lots its account opened (from 0, in the order opened) and the points it
+    #: opened with: a checkpoint stores an account's lots in sealed parts of a few by number (checkpoint.py)
+    number: int = field(default=-1, init=False, repr=False, eq=False)
+    amount: int = field(default=0, init=False, repr=False, eq=False)
 
 
 @define
@@ -270,6 +271,10 @@ class Account:
     packed_due: datetime = field(default=NEVER, repr=False, eq=False)
     #: reads ``packed`` into ``lots``, ``expiring`` and ``active`` and clears it (checkpoint.py)
     unpacker: Callable[[Account], None] | None = field(default=None, repr=False, eq=False)
+    #: lots opened so far, and those opened since the last part of a few a checkpoint sealed, spent or
+    #: not (``Lot.number``; checkpoint.py)
+    opened: int = field(default=0, repr=False, eq=False)
+    fresh: list[Lot] = field(factory=list, repr=False, eq=False)
 
     def unpack(self) -> None:
         """Read back what a checkpoint packed (nothing to do for an account built by events)."""
@@ -321,6 +326,9 @@ class Account:
         self.balance += entry.amount
         if entry.amount > repaid:
             lot = Lot(entry.id, entry.time, entry.node, entry.amount - repaid, expires, expiry_rule)
+            lot.number, lot.amount = self.opened, lot.remaining
+            self.opened += 1
+            self.fresh.append(lot)
             key = (lot.time, lot.entry_id)
             if not self.lots or (self.lots[-1].time, self.lots[-1].entry_id) < key:
                 self.lots.append(lot)

@@ -44,8 +44,8 @@ class Records:
         #: members whose account was handed out for booking since the last checkpoint (checkpoint.py)
         self.dirty: set[str] = set()
         #: each account's row as the last checkpoint dumped it (or the restore read it), the keys of the
-        #: rules its lots name and every rule it names (checkpoint.py)
-        self.saved_accounts: dict[str, tuple[list[Any], tuple[str, ...], tuple[Any, ...]]] = {}
+        #: rules its fresh lots name, every rule it names and its sealed parts of lots (checkpoint.py)
+        self.saved_accounts: dict[str, tuple[list[Any], tuple[str, ...], tuple[Any, ...], Any]] = {}
         #: the rules of the checkpoint restored, by key (checkpoint.py)
         self.saved_rules: dict[str, Any] = {}
         self.claims = Claims()
