@@ -82,7 +82,7 @@ class GrowthRow:
     #: residents the engine knows at ``n`` (registered by events; the roster comes on top)
     residents: int = 0
     #: CPU seconds of the checkpoints the engine took from the first event to ``n`` (``Engine._checkpoint``,
-    #: inside ``engine_cpu_s``: what the events deferred to them, the plugins' saves, the store's writes)
+    #: inside ``cpu_seconds``: what the events deferred to them, the plugins' saves, the store's writes)
     checkpoint_cpu_seconds: float = 0.0
     #: CPU µs per event over the same window as ``engine_cpu_us``, less the checkpoints taken in it
     events_cpu_us: float = 0.0
