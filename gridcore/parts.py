@@ -32,8 +32,9 @@ PartLoader = Callable[[str], "dict[str, Any] | str | None"]
 
 
 #: Writes a sealed part into its collection: its key, its canonical text (``part_text``) and the
-#: document itself (``part_writer``).
-Writer = Callable[[str, str, Mapping[str, Any]], None]
+#: document itself, or a function giving it (called only by a writer that needs the document: a part
+#: kept as its text is decoded only then) (``part_writer``).
+Writer = Callable[[str, str, "Mapping[str, Any] | Callable[[], Mapping[str, Any]]"], None]
 
 #: What ``part_text`` writes with (``json.dumps`` with these options builds an encoder per call).
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -91,14 +92,15 @@ def put_all(store: Any, collection: str, docs: Mapping[str, Mapping[str, Any]]) 
 def part_writer(store: Any, collection: str) -> Writer:
     """A writer of sealed parts into ``collection``: the store writes a part's canonical text as it is
     given (``put_text``) where it can, so the part is not encoded again; a store without ``put_text``
-    (a plugin's backend) is given the document (``put``)."""
+    (a plugin's backend) is given the document (``put``; decoded from the text first if it is given as
+    a function)."""
     put_text = getattr(store, "put_text", None)
 
-    def write_part(key: str, text: str, doc: Mapping[str, Any]) -> None:
+    def write_part(key: str, text: str, doc: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
         if put_text is not None:
             put_text(collection, key, text)
         else:
-            store.put(collection, key, doc)
+            store.put(collection, key, doc() if callable(doc) else doc)
 
     return write_part
 

@@ -74,6 +74,9 @@ def test_a_part_is_written_as_its_canonical_text_where_the_store_can(doc: dict[s
     plain = WithoutText()
     part_writer(plain, "c")(text_key(text), text, doc)
     assert plain.docs == {("c", text_key(text)): doc}
+    given_later = WithoutText()  # the document given as a function (a part kept as its text): called
+    part_writer(given_later, "c")(text_key(text), text, lambda: json.loads(text))
+    assert given_later.docs == {("c", text_key(text)): doc}
 
 
 def test_a_sqlite_store_holds_the_very_text_whose_hash_is_the_key(tmp_path: Path) -> None:

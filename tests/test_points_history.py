@@ -96,7 +96,7 @@ def test_opening_reads_no_part_and_a_month_reads_only_its_own(store: str) -> Non
         stored = dict(writer.store.items(COLLECTION))
         assert len(stored) >= 10  # about 450 entries in parts of 20: in the store, not in memory
         points = api.state(writer)
-        assert all(part.records is None for part in points.history.parts)
+        assert all(part.text is None for part in points.history.parts)
         assert len(points.history.open) < 20
     with open_store(store, read_only=True) as reader:
         counting = Counting(reader)
@@ -149,13 +149,20 @@ def test_parts_are_written_at_checkpoints_and_leave_memory(tmp_path: Path) -> No
             engine.checkpoint_min = 10**9
             engine.record_many(activities(20))
             history = api.state(engine).history
-            assert history.parts and all(part.records is not None for part in history.parts)
+            assert history.parts and all(part.text is not None for part in history.parts)
             assert list(engine.store.items(COLLECTION)) == []  # nothing stored before a checkpoint
-            before = [r.entry for r in history.select()]
+            before = [r.entry for r in history.select()]  # decoded from the sealed parts' texts
             assert engine.checkpoint()
-            assert all(part.records is None for part in history.parts)
+            assert all(part.text is None for part in history.parts)
             assert len(list(engine.store.items(COLLECTION))) == len(history.parts)
             assert [r.entry for r in history.select()] == before  # read back from the store
+    # the same entries as booked by a state that sealed nothing (its records the objects booked)
+    with open_store(f"sqlite:///{tmp_path / 'whole.db'}", community=small_community(), ruleset=YINQUAN,
+                    effective=EFFECTIVE) as whole:
+        whole.checkpoint_min = 10**9
+        whole.record_many(activities(20))
+        kept = api.state(whole).history
+        assert kept.parts == [] and [r.entry for r in kept.select()] == before
 
 
 values = st.one_of(

@@ -3,13 +3,16 @@
 Statements, boards, totals, flags and explanations read the history; booking
 never does.  So the history does not live in the points state's memory: the
 entries are appended, in the order they were booked, to an *open part*; when
-it holds ``PART_SIZE`` entries it is *sealed*, and at the next checkpoint
+it holds ``PART_SIZE`` entries it is *sealed*: encoded then to the
+canonical text it will be stored as, kept in UTF-8 (a third of what its
+entries take as objects: the entries booked between two checkpoints do not
+hold their objects' memory), and at the next checkpoint
 (``gridcore_save_state``) every sealed part is written to the store's
-``points.ledger`` collection under the SHA-256 of its content (``gridcore.parts``),
-then dropped from memory.  A checkpoint names its parts by those keys and carries the open part
-itself, so it stays small however long the log grows, and opening reads no
-part at all.  A read loads only the parts whose entries' times overlap what
-it asks for (a month's board: the parts booked since that month), keeping the
+``points.ledger`` collection under the SHA-256 of that text
+(``gridcore.parts``), then dropped from memory.  A checkpoint names its parts
+by those keys and carries the open part itself, so it stays small however
+long the log grows, and opening reads no part at all.  A read loads only the
+parts whose entries' times overlap what it asks for (a month's board: the parts booked since that month), keeping the
 last few it loaded.
 
 Parts are cut by count only, so a store's history is cut the same way
@@ -23,16 +26,19 @@ is checked against its key when it is read; a missing or altered part is a
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 from attrs import define, field
 
 from gridcore.explain import RuleRef
-from gridcore.parts import PartCache, PartLoader, Writer, part_text, read_part, text_key
+from gridcore.parts import PartCache, PartLoader, Writer, part_text, read_part
 
 from .ledger import Entry, Record
 
@@ -47,14 +53,14 @@ PART_FORMAT = 1
 
 @define(eq=False)
 class Part:
-    """A sealed part: its key (None until it is saved), its size and the span of its entries' times."""
+    """A sealed part: its key (the SHA-256 of its text), its size and the span of its entries' times."""
 
     first: datetime
     last: datetime
     size: int
-    key: str | None = None
-    #: the records, while they are not yet in the store
-    records: list[Record] | None = field(default=None, repr=False)
+    key: str
+    #: its canonical text (``part_text``) in UTF-8, while it is not yet in the store
+    text: bytes | None = field(default=None, repr=False)
 
 
 class History:
@@ -80,11 +86,18 @@ class History:
             self.seal()
 
     def seal(self) -> None:
-        """Close the open part (it is written to the store at the next save)."""
+        """Close the open part: kept as its text until it is written to the store at the next save.
+
+        (Encoded now rather than at the save: the same work, once either way,
+        but the entries of the parts sealed between two checkpoints are held
+        as text, not as objects.)
+        """
         if not self.open:
             return
         times = [r.entry.time for r in self.open]
-        self.parts.append(Part(min(times), max(times), len(self.open), records=self.open))
+        text = part_text(dump_records(self.open)).encode()
+        # (its key is ``text_key`` of the text, hashed from the UTF-8 it is kept in)
+        self.parts.append(Part(min(times), max(times), len(self.open), hashlib.sha256(text).hexdigest(), text))
         self.open = []
         self.guarded = {}
 
@@ -113,13 +126,13 @@ class History:
         return None
 
     def _records(self, part: Part) -> list[Record]:
-        if part.records is not None:
-            return part.records
-        assert part.key is not None
         found = self._cache.get(part.key)
         if found is not None:
             return found
-        records = load_records(read_part(self.loader, part.key, collection=COLLECTION, what="points ledger"))
+        if part.text is not None:  # sealed, not in the store yet
+            records = load_records(json.loads(part.text))
+        else:
+            records = load_records(read_part(self.loader, part.key, collection=COLLECTION, what="points ledger"))
         self._cache.put(part.key, records)
         return records
 
@@ -131,17 +144,12 @@ class History:
         Without a writer (a read-only engine) the parts stay in memory and
         their keys are computed all the same.
         """
-        for part in self.parts:
-            if part.records is None:
-                continue
-            doc = dump_records(part.records)
-            text = part_text(doc)
-            key = text_key(text)
-            if writer is not None:
-                writer(key, text, doc)
-                part.key, part.records = key, None
-            else:
-                part.key = key
+        if writer is not None:
+            for part in self.parts:
+                if part.text is not None:
+                    text = part.text.decode()
+                    writer(part.key, text, partial(json.loads, text))
+                    part.text = None
         return {
             "format": PART_FORMAT,
             "parts": [[p.key, p.first.isoformat(), p.last.isoformat(), p.size] for p in self.parts],
