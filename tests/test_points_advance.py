@@ -146,3 +146,15 @@ def test_a_daily_member_books_bonuses_and_expiries_both_ways() -> None:
     assert kinds.count("bonus") >= 10 and kinds.count("expire") >= 10
     assert _booked(new) == _booked(old)
     assert any(len(mine) >= 5 for mine, _ in seen)
+
+
+def test_accounts_marked_in_one_period_share_its_key_and_end() -> None:
+    """Marks of the same period, made on different days by different accounts, are one key and one end."""
+    calendar = Calendar(CST)
+    first, second = Account("m1"), Account("m2")
+    first.mark_active(START, "a", calendar)  # (a Wednesday: the next day is in the same week)
+    second.mark_active(START + timedelta(days=1), "b", calendar)
+    shared = [(mine, theirs) for mine in first.active for theirs in second.active if mine == theirs]
+    assert [key[0] for key, _ in shared] == ["week", "month", "quarter", "year"]
+    assert all(mine is theirs and first.active[mine] is second.active[theirs] for mine, theirs in shared)
+    assert all(next(key for key in first.open_spans if key == mine) is mine for mine, _ in shared)

@@ -139,6 +139,9 @@ class Calendar:
         self.tz = tz
         self._days: dict[date, tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]] = {}
         self._ends: dict[tuple[str, str], datetime] = {}
+        self._marks: dict[date, tuple[tuple[tuple[str, str], datetime], ...]] = {}
+        #: each period's ``(kind, label)`` and end, one pair of objects however many days ask
+        self._spans: dict[tuple[str, str], tuple[tuple[str, str], datetime]] = {}
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""
@@ -158,6 +161,32 @@ class Calendar:
                 labels[kind] = (period.label, period.end)
                 keys[kind] = utc_key(period.end)
             found = self._days[day] = (labels, keys)
+        return found
+
+    def marks(self, when: datetime) -> tuple[tuple[tuple[str, str], datetime], ...]:
+        """``((kind, label), end)`` of the period of each kind containing ``when``.
+
+        The same objects for a period whichever of its days asks (as long as
+        the last few thousand periods asked for): every account marks its
+        member active in the periods of its days (``Account.mark_active``),
+        and the marks of thousands of accounts share one key and one end.
+        """
+        day = when.astimezone(self.tz).date()
+        found = self._marks.get(day)
+        if found is None:
+            if len(self._marks) > 64:
+                self._marks.clear()
+            spans = self._spans
+            if len(spans) > 4096:
+                spans.clear()
+            out = []
+            for kind, (label, end) in self.periods(when).items():
+                key = (kind, label)
+                shared = spans.get(key)
+                if shared is None:
+                    shared = spans[key] = (key, end)
+                out.append(shared)
+            found = self._marks[day] = tuple(out)
         return found
 
     def label(self, kind: str, when: datetime) -> str:
@@ -356,8 +385,7 @@ class Account:
     def mark_active(self, when: datetime, node: str, calendar: Calendar) -> None:
         """Note that the member earned activity points at ``when`` (for streak bonuses)."""
         self.unpack()
-        for kind, (label, end) in calendar.periods(when).items():
-            span = (kind, label)
+        for span, end in calendar.marks(when):
             self.active[span] = end
             if span not in self.open_spans:
                 self.open_spans[span] = end
