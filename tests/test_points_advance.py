@@ -2,7 +2,8 @@
 
 ``advance`` sorts the streak spans that ended once and takes them in order,
 where it used to search the open spans for the earliest ended one after each
-span it judged; ``current_earned`` reads each cap counter's periods in one
+span it judged, and takes the first lot as the next to expire while the lots
+expire in their own order (a heap of them when they do not); ``current_earned`` reads each cap counter's periods in one
 pass.  Random accounts (credits with and without expiry, activity marks,
 caps) are advanced step by step both ways: the entries booked, in order,
 and what stays open must be the same.
@@ -10,7 +11,6 @@ and what stays open must be the same.
 
 from __future__ import annotations
 
-import heapq
 from datetime import datetime, timedelta
 
 from conftest import CST
@@ -33,7 +33,8 @@ START = datetime(2025, 1, 1, 8, tzinfo=CST)
 
 
 def advance_one_at_a_time(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
-    """``Account.advance`` as it was: after each span judged, search the open spans again for the earliest."""
+    """``Account.advance`` as it was: after each span judged, search the open spans again for the earliest;
+    the next lot to expire found by looking at every lot."""
     now = utc_key(until)
     if account.advanced_to is None or now > account.advanced_to:
         account.advanced_to = now
@@ -41,9 +42,9 @@ def advance_one_at_a_time(account: Account, until: datetime, policy_at: PolicyAt
         account.earned = {scope: count for scope, count in account.earned.items() if not count.drop_ended(now)}
         account.earned_due = None
     while True:
-        while account.expiring and account.expiring[0][3].remaining == 0:
-            heapq.heappop(account.expiring)
-        lot_time = account.expiring[0][0] if account.expiring else None
+        first = min((lot for lot in account.lots if lot.expires is not None),
+                    key=lambda lot: (lot.expires, lot.time, lot.entry_id), default=None)
+        lot_time = first.expires if first is not None else None
         if lot_time is not None and lot_time > until:
             lot_time = None
         due = min(account.open_spans.values(), default=NEVER)
@@ -58,7 +59,8 @@ def advance_one_at_a_time(account: Account, until: datetime, policy_at: PolicyAt
             account.span_due = None
             account._judge_streak(span, span_end, policy_at, calendar)
             continue
-        account._expire(heapq.heappop(account.expiring)[3])
+        assert first is not None
+        account._expire(first)
 
 
 def current_earned_from_items(account: Account) -> dict[tuple[str, str], tuple[str, int, timedelta]]:
@@ -146,6 +148,33 @@ def test_a_daily_member_books_bonuses_and_expiries_both_ways() -> None:
     assert kinds.count("bonus") >= 10 and kinds.count("expire") >= 10
     assert _booked(new) == _booked(old)
     assert any(len(mine) >= 5 for mine, _ in seen)
+
+
+def test_lots_expire_in_their_order_without_a_heap_and_out_of_it_with_one() -> None:
+    """Lots under one expiry rule expire in their own order (no heap); a later lot expiring sooner starts one."""
+    calendar = Calendar(CST)
+    account = Account("m1")
+
+    def policy_at(when: datetime, node: str | None) -> PointsPolicy:
+        return POLICY
+
+    def earn(n: int, months: int | None) -> None:
+        when = START + timedelta(days=n)
+        account.credit(Entry(f"e{n}", "earn", 10, "m1", "a", when, RULE, "earned"),
+                       expires=add_months(when, months, CST) if months else None, expiry_rule=RULE)
+
+    for n in range(3):
+        earn(n, 2)
+    earn(3, None)
+    assert account.expiring is None
+    earn(4, 1)  # expires before the lot without expiry, and before e0 to e2
+    assert account.expiring is not None
+    account.advance(START + timedelta(days=200), policy_at, calendar)
+    assert [r.entry.id for r in account.extras if r.entry.kind == "expire"] == ["expire:e4", "expire:e0", "expire:e1", "expire:e2"]
+    assert [lot.entry_id for lot in account.lots] == ["e3"]
+    account.debit(Entry("r", "redeem", -10, "m1", "a", START + timedelta(days=201), RULE, "spent"))
+    earn(300, 1)  # all spent: in order again
+    assert account.expiring is None and account.next_due() == utc_key(add_months(START + timedelta(days=300), 1, CST))
 
 
 def test_accounts_marked_in_one_period_share_its_key_and_end() -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import pairwise
 from typing import Any, Protocol
 
 from attrs import define, field, frozen
@@ -265,8 +266,11 @@ class Account:
     balance: int = 0
     #: points deducted beyond the lots (only under a floor below zero); credits pay it first.
     debt: int = 0
-    #: lots with an expiry, as a heap by (expires, time, entry id); spent lots are skipped when popped.
-    expiring: list[tuple[datetime, datetime, str, Lot]] = field(factory=list)
+    #: None while the lots expire in their own order (their expiries never fall along ``lots``, one
+    #: without expiry counting as the latest: every credit under one expiry rule), so the first lot
+    #: expires first; else the lots with an expiry as a heap by (expires, time, entry id), spent lots
+    #: skipped when popped (``_expiry_heap``).
+    expiring: list[tuple[datetime, datetime, str, Lot]] | None = None
     #: points counted toward caps per scope in the current period of each kind (caps.py)
     earned: dict[str, CapCount] = field(factory=dict)
     #: periods (kind, label) in which the member earned activity points, with their ends,
@@ -310,6 +314,8 @@ class Account:
         if self.packed is not None:
             assert self.unpacker is not None
             self.unpacker(self)
+            if self.expiring is not None and _in_expiry_order(self.lots):
+                self.expiring = None
 
     def add(self, entry: Entry, *, rules: tuple[RuleRef | None, ...] | None = None,
             taken: tuple[tuple[str, int], ...] | None = None) -> None:
@@ -359,12 +365,19 @@ class Account:
             self.opened += 1
             self.fresh.append(lot)
             key = (lot.time, lot.entry_id)
-            if not self.lots or (self.lots[-1].time, self.lots[-1].entry_id) < key:
-                self.lots.append(lot)
+            lots = self.lots
+            if not lots:
+                self.expiring = None  # (a heap of spent lots only)
+            if not lots or (lots[-1].time, lots[-1].entry_id) < key:
+                lots.append(lot)
+                at = len(lots) - 1
             else:  # a credit dated at the same moment as a later-named lot: keep the order
-                at = next(i for i, old in enumerate(self.lots) if (old.time, old.entry_id) > key)
-                self.lots.insert(at, lot)
-            if expires is not None:
+                at = next(i for i, old in enumerate(lots) if (old.time, old.entry_id) > key)
+                lots.insert(at, lot)
+            if self.expiring is None:
+                if not _expires_by(lots[at - 1] if at else None, lot, lots[at + 1] if at + 1 < len(lots) else None):
+                    self._expiry_heap()
+            elif expires is not None:
                 heapq.heappush(self.expiring, (expires, lot.time, lot.entry_id, lot))
         if calendar is not None and caps_scopes:
             periods, ends = calendar.periods_and_ends(entry.time)
@@ -476,6 +489,9 @@ class Account:
         if self.packed is not None:
             return self.packed_due
         expiring = self.expiring
+        if expiring is None:
+            expires = self.lots[0].expires if self.lots else None
+            return NEVER if expires is None else expires
         while expiring and expiring[0][3].remaining == 0:
             heapq.heappop(expiring)  # spent before it expired
         return expiring[0][0] if expiring else NEVER
@@ -515,9 +531,12 @@ class Account:
                        reverse=True) if due <= until else []
         while True:
             expiring = self.expiring
-            while expiring and expiring[0][3].remaining == 0:
-                heapq.heappop(expiring)  # spent before it expired
-            lot_time = expiring[0][0] if expiring else None
+            if expiring is None:
+                lot_time = self.lots[0].expires if self.lots else None
+            else:
+                while expiring and expiring[0][3].remaining == 0:
+                    heapq.heappop(expiring)  # spent before it expired
+                lot_time = expiring[0][0] if expiring else None
             if lot_time is not None and lot_time > until:
                 lot_time = None
             if ended and (lot_time is None or ended[-1][0] < lot_time):
@@ -528,7 +547,12 @@ class Account:
                 continue
             if lot_time is None:
                 return
-            self._expire(heapq.heappop(expiring)[3])
+            self._expire(self.lots[0] if expiring is None else heapq.heappop(expiring)[3])
+
+    def _expiry_heap(self) -> None:
+        """Keep the lots with an expiry in a heap from now on: they no longer expire in their own order."""
+        self.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in self.lots if lot.expires is not None]
+        heapq.heapify(self.expiring)
 
     def _expire(self, lot: Lot) -> None:
         assert lot.expires is not None
@@ -626,10 +650,12 @@ class Account:
             return self._copy_with(packed=self.packed, packed_due=self.packed_due, unpacker=self.unpacker)
         lots = [Lot(lot.entry_id, lot.time, lot.node, lot.remaining, lot.expires, lot.expiry_rule)
                 for lot in self.lots]
-        by_id = {lot.entry_id: lot for lot in lots}
-        expiring = [(expires, time, ident, by_id[ident]) for expires, time, ident, lot in self.expiring
-                    if ident in by_id]
-        heapq.heapify(expiring)
+        expiring = None
+        if self.expiring is not None:
+            by_id = {lot.entry_id: lot for lot in lots}
+            expiring = [(expires, time, ident, by_id[ident]) for expires, time, ident, lot in self.expiring
+                        if ident in by_id]
+            heapq.heapify(expiring)
         return self._copy_with(lots=lots, expiring=expiring, active=dict(self.active), prune_at=self.prune_at)
 
     def _copy_with(self, **own: Any) -> Account:
@@ -686,6 +712,22 @@ class Account:
             return []
         return [self.span_node.get(span, "") for span, end in self.open_spans.items()
                 if since <= end <= until and paying(span[0], end, self.span_node.get(span, ""))]
+
+
+def _expires_by(before: Lot | None, lot: Lot, after: Lot | None) -> bool:
+    """True if ``lot`` expires no earlier than ``before`` and no later than ``after`` (no expiry: latest)."""
+    return ((before is None or _no_later(before.expires, lot.expires))
+            and (after is None or _no_later(lot.expires, after.expires)))
+
+
+def _no_later(first: datetime | None, second: datetime | None) -> bool:
+    """``first <= second``, None (no expiry) the latest."""
+    return second is None or (first is not None and first <= second)
+
+
+def _in_expiry_order(lots: list[Lot]) -> bool:
+    """True if the lots' expiries never fall along the list (no expiry: the latest)."""
+    return all(_expires_by(before, lot, None) for before, lot in pairwise(lots))
 
 
 def _span_start(kind: str, end: datetime) -> datetime:
