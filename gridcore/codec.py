@@ -29,7 +29,16 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
 from .errors import EventError
-from .events import CORE_EVENT_TYPES, Event
+from .events import (
+    CORE_EVENT_TYPES,
+    FIRST_YEAR,
+    LARGEST_AMOUNT,
+    LAST_YEAR,
+    Event,
+    _aware,
+    non_empty,
+    not_negative,
+)
 from .limits import (
     MAX_FIELDS,
     MAX_NAME_CHARS,
@@ -54,6 +63,20 @@ _MOST_ZONES = 1000
 #: datetime never changes, so one object can be every event's time).  Emptied when full.
 _TIMES: dict[str, datetime] = {}
 _MOST_TIMES = 4096
+
+
+#: Whether ``isoformat`` writes each time text read as it is (``_read_quick``), by text; emptied when full.
+_AS_WRITTEN: dict[str, bool] = {}
+
+
+def _written_as_read(text: str) -> bool:
+    """True if the time ``text`` is read as is written again as ``text`` (``ValueError`` if it is no time)."""
+    same = _AS_WRITTEN.get(text)
+    if same is None:
+        if len(_AS_WRITTEN) >= _MOST_TIMES:
+            _AS_WRITTEN.clear()
+        same = _AS_WRITTEN[text] = _read_time(text).isoformat() == text
+    return same
 
 
 def _read_time(text: str) -> datetime:
@@ -128,21 +151,46 @@ _SHAPES: dict[object, str] = {str: _TEXT, datetime: _TIME, int: _WHOLE, float: _
 _BIG = 10**MAX_NUMBER_CHARS
 
 
+# Which of the core's validators a field has, checked by the quick path itself as it reads the field
+# when it builds the event without ``__init__`` (``_Plan.direct``): none, ``non_empty``, ``_aware``,
+# ``not_negative``, or another (called as attrs calls it, once every field is set).
+_NO_CHECK, _NON_EMPTY, _AWARE, _NOT_NEGATIVE, _OTHER = 0, 1, 2, 3, 4
+_CHECKS: dict[object, int] = {None: _NO_CHECK, non_empty: _NON_EMPTY, _aware: _AWARE, not_negative: _NOT_NEGATIVE}
+
+
 @attrs.frozen
 class _Field:
-    """One field of a kind on the quick path: what it holds, whether ``None`` may stand for it, its text limit."""
+    """One field of a kind on the quick path: what it holds, whether ``None`` may stand for it, its text
+    limit, and which validator it has (``_CHECKS``)."""
 
     shape: str
     optional: bool
     limit: int
+    check: int = _OTHER
 
 
 @attrs.frozen
 class _Plan:
-    """How the quick path reads and writes one kind: its class and its fields, in the class's order."""
+    """How the quick path reads and writes one kind: its class and its fields, in the class's order.
+
+    ``direct``: the class's ``__init__`` is the one attrs wrote, only setting each field and running
+    its validator (no converter, no default made from the instance, no ``__attrs_pre_init__`` or
+    ``__attrs_post_init__``), so the quick path builds the event as it does, without the call: it
+    sets each field it reads, checks the core's validators as it reads the field (the same tests,
+    for the values it can hold there), sets the defaults of the fields the document leaves out and
+    calls the other validators (``late``) as attrs calls them, with every field set.  Anything
+    refused there is left to the full path, for its message.
+    """
 
     cls: type[Event]
     fields: Mapping[str, _Field]
+    direct: bool = False
+    #: (name, attribute) of every field, in the class's order (the defaults of those left out)
+    attributes: tuple[tuple[str, attrs.Attribute[Any]], ...] = ()
+    #: (name, attribute) of the fields whose validator is another (``_OTHER``), in the class's order
+    late: tuple[tuple[str, attrs.Attribute[Any]], ...] = ()
+    #: the keys of the document ``to_dict`` writes: every field in the class's order, then the kind
+    order: tuple[str, ...] = ()
 
 
 def _plan(cls: type[Event]) -> _Plan | None:
@@ -171,10 +219,31 @@ def _plan(cls: type[Event]) -> _Plan | None:
         shape = _SHAPES.get(hint)
         if shape is None or (optional and shape == _TEXTS):
             return None
-        fields[name] = _Field(shape, optional, MAX_TEXT_CHARS if is_text_field(name) else MAX_NAME_CHARS)
+        fields[name] = _Field(shape, optional, MAX_TEXT_CHARS if is_text_field(name) else MAX_NAME_CHARS,
+                              _CHECKS.get(a.validator, _OTHER))
     if len(fields) + 1 > MAX_FIELDS:
         return None
-    return _Plan(cls, fields)
+    found = attrs.fields(cls)
+    direct = _built_by_attrs(cls)
+    return _Plan(cls, fields, direct, tuple((a.name, a) for a in found),
+                 tuple((a.name, a) for a in found if fields[a.name].check == _OTHER),
+                 (*(a.name for a in found), KIND))
+
+
+def _built_by_attrs(cls: type[Event]) -> bool:
+    """True if ``cls(**fields)`` only sets each field (its default if not given) and runs its validator:
+    the ``__init__`` attrs writes, with nothing else for it to do (``_Plan.direct``)."""
+    init = cls.__dict__.get("__init__")
+    code = getattr(init, "__code__", None)
+    if code is None or not code.co_filename.startswith("<attrs generated"):
+        return False  # (an __init__ of the class's own, or inherited)
+    if "_attrs_cached_hash" in code.co_consts or any(
+            hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")):
+        return False
+    for a in attrs.fields(cls):
+        if a.converter is not None or (isinstance(a.default, attrs.Factory) and a.default.takes_self):  # type: ignore[arg-type]
+            return False
+    return True
 
 
 def _plain_text(value: str, limit: int) -> bool:
@@ -190,16 +259,36 @@ def _plain_text(value: str, limit: int) -> bool:
     return True
 
 
+_new = object.__new__
+_set = object.__setattr__  # (what attrs' own __init__ sets a frozen class's fields with)
+
+
 def _quick(plan: _Plan, doc: dict[str, Any]) -> Event | None:
     """The event a plain document of ``plan``'s kind makes, or None: the full path then decides.
 
     Accepts only what ``check_document`` passes and cattrs structures, and gives
     the values cattrs would give (an integral float for a whole number becomes
     an int, a whole number for a number a float); the class's own validators
-    run as they always do (a refusal there is left to the full path, for its message).
+    run as they always do (a refusal there is left to the full path, for its
+    message): in ``__init__``, or, for a class built ``direct``, as the fields
+    are read and once they are all set.
     """
+    found = _read_quick(plan, doc)
+    return None if found is None else found[0]
+
+
+def _read_quick(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
+    """``_quick``'s event, and whether ``to_dict`` writes it as ``doc`` itself, but perhaps for the order of
+    the keys: nothing was converted (a whole number given for a number, an integral number for a whole
+    one, a list for a tuple, a time written another way than ``isoformat`` writes it), so the same keys
+    hold the same values (the texts, numbers and flags the event holds are the document's own objects)."""
     fields = plan.fields
-    args: dict[str, Any] = {}
+    direct = plan.direct
+    as_given = True
+    if direct:
+        event = _new(plan.cls)
+    else:
+        args: dict[str, Any] = {}
     budget = MAX_FIELDS - len(doc)  # the limits count every key and every item of a list
     for key, value in doc.items():
         spec = fields.get(key)
@@ -214,9 +303,12 @@ def _quick(plan: _Plan, doc: dict[str, Any]) -> Event | None:
                 return None
             if shape is _TIME:
                 try:
-                    value = _read_time(value)
+                    text, value = value, _read_time(value)
                 except ValueError:
                     return None
+                if as_given:
+                    same = _AS_WRITTEN.get(text)
+                    as_given = same if same is not None else _written_as_read(text)
             elif shape is not _TEXT:
                 return None
         elif vtype is int:
@@ -224,6 +316,7 @@ def _quick(plan: _Plan, doc: dict[str, Any]) -> Event | None:
                 return None
             if shape is _NUMBER:
                 value = float(value)
+                as_given = False
             elif shape is not _WHOLE:
                 return None
         elif vtype is float:
@@ -231,6 +324,7 @@ def _quick(plan: _Plan, doc: dict[str, Any]) -> Event | None:
                 return None
             if shape is _WHOLE and value.is_integer():
                 value = int(value)
+                as_given = False
             elif shape is not _NUMBER:
                 return None
         elif vtype is bool:
@@ -248,13 +342,53 @@ def _quick(plan: _Plan, doc: dict[str, Any]) -> Event | None:
                 if type(item) is not str or not _plain_text(item, spec.limit):
                     return None
             value = tuple(value)
+            as_given = False
         else:
             return None
-        args[key] = value
-    try:
-        return plan.cls(**args)
-    except Exception:  # noqa: BLE001 - a field missing, or refused by a validator: the full path says which
-        return None
+        if not direct:
+            args[key] = value
+            continue
+        # the core's validators, as they test the values a field can hold here (``gridcore.events``)
+        check = spec.check
+        if check == _NON_EMPTY:
+            if type(value) is not str or not value or value.isspace():
+                return None
+        elif check == _AWARE:
+            if not isinstance(value, datetime):
+                return None
+            zone = value.tzinfo
+            if (zone is None or (type(zone) is not timezone and value.utcoffset() is None)
+                    or not FIRST_YEAR <= value.year <= LAST_YEAR):
+                return None
+        elif check == _NOT_NEGATIVE and (type(value) not in (int, float) or not 0 <= value <= LARGEST_AMOUNT):
+            return None  # (NaN too)
+        _set(event, key, value)
+    if not direct:
+        try:
+            return plan.cls(**args), as_given
+        except Exception:  # noqa: BLE001 - a field missing, or refused by a validator: the full path says which
+            return None
+    if len(doc) - (KIND in doc) != len(fields):
+        # fields the document leaves out: their defaults, checked by their validators as attrs checks them
+        for name, attribute in plan.attributes:
+            if name in doc:
+                continue
+            default = attribute.default
+            if default is attrs.NOTHING:
+                return None  # (a field missing)
+            value = default.factory() if isinstance(default, attrs.Factory) else default  # type: ignore[arg-type]
+            _set(event, name, value)
+            if attribute.validator is not None and fields[name].check != _OTHER:
+                try:
+                    attribute.validator(event, attribute, value)
+                except Exception:  # noqa: BLE001
+                    return None
+    for name, attribute in plan.late:
+        try:
+            attribute.validator(event, attribute, getattr(event, name))  # type: ignore[misc]
+        except Exception:  # noqa: BLE001
+            return None
+    return event, as_given
 
 
 class EventCodec:
@@ -314,10 +448,27 @@ class EventCodec:
             kind = doc.get(KIND)
             plan = self._plans.get(kind) if type(kind) is str else None
             if plan is not None:
-                event = _quick(plan, doc)
-                if event is not None:
-                    return event
+                found = _read_quick(plan, doc)
+                if found is not None:
+                    return found[0]
         return self._from_dict_fully(doc)
+
+    def read(self, doc: Mapping[str, Any]) -> tuple[Event, dict[str, Any] | None]:
+        """``from_dict``, and ``doc`` itself when it already is the event's ``to_dict`` (else None).
+
+        A document written by ``to_dict`` (a log exported, a store copied) comes back as it was: the
+        engine then stores a copy of it rather than writing the event again (the same JSON).
+        """
+        if type(doc) is dict:
+            kind = doc.get(KIND)
+            plan = self._plans.get(kind) if type(kind) is str else None
+            if plan is not None:
+                found = _read_quick(plan, doc)
+                if found is not None:
+                    event, as_given = found
+                    # (every field given, in the class's order, then the kind: what ``to_dict`` writes)
+                    return event, (doc if as_given and tuple(doc) == plan.order else None)
+        return self._from_dict_fully(doc), None
 
     def _from_dict_fully(self, doc: Mapping[str, Any]) -> Event:
         """``from_dict`` by the full path: the limits' walk, then cattrs (every message of what is wrong)."""

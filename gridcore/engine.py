@@ -680,7 +680,8 @@ class Engine:
                     # limits hold for Python-built events too; the document is what is stored
                     decoded.append((item, label, self.codec.checked_dict(item)))
                 else:
-                    decoded.append((self.codec.from_dict(item), label, None))
+                    event, document = self.codec.read(item)  # (a document already as stored: itself)
+                    decoded.append((event, label, document))
             except EventError as exc:
                 ident = _ident(item, n)
                 summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
@@ -753,7 +754,8 @@ class Engine:
                     else:
                         self._apply(event, replaying=False)
                         self._applied.add(event.id)
-                        batch.append(document if document is not None else self.codec.to_dict(event))
+                        # (a copy of a document given: the caller's own)
+                        batch.append(dict(document) if document is not None else self.codec.to_dict(event))
                         batch_ids.add(event.id)
                         summary.accepted += 1
                         latest = event.time if latest is None else max(latest, event.time)

@@ -173,6 +173,25 @@ def test_from_dict_equals_the_full_path(doc: dict[Any, Any]) -> None:
         old = {**codec._conv.unstructure(event), KIND: type(event).kind}
         assert list(codec.to_dict(event).items()) == list(old.items())
         assert json.dumps(codec.to_dict(event)) == json.dumps(old)
+    _read_gives_what_to_dict_writes(doc)
+
+
+def _read_gives_what_to_dict_writes(doc: Any) -> None:
+    """``read`` decodes as ``from_dict`` does, and gives the document back only when it is ``to_dict``'s."""
+    try:
+        expected = codec.from_dict(doc)
+    except EventError as exc:
+        with pytest.raises(EventError) as raised:
+            codec.read(doc)
+        assert str(raised.value) == str(exc)
+        return
+    event, stored = codec.read(doc)
+    assert _outcome(lambda _: event, doc) == _outcome(lambda _: expected, doc)
+    if stored is not None:
+        written = codec.to_dict(event)
+        assert stored is doc
+        assert [(k, type(v), v) for k, v in stored.items()] == [(k, type(v), v) for k, v in written.items()]
+        assert json.dumps(stored, ensure_ascii=False) == json.dumps(written, ensure_ascii=False)
 
 
 def test_every_built_in_kind_has_a_plan_and_plain_documents_take_it() -> None:
@@ -259,3 +278,79 @@ def codec_time(text: str) -> datetime:
     from gridcore.codec import _read_time
 
     return _read_time(text)
+
+
+@attrs.frozen(kw_only=True)
+class Bounded(Event):
+    """A plugin's kind with a validator reading another field and a default made by a factory."""
+
+    kind: typing.ClassVar[str] = "bounded_for_test"
+    low: int = 0
+    high: int = attrs.field(default=10)
+    tags: tuple[str, ...] = attrs.field(factory=tuple)
+
+    @high.validator
+    def _above_low(self, attribute: attrs.Attribute[int], value: int) -> None:
+        if value < self.low:
+            raise ValueError(f"high {value} is below low {self.low}")
+
+
+@attrs.frozen(kw_only=True)
+class Stamped(Event):
+    """A plugin's kind whose class checks itself after ``__init__``."""
+
+    kind: typing.ClassVar[str] = "stamped_for_test"
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.note == "bad":
+            raise ValueError("a bad note")
+
+
+def test_a_kind_built_without_its_init_gives_what_its_init_gives() -> None:
+    """A kind whose ``__init__`` only sets fields and validates them is built without the call (``direct``):
+    every validator still runs (one reading another field once all are set, a default's), defaults are
+    set (a factory's made afresh), and what is refused is refused with the full path's message.  A kind
+    whose class does more (``__attrs_post_init__``) is built by its ``__init__``."""
+    local = EventCodec([Bounded, Stamped, *CORE_EVENT_TYPES])
+    assert local._plans["bounded_for_test"].direct and local._plans["patrol_logged"].direct
+    assert not local._plans["stamped_for_test"].direct
+    base = {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1"}
+    for kind, changes in [("bounded_for_test", {}), ("bounded_for_test", {"low": 3}), ("bounded_for_test", {"low": 30}),
+                          ("bounded_for_test", {"high": 2, "low": 1}), ("bounded_for_test", {"high": 2, "low": 5}),
+                          ("bounded_for_test", {"tags": ["a"]}), ("bounded_for_test", {"id": " "}),
+                          ("stamped_for_test", {"note": "ok"}), ("stamped_for_test", {"note": "bad"}),
+                          ("patrol_logged", {}), ("patrol_logged", {"minutes": 2_000_000}),
+                          ("patrol_logged", {"time": "1850-03-01T09:00:00+08:00"})]:
+        doc = {**base, **changes, KIND: kind}
+        assert _outcome(local.from_dict, doc) == _outcome(local._from_dict_fully, doc), doc
+    made = [local.from_dict({**base, KIND: "bounded_for_test"}) for _ in range(2)]
+    assert made[0].tags == () and made[0] == Bounded(id="e1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01",
+                                                     node="g1")
+    assert _quick(local._plans["bounded_for_test"], {**base, "low": 30, KIND: "bounded_for_test"}) is None
+
+
+def test_a_document_as_to_dict_writes_it_is_read_back_with_itself() -> None:
+    """``read`` gives the document back only when ``to_dict`` would write it so: every field in the class's
+    order, then the kind, nothing converted; the engine stores (a copy of) it as it is."""
+    event = PatrolLogged(id="e1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01", node="g1-u1", minutes=30)
+    doc = codec.to_dict(event)
+    assert codec.read(doc) == (event, doc) and codec.read(doc)[1] is doc
+    others = [
+        {**doc, "time": "2025-03-01T09:00+08:00"},  # the same time, written otherwise
+        {**doc, "minutes": 30.0},  # a whole number given as a float
+        {k: v for k, v in doc.items() if k != "note"},  # a default left out
+        {KIND: doc[KIND], **{k: v for k, v in doc.items() if k != KIND}},  # the kind first
+    ]
+    activity = {**codec.to_dict(codec.from_dict({"id": "e2", "time": "2025-03-01T09:00:00+08:00", "actor": "m01",
+                                                 "node": "g1-u1", "activity": "clean-up", KIND: "activity_recorded"}))}
+    others.append({**activity, "hours": 2})  # a whole number for a number
+    for other in others:
+        read, stored = codec.read(other)
+        assert stored is None and read == codec.from_dict(other)
+        _read_gives_what_to_dict_writes(other)
+    assert codec.read(activity)[1] == activity
+    split = codec.to_dict(codec.from_dict({"id": "e3", "time": "2025-03-01T09:00:00+08:00", "actor": "m01",
+                                           "node": "g1-u1", "household": "h1", "new_household": "h2", "name": "王",
+                                           "residents": ["r1"], KIND: "household_split"}))
+    assert codec.read(split)[1] is None  # (a list read as a tuple)
