@@ -32,9 +32,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import itertools
 import json
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import cattrs
@@ -187,7 +188,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     first in, first out, so a lot's part is written once and the row names
     it until its last lot is spent or expires.  The lots text is ``[open,
     marks, opened, fresh, parts]``: each open lot's number and what remains of
-    it, in the account's order; the activity marks; how many lots the account
+    it, in the account's order; the activity marks (``_dump_marks``); how many lots the account
     opened; those opened since its last sealed part (spent or not), as rows;
     and ``[index, key]`` of each sealed part holding an open lot.  Parts are
     cut by count, never by when checkpoints fall, so a state restored from a
@@ -241,7 +242,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
                  None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)] for lot in fresh]
         # (a mark's end is the end of its period: worked out again from the label;
         # what no open span reads is left out)
-        marks = [[kind, label] for kind, label in sorted(account.readable_marks())]
+        marks = _dump_marks(account.readable_marks())
         packed = _text([numbers, marks, account.opened, rows, [[index, found] for index, found in parts.items()]])
         lot_rules = tuple(sorted(named))
     head["due"] = None if due == NEVER else due.isoformat()
@@ -259,6 +260,45 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     spans = [[kind, label, account.span_node.get((kind, label))] for kind, label in sorted(account.open_spans)]
     row = [account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _text(head), packed]
     return row, lot_rules, tuple(named.values()), parts
+
+
+def _dump_marks(marks: Iterable[tuple[str, str]]) -> list[list[Any]]:
+    """Activity marks as one list per period kind, ``[kind, label, ...]`` in label order; days as
+    ``["day", first label, days to the next, ...]`` (a year of daily marks is most of an account's)."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, label in sorted(marks):
+        found = by_kind.get(kind)
+        if found is None:
+            by_kind[kind] = [label]
+        else:
+            found.append(label)
+    out: list[list[Any]] = []
+    for kind, labels in by_kind.items():
+        if kind == "day" and len(labels) > 1:
+            try:
+                days = [date.fromisoformat(label) for label in labels]
+            except ValueError:
+                days = []
+            if days and all(day.isoformat() == label for day, label in zip(days, labels, strict=True)):
+                out.append([kind, labels[0], *[(later - day).days for day, later in itertools.pairwise(days)]])
+                continue
+        out.append([kind, *labels])
+    return out
+
+
+def _load_marks(groups: list[list[Any]]) -> Iterator[tuple[str, str]]:
+    """The marks ``_dump_marks`` wrote, as (kind, label)."""
+    for kind, *labels in groups:
+        kind = str(kind)
+        if len(labels) > 1 and isinstance(labels[1], int):
+            day = date.fromisoformat(labels[0])
+            yield kind, day.isoformat()
+            for step in labels[1:]:
+                day += timedelta(days=int(step))
+                yield kind, day.isoformat()
+        else:
+            for label in labels:
+                yield kind, str(label)
 
 
 def _parts_of(was: Saved | None) -> dict[int, str]:
@@ -428,7 +468,7 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
                 lot.number, lot.amount = number, lot.remaining
             lot.remaining = remaining
             lots.append(lot)
-        active = {(str(kind), str(label)): ends(str(kind), str(label)) for kind, label in marks}
+        active = {(kind, label): ends(kind, label) for kind, label in _load_marks(marks)}
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise ValueError(f"unreadable points checkpoint (lots of {account.member}): {type(exc).__name__}: {exc}"
                          ) from exc
