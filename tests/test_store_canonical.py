@@ -47,24 +47,25 @@ def outcome(make: Any, doc: Any) -> bytes | str:
 
 
 @contextmanager
-def split(depth: int, run: int) -> Iterator[None]:
-    """``json_bytes`` going ``depth`` levels into a document and encoding deeper containers ``run`` items at
-    a time (the defaults are made for checkpoints; small ones split every document this test makes)."""
-    was = canonical._SPLIT_DEPTH, canonical._RUN
-    canonical._SPLIT_DEPTH, canonical._RUN = depth, run
+def split(depth: int, run: int, large: int = 0) -> Iterator[None]:
+    """``json_bytes`` going ``depth`` levels into a document with more than ``large`` items in those levels
+    and encoding deeper containers ``run`` items at a time (the defaults are made for checkpoints; small
+    ones split every document this test makes)."""
+    was = canonical._SPLIT_DEPTH, canonical._RUN, canonical._LARGE
+    canonical._SPLIT_DEPTH, canonical._RUN, canonical._LARGE = depth, run, large
     try:
         yield
     finally:
-        canonical._SPLIT_DEPTH, canonical._RUN = was
+        canonical._SPLIT_DEPTH, canonical._RUN, canonical._LARGE = was
 
 
 @settings(max_examples=300, deadline=None)
 @given(documents)
 def test_json_bytes_are_to_json_bytes_and_refuse_alike(doc: dict[str, Any]) -> None:
     expected = outcome(lambda d, what: to_json(d, what), doc)
-    for depth, run in ((2, 64), (0, 1), (1, 2), (3, 1), (9, 3)):
-        with split(depth, run):
-            assert outcome(json_bytes, doc) == expected, (depth, run)
+    for depth, run, large in ((2, 64, 2048), (2, 64, 0), (0, 1, 0), (1, 2, 0), (3, 1, 0), (9, 3, 0), (2, 3, 10)):
+        with split(depth, run, large):
+            assert outcome(json_bytes, doc) == expected, (depth, run, large)
 
 
 def test_cycles_are_refused_wherever_they_close() -> None:
@@ -85,18 +86,21 @@ def test_cycles_are_refused_wherever_they_close() -> None:
 
 def test_a_large_document_in_runs() -> None:
     """A checkpoint-like state: collections of many items two levels down, encoded in runs."""
-    doc = {"stamp": "s", "state": {
-        "accounts": [[f"r{i}", "张三", i, [i / 7, None]] for i in range(1000)],
+    doc: dict[str, Any] = {"stamp": "s", "state": {
+        "accounts": [[f"r{i}", "张三", i, [i / 7, None]] for i in range(3000)],
         "names": {f"id{i}": {"parts": {"k": i}} for i in range(777)},
         "few": {"a": [1, 2, 3]}, "none": [], "empty": {}}}
+    assert canonical._large(doc)  # (split as a checkpoint's state is)
     assert json_bytes(doc, "d") == to_json(doc, "d").encode("utf-8")
 
 
-def test_sqlite_stores_the_bytes_as_the_same_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("large", [2048, 0])  # (0: every document is written as its UTF-8, as a large one is)
+def test_sqlite_stores_the_bytes_as_the_same_text(tmp_path: Path, large: int) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     docs = {"a": {"名": "张三", "x": [1, 2.5, None], "q": '引号"\\'}, "b": {}}
-    store.put_many("c", docs)
-    store.put("c", "d", {"é": True})
+    with split(2, 64, large):
+        store.put_many("c", docs)
+        store.put("c", "d", {"é": True})
     parts = {"p1": '{"名":"张三","n":[1,2]}', "p2": '{"ascii":true}'}  # (put_text: a part's text, as given)
     for key, text in parts.items():
         store.put_text("c", key, text)

@@ -82,7 +82,8 @@ def json_bytes(doc: Mapping[str, Any], what: str) -> bytearray:
     out = bytearray()
     unicode = True
     try:
-        for piece in _pieces(doc, 0):
+        # (a small document, most of them, is encoded at once: its pieces would cost more than they save)
+        for piece in _pieces(doc, 0) if _large(doc) else (_ENCODER.encode(doc),):
             try:
                 out += piece.encode("utf-8")
             except UnicodeEncodeError:
@@ -95,9 +96,33 @@ def json_bytes(doc: Mapping[str, Any], what: str) -> bytearray:
 
 
 #: ``_pieces`` goes into the items of an object or array this many levels deep (a checkpoint's document,
-#: its state, the state's collections), and encodes those deeper in runs of ``_RUN`` items.
+#: its state, the state's collections), and encodes those deeper in runs of ``_RUN`` items; a document
+#: with no more than ``_LARGE`` items two levels down (``_large``) is encoded at once.
 _SPLIT_DEPTH = 2
 _RUN = 64
+_LARGE = 2048
+
+
+def _large(doc: Any) -> bool:
+    """True if the objects and arrays of ``doc`` and of its items hold more than ``_LARGE`` items (a
+    checkpoint's state: its collections; cheap to ask of the many small documents a checkpoint writes)."""
+    if type(doc) is not dict:
+        return False
+    count = len(doc)
+    for value in doc.values():
+        kind = type(value)
+        if kind is dict:
+            value = value.values()
+        elif kind is not list and kind is not tuple:
+            continue
+        count += len(value)
+        if count > _LARGE:
+            return True
+        for item in value:
+            kind = type(item)
+            if kind is dict or kind is list or kind is tuple:
+                count += len(item)
+    return count > _LARGE
 
 
 def _pieces(value: Any, depth: int) -> Iterator[str]:
@@ -152,6 +177,13 @@ def checked_text(text: Any, what: str) -> str:
     if not isinstance(text, str):
         raise StoreError(f"{what} must be given as JSON text, got {type(text).__name__}")
     return _unicode(text, what)
+
+
+def document_json(doc: Mapping[str, Any], what: str) -> str | bytearray:
+    """What a store writes for a document: ``to_json``'s text, or for a large one (a checkpoint's state:
+    ``_large``) the UTF-8 of that same text, made a piece at a time (``json_bytes``).  ``StoreError`` as
+    ``to_json`` gives it."""
+    return json_bytes(doc, what) if _large(doc) else to_json(doc, what)
 
 
 def checked_utf8(text: Any, what: str) -> str | bytes:

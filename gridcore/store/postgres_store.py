@@ -31,8 +31,8 @@ from ..hookspecs import hookimpl
 from .canonical import (
     checked_additions,
     checked_text,
+    document_json,
     from_json,
-    json_bytes,
     keyset_pages,
     not_an_object,
     position_pages,
@@ -348,7 +348,7 @@ class PostgresStore:
         import psycopg
 
         self._check_open()
-        data = json_bytes(doc, f"document {collection}/{key}")
+        data = document_json(doc, f"document {collection}/{key}")
         try:
             self._conn.execute(_PUT, (collection, key, _jsonb(data)))
         except psycopg.Error as exc:
@@ -383,13 +383,18 @@ class PostgresStore:
         import psycopg
 
         self._check_open()
+
+        def each() -> Iterator[tuple[str, str, Any]]:
+            for key, doc in docs.items():
+                yield collection, key, _jsonb(document_json(doc, f"document {collection}/{key}"))
+
         try:
             with self._conn.transaction(), self._conn.cursor() as cur:
-                # One document at a time, each made and sent before the next is made: its UTF-8 made a piece
-                # at a time (``json_bytes``) and sent as it is (no text, no second copy); a document that is
-                # not JSON refuses them all (the transaction is rolled back)
-                for key, doc in docs.items():
-                    cur.execute(_PUT, (collection, key, _jsonb(json_bytes(doc, f"document {collection}/{key}"))))
+                # One document at a time, each made as it is sent (``executemany`` takes them as they come, in
+                # pipeline mode: no round trip each), a large one as its UTF-8 made a piece at a time and sent
+                # as it is (``document_json``: no text, no second copy); a document that is not JSON refuses
+                # them all (the transaction is rolled back)
+                cur.executemany(_PUT, each())
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 
@@ -547,15 +552,17 @@ def _batch_json(rows: list[tuple[str, str, str, Any]], texts: list[str]) -> str:
     ) + "]"
 
 
-#: Writes a document given as its JSON's UTF-8 (``_jsonb``), in text format (``%t``: the binary format
-#: would copy the bytes to put a version byte before them).
-_PUT = ("INSERT INTO documents VALUES (%s, %s, %t) "
+#: Writes a document given as its JSON (``_jsonb``), in text format (``%t``: the binary format would
+#: copy the bytes of a large one to put a version byte before them).
+_PUT = ("INSERT INTO documents VALUES (%s, %s, %t::jsonb) "
         "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc")
 
 
-def _jsonb(data: bytearray) -> Any:
-    """A document's JSON given as its UTF-8 bytes (``json_bytes``), sent to the server as they are, as
-    ``jsonb`` (psycopg would otherwise encode a text to UTF-8 once more)."""
+def _jsonb(data: str | bytearray) -> Any:
+    """A document's JSON (``document_json``) to send as ``jsonb``: its text, or a large one's UTF-8 as
+    these very bytes (psycopg would otherwise encode a text to UTF-8 once more)."""
+    if isinstance(data, str):
+        return data
     from psycopg.types.json import Jsonb
 
     return Jsonb(data, dumps=_as_they_are)

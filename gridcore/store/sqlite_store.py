@@ -27,8 +27,8 @@ from .canonical import (
     checked_additions,
     checked_text,
     checked_utf8,
+    document_json,
     from_json,
-    json_bytes,
     keyset_pages,
     merged_parts,
     not_an_object,
@@ -61,10 +61,15 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 """
 
-#: Writes a document given as its JSON's UTF-8 bytes (``json_bytes``): SQLite reads them as the text
-#: they are (a database in UTF-8), so the row holds the same text as if it were given as a string.
+#: Writes a document given as its JSON text, or as that text's UTF-8 bytes (``document_json``): SQLite
+#: reads the bytes as the text they are (a database in UTF-8), so the row holds the same text.
 _PUT = "INSERT OR REPLACE INTO documents VALUES (?, ?, CAST(? AS TEXT))"
-_PUT_TEXT = "INSERT OR REPLACE INTO documents VALUES (?, ?, ?)"
+
+
+def _text(data: str | bytearray) -> str:
+    """A document's JSON as text (for a store not in UTF-8, where SQLite would read bytes as another
+    encoding)."""
+    return data if isinstance(data, str) else data.decode()
 
 #: Stores made before 2026-12-03 keep their documents in a ``WITHOUT ROWID``
 #: table: every row, a checkpoint's megabytes included, sits in the key's own
@@ -283,9 +288,9 @@ class SQLiteStore:
         self._check_open()
         if self._old_documents:
             self._upgrade_documents()
-        data = json_bytes(doc, f"document {collection}/{key}")
+        data = document_json(doc, f"document {collection}/{key}")
         try:
-            self._put_bytes(self._db, collection, key, data)
+            self._db.execute(_PUT, (collection, key, data if self._utf8 else _text(data)))
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
 
@@ -318,20 +323,20 @@ class SQLiteStore:
         self._check_open()
         if self._old_documents:
             self._upgrade_documents()
-        # Each document's UTF-8 made a piece at a time (``json_bytes``), before the transaction so that
-        # other writers do not wait on the encoding: no document's text, nor a second copy of its bytes
-        # (the UTF-8 SQLite is given from a text), is held beside them.
-        rows = [(collection, key, json_bytes(doc, f"document {collection}/{key}")) for key, doc in docs.items()]
-        with self._writing() as db:
-            while rows:
-                self._put_bytes(db, *rows.pop(0))  # (each let go once written)
+        # Each document encoded before the transaction, so that other writers do not wait on the encoding; a
+        # large one (a checkpoint's state) as its UTF-8 made a piece at a time (``document_json``): neither
+        # its text nor a second copy of its bytes (what SQLite is given of a text) is held beside them.
+        rows = [(collection, key, document_json(doc, f"document {collection}/{key}")) for key, doc in docs.items()]
+        rows.reverse()
+        utf8 = self._utf8
 
-    def _put_bytes(self, db: sqlite3.Connection, collection: str, key: str, data: bytearray) -> None:
-        """Write a document given as its JSON's UTF-8 (``json_bytes``): as these bytes, read as text."""
-        if self._utf8:
-            db.execute(_PUT, (collection, key, data))
-        else:
-            db.execute(_PUT_TEXT, (collection, key, data.decode()))
+        def each_once() -> Iterator[tuple[str, str, str | bytearray]]:
+            while rows:
+                row = rows.pop()  # (let go once written)
+                yield row if utf8 else (row[0], row[1], _text(row[2]))
+
+        with self._writing() as db:
+            db.executemany(_PUT, each_once())
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
