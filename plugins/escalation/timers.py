@@ -141,6 +141,8 @@ def applied(incident: Incident) -> dict[str, AppliedLimit]:
     return policy.applied(incident.facts(started), incident.current_level, incident.summoned, incident.handler_role)
 
 
+_NO_TIME = timedelta(0)
+
 #: A deadline worked out, with everything it was worked out from (``_on_clock``): a later working-out
 #: given it back (``deadlines``' ``kept``) reuses the deadline when those are equal.
 Worked = tuple[tuple[Any, ...], "Deadline"]
@@ -223,8 +225,8 @@ def clock_inputs(incident: Incident, tz: Any) -> tuple[Any, ...] | None:
         incident.extra_hours,
         incident.handler_extra_days,
         incident.handler_extra_hours,
-        tuple(tuple(stretch) for stretch in incident.segments),
-        tuple(tuple(stretch) for stretch in incident.handler_segments),
+        tuple(map(tuple, incident.segments)),
+        tuple(map(tuple, incident.handler_segments)),
     )
 
 
@@ -247,9 +249,6 @@ def _on_clock(
         return []
     level_limit = policy.limit_for(incident.current_level)
     start, closed = run
-    ends = [e for _, e in closed]
-    starts = [s for s, _ in closed[1:]] + [start]
-    paused = sum((s - e for s, e in zip(starts, ends)), timedelta(0))
     out = []
     resolve = limits["resolve"].span if "resolve" in limits else None
     if resolve is not None and (extra_days or extra_hours):
@@ -263,12 +262,22 @@ def _on_clock(
         # everything the deadline below is worked out from (``paused`` follows from ``start``, ``closed``)
         inputs = (clock, name, span, start, tuple(closed), policy.calendar, tz, limits[name].rule,
                   limits[name].source, level_limit)
-        found = next((deadline for before, deadline in kept if before == inputs), None)
+        found = None
+        for before, deadline in kept:
+            if before == inputs:
+                found = deadline
+                break
         if found is None:
-            used = sum(
-                (worktime.elapsed(span.working, s, e, policy.calendar, tz) for s, e in closed),
-                timedelta(0),
-            )
+            # (most clocks never stopped: nothing was used or paused before the running stretch)
+            used = paused = _NO_TIME
+            if closed:
+                used = sum(
+                    (worktime.elapsed(span.working, s, e, policy.calendar, tz) for s, e in closed),
+                    timedelta(0),
+                )
+                ends = [e for _, e in closed]
+                starts = [s for s, _ in closed[1:]] + [start]
+                paused = sum((s - e for s, e in zip(starts, ends)), timedelta(0))
             when = worktime.add(span, start, used, policy.calendar, tz)
             if when is None:
                 continue
