@@ -78,7 +78,9 @@ def reserved_names(event: Event) -> list[str]:
             f"actor {SYSTEM_ACTOR!r} is reserved for the events the engine derives itself; "
             f"name the person who did or recorded this ({SYSTEM_ACTOR} 为系统保留名，请填写实际操作人)"
         )
-    for name in _person_fields(type(event)):
+    cls = type(event)
+    fields = _PERSON_FIELDS.get(cls)  # (asked for every event offered: the lookup without a call)
+    for name in fields if fields is not None else _person_fields(cls):
         if getattr(event, name, None) == SYSTEM_ACTOR:
             reasons.append(
                 f"{name.replace('_', ' ')} {SYSTEM_ACTOR!r} is a name reserved for the engine, not a person "
@@ -102,7 +104,7 @@ def _no_core_rule(engine: Engine, event: Event) -> list[str]:
 
 def _patrol(engine: Engine, event: Event) -> list[str]:
     actor, node = event.actor, event.node
-    if is_staff_at(engine, actor, node):
+    if engine.community.holds_staff_role_at_or_above(actor, node):  # (``is_staff_at``: most events are patrols)
         return []
     return [(
         f"{actor} may not log a patrol at {node}: only staff holding a role at {node} or above "

@@ -28,6 +28,9 @@ from .archive import COLLECTION, NAMES, Archive
 from .events import TaskAssigned, TaskCancelled, TaskCompleted, TaskOverdue
 from .records import Task
 
+#: The kinds this state judges and takes in (``judging.refusals`` and ``apply`` pass over any other).
+_TASK_EVENTS = (TaskAssigned, TaskCompleted, TaskCancelled, TaskOverdue)
+
 if TYPE_CHECKING:
     from gridcore import Engine
 
@@ -68,12 +71,15 @@ class TasksState:
     @hookimpl
     def gridcore_validate_event(self, engine: Engine, event: Event) -> list[str] | None:
         """Refuse unknown kinds and tasks, assigners without the role, strangers completing, and the like."""
+        if not isinstance(event, _TASK_EVENTS):
+            return None  # (asked of every event: most are none of a task's)
         return judging.refusals(engine, self, event) or None
 
     @hookimpl
     def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         """Apply a task event (a stored one that no longer fits after a late event changes nothing)."""
-        self.apply(event)
+        if isinstance(event, _TASK_EVENTS):
+            self.apply(event)
 
     def apply(self, event: Event) -> None:
         """Take one event into the state; events come in canonical order."""
