@@ -623,7 +623,9 @@ INGEST_BAR_BYTES = 1 << 20
 @store_option
 @click.option("--batch-size", default=1000, show_default=True, help="Events written per atomic batch.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 2),
+              help="2: the plugins judge in two processes where they allow it (same results).")
+def ingest(events_file: Path, store: str, batch_size: int, quiet: bool, workers: int) -> None:
     """Append events from a JSON-lines file (one event object per line).
 
     Each line is checked on its own: lines that are not valid JSON, not valid
@@ -634,7 +636,11 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     A file in time order (as exports and `gridcore simulate` write them) is
     judged a chunk of lines at a time, so memory does not grow with its
     length; a file out of order is read whole and judged in time order. The
-    result is the same either way.
+    result is the same either way. With --workers 2 the plugins judge the
+    events in two processes (escalation and tasks ahead, points, the
+    assessment and the writing behind: docs/district.md), with the same
+    result; anything unusual (a late event, another writer, a TinyDB store)
+    is judged in one.
     """
     from gridcore.engine import IngestSummary
     from gridcore.garbage import fewer_full_collections
@@ -659,7 +665,7 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
             bad.extend(f"{found.label}: {found.reason}" for found in chunk.bad)
             if chunk.lines:
                 summary.merge(engine.record_many([found.doc for found in chunk.lines], batch_size=batch_size,
-                                                 sources=[found.label for found in chunk.lines]))
+                                                 sources=[found.label for found in chunk.lines], workers=workers))
             if bar is not None:
                 bar.update(handle.tell() - bar.pos)
     click.echo(
