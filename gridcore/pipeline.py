@@ -299,20 +299,17 @@ class Downstream:
                         summary.duplicates += 1
                         i += 1
                         continue
-                    k, derived, parts = self._record()
+                    k, derived, reasons, parts = self._record()
                     if k != i:
                         raise PluginError(f"the upstream process sent event {k} where {i} was due")
                     if (engine._last is not None and event_order(event) < engine._last
                             and not engine._tied_with_derived(event)):
                         raise _Fallback("a late event")
                     summary.derived += self._derived(derived)
-                    reasons = engine._core_refusals(event, offered=True)
+                    # the core's reasons as the upstream found them (its core state is this one's: no kind the
+                    # core follows is refused here), else every plugin's in the order one process gives them
                     if not reasons:
-                        if parts is None:
-                            raise PluginError(f"the core judged {event.id} differently in the two processes")
-                        reasons = Side.merged(parts, self.side.validate_event(engine, event))
-                    elif parts is not None:
-                        raise PluginError(f"the core judged {event.id} differently in the two processes")
+                        reasons = Side.merged(parts or [], self.side.validate_event(engine, event))
                     if reasons:
                         summary.refused.append(Refusal(event.id, reasons, label))
                     else:
@@ -388,8 +385,9 @@ class Downstream:
             raise message[1]
         return message
 
-    def _record(self) -> tuple[int, list[Event], list[tuple[int, list[str]]] | None]:
-        """The upstream's next verdict: (index, derived events before it, its plugins' reasons or None)."""
+    def _record(self) -> tuple[int, list[Event], list[str], list[tuple[int, list[str]]] | None]:
+        """The upstream's next verdict: index, the derived events before it, the core's reasons, and its
+        plugins' (None when the core refused)."""
         while not self.queue:
             message = self._receive()
             kind = message[0]
@@ -435,7 +433,8 @@ class Downstream:
         engine = self.engine
         count = 0
         for event in derived:
-            reasons = engine._core_refusals(event) or Side.merged(self.side.validate_event(engine, event))
+            # (the core's checks and the upstream plugins' were made upstream, which raises if they refuse)
+            reasons = Side.merged(self.side.validate_event(engine, event))
             if reasons:
                 raise PluginError(f"derived event {event.id} was refused: {'; '.join(reasons)}")
             engine._apply_core(event)
@@ -555,7 +554,7 @@ class _Upstream:
         self.batch_size = batch_size
         self.link = link
         self.offered = {event.id for (event, _, _), again in zip(decoded, repeated, strict=True) if not again}
-        self.out: list[tuple[int, list[Event], list[tuple[int, list[str]]] | None]] = []
+        self.out: list[tuple[int, list[Event], list[str], list[tuple[int, list[str]]] | None]] = []
 
     def run(self) -> None:
         try:
@@ -579,14 +578,15 @@ class _Upstream:
                 return
             items = len(derived)
             parts = None
-            if not engine._core_refusals(event, offered=True):
+            core = engine._core_refusals(event, offered=True)
+            if not core:
                 parts = side.validate_event(engine, event)
                 if not parts:
                     engine._apply_core(event)
                     side.on_event(engine, event, False)
                     engine._applied.add(event.id)
                     items += 1
-            self.out.append((k, derived, parts))
+            self.out.append((k, derived, core, parts))
             self.batch_bound += items
             self.since_bound += items
             if self.batch_bound >= self.batch_size and self.since_bound >= engine.checkpoint_every:
