@@ -671,6 +671,7 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool, workers:
     click.echo(
         f"{summary.accepted} stored, {summary.duplicates} already stored, "
         f"{summary.derived} derived, {len(summary.refused) + len(bad)} refused"
+        + (" (the plugins judged in 2 processes)" if summary.processes > 1 else "")
     )
     # in file order, however the file was judged (bad lines carry the same ``file:line`` labels)
     refusals = [text for _, text in sorted(

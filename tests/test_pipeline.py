@@ -28,7 +28,15 @@ from conftest import CST
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from storefixtures import StoreFactory
-from test_checkpoint_properties import CLOCK, RULES, community, day_of_events, plugins, snapshot
+from test_checkpoint_properties import (
+    CLOCK,
+    RULES,
+    YINQUAN,
+    community,
+    day_of_events,
+    plugins,
+    snapshot,
+)
 
 import gridcore_escalation as esc
 from gridcore import (
@@ -337,3 +345,26 @@ def test_a_store_two_processes_cannot_share_is_ingested_in_one(tmp_path: Path) -
             assert summary.processes == 1  # TinyDB: one process
             results.append(summary_of(summary))  # type: ignore[arg-type]
     assert results[0] == results[1]
+
+
+def test_gridcore_ingest_with_two_workers_stores_and_says_the_same(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from gridcore_app.cli import main_group
+
+    codec = EventCodec()
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(codec.to_dict(e), ensure_ascii=False, default=str) + "\n"
+                              for e in day_of_events(4)[:500]), encoding="utf-8")
+    said = []
+    for workers in ("1", "2"):
+        store = f"sqlite:///{tmp_path}/w{workers}.db"
+        result = CliRunner().invoke(main_group, ["init", "--community", str(YINQUAN), "--ruleset", str(RULES),
+                                                 "--effective", "2024-01-01T00:00:00+08:00", "--store", store])
+        assert result.exit_code == 0, result.output
+        result = CliRunner().invoke(main_group, ["ingest", str(events), "--store", store, "--workers", workers])
+        said.append((result.exit_code, result.stdout, result.stderr, stored(store)[0]))
+    (code, out, err, log), (code2, out2, err2, log2) = said
+    assert out2 == out.replace(" refused\n", " refused (the plugins judged in 2 processes)\n")
+    assert (code2, err2, log2) == (code, err, log)
+    assert len(log) > 400
