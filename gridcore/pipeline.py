@@ -316,7 +316,8 @@ class Downstream:
                         engine._apply_core(event)
                         self.side.on_event(engine, event, False)
                         engine._applied.add(event.id)
-                        self.batch.append(document if document is not None else engine.codec.to_dict(event))
+                        # (a copy of a document given: the caller's own)
+                        self.batch.append(dict(document) if document is not None else engine.codec.to_dict(event))
                         self.batch_ids.add(event.id)
                         summary.accepted += 1
                         latest = event.time if latest is None else max(latest, event.time)
