@@ -17,6 +17,7 @@ only ever accepts what the full path accepts, and builds the same event
 
 from __future__ import annotations
 
+import inspect
 import math
 import types
 import typing
@@ -167,6 +168,9 @@ class _Field:
     optional: bool
     limit: int
     check: int = _OTHER
+    #: sets the field of an event being built ``direct``: its slot's ``__set__`` (what ``object.__setattr__``
+    #: finds and calls, without the looking)
+    put: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -175,8 +179,8 @@ class _Plan:
 
     ``direct``: the class's ``__init__`` is the one attrs wrote, only setting each field and running
     its validator (no converter, no default made from the instance, no ``__attrs_pre_init__`` or
-    ``__attrs_post_init__``), so the quick path builds the event as it does, without the call: it
-    sets each field it reads, checks the core's validators as it reads the field (the same tests,
+    ``__attrs_post_init__``), and its fields are slots, so the quick path builds the event as it does,
+    without the call: it sets each field it reads (through its slot), checks the core's validators as it reads the field (the same tests,
     for the values it can hold there), sets the defaults of the fields the document leaves out and
     calls the other validators (``late``) as attrs calls them, with every field set.  Anything
     refused there is left to the full path, for its message.
@@ -225,6 +229,11 @@ def _plan(cls: type[Event]) -> _Plan | None:
         return None
     found = attrs.fields(cls)
     direct = _built_by_attrs(cls)
+    if direct:
+        slots = {name: inspect.getattr_static(cls, name, None) for name in fields}
+        direct = all(type(slot) is types.MemberDescriptorType for slot in slots.values())
+        if direct:
+            fields = {name: attrs.evolve(spec, put=slots[name].__set__) for name, spec in fields.items()}
     return _Plan(cls, fields, direct, tuple((a.name, a) for a in found),
                  tuple((a.name, a) for a in found if fields[a.name].check == _OTHER),
                  (*(a.name for a in found), KIND))
@@ -362,7 +371,7 @@ def _read_quick(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
                 return None
         elif check == _NOT_NEGATIVE and (type(value) not in (int, float) or not 0 <= value <= LARGEST_AMOUNT):
             return None  # (NaN too)
-        _set(event, key, value)
+        spec.put(event, value)
     if not direct:
         try:
             return plan.cls(**args), as_given
