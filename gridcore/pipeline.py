@@ -9,7 +9,7 @@ pipeline by stage, one way:
   events (``gridcore_on_tick``: escalation, tasks) and those whose refusals
   they read.  For each event in canonical order it derives what fell due,
   asks the core and its plugins, applies what they accept, and sends the
-  derived events and its plugins' reasons on;
+  derived events, the core's reasons and its plugins' on;
 * the *downstream* process (the caller's) keeps the other plugins (points,
   the assessment), takes the derived events and the upstream's reasons as
   given, adds its own plugins' reasons in the order one process would call
@@ -274,9 +274,10 @@ class Downstream:
         engine = self.engine
         context = multiprocessing.get_context("fork")
         mine, theirs = context.Pipe(duplex=True)
-        process = context.Process(target=_upstream, args=(engine, self.up_side, self.split.stateful, self.decoded, self.repeated,
-                                                          self._facts(), self.batch_size, theirs),
-                                  name="gridcore-upstream", daemon=True)
+        process = context.Process(
+            target=_upstream, name="gridcore-upstream", daemon=True,
+            args=(engine, self.up_side, self.split.stateful, self.decoded, self.repeated, self._facts(),
+                  self.batch_size, theirs))
         process.start()
         theirs.close()
         self.link = mine

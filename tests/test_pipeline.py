@@ -368,3 +368,32 @@ def test_gridcore_ingest_with_two_workers_stores_and_says_the_same(tmp_path: Pat
     assert out2 == out.replace(" refused\n", " refused (the plugins judged in 2 processes)\n")
     assert (code2, err2, log2) == (code, err, log)
     assert len(log) > 400
+
+
+def test_a_derived_event_with_an_offered_id_goes_on_in_one_process(tmp_path: Path) -> None:
+    """The upstream cannot tell alone whether an offered event whose id a derived one takes is a
+    duplicate: from the last stored batch on, one process judges, with the serial results."""
+    codec = EventCodec()
+    events = [codec.to_dict(e) for e in day_of_events(3)]
+    url = f"sqlite:///{tmp_path}/probe.db"
+    with Engine.open(store=url, community=community(), ruleset=RULES, effective=datetime(2024, 1, 1, tzinfo=CST),
+                     clock=FixedClock(CLOCK), plugins=plugins()) as probe:
+        probe.record_many(events)
+        derived = [doc for doc in probe.store.events() if doc["actor"] == "system"]
+    assert derived
+    first = derived[len(derived) // 2]
+    later = next(n for n, doc in enumerate(events) if doc["time"] > first["time"] and n > 100)
+    events[later] = {**events[later], "id": first["id"]}  # an offered event under the derived one's id
+    results = []
+    for name, workers in (("serial", 1), ("parallel", 2)):
+        store = f"sqlite:///{tmp_path}/{name}.db"
+        with Engine.open(store=store, community=community(), ruleset=RULES,
+                         effective=datetime(2024, 1, 1, tzinfo=CST), clock=FixedClock(CLOCK),
+                         plugins=plugins()) as engine:
+            engine.checkpoint_share = 1
+            summary = engine.record_many(events, batch_size=20, workers=workers)
+            results.append((summary_of(summary), summary.processes, snapshot(engine)))
+    assert results[1][1] == 2  # begun in two processes
+    assert results[1][0] == results[0][0]
+    assert results[1][2] == results[0][2]
+    same_store(f"sqlite:///{tmp_path}/serial.db", f"sqlite:///{tmp_path}/parallel.db")
