@@ -397,3 +397,51 @@ def test_a_derived_event_with_an_offered_id_goes_on_in_one_process(tmp_path: Pat
     assert results[1][0] == results[0][0]
     assert results[1][2] == results[0][2]
     same_store(f"sqlite:///{tmp_path}/serial.db", f"sqlite:///{tmp_path}/parallel.db")
+
+
+class OtherWriter:
+    """Downstream (it refuses nothing, reads every kind): at one event, another writer appends to the store."""
+
+    __name__ = "other-writer"
+
+    def __init__(self, url: str, at: str, doc: dict[str, Any]) -> None:
+        self.url, self.at, self.doc = url, at, doc
+
+    @hookimpl
+    def gridcore_event_dependencies(self) -> EventDependencies:
+        return EventDependencies("other-writer", reads=[EVERY_KIND])
+
+    @hookimpl
+    def gridcore_on_event(self, engine: Engine, event: Any) -> None:
+        if event.id == self.at and self.doc is not None:
+            from storefixtures import open_store
+
+            other = open_store(self.url)
+            try:
+                if not other.contains(self.doc["id"]):
+                    other.append([self.doc])
+            finally:
+                other.close()
+
+
+def test_another_writer_mid_call_is_judged_again_in_one_process(tmp_path: Path) -> None:
+    """A conflict with another writer's batch: from the last stored batch on, one process judges again."""
+    codec = EventCodec()
+    events = [codec.to_dict(e) for e in day_of_events(5)[:300]]
+    last = events[-1]
+    extra = {**events[150], "id": "other-writer-1", "time": last["time"]}  # stored by someone else meanwhile
+    results = []
+    for name, workers in (("serial", 1), ("parallel", 2)):
+        url = f"sqlite:///{tmp_path}/{name}.db"
+        writer = OtherWriter(url, events[120]["id"], extra)
+        with Engine.open(store=url, community=community(), ruleset=RULES, effective=datetime(2024, 1, 1, tzinfo=CST),
+                         clock=FixedClock(CLOCK), plugins=get_plugin_manager(extra=[writer])) as engine:
+            assert "other-writer" in plan(engine).downstream  # type: ignore[union-attr]
+            engine.checkpoint_share = 1
+            summary = engine.record_many(events, batch_size=20, workers=workers)
+            results.append((summary_of(summary), summary.processes, snapshot(engine)))
+    assert results[1][1] == 2
+    assert results[1][0] == results[0][0]
+    assert results[1][2] == results[0][2]
+    same_store(f"sqlite:///{tmp_path}/serial.db", f"sqlite:///{tmp_path}/parallel.db")
+    assert any("other-writer-1" in line for line in stored(f"sqlite:///{tmp_path}/parallel.db")[0])
