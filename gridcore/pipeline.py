@@ -28,9 +28,11 @@ Checkpoints fall where the serial ingest puts them: the downstream decides
 as it always does, and the upstream, which runs ahead, waits at every event
 after which the downstream could take one (it counts the events it accepts,
 never fewer than the downstream's) until told whether to save its plugins'
-state there.  At the end of the call the upstream saves its plugins' state
-once more and the downstream restores it (``gridcore_restore_state``), so
-the caller's engine holds every plugin's state, as after a serial call.
+state there.  After the last event the upstream saves its plugins' state
+once more (while the downstream judges the last events) and the downstream
+restores it (``gridcore_restore_state``), then decides itself, with every
+plugin's state, what the last events decided on the spot; so the caller's
+engine holds every plugin's state, as after a serial call.
 Saving writes the upstream archives' sealed parts to the store at that
 point, where the serial ingest writes them at its next checkpoint (content
 addressed: the same documents, earlier).
@@ -268,7 +270,7 @@ class Downstream:
     # ------------------------------------------------------------ the upstream process
 
     def run(self) -> Started | None:
-        from .engine import Refusal
+        from .engine import DECIDED_WITH, Refusal
         from .engine import _copy as copy
 
         engine = self.engine
@@ -335,8 +337,15 @@ class Downstream:
                             mark, sent = sent, None
                     if self.progress is not None:
                         self.progress(i)
-                derived = self._end(latest)
-                summary.derived += self._derived(derived)
+                self._end()
+                engine._elsewhere = None
+                if not self._take_over():
+                    # a state the upstream could not save: what is judged is stored, and replayed instead
+                    engine._flush(self.batch, self.batch_ids)
+                    engine._rebuild_state()
+                if latest is not None:
+                    # what the last events decided on the spot, every plugin's state here, as serially
+                    summary.derived += engine._advance(latest + DECIDED_WITH, self.batch, self.batch_ids)
                 engine._flush(self.batch, self.batch_ids)
             except (_Fallback, StoreConflict) as exc:
                 engine._elsewhere = None
@@ -356,11 +365,7 @@ class Downstream:
                 engine._settle_append(whatever_came_of_it=True)
                 engine._rebuild_state()
                 raise
-            # the last checkpoint, if one is due, with the upstream's last states; then they are taken over
-            self.states, self._unsaved = self.final, self._final_unsaved
             engine._checkpoint_after_write()
-            engine._elsewhere = None
-            self._take_over()
             ended = True
             return Started(True, (len(self.decoded), copy(summary), latest), repeats)
         finally:
@@ -408,8 +413,8 @@ class Downstream:
         forgot = engine._base == engine._position and not engine._applied
         self.link.send(("go", *self._facts(), forgot))
 
-    def _end(self, latest: datetime | None) -> list[Event]:
-        """The upstream's last derived events (what the last events decided on the spot) and states."""
+    def _end(self) -> None:
+        """The upstream plugins' states after the last event (saved while this process judged the last ones)."""
         while True:
             message = self._receive()
             kind = message[0]
@@ -420,15 +425,8 @@ class Downstream:
             elif kind == "unusual":
                 raise _Fallback(message[1])
             elif kind == "end":
-                break
-        self.link.send(("latest", latest))
-        message = self._receive()
-        if message[0] == "unusual":
-            raise _Fallback(message[1])
-        if message[0] != "final":
-            raise PluginError(f"the upstream process sent {message[0]!r} where its last states were due")
-        _, derived, self.final, self._final_unsaved = message
-        return derived  # type: ignore[no-any-return]
+                _, self.final, self._final_unsaved = message
+                return
 
     def _derived(self, derived: list[Event]) -> int:
         """Apply what the upstream derived before an event, as ``Engine._advance`` does; how many are new."""
@@ -477,13 +475,13 @@ class Downstream:
     _unsaved = ""
     _final_unsaved = ""
 
-    def _take_over(self) -> None:
-        """Give the caller's engine the upstream plugins' last states (as a checkpoint restores them)."""
+    def _take_over(self) -> bool:
+        """Give the caller's engine the upstream plugins' states after the last event (as a checkpoint
+        restores them); False if one could not be saved."""
         engine = self.engine
         final = self.final or {}
         if self._final_unsaved or any(final.get(name) is None for name in self.split.stateful):
-            engine._rebuild_state()  # a state that could not be saved: replayed from the store instead
-            return
+            return False
         pm = engine.plugins
         before = [name for name, plugin in pm.list_name_plugin() if plugin is not None]
         others = [plugin for plugin in pm.get_plugins() if plugin not in self.split.openers]
@@ -504,6 +502,7 @@ class Downstream:
             document = final[name]
             assert document is not None
             engine.hooks.restore_state(engine, plugin, document)
+        return True
 
 
 def _upstream(engine: Engine, side: Side, names: frozenset[str], decoded: Decoded, repeated: list[bool],
@@ -566,8 +565,6 @@ class _Upstream:
             raise
 
     def _run(self) -> None:
-        from .engine import DECIDED_WITH
-
         engine, side = self.engine, self.side
         for k, (event, _, _) in enumerate(self.decoded):
             if self.repeated[k]:
@@ -599,19 +596,13 @@ class _Upstream:
             elif len(self.out) >= CHUNK:
                 self._send()
         self._send()
-        self.link.send(("end",))
-        message = self.link.recv()
-        latest = message[1]
-        try:
-            derived = [] if latest is None else self._advance(latest + DECIDED_WITH)
-        except _Unusual as exc:
-            self.link.send(("unusual", str(exc)))
-            return
+        # its plugins' states after the last event, saved while the downstream judges the last ones:
+        # the downstream takes them over and decides what the last events decided on the spot itself
         try:
             states, unsaved = self._states(), ""
         except (GridcoreError, TypeError, ValueError) as exc:
-            states, unsaved = {}, f"no checkpoint was stored (opening replays more of the store): {exc}"
-        self.link.send(("final", derived, states, unsaved))
+            states, unsaved = {}, f"the upstream states could not be saved: {exc}"
+        self.link.send(("end", states, unsaved))
 
     def _send(self) -> None:
         if self.out:
