@@ -453,14 +453,8 @@ class EventCodec:
         The document is first held to the input limits of ``gridcore.limits``
         (text length per field, valid Unicode, nesting, number size).
         """
-        if type(doc) is dict:
-            kind = doc.get(KIND)
-            plan = self._plans.get(kind) if type(kind) is str else None
-            if plan is not None:
-                found = _read_quick(plan, doc)
-                if found is not None:
-                    return found[0]
-        return self._from_dict_fully(doc)
+        quick = self._quick(doc)
+        return quick[1][0] if quick is not None else self._from_dict_fully(doc)
 
     def read(self, doc: Mapping[str, Any]) -> tuple[Event, dict[str, Any] | None]:
         """``from_dict``, and ``doc`` itself when it already is the event's ``to_dict`` (else None).
@@ -468,16 +462,23 @@ class EventCodec:
         A document written by ``to_dict`` (a log exported, a store copied) comes back as it was: the
         engine then stores a copy of it rather than writing the event again (the same JSON).
         """
+        quick = self._quick(doc)
+        if quick is None:
+            return self._from_dict_fully(doc), None
+        plan, (event, as_given) = quick
+        # (every field given, in the class's order, then the kind: what ``to_dict`` writes)
+        return event, (doc if as_given and tuple(doc) == plan.order else None)
+
+    def _quick(self, doc: Mapping[str, Any]) -> tuple[_Plan, tuple[Event, bool]] | None:
+        """The kind's plan and ``_read_quick``'s event for a plain dict of a quickly built kind, else None."""
         if type(doc) is dict:
             kind = doc.get(KIND)
             plan = self._plans.get(kind) if type(kind) is str else None
             if plan is not None:
                 found = _read_quick(plan, doc)
                 if found is not None:
-                    event, as_given = found
-                    # (every field given, in the class's order, then the kind: what ``to_dict`` writes)
-                    return event, (doc if as_given and tuple(doc) == plan.order else None)
-        return self._from_dict_fully(doc), None
+                    return plan, found
+        return None
 
     def _from_dict_fully(self, doc: Mapping[str, Any]) -> Event:
         """``from_dict`` by the full path: the limits' walk, then cattrs (every message of what is wrong)."""
