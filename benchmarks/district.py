@@ -177,14 +177,11 @@ def baseline(backend: str, folder: str, where: str, days: int, busy: bool, postg
     out.put({"events": len(docs), "store_only_seconds": store_s})
 
 
-def ingest(backend: str, folder: str, where: str, days: int, postgres: str | None, workers: int,
-           ingest_workers: int, out: Any) -> None:
+def ingest(backend: str, folder: str, where: str, days: int, postgres: str | None, workers: int, out: Any) -> None:
     """Child process: the year's file through the engine, as `gridcore ingest` reads it, ticked and rolled up.
 
     The quarters' roll-ups run at once with ``workers`` forked workers (``gridcore_app.rollup.rollups``;
-    1: one after the other); ``ingest_workers`` 2 judges the events with the plugins in two processes
-    (``gridcore ingest --workers 2``, ``gridcore.pipeline``).  The CPU time counted is this process's
-    and its children's.
+    1: one after the other); the CPU time counted is this process's and its workers'.
     """
     from gridcore import Engine, FixedClock
     from gridcore.garbage import fewer_full_collections
@@ -207,8 +204,7 @@ def ingest(backend: str, folder: str, where: str, days: int, postgres: str | Non
         # with full garbage collections as rare between the calls as within them
         with fewer_full_collections():
             for chunk in chunks_of_events(bounded_lines(lines), year_file.name, INGEST_CHUNK):
-                summary = engine.record_many([found.doc for found in chunk.lines], batch_size=BATCH,
-                                             workers=ingest_workers)
+                summary = engine.record_many([found.doc for found in chunk.lines], batch_size=BATCH)
                 accepted += summary.accepted
                 refused += len(summary.refused) + len(chunk.bad)
                 derived += summary.derived
@@ -296,12 +292,12 @@ def _guarded(target: Any, args: tuple[Any, ...], queue: Any) -> None:
         queue.put({"error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"})
 
 
-def run_backend(backend: str, where: Path, days: int, busy: bool, postgres: str | None, workers: int = 1,
-                ingest_workers: int = 1) -> BackendResult:
+def run_backend(backend: str, where: Path, days: int, busy: bool, postgres: str | None, workers: int = 1
+                ) -> BackendResult:
     with tempfile.TemporaryDirectory(prefix=f"gridcore-district-{backend}-") as folder:
         try:
             got = in_child(baseline, backend, folder, str(where), days, busy, postgres)
-            got |= in_child(ingest, backend, folder, str(where), days, postgres, workers, ingest_workers)
+            got |= in_child(ingest, backend, folder, str(where), days, postgres, workers)
             back = in_child(open_read, backend, folder, days, postgres, workers)
         finally:
             if backend == "postgresql" and postgres is not None:
@@ -326,11 +322,10 @@ def _drop_schemas(postgres: str, prefix: str) -> None:
 
 def run(quick: bool = False, days: int | None = None, busy: bool = False,
         backends: tuple[str, ...] = ("sqlite", "postgresql"), whatif_too: bool = True, workers: int = 1,
-        ingest_workers: int = 1) -> tuple[list[BackendResult], list[WhatIfResult], list[str]]:
+        ) -> tuple[list[BackendResult], list[WhatIfResult], list[str]]:
     """The district's year on each backend, then the what-if; returns results and notes.
 
-    ``workers``: forked workers of the roll-ups (``gridcore rollup --workers``; 1: none).
-    ``ingest_workers``: 2 ingests with the plugins in two processes (``gridcore ingest --workers 2``)."""
+    ``workers``: forked workers of the roll-ups (``gridcore rollup --workers``; 1: none)."""
     days = days or (3 if quick else 365)
     notes: list[str] = []
     postgres = os.environ.get("GRIDCORE_TEST_POSTGRES_URL") or os.environ.get("GRIDCORE_BENCH_POSTGRES_URL")
@@ -343,7 +338,7 @@ def run(quick: bool = False, days: int | None = None, busy: bool = False,
                 notes.append("PostgreSQL not measured: set GRIDCORE_TEST_POSTGRES_URL (e.g. from .ci/postgres.sh).")
                 continue
             try:
-                results.append(run_backend(backend, where, days, busy, postgres, workers, ingest_workers))
+                results.append(run_backend(backend, where, days, busy, postgres, workers))
                 print(table(results[-1:]), file=sys.stderr, flush=True)  # as it comes: a year takes long
             except RuntimeError as exc:  # a plugin failing mid-run is reported, not hidden
                 notes.append(f"{backend}: the district run failed: {_last_line(exc)}")
@@ -412,11 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-whatif", action="store_true", help="skip the what-if")
     parser.add_argument("--workers", type=int, default=1,
                         help="forked workers of the roll-ups (gridcore rollup --workers; default 1: none)")
-    parser.add_argument("--ingest-workers", type=int, default=1, choices=(1, 2),
-                        help="2: ingest with the plugins in two processes (gridcore ingest --workers 2)")
     args = parser.parse_args(argv)
     results, whatifs, notes = run(args.quick, args.days, args.busy, tuple(b for b in args.backends.split(",") if b),
-                                  not args.no_whatif, max(1, args.workers), args.ingest_workers)
+                                  not args.no_whatif, max(1, args.workers))
     print(table(results))
     if whatifs:
         print()

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from .events import SYSTEM_ACTOR, Event
     from .explain import Explanation, Outcome, OutcomeKind, RuleRef
     from .periods import PeriodError
-    from .pipeline import EVERY_KIND, EventDependencies
     from .plugin_host import get_plugin_manager
     from .reports import Report, Table
 
@@ -48,7 +47,6 @@ _LAZY = {
     "SYSTEM_ACTOR": ".events", "Event": ".events",
     "Explanation": ".explain", "Outcome": ".explain", "OutcomeKind": ".explain", "RuleRef": ".explain",
     "PeriodError": ".periods",
-    "EVERY_KIND": ".pipeline", "EventDependencies": ".pipeline",
     "get_plugin_manager": ".plugin_host",
     "Report": ".reports", "Table": ".reports",
 }  # fmt: skip
@@ -68,13 +66,11 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "EVERY_KIND",
     "SYSTEM_ACTOR",
     "Clock",
     "Community",
     "Engine",
     "Event",
-    "EventDependencies",
     "EventError",
     "EventRefused",
     "Explanation",

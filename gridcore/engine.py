@@ -63,7 +63,6 @@ from .reports import Table
 from .store import DEFAULT_STORE, Store
 
 if TYPE_CHECKING:
-    from .pipeline import Downstream as _Elsewhere
     from .rules import Ruleset, Section
     from .rules.sections import P
 
@@ -143,11 +142,8 @@ class IngestSummary:
     duplicates: int = 0
     derived: int = 0
     refused: list[Refusal] = field(factory=list)
-    #: 2 when the plugins judged the events in two processes (``record_many``'s ``workers``), for all or part
-    processes: int = 1
 
     def merge(self, other: IngestSummary) -> None:
-        self.processes = max(self.processes, other.processes)
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.derived += other.derived
@@ -246,8 +242,6 @@ class Engine:
         self._waking = False
         #: stamps of checkpoints found incomplete or mixed while waking a plugin: never restored again
         self._spoiled: set[str] = set()
-        #: while plugins run in another process too (``gridcore.pipeline``): where a checkpoint gets their states
-        self._elsewhere: _Elsewhere | None = None
 
     # ------------------------------------------------------------ opening
 
@@ -648,7 +642,6 @@ class Engine:
         batch_size: int = 1000,
         sources: Iterable[str] | None = None,
         progress: Callable[[int], None] | None = None,
-        workers: int = 1,
     ) -> IngestSummary:
         """Record many events; refusals are collected, not raised.
 
@@ -661,15 +654,9 @@ class Engine:
         Before each event, what fell due by its time is recorded (even if the
         event is then refused); after the last accepted event, the decisions it
         took on the spot (due ``DECIDED_WITH`` after it) are recorded with it.
-
-        ``workers=2`` runs the plugins in two processes where they allow it
-        (``gridcore.pipeline``: every plugin declares the event kinds it
-        refuses and reads, and they form a pipeline), with exactly the same
-        results; anything unusual (a late event, another writer, a store
-        a second process cannot share) is ingested in this one.
         """
         with fewer_full_collections():  # the state only grows while recording (gridcore.garbage)
-            return self._record_many(events, batch_size, sources, progress, workers)
+            return self._record_many(events, batch_size, sources, progress)
 
     def _record_many(
         self,
@@ -677,7 +664,6 @@ class Engine:
         batch_size: int,
         sources: Iterable[str] | None,
         progress: Callable[[int], None] | None,
-        workers: int = 1,
     ) -> IngestSummary:
         summary = IngestSummary()
         # each event, where it came from, and its stored form when already made (checking the limits)
@@ -703,7 +689,7 @@ class Engine:
         decoded.sort(key=lambda pair: event_order(pair[0]))
         if decoded:
             self._check_writable("record events")
-        self._record_sorted(decoded, summary, batch_size, progress, workers)
+        self._record_sorted(decoded, summary, batch_size, progress)
         return summary
 
     def _record_sorted(
@@ -712,7 +698,6 @@ class Engine:
         summary: IngestSummary,
         batch_size: int,
         progress: Callable[[int], None] | None,
-        workers: int = 1,
     ) -> None:
         """Judge and store events already in canonical order (see ``record_many``).
 
@@ -727,20 +712,6 @@ class Engine:
         # The same just after the batch under way (``_flush(soon=True)``): the mark once it is stored.
         sent: tuple[int, IngestSummary, datetime | None] | None = None
         repeats: dict[str, tuple[int, Event, str]] = {}
-        if workers > 1 and decoded:
-            from . import pipeline
-
-            started = pipeline.record(self, decoded, summary, batch_size, progress)
-            if started is not None:
-                _restore(summary, started.mark[1])
-                summary.processes = 2
-                if started.finished:
-                    if progress is not None:
-                        progress(len(decoded))
-                    self._settle_repeats({ident: (event, label)
-                                          for ident, (_, event, label) in started.repeats.items()}, summary)
-                    return
-                mark, repeats = started.mark, started.repeats  # something unusual: the rest in this process
         for _ in range(CONFLICT_RETRIES):
             i, kept, latest = mark
             sent = None
@@ -1127,11 +1098,9 @@ class Engine:
             self._woken()
         started = time.process_time()
         states: dict[str, dict[str, Any]] = {}
-        elsewhere = self._elsewhere
         try:
             for name, plugin in self._savers().items():
-                document = (elsewhere.state(name) if elsewhere is not None and elsewhere.keeps(name)
-                            else self.hooks.save_state(self, plugin))
+                document = self.hooks.save_state(self, plugin)
                 if document is not None:
                     states[name] = document  # checked as JSON by the store's put, below
         except (GridcoreError, TypeError, ValueError) as exc:
@@ -1572,15 +1541,6 @@ class Engine:
 
     def _refusals(self, event: Event, *, offered: bool = False) -> list[str]:
         """Why ``event`` must be refused; ``offered`` for events from outside (not derived)."""
-        reasons = self._core_refusals(event, offered=offered)
-        if reasons:
-            return reasons
-        if self._pending:
-            self._wake()
-        return self.hooks.validate_event(self, event)
-
-    def _core_refusals(self, event: Event, *, offered: bool = False) -> list[str]:
-        """The core's own reasons to refuse ``event`` (the plugins are asked only when there are none)."""
         reasons = []
         if offered:
             reasons.extend(self._outside_refusals(event))
@@ -1601,16 +1561,15 @@ class Engine:
             reasons.extend(permissions.refusals(self, event))
         if not reasons:
             reasons.extend(self.households.refusals(event))
-        return reasons
+        if reasons:
+            return reasons
+        if self._pending:
+            self._wake()
+        return self.hooks.validate_event(self, event)
 
     def _apply(self, event: Event, *, replaying: bool) -> None:
         if self._pending:
             self._wake()
-        self._apply_core(event)
-        self.hooks.on_event(self, event, replaying)
-
-    def _apply_core(self, event: Event) -> None:
-        """The core's part of applying an accepted event (the population, the register, the order)."""
         if isinstance(event, (ResidentRegistered, ResidentMoved)):
             self._population[event.person] = event.node
         self.households.apply(event)
@@ -1621,6 +1580,7 @@ class Engine:
             self._last = order
         if event.actor != SYSTEM_ACTOR and (self._last_input is None or order > self._last_input):
             self._last_input = order
+        self.hooks.on_event(self, event, replaying)
 
     def _outside_refusals(self, event: Event) -> list[str]:
         """Refusals only for events offered from outside: a log, a command, the API."""

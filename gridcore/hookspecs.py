@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from .events import Event
     from .explain import Explanation, Outcome
     from .metrics import Metric
-    from .pipeline import EventDependencies
     from .reports import Report
     from .rules import Diagnostic, Ruleset, Section
     from .store import Store
@@ -247,31 +246,6 @@ def gridcore_on_tick(engine: Engine, now: datetime) -> list[Event] | None:
     whose times are at or before ``now`` and whose ids are deterministic (the
     same due thing always gets the same id); the engine validates and applies
     them like any other event, then asks again until nothing more is due.
-    """
-
-
-@hookspec
-def gridcore_event_dependencies() -> EventDependencies | None:
-    """Which event kinds your state may refuse and which it reads: lets an ingest run plugins side by side.
-
-    Implemented by a plugin's module (beside ``gridcore_on_open``), naming
-    the state it attaches (``Engine.attach``).  Return an
-    ``EventDependencies``: ``refuses``, every kind your
-    ``gridcore_validate_event`` may give a reason for; ``reads``, every kind
-    whose events (or whose refusal) can change what your state decides later
-    (``EVERY_KIND`` when any event's time or order alone does, as a ledger
-    sweeping expiries or a count of days does).  The declaration promises,
-    too, that your state reads no other plugin's state while events are
-    judged and applied, only the events and the core (community, rulesets,
-    residents, households).
-
-    ``Engine.record_many(..., workers=2)`` splits the plugins over two
-    processes only when every plugin whose state follows the events
-    (``gridcore_validate_event``, ``gridcore_on_event``, ``gridcore_on_tick``)
-    declares this, and the declarations form a pipeline
-    (``gridcore.pipeline``); otherwise it ingests in one process, with the
-    same results.  A kind left out where it belongs breaks that promise:
-    declare too much rather than too little.
     """
 
 

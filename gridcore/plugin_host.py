@@ -438,18 +438,6 @@ class Hooks:
         except Exception as exc:
             raise self._failed("gridcore_on_tick", exc) from exc
 
-    def event_dependencies(self) -> list[tuple[object, Any]]:
-        """Each plugin's ``gridcore_event_dependencies`` answer (an ``EventDependencies``, unchecked), with the plugin."""
-        found: list[tuple[object, Any]] = []
-        for impl in self.pm.hook.gridcore_event_dependencies.get_hookimpls():
-            try:
-                answer = impl.function()
-            except Exception as exc:
-                raise self._failed("gridcore_event_dependencies", exc) from exc
-            if answer is not None:
-                found.append((impl.plugin, answer))
-        return found
-
     def save_state(self, engine: Engine, plugin: object) -> dict[str, Any] | None:
         """``plugin``'s own answer to ``gridcore_save_state`` (no other plugin is called)."""
         caller = self._only("gridcore_save_state", plugin)
@@ -571,92 +559,6 @@ class _Without(Hooks):
     @property
     def _calls(self) -> Any:
         return self._hook
-
-
-class Side:
-    """The per-event hooks of some plugins only, for an ingest whose plugins run in two processes.
-
-    ``gridcore.pipeline`` keeps some plugins' state in one process and the
-    others' in another; each calls ``gridcore_validate_event``,
-    ``gridcore_on_event`` and ``gridcore_on_tick`` of its own plugins only,
-    directly and in pluggy's order as ``Hooks`` does.  Refusals come with
-    each plugin's place in the whole calling order, so the reasons of both
-    processes are put together in the order one process would give them
-    (``merged``).  Build it with ``Side.of``.
-    """
-
-    HOOKS = ("gridcore_validate_event", "gridcore_on_event", "gridcore_on_tick")
-
-    def __init__(self, hooks: Hooks, plans: dict[str, list[tuple[int, Callable[..., Any], tuple[int, ...] | None]]]) -> None:
-        self._hooks = hooks
-        self._validate = plans["gridcore_validate_event"]
-        self._on_event = plans["gridcore_on_event"]
-        self._on_tick = plans["gridcore_on_tick"]
-
-    @classmethod
-    def of(cls, hooks: Hooks, keep: Iterable[object]) -> Side | None:
-        """The hooks of the plugins in ``keep``; None where they cannot be called one by one (hook
-        wrappers, keyword-only arguments, call monitoring: the ingest then stays in one process)."""
-        pm = hooks.pm
-        if getattr(pm, "monitored", True):
-            return None
-        kept = {id(plugin) for plugin in keep}
-        plans = {}
-        for hook in cls.HOOKS:
-            caller = getattr(pm.hook, hook)
-            spec = caller.spec
-            impls = caller.get_hookimpls()
-            if spec is None or any(i.hookwrapper or getattr(i, "wrapper", False) or getattr(i, "kwargnames", ())
-                                   for i in impls):
-                return None
-            names = spec.argnames
-            plans[hook] = [
-                (place, impl.function, None if impl.argnames == names else tuple(names.index(a) for a in impl.argnames))
-                for place, impl in enumerate(reversed(impls)) if id(impl.plugin) in kept]
-        return cls(hooks, plans)
-
-    def validate_event(self, engine: Engine, event: Event) -> list[tuple[int, list[str]]]:
-        """Each of these plugins' reasons to refuse ``event``, with its place in the calling order."""
-        found: list[tuple[int, list[str]]] = []
-        try:
-            args = (engine, event)
-            for place, function, picks in self._validate:
-                answer = function(*args) if picks is None else function(*[args[i] for i in picks])
-                if answer:
-                    if isinstance(answer, str):
-                        raise PluginError("gridcore_validate_event must return a list of reasons, not a string")
-                    found.append((place, list(answer)))
-        except Exception as exc:
-            raise self._hooks._failed("gridcore_validate_event", exc) from exc
-        return found
-
-    def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
-        try:
-            args = (engine, event, replaying)
-            for _, function, picks in self._on_event:
-                function(*args) if picks is None else function(*[args[i] for i in picks])
-        except Exception as exc:
-            raise self._hooks._failed("gridcore_on_event", exc) from exc
-
-    def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
-        try:
-            args = (engine, now)
-            answers = []
-            for _, function, picks in self._on_tick:
-                answer = function(*args) if picks is None else function(*[args[i] for i in picks])
-                if answer is not None:
-                    answers.append(answer)
-            return _flatten(answers, "gridcore_on_tick")
-        except Exception as exc:
-            raise self._hooks._failed("gridcore_on_tick", exc) from exc
-
-    @staticmethod
-    def merged(*parts: list[tuple[int, list[str]]]) -> list[str]:
-        """The reasons of every side, in the order one process calling every plugin gives them."""
-        reasons: list[str] = []
-        for _, found in sorted((pair for part in parts for pair in part), key=lambda pair: pair[0]):
-            reasons.extend(found)
-        return reasons
 
 
 def _culprit(pm: pluggy.PluginManager, hook: str, tb: TracebackType | None) -> str | None:

@@ -623,9 +623,7 @@ INGEST_BAR_BYTES = 1 << 20
 @store_option
 @click.option("--batch-size", default=1000, show_default=True, help="Events written per atomic batch.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 2),
-              help="2: the plugins judge in two processes where they allow it (same results).")
-def ingest(events_file: Path, store: str, batch_size: int, quiet: bool, workers: int) -> None:
+def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     """Append events from a JSON-lines file (one event object per line).
 
     Each line is checked on its own: lines that are not valid JSON, not valid
@@ -636,11 +634,7 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool, workers:
     A file in time order (as exports and `gridcore simulate` write them) is
     judged a chunk of lines at a time, so memory does not grow with its
     length; a file out of order is read whole and judged in time order. The
-    result is the same either way. With --workers 2 the plugins judge the
-    events in two processes (escalation and tasks ahead, points, the
-    assessment and the writing behind: docs/district.md), with the same
-    result; anything unusual (a late event, another writer, a TinyDB store)
-    is judged in one.
+    result is the same either way.
     """
     from gridcore.engine import IngestSummary
     from gridcore.garbage import fewer_full_collections
@@ -665,13 +659,12 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool, workers:
             bad.extend(f"{found.label}: {found.reason}" for found in chunk.bad)
             if chunk.lines:
                 summary.merge(engine.record_many([found.doc for found in chunk.lines], batch_size=batch_size,
-                                                 sources=[found.label for found in chunk.lines], workers=workers))
+                                                 sources=[found.label for found in chunk.lines]))
             if bar is not None:
                 bar.update(handle.tell() - bar.pos)
     click.echo(
         f"{summary.accepted} stored, {summary.duplicates} already stored, "
         f"{summary.derived} derived, {len(summary.refused) + len(bad)} refused"
-        + (" (the plugins judged in 2 processes)" if summary.processes > 1 else "")
     )
     # in file order, however the file was judged (bad lines carry the same ``file:line`` labels)
     refusals = [text for _, text in sorted(

@@ -16,7 +16,7 @@ from gridcore import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from gridcore import Engine, EventDependencies
+    from gridcore import Engine
     from gridcore.metrics import Metric
     from gridcore.reports import Report
     from gridcore.rules import Section
@@ -28,17 +28,6 @@ def gridcore_on_open(engine: Engine) -> None:
     from .state import NAME, AssessmentState
 
     engine.attach(NAME, AssessmentState(engine))
-
-
-@hookimpl
-def gridcore_event_dependencies() -> EventDependencies:
-    """It refuses nothing and reads every event (the first and last times, patrols, participants,
-    incidents, residents) (``gridcore.pipeline``)."""
-    from gridcore import EVERY_KIND, EventDependencies
-
-    from .state import NAME
-
-    return EventDependencies(NAME, reads=[EVERY_KIND])
 
 
 @hookimpl

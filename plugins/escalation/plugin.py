@@ -14,7 +14,7 @@ from gridcore import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from gridcore import Community, Engine, Event, EventDependencies, Report
+    from gridcore import Community, Engine, Event, Report
     from gridcore.metrics import Metric
     from gridcore.rules import Diagnostic, Ruleset, Section
 
@@ -34,18 +34,6 @@ def gridcore_on_open(engine: Engine) -> None:
     from .state import NAME, EscalationState
 
     engine.attach(NAME, EscalationState(engine))
-
-
-@hookimpl
-def gridcore_event_dependencies() -> EventDependencies:
-    """The incident's kinds: the only ones its state refuses and follows (``gridcore.pipeline``)."""
-    from gridcore import EventDependencies
-
-    from .events import INCIDENT_EVENT_TYPES
-    from .state import NAME
-
-    kinds = [cls.kind for cls in INCIDENT_EVENT_TYPES]
-    return EventDependencies(NAME, refuses=kinds, reads=kinds)
 
 
 @hookimpl

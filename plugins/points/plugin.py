@@ -14,7 +14,7 @@ from gridcore import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from gridcore import Engine, EventDependencies, Report
+    from gridcore import Engine, Report
     from gridcore.events import Event
     from gridcore.metrics import Metric
 
@@ -44,20 +44,6 @@ def gridcore_on_open(engine: Engine) -> None:
     from .state import NAME, PointsState
 
     engine.attach(NAME, PointsState(engine))
-
-
-@hookimpl
-def gridcore_event_dependencies() -> EventDependencies:
-    """It refuses activities (duplicates, cells), redemptions and awards; it reads every event (each
-    event's time sweeps expiries and periods; it pays for incidents and tasks) (``gridcore.pipeline``)."""
-    from gridcore import EVERY_KIND, EventDependencies
-    from gridcore.events import ActivityRecorded
-
-    from .events import POINTS_EVENT_TYPES
-    from .state import NAME
-
-    return EventDependencies(NAME, refuses=[ActivityRecorded.kind, *(cls.kind for cls in POINTS_EVENT_TYPES)],
-                             reads=[EVERY_KIND])
 
 
 @hookimpl

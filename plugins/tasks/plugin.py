@@ -16,7 +16,7 @@ from gridcore import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from gridcore import Engine, Event, EventDependencies, Report
+    from gridcore import Engine, Event, Report
     from gridcore.metrics import Metric
     from gridcore.rules import Section
 
@@ -43,18 +43,6 @@ def gridcore_on_open(engine: Engine) -> None:
     from .state import NAME, TasksState
 
     engine.attach(NAME, TasksState(engine))
-
-
-@hookimpl
-def gridcore_event_dependencies() -> EventDependencies:
-    """The task kinds: the only ones its state refuses and follows (``gridcore.pipeline``)."""
-    from gridcore import EventDependencies
-
-    from .events import TASK_EVENT_TYPES
-    from .state import NAME
-
-    kinds = [cls.kind for cls in TASK_EVENT_TYPES]
-    return EventDependencies(NAME, refuses=kinds, reads=kinds)
 
 
 @hookimpl

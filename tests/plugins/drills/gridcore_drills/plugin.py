@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import click
     from starlette.routing import BaseRoute
 
-    from gridcore import Engine, Event, EventDependencies, Report
+    from gridcore import Engine, Event, Report
     from gridcore.metrics import Metric
     from gridcore.rules import Section
 
@@ -67,14 +67,6 @@ def gridcore_register_routes() -> list[BaseRoute]:
     from .routes import ROUTES
 
     return list(ROUTES)
-
-
-@hookimpl
-def gridcore_event_dependencies() -> EventDependencies:
-    """It refuses drills its ruleset does not name and keeps no state: it reads no event."""
-    from gridcore import EventDependencies
-
-    return EventDependencies("drills", refuses=["drill_held"])
 
 
 @hookimpl
