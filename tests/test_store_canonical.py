@@ -7,6 +7,7 @@ document that cannot be stored must be refused as ``to_json`` refuses it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from gridcore import StoreError
 from gridcore.store import canonical
-from gridcore.store.canonical import json_bytes, to_json
+from gridcore.store.canonical import checked_event, json_bytes, to_json, utc_key
 from gridcore.store.sqlite_store import SQLiteStore
 
 #: JSON values, with what is not JSON among them: NaN and infinities, lone surrogates, keys that are not
@@ -66,6 +67,80 @@ def test_json_bytes_are_to_json_bytes_and_refuse_alike(doc: dict[str, Any]) -> N
     for depth, run, large in ((2, 64, 2048), (2, 64, 0), (0, 1, 0), (1, 2, 0), (3, 1, 0), (9, 3, 0), (2, 3, 10)):
         with split(depth, run, large):
             assert outcome(json_bytes, doc) == expected, (depth, run, large)
+
+
+def reference_to_json(doc: Any, what: str) -> str:
+    """``to_json`` as ``json.dumps`` with its options writes and refuses (what it always gave)."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StoreError(f"{what} cannot be stored as JSON: {exc}") from None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError(f"{what} cannot be stored: it holds text that is not valid Unicode (a lone surrogate)") from None
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents | values)
+def test_to_json_writes_and_refuses_as_json_dumps(doc: Any) -> None:
+    """``to_json`` encodes a dict with a C encoder made once (``_ENCODE``): the same text, the same refusal."""
+    assert outcome(to_json, doc) == outcome(reference_to_json, doc)
+
+
+def test_to_json_says_what_json_dumps_says_of_a_cycle_or_a_depth() -> None:
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    for doc in ({"deep": deep}, {"self": []}, {"a": {"b": {"x": float("inf")}}}):
+        if "self" in doc:
+            doc["self"].append(doc)
+        assert outcome(to_json, doc) == outcome(reference_to_json, doc)
+        assert outcome(to_json, doc).startswith("refused: document c/k cannot be stored as JSON: ")
+    assert outcome(to_json, {"ok": 1}) == b'{"ok":1}'  # (nothing left over from a refusal)
+
+
+times = st.sampled_from(["2025-03-01T09:00:00+08:00", "2025-03-01T01:00:00+00:00", "2025-03-01T09:00:00.5+08:00",
+                         "2025-03-01T09:00:00", "2025-03-01 09:00+08:00", "not a time", "2025-02-30T00:00:00Z",
+                         "2025-03-01T09:00:00-23:59", "0001-01-01T00:00:00+00:00", "2025-03-01T09:00:00Z"])
+
+
+def reference_checked(doc: dict[str, Any]) -> tuple[str, str, str] | str:
+    """``checked_event``'s key made from the time every time (no texts remembered), or the refusal."""
+    from datetime import datetime
+    try:
+        ident, kind, _ = checked_event({**doc, "time": "2025-01-01T00:00:00+00:00"})
+        moment = datetime.fromisoformat(doc["time"])
+    except (StoreError, ValueError) as exc:
+        return f"refused: {exc}" if isinstance(exc, StoreError) else "refused: time"
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return "refused: zone"
+    return ident, kind, utc_key(moment)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(times, min_size=1, max_size=30), st.integers(1, 4))
+def test_checked_event_keys_are_the_times_own(texts: list[str], most: int) -> None:
+    """``checked_event`` remembers the key of each time text it read (``_KEYS``, emptied when full)."""
+    was = canonical._MOST_KEYS
+    canonical._MOST_KEYS = most
+    try:
+        for text in texts:
+            doc = {"id": "e1", "kind": "k", "time": text}
+            try:
+                found: tuple[str, str, str] | str = checked_event(doc)
+            except StoreError as exc:
+                found = str(exc)
+            expected = reference_checked(doc)
+            if isinstance(expected, str):
+                assert isinstance(found, str) and text in found
+            else:
+                assert found == expected
+            assert len(canonical._KEYS) <= most
+    finally:
+        canonical._MOST_KEYS = was
+        canonical._KEYS.clear()
 
 
 def test_cycles_are_refused_wherever_they_close() -> None:

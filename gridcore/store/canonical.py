@@ -39,13 +39,24 @@ def checked_event(doc: Mapping[str, Any]) -> tuple[str, str, str]:
         raise StoreError(f"event {ident}: document without a string kind")
     if not isinstance(time, str):
         raise StoreError(f"event {ident}: document without an ISO 8601 time string")
-    try:
-        moment = datetime.fromisoformat(time)
-    except ValueError:
-        raise StoreError(f"event {ident}: time {time!r} is not ISO 8601") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise StoreError(f"event {ident}: time {time!r} has no zone offset")
-    return ident, kind, utc_key(moment)
+    key = _KEYS.get(time)
+    if key is None:
+        try:
+            moment = datetime.fromisoformat(time)
+        except ValueError:
+            raise StoreError(f"event {ident}: time {time!r} is not ISO 8601") from None
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise StoreError(f"event {ident}: time {time!r} has no zone offset")
+        if len(_KEYS) >= _MOST_KEYS:
+            _KEYS.clear()
+        key = _KEYS[time] = utc_key(moment)
+    return ident, kind, key
+
+
+#: The ``utc_key`` of the time texts checked most recently (``checked_event``), by text: events come in
+#: runs at one minute, and a text always has the same key.  Emptied when full.
+_KEYS: dict[str, str] = {}
+_MOST_KEYS = 4096
 
 
 def doc_key(doc: Mapping[str, Any]) -> tuple[str, str]:
@@ -58,10 +69,43 @@ def doc_key(doc: Mapping[str, Any]) -> tuple[str, str]:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def _make_encode() -> Callable[[Any], str] | None:
+    """``_ENCODER.encode`` for a dict, without what it makes again for every call; None without the C encoder.
+
+    ``encode`` builds a C encoder of its options for each call (and a dict of the
+    containers it is in, to find a cycle), a third of the time it takes for an
+    event's document.  This one is built once, without that dict, so it keeps no
+    state between calls (threads may share it): a cycle then ends in
+    ``RecursionError``, and whatever it raises, ``to_json`` encodes the document
+    again with ``_ENCODER`` for its own error (``Circular reference detected``).
+    The text is the same: ``encode`` calls the same C encoder, with these options.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or _ENCODER.indent is not None:
+        return None
+    c_encode = make(None, _ENCODER.default, json.encoder.encode_basestring, None, _ENCODER.key_separator,
+                    _ENCODER.item_separator, _ENCODER.sort_keys, _ENCODER.skipkeys, _ENCODER.allow_nan)
+    join = "".join
+
+    def encode(doc: Any) -> str:
+        return join(c_encode(doc, 0))
+
+    return encode
+
+
+_ENCODE = _make_encode()
+
+
 def to_json(doc: Mapping[str, Any], what: str) -> str:
     """Compact JSON text of a document (Chinese kept readable); ``StoreError`` if not JSON."""
     try:
-        text = _ENCODER.encode(doc)
+        if _ENCODE is not None and type(doc) is dict:
+            try:
+                text = _ENCODE(doc)
+            except Exception:  # noqa: BLE001 - _ENCODER says what is wrong, as it always did
+                text = _ENCODER.encode(doc)
+        else:
+            text = _ENCODER.encode(doc)
     except (TypeError, ValueError, RecursionError) as exc:
         raise StoreError(f"{what} cannot be stored as JSON: {exc}") from None
     return _unicode(text, what)
