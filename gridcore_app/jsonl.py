@@ -87,20 +87,50 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+#: ``_DECODER``'s scanner: what ``decode`` runs on a line after matching the whitespace around it
+_SCAN = _DECODER.scan_once
+#: What may follow an object at the end of a line, for ``_decode`` to take it as it is
+_LINE_ENDS = ("", "\n", "\r\n", "\r")
+
+
+def _decode(line: str) -> Any:
+    """``_DECODER.decode(line)`` of a line not nested deeper than the limits allow (``_may_nest_deeper``):
+    the same value or the same exception.
+
+    A line that begins with ``{`` and ends just after the object (a line
+    ending aside), as event lines do, is scanned as it is: ``decode`` would
+    match the whitespace before and after it with a regular expression (two
+    matches a line).  Anything else, or anything the scanner cannot take, is
+    decoded by ``decode`` itself, for its value or its message.  (A line that
+    may nest deeper is left to ``decode``: nested near the interpreter's
+    recursion limit, the frames ``decode`` adds could make it fail where
+    the scanner alone would not.)
+    """
+    if line.startswith("{"):
+        try:
+            doc, end = _SCAN(line, 0)
+        except StopIteration:
+            return _DECODER.decode(line)  # (its message: the scanner's own says nothing)
+        if line[end:] in _LINE_ENDS:
+            return doc
+    return _DECODER.decode(line)
+
+
 def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | None:
     """One line: its JSON object, or a reason (str) it is refused, or None if blank."""
-    if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+    if len(raw) > MAX_LINE_BYTES and len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
         return f"line too long (more than {MAX_LINE_BYTES:,} bytes)"
     try:
         line = raw.decode("utf-8-sig" if first else "utf-8")
     except UnicodeDecodeError:
         return "not UTF-8 text (save the file as UTF-8)"
-    if not line.strip(" \t\r\n"):  # JSON's own whitespace only: anything else is refused
+    if not line.startswith("{") and not line.strip(" \t\r\n"):  # JSON's own whitespace only: anything else is refused
         return None
     try:
         if line.startswith("\ufeff"):  # as json.loads says it: a byte-order mark is only for the first line
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
-        doc = _DECODER.decode(line)
+        deep = _may_nest_deeper(line)
+        doc = _DECODER.decode(line) if deep else _decode(line)
     except _Refused as exc:
         return f"not accepted: {exc}"
     except json.JSONDecodeError as exc:
@@ -109,7 +139,7 @@ def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | Non
         return f"nested deeper than {MAX_DEPTH} levels"
     if not isinstance(doc, dict):
         return f"an event must be a JSON object {{...}}, got {type(doc).__name__}"
-    if _may_nest_deeper(line) and _depth(doc) > MAX_DEPTH:
+    if deep and _depth(doc) > MAX_DEPTH:
         return f"nested deeper than {MAX_DEPTH} levels"
     return doc
 
@@ -153,11 +183,27 @@ def _order_key(doc: dict[str, Any]) -> tuple[datetime, str] | None:
     time, ident = doc.get("time"), doc.get("id")
     if not isinstance(time, str) or not isinstance(ident, str):
         return None
-    try:
-        when = datetime.fromisoformat(time)
-    except ValueError:
-        return None
-    return (when, ident) if when.tzinfo is not None else None
+    when = _WHEN.get(time, _UNREAD)
+    if when is _UNREAD:
+        try:
+            when = datetime.fromisoformat(time)
+        except ValueError:
+            when = None
+        else:
+            if when.tzinfo is None:
+                when = None
+        if len(_WHEN) >= _MOST_WHEN:
+            _WHEN.clear()
+        _WHEN[time] = when
+    return None if when is None else (when, ident)
+
+
+#: The time each time text read most recently is (None: no time with a zone), by text, for ``_order_key``:
+#: lines come in runs at one minute.  Emptied when full.
+_WHEN: dict[str, datetime | None] = {}
+_MOST_WHEN = 4096
+#: What ``_WHEN`` never holds (a time without a zone is held as None)
+_UNREAD = datetime.min
 
 
 def in_time_order(lines: Iterable[bytes], name: str) -> bool:

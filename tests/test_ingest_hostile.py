@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from gridcore import Engine, EventError, FixedClock, get_plugin_manager
 from gridcore.events import ActivityRecorded
 from gridcore.limits import MAX_DEPTH, MAX_LINE_BYTES, MAX_NAME_CHARS, MAX_TEXT_CHARS
+from gridcore_app import jsonl
 from gridcore_app.cli import main_group
 from gridcore_app.jsonl import BadLine, Line, bounded_lines, parse_line, read_events
 
@@ -160,6 +161,73 @@ def test_every_line_is_parsed_or_refused_on_its_own(lines: list[bytes]) -> None:
             assert len(line) <= MAX_LINE_BYTES
         else:
             assert isinstance(item, BadLine) and item.reason
+
+
+def parse_line_as_written(raw: bytes, *, first: bool = False) -> dict[str, object] | str | None:
+    """``parse_line`` as it was first written (every line through ``JSONDecoder.decode``, whitespace matched
+    around it), for the reader's quicker path to be held to."""
+    if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+        return f"line too long (more than {MAX_LINE_BYTES:,} bytes)"
+    try:
+        line = raw.decode("utf-8-sig" if first else "utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 text (save the file as UTF-8)"
+    if not line.strip(" \t\r\n"):
+        return None
+    try:
+        if line.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
+        doc = jsonl._DECODER.decode(line)
+    except jsonl._Refused as exc:
+        return f"not accepted: {exc}"
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    if not isinstance(doc, dict):
+        return f"an event must be a JSON object {{...}}, got {type(doc).__name__}"
+    if jsonl._depth(doc) > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    return doc
+
+
+#: lines as they end in a file, and other things after an object
+line_ends = st.sampled_from([b"", b"\n", b"\r\n", b"\r", b" \n", b"\t", b" x", b"}", b",{}", b"\n\n", b"\r\r\n"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(hostile_lines | st.integers(1, 40).map(lambda n: b'{"a": ' + b"[" * n + b"]" * n + b"}"), line_ends,
+       st.sampled_from([b"", b" ", b"\xef\xbb\xbf", b"\t"]), st.booleans())
+def test_the_reader_parses_and_refuses_as_json_decode_does(line: bytes, end: bytes, before: bytes, first: bool) -> None:
+    """``parse_line`` scans an event's line without the whitespace matches around it: the same document
+    or the same reason as decoding every line whole."""
+    raw = before + line + end
+    assert parse_line(raw, first=first) == parse_line_as_written(raw, first=first)
+
+
+def test_the_order_of_a_line_is_its_time_and_id() -> None:
+    """``_order_key`` remembers the time each text is (``_WHEN``, emptied when full): the same keys."""
+    from datetime import datetime
+
+    texts = ["2025-03-01T09:00:00+08:00", "2025-03-01T01:00:00+00:00", "2025-03-01T09:00:00", "no time",
+             "2025-03-01T09:00:00.25-05:00", "2025-03-01T09:00:00+08:00", "2025-02-30T09:00:00+08:00"] * 3
+    was = jsonl._MOST_WHEN
+    jsonl._MOST_WHEN = 2
+    jsonl._WHEN.clear()
+    try:
+        for n, text in enumerate(texts):
+            doc = {"time": text, "id": f"e{n}"}
+            try:
+                when: datetime | None = datetime.fromisoformat(text)
+            except ValueError:
+                when = None
+            expected = None if when is None or when.tzinfo is None else (when, f"e{n}")
+            assert jsonl._order_key(doc) == expected
+            assert len(jsonl._WHEN) <= 2
+        assert jsonl._order_key({"time": 5, "id": "x"}) is None and jsonl._order_key({"time": texts[0]}) is None
+    finally:
+        jsonl._MOST_WHEN = was
+        jsonl._WHEN.clear()
 
 
 def nested(depth: int, inner: object) -> object:
