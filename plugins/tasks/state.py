@@ -123,6 +123,11 @@ class TasksState:
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         """A ``task_overdue`` for every assignment still open at a deadline at or before ``now``."""
         due = self._due
+        # (asked before every event: while even the earliest deadline is after ``now``, nothing falls
+        # due, and whether the task at the top is settled, a walk through all its assignments, need
+        # not be asked; a settled task's entry is dropped once its deadline comes)
+        if not due or due[0][0] > now:
+            return []
         while due and self._done_with(due[0][1]):
             heapq.heappop(due)
         ready = []
