@@ -195,6 +195,8 @@ class _Plan:
     late: tuple[tuple[str, attrs.Attribute[Any]], ...] = ()
     #: the keys of the document ``to_dict`` writes: every field in the class's order, then the kind
     order: tuple[str, ...] = ()
+    #: ``_read_quick`` for this kind, written out field by field (``_reader``); None: ``_read_fields`` reads
+    reader: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 def _plan(cls: type[Event]) -> _Plan | None:
@@ -234,9 +236,10 @@ def _plan(cls: type[Event]) -> _Plan | None:
         direct = all(type(slot) is types.MemberDescriptorType for slot in slots.values())
         if direct:
             fields = {name: attrs.evolve(spec, put=slots[name].__set__) for name, spec in fields.items()}
-    return _Plan(cls, fields, direct, tuple((a.name, a) for a in found),
+    plan = _Plan(cls, fields, direct, tuple((a.name, a) for a in found),
                  tuple((a.name, a) for a in found if fields[a.name].check == _OTHER),
                  (*(a.name for a in found), KIND))
+    return attrs.evolve(plan, reader=_reader(plan)) if direct else plan
 
 
 def _built_by_attrs(cls: type[Event]) -> bool:
@@ -291,6 +294,12 @@ def _read_quick(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
     the keys: nothing was converted (a whole number given for a number, an integral number for a whole
     one, a list for a tuple, a time written another way than ``isoformat`` writes it), so the same keys
     hold the same values (the texts, numbers and flags the event holds are the document's own objects)."""
+    reader = plan.reader
+    return _read_fields(plan, doc) if reader is None else reader(doc)
+
+
+def _read_fields(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
+    """``_read_quick`` by the plan's fields, a key of the document at a time."""
     fields = plan.fields
     direct = plan.direct
     as_given = True
@@ -398,6 +407,91 @@ def _read_quick(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
         except Exception:  # noqa: BLE001
             return None
     return event, as_given
+
+
+def _reader(plan: _Plan) -> Any:
+    """``_read_fields`` for a kind built ``direct``, written out as one function of its own (as attrs writes
+    ``__init__``): for a document that gives every field and the kind (what ``to_dict`` writes, in any
+    order), each field is read by the lines its shape and validator need, with its limit, its slot and its
+    validator at hand; any other document is read by ``_read_fields``.
+
+    The same tests in the same terms, so the same event or None: which field fails first does not
+    matter (None either way), the list budget only falls, and the validators of ``late`` run in the
+    class's order once every field is set, as there.
+    """
+    names = list(plan.fields)
+    ns: dict[str, Any] = {
+        "_read_fields": _read_fields, "plan": plan, "cls": plan.cls, "_new": _new, "_plain_text": _plain_text,
+        "_read_time": _read_time, "_AS_WRITTEN": _AS_WRITTEN, "_written_as_read": _written_as_read,
+        "_isfinite": math.isfinite, "_BIG": _BIG, "datetime": datetime, "timezone": timezone,
+        "FIRST_YEAR": FIRST_YEAR, "LAST_YEAR": LAST_YEAR, "LARGEST_AMOUNT": LARGEST_AMOUNT,
+    }
+    out = [
+        "def read(doc):",
+        f"    if len(doc) != {len(names) + 1} or {KIND!r} not in doc:",
+        "        return _read_fields(plan, doc)",
+        "    try:",
+        *(f"        v{i} = doc[{name!r}]" for i, name in enumerate(names)),
+        "    except KeyError:",
+        "        return _read_fields(plan, doc)",
+        "    as_given = True",
+        f"    budget = {MAX_FIELDS - len(names) - 1}",
+        "    event = _new(cls)",
+    ]
+    for i, spec in enumerate(plan.fields.values()):
+        v, limit = f"v{i}", spec.limit
+        ns[f"put{i}"] = spec.put
+        text_ok = f"not (len({v}) <= {limit} and {v}.isascii()) and not _plain_text({v}, {limit})"
+        none = [f"    elif {v} is None:", "        pass"] if spec.optional else []
+        shape = spec.shape
+        if shape == _TEXT:
+            out += [f"    if type({v}) is str:", f"        if {text_ok}:", "            return None", *none,
+                    "    else:", "        return None"]
+        elif shape == _TIME:
+            out += [f"    if type({v}) is str:", f"        if {text_ok}:", "            return None",
+                    f"        text = {v}", "        try:", f"            {v} = _read_time(text)",
+                    "        except ValueError:", "            return None",
+                    "        if as_given:", "            same = _AS_WRITTEN.get(text)",
+                    "            as_given = same if same is not None else _written_as_read(text)",
+                    *none, "    else:", "        return None"]
+        elif shape == _WHOLE:
+            out += [f"    if type({v}) is int:", f"        if not -_BIG < {v} < _BIG:", "            return None",
+                    f"    elif type({v}) is float:", f"        if not _isfinite({v}) or not {v}.is_integer():",
+                    "            return None", f"        {v} = int({v})", "        as_given = False",
+                    *none, "    else:", "        return None"]
+        elif shape == _NUMBER:
+            out += [f"    if type({v}) is float:", f"        if not _isfinite({v}):", "            return None",
+                    f"    elif type({v}) is int:", f"        if not -_BIG < {v} < _BIG:", "            return None",
+                    f"        {v} = float({v})", "        as_given = False",
+                    *none, "    else:", "        return None"]
+        elif shape == _FLAG:
+            out += [f"    if type({v}) is bool:", "        pass", *none, "    else:", "        return None"]
+        elif shape == _TEXTS:
+            out += [f"    if type({v}) is list:", f"        budget -= len({v})", "        if budget < 0:",
+                    "            return None", f"        for item in {v}:",
+                    f"            if type(item) is not str or not _plain_text(item, {limit}):",
+                    "                return None", f"        {v} = tuple({v})", "        as_given = False",
+                    *none, "    else:", "        return None"]
+        else:  # pragma: no cover - _plan gives a plan only for the shapes above
+            raise AssertionError(shape)
+        check = spec.check
+        if check == _NON_EMPTY:
+            out += [f"    if type({v}) is not str or not {v} or {v}.isspace():", "        return None"]
+        elif check == _AWARE:
+            out += [f"    if not isinstance({v}, datetime):", "        return None",
+                    f"    zone = {v}.tzinfo",
+                    f"    if (zone is None or (type(zone) is not timezone and {v}.utcoffset() is None)",
+                    f"            or not FIRST_YEAR <= {v}.year <= LAST_YEAR):", "        return None"]
+        elif check == _NOT_NEGATIVE:
+            out += [f"    if type({v}) not in (int, float) or not 0 <= {v} <= LARGEST_AMOUNT:", "        return None"]
+        out.append(f"    put{i}(event, {v})")
+    for j, (name, attribute) in enumerate(plan.late):
+        ns[f"check{j}"], ns[f"attribute{j}"] = attribute.validator, attribute
+        out += ["    try:", f"        check{j}(event, attribute{j}, v{names.index(name)})",
+                "    except Exception:", "        return None"]
+    out.append("    return event, as_given")
+    exec(compile("\n".join(out), f"<gridcore codec reader {plan.cls.kind}>", "exec"), ns)  # noqa: S102 - our own text
+    return ns["read"]
 
 
 class EventCodec:

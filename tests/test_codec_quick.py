@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridcore import EventError
-from gridcore.codec import KIND, EventCodec, _plan, _quick
+from gridcore.codec import KIND, EventCodec, _plan, _quick, _read_fields
 from gridcore.events import CORE_EVENT_TYPES, Event, HouseholdSplit, PatrolLogged
 from gridcore.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
 from gridcore_escalation.events import INCIDENT_EVENT_TYPES
@@ -174,6 +174,45 @@ def test_from_dict_equals_the_full_path(doc: dict[Any, Any]) -> None:
         assert list(codec.to_dict(event).items()) == list(old.items())
         assert json.dumps(codec.to_dict(event)) == json.dumps(old)
     _read_gives_what_to_dict_writes(doc)
+
+
+def _read_by_fields_and_by_reader(doc: dict[Any, Any]) -> None:
+    """A kind's written-out reader (``_Plan.reader``) gives what reading its fields one key at a time
+    gives: the same event (values and types) and the same answer to whether ``to_dict`` writes ``doc``."""
+    plan = codec._plans.get(doc.get(KIND))  # type: ignore[arg-type]
+    if plan is None or plan.reader is None:
+        assert plan is None or not plan.direct  # (only a kind built without its __init__ has one)
+        return
+    by_fields, by_reader = _read_fields(plan, doc), plan.reader(doc)
+    if by_fields is None or by_reader is None:
+        assert by_fields is by_reader is None, doc
+        return
+    assert _outcome(lambda _: by_reader[0], doc) == _outcome(lambda _: by_fields[0], doc)
+    assert by_reader[1] is by_fields[1], doc
+
+
+def test_every_field_changed_is_read_alike_by_fields_and_by_the_reader() -> None:
+    taken = 0
+    for cls in ALL_TYPES:
+        plain = {**_plain(cls), KIND: cls.kind}
+        for name in _plain(cls):
+            for value in EDGES:
+                doc = {**plain, name: value}
+                _read_by_fields_and_by_reader(doc)
+                taken += _quick(codec._plans[cls.kind], doc) is not None
+            _read_by_fields_and_by_reader({k: v for k, v in plain.items() if k != name})
+            _read_by_fields_and_by_reader({**plain, "extra": 1})
+            del plain[name]
+            plain[name] = _plain(cls)[name]  # (the same document in another order)
+            _read_by_fields_and_by_reader(plain)
+    assert taken > 100
+    assert sum(plan.reader is not None for plan in codec._plans.values()) > len(ALL_TYPES) // 2
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_the_reader_reads_as_the_fields_do(doc: dict[Any, Any]) -> None:
+    _read_by_fields_and_by_reader(doc)
 
 
 def _read_gives_what_to_dict_writes(doc: Any) -> None:
