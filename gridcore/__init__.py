@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .events import SYSTEM_ACTOR, Event
     from .explain import Explanation, Outcome, OutcomeKind, RuleRef
     from .periods import PeriodError
-    from .plugin_host import get_plugin_manager
+    from .plugin_host import EventKinds, get_plugin_manager
     from .reports import Report, Table
 
 #: Public names imported on first use: name -> the module that defines it.
@@ -47,7 +47,7 @@ _LAZY = {
     "SYSTEM_ACTOR": ".events", "Event": ".events",
     "Explanation": ".explain", "Outcome": ".explain", "OutcomeKind": ".explain", "RuleRef": ".explain",
     "PeriodError": ".periods",
-    "get_plugin_manager": ".plugin_host",
+    "EventKinds": ".plugin_host", "get_plugin_manager": ".plugin_host",
     "Report": ".reports", "Table": ".reports",
 }  # fmt: skip
 
@@ -72,6 +72,7 @@ __all__ = [
     "Engine",
     "Event",
     "EventError",
+    "EventKinds",
     "EventRefused",
     "Explanation",
     "FixedClock",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .events import Event
     from .explain import Explanation, Outcome
     from .metrics import Metric
+    from .plugin_host import EventKinds
     from .reports import Report
     from .rules import Diagnostic, Ruleset, Section
     from .store import Store
@@ -246,6 +247,29 @@ def gridcore_on_tick(engine: Engine, now: datetime) -> list[Event] | None:
     whose times are at or before ``now`` and whose ids are deterministic (the
     same due thing always gets the same id); the engine validates and applies
     them like any other event, then asks again until nothing more is due.
+    """
+
+
+@hookspec
+def gridcore_event_kinds() -> EventKinds | None:
+    """Say which events your ``gridcore_validate_event`` and ``gridcore_on_event`` need to see.
+
+    Implemented by the object whose per-event hooks it restricts (the state a
+    plugin attaches, or the module), beside them.  Return a
+    ``gridcore.EventKinds``: for each of the two hooks, ``None`` (every event)
+    or the event kinds (``"patrol_logged"``) and event classes (that class and
+    its subclasses) it is called for; the engine passes every other event by
+    that implementation.  A plugin that does not implement this hook, or
+    answers ``None``, sees every event, as before.
+
+    Asked when the first event reaches the plugins and again after any plugin
+    is registered or unregistered; the answer must not depend on the events or
+    the state.  It is a promise: an event left out must be one the hook would
+    have accepted without a reason (``gridcore_validate_event``) and that
+    would not have changed your state (``gridcore_on_event``), so the results
+    are the same with or without it, only cheaper.  A state that notes every
+    event's time (expiries, days) keeps ``on_event=None``.
+    ``gridcore_on_tick`` is always called.
     """
 
 

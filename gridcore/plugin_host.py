@@ -31,7 +31,7 @@ from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from attrs import frozen
+from attrs import field, frozen
 
 from . import hookspecs
 from .errors import GridcoreError, PluginError, RosterError, StoreError
@@ -82,6 +82,48 @@ class PluginFailure:
     def message_zh(self) -> str:
         """The same, for staff reading Chinese."""
         return f"插件 {self.name!r}（{self.origin}）无法加载，已跳过：{self.error}"
+
+
+def _chosen(value: Iterable[str | type] | None) -> frozenset[str | type] | None:
+    """``EventKinds``' converter: None (every event), or the kinds and classes named."""
+    if value is None:
+        return None
+    if isinstance(value, (str, type)):
+        raise TypeError("EventKinds takes a collection of event kinds and classes (or None), "
+                        f"not the single {value!r}")
+    chosen = frozenset(value)
+    for item in chosen:
+        if not isinstance(item, (str, type)):
+            raise TypeError(f"EventKinds takes event kinds (str) and event classes, not {item!r}")
+    return chosen
+
+
+@frozen
+class EventKinds:
+    """Which events a plugin's per-event hooks need to see (its answer to ``gridcore_event_kinds``).
+
+    ``validate_event`` and ``on_event`` each restrict the plugin's
+    implementation of that hook (``gridcore_validate_event``,
+    ``gridcore_on_event``): ``None`` (the default) means every event; a
+    collection names event kinds (``"patrol_logged"``: events of exactly that
+    ``kind``) and event classes (events of that class or a subclass of it).
+    """
+
+    validate_event: frozenset[str | type] | None = field(default=None, converter=_chosen)
+    on_event: frozenset[str | type] | None = field(default=None, converter=_chosen)
+
+    def wants(self, hook: str, cls: type) -> bool:
+        """True if the plugin's implementation of ``hook`` must see events of class ``cls``."""
+        if hook == "gridcore_validate_event":
+            chosen = self.validate_event
+        elif hook == "gridcore_on_event":
+            chosen = self.on_event
+        else:
+            return True
+        if chosen is None:
+            return True
+        kind = getattr(cls, "kind", None)
+        return any(item == kind if isinstance(item, str) else issubclass(cls, item) for item in chosen)
 
 
 class PluginManager(pluggy.PluginManager):
@@ -283,6 +325,10 @@ class Hooks:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
         self._plans: dict[str, tuple[int, list[_Call] | None]] = {}
+        #: per per-event hook: the generation they were made for, and how to call it for each class of event
+        self._routes: dict[str, tuple[int, dict[type, list[_Call] | Any]]] = {}
+        #: the generation, and each plugin's ``gridcore_event_kinds`` answer (by ``id`` of the plugin)
+        self._declared: tuple[int, dict[int, EventKinds]] | None = None
 
     def _plan(self, hook: str) -> list[_Call] | None:
         """The implementations of a per-event hook in pluggy's calling order, or None to call through pluggy.
@@ -302,18 +348,85 @@ class Hooks:
         found = self._plans.get(hook)
         if found is not None and found[0] == generation:
             return found[1]
+        plan = self._direct(hook, ())
+        self._plans[hook] = (generation, plan)
+        return plan
+
+    def _direct(self, hook: str, leave_out: tuple[object, ...]) -> list[_Call] | None:
+        """The direct calls of ``hook``'s implementations but those of ``leave_out``, or None (through pluggy)."""
+        if getattr(self.pm, "monitored", True):
+            return None
         caller = getattr(self.pm.hook, hook)
         spec = caller.spec
         impls = caller.get_hookimpls()
-        plan: list[_Call] | None = None
         # (getattr: pluggy's HookImpl attributes differ between the versions gridcore accepts, >=1.5)
-        if spec is not None and not any(i.hookwrapper or getattr(i, "wrapper", False) or getattr(i, "kwargnames", ())
-                                        for i in impls):
-            names = spec.argnames
-            plan = [(impl.function, None if impl.argnames == names else tuple(names.index(a) for a in impl.argnames))
-                    for impl in reversed(impls)]
-        self._plans[hook] = (generation, plan)
-        return plan
+        if spec is None or any(i.hookwrapper or getattr(i, "wrapper", False) or getattr(i, "kwargnames", ())
+                               for i in impls):
+            return None
+        names = spec.argnames
+        return [(impl.function, None if impl.argnames == names else tuple(names.index(a) for a in impl.argnames))
+                for impl in reversed(impls) if not any(impl.plugin is p for p in leave_out)]
+
+    def _route(self, hook: str, cls: type) -> list[_Call] | Any:
+        """How to call ``hook`` for an event of class ``cls``: a plan of direct calls, or a pluggy caller.
+
+        Either way only the implementations whose plugin wants such events
+        (``gridcore_event_kinds``) are called, in pluggy's order.  Worked out
+        once per class of event, again after any registration.
+        """
+        kept = self._routes.get(hook)
+        if kept is not None and kept[0] == getattr(self.pm, "generation", None):
+            route = kept[1].get(cls)
+            if route is not None:
+                return route
+        return self._new_route(hook, cls)
+
+    def _new_route(self, hook: str, cls: type) -> list[_Call] | Any:
+        generation = getattr(self.pm, "generation", None)
+        if generation is None:  # a manager that does not count its changes: every plugin, through pluggy
+            return getattr(self._calls, hook)
+        kept = self._routes.get(hook)
+        if kept is None or kept[0] != generation:
+            kept = self._routes[hook] = (generation, {})
+        declared = self._declarations(generation)
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        unwanted = tuple(impl.plugin for impl in impls
+                         if id(impl.plugin) in declared and not declared[id(impl.plugin)].wants(hook, cls))
+        route = self._direct(hook, self._skipped() + unwanted)
+        if route is None:
+            route = self._pluggy(hook, unwanted)
+        kept[1][cls] = route
+        return route
+
+    def _skipped(self) -> tuple[object, ...]:
+        """The plugins this facade never calls (``without``)."""
+        return ()
+
+    def _pluggy(self, hook: str, unwanted: tuple[object, ...]) -> Any:
+        """pluggy's caller of ``hook`` without the implementations of ``unwanted`` (or of ``without``)."""
+        if not unwanted:
+            return getattr(self._calls, hook)
+        return self.pm.subset_hook_caller(hook, remove_plugins=[*self._skipped(), *unwanted])
+
+    def _declarations(self, generation: int) -> dict[int, EventKinds]:
+        """Each plugin's answer to ``gridcore_event_kinds`` (by ``id`` of the plugin), asked once per generation."""
+        if self._declared is not None and self._declared[0] == generation:
+            return self._declared[1]
+        declared: dict[int, EventKinds] = {}
+        for impl in self.pm.hook.gridcore_event_kinds.get_hookimpls():
+            try:
+                answers = self._only("gridcore_event_kinds", impl.plugin)()
+            except Exception as exc:
+                raise self._failed("gridcore_event_kinds", exc) from exc
+            answer = answers[0] if answers else None
+            if answer is None:
+                continue
+            if not isinstance(answer, EventKinds):
+                raise PluginError(f"plugin {_shown(impl.plugin_name)!r}: gridcore_event_kinds must return "
+                                  f"an EventKinds or None, got {type(answer).__name__}")
+            declared[id(impl.plugin)] = answer
+        self._declared = (generation, declared)
+        return declared
 
     @property
     def _calls(self) -> Any:
@@ -403,11 +516,11 @@ class Hooks:
     def validate_event(self, engine: Engine, event: Event) -> list[str]:
         reasons: list[str] = []
         try:
-            plan = self._plan("gridcore_validate_event")
-            if plan is None:
-                answers = self._calls.gridcore_validate_event(engine=engine, event=event)
+            route = self._route("gridcore_validate_event", type(event))
+            if isinstance(route, list):
+                answers = _call_all(route, (engine, event))
             else:
-                answers = _call_all(plan, (engine, event))
+                answers = route(engine=engine, event=event)
         except Exception as exc:
             raise self._failed("gridcore_validate_event", exc) from exc
         for answer in answers:
@@ -419,11 +532,11 @@ class Hooks:
 
     def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         try:
-            plan = self._plan("gridcore_on_event")
-            if plan is None:
-                self._calls.gridcore_on_event(engine=engine, event=event, replaying=replaying)
+            route = self._route("gridcore_on_event", type(event))
+            if isinstance(route, list):
+                _call_all(route, (engine, event, replaying))
             else:
-                _call_all(plan, (engine, event, replaying))
+                route(engine=engine, event=event, replaying=replaying)
         except Exception as exc:
             raise self._failed("gridcore_on_event", exc) from exc
 
@@ -551,10 +664,14 @@ class _Without(Hooks):
 
     def __init__(self, pm: pluggy.PluginManager, skip: tuple[object, ...]) -> None:
         super().__init__(pm)
+        self._skip = skip
         self._hook = _Subset(pm, skip)
 
     def _plan(self, hook: str) -> list[_Call] | None:
         return None  # the subset's callers decide who is skipped
+
+    def _skipped(self) -> tuple[object, ...]:
+        return self._skip
 
     @property
     def _calls(self) -> Any:

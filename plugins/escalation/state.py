@@ -14,7 +14,7 @@ import heapq
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from gridcore import Explanation, Outcome, OutcomeKind, hookimpl
+from gridcore import EventKinds, Explanation, Outcome, OutcomeKind, hookimpl
 from gridcore.errors import GridcoreError
 from gridcore.events import SYSTEM_ACTOR, Event
 
@@ -50,6 +50,11 @@ class EscalationState(Transitions, Checks):
     STATE_VERSION = 12
 
     # ------------------------------------------------------------ hooks
+
+    @hookimpl
+    def gridcore_event_kinds(self) -> EventKinds:
+        """Incident events only: the hooks below pass every other event by."""
+        return EventKinds(validate_event=[IncidentEvent], on_event=[IncidentEvent])
 
     @hookimpl
     def gridcore_validate_event(self, engine: Engine, event: Event) -> list[str] | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from gridcore import Explanation, Outcome, hookimpl
+from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import ActivityRecorded, Event, ResidentMoved, ResidentRegistered
 from gridcore_escalation.events import (
     ConsultationHeld,
@@ -62,6 +62,12 @@ class PointsState(TaskBooking, Checks):
         self.forget_streak_spans()
 
     # ------------------------------------------------------------ validation
+
+    @hookimpl
+    def gridcore_event_kinds(self) -> EventKinds:
+        """Only activities, redemptions and awards can be refused (``check_event``); every event is booked
+        (its time sweeps expiries and periods)."""
+        return EventKinds(validate_event=[ActivityRecorded, PointsRedeemed, RecognitionAwarded])
 
     @hookimpl
     def gridcore_validate_event(self, engine: Engine, event: Event) -> list[str] | None:

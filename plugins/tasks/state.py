@@ -18,7 +18,7 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gridcore import Explanation, Outcome, hookimpl
+from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.partnames import Where
 from gridcore.parts import stored_part
@@ -67,6 +67,11 @@ class TasksState:
         self._decoded: OrderedDict[Where, Task] = OrderedDict()
 
     # ------------------------------------------------------------ hooks
+
+    @hookimpl
+    def gridcore_event_kinds(self) -> EventKinds:
+        """Task events only: the hooks below pass every other event by."""
+        return EventKinds(validate_event=_TASK_EVENTS, on_event=_TASK_EVENTS)
 
     @hookimpl
     def gridcore_validate_event(self, engine: Engine, event: Event) -> list[str] | None:
