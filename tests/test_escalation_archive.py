@@ -361,3 +361,34 @@ def test_a_closed_incident_is_decoded_as_the_converter_decodes_it() -> None:
     with pytest.raises(Exception) as converter_error:
         converter(cut)
     assert type(quick_error.value) is type(converter_error.value)
+
+
+def test_an_incident_is_written_as_the_converter_writes_it() -> None:
+    """The quick writing of an incident (``checkpoint._quick_dump``, each time's text made once per
+    object) gives the document cattrs gives, field for field and type for type: with every field set,
+    with every field at its default, and with one time object in many fields beside equal times in
+    other offsets (kept by object, never by value)."""
+    from datetime import timezone
+
+    from gridcore_escalation import checkpoint
+    from gridcore_escalation.incident import Entry
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return (type(value), [shape(v) for v in value])
+        if isinstance(value, dict):
+            return (dict, [(k, shape(v)) for k, v in value.items()])
+        return (type(value), value)
+
+    full = _every_field_set()
+    bare = attrs.evolve(full, **{f.name: f.default.factory() if isinstance(f.default, attrs.Factory) else f.default
+                                  for f in attrs.fields(type(full)) if f.default is not attrs.NOTHING})
+    at = hours(3)
+    elsewhere = at.astimezone(timezone(timedelta(hours=-5)))  # (equal to ``at``, written otherwise)
+    shared = attrs.evolve(full, reported_at=at, accepted_at=at, closed_at=elsewhere, segments=[[at, elsewhere]],
+                          timeline=[Entry(at, "reported", "r1", "c1"), Entry(elsewhere, "closed", "d", "c1")])
+    for incident in (full, bare, shared):
+        quick = checkpoint._quick_dump(incident)
+        assert shape(quick) == shape(checkpoint._unstructure_fields(incident))
+        assert json.dumps(quick) == json.dumps(checkpoint._unstructure_fields(incident))
+    assert checkpoint._quick_dump(shared)["closed_at"] == elsewhere.isoformat() != at.isoformat()

@@ -87,6 +87,106 @@ _unstructure_fields = make_dict_unstructure_fn(
 _NAMES = frozenset(name for name, _ in _FIELDS)
 
 
+class _QuickDump:
+    """Builds the source of one function giving the document ``_unstructure_fields`` gives, each time
+    in it written once: an incident's times are mostly the same few objects (an event's time is its
+    timeline line's, a clock's start, a step's ``..._at``: about 8 objects for 18 times in a district's
+    incidents), and writing times (``isoformat``) was most of writing an incident.  Within one call
+    a time's text is kept by the object's ``id`` (the incident holds every one of them for the call,
+    so no id is reused in it).
+
+    Text, numbers and flags are written as they are, times as ``_iso``, spans as the converter's hook
+    writes them; ``X | None``, lists, ``tuple[X, ...]`` (a list), sets (sorted), ``dict[str, X]``,
+    tuples of fixed length (tuples, as the converter gives them) and attrs classes made only of
+    those are written out in place.  Any other type (``Any``, a class with such a field) is given to
+    the hook ``_unstructure_fields`` uses for it (``_quick_hook``).  ``tests/test_escalation_archive.py``
+    checks that both write the same document, type for type.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {"__sorted": sorted, "__list": list, "__id": id}
+        self.count = 0
+        #: the source of the last function made
+        self.source = ""
+
+    def fresh(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def plain(self, kind: Any) -> bool:
+        """True if ``kind`` is written as it is (text, numbers, flags, and None of those)."""
+        if kind in (str, int, bool):
+            return True
+        args = typing.get_args(kind)
+        if typing.get_origin(kind) in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+            return self.plain(next(arg for arg in args if arg is not type(None)))
+        return False
+
+    def known(self, kind: Any) -> bool:
+        """True if ``kind`` is written out here (no hook)."""
+        if self.plain(kind) or kind in (datetime, timedelta):
+            return True
+        args = typing.get_args(kind)
+        if typing.get_origin(kind) in (types.UnionType, typing.Union, list, set, tuple, dict):
+            return bool(args) and all(arg is type(None) or arg is Ellipsis or self.known(arg) for arg in args)
+        return attrs.has(kind) and self.simple(kind)
+
+    def simple(self, cls: type) -> bool:
+        """True if every field of attrs class ``cls`` is written out here."""
+        attrs.resolve_types(cls, globalns=vars(sys.modules[cls.__module__]))
+        return all(one.type is not None and self.known(one.type) for one in attrs.fields(cls))
+
+    def expression(self, kind: Any, value: str) -> str:
+        """An expression giving the document of ``value`` of type ``kind`` (``value``: a name, or an
+        attribute or item of one, read as often as need be)."""
+        if self.plain(kind):
+            return value
+        if kind is datetime:
+            return f"(__m.get(__k := __id({value})) or __m.setdefault(__k, {value}.isoformat()))"
+        if kind is timedelta:
+            return f"[{value}.days, {value}.seconds, {value}.microseconds]"
+        args = typing.get_args(kind)
+        origin = typing.get_origin(kind)
+        if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+            inner = self.expression(next(arg for arg in args if arg is not type(None)), value)
+            return f"(None if {value} is None else {inner})"
+        if (origin in (list, set) and len(args) == 1) or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
+            item = self.fresh()
+            inner = self.expression(args[0], item)
+            if origin is set:
+                return f"__sorted({value})" if inner == item else f"__sorted([{inner} for {item} in {value}])"
+            return f"__list({value})" if inner == item else f"[{inner} for {item} in {value}]"
+        if origin is tuple and args and Ellipsis not in args and self.known(kind):
+            parts = [self.expression(arg, f"{value}[{n}]") for n, arg in enumerate(args)]
+            return f"({', '.join(parts)},)"
+        if origin is dict and len(args) == 2 and args[0] is str and self.known(args[1]):
+            key, entry = self.fresh(), self.fresh()
+            return f"{{{key}: {self.expression(args[1], entry)} for {key}, {entry} in {value}.items()}}"
+        if attrs.has(kind) and self.simple(kind):
+            return self.document(kind, value)
+        name = f"__hook{len(self.names)}"
+        self.names[name] = _quick_hook(kind)
+        return f"{name}({value})"
+
+    def document(self, cls: type, instance: str, skip: tuple[str, ...] = ()) -> str:
+        """A dict literal of the fields of attrs class ``cls`` read from ``instance``, in their order."""
+        attrs.resolve_types(cls, globalns=vars(sys.modules[cls.__module__]))
+        items = [f"{one.name!r}: {self.expression(one.type, f'{instance}.{one.name}')}"
+                 for one in attrs.fields(cls) if one.name not in skip]
+        return "{" + ", ".join(items) + "}"
+
+    def function(self, cls: type, skip: tuple[str, ...] = ()) -> Callable[[Any], dict[str, Any]]:
+        """The function giving the document of an instance of ``cls`` (``skip``: fields left out)."""
+        self.source = f"def quick_dump(o):\n    __m = {{}}\n    return {self.document(cls, 'o', skip)}\n"
+        exec(compile(self.source, f"<quick unstructure {cls.__qualname__}>", "exec"), self.names)  # noqa: S102
+        return self.names["quick_dump"]  # type: ignore[no-any-return]
+
+
+#: ``_unstructure_fields``, each time written once: an incident is written when it closes (its archive
+#: entry), again when an event reaches it closed, and at a checkpoint while open if it changed
+_quick_dump = _QuickDump().function(Incident, _REFERENCES)
+
+
 def _as_given(value: Any, _: Any) -> Any:
     return value
 
@@ -279,7 +379,7 @@ def load_explanation(document: dict[str, Any]) -> Explanation:
 
 
 def _dump_incident(incident: Incident) -> dict[str, Any]:
-    out: dict[str, Any] = _unstructure_fields(incident)
+    out: dict[str, Any] = _quick_dump(incident)
     route = None
     if incident.route is not None and incident.policy is not None:
         route = next(n for n, r in enumerate(incident.policy.routes) if r is incident.route)
