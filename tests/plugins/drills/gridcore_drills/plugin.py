@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import click
     from starlette.routing import BaseRoute
 
-    from gridcore import Engine, Event, Report
+    from gridcore import Engine, Event, EventKinds, Report
     from gridcore.metrics import Metric
     from gridcore.rules import Section
 
@@ -70,10 +70,19 @@ def gridcore_register_routes() -> list[BaseRoute]:
 
 
 @hookimpl
+def gridcore_event_kinds() -> EventKinds:
+    """Its validation is asked of drills only (named by kind: nothing is imported for it)."""
+    from gridcore import EventKinds
+
+    return EventKinds(validate_event=["drill_held"])
+
+
+@hookimpl
 def gridcore_validate_event(engine: Engine, event: Event) -> list[str] | None:
-    """A drill the ruleset in force does not name is refused (with the ones it names)."""
-    if type(event).kind != "drill_held":  # asked of every event: the others are let through first
-        return None
+    """A drill the ruleset in force does not name is refused (with the ones it names).
+
+    Asked of drills only (``gridcore_event_kinds`` above).
+    """
     from .events import DrillHeld
     from .section import SECTION
 
