@@ -28,7 +28,7 @@ def utc_key(moment: datetime) -> str:
 
 def checked_event(doc: Mapping[str, Any]) -> tuple[str, str, str]:
     """``(id, kind, utc_key)`` of an event document, or ``StoreError`` saying what is wrong."""
-    if not isinstance(doc, Mapping):
+    if type(doc) is not dict and not isinstance(doc, Mapping):  # (a dict, most often: no ABC asked)
         raise StoreError(f"an event document must be a mapping, got {type(doc).__name__}")
     ident = doc.get("id")
     kind = doc.get("kind")
