@@ -364,7 +364,7 @@ class Hooks:
                                for i in impls):
             return None
         names = spec.argnames
-        return [(impl.function, None if impl.argnames == names else tuple(names.index(a) for a in impl.argnames))
+        return [(impl.function, _picks(names, impl.argnames))
                 for impl in reversed(impls) if not any(impl.plugin is p for p in leave_out)]
 
     def _route(self, hook: str, cls: type) -> list[_Call] | Any:
@@ -632,15 +632,28 @@ class Hooks:
 
 
 #: One implementation in a call plan: the function, and the positions in the spec's
-#: arguments of those it accepts (None: all of them, in the spec's order).
-_Call = tuple[Callable[..., Any], "tuple[int, ...] | None"]
+#: arguments of those it accepts (None: all of them, in the spec's order; an int: that one only).
+_Call = tuple[Callable[..., Any], "tuple[int, ...] | int | None"]
+
+
+def _picks(names: tuple[str, ...], accepted: tuple[str, ...]) -> tuple[int, ...] | int | None:
+    """Where the arguments an implementation accepts are among the spec's (see ``_Call``)."""
+    if accepted == names:
+        return None
+    picks = tuple(names.index(a) for a in accepted)
+    return picks[0] if len(picks) == 1 else picks
 
 
 def _call_all(plan: list[_Call], args: tuple[Any, ...]) -> list[Any]:
     """Call each implementation of a plan with the arguments it accepts; the answers that are not None."""
     answers = []
     for function, picks in plan:
-        answer = function(*args) if picks is None else function(*[args[i] for i in picks])
+        if picks is None:
+            answer = function(*args)
+        elif picks.__class__ is int:  # (one argument, as ``gridcore_on_event(self, event)``: no list built)
+            answer = function(args[picks])
+        else:
+            answer = function(*[args[i] for i in picks])  # type: ignore[union-attr]
         if answer is not None:
             answers.append(answer)
     return answers
