@@ -197,3 +197,24 @@ def test_the_filter_never_changes_an_answer(contents: list[list[list[str]]], min
             assert restored.locate(name) == expected, name
     finally:
         partnames.SEEN = before
+
+
+def test_only_the_newest_stored_names_are_kept_the_others_are_read_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Of the names just stored only the newest ``KEPT_STORED`` stay in memory (memory does not grow
+    with the history); an older one is read from the store, with the same answer, and a name the
+    store had said nothing of before is not answered from that out-of-date reply."""
+    monkeypatch.setattr(partnames, "KEPT_STORED", 2)
+    docs: dict[str, dict[str, Any]] = {}
+    reads: list[str] = []
+    names = PartNames(counting(docs, reads))
+    names.restore({"k0": 0}, unstored=[])
+    assert names.locate("late") is None and reads == ["late"]  # (no document: kept as such)
+    names.stored([(1, "k1", [["a"], ["b"], ["late"], ["c"]])], docs.update, unstored=[])
+    assert len(names._stored) == 2 and "late" not in names._asked
+    reads.clear()
+    assert (names.locate("c"), names.locate("late")) == ((1, 3), (1, 2)) and reads == []
+    assert (names.locate("a"), names.locate("b")) == ((1, 0), (1, 1)) and reads == ["a", "b"]
+    names.stored([(2, "k2", [["d"], ["e"], ["f"]])], docs.update, unstored=[])
+    assert list(names._stored) == ["e", "f"]
+    reads.clear()
+    assert names.locate("late") == (1, 2) and reads == ["late"]

@@ -23,8 +23,8 @@ A later entry for the same incident supersedes an earlier one (a rating after
 closing writes the incident again); a *removal* entry says it is no longer
 closed (a stored event replayed after a late one reopened it, and the state
 took it back).  A name is looked up among the entries not yet stored, then
-in its document in the store (kept for the next lookups until the next
-save); reads over a period load only the parts whose incidents span it, tell
+among the newest entries just stored (``gridcore.partnames.KEPT_STORED``), then
+in its document in the store (the answer kept for the next lookups); reads over a period load only the parts whose incidents span it, tell
 an incident's newest entry by looking its id up, and
 decode only the incidents whose own span meets the period.  Parts are cut by count only, so a store's
 archive is cut the same way whether it was built in one replay or restored
