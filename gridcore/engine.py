@@ -686,7 +686,8 @@ class Engine:
             except EventError as exc:
                 ident = _ident(item, n)
                 summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
-        decoded.sort(key=lambda pair: event_order(pair[0]))
+        if not _in_canonical_order(decoded):  # (a file in time order, most often: no key made for each)
+            decoded.sort(key=lambda pair: event_order(pair[0]))
         if decoded:
             self._check_writable("record events")
         self._record_sorted(decoded, summary, batch_size, progress)
@@ -1685,6 +1686,22 @@ def _not_json(states: Mapping[str, Any]) -> str:
         except (TypeError, ValueError) as exc:
             return f" (the state {name} saved is not plain JSON: {exc})"
     return ""
+
+
+def _in_canonical_order(decoded: list[tuple[Event, str, dict[str, Any] | None]]) -> bool:
+    """True if the events of ``decoded`` never go back in ``event_order`` (sorting them would change
+    nothing: the sort is stable), asked without making an order's tuple for each."""
+    if not decoded:
+        return True
+    last = decoded[0][0]
+    time, ident = last.time, last.id
+    for item in decoded:
+        event = item[0]
+        now = event.time
+        if now < time or (now == time and event.id < ident):
+            return False
+        time, ident = now, event.id
+    return True
 
 
 def _doc_order(doc: Mapping[str, Any]) -> tuple[datetime, str]:

@@ -258,3 +258,24 @@ def test_recording_raises_the_full_collection_threshold_only_while_it_records(op
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*saved)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0, 8, -5]), st.sampled_from(["a", "b", "c"])),
+                max_size=8))
+def test_events_are_taken_as_in_canonical_order_exactly_when_sorting_changes_nothing(
+        picks: list[tuple[int, int, str]]) -> None:
+    """``record_many`` sorts what it is given only when it is not in canonical order already (equal
+    instants written with other offsets, and the same id twice, among them)."""
+    from datetime import timezone
+
+    from gridcore.engine import _in_canonical_order
+    from gridcore.events import event_order
+
+    decoded: list[tuple[Any, str, None]] = []
+    for n, (minutes, hours, ident) in enumerate(picks):
+        zone = timezone(timedelta(hours=hours))
+        when = (START + timedelta(minutes=minutes)).astimezone(zone)
+        decoded.append((PatrolLogged(id=ident, time=when, actor="m", node="g", minutes=30), str(n), None))
+    ordered = sorted(decoded, key=lambda item: event_order(item[0]))
+    assert _in_canonical_order(decoded) == ([item[1] for item in ordered] == [item[1] for item in decoded])
