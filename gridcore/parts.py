@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sized
+from collections.abc import Callable, Mapping, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
 from .errors import StoreError
@@ -29,6 +29,11 @@ Loader = Callable[[str], "dict[str, Any] | None"]
 #: Reads a part from the store by its key: the JSON text the store holds where it gives it, else the
 #: document (None if there is none): ``lambda key: stored_part(engine.store, collection, key)``.
 PartLoader = Callable[[str], "dict[str, Any] | str | None"]
+
+
+#: Reads parts from the store by their keys, all at once: those stored, by key, each as a ``PartLoader``
+#: gives one: ``lambda keys: stored_parts(engine.store, collection, keys)``.
+PartsLoader = Callable[[Sequence[str]], "Mapping[str, dict[str, Any] | str]"]
 
 
 #: Writes a sealed part into its collection: its key, its canonical text (``part_text``) and the
@@ -142,6 +147,27 @@ def stored_part(store: Any, collection: str, key: str) -> dict[str, Any] | str |
     return store.get(collection, key)  # type: ignore[no-any-return]
 
 
+def stored_parts(store: Any, collection: str, keys: Sequence[str]) -> dict[str, dict[str, Any] | str]:
+    """The parts stored under those of ``keys`` that are stored in ``collection``, by key, as the store
+    holds them (``stored_part``), read at once: their JSON texts where the store gives them
+    (``get_texts``: SQLite), else the documents (``get_many``: one query, so one round trip on
+    PostgreSQL); a store with neither (a plugin's backend) is asked for one part at a time."""
+    get_texts = getattr(store, "get_texts", None)
+    if get_texts is not None:
+        texts: dict[str, dict[str, Any] | str] = get_texts(collection, keys)
+        return texts
+    get_many = getattr(store, "get_many", None)
+    if get_many is not None:
+        docs: dict[str, dict[str, Any] | str] = get_many(collection, keys)
+        return docs
+    found: dict[str, dict[str, Any] | str] = {}
+    for key in dict.fromkeys(keys):
+        part = stored_part(store, collection, key)
+        if part is not None:
+            found[key] = part
+    return found
+
+
 def read_part(loader: PartLoader | None, key: str, *, collection: str, what: str) -> dict[str, Any]:
     """The part stored under ``key`` in ``collection``, checked against its key.
 
@@ -153,7 +179,23 @@ def read_part(loader: PartLoader | None, key: str, *, collection: str, what: str
     (before parts were written so, or through a store without ``put_text``)
     is decoded and encoded again to be checked.
     """
-    found = loader(key) if loader is not None else None
+    return checked_part(loader(key) if loader is not None else None, key, collection=collection, what=what)
+
+
+def read_parts(loader: PartsLoader | None, keys: Sequence[str], *, collection: str, what: str
+               ) -> dict[str, dict[str, Any]]:
+    """The parts stored under ``keys`` in ``collection``, read at once (``stored_parts``), by key, each
+    checked against its key as ``read_part`` checks one (``StoreError``: one missing or altered)."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return {}
+    found = loader(wanted) if loader is not None else {}
+    return {key: checked_part(found.get(key), key, collection=collection, what=what) for key in wanted}
+
+
+def checked_part(found: dict[str, Any] | str | None, key: str, *, collection: str, what: str) -> dict[str, Any]:
+    """A part as the store gave it (``stored_part``; None: missing), checked against its key and decoded
+    (``read_part``)."""
     if found is None:
         raise StoreError(f"the {what} part {key} named by the checkpoint is missing from the store's "
                          f"{collection!r} collection; rebuild the state (gridcore rebuild)")

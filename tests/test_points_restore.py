@@ -14,6 +14,7 @@ import pytest
 from conftest import CST
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from storefixtures import BACKENDS, StoreFactory
 from test_points_bounded import SHORT, events, points_only
 from test_points_engine import DATA, YINQUAN, open_points
 from test_points_invariants import START
@@ -157,6 +158,47 @@ def test_lots_are_stored_in_sealed_parts_written_once_wherever_checkpoints_fall(
         account.unpack()
         assert [lot.number for lot in account.lots] == sorted(lot.number for lot in account.lots)
         assert any(lot.number < account.opened - len(account.fresh) for lot in account.lots)  # read from parts
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_restored_account_reads_all_its_parts_of_lots_in_one_store_call(backend: str, tmp_path: Path) -> None:
+    # res1's lots fill several sealed parts: unpacking the restored account reads them all with one call
+    # (get_texts on SQLite, get_many on TinyDB and PostgreSQL: one round trip to a server), and gives
+    # the lots an account built by the same events holds
+    from gridcore_points.checkpoint import LOT_PART
+
+    stores = StoreFactory(backend, tmp_path)
+    try:
+        url = stores.url()
+        history = _busy_weeks(70)
+        start = datetime(2025, 1, 1, tzinfo=CST)
+        with open_points(tmp_path / "whole", SHORT, now=start) as whole:
+            whole.record_many(history)
+            built = api.state(whole).accounts["res1"]
+            want = [(lot.number, lot.entry_id, lot.remaining, lot.expires, lot.expiry_rule) for lot in built.lots]
+        with open_points(url, SHORT, now=start) as engine:  # type: ignore[arg-type]
+            engine.record_many(history)
+            engine.checkpoint()
+        with open_points(url, SHORT, now=start) as engine:  # type: ignore[arg-type]
+            store = engine.store
+            reads: list[list[str]] = []
+            name = "get_texts" if backend == "sqlite" else "get_many"
+            real = getattr(store, name)
+
+            def counted(collection: str, keys: list[str]) -> dict[str, Any]:
+                reads.append(list(keys))
+                return real(collection, keys)  # type: ignore[no-any-return]
+
+            setattr(store, name, counted)
+            account = api.state(engine).accounts["res1"]
+            assert account.packed is not None
+            account.unpack()
+            got = [(lot.number, lot.entry_id, lot.remaining, lot.expires, lot.expiry_rule) for lot in account.lots]
+            assert got == want
+            sealed = {lot.number // LOT_PART for lot in account.lots if lot.number < account.opened - len(account.fresh)}
+            assert len(sealed) >= 2 and len(reads) == 1 and len(reads[0]) == len(sealed)
+    finally:
+        stores.cleanup()
 
 
 def test_an_altered_part_of_lots_is_a_store_error(tmp_path: Path) -> None:

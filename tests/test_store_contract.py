@@ -37,7 +37,7 @@ from storefixtures import (
 )
 
 from gridcore import StoreConflict, StoreError, hookimpl
-from gridcore.parts import part_text, stored_part, text_key
+from gridcore.parts import part_text, stored_part, stored_parts, text_key
 from gridcore.plugin_host import get_plugin_manager
 from gridcore.store import Store
 from gridcore.store.migrate import MigrationSummary
@@ -188,6 +188,38 @@ def test_a_document_given_as_its_json_text_is_stored_as_any_other(stores: StoreF
     assert (json.loads(found) if isinstance(found, str) else found) == doc
     store.close()
     assert open_store(url).get("points.ledger", text_key(text)) == doc  # durable
+
+
+def test_many_documents_are_read_at_once(stores: StoreFactory) -> None:
+    """``get_many`` (every built-in store; ``gridcore.parts.stored_parts`` reads a restored account's
+    parts of lots with it): the documents of the keys that are stored, by key, as ``get`` gives each;
+    keys not stored, and keys of another collection, are left out; a key asked twice is answered once.
+    ``get_texts`` (SQLite, beside ``get_text``) gives the texts held, as ``get_text`` gives each."""
+    store = stores.open()
+    docs = {f"k{n:04d}": {"format": 1, "lots": [[f"e{n}", n, "王芳", None]], "n": n} for n in range(1200)}
+    store.put_many("points.lots", docs)  # type: ignore[attr-defined]
+    store.put("other", "k0001", {"format": 9})
+    text = part_text({"format": 1, "lots": [], "rules": []})
+    store.put_text("points.lots", text_key(text), text)  # type: ignore[attr-defined]
+    asked = ["k0001", "nope", "k0001", *sorted(docs)[::-1], text_key(text)]  # (more keys than one query takes)
+    found = store.get_many("points.lots", asked)  # type: ignore[attr-defined]
+    assert found == {**docs, text_key(text): {"format": 1, "lots": [], "rules": []}}
+    assert found == {key: store.get("points.lots", key) for key in found}
+    assert store.get_many("points.lots", []) == {} and store.get_many("none", ["k0001"]) == {}  # type: ignore[attr-defined]
+    found["k0001"]["n"] = -1  # (a copy: the store's document is not changed)
+    assert store.get("points.lots", "k0001") == docs["k0001"]
+    assert hasattr(store, "get_texts") == (stores.backend == "sqlite")
+    parts = stored_parts(store, "points.lots", asked)
+    assert set(parts) == set(found)
+    if stores.backend == "sqlite":
+        assert parts == store.get_texts("points.lots", asked)  # type: ignore[attr-defined]
+        assert parts == {key: store.get_text("points.lots", key) for key in parts}  # type: ignore[attr-defined]
+        assert parts[text_key(text)] == text
+    else:
+        assert parts == {**docs, text_key(text): {"format": 1, "lots": [], "rules": []}}
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.get_many("points.lots", ["k0001"])  # type: ignore[attr-defined]
 
 
 def test_everything_persists_across_reopen(stores: StoreFactory) -> None:

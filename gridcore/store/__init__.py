@@ -52,6 +52,12 @@ class Store(Protocol):
     hashing the text rather than encoding the decoded document again; a store
     that does not hold the text (TinyDB holds documents decoded, PostgreSQL's
     ``jsonb`` a form of its own) does not provide it.
+    ``get_many(collection, keys)`` gives the documents of those ``keys``
+    that are stored (by key, each as ``get`` gives it; a key not stored is
+    left out) in one query, so one round trip to a server (``gridcore.parts``
+    reads a restored points account's sealed parts of lots with it; without
+    it, they are read one ``get`` each), and SQLite's ``get_texts`` gives
+    their texts as ``get_text`` gives one.
     ``merge_parts(collection, {name: {part key: position}})`` merges part
     entries into name documents ``{"parts": {part key: position}}`` (an
     archive's names, ``gridcore.partnames``) atomically, every name of one call

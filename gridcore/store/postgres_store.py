@@ -20,7 +20,7 @@ are sent together in pipeline mode, one round trip; a very large batch is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -437,6 +437,17 @@ class PostgresStore:
         """The document stored under ``collection``/``key``, or None."""
         row = self._one("SELECT doc::text FROM documents WHERE collection = %s AND key = %s", (collection, key))
         return None if row is None else dict(from_json(row[0]))
+
+    def get_many(self, collection: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents stored under those of ``keys`` that are stored in ``collection``, by key: one
+        query (one round trip) for them all."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            self._check_open()
+            return {}
+        rows = self._all("SELECT key, doc::text FROM documents WHERE collection = %s AND key = ANY(%s)",
+                         (collection, wanted))
+        return {key: dict(from_json(doc)) for key, doc in rows}
 
     def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every ``(key, doc)`` of a collection, ordered by key."""

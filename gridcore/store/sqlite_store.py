@@ -15,7 +15,7 @@ file; SQLite serialises the writers.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS documents (
 #: Writes a document given as its JSON text, or as that text's UTF-8 bytes (``document_json``): SQLite
 #: reads the bytes as the text they are (a database in UTF-8), so the row holds the same text.
 _PUT = "INSERT OR REPLACE INTO documents VALUES (?, ?, CAST(? AS TEXT))"
+
+#: Keys asked for in one query by ``get_many`` and ``get_texts`` (well under SQLite's bound on a
+#: statement's parameters, 999 before SQLite 3.32).
+KEYS_AT_ONCE = 500
 
 
 def _text(data: str | bytearray) -> str:
@@ -391,6 +395,25 @@ class SQLiteStore:
         against its key by hashing this text, ``gridcore.parts.read_part``)."""
         rows = self._rows("SELECT doc FROM documents WHERE collection = ? AND key = ?", [collection, key])
         return None if not rows else str(rows[0][0])
+
+    def get_many(self, collection: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents stored under those of ``keys`` that are stored in ``collection``, by key (one
+        query per ``KEYS_AT_ONCE`` keys)."""
+        return {key: dict(from_json(doc)) for key, doc in self._documents_of(collection, keys)}
+
+    def get_texts(self, collection: str, keys: Iterable[str]) -> dict[str, str]:
+        """The JSON texts stored under those of ``keys`` that are stored in ``collection``, as they are
+        held, by key (``get_text`` for many keys at once: ``gridcore.parts.stored_parts``)."""
+        return {key: str(doc) for key, doc in self._documents_of(collection, keys)}
+
+    def _documents_of(self, collection: str, keys: Iterable[str]) -> list[Any]:
+        wanted = list(dict.fromkeys(keys))
+        rows: list[Any] = []
+        for at in range(0, len(wanted), KEYS_AT_ONCE):
+            some = wanted[at:at + KEYS_AT_ONCE]
+            rows += self._rows(f"SELECT key, doc FROM documents WHERE collection = ? AND key IN "
+                               f"({', '.join('?' * len(some))})", [collection, *some])
+        return rows
 
     def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every ``(key, doc)`` of a collection, ordered by key."""

@@ -41,7 +41,7 @@ import re
 import time
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -765,6 +765,13 @@ class TinyDBStore:
         self._sync()
         doc = self._documents.get(collection, {}).get(key)
         return None if doc is None else _copy(doc)
+
+    def get_many(self, collection: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents stored under those of ``keys`` that are stored in ``collection``, by key."""
+        self._check_open()
+        self._sync()
+        rows = self._documents.get(collection, {})
+        return {key: _copy(rows[key]) for key in keys if key in rows}
 
     def items(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every ``(key, doc)`` of a collection, ordered by key."""

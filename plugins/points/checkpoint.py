@@ -34,7 +34,7 @@ import hashlib
 import heapq
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +43,12 @@ import cattrs
 from gridcore.errors import GridcoreError, StoreError
 from gridcore.explain import RuleRef
 from gridcore.parts import (
-    PartLoader,
+    PartsLoader,
     part_text,
     part_writer,
     put_all,
-    read_part,
-    stored_part,
+    read_parts,
+    stored_parts,
     text_key,
 )
 
@@ -136,7 +136,12 @@ def restore(state: Records, document: dict[str, Any]) -> None:
             if not (isinstance(row, list) and len(row) == 5 and isinstance(row[0], str)
                     and isinstance(row[3], str) and isinstance(row[4], str)):
                 raise TypeError(f"an account's row is not [member, due, spans, head, lots]: {str(row)[:80]}")
-        loader = functools.partial(stored_part, state.engine.store, LOTS)
+        engine = state.engine
+
+        def loader(keys: Sequence[str]) -> Mapping[str, dict[str, Any] | str]:
+            # (the engine's store when the lots are read: a forked roll-up worker reads through its own)
+            return stored_parts(engine.store, LOTS, keys)
+
         state.accounts = Accounts(state.history, _AccountLoader(rules, calendar.end, loader))
         state.accounts.restore(rows)
         state.claims = Claims()
@@ -376,7 +381,7 @@ class _AccountLoader:
     """
 
     def __init__(self, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime],
-                 loader: PartLoader | None = None) -> None:
+                 loader: PartsLoader | None = None) -> None:
         self.rules = rules
         self.ends = ends
         self.unpacker = functools.partial(_unpack, rules=rules, ends=ends, loader=loader)
@@ -432,11 +437,11 @@ class _AccountLoader:
 
 
 def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime],
-            loader: PartLoader | None) -> None:
+            loader: PartsLoader | None) -> None:
     """Read an account's packed lots and marks back (``Account.unpacker``); ``ValueError`` if unreadable.
 
-    Its open lots in sealed parts are read from the store (``loader``), each
-    part once; a part missing or altered is a ``StoreError``.
+    Its open lots in sealed parts are read from the store (``loader``), every
+    part it needs at once (one query); a part missing or altered is a ``StoreError``.
     """
     assert account.packed is not None
     try:
@@ -451,7 +456,8 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
             lot.number, lot.amount = number, lot.remaining
             fresh.append(lot)
         parts = {int(index): str(found) for index, found in listed}
-        read: dict[int, tuple[list[Any], list[RuleRef]]] = {}
+        wanted = {parts[int(number) // LOT_PART] for number in numbers[::2] if int(number) < base}
+        read = _read_lots(loader, sorted(wanted))
         lots = []
         for at in range(0, len(numbers), 2):
             number, remaining = int(numbers[at]), int(numbers[at + 1])
@@ -459,10 +465,7 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
                 lot = fresh[number - base]
             else:
                 index = number // LOT_PART
-                part = read.get(index)
-                if part is None:
-                    part = read[index] = _read_lots(loader, parts[index])
-                part_rows, part_rules = part
+                part_rows, part_rules = read[parts[index]]
                 ident, time, node, amount, expires, rule = part_rows[number - index * LOT_PART]
                 lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(amount),
                           None if expires is None else datetime.fromisoformat(expires),
@@ -483,14 +486,17 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
     account.packed = None
 
 
-def _read_lots(loader: PartLoader | None, key: str) -> tuple[list[Any], list[RuleRef]]:
-    """The rows and rules of the sealed part of lots stored under ``key`` (``StoreError``: missing or altered)."""
-    doc = read_part(loader, key, collection=LOTS, what="points lots")
-    if doc.get("format") != LOT_FORMAT:
-        raise StoreError(f"the points lots part {key} in the store's {LOTS!r} collection is of format "
-                         f"{doc.get('format')!r}, expected {LOT_FORMAT}; rebuild the state (gridcore rebuild)")
-    rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
-    return list(doc["lots"]), rules
+def _read_lots(loader: PartsLoader | None, keys: Sequence[str]) -> dict[str, tuple[list[Any], list[RuleRef]]]:
+    """The rows and rules of the sealed parts of lots stored under ``keys``, by key, read at once
+    (``StoreError``: one missing or altered)."""
+    read: dict[str, tuple[list[Any], list[RuleRef]]] = {}
+    for key, doc in read_parts(loader, keys, collection=LOTS, what="points lots").items():
+        if doc.get("format") != LOT_FORMAT:
+            raise StoreError(f"the points lots part {key} in the store's {LOTS!r} collection is of format "
+                             f"{doc.get('format')!r}, expected {LOT_FORMAT}; rebuild the state (gridcore rebuild)")
+        rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
+        read[key] = (list(doc["lots"]), rules)
+    return read
 
 
 def rule_key(rule: RuleRef) -> str:
