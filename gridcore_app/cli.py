@@ -639,7 +639,7 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     from gridcore.engine import IngestSummary
     from gridcore.garbage import fewer_full_collections
 
-    from .jsonl import bounded_lines, chunks_of_events, in_time_order
+    from .jsonl import bounded_lines, chunks_of_events, in_time_order, surely_in_time_order
 
     summary = IngestSummary()
     bad: list[str] = []
@@ -647,7 +647,12 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     with events_file.open("rb") as handle:
         # In time order, the file is judged a chunk at a time; otherwise whole (an event
         # can need one that comes later in the file: a report before its acceptance).
-        per_call = INGEST_CHUNK if in_time_order(bounded_lines(handle), events_file.name) else None
+        # (most lines are not parsed to learn it; only a file that may be out of order is parsed for it)
+        in_order = surely_in_time_order(bounded_lines(handle))
+    if not in_order:
+        with events_file.open("rb") as handle:
+            in_order = in_time_order(bounded_lines(handle), events_file.name)
+    per_call = INGEST_CHUNK if in_order else None
     with events_file.open("rb") as handle, open_engine(store) as engine, ExitStack() as stack:
         bar = None
         if not quiet and size >= INGEST_BAR_BYTES and sys.stderr.isatty():

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridcore import Engine
-from gridcore_app import cli
+from gridcore_app import cli, jsonl
 from gridcore_app.cli import main_group
 from gridcore_app.jsonl import BadLine, chunks_of_events, in_time_order
 
@@ -97,3 +99,73 @@ def test_chunks_hold_every_line_once_in_file_order() -> None:
     assert [bad.label for chunk in chunks for bad in chunk.bad] == ["f:4"]
     assert all(isinstance(bad, BadLine) for chunk in chunks for bad in chunk.bad)
     assert list(chunks_of_events([], "f", 4)) == []
+
+
+# Lines with an id and a time in front, as exports write them, and the same made hostile: escapes,
+# another "id" or "time" deeper or later, other spacing, bytes that are not UTF-8, values that are refused.
+_times = st.sampled_from(["2025-01-01T08:00:00+08:00", "2025-01-01T00:00:00+00:00", "2025-01-01T08:00:00",
+                          "2025-01-01T07:59:59.5+08:00", "no time", "2025-01-01T08:00:01+08:00"])
+_idents = st.sampled_from(["a", "b", "a1", "é", "b\\u0061", "", "x\"y"])
+_tails = st.sampled_from(["", ', "kind": "patrol_logged"', ', "id": "z"', ', "x": {"time": "2020-01-01T00:00:00+08:00"}',
+                          ', "\\u0069d": "z"', ', "n": 1e999', ', "n": NaN', ', "t": "\x01"', ', "s": "time"',
+                          ', "x": [' * 3 + ']' * 3, ', "x": {"id": 1}'])
+
+
+@st.composite
+def _event_lines(draw: st.DrawFn) -> bytes:
+    ident, time, tail = draw(_idents), draw(_times), draw(_tails)
+    colon, comma = draw(st.sampled_from([": ", ":", " :\t"])), draw(st.sampled_from([", ", ",", " , "]))
+    pairs = [f'"id"{colon}"{ident}"', f'"time"{colon}"{time}"']
+    if draw(st.booleans()):
+        pairs.reverse()
+    raw = ("{" + draw(st.sampled_from(["", " "])) + comma.join(pairs) + tail + "}").encode()
+    if draw(st.booleans()):
+        raw = raw.replace(b"\xc3\xa9", b"\xc3")  # not UTF-8
+    return draw(st.sampled_from([b"", b"\xef\xbb\xbf", b" "])) + raw + draw(st.sampled_from([b"\n", b"\r\n", b""]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_event_lines())
+def test_a_line_read_without_parsing_gives_the_key_parsing_it_gives(raw: bytes) -> None:
+    """``_line_key`` reads a line's id and time without parsing it: for a line that is an object, the key
+    ``_order_key`` gives its document, or it asks for the line to be parsed."""
+    key = jsonl._line_key(raw)
+    found = jsonl.parse_line(raw)
+    if key is not jsonl._PARSE and isinstance(found, dict):
+        assert key == jsonl._order_key(found)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_event_lines(), max_size=8))
+def test_a_file_surely_in_order_is_in_order(lines: list[bytes]) -> None:
+    """What the CLI asks first (most lines unparsed) is True only where ``in_time_order`` is."""
+    if jsonl.surely_in_time_order(lines):
+        assert in_time_order(lines, "f")
+    elif all(jsonl._line_key(raw) is not jsonl._PARSE and isinstance(jsonl.parse_line(raw, first=n == 1), dict)
+             for n, raw in enumerate(lines, 1)):
+        assert not in_time_order(lines, "f")  # every line an object read without parsing: the same answer
+
+
+def test_a_refused_line_out_of_order_does_not_make_the_file_judged_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A line that reads as going back in time but is refused (a number JSON does not allow): the quick look
+    # finds the file out of order, the events are in order all the same: judged in chunks, as before.
+    lines = simulated(tmp_path)
+    late = json.loads(lines[50])
+    lines.insert(200, json.dumps({"id": "zz-late", "time": late["time"], "n": 1}).replace("1}", "NaN}"))
+    raw = [line.encode() for line in lines]
+    assert not jsonl.surely_in_time_order(raw) and in_time_order(raw, "sim")
+    calls: list[int] = []
+    record_many = Engine.record_many
+
+    def counted(self: Engine, docs: list[dict[str, object]], **kwargs: object) -> object:
+        calls.append(len(docs))
+        return record_many(self, docs, **kwargs)
+
+    monkeypatch.setattr(Engine, "record_many", counted)
+    chunked = ingested(tmp_path, "chunked", lines + ["{not json"], 37, monkeypatch)
+    assert len(calls) > 1  # judged a chunk at a time
+    monkeypatch.setattr(Engine, "record_many", record_many)
+    whole = ingested(tmp_path, "whole", lines + ["{not json"], 10**6, monkeypatch)
+    assert chunked == whole
+    assert "FILE:201: not valid JSON" in whole[0] or "FILE:201: not accepted" in whole[0], whole[0]
