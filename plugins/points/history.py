@@ -203,18 +203,28 @@ def dump_records(records: list[Record]) -> dict[str, Any]:
             by_object[id(rule)] = found
         return found
 
-    plain = _PLAIN
-    rows = []
+    plainly = _PLAIN.issuperset
+    rows: list[list[Any]] = []
+    append = rows.append
+    # (the entries of one event, or of lots expiring together, share their time: written once)
+    last_time: datetime | None = None
+    last_text = ""
     for record in records:
         e = record.entry
         inputs: Any = e.inputs
-        if type(inputs) is not dict or any(type(value) not in plain for value in inputs.values()):
+        if type(inputs) is not dict or not plainly(map(type, inputs.values())):
             inputs = {k: encode_value(v) for k, v in inputs.items()}
+        time = e.time
+        if time is not last_time:
+            last_time, last_text = time, time.isoformat()
+        rule = e.rule
+        at = None if rule is None else by_object.get(id(rule))
+        if at is None and rule is not None:
+            at = ref(rule)
         extra = record.rules
         taken = record.taken
-        rows.append([
-            e.id, e.kind, e.amount, e.member, e.node, e.time.isoformat(), ref(e.rule), e.summary, e.cause,
-            e.activity, inputs,
+        append([
+            e.id, e.kind, e.amount, e.member, e.node, last_text, at, e.summary, e.cause, e.activity, inputs,
             None if extra is None else [ref(r) for r in extra],
             None if taken is None else [[lot, n] for lot, n in taken],
         ])

@@ -143,6 +143,8 @@ class Calendar:
         self._marks: dict[date, tuple[tuple[tuple[str, str], datetime], ...]] = {}
         #: each period's ``(kind, label)`` and end, one pair of objects however many days ask
         self._spans: dict[tuple[str, str], tuple[tuple[str, str], datetime]] = {}
+        #: the labels of the periods of a unit beginning in a period, by (unit, period label, period end)
+        self._units: dict[tuple[str, str, datetime], tuple[str, ...]] = {}
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""
@@ -188,6 +190,21 @@ class Calendar:
                     shared = spans[key] = (key, end)
                 out.append(shared)
             found = self._marks[day] = tuple(out)
+        return found
+
+    def units(self, unit: str, label: str, end: datetime) -> tuple[str, ...]:
+        """The labels of the periods of ``unit`` that begin in the period labelled ``label`` (ending at ``end``).
+
+        Worked out once per period (``periods_starting_in``): every member
+        active in it has a streak span over it judged when it ends.
+        """
+        key = (unit, label, end)
+        found = self._units.get(key)
+        if found is None:
+            if len(self._units) > 4096:
+                self._units.clear()
+            start = parse_period(label, self.tz).start
+            found = self._units[key] = tuple(period.label for period in periods_starting_in(unit, start, end, self.tz))
         return found
 
     def label(self, kind: str, when: datetime) -> str:
@@ -516,8 +533,16 @@ class Account:
         if self.advanced_to is None or now > self.advanced_to:
             self.advanced_to = now
         if self.earned and self._earned_due() <= now:
-            self.earned = {scope: count for scope, count in self.earned.items() if not count.drop_ended(now)}
-            self.earned_due = None
+            # (the counters left and the earliest end among them, in one pass)
+            kept: dict[str, CapCount] = {}
+            first = NEVER_KEY
+            for scope, count in self.earned.items():
+                end = None if count.drop_ended(now) else count.first  # (a counter left has a period)
+                if end is not None:
+                    kept[scope] = count
+                    first = min(first, end)
+            self.earned = kept
+            self.earned_due = first
         if self.packed is not None:
             if self.packed_due > until and self._spans_due() > until:
                 return  # nothing due: left packed
@@ -581,11 +606,10 @@ class Account:
                   if paying is None or paying(kind, end, node) else None)
         if policy is not None and any(streak.span == kind for streak in policy.streaks):
             tz = calendar.tz
-            start = parse_period(label, tz).start
             for streak in policy.streaks:
                 if streak.span != kind:
                     continue
-                units = [unit.label for unit in periods_starting_in(streak.unit, start, end, tz)]
+                units = calendar.units(streak.unit, label, end)
                 if not units or not all((streak.unit, unit) in self.active for unit in units):
                     continue
                 entry = Entry(
