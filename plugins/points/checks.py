@@ -201,7 +201,7 @@ class Checks(Records):
                     f"per member, {member} already has {had} in {label} (rule {reward.rule})"
                 )
         cost = reward.price * event.quantity
-        balance = self.view(member, event.time).balance
+        balance = self.balance_at(member, event.time)
         if balance < cost:
             reasons.append(
                 f"insufficient balance: {member} has {balance} points, "

@@ -716,6 +716,35 @@ class Account:
         copied.advance(until, policy_at, calendar)
         return copied
 
+    def balance_at(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, paying: Pays | None = None,
+                   ) -> int:
+        """``view(until, ...).balance``, without copying the account when only lots fall due by ``until``.
+
+        Judging an ended span that cannot pay books nothing, and expiring a lot
+        takes its remaining points off the balance and nothing else: unless a
+        span ended by ``until`` may pay a bonus (or the lots are still packed),
+        the view's balance is the balance less what the lots expiring by then
+        hold (a redemption's check asks this of a member not advanced to it).
+        """
+        paying = paying or pays(policy_at)
+        if self._spans_due() <= until and any(
+                end <= until and paying(span[0], end, self.span_node.get(span, ""))
+                for span, end in self.open_spans.items()):
+            return self.view(until, policy_at, calendar, paying).balance
+        if self._lots_due() > until:
+            return self.balance
+        if self.packed is not None:
+            return self.view(until, policy_at, calendar, paying).balance
+        expiring = 0
+        if self.expiring is None:  # (in expiry order: those expiring by ``until`` come first)
+            for lot in self.lots:
+                if lot.expires is None or lot.expires > until:
+                    break
+                expiring += lot.remaining
+        else:
+            expiring = sum(lot.remaining for lot in self.lots if lot.expires is not None and lot.expires <= until)
+        return self.balance - expiring
+
     def _due_by(self, until: datetime, paying: Pays) -> bool:
         """True if advancing to ``until`` would book something: a lot expires, or an ended span may pay."""
         if self._lots_due() <= until:

@@ -237,6 +237,23 @@ class Records:
         account = self.accounts.get(member) or Account(member)
         return account.view(moment, self.policy_at, self.calendar, paying)
 
+    def balance_at(self, member: str, when: datetime) -> int:
+        """``view(member, when).balance``, without a copy of the account when only lots fell due."""
+        account = self.accounts.get(member)
+        if account is None:
+            return 0
+        exact, may = self.paying(), self.may_pay
+
+        def paying(kind: str, end: datetime, node: str) -> bool:
+            # (a kind no ruleset in force has a streak over is not asked of the policy at its end)
+            return may(kind, end, node) and exact(kind, end, node)
+
+        return account.balance_at(when, self.policy_at, self.calendar, paying)
+
+    def may_pay(self, kind: str, end: datetime, node: str) -> bool:
+        """Whether judging a span of ``kind`` may pay a streak bonus at all (``Booking.may_pay``; here: yes)."""
+        return True
+
     def views(self, when: datetime | None = None) -> Iterator[Account]:
         """Every account, advanced to ``when`` (default now), by member id."""
         paying = self.paying()
