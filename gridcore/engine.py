@@ -1458,8 +1458,11 @@ class Engine:
         """Those of ``ids`` the store holds."""
         found: set[str] = set()
         wanted = list(dict.fromkeys(ids))
+        # ids only where the store can (every built-in one): find would read and decode the documents
+        find_ids = getattr(self.store, "find_ids", None)
         for start in range(0, len(wanted), 1000):
-            found.update(self.store.find(wanted[start : start + 1000]))
+            chunk = wanted[start : start + 1000]
+            found.update(find_ids(chunk) if find_ids is not None else self.store.find(chunk))
         return found
 
     def _stored_before_base(self, ids: list[str]) -> set[str]:

@@ -87,7 +87,7 @@ def activity(n: int, *, hours: float | None = None, kind: str = "mediation") -> 
                             activity="reminder" if n % 5 == 0 else kind)
 
 
-def open_toy(url: str, **kw: Any) -> Engine:
+def open_toy(url: Any, **kw: Any) -> Engine:
     pm = get_plugin_manager(load_entry_points=False, extra=[TallyPlugin(), RecorderPlugin()])
     kw.setdefault("clock", FixedClock(START + timedelta(days=400)))
     return Engine.open(store=url, plugins=pm, **kw)
@@ -445,12 +445,32 @@ def test_a_plugin_document_of_another_checkpoint_spoils_it(tmp_path: Path, backe
         factory.cleanup()
 
 
+class WithoutFindIds:
+    """A store as a plugin's backend may be: without ``find_ids`` (the engine asks ``find`` instead)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.found: list[int] = []
+
+    def find(self, event_ids: Any) -> dict[str, Any]:
+        self.found.append(len(event_ids))
+        return dict(self.inner.find(event_ids))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "find_ids":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("ids_only", [True, False], ids=["find_ids", "find"])
 def test_after_a_checkpoint_the_ids_applied_are_asked_of_the_store_and_nothing_counts_twice(
-        stores: StoreFactory) -> None:
+        stores: StoreFactory, ids_only: bool) -> None:
     """A long-running engine does not hold every id it ever applied: once a checkpoint is stored at the
-    store's position, those ids are asked of the store, as after opening from that checkpoint."""
+    store's position, those ids are asked of the store (``find_ids``, or ``find`` of a store without
+    it), as after opening from that checkpoint."""
     url = stores.url()
-    with open_toy(url, community=small_community()) as engine:
+    store: Any = url if ids_only else WithoutFindIds(stores.open(url))
+    with open_toy(store, community=small_community()) as engine:
         engine.checkpoint_min = 1
         first = engine.record_many([activity(n) for n in range(1, 31)])
         assert first.accepted == 30
@@ -465,6 +485,7 @@ def test_after_a_checkpoint_the_ids_applied_are_asked_of_the_store_and_nothing_c
         assert engine.position > position
         live = dict(engine.state("tally").counts)
         assert sum(live.values()) == sum(counts.values()) + 10  # a31..a40, each once
+        assert ids_only or store.found  # (the ids were asked of find)
     with open_toy(url) as reopened:
         reopened.rebuild()  # the whole log from the start: the same state as the live engine's
         assert reopened.state("tally").counts == live

@@ -679,6 +679,26 @@ def test_find_returns_stored_documents_by_id(stores: StoreFactory) -> None:
     assert store.find([]) == {}
 
 
+def test_find_ids_gives_the_ids_find_gives(stores: StoreFactory) -> None:
+    """``find_ids`` (every built-in store; the engine asks it which events of a call are stored already):
+    ``set(find(ids))`` without the documents, more ids than one query takes, repeats answered once."""
+    store = stores.open()
+    docs = [event(n, hours=n * 24 * 3) for n in range(1300)]
+    store.append(docs)
+    asked = ["nope", "e000003", "e000003", *[f"e{n:06d}" for n in range(0, 2600, 2)][::-1], "E000005", ""]
+    found = store.find_ids(asked)  # type: ignore[attr-defined]
+    assert found == set(store.find(asked)) == {f"e{n:06d}" for n in range(0, 1300, 2)} | {"e000003"}
+    assert store.find_ids([]) == set() and store.find_ids(["nope"]) == set()  # type: ignore[attr-defined]
+    url = stores.url()
+    writer, reader = stores.open(url), stores.open(url)
+    assert reader.find_ids(["e005000"]) == set()  # type: ignore[attr-defined]
+    writer.append([event(5000)])
+    assert reader.find_ids(["e005000", "e000003"]) == {"e005000"}  # type: ignore[attr-defined]  (another handle's append)
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.find_ids(["e000003"])  # type: ignore[attr-defined]
+
+
 def test_a_second_handle_sees_appends_and_documents_without_reopening(stores: StoreFactory) -> None:
     url = stores.url()
     writer = stores.open(url)

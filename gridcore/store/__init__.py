@@ -58,6 +58,10 @@ class Store(Protocol):
     reads a restored points account's sealed parts of lots with it; without
     it, they are read one ``get`` each), and SQLite's ``get_texts`` gives
     their texts as ``get_text`` gives one.
+    ``find_ids(event_ids)`` gives the set of those ``event_ids`` that are
+    stored, as ``set(find(event_ids))`` but without reading their documents
+    (the engine asks it which events of a call are stored already, after a
+    checkpoint or a rewind; without it, ``find``).
     ``merge_parts(collection, {name: {part key: position}})`` merges part
     entries into name documents ``{"parts": {part key: position}}`` (an
     archive's names, ``gridcore.partnames``) atomically, every name of one call

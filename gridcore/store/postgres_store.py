@@ -298,6 +298,12 @@ class PostgresStore:
         rows = self._all("SELECT id, doc::text FROM events WHERE id = ANY(%s)", (wanted,)) if wanted else []
         return {ident: from_json(doc) for ident, doc in rows}
 
+    def find_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Those of ``event_ids`` that are stored, in one query (their documents are not read)."""
+        wanted = list(dict.fromkeys(event_ids))
+        rows = self._all("SELECT id FROM events WHERE id = ANY(%s)", (wanted,)) if wanted else []
+        return {ident for (ident,) in rows}
+
     def events_after(self, position: int) -> Iterator[tuple[int, dict[str, Any]]]:
         """Events appended after ``position``, in the order they were appended, with their positions."""
         self._check_open()

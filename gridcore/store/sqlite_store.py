@@ -244,6 +244,16 @@ class SQLiteStore:
                 found[ident] = from_json(doc)
         return found
 
+    def find_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Those of ``event_ids`` that are stored (their documents are not read)."""
+        found: set[str] = set()
+        wanted = list(dict.fromkeys(event_ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = f"SELECT id FROM events WHERE id IN ({', '.join('?' * len(chunk))})"
+            found.update(ident for (ident,) in self._rows(query, chunk))
+        return found
+
     def events_after(self, position: int) -> Iterator[tuple[int, dict[str, Any]]]:
         """Events appended after ``position``, in the order they were appended, with their positions."""
         self._check_open()

@@ -566,6 +566,12 @@ class TinyDBStore:
                     found[doc["id"]] = dict(doc)
         return found
 
+    def find_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Those of ``event_ids`` that are stored (from the ids held in memory: no segment is read)."""
+        self._check_open()
+        self._sync()
+        return {ident for ident in event_ids if ident in self._ids}
+
     def events_after(self, position: int) -> Iterator[tuple[int, dict[str, Any]]]:
         """Events appended after ``position``, in the order they were appended, with their positions."""
         self._check_open()
