@@ -162,6 +162,8 @@ class Engine:
         plugins: pluggy.PluginManager,
     ) -> None:
         self.community = community
+        #: ``_checkpoint_fit``'s digest of the community, with the community it is of
+        self._community_digest: tuple[Community, str] | None = None
         self.store = store
         self.clock = clock
         # The process's manager is shared; the states this engine's plugins
@@ -1248,15 +1250,24 @@ class Engine:
             plugins[name] = "|".join(
                 str(part) for part in (kind, origins.get(base, ""), version, getattr(plugin, "STATE_VERSION", ""))
             )
-        community = json.dumps(self.community.to_document(), sort_keys=True, default=str)
         return {
             # the whole tree's as they always were, then each subtree's with its node
             "rulesets": [[when.isoformat(), ruleset.fingerprint] for when, ruleset in self._rulesets] + [
                 [when.isoformat(), ruleset.fingerprint, node]
                 for node, timeline in sorted(self._subtrees.items()) for when, ruleset in timeline],
             "plugins": dict(sorted(plugins.items())),
-            "community": hashlib.sha256(community.encode()).hexdigest(),
+            "community": self._community_fingerprint(),
         }
+
+    def _community_fingerprint(self) -> str:
+        """The SHA-256 of the community's document, made once per community object (a ``Community`` and
+        everything in it are immutable, so its document never changes: encoding it, a whole district's
+        roster, for every checkpoint was a cost of its own)."""
+        known = self._community_digest
+        if known is None or known[0] is not self.community:
+            text = json.dumps(self.community.to_document(), sort_keys=True, default=str)
+            known = self._community_digest = (self.community, hashlib.sha256(text.encode()).hexdigest())
+        return known[1]
 
     def _restore_checkpoint(self, before: tuple[datetime, str] | None = None) -> bool:
         """Restore the newest checkpoint that fits (taken before ``before``, if given).

@@ -553,3 +553,37 @@ def test_a_checkpoint_and_a_tick_run_with_rarer_full_collections(tmp_path: Path)
         assert witness.seen and all(seen == (700, 10, FULL_EVERY) for seen in witness.seen)
     finally:
         gc.set_threshold(*saved)
+
+
+def test_the_community_in_a_checkpoints_fit_is_its_document_made_once_per_community(
+        stores: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_checkpoint_fit`` names the community by the SHA-256 of its document: encoded once per
+    community object (immutable), again for another community (a grown roster)."""
+    import hashlib
+    import json
+
+    import attrs
+
+    from gridcore import Community
+
+    def digest(community: Community) -> str:
+        return hashlib.sha256(json.dumps(community.to_document(), sort_keys=True, default=str).encode()).hexdigest()
+
+    with open_toy(stores.url(), community=small_community()) as engine:
+        made: list[str] = []
+        to_document = Community.to_document
+
+        def counted(self: Community) -> dict[str, Any]:
+            made.append(self.name)
+            return to_document(self)
+
+        monkeypatch.setattr(Community, "to_document", counted)
+        first = engine._checkpoint_fit()["community"]
+        assert engine._checkpoint_fit()["community"] == first and len(made) <= 1
+        monkeypatch.setattr(Community, "to_document", to_document)
+        assert first == digest(engine.community)
+        renamed = attrs.evolve(engine.community, name="金泉社区")
+        engine.community = renamed
+        assert engine._checkpoint_fit()["community"] == digest(renamed) != first
+        engine.community = attrs.evolve(renamed, name=small_community().name)  # equal, another object
+        assert engine._checkpoint_fit()["community"] == first
