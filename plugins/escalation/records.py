@@ -224,9 +224,7 @@ class Records:
 
     def close_out(self, incident: Incident) -> None:
         """``incident`` is closed: archive it with what was decided for it, and forget it."""
-        from .checkpoint import _dump_incident as dump_incident
-        from .checkpoint import dump_explanation
-
+        dump_explanation = _checkpoint.dump_explanation
         events = sorted({entry.event for entry in incident.timeline if entry.event})
         decisions = {ident: dump_explanation(self.decisions.pop(ident)) for ident in events
                      if ident in self.decisions}
@@ -251,7 +249,7 @@ class Records:
         if incident.closed_at is not None:
             times.append(incident.closed_at)
         last = max(times, default=incident.reported_at)
-        self.archive.add({"incident": dump_incident(incident), "decisions": decisions,
+        self.archive.add({"incident": _checkpoint._dump_incident(incident), "decisions": decisions,
                           "escalations": escalations, "last": last.isoformat()})
 
     def take_out(self, ident: str) -> Incident | None:
@@ -259,8 +257,7 @@ class Records:
 
         Call ``put_back`` once the event is applied.
         """
-        from .checkpoint import load_explanation
-
+        load_explanation = _checkpoint.load_explanation
         found = self._archived(ident)
         if found is None:
             return None
@@ -415,3 +412,8 @@ class Records:
         else:
             self._decoded.move_to_end(where)
         return found
+
+
+# Last, as the checkpoint module imports this one: close_out and take_out use it (imported in them,
+# it was asked of the import system on every incident closed)
+from . import checkpoint as _checkpoint
