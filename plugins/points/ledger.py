@@ -486,10 +486,13 @@ class Account:
         checkpoint sweeps each account when a replay would.
         """
         closing = NEVER_KEY
-        if self.open_spans or self.earned:
-            closing = max(max((end for count in self.earned.values() if (end := count.last) is not None),
-                              default=_DAWN),
-                          utc_key(max(self.open_spans.values())) if self.open_spans else _DAWN)
+        spans, earned = self.open_spans, self.earned
+        if spans or earned:  # (the latest end among them: asked after each event of an active member)
+            closing = utc_key(max(spans.values())) if spans else _DAWN
+            for count in earned.values():
+                end = count.last
+                if end is not None and end > closing:
+                    closing = end
         due = min(utc_key(self._lots_due()), closing)
         if due == NEVER_KEY or self.advanced_to is None:
             return due
