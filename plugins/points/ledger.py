@@ -312,6 +312,8 @@ class Account:
     span_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
     #: the latest moment the account was advanced to (by its member's events or a sweep), a ``utc_key``
     advanced_to: timedelta | None = None
+    #: the moment ``_lots_due`` last gave (that object) and its ``utc_key``, for ``next_due``
+    lots_due_key: tuple[datetime, timedelta] | None = field(default=None, init=False, repr=False, eq=False)
     #: no period of a cap counter in ``earned`` ends before this ``utc_key`` (None: not known)
     earned_due: timedelta | None = field(default=None, init=False, repr=False, eq=False)
     #: the lots and activity marks as a checkpoint wrote them, not read back yet (a
@@ -493,7 +495,11 @@ class Account:
                 end = count.last
                 if end is not None and end > closing:
                     closing = end
-        due = min(utc_key(self._lots_due()), closing)
+        lots_due = self._lots_due()
+        known = self.lots_due_key
+        if known is None or known[0] is not lots_due:  # (the first lot's expiry stays while it is open)
+            known = self.lots_due_key = (lots_due, utc_key(lots_due))
+        due = min(known[1], closing)
         if due == NEVER_KEY or self.advanced_to is None:
             return due
         return max(due, self.advanced_to + IDLE)
