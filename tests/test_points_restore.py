@@ -201,6 +201,32 @@ def test_a_restored_account_reads_all_its_parts_of_lots_in_one_store_call(backen
         stores.cleanup()
 
 
+def test_accounts_read_back_share_their_marks_keys_and_ends(tmp_path: Path) -> None:
+    # res1 and res2 are both active in the same days and months: read back from a checkpoint, their
+    # marks are the same (kind, label) and end objects (one pair per period), and equal to a replay's
+    start = datetime(2025, 1, 1, tzinfo=CST)
+    history = _busy_weeks(20)
+    with open_points(tmp_path / "whole", SHORT, now=start) as whole:
+        whole.record_many(history)
+        want = {member: dict(api.state(whole).accounts[member].active) for member in ("res1", "res2")}
+    with open_points(tmp_path / "cut", SHORT, now=start) as cut:
+        cut.record_many(history)
+        cut.checkpoint()
+    with open_points(tmp_path / "cut", SHORT, now=start) as engine:
+        accounts = api.state(engine).accounts
+        one, two = accounts["res1"], accounts["res2"]
+        assert one.packed is not None and two.packed is not None
+        one.unpack()
+        two.unpack()
+        assert {"res1": one.active, "res2": two.active} == want
+        keys = {key: key for key in one.active}
+        common = [key for key in two.active if key in keys]
+        assert len(common) >= 2
+        for key in common:
+            assert keys[key] is next(k for k in two.active if k == key)
+            assert one.active[key] is two.active[key]
+
+
 def test_an_altered_part_of_lots_is_a_store_error(tmp_path: Path) -> None:
     from gridcore.errors import StoreError
     from gridcore_points.checkpoint import LOTS

@@ -269,26 +269,40 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
 
 def _dump_marks(marks: Iterable[tuple[str, str]]) -> list[list[Any]]:
     """Activity marks as one list per period kind, ``[kind, label, ...]`` in label order; days as
-    ``["day", first label, days to the next, ...]`` (a year of daily marks is most of an account's)."""
+    ``["day", first label, days to the next, ...]`` (a year of daily marks is most of an account's).
+
+    (Grouped by kind first, then each kind's labels sorted: the order of sorting the pairs, without
+    comparing pairs.)"""
     by_kind: dict[str, list[str]] = {}
-    for kind, label in sorted(marks):
+    for kind, label in marks:
         found = by_kind.get(kind)
         if found is None:
             by_kind[kind] = [label]
         else:
             found.append(label)
     out: list[list[Any]] = []
-    for kind, labels in by_kind.items():
+    for kind in sorted(by_kind):
+        labels = sorted(by_kind[kind])
         if kind == "day" and len(labels) > 1:
-            try:
-                days = [date.fromisoformat(label) for label in labels]
-            except ValueError:
-                days = []
-            if days and all(day.isoformat() == label for day, label in zip(days, labels, strict=True)):
-                out.append([kind, labels[0], *[(later - day).days for day, later in itertools.pairwise(days)]])
+            steps = _day_steps(labels)
+            if steps is not None:
+                out.append([kind, labels[0], *steps])
                 continue
         out.append([kind, *labels])
     return out
+
+
+def _day_steps(labels: list[str]) -> list[int] | None:
+    """The days from each label to the next, if every label is a date as ``date.isoformat`` writes it
+    (``YYYY-MM-DD``: read back from the first and the steps), else None (the labels are kept as they are)."""
+    for label in labels:
+        if len(label) != 10 or label[4] != "-" or label[7] != "-" or not label.isascii():
+            return None
+    try:
+        days = [date.fromisoformat(label).toordinal() for label in labels]
+    except ValueError:
+        return None
+    return [later - day for day, later in itertools.pairwise(days)]
 
 
 def _load_marks(groups: list[list[Any]]) -> Iterator[tuple[str, str]]:
@@ -384,7 +398,9 @@ class _AccountLoader:
                  loader: PartsLoader | None = None) -> None:
         self.rules = rules
         self.ends = ends
-        self.unpacker = functools.partial(_unpack, rules=rules, ends=ends, loader=loader)
+        #: each period's ``(kind, label)`` and end, one pair of objects for every account read back
+        self.marks: dict[tuple[str, str], tuple[tuple[str, str], datetime]] = {}
+        self.unpacker = functools.partial(_unpack, rules=rules, ends=ends, loader=loader, marks=self.marks)
         self._ends: dict[tuple[str, str], tuple[datetime, timedelta]] = {}
         self._rule_sets: dict[tuple[str, ...], frozenset[RuleRef]] = {}
 
@@ -437,7 +453,7 @@ class _AccountLoader:
 
 
 def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime],
-            loader: PartsLoader | None) -> None:
+            loader: PartsLoader | None, marks: dict[tuple[str, str], tuple[tuple[str, str], datetime]]) -> None:
     """Read an account's packed lots and marks back (``Account.unpacker``); ``ValueError`` if unreadable.
 
     Its open lots in sealed parts are read from the store (``loader``), every
@@ -445,7 +461,7 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
     """
     assert account.packed is not None
     try:
-        numbers, marks, opened, rows, listed = json.loads(account.packed)
+        numbers, packed_marks, opened, rows, listed = json.loads(account.packed)
         opened = int(opened)
         base = opened - len(rows)
         fresh = []
@@ -473,7 +489,13 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
                 lot.number, lot.amount = number, lot.remaining
             lot.remaining = remaining
             lots.append(lot)
-        active = {(kind, label): ends(kind, label) for kind, label in _load_marks(marks)}
+        # (the accounts read back share one key and one end per period, as marks made by events do)
+        active: dict[tuple[str, str], datetime] = {}
+        for mark in _load_marks(packed_marks):
+            shared = marks.get(mark)
+            if shared is None:
+                shared = marks[mark] = (mark, ends(*mark))
+            active[shared[0]] = shared[1]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise ValueError(f"unreadable points checkpoint (lots of {account.member}): {type(exc).__name__}: {exc}"
                          ) from exc
