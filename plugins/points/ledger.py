@@ -92,6 +92,20 @@ def utc_key(when: datetime) -> timedelta:
     return when - _EPOCH
 
 
+def shared_key(when: datetime) -> timedelta:
+    """``utc_key(when)``, worked out once per object for the moments many accounts share (period ends)."""
+    found = _SHARED.get(id(when))
+    if found is None or found[0] is not when:
+        if len(_SHARED) > 4096:
+            _SHARED.clear()
+        found = _SHARED[id(when)] = (when, utc_key(when))
+    return found[1]
+
+
+#: by ``id``: a moment (kept, so its id is not reused while it is here) and its ``utc_key``
+_SHARED: dict[int, tuple[datetime, timedelta]] = {}
+
+
 def key_time(key: timedelta) -> datetime:
     """The moment (in UTC) a ``utc_key`` stands for."""
     return _EPOCH + key
@@ -312,7 +326,7 @@ class Account:
     span_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
     #: the latest moment the account was advanced to (by its member's events or a sweep), a ``utc_key``
     advanced_to: timedelta | None = None
-    #: the moment ``_lots_due`` last gave (that object) and its ``utc_key``, for ``next_due``
+    #: a first lot's expiry (that object) and its ``utc_key``, as ``_lots_key`` last worked it out
     lots_due_key: tuple[datetime, timedelta] | None = field(default=None, init=False, repr=False, eq=False)
     #: no period of a cap counter in ``earned`` ends before this ``utc_key`` (None: not known)
     earned_due: timedelta | None = field(default=None, init=False, repr=False, eq=False)
@@ -490,19 +504,22 @@ class Account:
         closing = NEVER_KEY
         spans, earned = self.open_spans, self.earned
         if spans or earned:  # (the latest end among them: asked after each event of an active member)
-            closing = utc_key(max(spans.values())) if spans else _DAWN
+            closing = shared_key(max(spans.values())) if spans else _DAWN
             for count in earned.values():
                 end = count.last
                 if end is not None and end > closing:
                     closing = end
-        lots_due = self._lots_due()
-        known = self.lots_due_key
-        if known is None or known[0] is not lots_due:  # (the first lot's expiry stays while it is open)
-            known = self.lots_due_key = (lots_due, utc_key(lots_due))
-        due = min(known[1], closing)
+        due = min(self._lots_key(self._lots_due()), closing)
         if due == NEVER_KEY or self.advanced_to is None:
             return due
         return max(due, self.advanced_to + IDLE)
+
+    def _lots_key(self, moment: datetime) -> timedelta:
+        """``utc_key`` of a lot's expiry, kept while the same lot comes first (for months, mostly)."""
+        known = self.lots_due_key
+        if known is None or known[0] is not moment:
+            known = self.lots_due_key = (moment, utc_key(moment))
+        return known[1]
 
     def _spans_due(self) -> datetime:
         due = self.span_due
@@ -562,7 +579,7 @@ class Account:
         # The spans ended by ``until``, latest first (taken from the end): judging one books
         # at most a credit, never a span, so they are sorted once, not looked for each time.
         ended = sorted(((end, span) for span, end in self.open_spans.items() if end <= until),
-                       reverse=True) if due <= until else []
+                       reverse=True) if shared_key(due) <= now else []
         while True:
             expiring = self.expiring
             if expiring is None:
@@ -571,7 +588,7 @@ class Account:
                 while expiring and expiring[0][3].remaining == 0:
                     heapq.heappop(expiring)  # spent before it expired
                 lot_time = expiring[0][0] if expiring else None
-            if lot_time is not None and lot_time > until:
+            if lot_time is not None and self._lots_key(lot_time) > now:
                 lot_time = None
             if ended and (lot_time is None or ended[-1][0] < lot_time):
                 span_end, span = ended.pop()
