@@ -192,6 +192,9 @@ class Engine:
         #: documents not applied yet, in canonical order, and the one read ahead): see ``_replay``
         self._cursor: Iterator[dict[str, Any]] | None = None
         self._ahead: dict[str, Any] | None = None
+        #: True when every event stored up to ``_position`` is applied (``caught_up``): False from
+        #: ``_reset`` until a replay has read the log to its end, and while ``_catch_up`` applies
+        self._caught_up = False
         self._high_water: datetime | None = None
         self._last: tuple[datetime, str] | None = None  # order of the last applied event
         #: order of the last applied event that was not derived (actor ``system``); after a
@@ -908,6 +911,27 @@ class Engine:
         return self._position
 
     @property
+    def caught_up(self) -> bool:
+        """True when this engine's state holds every event stored up to ``position``.
+
+        Then no event this engine has read from its store waits to be applied:
+        a plugin's state holds every stored event (and those of the ingest
+        under way), so nothing stored comes after what it has applied.  False
+        while a late event and those after it are judged (every plugin is
+        rewound to just before it, and the stored events after it are applied
+        only as the events after it are judged: they are only in the store),
+        and while a replay or ``refresh`` applies stored events (derived events
+        are judged meanwhile).  A plugin that judges an event against the
+        stored events after it (points: a redemption dated before later
+        spending) need ask the store for them only when this is False.
+
+        Events another writer appended after ``position`` are not seen here; a
+        batch judged meanwhile is appended only if the store is still at
+        ``position`` (``Store.append``), so it is judged again after them.
+        """
+        return self._caught_up
+
+    @property
     def read_only(self) -> bool:
         """True if this engine never writes to its store."""
         return self._read_only
@@ -940,8 +964,12 @@ class Engine:
             # the state must be rebuilt in canonical order (callers do that).
             raise StoreConflict(f"another writer stored {fresh[0].id}, earlier than what is applied")
         self._position = found[-1][0]
+        # stored up to the new position but not applied yet: derived events judged meanwhile
+        # (``_advance``) come before some of them
+        whole, self._caught_up = self._caught_up, False
         for event in fresh:
             self._apply_stored(event)
+        self._caught_up = whole
         return len(fresh)
 
     def events(
@@ -977,6 +1005,7 @@ class Engine:
         raise StoreError(f"the store {self.store.url} kept changing while it was replayed ({CONFLICT_RETRIES} tries)")
 
     def _reset(self) -> None:
+        self._caught_up = False
         self._base = 0
         self._applied.clear()
         self._cursor = self._ahead = None
@@ -1463,6 +1492,7 @@ class Engine:
                 return
             self._apply_stored(event)
         self._cursor = None
+        self._caught_up = True  # every event stored up to the position read at the start is applied
         self._catch_up()  # what other writers appended while the log was read
 
     def _stored_among(self, ids: list[str]) -> set[str]:

@@ -222,7 +222,10 @@ def gridcore_validate_event(engine: Engine, event: Event) -> list[str] | None:
     after every earlier event.  Return a list of reasons (plain sentences for
     the person who sent the event) or ``None`` / ``[]`` to accept.  If any
     plugin gives a reason the event is refused: no plugin sees it and nothing is
-    stored.  Must not change state.
+    stored.  Must not change state.  A late event is judged with every plugin
+    rewound to just before it: the events after it are then only in the store,
+    which ``engine.caught_up`` (False then) says; when it is True, nothing
+    stored waits to be applied.
     """
 
 

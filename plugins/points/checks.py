@@ -39,8 +39,12 @@ class Checks(Records):
         The engine judges a late event with every plugin rewound to just before
         it, so what follows is only in the store.  A state applies events in
         canonical order, so it has applied exactly those up to ``last_order``.
+        When the engine's state holds every stored event (``Engine.caught_up``:
+        no rewind or replay under way, the case of every event ingested in
+        order), nothing stored comes after ``last_order`` and the store is not
+        asked (it was one query, a round trip on PostgreSQL, per redemption).
         """
-        if self.is_scratch:
+        if self.is_scratch or self.engine.caught_up:
             return []
         mark = (event.time, event.id)
         if self.last_order is not None and self.last_order > mark:
