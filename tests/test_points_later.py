@@ -208,3 +208,36 @@ def test_caught_up_says_whether_stored_events_wait_to_be_applied(stores: StoreFa
                             mediation("m12", 12, 1)])
         assert watcher.seen == [("m2", False), ("m3", False), ("m7", False), ("m12", True)]
         assert engine.caught_up
+
+
+def test_caught_up_is_false_while_refresh_applies_another_writers_events(sql: StoreFactory) -> None:
+    """Catching up moves the position first, then applies what another writer stored one by one:
+    the derived events judged meanwhile (escalations falling due) come before stored events
+    not applied yet."""
+    from gridcore_escalation.events import IncidentReported
+
+    url = sql.url()
+    start = datetime(2025, 3, 3, 9, tzinfo=CST)
+    community = REPO / "tests" / "data" / "escalation" / "community"
+    ladder = REPO / "tests" / "data" / "escalation" / "ladder-grid.rules"
+    watcher = Watcher()
+    with Engine.open(store=url, community=community, ruleset=ladder, effective=start.replace(day=1),
+                     clock=FixedClock(start), plugins=get_plugin_manager(("points", "assessment"))) as setup:
+        setup.record(IncidentReported(id="r0", time=start, actor="worker1", node="u11", incident="I0",
+                                      category="leaking_pipe"))
+    first = Engine.open(store=url, clock=FixedClock(start),
+                        plugins=get_plugin_manager(("points", "assessment"), extra=[watcher]))
+    second = Engine.open(store=url, clock=FixedClock(start), plugins=get_plugin_manager(("points", "assessment")))
+    try:
+        # the report of the next day comes after I0's escalation (not accepted within an hour)
+        second.record(IncidentReported(id="r1", time=start.replace(day=4), actor="worker1", node="u11",
+                                       incident="I1", category="leaking_pipe"))
+        escalated = [e.id for e in second.events(kinds=["incident_escalated"])]
+        assert escalated
+        watcher.seen.clear()
+        assert first.refresh() == 1 + len(escalated) and first.caught_up
+        assert [ident for ident, _ in watcher.seen] == escalated
+        assert not any(caught_up for _, caught_up in watcher.seen)
+    finally:
+        first.close()
+        second.close()
