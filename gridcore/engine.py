@@ -23,6 +23,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -210,6 +211,10 @@ class Engine:
         self.warnings: list[str] = []
         #: the store's log position this state reflects (every event up to it is applied)
         self._position = 0
+        #: reads under way (``reading``: nested ones count), and what ``stored_position`` found in
+        #: them: (this engine's position then, the store's)
+        self._reads = 0
+        self._read_at: tuple[int, int] | None = None
         self._read_only = False
         #: the URL ``open`` opened the store from (``store_again``; the store's ``url`` hides a password)
         self._store_url: str | None = None
@@ -910,6 +915,41 @@ class Engine:
         """The store's log position this engine's state reflects (see ``Store.position``)."""
         return self._position
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read (a metric, a report, a roll-up: ``metric`` and ``report`` are each one): within it,
+        ``stored_position`` asks the store once and gives that answer to the rest of the read.
+
+        Reads nest: the outermost one is the read.  A read does not write; if this
+        engine's own position moves within one (a refresh), the store is asked again.
+        """
+        self._reads += 1
+        try:
+            yield
+        finally:
+            self._reads -= 1
+            if not self._reads:
+                self._read_at = None
+
+    def stored_position(self) -> int:
+        """The store's log position (``Store.position``): whether other processes appended since this
+        engine's ``position``.
+
+        Outside a read it is asked of the store at every call; within one
+        (``reading``) only at the first call, and the read goes on as at that
+        moment: what another process appends meanwhile is left to the next read
+        (a roll-up's thousands of metric lookups each compared the two
+        positions: a round trip each on PostgreSQL).
+        """
+        if not self._reads:
+            return self.store.position()
+        kept = self._read_at
+        if kept is not None and kept[0] == self._position:
+            return kept[1]
+        found = self.store.position()
+        self._read_at = (self._position, found)
+        return found
+
     @property
     def caught_up(self) -> bool:
         """True when this engine's state holds every event stored up to ``position``.
@@ -1086,7 +1126,8 @@ class Engine:
         require_aware(start)
         require_aware(end)
         try:
-            return metrics[name].compute(self, node, start, end)
+            with self.reading():
+                return metrics[name].compute(self, node, start, end)
         except GridcoreError:
             raise
         except Exception as exc:
@@ -1100,7 +1141,8 @@ class Engine:
             known = ", ".join(sorted(reports)) or "none"
             raise UnknownNameError(f"no report named {name!r} (known: {known})")
         try:
-            return reports[name].build(self, dict(params or {}))
+            with self.reading():
+                return reports[name].build(self, dict(params or {}))
         except GridcoreError:
             raise
         except Exception as exc:

@@ -145,11 +145,17 @@ def rollups(engine: Engine, asked: Sequence[tuple[str, str]], *,
     store, or it failed) is computed here afterwards, so an error is raised as
     the serial roll-up raises it.  An unknown node or period is refused before
     anything is computed.
+
+    The roll-ups are one read (``Engine.reading``): the store's log position is
+    asked once, before any part is computed (workers inherit the answer), and
+    every part answers as at that moment: whether the engine's state reflects
+    every stored event is decided once for them all, not once per metric.
     """
-    with fewer_collections_while_reading():
+    with fewer_collections_while_reading(), engine.reading():
         kept: MutableMapping[tuple[str, str], Table] = {} if built is None else built
         plans = {(node, period): _plan(engine, node, period) for node, period in asked}
         parts = _parts(list(plans.values()))
+        engine.stored_position()  # (asked here, once: a forked worker's parts answer as at this moment too)
         found = _computed(engine, parts, plans, kept, workers)
         return [_assembled(engine, plans[(node, period)], found, kept) for node, period in asked]
 

@@ -400,3 +400,37 @@ def test_the_state_is_attached_beside_the_plugin_not_instead_of_it(engines: Any)
     assert isinstance(engine.state("assessment"), AssessmentState)
     assert "patrol_coverage" in engine.metrics()
     assert any(section.name == "assessment" for section in engine.hooks.register_sections())
+
+
+def test_a_read_answers_as_at_the_moment_it_first_asked_the_store_where_it_is(tmp_path: Path) -> None:
+    """One read (a metric, a report, a roll-up: ``Engine.reading``) asks the store's position once:
+    what another writer appends during it is left to the next read, which sees it."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+
+    def opened() -> Engine:
+        pm = get_plugin_manager(("points", "escalation"), extra=[IncidentKinds(), IncidentMetrics()])
+        return Engine.open(store=url, community=assessment_community(), ruleset=QUARTERLY,
+                           clock=FixedClock(at(1, 0, month=7)), plugins=pm, effective=at(1, 0))
+
+    with opened() as reader, opened() as writer:
+        reader.record_many(quarter())
+        writer.refresh()
+        start, end = at(1, 0), at(1, 0, month=4)
+
+        def coverage() -> Any:
+            found = reader.metric("patrol_coverage", "g2", start, end)
+            assert found is not None
+            return found.value
+
+        with reader.reading():
+            before = coverage()
+            assert reader.stored_position() == reader.position
+            writer.record_many(patrols("u21", [1, 3, 5], 1, prefix="late"))  # another process, mid-read
+            assert coverage() == before  # the read goes on as at its moment
+            assert reader.stored_position() == reader.position < writer.position
+        # the next read sees the store moved: the state is behind, so the log answers
+        assert reader.stored_position() == writer.position
+        after = coverage()
+        assert after > before
+        reader.refresh()
+        assert coverage() == after  # caught up, the state answers the same

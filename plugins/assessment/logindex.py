@@ -141,7 +141,7 @@ def _current_state(engine: Engine) -> Any:
         state = engine.state("assessment")
     except GridcoreError:
         return None
-    return state if engine.position == engine.store.position() else None
+    return state if engine.position == engine.stored_position() else None
 
 
 def _after_every_event(engine: Engine, end: datetime) -> Any:
@@ -276,7 +276,7 @@ def open_serious(engine: Engine, end: datetime, threshold: int) -> dict[str, lis
         last = getattr(state, "last", None)
         # (the state reflects exactly the stored events up to the engine's position)
         if not isinstance(unresolved, dict) or (last is not None and last >= end) \
-                or engine.position != engine.store.position():
+                or engine.position != engine.stored_position():
             return None
         index: dict[str, list[str]] = defaultdict(list)
         for incident, (node, severity) in sorted(unresolved.items()):
@@ -380,8 +380,9 @@ def _cache(engine: Engine) -> dict[Any, Any] | None:
     if not isinstance(cache, dict):
         return None
     # the log position (the last event's, read from an index) changes whenever the store grows;
-    # counting the events would scan the whole table for every memo lookup
-    size = engine.store.position()
+    # counting the events would scan the whole table for every memo lookup.  Asked once per read
+    # (``Engine.stored_position``): a metric, a report, a roll-up
+    size = engine.stored_position()
     if cache.get("store size") != size:
         cache.clear()
         cache["store size"] = size
