@@ -26,7 +26,16 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from .partnames import PartNames, Where
-from .parts import Loader, PartCache, PartLoader, Writer, part_text, read_entries, text_key
+from .parts import (
+    Loader,
+    ManyLoader,
+    PartCache,
+    PartLoader,
+    Writer,
+    part_text,
+    read_entries,
+    text_key,
+)
 
 #: A span of times (earliest, latest).
 Span = tuple[datetime, datetime]
@@ -56,14 +65,16 @@ class PartArchive(Generic[P]):
     #: what the entries are, in messages (``"closed incidents"``)
     WHAT: ClassVar[str]
 
-    def __init__(self, loader: PartLoader | None, names: Loader | None, *, part_size: int, cached_parts: int) -> None:
+    def __init__(self, loader: PartLoader | None, names: Loader | None, *, part_size: int, cached_parts: int,
+                 many_names: ManyLoader | None = None) -> None:
         #: reads a sealed part from the store by its key (None: nothing was stored)
         self.loader = loader
         self.part_size = part_size
         self.parts: list[P] = []
         self.open: list[dict[str, Any]] = []
-        #: where the newest entry answering to each name is (the stored parts' names are in the store)
-        self.names = PartNames(names)
+        #: where the newest entry answering to each name is (the stored parts' names are in the store;
+        #: ``many_names`` reads several names' documents at once: ``PartNames.prefetch``)
+        self.names = PartNames(names, many_names)
         self._cache: PartCache[list[dict[str, Any]]] = PartCache(cached_parts, by_items=False)
 
     # ------------------------------------------------------------ what a plugin says

@@ -47,7 +47,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .parts import Loader
+from .parts import Loader, ManyLoader
 
 #: Where an entry is: (part number, position in the part).
 Where = tuple[int, int]
@@ -142,9 +142,11 @@ SEEN = SeenNames()
 class PartNames:
     """Name -> where the newest entry answering to it is, for the parts of one archive."""
 
-    def __init__(self, loader: Loader | None = None) -> None:
+    def __init__(self, loader: Loader | None = None, many: ManyLoader | None = None) -> None:
         #: reads a name's document from the names collection (None: nothing was stored)
         self.loader = loader
+        #: reads several names' documents at once (``prefetch``; None: one ``loader`` call each)
+        self.many = many
         #: key -> number of each part of this archive whose names are in the store
         self.numbers: dict[str, int] = {}
         #: names of the entries not yet in the store (the newest parts and the open one)
@@ -175,15 +177,44 @@ class PartNames:
             return None  # (nothing of this archive is stored: not asked, not kept)
         if self._seen and not SEEN.may_hold(name):
             return None  # (no stored part of this archive answers to it: the store would say so too)
-        doc = self.loader(name)
+        said = self._said(self.loader(name))
+        self._keep(name, said)
+        return said if isinstance(said, tuple) else None
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Ask the store at once (``many``) what ``locate`` would ask it one name at a time for those
+        of ``names`` that need it, and keep the answers (as ``locate`` keeps them).
+
+        A read going through many stored entries (an archive's ``current``: a
+        period's closed incidents) looks up each entry's own name to tell
+        whether it is the newest: one read of the store for the names of a
+        part's entries, not one per name (a round trip each on PostgreSQL).
+        ``locate`` then answers exactly as it would have without it.
+        """
+        if self.many is None or self.loader is None or not self.numbers:
+            return
+        asked, recent, stored = self._asked, self._recent, self._stored
+        seen = self._seen
+        wanted = [name for name in dict.fromkeys(names)
+                  if name not in recent and name not in stored and name not in asked
+                  and (not seen or SEEN.may_hold(name))]
+        if len(wanted) < 2:
+            return  # (one name: ``locate`` reads it as cheaply)
+        docs = self.many(wanted)
+        for name in wanted:
+            self._keep(name, self._said(docs.get(name)))
+
+    def _said(self, doc: Mapping[str, Any] | None) -> Where | None | bool:
+        """What a name's document says of this archive: where its newest entry is, None (no document),
+        or False (a document naming none of this archive's parts)."""
+        if doc is None:
+            return None
         best: Where | None = None
-        if doc is not None:
-            for key, position in doc["parts"].items():
-                number = self.numbers.get(key)
-                if number is not None and (best is None or number > best[0]):
-                    best = (number, int(position))
-        self._keep(name, best if best is not None or doc is None else False)
-        return best
+        for key, position in doc["parts"].items():
+            number = self.numbers.get(key)
+            if number is not None and (best is None or number > best[0]):
+                best = (number, int(position))
+        return best if best is not None else False
 
     def _keep(self, name: str, said: Where | None | bool) -> None:
         self._asked[name] = said

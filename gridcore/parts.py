@@ -31,6 +31,10 @@ Loader = Callable[[str], "dict[str, Any] | None"]
 PartLoader = Callable[[str], "dict[str, Any] | str | None"]
 
 
+#: Reads documents from the store by their keys, all at once: those stored, by key:
+#: ``lambda keys: stored_documents(engine.store, collection, keys)``.
+ManyLoader = Callable[[Sequence[str]], "Mapping[str, dict[str, Any]]"]
+
 #: Reads parts from the store by their keys, all at once: those stored, by key, each as a ``PartLoader``
 #: gives one: ``lambda keys: stored_parts(engine.store, collection, keys)``.
 PartsLoader = Callable[[Sequence[str]], "Mapping[str, dict[str, Any] | str]"]
@@ -165,6 +169,22 @@ def stored_parts(store: Any, collection: str, keys: Sequence[str]) -> dict[str, 
         part = stored_part(store, collection, key)
         if part is not None:
             found[key] = part
+    return found
+
+
+def stored_documents(store: Any, collection: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The documents stored under those of ``keys`` that are stored in ``collection``, by key, read at
+    once (``get_many``: one query, so one round trip on PostgreSQL); a store without it (a plugin's
+    backend) is asked for one document at a time."""
+    get_many = getattr(store, "get_many", None)
+    if get_many is not None:
+        docs: dict[str, dict[str, Any]] = get_many(collection, keys)
+        return docs
+    found: dict[str, dict[str, Any]] = {}
+    for key in dict.fromkeys(keys):
+        doc = store.get(collection, key)
+        if doc is not None:
+            found[key] = doc
     return found
 
 

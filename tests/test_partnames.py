@@ -218,3 +218,29 @@ def test_only_the_newest_stored_names_are_kept_the_others_are_read_back(monkeypa
     assert list(names._stored) == ["e", "f"]
     reads.clear()
     assert names.locate("late") == (1, 2) and reads == ["late"]
+
+
+def test_prefetch_asks_the_store_once_and_locate_answers_as_without_it(seen_here: SeenNames) -> None:
+    docs: dict[str, dict[str, Any]] = {"a": {"parts": {"k0": 0, "k1": 2}}, "b": {"parts": {"k0": 1}},
+                                       "other": {"parts": {"elsewhere": 0}}}
+    reads: list[str] = []
+    batches: list[list[str]] = []
+
+    def many(names: Any) -> dict[str, dict[str, Any]]:
+        batches.append(list(names))
+        return {name: docs[name] for name in names if name in docs}
+
+    plain = PartNames(counting(docs, reads))
+    batched = PartNames(counting(docs, reads), many)
+    for names in (plain, batched):
+        names.restore({"k0": 0, "k1": 1}, unstored=[((2, 0), ["new"])])
+    asked = ["a", "b", "other", "absent", "new", "a"]
+    batched.prefetch(asked)
+    # one read for every name the store is to answer ("new" is not stored yet: answered here)
+    assert batches == [["a", "b", "other", "absent"]] and reads == []
+    assert [batched.locate(name) for name in asked] == [plain.locate(name) for name in asked]
+    assert [batched.locate(name) for name in asked] == [(1, 2), (0, 1), None, None, (2, 0), (1, 2)]
+    assert reads == ["a", "b", "other", "absent"]  # only ``plain`` read them, one by one
+    batched.prefetch(["a", "b", "c"])  # one name left to ask: ``locate`` reads it as cheaply
+    assert len(batches) == 1
+

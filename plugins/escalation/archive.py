@@ -44,7 +44,7 @@ from typing import Any
 from attrs import define, field
 
 from gridcore.archive import PartArchive, Span, dump_span, load_span, overlaps
-from gridcore.parts import Loader, PartLoader
+from gridcore.parts import Loader, ManyLoader, PartLoader
 
 #: The store collection holding sealed parts of the archive.
 COLLECTION = "escalation.closed"
@@ -109,8 +109,9 @@ class Archive(PartArchive[Part]):
     FORMAT = FORMAT
     WHAT = "closed incidents"
 
-    def __init__(self, loader: PartLoader | None = None, names: Loader | None = None) -> None:
-        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS)
+    def __init__(self, loader: PartLoader | None = None, names: Loader | None = None,
+                 many_names: ManyLoader | None = None) -> None:
+        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS, many_names=many_names)
 
     entry_names = staticmethod(entry_names)
 
@@ -148,13 +149,15 @@ class Archive(PartArchive[Part]):
         Parts are passed over by their spans, then entries by their own (read
         from the entry's text, before an incident is decoded): callers filter
         the incidents they get by what happened in the period.  Whether an
-        entry is its incident's newest is looked up by the incident's id.
+        entry is its incident's newest is looked up by the incident's id (the ids of a part's
+        entries asked of the store at once: ``PartNames.prefetch``).
         """
         wanted = [number for number, part in enumerate(self.parts)
                   if (reported is None or overlaps(part.reported, *reported))
                   and (active is None or overlaps(part.active, *active))]
         wanted.append(len(self.parts))  # the open part: no span kept, its entries are checked one by one
         for number in wanted:
+            found = []
             for position, entry in enumerate(self.entries(number)):
                 incident = entry.get("incident")
                 if incident is None:
@@ -165,13 +168,17 @@ class Archive(PartArchive[Part]):
                         continue
                     if active is not None and not overlaps((at, datetime.fromisoformat(entry["last"])), *active):
                         continue
-                if self.names.locate(str(incident["id"])) != (number, position):
-                    continue
-                yield (number, position), entry
+                found.append((position, entry, str(incident["id"])))
+            # (the names of a part's entries asked of the store at once, not one round trip each)
+            self.names.prefetch(ident for _, _, ident in found)
+            for position, entry, ident in found:
+                if self.names.locate(ident) == (number, position):
+                    yield (number, position), entry
 
     @classmethod
-    def restore(cls, document: Mapping[str, Any], loader: PartLoader | None, names: Loader | None = None) -> Archive:
+    def restore(cls, document: Mapping[str, Any], loader: PartLoader | None, names: Loader | None = None,
+                many_names: ManyLoader | None = None) -> Archive:
         """The archive a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
-        archive = cls(loader, names)
+        archive = cls(loader, names, many_names)
         archive.restored(document)
         return archive

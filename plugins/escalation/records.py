@@ -16,11 +16,12 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import OrderedDict, defaultdict, deque
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
-from gridcore.parts import stored_part
+from gridcore.parts import stored_documents, stored_part
 
 from . import timers
 from .archive import COLLECTION, EVENT, NAMES, Archive, entry_names
@@ -86,7 +87,7 @@ class Records:
         #: (``changed``): a checkpoint dumps only the incidents changed since the one before
         self.dumped: dict[str, dict[str, Any]] = {}
         #: closed incidents (in the store but for the newest)
-        self.archive = Archive(self.load_part, self.load_names)
+        self.archive = Archive(self.load_part, self.load_names, self.load_many_names)
         self._decoded: OrderedDict[tuple[int, int], Incident] = OrderedDict()
         #: the last ``active_between`` read: its span, the ``stamp`` it was read at, its incidents
         self._spanned: tuple[datetime, datetime, tuple[int, int], list[Incident]] | None = None
@@ -221,6 +222,10 @@ class Records:
     def load_names(self, name: str) -> dict[str, Any] | None:
         """Which sealed parts of the archive hold an entry answering to ``name``, from the store."""
         return self.engine.store.get(NAMES, name)
+
+    def load_many_names(self, names: Sequence[str]) -> Mapping[str, dict[str, Any]]:
+        """Which sealed parts of the archive hold an entry answering to each of ``names``, from the store at once (those with a document, by name)."""
+        return stored_documents(self.engine.store, NAMES, names)
 
     def close_out(self, incident: Incident) -> None:
         """``incident`` is closed: archive it with what was decided for it, and forget it."""

@@ -37,7 +37,7 @@ from attrs import define, field
 
 from gridcore.archive import PartArchive, Span, dump_span, load_span, overlaps
 from gridcore.partnames import Where
-from gridcore.parts import Loader, PartLoader
+from gridcore.parts import Loader, ManyLoader, PartLoader
 
 #: The store collection holding sealed parts of the archive.
 COLLECTION = "tasks.settled"
@@ -82,8 +82,9 @@ class Archive(PartArchive[Part]):
     FORMAT = FORMAT
     WHAT = "settled tasks"
 
-    def __init__(self, loader: PartLoader | None = None, names: Loader | None = None) -> None:
-        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS)
+    def __init__(self, loader: PartLoader | None = None, names: Loader | None = None,
+                 many_names: ManyLoader | None = None) -> None:
+        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS, many_names=many_names)
 
     @staticmethod
     def entry_names(entry: Mapping[str, Any]) -> list[str]:
@@ -127,6 +128,7 @@ class Archive(PartArchive[Part]):
             wanted.append(number)
         wanted.append(len(self.parts))
         for number in wanted:
+            found = []
             for position, entry in enumerate(self.entries(number)):
                 deadline = _deadline(entry)
                 if due is not None and not overlaps((deadline, deadline), *due):
@@ -135,12 +137,17 @@ class Archive(PartArchive[Part]):
                     done = _done(entry)
                     if done is None or done <= undone_at:
                         continue
-                if self.names.locate(str(entry["task"]["id"])) == (number, position):
+                found.append((position, entry, str(entry["task"]["id"])))
+            # (the ids of a part's entries asked of the store at once: ``PartNames.prefetch``)
+            self.names.prefetch(ident for _, _, ident in found)
+            for position, entry, ident in found:
+                if self.names.locate(ident) == (number, position):
                     yield (number, position), entry
 
     @classmethod
-    def restore(cls, document: Mapping[str, Any], loader: PartLoader | None, names: Loader | None) -> Archive:
+    def restore(cls, document: Mapping[str, Any], loader: PartLoader | None, names: Loader | None,
+                many_names: ManyLoader | None = None) -> Archive:
         """The archive a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
-        archive = cls(loader, names)
+        archive = cls(loader, names, many_names)
         archive.restored(document)
         return archive

@@ -59,6 +59,6 @@ def restore(state: TasksState, document: dict[str, Any]) -> None:
     try:
         state.open = {str(doc["id"]): load_task(doc) for doc in document["tasks"]}
         state.overdue = {str(ident): datetime.fromisoformat(when) for ident, when in document["overdue"]}
-        state.archive = Archive.restore(document["settled"], state.load_part, state.load_names)
+        state.archive = Archive.restore(document["settled"], state.load_part, state.load_names, state.load_many_names)
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"unreadable tasks checkpoint: {exc}") from exc

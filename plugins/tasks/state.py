@@ -15,13 +15,14 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.partnames import Where
-from gridcore.parts import stored_part
+from gridcore.parts import stored_documents, stored_part
 
 from . import checkpoint, judging
 from .archive import COLLECTION, NAMES, Archive
@@ -59,7 +60,7 @@ class TasksState:
         #: settled tasks with a part overdue and not done (what ``overdue`` lists), by id: their deadline
         self.overdue: dict[str, datetime] = {}
         #: settled tasks (in the store but for the newest)
-        self.archive = Archive(self.load_part, self.load_names)
+        self.archive = Archive(self.load_part, self.load_names, self.load_many_names)
         #: (deadline, task id) of tasks that may still fall due (and of some settled since)
         self._due: list[tuple[datetime, str]] = []
         #: (deadline, task id) of the open tasks, sorted: a period's tasks without a walk through all of them
@@ -178,6 +179,10 @@ class TasksState:
     def load_names(self, ident: str) -> dict[str, Any] | None:
         """Which sealed parts of the archive hold task ``ident``, from the store."""
         return self.engine.store.get(NAMES, ident)
+
+    def load_many_names(self, idents: Sequence[str]) -> Mapping[str, dict[str, Any]]:
+        """Which sealed parts of the archive hold each of the tasks ``idents``, from the store at once (those with a document, by name)."""
+        return stored_documents(self.engine.store, NAMES, idents)
 
     def known(self, ident: str) -> bool:
         """True if task ``ident`` was assigned (open or settled)."""
