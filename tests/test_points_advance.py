@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from gridcore.explain import RuleRef
 from gridcore.periods import add_months
-from gridcore_points.ledger import NEVER, Account, Calendar, Entry, PolicyAt, utc_key
+from gridcore_points.ledger import NEVER, NEVER_KEY, Account, Calendar, Entry, PolicyAt, utc_key
 from gridcore_points.policy import Expiry, PointsPolicy, Streak
 
 RULE = RuleRef("test.rules", 1, 1, "streak")
@@ -137,6 +137,44 @@ def test_current_earned_reads_the_counters_as_items_does(plan: list[tuple[int, i
     _, seen = _run(plan, sorted_once)
     for mine, theirs in seen:
         assert mine == theirs
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=steps)
+@example(plan=[(24, 1, 5, "a")] * 45 + [(300, 3, 1, "b")])
+def test_the_closing_kept_is_the_one_worked_out(plan: list[tuple[int, int, int, str]]) -> None:
+    """``Account.closing`` (next_due's latest end of the open spans and cap counters), once known, is kept as
+    credits, marks and advances change what is open: after each of them it is what ``_closing`` works out."""
+    closings = []
+
+    def checked(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+        for _ in range(2):  # (after the credits and marks since the last step, then after this advance)
+            assert account.closing in (None, account._closing())
+            if account.closing is not None:
+                closings.append(account.closing)
+            before = account.next_due()
+            account.closing = None
+            assert account.next_due() == before  # (worked out afresh: the same)
+            if _ == 0:
+                account.advance(until, policy_at, calendar)
+
+    _run(plan, checked)
+    if any(what != 0 for _, what, _, _ in plan):
+        assert closings
+
+
+def test_the_closing_kept_follows_marks_without_counters() -> None:
+    """Spans opened by marks alone (no cap counter) move the closing kept later, and it is NEVER once all ended."""
+    calendar = Calendar(CST)
+    account = Account("m1")
+    assert account.next_due() == NEVER_KEY and account.closing == NEVER_KEY
+    for days in (0, 3, 40, 100):
+        account.mark_active(START + timedelta(days=days), "a", calendar)
+        assert account.closing in (None, account._closing())
+        account.next_due()
+        assert account.closing == account._closing() != NEVER_KEY
+    account.advance(START + timedelta(days=800), lambda when, node: None, calendar)
+    assert not account.open_spans and account.closing == account._closing() == NEVER_KEY
 
 
 def test_a_daily_member_books_bonuses_and_expiries_both_ways() -> None:

@@ -330,6 +330,11 @@ class Account:
     lots_due_key: tuple[datetime, timedelta] | None = field(default=None, init=False, repr=False, eq=False)
     #: no period of a cap counter in ``earned`` ends before this ``utc_key`` (None: not known)
     earned_due: timedelta | None = field(default=None, init=False, repr=False, eq=False)
+    #: the latest end among the open spans and the cap counters' periods, a ``utc_key`` (``NEVER_KEY``:
+    #: none open; None: not known, worked out when ``next_due`` asks).  Kept as they change: a span or a
+    #: period added may move it later; ``advance`` drops only what ended by the moment it advances to,
+    #: when all that is left ends after it, so the latest end stays until nothing is left.
+    closing: timedelta | None = field(default=None, init=False, repr=False, eq=False)
     #: the lots and activity marks as a checkpoint wrote them, not read back yet (a
     #: restored account is read back when first booked on or advanced: ``unpacker``)
     packed: str | None = field(default=None, repr=False, eq=False)
@@ -419,9 +424,12 @@ class Account:
                 count = earned.get(scope)
                 if count is None:
                     count = earned[scope] = CapCount()
+                last = count.last
                 began = count.add(entry.amount, periods, ends)
-                if began is not None and self.earned_due is not None and began < self.earned_due:
-                    self.earned_due = began
+                if began is not None:
+                    if self.earned_due is not None and began < self.earned_due:
+                        self.earned_due = began
+                    self._closing_at(count.last, last)
 
     def earned_in(self, scope: str, period: str, label: str) -> int:
         """Points counted toward caps for ``scope`` in the ``period`` labelled ``label``."""
@@ -435,6 +443,7 @@ class Account:
             self.active[span] = end
             if span not in self.open_spans:
                 self.open_spans[span] = end
+                self._closing_at(shared_key(end))
                 if self.span_due is not None and end < self.span_due:
                     self.span_due = end
             self.span_node[span] = node
@@ -501,18 +510,35 @@ class Account:
         holds (``advanced_to`` is saved with it), so a state restored from a
         checkpoint sweeps each account when a replay would.
         """
+        closing = self.closing  # (asked after each event of an active member: kept, not worked out)
+        if closing is None:
+            closing = self.closing = self._closing()
+        due = min(self._lots_key(self._lots_due()), closing)
+        if due == NEVER_KEY or self.advanced_to is None:
+            return due
+        return max(due, self.advanced_to + IDLE)
+
+    def _closing(self) -> timedelta:
+        """The latest end among the open spans and the cap counters' periods (``NEVER_KEY``: none open)."""
         closing = NEVER_KEY
         spans, earned = self.open_spans, self.earned
-        if spans or earned:  # (the latest end among them: asked after each event of an active member)
+        if spans or earned:
             closing = shared_key(max(spans.values())) if spans else _DAWN
             for count in earned.values():
                 end = count.last
                 if end is not None and end > closing:
                     closing = end
-        due = min(self._lots_key(self._lots_due()), closing)
-        if due == NEVER_KEY or self.advanced_to is None:
-            return due
-        return max(due, self.advanced_to + IDLE)
+        return closing
+
+    def _closing_at(self, end: timedelta | None, before: timedelta | None = None) -> None:
+        """A span or a counter's periods now end at ``end`` (a counter's ended at ``before`` until now)."""
+        closing = self.closing
+        if closing is None:
+            return
+        if closing == NEVER_KEY or (before is not None and (end is None or end < before)):
+            self.closing = None  # (the first thing open, or an end moved earlier: worked out when asked)
+        elif end is not None and end > closing:
+            self.closing = end
 
     def _lots_key(self, moment: datetime) -> timedelta:
         """``utc_key`` of a lot's expiry, kept while the same lot comes first (for months, mostly)."""
@@ -569,6 +595,8 @@ class Account:
                     first = min(first, end)
             self.earned = kept
             self.earned_due = first
+            if not kept and not self.open_spans:
+                self.closing = NEVER_KEY
         if self.packed is not None:
             if self.packed_due > until and self._spans_due() > until:
                 return  # nothing due: left packed
@@ -594,6 +622,8 @@ class Account:
                 span_end, span = ended.pop()
                 del self.open_spans[span]
                 self.span_due = None
+                if not self.open_spans and not self.earned:
+                    self.closing = NEVER_KEY
                 self._judge_streak(span, span_end, policy_at, calendar, paying)
                 continue
             if lot_time is None:
