@@ -920,8 +920,9 @@ class Engine:
         """One read (a metric, a report, a roll-up: ``metric`` and ``report`` are each one): within it,
         ``stored_position`` asks the store once and gives that answer to the rest of the read.
 
-        Reads nest: the outermost one is the read.  A read does not write; if this
-        engine's own position moves within one (a refresh), the store is asked again.
+        Reads nest: the outermost one is the read.  A read appends no event (it may
+        keep a document, as an assessment saved); if this engine's own position moves
+        within one (a refresh), the store is asked again.
         """
         self._reads += 1
         try:

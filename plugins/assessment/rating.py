@@ -176,7 +176,8 @@ def assess(engine: Engine, period: str | Period, *, save: bool = True, cycle: st
     """
     rulesets = tuple((entry.effective, entry.ruleset.fingerprint, entry.node) for entry in engine.rulesets_in_force())
     key = ("assessment", period, cycle, engine.clock.now(), rulesets)
-    result = memo(engine, key, lambda: _assess(engine, period, cycle))
+    with engine.reading():  # one read: every metric of every rated node as at one moment
+        result = memo(engine, key, lambda: _assess(engine, period, cycle))
     if save:
         from .archive import save_assessment
 
