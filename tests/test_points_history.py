@@ -75,20 +75,32 @@ class Counting:
 
     def __init__(self, engine: Engine) -> None:
         self.parts: list[str] = []
+        self.calls = 0  # reads of the store that handed out parts
         get, get_text = engine.store.get, engine.store.get_text  # type: ignore[attr-defined]  # (SQLite)
+        get_texts = engine.store.get_texts  # type: ignore[attr-defined]
 
         def counted(collection: str, key: str) -> dict[str, Any] | None:
             if collection == COLLECTION:
                 self.parts.append(key)
+                self.calls += 1
             return get(collection, key)
 
         def counted_text(collection: str, key: str) -> str | None:
             if collection == COLLECTION:
                 self.parts.append(key)
+                self.calls += 1
             return get_text(collection, key)  # type: ignore[no-any-return]
+
+        def counted_texts(collection: str, keys: Any) -> dict[str, str]:
+            keys = list(keys)
+            if collection == COLLECTION:
+                self.parts.extend(keys)
+                self.calls += 1
+            return get_texts(collection, keys)  # type: ignore[no-any-return]
 
         engine.store.get = counted  # type: ignore[method-assign]
         engine.store.get_text = counted_text  # type: ignore[attr-defined]
+        engine.store.get_texts = counted_texts  # type: ignore[attr-defined]
 
 
 def test_opening_reads_no_part_and_a_month_reads_only_its_own(store: str) -> None:
@@ -110,6 +122,9 @@ def test_opening_reads_no_part_and_a_month_reads_only_its_own(store: str) -> Non
         april = api.statement(reader, "res1", "2025-04")
         everything = api.entries(reader, "res1")
         assert len(counting.parts) >= len(points.history.parts)  # res1's whole history reads every part
+        assert len(set(counting.parts)) == len(counting.parts)  # each once
+        # stored parts read READ_AHEAD at a time (one query for them), not one query each
+        assert counting.calls <= 2 + len(counting.parts) // 16 < len(counting.parts)
         assert april.opening == sum(e.amount for e in everything if e.time < april.start)
         assert april.closing == april.opening + sum(e.amount for e in april.entries)
         assert api.balance(reader, "res1") == sum(e.amount for e in everything)

@@ -125,7 +125,8 @@ def restore(state: Records, document: dict[str, Any]) -> None:
     """
     structure = _converter.structure
     try:
-        state.history = History.restore(document["history"], state.load_part, state.history.part_size)
+        state.history = History.restore(document["history"], state.load_part, state.history.part_size,
+                                        state.load_parts)
         rules = {str(key): RuleRef(str(file), int(line), int(column), str(text))
                  for key, file, line, column, text in document["rules"]}
         state.saved_rules = rules

@@ -9,14 +9,14 @@ periods), with the queries booking and checks share.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
 from gridcore.events import ActivityRecorded, Event
-from gridcore.parts import stored_part
+from gridcore.parts import stored_part, stored_parts
 
 from .accounts import Accounts
 from .facts import Facts, MemberRecord, NodeRecord
@@ -38,7 +38,7 @@ class Records:
         self.tz = engine.community.tz
         self.calendar = Calendar(self.tz)
         #: every entry booked, in booking order (mostly in the store; see history.py).
-        self.history = History(self.load_part)
+        self.history = History(self.load_part, many=self.load_parts)
         #: by member (those restored from a checkpoint are built when first used: accounts.py)
         self.accounts = Accounts(self.history)
         #: members whose account was handed out for booking since the last checkpoint (checkpoint.py)
@@ -279,6 +279,10 @@ class Records:
     def load_part(self, key: str) -> dict[str, Any] | str | None:
         """A sealed part of the history, from the store (its text where the store gives it)."""
         return stored_part(self.engine.store, COLLECTION, key)
+
+    def load_parts(self, keys: Sequence[str]) -> Mapping[str, dict[str, Any] | str]:
+        """Sealed parts of the history, from the store at once (``stored_parts``), by key."""
+        return stored_parts(self.engine.store, COLLECTION, keys)
 
     def name_of(self, member: str) -> str:
         """The member's name (roster or resident registration), else the id."""
