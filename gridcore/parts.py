@@ -78,7 +78,22 @@ def read_entries(loader: PartLoader | None, cache: PartCache[list[E]], key: str,
     found = cache.get(key)
     if found is not None:
         return found
-    doc = read_part(loader, key, collection=collection, what=what)
+    return _cached_entries(read_part(loader, key, collection=collection, what=what), cache, key,
+                           collection=collection, what=what, format=format)
+
+
+def read_many_entries(loader: PartsLoader | None, cache: PartCache[list[E]], keys: Sequence[str], *,
+                      collection: str, what: str, format: int | str) -> None:
+    """The parts stored under ``keys`` read at once (``read_parts``) and their ``entries`` kept in
+    ``cache``, each checked as ``read_entries`` checks one (a part ``cache`` holds is not read again)."""
+    wanted = [key for key in dict.fromkeys(keys) if cache.get(key) is None]
+    found = read_parts(loader, wanted, collection=collection, what=what)
+    for key in wanted:
+        _cached_entries(found[key], cache, key, collection=collection, what=what, format=format)
+
+
+def _cached_entries(doc: dict[str, Any], cache: PartCache[list[E]], key: str, *, collection: str, what: str,
+                    format: int | str) -> list[E]:
     if doc.get("format") != format:
         raise StoreError(f"the {what} part {key} in the store's {collection!r} collection is of format "
                          f"{doc.get('format')!r}, expected {format}; rebuild the state (gridcore rebuild)")

@@ -29,8 +29,8 @@ class Patrols(PartArchive[Part]):
     FORMAT = 1
     WHAT = "patrols"
 
-    def __init__(self, loader: Loader | None = None, names: Loader | None = None) -> None:
-        super().__init__(loader, names, part_size=3, cached_parts=2)
+    def __init__(self, loader: Loader | None = None, names: Loader | None = None, many_parts: Any = None) -> None:
+        super().__init__(loader, names, part_size=3, cached_parts=2, many_parts=many_parts)
 
     @staticmethod
     def entry_names(entry: Any) -> list[str]:
@@ -112,3 +112,26 @@ def test_spans() -> None:
     assert load_span(dump_span((first, last))) == (first, last) and load_span(dump_span(None)) is None
     assert overlaps((first, last), last, None) and not overlaps((first, last), None, first)
     assert not overlaps(None, None, None)
+
+
+def test_walk_reads_stored_parts_as_many_at_once_as_the_cache_keeps() -> None:
+    store = Store()
+    archive = Patrols(store.parts.get, store.names.get)
+    for n in range(16):
+        archive.add({"id": f"p{n}", "n": n})
+    document = store.save(archive)  # five parts stored, one entry open
+    calls: list[list[str]] = []
+
+    def many(keys: Any) -> dict[str, Any]:
+        calls.append(list(keys))
+        return {key: store.parts[key] for key in keys if key in store.parts}
+
+    plain = store.restored(document)
+    batched = Patrols(store.parts.get, store.names.get, many)
+    batched.restored(document)
+    numbers = [0, 1, 3, 4, 5]  # (5: the open part)
+    assert [(n, e) for n, e in batched.walk(numbers)] == [(n, plain.entries(n)) for n in numbers]
+    assert [len(keys) for keys in calls] == [2, 2]  # parts 0-1, then 3-4: two a call (the cache keeps two)
+    store.parts[str(batched.parts[2].key)]["entries"][0]["n"] = 99  # altered in the store
+    with pytest.raises(StoreError, match="altered"):
+        list(batched.walk([2]))

@@ -178,11 +178,18 @@ def test_a_period_s_metrics_read_only_the_parts_of_that_period(store: str) -> No
         read: list[str] = []
         loader = archive.loader
 
+        many = archive.many_parts
+
         def counting(key: str) -> Any:
             read.append(key)
             return loader(key)
 
+        def counting_many(keys: Any) -> Any:
+            read.extend(keys)
+            return many(keys)
+
         archive.loader = counting
+        archive.many_parts = counting_many  # (a period's parts are read at once: ``walk``)
         # I1 and I3 (closed on the first two days) are in the one sealed part; I4 in the newest, in memory
         third_day = (hours(47), hours(60))
         assert engine.metric("closure_within_limit", "yq", *third_day).value == 100  # I4, closed within limits

@@ -44,7 +44,7 @@ from typing import Any
 from attrs import define, field
 
 from gridcore.archive import PartArchive, Span, dump_span, load_span, overlaps
-from gridcore.parts import Loader, ManyLoader, PartLoader
+from gridcore.parts import Loader, ManyLoader, PartLoader, PartsLoader
 
 #: The store collection holding sealed parts of the archive.
 COLLECTION = "escalation.closed"
@@ -110,8 +110,9 @@ class Archive(PartArchive[Part]):
     WHAT = "closed incidents"
 
     def __init__(self, loader: PartLoader | None = None, names: Loader | None = None,
-                 many_names: ManyLoader | None = None) -> None:
-        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS, many_names=many_names)
+                 many_names: ManyLoader | None = None, many_parts: PartsLoader | None = None) -> None:
+        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS, many_names=many_names,
+                         many_parts=many_parts)
 
     entry_names = staticmethod(entry_names)
 
@@ -156,9 +157,9 @@ class Archive(PartArchive[Part]):
                   if (reported is None or overlaps(part.reported, *reported))
                   and (active is None or overlaps(part.active, *active))]
         wanted.append(len(self.parts))  # the open part: no span kept, its entries are checked one by one
-        for number in wanted:
+        for number, entries in self.walk(wanted):
             found = []
-            for position, entry in enumerate(self.entries(number)):
+            for position, entry in enumerate(entries):
                 incident = entry.get("incident")
                 if incident is None:
                     continue
@@ -177,8 +178,8 @@ class Archive(PartArchive[Part]):
 
     @classmethod
     def restore(cls, document: Mapping[str, Any], loader: PartLoader | None, names: Loader | None = None,
-                many_names: ManyLoader | None = None) -> Archive:
+                many_names: ManyLoader | None = None, many_parts: PartsLoader | None = None) -> Archive:
         """The archive a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
-        archive = cls(loader, names, many_names)
+        archive = cls(loader, names, many_names, many_parts)
         archive.restored(document)
         return archive

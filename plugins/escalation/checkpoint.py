@@ -357,7 +357,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         state.escalation_index = {str(k): (str(v[0]), int(v[1])) for k, v in document["escalation_index"].items()}
         state.decisions = {str(k): _converter.structure(v, Explanation) for k, v in document["decisions"].items()}
         state.archive = Archive.restore(document["closed"], state.load_part, state.load_names,
-                                        state.load_many_names)
+                                        state.load_many_names, state.load_parts)
         state._decoded.clear()
     except (KeyError, TypeError, IndexError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
-from gridcore.parts import stored_documents, stored_part
+from gridcore.parts import stored_documents, stored_part, stored_parts
 
 from . import timers
 from .archive import COLLECTION, EVENT, NAMES, Archive, entry_names
@@ -87,7 +87,7 @@ class Records:
         #: (``changed``): a checkpoint dumps only the incidents changed since the one before
         self.dumped: dict[str, dict[str, Any]] = {}
         #: closed incidents (in the store but for the newest)
-        self.archive = Archive(self.load_part, self.load_names, self.load_many_names)
+        self.archive = Archive(self.load_part, self.load_names, self.load_many_names, self.load_parts)
         self._decoded: OrderedDict[tuple[int, int], Incident] = OrderedDict()
         #: the last ``active_between`` read: its span, the ``stamp`` it was read at, its incidents
         self._spanned: tuple[datetime, datetime, tuple[int, int], list[Incident]] | None = None
@@ -218,6 +218,10 @@ class Records:
     def load_part(self, key: str) -> dict[str, Any] | str | None:
         """A sealed part of the archive, from the store (its text where the store gives it)."""
         return stored_part(self.engine.store, COLLECTION, key)
+
+    def load_parts(self, keys: Sequence[str]) -> Mapping[str, dict[str, Any] | str]:
+        """Sealed parts of the archive, from the store at once (``stored_parts``), by key."""
+        return stored_parts(self.engine.store, COLLECTION, keys)
 
     def load_names(self, name: str) -> dict[str, Any] | None:
         """Which sealed parts of the archive hold an entry answering to ``name``, from the store."""
