@@ -264,18 +264,15 @@ def surely_in_time_order(lines: Iterable[bytes]) -> bool:
     refused line may make a file in order look out of order: False then
     only says to ask ``in_time_order``.
     """
-    last: tuple[datetime, str] | None = None
-    for number, raw in enumerate(lines, 1):
-        key = _line_key(raw)
-        if key is _PARSE:
-            found = parse_line(raw, first=number == 1)
-            key = _order_key(found) if isinstance(found, dict) else None
-        if key is None:
-            continue
-        if last is not None and key < last:
-            return False
-        last = key
-    return True
+    def keys() -> Iterator[tuple[datetime, str] | None]:
+        for number, raw in enumerate(lines, 1):
+            key = _line_key(raw)
+            if key is _PARSE:
+                found = parse_line(raw, first=number == 1)
+                key = _order_key(found) if isinstance(found, dict) else None
+            yield key
+
+    return _never_back(keys())
 
 
 def in_time_order(lines: Iterable[bytes], name: str) -> bool:
@@ -283,9 +280,14 @@ def in_time_order(lines: Iterable[bytes], name: str) -> bool:
 
     Lines that cannot be events are not counted: they are refused wherever they are.
     """
+    return _never_back(None if isinstance(found, BadLine) else _order_key(found.doc)
+                       for found in read_events(lines, name))
+
+
+def _never_back(keys: Iterable[tuple[datetime, str] | None]) -> bool:
+    """True if the keys (None: a line not counted) never go back."""
     last: tuple[datetime, str] | None = None
-    for found in read_events(lines, name):
-        key = None if isinstance(found, BadLine) else _order_key(found.doc)
+    for key in keys:
         if key is None:
             continue
         if last is not None and key < last:
