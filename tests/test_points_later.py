@@ -241,3 +241,34 @@ def test_caught_up_is_false_while_refresh_applies_another_writers_events(sql: St
     finally:
         first.close()
         second.close()
+
+
+SECOND_WRITER = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_points_later import mediation, points_engine, redeem
+with points_engine({url!r}, community=False) as second:
+    second.record_many([mediation("m2", 10, 2), redeem("rice", 11, "rice")])
+"""
+
+
+def test_a_redemption_before_spending_stored_by_another_process_is_refused(sql: StoreFactory) -> None:
+    """The same race with the other writer a real process: its spending lands after ``first`` opened,
+    so ``first`` is caught up on what it has read, and the conditional append makes it judge again."""
+    import subprocess
+    import sys
+
+    url = sql.url()
+    with points_engine(url) as setup:
+        setup.record(mediation("m1", 0, 3))  # 36 points
+    first = points_engine(url, community=False)
+    try:
+        code = SECOND_WRITER.format(tests=str(Path(__file__).parent), url=url)
+        subprocess.run([sys.executable, "-c", code], check=True)
+        assert first.caught_up and first.store.contains("rice")  # stored by the other process, not read
+        with pytest.raises(EventRefused) as refused:
+            first.record(redeem("towel", 5, "towel"))
+        assert refused.value.reasons == [too_early("towel", 5)]
+        assert first.caught_up and not first.store.contains("towel")
+    finally:
+        first.close()
