@@ -41,7 +41,9 @@ def ingested(tmp_path: Path, name: str, lines: list[str], chunk: int, monkeypatc
     assert code == 1  # a line that is not JSON, at least
     with Engine.open(store=store, read_only=True) as engine:
         stored = {doc["id"]: doc for doc in engine.store.events()}
-    views = [run(*command, "--store", store)[1]
+    # at a fixed time: "incidents list" shows each open incident's age from now, so on the system clock two
+    # runs a minute apart differ (the two ingests' views were compared across a minute's turn, now and then)
+    views = [run(*command, "--store", store, "--now", "2025-02-01T00:00+08:00")[1]
              for command in (("points", "board", "yq", "--month", "2025-01"), ("incidents", "list"), ("assess",))]
     return out + err.replace(f"{name}.jsonl", "FILE"), stored, views
 
