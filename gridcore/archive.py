@@ -17,14 +17,34 @@ is sealed and written in a checkpoint, and what an entry answers to, and
 adds its own reads (``current``).  Parts are cut by count only and never
 change: a later entry for the same name supersedes an earlier one, and a
 late event that changes history gives new parts from where it landed on.
+
+An archive made with a ``chapter_size`` keeps in memory (and in its
+checkpoints) only its newest sealed parts: once ``2 * chapter_size`` stored
+parts are held, the oldest ``chapter_size`` of them become a *chapter*, one
+document in the same collection (``{"format": ..., "parts": [row, ...]}``,
+each part as ``part_row`` writes it, under the SHA-256 of its text), and the
+archive keeps of it only a summary: its key, the number of its first part,
+how many parts it holds, what ``merged`` makes of them (the count of their
+entries and the times they span, to pass the chapter over on reading) and a
+filter of its parts' keys (1,024 bits, three a key: whether a name's document
+can name one of them without reading the chapter).  A chapter is read back
+(and checked against its key) when a read reaches one of its parts; chapters
+are cut at every ``chapter_size`` parts from the first, so a store's
+chapters are the same whether the archive was built in one replay or restored
+from a checkpoint.  What is kept in memory then grows by one summary per
+``chapter_size`` parts (about 400 bytes per 3,200 closed incidents), not by a
+row per part.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from .errors import StoreError
 from .partnames import PartNames, Where
 from .parts import (
     Loader,
@@ -36,6 +56,7 @@ from .parts import (
     part_text,
     read_entries,
     read_many_entries,
+    read_part,
     text_key,
 )
 
@@ -56,6 +77,34 @@ class SealedPart(Protocol):
 
 P = TypeVar("P", bound=SealedPart)
 
+#: Chapters whose parts are kept in memory after they were read (the least recently read go first).
+CACHED_CHAPTERS = 2
+#: Bits of a chapter's filter of its parts' keys (``key_bits``).
+FILTER_BITS = 1024
+
+
+def key_bits(key: str) -> int:
+    """The bits a part's key sets in a chapter's filter: three, read from its first hex digits (a key is
+    the SHA-256 of the part's text, so they are as good as random)."""
+    return (1 << (int(key[0:3], 16) % FILTER_BITS)) | (1 << (int(key[3:6], 16) % FILTER_BITS)) | (
+        1 << (int(key[6:9], 16) % FILTER_BITS))
+
+
+class Chapter(Generic[P]):
+    """Sealed parts of an archive stored as one document, as the archive keeps them in memory."""
+
+    __slots__ = ("count", "first", "mask", "summary")
+
+    def __init__(self, summary: P, first: int, count: int, mask: int) -> None:
+        #: what ``merged`` made of its parts, with the chapter's key
+        self.summary = summary
+        #: the number of its first part
+        self.first = first
+        #: how many parts it holds
+        self.count = count
+        #: the filter of its parts' keys (``key_bits`` of each, or-ed)
+        self.mask = mask
+
 
 class PartArchive(Generic[P]):
     """The entries of one plugin state, in the order they were made: sealed parts, then the open part."""
@@ -68,19 +117,30 @@ class PartArchive(Generic[P]):
     WHAT: ClassVar[str]
 
     def __init__(self, loader: PartLoader | None, names: Loader | None, *, part_size: int, cached_parts: int,
-                 many_names: ManyLoader | None = None, many_parts: PartsLoader | None = None) -> None:
+                 many_names: ManyLoader | None = None, many_parts: PartsLoader | None = None,
+                 chapter_size: int | None = None) -> None:
         #: reads a sealed part from the store by its key (None: nothing was stored)
         self.loader = loader
         #: reads several sealed parts at once (``walk``; None: one ``loader`` call each)
         self.many_parts = many_parts
         self.cached_parts = cached_parts
         self.part_size = part_size
+        #: stored parts put in a chapter at a time (None: every sealed part stays in memory)
+        self.chapter_size = chapter_size
+        #: the sealed parts kept in memory, numbered from ``first`` on (the older ones are in ``chapters``)
         self.parts: list[P] = []
+        self.first = 0
+        self.chapters: list[Chapter[P]] = []
         self.open: list[dict[str, Any]] = []
+        #: entries of the sealed parts, chapters' included
+        self._sealed_entries = 0
         #: where the newest entry answering to each name is (the stored parts' names are in the store;
         #: ``many_names`` reads several names' documents at once: ``PartNames.prefetch``)
         self.names = PartNames(names, many_names)
+        self.names.older = self._older
         self._cache: PartCache[list[dict[str, Any]]] = PartCache(cached_parts, by_items=False)
+        #: the parts of the chapters read last, by the chapter's key
+        self._chapter_parts: OrderedDict[str, list[P]] = OrderedDict()
 
     # ------------------------------------------------------------ what a plugin says
 
@@ -102,17 +162,27 @@ class PartArchive(Generic[P]):
         """The part ``part_row`` wrote."""
         raise NotImplementedError
 
+    def merged(self, parts: list[P]) -> P:
+        """What a chapter of ``parts`` keeps of them (their entries' count, the times they span: what
+        passes the parts over on reading), without a key: needed only with a ``chapter_size``."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------ writing
 
     @property
     def size(self) -> int:
         """How many entries were ever made (it only grows)."""
-        return sum(p.count for p in self.parts) + len(self.open)
+        return self._sealed_entries + len(self.open)
+
+    @property
+    def sealed_count(self) -> int:
+        """How many parts were sealed (the open part's number)."""
+        return self.first + len(self.parts)
 
     def add(self, entry: dict[str, Any]) -> None:
         """Append an entry (it supersedes the earlier entries answering to its names)."""
         self.open.append(entry)
-        self.names.note(self.entry_names(entry), (len(self.parts), len(self.open) - 1))
+        self.names.note(self.entry_names(entry), (self.first + len(self.parts), len(self.open) - 1))
         if len(self.open) >= self.part_size:
             self.seal()
 
@@ -120,7 +190,9 @@ class PartArchive(Generic[P]):
         """Close the open part (it is written to the store at the next save)."""
         if not self.open:
             return
-        self.parts.append(self.sealed(self.open))
+        part = self.sealed(self.open)
+        self.parts.append(part)
+        self._sealed_entries += part.count
         self.open = []
 
     # ------------------------------------------------------------ reading
@@ -130,11 +202,75 @@ class PartArchive(Generic[P]):
         where = self.names.locate(name)
         return None if where is None else (where, self.entries(where[0])[where[1]])
 
+    def part(self, number: int) -> P:
+        """Sealed part ``number``, from its chapter (read from the store if need be) if it is in one."""
+        if number >= self.first:
+            return self.parts[number - self.first]
+        if number < 0:
+            raise IndexError(number)
+        chapter = self.chapters[bisect.bisect_right(self.chapters, number, key=lambda c: c.first) - 1]
+        return self.chapter_parts(chapter)[number - chapter.first]
+
+    def numbered(self, keep: Callable[[P], bool]) -> list[int]:
+        """The numbers of the sealed parts ``keep`` holds true of, oldest first; a chapter is read only if
+        ``keep`` holds true of what ``merged`` made of its parts (so ``keep`` must hold of that whenever
+        it holds of one of them)."""
+        out = []
+        for chapter in self.chapters:
+            if keep(chapter.summary):
+                out.extend(chapter.first + n for n, part in enumerate(self.chapter_parts(chapter)) if keep(part))
+        first = self.first
+        out.extend(first + n for n, part in enumerate(self.parts) if keep(part))
+        return out
+
+    def chapter_parts(self, chapter: Chapter[P]) -> list[P]:
+        """The parts of ``chapter``, read from the store (checked against its key) unless kept."""
+        key = chapter.summary.key
+        assert key is not None
+        found = self._chapter_parts.get(key)
+        if found is not None:
+            self._chapter_parts.move_to_end(key)
+            return found
+        what = f"{self.WHAT}' chapter"
+        doc = read_part(self.loader, key, collection=self.COLLECTION, what=what)
+        if doc.get("format") != self.FORMAT or not isinstance(doc.get("parts"), list):
+            raise StoreError(f"the {what} {key} in the store's {self.COLLECTION!r} collection is not a chapter "
+                             f"of format {self.FORMAT}; rebuild the state (gridcore rebuild)")
+        found = [self.part_from_row(row) for row in doc["parts"]]
+        if len(found) != chapter.count:
+            raise StoreError(f"the {what} {key} in the store's {self.COLLECTION!r} collection holds "
+                             f"{len(found)} parts, not {chapter.count}; rebuild the state (gridcore rebuild)")
+        self._keep_chapter(key, found)
+        return found
+
+    def _keep_chapter(self, key: str, parts: list[P]) -> None:
+        self._chapter_parts[key] = parts
+        self._chapter_parts.move_to_end(key)
+        while len(self._chapter_parts) > CACHED_CHAPTERS:
+            self._chapter_parts.popitem(last=False)
+
+    def _older(self, parts: Mapping[str, Any]) -> Where | None:
+        """Where the newest entry is among the chapters' parts, for a name whose document names the parts
+        ``parts`` (key -> position of its entry); None if no chapter holds one of them (``PartNames``)."""
+        if not self.chapters:
+            return None
+        wanted = [(key, key_bits(key)) for key in parts]
+        for chapter in reversed(self.chapters):
+            if not any(chapter.mask & bits == bits for _, bits in wanted):
+                continue
+            best = None
+            for offset, part in enumerate(self.chapter_parts(chapter)):
+                if part.key in parts:
+                    best = offset, part.key
+            if best is not None:
+                return chapter.first + best[0], int(parts[best[1]])
+        return None
+
     def entries(self, number: int) -> list[dict[str, Any]]:
-        """The entries of part ``number`` (``len(parts)``: the open part), read from the store if need be."""
-        if number == len(self.parts):
+        """The entries of part ``number`` (``sealed_count``: the open part), read from the store if need be."""
+        if number == self.first + len(self.parts):
             return self.open
-        part = self.parts[number]
+        part = self.part(number)
         if part.entries is not None:
             return part.entries
         assert part.key is not None
@@ -145,12 +281,13 @@ class PartArchive(Generic[P]):
         """``(number, entries(number))`` for each of ``numbers`` in turn: a stored part not cached is
         read with the next ones not cached (as many as the cache keeps) in one call (``many_parts``),
         not one each (a quarter's closed incidents: about 117 parts)."""
+        sealed = self.sealed_count
         for at, number in enumerate(numbers):
-            if self.many_parts is not None and number < len(self.parts):
-                part = self.parts[number]
+            if self.many_parts is not None and number < sealed:
+                part = self.part(number)
                 if part.entries is None and part.key is not None and self._cache.get(part.key) is None:
-                    keys = [self.parts[n].key for n in numbers[at:] if n < len(self.parts)
-                            and self.parts[n].entries is None][:self.cached_parts]
+                    keys = [p.key for p in (self.part(n) for n in numbers[at:] if n < sealed)
+                            if p.entries is None][:self.cached_parts]
                     read_many_entries(self.many_parts, self._cache, [k for k in keys if k is not None],
                                       collection=self.COLLECTION, what=f"{self.WHAT}'", format=self.FORMAT)
             yield number, self.entries(number)
@@ -166,7 +303,7 @@ class PartArchive(Generic[P]):
         memory and their keys are computed all the same.
         """
         stored: list[tuple[int, str, list[list[str]]]] = []
-        for number, part in enumerate(self.parts):
+        for number, part in enumerate(self.parts, self.first):
             if part.entries is None:
                 continue
             doc = {"format": self.FORMAT, "entries": part.entries}
@@ -179,30 +316,72 @@ class PartArchive(Generic[P]):
         if stored:
             assert names is not None
             self.names.stored(stored, names, self._forget(stored))
-        return {"format": self.FORMAT, "parts": [self.part_row(p) for p in self.parts], "open": self.open}
+        if self.chapter_size is not None and writer is not None and names is not None:
+            self._make_chapters(writer)
+        document: dict[str, Any] = {"format": self.FORMAT}
+        if self.chapter_size is not None:
+            document["chapters"] = [[*self.part_row(c.summary), c.count, format(c.mask, "x")] for c in self.chapters]
+        document["parts"] = [self.part_row(p) for p in self.parts]
+        document["open"] = self.open
+        return document
+
+    def _make_chapters(self, writer: Writer) -> None:
+        """While ``2 * chapter_size`` stored parts are held, the oldest ``chapter_size`` go to a chapter."""
+        size = self.chapter_size
+        assert size is not None and size > 0
+        while len(self.parts) >= 2 * size and all(p.entries is None and p.key is not None for p in self.parts[:size]):
+            moved = self.parts[:size]
+            doc = {"format": self.FORMAT, "parts": [self.part_row(p) for p in moved]}
+            text = part_text(doc)
+            key = text_key(text)
+            writer(key, text, doc)
+            summary = self.merged(moved)
+            summary.key = key
+            mask = 0
+            for part in moved:
+                assert part.key is not None
+                mask |= key_bits(part.key)
+            self.chapters.append(Chapter(summary, self.first, size, mask))
+            self._keep_chapter(key, moved)
+            self.names.chaptered({str(p.key): n for n, p in enumerate(moved, self.first)}, key)
+            del self.parts[:size]
+            self.first += size
 
     def _forget(self, stored: list[tuple[int, str, list[list[str]]]]) -> Iterator[tuple[Where, list[str]]]:
         """Once the names of the parts just stored are written (this runs when first read from):
         their entries leave memory, and what is left unstored is given (else they are stored again)."""
         for number, _, _ in stored:
-            self.parts[number].entries = None
+            self.parts[number - self.first].entries = None
         yield from self._unstored()
 
     def _unstored(self) -> Iterator[tuple[Where, list[str]]]:
         """Where each entry not yet in the store is, with its names, oldest first."""
-        for number, part in enumerate(self.parts):
+        for number, part in enumerate(self.parts, self.first):
             for position, entry in enumerate(part.entries or ()):
                 yield (number, position), self.entry_names(entry)
         for position, entry in enumerate(self.open):
-            yield (len(self.parts), position), self.entry_names(entry)
+            yield (self.first + len(self.parts), position), self.entry_names(entry)
 
     def restored(self, document: Mapping[str, Any]) -> None:
         """Take what a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
         if document.get("format") != self.FORMAT:
             raise ValueError(f"{self.WHAT} of format {document.get('format')!r}, expected {self.FORMAT}")
+        if (self.chapter_size is not None) != ("chapters" in document):
+            raise ValueError(f"{self.WHAT} {'without' if self.chapter_size is not None else 'with'} chapters")
+        self.chapters = []
+        first = 0
+        for row in document.get("chapters", ()):
+            summary = self.part_from_row(row[:-2])
+            count = int(row[-2])
+            self.chapters.append(Chapter(summary, first, count, int(row[-1], 16)))
+            first += count
+        self.first = first
         self.parts = [self.part_from_row(row) for row in document["parts"]]
+        self._sealed_entries = sum(c.summary.count for c in self.chapters) + sum(p.count for p in self.parts)
         self.open = [dict(entry) for entry in document["open"]]
-        self.names.restore({str(p.key): n for n, p in enumerate(self.parts)}, self._unstored())
+        self._chapter_parts.clear()
+        self.names.restore({str(p.key): n for n, p in enumerate(self.parts, first)}, self._unstored(),
+                           [str(c.summary.key) for c in self.chapters])
 
 
 def overlaps(span: Span | None, start: datetime | None, end: datetime | None) -> bool:

@@ -147,8 +147,16 @@ class PartNames:
         self.loader = loader
         #: reads several names' documents at once (``prefetch``; None: one ``loader`` call each)
         self.many = many
-        #: key -> number of each part of this archive whose names are in the store
+        #: key -> number of each part of this archive whose names are in the store (but for those in the
+        #: archive's chapters: ``older``)
         self.numbers: dict[str, int] = {}
+        #: where the newest entry is among the parts of the archive's chapters, for a name whose document
+        #: names the parts given (key -> position); None if none of them (``PartArchive`` sets it)
+        self.older: Callable[[Mapping[str, Any]], Where | None] | None = None
+        #: True once some stored parts are in chapters (not in ``numbers``)
+        self.chaptered_any = False
+        #: True while ``SEEN`` knows the names of every part in the archive's chapters
+        self._chapters_seen = True
         #: names of the entries not yet in the store (the newest parts and the open one)
         self._recent: dict[str, Where] = {}
         #: what the store said of names: where the newest entry is, None (the name has no document), or
@@ -173,7 +181,7 @@ class PartNames:
             self._asked.move_to_end(name)
             kept = self._asked[name]
             return kept if isinstance(kept, tuple) else None
-        if self.loader is None or not self.numbers:
+        if self.loader is None or not (self.numbers or self.chaptered_any):
             return None  # (nothing of this archive is stored: not asked, not kept)
         if self._seen and not SEEN.may_hold(name):
             return None  # (no stored part of this archive answers to it: the store would say so too)
@@ -191,7 +199,7 @@ class PartNames:
         part's entries, not one per name (a round trip each on PostgreSQL).
         ``locate`` then answers exactly as it would have without it.
         """
-        if self.many is None or self.loader is None or not self.numbers:
+        if self.many is None or self.loader is None or not (self.numbers or self.chaptered_any):
             return
         asked, recent, stored = self._asked, self._recent, self._stored
         seen = self._seen
@@ -214,6 +222,8 @@ class PartNames:
             number = self.numbers.get(key)
             if number is not None and (best is None or number > best[0]):
                 best = (number, int(position))
+        if best is None and self.chaptered_any and self.older is not None:
+            best = self.older(doc["parts"])  # (the parts in chapters are older than every one in ``numbers``)
         return best if best is not None else False
 
     def _keep(self, name: str, said: Where | None | bool) -> None:
@@ -246,7 +256,7 @@ class PartNames:
         for number, key, written in parts:
             self.numbers[key] = number
             SEEN.add(key, written)
-        self._seen = SEEN.covers(self.numbers)
+        self._seen = self._chapters_seen and SEEN.covers(self.numbers)
         stored = self._stored
         for name in newest:
             self._asked.pop(name, None)  # (what the store said of it before is out of date)
@@ -277,10 +287,29 @@ class PartNames:
         if docs:
             writer(docs)
 
-    def restore(self, keys: Mapping[str, int], unstored: Iterable[tuple[Where, Iterable[str]]]) -> None:
-        """Restored from a checkpoint: the stored parts (key -> number) and the entries not stored."""
+    def chaptered(self, parts: Mapping[str, int], chapter: str) -> None:
+        """Stored parts (key -> number) were put in the archive's chapter ``chapter``: they are no longer
+        in ``numbers`` (``older`` finds them); ``SEEN`` is told the chapter's names are known where those of
+        each of its parts are."""
+        for key, number in parts.items():
+            if self.numbers.get(key) == number:
+                del self.numbers[key]
+        self.chaptered_any = True
+        if SEEN.covers(parts):
+            SEEN.add(chapter, ())  # (the chapter's names are its parts' names, every one of them added)
+        else:
+            self._chapters_seen = False
+        self._seen = self._chapters_seen and SEEN.covers(self.numbers)
+
+    def restore(self, keys: Mapping[str, int], unstored: Iterable[tuple[Where, Iterable[str]]],
+                chapters: Iterable[str] = ()) -> None:
+        """Restored from a checkpoint: the stored parts (key -> number) and the entries not stored (and the
+        keys of the archive's chapters, which hold the older stored parts)."""
         self.numbers = dict(keys)
-        self._seen = SEEN.covers(self.numbers)
+        chapters = list(chapters)
+        self.chaptered_any = bool(chapters)
+        self._chapters_seen = SEEN.covers(chapters)
+        self._seen = self._chapters_seen and SEEN.covers(self.numbers)
         self._recent = {}
         for where, names in unstored:
             self.note(names, where)

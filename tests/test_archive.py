@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gridcore import StoreError
-from gridcore.archive import PartArchive, dump_span, load_span, overlaps
+from gridcore.archive import PartArchive, dump_span, key_bits, load_span, overlaps
 from gridcore.parts import Loader
 
 
@@ -29,8 +29,9 @@ class Patrols(PartArchive[Part]):
     FORMAT = 1
     WHAT = "patrols"
 
-    def __init__(self, loader: Loader | None = None, names: Loader | None = None, many_parts: Any = None) -> None:
-        super().__init__(loader, names, part_size=3, cached_parts=2, many_parts=many_parts)
+    def __init__(self, loader: Loader | None = None, names: Loader | None = None, many_parts: Any = None,
+                 chapter_size: int | None = None) -> None:
+        super().__init__(loader, names, part_size=3, cached_parts=2, many_parts=many_parts, chapter_size=chapter_size)
 
     @staticmethod
     def entry_names(entry: Any) -> list[str]:
@@ -46,16 +47,20 @@ class Patrols(PartArchive[Part]):
     def part_from_row(cls, row: list[Any]) -> Part:
         return Part(int(row[1]), key=str(row[0]))
 
+    def merged(self, parts: list[Part]) -> Part:
+        return Part(sum(p.count for p in parts))
+
 
 class Store:
     """Two collections in dicts: the parts and the names."""
 
-    def __init__(self) -> None:
+    def __init__(self, chapter_size: int | None = None) -> None:
         self.parts: dict[str, dict[str, Any]] = {}
         self.names: dict[str, dict[str, Any]] = {}
+        self.chapter_size = chapter_size
 
     def restored(self, document: dict[str, Any]) -> Patrols:
-        archive = Patrols(self.parts.get, self.names.get)
+        archive = Patrols(self.parts.get, self.names.get, chapter_size=self.chapter_size)
         archive.restored(document)
         return archive
 
@@ -68,11 +73,12 @@ class Store:
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcde"), st.integers(0, 9)), max_size=20),
-       st.sets(st.integers(0, 20), max_size=4))
+       st.sets(st.integers(0, 20), max_size=4), st.sampled_from([None, 1, 2]))
 def test_after_saves_and_restores_every_name_finds_its_newest_entry(adds: list[tuple[str, int]],
-                                                                    saves_after: set[int]) -> None:
-    store = Store()
-    archive = Patrols(store.parts.get, store.names.get)
+                                                                    saves_after: set[int],
+                                                                    chapter_size: int | None) -> None:
+    store = Store(chapter_size)
+    archive = Patrols(store.parts.get, store.names.get, chapter_size=chapter_size)
     newest: dict[str, dict[str, Any]] = {}
     for done, (ident, n) in enumerate(adds):
         if done in saves_after:
@@ -81,12 +87,40 @@ def test_after_saves_and_restores_every_name_finds_its_newest_entry(adds: list[t
         archive.add(entry)
         newest[ident] = entry
     assert archive.size == len(adds)
-    assert len(archive.parts) == len(adds) // 3 and len(archive.open) == len(adds) % 3
+    assert archive.sealed_count == len(adds) // 3 and len(archive.open) == len(adds) % 3
     again = store.restored(store.save(archive))
+    assert again.size == len(adds) and again.sealed_count == len(adds) // 3
+    if chapter_size is not None:  # (the newest chapter_size to 2 * chapter_size - 1 stored parts kept)
+        assert len(again.parts) == min(again.sealed_count, chapter_size + again.sealed_count % chapter_size)
     for ident in "abcde":
         for kept in (archive, again):
             found = kept.find(ident)
             assert (found and found[1]) == newest.get(ident)
+    assert [again.entries(n) for n in range(again.sealed_count + 1)] == [
+        archive.entries(n) for n in range(archive.sealed_count + 1)]
+
+
+def test_a_chapter_holds_the_oldest_stored_parts_and_is_checked_against_its_key() -> None:
+    """With a chapter size, the checkpoint names only the newest stored parts and each chapter; a
+    chapter is read back when a lookup reaches its parts, and one altered in the store is refused."""
+    store = Store(2)
+    archive = Patrols(store.parts.get, store.names.get, chapter_size=2)
+    for n in range(16):
+        archive.add({"id": f"p{n}", "n": n})
+    document = json.loads(json.dumps(store.save(archive)))  # five parts stored: the first two in a chapter
+    assert len(document["chapters"]) == 1 and len(document["parts"]) == 3 and document["open"] == [
+        {"id": "p15", "n": 15}]
+    key, count, parts, mask = document["chapters"][0]
+    oldest = [archive.part(0).key, archive.part(1).key]
+    assert count == 6 and parts == 2 and store.parts[key]["parts"] == [[k, 3] for k in oldest]
+    assert int(mask, 16) == key_bits(str(oldest[0])) | key_bits(str(oldest[1]))
+    again = store.restored(document)
+    assert again.find("p4") == ((1, 1), {"id": "p4", "n": 4}) and again.first == 2
+    with pytest.raises(ValueError, match="patrols with chapters"):
+        Store().restored(document)
+    store.parts[key]["parts"][0][1] = 2  # altered
+    with pytest.raises(StoreError, match="chapter .* does not match its key: it was altered"):
+        store.restored(document).find("p1")
 
 
 def test_a_checkpoint_of_another_format_or_an_altered_part_is_refused() -> None:

@@ -65,6 +65,7 @@ def loop(incident: str, start: float, satisfaction: int = 4) -> list[Any]:
 @pytest.fixture
 def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("gridcore_escalation.archive.PART_SIZE", 2)
+    monkeypatch.setattr("gridcore_escalation.archive.CHAPTER_PARTS", 1)  # (the oldest stored parts in chapters)
 
 
 @pytest.fixture
@@ -258,19 +259,21 @@ def _archived(steps: list[tuple[int, int, int, bool]], saves: frozenset[int] = f
 @given(steps=st.lists(st.tuples(st.integers(0, 14), st.sampled_from([0, 0, 1, 2, 30]), st.integers(0, 6),
                                 st.sampled_from([False, False, False, True])), min_size=1, max_size=40),
        spans=st.lists(st.tuples(st.integers(-30, 45), st.integers(1, 12)), min_size=1, max_size=6),
-       saves=st.sets(st.integers(0, 40), max_size=4))
-@example(steps=[(n % 10, 0, 1, False) for n in range(30)], spans=[(25, 3), (2, 3)], saves={7, 20})
+       saves=st.sets(st.integers(0, 40), max_size=4), chapter=st.sampled_from([1, 2, 32]))
+@example(steps=[(n % 10, 0, 1, False) for n in range(30)], spans=[(25, 3), (2, 3)], saves={7, 20}, chapter=1)
 @example(steps=[(n % 10 if n < 20 else 10 + n % 5, 0, 1, False) for n in range(30)], spans=[(5, 3)],
-         saves={21})  # each of I0-I9 in two stored parts: the later one answers
+         saves={21}, chapter=1)  # each of I0-I9 in two stored parts: the later one answers
 def test_a_period_s_read_finds_the_newest_entry_of_each_incident_spanning_it(
-        steps: list[tuple[int, int, int, bool]], spans: list[tuple[int, int]], saves: set[int]) -> None:
+        steps: list[tuple[int, int, int, bool]], spans: list[tuple[int, int]], saves: set[int],
+        chapter: int) -> None:
     """Whatever the order of reads, and whether the parts and their names were stored and read back,
     each closed incident is found once, by its newest entry, when its own span meets the period, and
     by its id; a removed one never."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("gridcore_escalation.archive.PART_SIZE", 3)  # many parts, sealed in memory
+        patch.setattr("gridcore_escalation.archive.CHAPTER_PARTS", chapter)  # (the oldest stored in chapters)
         archive, newest = _archived(steps, frozenset(saves))
-        assert len(archive.parts) == len(steps) // 3
+        assert archive.sealed_count == len(steps) // 3
         for start, length in spans:
             span = (hours(start), hours(start + length))
             found = [entry["incident"]["n"] for _, entry in archive.current(active=span)]

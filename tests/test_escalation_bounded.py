@@ -143,8 +143,10 @@ def test_a_longer_window_put_in_force_later_reads_the_older_reports_back(opener:
 def test_the_checkpoint_names_no_archived_incident_and_lookups_read_the_store(
         opener: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("gridcore_escalation.archive.PART_SIZE", 4)
+    monkeypatch.setattr("gridcore_escalation.archive.CHAPTER_PARTS", 2)
     engine = opener("store")
     sizes = []
+    chapters = []
     for n in range(48):  # 10 days apart: no repeat rule fires
         engine.record_many(closed(f"inc-{n:03d}", T0 + timedelta(days=10 * n)))
         if n % 16 == 15:
@@ -153,7 +155,11 @@ def test_the_checkpoint_names_no_archived_incident_and_lookups_read_the_store(
             text = json.dumps(document)
             assert "inc-000" not in text and f"inc-{n - 4:03d}" not in text  # (in stored parts)
             sizes.append(len(json.dumps({k: v for k, v in document.items() if k != "closed"})))
+            # the checkpoint names the newest two stored parts (the open part is empty), the older in chapters
+            assert len(document["closed"]["parts"]) == 2 and not document["closed"]["open"]
+            chapters.append(len(document["closed"]["chapters"]))
     assert len(set(sizes)) == 1  # what is not the list of parts does not grow at all
+    assert chapters == [1, 3, 5]  # (16, 32, 48 closed: 4, 8, 12 parts, two a chapter)
     engine.close()
     again = opener("store")
     with pytest.raises(EventRefused) as refused:

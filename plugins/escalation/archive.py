@@ -55,6 +55,9 @@ PART_SIZE = 100
 #: the open incidents, and bought nothing: an ingest reads back only the newest parts (a late
 #: rating), and a quarter's read passes over more parts than 64 in order, so it found none of them.
 CACHED_PARTS = 8
+#: Stored parts put in a chapter at a time (``gridcore.archive``): the archive keeps in memory, and in
+#: its checkpoints, between this many and twice as many stored parts, and a summary of each chapter.
+CHAPTER_PARTS = 32
 #: The store collection naming the sealed parts that hold each name (``gridcore.partnames``).
 NAMES = "escalation.names"
 #: The shape of a part document (and of the archive in a checkpoint): 2, the names of the parts'
@@ -102,6 +105,14 @@ def _spans(entries: list[dict[str, Any]]) -> tuple[Span | None, Span | None]:
     return (min(reported), max(reported)), (min(reported), max(last))
 
 
+def _union(spans: list[Span | None]) -> Span | None:
+    """The span from the earliest to the latest of ``spans`` (None: none is a span)."""
+    kept = [span for span in spans if span is not None]
+    if not kept:
+        return None
+    return min(span[0] for span in kept), max(span[1] for span in kept)
+
+
 class Archive(PartArchive[Part]):
     """The closed incidents of one escalation state, in the order their entries were made."""
 
@@ -112,7 +123,7 @@ class Archive(PartArchive[Part]):
     def __init__(self, loader: PartLoader | None = None, names: Loader | None = None,
                  many_names: ManyLoader | None = None, many_parts: PartsLoader | None = None) -> None:
         super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS, many_names=many_names,
-                         many_parts=many_parts)
+                         many_parts=many_parts, chapter_size=CHAPTER_PARTS)
 
     entry_names = staticmethod(entry_names)
 
@@ -120,6 +131,11 @@ class Archive(PartArchive[Part]):
         """The part holding ``entries``, with the times its incidents span."""
         reported, active = _spans(entries)
         return Part(len(entries), reported, active, entries=entries)
+
+    def merged(self, parts: list[Part]) -> Part:
+        """What a chapter keeps of its parts: how many entries they hold, the times they span."""
+        return Part(sum(p.count for p in parts), _union([p.reported for p in parts]),
+                    _union([p.active for p in parts]))
 
     def part_row(self, part: Part) -> list[Any]:
         """A stored part as the checkpoint names it: key, reported span, active span, count."""
@@ -153,10 +169,9 @@ class Archive(PartArchive[Part]):
         entry is its incident's newest is looked up by the incident's id (the ids of a part's
         entries asked of the store at once: ``PartNames.prefetch``).
         """
-        wanted = [number for number, part in enumerate(self.parts)
-                  if (reported is None or overlaps(part.reported, *reported))
-                  and (active is None or overlaps(part.active, *active))]
-        wanted.append(len(self.parts))  # the open part: no span kept, its entries are checked one by one
+        wanted = self.numbered(lambda part: (reported is None or overlaps(part.reported, *reported))
+                               and (active is None or overlaps(part.active, *active)))
+        wanted.append(self.sealed_count)  # the open part: no span kept, its entries are checked one by one
         for number, entries in self.walk(wanted):
             found = []
             for position, entry in enumerate(entries):

@@ -46,8 +46,9 @@ class EscalationState(Transitions, Checks):
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
     #: 8: closed incidents archived in the store; 9: repeat_report_joined derived; 10: report times kept
     #: only within the longest repeat window; 11: the names of archived entries in the store; 12: places whose
-    #: latest report is older than the longest repeat window before the latest report anywhere dropped
-    STATE_VERSION = 12
+    #: latest report is older than the longest repeat window before the latest report anywhere dropped;
+    #: 13: the archive's older stored parts in chapters (``gridcore.archive``), not named in the checkpoint
+    STATE_VERSION = 13
 
     # ------------------------------------------------------------ hooks
 
