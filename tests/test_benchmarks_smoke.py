@@ -53,3 +53,18 @@ def test_the_open_and_read_benchmark_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| 150 | `incidents list` |" in done.stdout
     assert "| events in store | open ms with checkpoint | open ms without | speed-up |" in done.stdout
+
+
+def test_the_memory_benchmark_runs_and_walks_the_engine(tmp_path: Path) -> None:
+    """benchmarks/engine_memory.py at two tiny sizes: the memory table, and a walk reaching each plugin's state."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "engine_memory.py"), "--sizes", "1000,2000", "--walk-each",
+         "--least", "0"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| 1,000 | " in done.stdout and "| 2,000 | " in done.stdout
+    assert "| what the engine holds | MiB at 1,000 | MiB at 2,000 |" in done.stdout
+    for piece in ("`points#state.accounts._all`", "`escalation#state.", "`tasks#state.", "`engine._applied`",
+                  "`community.", "(module)`"):
+        assert piece in done.stdout, piece
