@@ -3,8 +3,10 @@
 The same run as ``engine_ingest.py --population N`` (Yinquan's roster, seed 1,
 N residents registered on the first day and nobody after, calls of about
 1,000 events into one SQLite store), in a child process of its own.  At each
-size the child, after a full collection, reports its resident memory
-(``VmRSS``) and peak (``VmHWM``) and what the allocators hold of it:
+size the child runs a full collection (what it frees is reported: garbage in
+cycles waiting for the collector, which runs its full collections rarely
+while the engine records, ``gridcore.garbage``), then reports its resident
+memory (``VmRSS``) and peak (``VmHWM``) and what the allocators hold of it:
 CPython's small-object allocator (its arenas, the bytes of the blocks in use
 and of the free blocks in them; ``sys._debugmallocstats``) and glibc's
 ``malloc`` (the bytes in use and free in its heap, and those it mapped for
@@ -182,9 +184,12 @@ def measure(folder: str, sizes: tuple[int, ...], population: int, walk_each: boo
             reached = [n for n in sizes if done >= n and all(r["n"] != n for r in rows)]
             if not reached:
                 continue
-            gc.collect()
-            rows.extend({"n": n, "rss": engine_ingest.rss_mb(), "peak": district.peak_mb(), **allocators(),
-                         "cpu": time.process_time()} for n in reached)
+            before = allocators().get("python_in_use")
+            collected = gc.collect()
+            after = allocators()
+            garbage = None if before is None else before - after.get("python_in_use", before)
+            rows.extend({"n": n, "rss": engine_ingest.rss_mb(), "peak": district.peak_mb(), **after,
+                         "garbage": garbage, "collected": collected, "cpu": time.process_time()} for n in reached)
             if walk_each or done >= max(sizes):
                 walks[reached[-1]] = walk(engine)
     out.put({"rows": rows, "walks": walks})
@@ -193,13 +198,16 @@ def measure(folder: str, sizes: tuple[int, ...], population: int, walk_each: boo
 def report(rows: list[dict[str, Any]], walks: dict[int, dict[str, int]], least: float) -> str:
     """The memory table, then each walk's pieces of at least ``least`` MiB (largest first)."""
     lines = [("| events in the store | memory MiB (VmRSS) | peak MiB to N | CPython arenas MiB | of which in use "
-              "| of which free blocks | malloc in use MiB | malloc free MiB | malloc mapped MiB |"),
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| of which free blocks | garbage freed by a full collection MiB (objects) | malloc in use MiB "
+              "| malloc free MiB | malloc mapped MiB |"),
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
-        cells = [row.get(k) for k in ("python_arenas", "python_in_use", "python_free_blocks", "malloc_in_use",
-                                      "malloc_free", "malloc_mapped")]
-        lines.append(f"| {row['n']:,} | {row['rss']:.0f} | {row['peak']:.0f} | "
-                     + " | ".join("-" if c is None else f"{c:.0f}" for c in cells) + " |")
+        cells = ["-" if row.get(k) is None else f"{row[k]:.0f}" for k in ("python_arenas", "python_in_use",
+                                                                         "python_free_blocks")]
+        cells.append("-" if row.get("garbage") is None else f"{row['garbage']:.1f} ({row['collected']:,})")
+        cells += ["-" if row.get(k) is None else f"{row[k]:.0f}" for k in ("malloc_in_use", "malloc_free",
+                                                                          "malloc_mapped")]
+        lines.append(f"| {row['n']:,} | {row['rss']:.0f} | {row['peak']:.0f} | " + " | ".join(cells) + " |")
     sizes = sorted(walks)
     names = sorted({name for pieces in walks.values() for name in pieces},
                    key=lambda name: -max(pieces.get(name, 0) for pieces in walks.values()))
