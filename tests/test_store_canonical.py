@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 
 from gridcore import StoreError
 from gridcore.store import canonical
-from gridcore.store.canonical import checked_event, json_bytes, to_json, utc_key
+from gridcore.store.canonical import (
+    checked_event,
+    encoded_events,
+    json_bytes,
+    to_json,
+    unique_new,
+    utc_key,
+)
 from gridcore.store.sqlite_store import SQLiteStore
 
 #: JSON values, with what is not JSON among them: NaN and infinities, lone surrogates, keys that are not
@@ -195,4 +202,70 @@ def test_sqlite_put_many_writes_nothing_when_one_document_is_refused(tmp_path: P
     with pytest.raises(StoreError, match="document c/z cannot be stored"):
         store.put_many("c", {"a": {"v": 2}, "y": {"v": 3}, "z": bad})
     assert dict(store.items("c")) == {"a": {"v": 1}}
+    store.close()
+
+
+def reference_rows(docs: list[Any], utf8: bool) -> list[tuple[str, str, str, str | bytes]] | str:
+    """What ``encoded_events`` always was: ``unique_new`` (every document checked), then ``to_json`` of each
+    one kept; with ``utf8`` a text of other than ASCII as its UTF-8.  Or the refusal."""
+    try:
+        rows = [(ident, kind, key, to_json(doc, f"event {ident}")) for ident, kind, key, doc in unique_new(docs, ())]
+    except StoreError as exc:
+        return f"refused: {exc}"
+    return [(i, k, key, text.encode("utf-8") if utf8 and not text.isascii() else text) for i, k, key, text in rows]
+
+
+class Mapped(Mapping[str, Any]):
+    """An event document that is a mapping but not a dict."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self._doc = doc
+
+    def __getitem__(self, key: str) -> Any:
+        return self._doc[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._doc)
+
+    def __len__(self) -> int:
+        return len(self._doc)
+
+
+class Named(str):
+    """A text that is not exactly ``str``."""
+
+
+event_docs = st.builds(
+    lambda ident, kind, time, extra: {"id": ident, "kind": kind, "time": time, **extra},
+    st.sampled_from(["e1", "e2", "e3", "", Named("e1"), 7, None]),
+    st.sampled_from(["patrol_logged", "", Named("k"), None]),
+    times | st.sampled_from([Named("2025-03-01T09:00:00+08:00"), 5]),
+    st.dictionaries(st.sampled_from(["name", "n", "x"]), leaves, max_size=3),
+) | st.builds(Mapped, st.fixed_dictionaries({"id": st.sampled_from(["e1", "e4"]), "kind": st.just("k"),
+                                             "time": times, "name": leaves})) | st.sampled_from([["not", "a", "dict"]])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(event_docs, max_size=8), st.booleans())
+def test_encoded_events_are_unique_new_then_to_json(docs: list[Any], utf8: bool) -> None:
+    """``encoded_events`` (a store's batch: checked, each id once, encoded) gives the rows and the refusals
+    ``unique_new`` and ``to_json`` give, in the same order: a document that is not an event is refused
+    before any document that is not JSON, whichever comes first in the batch."""
+    try:
+        found: Any = encoded_events(docs, utf8=utf8)
+    except StoreError as exc:
+        found = f"refused: {exc}"
+    assert found == reference_rows(docs, utf8)
+
+
+def test_sqlite_stores_an_event_as_text(tmp_path: Path) -> None:
+    """An event's document of other than ASCII, given to SQLite as its UTF-8, is stored as the same text."""
+    store = SQLiteStore(tmp_path / "s.db")
+    docs = [{"id": "e1", "time": "2025-03-01T09:00:00+08:00", "name": "张三", "kind": "k"},
+            {"id": "e2", "time": "2025-03-01T09:00:00+08:00", "name": "ascii", "kind": "k"}]
+    assert store.append(docs, expected=0) == 2
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        rows = db.execute("SELECT id, typeof(doc), doc FROM events ORDER BY seq").fetchall()
+    assert rows == [(doc["id"], "text", to_json(doc, "d")) for doc in docs]
+    assert [doc for doc in store.events()] == docs
     store.close()

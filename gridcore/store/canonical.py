@@ -283,6 +283,62 @@ def unique_new(
     return out
 
 
+def encoded_events(docs: Any, *, utf8: bool = False) -> list[tuple[str, str, str, str | bytes]]:
+    """``unique_new(docs, ())``, each document given as its ``to_json`` text: ``(id, kind, utc_key, text)``;
+    with ``utf8``, a text of other than ASCII as its UTF-8 bytes (made once, which checks it is valid
+    Unicode: what a store that writes UTF-8 is best given, see ``checked_utf8``).
+
+    What a store appends.  The same rows and the same errors: every document
+    is checked before any is refused for its JSON (the first in the batch that
+    cannot be written), as ``to_json`` refuses it.  A plain document (a dict
+    whose id, kind and time are texts, the time one checked lately) is checked
+    and encoded here without a call for each step.
+    """
+    out: list[tuple[str, str, str, str | bytes]] = []
+    seen: set[str] = set()
+    keys = _KEYS
+    encode = _ENCODE
+    failed: StoreError | None = None  # the first document that is not JSON, raised once all are checked
+    for doc in docs:
+        if type(doc) is dict:
+            ident = doc.get("id")
+            kind = doc.get("kind")
+            time = doc.get("time")
+            if (type(ident) is not str or not ident or type(kind) is not str or not kind
+                    or type(time) is not str or (key := keys.get(time)) is None):
+                ident, kind, key = checked_event(doc)
+        else:
+            ident, kind, key = checked_event(doc)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        if failed is not None:
+            continue
+        text: str | None = None
+        if encode is not None and type(doc) is dict:
+            try:
+                text = encode(doc)
+            except Exception:  # noqa: BLE001 - to_json says what is wrong
+                text = None
+        data: str | bytes
+        try:
+            if text is None:
+                data = to_json(doc, f"event {ident}")
+                if utf8 and not data.isascii():
+                    data = data.encode("utf-8")  # (valid Unicode: to_json checked)
+            elif text.isascii():
+                data = text
+            else:
+                data = checked_utf8(text, f"event {ident}") if utf8 else _unicode(text, f"event {ident}")
+        except StoreError as exc:
+            failed = exc
+            continue
+        out.append((ident, kind, key, data))
+    if failed is not None:
+        raise failed
+    return out
+
+
 def redact(url: str) -> str:
     """The URL with any password replaced by ``***`` (for messages and ``Store.url``)."""
     try:

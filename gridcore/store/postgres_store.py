@@ -32,13 +32,13 @@ from .canonical import (
     checked_additions,
     checked_text,
     document_json,
+    encoded_events,
     from_json,
     keyset_pages,
     not_an_object,
     position_pages,
     redact,
     to_json,
-    unique_new,
     utc_key,
 )
 
@@ -557,8 +557,8 @@ class PendingAppend:
 def _encoded(docs: Sequence[Mapping[str, Any]]) -> tuple[list[tuple[str, str, str, Any]], list[str]]:
     """A batch checked (``StoreError`` for a bad document: nothing is stored), each id once, and the
     JSON text of each document."""
-    rows = unique_new(docs, ())
-    return rows, [to_json(doc, f"event {ident}") for ident, _, _, doc in rows]
+    rows = encoded_events(docs)
+    return rows, [row[3] for row in rows]  # type: ignore[misc]
 
 
 def _batch_json(rows: list[tuple[str, str, str, Any]], texts: list[str]) -> str:

@@ -28,13 +28,13 @@ from .canonical import (
     checked_text,
     checked_utf8,
     document_json,
+    encoded_events,
     from_json,
     keyset_pages,
     merged_parts,
     not_an_object,
     position_pages,
     to_json,
-    unique_new,
     utc_key,
 )
 
@@ -201,10 +201,8 @@ class SQLiteStore:
     def append(self, docs: Sequence[Mapping[str, Any]], *, expected: int | None = None) -> int:
         """Append a batch in one transaction; return how many were new (see ``Store.append``)."""
         self._check_open()
-        rows = [
-            (ident, kind, key, to_json(doc, f"event {ident}"))
-            for ident, kind, key, doc in unique_new(docs, ())
-        ]
+        # (a text of other than ASCII given as its UTF-8, made once: see ``put_text``)
+        rows = encoded_events(docs, utf8=self._utf8)
         if not rows and expected is None:
             return 0
         db = self._db
@@ -216,7 +214,8 @@ class SQLiteStore:
                     db.execute("ROLLBACK")
                     raise StoreConflict(f"the store {self.url} moved from position {expected} to {now}")
             before = db.total_changes
-            db.executemany("INSERT OR IGNORE INTO events (id, kind, time_utc, doc) VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR IGNORE INTO events (id, kind, time_utc, doc) VALUES (?, ?, ?, CAST(? AS TEXT))",
+                           rows)
             added = db.total_changes - before
             db.execute("COMMIT")
         except sqlite3.Error as exc:
