@@ -59,7 +59,7 @@ from .garbage import fewer_full_collections
 from .growth import roster_growth
 from .metrics import MEMBER, Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
-from .register import HouseholdRegister
+from .register import HouseholdRegister, about_register
 from .reports import Table
 from .store import DEFAULT_STORE, Store
 
@@ -732,7 +732,7 @@ class Engine:
             batch_ids: set[str] = set()
             # Every id stored after the checkpoint the state came from is in
             # _applied; those stored before it are asked of the store once per batch.
-            older = self._stored_before_base([event.id for event, _, _ in decoded[i:]])
+            older = self._stored_before_base([event.id for event, _, _ in decoded[i:]]) if self._base else set()
             # True while the state holds the log only up to the event being judged: after a
             # late event, the stored events are merged in as the later ones are judged
             rewound = False
@@ -1602,7 +1602,10 @@ class Engine:
         if self._pending:
             self._wake()
         for _ in range(10_000):
-            due = [e for e in self.hooks.on_tick(self, now) if e.id not in self._applied]
+            ticked = self.hooks.on_tick(self, now)
+            if not ticked:
+                return count  # (before most events: nothing due)
+            due = [e for e in ticked if e.id not in self._applied]
             if not due:
                 return count
             for event in sorted(due, key=event_order):
@@ -1629,25 +1632,26 @@ class Engine:
 
     def _refusals(self, event: Event, *, offered: bool = False) -> list[str]:
         """Why ``event`` must be refused; ``offered`` for events from outside (not derived)."""
-        reasons = []
-        if offered:
-            reasons.extend(self._outside_refusals(event))
+        reasons = self._outside_refusals(event) if offered else []
+        facts = _FACTS.get(type(event))
+        people, moved, registered, about = facts if facts is not None else _facts(type(event))
         if event.node not in self.community.hierarchy:
             reasons.append(f"unknown node {event.node!r}")
         if not self.knows_person(event.actor):
             reasons.append(f"unknown actor {event.actor!r}: not on the roster nor a registered resident")
-        for name in type(event).people:
+        for name in people:
             person = getattr(event, name)
             if person and not self.knows_person(person):
                 reasons.append(f"unknown {name.replace('_', ' ')} {person!r}")
-        if (isinstance(event, ResidentMoved) and event.person not in self._population
-                and not self.households.knows(event.person)):
-            reasons.append(f"resident {event.person!r} was never registered")
-        if isinstance(event, ResidentRegistered) and event.person in self._population:
-            reasons.append(f"resident {event.person!r} is already registered (record a move instead)")
+        if moved or registered:
+            resident: str = event.person  # type: ignore[attr-defined]
+            if moved and resident not in self._population and not self.households.knows(resident):
+                reasons.append(f"resident {resident!r} was never registered")
+            if registered and resident in self._population:
+                reasons.append(f"resident {resident!r} is already registered (record a move instead)")
         if offered and not reasons:
             reasons.extend(permissions.refusals(self, event))
-        if not reasons:
+        if not reasons and about:
             reasons.extend(self.households.refusals(event))
         if reasons:
             return reasons
@@ -1658,9 +1662,12 @@ class Engine:
     def _apply(self, event: Event, *, replaying: bool) -> None:
         if self._pending:
             self._wake()
-        if isinstance(event, (ResidentRegistered, ResidentMoved)):
-            self._population[event.person] = event.node
-        self.households.apply(event)
+        facts = _FACTS.get(type(event))
+        _, moved, registered, about = facts if facts is not None else _facts(type(event))
+        if moved or registered:
+            self._population[event.person] = event.node  # type: ignore[attr-defined]
+        if about:
+            self.households.apply(event)
         if self._high_water is None or event.time > self._high_water:
             self._high_water = event.time
         order = event_order(event)
@@ -1740,6 +1747,18 @@ class Engine:
     def _check_open(self) -> None:
         if self._closed:
             raise GridcoreError("the engine is closed")
+
+
+#: What ``_refusals`` and ``_apply`` ask of an event's class, by class: the fields naming people, whether it
+#: is a ``ResidentMoved``, a ``ResidentRegistered``, and about the household register (``about_register``).
+_FACTS: dict[type, tuple[tuple[str, ...], bool, bool, bool]] = {}
+
+
+def _facts(cls: type[Event]) -> tuple[tuple[str, ...], bool, bool, bool]:
+    """``_FACTS`` of ``cls``, worked out once."""
+    facts = _FACTS[cls] = (tuple(cls.people), issubclass(cls, ResidentMoved), issubclass(cls, ResidentRegistered),
+                           about_register(cls))
+    return facts
 
 
 def _stamp(fit: Mapping[str, Any], position: int, last: list[str] | None) -> str:

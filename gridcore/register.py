@@ -38,6 +38,17 @@ from .households import Counts, Household, Resident, counts_by_node
 
 #: The kinds of event the register follows; it ignores every other.
 _ABOUT_IT = (HouseholdMovedIn, HouseholdMovedOut, HouseholdSplit, HouseholdVisited, ResidentRegistered, ResidentMoved)
+#: Whether events of a class are about the register (a subclass of one of ``_ABOUT_IT``), by class: asked
+#: for every event judged and applied, most of them about something else (``about_register``).
+_ABOUT: dict[type, bool] = {}
+
+
+def about_register(cls: type) -> bool:
+    """True if events of class ``cls`` can change the register or be refused by it."""
+    about = _ABOUT.get(cls)
+    if about is None:
+        about = _ABOUT[cls] = issubclass(cls, _ABOUT_IT)
+    return about
 
 
 @frozen
@@ -144,7 +155,8 @@ class HouseholdRegister:
 
     def refusals(self, event: Event) -> list[str]:
         """Why ``event`` does not fit the register as it is now ([] if it fits or is not about it)."""
-        if not isinstance(event, _ABOUT_IT):
+        about = _ABOUT.get(type(event))
+        if not (about if about is not None else about_register(type(event))):
             return []  # (most events: asked for every one, and again as it is applied)
         if isinstance(event, HouseholdMovedIn):
             return self._place_refusals(event.household, event.node, event.place, new=True)
@@ -168,7 +180,8 @@ class HouseholdRegister:
         A stored event judged before a late, earlier one was recorded may no
         longer fit on a replay; it changes what it still can (never raises).
         """
-        if not isinstance(event, _ABOUT_IT) or self.refusals(event):
+        about = _ABOUT.get(type(event))
+        if not (about if about is not None else about_register(type(event))) or self.refusals(event):
             return
         if isinstance(event, HouseholdMovedIn):
             self.households[event.household] = Household(

@@ -472,3 +472,51 @@ def test_per_event_hooks_are_called_as_pluggy_would_and_follow_registrations(tmp
         traced.clear()
         hooks.validate_event(engine, event)
         assert traced == []
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_a_tick_answer_that_is_no_list_is_refused_once_every_plugin_was_asked(tmp_path: Path, traced: bool) -> None:
+    """``Hooks.on_tick`` (called before every event) gives every plugin's due events in pluggy's order, and
+    refuses an answer that is no list only after asking every plugin, as pluggy's call does (with tracing
+    on, the call goes through pluggy)."""
+    from gridcore import hookimpl
+
+    asked: list[str] = []
+    wrong: list[Any] = []
+    due = ActivityRecorded(id="due", time=START, actor="res1", node="u11", activity="x")
+
+    class Early:
+        @hookimpl(tryfirst=True)
+        def gridcore_on_tick(self, now: Any) -> Any:
+            asked.append("early")
+            return wrong[0] if wrong else ()
+
+    class Plain:
+        @hookimpl
+        def gridcore_on_tick(self, engine: Any, now: Any) -> list[Any]:
+            asked.append("plain")
+            return [due] if now >= START else []
+
+    class Late:
+        @hookimpl(trylast=True)
+        def gridcore_on_tick(self, now: Any, engine: Any) -> None:
+            asked.append("late")
+
+    pm = get_plugin_manager(BUILTIN_PLUGINS, extra=[Late(), Plain(), Early()])
+    hooks = Hooks(pm)
+    with Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm) as engine:
+        undo = pm.add_hookcall_monitoring(lambda *a: None, lambda *a: None) if traced else None
+        expected = [e for answer in pm.hook.gridcore_on_tick(engine=engine, now=START) if answer for e in answer]
+        asked.clear()
+        assert hooks.on_tick(engine, START) == expected == [due]
+        assert asked == ["early", "plain", "late"]
+        asked.clear()
+        assert hooks.on_tick(engine, START - timedelta(days=1)) == []
+        for answer in ("no list", 0, {"a": due}):
+            wrong[:] = [answer]
+            asked.clear()
+            with pytest.raises(PluginError, match=f"gridcore_on_tick must return a list, got {type(answer).__name__}$"):
+                hooks.on_tick(engine, START)
+            assert asked == ["early", "plain", "late"]
+        if undo is not None:
+            undo()
