@@ -422,7 +422,7 @@ def _reader(plan: _Plan) -> Any:
     names = list(plan.fields)
     ns: dict[str, Any] = {
         "_read_fields": _read_fields, "plan": plan, "cls": plan.cls, "_new": _new, "_plain_text": _plain_text,
-        "_read_time": _read_time, "_AS_WRITTEN": _AS_WRITTEN, "_written_as_read": _written_as_read,
+        "_read_time": _read_time, "_TIMES": _TIMES, "_AS_WRITTEN": _AS_WRITTEN, "_written_as_read": _written_as_read,
         "_isfinite": math.isfinite, "_BIG": _BIG, "datetime": datetime, "timezone": timezone,
         "FIRST_YEAR": FIRST_YEAR, "LAST_YEAR": LAST_YEAR, "LARGEST_AMOUNT": LARGEST_AMOUNT,
     }
@@ -448,9 +448,11 @@ def _reader(plan: _Plan) -> Any:
             out += [f"    if type({v}) is str:", f"        if {text_ok}:", "            return None", *none,
                     "    else:", "        return None"]
         elif shape == _TIME:
+            # (``_read_time``'s own lookup first: most times were read before)
             out += [f"    if type({v}) is str:", f"        if {text_ok}:", "            return None",
-                    f"        text = {v}", "        try:", f"            {v} = _read_time(text)",
-                    "        except ValueError:", "            return None",
+                    f"        text = {v}", f"        {v} = _TIMES.get(text)", f"        if {v} is None:",
+                    "            try:", f"                {v} = _read_time(text)",
+                    "            except ValueError:", "                return None",
                     "        if as_given:", "            same = _AS_WRITTEN.get(text)",
                     "            as_given = same if same is not None else _written_as_read(text)",
                     *none, "    else:", "        return None"]
@@ -475,15 +477,25 @@ def _reader(plan: _Plan) -> Any:
         else:  # pragma: no cover - _plan gives a plan only for the shapes above
             raise AssertionError(shape)
         check = spec.check
+        # (a field that may not be None holds here what its shape reads: a text, a datetime, an int, a float;
+        # its validator's test of the type is then left out, as always true)
+        sure = not spec.optional
         if check == _NON_EMPTY:
-            out += [f"    if type({v}) is not str or not {v} or {v}.isspace():", "        return None"]
+            if sure and shape == _TEXT:
+                out += [f"    if not {v} or {v}.isspace():", "        return None"]
+            else:
+                out += [f"    if type({v}) is not str or not {v} or {v}.isspace():", "        return None"]
         elif check == _AWARE:
-            out += [f"    if not isinstance({v}, datetime):", "        return None",
-                    f"    zone = {v}.tzinfo",
+            if not (sure and shape == _TIME):
+                out += [f"    if not isinstance({v}, datetime):", "        return None"]
+            out += [f"    zone = {v}.tzinfo",
                     f"    if (zone is None or (type(zone) is not timezone and {v}.utcoffset() is None)",
                     f"            or not FIRST_YEAR <= {v}.year <= LAST_YEAR):", "        return None"]
         elif check == _NOT_NEGATIVE:
-            out += [f"    if type({v}) not in (int, float) or not 0 <= {v} <= LARGEST_AMOUNT:", "        return None"]
+            if sure and shape in (_WHOLE, _NUMBER):
+                out += [f"    if not 0 <= {v} <= LARGEST_AMOUNT:", "        return None"]  # (NaN too)
+            else:
+                out += [f"    if type({v}) not in (int, float) or not 0 <= {v} <= LARGEST_AMOUNT:", "        return None"]
         out.append(f"    put{i}(event, {v})")
     for j, (name, attribute) in enumerate(plan.late):
         ns[f"check{j}"], ns[f"attribute{j}"] = attribute.validator, attribute
