@@ -169,3 +169,22 @@ def test_walk_reads_stored_parts_as_many_at_once_as_the_cache_keeps() -> None:
     store.parts[str(batched.parts[2].key)]["entries"][0]["n"] = 99  # altered in the store
     with pytest.raises(StoreError, match="altered"):
         list(batched.walk([2]))
+
+
+def test_a_name_only_another_history_s_parts_hold_is_not_found_in_this_one_s_chapters() -> None:
+    """Two archives in one store (a history left behind by a late event, and the new one): a name whose
+    document names only the other's parts is none of this one's, whether its parts are in chapters or
+    not, and a name both hold is found in this one's own part."""
+    store = Store(1)
+    old = Patrols(store.parts.get, store.names.get, chapter_size=1)
+    new = Patrols(store.parts.get, store.names.get, chapter_size=1)
+    for n in range(12):
+        old.add({"id": f"p{n}", "n": n})
+        new.add({"id": f"p{n}" if n % 2 else f"q{n}", "n": n + 100})
+    store.save(old)
+    again = store.restored(store.save(new))
+    assert len(again.chapters) == 3 and len(again.parts) == 1
+    for kept in (new, again):
+        assert kept.find("p0") is None and kept.find("p4") is None  # (named only by the old history's parts)
+        assert kept.find("p1") == ((0, 1), {"id": "p1", "n": 101}) and kept.find("q0") == ((0, 0), {"id": "q0", "n": 100})
+        assert kept.find("p11") == ((3, 2), {"id": "p11", "n": 111})
