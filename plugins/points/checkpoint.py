@@ -32,9 +32,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
-import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +54,7 @@ from gridcore.parts import (
 from .accounts import Accounts
 from .caps import CapCount
 from .history import COLLECTION, History
-from .ledger import NEVER, NEVER_KEY, Account, Lot, key_time, utc_key
+from .ledger import NEVER, NEVER_KEY, Account, Lot, _span_start, key_time, utc_key
 from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
 
 if TYPE_CHECKING:
@@ -80,7 +79,8 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
     accounts = state.accounts
     # Rows of accounts no event touched since the last save are kept as they were dumped (or read).
     for member in state.dirty:
-        state.saved_accounts[member] = _dump_account(accounts[member], _saved(state, member), sealed)
+        state.saved_accounts[member] = _dump_account(accounts[member], _saved(state, member), sealed,
+                                                     state.dumped_marks)
     if sealed:
         put_all(engine.store, LOTS, sealed)  # (in one transaction where the store has one: a part is small)
     state.dirty = set()
@@ -91,7 +91,7 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
         assert found is not None  # (an account is restored, or built by events: dirty, dumped above)
         row, _, named, _ = found
         rows.append(row)
-        rules.update((rule_key(rule), rule) for rule in named)
+        rules.update(named)  # (by key: no rule hashed)
     return {
         "accounts": rows,
         "rules": [[key, *unstructure(rule, RuleRef).values()] for key, rule in sorted(rules.items())],
@@ -172,9 +172,10 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
 
 
-def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[str, Any]] | None) -> Saved:
+def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[str, Any]] | None,
+                  dumped_marks: dict[str, DumpedMarks] | None = None) -> Saved:
     """An account as a row (its rules by key), the keys of the rules its fresh lots name, every rule it
-    names, and the keys of the sealed parts of its lots that hold one still open.
+    names (by key), and the keys of the sealed parts of its lots that hold one still open.
 
     The row is ``[member, due, spans, head, lots]``: the member; when the
     sweep must look at the account (``Account.next_due``, in microseconds
@@ -194,7 +195,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     first in, first out, so a lot's part is written once and the row names
     it until its last lot is spent or expires.  The lots text is ``[open,
     marks, opened, fresh, parts]``: each open lot's number and what remains of
-    it, in the account's order; the activity marks (``_dump_marks``); how many lots the account
+    it, in the account's order; the activity marks (``_readable_marks``); how many lots the account
     opened; those opened since its last sealed part (spent or not), as rows;
     and ``[index, key]`` of each sealed part holding an open lot.  Parts are
     cut by count, never by when checkpoints fall, so a state restored from a
@@ -215,7 +216,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
         packed, due = account.packed, account.packed_due
         lot_rules = was[1]
         wanted = set(lot_rules)
-        named.update((found, rule) for rule in was[2] if (found := rule_key(rule)) in wanted)
+        named.update((found, rule) for found, rule in was[2].items() if found in wanted)
         parts = was[3]
     else:
         parts = _parts_of(was)
@@ -248,7 +249,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
                  None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)] for lot in fresh]
         # (a mark's end is the end of its period: worked out again from the label;
         # what no open span reads is left out)
-        marks = _dump_marks(account.readable_marks())
+        marks = _readable_marks(account, dumped_marks)
         packed = _text([numbers, marks, account.opened, rows, [[index, found] for index, found in parts.items()]])
         lot_rules = tuple(sorted(named))
     head["due"] = None if due == NEVER else due.isoformat()
@@ -265,25 +266,60 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     # (a span's end is the end of its period: worked out again from the label)
     spans = [[kind, label, account.span_node.get((kind, label))] for kind, label in sorted(account.open_spans)]
     row = [account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _text(head), packed]
-    return row, lot_rules, tuple(named.values()), parts
+    return row, lot_rules, named, parts
 
 
-def _dump_marks(marks: Iterable[tuple[str, str]]) -> list[list[Any]]:
-    """Activity marks as one list per period kind, ``[kind, label, ...]`` in label order; days as
-    ``["day", first label, days to the next, ...]`` (a year of daily marks is most of an account's).
+#: An account's activity marks as ``_readable_marks`` last dumped them: the account's ``active`` (held, so
+#: that its id is not another's), how many marks it held, the earliest start of the open spans it was
+#: filtered by (as ``Account.readable_marks`` filters), and the dump.
+DumpedMarks = tuple[dict[tuple[str, str], datetime], int, datetime, list[list[Any]]]
 
-    (Grouped by kind first, then each kind's labels sorted: the order of sorting the pairs, without
-    comparing pairs.)"""
+
+def _readable_marks(account: Account, dumped: dict[str, DumpedMarks] | None = None) -> list[list[Any]]:
+    """The account's activity marks an open span may still read (``Account.readable_marks``, filtered
+    here as there), as one list per period kind, ``[kind, label, ...]`` in label order, days as
+    ``["day", first label, days to the next, ...]`` (``_grouped_marks``).  The dump of the last call is
+    kept in ``dumped`` (by member) and given again while the account's marks are the same.
+
+    A year of daily marks is most of an account's text, and dumping them cost about as much as the rest
+    of the account at every checkpoint the account was touched since.  Marks are only ever added to an
+    account's ``active`` (``Account.mark_active``; pruning, reading the lots back and copying give the
+    account another dict), so while ``active`` is the same dict holding as many marks, and the open
+    spans start where they did, the readable marks are the same.
+    """
+    spans = account.open_spans
+    account.unpack()
+    if not spans:
+        return []
+    active = account.active
+    # A span starts where the previous period of its kind ends (``Account.readable_marks``)
+    earliest = min(_span_start(kind, end) for (kind, _), end in spans.items())
+    found = None if dumped is None else dumped.get(account.member)
+    if found is not None and found[0] is active and found[1] == len(active) and found[2] == earliest:
+        return found[3]
     by_kind: dict[str, list[str]] = {}
-    for kind, label in marks:
-        found = by_kind.get(kind)
-        if found is None:
-            by_kind[kind] = [label]
-        else:
-            found.append(label)
+    for (kind, label), end in active.items():
+        if end > earliest:
+            labels = by_kind.get(kind)
+            if labels is None:
+                by_kind[kind] = [label]
+            else:
+                labels.append(label)
+    marks = _grouped_marks(by_kind)
+    if dumped is not None:
+        dumped[account.member] = (active, len(active), earliest, marks)
+    return marks
+
+
+def _grouped_marks(by_kind: dict[str, list[str]]) -> list[list[Any]]:
+    """Marks grouped by kind (each kind's labels, in any order: sorted here, in place) as a checkpoint
+    writes them: the kinds in order, each ``[kind, label, ...]`` in label order; days as ``["day", first
+    label, days to the next, ...]`` (a year of daily marks is most of an account's).  (Grouped by kind
+    first, then each kind's labels sorted: the order of sorting the pairs, without comparing pairs.)"""
     out: list[list[Any]] = []
     for kind in sorted(by_kind):
-        labels = sorted(by_kind[kind])
+        labels = by_kind[kind]
+        labels.sort()
         if kind == "day" and len(labels) > 1:
             steps = _day_steps(labels)
             if steps is not None:
@@ -295,19 +331,36 @@ def _dump_marks(marks: Iterable[tuple[str, str]]) -> list[list[Any]]:
 
 def _day_steps(labels: list[str]) -> list[int] | None:
     """The days from each label to the next, if every label is a date as ``date.isoformat`` writes it
-    (``YYYY-MM-DD``: read back from the first and the steps), else None (the labels are kept as they are)."""
+    (``YYYY-MM-DD``: read back from the first and the steps), else None (the labels are kept as they are).
+
+    Each label's day number is kept (``_ORDINALS``): every account marks the same days."""
+    known = _ORDINALS.get
+    steps: list[int] = []
+    last = None
     for label in labels:
-        if len(label) != 10 or label[4] != "-" or label[7] != "-" or not label.isascii():
-            return None
-    try:
-        days = [date.fromisoformat(label).toordinal() for label in labels]
-    except ValueError:
-        return None
-    return [later - day for day, later in itertools.pairwise(days)]
+        day = known(label)
+        if day is None:
+            if len(label) != 10 or label[4] != "-" or label[7] != "-" or not label.isascii():
+                return None
+            try:
+                day = date.fromisoformat(label).toordinal()
+            except ValueError:
+                return None
+            if len(_ORDINALS) >= 4096:
+                _ORDINALS.clear()
+            _ORDINALS[label] = day
+        if last is not None:
+            steps.append(day - last)
+        last = day
+    return steps
+
+
+#: Day numbers (``date.toordinal``) of the day labels ``_day_steps`` read, by label.
+_ORDINALS: dict[str, int] = {}
 
 
 def _load_marks(groups: list[list[Any]]) -> Iterator[tuple[str, str]]:
-    """The marks ``_dump_marks`` wrote, as (kind, label)."""
+    """The marks ``_grouped_marks`` wrote, as (kind, label)."""
     for kind, *labels in groups:
         kind = str(kind)
         if len(labels) > 1 and isinstance(labels[1], int):
@@ -360,12 +413,17 @@ LOT_FORMAT = 1
 _MICROSECOND = timedelta(microseconds=1)
 
 #: An account's row as the last checkpoint saved it (or the restore read it), the keys of the rules its fresh
-#: lots name, every rule the row names, and its sealed parts of lots (index -> key; None: in the row's text).
-Saved = tuple[list[Any], tuple[str, ...], tuple[RuleRef, ...], dict[int, str] | None]
+#: lots name, every rule the row names (by key), and its sealed parts of lots (index -> key; None: in the row's text).
+Saved = tuple[list[Any], tuple[str, ...], dict[str, RuleRef], dict[int, str] | None]
+
+
+#: What ``_text`` writes with (``json.dumps`` with these options builds an encoder per call, two per account dumped).
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``: the same text."""
+    return _COMPACT.encode(value)
 
 
 def _saved(state: Records, member: str) -> Saved | None:
@@ -379,7 +437,7 @@ def _saved(state: Records, member: str) -> Saved | None:
             head = json.loads(row[3])
             lot_rules = tuple(str(key) for key in head["lot_rules"])
             keys = set(lot_rules) | {str(key) for key in head["rules"]}
-            named = tuple(state.saved_rules[key] for key in sorted(keys))
+            named = {key: state.saved_rules[key] for key in keys}
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"unreadable points checkpoint (account of {member}): {type(exc).__name__}: {exc}"
                              ) from exc
