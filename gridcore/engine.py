@@ -770,7 +770,8 @@ class Engine:
                         batch.append(dict(document) if document is not None else self.codec.to_dict(event))
                         batch_ids.add(event.id)
                         summary.accepted += 1
-                        latest = event.time if latest is None else max(latest, event.time)
+                        if latest is None or event.time > latest:  # (max: the later time)
+                            latest = event.time
                     i += 1
                     if rewound:
                         # stored before events already in the log with a later order

@@ -536,7 +536,15 @@ class Hooks:
         try:
             route = self._route("gridcore_on_event", type(event))
             if isinstance(route, list):
-                _call_all(route, (engine, event, replaying))
+                # (``_call_all`` without keeping the answers, which no one reads: called for every event)
+                args = (engine, event, replaying)
+                for function, picks in route:
+                    if picks is None:
+                        function(engine, event, replaying)
+                    elif picks.__class__ is int:
+                        function(args[picks])
+                    else:
+                        function(*[args[i] for i in picks])  # type: ignore[union-attr]
             else:
                 route(engine=engine, event=event, replaying=replaying)
         except Exception as exc:
