@@ -55,7 +55,7 @@ from .events import (
     event_order,
 )
 from .explain import Explanation, Outcome
-from .garbage import fewer_full_collections
+from .garbage import fewer_full_collections, give_back_free_memory
 from .growth import roster_growth
 from .metrics import MEMBER, Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
@@ -1167,7 +1167,10 @@ class Engine:
         if self._read_only or self._position == 0 or self._position == self._checkpointed:
             return False
         with fewer_full_collections():  # the documents made here live until stored (gridcore.garbage)
-            return self._checkpoint()
+            stored = self._checkpoint()
+        if stored:
+            give_back_free_memory()  # the space those documents took, freed now (gridcore.garbage)
+        return stored
 
     def _checkpoint(self) -> bool:
         if self._pending:
