@@ -10,7 +10,8 @@ memory (``VmRSS``) and peak (``VmHWM``) and what the allocators hold of it:
 CPython's small-object allocator (its arenas, the bytes of the blocks in use
 and of the free blocks in them; ``sys._debugmallocstats``) and glibc's
 ``malloc`` (the bytes in use and free in its heap, and those it mapped for
-large blocks; ``mallinfo2``).  Free bytes the allocators keep are memory the
+large blocks; ``mallinfo2``), and of what is in use, SQLite's own (its page
+cache and statements; ``sqlite3_memory_used``).  Free bytes the allocators keep are memory the
 process holds but no object uses: what a transient peak (a checkpoint's
 document) left behind.
 
@@ -154,6 +155,12 @@ def allocators() -> dict[str, float]:
                                                            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
     try:
+        sqlite = ctypes.CDLL("libsqlite3.so.0")  # (the library Python's sqlite3 module uses, where shared)
+        sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+        out["sqlite"] = sqlite.sqlite3_memory_used() / MIB
+    except (OSError, AttributeError):
+        pass
+    try:
         mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
     except (OSError, AttributeError):
         return out
@@ -199,13 +206,13 @@ def report(rows: list[dict[str, Any]], walks: dict[int, dict[str, int]], least: 
     """The memory table, then each walk's pieces of at least ``least`` MiB (largest first)."""
     lines = [("| events in the store | memory MiB (VmRSS) | peak MiB to N | CPython arenas MiB | of which in use "
               "| of which free blocks | garbage freed by a full collection MiB (objects) | malloc in use MiB "
-              "| malloc free MiB | malloc mapped MiB |"),
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "| of which SQLite's MiB | malloc free MiB | malloc mapped MiB |"),
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         cells = ["-" if row.get(k) is None else f"{row[k]:.0f}" for k in ("python_arenas", "python_in_use",
                                                                          "python_free_blocks")]
         cells.append("-" if row.get("garbage") is None else f"{row['garbage']:.1f} ({row['collected']:,})")
-        cells += ["-" if row.get(k) is None else f"{row[k]:.0f}" for k in ("malloc_in_use", "malloc_free",
+        cells += ["-" if row.get(k) is None else f"{row[k]:.0f}" for k in ("malloc_in_use", "sqlite", "malloc_free",
                                                                           "malloc_mapped")]
         lines.append(f"| {row['n']:,} | {row['rss']:.0f} | {row['peak']:.0f} | " + " | ".join(cells) + " |")
     sizes = sorted(walks)
