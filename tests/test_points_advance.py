@@ -19,7 +19,16 @@ from hypothesis import strategies as st
 
 from gridcore.explain import RuleRef
 from gridcore.periods import add_months
-from gridcore_points.ledger import NEVER, NEVER_KEY, Account, Calendar, Entry, PolicyAt, utc_key
+from gridcore_points.ledger import (
+    NEVER,
+    NEVER_KEY,
+    Account,
+    Calendar,
+    Entry,
+    PolicyAt,
+    pays,
+    utc_key,
+)
 from gridcore_points.policy import Expiry, PointsPolicy, Streak
 
 RULE = RuleRef("test.rules", 1, 1, "streak")
@@ -30,6 +39,8 @@ POLICY = PointsPolicy(
     expiry=Expiry(1, RuleRef("test.rules", 2, 1, "expiry")),
 )
 START = datetime(2025, 1, 1, 8, tzinfo=CST)
+#: a streak over quarters only, as the district's rules have: spans of every other kind can pay nothing
+QUARTERLY = PointsPolicy(streaks=(Streak(3, "month", "quarter", RULE),), expiry=POLICY.expiry)
 
 
 def advance_one_at_a_time(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
@@ -80,12 +91,13 @@ steps = st.lists(st.tuples(st.integers(0, 24 * 20), st.integers(0, 3), st.intege
                  min_size=1, max_size=40)
 
 
-def _run(plan: list[tuple[int, int, int, str]], advance: object) -> tuple[Account, list[object]]:
+def _run(plan: list[tuple[int, int, int, str]], advance: object, policy: PointsPolicy = POLICY,
+         ) -> tuple[Account, list[object]]:
     calendar = Calendar(CST)
     account = Account("m1")
 
     def policy_at(when: datetime, node: str | None) -> PointsPolicy:
-        return POLICY
+        return policy
 
     when = START
     earned_seen = []
@@ -126,6 +138,39 @@ def test_advance_books_what_the_one_at_a_time_search_booked(plan: list[tuple[int
                                                                       old.redeemed)
     assert [(lot.entry_id, lot.remaining) for lot in new.lots] == [(lot.entry_id, lot.remaining) for lot in old.lots]
     assert new.open_spans == old.open_spans == {}
+
+
+@settings(max_examples=100, deadline=None)
+@given(plan=steps, policy=st.sampled_from([POLICY, QUARTERLY]))
+@example(plan=[(24, 1, 5, "a")] * 45 + [(300, 3, 1, "b")], policy=QUARTERLY)
+@example(plan=[(24, 1, 5, "ab"[n % 2]) for n in range(90)] + [(300, 3, 1, "b")], policy=QUARTERLY)  # (pruned)
+def test_spans_that_cannot_pay_are_closed_as_judging_closes_them(plan: list[tuple[int, int, int, str]],
+                                                                 policy: PointsPolicy) -> None:
+    """Told which spans can pay (``pays``), ``advance`` closes the others without judging them (the year's
+    under both policies, all but the quarter's under ``QUARTERLY``): the same entries, lots, marks and spans
+    as judging every span, pruning the marks at the same moments."""
+    steps: dict[str, list[object]] = {"told": [], "judged": []}
+
+    def after(account: Account, way: str) -> None:
+        steps[way].append((dict(account.active), account.prune_at, dict(account.open_spans),
+                           dict(account.span_node)))
+
+    def told(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+        account.advance(until, policy_at, calendar, None, pays(policy_at))
+        after(account, "told")
+
+    def judged(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
+        advance_one_at_a_time(account, until, policy_at, calendar)
+        after(account, "judged")
+
+    new, _ = _run(plan, told, policy)
+    old, _ = _run(plan, judged, policy)
+    assert steps["told"] == steps["judged"]  # (after each advance: marks pruned at the same moments)
+    assert _booked(new) == _booked(old)
+    assert (new.balance, new.credited, new.expired) == (old.balance, old.credited, old.expired)
+    assert [(lot.entry_id, lot.remaining) for lot in new.lots] == [(lot.entry_id, lot.remaining) for lot in old.lots]
+    assert (new.active, new.prune_at, new.open_spans, new.span_node) == (old.active, old.prune_at, old.open_spans,
+                                                                         old.span_node)
 
 
 @settings(max_examples=150, deadline=None)

@@ -606,7 +606,8 @@ class Account:
             due = self.span_due = min(self.open_spans.values(), default=NEVER)
         # The spans ended by ``until``, latest first (taken from the end): judging one books
         # at most a credit, never a span, so they are sorted once, not looked for each time.
-        ended = sorted(((end, span) for span, end in self.open_spans.items() if end <= until),
+        # (compared as ``utc_key``s: a period's end and an event's time are of different zones)
+        ended = sorted(((end, span) for span, end in self.open_spans.items() if shared_key(end) <= now),
                        reverse=True) if shared_key(due) <= now else []
         while True:
             expiring = self.expiring
@@ -624,7 +625,17 @@ class Account:
                 self.span_due = None
                 if not self.open_spans and not self.earned:
                     self.closing = NEVER_KEY
-                self._judge_streak(span, span_end, policy_at, calendar, paying)
+                if paying is not None and not paying(span[0], span_end, self.span_node.get(span, "")):
+                    # No streak reads spans of its kind (most spans: a member opens one of each kind with
+                    # each activity, and one or two end before their next event): closed as
+                    # ``_judge_streak`` closes it then, without the call.
+                    self.span_node.pop(span, None)
+                    if len(self.active) > self.prune_at:
+                        self._forget_inactive()
+                        self.prune_at = 2 * len(self.active) + 64
+                    continue
+                # (``paying`` said it may pay: ``_judge_streak`` would ask it again, then the policy)
+                self._judge_streak(span, span_end, policy_at, calendar)
                 continue
             if lot_time is None:
                 return

@@ -178,7 +178,8 @@ class Records:
             at = account.next_due()
             if at <= now:
                 self.dirty.add(member)
-                account.advance(until, self.policy_at, self.calendar, now)
+                # (``may_pay``: a span no streak in force reads is closed without the policy of its end)
+                account.advance(until, self.policy_at, self.calendar, now, self.may_pay)
                 at = account.next_due()
             if at != NEVER_KEY:
                 self._queued[member] = at
