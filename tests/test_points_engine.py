@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +328,27 @@ def test_points_expire_first_in_first_out_after_twelve_months(engines: Any) -> N
     year = api.statement(engine, "res1", "2026")
     assert (year.opening, year.expired, year.closing) == (4, 4, 0)
     assert engine.explain("points:expire:a2").rules[0].line == 16
+
+
+def test_a_credits_expiry_is_worked_out_once_per_moment_its_zone_and_fold(engines: Any) -> None:
+    """``Booking._expires`` keeps what ``add_months`` gave for a moment: asked again for an equal moment (the
+    same instant in another zone, or a time of one zone that compares equal with another fold), it gives what
+    ``add_months`` gives for that one."""
+    from zoneinfo import ZoneInfo
+
+    from gridcore.periods import add_months
+
+    state = engines().state("points")
+    york = ZoneInfo("America/New_York")  # (01:30 on 2025-11-02 comes twice there: fold 0, then fold 1)
+    moments = [at(0), at(0).astimezone(UTC), at(0), datetime(2025, 11, 2, 1, 30, tzinfo=york),
+               datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=york), datetime(2025, 11, 2, 1, 30, tzinfo=york),
+               datetime(2025, 1, 31, 23, 59, tzinfo=CST)]
+    for months in (1, 12):
+        for when in moments:
+            got = state._expires(when, months)
+            assert (got, got.tzinfo, got.fold) == (expected := add_months(when, months, state.tz),
+                                                   expected.tzinfo, expected.fold)
+    assert add_months(moments[3], 1, state.tz) != add_months(moments[4], 1, state.tz)
 
 
 def test_balance_at_a_past_moment(engines: Any) -> None:

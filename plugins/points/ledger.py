@@ -388,8 +388,12 @@ class Account:
         caps_scopes: tuple[str, ...] = (),
         calendar: Calendar | None = None,
         rules: tuple[RuleRef | None, ...] | None = None,
+        day: tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]] | None = None,
     ) -> None:
-        """Book a credit: append the entry, open a lot, count it toward caps in ``caps_scopes``."""
+        """Book a credit: append the entry, open a lot, count it toward caps in ``caps_scopes``.
+
+        ``day``: ``calendar.periods_and_ends(entry.time)``, if the caller has it.
+        """
         self.unpack()
         self.add(entry, rules=rules)
         if entry.amount <= 0:
@@ -418,7 +422,7 @@ class Account:
             elif expires is not None:
                 heapq.heappush(self.expiring, (expires, lot.time, lot.entry_id, lot))
         if calendar is not None and caps_scopes:
-            periods, ends = calendar.periods_and_ends(entry.time)
+            periods, ends = day if day is not None else calendar.periods_and_ends(entry.time)
             earned = self.earned
             for scope in caps_scopes:
                 count = earned.get(scope)
