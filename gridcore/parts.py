@@ -45,8 +45,11 @@ PartsLoader = Callable[[Sequence[str]], "Mapping[str, dict[str, Any] | str]"]
 #: kept as its text is decoded only then) (``part_writer``).
 Writer = Callable[[str, str, "Mapping[str, Any] | Callable[[], Mapping[str, Any]]"], None]
 
-#: What ``part_text`` writes with (``json.dumps`` with these options builds an encoder per call).
-_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+#: What ``part_text`` writes with (``json.dumps`` with these options builds an encoder per call).  Without
+#: the check for circular references (a set of the ids of the lists and dicts being written, one add and
+#: one removal each): a part is a tree built from records, and the text is the same either way.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                              check_circular=False)
 
 
 def part_text(doc: Mapping[str, Any]) -> str:

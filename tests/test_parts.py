@@ -58,6 +58,13 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size
                     max_leaves=12)
 
 
+@given(st.dictionaries(st.text(max_size=4), JSON | st.floats(allow_nan=False, allow_infinity=False), max_size=4))
+def test_a_part_s_text_is_what_json_dumps_writes_with_the_canonical_options(doc: dict[str, Any]) -> None:
+    """``part_text`` skips the check for circular references: the same text as ``json.dumps`` with it."""
+    assert part_text(doc) == json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                                        allow_nan=False)
+
+
 class WithoutText:
     """A store from a plugin that has no ``put_text``: it is given the document."""
 
