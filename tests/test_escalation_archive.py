@@ -402,3 +402,39 @@ def test_an_incident_is_written_as_the_converter_writes_it() -> None:
         assert shape(quick) == shape(checkpoint._unstructure_fields(incident))
         assert json.dumps(quick) == json.dumps(checkpoint._unstructure_fields(incident))
     assert checkpoint._quick_dump(shared)["closed_at"] == elsewhere.isoformat() != at.isoformat()
+
+
+def test_an_incident_s_document_leaves_out_the_fields_at_their_default_and_reads_back_the_same() -> None:
+    """``checkpoint._dump_incident`` writes what ``_quick_dump`` writes but for the fields whose document
+    is their default's (type and value: a ``0`` is not a ``False``), always the ids of its repeat reports;
+    read back with those filled in, it is the same incident, type for type."""
+    from gridcore_escalation import checkpoint
+
+    def shape(value: Any) -> Any:
+        if attrs.has(type(value)):
+            return (type(value), [shape(getattr(value, f.name)) for f in attrs.fields(type(value))])
+        if isinstance(value, (list, tuple, set)):
+            return (type(value), [shape(v) for v in (sorted(value) if isinstance(value, set) else value)])
+        if isinstance(value, dict):
+            return (dict, [(k, shape(v)) for k, v in value.items()])
+        return (type(value), value)
+
+    full = _every_field_set()
+    bare = attrs.evolve(full, **{f.name: f.default.factory() if isinstance(f.default, attrs.Factory) else f.default
+                                  for f in attrs.fields(type(full)) if f.default is not attrs.NOTHING})
+    some = attrs.evolve(bare, status="closed", reopens=2, paused=True, ratings={"speed": 0}, extra_days=0,
+                        paused_total=timedelta(seconds=1), current_node="", segments=[[hours(1), None]])
+    for incident in (full, bare, some):
+        quick = checkpoint._quick_dump(incident)
+        compact = checkpoint._compact_dump(incident)
+        expected = {k: v for k, v in quick.items() if k not in checkpoint._DEFAULTS
+                    or type(v) is not type(checkpoint._DEFAULTS[k]) or v != checkpoint._DEFAULTS[k]}
+        assert compact == expected and "repeats" in compact
+        assert json.dumps(dict(sorted(compact.items()))) == json.dumps(dict(sorted(expected.items())))
+        doc = json.loads(json.dumps({**compact, "route": None}))
+        read = checkpoint._structure_incident({**checkpoint._DEFAULTS, **doc})
+        assert shape(read) == shape(incident)
+    assert set(checkpoint._compact_dump(bare)) == checkpoint._REQUIRED | {"repeats"}
+    assert set(checkpoint._compact_dump(some)) - set(checkpoint._compact_dump(bare)) == {
+        "status", "reopens", "paused", "ratings", "paused_total", "segments"}
+    assert checkpoint._compact_dump(full).keys() == checkpoint._quick_dump(full).keys()

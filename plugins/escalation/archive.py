@@ -61,8 +61,9 @@ CHAPTER_PARTS = 32
 #: The store collection naming the sealed parts that hold each name (``gridcore.partnames``).
 NAMES = "escalation.names"
 #: The shape of a part document (and of the archive in a checkpoint): 2, the names of the parts'
-#: entries in the store, not in the checkpoint
-FORMAT = 2
+#: entries in the store, not in the checkpoint; 3, an incident's fields at their default left out
+#: (``checkpoint._dump_incident``): a part of format 2 is refused (rebuild), never read as this one
+FORMAT = 3
 
 #: How an event's id is written among the names (incident and report ids are written as they are).
 EVENT = "event:"

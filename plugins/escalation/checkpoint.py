@@ -181,6 +181,38 @@ class _QuickDump:
         exec(compile(self.source, f"<quick unstructure {cls.__qualname__}>", "exec"), self.names)  # noqa: S102
         return self.names["quick_dump"]  # type: ignore[no-any-return]
 
+    def compact(self, cls: type, defaults: dict[str, Any], skip: tuple[str, ...] = ()) -> Callable[[Any], dict[str, Any]]:
+        """``function``'s document without the fields of ``defaults`` (name -> the document of its
+        default) that hold their default: the fields not among them first, then each other one unless
+        its document is its default's (None, an empty list or dict, False: by what the expression always
+        gives; anything else by type and value)."""
+        attrs.resolve_types(cls, globalns=vars(sys.modules[cls.__module__]))
+        kept = [one for one in attrs.fields(cls) if one.name not in skip]
+        items = [f"{one.name!r}: {self.expression(one.type, f'o.{one.name}')}" for one in kept
+                 if one.name not in defaults]
+        lines = ["def compact_dump(o):", "    __m = {}", "    d = {" + ", ".join(items) + "}"]
+        for one in kept:
+            if one.name not in defaults:
+                continue
+            made = self.expression(one.type, f"o.{one.name}")
+            default = defaults[one.name]
+            if default is None:
+                test = f"(v := {made}) is not None"
+            elif default is False:
+                test = f"(v := {made}) is not False"
+            elif (default == [] and type(default) is list and made.startswith(("[", "__list(", "__sorted("))) or (
+                    default == {} and type(default) is dict and made.startswith("{")):
+                test = f"(v := {made})"  # (always a list, or a dict: empty at the default)
+            else:
+                name = f"__default_{one.name}"
+                self.names[name] = default
+                test = f"type(v := {made}) is not type({name}) or v != {name}"
+            lines.append(f"    if {test}:\n        d[{one.name!r}] = v")
+        lines.append("    return d")
+        self.source = "\n".join(lines) + "\n"
+        exec(compile(self.source, f"<compact unstructure {cls.__qualname__}>", "exec"), self.names)  # noqa: S102
+        return self.names["compact_dump"]  # type: ignore[no-any-return]
+
 
 #: ``_unstructure_fields``, each time written once: an incident is written when it closes (its archive
 #: entry), again when an event reaches it closed, and at a checkpoint while open if it changed
@@ -379,8 +411,32 @@ def load_explanation(document: dict[str, Any]) -> Explanation:
     return _converter.structure(document, Explanation)
 
 
+def _bare() -> Incident:
+    """An incident with every field at its default (and the others given plainly)."""
+    from datetime import UTC
+
+    return Incident(id="", category="", severity=0, node="", place=None, channel="", key_person=False,
+                    description="", reporter="", reported_at=datetime(2000, 1, 1, tzinfo=UTC), policy=None,
+                    ruleset="")
+
+
+#: Fields always written, even at their default: read from an archived entry without decoding it
+#: (``archive.entry_names``, ``Records.primary_of``, ``Records._report_times``).
+_ALWAYS = frozenset({"repeats"})
+#: Each field with a default, as the document writes it (``_quick_dump``): an incident's document leaves
+#: out the fields that hold their default (a fifth of a closed incident's text: most lists are empty,
+#: most steps never taken), and reading fills them back in (``_load_incident``).
+_DEFAULTS: dict[str, Any] = {
+    name: value for name, value in _quick_dump(_bare()).items()
+    if name not in _ALWAYS and attrs.fields_dict(Incident)[name].default is not attrs.NOTHING}
+#: Fields without a default: every document has them.
+_REQUIRED = _NAMES - _DEFAULTS.keys()
+#: ``_quick_dump`` without the fields at their default (``_DEFAULTS``), in one generated function
+_compact_dump = _QuickDump().compact(Incident, _DEFAULTS, _REFERENCES)
+
+
 def _dump_incident(incident: Incident) -> dict[str, Any]:
-    out: dict[str, Any] = _quick_dump(incident)
+    out: dict[str, Any] = _compact_dump(incident)
     route = None
     if incident.route is not None and incident.policy is not None:
         route = next(n for n, r in enumerate(incident.policy.routes) if r is incident.route)
@@ -389,8 +445,12 @@ def _dump_incident(incident: Incident) -> dict[str, Any]:
 
 
 def _load_incident(engine: Engine, doc: dict[str, Any]) -> Incident:
-    if not _NAMES <= doc.keys():  # every field is saved: a document without one is not this version's
-        raise KeyError(", ".join(sorted(_NAMES - doc.keys())))
+    if not _REQUIRED <= doc.keys():  # (a field without a default is always written)
+        raise KeyError(", ".join(sorted(_REQUIRED - doc.keys())))
+    if not _NAMES <= doc.keys():
+        # the fields left out hold their default: read from fresh containers (``_structure_incident``
+        # builds every list, set, dict and span anew, never keeping the one it is given)
+        doc = {**_DEFAULTS, **doc}
     incident = _structure_incident(doc)
     policy, _ = policy_at(engine, incident.reported_at, incident.node)
     incident.policy = policy

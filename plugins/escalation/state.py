@@ -47,8 +47,9 @@ class EscalationState(Transitions, Checks):
     #: 8: closed incidents archived in the store; 9: repeat_report_joined derived; 10: report times kept
     #: only within the longest repeat window; 11: the names of archived entries in the store; 12: places whose
     #: latest report is older than the longest repeat window before the latest report anywhere dropped;
-    #: 13: the archive's older stored parts in chapters (``gridcore.archive``), not named in the checkpoint
-    STATE_VERSION = 13
+    #: 13: the archive's older stored parts in chapters (``gridcore.archive``), not named in the checkpoint;
+    #: 14: an incident's fields at their default left out of its document (open, and archived)
+    STATE_VERSION = 14
 
     # ------------------------------------------------------------ hooks
 
