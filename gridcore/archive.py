@@ -32,8 +32,8 @@ can name one of them without reading the chapter).  A chapter is read back
 are cut at every ``chapter_size`` parts from the first, so a store's
 chapters are the same whether the archive was built in one replay or restored
 from a checkpoint.  What is kept in memory then grows by one summary per
-``chapter_size`` parts (about 400 bytes per 3,200 closed incidents), not by a
-row per part.
+``chapter_size`` parts (for closed incidents, 833 bytes of memory and 458
+characters of checkpoint per 3,200), not by a row per part.
 """
 
 from __future__ import annotations
