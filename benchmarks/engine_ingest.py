@@ -19,7 +19,9 @@ simulator's and the store's share), so what the engine's process holds
 beyond the baseline's is the engine's own state, not the benchmark's list of
 events.  The CPU is also split: the checkpoints the engine takes (its
 ``_checkpoint``, timed wherever it runs: the plugins' saves, the sealed parts
-they write, the store's writes) to N, and the CPU per event over the same
+they write, the store's writes) to N, how many it took (the engine spaces them
+so that they take about ``Engine.checkpoint_share`` of its CPU: a cheaper
+checkpoint shows as more of them, not as less CPU per event), and the CPU per event over the same
 window with the checkpoints taken in it left out (what the events themselves
 cost; a checkpoint falls in one window and not the next, so the engine column
 jumps where the events' does not).  The residents column counts the residents the engine knows at N
@@ -86,6 +88,10 @@ class GrowthRow:
     checkpoint_cpu_seconds: float = 0.0
     #: CPU µs per event over the same window as ``engine_cpu_us``, less the checkpoints taken in it
     events_cpu_us: float = 0.0
+    #: how many checkpoints the engine took from the first event to ``n`` (``checkpoint_cpu_seconds`` over
+    #: it is what one cost on average: the engine spaces them by ``Engine.checkpoint_share``, so a cheaper
+    #: checkpoint is taken more often rather than costing less CPU per event)
+    checkpoints: int = 0
 
 
 def marginal(points: list[tuple[int, float]], size: int) -> float:
@@ -176,11 +182,14 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
     cpu_points: list[tuple[int, float]] = []
     checkpoint_points: list[tuple[int, float]] = []
     checkpoints = 0.0
+    taken = 0  # checkpoints taken so far
+    taken_points: list[tuple[int, int]] = []
     take = engine._checkpoint
 
     def timed_checkpoint() -> bool:
         # (the engine's own checkpoints, wherever it takes them: in ``record_many``, or at close)
-        nonlocal checkpoints
+        nonlocal checkpoints, taken
+        taken += 1
         c0 = time.process_time()
         try:
             return take()
@@ -201,6 +210,7 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
             points.append((done, total))
             cpu_points.append((done, cpu))
             checkpoint_points.append((done, checkpoints))
+            taken_points.append((done, taken))
             if any(done >= n and n not in memory for n in sizes):
                 now = (rss_mb(), district.peak_mb(), len(engine._population))
                 memory.update({n: now for n in sizes if done >= n and n not in memory})
@@ -208,7 +218,8 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
     events_points = [(n, c - k) for (n, c), (_, k) in zip(cpu_points, checkpoint_points, strict=True)]
     rows = [(n, marginal(points, n), next(t for m, t in points if m >= n), marginal(cpu_points, n),
              *memory.get(n, (0.0, 0.0, 0)), next(t for m, t in cpu_points if m >= n),
-             next(t for m, t in checkpoint_points if m >= n), marginal(events_points, n)) for n in sizes]
+             next(t for m, t in checkpoint_points if m >= n), marginal(events_points, n),
+             next(k for m, k in taken_points if m >= n)) for n in sizes]
     out.put({"rows": rows, "checkpoint": checkpoint})
 
 
@@ -292,10 +303,10 @@ def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("
             finally:
                 if backend == "postgresql" and postgres:
                     district._drop_schemas(postgres, f"bench_{Path(folder).name[-8:]}_")
-        for (n, engine_us, seconds, cpu_us, rss, peak, residents, cpu_s, checkpoint_s, events_us), (
+        for (n, engine_us, seconds, cpu_us, rss, peak, residents, cpu_s, checkpoint_s, events_us, taken), (
                 store_us, store_peak) in zip(got["rows"], base["rows"], strict=True):
             rows.append(GrowthRow(backend, n, engine_us, store_us, seconds, cpu_us, rss, cpu_s, peak, store_peak,
-                                  residents, checkpoint_s, events_us))
+                                  residents, checkpoint_s, events_us, taken))
         notes.append(checkpoint_note(backend, got["checkpoint"]))
     if population is not None:
         notes.append(f"A fixed population: {population:,} residents registered on the first day, nobody after "
@@ -319,14 +330,14 @@ def table(rows: list[GrowthRow]) -> str:
         ("| backend | events in the store | engine µs/event at N | engine CPU µs/event at N "
          "| of which events (no checkpoints) CPU µs/event at N | events/s at N "
          "| store-only µs/event at N | ratio | engine s to N | engine CPU s to N | of which checkpoints CPU s to N "
-         "| memory MiB at N | peak MiB to N | store-only peak MiB to N | residents at N |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+         "| checkpoints to N | memory MiB at N | peak MiB to N | store-only peak MiB to N | residents at N |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = r.engine_us / r.store_us if r.store_us else float("inf")
         lines.append(f"| {r.backend} | {r.n:,} | {r.engine_us:.0f} | {r.engine_cpu_us:.0f} | {r.events_cpu_us:.0f} "
                      f"| {1e6 / r.engine_us:,.0f} | {r.store_us:.1f} | {ratio:.1f}× | {r.seconds:.1f} "
-                     f"| {r.cpu_seconds:.1f} | {r.checkpoint_cpu_seconds:.1f} | {r.rss_mb:.0f} "
+                     f"| {r.cpu_seconds:.1f} | {r.checkpoint_cpu_seconds:.1f} | {r.checkpoints:,} | {r.rss_mb:.0f} "
                      f"| {r.peak_mb:.0f} | {r.store_peak_mb:.0f} | {r.residents:,} |")
     return "\n".join(lines)
 
