@@ -114,6 +114,30 @@ def test_an_in_order_ingest_asks_the_store_for_no_later_events(stores: StoreFact
         assert engine.caught_up
 
 
+def test_a_late_redemption_refused_at_its_own_time_asks_for_no_later_events(stores: StoreFactory) -> None:
+    """Refused where it stands (balance, limit, stock), nothing after it can make it acceptable, so the
+    store is not read for what follows: a file offered again, whose refused redemptions are judged
+    again on a rewound state, would otherwise read the rest of the log once for each of them."""
+    store = stores.open()
+    queries = LaterQueries(store)
+    log = [mediation("m0", 0, 3), redeem("rice0", 1, "rice"), mediation("m1", 2, 3), redeem("rice1", 3, "rice"),
+           mediation("m2", 4, 1), redeem("towel", 5, "towel")]
+    with points_engine(store) as engine:
+        first = engine.record_many(log)
+        assert [r.event_id for r in first.refused] == ["rice0"]  # 36 points at day 1
+        again = engine.record_many(log)  # rice0 is late now: judged on a state rewound to day 1
+        assert again.duplicates == 5 and again.accepted == 0
+        assert [(r.event_id, r.reasons) for r in again.refused] == [(r.event_id, r.reasons) for r in first.refused]
+        assert "insufficient balance: res1 has 36 points" in again.refused[0].reasons[0]
+        assert queries.since == []
+        # one that passes at its own time is still judged against what follows (one query)
+        with pytest.raises(EventRefused) as refused:
+            engine.record(redeem("towel0", 3, "towel", 8))  # 36 - 20 + 36 < 50 for the rice at day 3
+        assert refused.value.reasons == [too_early("towel0", 3, 8)]
+        assert queries.since == [at(3, 8)]
+        assert engine.caught_up and api.balance(engine, "res1") == 84 - 50 - 20
+
+
 def test_a_late_redemption_is_refused_for_later_spending_behind_a_rewind(stores: StoreFactory) -> None:
     url = stores.url()
     with points_engine(url) as engine:

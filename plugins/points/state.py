@@ -79,12 +79,19 @@ class PointsState(TaskBooking, Checks):
         if isinstance(event, ActivityRecorded):
             return self.check_activity(event)
         if isinstance(event, (PointsRedeemed, RecognitionAwarded)):
+            if self.last_time is not None and event.time < self.last_time:
+                return self.check_late(event, self.later_events(event))
+            # Judged at its own place (in order, or on a state rewound to just before it):
+            # refused there, it is refused whatever comes after it (``check_late`` judges it
+            # first on a copy of this very state), so the store is asked for the later events
+            # only for one that passes.  A file offered again re-judges the events refused the
+            # first time on a rewound state: each would otherwise read the rest of the log.
+            reasons = (self.check_redemption(event) if isinstance(event, PointsRedeemed)
+                       else self.check_recognition(event))
+            if reasons:
+                return reasons
             future = self.later_events(event)
-            if future or (self.last_time is not None and event.time < self.last_time):
-                return self.check_late(event, future)
-            if isinstance(event, PointsRedeemed):
-                return self.check_redemption(event)
-            return self.check_recognition(event)
+            return self.check_late(event, future) if future else []
         return []
 
     # ------------------------------------------------------------ applying events
