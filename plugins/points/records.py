@@ -46,9 +46,6 @@ class Records:
         #: each account's row as the last checkpoint dumped it (or the restore read it), the keys of the
         #: rules its fresh lots name, every rule it names (by key) and its sealed parts of lots (checkpoint.py)
         self.saved_accounts: dict[str, tuple[list[Any], tuple[str, ...], dict[str, Any], Any]] = {}
-        #: each account's activity marks as the last checkpoint dumped them, kept while they stay the same
-        #: (checkpoint.py, ``_readable_marks``)
-        self.dumped_marks: dict[str, Any] = {}
         #: the rules of the checkpoint restored, by key (checkpoint.py)
         self.saved_rules: dict[str, Any] = {}
         self.claims = Claims()
