@@ -302,6 +302,35 @@ class PartArchive(Generic[P]):
         Without them (a read-only engine) the parts and their names stay in
         memory and their keys are computed all the same.
         """
+        self.store_sealed(writer, names)
+        if self.chapter_size is not None and writer is not None and names is not None:
+            self._make_chapters(writer)
+        document: dict[str, Any] = {"format": self.FORMAT}
+        if self.chapter_size is not None:
+            document["chapters"] = [[*self.part_row(c.summary), c.count, format(c.mask, "x")] for c in self.chapters]
+        document["parts"] = [self.part_row(p) for p in self.parts]
+        document["open"] = self.open
+        return document
+
+    @property
+    def waiting(self) -> bool:
+        """True if sealed parts wait to be stored (``store_sealed``: they are the newest, as it stores every
+        one it finds)."""
+        return bool(self.parts) and self.parts[-1].entries is not None
+
+    def store_sealed(self, writer: Writer | None,
+                     names: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> None:
+        """Write the sealed parts not yet stored to ``writer``, then the names of their entries to ``names``
+        (all at once), and keep only their keys (and the parts the cache keeps).
+
+        Called by ``save`` at a checkpoint, and by a plugin between
+        checkpoints (``gridcore_on_flush``, with the engine's next batch of
+        events), so that sealed parts do not wait in memory for the next
+        checkpoint: where they are stored never changes a part, its key or
+        the checkpoint that names it.  Without ``writer`` and ``names`` (a
+        read-only engine) the parts stay in memory and only their keys are
+        computed.
+        """
         stored: list[tuple[int, str, list[list[str]]]] = []
         for number, part in enumerate(self.parts, self.first):
             if part.entries is None:
@@ -316,14 +345,6 @@ class PartArchive(Generic[P]):
         if stored:
             assert names is not None
             self.names.stored(stored, names, self._forget(stored))
-        if self.chapter_size is not None and writer is not None and names is not None:
-            self._make_chapters(writer)
-        document: dict[str, Any] = {"format": self.FORMAT}
-        if self.chapter_size is not None:
-            document["chapters"] = [[*self.part_row(c.summary), c.count, format(c.mask, "x")] for c in self.chapters]
-        document["parts"] = [self.part_row(p) for p in self.parts]
-        document["open"] = self.open
-        return document
 
     def _make_chapters(self, writer: Writer) -> None:
         """While ``2 * chapter_size`` stored parts are held, the oldest ``chapter_size`` go to a chapter."""

@@ -1714,6 +1714,10 @@ class Engine:
             batch.clear()
             batch_ids.clear()
             return
+        # what plugins hand the store between checkpoints (sealed parts), written before the batch: no
+        # longer held in memory until the next checkpoint (a document written so and never named by a
+        # checkpoint is harmless: it is stored under the hash of its content)
+        self.hooks.on_flush(self)
         append_soon = getattr(self.store, "append_soon", None) if soon else None
         try:
             if append_soon is not None:

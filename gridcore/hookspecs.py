@@ -277,6 +277,28 @@ def gridcore_event_kinds() -> EventKinds | None:
 
 
 @hookspec
+def gridcore_on_flush(engine: Engine) -> None:
+    """The engine is about to store a batch of events: store now what your state hands the store between
+    checkpoints, so that it does not wait in memory for the next one.
+
+    Implemented by the state object a plugin attaches (``Engine.attach``).
+    Called before each batch of accepted or derived events is written (about
+    every thousand events of an ingest, and at the end of each ``record`` or
+    tick that stored something), after the batch sent before it is stored,
+    never on a read-only engine.  What a plugin writes here must be written
+    under a key that names its content (``gridcore.parts``: a sealed part of
+    an archive, ``PartArchive.store_sealed``), so that writing it earlier
+    than the checkpoint that names it changes no result: a process that
+    stops before that checkpoint leaves documents no checkpoint names, which
+    are never read as anything else (``docs/architecture.md``).  Must not
+    change what any hook answers, nor the checkpoint document the plugin
+    gives next (only when its parts reach the store).  A plugin waiting for
+    its checkpoint (``gridcore_restore_state`` not yet called) has nothing
+    to store.
+    """
+
+
+@hookspec
 def gridcore_on_close(engine: Engine) -> None:
     """The engine is closing; release anything you hold.  The store is still open."""
 

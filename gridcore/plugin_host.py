@@ -610,6 +610,12 @@ class Hooks:
         others = [p for p in self.pm.get_plugins() if p is not plugin]
         return self.pm.subset_hook_caller(hook, remove_plugins=others)
 
+    def on_flush(self, engine: Engine) -> None:
+        try:
+            self._calls.gridcore_on_flush(engine=engine)
+        except Exception as exc:
+            raise self._failed("gridcore_on_flush", exc) from exc
+
     def on_close(self, engine: Engine) -> None:
         try:
             self._calls.gridcore_on_close(engine=engine)

@@ -438,3 +438,27 @@ def test_an_incident_s_document_leaves_out_the_fields_at_their_default_and_reads
     assert set(checkpoint._compact_dump(some)) - set(checkpoint._compact_dump(bare)) == {
         "status", "reopens", "paused", "ratings", "paused_total", "segments"}
     assert checkpoint._compact_dump(full).keys() == checkpoint._quick_dump(full).keys()
+
+
+def test_sealed_parts_are_stored_with_the_next_batch_not_held_until_the_checkpoint(tmp_path: Path,
+                                                                                   small_parts: None) -> None:
+    """``gridcore_on_flush``: a part sealed while an ingest is judged is in the store once the batch is, its
+    entries no longer in memory, before any checkpoint; the checkpoint then names it as a replay does."""
+    url = str(tmp_path / "store")
+    pm = get_plugin_manager(("points", "assessment"))
+    with Engine.open(store=url, community=DATA / "community", ruleset=DATA / "ladder-unit.rules",
+                     effective=T0 - timedelta(days=30), clock=FixedClock(hours(200)), plugins=pm) as engine:
+        engine.checkpoint_min = engine.checkpoint_every = 10**9  # (no checkpoint before closing)
+        engine.record_many([report("I3", hours(24), category="noise"), *loop("I3", 24),
+                            report("I4", hours(48), category="noise"), *loop("I4", 48, satisfaction=5),
+                            report("I5", hours(72), category="noise"), *loop("I5", 72)])
+        assert list(engine.store.items("checkpoints")) == []
+        archive = engine.state("escalation").archive
+        assert not archive.waiting and [p.entries for p in archive.parts] == [None]
+        assert [key for key, _ in engine.store.items(COLLECTION)] == [archive.parts[0].key]
+        assert len(archive.open) == 1
+        assert esc.incident(engine, "I3").status == "closed"  # (read back from the stored part)
+        live = json.dumps(engine.state("escalation").gridcore_save_state(), sort_keys=True)
+        engine.rebuild()  # (a replay: no batch is written, the parts are stored by the checkpoint)
+        assert engine.state("escalation").archive.waiting
+        assert json.dumps(engine.state("escalation").gridcore_save_state(), sort_keys=True) == live

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from gridcore import EventKinds, Explanation, Outcome, OutcomeKind, hookimpl
 from gridcore.errors import GridcoreError
 from gridcore.events import SYSTEM_ACTOR, Event
+from gridcore.parts import part_writers
 
+from .archive import COLLECTION, NAMES
 from .events import IncidentEvent, IncidentReported, RepeatReportJoined
 from .incident import CLOSED
 from .lifecycle import Checks
@@ -137,6 +139,12 @@ class EscalationState(Transitions, Checks):
                 out.append(due.event)
             stack.extend(child for child in (2 * at + 1, 2 * at + 2) if child < size)
         return out
+
+    @hookimpl
+    def gridcore_on_flush(self, engine: Engine) -> None:
+        """The archive's sealed parts stored with the engine's next batch, not held until the checkpoint."""
+        if self.archive.waiting:
+            self.archive.store_sealed(*part_writers(engine.store, COLLECTION, NAMES))
 
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.partnames import Where
-from gridcore.parts import stored_documents, stored_part
+from gridcore.parts import part_writers, stored_documents, stored_part
 
 from . import checkpoint, judging
 from .archive import COLLECTION, NAMES, Archive
@@ -155,6 +155,12 @@ class TasksState:
     def _done_with(self, ident: str) -> bool:
         task = self.open.get(ident)
         return task is None or task.settled()
+
+    @hookimpl
+    def gridcore_on_flush(self, engine: Engine) -> None:
+        """The archive's sealed parts stored with the engine's next batch, not held until the checkpoint."""
+        if self.archive.waiting:
+            self.archive.store_sealed(*part_writers(engine.store, COLLECTION, NAMES))
 
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:
