@@ -269,6 +269,28 @@ def test_settled_tasks_leave_the_state_and_are_read_back_equal(make: Callable[..
     assert [i for i, _ in third.hooks.save_state(third, third.state("tasks"))["overdue"]] == ["t3"]  # (not t1)
 
 
+def test_a_settled_tasks_part_is_stored_with_the_next_batch_not_held_until_the_checkpoint(
+        make: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``gridcore_on_flush``: the tasks archive stores a part sealed while events are recorded with the
+    batch that follows, before any checkpoint; the checkpoint names it as a replay's does."""
+    monkeypatch.setattr("gridcore_tasks.archive.PART_SIZE", 1)  # each settled task in a part of its own
+    engine = make()
+    engine.checkpoint_min = engine.checkpoint_every = 10**9  # (no checkpoint before closing)
+    engine.record_many([sweep(), sweep("t2", when=START + 8 * DAY), sweep("t3", when=START + 9 * DAY)])
+    engine.record_many([TaskCancelled(id=f"c{n}", time=START + 10 * DAY, actor="leader1", node="g1", task=f"t{n}",
+                                      reason="改期") for n in (1, 2)])
+    assert list(engine.store.items("checkpoints")) == []
+    archive = engine.state("tasks").archive
+    # (t1 settled when its parts fell overdue, then written again when cancelled; then t2)
+    assert not archive.waiting and len(archive.parts) == 3 and all(p.entries is None for p in archive.parts)
+    assert sorted(key for key, _ in engine.store.items("tasks.settled")) == sorted(p.key for p in archive.parts)
+    assert gridcore_tasks.progress(engine, "t1").counts["cancelled"] == 2  # (read back from its stored part)
+    live = json.dumps(engine.hooks.save_state(engine, engine.state("tasks")), sort_keys=True)
+    engine.rebuild()  # (a replay writes no batch: its parts are stored by the checkpoint)
+    assert engine.state("tasks").archive.waiting
+    assert json.dumps(engine.hooks.save_state(engine, engine.state("tasks")), sort_keys=True) == live
+
+
 # ------------------------------------------------------------------ invariants
 
 STORES = itertools.count()
