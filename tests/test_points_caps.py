@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gridcore.periods import KINDS
@@ -31,6 +31,9 @@ def steps(draw: st.DrawFn) -> list[tuple[str, int, int]]:
 
 @settings(max_examples=200, deadline=None)
 @given(history=steps(), restore_at=st.integers(0, 40))
+# (dropped at the very end of a month, quarter and year: 2025-01-01 00:00, the week going on)
+@example(history=[("credit", 24 * 11 + 9, 5), ("drop", 24 * 12, 0), ("credit", 24 * 12, 3), ("drop", 24 * 17, 0)],
+         restore_at=40)
 def test_a_cap_count_counts_as_a_counter_per_kind(history: list[tuple[str, int, int]], restore_at: int) -> None:
     calendar = Calendar(TZ)
     count = CapCount()

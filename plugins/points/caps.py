@@ -20,6 +20,9 @@ from gridcore.periods import KINDS
 #: Each kind's place in a ``CapCount``'s lists.
 PLACE = {kind: n for n, kind in enumerate(KINDS)}
 _DAY, _WEEK, _YEAR = PLACE["day"], PLACE["week"], PLACE["year"]
+#: the kinds whose periods of one day end in this order (a month ends with or before its quarter, and
+#: that with or before its year); the day ends first of all, the week after the day
+_NESTED = (PLACE["month"], PLACE["quarter"], _YEAR)
 
 
 class CapCount:
@@ -98,8 +101,28 @@ class CapCount:
         """Drop the kinds whose period ended by ``now``; True if none is left."""
         if self.first is None or self.first > now:
             return self.first is None
-        first = last = None
         labels, ends = self.labels, self.ends
+        if self.day is not None:
+            # Every kind holds the period of the credits' one day (``add``): the day ended (it ends
+            # first), then the month, quarter and year in order, and the week on its own.
+            labels[_DAY] = None
+            nested = None  # (the earliest end kept among the month, quarter and year)
+            for n in _NESTED:
+                if ends[n] > now:
+                    nested = ends[n]
+                    break
+                labels[n] = None
+            week = ends[_WEEK]
+            if week <= now:
+                labels[_WEEK] = None
+                self.first, self.last = (None, None) if nested is None else (nested, ends[_YEAR])
+            elif nested is None:
+                self.first = self.last = week
+            else:
+                self.first, self.last = min(week, nested), max(week, ends[_YEAR])
+            self.day = None
+            return self.first is None
+        first = last = None
         for n, label in enumerate(labels):
             if label is not None:
                 end = ends[n]
