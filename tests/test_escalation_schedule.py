@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loopkit import T0, TZ, at, loop_event, open_loop
@@ -52,6 +53,14 @@ escalation:
   calendar: working hours 08:30-17:30, monday to friday
   holiday spring: 2025-03-05 to 2025-03-06
 """
+
+#: the rules again with a category's own limits: without a condition (a state keeps the limits a
+#: category is given at a level, ``timers.Known``), and with one (they are asked for every time)
+VARIANTS = {
+    "plain": RULES,
+    "category": RULES + "  limit for fire_hazard: at unit accept within 1 working hour, resolve within 5 working hours\n",
+    "condition": RULES + "  limit for fire_hazard: when incident.severity >= 3 resolve within 5 working hours\n",
+}
 
 #: runs of steps a script draws from, each (event class, actor, extra fields), half an hour apart
 CHAINS: list[list[tuple[type, str, dict[str, Any]]]] = [
@@ -93,10 +102,11 @@ def check(engine: Engine, now: datetime) -> None:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
 @given(script)
 def test_kept_deadlines_and_what_falls_due_equal_what_is_worked_out_afresh(
-        tmp_path: Path, steps: list[tuple[int, Any, int]]) -> None:
-    engine = open_loop(tmp_path, RULES, name=f"s{len(list(tmp_path.iterdir()))}")
+        tmp_path: Path, variant: str, steps: list[tuple[int, Any, int]]) -> None:
+    engine = open_loop(tmp_path, VARIANTS[variant], name=f"s{len(list(tmp_path.iterdir()))}")
     try:
         hour = 0.0
         reported = 1
@@ -111,8 +121,10 @@ def test_kept_deadlines_and_what_falls_due_equal_what_is_worked_out_afresh(
                 if step == "report":
                     incident = f"I{reported}"
                     reported += 1
+                    # (every other one a fire hazard, of severities 1 to 4: the variants' own limits)
                     event: Any = IncidentReported(id=f"{incident}-r", time=at(hour), actor="worker1", node="u11",
-                                                  incident=incident, category="leaking_pipe")
+                                                  incident=incident, severity=1 + reported % 4,
+                                                  category="fire_hazard" if reported % 2 else "leaking_pipe")
                     events = [event]
                 else:
                     events = [loop_event(cls, hour + n / 2, actor, incident, actor_in_id=True, **extra)

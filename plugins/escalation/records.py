@@ -83,6 +83,8 @@ class Records:
         #: open incident id -> what its deadlines were worked out from, and them (``running``)
         #: (and each deadline with what it was worked out from, for the next working-out)
         self._clocks: dict[str, tuple[tuple[Any, ...], list[timers.Deadline], list[timers.Worked]]] = {}
+        #: the limits policies gave for the cases' categories, levels, departments and handlers' roles
+        self._known = timers.Known()
         #: open incident id -> its document as the last checkpoint wrote it, until an event changes it
         #: (``changed``): a checkpoint dumps only the incidents changed since the one before
         self.dumped: dict[str, dict[str, Any]] = {}
@@ -135,7 +137,7 @@ class Records:
         if kept is not None and kept[0] == inputs:
             return kept[1]
         made: list[timers.Worked] = []
-        found = timers.deadlines(incident, tz, kept[2] if kept is not None else (), made)
+        found = timers.deadlines(incident, tz, kept[2] if kept is not None else (), made, self._known)
         self._clocks[incident.id] = (inputs, found, made)
         return found
 

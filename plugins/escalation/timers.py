@@ -148,14 +148,71 @@ _NO_TIME = timedelta(0)
 Worked = tuple[tuple[Any, ...], "Deadline"]
 
 
+class Known:
+    """The limits ``EscalationPolicy.applied`` gave, kept by what they were worked out from, for
+    ``deadlines`` to take again (a state keeps one: ``Records.running``).
+
+    A policy whose ``limit for`` clauses have no condition reads nothing of a
+    case's record but its category (its level, summoned department and
+    handler's role are asked for as such): its limits are kept by those, and
+    a case reported, accepted or moved is given the limits an earlier case
+    (or it itself) was given for them.  A policy with a condition is asked
+    every time (a condition may read the case's age, severity...).
+    """
+
+    __slots__ = ("_plain", "limits")
+
+    def __init__(self) -> None:
+        #: id(policy) -> (the policy, held so its id is not reused; True if no clause has a condition)
+        self._plain: dict[int, tuple[Any, bool]] = {}
+        #: (id(policy), category, level, summoned, handler role) -> (level's limits, handler's own)
+        self.limits: dict[tuple[Any, ...], tuple[dict[str, AppliedLimit], dict[str, AppliedLimit]]] = {}
+
+    def key(self, policy: Any, incident: Incident) -> tuple[Any, ...] | None:
+        """What the policy's limits for the case are kept by; ``None``: they are not kept (a condition)."""
+        plain = self._plain.get(id(policy))
+        if plain is None:
+            plain = self._plain[id(policy)] = (
+                policy, all(clause.condition is None for clause in policy.category_limits))
+        if not plain[1]:
+            return None
+        return (id(policy), incident.category, incident.current_level, incident.summoned, incident.handler_role)
+
+
+def _limits(incident: Incident, policy: Any, started: datetime, known: Known | None,
+            ) -> tuple[dict[str, AppliedLimit], dict[str, AppliedLimit]]:
+    """The limits of the case's level (a summoned department's, its category's, the level's own) and
+    the handler's own (``handler limit ROLE``), as ``policy.applied`` gives them (``known``: kept)."""
+    key = known.key(policy, incident) if known is not None else None
+    if key is not None:
+        found = known.limits.get(key)  # type: ignore[union-attr]
+        if found is not None:
+            return found
+    facts = incident.facts(started)
+    level = policy.applied(facts, incident.current_level, incident.summoned)
+    role = incident.handler_role
+    mine = f"handler {role}"
+    handler = {
+        name: limit
+        for name, limit in (
+            policy.applied(facts, incident.current_level, incident.summoned, role).items() if role else ()
+        )
+        if limit.source == mine
+    }
+    if key is not None:
+        known.limits[key] = (level, handler)  # type: ignore[union-attr]
+    return level, handler
+
+
 def deadlines(incident: Incident, tz: Any, kept: Sequence[Worked] = (), made: list[Worked] | None = None,
-              ) -> list[Deadline]:
+              known: Known | None = None) -> list[Deadline]:
     """The running limits of the incident's current level, earliest first.
 
     ``kept``: deadlines an earlier call worked out (its ``made``) and what
     from; one worked out from equal values is taken as it is rather than
     counted again (an acceptance ends the accept limit and leaves the resolve
     limit's deadline as it was).  ``made``, if given, receives this call's.
+    ``known``: the limits earlier calls were given, to take again (``Known``).
 
     Two clocks run.  The level's limits (a summoned department's, the
     category's or the level's own) count from the case's arrival at its level:
@@ -168,22 +225,15 @@ def deadlines(incident: Incident, tz: Any, kept: Sequence[Worked] = (), made: li
     if policy is None or not incident.is_open:
         return []
     started = incident.segments[0][0] if incident.segments and incident.segments[0][0] else incident.reported_at
-    facts = incident.facts(started)
-    level = policy.applied(facts, incident.current_level, incident.summoned)
-    role = incident.handler_role
-    mine = f"handler {role}"
-    handler = {
-        name: limit
-        for name, limit in (
-            policy.applied(facts, incident.current_level, incident.summoned, role).items() if role else ()
-        )
-        if limit.source == mine
-    }
+    level, handler = _limits(incident, policy, started, known)
     asking = incident.status == REPORTED and not incident.rework
     out = _on_clock(incident, tz, "level", level, asking and not incident.taken_at_level,
                     incident.extra_days, incident.extra_hours, kept, made)
-    out += _on_clock(incident, tz, "handler", handler, asking,
-                     incident.handler_extra_days, incident.handler_extra_hours, kept, made)
+    if handler:
+        out += _on_clock(incident, tz, "handler", handler, asking,
+                         incident.handler_extra_days, incident.handler_extra_hours, kept, made)
+    if len(out) < 2:
+        return out
     return sorted(out, key=lambda d: (d.time, d.limit, d.clock != "handler"))
 
 
@@ -244,8 +294,10 @@ def _on_clock(
     """The deadlines ``limits`` set on one clock (``accepting``: the accept limit still runs; ``kept``
     and ``made``: see ``deadlines``)."""
     policy = incident.limits
+    if policy is None or not limits:
+        return []
     run = running_since(incident, handler=clock == "handler")
-    if policy is None or not limits or run is None:
+    if run is None:
         return []
     level_limit = policy.limit_for(incident.current_level)
     start, closed = run
