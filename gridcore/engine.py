@@ -107,6 +107,10 @@ CHECKPOINT_SHARE = 0.1
 #: 2026-12-04) took 226 s and peaked at 707 MiB with 50,000, 191 s and 770 MiB with 200,000, 193 s
 #: and 956 MiB with no bound.
 CHECKPOINT_MAX = 200_000
+#: The most ids of applied events an engine keeps in memory (``Engine.applied_most``): past it, once
+#: they are stored, it forgets them and asks the store for them (about 100 bytes an id; without a
+#: bound the set grew with the log until the next checkpoint, up to ``CHECKPOINT_MAX`` events' worth)
+APPLIED_MOST = 10_000
 #: How many checkpoints a store keeps (the newest; older slots are overwritten).
 CHECKPOINT_SLOTS = 4
 #: The shape of a checkpoint document; another one is ignored.
@@ -188,7 +192,15 @@ class Engine:
         self._policy_at: datetime | None = None
         self._policy_node: str | None = None
         self._policy_day: tuple[Ruleset | None, date] | None = None
+        #: ids of the events applied since the state was rebuilt or they were last forgotten (``_forget``)
         self._applied: set[str] = set()
+        #: True once ids of applied events may be missing from ``_applied`` (the state was restored from a
+        #: checkpoint, or they were forgotten): an id offered that is not in it is asked of the store
+        self._forgot = False
+        #: while ``record_many`` judges: its events and the index of the next one (``_forget`` keeps the
+        #: ids offered again after it), and each id's last index among them (made when first needed)
+        self._judging: tuple[list[tuple[Event, str, dict[str, Any] | None]], int] | None = None
+        self._last_offered: dict[str, int] | None = None
         #: a replay cut short before a late event keeps its place in the log here (the stored
         #: documents not applied yet, in canonical order, and the one read ahead): see ``_replay``
         self._cursor: Iterator[dict[str, Any]] | None = None
@@ -222,7 +234,7 @@ class Engine:
         self._ruleset_keys: set[str] = set()
         self._unread: dict[str, int] = {}
         #: the log position of the checkpoint the state was restored from or last stored (0: replayed from the
-        #: start); ``_applied`` holds only the ids applied after it (``_forget_applied``)
+        #: start)
         self._base = 0
         #: the log position of the last checkpoint this engine stored or restored
         self._checkpointed = 0
@@ -240,6 +252,9 @@ class Engine:
         #: an ingest or tick leaving at least this many events after the last checkpoint stores a new
         #: one whatever ``checkpoint_share`` says (the interval is bounded in events)
         self.checkpoint_max = CHECKPOINT_MAX
+        #: the most ids of applied events kept in memory: past it, the stored ones are forgotten and
+        #: asked of the store (``_bound_applied``)
+        self.applied_most = APPLIED_MOST
         #: CPU seconds the last checkpoint took, and the process time when it ended
         self._checkpoint_cost = 0.0
         self._checkpoint_done = 0.0
@@ -730,9 +745,11 @@ class Engine:
             repeats = {ident: seen for ident, seen in repeats.items() if seen[0] < i}
             batch: list[dict[str, Any]] = []
             batch_ids: set[str] = set()
-            # Every id stored after the checkpoint the state came from is in
-            # _applied; those stored before it are asked of the store once per batch.
-            older = self._stored_before_base([event.id for event, _, _ in decoded[i:]]) if self._base else set()
+            # Every id applied and not forgotten is in _applied; those forgotten (stored before
+            # the checkpoint the state came from, or let go since) are asked of the store once
+            # per call, 1,000 ids a query.  An id forgotten during this call and offered again
+            # later in it stays in _applied (``_forget``).
+            older = self._stored_forgotten([event.id for event, _, _ in decoded[i:]]) if self._forgot else set()
             # True while the state holds the log only up to the event being judged: after a
             # late event, the stored events are merged in as the later ones are judged
             rewound = False
@@ -780,12 +797,17 @@ class Engine:
                         mark, sent = (i, _copy(summary), latest), None
                         rewound = self._cursor is not None
                     elif len(batch) >= batch_size:
+                        self._judging = (decoded, i)  # (what ``_forget`` keeps, here or in a checkpoint)
+                        if len(self._applied) > self.applied_most:
+                            self._settle_append()  # the batch sent before is stored: its ids may go
+                            self._forget(batch_ids)
                         # stored while the next events are judged, where the store can; the batch
                         # sent before this one is stored first
                         self._flush(batch, batch_ids, soon=True)
                         mark, sent = sent or mark, (i, _copy(summary), latest)
                         if self._position + self._sent_size - self._checkpointed >= self.checkpoint_every:
                             self._checkpoint_after_write(self.checkpoint_every)
+                        self._judging = None
                         if self._sent is None:  # stored already (or by the checkpoint, first)
                             mark, sent = sent, None
                     if progress is not None:
@@ -799,20 +821,25 @@ class Engine:
                 break
             except StoreConflict:
                 # Another writer appended first: judge again against what it stored.
+                self._judging = None
                 self._settle_append(whatever_came_of_it=True)
                 self._rebuild_state()
             except BaseException:
                 # Derived state may include events the store never got: rebuild it
                 # from what the store really holds.
+                self._judging = self._last_offered = None
                 self._settle_append(whatever_came_of_it=True)
                 self._rebuild_state()
                 raise
         else:
+            self._last_offered = None
             raise StoreError(
                 f"the store {self.store.url} kept changing under this writer ({CONFLICT_RETRIES} tries); "
                 "nothing after the last stored batch was recorded"
             )
+        self._last_offered = None
         self._checkpoint_after_write()
+        self._bound_applied()
         if progress is not None:
             progress(len(decoded))
         self._settle_repeats({ident: (event, label) for ident, (_, event, label) in repeats.items()}, summary)
@@ -877,6 +904,7 @@ class Engine:
                 fired = [self.codec.from_dict(doc) for doc in batch]
                 self._flush(batch, ids)
                 self._checkpoint_after_write()
+                self._bound_applied()
                 return fired
             except StoreConflict:
                 self._rebuild_state()  # another writer may have derived them first
@@ -1049,6 +1077,7 @@ class Engine:
     def _reset(self) -> None:
         self._caught_up = False
         self._base = 0
+        self._forgot = False
         self._applied.clear()
         self._cursor = self._ahead = None
         self._high_water = None
@@ -1242,9 +1271,7 @@ class Engine:
     def _forget_applied(self) -> None:
         """After a checkpoint at ``_position``: the ids applied so far are asked of the store from now on.
 
-        ``_applied`` would otherwise hold every id this engine applied since it
-        opened (a service running all day, a long ingest: about 100 bytes an
-        event).  The engine is then as if it had just been restored from that
+        The engine is then as if it had just been restored from that
         checkpoint.  Only when nothing was stored after ``_position``: an event
         derived here that another writer stored after it must stay known as
         applied (``_catch_up`` passes over it).
@@ -1255,7 +1282,38 @@ class Engine:
         except StoreError:
             return
         self._base = self._position
-        self._applied.clear()
+        self._forget()
+
+    def _bound_applied(self) -> None:
+        """After an ingest or tick has stored all it applied: past ``applied_most`` ids, forget them.
+
+        ``_applied`` would otherwise grow with the log until the next checkpoint
+        (a service running all day, a long ingest: about 100 bytes an event).
+        Not while a replay merges in stored events (``_cursor``: a derived event
+        applied before its stored copy is read must stay known), nor in a
+        read-only engine (what it derives is in memory only).
+        """
+        if (len(self._applied) > self.applied_most and self._cursor is None and self._sent is None
+                and not self._read_only):
+            self._forget()
+
+    def _forget(self, kept: set[str] | None = None) -> None:
+        """Forget the ids applied so far, but ``kept`` and those offered again later in the ``record_many``
+        under way: the others must all be stored at or before ``_position`` (or be in the batch being
+        sent, ``kept``).  An id not in ``_applied`` is asked of the store from now on (``_stored_forgotten``).
+
+        An id offered again later in the same call is not asked: the call asked the
+        store once, at its start, for the ids it did not know then.
+        """
+        keep = set(kept or ())
+        if self._judging is not None:
+            decoded, at = self._judging
+            last = self._last_offered
+            if last is None:  # (once a call: each id's last index among its events)
+                last = self._last_offered = {event.id: n for n, (event, _, _) in enumerate(decoded)}
+            keep.update(ident for ident in self._applied if last.get(ident, -1) >= at)
+        self._applied = keep & self._applied if keep else set()
+        self._forgot = True
 
     def _checkpoint_after_write(self, least: int | None = None) -> None:
         """After an ingest or tick: a checkpoint if enough was stored since the last, and time allows.
@@ -1415,6 +1473,7 @@ class Engine:
             self._last_input = self._last  # not saved: as if the last event had been offered
             self._unread = {str(k): int(v) for k, v in core["unread"].items()}
         self._base = position
+        self._forgot = True  # the ids applied up to it are asked of the store
         self._position = position
         self._checkpointed = position
         self._pending = {name: (plugin, _part_key(slot, name), stamp) for name, plugin in plugins.items()}
@@ -1553,10 +1612,11 @@ class Engine:
             found.update(find_ids(chunk) if find_ids is not None else self.store.find(chunk))
         return found
 
-    def _stored_before_base(self, ids: list[str]) -> set[str]:
-        """Those of ``ids`` stored at or before the checkpoint the state was restored from."""
-        if self._base == 0:
-            return set()  # a replay from the start put every stored id in _applied
+    def _stored_forgotten(self, ids: list[str]) -> set[str]:
+        """Those of ``ids`` stored and not in ``_applied`` (stored at or before the checkpoint the state was
+        restored from, or forgotten since: ``_forget``)."""
+        if not self._forgot:
+            return set()  # a replay from the start put every stored id in _applied, and none was let go
         return self._stored_among([ident for ident in ids if ident not in self._applied])
 
     def _stored_after_base(self) -> Iterator[dict[str, Any]]:

@@ -504,6 +504,69 @@ def test_ids_stay_known_while_another_writer_stored_after_the_checkpoint(tmp_pat
         assert one.state("tally").counts == two.state("tally").counts
 
 
+class CountingFinds:
+    """A store counting the queries for ids (``find_ids``) and how many ids each asked."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.asked: list[int] = []
+
+    def find_ids(self, event_ids: Any) -> set[str]:
+        self.asked.append(len(event_ids))
+        return set(self.inner.find_ids(event_ids))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("most", [3, 10_000], ids=["few-ids-kept", "default"])
+@pytest.mark.parametrize("every", [5, 1_000_000], ids=["checkpoints-within", "no-checkpoint-within"])
+def test_an_id_offered_again_later_in_the_same_call_is_never_applied_twice(
+        stores: StoreFactory, most: int, every: int) -> None:
+    """Ids forgotten during a call (a checkpoint within it, or past ``applied_most``) that the same call
+    offers again later stay known: a repeat with other content is refused, not applied a second time
+    (a checkpoint within the call used to forget a0020, accepted here before and counted twice)."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = engine.checkpoint_every = 1_000_000
+        engine.checkpoint_share = 1
+        engine.applied_most = most
+        engine.record_many([activity(n) for n in range(1, 11)], batch_size=5)  # a0005 known before the call
+        engine.checkpoint_min = engine.checkpoint_every = every
+        offered = [activity(n) for n in range(11, 41)]
+        again = [activity(5, hours=35.5), activity(20, hours=36.5), activity(3), activity(33)]
+        summary = engine.record_many(offered + again, batch_size=5)
+        assert (summary.accepted, summary.duplicates) == (30, 2)  # a0003 and a0033: the same events
+        assert sorted(r.event_id for r in summary.refused) == ["a0005", "a0020"]  # other times: conflicts
+        live = dict(engine.state("tally").counts)
+        assert sum(live.values()) == 40  # a0001..a0040, each once
+        engine.rebuild()
+        assert engine.state("tally").counts == live
+
+
+def test_the_ids_kept_in_memory_are_bounded_and_the_rest_asked_of_the_store_once_a_call(
+        stores: StoreFactory) -> None:
+    """Without a checkpoint, past ``applied_most`` the stored ids are forgotten (and asked of the store:
+    one query a call, for the ids of the call not known, never one an event); results are the same."""
+    url = stores.url()
+    store = CountingFinds(stores.open(url))
+    with open_toy(store, community=small_community()) as engine:
+        engine.checkpoint_min = engine.checkpoint_every = 1_000_000  # no checkpoint: only the bound forgets
+        engine.applied_most = 8
+        for start in range(1, 61, 6):
+            engine.record_many([activity(n) for n in range(start, start + 6)], batch_size=4)
+            assert len(engine._applied) <= engine.applied_most
+        assert engine._forgot and store.asked and all(n <= 6 for n in store.asked)
+        calls = len(store.asked)
+        again = engine.record_many([activity(n) for n in range(1, 61)] + [activity(61)])
+        assert (again.accepted, again.duplicates, again.refused) == (1, 60, [])
+        assert len(store.asked) == calls + 1  # one query for the 61 ids
+        live = dict(engine.state("tally").counts)
+        assert sum(live.values()) == 61
+        engine.rebuild()
+        assert engine.state("tally").counts == live
+
+
 class ThresholdWitness:
     """A saving plugin that notes the collector's thresholds each time it is asked for its state."""
 
