@@ -337,6 +337,7 @@ class Engine:
             except StoreConflict:  # another writer appended while this one replayed
                 engine._rebuild_state()
             engine._tell_unread()
+            engine._bound_applied()  # (the ids of the tail replayed)
             if grown_from is not None:
                 engine._grow(the_community)
             if changed:
@@ -932,11 +933,14 @@ class Engine:
                 if self._rulesets_changed():
                     self._restore_rulesets()
                     self._rebuild_state()
-                    return max(self._position - before, 0)
-                return self._catch_up()
+                    new = max(self._position - before, 0)
+                else:
+                    new = self._catch_up()
             except StoreConflict:
                 self._rebuild_state()
-                return max(self._position - before, 0)
+                new = max(self._position - before, 0)
+            self._bound_applied()  # (a writer that only reads what others store takes no checkpoint)
+            return new
         raise StoreError(f"the store {self.store.url} kept changing while catching up ({CONFLICT_RETRIES} tries)")
 
     @property
@@ -1285,7 +1289,8 @@ class Engine:
         self._forget()
 
     def _bound_applied(self) -> None:
-        """After an ingest or tick has stored all it applied: past ``applied_most`` ids, forget them.
+        """After an ingest, a tick, a refresh or opening (all it applied is stored): past ``applied_most``
+        ids, forget them.
 
         ``_applied`` would otherwise grow with the log until the next checkpoint
         (a service running all day, a long ingest: about 100 bytes an event).

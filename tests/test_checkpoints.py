@@ -567,6 +567,37 @@ def test_the_ids_kept_in_memory_are_bounded_and_the_rest_asked_of_the_store_once
         assert engine.state("tally").counts == live
 
 
+def test_a_writer_that_refreshes_or_opens_keeps_the_ids_bounded_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer reading what another stores takes no checkpoint of its own: refresh bounds its ids too,
+    and so does opening (a tail replayed without a checkpoint)."""
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    with open_toy(url, community=small_community()) as one, open_toy(url) as two:
+        one.checkpoint_min = two.checkpoint_min = one.checkpoint_every = 1_000_000
+        two.applied_most = 5
+        for start in range(1, 41, 4):
+            one.record_many([activity(n) for n in range(start, start + 4)])
+            assert two.refresh() > 0
+            assert len(two._applied) <= two.applied_most
+        again = two.record_many([activity(n) for n in range(1, 42)])
+        assert (again.accepted, again.duplicates, again.refused) == (1, 40, [])
+        one.refresh()
+        assert one.state("tally").counts == two.state("tally").counts
+        assert sum(one.state("tally").counts.values()) == 41
+    tail = f"sqlite:///{tmp_path / 'tail.db'}"
+    with open_toy(tail, community=small_community()) as writer:
+        # what a writer killed before its first checkpoint leaves behind: a log and no checkpoint
+        writer.store.append([writer.codec.to_dict(activity(n)) for n in range(1, 31)], expected=writer.position)
+        writer.checkpoint = lambda: False  # type: ignore[method-assign]
+    monkeypatch.setattr("gridcore.engine.APPLIED_MOST", 5)
+    with open_toy(tail) as reader:  # the whole log replayed, then its ids forgotten
+        assert reader.store.get(CHECKPOINTS, "index") is None
+        assert reader._forgot and len(reader._applied) <= reader.applied_most == 5
+        summary = reader.record_many([activity(n) for n in range(28, 33)])
+        assert (summary.accepted, summary.duplicates) == (2, 3)
+        assert sum(reader.state("tally").counts.values()) == 32
+
+
 class ThresholdWitness:
     """A saving plugin that notes the collector's thresholds each time it is asked for its state."""
 
