@@ -3,8 +3,9 @@
 What a plugin settles for good (a closed incident, a settled task) need not
 stay in its state, nor in every checkpoint: the state writes an *entry* for
 it here and forgets it.  Entries are appended, in the order they were made,
-to an *open part*; a part of ``part_size`` entries is *sealed*, and at the
-next checkpoint (``save``) every sealed part is written to the store under
+to an *open part*; a part of ``part_size`` entries is *sealed*, and with the
+engine's next batch of events (``store_sealed``, from the plugin's ``gridcore_on_flush``; else at the
+next checkpoint, ``save``) every sealed part is written to the store under
 the SHA-256 of its content (``gridcore.parts``), then dropped from memory,
 and the names its entries answer to go to the plugin's names collection
 (``gridcore.partnames``).  A checkpoint names each sealed part by its key,

@@ -7,8 +7,9 @@ every checkpoint) made opening a store cost its whole history.  When an
 incident closes, the state writes its *entry* here (the incident as the
 checkpoint writes it, with the explanations and escalations decided for it)
 and forgets it.  Entries are appended, in the order they were made, to an
-*open part*; a part of ``PART_SIZE`` entries is *sealed*, and at the next
-checkpoint (``gridcore_save_state``) every sealed part is written to the
+*open part*; a part of ``PART_SIZE`` entries is *sealed*, and with the
+engine's next batch of events (``gridcore_on_flush``; else at the next
+checkpoint, ``gridcore_save_state``) every sealed part is written to the
 store's ``escalation.closed`` collection under the SHA-256 of its content,
 then dropped from memory, as the points plugin does with its ledger's history
 (``plugins/points/history.py``; both through ``gridcore.parts``), and the

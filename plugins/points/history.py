@@ -6,8 +6,9 @@ entries are appended, in the order they were booked, to an *open part*; when
 it holds ``PART_SIZE`` entries it is *sealed*: encoded then to the
 canonical text it will be stored as, kept compressed (zlib: about 40 bytes
 an entry, where its objects take about 740: the entries booked between two
-checkpoints hold little memory however far apart they are), and at the next
-checkpoint (``gridcore_save_state``) every sealed part is written to the
+checkpoints hold little memory however far apart they are), and with the
+engine's next batch of events (``gridcore_on_flush``; at the next checkpoint,
+``gridcore_save_state``, if none came) every sealed part is written to the
 store's ``points.ledger`` collection under the SHA-256 of that text
 (``gridcore.parts``), then dropped from memory.  A checkpoint names its parts
 by those keys and carries the open part itself, so it stays small however
@@ -172,6 +173,28 @@ class History:
 
     # ------------------------------------------------------------ saving
 
+    @property
+    def waiting(self) -> bool:
+        """True if sealed parts wait to be stored (``store_sealed``: the newest, as it stores every one)."""
+        return bool(self.parts) and self.parts[-1].text is not None
+
+    def store_sealed(self, writer: Writer) -> None:
+        """Write the sealed parts not yet stored to ``writer`` and keep only their keys and spans.
+
+        Called by ``save`` at a checkpoint, and between checkpoints with the
+        engine's next batch of events (``gridcore_on_flush``), so that sealed
+        parts do not wait in memory for the next checkpoint; where they are
+        stored changes no part, key or checkpoint document.
+        """
+        start = len(self.parts)
+        while start > 0 and self.parts[start - 1].text is not None:
+            start -= 1  # (the parts waiting are the newest: every earlier one was stored with them)
+        for part in self.parts[start:]:
+            assert part.text is not None
+            text = zlib.decompress(part.text).decode()
+            writer(part.key, text, partial(json.loads, text))
+            part.text = None
+
     def save(self, writer: Writer | None) -> dict[str, Any]:
         """The history as part of a checkpoint; sealed parts not yet stored go to ``writer`` first.
 
@@ -179,11 +202,7 @@ class History:
         their keys are computed all the same.
         """
         if writer is not None:
-            for part in self.parts:
-                if part.text is not None:
-                    text = zlib.decompress(part.text).decode()
-                    writer(part.key, text, partial(json.loads, text))
-                    part.text = None
+            self.store_sealed(writer)
         return {
             "format": PART_FORMAT,
             "parts": [[p.key, p.first.isoformat(), p.last.isoformat(), p.size] for p in self.parts],

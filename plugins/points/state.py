@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import ActivityRecorded, Event, ResidentMoved, ResidentRegistered
+from gridcore.parts import part_writer
 from gridcore_escalation.events import (
     ConsultationHeld,
     IncidentClosed,
@@ -33,6 +34,7 @@ from gridcore_escalation.events import (
 from .checks import Checks
 from .events import PointsRedeemed, RecognitionAwarded
 from .explain import BALANCES, NAME, balances, explain
+from .history import COLLECTION
 from .ledger import utc_key
 from .taskpoints import TaskBooking
 from .tracking import IncidentTrack
@@ -171,6 +173,12 @@ class PointsState(TaskBooking, Checks):
             self.on_task(event)
 
     # ------------------------------------------------------------ checkpoints
+
+    @hookimpl
+    def gridcore_on_flush(self, engine: Engine) -> None:
+        """The history's sealed parts stored with the engine's next batch, not held until the checkpoint."""
+        if self.history.waiting:
+            self.history.store_sealed(part_writer(engine.store, COLLECTION))
 
     @hookimpl
     def gridcore_save_state(self, engine: Engine) -> dict[str, Any]:

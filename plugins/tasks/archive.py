@@ -10,7 +10,7 @@ task as the checkpoint writes it, and when it was *done with*: the latest
 completion or its cancellation, None while a part is overdue and not done)
 and forgets it, as the escalation plugin does with closed incidents
 (``plugins/escalation/archive.py``): entries are appended to an *open part*;
-a part of ``PART_SIZE`` entries is sealed, and at the next checkpoint every
+a part of ``PART_SIZE`` entries is sealed, and with the engine's next batch (``gridcore_on_flush``) every
 sealed part is written to the store's ``tasks.settled`` collection under the
 SHA-256 of its content (``gridcore.parts``) and the task ids of its entries to
 ``tasks.names`` (``gridcore.partnames``).  A checkpoint names each sealed part
