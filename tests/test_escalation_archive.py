@@ -287,6 +287,18 @@ def test_a_period_s_read_finds_the_newest_entry_of_each_incident_spanning_it(
             archive.add({"removed": "I99", "names": ["I99"]})  # (entries after a read keep the names read right)
 
 
+def shape(value: Any) -> Any:
+    """A value with the type of every piece beside it, so that equal shapes mean equal types too
+    (``0 == False``, ``[] == ()`` would pass unseen)."""
+    if attrs.has(type(value)):
+        return (type(value), [shape(getattr(value, f.name)) for f in attrs.fields(type(value))])
+    if isinstance(value, (list, tuple, set)):
+        return (type(value), [shape(v) for v in (sorted(value) if isinstance(value, set) else value)])
+    if isinstance(value, dict):
+        return (dict, [(k, shape(v)) for k, v in value.items()])
+    return (type(value), value)
+
+
 def _every_field_set() -> Any:
     """An incident with every field away from its default, every list holding something."""
     from gridcore.explain import RuleRef
@@ -342,15 +354,6 @@ def test_a_closed_incident_is_decoded_as_the_converter_decodes_it() -> None:
 
     def converter(doc: dict[str, Any]) -> Any:
         return checkpoint._structure_fields({**doc, "policy": None, "route": None, "level_policy": None})
-
-    def shape(value: Any) -> Any:
-        if attrs.has(type(value)):
-            return (type(value), [shape(getattr(value, f.name)) for f in attrs.fields(type(value))])
-        if isinstance(value, (list, tuple, set)):
-            return (type(value), [shape(v) for v in (sorted(value) if isinstance(value, set) else value)])
-        if isinstance(value, dict):
-            return (dict, [(k, shape(v)) for k, v in value.items()])
-        return (type(value), value)
 
     incident = _every_field_set()
     doc = json.loads(json.dumps(checkpoint._dump_incident(incident)))
@@ -409,15 +412,6 @@ def test_an_incident_s_document_leaves_out_the_fields_at_their_default_and_reads
     is their default's (type and value: a ``0`` is not a ``False``), always the ids of its repeat reports;
     read back with those filled in, it is the same incident, type for type."""
     from gridcore_escalation import checkpoint
-
-    def shape(value: Any) -> Any:
-        if attrs.has(type(value)):
-            return (type(value), [shape(getattr(value, f.name)) for f in attrs.fields(type(value))])
-        if isinstance(value, (list, tuple, set)):
-            return (type(value), [shape(v) for v in (sorted(value) if isinstance(value, set) else value)])
-        if isinstance(value, dict):
-            return (dict, [(k, shape(v)) for k, v in value.items()])
-        return (type(value), value)
 
     full = _every_field_set()
     bare = attrs.evolve(full, **{f.name: f.default.factory() if isinstance(f.default, attrs.Factory) else f.default
