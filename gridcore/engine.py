@@ -197,6 +197,9 @@ class Engine:
         #: True once ids of applied events may be missing from ``_applied`` (the state was restored from a
         #: checkpoint, or they were forgotten): an id offered that is not in it is asked of the store
         self._forgot = False
+        #: ids of the events a read-only engine derived and applied that the store did not hold then
+        #: (kept in ``_applied`` however it is bounded, until ``_catch_up`` reads them stored)
+        self._derived_here: set[str] = set()
         #: while ``record_many`` judges: its events and the index of the next one (``_forget`` keeps the
         #: ids offered again after it), and each id's last index among them (made when first needed)
         self._judging: tuple[list[tuple[Event, str, dict[str, Any] | None]], int] | None = None
@@ -1032,6 +1035,8 @@ class Engine:
             return 0
         decoded = [(doc, self._decode_stored(doc)) for _, doc in found]
         self._applied.update(str(doc.get("id")) for doc, e in decoded if e is None)
+        if self._derived_here:  # stored now: known by position from here on, like every event read
+            self._derived_here.difference_update(str(doc.get("id")) for doc, _ in decoded)
         fresh = sorted((e for _, e in decoded if e is not None and e.id not in self._applied), key=event_order)
         if fresh and self._last is not None and event_order(fresh[0]) < self._last:
             # Another writer stored an event earlier than what is applied here:
@@ -1083,6 +1088,7 @@ class Engine:
         self._base = 0
         self._forgot = False
         self._applied.clear()
+        self._derived_here.clear()
         self._cursor = self._ahead = None
         self._high_water = None
         self._last = None
@@ -1295,12 +1301,16 @@ class Engine:
         ``_applied`` would otherwise grow with the log until the next checkpoint
         (a service running all day, a long ingest: about 100 bytes an event).
         Not while a replay merges in stored events (``_cursor``: a derived event
-        applied before its stored copy is read must stay known), nor in a
-        read-only engine (what it derives is in memory only).
+        applied before its stored copy is read must stay known).  A read-only
+        engine keeps the ids of what it derived in memory that the store did not
+        hold (``_derived_here``): another writer may store those later, and
+        ``_catch_up`` must pass over them (forgotten, they would be taken for
+        new events: applied twice, or a rebuild); every other id it applied was read
+        from the store at or before ``_position``, and ``_catch_up`` reads only
+        after it.
         """
-        if (len(self._applied) > self.applied_most and self._cursor is None and self._sent is None
-                and not self._read_only):
-            self._forget()
+        if len(self._applied) > self.applied_most and self._cursor is None and self._sent is None:
+            self._forget(self._derived_here if self._read_only else None)
 
     def _forget(self, kept: set[str] | None = None) -> None:
         """Forget the ids applied so far, but ``kept`` and those offered again later in the ``record_many``
@@ -1693,6 +1703,8 @@ class Engine:
                 stored = (self._cursor is not None or self._read_only) and self.store.contains(event.id)
                 self._apply(event, replaying=stored)
                 self._applied.add(event.id)
+                if self._read_only and not stored:
+                    self._derived_here.add(event.id)
                 if event.id not in batch_ids and not stored:
                     batch.append(self.codec.to_dict(event))
                     batch_ids.add(event.id)

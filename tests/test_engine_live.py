@@ -21,7 +21,7 @@ import pytest
 from conftest import CST, REPO, small_community
 from storefixtures import StoreFactory
 
-from gridcore import Engine, EventRefused, FixedClock, StoreError, get_plugin_manager
+from gridcore import Engine, EventRefused, FixedClock, StoreError, get_plugin_manager, hookimpl
 from gridcore.events import PatrolLogged
 from gridcore_escalation.events import IncidentReported
 from gridcore_points import api
@@ -106,6 +106,61 @@ def test_two_engines_never_derive_the_same_escalation_twice(sql: StoreFactory) -
     finally:
         first.close()
         second.close()
+
+
+def test_a_read_only_engine_keeps_its_ids_bounded_but_those_it_derived_and_another_stores_later(
+        sql: StoreFactory) -> None:
+    """A read-only engine (a service's reader) refreshing all day: past ``applied_most`` it forgets the ids
+    of what it read from the store, never those of what it derived in memory before a writer stored them:
+    refresh passes over those once stored (forgotten, they would be taken for new events: applied twice,
+    or, dated before what is applied, as here, a rebuild of the whole state from the store)."""
+    from gridcore_escalation.views import incidents
+
+    url = sql.url()
+    with_escalation = ("points", "assessment")
+    start = datetime(2025, 3, 3, 9, tzinfo=CST)
+    later = start + timedelta(hours=7)
+    with Engine.open(store=url, community=ESCALATION_COMMUNITY, ruleset=LADDER, effective=start - timedelta(days=1),
+                     clock=FixedClock(start), plugins=get_plugin_manager(with_escalation)) as setup:
+        setup.record_many([IncidentReported(id=f"r{n}", time=start, actor="worker1", node="u11", incident=f"I{n}",
+                                            category="leaking_pipe") for n in range(3)])
+    applied = Applied()  # (the escalation plugin passes over an escalation it holds: a plugin may not)
+    reader = Engine.open(store=url, clock=FixedClock(later), read_only=True,
+                         plugins=get_plugin_manager(with_escalation, extra=[applied]))
+    try:
+        reader.applied_most = 2
+        # a writer without the escalation plugin stores patrols after the cases' deadlines: the reader,
+        # reading them, derives the nine escalations in its memory only
+        with Engine.open(store=url, clock=FixedClock(later),
+                         plugins=get_plugin_manager(("points", "assessment", "escalation"))) as patrols:
+            patrols.record_many([PatrolLogged(id=f"p{n}", time=later + timedelta(minutes=n), actor="worker1",
+                                              node="u11", minutes=5) for n in range(6)])
+        assert reader.refresh() == 6
+        assert len(reader._derived_here) == 9 and reader.store.position() == 9
+        assert reader._applied == reader._derived_here  # past the bound: what it read is forgotten
+        # a writer with it stores the same nine on opening (derived before the patrols)
+        with Engine.open(store=url, clock=FixedClock(later), plugins=get_plugin_manager(with_escalation)) as writer:
+            assert len(list(writer.events(kinds=["incident_escalated"]))) == 9
+        assert reader.refresh() == 0  # passed over: applied already
+        assert not reader._derived_here and len(reader._applied) <= reader.applied_most
+        with Engine.open(store=url, clock=FixedClock(later), plugins=get_plugin_manager(with_escalation),
+                         read_only=True) as fresh:
+            assert incidents(reader) == incidents(fresh)
+            assert [len(view.escalations) for view in incidents(reader)] == [3, 3, 3]
+        assert len(applied.ids) == 3 + 6 + 9 and set(applied.ids.values()) == {1}  # each once, no rebuild
+    finally:
+        reader.close()
+
+
+class Applied:
+    """A third-party plugin counting how often each event is applied to its state."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    @hookimpl
+    def gridcore_on_event(self, engine: Engine, event: Any, replaying: bool) -> None:
+        self.ids[event.id] = self.ids.get(event.id, 0) + 1
 
 
 def test_refresh_sees_what_another_engine_wrote_without_a_replay(sql: StoreFactory) -> None:
