@@ -129,18 +129,15 @@ def test_a_read_only_engine_keeps_its_ids_bounded_but_those_it_derived_and_anoth
                          plugins=get_plugin_manager(with_escalation, extra=[applied]))
     try:
         reader.applied_most = 2
-        # a writer without the escalation plugin stores patrols after the cases' deadlines: the reader,
-        # reading them, derives the nine escalations in its memory only
-        with Engine.open(store=url, clock=FixedClock(later),
-                         plugins=get_plugin_manager(("points", "assessment", "escalation"))) as patrols:
-            patrols.record_many([PatrolLogged(id=f"p{n}", time=later + timedelta(minutes=n), actor="worker1",
-                                              node="u11", minutes=5) for n in range(6)])
+        # another process without the escalation plugin stores patrols after the cases' deadlines: the
+        # reader, reading them, derives the nine escalations in its memory only
+        _in_another_process(READ_ONLY_PATROLS, url)
         assert reader.refresh() == 6
         assert len(reader._derived_here) == 9 and reader.store.position() == 9
         assert reader._applied == reader._derived_here  # past the bound: what it read is forgotten
-        # a writer with it stores the same nine on opening (derived before the patrols)
-        with Engine.open(store=url, clock=FixedClock(later), plugins=get_plugin_manager(with_escalation)) as writer:
-            assert len(list(writer.events(kinds=["incident_escalated"]))) == 9
+        # another process with it stores the same nine on opening (derived before the patrols)
+        _in_another_process(READ_ONLY_ESCALATIONS, url)
+        assert len(list(reader.events(kinds=["incident_escalated"]))) == 9
         assert reader.refresh() == 0  # passed over: applied already
         assert not reader._derived_here and len(reader._applied) <= reader.applied_most
         with Engine.open(store=url, clock=FixedClock(later), plugins=get_plugin_manager(with_escalation),
@@ -150,6 +147,36 @@ def test_a_read_only_engine_keeps_its_ids_bounded_but_those_it_derived_and_anoth
         assert len(applied.ids) == 3 + 6 + 9 and set(applied.ids.values()) == {1}  # each once, no rebuild
     finally:
         reader.close()
+
+
+READ_ONLY_PATROLS = """
+import sys
+from datetime import datetime, timedelta
+from conftest import CST
+from gridcore import Engine, FixedClock, get_plugin_manager
+from gridcore.events import PatrolLogged
+later = datetime(2025, 3, 3, 16, tzinfo=CST)
+with Engine.open(store=sys.argv[1], clock=FixedClock(later),
+                 plugins=get_plugin_manager(("points", "assessment", "escalation"))) as patrols:
+    patrols.record_many([PatrolLogged(id=f"p{n}", time=later + timedelta(minutes=n), actor="worker1",
+                                      node="u11", minutes=5) for n in range(6)])
+"""
+
+READ_ONLY_ESCALATIONS = """
+import sys
+from datetime import datetime
+from conftest import CST
+from gridcore import Engine, FixedClock, get_plugin_manager
+with Engine.open(store=sys.argv[1], clock=FixedClock(datetime(2025, 3, 3, 16, tzinfo=CST)),
+                 plugins=get_plugin_manager(("points", "assessment"))) as writer:
+    assert len(list(writer.events(kinds=["incident_escalated"]))) == 9
+"""
+
+
+def _in_another_process(script: str, url: str) -> None:
+    done = subprocess.run([sys.executable, "-c", script, url], cwd=REPO / "tests", capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
 
 
 class Applied:
