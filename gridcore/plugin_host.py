@@ -536,15 +536,7 @@ class Hooks:
         try:
             route = self._route("gridcore_on_event", type(event))
             if isinstance(route, list):
-                # (``_call_all`` without keeping the answers, which no one reads: called for every event)
-                args = (engine, event, replaying)
-                for function, picks in route:
-                    if picks is None:
-                        function(engine, event, replaying)
-                    elif picks.__class__ is int:
-                        function(args[picks])
-                    else:
-                        function(*[args[i] for i in picks])  # type: ignore[union-attr]
+                _call_all(route, (engine, event, replaying))
             else:
                 route(engine=engine, event=event, replaying=replaying)
         except Exception as exc:
@@ -555,27 +547,7 @@ class Hooks:
             plan = self._plan("gridcore_on_tick")
             if plan is None:
                 return _flatten(self._calls.gridcore_on_tick(engine=engine, now=now), "gridcore_on_tick")
-            # (asked before every event, and nothing is due most of the time: ``_call_all`` and
-            # ``_flatten`` in one loop, with the same answers, in the same order, and the same refusal)
-            out: list[Event] = []
-            wrong = None  # (a plugin's answer that is no list: refused once every plugin was asked, as before)
-            args = (engine, now)
-            for function, picks in plan:
-                if picks is None:
-                    answer = function(engine, now)
-                elif picks.__class__ is int:
-                    answer = function(args[picks])
-                else:
-                    answer = function(*[args[i] for i in picks])  # type: ignore[union-attr]
-                if answer is None:
-                    continue
-                if answer.__class__ is not list and not isinstance(answer, (list, tuple)):
-                    wrong = answer if wrong is None else wrong
-                elif answer and wrong is None:
-                    out.extend(answer)
-            if wrong is not None:
-                raise PluginError(f"gridcore_on_tick must return a list, got {type(wrong).__name__}")
-            return out
+            return _flatten(_call_all(plan, (engine, now)), "gridcore_on_tick")
         except Exception as exc:
             raise self._failed("gridcore_on_tick", exc) from exc
 
