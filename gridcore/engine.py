@@ -60,6 +60,7 @@ from .growth import roster_growth
 from .metrics import MEMBER, Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
 from .register import HouseholdRegister, about_register
+from .remembered import RememberedRefusals
 from .reports import Table
 from .store import DEFAULT_STORE, Store
 
@@ -267,6 +268,10 @@ class Engine:
         #: a batch sent to the store and not yet confirmed (``_flush(soon=True)``), and its size
         self._sent: Any = None
         self._sent_size = 0
+        #: whether an event refused where the log ended and offered again unchanged is refused again
+        #: without a rewind while nothing before it changed (``gridcore.remembered``)
+        self.remember_refusals = True
+        self._remembered = RememberedRefusals(self.store, lambda: _fit_key(self._checkpoint_fit()), _doc_order)
         self._waking = False
         #: stamps of checkpoints found incomplete or mixed while waking a plugin: never restored again
         self._spoiled: set[str] = set()
@@ -742,6 +747,9 @@ class Engine:
         # The same just after the batch under way (``_flush(soon=True)``): the mark once it is stored.
         sent: tuple[int, IngestSummary, datetime | None] | None = None
         repeats: dict[str, tuple[int, Event, str]] = {}
+        remembered = self._remembered if self.remember_refusals and not self._read_only else None
+        if remembered is not None:
+            remembered.begin()
         for _ in range(CONFLICT_RETRIES):
             i, kept, latest = mark
             sent = None
@@ -776,6 +784,13 @@ class Engine:
                         # of late events costs one rewind and one pass of the log).
                         self._flush(batch, batch_ids)
                         mark, sent = (i, _copy(summary), latest), None
+                        again = None if remembered is None else self._refused_again(remembered, decoded, i)
+                        if again is not None:  # refused before, and nothing before it changed since
+                            summary.refused.append(Refusal(event.id, again, label))
+                            i += 1
+                            if progress is not None:
+                                progress(i)
+                            continue
                         self._rewind_to(event)
                         # ids stored anywhere are duplicates, applied yet or not
                         older |= self._stored_among([e.id for e, _, _ in decoded[i + 1:]])
@@ -784,6 +799,11 @@ class Engine:
                     reasons = self._refusals(event, offered=True)
                     if reasons:
                         summary.refused.append(Refusal(event.id, reasons, label))
+                        # judged where the log ends: the same verdict while nothing before it changes
+                        if (remembered is not None and not late and not rewound
+                                and not self._outside_refusals(event)):
+                            remembered.note(event, document if document is not None else self.codec.to_dict(event),
+                                            reasons, self._position + self._sent_size + len(batch))
                     else:
                         self._apply(event, replaying=False)
                         self._applied.add(event.id)
@@ -825,6 +845,8 @@ class Engine:
                 break
             except StoreConflict:
                 # Another writer appended first: judge again against what it stored.
+                if remembered is not None:
+                    remembered.begin()  # (notes made at positions another writer took)
                 self._judging = None
                 self._settle_append(whatever_came_of_it=True)
                 self._rebuild_state()
@@ -842,11 +864,23 @@ class Engine:
                 "nothing after the last stored batch was recorded"
             )
         self._last_offered = None
+        if remembered is not None:
+            remembered.write(refusal.event_id for refusal in summary.refused)
         self._checkpoint_after_write()
         self._bound_applied()
         if progress is not None:
             progress(len(decoded))
         self._settle_repeats({ident: (event, label) for ident, (_, event, label) in repeats.items()}, summary)
+
+    def _refused_again(self, remembered: RememberedRefusals,
+                       decoded: list[tuple[Event, str, dict[str, Any] | None]], at: int) -> list[str] | None:
+        """The reasons the late event ``decoded[at]`` was refused for where the log ended, if that still
+        stands (``gridcore.remembered``); None: judge it.  Called with nothing waiting to be stored."""
+        event, _, document = decoded[at]
+        if self._outside_refusals(event):
+            return None  # (what the clock says now is judged now)
+        return remembered.reasons(event, document if document is not None else self.codec.to_dict(event),
+                                  lambda: [later.id for later, _, _ in decoded[at:]], self._position)
 
     def _tied_with_derived(self, event: Event) -> bool:
         """True if the only events applied after ``event`` in canonical order are derived ones due at its time.
