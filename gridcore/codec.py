@@ -29,7 +29,7 @@ import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
-from .errors import EventError
+from .errors import EventError, has_chinese
 from .events import (
     CORE_EVENT_TYPES,
     FIRST_YEAR,
@@ -107,34 +107,35 @@ def _make_converter() -> cattrs.Converter:
         if isinstance(value, datetime):
             return value
         if not isinstance(value, str):
-            raise TypeError("expected an ISO 8601 time string")
+            raise TypeError("expected an ISO 8601 time string (应为 ISO 8601 格式的时间)")
         try:
             return _read_time(value)
         except ValueError:
-            raise ValueError(f"expected an ISO 8601 time like 2025-03-01T09:00:00+08:00, got {value!r}") from None
+            raise ValueError(f"expected an ISO 8601 time like 2025-03-01T09:00:00+08:00, got {value!r} "
+                             "(时间格式不对)") from None
 
     conv.register_structure_hook(datetime, parse_time)
 
     def strict_float(value: Any, _: type) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"expected a number, got {value!r}")
+            raise TypeError(f"expected a number, got {value!r} (应为数字)")
         return float(value)
 
     def strict_int(value: Any, _: type) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 return int(value)
-            raise TypeError(f"expected a whole number, got {value!r}")
+            raise TypeError(f"expected a whole number, got {value!r} (应为整数)")
         return value
 
     def strict_str(value: Any, _: type) -> str:
         if not isinstance(value, str):
-            raise TypeError(f"expected text, got {value!r}")
+            raise TypeError(f"expected text, got {value!r} (应为文本)")
         return value
 
     def strict_bool(value: Any, _: type) -> bool:
         if not isinstance(value, bool):
-            raise TypeError(f"expected true or false, got {value!r}")
+            raise TypeError(f"expected true or false, got {value!r} (应为 true 或 false)")
         return value
 
     conv.register_structure_hook(float, strict_float)
@@ -548,7 +549,7 @@ class EventCodec:
         """``to_dict`` for an event built in Python, held to the input limits (``EventError``)."""
         if type(event).kind not in self._types:
             known = ", ".join(sorted(self._types))
-            raise EventError(f"kind: unknown event kind {type(event).kind!r} (known: {known})")
+            raise EventError(f"kind: unknown event kind {type(event).kind!r} (known: {known}) (未知的事件类型)")
         doc = self.to_dict(event)
         check_document(doc)
         return doc
@@ -590,36 +591,42 @@ class EventCodec:
     def _from_dict_fully(self, doc: Mapping[str, Any]) -> Event:
         """``from_dict`` by the full path: the limits' walk, then cattrs (every message of what is wrong)."""
         if not isinstance(doc, Mapping):
-            raise EventError(f"an event must be a JSON object, got {type(doc).__name__}")
+            raise EventError(f"an event must be a JSON object, got {type(doc).__name__} (事件须为 JSON 对象)")
         check_document(doc)
         kind = doc.get(KIND)
         if kind is None:
-            raise EventError("kind: missing (say which event this is, e.g. \"activity_recorded\")")
+            raise EventError("kind: missing (say which event this is, e.g. \"activity_recorded\") (缺少事件类型 kind)")
         cls = self._types.get(kind) if isinstance(kind, str) else None
         if cls is None:
             known = ", ".join(sorted(self._types))
-            raise EventError(f"kind: unknown event kind {kind!r} (known: {known})")
+            raise EventError(f"kind: unknown event kind {kind!r} (known: {known}) (未知的事件类型)")
         body = {k: v for k, v in doc.items() if k != KIND}
         try:
             return self._conv.structure(body, cls)
         except ClassValidationError as exc:
             raise EventError(_describe(exc, kind)) from None
         except (ValueError, TypeError) as exc:
-            raise EventError(f"{kind}: {exc}") from None
+            raise EventError(f"{kind}: {_glossed(str(exc))}") from None
 
 
 def _describe(exc: ClassValidationError, kind: str) -> str:
     messages: list[str] = []
     for leaf, path in _leaves(exc, "$"):
         if isinstance(leaf, ForbiddenExtraKeysError):
-            messages.append("unknown field(s) " + ", ".join(sorted(leaf.extra_fields)))
+            messages.append("unknown field(s) " + ", ".join(sorted(leaf.extra_fields)) + " (未知字段)")
         elif isinstance(leaf, KeyError):
-            messages.append(f"{path.removeprefix('$.')}: missing")
+            messages.append(f"{path.removeprefix('$.')}: missing (缺少字段)")
         elif path == "$":
-            messages.append(str(leaf))
+            messages.append(_glossed(str(leaf)))
         else:
-            messages.append(f"{path.removeprefix('$.')}: {leaf}")
+            messages.append(f"{path.removeprefix('$.')}: {_glossed(str(leaf))}")
     return f"{kind}: " + "; ".join(messages)
+
+
+def _glossed(message: str) -> str:
+    """A field's problem as the validator said it, with its Chinese: a message from outside gridcore
+    (cattrs, a plugin's own validator) that has none gets the general one (字段值不符合要求)."""
+    return message if has_chinese(message) else f"{message} (字段值不符合要求)"
 
 
 def _leaves(exc: BaseException, path: str) -> Iterable[tuple[BaseException, str]]:

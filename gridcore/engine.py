@@ -711,7 +711,8 @@ class Engine:
                         # It could be stored but never read back: its plugin is not loaded.
                         raise EventError(
                             f"{type(item).kind}: no loaded plugin registers this event kind "
-                            f"({type(item).__name__}); is its plugin installed and enabled?")
+                            f"({type(item).__name__}); is its plugin installed and enabled? "
+                            "(没有已加载的插件处理这种事件，请检查插件是否已安装并启用)")
                     # limits hold for Python-built events too; the document is what is stored
                     decoded.append((item, label, self.codec.checked_dict(item)))
                 else:
@@ -1751,19 +1752,21 @@ class Engine:
         facts = _FACTS.get(type(event))
         people, moved, registered, about = facts if facts is not None else _facts(type(event))
         if event.node not in self.community.hierarchy:
-            reasons.append(f"unknown node {event.node!r}")
+            reasons.append(f"unknown node {event.node!r} (未知节点)")
         if not self.knows_person(event.actor):
-            reasons.append(f"unknown actor {event.actor!r}: not on the roster nor a registered resident")
+            reasons.append(f"unknown actor {event.actor!r}: not on the roster nor a registered resident "
+                           "(操作人不在花名册中，也不是已登记的居民)")
         for name in people:
             person = getattr(event, name)
             if person and not self.knows_person(person):
-                reasons.append(f"unknown {name.replace('_', ' ')} {person!r}")
+                reasons.append(f"unknown {name.replace('_', ' ')} {person!r} (人员不在花名册中，也不是已登记的居民)")
         if moved or registered:
             resident: str = event.person  # type: ignore[attr-defined]
             if moved and resident not in self._population and not self.households.knows(resident):
-                reasons.append(f"resident {resident!r} was never registered")
+                reasons.append(f"resident {resident!r} was never registered (居民未登记)")
             if registered and resident in self._population:
-                reasons.append(f"resident {resident!r} is already registered (record a move instead)")
+                reasons.append(f"resident {resident!r} is already registered (record a move instead) "
+                               "(居民已登记，请登记搬迁)")
         if offered and not reasons:
             reasons.extend(permissions.refusals(self, event))
         if not reasons and about:

@@ -29,6 +29,8 @@ class EventRefused(GridcoreError):
     """A well-formed event was refused (unknown node, not authorised, illegal transition).
 
     ``reasons`` lists every reason given, by the core and by plugins.  Nothing was stored.
+    Each reason is an English sentence followed by its Chinese in brackets at the end,
+    ``... (积分不足)`` (docs/embedding.md, "Refusals"; ``has_chinese`` tells whether a text has it).
     """
 
     def __init__(self, event_id: str, reasons: list[str]) -> None:
@@ -79,3 +81,12 @@ class StoreConflict(StoreError):
 
 class PluginError(GridcoreError):
     """A plugin is missing, misbehaves, or breaks the hook contract."""
+
+
+def has_chinese(text: str) -> bool:
+    """True if ``text`` holds a Chinese character: every reason an event is refused for does."""
+    for ch in text:
+        code = ord(ch)
+        if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
+            return True
+    return False

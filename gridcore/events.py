@@ -40,7 +40,7 @@ SYSTEM_ACTOR = "system"
 def non_empty(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     """attrs validator: a string with something in it."""
     if not isinstance(value, str) or not value or value.isspace():  # (``not value.strip()``, with no copy)
-        raise InvalidValueError(f"{attribute.name} must be a non-empty string")
+        raise InvalidValueError(f"{attribute.name} must be a non-empty string (不能为空)")
 
 
 # Times outside these years are typing mistakes (and would overflow date arithmetic).
@@ -51,11 +51,13 @@ LARGEST_AMOUNT = 1_000_000
 
 def _aware(instance: Any, attribute: attrs.Attribute[Any], value: datetime) -> None:
     if not isinstance(value, datetime):
-        raise InvalidTypeError(f"{attribute.name} must be a datetime")
+        raise InvalidTypeError(f"{attribute.name} must be a datetime (应为时间)")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidValueError(f"{attribute.name} must carry a time zone, e.g. 2025-03-01T09:00:00+08:00")
+        raise InvalidValueError(f"{attribute.name} must carry a time zone, e.g. 2025-03-01T09:00:00+08:00 "
+                                "(时间须带时区)")
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise InvalidValueError(f"{attribute.name} {value.isoformat()} is not between {FIRST_YEAR} and {LAST_YEAR}")
+        raise InvalidValueError(f"{attribute.name} {value.isoformat()} is not between {FIRST_YEAR} and {LAST_YEAR} "
+                                f"(年份须在 {FIRST_YEAR} 至 {LAST_YEAR} 之间)")
 
 
 def between(low: float, high: float) -> Any:
@@ -65,7 +67,8 @@ def between(low: float, high: float) -> Any:
         if value is None:
             return
         if isinstance(value, bool) or not low <= value <= high:
-            raise InvalidValueError(f"{attribute.name} must be between {low:g} and {high:g}, got {value!r}")
+            raise InvalidValueError(f"{attribute.name} must be between {low:g} and {high:g}, got {value!r} "
+                                    f"(须在 {low:g} 至 {high:g} 之间)")
 
     return check
 
@@ -74,8 +77,9 @@ def not_negative(instance: Any, attribute: attrs.Attribute[Any], value: float) -
     """attrs validator: a number from 0 to ``LARGEST_AMOUNT``."""
     if isinstance(value, bool) or not 0 <= value <= LARGEST_AMOUNT:  # also refuses NaN
         if math.isnan(value) or value > LARGEST_AMOUNT:
-            raise InvalidValueError(f"{attribute.name} must be a number from 0 to {LARGEST_AMOUNT:,}, got {value!r}")
-        raise InvalidValueError(f"{attribute.name} must not be negative, got {value!r}")
+            raise InvalidValueError(f"{attribute.name} must be a number from 0 to {LARGEST_AMOUNT:,}, got {value!r} "
+                                    f"(须为 0 至 {LARGEST_AMOUNT:,} 的数)")
+        raise InvalidValueError(f"{attribute.name} must not be negative, got {value!r} (不能为负数)")
 
 
 @frozen(kw_only=True)
@@ -162,7 +166,8 @@ class ResidentMoved(Event):
 
 def _people(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-        raise InvalidValueError(f"{attribute.name} must be a whole number from 1 to 1000, got {value!r}")
+        raise InvalidValueError(f"{attribute.name} must be a whole number from 1 to 1000, got {value!r} "
+                                "(须为 1 至 1000 的整数)")
 
 
 @frozen(kw_only=True)

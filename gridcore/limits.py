@@ -95,28 +95,29 @@ def _check(value: Any, path: str, depth: int, budget: list[int]) -> None:
         return
     elif isinstance(value, int):
         if len(str(abs(value))) > MAX_NUMBER_CHARS:
-            raise EventError(f"{path or 'document'}: number too large (more than {MAX_NUMBER_CHARS} digits)")
+            raise EventError(f"{path or 'document'}: number too large (more than {MAX_NUMBER_CHARS} digits) "
+                             "(数字过大)")
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise EventError(f"{path or 'document'}: not a finite number")
+            raise EventError(f"{path or 'document'}: not a finite number (不是有限的数字)")
     elif isinstance(value, Mapping):
         if depth > MAX_DEPTH:
-            raise EventError(f"{path or 'document'}: nested deeper than {MAX_DEPTH} levels")
+            raise EventError(f"{path or 'document'}: nested deeper than {MAX_DEPTH} levels (嵌套层数过多)")
         for key, item in value.items():
             budget[0] -= 1
             if budget[0] < 0:
-                raise EventError(f"more than {MAX_FIELDS} fields in one event")
+                raise EventError(f"more than {MAX_FIELDS} fields in one event (一个事件的字段过多)")
             if not isinstance(key, str):
-                raise EventError(f"{path or 'document'}: field names must be text, got {key!r}")
+                raise EventError(f"{path or 'document'}: field names must be text, got {key!r} (字段名须为文本)")
             _check_text(key, f"{path}.{key}" if path else key, name=True)
             _check(item, f"{path}.{key}" if path else key, depth + 1, budget)
     elif isinstance(value, (list, tuple)):
         if depth > MAX_DEPTH:
-            raise EventError(f"{path or 'document'}: nested deeper than {MAX_DEPTH} levels")
+            raise EventError(f"{path or 'document'}: nested deeper than {MAX_DEPTH} levels (嵌套层数过多)")
         for n, item in enumerate(value):
             budget[0] -= 1
             if budget[0] < 0:
-                raise EventError(f"more than {MAX_FIELDS} fields in one event")
+                raise EventError(f"more than {MAX_FIELDS} fields in one event (一个事件的字段过多)")
             _check(item, f"{path}[{n}]", depth + 1, budget)
 
 
@@ -125,7 +126,8 @@ def _check_text(text: str, path: str, *, name: bool = False) -> None:
     limit = MAX_NAME_CHARS if name or not is_text_field(field) else MAX_TEXT_CHARS
     if len(text) > limit:
         what = "field name" if name else "text"
-        raise EventError(f"{path}: {what} too long ({len(text):,} characters; at most {limit:,})")
+        raise EventError(f"{path}: {what} too long ({len(text):,} characters; at most {limit:,}) "
+                         f"({'字段名' if name else '文本'}过长)")
     if not text.isascii():
         try:
             text.encode("utf-8")
@@ -133,5 +135,6 @@ def _check_text(text: str, path: str, *, name: bool = False) -> None:
             bad = text[exc.start : exc.end]
             code = f"\\u{ord(bad[0]):04x}" if bad else "?"
             raise EventError(
-                f"{path}: not valid Unicode text (a lone surrogate {code} at character {exc.start + 1})"
+                f"{path}: not valid Unicode text (a lone surrogate {code} at character {exc.start + 1}) "
+                "(不是有效的 Unicode 文本)"
             ) from None

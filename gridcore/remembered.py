@@ -51,8 +51,9 @@ if TYPE_CHECKING:
 
 #: The store collection holding the notes, one per refused event id.
 COLLECTION = "refusals"
-#: The notes' format; a note of another is not read.
-FORMAT = 1
+#: The notes' format; a note of another is not read (2: the reasons carry their Chinese, which the
+#: notes of format 1 were written without).
+FORMAT = 2
 
 Order = tuple[datetime, str]
 

@@ -120,11 +120,11 @@ def _decode(line: str) -> Any:
 def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | None:
     """One line: its JSON object, or a reason (str) it is refused, or None if blank."""
     if len(raw) > MAX_LINE_BYTES and len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
-        return f"line too long (more than {MAX_LINE_BYTES:,} bytes)"
+        return f"line too long (more than {MAX_LINE_BYTES:,} bytes) (这一行太长)"
     try:
         line = raw.decode("utf-8-sig" if first else "utf-8")
     except UnicodeDecodeError:
-        return "not UTF-8 text (save the file as UTF-8)"
+        return "not UTF-8 text (save the file as UTF-8) (不是 UTF-8 文本，请以 UTF-8 编码保存文件)"
     if not line.startswith("{") and not line.strip(" \t\r\n"):  # JSON's own whitespace only: anything else is refused
         return None
     try:
@@ -133,15 +133,15 @@ def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | Non
         deep = _may_nest_deeper(line)
         doc = _DECODER.decode(line) if deep else _decode(line)
     except _Refused as exc:
-        return f"not accepted: {exc}"
+        return f"not accepted: {exc} (数字不被接受)"
     except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+        return f"not valid JSON ({exc.msg} at column {exc.colno}) (不是有效的 JSON)"
     except RecursionError:
-        return f"nested deeper than {MAX_DEPTH} levels"
+        return f"nested deeper than {MAX_DEPTH} levels (嵌套层数过多)"
     if not isinstance(doc, dict):
-        return f"an event must be a JSON object {{...}}, got {type(doc).__name__}"
+        return f"an event must be a JSON object {{...}}, got {type(doc).__name__} (事件须为 JSON 对象)"
     if deep and _depth(doc) > MAX_DEPTH:
-        return f"nested deeper than {MAX_DEPTH} levels"
+        return f"nested deeper than {MAX_DEPTH} levels (嵌套层数过多)"
     return doc
 
 

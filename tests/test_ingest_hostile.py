@@ -167,11 +167,11 @@ def parse_line_as_written(raw: bytes, *, first: bool = False) -> dict[str, objec
     """``parse_line`` as it was first written (every line through ``JSONDecoder.decode``, whitespace matched
     around it), for the reader's quicker path to be held to."""
     if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
-        return f"line too long (more than {MAX_LINE_BYTES:,} bytes)"
+        return f"line too long (more than {MAX_LINE_BYTES:,} bytes) (这一行太长)"
     try:
         line = raw.decode("utf-8-sig" if first else "utf-8")
     except UnicodeDecodeError:
-        return "not UTF-8 text (save the file as UTF-8)"
+        return "not UTF-8 text (save the file as UTF-8) (不是 UTF-8 文本，请以 UTF-8 编码保存文件)"
     if not line.strip(" \t\r\n"):
         return None
     try:
@@ -179,15 +179,15 @@ def parse_line_as_written(raw: bytes, *, first: bool = False) -> dict[str, objec
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
         doc = jsonl._DECODER.decode(line)
     except jsonl._Refused as exc:
-        return f"not accepted: {exc}"
+        return f"not accepted: {exc} (数字不被接受)"
     except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at column {exc.colno})"
+        return f"not valid JSON ({exc.msg} at column {exc.colno}) (不是有效的 JSON)"
     except RecursionError:
-        return f"nested deeper than {MAX_DEPTH} levels"
+        return f"nested deeper than {MAX_DEPTH} levels (嵌套层数过多)"
     if not isinstance(doc, dict):
-        return f"an event must be a JSON object {{...}}, got {type(doc).__name__}"
+        return f"an event must be a JSON object {{...}}, got {type(doc).__name__} (事件须为 JSON 对象)"
     if jsonl._depth(doc) > MAX_DEPTH:
-        return f"nested deeper than {MAX_DEPTH} levels"
+        return f"nested deeper than {MAX_DEPTH} levels (嵌套层数过多)"
     return doc
 
 
@@ -248,13 +248,13 @@ def test_depth_is_refused_exactly_past_the_limit_whatever_brackets_strings_hold(
     line = ("\ufeff" if bom else "") + json.dumps(doc, ensure_ascii=False)
     found = parse_line(line.encode(), first=False)
     if bom:
-        assert found == "not valid JSON (Unexpected UTF-8 BOM (decode using utf-8-sig) at column 1)"
+        assert found == "not valid JSON (Unexpected UTF-8 BOM (decode using utf-8-sig) at column 1) (不是有效的 JSON)"
     elif depth > MAX_DEPTH:
-        assert found == f"nested deeper than {MAX_DEPTH} levels"
+        assert found == f"nested deeper than {MAX_DEPTH} levels (嵌套层数过多)"
     else:
         assert found == doc
     assert parse_line(line.encode("utf-8"), first=True) == (
-        doc if depth <= MAX_DEPTH else f"nested deeper than {MAX_DEPTH} levels")
+        doc if depth <= MAX_DEPTH else f"nested deeper than {MAX_DEPTH} levels (嵌套层数过多)")
 
 
 @pytest.fixture(scope="module")

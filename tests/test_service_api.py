@@ -228,7 +228,7 @@ def test_record_events_only_as_the_tokens_member(server: Server, tokens: dict[st
             {**activity, "id": "api-test-activity-3", "activity": "政策宣传", "node": "nowhere"},
         ]}).json()
         assert batch["stored"] == 1
-        assert batch["refused"] == [{"event": "api-test-activity-3", "reasons": ["unknown node 'nowhere'"]}]
+        assert batch["refused"] == [{"event": "api-test-activity-3", "reasons": ["unknown node 'nowhere' (未知节点)"]}]
         statement = worker.get(f"/api/v1/points/members/{HOLDERS['worker']}/statement",
                                params={"period": "2025-03"}).json()
     assert any(e["cause"] == "api-test-activity-1" and e["amount"] > 0 for e in statement["entries"])

@@ -16,12 +16,12 @@ from gridcore.events import Event, between, non_empty
 
 def _positive_points(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{attribute.name} must be a positive whole number, got {value!r}")
+        raise ValueError(f"{attribute.name} must be a positive whole number, got {value!r} (须为正整数)")
 
 
 def _reason(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("reason must say why the points are awarded")
+        raise ValueError("reason must say why the points are awarded (须写明加分理由)")
 
 
 @frozen(kw_only=True)

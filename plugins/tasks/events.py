@@ -20,7 +20,7 @@ def _aware_or_none(instance: Any, attribute: attrs.Attribute[Any], value: dateti
     if value is None:
         return
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{attribute.name} must be a time with a zone, e.g. 2025-03-31T18:00:00+08:00")
+        raise ValueError(f"{attribute.name} must be a time with a zone, e.g. 2025-03-31T18:00:00+08:00 (时间须带时区)")
 
 
 def _tuple(value: Any) -> tuple[str, ...]:
@@ -30,7 +30,7 @@ def _tuple(value: Any) -> tuple[str, ...]:
 def _names(instance: Any, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
     for name in value:
         if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"{attribute.name} must list non-empty names, got {name!r}")
+            raise ValueError(f"{attribute.name} must list non-empty names, got {name!r} (名称不能为空)")
 
 
 @frozen(kw_only=True)
