@@ -271,7 +271,7 @@ class Engine:
         #: whether an event refused where the log ended and offered again unchanged is refused again
         #: without a rewind while nothing before it changed (``gridcore.remembered``)
         self.remember_refusals = True
-        self._remembered = RememberedRefusals(self.store, lambda: _fit_key(self._checkpoint_fit()), _doc_order)
+        self._remembered = RememberedRefusals(self.store, lambda: _fit_key(self._checkpoint_fit()), self._orders_after)
         self._waking = False
         #: stamps of checkpoints found incomplete or mixed while waking a plugin: never restored again
         self._spoiled: set[str] = set()
@@ -1394,6 +1394,14 @@ class Engine:
         if warning not in self.warnings:
             self.warnings.append(warning)
 
+    def _orders_after(self, position: int) -> Iterator[tuple[int, datetime, str]]:
+        """``(position, time, id)`` of the events stored after ``position`` (``Store.orders_after``; else read
+        from the documents)."""
+        orders_after = getattr(self.store, "orders_after", None)
+        if orders_after is not None:
+            return iter(orders_after(position))
+        return ((at, *_doc_order(doc)) for at, doc in self.store.events_after(position))
+
     def _checkpoint_index(self) -> tuple[dict[str, int], dict[str, Any]]:
         """The index: slot -> its log position, and slot -> ``[hash of its fit, its last event]``
         (to skip reading slots that cannot fit)."""
@@ -1488,11 +1496,14 @@ class Engine:
                     datetime.fromisoformat(document["last"][0]), str(document["last"][1]))
                 if position > top or position <= 0 or (before is not None and last is not None and last >= before):
                     continue
-                tail = [doc for _, doc in self.store.events_after(position)]
-                if last is not None and any(_doc_order(doc) < last for doc in tail):
-                    continue  # a late event was stored after it: it is not what a replay would give
-                self._load_checkpoint(document, position, {str(doc.get("id")) for doc in tail}, int(slot))
-                return True
+                tail: set[str] = set()
+                for _, when, ident in self._orders_after(position):
+                    if last is not None and (when, ident) < last:
+                        break  # a late event was stored after it: it is not what a replay would give
+                    tail.add(ident)
+                else:
+                    self._load_checkpoint(document, position, tail, int(slot))
+                    return True
             except (KeyError, TypeError, ValueError, IndexError, GridcoreError):
                 self._reset()  # a damaged or unreadable checkpoint: try an older one
                 continue

@@ -67,13 +67,15 @@ class RememberedRefusals:
     """The notes one engine makes and reads (see the module's docstring).
 
     ``store`` is the engine's store, ``fit`` gives the checkpoint fit's key
-    (asked once per call), ``order_of`` a stored document's canonical order.
+    (asked once per call), ``orders_after`` the ``(position, time, id)`` of the
+    events stored after a position (``Store.orders_after``).
     """
 
-    def __init__(self, store: Store, fit: Callable[[], str], order_of: Callable[[Mapping[str, Any]], Order]) -> None:
+    def __init__(self, store: Store, fit: Callable[[], str],
+                 orders_after: Callable[[int], Iterable[tuple[int, datetime, str]]]) -> None:
         self._store = store
         self._fit_of = fit
-        self._order_of = order_of
+        self._orders_after = orders_after
         #: notes made in this call, by event id (written by ``write`` for those still refused)
         self._made: dict[str, dict[str, Any]] = {}
         #: the fit's key in this call (None: not asked yet)
@@ -177,20 +179,20 @@ class RememberedRefusals:
                                          if isinstance(note, dict) and isinstance(note.get("position"), int)
                                          and noted_at <= note["position"] <= position
                                          and note["position"] not in self._earliest})
-            self._earliest.update(_earliest_after_each(self._store, marks, self._order_of))
+            self._earliest.update(_earliest_after_each(self._orders_after, marks))
         return self._earliest[noted_at]
 
 
-def _earliest_after_each(store: Store, marks: Sequence[int],
-                         order_of: Callable[[Mapping[str, Any]], Order]) -> dict[int, Order | None]:
+def _earliest_after_each(orders_after: Callable[[int], Iterable[tuple[int, datetime, str]]],
+                         marks: Sequence[int]) -> dict[int, Order | None]:
     """For each position in ``marks`` (ascending), the earliest order of the events stored after it."""
     # the earliest order within each stretch between two marks, then from the last stretch back
     stretches: list[Order | None] = [None] * len(marks)
     at = 0
-    for position, doc in store.events_after(marks[0]):
+    for position, when, ident in orders_after(marks[0]):
         while at + 1 < len(marks) and position > marks[at + 1]:
             at += 1
-        order = order_of(doc)
+        order = (when, ident)
         known = stretches[at]
         if known is None or order < known:
             stretches[at] = order

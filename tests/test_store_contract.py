@@ -902,3 +902,21 @@ def test_two_processes_merging_into_the_same_names_lose_nothing(stores: StoreFac
         missing = sorted({f"w{k}-{r}" for k in range(2) for r in range(rounds)} - set(parts))
         assert not missing, f"n{n:02d} lost {len(missing)} additions: {missing[:5]}"
         assert parts == {f"w{k}-{r}": n for k in range(2) for r in range(rounds)}
+
+
+def test_orders_after_gives_what_events_after_gives_without_the_documents(stores: StoreFactory) -> None:
+    """``orders_after`` (every built-in store; the engine checks a checkpoint's or a remembered refusal's
+    tail with it): ``(position, time in UTC, id)`` in log order, for a log appended out of canonical order,
+    in other zones, across more than a page of an SQL store's query."""
+    store = stores.open()
+    hours = [-100.0] + [n * 0.37 for n in range(1, 1201)]  # 1,201 events, the first the earliest
+    docs = [event(n, hours=h, tz=CST if n % 2 else timezone(timedelta(hours=-5))) for n, h in enumerate(hours)]
+    store.append(docs[600:])
+    store.append(docs[:600])  # positions no longer in canonical order
+    for after in (0, 1, 599, 1200, 1201):
+        got = list(store.orders_after(after))  # type: ignore[attr-defined]
+        want = [(p, datetime.fromisoformat(d["time"]).astimezone(UTC), d["id"]) for p, d in store.events_after(after)]
+        assert got == want
+        assert all(when.utcoffset() == timedelta(0) for _, when, _ in got)
+    assert [p for p, _, _ in store.orders_after(1198)] == [1199, 1200, 1201]  # type: ignore[attr-defined]
+    store.close()

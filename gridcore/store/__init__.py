@@ -62,6 +62,12 @@ class Store(Protocol):
     stored, as ``set(find(event_ids))`` but without reading their documents
     (the engine asks it which events of a call are stored already, after a
     checkpoint or a rewind; without it, ``find``).
+    ``orders_after(position)`` gives ``(position, time in UTC, id)`` of the events
+    appended after ``position``, in log order, as ``events_after`` but without
+    the documents (the engine checks with it that no event stored after a
+    checkpoint or a remembered refusal comes before it: a tail of hundreds of
+    thousands of events read as documents took seconds and held them all;
+    without it, ``events_after``).
     ``merge_parts(collection, {name: {part key: position}})`` merges part
     entries into name documents ``{"parts": {part key: position}}`` (an
     archive's names, ``gridcore.partnames``) atomically, every name of one call

@@ -415,6 +415,25 @@ def position_pages(
         after = int(rows[-1][0])
 
 
+def position_orders(
+    fetch: Callable[[str, list[Any]], Sequence[Sequence[Any]]],
+    position: int,
+    *,
+    mark: str,
+    time_of: Callable[[Any], datetime],
+) -> Iterator[tuple[int, datetime, str]]:
+    """``(position, time, id)`` of the events of an SQL store appended after ``position``, in log order, a page
+    at a time, from the indexed columns (no document is read); ``time_of`` makes the column's value a time."""
+    after = position
+    while True:
+        rows = fetch(f"SELECT seq, time_utc, id FROM events WHERE seq > {mark} ORDER BY seq LIMIT {PAGE}", [after])
+        for row in rows:
+            yield int(row[0]), time_of(row[1]), str(row[2])
+        if len(rows) < PAGE:
+            return
+        after = int(rows[-1][0])
+
+
 def checked_additions(collection: str, additions: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
     """The part entries ``merge_parts`` is given (name -> {part key: position}), checked: names and
     part keys strings, positions integers; ``StoreError`` saying what is wrong otherwise (nothing is

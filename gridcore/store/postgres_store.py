@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -36,6 +36,7 @@ from .canonical import (
     from_json,
     keyset_pages,
     not_an_object,
+    position_orders,
     position_pages,
     redact,
     to_json,
@@ -308,6 +309,11 @@ class PostgresStore:
         """Events appended after ``position``, in the order they were appended, with their positions."""
         self._check_open()
         return position_pages(self._all, position, mark="%s", doc_column="doc::text")
+
+    def orders_after(self, position: int) -> Iterator[tuple[int, datetime, str]]:
+        """``(position, time in UTC, id)`` of the events appended after ``position``, in log order (no document read)."""
+        self._check_open()
+        return position_orders(self._all, position, mark="%s", time_of=lambda when: when.astimezone(UTC))
 
     def contains(self, event_id: str) -> bool:
         """True if an event with this id is stored."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from .canonical import (
     keyset_pages,
     merged_parts,
     not_an_object,
+    position_orders,
     position_pages,
     to_json,
     utc_key,
@@ -258,6 +259,11 @@ class SQLiteStore:
         self._check_open()
         return position_pages(self._rows, position, mark="?")
 
+    def orders_after(self, position: int) -> Iterator[tuple[int, datetime, str]]:
+        """``(position, time in UTC, id)`` of the events appended after ``position``, in log order (no document read)."""
+        self._check_open()
+        return position_orders(self._rows, position, mark="?", time_of=_utc_time)
+
     def events(
         self,
         *,
@@ -455,3 +461,8 @@ def _reason(exc: sqlite3.Error) -> str:
     if "not a database" in text or "malformed" in text:
         return f"the file is corrupt or not a SQLite database ({text})"
     return text
+
+
+def _utc_time(key: str) -> datetime:
+    """The time a ``time_utc`` column holds (``canonical.utc_key``'s text)."""
+    return datetime.fromisoformat(key).replace(tzinfo=UTC)

@@ -42,7 +42,7 @@ import time
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -571,6 +571,20 @@ class TinyDBStore:
         self._check_open()
         self._sync()
         return {ident for ident in event_ids if ident in self._ids}
+
+    def orders_after(self, position: int) -> Iterator[tuple[int, datetime, str]]:
+        """``(position, time in UTC, id)`` of the events appended after ``position``, in log order (no copy made)."""
+        self._check_open()
+        self._sync()
+        found: list[tuple[int, datetime, str]] = []
+        for segment in self._manifest.segments:
+            if segment.last <= position:
+                continue
+            part = self._part_retrying(segment)
+            found.extend((p, datetime.fromisoformat(d["time"]).astimezone(UTC), d["id"])
+                         for p, d in zip(part.positions, part.docs, strict=True) if p > position)
+        found.sort(key=lambda entry: entry[0])
+        return iter(found)
 
     def events_after(self, position: int) -> Iterator[tuple[int, dict[str, Any]]]:
         """Events appended after ``position``, in the order they were appended, with their positions."""
