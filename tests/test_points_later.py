@@ -48,7 +48,7 @@ def redeem(ident: str, day: int, reward: str, hour: int = 9) -> PointsRedeemed:
 def too_early(ident: str, day: int, hour: int = 9) -> str:
     """The reason a redemption dated before later spending it would leave uncovered is refused for."""
     return (f"{ident} is dated {at(day, hour).isoformat()}, before later redemptions that it would leave "
-            "without enough points; record it with a later time")
+            "without enough points; record it with a later time (补录的兑换会使之后的兑换积分不足，请按较晚的时间登记)")
 
 
 @pytest.fixture(params=BACKENDS)
