@@ -173,12 +173,16 @@ def test_a_document_given_as_its_json_text_is_stored_as_any_other(stores: StoreF
     store.put_text("points.ledger", "again", '{"format":2}')  # type: ignore[attr-defined]  # replaced
     assert store.get("points.ledger", text_key(text)) == doc
     assert dict(store.items("points.ledger")) == {text_key(text): doc, "again": {"format": 2}}
-    for bad in ("[1, 2]", '"text"', "{'format': 1}", '{"format": 1', '{"a": NaN}', ""):
+    for bad in ("[1, 2]", '"text"', "{'format': 1}", '{"format": 1', '{"a": NaN}', "", " ", "\n[{}]", ' "{}"',
+                "\ufeff{}", "\v{}", "\f{}", "\xa0{}", "{} {}", "{}]", "1"):
         with pytest.raises(StoreError, match="document points.ledger/bad cannot be stored"):
             store.put_text("points.ledger", "bad", bad)  # type: ignore[attr-defined]
     with pytest.raises(StoreError, match="not valid Unicode"):
         store.put_text("points.ledger", "bad", '{"a": "\ud800"}')  # type: ignore[attr-defined]
     assert store.get("points.ledger", "bad") is None
+    # JSON's whitespace before and after the object is JSON (anything else first is not an object, above)
+    store.put_text("points.spaced", "spaced", ' \t\r\n{"format":3} \n')  # type: ignore[attr-defined]
+    assert store.get("points.spaced", "spaced") == {"format": 3}
     # the text it holds, where the store holds the text (SQLite): what gridcore.parts checks a part by
     assert hasattr(store, "get_text") == (stores.backend == "sqlite")
     assert stored_part(store, "points.ledger", text_key(text)) == (text if stores.backend == "sqlite" else doc)
