@@ -230,9 +230,11 @@ def test_a_periods_tasks_are_those_due_in_it_whether_recorded_or_restored(make: 
     same(make())
 
 
+@pytest.mark.parametrize("chapter", [32, 1])
 def test_settled_tasks_leave_the_state_and_are_read_back_equal(make: Callable[..., Engine],
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                monkeypatch: pytest.MonkeyPatch, chapter: int) -> None:
     monkeypatch.setattr("gridcore_tasks.archive.PART_SIZE", 1)  # each settled task in a part of its own
+    monkeypatch.setattr("gridcore_tasks.archive.CHAPTER_PARTS", chapter)  # (1: the oldest stored parts in chapters)
     engine = make()
     engine.record_many([sweep(), sweep("t2", when=START + 8 * DAY), done("worker1", START + DAY)])
     engine.tick(DUE + DAY)  # police1's part of t1 falls overdue: t1 is settled, with a part not done
@@ -267,6 +269,10 @@ def test_settled_tasks_leave_the_state_and_are_read_back_equal(make: Callable[..
     assert [(t.id, a.member) for t, a in gridcore_tasks.overdue(third, now=START + 24 * DAY)] == [
         ("t1", "police1"), ("t3", "worker1")]
     assert [i for i, _ in third.hooks.save_state(third, third.state("tasks"))["overdue"]] == ["t3"]  # (not t1)
+    # with chapters of one part, the checkpoint names only the newest stored part or two, and a summary
+    # of each older one (each read back when a read reaches it)
+    settled = third.hooks.save_state(third, third.state("tasks"))["settled"]
+    assert len(settled["chapters"]) == (0 if chapter > 1 else third.state("tasks").archive.sealed_count - 1)
 
 
 def test_a_settled_tasks_part_is_stored_with_the_next_batch_not_held_until_the_checkpoint(

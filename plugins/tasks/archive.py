@@ -15,7 +15,12 @@ sealed part is written to the store's ``tasks.settled`` collection under the
 SHA-256 of its content (``gridcore.parts``) and the task ids of its entries to
 ``tasks.names`` (``gridcore.partnames``).  A checkpoint names each sealed part
 by its key, with its number of entries, the span of its tasks' deadlines and
-the latest time one of them was done with, and carries the open part.
+the latest time one of them was done with, and carries the open part.  Only
+the newest ``CHAPTER_PARTS`` to ``2 * CHAPTER_PARTS - 1`` stored parts are
+named so: every ``CHAPTER_PARTS`` older ones are a *chapter* (``gridcore.archive``),
+one document in the same collection, of which the state keeps a summary (the
+parts' entries, the span of their deadlines, the latest time one was done
+with), read back only when a read or a late event reaches one of its parts.
 
 A later entry for the same task supersedes an earlier one (a settled task is
 taken back into memory for the event that changes it, and written again: it
@@ -50,7 +55,12 @@ PART_SIZE = 100
 #: would be 12.5 MB, kept because they were written; an ingest reads back only the newest (a late
 #: completion) and a period's read a part or two, as with the escalation archive's 8.
 CACHED_PARTS = 8
-#: The shape of a part document (and of the archive in a checkpoint).
+#: Stored parts put in a chapter at a time (``gridcore.archive``): the archive keeps in memory, and in
+#: its checkpoints, between this many and twice as many stored parts, and a summary of each chapter
+#: (as the escalation archive does), not a line per part of 100 settled tasks for ever.
+CHAPTER_PARTS = 32
+#: The shape of a part document (and of the archive in a checkpoint; a part's document is the same in
+#: both, the checkpoint's archive has chapters since the state's version 3).
 FORMAT = 1
 
 
@@ -84,7 +94,8 @@ class Archive(PartArchive[Part]):
 
     def __init__(self, loader: PartLoader | None = None, names: Loader | None = None,
                  many_names: ManyLoader | None = None) -> None:
-        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS, many_names=many_names)
+        super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS, many_names=many_names,
+                         chapter_size=CHAPTER_PARTS)
 
     @staticmethod
     def entry_names(entry: Mapping[str, Any]) -> list[str]:
@@ -96,6 +107,14 @@ class Archive(PartArchive[Part]):
         deadlines = [_deadline(e) for e in entries]
         done = [when for when in map(_done, entries) if when is not None]
         return Part(len(entries), (min(deadlines), max(deadlines)), max(done, default=None), entries=entries)
+
+    def merged(self, parts: list[Part]) -> Part:
+        """What a chapter keeps of its parts: their entries' count, the span of their deadlines, the
+        latest time one of their tasks was done with (what ``current`` passes parts over by)."""
+        spans = [p.deadlines for p in parts if p.deadlines is not None]
+        done = [p.done for p in parts if p.done is not None]
+        deadlines = (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
+        return Part(sum(p.count for p in parts), deadlines, max(done, default=None))
 
     def part_row(self, part: Part) -> list[Any]:
         """A stored part as the checkpoint names it: key, deadlines' span, latest done, count."""
@@ -119,14 +138,12 @@ class Archive(PartArchive[Part]):
         ``undone_at``: tasks done with only after then (those with a part
         still overdue, ``done`` None, are not among them).
         """
-        wanted = []
-        for number, part in enumerate(self.parts):
-            if due is not None and not overlaps(part.deadlines, *due):
-                continue
-            if undone_at is not None and (part.done is None or part.done <= undone_at):
-                continue
-            wanted.append(number)
-        wanted.append(len(self.parts))
+        def keep(part: Part) -> bool:  # (true of a chapter's summary whenever of one of its parts)
+            return (due is None or overlaps(part.deadlines, *due)) and (
+                undone_at is None or part.done is not None and part.done > undone_at)
+
+        wanted = self.numbered(keep)
+        wanted.append(self.sealed_count)  # the open part: its entries are checked one by one
         for number in wanted:
             found = []
             for position, entry in enumerate(self.entries(number)):

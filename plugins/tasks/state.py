@@ -51,7 +51,7 @@ class TasksState:
     """The tasks of one engine that may still fall due (the settled ones are archived), and the hooks."""
 
     #: the shape of the document ``gridcore_save_state`` gives (checkpoint.py)
-    STATE_VERSION = 2  # 2: settled tasks archived in the store
+    STATE_VERSION = 3  # 2: settled tasks archived in the store; 3: its oldest stored parts in chapters
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
