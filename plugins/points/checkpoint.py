@@ -50,6 +50,7 @@ from gridcore.parts import (
     stored_parts,
     text_key,
 )
+from gridcore.periods import KINDS
 
 from .accounts import Accounts
 from .caps import CapCount
@@ -69,6 +70,10 @@ _converter.register_unstructure_hook(timedelta, lambda span: [span.days, span.se
 _converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0], value[1], value[2]))
 
 _TOTALS = ("balance", "debt", "net", "credited", "redeemed", "expired", "deducted")
+#: Where an account's head (``_dump_account``) holds the keys of the rules its fresh lots name, and of its rules.
+_LOT_RULES, _RULES = len(_TOTALS) + 2, len(_TOTALS) + 6
+#: Period kinds in the order of their names (``KINDS`` is in the order of their lengths), by place in ``KINDS``.
+_BY_NAME = tuple(sorted(range(len(KINDS)), key=KINDS.__getitem__))
 
 
 def save(state: Records, engine: Engine) -> dict[str, Any]:
@@ -178,9 +183,11 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     The row is ``[member, due, spans, head, lots]``: the member; when the
     sweep must look at the account (``Account.next_due``, in microseconds
     since 1970 UTC; None: never); its open streak spans as ``[kind, label,
-    node]``; the rest as one JSON text (totals, cap counters, rules, the
-    earliest expiry among the lots); and its lots and activity marks as
-    another.  A restore builds the account from the head when it is first
+    node]``; the rest as one JSON text, the head; and its lots and activity marks as
+    another.  The head is a list, in ASCII (``_ascii``): the totals (``_TOTALS``), the earliest
+    expiry among the lots, when the account was last advanced, the keys of the rules its fresh
+    lots name, the current cap periods and each scope's counts in them (``_current_earned``), the
+    nodes of streak spans no longer open, and the keys of its rules.  A restore builds the account from the head when it is first
     used (accounts.py) and reads the lots only when they are needed
     (``Account.unpack``).  An account whose lots were not read back yet keeps
     the text it was restored from.
@@ -208,7 +215,6 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
         named[found] = rule
         return found
 
-    head: dict[str, Any] = {name: getattr(account, name) for name in _TOTALS}
     if account.packed is not None:
         assert was is not None
         packed, due = account.packed, account.packed_due
@@ -250,21 +256,48 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
         marks = _readable_marks(account)
         packed = _text([numbers, marks, account.opened, rows, [[index, found] for index, found in parts.items()]])
         lot_rules = tuple(sorted(named))
-    head["due"] = None if due == NEVER else due.isoformat()
-    head["advanced_to"] = None if account.advanced_to is None else key_time(account.advanced_to).isoformat()
-    head["lot_rules"] = list(lot_rules)
     # (what no later event can read is left out: cap counters of past periods)
-    head["earned"] = [[scope, kind, label, points]
-                      for (scope, kind), (label, points, _) in sorted(account.current_earned().items())]
+    periods, earned = _current_earned(account.earned)
     # (a span's node is in the row with the span; any node of no open span stays here)
-    head["span_node"] = [[kind, label, node] for (kind, label), node in sorted(account.span_node.items())
-                         if (kind, label) not in account.open_spans]
-    head["rules"] = sorted(str(key(rule)) for rule in account.rules)
+    span_node = account.span_node
+    open_spans = account.open_spans
+    head = [*[getattr(account, name) for name in _TOTALS],
+            None if due == NEVER else due.isoformat(),
+            None if account.advanced_to is None else key_time(account.advanced_to).isoformat(),
+            list(lot_rules), periods, earned,
+            [[kind, label, node] for (kind, label), node in sorted(span_node.items())
+             if (kind, label) not in open_spans] if span_node else [],
+            sorted([str(key(rule)) for rule in account.rules])]
     next_due = account.next_due()
     # (a span's end is the end of its period: worked out again from the label)
-    spans = [[kind, label, account.span_node.get((kind, label))] for kind, label in sorted(account.open_spans)]
-    row = [account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _text(head), packed]
+    spans = [[kind, label, span_node.get((kind, label))] for kind, label in sorted(open_spans)]
+    row = [account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _ascii(head), packed]
     return row, lot_rules, named, parts
+
+
+def _current_earned(earned: dict[str, CapCount]) -> tuple[list[list[str]], list[list[Any]]]:
+    """The cap counters a later credit may still read (``Account.current_earned``: of each period kind, the
+    newest period any scope counts in), as a head writes them: ``[kind, label]`` of each such period, kinds in
+    the order of their names, and per scope in order ``[scope, points counted in each of those periods, ...]``
+    (None: not counted there; a scope counting in none of them is left out)."""
+    if not earned:
+        return [], []
+    newest: list[str | None] = [None] * len(KINDS)
+    for count in earned.values():
+        for n, label in enumerate(count.labels):
+            if label is not None:
+                was = newest[n]
+                if was is None or label > was:
+                    newest[n] = label
+    places = [n for n in _BY_NAME if newest[n] is not None]
+    rows = []
+    for scope in sorted(earned):
+        count = earned[scope]
+        labels, starts, total = count.labels, count.starts, count.total
+        points = [total - starts[n] if labels[n] == newest[n] else None for n in places]
+        if points.count(None) < len(points):
+            rows.append([scope, *points])
+    return [[KINDS[n], newest[n]] for n in places], rows  # type: ignore[list-item]
 
 
 def _readable_marks(account: Account) -> list[list[Any]]:
@@ -281,7 +314,17 @@ def _readable_marks(account: Account) -> list[list[Any]]:
     if not spans:
         return []
     # A span starts where the previous period of its kind ends (``Account.readable_marks``)
-    earliest = min(_span_start(kind, end) for (kind, _), end in spans.items())
+    earliest: datetime | None = None
+    known = _STARTS.get
+    for (kind, _), end in spans.items():
+        start = known((kind, end))
+        if start is None or start.tzinfo is not end.tzinfo:
+            if len(_STARTS) >= 4096:
+                _STARTS.clear()
+            start = _STARTS[(kind, end)] = _span_start(kind, end)
+        if earliest is None or start < earliest:
+            earliest = start
+    assert earliest is not None
     by_kind: dict[str, list[str]] = {}
     for (kind, label), end in account.active.items():
         if end > earliest:
@@ -339,6 +382,9 @@ def _day_steps(labels: list[str]) -> list[int] | None:
 
 #: Day numbers (``date.toordinal``) of the day labels ``_day_steps`` read, by label.
 _ORDINALS: dict[str, int] = {}
+#: ``_span_start`` of each kind and end ``_readable_marks`` read (every account holds the same current periods;
+#: an aware time's arithmetic asks its zone for its offset, a tenth of an account's dump).
+_STARTS: dict[tuple[str, datetime], datetime] = {}
 
 
 def _load_marks(groups: list[list[Any]]) -> Iterator[tuple[str, str]]:
@@ -399,13 +445,30 @@ _MICROSECOND = timedelta(microseconds=1)
 Saved = tuple[list[Any], tuple[str, ...], dict[str, RuleRef], dict[int, str] | None]
 
 
-#: What ``_text`` writes with (``json.dumps`` with these options builds an encoder per call, two per account dumped).
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+def _encoder(ensure_ascii: bool) -> Callable[[Any], str]:
+    """``json.JSONEncoder(ensure_ascii=ensure_ascii, separators=(",", ":")).encode`` of a list: the same text,
+    with the C encoder made once (``encode`` makes one per call, and a dict of the containers it is in, to
+    find a cycle: a row is a tree of lists built here), else that ``encode``."""
+    compact = json.JSONEncoder(ensure_ascii=ensure_ascii, separators=(",", ":"))
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return compact.encode
+    c_encode = make(None, compact.default,
+                    json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring,
+                    None, compact.key_separator, compact.item_separator, False, False, True)
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(c_encode(value, 0))
+
+    return encode
 
 
-def _text(value: Any) -> str:
-    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``: the same text."""
-    return _COMPACT.encode(value)
+#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` of a list: an account's lots text.
+_text = _encoder(False)
+#: The same with every character past ASCII escaped (``\uXXXX``): an account's head, which names
+#: activities (cap scopes) in Chinese, is so held as one byte a character rather than two.
+_ascii = _encoder(True)
 
 
 def _saved(state: Records, member: str) -> Saved | None:
@@ -417,8 +480,8 @@ def _saved(state: Records, member: str) -> Saved | None:
             return None
         try:
             head = json.loads(row[3])
-            lot_rules = tuple(str(key) for key in head["lot_rules"])
-            keys = set(lot_rules) | {str(key) for key in head["rules"]}
+            lot_rules = tuple(str(key) for key in head[_LOT_RULES])
+            keys = set(lot_rules) | {str(key) for key in head[_RULES]}
             named = {key: state.saved_rules[key] for key in keys}
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"unreadable points checkpoint (account of {member}): {type(exc).__name__}: {exc}"
@@ -463,29 +526,28 @@ class _AccountLoader:
 
     def _load(self, row: list[Any]) -> Account:
         member, _, spans, head_text, packed = row
-        doc = json.loads(head_text)
+        (*totals, due, advanced, _, periods, earned_rows, span_nodes, keys) = json.loads(head_text)
         account = Account(str(member))
-        for name in _TOTALS:
-            setattr(account, name, int(doc[name]))
+        for name, value in zip(_TOTALS, totals, strict=True):
+            setattr(account, name, int(value))
         account.packed = str(packed)
-        account.packed_due = NEVER if doc["due"] is None else datetime.fromisoformat(doc["due"])
+        account.packed_due = NEVER if due is None else datetime.fromisoformat(due)
         account.unpacker = self.unpacker
-        advanced = doc["advanced_to"]
         account.advanced_to = None if advanced is None else utc_key(datetime.fromisoformat(advanced))
         known, end = self._ends.get, self.end
         earned: dict[str, CapCount] = {}
-        for scope, kind, label, points in doc["earned"]:
-            count = earned.get(scope)
-            if count is None:
-                count = earned[str(scope)] = CapCount()
-            count.set(str(kind), str(label), int(points), (known((kind, label)) or end(kind, label))[1])
+        for scope, *points in earned_rows:
+            count = earned[str(scope)] = CapCount()
+            for (kind, label), value in zip(periods, points, strict=True):
+                if value is not None:
+                    count.set(str(kind), str(label), int(value), (known((kind, label)) or end(kind, label))[1])
         account.earned = earned
         account.open_spans = {(str(kind), str(label)): (known((kind, label)) or end(kind, label))[0]
                               for kind, label, _ in spans}
         span_node = {(str(kind), str(label)): str(node) for kind, label, node in spans if node is not None}
-        span_node.update(((str(kind), str(label)), str(node)) for kind, label, node in doc["span_node"])
+        span_node.update(((str(kind), str(label)), str(node)) for kind, label, node in span_nodes)
         account.span_node = dict(sorted(span_node.items()))
-        keys = tuple(doc["rules"])
+        keys = tuple(keys)
         rule_set = self._rule_sets.get(keys)
         if rule_set is None:
             rule_set = self._rule_sets[keys] = frozenset(self.rules[str(key)] for key in keys)
