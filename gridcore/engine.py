@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self
@@ -58,6 +59,7 @@ from .explain import Explanation, Outcome
 from .garbage import fewer_full_collections, give_back_free_memory
 from .growth import roster_growth
 from .metrics import MEMBER, Metric, MetricValue
+from .parts import stored_documents
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
 from .register import HouseholdRegister, about_register
 from .remembered import RememberedRefusals
@@ -115,7 +117,14 @@ APPLIED_MOST = 10_000
 #: How many checkpoints a store keeps (the newest; older slots are overwritten).
 CHECKPOINT_SLOTS = 4
 #: The shape of a checkpoint document; another one is ignored.
-CHECKPOINT_FORMAT = 3  # 2: the household register is part of the core's state; 3: one document per plugin
+CHECKPOINT_FORMAT = 4  # 2: the household register is part of the core's state; 3: one document per plugin;
+# 4: a plugin's long lists in pages (``CHECKPOINT_PAGE``)
+#: A plugin's checkpoint document with a list of more than this many items at its top level (the points
+#: plugin's accounts, one row each) is stored with that list cut into pages of this many, each a document
+#: of its own (``_paged``): a store's driver copies a document it writes two or three times over (SQLite
+#: binds it, casts it to text and builds its record), so one document of 15 MB lifted the memory of a
+#: checkpoint by 46 MiB and 20 pages of it by 17.  The plugin is given the list whole again (``_wake``).
+CHECKPOINT_PAGE = 256
 #: Hooks through which a plugin's state follows the events (a plugin implementing
 #: one of them without ``gridcore_save_state`` is replayed from the store in full).
 STATEFUL_HOOKS = ("gridcore_on_event", "gridcore_on_tick", "gridcore_on_ruleset_loaded")
@@ -1281,7 +1290,9 @@ class Engine:
         slot = free[0] if free else int(min(index, key=lambda k: int(index[k])))
         # Each plugin's state is a document of its own, so that opening reads only
         # what is used (``_wake``); each carries the checkpoint's stamp.
-        parts = {_part_key(slot, name): {"stamp": stamp, "state": state} for name, state in states.items()}
+        parts: dict[str, dict[str, Any]] = {}
+        for name, state in states.items():
+            parts.update(_paged(_part_key(slot, name), stamp, state))
         reused = str(slot) in index
         before = {k: v for k, v in index.items() if k != str(slot)}
         index[str(slot)] = self._position
@@ -1565,7 +1576,10 @@ class Engine:
                     try:
                         if found is None or found.get("stamp") != stamp:
                             raise ValueError(f"the document {key} is missing or belongs to another checkpoint")
-                        self.hooks.restore_state(self, plugin, found["state"])
+                        state = found["state"]
+                        if "pages" in found:
+                            state = self._unpaged(key, stamp, state, found["pages"])
+                        self.hooks.restore_state(self, plugin, state)
                     except (KeyError, TypeError, ValueError, GridcoreError) as exc:
                         self._spoiled.add(stamp)
                         self._pending.clear()
@@ -1573,6 +1587,33 @@ class Engine:
                         raise StoreConflict(f"the checkpoint {stamp[:12]} could not be read: {exc}") from None
         finally:
             self._waking = was_waking
+
+    def _unpaged(self, key: str, stamp: str, state: dict[str, Any], pages: dict[str, int]) -> dict[str, Any]:
+        """A plugin's document stored under ``key`` with lists or objects in pages (``_paged``): those read back
+        whole (all the pages at once), each page checked to be of the checkpoint (``stamp``); ``ValueError``
+        if one is missing or belongs to another checkpoint."""
+        if not isinstance(state, dict) or not isinstance(pages, dict):
+            raise TypeError(f"the document {key} names its pages in an object")
+        wanted = [_page_key(key, listed_as, n) for listed_as, count in pages.items() for n in range(int(count))]
+        found = stored_documents(self.store, CHECKPOINTS, wanted)
+        whole = dict(state)
+        for listed_as, count in pages.items():
+            kind = type(state[listed_as])  # (an empty list or object: what the pages hold)
+            if kind is not list and kind is not dict:
+                raise ValueError(f"the document {key} holds no list or object {listed_as!r} in pages")
+            listed: list[Any] = []
+            named: dict[str, Any] = {}
+            for n in range(int(count)):
+                page = found.get(_page_key(key, listed_as, n))
+                if page is None or page.get("stamp") != stamp or type(page.get("items")) is not kind:
+                    raise ValueError(f"the page {_page_key(key, listed_as, n)} is missing or belongs to another "
+                                     "checkpoint")
+                if kind is list:
+                    listed.extend(page["items"])
+                else:
+                    named.update(page["items"])
+            whole[listed_as] = listed if kind is list else named
+        return whole
 
     def _woken(self, names: Iterable[str] | None = None) -> None:
         """``_wake`` where nothing is under way: a spoiled checkpoint makes the state be rebuilt here."""
@@ -1902,6 +1943,41 @@ def _stamp(fit: Mapping[str, Any], position: int, last: list[str] | None) -> str
 def _part_key(slot: int, name: str) -> str:
     """The key of a plugin's document in a checkpoint slot."""
     return f"slot-{slot}.{name}"
+
+
+def _page_key(key: str, listed_as: str, n: int) -> str:
+    """The key of page ``n`` of the list ``listed_as`` of the plugin's document stored under ``key``."""
+    return f"{key}/{listed_as}/{n}"
+
+
+def _paged(key: str, stamp: str, state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The documents a plugin's state is stored as, by key: ``{"stamp", "state"}`` under ``key``, and each
+    list or object of more than ``CHECKPOINT_PAGE`` items at the state's top level cut into pages of that
+    many (in order), ``{"stamp", "items"}`` under ``_page_key`` (the pages first), the state then holding an
+    empty one there and the document ``"pages"``: how many pages each has.  (A slot's pages from an older
+    checkpoint past those counts are left in the store, never read.)"""
+    long = [listed_as for listed_as, value in state.items()
+            if (type(value) is list or type(value) is dict) and len(value) > CHECKPOINT_PAGE]
+    if not long:
+        return {key: {"stamp": stamp, "state": state}}
+    out: dict[str, dict[str, Any]] = {}
+    pages: dict[str, int] = {}
+    cut = dict(state)
+    for listed_as in long:
+        items = state[listed_as]
+        count = pages[listed_as] = -(-len(items) // CHECKPOINT_PAGE)
+        if type(items) is dict:
+            pairs = iter(items.items())
+            for n in range(count):
+                out[_page_key(key, listed_as, n)] = {"stamp": stamp, "items": dict(islice(pairs, CHECKPOINT_PAGE))}
+            cut[listed_as] = {}
+        else:
+            for n in range(count):
+                out[_page_key(key, listed_as, n)] = {
+                    "stamp": stamp, "items": items[n * CHECKPOINT_PAGE:(n + 1) * CHECKPOINT_PAGE]}
+            cut[listed_as] = []
+    out[key] = {"stamp": stamp, "state": cut, "pages": pages}
+    return out
 
 
 def _fit_key(fit: Mapping[str, Any]) -> str:

@@ -17,7 +17,8 @@ plugin reads of its closed incidents (archived in parts of two here): every
 incident, the explanations of its routing, escalations and other decisions,
 and the incident metrics of each month, and what the tasks plugin reads of
 its settled tasks (archived in parts of one): every task, a month's, what is
-overdue now and what was at an earlier time.
+overdue now and what was at an earlier time.  Every plugin's lists of more
+than three items are stored in pages of three (``CHECKPOINT_PAGE``).
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ def test_checkpoint_and_tail_equal_a_full_replay(backend: str, history: dict[str
         patch.setattr("gridcore_escalation.archive.CHAPTER_PARTS", 1)  # (the oldest stored parts in chapters)
         patch.setattr("gridcore_tasks.archive.PART_SIZE", 1)
         patch.setattr("gridcore_tasks.archive.CHAPTER_PARTS", 1)  # (the oldest stored parts in chapters)
+        patch.setattr("gridcore.engine.CHECKPOINT_PAGE", 3)  # (a plugin's longer lists stored in pages of 3)
         factory = StoreFactory(backend, Path(folder))
         try:
             url = factory.url()

@@ -445,6 +445,83 @@ def test_a_plugin_document_of_another_checkpoint_spoils_it(tmp_path: Path, backe
         factory.cleanup()
 
 
+class Seen:
+    """A saving plugin's state whose document holds a long list, the ids of the activities it was given, and a
+    long object, each id's place in it."""
+
+    STATE_VERSION = 1
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    @hookimpl
+    def gridcore_on_event(self, event: Event) -> None:
+        if isinstance(event, ActivityRecorded):
+            self.ids.append(event.id)
+
+    @hookimpl
+    def gridcore_save_state(self, engine: Any) -> dict[str, Any]:
+        return {"ids": list(self.ids), "count": len(self.ids), "at": {ident: n for n, ident in enumerate(self.ids)}}
+
+    @hookimpl
+    def gridcore_restore_state(self, engine: Any, document: dict[str, Any]) -> None:
+        self.ids = [str(ident) for ident in document["ids"]]
+        assert len(self.ids) == document["count"]
+        assert list(document["at"].items()) == [(ident, n) for n, ident in enumerate(self.ids)]
+
+
+class SeenPlugin:
+    @hookimpl
+    def gridcore_on_open(self, engine: Engine) -> None:
+        engine.attach("seen", Seen())
+
+
+def open_seen(url: str | Any, **kw: Any) -> Engine:
+    pm = get_plugin_manager(load_entry_points=False, extra=[SeenPlugin()])
+    kw.setdefault("clock", FixedClock(START + timedelta(days=400)))
+    return Engine.open(store=url, plugins=pm, **kw)
+
+
+@pytest.mark.parametrize("backend", ["tinydb", "sqlite", "postgresql"])
+def test_a_long_list_of_a_plugin_document_is_stored_in_pages(tmp_path: Path, backend: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list or object longer than ``CHECKPOINT_PAGE`` at the top of a plugin's document is stored in pages, each a
+    document with the checkpoint's stamp, and the plugin is given it whole; a page of another checkpoint
+    spoils the checkpoint as a document of another does (the state is rebuilt from an older one)."""
+    monkeypatch.setattr("gridcore.engine.CHECKPOINT_PAGE", 4)
+    factory = StoreFactory(backend, tmp_path)
+    try:
+        url = factory.url()
+        with open_seen(url, community=small_community()) as engine:
+            engine.record_many([activity(n) for n in range(1, 11)])
+            assert engine.checkpoint()  # slot 0: ten ids, in pages of 4, 4 and 2
+            document = engine.store.get(CHECKPOINTS, "slot-0.seen#state")
+            assert document is not None and document["pages"] == {"ids": 3, "at": 3}
+            assert document["state"] == {"ids": [], "count": 10, "at": {}}
+            assert engine.store.get(CHECKPOINTS, "slot-0.seen#state/at/2") == {
+                "stamp": document["stamp"], "items": {"a0009": 8, "a0010": 9}}
+            last = engine.store.get(CHECKPOINTS, "slot-0.seen#state/ids/2")
+            assert last is not None and last == {"stamp": document["stamp"], "items": ["a0009", "a0010"]}
+            engine.record_many([activity(n) for n in range(11, 21)])
+            assert engine.checkpoint()  # slot 1, the newest
+        every = [f"a{n:04d}" for n in range(1, 21)]
+        with open_seen(url, read_only=True) as reader:
+            assert reader.state("seen").ids == every
+            assert reader._base == 20 and not reader.warnings
+        with open_seen(url) as writer:
+            older = writer.store.get(CHECKPOINTS, "slot-0.seen#state/ids/1")
+            assert older is not None
+            writer.store.put(CHECKPOINTS, "slot-1.seen#state/ids/1", older)  # the newest holds an older page
+        with open_seen(url, read_only=True) as reader:
+            assert reader._base == 20  # the newest checkpoint is restored ...
+            ids = list(reader.state("seen").ids)  # ... and one of its pages does not belong to it
+            assert any("passed over" in warning for warning in reader.warnings)
+            assert reader._base == 10  # restored again from the older one, and the tail replayed
+            assert ids == every
+    finally:
+        factory.cleanup()
+
+
 class WithoutFindIds:
     """A store as a plugin's backend may be: without ``find_ids`` (the engine asks ``find`` instead)."""
 
