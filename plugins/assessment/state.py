@@ -41,6 +41,8 @@ _INCIDENT_KINDS = frozenset({"incident_reported", "repeat_report_joined", "incid
 #: assessment asked for well into the next year reads none of the log; an older period
 #: reads the log (``logindex._days``), so the state does not grow with the years.
 KEPT_DAYS = 500
+#: (``_forget_old_days`` steps from the first day kept to the cut a day at a time)
+_ONE_DAY = timedelta(days=1)
 
 # What the assessment plugin reports to a what-if comparison.
 STARS = OutcomeKind("stars", "Grids that gain or lose stars", "stars")
@@ -156,11 +158,26 @@ class AssessmentState:
         event's local day (a new one: the same day as the latest event before has nothing more to drop)."""
         self._last_day = today
         cut = today - timedelta(days=KEPT_DAYS)
-        if self.kept_from is not None and cut <= self.kept_from:
+        kept_from = self.kept_from
+        if kept_from is not None and cut <= kept_from:
             return
-        first = min([*self.patrols, *self.participants], default=cut)
-        if self.kept_from is None and first >= cut:
-            return  # nothing to drop yet: every day since the first event is still kept
+        if kept_from is None:
+            # (every day held is the local day of an event at or after ``first``: none before its day,
+            # so the days held are not looked at until 500 days after it)
+            if self.first is None or self.first.astimezone(self.engine.community.tz).date() >= cut:
+                return  # nothing to drop yet: every day since the first event is still kept
+            if min([*self.patrols, *self.participants], default=cut) >= cut:
+                return
+        elif (cut - kept_from).days <= len(self.patrols) + len(self.participants):
+            # No day before ``kept_from`` is held (those before it were dropped, and none is added):
+            # the days to drop are those from it to the cut, mostly one, not all 500 looked at each day.
+            day = kept_from
+            while day < cut:
+                self.patrols.pop(day, None)
+                self.participants.pop(day, None)
+                day += _ONE_DAY
+            self.kept_from = cut
+            return
         for per_day in (self.patrols, self.participants):
             for day in [day for day in per_day if day < cut]:
                 del per_day[day]
