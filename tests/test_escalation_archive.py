@@ -142,20 +142,21 @@ def test_closed_incidents_still_refuse_and_take_late_ratings(store: str, small_p
     with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment"))) as engine:
         with pytest.raises(EventRefused) as refused:
             engine.record(act(IncidentAccepted, "I3", hours(100), "master"))
-        assert refused.value.reasons == ["incident I3 is closed; nothing more can be done to it (cannot accept)"]
+        assert refused.value.reasons == ["incident I3 is closed; nothing more can be done to it (cannot accept) (事件已结案，不能再受理)"]
         with pytest.raises(EventRefused) as refused:
             engine.record(act(IncidentAccepted, "I2", hours(100), "master"))
-        assert refused.value.reasons == ["incident I2 joined incident I1 as a repeat report; act on I1"]
+        assert refused.value.reasons == [
+            "incident I2 joined incident I1 as a repeat report; act on I1 (此事件已作为重复上报并入另一事件，请在主事件上办理)"]
         with pytest.raises(EventRefused) as refused:
             engine.record(attrs.evolve(report("I3", hours(100)), id="I3-again"))
-        assert refused.value.reasons == ["incident I3 was already reported"]
+        assert refused.value.reasons == ["incident I3 was already reported (事件编号已上报过)"]
         # a rating after closing is taken: the closed incident is archived again, with it
         engine.record(act(SatisfactionRated, "I1", hours(101), "张伟", score=5))
         assert esc.incident(engine, "I1").ratings == {"张伟": 5}
         assert set(engine.state("escalation").incidents) == {"I5"}
         with pytest.raises(EventRefused) as refused:
             engine.record(act(SatisfactionRated, "I1", hours(102), "张伟", score=1))
-        assert refused.value.reasons == ["张伟 already rated incident I1"]
+        assert refused.value.reasons == ["张伟 already rated incident I1 (已评价过此事件)"]
         live = reads(engine)
     with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment")), read_only=True) as engine:
         assert reads(engine) == live

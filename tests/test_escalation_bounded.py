@@ -164,7 +164,7 @@ def test_the_checkpoint_names_no_archived_incident_and_lookups_read_the_store(
     again = opener("store")
     with pytest.raises(EventRefused) as refused:
         again.record(attrs.evolve(report("inc-003", T0 + timedelta(days=500)), id="again"))
-    assert refused.value.reasons == ["incident inc-003 was already reported"]
+    assert refused.value.reasons == ["incident inc-003 was already reported (事件编号已上报过)"]
     assert esc.incident(again, "inc-003").status == "closed"
     assert [i.id for i in esc.incidents(again, status="closed")][:2] == ["inc-000", "inc-001"]
 

@@ -143,7 +143,7 @@ def test_what_is_refused_and_why(engine: Engine, tmp_path: Path) -> None:
     assert "already has an extension request waiting" in refusal(
         engine, ev(ExtensionRequested, 3, "unitlead", days=1, reason="y"))
     assert refusal(engine, ev(ExtensionApproved, 3, "worker1")) == (
-        "worker1 asked for this extension and may not approve it themselves")
+        "worker1 asked for this extension and may not approve it themselves (不能批复自己的延期申请)")
     assert "only the grid_leader of u11 or above may" in refusal(engine, ev(ExtensionApproved, 3, "unitlead"))
     engine.record(ev(ExtensionApproved, 4, "leader1"))
     engine.record(ev(ExtensionRequested, 5, "unitlead", hours=5, reason="z"))

@@ -221,7 +221,8 @@ def test_a_duplicate_report_joins_the_open_incident(open_with: Opener) -> None:
     assert esc.incident(unit, "I2").id == "I1"
     with pytest.raises(EventRefused) as refused:
         unit.record(act(IncidentAccepted, "I2", hours(1.5), "worker1"))
-    assert refused.value.reasons == ["incident I2 joined incident I1 as a repeat report; act on I1"]
+    assert refused.value.reasons == [
+        "incident I2 joined incident I1 as a repeat report; act on I1 (此事件已作为重复上报并入另一事件，请在主事件上办理)"]
     joined = unit.explain("escalation:I2-report")
     assert joined.summary == "report I2 joined open incident I1 as repeat report #1"
     assert joined.rules[0].line == 14 and joined.inputs["window"] == "3 hours"

@@ -130,7 +130,7 @@ def test_illegal_transitions_are_refused_with_a_reason_and_change_nothing(engine
     engine.record(step(IncidentResolved, "I1", 20, "worker1"))
     engine.record(step(IncidentVerified, "I1", 30, "leader1", satisfaction=4))
     assert refused(engine, step(IncidentVerified, "I1", 31, "leader1", satisfaction=4)) == [
-        "incident I1 was already verified"
+        "incident I1 was already verified (事件已核查)"
     ]
     engine.record(step(IncidentClosed, "I1", 40, "leader1"))
     assert "is closed" in refused(engine, step(IncidentReopened, "I1", 50, "leader1"))[0]
@@ -139,20 +139,21 @@ def test_illegal_transitions_are_refused_with_a_reason_and_change_nothing(engine
 
 def test_unknown_and_repeated_incident_ids_are_refused(engine: Engine) -> None:
     assert refused(engine, step(IncidentAccepted, "I9", 1, "worker1")) == [
-        "no incident I9 has been reported"
+        "no incident I9 has been reported (事件未上报)"
     ]
     engine.record(report("I1"))
     again = IncidentReported(
         id="other", time=at(1), actor="worker1", node="u11", incident="I1", category="x"
     )
-    assert refused(engine, again) == ["incident I1 was already reported"]
+    assert refused(engine, again) == ["incident I1 was already reported (事件编号已上报过)"]
 
 
 def test_only_people_responsible_at_the_node_or_above_may_act(engine: Engine) -> None:
     engine.record(report("I1", node="u11"))
     reasons = refused(engine, step(IncidentAccepted, "I1", 1, "worker2"))
     assert reasons == [
-        "worker2 may not accept incident I1: it is at u11 and worker2 holds no role there or above"
+        ("worker2 may not accept incident I1: it is at u11 and worker2 holds no role there or above "
+        "(事件不在其负责的网格，无权受理)")
     ]
     # a resident's role does not make them staff
     assert "may not accept" in refused(engine, step(IncidentAccepted, "I1", 1, "张伟"))[0]
@@ -181,7 +182,7 @@ def test_the_grid_leader_verifies_and_residents_of_the_cell_rate(engine: Engine)
     engine.record(step(SatisfactionRated, "I1", 4, "worker1", score=5))  # the reporter
     engine.record(step(SatisfactionRated, "I1", 5, "张伟", score=3))  # lives in u11
     assert refused(engine, step(SatisfactionRated, "I1", 6, "张伟", score=3)) == [
-        "张伟 already rated incident I1"
+        "张伟 already rated incident I1 (已评价过此事件)"
     ]
 
 

@@ -80,6 +80,18 @@ ALLOWED: dict[type[IncidentEvent], tuple[tuple[str, ...], str]] = {
 }
 
 
+#: What each kind of event does, in Chinese (the refusals' ``ALLOWED`` verbs), and the statuses.
+VERBS_ZH: dict[type[IncidentEvent], str] = {
+    IncidentAccepted: "受理", IncidentHandlingStarted: "开始办理", IncidentPaused: "暂停",
+    IncidentResumed: "恢复办理", IncidentEscalated: "上报", IncidentResolved: "办结", IncidentVerified: "核查",
+    SatisfactionRated: "评价", IncidentReopened: "返工", IncidentClosed: "结案", ExtensionRequested: "申请延期",
+    ExtensionApproved: "批准延期", ExtensionRefused: "不予延期", ConsultationHeld: "登记会商",
+    FeedbackGiven: "反馈", IncidentReturned: "退单", IncidentAssigned: "派单",
+}
+STATUS_ZH = {REPORTED: "已上报", ACCEPTED: "已受理", HANDLING: "办理中", RESOLVED: "已办结", VERIFIED: "已核查",
+             CLOSED: "已结案"}
+
+
 def verifier_of(incident: Incident) -> str:
     """The role that verifies this incident (the ruleset's, default ``grid_leader``)."""
     return incident.policy.verifier if incident.policy else DEFAULT_VERIFIER
@@ -107,22 +119,24 @@ def _status_problem(incident: Incident, event: IncidentEvent) -> str | None:
     allowed, verb = ALLOWED[type(event)]
     if incident.status in allowed:
         if isinstance(event, IncidentPaused) and incident.paused:
-            return f"incident {incident.id} is already paused"
+            return f"incident {incident.id} is already paused (事件已暂停)"
         if isinstance(event, IncidentResumed) and not incident.paused:
-            return f"incident {incident.id} is not paused, so it cannot be resumed"
+            return f"incident {incident.id} is not paused, so it cannot be resumed (事件未暂停，不能恢复办理)"
         return None
     if incident.status == CLOSED:
-        return f"incident {incident.id} is closed; nothing more can be done to it (cannot {verb})"
+        return (f"incident {incident.id} is closed; nothing more can be done to it (cannot {verb}) "
+                f"(事件已结案，不能再{VERBS_ZH[type(event)]})")
     if isinstance(event, IncidentResolved) and incident.status == REPORTED:
         return (
             f"incident {incident.id} has not been accepted at {incident.current_node}; "
-            "it must be accepted before it can be resolved"
+            "it must be accepted before it can be resolved (事件须先受理，才能办结)"
         )
     if isinstance(event, IncidentVerified) and incident.status == VERIFIED:
-        return f"incident {incident.id} was already verified"
+        return f"incident {incident.id} was already verified (事件已核查)"
     if isinstance(event, IncidentAccepted) and incident.status in (ACCEPTED, HANDLING):
-        return f"incident {incident.id} was already accepted by {incident.accepted_by}"
-    return f"incident {incident.id} is {incident.status}; cannot {verb} it (allowed when {' or '.join(allowed)})"
+        return f"incident {incident.id} was already accepted by {incident.accepted_by} (事件已被受理)"
+    return (f"incident {incident.id} is {incident.status}; cannot {verb} it (allowed when {' or '.join(allowed)}) "
+            f"(事件{STATUS_ZH.get(incident.status, incident.status)}，不能{VERBS_ZH[type(event)]})")
 
 
 class Checks(Records):
@@ -133,19 +147,20 @@ class Checks(Records):
         engine = self.engine
         if isinstance(event, IncidentReported):
             if self.known(event.incident):
-                return [f"incident {event.incident} was already reported"]
+                return [f"incident {event.incident} was already reported (事件编号已上报过)"]
             place = engine.community.places.get(event.place) if event.place else None
             if place is not None and not engine.community.hierarchy.is_within(place.node, event.node):
-                return [f"place {event.place} is in {place.node}, not in {event.node}"]
+                return [f"place {event.place} is in {place.node}, not in {event.node} (地点不在上报的网格内)"]
             return []
         primary = self.primary_of(event.incident)
         if primary is not None:
             return [
-                f"incident {event.incident} joined incident {primary} as a repeat report; act on {primary}"
+                (f"incident {event.incident} joined incident {primary} as a repeat report; act on {primary} "
+                "(此事件已作为重复上报并入另一事件，请在主事件上办理)")
             ]
         incident = self.find(event.incident)
         if incident is None:
-            return [f"no incident {event.incident} has been reported"]
+            return [f"no incident {event.incident} has been reported (事件未上报)"]
         if type(event) not in ALLOWED:
             return []
         problem = (
@@ -166,7 +181,8 @@ class Checks(Records):
                 return escalation_problem(community, incident, event)
             if isinstance(event, IncidentReopened | IncidentAssigned):
                 return []  # derived: a reopening, or a case passed on inside the cell
-            return [f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must"]
+            return [(f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must "
+                    f"(系统不能{VERBS_ZH[type(event)]}事件，须由人员操作)")]
         if isinstance(event, ExtensionApproved | ExtensionRefused):
             return _approval_problem(engine, incident, event)
         if isinstance(event, IncidentReturned) and event.department is not None:
@@ -186,12 +202,12 @@ class Checks(Records):
             return [
                 (
                     f"{actor} may not {ALLOWED[type(event)][1]} incident {incident.id}: only the {verifier} "
-                    f"of {incident.node} or above may"
+                    f"of {incident.node} or above may (只有本网格或上级的核查人可以{VERBS_ZH[type(event)]})"
                 )
             ]
         if isinstance(event, SatisfactionRated):
             if actor in incident.ratings:
-                return [f"{actor} already rated incident {incident.id}"]
+                return [f"{actor} already rated incident {incident.id} (已评价过此事件)"]
             reporters = {incident.reporter} | {who for _, _, who in incident.repeats}
             home = _home(engine, actor)
             if actor in reporters or (
@@ -201,7 +217,7 @@ class Checks(Records):
             return [
                 (
                     f"{actor} may not rate incident {incident.id}: only its reporter or residents of "
-                    f"{incident.node} may"
+                    f"{incident.node} may (只有上报人或本网格居民可以评价)"
                 )
             ]
         if (
@@ -227,6 +243,7 @@ class Checks(Records):
                     f"{incident.current_node} and {actor} holds no role there or above"
                     + (f"; they answer for {elsewhere[0]} on another branch of the tree, and its officers "
                        f"on this case's branch answer here (部门人员只办理本辖区的案件)" if elsewhere else "")
+                    + f" (事件不在其负责的网格，无权{VERBS_ZH[type(event)]})"
                 )
             ]
         if isinstance(event, IncidentEscalated):
@@ -239,7 +256,7 @@ def _extension_problem(engine: Engine, incident: Incident, event: IncidentEvent)
     waiting = incident.extension_request
     if isinstance(event, ExtensionApproved | ExtensionRefused):
         if waiting is None:
-            return f"incident {incident.id} has no extension request waiting for an answer"
+            return f"incident {incident.id} has no extension request waiting for an answer (没有待批复的延期申请)"
         return None
     if not isinstance(event, ExtensionRequested):
         return None
@@ -248,29 +265,30 @@ def _extension_problem(engine: Engine, incident: Incident, event: IncidentEvent)
     if rule is None:
         return (
             f"the rules incident {incident.id} is judged by allow no extension "
-            "(no 'extension' / '延期' item in the escalation section)"
+            "(no 'extension' / '延期' item in the escalation section) (规则不允许延期)"
         )
     if waiting is not None:
         return (
             f"incident {incident.id} already has an extension request waiting ({waiting.event}, by "
-            f"{waiting.actor}); it must be approved or refused first"
+            f"{waiting.actor}); it must be approved or refused first (已有延期申请待批复)"
         )
     if rule.times is not None and len(incident.extensions) >= rule.times:
         return (
             f"incident {incident.id} already had {len(incident.extensions)} extension"
-            f"{'' if len(incident.extensions) == 1 else 's'}: rule {rule.rule} allows at most {rule.times}"
+            f"{'' if len(incident.extensions) == 1 else 's'}: rule {rule.rule} allows at most {rule.times} "
+            "(延期次数已达上限)"
         )
     assert policy is not None
     limit = timers.applied(incident).get("resolve")
     if limit is None:
         return (
             f"{incident.current_level} {incident.current_node} has no resolve limit for incident "
-            f"{incident.id}: there is no deadline to extend"
+            f"{incident.id}: there is no deadline to extend (没有办结时限，无需延期)"
         )
     asked = limit.span.length(event.days, event.hours, policy.calendar)
     if rule.most is not None and asked > rule.most.total(policy.calendar):
         written = extra_text(event.days, event.hours, limit.span.working)
-        return f"{written} is more than one extension may give: {rule.most} (rule {rule.rule})"
+        return f"{written} is more than one extension may give: {rule.most} (rule {rule.rule}) (超过单次延期上限)"
     return None
 
 
@@ -282,16 +300,16 @@ def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> s
         if needed is not None and not incident.consultations:
             return (
                 f"incident {incident.id} ({incident.category}) needs a consultation (会商) before handling: "
-                f"rule {needed.rule}; record one first (gridcore incidents consult)"
+                f"rule {needed.rule}; record one first (gridcore incidents consult) (办理前须先会商)"
             )
     feedback = policy.feedback if policy is not None else None
     if isinstance(event, IncidentVerified) and feedback and feedback.required and incident.feedback_at is None:
         return (
             f"the reporter of incident {incident.id} must be told the result (反馈) before it is verified: "
-            f"rule {feedback.rule}; record the feedback first (gridcore incidents feedback)"
+            f"rule {feedback.rule}; record the feedback first (gridcore incidents feedback) (核查前须先反馈上报人)"
         )
     if isinstance(event, FeedbackGiven) and incident.feedback_at is not None:
-        return f"feedback on incident {incident.id} was already given by {incident.feedback_by}"
+        return f"feedback on incident {incident.id} was already given by {incident.feedback_by} (已反馈过)"
     if isinstance(event, IncidentReturned):
         return _return_problem(engine, incident, event)
     if isinstance(event, IncidentAccepted) and incident.assignee not in (None, event.actor):
@@ -299,17 +317,19 @@ def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> s
         if not any(event.actor in routing.department_members(community, d, incident.current_node)
                    for d in incident.departments):
             return (f"incident {incident.id} is assigned to {incident.assignee}; only they take it on "
-                    f"(reassign it first: gridcore incidents assign {incident.id} --to {event.actor})")
+                    f"(reassign it first: gridcore incidents assign {incident.id} --to {event.actor}) "
+                    "(事件已派给他人，须先改派)")
     if isinstance(event, IncidentAssigned):
         if event.handler == (incident.accepted_by or incident.assignee):
-            return f"incident {incident.id} is already with {event.handler}"
+            return f"incident {incident.id} is already with {event.handler} (事件已由此人办理)"
         if not responsible(engine, incident, event.handler):
             return (f"{event.handler} cannot handle incident {incident.id}: they hold no role at "
-                    f"{incident.current_node} or above and work for none of its departments")
+                    f"{incident.current_node} or above and work for none of its departments (此人无权办理此事件)")
     if isinstance(event, ConsultationHeld):
         unknown = [p for p in event.participants if not engine.knows_person(p)]
         if unknown:
-            return f"unknown participant(s) {', '.join(unknown)}: not on the roster nor registered residents"
+            return (f"unknown participant(s) {', '.join(unknown)}: not on the roster nor registered residents "
+                    "(参加人员不在花名册中，也不是已登记的居民)")
     return None
 
 
@@ -317,18 +337,22 @@ def _return_problem(engine: Engine, incident: Incident, event: IncidentReturned)
     """A return names the department sending the case back, or the cell it belongs to, not both."""
     community = engine.community
     if event.department is not None and event.to_node is not None:
-        return "a return names the department sending the case back or the cell it belongs to, not both"
+        return ("a return names the department sending the case back or the cell it belongs to, not both "
+                "(退单写退回的部门或所属网格，不能两者都写)")
     if event.department is not None:
         if event.department not in incident.departments:
             on = ", ".join(incident.departments) or "none"
-            return f"department {event.department} is not on incident {incident.id} (its departments: {on})"
+            return (f"department {event.department} is not on incident {incident.id} (its departments: {on}) "
+                    "(该部门不在此事件上)")
         if event.actor not in routing.department_members(community, event.department, incident.current_node):
-            return f"{event.actor} does not work for {event.department}, so may not return the case for it"
+            return (f"{event.actor} does not work for {event.department}, so may not return the case for it "
+                    "(不是该部门人员，不能代其退单)")
     if event.to_node is not None:
         if event.to_node not in community.hierarchy:
-            return f"unknown node {event.to_node!r} to return the case to"
+            return f"unknown node {event.to_node!r} to return the case to (退回的网格不存在)"
         if event.to_node == incident.node:
-            return f"incident {incident.id} was reported in {event.to_node} already; name the cell it belongs to"
+            return (f"incident {incident.id} was reported in {event.to_node} already; name the cell it belongs to "
+                    "(事件本就在此网格上报，请写它所属的网格)")
     return None
 
 
@@ -339,25 +363,27 @@ def _approval_problem(engine: Engine, incident: Incident, event: IncidentEvent) 
     waiting = incident.extension_request
     verb = ALLOWED[type(event)][1]
     if waiting is not None and waiting.actor == event.actor:
-        return [f"{event.actor} asked for this extension and may not {verb.split(' ')[0]} it themselves"]
+        return [(f"{event.actor} asked for this extension and may not {verb.split(' ')[0]} it themselves "
+                "(不能批复自己的延期申请)")]
     if engine.community.holds_role_at_or_above(event.actor, incident.current_node, [approver]):
         return []
     return [
         (f"{event.actor} may not {verb} incident {incident.id}: only the {approver} of "
-        f"{incident.current_node} or above may")
+        f"{incident.current_node} or above may (只有本级或上级的审批人可以批复延期)")
     ]
 
 
 def escalation_problem(community: Any, incident: Incident, event: IncidentEscalated) -> list[str]:
     """Why ``event`` cannot move the incident: not above it, or an unknown node or department."""
     if event.to_node not in community.hierarchy:
-        return [f"unknown node {event.to_node!r} to escalate to"]
+        return [f"unknown node {event.to_node!r} to escalate to (上报的节点不存在)"]
     if event.department is not None and event.department not in community.departments:
-        return [f"unknown line department {event.department!r}"]
+        return [f"unknown line department {event.department!r} (未知的条线部门)"]
     if event.to_node == incident.current_node:
         if event.department is None:
             return [
-                f"incident {incident.id} is already at {event.to_node}; name a higher node or a department"
+                (f"incident {incident.id} is already at {event.to_node}; name a higher node or a department "
+                "(事件已在此节点，请写更高的节点或部门)")
             ]
         return []
     higher = routing.rank(community, event.to_node) < routing.rank(community, incident.current_node)
@@ -365,7 +391,7 @@ def escalation_problem(community: Any, incident: Incident, event: IncidentEscala
         return [
             (
                 f"incident {incident.id} can only move up from {incident.current_node}: "
-                f"{event.to_node} is not above it"
+                f"{event.to_node} is not above it (事件只能向上级上报)"
             )
         ]
     return []
