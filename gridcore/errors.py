@@ -30,7 +30,8 @@ class EventRefused(GridcoreError):
 
     ``reasons`` lists every reason given, by the core and by plugins.  Nothing was stored.
     Each reason is an English sentence followed by its Chinese in brackets at the end,
-    ``... (积分不足)`` (docs/embedding.md, "Refusals"; ``has_chinese`` tells whether a text has it).
+    ``... (积分不足)`` (docs/embedding.md, "Reasons in English and Chinese"; ``has_chinese``
+    tells whether a text has it).
     """
 
     def __init__(self, event_id: str, reasons: list[str]) -> None:

@@ -220,7 +220,9 @@ def gridcore_validate_event(engine: Engine, event: Event) -> list[str] | None:
     Called for every new event, after the core's own checks (known node, known
     actor) and in canonical order (time, then id), with the state as it stands
     after every earlier event.  Return a list of reasons (plain sentences for
-    the person who sent the event) or ``None`` / ``[]`` to accept.  If any
+    the person who sent the event, each the English then its Chinese in
+    brackets at the end, as the core's and the built-in plugins' are) or
+    ``None`` / ``[]`` to accept.  If any
     plugin gives a reason the event is refused: no plugin sees it and nothing is
     stored.  Must not change state.  A late event is judged with every plugin
     rewound to just before it: the events after it are then only in the store,

@@ -1,0 +1,312 @@
+"""Chinese first: every reason an event is refused for exists in Chinese (docs/embedding.md).
+
+Two holds on it. By source: every sentence a refusal of the core or of a built-in
+plugin is built from (a returned or appended reason, a malformed document's
+message) carries its Chinese, so a new reason written in English only fails here
+before anyone meets it. By behaviour: a day of mistakes offered to an engine with
+every built-in plugin is refused event by event, each with the reasons it always
+had, and each reason holds Chinese.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import REPO
+
+from gridcore import Engine, FixedClock, get_plugin_manager
+from gridcore.errors import has_chinese
+
+# ---------------------------------------------------------------- by source
+
+#: Where refusals are built: a module, and the functions of it that build them (None: every one).
+SOURCES: dict[str, tuple[str, ...] | None] = {
+    "gridcore/engine.py": ("_record_many", "_refusals", "_outside_refusals", "_settle_repeats"),
+    "gridcore/permissions.py": None,
+    "gridcore/register.py": ("refusals", "_on_record", "_place_refusals", "_split_refusals"),
+    "gridcore/codec.py": ("_make_converter", "checked_dict", "_from_dict_fully", "_describe", "_glossed"),
+    "gridcore/limits.py": None,
+    "gridcore/events.py": None,
+    "gridcore_app/jsonl.py": ("parse_line",),
+    "plugins/points/checks.py": None,
+    "plugins/points/events.py": None,
+    "plugins/escalation/lifecycle.py": None,
+    "plugins/escalation/intake.py": ("join_refusals",),
+    "plugins/tasks/judging.py": None,
+    "plugins/tasks/events.py": None,
+}
+
+#: Calls whose first argument is a message: the errors a malformed document is refused with.
+RAISED = {"EventError", "ValueError", "TypeError", "InvalidValueError", "InvalidTypeError", "_Refused"}
+#: Names a reason is put together in before it is returned or appended.
+HELD = {"reason", "why", "problem"}
+#: Lists reasons are appended to.
+LISTS = {"reasons", "messages", "problems"}
+#: A piece of an English sentence (a word of four letters or more).
+WORDS = re.compile(r"[A-Za-z]{4,}")
+
+
+def _messages(tree: ast.AST) -> Iterator[ast.expr]:
+    """Every expression in ``tree`` that is a reason (or a message) as it leaves its function."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Return) and node.value is not None:
+            yield node.value
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if (isinstance(func, ast.Attribute) and func.attr in ("append", "extend")
+                    and isinstance(func.value, ast.Name) and func.value.id in LISTS and node.args) or isinstance(func, ast.Name) and func.id in RAISED and node.args:
+                yield node.args[0]
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in HELD for t in node.targets):
+            yield node.value
+
+
+def _alternatives(expr: ast.expr) -> Iterator[ast.expr]:
+    """The reasons one expression may be: each item of a list or tuple, each branch of a choice."""
+    if isinstance(expr, ast.List | ast.Tuple):
+        for item in expr.elts:
+            yield from _alternatives(item)
+    elif isinstance(expr, ast.IfExp):
+        yield from _alternatives(expr.body)
+        yield from _alternatives(expr.orelse)
+    elif isinstance(expr, ast.BoolOp):
+        for value in expr.values:
+            yield from _alternatives(value)
+    else:
+        yield expr
+
+
+def _texts(expr: ast.expr) -> list[str]:
+    """The text written into one reason: its literals, f-strings' included, not those passed to calls in it."""
+    found: list[str] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append(node.value)
+        elif isinstance(node, ast.Call):
+            return  # (", ".join(...), str(exc): what they give is not written here)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(expr)
+    return found
+
+
+def _english_only() -> list[str]:
+    missing = []
+    for path, names in SOURCES.items():
+        tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
+        functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                     and (names is None or node.name in names)]
+        if names is not None:
+            assert {f.name for f in functions} >= set(names), f"{path}: {set(names) - {f.name for f in functions}}"
+        for function in functions:
+            for expr in _messages(function):
+                for one in _alternatives(expr):
+                    texts = _texts(one)
+                    if any(WORDS.search(text) for text in texts) and not has_chinese("".join(texts)):
+                        missing.append(f"{path}:{one.lineno} ({function.name}): {''.join(texts)[:70]!r}")
+    return missing
+
+
+def test_every_reason_is_written_with_its_chinese() -> None:
+    assert _english_only() == []
+
+
+def test_the_source_check_finds_a_reason_in_english_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check by source is not empty: an English-only reason in a refusal's module is found, by its line."""
+    for name in ("gridcore/permissions.py", "plugins/escalation/lifecycle.py"):
+        copy = tmp_path / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text((REPO / name).read_text(encoding="utf-8") + (
+            "\n\ndef _new_rule(engine, event):\n    if event.actor:\n"
+            "        return [f\"{event.actor} may not do this\"]\n"
+            "    reasons = []\n    reasons.append(\"nor that\" if engine else \"nor this (不行)\")\n"
+            "    return reasons\n"), encoding="utf-8")
+    monkeypatch.setattr(f"{__name__}.REPO", tmp_path)
+    monkeypatch.setattr(f"{__name__}.SOURCES", {"gridcore/permissions.py": None,
+                                                "plugins/escalation/lifecycle.py": None})
+    found = _english_only()
+    assert len(found) == 4 and all("_new_rule" in line for line in found)
+    assert sum("may not do this" in line for line in found) == 2 and sum("nor that" in line for line in found) == 2
+
+
+# ---------------------------------------------------------------- by behaviour
+
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday, 09:00
+COMMUNITY = REPO / "tests" / "data" / "escalation" / "community"
+
+RULES = """\
+ruleset mistakes
+levels: street > community > grid > unit
+
+points:
+  activity volunteer_service: 5 per hour
+  activity cleanup: 10 points
+  reward rice: 50 points, stock 1
+  reward soap: 5 points, at most 1 per month
+  reward towel: 20 points
+  reward tea: 5 points, until 2025-03-01
+  reward oil: 5 points, from 2025-06-01
+  recognition grid: 30 points per month, by grid_leader
+  duplicate claims: refuse, same day
+  outside cells: refuse
+  self recorded: refuse
+  self award: refuse
+
+escalation:
+  incident any: start at unit
+  limit unit: accept within 2 hours, resolve within 48 hours
+  consultation fire_hazard: required before handling
+  feedback: within 1 working day, required before verification
+  extension: at most 1 times, up to 2 days each, approved by grid_leader
+  verified by: grid_leader
+  calendar: working hours 08:30-17:30, monday to friday
+
+tasks:
+  task 入户排查: within 7 days, by grid_leader, to fulltime_gridworker
+"""
+
+
+def at(hours: float) -> str:
+    return (T0 + timedelta(hours=hours)).isoformat()
+
+
+def doc(kind: str, ident: str, after: float, actor: str, node: str, **fields: Any) -> dict[str, Any]:
+    """An event ``after`` hours after T0."""
+    return {"kind": kind, "id": ident, "time": at(after), "actor": actor, "node": node, **fields}
+
+
+def incident(kind: str, ident: str, after: float, actor: str, case: str, node: str = "u11",
+             **fields: Any) -> dict[str, Any]:
+    return doc(kind, ident, after, actor, node, incident=case, **fields)
+
+
+def day_of_mistakes() -> list[dict[str, Any]]:
+    """The events of one day: those whose id starts with ``x-`` are mistakes, every other one is fine."""
+    return [
+        # the core: who, where, the register; malformed documents
+        doc("patrol_logged", "x-node", 1, "worker1", "nowhere"),
+        doc("patrol_logged", "x-actor", 1, "ghost", "g1"),
+        doc("patrol_logged", "x-system", 1, "system", "g1"),
+        doc("patrol_logged", "x-patrol", 1, "worker2", "u11"),
+        doc("patrol_logged", "x-future", 24 * 400, "worker1", "g1"),
+        doc("resident_registered", "reg1", 1, "leader1", "u11", person="r9"),
+        doc("resident_registered", "x-reg-again", 2, "leader1", "u11", person="r9"),
+        doc("resident_moved", "x-moved", 2, "leader1", "u11", person="张伟"),
+        doc("household_visited", "x-visit", 2, "leader1", "u11", household="h404"),
+        doc("household_moved_in", "x-leafless", 2, "leader1", "g1", household="h1", name="李家"),
+        doc("patrol_logged", "x-minutes", 1, "worker1", "g1", minutes="a while"),
+        doc("patrol_logged", "x-field", 1, "worker1", "g1", colour="red"),
+        doc("patrol_logged", "x-empty", 1, "worker1", ""),
+        {"kind": "patrol_logged", "id": "x-time", "time": "yesterday", "actor": "worker1", "node": "g1"},
+        {"kind": "patrol_logged", "id": "x-missing", "time": at(1), "actor": "worker1"},
+        {"kind": "incident_exploded", "id": "x-kind", "time": at(1), "actor": "worker1", "node": "g1"},
+        {"id": "x-no-kind", "time": at(1), "actor": "worker1", "node": "g1"},
+        # points: who records, hours, claims, redemptions, recognition
+        doc("activity_recorded", "act1", 3, "leader1", "u11", activity="cleanup", member="张伟"),
+        doc("activity_recorded", "act2", 3, "leader1", "u11", activity="volunteer_service", member="张伟", hours=10),
+        doc("activity_recorded", "x-recorder", 3, "res2", "u11", activity="cleanup", member="张伟"),
+        doc("activity_recorded", "x-hours", 3, "leader1", "u11", activity="volunteer_service", member="张伟",
+            hours=30),
+        doc("activity_recorded", "x-no-hours", 3, "leader1", "u11", activity="volunteer_service", member="张伟"),
+        doc("activity_recorded", "x-twice", 4, "leader1", "u11", activity="cleanup", member="张伟"),
+        doc("activity_recorded", "x-outside", 3, "leader1", "u12", activity="volunteer_service", member="张伟",
+            hours=1),
+        doc("activity_recorded", "x-self", 3, "张伟", "u11", activity="cleanup"),
+        doc("points_redeemed", "red1", 5, "张伟", "u11", reward="rice"),
+        doc("points_redeemed", "red2", 5, "张伟", "u11", reward="soap"),
+        doc("points_redeemed", "x-stock", 6, "张伟", "u11", reward="rice"),
+        doc("points_redeemed", "x-limit", 6, "张伟", "u11", reward="soap"),
+        doc("points_redeemed", "x-caviar", 6, "张伟", "u11", reward="caviar"),
+        doc("points_redeemed", "x-expired", 6, "张伟", "u11", reward="tea"),
+        doc("points_redeemed", "x-early", 6, "张伟", "u11", reward="oil"),
+        doc("points_redeemed", "x-poor", 6, "张伟", "u11", reward="towel"),
+        doc("points_redeemed", "x-forged", 6, "res2", "u11", reward="soap", member="张伟"),
+        doc("recognition_awarded", "rec1", 7, "leader1", "g1", member="worker1", points=20, reason="好"),
+        doc("recognition_awarded", "x-award-ghost", 7, "leader1", "g1", member="ghost", points=1, reason="好"),
+        doc("recognition_awarded", "x-award-worker", 7, "worker1", "g1", member="worker2", points=1, reason="好"),
+        doc("recognition_awarded", "x-award-self", 7, "leader1", "g1", member="leader1", points=1, reason="好"),
+        doc("recognition_awarded", "x-budget", 8, "leader1", "g1", member="worker1", points=20, reason="好"),
+        # escalation: the case's steps, who may take them
+        incident("incident_reported", "rep1", 1, "worker1", "I1", category="leaking_pipe"),
+        incident("incident_reported", "x-reported", 1.5, "worker1", "I1", category="leaking_pipe"),
+        incident("incident_reported", "x-place", 1.5, "worker1", "I8", category="leaking_pipe", place="b2"),
+        incident("incident_accepted", "x-unknown-case", 1.5, "worker1", "I9"),
+        incident("incident_resolved", "x-not-accepted", 1.5, "worker1", "I1"),
+        incident("incident_accepted", "x-not-theirs", 1.5, "res2", "I1"),
+        incident("incident_accepted", "acc1", 2, "worker1", "I1"),
+        incident("incident_accepted", "x-accepted", 2.5, "unitlead", "I1"),
+        incident("incident_resumed", "x-not-paused", 2.5, "worker1", "I1"),
+        incident("extension_approved", "x-no-request", 2.5, "leader1", "I1"),
+        incident("incident_verified", "x-verify-early", 2.5, "leader1", "I1", satisfaction=4),
+        incident("incident_escalated", "x-down", 2.5, "worker1", "I1", to_node="u12"),
+        incident("incident_escalated", "x-nowhere", 2.5, "worker1", "I1", to_node="nowhere"),
+        incident("incident_returned", "x-both", 2.5, "worker1", "I1", reason="不归我管", department="fire",
+                 to_node="u12"),
+        incident("repeat_report_joined", "x-joined", 2.5, "worker1", "I1", report="I7"),
+        incident("extension_requested", "ext1", 3, "worker1", "I1", days=1, reason="等配件"),
+        incident("extension_approved", "x-own-extension", 3.5, "worker1", "I1"),
+        incident("extension_approved", "ext2", 4, "leader1", "I1"),
+        incident("extension_requested", "x-extension-again", 4.5, "worker1", "I1", days=1, reason="还要等"),
+        incident("incident_resolved", "res1", 5, "worker1", "I1"),
+        incident("incident_verified", "x-no-feedback", 5.5, "leader1", "I1", satisfaction=4),
+        incident("satisfaction_rated", "x-outsider", 5.5, "res2", "I1", score=5),
+        incident("feedback_given", "fb1", 6, "worker1", "I1"),
+        incident("incident_verified", "ver1", 6.5, "leader1", "I1", satisfaction=4),
+        incident("incident_closed", "clo1", 7, "leader1", "I1"),
+        incident("incident_accepted", "x-closed", 7.5, "worker1", "I1"),
+        incident("incident_reported", "rep2", 1, "worker1", "I2", category="fire_hazard"),
+        incident("incident_accepted", "acc2", 1.5, "worker1", "I2"),
+        incident("incident_handling_started", "x-no-consultation", 2, "worker1", "I2"),
+        # tasks
+        doc("task_assigned", "task1", 1, "leader1", "g1", task="T1", task_kind="入户排查"),
+        doc("task_assigned", "x-task-kind", 1, "leader1", "g1", task="T2", task_kind="跳舞"),
+        doc("task_assigned", "x-task-by", 1, "worker1", "g1", task="T3", task_kind="入户排查"),
+        doc("task_completed", "x-task-unknown", 2, "worker1", "g1", task="T9"),
+        doc("task_completed", "x-task-not-theirs", 2, "leader1", "g1", task="T1"),
+    ]
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    rules = tmp_path / "mistakes.rules"
+    rules.write_text(RULES, encoding="utf-8")
+    with Engine.open(store=str(tmp_path / "store"), community=COMMUNITY, ruleset=rules,
+                     effective=T0 - timedelta(days=30), clock=FixedClock(T0 + timedelta(days=30)), future_tolerance=timedelta(days=1),
+                     plugins=get_plugin_manager()) as opened:
+        yield opened
+
+
+def test_a_day_of_mistakes_is_refused_in_chinese(engine: Engine) -> None:
+    day = day_of_mistakes()
+    summary = engine.record_many(day)
+    refused = {refusal.event_id: refusal.reasons for refusal in summary.refused}
+    mistakes = {item["id"] for item in day if item["id"].startswith("x-")}
+    assert set(refused) == mistakes
+    assert summary.accepted == len(day) - len(mistakes)
+    # offered again: a conflicting id, and a redemption before later spending it would leave uncovered
+    again = engine.record_many([
+        doc("patrol_logged", "reg1", 1, "leader1", "u11"),
+        doc("points_redeemed", "x-late", 4.5, "张伟", "u11", reward="towel"),
+    ])
+    assert again.accepted == 0
+    refused.update({refusal.event_id: refusal.reasons for refusal in again.refused})
+    assert {"reg1", "x-late"} <= set(refused)
+    english_only = {ident: reason for ident, reasons in refused.items() for reason in reasons
+                    if not has_chinese(reason)}
+    assert english_only == {}
+    # each was refused for what it was meant to show (the English as it always was)
+    assert "insufficient balance: 张伟 has" in refused["x-poor"][0]
+    assert refused["x-node"] == ["unknown node 'nowhere' (未知节点)"]
+    assert "already claimed cleanup (the same day) in event act1" in refused["x-twice"][0]
+    assert "is closed; nothing more can be done to it (cannot accept)" in refused["x-closed"][0]
+    assert "would leave without enough points" in refused["x-late"][0]
+    assert "same id, different kind" in refused["reg1"][0]
