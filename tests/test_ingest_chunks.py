@@ -171,3 +171,62 @@ def test_a_refused_line_out_of_order_does_not_make_the_file_judged_whole(
     whole = ingested(tmp_path, "whole", lines + ["{not json"], 10**6, monkeypatch)
     assert chunked == whole
     assert "FILE:201: not valid JSON" in whole[0] or "FILE:201: not accepted" in whole[0], whole[0]
+
+
+def _chunks_as_written_before(lines: list[bytes], name: str, size: int | None) -> list[jsonl.Chunk]:
+    """``chunks_of_events`` as it was written before it read the lines itself: ``read_events``, then
+    ``_order_key`` and ``max`` for each event (what it must still give)."""
+    out = []
+    chunk = jsonl.Chunk()
+    last = None
+    for found in jsonl.read_events(lines, name):
+        if isinstance(found, BadLine):
+            chunk.bad.append(found)
+            continue
+        key = jsonl._order_key(found.doc)
+        if size is not None and len(chunk.lines) >= size and (
+                key is None or last is None or key[0] > last + jsonl.DECIDED_WITH):
+            out.append(chunk)
+            chunk, last = jsonl.Chunk(), None
+        chunk.lines.append(found)
+        if key is not None:
+            last = key[0] if last is None else max(last, key[0])
+    if chunk.lines or chunk.bad:
+        out.append(chunk)
+    return out
+
+
+# A time one microsecond after another (``DECIDED_WITH``), the same instant in another zone, an earlier one
+_near_times = st.sampled_from(["2025-01-01T08:00:00+08:00", "2025-01-01T00:00:00+00:00", "2025-01-01T08:00:00.000001+08:00",
+                               "2025-01-01T08:00:00.000002+08:00", "2025-01-01T07:00:00+08:00", "2025-01-01T08:00:00",
+                               "no time"])
+
+
+@st.composite
+def _file_lines(draw: st.DrawFn) -> bytes:
+    kind = draw(st.integers(0, 5))
+    if kind == 0:
+        return draw(_event_lines())
+    if kind == 1:
+        return draw(st.sampled_from([b"\n", b"  \r\n", b"[1]\n", b"{\n", b"\xff\n", b'{"time": 5, "id": "a"}\n',
+                                     b'{"time": "2025-01-01T08:00:00+08:00", "id": 7}\n', b"{}\n"]))
+    doc = {"id": draw(st.sampled_from(["a", "b", "c"])), "time": draw(_near_times)}
+    if draw(st.booleans()):
+        doc = dict(reversed(doc.items()))
+    return json.dumps(doc).encode() + b"\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_file_lines(), max_size=14), st.sampled_from([None, 1, 2, 3, 5]))
+def test_chunks_are_those_read_events_and_order_keys_give(lines: list[bytes], size: int | None) -> None:
+    """``chunks_of_events`` reads the lines itself: the same chunks, lines, labels, refusals and cuts as
+    ``read_events`` with ``_order_key`` give (times a microsecond apart, the same instant in two zones,
+    times without a zone or that are no time, ids that are not texts, lines refused, blank or with a BOM)."""
+    for cache in (jsonl._WHEN, jsonl._WHEN_BYTES):
+        cache.clear()
+    found = list(chunks_of_events(lines, "f", size))
+    jsonl._WHEN.clear()
+    expected = _chunks_as_written_before(lines, "f", size)
+    assert [(c.lines, c.bad) for c in found] == [(c.lines, c.bad) for c in expected]
+    assert all(type(line) is jsonl.Line for c in found for line in c.lines)
+    assert [repr(line) for c in found for line in c.lines] == [repr(line) for c in expected for line in c.lines]
