@@ -23,6 +23,7 @@ from conftest import REPO
 
 from gridcore import Engine, FixedClock, get_plugin_manager
 from gridcore.errors import has_chinese
+from gridcore_app.jsonl import MAX_LINE_BYTES, parse_line
 
 # ---------------------------------------------------------------- by source
 
@@ -310,3 +311,12 @@ def test_a_day_of_mistakes_is_refused_in_chinese(engine: Engine) -> None:
     assert "is closed; nothing more can be done to it (cannot accept)" in refused["x-closed"][0]
     assert "would leave without enough points" in refused["x-late"][0]
     assert "same id, different kind" in refused["reg1"][0]
+
+
+@pytest.mark.parametrize("line", [
+    b'{"kind": "patrol_logged",', b'{"a": "\xff"}', b"[1, 2]", b'{"minutes": 1e999}',
+    b'{"n": ' + b"1" * 5000 + b"}", b'{"a": ' + b"[" * 40 + b"]" * 40 + b"}", b"x" * (MAX_LINE_BYTES + 1),
+])
+def test_a_line_of_an_event_file_is_refused_in_chinese(line: bytes) -> None:
+    reason = parse_line(line)
+    assert isinstance(reason, str) and has_chinese(reason)

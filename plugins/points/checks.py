@@ -110,7 +110,7 @@ class Checks(Records):
         guard = policy.guard("outside_cells")
         if guard is not None and guard.action == "refuse" and not self.in_cells(member, event.node):
             reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule} "
-                           "(活动地点不在本人负责的网格内)")
+                           "(活动地点不在其所属的网格内)")
         guard = policy.guard("self_recorded")
         if guard is not None and guard.action == "refuse" and self.self_recorded(event):
             reasons.append(
