@@ -61,7 +61,8 @@ def check_late(state: PointsState, event: Event, future: Sequence[Event] = ()) -
     if scratch.uncovered > state.uncovered:
         reason = (
             f"{event.id} is dated {event.time.isoformat()}, before later redemptions that it "
-            "would leave without enough points; record it with a later time"
+            "would leave without enough points; record it with a later time "
+            "(补录的兑换会使之后的兑换积分不足，请按较晚的时间登记)"
         )
         return [reason]
     return []
@@ -100,11 +101,13 @@ def check_activity(state: PointsState, event: ActivityRecorded) -> list[str]:
             reasons.append(
                 f"{member} already claimed {items[0].activity} "
                 f"({'the same day' if guard.window == 'day' else 'at an overlapping time'}) "
-                f"in event {earlier}; refused by rule {guard.rule}"
+                f"in event {earlier}; refused by rule {guard.rule} "
+                f"({'当天' if guard.window == 'day' else '同一时段'}已申报过同一活动，不能重复申报)"
             )
     guard = policy.guard("outside_cells")
     if guard is not None and guard.action == "refuse" and not state.in_cells(member, event.node):
-        reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule}")
+        reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule} "
+                       "(活动地点不在其所属的网格内)")
     return reasons
 
 
@@ -181,27 +184,30 @@ def check_redemption(state: PointsState, event: PointsRedeemed) -> list[str]:
     policy = state.policy_at(event.time)
     if policy is None:
         return [
-            f"no points rules are in force at {event.time.isoformat()}, so nothing can be redeemed"
+            (f"no points rules are in force at {event.time.isoformat()}, so nothing can be redeemed "
+            "(当时没有生效的积分规则，不能兑换)")
         ]
     reward = policy.reward(event.reward)
     if reward is None:
         names = ", ".join(r.name for r in policy.rewards) or "none"
-        return [f"unknown reward {event.reward!r} (the rewards list has: {names})"]
+        return [f"unknown reward {event.reward!r} (the rewards list has: {names}) (兑换目录中没有这项奖品)"]
     reasons = []
     local_day = event.time.astimezone(state.tz).date()
     if reward.valid_from is not None and local_day < reward.valid_from:
         reasons.append(
-            f"{reward.name} is not available before {reward.valid_from.isoformat()} (rule {reward.rule})"
+            f"{reward.name} is not available before {reward.valid_from.isoformat()} (rule {reward.rule}) "
+            "(尚未到兑换开始日期)"
         )
     if reward.valid_until is not None and local_day > reward.valid_until:
         reasons.append(
-            f"{reward.name} expired on {reward.valid_until.isoformat()} (rule {reward.rule})"
+            f"{reward.name} expired on {reward.valid_until.isoformat()} (rule {reward.rule}) (已过兑换截止日期)"
         )
     if reward.stock is not None:
         left = reward.stock - state.stock_used.get(reward.name, 0)
         if event.quantity > left:
             reasons.append(
-                f"not enough {reward.name} in stock: {left} left, {event.quantity} asked (rule {reward.rule})"
+                f"not enough {reward.name} in stock: {left} left, {event.quantity} asked (rule {reward.rule}) "
+                "(库存不足)"
             )
     member = event.redeemer
     if reward.limit is not None and reward.limit_period is not None:
@@ -210,14 +216,14 @@ def check_redemption(state: PointsState, event: PointsRedeemed) -> list[str]:
         if had + event.quantity > reward.limit:
             reasons.append(
                 f"limit reached: at most {reward.limit} {reward.name} per {reward.limit_period} "
-                f"per member, {member} already has {had} in {label} (rule {reward.rule})"
+                f"per member, {member} already has {had} in {label} (rule {reward.rule}) (已达兑换次数上限)"
             )
     cost = reward.price * event.quantity
     balance = state.view(member, event.time).balance
     if balance < cost:
         reasons.append(
             f"insufficient balance: {member} has {balance} points, "
-            f"{event.quantity} x {reward.name} costs {cost} (rule {reward.rule})"
+            f"{event.quantity} x {reward.name} costs {cost} (rule {reward.rule}) (积分不足)"
         )
     return reasons
 
@@ -227,15 +233,15 @@ def check_recognition(state: PointsState, event: RecognitionAwarded) -> list[str
     policy = state.policy_at(event.time)
     rule = policy.recognition if policy is not None else None
     if policy is None or rule is None:
-        return ["the points rules in force allow no recognition awards"]
+        return ["the points rules in force allow no recognition awards (现行积分规则没有表扬加分)"]
     community = state.engine.community
     reasons = []
     if not state.engine.knows_person(event.member):
-        reasons.append(f"unknown member {event.member!r}")
+        reasons.append(f"unknown member {event.member!r} (人员不在花名册中，也不是已登记的居民)")
     if not community.holds_role_at_or_above(event.actor, event.node, roles=rule.roles):
         reasons.append(
             f"{event.actor} may not award points at {event.node}: only {', '.join(rule.roles)} "
-            f"at or above it may (rule {rule.rule})"
+            f"at or above it may (rule {rule.rule}) (无权在此表扬加分)"
         )
     guard = policy.guard("self_award")
     if event.actor == event.member and (guard is None or guard.action == "refuse"):
@@ -244,20 +250,20 @@ def check_recognition(state: PointsState, event: RecognitionAwarded) -> list[str
             if guard is not None
             else "a leader never awards points to themselves"
         )
-        reasons.append(f"{event.actor} may not award points to themselves ({where})")
+        reasons.append(f"{event.actor} may not award points to themselves ({where}) (不能给自己加分)")
     grid = state.budget_node(event.node, rule.level)
     label = period_key(rule.period, event.time, state.tz)
     if grid is None:
         reasons.append(
             f"the recognition rule {rule.rule} budgets per {rule.level!r}, "
-            f"which is not a level of {community.name}"
+            f"which is not a level of {community.name} (表扬加分预算按的层级在本社区不存在)"
         )
         return reasons
     spent = state.recognition_spent.get((grid, label), 0)
     if spent + event.points > rule.budget:
         reasons.append(
             f"recognition budget of {grid} for {label} exhausted: {rule.budget - spent} of "
-            f"{rule.budget} points left, {event.points} asked (rule {rule.rule})"
+            f"{rule.budget} points left, {event.points} asked (rule {rule.rule}) (表扬加分额度已用完)"
         )
     return reasons
 
