@@ -98,7 +98,9 @@ CHECKPOINT_MIN = 200
 #: At most this share of a writing process's CPU time goes to checkpoints taken after an
 #: ingest or tick: a checkpoint costs in proportion to the derived state, so in a process
 #: that records call after call (a bulk load, the service) one after every call would cost
-#: more than the events.  (Where checkpoints fall never changes a result.)
+#: more than the events.  (Where checkpoints fall never changes a result.)  A cheaper checkpoint is
+#: taken more often at the same share: a shorter tail for an open to replay, not less CPU (what a lower
+#: share trades, measured at 1,000,000 events: docs/architecture.md, "Checkpoints").
 CHECKPOINT_SHARE = 0.1
 #: An ingest or tick leaving at least this many events after the last checkpoint stores a new one
 #: whatever ``CHECKPOINT_SHARE`` says: what a checkpoint writes of the log (the points history's
