@@ -149,6 +149,7 @@ def test_the_bounded_state_answers_as_the_full_one(
         # a history cut in parts of three entries, a checkpoint after every call: parts are stored,
         # late events rewind to a checkpoint, and a reader restored from the last one reads them back
         patch.setattr("gridcore_points.history.PART_SIZE", 3)
+        patch.setattr("gridcore_points.history.CHAPTER_PARTS", 2)  # (the oldest stored parts in chapters)
         bounded = open_points(Path(tmp) / "bounded", ruleset, now=START)
         bounded.checkpoint_min, bounded.checkpoint_share = 1, 1
         full = reference_engine(Path(tmp) / "full", ruleset)

@@ -150,7 +150,7 @@ def test_a_missing_or_altered_part_is_an_error_naming_it(store: str) -> None:
         writer.store.put(COLLECTION, key, doc)
     with open_store(store, read_only=True) as reader, pytest.raises(StoreError, match=f"{key}.*altered"):
         api.entries(reader, "res1")
-    saved = {"format": 1, "parts": [["0" * 64, START.isoformat(), START.isoformat(), 3]], "open": dump_records([])}
+    saved = {"format": 1, "chapters": [], "parts": [["0" * 64, START.isoformat(), START.isoformat(), 3]], "open": dump_records([])}
     history = History.restore(saved, loader=lambda key: None)
     with pytest.raises(StoreError, match=f"{'0' * 64} named by the checkpoint is missing"):
         list(history.select())
@@ -215,3 +215,69 @@ def test_a_part_document_round_trips_and_names_its_content() -> None:
     assert part_key(doc) != part_key(dump_records([Record(entry)]))
     with pytest.raises(ValueError, match="set cannot be saved"):
         encode_value({1, 2})
+
+
+def test_the_oldest_parts_are_listed_in_chapters_read_only_when_a_read_reaches_them(tmp_path: Path) -> None:
+    """Every ``CHAPTER_PARTS`` older sealed parts are one chapter in the store: the checkpoint lists the
+    newest parts and the chapters, a read reads the chapters whose times meet what it asks for, and every
+    answer is the one of a history listing every part."""
+    docs: dict[int, dict[str, Any]] = {}
+    answers: dict[int, Any] = {}
+    for size in (10**6, 4):  # (10**6: no chapter)
+        url = f"sqlite:///{tmp_path / f'{size}.db'}"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("gridcore_points.history.PART_SIZE", 20)
+            patch.setattr("gridcore_points.history.CHAPTER_PARTS", size)
+            with open_store(url, community=small_community(), ruleset=YINQUAN, effective=EFFECTIVE) as engine:
+                for day in range(0, 150, 10):  # (chapters cut as parts are stored, between checkpoints)
+                    engine.record_many(activities(150)[3 * day: 3 * day + 30])
+                engine.checkpoint()
+                docs[size] = engine.hooks.save_state(engine, api.state(engine))["history"]
+            with open_store(url, read_only=True) as reader:
+                counting = Counting(reader)
+                history = api.state(reader).history
+                assert counting.parts == []  # (opening reads no part, no chapter)
+                may = api.board(reader, "yq", "2025-05")
+                may_reads = list(counting.parts)
+                april = api.statement(reader, "res1", "2025-04")
+                everything = api.entries(reader, "res1")
+                explained = reader.explain("points:c0")  # the first entry: in the first chapter's first part
+                answers[size] = (may, april, everything, explained)
+                if size == 4:
+                    chapters = [chapter.key for chapter in history.chapters]
+                    assert not set(chapters) & set(may_reads)  # May's parts are all newer than the chapters
+                    assert set(chapters) <= set(counting.parts)  # the whole history reads every chapter
+                    # listed again: the parts of every chapter, then the newest, are those of a history
+                    # without chapters, in the same order
+                    listed = [part.row() for chapter in history.chapters for part in history.chapter_parts(chapter)]
+                    assert listed + docs[4]["parts"] == docs[10**6]["parts"]
+                    # a replay from the first event, storing nothing, cuts the same chapters
+                    reader.rebuild()
+                    assert reader.hooks.save_state(reader, api.state(reader))["history"] == docs[4]
+                    assert [r.entry for r in api.state(reader).history.select()] == [
+                        r.entry for r in history.select()]
+    assert len(docs[4]["chapters"]) == 4 and len(docs[4]["parts"]) == 22 - 16  # 22 parts of 20, 450 entries
+    assert docs[10**6]["chapters"] == [] and sum(size for *_, size, _ in docs[4]["chapters"]) == 16 * 20
+    assert answers[4] == answers[10**6]
+
+
+def test_an_altered_or_missing_chapter_is_an_error_naming_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'points.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("gridcore_points.history.PART_SIZE", 20)
+        patch.setattr("gridcore_points.history.CHAPTER_PARTS", 4)
+        with open_store(url, community=small_community(), ruleset=YINQUAN, effective=EFFECTIVE) as engine:
+            engine.record_many(activities(150))
+            engine.checkpoint()
+            key = api.state(engine).history.chapters[0].key
+            text = engine.store.get_text(COLLECTION, key)  # type: ignore[attr-defined]
+            assert text_key(text) == key and '"chapter"' in text
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            db.execute("UPDATE documents SET doc = ? WHERE collection = ? AND key = ?",
+                       (text.replace('",20]', '",21]', 1), COLLECTION, key))
+        with open_store(url, read_only=True) as reader, pytest.raises(StoreError, match=f"{key}.*altered"):
+            api.entries(reader, "res1")
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            db.execute("DELETE FROM documents WHERE collection = ? AND key = ?", (COLLECTION, key))
+        with open_store(url, read_only=True) as reader, pytest.raises(StoreError, match=f"{key}.*missing"):
+            reader.explain("points:c0")

@@ -16,6 +16,20 @@ long the log grows, and opening reads no part at all.  A read loads only the
 parts whose entries' times overlap what it asks for (a month's board: the
 parts booked since that month), keeping the last few it loaded.
 
+The list of sealed parts grows with the log too (a line each: key, size and
+the times it spans, about 350 bytes of memory and 120 characters of
+checkpoint per 1,000 entries), so only the newest ``CHAPTER_PARTS`` to
+``2 * CHAPTER_PARTS - 1`` parts are listed in memory and in the checkpoint:
+once ``2 * CHAPTER_PARTS`` are held, the oldest ``CHAPTER_PARTS`` become a
+*chapter*, one document in the same collection listing their lines (under
+the SHA-256 of its canonical text, checked when read), of which the history
+keeps only its key, its parts' count and size and the times they span.  A
+chapter is read back (the last ``CACHED_CHAPTERS`` kept) when a read
+reaches one of its parts.  Chapters are cut every ``CHAPTER_PARTS`` parts
+from the first, whenever the cut is made, so they too are the same however
+the history was built; a read-only engine, which stores nothing, keeps a
+chapter's parts in memory and names it by the same key.
+
 Parts are cut by count only, so a store's history is cut the same way
 whether it was built in one replay or restored from a checkpoint and
 replayed from there: both give the same keys.  A part is never changed: a
@@ -30,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -39,6 +54,7 @@ from typing import Any
 
 from attrs import define, field
 
+from gridcore.errors import StoreError
 from gridcore.explain import RuleRef
 from gridcore.parts import (
     PartCache,
@@ -63,6 +79,10 @@ PART_FORMAT = 1
 #: Stored parts a read over a period asks the store for at once (``select``): one round trip for
 #: them, not one each (a district quarter's roll-up read 126 parts one ``get`` at a time).
 READ_AHEAD = 16
+#: Sealed parts put in a chapter at a time (once twice as many are held).
+CHAPTER_PARTS = 32
+#: Chapters whose lists of parts are kept in memory after they were read (the least recently read go first).
+CACHED_CHAPTERS = 2
 
 @define(eq=False)
 class Part:
@@ -75,6 +95,31 @@ class Part:
     #: its canonical text (``part_text``) in UTF-8, compressed (zlib), while it is not yet in the store
     text: bytes | None = field(default=None, repr=False)
 
+    def row(self) -> list[Any]:
+        """Its line in a checkpoint or a chapter: key, first and last time, size."""
+        return [self.key, self.first.isoformat(), self.last.isoformat(), self.size]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> Part:
+        """The part a ``row`` names (``ValueError``, ``TypeError``: not a part's line)."""
+        key, first, last, size = row
+        return cls(datetime.fromisoformat(first), datetime.fromisoformat(last), int(size), key=str(key))
+
+
+@define(eq=False)
+class Chapter:
+    """``CHAPTER_PARTS`` sealed parts listed in one stored document: its key, the times and entries they span."""
+
+    first: datetime
+    last: datetime
+    #: entries in its parts
+    size: int
+    #: its parts
+    count: int
+    key: str
+    #: its parts, while the chapter is not in the store (a read-only engine stores nothing)
+    parts: list[Part] | None = field(default=None, repr=False)
+
 
 class History:
     """The entries of one points state, in the order they were booked."""
@@ -85,7 +130,10 @@ class History:
         #: reads several stored parts at once (``select``; None: one ``loader`` call each)
         self.many = many
         self.part_size = part_size or PART_SIZE
+        #: the newest sealed parts (the older ones are in ``chapters``)
         self.parts: list[Part] = []
+        self.chapters: list[Chapter] = []
+        self._chapter_parts: OrderedDict[str, list[Part]] = OrderedDict()
         self.open: list[Record] = []
         #: ids of the open part's entries booked for events (guarding against booking one twice)
         self.guarded: dict[str, Record] = {}
@@ -125,25 +173,31 @@ class History:
 
         A coarse filter (whole parts): callers filter the entries they get.  Stored parts not
         cached are read ``READ_AHEAD`` at a time (``many``), the same records as one by one.
+        A chapter is read only if the times of its parts meet ``[since, until]``.
         """
-        for number, part in enumerate(self.parts):
-            if (since is not None and part.last < since) or (until is not None and part.first > until):
-                continue
+        wanted = [part for part in self._sealed(since, until)
+                  if (since is None or part.last >= since) and (until is None or part.first <= until)]
+        for number, part in enumerate(wanted):
             if self.many is not None and part.text is None and self._cache.get(part.key) is None:
-                self._read_ahead(number, since, until)
+                self._read_ahead(wanted, number)
             yield from self._records(part)
         yield from self.open
 
-    def _read_ahead(self, number: int, since: datetime | None, until: datetime | None) -> None:
-        """Part ``number`` and the next stored parts ``select`` will read (up to ``READ_AHEAD``, not
-        cached), read from the store at once, checked against their keys and cached."""
+    def _sealed(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Part]:
+        """The sealed parts, oldest first, but those of chapters whose times are all outside ``[since, until]``."""
+        for chapter in self.chapters:
+            if (since is None or chapter.last >= since) and (until is None or chapter.first <= until):
+                yield from self.chapter_parts(chapter)
+        yield from self.parts
+
+    def _read_ahead(self, wanted: list[Part], number: int) -> None:
+        """Part ``number`` of ``wanted`` and the next stored ones ``select`` will read (up to ``READ_AHEAD``,
+        not cached), read from the store at once, checked against their keys and cached."""
         keys: list[str] = []
-        for part in self.parts[number:]:
+        for part in wanted[number:]:
             if len(keys) >= READ_AHEAD:
                 break
-            if (since is not None and part.last < since) or (until is not None and part.first > until):
-                continue
-            if part.text is None and (part.key == self.parts[number].key or self._cache.get(part.key) is None):
+            if part.text is None and (part.key == wanted[number].key or self._cache.get(part.key) is None):
                 keys.append(part.key)
         found = read_parts(self.many, keys, collection=COLLECTION, what="points ledger")
         for key in dict.fromkeys(keys):
@@ -158,7 +212,36 @@ class History:
             for record in self._records(part):
                 if record.entry.id == entry_id:
                     return record
+        for chapter in reversed(self.chapters):
+            for part in reversed(self.chapter_parts(chapter)):
+                for record in self._records(part):
+                    if record.entry.id == entry_id:
+                        return record
         return None
+
+    def chapter_parts(self, chapter: Chapter) -> list[Part]:
+        """The parts ``chapter`` lists, read from the store (checked against its key) unless kept."""
+        if chapter.parts is not None:
+            return chapter.parts
+        found = self._chapter_parts.get(chapter.key)
+        if found is None:
+            doc = read_part(self.loader, chapter.key, collection=COLLECTION, what="points ledger chapter's")
+            try:
+                if doc.get("format") != PART_FORMAT:
+                    raise ValueError(f"format {doc.get('format')!r}")
+                found = [Part.from_row(row) for row in doc["chapter"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise StoreError(f"the points ledger chapter {chapter.key} in the store's {COLLECTION!r} collection "
+                                 f"is not a chapter ({type(exc).__name__}: {exc}); rebuild the state "
+                                 "(gridcore rebuild)") from exc
+            if len(found) != chapter.count or sum(part.size for part in found) != chapter.size:
+                raise StoreError(f"the points ledger chapter {chapter.key} lists {len(found)} parts, not "
+                                 f"{chapter.count}; rebuild the state (gridcore rebuild)")
+            self._chapter_parts[chapter.key] = found
+            while len(self._chapter_parts) > CACHED_CHAPTERS:
+                self._chapter_parts.popitem(last=False)
+        self._chapter_parts.move_to_end(chapter.key)
+        return found
 
     def _records(self, part: Part) -> list[Record]:
         found = self._cache.get(part.key)
@@ -194,18 +277,41 @@ class History:
             text = zlib.decompress(part.text).decode()
             writer(part.key, text, partial(json.loads, text))
             part.text = None
+        self._make_chapters(writer)
+
+    def _make_chapters(self, writer: Writer | None) -> None:
+        """While ``2 * CHAPTER_PARTS`` sealed parts are held, the oldest ``CHAPTER_PARTS`` go to a chapter:
+        written to ``writer`` (their parts were stored first), or kept with its parts without one."""
+        size = CHAPTER_PARTS
+        while len(self.parts) >= 2 * size:
+            moved, self.parts = self.parts[:size], self.parts[size:]
+            text = part_text({"format": PART_FORMAT, "chapter": [part.row() for part in moved]})
+            key = hashlib.sha256(text.encode()).hexdigest()
+            chapter = Chapter(min(p.first for p in moved), max(p.last for p in moved), sum(p.size for p in moved),
+                              len(moved), key)
+            if writer is None:
+                chapter.parts = moved
+            else:
+                writer(key, text, partial(json.loads, text))
+                self._chapter_parts[key] = moved
+                while len(self._chapter_parts) > CACHED_CHAPTERS:
+                    self._chapter_parts.popitem(last=False)
+            self.chapters.append(chapter)
 
     def save(self, writer: Writer | None) -> dict[str, Any]:
         """The history as part of a checkpoint; sealed parts not yet stored go to ``writer`` first.
 
-        Without a writer (a read-only engine) the parts stay in memory and
-        their keys are computed all the same.
+        Without a writer (a read-only engine) the parts and chapters stay in
+        memory and their keys are computed all the same.
         """
         if writer is not None:
             self.store_sealed(writer)
+        else:
+            self._make_chapters(None)
         return {
             "format": PART_FORMAT,
-            "parts": [[p.key, p.first.isoformat(), p.last.isoformat(), p.size] for p in self.parts],
+            "chapters": [[c.key, c.first.isoformat(), c.last.isoformat(), c.size, c.count] for c in self.chapters],
+            "parts": [p.row() for p in self.parts],
             "open": dump_records(self.open),
         }
 
@@ -216,9 +322,10 @@ class History:
         if document.get("format") != PART_FORMAT:
             raise ValueError(f"points history of format {document.get('format')!r}, expected {PART_FORMAT}")
         history = cls(loader, part_size, many)
-        for key, first, last, size in document["parts"]:
-            history.parts.append(Part(datetime.fromisoformat(first), datetime.fromisoformat(last), int(size),
-                                      key=str(key)))
+        for key, first, last, size, count in document["chapters"]:
+            history.chapters.append(Chapter(datetime.fromisoformat(first), datetime.fromisoformat(last), int(size),
+                                            int(count), str(key)))
+        history.parts.extend(Part.from_row(row) for row in document["parts"])
         for record in load_records(document["open"]):
             history.open.append(record)
             if record.entry.kind in GUARDED_KINDS:

@@ -49,9 +49,10 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 9  # 9: an account's head a list, in ASCII (8: marks by kind, days as steps; 7: lots in
-    # sealed parts of the store, by number; 6: accounts as rows built when first used; 5: when each account
-    # was advanced; 4: lots and marks packed, past periods dropped)
+    STATE_VERSION = 10  # 10: the history's oldest parts listed in chapters (9: an account's head a list, in
+    # ASCII; 8: marks by kind, days as steps; 7: lots in sealed parts of the store, by number; 6: accounts as
+    # rows built when first used; 5: when each account was advanced; 4: lots and marks packed, past periods
+    # dropped)
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
