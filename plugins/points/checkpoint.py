@@ -56,6 +56,7 @@ from .accounts import Accounts
 from .caps import CapCount
 from .history import COLLECTION, History
 from .ledger import NEVER, NEVER_KEY, Account, Lot, _span_start, key_time, utc_key
+from .sealed import SETTLED, SETTLED_WHAT, SealedIds
 from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
         "claims": [[member, activity, [[c.event_id, c.start.isoformat(), c.end.isoformat(), c.day] for c in claims]]
                    for (member, activity), claims in sorted(state.claims.by_activity.items())],
         "incidents": [unstructure(track, IncidentTrack) for _, track in sorted(state.incidents.items())],
-        "settled": sorted(state.settled),
+        "settled": state.settled.save(None if engine.read_only else part_writer(engine.store, SETTLED)),
         "party": dict(sorted(state.party.items())),
         "names": dict(sorted(state.names.items())),
         "homes": dict(sorted(state.homes.items())),
@@ -157,7 +158,8 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.claims.restored(functools.partial(calendar.end, "day"))
         tracks = [structure(doc, IncidentTrack) for doc in document["incidents"]]
         state.incidents = {track.id: track for track in tracks}
-        state.settled = {str(ident) for ident in document["settled"]}
+        state.settled = SealedIds.restore(document["settled"], SETTLED, SETTLED_WHAT, state.load_settled,
+                                          state.load_many_settled)
         state.party = {str(k): bool(v) for k, v in document["party"].items()}
         state.names = {str(k): str(v) for k, v in document["names"].items()}
         state.homes = {str(k): str(v) for k, v in document["homes"].items()}

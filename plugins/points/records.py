@@ -23,6 +23,7 @@ from .facts import Facts, MemberRecord, NodeRecord
 from .history import COLLECTION, History
 from .ledger import IDLE, NEVER_KEY, Account, Calendar, Pays, Record, pays, utc_key
 from .policy import ActivityItem, PointsPolicy
+from .sealed import SETTLED, SETTLED_WHAT, SealedIds
 from .section import SECTION
 from .tracking import Claims, IncidentTrack, PeriodCounter
 
@@ -51,7 +52,8 @@ class Records:
         self.claims = Claims()
         #: incidents reported and not yet settled (paid or flagged when first closed).
         self.incidents: dict[str, IncidentTrack] = {}
-        self.settled: set[str] = set()
+        #: the ids of the incidents settled (in the store but for the newest: sealed.py)
+        self.settled = SealedIds(SETTLED, SETTLED_WHAT, self.load_settled, self.load_many_settled)
         self.party: dict[str, bool] = {}
         self.names: dict[str, str] = {}
         #: registered residents' homes (the engine's population, kept as the events arrive).
@@ -99,7 +101,7 @@ class Records:
         copied.claims = self.claims.copy()
         copied.incidents = {ident: attrs.evolve(track, ratings=list(track.ratings))
                             for ident, track in self.incidents.items()}
-        copied.settled = set(self.settled)
+        copied.settled = self.settled.copy()
         copied.party = dict(self.party)
         copied.names = dict(self.names)
         copied.homes = dict(self.homes)
@@ -284,6 +286,14 @@ class Records:
     def load_parts(self, keys: Sequence[str]) -> Mapping[str, dict[str, Any] | str]:
         """Sealed parts of the history, from the store at once (``stored_parts``), by key."""
         return stored_parts(self.engine.store, COLLECTION, keys)
+
+    def load_settled(self, key: str) -> dict[str, Any] | str | None:
+        """A sealed part of the settled incidents' ids, from the store (its text where the store gives it)."""
+        return stored_part(self.engine.store, SETTLED, key)
+
+    def load_many_settled(self, keys: Sequence[str]) -> Mapping[str, dict[str, Any] | str]:
+        """Sealed parts of the settled incidents' ids, from the store at once, by key."""
+        return stored_parts(self.engine.store, SETTLED, keys)
 
     def name_of(self, member: str) -> str:
         """The member's name (roster or resident registration), else the id."""

@@ -1,0 +1,239 @@
+"""A set of ids that only grows, mostly in the store (the ids of settled incidents).
+
+The points state remembers each incident it settled (paid or flagged when
+first closed), so that a second report of the same id, which only a replay
+can bring (a report judged late, on the state of its own time, is stored
+before a later report of the same id), does not open it again.  Kept as a
+set, those ids grew with the log (1.1 MiB at a million events).
+``SealedIds`` keeps in memory only the ids added since its newest *sealed
+part*: every ``PART_IDS`` ids added are sealed, in the order added, into a
+part stored (``gridcore.parts``: its canonical text under its SHA-256,
+checked on reading) in the state's collection with the engine's next batch
+of events (``gridcore_on_flush``) or at the next checkpoint, whichever comes
+first; the state keeps of a part its key and a Bloom filter of its ids
+(``FILTER_BITS`` bits an id, ``PROBES`` probes: an id not in the part is
+let through about once in 1,700 lookups), 2 bytes an id where the set held
+about 80.  A lookup of an id not added since the newest part (a new report's
+id, almost always) reads a part only when that part's filter lets the id
+through.  A checkpoint names the parts by their keys and carries the ids
+added since; the filters are not in it: they are built, in memory, from the
+parts themselves the first time a lookup needs them after a restore (one
+read of the store for every part).  Parts are cut by count in the order the
+ids were added (the canonical order of the events that settled them), so a
+replay from the first event and a restore followed by the same tail cut the
+same parts under the same keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
+from typing import Any
+
+from gridcore.errors import StoreError
+from gridcore.parts import PartLoader, PartsLoader, Writer, checked_part, part_text
+
+#: The store collection of the sealed parts of the settled incidents' ids, and what messages call them.
+SETTLED = "points.settled"
+SETTLED_WHAT = "points settled incidents'"
+#: Ids sealed into a part.
+PART_IDS = 1024
+#: Bits of a part's filter per id (a power of two of bits in all, at least 1,024).
+FILTER_BITS = 16
+#: Bits of the filter each id sets.
+PROBES = 8
+#: The shape of a part document (and of the set in a checkpoint).
+FORMAT = 1
+#: Parts whose ids are kept in memory after a lookup read them (the least recently read go first): none, as
+#: a lookup reads a part only for an id it holds, or by chance about once in 1,700 per part, and a part's
+#: 1,024 ids take about 90 KiB.
+CACHED_PARTS = 0
+
+
+class SealedPart:
+    """A sealed part: its key, how many ids it holds, its filter (None until built) and, until stored, its text."""
+
+    __slots__ = ("count", "filter", "key", "text")
+
+    def __init__(self, key: str, count: int, filter: tuple[bytearray, int] | None = None,
+                 text: bytes | None = None) -> None:
+        self.key = key
+        self.count = count
+        #: the filter's bits and the mask of a bit index
+        self.filter = filter
+        #: its canonical text in UTF-8, compressed (zlib), while it is not yet in the store
+        self.text = text
+
+
+def _probes(ident: str) -> tuple[int, int]:
+    """The two numbers the probes of ``ident`` are made of (from the process's hash of the text: a filter
+    is never saved, only built by the process that reads it)."""
+    h = hash(ident) & 0xFFFFFFFFFFFFFFFF
+    return h & 0xFFFFFFFF, (h >> 32) | 1
+
+
+def build_filter(ids: Iterable[str], count: int) -> tuple[bytearray, int]:
+    """A Bloom filter of ``ids`` (``count`` of them): its bits and the mask of a bit index."""
+    size = 1024
+    while size < FILTER_BITS * count:
+        size *= 2
+    bits, mask = bytearray(size // 8), size - 1
+    for ident in ids:
+        a, b = _probes(ident)
+        for i in range(PROBES):
+            index = (a + i * b) & mask
+            bits[index >> 3] |= 1 << (index & 7)
+    return bits, mask
+
+
+class SealedIds:
+    """Ids added (never removed), in the store but for those added since the newest sealed part."""
+
+    def __init__(self, collection: str, what: str, loader: PartLoader | None = None,
+                 many: PartsLoader | None = None) -> None:
+        #: the store collection of the parts, and what messages call them
+        self.collection, self.what = collection, what
+        #: reads one stored part, and several at once (None: nothing can be read)
+        self.loader, self.many = loader, many
+        #: the ids added since the newest sealed part
+        self.recent: set[str] = set()
+        self.parts: list[SealedPart] = []
+        self._cache: OrderedDict[str, frozenset[str]] = OrderedDict()
+
+    def add(self, ident: str) -> None:
+        """Add ``ident`` (the ids added since the newest part are sealed once there are ``PART_IDS``)."""
+        self.recent.add(ident)
+        if len(self.recent) >= PART_IDS:
+            self.seal()
+
+    def seal(self) -> None:
+        """Seal the ids added since the newest part into a part, kept as its text until it is stored."""
+        if not self.recent:
+            return
+        ids = sorted(self.recent)
+        text = part_text({"format": FORMAT, "ids": ids}).encode()
+        self.parts.append(SealedPart(hashlib.sha256(text).hexdigest(), len(ids), build_filter(ids, len(ids)),
+                                     zlib.compress(text, 1)))
+        self.recent = set()
+
+    def __contains__(self, ident: object) -> bool:
+        if ident in self.recent:
+            return True
+        if not self.parts or not isinstance(ident, str):
+            return False
+        a, b = _probes(ident)
+        probes: dict[int, list[tuple[int, int]]] = {}  # (byte, bit) of each probe, by the filters' size
+        for part in reversed(self.parts):
+            if part.filter is None:
+                self._build_filters(ident)
+            assert part.filter is not None
+            bits, mask = part.filter
+            found = probes.get(mask)
+            if found is None:
+                found = probes[mask] = [(index >> 3, 1 << (index & 7))
+                                        for index in ((a + i * b) & mask for i in range(PROBES))]
+            if all(bits[byte] & bit for byte, bit in found) and ident in self._ids(part):
+                return True
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        """Every id added, those of the oldest part first (reads every stored part)."""
+        for part in self.parts:
+            yield from sorted(self._ids(part))
+        yield from sorted(self.recent)
+
+    def __len__(self) -> int:
+        return sum(part.count for part in self.parts) + len(self.recent)
+
+    def _ids(self, part: SealedPart) -> frozenset[str]:
+        found = self._cache.get(part.key)
+        if found is None:
+            if part.text is not None:
+                doc = json.loads(zlib.decompress(part.text))
+            else:
+                doc = checked_part(self.loader(part.key) if self.loader is not None else None, part.key,
+                                   collection=self.collection, what=self.what)
+            found = self._read(part, doc)
+        self._keep(part.key, found)
+        return found
+
+    def _read(self, part: SealedPart, doc: Mapping[str, Any]) -> frozenset[str]:
+        """The ids of a part's document (``StoreError`` if it is not one of ``part.count`` ids)."""
+        ids = doc.get("ids") if doc.get("format") == FORMAT else None
+        if not isinstance(ids, list) or len(ids) != part.count or not all(isinstance(i, str) for i in ids):
+            raise StoreError(f"the {self.what} part {part.key} in the store's {self.collection!r} collection is "
+                             f"not a part of {part.count} ids; rebuild the state (gridcore rebuild)")
+        return frozenset(ids)
+
+    def _keep(self, key: str, ids: frozenset[str]) -> None:
+        self._cache[key] = ids
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHED_PARTS:
+            self._cache.popitem(last=False)
+
+    def _build_filters(self, ident: str) -> None:
+        """Build the filter of every part without one (restored): their ids read from the store at once (the
+        part holding ``ident``, if one does, kept for the lookup that asked)."""
+        wanted = [part for part in self.parts if part.filter is None]
+        stored = [part.key for part in wanted if part.text is None and part.key not in self._cache]
+        found: Mapping[str, Any] = {}
+        if stored and self.many is not None:
+            found = self.many(stored)
+        for part in wanted:
+            if part.key in found:
+                doc = checked_part(found[part.key], part.key, collection=self.collection, what=self.what)
+                ids = self._read(part, doc)
+                if ident in ids:
+                    self._keep(part.key, ids)
+            else:
+                ids = self._ids(part)
+            part.filter = build_filter(ids, part.count)
+
+    # ------------------------------------------------------------ saving
+
+    @property
+    def waiting(self) -> bool:
+        """True if sealed parts wait to be stored (``store_sealed``: the newest, as it stores every one)."""
+        return bool(self.parts) and self.parts[-1].text is not None
+
+    def store_sealed(self, writer: Writer) -> None:
+        """Write the sealed parts not yet stored to ``writer`` and keep only their keys and filters."""
+        start = len(self.parts)
+        while start > 0 and self.parts[start - 1].text is not None:
+            start -= 1  # (the parts waiting are the newest: every earlier one was stored with them)
+        for part in self.parts[start:]:
+            assert part.text is not None
+            text = zlib.decompress(part.text).decode()
+            writer(part.key, text, partial(json.loads, text))
+            part.text = None
+
+    def save(self, writer: Writer | None) -> dict[str, Any]:
+        """The set as part of a checkpoint; sealed parts not yet stored go to ``writer`` first (without one,
+        a read-only engine's, they stay in memory and their keys are computed all the same)."""
+        if writer is not None:
+            self.store_sealed(writer)
+        return {"format": FORMAT, "parts": [[part.key, part.count] for part in self.parts],
+                "recent": sorted(self.recent)}
+
+    @classmethod
+    def restore(cls, document: Mapping[str, Any], collection: str, what: str, loader: PartLoader | None,
+                many: PartsLoader | None = None) -> SealedIds:
+        """The set a checkpoint saved (``ValueError`` if it cannot be read); filters built when first needed."""
+        if document.get("format") != FORMAT:
+            raise ValueError(f"{what} of format {document.get('format')!r}, expected {FORMAT}")
+        found = cls(collection, what, loader, many)
+        found.parts = [SealedPart(str(key), int(count)) for key, count in document["parts"]]
+        found.recent = {str(ident) for ident in document["recent"]}
+        return found
+
+    def copy(self) -> SealedIds:
+        """A copy sharing the sealed parts (never changed) that adds to its own ids (a scratch state's)."""
+        copied = SealedIds(self.collection, self.what, self.loader, self.many)
+        copied.parts = list(self.parts)
+        copied.recent = set(self.recent)
+        return copied
+

@@ -1,0 +1,157 @@
+"""The ids of settled incidents: sealed in parts in the store, looked up through a filter (sealed.py).
+
+A second report of a settled incident's id opens nothing again, whether the
+id is among those added since the newest part, in a part not yet stored, in
+a stored one, or in one restored from a checkpoint (whose filter is built by
+reading the parts); the answers are those of a state keeping every id.
+(Checkpoint + tail == full replay: tests/test_checkpoint_properties.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_points_engine import at, open_points
+
+from gridcore import StoreError
+from gridcore.events import Event
+from gridcore.parts import text_key
+from gridcore_escalation.events import (
+    IncidentClosed,
+    IncidentReported,
+    IncidentResolved,
+    IncidentVerified,
+)
+from gridcore_points import api, sealed
+from gridcore_points.sealed import SETTLED, SealedIds
+
+
+def incident(ident: str, day: float, reporter: str = "res1", resolver: str = "worker1") -> list[Event]:
+    """Reported, resolved, verified and closed on ``day`` (event ids of that day: a report may come again)."""
+    common = {"node": "g1", "incident": ident}
+    return [
+        IncidentReported(id=f"{ident}-r{day}", time=at(day), actor=reporter, category="fire_safety", severity=3,
+                         **common),
+        IncidentResolved(id=f"{ident}-s{day}", time=at(day, 12), actor=resolver, **common),
+        IncidentVerified(id=f"{ident}-v{day}", time=at(day, 14), actor="leader1", satisfaction=5, **common),
+        IncidentClosed(id=f"{ident}-c{day}", time=at(day, 16), actor="leader1", **common),
+    ]
+
+
+def answers(engine: Any) -> dict[str, Any]:
+    return {
+        "balances": {member: api.balance(engine, member) for member in ("res1", "worker1")},
+        "entries": [(e.id, e.amount, e.summary) for e in api.entries(engine, "res1")],
+        "flags": [f.summary for f in api.flags(engine)],
+    }
+
+
+def test_a_settled_incident_reported_again_opens_nothing_from_a_sealed_part(tmp_path: Path) -> None:
+    """Without the escalation plugin a second report of an id is taken (the points plugin alone says
+    what it books): I1 and X settled, sealed in stored parts, are not paid again, before and after a
+    restore, and a replay from the first event answers the same."""
+    got: dict[int, Any] = {}
+    for size in (10**6, 2):  # (10**6: every id in memory)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("gridcore_points.sealed.PART_IDS", size)
+            store = tmp_path / str(size)
+            with open_points(store, now=at(40)) as engine:
+                engine.record_many(incident("X", 0) + [e for n in range(1, 8) for e in incident(f"I{n}", n)])
+                engine.record_many(incident("I1", 9))  # (a part of I1, X not stored yet, or stored)
+                engine.checkpoint()
+                document = (engine.hooks.save_state(engine, api.state(engine)) or {})["settled"]
+            with open_points(store, now=at(40)) as engine:  # restored: the parts' filters not built
+                engine.record_many(incident("X", 10) + incident("Y", 11) + incident("I7", 12))
+                first = answers(engine)
+                engine.checkpoint()
+                settled = (engine.hooks.save_state(engine, api.state(engine)) or {})["settled"]
+                engine.rebuild()
+                assert answers(engine) == first
+                assert (engine.hooks.save_state(engine, api.state(engine)) or {})["settled"] == settled
+            got[size] = first
+        if size == 2:
+            assert [count for _, count in document["parts"]] == [2, 2, 2, 2] and document["recent"] == []
+            assert len(settled["parts"]) == 4 and settled["recent"] == ["Y"]
+        else:
+            assert document["parts"] == [] and len(document["recent"]) == 8
+    assert got[2] == got[10**6]
+    # paid once each, when first closed: X, I1 ... I7 and Y (8 points a resolution; the reporter's 20 a
+    # confirmed report of severity 3 up to a cap)
+    assert [ident for ident, _, _ in got[2]["entries"]] == [
+        "X-c0:reporter", *(f"I{n}-c{n}:reporter" for n in range(1, 8)), "Y-c11:reporter"]
+    assert got[2]["balances"]["worker1"] == 9 * 8
+
+
+class Store:
+    """Parts written and read, counted."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+        self.reads: list[str] = []
+
+    def write(self, key: str, text: str, doc: Any) -> None:
+        self.texts[key] = text
+
+    def load(self, key: str) -> str | None:
+        self.reads.append(key)
+        return self.texts.get(key)
+
+    def many(self, keys: Any) -> dict[str, str]:
+        self.reads.extend(keys)
+        return {key: self.texts[key] for key in keys if key in self.texts}
+
+
+def test_ids_are_found_in_every_part_and_an_absent_id_reads_no_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gridcore_points.sealed.PART_IDS", 4)
+    store = Store()
+    ids = SealedIds(SETTLED, "settled", store.load, store.many)
+    for n in range(10):
+        ids.add(f"inc-{n}")
+    assert len(ids.parts) == 2 and ids.recent == {"inc-8", "inc-9"} and ids.waiting
+    ids.store_sealed(store.write)
+    assert not ids.waiting and all(part.text is None for part in ids.parts)
+    assert sorted(ids) == sorted(f"inc-{n}" for n in range(10)) and len(ids) == 10
+    document = json.loads(json.dumps(ids.save(store.write)))
+    store.reads.clear()
+    restored = SealedIds.restore(document, SETTLED, "settled", store.load, store.many)
+    assert "inc-9" in restored and store.reads == []  # (added since the newest part: no filter needed)
+    assert "inc-2" in restored  # the filters built from both parts, read at once (and the first again)
+    assert store.reads == [part.key for part in restored.parts] + [restored.parts[0].key]
+    store.reads.clear()
+    # an id no part holds is let through a part's filter about once in 10^12 lookups here (4 ids, 1,024 bits)
+    assert all(f"other-{n}" not in restored for n in range(200)) and store.reads == []
+    assert all(f"inc-{n}" in restored for n in range(10))
+    restored.add("inc-10")
+    restored.add("inc-11")  # a third part, sealed as a replay from the first id seals it
+    again = SealedIds(SETTLED, "settled", store.load, store.many)
+    for n in range(12):
+        again.add(f"inc-{n}")
+    assert restored.save(None) == again.save(None)
+
+
+def test_a_settled_part_altered_or_missing_in_the_store_is_an_error(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sealed, "PART_IDS", 2)
+    path = tmp_path / "points.db"
+    url = f"sqlite:///{path}"
+    with open_points(url, now=at(40)) as engine:  # type: ignore[arg-type]
+        engine.record_many([e for n in range(4) for e in incident(f"I{n}", n)])
+        engine.checkpoint()
+        key = api.state(engine).settled.parts[0].key
+        text = engine.store.get_text(SETTLED, key)  # type: ignore[attr-defined]
+        assert text_key(text) == key and json.loads(text) == {"format": 1, "ids": ["I0", "I1"]}
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE documents SET doc = ? WHERE collection = ? AND key = ?",
+                   (text.replace("I1", "I9"), SETTLED, key))
+    with (open_points(url, now=at(40)) as engine,  # type: ignore[arg-type]
+          pytest.raises(StoreError, match=f"{key}.*altered")):
+        engine.record_many(incident("Z", 10))
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM documents WHERE collection = ? AND key = ?", (SETTLED, key))
+    with (open_points(url, now=at(40)) as engine,  # type: ignore[arg-type]
+          pytest.raises(StoreError, match=f"{key}.*missing")):
+        engine.record_many(incident("Z", 10))
