@@ -56,7 +56,7 @@ from .accounts import Accounts
 from .caps import CapCount
 from .history import COLLECTION, History
 from .ledger import NEVER, NEVER_KEY, Account, Lot, _span_start, key_time, utc_key
-from .sealed import SETTLED, SETTLED_WHAT, SealedIds
+from .sealed import SETTLED, SETTLED_WHAT, TASKS, TASKS_DONE_WHAT, TASKS_MISSED_WHAT, SealedIds
 from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
         "last_order": None if state.last_order is None else [state.last_order[0].isoformat(), state.last_order[1]],
         "uncovered": state.uncovered,
         "task_kinds": dict(sorted(state.task_kinds.items())),
-        "tasks_done": sorted([task, member] for task, member in state.tasks_done),
-        "tasks_missed": sorted([task, member] for task, member in state.tasks_missed),
+        "tasks_done": state.tasks_done.save(None if engine.read_only else part_writer(engine.store, TASKS)),
+        "tasks_missed": state.tasks_missed.save(None if engine.read_only else part_writer(engine.store, TASKS)),
         "history": state.history.save(writer),
     }
 
@@ -158,8 +158,7 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.claims.restored(functools.partial(calendar.end, "day"))
         tracks = [structure(doc, IncidentTrack) for doc in document["incidents"]]
         state.incidents = {track.id: track for track in tracks}
-        state.settled = SealedIds.restore(document["settled"], SETTLED, SETTLED_WHAT, state.load_settled,
-                                          state.load_many_settled)
+        state.settled = SealedIds.restore(document["settled"], SETTLED, SETTLED_WHAT, *state.sealed_loaders(SETTLED))
         state.party = {str(k): bool(v) for k, v in document["party"].items()}
         state.names = {str(k): str(v) for k, v in document["names"].items()}
         state.homes = {str(k): str(v) for k, v in document["homes"].items()}
@@ -171,8 +170,10 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.last_order = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
         state.uncovered = int(document["uncovered"])
         state.task_kinds = {str(k): str(v) for k, v in document["task_kinds"].items()}
-        state.tasks_done = {(str(task), str(member)) for task, member in document["tasks_done"]}
-        state.tasks_missed = {(str(task), str(member)) for task, member in document["tasks_missed"]}
+        state.tasks_done = SealedIds.restore(document["tasks_done"], TASKS, TASKS_DONE_WHAT,
+                                             *state.sealed_loaders(TASKS))
+        state.tasks_missed = SealedIds.restore(document["tasks_missed"], TASKS, TASKS_MISSED_WHAT,
+                                               *state.sealed_loaders(TASKS))
         state.queue_later()
     except (KeyError, TypeError, IndexError, AttributeError, GridcoreError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from gridcore.events import ActivityRecorded, Event
-from gridcore.parts import stored_part, stored_parts
+from gridcore.parts import PartLoader, PartsLoader, stored_part, stored_parts
 
 from .accounts import Accounts
 from .facts import Facts, MemberRecord, NodeRecord
 from .history import COLLECTION, History
 from .ledger import IDLE, NEVER_KEY, Account, Calendar, Pays, Record, pays, utc_key
 from .policy import ActivityItem, PointsPolicy
-from .sealed import SETTLED, SETTLED_WHAT, SealedIds
+from .sealed import SETTLED, SETTLED_WHAT, TASKS, TASKS_DONE_WHAT, TASKS_MISSED_WHAT, SealedIds
 from .section import SECTION
 from .tracking import Claims, IncidentTrack, PeriodCounter
 
@@ -53,7 +53,7 @@ class Records:
         #: incidents reported and not yet settled (paid or flagged when first closed).
         self.incidents: dict[str, IncidentTrack] = {}
         #: the ids of the incidents settled (in the store but for the newest: sealed.py)
-        self.settled = SealedIds(SETTLED, SETTLED_WHAT, self.load_settled, self.load_many_settled)
+        self.settled = SealedIds(SETTLED, SETTLED_WHAT, *self.sealed_loaders(SETTLED))
         self.party: dict[str, bool] = {}
         self.names: dict[str, str] = {}
         #: registered residents' homes (the engine's population, kept as the events arrive).
@@ -71,9 +71,10 @@ class Records:
         #: A scratch copy judges one late event and must not read the store's future.
         self.is_scratch = False
         #: tasks (the tasks plugin's) by id -> their kind; (task, member) parts done, and missed
+        #: (``sealed.task_part``: in the store but for the newest)
         self.task_kinds: dict[str, str] = {}
-        self.tasks_done: set[tuple[str, str]] = set()
-        self.tasks_missed: set[tuple[str, str]] = set()
+        self.tasks_done = SealedIds(TASKS, TASKS_DONE_WHAT, *self.sealed_loaders(TASKS))
+        self.tasks_missed = SealedIds(TASKS, TASKS_MISSED_WHAT, *self.sealed_loaders(TASKS))
         #: (moment as a ``utc_key``, member) of accounts to look at then (``Account.next_due``): a heap;
         #: ``sweep`` advances them as events pass those moments, so what expires is booked whoever asks
         self._due: list[tuple[timedelta, str]] = []
@@ -109,7 +110,7 @@ class Records:
         copied.redeemed_by = self.redeemed_by.copy()
         copied.recognition_spent = self.recognition_spent.copy()
         copied.task_kinds = dict(self.task_kinds)
-        copied.tasks_done, copied.tasks_missed = set(self.tasks_done), set(self.tasks_missed)
+        copied.tasks_done, copied.tasks_missed = self.tasks_done.copy(), self.tasks_missed.copy()
         copied._due, copied._queued = list(self._due), dict(self._queued)
         copied._queue_stale = self._queue_stale
         copied.last_time, copied.last_order, copied.uncovered = self.last_time, self.last_order, self.uncovered
@@ -287,13 +288,21 @@ class Records:
         """Sealed parts of the history, from the store at once (``stored_parts``), by key."""
         return stored_parts(self.engine.store, COLLECTION, keys)
 
-    def load_settled(self, key: str) -> dict[str, Any] | str | None:
-        """A sealed part of the settled incidents' ids, from the store (its text where the store gives it)."""
-        return stored_part(self.engine.store, SETTLED, key)
+    def sealed_loaders(self, collection: str) -> tuple[PartLoader, PartsLoader]:
+        """Reading one sealed part of ``collection`` from the engine's store (its text where the store gives
+        it), and several at once, by key (``SealedIds``)."""
 
-    def load_many_settled(self, keys: Sequence[str]) -> Mapping[str, dict[str, Any] | str]:
-        """Sealed parts of the settled incidents' ids, from the store at once, by key."""
-        return stored_parts(self.engine.store, SETTLED, keys)
+        def load(key: str) -> dict[str, Any] | str | None:
+            return stored_part(self.engine.store, collection, key)
+
+        def load_many(keys: Sequence[str]) -> Mapping[str, dict[str, Any] | str]:
+            return stored_parts(self.engine.store, collection, keys)
+
+        return load, load_many
+
+    def sealed_sets(self) -> tuple[SealedIds, ...]:
+        """The sets of ids kept in sealed parts (sealed.py)."""
+        return (self.settled, self.tasks_done, self.tasks_missed)
 
     def name_of(self, member: str) -> str:
         """The member's name (roster or resident registration), else the id."""

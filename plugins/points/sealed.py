@@ -1,4 +1,4 @@
-"""A set of ids that only grows, mostly in the store (the ids of settled incidents).
+"""A set of ids that only grows, mostly in the store (the ids of settled incidents, the task parts done).
 
 The points state remembers each incident it settled (paid or flagged when
 first closed), so that a second report of the same id, which only a replay
@@ -22,6 +22,10 @@ read of the store for every part).  Parts are cut by count in the order the
 ids were added (the canonical order of the events that settled them), so a
 replay from the first event and a restore followed by the same tail cut the
 same parts under the same keys.
+
+The task parts (task, member) done and those missed (``TaskBooking``) are kept
+the same way, each as one text (``task_part``): a completion or an overdue
+part read them, and only a replay can bring either again for a part done.
 """
 
 from __future__ import annotations
@@ -40,6 +44,11 @@ from gridcore.parts import PartLoader, PartsLoader, Writer, checked_part, part_t
 #: The store collection of the sealed parts of the settled incidents' ids, and what messages call them.
 SETTLED = "points.settled"
 SETTLED_WHAT = "points settled incidents'"
+#: The store collection of the sealed parts of the task parts done and missed (``task_part``), and what
+#: messages call them.
+TASKS = "points.tasks"
+TASKS_DONE_WHAT = "points task parts done"
+TASKS_MISSED_WHAT = "points task parts missed"
 #: Ids sealed into a part.
 PART_IDS = 1024
 #: Bits of a part's filter per id (a power of two of bits in all, at least 1,024).
@@ -67,6 +76,12 @@ class SealedPart:
         self.filter = filter
         #: its canonical text in UTF-8, compressed (zlib), while it is not yet in the store
         self.text = text
+
+
+def task_part(task: str, member: str) -> str:
+    """The text a (task, member) part is kept as: the task's length, the task and the member (one text per
+    pair, whatever the ids hold)."""
+    return f"{len(task)}:{task}{member}"
 
 
 def _probes(ident: str) -> tuple[int, int]:

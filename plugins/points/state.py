@@ -36,7 +36,6 @@ from .events import PointsRedeemed, RecognitionAwarded
 from .explain import BALANCES, NAME, balances, explain
 from .history import COLLECTION
 from .ledger import utc_key
-from .sealed import SETTLED
 from .taskpoints import TaskBooking
 from .tracking import IncidentTrack
 
@@ -50,10 +49,10 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 11  # 11: settled incidents' ids in sealed parts (10: the history's oldest parts listed in
-    # chapters; 9: an account's head a list, in ASCII; 8: marks by kind, days as steps; 7: lots in sealed
-    # parts of the store, by number; 6: accounts as rows built when first used; 5: when each account was
-    # advanced; 4: lots and marks packed, past periods dropped)
+    STATE_VERSION = 12  # 12: task parts done and missed in sealed parts (11: settled incidents' ids in sealed
+    # parts; 10: the history's oldest parts listed in chapters; 9: an account's head a list, in ASCII; 8:
+    # marks by kind, days as steps; 7: lots in sealed parts of the store, by number; 6: accounts as rows built
+    # when first used; 5: when each account was advanced; 4: lots and marks packed, past periods dropped)
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -178,12 +177,13 @@ class PointsState(TaskBooking, Checks):
 
     @hookimpl
     def gridcore_on_flush(self, engine: Engine) -> None:
-        """The sealed parts of the history and of the settled ids stored with the engine's next batch, not held
-        until the checkpoint."""
+        """The sealed parts of the history and of the sets of ids (settled incidents, task parts) stored with
+        the engine's next batch, not held until the checkpoint."""
         if self.history.waiting:
             self.history.store_sealed(part_writer(engine.store, COLLECTION))
-        if self.settled.waiting:
-            self.settled.store_sealed(part_writer(engine.store, SETTLED))
+        for ids in self.sealed_sets():
+            if ids.waiting:
+                ids.store_sealed(part_writer(engine.store, ids.collection))
 
     @hookimpl
     def gridcore_save_state(self, engine: Engine) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from gridcore.events import Event
 from gridcore_tasks.events import TaskAssigned, TaskCompleted, TaskOverdue
 
 from .booking import Booking
+from .sealed import task_part
 
 
 class TaskBooking(Booking):
@@ -34,7 +35,7 @@ class TaskBooking(Booking):
             self._task_missed(event)
 
     def _task_done(self, event: TaskCompleted) -> None:
-        key = (event.task, event.actor)
+        key = task_part(event.task, event.actor)
         if key in self.tasks_done:
             return
         self.tasks_done.add(key)
@@ -52,7 +53,7 @@ class TaskBooking(Booking):
                   f"task {event.task} ({kind}) done on time: {item.on_time}")
 
     def _task_missed(self, event: TaskOverdue) -> None:
-        key = (event.task, event.member)
+        key = task_part(event.task, event.member)
         if key in self.tasks_done or key in self.tasks_missed:
             return
         self.tasks_missed.add(key)
