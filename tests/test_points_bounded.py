@@ -151,6 +151,7 @@ def test_the_bounded_state_answers_as_the_full_one(
         patch.setattr("gridcore_points.history.PART_SIZE", 3)
         patch.setattr("gridcore_points.history.CHAPTER_PARTS", 2)  # (the oldest stored parts in chapters)
         patch.setattr("gridcore_points.sealed.PART_IDS", 2)  # (settled incidents' ids in parts of 2)
+        patch.setattr("gridcore_points.sealed.MAP_PART_IDS", 2)  # (repeat reports' tracks in parts of 2)
         bounded = open_points(Path(tmp) / "bounded", ruleset, now=START)
         bounded.checkpoint_min, bounded.checkpoint_share = 1, 1
         full = reference_engine(Path(tmp) / "full", ruleset)

@@ -25,9 +25,11 @@ from gridcore_escalation.events import (
     IncidentReported,
     IncidentResolved,
     IncidentVerified,
+    RepeatReportJoined,
 )
 from gridcore_points import api, sealed
 from gridcore_points.sealed import SETTLED, SealedIds
+from gridcore_points.tracking import IncidentTrack
 
 
 def incident(ident: str, day: float, reporter: str = "res1", resolver: str = "worker1") -> list[Event]:
@@ -155,3 +157,66 @@ def test_a_settled_part_altered_or_missing_in_the_store_is_an_error(tmp_path: Pa
     with (open_points(url, now=at(40)) as engine,  # type: ignore[arg-type]
           pytest.raises(StoreError, match=f"{key}.*missing")):
         engine.record_many(incident("Z", 10))
+
+
+def steps(ident: str, day: float) -> list[Event]:
+    """Resolved by worker1, verified and closed on ``day``."""
+    common = {"node": "g1", "incident": ident}
+    return [IncidentResolved(id=f"{ident}-s{day}", time=at(day, 12), actor="worker1", **common),
+            IncidentVerified(id=f"{ident}-v{day}", time=at(day, 14), actor="leader1", satisfaction=5, **common),
+            IncidentClosed(id=f"{ident}-c{day}", time=at(day, 16), actor="leader1", **common)]
+
+
+def report(ident: str, hour: int, reporter: str, tag: str = "", day: int = 0) -> IncidentReported:
+    return IncidentReported(id=f"{ident}-r{tag}", time=at(day, hour), actor=reporter, node="g1", incident=ident,
+                            category="fire_safety", severity=3)
+
+
+def test_a_repeat_reports_track_leaves_memory_and_is_taken_back_if_an_event_reaches_it(tmp_path: Path) -> None:
+    """A repeat report's track (never settled on its own) leaves memory when the report joins an incident
+    (sealed.SealedMap): a second report of its id opens nothing, and an event that reaches it (here,
+    stored without the escalation plugin, which refuses them) finds the track it had, in memory, in a
+    part not yet stored or in a stored one, after a restore and in a replay from the first event."""
+    got: dict[int, Any] = {}
+    for size in (10**6, 2):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("gridcore_points.sealed.MAP_PART_IDS", size)
+            url = f"sqlite:///{tmp_path / f'{size}.db'}"
+            with open_points(url, now=at(40)) as engine:  # type: ignore[arg-type]
+                engine.record_many([report("Y", 9, "res1"), *(report(f"X{n}", 10, "res2") for n in (1, 2, 3))])
+                # the joins the escalation plugin derives (no other plugin may record them)
+                joins = [RepeatReportJoined(id=f"X{n}-joined", time=at(0, 11), actor="system", node="g1",
+                                            incident="Y", report=f"X{n}", severity=3) for n in (1, 2, 3)]
+                engine.store.append([engine.codec.to_dict(join) for join in joins], expected=engine.position)
+            with open_points(url, now=at(40)) as engine:  # type: ignore[arg-type]
+                state = api.state(engine)
+                assert set(state.incidents) == {"Y"} and all(f"X{n}" in state.dormant for n in (1, 2, 3))
+                engine.checkpoint()
+                dormant = (engine.hooks.save_state(engine, state) or {})["dormant"]
+            with open_points(url, now=at(40)) as engine:  # type: ignore[arg-type]
+                engine.record_many([*steps("X1", 2), report("X2", 10, "police1", "again", day=2), *steps("X2", 3),
+                                    *steps("Y", 4)])
+                first = {member: [(e.id, e.amount) for e in api.entries(engine, member)]
+                         for member in ("res1", "res2", "police1", "worker1")}
+                saved = engine.hooks.save_state(engine, api.state(engine))
+                engine.rebuild()
+                assert engine.hooks.save_state(engine, api.state(engine)) == saved
+                assert {member: [(e.id, e.amount) for e in api.entries(engine, member)]
+                        for member in ("res1", "res2", "police1", "worker1")} == first
+        got[size] = first
+        if size == 2:
+            assert [count for _, count in dormant["parts"]] == [2] and [i for i, _ in dormant["recent"]] == ["X3"]
+        else:
+            assert dormant["parts"] == [] and [i for i, _ in dormant["recent"]] == ["X1", "X2", "X3"]
+    assert got[2] == got[10**6]
+    # X1 and X2 paid to their reporter when closed (the second report of X2, by police1, opened nothing)
+    assert got[2]["res2"] == [("X1-c2:reporter", 20), ("X2-c3:reporter", 20)] and got[2]["police1"] == []
+    assert got[2]["res1"] == [("Y-c4:reporter", 20)] and len(got[2]["worker1"]) == 3
+
+
+def test_a_dormant_track_comes_back_as_it_was() -> None:
+    track = IncidentTrack("X", "res2", "g1", at(0, 10), "fire_safety", 3, "hotline", True, "worker1", 5, [4, 5],
+                          True)
+    back = IncidentTrack.load(json.loads(json.dumps(track.dump())))
+    assert back == track and back.ratings is not track.ratings
+    assert back.reported.utcoffset() == track.reported.utcoffset()

@@ -454,9 +454,10 @@ class Booking(Deductions):
     def on_closed(self, event: IncidentClosed) -> None:
         """Pay the reporter and the resolver when an incident is first closed, unless it was self-closed."""
         # Paid once: a settled incident is forgotten, only its id is kept.
-        track = self.incidents.pop(event.incident, None)
+        track = self.track(event.incident)
         if track is None:
             return
+        del self.incidents[event.incident]
         self.settled.add(event.incident)
         policy = self.policy_at(event.time, event.node)
         if policy is None or not policy.incidents:
@@ -509,7 +510,7 @@ class Booking(Deductions):
 
     def on_consultation(self, event: ConsultationHeld) -> None:
         """Pay each participant of a consultation (会商) the ``consultation`` item says, once per event."""
-        track = self.incidents.get(event.incident)
+        track = self.track(event.incident)
         policy = self.policy_at(event.time, event.node)
         if track is None or policy is None or not policy.incidents:
             return

@@ -56,7 +56,17 @@ from .accounts import Accounts
 from .caps import CapCount
 from .history import COLLECTION, History
 from .ledger import NEVER, NEVER_KEY, Account, Lot, _span_start, key_time, utc_key
-from .sealed import SETTLED, SETTLED_WHAT, TASKS, TASKS_DONE_WHAT, TASKS_MISSED_WHAT, SealedIds
+from .sealed import (
+    DORMANT,
+    DORMANT_WHAT,
+    SETTLED,
+    SETTLED_WHAT,
+    TASKS,
+    TASKS_DONE_WHAT,
+    TASKS_MISSED_WHAT,
+    SealedIds,
+    SealedMap,
+)
 from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
 
 if TYPE_CHECKING:
@@ -104,6 +114,7 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
                    for (member, activity), claims in sorted(state.claims.by_activity.items())],
         "incidents": [unstructure(track, IncidentTrack) for _, track in sorted(state.incidents.items())],
         "settled": state.settled.save(None if engine.read_only else part_writer(engine.store, SETTLED)),
+        "dormant": state.dormant.save(None if engine.read_only else part_writer(engine.store, DORMANT)),
         "party": dict(sorted(state.party.items())),
         "names": dict(sorted(state.names.items())),
         "homes": dict(sorted(state.homes.items())),
@@ -159,6 +170,7 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         tracks = [structure(doc, IncidentTrack) for doc in document["incidents"]]
         state.incidents = {track.id: track for track in tracks}
         state.settled = SealedIds.restore(document["settled"], SETTLED, SETTLED_WHAT, *state.sealed_loaders(SETTLED))
+        state.dormant = SealedMap.restore(document["dormant"], DORMANT, DORMANT_WHAT, *state.sealed_loaders(DORMANT))
         state.party = {str(k): bool(v) for k, v in document["party"].items()}
         state.names = {str(k): str(v) for k, v in document["names"].items()}
         state.homes = {str(k): str(v) for k, v in document["homes"].items()}

@@ -23,7 +23,17 @@ from .facts import Facts, MemberRecord, NodeRecord
 from .history import COLLECTION, History
 from .ledger import IDLE, NEVER_KEY, Account, Calendar, Pays, Record, pays, utc_key
 from .policy import ActivityItem, PointsPolicy
-from .sealed import SETTLED, SETTLED_WHAT, TASKS, TASKS_DONE_WHAT, TASKS_MISSED_WHAT, SealedIds
+from .sealed import (
+    DORMANT,
+    DORMANT_WHAT,
+    SETTLED,
+    SETTLED_WHAT,
+    TASKS,
+    TASKS_DONE_WHAT,
+    TASKS_MISSED_WHAT,
+    SealedIds,
+    SealedMap,
+)
 from .section import SECTION
 from .tracking import Claims, IncidentTrack, PeriodCounter
 
@@ -54,6 +64,9 @@ class Records:
         self.incidents: dict[str, IncidentTrack] = {}
         #: the ids of the incidents settled (in the store but for the newest: sealed.py)
         self.settled = SealedIds(SETTLED, SETTLED_WHAT, *self.sealed_loaders(SETTLED))
+        #: the tracks of repeat reports that joined an incident (``IncidentTrack.dump``), by id: never settled
+        #: on their own, in the store but for the newest (``track`` takes one back into ``incidents``)
+        self.dormant = SealedMap(DORMANT, DORMANT_WHAT, *self.sealed_loaders(DORMANT))
         self.party: dict[str, bool] = {}
         self.names: dict[str, str] = {}
         #: registered residents' homes (the engine's population, kept as the events arrive).
@@ -103,6 +116,7 @@ class Records:
         copied.incidents = {ident: attrs.evolve(track, ratings=list(track.ratings))
                             for ident, track in self.incidents.items()}
         copied.settled = self.settled.copy()
+        copied.dormant = self.dormant.copy()
         copied.party = dict(self.party)
         copied.names = dict(self.names)
         copied.homes = dict(self.homes)
@@ -302,7 +316,18 @@ class Records:
 
     def sealed_sets(self) -> tuple[SealedIds, ...]:
         """The sets of ids kept in sealed parts (sealed.py)."""
-        return (self.settled, self.tasks_done, self.tasks_missed)
+        return (self.settled, self.tasks_done, self.tasks_missed, self.dormant)
+
+    def track(self, ident: str) -> IncidentTrack | None:
+        """The track of the incident ``ident`` not yet settled; a dormant one (a repeat report's) is taken
+        back into ``incidents`` (and marked taken in ``dormant``: the track sealed before is no longer its)."""
+        found = self.incidents.get(ident)
+        if found is None and (self.dormant.recent or self.dormant.parts):
+            doc = self.dormant.get(ident)
+            if doc is not None:
+                found = self.incidents[ident] = IncidentTrack.load(doc)
+                self.dormant.put(ident, None)
+        return found
 
     def name_of(self, member: str) -> str:
         """The member's name (roster or resident registration), else the id."""

@@ -1,4 +1,4 @@
-"""A set of ids that only grows, mostly in the store (the ids of settled incidents, the task parts done).
+"""Sets of ids that only grow, mostly in the store (the ids of settled incidents, the task parts done, ...).
 
 The points state remembers each incident it settled (paid or flagged when
 first closed), so that a second report of the same id, which only a replay
@@ -26,6 +26,9 @@ same parts under the same keys.
 The task parts (task, member) done and those missed (``TaskBooking``) are kept
 the same way, each as one text (``task_part``): a completion or an overdue
 part read them, and only a replay can bring either again for a part done.
+``SealedMap`` keeps a value with each id the same way: the tracks of repeat
+reports that joined an incident (``Records.track``), which are resolved and
+closed with that incident and never on their own.
 """
 
 from __future__ import annotations
@@ -49,8 +52,14 @@ SETTLED_WHAT = "points settled incidents'"
 TASKS = "points.tasks"
 TASKS_DONE_WHAT = "points task parts done"
 TASKS_MISSED_WHAT = "points task parts missed"
+#: The store collection of the sealed parts of the repeat reports' tracks, and what messages call them.
+DORMANT = "points.dormant"
+DORMANT_WHAT = "points repeat reports'"
 #: Ids sealed into a part.
 PART_IDS = 1024
+#: Ids with a value sealed into a part of a ``SealedMap`` (the values put since the newest part are held
+#: as they are: a repeat report's track is about 250 bytes as a list).
+MAP_PART_IDS = 128
 #: Bits of a part's filter per id (a power of two of bits in all, at least 1,024).
 FILTER_BITS = 16
 #: Bits of the filter each id sets.
@@ -117,7 +126,8 @@ class SealedIds:
         #: the ids added since the newest sealed part
         self.recent: set[str] = set()
         self.parts: list[SealedPart] = []
-        self._cache: OrderedDict[str, frozenset[str]] = OrderedDict()
+        #: the ids (or entries: ``SealedMap``) of the parts read last, by key
+        self._cache: OrderedDict[str, Any] = OrderedDict()
 
     def add(self, ident: str) -> None:
         """Add ``ident`` (the ids added since the newest part are sealed once there are ``PART_IDS``)."""
@@ -136,10 +146,12 @@ class SealedIds:
         self.recent = set()
 
     def __contains__(self, ident: object) -> bool:
-        if ident in self.recent:
-            return True
-        if not self.parts or not isinstance(ident, str):
-            return False
+        return ident in self.recent or (isinstance(ident, str) and self._find(ident) is not None)
+
+    def _find(self, ident: str) -> Any:
+        """The ids (or entries) of the newest sealed part holding ``ident``; None if none does."""
+        if not self.parts:
+            return None
         a, b = _probes(ident)
         probes: dict[int, list[tuple[int, int]]] = {}  # (byte, bit) of each probe, by the filters' size
         for part in reversed(self.parts):
@@ -151,9 +163,11 @@ class SealedIds:
             if found is None:
                 found = probes[mask] = [(index >> 3, 1 << (index & 7))
                                         for index in ((a + i * b) & mask for i in range(PROBES))]
-            if all(bits[byte] & bit for byte, bit in found) and ident in self._ids(part):
-                return True
-        return False
+            if all(bits[byte] & bit for byte, bit in found):
+                held = self._ids(part)
+                if ident in held:
+                    return held
+        return None
 
     def __iter__(self) -> Iterator[str]:
         """Every id added, those of the oldest part first (reads every stored part)."""
@@ -164,7 +178,7 @@ class SealedIds:
     def __len__(self) -> int:
         return sum(part.count for part in self.parts) + len(self.recent)
 
-    def _ids(self, part: SealedPart) -> frozenset[str]:
+    def _ids(self, part: SealedPart) -> Any:
         found = self._cache.get(part.key)
         if found is None:
             if part.text is not None:
@@ -176,7 +190,7 @@ class SealedIds:
         self._keep(part.key, found)
         return found
 
-    def _read(self, part: SealedPart, doc: Mapping[str, Any]) -> frozenset[str]:
+    def _read(self, part: SealedPart, doc: Mapping[str, Any]) -> Any:
         """The ids of a part's document (``StoreError`` if it is not one of ``part.count`` ids)."""
         ids = doc.get("ids") if doc.get("format") == FORMAT else None
         if not isinstance(ids, list) or len(ids) != part.count or not all(isinstance(i, str) for i in ids):
@@ -184,7 +198,7 @@ class SealedIds:
                              f"not a part of {part.count} ids; rebuild the state (gridcore rebuild)")
         return frozenset(ids)
 
-    def _keep(self, key: str, ids: frozenset[str]) -> None:
+    def _keep(self, key: str, ids: Any) -> None:
         self._cache[key] = ids
         self._cache.move_to_end(key)
         while len(self._cache) > CACHED_PARTS:
@@ -252,3 +266,78 @@ class SealedIds:
         copied.recent = set(self.recent)
         return copied
 
+
+
+class SealedMap(SealedIds):
+    """Ids with a value each (JSON), in the store but for those put since the newest sealed part.
+
+    A value put again for an id supersedes the earlier one: ``get`` reads the
+    ids put since the newest part, then the parts, newest first.
+    """
+
+    def __init__(self, collection: str, what: str, loader: PartLoader | None = None,
+                 many: PartsLoader | None = None) -> None:
+        super().__init__(collection, what, loader, many)
+        #: the values put since the newest sealed part, by id
+        self.recent: dict[str, Any] = {}  # type: ignore[assignment]
+
+    def add(self, ident: str) -> None:
+        """(A value is put with its id: ``put``.)"""
+        raise TypeError("SealedMap.put(ident, value), not add")
+
+    def put(self, ident: str, value: Any) -> None:
+        """Put ``value`` (JSON) for ``ident`` (sealed with the others once there are ``MAP_PART_IDS``)."""
+        self.recent[ident] = value
+        if len(self.recent) >= MAP_PART_IDS:
+            self.seal()
+
+    def get(self, ident: str) -> Any:
+        """The value put last for ``ident``; None if none was."""
+        if ident in self.recent:
+            return self.recent[ident]
+        found = self._find(ident)
+        return None if found is None else found[ident]
+
+    def seal(self) -> None:
+        """Seal the values put since the newest part into a part, kept as its text until it is stored."""
+        if not self.recent:
+            return
+        ids = sorted(self.recent)
+        values = [self.recent[ident] for ident in ids]
+        text = part_text({"format": FORMAT, "ids": ids, "values": values}).encode()
+        self.parts.append(SealedPart(hashlib.sha256(text).hexdigest(), len(ids), build_filter(ids, len(ids)),
+                                     zlib.compress(text, 1)))
+        self.recent = {}
+
+    def _read(self, part: SealedPart, doc: Mapping[str, Any]) -> dict[str, Any]:
+        ids = super()._read(part, doc)
+        values = doc.get("values")
+        if not isinstance(values, list) or len(values) != len(ids):
+            raise StoreError(f"the {self.what} part {part.key} in the store's {self.collection!r} collection is "
+                             f"not a part of {part.count} values; rebuild the state (gridcore rebuild)")
+        return dict(zip(doc["ids"], values, strict=True))
+
+    def save(self, writer: Writer | None) -> dict[str, Any]:
+        """The map as part of a checkpoint (``SealedIds.save``; the values put since the newest part by id)."""
+        if writer is not None:
+            self.store_sealed(writer)
+        return {"format": FORMAT, "parts": [[part.key, part.count] for part in self.parts],
+                "recent": [[ident, self.recent[ident]] for ident in sorted(self.recent)]}
+
+    @classmethod
+    def restore(cls, document: Mapping[str, Any], collection: str, what: str, loader: PartLoader | None,
+                many: PartsLoader | None = None) -> SealedMap:
+        """The map a checkpoint saved (``ValueError`` if it cannot be read)."""
+        if document.get("format") != FORMAT:
+            raise ValueError(f"{what} of format {document.get('format')!r}, expected {FORMAT}")
+        found = cls(collection, what, loader, many)
+        found.parts = [SealedPart(str(key), int(count)) for key, count in document["parts"]]
+        found.recent = {str(ident): value for ident, value in document["recent"]}
+        return found
+
+    def copy(self) -> SealedMap:
+        """A copy sharing the sealed parts that puts its own values (a scratch state's)."""
+        copied = SealedMap(self.collection, self.what, self.loader, self.many)
+        copied.parts = list(self.parts)
+        copied.recent = dict(self.recent)
+        return copied

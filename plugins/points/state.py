@@ -27,6 +27,7 @@ from gridcore_escalation.events import (
     IncidentReported,
     IncidentResolved,
     IncidentVerified,
+    RepeatReportJoined,
     SatisfactionRated,
     category_code,
 )
@@ -49,10 +50,11 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 12  # 12: task parts done and missed in sealed parts (11: settled incidents' ids in sealed
-    # parts; 10: the history's oldest parts listed in chapters; 9: an account's head a list, in ASCII; 8:
-    # marks by kind, days as steps; 7: lots in sealed parts of the store, by number; 6: accounts as rows built
-    # when first used; 5: when each account was advanced; 4: lots and marks packed, past periods dropped)
+    STATE_VERSION = 13  # 13: repeat reports' tracks in sealed parts (12: task parts done and missed in sealed
+    # parts; 11: settled incidents' ids in sealed parts; 10: the history's oldest parts listed in chapters; 9:
+    # an account's head a list, in ASCII; 8: marks by kind, days as steps; 7: lots in sealed parts of the
+    # store, by number; 6: accounts as rows built when first used; 5: when each account was advanced; 4: lots
+    # and marks packed, past periods dropped)
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -140,11 +142,12 @@ class PointsState(TaskBooking, Checks):
                 self.names[event.person] = event.name
         elif isinstance(event, ResidentMoved):
             self.homes[event.person] = event.node
-        elif isinstance(event, IncidentReported) and event.incident not in self.settled:
-            self.incidents.setdefault(
-                event.incident,
-                IncidentTrack(
-                    event.incident,
+        elif isinstance(event, IncidentReported):
+            ident = event.incident
+            # (a second report of an id opens nothing: open, settled, or a dormant repeat report)
+            if ident not in self.incidents and ident not in self.settled and ident not in self.dormant:
+                self.incidents[ident] = IncidentTrack(
+                    ident,
                     event.actor,
                     event.node,
                     event.time,
@@ -153,19 +156,26 @@ class PointsState(TaskBooking, Checks):
                     event.severity,
                     event.channel,
                     event.key_person,
-                ),
-            )
+                )
         elif isinstance(event, IncidentResolved):
-            if event.incident in self.incidents:
-                self.incidents[event.incident].resolver = event.actor
+            track = self.track(event.incident)
+            if track is not None:
+                track.resolver = event.actor
         elif isinstance(event, IncidentVerified):
-            if event.incident in self.incidents:
-                track = self.incidents[event.incident]
+            track = self.track(event.incident)
+            if track is not None:
                 track.verified = True
                 track.satisfaction = event.satisfaction
         elif isinstance(event, SatisfactionRated):
-            if event.incident in self.incidents:
-                self.incidents[event.incident].ratings.append(event.score)
+            track = self.track(event.incident)
+            if track is not None:
+                track.ratings.append(event.score)
+        elif isinstance(event, RepeatReportJoined):
+            # A repeat report is resolved and closed with the incident it joined, never on its own: its
+            # track leaves memory (taken back by ``track`` if a replayed event ever reaches it).
+            track = self.incidents.pop(event.report, None)
+            if track is not None:
+                self.dormant.put(event.report, track.dump())
         elif isinstance(event, IncidentClosed):
             self.on_closed(event)
         elif isinstance(event, ConsultationHeld):
