@@ -243,11 +243,15 @@ def checkpoint_size(engine: Any) -> dict[str, Any]:
         return {}
     slot, position = max(index["slots"].items(), key=lambda item: int(item[1]))
     sizes: dict[str, int] = {}
+    stamp = (store.get(CHECKPOINTS, f"slot-{slot}") or {}).get("stamp")
     for key, doc in store.items(CHECKPOINTS):
         if key == f"slot-{slot}":
             sizes["core"] = len(json.dumps(doc, ensure_ascii=False).encode())
-        elif key.startswith(f"slot-{slot}."):
-            sizes[key.split(".", 1)[1]] = len(json.dumps(doc, ensure_ascii=False).encode())
+        elif key.startswith(f"slot-{slot}.") and doc.get("stamp") == stamp:
+            # (a plugin's document and its pages, ``slot-N.<plugin>/<field>/<n>``, together; a page of an older
+            # checkpoint in the slot has another stamp)
+            name = key.split(".", 1)[1].split("/", 1)[0]
+            sizes[name] = sizes.get(name, 0) + len(json.dumps(doc, ensure_ascii=False).encode())
     return {"position": int(position), "sizes": sizes, "build_peak": peak}
 
 

@@ -2,7 +2,7 @@
 
 For each store given (SQLite stores built by ``open_read.build``, possibly by
 different trees), the newest checkpoint's document of each plugin named is
-measured: its size in bytes (as stored: JSON text) and the CPU time of
+measured: its size in bytes (as stored: JSON text, with its pages) and the CPU time of
 ``engine.state(plugin)`` on an engine opened read-only (the plugin's state
 restored from the document, nothing replayed), in several rounds alternating
 between the stores; the medians are printed, with each store's ratio to the
@@ -31,9 +31,14 @@ def document_size(path: Path, plugin: str) -> int:
         index = json.loads(db.execute(
             "SELECT doc FROM documents WHERE collection = 'checkpoints' AND key = 'index'").fetchone()[0])
         slot = max(index["slots"], key=lambda k: int(index["slots"][k]))
-        row = db.execute("SELECT length(doc) FROM documents WHERE collection = 'checkpoints' AND key = ?",
-                         (f"slot-{slot}.{plugin}#state",)).fetchone()
-        return int(row[0]) if row else 0
+        key = f"slot-{slot}.{plugin}#state"
+        # (with its pages, ``<key>/<field>/<n>``, those of the same checkpoint: its stamp)
+        row = db.execute("SELECT sum(length(page.doc)) FROM documents AS page, documents AS part "
+                         "WHERE part.collection = 'checkpoints' AND part.key = ?1 "
+                         "AND page.collection = 'checkpoints' AND (page.key = ?1 OR (substr(page.key, 1, "
+                         "length(?1) + 1) = ?1 || '/' AND json_extract(page.doc, '$.stamp') = "
+                         "json_extract(part.doc, '$.stamp')))", (key,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
     finally:
         db.close()
 
