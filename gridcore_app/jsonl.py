@@ -125,6 +125,16 @@ def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | Non
         line = raw.decode("utf-8-sig" if first else "utf-8")
     except UnicodeDecodeError:
         return "not UTF-8 text (save the file as UTF-8) (不是 UTF-8 文本，请以 UTF-8 编码保存文件)"
+    if line.startswith("{") and line.count("{") + line.count("[") <= MAX_DEPTH:
+        # An event's line, most often: ``_may_nest_deeper`` and ``_decode`` written out, the same object.  A
+        # line the scanner cannot take, or that goes on after its object, is read again below for its reason.
+        try:
+            doc, end = _SCAN(line, 0)
+        except Exception:  # noqa: BLE001, S110 - read again below, which says what is wrong
+            pass
+        else:
+            if line[end:] in _LINE_ENDS:
+                return doc  # (an object: the scanner read one from its "{")
     if not line.startswith("{") and not line.strip(" \t\r\n"):  # JSON's own whitespace only: anything else is refused
         return None
     try:
