@@ -22,7 +22,7 @@ from .deduction import Deductions
 from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts
 from .ledger import Account, Entry
-from .policy import Cap, IncidentItem, PointsPolicy, round_points
+from .policy import Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
 from .tracking import Claim, IncidentTrack
 
@@ -37,6 +37,10 @@ class Booking(Deductions):
         super().__init__(engine)
         #: the kinds of span some streak of a ruleset in force is over (None: to be worked out)
         self._streak_spans: frozenset[str] | None = None
+        #: per policy (by its id), with the policy and the community: ``Tilted`` by (roles, node), and
+        #: the one ``Tilted`` of each pair of tilts (by the tilts' ids and the level shown)
+        self._tilts: dict[int, tuple[PointsPolicy, object, dict[tuple[tuple[str, ...], str], Tilted],
+                                     dict[tuple[int, int, str], Tilted]]] = {}
         #: when credits of a recent moment expire, by (moment, its tzinfo, its fold, months): ``_expires``
         self._expiries: dict[tuple[datetime, Any, int, int], datetime] = {}
 
@@ -165,10 +169,16 @@ class Booking(Deductions):
         items = pricing.items
         account = self.account(member)
         self.advance(account, event)
-        periods, ends = self.calendar.periods_and_ends(event.time)
-        end = event.time + timedelta(hours=event.hours)
+        judged = self.judged(event)  # type: ignore[attr-defined]  # from Checks
+        if judged is not None:
+            periods, ends, end, none_since = judged
+        else:
+            periods, ends = self.calendar.periods_and_ends(event.time)
+            end = event.time + timedelta(hours=event.hours)
+            none_since = False
         guard = policy.guard("duplicate")
-        if guard is not None:
+        if guard is not None and not (none_since and guard.action == "refuse"):
+            # (a refusing guard's check found no earlier claim, and claims were only forgotten since)
             earlier = self.claims.duplicate_of(member, items[0].activity, event.id, event.time, end,
                                                periods["day"][0], guard.window)
             if earlier is not None:
@@ -287,75 +297,81 @@ class Booking(Deductions):
         if base.numerator < 0:
             self.deduct(account, event, policy, scope, base, rule, inputs, summary, entry_id)
             return
-        member = account.member
-        rules = [rule]
-        factor: Fraction | int = 1
-        product = False  # (a product of two tilts: a new Fraction each time, not worth keeping its text)
-        if policy.tilts:
-            best = policy.role_tilt(self._roles_key(member))
-            if best is not None:
-                factor = best.factor  # (1 x the factor: no Fraction product)
-                rules.append(best.rule)
-                inputs["tilt " + str(best.role)] = _times(best.factor)
-            level = self.node_record(event.node).level
-            best = policy.level_tilt(level, self.engine.community.level_names.get(level, level))
-            if best is not None:
-                if factor == 1:
-                    factor = best.factor
-                else:
-                    factor, product = factor * best.factor, True
-                rules.append(best.rule)
-                inputs["tilt level " + level] = _times(best.factor)
+        priced = self._tilted(policy, account.member, event.node).priced(base)
         # Exact until the entry is booked, then rounded half up once per entry:
-        # the ledger, the board and the statement hold whole points.
-        scaled = factor != 1
-        exact = base * factor if scaled else base
-        amount = round_points(exact)
-        rounded = amount
-        if exact.denominator != 1:
-            inputs["exact"] = f"{exact.numerator}/{exact.denominator} = {float(exact):g}"
-        inputs["rounded"] = rounded
-        if scaled:
-            summary += f" x {float(factor):g}" if product else " " + _times(factor)
-        if exact.denominator != 1:
-            summary += f" = {float(exact):g}, rounded to {rounded}"
+        # the ledger, the board and the statement hold whole points (``Priced``).
+        inputs.update(priced.shown)
+        summary += priced.text
+        amount = rounded = priced.rounded
+        rules = priced.tilted.rules_after(rule)
         if cap_plan is None:
             cap_plan = tuple((c, scope) for c in caps) + tuple((c, "*") for c in policy.caps)
         if cap_plan:
             if periods is None:
                 periods, ends = self.calendar.periods_and_ends(event.time)
+            cut: list[Any] | None = None
             for cap, cap_scope in cap_plan:
                 room = cap.limit - account.earned_in(cap_scope, cap.period, periods[cap.period][0])
                 if amount > room:
                     amount = max(room, 0)
-                    rules.append(cap.rule)
+                    if cut is None:
+                        cut = [rule, *priced.tilted.rules]
+                    cut.append(cap.rule)
                     what = "all points" if cap_scope == "*" else cap_scope
                     inputs[f"cap {what} per {cap.period}"] = f"{cap.limit}, {max(room, 0)} left"
+            if cut is not None:
+                rules = tuple(dict.fromkeys(cut))
         if amount < rounded:
-            summary += f"{'' if exact.denominator != 1 else f' = {rounded}'}, cut to {amount} by a cap"
-        elif exact.denominator == 1:
+            summary += f"{'' if not priced.whole else f' = {rounded}'}, cut to {amount} by a cap"
+        elif priced.whole:
             summary += f" = {amount}"
         entry = Entry(
             id=entry_id or event.id,
             kind="earn",
             amount=amount,
-            member=member,
+            member=account.member,
             node=event.node,
             time=event.time,
-            rule=rules[0],
+            rule=rule,
             summary=summary,
             cause=event.id,
             activity=scope,
             inputs=inputs,
         )
-        self.book(account, entry, policy, caps=(scope, "*"), rules=tuple(dict.fromkeys(rules)),
+        self.book(account, entry, policy, caps=(scope, "*"), rules=rules,
                   day=None if periods is None or ends is None else (periods, ends))
+
+    def _tilted(self, policy: PointsPolicy, member: str, node: str) -> Tilted:
+        """The tilts of ``policy`` for ``member``'s roles at ``node`` (``Tilted``), worked out once per
+        (policy, roles, node) of one community; one object per pair of tilts that apply."""
+        if not policy.tilts:
+            return UNTILTED
+        community = self.engine.community
+        known = self._tilts.get(id(policy))
+        if known is None or known[0] is not policy or known[1] is not community:
+            known = self._tilts[id(policy)] = (policy, community, {}, {})
+        roles = self._roles_key(member)
+        by_place = known[2]
+        found = by_place.get((roles, node))
+        if found is None:
+            if len(by_place) > 65536:
+                by_place.clear()
+            role = policy.role_tilt(roles)
+            level = self.node_record(node).level
+            by_level = policy.level_tilt(level, community.level_names.get(level, level))
+            # (the policy keeps its tilts: their ids are not reused while it is here)
+            key = (id(role), id(by_level), level if by_level is not None else "")
+            found = known[3].get(key)
+            if found is None:
+                found = known[3][key] = Tilted(role, level, by_level)
+            by_place[(roles, node)] = found
+        return found
 
     def _roles_key(self, member: str) -> tuple[str, ...]:
         """The member's roles, sorted (``roles_of``; the roster's worked out once)."""
         if member in self.engine.community.members:
             return self.member_record(member).roles
-        return tuple(sorted(self.roles_of(member)))
+        return _RESIDENT if member in self.homes else ()  # (``roles_of`` off the roster)
 
     def on_redemption(self, event: PointsRedeemed) -> None:
         """Spend the reward's price from the oldest lots (or flag it if a rebuild left it uncovered)."""
@@ -561,6 +577,98 @@ class Booking(Deductions):
         if found is None:
             found = known[member] = self.facts(event, member, track)
         return found
+
+
+#: ``_roles_key`` of a registered resident off the roster
+_RESIDENT = ("resident",)
+
+
+class Tilted:
+    """The tilts one policy gives an earning of a member (by their roles) at a node, worked out once.
+
+    The largest role tilt, then the largest level tilt (their product when
+    both apply): the factor, the rules and inputs an entry shows for them, and
+    per base amount what ``earn`` books before caps (``priced``).
+    """
+
+    __slots__ = ("_after", "_priced", "factor", "product", "rules", "shown", "text")
+
+    def __init__(self, role: Tilt | None, level: str = "", by_level: Tilt | None = None) -> None:
+        factor: Fraction | int = 1
+        #: (a product of two tilts: shown by its float, not by the factor's own text)
+        self.product = False
+        rules: list[Any] = []
+        shown: list[tuple[str, Any]] = []
+        if role is not None:
+            factor = role.factor  # (1 x the factor: no Fraction product)
+            rules.append(role.rule)
+            shown.append(("tilt " + str(role.role), _times(role.factor)))
+        if by_level is not None:
+            if factor == 1:
+                factor = by_level.factor
+            else:
+                factor, self.product = factor * by_level.factor, True
+            rules.append(by_level.rule)
+            shown.append(("tilt level " + level, _times(by_level.factor)))
+        self.factor = factor
+        #: the tilts' rules and inputs, in the order an entry lists them
+        self.rules: tuple[Any, ...] = tuple(rules)
+        self.shown: tuple[tuple[str, Any], ...] = tuple(shown)
+        #: what the summary says of the factor (nothing for 1)
+        self.text = "" if factor == 1 else (f" x {float(factor):g}" if self.product else " " + _times(factor))
+        self._priced: dict[tuple[int, int], Priced] = {}
+        self._after: dict[int, tuple[Any, ...]] = {}
+
+    def priced(self, base: Fraction) -> Priced:
+        """What an earning of ``base`` (not negative) books before caps, worked out once per amount."""
+        key = (base.numerator, base.denominator)
+        found = self._priced.get(key)
+        if found is None:
+            if len(self._priced) > 1024:
+                self._priced.clear()
+            found = self._priced[key] = Priced(self, base)
+        return found
+
+    def rules_after(self, rule: Any) -> tuple[Any, ...]:
+        """``rule`` and the tilts' rules, each once (by ``rule``'s object: the few of a ruleset, kept)."""
+        found = self._after.get(id(rule))
+        if found is None or found[0] is not rule:
+            if len(self._after) > 1024:
+                self._after.clear()
+            found = self._after[id(rule)] = (rule, tuple(dict.fromkeys((rule, *self.rules))))
+        return found[1]
+
+
+class Priced:
+    """An earning of one base amount under one ``Tilted``: exact until booked, then rounded half up once.
+
+    ``shown``: the inputs its entry adds (the tilts, the exact value when not
+    whole, the rounded one); ``text``: what its summary adds before caps.
+    """
+
+    __slots__ = ("rounded", "shown", "text", "tilted", "whole")
+
+    def __init__(self, tilted: Tilted, base: Fraction) -> None:
+        self.tilted = tilted
+        factor = tilted.factor
+        scaled = factor != 1
+        exact = base * factor if scaled else base
+        self.rounded = rounded = round_points(exact)
+        #: True if the exact amount is whole (the summary then says `` = n`` after caps)
+        self.whole = exact.denominator == 1
+        shown = list(tilted.shown)
+        if not self.whole:
+            shown.append(("exact", f"{exact.numerator}/{exact.denominator} = {float(exact):g}"))
+        shown.append(("rounded", rounded))
+        self.shown: tuple[tuple[str, Any], ...] = tuple(shown)
+        text = tilted.text if scaled else ""
+        if not self.whole:
+            text += f" = {float(exact):g}, rounded to {rounded}"
+        self.text = text
+
+
+#: ``Tilted`` of a policy without tilts
+UNTILTED = Tilted(None)
 
 
 def _times(factor: Fraction | int) -> str:

@@ -11,7 +11,8 @@ methods of the points state (``PointsState`` mixes ``Checks`` in).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from gridcore.events import ActivityRecorded, Event
 
@@ -30,6 +31,9 @@ class Checks(Records):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
+        #: the activity last checked against its duplicate guard: (the event, its day's ``periods_and_ends``,
+        #: its end, the claims that held no duplicate of it (None: one) and their ``added`` then)
+        self._judged: tuple[Any, ...] | None = None
         #: ``is_staff_at`` answers of one community (the roster does not change under it), bounded
         self._staff_at: tuple[object, dict[tuple[str, str], bool]] = (None, {})
 
@@ -99,7 +103,13 @@ class Checks(Records):
         member = event.participant
         guard = policy.guard("duplicate")
         if guard is not None and guard.action == "refuse":
-            earlier = self.duplicate_of(member, items[0], event, guard.window)
+            # (what applying the event works out again: kept for it, ``judged``)
+            periods, ends = self.calendar.periods_and_ends(event.time)
+            end = event.time + timedelta(hours=event.hours)
+            earlier = self.claims.duplicate_of(member, items[0].activity, event.id, event.time, end,
+                                               periods["day"][0], guard.window)
+            self._judged = (event, periods, ends, end, self.claims if earlier is None else None,
+                            self.claims.added)
             if earlier is not None:
                 reasons.append(
                     f"{member} already claimed {items[0].activity} "
@@ -119,6 +129,15 @@ class Checks(Records):
                 "(活动须由组织者登记确认，不能自行申报)"
             )
         return reasons
+
+    def judged(self, event: ActivityRecorded) -> tuple[Any, ...] | None:
+        """What ``check_activity`` worked out for ``event`` if it was the last activity checked: its day's
+        ``periods_and_ends``, its end, and True if no claim was added since it found no duplicate."""
+        judged = self._judged
+        if judged is None or judged[0] is not event:
+            return None
+        _, periods, ends, end, claims, added = judged
+        return periods, ends, end, claims is self.claims and claims.added == added
 
     def self_recorded(self, event: ActivityRecorded) -> bool:
         """True for an activity its member recorded for themselves without being staff at its node."""

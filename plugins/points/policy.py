@@ -335,6 +335,8 @@ class PointsPolicy:
     _priced: dict[str, Pricing] = field(factory=dict, init=False, eq=False, repr=False)
     #: ``tilts_for`` worked out per key (a member's roles, a node's level)
     _tilted: dict[tuple[str, ...], Tilt | None] = field(factory=dict, init=False, eq=False, repr=False)
+    #: ``guard`` by what it guards (filled when first asked)
+    _guarded: dict[str, Guard] = field(factory=dict, init=False, eq=False, repr=False)
 
     def pricing(self, activity: str) -> Pricing | None:
         """How ``activity`` is priced (None: no item names it), worked out once per name.
@@ -387,11 +389,12 @@ class PointsPolicy:
         return None
 
     def guard(self, what: str) -> Guard | None:
-        """The anti-gaming rule for ``what``, if any."""
-        for guard in self.guards:
-            if guard.what == what:
-                return guard
-        return None
+        """The anti-gaming rule for ``what``, if any (the first written for it)."""
+        guarded = self._guarded
+        if not guarded and self.guards:
+            for guard in self.guards:
+                guarded.setdefault(guard.what, guard)
+        return guarded.get(what)
 
 
 def _num(value: Fraction) -> str:

@@ -15,6 +15,7 @@ the store but for its newest part (history.py).  Its checkpoint document
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,11 @@ if TYPE_CHECKING:
     from gridcore import Engine
 
 __all__ = ["BALANCES", "NAME", "PointsState"]
+
+#: the method applying an event (``PointsState._handler``; None: nothing), by (state class, event class)
+_HANDLERS: dict[tuple[type, type], Callable[[Any, Any], None] | None] = {}
+#: ``_HANDLERS`` has no answer for a pair yet
+_UNKNOWN: Any = object()
 
 
 class PointsState(TaskBooking, Checks):
@@ -129,59 +135,86 @@ class PointsState(TaskBooking, Checks):
         if seen[3] is None or last_order is None or (now, event.id) > (seen[3], last_order[1]):
             self.last_order = order = (event.time, event.id)
             self._seen = (*seen[:2], order, now)
-        if isinstance(event, ActivityRecorded):
-            self.on_activity(event)
-        elif isinstance(event, PointsRedeemed):
-            self.on_redemption(event)
-        elif isinstance(event, RecognitionAwarded):
-            self.on_recognition(event)
-        elif isinstance(event, ResidentRegistered):
-            self.homes[event.person] = event.node
-            self.party[event.person] = event.party_member
-            if event.name:
-                self.names[event.person] = event.name
-        elif isinstance(event, ResidentMoved):
-            self.homes[event.person] = event.node
-        elif isinstance(event, IncidentReported):
-            ident = event.incident
-            # (a second report of an id opens nothing: open, settled, or a dormant repeat report)
-            if ident not in self.incidents and ident not in self.settled and ident not in self.dormant:
-                self.incidents[ident] = IncidentTrack(
-                    ident,
-                    event.actor,
-                    event.node,
-                    event.time,
-                    # by its code, however the report wrote it (水管漏水 is leaking_pipe)
-                    category_code(self.engine.ruleset_at(event.time, event.node), event.category),
-                    event.severity,
-                    event.channel,
-                    event.key_person,
-                )
-        elif isinstance(event, IncidentResolved):
-            track = self.track(event.incident)
-            if track is not None:
-                track.resolver = event.actor
-        elif isinstance(event, IncidentVerified):
-            track = self.track(event.incident)
-            if track is not None:
-                track.verified = True
-                track.satisfaction = event.satisfaction
-        elif isinstance(event, SatisfactionRated):
-            track = self.track(event.incident)
-            if track is not None:
-                track.ratings.append(event.score)
-        elif isinstance(event, RepeatReportJoined):
-            # A repeat report is resolved and closed with the incident it joined, never on its own: its
-            # track leaves memory (taken back by ``track`` if a replayed event ever reaches it).
-            track = self.incidents.pop(event.report, None)
-            if track is not None:
-                self.dormant.put(event.report, track.dump())
-        elif isinstance(event, IncidentClosed):
-            self.on_closed(event)
-        elif isinstance(event, ConsultationHeld):
-            self.on_consultation(event)
-        else:
-            self.on_task(event)
+        key = (type(self), type(event))
+        handler = _HANDLERS.get(key, _UNKNOWN)
+        if handler is _UNKNOWN:
+            handler = _HANDLERS[key] = self._handler(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    @classmethod
+    def _handler(cls, kind: type[Event]) -> Callable[[Any, Any], None] | None:
+        """The method that applies an event of class ``kind`` (None: nothing), found once per class.
+
+        The first of these that ``kind`` is a subclass of; an event of a class
+        that is none of them goes to ``on_task``, which books only the tasks
+        plugin's events.
+        """
+        for handled, name in (
+            (ActivityRecorded, "on_activity"),
+            (PointsRedeemed, "on_redemption"),
+            (RecognitionAwarded, "on_recognition"),
+            (ResidentRegistered, "_on_registered"),
+            (ResidentMoved, "_on_moved"),
+            (IncidentReported, "_on_reported"),
+            (IncidentResolved, "_on_resolved"),
+            (IncidentVerified, "_on_verified"),
+            (SatisfactionRated, "_on_rated"),
+            (RepeatReportJoined, "_on_joined"),
+            (IncidentClosed, "on_closed"),
+            (ConsultationHeld, "on_consultation"),
+        ):
+            if issubclass(kind, handled):
+                return getattr(cls, name)  # type: ignore[no-any-return]
+        return cls.on_task if cls.books_task(kind) else None
+
+    def _on_registered(self, event: ResidentRegistered) -> None:
+        self.homes[event.person] = event.node
+        self.party[event.person] = event.party_member
+        if event.name:
+            self.names[event.person] = event.name
+
+    def _on_moved(self, event: ResidentMoved) -> None:
+        self.homes[event.person] = event.node
+
+    def _on_reported(self, event: IncidentReported) -> None:
+        ident = event.incident
+        # (a second report of an id opens nothing: open, settled, or a dormant repeat report)
+        if ident not in self.incidents and ident not in self.settled and ident not in self.dormant:
+            self.incidents[ident] = IncidentTrack(
+                ident,
+                event.actor,
+                event.node,
+                event.time,
+                # by its code, however the report wrote it (水管漏水 is leaking_pipe)
+                category_code(self.engine.ruleset_at(event.time, event.node), event.category),
+                event.severity,
+                event.channel,
+                event.key_person,
+            )
+
+    def _on_resolved(self, event: IncidentResolved) -> None:
+        track = self.track(event.incident)
+        if track is not None:
+            track.resolver = event.actor
+
+    def _on_verified(self, event: IncidentVerified) -> None:
+        track = self.track(event.incident)
+        if track is not None:
+            track.verified = True
+            track.satisfaction = event.satisfaction
+
+    def _on_rated(self, event: SatisfactionRated) -> None:
+        track = self.track(event.incident)
+        if track is not None:
+            track.ratings.append(event.score)
+
+    def _on_joined(self, event: RepeatReportJoined) -> None:
+        # A repeat report is resolved and closed with the incident it joined, never on its own: its
+        # track leaves memory (taken back by ``track`` if a replayed event ever reaches it).
+        track = self.incidents.pop(event.report, None)
+        if track is not None:
+            self.dormant.put(event.report, track.dump())
 
     # ------------------------------------------------------------ checkpoints
 

@@ -34,6 +34,11 @@ class TaskBooking(Booking):
         elif isinstance(event, TaskOverdue):
             self._task_missed(event)
 
+    @staticmethod
+    def books_task(kind: type[Event]) -> bool:
+        """True if ``on_task`` books anything for an event of class ``kind``."""
+        return issubclass(kind, (TaskAssigned, TaskCompleted, TaskOverdue))
+
     def _task_done(self, event: TaskCompleted) -> None:
         key = task_part(event.task, event.actor)
         if key in self.tasks_done:

@@ -43,6 +43,8 @@ class Claims:
 
     def __init__(self) -> None:
         self.by_activity: dict[tuple[str, str], list[Claim]] = {}
+        #: claims added so far (``prune`` only forgets: no claim a check found none of came since)
+        self.added = 0
         #: (moment it can go as a ``utc_key``, member, activity, event id) of each claim kept: a heap
         self._expiry: list[tuple[timedelta, str, str, str]] = []
 
@@ -56,6 +58,7 @@ class Claims:
         ]
         kept.append(claim)
         self.by_activity[key] = kept
+        self.added += 1
         heapq.heappush(self._expiry, (max(utc_key(claim.end), day_end), member, activity, claim.event_id))
 
     def prune(self, until: timedelta) -> None:
