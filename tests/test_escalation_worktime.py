@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gridcore_escalation import worktime
 from gridcore_escalation.policy import Calendar, Span
 from gridcore_escalation.worktime import add, elapsed
 
@@ -93,3 +94,19 @@ def test_the_deadline_is_exactly_the_span_of_working_time_later(
     deadline = add(span, start, used, CAL, TZ)
     assert deadline is not None and deadline >= start
     assert elapsed(True, start, deadline, CAL, TZ) == span.amount - used
+
+
+def test_the_working_windows_kept_follow_the_days_searched_not_the_years() -> None:
+    """A calendar's windows of days long before the day searched from now are dropped (``KEPT_BEHIND``),
+    and worked out again, the same, if an older clock asks for them."""
+    cal = Calendar(start=time(9), end=time(17))
+    span = Span(timedelta(hours=20), working=True)
+    first = at(2020, 1, 6, 10)
+    answers = [add(span, first + timedelta(days=day), timedelta(0), cal, TZ) for day in range(0, 3000, 7)]
+    kept = worktime._DAYS[(id(cal), TZ)].windows
+    today = (first + timedelta(days=2996)).date().toordinal()
+    assert min(kept) >= today - 2 * worktime.KEPT_BEHIND and len(kept) <= 2 * worktime.KEPT_BEHIND + 10
+    again = [add(span, first + timedelta(days=day), timedelta(0), cal, TZ) for day in range(2996, -1, -7)]
+    assert again == answers[::-1]
+    fresh = Calendar(start=time(9), end=time(17))  # (an equal calendar of its own: every window worked out anew)
+    assert [add(span, first + timedelta(days=day), timedelta(0), fresh, TZ) for day in range(0, 3000, 7)] == answers

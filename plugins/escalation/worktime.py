@@ -16,23 +16,54 @@ from .policy import Calendar, Span
 #: working day in ten years has no deadline at all).
 HORIZON_DAYS = 3660
 
-#: (calendar's id, zone) -> the calendar (held, so the id stays its own) and its working
-#: window (UTC start, UTC end; None: no working hours) by local day (``date.toordinal``):
-#: a deadline is worked out again on many events of a case, over the same days.
-_DAYS: dict[tuple[int, tzinfo], tuple[Calendar, dict[int, tuple[datetime, datetime] | None]]] = {}
+#: Days of working windows kept before the day a search starts from: once a search starts more than twice
+#: this after the earliest day kept, the windows of the days more than this before it are dropped (worked
+#: out again, the same, if an older clock asks for them).  The windows kept follow the days searched now
+#: (the cases still open), not the years of the log: at most about ``2 * KEPT_BEHIND`` days before the
+#: day a search starts from and the days ahead that searches reached (``HORIZON_DAYS`` at most).
+KEPT_BEHIND = 366
+
+
+class _Days:
+    """The working windows of one calendar in one zone worked out so far, by local day (``date.toordinal``),
+    with the earliest day a search started from since the older ones were dropped."""
+
+    __slots__ = ("cal", "floor", "windows")
+
+    def __init__(self, cal: Calendar, floor: int) -> None:
+        #: the calendar (held, so that its id stays its own)
+        self.cal = cal
+        self.floor = floor
+        self.windows: dict[int, tuple[datetime, datetime] | None] = {}
+
+    def since(self, first: int) -> dict[int, tuple[datetime, datetime] | None]:
+        """The windows, for a search starting from day ``first`` (older days dropped: ``KEPT_BEHIND``)."""
+        if first < self.floor:
+            self.floor = first
+        elif first - self.floor > 2 * KEPT_BEHIND:
+            cut = self.floor = first - KEPT_BEHIND
+            windows = self.windows
+            for ordinal in [ordinal for ordinal in windows if ordinal < cut]:
+                del windows[ordinal]
+        return self.windows
+
+
+#: (calendar's id, zone) -> the working windows of the calendar (held, so the id stays its own) by
+#: local day: a deadline is worked out again on many events of a case, over the same days.
+_DAYS: dict[tuple[int, tzinfo], _Days] = {}
 #: Calendars kept (a process judging under many rulesets starts afresh past this).
 _CALENDARS = 64
 
 
-def _days(cal: Calendar, tz: ZoneInfo) -> dict[int, tuple[datetime, datetime] | None]:
-    """The working windows of ``cal`` in ``tz`` worked out so far, by local day."""
+def _days(cal: Calendar, tz: ZoneInfo, first: int) -> dict[int, tuple[datetime, datetime] | None]:
+    """The working windows of ``cal`` in ``tz`` worked out so far, by local day, for a search from ``first``."""
     key = (id(cal), tz)
     found = _DAYS.get(key)
-    if found is None or found[0] is not cal:
+    if found is None or found.cal is not cal:
         if len(_DAYS) >= _CALENDARS:
             _DAYS.clear()
-        found = _DAYS[key] = (cal, {})
-    return found[1]
+        found = _DAYS[key] = _Days(cal, first)
+    return found.since(first)
 
 
 def _window(cal: Calendar, tz: ZoneInfo, ordinal: int) -> tuple[datetime, datetime] | None:
@@ -48,8 +79,8 @@ def _window(cal: Calendar, tz: ZoneInfo, ordinal: int) -> tuple[datetime, dateti
 
 def _windows(cal: Calendar, tz: ZoneInfo, since: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Working windows (UTC start, UTC end) from the local day of ``since`` on."""
-    days = _days(cal, tz)
     first = since.astimezone(tz).date().toordinal()
+    days = _days(cal, tz, first)
     for ordinal in range(first, first + HORIZON_DAYS):
         if ordinal in days:
             window = days[ordinal]
