@@ -257,6 +257,8 @@ def test_settled_tasks_leave_the_state_and_are_read_back_equal(make: Callable[..
     assert [(e.task, e.member) for e in overdue] == [("t3", "police1"), ("t3", "worker1")]
     again.record(done("police1", START + 24 * DAY, task="t3"))  # a late part still counts
     again.record(done("police1", START + 25 * DAY))  # ... on a settled task too: taken out and written again
+    decoded = again.state("tasks")._decoded  # (t1 was judged on its decoded entry, now superseded: not kept)
+    assert all(again.state("tasks").archive.names.locate(task.id) == where for where, task in decoded.items())
     assert gridcore_tasks.progress(again, "t3").counts["late"] == 1
     assert gridcore_tasks.progress(again, "t1").counts == {**dict.fromkeys(("done", "late", "overdue", "open",
                                                                              "cancelled"), 0), "done": 1, "late": 1}

@@ -112,6 +112,9 @@ class TasksState:
             task = checkpoint.load_task(found[1]["task"])  # (a copy of its own: readers may hold others)
             if _change(task, event):
                 self._settle(task)  # written again: a settled task stays settled
+                # the entry is superseded: no read asks for it again, so its decoded task (the event was
+                # judged on it just before) is not kept until it is the least recently read of ``DECODED``
+                self._decoded.pop(found[0], None)
 
     def _settle(self, task: Task) -> None:
         """``task`` is settled: archive it (again, if it was), and forget it."""
