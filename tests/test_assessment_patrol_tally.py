@@ -14,7 +14,7 @@ reads).
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -179,6 +179,12 @@ def test_a_day_restored_from_a_checkpoint_takes_more_participants(tmp_path: Path
         assert engine.state("assessment").gridcore_save_state() == saved
 
 
+def kept_on(state: object, day: date) -> object:
+    """Who took part on ``day`` as the state keeps it (in memory, or in a sealed month read back)."""
+    found = state.kept_days("participants", day, day + timedelta(days=1))  # type: ignore[attr-defined]
+    return found[0][1] if found else None
+
+
 def test_a_day_over_keeps_its_participants_as_a_list_and_takes_a_late_one(tmp_path: Path) -> None:
     """A live engine's past days hold the sorted list a checkpoint saves (a set takes up to ten times the memory);
     a late activity on such a day makes it a set again and counts, as the log does."""
@@ -190,20 +196,66 @@ def test_a_day_over_keeps_its_participants_as_a_list_and_takes_a_late_one(tmp_pa
                      effective=datetime(2024, 1, 1, tzinfo=CST), clock=FixedClock(CLOCK), plugins=plugins()) as engine:
         assert not engine.record_many(events).refused
         state = engine.state("assessment")
+        # (the days of a month before the latest event's are sealed in the store: read back)
+        assert days[0].month < days[-1].month and days[0].replace(day=1) in state.sealed
+        assert all(day.month == days[-1].month for day in state.participants)
         for day in days[:-1]:
-            assert isinstance(state.participants[day], list)
-            assert state.participants[day] == sorted({e.participant for e in activities
-                                                      if e.time.astimezone(CST).date() == day})
+            assert isinstance(kept_on(state, day), list)
+            assert kept_on(state, day) == sorted({e.participant for e in activities
+                                                  if e.time.astimezone(CST).date() == day})
         day = days[0]
         first = min((e for e in activities if e.time.astimezone(CST).date() == day), key=lambda e: e.time)
-        newcomer = min({e.participant for e in activities} - set(state.participants[day]))
+        newcomer = min({e.participant for e in activities} - set(kept_on(state, day)))
         assert not engine.record_many([attrs.evolve(first, id="late-one", time=first.time + timedelta(minutes=1),
                                                     actor=newcomer, member=None)]).refused
         state = engine.state("assessment")
-        assert newcomer in state.participants[day]
+        assert newcomer in kept_on(state, day)
         span = parse_period(day.isoformat(), CST)
         assert participants(engine, span.start, span.end, from_state=True) == \
             participants(engine, span.start, span.end, from_state=False)
         saved = state.gridcore_save_state()
         engine.rebuild()
         assert engine.state("assessment").gridcore_save_state() == saved
+
+
+def test_a_sealed_month_is_read_back_checked_against_its_key(tmp_path: Path) -> None:
+    """The months before the latest event's are in the store's ``assessment.days``, one document a month
+    under the SHA-256 of its text; one that was altered is a ``StoreError`` saying to rebuild, not a count."""
+    from gridcore.errors import StoreError
+
+    url = str(tmp_path / "store")
+    with Engine.open(store=url, community=community(), ruleset=RULES, effective=datetime(2024, 1, 1, tzinfo=CST),
+                     clock=FixedClock(CLOCK), plugins=plugins()) as engine:
+        engine.checkpoint_min = 1
+        assert not engine.record_many([*day_of_events(3), *at_night()]).refused
+        march = engine.state("assessment").sealed[date(2025, 3, 1)]
+        assert march.text is None  # (stored with the next batch, or by the checkpoint)
+        assert sorted(key for key, _ in engine.store.items("assessment.days")) == [march.key]
+    span = parse_period("2025-03", CST)
+    with Engine.open(store=url, clock=FixedClock(CLOCK), plugins=plugins()) as engine:
+        assert participants(engine, span.start, span.end, from_state=True) == \
+            participants(engine, span.start, span.end, from_state=False) != set()
+        engine.store.put("assessment.days", march.key, {"format": 1, "patrols": {}, "participants": {}})
+    with Engine.open(store=url, clock=FixedClock(CLOCK), plugins=plugins()) as engine, \
+            pytest.raises(StoreError, match="does not match its key"):
+        logindex.participants(engine, span.start, span.end)
+
+
+def test_an_old_event_on_a_sealed_month_seals_it_again_with_the_event(tmp_path: Path) -> None:
+    """An event of a day of a sealed month given to the state (only a replay of old events could bring one):
+    the month is read back, counts it, and is sealed again (a new document), as if it had come in order."""
+    events = day_of_events(4)
+    activities = [e for e in events if e.kind == "activity_recorded"]
+    with Engine.open(store=str(tmp_path / "store"), community=community(), ruleset=RULES,
+                     effective=datetime(2024, 1, 1, tzinfo=CST), clock=FixedClock(CLOCK), plugins=plugins()) as engine:
+        assert not engine.record_many(events).refused
+        state = engine.state("assessment")
+        first = min(activities, key=lambda e: e.time)
+        day = first.time.astimezone(CST).date()
+        before = state.sealed[day.replace(day=1)]
+        newcomer = min({e.participant for e in activities} - set(kept_on(state, day)))
+        state.gridcore_on_event(attrs.evolve(first, id="old-one", actor=newcomer, member=None))
+        again = state.sealed[day.replace(day=1)]
+        assert again.key != before.key and again.text is not None  # (stored with the next batch)
+        assert not any(found.month == day.month for found in state.participants)
+        assert newcomer in kept_on(state, day)

@@ -120,6 +120,10 @@ def _days(engine: Engine, kept: str, start: datetime, end: datetime) -> list[tup
     kept_from = getattr(state, "kept_from", None)
     if kept_from is not None and first < kept_from:
         return None  # days the state no longer keeps (``state.KEPT_DAYS``)
+    kept_days = getattr(state, "kept_days", None)
+    if kept_days is not None:  # (the days of the months sealed in the store read back)
+        found: list[tuple[date, Any]] = kept_days(kept, first, last)
+        return found
     out: list[tuple[date, Any]] = []
     day = first
     while day < last:

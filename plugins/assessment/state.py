@@ -9,20 +9,31 @@ part in activities each day (so patrol coverage and participation read no
 events: ``logindex.patrol_tally``, ``logindex.participants``), the residents
 registered now (so the current period's participation and registration
 completeness read no registrations: ``logindex.population``) and a cache of
-log slices the metrics read.  It answers
+log slices the metrics read.  Only the days of the latest event's month are
+kept in memory: when a later month begins, each earlier month's patrols and
+participants are *sealed* into one document of the store's ``assessment.days``
+collection, under the SHA-256 of its text (``gridcore.parts``), written with
+the engine's next batch of events (``gridcore_on_flush``) or at the next
+checkpoint, and the state keeps only its key (read back, checked against it,
+when a period reaches one of its days: ``kept_days``).  It answers
 explanations (``assessment:<period>:<node>``) and the outcomes a what-if
 compares.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, OrderedDict
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from attrs import define
+
 from gridcore import hookimpl
+from gridcore.errors import StoreError
 from gridcore.events import ActivityRecorded, ResidentMoved, ResidentRegistered
 from gridcore.explain import Explanation, Outcome, OutcomeKind
+from gridcore.parts import part_text, part_writer, read_part, stored_part, text_key
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -43,6 +54,24 @@ _INCIDENT_KINDS = frozenset({"incident_reported", "repeat_report_joined", "incid
 KEPT_DAYS = 500
 #: (``_forget_old_days`` steps from the first day kept to the cut a day at a time)
 _ONE_DAY = timedelta(days=1)
+#: The store collection holding the sealed months of patrols and participants.
+COLLECTION = "assessment.days"
+#: The shape of a sealed month's document.
+MONTH_FORMAT = 1
+#: Sealed months kept decoded after a read (the least recently read go first): a quarter's reads.
+CACHED_MONTHS = 3
+
+
+@define(eq=False)
+class Month:
+    """A sealed month of patrols and participants: its key, the first and last day it holds, and its
+    text while it is not yet in the store."""
+
+    key: str
+    first: date
+    last: date
+    text: str | None = None
+
 
 # What the assessment plugin reports to a what-if comparison.
 STARS = OutcomeKind("stars", "Grids that gain or lose stars", "stars")
@@ -58,9 +87,9 @@ class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
 
     #: the shape of the document ``gridcore_save_state`` gives
-    STATE_VERSION = 7  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
+    STATE_VERSION = 8  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
     # 4: patrols per day and node; 5: participants per day; 6: only the last KEPT_DAYS days of them;
-    # 7: the registered residents
+    # 7: the registered residents; 8: the months before the latest event's sealed in the store
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -83,6 +112,11 @@ class AssessmentState:
         #: registered residents now: person -> (node, name), as ``logindex.population`` reads the log
         #: (a registration sets both, a move of someone registered the node)
         self.registered: dict[str, tuple[str, str]] = {}
+        #: the months before the latest event's month (by their first day), sealed: their days are in the
+        #: store, not in ``patrols`` and ``participants`` (``kept_days`` reads them)
+        self.sealed: dict[date, Month] = {}
+        #: sealed months read back, by key: (patrols, participants) per day (``CACHED_MONTHS``)
+        self._months: OrderedDict[str, tuple[dict[date, Counter[str]], dict[date, list[str]]]] = OrderedDict()
         #: the first day whose patrols and participants are all kept (None: every day since the first event)
         self.kept_from: date | None = None
         self._last_day: date | None = None  # the local day of ``last`` when old days were last dropped
@@ -104,25 +138,32 @@ class AssessmentState:
             if day != self._last_day:
                 self._day_over(self._last_day)
                 self._forget_old_days(day)
+                self._seal_months_before(day)
         kind = event.kind
         if kind == "patrol_logged":
             if day is None:
                 day = self._local_day(when)
             if self.kept_from is not None and day < self.kept_from:
                 return  # before the days kept (only a replay of old events could bring one)
+            sealed = self._take_out(day)
             counts = self.patrols.get(day)
             if counts is None:
                 counts = self.patrols[day] = Counter()
             counts[event.node] += 1
+            if sealed is not None:
+                self._seal(sealed)
         elif kind == "activity_recorded" and isinstance(event, ActivityRecorded):
             if day is None:
                 day = self._local_day(when)
             if self.kept_from is not None and day < self.kept_from:
                 return
+            sealed = self._take_out(day)
             people = self.participants.get(day)
             if not isinstance(people, set):
                 people = self.participants[day] = set(people or ())
             people.add(event.participant)
+            if sealed is not None:
+                self._seal(sealed)
         elif kind in _INCIDENT_KINDS:
             self._incident_step(event, kind)
         elif isinstance(event, ResidentRegistered):
@@ -166,7 +207,7 @@ class AssessmentState:
             # so the days held are not looked at until 500 days after it)
             if self.first is None or self.first.astimezone(self.engine.community.tz).date() >= cut:
                 return  # nothing to drop yet: every day since the first event is still kept
-            if min([*self.patrols, *self.participants], default=cut) >= cut:
+            if min([*self.patrols, *self.participants, *(m.first for m in self.sealed.values())], default=cut) >= cut:
                 return
         elif (cut - kept_from).days <= len(self.patrols) + len(self.participants):
             # No day before ``kept_from`` is held (those before it were dropped, and none is added):
@@ -176,12 +217,122 @@ class AssessmentState:
                 self.patrols.pop(day, None)
                 self.participants.pop(day, None)
                 day += _ONE_DAY
+            self._drop_sealed_before(cut)
             self.kept_from = cut
             return
         for per_day in (self.patrols, self.participants):
             for day in [day for day in per_day if day < cut]:
                 del per_day[day]
+        self._drop_sealed_before(cut)
         self.kept_from = cut
+
+    def _drop_sealed_before(self, cut: date) -> None:
+        """Forget the sealed months whose every day is before ``cut`` (a month partly before it is kept
+        whole: its older days are not read)."""
+        if self.sealed and min(found.last for found in self.sealed.values()) < cut:
+            for month in [month for month, found in self.sealed.items() if found.last < cut]:
+                del self.sealed[month]
+
+    # ------------------------------------------------------------ sealed months
+
+    def _seal_months_before(self, today: date) -> None:
+        """Seal the days kept in memory of the months before ``today``'s (a new latest day)."""
+        start = today.replace(day=1)
+        months = {day.replace(day=1) for per_day in (self.patrols, self.participants) for day in per_day
+                  if day < start}
+        for month in sorted(months):
+            self._seal(month)
+
+    def _seal(self, month: date) -> None:
+        """Seal the days kept in memory of ``month`` (its first day) into a document, and drop them."""
+        end = (month + timedelta(days=32)).replace(day=1)
+        patrols = {day: counts for day, counts in self.patrols.items() if month <= day < end}
+        people = {day: found for day, found in self.participants.items() if month <= day < end}
+        days = [*patrols, *people]
+        if not days:
+            return
+        doc = {"format": MONTH_FORMAT,
+               "patrols": {day.isoformat(): sorted(counts.items()) for day, counts in sorted(patrols.items())},
+               "participants": {day.isoformat(): sorted(found) for day, found in sorted(people.items())}}
+        text = part_text(doc)
+        self.sealed[month] = Month(text_key(text), min(days), max(days), text)
+        for day in patrols:
+            del self.patrols[day]
+        for day in people:
+            del self.participants[day]
+
+    def _take_out(self, day: date) -> date | None:
+        """For an event of a day of a month before the latest event's (which only a replay of old events
+        could bring): the month, to seal again after the event, with its days back in memory if it was
+        sealed; else None."""
+        latest = self._last_day
+        if latest is None or day >= latest.replace(day=1):
+            return None
+        month = day.replace(day=1)
+        found = self.sealed.pop(month, None)
+        if found is None:
+            return month
+        patrols, people = self._month(found)
+        self.patrols.update((d, Counter(counts)) for d, counts in patrols.items())
+        self.participants.update((d, list(found)) for d, found in people.items())
+        return month
+
+    def _month(self, month: Month) -> tuple[dict[date, Counter[str]], dict[date, list[str]]]:
+        """A sealed month's patrols and participants per day, read back (from the store unless kept)."""
+        kept = self._months.get(month.key)
+        if kept is not None:
+            self._months.move_to_end(month.key)
+            return kept
+        if month.text is not None:
+            doc = json.loads(month.text)
+        else:
+            doc = read_part(lambda key: stored_part(self.engine.store, COLLECTION, key), month.key,
+                            collection=COLLECTION, what="assessment's days")
+        if doc.get("format") != MONTH_FORMAT:
+            raise StoreError(f"the assessment's days {month.key} in the store's {COLLECTION!r} collection are "
+                             f"of format {doc.get('format')!r}, expected {MONTH_FORMAT}; rebuild the state "
+                             "(gridcore rebuild)")
+        kept = ({date.fromisoformat(day): Counter(dict(counts)) for day, counts in doc["patrols"].items()},
+                {date.fromisoformat(day): list(found) for day, found in doc["participants"].items()})
+        self._months[month.key] = kept
+        while len(self._months) > CACHED_MONTHS:
+            self._months.popitem(last=False)
+        return kept
+
+    def kept_days(self, kept: str, first: date, last: date) -> list[tuple[date, Any]]:
+        """What the state keeps per local day under ``kept`` (``patrols``, ``participants``) for each day
+        in ``[first, last)`` that has any, in memory or in a sealed month (read back)."""
+        per_day = getattr(self, kept)
+        index = 0 if kept == "patrols" else 1
+        out: list[tuple[date, Any]] = []
+        day = first
+        while day < last:
+            found = per_day.get(day)
+            if found is None and self.sealed:
+                month = self.sealed.get(day.replace(day=1))
+                if month is not None:
+                    found = self._month(month)[index].get(day)
+            if found is not None:
+                out.append((day, found))
+            day += timedelta(days=1)
+        return out
+
+    def _store_sealed(self, engine: Engine) -> None:
+        """Write the sealed months not yet in the store, and keep only their keys."""
+        waiting = [month for month in self.sealed.values() if month.text is not None]
+        if not waiting or engine.read_only:
+            return
+        write = part_writer(engine.store, COLLECTION)
+        for month in waiting:
+            assert month.text is not None
+            text = month.text
+            write(month.key, text, lambda text=text: json.loads(text))
+            month.text = None
+
+    @hookimpl
+    def gridcore_on_flush(self, engine: Engine) -> None:
+        """The sealed months stored with the engine's next batch, not held until the checkpoint."""
+        self._store_sealed(engine)
 
     def _incident_step(self, event: Any, kind: str) -> None:
         ident = event.incident
@@ -206,14 +357,18 @@ class AssessmentState:
 
     @hookimpl
     def gridcore_save_state(self) -> dict[str, Any]:
-        """The span of events seen, the incidents not resolved, the patrols and participants per day,
-        the registered residents, for checkpoints (the metrics' cache is rebuilt when needed)."""
+        """The span of events seen, the incidents not resolved, the patrols and participants per day of
+        the latest event's month and the keys of the months sealed before it (stored first), the
+        registered residents, for checkpoints (the metrics' cache is rebuilt when needed)."""
+        self._store_sealed(self.engine)
         return {"first": _iso(self.first), "last": _iso(self.last),
                 "unresolved": [[k, n, s] for k, (n, s) in sorted(self.unresolved.items())],
                 "resolved": [[k, n, s] for k, (n, s) in sorted(self.resolved.items())],
                 "patrols": {day.isoformat(): sorted(counts.items()) for day, counts in sorted(self.patrols.items())},
                 "participants": {day.isoformat(): sorted(people)
                                  for day, people in sorted(self.participants.items())},
+                "sealed": [[month.isoformat(), found.key, found.first.isoformat(), found.last.isoformat()]
+                           for month, found in sorted(self.sealed.items())],
                 "kept_from": None if self.kept_from is None else self.kept_from.isoformat(),
                 # (in the order of their first registration, as the log gives them)
                 "registered": [[p, n, name] for p, (n, name) in self.registered.items()]}
@@ -229,6 +384,9 @@ class AssessmentState:
         # (a checkpoint is JSON: its names are text, its counts whole numbers, its people unique and sorted)
         self.patrols = {date.fromisoformat(day): Counter(dict(counts)) for day, counts in document["patrols"].items()}
         self.participants = {date.fromisoformat(day): list(people) for day, people in document["participants"].items()}
+        self.sealed = {date.fromisoformat(month): Month(str(key), date.fromisoformat(first), date.fromisoformat(last))
+                       for month, key, first, last in document["sealed"]}
+        self._months.clear()
         kept_from = document["kept_from"]
         self.kept_from = None if kept_from is None else date.fromisoformat(kept_from)
         self.registered = {str(p): (str(n), str(name)) for p, n, name in document["registered"]}
