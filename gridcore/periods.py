@@ -245,7 +245,14 @@ def _label(kind: str, day: date) -> str:
     return f"{day.year}"
 
 
-@functools.lru_cache(maxsize=4096)
+#: Days shifted kept (the least recently asked for go first): events ask about the days around the latest
+#: event's (a credit's expiry, a period's end), about one new day a day, so the cache held one entry per
+#: day of the log up to its bound (2,152 entries, 0.43 MiB, at 1M events of Yinquan's fixed population:
+#: 5.6 years); 1,024 days, about 0.2 MiB, hold the days still asked about.
+SHIFTED_DAYS = 1024
+
+
+@functools.lru_cache(maxsize=SHIFTED_DAYS)
 def _shift_months(day: date, months: int) -> date:
     """``day`` moved by ``months`` calendar months, clamped to the month's last day."""
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
