@@ -55,7 +55,7 @@ from gridcore.periods import KINDS
 from .accounts import Accounts
 from .caps import CapCount
 from .history import COLLECTION, History
-from .ledger import NEVER, NEVER_KEY, Account, Lot, _span_start, key_time, utc_key
+from .ledger import NEVER, NEVER_KEY, Account, Lot, _in_expiry_order, _span_start, key_time, utc_key
 from .sealed import (
     DORMANT,
     DORMANT_WHAT,
@@ -619,8 +619,14 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
                          ) from exc
     account.lots = lots
     account.opened, account.fresh = opened, fresh
-    account.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in lots if lot.expires is not None]
-    heapq.heapify(account.expiring)
+    # (the lots' expiries mostly never fall along them, every credit under one expiry rule: then the first lot
+    # expires first and no heap is made, as ``Account.unpack`` would drop it at once; restored times compare
+    # slowly, each with a time zone object of its own)
+    if _in_expiry_order(lots):
+        account.expiring = None
+    else:
+        account.expiring = [(lot.expires, lot.time, lot.entry_id, lot) for lot in lots if lot.expires is not None]
+        heapq.heapify(account.expiring)
     account.active = active
     account.prune_at = 2 * len(active) + 64
     account.packed = None
