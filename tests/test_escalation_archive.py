@@ -157,6 +157,8 @@ def test_closed_incidents_still_refuse_and_take_late_ratings(store: str, small_p
         with pytest.raises(EventRefused) as refused:
             engine.record(act(SatisfactionRated, "I1", hours(102), "张伟", score=1))
         assert refused.value.reasons == ["张伟 already rated incident I1 (已评价过此事件)"]
+        # (the closed incidents judged were decoded, and none of them is kept for reads: only the last)
+        assert not engine.state("escalation")._decoded
         live = reads(engine)
     with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment")), read_only=True) as engine:
         assert reads(engine) == live

@@ -391,6 +391,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         state.archive = Archive.restore(document["closed"], state.load_part, state.load_names,
                                         state.load_many_names, state.load_parts)
         state._decoded.clear()
+        state._judged = None
     except (KeyError, TypeError, IndexError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc
     state.due = {}
