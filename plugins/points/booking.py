@@ -37,9 +37,10 @@ class Booking(Deductions):
         super().__init__(engine)
         #: the kinds of span some streak of a ruleset in force is over (None: to be worked out)
         self._streak_spans: frozenset[str] | None = None
-        #: per policy (by its id), with the policy and the community: ``Tilted`` by (roles, node), and
+        #: per policy (by its id), with the policy and the community: ``Tilted`` by (roster member or
+        #: roles, node), and
         #: the one ``Tilted`` of each pair of tilts (by the tilts' ids and the level shown)
-        self._tilts: dict[int, tuple[PointsPolicy, object, dict[tuple[tuple[str, ...], str], Tilted],
+        self._tilts: dict[int, tuple[PointsPolicy, object, dict[tuple[str | tuple[str, ...], str], Tilted],
                                      dict[tuple[int, int, str], Tilted]]] = {}
         #: when credits of a recent moment expire, by (moment, its tzinfo, its fold, months): ``_expires``
         self._expiries: dict[tuple[datetime, Any, int, int], datetime] = {}
@@ -343,28 +344,29 @@ class Booking(Deductions):
 
     def _tilted(self, policy: PointsPolicy, member: str, node: str) -> Tilted:
         """The tilts of ``policy`` for ``member``'s roles at ``node`` (``Tilted``), worked out once per
-        (policy, roles, node) of one community; one object per pair of tilts that apply."""
+        (policy, member or roles, node) of one community; one object per pair of tilts that apply."""
         if not policy.tilts:
             return UNTILTED
         community = self.engine.community
         known = self._tilts.get(id(policy))
         if known is None or known[0] is not policy or known[1] is not community:
             known = self._tilts[id(policy)] = (policy, community, {}, {})
-        roles = self._roles_key(member)
+        # (a roster member's roles are the community's: by the member; anyone else's by their roles)
+        key = (member, node) if member in community.members else (_RESIDENT if member in self.homes else (), node)
         by_place = known[2]
-        found = by_place.get((roles, node))
+        found = by_place.get(key)
         if found is None:
             if len(by_place) > 65536:
                 by_place.clear()
-            role = policy.role_tilt(roles)
+            role = policy.role_tilt(self._roles_key(member))
             level = self.node_record(node).level
             by_level = policy.level_tilt(level, community.level_names.get(level, level))
             # (the policy keeps its tilts: their ids are not reused while it is here)
-            key = (id(role), id(by_level), level if by_level is not None else "")
-            found = known[3].get(key)
+            pair = (id(role), id(by_level), level if by_level is not None else "")
+            found = known[3].get(pair)
             if found is None:
-                found = known[3][key] = Tilted(role, level, by_level)
-            by_place[(roles, node)] = found
+                found = known[3][pair] = Tilted(role, level, by_level)
+            by_place[key] = found
         return found
 
     def _roles_key(self, member: str) -> tuple[str, ...]:
