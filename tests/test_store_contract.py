@@ -924,3 +924,22 @@ def test_orders_after_gives_what_events_after_gives_without_the_documents(stores
         assert all(when.utcoffset() == timedelta(0) for _, when, _ in got)
     assert [p for p, _, _ in store.orders_after(1198)] == [1199, 1200, 1201]  # type: ignore[attr-defined]
     store.close()
+
+
+def test_events_of_several_kinds_across_pages(stores: StoreFactory) -> None:
+    """Several kinds over more than a page of an SQL store's query (SQLite reads each kind in its index's order
+    and merges them): the canonical order of those kinds, with bounds in time, a kind named twice read once."""
+    store = stores.open()
+    kinds = ("patrol_logged", "incident_reported", "activity_recorded")
+    docs = [event(n, kind=kinds[n * 7 % 3], hours=(n * 37) % 4500 / 3) for n in range(4500)]
+    random.Random(3).shuffle(docs)
+    store.append(docs[:2500])
+    store.append(docs[2500:])
+    wanted = ["incident_reported", "activity_recorded", "incident_reported"]
+    assert ids(store.events(kinds=wanted)) == canonical([d for d in docs if d["kind"] in wanted])
+    since, until = BASE + timedelta(hours=100), BASE + timedelta(hours=1200)
+    assert ids(store.events(kinds=wanted, since=since, until=until)) == canonical(
+        [d for d in docs if d["kind"] in wanted and since <= datetime.fromisoformat(d["time"]) < until])
+    assert ids(store.events(kinds=["patrol_logged", "patrol_logged"])) == canonical(
+        [d for d in docs if d["kind"] == "patrol_logged"])
+    store.close()

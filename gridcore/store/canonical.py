@@ -9,6 +9,7 @@ is the byte order of their UTF-8 text.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -376,6 +377,19 @@ def keyset_pages(
     open while the caller works, and events appended meanwhile that sort
     after the current position are still seen.
     """
+    for row in keyset_rows(fetch, where, params, mark=mark, doc_column=doc_column):
+        yield from_json(row[2])
+
+
+def keyset_rows(
+    fetch: Callable[[str, list[Any]], Sequence[Sequence[Any]]],
+    where: Sequence[str],
+    params: Sequence[Any],
+    *,
+    mark: str,
+    doc_column: str = "doc",
+) -> Iterator[Sequence[Any]]:
+    """The rows ``(time_utc, id, document text)`` ``keyset_pages`` reads, not decoded."""
     after: tuple[Any, str] | None = None
     while True:
         clauses = list(where)
@@ -388,11 +402,38 @@ def keyset_pages(
             query += " WHERE " + " AND ".join(clauses)
         query += f" ORDER BY time_utc, id LIMIT {PAGE}"
         rows = fetch(query, args)
-        for row in rows:
-            yield from_json(row[2])
+        yield from rows
         if len(rows) < PAGE:
             return
         after = (rows[-1][0], rows[-1][1])
+
+
+def kinds_merged(
+    fetch: Callable[[str, list[Any]], Sequence[Sequence[Any]]],
+    where: Sequence[str],
+    params: Sequence[Any],
+    kinds: Sequence[str],
+    *,
+    mark: str,
+    doc_column: str = "doc",
+) -> Iterator[dict[str, Any]]:
+    """``keyset_pages`` of the events of any of several ``kinds``: each kind read in canonical order on its own
+    (its index gives that order) and the kinds merged here.
+
+    One query with ``kind IN (...)`` and ``ORDER BY`` reads every matching
+    event after the page's start, documents and all, into a sort for each page
+    of 2,000 (SQLite's plan: the kind index, then a temporary B-tree for the
+    order), so reading a kind's events over a whole store cost the square of
+    their number: on a 1,150,000-event store, 2.4 s for 190,000 incident events.
+    """
+    streams = [keyset_rows(fetch, [*where, f"kind = {mark}"], [*params, kind], mark=mark, doc_column=doc_column)
+               for kind in dict.fromkeys(kinds)]
+    for row in heapq.merge(*streams, key=_row_order):
+        yield from_json(row[2])
+
+
+def _row_order(row: Sequence[Any]) -> tuple[Any, str]:
+    return row[0], row[1]
 
 
 def position_pages(

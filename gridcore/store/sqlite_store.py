@@ -32,6 +32,7 @@ from .canonical import (
     encoded_events,
     from_json,
     keyset_pages,
+    kinds_merged,
     merged_parts,
     not_an_object,
     position_orders,
@@ -297,9 +298,11 @@ class SQLiteStore:
         if until is not None:
             where.append("time_utc < ?")
             params.append(utc_key(until))
+        if kinds is not None and len(set(kinds)) > 1:
+            return kinds_merged(self._rows, where, params, kinds, mark="?")  # (each kind in its index's order)
         if kinds is not None:
-            where.append(f"kind IN ({', '.join('?' * len(kinds))})" if kinds else "0")
-            params.extend(kinds)
+            where.append("kind = ?" if kinds else "0")
+            params.extend(kinds[:1])
         return self._pages(where, params)
 
     def _pages(self, where: list[str], params: list[Any]) -> Iterator[dict[str, Any]]:
