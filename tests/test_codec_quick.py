@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridcore import EventError
-from gridcore.codec import KIND, EventCodec, _plan, _quick, _read_fields
+from gridcore.codec import KIND, EventCodec, _plan, _quick, _read_fields, read_time
 from gridcore.events import CORE_EVENT_TYPES, Event, HouseholdSplit, PatrolLogged
 from gridcore.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
 from gridcore_escalation.events import INCIDENT_EVENT_TYPES
@@ -393,3 +393,20 @@ def test_a_document_as_to_dict_writes_it_is_read_back_with_itself() -> None:
                                            "node": "g1-u1", "household": "h1", "new_household": "h2", "name": "王",
                                            "residents": ["r1"], KIND: "household_split"}))
     assert codec.read(split)[1] is None  # (a list read as a tuple)
+
+
+def test_read_time_shares_one_zone_per_offset_with_the_events_read() -> None:
+    """``read_time`` (for plugins reading their checkpoints): the value ``fromisoformat`` gives, holding the
+    codec's own ``timezone`` for its offset, the one events read from documents hold (so they compare field
+    by field, not by asking each for its offset)."""
+    texts = ["2025-01-06T09:00:00+08:00", "2026-03-01T23:59:59.500000+08:00", "2025-01-06T01:00:00+00:00",
+             "2025-07-01T12:00:00-05:00"]
+    for text in texts:
+        assert read_time(text) == datetime.fromisoformat(text)
+        assert read_time(text).isoformat() == datetime.fromisoformat(text).isoformat()
+    assert read_time(texts[0]).tzinfo is read_time(texts[1]).tzinfo
+    event = EventCodec().from_dict({"id": "a", "kind": "patrol_logged", "time": "2025-02-03T10:00:00+08:00",
+                                    "actor": "w1", "node": "g1"})
+    assert event.time.tzinfo is read_time(texts[1]).tzinfo
+    with pytest.raises(ValueError):
+        read_time("not a time")

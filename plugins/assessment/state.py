@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import define
 
 from gridcore import hookimpl
+from gridcore.codec import read_time
 from gridcore.errors import StoreError
 from gridcore.events import ActivityRecorded, ResidentMoved, ResidentRegistered
 from gridcore.explain import Explanation, Outcome, OutcomeKind
@@ -377,8 +378,8 @@ class AssessmentState:
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
         """Take back what a checkpoint saved."""
         first, last = document["first"], document["last"]
-        self.first = None if first is None else datetime.fromisoformat(first)
-        self.last = None if last is None else datetime.fromisoformat(last)
+        self.first = None if first is None else read_time(first)
+        self.last = None if last is None else read_time(last)
         self.unresolved = {str(k): (str(n), int(s)) for k, n, s in document["unresolved"]}
         self.resolved = {str(k): (str(n), int(s)) for k, n, s in document["resolved"]}
         # (a checkpoint is JSON: its names are text, its counts whole numbers, its people unique and sorted)

@@ -27,6 +27,7 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from gridcore import Explanation
+from gridcore.codec import read_time
 from gridcore.parts import part_writers
 
 from .archive import COLLECTION, NAMES, Archive
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 _converter = cattrs.Converter(unstruct_collection_overrides={AbstractSet: sorted})
 _converter.register_unstructure_hook(datetime, lambda when: when.isoformat())
-_converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
+_converter.register_structure_hook(datetime, lambda value, _: read_time(value))
 _converter.register_unstructure_hook(timedelta, lambda span: [span.days, span.seconds, span.microseconds])
 _converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0], value[1], value[2]))
 
@@ -242,7 +243,7 @@ class _Quick:
     """
 
     def __init__(self) -> None:
-        self.names: dict[str, Any] = {"__iso": datetime.fromisoformat, "__span": timedelta, "__str": str,
+        self.names: dict[str, Any] = {"__iso": read_time, "__span": timedelta, "__str": str,
                                       "__int": int, "__bool": bool, "__tuple": tuple, "__bad": _bad}
         self.count = 0
 
@@ -381,7 +382,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         state.aliases = {str(k): str(v) for k, v in document["aliases"].items()}
         state.reports_at = defaultdict(list)
         for category, key, times in document["reports_at"]:
-            state.reports_at[(category, key)] = [datetime.fromisoformat(t) for t in times]
+            state.reports_at[(category, key)] = [read_time(t) for t in times]
         state._report_order = None
         state.at_place = defaultdict(list)
         for category, key, ids in document["at_place"]:

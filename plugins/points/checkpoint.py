@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import cattrs
 
+from gridcore.codec import read_time
 from gridcore.errors import GridcoreError, StoreError
 from gridcore.explain import RuleRef
 from gridcore.parts import (
@@ -76,7 +77,7 @@ if TYPE_CHECKING:
 
 _converter = cattrs.Converter()
 _converter.register_unstructure_hook(datetime, lambda when: when.isoformat())
-_converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
+_converter.register_structure_hook(datetime, lambda value, _: read_time(value))
 _converter.register_unstructure_hook(timedelta, lambda span: [span.days, span.seconds, span.microseconds])
 _converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0], value[1], value[2]))
 
@@ -164,7 +165,7 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.claims = Claims()
         for member, activity, claims in document["claims"]:
             state.claims.by_activity[(str(member), str(activity))] = [
-                Claim(str(ident), datetime.fromisoformat(start), datetime.fromisoformat(end), str(day))
+                Claim(str(ident), read_time(start), read_time(end), str(day))
                 for ident, start, end, day in claims]
         state.claims.restored(functools.partial(calendar.end, "day"))
         tracks = [structure(doc, IncidentTrack) for doc in document["incidents"]]
@@ -177,9 +178,9 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.stock_used = {str(k): int(v) for k, v in document["stock_used"].items()}
         state.redeemed_by = _load_counter(document["redeemed_by"], calendar.end)
         state.recognition_spent = _load_counter(document["recognition_spent"], calendar.end)
-        state.last_time = None if document["last_time"] is None else datetime.fromisoformat(document["last_time"])
+        state.last_time = None if document["last_time"] is None else read_time(document["last_time"])
         last = document["last_order"]
-        state.last_order = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
+        state.last_order = None if last is None else (read_time(last[0]), str(last[1]))
         state.uncovered = int(document["uncovered"])
         state.task_kinds = {str(k): str(v) for k, v in document["task_kinds"].items()}
         state.tasks_done = SealedIds.restore(document["tasks_done"], TASKS, TASKS_DONE_WHAT,
@@ -546,9 +547,9 @@ class _AccountLoader:
         for name, value in zip(_TOTALS, totals, strict=True):
             setattr(account, name, int(value))
         account.packed = str(packed)
-        account.packed_due = NEVER if due is None else datetime.fromisoformat(due)
+        account.packed_due = NEVER if due is None else read_time(due)
         account.unpacker = self.unpacker
-        account.advanced_to = None if advanced is None else utc_key(datetime.fromisoformat(advanced))
+        account.advanced_to = None if advanced is None else utc_key(read_time(advanced))
         known, end = self._ends.get, self.end
         earned: dict[str, CapCount] = {}
         for scope, *points in earned_rows:
@@ -584,8 +585,8 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
         base = opened - len(rows)
         fresh = []
         for number, (ident, time, node, amount, expires, rule) in enumerate(rows, base):
-            lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(amount),
-                      None if expires is None else datetime.fromisoformat(expires),
+            lot = Lot(str(ident), read_time(time), str(node), int(amount),
+                      None if expires is None else read_time(expires),
                       None if rule is None else rules[rule])
             lot.number, lot.amount = number, lot.remaining
             fresh.append(lot)
@@ -601,8 +602,8 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
                 index = number // LOT_PART
                 part_rows, part_rules = read[parts[index]]
                 ident, time, node, amount, expires, rule = part_rows[number - index * LOT_PART]
-                lot = Lot(str(ident), datetime.fromisoformat(time), str(node), int(amount),
-                          None if expires is None else datetime.fromisoformat(expires),
+                lot = Lot(str(ident), read_time(time), str(node), int(amount),
+                          None if expires is None else read_time(expires),
                           None if rule is None else part_rules[rule])
                 lot.number, lot.amount = number, lot.remaining
             lot.remaining = remaining

@@ -18,6 +18,8 @@ from typing import Any
 
 from attrs import define, field
 
+from gridcore.codec import read_time
+
 from .facts import IncidentRecord
 from .ledger import utc_key
 
@@ -152,7 +154,7 @@ class IncidentTrack:
         """The track ``dump`` wrote."""
         (ident, reporter, node, reported, category, severity, channel, key_person, resolver, satisfaction,
          ratings, verified) = doc
-        return cls(ident, reporter, node, datetime.fromisoformat(reported), category, severity, channel,
+        return cls(ident, reporter, node, read_time(reported), category, severity, channel,
                    key_person, resolver, satisfaction, list(ratings), verified)
 
 

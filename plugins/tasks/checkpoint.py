@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import cattrs
 
+from gridcore.codec import read_time
 from gridcore.parts import part_writers
 
 from .archive import COLLECTION, NAMES, Archive
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 _converter = cattrs.Converter()
 _converter.register_unstructure_hook(datetime, lambda when: when.isoformat())
-_converter.register_structure_hook(datetime, lambda value, _: datetime.fromisoformat(value))
+_converter.register_structure_hook(datetime, lambda value, _: read_time(value))
 
 
 def dump_task(task: Task) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def restore(state: TasksState, document: dict[str, Any]) -> None:
     """Rebuild ``state`` from a document ``save`` gave; ``ValueError`` if it cannot be read."""
     try:
         state.open = {str(doc["id"]): load_task(doc) for doc in document["tasks"]}
-        state.overdue = {str(ident): datetime.fromisoformat(when) for ident, when in document["overdue"]}
+        state.overdue = {str(ident): read_time(when) for ident, when in document["overdue"]}
         state.archive = Archive.restore(document["settled"], state.load_part, state.load_names, state.load_many_names)
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"unreadable tasks checkpoint: {exc}") from exc
