@@ -67,6 +67,7 @@ from gridcore.parts import (
 )
 
 from .ledger import Entry, Record
+from .sealed import store_waiting
 
 #: The store collection holding sealed parts of the history.
 COLLECTION = "points.ledger"
@@ -269,14 +270,7 @@ class History:
         parts do not wait in memory for the next checkpoint; where they are
         stored changes no part, key or checkpoint document.
         """
-        start = len(self.parts)
-        while start > 0 and self.parts[start - 1].text is not None:
-            start -= 1  # (the parts waiting are the newest: every earlier one was stored with them)
-        for part in self.parts[start:]:
-            assert part.text is not None
-            text = zlib.decompress(part.text).decode()
-            writer(part.key, text, partial(json.loads, text))
-            part.text = None
+        store_waiting(self.parts, writer)
         self._make_chapters(writer)
 
     def _make_chapters(self, writer: Writer | None) -> None:

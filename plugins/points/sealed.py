@@ -231,14 +231,7 @@ class SealedIds:
 
     def store_sealed(self, writer: Writer) -> None:
         """Write the sealed parts not yet stored to ``writer`` and keep only their keys and filters."""
-        start = len(self.parts)
-        while start > 0 and self.parts[start - 1].text is not None:
-            start -= 1  # (the parts waiting are the newest: every earlier one was stored with them)
-        for part in self.parts[start:]:
-            assert part.text is not None
-            text = zlib.decompress(part.text).decode()
-            writer(part.key, text, partial(json.loads, text))
-            part.text = None
+        store_waiting(self.parts, writer)
 
     def save(self, writer: Writer | None) -> dict[str, Any]:
         """The set as part of a checkpoint; sealed parts not yet stored go to ``writer`` first (without one,
@@ -341,3 +334,17 @@ class SealedMap(SealedIds):
         copied.parts = list(self.parts)
         copied.recent = dict(self.recent)
         return copied
+
+
+def store_waiting(parts: list[Any], writer: Writer) -> None:
+    """Write to ``writer`` the sealed parts whose text is still held (each part's ``key`` and its canonical text,
+    kept compressed in ``text``), then let go of that text. They are the newest: every earlier one was stored
+    with them. (The points history's parts and the sealed ids' alike.)"""
+    start = len(parts)
+    while start > 0 and parts[start - 1].text is not None:
+        start -= 1
+    for part in parts[start:]:
+        assert part.text is not None
+        text = zlib.decompress(part.text).decode()
+        writer(part.key, text, partial(json.loads, text))
+        part.text = None
