@@ -9,6 +9,8 @@ shows a note ignored fails if the note were taken on its id alone.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -183,3 +185,33 @@ def test_notes_never_change_a_verdict(tmp_path_factory: pytest.TempPathFactory, 
             results.append((summaries, [e.id for e in engine.events()],
                             api.balance(engine, "res1"), api.balance(engine, "res2")))
     assert results[0] == results[1]
+
+
+def test_an_event_another_process_stored_before_it_makes_it_judged_again(tmp_path: Path) -> None:
+    """The note is checked against the store, not against what this engine has read: a second process (a real
+    one) stores a mediation dated before the refused redemption; offered again, the redemption is judged on
+    the log the store holds and accepted. Taken from the note, it would be refused again."""
+    url = f"sqlite:///{tmp_path / 'd.sqlite'}"
+    replays = Replays()
+    with points_engine(url, replays) as engine:
+        first = engine.record_many([mediation("m0", 0, 3), redeem("rice", 1, "rice"), mediation("m5", 5, 1)])
+        assert [ident for ident, _ in refusals(first)] == ["rice"]
+        other = (
+            "import sys\n"
+            "from datetime import datetime, timedelta, timezone\n"
+            "from gridcore import Engine, FixedClock, get_plugin_manager\n"
+            "from gridcore.events import ActivityRecorded\n"
+            "cst = timezone(timedelta(hours=8))\n"
+            "with Engine.open(store=sys.argv[1], clock=FixedClock(datetime(2025, 2, 15, tzinfo=cst)),\n"
+            "                 plugins=get_plugin_manager(('escalation', 'assessment', 'tasks', 'planning'))) as e:\n"
+            "    s = e.record_many([ActivityRecorded(id='late', time=datetime(2025, 1, 7, 8, tzinfo=cst),\n"
+            "                                        actor='res1', node='u11', activity='mediation', quantity=3)])\n"
+            "    print(s.accepted)\n"
+        )
+        done = subprocess.run([sys.executable, "-c", other, url], capture_output=True, text=True, timeout=300,
+                              check=True)
+        assert done.stdout.split() == ["1"]
+        assert engine.position < engine.store.position()  # this engine has not read it
+        again = engine.record_many([redeem("rice", 1, "rice")])
+        assert again.accepted == 1 and not again.refused
+        assert api.balance(engine, "res1") == 36 + 36 + 12 - 50
