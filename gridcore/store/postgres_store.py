@@ -15,6 +15,15 @@ a reader that asks for the events after position P never misses one committed
 late.  The lock, the insert (the batch given as one JSON array) and ``COMMIT``
 are sent together in pipeline mode, one round trip; a very large batch is
 ``COPY``-ed into a temporary table first.
+
+Documents put with ``put_text``, ``put_many`` and ``merge_parts`` (sealed parts,
+their names, checkpoints, refusal notes: what the engine writes between and
+beside its batches) are committed without waiting for the server to flush its
+log to disk (``synchronous_commit`` off for that transaction alone): the server
+writes its log in order, so such a document is durable once any later write that
+waits has returned (the next batch appended, a ``put``) or ``close`` has; a
+server crash before that loses only the newest of them, never one without what
+was written before it.  Appends and ``put`` wait as before.
 """
 
 from __future__ import annotations
@@ -118,6 +127,9 @@ class PostgresStore:
 
         self.url = redact(url)
         self._closed = True
+        #: True after a document write committed without waiting for the disk (``_NO_WAIT``), until a
+        #: write that waits (an append, ``put``) or ``close`` makes it durable
+        self._unflushed = False
         #: the append under way (``append_soon``) and the thread it runs in
         self._pending: Future[int] | None = None
         self._thread: ThreadPoolExecutor | None = None
@@ -250,8 +262,12 @@ class PostgresStore:
             if len(rows) <= INLINE_ROWS and self._pipelined:
                 batch = _batch_json(rows, texts)
                 if len(batch) <= INLINE_CHARS:
-                    return self._append_inline(batch, expected)
-            return self._append_copied(rows, texts, expected)
+                    added = self._append_inline(batch, expected)
+                    self._unflushed = False  # (its commit waited for the log, and so for what was before it)
+                    return added
+            added = self._append_copied(rows, texts, expected)
+            self._unflushed = False
+            return added
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
 
@@ -365,6 +381,7 @@ class PostgresStore:
             self._conn.execute(_PUT, (collection, key, _jsonb(data)))
         except psycopg.Error as exc:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+        self._unflushed = False
 
     def put_text(self, collection: str, key: str, text: str) -> None:
         """Store (or replace) a plugin-owned document given as its JSON text (a part's canonical text,
@@ -376,12 +393,16 @@ class PostgresStore:
         what = f"document {collection}/{key}"
         checked_text(text, what)
         try:
+            # (one statement, its own transaction: the setting, made for it alone, lets its commit not wait
+            # for the disk: durable with the next write that waits, see the module's docstring)
             cur = self._conn.execute(
-                "INSERT INTO documents SELECT %s, %s, d FROM (SELECT %s::jsonb AS d) AS given "
+                "INSERT INTO documents SELECT %s, %s, d FROM (SELECT %s::jsonb AS d, "
+                "set_config('synchronous_commit', 'off', true)) AS given "
                 "WHERE jsonb_typeof(d) = 'object' "
                 "ON CONFLICT (collection, key) DO UPDATE SET doc = EXCLUDED.doc",
                 (collection, key, text),
             )
+            self._unflushed = True
         except psycopg.errors.DataError as exc:
             raise StoreError(f"{what} cannot be stored: its text is not JSON ({_first_line(exc)}); "
                              "nothing was written") from None
@@ -402,6 +423,8 @@ class PostgresStore:
 
         try:
             with self._conn.transaction(), self._conn.cursor() as cur:
+                cur.execute(_NO_WAIT)
+                self._unflushed = True
                 # One document at a time, each made as it is sent (``executemany`` takes them as they come, in
                 # pipeline mode: no round trip each), a large one as its UTF-8 made a piece at a time and sent
                 # as it is (``document_json``: no text, no second copy); a document that is not JSON refuses
@@ -426,6 +449,8 @@ class PostgresStore:
         for attempt in range(5):
             try:
                 with self._conn.transaction(), self._conn.cursor() as cur:
+                    cur.execute(_NO_WAIT)
+                    self._unflushed = True
                     cur.execute(
                         "INSERT INTO documents (collection, key, doc) "
                         "SELECT %s, given.key, jsonb_build_object('parts', given.value) "
@@ -493,11 +518,25 @@ class PostgresStore:
             return
         try:
             self._settle()
+            if self._unflushed:
+                self._flush_log()
         finally:
             self._closed = True
             if self._thread is not None:
                 self._thread.shutdown()
             self._conn.close()
+
+    def _flush_log(self) -> None:
+        """Wait until the server's log is on disk up to now: a transaction that writes (a row of the store's
+        own table written as it is) commits waiting for the log up to its commit, so for every write before
+        it (those committed without waiting: ``_NO_WAIT``)."""
+        import psycopg
+
+        try:
+            self._conn.execute("UPDATE gridcore_store SET value = value WHERE name = 'version'")
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+        self._unflushed = False
 
     def _check_open(self) -> None:
         if self._closed:
@@ -573,6 +612,11 @@ def _batch_json(rows: list[tuple[str, str, str, Any]], texts: list[str]) -> str:
     return "[" + ",".join(
         f'[{encode(ident)},{encode(kind)},"{key}+00:00",{text}]' for (ident, kind, key, _), text in zip(rows, texts)
     ) + "]"
+
+
+#: Made the first statement of a transaction that writes documents (``put_many``, ``merge_parts``): its commit
+#: does not wait for the server to flush its log to disk (durable with the next write that waits, or ``close``).
+_NO_WAIT = "SET LOCAL synchronous_commit TO off"
 
 
 #: Writes a document given as its JSON (``_jsonb``), in text format (``%t``: the binary format would
