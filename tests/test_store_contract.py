@@ -651,6 +651,23 @@ def test_postgres_compresses_large_documents_with_lz4(postgres_stores: StoreFact
     assert store.get("checkpoints", "big") == big == postgres_stores.open(url).get("points.ledger", "text")
 
 
+def test_postgres_plans_every_statement_for_its_values(postgres_stores: StoreFactory) -> None:
+    """psycopg prepares a statement run five times, and the server would then keep one plan for any values
+    (chosen by those it saw first: a page of a common kind planned as for a rare one read every matching
+    event for each page); the store's connection plans each run for its values.  A statement the server
+    would plan once for all (an id looked up, run six times) shows its value in the plan, not ``$1``."""
+    store = postgres_stores.open()
+    assert isinstance(store, PostgresStore)
+    store.append([event(1)])
+    conn = store._conn
+    conn.execute("PREPARE probe(text) AS SELECT seq FROM events WHERE id = $1")
+    for _ in range(6):
+        conn.execute("EXECUTE probe('e000001')")
+    plan = "\n".join(row[0] for row in conn.execute("EXPLAIN EXECUTE probe('e000001')"))
+    assert "'e000001'" in plan and "$1" not in plan
+    conn.execute("DEALLOCATE probe")
+
+
 def test_positions_page_through_large_logs(stores: StoreFactory) -> None:
     store = stores.open()
     docs = [event(n, hours=n / 7) for n in range(4500)]
