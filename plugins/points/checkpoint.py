@@ -105,7 +105,7 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
     for member in sorted(accounts):
         found = _saved(state, member)
         assert found is not None  # (an account is restored, or built by events: dirty, dumped above)
-        row, _, named, _ = found
+        row, _, named, _, _ = found
         rows.append(row)
         rules.update(named)  # (by key: no rule hashed)
     return {
@@ -194,7 +194,8 @@ def restore(state: Records, document: dict[str, Any]) -> None:
 
 def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[str, Any]] | None) -> Saved:
     """An account as a row (its rules by key), the keys of the rules its fresh lots name, every rule it
-    names (by key), and the keys of the sealed parts of its lots that hold one still open.
+    names (by key), the keys of the sealed parts of its lots that hold one still open, and where its
+    lots text holds the rows of its fresh lots (``FreshAt``).
 
     The row is ``[member, due, spans, head, lots]``: the member; when the
     sweep must look at the account (``Account.next_due``, in microseconds
@@ -223,11 +224,13 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     checkpoint and one replayed from the start write the same text.
     """
     named: dict[str, RuleRef] = {}
+    known = _BY_RULE.get
 
     def key(rule: RuleRef | None) -> str | None:
         if rule is None:
             return None
-        found = rule_key(rule)
+        same = known(id(rule))
+        found = same[1] if same is not None and same[0] is rule else rule_key(rule)
         named[found] = rule
         return found
 
@@ -238,6 +241,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
         wanted = set(lot_rules)
         named.update((found, rule) for found, rule in was[2].items() if found in wanted)
         parts = was[3]
+        fresh_at = was[4]
     else:
         parts = _parts_of(was)
         fresh = account.fresh
@@ -253,42 +257,56 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
                 parts[lots[0].number // LOT_PART] = found
             del fresh[:cut]
         base = account.opened - len(fresh)
-        due = NEVER
-        numbers: list[int] = []
-        held: set[int] = set()
-        for lot in account.lots:
-            number = lot.number
-            numbers.append(number)
-            numbers.append(lot.remaining)
-            if number < base:
-                held.add(number // LOT_PART)
-            if lot.expires is not None and lot.expires < due:
-                due = lot.expires
-        parts = {index: parts[index] for index in sorted(held)}
-        rows = [[lot.entry_id, lot.time.isoformat(), lot.node, lot.amount,
-                 None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)] for lot in fresh]
+        lots = account.lots
+        # (each open lot's number and what remains of it, one after the other)
+        numbers: list[int] = [0] * (2 * len(lots))
+        numbers[0::2] = held = [lot.number for lot in lots]
+        numbers[1::2] = [lot.remaining for lot in lots]
+        # (the first of the earliest: ``min`` keeps the first of equals)
+        due = min([expires for lot in lots if (expires := lot.expires) is not None], default=NEVER)
+        parts = {index: parts[index] for index in sorted({number // LOT_PART for number in held if number < base})}
+        # The fresh lots' rows: those the last dump wrote, as it wrote them (a lot's row never changes), unless
+        # a part was sealed since; the lots opened since then added.
+        last = None if was is None else was[4]
+        if was is not None and last is not None and last[0] is account and last[1] == base and last[2] <= len(fresh):
+            written = was[0][4][last[3]:last[4]]
+            kept = set(was[1])
+            named.update((found, rule) for found, rule in was[2].items() if found in kept)
+            added = fresh[last[2]:]
+        else:
+            written, added = "[]", fresh
+        if added:
+            text = _text([[lot.entry_id, lot.time.isoformat(), lot.node, lot.amount,
+                           None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)]
+                          for lot in added])
+            written = text if written == "[]" else f"{written[:-1]},{text[1:]}"
         # (a mark's end is the end of its period: worked out again from the label;
         # what no open span reads is left out)
         marks = _readable_marks(account)
-        packed = _text([numbers, marks, account.opened, rows, [[index, found] for index, found in parts.items()]])
+        # (the text ``_text`` gives the whole list, made of its items' texts)
+        before = _text([numbers, marks, account.opened])
+        at = len(before)
+        packed = f"{before[:-1]},{written},{_text([[index, found] for index, found in parts.items()])}]"
+        fresh_at = (account, base, len(fresh), at, at + len(written))
         lot_rules = tuple(sorted(named))
     # (what no later event can read is left out: cap counters of past periods)
     periods, earned = _current_earned(account.earned)
     # (a span's node is in the row with the span; any node of no open span stays here)
     span_node = account.span_node
     open_spans = account.open_spans
-    head = [*[getattr(account, name) for name in _TOTALS],
+    head = [account.balance, account.debt, account.net, account.credited, account.redeemed, account.expired,
+            account.deducted,  # (``_TOTALS``)
             None if due == NEVER else due.isoformat(),
             None if account.advanced_to is None else key_time(account.advanced_to).isoformat(),
             list(lot_rules), periods, earned,
             [[kind, label, node] for (kind, label), node in sorted(span_node.items())
              if (kind, label) not in open_spans] if span_node else [],
-            sorted([str(key(rule)) for rule in account.rules])]
+            sorted([key(rule) for rule in account.rules])]  # type: ignore[type-var]
     next_due = account.next_due()
     # (a span's end is the end of its period: worked out again from the label)
     spans = [[kind, label, span_node.get((kind, label))] for kind, label in sorted(open_spans)]
     row = [account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _ascii(head), packed]
-    return row, lot_rules, named, parts
+    return row, lot_rules, named, parts, fresh_at
 
 
 def _current_earned(earned: dict[str, CapCount]) -> tuple[list[list[str]], list[list[Any]]]:
@@ -298,9 +316,14 @@ def _current_earned(earned: dict[str, CapCount]) -> tuple[list[list[str]], list[
     (None: not counted there; a scope counting in none of them is left out)."""
     if not earned:
         return [], []
-    newest: list[str | None] = [None] * len(KINDS)
-    for count in earned.values():
-        for n, label in enumerate(count.labels):
+    counts = iter(earned.values())
+    newest: list[str | None] = next(counts).labels
+    for count in counts:
+        labels = count.labels
+        if labels == newest:
+            continue  # (most often every scope counts in the same periods: the newest are theirs)
+        newest = list(newest)
+        for n, label in enumerate(labels):
             if label is not None:
                 was = newest[n]
                 if was is None or label > was:
@@ -425,7 +448,12 @@ def _parts_of(was: Saved | None) -> dict[int, str]:
     if was[3] is not None:
         return dict(was[3])
     try:
-        listed = json.loads(was[0][4])[4]
+        text = was[0][4]
+        # The parts are the text's last item, ``[]`` or ``[[index, key], ...]`` of numbers and hexadecimal keys, so
+        # the last ``,[[`` opens them when there are any (nothing in them holds one): read alone, not the whole text.
+        # (the text was read whole when the account's lots were read back: it is a row's lots text)
+        at = text.rfind(",[[")
+        listed = [] if text.endswith(",[]]") else json.loads(text)[4] if at < 0 else json.loads(text[at + 1:-1])
         return {int(index): str(found) for index, found in listed}
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise ValueError(f"unreadable points checkpoint (lots of {was[0][0]}): {type(exc).__name__}: {exc}"
@@ -458,7 +486,13 @@ _MICROSECOND = timedelta(microseconds=1)
 
 #: An account's row as the last checkpoint saved it (or the restore read it), the keys of the rules its fresh
 #: lots name, every rule the row names (by key), and its sealed parts of lots (index -> key; None: in the row's text).
-Saved = tuple[list[Any], tuple[str, ...], dict[str, RuleRef], dict[int, str] | None]
+Saved = tuple[list[Any], tuple[str, ...], dict[str, RuleRef], dict[int, str] | None, "FreshAt | None"]
+#: Where a lots text ``_dump_account`` wrote holds its fresh lots' rows: the account, the number of the first,
+#: how many, and the rows' list as ``text[start:end]``, so that the next dump of the same account writes those
+#: rows again without making them (``None``: not known, a row read back from a checkpoint).  An account's fresh
+#: lots only grow (``Account.credit``) until a dump seals some into a part (then the first's number moves on),
+#: and a lot's row never changes.
+FreshAt = tuple[Account, int, int, int, int]
 
 
 def _encoder(ensure_ascii: bool) -> Callable[[Any], str]:
@@ -502,7 +536,7 @@ def _saved(state: Records, member: str) -> Saved | None:
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"unreadable points checkpoint (account of {member}): {type(exc).__name__}: {exc}"
                              ) from exc
-        found = state.saved_accounts[member] = (row, lot_rules, named, None)
+        found = state.saved_accounts[member] = (row, lot_rules, named, None, None)
     return found
 
 
@@ -654,10 +688,17 @@ def rule_key(rule: RuleRef) -> str:
             _KEYS.clear()
         text = json.dumps([rule.file, rule.line, rule.column, rule.text], ensure_ascii=False)
         found = _KEYS[rule] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    if len(_BY_RULE) > 10_000:
+        _BY_RULE.clear()
+    _BY_RULE[id(rule)] = (rule, found)
     return found
 
 
 _KEYS: dict[RuleRef, str] = {}
+#: ``rule_key`` of the rule objects asked last, by their ``id`` (with the object, which so stays alive while its id
+#: is a key here): a ruleset's rules are a few objects every account names, and a ``RuleRef``'s hash is worked out
+#: from its four fields each time it is asked (``_dump_account`` asks for a few keys an account).
+_BY_RULE: dict[int, tuple[RuleRef, str]] = {}
 
 
 def _dump_counter(counter: PeriodCounter) -> list[list[Any]]:

@@ -55,8 +55,9 @@ class Records:
         #: members whose account was handed out for booking since the last checkpoint (checkpoint.py)
         self.dirty: set[str] = set()
         #: each account's row as the last checkpoint dumped it (or the restore read it), the keys of the
-        #: rules its fresh lots name, every rule it names (by key) and its sealed parts of lots (checkpoint.py)
-        self.saved_accounts: dict[str, tuple[list[Any], tuple[str, ...], dict[str, Any], Any]] = {}
+        #: rules its fresh lots name, every rule it names (by key), its sealed parts of lots and where its lots
+        #: text holds its fresh lots' rows (checkpoint.py)
+        self.saved_accounts: dict[str, tuple[list[Any], tuple[str, ...], dict[str, Any], Any, Any]] = {}
         #: the rules of the checkpoint restored, by key (checkpoint.py)
         self.saved_rules: dict[str, Any] = {}
         self.claims = Claims()
