@@ -241,3 +241,29 @@ def test_an_altered_part_of_lots_is_a_store_error(tmp_path: Path) -> None:
         account = api.state(engine).accounts["res1"]
         with pytest.raises(StoreError, match="rebuild"):
             account.unpack()
+
+
+def test_lot_times_read_back_as_read_time_reads_them() -> None:
+    # _time_reader reads a lot's time by its offset's text and the rest without a zone: the same time as
+    # read_time, holding the same shared zone object, for each offset (a second text of one offset is read
+    # the quick way); anything else (another offset form, not a time) as read_time reads or refuses it
+    from datetime import UTC, timezone
+
+    from gridcore.codec import read_time
+    from gridcore_points.checkpoint import _time_reader
+
+    read = _time_reader()
+    moments = [datetime(2025, 3, 1, 9, 30, tzinfo=CST), datetime(2025, 3, 1, 9, 30, 15, 250, tzinfo=CST),
+               datetime(2026, 1, 31, 23, 59, tzinfo=UTC), datetime(2025, 7, 4, 8, tzinfo=timezone(-timedelta(hours=5))),
+               datetime(2025, 7, 4, 8, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15)))]
+    for moment in moments + [when + timedelta(days=400, minutes=7) for when in moments]:
+        text = moment.isoformat()
+        got, want = read(text), read_time(text)
+        assert got == want and got.isoformat() == text
+        assert got.tzinfo is want.tzinfo
+    for text in ("2025-03-01T09:30:00Z", "2025-03-01T09:30:00", "2025-03-01T09:30+08:00"):
+        assert read(text) == read_time(text) and read(text).tzinfo is read_time(text).tzinfo
+    with pytest.raises(ValueError):
+        read("2025-02-30T09:30:00+08:00")
+    with pytest.raises(ValueError):
+        read("not a time+08:00")

@@ -34,7 +34,7 @@ import hashlib
 import heapq
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import cattrs
@@ -557,6 +557,7 @@ class _AccountLoader:
         self.unpacker = functools.partial(_unpack, rules=rules, ends=ends, loader=loader, marks=self.marks)
         self._ends: dict[tuple[str, str], tuple[datetime, timedelta]] = {}
         self._rule_sets: dict[tuple[str, ...], frozenset[RuleRef]] = {}
+        self._read = _time_reader()
 
     def end(self, kind: Any, label: Any) -> tuple[datetime, timedelta]:
         """The end of the period of ``kind`` labelled ``label``, and as a ``utc_key``."""
@@ -581,9 +582,10 @@ class _AccountLoader:
         for name, value in zip(_TOTALS, totals, strict=True):
             setattr(account, name, int(value))
         account.packed = str(packed)
-        account.packed_due = NEVER if due is None else read_time(due)
+        read = self._read
+        account.packed_due = NEVER if due is None else read(due)
         account.unpacker = self.unpacker
-        account.advanced_to = None if advanced is None else utc_key(read_time(advanced))
+        account.advanced_to = None if advanced is None else utc_key(read(advanced))
         known, end = self._ends.get, self.end
         earned: dict[str, CapCount] = {}
         for scope, *points in earned_rows:
@@ -618,15 +620,16 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
         opened = int(opened)
         base = opened - len(rows)
         fresh = []
+        read = _time_reader()
         for number, (ident, time, node, amount, expires, rule) in enumerate(rows, base):
-            lot = Lot(str(ident), read_time(time), str(node), int(amount),
-                      None if expires is None else read_time(expires),
+            lot = Lot(str(ident), read(time), str(node), int(amount),
+                      None if expires is None else read(expires),
                       None if rule is None else rules[rule])
             lot.number, lot.amount = number, lot.remaining
             fresh.append(lot)
         parts = {int(index): str(found) for index, found in listed}
         wanted = {parts[int(number) // LOT_PART] for number in numbers[::2] if int(number) < base}
-        read = _read_lots(loader, sorted(wanted))
+        found = _read_lots(loader, sorted(wanted))
         lots = []
         for at in range(0, len(numbers), 2):
             number, remaining = int(numbers[at]), int(numbers[at + 1])
@@ -634,10 +637,10 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
                 lot = fresh[number - base]
             else:
                 index = number // LOT_PART
-                part_rows, part_rules = read[parts[index]]
+                part_rows, part_rules = found[parts[index]]
                 ident, time, node, amount, expires, rule = part_rows[number - index * LOT_PART]
-                lot = Lot(str(ident), read_time(time), str(node), int(amount),
-                          None if expires is None else read_time(expires),
+                lot = Lot(str(ident), read(time), str(node), int(amount),
+                          None if expires is None else read(expires),
                           None if rule is None else part_rules[rule])
                 lot.number, lot.amount = number, lot.remaining
             lot.remaining = remaining
@@ -665,6 +668,34 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
     account.active = active
     account.prune_at = 2 * len(active) + 64
     account.packed = None
+
+
+def _time_reader() -> Callable[[Any], datetime]:
+    """``read_time``, quicker for the texts ``isoformat`` writes of a time at an offset of whole minutes
+    (``...+08:00``), as a lot's times are: the same time holding the same shared zone, the zone found by the
+    offset's text and the rest read as a time without one.  (A lot's time and expiry are each a moment of
+    their own, so ``read_time``'s cache of recent texts misses for them; its reading was a third of reading
+    an account's lots back.)"""
+    zones = _OFFSET_ZONES
+    parse = datetime.fromisoformat
+
+    def read(text: Any) -> datetime:
+        zone = zones.get(text[-6:]) if type(text) is str else None
+        if zone is not None:
+            return parse(text[:-6]).replace(tzinfo=zone)
+        when = read_time(text)
+        offset = text[-6:]
+        if (len(zones) < 64 and len(text) > 16 and offset[0] in "+-" and offset[3] == ":"
+                and offset[1:3].isdigit() and offset[4:].isdigit() and type(when.tzinfo) is timezone
+                and parse(text[:-6]).replace(tzinfo=when.tzinfo) == when):
+            zones[offset] = when.tzinfo
+        return when
+
+    return read
+
+
+#: The shared zone ``read_time`` gives a time written with each offset text (``+08:00``): ``_time_reader``.
+_OFFSET_ZONES: dict[str, Any] = {}
 
 
 def _read_lots(loader: PartsLoader | None, keys: Sequence[str]) -> dict[str, tuple[list[Any], list[RuleRef]]]:
