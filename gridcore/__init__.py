@@ -32,9 +32,10 @@ from .hookspecs import hookimpl
 if TYPE_CHECKING:
     from .clock import Clock, FixedClock, SystemClock
     from .community import Community
-    from .engine import Engine, IngestSummary, Refusal, RulesetInForce
+    from .engine import Engine, IngestSummary, Refusal
     from .events import SYSTEM_ACTOR, Event
     from .explain import Explanation, Outcome, OutcomeKind, RuleRef
+    from .governing import RulesetInForce
     from .periods import PeriodError
     from .plugin_host import EventKinds, get_plugin_manager
     from .reports import Report, Table
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Clock": ".clock", "FixedClock": ".clock", "SystemClock": ".clock",
     "Community": ".community",
-    "Engine": ".engine", "IngestSummary": ".engine", "Refusal": ".engine", "RulesetInForce": ".engine",
+    "Engine": ".engine", "IngestSummary": ".engine", "Refusal": ".engine", "RulesetInForce": ".governing",
     "SYSTEM_ACTOR": ".events", "Event": ".events",
     "Explanation": ".explain", "Outcome": ".explain", "OutcomeKind": ".explain", "RuleRef": ".explain",
     "PeriodError": ".periods",

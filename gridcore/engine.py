@@ -17,14 +17,13 @@ results however they arrive.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from types import ModuleType
@@ -57,6 +56,7 @@ from .events import (
 )
 from .explain import Explanation, Outcome
 from .garbage import fewer_full_collections, give_back_free_memory
+from .governing import RulesetInForce, RulesetTimeline
 from .growth import roster_growth
 from .metrics import MEMBER, Metric, MetricValue
 from .parts import stored_documents
@@ -142,15 +142,6 @@ class Refusal:
     malformed: bool = False  # the document was not a valid event at all
 
 
-@attrs.frozen
-class RulesetInForce:
-    """A ruleset put in force: from when, and for which subtree (``node`` None: the whole tree)."""
-
-    effective: datetime
-    ruleset: Ruleset
-    node: str | None = None
-
-
 @define
 class IngestSummary:
     """What ``record_many`` did with a batch of events."""
@@ -193,17 +184,8 @@ class Engine:
                 self.codec.register(cls)
             except (TypeError, ValueError) as exc:
                 raise PluginError(str(exc)) from None
-        #: the rulesets put in force for the whole tree, by the time each took effect
-        self._rulesets: list[tuple[datetime, Ruleset]] = []
-        #: the rulesets put in force for a subtree only (``applies to``): node id -> its timeline
-        self._subtrees: dict[str, list[tuple[datetime, Ruleset]]] = {}
-        #: node (None: the whole tree) -> which ruleset judges there from when: the times the
-        #: answer changes, the ruleset from each, and the one before the first (see ``_governing``)
-        self._governed: dict[str | None, tuple[list[datetime], list[Ruleset | None], Ruleset | None]] = {}
-        #: ``policy``'s last time and node asked, and the ruleset in force then with the local date
-        self._policy_at: datetime | None = None
-        self._policy_node: str | None = None
-        self._policy_day: tuple[Ruleset | None, date] | None = None
+        #: which ruleset judges where and when (``gridcore.governing``)
+        self._timeline = RulesetTimeline(lambda: self.community)
         #: ids of the events applied since the state was rebuilt or they were last forgotten (``_forget``)
         self._applied: set[str] = set()
         #: True once ids of applied events may be missing from ``_applied`` (the state was restored from a
@@ -463,17 +445,16 @@ class Engine:
         self._check_writable("put a ruleset in force")
         if self._pending:
             self._woken()  # the plugins hear of the ruleset with the state they hold
-        timeline = self._rulesets if subtree is None else self._subtrees.get(subtree, [])
-        for existing_when, existing in timeline:
-            if existing_when == when and existing.fingerprint == compiled.fingerprint:
-                return existing
-        count = len(self._rulesets) + sum(len(t) for t in self._subtrees.values())
+        existing = self._timeline.already(when, compiled, subtree)
+        if existing is not None:
+            return existing
+        count = len(self._timeline)
         key = f"{when.astimezone(UTC).isoformat()}|{count:04d}"
         # a ruleset for the whole tree is stored as it always was (no node)
         self.store.put(RULESETS, key, {"effective": when.isoformat(), **compiled.to_document(),
                                        SECTIONS_KEY: sorted(compiled.items),
                                        **({} if subtree is None else {NODE_KEY: subtree})})
-        self._put(when, compiled, subtree)
+        self._timeline.put(when, compiled, subtree)
         self.hooks.on_ruleset_loaded(self, compiled, when)
         self._ruleset_keys.add(key)
         if self._high_water is not None and self._high_water >= when:
@@ -499,39 +480,7 @@ class Engine:
         ``node`` None: the whole tree's rulesets only (as before subtrees had
         their own).  ``UnknownNameError`` for a node the tree does not hold.
         """
-        starts, chosen, before = self._governed.get(node) or self._governing(node)
-        found = bisect.bisect_right(starts, when) - 1
-        return chosen[found] if found >= 0 else before
-
-    def _governing(self, node: str | None) -> tuple[list[datetime], list[Ruleset | None], Ruleset | None]:
-        """Which ruleset judges at ``node`` over time, worked out once per node (``_put`` forgets it)."""
-        if node is not None and node not in self.community.hierarchy:
-            raise UnknownNameError(f"unknown node {node!r}")
-        chain = [] if node is None else [
-            self._subtrees[n.id] for n in self.community.hierarchy.ancestors(node, include_self=True)
-            if n.id in self._subtrees]
-        whole = self._rulesets
-        starts = sorted({when for timeline in (*chain, whole) for when, _ in timeline})
-        chosen: list[Ruleset | None] = []
-        for start in starts:
-            found = None
-            for timeline in (*chain, whole):  # nearest first; the whole tree's last
-                in_force = [ruleset for when, ruleset in timeline if when <= start]
-                if in_force:
-                    found = in_force[-1]
-                    break
-            chosen.append(found)
-        answer = (starts, chosen, whole[0][1] if whole else None)
-        self._governed[node] = answer
-        return answer
-
-    def _put(self, when: datetime, ruleset: Ruleset, node: str | None) -> None:
-        """Add a ruleset to the timeline of ``node`` (None: the whole tree)."""
-        timeline = self._rulesets if node is None else self._subtrees.setdefault(node, [])
-        timeline.append((when, ruleset))
-        timeline.sort(key=lambda pair: pair[0])
-        self._governed.clear()
-        self._policy_at = None
+        return self._timeline.at(when, node)
 
     def policy(self, section: Section[P], *, at: datetime, node: str | None = None) -> P | None:
         """A section's policy in force at ``at``: the ruleset judging then (at ``node``), on its local date.
@@ -541,51 +490,27 @@ class Engine:
         in force (``ruleset_at``); ``node`` None asks the whole tree's.  None when
         no ruleset is in force or it has no such section.
         """
-        if at != self._policy_at or node != self._policy_node:
-            # Plugins ask for several sections at the time of each event: the ruleset and
-            # the local date are worked out once per time and node (``_put`` resets them).
-            self._policy_day = (self.ruleset_at(at, node), at.astimezone(self.community.tz).date())
-            self._policy_at = at
-            self._policy_node = node
-        assert self._policy_day is not None
-        ruleset, day = self._policy_day
-        if ruleset is None:
-            return None
-        return ruleset.policy(section, at=day)
+        return self._timeline.policy(section, at=at, node=node)
 
     @property
     def ruleset(self) -> Ruleset | None:
         """The whole tree's ruleset in force now (the latest one activated; with none for
         the whole tree, the latest of any subtree)."""
-        if self._rulesets:
-            return self._rulesets[-1][1]
-        every = self.rulesets()
-        return every[-1][1] if every else None
+        return self._timeline.latest
 
     def rulesets(self) -> list[tuple[datetime, Ruleset]]:
         """Every ruleset put in force, with the time it took effect, in that order
         (those of subtrees too: ``rulesets_in_force`` says which subtree each governs)."""
-        return [(entry.effective, entry.ruleset) for entry in self.rulesets_in_force()]
+        return [(entry.effective, entry.ruleset) for entry in self._timeline.in_force()]
 
     def rulesets_for(self, node: str | None = None) -> list[tuple[datetime, Ruleset]]:
         """The rulesets put in force for exactly ``node``'s subtree (None: the whole tree), in time order."""
-        if node is not None and self._whole_tree(node):
-            node = None
-        return list(self._rulesets if node is None else self._subtrees.get(node, ()))
+        return self._timeline.for_node(node)
 
     def rulesets_in_force(self) -> list[RulesetInForce]:
         """Every ruleset put in force: when, which, and the subtree it governs (None: the whole tree),
         by effective time (the whole tree's first at equal times)."""
-        found = [RulesetInForce(when, ruleset, None) for when, ruleset in self._rulesets]
-        for node, timeline in self._subtrees.items():
-            found.extend(RulesetInForce(when, ruleset, node) for when, ruleset in timeline)
-        return sorted(found, key=lambda entry: (entry.effective, entry.node or ""))
-
-    def _whole_tree(self, node: str) -> bool:
-        """True if ``node`` is the single root of the tree (its subtree is the whole tree)."""
-        hierarchy = self.community.hierarchy
-        roots = hierarchy.roots()
-        return not hierarchy.forest and len(roots) == 1 and roots[0].id == node
+        return self._timeline.in_force()
 
     def _check_levels(self, ruleset: Ruleset) -> None:
         expected = tuple(getattr(ruleset, "levels", ()) or ())
@@ -601,8 +526,7 @@ class Engine:
         sections = None
         metrics: list[Metric] = []
         unserved: dict[str, list[str]] = {}
-        self._rulesets = []
-        self._subtrees = {}
+        self._timeline.clear()
         self._ruleset_keys = set()
         for key, doc in self.store.items(RULESETS):
             self._ruleset_keys.add(key)
@@ -614,7 +538,8 @@ class Engine:
             compiled = RulesetClass.from_document(doc, sections=sections, metrics=metrics)
             # a document stored before rulesets had subtrees has no node: the whole tree
             node = doc.get(NODE_KEY)
-            self._put(datetime.fromisoformat(doc["effective"]), compiled, node if isinstance(node, str) else None)
+            self._timeline.put(datetime.fromisoformat(doc["effective"]), compiled,
+                               node if isinstance(node, str) else None)
             for name in doc.get(SECTIONS_KEY, ()):
                 if name not in compiled.items:
                     unserved.setdefault(name, []).append(compiled.name)
@@ -637,7 +562,7 @@ class Engine:
         against the grown roster first (an error refuses the growth, changing nothing).
         """
         growth = roster_growth(self.community.to_document(), community.to_document())
-        problems = [problem for _, ruleset in self._latest_rulesets()
+        problems = [problem for _, ruleset in self._timeline.from_now(self.clock.now())
                     for problem in self.hooks.check_ruleset(community, ruleset)]
         if any(problem.is_error for problem in problems):
             from .rules import RulesError
@@ -649,20 +574,11 @@ class Engine:
             raise GridcoreError("the grown roster cannot be taken on: " + "; ".join(refused))
         self.community = community
         self._metrics = None
-        self._governed.clear()  # new nodes: which ruleset judges where is worked out again
+        self._timeline.regrow()  # new nodes: which ruleset judges where is worked out again
         for problem in problems:
             self._warn_once(f"{problem.location()}: {problem.message}")
         self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()}; "
                         "the results already derived are kept / 已有结果保持不变")
-
-    def _latest_rulesets(self) -> list[tuple[datetime, Ruleset]]:
-        """The rulesets in force now or later (the ones a grown roster must satisfy), the whole tree's
-        and each subtree's."""
-        now = self.clock.now()
-        found: list[tuple[datetime, Ruleset]] = []
-        for timeline in (self._rulesets, *self._subtrees.values()):
-            found += [pair for pair in timeline if pair[0] <= now][-1:] + [pair for pair in timeline if pair[0] > now]
-        return found
 
     # ------------------------------------------------------------ events
 
@@ -1456,10 +1372,7 @@ class Engine:
                 str(part) for part in (kind, origins.get(base, ""), version, getattr(plugin, "STATE_VERSION", ""))
             )
         return {
-            # the whole tree's as they always were, then each subtree's with its node
-            "rulesets": [[when.isoformat(), ruleset.fingerprint] for when, ruleset in self._rulesets] + [
-                [when.isoformat(), ruleset.fingerprint, node]
-                for node, timeline in sorted(self._subtrees.items()) for when, ruleset in timeline],
+            "rulesets": self._timeline.fit(),
             "plugins": dict(sorted(plugins.items())),
             "community": self._community_fingerprint(),
         }

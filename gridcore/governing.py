@@ -1,0 +1,171 @@
+"""Which ruleset judges where and when: the rulesets in force over a community's tree.
+
+A ruleset is put in force from a time, for the whole tree or for a subtree
+(``applies to: NODE``).  An event is judged by the ruleset of the nearest
+enclosing subtree that has one in force at the event's time, else by the
+whole tree's: the one in force then, or its earliest for times before any.
+``RulesetTimeline`` keeps those timelines and answers that question; the
+engine stores the rulesets and tells the plugins (``Engine.use_ruleset``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import UnknownNameError
+
+if TYPE_CHECKING:
+    from .community import Community
+    from .rules import Ruleset, Section
+    from .rules.sections import P
+
+#: one node's answer: the times it changes, the ruleset from each, and the one before the first
+Governed = tuple[list[datetime], list["Ruleset | None"], "Ruleset | None"]
+
+
+@attrs.frozen
+class RulesetInForce:
+    """A ruleset put in force: from when, and for which subtree (``node`` None: the whole tree)."""
+
+    effective: datetime
+    ruleset: Ruleset
+    node: str | None = None
+
+
+class RulesetTimeline:
+    """The rulesets put in force over one community's tree, by the time each took effect."""
+
+    def __init__(self, community: Callable[[], Community]) -> None:
+        #: the community whose tree the subtrees are of (its engine's, read when asked: the engine
+        #: may take on a grown roster, ``regrow``)
+        self._community = community
+        #: the rulesets put in force for the whole tree, by the time each took effect
+        self.whole: list[tuple[datetime, Ruleset]] = []
+        #: the rulesets put in force for a subtree only (``applies to``): node id -> its timeline
+        self.subtrees: dict[str, list[tuple[datetime, Ruleset]]] = {}
+        #: node (None: the whole tree) -> which ruleset judges there from when (see ``_governing``)
+        self._governed: dict[str | None, Governed] = {}
+        #: ``policy``'s last time and node asked, and the ruleset in force then with the local date
+        self._policy_at: datetime | None = None
+        self._policy_node: str | None = None
+        self._policy_day: tuple[Ruleset | None, date] | None = None
+
+    def __len__(self) -> int:
+        return len(self.whole) + sum(len(timeline) for timeline in self.subtrees.values())
+
+    def clear(self) -> None:
+        """Forget every ruleset (before they are read from the store again)."""
+        self.whole = []
+        self.subtrees = {}
+        self._forget_answers()
+
+    def regrow(self) -> None:
+        """The roster grew: new nodes, so which ruleset judges where is worked out again."""
+        self._forget_answers()
+
+    def put(self, when: datetime, ruleset: Ruleset, node: str | None) -> None:
+        """Add a ruleset to the timeline of ``node`` (None: the whole tree)."""
+        timeline = self.whole if node is None else self.subtrees.setdefault(node, [])
+        timeline.append((when, ruleset))
+        timeline.sort(key=lambda pair: pair[0])
+        self._forget_answers()
+
+    def already(self, when: datetime, ruleset: Ruleset, node: str | None) -> Ruleset | None:
+        """The same ruleset (by fingerprint) already in force for ``node`` from ``when``, if any."""
+        for existing_when, existing in self.whole if node is None else self.subtrees.get(node, []):
+            if existing_when == when and existing.fingerprint == ruleset.fingerprint:
+                return existing
+        return None
+
+    def at(self, when: datetime, node: str | None = None) -> Ruleset | None:
+        """The ruleset that judges at ``node`` at ``when`` (``Engine.ruleset_at``)."""
+        starts, chosen, before = self._governed.get(node) or self._governing(node)
+        found = bisect.bisect_right(starts, when) - 1
+        return chosen[found] if found >= 0 else before
+
+    def policy(self, section: Section[P], *, at: datetime, node: str | None = None) -> P | None:
+        """A section's policy in force at ``at`` at ``node``, on its local date (``Engine.policy``)."""
+        if at != self._policy_at or node != self._policy_node:
+            # Plugins ask for several sections at the time of each event: the ruleset and
+            # the local date are worked out once per time and node (``put`` resets them).
+            self._policy_day = (self.at(at, node), at.astimezone(self._community().tz).date())
+            self._policy_at = at
+            self._policy_node = node
+        assert self._policy_day is not None
+        ruleset, day = self._policy_day
+        if ruleset is None:
+            return None
+        return ruleset.policy(section, at=day)
+
+    @property
+    def latest(self) -> Ruleset | None:
+        """The whole tree's latest ruleset; with none for the whole tree, the latest of any subtree."""
+        if self.whole:
+            return self.whole[-1][1]
+        every = self.in_force()
+        return every[-1].ruleset if every else None
+
+    def in_force(self) -> list[RulesetInForce]:
+        """Every ruleset put in force, by effective time (the whole tree's first at equal times)."""
+        found = [RulesetInForce(when, ruleset, None) for when, ruleset in self.whole]
+        for node, timeline in self.subtrees.items():
+            found.extend(RulesetInForce(when, ruleset, node) for when, ruleset in timeline)
+        return sorted(found, key=lambda entry: (entry.effective, entry.node or ""))
+
+    def for_node(self, node: str | None) -> list[tuple[datetime, Ruleset]]:
+        """The rulesets put in force for exactly ``node``'s subtree (None, or the single root: the whole tree)."""
+        if node is not None and self._whole_tree(node):
+            node = None
+        return list(self.whole if node is None else self.subtrees.get(node, ()))
+
+    def from_now(self, now: datetime) -> list[tuple[datetime, Ruleset]]:
+        """The rulesets in force at ``now`` or later, the whole tree's and each subtree's."""
+        found: list[tuple[datetime, Ruleset]] = []
+        for timeline in (self.whole, *self.subtrees.values()):
+            found += [pair for pair in timeline if pair[0] <= now][-1:] + [pair for pair in timeline if pair[0] > now]
+        return found
+
+    def fit(self) -> list[list[Any]]:
+        """What a checkpoint records of the rulesets: the whole tree's as they always were, then each
+        subtree's with its node."""
+        return [[when.isoformat(), ruleset.fingerprint] for when, ruleset in self.whole] + [
+            [when.isoformat(), ruleset.fingerprint, node]
+            for node, timeline in sorted(self.subtrees.items()) for when, ruleset in timeline]
+
+    def _forget_answers(self) -> None:
+        self._governed.clear()
+        self._policy_at = None
+
+    def _governing(self, node: str | None) -> Governed:
+        """Which ruleset judges at ``node`` over time, worked out once per node (``put`` forgets it)."""
+        hierarchy = self._community().hierarchy
+        if node is not None and node not in hierarchy:
+            raise UnknownNameError(f"unknown node {node!r}")
+        chain = [] if node is None else [
+            self.subtrees[n.id] for n in hierarchy.ancestors(node, include_self=True)
+            if n.id in self.subtrees]
+        whole = self.whole
+        starts = sorted({when for timeline in (*chain, whole) for when, _ in timeline})
+        chosen: list[Ruleset | None] = []
+        for start in starts:
+            found = None
+            for timeline in (*chain, whole):  # nearest first; the whole tree's last
+                in_force = [ruleset for when, ruleset in timeline if when <= start]
+                if in_force:
+                    found = in_force[-1]
+                    break
+            chosen.append(found)
+        answer = (starts, chosen, whole[0][1] if whole else None)
+        self._governed[node] = answer
+        return answer
+
+    def _whole_tree(self, node: str) -> bool:
+        """True if ``node`` is the single root of the tree (its subtree is the whole tree)."""
+        hierarchy = self._community().hierarchy
+        roots = hierarchy.roots()
+        return not hierarchy.forest and len(roots) == 1 and roots[0].id == node
