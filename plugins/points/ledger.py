@@ -324,6 +324,10 @@ class Account:
     #: no open span ends before this (None: not known; worked out again when asked), so
     #: ``advance`` reads ``open_spans`` only when one may have ended
     span_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
+    #: ``(utc_key(end), span)`` of every open span, a heap by end then span: the order ``advance`` judges
+    #: them in (None: not built; built from ``open_spans`` when ``advance`` first needs it)
+    span_heap: list[tuple[timedelta, tuple[str, str]]] | None = field(default=None, init=False, repr=False,
+                                                                      eq=False)
     #: the latest moment the account was advanced to (by its member's events or a sweep), a ``utc_key``
     advanced_to: timedelta | None = None
     #: a first lot's expiry (that object) and its ``utc_key``, as ``_lots_key`` last worked it out
@@ -447,7 +451,10 @@ class Account:
             self.active[span] = end
             if span not in self.open_spans:
                 self.open_spans[span] = end
-                self._closing_at(shared_key(end))
+                key = shared_key(end)
+                self._closing_at(key)
+                if self.span_heap is not None:
+                    heapq.heappush(self.span_heap, (key, span))
                 if self.span_due is not None and end < self.span_due:
                     self.span_due = end
             self.span_node[span] = node
@@ -605,14 +612,13 @@ class Account:
             if self.packed_due > until and self._spans_due() > until:
                 return  # nothing due: left packed
             self.unpack()
-        due = self.span_due
-        if due is None:
-            due = self.span_due = min(self.open_spans.values(), default=NEVER)
-        # The spans ended by ``until``, latest first (taken from the end): judging one books
-        # at most a credit, never a span, so they are sorted once, not looked for each time.
-        # (compared as ``utc_key``s: a period's end and an event's time are of different zones)
-        ended = sorted(((end, span) for span, end in self.open_spans.items() if shared_key(end) <= now),
-                       reverse=True) if shared_key(due) <= now else []
+        # The open spans by end (then span), as ``utc_key``s: a period's end and an event's time are
+        # of different zones.  Judging one books at most a credit, never a span, so the heap only
+        # shrinks here.
+        spans = self.span_heap
+        if spans is None:
+            spans = self.span_heap = [(shared_key(end), span) for span, end in self.open_spans.items()]
+            heapq.heapify(spans)
         while True:
             expiring = self.expiring
             if expiring is None:
@@ -621,11 +627,12 @@ class Account:
                 while expiring and expiring[0][3].remaining == 0:
                     heapq.heappop(expiring)  # spent before it expired
                 lot_time = expiring[0][0] if expiring else None
-            if lot_time is not None and self._lots_key(lot_time) > now:
+            lot_key = None if lot_time is None else self._lots_key(lot_time)
+            if lot_key is not None and lot_key > now:
                 lot_time = None
-            if ended and (lot_time is None or ended[-1][0] < lot_time):
-                span_end, span = ended.pop()
-                del self.open_spans[span]
+            if spans and spans[0][0] <= now and (lot_time is None or spans[0][0] < lot_key):
+                span = heapq.heappop(spans)[1]
+                span_end = self.open_spans.pop(span)
                 self.span_due = None
                 if not self.open_spans and not self.earned:
                     self.closing = NEVER_KEY
