@@ -47,8 +47,11 @@ class Claims:
         self.by_activity: dict[tuple[str, str], list[Claim]] = {}
         #: claims added so far (``prune`` only forgets: no claim a check found none of came since)
         self.added = 0
-        #: (moment it can go as a ``utc_key``, member, activity, event id) of each claim kept: a heap
-        self._expiry: list[tuple[timedelta, str, str, str]] = []
+        #: the moments (``utc_key``s) claims kept can go at, each once: a heap (most claims of a day go
+        #: at its end, so a claim costs a list append, not a push and a pop of its own)
+        self._expiry: list[timedelta] = []
+        #: (member, activity, event id) of the claims that can go at each of those moments
+        self._going: dict[timedelta, list[tuple[str, str, str]]] = {}
 
     def add(self, member: str, activity: str, claim: Claim, day_end: timedelta) -> None:
         """Remember a credited claim (its day ends at ``day_end``, a ``utc_key``), forgetting those no later
@@ -61,7 +64,15 @@ class Claims:
         kept.append(claim)
         self.by_activity[key] = kept
         self.added += 1
-        heapq.heappush(self._expiry, (max(utc_key(claim.end), day_end), member, activity, claim.event_id))
+        self._going_at(max(utc_key(claim.end), day_end)).append((member, activity, claim.event_id))
+
+    def _going_at(self, when: timedelta) -> list[tuple[str, str, str]]:
+        """The claims that can go at ``when`` (a ``utc_key``), the moment queued if new."""
+        going = self._going.get(when)
+        if going is None:
+            going = self._going[when] = []
+            heapq.heappush(self._expiry, when)
+        return going
 
     def prune(self, until: timedelta) -> None:
         """Forget the claims no claim starting at ``until`` (a ``utc_key``) or later can duplicate.
@@ -70,22 +81,24 @@ class Claims:
         ended by ``until`` (a later claim neither overlaps it nor starts with it).
         """
         expiry = self._expiry
-        while expiry and expiry[0][0] <= until:
-            _, member, activity, ident = heapq.heappop(expiry)
-            claims = self.by_activity.get((member, activity))
-            if claims is None:
-                continue
-            kept = [claim for claim in claims if claim.event_id != ident]
-            if not kept:
-                del self.by_activity[(member, activity)]
-            elif len(kept) < len(claims):
-                self.by_activity[(member, activity)] = kept
+        while expiry and expiry[0] <= until:
+            for member, activity, ident in self._going.pop(heapq.heappop(expiry)):
+                claims = self.by_activity.get((member, activity))
+                if claims is None:
+                    continue
+                kept = [claim for claim in claims if claim.event_id != ident]
+                if not kept:
+                    del self.by_activity[(member, activity)]
+                elif len(kept) < len(claims):
+                    self.by_activity[(member, activity)] = kept
 
     def restored(self, day_end: Callable[[str], datetime]) -> None:
         """Queue the claims a checkpoint restored (``day_end``: the end of a day by its label)."""
-        self._expiry = [(max(utc_key(claim.end), utc_key(day_end(claim.day))), member, activity, claim.event_id)
-                        for (member, activity), claims in self.by_activity.items() for claim in claims]
-        heapq.heapify(self._expiry)
+        self._expiry, self._going = [], {}
+        for (member, activity), claims in self.by_activity.items():
+            for claim in claims:
+                self._going_at(max(utc_key(claim.end), utc_key(day_end(claim.day)))).append(
+                    (member, activity, claim.event_id))
 
     def duplicate_of(self, member: str, activity: str, event_id: str, start: datetime, end: datetime,
                      day: str, window: str) -> str | None:
@@ -107,6 +120,7 @@ class Claims:
         copied = Claims()
         copied.by_activity = {key: list(claims) for key, claims in self.by_activity.items()}
         copied._expiry = list(self._expiry)
+        copied._going = {when: list(going) for when, going in self._going.items()}
         return copied
 
 
