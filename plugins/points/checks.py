@@ -203,13 +203,15 @@ class Checks(Records):
             names = ", ".join(r.name for r in policy.rewards) or "none"
             return [f"unknown reward {event.reward!r} (the rewards list has: {names}) (兑换目录中没有这项奖品)"]
         reasons = []
-        local_day = event.time.astimezone(self.tz).date()
-        if reward.valid_from is not None and local_day < reward.valid_from:
+        # (the local day only for a reward with a window: most have none)
+        local_day = (event.time.astimezone(self.tz).date()
+                     if reward.valid_from is not None or reward.valid_until is not None else None)
+        if reward.valid_from is not None and local_day is not None and local_day < reward.valid_from:
             reasons.append(
                 f"{reward.name} is not available before {reward.valid_from.isoformat()} (rule {reward.rule}) "
                 "(尚未到兑换开始日期)"
             )
-        if reward.valid_until is not None and local_day > reward.valid_until:
+        if reward.valid_until is not None and local_day is not None and local_day > reward.valid_until:
             reasons.append(
                 f"{reward.name} expired on {reward.valid_until.isoformat()} (rule {reward.rule}) (已过兑换截止日期)"
             )
