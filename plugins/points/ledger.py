@@ -421,7 +421,12 @@ class Account:
                 at = next(i for i, old in enumerate(lots) if (old.time, old.entry_id) > key)
                 lots.insert(at, lot)
             if self.expiring is None:
-                if not _expires_by(lots[at - 1] if at else None, lot, lots[at + 1] if at + 1 < len(lots) else None):
+                if at + 1 == len(lots):  # (appended, the usual case: in order unless it expires before the last)
+                    if at and expires is not None:
+                        last = lots[at - 1].expires
+                        if last is None or last > expires:
+                            self._expiry_heap()
+                elif not _expires_by(lots[at - 1] if at else None, lot, lots[at + 1]):
                     self._expiry_heap()
             elif expires is not None:
                 heapq.heappush(self.expiring, (expires, lot.time, lot.entry_id, lot))
