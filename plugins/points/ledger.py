@@ -321,6 +321,10 @@ class Account:
     deducted: int = 0
     #: every rule behind an entry booked (what a what-if lists for a changed balance).
     rules: set[RuleRef] = field(factory=set)
+    #: the rules (a tuple, or one rule) an entry last added to ``rules``, and the expiry rule an expiry last
+    #: added: the same object again adds nothing (``rules`` only grows), so it is not hashed again
+    rules_noted: Any = field(default=None, init=False, repr=False, eq=False)
+    expiry_noted: Any = field(default=None, init=False, repr=False, eq=False)
     #: no open span ends before this (None: not known; worked out again when asked), so
     #: ``advance`` reads ``open_spans`` only when one may have ended
     span_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
@@ -374,9 +378,12 @@ class Account:
             self.expired -= amount
         elif kind == "deduct":
             self.deducted -= amount
-        for rule in rules if rules is not None else (entry.rule,):
-            if rule is not None:
-                self.rules.add(rule)
+        noted = rules if rules is not None else entry.rule
+        if noted is not self.rules_noted:
+            for rule in rules if rules is not None else (entry.rule,):
+                if rule is not None:
+                    self.rules.add(rule)
+            self.rules_noted = noted
 
     @property
     def extras(self) -> list[Record]:
@@ -683,8 +690,9 @@ class Account:
         )))
         self.net -= remaining
         self.expired += remaining
-        if rule is not None:
+        if rule is not None and rule is not self.expiry_noted:
             self.rules.add(rule)
+            self.expiry_noted = rule
         lot.remaining = 0
 
     def _judge_streak(self, span: tuple[str, str], end: datetime, policy_at: PolicyAt, calendar: Calendar,
