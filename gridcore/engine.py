@@ -1798,8 +1798,14 @@ class Engine:
         # what plugins hand the store between checkpoints (sealed parts), written before the batch: no
         # longer held in memory until the next checkpoint (a document written so and never named by a
         # checkpoint is harmless: it is stored under the hash of its content)
-        self.hooks.on_flush(self)
         append_soon = getattr(self.store, "append_soon", None) if soon else None
+        holding = getattr(self.store, "holding", None) if append_soon is not None else None
+        if holding is not None:
+            # (PostgreSQL: what they write is sent with the batch, from the store's thread, before it)
+            with holding():
+                self.hooks.on_flush(self)
+        else:
+            self.hooks.on_flush(self)
         try:
             if append_soon is not None:
                 self._sent, self._sent_size = append_soon(batch, expected=self._position), len(batch)

@@ -633,6 +633,44 @@ def test_postgres_append_soon_stores_while_the_caller_works(postgres_stores: Sto
     assert not other.contains("e006000")
 
 
+def test_postgres_holds_a_flushs_documents_for_the_next_append_soon(postgres_stores: StoreFactory) -> None:
+    """Within ``holding()``, ``put_text`` and ``merge_parts`` are held and sent by the next ``append_soon``
+    from its thread, before its batch: another connection sees neither before, both after ``result()``;
+    a read of this store sees them at once (it writes them first); an error of one is the append's, and
+    its batch is not stored; ``close`` writes what is still held."""
+    url = postgres_stores.url()
+    store = postgres_stores.open(url)
+    other = postgres_stores.open(url)
+    assert isinstance(store, PostgresStore)
+    with store.holding():
+        store.put_text("parts", "p1", '{"entries": [1, 2]}')
+        store.merge_parts("names", {"n1": {"p1": 1}})
+    assert other.get("parts", "p1") is None and other.get("names", "n1") is None  # (held: not sent)
+    sent = store.append_soon([event(1), event(2)], expected=0)
+    assert sent.result() == 2
+    assert other.get("parts", "p1") == {"entries": [1, 2]} and other.get("names", "n1") == {"parts": {"p1": 1}}
+    assert other.count() == 2
+
+    with store.holding():
+        store.put_text("parts", "p2", '{"entries": [3]}')
+        assert store.get("parts", "p2") == {"entries": [3]}  # a read writes what is held first
+    assert other.get("parts", "p2") == {"entries": [3]}
+
+    with store.holding():
+        store.put_text("parts", "p3", "[1, 2]")  # (not an object: refused when it is written)
+        store.put_text("parts", "p4", '{"entries": [4]}')
+    refused = store.append_soon([event(3)], expected=2)
+    with pytest.raises(StoreError, match="not.*object"):
+        refused.result()
+    assert other.count() == 2 and other.get("parts", "p3") is None and other.get("parts", "p4") is None
+    assert store.append_soon([event(3)], expected=2).result() == 1  # (then the store is usable)
+
+    with store.holding():
+        store.merge_parts("names", {"n2": {"p5": 5}})
+    store.close()  # writes what is held
+    assert other.get("names", "n2") == {"parts": {"p5": 5}}
+
+
 def test_postgres_compresses_large_documents_with_lz4(postgres_stores: StoreFactory) -> None:
     """A large document (a checkpoint's, a sealed part) is compressed with lz4 where the server has it
     (about twice as fast to store as pglz), and reads back the same."""

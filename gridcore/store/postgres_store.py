@@ -29,8 +29,9 @@ was written before it.  Appends and ``put`` wait as before.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -131,6 +132,9 @@ class PostgresStore:
         #: True after a document write committed without waiting for the disk (``_NO_WAIT``), until a
         #: write that waits (an append, ``put``) or ``close`` makes it durable
         self._unflushed = False
+        #: the document writes held for the next ``append_soon`` (``holding``), and whether writes are held now
+        self._held: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        self._holding = False
         #: the append under way (``append_soon``) and the thread it runs in
         self._pending: Future[int] | None = None
         self._thread: ThreadPoolExecutor | None = None
@@ -253,15 +257,27 @@ class PostgresStore:
         The batch is durable once ``result()`` (or any later call) has returned; a process killed
         before that leaves the store as it was before the batch, or after it, never in between.
         """
-        self._check_open()
+        if self._closed:
+            raise StoreError(f"the store {self.url} is closed")
+        self._settle()
         rows, texts = _encoded(docs)
-        if not rows and expected is None:
+        held, self._held = self._held, []
+        if not rows and expected is None and not held:
             return PendingAppend(self, None)
         if self._thread is None:
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcore-append")
-        future = self._thread.submit(self._append_rows, rows, texts, expected)
+        future = self._thread.submit(self._append_after, held, rows, texts, expected)
         self._pending = future
         return PendingAppend(self, future)
+
+    def _append_after(self, held: list[tuple[Callable[..., None], tuple[Any, ...]]],
+                      rows: list[tuple[str, str, str, Any]], texts: list[str], expected: int | None) -> int:
+        """``append_soon``'s thread: the writes held (``holding``), in order, then the batch (if any)."""
+        for write, args in held:
+            write(*args)
+        if not rows and expected is None:
+            return 0
+        return self._append_rows(rows, texts, expected)
 
     def _append_rows(self, rows: list[tuple[str, str, str, Any]], texts: list[str], expected: int | None) -> int:
         """Store checked rows and their JSON texts (``append``; ``append_soon``'s thread)."""
@@ -317,6 +333,35 @@ class PostgresStore:
                 (now,),
             )
             return max(int(cur.rowcount), 0)
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Within it, ``put_text`` and ``merge_parts`` (what a flush writes: sealed parts and their names)
+        are checked and held, not sent: the next ``append_soon`` sends them from its thread, each as it
+        would have been (its own transaction, in order), before its batch, so the caller does not wait
+        for the server to store them.  An error of one is the append's (``result()``), and its batch is
+        not sent then.  Any other call (a read, another write, ``append``, ``close``) first writes what is
+        held, in order, as those calls would have, so it sees them."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+
+    def _write(self, write: Callable[..., None], *args: Any) -> None:
+        """Run a document write now, or hold it (``holding``)."""
+        if self._holding:
+            self._settle()
+            self._held.append((write, args))
+            return
+        self._check_open()
+        write(*args)
+
+    def _write_held(self) -> None:
+        """The writes held (``holding``), in order (an error stops them: the rest are dropped)."""
+        held, self._held = self._held, []
+        for write, args in held:
+            write(*args)
 
     def find(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The stored documents of those ``event_ids`` that are stored, by id."""
@@ -400,12 +445,16 @@ class PostgresStore:
     def put_text(self, collection: str, key: str, text: str) -> None:
         """Store (or replace) a plugin-owned document given as its JSON text (a part's canonical text,
         ``gridcore.parts``; the server parses it into ``jsonb``): atomically, and only if it is the JSON
-        of an object."""
-        import psycopg
-
-        self._check_open()
+        of an object.  Within ``holding()``, sent with the next ``append_soon`` (see there)."""
+        self._check_closed()
         what = f"document {collection}/{key}"
         checked_text(text, what)
+        self._write(self._put_text, collection, key, text)
+
+    def _put_text(self, collection: str, key: str, text: str) -> None:
+        import psycopg
+
+        what = f"document {collection}/{key}"
         try:
             # (one statement, its own transaction: the setting, made for it alone, lets its commit not wait
             # for the disk: durable with the next write that waits, see the module's docstring)
@@ -452,14 +501,19 @@ class PostgresStore:
         statement: a missing document is inserted as ``{"parts": {...}}``, an existing one's ``parts``
         gains the keys (``||`` of the two ``jsonb`` objects) under the row's lock, so no other writer's
         addition is lost; all or none (refused, nothing written, if a document's ``parts`` is not an
-        object).  Rows are taken in key order, so two writers merging the same names do not deadlock."""
-        import psycopg
-
-        self._check_open()
+        object).  Rows are taken in key order, so two writers merging the same names do not deadlock.
+        Within ``holding()``, sent with the next ``append_soon`` (see there)."""
+        self._check_closed()
         checked = checked_additions(collection, additions)
         if not checked:
+            self._check_open()
             return
         text = to_json(checked, f"the parts merged into {collection}")
+        self._write(self._merge_parts, collection, checked, text)
+
+    def _merge_parts(self, collection: str, checked: dict[str, dict[str, int]], text: str) -> None:
+        import psycopg
+
         for attempt in range(5):
             try:
                 with self._conn.transaction(), self._conn.cursor() as cur:
@@ -532,6 +586,7 @@ class PostgresStore:
             return
         try:
             self._settle()
+            self._write_held()
             if self._unflushed:
                 self._flush_log()
         finally:
@@ -552,11 +607,16 @@ class PostgresStore:
             raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
         self._unflushed = False
 
-    def _check_open(self) -> None:
+    def _check_closed(self) -> None:
         if self._closed:
             raise StoreError(f"the store {self.url} is closed")
+
+    def _check_open(self) -> None:
+        self._check_closed()
         if self._pending is not None:
             self._settle()
+        if self._held:
+            self._write_held()
 
     def _settle(self) -> None:
         """Wait for the append under way (``append_soon``), raising its error."""
