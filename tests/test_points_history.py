@@ -6,13 +6,15 @@ property of tests/test_checkpoint_properties.py and tests/test_points_bounded.py
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import CST, small_community
@@ -24,10 +26,11 @@ from test_points_engine import EFFECTIVE, YINQUAN
 from gridcore import Engine, FixedClock, StoreError
 from gridcore.engine import CHECKPOINTS
 from gridcore.events import ActivityRecorded
-from gridcore.parts import part_key, text_key
+from gridcore.parts import part_key, part_text, text_key
 from gridcore_points import api
 from gridcore_points.history import (
     COLLECTION,
+    RAW_PARTS,
     History,
     decode_value,
     dump_records,
@@ -174,9 +177,15 @@ def test_parts_are_written_with_the_next_batch_and_leave_memory(tmp_path: Path) 
             live = engine.hooks.save_state(engine, api.state(engine))
             engine.rebuild()  # (a replay writes no batch: its sealed parts wait for the checkpoint)
             history = api.state(engine).history
-            assert history.parts and all(part.text is not None for part in history.parts)
+            # the newest RAW_PARTS held as their records, the older encoded and held as their compressed texts
+            assert len(history.parts) > RAW_PARTS and all(part.held for part in history.parts)
+            assert [part.records is not None for part in history.parts] == (
+                [False] * (len(history.parts) - RAW_PARTS) + [True] * RAW_PARTS)
             before = [r.entry for r in history.select()]  # decoded from the sealed parts' texts
             assert before == stored
+            # (each entry as its text gives it back, whether its part was held as records or as text: its
+            # inputs in their names' order, as a stored part's)
+            assert [list(entry.inputs) for entry in before] == [list(entry.inputs) for entry in stored]
             assert engine.hooks.save_state(engine, api.state(engine)) == live
             assert all(part.text is None for part in history.parts)
             assert len(list(engine.store.items(COLLECTION))) == len(history.parts)
@@ -215,6 +224,93 @@ def test_a_part_document_round_trips_and_names_its_content() -> None:
     assert part_key(doc) != part_key(dump_records([Record(entry)]))
     with pytest.raises(ValueError, match="set cannot be saved"):
         encode_value({1, 2})
+
+
+def _booked(n: int, time: datetime, **inputs: Any) -> Record:
+    return Record(Entry(id=f"e{n}", kind="earn", amount=n, member="res1", node="u11", time=time, rule=None,
+                        summary="cleanup", cause=f"e{n}", activity="cleanup", inputs=inputs))
+
+
+def _read(records: Any) -> list[tuple[Any, ...]]:
+    """What a read gives of each record: the entry, its inputs' names in order, its time's text."""
+    return [(r.entry, list(r.entry.inputs), r.entry.time.isoformat(), r.rules, r.taken) for r in records]
+
+
+def test_a_sealed_part_reads_the_same_held_as_records_as_text_or_stored() -> None:
+    """A sealed part is read as its stored text gives it back (inputs in their names' order, times in fixed
+    offsets) whether it is still held as its records, held as its compressed text or read from the store."""
+    stored: dict[str, str] = {}
+    history = History(loader=stored.get, part_size=2)
+    for n in range(7):  # (inputs named out of order)
+        history.add(_booked(n, START + timedelta(hours=n), b=n, a="x"))
+    assert [part.records is not None for part in history.parts] == [False] + [True] * RAW_PARTS
+    assert [part.text is not None for part in history.parts] == [True, False, False]
+    held = _read(history.select())
+    assert [names for _, names, *_ in held] == [["a", "b"]] * 6 + [["b", "a"]]  # the open part as booked
+    assert all(part.text is not None for part in history.parts)  # (read as their text gives them)
+
+    fresh = History(loader=stored.get, part_size=2)
+    for n in range(7):
+        fresh.add(_booked(n, START + timedelta(hours=n), b=n, a="x"))
+    fresh.store_sealed(lambda key, text, doc: stored.__setitem__(key, text))
+    assert all(not part.held for part in fresh.parts) and len(stored) == 3
+    assert [part.key for part in fresh.parts] == [part.key for part in history.parts]
+    assert _read(fresh.select()) == held
+
+
+ZONES = [CST, UTC, timezone(-timedelta(hours=5, minutes=30)), ZoneInfo("America/New_York"),
+         ZoneInfo("Asia/Shanghai"), timezone(timedelta(hours=8), "CST")]
+
+
+@settings(max_examples=60)
+@given(times=st.lists(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1),
+                                   timezones=st.sampled_from(ZONES)), min_size=1, max_size=12),
+       shared=st.lists(st.booleans(), min_size=12, max_size=12))
+def test_entry_times_come_back_as_they_were(times: list[datetime], shared: list[bool]) -> None:
+    """An entry's time is written as the microseconds since the entry before it where both have one offset
+    from UTC, else as its text: either way it comes back the same moment with the same text, in any zone,
+    microseconds and earlier times after later ones included (and one time object shared by entries); and the
+    part's text is that of the records read back, or of some read back and the rest as booked (whatever zone
+    objects the times were booked in)."""
+    records = []
+    for n, when in enumerate(times):
+        if n and shared[n]:
+            when = records[-1].entry.time
+        records.append(_booked(n, when, unspent=n))
+    text = part_text(dump_records(records))
+    back = load_records(json.loads(text))
+    assert part_text(dump_records(back)) == text
+    for cut in range(len(records)):  # (a checkpoint's open part read back, then more booked)
+        restored = load_records(json.loads(part_text(dump_records(records[:cut]))))
+        assert part_text(dump_records(restored + records[cut:])) == text
+    # (as instants in UTC: Python never finds a time a zone's clocks show twice equal to one in another zone)
+    assert [(r.entry.time.astimezone(UTC), r.entry.time.isoformat()) for r in back] == [
+        (r.entry.time.astimezone(UTC), r.entry.time.isoformat()) for r in records]
+
+
+def test_a_part_of_format_1_is_read_as_it_was() -> None:
+    """A part stored before format 2 (each entry's inputs an object) and a checkpoint's history of format 1 are
+    read: the same entries as the records written as format 2."""
+    text = (  # (as the code before format 2 wrote it)
+        '{"entries":[["c0","earn",12,"res1","u11","2025-01-06T09:00:00+08:00",0,"cleanup: 10 x 1.2","c0",'
+        '"cleanup",{"activity":"cleanup","rounded":12,"tilt unit":"x 1.2"},[0,null],null],["expire:c0","expire",'
+        '-12,"res1","u11","2026-01-06T09:00:00+08:00",null,"12 unspent points of c0 expired",null,null,'
+        '{"earned_at":"2025-01-06T09:00:00+08:00","lot":"c0","unspent":12},null,null],["r1","redeem",-5,"res1",'
+        '"u11","2025-02-01T10:00:00+08:00",null,"redeemed","r1",null,{"age":{"$":"timedelta","v":[0,3600,0]}},'
+        'null,[["c0",5]]]],"format":1,"rules":[["a.rules",3,1,"activity cleanup: 10"]]}'
+    )
+    old = load_records(json.loads(text))
+    assert [r.entry.id for r in old] == ["c0", "expire:c0", "r1"]
+    assert list(old[0].entry.inputs) == ["activity", "rounded", "tilt unit"]  # (as its object's names sort)
+    assert old[2].entry.inputs == {"age": timedelta(hours=1)} and old[2].taken == (("c0", 5),)
+    assert old[0].rules == (old[0].entry.rule, None) and old[0].entry.rule is not None
+    assert _read(load_records(json.loads(part_text(dump_records(old))))) == _read(old)
+    key = text_key(text)
+    history = History.restore({"format": 1, "chapters": [], "parts": [[key, "2025-01-06T09:00:00+08:00",
+                                                                      "2026-01-06T09:00:00+08:00", 3]],
+                               "open": json.loads(text)}, loader={key: text}.get)
+    assert _read(history.select()) == _read(old) * 2
+    assert history.save(None)["format"] == 2
 
 
 def test_the_oldest_parts_are_listed_in_chapters_read_only_when_a_read_reaches_them(tmp_path: Path) -> None:

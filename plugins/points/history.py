@@ -3,14 +3,16 @@
 Statements, boards, totals, flags and explanations read the history; booking
 never does.  So the history does not live in the points state's memory: the
 entries are appended, in the order they were booked, to an *open part*; when
-it holds ``PART_SIZE`` entries it is *sealed*: encoded then to the
-canonical text it will be stored as, kept compressed (zlib: about 40 bytes
-an entry, where its objects take about 740: the entries booked between two
-checkpoints hold little memory however far apart they are), and with the
-engine's next batch of events (``gridcore_on_flush``; at the next checkpoint,
-``gridcore_save_state``, if none came) every sealed part is written to the
-store's ``points.ledger`` collection under the SHA-256 of that text
-(``gridcore.parts``), then dropped from memory.  A checkpoint names its parts
+it holds ``PART_SIZE`` entries it is *sealed*, and with the engine's next
+batch of events (``gridcore_on_flush``; at the next checkpoint,
+``gridcore_save_state``, if none came) every sealed part is encoded to its
+canonical text (``dump_records``: a row per entry), written to the store's
+``points.ledger`` collection under the SHA-256 of that text
+(``gridcore.parts``), then dropped from memory.  Where no batch is written
+(a replay, a read-only engine), all but the newest ``RAW_PARTS`` sealed parts
+are encoded at once and kept compressed (zlib: about 40 bytes an entry, where
+its objects take about 740: the entries booked between two checkpoints hold
+little memory however far apart they are).  A checkpoint names its parts
 by those keys and carries the open part itself, so it stays small however
 long the log grows, and opening reads no part at all.  A read loads only the
 parts whose entries' times overlap what it asks for (a month's board: the
@@ -45,11 +47,12 @@ import hashlib
 import json
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from attrs import define, field
@@ -64,10 +67,10 @@ from gridcore.parts import (
     part_text,
     read_part,
     read_parts,
+    text_key,
 )
 
 from .ledger import Entry, Record
-from .sealed import store_waiting
 
 #: The store collection holding sealed parts of the history.
 COLLECTION = "points.ledger"
@@ -75,8 +78,16 @@ COLLECTION = "points.ledger"
 PART_SIZE = 1000
 #: Entries of loaded parts kept in memory for later reads (the least recently read go first).
 CACHED_ENTRIES = 50_000
-#: The shape of a part document (and of the history in a checkpoint).
-PART_FORMAT = 1
+#: The shape of a part document (2: an entry's inputs as the index of their names and their values; 1, still
+#: read: as an object).
+PART_FORMAT = 2
+#: The shape of the history in a checkpoint (2: its open part of ``PART_FORMAT`` 2; 1, still read: of 1).
+HISTORY_FORMAT = 2
+#: The shape of a chapter document.
+CHAPTER_FORMAT = 1
+#: Sealed parts kept as their records while they wait to be stored (a replay's, a read-only engine's):
+#: beyond these, the oldest are encoded and kept as their compressed text.
+RAW_PARTS = 2
 #: Stored parts a read over a period asks the store for at once (``select``): one round trip for
 #: them, not one each (a district quarter's roll-up read 126 parts one ``get`` at a time).
 READ_AHEAD = 16
@@ -92,12 +103,36 @@ class Part:
     first: datetime
     last: datetime
     size: int
-    key: str
+    #: None while its records are not yet encoded (``records``)
+    key: str | None
     #: its canonical text (``part_text``) in UTF-8, compressed (zlib), while it is not yet in the store
     text: bytes | None = field(default=None, repr=False)
+    #: its records, while they are neither encoded nor stored (``History.seal``)
+    records: list[Record] | None = field(default=None, repr=False)
+
+    @property
+    def held(self) -> bool:
+        """True while the part is not in the store (its records or its text are held)."""
+        return self.records is not None or self.text is not None
+
+    @property
+    def stored(self) -> str | None:
+        """Its key once it is in the store (nothing of it held), else None."""
+        return None if self.held else self.key
+
+    def encode(self) -> str:
+        """Its canonical text, from its records (its key set, its records let go) or its compressed text."""
+        if self.records is not None:
+            text = part_text(dump_records(self.records))
+            self.key = text_key(text)
+            self.records = None
+            return text
+        assert self.text is not None
+        return zlib.decompress(self.text).decode()
 
     def row(self) -> list[Any]:
         """Its line in a checkpoint or a chapter: key, first and last time, size."""
+        assert self.key is not None
         return [self.key, self.first.isoformat(), self.last.isoformat(), self.size]
 
     @classmethod
@@ -151,21 +186,30 @@ class History:
             self.seal()
 
     def seal(self) -> None:
-        """Close the open part: kept as its text until it is written to the store at the next save.
+        """Close the open part: kept as its records until it is written to the store (``store_sealed``).
 
-        (Encoded now rather than at the save: the same work, once either way,
-        but the entries of the parts sealed between two checkpoints are held
-        as text, not as objects.)
+        Encoded only then, so its text goes to the store as it is made.  The
+        engine stores sealed parts with its next batch of events
+        (``gridcore_on_flush``), so few wait; where none is written (a replay,
+        a read-only engine), beyond ``RAW_PARTS`` parts waiting the oldest is
+        encoded at once and kept as its compressed text (about 40 bytes an
+        entry, where its objects take about 740).  Either way a part's text,
+        and so its key, is the same.
         """
         if not self.open:
             return
         times = [r.entry.time for r in self.open]
-        text = part_text(dump_records(self.open)).encode()
-        # (its key is ``text_key`` of the text, hashed from its UTF-8)
-        self.parts.append(Part(min(times), max(times), len(self.open), hashlib.sha256(text).hexdigest(),
-                               zlib.compress(text, 1)))
+        self.parts.append(Part(min(times), max(times), len(self.open), None, records=self.open))
         self.open = []
         self.guarded = {}
+        parts = self.parts
+        if len(parts) > RAW_PARTS and parts[-RAW_PARTS - 1].records is not None:
+            self._compress(parts[-RAW_PARTS - 1])
+
+    @staticmethod
+    def _compress(part: Part) -> None:
+        """Keep ``part``'s records as its compressed text."""
+        part.text = zlib.compress(part.encode().encode(), 1)
 
     # ------------------------------------------------------------ reading
 
@@ -179,7 +223,8 @@ class History:
         wanted = [part for part in self._sealed(since, until)
                   if (since is None or part.last >= since) and (until is None or part.first <= until)]
         for number, part in enumerate(wanted):
-            if self.many is not None and part.text is None and self._cache.get(part.key) is None:
+            key = part.stored
+            if self.many is not None and key is not None and self._cache.get(key) is None:
                 self._read_ahead(wanted, number)
             yield from self._records(part)
         yield from self.open
@@ -198,8 +243,9 @@ class History:
         for part in wanted[number:]:
             if len(keys) >= READ_AHEAD:
                 break
-            if part.text is None and (part.key == wanted[number].key or self._cache.get(part.key) is None):
-                keys.append(part.key)
+            key = part.stored
+            if key is not None and (key == wanted[number].key or self._cache.get(key) is None):
+                keys.append(key)
         found = read_parts(self.many, keys, collection=COLLECTION, what="points ledger")
         for key in dict.fromkeys(keys):
             self._cache.put(key, load_records(found[key]))
@@ -228,7 +274,7 @@ class History:
         if found is None:
             doc = read_part(self.loader, chapter.key, collection=COLLECTION, what="points ledger chapter's")
             try:
-                if doc.get("format") != PART_FORMAT:
+                if doc.get("format") != CHAPTER_FORMAT:
                     raise ValueError(f"format {doc.get('format')!r}")
                 found = [Part.from_row(row) for row in doc["chapter"]]
             except (KeyError, TypeError, ValueError) as exc:
@@ -245,6 +291,10 @@ class History:
         return found
 
     def _records(self, part: Part) -> list[Record]:
+        if part.records is not None:
+            # (read as a stored part is: its entries as their text gives them back, the same whenever read)
+            self._compress(part)
+        assert part.key is not None
         found = self._cache.get(part.key)
         if found is not None:
             return found
@@ -260,7 +310,7 @@ class History:
     @property
     def waiting(self) -> bool:
         """True if sealed parts wait to be stored (``store_sealed``: the newest, as it stores every one)."""
-        return bool(self.parts) and self.parts[-1].text is not None
+        return bool(self.parts) and self.parts[-1].held
 
     def store_sealed(self, writer: Writer) -> None:
         """Write the sealed parts not yet stored to ``writer`` and keep only their keys and spans.
@@ -268,9 +318,18 @@ class History:
         Called by ``save`` at a checkpoint, and between checkpoints with the
         engine's next batch of events (``gridcore_on_flush``), so that sealed
         parts do not wait in memory for the next checkpoint; where they are
-        stored changes no part, key or checkpoint document.
+        stored changes no part, key or checkpoint document.  (They are the
+        newest: every earlier one was stored with them.)
         """
-        store_waiting(self.parts, writer)
+        parts = self.parts
+        start = len(parts)
+        while start > 0 and parts[start - 1].held:
+            start -= 1
+        for part in parts[start:]:
+            text = part.encode()
+            assert part.key is not None
+            writer(part.key, text, partial(json.loads, text))
+            part.text = None
         self._make_chapters(writer)
 
     def _make_chapters(self, writer: Writer | None) -> None:
@@ -279,7 +338,7 @@ class History:
         size = CHAPTER_PARTS
         while len(self.parts) >= 2 * size:
             moved, self.parts = self.parts[:size], self.parts[size:]
-            text = part_text({"format": PART_FORMAT, "chapter": [part.row() for part in moved]})
+            text = part_text({"format": CHAPTER_FORMAT, "chapter": [part.row() for part in moved]})
             key = hashlib.sha256(text.encode()).hexdigest()
             chapter = Chapter(min(p.first for p in moved), max(p.last for p in moved), sum(p.size for p in moved),
                               len(moved), key)
@@ -301,9 +360,12 @@ class History:
         if writer is not None:
             self.store_sealed(writer)
         else:
+            for part in self.parts:
+                if part.records is not None:
+                    self._compress(part)
             self._make_chapters(None)
         return {
-            "format": PART_FORMAT,
+            "format": HISTORY_FORMAT,
             "chapters": [[c.key, c.first.isoformat(), c.last.isoformat(), c.size, c.count] for c in self.chapters],
             "parts": [p.row() for p in self.parts],
             "open": dump_records(self.open),
@@ -312,9 +374,9 @@ class History:
     @classmethod
     def restore(cls, document: Mapping[str, Any], loader: PartLoader | None,
                 part_size: int | None = None, many: PartsLoader | None = None) -> History:
-        """The history a checkpoint saved; ``ValueError`` if it cannot be read."""
-        if document.get("format") != PART_FORMAT:
-            raise ValueError(f"points history of format {document.get('format')!r}, expected {PART_FORMAT}")
+        """The history a checkpoint saved (of ``HISTORY_FORMAT``, or 1); ``ValueError`` if it cannot be read."""
+        if document.get("format") not in (1, HISTORY_FORMAT):
+            raise ValueError(f"points history of format {document.get('format')!r}, expected {HISTORY_FORMAT}")
         history = cls(loader, part_size, many)
         for key, first, last, size, count in document["chapters"]:
             history.chapters.append(Chapter(datetime.fromisoformat(first), datetime.fromisoformat(last), int(size),
@@ -334,12 +396,16 @@ GUARDED_KINDS = ("earn", "flag", "redeem", "recognition", "deduct")
 # ---------------------------------------------------------------- part documents
 
 def dump_records(records: list[Record]) -> dict[str, Any]:
-    """Records as a compact document: one row per entry, each rule written once.
+    """Records as a compact document (``PART_FORMAT``): one row per entry, each rule and each set of
+    input names written once.
 
-    A part is dumped once, when it is saved, but every entry of the log is:
+    A part is dumped once, when it is stored, but every entry of the log is:
     each rule is looked up by its object first (equal rules that are other
-    objects by equality, once), and inputs holding only JSON's own kinds,
-    most of them, are written as they are rather than copied value by value.
+    objects by equality, once); an entry's inputs are the index of their
+    names (a *shape*: the names in sorted order, listed once per part) and
+    their values in that order, at the end of its row, rather than an object
+    whose names are written and sorted for each entry; values of JSON's own
+    kinds, most of them, are written as they are rather than encoded one by one.
     """
     rules: dict[RuleRef, int] = {}
     by_object: dict[int, int] = {}  # (the records hold every rule while this runs: no id is reused)
@@ -355,55 +421,128 @@ def dump_records(records: list[Record]) -> dict[str, Any]:
             by_object[id(rule)] = found
         return found
 
+    # the shapes by their names in sorted order; by the names in the order an entry's inputs hold them, its
+    # number and what gives the values in its order
+    shapes: dict[tuple[Any, ...], int] = {}
+    by_names: dict[tuple[Any, ...], tuple[int, Callable[[Any], Any], int]] = {}
+    # the rows' lists of rules, by the object of the tuple listing them (records share them)
+    listed: dict[int, list[int | None]] = {}
     plainly = _PLAIN.issuperset
     rows: list[list[Any]] = []
     append = rows.append
-    # (the entries of one event, or of lots expiring together, share their time: written once)
-    last_time: datetime | None = None
-    last_text = ""
+    # an entry's time: the microseconds since the time of the entry before it where both have one offset
+    # from UTC, else its ISO text (a subtraction, where the ISO text formats each field). Which is written
+    # depends on the times' texts alone, not on their objects: the text of a part is the same whether its
+    # records were booked or read back (the offset of a fixed zone, most times', is asked once per zone)
+    last_time: Any = None
+    last_offset: Any = _NO_ZONE
+    fixed: Any = _NO_ZONE
+    fixed_offset: Any = None
     for record in records:
         e = record.entry
-        inputs: Any = e.inputs
-        if type(inputs) is not dict or not plainly(map(type, inputs.values())):
-            inputs = {k: encode_value(v) for k, v in inputs.items()}
+        inputs = e.inputs
+        names = tuple(inputs)
+        shape = by_names.get(names)
+        if shape is None:
+            ordered = tuple(sorted(names))
+            number = shapes.get(ordered)
+            if number is None:
+                number = shapes[ordered] = len(shapes)
+            shape = by_names[names] = (number, itemgetter(*ordered) if ordered else _nothing, len(ordered))
+        number, values_of, count = shape
+        values = values_of(inputs)
+        if count == 1:
+            values = (values,)
+        if not plainly(map(type, values)):
+            values = [encode_value(v) for v in values]
         time = e.time
-        if time is not last_time:
-            last_time, last_text = time, time.isoformat()
+        if time is last_time:
+            when: int | str = 0
+        else:
+            zone = time.tzinfo
+            if zone is fixed:
+                offset = fixed_offset
+            else:
+                offset = time.utcoffset()
+                if type(zone) is timezone:
+                    fixed, fixed_offset = zone, offset
+            if offset == last_offset:
+                when = (time - last_time) // _MICROSECOND
+            else:
+                when = time.isoformat()
+                last_offset = offset
+            last_time = time
         rule = e.rule
         at = None if rule is None else by_object.get(id(rule))
         if at is None and rule is not None:
             at = ref(rule)
         extra = record.rules
+        numbers = None
+        if extra is not None:
+            numbers = listed.get(id(extra))
+            if numbers is None:
+                numbers = listed[id(extra)] = [ref(r) for r in extra]
         taken = record.taken
         append([
-            e.id, e.kind, e.amount, e.member, e.node, last_text, at, e.summary, e.cause, e.activity, inputs,
-            None if extra is None else [ref(r) for r in extra],
-            None if taken is None else [[lot, n] for lot, n in taken],
+            e.id, e.kind, e.amount, e.member, e.node, when, at, e.summary, e.cause, e.activity, numbers,
+            None if taken is None else list(map(list, taken)), number, *values,
         ])
     return {"format": PART_FORMAT,
             "rules": [[r.file, r.line, r.column, r.text] for r in rules],
+            "shapes": [list(names) for names in shapes],
             "entries": rows}
 
 
 #: Kinds of input values JSON holds as they are (``encode_value`` gives them back unchanged).
 _PLAIN = frozenset({str, int, bool, float, type(None)})
+#: The fields of a row before its inputs' values (``dump_records``).
+_FIELDS = 13
+_MICROSECOND = timedelta(microseconds=1)
+#: No offset from UTC (``dump_records``: no entry before).
+_NO_ZONE = object()
+
+
+def _nothing(inputs: Any) -> tuple[()]:
+    return ()
 
 
 def load_records(doc: Mapping[str, Any]) -> list[Record]:
-    """The records ``dump_records`` wrote; ``ValueError`` if the document cannot be read."""
+    """The records ``dump_records`` wrote (or, for a part stored before it, its format 1: each entry's inputs
+    an object); ``ValueError`` if the document cannot be read."""
     try:
-        if doc.get("format") != PART_FORMAT:
-            raise ValueError(f"format {doc.get('format')!r}, expected {PART_FORMAT}")
+        format = doc.get("format")
+        if format == 1:
+            return _load_records_1(doc)
+        if format != PART_FORMAT:
+            raise ValueError(f"format {format!r}, expected {PART_FORMAT}")
         rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
+        shapes = [tuple(map(str, names)) for names in doc["shapes"]]
         out = []
         at = datetime.fromisoformat
-        for (ident, kind, amount, member, node, time, rule, summary, cause, activity, inputs, extra,
-             taken) in doc["entries"]:
+        time: datetime | None = None
+        for row in doc["entries"]:
+            (ident, kind, amount, member, node, when, rule, summary, cause, activity, extra, taken,
+             shape) = row[:_FIELDS]
+            if type(when) is str:
+                time = at(when)
+            elif type(when) is int and time is not None:
+                if when:
+                    time = time + timedelta(microseconds=when)
+            else:
+                raise ValueError(f"an entry's time {when!r}")
+            names = shapes[shape]
+            if len(row) != _FIELDS + len(names):
+                raise ValueError(f"an entry of {len(row) - _FIELDS} input values, {len(names)} names")
+            values = row[_FIELDS:]
+            for value in values:
+                if isinstance(value, dict):
+                    values = [decode_value(v) for v in values]
+                    break
             # (Entry's fields in their order: a period's read decodes every entry of its parts)
             entry = Entry(
-                str(ident), str(kind), int(amount), str(member), str(node), at(time),
+                str(ident), str(kind), int(amount), str(member), str(node), time,
                 None if rule is None else rules[rule], str(summary), None if cause is None else str(cause),
-                None if activity is None else str(activity), _decode_inputs(inputs),
+                None if activity is None else str(activity), dict(zip(names, values)),
             )
             out.append(Record(
                 entry,
@@ -413,6 +552,26 @@ def load_records(doc: Mapping[str, Any]) -> list[Record]:
         return out
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ValueError(f"unreadable points ledger part: {type(exc).__name__}: {exc}") from exc
+
+
+def _load_records_1(doc: Mapping[str, Any]) -> list[Record]:
+    """The records of a part of format 1 (each entry's inputs an object, its names sorted)."""
+    rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
+    out = []
+    at = datetime.fromisoformat
+    for (ident, kind, amount, member, node, time, rule, summary, cause, activity, inputs, extra,
+         taken) in doc["entries"]:
+        entry = Entry(
+            str(ident), str(kind), int(amount), str(member), str(node), at(time),
+            None if rule is None else rules[rule], str(summary), None if cause is None else str(cause),
+            None if activity is None else str(activity), _decode_inputs(inputs),
+        )
+        out.append(Record(
+            entry,
+            None if extra is None else tuple(None if r is None else rules[r] for r in extra),
+            None if taken is None else tuple((str(lot), int(n)) for lot, n in taken),
+        ))
+    return out
 
 
 # An entry's inputs are what its rule read: text, numbers, truth values, and
