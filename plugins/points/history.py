@@ -368,7 +368,8 @@ class History:
             "format": HISTORY_FORMAT,
             "chapters": [[c.key, c.first.isoformat(), c.last.isoformat(), c.size, c.count] for c in self.chapters],
             "parts": [p.row() for p in self.parts],
-            "open": dump_records(self.open),
+            # (the open part's inputs in the order booked, as they were read back before format 2)
+            "open": dump_records(self.open, sort=False),
         }
 
     @classmethod
@@ -395,7 +396,7 @@ GUARDED_KINDS = ("earn", "flag", "redeem", "recognition", "deduct")
 
 # ---------------------------------------------------------------- part documents
 
-def dump_records(records: list[Record]) -> dict[str, Any]:
+def dump_records(records: list[Record], *, sort: bool = True) -> dict[str, Any]:
     """Records as a compact document (``PART_FORMAT``): one row per entry, each rule and each set of
     input names written once.
 
@@ -406,6 +407,12 @@ def dump_records(records: list[Record]) -> dict[str, Any]:
     their values in that order, at the end of its row, rather than an object
     whose names are written and sorted for each entry; values of JSON's own
     kinds, most of them, are written as they are rather than encoded one by one.
+
+    A part's text depends on its entries' content alone, whether they were
+    booked or read back, as its key must; its shapes' names are sorted, as an
+    object's names were in format 1 (so an entry is read back with its inputs
+    in that order).  ``sort=False`` keeps each entry's names in their own
+    order (a checkpoint's open part, read back as it was booked).
     """
     rules: dict[RuleRef, int] = {}
     by_object: dict[int, int] = {}  # (the records hold every rule while this runs: no id is reused)
@@ -444,7 +451,7 @@ def dump_records(records: list[Record]) -> dict[str, Any]:
         names = tuple(inputs)
         shape = by_names.get(names)
         if shape is None:
-            ordered = tuple(sorted(names))
+            ordered = tuple(sorted(names)) if sort else names
             number = shapes.get(ordered)
             if number is None:
                 number = shapes[ordered] = len(shapes)
