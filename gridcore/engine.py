@@ -703,7 +703,8 @@ class Engine:
                         summary.duplicates += 1
                         i += 1
                         continue
-                    late = (self._last is not None and event_order(event) < self._last
+                    last = self._last  # (``event_order`` written out: asked for every event)
+                    late = (last is not None and (event.time, event.id) < last
                             and not self._tied_with_derived(event))
                     if late:
                         # Judge a late event by the state at its own time: rewind
@@ -1679,13 +1680,17 @@ class Engine:
 
     def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str]) -> int:
         """Apply every derived event due by ``now``; return how many were new."""
-        count = 0
         if self._pending:
             self._wake()
-        for _ in range(10_000):
-            ticked = self.hooks.on_tick(self, now)
-            if not ticked:
-                return count  # (before most events: nothing due)
+        ticked = self.hooks.on_tick(self, now)
+        if not ticked:
+            return 0  # (before most events: nothing due)
+        count = 0
+        for rounds in range(10_000):
+            if rounds:
+                ticked = self.hooks.on_tick(self, now)
+                if not ticked:
+                    return count
             due = [e for e in ticked if e.id not in self._applied]
             if not due:
                 return count
@@ -1755,7 +1760,7 @@ class Engine:
             self.households.apply(event)
         if self._high_water is None or event.time > self._high_water:
             self._high_water = event.time
-        order = event_order(event)
+        order = (event.time, event.id)  # (``event_order``)
         if self._last is None or order > self._last:
             self._last = order
         if event.actor != SYSTEM_ACTOR and (self._last_input is None or order > self._last_input):

@@ -516,7 +516,12 @@ class Hooks:
     def validate_event(self, engine: Engine, event: Event) -> list[str]:
         reasons: list[str] = []
         try:
-            route = self._route("gridcore_validate_event", type(event))
+            # (``_route`` written out: asked before every event)
+            kept = self._routes.get("gridcore_validate_event")
+            route = (kept[1].get(type(event)) if kept is not None and kept[0] == getattr(self.pm, "generation", None)
+                     else None)
+            if route is None:
+                route = self._new_route("gridcore_validate_event", type(event))
             if isinstance(route, list):
                 if not route:
                     return reasons  # (no plugin judges such events: most of them, asked for every one)
@@ -534,9 +539,21 @@ class Hooks:
 
     def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         try:
-            route = self._route("gridcore_on_event", type(event))
+            # (``_route`` and ``_call_all`` written out: called for every event, and the answers are not kept)
+            kept = self._routes.get("gridcore_on_event")
+            route = (kept[1].get(type(event)) if kept is not None and kept[0] == getattr(self.pm, "generation", None)
+                     else None)
+            if route is None:
+                route = self._new_route("gridcore_on_event", type(event))
             if isinstance(route, list):
-                _call_all(route, (engine, event, replaying))
+                args = (engine, event, replaying)
+                for function, picks in route:
+                    if picks is None:
+                        function(engine, event, replaying)
+                    elif picks.__class__ is int:
+                        function(args[picks])
+                    else:
+                        function(*[args[i] for i in picks])  # type: ignore[union-attr]
             else:
                 route(engine=engine, event=event, replaying=replaying)
         except Exception as exc:
@@ -547,7 +564,27 @@ class Hooks:
             plan = self._plan("gridcore_on_tick")
             if plan is None:
                 return _flatten(self._calls.gridcore_on_tick(engine=engine, now=now), "gridcore_on_tick")
-            return _flatten(_call_all(plan, (engine, now)), "gridcore_on_tick")
+            # (``_call_all`` and ``_flatten`` written out: called before every event, which most often
+            # finds nothing due)
+            args = (engine, now)
+            out: list[Event] = []
+            wrong = None  # (the first answer that is no list: refused once every plugin was asked)
+            for function, picks in plan:
+                if picks is None:
+                    answer = function(engine, now)
+                elif picks.__class__ is int:
+                    answer = function(args[picks])
+                else:
+                    answer = function(*[args[i] for i in picks])  # type: ignore[union-attr]
+                if answer is not None:
+                    if isinstance(answer, (list, tuple)):
+                        if answer:
+                            out.extend(answer)
+                    elif wrong is None:
+                        wrong = answer
+            if wrong is not None:
+                raise PluginError(f"gridcore_on_tick must return a list, got {type(wrong).__name__}")
+            return out
         except Exception as exc:
             raise self._failed("gridcore_on_tick", exc) from exc
 
