@@ -339,7 +339,8 @@ class SealedMap(SealedIds):
 def store_waiting(parts: list[Any], writer: Writer) -> None:
     """Write to ``writer`` the sealed parts whose text is still held (each part's ``key`` and its canonical text,
     kept compressed in ``text``), then let go of that text. They are the newest: every earlier one was stored
-    with them. (The points history's parts and the sealed ids' alike.)"""
+    with them. (The sealed ids' parts; the points history's are kept as their records until stored and
+    encoded then: ``History.store_sealed``.)"""
     start = len(parts)
     while start > 0 and parts[start - 1].text is not None:
         start -= 1
