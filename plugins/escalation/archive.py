@@ -126,6 +126,9 @@ class Archive(PartArchive[Part]):
                  many_names: ManyLoader | None = None, many_parts: PartsLoader | None = None) -> None:
         super().__init__(loader, names, part_size=PART_SIZE, cached_parts=CACHED_PARTS, many_names=many_names,
                          many_parts=many_parts, chapter_size=CHAPTER_PARTS)
+        #: entries added (``add``), and the last ``find``: the name, the entries added when it was asked, its answer
+        self._added = 0
+        self._found: tuple[str, int, tuple[tuple[int, int], dict[str, Any]] | None] | None = None
 
     entry_names = staticmethod(entry_names)
 
@@ -154,9 +157,32 @@ class Archive(PartArchive[Part]):
     # ------------------------------------------------------------ reading
 
     def find(self, name: str) -> tuple[tuple[int, int], dict[str, Any]] | None:
-        """Where the newest entry answering to ``name`` is, and the entry; None if none, or it was removed."""
+        """Where the newest entry answering to ``name`` is, and the entry; None if none, or it was removed.
+
+        The last answer is kept until an entry is added: an event is looked up by its incident's id
+        when it is judged and again when it is applied (a report three times: is its id taken, is it
+        a repeat report's, was it archived), and only ``add`` (or a restore) changes what a name finds:
+        sealing, storing the sealed parts or putting them in chapters moves entries, never where they
+        are numbered, and the store's names of parts not of this archive are passed over.
+        """
+        kept = self._found
+        if kept is not None and kept[0] == name and kept[1] == self._added:
+            return kept[2]
         found = super().find(name)
-        return None if found is None or "removed" in found[1] else found
+        if found is not None and "removed" in found[1]:
+            found = None
+        self._found = (name, self._added, found)
+        return found
+
+    def add(self, entry: dict[str, Any]) -> None:
+        """Append an entry (``PartArchive.add``): what ``find`` found before may have changed."""
+        self._added += 1
+        super().add(entry)
+
+    def restored(self, document: Mapping[str, Any]) -> None:
+        """Take what a checkpoint saved (``PartArchive.restored``), forgetting the last ``find``."""
+        self._found = None
+        super().restored(document)
 
     def current(self, *, reported: tuple[datetime | None, datetime | None] | None = None,
                 active: tuple[datetime | None, datetime | None] | None = None,

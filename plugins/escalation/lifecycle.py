@@ -92,6 +92,16 @@ STATUS_ZH = {REPORTED: "已上报", ACCEPTED: "已受理", HANDLING: "办理中"
              CLOSED: "已结案"}
 
 
+#: Kinds of events the checks below tell apart, as tuples (``A | B`` in an ``isinstance`` builds a union
+#: on every call: these run for every incident event offered).
+_DERIVED_BY_SYSTEM = (IncidentReopened, IncidentAssigned)
+_ANSWERS = (ExtensionApproved, ExtensionRefused)
+_VERIFIERS_STEPS = (IncidentVerified, IncidentClosed, IncidentReopened)
+_HANDLERS_STEPS = (IncidentHandlingStarted, IncidentPaused, IncidentResumed, IncidentResolved, ExtensionRequested,
+                   ConsultationHeld)
+_AFTER_CONSULTATION = (IncidentHandlingStarted, IncidentResolved)
+
+
 def verifier_of(incident: Incident) -> str:
     """The role that verifies this incident (the ruleset's, default ``grid_leader``)."""
     return incident.policy.verifier if incident.policy else DEFAULT_VERIFIER
@@ -179,11 +189,11 @@ class Checks(Records):
         if actor == SYSTEM_ACTOR:
             if isinstance(event, IncidentEscalated):
                 return escalation_problem(community, incident, event)
-            if isinstance(event, IncidentReopened | IncidentAssigned):
+            if isinstance(event, _DERIVED_BY_SYSTEM):
                 return []  # derived: a reopening, or a case passed on inside the cell
             return [(f"the system cannot {ALLOWED[type(event)][1]} an incident; a person must "
                     f"(系统不能{VERBS_ZH[type(event)]}事件，须由人员操作)")]
-        if isinstance(event, ExtensionApproved | ExtensionRefused):
+        if isinstance(event, _ANSWERS):
             return _approval_problem(engine, incident, event)
         if isinstance(event, IncidentReturned) and event.department is not None:
             return []  # its members may send back what is not its remit (checked with the facts)
@@ -191,7 +201,7 @@ class Checks(Records):
             return []
         if isinstance(event, FeedbackGiven) and actor == incident.resolved_by:
             return []  # whoever resolved it tells the reporter, even from below
-        if isinstance(event, IncidentVerified | IncidentClosed | IncidentReopened):
+        if isinstance(event, _VERIFIERS_STEPS):
             verifier = verifier_of(incident)
             if community.holds_role_at_or_above(actor, incident.node, [verifier]):
                 return []
@@ -223,15 +233,7 @@ class Checks(Records):
         if (
             actor == incident.accepted_by
             and incident.status in (ACCEPTED, HANDLING)
-            and isinstance(
-            event,
-            IncidentHandlingStarted
-            | IncidentPaused
-            | IncidentResumed
-            | IncidentResolved
-            | ExtensionRequested
-            | ConsultationHeld,
-        )
+            and isinstance(event, _HANDLERS_STEPS)
         ):
             # the one who took it on goes on with it, even after it was sent up on its resolve limit
             return []
@@ -254,7 +256,7 @@ class Checks(Records):
 def _extension_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> str | None:
     """Why an extension request or answer makes no sense for this incident now, if it does not."""
     waiting = incident.extension_request
-    if isinstance(event, ExtensionApproved | ExtensionRefused):
+    if isinstance(event, _ANSWERS):
         if waiting is None:
             return f"incident {incident.id} has no extension request waiting for an answer (没有待批复的延期申请)"
         return None
@@ -295,7 +297,7 @@ def _extension_problem(engine: Engine, incident: Incident, event: IncidentEvent)
 def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> str | None:
     """A consultation the rules require before handling, feedback before verification, who took part."""
     policy = incident.policy
-    if isinstance(event, IncidentHandlingStarted | IncidentResolved) and policy is not None and policy.consultations:
+    if isinstance(event, _AFTER_CONSULTATION) and policy is not None and policy.consultations:
         needed = policy.consultation_for(incident.facts(event.time))
         if needed is not None and not incident.consultations:
             return (

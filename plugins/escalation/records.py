@@ -240,9 +240,11 @@ class Records:
     def close_out(self, incident: Incident) -> None:
         """``incident`` is closed: archive it with what was decided for it, and forget it."""
         dump_explanation = _checkpoint.dump_explanation
-        events = sorted({entry.event for entry in incident.timeline if entry.event})
-        decisions = {ident: dump_explanation(self.decisions.pop(ident)) for ident in events
-                     if ident in self.decisions}
+        # (its events that had an explanation decided, in their order: most cases had none, and
+        # ``decisions`` holds only those of open cases)
+        held = self.decisions
+        events = sorted({entry.event for entry in incident.timeline if entry.event in held}) if held else ()
+        decisions = {ident: dump_explanation(held.pop(ident)) for ident in events}
         escalations = {}
         for number, step in enumerate(incident.escalations):
             if self.escalation_index.get(step.event) == (incident.id, number):

@@ -106,14 +106,22 @@ class EscalationState(Transitions, Checks):
     @hookimpl
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         """Every escalation, reopening and repeat report's joining due by ``now`` (at the time it fell due)."""
+        heap = self._heap
+        # (called before every event: most often no join waits, and even the earliest entry of the
+        # heap, stale or not, falls due after ``now``, so nothing does and its staleness need not be
+        # looked up; ticks come in the zone the heap is kept in)
+        if self._zone is now.tzinfo and not self.joins_due and (not heap or heap[0][0] > now):
+            return []
+        return self._due_by(now)
+
+    def _due_by(self, now: datetime) -> list[Event]:
+        """``gridcore_on_tick``'s answer, worked out."""
         out: list[Event] = [e for e in self.joins_due.values() if e.time <= now] if self.joins_due else []
         if self._zone is not now.tzinfo and type(now.tzinfo) is timezone:
             # (fixed offsets only: two times in one tzinfo compare by their fields, which for a zone
             # with summer time would not be by the instant they name)
             self._zone = now.tzinfo
         heap = self._heap
-        # (called before every event: when even the earliest entry, stale or not, falls due after
-        # ``now``, nothing does, and its staleness need not be looked up)
         if not heap or heap[0][0] > now:
             return out
         while heap and not self.current(heap[0]):

@@ -52,6 +52,9 @@ from .policy import DEFAULT_REOPEN
 from .returns import Returns
 from .steps import Steps
 
+#: The extension steps, as a tuple (``A | B`` in an ``isinstance`` builds a union on every call).
+_EXTENSION_STEPS = (ExtensionRequested, ExtensionApproved, ExtensionRefused)
+
 
 class Transitions(Returns, Assignments, Steps):
     """How each accepted incident event changes its incident (a mixin of ``EscalationState``)."""
@@ -63,9 +66,8 @@ class Transitions(Returns, Assignments, Steps):
 
     def _transition(self, incident: Incident, event: IncidentEvent) -> None:
         when, actor = event.time, event.actor
-        if isinstance(event, IncidentEscalated):
-            self._escalated(incident, event)
-        elif isinstance(event, IncidentAccepted):
+        # (the kinds are siblings: one branch holds for an event; the most frequent are tried first)
+        if isinstance(event, IncidentAccepted):
             summons = incident.summons[-1] if incident.summoned and incident.summons else None
             if summons is not None and summons.arrived_at is None and actor in routing.department_members(
                 self.engine.community, summons.department, incident.current_node
@@ -91,12 +93,6 @@ class Transitions(Returns, Assignments, Steps):
             incident.note(
                 Entry(when, "handling started", actor, event.node, event.note, event=event.id)
             )
-        elif isinstance(event, IncidentPaused):
-            incident.pause(when)
-            incident.note(Entry(when, "paused", actor, event.node, event.reason, event=event.id))
-        elif isinstance(event, IncidentResumed):
-            incident.resume(when)
-            incident.note(Entry(when, "resumed", actor, event.node, event=event.id))
         elif isinstance(event, IncidentResolved):
             incident.status = RESOLVED
             if incident.paused:
@@ -110,14 +106,28 @@ class Transitions(Returns, Assignments, Steps):
             self.feedback_starts(incident, when)
         elif isinstance(event, IncidentVerified):
             self._verified(incident, event)
+        elif isinstance(event, IncidentClosed):
+            incident.status = CLOSED
+            incident.closed_at, incident.closed_by = when, actor
+            incident.note(
+                Entry(when, "closed", actor, event.node, incident.self_closed_flag, event=event.id)
+            )
         elif isinstance(event, SatisfactionRated):
             incident.ratings[actor] = event.score
             incident.note(
                 Entry(when, "rated", actor, event.node, f"satisfaction {event.score}", event=event.id)
             )
+        elif isinstance(event, IncidentEscalated):
+            self._escalated(incident, event)
+        elif isinstance(event, IncidentPaused):
+            incident.pause(when)
+            incident.note(Entry(when, "paused", actor, event.node, event.reason, event=event.id))
+        elif isinstance(event, IncidentResumed):
+            incident.resume(when)
+            incident.note(Entry(when, "resumed", actor, event.node, event=event.id))
         elif isinstance(event, IncidentReopened):
             self._reopened(incident, event)
-        elif isinstance(event, ExtensionRequested | ExtensionApproved | ExtensionRefused):
+        elif isinstance(event, _EXTENSION_STEPS):
             self.extension_step(incident, event)
         elif isinstance(event, ConsultationHeld):
             self.consulted(incident, event)
@@ -127,12 +137,6 @@ class Transitions(Returns, Assignments, Steps):
             self.returned(incident, event)
         elif isinstance(event, IncidentAssigned):
             self.assigned(incident, event)
-        elif isinstance(event, IncidentClosed):
-            incident.status = CLOSED
-            incident.closed_at, incident.closed_by = when, actor
-            incident.note(
-                Entry(when, "closed", actor, event.node, incident.self_closed_flag, event=event.id)
-            )
 
     def _escalated(self, incident: Incident, event: IncidentEscalated) -> None:
         incident.escalation_events += 1
