@@ -87,12 +87,13 @@ def is_department(community: Any, name: str) -> bool:
 
 
 #: id of a community -> (a weak reference to it, and what ``department_members`` found in it, by
-#: department and node): a community never changes, and a district's departments have hundreds of
-#: officers to sort by branch every time a summoned department takes a case on
-_OFFICERS: dict[int, tuple[weakref.ref[Any], dict[tuple[str, str | None], frozenset[str]]]] = {}
+#: department and node, and each department's posts by ``(department,)``, ``_posts``): a community never
+#: changes, and a district's departments have hundreds of officers to sort by branch every time a
+#: summoned department takes a case on
+_OFFICERS: dict[int, tuple[weakref.ref[Any], dict[tuple[str | None, ...], Any]]] = {}
 
 
-def _officers_of(community: Any) -> dict[tuple[str, str | None], frozenset[str]] | None:
+def _officers_of(community: Any) -> dict[tuple[str | None, ...], Any] | None:
     """What ``department_members`` found in ``community`` (None: it cannot be remembered)."""
     key = id(community)
     kept = _OFFICERS.get(key)
@@ -103,7 +104,7 @@ def _officers_of(community: Any) -> dict[tuple[str, str | None], frozenset[str]]
                           else None)
     except TypeError:
         return None
-    found: dict[tuple[str, str | None], frozenset[str]] = {}
+    found: dict[tuple[str | None, ...], Any] = {}
     _OFFICERS[key] = (ref, found)
     return found
 
@@ -122,7 +123,7 @@ def department_members(community: Any, department: str, node: str | None = None)
     """
     memo = _officers_of(community)
     if memo is not None:
-        found = memo.get((department, node))
+        found: frozenset[str] | None = memo.get((department, node))
         if found is None:
             found = memo[(department, node)] = _department_members(community, department, node)
         return found
@@ -130,17 +131,34 @@ def department_members(community: Any, department: str, node: str | None = None)
 
 
 def _department_members(community: Any, department: str, node: str | None) -> frozenset[str]:
-    members = {m if isinstance(m, str) else str(m.id): m for m in community.department_members(department)}
+    posts = _posts(community, department)
     if node is None or node not in community.hierarchy:
-        return frozenset(members)
+        return frozenset(ident for ident, _, _ in posts)
+    # An officer answers at ``node`` when one of their posts for the department is at ``node`` or
+    # below it (``node`` is the post or above it) or above it (the post is ``node`` or above it).
+    up = {n.id for n in community.hierarchy.ancestors(node, include_self=True)}
+    near = frozenset(ident for ident, reach, nodes in posts if node in reach or not up.isdisjoint(nodes))
+    return near or frozenset(ident for ident, _, _ in posts)
+
+
+def _posts(community: Any, department: str) -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
+    """Each member of ``department``: their id, every node at or above one of their posts for it, and the
+    posts (remembered with ``department_members``' answers: worked out once per department, not per node)."""
+    memo = _officers_of(community)
+    kept: list[tuple[str, frozenset[str], tuple[str, ...]]] | None = (
+        memo.get((department,)) if memo is not None else None)
+    if kept is not None:
+        return kept
     hierarchy = community.hierarchy
-    near = frozenset(
-        ident for ident, member in members.items()
-        if any(getattr(r, "department", None) == department
-               and (hierarchy.is_within(r.node, node) or hierarchy.is_within(node, r.node))
-               for r in getattr(member, "roles", ()))
-    )
-    return near or frozenset(members)
+    members = {m if isinstance(m, str) else str(m.id): m for m in community.department_members(department)}
+    found: list[tuple[str, frozenset[str], tuple[str, ...]]] = []
+    for ident, member in members.items():
+        nodes = tuple(r.node for r in getattr(member, "roles", ()) if getattr(r, "department", None) == department)
+        reach = frozenset(n.id for post in nodes for n in hierarchy.ancestors(post, include_self=True))
+        found.append((ident, reach, nodes))
+    if memo is not None:
+        memo[(department,)] = found
+    return found
 
 
 def notify(
