@@ -56,7 +56,17 @@ from gridcore.periods import KINDS
 from .accounts import Accounts
 from .caps import CapCount
 from .history import COLLECTION, History
-from .ledger import NEVER, NEVER_KEY, Account, Lot, _in_expiry_order, _span_start, key_time, utc_key
+from .ledger import (
+    LOT_PART,
+    NEVER,
+    NEVER_KEY,
+    Account,
+    Lot,
+    _in_expiry_order,
+    _span_start,
+    key_time,
+    utc_key,
+)
 from .sealed import (
     DORMANT,
     DORMANT_WHAT,
@@ -474,10 +484,6 @@ def _lots_doc(lots: list[Lot]) -> dict[str, Any]:
 
 #: The store collection holding sealed parts of accounts' lots.
 LOTS = "points.lots"
-#: Lots per sealed part (by their number in their account).  A row's lots text is cut by it: changing it
-#: changes what a checkpoint means (``STATE_VERSION``).  Smaller parts leave fewer lots in the row
-#: (those opened since its last part) but make more documents to write and read.
-LOT_PART = 8
 #: The shape of a part of lots.
 LOT_FORMAT = 1
 

@@ -44,6 +44,14 @@ from gridcore.periods import KINDS, add_months, parse_period, period_of_day, per
 from .caps import CapCount
 from .policy import PointsPolicy
 
+#: Lots per sealed part (by their number in their account; checkpoint.py).  A row's lots text is cut by
+#: it: changing it changes what a checkpoint means (``STATE_VERSION``).  Smaller parts leave fewer lots
+#: in the row (those opened since its last part) but make more documents to write and read.
+LOT_PART = 8
+#: Past this many fresh lots, an account leaves out the leading parts' worth of them of which no lot is
+#: open (``Account._leave_out_spent``; rarely between two checkpoints of an ingest, which seal them)
+FRESH_LOOK = 4 * LOT_PART
+
 #: Kinds of entries: credits, debits and zero-amount flags.
 CREDITS = ("earn", "bonus", "recognition")
 DEBITS = ("redeem", "expire", "deduct")
@@ -416,7 +424,10 @@ class Account:
             lot = Lot(entry.id, entry.time, entry.node, entry.amount - repaid, expires, expiry_rule)
             lot.number, lot.amount = self.opened, lot.remaining
             self.opened += 1
-            self.fresh.append(lot)
+            fresh = self.fresh
+            fresh.append(lot)
+            if len(fresh) > FRESH_LOOK and not any(old.remaining for old in fresh[:LOT_PART]):
+                self._leave_out_spent(fresh)
             key = (lot.time, lot.entry_id)
             lots = self.lots
             if not lots:
@@ -759,6 +770,22 @@ class Account:
                     if label > newest.get(kind, ""):
                         newest[kind] = label
         return {key: value for key, value in every if value[0] == newest[key[1]]}
+
+    def _leave_out_spent(self, fresh: list[Lot]) -> None:
+        """Leave out of ``fresh`` the leading parts' worth of lots (``LOT_PART`` each) of which no lot is open.
+
+        A checkpoint seals the fresh lots in parts of ``LOT_PART`` and names only the parts
+        that hold an open lot (a lot never opens again once spent or expired): such a part
+        is never read.  Without this, the fresh lots held every lot opened since the last
+        checkpoint, spent or not: a long replay takes no checkpoint, and replaying 898,948
+        events held 731,931 lots where the same state restored from a checkpoint holds 18,899.
+        """
+        base = fresh[0].number  # (a multiple of LOT_PART: parts are cut from the front, whole)
+        # (a lot is open while it is among the lots: spent or expired, it has nothing left and is dropped)
+        first_open = min([lot.number for lot in self.lots], default=self.opened)
+        cut = min(first_open - base, len(fresh)) // LOT_PART * LOT_PART
+        if cut > 0:
+            del fresh[:cut]
 
     def copy(self) -> Account:
         """A copy whose open part can be advanced without touching this account (its own journal).
