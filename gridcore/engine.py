@@ -186,6 +186,8 @@ class Engine:
                 raise PluginError(str(exc)) from None
         #: which ruleset judges where and when (``gridcore.governing``)
         self._timeline = RulesetTimeline(lambda: self.community)
+        # (plugins ask for policies several times an event: the timeline's own method answers, one call less)
+        self.policy = self._timeline.policy  # type: ignore[method-assign]
         #: ids of the events applied since the state was rebuilt or they were last forgotten (``_forget``)
         self._applied: set[str] = set()
         #: True once ids of applied events may be missing from ``_applied`` (the state was restored from a
@@ -1634,7 +1636,7 @@ class Engine:
         """Those of ``ids`` stored and not in ``_applied`` (stored at or before the checkpoint the state was
         restored from, or forgotten since: ``_forget``)."""
         if not self._forgot:
-            return set()  # a replay from the start put every stored id in _applied, and none was let go
+            return set()  # every stored id is in _applied (a replay within record_many), and none was let go
         return self._stored_among([ident for ident in ids if ident not in self._applied])
 
     def _stored_after_base(self) -> Iterator[dict[str, Any]]:
@@ -1655,7 +1657,15 @@ class Engine:
         if event.id in self._applied:
             return
         self._apply(event, replaying=True)
-        self._applied.add(event.id)
+        if self._cursor is not None and self._judging is None:
+            # A replay outside ``record_many`` (opening, a rebuild) reads each stored event once, in order:
+            # its id is asked of the store from now on rather than kept (a replay of 898,948 events kept
+            # as many ids, about 90 MB).  Derived events applied ahead of their stored copy (``_advance``)
+            # stay in ``_applied``; inside ``record_many`` (a rewind) ids are kept, as its callers asked
+            # the store only for what they did not know at its start.
+            self._forgot = True
+        else:
+            self._applied.add(event.id)
 
     def _decode_stored(self, doc: Mapping[str, Any]) -> Event | None:
         """A stored document as an event; ``StoreError`` naming the store if it is not one.
