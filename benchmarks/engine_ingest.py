@@ -24,7 +24,12 @@ so that they take about ``Engine.checkpoint_share`` of its CPU: a cheaper
 checkpoint shows as more of them, not as less CPU per event), and the CPU per event over the same
 window with the checkpoints taken in it left out (what the events themselves
 cost; a checkpoint falls in one window and not the next, so the engine column
-jumps where the events' does not).  The residents column counts the residents the engine knows at N
+jumps where the events' does not).  The tail columns are what the share trades that CPU for: the
+events stored after the last checkpoint as each call returned, on average over the calls to N and at
+most (an open at that moment, a reader beside the ingest or one after a crash, replays them; closing
+takes a checkpoint, so a read after the ingest replays none).  ``--checkpoint-share`` and
+``--checkpoint-max`` set the engine's ``checkpoint_share`` and ``checkpoint_max`` to measure another
+spacing.  The residents column counts the residents the engine knows at N
 (registered by events; the roster's members come on top).
 
 Yinquan's simulation registers residents every day (about 5,000 by 1M
@@ -37,7 +42,7 @@ building it took at most (``tracemalloc``'s peak over one more checkpoint
 taken at the end).
 
 Run ``python benchmarks/engine_ingest.py [--quick] [--large] [--backends sqlite]
-[--sizes 10000,100000] [--population 5128]``.
+[--sizes 10000,100000] [--population 5128] [--checkpoint-share 0.05] [--checkpoint-max 100000]``.
 """
 
 from __future__ import annotations
@@ -92,6 +97,10 @@ class GrowthRow:
     #: it is what one cost on average: the engine spaces them by ``Engine.checkpoint_share``, so a cheaper
     #: checkpoint is taken more often rather than costing less CPU per event)
     checkpoints: int = 0
+    #: events stored after the last checkpoint when a call returned (what an open at that moment replays: a
+    #: reader beside the ingest, or after a crash), on average over the calls to ``n`` and at most
+    tail_mean: float = 0.0
+    tail_max: int = 0
 
 
 def marginal(points: list[tuple[int, float]], size: int) -> float:
@@ -165,8 +174,9 @@ def calls(size: int, days: int, population: int | None = None) -> Any:
 
 
 def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None, population: int | None,
-         out: Any) -> None:
-    """Child process: one engine fed up to the largest size; its checkpoint measured at the end."""
+         spacing: tuple[float | None, int | None], out: Any) -> None:
+    """Child process: one engine fed up to the largest size; its checkpoint measured at the end.  ``spacing``:
+    ``Engine.checkpoint_share`` and ``checkpoint_max`` if not the defaults."""
     import gc
 
     from gridcore import Engine, FixedClock
@@ -178,7 +188,13 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
     first = datetime.combine(district.START, clock_time(0), tzinfo=community.tz)
     engine = Engine.open(store=district.store_url(backend, Path(folder), "growth", postgres), community=community,
                          clock=FixedClock(first), ruleset=rules[0] if rules else None, effective=first)
+    share, most = spacing
+    if share is not None:
+        engine.checkpoint_share = share
+    if most is not None:
+        engine.checkpoint_max = most
     points: list[tuple[int, float]] = []
+    tails: list[int] = []  # events after the last checkpoint as each call returned
     cpu_points: list[tuple[int, float]] = []
     checkpoint_points: list[tuple[int, float]] = []
     checkpoints = 0.0
@@ -211,6 +227,7 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
             cpu_points.append((done, cpu))
             checkpoint_points.append((done, checkpoints))
             taken_points.append((done, taken))
+            tails.append(engine.position - engine._checkpointed)
             if any(done >= n and n not in memory for n in sizes):
                 now = (rss_mb(), district.peak_mb(), len(engine._population))
                 memory.update({n: now for n in sizes if done >= n and n not in memory})
@@ -219,8 +236,14 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
     rows = [(n, marginal(points, n), next(t for m, t in points if m >= n), marginal(cpu_points, n),
              *memory.get(n, (0.0, 0.0, 0)), next(t for m, t in cpu_points if m >= n),
              next(t for m, t in checkpoint_points if m >= n), marginal(events_points, n),
-             next(k for m, k in taken_points if m >= n)) for n in sizes]
+             next(k for m, k in taken_points if m >= n), *tail_to(tails, points, n)) for n in sizes]
     out.put({"rows": rows, "checkpoint": checkpoint})
+
+
+def tail_to(tails: list[int], points: list[tuple[int, float]], size: int) -> tuple[float, int]:
+    """The mean and the most of ``tails`` over the calls up to the one that reached ``size``."""
+    upto = next(k for k, (m, _) in enumerate(points) if m >= size) + 1
+    return sum(tails[:upto]) / upto, max(tails[:upto])
 
 
 def checkpoint_size(engine: Any) -> dict[str, Any]:
@@ -284,8 +307,10 @@ def store_only(backend: str, folder: str, sizes: tuple[int, ...], postgres: str 
 
 
 def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("tinydb", "sqlite", "postgresql"),
-        sizes: tuple[int, ...] | None = None, population: int | None = None) -> tuple[list[GrowthRow], list[str]]:
-    """Every backend asked for; rows and notes.  ``population``: a fixed one (``--population``)."""
+        sizes: tuple[int, ...] | None = None, population: int | None = None,
+        spacing: tuple[float | None, int | None] = (None, None)) -> tuple[list[GrowthRow], list[str]]:
+    """Every backend asked for; rows and notes.  ``population``: a fixed one (``--population``); ``spacing``:
+    the engine's ``checkpoint_share`` and ``checkpoint_max`` (``--checkpoint-share``, ``--checkpoint-max``)."""
     if sizes is None:
         sizes = (2_000, 5_000) if quick else ((10_000, 100_000, 1_000_000) if large else (10_000, 100_000))
     postgres = os.environ.get("GRIDCORE_TEST_POSTGRES_URL") or os.environ.get("GRIDCORE_BENCH_POSTGRES_URL")
@@ -299,7 +324,7 @@ def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("
             continue
         with tempfile.TemporaryDirectory(prefix=f"gridcore-growth-{backend}-") as folder:
             try:
-                got = district.in_child(grow, backend, folder, sizes, postgres, population)
+                got = district.in_child(grow, backend, folder, sizes, postgres, population, spacing)
                 base = district.in_child(store_only, backend, folder, sizes, postgres, population)
             except RuntimeError as exc:
                 notes.append(f"{backend}: engine ingest failed: {district._last_line(exc)}")
@@ -307,11 +332,14 @@ def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("
             finally:
                 if backend == "postgresql" and postgres:
                     district._drop_schemas(postgres, f"bench_{Path(folder).name[-8:]}_")
-        for (n, engine_us, seconds, cpu_us, rss, peak, residents, cpu_s, checkpoint_s, events_us, taken), (
-                store_us, store_peak) in zip(got["rows"], base["rows"], strict=True):
+        for (n, engine_us, seconds, cpu_us, rss, peak, residents, cpu_s, checkpoint_s, events_us, taken, tail,
+             tail_max), (store_us, store_peak) in zip(got["rows"], base["rows"], strict=True):
             rows.append(GrowthRow(backend, n, engine_us, store_us, seconds, cpu_us, rss, cpu_s, peak, store_peak,
-                                  residents, checkpoint_s, events_us, taken))
+                                  residents, checkpoint_s, events_us, taken, tail, tail_max))
         notes.append(checkpoint_note(backend, got["checkpoint"]))
+    if spacing != (None, None):
+        notes.append(f"Checkpoints spaced by checkpoint_share {spacing[0]} and checkpoint_max {spacing[1]} (None: "
+                     "the engine's default).")
     if population is not None:
         notes.append(f"A fixed population: {population:,} residents registered on the first day, nobody after "
                      "(simulate(..., population=N)).")
@@ -334,14 +362,16 @@ def table(rows: list[GrowthRow]) -> str:
         ("| backend | events in the store | engine µs/event at N | engine CPU µs/event at N "
          "| of which events (no checkpoints) CPU µs/event at N | events/s at N "
          "| store-only µs/event at N | ratio | engine s to N | engine CPU s to N | of which checkpoints CPU s to N "
-         "| checkpoints to N | memory MiB at N | peak MiB to N | store-only peak MiB to N | residents at N |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+         "| checkpoints to N | tail after a call to N, mean | tail most | memory MiB at N | peak MiB to N "
+         "| store-only peak MiB to N | residents at N |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = r.engine_us / r.store_us if r.store_us else float("inf")
         lines.append(f"| {r.backend} | {r.n:,} | {r.engine_us:.0f} | {r.engine_cpu_us:.0f} | {r.events_cpu_us:.0f} "
                      f"| {1e6 / r.engine_us:,.0f} | {r.store_us:.1f} | {ratio:.1f}× | {r.seconds:.1f} "
-                     f"| {r.cpu_seconds:.1f} | {r.checkpoint_cpu_seconds:.1f} | {r.checkpoints:,} | {r.rss_mb:.0f} "
+                     f"| {r.cpu_seconds:.1f} | {r.checkpoint_cpu_seconds:.1f} | {r.checkpoints:,} | {r.tail_mean:,.0f} "
+                     f"| {r.tail_max:,} | {r.rss_mb:.0f} "
                      f"| {r.peak_mb:.0f} | {r.store_peak_mb:.0f} | {r.residents:,} |")
     return "\n".join(lines)
 
@@ -354,10 +384,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="", help="comma-separated store sizes (default: by --quick/--large)")
     parser.add_argument("--population", type=int, default=None,
                         help="a fixed population: N residents registered on the first day, nobody after")
+    parser.add_argument("--checkpoint-share", type=float, default=None,
+                        help="Engine.checkpoint_share for the ingest (default: the engine's, CHECKPOINT_SHARE)")
+    parser.add_argument("--checkpoint-max", type=int, default=None,
+                        help="Engine.checkpoint_max for the ingest (default: the engine's, CHECKPOINT_MAX)")
     args = parser.parse_args(argv)
     sizes = tuple(int(n) for n in args.sizes.split(",") if n) or None
     rows, notes = run(args.quick, args.large, tuple(b for b in args.backends.split(",") if b), sizes,
-                      args.population)
+                      args.population, (args.checkpoint_share, args.checkpoint_max))
     print(table(rows))
     for note in notes:
         print(note)
