@@ -8,6 +8,7 @@ nothing the caller holds is touched.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -239,6 +240,9 @@ def _read(path: Path) -> tuple[Path, str]:
         raise RulesError.simple(f"{path}: a loop of symbolic links, not a ruleset file",
                                 f"{path}：符号链接形成循环，不是规则集文件") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:  # the same loop (Python 3.13 and later)
+            raise RulesError.simple(f"{path}: a loop of symbolic links, not a ruleset file",
+                                    f"{path}：符号链接形成循环，不是规则集文件") from None
         why = exc.strerror or type(exc).__name__
         raise RulesError.simple(f"{path}: cannot be read ({why})",
                                 f"{path}：无法读取（{why}）") from None
