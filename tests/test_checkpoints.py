@@ -644,6 +644,32 @@ def test_the_ids_kept_in_memory_are_bounded_and_the_rest_asked_of_the_store_once
         assert engine.state("tally").counts == live
 
 
+def test_a_calls_ids_are_asked_in_queries_of_at_most_ids_at_once(
+        stores: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ids of a call not known go to ``find_ids`` in one query up to ``IDS_AT_ONCE`` (every id of a
+    ``gridcore ingest`` call), in queries of that many past it: the same duplicates either way."""
+    monkeypatch.setattr("gridcore.engine.IDS_AT_ONCE", 4)
+    url = stores.url()
+    store = CountingFinds(stores.open(url))
+    with open_toy(store, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 11)])
+        assert engine._forgot and not engine._applied  # (the checkpoint forgot them)
+        asked = len(store.asked)
+        again = engine.record_many([activity(n) for n in range(1, 19)])
+        assert (again.accepted, again.duplicates, again.refused) == (8, 10, [])
+        assert store.asked[asked:] == [4, 4, 4, 4, 2]  # the 18 ids, 4 a query
+        monkeypatch.setattr("gridcore.engine.IDS_AT_ONCE", 50)
+        asked = len(store.asked)
+        mixed = engine.record_many([activity(n) for n in range(15, 31)])
+        assert (mixed.accepted, mixed.duplicates, mixed.refused) == (12, 4, [])
+        assert len(store.asked) == asked + 1  # one query for those not known
+        live = dict(engine.state("tally").counts)
+        assert sum(live.values()) == 30
+        engine.rebuild()
+        assert engine.state("tally").counts == live
+
+
 def test_a_writer_that_refreshes_or_opens_keeps_the_ids_bounded_too(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A writer reading what another stores takes no checkpoint of its own: refresh bounds its ids too,
