@@ -207,6 +207,13 @@ class Engine:
         #: documents not applied yet, in canonical order, and the one read ahead): see ``_replay``
         self._cursor: Iterator[dict[str, Any]] | None = None
         self._ahead: dict[str, Any] | None = None
+        #: what a replay reads that another writer may have stored after the position the replay reads to
+        #: (``_stored_after_base``): the ids of such events of a checkpoint's tail, and for a replay of the
+        #: whole log the canonical order of the event at that position (events from it on).  Their ids are
+        #: kept in ``_applied`` when applied, so that ``_catch_up``, which reads on from that position, does
+        #: not apply them again.
+        self._beyond: set[str] = set()
+        self._beyond_order: tuple[datetime, str] | None = None
         #: True when every event stored up to ``_position`` is applied (``caught_up``): False from
         #: ``_reset`` until a replay has read the log to its end, and while ``_catch_up`` applies
         self._caught_up = False
@@ -1005,7 +1012,12 @@ class Engine:
         self._applied.update(str(doc.get("id")) for doc, e in decoded if e is None)
         if self._derived_here:  # stored now: known by position from here on, like every event read
             self._derived_here.difference_update(str(doc.get("id")) for doc, _ in decoded)
-        fresh = sorted((e for _, e in decoded if e is not None and e.id not in self._applied), key=event_order)
+        # (the event applied last is applied, its id kept or not: a full replay, which keeps no ids, may
+        # have read an event another writer stored after the position it read to, and one such is that one;
+        # more than one read so come before it, and are rebuilt below, as a late event is)
+        last = self._last[1] if self._last is not None else None
+        fresh = sorted((e for _, e in decoded if e is not None and e.id not in self._applied and e.id != last),
+                       key=event_order)
         if fresh and self._last is not None and event_order(fresh[0]) < self._last:
             # Another writer stored an event earlier than what is applied here:
             # the state must be rebuilt in canonical order (callers do that).
@@ -1058,6 +1070,7 @@ class Engine:
         self._applied.clear()
         self._derived_here.clear()
         self._cursor = self._ahead = None
+        self._beyond, self._beyond_order = set(), None
         self._high_water = None
         self._last = None
         self._last_input = None
@@ -1621,6 +1634,7 @@ class Engine:
                 return
             self._apply_stored(event)
         self._cursor = None
+        self._beyond, self._beyond_order = set(), None  # (their ids in ``_applied`` now)
         self._caught_up = True  # every event stored up to the position read at the start is applied
         self._catch_up()  # what other writers appended while the log was read
 
@@ -1648,10 +1662,17 @@ class Engine:
     def _stored_after_base(self) -> Iterator[dict[str, Any]]:
         """The stored events a replay reads, in canonical order: all, or those after the checkpoint."""
         if self._base == 0:
+            # (read in canonical order as it is stored: events stored meanwhile that sort after the last one
+            # at the position asked, as a writer's do, are read too; the ids of those from it on are kept)
+            at = next(iter(self._orders_after(self._position - 1)), None) if self._position > 0 else None
+            self._beyond_order = (at[1], at[2]) if at is not None and at[0] == self._position else None
             yield from self.store.events()
             return
-        docs = [doc for _, doc in self.store.events_after(self._base)]
-        yield from sorted(docs, key=_doc_order)
+        found = list(self.store.events_after(self._base))
+        # (another writer may have stored more since ``_replay`` asked the position: those are applied in
+        # their place among the rest, and their ids kept, as ``_catch_up`` reads them again)
+        self._beyond = {str(doc.get("id")) for at, doc in found if at > self._position}
+        yield from sorted((doc for _, doc in found), key=_doc_order)
 
     def _apply_stored(self, event: Event) -> None:
         if event.id in self._applied:
@@ -1663,7 +1684,9 @@ class Engine:
         if event.id in self._applied:
             return
         self._apply(event, replaying=True)
-        if self._cursor is not None and self._judging is None:
+        beyond = event.id in self._beyond or (self._beyond_order is not None
+                                               and (event.time, event.id) >= self._beyond_order)
+        if self._cursor is not None and self._judging is None and not beyond:
             # A replay outside ``record_many`` (opening, a rebuild) reads each stored event once, in order:
             # its id is asked of the store from now on rather than kept (a replay of 898,948 events kept
             # as many ids, about 90 MB).  Derived events applied ahead of their stored copy (``_advance``)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -668,6 +669,61 @@ def test_a_calls_ids_are_asked_in_queries_of_at_most_ids_at_once(
         assert sum(live.values()) == 30
         engine.rebuild()
         assert engine.state("tally").counts == live
+
+
+class AppendsWhileReplayed:
+    """A reader's store: another writer appends ``docs`` just as the reader's replay starts reading (after it
+    asked the store's position): the events it reads may then go past that position."""
+
+    def __init__(self, inner: Any, writer: Any, docs: list[dict[str, Any]]) -> None:
+        self.inner, self.writer, self.docs = inner, writer, docs
+
+    def _race(self) -> None:
+        if self.docs and any(frame.function == "_stored_after_base" for frame in inspect.stack()):
+            docs, self.docs = self.docs, []
+            self.writer.append(docs, expected=self.writer.position())
+
+    def events_after(self, position: int) -> Any:
+        self._race()
+        return self.inner.events_after(position)
+
+    def events(self, **kw: Any) -> Any:
+        self._race()
+        return self.inner.events(**kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("appended", [1, 5])
+@pytest.mark.parametrize("checkpoint", [True, False], ids=["tail", "whole-log"])
+def test_events_stored_while_a_replay_reads_are_applied_once(
+        stores: StoreFactory, appended: int, checkpoint: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader opening while a writer appends: what the replay reads past the position it asked is applied
+    once, not again by the catching up after it (a replay keeps no ids: since a7ac830 one such event was
+    applied twice, and more than one made the reader rebuild its state), and nothing is rebuilt."""
+    rebuilt: list[int] = []
+    rebuild = Engine._rebuild_state
+    monkeypatch.setattr(Engine, "_rebuild_state", lambda self, **kw: (rebuilt.append(1), rebuild(self, **kw))[1])
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1 if checkpoint else 10**9
+        engine.record_many([activity(n) for n in range(1, 11)])
+        engine.checkpoint_min = engine.checkpoint_every = 10**9
+        engine.record_many([activity(n) for n in range(11, 21)])  # (the tail)
+        docs = [engine.codec.to_dict(activity(n)) for n in range(21, 21 + appended)]
+    writer = stores.open(url)
+    store = AppendsWhileReplayed(stores.open(url), writer, docs)
+    with open_toy(store, read_only=True) as reader:
+        assert not store.docs  # (appended while the replay read)
+        given = [i for i in reader.state("tally").given if i.startswith("a")]
+        counts = dict(reader.state("tally").counts)
+        assert reader.position == 20 + appended
+    assert len(given) == len(set(given)) and not rebuilt  # each applied once, in the replay
+    with open_toy(url, read_only=True) as fresh:
+        fresh.rebuild()
+        assert fresh.state("tally").counts == counts
+    writer.close()
 
 
 def test_a_writer_that_refreshes_or_opens_keeps_the_ids_bounded_too(
