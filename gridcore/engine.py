@@ -1472,7 +1472,9 @@ class Engine:
         if full:
             # Plugins without the hooks see every event up to the checkpoint, as a
             # replay would show them (the core's own state follows along).
-            self._replay_only(full, skip=tuple(plugins.values()), tail=tail)
+            last = document["last"]
+            upto = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
+            self._replay_only(full, skip=tuple(plugins.values()), tail=tail, upto=upto)
         else:
             self._population = {str(k): str(v) for k, v in core["population"].items()}
             self.households.restore(core["households"])
@@ -1567,8 +1569,16 @@ class Engine:
         if self._pending:
             self._woken([name for name, (plugin, _, _) in self._pending.items() if hasattr(plugin, hook)])
 
-    def _replay_only(self, plugins: list[object], *, skip: tuple[object, ...], tail: set[str]) -> None:
-        """Replay the events stored up to a checkpoint to the plugins not in ``skip``."""
+    def _replay_only(self, plugins: list[object], *, skip: tuple[object, ...], tail: set[str],
+                     upto: tuple[datetime, str] | None) -> None:
+        """Replay the events stored up to a checkpoint to the plugins not in ``skip``.
+
+        ``upto`` is the canonical order of the checkpoint's last event: every event
+        up to the checkpoint sorts at or before it, so the replay stops at the first
+        that sorts after.  (Those are its ``tail``, and what another writer stored
+        since the tail was read: the catching up after the restore applies them,
+        once.)
+        """
         hooks = self.hooks.without(skip)
         seen: set[str] = set()
 
@@ -1592,6 +1602,8 @@ class Engine:
             event = self._decode_stored(doc)
             if event is None:
                 continue
+            if upto is not None and event_order(event) > upto:
+                break
             for _ in range(10_000):
                 due = sorted((e for e in hooks.on_tick(self, event.time) if e.id not in seen), key=event_order)
                 if not due:

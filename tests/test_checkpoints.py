@@ -675,11 +675,11 @@ class AppendsWhileReplayed:
     """A reader's store: another writer appends ``docs`` just as the reader's replay starts reading (after it
     asked the store's position): the events it reads may then go past that position."""
 
-    def __init__(self, inner: Any, writer: Any, docs: list[dict[str, Any]]) -> None:
-        self.inner, self.writer, self.docs = inner, writer, docs
+    def __init__(self, inner: Any, writer: Any, docs: list[dict[str, Any]], during: str = "_stored_after_base") -> None:
+        self.inner, self.writer, self.docs, self.during = inner, writer, docs, during
 
     def _race(self) -> None:
-        if self.docs and any(frame.function == "_stored_after_base" for frame in inspect.stack()):
+        if self.docs and any(frame.function == self.during for frame in inspect.stack()):
             docs, self.docs = self.docs, []
             self.writer.append(docs, expected=self.writer.position())
 
@@ -723,6 +723,27 @@ def test_events_stored_while_a_replay_reads_are_applied_once(
     with open_toy(url, read_only=True) as fresh:
         fresh.rebuild()
         assert fresh.state("tally").counts == counts
+    writer.close()
+
+
+def test_a_plugin_replayed_in_full_is_given_events_stored_meanwhile_once(stores: StoreFactory) -> None:
+    """A plugin without the checkpoint hooks (the recorder) is replayed the log up to the checkpoint while
+    the others are restored: events another writer stores just then sort after the checkpoint's last
+    event, so that replay stops before them and the catching up gives them to every plugin, once."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 11)])
+        engine.checkpoint_min = engine.checkpoint_every = 10**9
+        engine.record_many([activity(n) for n in range(11, 16)])  # (the tail)
+        docs = [engine.codec.to_dict(activity(n)) for n in range(16, 19)]
+    writer = stores.open(url)
+    store = AppendsWhileReplayed(stores.open(url), writer, docs, during="_replay_only")
+    with open_toy(store, read_only=True) as reader:
+        assert not store.docs  # (appended while the recorder was replayed)
+        seen = [ident for ident, _ in reader.state("recorder").seen if ident.startswith("a")]
+        assert reader.position == 18
+    assert sorted(seen) == sorted(set(seen)) == [f"a{n:04d}" for n in range(1, 19)]
     writer.close()
 
 
