@@ -43,6 +43,24 @@ given back (thresholds, and the frozen objects to the collector) when the
 last such read ends.  Garbage the read makes in cycles is freed later, never
 kept.
 
+A process that serves from an engine it keeps open (``gridcore serve``: a
+request records an event or reads, then the process waits for the next) is
+neither: what it holds is the engine's state, loaded once at start, and each
+full collection between two calls walks all of it (a month of a district:
+220,000 tracked objects, 90-100 ms of CPU a collection, one every 140 requests
+with Python's thresholds; the request that meets it waits that long).
+``serving`` holds, for as long as the block runs, what such a process needs:
+one full collection on entering (what opening left in cycles is freed), then
+``gc.freeze`` (what the process holds then, the state, is left out of later
+collections), and full collections as rare as while recording
+(``fewer_full_collections``); the young generations are collected as usual.
+Objects frozen are still freed when nothing refers to them; only garbage in
+cycles among them waits, for ``settle`` (the objects given back to the
+collector, one full collection, what survives frozen again: the server calls
+it now and then) or the end of the block, which gives everything back.  A
+read inside (``fewer_collections_while_reading``) leaves frozen what was
+frozen when it began.
+
 Memory freed is not memory given back.  A checkpoint makes a few large
 blocks at once (each plugin's document as JSON, a copy of it in the store's
 driver: megabytes each for the points state of a big community) and frees
@@ -78,6 +96,7 @@ _saved: tuple[int, ...] = ()
 _reading = 0
 _read_saved: tuple[int, ...] = ()
 _read_set: tuple[int, ...] = ()
+_serving = 0
 
 
 @contextmanager
@@ -122,12 +141,56 @@ def fewer_collections_while_reading() -> Iterator[None]:
         with _lock:
             _reading -= 1
             if _reading == 0:
-                gc.unfreeze()
+                if not _serving:
+                    gc.unfreeze()  # (while serving, what was frozen stays so: ``serving`` gives it back)
                 if _running and _saved == _read_set:
                     _saved = _read_saved  # an ingest began meanwhile: it gives back what was there before
                 if len(_read_saved) == 3 and gc.get_threshold() == _read_set:
                     young, middle, full = _read_saved
                     gc.set_threshold(young, middle, max(full, FULL_EVERY) if _running else full)
+
+
+@contextmanager
+def serving() -> Iterator[None]:
+    """While inside: what the process holds on entering left out of collections (after one full collection),
+    and full collections at most every ``FULL_EVERY`` middle ones; everything given back when the outermost
+    block ends (nested and threads alike).
+
+    For a process that keeps an engine open and serves from it (``gridcore
+    serve``); see the module's text.
+    """
+    global _serving
+    with _lock:
+        first = _serving == 0
+        _serving += 1
+    if first:  # (outside the lock: a finalizer the collection runs may record, and so take it)
+        gc.collect()
+        gc.freeze()
+    try:
+        with fewer_full_collections():
+            yield
+    finally:
+        with _lock:
+            _serving -= 1
+            if _serving == 0 and _reading == 0:
+                gc.unfreeze()
+
+
+def settle() -> bool:
+    """While ``serving`` and no read is under way: the frozen objects given back to the collector, one full
+    collection (garbage in cycles among them freed), and what survives frozen again; True if done.
+
+    One full collection of everything the process holds: call it rarely, and
+    from the thread that reads (a read beginning meanwhile in another thread
+    would find its objects given back).
+    """
+    with _lock:
+        if not _serving or _reading:
+            return False
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    return True
 
 
 @functools.cache

@@ -17,6 +17,8 @@ from gridcore.garbage import (
     _malloc_trim,
     fewer_collections_while_reading,
     fewer_full_collections,
+    serving,
+    settle,
 )
 
 
@@ -120,6 +122,65 @@ def test_a_read_during_an_ingest_keeps_its_rarer_full_collections_whichever_ends
     with fewer_collections_while_reading():
         gc.set_threshold(1000, 20, 30)  # the embedding application's own choice wins
     assert gc.get_threshold() == (1000, 20, 30)
+
+
+class Cell:
+    """A container that can refer to itself (garbage in a cycle once dropped)."""
+
+    me: object = None
+
+
+def test_serving_leaves_what_the_process_held_out_of_collections_until_it_ends() -> None:
+    held = [[n] for n in range(1000)]
+    assert settle() is False  # (nothing to settle outside serving)
+    with serving():
+        assert gc.get_threshold() == (700, 10, FULL_EVERY)
+        assert gc.get_freeze_count() >= len(held)
+        with fewer_full_collections():  # the engine's own, inside: still rare after it
+            pass
+        assert gc.get_threshold() == (700, 10, FULL_EVERY)
+        frozen = gc.get_freeze_count()
+        with fewer_collections_while_reading():  # a read inside leaves frozen what was frozen
+            pass
+        assert gc.get_freeze_count() >= frozen
+        assert gc.get_threshold() == (700, 10, FULL_EVERY)
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(ValueError), serving():
+        raise ValueError("a service that fails")
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
+
+
+def test_garbage_in_cycles_made_while_serving_is_collected_and_among_the_frozen_once_settled() -> None:
+    old = Cell()
+    old.me = old  # held when serving begins: frozen with the rest
+    old_gone = weakref.ref(old)
+    with serving():
+        new = Cell()
+        new.me = new  # made while serving: collected as ever
+        new_gone = weakref.ref(new)
+        del new, old
+        gc.collect()
+        assert new_gone() is None
+        assert old_gone() is not None  # frozen: left out, not freed
+        assert settle() is True
+        assert old_gone() is None
+        assert gc.get_freeze_count() > 0  # (what survived frozen again)
+        assert gc.get_threshold() == (700, 10, FULL_EVERY)
+        with fewer_collections_while_reading():
+            assert settle() is False  # (never during a read: it leaves out what it found)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_read_outliving_serving_gives_the_frozen_objects_back_when_it_ends() -> None:
+    reading = fewer_collections_while_reading()
+    with serving():
+        reading.__enter__()
+    assert gc.get_freeze_count() > 0  # the read still leaves them out
+    reading.__exit__(None, None, None)
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == (700, 10, 10)
 
 
 #: In a process of its own: 400 blocks of 64 KiB from the C heap (below glibc's mapping threshold), written to,

@@ -1,7 +1,9 @@
 """The ASGI application: routes, guards, error pages, and the engine's lifetime.
 
 ``create_app(settings)`` builds a Starlette application whose lifespan opens
-one engine for the process (``LiveEngine``) and closes it on shutdown.
+one engine for the process (``LiveEngine``) and closes it on shutdown; while
+it serves, the state it loaded is left out of Python's garbage collections
+and full collections are rare (``gridcore.garbage.serving``).
 ``gridcore serve`` hands uvicorn the factory ``app_from_environment``, so each
 worker process builds its own application and opens its own engine from the
 same settings.
@@ -27,12 +29,13 @@ from starlette.staticfiles import StaticFiles
 
 import gridcore
 from gridcore.errors import GridcoreError, PluginError
+from gridcore.garbage import serving
 from gridcore.plugin_host import Hooks, get_plugin_manager, plugin_selection
 
 from . import api, dashboard, open311, openapi
 from .context import Service, Settings
 from .guards import Guards, RateLimiter
-from .live import LiveEngine
+from .live import LiveEngine, load_every_state
 from .problems import MEDIA_TYPE, TYPES, Problem
 
 SETTINGS_VARIABLE = "GRIDCORE_SERVICE_SETTINGS"
@@ -117,7 +120,12 @@ def create_app(
         opened = live or LiveEngine.open(settings.store, now=settings.test_clock, plugins=pm)
         app.state.service = Service(settings, opened)
         try:
-            yield
+            # every plugin's state loaded now (not by the first request), then left out of garbage
+            # collections while the service runs, and full collections rare (gridcore.garbage.serving;
+            # docs/service.md)
+            await opened.run(load_every_state)
+            with serving():
+                yield
         finally:
             if live is None:
                 opened.close()

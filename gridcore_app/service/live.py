@@ -38,7 +38,8 @@ import pluggy
 from gridcore import Engine, FixedClock, SystemClock
 from gridcore.clock import Clock
 from gridcore.errors import StoreError
-from gridcore.plugin_host import get_plugin_manager
+from gridcore.garbage import settle
+from gridcore.plugin_host import STATE_SUFFIX, get_plugin_manager
 
 from .intake import STAMP_AHEAD
 
@@ -46,6 +47,8 @@ T = TypeVar("T")
 
 #: where a test clock's time is kept in the store, for every worker to follow
 TEST_CLOCK = "service.test_clock"
+#: requests served between two ``gridcore.garbage.settle`` (garbage in cycles among the objects frozen freed)
+SETTLE_EVERY = 10_000
 
 
 class WriteLock:
@@ -112,6 +115,7 @@ class LiveEngine:
         self._executor = executor
         self.engine = engine
         self._lock = lock
+        self._served = 0
 
     @classmethod
     def open(
@@ -148,7 +152,15 @@ class LiveEngine:
         return await loop.run_in_executor(self._executor, work, self.engine)
 
     def reading(self, engine: Engine, work: Callable[[Engine], T]) -> T:
-        """On the engine's thread: catch up with the store, then run ``work(engine)`` (a read)."""
+        """On the engine's thread: catch up with the store, then run ``work(engine)`` (a read).
+
+        Every ``SETTLE_EVERY`` requests, first ``gridcore.garbage.settle``
+        (while the service runs: garbage in cycles among what the collector
+        leaves out is freed, docs/service.md).
+        """
+        self._served += 1
+        if self._served % SETTLE_EVERY == 0:
+            settle()
         self._catch_up(engine)
         return work(engine)
 
@@ -187,6 +199,15 @@ class LiveEngine:
             self._executor.shutdown()
             if self._lock is not None:
                 self._lock.close()
+
+
+def load_every_state(engine: Engine) -> None:
+    """Every plugin's state restored now, where an engine opened from a checkpoint leaves it in the store
+    until first used: the service loads it when it starts (before it leaves it out of garbage collections,
+    ``gridcore.garbage.serving``), not in its first request."""
+    for name, plugin in engine.plugins.list_name_plugin():
+        if plugin is not None and name.endswith(STATE_SUFFIX):
+            engine.state(name.removesuffix(STATE_SUFFIX))
 
 
 def share_test_clock(engine: Engine, when: datetime) -> None:
