@@ -860,7 +860,7 @@ class Engine:
                     reason = (
                         f"conflicts with the stored event {ident}: same id, different "
                         f"{', '.join(differing)} (an event never changes; give a new event a new id; "
-                        "编号已存在但内容不同)"
+                        "事件编号已存在但内容不同，新事件请用新编号)"
                     )
                     summary.refused.append(Refusal(ident, [reason], label))
 
@@ -1831,7 +1831,7 @@ class Engine:
                 reasons.append(
                     f"time {event.time.isoformat()} is more than {_describe(limit)} after now "
                     f"({now.astimezone(event.time.tzinfo).isoformat(timespec='seconds')}): a mistyped date? "
-                    "(时间晚于当前时间)"
+                    "(时间晚于当前时间，日期是否写错？)"
                 )
         return reasons
 

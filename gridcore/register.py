@@ -83,9 +83,9 @@ class HouseholdRegister:
         (``gridcore.growth``).  Returns the problems that forbid it (an added id
         already on record through an event), and changes nothing then.
         """
-        problems = [f"household {h} is already on record through an event / 住户 {h} 已因事件登记"
+        problems = [f"household {h} is already on record through an event / 户 {h} 已通过事件登记在册"
                     for h in households if h in self._history]
-        problems += [f"resident {r} is already on record through an event / 居民 {r} 已因事件登记"
+        problems += [f"resident {r} is already on record through an event / 居民 {r} 已通过事件登记在册"
                      for r in residents if r in self.residents]
         if problems:
             return problems
@@ -277,7 +277,7 @@ class HouseholdRegister:
             if found is None:
                 reasons.append(f"unknown place {place!r} (地址不存在)")
             elif found.node != node:
-                reasons.append(f"place {place!r} is in {found.node!r}, not {node!r} (地址不在该网格)")
+                reasons.append(f"place {place!r} is in {found.node!r}, not {node!r} (地址不在该网格内)")
         return reasons
 
     def _split_refusals(self, event: HouseholdSplit) -> list[str]:

@@ -35,7 +35,7 @@ def test_a_case_whistled_to_the_police_at_the_street_is_answered_by_that_streets
     refused = district_engine.record_many([event("incident_accepted", "a-other-street", "治安-1", "yz-s2-p1", "yz-s1", later)])
     assert len(refused.refused) == 1
     reasons = " ".join(refused.refused[0].reasons)
-    assert "another branch of the tree" in reasons and "部门人员只办理本辖区的案件" in reasons
+    assert "another branch of the tree" in reasons and "条线部门人员只办理本辖区的事件" in reasons
     taken = district_engine.record_many([event("incident_accepted", "a-own-street", "治安-1", "yz-s1-p1", "yz-s1", later)])
     assert not taken.refused
     # the street's police reported in on time: the summons is answered, in the street's department record

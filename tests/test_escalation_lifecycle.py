@@ -139,7 +139,7 @@ def test_illegal_transitions_are_refused_with_a_reason_and_change_nothing(engine
 
 def test_unknown_and_repeated_incident_ids_are_refused(engine: Engine) -> None:
     assert refused(engine, step(IncidentAccepted, "I9", 1, "worker1")) == [
-        "no incident I9 has been reported (事件未上报)"
+        "no incident I9 has been reported (查无此事件)"
     ]
     engine.record(report("I1"))
     again = IncidentReported(

@@ -195,7 +195,7 @@ def test_moved_in_out_and_split_keep_counts_and_history(engine: Engine) -> None:
         (HouseholdMovedIn(id="x", time=START, actor="m01", node="g1", household="h9", name="孙家"),
          "must live in a leaf cell"),
         (HouseholdMovedIn(id="x", time=START, actor="m01", node="g2-u1", household="h9", name="孙家", place="p1"),
-         "place 'p1' is in 'g1-u1', not 'g2-u1' (地址不在该网格)"),
+         "place 'p1' is in 'g1-u1', not 'g2-u1' (地址不在该网格内)"),
         (HouseholdMovedOut(id="x", time=START, actor="m01", node="g1-u1", household="h404"),
          "household 'h404' is not on record (户不在册)"),
         (HouseholdMovedOut(id="x", time=START, actor="m01", node="g2-u1", household="h1"),

@@ -234,10 +234,10 @@ def test_every_refusal_of_the_core_says_why_in_english_and_chinese(tmp_path: Pat
         cases = [
             (PatrolLogged(**_common("worker1", OTHER)), "worker1 may not log a patrol at u21", "巡查只能由"),
             (ResidentRegistered(**_common("res1", OTHER), person="n"), "res1 may not register residents at u21",
-             "只有本网格的工作人员或本单元居民可以登记居民"),
+             "只有本网格的工作人员或本网格居民可以登记居民"),
             (ResidentMoved(**_common("res1", OWN), person="res3"), "res1 may not move res3", "只有本人或所在网格"),
             (HouseholdMovedOut(**_common("res1", OWN), household="h11"), "res1 may not record that household h11",
-             "户籍变动只能由本网格的工作人员登记"),
+             "户的迁入、迁出和分户只能由本网格的工作人员登记"),
             (HouseholdVisited(**_common("leader1", OTHER), household="h21"),
              "leader1 may not record a home visit to household h21", "入户走访只能由本网格的工作人员或包联人登记"),
             (PatrolLogged(**_common("system", OWN)), "actor 'system' is reserved", "system 为系统保留名"),

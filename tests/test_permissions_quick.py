@@ -82,7 +82,7 @@ def old_refusals(engine: Engine, event: Event) -> list[str]:
             return []
         return [(
             f"{actor} may not register residents at {node}: only staff holding a role at {node} or "
-            "above, or a resident of that cell, may (只有本网格的工作人员或本单元居民可以登记居民)"
+            "above, or a resident of that cell, may (只有本网格的工作人员或本网格居民可以登记居民)"
         )]
     if isinstance(event, ResidentMoved):
         old = engine.registered_home(event.person)
@@ -99,7 +99,7 @@ def old_refusals(engine: Engine, event: Event) -> list[str]:
             return []
         return [(
             f"{actor} may not record that household {event.household} moves or splits at {node}: only staff "
-            f"holding a role at {node} or above keep the household register (户籍变动只能由本网格的工作人员登记)"
+            f"holding a role at {node} or above keep the household register (户的迁入、迁出和分户只能由本网格的工作人员登记)"
         )]
     if isinstance(event, HouseholdVisited):
         if old_is_staff_at(engine, actor, node) or engine.households.looks_after(actor, event.household):

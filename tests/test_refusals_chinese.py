@@ -52,6 +52,8 @@ HELD = {"reason", "why", "problem"}
 LISTS = {"reasons", "messages", "problems"}
 #: A piece of an English sentence (a word of four letters or more).
 WORDS = re.compile(r"[A-Za-z]{4,}")
+#: The Chinese of a text (runs of Chinese characters and their punctuation).
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 
 
 def _messages(tree: ast.AST) -> Iterator[ast.expr]:
@@ -99,8 +101,8 @@ def _texts(expr: ast.expr) -> list[str]:
     return found
 
 
-def _english_only() -> list[str]:
-    missing = []
+def _reasons() -> Iterator[tuple[str, str]]:
+    """Every reason (or message) written in the sources: where it is, and its text (literals only)."""
     for path, names in SOURCES.items():
         tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
         functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -110,14 +112,38 @@ def _english_only() -> list[str]:
         for function in functions:
             for expr in _messages(function):
                 for one in _alternatives(expr):
-                    texts = _texts(one)
-                    if any(WORDS.search(text) for text in texts) and not has_chinese("".join(texts)):
-                        missing.append(f"{path}:{one.lineno} ({function.name}): {''.join(texts)[:70]!r}")
-    return missing
+                    yield f"{path}:{one.lineno} ({function.name})", "".join(_texts(one))
+
+
+def _english_only() -> list[str]:
+    return [f"{where}: {text[:70]!r}" for where, text in _reasons()
+            if WORDS.search(text) and not has_chinese(text)]
 
 
 def test_every_reason_is_written_with_its_chinese() -> None:
     assert _english_only() == []
+
+
+def glossary() -> dict[str, tuple[str, ...]]:
+    """docs/embedding.md's glossary of the Chinese in reasons: each term settled on, and the words it replaces."""
+    page = (REPO / "docs" / "embedding.md").read_text(encoding="utf-8")
+    table = page.split("<!-- glossary -->")[1]
+    terms: dict[str, tuple[str, ...]] = {}
+    rows = table.strip().splitlines()
+    for line in rows[2 : next((n for n, row in enumerate(rows) if not row.startswith("|")), len(rows))]:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        terms[cells[1]] = tuple(word.strip() for word in cells[2].split("、") if word.strip())
+    return terms
+
+
+def test_the_chinese_of_reasons_uses_the_glossary_terms_not_the_words_they_replace() -> None:
+    terms = glossary()
+    assert len(terms) > 20 and all(has_chinese(term) for term in terms)
+    replaced = {word: term for term, words in terms.items() for word in words}
+    assert "案件" in replaced and "兑换目录" in replaced  # (the table was read)
+    found = [f"{where}: {word!r} (write {replaced[word]!r})" for where, text in _reasons()
+             for word in replaced if any(word in run for run in CHINESE.findall(text))]
+    assert found == []
 
 
 def test_the_source_check_finds_a_reason_in_english_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -160,7 +160,7 @@ class Checks(Records):
                 return [f"incident {event.incident} was already reported (事件编号已上报过)"]
             place = engine.community.places.get(event.place) if event.place else None
             if place is not None and not engine.community.hierarchy.is_within(place.node, event.node):
-                return [f"place {event.place} is in {place.node}, not in {event.node} (地点不在上报的网格内)"]
+                return [f"place {event.place} is in {place.node}, not in {event.node} (地址不在上报的网格内)"]
             return []
         primary = self.primary_of(event.incident)
         if primary is not None:
@@ -170,7 +170,7 @@ class Checks(Records):
             ]
         incident = self.find(event.incident)
         if incident is None:
-            return [f"no incident {event.incident} has been reported (事件未上报)"]
+            return [f"no incident {event.incident} has been reported (查无此事件)"]
         if type(event) not in ALLOWED:
             return []
         problem = (
@@ -244,7 +244,7 @@ class Checks(Records):
                     f"{actor} may not {ALLOWED[type(event)][1]} incident {incident.id}: it is at "
                     f"{incident.current_node} and {actor} holds no role there or above"
                     + (f"; they answer for {elsewhere[0]} on another branch of the tree, and its officers "
-                       f"on this case's branch answer here (部门人员只办理本辖区的案件)" if elsewhere else "")
+                       f"on this case's branch answer here (条线部门人员只办理本辖区的事件)" if elsewhere else "")
                     + f" (事件不在其负责的网格，无权{VERBS_ZH[type(event)]})"
                 )
             ]
@@ -308,7 +308,7 @@ def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> s
     if isinstance(event, IncidentVerified) and feedback and feedback.required and incident.feedback_at is None:
         return (
             f"the reporter of incident {incident.id} must be told the result (反馈) before it is verified: "
-            f"rule {feedback.rule}; record the feedback first (gridcore incidents feedback) (核查前须先反馈上报人)"
+            f"rule {feedback.rule}; record the feedback first (gridcore incidents feedback) (核查前须先向上报人反馈办理结果)"
         )
     if isinstance(event, FeedbackGiven) and incident.feedback_at is not None:
         return f"feedback on incident {incident.id} was already given by {incident.feedback_by} (已反馈过)"
@@ -340,12 +340,12 @@ def _return_problem(engine: Engine, incident: Incident, event: IncidentReturned)
     community = engine.community
     if event.department is not None and event.to_node is not None:
         return ("a return names the department sending the case back or the cell it belongs to, not both "
-                "(退单写退回的部门或所属网格，不能两者都写)")
+                "(退单写退回的部门或事件应属的网格，不能两者都写)")
     if event.department is not None:
         if event.department not in incident.departments:
             on = ", ".join(incident.departments) or "none"
             return (f"department {event.department} is not on incident {incident.id} (its departments: {on}) "
-                    "(该部门不在此事件上)")
+                    "(此事件没有召集该部门)")
         if event.actor not in routing.department_members(community, event.department, incident.current_node):
             return (f"{event.actor} does not work for {event.department}, so may not return the case for it "
                     "(不是该部门人员，不能代其退单)")
@@ -354,7 +354,7 @@ def _return_problem(engine: Engine, incident: Incident, event: IncidentReturned)
             return f"unknown node {event.to_node!r} to return the case to (退回的网格不存在)"
         if event.to_node == incident.node:
             return (f"incident {incident.id} was reported in {event.to_node} already; name the cell it belongs to "
-                    "(事件本就在此网格上报，请写它所属的网格)")
+                    "(事件就是在此网格上报的，请写它应属的网格)")
     return None
 
 

@@ -120,7 +120,7 @@ class Checks(Records):
         guard = policy.guard("outside_cells")
         if guard is not None and guard.action == "refuse" and not self.in_cells(member, event.node):
             reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule} "
-                           "(活动地点不在其所属的网格内)")
+                           "(活动不在其所属的网格内)")
         guard = policy.guard("self_recorded")
         if guard is not None and guard.action == "refuse" and self.self_recorded(event):
             reasons.append(
@@ -167,7 +167,7 @@ class Checks(Records):
         return [
             (f"{event.actor} may not record {event.activity} for {member}: {event.actor} holds no role at "
             f"{event.node} or above (a resident records only their own activities; staff of the cell "
-            "record them for others) (居民只能登记本人的活动，代他人登记须由所在网格的工作人员)")
+            "record them for others) (居民只能登记本人的活动，代他人登记须由所在网格的工作人员登记)")
         ]
 
     def check_redeemer(self, event: PointsRedeemed) -> list[str]:
@@ -201,7 +201,7 @@ class Checks(Records):
         reward = policy.reward(event.reward)
         if reward is None:
             names = ", ".join(r.name for r in policy.rewards) or "none"
-            return [f"unknown reward {event.reward!r} (the rewards list has: {names}) (兑换目录中没有这项奖品)"]
+            return [f"unknown reward {event.reward!r} (the rewards list has: {names}) (积分礼遇清单中没有这一项)"]
         reasons = []
         # (the local day only for a reward with a window: most have none)
         local_day = (event.time.astimezone(self.tz).date()
@@ -268,7 +268,7 @@ class Checks(Records):
         if grid is None:
             reasons.append(
                 f"the recognition rule {rule.rule} budgets per {rule.level!r}, "
-                f"which is not a level of {community.name} (表扬加分预算按的层级在本社区不存在)"
+                f"which is not a level of {community.name} (表扬加分预算所按的层级在本社区不存在)"
             )
             return reasons
         spent = self.recognition_spent.get((grid, rule.period), label)

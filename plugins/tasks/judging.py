@@ -26,7 +26,7 @@ def plan(engine: Engine, event: TaskAssigned) -> tuple[Task | None, list[str]]:
     """The task ``event`` creates, or the reasons it cannot (under the ruleset in force at its time)."""
     policy = engine.policy(SECTION, at=event.time, node=event.node)
     if policy is None:
-        return None, [f"no ruleset in force at {event.time.isoformat()} has a tasks section (规则集没有专项任务部分)"]
+        return None, [f"no ruleset in force at {event.time.isoformat()} has a tasks section (现行规则集没有专项任务栏目)"]
     kind = policy.kind(event.task_kind)
     if kind is None:
         known = ", ".join(policy.names()) or "none"
@@ -93,20 +93,20 @@ def _completion_refusals(engine: Engine, task: Task, event: TaskCompleted) -> li
     assignment = task.assignments.get(event.actor)
     if assignment is None:
         return [(f"{event.actor} was not assigned task {task.id} (assigned: {', '.join(task.assignments)}) "
-                "(未分派此任务)")]
+                "(此人不是该任务的承办人)")]
     if assignment.completed is not None:
         return [(f"{event.actor} already completed task {task.id} at {assignment.completed.isoformat()} "
-                f"({assignment.completion}) (已完成)")]
+                f"({assignment.completion}) (已完成此任务)")]
     if not engine.community.hierarchy.is_within(event.node, assignment.cell):
         return [(f"{event.actor}'s part of task {task.id} is at {assignment.cell}, not {event.node} "
-                "(完成地点不在承办网格内)")]
+                "(所报网格与其承办的网格不符)")]
     return []
 
 
 def _cancel_refusals(engine: Engine, task: Task, event: TaskCancelled) -> list[str]:
     if event.node != task.node:
         return [(f"task {task.id} was assigned at {task.node}; cancel it there, not at {event.node} "
-                "(须在下达网格取消)")]
+                "(须在下达任务的网格取消)")]
     policy = engine.policy(SECTION, at=event.time, node=task.node)
     kind = policy.kind(task.kind) if policy is not None else None
     roles = kind.by if kind is not None else ()

@@ -107,7 +107,7 @@ def check_activity(state: PointsState, event: ActivityRecorded) -> list[str]:
     guard = policy.guard("outside_cells")
     if guard is not None and guard.action == "refuse" and not state.in_cells(member, event.node):
         reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule} "
-                       "(活动地点不在其所属的网格内)")
+                       "(活动不在其所属的网格内)")
     return reasons
 
 
@@ -126,7 +126,7 @@ def check_recorder(state: PointsState, event: ActivityRecorded) -> list[str]:
     return [
         (f"{event.actor} may not record {event.activity} for {member}: {event.actor} holds no role at "
         f"{event.node} or above (a resident records only their own activities; staff of the cell "
-        "record them for others) (居民只能登记本人的活动，代他人登记须由所在网格的工作人员)")
+        "record them for others) (居民只能登记本人的活动，代他人登记须由所在网格的工作人员登记)")
     ]
 
 
@@ -190,7 +190,7 @@ def check_redemption(state: PointsState, event: PointsRedeemed) -> list[str]:
     reward = policy.reward(event.reward)
     if reward is None:
         names = ", ".join(r.name for r in policy.rewards) or "none"
-        return [f"unknown reward {event.reward!r} (the rewards list has: {names}) (兑换目录中没有这项奖品)"]
+        return [f"unknown reward {event.reward!r} (the rewards list has: {names}) (积分礼遇清单中没有这一项)"]
     reasons = []
     local_day = event.time.astimezone(state.tz).date()
     if reward.valid_from is not None and local_day < reward.valid_from:
@@ -256,7 +256,7 @@ def check_recognition(state: PointsState, event: RecognitionAwarded) -> list[str
     if grid is None:
         reasons.append(
             f"the recognition rule {rule.rule} budgets per {rule.level!r}, "
-            f"which is not a level of {community.name} (表扬加分预算按的层级在本社区不存在)"
+            f"which is not a level of {community.name} (表扬加分预算所按的层级在本社区不存在)"
         )
         return reasons
     spent = state.recognition_spent.get((grid, label), 0)
