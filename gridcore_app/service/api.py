@@ -469,7 +469,7 @@ async def household(request: Request) -> Response:
     def read(engine: Engine) -> dict[str, Any]:
         if not is_staff(engine, who.member or ""):
             raise Problem("forbidden", "households and their residents are for community staff",
-                          "户籍信息只有社区工作人员可以查看")
+                          "户的登记信息只有社区工作人员可以查看")
         register = engine.households
         found, history = register.household(ident), register.history(ident)
         if found is None and not history:

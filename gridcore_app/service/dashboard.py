@@ -82,7 +82,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     },
 }
 STATUS_WORDS: Mapping[str, Mapping[str, str]] = {
-    "zh": {"reported": "待受理", "accepted": "已受理", "handling": "处置中", "resolved": "已办结",
+    "zh": {"reported": "待受理", "accepted": "已受理", "handling": "办理中", "resolved": "已办结",
            "verified": "已核查", "closed": "已结案"},
     "en": {s: s for s in ("reported", "accepted", "handling", "resolved", "verified", "closed")},
 }

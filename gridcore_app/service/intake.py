@@ -74,7 +74,7 @@ def locate(
     raise Problem(
         "invalid-request",
         "say where: a node, a place, an address, or lat and long",
-        "请说明地点：节点、地点编号、地址，或经纬度",
+        "请说明位置：节点、地址编号、地址或经纬度",
     )
 
 
@@ -89,7 +89,7 @@ def _by_address(engine: Engine, address: str) -> tuple[str, str]:
     raise Problem(
         "not-found",
         f"no place on the roster is called {address.strip()!r}{hint}",
-        f"名册中没有名为 {address.strip()!r} 的地点",
+        f"花名册中没有名为 {address.strip()!r} 的地址",
         {"suggestions": close},
     )
 
@@ -106,7 +106,7 @@ def _by_spot(engine: Engine, lat: float, lon: float) -> str:
         raise Problem(
             "outside-cells",
             f"{community.name} has no cell locations on its roster; report with an address or a place",
-            f"{community.name} 的名册没有网格位置，请用地址或地点上报",
+            f"{community.name} 的花名册没有标注网格的位置，请用地址或地址编号上报",
             {"nearest": []},
         )
     near = community.nearest_cells(lat, lon)

@@ -354,7 +354,7 @@ def _status(view: IncidentView) -> str:
     return "open" if view.is_open else "closed"
 
 
-STATUS_ZH = {"reported": "待受理", "accepted": "已受理", "handling": "处置中", "resolved": "已办结",
+STATUS_ZH = {"reported": "待受理", "accepted": "已受理", "handling": "办理中", "resolved": "已办结",
              "verified": "已核查", "closed": "已结案"}
 
 
