@@ -410,3 +410,46 @@ def test_read_time_shares_one_zone_per_offset_with_the_events_read() -> None:
     assert event.time.tzinfo is read_time(texts[1]).tzinfo
     with pytest.raises(ValueError):
         read_time("not a time")
+
+
+_STYLES = ("iso", "space", "micro", "zulu", "minus_zero", "seconds_offset", "minutes")
+
+
+def _written(when: datetime, style: str) -> str:
+    """A text of ``when`` as a file might hold it (many read as times, not all as ``isoformat`` writes them)."""
+    text = when.isoformat(sep=" " if style == "space" else "T",
+                          timespec={"micro": "microseconds", "minutes": "minutes"}.get(style, "auto"))
+    if style == "zulu" and text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    if style == "minus_zero" and text.endswith("+00:00"):
+        return text[:-6] + "-00:00"
+    if style == "seconds_offset" and len(text) > 6 and text[-6] in "+-":
+        return text + ":00"
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30),
+                 timezones=st.none()).map(lambda d: d.replace(second=d.second % 3 * 20)),
+    st.sampled_from([0, 1, 8 * 60, -5 * 60, 5 * 60 + 30, -(23 * 60 + 59)]),
+    st.sampled_from([0, 0, 0, 500_000, 1]),
+    st.sampled_from(_STYLES)), min_size=1, max_size=12))
+def test_times_are_read_and_found_written_as_isoformat_writes_them_alike(items: list[Any]) -> None:
+    """``_read_time`` gives what ``fromisoformat`` gives (its zone shared), and ``_written_as_read`` says
+    whether ``isoformat`` writes the text again, whether it asks ``isoformat`` or tells it by the pieces
+    of the texts read before (their dates, clocks and offsets mixed)."""
+    from gridcore import codec as module
+
+    for cache in (module._TIMES, module._AS_WRITTEN, module._DAY_TEXTS, module._CLOCK_TEXTS, module._OFFSET_TEXTS):
+        cache.clear()
+    texts = [_written(naive.replace(microsecond=micro, tzinfo=timezone(timedelta(minutes=offset))), style)
+             for naive, offset, micro, style in items]
+    # the same clocks, days and offsets mixed: texts made of pieces of those read before
+    texts += [texts[-1][:11] + text[11:] for text in texts]
+    for text in texts * 2:
+        expected = datetime.fromisoformat(text)
+        got = module._read_time(text)
+        assert got == expected and got.isoformat() == expected.isoformat() and got.fold == expected.fold
+        assert got.utcoffset() == expected.utcoffset() and type(got.tzinfo) is type(expected.tzinfo)
+        assert module._written_as_read(text) == (expected.isoformat() == text), text
