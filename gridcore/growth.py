@@ -33,7 +33,7 @@ _FIXED = ("version", "name", "timezone", "levels", "forest")
 #: What staff read, per kind of item (Chinese first in the CLI's messages).
 _NAMES = {
     "nodes": "nodes / 节点", "departments": "departments / 部门", "members": "members / 人员",
-    "places": "places / 地点", "households": "households / 住户", "residents": "residents / 居民",
+    "places": "places / 地址", "households": "households / 户", "residents": "residents / 居民",
     "care": "care links / 包联关系", "level_names": "level names / 层级名称", "roles": "roles / 角色",
     "locations": "locations / 位置",
 }

@@ -381,7 +381,7 @@ def _households(rows: list[_Row], hierarchy: Hierarchy, places: Mapping[str, Pla
         if node is None and place is not None and place in places:
             node = places[place].node  # the address says which cell
         if node is None:
-            raise RosterError(f"{row.where}: give the household's node or its place (网格编号或地址编号)")
+            raise RosterError(f"{row.where}: give the household's node or its place (请填写网格编号或地址编号)")
         people = _whole(row, "people", default=1)
         household = _make(Household, row, id=_field(row, "id"), name=_field(row, "name"), node=node,
                           place=place, people=people, floating=_flag(row, "floating"))
