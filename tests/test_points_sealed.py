@@ -135,6 +135,44 @@ def test_ids_are_found_in_every_part_and_an_absent_id_reads_no_part(monkeypatch:
     assert restored.save(None) == again.save(None)
 
 
+def test_groups_of_parts_answer_as_the_parts_do_and_a_lookup_asks_one_filter_per_group(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every GROUP_PARTS parts share a filter too (a lookup of an id held nowhere asks one filter a group, not
+    # one a part): built as parts are sealed, and after a restore from the parts read back, those sealed since
+    # the restore (before any lookup) included; a copy seals into a group filter of its own.
+    monkeypatch.setattr("gridcore_points.sealed.PART_IDS", 4)
+    monkeypatch.setattr("gridcore_points.sealed.GROUP_PARTS", 2)
+    store = Store()
+    ids = SealedIds(SETTLED, "settled", store.load, store.many)
+    for n in range(22):
+        ids.add(f"inc-{n}")
+    assert len(ids.parts) == 5 and len(ids.groups) == 3 and all(g is not None for g in ids.groups)
+    ids.store_sealed(store.write)
+    document = json.loads(json.dumps(ids.save(store.write)))
+    restored = SealedIds.restore(document, SETTLED, "settled", store.load, store.many)
+    for n in range(22, 30):
+        restored.add(f"inc-{n}")  # two parts more (the sixth fills the third group, the seventh opens a fourth)
+    assert len(restored.parts) == 7 and restored.groups == []
+    copied = restored.copy()
+    for n in range(30, 34):
+        copied.add(f"inc-{n}")  # the copy's own eighth part (the fourth group full, in the copy only)
+    for held, count in ((restored, 30), (copied, 34)):
+        assert all(f"inc-{n}" in held for n in range(count)) and f"inc-{count}" not in held
+        assert len(held.groups) == (len(held.parts) + 1) // 2 and all(g is not None for g in held.groups)
+    store.reads.clear()
+    asked: list[int] = []
+    lets_through = sealed._lets_through
+    monkeypatch.setattr(sealed, "_lets_through", lambda *a: asked.append(1) or lets_through(*a))
+    assert all(f"other-{n}" not in restored for n in range(200)) and store.reads == []
+    assert len(asked) == 200 * len(restored.groups)  # (each group turned every one away: no part's filter asked)
+    assert sorted(restored) == sorted(f"inc-{n}" for n in range(30))
+    assert "inc-33" not in restored and "inc-33" in copied  # (the copy's part is not the original's)
+    again = SealedIds(SETTLED, "settled", store.load, store.many)
+    for n in range(30):
+        again.add(f"inc-{n}")
+    assert restored.save(None) == again.save(None)
+
+
 def test_a_settled_part_altered_or_missing_in_the_store_is_an_error(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sealed, "PART_IDS", 2)

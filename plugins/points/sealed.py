@@ -15,10 +15,19 @@ first; the state keeps of a part its key and a Bloom filter of its ids
 let through about once in 1,700 lookups), 2 bytes an id where the set held
 about 80.  A lookup of an id not added since the newest part (a new report's
 id, almost always) reads a part only when that part's filter lets the id
-through.  A checkpoint names the parts by their keys and carries the ids
-added since; the filters are not in it: they are built, in memory, from the
-parts themselves the first time a lookup needs them after a restore (one
-read of the store for every part).  Parts are cut by count in the order the
+through.  So that a lookup does not grow with the log (a part's filter
+asked for each of the parts, and a part read in vain once in 1,700 parts
+asked), every ``GROUP_PARTS`` parts in order, from the first, also share a
+filter of all their ids (as many bits an id: 4 bytes an id in all): a
+lookup asks the parts' own filters only in a group whose filter lets the
+id through, so an id held nowhere costs one filter a group, and a lookup
+reads only parts it read before (less those whose group's filter turned
+the id away: the same answers, as a filter never turns away an id it
+holds).  A
+checkpoint names the parts by their keys and carries the ids added since;
+the filters are not in it: they are built, in memory, from the parts
+themselves the first time a lookup needs them after a restore (one read of
+the store for every part).  Parts are cut by count in the order the
 ids were added (the canonical order of the events that settled them), so a
 replay from the first event and a restore followed by the same tail cut the
 same parts under the same keys.
@@ -64,6 +73,8 @@ MAP_PART_IDS = 128
 FILTER_BITS = 16
 #: Bits of the filter each id sets.
 PROBES = 8
+#: Parts that share a filter of all their ids as well (``SealedIds._find``: one filter asked per group).
+GROUP_PARTS = 16
 #: The shape of a part document (and of the set in a checkpoint).
 FORMAT = 1
 #: Parts whose ids are kept in memory after a lookup read them (the least recently read go first): none, as
@@ -105,13 +116,44 @@ def build_filter(ids: Iterable[str], count: int) -> tuple[bytearray, int]:
     size = 1024
     while size < FILTER_BITS * count:
         size *= 2
-    bits, mask = bytearray(size // 8), size - 1
+    found = bytearray(size // 8), size - 1
+    add_to_filter(found, ids)
+    return found
+
+
+def add_to_filter(filter: tuple[bytearray, int], ids: Iterable[str]) -> None:
+    """Set the bits of ``ids`` in a filter ``build_filter`` made."""
+    bits, mask = filter
     for ident in ids:
         a, b = _probes(ident)
         for i in range(PROBES):
             index = (a + i * b) & mask
             bits[index >> 3] |= 1 << (index & 7)
-    return bits, mask
+
+
+def _group_filter(part_ids: int) -> tuple[bytearray, int]:
+    """An empty filter for the ids of ``GROUP_PARTS`` parts of ``part_ids`` ids each."""
+    return build_filter((), GROUP_PARTS * part_ids)
+
+
+def _lets_through(filter: tuple[bytearray, int], a: int, b: int, probes: dict[int, list[tuple[int, int]]]) -> bool:
+    """True if ``filter`` may hold the id whose probes are made of ``a`` and ``b`` (``_probes``); ``probes``
+    keeps the (byte, bit) of each probe by the filters' size, worked out once per lookup."""
+    bits, mask = filter
+    found = probes.get(mask)
+    if found is None:
+        found = probes[mask] = [(index >> 3, 1 << (index & 7)) for index in ((a + i * b) & mask for i in range(PROBES))]
+    return all(bits[byte] & bit for byte, bit in found)
+
+
+def _copied_groups(groups: list[tuple[bytearray, int] | None]) -> list[tuple[bytearray, int] | None]:
+    """``groups`` for a copy: the newest group's filter its own (sealing a part adds to it), the others shared
+    (full groups never change)."""
+    copied = list(groups)
+    if copied and copied[-1] is not None:
+        bits, mask = copied[-1]
+        copied[-1] = (bytearray(bits), mask)
+    return copied
 
 
 class SealedIds:
@@ -126,6 +168,9 @@ class SealedIds:
         #: the ids added since the newest sealed part
         self.recent: set[str] = set()
         self.parts: list[SealedPart] = []
+        #: the filter of the ids of every ``GROUP_PARTS`` parts (group ``g``: parts ``g * GROUP_PARTS`` on),
+        #: None while one of them has no filter (restored, not read yet: ``_build_filters``)
+        self.groups: list[tuple[bytearray, int] | None] = []
         #: the ids (or entries: ``SealedMap``) of the parts read last, by key
         self._cache: OrderedDict[str, Any] = OrderedDict()
 
@@ -143,30 +188,45 @@ class SealedIds:
         text = part_text({"format": FORMAT, "ids": ids}).encode()
         self.parts.append(SealedPart(hashlib.sha256(text).hexdigest(), len(ids), build_filter(ids, len(ids)),
                                      zlib.compress(text, 1)))
+        self._group_sealed(ids)
         self.recent = set()
+
+    def _group_sealed(self, ids: list[str]) -> None:
+        """Add the ids of the part just sealed (the newest) to its group's filter (a new group: a new filter)."""
+        group = (len(self.parts) - 1) // GROUP_PARTS
+        if group > len(self.groups):
+            return  # (restored parts not read yet: their groups are built with them, ``_build_filters``)
+        if group == len(self.groups):
+            self.groups.append(_group_filter(len(ids)))
+        group_filter = self.groups[group]
+        if group_filter is not None:
+            add_to_filter(group_filter, ids)
 
     def __contains__(self, ident: object) -> bool:
         return ident in self.recent or (isinstance(ident, str) and self._find(ident) is not None)
 
     def _find(self, ident: str) -> Any:
         """The ids (or entries) of the newest sealed part holding ``ident``; None if none does."""
-        if not self.parts:
+        parts = self.parts
+        if not parts:
             return None
+        if len(self.groups) * GROUP_PARTS < len(parts):  # (restored: filters not built yet)
+            self._build_filters(ident)
         a, b = _probes(ident)
         probes: dict[int, list[tuple[int, int]]] = {}  # (byte, bit) of each probe, by the filters' size
-        for part in reversed(self.parts):
-            if part.filter is None:
-                self._build_filters(ident)
-            assert part.filter is not None
-            bits, mask = part.filter
-            found = probes.get(mask)
-            if found is None:
-                found = probes[mask] = [(index >> 3, 1 << (index & 7))
-                                        for index in ((a + i * b) & mask for i in range(PROBES))]
-            if all(bits[byte] & bit for byte, bit in found):
-                held = self._ids(part)
-                if ident in held:
-                    return held
+        for group in range(len(self.groups) - 1, -1, -1):
+            group_filter = self.groups[group]
+            assert group_filter is not None
+            if not _lets_through(group_filter, a, b, probes):
+                continue  # (none of its parts holds the id)
+            for part in reversed(parts[group * GROUP_PARTS:(group + 1) * GROUP_PARTS]):
+                if part.filter is None:
+                    self._build_filters(ident)
+                assert part.filter is not None
+                if _lets_through(part.filter, a, b, probes):
+                    held = self._ids(part)
+                    if ident in held:
+                        return held
         return None
 
     def __iter__(self) -> Iterator[str]:
@@ -208,11 +268,16 @@ class SealedIds:
         """Build the filter of every part without one (restored): their ids read from the store at once (the
         part holding ``ident``, if one does, kept for the lookup that asked)."""
         wanted = [part for part in self.parts if part.filter is None]
-        stored = [part.key for part in wanted if part.text is None and part.key not in self._cache]
+        while len(self.groups) * GROUP_PARTS < len(self.parts):
+            self.groups.append(None)
+        # (a group without its filter: every part of it is read, those with their own filter too)
+        grouped = [part for number, part in enumerate(self.parts) if self.groups[number // GROUP_PARTS] is None]
+        stored = [part.key for part in grouped if part.text is None and part.key not in self._cache]
         found: Mapping[str, Any] = {}
         if stored and self.many is not None:
             found = self.many(stored)
-        for part in wanted:
+        ids_of: dict[int, Any] = {}
+        for part in dict.fromkeys([*wanted, *grouped]):
             if part.key in found:
                 doc = checked_part(found[part.key], part.key, collection=self.collection, what=self.what)
                 ids = self._read(part, doc)
@@ -220,7 +285,15 @@ class SealedIds:
                     self._keep(part.key, ids)
             else:
                 ids = self._ids(part)
-            part.filter = build_filter(ids, part.count)
+            if part.filter is None:
+                part.filter = build_filter(ids, part.count)
+            ids_of[id(part)] = ids
+        for group, group_filter in enumerate(self.groups):
+            if group_filter is None:
+                members = self.parts[group * GROUP_PARTS:(group + 1) * GROUP_PARTS]
+                group_filter = self.groups[group] = _group_filter(members[0].count)
+                for part in members:
+                    add_to_filter(group_filter, ids_of[id(part)])
 
     # ------------------------------------------------------------ saving
 
@@ -256,6 +329,7 @@ class SealedIds:
         """A copy sharing the sealed parts (never changed) that adds to its own ids (a scratch state's)."""
         copied = SealedIds(self.collection, self.what, self.loader, self.many)
         copied.parts = list(self.parts)
+        copied.groups = _copied_groups(self.groups)
         copied.recent = set(self.recent)
         return copied
 
@@ -300,6 +374,7 @@ class SealedMap(SealedIds):
         text = part_text({"format": FORMAT, "ids": ids, "values": values}).encode()
         self.parts.append(SealedPart(hashlib.sha256(text).hexdigest(), len(ids), build_filter(ids, len(ids)),
                                      zlib.compress(text, 1)))
+        self._group_sealed(ids)
         self.recent = {}
 
     def _read(self, part: SealedPart, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -332,6 +407,7 @@ class SealedMap(SealedIds):
         """A copy sharing the sealed parts that puts its own values (a scratch state's)."""
         copied = SealedMap(self.collection, self.what, self.loader, self.many)
         copied.parts = list(self.parts)
+        copied.groups = _copied_groups(self.groups)
         copied.recent = dict(self.recent)
         return copied
 
