@@ -616,12 +616,18 @@ class EventCodec:
         A document written by ``to_dict`` (a log exported, a store copied) comes back as it was: the
         engine then stores a copy of it rather than writing the event again (the same JSON).
         """
-        quick = self._quick(doc)
-        if quick is None:
-            return self._from_dict_fully(doc), None
-        plan, (event, as_given) = quick
-        # (every field given, in the class's order, then the kind: what ``to_dict`` writes)
-        return event, (doc if as_given and tuple(doc) == plan.order else None)
+        # (``_quick`` written out: every event read from a file or given to ``record_many`` comes here)
+        if type(doc) is dict:
+            kind = doc.get(KIND)
+            plan = self._plans.get(kind) if type(kind) is str else None
+            if plan is not None:
+                reader = plan.reader
+                found = _read_fields(plan, doc) if reader is None else reader(doc)
+                if found is not None:
+                    event, as_given = found
+                    # (every field given, in the class's order, then the kind: what ``to_dict`` writes)
+                    return event, (doc if as_given and tuple(doc) == plan.order else None)
+        return self._from_dict_fully(doc), None
 
     def _quick(self, doc: Mapping[str, Any]) -> tuple[_Plan, tuple[Event, bool]] | None:
         """The kind's plan and ``_read_quick``'s event for a plain dict of a quickly built kind, else None."""

@@ -210,12 +210,12 @@ class Community:
         answered from an index made once.  False for someone not on the roster;
         ``HierarchyError`` for an unknown node.
         """
-        chain = self.hierarchy.ancestors(node_id)
         staff = self._index.staff_at.get(member_id)
+        if staff and node_id in staff:
+            return True  # (staff at the node itself, most often: a node of the index is a known one)
+        chain = self.hierarchy.ancestors(node_id)
         if not staff:
             return False
-        if node_id in staff:
-            return True
         for node in chain:
             if node.id in staff:
                 return True

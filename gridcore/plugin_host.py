@@ -561,7 +561,10 @@ class Hooks:
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         try:
-            plan = self._plan("gridcore_on_tick")
+            # (``_plan`` written out when its plan is kept: asked before every event)
+            kept = self._plans.get("gridcore_on_tick")
+            plan = (kept[1] if kept is not None and kept[0] == getattr(self.pm, "generation", None)
+                    else self._plan("gridcore_on_tick"))
             if plan is None:
                 return _flatten(self._calls.gridcore_on_tick(engine=engine, now=now), "gridcore_on_tick")
             # (``_call_all`` and ``_flatten`` written out: called before every event, which most often
