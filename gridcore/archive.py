@@ -304,8 +304,6 @@ class PartArchive(Generic[P]):
         memory and their keys are computed all the same.
         """
         self.store_sealed(writer, names)
-        if self.chapter_size is not None and writer is not None and names is not None:
-            self._make_chapters(writer)
         document: dict[str, Any] = {"format": self.FORMAT}
         if self.chapter_size is not None:
             document["chapters"] = [[*self.part_row(c.summary), c.count, format(c.mask, "x")] for c in self.chapters]
@@ -328,9 +326,10 @@ class PartArchive(Generic[P]):
         checkpoints (``gridcore_on_flush``, with the engine's next batch of
         events), so that sealed parts do not wait in memory for the next
         checkpoint: where they are stored never changes a part, its key or
-        the checkpoint that names it.  Without ``writer`` and ``names`` (a
-        read-only engine) the parts stay in memory and only their keys are
-        computed.
+        the checkpoint that names it.  With a ``chapter_size``, the oldest
+        stored parts then go to chapters (``_make_chapters``).  Without
+        ``writer`` and ``names`` (a read-only engine) the parts stay in memory
+        and only their keys are computed.
         """
         stored: list[tuple[int, str, list[list[str]]]] = []
         for number, part in enumerate(self.parts, self.first):
@@ -346,6 +345,11 @@ class PartArchive(Generic[P]):
         if stored:
             assert names is not None
             self.names.stored(stored, names, self._forget(stored))
+        if self.chapter_size is not None and writer is not None and names is not None:
+            # (here, not only at a checkpoint: between two, as a replay stores no checkpoint, the rows of the
+            # stored parts and their keys in ``names`` would grow with the log; chapters are cut at the
+            # same parts whenever they are made)
+            self._make_chapters(writer)
 
     def _make_chapters(self, writer: Writer) -> None:
         """While ``2 * chapter_size`` stored parts are held, the oldest ``chapter_size`` go to a chapter."""

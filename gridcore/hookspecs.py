@@ -287,7 +287,8 @@ def gridcore_on_flush(engine: Engine) -> None:
     Called before each batch of accepted or derived events is written (about
     every thousand events of an ingest, and at the end of each ``record`` or
     tick that stored something), after the batch sent before it is stored,
-    never on a read-only engine.  What a plugin writes here must be written
+    and every ``Engine.replay_flush_every`` events a replay applies (opening's
+    tail, a rebuild: it writes no batch); never on a read-only engine.  What a plugin writes here must be written
     under a key that names its content (``gridcore.parts``: a sealed part of
     an archive, ``PartArchive.store_sealed``), so that writing it earlier
     than the checkpoint that names it changes no result: a process that

@@ -17,13 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CST, small_community
+from conftest import BUILTIN_PLUGINS, CST, IncidentKinds, small_community
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_points_bounded import points_only
 from test_points_engine import EFFECTIVE, YINQUAN
 
-from gridcore import Engine, FixedClock, StoreError
+from gridcore import Engine, FixedClock, StoreError, get_plugin_manager, hookimpl
 from gridcore.engine import CHECKPOINTS
 from gridcore.events import ActivityRecorded
 from gridcore.parts import part_key, part_text, text_key
@@ -161,8 +161,8 @@ def test_a_missing_or_altered_part_is_an_error_naming_it(store: str) -> None:
 
 def test_parts_are_written_with_the_next_batch_and_leave_memory(tmp_path: Path) -> None:
     """``gridcore_on_flush``: sealed parts go to the store with the batch of events that follows, not at
-    the next checkpoint; a replay (no batch written) keeps them as their texts until the checkpoint, which
-    then names the same parts."""
+    the next checkpoint; a replay told not to store them (no batch written) keeps them as their texts until
+    the checkpoint, which then names the same parts."""
     url = f"sqlite:///{tmp_path / 'points.db'}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("gridcore_points.history.PART_SIZE", 10)
@@ -175,7 +175,8 @@ def test_parts_are_written_with_the_next_batch_and_leave_memory(tmp_path: Path) 
             assert sorted(key for key, _ in engine.store.items(COLLECTION)) == sorted(p.key for p in history.parts)
             stored = [r.entry for r in history.select()]  # read back from the store
             live = engine.hooks.save_state(engine, api.state(engine))
-            engine.rebuild()  # (a replay writes no batch: its sealed parts wait for the checkpoint)
+            engine.replay_flush_every = 10**9
+            engine.rebuild()  # (a replay writes no batch: told not to store, its sealed parts wait for the checkpoint)
             history = api.state(engine).history
             # the newest RAW_PARTS held as their records, the older encoded and held as their compressed texts
             assert len(history.parts) > RAW_PARTS and all(part.held for part in history.parts)
@@ -197,6 +198,68 @@ def test_parts_are_written_with_the_next_batch_and_leave_memory(tmp_path: Path) 
         whole.record_many(activities(20))
         kept = api.state(whole).history
         assert kept.parts == [] and [r.entry for r in kept.select()] == before
+
+
+class HeldParts:
+    """Notes, at each event a replay applies, how many of the points history's sealed parts are held in
+    memory (not in the store)."""
+
+    def __init__(self) -> None:
+        self.held: list[int] = []
+
+    @hookimpl
+    def gridcore_on_event(self, engine: Engine, event: Any, replaying: bool) -> None:
+        if replaying:
+            history = api.state(engine).history
+            self.held.append(sum(part.held for part in history.parts)
+                             + sum(len(chapter.parts or ()) for chapter in history.chapters))
+
+
+def test_a_replay_stores_its_sealed_parts_as_it_goes_and_reads_as_before(tmp_path: Path) -> None:
+    """A writable engine's replay (a rebuild) has plugins store their sealed parts every
+    ``replay_flush_every`` events (``gridcore_on_flush``): at most the parts sealed since are held,
+    however long the log; what the state answers and the checkpoint it gives are those of an ingest.
+    A read-only engine's replay writes nothing and holds them all."""
+    url = f"sqlite:///{tmp_path / 'points.db'}"
+    watcher = HeldParts()
+    plugins = get_plugin_manager(tuple(p for p in BUILTIN_PLUGINS if p != "points"),
+                                 extra=[IncidentKinds(), watcher])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("gridcore_points.history.PART_SIZE", 10)
+        patch.setattr("gridcore_points.history.CHAPTER_PARTS", 2)
+        with Engine.open(store=url, plugins=plugins, clock=FixedClock(NOW), community=small_community(),
+                         ruleset=YINQUAN, effective=EFFECTIVE) as engine:
+            engine.checkpoint_min = engine.checkpoint_every = engine.checkpoint_max = 10**9
+            engine.record_many(activities(40))
+            live = engine.hooks.save_state(engine, api.state(engine))
+            answers = (api.entries(engine, "res1"), api.statement(engine, "worker1", "2025-02"),
+                       engine.explain("points:c0").render(), engine.explain("points:p39").render())
+            stored = sorted(key for key, _ in engine.store.items(COLLECTION))
+
+            engine.replay_flush_every = 5
+            watcher.held.clear()
+            engine.rebuild()
+            history = api.state(engine).history
+            assert len(watcher.held) == 120 and len(history.chapters) >= 2
+            # flushed every 5 events (fewer than 10 entries): never more than one part waits, nor at the end
+            assert max(watcher.held) <= 1 and sum(part.held for part in history.parts) <= 1
+            assert stored == sorted(key for key, _ in engine.store.items(COLLECTION))
+            assert (api.entries(engine, "res1"), api.statement(engine, "worker1", "2025-02"),
+                    engine.explain("points:c0").render(), engine.explain("points:p39").render()) == answers
+            assert engine.hooks.save_state(engine, api.state(engine)) == live
+
+            engine.replay_flush_every = 10**9  # (no flush: every part waits until the end)
+            watcher.held.clear()
+            engine.rebuild()
+            sealed = len(api.state(engine).history.parts)
+            assert sealed > 4 and max(watcher.held) >= sealed - 1
+        with open_store(url, read_only=True) as reader:
+            documents = {name: sorted(reader.store.items(name)) for name in reader.store.collections()}
+            reader.replay_flush_every = 5
+            reader.rebuild()
+            assert sum(part.held for part in api.state(reader).history.parts) > 4  # (nothing stored)
+            assert reader.explain("points:c0").render() == answers[2]
+            assert {name: sorted(reader.store.items(name)) for name in reader.store.collections()} == documents
 
 
 values = st.one_of(

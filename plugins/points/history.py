@@ -8,8 +8,10 @@ batch of events (``gridcore_on_flush``; at the next checkpoint,
 ``gridcore_save_state``, if none came) every sealed part is encoded to its
 canonical text (``dump_records``: a row per entry), written to the store's
 ``points.ledger`` collection under the SHA-256 of that text
-(``gridcore.parts``), then dropped from memory.  Where no batch is written
-(a replay, a read-only engine), all but the newest ``RAW_PARTS`` sealed parts
+(``gridcore.parts``), then dropped from memory; a writable engine's replay,
+which writes no batch, asks for the same every ``Engine.replay_flush_every``
+events.  Where nothing is written (a read-only engine; a replay between two
+of those calls), all but the newest ``RAW_PARTS`` sealed parts
 are encoded at once and kept compressed (zlib: about 40 bytes an entry, where
 its objects take about 740: the entries booked between two checkpoints hold
 little memory however far apart they are).  A checkpoint names its parts
@@ -190,8 +192,8 @@ class History:
 
         Encoded only then, so its text goes to the store as it is made.  The
         engine stores sealed parts with its next batch of events
-        (``gridcore_on_flush``), so few wait; where none is written (a replay,
-        a read-only engine), beyond ``RAW_PARTS`` parts waiting the oldest is
+        (``gridcore_on_flush``; a replay every ``Engine.replay_flush_every``
+        events), so few wait; where none is written (a read-only engine), beyond ``RAW_PARTS`` parts waiting the oldest is
         encoded at once and kept as its compressed text (about 40 bytes an
         entry, where its objects take about 740).  Either way a part's text,
         and so its key, is the same.
