@@ -138,8 +138,8 @@ def test_ids_are_found_in_every_part_and_an_absent_id_reads_no_part(monkeypatch:
 def test_groups_of_parts_answer_as_the_parts_do_and_a_lookup_asks_one_filter_per_group(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Every GROUP_PARTS parts share a filter too (a lookup of an id held nowhere asks one filter a group, not
-    # one a part): built as parts are sealed, and after a restore from the parts read back, those sealed since
-    # the restore (before any lookup) included; a copy seals into a group filter of its own.
+    # one a part): built as parts are sealed; after a restore, only for the groups begun since (those before
+    # ask their parts' filters, as all did before); a copy seals into a group filter of its own.
     monkeypatch.setattr("gridcore_points.sealed.PART_IDS", 4)
     monkeypatch.setattr("gridcore_points.sealed.GROUP_PARTS", 2)
     store = Store()
@@ -152,19 +152,25 @@ def test_groups_of_parts_answer_as_the_parts_do_and_a_lookup_asks_one_filter_per
     restored = SealedIds.restore(document, SETTLED, "settled", store.load, store.many)
     for n in range(22, 30):
         restored.add(f"inc-{n}")  # two parts more (the sixth fills the third group, the seventh opens a fourth)
-    assert len(restored.parts) == 7 and restored.groups == []
+    assert len(restored.parts) == 7 and restored.groups[:3] == [None] * 3 and restored.groups[3] is not None
     copied = restored.copy()
     for n in range(30, 34):
         copied.add(f"inc-{n}")  # the copy's own eighth part (the fourth group full, in the copy only)
     for held, count in ((restored, 30), (copied, 34)):
         assert all(f"inc-{n}" in held for n in range(count)) and f"inc-{count}" not in held
-        assert len(held.groups) == (len(held.parts) + 1) // 2 and all(g is not None for g in held.groups)
+        # (the groups begun before the restore have no filter: their parts are asked one by one)
+        assert len(held.groups) == (len(held.parts) + 1) // 2 and held.groups[:3] == [None] * 3
+        assert all(g is not None for g in held.groups[3:])
     store.reads.clear()
     asked: list[int] = []
     lets_through = sealed._lets_through
     monkeypatch.setattr(sealed, "_lets_through", lambda *a: asked.append(1) or lets_through(*a))
     assert all(f"other-{n}" not in restored for n in range(200)) and store.reads == []
-    assert len(asked) == 200 * len(restored.groups)  # (each group turned every one away: no part's filter asked)
+    # (the fourth group's filter turned every one away, its parts' filters not asked; the six parts before it, each)
+    assert len(asked) == 200 * (1 + 6)
+    assert all(f"other-{n}" not in ids for n in range(200))
+    asked.clear()
+    assert all(f"other-{n}" not in ids for n in range(200)) and len(asked) == 200 * 3  # (built as sealed: a group each)
     assert sorted(restored) == sorted(f"inc-{n}" for n in range(30))
     assert "inc-33" not in restored and "inc-33" in copied  # (the copy's part is not the original's)
     again = SealedIds(SETTLED, "settled", store.load, store.many)
