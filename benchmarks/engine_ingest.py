@@ -253,7 +253,7 @@ def checkpoint_size(engine: Any) -> dict[str, Any]:
     import json
     import tracemalloc
 
-    from gridcore.engine import CHECKPOINTS
+    from gridcore.checkpointing import CHECKPOINTS
 
     engine._checkpointed = -1  # so that checkpoint() takes one more at the same position
     tracemalloc.start()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from gridcore import Engine, FixedClock, get_plugin_manager
-from gridcore.engine import CHECKPOINTS
+from gridcore.checkpointing import CHECKPOINTS
 from gridcore.events import Event
 from gridcore_app.rosterio import load_community
 from gridcore_app.scenario import load_scenario

@@ -155,7 +155,7 @@ def test_checkpoint_and_tail_equal_a_full_replay(backend: str, history: dict[str
         patch.setattr("gridcore_escalation.archive.CHAPTER_PARTS", 1)  # (the oldest stored parts in chapters)
         patch.setattr("gridcore_tasks.archive.PART_SIZE", 1)
         patch.setattr("gridcore_tasks.archive.CHAPTER_PARTS", 1)  # (the oldest stored parts in chapters)
-        patch.setattr("gridcore.engine.CHECKPOINT_PAGE", 3)  # (a plugin's longer lists stored in pages of 3)
+        patch.setattr("gridcore.checkpointing.CHECKPOINT_PAGE", 3)  # (a plugin's longer lists stored in pages of 3)
         factory = StoreFactory(backend, Path(folder))
         try:
             url = factory.url()

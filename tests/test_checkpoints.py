@@ -14,7 +14,7 @@ from recorder import RecorderPlugin
 from storefixtures import StoreFactory
 
 from gridcore import Engine, FixedClock, PluginError, get_plugin_manager, hookimpl
-from gridcore.engine import CHECKPOINTS
+from gridcore.checkpointing import CHECKPOINTS
 from gridcore.events import ActivityRecorded, Event
 
 
@@ -489,7 +489,7 @@ def test_a_long_list_of_a_plugin_document_is_stored_in_pages(tmp_path: Path, bac
     """A list or object longer than ``CHECKPOINT_PAGE`` at the top of a plugin's document is stored in pages, each a
     document with the checkpoint's stamp, and the plugin is given it whole; a page of another checkpoint
     spoils the checkpoint as a document of another does (the state is rebuilt from an older one)."""
-    monkeypatch.setattr("gridcore.engine.CHECKPOINT_PAGE", 4)
+    monkeypatch.setattr("gridcore.checkpointing.CHECKPOINT_PAGE", 4)
     factory = StoreFactory(backend, tmp_path)
     try:
         url = factory.url()

@@ -331,7 +331,7 @@ def test_a_checkpoint_keeps_the_register_an_open_restores_it(folder: Path, tmp_p
     from conftest import BUILTIN_PLUGINS
 
     from gridcore import FixedClock, get_plugin_manager
-    from gridcore.engine import CHECKPOINTS
+    from gridcore.checkpointing import CHECKPOINTS
 
     url = str(tmp_path / "cp-store")
     with Engine.open(store=url, community=load_community(folder), clock=FixedClock(START),

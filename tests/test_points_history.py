@@ -24,7 +24,7 @@ from test_points_bounded import points_only
 from test_points_engine import EFFECTIVE, YINQUAN
 
 from gridcore import Engine, FixedClock, StoreError, get_plugin_manager, hookimpl
-from gridcore.engine import CHECKPOINTS
+from gridcore.checkpointing import CHECKPOINTS
 from gridcore.events import ActivityRecorded
 from gridcore.parts import part_key, part_text, text_key
 from gridcore_points import api
