@@ -218,6 +218,8 @@ class Engine(Checkpointing):
         self._base = 0
         #: the log position of the last checkpoint this engine stored or restored
         self._checkpointed = 0
+        #: how many events this engine appended to its store (its ingests and ticks: ``close``)
+        self._stored_here = 0
         #: True once this engine stored a late event: the checkpoints stored so far are
         #: overtaken (none fits any more), so the next chance takes one whatever ``checkpoint_min`` says
         self._overtaken = False
@@ -349,8 +351,17 @@ class Engine(Checkpointing):
         if self._closed:
             return
         try:
-            if not self._read_only and self._position - self._checkpointed >= self._least():
-                self.checkpoint()  # what the last ingests left after the last checkpoint
+            # What the last ingests and ticks left after the last checkpoint: at least ``checkpoint_min``
+            # events, or any at all once this engine stored that many itself (an ingest, a service's
+            # day).  An open that replays even one event gives every plugin its state (``_wake``), where
+            # one from a checkpoint at the end gives only what it reads: a read-only roll-up of a district
+            # year after an ingest that left a few events peaked at twice the memory.  A short writer (a
+            # single ``gridcore record``) leaves its few events to the next one, as before, rather than pay
+            # a checkpoint for each.
+            since = self._position - self._checkpointed
+            if not self._read_only and since > 0 and (
+                    since >= self._least() or self._stored_here >= self.checkpoint_min):
+                self.checkpoint()
         except (GridcoreError, OSError, TypeError, ValueError) as exc:  # opening replays more instead
             self._warn_once(f"no checkpoint was stored on closing: {exc}")
         if self._pending and not self._read_only:
@@ -1408,7 +1419,9 @@ class Engine(Checkpointing):
             if append_soon is not None:
                 self._sent, self._sent_size = append_soon(batch, expected=self._position), len(batch)
             else:
-                self._position += self.store.append(batch, expected=self._position)
+                stored = self.store.append(batch, expected=self._position)
+                self._position += stored
+                self._stored_here += stored
         except StoreError:
             raise
         except OSError as exc:
@@ -1424,7 +1437,9 @@ class Engine(Checkpointing):
         if sent is None:
             return
         try:
-            self._position += sent.result()
+            stored = sent.result()
+            self._position += stored
+            self._stored_here += stored
         except (StoreError, OSError) as exc:
             if whatever_came_of_it:
                 return

@@ -234,6 +234,41 @@ def test_checkpoints_after_writes_take_a_bounded_share_and_closing_takes_the_las
         assert reader._base == position
 
 
+@pytest.mark.parametrize("backend", ["tinydb", "sqlite", "postgresql"])
+def test_closing_after_a_long_ingest_leaves_no_tail_and_a_short_writer_leaves_its_few(
+        tmp_path: Path, backend: str) -> None:
+    """An engine that stored ``checkpoint_min`` events or more checkpoints whatever tail it leaves on closing,
+    so an open after it gives no plugin its state until it is read; one that stored fewer leaves them."""
+    factory = StoreFactory(backend, tmp_path)
+    try:
+        url = factory.url()
+        with open_toy(url, community=small_community()) as engine:
+            engine.checkpoint_min = 5
+            engine.record_many([activity(n) for n in range(1, 11)])
+            checkpointed = engine._checkpointed
+            assert checkpointed == engine.position  # the first one is always allowed
+            engine._checkpoint_cost = 10.0**6  # the share allows no other before closing
+            engine.record_many([activity(n) for n in range(11, 13)])  # fewer than checkpoint_min
+            assert engine._checkpointed == checkpointed < engine.position
+            position = engine.position
+        with open_toy(url, read_only=True) as reader:
+            assert reader._base == position  # closing stored the two events' checkpoint
+            assert reader.position == position
+            assert sorted(reader._pending) == ["tally#state"]  # no tail replayed: the state waits to be read
+            counts = dict(reader.state("tally").counts)
+            reader.rebuild()
+            assert reader.state("tally").counts == counts
+        with open_toy(url) as short:
+            short.checkpoint_min = 5
+            short.record(activity(13))  # one event: a short writer, no checkpoint for it
+            tail = short.position
+        with open_toy(url, read_only=True) as reader:
+            assert reader._base == position < tail == reader.position
+            assert reader._pending == {}  # the tail replayed: every plugin given its state
+    finally:
+        factory.cleanup()
+
+
 def test_checkpoint_max_bounds_the_interval_whatever_the_share_says(stores: StoreFactory) -> None:
     """However costly the last checkpoint was, ``checkpoint_max`` events after it a new one is stored."""
     url = stores.url()
