@@ -134,7 +134,7 @@ def spread_table(assessment: Assessment) -> Table:
     top = max([5, *(s for counts in levels.values() for s in counts)])
     stars = range(top, 0, -1)
     rows = tuple((level, *(counts[s] for s in stars), sum(counts.values())) for level, counts in levels.items())
-    return Table(f"Star ratings {assessment.named}: how many nodes hold each star",
+    return Table(f"Star ratings {assessment.named}: how many nodes hold each star (各星级节点数)",
                  ("level", *(f"{s}★" for s in stars), "rated"), rows)
 
 
@@ -151,7 +151,7 @@ def months_table(engine: Engine, period: str) -> Table:
             continue
         counts = Counter(r.stars for r in stored_or_fresh(engine, month.label).ratings)
         rows.append((month.label, *(counts[s] for s in range(5, 0, -1)), sum(counts.values())))
-    return Table(f"Star ratings month by month, {period}", ("month", "5★", "4★", "3★", "2★", "1★", "rated"),
+    return Table(f"Star ratings month by month, {period} (逐月评星)", ("month", "5★", "4★", "3★", "2★", "1★", "rated"),
                  tuple(rows))
 
 

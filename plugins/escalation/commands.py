@@ -102,7 +102,7 @@ def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
         "escalations",
         "satisfaction",
     )
-    return Table(f"Incidents ({status or 'all'})", columns, rows)
+    return Table(f"Incidents ({status or 'all'}) (事件列表)", columns, rows)
 
 
 @incidents_group.command("limits")

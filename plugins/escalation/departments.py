@@ -100,6 +100,6 @@ def departments_table(engine: Engine, period: str, within: str | None = None) ->
     )
     columns = ("department", "name", "summoned", "reported in on time", "reported in late", "not yet",
                "resolved on time", "resolved late", "sent back")
-    return Table(f"Line departments in {period}", columns, rows,
+    return Table(f"Line departments in {period} (条线部门吹哨报到)", columns, rows,
                  ("deadlines as the department's limits set them when it was summoned (吹哨报到)",))
 

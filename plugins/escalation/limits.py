@@ -99,7 +99,7 @@ def limits_table(policy: EscalationPolicy, levels: Sequence[str]) -> Table:
         sometimes = "; ".join(f"{c.limit} within {c.span} when {c.condition} ({c.rule})"
                               for c in row.only_when)
         rows.append((who, where, _cell(row.accept), _cell(row.resolve), sometimes))
-    return Table("Time limits by category and level", ("category", "level", "accept", "resolve",
+    return Table("Time limits by category and level (各类事件各层级时限)", ("category", "level", "accept", "resolve",
                                                          "also, only when"), tuple(rows), (PRECEDENCE,))
 
 

@@ -76,5 +76,5 @@ def loop_table(engine: Engine, period: str, within: str | None = None) -> Table:
             cases[step] += found > 0
             times[step] += found
     rows = tuple((f"{zh} {step}", cases[step], times[step]) for step, zh, _ in STEPS)
-    return Table(f"The incident loop step by step, cases reported in {period}", ("step", "cases", "times"),
+    return Table(f"The incident loop step by step, cases reported in {period} (事件闭环各环节)", ("step", "cases", "times"),
                  rows, ("a case counts once per step however often it happened; times counts each",))

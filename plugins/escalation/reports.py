@@ -73,7 +73,7 @@ def open_table(engine: Engine, within: str | None = None, now: datetime | None =
         "escalations",
         "next deadline",
     )
-    return Table("Open incidents", columns, tuple(rows), _no_policy_note(engine))
+    return Table("Open incidents (未结案事件)", columns, tuple(rows), _no_policy_note(engine))
 
 
 def overdue_table(engine: Engine, now: datetime | None = None) -> Table:
@@ -93,7 +93,7 @@ def overdue_table(engine: Engine, now: datetime | None = None) -> Table:
         for item, deadline in views.overdue(engine, when)
     )
     columns = ("incident", "category", "level", "node", "limit", "due", "overdue by", "rule")
-    return Table("Overdue incidents", columns, rows, _no_policy_note(engine))
+    return Table("Overdue incidents (超时事件)", columns, rows, _no_policy_note(engine))
 
 
 def timeline_table(engine: Engine, incident_id: str) -> Table:
@@ -109,7 +109,7 @@ def timeline_table(engine: Engine, incident_id: str) -> Table:
     if item.self_closed:
         notes.append(item.self_closed_flag)
     return Table(
-        f"Incident {item.id} ({item.category})",
+        f"Incident {item.id} ({item.category}), step by step (事件办理过程)",
         ("time", "step", "actor", "node", "detail", "rule"),
         rows,
         tuple(notes),
@@ -142,7 +142,7 @@ def stats_table(engine: Engine, period: str, within: str | None = None) -> Table
         for c, lv in keys
     )
     columns = ("category", "level", "reported", "repeat reports", "escalated", "closed")
-    return Table(f"Incidents in {period}", columns, rows)
+    return Table(f"Incidents in {period} (事件统计)", columns, rows)
 
 
 def levels_table(engine: Engine, period: str, within: str | None = None) -> Table:
@@ -159,7 +159,7 @@ def levels_table(engine: Engine, period: str, within: str | None = None) -> Tabl
     names = engine.community.level_names
     rows = [(f"{names.get(lv, '')} {lv}".strip(), *totals[lv]) for lv in order]
     rows.append(("total", *(sum(totals[lv][k] for lv in totals) for k in range(len(numeric)))))
-    return Table(f"Incidents in {period} by the level they reached", ("level", *numeric), tuple(rows),
+    return Table(f"Incidents in {period} by the level they reached (按所到层级统计事件)", ("level", *numeric), tuple(rows),
                  ("by category: escalation.stats",))
 
 
