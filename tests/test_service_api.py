@@ -458,3 +458,40 @@ def test_which_time_limit_applies_where_is_the_same_read_as_the_command_line(
     with server.client() as anonymous:
         described = anonymous.get("/api/v1/openapi.json").json()["paths"]["/api/v1/incidents/limits"]["get"]
     assert "on" in {p["name"] for p in described["parameters"]} and "rows" in described["description"]
+
+
+def test_the_services_own_refusals_come_with_their_chinese(server: Server, tokens: dict[str, str]) -> None:
+    """A phone app shows ``detail_zh``: an unknown step, a bad quantity, an unknown member all carry it."""
+    with server.client(tokens["leader"]) as client:
+        ident = report(server, tokens["resident"])["incident"]
+        step = client.post(f"/api/v1/incidents/{ident}/frobnicate")
+        quantity = client.post("/api/v1/points/redemptions", json={"reward": "大米", "quantity": 0})
+        member = client.get("/api/v1/points/members/nobody/balance")
+    assert step.status_code == 404 and step.json()["detail_zh"].startswith("没有 'frobnicate' 这一步")
+    assert quantity.status_code == 400 and quantity.json()["detail_zh"] == "数量 quantity 应为不小于 1 的整数"
+    assert member.status_code == 404 and "花名册" in member.json()["detail_zh"]
+
+
+def test_every_message_the_service_writes_itself_has_a_detail_zh() -> None:
+    """By source: a ``Problem`` whose detail is the service's own English text gives its ``detail_zh``
+    (docs/service.md, Refusals); one passing on an engine's message (``str(exc)``) is not the service's."""
+    import ast
+    import re
+
+    from conftest import REPO
+
+    from gridcore.errors import has_chinese
+
+    words = re.compile(r"[A-Za-z]{4,}")
+    missing = []
+    for path in sorted((REPO / "gridcore_app" / "service").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Problem"
+                    and len(node.args) >= 2):
+                continue
+            text = "".join(n.value for n in ast.walk(node.args[1])
+                           if isinstance(n, ast.Constant) and isinstance(n.value, str))
+            has_zh = len(node.args) >= 3 or any(k.arg == "detail_zh" for k in node.keywords)
+            if words.search(text) and not has_zh and not has_chinese(text):
+                missing.append(f"{path.name}:{node.lineno}: {text[:60]!r}")
+    assert missing == []

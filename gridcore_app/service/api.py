@@ -73,7 +73,8 @@ def require_plugin(engine: Engine, name: str) -> None:
     try:
         engine.state(name)
     except PluginError:
-        raise Problem("not-enabled", f"the {name} plugin is not enabled in this service") from None
+        raise Problem("not-enabled", f"the {name} plugin is not enabled in this service",
+                      f"本服务未启用 {name} 插件") from None
 
 
 def _time(text: str | None, what: str) -> datetime | None:
@@ -82,9 +83,11 @@ def _time(text: str | None, what: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise Problem("invalid-request", f"{what} {text!r} is not a time like 2025-03-01T09:00+08:00") from None
+        raise Problem("invalid-request", f"{what} {text!r} is not a time like 2025-03-01T09:00+08:00",
+                      f"{what} {text!r} 不是时间，应写成 2025-03-01T09:00+08:00 的样式") from None
     if when.tzinfo is None:
-        raise Problem("invalid-request", f"{what} {text!r} has no time zone; add one, e.g. +08:00")
+        raise Problem("invalid-request", f"{what} {text!r} has no time zone; add one, e.g. +08:00",
+                      f"{what} {text!r} 缺少时区，请加上，例如 +08:00")
     return when
 
 
@@ -93,7 +96,7 @@ def _text(body: Mapping[str, Any], key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Problem("invalid-request", f"{key} must be text, got {value!r}")
+        raise Problem("invalid-request", f"{key} must be text, got {value!r}", f"{key} 应为文字")
     return value
 
 
@@ -126,7 +129,8 @@ async def record_events(request: Request) -> Response:
     batch = body.get("events")
     if batch is not None:
         if not isinstance(batch, list) or not all(isinstance(d, dict) for d in batch):
-            raise Problem("invalid-request", "events must be a list of event objects")
+            raise Problem("invalid-request", "events must be a list of event objects",
+                          "events 应为事件对象的列表")
         return ok(await service.act(lambda engine: _record_batch(engine, who.member or "", batch)))
     result = await service.act(lambda engine: _record_one(engine, who.member or "", body))
     return ok(result, 201 if result["stored"] else 200)
@@ -247,7 +251,8 @@ def _coordinates(lat: Any, lon: Any) -> tuple[float | None, float | None]:
     try:
         return float(lat), float(lon)
     except (TypeError, ValueError):
-        raise Problem("invalid-request", f"lat and long must both be numbers, got {lat!r}, {lon!r}") from None
+        raise Problem("invalid-request", f"lat and long must both be numbers, got {lat!r}, {lon!r}",
+                      "经纬度 lat 和 long 都应为数字") from None
 
 
 @documented(
@@ -265,7 +270,8 @@ async def incident_step(request: Request) -> Response:
     step = request.path_params["step"]
     incident = request.path_params["incident"]
     if step not in STEPS:
-        raise Problem("not-found", f"no step {step!r}; steps are {', '.join(STEPS)}")
+        raise Problem("not-found", f"no step {step!r}; steps are {', '.join(STEPS)}",
+                      f"没有 {step!r} 这一步，可用的步骤：{'、'.join(STEPS)}")
     who = await service.caller(request)
     body = await json_body(request, required=False)
     key = body.pop("report_key", None)
@@ -335,16 +341,17 @@ async def redeem(request: Request) -> Response:
     reward = _text(body, "reward")
     quantity = body.get("quantity", 1)
     if reward is None:
-        raise Problem("invalid-request", "reward is missing")
+        raise Problem("invalid-request", "reward is missing", "请填写要兑换的礼遇 reward")
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise Problem("invalid-request", f"quantity must be a whole number from 1, got {quantity!r}")
+        raise Problem("invalid-request", f"quantity must be a whole number from 1, got {quantity!r}",
+                      "数量 quantity 应为不小于 1 的整数")
 
     def act(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "points")
         actor = who.member or ""
         member = _text(body, "member") or actor
         if not engine.knows_person(member):
-            raise Problem("not-found", f"unknown member {member!r}")
+            raise Problem("not-found", f"unknown member {member!r}", f"花名册中没有成员 {member!r}")
         event_id = _text(body, "event_id")
         when = intake.stamp(engine, event_id)
         ident = event_id or gridcore_points.redemption_id(member, reward, when)
@@ -372,7 +379,8 @@ async def assess(request: Request) -> Response:
     intake.fields(body, ("period",))
     period = _text(body, "period")
     if not period:
-        raise Problem("invalid-request", "period is missing (2025-Q1, 2025-03 ...)")
+        raise Problem("invalid-request", "period is missing (2025-Q1, 2025-03 ...)",
+                      "请填写考核周期 period（如 2025-Q1、2025-03）")
 
     def act(engine: Engine) -> Any:
         require_plugin(engine, "assessment")
@@ -402,7 +410,8 @@ async def tick(request: Request) -> Response:
         clock = engine.clock
         assert isinstance(clock, FixedClock)
         if when < clock.now() - DECIDED_WITH:
-            raise Problem("invalid-request", f"the clock is at {clock.now().isoformat()} and cannot go back")
+            raise Problem("invalid-request", f"the clock is at {clock.now().isoformat()} and cannot go back",
+                          f"时钟已在 {clock.now().isoformat()}，不能倒退")
         # a tick to the same time as one another worker just made finds the clock DECIDED_WITH
         # past it (what that tick decided on the spot): everything due by then is recorded
         fired = engine.tick(when) if when >= clock.now() else []
@@ -564,7 +573,8 @@ async def points_rewards(request: Request) -> Response:
 
 def _known(engine: Engine, member: str) -> None:
     if not engine.knows_person(member) or member == SYSTEM_ACTOR:
-        raise Problem("not-found", f"unknown member {member!r}: not on the roster nor a registered resident")
+        raise Problem("not-found", f"unknown member {member!r}: not on the roster nor a registered resident",
+                      f"{member!r} 既不在花名册中，也不是已登记的居民")
 
 
 @documented(
@@ -626,7 +636,8 @@ async def incident_limits(request: Request) -> Response:
             try:
                 day = date.fromisoformat(on)
             except ValueError:
-                raise Problem("invalid-request", f"on {on!r} is not a day like 2025-03-01") from None
+                raise Problem("invalid-request", f"on {on!r} is not a day like 2025-03-01",
+                              f"on {on!r} 不是日期，应写成 2025-03-01 的样式") from None
             when = datetime.combine(day, time(0), engine.community.tz)
         ruleset = engine.ruleset_at(when, node)
         return {

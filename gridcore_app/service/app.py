@@ -48,7 +48,7 @@ async def problem_page(request: Request) -> Response:
     """What a problem ``type`` means (the URI every problem document names)."""
     slug = request.path_params["slug"]
     if slug not in TYPES:
-        raise Problem("not-found", f"no problem type {slug!r}")
+        raise Problem("not-found", f"no problem type {slug!r}", f"没有 {slug!r} 这类错误")
     status, title, title_zh, meaning = TYPES[slug]
     return JSONResponse({"type": f"/problems/{slug}", "status": status, "title": title, "title_zh": title_zh,
                          "description": meaning})
@@ -75,7 +75,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     LOG.exception("%s %s failed", request.method, request.url.path)
     if request.url.path.startswith(open311.PREFIX):
         return open311.error_response(request, 500, "internal error; it was logged")
-    return Problem("server-error", "something failed inside the service; it was logged").response(request.url.path)
+    return Problem("server-error", "something failed inside the service; it was logged",
+                   "服务内部出错，已记录日志").response(request.url.path)
 
 
 def plugin_routes(hooks: Hooks, builtin: list[BaseRoute]) -> list[BaseRoute]:

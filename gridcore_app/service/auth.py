@@ -77,7 +77,8 @@ def _digest(secret: str) -> str:
 def issue(engine: Engine, member: str, label: str = "", now: datetime | None = None) -> tuple[Token, str]:
     """Issue a token for ``member``; returns the stored token and the full secret string (shown once)."""
     if not engine.knows_person(member) or member == "system":
-        raise Problem("not-found", f"unknown member {member!r}: not on the roster nor a registered resident")
+        raise Problem("not-found", f"unknown member {member!r}: not on the roster nor a registered resident",
+                      f"{member!r} 既不在花名册中，也不是已登记的居民")
     ident = secrets.token_hex(6)
     while engine.store.get(TOKENS, ident) is not None:  # pragma: no cover - 48 random bits
         ident = secrets.token_hex(6)
@@ -93,7 +94,7 @@ def revoke(store: Store, ident: str, now: datetime) -> Token:
     ident = _id_of(ident)
     doc = store.get(TOKENS, ident)
     if doc is None:
-        raise Problem("not-found", f"no token {ident!r}")
+        raise Problem("not-found", f"no token {ident!r}", f"没有令牌 {ident!r}")
     if doc.get("revoked") is None:
         doc = {**doc, "revoked": now.isoformat()}
         store.put(TOKENS, ident, doc)

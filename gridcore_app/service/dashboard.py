@@ -277,7 +277,7 @@ async def member(request: Request) -> Response:
     def read(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "points")
         if not engine.knows_person(ident):
-            raise Problem("not-found", f"unknown member {ident!r}")
+            raise Problem("not-found", f"unknown member {ident!r}", f"花名册中没有成员 {ident!r}")
         if who != ident and not is_staff(engine, who or ""):
             raise Problem("forbidden", f"{who} may read only their own statement", f"{who} 只能查看自己的积分明细")
         label = period or default_month(engine)

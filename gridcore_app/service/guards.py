@@ -150,7 +150,7 @@ class Guards:
                 try:
                     size = int(value)
                 except ValueError:
-                    return Problem("invalid-request", "Content-Length is not a number")
+                    return Problem("invalid-request", "Content-Length is not a number", "Content-Length 不是数字")
                 if size > self.max_body:
                     return _too_large(self.max_body)
         key = f"token:{ident}" if ident else f"address:{client_address(scope)}"
