@@ -108,6 +108,27 @@ def test_an_engine_puts_the_plan_in_force_and_reports_the_cells_as_events_change
     assert rows["g1"][7] == "in plan" and "school" not in rows
 
 
+def test_a_roster_without_household_records_is_not_counted_against_the_plan(tmp_path: Path) -> None:
+    """Yinzhou's roster keeps no households (docs/rulesets.md): `gridcore check` says nothing of its sizes, and the
+    report says its cells are not counted, rather than every one off plan with 0 households; the first household
+    an event brings in makes the cells counted."""
+    from gridcore.events import HouseholdMovedIn
+
+    rules = tmp_path / "plan.rules"
+    rules.write_text(PLAN, encoding="utf-8")
+    now = datetime(2025, 3, 1, 9, tzinfo=CST)
+    with Engine.open(store=str(tmp_path / "store"), community=MINI, ruleset=rules, effective=now - timedelta(days=1),
+                     clock=FixedClock(now), plugins=get_plugin_manager()) as engine:
+        assert not any("off the planned size" in w for w in engine.warnings)
+        table = engine.report("planning.sizes")
+        assert {row[7] for row in table.rows} == {"not counted: no households on record (未登记户)"}
+        assert "no household is on record" in table.notes[0] and "花名册未登记户" in table.notes[0]
+        engine.record(HouseholdMovedIn(id="in0", time=now, actor="m08", node="g2-u1", household="n0", name="新户",
+                                       size=5))
+        rows = {row[0]: row for row in engine.report("planning.sizes").rows}
+    assert rows["g1"][7] == rows["g2"][7] == "off plan: households, people"  # 0 and 1 household of 10 planned
+
+
 def test_the_real_rulesets_plan_xingfuwan_within_its_tolerance() -> None:
     from gridcore.rules import load_ruleset
 

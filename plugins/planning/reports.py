@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from gridcore import Engine
 
 
+#: The status of every cell when no household is on record anywhere.
+NOT_COUNTED = "not counted: no households on record (未登记户)"
+
+
 def sizes_table(engine: Engine) -> Table:
     """One row per territorial cell of a planned level: households and people now (the register), in plan or not.
 
@@ -26,6 +30,9 @@ def sizes_table(engine: Engine) -> Table:
     rows = []
     levels = [size.level for size in policy.sizes] if policy is not None else []
     levels += [level for level in community.hierarchy.levels if level not in levels]
+    # a roster that keeps no household records (Yinzhou's: docs/rulesets.md), and no event that brought one in,
+    # says nothing about sizes: its cells are not counted, as `gridcore check` does not warn of them
+    counted = bool(register.households)
     for level in levels:
         if level not in community.hierarchy.levels:
             continue
@@ -40,11 +47,16 @@ def sizes_table(engine: Engine) -> Table:
             off = [what for what, planned, count in (("households", size.households, counts.households),
                                                      ("people", size.people, counts.population))
                    if planned is not None and not size.bounds(planned)[0] <= count <= size.bounds(planned)[1]]
+            status = NOT_COUNTED if not counted else ("off plan: " + ", ".join(off) if off else "in plan")
             rows.append((node.id, node.name, size.level, counts.households, size.households, counts.population,
-                         size.people, "off plan: " + ", ".join(off) if off else "in plan", str(size.rule)))
+                         size.people, status, str(size.rule)))
     columns = ("node", "name", "level", "households", "planned households", "people", "planned people", "status",
                "rule")
-    notes = () if rows else ("note: the ruleset in force plans no level's size (planning: size LEVEL: ...)",)
+    notes: tuple[str, ...] = () if rows else (
+        "note: the ruleset in force plans no level's size (planning: size LEVEL: ...)",)
+    if rows and not counted:
+        notes = (("note: no household is on record (the roster keeps no households.csv and no event brought one "
+                  "in), so no cell is counted against the plan (花名册未登记户，不按规划核对)"),)
     return Table("Cells against their planned size (网格规划)", columns, tuple(rows), notes)
 
 
