@@ -269,3 +269,19 @@ def test_numbers_written_in_words() -> None:
     assert first.message == "unknown name 'five'" and first.fix == "write 5, not five"
     assert second.message == "unknown name '十'"
     assert second.fix == "write 10, not 十"
+
+
+def test_a_keyword_glued_to_a_number_in_words_is_told_both_fixes_at_once() -> None:
+    """``每月最多三十``: a space alone would leave ``三十``, refused on the next check; the suggestion is the
+    keyword, a space and the number in digits, and a keyword glued to a name is told as before."""
+    with pytest.raises(RulesError) as info:
+        parse_ruleset("家务积分：\n  家务 扫地：每小时 1 分，每月最多三十 分\n  家务拖地：每小时 1 分\n",
+                      sections=[CHORES], name="t.rules")
+    number, name = info.value.errors
+    assert number.message == "a keyword and a name are written together (found '最多三十')"
+    assert number.suggestion == "最多 30"
+    assert number.fix == "put a space between the keyword and the number, written with digits: 最多 30"
+    assert number.fix_zh == "在关键词和数字之间加一个空格，并用阿拉伯数字书写：最多 30"
+    assert (name.suggestion, name.fix) == ("家务 拖地", "put a space between the keyword and the name")
+    fixed = "家务积分：\n  家务 扫地：每小时 1 分，每月最多 30 分\n  家务 拖地：每小时 1 分\n"
+    parse_ruleset(fixed, sections=[CHORES], name="t.rules")

@@ -116,11 +116,21 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     suggestion = _did_you_mean(grammar, got, expected) if got else ""
     glued = _glued_keyword(grammar, got, expected) if got else ""
     if glued:
+        from .catalogue import NUMBER_WORDS
+
         suggestion = glued
         mistake = ("a keyword and a name are written together",
                    "关键词和名称连在一起了",
                    "put a space between the keyword and the name",
                    "在关键词和名称之间加一个空格")
+        keyword, _, rest = glued.partition(" ")
+        digits = NUMBER_WORDS.get(rest.lower())
+        if digits is not None and _parses(grammar, start, line.code.replace(got, f"{keyword} {digits}", 1)):
+            # 每月最多三十: a space alone would leave a number in words, refused next; say both at once
+            suggestion = f"{keyword} {digits}"
+            mistake = (mistake[0], mistake[1],
+                       f"put a space between the keyword and the number, written with digits: {suggestion}",
+                       f"在关键词和数字之间加一个空格，并用阿拉伯数字书写：{suggestion}")
     quoted = _name_with_trailing_digits(exc, row, col, line.code, got)
     if quoted:
         suggestion = f'"{quoted}"'
@@ -171,6 +181,14 @@ def _word_at(text: str) -> str:
         if not (ch.isalnum() or ch == "_"):
             break
     return "".join(out) or text[:1]
+
+
+def _parses(grammar: Grammar, start: str, code: str) -> bool:
+    try:
+        grammar.lark.parse(code, start=start)
+    except UnexpectedInput:
+        return False
+    return True
 
 
 def _glued_keyword(grammar: Grammar, got: str, expected: Sequence[str]) -> str:
