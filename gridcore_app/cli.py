@@ -667,9 +667,10 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
                                                  sources=[found.label for found in chunk.lines]))
             if bar is not None:
                 bar.update(handle.tell() - bar.pos)
+    refused = len(summary.refused) + len(bad)
     click.echo(
-        f"{summary.accepted} stored, {summary.duplicates} already stored, "
-        f"{summary.derived} derived, {len(summary.refused) + len(bad)} refused"
+        f"{summary.accepted} stored, {summary.duplicates} already stored, {summary.derived} derived, {refused} refused"
+        f" (新存入 {summary.accepted} 条，已存入 {summary.duplicates} 条，派生 {summary.derived} 条，拒绝 {refused} 条)"
     )
     # in file order, however the file was judged (bad lines carry the same ``file:line`` labels)
     refusals = [text for _, text in sorted(
@@ -679,7 +680,7 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     for line in refusals[:50]:
         click.echo(f"  refused {line}", err=True)
     if len(refusals) > 50:
-        click.echo(f"  ... and {len(refusals) - 50} more", err=True)
+        click.echo(f"  ... and {len(refusals) - 50} more (另有 {len(refusals) - 50} 条被拒绝)", err=True)
     if refusals:
         sys.exit(1)
 
@@ -697,7 +698,8 @@ def tick(store: str, now: datetime | None) -> None:
     """Advance time and record everything that has fallen due (e.g. escalations)."""
     with open_engine(store, now=now) as engine:
         fired = engine.tick(now)
-        click.echo(f"{len(fired)} derived event(s) recorded up to {engine.clock.now().isoformat()}")
+        click.echo(f"{len(fired)} derived event(s) recorded up to {engine.clock.now().isoformat()}"
+                   f" (记录派生事件 {len(fired)} 条)")
         for event in fired:
             click.echo(f"  {event.time.isoformat()}  {type(event).kind}  {event.id}")
 

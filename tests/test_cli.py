@@ -67,12 +67,15 @@ def test_ingest_stores_good_lines_and_reports_bad_ones(tmp_path: Path) -> None:
     code, out, err = run("ingest", str(events), "--store", store)
     assert code == 1
     assert "3 stored" in out and "3 refused" in out
+    assert out.startswith("3 stored, 0 already stored, 0 derived, 3 refused (新存入 3 条，已存入 0 条，派生 0 条，拒绝 3 条)")
     assert "events.jsonl:4: not valid JSON" in err
     assert "events.jsonl:5" in err and "unknown node 'nowhere'" in err
     assert "events.jsonl:6" in err and "minutes" in err
     # Ingesting the same file again stores nothing new.
     code, out, _ = run("ingest", str(events), "--store", store)
     assert "0 stored, 3 already stored" in out
+    code, out, _ = run("tick", "--store", store, "--now", "2025-03-04T08:00+08:00")
+    assert code == 0 and out == "0 derived event(s) recorded up to 2025-03-04T08:00:00+08:00 (记录派生事件 0 条)\n"
 
 
 def test_commands_on_a_store_without_community_explain_what_to_do(tmp_path: Path) -> None:
