@@ -392,7 +392,7 @@ def _by_id(items: Iterable[Any], what: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for item in items:
         if item.id in found:
-            raise RosterError(f"duplicate {what} id {item.id!r} ({found[item.id].name} and {item.name})")
+            raise RosterError(f"duplicate {what} id {item.id!r} ({found[item.id].name} and {item.name}) (编号重复)")
         found[item.id] = item
     return found
 
@@ -406,7 +406,7 @@ def _check(community: Community) -> None:
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         raise RosterError(
             f"community {community.name}: unknown time zone {community.timezone!r} "
-            "(use an IANA name such as Asia/Shanghai)"
+            "(use an IANA name such as Asia/Shanghai) (未知时区，请写 Asia/Shanghai 这样的名称)"
         ) from None
     if not isinstance(community.hierarchy, Hierarchy):
         raise RosterError(f"community {community.name}: hierarchy must be a Hierarchy")
@@ -476,7 +476,7 @@ def member_problem(member: Member, community: Community) -> str | None:
         return (f"the id {SYSTEM_ACTOR!r} is reserved for the events the engine derives itself; "
                 f"give this member another id ({SYSTEM_ACTOR} 为系统保留名，请换一个编号)")
     if member.home is not None and member.home not in community.hierarchy:
-        return f"home at unknown node {member.home!r}"
+        return f"home at unknown node {member.home!r} (居住网格编号不存在)"
     seen: set[RoleAssignment] = set()
     for assignment in member.roles:
         problem = assignment_problem(

@@ -150,12 +150,12 @@ class Hierarchy:
             if not isinstance(node, Node):
                 raise HierarchyError(f"expected a Node, got {node!r}")
             if node.id in by_id:
-                raise fail(node.id, f"duplicate node id {node.id!r} ({by_id[node.id].name} and {node.name})")
+                raise fail(node.id, f"duplicate node id {node.id!r} ({by_id[node.id].name} and {node.name}) (节点编号重复)")
             if node.level not in level_index:
                 raise fail(
                     node.id,
                     f"node {node.id!r} ({node.name}): unknown level {node.level!r} "
-                    f"(levels are {' > '.join(level_tuple)})",
+                    f"(levels are {' > '.join(level_tuple)}) (未知层级)",
                 )
             by_id[node.id] = node
         if not by_id:
@@ -163,7 +163,7 @@ class Hierarchy:
 
         for node in by_id.values():
             if node.parent is not None and node.parent not in by_id:
-                raise fail(node.id, f"node {node.id!r} ({node.name}): unknown parent {node.parent!r}")
+                raise fail(node.id, f"node {node.id!r} ({node.name}): unknown parent {node.parent!r} (上级编号不存在)")
         _refuse_cycles(by_id, fail)
 
         roots: list[Node] = []
@@ -173,19 +173,19 @@ class Hierarchy:
                 if node.is_side_grid:
                     raise fail(
                         node.id,
-                        f"{node.kind} grid {node.id!r} ({node.name}) must be attached under a node",
+                        f"{node.kind} grid {node.id!r} ({node.name}) must be attached under a node (行业网格和专属网格须挂在某个节点下)",
                     )
                 if level_index[node.level] != 0:
                     raise fail(
                         node.id,
                         f"node {node.id!r} ({node.name}) has no parent but its level {node.level!r} "
-                        f"is not the top level {level_tuple[0]!r}",
+                        f"is not the top level {level_tuple[0]!r} (只有最高层级的节点可以不填上级)",
                     )
                 if roots and not forest:
                     raise fail(
                         node.id,
                         f"node {node.id!r} ({node.name}) is a second root besides "
-                        f"{roots[0].id!r}; give it a parent (or declare forest: true)",
+                        f"{roots[0].id!r}; give it a parent (or declare forest: true) (只能有一个顶层节点：请填写上级编号，或声明 forest: true)",
                     )
                 roots.append(node)
                 continue
@@ -195,13 +195,13 @@ class Hierarchy:
                     node.id,
                     f"node {node.id!r} ({node.name}) at level {node.level!r} cannot sit under "
                     f"{parent.id!r} ({parent.name}) at level {parent.level!r}: a child's level "
-                    "must be below its parent's",
+                    "must be below its parent's (下级节点的层级须低于上级节点)",
                 )
             if not node.is_side_grid and parent.is_side_grid:
                 raise fail(
                     node.id,
                     f"territorial node {node.id!r} ({node.name}) cannot sit under "
-                    f"{parent.kind} grid {parent.id!r} ({parent.name})",
+                    f"{parent.kind} grid {parent.id!r} ({parent.name}) (属地网格不能挂在行业网格或专属网格下)",
                 )
             children[parent.id].append(node)
         return cls._assemble(level_tuple, level_index, by_id, roots, children, forest)
@@ -425,7 +425,7 @@ def _refuse_cycles(by_id: dict[str, Node], fail: Any) -> None:
         while current is not None and current not in done:
             if current in on_walk:
                 loop = walk[walk.index(current):] + [current]
-                raise fail(current, f"node {current!r} is in a cycle of parents: {' -> '.join(loop)}")
+                raise fail(current, f"node {current!r} is in a cycle of parents: {' -> '.join(loop)} (上级关系形成循环)")
             walk.append(current)
             on_walk.add(current)
             current = by_id[current].parent

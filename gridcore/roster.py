@@ -61,7 +61,7 @@ def _phone(instance: Any, attribute: attrs.Attribute[Any], value: object) -> Non
 
 def _flag(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, bool):
-        raise RosterError(f"member {attribute.name} must be true or false, got {value!r}")
+        raise RosterError(f"member {attribute.name} must be true or false, got {value!r} (应填 是 或 否)")
 
 
 def _assignments(value: Any) -> tuple[RoleAssignment, ...]:
@@ -128,7 +128,7 @@ def role_id(name_or_zh: str, roles: Mapping[str, str] = ROLES) -> str:
         if zh == text:
             return ident
     known = ", ".join(f"{ident} ({zh})" for ident, zh in roles.items())
-    raise RosterError(f"unknown role {name_or_zh!r} (known: {known})")
+    raise RosterError(f"unknown role {name_or_zh!r} (known: {known}) (未知角色)")
 
 
 def assignment_problem(
@@ -143,26 +143,26 @@ def assignment_problem(
     professional gridworker needs a department; any department named must exist.
     """
     if assignment.role not in roles:
-        return f"unknown role {assignment.role!r} (known: {', '.join(roles)})"
+        return f"unknown role {assignment.role!r} (known: {', '.join(roles)}) (未知角色)"
     if assignment.node not in hierarchy:
-        return f"role {assignment.role} at unknown node {assignment.node!r}"
+        return f"role {assignment.role} at unknown node {assignment.node!r} (网格编号不存在)"
     if assignment.department is None:
         if assignment.role == PROFESSIONAL_GRIDWORKER:
-            return f"a {PROFESSIONAL_GRIDWORKER} (专业网格员) needs a department (at node {assignment.node!r})"
+            return f"a {PROFESSIONAL_GRIDWORKER} (专业网格员) needs a department (at node {assignment.node!r}) (专业网格员须填写部门编号)"
         return None
     if assignment.department not in departments:
         known = ", ".join(departments) or "none declared"
-        return f"unknown department {assignment.department!r} (known: {known})"
+        return f"unknown department {assignment.department!r} (known: {known}) (部门编号不存在)"
     return None
 
 
 def place_problem(place: Place, hierarchy: Hierarchy) -> str | None:
     """Why a place is invalid in this hierarchy (unknown node, not a cell), or None."""
     if place.node not in hierarchy:
-        return f"place {place.id!r} ({place.name}) at unknown node {place.node!r}"
+        return f"place {place.id!r} ({place.name}) at unknown node {place.node!r} (网格编号不存在)"
     if not hierarchy.is_cell(place.node):
         return (
             f"place {place.id!r} ({place.name}) must sit in a leaf cell, but node "
-            f"{place.node!r} has cells below it"
+            f"{place.node!r} has cells below it (地址须在最小网格中)"
         )
     return None

@@ -191,7 +191,7 @@ def build_community(
     extra_roles = _str_map(top.get("roles"), where("roles"), "roles")
     forest = top.get("forest", False)
     if not isinstance(forest, bool):
-        raise RosterError(f"{where('forest')}: forest must be true or false, got {shown(forest)}")
+        raise RosterError(f"{where('forest')}: forest must be true or false, got {shown(forest)} (应填 是 或 否)")
     vocabulary = {**ROLES, **extra_roles}
 
     departments = _departments(sheets.get("departments", []))
@@ -243,7 +243,7 @@ def _departments(rows: list[_Row]) -> dict[str, Department]:
     for row in rows:
         department = _make(Department, row, id=_field(row, "id"), name=_field(row, "name"))
         if department.id in found:
-            raise RosterError(f"{row.where}: duplicate department id {shown(department.id)} (first at {first[department.id]})")
+            raise RosterError(f"{row.where}: duplicate department id {shown(department.id)} (first at {first[department.id]}) (部门编号重复)")
         found[department.id] = department
         first[department.id] = row.where
     return found
@@ -264,7 +264,7 @@ def _hierarchy(
         if kind_text is not None:
             if kind_text.lower() not in KIND_WORDS:
                 raise HierarchyError(
-                    f"{row.at('kind')}: unknown kind {shown(kind_text)} (expected territorial, industry or dedicated)"
+                    f"{row.at('kind')}: unknown kind {shown(kind_text)} (expected territorial, industry or dedicated) (类型应为 属地、行业 或 专属)"
                 )
             kind = KIND_WORDS[kind_text.lower()]
         node = _make(
@@ -272,7 +272,7 @@ def _hierarchy(
             parent=_field(row, "parent", optional=True), kind=kind,
         )
         if node.id in where:
-            raise HierarchyError(f"{row.where}: duplicate node id {shown(node.id)} (first at {where[node.id]})")
+            raise HierarchyError(f"{row.where}: duplicate node id {shown(node.id)} (first at {where[node.id]}) (节点编号重复)")
         where[node.id] = row.where
         nodes.append(node)
     if not nodes:
@@ -300,14 +300,14 @@ def _members(
                 assignments.append(_assignment(sub, hierarchy, vocabulary, departments))
         home = _field(row, "home", optional=True)
         if home is not None and home not in hierarchy:
-            raise RosterError(f"{row.at('home')}: member {shown(_field(row, 'id'))}: home at unknown node {shown(home)}")
+            raise RosterError(f"{row.at('home')}: member {shown(_field(row, 'id'))}: home at unknown node {shown(home)} (居住网格编号不存在)")
         member = _make(
             Member, row, id=_field(row, "id"), name=_field(row, "name"), roles=tuple(assignments),
             phone=_field(row, "phone", optional=True) or "", party_member=_flag(row, "party_member"),
             home=home,
         )
         if member.id in members:
-            raise RosterError(f"{row.where}: duplicate member id {shown(member.id)} (first at {where[member.id]})")
+            raise RosterError(f"{row.where}: duplicate member id {shown(member.id)} (first at {where[member.id]}) (成员编号重复)")
         _no_repeats(member, row.where)
         members[member.id] = member
         where[member.id] = row.where
@@ -324,7 +324,7 @@ def _add_assignments(
     for row in rows:
         member_id = _field(row, "member")
         if member_id not in members:
-            raise RosterError(f"{row.at('member')}: unknown member {shown(member_id)} (not in the members list)")
+            raise RosterError(f"{row.at('member')}: unknown member {shown(member_id)} (not in the members list) (成员编号不在成员表中)")
         assignment = _assignment(row, hierarchy, vocabulary, departments)
         member = attrs.evolve(members[member_id], roles=(*members[member_id].roles, assignment))
         _no_repeats(member, row.where)
@@ -354,7 +354,7 @@ def _assignment(
 
 def _no_repeats(member: Member, where: str) -> None:
     if len(set(member.roles)) != len(member.roles):
-        raise RosterError(f"{where}: member {shown(member.id)} holds the same role at the same node twice")
+        raise RosterError(f"{where}: member {shown(member.id)} holds the same role at the same node twice (同一职责重复填写)")
 
 
 def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
@@ -363,7 +363,7 @@ def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
     for row in rows:
         place = _make(Place, row, id=_field(row, "id"), name=_field(row, "name"), node=_field(row, "node"))
         if place.id in first:
-            raise RosterError(f"{row.where}: duplicate place id {shown(place.id)} (first at {first[place.id]})")
+            raise RosterError(f"{row.where}: duplicate place id {shown(place.id)} (first at {first[place.id]}) (地址编号重复)")
         problem = place_problem(place, hierarchy)
         if problem:
             raise RosterError(f"{row.where}: {problem}")
@@ -452,7 +452,7 @@ def _whole(row: _Row, column: str, *, default: int) -> int:
         return default
     if number != int(number) or not 1 <= number <= MOST_PEOPLE:
         raise RosterError(f"{row.at(column)}: {column} must be a whole number from 1 to {MOST_PEOPLE}, "
-                          f"got {shown(row.values.get(column))}")
+                          f"got {shown(row.values.get(column))} (应为 1 到 {MOST_PEOPLE} 的整数)")
     return int(number)
 
 
@@ -526,7 +526,7 @@ def _number(row: _Row, column: str) -> float | None:
     except (TypeError, ValueError):
         number = math.nan
     if math.isnan(number) or math.isinf(number):
-        raise RosterError(f"{row.at(column)}: {column} must be a number, got {shown(value)}")
+        raise RosterError(f"{row.at(column)}: {column} must be a number, got {shown(value)} (应为数字)")
     return number
 
 
@@ -586,11 +586,11 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
         for column in columns:
             if column not in COLUMNS[sheet]:
                 raise RosterError(
-                    f"{path.name} row 1: unknown column {shown(column)} (expected {','.join(COLUMNS[sheet])})"
+                    f"{path.name} row 1: unknown column {shown(column)} (expected {','.join(COLUMNS[sheet])}) (未知列名)"
                 )
         for column in REQUIRED[sheet]:
             if column not in columns:
-                raise RosterError(f"{path.name} row 1: missing column {column!r} (expected {','.join(COLUMNS[sheet])})")
+                raise RosterError(f"{path.name} row 1: missing column {column!r} (expected {','.join(COLUMNS[sheet])}) (缺少列)")
         if len(set(columns)) != len(columns):
             raise RosterError(f"{path.name} row 1: a column is named twice")
         for number, cells in enumerate(reader, 2):
@@ -598,7 +598,7 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
                 continue
             where = f"{path.name} row {number}"
             if len(cells) > len(columns):
-                raise RosterError(f"{where}: {len(cells)} cells but only {len(columns)} columns")
+                raise RosterError(f"{where}: {len(cells)} cells but only {len(columns)} columns (单元格多于列数)")
             yield _Row(where, dict(zip(columns, cells, strict=False)))
     except csv.Error as exc:
         raise RosterError(f"{path.name} row {reader.line_num}: {exc}") from None
@@ -621,7 +621,7 @@ def _text(value: Any, where: str, column: str, *, required: bool) -> str | None:
     if text:
         return text
     if required:
-        raise RosterError(f"{where}: {column} is missing")
+        raise RosterError(f"{where}: {column} is missing (必填)")
     return None
 
 
@@ -642,7 +642,7 @@ def _flag(row: _Row, column: str) -> bool:
         return True
     if text.lower() in FALSE_WORDS:
         return False
-    raise RosterError(f"{row.at(column)}: {column} must be true or false, got {shown(text)}")
+    raise RosterError(f"{row.at(column)}: {column} must be true or false, got {shown(text)} (应填 是 或 否)")
 
 
 def _str_map(value: Any, where: str, key: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from gridcore import GridcoreError, HierarchyError, RosterError
 from gridcore.community import Community
+from gridcore.errors import has_chinese
 from gridcore.hierarchy import Hierarchy, Node
 from gridcore.roster import Department, Member, Place, RoleAssignment
 from gridcore_app.rosterio import load_community, save_community
@@ -246,7 +247,9 @@ def test_node_errors_name_the_row(folder: Path) -> None:
     }
     for line, (expected, error) in cases.items():
         nodes.write_text(original + line + "\n", encoding="utf-8")
-        assert refusal(folder, error).startswith(expected), line
+        message = refusal(folder, error)
+        assert message.startswith(expected), line
+        assert has_chinese(message[len(expected):]), message  # and says it in Chinese (花名册 staff)
 
 
 def test_a_cycle_in_nodes_csv_is_refused(folder: Path) -> None:
@@ -276,7 +279,9 @@ def test_role_errors_name_the_row(folder: Path) -> None:
     }
     for line, expected in cases.items():
         roles.write_text(original + line + "\n", encoding="utf-8")
-        assert refusal(folder).startswith(expected), line
+        message = refusal(folder)
+        assert message.startswith(expected), line
+        assert has_chinese(message[len(expected):]), message  # and says it in Chinese (花名册 staff)
 
 
 def test_member_errors_name_the_row(folder: Path) -> None:
@@ -291,7 +296,9 @@ def test_member_errors_name_the_row(folder: Path) -> None:
     }
     for line, expected in cases.items():
         members.write_text(original + line + "\n", encoding="utf-8")
-        assert refusal(folder).startswith(expected), line
+        message = refusal(folder)
+        assert message.startswith(expected), line
+        assert has_chinese(message[len(expected):]), message  # and says it in Chinese (花名册 staff)
 
 
 def test_place_and_department_errors_name_the_row(folder: Path) -> None:
