@@ -48,7 +48,7 @@ def test_services_are_the_categories_in_force_with_chinese_names(server: Server)
     assert [v["key"] for v in definition["attributes"][0]["values"]] == ["1", "2", "3", "4", "5"]
     assert xml.tag == "services" and xml.find("service/service_name").text == "水管漏水"  # type: ignore[union-attr]
     assert missing.status_code == 404
-    assert missing.json() == [{"code": 404, "description": "no service 'nothing'; GET services lists them"}]
+    assert missing.json() == [{"code": 404, "description": "no service 'nothing'; GET services lists them (未知的事件类别)"}]
 
 
 def test_a_report_by_address_is_routed_to_the_places_cell_and_shows_its_status(server: Server) -> None:
@@ -102,11 +102,13 @@ def test_fire_hazards_are_the_fire_departments(server: Server) -> None:
 
 
 def test_errors_follow_the_specification(server: Server) -> None:
-    assert post(server, description="no code") == (400, [{"code": 400, "description": "service_code is required"}])
+    assert post(server, description="no code") == (
+        400, [{"code": 400, "description": "service_code is required (请填写事件类别 service_code)"}])
     assert post(server, service_code="leaking_pipe")[0] == 400
     assert post(server, service_code="leaking_pipe", lat="north", long="113")[0] == 400
     status, errors = post(server, service_code="leaking_pipe", address_string="银泉花园99栋")
     assert status == 404 and "no place on the roster is called '银泉花园99栋'" in str(errors[0]["description"])
+    assert "(花名册中没有名为 '银泉花园99栋' 的地址)" in str(errors[0]["description"])  # a resident's app shows it
     status, errors = post(server, service_code="leaking_pipe", address_id="yq-g1-b1", colour="red")
     assert status == 400 and "colour" in str(errors[0]["description"])
     with server.client() as client:
@@ -150,3 +152,25 @@ def test_each_report_is_stored_once(setup: tuple[Server, dict[str, str], str]) -
         assert len(reports) == 1 and reports[0].actor == INTAKE and reports[0].channel == "open311"
     finally:
         engine.close()
+
+
+def test_every_error_the_open311_routes_write_has_its_chinese() -> None:
+    """By source: an ``Open311Error`` written here in English ends with its Chinese, as the JSON API's
+    ``detail_zh`` (a reporting app shows the description to a resident)."""
+    import ast
+    import re
+
+    from conftest import REPO
+
+    from gridcore.errors import has_chinese
+
+    path = REPO / "gridcore_app" / "service" / "open311.py"
+    words = re.compile(r"[A-Za-z]{4,}")
+    missing = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Open311Error":
+            text = "".join(n.value for n in ast.walk(node.args[1])
+                           if isinstance(n, ast.Constant) and isinstance(n.value, str))
+            if words.search(text) and not has_chinese(text):
+                missing.append(f"open311.py:{node.lineno}: {text[:60]!r}")
+    assert missing == []

@@ -107,7 +107,7 @@ def check_format(request: Request) -> None:
     """Refuse an extension other than ``.json`` or ``.xml`` before anything is done."""
     given = request.path_params.get("format")
     if given not in (None, "json", "xml"):
-        raise Open311Error(404, f"format {given!r} is not offered: use .json or .xml")
+        raise Open311Error(404, f"format {given!r} is not offered: use .json or .xml (只提供 .json 或 .xml 格式)")
 
 
 class Open311Error(Exception):
@@ -131,6 +131,8 @@ def from_problem(problem: Problem) -> Open311Error:
     nearest = problem.extra.get("nearest")
     if problem.slug == "outside-cells" and nearest:
         text = problem.detail
+    if problem.detail_zh and not reasons:  # (each engine reason already ends with its Chinese)
+        text = f"{text} ({problem.detail_zh})"
     return Open311Error(problem.status, text)
 
 
@@ -220,7 +222,7 @@ async def service_definition(request: Request) -> Response:
             if code in (category.code, category.name):
                 return _definition(category)
         where = f" at {node}" if node is not None else ""
-        raise Open311Error(404, f"no service {code!r}{where}; GET services lists them")
+        raise Open311Error(404, f"no service {code!r}{where}; GET services lists them (未知的事件类别)")
 
     return answer(request, await _open311(service, read), root="service_definition")
 
@@ -245,14 +247,14 @@ async def post_request(request: Request) -> Response:
         raise from_problem(problem) from None
     unknown = sorted(k for k in form if k not in POST_FIELDS and not k.startswith("attribute["))
     if unknown:
-        raise Open311Error(400, f"unknown field(s) {', '.join(unknown)}")
+        raise Open311Error(400, f"unknown field(s) {', '.join(unknown)} (未知字段)")
     code = form.get("service_code", "").strip()
     if not code:
-        raise Open311Error(400, "service_code is required")
+        raise Open311Error(400, "service_code is required (请填写事件类别 service_code)")
     lat, lon = _spot(form)
     severity = _severity(form.get("attribute[severity]"))
     if who.member is None and service.settings.intake is None:
-        raise Open311Error(403, "anonymous reports are not taken here: send an api_key")
+        raise Open311Error(403, "anonymous reports are not taken here: send an api_key (本服务不受理匿名上报，请使用令牌)")
     actor = who.member or service.settings.intake or ""
 
     def act(engine: Engine) -> list[dict[str, Any]]:
@@ -297,7 +299,7 @@ async def get_requests(request: Request) -> Response:
     codes = {c for c in params.get("service_code", "").split(",") if c.strip()}
     statuses = {s for s in params.get("status", "").split(",") if s.strip()}
     if statuses - {"open", "closed"}:
-        raise Open311Error(400, "status is open, closed or both")
+        raise Open311Error(400, "status is open, closed or both (status 应为 open、closed 或两者)")
     start, end = _date(params.get("start_date"), "start_date"), _date(params.get("end_date"), "end_date")
 
     def read(engine: Engine) -> list[dict[str, Any]]:
@@ -417,16 +419,17 @@ async def _form(request: Request) -> dict[str, str]:
         try:
             doc = json.loads(raw or b"{}")
         except ValueError:
-            raise Open311Error(400, "the body is not valid JSON") from None
+            raise Open311Error(400, "the body is not valid JSON (请求内容不是有效的 JSON)") from None
         if not isinstance(doc, dict):
-            raise Open311Error(400, "the body must be a JSON object")
+            raise Open311Error(400, "the body must be a JSON object (请求内容必须是 JSON 对象)")
         return {str(k): "" if v is None else str(v) for k, v in doc.items()}
     if kind != "application/x-www-form-urlencoded":
-        raise Open311Error(415, "send application/x-www-form-urlencoded (the specification) or application/json")
+        raise Open311Error(415, "send application/x-www-form-urlencoded (the specification) or application/json"
+                                 " (请以表单或 JSON 发送)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise Open311Error(400, "the form is not UTF-8") from None
+        raise Open311Error(400, "the form is not UTF-8 (表单不是 UTF-8 编码)") from None
     return dict(parse_qsl(text, keep_blank_values=True))
 
 
@@ -434,14 +437,14 @@ def _spot(form: Mapping[str, str]) -> tuple[float | None, float | None]:
     lat, lon = form.get("lat", "").strip(), form.get("long", "").strip()
     if not lat and not lon:
         if not (form.get("address_string") or form.get("address_id")):
-            raise Open311Error(400, "say where: lat and long, address_string or address_id")
+            raise Open311Error(400, "say where: lat and long, address_string or address_id (请说明位置：经纬度、地址或地址编号)")
         return None, None
     try:
         spot = float(lat), float(lon)
     except ValueError:
-        raise Open311Error(400, f"lat and long must both be numbers, got {lat!r}, {lon!r}") from None
+        raise Open311Error(400, f"lat and long must both be numbers, got {lat!r}, {lon!r} (经纬度应为数字)") from None
     if not all(math.isfinite(v) for v in spot):
-        raise Open311Error(400, "lat and long must be finite numbers")
+        raise Open311Error(400, "lat and long must be finite numbers (经纬度应为有限的数字)")
     return spot
 
 
@@ -449,7 +452,7 @@ def _severity(text: str | None) -> int:
     if text is None or not text.strip():
         return 1
     if text.strip() not in {str(k) for k in SEVERITY_NAMES}:
-        raise Open311Error(400, f"attribute[severity] must be 1 to 5, got {text!r}")
+        raise Open311Error(400, f"attribute[severity] must be 1 to 5, got {text!r} (严重程度应为 1 到 5)")
     return int(text)
 
 
@@ -459,9 +462,9 @@ def _date(text: str | None, what: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise Open311Error(400, f"{what} {text!r} is not an ISO 8601 time") from None
+        raise Open311Error(400, f"{what} {text!r} is not an ISO 8601 time (不是 ISO 8601 时间)") from None
     if when.tzinfo is None:
-        raise Open311Error(400, f"{what} {text!r} has no time zone")
+        raise Open311Error(400, f"{what} {text!r} has no time zone (缺少时区)")
     return when
 
 
