@@ -417,8 +417,9 @@ def test_names_that_are_not_levels_or_departments_are_reported(
     with pytest.raises(RulesError) as info:
         engine.use_ruleset(ruleset, effective=T0)
     message = str(info.value)
-    assert "odd.rules:5:3: error: unknown line department 'plumbers'" in message
-    assert "odd.rules:6:3: error: unknown line department 'firemen'" in message
+    # (the caret under the department's name)
+    assert "odd.rules:5:42: error: unknown line department 'plumbers'" in message
+    assert "odd.rules:6:34: error: unknown line department 'firemen'" in message
     assert engine.ruleset is before
 
 

@@ -30,7 +30,9 @@ def test_an_unknown_department_refuses_the_ruleset_and_the_old_one_stays(tmp_pat
         with pytest.raises(RulesError) as info:
             engine.use_ruleset(misspelt(tmp_path), effective=START + timedelta(days=1))
         text = str(info.value)
-        assert "yinquan.rules:42:3: error: unknown line department 'fier'" in text
+        # the caret is under the department's name, which the did-you-mean replaces
+        assert "yinquan.rules:42:49: error: unknown line department 'fier'" in text
+        assert info.value.diagnostics[0].width == len("fier")
         assert "did you mean: fire" in text
         assert [r.name for _, r in engine.rulesets()] == ["银泉社区"]
 

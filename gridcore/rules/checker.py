@@ -30,8 +30,13 @@ class Report(Protocol):
                  warning: bool = False) -> None: ...
 
 
-_VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别",
-             "department": "部门", "reward": "礼遇"}
+_VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别", "metric": "指标",
+             "department": "条线部门", "reward": "礼遇", "task": "专项任务"}
+
+
+def vocabulary_zh(vocabulary: str) -> str:
+    """What a vocabulary's names are called in Chinese (a third party's own: its id, said to be a name)."""
+    return _VOCAB_ZH.get(vocabulary, f"名称（{vocabulary}）")
 
 
 def did_you_mean(word: str, pool: Sequence[str]) -> str:
@@ -143,10 +148,12 @@ class Checker:
     def _field(self, e: ast.FieldRef) -> tuple[str, sch.Field | None]:
         found = self.env.lookup(e.root)
         if found is None:
+            # the position is the whole ``root.field``: so is the suggestion
+            close = did_you_mean(e.root, self.env.names())
             self.report(e, f"unknown name '{e.root}'", f"未知的名称 '{e.root}'",
                         expected=", ".join(self.env.names()),
                         expected_zh="、".join(self.env.names()),
-                        suggestion=did_you_mean(e.root, self.env.names()))
+                        suggestion=f"{close}.{e.name}" if close else "")
             return sch.ANY, None
         var = found[1]
         f = var.field_named(e.name)
@@ -220,12 +227,12 @@ class Checker:
         for v in values:
             if isinstance(v, ast.Literal) and v.type == sch.TEXT and v.value not in known:
                 self.report(v, f"unknown {f.vocabulary} '{v.value}'",
-                            f"未知的{_VOCAB_ZH.get(f.vocabulary, f.vocabulary)} '{v.value}'",
+                            f"未知的{vocabulary_zh(f.vocabulary)} '{v.value}'",
                             expected=", ".join(sorted(known)[:12]),
                             expected_zh="、".join(sorted(known)[:12]),
                             suggestion=did_you_mean(v.value, sorted(known)),
                             fix=f"use one of the {f.vocabulary} names listed, or declare it in the ruleset",
-                            fix_zh=f"使用列出的{_VOCAB_ZH.get(f.vocabulary, f.vocabulary)}名称，或先在规则集中声明")
+                            fix_zh=f"使用列出的{vocabulary_zh(f.vocabulary)}，或先在规则集中声明")
 
     def _call(self, e: ast.Call) -> str:
         fn = sch.FUNCTIONS.get(e.function)

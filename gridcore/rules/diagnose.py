@@ -118,21 +118,30 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     if glued:
         from .catalogue import NUMBER_WORDS
 
-        suggestion = glued
-        mistake = ("a keyword and a name are written together",
-                   "关键词和名称连在一起了",
-                   "put a space between the keyword and the name",
-                   "在关键词和名称之间加一个空格")
+        message_glued = ("a keyword and a name are written together", "关键词和名称连在一起了")
         keyword, _, rest = glued.partition(" ")
         digits = NUMBER_WORDS.get(rest.lower())
-        if digits is not None and _parses(grammar, start, line.code.replace(got, f"{keyword} {digits}", 1)):
+        if digits is not None and _parses(grammar, start, line.code.replace(got or "", f"{keyword} {digits}", 1)):
             # 每月最多三十: a space alone would leave a number in words, refused next; say both at once
             suggestion = f"{keyword} {digits}"
-            mistake = (mistake[0], mistake[1],
+            mistake = (*message_glued,
                        f"put a space between the keyword and the number, written with digits: {suggestion}",
                        f"在关键词和数字之间加一个空格，并用阿拉伯数字书写：{suggestion}")
-    quoted = _name_with_trailing_digits(exc, row, col, line.code, got)
+        elif at is None or _parses_past(grammar, start, line, at, got or "", glued):
+            suggestion = glued
+            mistake = (*message_glued, "put a space between the keyword and the name",
+                       "在关键词和名称之间加一个空格")
+        else:
+            glued = ""  # (每越最多: 每月 mistyped; '每 越最多' reads no better)
+    if not glued and suggestion and at is not None and not _parses_past(grammar, start, line, at, got or "",
+                                                                           suggestion):
+        suggestion = ""  # the did-you-mean would not make the line read further: say nothing
+    width = max(1, len(got or " "))
+    quoted, before = _name_with_trailing_digits(exc, row, col, line.code, got)
     if quoted:
+        # the suggestion replaces the whole name, not only its digits
+        at_col -= before
+        width = len(quoted)
         suggestion = f'"{quoted}"'
         mistake = ("a name that ends in digits must be written in quotes",
                    "以数字结尾的名称要加引号",
@@ -148,28 +157,60 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     return make(file, source_lines, at_line, at_col, message, message_zh,
                 expected=expected_words(grammar, expected, "en"),
                 expected_zh=expected_words(grammar, expected, "zh"),
-                suggestion=suggestion, fix=fix, fix_zh=fix_zh, width=max(1, len(got or " ")))
+                suggestion=suggestion, fix=fix, fix_zh=fix_zh, width=width)
+
+
+def _parses_past(grammar: Grammar, start: str, line: LogicalLine, at: int, got: str,
+                 suggestion: str) -> bool:
+    """False if the line with ``got`` (at offset ``at`` of its code) replaced by ``suggestion``
+    still fails inside the replaced text: a suggestion that does not work when applied.
+
+    True when the line then parses, fails only after the replacement, or cannot be judged
+    (the line alone does not fail where the file's parse did).
+    """
+    code = line.code
+    if code[at:at + len(got)] != got:
+        return True
+    changed = code[:at] + suggestion + code[at + len(got):]
+    try:
+        grammar.lark.parse(line.indent + code, start=start)
+    except UnexpectedInput:
+        pass
+    else:
+        return True
+    try:
+        grammar.lark.parse(line.indent + changed, start=start)
+    except UnexpectedEOF:
+        return True
+    except UnexpectedInput as exc:
+        where = exc.pos_in_stream if isinstance(exc, UnexpectedCharacters) else getattr(
+            getattr(exc, "token", None), "start_pos", None)
+        if where is None or getattr(exc, "token", None) is not None and exc.token.type == "$END":
+            return True
+        return where - len(line.indent) >= at + len(suggestion)
+    return True
 
 
 def _name_with_trailing_digits(exc: UnexpectedInput, row: int, col: int, code: str,
-                               got: str | None) -> str:
-    """``大米2024`` lexes as a name and a number: the whole name, if that is what happened."""
+                               got: str | None) -> tuple[str, int]:
+    """``大米2024`` lexes as a name and a number: the whole name, if that is what happened, and
+    how many characters of it come before the digits."""
     if not (isinstance(exc, UnexpectedToken) and got and got.isdigit() and row == 1):
-        return ""
+        return "", 0
     before = code.split("\n")[0][: col - 1]
     name = ""
     while before and (is_cjk(before[-1]) or before[-1].isalnum() or before[-1] == "_"):
         name = before[-1] + name
         before = before[:-1]
     if not name or not is_cjk(name[-1]):
-        return ""
+        return "", 0
     rest = code.split("\n")[0][col - 1 + len(got):]
     tail = ""
     for ch in rest:
         if not (is_cjk(ch) or ch.isalnum() or ch == "_"):
             break
         tail += ch
-    return name + got + tail
+    return name + got + tail, len(name)
 
 
 def _word_at(text: str) -> str:

@@ -479,6 +479,8 @@ class _Reader:
             words.append((zh or en)[0] if lang == "zh" else (en or zh)[0])
         if not words:
             return "a section header" if lang == "en" else "栏目标题"
+        if lang == "zh":
+            return "、".join(f"'{w}：'" for w in words)
         return ", ".join(f"'{w}:'" for w in words)
 
     def unknown_header(self, line: LogicalLine, code: str) -> None:
@@ -488,7 +490,7 @@ class _Reader:
         self.error(line.line, len(line.indent) + 1, f"unknown section '{word}'",
                    f"未知的栏目 '{word}'", expected=self.headers_text("en"),
                    expected_zh=self.headers_text("zh"),
-                   suggestion=f"{close[0]}:" if close else "",
+                   suggestion=close[0] if close else "",  # (in place of the word; the colon stays)
                    fix="use the header of an installed section", fix_zh="使用已安装栏目的标题",
                    width=len(word))
 

@@ -504,11 +504,13 @@ def _shortest_closure(calendar: Calendar) -> timedelta | None:
 
 def _escalate(body: n.Escalate, ref: RuleRef, ctx: CompileContext) -> Immediate | Repeats | None:
     to: str | None = None
+    target: Any = body
     condition: Condition | None = None
     repeated: tuple[int, timedelta] | None = None
     for part in body.parts:
         if isinstance(part, n.EscalateTo):
             to = part.target.text
+            target = part.target
         elif isinstance(part, n.When):
             condition = _condition(part, ref, ctx)
         elif isinstance(part, n.Repeated):
@@ -522,10 +524,15 @@ def _escalate(body: n.Escalate, ref: RuleRef, ctx: CompileContext) -> Immediate 
         level = ctx.level_id(to)
         if level is None:
             pool = [*ctx.levels, *ctx.level_names.values()]
+            close = did_you_mean(to, pool)
             ctx.error(
-                body,
+                target,
                 f"'{to}' is not one of the levels ({', '.join(pool)}): it will be taken as a line department",
                 f"'{to}' 不是层级（{'、'.join(pool)}）之一：将视为条线部门",
+                suggestion=close,
+                fix=f"write the level ({close}), or a line department of the community" if close else
+                "write one of the levels, or a line department of the community",
+                fix_zh=f"写层级（{close}），或社区的条线部门" if close else "写其中一个层级，或社区的条线部门",
                 warning=True,
             )
         to = level or to

@@ -16,6 +16,7 @@ the default verifier (the grid leader), could never verify a case.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -43,44 +44,65 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
     by_name = {dept.name: dept_id for dept_id, dept in known.items()}
     problems: list[Diagnostic] = []
     reported: set[tuple[str, RuleRef]] = set()
-    for department, ref in _departments(policies, set(community.hierarchy.levels)):
+    levels = community.hierarchy.levels
+    for department, ref, target in _departments(policies, set(levels)):
         if department in known or department in by_name or (department, ref) in reported:
             continue
         reported.add((department, ref))
-        close = did_you_mean(department, [*known, *by_name])
+        # an escalation's target that is no level may be a level misspelt (``to comunity``)
+        close = did_you_mean(department, [*known, *by_name]) or (did_you_mean(department, levels) if target else "")
         listing = ", ".join(f"{d} ({known[d].name})" for d in sorted(known)) or "none"
+        listing_zh = "、".join(f"{known[d].name}（{d}）" for d in sorted(known)) or "无"
+        column, width = _word_in(ref, department)
         problems.append(
             Diagnostic(
                 message=f"unknown line department '{department}': {community.name} has {listing}",
-                message_zh=f"未知的条线部门 '{department}'：{community.name} 的部门有 {listing}",
+                message_zh=f"未知的条线部门 '{department}'：{community.name}的条线部门有 {listing_zh}",
                 file=ref.file,
                 line=ref.line,
-                column=ref.column,
+                column=column,
                 source_line=_line(ref),
-                suggestion=close,
-                fix="use a department id from the community's departments.csv, or add the department there",
-                fix_zh="使用社区 departments.csv 中的部门编号，或先在其中添加该部门",
-                width=_width(ref),
+                # a did-you-mean replaces what the caret is under: only when that is the name itself
+                suggestion=close if width == len(department) else "",
+                fix="use a department id from the community's departments.csv, or add the department there"
+                + (f" (or, if a level was meant, write the level: {close})" if close in levels else ""),
+                fix_zh="使用社区 departments.csv 中的部门编号，或先在其中添加该部门"
+                + (f"（如果想写的是层级，请写 {close}）" if close in levels else ""),
+                expected=", ".join(sorted(known)),
+                expected_zh="、".join(known[d].name for d in sorted(known)),
+                width=width,
             )
         )
     return problems
 
 
-def _departments(policies: list[EscalationPolicy], levels: set[str]) -> Iterator[tuple[str, RuleRef]]:
-    """Every department named; a target that is no level of the community counts as one."""
+def _word_in(ref: RuleRef, word: str) -> tuple[int, int]:
+    """The column and width of ``word`` standing alone in the rule's first line (after its
+    colon), else the whole rule's."""
+    first = ref.text.split("\n")[0]
+    after = max(first.find(":"), first.find("："))
+    found = re.search(rf"(?<![\w.]){re.escape(word)}(?![\w.])", first[after + 1:]) if after >= 0 else None
+    if found is None:
+        return ref.column, _width(ref)
+    return ref.column + after + 1 + found.start(), len(word)
+
+
+def _departments(policies: list[EscalationPolicy], levels: set[str]) -> Iterator[tuple[str, RuleRef, bool]]:
+    """Every department named (and whether it stands where a level may: an escalation's target);
+    a target that is no level of the community counts as one."""
     for policy in policies:
         for route in policy.routes:
             for department in route.departments:
-                yield department, route.rule
+                yield department, route.rule, False
         for limit in policy.limits:
             if limit.then_department:
-                yield limit.then_department, limit.rule
+                yield limit.then_department, limit.rule, True
         escalations: list[Immediate | Repeats] = [*policy.immediate, *policy.repeats]
         for piece in escalations:
             if piece.department:
-                yield piece.department, piece.rule
+                yield piece.department, piece.rule, True
             if piece.to_level and piece.to_level not in levels:
-                yield piece.to_level, piece.rule
+                yield piece.to_level, piece.rule, True
 
 
 #: Roles that are not staff: never offered as the verifier.

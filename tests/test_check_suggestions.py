@@ -1,0 +1,100 @@
+"""A did-you-mean works when applied: on the real rulesets of rulesets/, in English and in Chinese keywords.
+
+Each case makes one mistake in a community's ruleset, checks it beside its community
+(``gridcore check --format json``), puts the suggestion in place of the range the
+diagnostic marks (as an editor does) and checks again: the ruleset must then pass.
+Each of these suggestions was once wrong: it replaced only part of what it spelt
+(a quoted name put after its own unquoted head, ``points::``, ``member`` in place of
+``membr.roles``, a whole escalation line replaced by ``fire``), or suggested a split
+that does not read (``每 越最多``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from gridcore_app.cli import main_group
+
+REPO = Path(__file__).resolve().parent.parent
+EN = ("yinquan", "yinquan.rules")
+ZH = ("chengqiao", "chengqiao.rules")
+
+#: (community, file, the right text, the mistake, the code, the suggestion)
+CASES = [
+    (*EN, "reward 洗衣液:", "reward 洗衣液2024:", "name-with-digits", '"洗衣液2024"'),
+    (*ZH, "礼遇 毛巾：", "礼遇 毛巾2024：", "name-with-digits", '"毛巾2024"'),
+    (*EN, "\npoints:\n", "\npionts:\n", "unknown-section", "points"),
+    (*ZH, "\n积分：\n", "\n积份：\n", "unknown-section", "积分"),
+    (*EN, 'in member.roles', 'in membr.roles', "unknown-name", "member.roles"),
+    (*ZH, "当 成员.党员", "当 成圆.党员", "unknown-name", "成员.党员"),
+    (*EN, "route to fire,", "route to fier,", "unknown-department", "fire"),
+    (*ZH, "转交 fire，", "转交 fier，", "unknown-department", "fire"),
+    (*EN, "immediately to community when incident.severity", "immediately to comunity when incident.severity",
+     "unknown-department", "community"),
+    (*ZH, "立即 上报到 town 当", "立即 上报到 twn 当", "unknown-department", "town"),
+    (*ZH, "礼遇 毛巾：", "礼遇毛巾：", "glued-keyword", "礼遇 毛巾"),
+    (*EN, "activity 入户走访", "activty 入户走访", "keyword-expected", "activity"),
+]
+
+
+def _folder(tmp_path: Path, community: str) -> Path:
+    folder = tmp_path / community
+    folder.mkdir()
+    for path in (REPO / "rulesets" / community).iterdir():
+        if path.is_file():
+            shutil.copy(path, folder)
+    shutil.copy(REPO / "rulesets" / "district-base.rules", folder)
+    return folder
+
+
+def check(path: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(main_group, ["check", "--format", "json", str(path)])
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def applied(text: str, diagnostic: dict[str, Any]) -> str:
+    """``text`` with the diagnostic's suggestion in place of its range (an editor's quick fix)."""
+    start, end = diagnostic["range"]["start"], diagnostic["range"]["end"]
+    assert start["line"] == end["line"]
+    lines = text.split("\n")
+    line = lines[start["line"] - 1]
+    lines[start["line"] - 1] = line[:start["column"] - 1] + diagnostic["suggestion"] + line[end["column"] - 1:]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(("community", "file", "right", "wrong", "code", "suggestion"), CASES,
+                         ids=[f"{c[3].strip()}" for c in CASES])
+def test_a_suggestion_applied_gives_a_ruleset_that_passes(tmp_path: Path, community: str, file: str,
+                                                          right: str, wrong: str, code: str,
+                                                          suggestion: str) -> None:
+    path = _folder(tmp_path, community) / file
+    text = path.read_text(encoding="utf-8")
+    assert right in text
+    broken = text.replace(right, wrong, 1)
+    path.write_text(broken, encoding="utf-8")
+    found = check(path)
+    assert found["ok"] is False
+    mine = [d for d in found["diagnostics"] if d["code"] == code]
+    assert [d["suggestion"] for d in mine] == [suggestion], found["diagnostics"]
+    for diagnostic in found["diagnostics"]:  # every suggestion made here, each alone
+        if diagnostic["suggestion"]:
+            path.write_text(applied(broken, diagnostic), encoding="utf-8")
+            assert check(path)["ok"] is True, (diagnostic, check(path)["diagnostics"])
+
+
+def test_no_split_is_suggested_that_does_not_read(tmp_path: Path) -> None:
+    """``每越最多`` (每月 mistyped) starts with the keyword 每, but ``每 越最多`` reads no better."""
+    path = _folder(tmp_path, "chengqiao") / "chengqiao.rules"
+    text = path.read_text(encoding="utf-8").replace("每件 2 分，每月最多 40 分", "每件 2 分，每越最多 40 分", 1)
+    path.write_text(text, encoding="utf-8")
+    found = check(path)
+    assert found["ok"] is False
+    assert [d["suggestion"] for d in found["diagnostics"]] != ["每 越最多"]
+    assert "glued-keyword" not in [d["code"] for d in found["diagnostics"]]
