@@ -74,7 +74,7 @@ def test_both_spellings_in_one_file_are_one_item_defined_twice(tmp_path: Path) -
         load_ruleset(path, sections=sections())
     assert "'incident 水管漏水' is defined twice in this section (as 'incident leaking_pipe' on line 4)" \
         in info.value.render()
-    assert "在本栏目中重复定义（第 4 行已写作 'incident leaking_pipe'）" in info.value.render("zh")
+    assert "在本栏目中重复定义（第 4 行已写作 '事件 leaking_pipe'）" in info.value.render("zh")
 
 
 def test_a_condition_may_compare_the_category_with_its_name(tmp_path: Path) -> None:

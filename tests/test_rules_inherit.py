@@ -96,7 +96,7 @@ def test_removing_or_overriding_what_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(RulesError) as info:
         load_ruleset(child, sections=[CHORES])
     assert [d.message for d in info.value.errors] == [
-        "cannot remove 'chore sweepin': the parent ruleset has no such item",
+        "cannot remove 'chore sweepin': the parent ruleset has no such item (did you mean 'chore sweeping'?)",
         ("'override chore swepping' overrides something the parent ruleset does not have "
         "(did you mean 'chore sweeping'?)"),
     ]

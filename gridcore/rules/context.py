@@ -13,7 +13,7 @@ from ..metrics import Metric
 from ..roster import ROLES
 from . import ast
 from . import schema as sch
-from .checker import Checker, did_you_mean, ladder_problems
+from .checker import Checker, did_you_mean, ladder_problems, vocabulary_zh
 from .compiler import CompiledExpr, compile_function
 from .diagnose import make
 from .errors import WARNING, Diagnostic
@@ -179,12 +179,12 @@ class CompileContext:
             return True
         pool = sorted(known)
         self.error(at if at is not None else name, f"unknown {vocabulary} '{text}'",
-                   f"未知的{_VOCAB_ZH.get(vocabulary, vocabulary)} '{text}'",
+                   f"未知的{vocabulary_zh(vocabulary)} '{text}'",
                    expected=", ".join(pool[:12]) or f"no {vocabulary} is declared",
                    expected_zh="、".join(pool[:12]) or "尚未声明",
                    suggestion=did_you_mean(text, pool),
                    fix=f"use one of the {vocabulary} names listed, or declare it in the ruleset",
-                   fix_zh=f"使用列出的{_VOCAB_ZH.get(vocabulary, vocabulary)}名称，或先在规则集中声明")
+                   fix_zh=f"使用列出的{vocabulary_zh(vocabulary)}，或先在规则集中声明")
         return False
 
     def id_of(self, vocabulary: str, name: str) -> str:
@@ -243,8 +243,6 @@ class CompileContext:
         return RuleRef(pos.file, pos.line, pos.column, text)
 
 
-_VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别", "metric": "指标",
-             "department": "部门", "reward": "礼遇"}
 #: A core role's Chinese name -> its id (a member's roles hold ids).
 _ROLE_IDS = {zh: role for role, zh in ROLES.items()}
 

@@ -26,7 +26,10 @@ from attrs import frozen
 from . import ast
 from .checker import did_you_mean
 
-Problem = tuple[object, str, str]
+#: (where, English, Chinese) or (where, English, Chinese, fix, fix in Chinese)
+Problem = tuple[object, ...]
+#: The Chinese keyword of an item kind of a section (``("points", "tilt")`` -> ``倾斜``).
+KindZh = Callable[[str, str], str]
 #: The key of an item or removal in a section: ``(kind, the id its name spells)``.
 Key = Callable[[str, "ast.Item | ast.Removal"], tuple[str, str | None]]
 Caution = tuple[object, str, str]
@@ -62,6 +65,21 @@ def _label(key: tuple[str, str | None]) -> str:
     return f"{key[0]} {key[1]}" if key[1] is not None else key[0]
 
 
+def _label_zh(section: str, key: tuple[str, str | None], kind_zh: KindZh | None) -> str:
+    """A key as a Chinese message shows it: the kind by its Chinese keyword (``倾斜 微网格长``)."""
+    if kind_zh is None:
+        return _label(key)
+    kind, _, scope = key[0].partition(" (")
+    shown = kind_zh(section, kind) + (f"（{scope.removesuffix(')')}）" if scope else "")
+    return f"{shown} {key[1]}" if key[1] is not None else shown
+
+
+def _key_of(label: str) -> tuple[str, str | None]:
+    """The key a label of ``_label`` shows (``activity 志愿服务`` -> ``("activity", "志愿服务")``)."""
+    kind, _, name = label.rpartition(" ")
+    return (kind, name) if kind else (name, None)
+
+
 def _near(key: tuple[str, str | None], pool: Sequence[tuple[str, str | None]]) -> str:
     """The inherited item ``key`` probably means: same kind, a close name ('' if none).
 
@@ -79,7 +97,7 @@ def _written(section: str, thing: ast.Item | ast.Removal) -> tuple[str, str | No
     return thing.key
 
 
-def resolve(files: Sequence[ast.RulesFile], key: Key = _written) -> tuple[
+def resolve(files: Sequence[ast.RulesFile], key: Key = _written, kind_zh: KindZh | None = None) -> tuple[
         dict[str, list[ast.Item]], list[Change], list[Problem], list[Caution]]:
     """Resolve a chain (furthest ancestor first) into items per section.
 
@@ -87,7 +105,8 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written) -> tuple[
     parent, the problems found (duplicate keys, removing or overriding
     something that does not exist) and warnings (a new item whose name is
     close to an inherited one: probably a misspelt override).  ``key(section,
-    item)`` is what identifies an item (by default its kind and name as written).
+    item)`` is what identifies an item (by default its kind and name as written);
+    ``kind_zh(section, kind)`` the Chinese keyword a Chinese message names a kind by.
     """
     resolved: dict[str, dict[tuple[str, str | None], ast.Item]] = {}
     problems: list[Problem] = []
@@ -103,13 +122,18 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written) -> tuple[
                 removal_key = key(block.name, removal)
                 if removal_key not in current:
                     pool = list(inherited) if depth else []
+                    near = _near(removal.key, pool)
+                    near_zh = _label_zh(block.name, _key_of(near), kind_zh) if near else ""
                     problems.append((removal,
                                      f"cannot remove '{_label(removal.key)}': "
                                      + ("the parent ruleset has no such item" if depth else
-                                        "this ruleset extends nothing"),
-                                     f"无法删除 '{_label(removal.key)}'："
+                                        "this ruleset extends nothing")
+                                     + (f" (did you mean '{near}'?)" if near else ""),
+                                     f"无法删除 '{_label_zh(block.name, removal.key, kind_zh)}'："
                                      + ("上级规则集中没有这一条" if depth else "本规则集没有继承任何规则集")
-                                     + (f"（是不是 '{s}'？）" if (s := _near(removal.key, pool)) else "")))
+                                     + (f"（是不是 '{near_zh}'？）" if near else ""),
+                                     "remove an item the parent has (gridcore show lists them), or delete this line",
+                                     "删除上级规则集中确有的条目（gridcore show 可列出），或删去这一行"))
                     continue
                 del current[removal_key]
                 if last:
@@ -120,19 +144,25 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written) -> tuple[
                 if item_key in seen_here:
                     first = seen_here[item_key]
                     also = (f" (as '{_label(first.key)}' on line {first.ref.line})", (f"（第 {first.ref.line} "
-                            f"行已写作 '{_label(first.key)}'）")) if first.key != item.key else ("", "")
+                            f"行已写作 '{_label_zh(block.name, first.key, kind_zh)}'）")) if first.key != item.key \
+                        else ("", "")
                     problems.append((item, f"'{_label(item.key)}' is defined twice in this section{also[0]}",
-                                     f"'{_label(item.key)}' 在本栏目中重复定义{also[1]}"))
+                                     f"'{_label_zh(block.name, item.key, kind_zh)}' 在本栏目中重复定义{also[1]}",
+                                     "keep one of them (a change from a date on is a 'from DATE:' line under the item)",
+                                     "只保留一条（从某日起的改动，写成该条目下的 '自 日期 起：' 行）"))
                     continue
                 seen_here[item_key] = item
                 exists = item_key in inherited
                 if item.override and not exists:
                     hint = _near(item.key, list(inherited))
+                    hint_zh = _label_zh(block.name, _key_of(hint), kind_zh) if hint else ""
                     problems.append((item, f"'override {_label(item.key)}' overrides something the "
                                      "parent ruleset does not have"
                                      + (f" (did you mean '{hint}'?)" if hint else ""),
-                                     f"'覆盖 {_label(item.key)}' 要覆盖的条目在上级规则集中不存在"
-                                     + (f"（是不是 '{hint}'？）" if hint else "")))
+                                     f"'覆盖 {_label_zh(block.name, item.key, kind_zh)}' 要覆盖的条目在上级规则集中不存在"
+                                     + (f"（是不是 '{hint_zh}'？）" if hint else ""),
+                                     "use the name of an item the parent has, or leave out 'override' to add a new item",
+                                     "使用上级规则集中已有条目的名称；若要新增条目，去掉“覆盖”"))
                     continue
                 if depth and not exists and item.name is not None:
                     same_kind = [k[1] for k in inherited if k[0] == item.kind and k[1]]
@@ -140,8 +170,8 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written) -> tuple[
                     if near:
                         warnings.append((item, (f"'{_label(item.key)}' is a new item; the parent has "
                                          f"'{item.kind} {near}' (to replace it, use that name)"),
-                                         (f"'{_label(item.key)}' 是新条目；上级规则集中有 "
-                                         f"'{item.kind} {near}'（若要替换，请使用该名称）")))
+                                         (f"'{_label_zh(block.name, item.key, kind_zh)}' 是新条目；上级规则集中有 "
+                                         f"'{_label_zh(block.name, (item.kind, near), kind_zh)}'（若要替换，请使用该名称）")))
                 current[item_key] = item
                 if last and depth:
                     changes.append(Change("changed" if exists else "added", block.name, item_key,

@@ -9,6 +9,7 @@ nothing the caller holds is touched.
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -350,9 +351,10 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
     written_titles = _titles(files, by_name)
     if metrics:  # a metric named by its Chinese title is the metric of its id
         written_titles["metric"] = {**metric_titles(metrics), **written_titles.get("metric", {})}
-    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names, written_titles))
-    for at, en, zh in problems:
-        diagnostics.append(_at(at, lines, en, zh))
+    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names, written_titles),
+                                                    functools.partial(kind_zh, by_name))
+    for at, en, zh, *fix in problems:
+        diagnostics.append(_at(at, lines, en, zh, fix=fix[0] if fix else "", fix_zh=fix[1] if fix else ""))
     for at, en, zh in cautions:
         diagnostics.append(_at(at, lines, en, zh, severity=WARNING))
     name = files[-1].name or Path(chain[-1].name).stem
@@ -549,8 +551,16 @@ def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str
 
 
 def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str,
-        severity: str = ERROR) -> Diagnostic:
+        severity: str = ERROR, fix: str = "", fix_zh: str = "") -> Diagnostic:
     pos = getattr(at, "pos", None) or ast.NOWHERE
     return make(pos.file, lines.get(pos.file, ()), pos.line, pos.column, en, zh,
-                severity=severity)
+                severity=severity, fix=fix, fix_zh=fix_zh)
+
+
+def kind_zh(sections: Mapping[str, Section[Any]], section: str, kind: str) -> str:
+    """The Chinese keyword of an item kind (its id when the section gives it none)."""
+    found = sections[section].item_kind(kind) if section in sections else None
+    if found is None:
+        return kind
+    return next((word for word in found.keywords if not word.isascii()), kind)
 

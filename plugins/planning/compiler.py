@@ -22,7 +22,8 @@ def compile_planning(items: Sequence[Item], ctx: CompileContext) -> PlanningPoli
         found: dict[str, float] = {}
         for part in item.body:
             if part.what in found:
-                ctx.error(part, f"'{part.what}' is written twice", f"“{part.what}”写了两次", fix="keep one")
+                ctx.error(part, f"'{part.what}' is written twice", f"“{_WHAT_ZH.get(part.what, part.what)}”写了两次",
+                          fix="keep one", fix_zh="只保留一处")
                 break
             found[part.what] = part.value
         else:
@@ -32,10 +33,15 @@ def compile_planning(items: Sequence[Item], ctx: CompileContext) -> PlanningPoli
     return PlanningPolicy(tuple(sizes))
 
 
+#: What a size says, as a Chinese message names it.
+_WHAT_ZH = {"households": "户数", "people": "人数", "within": "上下浮动"}
+
+
 def _size(level: str, found: dict[str, float], ctx: CompileContext, item: Item) -> Size | None:
     if "households" not in found and "people" not in found:
         ctx.error(item, "say how many households or people a cell is planned for, e.g. 300 households",
-                  "请写明每个网格规划的户数或人数，如 300 户", fix="write e.g. size grid: 300 households, 1000 people")
+                  "请写明每个网格规划的户数或人数，如 300 户", fix="write e.g. size grid: 300 households, 1000 people",
+                  fix_zh="写成如 规模 网格：300 户，1000 人")
         return None
     for what in ("households", "people"):
         if what in found and (found[what] < 1 or not found[what].is_integer()):

@@ -48,8 +48,8 @@ class _Compiler:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
 
-    def error(self, at: Any, message: str, message_zh: str, fix: str = "") -> None:
-        self.ctx.error(at, message, message_zh, fix=fix)
+    def error(self, at: Any, message: str, message_zh: str, fix: str = "", fix_zh: str = "") -> None:
+        self.ctx.error(at, message, message_zh, fix=fix, fix_zh=fix_zh)
 
     def expr(self, expr: ast.Expr, env: sch.Env, wanted: str, ref: RuleRef) -> Callable[[Facts], Any] | None:
         """The expression as a function of the ``Facts`` record (its attributes are the env's variables)."""
@@ -123,7 +123,8 @@ def _compile_version(comp: _Compiler, item: ast.Item, version: ast.Version) -> t
         factor = _fraction(body.factor)
         if factor <= 0:
             comp.error(body, f"a tilt must be a positive multiplier, got {body.factor}",
-                       f"倾斜倍数必须大于 0，而不是 {body.factor}", fix="write e.g. x 1.5")
+                       f"倾斜倍数必须大于 0，而不是 {body.factor}", fix="write e.g. x 1.5",
+                       fix_zh="写大于 0 的倍数，如 1.5 倍")
             return None
         return _tilt(comp, item.name, factor, ref)
     if isinstance(body, nodes.Reward):
@@ -172,7 +173,8 @@ def _ordered_scales(comp: _Compiler, name: str, scales: Sequence[nodes.Scale]) -
     if len(default) > 1:
         comp.error(default[1], f"{name}: only one amount may go without 'when' (the default)",
                    f"{name}：只能有一个不带条件（当 …）的分值（默认分值）",
-                   fix="add 'when <condition>' to all amounts but one")
+                   fix="add 'when <condition>' to all amounts but one",
+                   fix_zh="除一个分值外，其余分值都加上“当 <条件>”")
     return conditional + default[:1]
 
 
@@ -194,7 +196,8 @@ def _floor(comp: _Compiler, body: nodes.Floor, ref: RuleRef) -> tuple[str, objec
     limit = _fraction(body.points)
     if limit.denominator != 1:
         comp.error(body, f"a floor is a whole number of points, got {body.points:g}",
-                   f"下限须为整数分，而不是 {body.points:g}", fix="write e.g. floor: -50 points")
+                   f"下限须为整数分，而不是 {body.points:g}", fix="write e.g. floor: -50 points",
+                   fix_zh="写成整数分，如 下限：扣 50 分")
         return None
     return "floor", Floor(int(limit), ref)
 
@@ -231,19 +234,26 @@ def _level(comp: _Compiler, written: str, at: Any, *, roles: bool = False) -> st
     if found is not None:
         return str(found)
     pool = [*levels, *ctx.level_names.values()]
+    shown_zh = [ctx.level_names.get(level, level) for level in levels]
     if roles:
-        pool = [*ROLES, *pool]
+        pool = [*ROLES, *ROLES.values(), *pool]
+        shown_zh = [*ROLES.values(), *shown_zh]
     fix = fix_zh = ""
     if is_cjk(written):
-        example = " > ".join(f"{level} (…)" if i == 1 else level for i, level in enumerate(levels))
-        fix = f"write the level's id, or declare its Chinese name in the levels line: levels: {example}"
-        fix_zh = f"写层级编号，或在层级行中声明中文名称：层级：{example}"
+        example = " > ".join(f"{level} (Chinese name)" if i == 1 else level for i, level in enumerate(levels))
+        example_zh = " > ".join(f"{level}（中文名）" if i == 1 else level for i, level in enumerate(levels))
+        fix = ("write a role listed, or a level's id; a level may be given a Chinese name in the levels "
+               f"line: levels: {example}" if roles else
+               f"write the level's id, or give the level a Chinese name in the levels line: levels: {example}")
+        fix_zh = (f"写列出的角色或层级编号；层级也可在层级行中加上中文名：层级：{example_zh}" if roles else
+                  f"写层级编号，或在层级行中给层级加上中文名：层级：{example_zh}")
     ctx.error(
         at,
         f"'{written}' is neither a role nor a level of this ruleset" if roles
         else f"'{written}' is not a level of this ruleset",
         f"'{written}' 既不是角色，也不是本规则集的层级" if roles else f"'{written}' 不是本规则集的层级",
-        expected=", ".join(pool), suggestion=did_you_mean(written, pool), fix=fix, fix_zh=fix_zh,
+        expected=", ".join(p for p in pool if p.isascii()), expected_zh="、".join(shown_zh),
+        suggestion=did_you_mean(written, pool), fix=fix, fix_zh=fix_zh,
     )
     return None
 
@@ -317,7 +327,8 @@ def _guard(comp: _Compiler, kind: str, body: nodes.Guard, ref: RuleRef) -> tuple
         window = body.window
     if kind == "self_closed" and action == "refuse":
         comp.error(body, "self-closed incidents can only be flagged: their events belong to the incident's handlers",
-                   "自报自结只能标记，不能拒绝：事件的记录属于处置流程", fix="write: self closed: flag")
+                   "自报自结只能标记，不能拒绝：事件的记录属于办理流程", fix="write: self closed: flag",
+                   fix_zh="写成 自报自结：标记")
         return None
     return "guards", Guard(kind, action, ref, window=window)
 
@@ -340,7 +351,8 @@ def _streak(comp: _Compiler, body: nodes.Streak, ref: RuleRef) -> tuple[str, obj
     unit, span = body.unit, body.span
     if KINDS.index(unit) >= KINDS.index(span):
         comp.error(body, f"a streak counts {unit}s inside a longer period, not a {span}",
-                   "连续活跃的小周期必须短于大周期", fix="write e.g. 20 points for each month of the quarter")
+                   "连续活跃的小周期必须短于大周期", fix="write e.g. 20 points for each month of the quarter",
+                   fix_zh="写成如 连续活跃：每季度 每月 20 分")
         return None
     return "streaks", Streak(int(body.points), unit, span, ref)
 
@@ -361,11 +373,13 @@ def _task(comp: _Compiler, name: ast.Name, body: nodes.TaskPoints, ref: RuleRef)
         points = int(term.points)
         if isinstance(part, nodes.OnTime) and points < 0:
             comp.error(term, "a task done on time cannot lose points; write the deduction with 'if missed'",
-                       "按时完成不能扣分；扣分请写在“逾期”后", fix="write e.g. 10 points on time, minus 5 points if missed")
+                       "按时完成不能扣分；扣分请写在“逾期”后", fix="write e.g. 10 points on time, minus 5 points if missed",
+                       fix_zh="写成如 按时完成 10 分，逾期扣 5 分")
             return None
         if isinstance(part, nodes.Missed) and points > 0:
             comp.error(term, "a missed task cannot earn points: write it as a deduction (minus 5 points if missed)",
-                       "逾期不能加分：请写成扣分（逾期扣 5 分）", fix="write e.g. minus 5 points if missed")
+                       "逾期不能加分：请写成扣分（逾期扣 5 分）", fix="write e.g. minus 5 points if missed",
+                       fix_zh="写成如 逾期扣 5 分")
             return None
         amounts[type(part)] = points
     return "tasks", TaskItem(name.text, ref, on_time=amounts.get(nodes.OnTime, 0),

@@ -58,5 +58,6 @@ def _role(ctx: CompileContext, written: Name) -> str:
             return ident
     ctx.error(written, f"'{text}' is not a core role: the community must declare it (community.yaml, roles:)",
               f"“{text}”不是内置角色：社区须在 community.yaml 的 roles 中声明",
-              fix="use a core role, or declare this one in the community's roles", warning=True)
+              fix="use a core role, or declare this one in the community's roles",
+              fix_zh="使用内置角色，或在社区的 roles 中声明该角色", warning=True)
     return text
