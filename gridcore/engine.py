@@ -684,14 +684,19 @@ class Engine(Checkpointing):
             batch_ids: set[str] = set()
             # Every id applied and not forgotten is in _applied; those forgotten (stored before
             # the checkpoint the state came from, or let go since) are asked of the store once
-            # per call, 1,000 ids a query.  An id forgotten during this call and offered again
-            # later in it stays in _applied (``_forget``).
-            older = self._stored_forgotten([event.id for event, _, _ in decoded[i:]]) if self._forgot else set()
+            # per call (PostgreSQL: those beyond the first batch answered while it is judged).
+            # An id forgotten during this call and offered again later in it stays in _applied
+            # (``_forget``).
+            older, later, needed_at = (self._stored_forgotten_soon(decoded, i, batch_size) if self._forgot
+                                       else (set(), None, -1))
             # True while the state holds the log only up to the event being judged: after a
             # late event, the stored events are merged in as the later ones are judged
             rewound = False
             try:
                 while i < len(decoded):
+                    if i == needed_at and later is not None:  # (the ids beyond the first batch, asked
+                        older |= later.result()                # while it was judged)
+                        needed_at = -1
                     event, label, document = decoded[i]
                     if rewound:
                         self._replay(before=event_order(event))  # the stored events before this one
@@ -1223,6 +1228,25 @@ class Engine(Checkpointing):
         if not self._forgot:
             return set()  # every stored id is in _applied (a replay within record_many), and none was let go
         return self._stored_among([ident for ident in ids if ident not in self._applied])
+
+    def _stored_forgotten_soon(self, decoded: list[tuple[Event, str, dict[str, Any] | None]], start: int,
+                               first: int) -> tuple[set[str], Any, int]:
+        """``_stored_forgotten`` of the ids of ``decoded[start:]``, where the store can answer while the engine
+        works (``find_ids_soon``: PostgreSQL): those of the first ``first`` events asked now, the rest asked
+        to be answered while they are judged.  Returns the stored ids found now, what gives the others
+        (``result()``; None if none are asked so), and the index of ``decoded`` from which they are needed
+        (-1: none).  The same answer as one query: the store answers the second before anything this engine
+        asks or writes after it, and what another writer stores meanwhile makes this writer's next append
+        a conflict either way, after which everything not stored is judged again."""
+        ids = [event.id for event, _, _ in decoded[start:]]
+        soon = getattr(self.store, "find_ids_soon", None)
+        if soon is None or len(ids) <= first:
+            return self._stored_forgotten(ids), None, -1
+        rest = [ident for ident in ids[first:] if ident not in self._applied]
+        if not rest or len(rest) > IDS_AT_ONCE:
+            return self._stored_forgotten(ids), None, -1
+        found = self._stored_forgotten(ids[:first])
+        return found, soon(rest), start + first  # (``result()`` once ``start + first`` is reached)
 
     def _stored_after_base(self) -> Iterator[dict[str, Any]]:
         """The stored events a replay reads, in canonical order: all, or those after the checkpoint."""

@@ -269,6 +269,29 @@ def test_closing_after_a_long_ingest_leaves_no_tail_and_a_short_writer_leaves_it
         factory.cleanup()
 
 
+@pytest.mark.parametrize("backend", ["tinydb", "sqlite", "postgresql"])
+def test_a_long_call_after_a_checkpoint_finds_every_stored_id_wherever_it_falls(tmp_path: Path, backend: str) -> None:
+    """After a checkpoint the engine asks the store which ids of a call it holds (PostgreSQL: those beyond the
+    first batch while that batch is judged, ``find_ids_soon``): every stored one is a duplicate."""
+    factory = StoreFactory(backend, tmp_path)
+    try:
+        url = factory.url()
+        with open_toy(url, community=small_community()) as engine:
+            engine.record_many([activity(n) for n in range(1, 1501)])
+            assert engine._checkpointed == engine.position and engine._forgot and not engine._applied
+            summary = engine.record_many([activity(n) for n in range(1, 2001)], batch_size=100)
+            assert (summary.duplicates, summary.accepted, summary.refused) == (1500, 500, [])
+            counts = dict(engine.state("tally").counts)
+            position = engine.position
+        with open_toy(url, read_only=True) as reader:
+            assert reader.position == position
+            reader.rebuild()
+            assert reader.state("tally").counts == counts
+            assert sum(counts.values()) == 2000
+    finally:
+        factory.cleanup()
+
+
 def test_checkpoint_max_bounds_the_interval_whatever_the_share_says(stores: StoreFactory) -> None:
     """However costly the last checkpoint was, ``checkpoint_max`` events after it a new one is stored."""
     url = stores.url()

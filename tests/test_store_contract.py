@@ -633,6 +633,31 @@ def test_postgres_append_soon_stores_while_the_caller_works(postgres_stores: Sto
     assert not other.contains("e006000")
 
 
+def test_postgres_find_ids_soon_answers_as_find_ids_while_the_caller_works(postgres_stores: StoreFactory) -> None:
+    """``find_ids_soon`` is ``find_ids`` in the store's thread: the same set, as of when it was asked (after an
+    append under way, before anything asked after it); every later call waits for it; its error comes from
+    ``result()`` or, if that was not called, from the next call."""
+    url = postgres_stores.url()
+    store = postgres_stores.open(url)
+    assert isinstance(store, PostgresStore)
+    sent = store.append_soon([event(n) for n in range(1000)], expected=0)
+    asked = ["nope", "e000003", "e000003", *[f"e{n:06d}" for n in range(0, 2000, 2)]]
+    pending = store.find_ids_soon(asked)  # (after the append under way: it sees the batch)
+    assert store.append_soon([event(n) for n in range(1000, 1500)], expected=1000).result() == 500  # (waits)
+    assert pending.result() == {f"e{n:06d}" for n in range(0, 1000, 2)} | {"e000003"}  # (not the later ones)
+    assert sent.result() == 1000
+    assert store.find_ids_soon(asked).result() == store.find_ids(asked) == {  # type: ignore[attr-defined]
+        f"e{n:06d}" for n in range(0, 1500, 2)} | {"e000003"}
+    assert store.find_ids_soon([]).result() == set()
+    with store._conn.cursor() as cur:  # the next query fails: no events table in the schema searched
+        cur.execute("SET search_path TO pg_catalog")
+    failing = store.find_ids_soon(["e000003"])
+    with pytest.raises(StoreError, match="cannot read"):
+        store.position()  # the next call raises what result() was not asked for
+    with pytest.raises(StoreError, match="cannot read"):
+        failing.result()
+
+
 def test_postgres_holds_a_flushs_documents_for_the_next_append_soon(postgres_stores: StoreFactory) -> None:
     """Within ``holding()``, ``put_text`` and ``merge_parts`` are held and sent by the next ``append_soon``
     from its thread, before its batch: another connection sees neither before, both after ``result()``;

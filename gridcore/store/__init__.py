@@ -61,7 +61,9 @@ class Store(Protocol):
     ``find_ids(event_ids)`` gives the set of those ``event_ids`` that are
     stored, as ``set(find(event_ids))`` but without reading their documents
     (the engine asks it which events of a call are stored already, after a
-    checkpoint or a rewind; without it, ``find``).
+    checkpoint or a rewind; without it, ``find``); ``find_ids_soon(event_ids)``
+    (PostgreSQL) asks the same and returns at once, ``result()`` of what it
+    returns giving the set, every other call on the store waiting for it first.
     ``orders_after(position)`` gives ``(position, time in UTC, id)`` of the events
     appended after ``position``, in log order, as ``events_after`` but without
     the documents (the engine checks with it that no event stored after a
