@@ -130,3 +130,10 @@ def test_check_and_fmt_take_folders(toy: None, tmp_path: Path) -> None:
     assert code == 0 and out.count(": ok") == 2
     code, out, _ = run("fmt", "--check", str(tmp_path))
     assert code == 1 and out == f"would reformat {tmp_path / 'sub' / 'b.rules'}\n"
+
+
+def test_the_committed_rulesets_are_formatted() -> None:
+    """The README's quick tour runs `gridcore fmt --check rulesets/` on a fresh clone: it must pass (yinzhou.rules
+    wrote its levels line with spaces before '>' the formatter drops)."""
+    code, out, err = run("fmt", "--check", str(REPO / "rulesets"))
+    assert (code, out) == (0, ""), out + err
