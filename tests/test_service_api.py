@@ -495,3 +495,22 @@ def test_every_message_the_service_writes_itself_has_a_detail_zh() -> None:
             if words.search(text) and not has_zh and not has_chinese(text):
                 missing.append(f"{path.name}:{node.lineno}: {text[:60]!r}")
     assert missing == []
+
+
+def test_a_path_or_method_no_route_takes_is_a_problem_document_too(server: Server, tokens: dict[str, str]) -> None:
+    """docs/service.md: every error of the JSON API is a problem document; a phone app that calls a route
+    that is not there, or with the wrong method, got Starlette's plain 'Not Found' before."""
+    with server.client(tokens["leader"]) as client:
+        missing = client.get("/api/v1/nope")
+        wrong = client.delete("/api/v1/incidents")
+        open311 = client.get("/open311/v2/nope.json")
+        page = client.get("/dashboard/nope")
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["type"] == "/problems/not-found" and "openapi.json" in missing.json()["detail_zh"]
+    assert wrong.status_code == 405 and wrong.json()["type"] == "/problems/method-not-allowed"
+    assert "GET" in wrong.headers["allow"] and "GET" in wrong.json()["detail"] and wrong.json()["detail_zh"]
+    assert open311.status_code == 404 and open311.json()[0]["code"] == 404
+    assert "没有 /open311/v2/nope.json 这个接口" in open311.json()[0]["description"]
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    with server.client() as anonymous:
+        assert anonymous.get("/problems/method-not-allowed").json()["title_zh"] == "不支持该请求方法"

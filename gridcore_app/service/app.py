@@ -21,9 +21,10 @@ from typing import Any
 
 import pluggy
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -64,6 +65,29 @@ async def _problem(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/dashboard/") and "service" in request.app.state._state:
         return await dashboard.error_page(request, exc)
     return exc.response(request.url.path)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """No route for the path, or not for the method: a problem document under /api/, the specification's
+    error list under /open311/ (docs/service.md: every error of the JSON API is a problem document)."""
+    assert isinstance(exc, HTTPException)
+    path, method = request.url.path, request.method
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", headers.get("allow", ""))
+        en = f"{method} is not taken by {path}" + (f"; it takes {allowed}" if allowed else "")
+        zh = f"{path} 不支持 {method} 请求" + (f"，可用：{allowed}" if allowed else "")
+        slug = "method-not-allowed"
+    elif exc.status_code == 404:
+        en, zh, slug = (f"no route {path}; GET {api.PREFIX}/openapi.json lists them",
+                        f"没有 {path} 这个接口，接口列表见 GET {api.PREFIX}/openapi.json", "not-found")
+    else:
+        return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=headers)
+    if path.startswith(open311.PREFIX):
+        return open311.error_response(request, exc.status_code, f"{en} ({zh})")
+    if path.startswith((api.PREFIX, "/problems/", "/dashboard/")):
+        return await _problem(request, Problem(slug, en, zh, headers=headers))  # (the dashboard's page)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=headers)
 
 
 async def _open311_error(request: Request, exc: Exception) -> Response:
@@ -143,6 +167,7 @@ def create_app(
         exception_handlers={
             **dashboard.EXCEPTION_HANDLERS,
             Problem: _problem,
+            HTTPException: _http_error,
             open311.Open311Error: _open311_error,
             Exception: _unexpected,
         },

@@ -39,6 +39,10 @@ TYPES: Mapping[str, tuple[int, str, str, str]] = {
         "nearest cells with their distance in metres. Nothing was stored."),
     ),
     "not-found": (404, "Not found", "未找到", "No such resource: an unknown incident, member, node or period."),
+    "method-not-allowed": (
+        405, "Method not allowed", "不支持该请求方法",
+        "The route exists but does not take this method; the `Allow` header lists those it takes.",
+    ),
     "unauthorized": (
         401, "A token is needed", "需要令牌",
         "Send `Authorization: Bearer <token>`; tokens are issued with `gridcore tokens issue MEMBER`.",
