@@ -64,6 +64,11 @@ def test_the_cli_shows_who_is_paid_once(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = [row for row in json.loads(result.output)["rows"] if row["member"] == "m01"]
     assert sum(float(row["amount"]) for row in rows) == 600
+    # each line says why it is not paid in full, rather than showing a bare 0 (每人只发一次, 每人补贴上限)
+    [detail] = [row["detail"] for row in rows]
+    assert "master_grid_leader@yq: 600 (3.25 stars, " in detail and "; cut from 650 to 600 by the cap of 600" in detail
+    assert "committee_member@yq: 0 (3.25 stars, " in detail
+    assert "; not paid: a person is paid once, for master_grid_leader at yq" in detail and "(每人只发一次)" in detail
 
 
 def test_both_ways_at_once_is_an_error(tmp_path: Path) -> None:

@@ -79,8 +79,11 @@ def subsidies_table(assessment: Assessment) -> Table:
     for line in assessment.subsidies:
         names[line.member] = line.name
         totals[line.member] = round(totals.get(line.member, 0.0) + line.amount, 2)
+        # a line not paid or cut says why (its basis: docs/assessment.md), not a bare 0
+        why = "".join(f"; {part}" for part in line.basis.split("; ")[1:]
+                      if part.startswith(("not paid:", "cut from ")))
         people.setdefault(line.member, []).append(
-            f"{line.role}@{line.node}: {line.amount:g} ({line.stars:g} stars, {line.rule})"
+            f"{line.role}@{line.node}: {line.amount:g} ({line.stars:g} stars, {line.rule}{why})"
         )
     rows = tuple((m, names[m], totals[m], "; ".join(people[m])) for m in sorted(people))
     return Table(
