@@ -74,7 +74,7 @@ def test_errors_read_in_chinese_too() -> None:
     with pytest.raises(RulesError) as info:
         parse_ruleset("ruleset t\n考核：\n  周期：季度\n", sections=[section()], name="t.rules")
     text = info.value.render("zh")
-    assert "考核部分缺少星级规则" in text and "加上：评定层级：grid" in text
+    assert "考核栏目缺少星级规则" in text and "加上：评定层级：grid" in text
 
 
 def test_items_change_from_a_date() -> None:

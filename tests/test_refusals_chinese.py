@@ -346,3 +346,198 @@ def test_a_day_of_mistakes_is_refused_in_chinese(engine: Engine) -> None:
 def test_a_line_of_an_event_file_is_refused_in_chinese(line: bytes) -> None:
     reason = parse_line(line)
     assert isinstance(reason, str) and has_chinese(reason)
+
+
+# ---------------------------------------------------------------- the rules language and `gridcore check`
+
+#: Where the messages of the rules language and of `gridcore check` are written: parse errors, unknown
+#: names with their did-you-mean, types and ranges, each section's own checks, the roster's and the
+#: district's checks of subtrees. (The grammar's builders and caches speak to plugin authors only.)
+RULES_SOURCES = ("gridcore/rules/*.py", "plugins/*/compiler.py", "plugins/*/section.py", "plugins/*/roster_check.py",
+                 "plugins/*/checks.py", "plugins/assessment/conditions.py", "plugins/assessment/star_ladder.py",
+                 "gridcore_app/checking.py", "gridcore_app/rules_cli.py")
+RULES_NOT_MESSAGES = {"grammar_build.py", "grammar_cache.py", "tree_cache.py", "keywords.py", "vocabulary.py",
+                      "formatter.py", "lines.py", "ast.py", "gridcore/rules/compiler.py",
+                      "codes.py"}  # (the codes' table: patterns and example rulesets; its Chinese is held below)
+#: Calls whose text is no message: a plugin author's errors, joins, the schema's fields, compiled code.
+NOT_MESSAGE_CALLS = {"join", "exec", "Condition", "Field", "Variable", "SubsidyPaying", "_check", "Section",
+                     "_handler_problem", "echo", "option", "argument", "command", "group", "ClickException"}
+#: In these files only these calls make messages (the rest is the CLI's own text and a ruleset's).
+ONLY_CALLS = {"gridcore_app/rules_cli.py": {"simple", "Diagnostic"}}
+#: An English sentence: a word of four letters or more, and a space.
+SENTENCE = re.compile(r"[A-Za-z]{4,}")
+
+
+def _sentence(expr: ast.expr) -> bool:
+    text = "".join(_texts(expr))
+    return bool(SENTENCE.search(text)) and " " in text.strip() and not has_chinese(text)
+
+
+def _rules_files() -> Iterator[tuple[str, ast.Module]]:
+    for pattern in RULES_SOURCES:
+        for path in sorted(REPO.glob(pattern)):
+            where = path.relative_to(REPO).as_posix()
+            if path.name not in RULES_NOT_MESSAGES and where not in RULES_NOT_MESSAGES:
+                yield where, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _call_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def rules_messages() -> Iterator[tuple[str, str, ast.expr | None]]:
+    """Every English message of the rules language and of check: where, its text, and its Chinese twin.
+
+    A message is an English sentence passed to a call (its twin: the next argument, or the
+    keyword of the same name with ``_zh``: ``fix=`` and ``fix_zh=``), or an item of a tuple
+    (its twin: the next item, as in ``(where, English, Chinese, fix, fix in Chinese)``).
+    """
+    for where, tree in _rules_files():
+        in_calls: set[int] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = _call_name(node.func)
+                in_calls.update(id(a) for a in node.args)
+                if (name.endswith("Error") and name != "AstError") or name in NOT_MESSAGE_CALLS \
+                        or name not in ONLY_CALLS.get(where, {name}):
+                    continue
+                for i, arg in enumerate(node.args):
+                    if _sentence(arg):
+                        yield (f"{where}:{arg.lineno} ({name})", "".join(_texts(arg)),
+                               node.args[i + 1] if i + 1 < len(node.args) else None)
+                keywords = {k.arg: k.value for k in node.keywords if k.arg}
+                for key, value in keywords.items():
+                    if not key.endswith("_zh") and _sentence(value):
+                        yield (f"{where}:{value.lineno} ({name} {key}=)", "".join(_texts(value)),
+                               keywords.get(f"{key}_zh"))
+            elif isinstance(node, ast.Tuple) and id(node) not in in_calls:
+                for i, item in enumerate(node.elts):
+                    if _sentence(item) and len("".join(_texts(item)).split()) >= 4:
+                        yield (f"{where}:{item.lineno} (tuple)", "".join(_texts(item)),
+                               node.elts[i + 1] if i + 1 < len(node.elts) else None)
+
+
+def _rules_english_only() -> list[str]:
+    return [f"{where}: {text[:70]!r}" for where, text, twin in rules_messages()
+            if twin is None or not has_chinese("".join(_texts(twin)))]
+
+
+def test_every_message_of_the_rules_language_and_of_check_is_written_with_its_chinese() -> None:
+    found = list(rules_messages())
+    assert len(found) > 200  # (the sources were read: parse errors, checks, each section's own)
+    assert _rules_english_only() == []
+
+
+def language_keywords() -> set[str]:
+    """Every Chinese keyword and header of the language: a message quotes them as they are written."""
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules.keywords import CORE_KEYWORDS
+
+    words = {form for forms in CORE_KEYWORDS.values() for form in forms}
+    for section in Hooks(get_plugin_manager()).register_sections():
+        words.update(section.headers)
+        words.update(form for forms in section.keywords.values() for form in forms)
+        words.update(form for kind in section.items for form in kind.keywords)
+    return {word for word in words if has_chinese(word)}
+
+
+def test_the_chinese_of_rules_messages_uses_the_glossary_terms_not_the_words_they_replace() -> None:
+    replaced = {word: term for term, words in glossary().items() for word in words}
+    # a keyword the glossary would not choose (处置前必须) is quoted as it is written
+    keywords = sorted((k for k in language_keywords() if any(word in k for word in replaced)), key=len, reverse=True)
+    assert "处置前必须" in keywords
+    found = []
+    for where, _, twin in rules_messages():
+        text = "".join(_texts(twin)) if twin is not None else ""
+        for keyword in keywords:
+            text = text.replace(keyword, " ")
+        found += [f"{where}: {word!r} (write {replaced[word]!r})" for word in replaced
+                  if any(word in run for run in CHINESE.findall(text))]
+    assert found == []
+
+
+def test_the_rules_check_finds_a_message_in_english_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check by source is not empty: a message, a fix and a tuple's message without Chinese are found."""
+    name = "plugins/points/compiler.py"
+    copy = tmp_path / name
+    copy.parent.mkdir(parents=True)
+    copy.write_text((REPO / name).read_text(encoding="utf-8") + (
+        "\n\ndef _new_check(ctx, body):\n"
+        "    ctx.error(body, \"a new check says this\", \"新的检查\", fix=\"write it otherwise\")\n"
+        "    ctx.error(body, \"and this in English only\")\n"
+        "    return [(body, \"this step is out of its place\", \"not Chinese either\")]\n"), encoding="utf-8")
+    monkeypatch.setattr(f"{__name__}.REPO", tmp_path)
+    monkeypatch.setattr(f"{__name__}.RULES_SOURCES", (name,))
+    found = [line for line in _rules_english_only() if "new check" in line or "English only" in line
+             or "out of its place" in line or "otherwise" in line]
+    assert len(found) == 3, found
+
+
+@pytest.mark.parametrize("entry", [c for c in __import__("gridcore.rules.codes", fromlist=["CODES"]).CODES],
+                         ids=lambda c: c.code)
+def test_each_code_of_check_is_explained_in_chinese(entry: Any) -> None:
+    """docs/check-messages.md's table: every code's meaning and fix in Chinese, in the glossary's terms."""
+    replaced = {word for words in glossary().values() for word in words}
+    assert has_chinese(entry.title_zh) and has_chinese(entry.fix_zh)
+    assert not [word for word in replaced if word in entry.title_zh + entry.fix_zh]
+
+
+#: Mistakes in a ruleset written in Chinese keywords (rulesets/chengqiao): the right text, the mistake.
+CHINESE_MISTAKES = [
+    ("删除 活动 环境整治", "删除 活动 环境正治"),  # removing what the parent lacks
+    ("  倾斜 微网格长：1.5 倍\n", "  倾斜 微网格长：1.5 倍\n  倾斜 微网格长：2 倍\n"),  # defined twice
+    ("倾斜 微网格员：1.2 倍", "倾斜 微网格员：0 倍"),  # a tilt that is no multiplier
+    ("倾斜 微网格员：1.2 倍", "倾斜 微网格：1.2 倍"),  # neither a role nor a level
+    ("  会商：2 分\n", "  会商：2 分\n  下限：1.5\n"),  # a floor of part of a point
+    ("  会商：2 分\n", "  会商：2 分\n  活动 打扫：5 分，6 分\n"),  # two defaults
+    ("礼遇 理发券：50 分", "礼遇 理发券：0 分"),  # a reward for nothing
+    ("当 成员.党员", "当 成员.党圆"),  # a field
+    ("事件 fire_hazard：", "事件 消防隐忠："),  # a category
+    ("评定层级：microgrid，grid", "评定层级：microgird，grid"),  # a level
+    ("  巡查：每周 3 次\n", "  巡查：每周 0 次\n"),  # patrols
+    ("会商 治安隐患：处置前必须", "会商 治安隐患：当 事件.严重程度 >= 3"),  # a consultation without when
+    ("转交 fire，", "转交 fier，"),  # a department
+]
+
+
+def test_a_ruleset_in_chinese_is_told_its_mistakes_in_chinese(tmp_path: Path) -> None:
+    """Each mistake's message and fix hold Chinese, and name nothing by an English keyword the file
+    does not use (a Chinese author wrote 倾斜, not tilt)."""
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from gridcore_app.cli import main_group
+
+    english_words = {form.lower() for section_words in _english_keywords() for form in section_words}
+    folder = tmp_path / "chengqiao"
+    shutil.copytree(REPO / "rulesets" / "chengqiao", folder)
+    shutil.copy(REPO / "rulesets" / "district-base.rules", folder)
+    path = folder / "chengqiao.rules"
+    text = path.read_text(encoding="utf-8")
+    found: list[str] = []
+    for right, wrong in CHINESE_MISTAKES:
+        assert right in text
+        path.write_text(text.replace(right, wrong, 1), encoding="utf-8")
+        result = json.loads(CliRunner().invoke(main_group, ["check", "--format", "json", str(path)]).stdout)
+        diagnostics = [d for d in result["diagnostics"] if d["file"].endswith("chengqiao.rules")]
+        assert diagnostics, wrong
+        for d in diagnostics:
+            said = d["message"]["zh"] + " " + d["fix"]["zh"]
+            if not has_chinese(d["message"]["zh"]) or (d["fix"]["en"] and not has_chinese(d["fix"]["zh"])):
+                found.append(f"{wrong.strip()!r}: {said!r}")
+            written = d["source_line"].lower()
+            found += [f"{wrong.strip()!r}: {word!r} in {said!r}" for word in re.findall(r"[A-Za-z]+", said.lower())
+                      if word in english_words and word not in written]
+    assert found == []
+
+
+def _english_keywords() -> list[tuple[str, ...]]:
+    """The English keywords of the built-in sections' items (activity, tilt, reward ...), and override/remove."""
+    from gridcore.plugin_host import Hooks
+
+    out: list[tuple[str, ...]] = [("override", "remove")]
+    for section in Hooks(get_plugin_manager()).register_sections():
+        out += [tuple(f for f in kind.keywords if f.isascii() and " " not in f) for kind in section.items]
+    return out

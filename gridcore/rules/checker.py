@@ -160,9 +160,9 @@ class Checker:
         if f is None:
             names = [x.name for x in var.fields] + [z for x in var.fields for z in x.zh]
             self.report(e, f"'{var.name}' has no field '{e.name}'",
-                        f"'{var.name}' 没有字段 '{e.name}'",
+                        f"'{e.root}' 没有字段 '{e.name}'",  # (成员, as the author wrote it, not member)
                         expected=", ".join(x.name for x in var.fields) or "no fields",
-                        expected_zh="、".join(x.zh[0] if x.zh else x.name for x in var.fields),
+                        expected_zh="、".join(x.zh[0] if x.zh else x.name for x in var.fields) or "没有字段",
                         suggestion=(f"{e.root}.{s}" if (s := did_you_mean(e.name, names)) else ""))
             return sch.ANY, None
         return f.type, f

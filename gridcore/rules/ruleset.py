@@ -397,7 +397,7 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
                 ctx.error(version, f"from {version.since} this version no longer says {', '.join(said)}: a dated "
                           "version replaces the whole line",
                           f"自 {version.since} 起的版本不再包含 {'、'.join(said)}：带日期的版本会替换整行",
-                          fix="restate what should stay in the dated line", fix_zh="请在带日期的这一行里重写需要保留的部分",
+                          fix="restate what should stay in the dated line", fix_zh="请在带日期的这一行里重写需要保留的内容",
                           warning=True)
         timeline = _compile_spans(section, items, ctx, diagnostics)
         if timeline is not None:

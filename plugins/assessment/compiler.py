@@ -151,7 +151,7 @@ def _compile_cycle(items: Sequence[Item], ctx: CompileContext, cycle: str,
     facts: list[Fact] = []
     kinds = {item.kind for item in items}
     what, what_zh = (f"assessment cycle '{cycle}'", f"考核周期“{cycle}”") if cycle else \
-        ("the assessment section", "考核部分")
+        ("the assessment section", "考核栏目")
     items = [*items, *(i for i in shared if i.kind in SHARED)]
     for item in items:
         name = item.name.text if item.name is not None else None
@@ -299,7 +299,7 @@ def compile_body(kind: str, name: str | None, body: Any, ref: RuleRef, report: R
             return (normalise_kind(body.period), ref)
         except PeriodError:
             report(body, f"unknown period {body.period!r}", f"未知周期 {body.period!r}",
-                   expected="day, week, month, quarter or year")
+                   expected="day, week, month, quarter or year", expected_zh="日、周、月、季度或年")
             return None
     if isinstance(body, nodes.Rate):
         return (tuple(n.text for n in body.levels), ref)

@@ -131,7 +131,7 @@ ITEMS = (
         ("escalate", "提级"),
         "escalation_escalate",
         doc="escalate at once when a condition holds or a place reports repeatedly",
-        doc_zh="满足条件或同一地点反复上报时立即提级",
+        doc_zh="满足条件或同一地址反复上报时立即提级",
     ),
     ItemKind(
         "duplicates",
@@ -139,7 +139,7 @@ ITEMS = (
         "escalation_duplicates",
         named=False,
         doc="a report of the same category at the same place within a window joins the open incident",
-        doc_zh="时间窗口内同一地点同类事件的上报并入未办结事件",
+        doc_zh="时间窗口内同一地址同类事件的上报并入未办结事件",
     ),
     ItemKind(
         "verifier",
