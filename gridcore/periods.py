@@ -109,7 +109,7 @@ def normalise_kind(kind: str) -> str:
     """``"quarterly"``, ``"季度"``, ``"quarter"`` -> ``"quarter"``; PeriodError if unknown."""
     found = KIND_ALIASES.get(kind.strip().lower())
     if found is None:
-        raise PeriodError(f"unknown period kind {kind!r}; use one of {', '.join(KINDS)}")
+        raise PeriodError(f"unknown period kind {kind!r}; use one of {', '.join(KINDS)} (未知的周期类型)")
     return found
 
 
@@ -124,11 +124,12 @@ def parse_period(label: str, tz: tzinfo) -> Period:
         try:
             first = _first_day_of_label(kind, numbers)
         except ValueError as exc:
-            raise PeriodError(f"{label!r} is not a real {kind}: {exc}") from None
+            raise PeriodError(f"{label!r} is not a real {kind}: {exc} (没有这个日期或周期)") from None
         return period_of_day(kind, first, tz)
     raise PeriodError(
         f"period {label!r} not understood; write a day 2025-03-05, a week 2025-W10, "
-        "a month 2025-03, a quarter 2025-Q1 or a year 2025"
+        "a month 2025-03, a quarter 2025-Q1 or a year 2025 (无法识别的周期：日写 2025-03-05，周写 2025-W10，"
+        "月写 2025-03，季度写 2025-Q1，年写 2025)"
     )
 
 

@@ -107,6 +107,11 @@ def test_bad_labels_say_why() -> None:
         parse_period("2025-13", SHANGHAI)
     with pytest.raises(PeriodError, match="'2025-W54' is not a real week"):
         parse_period("2025-W54", SHANGHAI)
+    # staff type periods in Chinese first (2025年一季度): each refusal says what to write in Chinese too
+    with pytest.raises(PeriodError, match="无法识别的周期：日写 2025-03-05，周写 2025-W10，月写 2025-03，季度写 2025-Q1"):
+        parse_period("2025年一季度", SHANGHAI)
+    with pytest.raises(PeriodError, match="没有这个日期或周期"):
+        parse_period("2025-13", SHANGHAI)
 
 
 def test_kind_spellings() -> None:
