@@ -1134,7 +1134,7 @@ class Engine(Checkpointing):
             if not self.knows_person(node):
                 raise UnknownNameError(f"metric {name!r} is about a person; unknown person {node!r}")
         elif node not in self.community.hierarchy:
-            raise UnknownNameError(f"unknown node {node!r}")
+            raise UnknownNameError(self.community.hierarchy.unknown(node))
         require_aware(start)
         require_aware(end)
         try:

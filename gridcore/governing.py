@@ -145,7 +145,7 @@ class RulesetTimeline:
         """Which ruleset judges at ``node`` over time, worked out once per node (``put`` forgets it)."""
         hierarchy = self._community().hierarchy
         if node is not None and node not in hierarchy:
-            raise UnknownNameError(f"unknown node {node!r}")
+            raise UnknownNameError(hierarchy.unknown(node))
         chain = [] if node is None else [
             self.subtrees[n.id] for n in hierarchy.ancestors(node, include_self=True)
             if n.id in self.subtrees]

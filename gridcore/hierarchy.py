@@ -283,7 +283,23 @@ class Hierarchy:
         try:
             return self._nodes[node_id]
         except (KeyError, TypeError):
-            raise HierarchyError(f"unknown node {node_id!r}") from None
+            raise HierarchyError(self.unknown(node_id)) from None
+
+    def unknown(self, written: object) -> str:
+        """What to say of a node id the tree does not hold, in English and Chinese: the node ``written``
+        names when it is a node's name (staff write 第一网格 for ``g1``), else the closest id or name."""
+        text = str(written)
+        named = [n.id for n in self._order if n.name == text]
+        if len(named) == 1:
+            hint = f"; {text!r} is the name of node {named[0]!r}: write its id (请写节点编号 {named[0]})"
+        elif named:
+            shown = ", ".join(named[:8]) + (", ..." if len(named) > 8 else "")
+            hint = f"; {text!r} is the name of {len(named)} nodes ({shown}): write the id (请写节点编号)"
+        else:
+            close = difflib.get_close_matches(text, [*self._nodes, *(n.name for n in self._order)], n=1,
+                                              cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown node {written!r} (未知节点){hint}"
 
     def find(self, written: str) -> Node:
         """The node ``written`` names: its id, else its name as ``nodes.csv`` gives it

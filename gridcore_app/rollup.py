@@ -178,7 +178,7 @@ class _Plan:
 def _plan(engine: Engine, node: str, period: str) -> _Plan:
     hierarchy = engine.community.hierarchy
     if node not in hierarchy:
-        raise UnknownNameError(f"unknown node {node!r} (未知网格)")
+        raise UnknownNameError(hierarchy.unknown(node))
     span = parse_period(period, engine.community.tz)
     children = [c for c in hierarchy.children(node) if c.kind == "territorial"]
     if not children:

@@ -61,6 +61,14 @@ def test_node_parent_children() -> None:
         h.node("x")
     with pytest.raises(HierarchyError, match="unknown node 'x'"):
         h.children("x")
+    # staff write a node's name where its id is wanted: the error says which id, in Chinese too
+    with pytest.raises(HierarchyError) as named:
+        h.node("第一网格")
+    assert str(named.value) == ("unknown node '第一网格' (未知节点); '第一网格' is the name of node 'g1': "
+                                "write its id (请写节点编号 g1)")
+    with pytest.raises(HierarchyError) as close:
+        h.node("g1-u9")
+    assert str(close.value).startswith("unknown node 'g1-u9' (未知节点); did you mean 'g1-u")
 
 
 def test_ancestors_and_descendants() -> None:

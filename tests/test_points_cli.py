@@ -118,7 +118,9 @@ def test_unknown_member_node_and_period_are_clear_errors(store: str) -> None:
     code, _, err = points(store, "balance", "nobody")
     assert code == 1 and "unknown member 'nobody'" in err
     code, _, err = points(store, "board", "nowhere", "--month", "2025-03")
-    assert code == 1 and "unknown node 'nowhere'" in err
+    assert code == 1 and "unknown node 'nowhere' (未知节点)" in err
+    code, _, err = points(store, "board", "第一网格", "--month", "2025-03")
+    assert code == 1 and "'第一网格' is the name of node 'g1': write its id (请写节点编号 g1)" in err
     code, _, err = points(store, "statement", "m05", "--period", "March")
     assert code == 2 and "not understood" in err
 

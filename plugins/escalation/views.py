@@ -184,7 +184,7 @@ def incidents(
     if status not in (None, "open", *STATUSES):
         raise UnknownNameError(f"unknown status {status!r} (known: open, {', '.join(STATUSES)})")
     if within is not None and within not in hierarchy:
-        raise UnknownNameError(f"unknown node {within!r}")
+        raise UnknownNameError(hierarchy.unknown(within))
     out = []
     # (closed incidents are read from the archive only when they are asked for)
     found = state.every() if status in (None, "closed") else sorted(state.incidents.values(),
@@ -207,7 +207,7 @@ def reported_in(engine: Engine, start: datetime, end: datetime, within: str | No
     """
     hierarchy = engine.community.hierarchy
     if within is not None and within not in hierarchy:
-        raise UnknownNameError(f"unknown node {within!r}")
+        raise UnknownNameError(hierarchy.unknown(within))
     return [view(engine, i) for i in state_of(engine).reported_between(start, end)
             if within is None or hierarchy.is_within(i.node, within)]
 

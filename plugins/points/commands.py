@@ -173,7 +173,7 @@ def _node(engine: object, node: str) -> None:
 
     assert isinstance(engine, Engine)
     if node not in engine.community.hierarchy:
-        fail(f"unknown node {node!r}")
+        fail(engine.community.hierarchy.unknown(node))
 
 
 def _period(text: str) -> str:
