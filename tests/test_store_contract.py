@@ -862,6 +862,37 @@ def test_a_throwaway_sqlite_store_is_not_synced_and_works_as_any(tmp_path: Path)
     again.close()
 
 
+def test_sqlite_stores_a_batch_as_its_rows_one_at_a_time_would(tmp_path: Path) -> None:
+    """A batch goes in statements of many rows (``_insert_events``): the rows stored (positions, ids, kinds,
+    keys, texts, the text's type), and the count of new ones, are those one ``INSERT OR IGNORE`` a row gives,
+    for batches of every size around the statements' (ids already stored and repeated ones among them)."""
+    import sqlite3
+
+    from gridcore.store.canonical import encoded_events
+    from gridcore.store.sqlite_store import ROWS_AT_ONCE
+
+    store = SQLiteStore(tmp_path / "many.db")
+    alike = sqlite3.connect(tmp_path / "one.db", isolation_level=None)
+    alike.executescript("CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, "
+                        "time_utc TEXT NOT NULL, doc TEXT NOT NULL)")
+    rng = random.Random(5)
+    n = 0
+    for size in (1, 2, 3, ROWS_AT_ONCE - 1, ROWS_AT_ONCE, ROWS_AT_ONCE + 1, 2 * ROWS_AT_ONCE + 37, 1000, 0, 7):
+        docs = [event(n + i, note=rng.choice(["", "巡查", "a\"b"])) for i in range(size)]
+        docs += [event(rng.randrange(n + size)) for _ in range(size // 3)]  # stored before, or in this batch
+        rng.shuffle(docs)
+        n += size
+        before = alike.total_changes
+        alike.executemany("INSERT OR IGNORE INTO events (id, kind, time_utc, doc) VALUES (?, ?, ?, CAST(? AS TEXT))",
+                          encoded_events(docs, utf8=True))
+        assert store.append(docs) == alike.total_changes - before
+    rows = "SELECT seq, id, kind, time_utc, doc, typeof(doc) FROM events ORDER BY seq"
+    assert store._db.execute(rows).fetchall() == alike.execute(rows).fetchall()
+    assert store.count() == n
+    store.close()
+    alike.close()
+
+
 #: The schema of SQLite stores made before 2026-12-03: documents in a WITHOUT ROWID table.
 OLD_SQLITE_SCHEMA = """
 CREATE TABLE gridcore_store (name TEXT PRIMARY KEY, value TEXT NOT NULL);

