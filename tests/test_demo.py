@@ -29,7 +29,8 @@ def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
     code, text = run("demo", "--out", str(out))
     assert code == 0, text
     assert text.startswith("银泉社区 (yinquan): 90 days from 2025-01-01 (seed 1), ruleset 银泉社区")
-    for heading in ("== Points board", "== Incidents by the level they reached, 2025-Q1", "== Overdue at the end",
+    for heading in ("== Points board", "== Incidents by the level they reached (按所到层级统计事件), 2025-Q1",
+                    "== Overdue at the end (超时事件)",
                     "== Star ratings (评星定级), 2025-Q1", "== Files"):
         assert heading in text
     # Every grid is rated, with stars and a score.

@@ -229,7 +229,7 @@ def test_a_month_long_demo_rates_no_quarter_and_says_what_it_rated(tmp_path: Pat
     text = result.render()
     assert "rated: 2025-W04 (whole periods inside the 30 simulated days); not rated: 2025-Q1, 2025-01" in text
     assert "Star ratings (评星定级), 2025-Q1" not in text
-    assert "== Star ratings month by month\nnone: the period holds no whole month" in text
+    assert "== Star ratings month by month (逐月评星)\nnone: the period holds no whole month" in text
     assert not (tmp_path / "m" / "reports" / "assessment-ratings-2025-Q1.csv").exists()
     whole = run_demo(RULESETS_DIR / "yinquan", days=59, start=START, seed=1, out=tmp_path / "two")
     assert whole.period == "2025-02"

@@ -224,7 +224,7 @@ REPORTS = (
         showcase=Showcase(),
     ),
     Report("escalation.overdue", "Open incidents past their time limit", _build_overdue,
-           showcase=Showcase(heading="Overdue at the end: {rows}", rows=8,
+           showcase=Showcase(heading="Overdue at the end (超时事件): {rows}", rows=8,
                              empty="none: every open case is within its limits", order=30)),
     Report("escalation.timeline", "Every step of one incident", _build_timeline, ("incident",)),
     Report(
@@ -239,7 +239,7 @@ REPORTS = (
         "Incidents in a period by the highest level they reached",
         _build_levels,
         ("period", "within"),
-        showcase=Showcase(PER_PERIOD, "Incidents by the level they reached, {label}", title=False, order=20),
+        showcase=Showcase(PER_PERIOD, "Incidents by the level they reached (按所到层级统计事件), {label}", title=False, order=20),
     ),
     Report("escalation.departments", "Line departments: summoned cases answered and resolved on time, returns",
            _build_departments, ("period", "within")),

@@ -114,6 +114,6 @@ REPORTS = (
                              title=False, empty="none", order=55)),
     Report("tasks.task", "One task's assignments: whose, where, status, what was found", _build_task, ("task",)),
     Report("tasks.overdue", "Task assignments past their deadline and not done", _build_overdue, ("within",),
-           showcase=Showcase(heading="Task assignments overdue at the end: {rows}", rows=8,
+           showcase=Showcase(heading="Task assignments overdue at the end (逾期未完成): {rows}", rows=8,
                              empty="none: every assignment due was done", order=56)),
 )
