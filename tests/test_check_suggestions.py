@@ -5,8 +5,9 @@ Each case makes one mistake in a community's ruleset, checks it beside its commu
 diagnostic marks (as an editor does) and checks again: the ruleset must then pass.
 Each of these suggestions was once wrong: it replaced only part of what it spelt
 (a quoted name put after its own unquoted head, ``points::``, ``member`` in place of
-``membr.roles``, a whole escalation line replaced by ``fire``), or suggested a split
-that does not read (``每 越最多``).
+``membr.roles``, a whole escalation line replaced by ``fire``), suggested a split
+that does not read (``每 越最多``), or was missing (a misspelt level an escalation
+goes to, a parent ruleset's name, which had no line and column either).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ CASES = [
     (*ZH, "立即 上报到 town 当", "立即 上报到 twn 当", "unknown-department", "town"),
     (*ZH, "礼遇 毛巾：", "礼遇毛巾：", "glued-keyword", "礼遇 毛巾"),
     (*EN, "activity 入户走访", "activty 入户走访", "keyword-expected", "activity"),
+    (*EN, 'extends "district-base"', 'extends "distrct-base"', "extends-missing", "district-base"),
+    (*ZH, '继承 "district-base"', '继承 "./district-base"', "extends-path", "district-base"),
 ]
 
 

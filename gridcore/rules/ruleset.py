@@ -12,6 +12,7 @@ import errno
 import functools
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..errors import PluginError
 from ..metrics import Metric
 from ..roster import ROLES
 from . import ast
-from .checker import date_problems, dropped_parts
+from .checker import date_problems, did_you_mean, dropped_parts
 from .context import CompileContext
 from .diagnose import make
 from .errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
@@ -201,7 +202,7 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]], metrics:
         if len(chain) >= MAX_CHAIN:
             raise RulesError.simple(f"{path}: more than {MAX_CHAIN} levels of 'extends'",
                                     f"{path}：'继承' 超过 {MAX_CHAIN} 层")
-        current = _find(parent, [current.parent, *folders], display)
+        current = _find(parent, [current.parent, *folders], display, text)
     return compile_chain(chain, sections=sections, metrics=metrics)
 
 
@@ -212,7 +213,7 @@ def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], metrics: Seque
     folders = search_folders(search_path)
     parent = _extends_of(text, sections, name)
     while parent is not None:
-        found = _find(parent, folders, chain[0].name)
+        found = _find(parent, folders, chain[0].name, chain[0].text)
         if len(chain) >= MAX_CHAIN or any(s.name == found.name for s in chain):
             raise RulesError.simple(f"{name}: 'extends' goes round in a circle",
                                     f"{name}：'继承' 形成了循环")
@@ -250,12 +251,14 @@ def _read(path: Path) -> tuple[Path, str]:
     return real, text
 
 
-def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
+def _find(name: str, folders: Sequence[Path], referrer: str, text: str = "") -> Path:
     """The file ``extends "name"`` means: ``name.rules`` in the first folder that has it.
 
     Only a ruleset name is accepted (no path, at most ``MAX_NAME`` characters),
     and a file found is used only if it really lies in that folder: a symbolic
     link out of it (to ``/etc/passwd``, say) is refused without being read.
+    ``text`` is the referring file's: a name that is no file there, or a path, is
+    reported at its ``extends`` line.
     """
     filename = name if name.endswith(SUFFIX) else name + SUFFIX
     shown = name if len(name) <= 60 else name[:57] + "..."
@@ -265,8 +268,11 @@ def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
             f"(this one has {len(name)})",
             f"{referrer}：继承 \"{shown}\"：规则集名称最多 {MAX_NAME} 个字符（此处为 {len(name)} 个）")
     if "/" in name or "\\" in name or name.startswith(".") or not name.isprintable():
-        raise RulesError.simple(f"{referrer}: extends \"{shown}\": give a ruleset name, not a path",
-                                f"{referrer}：继承 \"{shown}\"：请写规则集名称，不要写路径")
+        bare = Path(name).stem if name.isprintable() else ""
+        raise _at_extends(referrer, text, name, f"{referrer}: extends \"{shown}\": give a ruleset name, not a path",
+                          f"{referrer}：继承 \"{shown}\"：请写规则集名称，不要写路径",
+                          "write the name of the ruleset, without folders: extends \"district-base\"",
+                          "只写规则集名称，不写文件夹：继承 \"district-base\"", bare)
     for folder in folders:
         candidate = folder / filename
         try:
@@ -286,8 +292,28 @@ def _find(name: str, folders: Sequence[Path], referrer: str) -> Path:
                 "只使用文件夹内的规则集")
         return candidate
     where = ", ".join(str(f) for f in folders)
-    raise RulesError.simple(f"{referrer}: extends \"{shown}\", but no {filename} in {where}",
-                            f"{referrer}：继承 \"{shown}\"，但在 {where} 中找不到 {filename}")
+    there = sorted({f.stem for folder in folders if folder.is_dir() for f in folder.glob("*" + SUFFIX)})
+    raise _at_extends(referrer, text, name, f"{referrer}: extends \"{shown}\", but no {filename} in {where}",
+                      f"{referrer}：继承 \"{shown}\"，但在 {where} 中找不到 {filename}",
+                      "correct the name, or put the parent ruleset beside this file",
+                      "改正名称，或把上级规则集放在本文件所在的文件夹", did_you_mean(name, there))
+
+
+def _at_extends(referrer: str, text: str, name: str, message: str, message_zh: str, fix: str, fix_zh: str,
+                suggestion: str = "") -> RulesError:
+    """A problem of ``extends "name"``, at the name in the referring file's ``extends`` line when it is found."""
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines, 1):
+        found = _EXTENDS.match(line)
+        if found is not None and line[found.end():].startswith(name):
+            return RulesError([make(referrer, lines, number, found.end() + 1, message, message_zh, fix=fix,
+                                    fix_zh=fix_zh, suggestion=suggestion, width=max(1, len(name)))])
+    return RulesError([Diagnostic(message=message, message_zh=message_zh, file=referrer, fix=fix, fix_zh=fix_zh,
+                                  suggestion=suggestion)])
+
+
+#: The start of an ``extends`` line, up to its name.
+_EXTENDS = re.compile(r"[ \t]*(?:extends|继承)[ \t]*[:：]?[ \t]*[\"“]?")
 
 
 #: Rulesets compiled in this process, by their sources and the sections they
