@@ -1104,7 +1104,7 @@ class Engine(Checkpointing):
         self._woken()
         answer = self.hooks.explain(self, decision)
         if answer is None:
-            raise UnknownNameError(f"no plugin knows a decision {decision!r}")
+            raise UnknownNameError(f"no plugin knows a decision {decision!r} (没有这个决定编号：请用报表 decision 列中的编号)")
         return answer
 
     def outcomes(self) -> list[Outcome]:
@@ -1129,10 +1129,10 @@ class Engine(Checkpointing):
         metrics = self.metrics()
         if name not in metrics:
             known = ", ".join(sorted(metrics)) or "none"
-            raise UnknownNameError(f"no metric named {name!r} (known: {known})")
+            raise UnknownNameError(f"no metric named {name!r} (known: {known}) (没有这个指标)")
         if metrics[name].about == MEMBER:
             if not self.knows_person(node):
-                raise UnknownNameError(f"metric {name!r} is about a person; unknown person {node!r}")
+                raise UnknownNameError(f"metric {name!r} is about a person; unknown person {node!r} (花名册和居民中没有此人)")
         elif node not in self.community.hierarchy:
             raise UnknownNameError(self.community.hierarchy.unknown(node))
         require_aware(start)
@@ -1151,7 +1151,7 @@ class Engine(Checkpointing):
         reports = {r.name: r for r in self.hooks.register_reports()}
         if name not in reports:
             known = ", ".join(sorted(reports)) or "none"
-            raise UnknownNameError(f"no report named {name!r} (known: {known})")
+            raise UnknownNameError(f"no report named {name!r} (known: {known}) (没有这个报表)")
         try:
             with self.reading():
                 return reports[name].build(self, dict(params or {}))

@@ -63,7 +63,7 @@ def test_unknown_members_and_statuses_raise(engine: Engine) -> None:
         engine.metric("happiness", "g1", START, START + timedelta(days=1))
     with pytest.raises(UnknownNameError, match="no report named 'nope'"):
         engine.report("nope")
-    with pytest.raises(UnknownNameError, match="no plugin knows a decision 'x:1'"):
+    with pytest.raises(UnknownNameError, match=r"no plugin knows a decision 'x:1' \(没有这个决定编号"):
         engine.explain("x:1")
 
 
