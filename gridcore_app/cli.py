@@ -591,6 +591,8 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
             f"store {engine.store.url}: community {engine.community.name} "
             f"({len(engine.community.hierarchy)} nodes, {len(engine.community.members)} members)"
             + (f", ruleset {engine.ruleset.name}" if engine.ruleset else "")
+            + f" (已保存：{len(engine.community.hierarchy)} 个节点，{len(engine.community.members)} 名人员"
+            + (f"，规则集 {engine.ruleset.name})" if engine.ruleset else ")")
         )
 
 

@@ -479,7 +479,7 @@ def template_command(out: Path) -> None:
     _need_xlsx(out)
     write_template(out)
     click.echo(f"roster template written to {out}: fill in the sheets, then "
-               f"`gridcore hierarchy show {out}` to check it")
+               f"`gridcore hierarchy show {out}` to check it (花名册模板已写入：填好各表后用上面的命令检查)")
 
 
 @roster_group.command("export")
@@ -497,7 +497,8 @@ def export_command(community: Path, out: Path) -> None:
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
     save_workbook(loaded, out)
-    click.echo(f"{loaded.name}: {len(loaded.hierarchy)} nodes, {len(loaded.members)} members written to {out}")
+    click.echo(f"{loaded.name}: {len(loaded.hierarchy)} nodes, {len(loaded.members)} members written to {out}"
+               f" (花名册已导出：{len(loaded.hierarchy)} 个节点，{len(loaded.members)} 名人员)")
 
 
 def _need_xlsx(out: Path) -> None:

@@ -54,6 +54,7 @@ def test_ingest_stores_good_lines_and_reports_bad_ones(tmp_path: Path) -> None:
     store = str(tmp_path / "store")
     code, out, err = run("init", "--community", str(MINI), "--store", store)
     assert code == 0, err
+    assert out.endswith("(8 nodes, 9 members) (已保存：8 个节点，9 名人员)\n"), out
     codec = EventCodec()
     good = [
         codec.to_dict(PatrolLogged(id=f"p{n}", time=START, actor="m03", node="g1", minutes=30))

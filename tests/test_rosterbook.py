@@ -137,6 +137,7 @@ def test_formulas_are_refused_and_old_or_broken_files_are_clear_errors(tmp_path:
 def test_the_template_has_both_headings_and_instructions(tmp_path: Path) -> None:
     code, text = run("roster", "template", str(tmp_path / "模板.xlsx"))
     assert code == 0, text
+    assert "(花名册模板已写入：填好各表后用上面的命令检查)" in text
     book = load_workbook(tmp_path / "模板.xlsx")
     assert book.sheetnames[0] == "说明 instructions"
     notes = [row[0].value for row in book["说明 instructions"].iter_rows()]
@@ -155,5 +156,5 @@ def test_the_template_has_both_headings_and_instructions(tmp_path: Path) -> None
 def test_export_turns_a_community_folder_into_a_workbook(tmp_path: Path) -> None:
     code, text = run("roster", "export", str(RULESETS_DIR / "cuihu"), str(tmp_path / "cuihu.xlsx"))
     assert code == 0, text
-    assert "翠湖社区: 328 nodes" in text
+    assert "翠湖社区: 328 nodes" in text and "(花名册已导出：328 个节点，" in text
     assert load_workbook_roster(tmp_path / "cuihu.xlsx") == load_community(RULESETS_DIR / "cuihu")
