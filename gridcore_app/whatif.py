@@ -205,11 +205,12 @@ class Diff:
         out = [
             f"what-if: A = {self.ruleset_a}, B = {self.ruleset_b}",
             (f"{self.events} events replayed under each; {self.compared} outcomes compared; "
-             f"refused: {self.refused_a} under A, {self.refused_b} under B"),
+             f"refused: {self.refused_a} under A, {self.refused_b} under B (两套规则各重放 {self.events} 个事件，"
+             f"比较 {self.compared} 项结果；被拒绝：A {self.refused_a} 个，B {self.refused_b} 个)"),
         ]
         if self.rule_changes:
             out.append("")
-            out.append(f"Rules that differ: {len(self.rule_changes)}")
+            out.append(f"Rules that differ (规则变化): {len(self.rule_changes)}")
             for rule in self.rule_changes:
                 out.append(f"  {rule.action} {rule.section}: {rule.item}")
                 if rule.a is not None:
@@ -217,7 +218,7 @@ class Diff:
                 if rule.b is not None:
                     out.append(f"      B: {_rules_text((rule.b,))}")
         if not self.changes:
-            out.append("no differences in outcomes")
+            out.append("no differences in outcomes (结果没有差异)")
         for kind in self.kinds():
             changes = self.of_kind(kind)
             out.append("")

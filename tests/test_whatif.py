@@ -174,7 +174,7 @@ def test_the_cli_diff_in_text_and_json(tmp_path: Path, month: list) -> None:
                                       "--ruleset", str(PROPOSAL)])
     assert text.exit_code == 0, text.output
     assert "what-if: A = 银泉社区, B = 银泉社区调整方案" in text.output
-    assert "Members whose points change:" in text.output
+    assert "Members whose points change (积分有变化的人员):" in text.output
     assert "yinquan-proposal.rules:" in text.output
     out = runner.invoke(main_group, ["diff", "--events", str(log), "--ruleset", str(RULES),
                                      "--ruleset", str(PROPOSAL), "--format", "json"])

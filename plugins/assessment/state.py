@@ -75,9 +75,9 @@ class Month:
 
 
 # What the assessment plugin reports to a what-if comparison.
-STARS = OutcomeKind("stars", "Grids that gain or lose stars", "stars")
-SUBSIDIES = OutcomeKind("subsidies", "Subsidies that change", "yuan")
-SCORES = OutcomeKind("scores", "Assessment scores that change")
+STARS = OutcomeKind("stars", "Grids that gain or lose stars (星级有升降的网格)", "stars")
+SUBSIDIES = OutcomeKind("subsidies", "Subsidies that change (补贴有变化)", "yuan")
+SCORES = OutcomeKind("scores", "Assessment scores that change (考核得分有变化)")
 
 
 def _iso(when: datetime | None) -> str | None:

@@ -32,7 +32,7 @@ NAME = "escalation"
 
 
 #: What the escalation plugin reports to a what-if comparison: how each incident was handled.
-HANDLING = OutcomeKind("incidents", "Incidents handled differently")
+HANDLING = OutcomeKind("incidents", "Incidents handled differently (办理结果不同的事件)")
 
 
 class EscalationState(Transitions, Checks):
