@@ -5,6 +5,7 @@ It works out what falls due when only once it is swept.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import tempfile
 from datetime import datetime, timedelta
@@ -165,6 +166,27 @@ def test_lots_are_stored_in_sealed_parts_written_once_wherever_checkpoints_fall(
         account = state.accounts["res1"]
         assert [lot.number for lot in account.lots] == sorted(lot.number for lot in account.lots)
         assert any(lot.number < account.opened - len(account.fresh) for lot in account.lots)  # read from parts
+
+
+def test_saved_rows_are_kept_untracked_and_saves_between_events_write_what_one_save_writes(tmp_path: Path) -> None:
+    """What a save keeps of each account for the next (``Records.saved_accounts``: its row, the rows of its
+    fresh lots reused by the next dump) is strings and tuples the garbage collector does not track; saves
+    taken between events give the document one save after them all gives."""
+    history = _busy_weeks(60)
+    start = datetime(2025, 1, 1, tzinfo=CST)
+    with open_points(tmp_path / "whole", SHORT, now=start) as whole:
+        whole.record_many(history)
+        want = whole.hooks.save_state(whole, api.state(whole))
+    with open_points(tmp_path / "saves", SHORT, now=start) as engine:
+        state = api.state(engine)
+        for at in range(0, len(history), 17):
+            engine.record_many(history[at:at + 17])
+            engine.hooks.save_state(engine, state)
+        assert engine.hooks.save_state(engine, state) == want
+        for _ in range(3):  # (a collection untracks a tuple once what it holds is untracked: tuples in tuples
+            gc.collect()    # may take one a level)
+        assert {"res1", "res2"} <= set(state.saved_accounts)
+        assert not any(gc.is_tracked(saved) for saved in state.saved_accounts.values())
 
 
 def test_a_long_run_without_checkpoints_holds_only_the_parts_of_lots_still_open(tmp_path: Path) -> None:

@@ -105,19 +105,21 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
     unstructure = _converter.unstructure
     accounts = state.accounts
     # Rows of accounts no event touched since the last save are kept as they were dumped (or read).
+    by_key = state.saved_rules
     for member in state.dirty:
-        state.saved_accounts[member] = _dump_account(accounts[member], _saved(state, member), sealed)
+        state.saved_accounts[member] = _dump_account(accounts[member], _saved(state, member), sealed, by_key)
     if sealed:
         put_all(engine.store, LOTS, sealed)  # (in one transaction where the store has one: a part is small)
     state.dirty = set()
     rows = []
-    rules: dict[str, RuleRef] = {}
+    keys: set[str] = set()
     for member in sorted(accounts):
         found = _saved(state, member)
         assert found is not None  # (an account is restored, or built by events: dirty, dumped above)
-        row, _, named, _, _ = found
-        rows.append(row)
-        rules.update(named)  # (by key: no rule hashed)
+        # (the row as a list, as a checkpoint read back gives it: kept as strings and tuples between two)
+        rows.append([found[0], found[1], [list(span) for span in found[2]], found[3], found[4]])
+        keys.update(found[6])
+    rules = {key: by_key[key] for key in keys}
     return {
         "accounts": rows,
         "rules": [[key, *unstructure(rule, RuleRef).values()] for key, rule in sorted(rules.items())],
@@ -202,10 +204,11 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         raise ValueError(f"unreadable points checkpoint: {type(exc).__name__}: {exc}") from exc
 
 
-def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[str, Any]] | None) -> Saved:
-    """An account as a row (its rules by key), the keys of the rules its fresh lots name, every rule it
-    names (by key), the keys of the sealed parts of its lots that hold one still open, and where its
-    lots text holds the rows of its fresh lots (``FreshAt``).
+def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[str, Any]] | None,
+                  by_key: dict[str, RuleRef]) -> Saved:
+    """An account as a row (its rules by key), the keys of the rules its fresh lots name, of every rule it
+    names (each added to ``by_key``), the keys of the sealed parts of its lots that hold one still open,
+    and where its lots text holds the rows of its fresh lots (``FreshAt``): a ``Saved``.
 
     The row is ``[member, due, spans, head, lots]``: the member; when the
     sweep must look at the account (``Account.next_due``, in microseconds
@@ -232,8 +235,13 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     and ``[index, key]`` of each sealed part holding an open lot.  Parts are
     cut by count, never by when checkpoints fall, so a state restored from a
     checkpoint and one replayed from the start write the same text.
+
+    What is kept (``Saved``) is made of strings, numbers and tuples of them,
+    which the garbage collector does not track (a row of lists and a dict
+    of rules were about 9 objects an account that every later collection
+    walked through); ``save`` makes the row's lists when it writes one.
     """
-    named: dict[str, RuleRef] = {}
+    named: dict[str, None] = {}
     known = _BY_RULE.get
 
     def key(rule: RuleRef | None) -> str | None:
@@ -241,19 +249,22 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
             return None
         same = known(id(rule))
         found = same[1] if same is not None and same[0] is rule else rule_key(rule)
-        named[found] = rule
+        named[found] = None
+        if found not in by_key:
+            by_key[found] = rule
         return found
 
+    fresh_at: FreshAt | None
+    parts: tuple[tuple[int, str], ...] | None
     if account.packed is not None:
         assert was is not None
         packed, due = account.packed, account.packed_due
-        lot_rules = was[1]
-        wanted = set(lot_rules)
-        named.update((found, rule) for found, rule in was[2].items() if found in wanted)
-        parts = was[3]
-        fresh_at = was[4]
+        lot_rules = was[5]
+        named.update(dict.fromkeys(lot_rules))
+        parts = was[7]
+        fresh_at = was[8]
     else:
-        parts = _parts_of(was)
+        sealed_parts = _parts_of(was)
         fresh = account.fresh
         if len(fresh) >= LOT_PART:
             cut = len(fresh) - len(fresh) % LOT_PART
@@ -264,7 +275,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
                 found = text_key(part_text(doc))
                 if sealed is not None:
                     sealed[found] = doc
-                parts[lots[0].number // LOT_PART] = found
+                sealed_parts[lots[0].number // LOT_PART] = found
             del fresh[:cut]
         base = account.opened - len(fresh)
         lots = account.lots
@@ -274,15 +285,17 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
         numbers[1::2] = [lot.remaining for lot in lots]
         # (the first of the earliest: ``min`` keeps the first of equals)
         due = min([expires for lot in lots if (expires := lot.expires) is not None], default=NEVER)
-        parts = {index: parts[index] for index in sorted({number // LOT_PART for number in held if number < base})}
+        # (as pairs: a tuple holding a dict stays tracked by the garbage collector, one of tuples does not)
+        parts = tuple([(index, sealed_parts[index])
+                       for index in sorted({number // LOT_PART for number in held if number < base})])
         # The fresh lots' rows: those the last dump wrote, as it wrote them (a lot's row never changes), unless
         # a part was sealed since; the lots opened since then added.
-        last = None if was is None else was[4]
-        if was is not None and last is not None and last[0] is account and last[1] == base and last[2] <= len(fresh):
-            written = was[0][4][last[3]:last[4]]
-            kept = set(was[1])
-            named.update((found, rule) for found, rule in was[2].items() if found in kept)
-            added = fresh[last[2]:]
+        last = None if was is None else was[8]
+        if (was is not None and last is not None and account.dumped is was[4] and last[0] == base
+                and last[1] <= len(fresh)):
+            written = was[4][last[2]:last[3]]
+            named.update(dict.fromkeys(was[5]))
+            added = fresh[last[1]:]
         else:
             written, added = "[]", fresh
         if added:
@@ -296,8 +309,9 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
         # (the text ``_text`` gives the whole list, made of its items' texts)
         before = _text([numbers, marks, account.opened])
         at = len(before)
-        packed = f"{before[:-1]},{written},{_text([[index, found] for index, found in parts.items()])}]"
-        fresh_at = (account, base, len(fresh), at, at + len(written))
+        packed = f"{before[:-1]},{written},{_text([[index, found] for index, found in parts])}]"
+        account.dumped = packed
+        fresh_at = (base, len(fresh), at, at + len(written))
         lot_rules = tuple(sorted(named))
     # (what no later event can read is left out: cap counters of past periods)
     periods, earned = _current_earned(account.earned)
@@ -314,9 +328,9 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
             sorted([key(rule) for rule in account.rules])]  # type: ignore[type-var]
     next_due = account.next_due()
     # (a span's end is the end of its period: worked out again from the label)
-    spans = [[kind, label, span_node.get((kind, label))] for kind, label in sorted(open_spans)]
-    row = [account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _ascii(head), packed]
-    return row, lot_rules, named, parts, fresh_at
+    spans = tuple([(kind, label, span_node.get((kind, label))) for kind, label in sorted(open_spans)])
+    return (account.member, None if next_due == NEVER_KEY else next_due // _MICROSECOND, spans, _ascii(head), packed,
+            lot_rules, tuple(named), parts, fresh_at)
 
 
 def _current_earned(earned: dict[str, CapCount]) -> tuple[list[list[str]], list[list[Any]]]:
@@ -455,10 +469,10 @@ def _parts_of(was: Saved | None) -> dict[int, str]:
     """The sealed parts of lots the row named (index -> key), read from its lots text if not known yet."""
     if was is None:
         return {}
-    if was[3] is not None:
-        return dict(was[3])
+    if was[7] is not None:
+        return dict(was[7])
     try:
-        text = was[0][4]
+        text = was[4]
         # The parts are the text's last item, ``[]`` or ``[[index, key], ...]`` of numbers and hexadecimal keys, so
         # the last ``,[[`` opens them when there are any (nothing in them holds one): read alone, not the whole text.
         # (the text was read whole when the account's lots were read back: it is a row's lots text)
@@ -466,7 +480,7 @@ def _parts_of(was: Saved | None) -> dict[int, str]:
         listed = [] if text.endswith(",[]]") else json.loads(text)[4] if at < 0 else json.loads(text[at + 1:-1])
         return {int(index): str(found) for index, found in listed}
     except (KeyError, TypeError, IndexError, ValueError) as exc:
-        raise ValueError(f"unreadable points checkpoint (lots of {was[0][0]}): {type(exc).__name__}: {exc}"
+        raise ValueError(f"unreadable points checkpoint (lots of {was[0]}): {type(exc).__name__}: {exc}"
                          ) from exc
 
 
@@ -490,15 +504,20 @@ LOT_FORMAT = 1
 
 _MICROSECOND = timedelta(microseconds=1)
 
-#: An account's row as the last checkpoint saved it (or the restore read it), the keys of the rules its fresh
-#: lots name, every rule the row names (by key), and its sealed parts of lots (index -> key; None: in the row's text).
-Saved = tuple[list[Any], tuple[str, ...], dict[str, RuleRef], dict[int, str] | None, "FreshAt | None"]
-#: Where a lots text ``_dump_account`` wrote holds its fresh lots' rows: the account, the number of the first,
-#: how many, and the rows' list as ``text[start:end]``, so that the next dump of the same account writes those
-#: rows again without making them (``None``: not known, a row read back from a checkpoint).  An account's fresh
-#: lots only grow (``Account.credit``) until a dump seals some into a part (then the first's number moves on),
-#: and a lot's row never changes.
-FreshAt = tuple[Account, int, int, int, int]
+#: An account as the last checkpoint saved it (or the restore read it): its row's five items (member, due,
+#: spans as tuples, head, lots text), the keys of the rules its fresh lots name, the keys of every rule the row
+#: names (the rules themselves in ``Records.saved_rules``), its sealed parts of lots (``(index, key)`` pairs;
+#: None: in the lots text) and where the lots text holds its fresh lots' rows.  Strings, numbers and tuples of
+#: them: objects the garbage collector does not track, where a row of lists did (``_dump_account``).
+Saved = tuple[str, "int | None", "tuple[tuple[str, str, str | None], ...]", str, str, tuple[str, ...],
+              tuple[str, ...], "tuple[tuple[int, str], ...] | None", "FreshAt | None"]
+#: Where a lots text ``_dump_account`` wrote holds its fresh lots' rows: the number of the first, how many,
+#: and the rows' list as ``text[start:end]``, so that the next dump of the same account writes those rows again
+#: without making them (``None``: not known, a row read back from a checkpoint).  It holds for the account
+#: whose ``Account.dumped`` is that very text (one built again, from a row or the dormant accounts, has
+#: another).  An account's fresh lots only grow (``Account.credit``) until a dump seals some into a part (then
+#: the first's number moves on), and a lot's row never changes.
+FreshAt = tuple[int, int, int, int]
 
 
 def _encoder(ensure_ascii: bool) -> Callable[[Any], str]:
@@ -537,12 +556,15 @@ def _saved(state: Records, member: str) -> Saved | None:
         try:
             head = json.loads(row[3])
             lot_rules = tuple(str(key) for key in head[_LOT_RULES])
-            keys = set(lot_rules) | {str(key) for key in head[_RULES]}
-            named = {key: state.saved_rules[key] for key in keys}
+            keys = tuple(dict.fromkeys([*lot_rules, *(str(key) for key in head[_RULES])]))
+            for key in keys:
+                state.saved_rules[key]  # (``KeyError``: a rule the checkpoint does not list)
+            spans = tuple([(str(kind), str(label), None if node is None else str(node))
+                           for kind, label, node in row[2]])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"unreadable points checkpoint (account of {member}): {type(exc).__name__}: {exc}"
                              ) from exc
-        found = state.saved_accounts[member] = (row, lot_rules, named, None, None)
+        found = state.saved_accounts[member] = (row[0], row[1], spans, row[3], row[4], lot_rules, keys, None, None)
     return found
 
 

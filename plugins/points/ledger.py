@@ -362,6 +362,9 @@ class Account:
     #: not (``Lot.number``; checkpoint.py)
     opened: int = field(default=0, repr=False, eq=False)
     fresh: list[Lot] = field(factory=list, repr=False, eq=False)
+    #: the lots text the last checkpoint dumped of this very account (checkpoint.py: where it holds the fresh
+    #: lots' rows is known for it alone)
+    dumped: str | None = field(default=None, init=False, repr=False, eq=False)
 
     def unpack(self) -> None:
         """Read back what a checkpoint packed (nothing to do for an account built by events)."""

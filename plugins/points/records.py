@@ -55,10 +55,11 @@ class Records:
         #: members whose account was handed out for booking since the last checkpoint (checkpoint.py)
         self.dirty: set[str] = set()
         #: each account's row as the last checkpoint dumped it (or the restore read it), the keys of the
-        #: rules its fresh lots name, every rule it names (by key), its sealed parts of lots and where its lots
-        #: text holds its fresh lots' rows (checkpoint.py)
-        self.saved_accounts: dict[str, tuple[list[Any], tuple[str, ...], dict[str, Any], Any, Any]] = {}
-        #: the rules of the checkpoint restored, by key (checkpoint.py)
+        #: rules its fresh lots name and of every rule it names, its sealed parts of lots and where its lots
+        #: text holds its fresh lots' rows, as untracked strings and tuples (checkpoint.py, ``Saved``)
+        self.saved_accounts: dict[str, tuple[Any, ...]] = {}
+        #: the rules the saved accounts name, by key: the checkpoint restored's and those dumped since
+        #: (checkpoint.py)
         self.saved_rules: dict[str, Any] = {}
         self.claims = Claims()
         #: incidents reported and not yet settled (paid or flagged when first closed).
