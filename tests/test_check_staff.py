@@ -143,18 +143,16 @@ def test_the_fixes_offered_for_gaps_written_in_leave_none(
 # ------------------------------------------------------------------ roles the community lacks
 
 VERIFIER_EN = """\
-district-base.rules:99:3: error: no grid_leader at or above 3 of the 3 cells of 南湾村 (一组1户组、一组2户组、二组1户组): cases reported there can never be verified
+district-base.rules:99:16: error: no grid_leader at or above 3 of the 3 cells of 南湾村 (一组1户组、一组2户组、二组1户组): cases reported there can never be verified
       verified by: grid_leader
-      ^^^^^^^^^^^^^^^^^^^^^^^^
-  did you mean: microgrid_leader
+                   ^^^^^^^^^^^
   fix: write 'verified by: microgrid_leader' (every cell has a microgrid_leader at or above it), or add a grid_leader for those cells to the roster
 1 error
 """
 VERIFIER_ZH = """\
-district-base.rules:99:3: 错误: 南湾村 的 3 个单元中有 3 个（一组1户组、一组2户组、二组1户组）本级及上级都没有网格长：在那里上报的事件永远无法核查
+district-base.rules:99:16: 错误: 南湾村 的 3 个单元中有 3 个（一组1户组、一组2户组、二组1户组）本级及上级都没有网格长：在那里上报的事件永远无法核查
       verified by: grid_leader
-      ^^^^^^^^^^^^^^^^^^^^^^^^
-  是不是想写: microgrid_leader
+                   ^^^^^^^^^^^
   修改: 写 '核查人：微网格长'（每个单元本级或上级都有），或在名册中为这些单元补上网格长
 共 1 个错误
 """
@@ -194,12 +192,12 @@ def test_a_notified_role_nobody_holds(tmp_path: Path) -> None:
     text = BASE + "escalation:\n  incident fire_hazard: start at grid, notify building_leader at grid\n"
     code, output = check(tmp_path, text, "en", "--community", str(YINQUAN))
     assert code == 1
-    assert output.splitlines()[0] == ("t.rules:5:3: error: nobody in 银泉社区 holds building_leader at a grid: "
+    assert output.splitlines()[0] == ("t.rules:5:47: error: nobody in 银泉社区 holds building_leader at a grid: "
                                       "'notify building_leader at grid' tells no one")
     assert "  expected: fulltime_gridworker, grid_leader, parttime_gridworker, " \
            "professional_gridworker" in output
     code, output = check(tmp_path, text, "zh", "--community", str(YINQUAN))
-    assert output.splitlines()[0] == ("t.rules:5:3: 错误: 银泉社区 中没有人担任楼栋长（网格一级）："
+    assert output.splitlines()[0] == ("t.rules:5:47: 错误: 银泉社区 中没有人担任楼栋长（网格一级）："
                                       "'通知 楼栋长 于 网格' 不会通知到任何人")
     code, output = check(tmp_path, text.replace("building_leader at grid", "grid_leader at grid"), "en",
                          "--community", str(YINQUAN))

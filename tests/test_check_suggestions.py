@@ -5,7 +5,8 @@ Each case makes one mistake in a community's ruleset, checks it beside its commu
 diagnostic marks (as an editor does) and checks again: the ruleset must then pass.
 Each of these suggestions was once wrong: it replaced only part of what it spelt
 (a quoted name put after its own unquoted head, ``points::``, ``member`` in place of
-``membr.roles``, a whole escalation line replaced by ``fire``), suggested a split
+``membr.roles``, a whole escalation line replaced by ``fire`` or by the role to
+notify or verify with), suggested a split
 that does not read (``每 越最多``), or was missing (a misspelt level an escalation
 goes to, a parent ruleset's name, which had no line and column either).
 """
@@ -43,6 +44,10 @@ CASES = [
     (*EN, "activity 入户走访", "activty 入户走访", "keyword-expected", "activity"),
     (*EN, 'extends "district-base"', 'extends "distrct-base"', "extends-missing", "district-base"),
     (*ZH, '继承 "district-base"', '继承 "./district-base"', "extends-path", "district-base"),
+    (*ZH, "通知 微网格长\n  事件 fire", "通知 微网格常\n  事件 fire", "notified-role-missing", "微网格员"),
+    (*ZH, "核查人：微网格长", "核查人：楼栋长", "verifier-missing", "微网格长"),
+    (*EN, "  escalate repeats:", "  verified by: building_leader\n  escalate repeats:", "verifier-missing",
+     "unit_leader"),
 ]
 
 

@@ -24,7 +24,7 @@ from attrs import frozen
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.periods import PeriodError, normalise_kind
-from gridcore.roster import role_id
+from gridcore.roster import ROLES, role_id
 from gridcore.rules import Name
 from gridcore.rules.checker import did_you_mean
 
@@ -237,8 +237,10 @@ def _check_role(name: Any, ctx: CompileContext) -> None:
         known = sorted(ctx.vocabulary("role"))
         close = did_you_mean(name.text, known)
         ctx.error(name, f"'{name.text}' is not a core role; it must be one the community declares",
-                  f"'{name.text}' 不是内置角色，须是社区自行声明的角色", expected=", ".join(known[:14]),
-                  suggestion=close, warning=True)
+                  f"'{name.text}' 不是内置角色，须是社区自行声明的角色",
+                  expected=", ".join(r for r in ROLES), expected_zh="、".join(ROLES.values()),
+                  suggestion=close, fix="write a core role (listed), or a role the community's roles.csv declares",
+                  fix_zh="写内置角色（见所列），或社区 roles.csv 中声明的角色", warning=True)
 
 
 def _warn_unknown_metrics(items: Sequence[Item], ctx: CompileContext) -> None:
@@ -260,6 +262,7 @@ def _warn_unknown_metrics(items: Sequence[Item], ctx: CompileContext) -> None:
             close = did_you_mean(item.name.text, pool)
             ctx.error(item.name, f"no installed plugin contributes a metric named '{item.name.text}'",
                       f"没有已安装的插件提供指标 '{item.name.text}'", expected=", ".join(sorted(m.name for m in metrics)),
+                      expected_zh="、".join(sorted(m.title_zh or m.name for m in metrics)),
                       suggestion=close, warning=True)
 
 

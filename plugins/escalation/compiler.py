@@ -175,7 +175,8 @@ def _category(name: Name, ctx: CompileContext) -> str:
         listing_zh = "、".join(f"{t}（{c}）" if t != c else c for c, t in titled)
         ctx.error(name, f"unknown category '{name.text}': the ruleset declares {listing}",
                   f"未知的类别 '{name.text}'：规则集声明的类别有 {listing_zh}",
-                  expected=", ".join(pool[:12]), suggestion=did_you_mean(name.text, sorted(declared)),
+                  expected=", ".join(pool[:12]), expected_zh="、".join(t for _, t in titled[:12]),
+                  suggestion=did_you_mean(name.text, sorted(declared)),
                   fix="use a category the ruleset declares (its code or its name), or declare it: "
                       f"category {name.text}: <name>",
                   fix_zh=f"使用规则集已声明的类别（代码或名称），或先声明：类别 {name.text}：<名称>",
@@ -409,7 +410,7 @@ def _check_gaps(policy: EscalationPolicy, items: Sequence[Item], ctx: CompileCon
         message = f"cases of {what} have no time limit at {where}: there a case is never overdue and never moves up"
         if any(d.message == message for d in ctx.diagnostics):
             continue  # said for an earlier span of days
-        zh_what = "、".join(names[:4]) + (f" 等 {len(names)} 类" if len(names) > 4 else "")
+        zh_what = "、".join(t for _, t in _titled(names[:4], ctx)) + (f" 等 {len(names)} 类" if len(names) > 4 else "")
         if None in categories:
             zh_what = f"{zh_what}及其他类别" if zh_what else "所有类别"
         top = missing[0]

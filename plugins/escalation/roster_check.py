@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from gridcore.errors import RosterError
 from gridcore.explain import RuleRef
-from gridcore.roster import role_id
+from gridcore.roster import ROLES, role_id
 from gridcore.rules.checker import did_you_mean
+from gridcore.rules.keywords import is_cjk
 
 from .policy import EscalationPolicy, Immediate, Notice, Repeats
 from .section import SECTION
@@ -73,18 +74,20 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
                 width=width,
             )
         )
-    return problems
+    return _own(problems, ruleset)
 
 
 def _word_in(ref: RuleRef, word: str) -> tuple[int, int]:
-    """The column and width of ``word`` standing alone in the rule's first line (after its
-    colon), else the whole rule's."""
-    first = ref.text.split("\n")[0]
-    after = max(first.find(":"), first.find("："))
-    found = re.search(rf"(?<![\w.]){re.escape(word)}(?![\w.])", first[after + 1:]) if after >= 0 else None
+    """The column and width of ``word`` standing alone in the rule (after its colon, else before
+    it), else the whole rule's: a did-you-mean replaces what the caret is under."""
+    text = ref.text
+    after = max(text.find(":"), text.find("："))
+    pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w.])")
+    found = pattern.search(text, after + 1) if after >= 0 else None
+    found = found or pattern.search(text, 0, max(after, 0))
     if found is None:
         return ref.column, _width(ref)
-    return ref.column + after + 1 + found.start(), len(word)
+    return ref.column + found.start(), len(word)
 
 
 def _departments(policies: list[EscalationPolicy], levels: set[str]) -> Iterator[tuple[str, RuleRef, bool]]:
@@ -131,7 +134,7 @@ def role_problems(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
             if problem is not None and (problem.message, problem.file, str(problem.line)) not in seen:
                 seen.add((problem.message, problem.file, str(problem.line)))
                 problems.append(problem)
-    return problems
+    return _own(problems, ruleset)
 
 
 def _handler_problem(community: Community, written: str, said: str, outcome: str, outcome_zh: str,
@@ -145,15 +148,32 @@ def _handler_problem(community: Community, written: str, said: str, outcome: str
         return None
     held = sorted({a.role for m in community.members.values() for a in m.roles if a.role not in NOT_STAFF})
     name_zh = community.roles.get(role or "", written)
+    column, width = _word_in(ref, written)
     return Diagnostic(
         message=f"nobody in {community.name} holds {written}: '{said}' {outcome}",
         message_zh=f"{community.name} 中没有人担任{name_zh}：该办理人时限{outcome_zh}",
-        file=ref.file, line=ref.line, column=ref.column, source_line=_line(ref), width=_width(ref),
-        expected=", ".join(held), suggestion=did_you_mean(written, held),
+        file=ref.file, line=ref.line, column=column, source_line=_line(ref), width=width,
+        expected=", ".join(held), expected_zh="、".join(community.roles.get(r, r) for r in held),
+        suggestion=_suggest(community, written, held) if width == len(written) else "",
         fix=f"name a role {community.name} has ({', '.join(held) or 'none'}), or add {written} to the roster",
         fix_zh=f"写{community.name}已有的角色（{'、'.join(community.roles.get(r, r) for r in held) or '无'}），"
                f"或在名册中补上{name_zh}",
         severity=WARNING, code="handler-role-missing")
+
+
+def _own(problems: list[Diagnostic], ruleset: Ruleset) -> list[Diagnostic]:
+    """The problems, with no did-you-mean in a file the ruleset extends: the author checking their
+    own file does not edit the district's base (the fix says what to write in theirs)."""
+    import attrs
+
+    return [attrs.evolve(p, suggestion="") if p.suggestion and p.file != ruleset.entry else p for p in problems]
+
+
+def _suggest(community: Community, written: str, held: list[str]) -> str:
+    """The role held there that ``written`` is a slip of: by its id, or by its Chinese name if so written."""
+    if is_cjk(written):
+        return did_you_mean(written, [community.roles.get(r, r) for r in held])
+    return did_you_mean(written, held)
 
 
 def _role(community: Community, written: str) -> str | None:
@@ -184,6 +204,10 @@ def _verifier_problem(community: Community, ruleset: Ruleset, policy: Escalation
         " …" if len(missing) > 3 else "")
     ref = policy.verifier_rule or _first_rule(ruleset)
     default = policy.verifier_rule is None
+    # the role as the line writes it: its id, or its Chinese name (核查人：楼栋长 holds building_leader)
+    shown = next((w for w in (written, ROLES.get(written, ""), community.roles.get(written, ""))
+                  if w and not default and _word_in(ref, w)[1] == len(w)), written)
+    column, width = (ref.column, _width(ref)) if default else _word_in(ref, shown)
     candidates = sorted(
         (r for r in community.roles if r not in NOT_STAFF and all(_covered(community, c, r) for c in cells)),
         key=lambda r: (-sum(1 for node in community.hierarchy if community.holders(node.id, r)), r))
@@ -202,9 +226,12 @@ def _verifier_problem(community: Community, ruleset: Ruleset, policy: Escalation
                  + (" (the verifier is the grid leader unless 'verified by:' says otherwise)" if default else "")),
         message_zh=(f"{community.name} 的 {len(cells)} 个单元中有 {len(missing)} 个（{names}）本级及上级都没有{zh}："
                     "在那里上报的事件永远无法核查" + ("（未写 '核查人：' 时默认由网格长核查）" if default else "")),
-        file=ref.file, line=ref.line, column=ref.column, source_line=_line(ref),
-        width=_width(ref), fix=fix, fix_zh=fix_zh,
-        suggestion=candidates[0] if candidates else "", severity=WARNING, code="verifier-missing")
+        file=ref.file, line=ref.line, column=column, source_line=_line(ref),
+        width=width, fix=fix, fix_zh=fix_zh,
+        # in place of the role 'verified by:' names; with no such line the fix says what to add
+        suggestion=(community.roles.get(candidates[0], candidates[0]) if is_cjk(shown) else candidates[0])
+        if candidates and not default and width == len(shown) else "",
+        severity=WARNING, code="verifier-missing")
 
 
 def _notice_problem(community: Community, notice: Notice, ref: RuleRef) -> Diagnostic | None:
@@ -227,12 +254,13 @@ def _notice_problem(community: Community, notice: Notice, ref: RuleRef) -> Diagn
     shown = str(notice)
     name_zh = community.roles.get(role or "", notice.name)
     shown_zh = name_zh + (f" 于 {community.level_label(notice.level)}" if notice.level in levels else "")
+    column, width = _word_in(ref, notice.name)
     return Diagnostic(
         message=f"nobody in {community.name} holds {notice.name}{at}: 'notify {shown}' tells no one",
         message_zh=f"{community.name} 中没有人担任{name_zh}{at_zh}：'通知 {shown_zh}' 不会通知到任何人",
-        file=ref.file, line=ref.line, column=ref.column, source_line=_line(ref),
-        width=_width(ref),
-        expected=", ".join(held), suggestion=did_you_mean(notice.name, held),
+        file=ref.file, line=ref.line, column=column, source_line=_line(ref), width=width,
+        expected=", ".join(held), expected_zh="、".join(community.roles.get(r, r) for r in held),
+        suggestion=_suggest(community, notice.name, held) if width == len(notice.name) else "",
         fix=f"notify a role {community.name} has{at} ({', '.join(held) or 'none'}), or add {notice.name} "
             "to the roster",
         fix_zh=f"通知{community.name}{at_zh}已有的角色（{'、'.join(community.roles.get(r, r) for r in held) or '无'}），"
