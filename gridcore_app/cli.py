@@ -72,10 +72,10 @@ def parse_time(ctx: click.Context, param: click.Parameter, value: str | None) ->
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a time like 2025-03-01T09:00+08:00") from None
+        raise click.BadParameter(f"{value!r} is not a time like 2025-03-01T09:00+08:00 (时间应写成 2025-03-01T09:00+08:00 这样)") from None
     if when.tzinfo is None:
         example = when.isoformat(timespec="minutes") + "+08:00"
-        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {example}")
+        raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {example} (时间须带时区)")
     return when
 
 
@@ -218,6 +218,67 @@ def fail(message: str) -> None:
 # ---------------------------------------------------------------- the root group
 
 
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def _chinese_of(exc: click.ClickException) -> str | None:
+    """The Chinese of one of click's own errors (a missing file, an invalid choice ...), or None."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        return None  # the command's help, not an error
+    if isinstance(exc, click.MissingParameter):
+        kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else "")
+        return "缺少必填参数" if kind == "argument" else "缺少必填选项"
+    if isinstance(exc, click.BadParameter):
+        param_type = exc.param.type if exc.param is not None else None
+        if isinstance(param_type, (click.Path, click.File)):
+            if "does not exist" in exc.message:
+                return "参数值无效：文件或文件夹不存在"
+            return "参数值无效：文件或文件夹无法使用"
+        if isinstance(param_type, click.Choice):
+            return "参数值无效：不在可选值之中"
+        if isinstance(param_type, (click.types.IntParamType, click.types.FloatParamType)):
+            return "参数值无效：应为数字，且在允许的范围内"
+        if isinstance(param_type, click.DateTime):
+            return "参数值无效：日期或时间的写法不对"
+        return "参数值无效"
+    if isinstance(exc, click.NoSuchOption):
+        return "没有这个选项"
+    if isinstance(exc, click.exceptions.NoSuchCommand):
+        return "没有这个命令"
+    if isinstance(exc, click.BadOptionUsage):
+        return "选项用法不对：请检查选项后的取值"
+    if isinstance(exc, click.BadArgumentUsage):
+        return "参数用法不对"
+    if isinstance(exc, click.UsageError):
+        return "用法不对：多出或缺少参数"
+    if isinstance(exc, click.FileError):
+        return "无法打开文件"
+    return None
+
+
+def in_chinese(exc: click.ClickException) -> click.ClickException:
+    """``exc`` with its Chinese in brackets after the English, as gridcore's own messages are.
+
+    Click's own errors (a missing file, an invalid choice, a missing option, a bad value)
+    are English; staff see them, so each gains its Chinese. The same kind of exception is
+    returned (a usage error still shows the usage and exits 2), and a message that already
+    carries Chinese is left as it is.
+    """
+    english = exc.format_message()
+    chinese = None if _has_chinese(english) else _chinese_of(exc)
+    if chinese is None:
+        return exc
+    message = f"{english} ({chinese})"
+    shown: click.ClickException
+    if isinstance(exc, click.UsageError):
+        shown = click.UsageError(message, exc.ctx)
+    else:
+        shown = click.ClickException(message)
+    shown.exit_code = exc.exit_code
+    return shown
+
+
 class _Root(click.Group):
     """Adds plugin and language commands per invocation, and turns user errors into messages."""
 
@@ -240,10 +301,14 @@ class _Root(click.Group):
             return super().make_context(info_name, args, parent, **extra)
         except PluginError as exc:  # loading plugins (for --help) failed on request: say why
             raise click.ClickException(str(exc)) from None
+        except click.ClickException as exc:
+            raise in_chinese(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            raise in_chinese(exc) from None
         except GridcoreError as exc:
             if ctx.meta.get(_TRACEBACK):
                 raise
@@ -251,7 +316,7 @@ class _Root(click.Group):
         except OSError as exc:
             # A file the user named cannot be read or written: say which and why.
             where = f" {exc.filename}" if exc.filename else ""
-            raise click.ClickException(f"cannot use{where}: {exc.strerror or exc}") from None
+            raise click.ClickException(f"cannot use{where}: {exc.strerror or exc} (无法读写该文件)") from None
 
 
 #: The application's own commands beyond this module's, loaded when used: (name, target, help).
@@ -305,7 +370,7 @@ def _disable(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
             if not value.startswith("no:") or not value[3:]:
                 raise click.BadParameter(
                     f"{value!r}: write -p no:NAME to disable the plugin NAME "
-                    f"(set {PLUGINS_ENV} to choose which plugins load)")
+                    f"(set {PLUGINS_ENV} to choose which plugins load) (停用插件请写 -p no:插件名)")
             value = value[3:]
         names.append(value)
 
@@ -423,7 +488,8 @@ def hierarchy_show(path: Path | None, ruleset_path: Path | None, store: str | No
     With --ruleset, what the ruleset's checks find in this community follows.
     """
     if (path is None) == (store is None):
-        raise click.UsageError("give PATH (a community folder, YAML file or roster workbook) or --store, one of them")
+        raise click.UsageError("give PATH (a community folder, YAML file or roster workbook) or --store, one of them"
+                               " (请给出社区文件夹、YAML 文件或花名册，或 --store，二者选一)")
     hooks = Hooks(plugin_manager())
     if store is not None:
         with open_engine(store, read_only=True) as engine:

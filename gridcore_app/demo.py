@@ -50,7 +50,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2025-01-01") from None
+        raise click.BadParameter(f"{value!r} is not a date like 2025-01-01 (日期应写成 2025-01-01 这样)") from None
 
 
 def community_option(func: F) -> F:
@@ -510,7 +510,8 @@ def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: 
     from .whatif import diff
 
     if len(rulesets) != 2:
-        raise click.UsageError("give --ruleset exactly twice: the ruleset in force (A), then the proposal (B)")
+        raise click.UsageError("give --ruleset exactly twice: the ruleset in force (A), then the proposal (B)"
+                               " (--ruleset 须给两次：先现行规则集，再拟议规则集)")
     try:
         folder = find_community(community_name) if community_name else _community_beside(rulesets)
         docs = _read_jsonl(events_path)

@@ -503,5 +503,5 @@ def export_command(community: Path, out: Path) -> None:
 
 def _need_xlsx(out: Path) -> None:
     if out.suffix.lower() != ".xlsx":
-        raise click.ClickException(f"{out}: give a file name ending in .xlsx")
+        raise click.ClickException(f"{out}: give a file name ending in .xlsx (文件名须以 .xlsx 结尾)")
 

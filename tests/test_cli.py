@@ -194,3 +194,24 @@ def test_the_same_id_with_other_content_is_a_conflict_naming_the_fields(tmp_path
     assert "0 stored, 0 already stored" in out and "1 refused" in out
     assert "conflicts with the stored event p1: same id, different node, minutes" in err
     assert "编号已存在但内容不同" in err
+
+
+def test_clicks_own_errors_carry_their_chinese(tmp_path: Path) -> None:
+    """A missing file, an invalid choice, a missing option, a bad value, an unknown command or
+    option: click's English, then its Chinese in brackets; the exit status stays click's (2)."""
+    missing = str(tmp_path / "nowhere")
+    cases = [
+        (("hierarchy", "show", missing), "does not exist", "(参数值无效：文件或文件夹不存在)"),
+        (("rulesets", "--format", "pdf"), "'pdf' is not", "(参数值无效：不在可选值之中)"),
+        (("migrate", "--to", "sqlite:///x.db"), "Missing option '--from'", "(缺少必填选项)"),
+        (("incidents", "report", "--severity", "9"), "9 is not in the range", "(参数值无效：应为数字，且在允许的范围内)"),
+        (("tick", "--now", "yesterday"), "is not a time like", "(时间应写成 2025-03-01T09:00+08:00 这样)"),
+        (("nosuchcommand",), "No such command", "(没有这个命令)"),
+        (("report", "--nosuchoption"), "No such option", "(没有这个选项)"),
+        (("hierarchy", "show", str(MINI), "extra"), "unexpected extra argument", "(用法不对：多出或缺少参数)"),
+    ]
+    for args, english, chinese in cases:
+        code, _, err = run(*args)
+        assert code == 2, (args, err)
+        assert english in err and chinese in err, (args, err)
+        assert "(参数值无效)" not in err and "Traceback" not in err, err

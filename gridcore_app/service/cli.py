@@ -28,7 +28,7 @@ from gridcore_app.cli import (
 
 def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if value < 0:
-        raise click.BadParameter("must be 0 (no limit) or more")
+        raise click.BadParameter("must be 0 (no limit) or more (应为 0（不限）或更大的数)")
     return value
 
 

@@ -134,7 +134,8 @@ def limits_command(file: Path | None, rulesets: tuple[Path, ...], day: datetime 
         _limits_in_store(store, now, day, node, incident_id, fmt)
         return
     if node is not None or incident_id is not None:
-        raise click.UsageError("--node and --incident read the store's rulesets: give them without FILE")
+        raise click.UsageError("--node and --incident read the store's rulesets: give them without FILE"
+                             " (--node 和 --incident 读取存储中的规则集：请不要同时给出 FILE)")
     try:
         ruleset = read_ruleset(file, search_path=rulesets)
     except RulesError as exc:
