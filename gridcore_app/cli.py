@@ -270,13 +270,10 @@ def in_chinese(exc: click.ClickException) -> click.ClickException:
     if chinese is None:
         return exc
     message = f"{english} ({chinese})"
-    shown: click.ClickException
+    # The same exit status: a usage error's is 2, a file error's (a ClickException's) 1.
     if isinstance(exc, click.UsageError):
-        shown = click.UsageError(message, exc.ctx)
-    else:
-        shown = click.ClickException(message)
-    shown.exit_code = exc.exit_code
-    return shown
+        return click.UsageError(message, exc.ctx)
+    return click.ClickException(message)
 
 
 class _Root(click.Group):
