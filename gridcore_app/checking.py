@@ -7,6 +7,9 @@ tell (``gridcore_check_ruleset``), and give every diagnostic its code.  A
 metric or incident category that no installed plugin or declaration knows
 is only a warning when a ruleset is compiled (an embedder may register a
 plugin later); here the installed plugins are known, so it is an error.
+A subsidy's role that is no core role is a warning when no community is
+beside the ruleset; with one, the assessment plugin's roster check judges it
+(an error when the community has no such role).
 ``to_json`` is ``gridcore check --format json``.
 """
 
@@ -34,7 +37,12 @@ from gridcore.rules.subtree import governed_node
 #: a name a ruleset does not declare is a slip, not a name for later (a category),
 #: and the community beside the ruleset is the one it will run on (a role nobody holds).
 KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category", "verifier-missing",
-                                  "notified-role-missing", "handler-role-missing"})
+                                  "notified-role-missing", "handler-role-missing", "subsidy-role-unknown"})
+#: Warnings of a ruleset compiled alone that only the community's roster settles (a subsidy's
+#: role that is no core role may be one the community declares): with the community beside
+#: the ruleset they are left to its plugins' roster check, which reports what is still wrong;
+#: without it they stay warnings.
+SETTLED_BY_ROSTER = frozenset({"subsidy-role-unknown"})
 
 
 @frozen
@@ -112,7 +120,9 @@ def _errors_here(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
 
 
 def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None) -> CheckResult:
-    diagnostics = _errors_here(ruleset.warnings)
+    own = with_codes(ruleset.warnings)
+    diagnostics = _errors_here([d for d in own if d.code not in SETTLED_BY_ROSTER])
+    unsettled = [d for d in own if d.code in SETTLED_BY_ROSTER]  # warnings unless the roster is read
     node: str | None = None
     governs = False
     if community is not None:
@@ -125,6 +135,7 @@ def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None) -
                 message=f"the community beside the ruleset cannot be read: {exc}",
                 message_zh=f"规则集旁边的社区资料无法读取：{exc}", file=str(community),
                 code="community-unreadable"))
+            diagnostics.extend(unsettled)
         else:
             try:
                 node = governed_node(ruleset, the_community.hierarchy)
@@ -134,6 +145,8 @@ def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None) -
             # each ruleset against the part of the tree it governs: its subtree and the path above it
             part = the_community if node is None else within(the_community, node)
             diagnostics.extend(_errors_here(hooks.check_ruleset(part, ruleset)))
+    else:
+        diagnostics.extend(unsettled)
     return CheckResult(file, ruleset.name, tuple(sort_diagnostics(diagnostics)), ruleset,
                        community.resolve() if community is not None else None, node, governs)
 

@@ -48,6 +48,9 @@ CASES = [
     (*ZH, "核查人：微网格长", "核查人：楼栋长", "verifier-missing", "微网格长"),
     (*EN, "  escalate repeats:", "  verified by: building_leader\n  escalate repeats:", "verifier-missing",
      "unit_leader"),
+    (*EN, "subsidy fulltime_gridworker:", "subsidy fulltime_gridwrker:", "subsidy-role-unknown",
+     "fulltime_gridworker"),
+    (*ZH, "补贴 微网格员：", "补贴 微网格圆：", "subsidy-role-unknown", "微网格员"),
 ]
 
 
@@ -106,3 +109,20 @@ def test_no_split_is_suggested_that_does_not_read(tmp_path: Path) -> None:
     assert found["ok"] is False
     assert [d["suggestion"] for d in found["diagnostics"]] != ["每 越最多"]
     assert "glued-keyword" not in [d["code"] for d in found["diagnostics"]]
+
+
+def test_a_subsidy_role_is_only_a_warning_where_no_roster_is_known(tmp_path: Path) -> None:
+    """Beside its roster a misspelt subsidy role is an error (nobody would be paid); a ruleset checked
+    alone may name a role its community declares, so there it is a warning, with the same code."""
+    folder = _folder(tmp_path, "yinquan")
+    path = folder / "yinquan.rules"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "subsidy fulltime_gridworker:", "subsidy fulltime_gridwrker:", 1), encoding="utf-8")
+    beside = [d for d in check(path)["diagnostics"] if d["code"] == "subsidy-role-unknown"]
+    assert [(d["severity"], d["range"]["start"]["line"]) for d in beside] == [("error", 76)]
+    assert "银泉社区 没有“fulltime_gridwrker”这个角色" in beside[0]["message"]["zh"]
+    (folder / "community.yaml").unlink()
+    found = check(path)
+    assert found["ok"] is True
+    alone = [d for d in found["diagnostics"] if d["code"] == "subsidy-role-unknown"]
+    assert [(d["severity"], d["suggestion"]) for d in alone] == [("warning", "fulltime_gridworker")]
