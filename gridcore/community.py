@@ -156,7 +156,7 @@ class Community:
         try:
             return self.members[member_id]
         except (KeyError, TypeError):
-            raise RosterError(f"unknown member {member_id!r}") from None
+            raise RosterError(f"unknown member {member_id!r} (成员编号不存在)") from None
 
     def holders(self, node_id: str, role: str | None = None) -> tuple[Member, ...]:
         """Members holding ``role`` (any role if None) exactly at ``node_id``, roster order."""
@@ -233,7 +233,7 @@ class Community:
     def department_members(self, department_id: str) -> tuple[Member, ...]:
         """Members holding a role for this department; ``RosterError`` if it is unknown."""
         if department_id not in self.departments:
-            raise RosterError(f"unknown department {department_id!r}")
+            raise RosterError(f"unknown department {department_id!r} (部门编号不存在)")
         return self._index.departments.get(department_id, ())
 
     def leaf_of(self, place_id: str) -> Node:
@@ -241,7 +241,7 @@ class Community:
         try:
             place = self.places[place_id]
         except (KeyError, TypeError):
-            raise RosterError(f"unknown place {place_id!r}") from None
+            raise RosterError(f"unknown place {place_id!r} (地址编号不存在)") from None
         return self.hierarchy.node(place.node)
 
     def cell_at(self, lat: float, lon: float) -> str | None:
@@ -316,11 +316,11 @@ class Community:
             shape = _CONVERTER.structure(dict(doc), _Document)
         except BaseValidationError as exc:
             problems = "; ".join(cattrs.transform_error(exc, path="$"))
-            raise RosterError(f"community document is malformed: {problems}") from None
+            raise RosterError(f"community document is malformed: {problems} (社区文档格式有误)") from None
         except (TypeError, ValueError, AttributeError) as exc:
-            raise RosterError(f"community document is malformed: {exc}") from None
+            raise RosterError(f"community document is malformed: {exc} (社区文档格式有误)") from None
         if shape.version != DOCUMENT_VERSION:
-            raise RosterError(f"community document version {shape.version} is not supported")
+            raise RosterError(f"community document version {shape.version} is not supported (不支持这个版本的社区文档)")
         hierarchy = Hierarchy.build(shape.levels, shape.nodes, forest=shape.forest)
         return cls.build(
             name=shape.name,
@@ -400,7 +400,7 @@ def _by_id(items: Iterable[Any], what: str) -> dict[str, Any]:
 def _check(community: Community) -> None:
     """Refuse a community whose parts do not fit together (``RosterError``)."""
     if not isinstance(community.name, str) or not community.name.strip():
-        raise RosterError("a community needs a name")
+        raise RosterError("a community needs a name (社区须有名称)")
     try:
         ZoneInfo(community.timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
@@ -409,19 +409,19 @@ def _check(community: Community) -> None:
             "(use an IANA name such as Asia/Shanghai) (未知时区，请写 Asia/Shanghai 这样的名称)"
         ) from None
     if not isinstance(community.hierarchy, Hierarchy):
-        raise RosterError(f"community {community.name}: hierarchy must be a Hierarchy")
+        raise RosterError(f"community {community.name}: hierarchy must be a Hierarchy (hierarchy 须为 Hierarchy)")
     hierarchy = community.hierarchy
     for level in community.level_names:
         if level not in hierarchy.levels:
             raise RosterError(
-                f"level_names names unknown level {level!r} (levels are {' > '.join(hierarchy.levels)})"
+                f"level_names names unknown level {level!r} (levels are {' > '.join(hierarchy.levels)}) (level_names 中的层级不存在)"
             )
     seen_zh: dict[str, str] = {}
     for ident, zh in community.roles.items():
         if not isinstance(ident, str) or not ident.strip() or not isinstance(zh, str) or not zh.strip():
-            raise RosterError(f"role {ident!r}: ids and names must be non-empty text")
+            raise RosterError(f"role {ident!r}: ids and names must be non-empty text (角色编号和名称须为非空文字)")
         if zh in seen_zh:
-            raise RosterError(f"roles {seen_zh[zh]!r} and {ident!r} share the name {zh!r}")
+            raise RosterError(f"roles {seen_zh[zh]!r} and {ident!r} share the name {zh!r} (两个角色的中文名相同)")
         seen_zh[zh] = ident
     for key, department in community.departments.items():
         _same_key(key, department, Department, "department")
@@ -437,9 +437,9 @@ def _check(community: Community) -> None:
             raise RosterError(problem)
     for node, location in community.locations.items():
         if node not in hierarchy:
-            raise RosterError(f"a location is given for unknown node {node!r}")
+            raise RosterError(f"a location is given for unknown node {node!r} (给出位置的节点不存在)")
         if not isinstance(location, Location):
-            raise RosterError(f"location of node {node!r}: expected a Location, got {location!r}")
+            raise RosterError(f"location of node {node!r}: expected a Location, got {location!r} (位置类型不对)")
     for key, household in community.households.items():
         _same_key(key, household, Household, "household")
         problem = household_problem(household, hierarchy, community.places)
@@ -461,7 +461,7 @@ def _check(community: Community) -> None:
     seen_links: set[CareLink] = set()
     for link in community.care:
         if not isinstance(link, CareLink):
-            raise RosterError(f"care links must be CareLink values, got {link!r}")
+            raise RosterError(f"care links must be CareLink values, got {link!r} (联系户须为 CareLink)")
         problem = care_problem(link, community.members, community.households, community.places)
         if problem:
             raise RosterError(problem)
@@ -485,17 +485,17 @@ def member_problem(member: Member, community: Community) -> str | None:
         if problem:
             return problem
         if assignment in seen:
-            return f"role {assignment.role} at {assignment.node!r} is listed twice"
+            return f"role {assignment.role} at {assignment.node!r} is listed twice (同一职责重复填写)"
         seen.add(assignment)
     return None
 
 
 def _same_key(key: str, item: Any, kind: type, what: str) -> None:
     if not isinstance(item, kind):
-        raise RosterError(f"{what} {key!r}: expected a {kind.__name__}, got {item!r}")
+        raise RosterError(f"{what} {key!r}: expected a {kind.__name__}, got {item!r} (类型不对)")
     ident = getattr(item, "id", None)
     if ident != key:
-        raise RosterError(f"{what} {ident!r} is filed under the id {key!r}")
+        raise RosterError(f"{what} {ident!r} is filed under the id {key!r} (编号与登记的键不一致)")
 
 
 def _build_index(community: Community) -> _Index:

@@ -40,28 +40,28 @@ def _coordinate(value: Any, where: str) -> tuple[float, float]:
         or len(value) < 2
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value[:2])
     ):
-        raise RosterError(f"{where}: a position is [longitude, latitude], got {value!r}")
+        raise RosterError(f"{where}: a position is [longitude, latitude], got {value!r} (坐标应写成 [经度, 纬度])")
     lon, lat = float(value[0]), float(value[1])
     if not (-180 <= lon <= 180 and -90 <= lat <= 90) or math.isnan(lon) or math.isnan(lat):
         raise RosterError(
             f"{where}: [{value[0]}, {value[1]}] is not a longitude (-180..180) and latitude (-90..90); "
-            "GeoJSON writes longitude first"
+            "GeoJSON writes longitude first (经纬度超出范围：GeoJSON 先写经度)"
         )
     return lon, lat
 
 
 def _ring(value: Any, where: str) -> Ring:
     if not isinstance(value, (list, tuple)) or len(value) < 4:
-        raise RosterError(f"{where}: a polygon ring needs at least 4 positions (the first repeated last)")
+        raise RosterError(f"{where}: a polygon ring needs at least 4 positions (the first repeated last) (多边形的环至少 4 个点，首尾相同)")
     ring = tuple(_coordinate(v, where) for v in value)
     if ring[0] != ring[-1]:
-        raise RosterError(f"{where}: a polygon ring must end where it starts (GeoJSON closes rings)")
+        raise RosterError(f"{where}: a polygon ring must end where it starts (GeoJSON closes rings) (多边形的环须首尾相同)")
     return ring
 
 
 def _polygon(value: Any, where: str) -> Polygon:
     if not isinstance(value, (list, tuple)) or not value:
-        raise RosterError(f"{where}: a polygon is a list of rings (the boundary, then any holes)")
+        raise RosterError(f"{where}: a polygon is a list of rings (the boundary, then any holes) (多边形应为环的列表（边界，然后是其中的洞）)")
     return tuple(_ring(ring, where) for ring in value)
 
 
@@ -87,22 +87,22 @@ class Location:
     def from_geojson(cls, doc: Mapping[str, Any], *, radius: float | None = None, where: str = "geometry") -> Location:
         """Read a GeoJSON geometry object; ``RosterError`` naming ``where`` if it is not one we read."""
         if not isinstance(doc, Mapping):
-            raise RosterError(f"{where}: a GeoJSON geometry is an object with 'type' and 'coordinates'")
+            raise RosterError(f"{where}: a GeoJSON geometry is an object with 'type' and 'coordinates' (GeoJSON 几何须有 type 和 coordinates)")
         kind = doc.get("type")
         if kind == "Feature":
             return cls.from_geojson(doc.get("geometry") or {}, radius=radius, where=where)
         if kind not in KINDS:
-            raise RosterError(f"{where}: geometry type {kind!r} is not one of {', '.join(KINDS)}")
+            raise RosterError(f"{where}: geometry type {kind!r} is not one of {', '.join(KINDS)} (不支持这种几何类型)")
         coordinates = doc.get("coordinates")
         given = radius if radius is not None else doc.get("radius", DEFAULT_RADIUS)
         if isinstance(given, bool) or not isinstance(given, (int, float)) or not 0 < given <= 100_000:
-            raise RosterError(f"{where}: radius must be a number of metres above 0, got {given!r}")
+            raise RosterError(f"{where}: radius must be a number of metres above 0, got {given!r} (半径应为大于 0 的米数)")
         if kind == "Point":
             return cls("Point", _coordinate(coordinates, where), float(given))
         if kind == "Polygon":
             return cls("Polygon", _polygon(coordinates, where), float(given))
         if not isinstance(coordinates, (list, tuple)) or not coordinates:
-            raise RosterError(f"{where}: a multipolygon is a list of polygons")
+            raise RosterError(f"{where}: a multipolygon is a list of polygons (多多边形应为多边形的列表)")
         return cls("MultiPolygon", tuple(_polygon(p, where) for p in coordinates), float(given))
 
     def to_geojson(self) -> dict[str, Any]:
@@ -212,7 +212,7 @@ def _segment_metres(p: tuple[float, float], a: tuple[float, float], b: tuple[flo
 def check_spot(lat: float, lon: float) -> None:
     """Refuse a latitude/longitude that cannot be a place on Earth (``ValueError``)."""
     if math.isnan(lat) or math.isnan(lon) or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValueError(f"lat {lat} / long {lon} is not a place (latitude -90..90, longitude -180..180)")
+        raise ValueError(f"lat {lat} / long {lon} is not a place (latitude -90..90, longitude -180..180) (不是地球上的位置：纬度 -90..90，经度 -180..180)")
 
 
 def cell_at(locations: Mapping[str, Location], depth: Mapping[str, int], lat: float, lon: float) -> str | None:

@@ -41,19 +41,19 @@ KINDS: tuple[str, ...] = (TERRITORIAL, INDUSTRY, DEDICATED)
 
 def _identifier(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise HierarchyError(f"node {attribute.name} must be non-empty text, got {value!r}")
+        raise HierarchyError(f"node {attribute.name} must be non-empty text, got {value!r} (须为非空文字)")
 
 
 def _parent(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise HierarchyError(f"node parent must be a node id or None, got {value!r}")
+        raise HierarchyError(f"node parent must be a node id or None, got {value!r} (上级须为节点编号或留空)")
 
 
 def _kind(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if value not in KINDS:
         raise HierarchyError(
             f"node {getattr(instance, 'id', '?')!r}: unknown kind {value!r} "
-            f"(expected one of {', '.join(KINDS)})"
+            f"(expected one of {', '.join(KINDS)}) (类型应为 属地、行业 或 专属)"
         )
 
 
@@ -136,19 +136,19 @@ class Hierarchy:
 
         level_tuple = tuple(levels)
         if not level_tuple:
-            raise HierarchyError("a hierarchy needs at least one level")
+            raise HierarchyError("a hierarchy needs at least one level (至少要有一个层级)")
         level_index: dict[str, int] = {}
         for level in level_tuple:
             if not isinstance(level, str) or not level.strip():
-                raise HierarchyError(f"level names must be non-empty text, got {level!r}")
+                raise HierarchyError(f"level names must be non-empty text, got {level!r} (层级名称须为非空文字)")
             if level in level_index:
-                raise HierarchyError(f"level {level!r} is declared twice")
+                raise HierarchyError(f"level {level!r} is declared twice (层级重复声明)")
             level_index[level] = len(level_index)
 
         by_id: dict[str, Node] = {}
         for node in nodes:
             if not isinstance(node, Node):
-                raise HierarchyError(f"expected a Node, got {node!r}")
+                raise HierarchyError(f"expected a Node, got {node!r} (须为 Node)")
             if node.id in by_id:
                 raise fail(node.id, f"duplicate node id {node.id!r} ({by_id[node.id].name} and {node.name}) (节点编号重复)")
             if node.level not in level_index:
@@ -159,7 +159,7 @@ class Hierarchy:
                 )
             by_id[node.id] = node
         if not by_id:
-            raise HierarchyError("a hierarchy needs at least one node")
+            raise HierarchyError("a hierarchy needs at least one node (至少要有一个节点)")
 
         for node in by_id.values():
             if node.parent is not None and node.parent not in by_id:
@@ -378,7 +378,7 @@ class Hierarchy:
             return self._level_index[level]
         except (KeyError, TypeError):
             raise HierarchyError(
-                f"unknown level {level!r} (levels are {' > '.join(self.levels)})"
+                f"unknown level {level!r} (levels are {' > '.join(self.levels)}) (未知层级)"
             ) from None
 
     def nodes_at(self, level: str) -> tuple[Node, ...]:

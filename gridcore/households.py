@@ -35,7 +35,7 @@ MOST_PEOPLE = 1000
 
 def _text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise RosterError(f"{type(instance).__name__.lower()} {attribute.name} must be non-empty text, got {value!r}")
+        raise RosterError(f"{type(instance).__name__.lower()} {attribute.name} must be non-empty text, got {value!r} (须为非空文字)")
 
 
 def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -45,7 +45,7 @@ def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: object
 
 def _flag(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, bool):
-        raise RosterError(f"{type(instance).__name__.lower()} {attribute.name} must be true or false, got {value!r}")
+        raise RosterError(f"{type(instance).__name__.lower()} {attribute.name} must be true or false, got {value!r} (应填 是 或 否)")
 
 
 def _people(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -46,7 +46,7 @@ ROLES: Mapping[str, str] = MappingProxyType({
 
 def _text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise RosterError(f"{type(instance).__name__} {attribute.name} must be non-empty text, got {value!r}")
+        raise RosterError(f"{type(instance).__name__} {attribute.name} must be non-empty text, got {value!r} (须为非空文字)")
 
 
 def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -56,7 +56,7 @@ def _optional_text(instance: Any, attribute: attrs.Attribute[Any], value: object
 
 def _phone(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str):
-        raise RosterError(f"member phone must be text, got {value!r}")
+        raise RosterError(f"member phone must be text, got {value!r} (电话须为文字)")
 
 
 def _flag(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -71,7 +71,7 @@ def _assignments(value: Any) -> tuple[RoleAssignment, ...]:
 def _all_assignments(instance: Any, attribute: attrs.Attribute[Any], value: tuple[object, ...]) -> None:
     for item in value:
         if not isinstance(item, RoleAssignment):
-            raise RosterError(f"member roles must be RoleAssignment values, got {item!r}")
+            raise RosterError(f"member roles must be RoleAssignment values, got {item!r} (角色须为 RoleAssignment)")
 
 
 @frozen

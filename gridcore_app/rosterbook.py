@@ -104,23 +104,23 @@ def load_workbook_roster(path: Path | str) -> Community:
     where = Path(path)
     label = where.name
     if where.suffix.lower() == ".xls":
-        raise RosterError(f"{label}: an old .xls workbook; save it as .xlsx (Excel 2007 or later) and try again")
+        raise RosterError(f"{label}: an old .xls workbook; save it as .xlsx (Excel 2007 or later) and try again (旧版 .xls 工作簿：请另存为 .xlsx 再试)")
     try:
         size = where.stat().st_size
     except OSError as exc:
-        raise RosterError(f"{label}: cannot read: {exc.strerror}") from None
+        raise RosterError(f"{label}: cannot read: {exc.strerror} (无法读取文件)") from None
     if size > MAX_BYTES:
-        raise RosterError(f"{label}: {size:,} bytes; a roster workbook may have at most {MAX_BYTES:,}")
+        raise RosterError(f"{label}: {size:,} bytes; a roster workbook may have at most {MAX_BYTES:,} (工作簿过大)")
     try:
         book = load_workbook(where, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RosterError(f"{label}: not an Excel workbook (.xlsx) that can be read ({type(exc).__name__})") from None
+        raise RosterError(f"{label}: not an Excel workbook (.xlsx) that can be read ({type(exc).__name__}) (不是可读取的 Excel 工作簿（.xlsx）)") from None
     try:
         names = {_sheet_key(title): title for title in book.sheetnames}
         settings_title = names.get("community")
         if settings_title is None:
             raise RosterError(f"{label}: no sheet {' '.join(SETTINGS_SHEET)} (the community's name, "
-                              f"time zone and levels); sheets found: {', '.join(book.sheetnames)}")
+                              f"time zone and levels); sheets found: {', '.join(book.sheetnames)} (缺少 设置 工作表（社区名称、时区和层级）)")
         top, top_where = _settings(book[settings_title], label)
         sheets: dict[str, list[_Row]] = {}
         for sheet in COLUMNS:
@@ -168,9 +168,9 @@ def _settings(sheet: Worksheet, label: str) -> tuple[dict[str, Any], dict[str, s
             if number == 1 and raw_key.lower() in ("key", "设置", "设置 key", "项目"):
                 continue  # a heading row
             raise RosterError(f"{here}, column A: unknown setting {shown(raw_key)} "
-                              f"(expected {', '.join(f'{zh} {k}' for k, (zh, _) in SETTINGS.items())})")
+                              f"(expected {', '.join(f'{zh} {k}' for k, (zh, _) in SETTINGS.items())}) (未知的设置项)")
         if key in top:
-            raise RosterError(f"{here}, column A: {key} is given twice (first at {where[key]})")
+            raise RosterError(f"{here}, column A: {key} is given twice (first at {where[key]}) (设置项重复)")
         value = texts[1] if len(texts) > 1 else None
         where[key] = f"{here}, column B"
         setting = _setting(key, value, where[key])
@@ -193,7 +193,7 @@ def _setting(key: str, value: Any, where: str) -> Any:
             return False
         raise RosterError(f"{where}: forest must be 是/yes or 否/no, got {shown(value)}")
     if key in ("level_names", "roles") and not isinstance(value, str):
-        raise RosterError(f"{where}: {key} must be text, got {shown(value)}")
+        raise RosterError(f"{where}: {key} must be text, got {shown(value)} (应为文字)")
     if key == "level_names":
         return str(value)  # matched to the levels below, once both are read
     if key == "roles":
@@ -229,9 +229,9 @@ def _list_rows(sheet: Worksheet, key: str, label: str) -> Iterator[_Row]:
             missing = [c for c in REQUIRED[key] if c not in named]
             if missing:
                 raise RosterError(f"{here}: missing column {_both(key, missing[0])} "
-                                  f"(expected {', '.join(_both(key, c) for c in SHEET_COLUMNS[key])})")
+                                  f"(expected {', '.join(_both(key, c) for c in SHEET_COLUMNS[key])}) (缺少列)")
             if len(set(named)) != len(named):
-                raise RosterError(f"{here}: a column is named twice")
+                raise RosterError(f"{here}: a column is named twice (列名重复)")
             continue
         values: dict[str, Any] = {}
         cells_of: dict[str, str] = {}
@@ -240,7 +240,7 @@ def _list_rows(sheet: Worksheet, key: str, label: str) -> Iterator[_Row]:
             if column is None:
                 if text not in (None, ""):
                     raise RosterError(f"{here}, column {get_column_letter(n + 1)}: a value in a column "
-                                      "without a heading")
+                                      "without a heading (有数值的列没有列名)")
                 continue
             cells_of[column] = f"column {get_column_letter(n + 1)} ({column})"
             if column == "geometry" and text not in (None, ""):
@@ -255,9 +255,9 @@ def _geometry(text: Any, where: str) -> Any:
         shape = json.loads(str(text))
     except json.JSONDecodeError as exc:
         raise RosterError(f"{where}: not GeoJSON ({exc.msg}); write e.g. "
-                          '{"type": "Polygon", "coordinates": [[[113.1, 22.56], ...]]}') from None
+                          '{"type": "Polygon", "coordinates": [[[113.1, 22.56], ...]]} (不是 GeoJSON)') from None
     if not isinstance(shape, dict):
-        raise RosterError(f"{where}: a geometry is a GeoJSON object, got {shown(shape)}")
+        raise RosterError(f"{where}: a geometry is a GeoJSON object, got {shown(shape)} (几何应为 GeoJSON 对象)")
     return shape
 
 
@@ -267,7 +267,7 @@ def _column(text: Any, key: str, where: str, index: int) -> str | None:
     found = _heading(str(text), {c: HEADINGS[key][c] for c in SHEET_COLUMNS[key]})
     if found is None:
         raise RosterError(f"{where}, column {get_column_letter(index + 1)}: unknown column {shown(text)} "
-                          f"(expected {', '.join(_both(key, c) for c in SHEET_COLUMNS[key])})")
+                          f"(expected {', '.join(_both(key, c) for c in SHEET_COLUMNS[key])}) (未知的列)")
     return found
 
 
@@ -290,11 +290,11 @@ def _both(key: str, column: str) -> str:
 def _rows(sheet: Worksheet, label: str) -> Iterator[tuple[int, list[Any]]]:
     for number, cells in enumerate(sheet.iter_rows(), 1):
         if number > MAX_ROWS:
-            raise RosterError(f"{label}, sheet {sheet.title}: more than {MAX_ROWS:,} rows; split the roster")
+            raise RosterError(f"{label}, sheet {sheet.title}: more than {MAX_ROWS:,} rows; split the roster (行数过多：请拆分花名册)")
         if len(cells) > MAX_COLUMNS:
             if any(getattr(c, "value", None) not in (None, "") for c in cells[MAX_COLUMNS:]):
                 raise RosterError(f"{label}, sheet {sheet.title}, row {number}: more than {MAX_COLUMNS} "
-                                  "columns in use")
+                                  "columns in use (使用的列过多)")
             cells = cells[:MAX_COLUMNS]
         yield number, list(cells)
 
@@ -305,12 +305,12 @@ def _value(cell: Any, where: str) -> Any:
     if getattr(cell, "data_type", None) == "f":
         letter = getattr(cell, "column_letter", "?")
         raise RosterError(f"{where}, column {letter}: a formula; a roster holds values "
-                          "(copy the column and paste it as values)")
+                          "(copy the column and paste it as values) (单元格是公式：花名册只收数值，请复制该列并粘贴为数值)")
     if isinstance(value, float) and value.is_integer():
         return int(value)  # a phone number typed as a number
     if value is not None and not isinstance(value, (str, int, bool)):
         letter = getattr(cell, "column_letter", "?")
-        raise RosterError(f"{where}, column {letter}: expected text or a number, got {shown(value)}")
+        raise RosterError(f"{where}, column {letter}: expected text or a number, got {shown(value)} (应为文字或数字)")
     return value
 
 

@@ -151,18 +151,18 @@ def load_community(path: Path | str) -> Community:
         if not yaml_path.exists() and (given / "community.yml").exists():
             yaml_path = given / "community.yml"
         if not yaml_path.exists():
-            raise RosterError(f"{given}: no {COMMUNITY_FILE} in this folder")
+            raise RosterError(f"{given}: no {COMMUNITY_FILE} in this folder (文件夹中没有 community.yaml)")
     elif given.exists():
         yaml_path = given
     else:
-        raise RosterError(f"{given}: no such community folder or file")
+        raise RosterError(f"{given}: no such community folder or file (社区文件夹或文件不存在)")
     top = _read_yaml(yaml_path)
     label = yaml_path.name
     unknown = [key for key in top if key not in TOP_KEYS]
     if unknown:
         raise RosterError(
             f"{label}:{_line(top, unknown[0])}: unknown key {shown(unknown[0])} "
-            f"(expected some of {', '.join(TOP_KEYS)})"
+            f"(expected some of {', '.join(TOP_KEYS)}) (未知的键)"
         )
     sheets = {sheet: list(_records(sheet, top, yaml_path)) for sheet in COLUMNS}
     return build_community(top, sheets, label, lambda key: f"{label}:{_line(top, key)}",
@@ -228,12 +228,12 @@ def _levels(top: Mapping[str, Any], where: str) -> tuple[str, ...]:
         raw = raw.split(">")
     if not isinstance(raw, list) or not raw:
         raise RosterError(
-            f"{where}: levels must be a list of level names, top to bottom, e.g. [community, grid, unit]"
+            f"{where}: levels must be a list of level names, top to bottom, e.g. [community, grid, unit] (levels 应为层级名称列表，从高到低)"
         )
     levels = tuple(_required(level, where, "level") for level in raw)
     for n, level in enumerate(levels):
         if level in levels[:n]:
-            raise RosterError(f"{where}: level {shown(level)} is declared twice")
+            raise RosterError(f"{where}: level {shown(level)} is declared twice (层级重复声明)")
     return levels
 
 
@@ -276,7 +276,7 @@ def _hierarchy(
         where[node.id] = row.where
         nodes.append(node)
     if not nodes:
-        raise HierarchyError("no nodes: give nodes.csv or a nodes: list in community.yaml")
+        raise HierarchyError("no nodes: give nodes.csv or a nodes: list in community.yaml (没有节点：请提供 nodes.csv 或在 community.yaml 中写 nodes 列表)")
     return Hierarchy.build(levels, nodes, forest=forest, sources=where)
 
 
@@ -293,7 +293,7 @@ def _members(
         nested = row.values.get("roles")
         if nested is not None:
             if not isinstance(nested, list):
-                raise RosterError(f"{row.where}: a member's roles must be a list of {{role, node}} entries")
+                raise RosterError(f"{row.where}: a member's roles must be a list of {{role, node}} entries (成员的角色应为 {{role, node}} 列表)")
             for item in nested:
                 sub = _Row(_where_in(row.where, item), _mapping(item, row.where, "role"))
                 _only(sub, ("role", "node", "department"))
@@ -387,7 +387,7 @@ def _households(rows: list[_Row], hierarchy: Hierarchy, places: Mapping[str, Pla
                           place=place, people=people, floating=_flag(row, "floating"))
         if household.id in found:
             raise RosterError(f"{row.where}: duplicate household id {shown(household.id)} "
-                              f"(first at {first[household.id]})")
+                              f"(first at {first[household.id]}) (户编号重复)")
         problem = household_problem(household, hierarchy, places)
         if problem:
             raise RosterError(f"{row.where}: {problem}")
@@ -407,7 +407,7 @@ def _residents(rows: list[_Row], households: Mapping[str, Household], members: M
                          special_group=_field(row, "special_group", optional=True))
         if resident.id in first:
             raise RosterError(f"{row.where}: duplicate resident id {shown(resident.id)} "
-                              f"(first at {first[resident.id]})")
+                              f"(first at {first[resident.id]}) (居民编号重复)")
         problem = resident_problem(resident, households)
         if problem:
             raise RosterError(f"{row.where}: {problem}")
@@ -467,11 +467,11 @@ def _locations(rows: list[_Row], geometry_path: Path | None, hierarchy: Hierarch
         radius = _number(row, "radius")
         shape = row.values.get("geometry")
         if (lat is None) != (lon is None):
-            raise RosterError(f"{row.where}: give both lat and lon (or neither)")
+            raise RosterError(f"{row.where}: give both lat and lon (or neither) (经度和纬度须同时填写或都不填)")
         if radius is not None and lat is None:
-            raise RosterError(f"{row.where}: radius is the size of a point; give lat and lon too")
+            raise RosterError(f"{row.where}: radius is the size of a point; give lat and lon too (半径是点的大小：请同时填写经纬度)")
         if shape is not None and lat is not None:
-            raise RosterError(f"{row.where}: give lat/lon or a geometry, not both")
+            raise RosterError(f"{row.where}: give lat/lon or a geometry, not both (经纬度和几何只能填一种)")
         if lat is not None and lon is not None:
             found[node] = _located(row.where, Location.point, lat, lon, radius)
         elif shape is not None:
@@ -484,18 +484,18 @@ def _locations(rows: list[_Row], geometry_path: Path | None, hierarchy: Hierarch
     try:
         collection = json.loads(geometry_path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RosterError(f"{geometry_path.name}: not a readable GeoJSON file ({exc})") from None
+        raise RosterError(f"{geometry_path.name}: not a readable GeoJSON file ({exc}) (GeoJSON 文件无法读取)") from None
     features = collection.get("features") if isinstance(collection, Mapping) else None
     if not isinstance(features, list):
-        raise RosterError(f"{geometry_path.name}: expected a GeoJSON FeatureCollection with features")
+        raise RosterError(f"{geometry_path.name}: expected a GeoJSON FeatureCollection with features (应为带 features 的 GeoJSON FeatureCollection)")
     for number, feature in enumerate(features, 1):
         label = f"{geometry_path.name} feature {number}"
         properties = feature.get("properties") if isinstance(feature, Mapping) else None
         node = properties.get("id") if isinstance(properties, Mapping) else None
         if not isinstance(node, str) or node not in hierarchy:
-            raise RosterError(f"{label}: properties.id must name a node of nodes.csv, got {shown(node)}")
+            raise RosterError(f"{label}: properties.id must name a node of nodes.csv, got {shown(node)} (properties.id 须为 nodes.csv 中的节点编号)")
         if node in found:
-            raise RosterError(f"{label}: node {node!r} is already located at {where[node]}")
+            raise RosterError(f"{label}: node {node!r} is already located at {where[node]} (该节点已有位置)")
         assert isinstance(properties, Mapping)
         radius = properties.get("radius")
         found[node] = _located(label, _from_geojson, feature.get("geometry") or {}, radius, label)
@@ -547,12 +547,12 @@ def _records(sheet: str, top: Mapping[str, Any], yaml_path: Path) -> Iterator[_R
     inline = top.get(key)
     if inline is not None and csv_path.exists():
         raise RosterError(
-            f"{yaml_path.name}:{_line(top, key)}: {key} are given both here and in {csv_path.name}; keep one"
+            f"{yaml_path.name}:{_line(top, key)}: {key} are given both here and in {csv_path.name}; keep one (两处都给出了，请只保留一处)"
         )
     if inline is not None:
         where = f"{yaml_path.name}:{_line(top, key)}"
         if not isinstance(inline, list):
-            raise RosterError(f"{where}: {key} must be a list")
+            raise RosterError(f"{where}: {key} must be a list (应为列表)")
         for item in inline:
             row = _Row(_where_in(where, item, yaml_path.name), _mapping(item, where, key))
             allowed = COLUMNS[sheet] + (("roles",) if sheet == "members" else ()) + (
@@ -568,7 +568,7 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise RosterError(f"{path.name}: cannot read: {exc.strerror}") from None
+        raise RosterError(f"{path.name}: cannot read: {exc.strerror} (无法读取文件)") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -576,7 +576,7 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise RosterError(f"{path.name}: neither UTF-8 nor GBK text; save it as CSV UTF-8") from None
+            raise RosterError(f"{path.name}: neither UTF-8 nor GBK text; save it as CSV UTF-8 (既不是 UTF-8 也不是 GBK 文本：请另存为 CSV UTF-8)") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -592,7 +592,7 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
             if column not in columns:
                 raise RosterError(f"{path.name} row 1: missing column {column!r} (expected {','.join(COLUMNS[sheet])}) (缺少列)")
         if len(set(columns)) != len(columns):
-            raise RosterError(f"{path.name} row 1: a column is named twice")
+            raise RosterError(f"{path.name} row 1: a column is named twice (列名重复)")
         for number, cells in enumerate(reader, 2):
             if not any(cell.strip() for cell in cells):
                 continue
@@ -601,7 +601,7 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
                 raise RosterError(f"{where}: {len(cells)} cells but only {len(columns)} columns (单元格多于列数)")
             yield _Row(where, dict(zip(columns, cells, strict=False)))
     except csv.Error as exc:
-        raise RosterError(f"{path.name} row {reader.line_num}: {exc}") from None
+        raise RosterError(f"{path.name} row {reader.line_num}: {exc} (CSV 格式有误)") from None
 
 
 def _field(row: _Row, column: str, *, optional: bool = False) -> str | None:
@@ -611,13 +611,13 @@ def _field(row: _Row, column: str, *, optional: bool = False) -> str | None:
 def _text(value: Any, where: str, column: str, *, required: bool) -> str | None:
     """Text of a cell: stripped, numbers as written, empty -> None (or an error if required)."""
     if isinstance(value, bool) or (value is not None and not isinstance(value, (str, int))):
-        raise RosterError(f"{where}: {column} must be text, got {shown(value)}")
+        raise RosterError(f"{where}: {column} must be text, got {shown(value)} (应为文字)")
     text = "" if value is None else from_spreadsheet_text(str(value).strip())
     if printable(text) != text:
         # ESC sequences and other controls are never part of a name: they would
         # drive the terminal of whoever prints the roster.
         raise RosterError(f"{where}: {column} holds control characters ({shown(text)}); "
-                          "a roster holds plain text")
+                          "a roster holds plain text (含有控制字符：花名册只能是纯文字)")
     if text:
         return text
     if required:
@@ -649,7 +649,7 @@ def _str_map(value: Any, where: str, key: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise RosterError(f"{where}: {key} must be a mapping of id: name")
+        raise RosterError(f"{where}: {key} must be a mapping of id: name (应为 编号: 名称 的映射)")
     return {
         _required(k, where, key): _required(v, where, f"{key}.{k}")
         for k, v in value.items()
@@ -658,7 +658,7 @@ def _str_map(value: Any, where: str, key: str) -> dict[str, str]:
 
 def _mapping(item: Any, where: str, what: str) -> Mapping[str, Any]:
     if not isinstance(item, Mapping):
-        raise RosterError(f"{_where_in(where, item)}: each entry of {what} must be a mapping, got {shown(item)}")
+        raise RosterError(f"{_where_in(where, item)}: each entry of {what} must be a mapping, got {shown(item)} (每一项都应为映射)")
     return item
 
 
@@ -666,7 +666,7 @@ def _only(row: _Row, allowed: Iterable[str]) -> None:
     allowed = tuple(allowed)
     for key in row.values:
         if key not in allowed:
-            raise RosterError(f"{row.where}: unknown field {shown(key)} (expected some of {', '.join(allowed)})")
+            raise RosterError(f"{row.where}: unknown field {shown(key)} (expected some of {', '.join(allowed)}) (未知字段)")
 
 
 # ------------------------------------------------------------------ YAML with line numbers
@@ -706,12 +706,12 @@ def _read_yaml(path: Path) -> _LineDict:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RosterError(f"{path.name}: not UTF-8 text ({exc.reason})") from None
+        raise RosterError(f"{path.name}: not UTF-8 text ({exc.reason}) (不是 UTF-8 文本)") from None
     except OSError as exc:
-        raise RosterError(f"{path.name}: cannot read: {exc.strerror}") from None
+        raise RosterError(f"{path.name}: cannot read: {exc.strerror} (无法读取文件)") from None
     top = load_yaml(text, path.name, _Loader)
     if not isinstance(top, _LineDict):
-        raise RosterError(f"{path.name}: expected a mapping with name, timezone, levels, ...")
+        raise RosterError(f"{path.name}: expected a mapping with name, timezone, levels, ... (应为包含 name、timezone、levels 等的映射)")
     return top
 
 
@@ -755,11 +755,11 @@ def load_yaml(text: str, source: str, loader: type[yaml.SafeLoader] = yaml.SafeL
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         place = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise RosterError(f"{place}: {exc.problem or exc}") from None
+        raise RosterError(f"{place}: {exc.problem or exc} (YAML 格式有误)") from None
     except yaml.YAMLError as exc:
-        raise RosterError(f"{source}: {exc}") from None
+        raise RosterError(f"{source}: {exc} (YAML 格式有误)") from None
     except RecursionError:
-        raise RosterError(f"{source}: nested too deeply to be a roster or a scenario") from None
+        raise RosterError(f"{source}: nested too deeply to be a roster or a scenario (嵌套过深，不是花名册或场景文件)") from None
     finally:
         reader.dispose()
 
@@ -786,7 +786,7 @@ def _check_size(root: yaml.Node, source: str) -> None:
         if key in sizes:
             continue
         if key in open_:
-            raise RosterError(f"{source}:{node.start_mark.line + 1}: a value that contains itself (an alias loop)")
+            raise RosterError(f"{source}:{node.start_mark.line + 1}: a value that contains itself (an alias loop) (值包含自身（别名循环）)")
         open_.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)

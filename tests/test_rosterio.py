@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -396,3 +398,63 @@ def test_cli_hierarchy_show(folder: Path) -> None:
     assert result.exit_code != 0
     assert "roles.csv row 15: unknown role '保安'" in result.output
     assert "Traceback" not in result.output
+
+
+#: Where the roster's and the tree's messages are written (map positions, households, YAML
+#: and workbook structure, the stored community document).
+ROSTER_SOURCES = ("gridcore/community.py", "gridcore/roster.py", "gridcore/households.py", "gridcore/geo.py",
+                  "gridcore/hierarchy.py", "gridcore_app/rosterio.py", "gridcore_app/rosterbook.py")
+#: Errors no office meets: a Python type passed wrongly (the cattrs TypeError becomes "community
+#: document is malformed", which carries its Chinese), YAML's own, rewrapped with its Chinese.
+NOT_SEEN = {"TypeError", "InvalidTypeError", "ConstructorError"}
+
+
+def _english_only(call_or_text: ast.expr) -> bool:
+    """A message written here with English words and no Chinese (a wrapper that ends with the
+    ``problem`` or exception it passes on, already in both, is not one)."""
+    if isinstance(call_or_text, ast.JoinedStr) and call_or_text.values:
+        last = call_or_text.values[-1]
+        if isinstance(last, ast.FormattedValue) and isinstance(last.value, ast.Name) \
+                and last.value.id in ("problem", "exc", "message"):
+            return False
+    text = "".join(n.value for n in ast.walk(call_or_text) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return bool(re.search("[A-Za-z]{2}", text)) and not has_chinese(text)
+
+
+def test_every_roster_and_tree_message_carries_its_chinese() -> None:
+    """Every message the roster, the tree, positions and households raise (and every
+    ``*_problem`` reason) ends with its Chinese, as refusals do: a new English-only one fails here."""
+    root = Path(__file__).resolve().parent.parent
+    english: list[str] = []
+    for name in ROSTER_SOURCES:
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+                func = node.exc.func
+                kind = getattr(func, "id", None) or getattr(func, "attr", None)
+                if kind not in NOT_SEEN and _english_only(node.exc.args[0]):
+                    english.append(f"{name}:{node.lineno}")
+            if isinstance(node, ast.FunctionDef) and (node.name.endswith("_problem") or node.name == "crowded"):
+                for ret in ast.walk(node):
+                    if isinstance(ret, ast.Return) and isinstance(ret.value, ast.JoinedStr | ast.Constant) \
+                            and _english_only(ret.value):
+                        english.append(f"{name}:{ret.lineno}")
+    assert not english, english
+    # The check finds what it should: cc4b7c2's roster mistakes, and a message made up here.
+    assert _english_only(ast.parse('f"{where}: levels must be a list"', mode="eval").body)
+    assert not _english_only(ast.parse('f"{where}: levels must be a list (应为列表)"', mode="eval").body)
+
+
+def test_positions_and_documents_are_refused_in_chinese_too(folder: Path) -> None:
+    """Two of them through the loader: a position without its longitude, a YAML mistake."""
+    nodes = folder / "nodes.csv"
+    lines = nodes.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",lat,lon"] + [line + (",22.56," if line.startswith("g1,") else ",,") for line in lines[1:]]
+    nodes.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RosterError, match=r"give both lat and lon \(or neither\) \(经度和纬度须同时填写或都不填\)"):
+        load_community(folder)
+    shutil.copy(MINI / "nodes.csv", nodes)
+    yaml_path = folder / "community.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8") + "\nextra: [unclosed\n", encoding="utf-8")
+    with pytest.raises(RosterError, match=r"\(YAML 格式有误\)$"):
+        load_community(folder)
