@@ -54,6 +54,8 @@ class RulesetTimeline:
         self._policy_at: datetime | None = None
         self._policy_node: str | None = None
         self._policy_day: tuple[Ruleset | None, date] | None = None
+        #: ``in_force``'s answer, until a ruleset is put in force (``put``, ``clear`` forget it)
+        self._in_force: tuple[RulesetInForce, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.whole) + sum(len(timeline) for timeline in self.subtrees.values())
@@ -112,10 +114,15 @@ class RulesetTimeline:
 
     def in_force(self) -> list[RulesetInForce]:
         """Every ruleset put in force, by effective time (the whole tree's first at equal times)."""
-        found = [RulesetInForce(when, ruleset, None) for when, ruleset in self.whole]
-        for node, timeline in self.subtrees.items():
-            found.extend(RulesetInForce(when, ruleset, node) for when, ruleset in timeline)
-        return sorted(found, key=lambda entry: (entry.effective, entry.node or ""))
+        # (worked out once per ruleset put in force: the escalation plugin asks on every report how
+        # many there are, and a district has one timeline per community)
+        kept = self._in_force
+        if kept is None:
+            found = [RulesetInForce(when, ruleset, None) for when, ruleset in self.whole]
+            for node, timeline in self.subtrees.items():
+                found.extend(RulesetInForce(when, ruleset, node) for when, ruleset in timeline)
+            kept = self._in_force = tuple(sorted(found, key=lambda entry: (entry.effective, entry.node or "")))
+        return list(kept)
 
     def for_node(self, node: str | None) -> list[tuple[datetime, Ruleset]]:
         """The rulesets put in force for exactly ``node``'s subtree (None, or the single root: the whole tree)."""
@@ -139,6 +146,7 @@ class RulesetTimeline:
 
     def _forget_answers(self) -> None:
         self._governed.clear()
+        self._in_force = None
         self._policy_at = None
 
     def _governing(self, node: str | None) -> Governed:
