@@ -103,9 +103,10 @@ def test_the_working_windows_kept_follow_the_days_searched_not_the_years() -> No
     span = Span(timedelta(hours=20), working=True)
     first = at(2020, 1, 6, 10)
     answers = [add(span, first + timedelta(days=day), timedelta(0), cal, TZ) for day in range(0, 3000, 7)]
-    kept = worktime._DAYS[(id(cal), TZ)].windows
+    days = worktime._DAYS[(id(cal), TZ)]
     today = (first + timedelta(days=2996)).date().toordinal()
-    assert min(kept) >= today - 2 * worktime.KEPT_BEHIND and len(kept) <= 2 * worktime.KEPT_BEHIND + 10
+    assert days.base >= today - 2 * worktime.KEPT_BEHIND and len(days.lows) <= 2 * worktime.KEPT_BEHIND + 10
+    assert len(days.cum) == len(days.lows) + 1
     again = [add(span, first + timedelta(days=day), timedelta(0), cal, TZ) for day in range(2996, -1, -7)]
     assert again == answers[::-1]
     fresh = Calendar(start=time(9), end=time(17))  # (an equal calendar of its own: every window worked out anew)

@@ -6,6 +6,7 @@ is done in UTC so that daylight-saving shifts never distort a limit.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -25,27 +26,98 @@ KEPT_BEHIND = 366
 
 
 class _Days:
-    """The working windows of one calendar in one zone worked out so far, by local day (``date.toordinal``),
-    with the earliest day a search started from since the older ones were dropped."""
+    """The working windows of one calendar in one zone worked out so far, for the local days
+    ``base``, ``base + 1`` ... (``date.toordinal``) in a row, with the working time before each.
 
-    __slots__ = ("cal", "floor", "windows")
+    ``cum[i]`` is the working time of the days before day ``base + i`` (from ``base`` on), so
+    the working time of any run of days is a difference of two entries, and the day a span of
+    working time runs out in is found by bisection rather than by walking the days one by one
+    (a limit of 15 working days walked three weeks of windows on every case it was worked out for).
+    """
 
-    def __init__(self, cal: Calendar, floor: int) -> None:
+    __slots__ = ("base", "cal", "cum", "highs", "lows", "totals", "tz")
+
+    def __init__(self, cal: Calendar, tz: ZoneInfo, first: int) -> None:
         #: the calendar (held, so that its id stays its own)
         self.cal = cal
-        self.floor = floor
-        self.windows: dict[int, tuple[datetime, datetime] | None] = {}
+        self.tz = tz
+        self.base = first
+        #: each day's window (UTC start, UTC end), or None for a day without working hours
+        self.lows: list[datetime | None] = []
+        self.highs: list[datetime | None] = []
+        self.cum: list[timedelta] = [timedelta(0)]
+        #: id(span) -> (the span, held so that its id stays its own; ``span.total(cal)``)
+        self.totals: dict[int, tuple[Span, timedelta]] = {}
 
-    def since(self, first: int) -> dict[int, tuple[datetime, datetime] | None]:
-        """The windows, for a search starting from day ``first`` (older days dropped: ``KEPT_BEHIND``)."""
-        if first < self.floor:
-            self.floor = first
-        elif first - self.floor > 2 * KEPT_BEHIND:
-            cut = self.floor = first - KEPT_BEHIND
-            windows = self.windows
-            for ordinal in [ordinal for ordinal in windows if ordinal < cut]:
-                del windows[ordinal]
-        return self.windows
+    def total(self, span: Span) -> timedelta:
+        """``span.total(cal)``, worked out once per span (a third of ``add``: a working day's length
+        built from the calendar's hours, times a fraction of days)."""
+        found = self.totals.get(id(span))
+        if found is not None and found[0] is span:
+            return found[1]
+        if len(self.totals) >= _SPANS:  # (an extended span is made anew for each deadline it sets)
+            self.totals.clear()
+        total = span.total(self.cal)
+        self.totals[id(span)] = (span, total)
+        return total
+
+    def since(self, first: int) -> int:
+        """Make ready a search starting from day ``first`` (older days dropped: ``KEPT_BEHIND``); its index."""
+        if first < self.base:
+            if self.base - first > KEPT_BEHIND:
+                # (a clock far older than the days kept: they are dropped, and the days from it worked out)
+                self.lows, self.highs, self.cum = [], [], [timedelta(0)]
+            else:
+                # (an older clock: the days before are worked out and put in front, the sums again from there)
+                lows, highs = self._made(first, self.base)
+                self.lows[:0], self.highs[:0] = lows, highs
+                self.cum = _sums(self.lows, self.highs)
+            self.base = first
+        elif first - self.base > 2 * KEPT_BEHIND:
+            cut = first - KEPT_BEHIND - self.base
+            if cut >= len(self.lows):
+                self.lows, self.highs, self.cum = [], [], [timedelta(0)]
+                self.base = first
+            else:
+                del self.lows[:cut], self.highs[:cut], self.cum[:cut]
+                self.base += cut
+        return first - self.base
+
+    def reach(self, size: int) -> None:
+        """Work the windows out to (at least) ``size`` days from ``base``, a week at a time."""
+        have = len(self.lows)
+        if have >= size:
+            return
+        size = max(size, have + 7)
+        lows, highs = self._made(self.base + have, self.base + size)
+        self.lows += lows
+        self.highs += highs
+        cum = self.cum
+        total = cum[-1]
+        for low, high in zip(lows, highs):
+            if low is not None:
+                total += high - low  # type: ignore[operator]
+            cum.append(total)
+
+    def _made(self, first: int, last: int) -> tuple[list[datetime | None], list[datetime | None]]:
+        lows: list[datetime | None] = []
+        highs: list[datetime | None] = []
+        for ordinal in range(first, last):
+            window = _window(self.cal, self.tz, ordinal)
+            lows.append(None if window is None else window[0])
+            highs.append(None if window is None else window[1])
+        return lows, highs
+
+
+def _sums(lows: list[datetime | None], highs: list[datetime | None]) -> list[timedelta]:
+    """The working time before each day of ``lows``/``highs`` (and of them all, last)."""
+    total = timedelta(0)
+    cum = [total]
+    for low, high in zip(lows, highs):
+        if low is not None:
+            total += high - low  # type: ignore[operator]
+        cum.append(total)
+    return cum
 
 
 #: (calendar's id, zone) -> the working windows of the calendar (held, so the id stays its own) by
@@ -53,17 +125,19 @@ class _Days:
 _DAYS: dict[tuple[int, tzinfo], _Days] = {}
 #: Calendars kept (a process judging under many rulesets starts afresh past this).
 _CALENDARS = 64
+#: Spans' lengths kept per calendar (``_Days.total``; past this it starts afresh).
+_SPANS = 256
 
 
-def _days(cal: Calendar, tz: ZoneInfo, first: int) -> dict[int, tuple[datetime, datetime] | None]:
-    """The working windows of ``cal`` in ``tz`` worked out so far, by local day, for a search from ``first``."""
+def _days(cal: Calendar, tz: ZoneInfo, first: int) -> tuple[_Days, int]:
+    """The working windows of ``cal`` in ``tz`` worked out so far, and the index of day ``first`` in them."""
     key = (id(cal), tz)
     found = _DAYS.get(key)
     if found is None or found.cal is not cal:
         if len(_DAYS) >= _CALENDARS:
             _DAYS.clear()
-        found = _DAYS[key] = _Days(cal, first)
-    return found.since(first)
+        found = _DAYS[key] = _Days(cal, tz, first)
+    return found, found.since(first)
 
 
 def _window(cal: Calendar, tz: ZoneInfo, ordinal: int) -> tuple[datetime, datetime] | None:
@@ -80,14 +154,14 @@ def _window(cal: Calendar, tz: ZoneInfo, ordinal: int) -> tuple[datetime, dateti
 def _windows(cal: Calendar, tz: ZoneInfo, since: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Working windows (UTC start, UTC end) from the local day of ``since`` on."""
     first = since.astimezone(tz).date().toordinal()
-    days = _days(cal, tz, first)
     for ordinal in range(first, first + HORIZON_DAYS):
-        if ordinal in days:
-            window = days[ordinal]
-        else:
-            window = days[ordinal] = _window(cal, tz, ordinal)
-        if window is not None:
-            yield window
+        days, at = _days(cal, tz, ordinal)  # (by day: the days kept may change while this is paused)
+        days.reach(at + 1)
+        low = days.lows[at]
+        if low is not None:
+            high = days.highs[at]
+            assert high is not None
+            yield low, high
 
 
 def elapsed(
@@ -117,17 +191,40 @@ def add(
     Returns ``None`` when working time never runs out (a calendar without
     working days).  The result is in UTC.
     """
-    remaining = span.total(cal) - used
     start_utc = start.astimezone(UTC)
+    if not span.working:
+        remaining = span.total(cal) - used
+        return start_utc + remaining if remaining > timedelta(0) else start_utc
+    days, at = _days(cal, tz, start.astimezone(tz).date().toordinal())
+    remaining = days.total(span) - used
     if remaining <= timedelta(0):
         return start_utc
-    if not span.working:
-        return start_utc + remaining
-    for low, high in _windows(cal, tz, start):
-        if high <= start_utc:
+    last = at + HORIZON_DAYS  # (the days searched: from the local day of ``start``, ``HORIZON_DAYS`` of them)
+    # The first window ending after ``start`` is counted from ``start`` (or from its own start) ...
+    while True:
+        if at >= last:
+            return None
+        days.reach(at + 1)
+        low, high = days.lows[at], days.highs[at]
+        at += 1
+        if low is None or high <= start_utc:  # type: ignore[operator]
             continue
         begin = max(low, start_utc)
-        if begin + remaining <= high:
+        if begin + remaining <= high:  # type: ignore[operator]
             return begin + remaining
-        remaining -= high - begin
-    return None
+        remaining -= high - begin  # type: ignore[operator]
+        break
+    # ... the whole windows of the days after it from the sums: the span runs out on the first day
+    # whose window takes the working time from day ``at`` on to ``remaining`` or more
+    cum = days.cum
+    wanted = cum[at] + remaining
+    while cum[-1] < wanted and len(days.lows) < last:
+        days.reach(min(len(days.lows) + max(16, len(days.lows) - at), last))
+    # (cum[i] is the working time before day i: the day ``day`` with cum[day] < wanted <= cum[day + 1])
+    end = bisect.bisect_left(cum, wanted, at + 1, min(len(cum), last + 1))
+    if end > last or end >= len(cum) or cum[end] < wanted:
+        return None
+    day = end - 1
+    low = days.lows[day]
+    assert low is not None
+    return low + (wanted - cum[day])
