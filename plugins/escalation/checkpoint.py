@@ -393,6 +393,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
                                         state.load_many_names, state.load_parts)
         state._decoded.clear()
         state._judged = None
+        state._closed.clear()
     except (KeyError, TypeError, IndexError, cattrs.BaseValidationError) as exc:
         raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc
     state.due = {}
