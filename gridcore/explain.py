@@ -58,15 +58,16 @@ class Explanation:
     result: Any = None
 
     def render(self) -> str:
-        """A readable, multi-line account for ``gridcore explain``."""
+        """A readable, multi-line account for ``gridcore explain``; each line's label in English
+        and Chinese (``result 结果:``, ``rule 规则:``, ``input 输入:``)."""
         lines = [f"{self.decision}: {self.summary}"]
         if self.result is not None:
-            lines.append(f"  result: {self.result}")
+            lines.append(f"  result 结果: {self.result}")
         for rule in self.rules:
             text = f"  {rule.text.strip()}" if rule.text else ""
-            lines.append(f"  rule {rule}{text}")
+            lines.append(f"  rule 规则: {rule}{text}")
         for key in sorted(self.inputs):
-            lines.append(f"  input {key} = {self.inputs[key]}")
+            lines.append(f"  input 输入: {key} = {self.inputs[key]}")
         return "\n".join(lines)
 
 

@@ -134,6 +134,10 @@ def test_reports_and_explain_through_the_core_commands(store: str) -> None:
     assert result.exit_code == 0
     assert "patrol: 3 per hour x 4 h x 1.5 = 18" in result.stdout
     assert "yinquan.rules:10" in result.stdout and "yinquan.rules:12" in result.stdout
+    # Each line's label in English and Chinese (staff read gridcore explain).
+    labels = [line.split(":", 1)[0] for line in result.stdout.splitlines()[1:]]
+    assert {"  result 结果", "  rule 规则"} <= set(labels), result.stdout
+    assert all(label.startswith(("  result 结果", "  rule 规则", "  input 输入")) for label in labels), labels
 
 
 def test_the_same_events_under_another_ruleset_give_other_balances(tmp_path: Path) -> None:
