@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from gridcore.clock import FixedClock, SystemClock
-from gridcore.errors import GridcoreError, PluginError
+from gridcore.errors import GridcoreError, PluginError, has_chinese
 from gridcore.households import Counts
 from gridcore.plugin_host import (
     PLUGINS_ENV,
@@ -218,10 +218,6 @@ def fail(message: str) -> None:
 # ---------------------------------------------------------------- the root group
 
 
-def _has_chinese(text: str) -> bool:
-    return any("\u4e00" <= char <= "\u9fff" for char in text)
-
-
 def _chinese_of(exc: click.ClickException) -> str | None:
     """The Chinese of one of click's own errors (a missing file, an invalid choice ...), or None."""
     if isinstance(exc, click.exceptions.NoArgsIsHelpError):
@@ -266,7 +262,7 @@ def in_chinese(exc: click.ClickException) -> click.ClickException:
     carries Chinese is left as it is.
     """
     english = exc.format_message()
-    chinese = None if _has_chinese(english) else _chinese_of(exc)
+    chinese = None if has_chinese(english) else _chinese_of(exc)
     if chinese is None:
         return exc
     message = f"{english} ({chinese})"
