@@ -8,7 +8,10 @@ engine's next batch of events (``store_sealed``, from the plugin's ``gridcore_on
 next checkpoint, ``save``) every sealed part is written to the store under
 the SHA-256 of its content (``gridcore.parts``), then dropped from memory,
 and the names its entries answer to go to the plugin's names collection
-(``gridcore.partnames``).  A checkpoint names each sealed part by its key,
+(``gridcore.partnames``).  Where nothing is stored (a read-only engine's
+replay), all but the newest ``RAW_PARTS`` sealed parts are encoded at once
+and kept as their compressed text (``held``), read back as a stored part
+is, as the points history keeps its own.  A checkpoint names each sealed part by its key,
 with what the plugin keeps of it to pass parts over on reading (the times
 its entries span), and carries the open part itself.
 
@@ -40,6 +43,8 @@ characters of checkpoint per 3,200), not by a row per part.
 from __future__ import annotations
 
 import bisect
+import json
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -82,6 +87,9 @@ P = TypeVar("P", bound=SealedPart)
 CACHED_CHAPTERS = 2
 #: Bits of a chapter's filter of its parts' keys (``key_bits``).
 FILTER_BITS = 1024
+#: Sealed parts kept as their entries while they wait to be stored (a read-only engine's, a replay's between
+#: two ``store_sealed``): beyond these, the oldest are encoded and kept as their compressed text (``held``).
+RAW_PARTS = 2
 
 
 def key_bits(key: str) -> int:
@@ -142,6 +150,9 @@ class PartArchive(Generic[P]):
         self._cache: PartCache[list[dict[str, Any]]] = PartCache(cached_parts, by_items=False)
         #: the parts of the chapters read last, by the chapter's key
         self._chapter_parts: OrderedDict[str, list[P]] = OrderedDict()
+        #: sealed parts not yet stored, beyond the newest ``RAW_PARTS``: their canonical text in UTF-8,
+        #: compressed (zlib), by key (their ``entries`` let go)
+        self.held: dict[str, bytes] = {}
 
     # ------------------------------------------------------------ what a plugin says
 
@@ -188,13 +199,39 @@ class PartArchive(Generic[P]):
             self.seal()
 
     def seal(self) -> None:
-        """Close the open part (it is written to the store at the next save)."""
+        """Close the open part (it is written to the store at the next ``store_sealed``).
+
+        The engine stores sealed parts with its next batch of events
+        (``gridcore_on_flush``; a replay every ``Engine.replay_flush_every``
+        events), so few wait; where none is written (a read-only engine),
+        beyond ``RAW_PARTS`` parts waiting the oldest is encoded at once and
+        kept as its compressed text (``held``: a closed incident's entry takes
+        about 6 kB as objects, a few hundred bytes so), and read back from it
+        as a stored part is read from the store.  Either way a part's text,
+        and so its key, is the same.
+        """
         if not self.open:
             return
         part = self.sealed(self.open)
-        self.parts.append(part)
+        parts = self.parts
+        parts.append(part)
         self._sealed_entries += part.count
         self.open = []
+        if len(parts) > RAW_PARTS and parts[-RAW_PARTS - 1].entries is not None:
+            self._hold(parts[-RAW_PARTS - 1])
+
+    def _hold(self, part: P) -> None:
+        """Keep a sealed part not yet stored as its compressed text (its key set, its entries let go)."""
+        assert part.entries is not None
+        text = part_text({"format": self.FORMAT, "entries": part.entries})
+        key = part.key = text_key(text)
+        self.held[key] = zlib.compress(text.encode(), 1)
+        part.entries = None
+
+    def _held_doc(self, key: str) -> dict[str, Any]:
+        """The document of a part held as its compressed text (as the store would give it back)."""
+        found: dict[str, Any] = json.loads(zlib.decompress(self.held[key]))
+        return found
 
     # ------------------------------------------------------------ reading
 
@@ -275,6 +312,12 @@ class PartArchive(Generic[P]):
         if part.entries is not None:
             return part.entries
         assert part.key is not None
+        if part.key in self.held:  # (sealed, not in the store yet)
+            found = self._cache.get(part.key)
+            if found is None:
+                found = self._held_doc(part.key)["entries"]
+                self._cache.put(part.key, found)
+            return found
         return read_entries(self.loader, self._cache, part.key, collection=self.COLLECTION,
                             what=f"{self.WHAT}'", format=self.FORMAT)
 
@@ -283,12 +326,14 @@ class PartArchive(Generic[P]):
         read with the next ones not cached (as many as the cache keeps) in one call (``many_parts``),
         not one each (a quarter's closed incidents: about 117 parts)."""
         sealed = self.sealed_count
+        held = self.held
         for at, number in enumerate(numbers):
             if self.many_parts is not None and number < sealed:
                 part = self.part(number)
-                if part.entries is None and part.key is not None and self._cache.get(part.key) is None:
+                if (part.entries is None and part.key is not None and part.key not in held
+                        and self._cache.get(part.key) is None):
                     keys = [p.key for p in (self.part(n) for n in numbers[at:] if n < sealed)
-                            if p.entries is None][:self.cached_parts]
+                            if p.entries is None and p.key not in held][:self.cached_parts]
                     read_many_entries(self.many_parts, self._cache, [k for k in keys if k is not None],
                                       collection=self.COLLECTION, what=f"{self.WHAT}'", format=self.FORMAT)
             yield number, self.entries(number)
@@ -315,7 +360,7 @@ class PartArchive(Generic[P]):
     def waiting(self) -> bool:
         """True if sealed parts wait to be stored (``store_sealed``: they are the newest, as it stores every
         one it finds)."""
-        return bool(self.parts) and self.parts[-1].entries is not None
+        return bool(self.parts) and (self.parts[-1].entries is not None or self.parts[-1].key in self.held)
 
     def store_sealed(self, writer: Writer | None,
                      names: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> None:
@@ -329,11 +374,22 @@ class PartArchive(Generic[P]):
         the checkpoint that names it.  With a ``chapter_size``, the oldest
         stored parts then go to chapters (``_make_chapters``).  Without
         ``writer`` and ``names`` (a read-only engine) the parts stay in memory
-        and only their keys are computed.
+        and only their keys are computed (those held compressed, ``seal``,
+        stay so).
         """
         stored: list[tuple[int, str, list[list[str]]]] = []
+        writing = writer is not None and names is not None
         for number, part in enumerate(self.parts, self.first):
             if part.entries is None:
+                if not writing or part.key not in self.held:
+                    continue
+                assert writer is not None and part.key is not None
+                key = part.key
+                text = zlib.decompress(self.held[key]).decode()
+                doc = json.loads(text)
+                writer(key, text, doc)
+                self._cache.put(key, doc["entries"])
+                stored.append((number, key, [self.entry_names(e) for e in doc["entries"]]))
                 continue
             doc = {"format": self.FORMAT, "entries": part.entries}
             text = part_text(doc)
@@ -342,6 +398,8 @@ class PartArchive(Generic[P]):
                 writer(key, text, doc)
                 self._cache.put(key, part.entries)
                 stored.append((number, key, [self.entry_names(e) for e in part.entries]))
+        if writing:
+            self.held = {}  # (every part held was just stored)
         if stored:
             assert names is not None
             self.names.stored(stored, names, self._forget(stored))
@@ -355,7 +413,8 @@ class PartArchive(Generic[P]):
         """While ``2 * chapter_size`` stored parts are held, the oldest ``chapter_size`` go to a chapter."""
         size = self.chapter_size
         assert size is not None and size > 0
-        while len(self.parts) >= 2 * size and all(p.entries is None and p.key is not None for p in self.parts[:size]):
+        while len(self.parts) >= 2 * size and all(p.entries is None and p.key is not None and p.key not in self.held
+                                                  for p in self.parts[:size]):
             moved = self.parts[:size]
             doc = {"format": self.FORMAT, "parts": [self.part_row(p) for p in moved]}
             text = part_text(doc)
@@ -383,7 +442,10 @@ class PartArchive(Generic[P]):
     def _unstored(self) -> Iterator[tuple[Where, list[str]]]:
         """Where each entry not yet in the store is, with its names, oldest first."""
         for number, part in enumerate(self.parts, self.first):
-            for position, entry in enumerate(part.entries or ()):
+            entries = part.entries
+            if entries is None and part.key in self.held:
+                entries = self._held_doc(part.key)["entries"]
+            for position, entry in enumerate(entries or ()):
                 yield (number, position), self.entry_names(entry)
         for position, entry in enumerate(self.open):
             yield (self.first + len(self.parts), position), self.entry_names(entry)
@@ -406,6 +468,7 @@ class PartArchive(Generic[P]):
         self._sealed_entries = sum(c.summary.count for c in self.chapters) + sum(p.count for p in self.parts)
         self.open = [dict(entry) for entry in document["open"]]
         self._chapter_parts.clear()
+        self.held = {}
         self.names.restore({str(p.key): n for n, p in enumerate(self.parts, first)}, self._unstored(),
                            [str(c.summary.key) for c in self.chapters])
 

@@ -188,3 +188,49 @@ def test_a_name_only_another_history_s_parts_hold_is_not_found_in_this_one_s_cha
         assert kept.find("p0") is None and kept.find("p4") is None  # (named only by the old history's parts)
         assert kept.find("p1") == ((0, 1), {"id": "p1", "n": 101}) and kept.find("q0") == ((0, 0), {"id": "q0", "n": 100})
         assert kept.find("p11") == ((3, 2), {"id": "p11", "n": 111})
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcde"), st.integers(0, 9)), max_size=30),
+       st.sets(st.integers(0, 30), max_size=3), st.sets(st.integers(0, 30), max_size=3),
+       st.sampled_from([None, 1, 2]))
+def test_parts_waiting_to_be_stored_are_held_compressed_and_read_as_if_stored(
+        adds: list[tuple[str, int]], stores_after: set[int], read_only_saves_after: set[int],
+        chapter_size: int | None) -> None:
+    """Sealed parts nothing stores (a read-only engine, a replay between two stores) are kept as their
+    entries only for the newest ``RAW_PARTS``, the older ones as their compressed text: every read answers
+    as from an archive that stored each part at once, and storing them later gives the same parts, keys,
+    names and checkpoint."""
+    from gridcore.archive import RAW_PARTS
+
+    waiting, at_once = Store(chapter_size), Store(chapter_size)
+    archive = Patrols(waiting.parts.get, waiting.names.get, chapter_size=chapter_size)
+    stored = Patrols(at_once.parts.get, at_once.names.get, chapter_size=chapter_size)
+    newest: dict[str, dict[str, Any]] = {}
+    unstored = 0  # (the first part not stored)
+    for done, (ident, n) in enumerate(adds):
+        if done in stores_after:
+            waiting.save(archive)
+            unstored = archive.sealed_count
+        if done in read_only_saves_after:
+            archive.save(None, None)  # (keys computed, nothing stored: held parts stay held)
+        entry = {"id": ident, "n": n}
+        archive.add(entry)
+        stored.add(dict(entry))
+        at_once.save(stored)
+        newest[ident] = entry
+        assert sum(part.entries is not None for part in archive.parts) <= RAW_PARTS
+        assert set(archive.held) == {archive.part(n).key for n in range(unstored, archive.sealed_count - RAW_PARTS)}
+        assert archive.waiting == (archive.sealed_count > unstored)
+    for ident in "abcde":
+        found = archive.find(ident)
+        assert (found and found[1]) == newest.get(ident) and found == stored.find(ident)
+    numbers = range(archive.sealed_count + 1)
+    assert [archive.entries(n) for n in numbers] == [stored.entries(n) for n in numbers]
+    assert list(archive.walk(list(numbers))) == list(stored.walk(list(numbers)))
+    document = waiting.save(archive)
+    assert archive.held == {} and not archive.waiting
+    assert document == at_once.save(stored) and waiting.parts == at_once.parts
+    assert waiting.names == at_once.names
+    again = waiting.restored(json.loads(json.dumps(document)))
+    for ident in "abcde":
+        assert again.find(ident) == stored.find(ident)

@@ -459,3 +459,25 @@ def test_sealed_parts_are_stored_with_the_next_batch_not_held_until_the_checkpoi
         engine.rebuild()  # (a replay: no batch is written, the parts are stored by the checkpoint)
         assert engine.state("escalation").archive.waiting
         assert json.dumps(engine.state("escalation").gridcore_save_state(), sort_keys=True) == live
+
+
+def test_a_read_only_rebuild_holds_its_sealed_parts_compressed_and_reads_the_same(
+        store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only engine stores nothing, so a replay's sealed parts wait in memory: beyond the newest
+    ``RAW_PARTS`` they are held as their compressed text (``PartArchive.held``), and every read of the
+    closed incidents (lookups, timelines, explanations, metrics, reports) answers as before."""
+    from gridcore.archive import RAW_PARTS
+
+    pm = get_plugin_manager(("points", "assessment"))
+    with Engine.open(store=store, plugins=pm, read_only=True) as engine:
+        restored = reads(engine)
+        monkeypatch.setattr("gridcore_escalation.archive.PART_SIZE", 1)  # (a part an entry: several wait)
+        engine.rebuild()
+        archive = engine.state("escalation").archive
+        assert archive.sealed_count > RAW_PARTS and archive.waiting
+        assert len(archive.held) == archive.sealed_count - RAW_PARTS
+        assert sum(part.entries is not None for part in archive.parts) == RAW_PARTS
+        assert reads(engine) == restored
+        held = dict(archive.held)
+        engine.state("escalation").gridcore_save_state()  # (a read-only checkpoint document: nothing stored)
+        assert archive.held == held
