@@ -185,7 +185,7 @@ def test_a_reopened_incident_needs_new_feedback(engine: Engine) -> None:
 
 def test_english_and_chinese_rules_are_the_same(tmp_path: Path) -> None:
     outcomes = []
-    for name, rules in (("en", RULES), ("zh", RULES_ZH)):
+    for name, rules in (("en", RULES), ("zh", RULES_ZH), ("zh-glossary", RULES_ZH.replace("处置前必须", "办理前必须"))):
         engine = open_engine(tmp_path, rules, name)
         report(engine, severity=3)
         refused = refusal(engine, ev(IncidentHandlingStarted, 1, "unitlead"))
@@ -195,8 +195,41 @@ def test_english_and_chinese_rules_are_the_same(tmp_path: Path) -> None:
         outcomes.append((refused.split(": rule")[0], view.feedback_due,
                          points.balance(engine, "unitlead", at(30))))
         engine.close()
-    assert outcomes[0] == outcomes[1]
+    assert outcomes[0] == outcomes[1] == outcomes[2]
     assert outcomes[0][2] == 3
+
+
+def test_before_handling_is_written_with_the_glossary_word_or_the_older_one() -> None:
+    """办理 is the glossary's word for handling: 办理前必须 means what 处置前必须 means (the same
+    compiled ruleset, only the rules' texts as written differ), and gridcore fmt keeps what was written."""
+    import attrs
+
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules import parse_ruleset
+    from gridcore.rules.formatter import format_source
+    from gridcore_escalation.section import SECTION
+
+    sections = Hooks(get_plugin_manager()).register_sections()
+    glossary = RULES_ZH.replace("处置前必须", "办理前必须")
+    assert glossary.count("办理前必须") == 2
+    older = parse_ruleset(RULES_ZH, sections=sections, name="steps.rules")
+    newer = parse_ruleset(glossary, sections=sections, name="steps.rules")
+    assert newer.warnings == older.warnings
+
+    def as_older(policy: Any) -> Any:
+        return attrs.evolve(policy, consultations=tuple(
+            attrs.evolve(c, rule=attrs.evolve(c.rule, text=c.rule.text.replace("办理前必须", "处置前必须")))
+            for c in policy.consultations))
+
+    old_policies = [p.policy for p in older.policies(SECTION)]
+    new_policies = [p.policy for p in newer.policies(SECTION)]
+    assert [len(p.consultations) for p in new_policies] == [2]
+    assert new_policies != old_policies  # (each rule keeps its text as written)
+    assert [as_older(p) for p in new_policies] == old_policies
+    assert format_source(glossary) == glossary
+    short = parse_ruleset(RULES_ZH.replace("处置前必须", "办理前"), sections=sections, name="steps.rules")
+    assert [len(p.policy.consultations) for p in short.policies(SECTION)] == [2]
 
 
 def run(*args: str) -> Any:

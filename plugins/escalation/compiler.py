@@ -580,7 +580,7 @@ def _consultation(
             required = True
     if not required:
         ctx.error(body, "say when the consultation is needed: 'required before handling'",
-                  "请写明何时须会商：“处置前必须”")
+                  "请写明何时须会商：“办理前必须”")
     return ConsultationRule(category, ref, condition)
 
 

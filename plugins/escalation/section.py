@@ -57,7 +57,9 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "ESC_AT_MOST": ("at most", "up to", "最多", "不超过"),
     "ESC_EACH": ("each", "every time", "每次"),
     "ESC_APPROVED_BY": ("approved by", "审批人"),
-    "ESC_BEFORE_HANDLING": ("required before handling", "before handling", "处置前必须", "处置前"),
+    # 办理 is the glossary's word for handling (docs/embedding.md); 处置 the older one, kept
+    "ESC_BEFORE_HANDLING": ("required before handling", "before handling", "办理前必须", "办理前", "处置前必须",
+                            "处置前"),
     "ESC_BEFORE_VERIFICATION": (
         "required before verification",
         "before verification",
