@@ -51,6 +51,10 @@ CASES = [
     (*EN, "subsidy fulltime_gridworker:", "subsidy fulltime_gridwrker:", "subsidy-role-unknown",
      "fulltime_gridworker"),
     (*ZH, "补贴 微网格员：", "补贴 微网格圆：", "subsidy-role-unknown", "微网格员"),
+    (*EN, "within 7 days, to grid", "within 7 working days, to grid", "working-time-here", "days"),
+    (*ZH, "  提级 重点人员：立即 上报到 grid 当 事件.重点人员\n",
+     "  提级 重点人员：立即 上报到 grid 当 事件.重点人员\n  提级 反复：3个工作日内 反复上报 3 次，上报到 grid\n",
+     "working-time-here", "天"),
 ]
 
 
@@ -126,3 +130,20 @@ def test_a_subsidy_role_is_only_a_warning_where_no_roster_is_known(tmp_path: Pat
     assert found["ok"] is True
     alone = [d for d in found["diagnostics"] if d["code"] == "subsidy-role-unknown"]
     assert [(d["severity"], d["suggestion"]) for d in alone] == [("warning", "fulltime_gridworker")]
+
+
+def test_working_days_in_a_repeat_window_say_why_and_what_to_write(tmp_path: Path) -> None:
+    """``3个工作日内 反复上报`` was refused with "这个词用在这里不对" alone: the window counts calendar
+    days, and the message now says so, with a fix that reads (3天内) in both languages."""
+    path = _folder(tmp_path, "chengqiao") / "chengqiao.rules"
+    line = "  提级 重点人员：立即 上报到 grid 当 事件.重点人员\n"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        line, line + "  提级 反复：3个工作日内 反复上报 3 次，上报到 grid\n", 1), encoding="utf-8")
+    [found] = check(path)["diagnostics"]
+    assert found["code"] == "working-time-here"
+    assert found["message"]["zh"].startswith("这里不能按工作时间计：这段时间按自然时间计算")
+    assert "calendar time" in found["message"]["en"]
+    assert (found["fix"]["en"], found["fix"]["zh"]) == ("write the span in calendar days: 3天内", "按自然日写：3天内")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("3个工作日内", "3天内"), encoding="utf-8")
+    assert check(path)["ok"] is True

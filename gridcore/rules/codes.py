@@ -182,6 +182,11 @@ CODES: tuple[Code, ...] = (
        "写成 自 2025-01-01 起：再接新的规则",
        P + "activity 扫地: 5 per hour\n    from 2025-07-01 6 per hour\n",
        ("2025-07-01 6", "2025-07-01: 6")),
+    _c("working-time-here", r"working time cannot be counted here", "working time where a span counts "
+       "calendar time", "此处的时间按自然时间计，不能写工作日", "write the span in days or hours (a repeat "
+       "window: within 7 days)", "按自然日或小时写（反复上报的时间窗：7天内）",
+       E + "escalate repeats: when repeated 3 times within 2 working days, to grid\n",
+       ("2 working days", "2 days")),
     _c("wrong-word", r"this word does not fit here", "a word that does not fit", "这个词用在这里不对",
        "use one of the words listed under 'expected' (see 'did you mean')",
        "改用'应为'中列出的词", P + "activity 扫地: 5 per hour, at most 40 per mnth\n",

@@ -9,6 +9,7 @@ mistakes staff really make.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,9 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
                        "在关键词和名称之间加一个空格")
         else:
             glued = ""  # (每越最多: 每月 mistyped; '每 越最多' reads no better)
+    working = _working_time(grammar, expected, got, line.code, at) if got and at is not None else None
+    if working is not None:
+        suggestion, mistake = working
     if not glued and suggestion and at is not None and not _parses_past(grammar, start, line, at, got or "",
                                                                            suggestion):
         suggestion = ""  # the did-you-mean would not make the line read further: say nothing
@@ -158,6 +162,35 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
                 expected=expected_words(grammar, expected, "en"),
                 expected_zh=expected_words(grammar, expected, "zh"),
                 suggestion=suggestion, fix=fix, fix_zh=fix_zh, width=width)
+
+
+#: the units of a span counted in calendar time, by the words their working-time twins end with
+_CALENDAR_UNITS = (("hours", "_HOUR", "hours", "小时", "时间"), ("hour", "_HOUR", "hour", "小时", "时间"),
+                   ("days", "_DAY", "days", "天", "日"), ("day", "_DAY", "day", "天", "日"),
+                   ("小时", "_HOUR", "hours", "小时", "时间"), ("日", "_DAY", "days", "天", "日"))
+
+
+def _working_time(grammar: Grammar, expected: Sequence[str], got: str, code: str,
+                  at: int) -> tuple[str, tuple[str, str, str, str]] | None:
+    """A span of working time (3个工作日, 4 working hours) where the span counts calendar time
+    (a repeat window: 7天内): the reason, and the calendar unit in its place (3天内)."""
+    if "_DAY" not in expected or not re.search(r"work|工作", got, re.IGNORECASE):
+        return None
+    word = got.lower()
+    found = next((u for u in _CALENDAR_UNITS if word.endswith(u[0])), None)
+    if found is None or found[1] not in expected:
+        return None
+    _, _, english, chinese, zh_word = found
+    unit = chinese if re.search(r"[\u4e00-\u9fff]", got) else english
+    number = re.search(r"(\d+(?:\.\d+)?)\s*$", code[:at])
+    amount = number.group(1) if number else "3"
+    after = re.match(r"\s*(以内|内)", code[at + len(got):])
+    zh_example = f"{amount}{chinese}{after.group(1) if after else '内'}"
+    example = zh_example if unit == chinese else f"{amount} {english}"
+    return unit, (
+        "working time cannot be counted here: this span is calendar time, every day and hour alike",
+        "这里不能按工作时间计：这段时间按自然时间计算，每天、每小时都算",
+        f"write the span in calendar {english}: {example}", f"按自然{zh_word}写：{example}")
 
 
 def _parses_past(grammar: Grammar, start: str, line: LogicalLine, at: int, got: str,
