@@ -46,35 +46,35 @@ class ScenarioError(GridcoreError):
 def _weights(value: Any) -> tuple[float, ...]:
     items = tuple(float(v) for v in value)
     if not items or any(v < 0 for v in items) or sum(items) <= 0:
-        raise ValueError("weights must be non-negative numbers, not all zero")
+        raise ValueError("weights must be non-negative numbers, not all zero (权重应为非负数，且不能全为零)")
     return items
 
 
 def _shares(value: Any) -> tuple[float, ...]:
     items = tuple(float(v) for v in value)
     if len(items) != 5 or any(not 0 <= v <= 1 for v in items):
-        raise ValueError("expected five shares between 0 and 1 (severities 1 to 5)")
+        raise ValueError("expected five shares between 0 and 1 (severities 1 to 5) (应为五个 0 到 1 之间的比例，对应严重程度 1 到 5)")
     return items
 
 
 def _share(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if not 0 <= value <= 1:
-        raise ValueError(f"{attribute.name} must be a share between 0 and 1, got {value!r}")
+        raise ValueError(f"{attribute.name} must be a share between 0 and 1, got {value!r} (应为 0 到 1 之间的比例)")
 
 
 def _diligence(instance: Any, attribute: attrs.Attribute[Any], value: tuple[float, float]) -> None:
     if not 0 < value[0] <= value[1] <= 1:
-        raise ValueError(f"diligence must be [low, high] with 0 < low <= high <= 1, got {list(value)}")
+        raise ValueError(f"diligence must be [low, high] with 0 < low <= high <= 1, got {list(value)} (diligence 应为 [下限, 上限]，且 0 < 下限 <= 上限 <= 1)")
 
 
 def _rate(instance: Any, attribute: attrs.Attribute[Any], value: float) -> None:
     if value < 0:
-        raise ValueError(f"{attribute.name} must not be negative, got {value!r}")
+        raise ValueError(f"{attribute.name} must not be negative, got {value!r} (不能为负数)")
 
 
 def _span(instance: Any, attribute: attrs.Attribute[Any], value: tuple[float, float] | None) -> None:
     if value is not None and not 0 <= value[0] <= value[1]:
-        raise ValueError(f"{attribute.name} must be [low, high] with 0 <= low <= high, got {list(value)}")
+        raise ValueError(f"{attribute.name} must be [low, high] with 0 <= low <= high, got {list(value)} (应为 [下限, 上限]，且 0 <= 下限 <= 上限)")
 
 
 @frozen(kw_only=True)
@@ -377,27 +377,30 @@ def _converter() -> cattrs.Converter:
 
     def number(value: Any, _: type) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"expected a number, got {value!r}")
+            raise TypeError(f"expected a number, got {value!r} (应为数字)")
         return float(value)
 
     def whole(value: Any, _: type) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected a whole number, got {value!r}")
+            raise TypeError(f"expected a whole number, got {value!r} (应为整数)")
         return value
 
     def text(value: Any, _: type) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise TypeError(f"expected text, got {value!r}")
+            raise TypeError(f"expected text, got {value!r} (应为文字)")
         return str(value)
 
     def clock(value: Any, _: type) -> time:
         if isinstance(value, int):  # YAML reads 08:30 as sexagesimal minutes
             return time(value // 60, value % 60)
-        return time.fromisoformat(str(value))
+        try:
+            return time.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"expected a time of day such as 08:30, got {value!r} (应为时刻，如 08:30)") from None
 
     def flag(value: Any, _: type) -> bool:
         if not isinstance(value, bool):
-            raise TypeError(f"expected true or false, got {value!r}")
+            raise TypeError(f"expected true or false, got {value!r} (应为 true 或 false)")
         return value
 
     conv.register_structure_hook(bool, flag)
@@ -409,7 +412,10 @@ def _converter() -> cattrs.Converter:
     def day(value: Any, _: type) -> date:
         if isinstance(value, date):  # YAML reads 2025-03-03 as a date already
             return value
-        return date.fromisoformat(str(value))
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"expected a date such as 2025-03-03, got {value!r} (应为日期，如 2025-03-03)") from None
 
     conv.register_structure_hook(date, day)
     return conv
@@ -423,11 +429,11 @@ def _named(items: Any, key: str, where: str) -> list[dict[str, Any]]:
     if items is None:
         return []
     if not isinstance(items, Mapping):
-        raise ScenarioError(f"{where}: expected a mapping of names to settings")
+        raise ScenarioError(f"{where}: expected a mapping of names to settings (应为 名称: 设置 的映射)")
     out = []
     for name, body in items.items():
         if not isinstance(body, Mapping):
-            raise ScenarioError(f"{where}.{name}: expected a mapping of settings, got {shown(body)}")
+            raise ScenarioError(f"{where}.{name}: expected a mapping of settings, got {shown(body)} (应为设置的映射)")
         out.append({key: str(name), **body})
     return out
 
@@ -441,11 +447,14 @@ def shown(value: Any) -> str:
 
 def _say(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, KeyError):
-        return "required setting missing"
+        return "required setting missing (缺少必填设置)"
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"unknown setting(s) {', '.join(sorted(exc.extra_fields))}"
+        return f"unknown setting(s) {', '.join(sorted(exc.extra_fields))} (未知设置)"
     return str(exc) or type(exc).__name__
 
+
+#: A cattrs line "<message> (<Chinese>) @ <path>": its Chinese is moved to the end.
+_CHINESE_THEN_PATH = re.compile(r"^(.*) (\([^()]*[\u4e00-\u9fff][^()]*\)) @ (\S+)$")
 
 _KEYS = {"patrols": "role", "incidents": "category", "activities": "activity", "deductions": "activity",
          "tasks": "kind"}
@@ -454,7 +463,7 @@ _KEYS = {"patrols": "role", "incidents": "category", "activities": "activity", "
 def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario:
     """Build a ``Scenario`` from a parsed YAML document; ``ScenarioError`` names the bad path."""
     if not isinstance(doc, Mapping):
-        raise ScenarioError(f"{source}: expected a mapping at the top")
+        raise ScenarioError(f"{source}: expected a mapping at the top (文件顶层应为映射)")
     body = dict(doc)
     body["patrols"] = _named(body.get("patrols"), "role", f"{source}: patrols")
     body["incidents"] = _named(body.get("incidents"), "category", f"{source}: incidents")
@@ -475,8 +484,13 @@ def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario
         def readable(match: re.Match[str]) -> str:
             return f"{match.group(1)}.{names[match.group(1)][int(match.group(2))]}"
 
+        def chinese_last(line: str) -> str:
+            # "chance must be ... (应为...) @ activities.扫地" -> "... @ activities.扫地 (应为...)"
+            return _CHINESE_THEN_PATH.sub(r"\1 @ \3 \2", line)
+
         problems = "; ".join(
-            re.sub(r"(patrols|incidents|activities|deductions|tasks)\[(\d+)\]", readable, line).replace("$.", "")
+            chinese_last(re.sub(r"(patrols|incidents|activities|deductions|tasks)\[(\d+)\]", readable, line)
+                         .replace("$.", ""))
             for line in cattrs.transform_error(exc, path="$", format_exception=_say)
         )
         raise ScenarioError(f"{source}: {problems}") from None
@@ -492,9 +506,9 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         doc = load_yaml(where.read_text(encoding="utf-8"), str(where))
     except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {where}: {exc.strerror}") from None
+        raise ScenarioError(f"cannot read scenario {where}: {exc.strerror} (无法读取场景文件)") from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason})") from None
+        raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason}) (不是 UTF-8 文本)") from None
     except GridcoreError as exc:
         raise ScenarioError(f"not valid YAML: {exc}") from None
     return parse_scenario(doc, str(where))
@@ -507,7 +521,7 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
 
     def role(name: str, where: str) -> None:
         if name not in roles and name != REGISTERED:
-            problems.append(f"{where}: unknown role {name!r}")
+            problems.append(f"{where}: unknown role {name!r} (未知角色)")
 
     for plan in scenario.patrols:
         role(plan.role, f"patrols.{plan.role}")
@@ -518,15 +532,15 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
     for level in scenario.demo.rollups:
         if level not in community.hierarchy.levels:
             problems.append(f"demo.rollups: unknown level {level!r} "
-                            f"(expected one of {', '.join(community.hierarchy.levels)})")
+                            f"(expected one of {', '.join(community.hierarchy.levels)}) (未知层级)")
     if handling.severe_level is not None and handling.severe_level not in community.hierarchy.levels:
         problems.append(f"handling.severe_level: unknown level {handling.severe_level!r} "
-                        f"(expected one of {', '.join(community.hierarchy.levels)})")
+                        f"(expected one of {', '.join(community.hierarchy.levels)}) (未知层级)")
     for incident in scenario.incidents:
         for name in incident.handlers:
             role(name, f"incidents.{incident.category}.handlers")
         if incident.whistle is not None and incident.whistle not in community.departments:
-            problems.append(f"incidents.{incident.category}.whistle: unknown department {incident.whistle!r}")
+            problems.append(f"incidents.{incident.category}.whistle: unknown department {incident.whistle!r} (未知部门)")
     for key, plans in (("activities", scenario.activities), ("deductions", scenario.deductions)):
         for activity in plans:
             for name in activity.roles:
@@ -543,5 +557,5 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
         for name in scenario.population.registrars:
             role(name, "population.registrars")
     if not scenario.channels or any(w < 0 for w in scenario.channels.values()):
-        problems.append("channels: give at least one channel with a non-negative weight")
+        problems.append("channels: give at least one channel with a non-negative weight (channels：至少给出一个权重非负的渠道)")
     return problems

@@ -333,7 +333,7 @@ def test_a_scenario_names_only_levels_the_community_has(mini_district: Path) -> 
     scenario = parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["grid_leader"]},
                                "demo": {"rollups": ["province"]}})
     assert scenario_problems(scenario, load_community(mini_district)) == [
-        "demo.rollups: unknown level 'province' (expected one of district, street, community, grid)"]
+        "demo.rollups: unknown level 'province' (expected one of district, street, community, grid) (未知层级)"]
 
 
 def test_rollups_of_one_run_build_the_district_wide_reports_once(simulated: Engine) -> None:

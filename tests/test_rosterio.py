@@ -403,7 +403,8 @@ def test_cli_hierarchy_show(folder: Path) -> None:
 #: Where the roster's and the tree's messages are written (map positions, households, YAML
 #: and workbook structure, the stored community document).
 ROSTER_SOURCES = ("gridcore/community.py", "gridcore/roster.py", "gridcore/households.py", "gridcore/geo.py",
-                  "gridcore/hierarchy.py", "gridcore_app/rosterio.py", "gridcore_app/rosterbook.py")
+                  "gridcore/hierarchy.py", "gridcore_app/rosterio.py", "gridcore_app/rosterbook.py",
+                  "gridcore_app/scenario.py")
 #: Errors no office meets: a Python type passed wrongly (the cattrs TypeError becomes "community
 #: document is malformed", which carries its Chinese), YAML's own, rewrapped with its Chinese.
 NOT_SEEN = {"TypeError", "InvalidTypeError", "ConstructorError"}
@@ -434,7 +435,12 @@ def test_every_roster_and_tree_message_carries_its_chinese() -> None:
                 kind = getattr(func, "id", None) or getattr(func, "attr", None)
                 if kind not in NOT_SEEN and _english_only(node.exc.args[0]):
                     english.append(f"{name}:{node.lineno}")
-            if isinstance(node, ast.FunctionDef) and (node.name.endswith("_problem") or node.name == "crowded"):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "problems" and node.args \
+                    and _english_only(node.args[0]):
+                english.append(f"{name}:{node.lineno}")  # scenario_problems' list
+            if isinstance(node, ast.FunctionDef) and (node.name.endswith("_problem") or node.name == "crowded"
+                                                      or node.name == "_say"):
                 for ret in ast.walk(node):
                     if isinstance(ret, ast.Return) and isinstance(ret.value, ast.JoinedStr | ast.Constant) \
                             and _english_only(ret.value):

@@ -33,8 +33,11 @@ def test_scenario_mistakes_are_reported_with_their_path(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"chance must be a share between 0 and 1, got 2.0 @ activities\.扫地"):
         parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"], "verifier": ["y"]},
                         "activities": {"扫地": {"roles": ["volunteer"], "chance": 2}}})
-    with pytest.raises(ScenarioError, match=r"required setting missing @ handling\.verifier"):
+    with pytest.raises(ScenarioError, match=r"required setting missing @ handling\.verifier \(缺少必填设置\)"):
         parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"]}})
+    with pytest.raises(ScenarioError, match=r"got 'soon' @ demo\.start \(应为日期，如 2025-03-03\)"):
+        parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"], "verifier": ["y"]},
+                        "demo": {"start": "soon"}})
     bad = tmp_path / "scenario.yaml"
     bad.write_text("patrols: [1, 2\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="not valid YAML"):
@@ -66,8 +69,8 @@ def test_tasks_deductions_and_households_are_checked_and_leave_the_rest_of_the_l
                                                    "recorder": "chief"}},
                           "households": {"registrars": ["clerk"]}})
     assert scenario_problems(odd, communities["yinquan"]) == [
-        "deductions.巡查缺勤.recorder: unknown role 'chief'",
-        "tasks.入户排查: unknown role 'grid_boss'", "households.registrars: unknown role 'clerk'"]
+        "deductions.巡查缺勤.recorder: unknown role 'chief' (未知角色)",
+        "tasks.入户排查: unknown role 'grid_boss' (未知角色)", "households.registrars: unknown role 'clerk' (未知角色)"]
     # Yinquan's scenario with and without its campaigns and deductions: every other event is the same
     folder = RULESETS_DIR / "yinquan"
     full = load_scenario(folder / "scenario.yaml")
