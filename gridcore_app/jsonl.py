@@ -45,22 +45,22 @@ class _Refused(Exception):
 
 def _int(text: str) -> int:
     if len(text) > MAX_NUMBER_CHARS:
-        raise _Refused(f"a number with {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
+        raise _Refused(f"not accepted: a number with {len(text):,} characters (at most {MAX_NUMBER_CHARS}) (数字位数过多，不被接受)")
     return int(text)
 
 
 def _float(text: str) -> float:
     # the parser calls this for numbers with a fraction or an exponent only
     if len(text) > MAX_NUMBER_CHARS:
-        raise _Refused(f"a number with {len(text):,} characters (at most {MAX_NUMBER_CHARS})")
+        raise _Refused(f"not accepted: a number with {len(text):,} characters (at most {MAX_NUMBER_CHARS}) (数字位数过多，不被接受)")
     value = float(text)
     if not math.isfinite(value):
-        raise _Refused(f"the number {text} is too large")
+        raise _Refused(f"not accepted: the number {text} is too large (数字太大，不被接受)")
     return value
 
 
 def _constant(text: str) -> Any:
-    raise _Refused(f"{text} is not a number JSON allows")
+    raise _Refused(f"not accepted: {text} is not a number JSON allows (JSON 不允许这种数字，不被接受)")
 
 
 #: What ``json.loads(line, parse_int=_int, parse_float=_float, parse_constant=_constant)`` would build
@@ -143,7 +143,7 @@ def parse_line(raw: bytes, *, first: bool = False) -> dict[str, Any] | str | Non
         deep = _may_nest_deeper(line)
         doc = _DECODER.decode(line) if deep else _decode(line)
     except _Refused as exc:
-        return f"not accepted: {exc} (数字不被接受)"
+        return str(exc)  # "not accepted: ..." in English and Chinese
     except json.JSONDecodeError as exc:
         return f"not valid JSON ({exc.msg} at column {exc.colno}) (不是有效的 JSON)"
     except RecursionError:

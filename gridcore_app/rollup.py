@@ -85,7 +85,7 @@ class Rollup:
         chosen = [table] if table is not None else [name for name in TABLES if name in self.tables]
         missing = [name for name in chosen if name not in self.tables]
         if missing:
-            raise UnknownNameError(f"no roll-up table {missing[0]!r} (this one has: {', '.join(self.tables)})")
+            raise UnknownNameError(f"no roll-up table {missing[0]!r} (this one has: {', '.join(self.tables)}) (没有这张汇总表)")
         if fmt == "csv":
             return self.tables[table or "summary"].render("csv")
         if fmt == "json":

@@ -77,7 +77,7 @@ def test_hostile_lines_are_refused_by_number_and_the_good_lines_stored(tmp_path:
     assert "nested deeper" in refused[f"events.jsonl:{where['20,000-deep nesting within the line limit']}"]
     assert "line too long" in refused[f"events.jsonl:{where['100,000-deep nesting']}"]
     assert "5,000 characters" in refused[f"events.jsonl:{where['a 5,000-digit number']}"]
-    assert "the number 1e999 is too large" in refused[f"events.jsonl:{where['a number too large for a float']}"]
+    assert "not accepted: the number 1e999 is too large (数字太大，不被接受)" in refused[f"events.jsonl:{where['a number too large for a float']}"]
     assert "a number with 43 characters" in refused[f"events.jsonl:{where['a 40-digit fraction']}"]
     assert "line too long" in refused[f"events.jsonl:{where['a 10 MB note']}"]
     assert "line too long" in refused[f"events.jsonl:{where['a 1 MB id']}"]
@@ -179,7 +179,7 @@ def parse_line_as_written(raw: bytes, *, first: bool = False) -> dict[str, objec
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
         doc = jsonl._DECODER.decode(line)
     except jsonl._Refused as exc:
-        return f"not accepted: {exc} (数字不被接受)"
+        return str(exc)
     except json.JSONDecodeError as exc:
         return f"not valid JSON ({exc.msg} at column {exc.colno}) (不是有效的 JSON)"
     except RecursionError:
