@@ -404,7 +404,8 @@ def test_cli_hierarchy_show(folder: Path) -> None:
 #: and workbook structure, the stored community document).
 ROSTER_SOURCES = ("gridcore/community.py", "gridcore/roster.py", "gridcore/households.py", "gridcore/geo.py",
                   "gridcore/hierarchy.py", "gridcore_app/rosterio.py", "gridcore_app/rosterbook.py",
-                  "gridcore_app/scenario.py", "gridcore_app/rollup.py", "gridcore_app/jsonl.py")
+                  "gridcore_app/scenario.py", "gridcore_app/rollup.py", "gridcore_app/jsonl.py",
+                  "gridcore_app/service/api.py", "gridcore_app/service/context.py", "gridcore_app/service/intake.py")
 #: Errors no office meets: a Python type passed wrongly (the cattrs TypeError becomes "community
 #: document is malformed", which carries its Chinese), YAML's own, rewrapped with its Chinese, and
 #: json's own wording of a stray byte-order mark, which jsonl.py shows inside "not valid JSON (...) (不是有效的 JSON)".
@@ -434,7 +435,11 @@ def test_every_roster_and_tree_message_carries_its_chinese() -> None:
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
                 func = node.exc.func
                 kind = getattr(func, "id", None) or getattr(func, "attr", None)
-                if kind not in NOT_SEEN and _english_only(node.exc.args[0]):
+                if kind in ("Problem", "passed_on"):  # the service's: (slug, detail, detail_zh)
+                    if len(node.exc.args) >= 2 and _english_only(node.exc.args[1]) and len(node.exc.args) < 3 \
+                            and not any(k.arg == "detail_zh" for k in node.exc.keywords):
+                        english.append(f"{name}:{node.lineno}")
+                elif kind not in NOT_SEEN and _english_only(node.exc.args[0]):
                     english.append(f"{name}:{node.lineno}")
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "problems" and node.args \

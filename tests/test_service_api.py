@@ -470,6 +470,11 @@ def test_the_services_own_refusals_come_with_their_chinese(server: Server, token
     assert step.status_code == 404 and step.json()["detail_zh"].startswith("没有 'frobnicate' 这一步")
     assert quantity.status_code == 400 and quantity.json()["detail_zh"] == "数量 quantity 应为不小于 1 的整数"
     assert member.status_code == 404 and "花名册" in member.json()["detail_zh"]
+    # the engine's or the roster's own message, passed on, is its detail_zh when it carries its Chinese
+    with server.client(tokens["resident"]) as client:
+        nowhere = client.post("/api/v1/incidents", json={"category": "leaking_pipe", "node": "nowhere"})
+    assert nowhere.status_code == 404 and nowhere.json()["detail"].startswith("unknown node 'nowhere' (未知节点)")
+    assert nowhere.json()["detail_zh"] == nowhere.json()["detail"]
 
 
 def test_every_message_the_service_writes_itself_has_a_detail_zh() -> None:

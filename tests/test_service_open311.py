@@ -109,6 +109,9 @@ def test_errors_follow_the_specification(server: Server) -> None:
     status, errors = post(server, service_code="leaking_pipe", address_string="银泉花园99栋")
     assert status == 404 and "no place on the roster is called '银泉花园99栋'" in str(errors[0]["description"])
     assert "(花名册中没有名为 '银泉花园99栋' 的地址)" in str(errors[0]["description"])  # a resident's app shows it
+    status, errors = post(server, service_code="leaking_pipes", address_id="yq-g1-b1")
+    assert status == 404 and "(did you mean leaking_pipe?)" in str(errors[0]["description"])
+    assert "(未知的事件类别 'leaking_pipes'（是不是：leaking_pipe？）)" in str(errors[0]["description"])
     status, errors = post(server, service_code="leaking_pipe", address_id="yq-g1-b1", colour="red")
     assert status == 400 and "colour" in str(errors[0]["description"])
     with server.client() as client:

@@ -482,7 +482,7 @@ async def household(request: Request) -> Response:
         register = engine.households
         found, history = register.household(ident), register.history(ident)
         if found is None and not history:
-            raise Problem("not-found", f"household {ident!r} was never on record (户不在册)")
+            raise Problem("not-found", f"household {ident!r} was never on record", f"户 {ident!r} 从未在册")
         return {
             "household": ident,
             "on_record": found is not None,

@@ -22,7 +22,7 @@ from gridcore.errors import EventError, EventRefused, GridcoreError, StoreError
 from . import auth
 from .guards import client_address
 from .live import LiveEngine
-from .problems import Problem, refused
+from .problems import Problem, passed_on, refused
 
 T = TypeVar("T")
 
@@ -166,10 +166,10 @@ def _translated(work: Callable[[Engine], T], engine: Engine) -> T:
     except EventRefused as exc:
         raise refused(exc.event_id, exc.reasons) from None
     except EventError as exc:
-        raise Problem("invalid-event", str(exc)) from None
+        raise passed_on("invalid-event", str(exc)) from None
     except StoreError as exc:
-        raise Problem("store-error", str(exc)) from None
+        raise passed_on("store-error", str(exc)) from None
     except GridcoreError as exc:
         message = str(exc)
         slug = "not-found" if message.startswith(("no ", "unknown ")) else "invalid-request"
-        raise Problem(slug, message) from None
+        raise passed_on(slug, message) from None

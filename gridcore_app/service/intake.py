@@ -21,7 +21,7 @@ from typing import Any
 from gridcore import Engine, EventError, EventRefused
 from gridcore_escalation import Category, categories
 
-from .problems import Problem
+from .problems import Problem, passed_on
 
 
 def category_code(engine: Engine, given: str, *, strict: bool,
@@ -44,7 +44,7 @@ def category_code(engine: Engine, given: str, *, strict: bool,
         raise Problem(
             "not-found",
             f"unknown service_code {text!r}{hint}; GET services lists them",
-            f"未知的事件类别 {text!r}{hint}",
+            f"未知的事件类别 {text!r}" + (f"（是不是：{'、'.join(close)}？）" if close else ""),
         )
     if not text:
         raise Problem("invalid-request", "category is empty", "事件类别为空")
@@ -99,7 +99,7 @@ def _by_spot(engine: Engine, lat: float, lon: float) -> str:
     try:
         found = community.cell_at(lat, lon)
     except ValueError as exc:
-        raise Problem("invalid-request", str(exc)) from None
+        raise passed_on("invalid-request", str(exc)) from None
     if found is not None:
         return found
     if not community.locations:

@@ -112,6 +112,15 @@ class Problem(Exception):
         )
 
 
+def passed_on(slug: str, message: str) -> Problem:
+    """A ``Problem`` giving on an engine's or the roster's own message: its ``detail_zh`` is the
+    message as written when that carries its Chinese (in brackets, as refusal reasons do), as
+    ``refused`` gives the reasons."""
+    from gridcore.errors import has_chinese
+
+    return Problem(slug, message, message if has_chinese(message) else "")
+
+
 def refused(event_id: str, reasons: list[str]) -> Problem:
     """The engine refused ``event_id`` for ``reasons``."""
     return Problem(
