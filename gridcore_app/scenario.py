@@ -28,7 +28,7 @@ import cattrs
 from attrs import field, frozen
 
 from gridcore.community import Community
-from gridcore.errors import GridcoreError
+from gridcore.errors import GridcoreError, has_chinese
 
 #: The channel meaning "found on patrol"; every other channel is a resident's report.
 PATROL = "patrol"
@@ -450,7 +450,9 @@ def _say(exc: BaseException, type_: Any) -> str:
         return "required setting missing (缺少必填设置)"
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
         return f"unknown setting(s) {', '.join(sorted(exc.extra_fields))} (未知设置)"
-    return str(exc) or type(exc).__name__
+    said = str(exc) or type(exc).__name__
+    # cattrs' and Python's own wording (a list of the wrong length, a number where a list goes)
+    return said if has_chinese(said) else f"{said} (值的形式不对)"
 
 
 #: A cattrs line "<message> (<Chinese>) @ <path>": its Chinese is moved to the end.

@@ -38,6 +38,9 @@ def test_scenario_mistakes_are_reported_with_their_path(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"got 'soon' @ demo\.start \(应为日期，如 2025-03-03\)"):
         parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"], "verifier": ["y"]},
                         "demo": {"start": "soon"}})
+    with pytest.raises(ScenarioError, match=r"@ patrols\.p\.coverage \(值的形式不对\)$"):  # Python's own wording
+        parse_scenario({"channels": {"patrol": 1}, "handling": {"handlers": ["x"], "verifier": ["y"]},
+                        "patrols": {"p": {"chance": 1, "coverage": 5}}})
     bad = tmp_path / "scenario.yaml"
     bad.write_text("patrols: [1, 2\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="not valid YAML"):
