@@ -51,6 +51,7 @@ CASES = [
     (*EN, "subsidy fulltime_gridworker:", "subsidy fulltime_gridwrker:", "subsidy-role-unknown",
      "fulltime_gridworker"),
     (*ZH, "补贴 微网格员：", "补贴 微网格圆：", "subsidy-role-unknown", "微网格员"),
+    (*ZH, "每件 2 分，每月最多 40 分", "每件 2 分，每越最多 40 分", "misspelt-keyword", "每月最多"),
     (*EN, "within 7 days, to grid", "within 7 working days, to grid", "working-time-here", "days"),
     (*ZH, "  提级 重点人员：立即 上报到 grid 当 事件.重点人员\n",
      "  提级 重点人员：立即 上报到 grid 当 事件.重点人员\n  提级 反复：3个工作日内 反复上报 3 次，上报到 grid\n",
@@ -113,6 +114,10 @@ def test_no_split_is_suggested_that_does_not_read(tmp_path: Path) -> None:
     assert found["ok"] is False
     assert [d["suggestion"] for d in found["diagnostics"]] != ["每 越最多"]
     assert "glued-keyword" not in [d["code"] for d in found["diagnostics"]]
+    # 每周最多, 每月最多, 每年最多 ... would all read: the one the file writes elsewhere is meant
+    [misspelt] = found["diagnostics"]
+    assert (misspelt["code"], misspelt["suggestion"]) == ("misspelt-keyword", "每月最多")
+    assert (misspelt["message"]["zh"], misspelt["fix"]["zh"]) == ("关键词写错了（此处是 '每越最多'）", "写成 每月最多")
 
 
 def test_a_subsidy_role_is_only_a_warning_where_no_roster_is_known(tmp_path: Path) -> None:
@@ -147,3 +152,19 @@ def test_working_days_in_a_repeat_window_say_why_and_what_to_write(tmp_path: Pat
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("3个工作日内", "3天内"), encoding="utf-8")
     assert check(path)["ok"] is True
+
+
+def test_a_misspelt_keyword_the_file_does_not_settle_lists_what_could_be_meant(tmp_path: Path) -> None:
+    """With no 每月最多 elsewhere in the file, 每越最多 could be 每周最多, 每月最多 ...: no guess is
+    put in its place, the fix lists the spellings that read."""
+    path = _folder(tmp_path, "chengqiao") / "chengqiao.rules"
+    lines = path.read_text(encoding="utf-8").replace("每件 2 分，每月最多 40 分", "每件 2 分，每越最多 40 分", 1)
+    path.write_text("\n".join(x for x in lines.split("\n") if "每月最多" not in x), encoding="utf-8")
+    [found] = check(path)["diagnostics"]
+    assert (found["code"], found["suggestion"]) == ("misspelt-keyword", "")
+    options = found["fix"]["zh"].removeprefix("写成其中之一：").split("、")
+    assert "每月最多" in options and "每周最多" in options and len(options) <= 6
+    for option in options:
+        path.write_text(path.read_text(encoding="utf-8").replace("每越最多", option), encoding="utf-8")
+        assert check(path)["ok"] is True, option
+        path.write_text(path.read_text(encoding="utf-8").replace(option + " 40", "每越最多 40"), encoding="utf-8")

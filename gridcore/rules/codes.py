@@ -187,6 +187,11 @@ CODES: tuple[Code, ...] = (
        "window: within 7 days)", "按自然日或小时写（反复上报的时间窗：7天内）",
        E + "escalate repeats: when repeated 3 times within 2 working days, to grid\n",
        ("2 working days", "2 days")),
+    _c("misspelt-keyword", r"a keyword is misspelt", "Chinese keywords written together, one character "
+       "wrong", "连写的关键词中有一个字写错了", "write the keywords as 'did you mean' says", "按'是不是想写'改正",
+       "!extends \"district-base\"\nlevels: community > grid > unit\n\n积分：\n"
+       "  活动 入户走访：每件 2 分，每月最多 40 分\n  活动 党小组活动：每小时 3 分，每越最多 12 分\n",
+       ("每越最多", "每月最多")),
     _c("wrong-word", r"this word does not fit here", "a word that does not fit", "这个词用在这里不对",
        "use one of the words listed under 'expected' (see 'did you mean')",
        "改用'应为'中列出的词", P + "activity 扫地: 5 per hour, at most 40 per mnth\n",

@@ -134,6 +134,17 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
                        "在关键词和名称之间加一个空格")
         else:
             glued = ""  # (每越最多: 每月 mistyped; '每 越最多' reads no better)
+    # (a word the did-you-mean already spells whole, 家物 for the item word 家务, keeps it)
+    whole = bool(suggestion) and len(suggestion) == len(got or "")
+    misspelt = _misspelt_keywords(grammar, start, line, at, got, source_lines) \
+        if got and at is not None and not glued and not whole else ()
+    if len(misspelt) == 1:
+        suggestion = misspelt[0]
+        mistake = ("a keyword is misspelt", "关键词写错了", f"write {suggestion}", f"写成 {suggestion}")
+    elif misspelt:  # 每周最多, 每月最多 ... each reads, and the file uses none of them: say which could be meant
+        suggestion = ""
+        mistake = ("a keyword is misspelt", "关键词写错了", f"write one of {', '.join(misspelt)}",
+                   f"写成其中之一：{'、'.join(misspelt)}")
     working = _working_time(grammar, expected, got, line.code, at) if got and at is not None else None
     if working is not None:
         suggestion, mistake = working
@@ -162,6 +173,68 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
                 expected=expected_words(grammar, expected, "en"),
                 expected_zh=expected_words(grammar, expected, "zh"),
                 suggestion=suggestion, fix=fix, fix_zh=fix_zh, width=width)
+
+
+def _cjk_keyword_forms(grammar: Grammar) -> frozenset[str]:
+    """Every Chinese form of the language's keywords and item words."""
+    forms = {f for fs in grammar.keywords.values() for f in fs if is_cjk(f)}
+    forms.update(f for section in grammar.sections.values() for kind in section.items
+                 for f in kind.keywords if is_cjk(f))
+    return frozenset(forms)
+
+
+def _keywords_only(text: str, forms: frozenset[str], longest: int) -> bool:
+    """True if ``text`` is keyword forms written one after another (每月最多 = 每 月 最多)."""
+    reached = [True] + [False] * len(text)
+    for i in range(len(text)):
+        if reached[i]:
+            for size in range(1, min(longest, len(text) - i) + 1):
+                if text[i:i + size] in forms:
+                    reached[i + size] = True
+    return reached[-1]
+
+
+def _misspelt_keywords(grammar: Grammar, start: str, line: LogicalLine, at: int, got: str,
+                       source_lines: Sequence[str]) -> tuple[str, ...]:
+    """Chinese keywords written together with one character wrong (每越最多 for 每月最多): the
+    spellings that differ by that character, are keywords only and let the line read on.  One the
+    file already uses is the one meant (each of 每周最多, 每月最多 ... would read; the file says
+    which); else every one that reads (up to six), or none."""
+    if not all(is_cjk(c) for c in got) or not 2 <= len(got) <= 8:
+        return ()
+    forms = _cjk_keyword_forms(grammar)
+    longest = max(map(len, forms), default=0)
+    if _keywords_only(got, forms, longest):
+        return ()
+    chars = sorted({c for f in forms for c in f})
+    spelt = [got[:i] + c + got[i + 1:] for i in range(len(got)) for c in chars if c != got[i]]
+    spelt = [s for s in spelt if _keywords_only(s, forms, longest)]
+    text = "\n".join(source_lines)
+    used = [s for s in spelt if s in text]
+    for pool in (used, spelt):
+        reads = [s for s in pool if _reads_on(grammar, start, line, at, got, s)]
+        if reads and pool is used:
+            return (reads[0],)
+        if reads and len(reads) <= 6:
+            return tuple(reads)
+    return ()
+
+
+def _reads_on(grammar: Grammar, start: str, line: LogicalLine, at: int, got: str, spelt: str) -> bool:
+    """True if the line with ``spelt`` in place of ``got`` parses, or fails only after it."""
+    code = line.code
+    changed = code[:at] + spelt + code[at + len(got):]
+    try:
+        grammar.lark.parse(line.indent + changed, start=start)
+    except UnexpectedEOF:
+        return True
+    except UnexpectedInput as exc:
+        where = exc.pos_in_stream if isinstance(exc, UnexpectedCharacters) else getattr(
+            getattr(exc, "token", None), "start_pos", None)
+        if where is None or getattr(exc, "token", None) is not None and exc.token.type == "$END":
+            return True
+        return where - len(line.indent) >= at + len(spelt)
+    return True
 
 
 #: the units of a span counted in calendar time, by the words their working-time twins end with
