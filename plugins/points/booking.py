@@ -24,7 +24,7 @@ from .facts import Facts
 from .ledger import Account, Entry
 from .policy import Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
-from .tracking import Claim, IncidentTrack
+from .tracking import Claim, IncidentTrack, claim_end
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -175,7 +175,7 @@ class Booking(Deductions):
             periods, ends, end, none_since = judged
         else:
             periods, ends = self.calendar.periods_and_ends(event.time)
-            end = event.time + timedelta(hours=event.hours)
+            end = claim_end(event.time, event.hours)
             none_since = False
         guard = policy.guard("duplicate")
         if guard is not None and not (none_since and guard.action == "refuse"):

@@ -11,13 +11,13 @@ methods of the points state (``PointsState`` mixes ``Checks`` in).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore.events import ActivityRecorded, Event
 
 from .events import PointsRedeemed, RecognitionAwarded
 from .records import Records
+from .tracking import claim_end
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -105,7 +105,7 @@ class Checks(Records):
         if guard is not None and guard.action == "refuse":
             # (what applying the event works out again: kept for it, ``judged``)
             periods, ends = self.calendar.periods_and_ends(event.time)
-            end = event.time + timedelta(hours=event.hours)
+            end = claim_end(event.time, event.hours)
             earlier = self.claims.duplicate_of(member, items[0].activity, event.id, event.time, end,
                                                periods["day"][0], guard.window)
             self._judged = (event, periods, ends, end, self.claims if earlier is None else None,

@@ -96,8 +96,26 @@ def utc_key(when: datetime) -> timedelta:
     (Aware times of different ``tzinfo`` objects, as events and period ends
     are, cost a time zone lookup on each side of every comparison: too much
     for the heaps the state keeps of what falls due when.)
+
+    Kept for the last few thousand times asked (``_KEYS``): the events of a
+    busy minute share their time, and the subtraction costs about fifteen
+    times a look-up by the time (whose hash a ``datetime`` keeps).  Times
+    that compare equal are the same moment, so they share one key, but for
+    ``fold``: times of one ``tzinfo`` compare by their fields whatever their
+    fold, so a time of fold 1 is never looked up.
     """
-    return when - _EPOCH
+    if when.fold:
+        return when - _EPOCH
+    found = _KEYS.get(when)
+    if found is None:
+        if len(_KEYS) >= 4096:
+            _KEYS.clear()
+        found = _KEYS[when] = when - _EPOCH
+    return found
+
+
+#: ``utc_key`` by time (of fold 0), emptied when full
+_KEYS: dict[datetime, timedelta] = {}
 
 
 def shared_key(when: datetime) -> timedelta:
@@ -167,6 +185,9 @@ class Calendar:
         self._spans: dict[tuple[str, str], tuple[tuple[str, str], datetime]] = {}
         #: the labels of the periods of a unit beginning in a period, by (unit, period label, period end)
         self._units: dict[tuple[str, str, datetime], tuple[str, ...]] = {}
+        #: the time last asked (that object, kept) and its local date: an activity asks for its time's
+        #: periods to be checked, then booked, then marked, and the events of a busy minute share their time
+        self._last: tuple[datetime | None, date] = (None, date.min)
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""
@@ -174,7 +195,12 @@ class Calendar:
 
     def periods_and_ends(self, when: datetime) -> tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]:
         """``periods(when)``, and the ends of those periods as ``utc_key``s, by kind."""
-        day = when.astimezone(self.tz).date()
+        last = self._last
+        if last[0] is when:
+            day = last[1]
+        else:
+            day = when.astimezone(self.tz).date()
+            self._last = (when, day)
         found = self._days.get(day)
         if found is None:
             if len(self._days) > 64:
@@ -196,7 +222,12 @@ class Calendar:
         member active in the periods of its days (``Account.mark_active``),
         and the marks of thousands of accounts share one key and one end.
         """
-        day = when.astimezone(self.tz).date()
+        last = self._last
+        if last[0] is when:
+            day = last[1]
+        else:
+            day = when.astimezone(self.tz).date()
+            self._last = (when, day)
         found = self._marks.get(day)
         if found is None:
             if len(self._marks) > 64:

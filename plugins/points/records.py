@@ -95,8 +95,8 @@ class Records:
         self._due: list[tuple[timedelta, str]] = []
         #: the moment each member's account is queued for (earlier entries of the heap are stale)
         self._queued: dict[str, timedelta] = {}
-        #: members whose account was handed out for booking since the last ``queue_touched``
-        self._touched: set[str] = set()
+        #: members whose account was handed out for booking since the last ``queue_touched``, with it
+        self._touched: dict[str, Account] = {}
         #: True when ``_due`` is yet to be worked out for every account (``queue_later``)
         self._queue_stale = False
         #: ``utc_key`` of the time of the event being applied (``sweep`` sets it)
@@ -161,10 +161,10 @@ class Records:
     def account(self, member: str) -> Account:
         """The member's account (created empty on first use), to book on."""
         self.dirty.add(member)
-        self._touched.add(member)
         found = self.accounts.get(member)
         if found is None:
             found = self.accounts[member] = Account(member, journal=self.history)
+        self._touched[member] = found
         return found
 
     def sweep(self, until: datetime) -> None:
@@ -208,10 +208,12 @@ class Records:
         """Queue the member's account for its ``next_due`` (or earlier: it is looked at again then)."""
         if self._queue_stale:
             return  # (``queue_all`` queues it when first needed)
-        when = self.accounts.next_due(member)
+        self._queue_at(member, self.accounts.next_due(member), self._queued.get(member))
+
+    def _queue_at(self, member: str, when: timedelta, queued: timedelta | None) -> None:
+        """Queue the member's account for ``when`` unless it is ``NEVER_KEY`` or ``queued`` is as early."""
         if when == NEVER_KEY:
             return
-        queued = self._queued.get(member)
         if queued is None or when < queued:
             self._queued[member] = when
             heapq.heappush(self._due, (when, member))
@@ -221,17 +223,17 @@ class Records:
         if self._queue_stale:
             self._touched.clear()
             return
-        for member in self._touched:
+        for member, account in self._touched.items():
             queued = self._queued.get(member)
-            advanced = self.accounts[member].advanced_to
+            advanced = account.advanced_to
             # (an account is never due before IDLE after it was advanced: queued early enough already)
             if queued is None or advanced is None or queued > advanced + IDLE:
-                self.queue(member)
+                self._queue_at(member, account.next_due(), queued)
         self._touched.clear()
 
     def queue_all(self) -> None:
         """Queue every account afresh."""
-        self._due, self._queued, self._touched = [], {}, set()
+        self._due, self._queued, self._touched = [], {}, {}
         self._queue_stale = False
         for member in self.accounts:
             self.queue(member)
@@ -243,7 +245,7 @@ class Records:
         due.  Until an event is applied nothing changes what ``next_due`` says
         (a query advances copies), so queueing later queues the same moments.
         """
-        self._due, self._queued, self._touched = [], {}, set()
+        self._due, self._queued, self._touched = [], {}, {}
         self._queue_stale = True
 
     def view(self, member: str, when: datetime | None = None, paying: Pays | None = None) -> Account:

@@ -24,6 +24,27 @@ from .facts import IncidentRecord
 from .ledger import utc_key
 
 
+def claim_end(start: datetime, hours: float) -> datetime:
+    """``start + timedelta(hours=hours)``: when a claim of ``hours`` from ``start`` ends.
+
+    One object per (``start`` object, hours) of the last few thousand asked:
+    an activity's end is worked out to check it and again to book it, and the
+    events of a busy minute share their time (and most their hours), so the
+    claims share one end, whose ``utc_key`` is then looked up, not worked out.
+    """
+    key = (id(start), hours)
+    found = _ENDS.get(key)
+    if found is None or found[0] is not start:
+        if len(_ENDS) >= 4096:
+            _ENDS.clear()
+        found = _ENDS[key] = (start, start + timedelta(hours=hours))
+    return found[1]
+
+
+#: by (``id`` of a start, hours): the start (kept, so its id is not reused while it is here) and ``claim_end``
+_ENDS: dict[tuple[int, float], tuple[datetime, datetime]] = {}
+
+
 @define
 class Claim:
     """An activity a member was credited for (to spot the same one claimed twice)."""
