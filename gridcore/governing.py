@@ -56,6 +56,9 @@ class RulesetTimeline:
         self._policy_day: tuple[Ruleset | None, date] | None = None
         #: ``in_force``'s answer, until a ruleset is put in force (``put``, ``clear`` forget it)
         self._in_force: tuple[RulesetInForce, ...] | None = None
+        #: the time ``policy`` last worked out the local date of (that object) and that date
+        self._day_at: datetime | None = None
+        self._day = date.min
 
     def __len__(self) -> int:
         return len(self.whole) + sum(len(timeline) for timeline in self.subtrees.values())
@@ -94,8 +97,13 @@ class RulesetTimeline:
         """A section's policy in force at ``at`` at ``node``, on its local date (``Engine.policy``)."""
         if at != self._policy_at or node != self._policy_node:
             # Plugins ask for several sections at the time of each event: the ruleset and
-            # the local date are worked out once per time and node (``put`` resets them).
-            self._policy_day = (self.at(at, node), at.astimezone(self._community().tz).date())
+            # the local date are worked out once per time and node (``put`` resets them),
+            # the date once per time object (the events of a busy minute share their time,
+            # not their node).
+            if at is not self._day_at:
+                self._day = at.astimezone(self._community().tz).date()
+                self._day_at = at
+            self._policy_day = (self.at(at, node), self._day)
             self._policy_at = at
             self._policy_node = node
         assert self._policy_day is not None
@@ -148,6 +156,7 @@ class RulesetTimeline:
         self._governed.clear()
         self._in_force = None
         self._policy_at = None
+        self._day_at = None  # (a grown roster is a new community: its zone is read again)
 
     def _governing(self, node: str | None) -> Governed:
         """Which ruleset judges at ``node`` over time, worked out once per node (``put`` forgets it)."""
