@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,26 @@ def reference_checked(doc: dict[str, Any]) -> tuple[str, str, str] | str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         return "refused: zone"
     return ident, kind, utc_key(moment)
+
+
+#: zones: fixed offsets (of seconds and microseconds too), UTC, and the zones of the tz database (folds, gaps)
+zones = (st.builds(timezone, st.timedeltas(min_value=-timedelta(hours=23, minutes=59, seconds=59),
+                                            max_value=timedelta(hours=23, minutes=59, seconds=59)))
+         | st.just(UTC) | st.timezones())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=zones,
+                    allow_imaginary=True),
+       st.sampled_from([None, 0, 1, 500_000, 999_999]), st.booleans())
+def test_utc_key_is_the_utc_time_written_with_microseconds(moment: datetime, micro: int | None, fold: bool) -> None:
+    """``utc_key`` writes what ``astimezone(UTC)``, ``replace(tzinfo=None)`` and ``isoformat`` with
+    microseconds write (the store's order rests on it), whatever the zone, the fold and the microseconds."""
+    moment = moment.replace(fold=int(fold)) if micro is None else moment.replace(microsecond=micro, fold=int(fold))
+    expected = moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    assert utc_key(moment) == expected and len(expected) == 26
+    with pytest.raises(StoreError):
+        utc_key(moment.replace(tzinfo=None))
 
 
 @settings(max_examples=200, deadline=None)

