@@ -229,9 +229,10 @@ def _reads_on(grammar: Grammar, start: str, line: LogicalLine, at: int, got: str
     except UnexpectedEOF:
         return True
     except UnexpectedInput as exc:
-        where = exc.pos_in_stream if isinstance(exc, UnexpectedCharacters) else getattr(
-            getattr(exc, "token", None), "start_pos", None)
-        if where is None or getattr(exc, "token", None) is not None and exc.token.type == "$END":
+        token = getattr(exc, "token", None)
+        where: int | None = exc.pos_in_stream if isinstance(exc, UnexpectedCharacters) else getattr(
+            token, "start_pos", None)
+        if where is None or token is not None and token.type == "$END":
             return True
         return where - len(line.indent) >= at + len(spelt)
     return True
@@ -277,24 +278,13 @@ def _parses_past(grammar: Grammar, start: str, line: LogicalLine, at: int, got: 
     code = line.code
     if code[at:at + len(got)] != got:
         return True
-    changed = code[:at] + suggestion + code[at + len(got):]
     try:
         grammar.lark.parse(line.indent + code, start=start)
     except UnexpectedInput:
         pass
     else:
         return True
-    try:
-        grammar.lark.parse(line.indent + changed, start=start)
-    except UnexpectedEOF:
-        return True
-    except UnexpectedInput as exc:
-        where = exc.pos_in_stream if isinstance(exc, UnexpectedCharacters) else getattr(
-            getattr(exc, "token", None), "start_pos", None)
-        if where is None or getattr(exc, "token", None) is not None and exc.token.type == "$END":
-            return True
-        return where - len(line.indent) >= at + len(suggestion)
-    return True
+    return _reads_on(grammar, start, line, at, got, suggestion)
 
 
 def _name_with_trailing_digits(exc: UnexpectedInput, row: int, col: int, code: str,

@@ -27,7 +27,7 @@ from . import ast
 from .checker import did_you_mean
 
 #: (where, English, Chinese) or (where, English, Chinese, fix, fix in Chinese)
-Problem = tuple[object, ...]
+Problem = tuple[object, str, str] | tuple[object, str, str, str, str]
 #: The Chinese keyword of an item kind of a section (``("points", "tilt")`` -> ``倾斜``).
 KindZh = Callable[[str, str], str]
 #: The key of an item or removal in a section: ``(kind, the id its name spells)``.
