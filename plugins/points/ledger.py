@@ -189,18 +189,22 @@ class Calendar:
         #: periods to be checked, then booked, then marked, and the events of a busy minute share their time
         self._last: tuple[datetime | None, date] = (None, date.min)
 
+    def _day(self, when: datetime) -> date:
+        """The local date of ``when`` (kept for the last time object asked)."""
+        last = self._last
+        if last[0] is when:
+            return last[1]
+        day = when.astimezone(self.tz).date()
+        self._last = (when, day)
+        return day
+
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""
         return self.periods_and_ends(when)[0]
 
     def periods_and_ends(self, when: datetime) -> tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]:
         """``periods(when)``, and the ends of those periods as ``utc_key``s, by kind."""
-        last = self._last
-        if last[0] is when:
-            day = last[1]
-        else:
-            day = when.astimezone(self.tz).date()
-            self._last = (when, day)
+        day = self._day(when)
         found = self._days.get(day)
         if found is None:
             if len(self._days) > 64:
@@ -222,12 +226,7 @@ class Calendar:
         member active in the periods of its days (``Account.mark_active``),
         and the marks of thousands of accounts share one key and one end.
         """
-        last = self._last
-        if last[0] is when:
-            day = last[1]
-        else:
-            day = when.astimezone(self.tz).date()
-            self._last = (when, day)
+        day = self._day(when)
         found = self._marks.get(day)
         if found is None:
             if len(self._marks) > 64:
