@@ -191,7 +191,7 @@ child.rules:4:6: error: unknown category '消防隐恚': the ruleset declares fi
 child.rules:4:6: 错误: 未知的类别 '消防隐恚'：规则集声明的类别有 消防隐患（fire_hazard）、水管漏水（leaking_pipe）
       事件 消防隐恚：起始于 网格
            ^^^^^^^^
-  应为: fire_hazard, leaking_pipe
+  应为: 消防隐患、水管漏水
   是不是想写: 消防隐患
   修改: 使用规则集已声明的类别（代码或名称），或先声明：类别 消防隐恚：<名称>
 共 1 个错误

@@ -15,8 +15,9 @@ import re
 from typing import TYPE_CHECKING
 
 from gridcore.explain import RuleRef
+from gridcore.rules import Diagnostic
 from gridcore.rules.checker import did_you_mean
-from gridcore.rules.errors import WARNING, Diagnostic
+from gridcore.rules.errors import WARNING
 from gridcore.rules.keywords import is_cjk
 
 from .section import SECTION
