@@ -25,7 +25,7 @@ from pluggy import PluginManager
 
 from gridcore.community import Community
 from gridcore.errors import GridcoreError
-from gridcore.hierarchy import Hierarchy
+from gridcore.hierarchy import Hierarchy, Node
 from gridcore.plugin_host import Hooks
 from gridcore.rules.codes import code_of, with_codes
 from gridcore.rules.errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
@@ -212,23 +212,57 @@ def governance(results: Sequence[CheckResult]) -> tuple[list[str], list[Diagnost
             lines.append(f"{folder.name}/")
         units = (hierarchy.nodes_at(COMMUNITY_LEVEL) if COMMUNITY_LEVEL in hierarchy.levels
                  else hierarchy.roots())
+        ungoverned: list[Node] = []
         for unit in units:
             chain = [n.id for n in hierarchy.ancestors(unit.id, include_self=True)]
             governing = next((by_node[n] for n in (*chain, None) if n in by_node), None)
             if governing is None:
-                problems.append(Diagnostic(
-                    message=f"{unit.id} {unit.name}: no ruleset checked here governs this {unit.level} "
-                            "(none applies to it, to a node above it or to the whole tree)",
-                    message_zh=f"{unit.id} {unit.name}：本次检查的规则集中没有任何规则集适用于它"
-                               "（没有适用于它本身、其上级或整个层级树的规则集）",
-                    file=str(folder), severity=WARNING,
-                    fix=f"add a ruleset that says applies to: \"{unit.id}\" (or one for its street or the whole tree)",
-                    fix_zh=f"增加一个写明 适用于：\"{unit.id}\" 的规则集（或适用于其街道、整个层级树的规则集）",
-                    code="ungoverned-subtree"))
+                ungoverned.append(unit)
                 continue
             names = ", ".join(f"{r.name} ({Path(r.file).name})" for r in governing)
             lines.append(f"{'  ' if len(folders) > 1 else ''}{unit.id} {unit.name}: {names}")
+        problems.extend(_ungoverned(hierarchy, units, ungoverned, folder))
     return lines, problems
+
+
+def _ungoverned(hierarchy: Hierarchy, units: Sequence[Node], ungoverned: Sequence[Node],
+                folder: Path) -> list[Diagnostic]:
+    """One warning for each highest node all of whose communities no ruleset governs: a street none of
+    whose communities is governed is one warning, not one per community (a folder checked without the
+    district's base named each of Yinzhou's 61 communities)."""
+    if not ungoverned:
+        return []
+    left, of_units = {u.id for u in ungoverned}, {u.id for u in units}
+    tops: dict[str, list[Node]] = {}
+    for unit in ungoverned:
+        top = unit
+        for above in hierarchy.ancestors(unit.id):
+            under = [n for n in hierarchy.descendants(above.id) if n.id in of_units]
+            if not all(n.id in left for n in under):
+                break
+            top = above
+        tops.setdefault(top.id, []).append(unit)
+    problems = []
+    for top_id, below in tops.items():
+        top = hierarchy.node(top_id)
+        if len(below) == 1 and below[0].id == top_id:
+            message = (f"{top.id} {top.name}: no ruleset checked here governs this {top.level} "
+                       "(none applies to it, to a node above it or to the whole tree)")
+            message_zh = (f"{top.id} {top.name}：本次检查的规则集中没有任何规则集适用于它"
+                          "（没有适用于它本身、其上级或整个层级树的规则集）")
+        else:
+            shown = "、".join(f"{n.id} {n.name}" for n in below[:5]) + ("……" if len(below) > 5 else "")
+            shown_en = ", ".join(f"{n.id} {n.name}" for n in below[:5]) + (", ..." if len(below) > 5 else "")
+            message = (f"{top.id} {top.name}: no ruleset checked here governs any of the {len(below)} "
+                       f"{below[0].level} nodes under it ({shown_en}), nor it, a node above it or the whole tree")
+            message_zh = (f"{top.id} {top.name}：本次检查的规则集中没有任何规则集适用于它下面的 {len(below)} 个"
+                          f"单位（{shown}），也没有适用于它本身、其上级或整个层级树的规则集")
+        problems.append(Diagnostic(
+            message=message, message_zh=message_zh, file=str(folder), severity=WARNING,
+            fix=f"add a ruleset that says applies to: \"{top.id}\" (or one for a node above it or the whole tree)",
+            fix_zh=f"增加一个写明 适用于：\"{top.id}\" 的规则集（或适用于其上级、整个层级树的规则集）",
+            code="ungoverned-subtree"))
+    return problems
 
 
 def no_rulesets(paths: Sequence[Path]) -> Diagnostic:

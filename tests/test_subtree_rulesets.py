@@ -182,6 +182,27 @@ def test_the_subtrees_survive_reopening_and_a_root_only_store_is_stored_as_befor
             in latest["fit"]["rulesets"]
 
 
+def test_check_of_a_folder_warns_once_for_a_street_none_of_whose_communities_is_governed(
+        district: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "street2"
+    folder.mkdir()
+    (folder / "s2.rules").write_text((district / "s2.rules").read_text(encoding="utf-8"), encoding="utf-8")
+    runner = CliRunner()
+    args = ["check", "--format", "json", str(folder), "--community", str(district / "mini"), "--rulesets", str(YINZHOU)]
+    found = json.loads(runner.invoke(main_group, args).stdout)["diagnostics"]
+    hierarchy = load_community(district / "mini").hierarchy
+    street1 = [n for n in hierarchy.nodes_at("street") if not any(
+        c.id == "yz-c3" for c in hierarchy.descendants(n.id))]
+    assert len(street1) == 1
+    communities = [n.id for n in hierarchy.descendants(street1[0].id) if n.level == "community"]
+    assert len(communities) == 2  # yz-c1 and yz-c2: one warning names the street and both
+    assert [d["code"] for d in found] == ["ungoverned-subtree"]
+    assert found[0]["message"]["en"].startswith(f"{street1[0].id} "), found
+    assert all(c in found[0]["message"]["en"] for c in communities), found
+    zh = runner.invoke(main_group, ["check", "--lang", "zh", *args[3:]]).output
+    assert f"{street1[0].id} {street1[0].name}：本次检查的规则集中没有任何规则集适用于它下面的 2 个单位" in zh, zh
+
+
 def test_check_of_a_folder_names_the_ruleset_of_each_community_and_the_ungoverned(
         district: Path, tmp_path: Path) -> None:
     folder = tmp_path / "variants"

@@ -140,8 +140,9 @@ CODES: tuple[Code, ...] = (
        "name a node of the community's tree by its id or name (gridcore hierarchy show), or leave the line out",
        "写社区层级树中的节点编号或名称（gridcore hierarchy show），或删去这一行",
        "applies to: 银泉第一网格\n", ("银泉第一网格", "银泉社区第一网格"), community="yinquan"),
-    _c("ungoverned-subtree", r".*: no ruleset checked here governs this",
-       "a community no ruleset of the folder governs", "文件夹中没有规则集适用于某个社区",
+    _c("ungoverned-subtree", r".*: no ruleset checked here governs (this|any of)",
+       "a community no ruleset of the folder governs (once for a street none of whose communities is)",
+       "文件夹中没有规则集适用于某个社区（某个街道下的社区都没有时，只报一次）",
        "add a ruleset that applies to it, to its street or to the whole tree",
        "增加适用于该社区、其街道或整个层级树的规则集", kind="file"),
     # ------------------------------------------------------------ the parser's catalogue
