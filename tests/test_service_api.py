@@ -47,7 +47,11 @@ def test_reads_need_a_token_and_a_wrong_token_is_refused(server: Server) -> None
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["type"] == "/problems/unauthorized"
     with server.client("gct_abcdef012345_not-the-secret") as forged:
-        assert forged.get("/api/v1/me").status_code == 401
+        refused = forged.get("/api/v1/me")
+    assert refused.status_code == 401
+    # the title fits a wrong token too (it said "A token is needed" to a client that had sent one)
+    assert (refused.json()["title"], refused.json()["title_zh"]) == ("A valid token is needed", "需要有效的令牌")
+    assert "令牌无效、已撤销或不正确" in refused.json()["detail_zh"]
 
 
 def test_me_names_the_tokens_member(server: Server, tokens: dict[str, str]) -> None:

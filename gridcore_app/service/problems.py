@@ -44,8 +44,9 @@ TYPES: Mapping[str, tuple[int, str, str, str]] = {
         "The route exists but does not take this method; the `Allow` header lists those it takes.",
     ),
     "unauthorized": (
-        401, "A token is needed", "需要令牌",
-        "Send `Authorization: Bearer <token>`; tokens are issued with `gridcore tokens issue MEMBER`.",
+        401, "A valid token is needed", "需要有效的令牌",
+        ("No token was sent, or the one sent is unknown, revoked or wrong. Send `Authorization: Bearer <token>`; "
+         "tokens are issued with `gridcore tokens issue MEMBER`."),
     ),
     "forbidden": (
         403, "Not allowed", "无权操作",
