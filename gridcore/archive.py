@@ -253,7 +253,7 @@ class PartArchive(Generic[P]):
         """The numbers of the sealed parts ``keep`` holds true of, oldest first; a chapter is read only if
         ``keep`` holds true of what ``merged`` made of its parts (so ``keep`` must hold of that whenever
         it holds of one of them)."""
-        out = []
+        out: list[int] = []
         for chapter in self.chapters:
             if keep(chapter.summary):
                 out.extend(chapter.first + n for n, part in enumerate(self.chapter_parts(chapter)) if keep(part))
@@ -298,8 +298,9 @@ class PartArchive(Generic[P]):
                 continue
             best = None
             for offset, part in enumerate(self.chapter_parts(chapter)):
-                if part.key in parts:
-                    best = offset, part.key
+                key = part.key
+                if key is not None and key in parts:
+                    best = offset, key
             if best is not None:
                 return chapter.first + best[0], int(parts[best[1]])
         return None

@@ -442,7 +442,7 @@ def _read_fields(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
             default = attribute.default
             if default is attrs.NOTHING:
                 return None  # (a field missing)
-            value = default.factory() if isinstance(default, attrs.Factory) else default  # type: ignore[arg-type]
+            value = default.factory() if isinstance(default, attrs.Factory) else default  # type: ignore[arg-type, union-attr]
             _set(event, name, value)
             if attribute.validator is not None and fields[name].check != _OTHER:
                 try:
