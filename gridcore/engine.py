@@ -69,7 +69,7 @@ from .reports import Table
 from .store import DEFAULT_STORE, Store
 
 if TYPE_CHECKING:
-    from .rules import Ruleset, Section
+    from .rules import Diagnostic, Ruleset, Section
     from .rules.sections import P
 
 META = "meta"
@@ -201,6 +201,8 @@ class Engine(Checkpointing):
         #: What opening found worth telling (e.g. a stored ruleset's section whose plugin is
         #: not loaded); the command line prints these.
         self.warnings: list[str] = []
+        #: the rulesets' problems warned of: (file name, line, column, message)
+        self._problems_warned: set[tuple[str, int, int, str]] = set()
         #: the store's log position this state reflects (every event up to it is applied)
         self._position = 0
         #: reads under way (``reading``: nested ones count), and what ``stored_position`` found in
@@ -437,7 +439,7 @@ class Engine(Checkpointing):
 
             raise RulesError(problems)
         for problem in problems:  # warnings (a grid far from its planned size) are kept, not refused
-            self._warn_once(f"{problem.location()}: {problem.message}")
+            self._warn_problem(problem)
         when = require_aware(effective or self.clock.now())
         self._check_writable("put a ruleset in force")
         if self._pending:
@@ -459,6 +461,21 @@ class Engine(Checkpointing):
         self._checkpointed = 0  # the checkpoints stored so far were taken under other rulesets
         self.checkpoint()
         return compiled
+
+    def _warn_problem(self, problem: Diagnostic) -> None:
+        """Keep a ruleset's warning once, in English and Chinese.
+
+        A parent's line is the same problem whichever file of the district brought it: the
+        base put in force by its path, then a community's variant that extends it by name
+        (``yinzhou.rules:35`` and ``/srv/rules/yinzhou.rules:35``), so a file is known by its
+        name here, as a ruleset's fingerprint knows it.
+        """
+        key = (Path(problem.file).name, problem.line, problem.column, problem.message)
+        if key in self._problems_warned:
+            return
+        self._problems_warned.add(key)
+        zh = f" / {problem.message_zh}" if problem.message_zh else ""
+        self._warn_once(f"{problem.location()}: {problem.message}{zh}")
 
     def recorded_since(self, when: datetime) -> int:
         """How many stored events are at or after ``when``.
@@ -573,7 +590,7 @@ class Engine(Checkpointing):
         self._metrics = None
         self._timeline.regrow()  # new nodes: which ruleset judges where is worked out again
         for problem in problems:
-            self._warn_once(f"{problem.location()}: {problem.message}")
+            self._warn_problem(problem)
         self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()}; "
                         "the results already derived are kept / 已有结果保持不变")
 

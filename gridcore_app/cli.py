@@ -593,7 +593,10 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
             f"规则集 {ruleset_path} 的生效时间 {when.isoformat()} 早于已记录的 {again} 条事件：这些事件将按新规则重新评判，"
             "已公布的积分、升级和评星可能改变。确需如此请加 --rejudge，或把 --effective 设在最后一条事件之后。"
         )
+    known = len(engine.warnings)
     ruleset = engine.use_ruleset(ruleset_path, effective=effective, search_path=rulesets)
+    for warning in engine.warnings[known:]:  # what its checks found in the community (a role nobody holds ...)
+        click.echo(f"warning: {warning}", err=True)
     node = next((e.node for e in reversed(engine.rulesets_in_force()) if e.ruleset is ruleset), None)
     where = "" if node is None else f" for {_subtree(engine, node)}"  # a whole-tree ruleset is said as before
     done = f"ruleset {ruleset.name} in force{where} from {when.isoformat()}"

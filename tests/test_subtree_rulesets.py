@@ -377,3 +377,30 @@ def test_an_applies_to_line_with_no_node_says_so_not_that_it_is_an_unknown_secti
             parse_ruleset(f"ruleset x\n{line}\n", sections=sections, name="bare.rules")
         assert "nothing follows the colon" in str(info.value) and "unknown section" not in str(info.value)
         assert "冒号后面没有内容" in info.value.render("zh")
+
+
+def test_a_subsidy_role_the_district_lacks_is_warned_of_once_in_both_languages(district: Path, tmp_path: Path) -> None:
+    """The base's misspelt subsidy role, put in force by its path and then again by each variant that
+    extends it by name, is one warning (it was two: ``/…/yinzhou.rules:35`` and ``yinzhou.rules:35``),
+    in English and Chinese; ``gridcore init`` and ``use`` print it (they printed none)."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "district-base.rules").write_text((REPO / "rulesets" / "district-base.rules").read_text("utf-8"), "utf-8")
+    text = RULES.read_text(encoding="utf-8")
+    assert "补贴 网格长：" in text
+    (folder / "yinzhou.rules").write_text(text.replace("补贴 网格长：", "补贴 网格常：", 1), encoding="utf-8")
+    with Engine.open(store=str(tmp_path / "store"), community=load_community(district / "mini"),
+                     ruleset=folder / "yinzhou.rules", effective=BEFORE, clock=FixedClock(MONDAY)) as engine:
+        for name in ("c1", "s1", "s2"):
+            engine.use_ruleset(district / f"{name}.rules", effective=BEFORE, search_path=[folder])
+        said = [w for w in engine.warnings if "网格常" in w]
+    assert len(said) == 1, said
+    assert said[0].endswith("has no role '网格常': its subsidy pays no one / 小银州区 没有“网格常”这个角色：这条补贴不会发给任何人"), said
+    runner = CliRunner()
+    store = str(tmp_path / "cli-store")
+    made = runner.invoke(main_group, ["init", "--community", str(district / "mini"), "--ruleset",
+                                      str(folder / "yinzhou.rules"), "--effective", BEFORE.isoformat(), "--store", store])
+    assert made.exit_code == 0 and made.stderr.count("这条补贴不会发给任何人") == 1, made.stderr
+    used = runner.invoke(main_group, ["use", str(district / "c1.rules"), "--effective", BEFORE.isoformat(),
+                                      "--rulesets", str(folder), "--store", store])
+    assert used.exit_code == 0 and "warning: yinzhou.rules:35:6: " in used.stderr, used.stderr
