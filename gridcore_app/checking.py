@@ -26,7 +26,7 @@ from pluggy import PluginManager
 from gridcore.community import Community
 from gridcore.errors import GridcoreError
 from gridcore.hierarchy import Hierarchy, Node
-from gridcore.plugin_host import Hooks
+from gridcore.plugin_host import Hooks, get_plugin_manager
 from gridcore.rules.codes import code_of, with_codes
 from gridcore.rules.errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
 from gridcore.rules.ruleset import Ruleset, load_ruleset, parse_ruleset
@@ -126,10 +126,9 @@ def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None) -
     node: str | None = None
     governs = False
     if community is not None:
-        from .rosterio import load_community
-
         try:
-            the_community = load_community(community)
+            # through the roster formats' hook: a folder, a YAML file or a roster workbook (.xlsx)
+            the_community = hooks.load_community(community)
         except GridcoreError as exc:
             diagnostics.append(Diagnostic(
                 message=f"the community beside the ruleset cannot be read: {exc}",
@@ -185,7 +184,8 @@ def within(community: Community, node: str) -> Community:
 COMMUNITY_LEVEL = "community"
 
 
-def governance(results: Sequence[CheckResult]) -> tuple[list[str], list[Diagnostic]]:
+def governance(results: Sequence[CheckResult], *,
+               plugins: PluginManager | None = None) -> tuple[list[str], list[Diagnostic]]:
     """Which ruleset governs each community of each community folder the rulesets were checked
     against (lines to show), and a warning for every community none governs (``ungoverned-subtree``).
 
@@ -198,11 +198,10 @@ def governance(results: Sequence[CheckResult]) -> tuple[list[str], list[Diagnost
     for result in results:
         if result.community is not None and result.governs:
             folders.setdefault(result.community, []).append(result)
+    hooks = Hooks(plugins if plugins is not None else get_plugin_manager())
     for folder, found in folders.items():
-        from .rosterio import load_community
-
         try:
-            hierarchy = load_community(folder).hierarchy
+            hierarchy = hooks.load_community(folder).hierarchy
         except GridcoreError:
             continue  # already reported with each file
         by_node: dict[str | None, list[CheckResult]] = {}

@@ -492,7 +492,8 @@ def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Give it twice: A (e.g. the ruleset in force) then B (the proposal).")
 @click.option("--community", "community_name", metavar="NAME|DIR",
-              help="The community (default: the folder of ruleset B or A, if it holds community.yaml).")
+              help="The community: a folder, a YAML file or a roster workbook (.xlsx), or a name under "
+                   "rulesets/ (default: the folder of ruleset B or A, if it holds community.yaml).")
 @click.option("--until", callback=parse_time, metavar="TIME",
               help="Tick both replays to this time (default: the last event's time).")
 @click.option("--limit", default=25, show_default=True, help="Text output: at most this many lines per kind.")
@@ -513,7 +514,9 @@ def diff_command(events_path: Path, rulesets: tuple[Path, ...], community_name: 
         raise click.UsageError("give --ruleset exactly twice: the ruleset in force (A), then the proposal (B)"
                                " (--ruleset 须给两次：先现行规则集，再拟议规则集)")
     try:
-        folder = find_community(community_name) if community_name else _community_beside(rulesets)
+        # a community folder, a name under rulesets/, or a file (YAML, roster workbook)
+        folder = (Path(community_name) if community_name and Path(community_name).is_file()
+                  else find_community(community_name) if community_name else _community_beside(rulesets))
         docs = _read_jsonl(events_path)
         hooks = Hooks(plugin_manager())
         sections, metrics = hooks.register_sections(), hooks.register_metrics()

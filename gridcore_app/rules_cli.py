@@ -74,7 +74,8 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
 @LANG
 @click.option("--community", "community_path", type=click.Path(exists=True, path_type=Path),
               help="Also check names only the roster knows (line departments) against this "
-                   "community folder. Default: the community.yaml beside each file, if any.")
+                   "community folder (or YAML file, or roster workbook .xlsx). Default: the "
+                   "community.yaml beside each file, if any.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               help="text (default) or json: every diagnostic with its file, range, severity, "
                    "code, message in English and Chinese, and fix, on stdout.")
@@ -115,7 +116,7 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
                            else f"{count} error{'s' if count != 1 else ''}", err=True)
     if any(path.is_dir() for path in files):
         # a district's folder: which ruleset governs each community, and which none does
-        governed, ungoverned = governance(results)
+        governed, ungoverned = governance(results, plugins=plugin_manager())
         problems += ungoverned
         if output == "text":
             if ungoverned:

@@ -311,7 +311,7 @@ def diff(
     (a district's year), one below (a process costs more than it saves).
     """
     pm = plugins if plugins is not None else get_plugin_manager()
-    the_community = community if isinstance(community, Community) else _load(community)
+    the_community = community if isinstance(community, Community) else _load(community, pm)
     kept = primary_events(events)
     if jobs is None:
         jobs = 2 if len(kept) >= PARALLEL_FROM else 1
@@ -548,10 +548,9 @@ def compare(outcomes_a: Iterable[Outcome], outcomes_b: Iterable[Outcome], commun
 # ---------------------------------------------------------------- helpers
 
 
-def _load(path: str | Path) -> Community:
-    from .rosterio import load_community
-
-    return load_community(Path(path))
+def _load(path: str | Path, plugins: pluggy.PluginManager | None = None) -> Community:
+    """A community folder, YAML file or roster workbook, through the roster formats' hook."""
+    return Hooks(plugins if plugins is not None else get_plugin_manager()).load_community(Path(path))
 
 
 def _times(events: list[Event | Mapping[str, Any]]) -> list[datetime]:

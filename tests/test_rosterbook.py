@@ -158,3 +158,37 @@ def test_export_turns_a_community_folder_into_a_workbook(tmp_path: Path) -> None
     assert code == 0, text
     assert "翠湖社区: 328 nodes" in text and "(花名册已导出：328 个节点，" in text
     assert load_workbook_roster(tmp_path / "cuihu.xlsx") == load_community(RULESETS_DIR / "cuihu")
+
+
+def test_check_reads_a_roster_workbook_given_as_the_community(tmp_path: Path) -> None:
+    # Staff who keep the roster in Excel check a ruleset against that workbook; it was read as a
+    # UTF-8 text file and refused ("not UTF-8 text"), so only a folder could be checked against.
+    book = save_workbook(load_community(MINI), tmp_path / "花名册.xlsx")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "yq.rules").write_text('规则集 "yq"\n层级：community > grid > unit\n'
+                                    "事件流转：\n  事件 fire：起始于 grid，转交 城管\n", encoding="utf-8")
+    code, text = run("check", "--lang", "zh", "--community", str(book), str(rules / "yq.rules"))
+    assert code == 1 and "不是 UTF-8" not in text, text
+    # the roster's departments were read from the workbook: the unknown one is named with the known ones
+    assert "yq.rules:4:23: 错误: 未知的条线部门 '城管'" in text and "城管中队（urban）" in text, text
+    assert "花名册的“部门 departments”表" in text, text
+    (rules / "yq.rules").write_text('规则集 "yq"\n层级：community > grid > unit\n'
+                                    "事件流转：\n  事件 fire：起始于 grid，转交 urban\n", encoding="utf-8")
+    code, text = run("check", "--community", str(book), str(rules))  # a folder: which ruleset governs what
+    assert code == 0 and "yq.rules: ok (yq)" in text, text
+    assert "the ruleset governing each community:\n  yq 银泉社区: yq (yq.rules)" in text, text
+
+
+def test_diff_replays_against_a_roster_workbook(tmp_path: Path) -> None:
+    # `gridcore diff --community 花名册.xlsx` answered "no community ...; give a folder"
+    book = save_workbook(load_community(MINI), tmp_path / "花名册.xlsx")
+    for name, amount in (("a", 5), ("b", 6)):
+        (tmp_path / f"{name}.rules").write_text(f'ruleset "{name}"\nlevels: community > grid > unit\n'
+                                                f"points:\n  activity 志愿服务: {amount} per hour\n", encoding="utf-8")
+    (tmp_path / "e.jsonl").write_text('{"kind": "activity_recorded", "id": "a1", "time": "2025-03-03T09:00:00+08:00", '
+                                      '"actor": "m05", "node": "g1-u1", "activity": "志愿服务", "hours": 2}\n',
+                                      encoding="utf-8")
+    code, text = run("diff", "--events", str(tmp_path / "e.jsonl"), "--ruleset", str(tmp_path / "a.rules"),
+                     "--ruleset", str(tmp_path / "b.rules"), "--community", str(book))
+    assert code == 0 and "member:m05:balance 周丽: 10 -> 12  (+2)" in text, text

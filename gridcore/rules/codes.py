@@ -287,8 +287,8 @@ CODES: tuple[Code, ...] = (
        "使用积分栏目中的活动，或先声明",
        P + "activity 扫地: 5 per hour when event.activity == \"志愿服物\"\n", ("志愿服物", "志愿服务")),
     _c("unknown-department", r"unknown line department '", "a department the community does not have",
-       "社区没有这个条线部门", "use a department id from departments.csv, or add it there",
-       "使用 departments.csv 中的部门编号，或先在其中添加",
+       "社区没有这个条线部门", "use a department id or name from departments.csv (or the roster workbook's "
+       "部门 departments sheet), or add it there", "使用 departments.csv（或花名册的“部门 departments”表）中的部门编号或名称，或先在其中添加",
        E + "incident fire_hazard: start at grid, route to fier\n", ("fier", "fire"),
        community="yinquan"),
     _c("off-plan-size", r"\d+ \S+ cell\(s\) of .* are off the planned size",

@@ -65,9 +65,10 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
                 source_line=_line(ref),
                 # a did-you-mean replaces what the caret is under: only when that is the name itself
                 suggestion=close if width == len(department) else "",
-                fix="use a department id from the community's departments.csv, or add the department there"
+                fix="use a department id or name from the community's departments (departments.csv, or the roster "
+                "workbook's 部门 departments sheet), or add the department there"
                 + (f" (or, if a level was meant, write the level: {close})" if close in levels else ""),
-                fix_zh="使用社区 departments.csv 中的部门编号，或先在其中添加该部门"
+                fix_zh="使用社区部门表（departments.csv，或花名册的“部门 departments”表）中的部门编号或名称，或先在其中添加该部门"
                 + (f"（如果想写的是层级，请写 {close}）" if close in levels else ""),
                 expected=", ".join(sorted(known)),
                 expected_zh="、".join(known[d].name for d in sorted(known)),
