@@ -189,7 +189,7 @@ class LazyCommand(click.Command):
             found = getattr(importlib.import_module(module), attribute)
             if not isinstance(found, click.Command):
                 raise PluginError(f"{self.target} is not a click command")
-            self._real = found
+            self._real = bilingual(found)
         return self._real
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
@@ -253,27 +253,87 @@ def _chinese_of(exc: click.ClickException) -> str | None:
     return None
 
 
+#: Click's own words around a message and in help pages, with their Chinese (click writes them in English).
+FRAME = {"Usage:": "Usage (用法):", "Options": "Options (选项)", "Commands": "Commands (命令)",
+         "Positional arguments": "Positional arguments (参数)", "Arguments": "Arguments (参数)"}
+
+
+class _Formatter(click.HelpFormatter):
+    """Click's help and usage with their Chinese: ``Usage (用法):``, ``Options (选项):``, ``Commands (命令):``."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, f"{FRAME['Usage:']} " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(FRAME.get(heading, heading))
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+def bilingual(command: click.Command) -> click.Command:
+    """``command`` (and a group's commands) with contexts whose help and usage carry their Chinese."""
+    if command.context_class is not _Context:
+        command.context_class = _Context
+        for sub in getattr(command, "commands", {}).values():
+            bilingual(sub)
+    return command
+
+
+def _error_line(message: str) -> str:
+    return f"Error (错误): {message}"
+
+
+class _Error(click.ClickException):
+    """A gridcore or click error, shown as ``Error (错误): ...``."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(_error_line(self.format_message()), file=file, err=file is None, color=self.show_color)
+
+
+class _UsageError(click.UsageError):
+    """A usage error, shown with the command's usage and where help is, in English and Chinese."""
+
+    def show(self, file: Any = None) -> None:
+        color = None
+        if self.ctx is not None:
+            color = self.ctx.color
+            formatter = _Formatter(width=self.ctx.terminal_width, max_width=self.ctx.max_content_width)
+            self.ctx.command.format_usage(self.ctx, formatter)
+            hint = ""
+            if self.ctx.command.get_help_option(self.ctx) is not None:
+                call = f"{self.ctx.command_path} {max(self.ctx.command.get_help_option_names(self.ctx), key=len)}"
+                hint = f"Try '{call}' for help (帮助：{call}).\n"
+            click.echo(f"{formatter.getvalue().rstrip()}\n{hint}", file=file, err=file is None, color=color)
+        click.echo(_error_line(self.format_message()), file=file, err=file is None, color=color)
+
+
 def in_chinese(exc: click.ClickException) -> click.ClickException:
     """``exc`` with its Chinese in brackets after the English, as gridcore's own messages are.
 
     Click's own errors (a missing file, an invalid choice, a missing option, a bad value)
-    are English; staff see them, so each gains its Chinese. The same kind of exception is
-    returned (a usage error still shows the usage and exits 2), and a message that already
-    carries Chinese is left as it is.
+    are English; staff see them, so each gains its Chinese, and so does click's frame
+    around every error (``Error (错误):``, ``Usage (用法):``, ``Try '... --help' for help
+    (帮助：...)``). A usage error still shows the usage and exits 2, any other error exits
+    with its own status; a message that already carries Chinese keeps its words.
     """
+    if isinstance(exc, _Error | _UsageError | click.exceptions.NoArgsIsHelpError):
+        return exc  # (a command's help, shown when it is given no arguments: not an error)
     english = exc.format_message()
     chinese = None if has_chinese(english) else _chinese_of(exc)
-    if chinese is None:
-        return exc
-    message = f"{english} ({chinese})"
-    # The same exit status: a usage error's is 2, a file error's (a ClickException's) 1.
+    message = english if chinese is None else f"{english} ({chinese})"
     if isinstance(exc, click.UsageError):
-        return click.UsageError(message, exc.ctx)
-    return click.ClickException(message)
+        return _UsageError(message, exc.ctx)
+    error = _Error(message)
+    error.exit_code = exc.exit_code  # (click.exceptions.Exit and Abort are no ClickException)
+    return error
 
 
 class _Root(click.Group):
     """Adds plugin and language commands per invocation, and turns user errors into messages."""
+
+    context_class = _Context
 
     def _extra(self, ctx: click.Context) -> dict[str, click.Command]:
         meta = ctx.find_root().meta
@@ -286,14 +346,15 @@ class _Root(click.Group):
         return sorted(set(self.commands) | set(self._extra(ctx)))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self.commands.get(cmd_name) or self._extra(ctx).get(cmd_name)
+        found = self.commands.get(cmd_name) or self._extra(ctx).get(cmd_name)
+        return None if found is None else bilingual(found)
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
         except PluginError as exc:  # loading plugins (for --help) failed on request: say why
-            raise click.ClickException(str(exc)) from None
+            raise in_chinese(click.ClickException(str(exc))) from None
         except click.ClickException as exc:
             raise in_chinese(exc) from None
 
@@ -305,11 +366,11 @@ class _Root(click.Group):
         except GridcoreError as exc:
             if ctx.meta.get(_TRACEBACK):
                 raise
-            raise click.ClickException(str(exc)) from None
+            raise in_chinese(click.ClickException(str(exc))) from None
         except OSError as exc:
             # A file the user named cannot be read or written: say which and why.
             where = f" {exc.filename}" if exc.filename else ""
-            raise click.ClickException(f"cannot use{where}: {exc.strerror or exc} (无法读写该文件)") from None
+            raise in_chinese(click.ClickException(f"cannot use{where}: {exc.strerror or exc} (无法读写该文件)")) from None
 
 
 #: The application's own commands beyond this module's, loaded when used: (name, target, help).
@@ -600,7 +661,10 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
     node = next((e.node for e in reversed(engine.rulesets_in_force()) if e.ruleset is ruleset), None)
     where = "" if node is None else f" for {_subtree(engine, node)}"  # a whole-tree ruleset is said as before
     done = f"ruleset {ruleset.name} in force{where} from {when.isoformat()}"
-    return done + (f"; {again} event(s) recorded since then were judged again under it" if again else "")
+    done += f"; {again} event(s) recorded since then were judged again under it" if again else ""
+    zh_where = "" if node is None else f"，适用于 {_subtree(engine, node)}"
+    zh_again = f"；此后已记录的 {again} 条事件已按它重新评判" if again else ""
+    return f"{done} (规则集 {ruleset.name} 自 {when.isoformat()} 起生效{zh_where}{zh_again})"
 
 
 def _subtree(engine: Engine, node: str | None) -> str:

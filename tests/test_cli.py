@@ -173,7 +173,7 @@ def test_back_dating_a_ruleset_over_recorded_events_needs_rejudge(tmp_path: Path
     # After the latest event: nothing to judge again, no flag needed.
     code, out, err = run("use", str(rules), "--effective", "2025-06-01T00:00+08:00", "--store", store)
     assert code == 0, err
-    assert out.strip() == "ruleset minimal in force from 2025-06-01T00:00:00+08:00"
+    assert out.strip() == "ruleset minimal in force from 2025-06-01T00:00:00+08:00 (规则集 minimal 自 2025-06-01T00:00:00+08:00 起生效)"
 
 
 def test_the_same_id_with_other_content_is_a_conflict_naming_the_fields(tmp_path: Path) -> None:
@@ -215,3 +215,28 @@ def test_clicks_own_errors_carry_their_chinese(tmp_path: Path) -> None:
         assert code == 2, (args, err)
         assert english in err and chinese in err, (args, err)
         assert "(参数值无效)" not in err and "Traceback" not in err, err
+
+
+def test_clicks_frame_around_an_error_and_its_help_pages_carry_their_chinese(tmp_path: Path) -> None:
+    """Around each message click writes its own English (``Usage:``, ``Try 'gridcore init --help' for
+    help.``, ``Error:``, and in help pages ``Options:`` and ``Commands:``): every line a usage error, a
+    command's error and a help page print with English words carries its Chinese too."""
+    from gridcore.errors import has_chinese
+
+    err = CliRunner().invoke(main_group, ["init"], prog_name="gridcore").stderr  # usage, where help is, the error
+    assert err.splitlines()[:2] == ["Usage (用法): gridcore init [OPTIONS]",
+                                    "Try 'gridcore init --help' for help (帮助：gridcore init --help)."], err
+    assert "Error (错误): Missing option '--community'. (缺少必填选项)" in err
+    code, _, err = run("points", "board", "yq", "--month", "2025-03", "--store", str(tmp_path / "nowhere"))
+    assert code == 1 and err.startswith("Error (错误): ") and "Usage" not in err, err  # a command's own error
+    for args in (("points", "board"), ("nosuchcommand",), ("hierarchy", "show", str(MINI), "extra")):
+        _, _, err = run(*args)
+        english_only = [line for line in err.splitlines() if any(w.isascii() and len(w) > 3 and w.isalpha()
+                        for w in line.split()) and not has_chinese(line)]
+        assert english_only == [], (args, err)
+    _, out, _ = run("--help")
+    assert out.startswith("Usage (用法): main [OPTIONS] COMMAND [ARGS]...") and "\nCommands (命令):\n" in out
+    _, out, _ = run("points", "board", "--help")
+    assert out.startswith("Usage (用法): main points board ") and "\nOptions (选项):\n" in out
+    _, out, _ = run("check", "--help")  # a command loaded when used
+    assert out.startswith("Usage (用法): main check ") and "\nOptions (选项):\n" in out

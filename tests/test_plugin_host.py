@@ -258,7 +258,7 @@ def test_plugins_can_be_disabled_on_the_command_line() -> None:
     assert "points" in runner.invoke(main_group, ["--help"]).output
     for args in (["-p", "no:points"], ["--disable", "points"]):
         helped = runner.invoke(main_group, [*args, "--help"])
-        commands = helped.output.split("Commands:")[1]
+        commands = helped.output.split("Commands (命令):")[1]
         assert "\n  points " not in commands and "\n  incidents " in commands, args
         listing = runner.invoke(main_group, [*args, "plugins"]).output
         assert re.search(r"^points\s+disabled$", listing, re.MULTILINE), listing
