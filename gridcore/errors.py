@@ -81,7 +81,16 @@ class StoreConflict(StoreError):
 
 
 class PluginError(GridcoreError):
-    """A plugin is missing, misbehaves, or breaks the hook contract."""
+    """A plugin is missing, misbehaves, or breaks the hook contract.
+
+    ``event`` is the id of the event a plugin failed on (in
+    ``gridcore_validate_event`` or ``gridcore_on_event``), else None: an
+    ingest names the line it stopped at by it.  ``plugin`` is the name of
+    the plugin that failed in a hook, when it is known.
+    """
+
+    event: str | None = None
+    plugin: str | None = None
 
 
 def has_chinese(text: str) -> bool:

@@ -529,7 +529,7 @@ class Hooks:
             else:
                 answers = route(engine=engine, event=event)
         except Exception as exc:
-            raise self._failed("gridcore_validate_event", exc) from exc
+            raise self._failed("gridcore_validate_event", exc, event) from exc
         for answer in answers:
             if answer:
                 if isinstance(answer, str):
@@ -557,7 +557,7 @@ class Hooks:
             else:
                 route(engine=engine, event=event, replaying=replaying)
         except Exception as exc:
-            raise self._failed("gridcore_on_event", exc) from exc
+            raise self._failed("gridcore_on_event", exc, event) from exc
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         try:
@@ -668,13 +668,20 @@ class Hooks:
             out.append((name, "disabled"))
         return sorted(out)
 
-    def _failed(self, hook: str, exc: Exception) -> Exception:
-        """What to raise for ``exc`` escaping ``hook``: people's errors as they are, bugs named."""
+    def _failed(self, hook: str, exc: Exception, event: Event | None = None) -> Exception:
+        """What to raise for ``exc`` escaping ``hook``: people's errors as they are, bugs named (with the
+        event it failed on, if any), in English and Chinese."""
         if isinstance(exc, GridcoreError):
             return exc
         culprit = _culprit(self.pm, hook, exc.__traceback__)
-        who = f"plugin {culprit!r}" if culprit else "a plugin"
-        return PluginError(f"{who} failed in {hook}: {type(exc).__name__}: {exc}")
+        who, who_zh = (f"plugin {culprit!r}", f"插件 {culprit!r} ") if culprit else ("a plugin", "插件")
+        on, on_zh = ((f" on event {event.id} ({type(event).kind})", f"处理事件 {event.id} 时") if event is not None
+                     else ("", ""))
+        error = PluginError(f"{who} failed in {hook}{on}: {type(exc).__name__}: {exc} ({who_zh}{on_zh}出错)")
+        error.plugin = culprit
+        if event is not None:
+            error.event = event.id
+        return error
 
 
 #: One implementation in a call plan: the function, and the positions in the spec's
@@ -751,9 +758,25 @@ def _culprit(pm: pluggy.PluginManager, hook: str, tb: TracebackType | None) -> s
     while tb is not None:
         name = codes.get(tb.tb_frame.f_code)
         if name is not None:
-            return _shown(name)
+            return _owner(pm, name)
         tb = tb.tb_next
     return None
+
+
+def _owner(pm: pluggy.PluginManager, name: str) -> str:
+    """The name people know a plugin by (``gridcore plugins``, ``-p no:NAME``): for a per-engine state,
+    the plugin whose package defines its class, where one registered does (else the state's name)."""
+    if not name.endswith(STATE_SUFFIX):
+        return name
+    state = pm.get_plugin(name)
+    package = type(state).__module__.partition(".")[0]
+    for other, plugin in pm.list_name_plugin():
+        if plugin is None or other.endswith(STATE_SUFFIX):
+            continue
+        module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+        if module.partition(".")[0] == package and package not in ("builtins", "__main__"):
+            return other
+    return _shown(name)
 
 
 def _shown(name: str) -> str:

@@ -14,11 +14,11 @@ import io
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -791,8 +791,13 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
         for chunk in chunks_of_events(bounded_lines(handle), events_file.name, per_call):
             bad.extend(f"{found.label}: {found.reason}" for found in chunk.bad)
             if chunk.lines:
-                summary.merge(engine.record_many([found.doc for found in chunk.lines], batch_size=batch_size,
-                                                 sources=[found.label for found in chunk.lines]))
+                try:
+                    summary.merge(engine.record_many([found.doc for found in chunk.lines], batch_size=batch_size,
+                                                     sources=[found.label for found in chunk.lines]))
+                except PluginError as exc:
+                    if bar is not None:
+                        bar.render_finish()
+                    _stopped(exc, chunk.lines)
             if bar is not None:
                 bar.update(handle.tell() - bar.pos)
     refused = len(summary.refused) + len(bad)
@@ -811,6 +816,21 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
         click.echo(f"  ... and {len(refusals) - 50} more (另有 {len(refusals) - 50} 条被拒绝)", err=True)
     if refusals:
         sys.exit(1)
+
+
+def _stopped(error: PluginError, lines: Sequence[Any]) -> NoReturn:
+    """End an ingest a plugin failed in: which line, what became of the file, how to go on."""
+    where = next((found.label for found in lines
+                  if isinstance(found.doc, Mapping) and found.doc.get("id") == error.event), None)
+    at, at_zh = (f" at {where}", f"于 {where} ") if where else ("", "")
+    name = error.plugin or "NAME"
+    raise click.ClickException(
+        f"ingest stopped{at}: {error}\n"
+        "Events judged before it may have been stored, in whole batches; none judged after it was. "
+        f"Fix or disable the plugin (gridcore -p no:{name} ...) and ingest the same file again: what is "
+        "already stored is counted as already stored, never twice. "
+        f"(导入{at_zh}中止：插件出错。此前的事件可能已按批存入，其后的事件均未存入；"
+        "修复或停用该插件后重新导入同一文件即可，已存入的事件不会重复存入)")
 
 
 def _line_number(label: str) -> int:

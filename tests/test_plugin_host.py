@@ -296,9 +296,68 @@ def test_an_exception_in_a_hook_names_the_plugin_and_the_hook(tmp_path: Path) ->
         engine.record(ActivityRecorded(id="a1", time=START, actor="res1", node="u11", activity="x"))
         with pytest.raises(PluginError) as caught:
             engine.record(ActivityRecorded(id="a2", time=START, actor="res1", node="u11", activity="x"))
-        assert str(caught.value) == "plugin 'Careless' failed in gridcore_on_event: KeyError: 'missing'"
+        assert str(caught.value) == ("plugin 'Careless' failed in gridcore_on_event on event a2 (activity_recorded): "
+                                     "KeyError: 'missing' (插件 'Careless' 处理事件 a2 时出错)")
+        assert (caught.value.plugin, caught.value.event) == ("Careless", "a2")
         assert isinstance(caught.value.__cause__, KeyError)  # the traceback is kept for its author
         assert engine.store.count() == 1
+
+
+FAILING_SOURCE = '''
+from gridcore import hookimpl
+
+
+class Failing:
+    @hookimpl
+    def gridcore_on_event(self, event):
+        if event.id == "bad":
+            raise RuntimeError("cannot count this one")
+
+
+@hookimpl
+def gridcore_on_open(engine):
+    engine.attach("failing", Failing())
+'''
+
+
+def test_an_ingest_a_plugin_fails_in_names_the_line_and_loses_nothing(tmp_path: Path) -> None:
+    """A third-party plugin that raises on one event of a long file: the ingest (a real ``gridcore``
+    process) says at which line and in which plugin it stopped, and how to go on, in English and
+    Chinese; ingested again without the plugin, every line is stored once."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    install_plugin(site, "gridcore-failing", "gridcore_failing", FAILING_SOURCE)
+    uninstall(site, "gridcore_failing")  # (installed for the processes below only)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    store = f"sqlite:///{tmp_path / 'd.db'}"
+    community = Path(__file__).parent / "data" / "community-mini"
+
+    def gridcore(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(Path(sys.executable).with_name("gridcore")), *args], env=env, cwd=tmp_path,
+                              check=False, capture_output=True, text=True, timeout=300)
+
+    assert gridcore("init", "--community", str(community), "--store", store).returncode == 0
+    ids = [f"p{n:04}" for n in range(250)] + ["bad"] + [f"q{n}" for n in range(5)]
+    with (tmp_path / "events.jsonl").open("w", encoding="utf-8") as out:
+        for n, ident in enumerate(ids):
+            out.write(json.dumps({"kind": "patrol_logged", "id": ident, "actor": "m03", "node": "g1",
+                                  "time": (START + timedelta(minutes=n)).isoformat()}) + "\n")
+    stopped = gridcore("ingest", "events.jsonl", "--store", store, "--batch-size", "100")
+    assert stopped.returncode == 1
+    assert ("ingest stopped at events.jsonl:251: plugin 'gridcore-failing' failed in gridcore_on_event on event "
+            "bad (patrol_logged): RuntimeError: cannot count this one") in stopped.stderr
+    assert "gridcore -p no:gridcore-failing" in stopped.stderr
+    assert "导入于 events.jsonl:251 中止" in stopped.stderr and "Traceback" not in stopped.stderr
+    again = gridcore("-p", "no:gridcore-failing", "ingest", "events.jsonl", "--store", store)
+    assert again.returncode == 0, again.stderr
+    stored, already = (int(n) for n in re.findall(r"(\d+) stored, (\d+) already stored", again.stdout)[0])
+    assert stored + already == len(ids) and already == 200   # the two whole batches before the failure
+    with Engine.open(store=store, read_only=True, plugins=get_plugin_manager(BUILTIN_PLUGINS)) as engine:
+        assert sorted(e.id for e in engine.events()) == sorted(ids)
 
 
 def test_contract_breaches_name_the_plugin_not_a_number() -> None:
