@@ -97,10 +97,14 @@ async def _open311_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     LOG.exception("%s %s failed", request.method, request.url.path)
+    # a plugin that failed in a hook is named (PluginError.plugin), never what it said: that is in the log
+    culprit = exc.plugin if isinstance(exc, PluginError) else None
+    en, zh = ((f"the plugin {culprit!r} failed inside the service; it was logged",
+               f"插件 {culprit!r} 在服务内出错，已记录日志") if culprit
+              else ("something failed inside the service; it was logged", "服务内部出错，已记录日志"))
     if request.url.path.startswith(open311.PREFIX):
-        return open311.error_response(request, 500, "internal error; it was logged")
-    return Problem("server-error", "something failed inside the service; it was logged",
-                   "服务内部出错，已记录日志").response(request.url.path)
+        return open311.error_response(request, 500, f"internal error: {en} ({zh})")
+    return Problem("server-error", en, zh).response(request.url.path)
 
 
 def plugin_routes(hooks: Hooks, builtin: list[BaseRoute]) -> list[BaseRoute]:

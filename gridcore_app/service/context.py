@@ -17,7 +17,7 @@ from attrs import frozen
 from starlette.requests import Request
 
 from gridcore import Engine
-from gridcore.errors import EventError, EventRefused, GridcoreError, StoreError
+from gridcore.errors import EventError, EventRefused, GridcoreError, PluginError, StoreError
 
 from . import auth
 from .guards import client_address
@@ -169,6 +169,8 @@ def _translated(work: Callable[[Engine], T], engine: Engine) -> T:
         raise passed_on("invalid-event", str(exc)) from None
     except StoreError as exc:
         raise passed_on("store-error", str(exc)) from None
+    except PluginError:
+        raise  # a plugin's bug, not the request's: a logged server error (app.py)
     except GridcoreError as exc:
         message = str(exc)
         slug = "not-found" if message.startswith(("no ", "unknown ")) else "invalid-request"

@@ -46,7 +46,7 @@ from starlette.routing import Route
 
 import gridcore_escalation
 from gridcore import Engine
-from gridcore.errors import GridcoreError, HierarchyError
+from gridcore.errors import GridcoreError, HierarchyError, PluginError
 from gridcore_escalation import Category, IncidentView
 
 from . import auth, intake
@@ -474,6 +474,8 @@ async def _open311(service: Any, work: Any) -> Any:
         return await service.act(work)
     except Problem as problem:
         raise from_problem(problem) from None
+    except PluginError:
+        raise  # a plugin's bug: a logged server error (app.py)
     except GridcoreError as exc:  # pragma: no cover - the service translates these already
         raise Open311Error(400, str(exc)) from None
 
