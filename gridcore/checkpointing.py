@@ -153,7 +153,8 @@ class Checkpointing:
                 if document is not None:
                     states[name] = document  # checked as JSON by the store's put, below
         except (GridcoreError, TypeError, ValueError) as exc:
-            self._warn_once(f"no checkpoint was stored (opening replays more of the store): {exc}")
+            self._warn_once(f"no checkpoint was stored (opening replays more of the store): {exc} "
+                            "(未能保存检查点，下次打开时需重放更多事件)")
             return False
         fit = self._checkpoint_fit()
         last = None if self._last is None else [self._last[0].isoformat(), self._last[1]]
@@ -202,7 +203,7 @@ class Checkpointing:
                 self.store.put(CHECKPOINTS, f"slot-{slot}", document)
                 self.store.put(CHECKPOINTS, "index", {"slots": index, "about": about})
         except (StoreError, OSError) as exc:
-            self._warn_once(f"no checkpoint was stored: {exc}{_not_json(states)}")
+            self._warn_once(f"no checkpoint was stored: {exc}{_not_json(states)} (未能保存检查点，下次打开时需重放更多事件)")
             return False
         self._checkpointed = self._position
         self._overtaken = False
@@ -469,7 +470,8 @@ class Checkpointing:
                     except (KeyError, TypeError, ValueError, GridcoreError) as exc:
                         self._spoiled.add(stamp)
                         self._pending.clear()
-                        self._warn_once(f"a checkpoint could not be read and was passed over: {exc}")
+                        self._warn_once(f"a checkpoint could not be read and was passed over: {exc} "
+                                        "(检查点无法读取，已跳过，改为重放事件；结果不变)")
                         raise StoreConflict(f"the checkpoint {stamp[:12]} could not be read: {exc}") from None
         finally:
             self._waking = was_waking

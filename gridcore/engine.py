@@ -365,7 +365,7 @@ class Engine(Checkpointing):
                     since >= self._least() or self._stored_here >= self.checkpoint_min):
                 self.checkpoint()
         except (GridcoreError, OSError, TypeError, ValueError) as exc:  # opening replays more instead
-            self._warn_once(f"no checkpoint was stored on closing: {exc}")
+            self._warn_once(f"no checkpoint was stored on closing: {exc} (关闭时未能保存检查点，下次打开时需重放更多事件)")
         if self._pending and not self._read_only:
             self._woken()  # a plugin may write from its state on closing
         self._closed = True

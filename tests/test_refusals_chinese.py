@@ -29,7 +29,9 @@ from gridcore_app.jsonl import MAX_LINE_BYTES, parse_line
 
 #: Where refusals are built: a module, and the functions of it that build them (None: every one).
 SOURCES: dict[str, tuple[str, ...] | None] = {
-    "gridcore/engine.py": ("_record_many", "_refusals", "_outside_refusals", "_settle_repeats"),
+    "gridcore/engine.py": ("_record_many", "_refusals", "_outside_refusals", "_settle_repeats", "close", "use_ruleset",
+                           "_grow"),
+    "gridcore/checkpointing.py": ("_checkpoint",),  # (its warnings; _wake's wraps its own ValueErrors)
     "gridcore/permissions.py": None,
     "gridcore/register.py": ("refusals", "_on_record", "_place_refusals", "_split_refusals"),
     "gridcore/codec.py": ("_make_converter", "checked_dict", "_from_dict_fully", "_describe", "_glossed"),
@@ -46,6 +48,8 @@ SOURCES: dict[str, tuple[str, ...] | None] = {
 
 #: Calls whose first argument is a message: the errors a malformed document is refused with.
 RAISED = {"EventError", "ValueError", "TypeError", "InvalidValueError", "InvalidTypeError", "_Refused"}
+#: Methods that take a warning the engine gives its user (``engine.warnings``, printed by every command).
+WARNED = {"_warn_once"}
 #: Names a reason is put together in before it is returned or appended.
 HELD = {"reason", "why", "problem"}
 #: Lists reasons are appended to.
@@ -64,7 +68,7 @@ def _messages(tree: ast.AST) -> Iterator[ast.expr]:
         elif isinstance(node, ast.Call):
             func = node.func
             if (isinstance(func, ast.Attribute) and func.attr in ("append", "extend")
-                    and isinstance(func.value, ast.Name) and func.value.id in LISTS and node.args) or isinstance(func, ast.Name) and func.id in RAISED and node.args:
+                    and isinstance(func.value, ast.Name) and func.value.id in LISTS and node.args) or isinstance(func, ast.Name) and func.id in RAISED and node.args or (isinstance(func, ast.Attribute) and func.attr in WARNED and node.args):
                 yield node.args[0]
         elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in HELD for t in node.targets):
             yield node.value
