@@ -772,6 +772,47 @@ async def report(request: Request) -> Response:
     return ok(await service.read(read))
 
 
+@documented(
+    "A node's children side by side over a period (汇总), as `gridcore rollup` gives it: the three rates, "
+    "overdue cases, stars, points and subsidies of a street's communities or a district's streets "
+    "(staff only: its subsidies name people)",
+    query=(("period", "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025 (required)"),
+           ("table", "only this table: summary, months, departments, stars or subsidies; default: every one"),
+           ("format", "json (default), or csv: one table (the summary unless `table` names another), with a BOM")),
+    tag="reads",
+)
+async def node_rollup(request: Request) -> Response:
+    from gridcore_app.rollup import TABLES, rollup
+
+    service = service_of(request)
+    who = await service.member(request)
+    written = request.path_params["node"]
+    period = request.query_params.get("period")
+    chosen = request.query_params.get("table")
+    fmt = request.query_params.get("format", "json")
+    if not period:
+        raise Problem("invalid-request", "period is missing (2025-Q1, 2025-03, 2025-W10 ...)",
+                      "请填写汇总周期 period（如 2025-Q1、2025-03、2025-W10）")
+    if chosen is not None and chosen not in TABLES:
+        raise Problem("invalid-request", f"table {chosen!r} is none of {', '.join(TABLES)}",
+                      f"没有汇总表 {chosen!r}，可选：{'、'.join(TABLES)}")
+    if fmt not in ("json", "csv"):
+        raise Problem("invalid-request", f"format {fmt!r} is neither json nor csv", f"格式 {fmt!r} 应为 json 或 csv")
+
+    def read(engine: Engine) -> str:
+        if not is_staff(engine, who.member or ""):
+            raise Problem("forbidden", "roll-ups are for staff: their subsidies name people",
+                          "汇总只供工作人员查看（其中的补贴列有个人姓名）")
+        node = engine.community.hierarchy.find(written).id
+        # computed here, one part after the other: a service's worker forks no processes
+        return rollup(engine, node, period).render(fmt, chosen)
+
+    text = await service.read(read)
+    if fmt == "csv":
+        return Response(text, media_type="text/csv; charset=utf-8")
+    return Response(text, media_type="application/json")
+
+
 @documented("This description (OpenAPI 3.1)", auth=AUTH_NONE, tag="reads")
 async def openapi(request: Request) -> Response:
     service = service_of(request)
@@ -804,5 +845,6 @@ def routes() -> list[Route]:
         Route(f"{PREFIX}/explain/{{decision:path}}", explain),
         Route(f"{PREFIX}/reports", reports),
         Route(f"{PREFIX}/reports/{{name}}", report),
+        Route(f"{PREFIX}/rollups/{{node}}", node_rollup),
     ]
 

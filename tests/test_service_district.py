@@ -1,0 +1,83 @@
+"""A district office over the service (issue 14), as curl would use it: roll-ups of a street and of the
+district, and who may read them, through a real ``gridcore serve`` on a small district's SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DISTRICT_RULES, REPO
+from servicekit import Server, served
+
+from gridcore import Engine, FixedClock
+from gridcore_app.rollup import rollup
+from gridcore_app.rosterio import load_community
+from gridcore_app.service import auth
+from gridcore_app.simulate import load_scenario, simulate
+
+TZ = timezone(timedelta(hours=8))
+MONDAY = datetime(2025, 3, 3, tzinfo=TZ)
+HOLDERS = {"street1": "yz-s1-o1", "street2": "yz-s2-o1", "centre": "yz-cc-d1", "resident": "yz-c1-g1-r1",
+           "c1": "yz-c1-sec"}
+
+
+@pytest.fixture(scope="module")
+def district(mini_district: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, dict[str, Any]]]:
+    """Two simulated days of the small district, served; the tokens of HOLDERS and the roll-ups computed
+    in this process (what the service must answer)."""
+    community = load_community(mini_district)
+    events = list(simulate(community, load_scenario(REPO / "rulesets" / "yinzhou" / "scenario.yaml"), days=2,
+                           start=MONDAY, seed=3))
+    url = f"sqlite:///{tmp_path_factory.mktemp('served-district') / 'd.db'}"
+    with Engine.open(store=url, community=community, ruleset=DISTRICT_RULES, effective=MONDAY,
+                     clock=FixedClock(MONDAY)) as engine:
+        engine.record_many(events)
+        engine.tick(MONDAY + timedelta(days=2))
+        tokens = {who: auth.issue(engine, member, who)[1] for who, member in HOLDERS.items()}
+    with Engine.open(store=url, read_only=True, clock=FixedClock(MONDAY + timedelta(days=2))) as engine:
+        expected = {(node, period): rollup(engine, node, period)
+                    for node, period in (("yz-s1", "2025-W10"), ("yz", "2025-03-03"))}
+    with served(url, now=MONDAY + timedelta(days=2), intake="yz-cc-d1") as server:
+        yield server, {"tokens": tokens, "expected": expected}
+
+
+def test_a_street_and_the_district_are_rolled_up_over_the_api(district: tuple[Server, dict[str, Any]]) -> None:
+    server, made = district
+    with server.client(made["tokens"]["street1"]) as client:
+        street = client.get("/api/v1/rollups/yz-s1", params={"period": "2025-W10"})
+        assert street.status_code == 200, street.text
+        assert street.text == made["expected"]["yz-s1", "2025-W10"].render("json")  # as `gridcore rollup`
+        by_name = client.get("/api/v1/rollups/小银州区", params={"period": "2025-03-03", "table": "summary"})
+        assert by_name.json()["node"] == "yz" and list(by_name.json()["tables"]) == ["summary"]
+        assert by_name.text == made["expected"]["yz", "2025-03-03"].render("json", "summary")
+        csv = client.get("/api/v1/rollups/yz-s1", params={"period": "2025-W10", "format": "csv", "table": "stars"})
+        assert csv.headers["content-type"].startswith("text/csv")
+        assert csv.content.decode("utf-8") == made["expected"]["yz-s1", "2025-W10"].render("csv", "stars")
+        assert csv.content.startswith("\ufeffchild,child name,node".encode())
+    with server.client(made["tokens"]["street2"]) as client:  # another street's staff read it too: rates are open
+        assert client.get("/api/v1/rollups/yz-s1", params={"period": "2025-W10"}).status_code == 200
+
+
+@pytest.mark.parametrize(("who", "path", "params", "status", "zh"), [
+    ("resident", "/api/v1/rollups/yz-s1", {"period": "2025-W10"}, 403, "汇总只供工作人员查看"),
+    (None, "/api/v1/rollups/yz-s1", {"period": "2025-W10"}, 401, "需要令牌"),
+    ("street1", "/api/v1/rollups/yz-s1", {}, 400, "请填写汇总周期"),
+    ("street1", "/api/v1/rollups/yz-s1", {"period": "2025年一季度"}, 400, "无法识别的周期"),
+    ("street1", "/api/v1/rollups/yz-s1", {"period": "2025-W10", "table": "rates"}, 400, "没有汇总表 'rates'"),
+    ("street1", "/api/v1/rollups/yz-s1", {"period": "2025-W10", "format": "xlsx"}, 400, "格式 'xlsx' 应为 json 或 csv"),
+    ("street1", "/api/v1/rollups/yz-s9", {"period": "2025-W10"}, 404, "未知节点"),
+    ("street1", "/api/v1/rollups/yz-c1-g1", {"period": "2025-W10"}, 400, "无下级网格可汇总"),
+])
+def test_a_rollup_that_cannot_be_made_is_a_problem_with_its_chinese(
+        district: tuple[Server, dict[str, Any]], who: str | None, path: str, params: dict[str, str], status: int,
+        zh: str) -> None:
+    server, made = district
+    with server.client(made["tokens"][who] if who else None) as client:
+        answer = client.get(path, params=params)
+    assert answer.status_code == status, answer.text
+    problem = answer.json()
+    assert answer.headers["content-type"] == "application/problem+json" and problem["status"] == status
+    assert zh in problem.get("detail_zh", "") or zh in problem["detail"], problem
