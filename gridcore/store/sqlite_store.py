@@ -1,8 +1,18 @@
 """The SQLite store (standard library ``sqlite3``), selected by ``sqlite:///path.db``.
 
-One file, WAL journal, ``synchronous=FULL`` (a batch is durable when ``append``
-returns; ``durable=False``, for a throwaway store such as a what-if's replay,
-leaves syncing to the operating system), one transaction per batch.  The log position is the ``seq`` column
+One file, WAL journal, one transaction per batch.  A batch is durable when
+``append`` returns, and a document when ``put`` does (their commits run with
+``synchronous=FULL``: the log file is synced).  The documents the engine writes
+between and beside its batches (``put_text``, ``put_many``, ``merge_parts``:
+sealed parts, their names, checkpoints, remembered refusals) commit with
+``synchronous=NORMAL``, without a sync of their own: SQLite's log is written in
+order and read back after a crash only up to its first damaged frame, so such a
+document is durable once any later write that syncs has returned (the next
+batch appended, a ``put``) or ``close`` has; a power loss before that loses only
+the newest of them, never one without what was written before it, never a
+batch, and leaves the file whole (as PostgreSQL's store does with
+``synchronous_commit``).  ``durable=False``, for a throwaway store such as a
+what-if's replay, leaves all syncing to the operating system.  The log position is the ``seq`` column
 (SQLite's rowid: appended rows take max + 1, so positions are dense and in
 commit order, since SQLite has one writer at a time).  Events are rows keyed by their id, with
 the canonical sort key ``time_utc`` (fixed-width UTC text, see
@@ -171,13 +181,20 @@ class SQLiteStore:
 
     ``durable=False`` skips syncing each commit to disk (``synchronous=OFF``):
     only for a store that is thrown away afterwards (a crash may lose or
-    corrupt what was written).
+    corrupt what was written).  Else appends and ``put`` commit with
+    ``synchronous=FULL`` and the documents written between batches with
+    ``NORMAL`` (``_sync``; see the module's docstring).
     """
 
     def __init__(self, path: str | Path, *, url: str | None = None, create: bool = True,
                  durable: bool = True) -> None:
         self.path = Path(path)
         self._durable = durable
+        #: the ``synchronous`` setting of the connection: True for FULL (``_sync``)
+        self._full = durable
+        #: True after a document write committed without a sync of the log (NORMAL), until a write that
+        #: syncs it (an append that added events, ``put``) or ``close`` makes it durable
+        self._unsynced = False
         self.url = url or f"{SCHEME}/{self.path}"
         self._closed = False
         #: True while the documents are in the table of stores made before 2026-12-03 (``_upgrade_documents``)
@@ -251,6 +268,14 @@ class SQLiteStore:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
         self._old_documents = False
 
+    def _sync(self, full: bool) -> None:
+        """Commit what comes next with ``synchronous=FULL`` (``full``: the log synced at the commit, and so
+        everything written to it before) or ``NORMAL`` (no sync: durable with the next commit that syncs).
+        Only for a durable store, and outside a transaction."""
+        if self._durable and self._full is not full:
+            self._db.execute("PRAGMA synchronous=FULL" if full else "PRAGMA synchronous=NORMAL")
+            self._full = full
+
     def _check_format(self) -> None:
         found = dict(self._db.execute("SELECT name, value FROM gridcore_store").fetchall())
         if found.get("format") != FORMAT or found.get("version") != VERSION:
@@ -274,6 +299,7 @@ class SQLiteStore:
             return 0
         db = self._db
         try:
+            self._sync(True)  # (the batch, and every document written before it, durable at COMMIT)
             db.execute("BEGIN IMMEDIATE")  # the one writer from here to COMMIT
             if expected is not None:
                 now = int(db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
@@ -288,6 +314,8 @@ class SQLiteStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+        if added:
+            self._unsynced = False  # (a commit that wrote nothing syncs nothing)
         return added
 
     def contains(self, event_id: str) -> bool:
@@ -379,9 +407,11 @@ class SQLiteStore:
             self._upgrade_documents()
         data = document_json(doc, f"document {collection}/{key}")
         try:
+            self._sync(True)
             self._db.execute(_PUT, (collection, key, data if self._utf8 else _text(data)))
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+        self._unsynced = False
 
     def put_text(self, collection: str, key: str, text: str) -> None:
         """Store (or replace) a plugin-owned document given as its JSON text, written as it is given (a
@@ -395,6 +425,7 @@ class SQLiteStore:
             self._upgrade_documents()
         db = self._db
         try:
+            self._sync(False)  # (durable with the next batch: see the module's docstring)
             before = db.total_changes
             # (SQLite checks the text is JSON in C: far cheaper than decoding it in Python; that the JSON is
             # an object is told by its first character, ``_OPENS_OBJECT``, so the text is parsed once)
@@ -404,6 +435,7 @@ class SQLiteStore:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
         if not written:
             raise not_an_object(what)
+        self._unsynced = self._durable
 
     def put_many(self, collection: str, docs: Mapping[str, Mapping[str, Any]]) -> None:
         """Store (or replace) several documents of one collection in one transaction: all or none."""
@@ -422,18 +454,21 @@ class SQLiteStore:
                 row = rows.pop()  # (let go once written)
                 yield row if utf8 else (row[0], row[1], _text(row[2]))
 
-        with self._writing() as db:
+        with self._writing(sync=False) as db:
             db.executemany(_PUT, each_once())
 
     @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
+    def _writing(self, *, sync: bool) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction (this handle the one writer until ``COMMIT``): committed
-        if the block ends, rolled back if it raises (an SQLite error becomes ``StoreError``)."""
+        if the block ends, rolled back if it raises (an SQLite error becomes ``StoreError``).  ``sync``:
+        the commit syncs the log (``_sync``); else it is durable with the next that does."""
         db = self._db
         try:
+            self._sync(sync)
             db.execute("BEGIN IMMEDIATE")
             yield db
             db.execute("COMMIT")
+            self._unsynced = self._durable and (self._unsynced or not sync)
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -454,7 +489,7 @@ class SQLiteStore:
         if self._old_documents:
             self._upgrade_documents()
         names = list(checked)
-        with self._writing() as db:
+        with self._writing(sync=False) as db:
             before: dict[str, Any] = {}
             for start in range(0, len(names), 500):
                 chunk = names[start:start + 500]
@@ -510,11 +545,25 @@ class SQLiteStore:
     # ------------------------------------------------------------ closing
 
     def close(self) -> None:
-        """Close the connection (every batch is already committed). Closing twice is harmless."""
+        """Close the connection (every batch is already committed), once the documents written without a
+        sync of the log are durable (``_unsynced``). Closing twice is harmless."""
         if self._closed:
             return
-        self._closed = True
-        self._db.close()
+        try:
+            if self._unsynced:
+                self._sync_log()
+        finally:
+            self._closed = True
+            self._db.close()
+
+    def _sync_log(self) -> None:
+        """Make every write so far durable: a write committed with ``synchronous=FULL`` (a row of the
+        store's own table written as it is) syncs the log up to its commit, so for every write before it."""
+        try:
+            with self._writing(sync=True) as db:
+                db.execute("UPDATE gridcore_store SET value = value WHERE name = 'version'")
+        finally:
+            self._unsynced = False
 
     def _check_open(self) -> None:
         if self._closed:
