@@ -81,3 +81,28 @@ def test_a_rollup_that_cannot_be_made_is_a_problem_with_its_chinese(
     problem = answer.json()
     assert answer.headers["content-type"] == "application/problem+json" and problem["status"] == status
     assert zh in problem.get("detail_zh", "") or zh in problem["detail"], problem
+
+
+def test_open311_takes_a_report_by_its_cell_where_the_roster_keeps_no_places(
+        district: tuple[Server, dict[str, Any]]) -> None:
+    """A district's roster (Yinzhou's) keeps no places and no map: Open311 takes the cell as `node` (a
+    gridcore extension, as for the services list), by id or the name it alone bears."""
+    server, _ = district
+    with server.client() as client:  # an anonymous resident, recorded as the intake member
+        nowhere = client.post("/open311/v2/requests.json", data={"service_code": "leaking_pipe"})
+        assert nowhere.status_code == 400 and "节点" in nowhere.json()[0]["description"]
+        taken = client.post("/open311/v2/requests.json",
+                            data={"service_code": "leaking_pipe", "node": "yz-c3-g1", "description": "漏水"})
+        assert taken.status_code == 201, taken.text
+        ident = taken.json()[0]["service_request_id"]
+        found = client.get(f"/open311/v2/requests/{ident}.json").json()[0]
+        assert found["service_code"] == "leaking_pipe" and found["status"] == "open"
+        by_name = client.post("/open311/v2/requests.json", data={"service_code": "leaking_pipe", "node": "工人街道"})
+        assert by_name.status_code == 201, by_name.text
+        shared = client.post("/open311/v2/requests.json", data={"service_code": "leaking_pipe", "node": "第一网格"})
+        assert shared.status_code == 400 and "第一网格" in shared.json()[0]["description"]
+        unknown = client.post("/open311/v2/requests.json", data={"service_code": "leaking_pipe", "node": "yz-c9-g1"})
+        assert unknown.status_code == 404 and "未知节点" in unknown.json()[0]["description"]
+    with server.client(district[1]["tokens"]["street2"]) as client:
+        listed = client.get("/api/v1/incidents", params={"within": "yz-s2"}).json()
+        assert {case["node"] for case in listed if case["channel"] == "open311"} == {"yz-c3-g1", "yz-s2"}

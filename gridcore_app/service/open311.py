@@ -60,7 +60,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 SEVERITY_NAMES = {1: "轻微 minor", 2: "一般 moderate", 3: "较重 serious", 4: "严重 grave", 5: "重大 critical"}
 CONTACT_FIELDS = ("email", "device_id", "account_id", "first_name", "last_name", "phone")
 POST_FIELDS = (
-    "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id",
+    "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "node",
     "description", "media_url", "attribute[severity]", *CONTACT_FIELDS,
 )
 DEFAULT_WINDOW = timedelta(days=90)
@@ -233,7 +233,8 @@ async def service_definition(request: Request) -> Response:
 @documented(
     "Open311: report a problem (form or JSON; api_key optional: anonymous reports get a report_key)",
     auth=AUTH_ANONYMOUS,
-    body={"type": "object", "description": "service_code, lat+long or address_string or address_id, "
+    body={"type": "object", "description": "service_code, lat+long or address_string or address_id or node (a "
+          "gridcore extension: the cell, by id or the name it alone bears), "
           "description, media_url, attribute[severity], api_key (contact fields are not stored)"},
     tag="open311",
 )
@@ -258,8 +259,14 @@ async def post_request(request: Request) -> Response:
     actor = who.member or service.settings.intake or ""
 
     def act(engine: Engine) -> list[dict[str, Any]]:
+        written = form.get("node", "").strip()
+        try:
+            # (a gridcore extension: the cell, where a roster keeps no places and no map, as a district's)
+            cell = engine.community.hierarchy.find(written).id if written else None
+        except HierarchyError as exc:
+            raise Open311Error(404 if str(exc).startswith("unknown") else 400, f"node（节点）: {exc}") from None
         node, place = intake.locate(
-            engine, place=form.get("address_id") or None, address=form.get("address_string") or None,
+            engine, node=cell, place=form.get("address_id") or None, address=form.get("address_string") or None,
             lat=lat, lon=lon,
         )
         category, _ = intake.category_code(engine, code, strict=True, node=node)
@@ -436,8 +443,9 @@ async def _form(request: Request) -> dict[str, str]:
 def _spot(form: Mapping[str, str]) -> tuple[float | None, float | None]:
     lat, lon = form.get("lat", "").strip(), form.get("long", "").strip()
     if not lat and not lon:
-        if not (form.get("address_string") or form.get("address_id")):
-            raise Open311Error(400, "say where: lat and long, address_string or address_id (请说明位置：经纬度、地址或地址编号)")
+        if not (form.get("address_string") or form.get("address_id") or form.get("node", "").strip()):
+            raise Open311Error(400, "say where: lat and long, address_string, address_id or node "
+                                    "(请说明位置：经纬度、地址、地址编号或节点)")
         return None, None
     try:
         spot = float(lat), float(lon)
