@@ -362,6 +362,9 @@ def test_tasks_households_and_deductions_through_the_api(server: Server, tokens:
         assert [c["event"] for c in record["history"]] == ["api-move-in"]
         assert resident.get("/api/v1/households/api-h1").status_code == 403  # it names people: staff only
         assert leader.get("/api/v1/households/nowhere").status_code == 404
+        with server.client(tokens["other_worker"]) as other:  # staff of another grid: not theirs to read
+            refused = other.get("/api/v1/households/api-h1")
+            assert refused.status_code == 403 and "所在网格或上级的工作人员" in refused.json()["detail_zh"]
 
 
 def test_assessment_explain_reports_and_openapi(server: Server, tokens: dict[str, str]) -> None:

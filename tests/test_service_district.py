@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import DISTRICT_RULES, REPO
 from servicekit import Server, served
@@ -106,3 +107,30 @@ def test_open311_takes_a_report_by_its_cell_where_the_roster_keeps_no_places(
     with server.client(district[1]["tokens"]["street2"]) as client:
         listed = client.get("/api/v1/incidents", params={"within": "yz-s2"}).json()
         assert {case["node"] for case in listed if case["channel"] == "open311"} == {"yz-c3-g1", "yz-s2"}
+
+
+@pytest.mark.parametrize(("reader", "member", "allowed"), [
+    ("street1", "yz-c1-g1-r1", True),   # a street's officer: the members of its communities
+    ("centre", "yz-c3-g1-fw", True),    # the command centre: everyone in the district
+    ("c1", "yz-c1-g2-fw", True),        # a community's secretary: its grids' people
+    ("street2", "yz-c1-g1-r1", False),  # another street's officer: never
+    ("c1", "yz-c3-g1-fw", False),       # another street's community
+    ("c1", "yz-s1-o1", False),          # the street's own officer sits above the community
+    ("resident", "yz-c1-g1-fw", False),
+])
+def test_a_members_points_are_read_by_the_staff_of_where_they_belong_not_another_streets(
+        district: tuple[Server, dict[str, Any]], reader: str, member: str, allowed: bool) -> None:
+    server, made = district
+    with server.client(made["tokens"][reader]) as client:
+        for path, params in ((f"/api/v1/points/members/{member}/balance", {}),
+                             (f"/api/v1/points/members/{member}/statement", {"period": "2025-03"}),
+                             ("/api/v1/reports/points.statement", {"member": member, "period": "2025-03"})):
+            answer = client.get(path, params=params)
+            assert answer.status_code == (200 if allowed else 403), (path, answer.text)
+            if not allowed:
+                assert "只供本人及其所在网格或上级的工作人员查看" in answer.json()["detail_zh"]
+    with httpx.Client(base_url=server.url, timeout=30) as browser:  # the dashboard: signed in with the token
+        signed = browser.post("/dashboard/login", data={"token": made["tokens"][reader]})
+        assert signed.status_code == 303 and browser.cookies
+        page = browser.get(f"/dashboard/members/{member}")
+        assert page.status_code == (200 if allowed else 403), page.text[:300]

@@ -31,7 +31,7 @@ from gridcore.events import SYSTEM_ACTOR
 from gridcore.periods import period_containing
 
 from . import auth, intake
-from .context import Service, is_staff, json_body, may_read_account, service_of
+from .context import Service, is_staff, json_body, may_read_account, service_of, staff_over
 from .jsonable import explanation, plain, table
 from .live import share_test_clock
 from .openapi import AUTH_ANONYMOUS, AUTH_NONE, documented, obj
@@ -476,11 +476,13 @@ async def household(request: Request) -> Response:
     ident = request.path_params["household"]
 
     def read(engine: Engine) -> dict[str, Any]:
-        if not is_staff(engine, who.member or ""):
-            raise Problem("forbidden", "households and their residents are for community staff",
-                          "户的登记信息只有社区工作人员可以查看")
         register = engine.households
         found, history = register.household(ident), register.history(ident)
+        # the staff of the household's cell or above (one no longer on record: any staff)
+        if not (staff_over(engine, who.member or "", [found.node]) if found is not None
+                else is_staff(engine, who.member or "")):
+            raise Problem("forbidden", "households and their residents are for the staff of their cell or above",
+                          "户的登记信息只有所在网格或上级的工作人员可以查看")
         if found is None and not history:
             raise Problem("not-found", f"household {ident!r} was never on record", f"户 {ident!r} 从未在册")
         return {

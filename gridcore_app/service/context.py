@@ -9,7 +9,7 @@ every reason, a malformed one 400, an unknown incident or member 404.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -119,14 +119,37 @@ def is_staff(engine: Engine, member: str) -> bool:
     return found is not None and any(a.role not in NOT_STAFF for a in found.roles)
 
 
+def staff_over(engine: Engine, reader: str, nodes: Iterable[str]) -> bool:
+    """True if ``reader`` holds a staff role (any but resident and volunteer) at one of ``nodes`` or above it:
+    a grid's staff over their grid, a street's over its communities, never over another street's."""
+    found = engine.community.members.get(reader)
+    posts = [a.node for a in found.roles if a.role not in NOT_STAFF] if found is not None else []
+    hierarchy = engine.community.hierarchy
+    return bool(posts) and any(node in hierarchy and hierarchy.is_within_any(node, posts) for node in nodes)
+
+
+def where_of(engine: Engine, member: str) -> tuple[str, ...]:
+    """Where ``member`` belongs: the nodes of their roles and their home, or a registered resident's cell."""
+    if member in engine.community.members:
+        return engine.community.cells_of(member)
+    cell = engine.residents().get(member)
+    return (cell,) if cell else ()
+
+
 def may_read_account(engine: Engine, reader: str, member: str) -> None:
-    """A member's own account, or any account for staff; 403 otherwise."""
-    if reader != member and not is_staff(engine, member=reader):
-        raise Problem(
-            "forbidden",
-            f"{reader} may read only their own points; {member}'s are for the member and community staff",
-            f"{reader} 只能查看自己的积分",
-        )
+    """A member's own account, or one staff hold a role over (where the member belongs or above); 403
+    otherwise.  Someone who belongs nowhere known is left to the read itself (any staff, as before)."""
+    if reader == member:
+        return
+    where = where_of(engine, member)
+    if staff_over(engine, reader, where) if where else is_staff(engine, member=reader):
+        return
+    raise Problem(
+        "forbidden",
+        f"{reader} may read only their own points; {member}'s are for the member and the staff of where they "
+        "belong (their cells or above)",
+        f"{reader} 只能查看自己的积分；{member} 的积分只供本人及其所在网格或上级的工作人员查看",
+    )
 
 
 async def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from gridcore.periods import PeriodError, parse_period
 
 from . import auth
 from .api import default_month, require_plugin, timeline_entries
-from .context import Service, is_staff, service_of
+from .context import Service, is_staff, service_of, staff_over, where_of
 from .problems import Problem
 
 HERE = Path(__file__).parent
@@ -278,8 +278,10 @@ async def member(request: Request) -> Response:
         require_plugin(engine, "points")
         if not engine.knows_person(ident):
             raise Problem("not-found", f"unknown member {ident!r}", f"花名册中没有成员 {ident!r}")
-        if who != ident and not is_staff(engine, who or ""):
-            raise Problem("forbidden", f"{who} may read only their own statement", f"{who} 只能查看自己的积分明细")
+        if who != ident and not (staff_over(engine, who or "", where) if (where := where_of(engine, ident))
+                                 else is_staff(engine, who or "")):
+            raise Problem("forbidden", f"{who} may read only their own statement (and, as staff, those of the "
+                          "members of their cells)", f"{who} 只能查看自己及所辖网格成员的积分明细")
         label = period or default_month(engine)
         _period(label)
         statement = gridcore_points.statement(engine, ident, label)
