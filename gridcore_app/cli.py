@@ -16,7 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -49,6 +49,13 @@ _PM = "gridcore.plugins"
 _DISABLED = "gridcore.disabled"
 _STRICT = "gridcore.strict_plugins"
 _TRACEBACK = "gridcore.traceback"
+#: set when ``--now latest`` was given: the command acts at the store's newest event time
+_NOW_LATEST = "gridcore.now_latest"
+
+#: ``--now`` words meaning "the time of the newest event in the store"
+NOW_LATEST = ("latest", "最新")
+#: a command that acts at the system clock says so when the store's newest event is older than this
+STALE_AFTER = timedelta(days=1)
 
 
 # ---------------------------------------------------------------- helpers for command authors
@@ -79,13 +86,26 @@ def parse_time(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return when
 
 
+def parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Click callback of ``--now``: an ISO 8601 time with a zone, or ``latest`` (最新).
+
+    ``latest`` is passed on as None (as if no ``--now`` was given) and noted in the
+    context, so that ``open_engine`` puts the engine's clock at the store's newest event.
+    """
+    if value is not None and value.strip().lower() in NOW_LATEST:
+        ctx.meta[_NOW_LATEST] = True
+        return None
+    return parse_time(ctx, param, value)
+
+
 def now_option(func: F) -> F:
     """Add ``--now ISO_TIME`` (the time the command acts at), passed as ``now``."""
     return click.option(
         "--now",
-        callback=parse_time,
+        callback=parse_now,
         metavar="TIME",
-        help="Act as if it were this time (ISO 8601 with zone). Default: the system clock.",
+        help="Act as if it were this time (ISO 8601 with zone), or 'latest' (最新): the time of the "
+             "store's newest event. Default: the system clock.",
     )(func)
 
 
@@ -162,10 +182,39 @@ def open_engine(
     engine = Engine.open(store=store, clock=clock, read_only=read_only, create=create, **kwargs)
     for warning in engine.warnings:
         click.echo(f"warning: {warning}", err=True)
+    if now is None:
+        _clock_of_store(engine)
     try:
         yield engine
     finally:
         engine.close()
+
+
+def _clock_of_store(engine: Engine) -> None:
+    """``--now latest``: put the engine's clock at the store's newest event; no ``--now`` at all: say
+    so when that event is more than ``STALE_AFTER`` before the system clock.
+
+    The system clock stays the default, since it is right for a store that serves a live
+    community (one whose feed went quiet must still show its cases growing older and overdue);
+    a store of simulated or imported events is read as of its own time with ``--now latest``.
+    """
+    ctx = click.get_current_context(silent=True)
+    latest = engine.latest_event_time
+    if ctx is None or latest is None or not any(p.name == "now" for p in ctx.command.params):
+        return
+    if ctx.meta.get(_NOW_LATEST):
+        engine.clock = FixedClock(latest)
+        return
+    now = engine.clock.now()
+    if now - latest <= STALE_AFTER:
+        return
+    tz = engine.community.tz
+    shown_now, shown_latest = (f"{t.astimezone(tz):%Y-%m-%d %H:%M}" for t in (now, latest))
+    days = (now - latest).days
+    click.echo(f"note: times here are counted to now, {shown_now} ({engine.community.timezone}); the store's "
+               f"newest event is at {shown_latest}, {days} days before. To see the store as of its newest "
+               f"event, add --now latest (注：按现在的时间 {shown_now} 计算；库中最新事件在 {shown_latest}，"
+               f"早 {days} 天；如要按最新事件的时间查看，请加 --now latest)", err=True)
 
 
 class LazyCommand(click.Command):

@@ -66,12 +66,12 @@ def test_assess_prints_stars_with_the_rule_behind_each_term(store: str) -> None:
 
 def test_assess_csv_and_json(store: str) -> None:
     result = run("assess", "--store", store, "--period", "2025-01", "--format", "csv")
-    assert result.output.startswith("\ufeff")  # Excel opens it as UTF-8
-    rows = list(csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff"))))
+    assert result.stdout.startswith("\ufeff")  # Excel opens it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(result.stdout.removeprefix("\ufeff"))))
     assert [(r["node"], r["stars"]) for r in rows] == [("g1", "5"), ("g2", "4")]
     assert rows[0]["巡查覆盖率"] == "50"
     result = run("assess", "--store", store, "--period", "2025-01", "--format", "json", "--breakdown")
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     terms = [r for r in doc["rows"] if r["node"] == "g2" and r["term"] == "weight"]
     assert {t["metric"] for t in terms} == {"巡查覆盖率", "居民活动参与率", "登记完整率"}
     assert all(":" in t["rule"] and "monthly-zh.rules" in t["rule"] for t in terms)
@@ -84,7 +84,7 @@ def test_compare_says_who_gained_or_lost_a_star_and_why(store: str) -> None:
     assert run("assess", "--store", store, "--period", "2025-02").exit_code == 0
     result = run("assess", "compare", "2025-01", "2025-02", "--store", store, "--format", "json")
     assert result.exit_code == 0, result.output
-    rows = {r["node"]: r for r in json.loads(result.output)["rows"]}
+    rows = {r["node"]: r for r in json.loads(result.stdout)["rows"]}
     assert (rows["g2"]["2025-01"], rows["g2"]["2025-02"], rows["g2"]["change"]) == (4, 2, "lost")
     assert "巡查覆盖率" in rows["g2"]["why"] and "monthly-zh.rules:8" in rows["g2"]["why"]
     assert (rows["g1"]["2025-01"], rows["g1"]["2025-02"], rows["g1"]["change"]) == (5, 4, "lost")
@@ -123,7 +123,7 @@ def test_chart_is_valid_svg_with_a_bar_per_node(store: str, tmp_path: Path) -> N
 
 def test_subsidies_per_person(store: str) -> None:
     result = run("assess", "subsidies", "--period", "2025-01", "--store", store, "--format", "json")
-    rows = {r["member"]: r for r in json.loads(result.output)["rows"]}
+    rows = {r["member"]: r for r in json.loads(result.stdout)["rows"]}
     assert rows["leader1"]["amount"] == 400  # g1 holds 5 stars x 80
     assert rows["res1"]["amount"] == 20 and rows["res2"]["amount"] == 20  # both units' grids >= 4 stars
     assert "monthly-zh.rules:14" in rows["leader1"]["detail"]
@@ -131,7 +131,7 @@ def test_subsidies_per_person(store: str) -> None:
 
 def test_metrics_lists_every_contributed_metric(store: str) -> None:
     result = run("assess", "metrics", "--period", "2025-01", "--node", "g2", "--store", store, "--format", "csv")
-    names = {r["metric"] for r in csv.DictReader(io.StringIO(result.output.removeprefix("\ufeff")))}
+    names = {r["metric"] for r in csv.DictReader(io.StringIO(result.stdout.removeprefix("\ufeff")))}
     assert {"patrol_coverage", "participation", "registration_completeness"} <= names
 
 

@@ -62,7 +62,7 @@ def test_the_cli_shows_who_is_paid_once(tmp_path: Path) -> None:
     result = CliRunner().invoke(main_group, ["assess", "subsidies", "--period", "2025-Q1", "--store", store,
                                              "--format", "json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    rows = [row for row in json.loads(result.output)["rows"] if row["member"] == "m01"]
+    rows = [row for row in json.loads(result.stdout)["rows"] if row["member"] == "m01"]
     assert sum(float(row["amount"]) for row in rows) == 600
     # each line says why it is not paid in full, rather than showing a bare 0 (每人只发一次, 每人补贴上限)
     [detail] = [row["detail"] for row in rows]

@@ -184,7 +184,7 @@ def test_assignment_from_the_command_line(tmp_path: Path) -> None:
     refused = run("incidents", "assign", "A1", "--actor", "leader1", "--to", "worker2", "--store", store,
                   "--now", "2025-03-03T09:20+08:00")
     assert refused.exit_code == 1 and "worker2 cannot handle incident A1" in refused.output
-    rows = json.loads(run("incidents", "timeline", "A1", "--store", store, "--format", "json").output)["rows"]
+    rows = json.loads(run("incidents", "timeline", "A1", "--store", store, "--format", "json").stdout)["rows"]
     assert [r["step"] for r in rows] == ["reported", "routed", "assigned"]
 
 

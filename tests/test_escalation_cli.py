@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -444,3 +445,31 @@ def test_escalate_to_a_department_alone(tmp_path: Path) -> None:
     neither = CliRunner().invoke(main_group, ["incidents", "escalate", "I1", "--actor", "worker1",
                                               "--store", store, "--now", "2025-03-03T09:20+08:00"])
     assert neither.exit_code == 2 and "--to" in neither.output and "--department" in neither.output
+
+
+def test_a_store_of_past_events_says_so_and_reads_at_its_newest_event_with_now_latest(tmp_path: Path) -> None:
+    # Reads count to the system clock (right for a live community, where a quiet feed must still
+    # show its cases growing older); a store of last year's (or simulated) events said "age 614d" and
+    # nothing else.  It now says when its newest event was, and --now latest reads it as of then.
+    store = _init_ladder(tmp_path)
+    step(store, "report", "I1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1",
+         now="2025-03-03T09:00+08:00")  # fmt: skip
+    step(store, "accept", "I1", "--actor", "worker1", now="2025-03-03T09:20+08:00")
+    listed = run("incidents", "list", "--store", store, "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    age = json.loads(listed.stdout)["rows"][0]["age"]
+    assert int(age.split("d ")[0]) > 600, age  # e.g. "640d 05h12": counted to today
+    assert "the store's newest event is at 2025-03-03 09:20" in listed.stderr
+    assert "add --now latest" in listed.stderr and "库中最新事件在 2025-03-03 09:20" in listed.stderr
+    at_then = run("incidents", "list", "--store", store, "--now", "2025-03-03T09:20+08:00")
+    for word in ("latest", "最新"):
+        latest = run("incidents", "list", "--store", store, "--now", word)
+        assert latest.exit_code == 0 and latest.stdout == at_then.stdout and latest.stderr == ""
+        assert " 0h20 " in latest.stdout
+    ticked = run("tick", "--store", store, "--now", "latest")
+    assert ticked.stdout.startswith("0 derived event(s) recorded up to 2025-03-03T09:20:00+08:00")
+    # a store whose newest event is from today (a live one): no note
+    step(store, "report", "I2", "--category", "leaking_pipe", "--node", "u12", "--actor", "worker1",
+         now=datetime.now(UTC).isoformat())
+    listed = run("incidents", "list", "--store", store)
+    assert listed.exit_code == 0 and listed.stderr == "" and "I2" in listed.stdout

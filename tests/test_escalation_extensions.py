@@ -234,7 +234,7 @@ def test_extensions_from_the_command_line(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "may not approve it themselves" in refused.output
     said = step("approve-extension", "I1", "--actor", "leader1", now="2025-03-04T10:00+08:00")
     assert "extension approved (+1 day: resolve due 2025-03-05T09:00+08:00 -> 2025-03-06T09:00+08:00)" in said
-    listed = json.loads(run("incidents", "timeline", "I1", "--store", store, "--format", "json").output)
+    listed = json.loads(run("incidents", "timeline", "I1", "--store", store, "--format", "json").stdout)
     assert [row["step"] for row in listed["rows"]][-2:] == ["extension requested", "extension approved"]
     step("extend", "I1", "--actor", "unitlead", "--hours", "4", "--reason", "再等一天",
          now="2025-03-05T09:00+08:00")

@@ -179,5 +179,5 @@ def test_returns_from_the_command_line(tmp_path: Path) -> None:
     both = run("incidents", "return", "L1", "--actor", "worker2", "--to", "u11", "--department", "fire",
                "--reason", "x", "--store", store, "--now", "2025-03-03T10:20+08:00")
     assert both.exit_code == 1 and "not both" in both.output
-    rows = json.loads(run("incidents", "timeline", "L1", "--store", store, "--format", "json").output)["rows"]
+    rows = json.loads(run("incidents", "timeline", "L1", "--store", store, "--format", "json").stdout)["rows"]
     assert [r["step"] for r in rows] == ["reported", "routed", "returned", "routed"]

@@ -263,6 +263,6 @@ def test_consultation_and_feedback_from_the_command_line(tmp_path: Path) -> None
                 now="2025-03-03T16:00+08:00")
     assert "feedback given (已清理; by visit; within the limit, due 2025-03-04T15:00+08:00)" in said
     step("verify", "F1", "--actor", "leader1", "--satisfaction", "5", now="2025-03-04T09:00+08:00")
-    rows = json.loads(run("incidents", "timeline", "F1", "--store", store, "--format", "json").output)["rows"]
+    rows = json.loads(run("incidents", "timeline", "F1", "--store", store, "--format", "json").stdout)["rows"]
     assert [r["step"] for r in rows if r["actor"] != "system"] == [
         "reported", "accepted", "consulted", "handling started", "resolved", "feedback given", "verified"]
