@@ -208,6 +208,40 @@ def test_check_flags_a_level_without_limits_in_the_middle_of_the_ladder(tmp_path
             assert found == [("limit-missing", said)], limits
 
 
+def test_a_gap_a_variant_makes_is_said_in_the_variant_not_in_the_base_it_extends(tmp_path: Path) -> None:
+    """A level left without a time limit was reported on the first category line of the district's base
+    (district-base.rules:75:3), a file community staff do not edit, with a fix that did not say where to
+    write it.  It is said in the file being checked: on its line removing the limit, else on its own
+    route or limit line, and the fix names that file."""
+    (tmp_path / "base.rules").write_text(
+        "ruleset base\n\nescalation:\n  category leaking_pipe: 水管漏水\n  category dispute: 矛盾纠纷\n",
+        encoding="utf-8")
+    (tmp_path / "area.rules").write_text(
+        'extends "base"\nruleset area\nlevels: street > community > grid > unit\n\nescalation:\n'
+        "  incident any: start at unit\n  limit unit: accept within 2 working hours\n"
+        "  limit grid: accept within 4 working hours\n  limit community: accept within 1 working day\n",
+        encoding="utf-8")
+    (tmp_path / "v1.rules").write_text('继承 "area"\n规则集 v1\n\n事件流转：\n  删除 时限 grid\n', encoding="utf-8")
+    (tmp_path / "v2.rules").write_text(
+        'extends "base"\nruleset v2\nlevels: street > community > grid > unit\n\nescalation:\n'
+        "  incident any: start at unit\n  limit unit: accept within 2 working hours\n"
+        "  limit community: accept within 1 working day\n", encoding="utf-8")
+    assert run("check", str(tmp_path / "area.rules")).output.endswith("area.rules: ok (area)\n")
+    removed = run("check", str(tmp_path / "v1.rules")).output
+    assert ("v1.rules:5:3: warning: cases of categories leaking_pipe, dispute and any other category have no "
+            "time limit at grid") in removed, removed
+    assert "(or delete this line, which removes the grid limit v1.rules inherits)" in removed
+    assert "base.rules" not in removed and "area.rules:" not in removed
+    zh = run("check", "--lang", "zh", str(tmp_path / "v1.rules")).output
+    assert "v1.rules:5:3: 警告: 水管漏水、矛盾纠纷及其他类别的事件在 grid 没有时限" in zh, zh
+    assert "（或删去这一行：它删除了 v1.rules 继承的 grid 时限）" in zh
+    forgot = run("check", str(tmp_path / "v2.rules")).output
+    assert "v2.rules:6:3: warning: cases of categories leaking_pipe, dispute and any other category" in forgot, forgot
+    assert "fix: add 'limit grid: accept within ...' or 'limit for leaking_pipe: at grid resolve within ...' " \
+           "to the escalation section of v2.rules" in forgot
+    assert "base.rules:" not in forgot
+
+
 # ---------------------------------------------------------------- the departments' record
 
 

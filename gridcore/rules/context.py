@@ -35,8 +35,15 @@ class CompileContext:
                  sources: Mapping[str, Sequence[str]],
                  level_names: Mapping[str, str] | None = None,
                  titles: Mapping[str, Mapping[str, str]] | None = None,
-                 metrics: Mapping[str, Metric] | None = None) -> None:
+                 metrics: Mapping[str, Metric] | None = None, *,
+                 own_file: str = "", removals: Sequence[ast.Removal] = ()) -> None:
         self.section = section
+        #: the file being loaded (the last of its chain: a community's variant, not the
+        #: district's base it extends): what its author can change.  A problem the whole
+        #: chain makes (a level left without a time limit) is best said there
+        self.own_file = own_file
+        #: the items of this section that file removes from its parent (``remove limit street``)
+        self.removals = tuple(removals)
         self.levels = levels
         #: metric id -> the ``Metric`` a plugin registers (``gridcore_register_metrics``)
         #: of the plugins enabled where the ruleset is loaded: a section that names

@@ -416,7 +416,9 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         for item in items:
             for at, en, zh in date_problems(item):
                 diagnostics.append(_at(at, lines, en, zh))
-        ctx = CompileContext(section_name, levels, vocabularies, lines, level_names, titles, metrics)
+        ctx = CompileContext(section_name, levels, vocabularies, lines, level_names, titles, metrics,
+                             own_file=chain[-1].name,
+                             removals=[r for b in files[-1].sections if b.name == section_name for r in b.removals])
         for item in items:
             for version, parts in dropped_parts(item):
                 said = [f"'{ctx.text(part)}'" for part in parts]

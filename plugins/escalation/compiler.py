@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -396,9 +397,7 @@ def _check_gaps(policy: EscalationPolicy, items: Sequence[Item], ctx: CompileCon
         if missing:
             gaps.setdefault(missing, []).append(category)
     for missing, categories in gaps.items():
-        at = next((found for c in categories if (found := _item_of(items, c, ctx)) is not None), None)
-        if at is None:
-            at = next((item for item in items if item.kind == "limit"), None)
+        at = _gap_at(items, categories, missing, ctx)
         if at is None:
             continue
         names = [c for c in categories if c is not None]
@@ -415,10 +414,35 @@ def _check_gaps(policy: EscalationPolicy, items: Sequence[Item], ctx: CompileCon
             zh_what = f"{zh_what}及其他类别" if zh_what else "所有类别"
         top = missing[0]
         name = names[0] if names else "any"
+        # say in which file: the one being checked (a community's variant), not the base it extends
+        own = Path(ctx.own_file).name if ctx.own_file else ""
+        removed = not isinstance(at, Item)  # a ``remove limit LEVEL`` line
+        where_en = (f" (or delete this line, which removes the {top} limit {own} inherits)" if removed
+                    else f" to the escalation section of {own}" if own else "")
+        where_zh = (f"（或删去这一行：它删除了 {own} 继承的 {top} 时限）" if removed
+                    else f"（写在 {own} 的事件流转栏目中）" if own else "")
         ctx.error(at, message, f"{zh_what}的事件在 {'、'.join(reversed(missing))} 没有时限：到了那里永不超时，也不会上报",
-                  fix=f"add 'limit {top}: accept within ...' or 'limit for {name}: at {top} resolve within ...'",
-                  fix_zh=f"加上 '时限 {top}：受理时限 …' 或 '类别时限 {name}：于 {top} 办结时限 …'",
+                  fix=f"add 'limit {top}: accept within ...' or 'limit for {name}: at {top} resolve within ...'"
+                  + where_en,
+                  fix_zh=f"加上 '时限 {top}：受理时限 …' 或 '类别时限 {name}：于 {top} 办结时限 …'" + where_zh,
                   warning=True)
+
+
+def _gap_at(items: Sequence[Item], categories: Sequence[str | None], missing: Sequence[str],
+            ctx: CompileContext) -> Any:
+    """Where to say that ``categories`` have no limit at ``missing``: in the file being checked when
+    it can be (the line removing such a limit, else its route or category line, else a limit or any
+    line of the section there), else where the category is declared or the first limit."""
+    for removal in ctx.removals:
+        if removal.kind == "limit" and removal.name is not None and ctx.id_of("level", removal.name.text) in missing:
+            return removal
+    own = [item for item in items if item.pos.file == ctx.own_file] if ctx.own_file else []
+    found = (next((f for c in categories if (f := _item_of(own, c, ctx)) is not None), None)
+             or next((item for item in own if item.kind == "limit"), None) or next(iter(own), None))
+    if found is not None:
+        return found
+    return (next((f for c in categories if (f := _item_of(items, c, ctx)) is not None), None)
+            or next((item for item in items if item.kind == "limit"), None))
 
 
 def _stuck_at(policy: EscalationPolicy, steps: Sequence[str], limited: Sequence[str]) -> tuple[str, ...]:
