@@ -229,6 +229,10 @@ CODES: tuple[Code, ...] = (
        "删除上级规则集中没有的条目", "remove an item the parent has (see 'gridcore show')",
        "删除上级规则集中确有的条目（见 gridcore show）", P + "remove activity 志愿服物\n",
        ("志愿服物", "志愿服务")),
+    _c("removed-and-written", r"'.*' is removed here and written again on line", "an item both removed and "
+       "written in one section", "同一条目既删除又重写", "keep the line that says what is meant: the item "
+       "(to change it) or the removal (to drop it)", "只保留表达本意的一行：条目本身（修改）或删除行（删除）",
+       P + "remove activity 志愿服务\n  activity 志愿服务: 6 per hour\n", ("remove activity 志愿服务\n  ", "")),
     _c("override-missing", r"'override .*' overrides something", "overriding what the parent does not have",
        "覆盖上级规则集中没有的条目", "use the parent's item name (see 'did you mean')",
        "使用上级规则集中的条目名称", P + "override activity 志愿服物: 6 per hour\n",

@@ -176,5 +176,17 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written, kind_zh: KindZh
                 if last and depth:
                     changes.append(Change("changed" if exists else "added", block.name, item_key,
                                           item.ref))
+            for removal in block.removals:
+                # removed and written again in one section: which was meant? (the item silently won)
+                written = seen_here.get(key(block.name, removal))
+                if written is not None:
+                    label, label_zh = _label(removal.key), _label_zh(block.name, removal.key, kind_zh)
+                    line = written.ref.line
+                    problems.append((removal,
+                                     f"'{label}' is removed here and written again on line {line}: the file must say one or the other",
+                                     f"'{label_zh}' 在这里被删除，又在第 {line} 行重新写了：只能二选一",
+                                     (f"to change the item keep line {line} and delete this line; "
+                                      f"to drop it keep this line and delete line {line}"),
+                                     f"要修改这一条，保留第 {line} 行并删去这一行；要删除它，保留这一行并删去第 {line} 行"))
     out = {name: list(items.values()) for name, items in resolved.items()}
     return out, changes, problems, warnings
