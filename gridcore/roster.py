@@ -128,7 +128,20 @@ def role_id(name_or_zh: str, roles: Mapping[str, str] = ROLES) -> str:
         if zh == text:
             return ident
     known = ", ".join(f"{ident} ({zh})" for ident, zh in roles.items())
-    raise RosterError(f"unknown role {name_or_zh!r} (known: {known}) (未知角色)")
+    raise RosterError(f"unknown role {name_or_zh!r}{_role_meant(str(text), roles)} (known: {known}) (未知角色)")
+
+
+def _role_meant(written: str, roles: Mapping[str, str]) -> str:
+    """A did-you-mean for a misspelt role (专职网格元 -> 专职网格员 fulltime_gridworker), else ""."""
+    from .rules.checker import (
+        did_you_mean,  # only on this error: the rules package is not loaded for rosters
+    )
+
+    close = did_you_mean(written, [*roles, *roles.values()])
+    if not close:
+        return ""
+    ident = close if close in roles else next(i for i, zh in roles.items() if zh == close)
+    return f"; did you mean {close!r} ({ident}, {roles[ident]})? (是不是想写“{roles[ident]}”？)"
 
 
 def assignment_problem(
@@ -151,8 +164,11 @@ def assignment_problem(
             return f"a {PROFESSIONAL_GRIDWORKER} (专业网格员) needs a department (at node {assignment.node!r}) (专业网格员须填写部门编号)"
         return None
     if assignment.department not in departments:
-        known = ", ".join(departments) or "none declared"
-        return f"unknown department {assignment.department!r} (known: {known}) (部门编号不存在)"
+        known = ", ".join(f"{d} ({departments[d].name})" for d in departments) or "none declared"
+        named = [d for d in departments if departments[d].name == assignment.department]
+        hint = (f"; {assignment.department!r} is the name of department {named[0]!r}: write its id "
+                f"(请填写部门编号 {named[0]})" if named else "")
+        return f"unknown department {assignment.department!r} (known: {known}){hint} (部门编号不存在)"
     return None
 
 

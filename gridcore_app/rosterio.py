@@ -348,7 +348,11 @@ def _assignment(
     )
     problem = assignment_problem(assignment, hierarchy, vocabulary, departments)
     if problem:
-        raise RosterError(f"{row.where}: {problem}")
+        # the cell at fault, where one is (a workbook's column letter)
+        cell = ("node" if assignment.node not in hierarchy else
+                "department" if assignment.department is not None and assignment.department not in departments
+                else None)
+        raise RosterError(f"{row.at(cell) if cell else row.where}: {problem}")
     return assignment
 
 

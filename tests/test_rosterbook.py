@@ -192,3 +192,30 @@ def test_diff_replays_against_a_roster_workbook(tmp_path: Path) -> None:
     code, text = run("diff", "--events", str(tmp_path / "e.jsonl"), "--ruleset", str(tmp_path / "a.rules"),
                      "--ruleset", str(tmp_path / "b.rules"), "--community", str(book))
     assert code == 0 and "member:m05:balance 周丽: 10 -> 12  (+2)" in text, text
+
+
+def test_a_mistyped_role_or_a_department_by_name_gets_a_suggestion_at_its_cell(tmp_path: Path) -> None:
+    # A staff user typed 专职网格元 for 专职网格员 and got the list of fifteen roles and nothing else, and a
+    # department's Chinese name (or a nickname) in its column got "row 4116" with the ids only.
+    path = save_workbook(load_community(MINI), tmp_path / "r.xlsx")
+    book = load_workbook(path)
+    roles = book["职责 roles"]
+    row = next(r for r in range(2, roles.max_row + 1) if roles[f"D{r}"].value == "police")
+    roles[f"B{row}"] = "专业网格元"
+    book.save(path)
+    with pytest.raises(RosterError, match=rf"row {row}, column B \(role\): unknown role '专业网格元'; did you mean "
+                                          r"'专业网格员' \(professional_gridworker, 专业网格员\)\? \(是不是想写“专业网格员”？\)"):
+        load_workbook_roster(path)
+    roles[f"B{row}"] = "专业网格员"
+    roles[f"D{row}"] = "外海派出所"
+    book.save(path)
+    code, text = run("hierarchy", "show", str(path))
+    assert code == 1, text
+    assert (f"row {row}, column D (department): unknown department '外海派出所' (known: police (外海派出所), "
+            "urban (城管中队), fire-dept (消防救援站)); '外海派出所' is the name of department 'police': write its id "
+            "(请填写部门编号 police) (部门编号不存在)") in text
+    roles[f"D{row}"] = "城管"
+    book.save(path)
+    with pytest.raises(RosterError, match=rf"row {row}, column D \(department\): unknown department '城管' \(known: "
+                                          r"police \(外海派出所\), urban \(城管中队\), fire-dept \(消防救援站\)\) \(部门编号不存在\)"):
+        load_workbook_roster(path)
