@@ -7,7 +7,7 @@ Each of these suggestions was once wrong: it replaced only part of what it spelt
 (a quoted name put after its own unquoted head, ``points::``, ``member`` in place of
 ``membr.roles``, a whole escalation line replaced by ``fire`` or by the role to
 notify or verify with), suggested a split
-that does not read (``每 越最多``), or was missing (a misspelt level an escalation
+that does not read (``每 越最多``), or one for part of a word (``个小时`` for the ``个`` of ``5个工作曰``), or was missing (a misspelt level an escalation
 goes to, a parent ruleset's name, which had no line and column either).
 """
 
@@ -52,6 +52,8 @@ CASES = [
      "fulltime_gridworker"),
     (*ZH, "补贴 微网格员：", "补贴 微网格圆：", "subsidy-role-unknown", "微网格员"),
     (*ZH, "每件 2 分，每月最多 40 分", "每件 2 分，每越最多 40 分", "misspelt-keyword", "每月最多"),
+    # 日 typed as 曰: the did-you-mean was 个小时 for the 个 alone, which left 2个小时工作曰 behind
+    (*ZH, "办结时限 5个工作日", "办结时限 5个工作曰", "misspelt-keyword", "个工作日"),
     (*EN, "within 7 days, to grid", "within 7 working days, to grid", "working-time-here", "days"),
     (*ZH, "  提级 重点人员：立即 上报到 grid 当 事件.重点人员\n",
      "  提级 重点人员：立即 上报到 grid 当 事件.重点人员\n  提级 反复：3个工作日内 反复上报 3 次，上报到 grid\n",

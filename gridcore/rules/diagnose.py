@@ -145,6 +145,15 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
         suggestion = ""
         mistake = ("a keyword is misspelt", "关键词写错了", f"write one of {', '.join(misspelt)}",
                    f"写成其中之一：{'、'.join(misspelt)}")
+    if got and at is not None and not glued and not misspelt and is_cjk(got):
+        # 2个工作曰 (日 mistyped): the token read is 个, but the word is 个工作曰; a did-you-mean for 个 alone
+        # (个小时) would leave 工作曰 behind.  Suggest for the whole run of Chinese characters it starts.
+        run = re.match(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", line.code[at:])
+        word = run.group(0) if run else got
+        close = _did_you_mean(grammar, word, expected) if len(word) > len(got) else ""
+        if close and _slip(word, close) and _parses_past(grammar, start, line, at, word, close):
+            got, suggestion = word, close
+            mistake = ("a keyword is misspelt", "关键词写错了", f"write {close}", f"写成 {close}")
     working = _working_time(grammar, expected, got, line.code, at) if got and at is not None else None
     if working is not None:
         suggestion, mistake = working
@@ -355,3 +364,10 @@ def _did_you_mean(grammar: Grammar, got: str, expected: Sequence[str]) -> str:
             if c.lower() == close[0]:
                 return c
     return ""
+
+
+def _slip(word: str, close: str) -> bool:
+    """True if ``word`` is a slip of ``close`` (one character wrong per three), as did-you-means are."""
+    from .checker import did_you_mean
+
+    return did_you_mean(word, [close]) == close
