@@ -168,8 +168,27 @@ def test_a_fragment_that_is_not_lalr_is_a_plugin_error() -> None:
     bad = Section(name="amb", headers=("amb",), items=(ItemKind("x", ("x",), "amb_v"),),
                   grammar="amb_v: amb_a | amb_b\namb_a: expr\namb_b: expr\n",
                   compile=lambda items, ctx: None)
-    with pytest.raises(PluginError, match="not LALR|does not build"):
+    with pytest.raises(PluginError, match="not LALR|does not build") as info:
         parse_ruleset("", sections=[bad])
+    assert str(info.value).startswith("the grammar fragment of section 'amb' ")
+    assert "gridcore -p no:PLUGIN" in str(info.value) and "栏目 'amb' 的语法片段无法构建" in str(info.value)
+
+
+def test_a_fragment_that_does_not_build_names_its_section_among_many() -> None:
+    """A third-party fragment naming a rule it does not define: among every section (the built-ins'
+    too), the message names that one and says how to go on without its plugin, in Chinese too."""
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+
+    broken = Section(name="waste", headers=("waste", "垃圾分类"), items=(ItemKind("limit", ("limit",), "waste_v"),),
+                     grammar="waste_v: expr _PER _DAY waste_missing\n", compile=lambda items, ctx: None)
+    sections = [*Hooks(get_plugin_manager()).register_sections(), broken]
+    with pytest.raises(PluginError) as info:
+        parse_ruleset("", sections=sections)
+    said = str(info.value)
+    assert said.startswith("the grammar fragment of section 'waste' does not build: ")
+    assert "waste_missing" in said and "栏目 'waste' 的语法片段无法构建" in said
+    assert "'points'" not in said  # (the others are fine)
 
 
 def test_an_anonymous_string_of_a_fragment_is_shown_as_written() -> None:

@@ -82,6 +82,19 @@ LINE_ENDS = frozenset({STATEMENT_END, DATED_NEXT, NEWLINE})
 _HEADER_FORM = re.compile(rf"[A-Za-z_{CJK}]\w*(?: \w+)*")
 
 
+def _unbuilt(sections: Sequence[Section[Any]], names: str, what: str, exc: Exception) -> str:
+    """Why the grammar did not build, naming the section(s) whose fragment's rules Lark names (every
+    rule a fragment defines starts with its section's name), and how to go on without the plugin."""
+    said = str(exc)
+    named = [s.name for s in sections if re.search(rf"(?<![A-Za-z0-9_]){re.escape(s.name)}_", said)]
+    if not named:
+        return f"the grammar of sections {names} {what}: {said} (栏目语法无法构建)"
+    which = ", ".join(repr(n) for n in named)
+    return (f"the grammar fragment of section {which} {what}: {said}. Fix the plugin that registers it, or run "
+            f"without it (gridcore -p no:PLUGIN ...; gridcore plugins lists them) "
+            f"(栏目 {which} 的语法片段无法构建：请修复注册它的插件，或停用该插件后再运行)")
+
+
 class LazyParser:
     """The built Lark parser, loaded from the disk cache the first time it is needed.
 
@@ -311,9 +324,9 @@ def _build(sections: Sequence[Section[Any]]) -> Grammar:
         try:
             return build_lark(text, versions=versions, **options)
         except GrammarError as exc:
-            raise PluginError(f"the grammar of sections {names} does not build: {exc}") from None
+            raise PluginError(_unbuilt(sections, names, "does not build", exc)) from None
         except LarkError as exc:
-            raise PluginError(f"the grammar of sections {names} is not LALR: {exc}") from None
+            raise PluginError(_unbuilt(sections, names, "is not LALR", exc)) from None
 
     # Built before (its file is in the disk cache): loaded when first needed.
     parser = LazyParser(build) if is_cached(text, versions=versions, **options) else LazyParser.built(build())
