@@ -29,6 +29,8 @@ from openpyxl.utils import get_column_letter
 
 from gridcore.reports import Table, chinese_header, display_width, printable
 
+from . import atomic
+
 #: What Excel forbids in sheet names, and their length limit.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 _SHEET_LENGTH = 31
@@ -75,7 +77,7 @@ def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
     os.close(handle)
     try:
         book.save(temp)
-        os.replace(temp, target)
+        atomic.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -45,6 +45,7 @@ from gridcore.errors import GridcoreError, RosterError
 from gridcore.geo import Location
 from gridcore.hierarchy import TERRITORIAL
 
+from . import atomic
 from .rosterio import COLUMNS, REQUIRED, _Row, build_community, shown
 
 #: Largest workbook read (compressed bytes), rows per sheet and columns per row.
@@ -457,7 +458,7 @@ def _save(book: Workbook, target: Path) -> Path:
     os.close(handle)
     try:
         book.save(temp)
-        os.replace(temp, target)
+        atomic.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -66,6 +66,8 @@ from gridcore.roster import (
     role_id,
 )
 
+from . import atomic
+
 _T = TypeVar("_T")
 
 COMMUNITY_FILE = "community.yaml"
@@ -964,7 +966,7 @@ def _write_atomic(path: Path, text: str, *, encoding: str) -> None:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, path)
+        atomic.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -22,6 +22,7 @@ from gridcore.rules.parser import read_source
 from gridcore.rules.ruleset import Ruleset, load_ruleset
 from gridcore.rules.sections import Section
 
+from . import atomic
 from .cli import RULESETS, plugin_manager
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
@@ -180,7 +181,7 @@ def _write_atomically(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        atomic.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
