@@ -118,6 +118,7 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written, kind_zh: KindZh
         for block in layer.sections:
             current = resolved.setdefault(block.name, {})
             inherited = parent.get(block.name, {})
+            removed_here: set[tuple[str, str | None]] = set()
             for removal in block.removals:
                 removal_key = key(block.name, removal)
                 if removal_key not in current:
@@ -136,6 +137,7 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written, kind_zh: KindZh
                                      "删除上级规则集中确有的条目（gridcore show 可列出），或删去这一行"))
                     continue
                 del current[removal_key]
+                removed_here.add(removal_key)
                 if last:
                     changes.append(Change("removed", block.name, removal_key, removal.ref))
             seen_here: dict[tuple[str, str | None], ast.Item] = {}
@@ -178,8 +180,9 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written, kind_zh: KindZh
                                           item.ref))
             for removal in block.removals:
                 # removed and written again in one section: which was meant? (the item silently won)
-                written = seen_here.get(key(block.name, removal))
-                if written is not None:
+                removal_key = key(block.name, removal)
+                written = seen_here.get(removal_key)
+                if written is not None and removal_key in removed_here and current.get(removal_key) is written:
                     label, label_zh = _label(removal.key), _label_zh(block.name, removal.key, kind_zh)
                     line = written.ref.line
                     problems.append((removal,
