@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
@@ -244,3 +245,22 @@ t.rules: ok (t)
     # 3 days is longer than any night: no warning for it; counted in working time, none at all
     assert "3 days" not in check(tmp_path, BASE + "escalation:\n  limit unit: accept within 2 working hours, "
                                  "resolve within 3 days\n", "en")[1]
+
+
+def test_chinese_full_stops_and_semicolons_and_a_line_under_the_wrong_header_golden(tmp_path: Path) -> None:
+    """A staff trial's slips with a Chinese input method: '；' between parts was 'the line ends too early'
+    with a list of words from other items, '。' at the end likewise, and a limit line written under
+    考核： was 'not a known item' with a did-you-mean of the assessment's 重大事件."""
+    shutil.copy(REPO / "rulesets" / "district-base.rules", tmp_path)
+    head = '继承 "district-base"\n层级：community > grid > unit\n\n'
+    code, out = check(tmp_path, head + "积分：\n  礼遇 洗衣液：80 分；每月最多 1 件\n", "zh")
+    assert code == 1 and "t.rules:5:14: 错误: '；' 不能用来分隔一行中的各项（此处是 '；'）" in out, out
+    assert "是不是想写: ，" in out and "修改: 各项之间用逗号（'，' 或 ','）分隔" in out
+    code, out = check(tmp_path, head + "积分：\n  礼遇 洗衣液：80 分，每月最多 1 件。\n", "zh")
+    assert code == 1 and "t.rules:5:23: 错误: 行末不加 '。'" in out and "修改: 删去行末的 '。'" in out, out
+    assert "是不是想写" not in out
+    code, out = check(tmp_path, head + "考核：\n  评定层级：grid\n  时限 grid：受理时限 4个工作小时\n", "zh")
+    assert code == 1 and "t.rules:6:3: 错误: '时限' 是“事件流转”栏目的条目，而这一行在“考核”栏目中" in out, out
+    assert "修改: 把这一行移到 '事件流转：' 下面（或在它前面写上 '事件流转：'）" in out and "重大事件" not in out
+    fixed = head + "考核：\n  评定层级：grid\n事件流转：\n  时限 grid：受理时限 4个工作小时\n"
+    assert check(tmp_path, fixed, "zh")[0] == 0

@@ -160,6 +160,19 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     if not glued and suggestion and at is not None and not _parses_past(grammar, start, line, at, got or "",
                                                                            suggestion):
         suggestion = ""  # the did-you-mean would not make the line read further: say nothing
+    if got and at is not None and got in _STRAY:
+        # 80 分；每月最多 1 件 / 80 分。 typed with a Chinese input method: no separator, no full stop here
+        if line.code[at + len(got):].strip():
+            suggestion = "，" if _parses_past(grammar, start, line, at, got, "，") else ""
+            mistake = (f"'{got}' does not separate the parts of a line", f"'{got}' 不能用来分隔一行中的各项",
+                       "separate the parts with a comma ('，' or ',')", "各项之间用逗号（'，' 或 ','）分隔")
+        else:
+            suggestion = ""
+            mistake = (f"a line does not end with '{got}'", f"行末不加 '{got}'",
+                       f"delete the '{got}' at the end of the line", f"删去行末的 '{got}'")
+    elsewhere = _item_elsewhere(grammar, start, got) if got and mistake is not None else None
+    if elsewhere is not None and mistake is not None and mistake[0] == "this is not a known item":
+        suggestion, mistake = "", elsewhere  # a did-you-mean of this section's words would mislead
     width = max(1, len(got or " "))
     quoted, before = _name_with_trailing_digits(exc, row, col, line.code, got)
     if quoted:
@@ -371,3 +384,35 @@ def _slip(word: str, close: str) -> bool:
     from .checker import did_you_mean
 
     return did_you_mean(word, [close]) == close
+
+
+#: Punctuation a Chinese input method types that the language never uses (its commas, colons and
+#: brackets mean what the ASCII ones do; docs/language.md).
+_STRAY = ("；", ";", "。", "！", "？")
+
+
+def _item_elsewhere(grammar: Grammar, start: str, got: str) -> tuple[str, str, str, str] | None:
+    """An item word of another section written in this one (时限 under 考核：): which section it
+    belongs to and where to move the line; None when ``got`` is no other section's item word."""
+    here = next((name for name in grammar.sections if start.startswith(f"{name}__")), None)
+    if here is None:
+        return None
+    word = got.lower()
+    found = [section for name, section in grammar.sections.items() if name != here
+             and any(form.split()[0].lower() == word for kind in section.items for form in kind.keywords)]
+    if not found:
+        return None
+
+    def en(section: Any) -> str:
+        return next((h for h in section.headers if not is_cjk(h)), section.name)
+
+    def zh(section: Any) -> str:
+        return next((h for h in section.headers if is_cjk(h)), section.name)
+
+    this = grammar.sections[here]
+    names_en = " or ".join(f"'{en(s)}'" for s in found)
+    names_zh = "或".join(f"“{zh(s)}”" for s in found)
+    return (f"'{got}' is an item of the {names_en} section, and this line is in the '{en(this)}' section",
+            f"'{got}' 是{names_zh}栏目的条目，而这一行在“{zh(this)}”栏目中",
+            f"move the line under '{en(found[0])}:' (or write that header above it)",
+            f"把这一行移到 '{zh(found[0])}：' 下面（或在它前面写上 '{zh(found[0])}：'）")
