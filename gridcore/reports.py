@@ -14,7 +14,10 @@ out, whatever a roster or a log put in a name or a note:
   name cannot clear a screen or retitle a window.
 
 ``HEADERS_ZH`` gives the Chinese heading of the columns reports use, for
-spreadsheets staff read (``chinese_header``).
+spreadsheets staff read (``chinese_header``). A table as text heads its columns
+with a line of their Chinese above their ids; as CSV its header row holds the
+ids (what scripts read), or with ``lang="zh"`` each column's Chinese and id
+(``获得积分 earned``, as the workbooks head them: ``bilingual_header``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import field, frozen
 
@@ -36,6 +39,21 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 FORMATS = ("text", "csv", "json")
+#: The languages of a CSV's header row: the column ids (``en``), or each column's Chinese and id (``zh``).
+LANGS = ("en", "zh")
+
+
+class Format(str):
+    """An output format (``text``, ``csv``, ``json``) as a command was given it, with ``lang``: the
+    language of a CSV's header row (``gridcore ... --format csv --lang zh``). ``Table.render``
+    takes it where it takes a format's name."""
+
+    lang: str
+
+    def __new__(cls, fmt: str, lang: str = "en") -> Self:
+        made = super().__new__(cls, fmt)
+        made.lang = lang
+        return made
 
 #: The UTF-8 byte-order mark every CSV starts with (Excel reads the file as UTF-8).
 BOM = "\ufeff"
@@ -97,7 +115,7 @@ HEADERS_ZH: Mapping[str, str] = {
     "category": "事件类别", "severity": "严重程度", "status": "状态", "age": "已用时",
     "next deadline": "下一时限", "escalations": "上报次数", "limit": "时限", "due": "到期时间",
     "overdue by": "超时", "reported": "上报数", "repeat reports": "重复上报",
-    "escalated": "提级数", "closed": "办结数", "step": "环节", "actor": "操作人",
+    "escalated": "提级数", "closed": "结案数", "step": "环节", "actor": "操作人",
     "month": "月份", "rated": "参评数", "subject": "对象", "delta": "差额",
     "rules_a": "方案A规则", "rules_b": "方案B规则", "a": "方案A", "b": "方案B",
     "patrol_coverage": "巡查覆盖率", "closure_within_limit": "按时办结率",
@@ -105,6 +123,24 @@ HEADERS_ZH: Mapping[str, str] = {
     "participation": "居民活动参与率", "registration_completeness": "登记完整率",
     "registered_participation": "登记居民活动参与率",
     "overdue_incidents": "超时事件数", "unresolved_serious_incidents": "未解决重大事件",
+    # roll-ups (汇总)
+    "incidents": "事件数", "mean stars": "平均星级", "paid": "领补贴人数", "subsidies": "补贴金额",
+    "child": "下级编号", "child name": "下级名称",
+    # line departments (条线部门吹哨报到), the loop, time limits
+    "department": "条线部门", "summoned": "召集次数", "reported in on time": "按时报到",
+    "reported in late": "逾时报到", "not yet": "尚未报到", "resolved on time": "按时办结",
+    "resolved late": "逾时办结", "sent back": "退单", "cases": "事件数", "times": "次数",
+    "accept": "受理时限", "resolve": "办结时限", "also, only when": "另有条件时限",
+    "reported at": "上报时间", "satisfaction": "评价",
+    # tasks (专项任务)
+    "task": "专项任务", "title": "标题", "assigned": "派发时间", "deadline": "截止时间",
+    "assignees": "承办人数", "done": "已完成", "late": "逾期完成", "overdue": "逾期未完成",
+    "open": "未完成", "on time %": "按时完成率%", "completed": "完成时间", "found": "发现情况",
+    # planning (网格规划)
+    "households": "户数", "planned households": "规划户数", "people": "人数", "planned people": "规划人数",
+    # rulesets in force, API tokens, metrics
+    "effective": "生效时间", "subtree": "适用范围", "ruleset": "规则集", "file": "文件",
+    "token": "令牌", "label": "备注", "issued": "签发时间", "revoked": "撤销时间", "unit": "单位",
 }  # fmt: skip
 
 
@@ -118,6 +154,12 @@ def chinese_header(column: str) -> str:
     return column
 
 
+def bilingual_header(column: str) -> str:
+    """A column's heading for staff: its Chinese, then its id (``获得积分 earned``); the id alone if none."""
+    zh = chinese_header(column)
+    return column if zh == column else f"{zh} {column}"
+
+
 @frozen
 class Table:
     """A report's result: a title, column names and rows of plain values."""
@@ -127,17 +169,24 @@ class Table:
     rows: tuple[tuple[Any, ...], ...] = ()
     notes: tuple[str, ...] = ()
 
-    def render(self, fmt: str = "text") -> str:
+    def render(self, fmt: str = "text", lang: str | None = None) -> str:
         """Render as ``text`` (aligned, CJK-aware), ``csv`` (with a byte-order mark) or ``json``.
 
-        Text and CSV are printable (no terminal control sequences) and CSV cells
-        that a spreadsheet would run as formulas are marked as text; JSON
+        Text heads the columns with their Chinese (a line above their ids). A CSV's
+        header row holds the column ids, or with ``lang="zh"`` (default: a ``Format``'s
+        own ``lang``) each column's Chinese and id, for staff opening it in Excel; JSON
+        keys are the ids. Text and CSV are printable (no terminal control sequences) and
+        CSV cells that a spreadsheet would run as formulas are marked as text; JSON
         escapes every control character itself.
         """
+        lang = lang or getattr(fmt, "lang", "en")
+        if lang not in LANGS:
+            raise InvalidValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)} (语言应为 en 或 zh)")
         if fmt == "csv":
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow([spreadsheet_cell(c) for c in self.columns])
+            header = self.columns if lang == "en" else tuple(bilingual_header(c) for c in self.columns)
+            writer.writerow([spreadsheet_cell(c) for c in header])
             writer.writerows([spreadsheet_cell(v) for v in row] for row in self.rows)
             return BOM + buf.getvalue()
         if fmt == "json":
@@ -150,18 +199,22 @@ class Table:
             )
         if fmt == "text":
             return self._text()
-        raise InvalidValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise InvalidValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)} (格式应为 text、csv 或 json)")
 
     def _text(self) -> str:
-        cells = [[_cell(c) for c in self.columns]] + [[_cell(v) for v in row] for row in self.rows]
+        chinese = [chinese_header(c) for c in self.columns]
+        # the columns' Chinese on a line above their ids (none for a table whose columns have none)
+        above = [[_cell(zh if zh != c else "") for zh, c in zip(chinese, self.columns)]] \
+            if any(zh != c for zh, c in zip(chinese, self.columns)) else []
+        cells = above + [[_cell(c) for c in self.columns]] + [[_cell(v) for v in row] for row in self.rows]
         widths = [max(display_width(r[i]) for r in cells) for i in range(len(self.columns))]
         out = [printable(self.title), ""]
         for n, row in enumerate(cells):
             out.append("  ".join(_pad(v, w) for v, w in zip(row, widths)).rstrip())
-            if n == 0:
+            if n == len(above):
                 out.append("  ".join("-" * w for w in widths))
         if not self.rows:
-            out.append("(no rows)")
+            out.append("(no rows / 无记录)")
         out.extend(printable(note) for note in self.notes)
         return "\n".join(out) + "\n"
 

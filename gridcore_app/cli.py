@@ -49,6 +49,7 @@ _PM = "gridcore.plugins"
 _DISABLED = "gridcore.disabled"
 _STRICT = "gridcore.strict_plugins"
 _TRACEBACK = "gridcore.traceback"
+_LANG = "gridcore.lang"
 #: set when ``--now latest`` was given: the command acts at the store's newest event time
 _NOW_LATEST = "gridcore.now_latest"
 
@@ -109,15 +110,40 @@ def now_option(func: F) -> F:
     )(func)
 
 
+def _chosen_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from gridcore.reports import Format
+
+    return Format(value, ctx.meta.get(_LANG, "en"))
+
+
+def _chosen_lang(ctx: click.Context, param: click.Parameter, value: str) -> None:
+    ctx.meta[_LANG] = value
+
+
 def format_option(func: F) -> F:
-    """Add ``--format text|csv|json``, passed as ``fmt``."""
-    return click.option(
+    """Add ``--format text|csv|json`` and ``--lang en|zh``, passed as ``fmt``: a ``gridcore.reports.Format``,
+    the format's name with the language of a CSV's header row (``fmt.lang``; ``$GRIDCORE_LANG``)."""
+    func = click.option(
         "--format",
         "fmt",
         type=click.Choice(["text", "csv", "json"]),
         default="text",
         show_default=True,
+        callback=_chosen_format,
         help="Output format.",
+    )(func)
+    return click.option(
+        "--lang",
+        "lang",
+        type=click.Choice(["en", "zh"]),
+        default="en",
+        envvar="GRIDCORE_LANG",
+        show_default=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_chosen_lang,
+        help="A CSV's header row: the column ids (en, what scripts read) or each column's Chinese and id "
+             "(zh: 获得积分 earned, for Excel). Default: $GRIDCORE_LANG, else en. (CSV 表头：zh 为中文加编号)",
     )(func)
 
 

@@ -27,7 +27,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridcore.reports import Table, chinese_header, display_width, printable
+from gridcore.reports import Table, bilingual_header, display_width, printable
 
 from . import atomic
 
@@ -38,8 +38,7 @@ _SHEET_LENGTH = 31
 
 def heading(column: str) -> str:
     """A column's heading in a workbook: its Chinese name, then its id (``获得积分 earned``)."""
-    zh = chinese_header(column)
-    return column if zh == column else f"{zh} {column}"
+    return bilingual_header(column)
 
 
 def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:

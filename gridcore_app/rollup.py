@@ -87,7 +87,7 @@ class Rollup:
         if missing:
             raise UnknownNameError(f"no roll-up table {missing[0]!r} (this one has: {', '.join(self.tables)}) (没有这张汇总表)")
         if fmt == "csv":
-            return self.tables[table or "summary"].render("csv")
+            return self.tables[table or "summary"].render(fmt)  # (a Format carries the header's language)
         if fmt == "json":
             return json.dumps({
                 "node": self.node, "name": self.name, "level": self.level, "period": self.period,
@@ -185,7 +185,8 @@ def _plan(engine: Engine, node: str, period: str) -> _Plan:
         raise GridcoreError(f"{node!r} has no territorial cells below it: nothing to roll up (无下级网格可汇总)")
     metrics = engine.metrics()
     reports = frozenset(r.name for r in engine.hooks.register_reports())
-    notes = [f"note: no plugin provides the metric {name} (未安装)" for name, _ in RATES if name not in metrics]
+    notes = [f"note: no plugin provides the metric {name} (没有插件提供指标 {name}：未安装)"
+             for name, _ in RATES if name not in metrics]
     notes += [f"note: no plugin provides the report {name} (未安装)"
               for name in (RATINGS, POINTS, SUBSIDIES, DEPARTMENTS) if name not in reports]
     return _Plan(node, period, span, tuple((c.id, c.name) for c in children), _level_of(engine, children),
@@ -402,9 +403,11 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
             row += list(paid[1].get(subject, (0, Decimal(0)))) if subject != node else list(paid[2])
         rows.append(tuple(row))
     summary_notes = [(f"{span.label}: {span.start.date()} to {span.end.date()} (end exclusive); the total row "
-                      "computes each rate over the whole node, not as a mean of the rows")]
+                      "computes each rate over the whole node, not as a mean of the rows "
+                      f"({span.start.date()} 起至 {span.end.date()} 前；合计行的各率按整个节点计算，不是各行的平均)")]
     if paid is not None and paid[0]:
-        summary_notes.append(f"subsidies of people holding roles across or above the children: {paid[0]}")
+        summary_notes.append(f"subsidies of people holding roles across or above the children: {paid[0]} "
+                             "(跨下级或在其上级任职人员的补贴)")
     tables: dict[str, Table] = {
         "summary": Table(f"三率与汇总 the three rates, overdue cases, stars, points and subsidies by "
                          f"{plan.levels}, {period}", tuple(columns), tuple(rows), tuple(summary_notes)),
@@ -439,7 +442,8 @@ def _months(engine: Engine, node: str, span: Period, children: Sequence[tuple[st
                          *(shown(f.value, places) if f is not None else None for f, (_, places) in zip(found, rates))))
         month = parse_period(f"{month.end.astimezone(tz):%Y-%m}", tz)
     return Table(f"三率按月 the three rates by month, {span.label}", ("month", "node", "name", *(m for m, _ in rates)),
-                 tuple(rows), (f"each month cut to {span.label}; an empty cell: nothing to divide by that month",))
+                 tuple(rows), ((f"each month cut to {span.label}; an empty cell: nothing to divide by that month "
+                                      f"(各月只计 {span.label} 之内；空格：该月无可计算)"),))
 
 
 def _level_of(engine: Engine, children: Sequence[Any]) -> str:

@@ -199,9 +199,9 @@ class Diff:
         if fmt == "json":
             return json.dumps(self.to_document(), ensure_ascii=False, indent=2, default=str) + "\n"
         if fmt == "csv":
-            return self.table().render("csv")
+            return self.table().render(fmt)  # (a Format carries the header's language)
         if fmt != "text":
-            raise ValueError(f"unknown format {fmt!r}; choose text, csv or json")
+            raise ValueError(f"unknown format {fmt!r}; choose text, csv or json (格式应为 text、csv 或 json)")
         out = [
             f"what-if: A = {self.ruleset_a}, B = {self.ruleset_b}",
             (f"{self.events} events replayed under each; {self.compared} outcomes compared; "

@@ -150,7 +150,7 @@ def test_the_loop_from_the_command_line(tmp_path: Path) -> None:
     )
     assert every.output.splitlines()[1].startswith("事件1,漏水,2,u11,unit,u11,closed,0,5")
     empty = run("incidents", "list", "--store", store, "--now", NOW)
-    assert "(no rows)" in empty.output and "no escalation policy is in force" in empty.output
+    assert "(no rows / 无记录)" in empty.output and "no escalation policy is in force" in empty.output
 
 
 def test_bad_input_gets_a_clean_message(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def test_a_refused_step_says_why_and_changes_nothing(store: str) -> None:
                          "--store", store, "--now", "2025-03-03T09:00+08:00")
     assert code == 1 and "m03 may not assign 入户排查 at g1" in err and "无权下达此任务" in err
     code, out, err = run("tasks", "list", "--store", store, "--now", "2025-03-03T09:00+08:00")
-    assert "(no rows)" in out
+    assert "(no rows / 无记录)" in out
     code, out, err = run("tasks", "show", "s1", "--store", store)
     assert code == 1 and "unknown task 's1'" in err
 
