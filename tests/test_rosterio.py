@@ -405,7 +405,9 @@ def test_cli_hierarchy_show(folder: Path) -> None:
 ROSTER_SOURCES = ("gridcore/community.py", "gridcore/roster.py", "gridcore/households.py", "gridcore/geo.py",
                   "gridcore/hierarchy.py", "gridcore_app/rosterio.py", "gridcore_app/rosterbook.py",
                   "gridcore_app/scenario.py", "gridcore_app/rollup.py", "gridcore_app/jsonl.py",
-                  "gridcore_app/service/api.py", "gridcore_app/service/context.py", "gridcore_app/service/intake.py")
+                  "gridcore_app/service/api.py", "gridcore_app/service/context.py", "gridcore_app/service/intake.py",
+                  "gridcore_app/service/app.py", "gridcore_app/service/dashboard.py", "gridcore_app/service/open311.py",
+                  "gridcore_app/service/auth.py", "gridcore_app/service/guards.py", "gridcore_app/service/live.py")
 #: Errors no office meets: a Python type passed wrongly (the cattrs TypeError becomes "community
 #: document is malformed", which carries its Chinese), YAML's own, rewrapped with its Chinese, and
 #: json's own wording of a stray byte-order mark, which jsonl.py shows inside "not valid JSON (...) (不是有效的 JSON)".
@@ -438,6 +440,9 @@ def test_every_roster_and_tree_message_carries_its_chinese() -> None:
                 if kind in ("Problem", "passed_on"):  # the service's: (slug, detail, detail_zh)
                     if len(node.exc.args) >= 2 and _english_only(node.exc.args[1]) and len(node.exc.args) < 3 \
                             and not any(k.arg == "detail_zh" for k in node.exc.keywords):
+                        english.append(f"{name}:{node.lineno}")
+                elif kind == "Open311Error":  # (status, description): the description ends with its Chinese
+                    if len(node.exc.args) >= 2 and _english_only(node.exc.args[1]):
                         english.append(f"{name}:{node.lineno}")
                 elif kind not in NOT_SEEN and _english_only(node.exc.args[0]):
                     english.append(f"{name}:{node.lineno}")

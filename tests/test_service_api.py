@@ -526,3 +526,15 @@ def test_a_path_or_method_no_route_takes_is_a_problem_document_too(server: Serve
     assert page.status_code == 404 and "text/html" in page.headers["content-type"]
     with server.client() as anonymous:
         assert anonymous.get("/problems/method-not-allowed").json()["title_zh"] == "不支持该请求方法"
+        # what each problem means, in Chinese too; a path outside the API says so in Chinese too
+        meaning = anonymous.get("/problems/unauthorized").json()
+        assert "gridcore tokens issue" in meaning["description"] and "令牌" in meaning["description_zh"]
+        elsewhere = anonymous.get("/nowhere")
+        assert elsewhere.status_code == 404 and elsewhere.text == "Not Found (未找到)"
+
+
+def test_every_problem_type_says_what_it_means_in_chinese() -> None:
+    from gridcore.errors import has_chinese
+    from gridcore_app.service.problems import MEANINGS_ZH, TYPES
+
+    assert set(MEANINGS_ZH) == set(TYPES) and all(has_chinese(text) for text in MEANINGS_ZH.values())

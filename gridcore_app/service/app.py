@@ -37,7 +37,7 @@ from . import api, dashboard, open311, openapi
 from .context import Service, Settings
 from .guards import Guards, RateLimiter
 from .live import LiveEngine, load_every_state
-from .problems import MEDIA_TYPE, TYPES, Problem
+from .problems import MEANINGS_ZH, MEDIA_TYPE, TYPES, Problem
 
 SETTINGS_VARIABLE = "GRIDCORE_SERVICE_SETTINGS"
 #: what uvicorn's worker processes import (``factory=True``): each builds its app from the environment
@@ -52,7 +52,7 @@ async def problem_page(request: Request) -> Response:
         raise Problem("not-found", f"no problem type {slug!r}", f"没有 {slug!r} 这类错误")
     status, title, title_zh, meaning = TYPES[slug]
     return JSONResponse({"type": f"/problems/{slug}", "status": status, "title": title, "title_zh": title_zh,
-                         "description": meaning})
+                         "description": meaning, "description_zh": MEANINGS_ZH[slug]})
 
 
 async def home(request: Request) -> Response:
@@ -82,12 +82,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         en, zh, slug = (f"no route {path}; GET {api.PREFIX}/openapi.json lists them",
                         f"没有 {path} 这个接口，接口列表见 GET {api.PREFIX}/openapi.json", "not-found")
     else:
-        return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=headers)
+        return PlainTextResponse(_with_chinese(exc), status_code=exc.status_code, headers=headers)
     if path.startswith(open311.PREFIX):
         return open311.error_response(request, exc.status_code, f"{en} ({zh})")
     if path.startswith((api.PREFIX, "/problems/", "/dashboard/")):
         return await _problem(request, Problem(slug, en, zh, headers=headers))  # (the dashboard's page)
-    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=headers)
+    return PlainTextResponse(_with_chinese(exc), status_code=exc.status_code, headers=headers)
+
+
+def _with_chinese(exc: HTTPException) -> str:
+    """An HTTP error outside the API's paths as plain text: Starlette's English (``Not Found``), and its Chinese."""
+    zh = {404: "未找到", 405: "不支持该请求方法", 400: "请求不正确", 413: "请求过大", 415: "不支持的格式"}
+    return f"{exc.detail} ({zh.get(exc.status_code, '请求出错')})"
 
 
 async def _open311_error(request: Request, exc: Exception) -> Response:
@@ -113,11 +119,13 @@ def plugin_routes(hooks: Hooks, builtin: list[BaseRoute]) -> list[BaseRoute]:
     added = hooks.register_routes()
     for route in added:
         if not isinstance(route, BaseRoute):
-            raise PluginError(f"gridcore_register_routes must return Starlette routes, got {route!r}")
+            raise PluginError(f"gridcore_register_routes must return Starlette routes, got {route!r} "
+                              "(插件的 gridcore_register_routes 须返回 Starlette 路由)")
         if isinstance(route, Route):
             for method in sorted(route.methods or ()):
                 if (route.path, method) in taken:
-                    raise PluginError(f"a plugin route {method} {route.path} clashes with one the service answers")
+                    raise PluginError(f"a plugin route {method} {route.path} clashes with one the service answers "
+                                      "(插件的接口与服务自带的接口重复)")
                 taken.add((route.path, method))
     return added
 
@@ -205,7 +213,8 @@ def app_from_environment() -> Starlette:
     """The factory uvicorn calls in each worker process (settings from the environment)."""
     text = os.environ.get(SETTINGS_VARIABLE)
     if not text:
-        raise GridcoreError(f"{SETTINGS_VARIABLE} is not set; start the service with gridcore serve")
+        raise GridcoreError(f"{SETTINGS_VARIABLE} is not set; start the service with gridcore serve "
+                            "(未设置服务配置：请用 gridcore serve 启动服务)")
     doc = json.loads(text)
     when = doc.pop("test_clock")
     settings = Settings(

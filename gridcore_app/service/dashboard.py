@@ -37,7 +37,7 @@ from gridcore.periods import PeriodError, parse_period
 from . import auth
 from .api import default_month, require_plugin, timeline_entries
 from .context import Service, is_staff, service_of, staff_over, where_of
-from .problems import Problem
+from .problems import Problem, passed_on
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -49,7 +49,7 @@ LANGS = ("zh", "en")
 WORDS: Mapping[str, Mapping[str, str]] = {
     "zh": {
         "title": "网格治理", "home": "总览", "board": "积分公示", "cases": "事件", "stars": "评星定级",
-        "open_cases": "未办结事件", "overdue": "已超时", "deadline": "下一时限", "status": "状态",
+        "open_cases": "未结案事件", "overdue": "已超时", "deadline": "下一时限", "status": "状态",
         "category": "类别", "severity": "严重程度", "where": "所在网格", "reported": "上报时间",
         "level": "当前层级", "rank": "名次", "member": "成员", "role": "角色", "earned": "本月积分",
         "balance": "积分余额", "month": "月份", "node": "网格", "show": "显示", "period": "周期",
@@ -59,7 +59,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "sign_in": "登录", "sign_out": "退出", "token": "令牌", "sign_in_hint": "请输入工作人员的 API 令牌",
         "bad_token": "令牌无效或已撤销", "departments": "条线部门", "of": "共", "top": "积分前列",
         "breakdown": "得分构成", "not_over": "本周期尚未结束，结果可能变化", "now": "当前时间",
-        "limit": "时限", "accept": "受理", "resolve": "办结", "paused": "暂停", "all_open": "全部未办结",
+        "limit": "时限", "accept": "受理", "resolve": "办结", "paused": "暂停", "all_open": "全部未结案",
         "language": "English", "stored": "已保存的考核结果", "fresh": "即时计算（未保存）",
         "overdue_since": "超时于", "star_column": "星级",
     },
@@ -348,14 +348,14 @@ def _period(label: str) -> None:
     try:
         parse_period(label, ZoneInfo("UTC"))
     except PeriodError as exc:
-        raise Problem("invalid-request", str(exc)) from None
+        raise passed_on("invalid-request", str(exc)) from None
 
 
 async def _read(service: Service, work: Any) -> dict[str, Any]:
     try:
         result = await service.read(work)
     except GridcoreError as exc:  # pragma: no cover - the service translates these already
-        raise Problem("invalid-request", str(exc)) from None
+        raise passed_on("invalid-request", str(exc)) from None
     assert isinstance(result, dict)
     return result
 

@@ -221,5 +221,5 @@ def _must_exist(store: str) -> None:
     if "://" not in local and not Path(local).exists():
         raise StoreError(
             f"no store at {store}; create one first (gridcore init --community DIR --store {store}) "
-            "or check the path"
+            f"or check the path (没有这个存储：{store}；请先用 gridcore init 创建，或检查路径)"
         )

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 
 MEDIA_TYPE = "application/problem+json"
 
-#: slug -> (status, title, 中文标题, what it means)
+#: slug -> (status, title, 中文标题, what it means); its Chinese in ``MEANINGS_ZH``
 TYPES: Mapping[str, tuple[int, str, str, str]] = {
     "event-refused": (
         422, "The engine refused the event", "事件被拒绝",
@@ -71,6 +71,24 @@ TYPES: Mapping[str, tuple[int, str, str, str]] = {
         "The store could not be read or written; nothing was changed. Try again later.",
     ),
     "server-error": (500, "Internal error", "内部错误", "Something failed inside the service; it was logged."),
+}
+
+#: slug -> what the problem means, in Chinese (``/problems/SLUG`` gives it as ``description_zh``)
+MEANINGS_ZH: Mapping[str, str] = {
+    "event-refused": "请求格式正确，但引擎拒绝了该事件（步骤不合规、在自己负责的网格之外操作、积分不足等）。`reasons` 列出全部原因；未保存任何内容。",
+    "invalid-event": "缺少某个字段，或字段的类型、取值不对；`detail` 指明是哪个。未保存任何内容。",
+    "invalid-request": "请求内容不是预期形式的 JSON，或缺少参数、参数有误。",
+    "outside-cells": "经纬度不在花名册定位的任何网格内；`nearest` 给出最近的网格及距离（米）。未保存任何内容。",
+    "not-found": "没有这个资源：事件、人员、节点或周期不存在。",
+    "method-not-allowed": "接口存在，但不支持这种请求方法；`Allow` 头列出可用的方法。",
+    "unauthorized": "没有发送令牌，或令牌未知、已撤销或不正确。请发送 `Authorization: Bearer <令牌>`；令牌用 `gridcore tokens issue 人员编号` 签发。",
+    "forbidden": "令牌所属人员无权这样操作：只能以令牌所属人员的身份操作，匿名居民只能上报并评价自己上报的事件。",
+    "too-large": "请求内容超过服务接受的大小。",
+    "rate-limited": "该令牌（匿名请求按地址）的请求次数超过限制；请等待 `Retry-After` 秒后再试。",
+    "unsupported": "请发送 JSON（`application/json`），Open311 也可发送表单。",
+    "not-enabled": "该接口所依赖的插件或功能在本服务中未启用。",
+    "store-error": "存储无法读写；未作任何改动。请稍后再试。",
+    "server-error": "服务内部出错，已记录日志。",
 }
 
 
