@@ -140,6 +140,29 @@ def glossary() -> dict[str, tuple[str, ...]]:
     return terms
 
 
+#: Where a read's mistakes are raised (a report without its parameter, an unknown incident, status or member,
+#: an assessment cycle that is not there): staff meet them through the command line and the service.
+READ_SOURCES = ("plugins/*/reports.py", "plugins/escalation/views.py", "plugins/points/api.py",
+                "plugins/assessment/rating.py")
+
+
+def test_every_mistake_a_read_raises_is_written_with_its_chinese() -> None:
+    missing = []
+    for pattern in READ_SOURCES:
+        for path in sorted(REPO.glob(pattern)):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Raise | ast.Return) and isinstance(node.exc if isinstance(node, ast.Raise)
+                                                                          else node.value, ast.Call):
+                    call = node.exc if isinstance(node, ast.Raise) else node.value
+                    assert isinstance(call, ast.Call)
+                    name = call.func.id if isinstance(call.func, ast.Name) else ""
+                    if name.endswith("Error") and call.args:
+                        text = "".join(_texts(call.args[0]))
+                        if WORDS.search(text) and not has_chinese(text):
+                            missing.append(f"{path.relative_to(REPO)}:{node.lineno}: {text[:70]!r}")
+    assert missing == []
+
+
 def test_the_chinese_of_reasons_uses_the_glossary_terms_not_the_words_they_replace() -> None:
     terms = glossary()
     assert len(terms) > 20 and all(has_chinese(term) for term in terms)

@@ -146,7 +146,8 @@ def resolve_metrics(engine: Engine, policy: AssessmentPolicy) -> dict[str, Metri
         them = "it" if len(missing) == 1 else "them"
         raise AssessmentError(
             "; ".join(missing) + f", but no enabled plugin contributes {them} "
-            f"(available: {known}); is the plugin that provides {them} disabled?"
+            f"(available: {known}); is the plugin that provides {them} disabled? "
+            "(考核用到的指标没有已启用的插件提供，请检查提供该指标的插件是否已停用)"
         )
     return found
 
@@ -196,7 +197,7 @@ def _assess(engine: Engine, period: str | Period, cycle: str | None) -> Assessme
     if policy is None:
         why = "no ruleset is in force" if ruleset is None else f"ruleset {ruleset.name!r} has no assessment section"
         if cycle:
-            raise AssessmentError(f"no assessment cycle {cycle!r} for {the_period.label}: {why}")
+            raise AssessmentError(f"no assessment cycle {cycle!r} for {the_period.label}: {why} (没有这个考核周期)")
         result = _empty(the_period, ruleset, f"nothing rated: {why}")
     else:
         policy = cycle_policy(engine, policy, cycle)

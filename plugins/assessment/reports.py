@@ -125,7 +125,7 @@ def _term_rules(assessment: Assessment) -> dict[str, str]:
 
 def _param(params: Mapping[str, str], name: str) -> str:
     if not params.get(name):
-        raise GridcoreError(f"this report needs {name}=..., e.g. {name}=2025-Q1")
+        raise GridcoreError(f"this report needs {name}=..., e.g. {name}=2025-Q1 (请填写参数 {name}，如 {name}=2025-Q1)")
     return params[name]
 
 

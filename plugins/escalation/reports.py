@@ -171,47 +171,51 @@ def _build_overdue(engine: Engine, params: Mapping[str, str]) -> Table:
     return overdue_table(engine)
 
 
+def _needs_period(report: str) -> Exception:
+    """What a report built without its period raises (over the API or the command line)."""
+    from gridcore import GridcoreError
+
+    return GridcoreError(f"{report} needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08) "
+                         "(请填写周期 period：月写 2025-03，季度写 2025-Q1，周写 2025-W10，日写 2025-03-08，年写 2025)")
+
+
 def _build_timeline(engine: Engine, params: Mapping[str, str]) -> Table:
     from gridcore import GridcoreError
 
     if "incident" not in params:
-        raise GridcoreError("escalation.timeline needs incident=ID")
+        raise GridcoreError("escalation.timeline needs incident=ID (请填写事件编号 incident)")
     return timeline_table(engine, params["incident"])
 
 
 def _build_stats(engine: Engine, params: Mapping[str, str]) -> Table:
-    from gridcore import GridcoreError
 
     if "period" not in params:
-        raise GridcoreError("escalation.stats needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08)")
+        raise _needs_period("escalation.stats")
     return stats_table(engine, params["period"], params.get("within"))
 
 
 def _build_departments(engine: Engine, params: Mapping[str, str]) -> Table:
-    from gridcore import GridcoreError
 
     from .departments import departments_table
 
     if "period" not in params:
-        raise GridcoreError("escalation.departments needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08)")
+        raise _needs_period("escalation.departments")
     return departments_table(engine, params["period"], params.get("within"))
 
 
 def _build_loop(engine: Engine, params: Mapping[str, str]) -> Table:
-    from gridcore import GridcoreError
 
     from .loop import loop_table
 
     if "period" not in params:
-        raise GridcoreError("escalation.loop needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08)")
+        raise _needs_period("escalation.loop")
     return loop_table(engine, params["period"], params.get("within"))
 
 
 def _build_levels(engine: Engine, params: Mapping[str, str]) -> Table:
-    from gridcore import GridcoreError
 
     if "period" not in params:
-        raise GridcoreError("escalation.levels needs period=2025-03 (or 2025, 2025-Q1, 2025-W10, 2025-03-08)")
+        raise _needs_period("escalation.levels")
     return levels_table(engine, params["period"], params.get("within"))
 
 

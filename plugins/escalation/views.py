@@ -182,7 +182,7 @@ def incidents(
     state = state_of(engine)
     hierarchy = engine.community.hierarchy
     if status not in (None, "open", *STATUSES):
-        raise UnknownNameError(f"unknown status {status!r} (known: open, {', '.join(STATUSES)})")
+        raise UnknownNameError(f"unknown status {status!r} (known: open, {', '.join(STATUSES)}) (没有这种事件状态)")
     if within is not None and within not in hierarchy:
         raise UnknownNameError(hierarchy.unknown(within))
     out = []
@@ -217,7 +217,7 @@ def record_of(engine: Engine, incident_id: str) -> Incident:
     state = state_of(engine)
     found = state.find(state.primary_of(incident_id) or incident_id)
     if found is None:
-        raise UnknownNameError(f"no incident {incident_id!r} has been reported")
+        raise UnknownNameError(f"no incident {incident_id!r} has been reported (没有编号为 {incident_id!r} 的事件)")
     return found
 
 

@@ -59,7 +59,8 @@ def _booked(the_state: PointsState, member: str | None, since: datetime | None =
 def _moment(engine: Engine, member: str, at: datetime | None) -> datetime:
     """``at`` (checked) or the engine's now, once ``member`` is known to the engine."""
     if not engine.knows_person(member):
-        raise UnknownNameError(f"unknown member {member!r}: not on the roster nor a registered resident")
+        raise UnknownNameError(f"unknown member {member!r}: not on the roster nor a registered resident "
+                               f"(花名册和居民登记中都没有 {member!r})")
     return require_aware(at) if at is not None else engine.clock.now()
 
 

@@ -156,7 +156,7 @@ def _node_param(engine: Engine, written: str | None) -> str | None:
 def _need(params: Mapping[str, str], name: str) -> str:
     value = params.get(name)
     if not value:
-        raise GridcoreError(f"this report needs the parameter {name}=...")
+        raise GridcoreError(f"this report needs the parameter {name}=... (请填写参数 {name})")
     return value
 
 
