@@ -1317,10 +1317,21 @@ class Engine(Checkpointing):
             return self.codec.from_dict(doc)
         except EventError as exc:
             ident = doc.get("id") if isinstance(doc, Mapping) else None
+            which = f" ({ident})" if isinstance(ident, str) else ""
+            known = self.codec.kinds.get(kind) if isinstance(kind, str) else None
+            if known is not None:
+                # its plugin is loaded and reads it otherwise than it was written: the class changed
+                raise StoreError(
+                    f"the store {self.store.url} holds a {kind} event that the installed {known.__module__}."
+                    f"{known.__qualname__} cannot read{which}: {exc}. Its plugin changed the event since it was "
+                    "stored (a field added to an event needs a default; one renamed or removed must still be "
+                    "read), or the store is damaged (存储中的事件无法按已安装插件的事件类型读取：插件改变了事件"
+                    "类型（新增字段须有默认值，改名或删除的字段仍须能读取），或存储已损坏)"
+                ) from None
             raise StoreError(
-                f"the store {self.store.url} holds an event that cannot be read"
-                f"{f' ({ident})' if isinstance(ident, str) else ''}: {exc}. The store is damaged "
-                "or was written by a plugin that is not installed here"
+                f"the store {self.store.url} holds an event that cannot be read{which}: {exc}. The store is "
+                "damaged or was written by a plugin that is not installed here (存储中有无法读取的事件：存储已损坏，"
+                "或由本机未安装的插件写入)"
             ) from None
 
     def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str]) -> int:

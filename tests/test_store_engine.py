@@ -6,13 +6,15 @@ import random
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from attrs import frozen
 from conftest import BUILTIN_PLUGINS, START, small_community
 from recorder import RecorderPlugin
 from storefixtures import BACKENDS, StoreFactory
 
-from gridcore import Engine, FixedClock, get_plugin_manager
+from gridcore import Engine, Event, FixedClock, get_plugin_manager, hookimpl
 from gridcore.events import ActivityRecorded, PatrolLogged
 from gridcore.store.migrate import migrate
 
@@ -97,6 +99,52 @@ def test_a_stored_event_missing_its_kind_is_reported_naming_the_store(tmp_path: 
     message = str(info.value)
     assert f"the store {url} holds an event that cannot be read (巡查-001): kind: missing" in message
     assert "The store is damaged" in message
+
+
+@frozen(kw_only=True)
+class Checked(Event):
+    """A third-party plugin's event, as its first release stored it."""
+
+    kind: ClassVar[str] = "sorting_checked"
+    household: str
+
+
+@frozen(kw_only=True)
+class CheckedLater(Event):
+    """The same kind in its next release: a field added without a default."""
+
+    kind: ClassVar[str] = "sorting_checked"
+    household: str
+    bins: int
+
+
+class Release:
+    def __init__(self, event: type[Event]) -> None:
+        self.event = event
+
+    @hookimpl
+    def gridcore_register_event_types(self) -> list[type[Event]]:
+        return [self.event]
+
+
+def test_an_event_its_plugin_now_reads_otherwise_says_the_event_class_changed(tmp_path: Path) -> None:
+    """A third-party plugin's new release adds a field without a default to its event: the stored events
+    lack it. Opening says which kind and class, and what a plugin author must do, not that the plugin is
+    missing (it is installed); and in Chinese."""
+    from gridcore import StoreError
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    first = get_plugin_manager(BUILTIN_PLUGINS, extra=[Release(Checked)])
+    with Engine.open(store=url, community=small_community(), clock=FixedClock(START), plugins=first) as engine:
+        engine.record(Checked(id="w0", time=START, actor="worker1", node="g1", household="h1"))
+    later = get_plugin_manager(BUILTIN_PLUGINS, extra=[Release(CheckedLater)])
+    with pytest.raises(StoreError) as info:
+        Engine.open(store=url, clock=FixedClock(START), plugins=later)
+    message = str(info.value)
+    assert f"the store {url} holds a sorting_checked event that the installed " in message
+    assert "CheckedLater cannot read (w0): sorting_checked: bins: missing" in message
+    assert "a field added to an event needs a default" in message and "新增字段须有默认值" in message
+    assert "not installed" not in message
 
 
 def test_a_sql_store_without_its_documents_is_damaged_not_new(tmp_path: Path) -> None:
