@@ -158,3 +158,21 @@ def test_document_symbols_are_sections_and_their_items(client: LspClient, villag
     assert [c["name"] for c in symbols[0]["children"]] == ["activity 志愿服务", "activity 扫雪"]
     assert symbols[0]["range"]["start"]["line"] == 4 and symbols[0]["range"]["end"]["line"] == 6
     assert symbols[1]["children"][0]["name"] == "incident fire_hazard"
+
+
+def test_hover_says_what_a_section_a_variable_and_a_field_mean_in_the_editors_language() -> None:
+    """A section's header, a variable of expressions (成员) and a field (党员, 严重程度) are explained in
+    Chinese to a Chinese editor (their English only before), and in English to an English one."""
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+    from gridcore_app.lsp.knowledge import Scope, hover_text
+
+    path = REPO / "rulesets" / "chengqiao" / "chengqiao.rules"
+    scope = Scope.of(path.read_text(encoding="utf-8"), path, sections=Hooks(get_plugin_manager()).register_sections())
+    said = {(word, lang): hover_text(word, scope, lang) for word in ("积分", "成员", "党员", "严重程度")
+            for lang in ("zh", "en")}
+    assert said["积分", "zh"] == "**points / 积分**\n\n积分：积分项目、上限、倾斜、积分礼遇清单、过期、表扬加分和防刷分规则。"
+    assert said["成员", "zh"] == "**member / 成员**\n\n所涉及的成员"
+    assert said["党员", "zh"] == "**member.party_member** / 成员.党员\n\n是党员时为真"
+    assert said["党员", "en"].endswith("true for party members")
+    assert said["严重程度", "zh"].endswith("1（轻微）到 5（严重）") and said["严重程度", "en"].endswith("1 (minor) to 5 (grave)")

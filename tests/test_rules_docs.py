@@ -30,3 +30,22 @@ def test_sections_doc_covers_every_shared_rule() -> None:
     text = (LANGUAGE.parent / "sections.md").read_text(encoding="utf-8")
     for rule in SHARED_RULES:
         assert f"| `{rule}` |" in text, rule
+
+
+def test_gridcore_schema_describes_every_variable_field_and_section_in_chinese_too() -> None:
+    """``gridcore schema`` (what editors and docs read): each built-in section, variable and field with
+    an English description has its Chinese (``doc_zh``), so a new English-only one fails here."""
+    from gridcore.errors import has_chinese
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules.vocabulary import describe_schema
+
+    hooks = Hooks(get_plugin_manager(only=list(BUILTIN_PLUGINS)))
+    doc = describe_schema(hooks.register_sections(), hooks.register_event_types())
+    described = [(s["name"], s["doc"], s["doc_zh"]) for s in doc["sections"]]
+    variables = doc["variables"] + [v for s in hooks.register_sections() for v in s.variables.values()
+                                    if isinstance(v, dict)]
+    for var in variables:
+        described.append((var["name"], var["doc"], var["doc_zh"]))
+        described += [(f"{var['name']}.{f['name']}", f["doc"], f["doc_zh"]) for f in var["fields"]]
+    assert len(described) > 30
+    assert [name for name, en, zh in described if en and not has_chinese(zh)] == []

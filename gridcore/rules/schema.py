@@ -60,7 +60,8 @@ class Field:
     ``attr`` is the Python attribute read at run time (defaults to ``name``);
     ``zh`` lists Chinese names; ``vocabulary`` names the vocabulary its text
     values come from (``activity``, ``role``, ``level``), so a string compared
-    with it is checked.
+    with it is checked.  ``doc_zh``: what ``doc`` says, in Chinese (an editor's
+    hover and ``gridcore schema`` show it).
     """
 
     name: str
@@ -69,6 +70,7 @@ class Field:
     zh: tuple[str, ...] = ()
     attr: str = field(default="", validator=_valid_attr)
     vocabulary: str | None = None
+    doc_zh: str = ""
 
     @property
     def attribute(self) -> str:
@@ -78,7 +80,8 @@ class Field:
 
 @frozen
 class Variable:
-    """A name an expression may use: a plain value (``score``) or a record (``event``)."""
+    """A name an expression may use: a plain value (``score``) or a record (``event``); ``doc_zh``:
+    what ``doc`` says, in Chinese."""
 
     name: str
     type: str
@@ -86,6 +89,7 @@ class Variable:
     zh: tuple[str, ...] = ()
     fields: tuple[Field, ...] = ()
     vocabulary: str | None = None
+    doc_zh: str = ""
 
     def field_named(self, name: str) -> Field | None:
         """The field called ``name`` (English or Chinese), if any."""
@@ -188,27 +192,30 @@ def event_var(*classes: type[Event], name: str = "event", zh: tuple[str, ...] = 
     """An ``event`` variable whose fields are those of ``classes``."""
     kinds = ", ".join(c.kind for c in classes)
     return Variable(name, RECORD, doc=f"the event being judged ({kinds})", zh=zh,
-               fields=event_fields(*classes))
+                    fields=event_fields(*classes), doc_zh=f"正在评判的记录（{kinds}）")
 
 
 #: ``member``: the person an activity or a decision is about.  Plugins pass an
 #: object with these attributes (see docs/sections.md).
-MEMBER = Variable("member", RECORD, doc="the member concerned", zh=("成员",), fields=(
-    Field("id", TEXT, "member id", zh=("编号",)),
-    Field("name", TEXT, "member name", zh=("姓名",)),
+MEMBER = Variable("member", RECORD, doc="the member concerned", zh=("成员",), doc_zh="所涉及的成员", fields=(
+    Field("id", TEXT, "member id", zh=("编号",), doc_zh="成员编号"),
+    Field("name", TEXT, "member name", zh=("姓名",), doc_zh="成员姓名"),
     Field("role", TEXT, "the member's main role id (e.g. grid_leader)", zh=("角色",),
-          vocabulary="role"),
-    Field("roles", LIST, "every role id the member holds", zh=("角色们",), vocabulary="role"),
-    Field("party_member", BOOL, "true for party members", zh=("党员",)),
+          vocabulary="role", doc_zh="成员的主要角色编号（如 grid_leader）"),
+    Field("roles", LIST, "every role id the member holds", zh=("角色们",), vocabulary="role",
+          doc_zh="成员担任的全部角色编号"),
+    Field("party_member", BOOL, "true for party members", zh=("党员",), doc_zh="是党员时为真"),
 ))
 
 #: ``node``: a cell of the hierarchy.
-NODE = Variable("node", RECORD, doc="the node (grid cell) concerned", zh=("节点",), fields=(
-    Field("id", TEXT, "node id", zh=("编号",)),
-    Field("name", TEXT, "node name", zh=("名称",)),
+NODE = Variable("node", RECORD, doc="the node (grid cell) concerned", zh=("节点",), doc_zh="所涉及的节点（网格）",
+                fields=(
+    Field("id", TEXT, "node id", zh=("编号",), doc_zh="节点编号"),
+    Field("name", TEXT, "node name", zh=("名称",), doc_zh="节点名称"),
     Field("level", TEXT, "the node's level (one of the ruleset's levels)", zh=("层级",),
-          vocabulary="level"),
-    Field("kind", TEXT, "territorial, industry or dedicated", zh=("类型",)),
+          vocabulary="level", doc_zh="节点所在层级（规则集的层级之一）"),
+    Field("kind", TEXT, "territorial, industry or dedicated", zh=("类型",),
+          doc_zh="属地网格、行业网格或专属网格"),
 ))
 
 #: The records every section may bind; a plugin publishes its own (the escalation
@@ -233,7 +240,7 @@ def vocabulary_of_events(classes: Iterable[type[Event]] = CORE_EVENT_TYPES) -> d
 def describe_var(var: Variable) -> dict[str, Any]:
     """JSON-ready description of a variable."""
     return {
-        "name": var.name, "type": var.type, "zh": list(var.zh), "doc": var.doc,
-        "fields": [{"name": f.name, "type": f.type, "zh": list(f.zh), "doc": f.doc,
+        "name": var.name, "type": var.type, "zh": list(var.zh), "doc": var.doc, "doc_zh": var.doc_zh,
+        "fields": [{"name": f.name, "type": f.type, "zh": list(f.zh), "doc": f.doc, "doc_zh": f.doc_zh,
                     **({"vocabulary": f.vocabulary} if f.vocabulary else {})} for f in var.fields],
     }

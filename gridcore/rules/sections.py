@@ -168,6 +168,8 @@ class Section(Generic[P]):
     version: str = ""
     transformer: object | None = field(default=None, eq=False)
     scoped: bool = False
+    #: what ``doc`` says, in Chinese (an editor's hover on the header and ``gridcore schema`` show it)
+    doc_zh: str = ""
 
     def builders(self) -> dict[str, Callable[[list[Any], Pos], Any]]:
         """The transformer's methods for rules of this section (their names start with ``<name>_``)."""

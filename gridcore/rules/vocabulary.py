@@ -61,6 +61,7 @@ def describe_section(section: Section[Any]) -> dict[str, Any]:
         "name": section.name,
         "headers": list(section.headers),
         "doc": section.doc,
+        "doc_zh": section.doc_zh,
         "items": [
             {"kind": k.name, "keywords": list(k.keywords), "named": k.named, "body": k.body,
              "doc": k.doc, "doc_zh": k.doc_zh}
@@ -91,11 +92,11 @@ def ruleset_vocabularies(ruleset: Ruleset, sections: Sequence[Section[Any]]) -> 
 def vocabulary_tables(doc: dict[str, Any]) -> str:
     """Markdown tables of the vocabulary (for docs/language.md)."""
     out = ["### Standard variables and their fields", "",
-           "| name | field | type | Chinese | meaning |", "|---|---|---|---|---|"]
+           "| name | field | type | Chinese | meaning | 含义 |", "|---|---|---|---|---|---|"]
     for var in doc["variables"]:
         for f in var["fields"]:
             out.append(f"| `{var['name']}` ({'、'.join(var['zh'])}) | `{f['name']}` | {f['type']} "
-                       f"| {'、'.join(f['zh'])} | {f['doc']} |")
+                       f"| {'、'.join(f['zh'])} | {f['doc']} | {f.get('doc_zh', '')} |")
     out += ["", "### Event fields (`event.…`), by event kind", "",
             "| event kind | fields |", "|---|---|"]
     for kind, fields in doc["events"].items():

@@ -330,7 +330,8 @@ def hover_text(word: str, scope: Scope, lang: str) -> str:
         return "\n".join(out)
     for section in scope.sections:
         if word.lower() in (h.lower() for h in section.headers):
-            return f"**{' / '.join(section.headers)}**\n\n{section.doc}"
+            doc = (section.doc_zh or section.doc) if zh else (section.doc or section.doc_zh)
+            return f"**{' / '.join(section.headers)}**\n\n{doc}"
     for term, forms in CORE_KEYWORDS.items():
         if word.lower() in (f.lower() for f in forms):
             en, zh_doc, example = CORE_DOCS.get(term, (term.lower(), term.lower(), ""))
@@ -340,7 +341,7 @@ def hover_text(word: str, scope: Scope, lang: str) -> str:
             return "\n".join(out)
     definition = scope.lookup(word)
     if definition is None:
-        return ""
+        return _variable_hover(word, scope.sections, zh)
     label = _VOCAB_ZH.get(definition.vocabulary, definition.vocabulary) if zh else definition.vocabulary
     out = [f"**{definition.name}** ({label})"]
     if definition.file:
@@ -350,6 +351,30 @@ def hover_text(word: str, scope: Scope, lang: str) -> str:
     if definition.text:
         out += ["", "```rules", definition.text, "```"] if definition.line else ["", definition.text]
     return "\n".join(out)
+
+
+def _variable_hover(word: str, sections: Sequence[Section[Any]], zh: bool) -> str:
+    """What a variable of expressions (``member`` / ``成员``) or a field of one (``党员``) means, in the
+    editor's language; a field name several records have is shown for each."""
+    from gridcore.rules import schema as sch
+
+    def said(doc: dict[str, Any]) -> str:
+        return str((doc.get("doc_zh") or doc.get("doc", "")) if zh else (doc.get("doc") or doc.get("doc_zh", "")))
+
+    variables = [sch.describe_var(v) for v in sch.STANDARD_VARS]
+    variables += [v for section in sections for v in section.variables.values() if isinstance(v, dict)]
+    lowered = word.lower()
+    for var in variables:
+        if lowered == var["name"].lower() or word in var["zh"]:
+            return f"**{' / '.join([var['name'], *var['zh']])}**\n\n{said(var)}"
+    found = []
+    for var in variables:
+        for f in var.get("fields", ()):
+            if (lowered == f["name"].lower() or word in f["zh"]) and said(f):
+                line = f"**{var['name']}.{f['name']}** / {'、'.join(f'{z}.{n}' for z in var['zh'][:1] for n in f['zh'])}"
+                if line not in found:
+                    found += [line, "", said(f), ""]
+    return "\n".join(found).strip()
 
 
 _VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "事件类别",

@@ -112,5 +112,6 @@ SECTION: Section[AssessmentPolicy] = Section(
     transformer=AssessmentNodes(),
     keywords=KEYWORDS,
     doc="Star ratings: metrics, weights, penalties, star ladder, caps, subsidies (评星定级).",
+    doc_zh="评星定级：指标、权重、扣分、星级阶梯、名额限制和补贴。",
     scoped=True,  # an assessment cycle besides the main one: `stars (quarterly):`
 )

@@ -290,14 +290,16 @@ INCIDENT_EVENT_TYPES: tuple[type[IncidentEvent], ...] = (
 )
 
 #: ``incident``: an incident as it stands, for ruleset expressions.
-INCIDENT = Variable("incident", RECORD, doc="the incident concerned", zh=("事件",), fields=(
-    Field("id", TEXT, "incident id", zh=("编号",)),
-    Field("category", TEXT, "the incident's category", zh=("类别",), vocabulary="category"),
-    Field("severity", NUMBER, "1 (minor) to 5 (grave)", zh=("严重程度",)),
-    Field("level", TEXT, "the level now responsible", zh=("层级",), vocabulary="level"),
-    Field("key_person", BOOL, "a key person is involved", zh=("重点人员",)),
-    Field("channel", TEXT, "how it came in (patrol, phone, online ...)", zh=("渠道",)),
-    Field("age", DURATION, "time since it was reported, pauses excluded", zh=("已用时",)),
+INCIDENT = Variable("incident", RECORD, doc="the incident concerned", zh=("事件",), doc_zh="所涉及的事件", fields=(
+    Field("id", TEXT, "incident id", zh=("编号",), doc_zh="事件编号"),
+    Field("category", TEXT, "the incident's category", zh=("类别",), vocabulary="category", doc_zh="事件类别"),
+    Field("severity", NUMBER, "1 (minor) to 5 (grave)", zh=("严重程度",), doc_zh="1（轻微）到 5（严重）"),
+    Field("level", TEXT, "the level now responsible", zh=("层级",), vocabulary="level", doc_zh="当前负责的层级"),
+    Field("key_person", BOOL, "a key person is involved", zh=("重点人员",), doc_zh="涉及重点人员"),
+    Field("channel", TEXT, "how it came in (patrol, phone, online ...)", zh=("渠道",),
+          doc_zh="事件来源（巡查、电话、网上……）"),
+    Field("age", DURATION, "time since it was reported, pauses excluded", zh=("已用时",),
+          doc_zh="自上报以来的时间，不含暂停"),
 ))
 
 

@@ -209,7 +209,8 @@ ITEMS = (
 )
 
 SATISFACTION = sch.Variable(
-    "satisfaction", sch.NUMBER, doc="the verification's satisfaction score (1-5)", zh=("满意度",)
+    "satisfaction", sch.NUMBER, doc="the verification's satisfaction score (1-5)", zh=("满意度",),
+    doc_zh="核查时给出的满意度（1-5）",
 )
 INCIDENT_ENV = sch.Env((INCIDENT,))
 REOPEN_ENV = sch.Env((SATISFACTION,))
@@ -249,4 +250,5 @@ SECTION: Section[EscalationPolicy] = Section(
     },
     doc="Escalation (事件流转): routing, time limits per level, immediate escalation, "
     "duplicates, consultation, feedback, verification, extensions and the working-time calendar.",
+    doc_zh="事件流转：派单转交、各层级时限、立即上报、重复上报、会商、反馈、核查、延期和工作时间日历。",
 )

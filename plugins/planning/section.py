@@ -53,4 +53,5 @@ SECTION: Section[PlanningPolicy] = Section(
     transformer=PlanningNodes(),
     keywords=KEYWORDS,
     doc="Grid planning (网格规划): the planned size of the cells of a level, in households and people.",
+    doc_zh="网格规划：某层级网格的规划规模（户数和人数）。",
 )

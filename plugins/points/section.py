@@ -103,13 +103,14 @@ ITEMS = (
 
 #: The variables points expressions may use (``gridcore schema`` lists them).
 WEEKDAY = sch.Variable("weekday", sch.NUMBER, doc="day of the week of the event, 1 = Monday (community time zone)",
-                  zh=("星期几",))
-HOUR = sch.Variable("hour", sch.NUMBER, doc="hour of the day of the event, 0-23 (community time zone)", zh=("时刻",))
+                       zh=("星期几",), doc_zh="记录发生在星期几，1 为星期一（按社区时区）")
+HOUR = sch.Variable("hour", sch.NUMBER, doc="hour of the day of the event, 0-23 (community time zone)", zh=("时刻",),
+                    doc_zh="记录发生的钟点，0-23（按社区时区）")
 SATISFACTION = sch.Variable("satisfaction", sch.NUMBER,
                             doc="incident items: satisfaction score given at verification (1-5)",
-                       zh=("满意度",))
+                            zh=("满意度",), doc_zh="事件类条目：核查时给出的满意度（1-5）")
 RATING = sch.Variable("rating", sch.NUMBER, doc="incident items: mean of residents' satisfaction ratings (1-5)",
-                      zh=("平均评分",))
+                      zh=("平均评分",), doc_zh="事件类条目：居民评价的平均分（1-5）")
 
 
 def activity_env() -> sch.Env:
@@ -151,4 +152,5 @@ SECTION: Section[PointsPolicy] = Section(
     # satisfaction and rating.
     variables={v.name: sch.describe_var(v) for v in incident_env().vars},
     doc="Points (积分): the points item list, caps, tilts, rewards, expiry, recognition, anti-gaming.",
+    doc_zh="积分：积分项目、上限、倾斜、积分礼遇清单、过期、表扬加分和防刷分规则。",
 )

@@ -60,4 +60,5 @@ SECTION: Section[TasksPolicy] = Section(
     keywords=KEYWORDS,
     vocabularies={"task": "task"},
     doc="Tasks (专项任务): the kinds of task assigned to the staff of a subtree, with deadlines.",
+    doc_zh="专项任务：派给某一范围内工作人员的任务种类及其期限。",
 )
