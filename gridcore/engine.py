@@ -1598,7 +1598,7 @@ def _resolve_community(
         if saved is None:
             raise GridcoreError(
                 f"the store {store.url} has no community yet; open it once with a community "
-                "(gridcore init --community DIR)"
+                "(gridcore init --community DIR) (库中还没有社区：请先用 gridcore init --community 目录 保存社区)"
             )
         return Community.from_document(saved), False, None
     if isinstance(community, Community):
@@ -1614,7 +1614,8 @@ def _resolve_community(
         raise GridcoreError(
             f"the store {store.url} holds the events of {held} ({store.count()} events); "
             f"it cannot be opened with {the_community.name}'s roster as given. Use a new store, "
-            "or open this one without --community to keep its own"
+            f"or open this one without --community to keep its own (库中是 {held} 的事件，不能用 "
+            f"{the_community.name} 的花名册打开：请换一个新库，或不加 --community 打开)"
             if held != the_community.name
             else f"the store {store.url} holds {held} with a different roster and already has "
             f"{store.count()} events; a roster may only grow under recorded events (add nodes, people, "

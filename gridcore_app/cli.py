@@ -735,11 +735,15 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
         click.echo(f"warning: {warning}", err=True)
     node = next((e.node for e in reversed(engine.rulesets_in_force()) if e.ruleset is ruleset), None)
     where = "" if node is None else f" for {_subtree(engine, node)}"  # a whole-tree ruleset is said as before
-    done = f"ruleset {ruleset.name} in force{where} from {when.isoformat()}"
+    # from now (no --effective): the system clock's time in the community's zone, to the second
+    # (it said 2026-12-05T13:00:54.805049+00:00 to staff in Shenyang)
+    shown = when.isoformat() if effective is not None else \
+        when.astimezone(engine.community.tz).isoformat(timespec="seconds")
+    done = f"ruleset {ruleset.name} in force{where} from {shown}"
     done += f"; {again} event(s) recorded since then were judged again under it" if again else ""
     zh_where = "" if node is None else f"，适用于 {_subtree(engine, node)}"
     zh_again = f"；此后已记录的 {again} 条事件已按它重新评判" if again else ""
-    return f"{done} (规则集 {ruleset.name} 自 {when.isoformat()} 起生效{zh_where}{zh_again})"
+    return f"{done} (规则集 {ruleset.name} 自 {shown} 起生效{zh_where}{zh_again})"
 
 
 def _subtree(engine: Engine, node: str | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -86,6 +87,7 @@ def test_commands_on_a_store_without_community_explain_what_to_do(tmp_path: Path
     code, _, err = run("tick", "--store", str(tmp_path / "empty"), "--now", "2025-03-01T08:00+08:00")
     assert code == 1
     assert "gridcore init --community" in err
+    assert "库中还没有社区：请先用 gridcore init --community 目录 保存社区" in err  # staff read Chinese first
 
 
 def test_a_mistyped_store_is_an_error_naming_it_and_nothing_is_created(tmp_path: Path) -> None:
@@ -174,6 +176,19 @@ def test_back_dating_a_ruleset_over_recorded_events_needs_rejudge(tmp_path: Path
     code, out, err = run("use", str(rules), "--effective", "2025-06-01T00:00+08:00", "--store", store)
     assert code == 0, err
     assert out.strip() == "ruleset minimal in force from 2025-06-01T00:00:00+08:00 (规则集 minimal 自 2025-06-01T00:00:00+08:00 起生效)"
+
+
+def test_a_ruleset_put_in_force_from_now_says_when_in_the_communitys_zone(tmp_path: Path) -> None:
+    # `gridcore use` without --effective said 'from 2026-12-05T13:00:54.805049+00:00' to staff in UTC+8
+    store = str(tmp_path / "store")
+    rules = REPO / "tests" / "data" / "engine" / "minimal.rules"
+    assert run("init", "--community", str(MINI), "--store", store)[0] == 0
+    code, out, err = run("use", str(rules), "--store", store)
+    assert code == 0, err
+    shown = out.split(" from ")[1].split(" ")[0]
+    when = datetime.fromisoformat(shown)
+    assert when.utcoffset() == timedelta(hours=8) and when.microsecond == 0 and len(shown) == 25, out
+    assert f"(规则集 minimal 自 {shown} 起生效)" in out
 
 
 def test_the_same_id_with_other_content_is_a_conflict_naming_the_fields(tmp_path: Path) -> None:
