@@ -264,3 +264,20 @@ def test_chinese_full_stops_and_semicolons_and_a_line_under_the_wrong_header_gol
     assert "修改: 把这一行移到 '事件流转：' 下面（或在它前面写上 '事件流转：'）" in out and "重大事件" not in out
     fixed = head + "考核：\n  评定层级：grid\n事件流转：\n  时限 grid：受理时限 4个工作小时\n"
     assert check(tmp_path, fixed, "zh")[0] == 0
+
+
+def test_a_date_that_does_not_exist_or_is_written_with_dots_golden(tmp_path: Path) -> None:
+    """2025-02-30 was 'not a real date' without why; 2025.4.1 was 'unexpected 2025.4' with no fix."""
+    shutil.copy(REPO / "rulesets" / "district-base.rules", tmp_path)
+    head = '继承 "district-base"\n层级：community > grid > unit\n\n积分：\n  活动 扫地：每小时 4 分\n'
+    code, out = check(tmp_path, head + "    自 2025-02-30 起：每小时 5 分\n", "zh")
+    assert code == 1 and "t.rules:6:7: 错误: 2025-02-30 不是有效日期：2025 年 2 月只有 28 天" in out, out
+    code, out = check(tmp_path, head + "    自 2024-02-30 起：每小时 5 分\n", "en")
+    assert "2024-02-30 is not a real date: 2024-02 has 29 days" in out, out
+    code, out = check(tmp_path, head + "    自 2025-13-01 起：每小时 5 分\n", "zh")
+    assert "2025-13-01 不是有效日期：没有 13 月" in out, out
+    for written in ("2025.4.1", "2025/4/1", "2025年4月1日"):
+        code, out = check(tmp_path, head + f"    自 {written} 起：每小时 5 分\n", "zh")
+        assert code == 1 and f"t.rules:6:7: 错误: 日期要写成 年-月-日（此处是 '{written}'）" in out, out
+        assert "是不是想写: 2025-04-01" in out and "修改: 写成 2025-04-01" in out
+    assert check(tmp_path, head + "    自 2025-04-01 起：每小时 5 分\n", "zh")[0] == 0

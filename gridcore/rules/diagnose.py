@@ -170,6 +170,13 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
             suggestion = ""
             mistake = (f"a line does not end with '{got}'", f"行末不加 '{got}'",
                        f"delete the '{got}' at the end of the line", f"删去行末的 '{got}'")
+    written = _DOTTED_DATE.match(line.code[at:]) if got and at is not None and "DATE" in expected else None
+    if written is not None:
+        # 2025.4.1, 2025/4/1, 2025年4月1日: the language writes 2025-04-01
+        iso = _iso_date(written)
+        if iso and _parses_past(grammar, start, line, at, written.group(0), iso):
+            got, suggestion = written.group(0), iso
+            mistake = ("a date is written YYYY-MM-DD", "日期要写成 年-月-日", f"write {iso}", f"写成 {iso}")
     elsewhere = _item_elsewhere(grammar, start, got) if got and mistake is not None else None
     if elsewhere is not None and mistake is not None and mistake[0] == "this is not a known item":
         suggestion, mistake = "", elsewhere  # a did-you-mean of this section's words would mislead
@@ -416,3 +423,17 @@ def _item_elsewhere(grammar: Grammar, start: str, got: str) -> tuple[str, str, s
             f"'{got}' 是{names_zh}栏目的条目，而这一行在“{zh(this)}”栏目中",
             f"move the line under '{en(found[0])}:' (or write that header above it)",
             f"把这一行移到 '{zh(found[0])}：' 下面（或在它前面写上 '{zh(found[0])}：'）")
+
+
+#: A date written the way people write it elsewhere (2025.4.1, 2025/04/01, 2025年4月1日)
+_DOTTED_DATE = re.compile(r"(\d{4})\s*[./年]\s*(\d{1,2})\s*[./月]\s*(\d{1,2})(?:\s*日)?")
+
+
+def _iso_date(found: re.Match[str]) -> str:
+    """The date as the language writes it (2025-04-01), or '' if it is no date."""
+    from datetime import date
+
+    try:
+        return date(int(found.group(1)), int(found.group(2)), int(found.group(3))).isoformat()
+    except ValueError:
+        return ""

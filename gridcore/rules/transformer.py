@@ -146,7 +146,8 @@ class ToAst:
             y, m, d = (int(p) for p in str(token).split("-"))
             return date(y, m, d)
         except ValueError:
-            raise AstError(self.at(token), f"{token} is not a real date", f"{token} 不是有效日期",
+            why, why_zh = _date_problem(str(token))
+            raise AstError(self.at(token), f"{token} is not a real date{why}", f"{token} 不是有效日期{why_zh}",
                            fix="write the date as YYYY-MM-DD, e.g. 2025-01-01",
                            fix_zh="日期写成 年-月-日，如 2025-01-01") from None
 
@@ -313,3 +314,19 @@ class ToAst:
         if builder is not None:  # the section's own typed node
             return builder(kept, self._meta_pos(children, meta))
         return ast.Node(data, tuple(kept), self._meta_pos(children, meta))
+
+
+def _date_problem(text: str) -> tuple[str, str]:
+    """Why ``text`` (YYYY-MM-DD) is no date: the month, or the days its month has ('', '' if neither)."""
+    import calendar
+
+    try:
+        y, m, d = (int(p) for p in text.split("-"))
+    except ValueError:
+        return "", ""
+    if not 1 <= m <= 12:
+        return f": there is no month {m}", f"：没有 {m} 月"
+    days = calendar.monthrange(y, m)[1] if 1 <= y <= 9999 else 31
+    if not 1 <= d <= days:
+        return f": {y}-{m:02d} has {days} days", f"：{y} 年 {m} 月只有 {days} 天"
+    return "", ""
