@@ -473,3 +473,21 @@ def test_a_store_of_past_events_says_so_and_reads_at_its_newest_event_with_now_l
          now=datetime.now(UTC).isoformat())
     listed = run("incidents", "list", "--store", store)
     assert listed.exit_code == 0 and listed.stderr == "" and "I2" in listed.stdout
+
+
+def test_a_timeline_names_the_decisions_explain_takes(tmp_path: Path) -> None:
+    # A staff trial tried `gridcore explain js-i1` and `esc:js-i1:1` after reading a timeline:
+    # nothing named the ids `explain` takes for the steps it showed.
+    store = _init_ladder(tmp_path)
+    step(store, "report", "I1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1",
+         now="2025-03-03T09:00+08:00")  # fmt: skip
+    assert run("tick", "--store", store, "--now", "2025-03-05T09:00+08:00").exit_code == 0
+    shown = run("incidents", "timeline", "I1", "--store", store, "--now", "2025-03-05T09:00+08:00")
+    note = next(line for line in shown.stdout.splitlines() if line.startswith("explain: "))
+    assert note.startswith("explain: gridcore explain escalation:route:I1 (where it started); each escalation: "
+                           "escalation:"), shown.stdout
+    decisions = ["escalation:route:I1", *note.split("each escalation: ")[1].split(" (")[0].split(", ")]
+    assert len(decisions) >= 2
+    for decision in decisions:
+        explained = run("explain", decision, "--store", store)
+        assert explained.exit_code == 0 and explained.stdout.startswith(f"{decision}: "), explained.output

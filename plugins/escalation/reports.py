@@ -106,6 +106,11 @@ def timeline_table(engine: Engine, incident_id: str) -> Table:
     notes = [
         f"status: {item.status} at {item.current_level} {item.current_node}; ruleset {item.ruleset or '(none)'}"
     ]
+    # the decisions `gridcore explain` takes for this case (a staff trial guessed 'esc:js-i1:1' and 'js-i1')
+    decisions = [f"escalation:route:{item.id}", *(f"escalation:{e.event}" for e in item.escalations)]
+    notes.append(f"explain: gridcore explain {decisions[0]} (where it started)"
+                 + (f"; each escalation: {', '.join(decisions[1:])}" if decisions[1:] else "")
+                 + " (决定说明：起始 / 每次上报)")
     if item.self_closed:
         notes.append(item.self_closed_flag)
     return Table(
