@@ -23,8 +23,10 @@ from typing import Any, TypeVar, overload
 
 from .ledger import NEVER_KEY, Account, Journal, Pays
 
-#: An account as a checkpoint row, not built yet: ``[member, due, spans, head, lots]`` (checkpoint.py).
-Row = list[Any]
+#: An account as a checkpoint row, not built yet: ``(member, due, spans, head, lots)`` (checkpoint.py), its
+#: spans a tuple of ``(kind, label, node)``: strings, numbers and tuples of them, which the garbage collector
+#: does not track (as the document's lists, the rows of a big store were objects every full collection walked).
+Row = tuple[Any, ...]
 
 _T = TypeVar("_T")
 
@@ -42,13 +44,13 @@ class Accounts(MutableMapping[str, Account]):
         self._rows: dict[str, Row] = {}
 
     def restore(self, rows: list[Row]) -> None:
-        """Hold ``rows`` (in their order), each built into an account when first used."""
+        """Hold ``rows`` (in their order, tuples: see ``Row``), each built into an account when first used."""
         self._rows = {row[0]: row for row in rows}
         self._all = dict(self._rows)
 
     def __getitem__(self, member: str) -> Account:
         found = self._all[member]
-        if isinstance(found, list):
+        if type(found) is tuple:
             found = self._load(member, found)
         return found
 
@@ -63,7 +65,7 @@ class Accounts(MutableMapping[str, Account]):
         found = self._all.get(member)
         if found is None:
             return default
-        if isinstance(found, list):
+        if type(found) is tuple:
             found = self._load(member, found)
         return found
 
@@ -92,7 +94,7 @@ class Accounts(MutableMapping[str, Account]):
     def row(self, member: str) -> Row | None:
         """The member's checkpoint row if the account is not built yet (None: built, or unknown)."""
         found = self._all.get(member)
-        return found if isinstance(found, list) else None
+        return found if type(found) is tuple else None
 
     def restored_row(self, member: str) -> Row | None:
         """The row the member's account was restored from, built since or not (None: not restored)."""
@@ -101,7 +103,7 @@ class Accounts(MutableMapping[str, Account]):
     def next_due(self, member: str) -> timedelta:
         """``Account.next_due`` of the member's account, from its row if not built (``KeyError``: unknown)."""
         found = self._all[member]
-        if isinstance(found, list):
+        if type(found) is tuple:
             due = found[1]
             return NEVER_KEY if due is None else timedelta(microseconds=due)
         return found.next_due()
@@ -113,7 +115,7 @@ class Accounts(MutableMapping[str, Account]):
         ``end``: the end of the period of a kind with a label (``Calendar.end``).
         """
         found = self._all[member]
-        if not isinstance(found, list):
+        if type(found) is not tuple:
             return found.bonus_between(since, until, paying)
         out = []
         for kind, label, node in found[2]:
@@ -130,7 +132,7 @@ class Accounts(MutableMapping[str, Account]):
         copied = Accounts(journal, self._build)
         copied._rows = self._rows
         for member, found in self._all.items():
-            if isinstance(found, list):
+            if type(found) is tuple:
                 copied._all[member] = found
             else:
                 copied._all[member] = mine = found.copy()

@@ -161,11 +161,17 @@ def restore(state: Records, document: dict[str, Any]) -> None:
         state.saved_rules = rules
         state.dirty = set()
         calendar = state.calendar
-        rows = document["accounts"]
-        for row in rows:
+        rows = []
+        for row in document["accounts"]:
             if not (isinstance(row, list) and len(row) == 5 and isinstance(row[0], str)
                     and isinstance(row[3], str) and isinstance(row[4], str)):
                 raise TypeError(f"an account's row is not [member, due, spans, head, lots]: {str(row)[:80]}")
+            # (held as tuples, which the garbage collector leaves alone: ``accounts.Row``; spans not a list of
+            # lists are kept as they are, for the account's build to find them unreadable)
+            spans = row[2]
+            if type(spans) is list and all(type(span) is list for span in spans):
+                spans = tuple([tuple(span) for span in spans])
+            rows.append((row[0], row[1], spans, row[3], row[4]))
         engine = state.engine
 
         def loader(keys: Sequence[str]) -> Mapping[str, dict[str, Any] | str]:
