@@ -248,8 +248,10 @@ def test_a_plugin_compiler_crash_is_not_blamed_on_the_author() -> None:
 
     broken = Section(name="broken", headers=("broken",), items=(ItemKind("x", ("x",), "broken_v"),),
                      grammar="broken_v: expr\n", compile=crash)
-    with pytest.raises(PluginError, match="the compiler of section 'broken' failed"):
+    with pytest.raises(PluginError, match="the compiler of section 'broken' failed") as info:
         parse_ruleset("broken:\n  x a: 1\n", sections=[broken])
+    assert "ZeroDivisionError: oops; the plugin that registers it has a bug" in str(info.value)
+    assert "不是规则文件的错误" in str(info.value)
 
 
 def test_tabs_on_some_lines_and_spaces_on_others() -> None:

@@ -453,8 +453,10 @@ def _compile_spans(section: Section[Any], items: Sequence[ast.Item], ctx: Compil
             if ctx.failed:
                 continue  # the compiler tripped over an error it had already reported
             raise PluginError(
-                f"the compiler of section {section.name!r} failed: "
-                f"{type(exc).__name__}: {exc}") from exc
+                f"the compiler of section {section.name!r} failed: {type(exc).__name__}: {exc}; the plugin that "
+                "registers it has a bug (it should report a mistake in the file with ctx.error, or read a constant "
+                f"with ctx.constant(..., expect=...)) (栏目 {section.name!r} 的编译器出错：这是注册该栏目的插件的"
+                "问题，不是规则文件的错误)") from exc
     return Timeline(tuple(compiled)) if len(compiled) == len(cut) else None
 
 
