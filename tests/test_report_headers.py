@@ -153,3 +153,12 @@ def test_the_command_line_writes_a_csv_for_excel_with_chinese_headings(simulated
     assert rolled.stdout.startswith(BOM + "网格编号 node,名称 name,事件数 incidents,按时受理率 acceptance_within_limit,")
     text = runner.invoke(main_group, ["rollup", "yz", "--period", "2025-03", "--store", store]).stdout
     assert "事件数" in text and "按时办结率" in text
+
+
+def test_every_built_in_report_is_described_in_chinese_too() -> None:
+    """``gridcore report`` lists each report with its description: each built-in one carries its Chinese."""
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+
+    reports = [r for r in Hooks(get_plugin_manager()).register_reports() if r.name.startswith(BUILT_IN)]
+    assert len(reports) >= 20 and [r.name for r in reports if not has_chinese(r.description)] == []

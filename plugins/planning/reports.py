@@ -65,7 +65,7 @@ def _build(engine: Engine, params: Mapping[str, str]) -> Table:
 
 
 REPORTS = (
-    Report("planning.sizes", "Every planned cell's households and people against the plan", _build,
+    Report("planning.sizes", "Every planned cell's households and people against the plan (网格规划：户数和人数对照规划)", _build,
            showcase=Showcase(heading="Households and people against the planned grid size (网格规划): {rows} cells",
                              rows=8, title=False, empty="none: the ruleset plans no grid size",
                              columns=("node", "name", "households", "planned households", "people",

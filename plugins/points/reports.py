@@ -165,13 +165,13 @@ def registered_reports() -> list[Report]:
     return [
         Report(
             "points.statement",
-            "a member's points entries over a period",
+            "a member's points entries over a period (积分明细)",
             lambda engine, p: statement_table(engine, _need(p, "member"), _need(p, "period")),
             params=("member", "period"),
         ),
         Report(
             "points.board",
-            "the monthly public points board of a node (ranking)",
+            "the monthly public points board of a node (ranking) (积分公示)",
             lambda engine, p: board_table(engine, _need(p, "node"), _need(p, "month")),
             params=("node", "month"),
             showcase=Showcase(PER_MONTH, "Points board (积分公示), {label}: top 10", rows=10, title=False,
@@ -179,14 +179,14 @@ def registered_reports() -> list[Report]:
         ),
         Report(
             "points.totals",
-            "points earned, redeemed and expired per node over a period",
+            "points earned, redeemed and expired per node over a period (积分汇总：获得、兑换、过期)",
             lambda engine, p: totals_table(engine, _need(p, "node"), _need(p, "period")),
             params=("node", "period"),
             showcase=Showcase(PER_PERIOD),
         ),
         Report(
             "points.rewards",
-            "the rewards list in force (at node=NODE: the ruleset governing it), with the stock left",
+            "the rewards list in force (at node=NODE: the ruleset governing it), with the stock left (积分礼遇清单及剩余库存)",
             lambda engine, p: rewards_table(engine, _node_param(engine, p.get("node") or None)),
             params=("node",),
         ),
@@ -200,7 +200,7 @@ def registered_reports() -> list[Report]:
         ),
         Report(
             "points.flags",
-            "claims flagged by the anti-gaming rules",
+            "claims flagged by the anti-gaming rules (防刷分规则标记的积分申报)",
             lambda engine, p: flags_table(engine, p.get("node") or None, p.get("period") or None),
             params=("node", "period"),
         ),
