@@ -44,6 +44,7 @@ from gridcore.community import Community
 from gridcore.errors import GridcoreError, RosterError
 from gridcore.geo import Location
 from gridcore.hierarchy import TERRITORIAL
+from gridcore.roster import role_id
 
 from . import atomic
 from .rosterio import COLUMNS, REQUIRED, _Row, build_community, shown
@@ -318,6 +319,14 @@ def _value(cell: Any, where: str) -> Any:
 # ------------------------------------------------------------------ writing
 
 
+def _role_shown(role: str, roles: Mapping[str, str]) -> str:
+    """A role as the workbook shows it: its Chinese name when that reads back as ``role``, else its id."""
+    name = roles.get(role)
+    if not name or name in roles:
+        return role
+    return name if role_id(name, roles) == role else role
+
+
 def save_workbook(community: Community, path: Path | str) -> Path:
     """Write ``community`` as a roster workbook (replaced atomically); return its path."""
     book = _new_book()
@@ -339,7 +348,9 @@ def save_workbook(community: Community, path: Path | str) -> Path:
                   for n in community.hierarchy],
         "members": [(m.id, m.name, m.phone or None, "是" if m.party_member else None, m.home)
                     for m in community.members.values()],
-        "roles": [(m.id, a.role, a.node, a.department) for m in community.members.values() for a in m.roles],
+        # roles by their Chinese names (专职网格员, as staff write them), where the name reads back as the id
+        "roles": [(m.id, _role_shown(a.role, community.roles), a.node, a.department)
+                  for m in community.members.values() for a in m.roles],
         "departments": [(d.id, d.name) for d in community.departments.values()],
         "places": [(p.id, p.name, p.node) for p in community.places.values()],
         "households": [(h.id, h.name, h.node, h.place, h.people, "是" if h.floating else None)

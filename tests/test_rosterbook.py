@@ -219,3 +219,13 @@ def test_a_mistyped_role_or_a_department_by_name_gets_a_suggestion_at_its_cell(t
     with pytest.raises(RosterError, match=rf"row {row}, column D \(department\): unknown department '城管' \(known: "
                                           r"police \(外海派出所\), urban \(城管中队\), fire-dept \(消防救援站\)\) \(部门编号不存在\)"):
         load_workbook_roster(path)
+
+
+def test_the_roles_sheet_shows_roles_by_their_chinese_names(tmp_path: Path) -> None:
+    # The 职责 sheet a staff trial opened listed master_grid_leader, dispatcher, fulltime_gridworker ...
+    # in a workbook with Chinese headings; the Chinese names read back as the same ids.
+    community = load_community(RULESETS_DIR / "yinzhou")
+    path = save_workbook(community, tmp_path / "银州区.xlsx")
+    shown = [row[1] for row in load_workbook(path)["职责 roles"].iter_rows(min_row=2, max_row=6, values_only=True)]
+    assert shown == ["总网格长", "指挥中心调度员", "指挥中心调度员", "指挥中心调度员", "总网格长"], shown
+    assert load_workbook_roster(path) == community
