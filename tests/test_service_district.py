@@ -134,3 +134,21 @@ def test_a_members_points_are_read_by_the_staff_of_where_they_belong_not_another
         assert signed.status_code == 303 and browser.cookies
         page = browser.get(f"/dashboard/members/{member}")
         assert page.status_code == (200 if allowed else 403), page.text[:300]
+
+
+def test_reports_naming_other_people_are_for_staff(district: tuple[Server, dict[str, Any]]) -> None:
+    """A resident's token read every gridworker's subsidy and every flagged claim through /reports: a table
+    naming other people is now staff's; what names no one (open cases) and their own rows stay theirs."""
+    server, made = district
+    with server.client(made["tokens"]["resident"]) as resident, server.client(made["tokens"]["street2"]) as staff:
+        refused = resident.get("/api/v1/reports/assessment.subsidies", params={"period": "2025-03-03"})
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["detail_zh"] == "报表 assessment.subsidies 含有他人信息，只供工作人员查看"
+        assert staff.get("/api/v1/reports/assessment.subsidies", params={"period": "2025-03-03"}).json()["rows"]
+        # a table of people that names no one (no claim was flagged these two days) refuses nothing
+        assert resident.get("/api/v1/reports/points.flags", params={"period": "2025-03-03"}).json()["rows"] == []
+        assert resident.get("/api/v1/reports/escalation.open").status_code == 200
+        own = resident.get("/api/v1/reports/points.statement", params={"member": HOLDERS["resident"],
+                                                                         "period": "2025-03"})
+        assert own.status_code == 200, own.text
+        assert resident.get("/api/v1/points/board", params={"node": "yz-c1"}).status_code == 200  # public

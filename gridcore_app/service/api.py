@@ -769,7 +769,16 @@ async def report(request: Request) -> Response:
         if personal and "member" in params:
             # a member's statement is theirs and staff's, however it is asked for
             may_read_account(engine, who.member or "", params["member"])
-        return table(engine.report(name, params))
+        built = engine.report(name, params)
+        reader = who.member or ""
+        if "member" in built.columns and not is_staff(engine, reader):
+            # a table naming people (subsidies, ratings, flagged claims) is staff's: a resident or
+            # volunteer reads only their own rows' table (the public board is /points/board)
+            at = built.columns.index("member")
+            if any(row[at] != reader for row in built.rows):
+                raise Problem("forbidden", f"the report {name} names other people: it is for staff",
+                              f"报表 {name} 含有他人信息，只供工作人员查看")
+        return table(built)
 
     return ok(await service.read(read))
 
