@@ -246,6 +246,9 @@ def test_assess_by_node_takes_the_period_of_its_ruleset_and_shows_its_subtree(st
     assert run("assess", "--dry-run", *now).startswith("Star ratings 2024-Q4")  # the whole tree's, as before
     paid = run("assess", "subsidies", "--period", "2025-02", "--node", "yz-c1", *now)
     assert "fulltime_gridworker@yz-c1-g1: 120 (1 stars, pilot.rules:14)" in paid and "yz-c2" not in paid
+    # which ruleset, and why that one: a variant put in force mid-period pays from the next period on
+    assert ("governed by ruleset 试点社区 (pilot.rules), the one in force at the period's start, 2025-02-01 "
+            "(适用规则集：以考核期开始时 2025-02-01 生效的为准)") in paid, paid
     next_door = run("assess", "subsidies", "--period", "2025-02", "--node", "龙山社区", *now)
     assert "fulltime_gridworker@yz-c2-g1: 100 (1 stars, yinzhou.rules:34)" in next_door and "yz-c1" not in next_door
 

@@ -423,7 +423,8 @@ def within(engine: Engine, assessment: Assessment, node: str) -> Assessment:
         ratings=tuple(r for r in assessment.ratings if r.node in inside),
         subsidies=tuple(s for s in assessment.subsidies if s.node in inside),
         people=tuple(p for p in assessment.people if _holds_role_in(engine, p.node, inside)),
-        notes=(f"only {where} and below (本节点及以下), governed by ruleset {named or '(none)'} (适用规则集)",
+        notes=((f"only {where} and below (本节点及以下), governed by ruleset {named or '(none)'}, the one in force "
+                f"at the period's start, {start:%Y-%m-%d} (适用规则集：以考核期开始时 {start:%Y-%m-%d} 生效的为准)"),
                *assessment.notes),
     )
 
