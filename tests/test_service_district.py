@@ -102,6 +102,9 @@ def test_open311_takes_a_report_by_its_cell_where_the_roster_keeps_no_places(
         assert by_name.status_code == 201, by_name.text
         shared = client.post("/open311/v2/requests.json", data={"service_code": "leaking_pipe", "node": "第一网格"})
         assert shared.status_code == 400 and "第一网格" in shared.json()[0]["description"]
+        address = client.post("/open311/v2/requests.json",
+                              data={"service_code": "leaking_pipe", "address_string": "银州社区第一网格"})
+        assert address.status_code == 404 and "请用 node 写明网格" in address.json()[0]["description"]
         unknown = client.post("/open311/v2/requests.json", data={"service_code": "leaking_pipe", "node": "yz-c9-g1"})
         assert unknown.status_code == 404 and "未知节点" in unknown.json()[0]["description"]
     with server.client(district[1]["tokens"]["street2"]) as client:

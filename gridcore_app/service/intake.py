@@ -80,6 +80,13 @@ def locate(
 
 def _by_address(engine: Engine, address: str) -> tuple[str, str]:
     places = engine.community.places
+    if not places:  # (a district's roster, as Yinzhou's, keeps none)
+        raise Problem(
+            "not-found",
+            f"the roster keeps no places, so no address is known ({address.strip()!r}); say where with node "
+            "(a cell's id or name) instead",
+            f"花名册中没有登记地址，无法按地址 {address.strip()!r} 定位；请用 node 写明网格（编号或名称）",
+        )
     wanted = " ".join(address.split()).casefold()
     for place in places.values():
         if wanted in (place.id.casefold(), " ".join(place.name.split()).casefold()):
