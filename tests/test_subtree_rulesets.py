@@ -404,3 +404,16 @@ def test_a_subsidy_role_the_district_lacks_is_warned_of_once_in_both_languages(d
     used = runner.invoke(main_group, ["use", str(district / "c1.rules"), "--effective", BEFORE.isoformat(),
                                       "--rulesets", str(folder), "--store", store])
     assert used.exit_code == 0 and "warning: yinzhou.rules:35:6: " in used.stderr, used.stderr
+
+
+def test_a_misspelt_subtree_close_to_a_name_many_nodes_share_suggests_no_name(tmp_path: Path) -> None:
+    # 第一网个 for 第一网格: every community has a 第一网格, so the did-you-mean 第一网格 was refused
+    # again when applied ('names 64 nodes'); the fix lists their ids instead.
+    rules = tmp_path / "g.rules"
+    rules.write_text('继承 "yinzhou"\n规则集 一格\n适用于：第一网个\n', encoding="utf-8")
+    result = CliRunner().invoke(main_group, ["check", "--format", "json", "--community", str(YINZHOU),
+                                             "--rulesets", str(YINZHOU), str(rules)])
+    [found] = [d for d in json.loads(result.stdout)["diagnostics"] if d["code"] == "unknown-subtree"]
+    assert found["suggestion"] == "" and found["range"]["start"] == {"line": 3, "column": 5}, found
+    assert "('第一网格' is the name of 64 nodes: write the id of the one meant, yz-c1-g1, yz-c2-g1" in found["fix"]["en"]
+    assert "（'第一网格' 是 64 个节点的名称：请写所指节点的编号，yz-c1-g1" in found["fix"]["zh"]

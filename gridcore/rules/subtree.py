@@ -69,10 +69,18 @@ def _unknown(text: str, hierarchy: Hierarchy, written: Name | None, ruleset: Rul
     message_zh = f"规则集 {ruleset.name!r} 适用于 {text!r}，但社区的层级树中没有这个节点（适用于：nodes.csv 中的节点编号或名称）"
     fix = "name a node of the tree (gridcore hierarchy show DIR lists them), or leave the line out for the whole tree"
     fix_zh = "写层级树中的节点（gridcore hierarchy show 可列出），或删去这一行，表示适用于整个层级树"
+    suggestion = close[0] if close else ""
+    sharing = [n.id for n in hierarchy if n.name == suggestion] if suggestion not in hierarchy else []
+    if len(sharing) > 1:
+        # 第一网个 for 第一网格, a name every community's first grid has: the name would be refused next
+        ids = ", ".join(sharing[:8]) + (", ..." if len(sharing) > 8 else "")
+        fix += f" ('{suggestion}' is the name of {len(sharing)} nodes: write the id of the one meant, {ids})"
+        fix_zh += f"（'{suggestion}' 是 {len(sharing)} 个节点的名称：请写所指节点的编号，{ids}）"
+        suggestion = ""
     if written is None:
         return Diagnostic(message=message, message_zh=message_zh, fix=fix, fix_zh=fix_zh,
-                          suggestion=close[0] if close else "", code="unknown-subtree")
-    return _at(written, ruleset, message, message_zh, fix, fix_zh, close[0] if close else "")
+                          suggestion=suggestion, code="unknown-subtree")
+    return _at(written, ruleset, message, message_zh, fix, fix_zh, suggestion)
 
 
 def _at(written: Name, ruleset: Ruleset, message: str, message_zh: str, fix: str, fix_zh: str,
