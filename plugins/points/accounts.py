@@ -50,7 +50,7 @@ class Accounts(MutableMapping[str, Account]):
 
     def __getitem__(self, member: str) -> Account:
         found = self._all[member]
-        if type(found) is tuple:
+        if isinstance(found, tuple):
             found = self._load(member, found)
         return found
 
@@ -65,7 +65,7 @@ class Accounts(MutableMapping[str, Account]):
         found = self._all.get(member)
         if found is None:
             return default
-        if type(found) is tuple:
+        if isinstance(found, tuple):
             found = self._load(member, found)
         return found
 
@@ -94,7 +94,7 @@ class Accounts(MutableMapping[str, Account]):
     def row(self, member: str) -> Row | None:
         """The member's checkpoint row if the account is not built yet (None: built, or unknown)."""
         found = self._all.get(member)
-        return found if type(found) is tuple else None
+        return found if isinstance(found, tuple) else None
 
     def restored_row(self, member: str) -> Row | None:
         """The row the member's account was restored from, built since or not (None: not restored)."""
@@ -103,7 +103,7 @@ class Accounts(MutableMapping[str, Account]):
     def next_due(self, member: str) -> timedelta:
         """``Account.next_due`` of the member's account, from its row if not built (``KeyError``: unknown)."""
         found = self._all[member]
-        if type(found) is tuple:
+        if isinstance(found, tuple):
             due = found[1]
             return NEVER_KEY if due is None else timedelta(microseconds=due)
         return found.next_due()
@@ -115,7 +115,7 @@ class Accounts(MutableMapping[str, Account]):
         ``end``: the end of the period of a kind with a label (``Calendar.end``).
         """
         found = self._all[member]
-        if type(found) is not tuple:
+        if not isinstance(found, tuple):
             return found.bonus_between(since, until, paying)
         out = []
         for kind, label, node in found[2]:
@@ -132,7 +132,7 @@ class Accounts(MutableMapping[str, Account]):
         copied = Accounts(journal, self._build)
         copied._rows = self._rows
         for member, found in self._all.items():
-            if type(found) is tuple:
+            if isinstance(found, tuple):
                 copied._all[member] = found
             else:
                 copied._all[member] = mine = found.copy()

@@ -601,7 +601,7 @@ class _AccountLoader:
             found = self._ends[(str(kind), str(label))] = (at, utc_key(at))
         return found
 
-    def __call__(self, row: list[Any]) -> Account:
+    def __call__(self, row: tuple[Any, ...]) -> Account:
         """The account of a row (its lots and marks left packed); ``ValueError`` if unreadable."""
         try:
             return self._load(row)
@@ -609,7 +609,7 @@ class _AccountLoader:
             raise ValueError(f"unreadable points checkpoint (account of {row[0]}): {type(exc).__name__}: {exc}"
                              ) from exc
 
-    def _load(self, row: list[Any]) -> Account:
+    def _load(self, row: tuple[Any, ...]) -> Account:
         member, _, spans, head_text, packed = row
         (*totals, due, advanced, _, periods, earned_rows, span_nodes, keys) = json.loads(head_text)
         account = Account(str(member))
