@@ -139,6 +139,8 @@ def test_a_street_acts_on_its_own_communities_cases_and_no_one_elses(district_en
                                   accept("东-1", "yz-s2-sec", "yz-c1-g1", later)])
     assert len(refused.refused) == 2
     assert all("holds no role there or above" in " ".join(r.reasons) for r in refused.refused)
+    # (in Chinese, 辖区: a street's, not a grid's, "网格")
+    assert all(r.reasons[-1].endswith("(事件不在其辖区，无权受理)") for r in refused.refused)
     taken = district_engine.record_many([accept("东-1", "yz-s1-o1", "yz-c1-g1", later),
                                 accept("西-1", "yz-s2-o1", "yz-c3-g1", later)])
     assert not taken.refused

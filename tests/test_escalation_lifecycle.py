@@ -153,7 +153,7 @@ def test_only_people_responsible_at_the_node_or_above_may_act(engine: Engine) ->
     reasons = refused(engine, step(IncidentAccepted, "I1", 1, "worker2"))
     assert reasons == [
         ("worker2 may not accept incident I1: it is at u11 and worker2 holds no role there or above "
-        "(事件不在其负责的网格，无权受理)")
+        "(事件不在其辖区，无权受理)")
     ]
     # a resident's role does not make them staff
     assert "may not accept" in refused(engine, step(IncidentAccepted, "I1", 1, "张伟"))[0]

@@ -115,7 +115,7 @@ def test_a_refused_step_is_a_problem_with_the_engines_reasons_and_changes_nothin
         who = HOLDERS["other_worker"]
         assert problem["reasons"] == [
             (f"{who} may not accept incident {ident}: it is at yq-g1-u1 and {who} holds no role there or above "
-            "(事件不在其负责的网格，无权受理)")
+            "(事件不在其辖区，无权受理)")
         ]
         assert worker.get(f"/api/v1/incidents/{ident}").json()["status"] == "reported"
         early = worker.post(f"/api/v1/incidents/{ident}/resolve")

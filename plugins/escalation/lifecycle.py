@@ -245,7 +245,7 @@ class Checks(Records):
                     f"{incident.current_node} and {actor} holds no role there or above"
                     + (f"; they answer for {elsewhere[0]} on another branch of the tree, and its officers "
                        f"on this case's branch answer here (条线部门人员只办理本辖区的事件)" if elsewhere else "")
-                    + f" (事件不在其负责的网格，无权{VERBS_ZH[type(event)]})"
+                    + f" (事件不在其辖区，无权{VERBS_ZH[type(event)]})"
                 )
             ]
         if isinstance(event, IncidentEscalated):
