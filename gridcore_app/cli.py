@@ -766,7 +766,7 @@ def rulesets_command(store: str, fmt: str) -> None:
         rows = tuple((e.effective.isoformat(), e.node or "", _subtree(engine, e.node), e.ruleset.name,
                       Path(e.ruleset.entry).name) for e in entries)
     table = Table("Rulesets in force (规则集)", ("effective", "node", "subtree", "ruleset", "file"), rows,
-                  () if rows else ("note: no ruleset was put in force (gridcore use FILE)",))
+                  () if rows else ("note: no ruleset was put in force (gridcore use FILE) (尚未有规则集生效：gridcore use 文件)",))
     click.echo(table.render(fmt), nl=False)
 
 

@@ -405,7 +405,7 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
             try:
                 table = engine.report(report.name, params)
             except GridcoreError as exc:
-                notes.append(f"note: report {report.name} not written: {exc}")
+                notes.append(f"note: report {report.name} not written: {exc} (报表 {report.name} 未写出)")
                 table = None
                 continue
             name = f"{stem}-{label}" if label else stem
@@ -444,7 +444,7 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
         try:
             found = rollup(engine, node.id, period, built=built)
         except GridcoreError as exc:
-            notes.append(f"note: roll-up of {node.id} not written: {exc}")
+            notes.append(f"note: roll-up of {node.id} not written: {exc} ({node.id} 的汇总未写出)")
             continue
         summary = found.tables["summary"]
         sections.append((f"Roll-up (汇总) of {found.name} [{node.id}], {period}",
@@ -470,7 +470,7 @@ def _shown(table: Table, show: Showcase) -> str:
     rows = table.rows[: show.rows] if show.rows else table.rows
     part = Table(title=table.title if show.title else "", columns=tuple(table.columns[i] for i in keep),
                  rows=tuple(tuple(row[i] for i in keep) for row in rows))
-    more = f"... and {len(table.rows) - len(rows)} more (see reports/)\n" if len(rows) < len(table.rows) else ""
+    more = f"... and {len(table.rows) - len(rows)} more (see reports/) (另有 {len(table.rows) - len(rows)} 行，见 reports/)\n" if len(rows) < len(table.rows) else ""
     return part.render("text").lstrip("\n") + more
 
 

@@ -39,7 +39,7 @@ def engine(engines: Any) -> Engine:
 def test_statement_report_has_a_running_balance(engine: Engine) -> None:
     table = engine.report("points.statement", {"member": "res1", "period": "2025-01"})
     assert [(row[1], row[2], row[3]) for row in table.rows] == [("earn", 36, 36), ("redeem", -20, 16)]
-    assert table.notes[0] == "opening 0, earned 36, redeemed 20, expired 0, closing 16"
+    assert table.notes[0] == "opening 0, earned 36, redeemed 20, expired 0, closing 16 (期初 0，获得 36，兑换 20，过期 0，期末 16)"
     assert "张居民" in table.render("text")
 
 

@@ -162,3 +162,49 @@ def test_every_built_in_report_is_described_in_chinese_too() -> None:
 
     reports = [r for r in Hooks(get_plugin_manager()).register_reports() if r.name.startswith(BUILT_IN)]
     assert len(reports) >= 20 and [r.name for r in reports if not has_chinese(r.description)] == []
+
+
+def _words_written(root: Path = REPO) -> Iterator[tuple[str, str]]:
+    """``(where, text)`` of every title, note, heading and "nothing" text written literally for a table:
+    ``Table(title, ..., notes)``, ``Showcase(heading=..., empty=...)``, ``notes.append(...)``."""
+    for pattern in SOURCES:
+        for path in sorted(root.glob(pattern)):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                given: list[ast.expr] = []
+                if name == "Table":
+                    given = [*node.args[:1], *node.args[3:4], *(k.value for k in node.keywords
+                                                                if k.arg in ("title", "notes"))]
+                elif name == "Showcase":
+                    given = [*node.args[1:2], *(k.value for k in node.keywords if k.arg in ("heading", "empty"))]
+                elif name in ("append", "extend") and isinstance(node.func, ast.Attribute) \
+                        and getattr(node.func.value, "id", "") == "notes":
+                    given = list(node.args)
+                for expr in given:
+                    for item in expr.elts if isinstance(expr, ast.Tuple | ast.List) else [expr]:
+                        text = "".join(c.value for c in ast.walk(item)
+                                       if isinstance(c, ast.Constant) and isinstance(c.value, str))
+                        yield f"{path.relative_to(root).as_posix()}:{item.lineno}", text
+
+
+def test_every_title_note_and_heading_written_for_a_table_has_its_chinese() -> None:
+    found = list(_words_written())
+    assert len(found) > 60  # (the sources were read)
+    assert [f"{where}: {text[:60]!r}" for where, text in found
+            if re.search(r"[A-Za-z]{4}", text) and not has_chinese(text)] == []
+
+
+def test_the_title_check_finds_a_note_in_english_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "plugins/tasks/reports.py"
+    copy = tmp_path / name
+    copy.parent.mkdir(parents=True)
+    copy.write_text((REPO / name).read_text(encoding="utf-8") + (
+        "\n\ndef _new(rows, notes):\n"
+        "    notes.append(\"a new note nobody translated\")\n"
+        "    return Table(\"Brand new table\", (\"node\",), rows, (\"and its note\",))\n"), encoding="utf-8")
+    monkeypatch.setattr(f"{__name__}.SOURCES", (name,))
+    found = [text for _, text in _words_written(tmp_path) if re.search(r"[A-Za-z]{4}", text) and not has_chinese(text)]
+    assert found == ["a new note nobody translated", "Brand new table", "and its note"]

@@ -39,7 +39,8 @@ def _no_policy_note(engine: Engine) -> tuple[str, ...]:
     return (
         ()
         if policy is not None
-        else ("note: no escalation policy is in force now (no ruleset or no escalation section)",)
+        else (("note: no escalation policy is in force now (no ruleset or no escalation section) "
+              "(当前没有生效的事件流转规则：没有规则集或规则集没有事件流转栏目)"),)
     )
 
 
@@ -163,9 +164,9 @@ def levels_table(engine: Engine, period: str, within: str | None = None) -> Tabl
     order = sorted(totals, key=lambda lv: levels.index(lv) if lv in levels else len(levels))
     names = engine.community.level_names
     rows = [(f"{names.get(lv, '')} {lv}".strip(), *totals[lv]) for lv in order]
-    rows.append(("total", *(sum(totals[lv][k] for lv in totals) for k in range(len(numeric)))))
+    rows.append(("合计 total", *(sum(totals[lv][k] for lv in totals) for k in range(len(numeric)))))
     return Table(f"Incidents in {period} by the level they reached (按所到层级统计事件)", ("level", *numeric), tuple(rows),
-                 ("by category: escalation.stats",))
+                 ("by category: escalation.stats (按类别统计见 escalation.stats)",))
 
 
 def _build_open(engine: Engine, params: Mapping[str, str]) -> Table:
@@ -234,7 +235,7 @@ REPORTS = (
     ),
     Report("escalation.overdue", "Open incidents past their time limit (超时事件)", _build_overdue,
            showcase=Showcase(heading="Overdue at the end (超时事件): {rows}", rows=8,
-                             empty="none: every open case is within its limits", order=30)),
+                             empty="none: every open case is within its limits (无：未结案事件均未超时)", order=30)),
     Report("escalation.timeline", "Every step of one incident (事件办理过程)", _build_timeline, ("incident",)),
     Report(
         "escalation.stats",

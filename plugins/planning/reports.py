@@ -67,7 +67,7 @@ def _build(engine: Engine, params: Mapping[str, str]) -> Table:
 REPORTS = (
     Report("planning.sizes", "Every planned cell's households and people against the plan (网格规划：户数和人数对照规划)", _build,
            showcase=Showcase(heading="Households and people against the planned grid size (网格规划): {rows} cells",
-                             rows=8, title=False, empty="none: the ruleset plans no grid size",
+                             rows=8, title=False, empty="none: the ruleset plans no grid size (无：规则集没有规划网格规模)",
                              columns=("node", "name", "households", "planned households", "people",
                                       "planned people", "status"), order=58)),
 )

@@ -41,7 +41,9 @@ def statement_table(engine: Engine, member: str, period: str) -> Table:
             (
                 f"opening {found.opening}, earned {found.earned}, redeemed {found.redeemed}, "
                 f"expired {found.expired}, "
-                f"{f'deducted {found.deducted}, ' if found.deducted else ''}closing {found.closing}"
+                f"{f'deducted {found.deducted}, ' if found.deducted else ''}closing {found.closing} "
+                f"(期初 {found.opening}，获得 {found.earned}，兑换 {found.redeemed}，过期 {found.expired}，"
+                f"{f'扣减 {found.deducted}，' if found.deducted else ''}期末 {found.closing})"
             ),
             *_no_policy_note(engine),
         ),
@@ -142,9 +144,10 @@ def governing_note(engine: Engine, node: str | None) -> tuple[str, ...]:
 def _no_policy_note(engine: Engine, node: str | None = None) -> tuple[str, ...]:
     ruleset = engine.ruleset if node is None else engine.ruleset_at(engine.clock.now(), node)
     if ruleset is None:
-        return ("note: no ruleset is in force, so no points are earned",)
+        return ("note: no ruleset is in force, so no points are earned (尚未有规则集生效，不产生积分)",)
     if not ruleset.has("points"):
-        return (f"note: ruleset {ruleset.name} has no points section, so no points are earned",)
+        return ((f"note: ruleset {ruleset.name} has no points section, so no points are earned "
+                f"(规则集 {ruleset.name} 没有积分栏目，不产生积分)"),)
     return ()
 
 
@@ -196,7 +199,7 @@ def registered_reports() -> list[Report]:
             lambda engine, p: deductions_table(engine, p.get("node") or None, p.get("period") or None),
             params=("node", "period"),
             showcase=Showcase(PER_PERIOD, "Deductions (扣分), {label}: {rows}", rows=8, title=False,
-                              columns=("time", "member", "name", "points", "what"), empty="none", order=15),
+                              columns=("time", "member", "name", "points", "what"), empty="none (无)", order=15),
         ),
         Report(
             "points.flags",

@@ -69,9 +69,9 @@ def task_table(engine: Engine, ident: str, now: datetime | None = None) -> Table
         rows.append((member, name, a.cell, f"{status} {STATUSES[status]}", _when(engine, a.completed),
                      a.found, a.note))
     notes = [(f"{task.kind} at {task.node}, assigned by {task.assigned_by} {_when(engine, task.assigned)}, "
-             f"due before {_when(engine, task.deadline)}")]
+             f"due before {_when(engine, task.deadline)} ({task.assigned_by} 派发，{_when(engine, task.deadline)} 前完成)")]
     if task.cancelled is not None:
-        notes.append(f"cancelled {_when(engine, task.cancelled)} by {task.cancelled_by}: {task.reason}")
+        notes.append(f"cancelled {_when(engine, task.cancelled)} by {task.cancelled_by}: {task.reason} (已取消)")
     columns = ("member", "name", "node", "status", "completed", "found", "note")
     return Table(f"Task {task.id}: {task.title or task.kind} (专项任务)", columns, tuple(rows), tuple(notes))
 
@@ -111,9 +111,9 @@ REPORTS = (
            _build_list, ("period", "within"),
            showcase=Showcase(PER_PERIOD, "Tasks due in {label} (专项任务): {rows}", rows=8,
                              columns=("task", "kind", "node", "deadline", "assignees", "done", "late", "overdue"),
-                             title=False, empty="none", order=55)),
+                             title=False, empty="none (无)", order=55)),
     Report("tasks.task", "One task's assignments: whose, where, status, what was found (专项任务的派发与完成情况)", _build_task, ("task",)),
     Report("tasks.overdue", "Task assignments past their deadline and not done (逾期未完成的专项任务)", _build_overdue, ("within",),
            showcase=Showcase(heading="Task assignments overdue at the end (逾期未完成): {rows}", rows=8,
-                             empty="none: every assignment due was done", order=56)),
+                             empty="none: every assignment due was done (无：到期的任务均已完成)", order=56)),
 )
