@@ -401,7 +401,9 @@ def in_chinese(exc: click.ClickException) -> click.ClickException:
     if isinstance(exc, click.UsageError):
         return _UsageError(message, exc.ctx)
     error = _Error(message)
-    error.exit_code = exc.exit_code  # (click.exceptions.Exit and Abort are no ClickException)
+    # (click.exceptions.Exit and Abort are no ClickException.)  Click declares exit_code a ClassVar, yet
+    # its main() exits with the instance's: the error keeps the status of the one it stands for.
+    error.exit_code = exc.exit_code  # type: ignore[misc]
     return error
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -88,8 +88,10 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-#: ``_DECODER``'s scanner: what ``decode`` runs on a line after matching the whitespace around it
-_SCAN = _DECODER.scan_once
+#: ``_DECODER``'s scanner: what ``decode`` runs on a line after matching the whitespace around it.  It
+#: is only run on a line that starts with "{", so what it reads is an object.  (typeshed does not
+#: declare ``scan_once``, which ``JSONDecoder.__init__`` sets on every decoder.)
+_SCAN: Callable[[str, int], tuple[dict[str, Any], int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 #: What may follow an object at the end of a line, for ``_decode`` to take it as it is
 _LINE_ENDS = ("", "\n", "\r\n", "\r")
 
@@ -333,7 +335,7 @@ def chunks_of_events(lines: Iterable[bytes], name: str, size: int | None) -> Ite
         found = parse_line(raw, first=number == 1)
         if found is None:
             continue
-        if type(found) is str:
+        if isinstance(found, str):
             chunk.bad.append(BadLine(f"{name}:{number}", found))
             continue
         # the time of the event's order key (``_order_key``; None: it has none), read once its text was

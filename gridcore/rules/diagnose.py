@@ -21,6 +21,7 @@ from .keywords import describe, is_cjk
 if TYPE_CHECKING:
     from .grammar_build import Grammar
     from .lines import LogicalLine
+    from .sections import Section
 
 _HIDDEN = {"ADDOP", "MULOP", "CMP", "_LPAR", "_LSQB", "_DOT", "_PERCENT", "_TRUE", "_FALSE",
            "_NOT", "_IF", "_IN"}
@@ -174,7 +175,7 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     if written is not None:
         # 2025.4.1, 2025/4/1, 2025年4月1日: the language writes 2025-04-01
         iso = _iso_date(written)
-        if iso and _parses_past(grammar, start, line, at, written.group(0), iso):
+        if iso and at is not None and _parses_past(grammar, start, line, at, written.group(0), iso):
             got, suggestion = written.group(0), iso
             mistake = ("a date is written YYYY-MM-DD", "日期要写成 年-月-日", f"write {iso}", f"写成 {iso}")
     elsewhere = _item_elsewhere(grammar, start, got) if got and mistake is not None else None
@@ -410,10 +411,10 @@ def _item_elsewhere(grammar: Grammar, start: str, got: str) -> tuple[str, str, s
     if not found:
         return None
 
-    def en(section: Any) -> str:
+    def en(section: Section[Any]) -> str:
         return next((h for h in section.headers if not is_cjk(h)), section.name)
 
-    def zh(section: Any) -> str:
+    def zh(section: Section[Any]) -> str:
         return next((h for h in section.headers if is_cjk(h)), section.name)
 
     this = grammar.sections[here]

@@ -22,6 +22,7 @@ compares.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter, OrderedDict
 from datetime import date, datetime, timedelta
@@ -326,8 +327,7 @@ class AssessmentState:
         write = part_writer(engine.store, COLLECTION)
         for month in waiting:
             assert month.text is not None
-            text = month.text
-            write(month.key, text, lambda text=text: json.loads(text))
+            write(month.key, month.text, functools.partial(json.loads, month.text))
             month.text = None
 
     @hookimpl

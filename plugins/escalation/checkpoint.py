@@ -81,10 +81,11 @@ def _quick_hook(kind: Any) -> Callable[[Any], Any]:
 
 #: The fields of ``_FIELDS`` as a document, in their order, by one function cattrs generates
 #: (an incident is written on every checkpoint while open and once more when archived, about
-#: a third of the plugin's time per event: the quicker hooks halve it)
+#: a third of the plugin's time per event: the quicker hooks halve it).  mypy matches a ``**`` dict
+#: against the function's bool keywords too, not only its ``**kwargs: AttributeOverride``: hence the ignores.
 _unstructure_fields = make_dict_unstructure_fn(
     Incident, _converter, **{name: override(omit=True) for name in _REFERENCES},  # type: ignore[arg-type]
-    **{name: override(unstruct_hook=_quick_hook(kind)) for name, kind in _FIELDS})
+    **{name: override(unstruct_hook=_quick_hook(kind)) for name, kind in _FIELDS})  # type: ignore[arg-type]
 _NAMES = frozenset(name for name, _ in _FIELDS)
 
 

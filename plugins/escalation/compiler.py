@@ -415,12 +415,12 @@ def _check_gaps(policy: EscalationPolicy, items: Sequence[Item], ctx: CompileCon
         top = missing[0]
         name = names[0] if names else "any"
         # say in which file: the one being checked (a community's variant), not the base it extends
-        own = Path(ctx.own_file).name if ctx.own_file else ""
+        own_file = Path(ctx.own_file).name if ctx.own_file else ""
         removed = not isinstance(at, Item)  # a ``remove limit LEVEL`` line
-        where_en = (f" (or delete this line, which removes the {top} limit {own} inherits)" if removed
-                    else f" to the escalation section of {own}" if own else "")
-        where_zh = (f"（或删去这一行：它删除了 {own} 继承的 {top} 时限）" if removed
-                    else f"（写在 {own} 的事件流转栏目中）" if own else "")
+        where_en = (f" (or delete this line, which removes the {top} limit {own_file} inherits)" if removed
+                    else f" to the escalation section of {own_file}" if own_file else "")
+        where_zh = (f"（或删去这一行：它删除了 {own_file} 继承的 {top} 时限）" if removed
+                    else f"（写在 {own_file} 的事件流转栏目中）" if own_file else "")
         ctx.error(at, message, f"{zh_what}的事件在 {'、'.join(reversed(missing))} 没有时限：到了那里永不超时，也不会上报",
                   fix=f"add 'limit {top}: accept within ...' or 'limit for {name}: at {top} resolve within ...'"
                   + where_en,

@@ -303,7 +303,8 @@ class Records:
             self._judged = None
             incident = judged[1]
         else:
-            incident = self._decoded.pop(where, None) or self._closed.pop(where, None) or self._decode(entry)
+            kept = self._decoded.pop(where, None) or self._closed.pop(where, None)
+            incident = kept if kept is not None else self._decode(entry)
         self.incidents[incident.id] = incident
         self.changed(incident.id)
         for alias, _, _ in incident.repeats:

@@ -619,7 +619,7 @@ class Tilted:
         #: what the summary says of the factor (nothing for 1)
         self.text = "" if factor == 1 else (f" x {float(factor):g}" if self.product else " " + _times(factor))
         self._priced: dict[tuple[int, int], Priced] = {}
-        self._after: dict[int, tuple[Any, ...]] = {}
+        self._after: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
     def priced(self, base: Fraction) -> Priced:
         """What an earning of ``base`` (not negative) books before caps, worked out once per amount."""

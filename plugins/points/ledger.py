@@ -488,12 +488,12 @@ class Account:
                 count = earned.get(scope)
                 if count is None:
                     count = earned[scope] = CapCount()
-                last = count.last
+                ended = count.last
                 began = count.add(entry.amount, periods, ends)
                 if began is not None:
                     if self.earned_due is not None and began < self.earned_due:
                         self.earned_due = began
-                    self._closing_at(count.last, last)
+                    self._closing_at(count.last, ended)
 
     def earned_in(self, scope: str, period: str, label: str) -> int:
         """Points counted toward caps for ``scope`` in the ``period`` labelled ``label``."""
@@ -685,8 +685,8 @@ class Account:
                 lot_time = expiring[0][0] if expiring else None
             lot_key = None if lot_time is None else self._lots_key(lot_time)
             if lot_key is not None and lot_key > now:
-                lot_time = None
-            if spans and spans[0][0] <= now and (lot_time is None or spans[0][0] < lot_key):
+                lot_time = lot_key = None
+            if spans and spans[0][0] <= now and (lot_key is None or spans[0][0] < lot_key):
                 span = heapq.heappop(spans)[1]
                 span_end = self.open_spans.pop(span)
                 self.span_due = None
