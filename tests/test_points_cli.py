@@ -57,7 +57,7 @@ def points(store: str, *args: str) -> tuple[int, str, str]:
 
 
 def test_balance_in_text_and_json(store: str) -> None:
-    assert points(store, "balance", "m05") == (0, "周丽 (m05): 28 points\n", "")
+    assert points(store, "balance", "m05") == (0, "周丽 (m05): 28 points (积分余额 28 分)\n", "")
     code, out, _ = points(store, "balance", "张伟", "--format", "json")
     assert code == 0 and json.loads(out) == {"member": "张伟", "name": "张伟", "balance": 12}
 
@@ -92,7 +92,7 @@ def test_totals_per_node(store: str) -> None:
 
 def test_redeem_and_refusal_with_reason(store: str) -> None:
     code, out, _ = points(store, "redeem", "m05", "towel")
-    assert code == 0 and "balance now 8" in out
+    assert code == 0 and "balance now 8" in out and "余额 8 分" in out  # and in Chinese
     code, out, _ = points(store, "redeem", "m05", "towel")  # the same redemption at the same --now
     assert code == 0 and out.startswith("already recorded: ") and "balance now 8" in out
     # A minute later (at the very same instant, canonical order by id would put
@@ -102,7 +102,7 @@ def test_redeem_and_refusal_with_reason(store: str) -> None:
     code, err = result.exit_code, result.stderr
     assert code == 1
     assert "refused: insufficient balance: m05 has 8 points, 2 x towel costs 40" in err
-    assert points(store, "balance", "m05")[1] == "周丽 (m05): 8 points\n"
+    assert points(store, "balance", "m05")[1] == "周丽 (m05): 8 points (积分余额 8 分)\n"
 
 
 def test_rewards_list_with_stock_left(store: str) -> None:
@@ -147,5 +147,5 @@ def test_the_same_events_under_another_ruleset_give_other_balances(tmp_path: Pat
                                "--effective", "2024-01-01T00:00+08:00", "--store", where])
     runner.invoke(main_group, ["ingest", str(write_events(tmp_path / "events.jsonl")), "--store", where])
     # 8 per hour x 3 h, and recognition (50 a month per grid under cuihu)
-    assert points(where, "balance", "m05")[1] == "周丽 (m05): 34 points\n"
-    assert points(where, "balance", "m03")[1] == "陈强 (m03): 0 points\n"  # cuihu has no patrol item
+    assert points(where, "balance", "m05")[1] == "周丽 (m05): 34 points (积分余额 34 分)\n"
+    assert points(where, "balance", "m03")[1] == "陈强 (m03): 0 points (积分余额 0 分)\n"  # cuihu has no patrol item

@@ -36,7 +36,7 @@ def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
             # Through Table, like every CSV: a byte-order mark, formula-like names kept inert.
             click.echo(Table("", ("member", "name", "balance"), ((member, name, value),)).render("csv"), nl=False)
         else:
-            click.echo(f"{name} ({member}): {value} points")
+            click.echo(f"{name} ({member}): {value} points (积分余额 {value} 分)")
 
 
 @points.command()
@@ -145,7 +145,7 @@ def redeem(
         note = "already recorded: " if already else ""
         click.echo(
             f"{note}{entry.summary}: {entry.amount:+d} points, balance now {api.balance(engine, member)} "
-            f"({entry.decision})"
+            f"({entry.decision}) (积分 {entry.amount:+d} 分，余额 {api.balance(engine, member)} 分)"
         )
 
 
