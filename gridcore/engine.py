@@ -58,7 +58,7 @@ from .events import (
     event_order,
 )
 from .explain import Explanation, Outcome
-from .garbage import fewer_full_collections
+from .garbage import fewer_full_collections, serving_now, settle
 from .governing import RulesetInForce, RulesetTimeline
 from .growth import roster_growth
 from .metrics import MEMBER, Metric, MetricValue
@@ -1065,6 +1065,14 @@ class Engine(Checkpointing):
                     if checkpoint:
                         self._restore_checkpoint()
                     self._replay()
+                self.hooks.forget_stale()  # (they held the replaced states' methods)
+                if serving_now():
+                    # The state just dropped is garbage in cycles that only a full collection frees, and
+                    # those are rare while serving: every late event another writer stored left a whole
+                    # state behind (gridcore.garbage). So every plugin's state is loaded now (a service
+                    # loads them when it starts, too), which drops the last of the old one, and collected.
+                    self._woken()
+                    settle()
                 return
             except StoreConflict:
                 continue  # another writer appended while this one replayed: again

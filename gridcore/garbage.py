@@ -57,7 +57,9 @@ collections), and full collections as rare as while recording
 Objects frozen are still freed when nothing refers to them; only garbage in
 cycles among them waits, for ``settle`` (the objects given back to the
 collector, one full collection, what survives frozen again: the server calls
-it now and then) or the end of the block, which gives everything back.  A
+it now and then, and the engine after it rebuilt its state, whose old state
+is just such garbage: ``serving_now``) or the end of the block, which gives
+everything back.  A
 read inside (``fewer_collections_while_reading``) leaves frozen what was
 frozen when it began.
 
@@ -174,6 +176,11 @@ def serving() -> Iterator[None]:
             _serving -= 1
             if _serving == 0 and _reading == 0:
                 gc.unfreeze()
+
+
+def serving_now() -> bool:
+    """True inside ``serving`` (in any thread)."""
+    return _serving > 0
 
 
 def settle() -> bool:

@@ -330,6 +330,19 @@ class Hooks:
         #: the generation, and each plugin's ``gridcore_event_kinds`` answer (by ``id`` of the plugin)
         self._declared: tuple[int, dict[int, EventKinds]] | None = None
 
+    def forget_stale(self) -> None:
+        """Drop the ways of calling hooks worked out before the last registration or unregistration.
+
+        They hold the implementations' bound methods, so the plugins' state
+        objects a rebuild replaced (``Engine.refresh`` after another writer's
+        late event) stayed alive until an event of the same hook came.
+        """
+        generation = getattr(self.pm, "generation", None)
+        self._plans = {hook: kept for hook, kept in self._plans.items() if kept[0] == generation}
+        self._routes = {hook: kept for hook, kept in self._routes.items() if kept[0] == generation}
+        if self._declared is not None and self._declared[0] != generation:
+            self._declared = None
+
     def _plan(self, hook: str) -> list[_Call] | None:
         """The implementations of a per-event hook in pluggy's calling order, or None to call through pluggy.
 

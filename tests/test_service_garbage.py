@@ -4,12 +4,16 @@ cycles is still freed: a probe plugin, installed through a real entry point, rep
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
 import weakref
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from servicekit import make_store, served
+from servicekit import START, make_store, served
 
 from gridcore import get_plugin_manager
 from gridcore.garbage import FULL_EVERY
@@ -18,9 +22,11 @@ from gridcore_app.service.testing import running
 
 #: A plugin of its own distribution (found on PYTHONPATH by its entry point): ``GET /probe/gc`` makes one
 #: object in a cycle on the engine's thread and drops it, then answers the collector's thresholds, how
-#: many objects it leaves out (frozen), and how many such objects were made and freed so far.
+#: many objects it leaves out (frozen), and how many such objects were made and freed so far;
+#: ``GET /probe/state`` answers how many points states the engine has had and how many are alive.
 PROBE = '''
 import gc
+import weakref
 
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -49,9 +55,24 @@ async def probe(request):
     return JSONResponse(await service_of(request).read(drop_a_cycle))
 
 
+states = []
+
+
+def keep_state(engine):
+    # the points plugin's state now, and how many of those seen so far are still alive
+    state = engine.state("points")
+    if not states or states[-1]() is not state:
+        states.append(weakref.ref(state))
+    return {"states": len(states), "alive": sum(1 for seen in states if seen() is not None)}
+
+
+async def state_probe(request):
+    return JSONResponse(await service_of(request).read(keep_state))
+
+
 @hookimpl
 def gridcore_register_routes():
-    return [Route("/probe/gc", probe)]
+    return [Route("/probe/gc", probe), Route("/probe/state", state_probe)]
 '''
 
 
@@ -124,3 +145,29 @@ def test_garbage_in_cycles_among_what_was_left_out_is_freed_when_the_service_set
     finally:
         gc.unfreeze()
         gc.set_threshold(*saved)
+
+
+@pytest.mark.usefixtures("probe_installed")
+def test_a_state_rebuilt_for_another_writers_late_event_leaves_nothing_behind(tmp_path: Path) -> None:
+    # A clerk's `gridcore ingest` of field records stamped before what the service last stored makes the
+    # service rebuild its state (canonical order). The state dropped is garbage in cycles, which only a full
+    # collection frees, and those are rare while serving: each such ingest left a whole state behind (a
+    # district's worker grew 50 MiB a minute beside an ingest a minute). Now the service collects it at once.
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    tokens = make_store(url)
+    with served(url, "--rate", "0") as server, server.client(tokens["worker"]) as client:
+        assert client.post("/api/v1/incidents", json={"category": "leaking_pipe", "place": "yq-g1-b1"}).status_code == 201
+        assert client.get("/probe/state").json() == {"states": 1, "alive": 1}
+        for n in range(3):
+            paper = tmp_path / f"paper-{n}.jsonl"
+            paper.write_text(json.dumps({
+                "id": f"paper-{n}", "kind": "patrol_logged", "time": (START - timedelta(hours=1 + n)).isoformat(),
+                "actor": "yq-fw1", "node": "yq-g1", "minutes": 30, "visits": 2, "hazards_found": 0, "note": "",
+            }) + "\n", encoding="utf-8")
+            done = subprocess.run([sys.executable, "-c", "from gridcore_app.cli import main; main()", "ingest",
+                                   str(paper), "--store", url, "--quiet"], capture_output=True, text=True, check=False)
+            assert done.returncode == 0 and "1 stored" in done.stdout, done.stdout + done.stderr
+            answer = client.get("/probe/state").json()
+        assert answer["states"] == 4  # each late event made the service rebuild its state
+        assert answer["alive"] == 1  # and each state it dropped was freed then
+    assert "Traceback" not in server.log
