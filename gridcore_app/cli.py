@@ -849,6 +849,7 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     from gridcore.garbage import fewer_full_collections
 
     from .jsonl import bounded_lines, chunks_of_events, in_time_order, surely_in_time_order
+    from .writelock import writing
 
     summary = IngestSummary()
     bad: list[str] = []
@@ -873,8 +874,12 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
             bad.extend(f"{found.label}: {found.reason}" for found in chunk.bad)
             if chunk.lines:
                 try:
-                    summary.merge(engine.record_many([found.doc for found in chunk.lines], batch_size=batch_size,
-                                                     sources=[found.label for found in chunk.lines]))
+                    # under the write lock a service on this store shares: judged against the latest state and
+                    # appended at once, not raced against the service's actions (gridcore_app.writelock)
+                    with writing(engine, store):
+                        summary.merge(engine.record_many([found.doc for found in chunk.lines],
+                                                         batch_size=batch_size,
+                                                         sources=[found.label for found in chunk.lines]))
                 except PluginError as exc:
                     if bar is not None:
                         bar.render_finish()
@@ -925,7 +930,9 @@ def _line_number(label: str) -> int:
 @now_option
 def tick(store: str, now: datetime | None) -> None:
     """Advance time and record everything that has fallen due (e.g. escalations)."""
-    with open_engine(store, now=now) as engine:
+    from .writelock import writing
+
+    with open_engine(store, now=now) as engine, writing(engine, store):  # (as ingest: gridcore_app.writelock)
         fired = engine.tick(now)
         click.echo(f"{len(fired)} derived event(s) recorded up to {engine.clock.now().isoformat()}"
                    f" (记录派生事件 {len(fired)} 条)")

@@ -12,6 +12,7 @@ in every worker at once.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -175,3 +176,62 @@ def test_a_tinydb_store_is_served_by_one_worker_process(tmp_path: Path) -> None:
     assert "--workers 2: the TinyDB store" in refused.output and "has one writer at a time" in refused.output
     assert "use --workers 1, or move the store to SQLite or PostgreSQL".lower() in refused.output.lower()
     assert "TinyDB 存储只允许一个写入进程" in refused.output
+
+
+def _waiting_for_a_lock(pid: int) -> bool:
+    """True if process ``pid`` waits for a file lock (``/proc/locks`` lists waiters after ``->``)."""
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields and str(pid) in fields[fields.index("->") + 1:]:
+            return True
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks to see a process wait")
+@pytest.mark.parametrize("command", ["ingest", "tick"])
+def test_a_command_writing_beside_the_service_takes_its_write_lock(store_url: str, tmp_path: Path,
+                                                                    command: str) -> None:
+    # Beside a busy service a `gridcore ingest` of field records stamped before the service's latest
+    # action lost every race to append (a district's ingest rewinds for seconds; the service appended
+    # every fraction of one) and rebuilt its state each time, for as long as the service was busy. Now it
+    # takes the write lock the service's actions take: while a worker holds it, the command waits.
+    import subprocess
+    import sys
+
+    from gridcore_app.writelock import WriteLock
+
+    tokens = make_store(store_url)
+    paper = tmp_path / "paper.jsonl"
+    paper.write_text(json.dumps({
+        "id": "paper-1", "kind": "patrol_logged", "time": (START - timedelta(hours=1)).isoformat(), "actor": "yq-fw1",
+        "node": "yq-g1", "minutes": 30, "visits": 2, "hazards_found": 0, "note": "纸质记录",
+    }) + "\n", encoding="utf-8")
+    args = (["ingest", str(paper), "--quiet"] if command == "ingest"
+            else ["tick", "--now", (START + timedelta(days=2)).isoformat()])
+    with served(store_url, "--rate", "0") as server, server.client(tokens["worker"]) as client:
+        reported = client.post("/api/v1/incidents", json={"category": "leaking_pipe", "place": "yq-g1-b1"})
+        assert reported.status_code == 201, reported.text
+        steps = client.get(f"/api/v1/incidents/{reported.json()['incident']}/timeline").json()["entries"]
+        lock = WriteLock.for_store(store_url)
+        assert lock is not None
+        with lock:  # as a worker does while it judges and stores an action
+            process = subprocess.Popen([sys.executable, "-c", "from gridcore_app.cli import main; main()", *args,
+                                        "--store", store_url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       text=True)
+            while not _waiting_for_a_lock(process.pid):
+                assert process.poll() is None, f"{command} wrote without the write lock: {process.communicate()[0]}"
+            # reads take no lock: the service answers meanwhile, and nothing was stored yet
+            assert client.get(f"/api/v1/incidents/{reported.json()['incident']}").status_code == 200
+            with Engine.open(store=store_url, read_only=True) as engine:
+                before = engine.position
+                assert not engine.store.contains("paper-1")
+        output = process.communicate(timeout=300)[0]
+        assert process.returncode == 0, output
+        with Engine.open(store=store_url, read_only=True) as engine:
+            assert engine.position > before
+            assert engine.store.contains("paper-1") == (command == "ingest")
+        # and the service sees what the command stored (tick: the case escalated, as it was not accepted)
+        seen = client.get(f"/api/v1/incidents/{reported.json()['incident']}/timeline").json()["entries"]
+        assert command == "ingest" or len(seen) > len(steps), seen
+    lock.close()
+    assert "Traceback" not in server.log

@@ -24,14 +24,11 @@ time it moved to, and every worker moves its clock there before it serves.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import pluggy
 
@@ -40,6 +37,7 @@ from gridcore.clock import Clock
 from gridcore.errors import StoreError
 from gridcore.garbage import settle
 from gridcore.plugin_host import STATE_SUFFIX, get_plugin_manager
+from gridcore_app.writelock import WriteLock
 
 from .intake import STAMP_AHEAD
 
@@ -49,59 +47,6 @@ T = TypeVar("T")
 TEST_CLOCK = "service.test_clock"
 #: requests served between two ``gridcore.garbage.settle`` (garbage in cycles among the objects frozen freed)
 SETTLE_EVERY = 10_000
-
-
-class WriteLock:
-    """An exclusive file lock every process serving one store shares, taken around each action.
-
-    ``fcntl.flock`` as the store's own writer lock (``gridcore.store.writerlock``):
-    the kernel releases it when a holder dies, so a killed worker never
-    leaves it taken.  Waiting is blocking: it happens on the engine's thread,
-    never on the event loop.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-
-    @classmethod
-    def for_store(cls, store: str) -> WriteLock | None:
-        """The lock for ``store`` (None where POSIX file locks are missing: the store still refuses conflicts)."""
-        try:
-            import fcntl  # noqa: F401
-        except ImportError:  # pragma: no cover - not on POSIX
-            return None
-        return cls(lock_path(store))
-
-    def __enter__(self) -> Self:
-        import fcntl
-
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import fcntl
-
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        """Close the lock's file (released if held). Twice is harmless."""
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-
-def lock_path(store: str) -> Path:
-    """The write lock's file for ``store``: in the temporary folder, named by a hash of the store's address.
-
-    A local store's path is made absolute first, so every spelling of it
-    shares one lock; a server's address is hashed, never written out (it may
-    hold a password).
-    """
-    local = store.removeprefix("sqlite:///") if store.startswith("sqlite:///") else store
-    key = str(Path(local).resolve()) if "://" not in local else store
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
-    return Path(tempfile.gettempdir()) / f"gridcore-serve-{digest}.lock"
 
 
 class LiveEngine:
