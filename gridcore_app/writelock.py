@@ -55,6 +55,16 @@ class WriteLock:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free (True), else return False at once."""
+        import fcntl
+
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
     def __exit__(self, *exc: object) -> None:
         import fcntl
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -220,13 +221,22 @@ def test_a_command_writing_beside_the_service_takes_its_write_lock(store_url: st
                                        text=True)
             while not _waiting_for_a_lock(process.pid):
                 assert process.poll() is None, f"{command} wrote without the write lock: {process.communicate()[0]}"
-            # reads take no lock: the service answers meanwhile, and nothing was stored yet
-            assert client.get(f"/api/v1/incidents/{reported.json()['incident']}").status_code == 200
+            # an action waits for the lock too, but not on the engine's thread: reads take no lock, and the
+            # service answers them meanwhile (it answered none while an action waited)
+            pool = ThreadPoolExecutor(max_workers=1)
+            action = pool.submit(client.post, "/api/v1/events", json={
+                "kind": "patrol_logged", "node": "yq-g1", "minutes": 20, "visits": 1, "hazards_found": 0, "note": ""})
+            for _ in range(10):  # (the action reaches the engine within the first of these)
+                time.sleep(0.1)
+                assert client.get(f"/api/v1/incidents/{reported.json()['incident']}").status_code == 200
+                assert not action.done(), action.result().text
             with Engine.open(store=store_url, read_only=True) as engine:
                 before = engine.position
                 assert not engine.store.contains("paper-1")
         output = process.communicate(timeout=300)[0]
         assert process.returncode == 0, output
+        assert action.result().status_code == 201, action.result().text
+        pool.shutdown()
         with Engine.open(store=store_url, read_only=True) as engine:
             assert engine.position > before
             assert engine.store.contains("paper-1") == (command == "ingest")

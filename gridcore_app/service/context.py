@@ -67,7 +67,7 @@ class Service:
         Engine errors (refusals included) become problems.
         """
         live = self.live
-        return await live.run(lambda engine: _translated(lambda e: live.acting(e, work), engine))
+        return await live.act(lambda engine: _translated(lambda e: live.acting(e, work), engine))
 
     # ------------------------------------------------------------ callers
 

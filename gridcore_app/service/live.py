@@ -10,12 +10,15 @@ Several worker processes (``gridcore serve --workers N``) share one store.
 Before a request is served its engine catches up with what the others
 appended (``Engine.refresh``: only the events after its log position, never a
 replay).  An action takes the service's write lock first, a file lock every
-process serving the same store on this machine shares, then catches up,
+process writing the same store on this machine shares, then catches up,
 judges and appends: the engine always judges against the latest state, so an
 event is never stored twice and a derived event (an escalation falling due)
 is derived once, by whichever worker gets there first.  Without the lock the
 result would be the same (a store appends only at the position its writer
 judged against), but a worker that lost a race would rebuild its state.
+``gridcore ingest`` and ``gridcore tick`` take the same lock
+(``gridcore_app.writelock``); an action finding it held waits off the
+engine's thread, so the worker answers reads meanwhile.
 
 A test clock (``--test-clock``) is shared the same way: ``tick`` stores the
 time it moved to, and every worker moves its clock there before it serves.
@@ -47,6 +50,14 @@ T = TypeVar("T")
 TEST_CLOCK = "service.test_clock"
 #: requests served between two ``gridcore.garbage.settle`` (garbage in cycles among the objects frozen freed)
 SETTLE_EVERY = 10_000
+
+
+#: seconds between two tries of a write lock another process holds: first, and at most
+LOCK_POLL = (0.01, 0.2)
+
+
+class WriteLockBusy(Exception):
+    """The write lock is held by another process (``LiveEngine.acting``)."""
 
 
 class LiveEngine:
@@ -110,11 +121,32 @@ class LiveEngine:
         return work(engine)
 
     def acting(self, engine: Engine, work: Callable[[Engine], T]) -> T:
-        """On the engine's thread: take the write lock, catch up, then run ``work(engine)`` (an action)."""
+        """On the engine's thread: take the write lock, catch up, then run ``work(engine)`` (an action).
+
+        ``WriteLockBusy`` if another process holds the lock: the caller waits
+        off the engine's thread and tries again (``act``), so the engine serves
+        reads meanwhile.  (Waiting on the engine's thread stopped every read
+        of the worker while a ``gridcore ingest`` beside it held the lock.)
+        """
         if self._lock is None:  # pragma: no cover - not on POSIX
             return self.reading(engine, work)
-        with self._lock:
+        if not self._lock.try_acquire():
+            raise WriteLockBusy
+        try:
             return self.reading(engine, work)
+        finally:
+            self._lock.__exit__()
+
+    async def act(self, call: Callable[[Engine], T]) -> T:
+        """Run ``call(engine)`` on the engine's thread, again while it raises ``WriteLockBusy`` (``call`` runs
+        ``acting``): the event loop waits between two tries, and the engine serves reads meanwhile."""
+        pause = LOCK_POLL[0]
+        while True:
+            try:
+                return await self.run(call)
+            except WriteLockBusy:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, LOCK_POLL[1])
 
     def _catch_up(self, engine: Engine) -> None:
         """The test clock where another worker moved it, and every event other writers appended."""
