@@ -99,7 +99,7 @@ def test_the_cli_shows_the_household_rates(store: str) -> None:
     result = CliRunner().invoke(main_group, ["assess", "metrics", "--period", "2025-03", "--node", "g1",
                                              "--store", store, "--format", "json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    rows = {row["metric"]: row for row in json.loads(result.output)["rows"]}
+    rows = {row["metric"]: row for row in json.loads(result.stdout)["rows"]}
     assert rows["household_registration"]["名称"] == "户登记率"
     assert rows["visit_coverage"]["名称"] == "入户走访覆盖率"
     assert rows["visit_coverage"]["value"] not in (None, "")

@@ -168,7 +168,7 @@ def record_report(engine: Engine, ident: str, category: str, minutes: int = 0) -
 
 def test_the_schema_and_the_editor_offer_the_names_beside_the_codes(tmp_path: Path) -> None:
     result = CliRunner().invoke(main_group, ["schema", str(child(tmp_path, ""))])
-    assert json.loads(result.output)["ruleset"]["vocabularies"]["category"] == [
+    assert json.loads(result.stdout)["ruleset"]["vocabularies"]["category"] == [
         "leaking_pipe", "fire_hazard", "水管漏水", "消防隐患"]
 
 

@@ -148,5 +148,5 @@ def test_the_metrics_from_the_command_line(engine: Engine, tmp_path: Path) -> No
     result = CliRunner().invoke(main_group, ["report", "assessment.people", "-p", "period=2025-03",
                                              "--store", str(tmp_path / "store"), "--format", "json"])
     assert result.exit_code == 0, result.output
-    rows = {r["member"]: r for r in json.loads(result.output)["rows"]}
+    rows = {r["member"]: r for r in json.loads(result.stdout)["rows"]}
     assert rows["leader1"]["stars"] == 2 and rows["unitlead"]["stars"] == 4
