@@ -191,10 +191,12 @@ class PartArchive(Generic[P]):
         """How many parts were sealed (the open part's number)."""
         return self.first + len(self.parts)
 
-    def add(self, entry: dict[str, Any]) -> None:
-        """Append an entry (it supersedes the earlier entries answering to its names)."""
+    def add(self, entry: dict[str, Any], names: list[str] | None = None) -> None:
+        """Append an entry (it supersedes the earlier entries answering to its names; ``names``: its
+        ``entry_names``, if the caller has them)."""
         self.open.append(entry)
-        self.names.note(self.entry_names(entry), (self.first + len(self.parts), len(self.open) - 1))
+        self.names.note(self.entry_names(entry) if names is None else names,
+                        (self.first + len(self.parts), len(self.open) - 1))
         if len(self.open) >= self.part_size:
             self.seal()
 

@@ -290,6 +290,40 @@ def test_a_period_s_read_finds_the_newest_entry_of_each_incident_spanning_it(
             archive.add({"removed": "I99", "names": ["I99"]})  # (entries after a read keep the names read right)
 
 
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 9), st.sampled_from([False, False, True])), min_size=1, max_size=30),
+       saves=st.sets(st.integers(0, 30), max_size=3))
+@example(steps=[(0, False), (0, True), (0, False)], saves=set())
+def test_a_name_found_in_no_entry_is_found_once_an_entry_answers_to_it(
+        steps: list[tuple[int, bool]], saves: set[int]) -> None:
+    """``Archive.find`` keeps "none" for a name asked of it (every event on an open incident asks for its
+    id) only until an entry answering to the name is added: asked before every entry and after it, each
+    name finds its newest entry, or none once removed, whether or not the archive was saved and restored."""
+    parts: dict[str, dict[str, Any]] = {}
+    names: dict[str, dict[str, Any]] = {}
+    idents = [f"I{n}" for n in range(10)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("gridcore_escalation.archive.PART_SIZE", 2)  # (entries sealed and stored as they come)
+        archive = Archive(parts.get, names.get)
+        newest: dict[str, dict[str, Any] | None] = {}
+        for n, (which, removed) in enumerate(steps):
+            if n in saves:
+                document = json.loads(json.dumps(archive.save(
+                    lambda key, text, _: parts.__setitem__(key, json.loads(text)), names.update)))
+                archive = Archive.restore(document, parts.get, names.get)
+            for ident in idents:
+                kept = archive.find(ident)
+                assert (kept[1] if kept is not None else None) == newest.get(ident), (n, ident)
+            ident = idents[which]
+            entry: dict[str, Any] = ({"removed": ident, "names": [ident]} if removed else
+                                     {"incident": {"id": ident, "repeats": [], "reported_at": hours(n).isoformat()},
+                                      "decisions": {}, "escalations": {}, "last": hours(n).isoformat()})
+            newest[ident] = None if removed else entry
+            archive.add(entry)
+            kept = archive.find(ident)
+            assert (kept[1] if kept is not None else None) == newest[ident], (n, ident)
+
+
 def shape(value: Any) -> Any:
     """A value with the type of every piece beside it, so that equal shapes mean equal types too
     (``0 == False``, ``[] == ()`` would pass unseen)."""

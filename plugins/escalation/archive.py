@@ -66,6 +66,10 @@ NAMES = "escalation.names"
 #: (``checkpoint._dump_incident``): a part of format 2 is refused (rebuild), never read as this one
 FORMAT = 3
 
+#: Names kept as answering to no entry (``Archive.find``) before they are all forgotten: about the open
+#: incidents' ids (each asked on every event on it) and the ids just reported, checked before they are taken.
+ABSENT = 16_384
+
 #: How an event's id is written among the names (incident and report ids are written as they are).
 EVENT = "event:"
 
@@ -129,6 +133,8 @@ class Archive(PartArchive[Part]):
         #: entries added (``add``), and the last ``find``: the name, the entries added when it was asked, its answer
         self._added = 0
         self._found: tuple[str, int, tuple[tuple[int, int], dict[str, Any]] | None] | None = None
+        #: names ``find`` answered None for, no entry answering to them added since (at most ``ABSENT``)
+        self._absent: set[str] = set()
 
     entry_names = staticmethod(entry_names)
 
@@ -163,25 +169,41 @@ class Archive(PartArchive[Part]):
         when it is judged and again when it is applied (a report three times: is its id taken, is it
         a repeat report's, was it archived), and only ``add`` (or a restore) changes what a name finds:
         sealing, storing the sealed parts or putting them in chapters moves entries, never where they
-        are numbered, and the store's names of parts not of this archive are passed over.
+        are numbered, and the store's names of parts not of this archive are passed over.  So is
+        "none" for each name, until an entry answering to it is added (``_absent``): every event on
+        an open incident asks whether its id is a repeat report's (``Records.primary_of``), and the
+        names were asked again each time (a filter of the stored parts' names, whose layers grow with
+        the history, or the store itself in a process restored from another's checkpoint).
         """
         kept = self._found
         if kept is not None and kept[0] == name and kept[1] == self._added:
             return kept[2]
+        absent = self._absent
+        if name in absent:
+            return None
         found = super().find(name)
         if found is not None and "removed" in found[1]:
             found = None
         self._found = (name, self._added, found)
+        if found is None:
+            if len(absent) >= ABSENT:
+                absent.clear()
+            absent.add(name)
         return found
 
-    def add(self, entry: dict[str, Any]) -> None:
+    def add(self, entry: dict[str, Any], names: list[str] | None = None) -> None:
         """Append an entry (``PartArchive.add``): what ``find`` found before may have changed."""
         self._added += 1
-        super().add(entry)
+        if names is None:
+            names = entry_names(entry)
+        if self._absent:
+            self._absent.difference_update(names)
+        super().add(entry, names)
 
     def restored(self, document: Mapping[str, Any]) -> None:
         """Take what a checkpoint saved (``PartArchive.restored``), forgetting the last ``find``."""
         self._found = None
+        self._absent = set()
         super().restored(document)
 
     def current(self, *, reported: tuple[datetime | None, datetime | None] | None = None,

@@ -50,8 +50,11 @@ class Intake(Records):
 
     def reported(self, event: IncidentReported) -> None:
         """A report came in: join an open incident or open a new one, route it, decide at once."""
-        policy, ruleset = policy_at(self.engine, event.time, event.node)
-        code = category_code(self.engine.ruleset_at(event.time, event.node), event.category)
+        # (``policy_at``, with the ruleset it finds kept for the category's code)
+        governing = self.engine.ruleset_at(event.time, event.node)
+        policy = None if governing is None else self.engine.policy(SECTION, at=event.time, node=event.node)
+        ruleset = "" if governing is None else governing.name
+        code = category_code(governing, event.category)
         if code != event.category:
             # a category written by its name (水管漏水) is the category of that code, everywhere
             event = attrs.evolve(event, category=code)

@@ -95,13 +95,16 @@ class EscalationState(Transitions, Checks):
             if incident is None:
                 return
             self.transition(incident, event)
-            self.schedule(incident)
+            if incident.status != CLOSED:  # (closed again: ``put_back`` archives it, nothing falls due)
+                self.schedule(incident)
             self.put_back(incident, names)
             return
         self.transition(incident, event)
-        self.schedule(incident)
         if incident.status == CLOSED:
+            # (nothing falls due for a closed case: ``close_out`` forgets what did, so it is not worked out)
             self.close_out(incident)
+            return
+        self.schedule(incident)
 
     @hookimpl
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
