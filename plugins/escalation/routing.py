@@ -72,7 +72,23 @@ def start_node(community: Any, node: str, level: str | None) -> str:
 
 
 def node_above(community: Any, node: str, level: str | None = None) -> str | None:
-    """The node an escalation moves to: the one at ``level`` if strictly higher, else the parent."""
+    """The node an escalation moves to: the one at ``level`` if strictly higher, else the parent.
+
+    Remembered per community (a community never changes): where a breach would send a case is
+    asked after every event on it (``timers.next_due``): the tree is walked once per node and level.
+    """
+    memo = _remembered(_ABOVE, community)
+    if memo is None:
+        return _node_above(community, node, level)
+    key = (node, level)
+    if key in memo:
+        kept: str | None = memo[key]
+        return kept
+    found = memo[key] = _node_above(community, node, level)
+    return found
+
+
+def _node_above(community: Any, node: str, level: str | None) -> str | None:
     if level is not None:
         found = node_at_level(community, node, level)
         if found is not None and rank(community, found) < rank(community, node):
@@ -90,22 +106,29 @@ def is_department(community: Any, name: str) -> bool:
 #: department and node, and each department's posts by ``(department,)``, ``_posts``): a community never
 #: changes, and a district's departments have hundreds of officers to sort by branch every time a
 #: summoned department takes a case on
-_OFFICERS: dict[int, tuple[weakref.ref[Any], dict[tuple[str | None, ...], Any]]] = {}
+_OFFICERS: dict[int, tuple[weakref.ref[Any], dict[Any, Any]]] = {}
+#: id of a community -> (a weak reference to it, and ``node_above``'s answers in it by ``(node, level)``)
+_ABOVE: dict[int, tuple[weakref.ref[Any], dict[Any, Any]]] = {}
 
 
-def _officers_of(community: Any) -> dict[tuple[str | None, ...], Any] | None:
+def _officers_of(community: Any) -> dict[Any, Any] | None:
     """What ``department_members`` found in ``community`` (None: it cannot be remembered)."""
+    return _remembered(_OFFICERS, community)
+
+
+def _remembered(table: dict[int, tuple[weakref.ref[Any], dict[Any, Any]]], community: Any) -> dict[Any, Any] | None:
+    """The answers ``table`` keeps for ``community`` (None: it cannot be remembered)."""
     key = id(community)
-    kept = _OFFICERS.get(key)
+    kept = table.get(key)
     if kept is not None and kept[0]() is community:
         return kept[1]
     try:
-        ref = weakref.ref(community, lambda gone: _OFFICERS.pop(key) if _OFFICERS.get(key, (None,))[0] is gone
+        ref = weakref.ref(community, lambda gone: table.pop(key) if table.get(key, (None,))[0] is gone
                           else None)
     except TypeError:
         return None
-    found: dict[tuple[str | None, ...], Any] = {}
-    _OFFICERS[key] = (ref, found)
+    found: dict[Any, Any] = {}
+    table[key] = (ref, found)
     return found
 
 
