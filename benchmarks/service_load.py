@@ -4,6 +4,16 @@
     python benchmarks/service_load.py --reporters 16 --seconds 30 --output load.md
     python benchmarks/service_load.py --quick               # 2 reporters, 3 s: checks it runs
     python benchmarks/service_load.py --workers 2           # two worker processes on the one store
+    python benchmarks/service_load.py --soak 30 --store sqlite:///district.db --workers 2   # a long run
+
+A long run (``--soak MINUTES``) serves a store (``--store``: an existing one,
+e.g. a district's; default a fresh Yinquan store) for that long with what staff
+and phones do at once, and a ``gridcore ingest`` writing beside it; every
+``--interval`` seconds it samples each worker process (resident memory, open
+files, CPU) and the latencies of the interval, and at the end checks that
+what the service answers equals a fresh engine's full replay of the store.
+The first interval is the baseline: the table shows how memory, CPU a request
+and latency grow with the history the run adds (``soak`` below).
 
 What it does, all on this machine (the server listens on 127.0.0.1 only):
 
@@ -227,6 +237,13 @@ def run(reporters: int, seconds: float, seed: int = 7, workers: int = 1) -> tupl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--soak", type=float, metavar="MINUTES", help="a long run of the staff mix (see above)")
+    parser.add_argument("--store", help="--soak: serve this existing store (default: a fresh Yinquan one)")
+    parser.add_argument("--interval", type=float, default=60.0, help="--soak: seconds between samples")
+    parser.add_argument("--staff", type=int, default=6, help="--soak: staff clients (reports, steps, patrols)")
+    parser.add_argument("--readers", type=int, default=2, help="--soak: reading clients (boards, lists, reports)")
+    parser.add_argument("--ingest-every", type=float, default=60.0,
+                        help="--soak: seconds between two `gridcore ingest` runs beside the service (0: none)")
     parser.add_argument("--reporters", type=int, default=8, help="concurrent reporters (threads)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each phase runs")
     parser.add_argument("--quick", action="store_true", help="2 reporters for 3 s: checks that it runs")
@@ -237,7 +254,16 @@ def main() -> None:
     if not 1 <= reporters <= 256 or not 0 < seconds <= 600 or not 1 <= args.workers <= 8:
         raise SystemExit("reporters must be 1-256, seconds 0-600 and workers 1-8 (a bounded test)")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    section, ok = run(reporters, seconds, workers=args.workers)
+    if args.soak is not None:
+        if not 0 < args.soak <= 600 or not 1 <= args.interval <= 3600 or not 1 <= args.staff <= 64 \
+                or not 0 <= args.readers <= 64:
+            raise SystemExit("--soak 0-600 minutes, --interval 1-3600 s, --staff 1-64, --readers 0-64")
+        from service_soak import soak
+
+        section, ok = soak(store=args.store, minutes=args.soak, interval=args.interval, workers=args.workers,
+                           staff=args.staff, readers=args.readers, ingest_every=args.ingest_every)
+    else:
+        section, ok = run(reporters, seconds, workers=args.workers)
     print(section)
     if args.output:
         args.output.write_text(section, encoding="utf-8")
