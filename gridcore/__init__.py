@@ -25,7 +25,9 @@ from .errors import (
     RosterError,
     StoreConflict,
     StoreError,
+    UnknownMemberError,
     UnknownNameError,
+    UnknownNodeError,
 )
 from .hookspecs import hookimpl
 
@@ -95,7 +97,9 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "Table",
+    "UnknownMemberError",
     "UnknownNameError",
+    "UnknownNodeError",
     "get_plugin_manager",
     "hookimpl",
 ]

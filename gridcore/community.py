@@ -23,7 +23,7 @@ from attrs import frozen
 from cattrs.errors import BaseValidationError
 
 from . import geo
-from .errors import RosterError
+from .errors import RosterError, UnknownMemberError
 from .events import SYSTEM_ACTOR
 from .geo import Location, locations_from_document, locations_to_document
 from .hierarchy import Hierarchy, Node
@@ -152,11 +152,12 @@ class Community:
     # ------------------------------------------------------------ queries
 
     def member(self, member_id: str) -> Member:
-        """The member with this id; ``RosterError`` if not on the roster."""
+        """The member with this id; ``UnknownMemberError`` (a ``RosterError`` and an
+        ``UnknownNameError``) if not on the roster."""
         try:
             return self.members[member_id]
         except (KeyError, TypeError):
-            raise RosterError(f"unknown member {member_id!r} (成员编号不存在)") from None
+            raise UnknownMemberError(f"unknown member {member_id!r} (成员编号不存在)") from None
 
     def holders(self, node_id: str, role: str | None = None) -> tuple[Member, ...]:
         """Members holding ``role`` (any role if None) exactly at ``node_id``, roster order."""

@@ -67,6 +67,16 @@ class UnknownNameError(GridcoreError, LookupError):
     """
 
 
+class UnknownMemberError(RosterError, UnknownNameError):
+    """A member id not on the roster (``Community.member``): an ``UnknownNameError``, as the
+    embedding guide says of every unknown name, and a ``RosterError``, as it always was."""
+
+
+class UnknownNodeError(HierarchyError, UnknownNameError):
+    """A node id the tree does not hold (``Hierarchy.node``): an ``UnknownNameError``, as the
+    embedding guide says of every unknown name, and a ``HierarchyError``, as it always was."""
+
+
 class StoreError(GridcoreError):
     """The store cannot be opened, read or written."""
 

@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from .errors import HierarchyError, InvalidTypeError
+from .errors import HierarchyError, InvalidTypeError, UnknownNodeError
 
 TERRITORIAL = "territorial"
 INDUSTRY = "industry"
@@ -279,11 +279,12 @@ class Hierarchy:
     # ------------------------------------------------------------ queries
 
     def node(self, node_id: str) -> Node:
-        """The node with this id; ``HierarchyError`` if there is none."""
+        """The node with this id; ``UnknownNodeError`` (a ``HierarchyError`` and an
+        ``UnknownNameError``) if there is none."""
         try:
             return self._nodes[node_id]
         except (KeyError, TypeError):
-            raise HierarchyError(self.unknown(node_id)) from None
+            raise UnknownNodeError(self.unknown(node_id)) from None
 
     def unknown(self, written: object) -> str:
         """What to say of a node id the tree does not hold, in English and Chinese: the node ``written``

@@ -15,10 +15,12 @@ from gridcore import (
     Engine,
     FixedClock,
     GridcoreError,
+    HierarchyError,
     InvalidTypeError,
     InvalidValueError,
     PeriodError,
     PluginError,
+    RosterError,
     UnknownNameError,
     hookimpl,
 )
@@ -65,6 +67,13 @@ def test_unknown_members_and_statuses_raise(engine: Engine) -> None:
         engine.report("nope")
     with pytest.raises(UnknownNameError, match=r"no plugin knows a decision 'x:1' \(没有这个决定编号"):
         engine.explain("x:1")
+    # The community's own lookups: an unknown name as the guide says, and what they raised before
+    with pytest.raises(UnknownNameError, match="unknown member 'ghost'") as member:
+        engine.community.member("ghost")
+    assert isinstance(member.value, RosterError)
+    with pytest.raises(UnknownNameError, match="unknown node 'g9'") as node:
+        engine.community.hierarchy.node("g9")
+    assert isinstance(node.value, HierarchyError)
 
 
 def test_naive_times_and_wrong_types_raise_gridcore_errors(engine: Engine) -> None:
