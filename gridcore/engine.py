@@ -275,13 +275,15 @@ class Engine(Checkpointing):
         create: bool = True,
         read_only: bool = False,
         future_tolerance: timedelta | None = None,
+        search_path: Sequence[str | Path] = (),
     ) -> Engine:
         """Open (or create) a store and replay it.
 
         ``community`` is a ``Community`` or a path to its roster files; when left
         out, the community saved in the store is used.  ``ruleset`` (a compiled
         ``Ruleset`` or a ``.rules`` path) is put in force from ``effective``
-        (default: the clock's now) unless the store already has it.
+        (default: the clock's now) unless the store already has it; the rulesets it
+        ``extends`` are looked up as ``use_ruleset`` does, ``search_path`` included.
 
         A store holding events keeps its community; ``community`` may differ
         from it only by adding to it (a new community, grid or household of a
@@ -336,7 +338,7 @@ class Engine(Checkpointing):
             if grown_from is not None and not read_only:
                 engine.checkpoint()  # the next opening restores under the grown roster
             if ruleset is not None:
-                engine.use_ruleset(ruleset, effective=effective)
+                engine.use_ruleset(ruleset, effective=effective, search_path=search_path)
         except BaseException:
             the_store.close()
             raise

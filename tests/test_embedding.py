@@ -25,6 +25,7 @@ from gridcore import (
     hookimpl,
 )
 from gridcore.events import ActivityRecorded
+from gridcore.rules import RulesError
 
 RULES = Path(__file__).parent / "data" / "engine" / "cleanup.rules"
 
@@ -117,3 +118,23 @@ def test_a_plugins_mistake_reaches_an_embedder_as_a_plugin_error(tmp_path: Path)
     with pytest.raises(PluginError, match="plugin 'Sloppy' failed in gridcore_on_open: AttributeError"):
         Engine.open(store=str(tmp_path / "s"), community=small_community(),
                     plugins=get_plugin_manager(extra=[Sloppy()]))
+
+
+def test_open_finds_the_parent_ruleset_on_its_search_path(tmp_path: Path) -> None:
+    """From an installed wheel there is no source checkout's rulesets/: an embedder names the folder
+    the parent of ``extends`` is in (docs/embedding.md)."""
+    repo = Path(__file__).resolve().parent.parent
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "our-base.rules").write_text((repo / "rulesets" / "district-base.rules").read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+    child = tmp_path / "ours.rules"
+    text = (repo / "rulesets" / "yinquan" / "yinquan.rules").read_text(encoding="utf-8")
+    assert 'extends "district-base"' in text
+    child.write_text(text.replace('extends "district-base"', 'extends "our-base"'), encoding="utf-8")
+    community = repo / "rulesets" / "yinquan"
+    with pytest.raises(RulesError, match='extends "our-base", but no our-base.rules'):
+        Engine.open(store=str(tmp_path / "s1"), community=community, ruleset=child, clock=FixedClock(START))
+    with Engine.open(store=str(tmp_path / "s2"), community=community, ruleset=child, clock=FixedClock(START),
+                     search_path=[library]) as opened:
+        assert opened.ruleset is not None and opened.ruleset.name == "银泉社区"
