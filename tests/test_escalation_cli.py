@@ -491,3 +491,34 @@ def test_a_timeline_names_the_decisions_explain_takes(tmp_path: Path) -> None:
     for decision in decisions:
         explained = run("explain", decision, "--store", store)
         assert explained.exit_code == 0 and explained.stdout.startswith(f"{decision}: "), explained.output
+
+
+def test_an_acceptance_typed_in_after_later_events_keeps_the_case_where_it_was(tmp_path: Path) -> None:
+    # the staff trial's sequence: something at 16:00 is stored first; then a case reported at 09:30
+    # (its escalations due by 16:00 are derived and stored at once) and accepted at 09:40
+    store = str(tmp_path / "store")
+    init = run("init", "--community", str(COMMUNITY), "--ruleset", str(RULES),
+               "--effective", "2025-03-01T00:00+08:00", "--store", store)
+    assert init.exit_code == 0, init.output
+    base = ("--category", "leaking_pipe", "--actor", "worker1", "--store", store)
+    for incident, node, now in (("I0", "u21", "2025-03-03T16:00+08:00"), ("I1", "u11", "2025-03-03T09:30+08:00")):
+        done = run("incidents", "report", incident, "--node", node, *base, "--now", now)
+        assert done.exit_code == 0, done.output
+    before = run("incidents", "timeline", "I1", "--store", store, "--now", "latest", "--format", "json")
+    assert [r["step"] for r in json.loads(before.output)["rows"]].count("escalated") == 2
+    accepted = run("incidents", "accept", "I1", "--actor", "worker1", "--store", store,
+                   "--now", "2025-03-03T09:40+08:00")
+    assert accepted.exit_code == 0, accepted.output
+    shown = run("incidents", "timeline", "I1", "--store", store, "--now", "latest", "--format", "json")
+    rows = [(r["time"], r["step"], r["detail"]) for r in json.loads(shown.output)["rows"]]
+    met = "accepted at 09:40, within the limit (recorded late) (09:40 已受理，未超时限，补录)"
+    assert [row for row in rows if row[1] not in ("reported", "routed")] == [
+        ("2025-03-03 09:40", "accepted", "at u11"),
+        ("2025-03-03 11:30", "escalation ignored", met),
+        ("2025-03-03 15:30", "escalation ignored", met),
+    ]
+    listed = run("incidents", "list", "--store", store, "--format", "json", "--now", "latest")
+    row = next(r for r in json.loads(listed.output)["rows"] if r["incident"] == "I1")
+    assert (row["node"], row["level"], row["status"], row["escalations"]) == ("u11", "unit", "accepted", 0)
+    overdue = run("incidents", "overdue", "--store", store, "--format", "json", "--now", "latest")
+    assert "I1" not in [r["incident"] for r in json.loads(overdue.output)["rows"]]

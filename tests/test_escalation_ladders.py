@@ -439,31 +439,64 @@ def test_incidents_per_patrol(open_with: Opener) -> None:
     )
 
 
-def test_a_late_event_replays_the_log_with_its_escalations_as_recorded(
-    open_with: Opener, tmp_path: Path
+MONTH = (datetime(2025, 3, 1, tzinfo=TZ), datetime(2025, 4, 1, tzinfo=TZ))
+
+
+def _final(engine: Engine, now: datetime) -> tuple[Any, ...]:
+    """What a case's handling comes to: views, overdue list, next deadlines, the within-limit rates."""
+    rates = tuple(
+        (m.value, m.inputs) if m is not None else None
+        for name in ("acceptance_within_limit", "closure_within_limit", "escalation_rate", "overdue_incidents")
+        for node in ("u11", "g1", "wh")
+        for m in (engine.metric(name, node, *MONTH),)
+    )
+    return (esc.incidents(engine), [(v.id, d.limit, d.time) for v, d in esc.overdue(engine, now)], rates)
+
+
+@pytest.mark.parametrize("late", ["accept", "resolve"])
+def test_a_late_event_replays_the_log_and_an_escalation_whose_limit_it_met_is_ignored(
+    open_with: Opener, tmp_path: Path, late: str
 ) -> None:
     engine = open_with("ladder-unit.rules")
     engine.record(report("I1", T0))
-    assert [e.id for e in engine.tick(hours(5))] == ["esc:I1:1"]
-    # an acceptance typed in late, dated before the escalation: the log is
-    # replayed in time order and the recorded escalation still happened
-    engine.record(act(IncidentAccepted, "I1", hours(1), "worker1"))
+    if late == "accept":
+        assert [e.id for e in engine.tick(hours(5))] == ["esc:I1:1"]
+        steps = [act(IncidentAccepted, "I1", hours(1), "worker1")]
+        met = "accepted at 10:00, within the limit (recorded late) (10:00 已受理，未超时限，补录)"
+    else:
+        engine.record(act(IncidentAccepted, "I1", hours(1), "worker1"))
+        assert [e.id for e in engine.tick(hours(52))] == ["esc:I1:1"]  # resolve within 48 hours
+        steps = [act(IncidentResolved, "I1", hours(30), "worker1")]
+        met = "resolved at 2025-03-04 15:00, within the limit (recorded late) (2025-03-04 15:00 已办结，未超时限，补录)"
+    # a step typed in late, dated before the escalation: the log is replayed in time order; the
+    # recorded escalation still happened, but the limit it names was met, so it moves nothing
+    engine.record(steps[0])
+    now = engine.clock.now()
+    ignored = [(e.what, e.time, e.detail) for e in esc.timeline(engine, "I1") if "escalat" in e.what]
+    assert ignored == [("escalation ignored", hours(2) if late == "accept" else hours(48), met)]
     view = esc.incident(engine, "I1")
-    assert [
-        (e.what, e.time) for e in esc.timeline(engine, "I1") if e.what in ("accepted", "escalated")
-    ] == [
-        ("accepted", hours(1)),
-        ("escalated", hours(2)),
-    ]
-    assert (view.current_node, view.status) == ("g1", "reported")
-    assert engine.tick(hours(5)) == []
-    live = esc.incidents(engine)
+    assert (view.current_node, view.escalations, view.breaches) == ("u11", (), ())
+    assert view.status == ("accepted" if late == "accept" else "resolved")
+    assert engine.tick(now) == []
+    live = _final(engine, now)
     engine.close()
+    # the same state from a full replay, from a checkpoint plus tail, and from the non-derived
+    # events ingested in time order
     pm = get_plugin_manager(("points", "assessment"))
-    with Engine.open(
-        store=str(tmp_path / "store"), clock=FixedClock(hours(5)), plugins=pm
-    ) as again:
-        assert esc.incidents(again) == live
+    with Engine.open(store=str(tmp_path / "store"), clock=FixedClock(now), plugins=pm) as again:
+        assert _final(again, now) == live
+        again.rebuild()
+        assert _final(again, now) == live
+        again.checkpoint()
+    with Engine.open(store=str(tmp_path / "store"), clock=FixedClock(now), plugins=pm) as again:
+        assert _final(again, now) == live
+    in_order = open_with("ladder-unit.rules", "in-order")
+    in_order.record(report("I1", T0))
+    if late == "resolve":
+        in_order.record(act(IncidentAccepted, "I1", hours(1), "worker1"))
+    in_order.record(steps[0])
+    assert in_order.tick(now) == []
+    assert _final(in_order, now) == live
 
 
 def test_dated_versions_apply_by_the_day_of_the_report(open_with: Opener, tmp_path: Path) -> None:

@@ -138,6 +138,20 @@ class Transitions(Returns, Assignments, Steps):
         elif isinstance(event, IncidentAssigned):
             self.assigned(incident, event)
 
+    def _lapsed(self, incident: Incident, event: IncidentEscalated) -> str | None:
+        """Why a stored escalation by the system, replayed after a late event and not what falls due
+        now, no longer holds (``None``: it still does, and moves the incident up as recorded).
+
+        Decided at a report (immediate rules, repeats), it holds while it waits in ``pending``; a breach
+        holds only if the replayed state has a limit running out at its very time (the acceptance or
+        resolution recorded late met it, or moved its deadline)."""
+        if any(p.time == event.time for p in incident.pending):
+            return None
+        due = self.due.get(incident.id)
+        if due is not None and due.time == event.time and due.kind == "breach":
+            return None
+        return limit_met(incident, event, due)
+
     def _escalated(self, incident: Incident, event: IncidentEscalated) -> None:
         incident.escalation_events += 1
         if not incident.is_open:
@@ -147,7 +161,7 @@ class Transitions(Returns, Assignments, Steps):
                     "escalation ignored",
                     event.actor,
                     event.node,
-                    f"incident was {incident.status}",
+                    resolved_in_time(incident, event) or f"incident was {incident.status}",
                     event.rule,
                     event.id,
                 )
@@ -174,6 +188,14 @@ class Transitions(Returns, Assignments, Steps):
         if due is not None and (due.event.id != event.id or due.event.time != event.time):
             # a stored escalation replayed after a late event: not what is due now
             due = None
+        lapsed = self._lapsed(incident, event) if due is None and event.actor == SYSTEM_ACTOR else None
+        if lapsed is not None:
+            # its limit was met after all (an acceptance or resolution recorded late): it still
+            # happened, so it stays in the timeline, but it moves nothing and counts as no escalation
+            incident.note(
+                Entry(event.time, "escalation ignored", event.actor, event.node, lapsed, event.rule, event.id)
+            )
+            return
         rule: RuleRef | None = None
         facts: dict[str, Any] = {"actor": event.actor}
         # the new level's clock starts when the escalation was decided: a decision
@@ -335,3 +357,33 @@ class Transitions(Returns, Assignments, Steps):
             )
         )
 
+
+
+def resolved_in_time(incident: Incident, event: IncidentEscalated) -> str | None:
+    """``limit_met``'s reason for a stored resolve breach of a case since resolved before it (else ``None``)."""
+    if event.actor == SYSTEM_ACTOR and event.reason.startswith("not resolved within") \
+            and incident.resolved_at is not None and incident.resolved_at <= event.time:
+        return limit_met(incident, event, None)
+    return None
+
+
+def limit_met(incident: Incident, event: IncidentEscalated, due: timers.Due | None) -> str:
+    """The timeline's reason for ignoring ``event``, a breach that no longer holds on the replayed log."""
+
+    def at(when: datetime) -> str:
+        local = when.astimezone(event.time.tzinfo)
+        return f"{local:%H:%M}" if local.date() == event.time.date() else f"{local:%Y-%m-%d %H:%M}"
+
+    if event.reason.startswith("not accepted within") and incident.accepted_at is not None \
+            and incident.accepted_at <= event.time:
+        when = at(incident.accepted_at)
+        return f"accepted at {when}, within the limit (recorded late) ({when} 已受理，未超时限，补录)"
+    if event.reason.startswith("not resolved within") and incident.resolved_at is not None \
+            and incident.resolved_at <= event.time:
+        when = at(incident.resolved_at)
+        return f"resolved at {when}, within the limit (recorded late) ({when} 已办结，未超时限，补录)"
+    if due is not None and due.kind == "breach":
+        when = at(due.time)
+        return (f"its limit no longer ran out then (recorded late); the next falls due at {when} "
+                f"(补录后此时未超时限，下一时限 {when})")
+    return "its limit no longer ran out then (recorded late) (补录后此时未超时限)"
