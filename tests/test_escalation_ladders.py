@@ -7,6 +7,7 @@ department; ``ladder-zh.rules`` is ``ladder-unit`` written in Chinese.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import gridcore_escalation as esc
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager
@@ -645,3 +648,38 @@ def test_a_refused_step_still_records_the_escalation_that_fell_due_before_it(ope
     view = esc.incident(engine, "I1")
     assert [e.time for e in view.escalations] == [hours(2)] and view.status == "reported"
     assert ladder(engine, "I1") == [("g1", None)]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, 8 * 60),  # the report, minutes after 09:00
+    st.integers(1, 10 * 60),  # the acceptance, minutes after the report
+    st.integers(1, 40),  # the event stored first, hours after 09:00
+)
+def test_a_late_acceptance_ends_as_if_the_events_had_come_in_time_order(
+    reported: int, accepted: int, first: int
+) -> None:
+    """Stored first, a later event makes the report derive its escalations at once; the acceptance
+    typed in after it ends where the same events recorded in time order do (hypothesis)."""
+    at, taken, now = T0 + timedelta(minutes=reported), T0 + timedelta(minutes=reported + accepted), hours(first)
+    steps = [report("I1", at), act(IncidentAccepted, "I1", taken, "secretary")]
+    finals = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name, order in (("late", [report("I0", now, node="u21"), *steps]),
+                            ("in-order", sorted([*steps, report("I0", now, node="u21")], key=lambda e: e.time))):
+            engine = Engine.open(store=str(Path(folder) / name), community=DATA / "community",
+                                 ruleset=DATA / "ladder-unit.rules", effective=T0 - timedelta(days=30),
+                                 clock=FixedClock(T0 - timedelta(days=30)),
+                                 plugins=get_plugin_manager(("points", "assessment")))
+            with engine:
+                for event in order:
+                    try:
+                        engine.record(event)
+                    except EventRefused:
+                        pass
+                engine.tick(max(now, taken))
+                finals.append(_final(engine, max(now, taken)))
+                if name == "late":
+                    engine.rebuild()
+                    assert _final(engine, max(now, taken)) == finals[0]
+    assert finals[0] == finals[1]
