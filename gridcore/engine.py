@@ -44,6 +44,7 @@ from .errors import (
     EventError,
     EventRefused,
     GridcoreError,
+    InvalidTypeError,
     PluginError,
     StoreConflict,
     StoreError,
@@ -1047,7 +1048,14 @@ class Engine(Checkpointing):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Iterator[Event]:
-        """Stored events in canonical order, optionally filtered."""
+        """Stored events in canonical order, optionally filtered.
+
+        ``kinds`` is a collection of kinds: one kind written alone (``kinds="patrol_logged"``, a
+        string, which is an iterable of its letters) is an ``InvalidTypeError``, not an empty read.
+        """
+        if isinstance(kinds, str):
+            raise InvalidTypeError(f"kinds must be a list of event kinds, not one text: write kinds=[{kinds!r}] "
+                                   f"(kinds 须为事件类型的列表)")
         since = None if since is None else require_aware(since)
         until = None if until is None else require_aware(until)
         for doc in self.store.events(kinds=list(kinds) if kinds else None, since=since, until=until):

@@ -138,3 +138,11 @@ def test_open_finds_the_parent_ruleset_on_its_search_path(tmp_path: Path) -> Non
     with Engine.open(store=str(tmp_path / "s2"), community=community, ruleset=child, clock=FixedClock(START),
                      search_path=[library]) as opened:
         assert opened.ruleset is not None and opened.ruleset.name == "银泉社区"
+
+
+def test_events_of_one_kind_written_alone_is_a_type_error(engine: Engine) -> None:
+    """``kinds="activity_recorded"`` iterated its letters and read nothing, silently."""
+    engine.record(ActivityRecorded(id="a1", time=START, actor="res1", node="u11", activity="clean_up", hours=1))
+    assert [e.id for e in engine.events(kinds=["activity_recorded"])] == ["a1"]
+    with pytest.raises(InvalidTypeError, match=r"write kinds=\['activity_recorded'\]"):
+        list(engine.events(kinds="activity_recorded"))
