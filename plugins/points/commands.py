@@ -11,6 +11,7 @@ from gridcore import EventRefused, Table
 from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
 from . import api
+from .display import shown
 from .reports import board_table, flags_table, rewards_table, statement_table, totals_table
 
 
@@ -144,7 +145,7 @@ def redeem(
             return
         note = "already recorded: " if already else ""
         click.echo(
-            f"{note}{entry.summary}: {entry.amount:+d} points, balance now {api.balance(engine, member)} "
+            f"{note}{shown(entry.summary)}: {entry.amount:+d} points, balance now {api.balance(engine, member)} "
             f"({entry.decision}) (积分 {entry.amount:+d} 分，余额 {api.balance(engine, member)} 分)"
         )
 

@@ -10,6 +10,7 @@ from gridcore import GridcoreError, Report, Table
 from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
 from . import api
+from .display import shown
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -28,7 +29,7 @@ def statement_table(engine: Engine, member: str, period: str) -> Table:
                 entry.kind,
                 entry.amount,
                 running,
-                entry.summary,
+                shown(entry.summary),
                 str(entry.rule) if entry.rule is not None else "",
                 entry.decision,
             )
@@ -84,7 +85,7 @@ def flags_table(engine: Engine, node: str | None, period: str | None) -> Table:
                 e.time.astimezone(engine.community.tz).strftime("%Y-%m-%d %H:%M"),
                 e.member,
                 e.node,
-                e.summary,
+                shown(e.summary),
                 str(e.rule) if e.rule is not None else "",
                 e.decision,
             )
@@ -107,7 +108,7 @@ def deductions_table(engine: Engine, node: str | None, period: str | None) -> Ta
                 names[e.member].name if e.member in names else e.member,
                 e.node,
                 e.amount,
-                e.summary,
+                shown(e.summary),
                 str(e.rule) if e.rule is not None else "",
                 e.decision,
             )
