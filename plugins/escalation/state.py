@@ -50,8 +50,10 @@ class EscalationState(Transitions, Checks):
     #: only within the longest repeat window; 11: the names of archived entries in the store; 12: places whose
     #: latest report is older than the longest repeat window before the latest report anywhere dropped;
     #: 13: the archive's older stored parts in chapters (``gridcore.archive``), not named in the checkpoint;
-    #: 14: an incident's fields at their default left out of its document (open, and archived)
-    STATE_VERSION = 14
+    #: 14: an incident's fields at their default left out of its document (open, and archived);
+    #: 15: a stored breach whose limit a late acceptance or resolution met is ignored on replay (87cfb21), so
+    #: a checkpoint written after such a rewind by an older version may hold the case escalated: replayed
+    STATE_VERSION = 15
 
     # ------------------------------------------------------------ hooks
 
