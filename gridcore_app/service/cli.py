@@ -25,6 +25,14 @@ from gridcore_app.cli import (
     store_option,
 )
 
+#: seconds a worker process may take to answer uvicorn's health check (uvicorn's default: 5).  A worker
+#: serving a district store holds its interpreter lock for seconds at times (a full garbage collection of
+#: a 150-250 MiB heap, a replay after another process's checkpoint, a large JSON answer), longer on a
+#: loaded machine; uvicorn answers a missed check with SIGKILL, losing every request the worker holds.
+HEALTHCHECK_TIMEOUT = 30
+#: seconds a stopping worker finishes the requests it holds before cancelling them (uvicorn's default: no limit)
+GRACEFUL_TIMEOUT = 30
+
 
 def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if value < 0:
@@ -54,9 +62,18 @@ def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
               help="For tests: a clock fixed at TIME that only POST /api/v1/tick moves.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--healthcheck-timeout", default=HEALTHCHECK_TIMEOUT, show_default=True, type=click.IntRange(1),
+              help="With --workers 2 or more: seconds a worker may take to answer uvicorn's health check before "
+                   "uvicorn kills it (SIGKILL: the requests it holds are lost) and starts another. A worker on a "
+                   "district store can hold its interpreter for seconds (a full garbage collection, a replay); "
+                   "uvicorn's own default is 5.")
+@click.option("--graceful-timeout", default=GRACEFUL_TIMEOUT, show_default=True, type=click.IntRange(1),
+              help="On stopping (SIGTERM or Ctrl-C, or a worker uvicorn retires on SIGHUP or SIGTTOU): seconds a "
+                   "worker goes on finishing the requests it holds, taking no new ones, before it cancels them.")
 def serve_command(
     store: str, host: str, port: int, workers: int, intake: str | None, public_dashboard: bool, max_body: int,
-    rate: float, burst: int, test_clock: datetime | None, log_level: str,
+    rate: float, burst: int, test_clock: datetime | None, log_level: str, healthcheck_timeout: int,
+    graceful_timeout: int,
 ) -> None:
     """Serve the store: Open311 intake, a JSON API for every action, and the dashboard.
 
@@ -93,11 +110,11 @@ def serve_command(
                f"Open311 {base}/open311/v2/services.json", err=False)
     config: dict[str, Any] = {
         "host": host, "port": port, "log_level": log_level, "access_log": False, "log_config": _log_config(log_level),
-        "proxy_headers": True, "server_header": False,
+        "proxy_headers": True, "server_header": False, "timeout_graceful_shutdown": graceful_timeout,
     }
     os.environ[SETTINGS_VARIABLE] = settings_to_environment(settings)
     if workers > 1:
-        uvicorn.run(FACTORY, factory=True, workers=workers, **config)
+        uvicorn.run(FACTORY, factory=True, workers=workers, timeout_worker_healthcheck=healthcheck_timeout, **config)
         return
     try:
         uvicorn.run(create_app(settings, live=live, plugins=plugins), **config)
