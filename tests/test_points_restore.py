@@ -215,6 +215,47 @@ def test_restored_rows_are_untracked_and_build_the_accounts_saved(tmp_path: Path
         assert restored.hooks.save_state(restored, state) == want
 
 
+def test_lots_read_back_from_parts_hold_the_rule_objects_the_accounts_hold(tmp_path: Path) -> None:
+    """A restored account's lots read from sealed parts name their expiry rule by the object its rules and the
+    other accounts' lots hold (each part lists its rules: read back one equal object per part before), and
+    the state is the one a replay builds."""
+    from gridcore_points.checkpoint import LOT_PART
+
+    history = _busy_weeks(70)
+    start = datetime(2025, 1, 1, tzinfo=CST)
+    with open_points(tmp_path / "store", SHORT, now=start) as engine:
+        engine.record_many(history)
+        engine.checkpoint()
+        built = {member: _open_part(account) for member, account in api.state(engine).accounts.items()}
+    with open_points(tmp_path / "store", SHORT, now=start) as restored:
+        state = api.state(restored)
+        rules: dict[Any, Any] = {}
+        from_parts = 0
+        for member in sorted(state.accounts):
+            account = state.accounts[member]
+            account.unpack()
+            assert _open_part(account) == built[member]
+            base = account.opened - len(account.fresh)
+            for lot in account.lots:
+                if lot.expiry_rule is not None and lot.number < base:
+                    from_parts += 1
+                    assert any(lot.expiry_rule is rule for rule in account.rules)
+                    assert rules.setdefault(lot.expiry_rule, lot.expiry_rule) is lot.expiry_rule
+        assert from_parts > 2 * LOT_PART
+
+
+def test_lots_in_expiry_order_as_each_pair_is_judged() -> None:
+    """``_in_expiry_order`` (one pass) says what judging each neighbouring pair says (no expiry: the latest)."""
+    from gridcore_points.ledger import Lot, _expires_by, _in_expiry_order
+
+    moments = [None, START, START + timedelta(days=1), START + timedelta(days=1), START + timedelta(days=30)]
+    for length in range(5):
+        for expiries in itertools.product(moments, repeat=length):
+            lots = [Lot(f"e{n}", START, "u11", 1, expires, None) for n, expires in enumerate(expiries)]
+            want = all(_expires_by(before, lot, None) for before, lot in itertools.pairwise(lots))
+            assert _in_expiry_order(lots) is want, expiries
+
+
 def test_a_long_run_without_checkpoints_holds_only_the_parts_of_lots_still_open(tmp_path: Path) -> None:
     # Between checkpoints (a replay takes none) an account's fresh lots keep only what a checkpoint could
     # still name: the leading parts' worth none of whose lots is open are left out, so a long replay does not

@@ -588,7 +588,12 @@ class _AccountLoader:
         self.ends = ends
         #: each period's ``(kind, label)`` and end, one pair of objects for every account read back
         self.marks: dict[tuple[str, str], tuple[tuple[str, str], datetime]] = {}
-        self.unpacker = functools.partial(_unpack, rules=rules, ends=ends, loader=loader, marks=self.marks)
+        #: one object per rule for every part of lots read back, by its fields: the checkpoint's own (which the
+        #: accounts' rules are), and any other a part names
+        self.rule_of: dict[tuple[Any, ...], RuleRef] = {
+            (rule.file, rule.line, rule.column, rule.text): rule for rule in rules.values()}
+        self.unpacker = functools.partial(_unpack, rules=rules, ends=ends, loader=loader, marks=self.marks,
+                                          rule_of=self.rule_of)
         self._ends: dict[tuple[str, str], tuple[datetime, timedelta]] = {}
         self._rule_sets: dict[tuple[str, ...], frozenset[RuleRef]] = {}
         self._read = _time_reader()
@@ -642,11 +647,13 @@ class _AccountLoader:
 
 
 def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str, str], datetime],
-            loader: PartsLoader | None, marks: dict[tuple[str, str], tuple[tuple[str, str], datetime]]) -> None:
+            loader: PartsLoader | None, marks: dict[tuple[str, str], tuple[tuple[str, str], datetime]],
+            rule_of: dict[tuple[Any, ...], RuleRef] | None = None) -> None:
     """Read an account's packed lots and marks back (``Account.unpacker``); ``ValueError`` if unreadable.
 
     Its open lots in sealed parts are read from the store (``loader``), every
     part it needs at once (one query); a part missing or altered is a ``StoreError``.
+    ``rule_of``: the rules read so far by their fields (``_read_lots``).
     """
     assert account.packed is not None
     try:
@@ -663,7 +670,7 @@ def _unpack(account: Account, *, rules: dict[str, RuleRef], ends: Callable[[str,
             fresh.append(lot)
         parts = {int(index): str(found) for index, found in listed}
         wanted = {parts[int(number) // LOT_PART] for number in numbers[::2] if int(number) < base}
-        found = _read_lots(loader, sorted(wanted))
+        found = _read_lots(loader, sorted(wanted), rule_of)
         lots = []
         for at in range(0, len(numbers), 2):
             number, remaining = int(numbers[at]), int(numbers[at + 1])
@@ -732,15 +739,32 @@ def _time_reader() -> Callable[[Any], datetime]:
 _OFFSET_ZONES: dict[str, Any] = {}
 
 
-def _read_lots(loader: PartsLoader | None, keys: Sequence[str]) -> dict[str, tuple[list[Any], list[RuleRef]]]:
+def _read_lots(loader: PartsLoader | None, keys: Sequence[str], rule_of: dict[tuple[Any, ...], RuleRef] | None = None,
+               ) -> dict[str, tuple[list[Any], list[RuleRef]]]:
     """The rows and rules of the sealed parts of lots stored under ``keys``, by key, read at once
-    (``StoreError``: one missing or altered)."""
+    (``StoreError``: one missing or altered).
+
+    ``rule_of``: rules by their fields (added to): a rule a part names is that object when it holds one equal
+    to it.  (Every part names its lots' expiry rule: a restored account's lots then hold the rule objects its
+    rules hold, and those of the other accounts, not one equal object per part; a set of rules finds such an
+    object by identity, where an equal other is compared field by field.)
+    """
     read: dict[str, tuple[list[Any], list[RuleRef]]] = {}
     for key, doc in read_parts(loader, keys, collection=LOTS, what="points lots").items():
         if doc.get("format") != LOT_FORMAT:
             raise StoreError(f"the points lots part {key} in the store's {LOTS!r} collection is of format "
                              f"{doc.get('format')!r}, expected {LOT_FORMAT}; rebuild the state (gridcore rebuild)")
-        rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
+        rules = []
+        for fields in doc["rules"]:
+            f, line, col, text = fields
+            # (found by fields of the kinds a rule holds: the rule found equals the one they make)
+            rule = (rule_of.get((f, line, col, text)) if rule_of is not None and type(f) is str and type(line) is int
+                    and type(col) is int and type(text) is str else None)
+            if rule is None:
+                rule = RuleRef(str(f), int(line), int(col), str(text))
+                if rule_of is not None and len(rule_of) < 10_000:
+                    rule_of[(rule.file, rule.line, rule.column, rule.text)] = rule
+            rules.append(rule)
         read[key] = (list(doc["lots"]), rules)
     return read
 
