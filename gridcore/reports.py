@@ -13,8 +13,9 @@ out, whatever a roster or a log put in a name or a note:
   and line breaks) are removed from text and CSV output (``printable``), so a
   name cannot clear a screen or retitle a window.
 
-``HEADERS_ZH`` gives the Chinese heading of the columns reports use, for
-spreadsheets staff read (``chinese_header``). A table as text heads its columns
+A table's ``headings`` give its columns' Chinese headings (the plugin that
+builds it names them; ``HEADERS_ZH`` those of gridcore's own tables), for
+spreadsheets staff read (``Table.heading``). A table as text heads its columns
 with a line of their Chinese above their ids; as CSV its header row holds the
 ids (what scripts read), or with ``lang="zh"`` each column's Chinese and id
 (``获得积分 earned``, as the workbooks head them: ``bilingual_header``).
@@ -102,72 +103,60 @@ def spreadsheet_cell(value: Any) -> Any:
     return value
 
 
-#: Chinese headings of the columns gridcore's reports use (others stay as they are).
+#: Chinese headings of the columns of gridcore's own tables (the hierarchy's and members' ids and
+#: names, rulesets in force, API tokens); a plugin gives its columns' headings with its table
+#: (``Table.headings``), and so do the application's roll-ups and what-if comparisons.
 HEADERS_ZH: Mapping[str, str] = {
-    "rank": "排名", "member": "成员编号", "name": "名称", "role": "角色", "earned": "获得积分",
-    "balance": "积分余额", "redeemed": "已兑换", "expired": "已过期", "node": "网格编号",
-    "level": "层级", "time": "时间", "kind": "类别", "points": "积分", "what": "事项",
-    "rule": "规则", "decision": "决定编号", "reward": "礼遇", "price": "所需积分",
-    "stock_left": "剩余库存", "limit_per_member": "每人限额", "valid": "有效期",
-    "stars": "星级", "score": "得分", "max": "满分", "capped from": "名额限制前星级",
-    "term": "项目", "metric": "指标", "value": "数值", "note": "说明", "change": "变化",
-    "why": "原因", "amount": "金额", "detail": "明细", "incident": "事件编号",
-    "category": "事件类别", "severity": "严重程度", "status": "状态", "age": "已用时",
-    "next deadline": "下一时限", "escalations": "上报次数", "limit": "时限", "due": "到期时间",
-    "overdue by": "超时", "reported": "上报数", "repeat reports": "重复上报",
-    "escalated": "提级数", "closed": "结案数", "step": "环节", "actor": "操作人",
-    "month": "月份", "rated": "参评数", "subject": "对象", "delta": "差额",
-    "rules_a": "方案A规则", "rules_b": "方案B规则", "a": "方案A", "b": "方案B",
-    "patrol_coverage": "巡查覆盖率", "closure_within_limit": "按时办结率",
-    "mean_satisfaction": "平均满意度", "acceptance_within_limit": "按时受理率",
-    "participation": "居民活动参与率", "registration_completeness": "登记完整率",
-    "registered_participation": "登记居民活动参与率",
-    "overdue_incidents": "超时事件数", "unresolved_serious_incidents": "未解决重大事件",
-    # roll-ups (汇总)
-    "incidents": "事件数", "mean stars": "平均星级", "paid": "领补贴人数", "subsidies": "补贴金额",
-    "child": "下级编号", "child name": "下级名称",
-    # line departments (条线部门吹哨报到), the loop, time limits
-    "department": "条线部门", "summoned": "召集次数", "reported in on time": "按时报到",
-    "reported in late": "逾时报到", "not yet": "尚未报到", "resolved on time": "按时办结",
-    "resolved late": "逾时办结", "sent back": "退单", "cases": "事件数", "times": "次数",
-    "accept": "受理时限", "resolve": "办结时限", "also, only when": "另有条件时限",
-    "reported at": "上报时间", "satisfaction": "评价",
-    # tasks (专项任务)
-    "task": "专项任务", "title": "标题", "assigned": "派发时间", "deadline": "截止时间",
-    "assignees": "承办人数", "done": "已完成", "late": "逾期完成", "overdue": "逾期未完成",
-    "open": "未完成", "on time %": "按时完成率%", "completed": "完成时间", "found": "发现情况",
-    # planning (网格规划)
-    "households": "户数", "planned households": "规划户数", "people": "人数", "planned people": "规划人数",
-    # rulesets in force, API tokens, metrics
+    "node": "网格编号", "name": "名称", "member": "成员编号", "month": "月份", "level": "层级",
+    # rulesets in force, API tokens
     "effective": "生效时间", "subtree": "适用范围", "ruleset": "规则集", "file": "文件",
-    "token": "令牌", "label": "备注", "issued": "签发时间", "revoked": "撤销时间", "unit": "单位",
+    "token": "令牌", "label": "备注", "issued": "签发时间", "revoked": "撤销时间",
 }  # fmt: skip
 
 
-def chinese_header(column: str) -> str:
-    """The Chinese heading of a report column (``overdue_incidents (adj.)`` -> ``超时事件数（扣分）``)."""
-    if column in HEADERS_ZH:
-        return HEADERS_ZH[column]
-    base, _, tail = column.partition(" (adj.)")
-    if tail == "" and base != column and base in HEADERS_ZH:
-        return HEADERS_ZH[base] + "（扣分）"
-    return column
+def chinese_header(column: str, headings: Mapping[str, str] | None = None) -> str:
+    """The Chinese heading of a report column: ``headings``' (a table's own), else the one gridcore
+    gives that id in its own tables (``HEADERS_ZH``), else the column's id as it is."""
+    if headings and column in headings:
+        return headings[column]
+    return HEADERS_ZH.get(column, column)
 
 
-def bilingual_header(column: str) -> str:
+def bilingual_header(column: str, headings: Mapping[str, str] | None = None) -> str:
     """A column's heading for staff: its Chinese, then its id (``获得积分 earned``); the id alone if none."""
-    zh = chinese_header(column)
+    zh = chinese_header(column, headings)
     return column if zh == column else f"{zh} {column}"
+
+
+def _own_headings(headings: Mapping[str, str]) -> dict[str, str]:
+    """A table's own copy of the headings it was given."""
+    return dict(headings)
 
 
 @frozen
 class Table:
-    """A report's result: a title, column names and rows of plain values."""
+    """A report's result: a title, column names and rows of plain values.
+
+    ``headings`` gives the Chinese heading of columns by their id (``{"earned": "获得积分"}``):
+    what text shows above the ids, and a CSV or workbook for staff before them. The plugin that
+    builds a table names its own columns' Chinese there; a column it leaves out gets the heading
+    gridcore gives that id in its own tables (``HEADERS_ZH``: ``node`` 网格编号, ``name`` 名称,
+    ``member`` 成员编号 ...) or none. JSON keys stay the ids.
+    """
 
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...] = ()
     notes: tuple[str, ...] = ()
+    headings: Mapping[str, str] = field(factory=dict, converter=_own_headings, hash=False)
+
+    def heading(self, column: str) -> str:
+        """The Chinese heading of ``column`` (its id when it has none)."""
+        return chinese_header(column, self.headings)
+
+    def bilingual(self, column: str) -> str:
+        """``column``'s heading for staff: its Chinese, then its id (``获得积分 earned``); the id alone if none."""
+        return bilingual_header(column, self.headings)
 
     def render(self, fmt: str = "text", lang: str | None = None) -> str:
         """Render as ``text`` (aligned, CJK-aware), ``csv`` (with a byte-order mark) or ``json``.
@@ -185,7 +174,7 @@ class Table:
         if fmt == "csv":
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
-            header = self.columns if lang == "en" else tuple(bilingual_header(c) for c in self.columns)
+            header = self.columns if lang == "en" else tuple(self.bilingual(c) for c in self.columns)
             writer.writerow([spreadsheet_cell(c) for c in header])
             writer.writerows([spreadsheet_cell(v) for v in row] for row in self.rows)
             return BOM + buf.getvalue()
@@ -202,7 +191,7 @@ class Table:
         raise InvalidValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)} (格式应为 text、csv 或 json)")
 
     def _text(self) -> str:
-        chinese = [chinese_header(c) for c in self.columns]
+        chinese = [self.heading(c) for c in self.columns]
         # the columns' Chinese on a line above their ids (none for a table whose columns have none)
         above = [[_cell(zh if zh != c else "") for zh, c in zip(chinese, self.columns)]] \
             if any(zh != c for zh, c in zip(chinese, self.columns)) else []

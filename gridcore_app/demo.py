@@ -448,7 +448,7 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
             continue
         summary = found.tables["summary"]
         sections.append((f"Roll-up (汇总) of {found.name} [{node.id}], {period}",
-                         Table("", summary.columns, summary.rows).render("text").lstrip("\n")))
+                         Table("", summary.columns, summary.rows, headings=summary.headings).render("text").lstrip("\n")))
         for name, table in found.tables.items():
             stem = f"rollup-{node.id}-{name}-{period}"
             for fmt, suffix in (("text", "txt"), ("csv", "csv")):
@@ -469,7 +469,7 @@ def _shown(table: Table, show: Showcase) -> str:
     keep = [i for i, c in enumerate(table.columns) if c in show.columns] or list(range(len(table.columns)))
     rows = table.rows[: show.rows] if show.rows else table.rows
     part = Table(title=table.title if show.title else "", columns=tuple(table.columns[i] for i in keep),
-                 rows=tuple(tuple(row[i] for i in keep) for row in rows))
+                 rows=tuple(tuple(row[i] for i in keep) for row in rows), headings=table.headings)
     more = f"... and {len(table.rows) - len(rows)} more (see reports/) (另有 {len(table.rows) - len(rows)} 行，见 reports/)\n" if len(rows) < len(table.rows) else ""
     return part.render("text").lstrip("\n") + more
 

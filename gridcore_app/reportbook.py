@@ -36,9 +36,10 @@ _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 _SHEET_LENGTH = 31
 
 
-def heading(column: str) -> str:
-    """A column's heading in a workbook: its Chinese name, then its id (``获得积分 earned``)."""
-    return bilingual_header(column)
+def heading(column: str, table: Table | None = None) -> str:
+    """A column's heading in a workbook: its Chinese name (``table``'s own headings first), then its id
+    (``获得积分 earned``)."""
+    return table.bilingual(column) if table is not None else bilingual_header(column)
 
 
 def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
@@ -51,10 +52,10 @@ def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
     for name, table in tables:
         sheet = book.create_sheet(_sheet_name(name, used))
         sheet.cell(1, 1, value=printable(table.title) or name).font = Font(bold=True)
-        widths = [display_width(heading(c)) for c in table.columns]
+        widths = [display_width(heading(c, table)) for c in table.columns]
         for c, column in enumerate(table.columns, 1):
             cell = sheet.cell(2, c)
-            _put(cell, heading(column))
+            _put(cell, heading(column, table))
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
         for r, row in enumerate(table.rows, 3):

@@ -55,6 +55,15 @@ from gridcore.periods import Period, parse_period
 
 from .cli import fail, format_option, open_engine, plugin_manager, store_option
 
+#: The Chinese headings of the roll-up's own columns (its tables' ``headings``).
+HEADINGS_ZH: Mapping[str, str] = {
+    "incidents": "事件数", "mean stars": "平均星级", "paid": "领补贴人数", "subsidies": "补贴金额",
+    "child": "下级编号", "child name": "下级名称", "rated": "参评数", "earned": "获得积分",
+    "redeemed": "已兑换", "stars": "星级", "score": "得分", "amount": "金额",
+    "acceptance_within_limit": "按时受理率", "closure_within_limit": "按时办结率",
+    "mean_satisfaction": "平均满意度", "overdue_incidents": "超时事件数",
+}  # fmt: skip
+
 #: The metrics of the summary, with how many decimals they are shown with.
 RATES = (("acceptance_within_limit", 1), ("closure_within_limit", 1), ("mean_satisfaction", 2))
 OVERDUE = "overdue_incidents"
@@ -410,7 +419,7 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
                              "(跨下级或在其上级任职人员的补贴)")
     tables: dict[str, Table] = {
         "summary": Table(f"三率与汇总 the three rates, overdue cases, stars, points and subsidies by "
-                         f"{plan.levels}, {period}", tuple(columns), tuple(rows), tuple(summary_notes)),
+                         f"{plan.levels}, {period}", tuple(columns), tuple(rows), tuple(summary_notes), HEADINGS_ZH),
     }
     if plan.rates:
         tables[MONTHS] = months[node]
@@ -443,7 +452,7 @@ def _months(engine: Engine, node: str, span: Period, children: Sequence[tuple[st
         month = parse_period(f"{month.end.astimezone(tz):%Y-%m}", tz)
     return Table(f"三率按月 the three rates by month, {span.label}", ("month", "node", "name", *(m for m, _ in rates)),
                  tuple(rows), ((f"each month cut to {span.label}; an empty cell: nothing to divide by that month "
-                                      f"(各月只计 {span.label} 之内；空格：该月无可计算)"),))
+                                      f"(各月只计 {span.label} 之内；空格：该月无可计算)"),), HEADINGS_ZH)
 
 
 def _level_of(engine: Engine, children: Sequence[Any]) -> str:
@@ -474,7 +483,8 @@ def _stars(engine: Engine, ratings: Table, node: str, period: str, children: Seq
     depth = {level: k for k, level in enumerate(engine.community.hierarchy.levels)}
     rows.sort(key=lambda r: (order[r[0]], depth.get(str(r[4]), len(depth)), str(r[2])))
     return Table(f"评星定级 star ratings under {node}, {period}, side by side",
-                 ("child", "child name", "node", "name", "level", "stars", "score"), tuple(rows))
+                 ("child", "child name", "node", "name", "level", "stars", "score"), tuple(rows),
+                 headings=HEADINGS_ZH)
 
 
 def _star_summary(levels: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[int, Decimal | None]:
@@ -524,7 +534,8 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
     order = {child: k for k, (child, _) in enumerate(children)}
     rows.sort(key=lambda r: (order.get(str(r[0]), len(order)), str(r[2])))
     people_table = Table(f"补贴 subsidies under {node}, {period}, by person",
-                         ("child", "child name", "member", "name", "amount"), tuple(rows))
+                         ("child", "child name", "member", "name", "amount"), tuple(rows),
+                         headings=HEADINGS_ZH)
     return apart, per_child, total, people_table
 
 

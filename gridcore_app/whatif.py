@@ -51,6 +51,12 @@ if TYPE_CHECKING:
     from gridcore.rules import Ruleset
 
 #: The comparison's own kind of change: events refused on one side only.
+#: The Chinese headings of a comparison table's columns (its ``headings``).
+HEADINGS_ZH: Mapping[str, str] = {
+    "kind": "类别", "subject": "对象", "a": "方案A", "b": "方案B", "delta": "差额",
+    "rules_a": "方案A规则", "rules_b": "方案B规则",
+}  # fmt: skip
+
 REFUSALS = "refusals"
 REFUSED = OutcomeKind(REFUSALS, "Events one ruleset refuses and the other accepts")
 
@@ -192,6 +198,7 @@ class Diff:
             title=f"{self.ruleset_a} -> {self.ruleset_b}",
             columns=("kind", "subject", "name", "a", "b", "delta", "rules_a", "rules_b"),
             rows=tuple(rows),
+            headings=HEADINGS_ZH,
         )
 
     def render(self, fmt: str = "text", *, limit: int = 25) -> str:

@@ -1,10 +1,12 @@
 """Report columns in Chinese too: every column of a built-in report and of a roll-up has a Chinese
-heading (``gridcore.reports.HEADERS_ZH``), text heads its columns with it, and a CSV for Excel
+heading, given by the plugin (or application module) that builds the table (``Table.headings``:
+each built-in plugin's ``headings.HEADINGS_ZH``; the core's ``gridcore.reports.HEADERS_ZH`` holds
+only the columns of gridcore's own tables), text heads its columns with it, and a CSV for Excel
 carries it (``--lang zh`` / ``$GRIDCORE_LANG``) while the default CSV and JSON keep the ids
 scripts read (docs/embedding.md).
 
 Two holds: by source (every ``Table(...)`` written with literal column names in gridcore,
-gridcore_app and the built-in plugins), so a new English-only column fails here before anyone
+gridcore_app and the built-in plugins, against the headings its own package names), so a new English-only column fails here before anyone
 meets it, and by behaviour (every built-in report and every roll-up table built on two
 simulated days of the small district).
 """
@@ -21,12 +23,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from attrs import evolve
 from click.testing import CliRunner
 from conftest import DISTRICT_RULES, REPO
 
 from gridcore import Engine, FixedClock
 from gridcore.errors import has_chinese
-from gridcore.reports import BOM, Format, Table, chinese_header
+from gridcore.reports import BOM, HEADERS_ZH, Format, Table, chinese_header
+from gridcore_app import reportbook
 from gridcore_app.cli import main_group
 from gridcore_app.rollup import rollup
 from gridcore_app.rosterio import load_community
@@ -41,15 +45,45 @@ BUILT_IN = ("points.", "escalation.", "assessment.", "tasks.", "planning.")
 WORDS = re.compile(r"[A-Za-z]{2}")
 
 
-def _untranslated(columns: Iterator[str] | tuple[str, ...]) -> list[str]:
-    return [c for c in columns if WORDS.search(c) and not has_chinese(chinese_header(c))]
+def _untranslated(columns: Iterator[str] | tuple[str, ...], headings: dict[str, str] | None = None) -> list[str]:
+    return [c for c in columns if WORDS.search(c) and not has_chinese(chinese_header(c, headings))]
+
+
+def own_headings(path: Path) -> dict[str, str]:
+    """The headings a source's own package names: every dict written literally for a name
+    ``HEADINGS_ZH`` in a module of its folder (a plugin's ``headings`` module, roll-up's, ...)."""
+    found: dict[str, str] = {}
+    for module in sorted(path.parent.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            target = node.target if isinstance(node, ast.AnnAssign) else \
+                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            if getattr(target, "id", "") == "HEADINGS_ZH" and isinstance(node.value, ast.Dict):
+                found.update({k.value: v.value for k, v in zip(node.value.keys, node.value.values)
+                              if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)})
+    return found
+
+
+def table_calls(root: Path = REPO) -> Iterator[tuple[Path, ast.Call]]:
+    """Every ``Table(...)`` call in the sources, with its file."""
+    for pattern in SOURCES:
+        for path in sorted(root.glob(pattern)):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Table":
+                    yield path, node
 
 
 def literal_columns(root: Path = REPO) -> Iterator[tuple[str, str]]:
     """``(where, column)`` of every column name written literally in a ``Table(...)`` call (its
     second argument or ``columns=``, or a name bound to a tuple in the same module)."""
+    for where, column, _ in literal_columns_headed(root):
+        yield where, column
+
+
+def literal_columns_headed(root: Path = REPO) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """``(where, column, headings)``: ``literal_columns`` with the headings its package names."""
     for pattern in SOURCES:
         for path in sorted(root.glob(pattern)):
+            headings = own_headings(path)
             tree = ast.parse(path.read_text(encoding="utf-8"))
             bound = {node.targets[0].id: node.value for node in ast.walk(tree)
                      if isinstance(node, ast.Assign) and len(node.targets) == 1
@@ -64,13 +98,33 @@ def literal_columns(root: Path = REPO) -> Iterator[tuple[str, str]]:
                 if isinstance(given, ast.Tuple):
                     for item in given.elts:
                         if isinstance(item, ast.Constant) and isinstance(item.value, str):
-                            yield f"{path.relative_to(root).as_posix()}:{node.lineno}", item.value
+                            yield f"{path.relative_to(root).as_posix()}:{node.lineno}", item.value, headings
 
 
 def test_every_column_written_in_the_sources_has_its_chinese() -> None:
-    found = list(literal_columns())
+    found = list(literal_columns_headed())
     assert len(found) > 60  # (the sources were read)
-    assert [f"{where}: {column!r}" for where, column in found if _untranslated((column,))] == []
+    assert [f"{where}: {column!r}" for where, column, headings in found if _untranslated((column,), headings)] == []
+
+
+def test_a_built_in_plugin_heads_its_own_columns_as_a_third_party_would() -> None:
+    """A built-in plugin's table passes its headings (``Table(..., headings=...)``), and each literal
+    column of a plugin's table is in its own package's ``HEADINGS_ZH``, none left to the core's."""
+    calls = [(path, call) for path, call in table_calls() if path.relative_to(REPO).parts[0] == "plugins"]
+    assert len(calls) > 30
+    assert [f"{path.relative_to(REPO)}:{call.lineno}" for path, call in calls
+            if not any(k.arg == "headings" for k in call.keywords)] == []
+    assert [f"{where}: {column!r}" for where, column, headings in literal_columns_headed()
+            if where.startswith("plugins/") and WORDS.search(column) and column not in headings] == []
+
+
+def test_the_core_heads_only_the_columns_of_gridcores_own_tables() -> None:
+    """``HEADERS_ZH`` holds no plugin's column: each of its ids is a column gridcore or the application
+    writes in a table of its own (points' earned, escalation's next deadline ... are the plugins')."""
+    own = {column for where, column in literal_columns() if not where.startswith("plugins/")}
+    assert sorted(set(HEADERS_ZH) - own) == []
+    assert not {"earned", "balance", "reward", "escalations", "next deadline", "summoned", "patrol_coverage",
+                "closure_within_limit", "task", "households"} & set(HEADERS_ZH)
 
 
 def test_the_source_check_finds_a_column_in_english_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,7 +136,9 @@ def test_the_source_check_finds_a_column_in_english_only(tmp_path: Path, monkeyp
         "def _new(rows):\n"
         "    return [Table(\"t\", (\"node\", \"another new one\"), rows), Table(\"t\", NEW, rows)]\n"), encoding="utf-8")
     monkeypatch.setattr(f"{__name__}.SOURCES", (name,))
-    found = [column for _, column in literal_columns(tmp_path) if _untranslated((column,))]
+    (copy.parent / "headings.py").write_text((REPO / "plugins/tasks/headings.py").read_text(encoding="utf-8"),
+                                             encoding="utf-8")
+    found = [column for _, column, headings in literal_columns_headed(tmp_path) if _untranslated((column,), headings)]
     assert found == ["another new one", "brand new column"]
 
 
@@ -114,14 +170,16 @@ def test_every_built_in_report_and_roll_up_table_has_its_columns_in_chinese(simu
             continue  # (no task in the simulation: tasks.task's columns are held by the source test)
         table = simulated.report(report.name, {p: params[p] for p in report.params if p in params})
         built += 1
-        untranslated.update({report.name: _untranslated(table.columns)} if _untranslated(table.columns) else {})
+        missing = _untranslated(table.columns, dict(table.headings))
+        untranslated.update({report.name: missing} if missing else {})
     for name, table in rollup(simulated, "yz", "2025-03").tables.items():
-        untranslated.update({f"rollup {name}": _untranslated(table.columns)} if _untranslated(table.columns) else {})
+        missing = _untranslated(table.columns, dict(table.headings))
+        untranslated.update({f"rollup {name}": missing} if missing else {})
     assert built >= 20 and untranslated == {}
 
 
 TABLE = Table("积分公示 points board", ("rank", "member", "name", "earned", "a column of a plugin"),
-              ((1, "m01", "张三", 12, "x"),))
+              ((1, "m01", "张三", 12, "x"),), headings={"rank": "排名", "earned": "获得积分"})
 
 
 def test_text_heads_the_columns_with_their_chinese_and_csv_chooses_its_header() -> None:
@@ -135,6 +193,11 @@ def test_text_heads_the_columns_with_their_chinese_and_csv_chooses_its_header() 
         assert list(csv.reader(io.StringIO(zh.lstrip(BOM))))[1] == ["1", "m01", "张三", "12", "x"]
     assert json.loads(TABLE.render(Format("json", "zh")))["rows"][0]["earned"] == 12  # (JSON keys stay ids)
     assert "(no rows / 无记录)" in Table("t", ("node",)).render("text")
+    # the headings are the table's: without them only gridcore's own columns have Chinese
+    bare = Table("t", TABLE.columns, TABLE.rows)
+    assert [bare.heading(c) for c in bare.columns] == ["rank", "成员编号", "名称", "earned", "a column of a plugin"]
+    assert evolve(TABLE, rows=()).bilingual("earned") == "获得积分 earned" and TABLE != bare
+    assert reportbook.heading("earned", TABLE) == "获得积分 earned" and reportbook.heading("earned") == "earned"
 
 
 def test_the_command_line_writes_a_csv_for_excel_with_chinese_headings(simulated: Engine) -> None:

@@ -28,6 +28,7 @@ from gridcore_app.cli import fail, format_option, now_option, open_engine, store
 
 from .archive import history, stored
 from .chart import check_target, write_chart
+from .headings import HEADINGS_ZH
 from .metrics import node_id, policy_at
 from .rating import assess, cycle_policy, resolve_period, split_key, within
 from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
@@ -146,7 +147,7 @@ def compare_command(before: str, after: str, cycle: str | None, node: str | None
             first, second = within(engine, first, at), within(engine, second, at)
         table = compare_table(first, second)
         if at is not None:  # which subtree, under which ruleset (as gridcore assess --node says)
-            table = Table(table.title, table.columns, table.rows, (first.notes[0],))
+            table = Table(table.title, table.columns, table.rows, (first.notes[0],), headings=table.headings)
         click.echo(table.render(fmt), nl=False)
 
 
@@ -187,7 +188,7 @@ def history_command(node: str | None, cycle: str, store: str, fmt: str) -> None:
             rows.append((n, name, *(None if r is None else r.stars for r in stars)))
         columns = ("node", "name", *(a.period for a in past))
         title = f"Star history ({cycle}) 星级历史" if cycle else "Star history 星级历史"
-        click.echo(Table(title, columns, tuple(rows)).render(fmt), nl=False)
+        click.echo(Table(title, columns, tuple(rows), headings=HEADINGS_ZH).render(fmt), nl=False)
 
 
 @assess_group.command("chart")
@@ -231,4 +232,5 @@ def metrics_command(period: str, node: str | None, store: str, now: datetime | N
                 value = metrics[name].compute(engine, n, the_period.start, the_period.end)
                 rows.append((n, name, metrics[name].title_zh, None if value is None else shown(value.value), metrics[name].unit))
         title = f"Metrics {the_period.label} 指标"
-        click.echo(Table(title, ("node", "metric", "名称", "value", "unit"), tuple(rows)).render(fmt), nl=False)
+        click.echo(Table(title, ("node", "metric", "名称", "value", "unit"), tuple(rows),
+                         headings=HEADINGS_ZH).render(fmt), nl=False)

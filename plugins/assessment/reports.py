@@ -20,6 +20,7 @@ from gridcore.reports import PER_PERIOD, Report, Showcase, Table
 
 from .archive import StarChange, compare, stored_or_fresh
 from .chart import write_chart
+from .headings import HEADINGS_ZH
 from .rating import Assessment
 from .scoring import shown
 
@@ -42,7 +43,8 @@ def ratings_table(assessment: Assessment) -> Table:
              + (f", cycle {assessment.cycle} (考核周期)" if assessment.cycle else "")]
     notes += [f"{name}: {rule}" for name, rule in _term_rules(assessment).items()]
     notes += list(assessment.notes)
-    return Table(f"Star ratings {assessment.named} 评星定级", tuple(columns), tuple(rows), tuple(notes))
+    return Table(f"Star ratings {assessment.named} 评星定级", tuple(columns), tuple(rows), tuple(notes),
+                 headings=HEADINGS_ZH)
 
 
 def people_table(assessment: Assessment) -> Table:
@@ -56,7 +58,8 @@ def people_table(assessment: Assessment) -> Table:
     notes = [(f"period {assessment.period}, ruleset {assessment.ruleset}; each person's terms: "
              f"gridcore explain assessment:{assessment.key}:person:<member>")]
     return Table(f"People rated {assessment.named} 人员考核", ("member", "name", "role", "stars", "score", "max",
-                                                              *names), tuple(rows), tuple(notes))
+                                                              *names), tuple(rows), tuple(notes),
+                                                              headings=HEADINGS_ZH)
 
 
 def breakdown_table(assessment: Assessment) -> Table:
@@ -68,7 +71,8 @@ def breakdown_table(assessment: Assessment) -> Table:
         rows.append((r.node, r.name, "stars", "", shown(r.score), r.stars, str(r.star_rule),
                      f"capped from {r.capped_from} ({r.cap_rule})" if r.capped_from else ""))  # fmt: skip
     columns = ("node", "name", "term", "metric", "value", "points", "rule", "note")
-    return Table(f"Score breakdown {assessment.named} 得分明细", columns, tuple(rows), assessment.notes)
+    return Table(f"Score breakdown {assessment.named} 得分明细", columns, tuple(rows), assessment.notes,
+                 headings=HEADINGS_ZH)
 
 
 def subsidies_table(assessment: Assessment) -> Table:
@@ -87,7 +91,8 @@ def subsidies_table(assessment: Assessment) -> Table:
         )
     rows = tuple((m, names[m], totals[m], "; ".join(people[m])) for m in sorted(people))
     return Table(
-        f"Subsidies {assessment.named} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes
+        f"Subsidies {assessment.named} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes,
+        headings=HEADINGS_ZH,
     )
 
 
@@ -96,7 +101,7 @@ def compare_table(before: Assessment, after: Assessment) -> Table:
     rows = tuple(_compare_row(c) for c in compare(before, after))
     title = f"Stars {before.named} -> {after.named} 星级变化"
     columns = ("node", "name", "level", before.key, after.key, "change", "why")
-    return Table(title, columns, rows)
+    return Table(title, columns, rows, headings=HEADINGS_ZH)
 
 
 def _compare_row(change: StarChange) -> tuple[object, ...]:
@@ -138,7 +143,7 @@ def spread_table(assessment: Assessment) -> Table:
     stars = range(top, 0, -1)
     rows = tuple((level, *(counts[s] for s in stars), sum(counts.values())) for level, counts in levels.items())
     return Table(f"Star ratings {assessment.named}: how many nodes hold each star (各星级节点数)",
-                 ("level", *(f"{s}★" for s in stars), "rated"), rows)
+                 ("level", *(f"{s}★" for s in stars), "rated"), rows, headings=HEADINGS_ZH)
 
 
 def months_table(engine: Engine, period: str) -> Table:
@@ -155,7 +160,7 @@ def months_table(engine: Engine, period: str) -> Table:
         counts = Counter(r.stars for r in stored_or_fresh(engine, month.label).ratings)
         rows.append((month.label, *(counts[s] for s in range(5, 0, -1)), sum(counts.values())))
     return Table(f"Star ratings month by month, {period} (逐月评星)", ("month", "5★", "4★", "3★", "2★", "1★", "rated"),
-                 tuple(rows))
+                 tuple(rows), headings=HEADINGS_ZH)
 
 
 def _chart(engine: Engine, params: Mapping[str, str], path: Path) -> Path:

@@ -39,6 +39,7 @@ from .events import (
     IncidentVerified,
     SatisfactionRated,
 )
+from .headings import HEADINGS_ZH
 from .incident import STATUSES
 
 
@@ -102,7 +103,7 @@ def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
         "escalations",
         "satisfaction",
     )
-    return Table(f"Incidents ({status or 'all'}) (事件列表)", columns, rows)
+    return Table(f"Incidents ({status or 'all'}) (事件列表)", columns, rows, headings=HEADINGS_ZH)
 
 
 @incidents_group.command("limits")
@@ -171,7 +172,8 @@ def _limits_in_store(store: str, now: datetime | None, day: datetime | None, wri
         table = limits_table(policy, ruleset.levels)
         where = "the whole tree (整个层级树)" if node is None else f"{node} {engine.community.hierarchy.node(node).name}"
         note = f"ruleset {ruleset.name} ({PurePath(ruleset.entry).name}) governs {where} (适用规则集)"
-        click.echo(Table(table.title, table.columns, table.rows, (note, *table.notes)).render(fmt), nl=False)
+        click.echo(Table(table.title, table.columns, table.rows, (note, *table.notes),
+                         headings=table.headings).render(fmt), nl=False)
 
 
 @incidents_group.command("overdue")

@@ -22,6 +22,7 @@ from attrs import frozen
 from gridcore import Table
 from gridcore.periods import parse_period
 
+from .headings import HEADINGS_ZH
 from .incident import Incident
 from .views import state_of
 
@@ -101,5 +102,6 @@ def departments_table(engine: Engine, period: str, within: str | None = None) ->
     columns = ("department", "name", "summoned", "reported in on time", "reported in late", "not yet",
                "resolved on time", "resolved late", "sent back")
     return Table(f"Line departments in {period} (条线部门吹哨报到)", columns, rows,
-                 ("deadlines as the department's limits set them when it was summoned (吹哨报到)",))
+                 ("deadlines as the department's limits set them when it was summoned (吹哨报到)",),
+                 headings=HEADINGS_ZH)
 

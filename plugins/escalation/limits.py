@@ -21,6 +21,7 @@ from attrs import frozen
 from gridcore import Table
 
 from .compiler import categories_named, ladder
+from .headings import HEADINGS_ZH
 from .policy import AppliedLimit, EscalationPolicy, IncidentFacts, LimitClause
 
 
@@ -100,7 +101,8 @@ def limits_table(policy: EscalationPolicy, levels: Sequence[str]) -> Table:
                               for c in row.only_when)
         rows.append((who, where, _cell(row.accept), _cell(row.resolve), sometimes))
     return Table("Time limits by category and level (各类事件各层级时限)", ("category", "level", "accept", "resolve",
-                                                         "also, only when"), tuple(rows), (PRECEDENCE,))
+                                                         "also, only when"), tuple(rows), (PRECEDENCE,),
+                                                         headings=HEADINGS_ZH)
 
 
 def _cell(found: AppliedLimit | None) -> str:

@@ -16,6 +16,7 @@ from gridcore.periods import parse_period
 from gridcore.reports import PER_PERIOD, Showcase
 
 from . import views
+from .headings import HEADINGS_ZH
 from .timers import duration
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ def open_table(engine: Engine, within: str | None = None, now: datetime | None =
         "escalations",
         "next deadline",
     )
-    return Table("Open incidents (未结案事件)", columns, tuple(rows), _no_policy_note(engine))
+    return Table("Open incidents (未结案事件)", columns, tuple(rows), _no_policy_note(engine),
+                 headings=HEADINGS_ZH)
 
 
 def overdue_table(engine: Engine, now: datetime | None = None) -> Table:
@@ -94,7 +96,7 @@ def overdue_table(engine: Engine, now: datetime | None = None) -> Table:
         for item, deadline in views.overdue(engine, when)
     )
     columns = ("incident", "category", "level", "node", "limit", "due", "overdue by", "rule")
-    return Table("Overdue incidents (超时事件)", columns, rows, _no_policy_note(engine))
+    return Table("Overdue incidents (超时事件)", columns, rows, _no_policy_note(engine), headings=HEADINGS_ZH)
 
 
 def timeline_table(engine: Engine, incident_id: str) -> Table:
@@ -119,6 +121,7 @@ def timeline_table(engine: Engine, incident_id: str) -> Table:
         ("time", "step", "actor", "node", "detail", "rule"),
         rows,
         tuple(notes),
+        headings=HEADINGS_ZH,
     )
 
 
@@ -148,7 +151,7 @@ def stats_table(engine: Engine, period: str, within: str | None = None) -> Table
         for c, lv in keys
     )
     columns = ("category", "level", "reported", "repeat reports", "escalated", "closed")
-    return Table(f"Incidents in {period} (事件统计)", columns, rows)
+    return Table(f"Incidents in {period} (事件统计)", columns, rows, headings=HEADINGS_ZH)
 
 
 def levels_table(engine: Engine, period: str, within: str | None = None) -> Table:
@@ -166,7 +169,7 @@ def levels_table(engine: Engine, period: str, within: str | None = None) -> Tabl
     rows = [(f"{names.get(lv, '')} {lv}".strip(), *totals[lv]) for lv in order]
     rows.append(("合计 total", *(sum(totals[lv][k] for lv in totals) for k in range(len(numeric)))))
     return Table(f"Incidents in {period} by the level they reached (按所到层级统计事件)", ("level", *numeric), tuple(rows),
-                 ("by category: escalation.stats (按类别统计见 escalation.stats)",))
+                 ("by category: escalation.stats (按类别统计见 escalation.stats)",), headings=HEADINGS_ZH)
 
 
 def _build_open(engine: Engine, params: Mapping[str, str]) -> Table:

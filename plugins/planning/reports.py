@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from gridcore import Report, Table
 from gridcore.reports import Showcase
 
+from .headings import HEADINGS_ZH
 from .section import SECTION
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def sizes_table(engine: Engine) -> Table:
     if rows and not counted:
         notes = (("note: no household is on record (the roster keeps no households.csv and no event brought one "
                   "in), so no cell is counted against the plan (花名册未登记户，不按规划核对)"),)
-    return Table("Cells against their planned size (网格规划)", columns, tuple(rows), notes)
+    return Table("Cells against their planned size (网格规划)", columns, tuple(rows), notes, headings=HEADINGS_ZH)
 
 
 def _build(engine: Engine, params: Mapping[str, str]) -> Table:

@@ -12,6 +12,7 @@ from gridcore_app.cli import fail, format_option, now_option, open_engine, store
 
 from . import api
 from .display import shown
+from .headings import HEADINGS_ZH
 from .reports import board_table, flags_table, rewards_table, statement_table, totals_table
 
 
@@ -35,7 +36,8 @@ def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
             click.echo(json.dumps({"member": member, "name": name, "balance": value}, ensure_ascii=False))
         elif fmt == "csv":
             # Through Table, like every CSV: a byte-order mark, formula-like names kept inert.
-            click.echo(Table("", ("member", "name", "balance"), ((member, name, value),)).render("csv"), nl=False)
+            click.echo(Table("", ("member", "name", "balance"), ((member, name, value),),
+                             headings=HEADINGS_ZH).render("csv"), nl=False)
         else:
             click.echo(f"{name} ({member}): {value} points (积分余额 {value} 分)")
 

@@ -11,6 +11,7 @@ from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
 from . import api
 from .display import shown
+from .headings import HEADINGS_ZH
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -48,6 +49,7 @@ def statement_table(engine: Engine, member: str, period: str) -> Table:
             ),
             *_no_policy_note(engine),
         ),
+        headings=HEADINGS_ZH,
     )
 
 
@@ -60,6 +62,7 @@ def board_table(engine: Engine, node: str, month: str) -> Table:
         columns=("rank", "member", "name", "role", "earned", "balance"),
         rows=tuple((r.rank, r.member, r.name, r.role, r.earned, r.balance) for r in rows),
         notes=_no_policy_note(engine),
+        headings=HEADINGS_ZH,
     )
 
 
@@ -71,6 +74,7 @@ def totals_table(engine: Engine, node: str, period: str) -> Table:
         columns=("node", "name", "level", "earned", "redeemed", "expired"),
         rows=tuple((r.node, r.name, r.level, r.earned, r.redeemed, r.expired) for r in rows),
         notes=_no_policy_note(engine),
+        headings=HEADINGS_ZH,
     )
 
 
@@ -91,6 +95,7 @@ def flags_table(engine: Engine, node: str | None, period: str | None) -> Table:
             )
             for e in found
         ),
+        headings=HEADINGS_ZH,
     )
 
 
@@ -114,6 +119,7 @@ def deductions_table(engine: Engine, node: str | None, period: str | None) -> Ta
             )
             for e in found
         ),
+        headings=HEADINGS_ZH,
     )
 
 
@@ -127,6 +133,7 @@ def rewards_table(engine: Engine, node: str | None = None) -> Table:
         columns=("reward", "price", "stock_left", "limit_per_member", "valid", "rule"),
         rows=tuple((r.name, r.price, r.stock_left, r.limit, r.valid, r.rule) for r in rows),
         notes=governing_note(engine, node) + _no_policy_note(engine, node),
+        headings=HEADINGS_ZH,
     )
 
 

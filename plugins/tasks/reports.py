@@ -17,6 +17,7 @@ from gridcore.periods import parse_period
 from gridcore.reports import PER_PERIOD, Showcase
 
 from . import api
+from .headings import HEADINGS_ZH
 from .records import STATUSES
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def list_table(engine: Engine, period: str | None = None, within: str | None = N
     columns = ("task", "kind", "title", "node", "assigned", "deadline", "assignees", "done", "late",
                "overdue", "open", "on time %", "note")
     title = f"Tasks{f' due in {period}' if period else ''} (专项任务)"
-    return Table(title, columns, tuple(rows))
+    return Table(title, columns, tuple(rows), headings=HEADINGS_ZH)
 
 
 def task_table(engine: Engine, ident: str, now: datetime | None = None) -> Table:
@@ -73,7 +74,8 @@ def task_table(engine: Engine, ident: str, now: datetime | None = None) -> Table
     if task.cancelled is not None:
         notes.append(f"cancelled {_when(engine, task.cancelled)} by {task.cancelled_by}: {task.reason} (已取消)")
     columns = ("member", "name", "node", "status", "completed", "found", "note")
-    return Table(f"Task {task.id}: {task.title or task.kind} (专项任务)", columns, tuple(rows), tuple(notes))
+    return Table(f"Task {task.id}: {task.title or task.kind} (专项任务)", columns, tuple(rows), tuple(notes),
+                 headings=HEADINGS_ZH)
 
 
 def overdue_table(engine: Engine, within: str | None = None, now: datetime | None = None) -> Table:
@@ -87,7 +89,7 @@ def overdue_table(engine: Engine, within: str | None = None, now: datetime | Non
         rows.append((task.id, task.kind, a.member, name, a.cell, _when(engine, task.deadline),
                      f"{late.days}d {late.seconds // 3600}h"))
     columns = ("task", "kind", "member", "name", "node", "deadline", "overdue by")
-    return Table("Overdue task assignments (逾期未完成)", columns, tuple(rows))
+    return Table("Overdue task assignments (逾期未完成)", columns, tuple(rows), headings=HEADINGS_ZH)
 
 
 def _build_list(engine: Engine, params: Mapping[str, str]) -> Table:

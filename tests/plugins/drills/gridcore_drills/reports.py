@@ -12,6 +12,9 @@ from gridcore.reports import PER_PERIOD, Showcase
 from .events import DrillHeld
 from .section import SECTION
 
+#: The Chinese headings of the report's columns (``node`` and ``name`` get gridcore's own: 网格编号, 名称).
+HEADINGS_ZH = {"time": "时间", "drill": "演练", "people": "参加人数", "counts": "是否计入"}
+
 if TYPE_CHECKING:
     from gridcore import Engine
 
@@ -29,7 +32,7 @@ def held_table(engine: Engine, period: str) -> Table:
         rows.append((when, event.node, engine.community.hierarchy.node(event.node).name, event.drill,
                      event.participants, "yes" if counts else "no"))
     return Table(f"Drills held in {period} 消防演练", ("time", "node", "name", "drill", "people", "counts"),
-                 tuple(rows))
+                 tuple(rows), headings=HEADINGS_ZH)
 
 
 def _build(engine: Engine, params: Mapping[str, str]) -> Table:
