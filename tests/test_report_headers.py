@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import functools
 import io
 import json
 import re
@@ -49,12 +50,23 @@ def _untranslated(columns: Iterator[str] | tuple[str, ...], headings: dict[str, 
     return [c for c in columns if WORDS.search(c) and not has_chinese(chinese_header(c, headings))]
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A source parsed once per test process (the checks below walk every source several times)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def own_headings(path: Path) -> dict[str, str]:
     """The headings a source's own package names: every dict written literally for a name
     ``HEADINGS_ZH`` in a module of its folder (a plugin's ``headings`` module, roll-up's, ...)."""
+    return dict(_folder_headings(path.parent))
+
+
+@functools.cache
+def _folder_headings(folder: Path) -> dict[str, str]:
     found: dict[str, str] = {}
-    for module in sorted(path.parent.glob("*.py")):
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+    for module in sorted(folder.glob("*.py")):
+        for node in ast.walk(_tree(module)):
             target = node.target if isinstance(node, ast.AnnAssign) else \
                 node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
             if getattr(target, "id", "") == "HEADINGS_ZH" and isinstance(node.value, ast.Dict):
@@ -67,7 +79,7 @@ def table_calls(root: Path = REPO) -> Iterator[tuple[Path, ast.Call]]:
     """Every ``Table(...)`` call in the sources, with its file."""
     for pattern in SOURCES:
         for path in sorted(root.glob(pattern)):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for node in ast.walk(_tree(path)):
                 if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Table":
                     yield path, node
 
@@ -84,7 +96,7 @@ def literal_columns_headed(root: Path = REPO) -> Iterator[tuple[str, str, dict[s
     for pattern in SOURCES:
         for path in sorted(root.glob(pattern)):
             headings = own_headings(path)
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            tree = _tree(path)
             bound = {node.targets[0].id: node.value for node in ast.walk(tree)
                      if isinstance(node, ast.Assign) and len(node.targets) == 1
                      and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Tuple)}
