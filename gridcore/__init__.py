@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .governing import RulesetInForce
     from .periods import PeriodError
     from .plugin_host import EventKinds, get_plugin_manager
-    from .reports import Report, Table
+    from .reports import Cell, Report, Table
 
 #: Public names imported on first use: name -> the module that defines it.
 _LAZY = {
@@ -51,7 +51,7 @@ _LAZY = {
     "Explanation": ".explain", "Outcome": ".explain", "OutcomeKind": ".explain", "RuleRef": ".explain",
     "PeriodError": ".periods",
     "EventKinds": ".plugin_host", "get_plugin_manager": ".plugin_host",
-    "Report": ".reports", "Table": ".reports",
+    "Cell": ".reports", "Report": ".reports", "Table": ".reports",
 }  # fmt: skip
 
 
@@ -70,6 +70,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "SYSTEM_ACTOR",
+    "Cell",
     "Clock",
     "Community",
     "Engine",

@@ -29,8 +29,11 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 from attrs import field, frozen
 
@@ -133,6 +136,28 @@ def _own_headings(headings: Mapping[str, str]) -> dict[str, str]:
     return dict(headings)
 
 
+#: What a report's cell may hold: text, a number (exact: ``int``, ``Fraction`` or ``Decimal``; a
+#: ``float`` only where a plugin computed a ratio for display), a date or time, or nothing (``None``,
+#: an empty cell). Text shows it as it is, CSV writes it, JSON writes numbers as numbers and the
+#: rest as text.
+Cell: TypeAlias = str | int | float | Decimal | Fraction | date | None
+
+
+def count_cell(value: Cell) -> int:
+    """A count read back from a report's cell: an ``int`` as it is, an empty cell 0.
+
+    Raises ``TypeError`` for a cell that holds no whole number (a text, a date, a fraction
+    that is not whole), rather than guessing.
+    """
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Fraction | Decimal) and value == int(value):
+        return int(value)
+    raise TypeError(f"a report cell holds {value!r}, not a count")
+
+
 @frozen
 class Table:
     """A report's result: a title, column names and rows of plain values.
@@ -146,7 +171,7 @@ class Table:
 
     title: str
     columns: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...] = ()
+    rows: tuple[tuple[Cell, ...], ...] = ()
     notes: tuple[str, ...] = ()
     headings: Mapping[str, str] = field(factory=dict, converter=_own_headings, hash=False)
 

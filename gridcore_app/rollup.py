@@ -52,6 +52,7 @@ from gridcore import Engine, GridcoreError, Table
 from gridcore.errors import UnknownNameError
 from gridcore.garbage import fewer_collections_while_reading
 from gridcore.periods import Period, parse_period
+from gridcore.reports import count_cell
 
 from .cli import fail, format_option, open_engine, plugin_manager, store_option
 
@@ -500,7 +501,7 @@ def _star_summary(levels: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tup
 def _points(engine: Engine, node: str, period: str) -> dict[str, tuple[int, int]]:
     table = engine.report(POINTS, {"node": node, "period": period})
     col = {name: k for k, name in enumerate(table.columns)}
-    return {str(r[col["node"]]): (int(r[col["earned"]]), int(r[col["redeemed"]])) for r in table.rows}
+    return {str(r[col["node"]]): (count_cell(r[col["earned"]]), count_cell(r[col["redeemed"]])) for r in table.rows}
 
 
 def _subsidies(engine: Engine, table: Table, node: str, period: str, children: Sequence[tuple[str, str]]

@@ -146,3 +146,16 @@ def test_events_of_one_kind_written_alone_is_a_type_error(engine: Engine) -> Non
     assert [e.id for e in engine.events(kinds=["activity_recorded"])] == ["a1"]
     with pytest.raises(InvalidTypeError, match=r"write kinds=\['activity_recorded'\]"):
         list(engine.events(kinds="activity_recorded"))
+
+
+def test_count_cell_reads_counts_back_and_refuses_the_rest() -> None:
+    from datetime import date
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from gridcore.reports import count_cell
+
+    assert [count_cell(v) for v in (None, 0, 7, Fraction(6, 2), Decimal(4))] == [0, 0, 7, 3, 4]
+    for bad in ("3", Fraction(1, 2), Decimal("2.5"), date(2025, 1, 1), 1.0):
+        with pytest.raises(TypeError, match="not a count"):
+            count_cell(bad)

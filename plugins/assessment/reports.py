@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from gridcore.errors import GridcoreError
 from gridcore.periods import parse_period, periods_between
-from gridcore.reports import PER_PERIOD, Report, Showcase, Table
+from gridcore.reports import PER_PERIOD, Cell, Report, Showcase, Table
 
 from .archive import StarChange, compare, stored_or_fresh
 from .chart import write_chart
@@ -64,7 +64,7 @@ def people_table(assessment: Assessment) -> Table:
 
 def breakdown_table(assessment: Assessment) -> Table:
     """One row per term of every score: metric value, points, and the rule (file:line) behind it."""
-    rows: list[tuple[object, ...]] = []
+    rows: list[tuple[Cell, ...]] = []
     for r in assessment.ratings:
         for t in r.terms:
             rows.append((r.node, r.name, t.kind, t.metric, shown(t.value), shown(t.points), str(t.rule), t.note))
@@ -104,7 +104,7 @@ def compare_table(before: Assessment, after: Assessment) -> Table:
     return Table(title, columns, rows, headings=HEADINGS_ZH)
 
 
-def _compare_row(change: StarChange) -> tuple[object, ...]:
+def _compare_row(change: StarChange) -> tuple[Cell, ...]:
     return (change.node, change.name, change.level, change.stars_before, change.stars_after, change.change,
             change.why)  # fmt: skip
 
@@ -141,7 +141,8 @@ def spread_table(assessment: Assessment) -> Table:
         levels.setdefault(r.level, Counter())[r.stars] += 1
     top = max([5, *(s for counts in levels.values() for s in counts)])
     stars = range(top, 0, -1)
-    rows = tuple((level, *(counts[s] for s in stars), sum(counts.values())) for level, counts in levels.items())
+    rows: tuple[tuple[Cell, ...], ...] = tuple((level, *(counts[s] for s in stars), sum(counts.values()))
+                                               for level, counts in levels.items())
     return Table(f"Star ratings {assessment.named}: how many nodes hold each star (各星级节点数)",
                  ("level", *(f"{s}★" for s in stars), "rated"), rows, headings=HEADINGS_ZH)
 
@@ -153,7 +154,7 @@ def months_table(engine: Engine, period: str) -> Table:
     month mostly outside it.
     """
     span = parse_period(period, engine.community.tz)
-    rows = []
+    rows: list[tuple[Cell, ...]] = []
     for month in periods_between("month", span.start, span.end, engine.community.tz):
         if month.start < span.start or month.end > span.end:
             continue

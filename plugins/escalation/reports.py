@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from gridcore import Report, Table
 from gridcore.periods import parse_period
-from gridcore.reports import PER_PERIOD, Showcase
+from gridcore.reports import PER_PERIOD, Cell, Showcase, count_cell
 
 from . import views
 from .headings import HEADINGS_ZH
@@ -163,10 +163,10 @@ def levels_table(engine: Engine, period: str, within: str | None = None) -> Tabl
     for row in stats.rows:
         sums = totals.setdefault(str(row[1]), [0] * len(numeric))
         for k, value in enumerate(row[2:]):
-            sums[k] += int(value or 0)
+            sums[k] += count_cell(value)
     order = sorted(totals, key=lambda lv: levels.index(lv) if lv in levels else len(levels))
     names = engine.community.level_names
-    rows = [(f"{names.get(lv, '')} {lv}".strip(), *totals[lv]) for lv in order]
+    rows: list[tuple[Cell, ...]] = [(f"{names.get(lv, '')} {lv}".strip(), *totals[lv]) for lv in order]
     rows.append(("合计 total", *(sum(totals[lv][k] for lv in totals) for k in range(len(numeric)))))
     return Table(f"Incidents in {period} by the level they reached (按所到层级统计事件)", ("level", *numeric), tuple(rows),
                  ("by category: escalation.stats (按类别统计见 escalation.stats)",), headings=HEADINGS_ZH)
