@@ -110,7 +110,7 @@ def spreadsheet_cell(value: Any) -> Any:
 #: names, rulesets in force, API tokens); a plugin gives its columns' headings with its table
 #: (``Table.headings``), and so do the application's roll-ups and what-if comparisons.
 HEADERS_ZH: Mapping[str, str] = {
-    "node": "网格编号", "name": "名称", "member": "成员编号", "month": "月份", "level": "层级",
+    "node": "节点编号", "name": "名称", "member": "成员编号", "month": "月份", "level": "层级",
     # rulesets in force, API tokens
     "effective": "生效时间", "subtree": "适用范围", "ruleset": "规则集", "file": "文件",
     "token": "令牌", "label": "备注", "issued": "签发时间", "revoked": "撤销时间",
@@ -165,7 +165,7 @@ class Table:
     ``headings`` gives the Chinese heading of columns by their id (``{"earned": "获得积分"}``):
     what text shows above the ids, and a CSV or workbook for staff before them. The plugin that
     builds a table names its own columns' Chinese there; a column it leaves out gets the heading
-    gridcore gives that id in its own tables (``HEADERS_ZH``: ``node`` 网格编号, ``name`` 名称,
+    gridcore gives that id in its own tables (``HEADERS_ZH``: ``node`` 节点编号, ``name`` 名称,
     ``member`` 成员编号 ...) or none. JSON keys stay the ids.
     """
 

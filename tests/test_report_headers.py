@@ -225,7 +225,7 @@ def test_the_command_line_writes_a_csv_for_excel_with_chinese_headings(simulated
     rolled = runner.invoke(main_group, ["rollup", "yz", "--period", "2025-03", "--store", store, "--format", "csv",
                                         "--lang", "zh"])
     assert rolled.exit_code == 0, rolled.output
-    assert rolled.stdout.startswith(BOM + "网格编号 node,名称 name,事件数 incidents,按时受理率 acceptance_within_limit,")
+    assert rolled.stdout.startswith(BOM + "节点编号 node,名称 name,事件数 incidents,按时受理率 acceptance_within_limit,")
     text = runner.invoke(main_group, ["rollup", "yz", "--period", "2025-03", "--store", store]).stdout
     assert "事件数" in text and "按时办结率" in text
 

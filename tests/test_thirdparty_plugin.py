@@ -125,11 +125,11 @@ def test_a_third_party_plugin_works_end_to_end(drills_installed: None, tmp_path:
     code, out, _ = gridcore("report", "drills.held", "-p", "period=2025-Q1", "--store", store)
     assert code == 0 and "消防演练" in out
     # its columns' Chinese headings, its own (Table.headings) and gridcore's for node and name
-    assert out.splitlines()[2].split() == ["时间", "网格编号", "名称", "演练", "参加人数", "是否计入"], out
+    assert out.splitlines()[2].split() == ["时间", "节点编号", "名称", "演练", "参加人数", "是否计入"], out
     code, out, err = gridcore("report", "drills.held", "-p", "period=2025-Q1", "--store", store, "--format", "csv",
                               "--lang", "zh")
     assert code == 0, err
-    assert out.splitlines()[0] == "\ufeff时间 time,网格编号 node,名称 name,演练 drill,参加人数 people,是否计入 counts"
+    assert out.splitlines()[0] == "\ufeff时间 time,节点编号 node,名称 name,演练 drill,参加人数 people,是否计入 counts"
 
     # Its metric, exact, and the assessment plugin scoring with it.
     from gridcore import Engine

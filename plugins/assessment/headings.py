@@ -8,7 +8,7 @@ from collections.abc import Mapping
 HEADINGS_ZH: Mapping[str, str] = {
     "acceptance_within_limit": "按时受理率", "amount": "金额", "capped from": "名额限制前星级", "change": "变化",
     "closure_within_limit": "按时办结率", "detail": "明细", "level": "层级", "max": "满分", "mean_satisfaction": "平均满意度",
-    "member": "成员编号", "metric": "指标", "month": "月份", "name": "名称", "node": "网格编号", "note": "说明",
+    "member": "成员编号", "metric": "指标", "month": "月份", "name": "名称", "node": "节点编号", "note": "说明",
     "overdue_incidents": "超时事件数", "participation": "居民活动参与率", "patrol_coverage": "巡查覆盖率", "points": "积分",
     "rated": "参评数", "registration_completeness": "登记完整率", "registered_participation": "登记居民活动参与率",
     "role": "角色", "rule": "规则", "score": "得分", "stars": "星级", "term": "项目", "unit": "单位",

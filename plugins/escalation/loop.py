@@ -52,7 +52,7 @@ STEPS: tuple[tuple[str, str, Test], ...] = (
     ("extension approved", "批准延期", _what("extension approved")),
     ("extension refused", "不予延期", _what("extension refused")),
     ("returned", "退单", _what("returned")),
-    ("escalated", "上报上级/吹哨", _what("escalated")),
+    ("escalated", "提级/吹哨", _what("escalated")),
     ("resolved", "办结", _what("resolved")),
     ("feedback given", "反馈", _what("feedback given")),
     ("verified", "核查评价", _what("verified")),

@@ -6,6 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 HEADINGS_ZH: Mapping[str, str] = {
-    "households": "户数", "level": "层级", "name": "名称", "node": "网格编号", "people": "人数",
+    "households": "户数", "level": "层级", "name": "名称", "node": "节点编号", "people": "人数",
     "planned households": "规划户数", "planned people": "规划人数", "rule": "规则", "status": "状态",
 }  # fmt: skip

@@ -110,7 +110,7 @@ SATISFACTION = sch.Variable("satisfaction", sch.NUMBER,
                             doc="incident items: satisfaction score given at verification (1-5)",
                             zh=("满意度",), doc_zh="事件类条目：核查时给出的满意度（1-5）")
 RATING = sch.Variable("rating", sch.NUMBER, doc="incident items: mean of residents' satisfaction ratings (1-5)",
-                      zh=("平均评分",), doc_zh="事件类条目：居民评价的平均分（1-5）")
+                      zh=("平均评价", "平均评分"), doc_zh="事件类条目：居民评价的平均分（1-5）；旧写法 平均评分 同义")
 
 
 def activity_env() -> sch.Env:

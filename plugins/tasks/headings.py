@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 HEADINGS_ZH: Mapping[str, str] = {
     "assigned": "派发时间", "assignees": "承办人数", "deadline": "截止时间", "done": "已完成", "kind": "类别", "member": "成员编号",
-    "name": "名称", "node": "网格编号", "note": "说明", "on time %": "按时完成率%", "open": "未完成", "overdue": "逾期未完成",
+    "name": "名称", "node": "节点编号", "note": "说明", "on time %": "按时完成率%", "open": "未完成", "overdue": "逾期未完成",
     "overdue by": "超时", "late": "逾期完成", "task": "专项任务", "title": "标题", "completed": "完成时间", "found": "发现情况",
     "status": "状态",
 }  # fmt: skip

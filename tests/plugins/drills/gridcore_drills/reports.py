@@ -12,7 +12,7 @@ from gridcore.reports import PER_PERIOD, Showcase
 from .events import DrillHeld
 from .section import SECTION
 
-#: The Chinese headings of the report's columns (``node`` and ``name`` get gridcore's own: 网格编号, 名称).
+#: The Chinese headings of the report's columns (``node`` and ``name`` get gridcore's own: 节点编号, 名称).
 HEADINGS_ZH = {"time": "时间", "drill": "演练", "people": "参加人数", "counts": "是否计入"}
 
 if TYPE_CHECKING:
