@@ -207,6 +207,7 @@ def governance(results: Sequence[CheckResult], *,
         by_node: dict[str | None, list[CheckResult]] = {}
         for result in found:
             by_node.setdefault(result.node, []).append(result)
+        by_node = {node: _leaves(results) for node, results in by_node.items()}
         if len(folders) > 1:
             lines.append(f"{folder.name}/")
         units = (hierarchy.nodes_at(COMMUNITY_LEVEL) if COMMUNITY_LEVEL in hierarchy.levels
@@ -222,6 +223,20 @@ def governance(results: Sequence[CheckResult], *,
             lines.append(f"{'  ' if len(folders) > 1 else ''}{unit.id} {unit.name}: {names}")
         problems.extend(_ungoverned(hierarchy, units, ungoverned, folder))
     return lines, problems
+
+
+def _leaves(results: Sequence[CheckResult]) -> list[CheckResult]:
+    """The rulesets of one subtree without those another of them extends: a district's folder that
+    keeps its base beside the district's file (``district-base.rules`` and ``tiexi.rules``, neither
+    saying ``applies to``) is governed by the file that extends the base, not by both."""
+    def parents(result: CheckResult) -> set[tuple[str, str]]:
+        sources = result.ruleset.sources[:-1] if result.ruleset is not None else ()
+        return {(Path(s.name).name, s.text) for s in sources}
+
+    extended = set().union(*(parents(r) for r in results))
+    kept = [r for r in results if r.ruleset is None
+            or (Path(r.file).name, r.ruleset.sources[-1].text) not in extended]
+    return kept or list(results)
 
 
 def _ungoverned(hierarchy: Hierarchy, units: Sequence[Node], ungoverned: Sequence[Node],

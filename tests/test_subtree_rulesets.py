@@ -229,6 +229,19 @@ def test_check_of_a_folder_names_the_ruleset_of_each_community_and_the_ungoverne
     whole = runner.invoke(main_group, ["check", str(folder), "--community", str(district / "mini")])
     assert whole.exit_code == 0 and "ungoverned" not in whole.output, whole.output
     assert "yz-c2 龙山社区: 银州区 (yinzhou.rules)" in whole.output
+    # the district's base kept beside the district's file (a copy, as an office keeps it) is its parent,
+    # not a second ruleset governing the whole tree
+    (folder / "district-base.rules").write_text((REPO / "rulesets" / "district-base.rules").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    kept = runner.invoke(main_group, ["check", str(folder), "--community", str(district / "mini")])
+    assert kept.exit_code == 0 and "district-base.rules: ok (district-base)" in kept.output, kept.output
+    assert "yz-c2 龙山社区: 银州区 (yinzhou.rules)\n" in kept.output, kept.output
+    assert "yz-c1 银州社区: 银州社区 (c1.rules)\n" in kept.output, kept.output
+    # a base nothing checked here extends still governs, as any ruleset without applies to
+    (folder / "yinzhou.rules").unlink()
+    alone = runner.invoke(main_group, ["check", str(folder), "--community", str(district / "mini"),
+                                       "--rulesets", str(YINZHOU)])
+    assert "yz-c2 龙山社区: district-base (district-base.rules)\n" in alone.output, alone.output
 
 
 def test_the_command_line_puts_a_variant_in_force_for_its_subtree_and_lists_it(district: Path, tmp_path: Path) -> None:
