@@ -244,6 +244,8 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=2, help="--soak: reading clients (boards, lists, reports)")
     parser.add_argument("--ingest-every", type=float, default=60.0,
                         help="--soak: seconds between two `gridcore ingest` runs beside the service (0: none)")
+    parser.add_argument("--heap", action="store_true",
+                        help="--soak: each worker writes what its heap holds at every sample (see service_soak.py)")
     parser.add_argument("--reporters", type=int, default=8, help="concurrent reporters (threads)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each phase runs")
     parser.add_argument("--quick", action="store_true", help="2 reporters for 3 s: checks that it runs")
@@ -261,7 +263,8 @@ def main() -> None:
         from service_soak import soak
 
         section, ok = soak(store=args.store, minutes=args.soak, interval=args.interval, workers=args.workers,
-                           staff=args.staff, readers=args.readers, ingest_every=args.ingest_every)
+                           staff=args.staff, readers=args.readers, ingest_every=args.ingest_every,
+                           heap=args.heap)
     else:
         section, ok = run(reporters, seconds, workers=args.workers)
     print(section)

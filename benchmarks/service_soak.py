@@ -33,6 +33,15 @@ runs this (see that file).  All on this machine:
    checkpoint), in this process.
 
 The first interval is the baseline; growth is the last interval against it.
+
+``--heap`` also looks inside each worker at every sample: the workers start
+with a signal handler (a ``sitecustomize`` on their ``PYTHONPATH``), and on
+``SIGUSR1`` each writes, to ``heap-PID-N.txt`` in the run's folder, the
+memory blocks Python's allocator holds and the objects the collector tracks
+by type (as objgraph counts them; frozen ones too); with
+``PYTHONTRACEMALLOC=1`` in the environment (it slows the workers several
+times), also the source lines whose traced memory grew most since the
+worker's first sample.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ import json
 import os
 import random
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -126,12 +136,58 @@ def prepare(url: str | None, folder: Path) -> Setup:
 # ---------------------------------------------------------------- the server and its workers
 
 
-def start(url: str, port: int, log: Path, workers: int, intake: str) -> subprocess.Popen[str]:
+#: ``--heap``: the workers' ``sitecustomize``: on SIGUSR1, what the heap holds, to heap-PID-N.txt (HEAP_DIR)
+HEAP_HOOK = '''
+import collections, gc, os, signal, sys, tracemalloc
+
+_first = []
+_count = [0]
+
+
+def _dump(signum, frame):
+    _count[0] += 1
+    lines = [f"pid {os.getpid()} sample {_count[0]}"]
+    frozen = gc.get_freeze_count()
+    if frozen:  # the service keeps its state out of collections (gc.freeze): gc.get_objects() leaves it out too
+        gc.unfreeze()
+    types = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+    if frozen:
+        gc.freeze()
+    lines.append(f"gc-tracked objects {sum(types.values())}, allocated blocks {sys.getallocatedblocks()}")
+    if tracemalloc.is_tracing():
+        snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        current, peak = tracemalloc.get_traced_memory()
+        lines.append(f"traced {current / 2**20:.1f} MiB, peak {peak / 2**20:.1f} MiB")
+        if not _first:
+            _first.append(snap)
+        lines.append("-- grown since the first sample (KiB, blocks) by line")
+        for stat in snap.compare_to(_first[0], "lineno")[:40]:
+            lines.append(f"{stat.size_diff / 1024:+10.0f} {stat.count_diff:+9d}  {stat.traceback}")
+    lines.append("-- objects by type")
+    lines += [f"{n:9d}  {name}" for name, n in types.most_common(40)]
+    path = os.path.join(os.environ["HEAP_DIR"], f"heap-{os.getpid()}-{_count[0]}.txt")
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("\\n".join(lines) + "\\n")
+
+
+if os.environ.get("HEAP_DIR"):
+    signal.signal(signal.SIGUSR1, _dump)
+'''
+
+
+def start(url: str, port: int, log: Path, workers: int, intake: str, heap: Path | None = None
+          ) -> subprocess.Popen[str]:
     args = [sys.executable, "-c", "from gridcore_app.cli import main; main()", "serve", "--store", url,
             "--port", str(port), "--rate", "0", "--log-level", "warning", "--intake", intake,
             "--workers", str(workers)]
+    env = dict(os.environ)
+    if heap is not None:  # --heap: every process of the service dumps its heap on SIGUSR1
+        heap.mkdir(exist_ok=True)
+        (heap / "sitecustomize.py").write_text(HEAP_HOOK, encoding="utf-8")
+        env.update(HEAP_DIR=str(heap),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(heap), env.get("PYTHONPATH")])))
     with log.open("w") as out:  # a file, never a pipe nobody reads
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
     deadline = time.monotonic() + 120 * (workers + 1)
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -361,7 +417,7 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def soak(*, store: str | None, minutes: float, interval: float, workers: int, staff: int, readers: int,
-         ingest_every: float) -> tuple[str, bool]:
+         ingest_every: float, heap: bool = False) -> tuple[str, bool]:
     """The Markdown section of a long run and whether nothing went wrong."""
     folder = Path(tempfile.mkdtemp(prefix="gridcore-soak-"))
     setup = prepare(store, folder)
@@ -371,8 +427,10 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
     base = f"http://127.0.0.1:{port}"
     intake = setup.teams[0].leader
     log = folder / "serve.log"
-    server = start(setup.url, port, log, workers, intake)
+    server = start(setup.url, port, log, workers, intake, folder / "heap" if heap else None)
     pids = worker_pids(server.pid, workers)
+    if heap:
+        print(f"heap samples: {folder / 'heap'}", flush=True)
     rec = Record()
     stop = threading.Event()
     rows: list[dict[str, Any]] = []
@@ -392,6 +450,8 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
                 setup.url, setup, ingest_every, stop, rec, folder)))
         began = time.monotonic()
         last = {pid: sample(pid) for pid in pids}
+        for pid in pids if heap else ():
+            os.kill(pid, signal.SIGUSR1)
         for thread in threads:
             thread.start()
         mark = began
@@ -425,6 +485,8 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
             last = current
             rows.append(row)
             print(format_row(row), flush=True)
+            for pid in alive if heap else ():
+                os.kill(pid, signal.SIGUSR1)
         stop.set()
         for thread in threads:
             thread.join()

@@ -876,7 +876,7 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
                 try:
                     # under the write lock a service on this store shares: judged against the latest state and
                     # appended at once, not raced against the service's actions (gridcore_app.writelock)
-                    with writing(engine, store):
+                    with writing(engine, store, "gridcore ingest"):
                         summary.merge(engine.record_many([found.doc for found in chunk.lines],
                                                          batch_size=batch_size,
                                                          sources=[found.label for found in chunk.lines]))
@@ -932,7 +932,7 @@ def tick(store: str, now: datetime | None) -> None:
     """Advance time and record everything that has fallen due (e.g. escalations)."""
     from .writelock import writing
 
-    with open_engine(store, now=now) as engine, writing(engine, store):  # (as ingest: gridcore_app.writelock)
+    with open_engine(store, now=now) as engine, writing(engine, store, "gridcore tick"):  # (as ingest: gridcore_app.writelock)
         fired = engine.tick(now)
         click.echo(f"{len(fired)} derived event(s) recorded up to {engine.clock.now().isoformat()}"
                    f" (记录派生事件 {len(fired)} 条)")

@@ -11,6 +11,13 @@ lost every race, rebuilding its state each time, for as long as the service
 was busy.  Taking the lock around each judge-and-append, as the service's
 actions do, makes them take turns: the CLI catches up with the store under
 the lock and appends at once.
+
+A command holding the lock writes who it is into the lock's file
+(``WriteLock.declare``: ``gridcore ingest``, its process id, since when) and
+clears it before it lets go, so a service action that gave up waiting
+(docs/service.md, *When an ingest holds the lock*) can tell the phone what it
+waited for.  The service's own workers hold the lock for one action at a time
+and declare nothing.
 """
 
 from __future__ import annotations
@@ -20,11 +27,27 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
+from attrs import frozen
+
 if TYPE_CHECKING:
     from gridcore import Engine
+
+
+@frozen
+class Holder:
+    """Who declared they hold a write lock (``WriteLock.declare``): a command, its process, since when."""
+
+    what: str
+    pid: int
+    since: datetime
+
+    def held_for(self, now: datetime | None = None) -> float:
+        """Seconds it has held the lock."""
+        return max(0.0, ((now or datetime.now(UTC)) - self.since).total_seconds())
 
 
 class WriteLock:
@@ -70,6 +93,29 @@ class WriteLock:
 
         fcntl.flock(self._fd, fcntl.LOCK_UN)
 
+    def declare(self, what: str) -> None:
+        """While holding the lock: write ``what`` (a command's name), this process and the time into the lock's
+        file, for a process that waits for it to read (``holder``)."""
+        note = f"{what}\t{os.getpid()}\t{datetime.now(UTC).isoformat()}\n".encode()
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, note, 0)
+
+    def undeclare(self) -> None:
+        """While still holding the lock: clear what ``declare`` wrote."""
+        os.ftruncate(self._fd, 0)
+
+    def holder(self) -> Holder | None:
+        """Who declared they hold the lock, if they still run (None: nobody declared, e.g. a service worker
+        judging one action, or the note is a dead process's: the kernel released its lock)."""
+        try:
+            text = os.pread(self._fd, 4096, 0).decode("utf-8", "replace")
+            what, pid, since = text.rstrip("\n").split("\t")
+            holder = Holder(what, int(pid), datetime.fromisoformat(since))
+            os.kill(holder.pid, 0)
+        except (OSError, ValueError):
+            return None
+        return holder
+
     def close(self) -> None:
         """Close the lock's file (released if held). Twice is harmless."""
         if self._fd >= 0:
@@ -91,13 +137,15 @@ def lock_path(store: str) -> Path:
 
 
 @contextmanager
-def writing(engine: Engine, store: str) -> Iterator[None]:
+def writing(engine: Engine, store: str, what: str) -> Iterator[None]:
     """Hold the write lock of ``store`` (as ``--store`` gave it: the service keys its lock the same way),
     ``engine`` caught up with what others stored, while the block writes.
 
     For a command that writes beside a service (``gridcore ingest``, a chunk
     at a time, and ``gridcore tick``): the service's actions wait meanwhile,
-    reads do not.
+    reads do not.  ``what`` (the command, ``gridcore ingest``) is declared in the
+    lock's file while it is held (``WriteLock.declare``): a service action that
+    gives up waiting names it.
     """
     lock = WriteLock.for_store(store)
     if lock is None:  # pragma: no cover - not on POSIX
@@ -105,10 +153,14 @@ def writing(engine: Engine, store: str) -> Iterator[None]:
         return
     try:
         with lock:
-            engine.refresh()
-            yield
+            lock.declare(what)
+            try:
+                engine.refresh()
+                yield
+            finally:
+                lock.undeclare()
     finally:
         lock.close()
 
 
-__all__ = ["WriteLock", "lock_path", "writing"]
+__all__ = ["Holder", "WriteLock", "lock_path", "writing"]

@@ -245,3 +245,96 @@ def test_a_command_writing_beside_the_service_takes_its_write_lock(store_url: st
         assert command == "ingest" or len(seen) > len(steps), seen
     lock.close()
     assert "Traceback" not in server.log
+
+
+def _holding(lock: Any, pid: int) -> bool:
+    """True once process ``pid`` declared it holds ``lock`` (``WriteLock.declare``, as gridcore ingest does)."""
+    holder = lock.holder()
+    return holder is not None and holder.pid == pid
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="needs Linux's /proc/locks to see a process wait")
+def test_an_action_a_long_ingest_holds_up_is_answered_503_and_stored_once_when_sent_again(
+        store_url: str, tmp_path: Path) -> None:
+    # A clerk's gridcore ingest of a district's paper records can hold the write lock for minutes. A phone's
+    # action waits for it at most --lock-wait seconds, then hears why (503, Retry-After, in Chinese too) with
+    # nothing stored; sent again with the same event_id once the ingest is done, it is stored once.
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from gridcore_app.writelock import WriteLock
+
+    tokens = make_store(store_url)
+    paper = tmp_path / "paper.jsonl"
+    paper.write_text("".join(json.dumps({
+        "id": f"paper-{n}", "kind": "patrol_logged", "time": (START - timedelta(days=1, seconds=-n)).isoformat(),
+        "actor": "yq-fw1", "node": "yq-g1", "minutes": 30, "visits": 2, "hazards_found": 0, "note": "纸质记录",
+    }) + "\n" for n in range(2000)), encoding="utf-8")
+    lock = WriteLock.for_store(store_url)
+    assert lock is not None
+    with served(store_url, "--rate", "0", "--lock-wait", "2") as server, \
+            server.client(tokens["worker"]) as client, server.client() as anonymous:
+        assert client.get("/api/v1/me").status_code == 200
+        with lock:  # the ingest starts waiting for the lock, so that the test sees it take it
+            ingest = subprocess.Popen([sys.executable, "-c", "from gridcore_app.cli import main; main()", "ingest",
+                                       str(paper), "--quiet", "--store", store_url],
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            while not _waiting_for_a_lock(ingest.pid):
+                assert ingest.poll() is None, ingest.communicate()[0]
+        while not _holding(lock, ingest.pid):  # it took the lock and judges (2,000 records, rewinding)
+            assert ingest.poll() is None, f"the ingest ended before the test saw it hold the lock: {ingest.stdout}"
+        os.kill(ingest.pid, signal.SIGSTOP)  # ... for as long as the test likes
+        try:
+            patrol = {"id": "phone-1", "kind": "patrol_logged", "node": "yq-g1", "minutes": 20, "visits": 1,
+                      "hazards_found": 0, "note": "手机上报"}
+            busy = client.post("/api/v1/events", json=patrol)
+            assert busy.status_code == 503, busy.text
+            assert busy.headers["retry-after"] == "10" and busy.headers["content-type"] == "application/problem+json"
+            problem = busy.json()
+            assert problem["type"] == "/problems/store-busy" and problem["retry_after"] == 10
+            assert problem["title_zh"] == "数据正在写入，请稍后再试"
+            assert f"gridcore ingest（进程 {ingest.pid}）正在写入数据" in problem["detail_zh"]
+            assert "未保存" in problem["detail_zh"] and "相同的 event_id" in problem["detail_zh"]
+            assert f"gridcore ingest (process {ingest.pid})" in problem["detail"]
+            # as docs/service.md shows it (the numbers aside)
+            shown = _doc_example("**When an ingest holds the lock**")
+            assert shown.keys() == problem.keys() - {"instance"}
+            for key, value in shown.items():
+                assert re.sub(r"\d+", "N", str(value)) == re.sub(r"\d+", "N", str(problem[key])), key
+            # Open311 reports likewise (the specification's error list), reads are answered meanwhile
+            report = anonymous.post("/open311/v2/requests.json", data={"service_code": "leaking_pipe",
+                                                                       "address_id": "yq-g1-b1"})
+            assert report.status_code == 503 and report.headers["retry-after"] == "10", report.text
+            assert report.json()[0]["code"] == 503 and "未保存" in report.json()[0]["description"]
+            assert client.get("/api/v1/points/board").status_code == 200
+            assert anonymous.get("/problems/store-busy").json()["description_zh"].startswith("另一个进程")
+        finally:
+            os.kill(ingest.pid, signal.SIGCONT)
+        output = ingest.communicate(timeout=300)[0]
+        assert ingest.returncode == 0 and "2000 stored" in output, output
+        with Engine.open(store=store_url, read_only=True) as engine:
+            assert not engine.store.contains("phone-1")  # nothing of either action was stored
+            assert not [e for e in engine.events() if type(e).kind == "incident_reported"]
+            assert sum(e.id.startswith("paper-") for e in engine.events()) == 2000
+        # the phone sends it again, as Retry-After says: stored once, and once only
+        again = client.post("/api/v1/events", json=patrol)
+        assert again.status_code == 201 and again.json()["stored"], again.text
+        assert client.post("/api/v1/events", json=patrol).json()["stored"] is False
+    lock.close()
+    with Engine.open(store=store_url, read_only=True) as engine:
+        assert [e.id for e in engine.events()].count("phone-1") == 1
+    assert "Traceback" not in server.log
+
+
+def _doc_example(section: str) -> dict[str, Any]:
+    """The JSON example of docs/service.md's bullet whose text starts with ``section``."""
+    import textwrap
+
+    text = (YINQUAN.parent.parent / "docs" / "service.md").read_text(encoding="utf-8")
+    after = text[text.index(section):]
+    block = after[after.index("```json\n") + len("```json\n"):]
+    found = json.loads(textwrap.dedent(block[:block.index("```")]))
+    assert isinstance(found, dict)
+    return found

@@ -98,7 +98,7 @@ def _with_chinese(exc: HTTPException) -> str:
 
 async def _open311_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, open311.Open311Error)
-    return open311.error_response(request, exc.status, exc.description)
+    return open311.error_response(request, exc.status, exc.description, exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -205,6 +205,7 @@ def settings_to_environment(settings: Settings) -> str:
         "public_dashboard": settings.public_dashboard,
         "test_clock": settings.test_clock.isoformat() if settings.test_clock else None,
         "disabled_plugins": list(settings.disabled_plugins),
+        "lock_wait": settings.lock_wait,
     }
     return json.dumps(doc)
 

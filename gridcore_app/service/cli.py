@@ -30,6 +30,9 @@ from gridcore_app.cli import (
 #: a 150-250 MiB heap, a replay after another process's checkpoint, a large JSON answer), longer on a
 #: loaded machine; uvicorn answers a missed check with SIGKILL, losing every request the worker holds.
 HEALTHCHECK_TIMEOUT = 30
+#: seconds an action waits for a write lock another process holds before it is answered 503 (Retry-After):
+#: under the 30-60 s a phone app or a proxy waits for an answer, so the phone hears why and retries
+LOCK_WAIT = 20.0
 #: seconds a stopping worker finishes the requests it holds before cancelling them (uvicorn's default: no limit)
 GRACEFUL_TIMEOUT = 30
 
@@ -70,10 +73,13 @@ def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option("--graceful-timeout", default=GRACEFUL_TIMEOUT, show_default=True, type=click.IntRange(1),
               help="On stopping (SIGTERM or Ctrl-C, or a worker uvicorn retires on SIGHUP or SIGTTOU): seconds a "
                    "worker goes on finishing the requests it holds, taking no new ones, before it cancels them.")
+@click.option("--lock-wait", default=LOCK_WAIT, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds an action waits for the store's write lock while another process holds it (a long "
+                   "gridcore ingest) before it is answered 503 with Retry-After, nothing stored; reads never wait.")
 def serve_command(
     store: str, host: str, port: int, workers: int, intake: str | None, public_dashboard: bool, max_body: int,
     rate: float, burst: int, test_clock: datetime | None, log_level: str, healthcheck_timeout: int,
-    graceful_timeout: int,
+    graceful_timeout: int, lock_wait: float,
 ) -> None:
     """Serve the store: Open311 intake, a JSON API for every action, and the dashboard.
 
@@ -90,7 +96,7 @@ def serve_command(
     disabled = tuple(click.get_current_context().find_root().meta.get(_DISABLED, []))
     settings = Settings(
         store=store, intake=intake, max_body=max_body, rate=rate, burst=burst, public_dashboard=public_dashboard,
-        test_clock=test_clock, disabled_plugins=disabled,
+        test_clock=test_clock, disabled_plugins=disabled, lock_wait=lock_wait,
     )
     plugins = plugin_manager()
     live = LiveEngine.open(store, now=test_clock, plugins=plugins)

@@ -21,11 +21,13 @@ from gridcore.errors import EventError, EventRefused, GridcoreError, PluginError
 
 from . import auth
 from .guards import client_address
-from .live import LiveEngine
-from .problems import Problem, passed_on, refused
+from .live import LiveEngine, StoreBusy
+from .problems import Problem, passed_on, refused, store_busy
 
 T = TypeVar("T")
 
+#: seconds a phone is told to wait (``Retry-After``) before sending again an action the write lock held up
+RETRY_AFTER = 10
 #: Roles that make a member community staff for reads of other members' accounts.
 NOT_STAFF = frozenset({"resident", "volunteer"})
 
@@ -45,6 +47,9 @@ class Settings:
     #: a fixed clock starting here, moved only by ``POST /api/v1/tick`` (tests)
     test_clock: datetime | None = None
     disabled_plugins: tuple[str, ...] = ()
+    #: seconds an action waits for the write lock another process holds (a long ``gridcore ingest``) before
+    #: it is answered 503 with ``Retry-After``, nothing stored (docs/service.md)
+    lock_wait: float = 20.0
 
 
 class Service:
@@ -64,10 +69,15 @@ class Service:
     async def act(self, work: Callable[[Engine], T]) -> T:
         """Run an action on the engine under the write lock, caught up with the store.
 
-        Engine errors (refusals included) become problems.
+        Engine errors (refusals included) become problems; a write lock another process held for longer
+        than ``Settings.lock_wait`` the problem ``store-busy`` (503, ``Retry-After``), nothing stored.
         """
         live = self.live
-        return await live.act(lambda engine: _translated(lambda e: live.acting(e, work), engine))
+        try:
+            return await live.act(lambda engine: _translated(lambda e: live.acting(e, work), engine),
+                                  wait=self.settings.lock_wait)
+        except StoreBusy as busy:
+            raise store_busy(busy.waited, busy.holder, RETRY_AFTER) from None
 
     # ------------------------------------------------------------ callers
 

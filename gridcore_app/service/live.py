@@ -18,7 +18,9 @@ result would be the same (a store appends only at the position its writer
 judged against), but a worker that lost a race would rebuild its state.
 ``gridcore ingest`` and ``gridcore tick`` take the same lock
 (``gridcore_app.writelock``); an action finding it held waits off the
-engine's thread, so the worker answers reads meanwhile.
+engine's thread, so the worker answers reads meanwhile, and for at most
+``gridcore serve --lock-wait`` seconds: then it is answered 503 with
+``Retry-After`` (``StoreBusy``), nothing stored, and the phone sends it again.
 
 A test clock (``--test-clock``) is shared the same way: ``tick`` stores the
 time it moved to, and every worker moves its clock there before it serves.
@@ -27,6 +29,7 @@ time it moved to, and every worker moves its clock there before it serves.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -40,7 +43,7 @@ from gridcore.clock import Clock
 from gridcore.errors import StoreError
 from gridcore.garbage import settle
 from gridcore.plugin_host import STATE_SUFFIX, get_plugin_manager
-from gridcore_app.writelock import WriteLock
+from gridcore_app.writelock import Holder, WriteLock
 
 from .intake import STAMP_AHEAD
 
@@ -58,6 +61,16 @@ LOCK_POLL = (0.01, 0.2)
 
 class WriteLockBusy(Exception):
     """The write lock is held by another process (``LiveEngine.acting``)."""
+
+
+class StoreBusy(Exception):
+    """An action waited ``waited`` seconds for the write lock and gave up, nothing done (``LiveEngine.act``);
+    ``holder`` is who declared they hold it (``gridcore ingest``), if anyone did."""
+
+    def __init__(self, waited: float, holder: Holder | None) -> None:
+        super().__init__(f"the write lock is held; gave up after {waited:.1f} s")
+        self.waited = waited
+        self.holder = holder
 
 
 class LiveEngine:
@@ -137,15 +150,23 @@ class LiveEngine:
         finally:
             self._lock.__exit__()
 
-    async def act(self, call: Callable[[Engine], T]) -> T:
+    async def act(self, call: Callable[[Engine], T], *, wait: float | None = None) -> T:
         """Run ``call(engine)`` on the engine's thread, again while it raises ``WriteLockBusy`` (``call`` runs
-        ``acting``): the event loop waits between two tries, and the engine serves reads meanwhile."""
+        ``acting``): the event loop waits between two tries, and the engine serves reads meanwhile.
+
+        After ``wait`` seconds of tries (None: no limit), ``StoreBusy``: every try found the lock held and
+        did nothing, so nothing of the action is stored.
+        """
         pause = LOCK_POLL[0]
+        started = time.monotonic()
         while True:
             try:
                 return await self.run(call)
             except WriteLockBusy:
-                await asyncio.sleep(pause)
+                waited = time.monotonic() - started
+                if wait is not None and waited >= wait:
+                    raise StoreBusy(waited, self._lock.holder() if self._lock is not None else None) from None
+                await asyncio.sleep(pause if wait is None else min(pause, wait - waited))
                 pause = min(pause * 2, LOCK_POLL[1])
 
     def _catch_up(self, engine: Engine) -> None:

@@ -113,15 +113,19 @@ def check_format(request: Request) -> None:
 class Open311Error(Exception):
     """An error in the specification's format: a list of ``{code, description}``."""
 
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(self, status: int, description: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.headers = dict(headers or {})
 
 
-def error_response(request: Request, status: int, description: str) -> Response:
+def error_response(request: Request, status: int, description: str,
+                   headers: Mapping[str, str] | None = None) -> Response:
     """The specification's error list."""
-    return answer(request, [{"code": status, "description": description}], status, root="errors", item="error")
+    response = answer(request, [{"code": status, "description": description}], status, root="errors", item="error")
+    response.headers.update(headers or {})
+    return response
 
 
 def from_problem(problem: Problem) -> Open311Error:
@@ -133,7 +137,7 @@ def from_problem(problem: Problem) -> Open311Error:
         text = problem.detail
     if problem.detail_zh and not reasons:  # (each engine reason already ends with its Chinese)
         text = f"{text} ({problem.detail_zh})"
-    return Open311Error(problem.status, text)
+    return Open311Error(problem.status, text, problem.headers)
 
 
 # ---------------------------------------------------------------- services

@@ -11,10 +11,13 @@ too (``title_zh``, ``detail_zh`` where the text is the service's own).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 from starlette.responses import JSONResponse
+
+if TYPE_CHECKING:
+    from gridcore_app.writelock import Holder
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -70,6 +73,12 @@ TYPES: Mapping[str, tuple[int, str, str, str]] = {
         503, "The store cannot be used", "存储不可用",
         "The store could not be read or written; nothing was changed. Try again later.",
     ),
+    "store-busy": (
+        503, "The store is busy writing", "数据正在写入，请稍后再试",
+        ("Another process (a `gridcore ingest` of paper records, `gridcore tick`) held the store's write lock "
+         "for longer than the service waits (`gridcore serve --lock-wait`). The action was not stored: send it "
+         "again after `Retry-After` seconds, with the same `event_id`, and it is stored once."),
+    ),
     "server-error": (500, "Internal error", "内部错误", "Something failed inside the service; it was logged."),
 }
 
@@ -88,6 +97,7 @@ MEANINGS_ZH: Mapping[str, str] = {
     "unsupported": "请发送 JSON（`application/json`），Open311 也可发送表单。",
     "not-enabled": "该接口所依赖的插件或功能在本服务中未启用。",
     "store-error": "存储无法读写；未作任何改动。请稍后再试。",
+    "store-busy": "另一个进程（如 `gridcore ingest` 导入纸质记录、`gridcore tick`）占用存储的写锁超过了服务的等待时间（`gridcore serve --lock-wait`）。本次操作未保存：请在 `Retry-After` 秒后用相同的 `event_id` 重新提交，只会保存一次。",
     "server-error": "服务内部出错，已记录日志。",
 }
 
@@ -138,6 +148,25 @@ def passed_on(slug: str, message: str) -> Problem:
     from gridcore.errors import has_chinese
 
     return Problem(slug, message, message if has_chinese(message) else "")
+
+
+def store_busy(waited: float, holder: Holder | None, retry_after: int) -> Problem:
+    """An action gave up after waiting ``waited`` seconds for the write lock ``holder`` holds (None: who is
+    unknown); nothing was stored."""
+    if holder is not None:
+        held = round(holder.held_for())
+        who = f"{holder.what} (process {holder.pid}) has held the store's write lock for {held} s"
+        who_zh = f"{holder.what}（进程 {holder.pid}）正在写入数据，已持续 {held} 秒"
+    else:
+        who, who_zh = "another process holds the store's write lock", "另一个进程正在写入数据"
+    return Problem(
+        "store-busy",
+        f"{who}; this action waited {waited:.0f} s and was not stored: send it again in {retry_after} s "
+        "with the same event_id (it is stored once)",
+        f"{who_zh}；本次操作已等待 {waited:.0f} 秒，未保存。请在 {retry_after} 秒后用相同的 event_id 重新提交（只会保存一次）",
+        {"retry_after": retry_after},
+        {"Retry-After": str(retry_after)},
+    )
 
 
 def refused(event_id: str, reasons: list[str]) -> Problem:
