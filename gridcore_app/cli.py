@@ -12,9 +12,12 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import re
 import sys
+import unicodedata
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -116,8 +119,11 @@ def _chosen_format(ctx: click.Context, param: click.Parameter, value: str) -> st
     return Format(value, ctx.meta.get(_LANG, "en"))
 
 
-def _chosen_lang(ctx: click.Context, param: click.Parameter, value: str) -> None:
-    ctx.meta[_LANG] = value
+def _chosen_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    # (a command's --lang left at its default keeps the language given to ``gridcore --lang``)
+    defaulted = ctx.get_parameter_source(param.name or "") in (None, click.core.ParameterSource.DEFAULT)
+    if value is not None and not (defaulted and ctx.meta.get(_LANG) in ("en", "zh")):
+        ctx.meta[_LANG] = value
 
 
 def format_option(func: F) -> F:
@@ -252,10 +258,13 @@ class LazyCommand(click.Command):
     its docstring's first line (a test checks they agree).
     """
 
-    def __init__(self, name: str, target: str, help: str) -> None:
+    def __init__(self, name: str, target: str, help: str, chinese: Mapping[str, str] | None = None) -> None:
         super().__init__(name, help=help)
         self.target = target
         self._real: click.Command | None = None
+        self.chinese: Mapping[str, str] = chinese or {}
+        if chinese:
+            _CHINESE[self] = chinese
 
     def load(self) -> click.Command:
         """The real command (imported on first use)."""
@@ -265,6 +274,8 @@ class LazyCommand(click.Command):
             if not isinstance(found, click.Command):
                 raise PluginError(f"{self.target} is not a click command")
             self._real = bilingual(found)
+            if self.chinese:
+                _CHINESE[self._real] = self.chinese
         return self._real
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
@@ -276,13 +287,15 @@ class LazyCommand(click.Command):
         return self.load().invoke(ctx)
 
 
-def lazy_command(name: str, target: str, help: str) -> click.Command:
+def lazy_command(name: str, target: str, help: str, chinese: Mapping[str, str] | None = None) -> click.Command:
     """For ``gridcore_register_commands``: the command ``target`` (``"module:attribute"``), imported when used.
 
     A plugin returns ``[lazy_command("patrols", "my_plugin.cli:patrols", "Count the patrols in a store.")]``
-    so that listing ``gridcore``'s commands does not import the plugin's command module.
+    so that listing ``gridcore``'s commands does not import the plugin's command module.  ``chinese``
+    maps the English of the help texts of the command, its options and its sub-commands (``help``
+    included) to their Chinese, shown instead when the CLI speaks Chinese (``help_lang``).
     """
-    return LazyCommand(name, target, help)
+    return LazyCommand(name, target, help, chinese)
 
 
 def fail(message: str) -> None:
@@ -333,8 +346,41 @@ FRAME = {"Usage:": "Usage (用法):", "Options": "Options (选项)", "Commands":
          "Positional arguments": "Positional arguments (参数)", "Arguments": "Arguments (参数)"}
 
 
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+#: Where a line of Chinese may not break: after an opening bracket, before closing punctuation.
+_OPENING, _CLOSING = "（“‘《【", "，。、；：）”’》】！？…"
+_PIECE = re.compile(rf"[{_OPENING}]*(?:[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f“”‘’…]|[^\s\u2e80-\u9fff"
+                    rf"\uff00-\uffef\u3000-\u303f“”‘’…]+)[{_CLOSING}]*|\s+")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns: between words, or between two Chinese
+    characters (not after an opening bracket, nor before closing punctuation)."""
+    lines, line = [], ""
+    for piece in _PIECE.findall(text):
+        if piece.isspace():
+            line += " " if line else ""
+        elif line and _width(line.rstrip() + piece) > width:
+            lines.append(line.rstrip())
+            line = piece
+        else:
+            line += piece
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
 class _Formatter(click.HelpFormatter):
-    """Click's help and usage with their Chinese: ``Usage (用法):``, ``Options (选项):``, ``Commands (命令):``."""
+    """Click's help and usage with their Chinese: ``Usage (用法):``, ``Options (选项):``, ``Commands (命令):``.
+
+    A help page in Chinese (``chinese``) is wrapped by the columns its characters take on a terminal.
+    """
+
+    chinese = False
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, args, f"{FRAME['Usage:']} " if prefix is None else prefix)
@@ -342,9 +388,135 @@ class _Formatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         super().write_heading(FRAME.get(heading, heading))
 
+    def write_text(self, text: str) -> None:
+        if not self.chinese:
+            return super().write_text(text)
+        indent = " " * self.current_indent
+        for line in _wrap(text, max(self.width - self.current_indent, 11)):
+            self.write(f"{indent}{line}\n")
+
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        if not self.chinese:
+            return super().write_dl(rows, col_max, col_spacing)
+        rows = list(rows)
+        first_col = min(max((_width(first) for first, _ in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if _width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - _width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            for english, chinese in _CLICK_WORDS:
+                second = second.replace(english, chinese)
+            lines = _wrap(second, max(self.width - first_col - 2, 10))
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+#: The Chinese of help texts, by the command (or lazy command) whose texts they are (``lazy_command``'s
+#: ``chinese``); the application's own are in ``gridcore_app.help_zh``.
+_CHINESE: weakref.WeakKeyDictionary[click.Command, Mapping[str, str]] = weakref.WeakKeyDictionary()
+#: Click's words inside an option's help, with their Chinese.
+_CLICK_WORDS = (("[default: ", "[默认："), ("; required]", "；必填]"), ("[required]", "[必填]"))
+
+
+def help_lang(ctx: click.Context | None = None) -> str:
+    """The language the CLI speaks to staff: ``zh`` or ``en``.
+
+    ``--lang`` given to ``gridcore`` (``gridcore --lang zh points --help``) or to the command
+    before ``--help``; else ``$GRIDCORE_LANG``; else the locale (``LC_ALL``, ``LC_MESSAGES``,
+    ``LANG``: ``zh_CN.UTF-8`` is Chinese), as ``gridcore check`` chooses its messages' language.
+    """
+    ctx = ctx or click.get_current_context(silent=True)
+    chosen = ctx.meta.get(_LANG) if ctx is not None else None
+    if chosen in ("en", "zh"):
+        return str(chosen)
+    for var in ("GRIDCORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _key(text: str) -> str:
+    """A help text as its catalogue knows it: whitespace (a docstring's line breaks, ``\\b``) made single spaces."""
+    return " ".join(text.replace("\b", " ").split())
+
+
+def chinese_texts(ctx: click.Context, command: click.Command | None = None) -> dict[str, str]:
+    """The Chinese of the help texts ``ctx``'s command (or ``command``, a sub-command of it) may show."""
+    from .help_zh import HELP_ZH
+
+    found = {_key(en): zh for en, zh in HELP_ZH.items()}
+    chain: list[click.Context] = []
+    at: click.Context | None = ctx
+    while at is not None:
+        chain.append(at)
+        at = at.parent
+    for command_of in [c.command for c in reversed(chain)] + ([command] if command is not None else []):
+        found.update({_key(en): zh for en, zh in _CHINESE.get(command_of, {}).items()})
+    return found
+
+
+def _short(text: str) -> str:
+    """A command's line in its group's list: the first sentence of its Chinese."""
+    first = text.split("。")[0].split("\n")[0].strip()
+    if _width(first) <= 60:
+        return first
+    clause = re.split(r"[，；]", first)[0]
+    return clause if len(clause) >= 8 else first
+
+
+@contextmanager
+def _help_in_chinese(ctx: click.Context) -> Iterator[None]:
+    """While it lasts, the help texts ``ctx.get_help()`` shows are their Chinese (those that have one)."""
+    command = ctx.command
+    texts = chinese_texts(ctx)
+    saved: list[tuple[object, str, Any]] = []
+
+    def put(target: object, attribute: str, value: str) -> None:
+        saved.append((target, attribute, getattr(target, attribute)))
+        setattr(target, attribute, value)
+
+    if command.help and _key(command.help) in texts:
+        put(command, "help", texts[_key(command.help)])
+    for param in command.get_params(ctx):
+        text = getattr(param, "help", None)
+        if text and _key(text) in texts:
+            put(param, "help", texts[_key(text)])
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            text = None if sub is None else (sub.short_help or sub.help)
+            own = chinese_texts(ctx, sub) if sub is not None else texts
+            if sub is not None and text and _key(text) in own:
+                put(sub, "short_help", _short(own[_key(text)]))
+    try:
+        yield
+    finally:
+        for target, attribute, value in reversed(saved):
+            setattr(target, attribute, value)
+
 
 class _Context(click.Context):
     formatter_class = _Formatter
+
+    def make_formatter(self) -> click.HelpFormatter:
+        formatter = super().make_formatter()
+        if isinstance(formatter, _Formatter) and help_lang(self) == "zh":
+            formatter.chinese = True
+        return formatter
+
+    def get_help(self) -> str:
+        """The help page; in Chinese when the CLI speaks Chinese (``help_lang``)."""
+        if help_lang(self) != "zh":
+            return super().get_help()
+        with _help_in_chinese(self):
+            return super().get_help()
 
 
 def bilingual(command: click.Command) -> click.Command:
@@ -526,6 +698,10 @@ def _remember(key: str) -> Callable[[click.Context, click.Parameter, bool], None
               help="Refuse to run when an installed plugin cannot be loaded (default: skip it, with a warning).")
 @click.option("--traceback", is_flag=True, is_eager=True, expose_value=False, callback=_remember(_TRACEBACK),
               help="On an error, show the Python traceback too (for plugin authors).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None, is_eager=True, expose_value=False,
+              callback=_chosen_lang,
+              help="The language of help pages and of what commands show (a CSV's headings, explain's labels): "
+                   "en or zh. Default: $GRIDCORE_LANG, else the locale (LANG=zh_CN.UTF-8: zh), else en.")
 def main_group() -> None:
     """gridcore: community grid governance (网格化管理) under each community's own rules.
 

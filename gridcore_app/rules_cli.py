@@ -16,14 +16,14 @@ from typing import Any
 import click
 
 from gridcore.plugin_host import Hooks
-from gridcore.rules.errors import Diagnostic, RulesError, default_lang
+from gridcore.rules.errors import Diagnostic, RulesError
 from gridcore.rules.formatter import format_source
 from gridcore.rules.parser import read_source
 from gridcore.rules.ruleset import Ruleset, load_ruleset
 from gridcore.rules.sections import Section
 
 from . import atomic
-from .cli import RULESETS, plugin_manager
+from .cli import RULESETS, help_lang, plugin_manager
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                     help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
@@ -86,7 +86,7 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
     from .checking import check_file, governance, no_rulesets, to_json
 
-    lang = lang or default_lang()
+    lang = lang or help_lang()
     results = []
     paths, refused = _expand(files)
     # links out of a folder or round in a loop are refused, never read
@@ -197,7 +197,7 @@ def _write_atomically(path: Path, text: str) -> None:
 @RULESETS
 def show(file: Path, mode: str, lang: str | None, rulesets: tuple[Path, ...]) -> None:
     """Show a ruleset after inheritance: the effective rules, or the changes to the parent."""
-    lang = lang or default_lang()
+    lang = lang or help_lang()
     ruleset = _load_or_exit(file, _sections(), lang, rulesets)
     text = render_effective(ruleset) if mode == "effective" else render_changes(ruleset, lang)
     click.echo(text, nl=False)
@@ -269,7 +269,7 @@ def schema(file: Path | None, rulesets: tuple[Path, ...]) -> None:
 
     hooks = Hooks(plugin_manager())
     sections = hooks.register_sections()
-    ruleset = _load_or_exit(file, sections, default_lang(), rulesets) if file is not None else None
+    ruleset = _load_or_exit(file, sections, help_lang(), rulesets) if file is not None else None
     doc = describe_schema(sections, hooks.register_event_types(), ruleset)
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False))
 
@@ -282,7 +282,7 @@ def test_command(paths: tuple[Path, ...], lang: str | None, rulesets: tuple[Path
     """Run ruleset test cases (*_test.yaml beside the rulesets) and show what failed."""
     from .casetest import find_case_files, run_cases
 
-    lang = lang or default_lang()
+    lang = lang or help_lang()
     failures = 0
     total = 0
     for case_file in find_case_files(paths):

@@ -60,8 +60,10 @@ def gridcore_register_commands() -> list[click.Command]:
     """``gridcore assess ...`` (its module imported only when it runs)."""
     from gridcore_app.cli import lazy_command
 
+    from .help_zh import HELP_ZH
+
     return [lazy_command("assess", "gridcore_assessment.commands:assess_group",
-                         "Rate every node at the rated levels for a period (评星定级) and store the result.")]
+                         "Rate every node at the rated levels for a period (评星定级) and store the result.", chinese=HELP_ZH)]
 
 
 @hookimpl

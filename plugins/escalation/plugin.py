@@ -60,8 +60,10 @@ def gridcore_register_commands() -> list[click.Command]:
     """``gridcore incidents ...`` (its module imported only when it runs)."""
     from gridcore_app.cli import lazy_command
 
+    from .help_zh import HELP_ZH
+
     return [lazy_command("incidents", "gridcore_escalation.commands:incidents_group",
-                         "Incidents through the closed loop: report, accept, handle, resolve, verify, close (事件).")]
+                         "Incidents through the closed loop: report, accept, handle, resolve, verify, close (事件).", chinese=HELP_ZH)]
 
 
 @hookimpl

@@ -51,8 +51,10 @@ def gridcore_register_commands() -> list[click.Command]:
     """``gridcore points balance|statement|board|totals|flags|redeem`` (imported only when it runs)."""
     from gridcore_app.cli import lazy_command
 
+    from .help_zh import HELP_ZH
+
     return [lazy_command("points", "gridcore_points.commands:points",
-                         "Points (积分): balances, statements, the monthly board, redemption.")]
+                         "Points (积分): balances, statements, the monthly board, redemption.", chinese=HELP_ZH)]
 
 
 @hookimpl

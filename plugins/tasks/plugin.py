@@ -66,6 +66,8 @@ def gridcore_register_commands() -> list[click.Command]:
     """``gridcore tasks ...`` (its module imported only when it runs)."""
     from gridcore_app.cli import lazy_command
 
+    from .help_zh import HELP_ZH
+
     return [lazy_command("tasks", "gridcore_tasks.commands:tasks_group",
                          "Tasks (专项任务): assign to the staff of a subtree, record completions, list what is "
-                         "overdue.")]
+                         "overdue.", chinese=HELP_ZH)]

@@ -1,0 +1,100 @@
+"""Chinese first: every help text staff meet in ``gridcore ... --help`` has its Chinese.
+
+The walk covers every command the CLI offers (the application's, the rules
+language's, every built-in plugin's, their sub-commands) and every option of
+each: a help text without its Chinese fails here by its command and option.
+A third party's plugin may leave its texts in English (they are shown as
+written); the built-in plugins and the application may not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import click
+from click.testing import CliRunner
+
+from gridcore.errors import has_chinese
+from gridcore_app.cli import LazyCommand, _key, chinese_texts, main_group
+
+#: Where built-in commands come from: the application and the built-in plugins.
+BUILT_IN = ("gridcore_app", "gridcore_points", "gridcore_escalation", "gridcore_assessment", "gridcore_tasks",
+            "gridcore_planning")
+
+
+def _commands() -> Iterator[tuple[str, click.Context, click.Command, click.Command]]:
+    """(path, the context of the group listing it, the command as listed, the command itself), depth first."""
+    root = click.Context(main_group, info_name="gridcore")
+    yield "gridcore", root, main_group, main_group
+
+    def walk(group: click.Group, ctx: click.Context, path: str) -> Iterator[tuple[str, click.Context, click.Command,
+                                                                               click.Command]]:
+        for name in group.list_commands(ctx):
+            listed = group.get_command(ctx, name)
+            assert listed is not None
+            real = listed.load() if isinstance(listed, LazyCommand) else listed
+            sub = click.Context(real, info_name=name, parent=ctx)
+            yield f"{path} {name}", ctx, listed, real
+            if isinstance(real, click.Group):
+                yield from walk(real, sub, f"{path} {name}")
+
+    yield from walk(main_group, root, "gridcore")
+
+
+def _built_in(command: click.Command) -> bool:
+    module = getattr(command.callback, "__module__", None) or "gridcore_app"
+    return module.split(".")[0] in BUILT_IN or module.startswith("click")
+
+
+def _missing() -> list[str]:
+    missing = []
+    for path, parent, listed, real in _commands():
+        if not _built_in(real):
+            continue
+        ctx = click.Context(real, info_name=path.split()[-1], parent=parent if real is not main_group else None)
+        texts = chinese_texts(ctx)
+        for text, what in ([(listed.help, "(listed)")] if listed is not real else []) + [(real.help, "")] + [
+                (getattr(p, "help", None), p.name) for p in real.get_params(ctx)]:
+            if text and not has_chinese(texts.get(_key(text), "")):
+                missing.append(f"{path} {what}: {_key(text)[:70]!r}")
+    return missing
+
+
+def test_every_built_in_command_and_option_has_its_help_in_chinese() -> None:
+    assert _missing() == []
+
+
+def test_the_walk_reaches_every_command_and_finds_an_english_only_text(monkeypatch: object) -> None:
+    """The check is not empty: it walks the plugins' sub-commands, and a text added in English only is found."""
+    paths = [path for path, *_ in _commands()]
+    assert {"gridcore points balance", "gridcore incidents report", "gridcore assess chart", "gridcore tasks assign",
+            "gridcore serve", "gridcore tokens issue", "gridcore check"} <= set(paths), paths
+    points = next(real for path, _, _, real in _commands() if path == "gridcore points balance")
+    option = next(p for p in points.params if isinstance(p, click.Option) and p.help)
+    saved = option.help
+    option.help = "A new option nobody put into Chinese."
+    try:
+        assert [line for line in _missing() if "new option" in line] == [
+            f"gridcore points balance {option.name}: 'A new option nobody put into Chinese.'"]
+    finally:
+        option.help = saved
+
+
+def test_help_is_chinese_in_chinese_mode_and_english_otherwise() -> None:
+    runner = CliRunner()
+    english = runner.invoke(main_group, ["points", "balance", "--help"], env={"GRIDCORE_LANG": "en", "LANG": ""})
+    assert english.exit_code == 0 and "Show MEMBER's points balance now" in english.output
+    for args, env in ((["--lang", "zh", "points", "balance", "--help"], {"GRIDCORE_LANG": "en"}),
+                      (["points", "balance", "--help"], {"GRIDCORE_LANG": "zh"}),
+                      (["points", "balance", "--help"], {"GRIDCORE_LANG": "", "LC_ALL": "", "LC_MESSAGES": "",
+                                                         "LANG": "zh_CN.UTF-8"})):
+        chinese = runner.invoke(main_group, args, env=env)
+        assert chinese.exit_code == 0, chinese.output
+        assert "积分余额" in chinese.output and "Show MEMBER's points balance" not in chinese.output, chinese.output
+        assert "数据库" in chinese.output and "[默认：" in chinese.output  # (--store's help, click's own words)
+    listing = runner.invoke(main_group, ["--lang", "zh", "--help"])
+    assert "积分" in listing.output and "显示本帮助后退出" in listing.output
+    assert "Points (积分): balances" not in listing.output
+    # the language goes back to English for the next help page (the texts were put back)
+    again = runner.invoke(main_group, ["points", "balance", "--help"], env={"GRIDCORE_LANG": "en", "LANG": ""})
+    assert again.output == english.output
