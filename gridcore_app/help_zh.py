@@ -216,6 +216,10 @@ HELP_ZH: Mapping[str, str] = {
     "finishing the requests it holds, taking no new ones, before it cancels them.":
         "停止时（SIGTERM 或 Ctrl-C，或 uvicorn 因 SIGHUP、SIGTTOU 替换工作进程）：工作进程不再接收新请求、"
         "继续处理手中请求的秒数，超时后取消。",
+    "Seconds an action waits for the store's write lock while another process holds it (a long gridcore ingest) "
+    "before it is answered 503 with Retry-After, nothing stored; reads never wait.":
+        "另一个进程（如耗时较长的 gridcore ingest）占用库的写锁时，一项操作最多等待的秒数；超时则答复 503 并附"
+        " Retry-After，不存入任何内容。查询从不等待。",
     "API tokens for gridcore serve: issue, list, revoke (stored hashed).": "gridcore serve 的接口令牌：签发、列出、撤销（只保存哈希值）。",
     "Issue a token for MEMBER; it is shown once, and the store keeps only its hash.":
         "为成员 MEMBER 签发令牌；令牌只显示一次，库中只保存其哈希值。",
