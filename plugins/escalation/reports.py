@@ -102,18 +102,18 @@ def overdue_table(engine: Engine, now: datetime | None = None) -> Table:
 def timeline_table(engine: Engine, incident_id: str) -> Table:
     """Every step of one incident."""
     item = views.incident(engine, incident_id)
-    rows = tuple(
-        (_when(e.time, engine), e.what, e.actor, e.node, e.detail, e.rule)
-        for e in views.timeline(engine, incident_id)
-    )
+    steps = views.timeline(engine, incident_id)
+    rows = tuple((_when(e.time, engine), e.what, e.actor, e.node, e.detail, e.rule) for e in steps)
     notes = [
         f"status: {item.status} at {item.current_level} {item.current_node}; ruleset {item.ruleset or '(none)'}"
     ]
     # the decisions `gridcore explain` takes for this case (a staff trial guessed 'esc:js-i1:1' and 'js-i1')
     decisions = [f"escalation:route:{item.id}", *(f"escalation:{e.event}" for e in item.escalations)]
+    ignored = [f"escalation:{e.event}" for e in steps if e.what == "escalation ignored" and e.event]
     notes.append(f"explain: gridcore explain {decisions[0]} (where it started)"
                  + (f"; each escalation: {', '.join(decisions[1:])}" if decisions[1:] else "")
-                 + " (决定说明：起始 / 每次上报)")
+                 + (f"; each ignored: {', '.join(ignored)}" if ignored else "")
+                 + " (决定说明：起始 / 每次上报" + (" / 已忽略的上报" if ignored else "") + ")")
     if item.self_closed:
         notes.append(item.self_closed_flag)
     return Table(

@@ -52,8 +52,9 @@ class EscalationState(Transitions, Checks):
     #: 13: the archive's older stored parts in chapters (``gridcore.archive``), not named in the checkpoint;
     #: 14: an incident's fields at their default left out of its document (open, and archived);
     #: 15: a stored breach whose limit a late acceptance or resolution met is ignored on replay (87cfb21), so
-    #: a checkpoint written after such a rewind by an older version may hold the case escalated: replayed
-    STATE_VERSION = 15
+    #: a checkpoint written after such a rewind by an older version may hold the case escalated: replayed;
+    #: 16: an ignored escalation has its explanation among the decisions (replayed, so older stores' have it)
+    STATE_VERSION = 16
 
     # ------------------------------------------------------------ hooks
 
@@ -209,3 +210,4 @@ class EscalationState(Transitions, Checks):
             out.append(Outcome(NAME, f"{subject}:status", incident.status, rules, kind=HANDLING))
             out.append(Outcome(NAME, f"{subject}:escalations", len(incident.escalations), rules, kind=HANDLING))
         return out
+

@@ -35,6 +35,7 @@ from .events import (
     IncidentVerified,
     SatisfactionRated,
 )
+from .ignored import ignored_decision, limit_met, resolved_in_time
 from .incident import (
     ACCEPTED,
     CLOSED,
@@ -152,37 +153,25 @@ class Transitions(Returns, Assignments, Steps):
             return None
         return limit_met(incident, event, due)
 
+    def _ignore(self, incident: Incident, event: IncidentEscalated, why: str) -> None:
+        """Keep ``event``, a stored escalation that no longer holds, in the timeline as ignored for ``why``
+        (it moves nothing), with what ``explain`` says of it."""
+        incident.note(Entry(event.time, "escalation ignored", event.actor, event.node, why, event.rule, event.id))
+        self.decisions[event.id] = ignored_decision(incident, event, why)
+
     def _escalated(self, incident: Incident, event: IncidentEscalated) -> None:
         incident.escalation_events += 1
         if not incident.is_open:
-            incident.note(
-                Entry(
-                    event.time,
-                    "escalation ignored",
-                    event.actor,
-                    event.node,
-                    resolved_in_time(incident, event) or f"incident was {incident.status}",
-                    event.rule,
-                    event.id,
-                )
-            )
+            status_zh = lifecycle.STATUS_ZH.get(incident.status, incident.status)
+            self._ignore(incident, event, resolved_in_time(incident, event)
+                         or f"incident was {incident.status} (事件当时{status_zh})")
             return
         community = self.engine.community
         if lifecycle.escalation_problem(community, incident, event):
             # a stored escalation replayed after a late event moved the incident:
             # levels only move up, so it is kept in the timeline and ignored
-            detail = f"not above {incident.current_node} any more"
-            incident.note(
-                Entry(
-                    event.time,
-                    "escalation ignored",
-                    event.actor,
-                    event.node,
-                    detail,
-                    event.rule,
-                    event.id,
-                )
-            )
+            self._ignore(incident, event, f"not above {incident.current_node} any more "
+                                          f"(事件已在 {incident.current_node} 或其上，不再上报到那里)")
             return
         due = self.due.get(incident.id)
         if due is not None and (due.event.id != event.id or due.event.time != event.time):
@@ -192,9 +181,7 @@ class Transitions(Returns, Assignments, Steps):
         if lapsed is not None:
             # its limit was met after all (an acceptance or resolution recorded late): it still
             # happened, so it stays in the timeline, but it moves nothing and counts as no escalation
-            incident.note(
-                Entry(event.time, "escalation ignored", event.actor, event.node, lapsed, event.rule, event.id)
-            )
+            self._ignore(incident, event, lapsed)
             return
         rule: RuleRef | None = None
         facts: dict[str, Any] = {"actor": event.actor}
@@ -356,34 +343,3 @@ class Transitions(Returns, Assignments, Steps):
                 event.id,
             )
         )
-
-
-
-def resolved_in_time(incident: Incident, event: IncidentEscalated) -> str | None:
-    """``limit_met``'s reason for a stored resolve breach of a case since resolved before it (else ``None``)."""
-    if event.actor == SYSTEM_ACTOR and event.reason.startswith("not resolved within") \
-            and incident.resolved_at is not None and incident.resolved_at <= event.time:
-        return limit_met(incident, event, None)
-    return None
-
-
-def limit_met(incident: Incident, event: IncidentEscalated, due: timers.Due | None) -> str:
-    """The timeline's reason for ignoring ``event``, a breach that no longer holds on the replayed log."""
-
-    def at(when: datetime) -> str:
-        local = when.astimezone(event.time.tzinfo)
-        return f"{local:%H:%M}" if local.date() == event.time.date() else f"{local:%Y-%m-%d %H:%M}"
-
-    if event.reason.startswith("not accepted within") and incident.accepted_at is not None \
-            and incident.accepted_at <= event.time:
-        when = at(incident.accepted_at)
-        return f"accepted at {when}, within the limit (recorded late) ({when} 已受理，未超时限，补录)"
-    if event.reason.startswith("not resolved within") and incident.resolved_at is not None \
-            and incident.resolved_at <= event.time:
-        when = at(incident.resolved_at)
-        return f"resolved at {when}, within the limit (recorded late) ({when} 已办结，未超时限，补录)"
-    if due is not None and due.kind == "breach":
-        when = at(due.time)
-        return (f"its limit no longer ran out then (recorded late); the next falls due at {when} "
-                f"(补录后此时未超时限，下一时限 {when})")
-    return "its limit no longer ran out then (recorded late) (补录后此时未超时限)"

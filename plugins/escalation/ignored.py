@@ -1,0 +1,168 @@
+"""Stored escalations that no longer hold on the replayed log ("escalation ignored"), and why.
+
+An escalation is a fact of the log: derived when a limit ran out on the log as
+it then stood, it stays stored when an event dated before it is recorded late.
+Replayed after that event, it may no longer hold (the late acceptance met the
+limit, the case was resolved or had moved): it is kept in the timeline as
+"escalation ignored" and moves nothing.  ``ignored_decision`` is what
+``gridcore explain escalation:<its id>`` then says: that it was derived (or
+recorded by hand), which event dated before it was recorded after it, and
+therefore that it no longer counts, with the limit's rule and the exact times,
+in English and Chinese.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from gridcore import Explanation, RuleRef
+from gridcore.events import SYSTEM_ACTOR
+
+from .incident import Entry, Incident
+
+if TYPE_CHECKING:
+    from . import timers
+    from .events import IncidentEscalated
+
+#: Timeline lines that record no step of the case's own (what the plugin notes beside the steps).
+_NOT_STEPS = frozenset(("escalation ignored", "reopen ignored", "return ignored", "notified", "routed",
+                        "not routed", "no policy"))
+
+#: A step's name as staff read it in Chinese (the timeline's ``what``).
+_STEP_ZH = {"accepted": "受理", "resolved": "办结", "handling started": "开始处置", "returned": "退单",
+            "escalated": "上报", "assigned": "派单", "paused": "暂停", "resumed": "恢复", "verified": "核查",
+            "closed": "结案", "reopened": "重新办理", "reported": "上报事件", "repeat report": "重复上报",
+            "extension approved": "延期批准", "consulted": "会商"}
+
+
+def at(when: datetime, day_of: datetime) -> str:
+    """``HH:MM`` on the day of ``day_of`` (in its zone), else ``YYYY-MM-DD HH:MM``."""
+    local = when.astimezone(day_of.tzinfo)
+    return f"{local:%H:%M}" if local.date() == day_of.date() else f"{local:%Y-%m-%d %H:%M}"
+
+
+def resolved_in_time(incident: Incident, event: IncidentEscalated) -> str | None:
+    """``limit_met``'s reason for a stored resolve breach of a case since resolved before it (else ``None``)."""
+    if event.actor == SYSTEM_ACTOR and event.reason.startswith("not resolved within") \
+            and incident.resolved_at is not None and incident.resolved_at <= event.time:
+        return limit_met(incident, event, None)
+    return None
+
+
+def limit_met(incident: Incident, event: IncidentEscalated, due: timers.Due | None) -> str:
+    """The timeline's reason for ignoring ``event``, a breach that no longer holds on the replayed log."""
+    if event.reason.startswith("not accepted within") and incident.accepted_at is not None \
+            and incident.accepted_at <= event.time:
+        when = at(incident.accepted_at, event.time)
+        return f"accepted at {when}, within the limit (recorded late) ({when} 已受理，未超时限，补录)"
+    if event.reason.startswith("not resolved within") and incident.resolved_at is not None \
+            and incident.resolved_at <= event.time:
+        when = at(incident.resolved_at, event.time)
+        return f"resolved at {when}, within the limit (recorded late) ({when} 已办结，未超时限，补录)"
+    if due is not None and due.kind == "breach":
+        when = at(due.time, event.time)
+        return (f"its limit no longer ran out then (recorded late); the next falls due at {when} "
+                f"(补录后此时未超时限，下一时限 {when})")
+    return "its limit no longer ran out then (recorded late) (补录后此时未超时限)"
+
+
+def late_step(incident: Incident, event: IncidentEscalated) -> Entry | None:
+    """The step, dated before ``event`` and recorded after it, that met the limit it names (else ``None``).
+
+    A breach of the accept (resolve) limit is derived only while the log holds
+    no acceptance (resolution) before it: the one there on replay was
+    recorded after it.  (The log keeps no time of recording, only this order.)
+    """
+    if event.actor != SYSTEM_ACTOR:
+        return None
+    if event.reason.startswith("not accepted within") and incident.accepted_at is not None \
+            and incident.accepted_at <= event.time:
+        what, when = "accepted", incident.accepted_at
+    elif event.reason.startswith("not resolved within") and incident.resolved_at is not None \
+            and incident.resolved_at <= event.time:
+        what, when = "resolved", incident.resolved_at
+    else:
+        return None
+    return next((e for e in reversed(incident.timeline) if e.what == what and e.time == when and e.event), None)
+
+
+def latest_step(incident: Incident, event: IncidentEscalated) -> Entry | None:
+    """The case's latest step by a person dated at or before ``event`` (its own line left out)."""
+    for entry in reversed(incident.timeline):
+        if entry.time <= event.time and entry.event and entry.event != event.id and entry.actor != SYSTEM_ACTOR \
+                and entry.what not in _NOT_STEPS:
+            return entry
+    return None
+
+
+def limit_rule(incident: Incident, written: str) -> RuleRef | None:
+    """The rule ``written`` (``file:line``, as an escalation names it) in the case's policies."""
+    if not written:
+        return None
+    for policy in (incident.limits, incident.policy):
+        if policy is None:
+            continue
+        for group in (policy.limits, policy.category_limits, policy.department_limits, policy.handler_limits,
+                      policy.immediate, policy.repeats):
+            for item in group:
+                if str(item.rule) == written:
+                    return item.rule
+    return None
+
+
+def _split(why: str) -> tuple[str, str]:
+    """A reason as ``(English, Chinese)``: the Chinese is the bracketed part at its end."""
+    if why.endswith(")") and " (" in why:
+        english, _, chinese = why.rpartition(" (")
+        if any("\u4e00" <= c <= "\u9fff" for c in chinese):
+            return english, chinese[:-1]
+    return why, why
+
+
+def ignored_decision(incident: Incident, event: IncidentEscalated, why: str) -> Explanation:
+    """What ``explain`` says of ``event``, a stored escalation of ``incident`` ignored on replay for ``why``."""
+    derived = event.actor == SYSTEM_ACTOR
+    when = f"{event.time:%Y-%m-%d %H:%M}"
+    late = late_step(incident, event)
+    rule = limit_rule(incident, event.rule)
+    rules = (rule,) if rule is not None else ()
+    by = "derived by the system" if derived else f"recorded by {event.actor}"
+    by_zh = "系统派生的上报" if derived else f"{event.actor} 录入的上报"
+    stays = f"{incident.current_level} {incident.current_node}"
+    why_en, why_zh = _split(why)
+    inputs: dict[str, Any] = {
+        "incident": incident.id,
+        "escalation": f"{event.id} at {when}, {by}",
+        "its reason": event.reason or "(none)",
+        "ignored because": why,
+        "counts": "no: it moves nothing, is no breach and no escalation in the metrics (不计入：不移动事件，"
+                  "不算超时，不算上报)",
+        "case then": f"{incident.status} at {stays}",
+    }
+    if event.rule and rule is None:
+        inputs["its rule"] = event.rule
+    head = f"escalation {event.id} of incident {incident.id} at {when} ({by}: {event.reason or 'no reason given'})"
+    tail = f"It no longer counts: no breach, no escalation in the metrics; the case stayed at {stays}"
+    tail_zh = f"本次上报不再计入，不算超时，事件留在 {stays}"
+    if late is None:
+        # (the case moved, or was resolved or closed, before it: which of its steps was recorded after
+        # it the log does not say; its latest step by a person before it is named)
+        latest = latest_step(incident, event)
+        if latest is not None:
+            inputs["latest step before it"] = (f"{latest.event}: {latest.what} at {latest.time:%Y-%m-%d %H:%M} "
+                                               f"by {latest.actor}")
+        summary = (f"{head} is ignored: replayed in time order with the events recorded after it, {why_en}. "
+                   f"{tail} ({by_zh}已忽略：按时间顺序重放补录的事件后，{why_zh}。{tail_zh})")
+        return Explanation(f"escalation:{event.id}", summary, rules, inputs, "ignored (已忽略)")
+    then = at(late.time, event.time)
+    step_zh = _STEP_ZH.get(late.what, late.what)
+    inputs["late event"] = f"{late.event}: {late.what} at {late.time:%Y-%m-%d %H:%M} by {late.actor}"
+    # (the log keeps no time of recording, only the order: the escalation was stored before the step
+    # dated earlier, else the step would have been on the log it was derived from)
+    inputs["recorded"] = (f"after escalation {event.id} was stored (dated {when}), though dated {then} "
+                          f"(补录：{then} 的{step_zh}在本次上报之后才录入)")
+    summary = (f"{head} is ignored: {late.what} at {then} ({late.event}, by {late.actor}), dated before it, "
+               f"was recorded after it; replayed in time order, {why_en}. {tail} "
+               f"({by_zh}已忽略：{then} 的{step_zh}在其后补录；按时间顺序重放，{why_zh}。{tail_zh})")
+    return Explanation(f"escalation:{event.id}", summary, rules, inputs, "ignored (已忽略)")
