@@ -21,6 +21,9 @@ imports none of them):
 * **star ratings side by side** (评星定级): every rated node under ``node``
   from the report ``assessment.ratings``, grouped by child;
 * **points** (积分): the report ``points.totals``, each child's row;
+* **points boards per child** (``boards``, 积分公示): the report
+  ``points.board`` of each child for every calendar month the period touches,
+  its first ``BOARD_ROWS`` places (ties at the last place kept), side by side;
 * **subsidies** (补贴): the report ``assessment.subsidies``, each person's
   amount counted to the child where they hold their roles (a person holding
   roles under two children, or above them, is counted apart, so nothing is
@@ -52,7 +55,7 @@ from gridcore import Engine, GridcoreError, Table
 from gridcore.errors import UnknownNameError
 from gridcore.garbage import fewer_collections_while_reading
 from gridcore.periods import Period, parse_period
-from gridcore.reports import count_cell
+from gridcore.reports import Cell, count_cell
 
 from .cli import fail, format_option, open_engine, plugin_manager, store_option
 
@@ -63,6 +66,7 @@ HEADINGS_ZH: Mapping[str, str] = {
     "redeemed": "已兑换", "stars": "星级", "score": "得分", "amount": "金额",
     "acceptance_within_limit": "按时受理率", "closure_within_limit": "按时办结率",
     "mean_satisfaction": "平均满意度", "overdue_incidents": "超时事件数",
+    "rank": "排名", "role": "角色", "balance": "积分余额",
 }  # fmt: skip
 
 #: The metrics of the summary, with how many decimals they are shown with.
@@ -72,11 +76,15 @@ OVERDUE = "overdue_incidents"
 DEPARTMENTS = "escalation.departments"
 RATINGS = "assessment.ratings"
 POINTS = "points.totals"
+BOARD = "points.board"
+#: How many places of each child's monthly board the ``boards`` table shows (ties at the last kept).
+BOARD_ROWS = 10
 SUBSIDIES = "assessment.subsidies"
 TOTAL = "合计 total"
 SUMMARY = "summary"
 MONTHS = "months"
-TABLES = (SUMMARY, MONTHS, "departments", "stars", "subsidies")
+BOARDS = "boards"
+TABLES = (SUMMARY, MONTHS, "departments", "stars", BOARDS, "subsidies")
 
 
 @frozen
@@ -198,7 +206,7 @@ def _plan(engine: Engine, node: str, period: str) -> _Plan:
     notes = [f"note: no plugin provides the metric {name} (没有插件提供指标 {name}：未安装)"
              for name, _ in RATES if name not in metrics]
     notes += [f"note: no plugin provides the report {name} (未安装)"
-              for name in (RATINGS, POINTS, SUBSIDIES, DEPARTMENTS) if name not in reports]
+              for name in (RATINGS, POINTS, BOARD, SUBSIDIES, DEPARTMENTS) if name not in reports]
     return _Plan(node, period, span, tuple((c.id, c.name) for c in children), _level_of(engine, children),
                  tuple((name, places) for name, places in RATES if name in metrics), OVERDUE in metrics,
                  reports, tuple(notes))
@@ -207,7 +215,7 @@ def _plan(engine: Engine, node: str, period: str) -> _Plan:
 #: A part of one or more roll-ups: ``("period", period, nodes)``: the district-wide reports of the
 #: period not built yet, then for each node the summary's metrics of its children and itself, its
 #: rates by month and its line departments (all read the period's incidents: one process reads them
-#: once); ``("points", node, period)``: a roll-up's points.
+#: once); ``("points", node, period)``: a roll-up's points (its totals, and its children's boards).
 _Part = tuple[Any, ...]
 
 
@@ -260,7 +268,9 @@ def _part(engine: Engine, part: _Part, plans: Mapping[tuple[str, str], _Plan],
                 departments[node] = engine.report(DEPARTMENTS, {"period": period, "within": node})
         return tables, values, months, departments
     _, node, period = part
-    return _points(engine, node, period)
+    plan = plans[(node, period)]
+    boards = _boards(engine, plan) if BOARD in plan.reports else None
+    return _points(engine, node, period), boards
 
 
 def _values(engine: Engine, plan: _Plan, subject: str) -> list[Any]:
@@ -393,7 +403,7 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
     _, values, months, departments = found[("period", period, _nodes_of(found, period))]
     children = plan.children
     stars = _stars(engine, kept[(RATINGS, period)], node, period, children) if RATINGS in reports else None
-    points = found[("points", node, period)] if POINTS in reports else None
+    points, boards = found[("points", node, period)] if POINTS in reports else (None, None)
     paid = _subsidies(engine, kept[(SUBSIDIES, period)], node, period, children) if SUBSIDIES in reports else None
 
     columns = ["node", "name", "incidents", *(name for name, _ in plan.rates)]
@@ -428,6 +438,8 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
         tables["departments"] = departments[node]
     if stars is not None:
         tables["stars"] = stars
+    if boards is not None:
+        tables[BOARDS] = boards
     if paid is not None:
         tables["subsidies"] = paid[3]
     top = hierarchy.node(node)
@@ -502,6 +514,31 @@ def _points(engine: Engine, node: str, period: str) -> dict[str, tuple[int, int]
     table = engine.report(POINTS, {"node": node, "period": period})
     col = {name: k for k, name in enumerate(table.columns)}
     return {str(r[col["node"]]): (count_cell(r[col["earned"]]), count_cell(r[col["redeemed"]])) for r in table.rows}
+
+
+def _boards(engine: Engine, plan: _Plan) -> Table:
+    """Each child's public points board (积分公示) in each calendar month the plan's period touches: its
+    first ``BOARD_ROWS`` places, the children side by side month by month."""
+    tz = engine.community.tz
+    rows: list[tuple[Cell, ...]] = []
+    cut = 0
+    month = parse_period(f"{plan.span.start.astimezone(tz):%Y-%m}", tz)
+    while month.start < plan.span.end:
+        for child, child_name in plan.children:
+            board = engine.report(BOARD, {"node": child, "month": month.label})
+            col = {name: k for k, name in enumerate(board.columns)}
+            shown_rows = [r for r in board.rows if count_cell(r[col["rank"]]) <= BOARD_ROWS]
+            cut += len(board.rows) - len(shown_rows)
+            rows += [(month.label, child, child_name, *(r[col[c]] for c in _BOARD_COLUMNS)) for r in shown_rows]
+        month = parse_period(f"{month.end.astimezone(tz):%Y-%m}", tz)
+    notes = [(f"the first {BOARD_ROWS} places of each board, a month's points earned under the child; balance at the "
+              f"month's end; {cut} more rows: gridcore report points.board -p node=CHILD -p month=MONTH "
+              f"(每个公示榜的前 {BOARD_ROWS} 名；另有 {cut} 行见完整公示榜)")]
+    return Table(f"积分公示 points boards of each child, {plan.period}",
+                 ("month", "child", "child name", *_BOARD_COLUMNS), tuple(rows), tuple(notes), HEADINGS_ZH)
+
+
+_BOARD_COLUMNS = ("rank", "member", "name", "role", "earned", "balance")
 
 
 def _subsidies(engine: Engine, table: Table, node: str, period: str, children: Sequence[tuple[str, str]]

@@ -224,8 +224,35 @@ def test_a_rollup_shows_stars_side_by_side_and_renders_three_ways(simulated: Eng
     assert csv.startswith("\ufeffnode,name,incidents,acceptance_within_limit")
     assert found.render("csv", "stars").startswith("\ufeffchild,child name,node")
     doc = json.loads(found.render("json"))
-    assert doc["node"] == "yz-s1" and set(doc["tables"]) == {"summary", "months", "departments", "stars", "subsidies"}
+    assert doc["node"] == "yz-s1" and list(doc["tables"]) == ["summary", "months", "departments", "stars", "boards",
+                                                               "subsidies"]
     assert doc["tables"]["summary"]["rows"][-1]["name"] == TOTAL
+
+
+def test_a_rollup_puts_each_communitys_points_board_side_by_side(simulated: Engine) -> None:
+    """The points boards per community (积分公示): each child's own monthly board, its first places."""
+    found = rollup(simulated, "yz-s1", "2025-W10")
+    boards = found.tables["boards"]
+    assert boards.columns == ("month", "child", "child name", "rank", "member", "name", "role", "earned", "balance")
+    shown = 0
+    for child in ("yz-c1", "yz-c2"):
+        own = simulated.report("points.board", {"node": child, "month": "2025-03"})
+        first = [row for row in own.rows if int(str(row[0])) <= 10]
+        mine = [row[3:] for row in boards.rows if row[1] == child]
+        assert first and mine == first, child  # the community's own board, its first ten places and ties
+        assert all(row[0] == "2025-03" for row in boards.rows)
+        shown += len(own.rows) - len(first)
+    assert f"{shown} more rows" in boards.notes[0]
+    # earned on a child's board is earned under it: its sum never exceeds the child's summary total
+    summary = by_node(found.tables["summary"])
+    for child in ("yz-c1", "yz-c2"):
+        assert sum(int(str(r[7])) for r in boards.rows if r[1] == child) <= summary[child]["earned"]
+    runner = CliRunner()
+    csv = runner.invoke(main_group, ["rollup", "yz-s1", "--period", "2025-W10", "--table", "boards", "--format", "csv",
+                                     "--lang", "zh", "--store", simulated.store.url])
+    assert csv.exit_code == 0, csv.output
+    assert csv.stdout.startswith("\ufeff月份 month,下级编号 child,下级名称 child name,排名 rank,"), csv.stdout[:80]
+    assert "红旗街道" not in csv.stdout and "银州社区" in csv.stdout
 
 
 def test_rollup_refuses_what_cannot_be_rolled_up(simulated: Engine) -> None:
@@ -326,7 +353,7 @@ def test_the_demo_rolls_up_the_levels_its_scenario_names(simulated: Engine, tmp_
     ]
     assert "合计 total" in shown.sections[0][1] and "工人街道" in shown.sections[0][1]
     assert (tmp_path / "rollup-yz-summary-2025-03-03.csv").read_text(encoding="utf-8").startswith("\ufeffnode,name")
-    assert len(shown.tables) == 3 * 5
+    assert len(shown.tables) == 3 * 6
 
 
 def test_a_scenario_names_only_levels_the_community_has(mini_district: Path) -> None:
