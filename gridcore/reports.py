@@ -136,6 +136,11 @@ def _own_headings(headings: Mapping[str, str]) -> dict[str, str]:
     return dict(headings)
 
 
+def _own_values(values: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """A table's own copy of the Chinese of its columns' values."""
+    return {column: dict(chinese) for column, chinese in values.items()}
+
+
 #: What a report's cell may hold: text, a number (exact: ``int``, ``Fraction`` or ``Decimal``; a
 #: ``float`` only where a plugin computed a ratio for display), a date or time, or nothing (``None``,
 #: an empty cell). Text shows it as it is, CSV writes it, JSON writes numbers as numbers and the
@@ -167,6 +172,10 @@ class Table:
     builds a table names its own columns' Chinese there; a column it leaves out gets the heading
     gridcore gives that id in its own tables (``HEADERS_ZH``: ``node`` 节点编号, ``name`` 名称,
     ``member`` 成员编号 ...) or none. JSON keys stay the ids.
+
+    ``values`` gives the Chinese of the values a column holds, by column (``{"kind": {"earn": "获得"}}``):
+    text, a CSV for staff (``lang="zh"``) and a workbook show such a value as its Chinese and the value
+    (``获得 earn``); JSON and a CSV for scripts keep the value as stored.
     """
 
     title: str
@@ -174,6 +183,7 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...] = ()
     notes: tuple[str, ...] = ()
     headings: Mapping[str, str] = field(factory=dict, converter=_own_headings, hash=False)
+    values: Mapping[str, Mapping[str, str]] = field(factory=dict, converter=_own_values, hash=False)
 
     def heading(self, column: str) -> str:
         """The Chinese heading of ``column`` (its id when it has none)."""
@@ -182,6 +192,14 @@ class Table:
     def bilingual(self, column: str) -> str:
         """``column``'s heading for staff: its Chinese, then its id (``获得积分 earned``); the id alone if none."""
         return bilingual_header(column, self.headings)
+
+    def shown_rows(self) -> tuple[tuple[Cell, ...], ...]:
+        """The rows as staff see them: a value ``values`` gives Chinese for shown as ``获得 earn``."""
+        if not self.values:
+            return self.rows
+        chinese = [self.values.get(column, {}) for column in self.columns]
+        return tuple(tuple(f"{zh[v]} {v}" if isinstance(v, str) and v in zh else v for v, zh in zip(row, chinese))
+                     for row in self.rows)
 
     def render(self, fmt: str = "text", lang: str | None = None) -> str:
         """Render as ``text`` (aligned, CJK-aware), ``csv`` (with a byte-order mark) or ``json``.
@@ -201,7 +219,7 @@ class Table:
             writer = csv.writer(buf, lineterminator="\n")
             header = self.columns if lang == "en" else tuple(self.bilingual(c) for c in self.columns)
             writer.writerow([spreadsheet_cell(c) for c in header])
-            writer.writerows([spreadsheet_cell(v) for v in row] for row in self.rows)
+            writer.writerows([spreadsheet_cell(v) for v in row] for row in (self.rows if lang == "en" else self.shown_rows()))
             return BOM + buf.getvalue()
         if fmt == "json":
             records = [dict(zip(self.columns, row)) for row in self.rows]
@@ -220,7 +238,7 @@ class Table:
         # the columns' Chinese on a line above their ids (none for a table whose columns have none)
         above = [[_cell(zh if zh != c else "") for zh, c in zip(chinese, self.columns)]] \
             if any(zh != c for zh, c in zip(chinese, self.columns)) else []
-        cells = above + [[_cell(c) for c in self.columns]] + [[_cell(v) for v in row] for row in self.rows]
+        cells = above + [[_cell(c) for c in self.columns]] + [[_cell(v) for v in row] for row in self.shown_rows()]
         widths = [max(display_width(r[i]) for r in cells) for i in range(len(self.columns))]
         out = [printable(self.title), ""]
         for n, row in enumerate(cells):

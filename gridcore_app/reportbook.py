@@ -58,7 +58,7 @@ def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
             _put(cell, heading(column, table))
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        for r, row in enumerate(table.rows, 3):
+        for r, row in enumerate(table.shown_rows(), 3):
             for c, value in enumerate(row, 1):
                 shown = _put(sheet.cell(r, c), value)
                 if c <= len(widths):

@@ -76,7 +76,7 @@ def test_each_entry_is_rounded_once_and_explain_shows_the_exact_amount(engines: 
     assert why.result == 8
     assert why.inputs["exact"] == "15/2 = 7.5"
     assert why.inputs["rounded"] == 8
-    assert why.summary == ("earn +8 for worker1: volunteer_service: 5 per hour x 1 h x 1.5 = 7.5, rounded to 8 "
+    assert why.summary == ("获得 earn +8 for worker1: volunteer_service: 5 per hour x 1 h x 1.5 = 7.5, rounded to 8 "
                            "(volunteer_service：每小时 5 分 × 1 小时 × 1.5 = 7.5，四舍五入为 8)")
 
 

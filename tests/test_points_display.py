@@ -14,6 +14,7 @@ from test_points_cli import COMMUNITY, NOW
 from test_points_engine import YINQUAN
 
 from gridcore.codec import EventCodec
+from gridcore.errors import has_chinese
 from gridcore.events import CORE_EVENT_TYPES, ActivityRecorded
 from gridcore_app.cli import main_group
 from gridcore_points.display import PHRASES, chinese, shown
@@ -171,3 +172,43 @@ def test_statement_explain_and_flags_through_the_cli_with_the_stored_text_unchan
         stored = [e.summary for e in api.statement(engine, "m05", "2025-03").entries]
     assert stored[2] == "志愿服务: 5 per hour x 4 h x 1.2 = 24, cut to 8 by a cap"
     assert all("（" not in s and "四舍五入" not in s for s in stored), stored
+
+
+def test_every_kind_the_ledger_writes_has_its_chinese() -> None:
+    """Every entry kind (the ledger's credits, debits and flags, and every ``kind=`` the plugin's sources
+    write) is shown with its Chinese; the stored id is kept after it."""
+    from gridcore_points import ledger
+    from gridcore_points.display import KINDS_ZH, kind_shown
+
+    written = set()
+    for path in (REPO / "plugins" / "points").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg == "kind" and isinstance(node.value, ast.Constant) \
+                    and isinstance(node.value.value, str):
+                written.add(node.value.value)
+    kinds = {*ledger.CREDITS, *ledger.DEBITS, ledger.FLAG} | written
+    assert {"earn", "redeem", "expire", "bonus"} <= kinds
+    missing = sorted(kind for kind in kinds if not has_chinese(KINDS_ZH.get(kind, "")))
+    assert missing == []
+    assert kind_shown("earn") == "获得 earn" and kind_shown("no_such_kind") == "no_such_kind"
+
+
+def test_the_statement_shows_kinds_in_chinese_for_staff_and_ids_for_scripts(tmp_path: Path) -> None:
+    runner = CliRunner()
+    where = str(tmp_path / "store")
+    assert runner.invoke(main_group, ["init", "--community", str(COMMUNITY), "--ruleset", str(YINQUAN),
+                                      "--effective", "2024-01-01T00:00+08:00", "--store", where]).exit_code == 0
+    assert runner.invoke(main_group, ["ingest", str(_events(tmp_path / "events.jsonl")), "--store", where]).exit_code == 0
+    args = ["points", "statement", "m05", "--period", "2025-03", "--store", where, "--now", NOW]
+    kinds = {}
+    for fmt in ("json", "csv-en", "csv-zh", "text"):
+        extra = ["--format", fmt.split("-")[0], *(["--lang", fmt[4:]] if "-" in fmt else [])]
+        result = runner.invoke(main_group, [*args, *extra], env={"GRIDCORE_LANG": ""})
+        assert result.exit_code == 0, result.output
+        kinds[fmt] = result.stdout
+    assert {row["kind"] for row in json.loads(kinds["json"])["rows"]} == {"earn", "flag"}
+    assert ",earn," in kinds["csv-en"] and "获得" not in kinds["csv-en"]
+    assert ",获得 earn," in kinds["csv-zh"] and ",标记待核 flag," in kinds["csv-zh"]
+    assert "获得 earn" in kinds["text"]
+    result = runner.invoke(main_group, ["explain", "points:a3", "--store", where])
+    assert result.stdout.startswith("points:a3: 获得 earn +8 for m05"), result.stdout

@@ -17,6 +17,17 @@ from __future__ import annotations
 
 import re
 
+#: The Chinese of an entry's kind (stored as the id on the left), shown with it (``获得 earn``): every kind
+#: the ledger writes (``ledger.CREDITS``, ``ledger.DEBITS``, ``ledger.FLAG``; tests/test_points_display.py).
+KINDS_ZH = {"earn": "获得", "bonus": "连续活跃奖励", "recognition": "表扬加分", "redeem": "兑换", "expire": "过期",
+            "deduct": "扣分", "flag": "标记待核"}
+
+
+def kind_shown(kind: str) -> str:
+    """An entry's kind as staff see it: its Chinese, then the id (``获得 earn``); the id alone if none."""
+    return f"{KINDS_ZH[kind]} {kind}" if kind in KINDS_ZH else kind
+
+
 _N = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
 _UNITS = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
 _ROLES = {"reporter": "上报人", "resolver": "处置人", "participant": "参与人"}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from gridcore import Explanation, Outcome, OutcomeKind
 
-from .display import shown
+from .display import kind_shown, shown
 from .ledger import Record
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def explain(state: PointsState, decision: str) -> Explanation | None:
         inputs["taken_from"] = ", ".join(f"{lot} ({n})" for lot, n in record.taken)
     return Explanation(
         decision=decision,
-        summary=f"{entry.kind} {entry.amount:+d} for {entry.member}: {shown(entry.summary)}",
+        summary=f"{kind_shown(entry.kind)} {entry.amount:+d} for {entry.member}: {shown(entry.summary)}",
         rules=tuple(rules),
         inputs=inputs,
         result=entry.amount,

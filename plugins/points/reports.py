@@ -10,7 +10,7 @@ from gridcore import GridcoreError, Report, Table
 from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
 from . import api
-from .display import shown
+from .display import KINDS_ZH, shown
 from .headings import HEADINGS_ZH
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def statement_table(engine: Engine, member: str, period: str) -> Table:
             *_no_policy_note(engine),
         ),
         headings=HEADINGS_ZH,
+        values={"kind": KINDS_ZH},
     )
 
 

@@ -21,7 +21,7 @@ from gridcore_escalation.events import (
     IncidentVerified,
     SatisfactionRated,
 )
-from gridcore_points.display import shown
+from gridcore_points.display import kind_shown, shown
 from gridcore_points.events import PointsRedeemed, RecognitionAwarded
 from gridcore_points.facts import Facts, MemberRecord, NodeRecord
 from gridcore_points.policy import PointsPolicy
@@ -258,7 +258,7 @@ class PointsState:
             inputs["taken_from"] = ", ".join(f"{lot} ({n})" for lot, n in self.taken[entry.id])
         return Explanation(
             decision=decision,
-            summary=f"{entry.kind} {entry.amount:+d} for {entry.member}: {shown(entry.summary)}",  # (as staff see it)
+            summary=f"{kind_shown(entry.kind)} {entry.amount:+d} for {entry.member}: {shown(entry.summary)}",  # (as staff see it)
             rules=tuple(rules),
             inputs=inputs,
             result=entry.amount,
