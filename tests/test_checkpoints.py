@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,6 +142,54 @@ def test_a_checkpoint_of_other_plugins_or_rulesets_is_ignored(stores: StoreFacto
     with Engine.open(store=url, plugins=plain, clock=FixedClock(START)) as fewer:
         assert len(fewer.state("tally").given) == 10  # another set of plugins
 
+
+
+def test_a_checkpoint_of_another_version_of_a_plugin_is_ignored(stores: StoreFactory,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fit holds each plugin's version (its module's ``__version__``, as well as its origin and
+    ``STATE_VERSION``): an upgraded plugin replays rather than read what its older self saved."""
+    url = stores.url()
+    with open_toy(url, community=small_community()) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 11)])
+    with open_toy(url, read_only=True) as same:
+        assert same.state("tally").given == []  # it fits: restored
+    monkeypatch.setattr(sys.modules[TallyPlugin.__module__], "__version__", "2.0", raising=False)
+    with open_toy(url, read_only=True) as upgraded:
+        assert len(upgraded.state("tally").given) == upgraded.position == 10  # replayed
+
+
+def test_a_checkpoint_taken_under_other_rulesets_or_effective_dates_is_ignored(stores: StoreFactory,
+                                                                               tmp_path: Path) -> None:
+    """A checkpoint's fit holds each ruleset's effective time and fingerprint (and node): after a writer
+    puts a ruleset in force, or the same one from another time, and dies before its own checkpoint, the
+    older checkpoints no longer fit and a reader replays from the start (issue #13)."""
+    toy = tmp_path / "toy.rules"
+    toy.write_text('ruleset "toy"\nlevels: community > grid > unit\n', encoding="utf-8")
+    other = tmp_path / "other.rules"
+    other.write_text('ruleset "other"\nlevels: community > grid > unit\n', encoding="utf-8")
+    url = stores.url()
+    with open_toy(url, community=small_community(), ruleset=toy, effective=START) as engine:
+        engine.checkpoint_min = 1
+        engine.record_many([activity(n) for n in range(1, 11)])
+        counts = dict(engine.state("tally").counts)
+    with open_toy(url, read_only=True) as reader:
+        assert reader.state("tally").given == []  # it fits: restored, not replayed
+    changes = [(toy, START + timedelta(days=30), None),  # the same ruleset, from another time too
+               (other, START + timedelta(days=60), None),  # another ruleset
+               (other, START + timedelta(days=90), "g1"),  # another for one grid's subtree
+               (toy, START - timedelta(days=1), None)]  # back-dated: the writer replays, then dies
+    for path, effective, node in changes:
+        with open_toy(url) as writer:
+            writer.checkpoint = lambda: False  # type: ignore[method-assign]
+            writer.use_ruleset(path, effective=effective, node=node)
+        with open_toy(url, read_only=True) as reader:
+            assert len(reader.state("tally").given) == reader.position  # replayed from the start
+            assert reader.state("tally").counts == counts
+        with open_toy(url) as writer:
+            assert writer.checkpoint()  # one under the rulesets now in force
+        with open_toy(url, read_only=True) as reader:
+            assert reader.state("tally").given == []
 
 def test_a_late_event_stored_after_a_checkpoint_makes_it_unusable(stores: StoreFactory) -> None:
     url = stores.url()

@@ -7,6 +7,7 @@ check`` in fresh processes pointed at a temporary folder.
 
 from __future__ import annotations
 
+import ast
 import os
 import stat
 import subprocess
@@ -146,3 +147,50 @@ def test_a_ruleset_is_compiled_once_per_process(tmp_path: Path, sections: list[S
     assert changed is not first and changed.fingerprint != first.fingerprint
     fewer = [s for s in sections if s.name != "escalation"]
     assert load_ruleset(path, sections=fewer) is not changed
+
+
+#: Runs ``gridcore ARGS`` in this process, counting the plugin managers that load the installed plugins
+#: (``get_plugin_manager``; an engine's own copy, ``for_engine``, loads nothing) and the ruleset chains
+#: parsed and compiled, and prints the two counts last.
+COUNTING = """\
+import sys
+import gridcore.plugin_host as host
+import gridcore.rules.ruleset as ruleset
+managers, compiled = [], []
+real_manager, real_compile = host.get_plugin_manager, ruleset._compile_chain
+def manager(*args, **kwargs):
+    managers.append(1)
+    return real_manager(*args, **kwargs)
+def compile_chain(chain, *args, **kwargs):
+    compiled.append(chain[-1].name)
+    return real_compile(chain, *args, **kwargs)
+host.get_plugin_manager, ruleset._compile_chain = manager, compile_chain
+from gridcore_app.cli import main_group
+main_group(sys.argv[1:], prog_name="gridcore", standalone_mode=False)
+print("counted", len(managers), sorted(compiled))
+"""
+
+
+def test_a_command_builds_one_plugin_manager_and_compiles_each_ruleset_once(tmp_path: Path) -> None:
+    """Issue #13: one plugin manager per process, and a ruleset is not parsed twice by one command."""
+    community = Path(__file__).parent / "data" / "community-mini"
+    rules = tmp_path / "small.rules"
+    rules.write_text(SMALL, encoding="utf-8")
+    other = tmp_path / "other.rules"
+    other.write_text(SMALL.replace('"small"', '"other"').replace("5 per hour", "6 per hour"), encoding="utf-8")
+    store = str(tmp_path / "store")
+    env = {**os.environ, CACHE_ENV: str(tmp_path / "cache")}
+
+    def counted(*args: str) -> tuple[int, list[str]]:
+        done = subprocess.run([sys.executable, "-c", COUNTING, *args], capture_output=True, text=True, env=env,
+                              check=True, cwd=tmp_path)
+        managers, _, names = done.stdout.strip().splitlines()[-1].removeprefix("counted ").partition(" ")
+        return int(managers), ast.literal_eval(names)
+
+    assert counted("check", str(rules)) == (1, [str(rules)])
+    assert counted("init", "--community", str(community), "--ruleset", str(rules),
+                   "--effective", "2025-01-01T00:00+08:00", "--store", store) == (1, [str(rules)])
+    assert counted("use", str(other), "--effective", "2025-02-01T00:00+08:00", "--store", store) == (
+        1, sorted([str(rules), str(other)]))  # the stored one from its text, the new one from its file
+    assert counted("report", "points.board", "-p", "node=g1", "-p", "month=2025-02", "--store", store) == (
+        1, sorted([str(rules), str(other)]))  # each stored ruleset once
