@@ -10,6 +10,7 @@ written); the built-in plugins and the application may not.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import click
 from click.testing import CliRunner
@@ -98,3 +99,66 @@ def test_help_is_chinese_in_chinese_mode_and_english_otherwise() -> None:
     # the language goes back to English for the next help page (the texts were put back)
     again = runner.invoke(main_group, ["points", "balance", "--help"], env={"GRIDCORE_LANG": "en", "LANG": ""})
     assert again.output == english.output
+
+
+# ---------------------------------------------------------------- the service's OpenAPI description
+
+
+def _service_description(*extra: object) -> dict[str, Any]:
+    """The OpenAPI document the service serves (GET /api/v1/openapi.json), built from its routes and the
+    built-in plugins' (a third party's documented routes may stay English)."""
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+    from gridcore_app.service import api, dashboard, open311, openapi
+
+    plugin_routes = [r for r in Hooks(get_plugin_manager()).register_routes()
+                     if getattr(r, "endpoint", None) is not None
+                     and r.endpoint.__module__.split(".")[0] in BUILT_IN]  # type: ignore[attr-defined]
+    routes = [*api.routes(), *open311.routes(), *dashboard.routes(), *plugin_routes, *extra]
+    return openapi.build(routes, [], title="gridcore service", version="test")  # type: ignore[arg-type]
+
+
+def _english_only_descriptions(document: dict[str, Any]) -> list[str]:
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            if not has_chinese(operation.get("x-summary-zh", "")):
+                missing.append(f"{where}: summary {operation['summary']!r}")
+
+            def walk(node: Any, at: str) -> None:
+                if isinstance(node, dict):
+                    if isinstance(node.get("description"), str) and not has_chinese(node.get("x-description-zh", "")):
+                        missing.append(f"{at}: {node['description'][:70]!r}")
+                    for key, value in node.items():
+                        walk(value, f"{at} {node.get('name', key) if key == 'parameters' else key}")
+                elif isinstance(node, list):
+                    for item in node:
+                        walk(item, at)
+
+            walk({k: v for k, v in operation.items() if k != "summary"}, where)
+    return missing
+
+
+def test_every_operation_and_parameter_of_the_service_is_described_in_chinese() -> None:
+    document = _service_description()
+    assert len(document["paths"]) > 25 and "/api/v1/incidents" in document["paths"]
+    assert _english_only_descriptions(document) == []
+    listed = document["paths"]["/api/v1/incidents"]["get"]
+    assert listed["x-summary-zh"] == "事件列表（默认只列未结案的）"
+    status = next(p for p in listed["parameters"] if p["name"] == "status")
+    assert status["description"] == "open (default), all, or one status" and "未结案" in status["x-description-zh"]
+
+
+def test_the_openapi_check_finds_an_operation_described_in_english_only() -> None:
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from gridcore_app.service.openapi import documented
+
+    @documented("Count the kittens", query=[("colour", "which colour")])
+    async def kittens(request: object) -> JSONResponse:
+        return JSONResponse({})
+
+    missing = _english_only_descriptions(_service_description(Route("/api/v1/kittens", kittens)))
+    assert missing == ["GET /api/v1/kittens: summary 'Count the kittens'",
+                       "GET /api/v1/kittens parameters: 'which colour'"], missing

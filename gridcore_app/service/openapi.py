@@ -163,7 +163,7 @@ def build(routes: Iterable[BaseRoute], event_types: Iterable[type[Event]], *, ti
     }
     for cls in sorted(event_types, key=lambda c: c.kind):
         schemas[f"event.{cls.kind}"] = event_schema(cls)
-    return {
+    described: dict[str, Any] = _with_chinese({
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "paths": dict(sorted(paths.items())),
@@ -177,4 +177,23 @@ def build(routes: Iterable[BaseRoute], event_types: Iterable[type[Event]], *, ti
                 }
             },
         },
-    }
+    })
+    return described
+
+
+def _with_chinese(document: Any) -> Any:
+    """``document`` with the Chinese beside each English text ``openapi_zh`` knows: ``x-summary-zh`` beside
+    an operation's ``summary``, ``x-description-zh`` beside a ``description`` (Chinese first: staff read
+    the description too)."""
+    from .openapi_zh import DESCRIPTIONS_ZH
+
+    if isinstance(document, list):
+        return [_with_chinese(item) for item in document]
+    if not isinstance(document, dict):
+        return document
+    out = {key: _with_chinese(value) for key, value in document.items()}
+    for key in ("summary", "description"):
+        text = document.get(key)
+        if isinstance(text, str) and text in DESCRIPTIONS_ZH and f"x-{key}-zh" not in document:
+            out[f"x-{key}-zh"] = DESCRIPTIONS_ZH[text]
+    return out
