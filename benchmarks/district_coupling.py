@@ -18,6 +18,9 @@ district's event file (JSON lines, as ``gridcore simulate --out`` and
   split by community (street) is exact by construction only between groups.
   The same is measured with the roster's people (staff) left out of the keys
   (``all, staff actors left out``: what the points accounts add);
+* **people across communities**: who acts, or is named, in more than one
+  community (staff and residents; residents who moved; who earns or spends
+  points in more than one: what accounts per community would split);
 * **growth**: the largest component of the first 30, 60, 90 ... days, in
   events and as a share of the events other than patrols (the work).
 
@@ -382,6 +385,47 @@ def cross_actors(docs: list[dict[str, Any]], shard_of: list[str]) -> dict[str, i
     }
 
 
+#: Kinds whose person earns or spends points (an activity's member, a reporter or resolver paid at
+#: closing, a redemption): a person with such events in two communities would hold two balances if
+#: accounts were kept per community.
+POINTS_KINDS = frozenset({"activity_recorded", "incident_reported", "incident_resolved", "points_redeemed"})
+
+
+def people_across(docs: list[dict[str, Any]], hierarchy: Any, roster: frozenset[str]) -> dict[str, Any]:
+    """Who acts, or is named, in more than one community (docs/district.md, the decision on accounts).
+
+    An event above the community level (a case at its street or the command centre) counts in the
+    community its incident was reported in.  Split into the roster's people (staff) and residents;
+    for residents, how many moved between communities; for everyone, how many have points-earning or
+    -spending events (``POINTS_KINDS``) in more than one community, by their highest post for staff.
+    """
+    origin: dict[str, str | None] = {}
+    places: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for doc, shard in zip(docs, shard_names(docs, hierarchy, "community"), strict=True):
+        node = doc["node"]
+        where: str | None = shard if node in hierarchy and hierarchy.ancestor_at(node, "community") else None
+        if doc["kind"] == "incident_reported":
+            origin[doc["incident"]] = where
+        if where is None and doc.get("incident"):
+            where = origin.get(doc["incident"])
+        if where is None:
+            continue
+        for name in ("actor", "member", "person", "handler"):
+            if doc.get(name):
+                places[doc[name]][where].add(doc["kind"])
+    several = {who: seen for who, seen in places.items() if len(seen) > 1}
+    staff = {who for who in several if who in roster}
+    residents = set(several) - staff
+    paid = {who for who, seen in several.items() if sum(1 for kinds in seen.values() if kinds & POINTS_KINDS) > 1}
+    return {
+        "people": len(places), "residents": sum(1 for who in places if who not in roster),
+        "in_several_communities": len(several), "staff": len(staff), "residents_in_several": len(residents),
+        "residents_who_moved": sum(1 for who in residents if any("resident_moved" in k for k in several[who].values())),
+        "earning_or_spending_in_several": {"staff": len(paid & staff), "residents": len(paid & residents)},
+        "communities_per_person": dict(sorted(Counter(len(seen) for seen in several.values()).items())),
+    }
+
+
 def components(docs: list[dict[str, Any]], roster: frozenset[str], plugins: tuple[str, ...] = PLUGINS,
                ) -> list[list[int]]:
     """The connected components of ``docs`` (indices, each in file order) under the keys of ``plugins``."""
@@ -574,6 +618,7 @@ def main(argv: list[str] | None = None) -> int:
             per_level[label] = measure(docs, shard_of, plugins, roster)
         per_level["all, staff actors left out"] = measure(docs, shard_of, PLUGINS, roster, ignore_actors=True)
         findings[f"by {level}"] = per_level
+    findings["people across communities"] = people_across(docs, hierarchy, roster)
     findings["growth"] = growth(docs, roster)
     findings["seconds"] = round(time.process_time() - started, 1)
     if args.verify_split:

@@ -86,6 +86,20 @@ def test_a_resident_moving_to_another_street_joins_the_streets(
         == (1, 1.0, 2)
     # the patrol (a roster member at their own cell) touches no key: it joins nothing
     assert joined["components"] == 3
+    # who acts in more than one community: p1, registered in yz-c1 and moved to yz-c3 (earning nowhere)
+    across = coupling.people_across(moved, community.hierarchy, roster)
+    assert (across["in_several_communities"], across["staff"], across["residents_in_several"],
+            across["residents_who_moved"]) == (1, 0, 1, 1)
+    assert across["earning_or_spending_in_several"] == {"staff": 0, "residents": 0}
+    # a street's police officer resolving cases of two communities, one of them sent up to the street
+    cases = [*moved,
+             event("e6", "incident_reported", "yz-c1-g1", "p1", incident="i1", category="leaking_pipe"),
+             event("e7", "incident_resolved", "yz-s1", "yz-s1-p1", incident="i1"),
+             event("e8", "incident_reported", "yz-c2-g1", "yz-c2-g1-fw", incident="i2", category="leaking_pipe"),
+             event("e9", "incident_resolved", "yz-c2-g1", "yz-s1-p1", incident="i2")]
+    across = coupling.people_across(cases, community.hierarchy, roster)
+    assert (across["in_several_communities"], across["staff"]) == (2, 1)
+    assert across["earning_or_spending_in_several"] == {"staff": 1, "residents": 0}
 
 
 def test_shards_ingested_apart_give_the_serial_results(district: tuple[Path, list[dict[str, Any]]],
