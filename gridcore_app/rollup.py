@@ -21,9 +21,12 @@ imports none of them):
 * **star ratings side by side** (评星定级): every rated node under ``node``
   from the report ``assessment.ratings``, grouped by child;
 * **points** (积分): the report ``points.totals``, each child's row;
-* **points boards per child** (``boards``, 积分公示): the report
-  ``points.board`` of each child for every calendar month the period touches,
-  its first ``BOARD_ROWS`` places (ties at the last place kept), side by side;
+* **points boards per child** (``boards``, 积分公示, when asked for with
+  ``boards=True``): the report ``points.board`` of each child for every
+  calendar month the period touches, its first ``BOARD_ROWS`` places (ties at
+  the last place kept), side by side.  Not by default: a board of an early
+  month of a long log reads every later points entry and the account of
+  everyone on it (minutes for a quarter's boards of a district year);
 * **subsidies** (补贴): the report ``assessment.subsidies``, each person's
   amount counted to the child where they hold their roles (a person holding
   roles under two children, or above them, is counted apart, so nothing is
@@ -103,7 +106,9 @@ class Rollup:
         chosen = [table] if table is not None else [name for name in TABLES if name in self.tables]
         missing = [name for name in chosen if name not in self.tables]
         if missing:
-            raise UnknownNameError(f"no roll-up table {missing[0]!r} (this one has: {', '.join(self.tables)}) (没有这张汇总表)")
+            asked = " (made when asked for: --boards, boards=True)" if missing[0] == BOARDS else ""
+            raise UnknownNameError(f"no roll-up table {missing[0]!r} (this one has: {', '.join(self.tables)}){asked} "
+                                   "(没有这张汇总表)")
         if fmt == "csv":
             return self.tables[table or "summary"].render(fmt)  # (a Format carries the header's language)
         if fmt == "json":
@@ -127,7 +132,7 @@ def shown(value: Fraction | float | None, places: int) -> Decimal | None:
 
 
 def rollup(engine: Engine, node: str, period: str, *, built: MutableMapping[tuple[str, str], Table] | None = None,
-           workers: int = 1) -> Rollup:
+           workers: int = 1, boards: bool = False) -> Rollup:
     """Roll ``node``'s children up over ``period`` (``2025-Q1``, ``2025-03``, ``2025-W10``).
 
     ``built``: the district-wide reports (ratings, subsidies) already built,
@@ -138,15 +143,18 @@ def rollup(engine: Engine, node: str, period: str, *, built: MutableMapping[tupl
     ``workers``: how many processes compute its parts at once (``rollups``);
     1, the default, computes them here, one after the other.
 
+    ``boards``: also the ``boards`` table, each child's monthly points boards.
+
     A roll-up decodes a period's parts of the store into objects it keeps
     until it is done, so it runs with fewer garbage collections
     (``gridcore.garbage.fewer_collections_while_reading``).
     """
-    return rollups(engine, [(node, period)], built=built, workers=workers)[0]
+    return rollups(engine, [(node, period)], built=built, workers=workers, boards=boards)[0]
 
 
 def rollups(engine: Engine, asked: Sequence[tuple[str, str]], *,
-            built: MutableMapping[tuple[str, str], Table] | None = None, workers: int = 1) -> list[Rollup]:
+            built: MutableMapping[tuple[str, str], Table] | None = None, workers: int = 1,
+            boards: bool = False) -> list[Rollup]:
     """The roll-up of each ``(node, period)`` of ``asked``, in that order, each as ``rollup`` gives it.
 
     Each roll-up is made of parts that read the engine's state and nothing
@@ -171,7 +179,7 @@ def rollups(engine: Engine, asked: Sequence[tuple[str, str]], *,
     """
     with fewer_collections_while_reading(), engine.reading():
         kept: MutableMapping[tuple[str, str], Table] = {} if built is None else built
-        plans = {(node, period): _plan(engine, node, period) for node, period in asked}
+        plans = {(node, period): _plan(engine, node, period, boards) for node, period in asked}
         parts = _parts(list(plans.values()))
         engine.stored_position()  # (asked here, once: a forked worker's parts answer as at this moment too)
         found = _computed(engine, parts, plans, kept, workers)
@@ -191,9 +199,10 @@ class _Plan:
     overdue: bool
     reports: frozenset[str]
     notes: tuple[str, ...]
+    boards: bool = False  # the boards table asked for
 
 
-def _plan(engine: Engine, node: str, period: str) -> _Plan:
+def _plan(engine: Engine, node: str, period: str, boards: bool = False) -> _Plan:
     hierarchy = engine.community.hierarchy
     if node not in hierarchy:
         raise UnknownNameError(hierarchy.unknown(node))
@@ -209,7 +218,7 @@ def _plan(engine: Engine, node: str, period: str) -> _Plan:
               for name in (RATINGS, POINTS, BOARD, SUBSIDIES, DEPARTMENTS) if name not in reports]
     return _Plan(node, period, span, tuple((c.id, c.name) for c in children), _level_of(engine, children),
                  tuple((name, places) for name, places in RATES if name in metrics), OVERDUE in metrics,
-                 reports, tuple(notes))
+                 reports, tuple(notes), boards)
 
 
 #: A part of one or more roll-ups: ``("period", period, nodes)``: the district-wide reports of the
@@ -269,7 +278,7 @@ def _part(engine: Engine, part: _Part, plans: Mapping[tuple[str, str], _Plan],
         return tables, values, months, departments
     _, node, period = part
     plan = plans[(node, period)]
-    boards = _boards(engine, plan) if BOARD in plan.reports else None
+    boards = _boards(engine, plan) if plan.boards and BOARD in plan.reports else None
     return _points(engine, node, period), boards
 
 
@@ -586,12 +595,14 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
 @click.option("--table", type=click.Choice(TABLES), help="Only this table (CSV: the summary unless given).")
 @click.option("--chart", "chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw mean stars per child and the three rates by month (.png, .svg or .pdf).")
+@click.option("--boards", is_flag=True, help="Also each child's monthly points boards (the boards table; "
+              "implied by --table boards): slow for early months of a long log.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
               help="Processes computing the roll-up's parts at once (default: the CPUs; 1: one after the other).")
 @store_option
 @format_option
-def rollup_command(node: str, period: str, table: str | None, chart: Path | None, workers: int | None, store: str,
-                   fmt: str) -> None:
+def rollup_command(node: str, period: str, table: str | None, chart: Path | None, boards: bool, workers: int | None,
+                   store: str, fmt: str) -> None:
     """A street's communities or a district's streets side by side: three rates, overdue, stars, points, subsidies."""
     plugin_manager()
     try:
@@ -604,7 +615,8 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         # the store decodes its checkpoint, a read too (gridcore.garbage)
         with fewer_collections_while_reading(), \
                 open_engine(store, read_only=True, now=datetime.now(UTC)) as engine:
-            found = rollup(engine, node, period, workers=workers or default_workers())
+            found = rollup(engine, node, period, workers=workers or default_workers(),
+                           boards=boards or table == BOARDS)
             text = found.render(fmt, table)
         if chart is not None:
             from .rollup_chart import write_chart

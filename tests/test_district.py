@@ -22,7 +22,7 @@ from conftest import DISTRICT_MONDAY, DISTRICT_RULES, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridcore import Engine, FixedClock
+from gridcore import Engine, FixedClock, GridcoreError
 from gridcore_app.cli import main_group
 from gridcore_app.rollup import TOTAL, rollup
 from gridcore_app.rosterio import load_community
@@ -224,15 +224,18 @@ def test_a_rollup_shows_stars_side_by_side_and_renders_three_ways(simulated: Eng
     assert csv.startswith("\ufeffnode,name,incidents,acceptance_within_limit")
     assert found.render("csv", "stars").startswith("\ufeffchild,child name,node")
     doc = json.loads(found.render("json"))
-    assert doc["node"] == "yz-s1" and list(doc["tables"]) == ["summary", "months", "departments", "stars", "boards",
-                                                               "subsidies"]
+    assert doc["node"] == "yz-s1" and list(doc["tables"]) == ["summary", "months", "departments", "stars", "subsidies"]
     assert doc["tables"]["summary"]["rows"][-1]["name"] == TOTAL
 
 
 def test_a_rollup_puts_each_communitys_points_board_side_by_side(simulated: Engine) -> None:
     """The points boards per community (积分公示): each child's own monthly board, its first places."""
-    found = rollup(simulated, "yz-s1", "2025-W10")
+    found = rollup(simulated, "yz-s1", "2025-W10", boards=True)
     boards = found.tables["boards"]
+    assert list(found.tables) == ["summary", "months", "departments", "stars", "boards", "subsidies"]
+    assert rollup(simulated, "yz-s1", "2025-W10", boards=True, workers=2) == found  # (forked workers, where fork is)
+    with pytest.raises(GridcoreError, match="made when asked for"):
+        rollup(simulated, "yz-s1", "2025-W10").render("csv", "boards")  # not made unless asked for
     assert boards.columns == ("month", "child", "child name", "rank", "member", "name", "role", "earned", "balance")
     shown = 0
     for child in ("yz-c1", "yz-c2"):
@@ -253,6 +256,9 @@ def test_a_rollup_puts_each_communitys_points_board_side_by_side(simulated: Engi
     assert csv.exit_code == 0, csv.output
     assert csv.stdout.startswith("\ufeff月份 month,下级编号 child,下级名称 child name,排名 rank,"), csv.stdout[:80]
     assert "红旗街道" not in csv.stdout and "银州社区" in csv.stdout
+    every = runner.invoke(main_group, ["rollup", "yz-s1", "--period", "2025-W10", "--boards", "--format", "json",
+                                       "--store", simulated.store.url])
+    assert every.exit_code == 0 and "boards" in json.loads(every.stdout)["tables"], every.output
 
 
 def test_rollup_refuses_what_cannot_be_rolled_up(simulated: Engine) -> None:
@@ -353,7 +359,7 @@ def test_the_demo_rolls_up_the_levels_its_scenario_names(simulated: Engine, tmp_
     ]
     assert "合计 total" in shown.sections[0][1] and "工人街道" in shown.sections[0][1]
     assert (tmp_path / "rollup-yz-summary-2025-03-03.csv").read_text(encoding="utf-8").startswith("\ufeffnode,name")
-    assert len(shown.tables) == 3 * 6
+    assert len(shown.tables) == 3 * 5
 
 
 def test_a_scenario_names_only_levels_the_community_has(mini_district: Path) -> None:
