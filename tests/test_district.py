@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridcore import Engine, FixedClock, GridcoreError
+from gridcore.periods import parse_period
 from gridcore_app.cli import main_group
 from gridcore_app.rollup import TOTAL, rollup
 from gridcore_app.rosterio import load_community
@@ -199,6 +200,25 @@ def test_a_rollup_is_the_sum_of_its_children(simulated: Engine, node: str, perio
             for column in ("incidents", "acceptance_within_limit", "closure_within_limit", "mean_satisfaction",
                            "overdue_incidents", "earned", "paid", "subsidies"):
                 assert own[column] == rows[child][column], (child, column)
+    # ... and the figures each child's plugins give for it alone (their own reports and metrics)
+    span = parse_period(period, simulated.community.tz)
+    totals = by_node(simulated.report("points.totals", {"node": node, "period": period}))
+    for child in children:
+        assert (rows[child]["earned"], rows[child]["redeemed"]) == (totals[child]["earned"], totals[child]["redeemed"])
+        closure = simulated.metric("closure_within_limit", child, span.start, span.end)
+        assert rows[child]["incidents"] == (closure.inputs.get("incidents") or 0 if closure is not None else 0)
+        overdue = simulated.metric("overdue_incidents", child, span.start, span.end)
+        assert rows[child]["overdue_incidents"] == (int(overdue.value) if overdue is not None else 0)
+    # subsidies: the assessment's own lines of the people whose every post lies in the child
+    paid = simulated.report("assessment.subsidies", {"period": period})
+    col = {name: k for k, name in enumerate(paid.columns)}
+    hierarchy = simulated.community.hierarchy
+    for child in children:
+        mine = [Decimal(str(line[col["amount"]])) for line in paid.rows
+                if str(line[col["member"]]) in simulated.community.members
+                and all(hierarchy.is_within(a.node, child)
+                        for a in simulated.community.member(str(line[col["member"]])).roles)]
+        assert (rows[child]["paid"], rows[child]["subsidies"]) == (len(mine), sum(mine, Decimal(0))), child
     # The rate of the whole is computed over the whole: it lies between its children's.
     rates = [r["closure_within_limit"] for r in rows.values() if r["closure_within_limit"] is not None]
     if rates:
