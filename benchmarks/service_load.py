@@ -246,6 +246,9 @@ def main() -> None:
                         help="--soak: seconds between two `gridcore ingest` runs beside the service (0: none)")
     parser.add_argument("--heap", action="store_true",
                         help="--soak: each worker writes what its heap holds at every sample (see service_soak.py)")
+    parser.add_argument("--rollup-probe", type=int, metavar="N",
+                        help="with --store: patrols logged while the top node's roll-up of --period is asked N times")
+    parser.add_argument("--period", default="2026-11", help="--rollup-probe: the roll-up's period")
     parser.add_argument("--reporters", type=int, default=8, help="concurrent reporters (threads)")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each phase runs")
     parser.add_argument("--quick", action="store_true", help="2 reporters for 3 s: checks that it runs")
@@ -256,7 +259,13 @@ def main() -> None:
     if not 1 <= reporters <= 256 or not 0 < seconds <= 600 or not 1 <= args.workers <= 8:
         raise SystemExit("reporters must be 1-256, seconds 0-600 and workers 1-8 (a bounded test)")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    if args.soak is not None:
+    if args.rollup_probe is not None:
+        if not args.store or not 1 <= args.rollup_probe <= 50:
+            raise SystemExit("--rollup-probe 1-50 needs --store")
+        from service_soak import rollup_probe
+
+        section, ok = rollup_probe(store=args.store, rollups=args.rollup_probe, period=args.period)
+    elif args.soak is not None:
         if not 0 < args.soak <= 600 or not 1 <= args.interval <= 3600 or not 1 <= args.staff <= 64 \
                 or not 0 <= args.readers <= 64:
             raise SystemExit("--soak 0-600 minutes, --interval 1-3600 s, --staff 1-64, --readers 0-64")

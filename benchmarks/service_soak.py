@@ -41,7 +41,9 @@ memory blocks Python's allocator holds and the objects the collector tracks
 by type (as objgraph counts them; frozen ones too); with
 ``PYTHONTRACEMALLOC=1`` in the environment (it slows the workers several
 times), also the source lines whose traced memory grew most since the
-worker's first sample.
+worker's first sample; with ``HEAP_COLLECT=1``, also what a full collection
+then finds unreachable and the resident memory before and after it (it
+frees that garbage, so it changes the run it measures).
 """
 
 from __future__ import annotations
@@ -163,6 +165,18 @@ def _dump(signum, frame):
         lines.append("-- grown since the first sample (KiB, blocks) by line")
         for stat in snap.compare_to(_first[0], "lineno")[:40]:
             lines.append(f"{stat.size_diff / 1024:+10.0f} {stat.count_diff:+9d}  {stat.traceback}")
+    lines.append(f"collections per generation {[g['collections'] for g in gc.get_stats()]}, counts {gc.get_count()}")
+    if os.environ.get("HEAP_COLLECT"):  # how much of the heap is garbage a full collection frees (it frees it)
+        def rss():
+            with open("/proc/self/status") as status:
+                return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
+        before = rss()
+        if frozen:
+            gc.unfreeze()
+        found = gc.collect()
+        if frozen:
+            gc.freeze()
+        lines.append(f"a full collection found {found} unreachable objects; RSS {before} -> {rss()} MiB")
     lines.append("-- objects by type")
     lines += [f"{n:9d}  {name}" for name, n in types.most_common(40)]
     path = os.path.join(os.environ["HEAP_DIR"], f"heap-{os.getpid()}-{_count[0]}.txt")
@@ -272,13 +286,21 @@ def staff_client(base: str, setup: Setup, teams: list[Team], stop: threading.Eve
     visited: set[tuple[str, Any]] = set()
 
     def send(member: str, path: str, body: dict[str, Any], what: str) -> dict[str, Any] | None:
-        began = time.monotonic()
-        try:
-            answer = client.post(path, json=body, headers={"Authorization": f"Bearer {setup.tokens[member]}"})
-        except httpx.HTTPError as exc:
-            with rec.lock:
-                rec.failures[f"{what}: {type(exc).__name__}"] += 1
-            return None
+        # as a phone: an idempotency key on every action, and the same action sent again after Retry-After
+        # when the service answers that an ingest holds the write lock (503 store-busy)
+        body = {**body, "id" if path == "/api/v1/events" else "event_id": f"soak-{rng.getrandbits(64):016x}"}
+        while True:
+            began = time.monotonic()
+            try:
+                answer = client.post(path, json=body, headers={"Authorization": f"Bearer {setup.tokens[member]}"})
+            except httpx.HTTPError as exc:
+                with rec.lock:
+                    rec.failures[f"{what}: {type(exc).__name__}"] += 1
+                return None
+            if answer.status_code != 503 or "store-busy" not in answer.text or stop.is_set():
+                break
+            rec.note("busy", began, answer.status_code)
+            stop.wait(float(answer.headers.get("retry-after", "10")))
         rec.note("action", began, answer.status_code)
         if answer.status_code not in (200, 201):
             doc = answer.json() if answer.headers.get("content-type", "").endswith("json") else {}
@@ -468,7 +490,8 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
             pids = sorted(set(pids) | set(now_pids))
             current = {pid: sample(pid) for pid in pids}
             row: dict[str, Any] = {"minute": (now - began) / 60, "requests": len(window),
-                                   "errors": sum(1 for r in window if r[3] >= 500),
+                                   "errors": sum(1 for r in window if r[3] >= 500 and r[1] != "busy"),
+                                   "busy": sum(1 for r in window if r[1] == "busy"),
                                    "refused": sum(1 for r in window if 400 <= r[3] < 500)}
             for what in ("action", "light", "heavy"):
                 row[what] = percentiles([r[2] for r in window if r[1] == what])
@@ -604,6 +627,9 @@ def report(setup: Setup, workers: int, minutes: float, rows: list[dict[str, Any]
          f"heavy reads p50 {first['heavy'][0]:.0f} -> {end['heavy'][0]:.0f} ms; peak RSS "
          f"{' / '.join(f'{v:.0f}' for v in end['hwm'])} MiB."),
         "",
+        (f"Actions answered 503 store-busy (an ingest held the write lock past --lock-wait) and sent again "
+         f"after Retry-After with the same event id: {sum(r['busy'] for r in rows):,}."),
+        "",
         "Stored: " + ", ".join(f"{k} {v:,}" for k, v in stored.items()) + ". "
         f"Ingest runs: {Counter(code for _, code, _, _ in runs)} (exit status: count), "
         f"{statistics.mean([s for _, _, s, _ in runs]) if runs else 0:.1f} s each on average.",
@@ -637,3 +663,75 @@ def _safe(url: str) -> str:
 
 
 __all__ = ["soak"]
+
+
+# ---------------------------------------------------------------- actions beside a roll-up
+
+
+def rollup_probe(*, store: str, rollups: int, period: str) -> tuple[str, bool]:
+    """``--rollup-probe N``: one worker serving ``store``; a gridworker logs patrols one after another while
+    the district's roll-up of ``period`` is asked ``N`` times, one after the other (each after a new
+    event: none is kept).  Gives the roll-ups' times and the latency of the patrols answered while a
+    roll-up was being computed, against those answered while none was."""
+    folder = Path(tempfile.mkdtemp(prefix="gridcore-rollup-probe-"))
+    setup = prepare(store, folder)
+    from service_load import free_port
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    team = setup.teams[0]
+    server = start(setup.url, port, folder / "serve.log", 1, team.leader)
+    stop = threading.Event()
+    spans: list[tuple[float, float]] = []
+    actions: list[tuple[float, float, int]] = []  # (sent, answered, status)
+
+    def patrols() -> None:
+        with httpx.Client(base_url=base, timeout=300,
+                          headers={"Authorization": f"Bearer {setup.tokens[team.worker]}"}) as client:
+            while not stop.is_set():
+                sent = time.monotonic()
+                answer = client.post("/api/v1/events", json={"kind": "patrol_logged", "node": team.grid,
+                                                             "minutes": 30, "visits": 1, "hazards_found": 0,
+                                                             "note": "巡查"})
+                actions.append((sent, time.monotonic(), answer.status_code))
+                stop.wait(0.05)
+
+    try:
+        thread = threading.Thread(target=patrols)
+        thread.start()
+        with httpx.Client(base_url=base, timeout=600,
+                          headers={"Authorization": f"Bearer {setup.tokens[setup.reader]}"}) as client:
+            time.sleep(5)  # patrols alone first
+            for _ in range(rollups):
+                began = time.monotonic()
+                answer = client.get(f"/api/v1/rollups/{setup.top}", params={"period": period})
+                spans.append((began, time.monotonic()))
+                if answer.status_code != 200:
+                    raise SystemExit(f"roll-up answered {answer.status_code}: {answer.text[:500]}")
+                time.sleep(2)
+        stop.set()
+        thread.join()
+    finally:
+        stop.set()
+        server.terminate()
+        try:
+            server.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    during = [done - sent for sent, done, _ in actions if any(s < done and sent < e for s, e in spans)]
+    apart = [done - sent for sent, done, _ in actions if not any(s < done and sent < e for s, e in spans)]
+    took = [e - s for s, e in spans]
+    ok = all(status == 201 for _, _, status in actions)
+    d, a = percentiles(during), percentiles(apart)
+    text = "\n".join([
+        (f"Roll-ups of {setup.top} over {period}: {len(took)}, "
+         f"{statistics.median(took):.1f} s median ({min(took):.1f}-{max(took):.1f} s)."),
+        "",
+        "| patrols answered | count | p50 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|",
+        f"| while a roll-up was computed | {len(during)} | {d[0]:.0f} | {d[1]:.0f} | {d[2]:.0f} |",
+        f"| while none was | {len(apart)} | {a[0]:.0f} | {a[1]:.0f} | {a[2]:.0f} |",
+        "",
+        "Every patrol stored (201)." if ok else "Some patrols were not stored — **FAILED**.",
+    ])
+    return text, ok

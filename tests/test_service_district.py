@@ -155,3 +155,93 @@ def test_reports_naming_other_people_are_for_staff(district: tuple[Server, dict[
                                                                          "period": "2025-03"})
         assert own.status_code == 200, own.text
         assert resident.get("/api/v1/points/board", params={"node": "yz-c1"}).status_code == 200  # public
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the roll-up's process in /proc")
+def test_a_rollup_is_computed_off_the_engine_and_kept_until_the_store_changes(
+        mini_district: Path, tmp_path: Path) -> None:
+    # A district's roll-up is seconds of CPU. Computed on the engine's thread it held up every action of the
+    # worker meanwhile; now a forked copy of the state computes it. Stopped (SIGSTOP) while it computes, an
+    # action is still answered and stored; the roll-up then answers as the state was when it was asked. Asked
+    # again with nothing new, it is kept (Cache-Status: hit); after a new event it is computed again, right.
+    import os
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    community = load_community(mini_district)
+    events = list(simulate(community, load_scenario(REPO / "rulesets" / "yinzhou" / "scenario.yaml"), days=2,
+                           start=MONDAY, seed=3))
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    now = MONDAY + timedelta(days=2)
+    with Engine.open(store=url, community=community, ruleset=DISTRICT_RULES, effective=MONDAY,
+                     clock=FixedClock(MONDAY)) as engine:
+        engine.record_many(events)
+        engine.tick(now)
+        tokens = {who: auth.issue(engine, member, who)[1] for who, member in HOLDERS.items()}
+
+    def expected(period: str, fmt: str = "json", table: str | None = None) -> str:
+        with Engine.open(store=url, read_only=True, clock=FixedClock(now)) as engine:
+            return rollup(engine, "yz", period).render(fmt, table)
+
+    before = {period: expected(period) for period in ("2025-W10", "2025-03-03", "2025-03-04")}
+    with served(url, now=now, intake="yz-cc-d1") as server, server.client(tokens["centre"]) as client, \
+            server.client(tokens["c1"]) as c1, ThreadPoolExecutor(max_workers=1) as pool:
+        # each day's roll-up until the test catches its process computing (a small district's is quick)
+        for period in ("2025-03-03", "2025-03-04", "2025-W10"):
+            asked = pool.submit(client.get, "/api/v1/rollups/yz", params={"period": period})
+            stopped = []
+            while not asked.done() and not stopped:
+                for child in _children(server.process.pid):
+                    os.kill(child, signal.SIGSTOP)
+                    stopped.append(child)
+            if stopped:
+                break
+            assert asked.result().text == before[period]
+        assert stopped, "no roll-up was seen computing in a process of its own"
+        try:  # the engine takes an action while the roll-up's process is stopped
+            patrol = c1.post("/api/v1/events", json={"kind": "patrol_logged", "node": "yz-c1-g1", "minutes": 30,
+                                                     "visits": 1, "hazards_found": 0, "note": "巡查"})
+            assert patrol.status_code == 201, patrol.text
+            assert not asked.done()
+        finally:
+            for child in stopped:
+                os.kill(child, signal.SIGCONT)
+        answer = asked.result()
+        assert answer.status_code == 200 and answer.headers["cache-status"] == "gridcore; fwd=miss"
+        assert answer.text == before[period]  # as the state was when it was asked, before the patrol
+        # asked again: the patrol is a new event, so computed again, and right
+        again = client.get("/api/v1/rollups/yz", params={"period": period})
+        assert again.headers["cache-status"] == "gridcore; fwd=miss" and again.text == expected(period)
+        # nothing new since: kept, for every format and table alike
+        kept = client.get("/api/v1/rollups/yz", params={"period": period})
+        assert kept.headers["cache-status"] == "gridcore; hit" and kept.text == again.text
+        csv = {"period": period, "format": "csv", "table": "stars"}
+        assert client.get("/api/v1/rollups/yz", params=csv).headers["cache-status"] == "gridcore; fwd=miss"
+        hit = client.get("/api/v1/rollups/yz", params=csv)
+        assert hit.headers["cache-status"] == "gridcore; hit"
+        assert hit.content.decode("utf-8") == expected(period, "csv", "stars")
+        # a report this week's roll-up counts: computed again, and it shows
+        week = {"period": "2025-W10"}
+        client.get("/api/v1/rollups/yz", params=week)
+        kept = client.get("/api/v1/rollups/yz", params=week)
+        assert kept.headers["cache-status"] == "gridcore; hit" and kept.text == expected("2025-W10")
+        reported = c1.post("/api/v1/incidents", json={"category": "leaking_pipe", "node": "yz-c1-g1"})
+        assert reported.status_code == 201, reported.text
+        after = client.get("/api/v1/rollups/yz", params=week)
+        assert after.headers["cache-status"] == "gridcore; fwd=miss" and after.text == expected("2025-W10")
+        assert after.text != kept.text
+    assert "Traceback" not in server.log

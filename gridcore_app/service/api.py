@@ -10,6 +10,7 @@ describes it all.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Mapping
 from datetime import date, datetime, time
@@ -786,7 +787,8 @@ async def report(request: Request) -> Response:
 @documented(
     "A node's children side by side over a period (汇总), as `gridcore rollup` gives it: the three rates, "
     "overdue cases, stars, points and subsidies of a street's communities or a district's streets "
-    "(staff only: its subsidies name people)",
+    "(staff only: its subsidies name people); computed in a forked copy of the worker's state, off the engine's "
+    "thread, and kept until the store or the rulesets change (`Cache-Status`)",
     query=(("period", "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025 (required)"),
            ("table", "only this table: summary, months, departments, stars or subsidies; default: every one"),
            ("format", "json (default), or csv: one table (the summary unless `table` names another), with a BOM")),
@@ -794,6 +796,8 @@ async def report(request: Request) -> Response:
 )
 async def node_rollup(request: Request) -> Response:
     from gridcore_app.rollup import TABLES, rollup
+
+    from .rollups import Forked, collect, fork
 
     service = service_of(request)
     who = await service.member(request)
@@ -810,18 +814,34 @@ async def node_rollup(request: Request) -> Response:
     if fmt not in ("json", "csv"):
         raise Problem("invalid-request", f"format {fmt!r} is neither json nor csv", f"格式 {fmt!r} 应为 json 或 csv")
 
-    def read(engine: Engine) -> str:
+    kept = service.rollups
+    node = ""
+
+    def begin(engine: Engine) -> tuple[tuple[Any, ...], str | Forked | None]:
+        nonlocal node
         if not is_staff(engine, who.member or ""):
             raise Problem("forbidden", "roll-ups are for staff: their subsidies name people",
                           "汇总只供工作人员查看（其中的补贴列有个人姓名）")
         node = engine.community.hierarchy.find(written).id
-        # computed here, one part after the other: a service's worker forks no processes
-        return rollup(engine, node, period).render(fmt, chosen)
+        key = kept.key(engine, node, period, fmt, chosen)
+        # kept, else computed in a forked copy of this state while the engine goes on (service/rollups.py)
+        return key, kept.kept(key) or fork(engine, node, period, fmt, chosen)
 
-    text = await service.read(read)
+    async with kept.gate:  # one roll-up computed at a time; the next finds it kept
+        key, found = await service.read(begin)
+        # RFC 9211: a roll-up kept is a hit, one computed now a miss
+        status = {"Cache-Status": "gridcore; hit" if isinstance(found, str) else "gridcore; fwd=miss"}
+        text = found if isinstance(found, str) else None
+        if isinstance(found, Forked):
+            text = await asyncio.get_running_loop().run_in_executor(None, collect, found)
+            if text is not None:  # as the state was at the fork: kept under that state's key
+                kept.keep(key, text)
+        if text is None:  # no fork here, or the child failed: computed on the engine's thread, as before
+            text = await service.read(lambda engine: rollup(engine, node, period).render(fmt, chosen))
+
     if fmt == "csv":
-        return Response(text, media_type="text/csv; charset=utf-8")
-    return Response(text, media_type="application/json")
+        return Response(text, media_type="text/csv; charset=utf-8", headers=status)
+    return Response(text, media_type="application/json", headers=status)
 
 
 @documented("This description (OpenAPI 3.1)", auth=AUTH_NONE, tag="reads")

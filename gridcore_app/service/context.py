@@ -23,6 +23,7 @@ from . import auth
 from .guards import client_address
 from .live import LiveEngine, StoreBusy
 from .problems import Problem, passed_on, refused, store_busy
+from .rollups import Rollups
 
 T = TypeVar("T")
 
@@ -58,6 +59,8 @@ class Service:
     def __init__(self, settings: Settings, live: LiveEngine) -> None:
         self.settings = settings
         self.live = live
+        #: roll-ups computed off the engine's thread, and kept (``rollups``)
+        self.rollups = Rollups()
 
     # ------------------------------------------------------------ running work
 

@@ -83,9 +83,11 @@ DESCRIPTIONS_ZH: Mapping[str, str] = {
     "Build a named report (query parameters are its parameters)": "生成一张报表（查询参数即报表参数）",
     "A node's children side by side over a period (汇总), as `gridcore rollup` gives it: the three rates, overdue "
     "cases, stars, points and subsidies of a street's communities or a district's streets (staff only: its "
-    "subsidies name people)":
+    "subsidies name people); computed in a forked copy of the worker's state, off the engine's thread, and kept "
+    "until the store or the rulesets change (`Cache-Status`)":
         "某一时段并列比较一个节点的各下级（汇总，同 gridcore rollup）：街道各社区或区各街道的三率、超时事件、星级、"
-        "积分和补贴（仅限工作人员：补贴中有人名）",
+        "积分和补贴（仅限工作人员：补贴中有人名）；在工作进程状态的分叉副本中计算，不占用引擎线程，"
+        "结果保留到存储或规则集变化为止（`Cache-Status`）",
     "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025 (required)": "时段：2025-Q1、2025-03、2025-W10、2025-03-05 或 2025（必填）",
     "only this table: summary, months, departments, stars or subsidies; default: every one":
         "只要这张表：summary（汇总）、months（按月）、departments（部门）、stars（星级）或 subsidies（补贴）；默认：全部",

@@ -1,0 +1,131 @@
+"""Roll-ups for the service: computed in a forked copy of the worker, off the engine's thread, and kept.
+
+A district's roll-up takes seconds of CPU (docs/district.md).  Computed on the
+engine's thread, as it was, it held up every other request of the worker
+meanwhile: a phone's action waited for it.  Here the engine's thread only
+catches up with the store and forks (``os.fork``: the child holds the state
+as it is at that moment, copied on write, and reads the store through a
+connection of its own, ``Engine.store_again``, as ``gridcore rollup
+--workers`` does); the child computes the roll-up and sends its text back
+through a pipe, read off the engine's thread.  So the engine goes on taking
+events while the roll-up is computed, and the roll-up answers exactly as the
+engine would have at the moment of the fork: the same state, the store's
+position asked once before it (``Engine.reading``).
+
+What is computed is kept (``CACHED`` texts, the least recently asked
+dropped) under everything it depends on: the node, period, table and format,
+the log position the state reflects and the store's, the rulesets in force,
+and the time, unless the period has ended (a period still running is
+judged up to now, so its roll-up is kept only for that same moment: a test
+clock).  Any new event or ruleset makes another key, so a roll-up kept is
+never stale.  One roll-up is computed at a time per worker; another request
+waits on the event loop (taking no engine time) and then finds it kept.
+
+Where ``fork`` is missing, or the child fails, the roll-up is computed on the
+engine's thread as before (an error is then raised as that raises it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import OrderedDict
+from typing import Any
+
+from attrs import frozen
+
+from gridcore import Engine
+from gridcore.periods import parse_period
+
+#: roll-up texts a worker keeps (a district's JSON: some hundreds of KiB)
+CACHED = 16
+#: the child's first byte: the text follows
+_OK = b"+"
+#: the store handle a child inherited, kept (never closed, never collected) until it ends
+_INHERITED: list[Any] = []
+
+
+@frozen
+class Forked:
+    """A child computing a roll-up: its process and the pipe its text comes through."""
+
+    pid: int
+    fd: int
+
+
+class Rollups:
+    """One worker's roll-ups: those kept, and one computed at a time (``gate``)."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Lock()
+        self._kept: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+
+    def key(self, engine: Engine, node: str, period: str, fmt: str, table: str | None) -> tuple[Any, ...]:
+        """Everything a roll-up's text depends on (on the engine's thread, caught up)."""
+        now = engine.clock.now()
+        ended = parse_period(period, engine.community.tz).end <= now
+        rulesets = tuple((e.effective, e.ruleset.fingerprint, e.node) for e in engine.rulesets_in_force())
+        return (node, period, fmt, table, engine.position, engine.stored_position(), rulesets,
+                None if ended else now)
+
+    def kept(self, key: tuple[Any, ...]) -> str | None:
+        """The text kept under ``key``, if any."""
+        text = self._kept.get(key)
+        if text is not None:
+            self._kept.move_to_end(key)
+        return text
+
+    def keep(self, key: tuple[Any, ...], text: str) -> None:
+        """Keep ``text`` under ``key`` (dropping the least recently asked beyond ``CACHED``)."""
+        self._kept[key] = text
+        while len(self._kept) > CACHED:
+            self._kept.popitem(last=False)
+
+
+def fork(engine: Engine, node: str, period: str, fmt: str, table: str | None) -> Forked | None:
+    """On the engine's thread: a child computing the roll-up from the state as it is now (None: no fork here)."""
+    if not hasattr(os, "fork"):  # pragma: no cover - not on POSIX
+        return None
+    from gridcore_app.rollup import rollup  # (imported before forking, never in the child)
+
+    receive, send = os.pipe()
+    with engine.reading():
+        engine.stored_position()  # asked once, here: the child's roll-up answers as at this moment
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, and end without running anything of the parent's
+            os.close(receive)
+            data = b""
+            try:
+                _INHERITED.append(engine.store)  # the parent's connection: neither used nor closed here
+                engine.store = own = engine.store_again()
+                try:
+                    data = _OK + rollup(engine, node, period).render(fmt, table).encode("utf-8")
+                finally:
+                    own.close()
+            except BaseException:  # noqa: BLE001, S110 - the parent computes it again and raises what it raises
+                pass
+            finally:
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(send, view):]
+                finally:
+                    os._exit(0)
+    os.close(send)
+    return Forked(pid, receive)
+
+
+def collect(forked: Forked) -> str | None:
+    """Off the engine's thread: the child's text (None if it failed), once it has ended."""
+    chunks = []
+    try:
+        while chunk := os.read(forked.fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(forked.fd)
+        os.waitpid(forked.pid, 0)
+    data = b"".join(chunks)
+    return data[len(_OK):].decode("utf-8") if data.startswith(_OK) else None
+
+
+__all__ = ["CACHED", "Forked", "Rollups", "collect", "fork"]
