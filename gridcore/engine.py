@@ -1134,10 +1134,11 @@ class Engine(Checkpointing):
 
     # ------------------------------------------------------------ decisions
 
-    def explain(self, decision: str) -> Explanation:
-        """The rule and inputs behind a decision id; ``GridcoreError`` if none knows it."""
+    def explain(self, decision: str, lang: str = "en") -> Explanation:
+        """The rule and inputs behind a decision id; ``GridcoreError`` if none knows it. ``lang="zh"``:
+        its inputs headed with their Chinese, as staff read it (``gridcore --lang zh explain``)."""
         self._woken()
-        answer = self.hooks.explain(self, decision)
+        answer = self.hooks.explain(self, decision, lang)
         if answer is None:
             raise UnknownNameError(f"no plugin knows a decision {decision!r} (没有这个决定编号：请用报表 decision 列中的编号)")
         return answer

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
+
+from .roster import ROLES
 
 
 @frozen
@@ -47,6 +49,13 @@ def _file_name(file: str) -> str:
     return PurePath(file).name or file
 
 
+#: The Chinese of the inputs explanations of every plugin share (who, where, when, which event).
+INPUTS_ZH: Mapping[str, str] = {
+    "member": "成员", "node": "节点", "time": "时间", "event": "记录编号", "actor": "操作人", "rule": "规则",
+    "ruleset": "规则集", "reason": "原因", "level": "层级", "status": "状态", "condition": "条件",
+}  # fmt: skip
+
+
 @frozen
 class Explanation:
     """One decision, the rule(s) behind it and the facts they were applied to."""
@@ -56,6 +65,20 @@ class Explanation:
     rules: tuple[RuleRef, ...] = ()
     inputs: Mapping[str, Any] = field(factory=dict)
     result: Any = None
+
+    def labelled(self, labels: Mapping[str, str]) -> Explanation:
+        """This explanation as staff read it in Chinese: each input headed by its Chinese, then its key
+        (``成员 member``). ``labels`` (a plugin's own) and ``INPUTS_ZH`` (the inputs every plugin shares)
+        give the Chinese of a key, or of its first word (``指标 metric patrols``; a role's: ``网格长
+        grid_leader at g1``); a key with neither
+        stays as it is. Only what is shown changes: the stored explanation keeps its keys."""
+        def label(key: str) -> str:
+            first = key.split(" ", 1)[0]
+            zh = labels.get(key) or INPUTS_ZH.get(key) or labels.get(first) or INPUTS_ZH.get(first) \
+                or ROLES.get(first)  # (a subsidy's ``grid_leader at g1``)
+            return f"{zh} {key}" if zh else key
+
+        return evolve(self, inputs={label(key): value for key, value in self.inputs.items()})
 
     def render(self) -> str:
         """A readable, multi-line account for ``gridcore explain``; each line's label in English

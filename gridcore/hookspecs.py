@@ -368,11 +368,14 @@ def gridcore_restore_state(engine: Engine, document: dict[str, Any]) -> None:
 
 
 @hookspec(firstresult=True)
-def gridcore_explain(engine: Engine, decision: str) -> Explanation | None:
+def gridcore_explain(engine: Engine, decision: str, lang: str) -> Explanation | None:
     """Explain one decision by its id (a ledger entry, an escalation, a rating).
 
     Return a ``gridcore.explain.Explanation`` naming the rule (``file:line``) and
     the inputs that produced the decision, or ``None`` if the id is not yours.
+    ``lang`` is the language staff read it in (``en`` or ``zh``): for ``zh`` head
+    the inputs with their Chinese (``explanation.labelled(YOUR_LABELS)``); an
+    implementation that does not take ``lang`` is asked all the same.
     First result wins.
     """
 

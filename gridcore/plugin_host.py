@@ -647,9 +647,10 @@ class Hooks:
         except Exception as exc:
             raise self._failed("gridcore_on_close", exc) from exc
 
-    def explain(self, engine: Engine, decision: str) -> Explanation | None:
+    def explain(self, engine: Engine, decision: str, lang: str = "en") -> Explanation | None:
         try:
-            return self._calls.gridcore_explain(engine=engine, decision=decision)  # type: ignore[no-any-return]
+            return self._calls.gridcore_explain(engine=engine, decision=decision,  # type: ignore[no-any-return]
+                                                lang=lang)
         except Exception as exc:
             raise self._failed("gridcore_explain", exc) from exc
 

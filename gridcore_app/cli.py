@@ -1120,9 +1120,12 @@ def tick(store: str, now: datetime | None) -> None:
 @click.argument("decision")
 @store_option
 def explain(decision: str, store: str) -> None:
-    """Explain a decision (a points entry, an escalation, a rating) by its id."""
+    """Explain a decision (a points entry, an escalation, a rating) by its id.
+
+    In Chinese (gridcore --lang zh explain ..., or GRIDCORE_LANG=zh) each input is headed by its Chinese.
+    """
     with open_engine(store, read_only=True) as engine:
-        click.echo(engine.explain(decision).render())
+        click.echo(engine.explain(decision, lang=help_lang()).render())
 
 
 @main_group.command()

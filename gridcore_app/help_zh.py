@@ -112,8 +112,10 @@ HELP_ZH: Mapping[str, str] = {
     "(a district's year), else 1.":
         "2：两个规则集同时重放（两个进程）；1：先后重放。默认：事件达 20,000 条（一个区一年的量）时为 2，否则为 1。",
     # the store's commands
-    "Explain a decision (a points entry, an escalation, a rating) by its id.":
-        "按编号解释一项决定（一条积分记录、一次提级、一次评星）：依据哪条规则、用了哪些数据、结果多少。",
+    "Explain a decision (a points entry, an escalation, a rating) by its id. In Chinese (gridcore --lang zh "
+    "explain ..., or GRIDCORE_LANG=zh) each input is headed by its Chinese.":
+        "按编号解释一项决定（一条积分记录、一次提级、一次评星）：依据哪条规则、用了哪些数据、结果多少。"
+        "中文模式下（gridcore --lang zh explain ……，或 GRIDCORE_LANG=zh）每项数据前标有中文名称。",
     "Look at a community's grid hierarchy.": "查看社区的网格层级。",
     "One household (户) in the store: where it lives, its people, who looks after it, and its history.":
         "库中的一户：住在哪里、有哪些人、由谁负责，以及变动记录。",

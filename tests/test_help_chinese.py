@@ -10,12 +10,13 @@ written); the built-in plugins and the application may not.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 from click.testing import CliRunner
 
-from gridcore.errors import has_chinese
+from gridcore.errors import GridcoreError, has_chinese
 from gridcore_app.cli import LazyCommand, _key, chinese_texts, main_group
 
 #: Where built-in commands come from: the application and the built-in plugins.
@@ -162,3 +163,49 @@ def test_the_openapi_check_finds_an_operation_described_in_english_only() -> Non
     missing = _english_only_descriptions(_service_description(Route("/api/v1/kittens", kittens)))
     assert missing == ["GET /api/v1/kittens: summary 'Count the kittens'",
                        "GET /api/v1/kittens parameters: 'which colour'"], missing
+
+
+# ---------------------------------------------------------------- explain's inputs
+
+
+def test_every_input_an_explanation_shows_is_headed_in_chinese_in_chinese(tmp_path: Path) -> None:
+    """A day of work (points, incidents with an extension and an escalation, a task) explained decision by
+    decision in Chinese: every input of every built-in plugin's explanations is headed by its Chinese, the
+    English (the API's, the stored) keeps its keys, and ``gridcore --lang zh explain`` prints the Chinese."""
+    from datetime import timedelta
+
+    from test_refusals_chinese import COMMUNITY, RULES, T0, day_of_mistakes
+
+    from gridcore import Engine, FixedClock, get_plugin_manager
+
+    rules = tmp_path / "mistakes.rules"
+    rules.write_text(RULES, encoding="utf-8")
+    store = str(tmp_path / "store")
+    with Engine.open(store=store, community=COMMUNITY, ruleset=rules, effective=T0 - timedelta(days=30),
+                     clock=FixedClock(T0 + timedelta(days=30)), future_tolerance=timedelta(days=1),
+                     plugins=get_plugin_manager()) as engine:
+        engine.record_many(day_of_mistakes())
+        engine.tick(T0 + timedelta(days=30))
+        ids = [document["id"] for _, document in engine.store.events_after(0)]
+        decisions = {f"{prefix}:{ident}" for ident in ids for prefix in ("points", "escalation")}
+        decisions |= {"tasks:T1", "tasks:T1:worker1", "escalation:route:I1", "escalation:route:I2"}
+        explained, missing = {}, []
+        for decision in sorted(decisions):
+            try:
+                english = engine.explain(decision)
+            except GridcoreError:
+                continue
+            chinese = engine.explain(decision, lang="zh")
+            assert list(english.inputs.values()) == list(chinese.inputs.values())
+            explained[decision.split(":")[0]] = explained.get(decision.split(":")[0], 0) + 1
+            missing += [f"{decision}: {key!r}" for key in chinese.inputs if not has_chinese(key)]
+            assert all(" " in key or key in english.inputs for key in chinese.inputs)
+    assert explained["points"] >= 4 and explained["escalation"] >= 4 and explained["tasks"] == 2, explained
+    assert missing == []
+
+    runner = CliRunner()
+    shown = runner.invoke(main_group, ["--lang", "zh", "explain", "points:act2", "--store", store])
+    assert shown.exit_code == 0, shown.output
+    assert "input 输入: 成员 member = 张伟" in shown.stdout and "input 输入: 时长 hours = 10" in shown.stdout
+    plain = runner.invoke(main_group, ["explain", "points:act2", "--store", store], env={"GRIDCORE_LANG": "en"})
+    assert "input 输入: member = 张伟" in plain.stdout

@@ -17,3 +17,10 @@ HEADINGS_ZH: Mapping[str, str] = {
 
 #: A deduction's column (``overdue_incidents (adj.)``) is headed as its metric, marked 扣分.
 HEADINGS_ZH = {**HEADINGS_ZH, **{f"{column} (adj.)": f"{zh}（扣分）" for column, zh in HEADINGS_ZH.items()}}
+
+#: The Chinese of the inputs a rating's explanation shows (``gridcore --lang zh explain assessment:…``): a
+#: metric's value (``metric NAME``) and each term of the score (``weight NAME``, ``deduction NAME`` ...).
+INPUTS_ZH: Mapping[str, str] = {
+    "metric": "指标", "weight": "权重", "deduction": "扣分", "bonus": "加分", "veto": "一票否决", "cap": "封顶",
+    "adjustment": "调整", "score": "得分",
+}  # fmt: skip

@@ -395,13 +395,16 @@ class AssessmentState:
         self.cache.clear()
 
     @hookimpl
-    def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
-        """Explain ``assessment:<period>:<node>`` or ``assessment:<period>:subsidy:<member>``."""
+    def gridcore_explain(self, engine: Engine, decision: str, lang: str) -> Explanation | None:
+        """Explain ``assessment:<period>:<node>`` or ``assessment:<period>:subsidy:<member>`` (headed in
+        Chinese for ``zh``)."""
         if not decision.startswith(PREFIX):
             return None
         from .explain import explain_decision
+        from .headings import INPUTS_ZH
 
-        return explain_decision(engine, decision[len(PREFIX) :])
+        answer = explain_decision(engine, decision[len(PREFIX) :])
+        return answer.labelled(INPUTS_ZH) if answer is not None and lang == "zh" else answer
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:

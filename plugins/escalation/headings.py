@@ -15,3 +15,14 @@ HEADINGS_ZH: Mapping[str, str] = {
     "sent back": "退单", "severity": "严重程度", "status": "状态", "step": "环节", "summoned": "召集次数", "time": "时间",
     "times": "次数",
 }  # fmt: skip
+
+#: The Chinese of the inputs an escalation's explanation shows (``gridcore --lang zh explain escalation:…``).
+INPUTS_ZH: Mapping[str, str] = {
+    "applies as": "适用为", "approved by": "批准人", "asked": "申请延期", "at most": "最多次数", "category": "事件类别",
+    "clock": "计时", "clock_started": "开始计时", "deadline": "时限截止", "deadline after": "延期后截止",
+    "deadline before": "延期前截止", "extensions so far": "已延期次数", "from": "原节点", "incident": "事件",
+    "limit": "时限", "paused": "已暂停", "reported at": "上报节点", "requested by": "申请人", "resolve limit": "办结时限",
+    "severity": "严重程度", "span": "时长", "working_time": "工作时间", "window": "时间窗", "open incident": "未结案事件",
+    "its last report before": "此前最后一次上报", "place": "地址", "to": "提级到", "department": "条线部门",
+    "handler": "办理人", "role": "角色", "source": "来源", "when": "条件",
+}  # fmt: skip

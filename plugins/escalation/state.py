@@ -186,11 +186,13 @@ class EscalationState(Transitions, Checks):
         self.joins_due = {e.id: e for e in joins}
 
     @hookimpl
-    def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
-        """Explain ``escalation:<event id>`` or ``escalation:route:<incident>``."""
+    def gridcore_explain(self, engine: Engine, decision: str, lang: str) -> Explanation | None:
+        """Explain ``escalation:<event id>`` or ``escalation:route:<incident>`` (headed in Chinese for ``zh``)."""
+        from .headings import INPUTS_ZH
         from .views import explain
 
-        return explain(self, decision)
+        answer = explain(self, decision)
+        return answer.labelled(INPUTS_ZH) if answer is not None and lang == "zh" else answer
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:

@@ -23,6 +23,19 @@ KINDS_ZH = {"earn": "获得", "bonus": "连续活跃奖励", "recognition": "表
             "deduct": "扣分", "flag": "标记待核"}
 
 
+#: The Chinese of the inputs a points entry's explanation shows (``gridcore --lang zh explain points:…``).
+INPUTS_ZH = {
+    "activity": "活动", "hours": "时长", "quantity": "数量", "rounded": "四舍五入", "exact": "精确值",
+    "taken_from": "扣自", "reward": "礼遇", "price": "所需积分", "balance_before": "兑换前余额",
+    "balance before": "扣前余额", "balance after": "扣后余额", "floor": "余额下限", "awarded_by": "表扬人",
+    "budget": "表扬额度", "budget_node": "额度所属节点", "budget_period": "额度时段", "budget_used": "已用额度",
+    "cap": "上限", "tilt": "倾斜", "span": "时段", "units": "活跃时段", "satisfaction": "满意度", "rating": "平均评价",
+    "incident": "事件", "category": "事件类别", "severity": "严重程度", "task": "任务", "kind": "类别",
+    "done": "完成情况", "deadline": "期限", "weekday": "星期几", "hour": "时刻", "channel": "上报渠道",
+    "key_person": "涉及重点人员", "party_member": "党员", "role": "角色", "level": "层级",
+}  # fmt: skip
+
+
 def kind_shown(kind: str) -> str:
     """An entry's kind as staff see it: its Chinese, then the id (``获得 earn``); the id alone if none."""
     return f"{KINDS_ZH[kind]} {kind}" if kind in KINDS_ZH else kind

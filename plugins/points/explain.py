@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from gridcore import Explanation, Outcome, OutcomeKind
 
-from .display import kind_shown, shown
+from .display import INPUTS_ZH, kind_shown, shown
 from .ledger import Record
 
 if TYPE_CHECKING:
@@ -21,8 +21,9 @@ NAME = "points"
 BALANCES = OutcomeKind("points", "Members whose points change (积分有变化的人员)", "points")
 
 
-def explain(state: PointsState, decision: str) -> Explanation | None:
-    """Explain ``points:<entry id>``: the entry, its rule(s) and inputs."""
+def explain(state: PointsState, decision: str, lang: str = "en") -> Explanation | None:
+    """Explain ``points:<entry id>``: the entry, its rule(s) and inputs (each headed by its Chinese for
+    ``lang="zh"``: ``display.INPUTS_ZH``)."""
     if not decision.startswith(NAME + ":"):
         return None
     entry_id = decision[len(NAME) + 1 :]
@@ -37,13 +38,14 @@ def explain(state: PointsState, decision: str) -> Explanation | None:
         inputs["event"] = entry.cause
     if record.taken is not None:
         inputs["taken_from"] = ", ".join(f"{lot} ({n})" for lot, n in record.taken)
-    return Explanation(
+    answer = Explanation(
         decision=decision,
         summary=f"{kind_shown(entry.kind)} {entry.amount:+d} for {entry.member}: {shown(entry.summary)}",
         rules=tuple(rules),
         inputs=inputs,
         result=entry.amount,
     )
+    return answer.labelled(INPUTS_ZH) if lang == "zh" else answer
 
 
 def _find_due(state: PointsState, entry_id: str) -> Record | None:

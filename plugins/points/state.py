@@ -245,9 +245,9 @@ class PointsState(TaskBooking, Checks):
     # ------------------------------------------------------------ decisions
 
     @hookimpl
-    def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
-        """Explain ``points:<entry id>``: the entry, its rule(s) and inputs."""
-        return explain(self, decision)
+    def gridcore_explain(self, engine: Engine, decision: str, lang: str) -> Explanation | None:
+        """Explain ``points:<entry id>``: the entry, its rule(s) and inputs (headed in Chinese for ``zh``)."""
+        return explain(self, decision, lang)
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:

@@ -11,3 +11,9 @@ HEADINGS_ZH: Mapping[str, str] = {
     "overdue by": "超时", "late": "逾期完成", "task": "专项任务", "title": "标题", "completed": "完成时间", "found": "发现情况",
     "status": "状态",
 }  # fmt: skip
+
+#: The Chinese of the inputs a task's explanation shows (``gridcore --lang zh explain tasks:…``).
+INPUTS_ZH: Mapping[str, str] = {
+    "assigned": "派发时间", "assigned by": "派发人", "assignment": "派发", "cell": "网格", "deadline": "期限",
+    "found": "发现", "kind": "任务类别", "roles": "角色", "cancelled": "已取消", "completed": "完成情况",
+}  # fmt: skip

@@ -237,11 +237,14 @@ class TasksState:
         return found
 
     @hookimpl
-    def gridcore_explain(self, engine: Engine, decision: str) -> Explanation | None:
-        """Explain ``tasks:<task>`` (its assignments) or ``tasks:<task>:<member>`` (one assignment)."""
+    def gridcore_explain(self, engine: Engine, decision: str, lang: str) -> Explanation | None:
+        """Explain ``tasks:<task>`` (its assignments) or ``tasks:<task>:<member>`` (one assignment); headed in
+        Chinese for ``zh``."""
+        from .headings import INPUTS_ZH
         from .views import explain
 
-        return explain(engine, self, decision)
+        answer = explain(engine, self, decision)
+        return answer.labelled(INPUTS_ZH) if answer is not None and lang == "zh" else answer
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
