@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from attrs import Factory, define, frozen
 
+from gridcore.codec import read_time
 from gridcore.engine import DECIDED_WITH
 from gridcore.limits import MAX_DEPTH, MAX_LINE_BYTES, MAX_NUMBER_CHARS
 
@@ -234,7 +235,10 @@ def _order_key(doc: dict[str, Any]) -> tuple[datetime, str] | None:
     when = _WHEN.get(time, _UNREAD)
     if when is _UNREAD:
         try:
-            when = datetime.fromisoformat(time)
+            # (``datetime.fromisoformat`` holding the codec's one zone object for its offset: times
+            # compare about ten times faster when their zones are the same object, and every line's
+            # time is compared with the latest so far, ``chunks_of_events``)
+            when = read_time(time)
         except ValueError:
             when = None
         else:
