@@ -370,7 +370,7 @@ def _every_field_set() -> Any:
                      Escalation("e2", hours(4), "x", "s1", "d1", "街道", "区", "城管", "r", None, "", {})],
         breaches=[Breach(hours(3), "accept", "社区", "c1", rule)],
         pending=[Pending(hours(4), "k", "repeat", rule, "s1", None, {"n": 2})],
-        fired={"b", "a"}, reopen_due=hours(10), reopens=1, rework=True, escalation_events=2, reopen_events=1,
+        fired={"b", "a"}, reopen_due=hours(10), reopens=1, rework=True, escalation_events=2, escalation_number=3, reopen_events=1,
         timeline=[Entry(at, "reported", "r1", "c1"), Entry(hours(2), "accepted", "a", "c1", "d", "rule", "ev")],
         version=9, extension_request=ExtensionRequest("x1", hours(5), "b", 1, 2, "parts"),
         extensions=[Extension("x0", "x00", hours(4), "lead", "b", 2, 0, "街道", "s1", hours(6), None, rule)],

@@ -120,11 +120,13 @@ def _split(why: str) -> tuple[str, str]:
     return why, why
 
 
-def ignored_decision(incident: Incident, event: IncidentEscalated, why: str) -> Explanation:
-    """What ``explain`` says of ``event``, a stored escalation of ``incident`` ignored on replay for ``why``."""
+def ignored_decision(incident: Incident, event: IncidentEscalated, why: str, late: Entry | None = None,
+                     ) -> Explanation:
+    """What ``explain`` says of ``event``, a stored escalation of ``incident`` ignored on replay for ``why``
+    (``late``: the step recorded after it, when the caller knows it; else ``late_step``)."""
     derived = event.actor == SYSTEM_ACTOR
     when = f"{event.time:%Y-%m-%d %H:%M}"
-    late = late_step(incident, event)
+    late = late if late is not None else late_step(incident, event)
     rule = limit_rule(incident, event.rule)
     rules = (rule,) if rule is not None else ()
     by = "derived by the system" if derived else f"recorded by {event.actor}"
@@ -142,7 +144,7 @@ def ignored_decision(incident: Incident, event: IncidentEscalated, why: str) -> 
     }
     if event.rule and rule is None:
         inputs["its rule"] = event.rule
-    head = f"escalation {event.id} of incident {incident.id} at {when} ({by}: {event.reason or 'no reason given'})"
+    head = f"escalation {event.id} of incident {event.incident} at {when} ({by}: {event.reason or 'no reason given'})"
     tail = f"It no longer counts: no breach, no escalation in the metrics; the case stayed at {stays}"
     tail_zh = f"本次上报不再计入，不算超时，事件留在 {stays}"
     if late is None:

@@ -266,6 +266,9 @@ class Incident:
     rework: bool = False
     #: every escalation / reopening event seen, applied or not (derived ids count on these)
     escalation_events: int = 0
+    #: the highest ``n`` of the escalations ``esc:<id>:<n>`` seen, applied or not: the next derived one is
+    #: numbered above it and above ``escalation_events`` (``timers.next_due``), so never as one stored
+    escalation_number: int = 0
     reopen_events: int = 0
     timeline: list[Entry] = field(factory=list)
     version: int = 0

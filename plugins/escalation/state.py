@@ -20,13 +20,15 @@ from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.parts import part_writers
 
 from .archive import COLLECTION, NAMES
-from .events import IncidentEvent, IncidentReported, RepeatReportJoined
+from .events import IncidentEscalated, IncidentEvent, IncidentReported, RepeatReportJoined
 from .incident import CLOSED
 from .lifecycle import Checks
 from .transitions import Transitions
 
 if TYPE_CHECKING:
     from gridcore import Engine
+
+    from .timers import Due
 
 NAME = "escalation"
 
@@ -53,8 +55,9 @@ class EscalationState(Transitions, Checks):
     #: 14: an incident's fields at their default left out of its document (open, and archived);
     #: 15: a stored breach whose limit a late acceptance or resolution met is ignored on replay (87cfb21), so
     #: a checkpoint written after such a rewind by an older version may hold the case escalated: replayed;
-    #: 16: an ignored escalation has its explanation among the decisions (replayed, so older stores' have it)
-    STATE_VERSION = 16
+    #: 16: an ignored escalation has its explanation among the decisions (replayed, so older stores' have it);
+    #: 17: a case keeps the highest number of its escalations seen (``Incident.escalation_number``)
+    STATE_VERSION = 17
 
     # ------------------------------------------------------------ hooks
 
@@ -92,6 +95,14 @@ class EscalationState(Transitions, Checks):
         self.changed(event.incident)
         incident = self.incidents.get(event.incident)
         if incident is None:
+            primary = self.aliases.get(event.incident)
+            if primary is not None:
+                # a stored step of a report that, replayed after an earlier report of the same place
+                # recorded late, joined that one's case as a repeat: it happened, and is kept there, ignored
+                self.ignore_joined(self.incidents[primary], event)
+                self.changed(primary)
+                self.schedule(self.incidents[primary])
+                return
             # a closed incident: rated after closing, or a stored event replayed after a late one
             names = self.archived_names(event.incident)
             incident = self.take_out(event.incident) if names else None
@@ -150,9 +161,38 @@ class EscalationState(Transitions, Checks):
                 seen.add(ident)
                 due = self.due[ident]
                 assert due is not None
+                if not self.engine.caught_up and isinstance(due.event, IncidentEscalated):
+                    self._unclaimed(due)
                 out.append(due.event)
             stack.extend(child for child in (2 * at + 1, 2 * at + 2) if child < size)
         return out
+
+    def _unclaimed(self, due: Due) -> None:
+        """Number ``due``'s escalation above those the store holds for other times.
+
+        While stored events wait to be applied (a late event, a replay), the
+        store may hold the case's ``esc:<id>:<n>`` for another time: derived
+        before a late event brought this one earlier.  That stored one is a
+        fact of the log, replayed in its place (and ignored there if it no
+        longer holds); this one takes the next number the store does not hold
+        for another time.  The same log gives the same numbers, replayed in
+        full or from a checkpoint (``caught_up``: nothing stored waits, so
+        nothing numbered ahead can be there).
+        """
+        event = due.event
+        head, _, number = event.id.rpartition(":")
+        if not (number.isascii() and number.isdecimal()):
+            return
+        n = int(number)
+        find = self.engine.store.find
+        while True:
+            ident = f"{head}:{n}"
+            stored = find([ident]).get(ident)
+            if stored is None or _same_time(stored, event.time):
+                break
+            n += 1
+        if ident != event.id:
+            due.renumber(ident)
 
     @hookimpl
     def gridcore_on_flush(self, engine: Engine) -> None:
@@ -213,3 +253,11 @@ class EscalationState(Transitions, Checks):
             out.append(Outcome(NAME, f"{subject}:escalations", len(incident.escalations), rules, kind=HANDLING))
         return out
 
+
+
+def _same_time(document: dict[str, Any], when: datetime) -> bool:
+    """True if the stored event ``document`` is dated ``when`` (the same instant)."""
+    try:
+        return datetime.fromisoformat(str(document.get("time"))) == when
+    except ValueError:
+        return False

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 from attrs import field, frozen
 
 from gridcore.events import SYSTEM_ACTOR, Event
@@ -116,6 +117,11 @@ class Due:
     def rule(self) -> RuleRef | None:
         """The rule that decided it."""
         return self.made.rule
+
+    def renumber(self, event_id: str) -> None:
+        """Give the derived event the id ``event_id`` instead (its number is taken in the store)."""
+        made = self.made
+        self._made = Made(attrs.evolve(made.event, id=event_id), made.kind, made.rule, made.facts, made.breach)
 
     @property
     def facts(self) -> dict[str, Any]:
@@ -412,7 +418,7 @@ def next_due(
     ``running`` gives the incident's ``deadlines`` (default: worked out
     afresh; the state passes the ones it keeps, see ``clock_inputs``).
     """
-    number = incident.escalation_events + 1
+    number = max(incident.escalation_events, incident.escalation_number) + 1
     if incident.status == VERIFIED and incident.reopen_due is not None:
         reopen = incident.policy.reopen if incident.policy else DEFAULT_REOPEN
         rule = reopen.rule

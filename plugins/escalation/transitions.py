@@ -153,14 +153,33 @@ class Transitions(Returns, Assignments, Steps):
             return None
         return limit_met(incident, event, due)
 
-    def _ignore(self, incident: Incident, event: IncidentEscalated, why: str) -> None:
+    def _ignore(self, incident: Incident, event: IncidentEscalated, why: str, late: Entry | None = None) -> None:
         """Keep ``event``, a stored escalation that no longer holds, in the timeline as ignored for ``why``
-        (it moves nothing), with what ``explain`` says of it."""
+        (it moves nothing), with what ``explain`` says of it (``late``: the step recorded after it, if known)."""
         incident.note(Entry(event.time, "escalation ignored", event.actor, event.node, why, event.rule, event.id))
-        self.decisions[event.id] = ignored_decision(incident, event, why)
+        self.decisions[event.id] = ignored_decision(incident, event, why, late)
+
+    def ignore_joined(self, primary: Incident, event: IncidentEvent) -> None:
+        """``event``, a stored step of a report now a repeat report of ``primary``, kept there, ignored.
+
+        The report ``primary`` was opened by is dated before the one the step was on and was recorded
+        after it: had it been on the log, that report would have joined it at once (and a step on a
+        repeat report is refused)."""
+        why = (f"{event.incident} is a repeat report of {primary.id} (recorded late) "
+               f"({event.incident} 已作为重复上报并入 {primary.id}，补录)")
+        if isinstance(event, IncidentEscalated):
+            late = next((e for e in primary.timeline if e.what == "reported" and e.event), None)
+            self._ignore(primary, event, why, late)
+            return
+        step = type(event).kind.removeprefix("incident_").replace("_", " ")
+        primary.note(Entry(event.time, "step ignored", event.actor, event.node, f"{step} of {event.incident}: {why}",
+                           event=event.id))
 
     def _escalated(self, incident: Incident, event: IncidentEscalated) -> None:
         incident.escalation_events += 1
+        number = event.id[len(incident.id) + 5:] if event.id.startswith(f"esc:{incident.id}:") else ""
+        if number.isascii() and number.isdecimal():
+            incident.escalation_number = max(incident.escalation_number, int(number))
         if not incident.is_open:
             status_zh = lifecycle.STATUS_ZH.get(incident.status, incident.status)
             self._ignore(incident, event, resolved_in_time(incident, event)
