@@ -211,13 +211,17 @@ def test_a_mistyped_postgresql_schema_is_an_error_naming_it_and_nothing_is_creat
     from gridcore.store.postgres_store import split_url
 
     factory = StoreFactory("postgresql", tmp_path)
+    (tmp_path / "events.jsonl").write_text("", encoding="utf-8")
     try:
         typo = factory.url()
         schema = typo.rpartition("schema=")[2]
         for name, args in store_commands().items():
-            if name in ("serve", "ingest"):
-                continue  # serve: see the report of helper-125 (it creates the schema); ingest: a file
-            code, out, err = run(*name.split(), *args, "--store", typo)
+            if name == "serve":
+                # serve opens its store in gridcore_app/service/live.py, which checks only a path's existence
+                # and then opens with create=True: a mistyped schema is created there (still to fix)
+                continue
+            code, out, err = run(*name.split(), *(str(tmp_path / a) if a == "events.jsonl" else a for a in args),
+                                 "--store", typo)
             assert code == 1, (name, out, err)
             assert f"no gridcore store in schema '{schema}'" in err and "Traceback" not in err, (name, err)
         with psycopg.connect(split_url(factory.base)[0]) as conn:
