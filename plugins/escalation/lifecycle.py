@@ -83,7 +83,7 @@ ALLOWED: dict[type[IncidentEvent], tuple[tuple[str, ...], str]] = {
 #: What each kind of event does, in Chinese (the refusals' ``ALLOWED`` verbs), and the statuses.
 VERBS_ZH: dict[type[IncidentEvent], str] = {
     IncidentAccepted: "受理", IncidentHandlingStarted: "开始办理", IncidentPaused: "暂停",
-    IncidentResumed: "恢复办理", IncidentEscalated: "上报", IncidentResolved: "办结", IncidentVerified: "核查",
+    IncidentResumed: "恢复办理", IncidentEscalated: "提级", IncidentResolved: "办结", IncidentVerified: "核查",
     SatisfactionRated: "评价", IncidentReopened: "返工", IncidentClosed: "结案", ExtensionRequested: "申请延期",
     ExtensionApproved: "批准延期", ExtensionRefused: "不予延期", ConsultationHeld: "登记会商",
     FeedbackGiven: "反馈", IncidentReturned: "退单", IncidentAssigned: "派单",
