@@ -102,7 +102,8 @@ class LiveEngine:
         pm = plugins if plugins is not None else get_plugin_manager(tuple(disabled_plugins))
         lock = WriteLock.for_store(store)
         try:
-            engine = executor.submit(lambda: Engine.open(store=store, clock=clock, plugins=pm)).result()
+            engine = executor.submit(lambda: Engine.open(store=store, clock=clock, plugins=pm,
+                                                                 create=False)).result()
         except BaseException:
             executor.shutdown()
             if lock is not None:
