@@ -434,3 +434,24 @@ def test_a_read_answers_as_at_the_moment_it_first_asked_the_store_where_it_is(tm
         assert after > before
         reader.refresh()
         assert coverage() == after  # caught up, the state answers the same
+
+
+def test_ratings_kept_for_a_moving_clock_are_bounded_while_no_event_arrives(
+        engines: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A wall screen asks for the quarter's stars every few seconds on a service's system clock: each
+    # rating is kept under the clock's time, and without a bound one more was kept at every request
+    # until the next event arrived.
+    from gridcore_assessment import logindex
+
+    monkeypatch.setattr(logindex, "MEMO_MAX", 8)
+    engine = engines()
+    engine.record_many(quarter())
+    first = assess(engine, "2025-Q1", save=False)
+    clock = engine.clock
+    assert isinstance(clock, FixedClock)
+    for _ in range(30):
+        clock.advance(timedelta(seconds=5))
+        assert assess(engine, "2025-Q1", save=False).ratings == first.ratings
+    cache = engine.state("assessment").cache
+    assert 0 < len(cache) <= 8 + 2  # the bound, the store's position and the newest result
+    assert cache["store size"] == engine.stored_position()

@@ -43,13 +43,27 @@ def subtree(engine: Engine, root: str) -> list[str]:
     return [node_id(n) for n in engine.community.hierarchy.descendants(root, include_self=True)]
 
 
+#: The most results ``memo`` keeps between two growths of the store. A rating is kept under the
+#: clock's time, so a service with a system clock that is asked again and again while no event
+#: arrives (a wall screen) would otherwise keep one more rating at every request. One district
+#: assessment keeps a few dozen; twelve months of them a few hundred.
+MEMO_MAX = 1024
+
+
 def memo(engine: Engine, key: tuple[Any, ...], build: Callable[[], T]) -> T:
-    """``build()``, kept under ``key`` until the store grows (or computed afresh without a state)."""
+    """``build()``, kept under ``key`` until the store grows (or computed afresh without a state).
+
+    At most ``MEMO_MAX`` results are kept: past that, the oldest kept goes first.
+    """
     cache = _cache(engine)
     if cache is None:
         return build()
     if key not in cache:
-        cache[key] = build()
+        value = build()
+        while len(cache) > MEMO_MAX:  # the first key is "store size", kept: the oldest result after it goes
+            del cache[next(k for k in cache if k != "store size")]
+        cache[key] = value
+        return value
     return cache[key]  # type: ignore[no-any-return]
 
 
