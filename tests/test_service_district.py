@@ -195,7 +195,7 @@ def test_a_rollup_is_computed_off_the_engine_and_kept_until_the_store_changes(
 
     def expected(period: str, fmt: str = "json", table: str | None = None) -> str:
         with Engine.open(store=url, read_only=True, clock=FixedClock(now)) as engine:
-            return rollup(engine, "yz", period).render(fmt, table)
+            return rollup(engine, "yz", period, boards=table == "boards").render(fmt, table)
 
     before = {period: expected(period) for period in ("2025-W10", "2025-03-03", "2025-03-04")}
     with served(url, now=now, intake="yz-cc-d1") as server, server.client(tokens["centre"]) as client, \
@@ -244,4 +244,8 @@ def test_a_rollup_is_computed_off_the_engine_and_kept_until_the_store_changes(
         after = client.get("/api/v1/rollups/yz", params=week)
         assert after.headers["cache-status"] == "gridcore; fwd=miss" and after.text == expected("2025-W10")
         assert after.text != kept.text
+        # the points boards, made only when asked for (gridcore rollup --table boards)
+        boards = client.get("/api/v1/rollups/yz", params={**week, "table": "boards"})
+        assert boards.status_code == 200, boards.text
+        assert boards.text == expected("2025-W10", "json", "boards") and "boards" in boards.json()["tables"]
     assert "Traceback" not in server.log

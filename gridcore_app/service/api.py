@@ -790,12 +790,13 @@ async def report(request: Request) -> Response:
     "(staff only: its subsidies name people); computed in a forked copy of the worker's state, off the engine's "
     "thread, and kept until the store or the rulesets change (`Cache-Status`)",
     query=(("period", "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025 (required)"),
-           ("table", "only this table: summary, months, departments, stars or subsidies; default: every one"),
+           ("table", ("only this table: summary, months, departments, stars, boards (each child's monthly points "
+                      "boards, made only when asked for) or subsidies; default: every one but boards")),
            ("format", "json (default), or csv: one table (the summary unless `table` names another), with a BOM")),
     tag="reads",
 )
 async def node_rollup(request: Request) -> Response:
-    from gridcore_app.rollup import TABLES, rollup
+    from gridcore_app.rollup import BOARDS, TABLES, rollup
 
     from .rollups import Forked, collect, fork
 
@@ -837,7 +838,8 @@ async def node_rollup(request: Request) -> Response:
             if text is not None:  # as the state was at the fork: kept under that state's key
                 kept.keep(key, text)
         if text is None:  # no fork here, or the child failed: computed on the engine's thread, as before
-            text = await service.read(lambda engine: rollup(engine, node, period).render(fmt, chosen))
+            text = await service.read(lambda engine: rollup(engine, node, period, boards=chosen == BOARDS)
+                                            .render(fmt, chosen))
 
     if fmt == "csv":
         return Response(text, media_type="text/csv; charset=utf-8", headers=status)

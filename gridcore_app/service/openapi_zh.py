@@ -89,8 +89,10 @@ DESCRIPTIONS_ZH: Mapping[str, str] = {
         "积分和补贴（仅限工作人员：补贴中有人名）；在工作进程状态的分叉副本中计算，不占用引擎线程，"
         "结果保留到存储或规则集变化为止（`Cache-Status`）",
     "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025 (required)": "时段：2025-Q1、2025-03、2025-W10、2025-03-05 或 2025（必填）",
-    "only this table: summary, months, departments, stars or subsidies; default: every one":
-        "只要这张表：summary（汇总）、months（按月）、departments（部门）、stars（星级）或 subsidies（补贴）；默认：全部",
+    "only this table: summary, months, departments, stars, boards (each child's monthly points "
+    "boards, made only when asked for) or subsidies; default: every one but boards":
+        "只要这张表：summary（汇总）、months（按月）、departments（部门）、stars（星级）、boards（各下级每月积分公示，"
+        "仅在指定时生成）或 subsidies（补贴）；默认：除 boards 外全部",
     "json (default), or csv: one table (the summary unless `table` names another), with a BOM":
         "json（默认）或 csv：一张表（不指定 table 时为汇总表），带 BOM",
     "Move the test clock to `now` and record everything that falls due (only with gridcore serve --test-clock)":

@@ -86,7 +86,7 @@ def fork(engine: Engine, node: str, period: str, fmt: str, table: str | None) ->
     """On the engine's thread: a child computing the roll-up from the state as it is now (None: no fork here)."""
     if not hasattr(os, "fork"):  # pragma: no cover - not on POSIX
         return None
-    from gridcore_app.rollup import rollup  # (imported before forking, never in the child)
+    from gridcore_app.rollup import BOARDS, rollup  # (imported before forking, never in the child)
 
     receive, send = os.pipe()
     with engine.reading():
@@ -99,7 +99,7 @@ def fork(engine: Engine, node: str, period: str, fmt: str, table: str | None) ->
                 _INHERITED.append(engine.store)  # the parent's connection: neither used nor closed here
                 engine.store = own = engine.store_again()
                 try:
-                    data = _OK + rollup(engine, node, period).render(fmt, table).encode("utf-8")
+                    data = _OK + rollup(engine, node, period, boards=table == BOARDS).render(fmt, table).encode("utf-8")
                 finally:
                     own.close()
             except BaseException:  # noqa: BLE001, S110 - the parent computes it again and raises what it raises
