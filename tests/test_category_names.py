@@ -196,3 +196,28 @@ child.rules:4:6: 错误: 未知的类别 '消防隐恚'：规则集声明的类�
   修改: 使用规则集已声明的类别（代码或名称），或先声明：类别 消防隐恚：<名称>
 共 1 个错误
 """)
+
+
+def test_the_command_line_takes_a_nodes_name_where_it_takes_its_id(tmp_path: Path) -> None:
+    # Staff write where a case happened as they know it (1单元), not only by its id (u11): the stored event
+    # holds the id, as if the id had been written. A name two nodes share, or none, is refused, storing nothing.
+    rules = child(tmp_path, "")
+    store = str(tmp_path / "store")
+    runner = CliRunner()
+    done = runner.invoke(main_group, ["init", "--community", str(COMMUNITY), "--ruleset", str(rules),
+                                      "--store", store, "--effective", "2025-03-01T00:00:00+08:00"])
+    assert done.exit_code == 0, done.output
+    at = "2025-03-03T09:00:00+08:00"
+    reported = runner.invoke(main_group, ["incidents", "report", "漏水-1", "--category", "水管漏水", "--node", "1单元",
+                                          "--actor", "张伟", "--store", store, "--now", at])
+    assert reported.exit_code == 0, reported.output
+    moved = runner.invoke(main_group, ["incidents", "escalate", "漏水-1", "--to", "银泉社区", "--actor", "leader1",
+                                       "--store", store, "--now", "2025-03-03T09:10:00+08:00"])
+    assert moved.exit_code == 0, moved.output
+    for wrong, why in (("1单", "did you mean '1单元'"), ("不存在的网格", "unknown node")):
+        refused = runner.invoke(main_group, ["incidents", "report", "漏水-2", "--category", "水管漏水", "--node", wrong,
+                                             "--actor", "张伟", "--store", store, "--now", at])
+        assert refused.exit_code != 0 and why in refused.output and "Traceback" not in refused.output, refused.output
+    with Engine.open(store=store, read_only=True, clock=FixedClock(datetime(2025, 3, 4, tzinfo=CST))) as engine:
+        stored = [(e.kind, e.node, getattr(e, "to_node", None)) for e in engine.events() if "漏水" in e.id]
+    assert stored == [("incident_reported", "u11", None), ("incident_escalated", "u11", "yq")], stored

@@ -216,6 +216,11 @@ def stats_command(
 # ---------------------------------------------------------------- steps of the loop
 
 
+def _node(engine: Any, written: str) -> str:
+    """The id of the node ``written`` names: its id, or its name (``凌空第一网格``) when one node alone bears it."""
+    return str(engine.community.hierarchy.find(written).id)
+
+
 def _record(
     store: str, now: datetime | None, make: Callable[[Any, datetime], Any], fmt: str = "text"
 ) -> None:
@@ -286,7 +291,7 @@ def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click
     @click.command(name, help=help_text)
     @click.argument("incident")
     @click.option("--actor", required=True, help="Member (or registered resident) doing it.")
-    @click.option("--node", help="Where it happened (default: where the incident was reported).")
+    @click.option("--node", help="Where it happened: a node's id or name (default: where the incident was reported).")
     @click.option("--event-id", help="Id of the event (default: INCIDENT:STEP:TIME).")
     @store_option
     @now_option
@@ -310,11 +315,13 @@ def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click
             fields = {k: v for k, v in values.items() if v is not None}
             if cls is IncidentEscalated and "to_node" not in fields:
                 fields["to_node"] = views.incident(engine, incident).current_node
+            elif "to_node" in fields:
+                fields["to_node"] = _node(engine, fields["to_node"])
             return cls(
                 id=_event_id(event_id, incident, name, when),
                 time=when,
                 actor=actor,
-                node=node or views.incident(engine, incident).node,
+                node=_node(engine, node) if node else views.incident(engine, incident).node,
                 incident=incident,
                 **fields,
             )
@@ -444,7 +451,7 @@ for _command in _STEPS:
 @click.option(
     "--category", required=True, help="Category: its code (fire_hazard) or the name the ruleset gives it (消防隐患)."
 )
-@click.option("--node", required=True, help="Cell where it was found.")
+@click.option("--node", required=True, help="Cell where it was found: its id or its name.")
 @click.option("--actor", required=True, help="Who reports it.")
 @click.option("--severity", type=click.IntRange(1, 5), default=1, show_default=True)
 @click.option("--place", help="Place id (building, address) inside the cell.")
@@ -477,7 +484,7 @@ def report_command(
             id=event_id or f"{incident}:report",
             time=when,
             actor=actor,
-            node=node,
+            node=_node(engine, node),
             incident=incident,
             category=category,
             severity=severity,

@@ -10,7 +10,8 @@ HELP_ZH: Mapping[str, str] = {
         "事件闭环：上报、受理、办理、办结、核查、结案。",
     "Accept an incident at its current node.": "在事件当前所在的节点受理事件。",
     "Member (or registered resident) doing it.": "操作人：花名册上的成员（或已登记的居民）。",
-    "Where it happened (default: where the incident was reported).": "发生在哪个节点（默认：事件上报的节点）。",
+    "Where it happened: a node's id or name (default: where the incident was reported).":
+        "发生在哪个节点：写节点编号或名称（默认：事件上报的节点）。",
     "Id of the event (default: INCIDENT:STEP:TIME).": "这条记录的编号（默认：事件编号:环节:时间）。",
     "Approve the extension request waiting on an incident (延期批准): its resolve deadline moves.":
         "批准事件待批的延期申请：办结时限随之顺延。",
@@ -62,7 +63,7 @@ HELP_ZH: Mapping[str, str] = {
     "Reopen a resolved or verified incident.": "重新打开已办结或已核查的事件（返工）。",
     "Report a new incident (a repeat of an open one joins it).": "上报新事件（与未结案事件重复的并入该事件）。",
     "Category: its code (fire_hazard) or the name the ruleset gives it (消防隐患).": "事件类别：编号（如 fire_hazard）或规则集中的名称（如 消防隐患）。",
-    "Cell where it was found.": "在哪个网格发现。",
+    "Cell where it was found: its id or its name.": "在哪个网格发现：写网格编号或名称。",
     "Who reports it.": "上报人。",
     "Place id (building, address) inside the cell.": "网格内的地址编号（楼栋、门牌）。",
     "A key person is involved.": "涉及重点人员。",
