@@ -106,13 +106,19 @@ def test_a_report_naming_the_category_is_routed_and_counted_as_its_code(tmp_path
     assert category_code(None, "水管漏水") == "水管漏水"  # no ruleset in force: as written
 
 
-def test_the_command_line_takes_the_name(tmp_path: Path) -> None:
+def initialised(tmp_path: Path) -> tuple[CliRunner, str]:
+    """A CLI runner and a store made by ``gridcore init`` with the escalation community and a child ruleset."""
     rules = child(tmp_path, "")
     store = str(tmp_path / "store")
     runner = CliRunner()
     done = runner.invoke(main_group, ["init", "--community", str(COMMUNITY), "--ruleset", str(rules),
                                       "--store", store, "--effective", "2025-03-01T00:00:00+08:00"])
     assert done.exit_code == 0, done.output
+    return runner, store
+
+
+def test_the_command_line_takes_the_name(tmp_path: Path) -> None:
+    runner, store = initialised(tmp_path)
     reported = runner.invoke(main_group, ["incidents", "report", "漏水-1", "--category", "水管漏水",
                                           "--node", "u11", "--actor", "张伟", "--store", store,
                                           "--now", "2025-03-03T09:00:00+08:00"])
@@ -201,12 +207,7 @@ child.rules:4:6: 错误: 未知的类别 '消防隐恚'：规则集声明的类�
 def test_the_command_line_takes_a_nodes_name_where_it_takes_its_id(tmp_path: Path) -> None:
     # Staff write where a case happened as they know it (1单元), not only by its id (u11): the stored event
     # holds the id, as if the id had been written. A name two nodes share, or none, is refused, storing nothing.
-    rules = child(tmp_path, "")
-    store = str(tmp_path / "store")
-    runner = CliRunner()
-    done = runner.invoke(main_group, ["init", "--community", str(COMMUNITY), "--ruleset", str(rules),
-                                      "--store", store, "--effective", "2025-03-01T00:00:00+08:00"])
-    assert done.exit_code == 0, done.output
+    runner, store = initialised(tmp_path)
     at = "2025-03-03T09:00:00+08:00"
     reported = runner.invoke(main_group, ["incidents", "report", "漏水-1", "--category", "水管漏水", "--node", "1单元",
                                           "--actor", "张伟", "--store", store, "--now", at])
