@@ -30,7 +30,7 @@ _NOT_STEPS = frozenset(("escalation ignored", "reopen ignored", "return ignored"
                         "not routed", "no policy"))
 
 #: A step's name as staff read it in Chinese (the timeline's ``what``).
-_STEP_ZH = {"accepted": "受理", "resolved": "办结", "handling started": "开始处置", "returned": "退单",
+_STEP_ZH = {"accepted": "受理", "resolved": "办结", "handling started": "开始办理", "returned": "退单",
             "escalated": "上报", "assigned": "派单", "paused": "暂停", "resumed": "恢复", "verified": "核查",
             "closed": "结案", "reopened": "重新办理", "reported": "上报事件", "repeat report": "重复上报",
             "extension approved": "延期批准", "consulted": "会商"}
