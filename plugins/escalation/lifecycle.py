@@ -115,7 +115,7 @@ def responsible(engine: Engine, incident: Incident, actor: str) -> bool:
     if community.holds_staff_role_at_or_above(actor, incident.current_node):
         return True
     node = incident.current_node
-    return any(actor in routing.department_members(community, d, node) for d in incident.departments)
+    return any(actor in routing.department_members(community, d, node, incident.node) for d in incident.departments)
 
 
 def _home(engine: Engine, person: str) -> str | None:
@@ -316,7 +316,7 @@ def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> s
         return _return_problem(engine, incident, event)
     if isinstance(event, IncidentAccepted) and incident.assignee not in (None, event.actor):
         community = engine.community
-        if not any(event.actor in routing.department_members(community, d, incident.current_node)
+        if not any(event.actor in routing.department_members(community, d, incident.current_node, incident.node)
                    for d in incident.departments):
             return (f"incident {incident.id} is assigned to {incident.assignee}; only they take it on "
                     f"(reassign it first: gridcore incidents assign {incident.id} --to {event.actor}) "
@@ -346,7 +346,8 @@ def _return_problem(engine: Engine, incident: Incident, event: IncidentReturned)
             on = ", ".join(incident.departments) or "none"
             return (f"department {event.department} is not on incident {incident.id} (its departments: {on}) "
                     "(此事件没有召集该部门)")
-        if event.actor not in routing.department_members(community, event.department, incident.current_node):
+        if event.actor not in routing.department_members(community, event.department, incident.current_node,
+                                                          incident.node):
             return (f"{event.actor} does not work for {event.department}, so may not return the case for it "
                     "(不是该部门人员，不能代其退单)")
     if event.to_node is not None:

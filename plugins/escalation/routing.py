@@ -132,36 +132,57 @@ def _remembered(table: dict[int, tuple[weakref.ref[Any], dict[Any, Any]]], commu
     return found
 
 
-def department_members(community: Any, department: str, node: str | None = None) -> frozenset[str]:
+def department_members(community: Any, department: str, node: str | None = None,
+                       reported: str | None = None) -> frozenset[str]:
     """Ids of the members who belong to ``department`` (its officers answering at ``node``, if given).
 
     In a district a department has officers at many posts (the police station
-    of each street, its officer in each grid).  A case at ``node`` is answered
-    by the officers whose post is on the same branch of the tree: at ``node``
-    or below it, or above it (a street's officer for a grid of the street; a
-    grid's officer when the case went up to its community).  An officer of
-    another street does not answer.  When the department has no officer on
-    that branch, all of its officers do (a department serving the whole
-    community or district from one post).
+    of each street, its officer in each grid).  A case now at ``node``,
+    reported at ``reported`` (default ``node``), is answered by the officers
+    posted on its branch of the tree: at ``node`` or above it (a street's
+    officer for a grid of the street; the district's own at the command
+    centre), or on the way the case climbed, from ``reported`` up to ``node``
+    (a grid's officer when its case went up to its community, its street or
+    the command centre).  An officer posted anywhere else below ``node`` (another
+    street, another community of the street) does not answer, at any level.
+    When the department has no officer on that branch, the officers of the
+    nearest enclosing node that has some answer (a department serving the
+    whole community or district from one post; all of them at the top).
     """
+    if reported is None or node is None:
+        reported = node
     memo = _officers_of(community)
     if memo is not None:
-        found: frozenset[str] | None = memo.get((department, node))
+        found: frozenset[str] | None = memo.get((department, node, reported))
         if found is None:
-            found = memo[(department, node)] = _department_members(community, department, node)
+            found = memo[(department, node, reported)] = _department_members(community, department, node, reported)
         return found
-    return _department_members(community, department, node)
+    return _department_members(community, department, node, reported)
 
 
-def _department_members(community: Any, department: str, node: str | None) -> frozenset[str]:
+def _department_members(community: Any, department: str, node: str | None, reported: str | None) -> frozenset[str]:
     posts = _posts(community, department)
-    if node is None or node not in community.hierarchy:
+    hierarchy = community.hierarchy
+    if node is None or node not in hierarchy:
         return frozenset(ident for ident, _, _ in posts)
-    # An officer answers at ``node`` when one of their posts for the department is at ``node`` or
-    # below it (``node`` is the post or above it) or above it (the post is ``node`` or above it).
-    up = {n.id for n in community.hierarchy.ancestors(node, include_self=True)}
-    near = frozenset(ident for ident, reach, nodes in posts if node in reach or not up.isdisjoint(nodes))
-    return near or frozenset(ident for ident, _, _ in posts)
+    # The branch: ``node`` and every node above it, and the nodes the case climbed through from ``reported``
+    # (those of its chain below ``node``; none when it was reported at ``node``, or moved to another cell).
+    up = [n.id for n in hierarchy.ancestors(node, include_self=True)]
+    branch = set(up)
+    if reported is not None and reported != node and reported in hierarchy and hierarchy.is_within(reported, node):
+        for n in hierarchy.ancestors(reported, include_self=True):
+            if n.id == node:
+                break
+            branch.add(n.id)
+    near = frozenset(ident for ident, _, nodes in posts if not branch.isdisjoint(nodes))
+    if near:
+        return near
+    # Nobody on the branch: the officers posted within the nearest node above that has any.
+    for enclosing in up:
+        within = frozenset(ident for ident, reach, _ in posts if enclosing in reach)
+        if within:
+            return within
+    return frozenset(ident for ident, _, _ in posts)
 
 
 def _posts(community: Any, department: str) -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
@@ -195,7 +216,7 @@ def notify(
     member of that level's node above the reported node.
     """
     if is_department(community, notice.name) and notice.level is None:
-        members = tuple(sorted(department_members(community, notice.name, current)))
+        members = tuple(sorted(department_members(community, notice.name, current, reported)))
         return Notification(notice.name, None, members, rule)
     if notice.name in community.hierarchy.levels and notice.level is None:
         # "notify community": everyone holding a staff role at that level's node

@@ -57,7 +57,10 @@ class EscalationState(Transitions, Checks):
     #: a checkpoint written after such a rewind by an older version may hold the case escalated: replayed;
     #: 16: an ignored escalation has its explanation among the decisions (replayed, so older stores' have it);
     #: 17: a case keeps the highest number of its escalations seen (``Incident.escalation_number``)
-    STATE_VERSION = 17
+    #: 18: a summoned department's officer answers only on the case's branch of the tree (``routing.
+    #: department_members``), so a summons an older version saw answered by another street's officer at the
+    #: command centre is not answered on replay: its checkpoints are replayed
+    STATE_VERSION = 18
 
     # ------------------------------------------------------------ hooks
 

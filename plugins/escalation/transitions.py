@@ -71,7 +71,7 @@ class Transitions(Returns, Assignments, Steps):
         if isinstance(event, IncidentAccepted):
             summons = incident.summons[-1] if incident.summoned and incident.summons else None
             if summons is not None and summons.arrived_at is None and actor in routing.department_members(
-                self.engine.community, summons.department, incident.current_node
+                self.engine.community, summons.department, incident.current_node, incident.node
             ):
                 incident.answer(arrived_at=when, arrived_by=actor)
             incident.status = ACCEPTED
