@@ -9,6 +9,7 @@ and the officers of the street's grids, never another street's.
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,23 @@ def test_the_cli_refuses_another_streets_officer_at_the_command_centre(mini_dist
     taken = runner.invoke(main_group, ["incidents", "accept", "治安-5", "--actor", "yz-s1-p1", "--node", "yz-s1",
                                        "--store", str(store), "--now", later.isoformat()])
     assert taken.exit_code == 0, taken.output
+
+
+def test_the_districts_own_police_answer_at_the_command_centre_another_streets_do_not(
+        mini_district: Path, tmp_path: Path) -> None:
+    from gridcore_app.rosterio import load_community
+
+    # the small district with a police officer of its own at the command centre (区公安分局)
+    folder = tmp_path / "district"
+    shutil.copytree(mini_district, folder)
+    with (folder / "members.csv").open("a", encoding="utf-8") as members:
+        members.write("yz-police,区公安分局值班员,13800009999,false,\n")
+    with (folder / "roles.csv").open("a", encoding="utf-8") as roles:
+        roles.write("yz-police,professional_gridworker,yz,police\n")
+    with Engine.open(store=str(tmp_path / "store"), community=load_community(folder), ruleset=DISTRICT_RULES,
+                     effective=MONDAY - timedelta(days=2), clock=FixedClock(MONDAY)) as engine:
+        later = whistled_to_the_command_centre(engine, "治安-6")
+        # the district's own officer answers at the command centre, 工人街道's does not
+        assert engine.record_many([event("incident_accepted", "a-s2", "治安-6", "yz-s2-p1", "yz-s1", later)]).refused
+        assert not engine.record_many([event("incident_accepted", "a-yz", "治安-6", "yz-police", "yz-s1",
+                                             later)]).refused
