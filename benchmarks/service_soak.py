@@ -516,14 +516,19 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
         compared = compare(base, setup, month, rec)
     finally:
         stop.set()
-        server.terminate()
-        try:
-            server.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     stored = check_stored(setup.url, rec)
     text, ok = report(setup, workers, minutes, rows, rec, stored, compared, log)
     return text, ok
+
+
+def stop_server(server: subprocess.Popen[Any]) -> None:
+    """End ``gridcore serve`` as a process manager would: SIGTERM, two minutes to finish, then SIGKILL."""
+    server.terminate()
+    try:
+        server.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def format_row(row: dict[str, Any]) -> str:
@@ -713,11 +718,7 @@ def rollup_probe(*, store: str, rollups: int, period: str) -> tuple[str, bool]:
         thread.join()
     finally:
         stop.set()
-        server.terminate()
-        try:
-            server.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     during = [done - sent for sent, done, _ in actions if any(s < done and sent < e for s, e in spans)]
     apart = [done - sent for sent, done, _ in actions if not any(s < done and sent < e for s, e in spans)]
     took = [e - s for s, e in spans]
