@@ -209,3 +209,69 @@ def test_every_input_an_explanation_shows_is_headed_in_chinese_in_chinese(tmp_pa
     assert "input 输入: 成员 member = 张伟" in shown.stdout and "input 输入: 时长 hours = 10" in shown.stdout
     plain = runner.invoke(main_group, ["explain", "points:act2", "--store", store], env={"GRIDCORE_LANG": "en"})
     assert "input 输入: member = 张伟" in plain.stdout
+
+
+ASSESSMENT_RULES = """\
+ruleset "people"
+levels: community > grid > unit
+assessment:
+  period: month
+  rate: grid, unit
+  metric patrol_coverage: weight 100
+  penalty overdue_incidents: 5 points each, at most 20 points
+  stars: 5 if score >= 90 and unresolved_serious_incidents == 0, 4 if score >= 60, otherwise 2
+  cap grid: at most 1 with 5 stars
+  rated people: fulltime_gridworker
+  person metric patrols_logged: weight 100, scale 0 to 20
+  person stars: 5 if score >= 90, otherwise 3
+  subsidy fulltime_gridworker: 100 yuan per star
+  subsidy grid_leader: 80 yuan per star
+  subsidy safety_officer: 30 yuan per star
+"""
+
+
+def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Path) -> None:
+    """A month of patrols rated (评星定级) and explained in Chinese: a node's rating (each term, penalty and
+    metric), a person's rating and a subsidy (a standard role's and a community's own, 安全员) head every
+    input by its Chinese, with the English keys and values as they are."""
+    import shutil
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import gridcore_assessment as assessment
+    from gridcore import Engine, FixedClock
+    from gridcore.events import PatrolLogged
+
+    tz = ZoneInfo("Asia/Shanghai")
+    folder = tmp_path / "mini"
+    shutil.copytree(Path(__file__).parent / "data" / "community-mini", folder)
+    (tmp_path / "people.rules").write_text(ASSESSMENT_RULES, encoding="utf-8")
+    store = str(tmp_path / "store")
+    march = datetime(2025, 3, 1, 9, tzinfo=tz)
+    with Engine.open(store=store, community=folder, ruleset=tmp_path / "people.rules",
+                     effective=datetime(2025, 1, 1, tzinfo=tz), clock=FixedClock(datetime(2025, 4, 1, tzinfo=tz))
+                     ) as engine:
+        engine.record_many([PatrolLogged(id=f"p{n}", time=march + timedelta(days=n), actor="m03", node="g1-u1")
+                            for n in range(15)])
+        engine.tick(datetime(2025, 4, 1, tzinfo=tz))
+        rated = assessment.assess(engine, "2025-03")
+        decisions = [f"assessment:2025-03:{r.node}" for r in rated.ratings]
+        decisions += [f"assessment:2025-03:person:{p.node}" for p in rated.people]
+        decisions += [f"assessment:2025-03:subsidy:{s}" for s in sorted({s.member for s in rated.subsidies})]
+        missing, keys = [], set()
+        for decision in decisions:
+            english, chinese = engine.explain(decision), engine.explain(decision, lang="zh")
+            assert list(english.inputs.values()) == list(chinese.inputs.values())
+            assert [key.split(" ", 1)[1] for key in chinese.inputs] == list(english.inputs), chinese.inputs
+            missing += [f"{decision}: {key!r}" for key in chinese.inputs if not has_chinese(key)]
+            keys |= set(english.inputs)
+    # every sort of input was explained: a weighted metric, a penalty, a metric's value, a person's, each subsidy
+    assert {"weight patrol_coverage", "adjustment overdue_incidents", "metric patrol_coverage",
+            "metric patrols_logged", "fulltime_gridworker at g1", "grid_leader at g1",
+            "safety_officer at g2"} <= keys, keys
+    assert missing == []
+
+    shown = CliRunner().invoke(main_group, ["--lang", "zh", "explain", "assessment:2025-03:subsidy:m07",
+                                            "--store", store])
+    assert shown.exit_code == 0, shown.output
+    assert "input 输入: 安全员 safety_officer at g2 = " in shown.stdout, shown.stdout

@@ -396,15 +396,19 @@ class AssessmentState:
 
     @hookimpl
     def gridcore_explain(self, engine: Engine, decision: str, lang: str) -> Explanation | None:
-        """Explain ``assessment:<period>:<node>`` or ``assessment:<period>:subsidy:<member>`` (headed in
-        Chinese for ``zh``)."""
+        """Explain ``assessment:<period>:<node>``, ``assessment:<period>:person:<member>`` or
+        ``assessment:<period>:subsidy:<member>`` (headed in Chinese for ``zh``: a term's and a metric's
+        inputs by ``headings.INPUTS_ZH``, a subsidy's by its role's Chinese name, the community's own roles
+        included: ``安全员 safety_officer at g2``)."""
         if not decision.startswith(PREFIX):
             return None
         from .explain import explain_decision
         from .headings import INPUTS_ZH
 
         answer = explain_decision(engine, decision[len(PREFIX) :])
-        return answer.labelled(INPUTS_ZH) if answer is not None and lang == "zh" else answer
+        if answer is None or lang != "zh":
+            return answer
+        return answer.labelled({**engine.community.roles, **INPUTS_ZH})
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
