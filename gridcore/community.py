@@ -477,7 +477,7 @@ def member_problem(member: Member, community: Community) -> str | None:
         return (f"the id {SYSTEM_ACTOR!r} is reserved for the events the engine derives itself; "
                 f"give this member another id ({SYSTEM_ACTOR} 为系统保留名，请换一个编号)")
     if member.home is not None and member.home not in community.hierarchy:
-        return f"home at unknown node {member.home!r} (居住网格编号不存在)"
+        return f"home at unknown node {member.home!r} (居住网格的节点编号不存在)"
     seen: set[RoleAssignment] = set()
     for assignment in member.roles:
         problem = assignment_problem(

@@ -158,7 +158,7 @@ def assignment_problem(
     if assignment.role not in roles:
         return f"unknown role {assignment.role!r} (known: {', '.join(roles)}) (未知角色)"
     if assignment.node not in hierarchy:
-        return f"role {assignment.role} at unknown node {assignment.node!r} (网格编号不存在){_named(hierarchy, assignment.node)}"
+        return f"role {assignment.role} at unknown node {assignment.node!r} (节点编号不存在){_named(hierarchy, assignment.node)}"
     if assignment.department is None:
         if assignment.role == PROFESSIONAL_GRIDWORKER:
             return f"a {PROFESSIONAL_GRIDWORKER} (专业网格员) needs a department (at node {assignment.node!r}) (专业网格员须填写部门编号)"
@@ -176,17 +176,17 @@ def _named(hierarchy: Hierarchy, written: str) -> str:
     """A node written by its name where its id is wanted (第一网格 for g1): which id to write, else ""."""
     ids = [node.id for node in hierarchy if node.name == written]
     if len(ids) == 1:
-        return f"; {written!r} is the name of node {ids[0]!r}: write its id (请填写网格编号 {ids[0]})"
+        return f"; {written!r} is the name of node {ids[0]!r}: write its id (请填写节点编号 {ids[0]})"
     if ids:
         shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
-        return f"; {written!r} is the name of {len(ids)} nodes ({shown}): write the id (请填写网格编号)"
+        return f"; {written!r} is the name of {len(ids)} nodes ({shown}): write the id (请填写节点编号)"
     return ""
 
 
 def place_problem(place: Place, hierarchy: Hierarchy) -> str | None:
     """Why a place is invalid in this hierarchy (unknown node, not a cell), or None."""
     if place.node not in hierarchy:
-        return f"place {place.id!r} ({place.name}) at unknown node {place.node!r} (网格编号不存在){_named(hierarchy, place.node)}"
+        return f"place {place.id!r} ({place.name}) at unknown node {place.node!r} (节点编号不存在){_named(hierarchy, place.node)}"
     if not hierarchy.is_cell(place.node):
         return (
             f"place {place.id!r} ({place.name}) must sit in a leaf cell, but node "

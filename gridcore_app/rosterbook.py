@@ -68,19 +68,26 @@ SHEETS: Mapping[str, tuple[str, str]] = {
 }
 INSTRUCTIONS_SHEET = "说明 instructions"
 
-#: Chinese headings per sheet (English ids are accepted too, alone or after the Chinese).
+#: Chinese headings per sheet, as written (English ids are accepted too, alone or after the Chinese): a node's
+#: id is 节点编号 (docs/embedding.md's glossary: a node may be a street or a community as well as a grid).
 HEADINGS: Mapping[str, Mapping[str, str]] = {
     "nodes": {"id": "编号", "name": "名称", "level": "层级", "parent": "上级编号", "kind": "类型",
               "lat": "纬度", "lon": "经度", "radius": "半径", "geometry": "边界"},
     "members": {"id": "编号", "name": "姓名", "phone": "电话", "party_member": "党员", "home": "居住网格"},
-    "roles": {"member": "成员编号", "role": "角色", "node": "网格编号", "department": "部门编号"},
+    "roles": {"member": "成员编号", "role": "角色", "node": "节点编号", "department": "部门编号"},
     "departments": {"id": "编号", "name": "名称"},
-    "places": {"id": "编号", "name": "名称", "node": "网格编号"},
-    "households": {"id": "户号", "name": "户主", "node": "网格编号", "place": "地址编号", "people": "人口",
+    "places": {"id": "编号", "name": "名称", "node": "节点编号"},
+    "households": {"id": "户号", "name": "户主", "node": "节点编号", "place": "地址编号", "people": "人口",
                    "floating": "流动户"},
     "residents": {"id": "编号", "name": "姓名", "household": "户号", "floating": "流动人口",
                   "key_person": "重点人员", "special_group": "特殊人群"},
     "care": {"member": "成员编号", "household": "户号", "place": "楼栋编号"},
+}
+#: Older Chinese headings still read (never written): workbooks staff filled in before a heading was settled.
+FORMER_HEADINGS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "roles": {"node": ("网格编号",)},
+    "places": {"node": ("网格编号",)},
+    "households": {"node": ("网格编号",)},
 }
 #: Settings rows of the community sheet: key -> (Chinese label, how to write it).
 SETTINGS: Mapping[str, tuple[str, str]] = {
@@ -164,7 +171,7 @@ def _settings(sheet: Worksheet, label: str) -> tuple[dict[str, Any], dict[str, s
         if not texts or texts[0] is None:
             continue
         raw_key = str(texts[0]).strip()
-        key = _heading(raw_key, {k: zh for k, (zh, _) in SETTINGS.items()}) or by_label.get(raw_key)
+        key = _heading(raw_key, {k: (zh,) for k, (zh, _) in SETTINGS.items()}) or by_label.get(raw_key)
         here = f"{label}, sheet {sheet.title}, row {number}"
         if key is None:
             if number == 1 and raw_key.lower() in ("key", "设置", "设置 key", "项目"):
@@ -266,21 +273,23 @@ def _geometry(text: Any, where: str) -> Any:
 def _column(text: Any, key: str, where: str, index: int) -> str | None:
     if text is None or str(text).strip() == "":
         return None
-    found = _heading(str(text), {c: HEADINGS[key][c] for c in SHEET_COLUMNS[key]})
+    former = FORMER_HEADINGS.get(key, {})
+    found = _heading(str(text), {c: (HEADINGS[key][c], *former.get(c, ())) for c in SHEET_COLUMNS[key]})
     if found is None:
         raise RosterError(f"{where}, column {get_column_letter(index + 1)}: unknown column {shown(text)} "
                           f"(expected {', '.join(_both(key, c) for c in SHEET_COLUMNS[key])}) (未知的列)")
     return found
 
 
-def _heading(text: str, names: Mapping[str, str]) -> str | None:
-    """The English id a heading names: ``编号``, ``id``, ``编号 id`` or ``编号 (id)``."""
+def _heading(text: str, names: Mapping[str, tuple[str, ...]]) -> str | None:
+    """The English id a heading names: ``编号``, ``id``, ``编号 id`` or ``编号 (id)`` (``names``: each id's
+    Chinese headings, the one written first)."""
     words = text.replace("（", " ").replace("）", " ").replace("(", " ").replace(")", " ").split()
     for word in words:
         if word in names:
             return word
-        for ident, zh in names.items():
-            if word == zh:
+        for ident, chinese in names.items():
+            if word in chinese:
                 return ident
     return None
 
@@ -399,11 +408,11 @@ _INSTRUCTIONS = (
      "nodes may go on the map: lat, lon (and a radius in metres), or a GeoJSON polygon in geometry."),
     ("成员：党员填 是 / 否；居住网格填节点编号。",
      "members: party member 是/否 (yes/no); home is a node id."),
-    ("职责：每行一个角色分配（成员编号、角色、网格编号、条线部门）。角色可写中文，如 网格长。",
+    ("职责：每行一个角色分配（成员编号、角色、节点编号、条线部门）。角色可写中文，如 网格长。",
      "roles: one assignment per row (member, role, node, line department); roles may be Chinese (网格长)."),
     ("部门、场所：条线部门和场所（楼栋、学校等）。",
      "departments, places: line departments and places (buildings, schools)."),
-    ("户：户号、户主、网格编号（或地址编号）、人口、流动户 是/否；居民：户内需掌握的人（流动、重点、特殊人群）。",
+    ("户：户号、户主、节点编号（或地址编号）、人口、流动户 是/否；居民：户内需掌握的人（流动、重点、特殊人群）。",
      "households: id, head, node (or place), people, floating yes/no; residents: the people to know by name."),
     ("包联：成员编号 加 户号 或 楼栋编号（包联户）。",
      "care: a member and the household or building (place) they look after."),

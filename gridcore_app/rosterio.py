@@ -302,7 +302,7 @@ def _members(
                 assignments.append(_assignment(sub, hierarchy, vocabulary, departments))
         home = _field(row, "home", optional=True)
         if home is not None and home not in hierarchy:
-            raise RosterError(f"{row.at('home')}: member {shown(_field(row, 'id'))}: home at unknown node {shown(home)} (居住网格编号不存在)")
+            raise RosterError(f"{row.at('home')}: member {shown(_field(row, 'id'))}: home at unknown node {shown(home)} (居住网格的节点编号不存在)")
         member = _make(
             Member, row, id=_field(row, "id"), name=_field(row, "name"), roles=tuple(assignments),
             phone=_field(row, "phone", optional=True) or "", party_member=_flag(row, "party_member"),
@@ -387,7 +387,7 @@ def _households(rows: list[_Row], hierarchy: Hierarchy, places: Mapping[str, Pla
         if node is None and place is not None and place in places:
             node = places[place].node  # the address says which cell
         if node is None:
-            raise RosterError(f"{row.where}: give the household's node or its place (请填写网格编号或地址编号)")
+            raise RosterError(f"{row.where}: give the household's node or its place (请填写节点编号或地址编号)")
         people = _whole(row, "people", default=1)
         household = _make(Household, row, id=_field(row, "id"), name=_field(row, "name"), node=node,
                           place=place, people=people, floating=_flag(row, "floating"))

@@ -96,7 +96,7 @@ def test_workbook_sheets_may_be_headed_in_chinese(folder: Path, tmp_path: Path) 
     path = save_workbook(load_community(folder), tmp_path / "r.xlsx")
     book = load_workbook(path)
     sheet = book["户 households"]
-    for cell, zh in zip(sheet[1], ("户号", "户主", "网格编号", "地址编号", "人口", "流动户"), strict=True):
+    for cell, zh in zip(sheet[1], ("户号", "户主", "节点编号", "地址编号", "人口", "流动户"), strict=True):
         cell.value = zh
     book.save(path)
     assert load_workbook_roster(path).households["h1"].people == 3

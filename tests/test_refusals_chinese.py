@@ -568,3 +568,73 @@ def _english_keywords() -> list[tuple[str, ...]]:
     for section in Hooks(get_plugin_manager()).register_sections():
         out += [tuple(f for f in kind.keywords if f.isascii() and " " not in f) for kind in section.items]
     return out
+
+
+# ---------------------------------------------------------------- headings: reports, CSV for Excel, explanations, workbooks
+
+
+def chinese_headings() -> dict[str, str]:
+    """Every Chinese heading staff read, by where it is written: the columns of gridcore's own tables, of the
+    built-in plugins' reports and of roll-ups and what-ifs (the CSV for Excel carries them), the inputs of
+    explanations, the points ledger's kinds and a flag's wording, and the roster workbook's sheets, columns
+    and settings as gridcore writes them."""
+    import importlib
+
+    from gridcore import explain, reports
+    from gridcore_app import rollup, rosterbook, whatif
+
+    found: dict[str, str] = {}
+
+    def add(where: str, mapping: Any) -> None:
+        for key, value in dict(mapping).items():
+            for text in value if isinstance(value, tuple) else (value,):
+                found[f"{where}[{key!r}]"] = text
+
+    add("gridcore.reports.HEADERS_ZH", reports.HEADERS_ZH)
+    add("gridcore.explain.INPUTS_ZH", explain.INPUTS_ZH)
+    add("gridcore_app.rollup.HEADINGS_ZH", rollup.HEADINGS_ZH)
+    add("gridcore_app.whatif.HEADINGS_ZH", whatif.HEADINGS_ZH)
+    for plugin in ("points", "escalation", "assessment", "tasks", "planning"):
+        module = importlib.import_module(f"gridcore_{plugin}.headings")
+        for name in ("HEADINGS_ZH", "INPUTS_ZH"):
+            if hasattr(module, name):
+                add(f"gridcore_{plugin}.headings.{name}", getattr(module, name))
+    display = importlib.import_module("gridcore_points.display")
+    for name in ("INPUTS_ZH", "KINDS_ZH", "_ROLES", "_STEPS"):
+        add(f"gridcore_points.display.{name}", getattr(display, name))
+    for sheet, headings in rosterbook.HEADINGS.items():
+        add(f"gridcore_app.rosterbook.HEADINGS[{sheet!r}]", headings)
+    add("gridcore_app.rosterbook.SHEETS", {key: zh for key, (zh, _) in rosterbook.SHEETS.items()})
+    add("gridcore_app.rosterbook.SETTINGS", {key: zh for key, (zh, _) in rosterbook.SETTINGS.items()})
+    return found
+
+
+def _metric_titles() -> set[str]:
+    """The metrics' own Chinese titles (they keep their offices' words, docs/embedding.md), as headed
+    in a report (a deduction's column: ``（扣分）`` after it)."""
+    from gridcore.plugin_host import Hooks
+
+    titles = {metric.title_zh for metric in Hooks(get_plugin_manager()).register_metrics() if metric.title_zh}
+    return titles | {f"{title}（扣分）" for title in titles}
+
+
+def _headings_off_the_glossary(headings: dict[str, str]) -> list[str]:
+    replaced = {word: term for term, words in glossary().items() for word in words}
+    titles = _metric_titles()
+    return [f"{where}: {text!r} (write {replaced[word]!r})" for where, text in headings.items()
+            if text not in titles for word in replaced if word in text]
+
+
+def test_every_chinese_heading_uses_the_glossary_terms_not_the_words_they_replace() -> None:
+    headings = chinese_headings()
+    assert len(headings) > 200 and headings["gridcore_app.rosterbook.HEADINGS['roles'][\'node\']"] == "节点编号"
+    assert _headings_off_the_glossary(headings) == []
+
+
+def test_the_heading_check_finds_a_replaced_word() -> None:
+    """Not empty: the workbook's former heading (read, never written) and a resolver shown as 处置人 are found."""
+    from gridcore_app.rosterbook import FORMER_HEADINGS
+
+    assert _headings_off_the_glossary({"former": FORMER_HEADINGS["roles"]["node"][0], "display": "处置人",
+                                       "metric": "未解决重大事件", "fine": "节点编号"}) == [
+        "former: '网格编号' (write '节点编号')", "display: '处置人' (write '办理')"]

@@ -92,6 +92,26 @@ def test_staff_may_write_sheets_and_headings_in_chinese_or_english(tmp_path: Pat
     assert community.members["m1"].roles[0].role == "grid_leader"
 
 
+def test_a_nodes_id_is_headed_as_the_glossary_says_and_the_old_heading_still_reads(tmp_path: Path) -> None:
+    """A node column is headed 节点编号 (docs/embedding.md: a node may be a street or a community, not only
+    a grid); a workbook filled in under the old 网格编号, or headed in English, reads back the same."""
+    mini = load_community(MINI)
+    path = save_workbook(mini, tmp_path / "r.xlsx")
+    book = load_workbook(path)
+    for title in ("职责 roles", "场所 places", "户 households"):
+        headings = [c.value for c in book[title][1]]
+        assert "节点编号 node" in headings and not any("网格编号" in h for h in headings), (title, headings)
+    for heading in ("网格编号", "网格编号 node", "节点编号", "node", "节点编号（node）"):
+        for title in ("职责 roles", "场所 places"):
+            column = next(c for c in book[title][1] if c.value == "节点编号 node")
+            column.value = heading
+        book.save(tmp_path / "old.xlsx")
+        assert load_workbook_roster(tmp_path / "old.xlsx") == mini, heading
+        book = load_workbook(path)
+    template = load_workbook(write_template(tmp_path / "t.xlsx"))
+    assert "网格编号" not in "".join(str(c.value) for sheet in template for row in sheet.iter_rows() for c in row)
+
+
 def test_mistakes_name_the_sheet_row_and_column(tmp_path: Path) -> None:
     path = save_workbook(load_community(MINI), tmp_path / "r.xlsx")
     book = load_workbook(path)

@@ -275,7 +275,7 @@ def test_role_errors_name_the_row(folder: Path) -> None:
         "m03,保安,g1,": "roles.csv row 15: unknown role '保安'",
         "m03,网格长,g9,": "roles.csv row 15: role grid_leader at unknown node 'g9'",
         # the node's name where its id is wanted: which id to write
-        "m03,网格长,第二网格,": ("roles.csv row 15: role grid_leader at unknown node '第二网格' (网格编号不存在); "
+        "m03,网格长,第二网格,": ("roles.csv row 15: role grid_leader at unknown node '第二网格' (节点编号不存在); "
                                 "'第二网格' is the name of node 'g2': write its id"),
         "m99,网格长,g1,": "roles.csv row 15: unknown member 'm99'",
         "m03,专业网格员,g1,": "roles.csv row 15: a professional_gridworker (专业网格员) needs a department",

@@ -134,6 +134,6 @@ DESCRIPTIONS_ZH: Mapping[str, str] = {
     "Open311: one service's definition (its attributes)": "Open311：一个事件类别的定义（其属性）",
     "service_code, lat+long or address_string or address_id or node (a gridcore extension: the cell, by id or the "
     "name it alone bears), description, media_url, attribute[severity], api_key (contact fields are not stored)":
-        "service_code（类别）、lat+long 或 address_string 或 address_id 或 node（gridcore 的扩展：网格编号或其独有的"
+        "service_code（类别）、lat+long 或 address_string 或 address_id 或 node（gridcore 的扩展：节点编号或其独有的"
         "名称）、description（描述）、media_url（图片）、attribute[severity]（严重程度）、api_key（联系方式不保存）",
 }  # fmt: skip

@@ -63,7 +63,7 @@ HELP_ZH: Mapping[str, str] = {
     "Reopen a resolved or verified incident.": "重新打开已办结或已核查的事件（返工）。",
     "Report a new incident (a repeat of an open one joins it).": "上报新事件（与未结案事件重复的并入该事件）。",
     "Category: its code (fire_hazard) or the name the ruleset gives it (消防隐患).": "事件类别：编号（如 fire_hazard）或规则集中的名称（如 消防隐患）。",
-    "Cell where it was found: its id or its name.": "在哪个网格发现：写网格编号或名称。",
+    "Cell where it was found: its id or its name.": "在哪个网格发现：写节点编号或名称。",
     "Who reports it.": "上报人。",
     "Place id (building, address) inside the cell.": "网格内的地址编号（楼栋、门牌）。",
     "A key person is involved.": "涉及重点人员。",

@@ -43,8 +43,8 @@ def kind_shown(kind: str) -> str:
 
 _N = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
 _UNITS = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
-_ROLES = {"reporter": "上报人", "resolver": "处置人", "participant": "参与人"}
-_STEPS = {"reported": "上报", "resolved": "处置", "closed": "结案"}
+_ROLES = {"reporter": "上报人", "resolver": "办结人", "participant": "参与人"}
+_STEPS = {"reported": "上报", "resolved": "办结", "closed": "结案"}
 
 
 def _steps(match: re.Match[str]) -> str:
