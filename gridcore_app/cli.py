@@ -615,7 +615,11 @@ class _Root(click.Group):
         except GridcoreError as exc:
             if ctx.meta.get(_TRACEBACK):
                 raise
-            raise in_chinese(click.ClickException(str(exc))) from None
+            from gridcore.rules.errors import RulesError
+
+            # a ruleset refused (gridcore use, init --ruleset, ...) speaks the CLI's language, as gridcore check does
+            message = exc.render(help_lang(ctx)) if isinstance(exc, RulesError) else str(exc)
+            raise in_chinese(click.ClickException(message)) from None
         except OSError as exc:
             # A file the user named cannot be read or written: say which and why.
             where = f" {exc.filename}" if exc.filename else ""

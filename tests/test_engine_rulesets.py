@@ -97,3 +97,27 @@ def test_cli_use_reports_errors_with_position_and_keeps_the_old_ruleset(tmp_path
 
     with cli_engine(store) as engine:
         assert [r.name for _, r in engine.rulesets()] == ["minimal"]
+
+
+@pytest.mark.parametrize("how", [["--lang", "zh"], []])
+def test_cli_use_reports_a_rulesets_errors_in_chinese_to_chinese_staff(tmp_path: Path, how: list[str]) -> None:
+    """``gridcore --lang zh use`` (or a Chinese locale) shows a refused ruleset's problems as ``gridcore check
+    --lang zh`` does: the message, what was expected and the fix in Chinese (they were English only)."""
+    store = str(tmp_path / "s")
+    runner = CliRunner()
+    env = {"GRIDCORE_LANG": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "en_US.UTF-8" if how else "zh_CN.UTF-8"}
+    ok = runner.invoke(main_group, ["init", "--community", str(MINI), "--ruleset", str(DATA / "minimal.rules"),
+                                    "--effective", "2025-03-01T00:00+08:00", "--store", store], env=env)
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(main_group, [*how, "use", str(DATA / "broken.rules"), "--store", store,
+                                     "--now", "2025-04-01T00:00+08:00"], env=env)
+    assert bad.exit_code == 1
+    assert "broken.rules:5:21: 错误: 缺少冒号" in bad.stderr and "修改: " in bad.stderr, bad.stderr
+    assert "a colon is missing" not in bad.stderr and "Traceback" not in bad.stderr
+    english = runner.invoke(main_group, ["--lang", "en", "use", str(DATA / "broken.rules"), "--store", store,
+                                         "--now", "2025-04-01T00:00+08:00"], env=env)
+    assert "broken.rules:5:21: error: a colon is missing" in english.stderr, english.stderr
+    from gridcore_app.cli import open_engine as cli_engine
+
+    with cli_engine(store) as engine:
+        assert [r.name for _, r in engine.rulesets()] == ["minimal"]
