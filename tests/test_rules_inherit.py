@@ -192,3 +192,27 @@ def test_a_new_item_that_merely_resembles_an_old_one_is_not_flagged(tmp_path: Pa
                      "  chore 环境整洁: 1 per hour\n", encoding="utf-8")
     warnings = load_ruleset(child, sections=[CHORES]).warnings
     assert [w.line for w in warnings] == [5]  # only the one-character slip
+
+
+def test_a_misspelt_role_of_an_inherited_item_gets_a_did_you_mean(tmp_path: Path) -> None:
+    """Items named by a role (a tilt, a subsidy) are keyed by the role's id, yet staff write the role's
+    Chinese name: overriding or removing one with a misspelt name (专职网格圆 for 专职网格员) says what the
+    parent has, by the name as the parent writes it, as a misspelt activity does (it said nothing)."""
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+
+    repo = Path(__file__).resolve().parent.parent
+    sections = Hooks(get_plugin_manager()).register_sections()
+    child = tmp_path / "variant.rules"
+    child.write_text('继承 "yinzhou"\n规则集 测试社区\n\n考核：\n  覆盖 补贴 专职网格圆：每星 120 元\n'
+                     "积分：\n  删除 倾斜 专职网格圆\n  override tilt fulltime_gridwroker: x 3\n", encoding="utf-8")
+    with pytest.raises(RulesError) as info:
+        load_ruleset(child, sections=sections, search_path=[repo / "rulesets" / "yinzhou", repo / "rulesets"])
+    errors = sorted(info.value.errors, key=lambda d: d.line)
+    assert [(d.line, d.message_zh) for d in errors] == [
+        (5, "'覆盖 补贴 专职网格圆' 要覆盖的条目在上级规则集中不存在（是不是 '补贴 专职网格员'？）"),
+        (7, "无法删除 '倾斜 专职网格圆'：上级规则集中没有这一条（是不是 '倾斜 专职网格员'？）"),
+        (8, "'覆盖 倾斜 fulltime_gridwroker' 要覆盖的条目在上级规则集中不存在（是不是 '倾斜 fulltime_gridworker'？）"),
+    ]
+    assert errors[0].message == ("'override subsidy 专职网格圆' overrides something the parent ruleset does not "
+                                 "have (did you mean 'subsidy 专职网格员'?)")

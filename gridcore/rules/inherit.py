@@ -19,7 +19,7 @@ The parent is never changed; the result records where every item came from.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from attrs import frozen
 
@@ -80,16 +80,24 @@ def _key_of(label: str) -> tuple[str, str | None]:
     return (kind, name) if kind else (name, None)
 
 
-def _near(key: tuple[str, str | None], pool: Sequence[tuple[str, str | None]]) -> str:
+def _near(key: tuple[str, str | None], inherited: Mapping[tuple[str, str | None], ast.Item]) -> str:
     """The inherited item ``key`` probably means: same kind, a close name ('' if none).
 
     Names are compared alone: with the kind in front, any two activities look
-    alike (``activity cleanup`` and ``activity donation``).
+    alike (``activity cleanup`` and ``activity donation``).  An inherited item is
+    known by its id and by its name as the parent writes it: a tilt or a subsidy is
+    keyed by its role's id (``fulltime_gridworker``) while staff write the role's
+    name (``专职网格员``), and a misspelt ``专职网格圆`` is close only to the name.
     """
     if key[1] is None:
         return ""
-    names = [name for kind, name in pool if kind == key[0] and name is not None]
-    close = did_you_mean(key[1], names)
+    names: dict[str, None] = {}
+    for (kind, name), item in inherited.items():
+        if kind == key[0] and name is not None:
+            names[name] = None
+            if item.key[1] is not None:
+                names[item.key[1]] = None
+    close = did_you_mean(key[1], list(names))
     return _label((key[0], close)) if close else ""
 
 
@@ -122,8 +130,7 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written, kind_zh: KindZh
             for removal in block.removals:
                 removal_key = key(block.name, removal)
                 if removal_key not in current:
-                    pool = list(inherited) if depth else []
-                    near = _near(removal.key, pool)
+                    near = _near(removal.key, inherited if depth else {})
                     near_zh = _label_zh(block.name, _key_of(near), kind_zh) if near else ""
                     problems.append((removal,
                                      f"cannot remove '{_label(removal.key)}': "
@@ -156,7 +163,7 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written, kind_zh: KindZh
                 seen_here[item_key] = item
                 exists = item_key in inherited
                 if item.override and not exists:
-                    hint = _near(item.key, list(inherited))
+                    hint = _near(item.key, inherited)
                     hint_zh = _label_zh(block.name, _key_of(hint), kind_zh) if hint else ""
                     problems.append((item, f"'override {_label(item.key)}' overrides something the "
                                      "parent ruleset does not have"
