@@ -105,7 +105,11 @@ def gridcore_register_routes() -> list[BaseRoute]:  # type: ignore[empty-body]
     errors become RFC 9457 problem documents), ``await service.member(request)``
     requires a token and says whose.  Mark a handler with
     ``gridcore_app.service.documented(...)`` to list it in the OpenAPI
-    description.  Use a path under your plugin's name (``/patrols/...``).
+    description, and give its Chinese there with ``chinese=``: a mapping from
+    each English text of the operation (its summary, description, query
+    parameters' and body's descriptions) to the Chinese staff read, served
+    beside it as ``x-summary-zh`` / ``x-description-zh`` (a text left out
+    stays English only).  Use a path under your plugin's name (``/patrols/...``).
     """
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import click
 from click.testing import CliRunner
 
+from gridcore import hookimpl
 from gridcore.errors import GridcoreError, has_chinese
 from gridcore_app.cli import LazyCommand, _key, chinese_texts, main_group
 
@@ -105,15 +106,18 @@ def test_help_is_chinese_in_chinese_mode_and_english_otherwise() -> None:
 # ---------------------------------------------------------------- the service's OpenAPI description
 
 
-def _service_description(*extra: object) -> dict[str, Any]:
+def _service_description(*extra: object, plugins: tuple[object, ...] = ()) -> dict[str, Any]:
     """The OpenAPI document the service serves (GET /api/v1/openapi.json), built from its routes and the
-    built-in plugins' (a third party's documented routes may stay English)."""
+    built-in plugins' (a third party's documented routes may stay English), and the routes ``plugins``
+    (registered through ``gridcore_register_routes``) add."""
     from gridcore.plugin_host import Hooks, get_plugin_manager
     from gridcore_app.service import api, dashboard, open311, openapi
 
-    plugin_routes = [r for r in Hooks(get_plugin_manager()).register_routes()
+    added = {type(plugin).__module__ for plugin in plugins}
+    plugin_routes = [r for r in Hooks(get_plugin_manager(extra=list(plugins))).register_routes()
                      if getattr(r, "endpoint", None) is not None
-                     and r.endpoint.__module__.split(".")[0] in BUILT_IN]  # type: ignore[attr-defined]
+                     and (r.endpoint.__module__.split(".")[0] in BUILT_IN  # type: ignore[attr-defined]
+                          or r.endpoint.__module__ in added)]  # type: ignore[attr-defined]
     routes = [*api.routes(), *open311.routes(), *dashboard.routes(), *plugin_routes, *extra]
     return openapi.build(routes, [], title="gridcore service", version="test")  # type: ignore[arg-type]
 
@@ -163,6 +167,46 @@ def test_the_openapi_check_finds_an_operation_described_in_english_only() -> Non
     missing = _english_only_descriptions(_service_description(Route("/api/v1/kittens", kittens)))
     assert missing == ["GET /api/v1/kittens: summary 'Count the kittens'",
                        "GET /api/v1/kittens parameters: 'which colour'"], missing
+
+
+class _KittensPlugin:
+    """A plugin adding two routes through the hook: one with its Chinese (``documented(..., chinese=)``), one
+    whose query parameter's Chinese was forgotten."""
+
+    @hookimpl
+    def gridcore_register_routes(self) -> list[object]:
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        from gridcore_app.service import documented
+
+        chinese = {"Count the kittens": "数小猫", "which colour": "什么颜色",
+                   "Adopt a kitten": "领养一只小猫", "its name": "它的名字"}
+
+        @documented("Count the kittens", query=[("colour", "which colour")], chinese=chinese)
+        async def kittens(request: object) -> JSONResponse:
+            return JSONResponse({})
+
+        @documented("Adopt a kitten", query=[("colour", "the colour you want")], chinese=chinese,
+                    body={"type": "object", "properties": {"name": {"type": "string", "description": "its name"}}})
+        async def adopt(request: object) -> JSONResponse:
+            return JSONResponse({})
+
+        return [Route("/kittens", kittens), Route("/kittens", adopt, methods=["POST"])]
+
+
+def test_a_plugin_gives_its_routes_chinese_through_documented_and_a_text_without_it_is_found() -> None:
+    """The contract of ``gridcore_register_routes`` (docs/plugins.md): ``documented(..., chinese=...)`` puts
+    a plugin's Chinese beside its English in the OpenAPI description, as the service's own; a text it
+    leaves out is found by the check, by its route."""
+    document = _service_description(plugins=(_KittensPlugin(),))
+    counted, adopted = document["paths"]["/kittens"]["get"], document["paths"]["/kittens"]["post"]
+    assert counted["summary"] == "Count the kittens" and counted["x-summary-zh"] == "数小猫"
+    assert counted["parameters"][0]["x-description-zh"] == "什么颜色"
+    name = adopted["requestBody"]["content"]["application/json"]["schema"]["properties"]["name"]
+    assert adopted["x-summary-zh"] == "领养一只小猫" and name["x-description-zh"] == "它的名字"
+    assert document["paths"]["/api/v1/incidents"]["get"]["x-summary-zh"] == "事件列表（默认只列未结案的）"
+    assert _english_only_descriptions(document) == ["POST /kittens parameters: 'the colour you want'"]
 
 
 # ---------------------------------------------------------------- explain's inputs

@@ -193,6 +193,12 @@ def test_its_routes_are_served_by_gridcore_serve(drills_installed: None, tmp_pat
             assert anonymous.get("/drills/held", params={"period": "2025-Q1"}).status_code == 401
             described = anonymous.get("/api/v1/openapi.json").json()["paths"]["/drills/held"]
         assert set(described) == {"get", "post"} and "消防演练" in described["get"]["summary"]
+        # its Chinese, given through documented(..., chinese=DESCRIPTIONS_ZH) as any plugin's
+        assert described["get"]["x-summary-zh"] == "某一时段举行的消防演练，及每次是否计入"
+        assert described["get"]["parameters"][0]["x-description-zh"] == "时段：2025-Q1、2025-03、2025……"
+        body = described["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert described["post"]["x-summary-zh"].startswith("以令牌所属成员的身份记录一次演练")
+        assert body["properties"]["id"]["x-description-zh"] == "幂等键：以同一编号重试不会改变任何内容"
     assert "POST /drills/held 201" in server.log
     # Disabled, the plugin adds no route.
     paths = {getattr(r, "path", "") for r in create_app(Settings(store=store, disabled_plugins=("drills",))).routes}

@@ -5,6 +5,13 @@ its body with ``@documented``; event bodies are described from the event
 classes the engine has registered (their attrs fields), so the description
 cannot drift from what the engine accepts.  Plugins' routes appear too when
 their endpoints are ``@documented``.
+
+Chinese first: every text is described in Chinese beside its English
+(``x-summary-zh``, ``x-description-zh``).  The service's own Chinese is in
+``openapi_zh``; a plugin gives its routes' with ``@documented(...,
+chinese=DESCRIPTIONS_ZH)``, a mapping from each of its English texts (the
+summary, the description, each query parameter's, the body's) to the Chinese,
+as ``lazy_command(..., chinese=HELP_ZH)`` does for commands.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -40,6 +47,7 @@ class Operation:
     body: dict[str, Any] | None = None
     tag: str = "api"
     description: str = ""
+    chinese: tuple[tuple[str, str], ...] = ()
 
 
 def documented(
@@ -50,11 +58,18 @@ def documented(
     body: dict[str, Any] | None = None,
     tag: str = "api",
     description: str = "",
+    chinese: Mapping[str, str] | None = None,
 ) -> Callable[[F], F]:
-    """Attach an OpenAPI operation to a route endpoint."""
+    """Attach an OpenAPI operation to a route endpoint.
+
+    ``chinese`` maps the operation's English texts (``summary``, ``description``, each ``query`` text,
+    each ``description`` in ``body``) to their Chinese, shown beside them as ``x-summary-zh`` and
+    ``x-description-zh``; a text it leaves out falls back on the service's own (``openapi_zh``), else
+    stays English only (tests/test_help_chinese.py fails on that for the built-in routes)."""
 
     def mark(func: F) -> F:
-        func.__openapi__ = Operation(summary, auth, tuple(query), body, tag, description)  # type: ignore[attr-defined]
+        func.__openapi__ = Operation(summary, auth, tuple(query), body, tag, description,  # type: ignore[attr-defined]
+                                     tuple((chinese or {}).items()))
         return func
 
     return mark
@@ -142,6 +157,8 @@ def build(routes: Iterable[BaseRoute], event_types: Iterable[type[Event]], *, ti
                 entry["security"] = [{"token": []}, {}]
             if operation.body is not None:
                 entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": operation.body}}}
+            if operation.chinese:
+                entry = _with_chinese(entry, dict(operation.chinese))
             paths.setdefault(re.sub(r"{(\w+):\w+}", r"{\1}", route.path), {})[method.lower()] = entry
     schemas: dict[str, Any] = {
         "Problem": {
@@ -181,19 +198,21 @@ def build(routes: Iterable[BaseRoute], event_types: Iterable[type[Event]], *, ti
     return described
 
 
-def _with_chinese(document: Any) -> Any:
-    """``document`` with the Chinese beside each English text ``openapi_zh`` knows: ``x-summary-zh`` beside
-    an operation's ``summary``, ``x-description-zh`` beside a ``description`` (Chinese first: staff read
-    the description too)."""
-    from .openapi_zh import DESCRIPTIONS_ZH
+def _with_chinese(document: Any, known: Mapping[str, str] | None = None) -> Any:
+    """``document`` with the Chinese beside each English text ``known`` (default: ``openapi_zh``'s) gives:
+    ``x-summary-zh`` beside an operation's ``summary``, ``x-description-zh`` beside a ``description``
+    (Chinese first: staff read the description too); a text already given its Chinese keeps it."""
+    if known is None:
+        from .openapi_zh import DESCRIPTIONS_ZH
 
+        known = DESCRIPTIONS_ZH
     if isinstance(document, list):
-        return [_with_chinese(item) for item in document]
+        return [_with_chinese(item, known) for item in document]
     if not isinstance(document, dict):
         return document
-    out = {key: _with_chinese(value) for key, value in document.items()}
+    out = {key: _with_chinese(value, known) for key, value in document.items()}
     for key in ("summary", "description"):
         text = document.get(key)
-        if isinstance(text, str) and text in DESCRIPTIONS_ZH and f"x-{key}-zh" not in document:
-            out[f"x-{key}-zh"] = DESCRIPTIONS_ZH[text]
+        if isinstance(text, str) and text in known and f"x-{key}-zh" not in document:
+            out[f"x-{key}-zh"] = known[text]
     return out

@@ -2,8 +2,8 @@
 
 Added through ``gridcore_register_routes`` (docs/plugins.md), with only the
 names the guide lists for route authors: ``service_of`` reaches the engine the
-service keeps open, ``documented`` lists a route in the OpenAPI description,
-and ``Problem`` refuses.  A drill is recorded as the token's member, so the
+service keeps open, ``documented`` lists a route in the OpenAPI description
+(with its Chinese: ``chinese=DESCRIPTIONS_ZH``), and ``Problem`` refuses.  A drill is recorded as the token's member, so the
 engine (and this plugin's own ``gridcore_validate_event``) judges it exactly
 as a drill from ``gridcore ingest``; a refused one is a problem document with
 the reasons, and nothing is stored.
@@ -26,9 +26,19 @@ from .reports import held_table
 #: what a recorded drill may say (the rest is filled in: id, time, actor)
 FIELDS = ("node", "drill", "participants", "note", "id")
 
+#: The Chinese of the routes' descriptions, by their English (shown beside it as ``x-summary-zh`` and
+#: ``x-description-zh`` in ``/api/v1/openapi.json``).
+DESCRIPTIONS_ZH = {
+    "Drills held in a period (消防演练), each with whether it counts": "某一时段举行的消防演练，及每次是否计入",
+    "the period: 2025-Q1, 2025-03, 2025 ...": "时段：2025-Q1、2025-03、2025……",
+    "Record a drill held (node, drill, participants, note) as the token's member":
+        "以令牌所属成员的身份记录一次演练（节点、演练、参加人数、说明）",
+    "an idempotency key: a retry with the same id changes nothing": "幂等键：以同一编号重试不会改变任何内容",
+}
+
 
 @documented("Drills held in a period (消防演练), each with whether it counts", tag="drills",
-            query=(("period", "the period: 2025-Q1, 2025-03, 2025 ..."),))
+            query=(("period", "the period: 2025-Q1, 2025-03, 2025 ..."),), chinese=DESCRIPTIONS_ZH)
 async def drills_held(request: Request) -> Response:
     service = service_of(request)
     await service.member(request)  # a token is needed
@@ -48,6 +58,7 @@ async def drills_held(request: Request) -> Response:
         "id": {"type": "string", "description": "an idempotency key: a retry with the same id changes nothing"},
     }},
     tag="drills",
+    chinese=DESCRIPTIONS_ZH,
 )
 async def record_drill(request: Request) -> Response:
     service = service_of(request)
