@@ -13,6 +13,7 @@ are indexed once at construction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,6 +105,10 @@ class Community:
     households: Mapping[str, Household] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
     residents: Mapping[str, Resident] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
     care: tuple[CareLink, ...] = attrs.field(default=(), converter=_links, hash=False)
+    #: node id -> when it joined a running store (``gridcore.growth``): only nodes added by a growth
+    nodes_joined: Mapping[str, datetime] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
+    #: member id -> when they joined a running store: only members added by a growth
+    members_joined: Mapping[str, datetime] = attrs.field(factory=dict, converter=_frozen_map, hash=False)
     _index: _Index = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -125,6 +130,8 @@ class Community:
         households: Iterable[Household] = (),
         residents: Iterable[Resident] = (),
         care: Iterable[CareLink] = (),
+        nodes_joined: Mapping[str, datetime] | None = None,
+        members_joined: Mapping[str, datetime] | None = None,
     ) -> Community:
         """Make a community from lists, refusing duplicate ids (``RosterError``)."""
         return cls(
@@ -140,6 +147,8 @@ class Community:
             households=_by_id(households, "household"),
             residents=_by_id(residents, "resident"),
             care=_links(care),
+            nodes_joined=nodes_joined or {},
+            members_joined=members_joined or {},
         )
 
     # ------------------------------------------------------------ time
@@ -148,6 +157,20 @@ class Community:
     def tz(self) -> ZoneInfo:
         """The community's time zone; periods (day, week, month) are computed in it."""
         return self._index.tz  # ZoneInfo(self.timezone), asked for by every event
+
+    def joined(self, node_id: str) -> datetime | None:
+        """When ``node_id`` (or the nearest ancestor added with it) joined a running store; None for
+        a node there from the start (``gridcore.growth``)."""
+        if not self.nodes_joined:
+            return None
+        for node in self.hierarchy.ancestors(node_id, include_self=True):
+            if node.id in self.nodes_joined:
+                return self.nodes_joined[node.id]
+        return None
+
+    def member_joined(self, member_id: str) -> datetime | None:
+        """When ``member_id`` joined a running store; None for a member there from the start."""
+        return self.members_joined.get(member_id)
 
     # ------------------------------------------------------------ queries
 
@@ -308,6 +331,9 @@ class Community:
             **({"residents": [_CONVERTER.unstructure(r) for r in self.residents.values()]}
                if self.residents else {}),
             **({"care": [_CONVERTER.unstructure(c) for c in self.care]} if self.care else {}),
+            # and when what a growth added joined (a store that never grew: no key at all)
+            **({"joined": _joined_document(self.nodes_joined, self.members_joined)}
+               if self.nodes_joined or self.members_joined else {}),
         }
 
     @classmethod
@@ -323,6 +349,7 @@ class Community:
         if shape.version != DOCUMENT_VERSION:
             raise RosterError(f"community document version {shape.version} is not supported (不支持这个版本的社区文档)")
         hierarchy = Hierarchy.build(shape.levels, shape.nodes, forest=shape.forest)
+        nodes_joined, members_joined = _joined_from_document(shape.joined)
         return cls.build(
             name=shape.name,
             timezone=shape.timezone,
@@ -336,7 +363,32 @@ class Community:
             households=shape.households,
             residents=shape.residents,
             care=shape.care,
+            nodes_joined=nodes_joined,
+            members_joined=members_joined,
         )
+
+
+def _joined_document(nodes: Mapping[str, datetime], members: Mapping[str, datetime]) -> dict[str, dict[str, str]]:
+    return {"nodes": {k: v.isoformat() for k, v in nodes.items()},
+            "members": {k: v.isoformat() for k, v in members.items()}}
+
+
+def _joined_from_document(doc: Mapping[str, Mapping[str, str]]) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    unknown = set(doc) - {"nodes", "members"}
+    if unknown:
+        raise RosterError(f"community document is malformed: joined has {sorted(unknown)} besides nodes and members "
+                          "(社区文档格式有误)")
+    found: list[dict[str, datetime]] = []
+    for kind in ("nodes", "members"):
+        times: dict[str, datetime] = {}
+        for key, text in doc.get(kind, {}).items():
+            try:
+                times[key] = datetime.fromisoformat(text)
+            except (TypeError, ValueError):
+                raise RosterError(f"community document is malformed: joined {kind} {key!r}: {text!r} is no time "
+                                  "(社区文档格式有误：加入时间不是时间)") from None
+        found.append(times)
+    return found[0], found[1]
 
 
 @frozen
@@ -358,6 +410,7 @@ class _Document:
     households: list[Household] = attrs.field(factory=list)
     residents: list[Resident] = attrs.field(factory=list)
     care: list[CareLink] = attrs.field(factory=list)
+    joined: dict[str, dict[str, str]] = attrs.field(factory=dict)
 
 
 def _make_converter() -> cattrs.Converter:
@@ -469,6 +522,14 @@ def _check(community: Community) -> None:
         if link in seen_links:
             raise RosterError(f"member {link.member!r} looks after {link.target!r} twice (重复包联)")
         seen_links.add(link)
+    for what, joined, known in (("node", community.nodes_joined, hierarchy),
+                                ("member", community.members_joined, community.members)):
+        for key, when in joined.items():
+            if key not in known:
+                raise RosterError(f"a joining time is given for unknown {what} {key!r} (给出加入时间的编号不存在)")
+            if not isinstance(when, datetime) or when.tzinfo is None:
+                raise RosterError(f"{what} {key!r} joined at {when!r}: expected a time with its offset "
+                                  "(加入时间须为带时区的时间)")
 
 
 def member_problem(member: Member, community: Community) -> str | None:

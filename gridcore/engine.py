@@ -61,7 +61,7 @@ from .events import (
 from .explain import Explanation, Outcome
 from .garbage import fewer_full_collections, serving_now, settle
 from .governing import RulesetInForce, RulesetTimeline
-from .growth import roster_growth
+from .growth import carry_joined, roster_growth, stamp_joined
 from .metrics import MEMBER, Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
 from .register import HouseholdRegister, about_register
@@ -334,8 +334,8 @@ class Engine(Checkpointing):
             engine._bound_applied()  # (the ids of the tail replayed)
             if grown_from is not None:
                 engine._grow(the_community)
-            if changed:
-                the_store.put(META, "community", the_community.to_document())
+            if changed:  # (grown: with when its new nodes and members joined, the clock's now)
+                the_store.put(META, "community", engine.community.to_document())
             if grown_from is not None and not read_only:
                 engine.checkpoint()  # the next opening restores under the grown roster
             if ruleset is not None:
@@ -589,7 +589,7 @@ class Engine(Checkpointing):
                                        growth.added.get("residents", ()))
         if refused:
             raise GridcoreError("the grown roster cannot be taken on: " + "; ".join(refused))
-        self.community = community
+        self.community = stamp_joined(community, growth, self.clock.now())
         self._metrics = None
         self._timeline.regrow()  # new nodes: which ruleset judges where is worked out again
         for problem in problems:
@@ -1624,6 +1624,9 @@ def _resolve_community(
         the_community = community
     else:
         the_community = hooks.load_community(Path(community))
+    if saved is not None and saved.get("joined"):
+        # when what an earlier growth added joined: the store's record, which roster files do not carry
+        the_community = carry_joined(Community.from_document(saved), the_community)
     document = the_community.to_document()
     if saved is not None and saved != document and store.position() > 0:
         growth = roster_growth(saved, document)

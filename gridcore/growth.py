@@ -11,15 +11,29 @@ as it was and adds to it.  ``roster_growth`` compares the two documents
 (``Community.to_document``) and says what was added, or what changed that is
 not an addition (a renamed node, a member who lost a role, a different time
 zone): such a change is refused, as before.
+
+The store records when each node and member a growth adds joined: the
+engine's clock at the growth (``stamp_joined``), saved with the roster
+(``Community.nodes_joined``, ``members_joined``), so every process opening the
+store, a checkpoint and a replay read the same times.  Roster files carry no
+such time; ``carry_joined`` gives a roster read from them the times the store
+recorded.  Nodes and members there from the start have none: an assessment
+rates them in every period, as before; one that joined is rated and paid from
+the first period starting at or after it joined (``plugins/assessment``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from attrs import frozen
+
+if TYPE_CHECKING:
+    from .community import Community
 
 #: Lists of items with an ``id``: an old id must keep its item exactly; new ids are additions.
 _BY_ID = ("nodes", "departments", "members", "places", "households", "residents")
@@ -27,7 +41,7 @@ _BY_ID = ("nodes", "departments", "members", "places", "households", "residents"
 _BY_VALUE = ("care",)
 #: Mappings: every old key must keep its value; new keys are additions.
 _BY_KEY = ("level_names", "roles", "locations")
-#: Values that must not change at all.
+#: Values that must not change at all (``joined``, the store's own record, is carried, not compared).
 _FIXED = ("version", "name", "timezone", "levels", "forest")
 
 #: What staff read, per kind of item (Chinese first in the CLI's messages).
@@ -101,3 +115,26 @@ def _difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     fields = sorted({*old, *new})
     return "; ".join(f"{name}: {old.get(name)!r} -> {new.get(name)!r}"
                      for name in fields if old.get(name) != new.get(name))
+
+
+def stamp_joined(community: Community, growth: Growth, now: datetime) -> Community:
+    """``community`` with each node and member ``growth`` adds recorded as joined at ``now``."""
+    nodes = {key: now for key in growth.added.get("nodes", ())}
+    members = {key: now for key in growth.added.get("members", ())}
+    if not nodes and not members:
+        return community
+    return attrs.evolve(community, nodes_joined={**community.nodes_joined, **nodes},
+                        members_joined={**community.members_joined, **members})
+
+
+def carry_joined(saved: Community, community: Community) -> Community:
+    """``community`` (a roster as read from its files) with the joining times the store recorded in
+    ``saved`` for the nodes and members it still holds (a time the files' own community gives for
+    one of them is replaced by the store's)."""
+    nodes = {k: v for k, v in saved.nodes_joined.items() if k in community.hierarchy}
+    members = {k: v for k, v in saved.members_joined.items() if k in community.members}
+    if dict(community.nodes_joined) == {**community.nodes_joined, **nodes} and \
+            dict(community.members_joined) == {**community.members_joined, **members}:
+        return community
+    return attrs.evolve(community, nodes_joined={**community.nodes_joined, **nodes},
+                        members_joined={**community.members_joined, **members})

@@ -961,17 +961,22 @@ def rulesets_command(store: str, fmt: str) -> None:
               help="When the ruleset takes effect (default: now).")
 @REJUDGE
 @RULESETS
+@click.option("--now", "at", callback=parse_time, metavar="TIME",
+              help="Act as if it were this time (ISO 8601 with zone): when the nodes and members a grown roster "
+                   "adds join the store. Default: the system clock.")
 @store_option
 def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, rejudge: bool,
-         rulesets: tuple[Path, ...], store: str) -> None:
+         rulesets: tuple[Path, ...], at: datetime | None, store: str) -> None:
     """Save a community (and optionally a ruleset) into a store.
 
     On a store that already holds events, the roster may only grow: a new
     community, grid or household added to the files is taken on and nothing
     recorded is judged again; a roster that changes or removes what is there
-    is refused, naming what changed.
+    is refused, naming what changed. What it adds joins the store now (or at
+    --now): it is rated and paid from the first assessment period starting
+    then or later.
     """
-    with open_engine(store, community=community_path, create=True) as engine:
+    with open_engine(store, community=community_path, create=True, now=at) as engine:
         if ruleset_path is not None:
             _put_in_force(engine, ruleset_path, effective, rejudge, rulesets)
         click.echo(

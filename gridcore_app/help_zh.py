@@ -145,12 +145,18 @@ HELP_ZH: Mapping[str, str] = {
     "No progress bar.": "不显示进度条。",
     "Save a community (and optionally a ruleset) into a store. On a store that already holds events, the roster "
     "may only grow: a new community, grid or household added to the files is taken on and nothing recorded is "
-    "judged again; a roster that changes or removes what is there is refused, naming what changed.":
+    "judged again; a roster that changes or removes what is there is refused, naming what changed. What it adds "
+    "joins the store now (or at --now): it is rated and paid from the first assessment period starting then or "
+    "later.":
         "把社区（以及可选的规则集）存入库中。库中已有事件时，花名册只能增加：文件中新增的社区、网格或户"
-        "会被接收，已记录的事件不重新评判；改动或删除已有内容的花名册被拒绝，并指出改动了什么。",
+        "会被接收，已记录的事件不重新评判；改动或删除已有内容的花名册被拒绝，并指出改动了什么。新增的内容"
+        "以现在（或 --now 给出的时间）加入本库：自此时或之后开始的第一个考核期起参评、领补贴。",
     "The community folder (community.yaml + CSV files).": "社区文件夹（community.yaml 加 CSV 文件）。",
     "A .rules file to put in force.": "要生效的 .rules 规则集文件。",
     "When the ruleset takes effect (default: now).": "规则集生效的时间（默认：现在）。",
+    "Act as if it were this time (ISO 8601 with zone): when the nodes and members a grown roster adds join the "
+    "store. Default: the system clock.":
+        "按这个时间执行（ISO 8601，带时区）：扩充的花名册新增的节点和人员以此时间加入本库。默认：系统时钟。",
     "Allow an effective time before events already recorded: they are judged again under the new ruleset.":
         "允许生效时间早于已记录的事件：这些事件会按新规则集重新评判。",
     "Copy a store to another backend without loss.": "把库完整复制到另一种存储（不丢失任何内容）。",

@@ -207,18 +207,47 @@ def _plan(engine: Engine, node: str, period: str, boards: bool = False) -> _Plan
     if node not in hierarchy:
         raise UnknownNameError(hierarchy.unknown(node))
     span = parse_period(period, engine.community.tz)
+    joined = engine.community.joined(node)
+    if joined is not None and joined >= span.end:
+        day = f"{joined.astimezone(engine.community.tz):%Y-%m-%d}"
+        raise GridcoreError(f"{node} joined the store on {day}, after {span.label}: nothing to roll up for a period "
+                            f"before it joined ({node} 于 {day} 加入，{span.label} 时尚未加入，无可汇总)")
     children = [c for c in hierarchy.children(node) if c.kind == "territorial"]
     if not children:
         raise GridcoreError(f"{node!r} has no territorial cells below it: nothing to roll up (无下级网格可汇总)")
+    children, joining = _joined_by(engine, children, span)
     metrics = engine.metrics()
     reports = frozenset(r.name for r in engine.hooks.register_reports())
     notes = [f"note: no plugin provides the metric {name} (没有插件提供指标 {name}：未安装)"
              for name, _ in RATES if name not in metrics]
     notes += [f"note: no plugin provides the report {name} (未安装)"
               for name in (RATINGS, POINTS, BOARD, SUBSIDIES, DEPARTMENTS) if name not in reports]
+    notes += joining
     return _Plan(node, period, span, tuple((c.id, c.name) for c in children), _level_of(engine, children),
                  tuple((name, places) for name, places in RATES if name in metrics), OVERDUE in metrics,
                  reports, tuple(notes), boards)
+
+
+def _joined_by(engine: Engine, children: list[Any], span: Period) -> tuple[list[Any], list[str]]:
+    """The children there in ``span`` (a child that joined the store, ``gridcore.growth``, at or after its
+    end is left out), and a note for each child left out or joining within it."""
+    tz = engine.community.tz
+    kept, notes = [], []
+    for child in children:
+        joined = engine.community.joined(child.id)
+        day = "" if joined is None else f"{joined.astimezone(tz):%Y-%m-%d}"
+        if joined is None or joined <= span.start:
+            kept.append(child)
+        elif joined >= span.end:
+            notes.append(f"note: {child.id} {child.name} left out: it joined on {day}, after {span.label} "
+                         f"({child.id} {child.name} 于 {day} 加入，晚于 {span.label}，不列入)")
+        else:
+            kept.append(child)
+            notes.append(f"note: {child.id} {child.name} joined on {day}, within {span.label}: its cases count from "
+                         "then; its cells are not rated, nor its staff paid, for an assessment period that started "
+                         f"before it joined ({child.id} {child.name} 于 {day} 加入：事件自加入起计入；加入前已开始的"
+                         "考核期不参评、不发补贴)")
+    return kept, notes
 
 
 #: A part of one or more roll-ups: ``("period", period, nodes)``: the district-wide reports of the

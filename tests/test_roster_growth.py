@@ -19,6 +19,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -63,9 +64,17 @@ def states(engine: Engine) -> dict[str, Any]:
     return found
 
 
+GROWN_AT = datetime(2025, 2, 1, tzinfo=load_community(YINQUAN).tz)
+
+
 def open_engine(url: str, community: Community | None, **kwargs: Any) -> Engine:
-    return Engine.open(store=url, community=community, clock=FixedClock(datetime(2025, 2, 1, tzinfo=community_tz())),
+    return Engine.open(store=url, community=community, clock=FixedClock(GROWN_AT),
                        plugins=get_plugin_manager(), **kwargs)
+
+
+def as_files_give_it(community: Community) -> Community:
+    """The community without the joining times the store recorded (roster files carry none)."""
+    return attrs.evolve(community, nodes_joined={}, members_joined={})
 
 
 def community_tz() -> Any:
@@ -111,7 +120,12 @@ def test_a_grown_roster_is_taken_on_without_judging_any_event_again(
     monkeypatch.setattr(Engine, "_apply", apply)
     with open_engine(grown_url, whole) as grown:
         assert applied == []  # restored from the checkpoint: nothing judged again
-        assert grown.community == whole
+        assert as_files_give_it(grown.community) == whole
+        # what the growth added joined at the engine's clock, saved with the roster
+        assert grown.community.nodes_joined == {n.id: GROWN_AT
+                                                for n in whole.hierarchy.descendants(NEW_GRID, include_self=True)}
+        assert set(grown.community.members_joined) == set(whole.members) - set(before.members)
+        assert set(grown.community.members_joined.values()) == {GROWN_AT}
         assert any("roster grown" in warning and "花名册已扩充" in warning for warning in grown.warnings)
         grown_states = states(grown)
         grown_board = grown.report("points.board", {"node": "yq", "month": "2025-01"}).rows
@@ -122,7 +136,7 @@ def test_a_grown_roster_is_taken_on_without_judging_any_event_again(
 
     # the grown store keeps its roster, and the new grid now takes events like any other
     with open_engine(grown_url, None) as again:
-        assert again.community == whole
+        assert as_files_give_it(again.community) == whole and again.community.nodes_joined
         gridworker = next(m for m in whole.members.values() if any(r.node == NEW_GRID for r in m.roles))
         assert again.record({"kind": "patrol_logged", "id": "new-grid-patrol", "actor": gridworker.id,
                              "node": NEW_GRID, "time": "2025-01-20T09:00:00+08:00"})
@@ -195,3 +209,27 @@ def test_new_households_on_the_roster_join_the_register_and_a_clash_with_an_even
         opened(tmp_path / "store", clashing)
     with opened(tmp_path / "store", None) as engine:
         assert engine.community == grown
+
+
+def test_what_a_growth_adds_is_rated_from_the_first_period_starting_when_it_joined(tmp_path: Path) -> None:
+    """The grid joins at the very start of February (``GROWN_AT``): not rated, nor its gridworker rated or
+    paid, for the first quarter, which started before; rated for February, which starts then."""
+    from gridcore_assessment import assess
+
+    whole = load_community(YINQUAN)
+    before = without(whole, NEW_GRID)
+    url = f"sqlite:///{tmp_path / 'grown.db'}"
+    build(url, before, events_for(before))
+    with open_engine(url, whole) as engine:
+        gridworker = next(m.id for m in whole.members.values()
+                          if any(r.node == NEW_GRID and r.role == "fulltime_gridworker" for r in m.roles))
+        quarter = assess(engine, "2025-Q1", save=False)
+        assert NEW_GRID not in {r.node for r in quarter.ratings} and quarter.ratings
+        assert gridworker not in {p.node for p in quarter.people} and quarter.people  # rated people, too
+        assert gridworker not in {s.member for s in quarter.subsidies}
+        assert any(note.startswith("not rated for 2025-Q1") for note in quarter.notes)
+        february = assess(engine, "2025-02@月度评星", save=False)
+        assert NEW_GRID in {r.node for r in february.ratings}
+        assert not any(note.startswith("not rated") for note in february.notes)
+        told = engine.explain(f"assessment:2025-Q1:person:{gridworker}")
+        assert "joined on 2025-02-01" in told.summary and "不发补贴" in told.summary

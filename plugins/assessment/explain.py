@@ -12,6 +12,7 @@ what was decided); otherwise the period is assessed afresh, without saving.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gridcore.explain import Explanation
@@ -36,12 +37,59 @@ def explain_decision(engine: Engine, rest: str) -> Explanation | None:
         return None
     decision = f"assessment:{rest}"
     if subject.startswith("subsidy:"):
-        return _subsidy(assessment, subject[len("subsidy:") :], decision)
+        member = subject[len("subsidy:") :]
+        return _subsidy(assessment, member, decision) or _joined_member(engine, assessment, member, decision)
     if subject.startswith("person:"):
-        person = assessment.person(subject[len("person:"):])
-        return None if person is None else explain_rating(person, decision)
+        member = subject[len("person:"):]
+        person = assessment.person(member)
+        return explain_rating(person, decision) if person is not None else \
+            _joined_member(engine, assessment, member, decision)
     rating = assessment.rating(subject)
-    return None if rating is None else explain_rating(rating, decision)
+    return explain_rating(rating, decision) if rating is not None else _joined(engine, assessment, subject, decision)
+
+
+def _joined(engine: Engine, assessment: Assessment, node: str, decision: str) -> Explanation | None:
+    """Why a node that joined the store after the period's start is not rated (None for any other node)."""
+    community = engine.community
+    if node not in community.hierarchy:
+        return None
+    joined = community.joined(node)
+    start = datetime.fromisoformat(assessment.start)
+    if joined is None or joined <= start:
+        return None
+    record = community.hierarchy.node(node)
+    summary = (f"{record.level} {node} ({record.name}) is not rated for {assessment.named}: it joined on "
+               f"{_day(engine, joined)}, after the period's start, {_day(engine, start)}; it is rated, and its staff "
+               f"paid, from the first period starting at or after it joined / {node}（{record.name}）"
+               f"{_day(engine, joined)} 加入，晚于本期开始（{_day(engine, start)}），本期不参评；"
+               "自加入后第一个完整考核期起参评，其工作人员同期起领补贴")
+    return Explanation(decision, summary, (), {"joined": joined.isoformat(), "period start": assessment.start},
+                       "not rated / 未参评")
+
+
+def _joined_member(engine: Engine, assessment: Assessment, member: str, decision: str) -> Explanation | None:
+    """Why a person who joined (or holds roles only at nodes that joined) after the period's start has no
+    subsidy line or rating (None for anyone else)."""
+    community = engine.community
+    if member not in community.members:
+        return None
+    start = datetime.fromisoformat(assessment.start)
+    times = [community.member_joined(member), *(community.joined(a.node) for a in community.member(member).roles)]
+    late = [when for when in times if when is not None and when > start]
+    if not late:
+        return None
+    joined = max(late)
+    name = community.member(member).name
+    summary = (f"{name} ({member}) is not paid or rated for {assessment.named}: they (or the nodes of their roles) "
+               f"joined on {_day(engine, joined)}, after the period's start, {_day(engine, start)}; paid from the "
+               f"first period starting at or after they joined / {name}（{member}）{_day(engine, joined)} 加入，"
+               f"晚于本期开始（{_day(engine, start)}），本期不参评、不发补贴；自加入后第一个完整考核期起发放")
+    return Explanation(decision, summary, (), {"joined": joined.isoformat(), "period start": assessment.start},
+                       "not paid / 未发放")
+
+
+def _day(engine: Engine, when: datetime) -> str:
+    return f"{when.astimezone(engine.community.tz):%Y-%m-%d}"
 
 
 def explain_rating(rating: Rating, decision: str) -> Explanation:

@@ -22,5 +22,5 @@ HEADINGS_ZH = {**HEADINGS_ZH, **{f"{column} (adj.)": f"{zh}（扣分）" for col
 #: metric's value (``metric NAME``) and each term of the score (``weight NAME``, ``deduction NAME`` ...).
 INPUTS_ZH: Mapping[str, str] = {
     "metric": "指标", "weight": "权重", "deduction": "扣分", "bonus": "加分", "veto": "一票否决", "cap": "封顶",
-    "adjustment": "调整", "score": "得分",
+    "adjustment": "调整", "score": "得分", "joined": "加入时间", "period start": "考核期开始",
 }  # fmt: skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +54,17 @@ def rate_people(engine: Engine, policy: AssessmentPolicy, metrics: Mapping[str, 
     """Every rated person's rating for ``period`` (``metrics``: each person metric the policy names)."""
     if not policy.people:
         return ()
-    facts = [_facts(engine, member, role, metrics, period) for member, role in rated_people(engine, policy)]
+    facts = [_facts(engine, member, role, metrics, period) for member, role in rated_people(engine, policy)
+             if member_present(engine, member, period.start)]
     return tuple(rate_nodes(policy.for_people(), label or period.label, facts))
+
+
+def member_present(engine: Engine, member: str, start: datetime) -> bool:
+    """Whether ``member`` is rated (in ``rated people``) and paid in a period starting at ``start``: there
+    from the start of the store, or joined it (a growth) at or before ``start``, as a node
+    (``rating.present``)."""
+    joined = engine.community.member_joined(member)
+    return joined is None or joined <= start
 
 
 def wrong_kind(metrics: Mapping[str, Metric], policy: AssessmentPolicy) -> list[str]:

@@ -15,7 +15,8 @@ key is accepted wherever a period label is (``stored``, reports, explanations).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ from gridcore.periods import Period, parse_period
 
 from .logindex import memo
 from .metrics import node_id, policy_at
-from .people import person_metric_names, rate_people, wrong_kind
+from .people import member_present, person_metric_names, rate_people, wrong_kind
 from .policy import AssessmentPolicy, SubsidyPaying, condition_subjects, exact
 from .scoring import NodeFacts, Rating, rate_nodes
 
@@ -208,12 +209,13 @@ def _assess(engine: Engine, period: str | Period, cycle: str | None) -> Assessme
             if problems:
                 raise AssessmentError("; ".join(problems))
         rated: dict[str, Rating] = {}
-        for under, nodes in _groups(engine, policy, governing):
+        start = the_period.start
+        for under, nodes in _groups(engine, policy, governing, start):
             metrics = resolve_metrics(engine, under)
             of_nodes = {name: metrics[name] for name in under.metric_names()}
             facts = [_facts(engine, node, of_nodes, the_period) for node in nodes]
             rated.update((r.node, r) for r in rate_nodes(under, label, facts))
-        order = rated_nodes(engine, policy, governing)
+        order = rated_nodes(engine, policy, governing, start)
         ratings = tuple(rated[node] for node in order)
         metrics = resolve_metrics(engine, policy)
         people = rate_people(engine, policy, {name: metrics[name] for name in person_metric_names(policy)},
@@ -222,21 +224,24 @@ def _assess(engine: Engine, period: str | Period, cycle: str | None) -> Assessme
         now = engine.clock.now()
         if now < the_period.end:
             notes = (f"the period is not over yet (now {now.isoformat()}): the rating may still change",)
+        notes += joined_note(engine, [n for n in rated_nodes(engine, policy, governing) if n not in rated],
+                             the_period)
         result = Assessment(
             the_period.label, the_period.kind, the_period.start.isoformat(), the_period.end.isoformat(),
             ruleset.name if ruleset is not None else "", ratings,
-            subsidies(engine, policy, ratings, people, governing), notes,
+            subsidies(engine, policy, ratings, people, governing, start), notes,
             people, cycle,
         )  # fmt: skip
     return result
 
 
 def rated_nodes(engine: Engine, policy: AssessmentPolicy,
-                governing: Mapping[str, AssessmentPolicy] | None = None) -> list[str]:
+                governing: Mapping[str, AssessmentPolicy] | None = None, start: datetime | None = None) -> list[str]:
     """Every node at a rated level, level by level (top first), by id within a level.
 
     ``governing``: node -> the policy of the subtree ruleset governing it, where that is not
     ``policy`` (the whole tree's); such a node is rated if its own policy rates its level.
+    ``start``: the period's start; a node that joined the store after it is left out (``present``).
     """
     hierarchy = engine.community.hierarchy
     governing = governing or {}
@@ -244,8 +249,36 @@ def rated_nodes(engine: Engine, policy: AssessmentPolicy,
     out: list[str] = []
     for level in sorted(levels, key=hierarchy.level_index):
         out.extend(sorted(node_id(n) for n in hierarchy.nodes_at(level)
-                          if level in governing.get(node_id(n), policy).levels))
+                          if level in governing.get(node_id(n), policy).levels
+                          and (start is None or present(engine, node_id(n), start))))
     return out
+
+
+def present(engine: Engine, node: str, start: datetime) -> bool:
+    """Whether ``node`` is rated in a period starting at ``start``: it was there from the start of the
+    store, or joined it (a growth, ``gridcore.growth``) at or before ``start``.  A node that joins in
+    the middle of a period is rated, and its staff paid, from the next one, as a variant ruleset put
+    in force in the middle of a period rates from the next one."""
+    joined = engine.community.joined(node)
+    return joined is None or joined <= start
+
+
+_JOINED = "not rated for "
+
+
+def joined_note(engine: Engine, nodes: Sequence[str], period: Period) -> tuple[str, ...]:
+    """The note saying which nodes of a rated level were left out of ``period`` as they joined after its
+    start (nothing when none were)."""
+    if not nodes:
+        return ()
+    joined = {node: engine.community.joined(node) for node in nodes}
+    dates = sorted({f"{when.astimezone(engine.community.tz):%Y-%m-%d}" for when in joined.values() if when})
+    shown_nodes = ", ".join(nodes[:8]) + (f" (and {len(nodes) - 8} more)" if len(nodes) > 8 else "")
+    note = (f"{_JOINED}{period.label}, nor their staff paid: {len(nodes)} nodes that joined on "
+            f"{', '.join(dates)}, after the period's start ({shown_nodes}); they are rated from the first period "
+            f"starting at or after they joined (未参评：{len(nodes)} 个节点于 {'、'.join(dates)} 加入，晚于本期开始，"
+            "本期不参评、其工作人员不发补贴；自加入后第一个完整考核期起参评、领补贴)")
+    return (note,)
 
 
 def _governing(engine: Engine, period: Period, policy: AssessmentPolicy,
@@ -267,12 +300,12 @@ def _governing(engine: Engine, period: Period, policy: AssessmentPolicy,
     return out
 
 
-def _groups(engine: Engine, policy: AssessmentPolicy,
-            governing: Mapping[str, AssessmentPolicy]) -> list[tuple[AssessmentPolicy, list[str]]]:
+def _groups(engine: Engine, policy: AssessmentPolicy, governing: Mapping[str, AssessmentPolicy],
+            start: datetime) -> list[tuple[AssessmentPolicy, list[str]]]:
     """The rated nodes by the policy that rates them (the whole tree's first): a ladder's caps
     count the nodes rated under the same rules."""
     groups: dict[int, tuple[AssessmentPolicy, list[str]]] = {id(policy): (policy, [])}
-    for node in rated_nodes(engine, policy, governing):
+    for node in rated_nodes(engine, policy, governing, start):
         under = governing.get(node, policy)
         groups.setdefault(id(under), (under, []))[1].append(node)
     return [group for group in groups.values() if group[1]]
@@ -280,7 +313,8 @@ def _groups(engine: Engine, policy: AssessmentPolicy,
 
 def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, ...],
               persons: tuple[Rating, ...] = (),
-              governing: Mapping[str, AssessmentPolicy] | None = None) -> tuple[SubsidyLine, ...]:
+              governing: Mapping[str, AssessmentPolicy] | None = None,
+              start: datetime | None = None) -> tuple[SubsidyLine, ...]:
     """Each person's subsidy per role they hold, from the stars of their node, paid per ``policy.paying``.
 
     A role held at a rated node uses that node's stars; at a node below a rated
@@ -290,6 +324,8 @@ def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, .
     stars instead: their subsidy follows their own rating.  A role held at a
     node a subtree's ruleset governs (``governing``: node -> its policy) is paid
     by that ruleset's subsidy line; how lines are paid per person is ``policy``'s.
+    ``start``: the period's start; a person, or a role at a node, that joined the store after it
+    has no line (``member_present``, ``present``).
     """
     governing = governing or {}
     if not policy.subsidies and not any(p.subsidies for p in governing.values()):
@@ -297,11 +333,13 @@ def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, .
     stars = {r.node: r for r in ratings}
     own = {r.node: r for r in persons}
     people = sorted(engine.community.members.values(), key=lambda m: m.id)
+    if start is not None and (engine.community.members_joined or engine.community.nodes_joined):
+        people = [m for m in people if member_present(engine, m.id, start)]
     lines = []
     for member in people:
         for assignment in member.roles:
             line = governing.get(assignment.node, policy).subsidy_for(assignment.role)
-            if line is None:
+            if line is None or (start is not None and not present(engine, assignment.node, start)):
                 continue
             rated = own.get(member.id) if assignment.role in policy.people else None
             basis = ((float(rated.stars), f"{member.id} rated {rated.stars} stars as {rated.level} (their own rating)")
@@ -417,6 +455,13 @@ def within(engine: Engine, assessment: Assessment, node: str) -> Assessment:
     named = f"{ruleset.name} ({PurePath(ruleset.entry).name})" if ruleset is not None else ""
     where = f"{node} {hierarchy.node(node).name}"
     inside = {n.id for n in hierarchy.descendants(node, include_self=True)}
+    notes = [note for note in assessment.notes if not note.startswith(_JOINED)]
+    if len(notes) < len(assessment.notes):  # the nodes left out as they joined later: this subtree's only
+        levels = {r.level for r in assessment.ratings}
+        late = sorted((n for n in hierarchy.descendants(node, include_self=True)
+                       if n.level in levels and not present(engine, n.id, start)),
+                      key=lambda n: (hierarchy.level_index(n.level), n.id))
+        notes += joined_note(engine, [n.id for n in late], parse_period(assessment.period, engine.community.tz))
     return attrs.evolve(
         assessment,
         ruleset=named,
@@ -425,7 +470,7 @@ def within(engine: Engine, assessment: Assessment, node: str) -> Assessment:
         people=tuple(p for p in assessment.people if _holds_role_in(engine, p.node, inside)),
         notes=((f"only {where} and below (本节点及以下), governed by ruleset {named or '(none)'}, the one in force "
                 f"at the period's start, {start:%Y-%m-%d} (适用规则集：以考核期开始时 {start:%Y-%m-%d} 生效的为准)"),
-               *assessment.notes),
+               *notes),
     )
 
 

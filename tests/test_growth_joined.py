@@ -1,0 +1,252 @@
+"""A community added to a running district joins the store at the growth, and is rated and paid from then.
+
+Issue 14: a roll-up or an assessment of a period before a community was added
+rated its cells as if it had been there with nothing recorded, and paid its
+staff's subsidy lines.  The store now records when each node and member a
+growth adds joined (the engine's clock at the growth, saved with the roster),
+and every assessment, subsidy line and roll-up leaves them out of a period that
+started before they joined; the period they join in is rated from the next
+one, as a variant ruleset put in force in the middle of a period is.  Stores
+that never grew are as before.
+
+The small district (2 streets, 4 communities) starts here with three: its
+fourth, yz-c4 under street yz-s2, joins on Wednesday 5 March 2025 at 10:00.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import CST, DISTRICT_RULES, REPO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gridcore import Engine, FixedClock
+from gridcore.community import Community
+from gridcore.periods import parse_period
+from gridcore_app.cli import main_group
+from gridcore_app.rollup import rollup
+from gridcore_app.rosterio import load_community
+from gridcore_app.simulate import load_scenario, simulate
+
+NEW = "yz-c4"
+FIRST = datetime(2025, 3, 3, tzinfo=CST)
+GROWN = datetime(2025, 3, 5, 10, 0, tzinfo=CST)
+
+
+@pytest.fixture(scope="module")
+def folders(mini_district: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The district's roster files without yz-c4 (``before``) and with it (the whole)."""
+    before = tmp_path_factory.mktemp("growth") / "before"
+    shutil.copytree(mini_district, before)
+    for name in ("nodes.csv", "members.csv", "roles.csv"):
+        path = before / name
+        lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        path.write_text("\ufeff" + "".join(line for line in lines if NEW not in line), encoding="utf-8")
+    return before, mini_district
+
+
+@pytest.fixture(scope="module")
+def three(folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the three communities' first two simulated days (3 and 4 March), never grown."""
+    community = load_community(folders[0])
+    events = list(simulate(community, load_scenario(REPO / "rulesets/yinzhou/scenario.yaml"), days=2,
+                           start=FIRST, seed=4))
+    path = tmp_path_factory.mktemp("three") / "three.db"
+    with Engine.open(store=f"sqlite:///{path}", community=community, ruleset=DISTRICT_RULES, effective=FIRST,
+                     clock=FixedClock(FIRST)) as engine:
+        assert engine.record_many(events).accepted > 100
+    return path
+
+
+def copy_of(store: Path, tmp_path: Path, name: str = "grown.db") -> str:
+    target = tmp_path / name
+    shutil.copy(store, target)
+    return f"sqlite:///{target}"
+
+
+def opened(url: str, at: datetime, community: Community | Path | None = None, **kwargs: Any) -> Engine:
+    return Engine.open(store=url, community=community, clock=FixedClock(at), **kwargs)
+
+
+@pytest.fixture
+def grown(three: Path, folders: tuple[Path, Path], tmp_path: Path) -> Iterator[str]:
+    """A copy of the three communities' store that took on yz-c4 at ``GROWN``."""
+    url = copy_of(three, tmp_path)
+    with opened(url, GROWN, load_community(folders[1])) as engine:
+        assert any("roster grown" in w for w in engine.warnings)
+    yield url
+
+
+def new_nodes(engine: Engine) -> set[str]:
+    return {n.id for n in engine.community.hierarchy.descendants(NEW, include_self=True)}
+
+
+def assessed(engine: Engine, period: str) -> Any:
+    return engine.report("assessment.ratings", {"period": period}), engine.report("assessment.subsidies",
+                                                                                   {"period": period})
+
+
+def test_the_store_records_when_what_a_growth_adds_joined_and_every_opening_reads_it(
+        grown: str, three: Path, folders: tuple[Path, Path]) -> None:
+    with opened(grown, GROWN + timedelta(days=40), read_only=True) as engine:
+        community = engine.community
+        assert dict(community.nodes_joined) == dict.fromkeys(new_nodes(engine), GROWN)
+        added = {m.id for m in community.members.values() if any(a.node in new_nodes(engine) for a in m.roles)}
+        assert added and dict(community.members_joined) == dict.fromkeys(added, GROWN)
+        assert community.joined("yz-c4-g1") == GROWN and community.joined("yz-c3-g1") is None
+        saved = engine.store.get("meta", "community")
+        assert saved["joined"]["nodes"]["yz-c4"] == "2025-03-05T10:00:00+08:00"
+        assert Community.from_document(saved) == community
+    # opened again with the roster files (which carry no joining times): the store's times are kept,
+    # nothing is written, and a later clock does not move them
+    with opened(grown, GROWN + timedelta(days=60), load_community(folders[1])) as engine:
+        assert engine.community.joined("yz-c4-g1") == GROWN and not any("roster grown" in w for w in engine.warnings)
+        assert engine.store.get("meta", "community") == saved
+    # a store that never grew has no joining times: its document is as before
+    with opened(f"sqlite:///{three}", GROWN, read_only=True) as engine:
+        assert "joined" not in engine.store.get("meta", "community") and not engine.community.nodes_joined
+
+
+def test_a_checkpoint_and_a_replay_agree_on_who_joined_when(grown: str) -> None:
+    later = datetime(2025, 4, 2, tzinfo=CST)
+    with opened(grown, later) as engine:
+        checkpointed = [engine.report(name, {"period": p}).render("json")
+                        for name in ("assessment.ratings", "assessment.subsidies") for p in ("2025-03", "2025-04")]
+        engine.rebuild()  # every event replayed from the start, no checkpoint
+        replayed = [engine.report(name, {"period": p}).render("json")
+                    for name in ("assessment.ratings", "assessment.subsidies") for p in ("2025-03", "2025-04")]
+        assert replayed == checkpointed
+        march, april = ({row["node"] for row in json.loads(text)["rows"]} for text in checkpointed[:2])
+        assert "yz-c4-g1" not in march and "yz-c4-g1" in april
+
+
+def test_a_node_is_rated_and_its_staff_paid_from_the_first_period_starting_after_it_joined(
+        grown: str, three: Path) -> None:
+    at = datetime(2025, 4, 2, tzinfo=CST)
+    with opened(f"sqlite:///{three}", at, read_only=True) as before, opened(grown, at, read_only=True) as after:
+        new = new_nodes(after)
+        staff = set(after.community.members_joined)
+        # the periods that started before it joined: as if the growth had not happened (it joined within
+        # March and the week of 3 March, after the day of 4 March)
+        for period in ("2025-03", "2025-W10", "2025-03-04", "2025-03-05"):
+            ratings, paid = assessed(after, period)
+            assert (ratings.rows, paid.rows) == tuple(t.rows for t in assessed(before, period)), period
+        # from the first period starting at or after it joined: rated, and its staff paid
+        for period in ("2025-04", "2025-W11", "2025-03-06"):
+            ratings, paid = assessed(after, period)
+            col = {name: k for k, name in enumerate(ratings.columns)}
+            assert new <= {r[col["node"]] for r in ratings.rows}, period
+            members = {r[0] for r in paid.rows}
+            assert staff & members, period
+        # the assessment says why they are left out, in both languages, and explains each
+        from gridcore_assessment import assess, within
+
+        march = assess(after, "2025-03", save=False)
+        note = next(n for n in march.notes if n.startswith("not rated for 2025-03"))
+        assert "joined on 2025-03-05" in note and "yz-c4-g1" in note and "未参评" in note
+        assert not {r.node for r in march.ratings} & new
+        assert not {s.member for s in march.subsidies} & staff
+        # one subtree's part names only what joined there
+        assert not any(n.startswith("not rated") for n in within(after, march, "yz-s1").notes)
+        assert any("yz-c4-g2" in n for n in within(after, march, "yz-s2").notes)
+        node = after.explain("assessment:2025-03:yz-c4-g1")
+        assert "not rated for 2025-03" in node.summary and "2025-03-05 加入" in node.summary
+        zh = after.explain("assessment:2025-03:yz-c4-g1", lang="zh")
+        assert zh.inputs["加入时间 joined"] == "2025-03-05T10:00:00+08:00"
+        gridworker = next(m for m in sorted(staff) if m.startswith("yz-c4-g1"))
+        told = after.explain(f"assessment:2025-03:subsidy:{gridworker}")
+        assert "not paid" in told.summary and "不发补贴" in told.summary
+        assert after.explain(f"assessment:2025-04:subsidy:{gridworker}").result > 0
+
+
+def test_a_rollup_leaves_out_a_community_for_the_periods_before_it_joined(grown: str, three: Path) -> None:
+    at = datetime(2025, 4, 2, tzinfo=CST)
+    with opened(f"sqlite:///{three}", at, read_only=True) as before, opened(grown, at, read_only=True) as after:
+        week = rollup(after, "yz-s2", "2025-W09")  # 24 February to 3 March: before yz-c4 joined
+        assert [row[0] for row in week.tables["summary"].rows] == ["yz-c3", "yz-s2"]
+        assert any("yz-c4" in n and "left out" in n and "不列入" in n for n in week.notes)
+        unchanged = rollup(before, "yz-s2", "2025-W09")
+        assert {k: t.render("json") for k, t in week.tables.items()} == \
+            {k: t.render("json") for k, t in unchanged.tables.items()}
+        # the month it joined in: its row is there (its cases count from then), unrated and unpaid
+        march = rollup(after, "yz-s2", "2025-03")
+        rows = {row[0]: dict(zip(march.tables["summary"].columns, row)) for row in march.tables["summary"].rows}
+        assert list(rows) == ["yz-c3", "yz-c4", "yz-s2"]
+        assert (rows["yz-c4"]["rated"], rows["yz-c4"]["paid"], rows["yz-c4"]["subsidies"]) == (0, 0, 0)
+        assert any("joined on 2025-03-05, within 2025-03" in n for n in march.notes)
+        april = rollup(after, "yz-s2", "2025-04")
+        rows = {row[0]: dict(zip(april.tables["summary"].columns, row)) for row in april.tables["summary"].rows}
+        grids = [n for n in after.community.hierarchy.children("yz-c4") if n.level == "grid"]
+        assert rows["yz-c4"]["rated"] == len(grids) and rows["yz-c4"]["paid"] > 0
+        with pytest.raises(Exception, match=r"yz-c4 joined the store on 2025-03-05, after 2025-W09.*尚未加入"):
+            rollup(after, "yz-c4", "2025-W09")
+
+
+def test_the_cli_dates_a_growth_and_assess_rollup_and_explain_agree(
+        three: Path, folders: tuple[Path, Path], tmp_path: Path) -> None:
+    url = copy_of(three, tmp_path)
+    runner = CliRunner()
+    grew = runner.invoke(main_group, ["init", "--store", url, "--community", str(folders[1]),
+                                      "--now", "2025-03-05T10:00:00+08:00"])
+    assert grew.exit_code == 0, grew.output
+    assert "花名册已扩充" in grew.output
+    now = ["--store", url, "--now", "2025-04-02T00:00:00+08:00"]
+    march = runner.invoke(main_group, ["assess", "--period", "2025-03", "--dry-run", *now])
+    assert march.exit_code == 0, march.output
+    assert "not rated for 2025-03" in march.stdout and "未参评" in march.stdout
+    rated = {}
+    for month in ("2025-03", "2025-04"):
+        shown = runner.invoke(main_group, ["assess", "--period", month, "--dry-run", "--format", "json", *now])
+        assert shown.exit_code == 0, shown.output
+        rated[month] = {row["node"] for row in json.loads(shown.stdout)["rows"]}
+    assert "yz-c4-g1" not in rated["2025-03"] and "yz-c3-g1" in rated["2025-03"] and "yz-c4-g1" in rated["2025-04"]
+    paid = runner.invoke(main_group, ["assess", "subsidies", "--period", "2025-03", "--format", "json", *now])
+    assert paid.exit_code == 0, paid.output
+    assert not any(str(row["member"]).startswith(NEW) for row in json.loads(paid.stdout)["rows"])
+    paid = runner.invoke(main_group, ["assess", "subsidies", "--period", "2025-04", "--format", "json", *now])
+    assert any(str(row["member"]).startswith(NEW) for row in json.loads(paid.stdout)["rows"])
+    rolled = runner.invoke(main_group, ["rollup", "yz-s2", "--period", "2025-W09", "--format", "json",
+                                        "--workers", "1", "--store", url])
+    assert rolled.exit_code == 0, rolled.output
+    found = json.loads(rolled.stdout)
+    assert [row["node"] for row in found["tables"]["summary"]["rows"]] == ["yz-c3", "yz-s2"]
+    told = runner.invoke(main_group, ["--lang", "zh", "explain", "assessment:2025-03:yz-c4-g1", "--store", url])
+    assert told.exit_code == 0, told.output
+    assert "2025-03-05 加入" in told.stdout and "加入时间 joined" in told.stdout
+    late = runner.invoke(main_group, ["init", "--store", url, "--community", str(folders[1]), "--now", "tomorrow"])
+    assert late.exit_code != 0
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hours=st.integers(min_value=0, max_value=24 * 12))
+def test_what_was_made_for_periods_before_a_growth_stays_as_it_was(
+        three: Path, folders: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory, hours: int) -> None:
+    """Whenever a community joins: a roll-up of a period that ended by then is the roll-up made without it,
+    an assessment of a period that started before then rates and pays what it did without it, and one
+    starting at or after then rates its every grid."""
+    at = FIRST + timedelta(hours=hours)
+    url = copy_of(three, tmp_path_factory.mktemp("prop"))
+    with opened(url, at, load_community(folders[1])) as after, \
+            opened(f"sqlite:///{three}", at, read_only=True) as before:
+        assert after.community.joined(NEW) == at
+        for period in ("2025-03-03", "2025-03-04", "2025-03-07", "2025-03-10", "2025-W10", "2025-W11", "2025-03"):
+            span = parse_period(period, after.community.tz)
+            if span.end <= at:
+                for node in ("yz", "yz-s2"):
+                    made, unmade = (json.loads(rollup(e, node, period).render("json")) for e in (after, before))
+                    assert made["tables"] == unmade["tables"], (node, period)  # (a note says who is left out)
+            ratings, paid = assessed(after, period)
+            col = {name: k for k, name in enumerate(ratings.columns)}
+            rated = {r[col["node"]] for r in ratings.rows}
+            if span.start < at:
+                assert (ratings.rows, paid.rows) == tuple(t.rows for t in assessed(before, period)), period
+            else:
+                assert new_nodes(after) <= rated, period
