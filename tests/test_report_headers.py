@@ -245,6 +245,9 @@ def _words_written(root: Path = REPO) -> Iterator[tuple[str, str]]:
     for pattern in SOURCES:
         for path in sorted(root.glob(pattern)):
             tree = ast.parse(path.read_text(encoding="utf-8"))
+            # a note kept in a module's constant (``PRECEDENCE = ("the most specific ..."``) is written there
+            constants = {target.id: statement.value for statement in tree.body if isinstance(statement, ast.Assign)
+                         for target in statement.targets if isinstance(target, ast.Name)}
             for node in ast.walk(tree):
                 if not isinstance(node, ast.Call):
                     continue
@@ -260,6 +263,8 @@ def _words_written(root: Path = REPO) -> Iterator[tuple[str, str]]:
                     given = list(node.args)
                 for expr in given:
                     for item in expr.elts if isinstance(expr, ast.Tuple | ast.List) else [expr]:
+                        if isinstance(item, ast.Name) and item.id in constants:
+                            item = constants[item.id]
                         text = "".join(c.value for c in ast.walk(item)
                                        if isinstance(c, ast.Constant) and isinstance(c.value, str))
                         yield f"{path.relative_to(root).as_posix()}:{item.lineno}", text
@@ -279,7 +284,9 @@ def test_the_title_check_finds_a_note_in_english_only(tmp_path: Path, monkeypatc
     copy.write_text((REPO / name).read_text(encoding="utf-8") + (
         "\n\ndef _new(rows, notes):\n"
         "    notes.append(\"a new note nobody translated\")\n"
-        "    return Table(\"Brand new table\", (\"node\",), rows, (\"and its note\",))\n"), encoding="utf-8")
+        "    return Table(\"Brand new table\", (\"node\",), rows, (\"and its note\", KEPT))\n"
+        "\n\nKEPT = (\"a note kept in a constant \"\n        \"over two lines\")\n"), encoding="utf-8")
     monkeypatch.setattr(f"{__name__}.SOURCES", (name,))
     found = [text for _, text in _words_written(tmp_path) if re.search(r"[A-Za-z]{4}", text) and not has_chinese(text)]
-    assert found == ["a new note nobody translated", "Brand new table", "and its note"]
+    assert found == ["a new note nobody translated", "Brand new table", "and its note",
+                     "a note kept in a constant over two lines"]

@@ -50,7 +50,9 @@ class LimitsRow:
 PRECEDENCE = ("the most specific limit wins: a summoned department's, the category's at the level, the "
               "category's, the level's, counted from the case's arrival at the level; a handler role's limits "
               "run beside them, from the latest assignment (the first deadline wins; a department's replace "
-              "them); '-' is no limit (a case there is never overdue)")
+              "them); '-' is no limit (a case there is never overdue) (最具体的时限优先：被召集部门的时限、该类别在该"
+              "层级的时限、该类别的时限、该层级的时限，从事件到达该层级时起算；办理人角色的时限与之并行，从最近一次派单"
+              "起算（先到期者为准，部门的时限取代它们）；'-' 表示无时限，该处的事件不会超时)")
 
 
 def applied_limits(policy: EscalationPolicy, levels: Sequence[str]) -> list[LimitsRow]:
