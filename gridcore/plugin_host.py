@@ -239,6 +239,15 @@ def plugin_selection(environ: Mapping[str, str]) -> frozenset[str] | None:
     return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
+def _no_hook(target: str) -> str:
+    """Why an entry point's plugin that implements no hook is skipped, and how to name its hooks."""
+    module = target.partition(":")[0].strip()
+    return (f"it implements no gridcore hook: {target} holds no @hookimpl function at its top level (hooks that "
+            f"are methods of a class count once an object of it is registered: write plugin = YourPlugin() in "
+            f"{module} and name it in the entry point, {module}:plugin) "
+            f"(插件没有实现任何 gridcore 钩子：钩子写在类中时，须创建其对象并在入口点中写 {module}:plugin)")
+
+
 def get_plugin_manager(
     disabled: Iterable[str] = (),
     *,
@@ -305,6 +314,16 @@ def get_plugin_manager(
                 warnings.warn(str(failure), PluginWarning, stacklevel=2)
                 continue
             pm.register(plugin, name=ep.name)
+            if not pm.get_hookcallers(plugin):
+                # (the guide's classes copied into a module as they stand: nothing registered, nothing runs)
+                pm.unregister(plugin)
+                failure = PluginFailure(ep.name, f"{origin}, {ep.value}", _no_hook(ep.value))
+                if strict:
+                    raise PluginError(f"plugin {ep.name!r} ({failure.origin}) could not be loaded: "
+                                      f"{failure.error}")
+                pm.failures.append(failure)
+                warnings.warn(str(failure), PluginWarning, stacklevel=2)
+                continue
             pm.origins[ep.name] = origin
     for plugin in extra:
         registered = pm.register(plugin)

@@ -236,6 +236,63 @@ def test_a_plugin_that_fails_to_import_is_named_and_skipped(broken_plugin: None)
         get_plugin_manager(strict=True)
 
 
+#: The guide's plugin in five minutes (docs/plugins.md) copied into a module as it stands: its hooks are
+#: methods of classes, so registering the module registers no hook at all.
+HOOKLESS_SOURCE = '''
+from gridcore import hookimpl
+
+
+class Counter:
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def gridcore_on_event(self, event, replaying):
+        self.seen.append(event.id)
+
+
+class CounterPlugin:
+    @hookimpl
+    def gridcore_on_open(self, engine):
+        engine.attach("counter", Counter())
+'''
+
+
+def test_a_plugin_that_implements_no_hook_is_named_and_skipped_with_how_to_name_its_hooks(tmp_path: Path) -> None:
+    """An entry point naming a module whose hooks sit in a class loaded, was listed as a plugin and did nothing;
+    it is a failure now, saying how to name an object holding the hooks, and named so it works."""
+    from gridcore.plugin_host import PluginWarning
+
+    site = tmp_path / "hookless-site"
+    install_plugin(site, "gridcore-hookless", "gridcore_hookless", HOOKLESS_SOURCE)
+    try:
+        with pytest.warns(PluginWarning, match="plugin 'gridcore-hookless'"):
+            pm = get_plugin_manager()
+        (failure,) = [f for f in pm.failures if f.name == "gridcore-hookless"]
+        assert "implements no gridcore hook" in failure.error and "gridcore_hookless:plugin" in failure.error
+        assert "没有实现任何 gridcore 钩子" in failure.error
+        assert not pm.has_plugin("gridcore-hookless") and pm.get_plugin("points") is not None
+        with pytest.raises(PluginError, match="plugin 'gridcore-hookless' .* implements no gridcore hook"):
+            get_plugin_manager(strict=True)
+        listing = CliRunner().invoke(main_group, ["plugins"]).output
+        line = next(row for row in listing.splitlines() if row.startswith("gridcore-hookless"))
+        assert "FAILED to load" in line and "implements no gridcore hook" in line
+    finally:
+        uninstall(site, "gridcore_hookless")
+
+    site = tmp_path / "named-site"
+    install_plugin(site, "gridcore-named", "gridcore_named", HOOKLESS_SOURCE + "\n\nplugin = CounterPlugin()\n",
+                   target="gridcore_named:plugin")
+    try:
+        pm = get_plugin_manager()
+        assert pm.has_plugin("gridcore-named") and not [f for f in pm.failures if f.name == "gridcore-named"]
+        with Engine.open(store=str(tmp_path / "s"), community=small_community(), plugins=pm) as engine:
+            engine.record(ActivityRecorded(id="a1", time=START, actor="res1", node="u11", activity="x"))
+            assert engine.state("counter").seen == ["a1"]
+    finally:
+        uninstall(site, "gridcore_named")
+
+
 def test_the_cli_still_works_and_lists_a_broken_plugin(broken_plugin: None) -> None:
     runner = CliRunner()
     listing = runner.invoke(main_group, ["plugins"])

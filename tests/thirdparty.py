@@ -14,8 +14,10 @@ import textwrap
 from pathlib import Path
 
 
-def install_plugin(site: Path, dist: str, module: str, source: str, version: str = "1.0") -> None:
-    """Install module ``module`` (with ``source``) as distribution ``dist`` into ``site``."""
+def install_plugin(site: Path, dist: str, module: str, source: str, version: str = "1.0",
+                   target: str | None = None) -> None:
+    """Install module ``module`` (with ``source``) as distribution ``dist`` into ``site``; its entry point
+    names ``target`` (default: the module; ``module:plugin`` names an object of it)."""
     site.mkdir(parents=True, exist_ok=True)
     (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
     info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
@@ -23,7 +25,7 @@ def install_plugin(site: Path, dist: str, module: str, source: str, version: str
     (info / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8"
     )
-    (info / "entry_points.txt").write_text(f"[gridcore]\n{dist} = {module}\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[gridcore]\n{dist} = {target or module}\n", encoding="utf-8")
     (info / "RECORD").write_text("", encoding="utf-8")
     if str(site) not in sys.path:
         sys.path.insert(0, str(site))
