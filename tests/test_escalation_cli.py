@@ -385,11 +385,15 @@ def test_step_commands_say_what_happened(tmp_path: Path) -> None:
     said = step(store, "report", "I1", *report, "--actor", "worker1", now="2025-03-03T09:00+08:00")
     assert "reported; incident I1 is reported at unit u11" in said
     said = step(store, "report", "I2", *report, "--actor", "张伟", now="2025-03-03T09:10+08:00")
-    assert said.endswith(": I2 joined incident I1 as repeat report #1; incident I1 is reported at unit u11\n")
+    assert said.endswith(": I2 joined incident I1 as repeat report #1; incident I1 is reported at unit u11 "
+                         "(已记录上报；事件 I1 已上报，位于最小单元 u11)\n")
     said = step(store, "accept", "I1", "--actor", "worker1", now="2025-03-03T09:20+08:00")
-    assert "accepted; incident I1 is accepted at unit u11" in said
+    # staff read what they did in Chinese too (it was English only)
+    assert "accepted; incident I1 is accepted at unit u11 (已记录受理；事件 I1 已受理，位于最小单元 u11)" in said
     said = step(store, "pause", "I1", "--actor", "worker1", "--reason", "等待配件", now="2025-03-03T09:30+08:00")
-    assert "paused (等待配件); incident I1 is accepted (paused) at unit u11" in said
+    assert "paused (等待配件); incident I1 is accepted (paused) at unit u11 (已记录暂停；事件 I1 已受理，暂停计时，" in said
+    assert step(store, "pause", "I1", "--actor", "worker1", "--reason", "等待配件", "--event-id",
+                said.split()[1].rstrip(":"), now="2025-03-03T09:30+08:00").startswith("already recorded ")
     said = step(store, "resume", "I1", "--actor", "worker1", now="2025-03-03T10:30+08:00")
     assert "resumed; incident I1 is accepted at unit u11" in said
     step(store, "resolve", "I1", "--actor", "worker1", now="2025-03-03T11:00+08:00")

@@ -256,8 +256,19 @@ def _record(
         what = ", ".join(happened) or "nothing changed"
         click.echo(
             f"{said} {event.id}: {what}; incident {item.id} is {status} at "
-            f"{item.current_level} {item.current_node}"
+            f"{item.current_level} {item.current_node} ({_said_zh(engine, event, item, stored)})"
         )
+
+
+def _said_zh(engine: Any, event: Any, item: views.IncidentView, stored: bool) -> str:
+    """The confirmation in Chinese, for staff: the step, the case's status and where it is now."""
+    from .lifecycle import STATUS_ZH, VERBS_ZH
+
+    verb = "上报" if isinstance(event, IncidentReported) else VERBS_ZH.get(type(event), "")
+    done = ("已记录" if stored else "此前已记录，未重复记录") + (f"{verb}" if verb else "")
+    status = STATUS_ZH.get(item.status, item.status) + ("，暂停计时" if item.paused else "")
+    level = engine.community.level_names.get(item.current_level, item.current_level)
+    return f"{done}；事件 {item.id} {status}，位于{level} {item.current_node}"
 
 
 def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) -> list[str]:
