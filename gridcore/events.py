@@ -26,6 +26,7 @@ so plugins' event classes check their fields the way the core's do.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -93,6 +94,16 @@ class Event:
     #: Fields (besides ``actor``) that name a person the engine must know (a roster
     #: member or a registered resident); an event naming someone unknown is refused.
     people: ClassVar[tuple[str, ...]] = ()
+    #: Chinese first: the kind's name as staff say it (``巡查走访``) and what the docstring's first
+    #: paragraph says, in Chinese; shown beside the English wherever the kind is described to staff
+    #: (the service's OpenAPI description: ``x-title-zh``, ``x-description-zh``).
+    title_zh: ClassVar[str] = ""
+    doc_zh: ClassVar[str] = ""
+    #: The Chinese of fields, by name: a class's own, then its bases' (these: every event's), then the
+    #: names the rules language gives event fields (``gridcore.rules.schema``); ``event_field_zh`` looks.
+    fields_zh: ClassVar[Mapping[str, str]] = {
+        "kind": "记录类别", "id": "记录编号", "time": "时间", "actor": "操作人", "node": "节点编号",
+    }
 
     id: str = field(validator=non_empty)
     time: datetime = field(validator=_aware)
@@ -113,6 +124,9 @@ class ActivityRecorded(Event):
     """
 
     kind: ClassVar[str] = "activity_recorded"
+    title_zh: ClassVar[str] = "活动记录"
+    doc_zh: ClassVar[str] = "成员参加了一项活动（志愿服务、环境整治、党员学习等）。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"member": "参加人", "note": "说明"}
     people: ClassVar[tuple[str, ...]] = ("member",)
     activity: str = field(validator=non_empty)
     member: str | None = None
@@ -131,6 +145,9 @@ class PatrolLogged(Event):
     """A gridworker walked their cell and logged it (巡查走访)."""
 
     kind: ClassVar[str] = "patrol_logged"
+    title_zh: ClassVar[str] = "巡查走访"
+    doc_zh: ClassVar[str] = "网格员巡查了自己的网格并作了记录。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"note": "说明"}
     minutes: int = field(default=0, validator=not_negative)
     visits: int = field(default=0, validator=not_negative)
     hazards_found: int = field(default=0, validator=not_negative)
@@ -145,6 +162,9 @@ class ResidentRegistered(Event):
     """A resident (or floating-population member) was registered in a unit."""
 
     kind: ClassVar[str] = "resident_registered"
+    title_zh: ClassVar[str] = "居民登记"
+    doc_zh: ClassVar[str] = "一位居民（或流动人口）在某单元登记。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"person": "居民编号", "household": "户号"}
     person: str = field(validator=non_empty)
     name: str = ""
     floating: bool = False
@@ -160,6 +180,9 @@ class ResidentMoved(Event):
     """A registered resident moved; ``node`` is the new cell, ``from_node`` the old."""
 
     kind: ClassVar[str] = "resident_moved"
+    title_zh: ClassVar[str] = "居民迁移"
+    doc_zh: ClassVar[str] = "已登记的居民搬迁；node 为新的网格，from_node 为原来的网格。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"person": "居民编号", "from_node": "原节点编号"}
     person: str = field(validator=non_empty)
     from_node: str | None = None
 
@@ -175,6 +198,9 @@ class HouseholdMovedIn(Event):
     """A household moved into a leaf cell (``node``), at ``place`` if known (迁入)."""
 
     kind: ClassVar[str] = "household_moved_in"
+    title_zh: ClassVar[str] = "迁入"
+    doc_zh: ClassVar[str] = "一户迁入某个最小网格（node），已知地址时在 place。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"household": "户号", "name": "户名", "place": "地址编号", "size": "户人口", "floating": "流动户"}
     household: str = field(validator=non_empty)
     name: str = field(validator=non_empty)
     place: str | None = None
@@ -188,6 +214,9 @@ class HouseholdMovedOut(Event):
     """A household on record left the community (迁出); ``node`` is the cell it lived in."""
 
     kind: ClassVar[str] = "household_moved_out"
+    title_zh: ClassVar[str] = "迁出"
+    doc_zh: ClassVar[str] = "在册的一户迁出社区；node 为其原来所在的网格。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"household": "户号", "note": "说明"}
     household: str = field(validator=non_empty)
     note: str = ""
 
@@ -202,6 +231,9 @@ class HouseholdSplit(Event):
     """
 
     kind: ClassVar[str] = "household_split"
+    title_zh: ClassVar[str] = "分户"
+    doc_zh: ClassVar[str] = "一户中有人分出去另立一户。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"household": "原户号", "new_household": "新户号", "name": "新户名", "size": "分出人数", "residents": "随同分出的居民", "place": "地址编号"}
     household: str = field(validator=non_empty)
     new_household: str = field(validator=non_empty)
     name: str = field(validator=non_empty)
@@ -215,6 +247,9 @@ class HouseholdVisited(Event):
     """A member visited a household at home (入户走访); ``node`` is the household's cell."""
 
     kind: ClassVar[str] = "household_visited"
+    title_zh: ClassVar[str] = "入户走访"
+    doc_zh: ClassVar[str] = "成员上门走访一户；node 为该户所在的网格。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"household": "户号", "note": "说明"}
     household: str = field(validator=non_empty)
     note: str = ""
 

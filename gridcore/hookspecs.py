@@ -63,7 +63,10 @@ def gridcore_register_event_types() -> list[type[Event]]:  # type: ignore[empty-
 
     Returns a list of frozen attrs subclasses of ``gridcore.events.Event``, each
     with a ``kind`` class variable that no other class uses.  A duplicate kind is
-    a ``PluginError``.
+    a ``PluginError``.  Give each its Chinese in class variables: ``title_zh``
+    (the kind's name), ``doc_zh`` (its docstring's first paragraph) and
+    ``fields_zh`` (its own fields' names; ``Event`` and the rules language name
+    the common ones): the service's OpenAPI description shows them.
     """
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 from click.testing import CliRunner
@@ -319,3 +319,83 @@ def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Pa
                                             "--store", store])
     assert shown.exit_code == 0, shown.output
     assert "input 输入: 安全员 safety_officer at g2 = " in shown.stdout, shown.stdout
+
+
+# ---------------------------------------------------------------- the event kinds' schemas
+
+
+def _event_types() -> list[type[Any]]:
+    """The event kinds the service describes (every one an engine registers): the core's and every
+    installed plugin's."""
+    from gridcore.events import CORE_EVENT_TYPES
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+
+    return [*CORE_EVENT_TYPES, *Hooks(get_plugin_manager()).register_event_types()]
+
+
+def _event_schemas_without_chinese(types: list[type[Any]]) -> list[str]:
+    """Every text of the built-in event kinds' schemas (and of ``types`` defined outside any package,
+    a test's) without its Chinese: a kind's title and description, a field's title."""
+    from gridcore_app.service import openapi
+
+    mine = [cls for cls in types if cls.__module__.split(".")[0] in ("gridcore", *BUILT_IN)
+            or cls.__module__ == __name__]
+    schemas = openapi.build([], mine, title="gridcore service", version="test")["components"]["schemas"]
+    missing = []
+    for cls in mine:
+        schema = schemas[f"event.{cls.kind}"]
+        for english, chinese in (("title", "x-title-zh"), ("description", "x-description-zh")):
+            if not has_chinese(schema.get(chinese, "")):
+                missing.append(f"{cls.kind} {english}: {schema[english][:60]!r}")
+        missing += [f"{cls.kind}.{name}" for name, field in schema["properties"].items()
+                    if not has_chinese(field.get("x-title-zh", ""))]
+    return missing
+
+
+def test_every_event_kind_and_field_is_described_in_chinese() -> None:
+    """Each event kind's schema in the OpenAPI description carries its Chinese title and description, and
+    each field its Chinese title: what the event class declares (``title_zh``, ``doc_zh``, ``fields_zh``,
+    its bases'), else the name the rules language gives the field."""
+    from gridcore_app.service import openapi
+
+    types = _event_types()
+    assert len(types) >= 30 and _event_schemas_without_chinese(types) == []
+    schemas = openapi.build([], types, title="gridcore service", version="test")["components"]["schemas"]
+    patrol = schemas["event.patrol_logged"]
+    assert (patrol["title"], patrol["x-title-zh"]) == ("patrol_logged", "巡查走访")
+    assert patrol["x-description-zh"] == "网格员巡查了自己的网格并作了记录。"
+    assert patrol["properties"]["node"] == {"title": "node", "x-title-zh": "节点编号", "type": "string"}
+    assert patrol["properties"]["minutes"]["x-title-zh"] == "分钟数"  # (the rules language's name)
+    assert schemas["event.satisfaction_rated"]["properties"]["score"]["x-title-zh"] == "评价"
+    assert schemas["event.feedback_given"]["properties"]["channel"]["x-title-zh"] == "反馈方式"
+    assert schemas["event.incident_reported"]["properties"]["channel"]["x-title-zh"] == "上报渠道"
+
+
+def test_the_event_check_finds_a_kind_and_a_field_without_chinese() -> None:
+    """Not empty: a new kind declaring no Chinese is found by its title, its description and its own field
+    (the fields every event has take the base class's Chinese); declaring it clears them."""
+    from attrs import frozen
+
+    from gridcore.events import Event
+
+    @frozen(kw_only=True)
+    class KittenAdopted(Event):
+        """A kitten found a home."""
+
+        kind: ClassVar[str] = "kitten_adopted"
+        colour: str = ""
+
+    assert _event_schemas_without_chinese([KittenAdopted]) == [
+        "kitten_adopted title: 'kitten_adopted'", "kitten_adopted description: 'A kitten found a home.'",
+        "kitten_adopted.colour"]
+
+    @frozen(kw_only=True)
+    class KittenAdoptedZh(KittenAdopted):
+        """A kitten found a home."""
+
+        kind: ClassVar[str] = "kitten_adopted_zh"
+        title_zh: ClassVar[str] = "领养小猫"
+        doc_zh: ClassVar[str] = "一只小猫有了家。"
+        fields_zh: ClassVar[dict[str, str]] = {"colour": "毛色"}
+
+    assert _event_schemas_without_chinese([KittenAdoptedZh]) == []

@@ -576,8 +576,9 @@ def _english_keywords() -> list[tuple[str, ...]]:
 def chinese_headings() -> dict[str, str]:
     """Every Chinese heading staff read, by where it is written: the columns of gridcore's own tables, of the
     built-in plugins' reports and of roll-ups and what-ifs (the CSV for Excel carries them), the inputs of
-    explanations, the points ledger's kinds and a flag's wording, and the roster workbook's sheets, columns
-    and settings as gridcore writes them."""
+    explanations, the points ledger's kinds and a flag's wording, the roster workbook's sheets, columns
+    and settings as gridcore writes them, and the event kinds' names, descriptions and fields (the
+    service's OpenAPI description shows them)."""
     import importlib
 
     from gridcore import explain, reports
@@ -606,6 +607,13 @@ def chinese_headings() -> dict[str, str]:
         add(f"gridcore_app.rosterbook.HEADINGS[{sheet!r}]", headings)
     add("gridcore_app.rosterbook.SHEETS", {key: zh for key, (zh, _) in rosterbook.SHEETS.items()})
     add("gridcore_app.rosterbook.SETTINGS", {key: zh for key, (zh, _) in rosterbook.SETTINGS.items()})
+    from gridcore.events import CORE_EVENT_TYPES
+    from gridcore.plugin_host import Hooks
+
+    for cls in (*CORE_EVENT_TYPES, *Hooks(get_plugin_manager()).register_event_types()):
+        if cls.__module__.split(".")[0] in ("gridcore", "gridcore_points", "gridcore_escalation", "gridcore_tasks"):
+            add(f"{cls.__module__}.{cls.__name__}", {"title_zh": cls.title_zh, "doc_zh": cls.doc_zh,
+                                                     **vars(cls).get("fields_zh", {})})
     return found
 
 

@@ -390,9 +390,9 @@ def test_assessment_explain_reports_and_openapi(server: Server, tokens: dict[str
     assert described["openapi"].startswith("3.1")
     assert {"/api/v1/incidents/{incident}/{step}", "/api/v1/points/redemptions", "/open311/v2/requests.{format}"} \
         <= set(described["paths"])
-    assert described["components"]["schemas"]["event.incident_verified"]["properties"]["satisfaction"] == {
-        "type": "integer"
-    }
+    verified = described["components"]["schemas"]["event.incident_verified"]
+    assert verified["properties"]["satisfaction"] == {"title": "satisfaction", "x-title-zh": "满意度", "type": "integer"}
+    assert (verified["x-title-zh"], verified["x-description-zh"]) == ("核查", "核查人核查办理结果，并记下居民的满意度（1-5）。")
 
 
 def test_another_assessment_cycle_is_rated_and_read_by_its_key(server: Server, tokens: dict[str, str]) -> None:

@@ -191,7 +191,10 @@ def test_its_routes_are_served_by_gridcore_serve(drills_installed: None, tmp_pat
         assert m03.get("/drills/held").json()["type"] == "/problems/invalid-request"
         with httpx.Client(base_url=server.url) as anonymous:
             assert anonymous.get("/drills/held", params={"period": "2025-Q1"}).status_code == 401
-            described = anonymous.get("/api/v1/openapi.json").json()["paths"]["/drills/held"]
+            document = anonymous.get("/api/v1/openapi.json").json()
+            described = document["paths"]["/drills/held"]
+        drill = document["components"]["schemas"]["event.drill_held"]  # its event's Chinese, from its class
+        assert (drill["x-title-zh"], drill["properties"]["participants"]["x-title-zh"]) == ("消防演练", "参加人数")
         assert set(described) == {"get", "post"} and "消防演练" in described["get"]["summary"]
         # its Chinese, given through documented(..., chinese=DESCRIPTIONS_ZH) as any plugin's
         assert described["get"]["x-summary-zh"] == "某一时段举行的消防演练，及每次是否计入"

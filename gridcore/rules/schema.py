@@ -188,6 +188,17 @@ def event_fields(*classes: type[Event]) -> tuple[Field, ...]:
     return tuple((chosen or {}).values())
 
 
+def event_field_zh(cls: type[Event], name: str) -> str:
+    """The Chinese name of ``cls``'s field ``name`` as staff read it: the class's own ``fields_zh``,
+    else a base class's (``Event``'s: id, time, actor, node), else the first of the names the rules
+    language gives the field (``小时数`` for ``hours``); ``""`` when none does."""
+    for klass in cls.__mro__:
+        own = vars(klass).get("fields_zh")
+        if own and name in own:
+            return str(own[name])
+    return _FIELD_ZH.get(name, ("",))[0]
+
+
 def event_var(*classes: type[Event], name: str = "event", zh: tuple[str, ...] = ("记录",)) -> Variable:
     """An ``event`` variable whose fields are those of ``classes``."""
     kinds = ", ".join(c.kind for c in classes)

@@ -28,6 +28,7 @@ from attrs import frozen
 from starlette.routing import BaseRoute, Route
 
 from gridcore import Event
+from gridcore.rules.schema import event_field_zh
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,20 +86,33 @@ def obj(properties: dict[str, Any], required: Iterable[str] = ()) -> dict[str, A
 
 
 def event_schema(cls: type[Event], *, leave_out: Iterable[str] = ()) -> dict[str, Any]:
-    """JSON Schema of an event class's document (``kind`` plus its attrs fields)."""
+    """JSON Schema of an event class's document (``kind`` plus its attrs fields), in English and Chinese:
+    the kind as ``title`` with the class's ``title_zh`` beside it (``x-title-zh``), its docstring's first
+    paragraph as ``description`` with its ``doc_zh``, and each field's name as its ``title`` with the
+    Chinese ``gridcore.rules.schema.event_field_zh`` finds (the class's ``fields_zh``, its bases', the
+    rules language's names). All from the class itself: what a plugin declares is what is shown."""
     hints = typing.get_type_hints(cls)
     skip = set(leave_out)
-    properties: dict[str, Any] = {"kind": {"const": cls.kind}}
+    properties: dict[str, Any] = {"kind": _titled(cls, "kind", {"const": cls.kind})}
     required = ["kind"]
     for field in attrs.fields(cls):
         if field.name in skip:
             continue
-        properties[field.name] = _type_schema(hints.get(field.name, str))
+        properties[field.name] = _titled(cls, field.name, _type_schema(hints.get(field.name, str)))
         if field.default is attrs.NOTHING:
             required.append(field.name)
-    schema = obj(properties, required)
+    schema: dict[str, Any] = {"title": cls.kind, **obj(properties, required)}
+    if cls.title_zh:
+        schema["x-title-zh"] = cls.title_zh
     schema["description"] = (cls.__doc__ or "").strip().split("\n\n")[0]
+    if cls.doc_zh:
+        schema["x-description-zh"] = cls.doc_zh
     return schema
+
+
+def _titled(cls: type[Event], name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    chinese = event_field_zh(cls, name)
+    return {"title": name, **({"x-title-zh": chinese} if chinese else {}), **schema}
 
 
 def _type_schema(kind: Any) -> dict[str, Any]:

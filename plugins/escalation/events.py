@@ -14,6 +14,7 @@ fields and their Chinese names), for any section that judges incidents;
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -32,6 +33,14 @@ class IncidentEvent(Event):
     """Base of every event about one incident, named by ``incident``."""
 
     kind: ClassVar[str] = "incident_event"
+    #: The Chinese of the fields of the incident's events (a class gives its own where it means another
+    #: thing: a return's ``to_node``, feedback's ``channel``).
+    fields_zh: ClassVar[Mapping[str, str]] = {
+        "incident": "事件编号", "rule": "规则", "to_node": "提级到的节点编号", "department": "条线部门",
+        "handler": "办理人", "report": "并入的上报编号", "days": "延期天数", "hours": "延期小时数",
+        "participants": "参加人", "decision": "商定结果", "description": "描述", "place": "地址编号",
+        "score": "评价", "note": "说明",
+    }
     incident: str = field(validator=non_empty)
 
 
@@ -44,6 +53,9 @@ class IncidentReported(IncidentEvent):
     """
 
     kind: ClassVar[str] = "incident_reported"
+    title_zh: ClassVar[str] = "事件上报"
+    doc_zh: ClassVar[str] = "巡查发现或居民上报的隐患或问题。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"channel": "上报渠道"}
     category: str = field(validator=non_empty)
     severity: int = field(default=1, validator=between(1, 5))
     place: str | None = None
@@ -67,6 +79,8 @@ class RepeatReportJoined(IncidentEvent):
     """
 
     kind: ClassVar[str] = "repeat_report_joined"
+    title_zh: ClassVar[str] = "重复上报并入"
+    doc_zh: ClassVar[str] = "上报 report 作为重复上报并入未结案的事件 incident。"
     report: str = field(validator=non_empty)
     severity: int = field(default=1, validator=between(1, 5))
     rule: str = ""
@@ -77,6 +91,8 @@ class IncidentAccepted(IncidentEvent):
     """Someone responsible at the incident's current level took it on."""
 
     kind: ClassVar[str] = "incident_accepted"
+    title_zh: ClassVar[str] = "受理"
+    doc_zh: ClassVar[str] = "事件当前层级的负责人受理了事件。"
 
 
 @frozen(kw_only=True)
@@ -84,6 +100,8 @@ class IncidentHandlingStarted(IncidentEvent):
     """Handling began (on site, consultation held)."""
 
     kind: ClassVar[str] = "incident_handling_started"
+    title_zh: ClassVar[str] = "开始办理"
+    doc_zh: ClassVar[str] = "开始办理（到达现场、已会商）。"
     note: str = ""
 
 
@@ -92,6 +110,8 @@ class IncidentPaused(IncidentEvent):
     """The clock stops: waiting for the resident, for parts, ..."""
 
     kind: ClassVar[str] = "incident_paused"
+    title_zh: ClassVar[str] = "暂停"
+    doc_zh: ClassVar[str] = "时限暂停计时：等待居民、等待配件等。"
     reason: str = field(validator=non_empty)
 
 
@@ -100,6 +120,8 @@ class IncidentResumed(IncidentEvent):
     """The clock runs again after a pause."""
 
     kind: ClassVar[str] = "incident_resumed"
+    title_zh: ClassVar[str] = "恢复"
+    doc_zh: ClassVar[str] = "暂停后时限恢复计时。"
 
 
 @frozen(kw_only=True)
@@ -113,6 +135,8 @@ class IncidentEscalated(IncidentEvent):
     """
 
     kind: ClassVar[str] = "incident_escalated"
+    title_zh: ClassVar[str] = "提级"
+    doc_zh: ClassVar[str] = "事件提级到上一层级，或召集条线部门。"
     to_node: str = field(validator=non_empty)
     department: str | None = None
     reason: str = ""
@@ -124,6 +148,8 @@ class IncidentResolved(IncidentEvent):
     """The handler says the problem is solved."""
 
     kind: ClassVar[str] = "incident_resolved"
+    title_zh: ClassVar[str] = "办结"
+    doc_zh: ClassVar[str] = "办理人报告问题已办结。"
     note: str = ""
 
 
@@ -132,6 +158,8 @@ class IncidentVerified(IncidentEvent):
     """The verifier checked the result with the residents' satisfaction score (1-5)."""
 
     kind: ClassVar[str] = "incident_verified"
+    title_zh: ClassVar[str] = "核查"
+    doc_zh: ClassVar[str] = "核查人核查办理结果，并记下居民的满意度（1-5）。"
     satisfaction: int = field(validator=between(1, 5))
     note: str = ""
 
@@ -141,6 +169,8 @@ class SatisfactionRated(IncidentEvent):
     """A resident (the reporter or someone in the cell) rated the outcome (1-5)."""
 
     kind: ClassVar[str] = "satisfaction_rated"
+    title_zh: ClassVar[str] = "评价"
+    doc_zh: ClassVar[str] = "居民（上报人或本网格居民）对办理结果作出评价（1-5）。"
     score: int = field(validator=between(1, 5))
 
 
@@ -149,6 +179,8 @@ class IncidentReopened(IncidentEvent):
     """An unsatisfied verification or a resident's complaint reopened the incident."""
 
     kind: ClassVar[str] = "incident_reopened"
+    title_zh: ClassVar[str] = "返工"
+    doc_zh: ClassVar[str] = "核查不满意或居民投诉，事件重新打开。"
     reason: str = ""
 
 
@@ -157,6 +189,8 @@ class IncidentClosed(IncidentEvent):
     """The loop is closed."""
 
     kind: ClassVar[str] = "incident_closed"
+    title_zh: ClassVar[str] = "结案"
+    doc_zh: ClassVar[str] = "事件闭环完成，结案。"
 
 
 def _some_time(instance: Any, attribute: attrs.Attribute[Any], value: int) -> None:
@@ -178,6 +212,8 @@ class ExtensionRequested(IncidentEvent):
     """
 
     kind: ClassVar[str] = "extension_requested"
+    title_zh: ClassVar[str] = "延期申请"
+    doc_zh: ClassVar[str] = "办理人申请延长办结时限：再延 days 天 hours 小时。"
     days: int = field(default=0, validator=_some_time)
     hours: int = field(default=0, validator=_some_time)
     reason: str = field(validator=non_empty)
@@ -188,6 +224,8 @@ class ExtensionApproved(IncidentEvent):
     """The pending extension request was approved (延期批准): the resolve deadline moves."""
 
     kind: ClassVar[str] = "extension_approved"
+    title_zh: ClassVar[str] = "延期批准"
+    doc_zh: ClassVar[str] = "待批的延期申请获批准：办结时限随之后延。"
     note: str = ""
 
 
@@ -196,6 +234,8 @@ class ExtensionRefused(IncidentEvent):
     """The pending extension request was refused (延期不批准): the deadline stays."""
 
     kind: ClassVar[str] = "extension_refused"
+    title_zh: ClassVar[str] = "延期不批准"
+    doc_zh: ClassVar[str] = "待批的延期申请未获批准：时限不变。"
     reason: str = field(validator=non_empty)
 
 
@@ -217,6 +257,8 @@ class ConsultationHeld(IncidentEvent):
     """
 
     kind: ClassVar[str] = "consultation_held"
+    title_zh: ClassVar[str] = "会商"
+    doc_zh: ClassVar[str] = "就事件开会商议：谁参加、商定了什么。"
     participants: tuple[str, ...] = field(converter=tuple, validator=_participants)
     decision: str = field(validator=non_empty)
 
@@ -227,6 +269,9 @@ class FeedbackGiven(IncidentEvent):
     """The reporter was told the result (反馈): what was done, and how they were told."""
 
     kind: ClassVar[str] = "feedback_given"
+    title_zh: ClassVar[str] = "反馈"
+    doc_zh: ClassVar[str] = "把办理结果告知上报人：做了什么、用什么方式告知。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"channel": "反馈方式"}
     note: str = ""
     channel: str = ""
 
@@ -243,6 +288,9 @@ class IncidentReturned(IncidentEvent):
     """
 
     kind: ClassVar[str] = "incident_returned"
+    title_zh: ClassVar[str] = "退单"
+    doc_zh: ClassVar[str] = "事件连同原因被退回，重新派单。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"to_node": "改派到的节点编号", "department": "改派到的条线部门"}
     reason: str = field(validator=non_empty)
     to_node: str | None = None
     department: str | None = None
@@ -260,6 +308,8 @@ class IncidentAssigned(IncidentEvent):
     """
 
     kind: ClassVar[str] = "incident_assigned"
+    title_zh: ClassVar[str] = "派单"
+    doc_zh: ClassVar[str] = "事件派给指定的办理人 handler（或改派），由其受理。"
     people: ClassVar[tuple[str, ...]] = ("handler",)
     handler: str = field(validator=non_empty)
     reason: str = ""

@@ -6,6 +6,7 @@ other plugins may import this module to read them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -34,6 +35,9 @@ class RecognitionAwarded(Event):
     """
 
     kind: ClassVar[str] = "recognition_awarded"
+    title_zh: ClassVar[str] = "表扬加分"
+    doc_zh: ClassVar[str] = "领导（操作人）因 reason 给 member 表扬加分 points 分。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"member": "受表扬成员", "points": "积分"}
     member: str = field(validator=attrs.validators.instance_of(str))
     points: int = field(validator=_positive_points)
     reason: str = field(validator=_reason)
@@ -44,6 +48,9 @@ class PointsRedeemed(Event):
     """A member spent points on an item of the rewards list (积分礼遇清单)."""
 
     kind: ClassVar[str] = "points_redeemed"
+    title_zh: ClassVar[str] = "积分兑换"
+    doc_zh: ClassVar[str] = "成员用积分兑换积分礼遇清单中的一项。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"member": "兑换人"}
     people: ClassVar[tuple[str, ...]] = ("member",)
     reward: str = field(validator=non_empty)
     quantity: int = field(default=1, validator=between(1, 1_000_000))

@@ -7,6 +7,7 @@ does, to pay for a task done on time and deduct for one missed).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -46,6 +47,9 @@ class TaskAssigned(Event):
     """
 
     kind: ClassVar[str] = "task_assigned"
+    title_zh: ClassVar[str] = "专项任务下达"
+    doc_zh: ClassVar[str] = "领导（操作人）把一项专项任务派给 node 及其下级的工作人员。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"task": "任务编号", "task_kind": "任务类别", "title": "任务内容", "deadline": "完成期限", "roles": "派给的角色"}
     task: str = field(validator=non_empty)
     task_kind: str = field(validator=non_empty)
     title: str = ""
@@ -63,6 +67,9 @@ class TaskCompleted(Event):
     """
 
     kind: ClassVar[str] = "task_completed"
+    title_zh: ClassVar[str] = "专项任务完成"
+    doc_zh: ClassVar[str] = "被派任务的人（操作人）在 node 完成了任务 task 中派给自己的那一份，附发现情况。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"task": "任务编号", "found": "发现数", "note": "发现情况说明"}
     task: str = field(validator=non_empty)
     found: int = field(default=0, validator=between(0, 1_000_000))
     note: str = ""
@@ -73,6 +80,9 @@ class TaskCancelled(Event):
     """A leader (the actor) calls ``task`` off: nothing of it is overdue any more."""
 
     kind: ClassVar[str] = "task_cancelled"
+    title_zh: ClassVar[str] = "专项任务取消"
+    doc_zh: ClassVar[str] = "领导（操作人）取消任务 task：此后不再算逾期。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"task": "任务编号"}
     task: str = field(validator=non_empty)
     reason: str = ""
 
@@ -86,6 +96,9 @@ class TaskOverdue(Event):
     """
 
     kind: ClassVar[str] = "task_overdue"
+    title_zh: ClassVar[str] = "专项任务逾期"
+    doc_zh: ClassVar[str] = "member 到期限仍未完成任务 task 中派给自己的那一份（自动生成，操作人为 system）。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"task": "任务编号", "member": "逾期成员"}
     derived: ClassVar[bool] = True
     people: ClassVar[tuple[str, ...]] = ("member",)
     task: str = field(validator=non_empty)

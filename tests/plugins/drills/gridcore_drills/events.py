@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from attrs import field, frozen
@@ -17,6 +18,9 @@ class DrillHeld(Event):
     """
 
     kind: ClassVar[str] = "drill_held"
+    title_zh: ClassVar[str] = "消防演练"
+    doc_zh: ClassVar[str] = "在网格 node 举行了一次演练（drill：规则集中的演练名称）。"
+    fields_zh: ClassVar[Mapping[str, str]] = {"drill": "演练", "participants": "参加人数", "note": "说明"}
     drill: str = field(validator=non_empty)
     participants: int = field(default=0, validator=between(0, 100_000))
     note: str = ""
