@@ -644,7 +644,9 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         # the store decodes its checkpoint, a read too (gridcore.garbage)
         with fewer_collections_while_reading(), \
                 open_engine(store, read_only=True, now=datetime.now(UTC)) as engine:
-            found = rollup(engine, node, period, workers=workers or default_workers(),
+            # a node by its id or its name (红旗街道), as --node options take it
+            found = rollup(engine, engine.community.hierarchy.find(node).id, period,
+                           workers=workers or default_workers(),
                            boards=boards or table == BOARDS)
             text = found.render(fmt, table)
         if chart is not None:

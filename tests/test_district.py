@@ -314,6 +314,30 @@ def test_the_rollup_command(simulated: Engine, tmp_path: Path) -> None:
     assert wrong.exit_code == 1 and "unknown node" in wrong.output
 
 
+def test_staff_name_a_street_or_community_by_its_name_as_by_its_id(simulated: Engine) -> None:
+    """A street office writes 红旗街道, not yz-s1: the roll-up, the points board and totals and the incident
+    lists take a node's name when one node alone bears it, as --node options do (they were refused with
+    "'红旗街道' is the name of node 'yz-s1': write its id")."""
+    runner = CliRunner()
+    store = simulated.store.url
+    asked = [
+        ["rollup", "{}", "--period", "2025-03-03", "--format", "csv", "--workers", "1"],
+        ["points", "board", "{}", "--month", "2025-03", "--now", "latest"],
+        ["points", "totals", "{}", "--period", "2025-03", "--now", "latest"],
+        ["points", "flags", "--node", "{}", "--now", "latest"],
+        ["incidents", "list", "--within", "{}", "--status", "all", "--now", "latest"],
+        ["incidents", "stats", "--period", "2025-03", "--within", "{}", "--now", "latest"],
+    ]
+    for args in asked:
+        for node, name in (("yz-s1", "红旗街道"), ("yz-c1", "银州社区")):
+            by_id = runner.invoke(main_group, [a.format(node) for a in args] + ["--store", store])
+            by_name = runner.invoke(main_group, [a.format(name) for a in args] + ["--store", store])
+            assert by_id.exit_code == 0, (args, by_id.output)
+            assert (by_name.exit_code, by_name.stdout) == (0, by_id.stdout), (args, by_name.output)
+    shared = runner.invoke(main_group, ["rollup", "第一网格", "--period", "2025-03-03", "--store", store])
+    assert shared.exit_code == 1 and "give the node's id" in shared.output
+
+
 def test_the_rates_by_month_agree_with_the_summary(simulated: Engine) -> None:
     found = rollup(simulated, "yz", "2025-03-03", built=BUILT)
     months, summary = by_node(found.tables["summary"]), found.tables["months"]

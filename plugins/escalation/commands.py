@@ -68,6 +68,7 @@ def list_command(
 ) -> None:
     """Incidents with their current level, status and age (open ones by default: --status open)."""
     with open_engine(store, now=now, read_only=True) as engine:
+        within = _node(engine, within) if within is not None else None  # its id or its name (红旗街道)
         if status == "open":
             table = reports.open_table(engine, within)
         else:
@@ -210,6 +211,7 @@ def stats_command(
 ) -> None:
     """Counts by category and level for a period."""
     with open_engine(store, now=now, read_only=True) as engine:
+        within = _node(engine, within) if within is not None else None  # its id or its name (红旗街道)
         click.echo(reports.stats_table(engine, period, within).render(fmt), nl=False)
 
 

@@ -64,8 +64,8 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
 def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show the monthly public points board (ranking) of NODE."""
     with open_engine(store, now=now, read_only=True) as engine:
-        _node(engine, node)
-        click.echo(board_table(engine, node, _period(month)).render(fmt), nl=_needs_newline(fmt))
+        click.echo(board_table(engine, _found_node(engine, node), _period(month)).render(fmt),
+                   nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -77,8 +77,8 @@ def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> 
 def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show points earned, redeemed and expired per node under NODE."""
     with open_engine(store, now=now, read_only=True) as engine:
-        _node(engine, node)
-        click.echo(totals_table(engine, node, _period(period)).render(fmt), nl=_needs_newline(fmt))
+        click.echo(totals_table(engine, _found_node(engine, node), _period(period)).render(fmt),
+                   nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -90,9 +90,8 @@ def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -
 def flags(node: str | None, period: str | None, store: str, now: datetime | None, fmt: str) -> None:
     """List claims the anti-gaming rules flagged."""
     with open_engine(store, now=now, read_only=True) as engine:
-        if node is not None:
-            _node(engine, node)
-        click.echo(flags_table(engine, node, _period(period) if period else None).render(fmt), nl=_needs_newline(fmt))
+        at = _found_node(engine, node) if node is not None else None
+        click.echo(flags_table(engine, at, _period(period) if period else None).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -169,14 +168,6 @@ def _found_node(engine: object, written: str) -> str:
         return engine.community.hierarchy.find(written).id
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _node(engine: object, node: str) -> None:
-    from gridcore import Engine
-
-    assert isinstance(engine, Engine)
-    if node not in engine.community.hierarchy:
-        fail(engine.community.hierarchy.unknown(node))
 
 
 def _period(text: str) -> str:
