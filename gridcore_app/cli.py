@@ -976,9 +976,16 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
     --now): it is rated and paid from the first assessment period starting
     then or later.
     """
+    from gridcore.rules import RulesError
+
     with open_engine(store, community=community_path, create=True, now=at) as engine:
         if ruleset_path is not None:
-            _put_in_force(engine, ruleset_path, effective, rejudge, rulesets)
+            try:
+                _put_in_force(engine, ruleset_path, effective, rejudge, rulesets)
+            except RulesError as exc:  # the community is saved all the same: say so, and what to do next
+                fail(f"{exc.render(help_lang())}\nthe community is saved in {engine.store.url}, with no new ruleset "
+                     f"in force: fix the file, then gridcore use {ruleset_path} --store {store} "
+                     f"(社区已保存到库中，规则集未生效：改正后用 gridcore use 让它生效)")
         click.echo(
             f"store {engine.store.url}: community {engine.community.name} "
             f"({len(engine.community.hierarchy)} nodes, {len(engine.community.members)} members)"

@@ -121,3 +121,18 @@ def test_cli_use_reports_a_rulesets_errors_in_chinese_to_chinese_staff(tmp_path:
 
     with cli_engine(store) as engine:
         assert [r.name for _, r in engine.rulesets()] == ["minimal"]
+
+
+def test_cli_init_with_a_refused_ruleset_says_the_community_is_saved_and_what_to_do(tmp_path: Path) -> None:
+    """``gridcore init --ruleset`` with a ruleset that has errors still saves the community: it said only the
+    ruleset's errors, as if nothing had been made; now it says the store holds the community and how to go on."""
+    store = str(tmp_path / "s")
+    runner = CliRunner()
+    bad = runner.invoke(main_group, ["--lang", "zh", "init", "--community", str(MINI), "--ruleset",
+                                     str(DATA / "broken.rules"), "--store", store])
+    assert bad.exit_code == 1
+    assert "broken.rules:5:21: 错误: 缺少冒号" in bad.stderr
+    assert f"the community is saved in {store}, with no new ruleset in force" in bad.stderr
+    assert "gridcore use " in bad.stderr and "社区已保存到库中，规则集未生效" in bad.stderr
+    fixed = runner.invoke(main_group, ["use", str(DATA / "minimal.rules"), "--store", store])
+    assert fixed.exit_code == 0, fixed.output
