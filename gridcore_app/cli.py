@@ -1121,14 +1121,22 @@ def _line_number(label: str) -> int:
 @store_option
 @now_option
 def tick(store: str, now: datetime | None) -> None:
-    """Advance time and record everything that has fallen due (e.g. escalations)."""
+    """Advance time and record everything that has fallen due (e.g. escalations).
+
+    The events are listed in time order (those due at the same moment by id: the order a replay
+    applies them), as the service's tick lists them.
+    """
+    from gridcore.events import event_order
+
     from .writelock import writing
 
     with open_engine(store, now=now) as engine, writing(engine, store, "gridcore tick"):  # (as ingest: gridcore_app.writelock)
         fired = engine.tick(now)
         click.echo(f"{len(fired)} derived event(s) recorded up to {engine.clock.now().isoformat()}"
                    f" (记录派生事件 {len(fired)} 条)")
-        for event in fired:
+        # (``tick`` gives them as they were derived: a case's next escalation, worked out after its
+        # first, comes after another case's later one; staff read the list as a timeline)
+        for event in sorted(fired, key=event_order):
             click.echo(f"  {event.time.isoformat()}  {type(event).kind}  {event.id}")
 
 

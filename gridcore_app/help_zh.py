@@ -170,8 +170,11 @@ HELP_ZH: Mapping[str, str] = {
         "把报表写入文件 FILE：.xlsx（Excel，中文表头）、.csv、.json 或 .txt。",
     "List the rulesets put in force: from when, for which subtree, from which file (规则集及其适用范围).":
         "列出已生效的规则集：从何时起、适用于哪个范围、来自哪个文件。",
-    "Advance time and record everything that has fallen due (e.g. escalations).":
-        "推进时间，记录所有已到期的事项（如超时提级）。",
+    "Advance time and record everything that has fallen due (e.g. escalations). The events are listed in time "
+    "order (those due at the same moment by id: the order a replay applies them), as the service's tick lists "
+    "them.":
+        "推进时间，记录所有已到期的事项（如超时提级）。按时间顺序列出（同一时刻到期的按编号排序，即重放时的顺序），"
+        "与服务的 tick 一致。",
     "Put a ruleset in force. A ruleset with errors is refused and the old one stays. An effective time before "
     "events already recorded would judge them again (their points, escalations and ratings may change): that "
     "needs --rejudge.":

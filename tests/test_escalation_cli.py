@@ -526,3 +526,48 @@ def test_an_acceptance_typed_in_after_later_events_keeps_the_case_where_it_was(t
     assert (row["node"], row["level"], row["status"], row["escalations"]) == ("u11", "unit", "accepted", 0)
     overdue = run("incidents", "overdue", "--store", store, "--format", "json", "--now", "latest")
     assert "I1" not in [r["incident"] for r in json.loads(overdue.output)["rows"]]
+
+
+def _two_cases(store: str) -> None:
+    """I1 (Monday 09:00) misses its 2 hours at the unit (11:00), then 4 working hours at the grid (15:00);
+    I2, taken on at 10:30, misses the unit's 48 hours to resolve on Wednesday at 10:00.  The engine works
+    out I1's second escalation only after applying its first, so after I2's: listed as derived, Monday
+    15:00 came after Wednesday (staff read the list as a timeline)."""
+    report = ("--category", "leaking_pipe", "--actor", "worker1")
+    step(store, "report", "I1", "--node", "u11", *report, now="2025-03-03T09:00+08:00")
+    step(store, "report", "I2", "--node", "u21", *report, now="2025-03-03T10:00+08:00")
+    step(store, "accept", "I2", "--actor", "worker2", now="2025-03-03T10:30+08:00")
+
+
+def test_tick_lists_the_derived_events_in_time_order(tmp_path: Path) -> None:
+    store = _init_ladder(tmp_path)
+    _two_cases(store)
+    ticked = run("tick", "--store", store, "--now", "2025-03-05T11:00+08:00")
+    assert ticked.exit_code == 0, ticked.output
+    assert ticked.stdout.splitlines() == [
+        "3 derived event(s) recorded up to 2025-03-05T11:00:00+08:00 (记录派生事件 3 条)",
+        "  2025-03-03T11:00:00+08:00  incident_escalated  esc:I1:1",
+        "  2025-03-03T15:00:00+08:00  incident_escalated  esc:I1:2",
+        "  2025-03-05T10:00:00+08:00  incident_escalated  esc:I2:1",
+    ]
+
+
+def test_the_service_s_tick_lists_them_in_the_same_order(tmp_path: Path) -> None:
+    from servicekit import served
+
+    from gridcore import Engine, FixedClock
+    from gridcore_app.service import auth
+
+    url = f"sqlite:///{tmp_path / 'tick.db'}"
+    run("init", "--community", str(COMMUNITY), "--ruleset", str(RULES), "--effective", "2025-03-01T00:00+08:00",
+        "--store", url)
+    _two_cases(url)
+    with Engine.open(store=url, clock=FixedClock(datetime(2025, 3, 3, 11, tzinfo=UTC))) as engine:
+        token = auth.issue(engine, "leader1", "leader")[1]
+    with served(url, now=datetime.fromisoformat("2025-03-03T10:30+08:00"), intake=None) as server, \
+            server.client(token) as leader:
+        answer = leader.post("/api/v1/tick", json={"now": "2025-03-05T11:00:00+08:00"})
+    assert answer.status_code == 200, answer.text
+    assert [(d["time"], d["event"]) for d in answer.json()["derived"]] == [
+        ("2025-03-03T11:00:00+08:00", "esc:I1:1"), ("2025-03-03T15:00:00+08:00", "esc:I1:2"),
+        ("2025-03-05T10:00:00+08:00", "esc:I2:1")]

@@ -28,7 +28,7 @@ import gridcore_points
 from gridcore import Engine, FixedClock
 from gridcore.engine import DECIDED_WITH
 from gridcore.errors import GridcoreError, PluginError
-from gridcore.events import SYSTEM_ACTOR
+from gridcore.events import SYSTEM_ACTOR, event_order
 from gridcore.periods import period_containing
 
 from . import auth, intake
@@ -417,7 +417,9 @@ async def tick(request: Request) -> Response:
         # past it (what that tick decided on the spot): everything due by then is recorded
         fired = engine.tick(when) if when >= clock.now() else []
         share_test_clock(engine, clock.now())  # every worker's clock moves there too
-        return {"now": clock.now(), "derived": [{"event": e.id, "kind": type(e).kind, "time": e.time} for e in fired]}
+        # in time order, ties by id (as ``gridcore tick`` lists them)
+        return {"now": clock.now(), "derived": [{"event": e.id, "kind": type(e).kind, "time": e.time}
+                                                for e in sorted(fired, key=event_order)]}
 
     return ok(await service.act(act))
 
