@@ -17,14 +17,17 @@ runs this (see that file).  All on this machine:
    * ``--readers`` clients: the points board of a street, a community or the
      district, open incidents in a community, overdue incidents, one incident
      and its timeline, named reports of a street (incidents by category,
-     points totals, open incidents), a member's balance, the dashboard;
+     points totals, open incidents), a member's balance, the dashboard, and
+     a street's roll-up (汇总) of the month before (a closed period: the
+     ``Cache-Status`` of each answer, kept or computed, is counted);
    * every ``--ingest-every`` seconds ``gridcore ingest`` (a separate process)
      appends 30 patrols stamped in the half minute before, as a clerk
      entering field records does;
 3. every ``--interval`` seconds: each worker process's resident memory
    (``VmRSS``), open file descriptors (sockets among them: connections),
    threads and CPU; the interval's requests, errors and latency percentiles
-   per class (actions, light reads, heavy reads) and the worker CPU a request;
+   per class (actions, light reads, heavy reads, roll-ups) and the worker CPU
+   a request;
 4. at the end: every event an answer named is stored exactly once (and every
    ingested one); a refusal of a step the mix expects to pass is reported
    with its reasons; then what the running service answers (boards, lists,
@@ -271,6 +274,7 @@ class Record:
         self.incidents: list[str] = []  # incidents reported (for readers)
         self.ingested: list[str] = []
         self.ingest_runs: list[tuple[float, int, float, str]] = []  # (when, exit status, seconds, tail)
+        self.rollups: list[tuple[float, bool]] = []  # (when, kept: answered from the roll-up cache)
 
     def note(self, what: str, began: float, status: int) -> None:
         with self.lock:
@@ -351,6 +355,12 @@ def staff_client(base: str, setup: Setup, teams: list[Team], stop: threading.Eve
         client.close()
 
 
+def month_before(month: str) -> str:
+    """``2026-12`` -> ``2026-11``."""
+    year, number = map(int, month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
 def reads(setup: Setup, month: str, incident: str | None) -> list[tuple[str, str]]:
     """(class, path) of the reads the readers choose from, and the final comparison makes."""
     rng = random.Random(len(setup.teams))
@@ -367,6 +377,7 @@ def reads(setup: Setup, month: str, incident: str | None) -> list[tuple[str, str
         ("heavy", f"/api/v1/reports/escalation.open?within={street}"),
         ("heavy", f"/api/v1/reports/points.totals?node={street}&period={month}"),
         ("heavy", f"/api/v1/reports/escalation.loop?period={month}&within={community}"),
+        ("rollup", f"/api/v1/rollups/{street}?period={month_before(month)}"),
     ]
     if incident is not None:
         chosen += [("light", f"/api/v1/incidents/{incident}"), ("light", f"/api/v1/incidents/{incident}/timeline")]
@@ -390,6 +401,9 @@ def reader_client(base: str, setup: Setup, month: str, stop: threading.Event, re
                     rec.failures[f"GET {path.split('?')[0]}: {type(exc).__name__}"] += 1
                 continue
             rec.note(what, began, answer.status_code)
+            if what == "rollup" and answer.status_code == 200:
+                with rec.lock:
+                    rec.rollups.append((time.monotonic(), "hit" in answer.headers.get("cache-status", "")))
             if answer.status_code != 200 and not path.startswith("/dashboard/"):
                 with rec.lock:
                     rec.refused.append((f"GET {path}", str(answer.status_code), [answer.text[:300]]))
@@ -482,7 +496,7 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
             now = time.monotonic()
             with rec.lock:
                 window = [r for r in rec.requests if mark < r[0] <= now]
-            mark = now
+            start_mark, mark = mark, now
             now_pids = worker_pids(server.pid, workers)
             restarted = [p for p in now_pids if p not in pids]  # uvicorn replaced a worker that died or hung
             for pid in restarted:
@@ -493,8 +507,11 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
                                    "errors": sum(1 for r in window if r[3] >= 500 and r[1] != "busy"),
                                    "busy": sum(1 for r in window if r[1] == "busy"),
                                    "refused": sum(1 for r in window if 400 <= r[3] < 500)}
-            for what in ("action", "light", "heavy"):
+            for what in ("action", "light", "heavy", "rollup"):
                 row[what] = percentiles([r[2] for r in window if r[1] == what])
+            with rec.lock:
+                kept = [hit for when, hit in rec.rollups if start_mark < when <= now]
+            row["rollups kept"] = (sum(kept), len(kept))
             alive = [p for p in pids if current[p] is not None]
             row["rss"] = [current[p]["rss"] for p in alive]  # type: ignore[index]
             row["hwm"] = [current[p]["hwm"] for p in alive]  # type: ignore[index]
@@ -536,7 +553,8 @@ def format_row(row: dict[str, Any]) -> str:
         return f"{t[0]:.0f} / {t[1]:.0f}"
 
     return (f"| {row['minute']:.1f} | {row['requests']:,} | {row['errors']} | {row['refused']} | {ms(row['action'])} "
-            f"| {ms(row['light'])} | {ms(row['heavy'])} | {row['cpu_ms']:.1f} "
+            f"| {ms(row['light'])} | {ms(row['heavy'])} | {ms(row['rollup'])} "
+            f"| {row['rollups kept'][0]} of {row['rollups kept'][1]} | {row['cpu_ms']:.1f} "
             f"| {' / '.join(f'{v:.0f}' for v in row['rss'])} | {' / '.join(str(v) for v in row['fds'])} "
             f"| {' / '.join(str(v) for v in row['threads'])} | {row['restarts']} |")
 
@@ -617,13 +635,13 @@ def report(setup: Setup, workers: int, minutes: float, rows: list[dict[str, Any]
         "",
         (f"{minutes:g} minutes on `{_safe(setup.url)}`, {workers} worker process{'es' if workers > 1 else ''}, "
          f"staff on {len(setup.teams)} grids, readers, and `gridcore ingest` beside it "
-         f"({len(runs)} runs). Latencies p50 / p99 ms; CPU ms a request: every worker's CPU over the requests; "
-         "RSS MiB, open files, threads per worker; workers uvicorn replaced (one that died or stopped answering its "
+         f"({len(runs)} runs). Latencies p50 / p99 ms; roll-ups kept: those answered from the cache of those "
+         "asked; CPU ms a request: every worker's CPU over the requests; RSS MiB, open files, threads per worker; workers uvicorn replaced (one that died or stopped answering its "
          "health check)."),
         "",
-        ("| minute | requests | 5xx | 4xx | actions | light reads | heavy reads | CPU ms/request | RSS MiB | fds | threads "
-         "| workers replaced |"),
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ("| minute | requests | 5xx | 4xx | actions | light reads | heavy reads | roll-ups | roll-ups kept "
+         "| CPU ms/request | RSS MiB | fds | threads | workers replaced |"),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *(format_row(r) for r in rows),
         "",
         (f"Growth, last interval against the first: RSS {_growth(first['rss'], end['rss'])} MiB, "
@@ -631,6 +649,10 @@ def report(setup: Setup, workers: int, minutes: float, rows: list[dict[str, Any]
          f"{end['cpu_ms']:.1f} ms, actions p50 {first['action'][0]:.0f} -> {end['action'][0]:.0f} ms, "
          f"heavy reads p50 {first['heavy'][0]:.0f} -> {end['heavy'][0]:.0f} ms; peak RSS "
          f"{' / '.join(f'{v:.0f}' for v in end['hwm'])} MiB."),
+        "",
+        (f"Roll-ups of {setup.streets[0]} over the month before asked: {len(rec.rollups):,}, answered from the "
+         f"roll-up cache (`Cache-Status: hit`): {sum(h for _, h in rec.rollups):,}"
+         f"{f' ({100 * sum(h for _, h in rec.rollups) / len(rec.rollups):.0f}%)' if rec.rollups else ''}."),
         "",
         (f"Actions answered 503 store-busy (an ingest held the write lock past --lock-wait) and sent again "
          f"after Retry-After with the same event id: {sum(r['busy'] for r in rows):,}."),
