@@ -3,10 +3,13 @@ SQLite store in small calls and batches, with checkpoints and sealed parts writt
 
 Usage: python engine_power_writer.py STORE_URL SEED
 
-After each batch the store appended (its ``append`` returned: a commit that syncs SQLite's log), one line is
+Before each batch it prints ``batch?`` and waits for a line on its standard input: the test lets it store
+batches until it wants to kill it, so it never runs ahead of the test, whatever the machine's load.  After
+each batch the store appended (its ``append`` returned: a commit that syncs SQLite's log), one line is
 printed: the log position and where the current generation of the store's ``-wal`` file ended then
-(``wal_end``, as JSON); after each document written between batches, ``document``.  Everything up to that point of the log is durable; what is written after it without a
-sync (sealed parts, their names, checkpoints) may be lost by a power loss, the test's cuts of the log.
+(``wal_end``, as JSON); after each document written between batches (a write that changed the store),
+``document``.  Everything up to that point of the log is durable; what is written after it without a sync
+(sealed parts, their names, checkpoints) may be lost by a power loss, the test's cuts of the log.
 """
 
 from __future__ import annotations
@@ -67,11 +70,14 @@ def small_parts(setattr: Any) -> None:
         setattr(importlib.import_module(module), name, value)
 
 
-def telling(write: Any) -> Any:
-    """``write``, printing ``document`` each time it returns."""
+def telling(write: Any, changes: Any) -> Any:
+    """``write``, printing ``document`` each time it returns having changed the store (``changes()``: the
+    rows the store's connection has changed so far; a merge of nothing writes nothing)."""
     def write_and_tell(*args: Any, **kwargs: Any) -> None:
+        before = changes()
         write(*args, **kwargs)
-        print("document", flush=True)
+        if changes() != before:
+            print("document", flush=True)
 
     return write_and_tell
 
@@ -98,13 +104,16 @@ def main() -> None:
     append = engine.store.append
 
     def append_and_tell(docs: Any, **kwargs: Any) -> int:
+        print("batch?", flush=True)
+        if not sys.stdin.readline():
+            raise SystemExit("the test is gone")
         added = append(docs, **kwargs)
         print(json.dumps({"position": engine.store.position(), **wal_end(wal)}), flush=True)
         return added
 
     engine.store.append = append_and_tell  # type: ignore[method-assign]
     for name in ("put_text", "put_many", "merge_parts"):  # (the writes between batches: told as they return)
-        setattr(engine.store, name, telling(getattr(engine.store, name)))
+        setattr(engine.store, name, telling(getattr(engine.store, name), lambda: engine.store._db.total_changes))
     for at in range(0, len(events), 30):
         engine.record_many(events[at:at + 30], batch_size=7)
     print("done", flush=True)

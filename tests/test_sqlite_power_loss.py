@@ -96,13 +96,21 @@ def cut_copy(folder: Path, db: Path, wal: bytes, at: int, name: str) -> Path:
 
 def killed_writer(tmp_path: Path, rng: random.Random, seed: int) -> tuple[Path, list[dict[str, Any]]]:
     """The store of a writer (tests/engine_power_writer.py) killed while it writes the documents that follow
-    one of its batches, and what it was told of each batch stored."""
+    one of its batches, and what it was told of each batch stored.
+
+    The writer asks before each batch and is let go on until it has stored ``want`` batches and written a
+    document after the last: then it is killed within 10 ms, while it writes the documents that follow (or
+    waits, done with them, to store another batch, which it is not let store).  So the kill always lands
+    after a document written since the last batch, however busy the machine: a writer let run on by itself
+    could run ahead of a test waiting for a core, and be killed just after a batch (nothing written since it
+    to cut) or after it had finished and closed its store."""
     path = tmp_path / f"live{seed}" / "d.sqlite"
     path.parent.mkdir()
     env = dict(os.environ, PYTHONPATH=str(REPO / "tests"))
     proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "engine_power_writer.py"), f"sqlite:///{path}",
-                             str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    assert proc.stdout is not None
+                             str(seed)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    assert proc.stdin is not None and proc.stdout is not None
     told: list[dict[str, Any]] = []
     try:
         want = rng.randint(20, 40)
@@ -111,16 +119,20 @@ def killed_writer(tmp_path: Path, rng: random.Random, seed: int) -> tuple[Path, 
             assert line and line != "done\n", f"writer ended early: {proc.stderr.read() if proc.stderr else ''}"
             if line.startswith("{"):
                 told.append(json.loads(line))
+            elif line == "batch?\n":  # (one more, until a document follows the last of ``want`` batches)
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
             elif len(told) >= want:  # a document after a batch: kill somewhere in the writes after it
                 break
         time.sleep(rng.uniform(0, 0.01))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        told += [json.loads(line) for line in proc.stdout if line.startswith("{")]  # (told before the kill)
+        assert not any(line.startswith("{") for line in proc.stdout)  # (no batch stored after the document)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        proc.stdin.close()
         proc.stdout.close()
         if proc.stderr:
             proc.stderr.close()
