@@ -249,3 +249,52 @@ def test_a_rollup_is_computed_off_the_engine_and_kept_until_the_store_changes(
         assert boards.status_code == 200, boards.text
         assert boards.text == expected("2025-W10", "json", "boards") and "boards" in boards.json()["tables"]
     assert "Traceback" not in server.log
+
+
+def test_a_closed_periods_rollup_is_computed_again_after_an_event_dated_after_it(
+        mini_district: Path, tmp_path: Path) -> None:
+    # Why the roll-up cache is keyed on the log's position, not on the events dated in the period: a case
+    # reported on Monday and closed on Wednesday changes Monday's roll-up (its closure rate, and with it the
+    # stars), so an event dated after a period that has ended can change it. Kept while nothing new is stored;
+    # computed again after any new event, a patrol that changes nothing included (service/rollups.py).
+    import gridcore_escalation as esc
+
+    community = load_community(mini_district)
+    events = list(simulate(community, load_scenario(REPO / "rulesets" / "yinzhou" / "scenario.yaml"), days=2,
+                           start=MONDAY, seed=3))
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    now = MONDAY + timedelta(days=2)
+    with Engine.open(store=url, community=community, ruleset=DISTRICT_RULES, effective=MONDAY,
+                     clock=FixedClock(MONDAY)) as engine:
+        engine.record_many(events)
+        engine.tick(now)
+        case = next(i for i in esc.incidents(engine)
+                    if i.status == "verified" and i.reported_at < MONDAY + timedelta(days=1))
+        leader = engine.community.responsible_for(case.current_node, "grid_leader")[0].id
+        tokens = {"centre": auth.issue(engine, HOLDERS["centre"], "centre")[1],
+                  "leader": auth.issue(engine, leader, "leader")[1], "c1": auth.issue(engine, HOLDERS["c1"], "c1")[1]}
+
+    def expected() -> str:
+        with Engine.open(store=url, read_only=True, clock=FixedClock(now)) as engine:
+            return rollup(engine, "yz", "2025-03-03").render("json")
+
+    monday = {"period": "2025-03-03"}
+    with served(url, now=now, intake="yz-cc-d1") as server, server.client(tokens["centre"]) as client, \
+            server.client(tokens["leader"]) as gridleader, server.client(tokens["c1"]) as c1:
+        first = client.get("/api/v1/rollups/yz", params=monday)
+        assert first.status_code == 200, first.text
+        kept = client.get("/api/v1/rollups/yz", params=monday)
+        assert kept.headers["cache-status"] == "gridcore; hit" and kept.text == first.text == expected()
+        # Monday's case closed on Wednesday: computed again, and Monday's closure rate shows it
+        closed = gridleader.post(f"/api/v1/incidents/{case.id}/close", json={})
+        assert closed.status_code == 201, closed.text
+        after = client.get("/api/v1/rollups/yz", params=monday)
+        assert after.headers["cache-status"] == "gridcore; fwd=miss" and after.text == expected()
+        assert after.json()["tables"]["summary"] != first.json()["tables"]["summary"]
+        # a patrol on Wednesday: Monday's roll-up is the same, but computed again (the key is the log's position)
+        patrol = c1.post("/api/v1/events", json={"kind": "patrol_logged", "node": "yz-c1-g1", "minutes": 30,
+                                                 "visits": 1, "hazards_found": 0, "note": "巡查"})
+        assert patrol.status_code == 201, patrol.text
+        again = client.get("/api/v1/rollups/yz", params=monday)
+        assert again.headers["cache-status"] == "gridcore; fwd=miss" and again.text == after.text
+    assert "Traceback" not in server.log
