@@ -96,7 +96,8 @@ class Event:
     people: ClassVar[tuple[str, ...]] = ()
     #: Chinese first: the kind's name as staff say it (``巡查走访``) and what the docstring's first
     #: paragraph says, in Chinese; shown beside the English wherever the kind is described to staff
-    #: (the service's OpenAPI description: ``x-title-zh``, ``x-description-zh``).
+    #: (the service's OpenAPI description: ``x-title-zh``, ``x-description-zh``). Each kind says its own:
+    #: a subclass's kind is not described by its parent's.
     title_zh: ClassVar[str] = ""
     doc_zh: ClassVar[str] = ""
     #: The Chinese of fields, by name: a class's own, then its bases' (these: every event's), then the

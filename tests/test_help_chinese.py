@@ -399,3 +399,13 @@ def test_the_event_check_finds_a_kind_and_a_field_without_chinese() -> None:
         fields_zh: ClassVar[dict[str, str]] = {"colour": "毛色"}
 
     assert _event_schemas_without_chinese([KittenAdoptedZh]) == []
+
+    @frozen(kw_only=True)
+    class KittenReturned(KittenAdoptedZh):
+        """A kitten went back to the shelter."""
+
+        kind: ClassVar[str] = "kitten_returned"
+
+    # a kind of its own says its own name: the parent's (领养小猫) would misname it; its fields keep theirs
+    assert _event_schemas_without_chinese([KittenReturned]) == [
+        "kitten_returned title: 'kitten_returned'", "kitten_returned description: 'A kitten went back to the shelter.'"]

@@ -102,11 +102,13 @@ def event_schema(cls: type[Event], *, leave_out: Iterable[str] = ()) -> dict[str
         if field.default is attrs.NOTHING:
             required.append(field.name)
     schema: dict[str, Any] = {"title": cls.kind, **obj(properties, required)}
-    if cls.title_zh:
-        schema["x-title-zh"] = cls.title_zh
+    # (a kind's own: a subclass that says nothing is not described by its parent's Chinese)
+    title_zh, doc_zh = vars(cls).get("title_zh", ""), vars(cls).get("doc_zh", "")
+    if title_zh:
+        schema["x-title-zh"] = title_zh
     schema["description"] = (cls.__doc__ or "").strip().split("\n\n")[0]
-    if cls.doc_zh:
-        schema["x-description-zh"] = cls.doc_zh
+    if doc_zh:
+        schema["x-description-zh"] = doc_zh
     return schema
 
 
