@@ -409,3 +409,32 @@ def test_the_event_check_finds_a_kind_and_a_field_without_chinese() -> None:
     # a kind of its own says its own name: the parent's (领养小猫) would misname it; its fields keep theirs
     assert _event_schemas_without_chinese([KittenReturned]) == [
         "kitten_returned title: 'kitten_returned'", "kitten_returned description: 'A kitten went back to the shelter.'"]
+
+
+def test_a_rule_names_an_event_field_by_the_chinese_its_class_declares(tmp_path: Path) -> None:
+    """Names in both languages: the Chinese an event class declares for a field (what the OpenAPI description
+    shows, ``说明`` for ``note``, ``参加人`` for ``member``) is a name a ruleset may use for it too, beside the
+    rules language's own (``时长``) and the English; the points follow the note."""
+    from datetime import timedelta
+
+    from test_refusals_chinese import COMMUNITY, T0
+
+    from gridcore import Engine, FixedClock, get_plugin_manager
+
+    rules = tmp_path / "names.rules"
+    rules.write_text("ruleset names\nlevels: street > community > grid > unit\npoints:\n"
+                     '  activity cleanup: 10 points when 记录.说明 == "雨天" and 记录.参加人 == "张伟", 2 points\n'
+                     '  activity volunteer_service: 5 per hour when event.note == "雨天" and 记录.时长 >= 1, 1 per hour\n',
+                     encoding="utf-8")
+    checked = CliRunner().invoke(main_group, ["check", str(rules)])
+    assert checked.exit_code == 0, checked.output
+    with Engine.open(store=str(tmp_path / "store"), community=COMMUNITY, ruleset=rules,
+                     effective=T0 - timedelta(days=30), clock=FixedClock(T0 + timedelta(days=1)),
+                     plugins=get_plugin_manager()) as engine:
+        def act(ident: str, activity: str, note: str, **more: Any) -> dict[str, Any]:
+            return {"kind": "activity_recorded", "id": ident, "time": (T0 + timedelta(hours=len(ident))).isoformat(),
+                    "actor": "leader1", "node": "u11", "activity": activity, "member": "张伟", "note": note, **more}
+
+        engine.record_many([act("a1", "cleanup", "雨天"), act("a22", "cleanup", "晴天"),
+                            act("a333", "volunteer_service", "雨天", hours=2)])
+        assert [engine.explain(f"points:{ident}").result for ident in ("a1", "a22", "a333")] == [10, 2, 10]

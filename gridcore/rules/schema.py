@@ -179,13 +179,20 @@ def event_fields(*classes: type[Event]) -> tuple[Field, ...]:
             kind = _type_of(hints.get(a.name, a.type))
             if kind is None:
                 continue
-            found[a.name] = Field(a.name, kind, zh=_FIELD_ZH.get(a.name, ()),
-                                  vocabulary=_VOCAB.get(a.name))
+            found[a.name] = Field(a.name, kind, zh=_spellings_zh(cls, a.name), vocabulary=_VOCAB.get(a.name))
         if chosen is None:
             chosen = found
         else:
             chosen = {k: v for k, v in chosen.items() if k in found and found[k].type == v.type}
     return tuple((chosen or {}).values())
+
+
+def _spellings_zh(cls: type[Event], name: str) -> tuple[str, ...]:
+    """Every Chinese name a rule may give ``cls``'s field ``name``: the rules language's own, then the one
+    the class declares (``fields_zh``, its bases'), so a field is written as staff read it described."""
+    shared = _FIELD_ZH.get(name, ())
+    declared = event_field_zh(cls, name)
+    return shared if not declared or declared in shared else (*shared, declared)
 
 
 def event_field_zh(cls: type[Event], name: str) -> str:
