@@ -241,7 +241,7 @@ def main() -> None:
     parser.add_argument("--store", help="--soak: serve this existing store (default: a fresh Yinquan one)")
     parser.add_argument("--interval", type=float, default=60.0, help="--soak: seconds between samples")
     parser.add_argument("--staff", type=int, default=6, help="--soak: staff clients (reports, steps, patrols)")
-    parser.add_argument("--readers", type=int, default=2, help="--soak: reading clients (boards, lists, reports)")
+    parser.add_argument("--readers", type=int, default=2, help="--soak: reading clients (boards, lists, reports, roll-ups)")
     parser.add_argument("--ingest-every", type=float, default=60.0,
                         help="--soak: seconds between two `gridcore ingest` runs beside the service (0: none)")
     parser.add_argument("--heap", action="store_true",
