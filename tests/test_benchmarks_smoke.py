@@ -68,3 +68,20 @@ def test_the_memory_benchmark_runs_and_walks_the_engine(tmp_path: Path) -> None:
     for piece in ("`points#state.accounts._all`", "`escalation#state.", "`tasks#state.", "`engine._applied`",
                   "`community.", "(module)`"):
         assert piece in done.stdout, piece
+
+
+def test_the_ingest_windows_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/ingest_windows.py at small sizes: each ruleset's windows recorded again, entries counted."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "ingest_windows.py"), "--at", "9000,12000", "--width", "1500",
+         "--warm", "500", "--rounds", "1", "--keep", str(tmp_path / "windows")],
+        capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| standard |", "| steady |"))]
+    assert [row.split("|")[1:3] for row in rows] == [[" standard ", " 9,000 "], [" standard ", " 12,000 "],
+                                                      [" steady ", " 9,000 "], [" steady ", " 12,000 "]]
+    for row in rows:
+        cells = row.split("|")
+        assert int(cells[3].replace(",", "")) >= 1000  # events counted in the window (whole calls of about 1,000)
+        assert float(cells[6]) > 0  # ledger entries an event: the points plugin booked in the window
