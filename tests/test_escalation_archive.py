@@ -371,6 +371,7 @@ def _every_field_set() -> Any:
         breaches=[Breach(hours(3), "accept", "社区", "c1", rule)],
         pending=[Pending(hours(4), "k", "repeat", rule, "s1", None, {"n": 2})],
         fired={"b", "a"}, reopen_due=hours(10), reopens=1, rework=True, escalation_events=2, escalation_number=3, reopen_events=1,
+        reopen_number=2,
         timeline=[Entry(at, "reported", "r1", "c1"), Entry(hours(2), "accepted", "a", "c1", "d", "rule", "ev")],
         version=9, extension_request=ExtensionRequest("x1", hours(5), "b", 1, 2, "parts"),
         extensions=[Extension("x0", "x00", hours(4), "lead", "b", 2, 0, "街道", "s1", hours(6), None, rule)],
@@ -379,7 +380,7 @@ def _every_field_set() -> Any:
         returns=[Return("t1", hours(5), "b", "s1", "街道", "城管", "c1", "wrong place")],
         summons=[Summons("城管", "w1", hours(4), "s1", "街道", hours(5), None, hours(5), "m", None, hours(6), True)],
         assignee="h", assignments=[Assignment("g1", hours(4), "lead", "h", "handler", None, "first", rule)],
-        handler_role="handler", pass_events=1, feedback_due=hours(11), feedback_at=hours(12), feedback_by="f",
+        handler_role="handler", pass_events=1, pass_number=2, feedback_due=hours(11), feedback_at=hours(12), feedback_by="f",
     )
 
 

@@ -208,6 +208,91 @@ def test_the_service_explains_an_ignored_escalation(tmp_path: Path) -> None:
     assert "recorded" in json.dumps(explained, ensure_ascii=False)
 
 
+# ---------------------------------------------------------------- a step on a report made a repeat report late
+
+
+def _joined_late(store: str) -> None:
+    """I1 reported at u11 at 10:00 and taken on at 10:30; then a report at the same place dated 09:00 (I2)
+    is typed in: I1 becomes its repeat report, and the acceptance is kept in I2's timeline, ignored."""
+    init = run("init", "--community", str(DATA / "community"), "--ruleset", str(RULES),
+               "--effective", "2025-03-01T00:00+08:00", "--store", store)
+    assert init.exit_code == 0, init.output
+    base = ("--category", "leaking_pipe", "--node", "u11", "--actor", "worker1", "--store", store)
+    for args in (("report", "I1", *base, "--now", "2025-03-03T10:00+08:00"),
+                 ("accept", "I1", "--actor", "worker1", "--event-id", "I1-accept", "--store", store,
+                  "--now", "2025-03-03T10:30+08:00"),
+                 ("report", "I2", *base, "--now", "2025-03-03T09:00+08:00")):
+        done = run("incidents", *args)
+        assert done.exit_code == 0, done.output
+
+
+#: What ``explain`` says of the acceptance (the summary's first sentences, English and Chinese).
+JOINED_SAYS = ("accepted I1-accept of I1 at 2025-03-03 10:30 (by worker1) is kept in I2's timeline and ignored: "
+               "report I1 was joined to case I2 as a repeat report by joined:I1:report, "
+               "because I2's report (I2:report), dated 2025-03-03 09:00 at the same "
+               "place, before I1's, was recorded after this step. It is ignored because a step on a repeat "
+               "report is refused (the case is handled as I2)")
+JOINED_SAYS_ZH = ("(I1 的受理保留在 I2 的办理过程中，但已忽略：I2 的上报（I2:report，"
+                  "2025-03-03 09:00）日期更早、同一地点，在此步骤之后才补录，I1 因此由 "
+                  "joined:I1:report 作为重复上报并入 I2；重复上报不单独办理，"
+                  "此步骤不改变事件，不计入任何指标)")
+
+
+def test_gridcore_explain_says_why_a_step_on_a_report_made_a_repeat_is_ignored(stores: StoreFactory) -> None:
+    store = stores.url()
+    _joined_late(store)
+    shown = run("incidents", "timeline", "I2", "--store", store, "--now", "latest")
+    lines = shown.stdout.splitlines()
+    assert any("step ignored" in line and "accepted of I1: I1 is a repeat report of I2 (recorded late)" in line
+               for line in lines), shown.stdout
+    note = next(line for line in lines if line.startswith("explain: "))
+    assert note.endswith("; each ignored: escalation:I1-accept (决定说明：起始 / 每次上报 / 已忽略的事项)"), note
+    explained = run("explain", "escalation:I1-accept", "--store", store)
+    assert explained.exit_code == 0, explained.output
+    said = explained.stdout.splitlines()
+    assert said[0].startswith(f"escalation:I1-accept: {JOINED_SAYS}"), said[0]
+    assert said[0].endswith(JOINED_SAYS_ZH), said[0]
+    assert "  result 结果: ignored (已忽略)" in said
+    assert any(line.startswith("  rule 规则: ladder-unit.rules:14") for line in said), said
+    assert "  input 输入: joined = joined:I1:report: report I1 " \
+           "(I1:report, 2025-03-03 10:00) joined I2 as a repeat report (rule " \
+           "ladder-unit.rules:14)" in said
+    assert "  input 输入: late event = I2:report: I2 reported at 2025-03-03 09:00 by " \
+           "worker1, recorded after the step (补录)" in said
+    zh = run("--lang", "zh", "explain", "escalation:I1-accept", "--store", store)
+    assert zh.exit_code == 0 and JOINED_SAYS_ZH in zh.stdout and "重复上报不单独办理，按 I2 办理" in zh.stdout
+
+
+def test_a_step_on_a_report_made_a_repeat_explains_itself_live_replayed_archived_and_served(tmp_path: Path,
+                                                                                         ) -> None:
+    from servicekit import served
+
+    from gridcore_app.service import auth
+
+    url = f"sqlite:///{tmp_path / 'joined.db'}"
+    _joined_late(url)
+    with Engine.open(store=url, clock=FixedClock(hours(8))) as engine:
+        explained = engine.explain("escalation:I1-accept")
+        assert explained.summary.startswith(JOINED_SAYS) and explained.summary.endswith(JOINED_SAYS_ZH)
+        assert explained.inputs["incident"] == "I2" and explained.result == "ignored (已忽略)"
+        engine.rebuild()
+        assert engine.explain("escalation:I1-accept") == explained
+        token = auth.issue(engine, "leader1", "leader")[1]
+    with Engine.open(store=url, clock=FixedClock(hours(8))) as engine:  # (from the checkpoint)
+        assert engine.explain("escalation:I1-accept") == explained
+        # closed, the case is archived with it
+        for step in (act(IncidentAccepted, "I2", hours(1.5)), act(IncidentResolved, "I2", hours(2)),
+                     act(IncidentVerified, "I2", hours(3), "leader1", satisfaction=5),
+                     act(IncidentClosed, "I2", hours(4), "leader1")):
+            engine.record(step)
+        assert esc.incident(engine, "I2").status == "closed"
+        assert engine.explain("escalation:I1-accept") == explained
+    with served(url, now=hours(8), intake=None) as server, server.client(token) as leader:
+        answer = leader.get("/api/v1/explain/escalation:I1-accept")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["summary"] == explained.summary
+
+
 # ---------------------------------------------------------------- a late event brings a breach earlier
 
 #: (the events stored first, the late ones, the time all is read at)

@@ -18,8 +18,10 @@ from gridcore.events import SYSTEM_ACTOR
 
 from .events import IncidentAssigned
 from .extensions import Extensions
-from .incident import REPORTED, Assignment, Entry, Incident
+from .ignored import ignored_derived
+from .incident import REPORTED, Assignment, Entry, Incident, numbered
 from .intake import Intake
+from .lifecycle import STATUS_ZH
 
 
 class Assignments(Intake, Extensions):
@@ -27,13 +29,30 @@ class Assignments(Intake, Extensions):
 
     def assigned(self, incident: Incident, event: IncidentAssigned) -> None:
         """Give the case to the named handler: they must take it on, under their role's limits."""
+        system = event.actor == SYSTEM_ACTOR
+        if system:
+            incident.pass_number = max(incident.pass_number, numbered(event.id, "pass", incident.id))
         if not incident.is_open:
             incident.note(Entry(event.time, "assignment ignored", event.actor, event.node,
                                 f"incident was {incident.status}", event.rule, event.id))
+            if system:
+                status_zh = STATUS_ZH.get(incident.status, incident.status)
+                self.decisions[event.id] = ignored_derived(incident, event, "pass",
+                                                           f"incident was {incident.status} (事件当时{status_zh})")
             return
         due = self.due.get(incident.id)
-        derived = event.actor == SYSTEM_ACTOR and due is not None and due.event.id == event.id
-        if event.actor == SYSTEM_ACTOR:
+        # derived: what falls due now (a stored pass replayed after a late event may be another, or
+        # the same under another number: the handler's limit ran out at its time, passing it to the same one)
+        derived = system and due is not None and due.kind == "pass" and due.time == event.time \
+            and (due.event.id == event.id or getattr(due.event, "handler", None) == event.handler)
+        if system and not derived:
+            why = ("its handler's limit no longer ran out then (recorded late) "
+                   "(补录后此时办理人未超时限)")
+            incident.note(Entry(event.time, "assignment ignored", event.actor, event.node, why, event.rule,
+                                event.id))
+            self.decisions[event.id] = ignored_derived(incident, event, "pass", why)
+            return
+        if system:
             incident.pass_events += 1
         if derived and due is not None and due.breach is not None:
             incident.breaches.append(due.breach)

@@ -23,7 +23,7 @@ from .incident import Entry, Incident
 
 if TYPE_CHECKING:
     from . import timers
-    from .events import IncidentEscalated
+    from .events import IncidentEscalated, IncidentEvent
 
 #: Timeline lines that record no step of the case's own (what the plugin notes beside the steps).
 _NOT_STEPS = frozenset(("escalation ignored", "reopen ignored", "return ignored", "notified", "routed",
@@ -33,7 +33,9 @@ _NOT_STEPS = frozenset(("escalation ignored", "reopen ignored", "return ignored"
 _STEP_ZH = {"accepted": "受理", "resolved": "办结", "handling started": "开始办理", "returned": "退单",
             "escalated": "上报", "assigned": "派单", "paused": "暂停", "resumed": "恢复", "verified": "核查",
             "closed": "结案", "reopened": "重新办理", "reported": "上报事件", "repeat report": "重复上报",
-            "extension approved": "延期批准", "consulted": "会商"}
+            "extension approved": "延期批准", "consulted": "会商", "extension requested": "申请延期",
+            "extension refused": "不予延期", "consultation held": "会商", "feedback given": "反馈",
+            "satisfaction rated": "评价"}
 
 
 def at(when: datetime, day_of: datetime) -> str:
@@ -167,4 +169,83 @@ def ignored_decision(incident: Incident, event: IncidentEscalated, why: str, lat
     summary = (f"{head} is ignored: {late.what} at {then} ({late.event}, by {late.actor}), dated before it, "
                f"was recorded after it; replayed in time order, {why_en}. {tail} "
                f"({by_zh}已忽略：{then} 的{step_zh}在其后补录；按时间顺序重放，{why_zh}。{tail_zh})")
+    return Explanation(f"escalation:{event.id}", summary, rules, inputs, "ignored (已忽略)")
+
+
+#: A derived kind's name in an explanation, English and Chinese.
+_DERIVED_NAME = {"reopen": ("reopening", "系统派生的返工"), "pass": ("pass inside the cell", "系统派生的网格内转办")}
+
+
+def ignored_derived(incident: Incident, event: IncidentEvent, kind: str, why: str) -> Explanation:
+    """What ``explain`` says of ``event``, a stored reopening (``kind`` ``reopen``) or pass inside the cell
+    (``pass``) of ``incident`` that no longer holds on the replayed log, for ``why`` (English (Chinese))."""
+    name, name_zh = _DERIVED_NAME[kind]
+    when = f"{event.time:%Y-%m-%d %H:%M}"
+    reason = str(getattr(event, "reason", "")) or "no reason given"
+    why_en, why_zh = _split(why)
+    stays = f"{incident.status} at {incident.current_level} {incident.current_node}"
+    holder = incident.accepted_by or incident.assignee
+    inputs: dict[str, Any] = {
+        "incident": incident.id,
+        kind: f"{event.id} at {when}, derived by the system",
+        "its reason": reason,
+        "ignored because": why,
+        "counts": "no: it changes nothing and counts in no metric (不计入：不改变事件，不计入任何指标)",
+        "case then": stays + (f", with {holder}" if holder else ""),
+    }
+    summary = (f"{name} {event.id} of incident {event.incident} at {when} (derived by the system: {reason}) is "
+               f"ignored: replayed in time order with the events recorded after it, {why_en}. It no longer "
+               f"counts; the case stayed {stays} ({name_zh}已忽略：按时间顺序重放补录的事件后，{why_zh}。"
+               f"不再计入，事件保持原状)")
+    if kind == "pass":
+        rule = limit_rule(incident, str(getattr(event, "rule", "")))
+    else:
+        rule = incident.policy.reopen.rule if incident.policy is not None else None
+    return Explanation(f"escalation:{event.id}", summary, (rule,) if rule is not None else (), inputs,
+                       "ignored (已忽略)")
+
+
+def joined_step_decision(primary: Incident, event: IncidentEvent, step: str) -> Explanation:
+    """What ``explain`` says of ``event`` (its ``step``: ``accepted``, ``resolved``...), a stored step of
+    a report that a report dated earlier, recorded after it, made a repeat report of ``primary``.
+
+    Names the case it joined, the join (``joined:<report event>``) and its rule, the earlier report
+    recorded late, and why the step is kept in the case's timeline but ignored: a step on a repeat
+    report is refused (the case is handled as one), so had the earlier report been on the log when the
+    step was recorded, it would have been refused."""
+    report = event.incident
+    when = f"{event.time:%Y-%m-%d %H:%M}"
+    step_zh = _STEP_ZH.get(step, step)
+    join = next((e for e in primary.timeline if e.what == "repeat report" and e.event
+                 and e.detail.startswith(f"{report} joined")), None)
+    opened = next((e for e in primary.timeline if e.what == "reported" and e.event), None)
+    inputs: dict[str, Any] = {"incident": primary.id, "step": f"{event.id}: {step} of {report} at {when} by "
+                                                             f"{event.actor}"}
+    joined_by = f"joined:{join.event}" if join is not None else "(its join)"
+    if join is not None:
+        inputs["joined"] = (f"{joined_by}: report {report} ({join.event}, {join.time:%Y-%m-%d %H:%M}) joined "
+                            f"{primary.id} as a repeat report (rule {join.rule})")
+    if opened is not None:
+        inputs["late event"] = (f"{opened.event}: {primary.id} reported at {opened.time:%Y-%m-%d %H:%M} by "
+                                f"{opened.actor}, recorded after the step (补录)")
+    inputs["ignored because"] = ("a step on a repeat report is refused: the case is handled as "
+                                 f"{primary.id} (重复上报不单独办理，按 {primary.id} 办理)")
+    inputs["counts"] = (f"no: it changes nothing in {primary.id} and counts in no metric "
+                        "(不计入：不改变事件，不计入任何指标)")
+    rules: tuple[RuleRef, ...] = ()
+    if primary.policy is not None and primary.policy.duplicates is not None:
+        rules = (primary.policy.duplicates.rule,)
+    late = (f"{primary.id}'s report ({opened.event}), dated {opened.time:%Y-%m-%d %H:%M} at the same place, "
+            f"before {report}'s, was recorded after this step" if opened is not None
+            else f"{primary.id}'s report, dated before {report}'s at the same place, was recorded after this step")
+    late_zh = (f"{primary.id} 的上报（{opened.event}，{opened.time:%Y-%m-%d %H:%M}）" if opened is not None
+               else f"{primary.id} 的上报")
+    summary = (f"{step} {event.id} of {report} at {when} (by {event.actor}) is kept in {primary.id}'s timeline "
+               f"and ignored: report {report} was joined to case {primary.id} as a repeat report by {joined_by}, "
+               f"because {late}. It is ignored because a step on a repeat report is refused (the case is handled "
+               f"as {primary.id}): had that report been on the log when the step was recorded, the step would "
+               f"have been refused. It changes nothing in {primary.id} and counts in no metric "
+               f"({report} 的{step_zh}保留在 {primary.id} 的办理过程中，但已忽略：{late_zh}日期更早、同一地点，"
+               f"在此步骤之后才补录，{report} 因此由 {joined_by} 作为重复上报并入 {primary.id}；重复上报不单独办理，"
+               f"此步骤不改变事件，不计入任何指标)")
     return Explanation(f"escalation:{event.id}", summary, rules, inputs, "ignored (已忽略)")

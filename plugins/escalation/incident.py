@@ -270,6 +270,8 @@ class Incident:
     #: numbered above it and above ``escalation_events`` (``timers.next_due``), so never as one stored
     escalation_number: int = 0
     reopen_events: int = 0
+    #: the highest ``n`` of the reopenings ``reopen:<id>:<n>`` seen, applied or not (as ``escalation_number``)
+    reopen_number: int = 0
     timeline: list[Entry] = field(factory=list)
     version: int = 0
     #: a request for more time waiting for an answer (one at a time)
@@ -291,6 +293,8 @@ class Incident:
     handler_role: str | None = None
     #: assignments the rules made (derived ids count on these)
     pass_events: int = 0
+    #: the highest ``n`` of the passes ``pass:<id>:<n>`` seen, applied or not (as ``escalation_number``)
+    pass_number: int = 0
     #: feedback to the reporter (反馈) for the latest resolution: when it is due, when given, by whom
     feedback_due: datetime | None = None
     feedback_at: datetime | None = None
@@ -406,6 +410,13 @@ class Incident:
         """Add a timeline line and mark the record changed."""
         self.timeline.append(entry)
         self.version += 1
+
+
+def numbered(event_id: str, kind: str, incident: str) -> int:
+    """``n`` of a derived event's id ``<kind>:<incident>:<n>`` (``esc``, ``reopen``, ``pass``), else 0."""
+    head = f"{kind}:{incident}:"
+    number = event_id[len(head):] if event_id.startswith(head) else ""
+    return int(number) if number.isascii() and number.isdecimal() else 0
 
 
 def running_since(

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gridcore import Report, Table
+from gridcore.events import SYSTEM_ACTOR
 from gridcore.periods import parse_period
 from gridcore.reports import PER_PERIOD, Cell, Showcase, count_cell
 
@@ -109,11 +110,17 @@ def timeline_table(engine: Engine, incident_id: str) -> Table:
     ]
     # the decisions `gridcore explain` takes for this case (a staff trial guessed 'esc:js-i1:1' and 'js-i1')
     decisions = [f"escalation:route:{item.id}", *(f"escalation:{e.event}" for e in item.escalations)]
-    ignored = [f"escalation:{e.event}" for e in steps if e.what == "escalation ignored" and e.event]
+    # (each ignored line that explains itself: escalations, a step of a report made a repeat report late,
+    # and the reopenings and passes the system derived)
+    ignored = [f"escalation:{e.event}" for e in steps if e.event and (
+        e.what in ("escalation ignored", "step ignored")
+        or (e.what in ("reopen ignored", "assignment ignored") and e.actor == SYSTEM_ACTOR))]
+    only_escalations = all(e.what == "escalation ignored" for e in steps if e.what.endswith(" ignored"))
     notes.append(f"explain: gridcore explain {decisions[0]} (where it started)"
                  + (f"; each escalation: {', '.join(decisions[1:])}" if decisions[1:] else "")
                  + (f"; each ignored: {', '.join(ignored)}" if ignored else "")
-                 + " (决定说明：起始 / 每次上报" + (" / 已忽略的上报" if ignored else "") + ")")
+                 + " (决定说明：起始 / 每次上报"
+                 + ((" / 已忽略的上报" if only_escalations else " / 已忽略的事项") if ignored else "") + ")")
     if item.self_closed:
         notes.append(item.self_closed_flag)
     return Table(

@@ -20,7 +20,14 @@ from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.parts import part_writers
 
 from .archive import COLLECTION, NAMES
-from .events import IncidentEscalated, IncidentEvent, IncidentReported, RepeatReportJoined
+from .events import (
+    IncidentAssigned,
+    IncidentEscalated,
+    IncidentEvent,
+    IncidentReopened,
+    IncidentReported,
+    RepeatReportJoined,
+)
 from .incident import CLOSED
 from .lifecycle import Checks
 from .transitions import Transitions
@@ -31,6 +38,9 @@ if TYPE_CHECKING:
     from .timers import Due
 
 NAME = "escalation"
+
+#: The derived events numbered ``<kind>:<incident>:<n>`` (escalations, reopenings, passes inside the cell).
+_NUMBERED = (IncidentEscalated, IncidentReopened, IncidentAssigned)
 
 
 #: What the escalation plugin reports to a what-if comparison: how each incident was handled.
@@ -59,8 +69,10 @@ class EscalationState(Transitions, Checks):
     #: 17: a case keeps the highest number of its escalations seen (``Incident.escalation_number``)
     #: 18: a summoned department's officer answers only on the case's branch of the tree (``routing.
     #: department_members``), so a summons an older version saw answered by another street's officer at the
-    #: command centre is not answered on replay: its checkpoints are replayed
-    STATE_VERSION = 18
+    #: command centre is not answered on replay: its checkpoints are replayed;
+    #: 19: a case keeps the highest number of its reopenings and passes seen (``Incident.reopen_number``,
+    #: ``pass_number``), and a stored reopening or pass a late event makes no longer hold is ignored
+    STATE_VERSION = 19
 
     # ------------------------------------------------------------ hooks
 
@@ -164,14 +176,14 @@ class EscalationState(Transitions, Checks):
                 seen.add(ident)
                 due = self.due[ident]
                 assert due is not None
-                if not self.engine.caught_up and isinstance(due.event, IncidentEscalated):
+                if not self.engine.caught_up and isinstance(due.event, _NUMBERED):
                     self._unclaimed(due)
                 out.append(due.event)
             stack.extend(child for child in (2 * at + 1, 2 * at + 2) if child < size)
         return out
 
     def _unclaimed(self, due: Due) -> None:
-        """Number ``due``'s escalation above those the store holds for other times.
+        """Number ``due``'s escalation (reopening, pass) above those the store holds for other times.
 
         While stored events wait to be applied (a late event, a replay), the
         store may hold the case's ``esc:<id>:<n>`` for another time: derived
@@ -180,7 +192,10 @@ class EscalationState(Transitions, Checks):
         longer holds); this one takes the next number the store does not hold
         for another time.  The same log gives the same numbers, replayed in
         full or from a checkpoint (``caught_up``: nothing stored waits, so
-        nothing numbered ahead can be there).
+        nothing numbered ahead can be there).  A stored one of a lower number
+        not seen yet that says the same (all but its id: the same time, target,
+        reason and rule) is this one: it takes its id (applied in its place, as
+        a replay applies every derived event), not a second number.
         """
         event = due.event
         head, _, number = event.id.rpartition(":")
@@ -188,6 +203,17 @@ class EscalationState(Transitions, Checks):
             return
         n = int(number)
         find = self.engine.store.find
+        incident = self.incidents.get(str(getattr(event, "incident", "")))
+        if n > 1 and incident is not None:
+            seen = {entry.event for entry in incident.timeline if entry.event.startswith(head)}
+            lower = [f"{head}:{k}" for k in range(1, n) if f"{head}:{k}" not in seen]
+            found = find(lower) if lower else {}
+            mine = {k: v for k, v in self.engine.codec.to_dict(event).items() if k != "id"} if found else {}
+            same = next((ident for ident in lower if ident in found
+                         and all(found[ident].get(k) == v for k, v in mine.items())), None)
+            if same is not None:
+                due.renumber(same)
+                return
         while True:
             ident = f"{head}:{n}"
             stored = find([ident]).get(ident)

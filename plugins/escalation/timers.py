@@ -424,7 +424,7 @@ def next_due(
         rule = reopen.rule
         reason = f"verification scored satisfaction {incident.satisfaction} ({reopen.text} reopens)"
         event: Event = IncidentReopened(
-            id=f"reopen:{incident.id}:{incident.reopen_events + 1}",
+            id=f"reopen:{incident.id}:{max(incident.reopen_events, incident.reopen_number) + 1}",
             time=incident.reopen_due,
             actor=SYSTEM_ACTOR,
             node=incident.node,
@@ -516,7 +516,7 @@ def _pass_within(community: Any, incident: Incident, deadline: Deadline) -> Due 
     reason = (f"not {verb} within {deadline.span} by the {role} (handler clock started "
               f"{_show(deadline.clock_started, tz)}, due {_show(deadline.time, tz)}): passed to the {limit.then_role}")
     event = IncidentAssigned(
-        id=f"pass:{incident.id}:{incident.pass_events + 1}",
+        id=f"pass:{incident.id}:{max(incident.pass_events, incident.pass_number) + 1}",
         time=deadline.time,
         actor=SYSTEM_ACTOR,
         node=incident.node,

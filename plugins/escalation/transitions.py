@@ -35,7 +35,13 @@ from .events import (
     IncidentVerified,
     SatisfactionRated,
 )
-from .ignored import ignored_decision, limit_met, resolved_in_time
+from .ignored import (
+    ignored_decision,
+    ignored_derived,
+    joined_step_decision,
+    limit_met,
+    resolved_in_time,
+)
 from .incident import (
     ACCEPTED,
     CLOSED,
@@ -47,6 +53,7 @@ from .incident import (
     Escalation,
     Incident,
     Summons,
+    numbered,
 )
 from .intake import IMMEDIATELY
 from .policy import DEFAULT_REOPEN
@@ -174,12 +181,11 @@ class Transitions(Returns, Assignments, Steps):
         step = type(event).kind.removeprefix("incident_").replace("_", " ")
         primary.note(Entry(event.time, "step ignored", event.actor, event.node, f"{step} of {event.incident}: {why}",
                            event=event.id))
+        self.decisions[event.id] = joined_step_decision(primary, event, step)
 
     def _escalated(self, incident: Incident, event: IncidentEscalated) -> None:
         incident.escalation_events += 1
-        number = event.id[len(incident.id) + 5:] if event.id.startswith(f"esc:{incident.id}:") else ""
-        if number.isascii() and number.isdecimal():
-            incident.escalation_number = max(incident.escalation_number, int(number))
+        incident.escalation_number = max(incident.escalation_number, numbered(event.id, "esc", incident.id))
         if not incident.is_open:
             status_zh = lifecycle.STATUS_ZH.get(incident.status, incident.status)
             self._ignore(incident, event, resolved_in_time(incident, event)
@@ -317,12 +323,25 @@ class Transitions(Returns, Assignments, Steps):
 
     def _reopened(self, incident: Incident, event: IncidentReopened) -> None:
         incident.reopen_events += 1
+        incident.reopen_number = max(incident.reopen_number, numbered(event.id, "reopen", incident.id))
+        why = None
         if incident.status not in (RESOLVED, VERIFIED):
             # a stored reopening replayed after a late event changed the facts
-            detail = f"reopening ignored: incident was {incident.status}"
+            status_zh = lifecycle.STATUS_ZH.get(incident.status, incident.status)
+            why, detail = f"incident was {incident.status} (事件当时{status_zh})", \
+                f"reopening ignored: incident was {incident.status}"
+        elif event.actor == SYSTEM_ACTOR and (incident.status != VERIFIED or incident.reopen_due != event.time):
+            # derived just after an unsatisfied verification: replayed after a late event, the
+            # verification before it is another one (or none) and does not send the case back then
+            why = ("no unsatisfied verification just before it any more (recorded late) "
+                   "(补录后其前已无不满意的核查)")
+            detail = f"reopening ignored: {why}"
+        if why is not None:
             incident.note(
                 Entry(event.time, "reopen ignored", event.actor, event.node, detail, event=event.id)
             )
+            if event.actor == SYSTEM_ACTOR:
+                self.decisions[event.id] = ignored_derived(incident, event, "reopen", why)
             return
         # reopened on an unsatisfied verification (dated just after it): the
         # clock starts at the verification, so deadlines fall on its minute
