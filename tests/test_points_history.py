@@ -27,9 +27,11 @@ from gridcore import Engine, FixedClock, StoreError, get_plugin_manager, hookimp
 from gridcore.checkpointing import CHECKPOINTS
 from gridcore.events import ActivityRecorded
 from gridcore.parts import part_key, part_text, text_key
+from gridcore.periods import parse_period
 from gridcore_points import api
 from gridcore_points.history import (
     COLLECTION,
+    HISTORY_FORMAT,
     RAW_PARTS,
     History,
     decode_value,
@@ -133,6 +135,74 @@ def test_opening_reads_no_part_and_a_month_reads_only_its_own(store: str) -> Non
         assert api.balance(reader, "res1") == sum(e.amount for e in everything)
         explained = reader.explain("points:c0")  # the first entry, found in its part
         assert explained is not None and explained.result == 12  # 10 x 1.2 for a unit
+
+
+def test_an_early_months_board_reads_only_the_parts_that_may_hold_that_month(store: str) -> None:
+    """A month's board reads the parts whose entries' times meet the month, none booked after it: each
+    member's balance at the month's end is the net of its last entry dated in the month (``Record.net``)."""
+    with open_store(store, read_only=True) as reader:
+        counting = Counting(reader)
+        history = api.state(reader).history
+        for month in ("2025-01", "2025-03"):
+            counting.parts.clear()
+            board = api.board(reader, "yq", month)
+            span = parse_period(month, CST)
+            meeting = {p.key for p in history.parts if p.last >= span.start and p.first <= span.end}
+            assert set(counting.parts) <= meeting and len(meeting) <= 6 < len(history.parts)
+            assert [row.member for row in board] == ["worker1", "res1"]
+            for row in board:
+                everything = api.entries(reader, row.member)
+                assert row.balance == sum(e.amount for e in everything if e.time < span.end)
+                assert row.earned == sum(e.amount for e in everything
+                                         if span.contains(e.time) and e.kind in ("earn", "bonus"))
+
+
+def test_the_boards_of_a_month_read_its_parts_once_until_an_entry_is_booked(store: str) -> None:
+    """The boards of one month for several nodes (a roll-up's children) read the month's parts once; an
+    entry booked since is on the next board."""
+    with open_store(store, read_only=True) as fresh:
+        grid = api.board(fresh, "g1", "2025-02")
+    with open_store(store, read_only=True) as reader:
+        counting = Counting(reader)
+        assert len(api.board(reader, "yq", "2025-02")) == 2
+        read = len(counting.parts)
+        assert read and api.board(reader, "g1", "2025-02") == grid
+        assert len(counting.parts) == read  # (the month as the first board read it)
+    with open_store(store, clock=FixedClock(datetime(2025, 6, 5, 12, tzinfo=CST))) as writer:
+        before = {row.member: row for row in api.board(writer, "yq", "2025-06")}
+        writer.record(ActivityRecorded(id="late-june", time=datetime(2025, 6, 5, 11, tzinfo=CST), actor="res1",
+                                       node="u11", activity="volunteer_service", hours=1))
+        after = {row.member: row for row in api.board(writer, "yq", "2025-06")}
+        assert after["res1"].earned > before["res1"].earned and after["res1"].balance > before["res1"].balance
+        assert after["worker1"] == before["worker1"]
+
+
+def _format_2(doc: dict[str, Any]) -> dict[str, Any]:
+    """A part document as format 2 wrote it: no net in its rows."""
+    return {**doc, "format": 2, "entries": [row[:12] + row[13:] for row in doc["entries"]]}
+
+
+def test_a_board_over_parts_stored_without_nets_is_the_same(store: str) -> None:
+    """Parts stored before entries kept their member's net (format 2) are read without it, and a board over
+    them sums what was booked after its month, as before: the same rows."""
+    with open_store(store, read_only=True) as reader:
+        months = [f"2025-{m:02d}" for m in range(1, 8)]
+        expected = {month: api.board(reader, "yq", month) for month in months}
+        points = api.state(reader)
+        texts: dict[str, str] = {}
+        rows = []
+        booked = list(points.history.select())
+        assert not points.history.chapters
+        for part in points.history.parts:
+            text = part_text(_format_2(dump_records(booked[:part.size])))
+            del booked[:part.size]
+            texts[text_key(text)] = text
+            rows.append([text_key(text), part.first.isoformat(), part.last.isoformat(), part.size])
+        points.history = History.restore(
+            {"format": 2, "chapters": [], "parts": rows,
+             "open": _format_2(dump_records(points.history.open, sort=False))}, loader=texts.get)
+        assert all(record.net is None for record in points.history.select())
+        assert {month: api.board(reader, "yq", month) for month in months} == expected
 
 
 def test_a_part_altered_in_the_text_the_store_holds_is_an_error_naming_it(store: str) -> None:
@@ -296,7 +366,7 @@ def _booked(n: int, time: datetime, **inputs: Any) -> Record:
 
 def _read(records: Any) -> list[tuple[Any, ...]]:
     """What a read gives of each record: the entry, its inputs' names in order, its time's text."""
-    return [(r.entry, list(r.entry.inputs), r.entry.time.isoformat(), r.rules, r.taken) for r in records]
+    return [(r.entry, list(r.entry.inputs), r.entry.time.isoformat(), r.rules, r.taken, r.net) for r in records]
 
 
 def test_a_sealed_part_reads_the_same_held_as_records_as_text_or_stored() -> None:
@@ -386,7 +456,7 @@ def test_a_part_of_format_1_is_read_as_it_was() -> None:
                                                                       "2026-01-06T09:00:00+08:00", 3]],
                                "open": json.loads(text)}, loader={key: text}.get)
     assert _read(history.select()) == _read(old) * 2
-    assert history.save(None)["format"] == 2
+    assert history.save(None)["format"] == HISTORY_FORMAT == 3
 
 
 def test_the_oldest_parts_are_listed_in_chapters_read_only_when_a_read_reaches_them(tmp_path: Path) -> None:

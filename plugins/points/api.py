@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
-from attrs import frozen
+from attrs import define, frozen
 
 from gridcore import UnknownNameError
 from gridcore.clock import require_aware
@@ -20,7 +21,8 @@ from gridcore.periods import parse_period
 
 from . import ledger
 from .events import PointsRedeemed
-from .ledger import Entry
+from .history import History
+from .ledger import Entry, utc_key
 from .state import NAME, PointsState
 
 if TYPE_CHECKING:
@@ -162,6 +164,8 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     rank and are listed by member id.  Only accounts that earned something
     there that month (by the entries booked, or a streak bonus their view
     would book) are viewed: the rest have no row, and their lots are not read.
+    What the history holds of the month is read once for the boards of every
+    node (``month_of``), from the parts that may hold the month alone.
     """
     the_state = state(engine)
     hierarchy = engine.community.hierarchy
@@ -169,11 +173,8 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     span = parse_period(month, the_state.tz)
     start, end = span.start, span.end
     until = _until(engine, end)
-    cut = min(start, until)
-    recent: dict[str, list[Entry]] = {}
-    for entry in _booked(the_state, None, since=cut):
-        if entry.time >= cut:
-            recent.setdefault(entry.member, []).append(entry)
+    found = month_of(the_state, start, end, until)
+    first_out = found.first_out
     window = min(until, end - _TICK)
 
     def counts(e: Entry) -> bool:
@@ -183,17 +184,17 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
     paying = the_state.paying()
     scores: list[tuple[int, str, int]] = []
     for member in sorted(the_state.accounts):
-        mine = recent.get(member, ())
-        if not any(counts(e) for e in mine) and not any(
-                not where or hierarchy.is_within(where, node)
-                for where in the_state.bonus_between(member, start, window, paying)):
+        credits = found.credits.get(member, {})
+        here = [points for where, points in credits.items() if hierarchy.is_within(where, node)]
+        if not here and not any(not where or hierarchy.is_within(where, node)
+                                for where in the_state.bonus_between(member, start, window, paying)):
             # Nothing it earned here, and its view books no bonus here: no row (its lots are not read).
             continue
         account = the_state.view(member, _view_until(engine, end), paying)
-        since = [*mine, *(r.entry for r in account.extras)]
-        earned = sum(e.amount for e in since if counts(e))
+        extras = [r.entry for r in account.extras]
+        earned = sum(here) + sum(e.amount for e in extras if counts(e))
         if earned > 0:
-            held = account.net - sum(e.amount for e in since if e.time >= end or e.time > until)
+            held = found.booked_by(the_state, member) + sum(e.amount for e in extras if e.time < first_out)
             scores.append((earned, account.member, held))
     scores.sort(key=lambda row: (-row[0], row[1]))
     rows: list[BoardRow] = []
@@ -201,6 +202,95 @@ def board(engine: Engine, node: str, month: str) -> list[BoardRow]:
         rank = rows[-1].rank if rows and rows[-1].earned == earned else position
         rows.append(BoardRow(rank, member, the_state.name_of(member), role_label(engine, member), earned, held))
     return rows
+
+
+@define(eq=False)
+class Month:
+    """What the boards of a month read of the history: each member's credits there, by node, and its net
+    with its last entry dated there (``month_of``)."""
+
+    #: the month's start (now, if earlier), and the first moment a board of it leaves out (its end, or just
+    #: after now)
+    cut: datetime
+    first_out: datetime
+    #: by member: the points of each node its credits (earn, bonus, recognition) dated in the month (up to
+    #: now) were booked at, summed; a node is listed even when its credits sum to nothing
+    credits: dict[str, dict[str, int]]
+    #: by member with an entry dated from ``cut`` to before ``first_out``: its net
+    #: with the last of them (``Record.net``; None: read from a part stored without nets)
+    closing: dict[str, int | None]
+    #: by member: what was booked to it dated from ``first_out`` on (summed when first needed: ``booked_by``)
+    later: dict[str, int] | None = None
+
+    def booked_by(self, the_state: PointsState, member: str) -> int:
+        """What was booked to ``member`` dated before ``first_out``: its balance then, but for what its view
+        books.
+
+        A member's entries are booked in time order, so this is the net of its
+        last entry dated in the month.  One with none there, whose account was
+        not advanced past the month (its view books what it earned there), has
+        booked nothing dated since: its net.  Otherwise (parts stored without
+        nets) what was booked from ``first_out`` on is summed, reading every
+        part since the month, as boards did before nets were kept.
+        """
+        net = self.closing.get(member)
+        if net is not None:
+            return net
+        account = the_state.accounts.get(member)
+        if account is None:
+            return 0
+        if member not in self.closing and account.advanced_to is not None \
+                and account.advanced_to < utc_key(self.first_out):
+            return account.net
+        if self.later is None:
+            later: dict[str, int] = {}
+            self.later = later
+            for record in the_state.booked(self.cut):
+                entry = record.entry
+                if entry.time >= self.first_out:
+                    later[entry.member] = later.get(entry.member, 0) + entry.amount
+        return account.net - self.later.get(member, 0)
+
+
+#: ``month_of``'s answers kept per history (the last ``_KEPT_MONTHS``; a quarter's roll-up asks the boards of
+#: each child month by month): the key (the month, now, the entries booked) and the answer
+_MONTHS: WeakKeyDictionary[History, list[tuple[tuple[datetime, datetime, int], Month]]] = WeakKeyDictionary()
+_KEPT_MONTHS = 3
+
+
+def month_of(the_state: PointsState, start: datetime, end: datetime, until: datetime) -> Month:
+    """What the boards of the month ``[start, end)`` read of the history, up to ``until`` (now, if earlier).
+
+    Read from the history's parts that may hold entries dated in the month,
+    none booked after it, and kept for the boards of the other nodes (until
+    another entry is booked).
+    """
+    history = the_state.history
+    first_out = min(end, until + _TICK)
+    cut = min(start, until)
+    key = (start, first_out, history.booked_count)
+    kept = _MONTHS.setdefault(history, [])
+    for asked, answer in kept:
+        if asked == key:
+            return answer
+    credits: dict[str, dict[str, int]] = {}
+    closing: dict[str, int | None] = {}
+    earning = ledger.CREDITS
+    for record in history.select(cut, first_out - _TICK):  # (a part starting at the month's end holds none)
+        entry = record.entry
+        time = entry.time
+        if cut <= time < first_out:
+            member = entry.member
+            closing[member] = record.net
+            if entry.kind in earning and time >= start:
+                mine = credits.get(member)
+                if mine is None:
+                    mine = credits[member] = {}
+                mine[entry.node] = mine.get(entry.node, 0) + entry.amount
+    answer = Month(cut, first_out, credits, closing)
+    kept.append((key, answer))
+    del kept[:-_KEPT_MONTHS]
+    return answer
 
 
 @frozen

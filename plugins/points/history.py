@@ -17,8 +17,10 @@ its objects take about 740: the entries booked between two checkpoints hold
 little memory however far apart they are).  A checkpoint names its parts
 by those keys and carries the open part itself, so it stays small however
 long the log grows, and opening reads no part at all.  A read loads only the
-parts whose entries' times overlap what it asks for (a month's board: the
-parts booked since that month), keeping the last few it loaded.
+parts whose entries' times overlap what it asks for, keeping the last few it
+loaded: a month's board reads the parts that may hold that month, none booked
+after it, since each entry carries its member's net (``Record.net``: the
+balance at a month's end is the net of the member's last entry dated in it).
 
 The list of sealed parts grows with the log too (a line each: key, size and
 the times it spans, about 350 bytes of memory and 120 characters of
@@ -80,11 +82,12 @@ COLLECTION = "points.ledger"
 PART_SIZE = 1000
 #: Entries of loaded parts kept in memory for later reads (the least recently read go first).
 CACHED_ENTRIES = 50_000
-#: The shape of a part document (2: an entry's inputs as the index of their names and their values; 1, still
-#: read: as an object).
-PART_FORMAT = 2
-#: The shape of the history in a checkpoint (2: its open part of ``PART_FORMAT`` 2; 1, still read: of 1).
-HISTORY_FORMAT = 2
+#: The shape of a part document (3: each entry with its member's net, ``Record.net``; 2, still read: without
+#: it; 1, still read: an entry's inputs as an object, not as the index of their names and their values).
+PART_FORMAT = 3
+#: The shape of the history in a checkpoint (3: its open part of ``PART_FORMAT`` 3; 2 and 1, still read: of 2
+#: and of 1).
+HISTORY_FORMAT = 3
 #: The shape of a chapter document.
 CHAPTER_FORMAT = 1
 #: Sealed parts kept as their records while they wait to be stored (a replay's, a read-only engine's):
@@ -214,6 +217,12 @@ class History:
         part.text = zlib.compress(part.encode().encode(), 1)
 
     # ------------------------------------------------------------ reading
+
+    @property
+    def booked_count(self) -> int:
+        """How many entries were booked (every one sealed or open)."""
+        return (sum(chapter.size for chapter in self.chapters) + sum(part.size for part in self.parts)
+                + len(self.open))
 
     def select(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Record]:
         """Entries booked, in booking order, from every part that may hold times in ``[since, until]``.
@@ -378,7 +387,7 @@ class History:
     def restore(cls, document: Mapping[str, Any], loader: PartLoader | None,
                 part_size: int | None = None, many: PartsLoader | None = None) -> History:
         """The history a checkpoint saved (of ``HISTORY_FORMAT``, or 1); ``ValueError`` if it cannot be read."""
-        if document.get("format") not in (1, HISTORY_FORMAT):
+        if document.get("format") not in (1, 2, HISTORY_FORMAT):
             raise ValueError(f"points history of format {document.get('format')!r}, expected {HISTORY_FORMAT}")
         history = cls(loader, part_size, many)
         for key, first, last, size, count in document["chapters"]:
@@ -494,7 +503,7 @@ def dump_records(records: list[Record], *, sort: bool = True) -> dict[str, Any]:
         taken = record.taken
         append([
             e.id, e.kind, e.amount, e.member, e.node, when, at, e.summary, e.cause, e.activity, numbers,
-            None if taken is None else list(map(list, taken)), number, *values,
+            None if taken is None else list(map(list, taken)), record.net, number, *values,
         ])
     return {"format": PART_FORMAT,
             "rules": [[r.file, r.line, r.column, r.text] for r in rules],
@@ -504,8 +513,8 @@ def dump_records(records: list[Record], *, sort: bool = True) -> dict[str, Any]:
 
 #: Kinds of input values JSON holds as they are (``encode_value`` gives them back unchanged).
 _PLAIN = frozenset({str, int, bool, float, type(None)})
-#: The fields of a row before its inputs' values (``dump_records``).
-_FIELDS = 13
+#: The fields of a row before its inputs' values (``dump_records``; one fewer in ``PART_FORMAT`` 2: no net).
+_FIELDS = 14
 _MICROSECOND = timedelta(microseconds=1)
 #: No offset from UTC (``dump_records``: no entry before).
 _NO_ZONE = object()
@@ -516,22 +525,28 @@ def _nothing(inputs: Any) -> tuple[()]:
 
 
 def load_records(doc: Mapping[str, Any]) -> list[Record]:
-    """The records ``dump_records`` wrote (or, for a part stored before it, its format 1: each entry's inputs
-    an object); ``ValueError`` if the document cannot be read."""
+    """The records ``dump_records`` wrote (or, for a part stored before it, its format 2: no nets; 1: each
+    entry's inputs an object); ``ValueError`` if the document cannot be read."""
     try:
         format = doc.get("format")
         if format == 1:
             return _load_records_1(doc)
-        if format != PART_FORMAT:
+        if format not in (2, PART_FORMAT):
             raise ValueError(f"format {format!r}, expected {PART_FORMAT}")
+        fields = _FIELDS if format == PART_FORMAT else _FIELDS - 1
         rules = [RuleRef(str(f), int(line), int(col), str(text)) for f, line, col, text in doc["rules"]]
         shapes = [tuple(map(str, names)) for names in doc["shapes"]]
         out = []
         at = datetime.fromisoformat
         time: datetime | None = None
+        net: Any = None
         for row in doc["entries"]:
-            (ident, kind, amount, member, node, when, rule, summary, cause, activity, extra, taken,
-             shape) = row[:_FIELDS]
+            if fields == _FIELDS:
+                (ident, kind, amount, member, node, when, rule, summary, cause, activity, extra, taken, net,
+                 shape) = row[:_FIELDS]
+            else:
+                (ident, kind, amount, member, node, when, rule, summary, cause, activity, extra, taken,
+                 shape) = row[:fields]
             if type(when) is str:
                 time = at(when)
             elif type(when) is int and time is not None:
@@ -540,9 +555,9 @@ def load_records(doc: Mapping[str, Any]) -> list[Record]:
             else:
                 raise ValueError(f"an entry's time {when!r}")
             names = shapes[shape]
-            if len(row) != _FIELDS + len(names):
-                raise ValueError(f"an entry of {len(row) - _FIELDS} input values, {len(names)} names")
-            values = row[_FIELDS:]
+            if len(row) != fields + len(names):
+                raise ValueError(f"an entry of {len(row) - fields} input values, {len(names)} names")
+            values = row[fields:]
             for value in values:
                 if isinstance(value, dict):
                     values = [decode_value(v) for v in values]
@@ -557,6 +572,7 @@ def load_records(doc: Mapping[str, Any]) -> list[Record]:
                 entry,
                 None if extra is None else tuple(None if r is None else rules[r] for r in extra),
                 None if taken is None else tuple((str(lot), int(n)) for lot, n in taken),
+                None if net is None else int(net),
             ))
         return out
     except (KeyError, TypeError, IndexError, AttributeError) as exc:

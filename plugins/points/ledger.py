@@ -281,12 +281,18 @@ class Record:
 
     ``rules`` is every rule behind an earning or deduction (item, tilts, caps,
     floor), None when the entry's own rule is all; ``taken`` is the lots a
-    redemption took points from.
+    redemption took points from; ``net`` is the member's net (``Account.net``,
+    every entry booked to it summed) with this entry.  A member's entries are
+    booked in time order, so its net at the end of a month is the ``net`` of
+    its last entry dated before then: a month's board reads that month's
+    entries, not every later one (api.py).
     """
 
     entry: Entry
     rules: tuple[RuleRef | None, ...] | None = None
     taken: tuple[tuple[str, int], ...] | None = None
+    #: None for an entry read from a part stored before nets were kept (history.py, ``PART_FORMAT`` 2)
+    net: int | None = None
 
 
 class Journal(Protocol):
@@ -406,9 +412,9 @@ class Account:
     def add(self, entry: Entry, *, rules: tuple[RuleRef | None, ...] | None = None,
             taken: tuple[tuple[str, int], ...] | None = None) -> None:
         """Book an entry to the journal (entries arrive in time order) and count it."""
-        self.journal.add(Record(entry, rules, taken))
         amount = entry.amount
         self.net += amount
+        self.journal.add(Record(entry, rules, taken, self.net))
         kind = entry.kind
         if kind in CREDITS:
             self.credited += amount
@@ -726,12 +732,12 @@ class Account:
             lots.remove(lot)
         remaining, entry_id, rule = lot.remaining, lot.entry_id, lot.expiry_rule
         self.balance -= remaining
+        self.net -= remaining
         self.journal.add(Record(Entry(
             f"expire:{entry_id}", "expire", -remaining, self.member, lot.node, lot.expires, rule,
             f"{remaining} unspent points of {entry_id} expired", None, None,
             {"earned_at": lot.time.isoformat(), "lot": entry_id, "unspent": remaining},
-        )))
-        self.net -= remaining
+        ), None, None, self.net))
         self.expired += remaining
         if rule is not None and rule is not self.expiry_noted:
             self.rules.add(rule)
