@@ -27,10 +27,12 @@ imports none of them):
   the last place kept), side by side.  Not by default: a board of an early
   month of a long log reads every later points entry and the account of
   everyone on it (minutes for a quarter's boards of a district year);
-* **subsidies** (补贴): the report ``assessment.subsidies``, each person's
+* **subsidies** (补贴): the report ``assessment.paid``, each person's
   amount counted to the child where they hold their roles (a person holding
   roles under two children, or above them, is counted apart, so nothing is
-  counted twice).
+  counted twice).  Subsidies belong to assessment periods: a roll-up pays
+  those of the assessment periods it holds (a quarter's, for a quarterly
+  ruleset; a year's four), and a shorter one (a week, a day) none, saying so.
 
 A metric or report no installed plugin provides leaves its columns or table
 out and says so in a note.  Numbers stay exact (``Fraction``) until they are
@@ -75,6 +77,9 @@ HEADINGS_ZH: Mapping[str, str] = {
 #: The metrics of the summary, with how many decimals they are shown with.
 RATES = (("acceptance_within_limit", 1), ("closure_within_limit", 1), ("mean_satisfaction", 2))
 OVERDUE = "overdue_incidents"
+#: How the note of the report ``assessment.paid`` begins when the period is not one assessment period
+#: (the summary carries it: a week holds no quarter, so nothing is paid for it).
+PAID_NOTE = "subsidies are paid per "
 #: The reports a roll-up reads (name -> what it gives).
 DEPARTMENTS = "escalation.departments"
 RATINGS = "assessment.ratings"
@@ -82,7 +87,7 @@ POINTS = "points.totals"
 BOARD = "points.board"
 #: How many places of each child's monthly board the ``boards`` table shows (ties at the last kept).
 BOARD_ROWS = 10
-SUBSIDIES = "assessment.subsidies"
+SUBSIDIES = "assessment.paid"
 TOTAL = "合计 total"
 SUMMARY = "summary"
 MONTHS = "months"
@@ -463,6 +468,8 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
     summary_notes = [(f"{span.label}: {span.start.date()} to {span.end.date()} (end exclusive); the total row "
                       "computes each rate over the whole node, not as a mean of the rows "
                       f"({span.start.date()} 起至 {span.end.date()} 前；合计行的各率按整个节点计算，不是各行的平均)")]
+    if paid is not None:
+        summary_notes += [note for note in kept[(SUBSIDIES, period)].notes if note.startswith(PAID_NOTE)]
     if paid is not None and paid[0]:
         summary_notes.append(f"subsidies of people holding roles across or above the children: {paid[0]} "
                              "(跨下级或在其上级任职人员的补贴)")

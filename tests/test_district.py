@@ -210,7 +210,7 @@ def test_a_rollup_is_the_sum_of_its_children(simulated: Engine, node: str, perio
         overdue = simulated.metric("overdue_incidents", child, span.start, span.end)
         assert rows[child]["overdue_incidents"] == (int(overdue.value) if overdue is not None else 0)
     # subsidies: the assessment's own lines of the people whose every post lies in the child
-    paid = simulated.report("assessment.subsidies", {"period": period})
+    paid = simulated.report("assessment.paid", {"period": period})
     col = {name: k for k, name in enumerate(paid.columns)}
     hierarchy = simulated.community.hierarchy
     for child in children:
@@ -227,7 +227,8 @@ def test_a_rollup_is_the_sum_of_its_children(simulated: Engine, node: str, perio
 
 def test_the_simulated_days_have_something_to_roll_up(simulated: Engine) -> None:
     total = by_node(rollup(simulated, "yz", "2025-03-03", built=BUILT).tables["summary"])["yz"]
-    assert total["incidents"] > 20 and total["earned"] > 0 and total["rated"] > 0 and total["subsidies"] > 0
+    assert total["incidents"] > 20 and total["earned"] > 0 and total["rated"] > 0
+    assert by_node(rollup(simulated, "yz", "2025-Q1", built=BUILT).tables["summary"])["yz"]["subsidies"] > 0
 
 
 def test_a_rollup_shows_stars_side_by_side_and_renders_three_ways(simulated: Engine) -> None:
@@ -418,7 +419,7 @@ def test_a_scenario_names_only_levels_the_community_has(mini_district: Path) -> 
 def test_rollups_of_one_run_build_the_district_wide_reports_once(simulated: Engine) -> None:
     built: dict[tuple[str, str], Any] = {}
     first = rollup(simulated, "yz-s1", "2025-03-03", built=built)
-    assert set(built) == {("assessment.ratings", "2025-03-03"), ("assessment.subsidies", "2025-03-03")}
+    assert set(built) == {("assessment.ratings", "2025-03-03"), ("assessment.paid", "2025-03-03")}
     kept = dict(built)
     second = rollup(simulated, "yz-s2", "2025-03-03", built=built)
     assert all(built[key] is kept[key] for key in kept)
@@ -463,7 +464,7 @@ def test_rollups_in_forked_workers_are_the_serial_ones_byte_for_byte(stored: Eng
     # the workers first: forked from a state no serial roll-up has warmed
     built: dict[tuple[str, str], Any] = {}
     parallel = rollups(stored, asked, built=built, workers=3)
-    assert set(built) == {(name, period) for name in ("assessment.ratings", "assessment.subsidies")
+    assert set(built) == {(name, period) for name in ("assessment.ratings", "assessment.paid")
                           for period in ("2025-W10", "2025-03-03", "2025-Q1")}
     serial = rollups(stored, asked, workers=1)
     assert [every_rendering(r) for r in parallel] == [every_rendering(r) for r in serial]
@@ -511,3 +512,23 @@ def test_store_again_is_a_handle_of_its_own_on_the_same_store(stored: Engine) ->
     finally:
         again.close()
     assert stored.store.position() == stored.position  # the engine's own handle is open still
+
+
+def test_a_rollup_pays_the_subsidies_of_the_assessment_periods_it_holds(simulated: Engine) -> None:
+    """Subsidies belong to assessment periods (Yinzhou rates each quarter): a day's or a week's roll-up
+    holds no quarter and pays nothing, saying so; a quarter's pays that quarter's; a year's, its quarters'."""
+    quarter = simulated.report("assessment.subsidies", {"period": "2025-Q1"})
+    paid = sum((Decimal(str(row[2])) for row in quarter.rows), Decimal(0))
+    assert paid > 0
+    for period in ("2025-03-03", "2025-W10", "2025-03"):
+        found = rollup(simulated, "yz", period, built=BUILT)
+        total = by_node(found.tables["summary"])["yz"]
+        assert (total["paid"], total["subsidies"]) == (0, 0), period
+        assert any(f"{period} holds none" in note and "不计补贴" in note for note in found.tables["summary"].notes)
+    total = by_node(rollup(simulated, "yz", "2025-Q1", built=BUILT).tables["summary"])["yz"]
+    assert total["subsidies"] == paid
+    year = simulated.report("assessment.paid", {"period": "2025"})
+    assert sum((Decimal(str(row[2])) for row in year.rows), Decimal(0)) >= paid
+    assert "2025 holds 4 (2025-Q1, 2025-Q2, 2025-Q3, 2025-Q4)" in year.notes[0]
+    # the report of one assessment period is that period's own table
+    assert simulated.report("assessment.paid", {"period": "2025-Q1"}).rows == quarter.rows

@@ -182,8 +182,9 @@ def test_a_rollup_leaves_out_a_community_for_the_periods_before_it_joined(grown:
         assert list(rows) == ["yz-c3", "yz-c4", "yz-s2"]
         assert (rows["yz-c4"]["rated"], rows["yz-c4"]["paid"], rows["yz-c4"]["subsidies"]) == (0, 0, 0)
         assert any("joined on 2025-03-05, within 2025-03" in n for n in march.notes)
-        april = rollup(after, "yz-s2", "2025-04")
-        rows = {row[0]: dict(zip(april.tables["summary"].columns, row)) for row in april.tables["summary"].rows}
+        # the first quarter (Yinzhou's assessment period) starting after it joined: rated and paid
+        quarter = rollup(after, "yz-s2", "2025-Q2")
+        rows = {row[0]: dict(zip(quarter.tables["summary"].columns, row)) for row in quarter.tables["summary"].rows}
         grids = [n for n in after.community.hierarchy.children("yz-c4") if n.level == "grid"]
         assert rows["yz-c4"]["rated"] == len(grids) and rows["yz-c4"]["paid"] > 0
         with pytest.raises(Exception, match=r"yz-c4 joined the store on 2025-03-05, after 2025-W09.*尚未加入"):

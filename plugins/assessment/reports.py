@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -164,6 +165,57 @@ def months_table(engine: Engine, period: str) -> Table:
                  tuple(rows), headings=HEADINGS_ZH)
 
 
+def paid_table(engine: Engine, period: str, cycle: str | None = None) -> Table:
+    """Each person's subsidies of the assessment periods ``period`` holds (所含考核期的补贴).
+
+    Subsidies belong to assessment periods: the per-star amounts a ruleset writes
+    are paid per period of its assessment cycle (``周期：季``: a quarter).  A
+    period of that kind is its own assessment's subsidies (``subsidies_table``,
+    the same table); a longer one (a year of quarters) sums, per person, those of
+    the assessment periods wholly inside it; a shorter one (a month of a
+    quarterly ruleset, a week, a day) holds none, and the table says so, rather
+    than pay a whole period's amount for a part of it.
+    """
+    from .metrics import policy_at
+    from .rating import cycle_policy, split_key
+
+    label, written = split_key(period)
+    cycle = cycle or written
+    tz = engine.community.tz
+    span = parse_period(label, tz)
+    policy = policy_at(engine, span.start)
+    if policy is None:  # nothing rated: the assessment's own table says why
+        return subsidies_table(stored_or_fresh(engine, period, cycle))
+    kind = cycle_policy(engine, policy, cycle or "").period
+    kind_zh = KINDS_ZH.get(kind, kind)
+    if kind == span.kind:
+        return subsidies_table(stored_or_fresh(engine, period, cycle))
+    inside = [p for p in periods_between(kind, span.start, span.end, tz) if span.start <= p.start and p.end <= span.end]
+    totals: dict[str, Fraction] = {}
+    names: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}
+    for part in inside:
+        for member, name, amount, _ in subsidies_table(stored_or_fresh(engine, part.label, cycle)).rows:
+            key = str(member)
+            names[key] = str(name)
+            totals[key] = totals.get(key, Fraction(0)) + Fraction(str(amount))
+            parts.setdefault(key, []).append(f"{part.label}: {amount:g}")
+    rows = tuple((m, names[m], float(round(totals[m], 2)), "; ".join(parts[m])) for m in sorted(totals))
+    held = ", ".join(p.label for p in inside)
+    note = (f"{PAID_NOTE}{kind} (the ruleset's assessment period): {span.label} holds "
+            + (f"{len(inside)} ({held}), their subsidies summed" if inside else "none, so none are paid for it")
+            + f" (补贴按考核期（{kind_zh}）发放：{span.label} "
+            + (f"含 {len(inside)} 个考核期（{held}），补贴为其合计)" if inside else "不含完整的考核期，不计补贴)"))
+    return Table(f"Subsidies of the assessment periods in {span.label} 补贴", ("member", "name", "amount", "detail"),
+                 rows, (note,), headings=HEADINGS_ZH)
+
+
+#: The Chinese of the period kinds, for notes.
+KINDS_ZH = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
+#: How the note of ``paid_table`` begins when the period is not one assessment period (a roll-up carries it).
+PAID_NOTE = "subsidies are paid per "
+
+
 def _chart(engine: Engine, params: Mapping[str, str], path: Path) -> Path:
     return write_chart(stored_or_fresh(engine, _param(params, "period"), params.get("cycle")), path)
 
@@ -190,6 +242,8 @@ REPORTS = [
     Report("assessment.subsidies", "Each person's subsidy for a period, from the stars (补贴)",
            lambda e, p: subsidies_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD)),
+    Report("assessment.paid", "Each person's subsidies of the assessment periods a period holds (所含考核期的补贴)",
+           lambda e, p: paid_table(e, _param(p, "period"), p.get("cycle")), ("period", "cycle")),
     Report("assessment.compare", "Who gained or lost stars between two periods, and why (星级变化及原因)",
            lambda e, p: compare_table(stored_or_fresh(e, _param(p, "before"), p.get("cycle")),
                                       stored_or_fresh(e, _param(p, "after"), p.get("cycle"))),
