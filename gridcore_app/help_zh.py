@@ -185,9 +185,9 @@ HELP_ZH: Mapping[str, str] = {
     "A street's communities or a district's streets side by side: three rates, overdue, stars, points, subsidies.":
         "并列比较一个街道的各社区或一个区的各街道：三率、超时、星级、积分、补贴。",
     "Only this table (CSV: the summary unless given).": "只输出这张表（CSV：不指定时为汇总表）。",
-    "Also each child's monthly points boards (the boards table; implied by --table boards): slow for early months "
-    "of a long log.":
-        "同时输出各下级每月的积分公示（boards 表；--table boards 时自动包含）：对很长的记录，早期月份较慢。",
+    "Also each child's monthly points boards (the boards table; implied by --table boards): each month's boards "
+    "read that month's points entries.":
+        "同时输出各下级每月的积分公示（boards 表；--table boards 时自动包含）：每月的公示只读取该月的积分记录。",
     "Also draw mean stars per child and the three rates by month (.png, .svg or .pdf).":
         "同时画出各下级的平均星级和按月的三率（.png、.svg 或 .pdf）。",
     "Processes computing the roll-up's parts at once (default: the CPUs; 1: one after the other).":

@@ -24,9 +24,10 @@ imports none of them):
 * **points boards per child** (``boards``, 积分公示, when asked for with
   ``boards=True``): the report ``points.board`` of each child for every
   calendar month the period touches, its first ``BOARD_ROWS`` places (ties at
-  the last place kept), side by side.  Not by default: a board of an early
-  month of a long log reads every later points entry and the account of
-  everyone on it (minutes for a quarter's boards of a district year);
+  the last place kept), side by side.  Not by default (ranking each month's
+  members is work the other tables do not need): a month's board reads the
+  points entries dated in that month and the accounts of those who earned
+  there (about 7 s of CPU for a busy district year's first quarter);
 * **subsidies** (补贴): the report ``assessment.paid``, each person's
   amount counted to the child where they hold their roles (a person holding
   roles under two children, or above them, is counted apart, so nothing is
@@ -632,7 +633,7 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
 @click.option("--chart", "chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw mean stars per child and the three rates by month (.png, .svg or .pdf).")
 @click.option("--boards", is_flag=True, help="Also each child's monthly points boards (the boards table; "
-              "implied by --table boards): slow for early months of a long log.")
+              "implied by --table boards): each month's boards read that month's points entries.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
               help="Processes computing the roll-up's parts at once (default: the CPUs; 1: one after the other).")
 @store_option

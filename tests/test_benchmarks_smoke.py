@@ -85,3 +85,15 @@ def test_the_ingest_windows_benchmark_runs(tmp_path: Path) -> None:
         cells = row.split("|")
         assert int(cells[3].replace(",", "")) >= 1000  # events counted in the window (whole calls of about 1,000)
         assert float(cells[6]) > 0  # ledger entries an event: the points plugin booked in the window
+
+
+def test_the_board_months_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/board_months.py on two tiny stores: the first and last month's boards, with their ratios."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "board_months.py"), "--quick"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| store | events in store | month | board rows | board CPU ms | ratio |" in done.stdout
+    assert "| 300 events | " in done.stdout and "| 1,200 events | " in done.stdout
+    assert done.stdout.count("first: 2025-01") == 2 and "| 1.00× |" in done.stdout
