@@ -73,7 +73,35 @@ def list_command(
             table = reports.open_table(engine, within)
         else:
             table = _all_table(engine, None if status == "all" else status, within)
-        click.echo(table.render(fmt), nl=False)
+        click.echo(_in_chinese(engine, table, fmt).render(fmt), nl=False)
+
+
+#: A limit's step in Chinese (the overdue list's ``limit`` column).
+_LIMIT_ZH = {"accept": "受理", "resolve": "办结"}
+
+
+def _in_chinese(engine: Any, table: Any, fmt: Any) -> Any:
+    """``table`` as staff read it under ``--lang zh``: a category by the name its ruleset's ``category``
+    item gives it (``水管漏水 leaking_pipe``), a level by the community's name for it (``区 district``), a
+    status and a limit's step in Chinese (``已受理 accepted``, ``受理 accept``). JSON keeps the codes, and
+    English output is unchanged."""
+    import attrs
+
+    from .lifecycle import STATUS_ZH
+
+    if getattr(fmt, "lang", "en") != "zh" or fmt == "json":
+        return table
+    names = {c.code: c.name for c in views.categories(engine) if c.name and c.name != c.code}
+    at = table.columns.index("node") if "node" in table.columns else None
+    for row in table.rows:
+        code = row[table.columns.index("category")]
+        if at is not None and code not in names:  # a category only a subtree's own ruleset names
+            names.update({c.code: c.name for c in views.categories(engine, node=str(row[at]))
+                          if c.code == code and c.name and c.name != c.code})
+    status = {**STATUS_ZH, **{f"{s} (paused)": f"{zh}（暂停）" for s, zh in STATUS_ZH.items()}}
+    chinese = {"category": names, "level": dict(engine.community.level_names), "status": status,
+               "limit": _LIMIT_ZH}
+    return attrs.evolve(table, values={c: v for c, v in chinese.items() if c in table.columns})
 
 
 def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
@@ -184,7 +212,7 @@ def _limits_in_store(store: str, now: datetime | None, day: datetime | None, wri
 def overdue_command(store: str, now: datetime | None, fmt: str) -> None:
     """Open incidents past their time limit."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(reports.overdue_table(engine).render(fmt), nl=False)
+        click.echo(_in_chinese(engine, reports.overdue_table(engine), fmt).render(fmt), nl=False)
 
 
 @incidents_group.command("timeline")
