@@ -54,8 +54,9 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
-from attrs import frozen
+from attrs import field, frozen
 
 from gridcore import Engine, GridcoreError, Table
 from gridcore.errors import UnknownNameError
@@ -96,6 +97,11 @@ BOARDS = "boards"
 TABLES = (SUMMARY, MONTHS, "departments", "stars", BOARDS, "subsidies")
 
 
+def _own_names(names: Mapping[str, str]) -> dict[str, str]:
+    """A roll-up's own copy of the community's level names."""
+    return dict(names)
+
+
 @frozen
 class Rollup:
     """A node's children side by side over a period: ``tables`` by name, ``notes`` on what is left out."""
@@ -106,9 +112,15 @@ class Rollup:
     period: str
     tables: Mapping[str, Table]
     notes: tuple[str, ...] = ()
+    #: the community's Chinese name of each level (``grid``: ``网格``), for the ``level`` cells under ``--lang zh``
+    level_names: Mapping[str, str] = field(factory=dict, converter=_own_names, hash=False)
 
     def render(self, fmt: str = "text", table: str | None = None) -> str:
-        """Every table as text or JSON; one table (default ``summary``) as CSV with a byte-order mark."""
+        """Every table as text or JSON; one table (default ``summary``) as CSV with a byte-order mark.
+
+        With a ``Format`` in Chinese (``--lang zh``), text and CSV show a level by the
+        community's name for it, then its code (``网格 grid``); JSON keeps the codes.
+        """
         chosen = [table] if table is not None else [name for name in TABLES if name in self.tables]
         missing = [name for name in chosen if name not in self.tables]
         if missing:
@@ -116,7 +128,7 @@ class Rollup:
             raise UnknownNameError(f"no roll-up table {missing[0]!r} (this one has: {', '.join(self.tables)}){asked} "
                                    "(没有这张汇总表)")
         if fmt == "csv":
-            return self.tables[table or "summary"].render(fmt)  # (a Format carries the header's language)
+            return self._shown(table or "summary", fmt).render(fmt)  # (a Format carries the header's language)
         if fmt == "json":
             return json.dumps({
                 "node": self.node, "name": self.name, "level": self.level, "period": self.period,
@@ -124,8 +136,17 @@ class Rollup:
                 "notes": list(self.notes),
             }, ensure_ascii=False, indent=2)
         heading = f"汇总 roll-up: {self.name} [{self.node}] ({self.level}), {self.period}"
-        parts = [heading, "=" * len(heading), ""] + [self.tables[name].render("text") for name in chosen]
+        parts = [heading, "=" * len(heading), ""] + [self._shown(name, fmt).render("text") for name in chosen]
         return "\n".join(parts) + "".join(f"{note}\n" for note in self.notes)
+
+    def _shown(self, name: str, fmt: str) -> Table:
+        """Table ``name`` as staff read it in ``fmt``'s language: under ``zh`` a ``level`` cell is
+        ``网格 grid`` (the community's name for the level, then its code); else as it is."""
+        found = self.tables[name]
+        names = {code: zh for code, zh in self.level_names.items() if zh and zh != code}
+        if getattr(fmt, "lang", "en") != "zh" or "level" not in found.columns or not names:
+            return found
+        return attrs.evolve(found, values={**found.values, "level": names})
 
 
 def shown(value: Fraction | float | None, places: int) -> Decimal | None:
@@ -489,7 +510,8 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
     if paid is not None:
         tables["subsidies"] = paid[3]
     top = hierarchy.node(node)
-    return Rollup(node, top.name, engine.community.level_label(top.level), period, tables, plan.notes)
+    return Rollup(node, top.name, engine.community.level_label(top.level), period, tables, plan.notes,
+                  engine.community.level_names)
 
 
 def _nodes_of(found: Mapping[_Part, Any], period: str) -> tuple[str, ...]:

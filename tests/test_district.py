@@ -249,6 +249,34 @@ def test_a_rollup_shows_stars_side_by_side_and_renders_three_ways(simulated: Eng
     assert doc["tables"]["summary"]["rows"][-1]["name"] == TOTAL
 
 
+def test_the_stars_level_cells_are_in_chinese_under_lang_zh(simulated: Engine) -> None:
+    """`rollup --table stars --lang zh`: a level is the community's name for it, then its code (网格 grid), as
+    levels_table and incidents list show it; JSON and English keep the codes."""
+    runner = CliRunner()
+    store = simulated.store.url
+    names = simulated.community.level_names
+    assert names["grid"] == "网格" and names["community"] == "社区"
+
+    def cells(*extra: str) -> set[str]:
+        done = runner.invoke(main_group, ["rollup", "yz-s1", "--period", "2025-03-03", "--table", "stars",
+                                          "--store", store, "--workers", "1", *extra])
+        assert done.exit_code == 0, done.output
+        return {line.split(",")[4] for line in done.stdout.lstrip("\ufeff").splitlines()[1:]}
+
+    assert cells("--format", "csv", "--lang", "zh") == {"社区 community", "网格 grid"}
+    assert cells("--format", "csv", "--lang", "en") == {"community", "grid"}
+    english = runner.invoke(main_group, ["rollup", "yz-s1", "--period", "2025-03-03", "--table", "stars",
+                                         "--store", store, "--workers", "1"])
+    assert "网格 grid" not in english.stdout and " grid " in english.stdout
+    zh_text = runner.invoke(main_group, ["rollup", "yz-s1", "--period", "2025-03-03", "--table", "stars",
+                                         "--store", store, "--workers", "1", "--lang", "zh"])
+    assert "网格 grid" in zh_text.stdout and "社区 community" in zh_text.stdout
+    doc = runner.invoke(main_group, ["rollup", "yz-s1", "--period", "2025-03-03", "--table", "stars", "--format",
+                                     "json", "--lang", "zh", "--store", store, "--workers", "1"])
+    assert doc.exit_code == 0, doc.output
+    assert {r["level"] for r in json.loads(doc.stdout)["tables"]["stars"]["rows"]} == {"community", "grid"}
+
+
 def test_a_rollup_puts_each_communitys_points_board_side_by_side(simulated: Engine) -> None:
     """The points boards per community (积分公示): each child's own monthly board, its first places."""
     found = rollup(simulated, "yz-s1", "2025-W10", boards=True)
