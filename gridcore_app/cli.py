@@ -53,6 +53,8 @@ _DISABLED = "gridcore.disabled"
 _STRICT = "gridcore.strict_plugins"
 _TRACEBACK = "gridcore.traceback"
 _LANG = "gridcore.lang"
+#: the language given to ``gridcore --lang`` itself (the default of its commands' ``--lang``)
+_TOP_LANG = "gridcore.top_lang"
 #: set when ``--now latest`` was given: the command acts at the store's newest event time
 _NOW_LATEST = "gridcore.now_latest"
 
@@ -120,10 +122,36 @@ def _chosen_format(ctx: click.Context, param: click.Parameter, value: str) -> st
 
 
 def _chosen_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    # (a command's --lang left at its default keeps the language given to ``gridcore --lang``)
-    defaulted = ctx.get_parameter_source(param.name or "") in (None, click.core.ParameterSource.DEFAULT)
+    # (a command's --lang left at its default, or at $GRIDCORE_LANG's, keeps the language given to
+    # ``gridcore --lang``: the flag typed beats the environment)
+    defaulted = ctx.get_parameter_source(param.name or "") in (None, click.core.ParameterSource.DEFAULT,
+                                                               click.core.ParameterSource.ENVIRONMENT)
     if value is not None and not (defaulted and ctx.meta.get(_LANG) in ("en", "zh")):
         ctx.meta[_LANG] = value
+
+
+def _chosen_top_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``gridcore --lang``: the language of what follows, and the default of its commands' ``--lang``."""
+    if value in ("en", "zh"):
+        ctx.meta[_TOP_LANG] = value
+    _chosen_lang(ctx, param, value)
+
+
+def default_lang(ctx: click.Context | None) -> str:
+    """The default of a command's ``--lang`` in effect: ``gridcore --lang``'s, else ``$GRIDCORE_LANG``'s, else en."""
+    chosen = ctx.meta.get(_TOP_LANG) if ctx is not None else None
+    if chosen in ("en", "zh"):
+        return str(chosen)
+    env = os.environ.get("GRIDCORE_LANG", "")
+    return env if env in ("en", "zh") else "en"
+
+
+class _LangOption(click.Option):
+    """A command's ``--lang``, whose default (the value used, and the one its help shows: ``[默认：zh]``)
+    is the one in effect (``default_lang``), not always en."""
+
+    def get_default(self, ctx: click.Context, call: bool = True) -> Any:
+        return default_lang(ctx)
 
 
 def format_option(func: F) -> F:
@@ -141,6 +169,7 @@ def format_option(func: F) -> F:
     return click.option(
         "--lang",
         "lang",
+        cls=_LangOption,
         type=click.Choice(["en", "zh"]),
         default="en",
         envvar="GRIDCORE_LANG",
@@ -703,7 +732,7 @@ def _remember(key: str) -> Callable[[click.Context, click.Parameter, bool], None
 @click.option("--traceback", is_flag=True, is_eager=True, expose_value=False, callback=_remember(_TRACEBACK),
               help="On an error, show the Python traceback too (for plugin authors).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default=None, is_eager=True, expose_value=False,
-              callback=_chosen_lang,
+              callback=_chosen_top_lang,
               help="The language of help pages and of what commands show (a CSV's headings, explain's labels): "
                    "en or zh. Default: $GRIDCORE_LANG, else the locale (LANG=zh_CN.UTF-8: zh), else en.")
 def main_group() -> None:

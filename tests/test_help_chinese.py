@@ -9,6 +9,7 @@ written); the built-in plugins and the application may not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -101,6 +102,26 @@ def test_help_is_chinese_in_chinese_mode_and_english_otherwise() -> None:
     # the language goes back to English for the next help page (the texts were put back)
     again = runner.invoke(main_group, ["points", "balance", "--help"], env={"GRIDCORE_LANG": "en", "LANG": ""})
     assert again.output == english.output
+
+
+def test_a_commands_lang_help_shows_the_default_in_effect() -> None:
+    """`rollup --help`'s --lang shows the default the command would use: zh under GRIDCORE_LANG=zh or after
+    `gridcore --lang zh` (it showed [默认：en]); a Chinese locale alone makes the help Chinese but leaves a
+    CSV's header row en, as --lang's help says."""
+    runner = CliRunner()
+    none = {"GRIDCORE_LANG": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": ""}
+
+    def shown(args: list[str], **env: str) -> str:
+        done = runner.invoke(main_group, [*args, "rollup", "--help"], env={**none, **env})
+        assert done.exit_code == 0, done.output
+        option = done.output[done.output.index("--lang"):done.output.index("--format")]
+        return re.findall(r"\[(?:default: |默认：)\w+\]", option)[-1]
+
+    assert shown([]) == "[default: en]"
+    assert shown([], GRIDCORE_LANG="zh") == "[默认：zh]"
+    assert shown(["--lang", "zh"]) == "[默认：zh]"
+    assert shown([], LANG="zh_CN.UTF-8") == "[默认：en]"
+    assert shown(["--lang", "en"], GRIDCORE_LANG="zh") == "[default: en]"  # the flag typed beats the environment
 
 
 # ---------------------------------------------------------------- the service's OpenAPI description

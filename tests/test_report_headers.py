@@ -222,6 +222,9 @@ def test_the_command_line_writes_a_csv_for_excel_with_chinese_headings(simulated
                    runner.invoke(main_group, args, env={"GRIDCORE_LANG": "zh"})):
         assert result.exit_code == 0, result.output
         assert result.stdout.startswith(BOM + "排名 rank,成员编号 member,名称 name,角色 role,获得积分 earned,积分余额 balance\n")
+    # `gridcore --lang en` typed beats $GRIDCORE_LANG, as its help's shown default says (it gave zh)
+    typed = runner.invoke(main_group, ["--lang", "en", *args], env={"GRIDCORE_LANG": "zh"})
+    assert typed.exit_code == 0 and typed.stdout == plain.stdout, typed.output
     rolled = runner.invoke(main_group, ["rollup", "yz", "--period", "2025-03", "--store", store, "--format", "csv",
                                         "--lang", "zh"])
     assert rolled.exit_code == 0, rolled.output
