@@ -105,9 +105,29 @@ def test_an_unreadable_file_names_its_path_and_the_first_bad_byte(tmp_path: Path
     code, out, err = run("check", str(path))
     assert code == 1
     assert err.startswith(f"{path}:4:13: error: not a UTF-8 text file: the first bad byte (0xb5) "
-                          "is at line 4, column 13\n"), err
+                          "is at line 4, column 13; it looks like GBK (GB18030)"), err
     zh = CliRunner().invoke(main_group, ["check", "--lang", "zh", str(path)])
     assert "第一个无法识别的字节（0xb5）在第 4 行第 13 列" in zh.stderr
     code, out, _ = run("check", "--format", "json", str(path))
     found = json.loads(out)["diagnostics"][0]
     assert found["code"] == "not-utf8" and found["range"]["start"] == {"line": 4, "column": 13}
+
+
+def test_a_gbk_file_is_named_gbk_and_its_line_shown_as_chinese(tmp_path: Path) -> None:
+    """A ruleset saved as GBK by Notepad: the error says it looks like GBK (GB18030), in English and
+    Chinese, shows the line as the staff member wrote it (扫地, not mojibake) and says how to save it as
+    UTF-8; a file in another encoding is not called GBK."""
+    # (扫 is c9 a8 in GBK, valid UTF-8 too; 地's b5, column 13, is the first bad byte)
+    path = write(tmp_path, "gbk.rules", 'ruleset "x"\npoints:\n  activity 扫地: 5 per hour\n'.encode("gbk"))
+    code, _, err = run("check", str(path))
+    assert code == 1
+    first, source = err.splitlines()[:2]
+    assert first.startswith(f"{path}:3:13: error: not a UTF-8 text file") and "looks like GBK (GB18030)" in first
+    assert source.strip() == "activity 扫地: 5 per hour", err
+    assert "另存为 → 编码 UTF-8" in err
+    zh = CliRunner().invoke(main_group, ["check", "--lang", "zh", str(path)])
+    assert f"{path}:3:13:" in zh.stderr and "看起来是 GBK（GB18030）编码" in zh.stderr, zh.stderr
+    assert "activity 扫地: 5 per hour" in zh.stderr and "记事本：另存为 → 编码 UTF-8" in zh.stderr
+    latin = write(tmp_path, "latin.rules", 'ruleset "x"\npoints:\n  activity café: 5 per hour\n'.encode("latin-1"))
+    code, _, err = run("check", str(latin))
+    assert code == 1 and f"{latin}:3:15: error: not a UTF-8 text file" in err and "GBK" not in err, err

@@ -526,21 +526,39 @@ def _item_titles(items: Sequence[ast.Item], read: Callable[[Any], Sequence[str]]
 
 
 def _bad_byte(path: Path, exc: UnicodeDecodeError) -> Diagnostic:
-    """Where a file stops being UTF-8: its path, and the first bad byte's line and column."""
+    """Where a file stops being UTF-8: its path, and the first bad byte's line and column.
+
+    When that line reads as GB18030 (GBK, what Chinese Windows' Notepad and older editors save), the
+    message says the file looks like GBK and the line is shown decoded that way, not as mojibake.
+    """
     raw = exc.object if isinstance(exc.object, bytes) else bytes(exc.object)
     before = raw[: exc.start]
     line = before.count(b"\n") + 1
     start_of_line = before.rfind(b"\n") + 1
     column = len(before[start_of_line:].decode("utf-8", errors="replace")) + 1
     byte = raw[exc.start]
-    text = raw[start_of_line:].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    line_bytes = raw[start_of_line:].split(b"\n", 1)[0]
+    gbk = _as_gbk(line_bytes)
+    text = gbk if gbk is not None else line_bytes.decode("utf-8", errors="replace")
+    looks, looks_zh = ("", "") if gbk is None else (
+        "; it looks like GBK (GB18030), the Chinese encoding of older Windows editors",
+        "；看起来是 GBK（GB18030）编码（中文 Windows 旧编辑器的默认编码）")
     return Diagnostic(
         message=f"not a UTF-8 text file: the first bad byte (0x{byte:02x}) is at line {line}, "
-                f"column {column}",
-        message_zh=f"不是 UTF-8 文本文件：第一个无法识别的字节（0x{byte:02x}）在第 {line} 行第 {column} 列",
+                f"column {column}{looks}",
+        message_zh=f"不是 UTF-8 文本文件：第一个无法识别的字节（0x{byte:02x}）在第 {line} 行第 {column} 列{looks_zh}",
         file=str(path), line=line, column=column, source_line=text,
-        fix="save the file as UTF-8 (in Notepad: Save As, Encoding: UTF-8)",
-        fix_zh="以 UTF-8 编码保存文件（记事本：另存为，编码选 UTF-8）", code="not-utf8")
+        fix="save the file as UTF-8 (in Notepad: Save As, Encoding: UTF-8; 另存为 → 编码 UTF-8)",
+        fix_zh="以 UTF-8 编码保存文件（记事本：另存为 → 编码 UTF-8）", code="not-utf8")
+
+
+def _as_gbk(line: bytes) -> str | None:
+    """``line`` decoded as GB18030 when it decodes so and holds Chinese characters, else None."""
+    try:
+        text = line.rstrip(b"\r").decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return text if any("\u4e00" <= c <= "\u9fff" for c in text) else None
 
 
 def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str],
