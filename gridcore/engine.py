@@ -74,6 +74,10 @@ if TYPE_CHECKING:
     from .rules.sections import P
 
 META = "meta"
+#: The key under ``META`` of the saved roster's fingerprint (``{"fingerprint": SHA-256}``), written after
+#: the roster each time it is saved: ``refresh`` reads this small document, not the roster, to tell
+#: whether another process grew it (``gridcore init --community`` on the running store)
+ROSTER_STAMP = "roster"
 #: A decision a plugin takes on an event (an immediate escalation, a reopening
 #: after an unsatisfied verification) falls due this long after its cause, so
 #: canonical order (time, id) always puts the cause first.  Such decisions are
@@ -223,6 +227,8 @@ class Engine(Checkpointing):
         self._checkpointed = 0
         #: how many events this engine appended to its store (its ingests and ticks: ``close``)
         self._stored_here = 0
+        #: the saved roster's stamp (``ROSTER_STAMP``) as this engine last read or wrote it (None: none saved)
+        self._roster_stamp: dict[str, Any] | None = None
         #: True once this engine stored a late event: the checkpoints stored so far are
         #: overtaken (none fits any more), so the next chance takes one whatever ``checkpoint_min`` says
         self._overtaken = False
@@ -338,6 +344,11 @@ class Engine(Checkpointing):
                 the_store.put(META, "community", engine.community.to_document())
             if grown_from is not None and not read_only:
                 engine.checkpoint()  # the next opening restores under the grown roster
+            if changed:  # after the roster and its checkpoint: a running engine's refresh takes it on
+                engine._roster_stamp = {"fingerprint": engine._community_fingerprint()}
+                the_store.put(META, ROSTER_STAMP, engine._roster_stamp)
+            else:
+                engine._roster_stamp = the_store.get(META, ROSTER_STAMP)
             if ruleset is not None:
                 engine.use_ruleset(ruleset, effective=effective, search_path=search_path)
         except BaseException:
@@ -910,7 +921,14 @@ class Engine(Checkpointing):
         service, a CLI beside it) sees other writers' events without a
         replay.  An event another writer stored earlier in time than what is
         already applied makes the state be rebuilt from the store.  Rulesets
-        another process put in force are taken up too.
+        another process put in force are taken up too, and a roster another
+        process grew (``gridcore init --community`` on the store: a new
+        community of a district): the engine takes on the saved roster and
+        rebuilds its state as opening the store again would (from the
+        checkpoint the growth stored), then has the events after it.  A saved
+        roster that changed otherwise than by growing is a ``GridcoreError``
+        (only a store without events may be given another roster), the
+        state left as it was.
         """
         self._check_open()
         for _ in range(CONFLICT_RETRIES):
@@ -918,7 +936,7 @@ class Engine(Checkpointing):
             # depend on the checkpoint the state was restored from)
             before = self._position
             try:
-                if self._rulesets_changed():
+                if self._roster_grown() or self._rulesets_changed():
                     self._restore_rulesets()
                     self._rebuild_state()
                     new = max(self._position - before, 0)
@@ -1009,6 +1027,38 @@ class Engine(Checkpointing):
         that does not open it.
         """
         return self.hooks.storage_backend(self._store_url or self.store.url, create=False)
+
+    def _roster_grown(self) -> bool:
+        """True when another process saved a grown roster, now this engine's community (``refresh``).
+
+        The roster's stamp (``ROSTER_STAMP``, one small document) is read every time;
+        the roster itself only when the stamp changed.  The saved roster is taken as
+        ``Engine.open`` takes it (joining times included); the caller rebuilds the state.
+        """
+        stamp = self.store.get(META, ROSTER_STAMP)
+        if stamp == self._roster_stamp:
+            return False
+        saved = self.store.get(META, "community")
+        mine = self.community.to_document()
+        if saved is None or saved == mine:  # (this engine opened after the roster was saved, before its stamp)
+            self._roster_stamp = stamp
+            return False
+        growth = roster_growth(mine, saved)
+        if not growth.grows and (self._position or self.store.position()):
+            raise GridcoreError(
+                f"the roster saved in the store {self.store.url} changed otherwise than by growing while this "
+                f"engine had it open: " + "; ".join(growth.changed[:5])
+                + ". Only a store without events may be given another roster; open the store again "
+                "(库中保存的花名册已被改动而非新增，请重新打开存储)"
+            )
+        self.community = Community.from_document(saved)
+        self._roster_stamp = stamp
+        self._metrics = None
+        self._timeline.regrow()  # new nodes: which ruleset judges where is worked out again
+        if growth.grows:
+            self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()} (another process took it on; "
+                            "the state is as opening the store gives / 由另一进程保存，状态与重新打开存储相同)")
+        return True
 
     def _rulesets_changed(self) -> bool:
         return {key for key, _ in self.store.items(RULESETS)} != self._ruleset_keys
