@@ -223,7 +223,25 @@ def overdue_command(store: str, now: datetime | None, fmt: str) -> None:
 def timeline_command(incident: str, store: str, now: datetime | None, fmt: str) -> None:
     """Every step of one incident, with the rule behind each automatic one."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(reports.timeline_table(engine, incident).render(fmt), nl=False)
+        click.echo(_timeline_in_chinese(engine, reports.timeline_table(engine, incident), incident, fmt)
+                   .render(fmt), nl=False)
+
+
+def _timeline_in_chinese(engine: Any, table: Any, incident: str, fmt: Any) -> Any:
+    """``table`` (a timeline) as staff read it under ``--lang zh``: each line's detail in Chinese, a
+    level by the community's name for it and a category by its ruleset's, the ids, times and amounts
+    as they are. JSON keeps the English, and English output is unchanged."""
+    import attrs
+
+    from . import detail_zh
+
+    if getattr(fmt, "lang", "en") != "zh" or fmt == "json":
+        return table
+    names = detail_zh.names(engine, views.incident(engine, incident).node)
+    step, detail = table.columns.index("step"), table.columns.index("detail")
+    rows = tuple(tuple(detail_zh.detail(str(row[step]), str(row[detail]), names) if at == detail else cell
+                       for at, cell in enumerate(row)) for row in table.rows)
+    return attrs.evolve(table, rows=rows)
 
 
 @incidents_group.command("stats")

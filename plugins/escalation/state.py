@@ -261,7 +261,15 @@ class EscalationState(Transitions, Checks):
         from .views import explain
 
         answer = explain(self, decision)
-        return answer.labelled(INPUTS_ZH) if answer is not None and lang == "zh" else answer
+        if answer is None or lang != "zh":
+            return answer
+        from . import detail_zh
+
+        route = decision.startswith("escalation:route:")
+        ident = decision.split(":", 2)[2] if route else answer.inputs.get("incident")
+        found = self.find(str(ident)) if ident is not None else None
+        names = detail_zh.names(engine, found.node if found is not None else None)
+        return detail_zh.explanation(answer, names).labelled(INPUTS_ZH)
 
     @hookimpl
     def gridcore_collect_outcomes(self, engine: Engine) -> list[Outcome]:
