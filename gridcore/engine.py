@@ -343,7 +343,10 @@ class Engine(Checkpointing):
             if changed:  # (grown: with when its new nodes and members joined, the clock's now)
                 the_store.put(META, "community", engine.community.to_document())
             if grown_from is not None and not read_only:
-                engine.checkpoint()  # the next opening restores under the grown roster
+                # the next opening restores under the grown roster (a checkpoint at this position, restored
+                # above, was taken under the old one: it fits no more)
+                engine._checkpointed = 0
+                engine.checkpoint()
             if changed:  # after the roster and its checkpoint: a running engine's refresh takes it on
                 engine._roster_stamp = {"fingerprint": engine._community_fingerprint()}
                 the_store.put(META, ROSTER_STAMP, engine._roster_stamp)

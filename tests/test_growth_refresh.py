@@ -116,6 +116,8 @@ def test_refresh_takes_on_a_roster_another_process_grew_as_opening_the_store_doe
         assert any("花名册已扩充" in warning for warning in running.warnings)
         with Engine.open(store=url, clock=FixedClock(GROWN_AT + timedelta(hours=1)), read_only=True) as fresh:
             assert picture(running) == picture(fresh)
+            # both from the checkpoint the growth took under the grown roster, not a replay of the whole log
+            assert running._base == fresh._base == fresh.position > 0
 
         assert running.record(patrol("pat-new-1", member, NEW_GRID, GROWN_AT + timedelta(minutes=30)))
         with Engine.open(store=url, clock=FixedClock(GROWN_AT + timedelta(hours=1)), read_only=True) as fresh:

@@ -30,6 +30,7 @@ from gridcore.growth import roster_growth
 from gridcore_app.cli import main_group
 from gridcore_app.rosterio import load_community, save_community
 from gridcore_app.scenario import load_scenario
+from gridcore_app.service.live import load_every_state
 from gridcore_app.simulate import RULESETS_DIR, simulate
 
 YINQUAN = RULESETS_DIR / "yinquan"
@@ -57,6 +58,7 @@ def events_for(community: Community, days: int = 4, limit: int = 400) -> list[Ev
 
 def states(engine: Engine) -> dict[str, Any]:
     """Every built-in plugin's saved state, as a checkpoint would hold it."""
+    load_every_state(engine)  # (a state restored from a checkpoint is given to its plugin when first used)
     found = {}
     for impl in engine.plugins.hook.gridcore_save_state.get_hookimpls():
         saved = engine.hooks.save_state(engine, impl.plugin)
