@@ -182,27 +182,75 @@ def _format_2(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "format": 2, "entries": [row[:12] + row[13:] for row in doc["entries"]]}
 
 
+def _without_nets(reader: Engine) -> None:
+    """The reader's points history as it would be had every part been stored as format 2: without nets."""
+    points = api.state(reader)
+    texts: dict[str, str] = {}
+    rows = []
+    booked = list(points.history.select())
+    assert not points.history.chapters
+    for part in points.history.parts:
+        text = part_text(_format_2(dump_records(booked[:part.size])))
+        del booked[:part.size]
+        texts[text_key(text)] = text
+        rows.append([text_key(text), part.first.isoformat(), part.last.isoformat(), part.size])
+    points.history = History.restore(
+        {"format": 2, "chapters": [], "parts": rows,
+         "open": _format_2(dump_records(points.history.open, sort=False))}, loader=texts.get)
+    assert all(record.net is None for record in points.history.select())
+
+
 def test_a_board_over_parts_stored_without_nets_is_the_same(store: str) -> None:
     """Parts stored before entries kept their member's net (format 2) are read without it, and a board over
     them sums what was booked after its month, as before: the same rows."""
     with open_store(store, read_only=True) as reader:
         months = [f"2025-{m:02d}" for m in range(1, 8)]
         expected = {month: api.board(reader, "yq", month) for month in months}
-        points = api.state(reader)
-        texts: dict[str, str] = {}
-        rows = []
-        booked = list(points.history.select())
-        assert not points.history.chapters
-        for part in points.history.parts:
-            text = part_text(_format_2(dump_records(booked[:part.size])))
-            del booked[:part.size]
-            texts[text_key(text)] = text
-            rows.append([text_key(text), part.first.isoformat(), part.last.isoformat(), part.size])
-        points.history = History.restore(
-            {"format": 2, "chapters": [], "parts": rows,
-             "open": _format_2(dump_records(points.history.open, sort=False))}, loader=texts.get)
-        assert all(record.net is None for record in points.history.select())
+        _without_nets(reader)
         assert {month: api.board(reader, "yq", month) for month in months} == expected
+
+
+def test_an_early_months_statement_reads_only_the_parts_that_may_hold_that_month(store: str) -> None:
+    """A member's statement for a month it has entries in reads the parts whose entries' times meet the
+    month, none booked after it: its opening balance is the net of its last entry dated before the month
+    (``Record.net``), its month's entries' taken off the last one's."""
+    with open_store(store, read_only=True) as reader:
+        counting = Counting(reader)
+        history = api.state(reader).history
+        for month in ("2025-01", "2025-03"):
+            span = parse_period(month, CST)
+            meeting = {p.key for p in history.parts if p.last >= span.start and p.first <= span.end}
+            assert len(meeting) <= 6 < len(history.parts)
+            for member in ("res1", "worker1"):
+                counting.parts.clear()
+                found = api.statement(reader, member, month)
+                assert set(counting.parts) <= meeting
+                everything = api.entries(reader, member)
+                assert found.opening == sum(e.amount for e in everything if e.time < span.start)
+                assert list(found.entries) == [e for e in everything if span.contains(e.time)] != []
+                assert found.closing == sum(e.amount for e in everything if e.time < span.end)
+
+
+def test_a_statement_before_a_members_first_entry_reads_up_to_it(store: str) -> None:
+    """A period with no entry of the member, whose account was advanced past it: the parts after it are
+    read up to the member's next entry (the net before it is the balance), not every one."""
+    with open_store(store, read_only=True) as reader:
+        counting = Counting(reader)
+        history = api.state(reader).history
+        found = api.statement(reader, "res1", "2025-01-02")  # (the first entries: 6 January)
+        assert (found.opening, found.entries, found.closing) == (0, (), 0)
+        assert 0 < len(set(counting.parts)) < len(history.parts)
+
+
+def test_statements_over_parts_stored_without_nets_are_the_same(store: str) -> None:
+    """Statements over parts stored without nets (format 2) sum what was booked after their period, as
+    before: the same statements, for periods with and without the member's entries."""
+    periods = ["2025-01-02", *(f"2025-{m:02d}" for m in range(1, 8)), "2025-Q2", "2025", "2024-12"]
+    with open_store(store, read_only=True) as reader:
+        members = ("res1", "worker1")
+        expected = {(m, p): api.statement(reader, m, p) for m in members for p in periods}
+        _without_nets(reader)
+        assert {(m, p): api.statement(reader, m, p) for m in members for p in periods} == expected
 
 
 def test_a_part_altered_in_the_text_the_store_holds_is_an_error_naming_it(store: str) -> None:

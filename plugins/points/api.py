@@ -22,7 +22,7 @@ from gridcore.periods import parse_period
 from . import ledger
 from .events import PointsRedeemed
 from .history import History
-from .ledger import Entry, utc_key
+from .ledger import Entry, Record, utc_key
 from .state import NAME, PointsState
 
 if TYPE_CHECKING:
@@ -117,7 +117,11 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
     """The member's statement for ``period`` (``2025-03``, ``2025-Q1``, ``2025``, ``2025-03-01``).
 
     A period not yet over is shown up to the engine clock's now (nothing
-    dated after it, even if an event already booked it).
+    dated after it, even if an event already booked it).  Only the history's
+    parts that may hold the period are read, none booked after it, when the
+    member has an entry dated there (its balance then is that entry's
+    ``Record.net``) or its account was not advanced past the period; else
+    the parts after it up to the member's next entry (``_booked_before``).
     """
     the_state = state(engine)
     _moment(engine, member, None)
@@ -125,9 +129,20 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
     start, end = span.start, span.end
     until = _until(engine, end)
     account = the_state.view(member, _view_until(engine, end))
-    since = [*_booked(the_state, member, since=min(start, until)), *(r.entry for r in account.extras)]
-    inside = tuple(e for e in since if start <= e.time < end and e.time <= until)
-    opening = account.net - sum(e.amount for e in since if e.time >= start or e.time > until)
+    extras = [r.entry for r in account.extras]
+    cut = min(start, until)
+    first_out = min(end, until + _TICK)  # (the first moment the statement leaves out)
+    opens = min(start, first_out)  # (the first moment after the opening balance)
+    mine = [record for record in the_state.booked(cut, first_out - _TICK)
+            if record.entry.member == member and cut <= record.entry.time < first_out]
+    booked = [record.entry for record in mine]
+    before = _booked_before(the_state, member, first_out, mine)
+    if before is None:  # (parts stored without nets: what was booked from ``first_out`` on, summed)
+        before = account.net - sum(e.amount for e in extras) - sum(
+            e.amount for e in _booked(the_state, member, since=cut) if e.time >= first_out)
+    inside = tuple(e for e in [*booked, *extras] if start <= e.time < first_out)
+    opening = (before - sum(e.amount for e in booked if e.time >= opens)
+               + sum(e.amount for e in extras if e.time < opens))
     sums = ledger.totals(list(inside))
     return Statement(
         member=member,
@@ -143,6 +158,31 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
         expired=sums["expired"],
         deducted=sums["deducted"],
     )
+
+
+def _booked_before(the_state: PointsState, member: str, first_out: datetime, mine: list[Record]) -> int | None:
+    """What was booked to ``member`` dated before ``first_out`` (its balance then, but for what its view books),
+    given ``mine``: every entry booked to it dated from the period's start (or now) to before ``first_out``.
+
+    A member's entries are booked in time order, so this is the net of the
+    last of ``mine``.  With none, an account not advanced to ``first_out``
+    has booked nothing dated since: its net; else it is the net before the
+    member's first entry dated from ``first_out`` on (the parts booked since
+    are read up to it), or its net if there is none.  None where the entry
+    it needs was read from a part stored without nets (the caller sums).
+    """
+    if mine:
+        return mine[-1].net
+    account = the_state.accounts.get(member)
+    if account is None:
+        return 0
+    if account.advanced_to is not None and account.advanced_to < utc_key(first_out):
+        return account.net
+    for record in the_state.booked(first_out):
+        entry = record.entry
+        if entry.member == member and entry.time >= first_out:
+            return None if record.net is None else record.net - entry.amount
+    return account.net
 
 
 @frozen

@@ -18,9 +18,10 @@ little memory however far apart they are).  A checkpoint names its parts
 by those keys and carries the open part itself, so it stays small however
 long the log grows, and opening reads no part at all.  A read loads only the
 parts whose entries' times overlap what it asks for, keeping the last few it
-loaded: a month's board reads the parts that may hold that month, none booked
-after it, since each entry carries its member's net (``Record.net``: the
-balance at a month's end is the net of the member's last entry dated in it).
+loaded: a month's board (a member's statement, mostly) reads the parts that
+may hold that month, none booked after it, since each entry carries its
+member's net (``Record.net``: the balance at a month's end is the net of the
+member's last entry dated in it).
 
 The list of sealed parts grows with the log too (a line each: key, size and
 the times it spans, about 350 bytes of memory and 120 characters of

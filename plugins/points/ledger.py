@@ -284,7 +284,8 @@ class Record:
     redemption took points from; ``net`` is the member's net (``Account.net``,
     every entry booked to it summed) with this entry.  A member's entries are
     booked in time order, so its net at the end of a month is the ``net`` of
-    its last entry dated before then: a month's board reads that month's
+    its last entry dated before then: a month's board, and a member's
+    statement for a period it has entries in, read that month's (period's)
     entries, not every later one (api.py).
     """
 
