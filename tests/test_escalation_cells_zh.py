@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from zhladder import init_store
 
 from gridcore_app.cli import main_group
 
-DATA = Path(__file__).parent / "data" / "escalation"
 LATE = "2025-03-03T16:30+08:00"
 
 
@@ -24,14 +24,7 @@ def run(*args: str) -> Result:
 
 def _store(tmp_path: Path) -> str:
     """I1, a leaking pipe reported at unit u11 on Monday 09:00, escalated twice by 16:30 (at the street)."""
-    rules = (DATA / "ladder-unit.rules").read_text(encoding="utf-8")
-    path = tmp_path / "ladder-unit.rules"
-    path.write_text(rules.replace("escalation:\n", "escalation:\n  category leaking_pipe: 水管漏水\n", 1),
-                    encoding="utf-8")
-    store = str(tmp_path / "store")
-    init = run("init", "--community", str(DATA / "community"), "--ruleset", str(path),
-               "--effective", "2025-03-01T00:00+08:00", "--store", store)
-    assert init.exit_code == 0, init.output
+    store = init_store(tmp_path)
     done = run("incidents", "report", "I1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1",
                "--store", store, "--now", "2025-03-03T09:00+08:00")
     assert done.exit_code == 0, done.output

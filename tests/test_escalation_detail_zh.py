@@ -16,10 +16,10 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from zhladder import init_store
 
 from gridcore_app.cli import main_group
 
-DATA = Path(__file__).parent / "data" / "escalation"
 LATE = "2025-03-03T16:30+08:00"
 #: the ruleset's own words, which a Chinese line quotes as written
 QUOTED = ("when satisfaction <= 2",)
@@ -38,14 +38,7 @@ def _store(tmp_path: Path) -> str:
     """A street's Monday: a leaking pipe reported twice, verified unsatisfied and reopened, handed to the
     police and sent back; a second left unaccepted until it reaches the street; a fire hazard routed to the
     fire station; a grave matter escalated at once, and one at the street, with nowhere higher to go."""
-    rules = (DATA / "ladder-unit.rules").read_text(encoding="utf-8")
-    path = tmp_path / "ladder-unit.rules"
-    path.write_text(rules.replace("escalation:\n", "escalation:\n  category leaking_pipe: 水管漏水\n", 1),
-                    encoding="utf-8")
-    store = str(tmp_path / "store")
-    init = run("init", "--community", str(DATA / "community"), "--ruleset", str(path),
-               "--effective", "2025-03-01T00:00+08:00", "--store", store)
-    assert init.exit_code == 0, init.output
+    store = init_store(tmp_path)
     pipe = ("--category", "leaking_pipe", "--node", "u11", "--place", "b1")
     act(store, "report", "I1", *pipe, "--actor", "worker1", "--key-person", "--description", "楼道漏水",
         now="2025-03-03T09:00+08:00")
