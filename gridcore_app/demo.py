@@ -62,10 +62,20 @@ def community_option(func: F) -> F:
     )(func)
 
 
+def roster_option(func: F) -> F:
+    """``--community NAME|DIR|FILE``: as ``community_option``, or a roster file (a workbook, a YAML file)."""
+    return click.option(
+        "--community", "community_name", default=DEFAULT_COMMUNITY, show_default=True, metavar="NAME|DIR|FILE",
+        help="A community folder, a folder name under rulesets/ (yinquan, cuihu, xingfuwan, chengqiao), "
+             "its Chinese name (银泉社区), or a roster file (花名册.xlsx, community.yaml); the scenario is then "
+             "looked for beside it.",
+    )(func)
+
+
 @click.command("simulate")
-@community_option
+@roster_option
 @click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Scenario file (default: scenario.yaml in the community folder).")
+              help="Scenario file (default: scenario.yaml in the community folder, or beside the roster file).")
 @click.option("--days", default=90, show_default=True, type=click.IntRange(0, 3660), help="How many days.")
 @click.option("--start", callback=_date, metavar="DATE", help="First day (default 2025-01-01).")
 @click.option("--seed", default=1, show_default=True, help="Random seed: the same seed gives the same events.")
@@ -74,11 +84,11 @@ def community_option(func: F) -> F:
 def simulate_command(community_name: str, scenario_path: Path | None, days: int, start: date | None,
                      seed: int, out_path: str) -> None:
     """Write a community's simulated days as JSON lines for `gridcore ingest`."""
-    from .rosterio import load_community
-
     try:
-        folder = find_community(community_name)
-        community = load_community(folder)
+        # a community folder, a name under rulesets/, or a file (YAML, roster workbook), as `gridcore diff`
+        given = Path(community_name)
+        folder = given.parent if given.is_file() else find_community(community_name)
+        community = Hooks(plugin_manager()).load_community(given if given.is_file() else folder)
         scenario = load_scenario(scenario_path or folder / SCENARIO_FILE)
         events = simulate(community, scenario, days=days, start=start or DEFAULT_START, seed=seed)
         if out_path == "-":

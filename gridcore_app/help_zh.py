@@ -83,6 +83,10 @@ HELP_ZH: Mapping[str, str] = {
     "A community folder, a folder name under rulesets/ (yinquan, cuihu, xingfuwan, chengqiao) or its Chinese name "
     "(银泉社区).":
         "社区文件夹、rulesets/ 下的文件夹名（yinquan、cuihu、xingfuwan、chengqiao）或社区的中文名（如 银泉社区）。",
+    "A community folder, a folder name under rulesets/ (yinquan, cuihu, xingfuwan, chengqiao), its Chinese name "
+    "(银泉社区), or a roster file (花名册.xlsx, community.yaml); the scenario is then looked for beside it.":
+        "社区文件夹、rulesets/ 下的文件夹名（yinquan、cuihu、xingfuwan、chengqiao）、社区的中文名（如 银泉社区），"
+        "或花名册文件（花名册.xlsx、community.yaml）；此时在该文件旁边找场景文件。",
     "How many days (default 90, or the scenario's demo.days: a district runs a week).":
         "模拟多少天（默认 90 天，或场景文件的 demo.days：一个区默认一周）。",
     "First day (default 2025-01-01, a 90-day quarter; or the scenario's demo.start).":
@@ -93,7 +97,8 @@ HELP_ZH: Mapping[str, str] = {
         "输出文件夹（默认 ./gridcore-out/<社区>）；其中的 store/ 会重建。",
     "Write a community's simulated days as JSON lines for `gridcore ingest`.":
         "把模拟出的社区日常事件写成 JSON 行文件，供 gridcore ingest 导入。",
-    "Scenario file (default: scenario.yaml in the community folder).": "场景文件（默认：社区文件夹中的 scenario.yaml）。",
+    "Scenario file (default: scenario.yaml in the community folder, or beside the roster file).":
+        "场景文件（默认：社区文件夹中的 scenario.yaml，或花名册文件旁边的 scenario.yaml）。",
     "How many days.": "模拟多少天。",
     "First day (default 2025-01-01).": "第一天（默认 2025-01-01）。",
     "Random seed: the same seed gives the same events.": "随机种子：种子相同，生成的事件也相同。",

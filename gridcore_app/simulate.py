@@ -152,7 +152,8 @@ def find_community(name: str | Path) -> Path:
             if label == str(name):
                 return folder
             known.append(f"{folder.name} ({label})" if label else folder.name)
-        raise ScenarioError(f"no community {str(name)!r}; known: {', '.join(known) or 'none'}, or give a folder")
+        raise ScenarioError(f"no community {str(name)!r}; known: {', '.join(known) or 'none'}, or give a folder "
+                            "(没有这个社区：写上面列出的名称，或给出社区文件夹)")
     raise ScenarioError(f"no community folder {str(name)!r} (a folder with community.yaml)")
 
 

@@ -1,0 +1,111 @@
+"""A street office's walk (街道网格办): a street and its communities from a roster workbook with
+Chinese headings, the street's ruleset and a community's variant written in Chinese, then the
+commands the office runs on them, each through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO
+
+from gridcore_app.cli import main_group
+from gridcore_app.rosterbook import write_template
+
+STREET_RULES = """\
+# 东湖街道的规则：街道下各社区共用
+继承 "district-base"
+规则集 东湖街道
+层级：street（街道）> community（社区）> grid（网格）
+
+积分：
+  活动 入户走访：每件 2 分，每月最多 40 分
+  倾斜 专职网格员：2 倍
+
+考核：
+  评定层级：网格
+
+事件流转：
+  事件 任意：起始于 网格
+  时限 网格：受理时限 4个工作小时，办结时限 3个工作日
+  时限 社区：受理时限 1个工作日，办结时限 5个工作日
+  时限 街道：受理时限 1个工作日，办结时限 10个工作日
+  提级 重大：立即 上报到 社区 当 事件.严重程度 >= 4
+"""
+
+COMMUNITY_RULES = """\
+# 东湖社区自己的规则
+继承 "东湖街道"
+规则集 东湖社区
+适用于：东湖社区
+
+积分：
+  覆盖 活动 入户走访：每件 3 分，每月最多 60 分
+  活动 垃圾分类督导：每小时 4 分，每月最多 20 分
+
+事件流转：
+  类别 高空抛物：高空抛物，分组 社会治安
+  覆盖 时限 网格：受理时限 2个工作小时，办结时限 2个工作日
+"""
+
+NODES = [("dh", "东湖街道", "街道", None), ("dh-c1", "东湖社区", "社区", "dh"), ("dh-c2", "西湖社区", "社区", "dh"),
+         ("dh-c1-g1", "第一网格", "网格", "dh-c1"), ("dh-c1-g2", "第二网格", "网格", "dh-c1"),
+         ("dh-c2-g1", "第一网格", "网格", "dh-c2"), ("dh-c2-g2", "第二网格", "网格", "dh-c2")]
+MEMBERS = [("m01", "李书记", "是", "dh"), ("m02", "王专干", "是", "dh"), ("m03", "张网格长", "是", "dh-c1"),
+           ("m04", "赵网格长", "否", "dh-c2"), ("m05", "刘网格员", "否", "dh-c1-g1"),
+           ("m06", "陈网格员", "否", "dh-c1-g2"), ("m07", "杨网格员", "否", "dh-c2-g1"),
+           ("m08", "黄网格员", "否", "dh-c2-g2"), ("m09", "周民警", "否", "dh"), ("m10", "吴居民", "否", "dh-c1-g1")]
+ROLES = [("m01", "总网格长", "dh", None), ("m02", "街道网格专干", "dh", None), ("m03", "网格长", "dh-c1", None),
+         ("m04", "网格长", "dh-c2", None), ("m05", "专职网格员", "dh-c1-g1", None),
+         ("m06", "专职网格员", "dh-c1-g2", None), ("m07", "专职网格员", "dh-c2-g1", None),
+         ("m08", "专职网格员", "dh-c2-g2", None), ("m09", "专业网格员", "dh", "police"),
+         ("m10", "居民", "dh-c1-g1", None)]
+
+
+def street_workbook(path: Path) -> Path:
+    """东湖街道's roster as the office fills in gridcore's template: Chinese headings and values."""
+    import openpyxl
+
+    write_template(path)
+    book = openpyxl.load_workbook(path)
+    settings = {"名称 name": "东湖街道", "时区 timezone": "Asia/Shanghai", "层级 levels": "street > community > grid",
+                "层级名称 level_names": "街道 > 社区 > 网格", "自定义角色 roles": "street_officer=街道网格专干"}
+    for row in book["社区 community"].iter_rows(min_row=2):
+        if row[0].value in settings:
+            row[1].value = settings[row[0].value]
+    for node in NODES:
+        book["节点 nodes"].append(list(node))
+    for id_, name, party, home in MEMBERS:
+        book["成员 members"].append([id_, name, "138000000" + id_[1:], party, home])
+    for role in ROLES:
+        book["职责 roles"].append(list(role))
+    book["部门 departments"].append(["police", "派出所"])
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def street(tmp_path: Path) -> Path:
+    """The office's folder: 花名册.xlsx, the street's ruleset and 东湖社区's variant, a scenario."""
+    folder = tmp_path / "东湖"
+    folder.mkdir()
+    street_workbook(folder / "花名册.xlsx")
+    (folder / "东湖街道.rules").write_text(STREET_RULES, encoding="utf-8")
+    (folder / "东湖社区.rules").write_text(COMMUNITY_RULES, encoding="utf-8")
+    scenario = (REPO / "rulesets" / "yinzhou" / "scenario.yaml").read_text(encoding="utf-8")
+    scenario = scenario.replace("whistle: fire, whistle_share: 0.2,\n                routed: fire,", "")
+    scenario = scenario.replace("routed: urban_management,", "").split("\ndemo:")[0]
+    (folder / "scenario.yaml").write_text(scenario, encoding="utf-8")
+    return folder
+
+
+def test_simulate_takes_the_roster_workbook_and_the_scenario_beside_it(street: Path) -> None:
+    # `gridcore simulate --community 花名册.xlsx` (was: "no community '花名册.xlsx'; known: ...")
+    out = street / "week.jsonl"
+    done = CliRunner().invoke(main_group, ["simulate", "--community", str(street / "花名册.xlsx"), "--days", "2",
+                                           "--start", "2025-03-03", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "events of 东湖街道 (2 days, seed 1)" in done.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines and any('"dh-c2-g1"' in line for line in lines)
