@@ -73,7 +73,8 @@ def _details(store: str, incident: str) -> list[tuple[str, str]]:
     """The (step, detail) of each line of ``incident``'s timeline under ``--lang zh``, from its CSV."""
     rows = list(csv.reader(io.StringIO(_timeline(store, incident, "--lang", "zh").output.lstrip("\ufeff"))))
     step, detail = rows[0].index("步骤 step") if "步骤 step" in rows[0] else 1, 4
-    return [(row[step], row[detail]) for row in rows[1:]]
+    # (the step as ``受理 accepted``: its Chinese, then its code)
+    return [(row[step].partition(" ")[2], row[detail]) for row in rows[1:]]
 
 
 def english_left(text: str) -> list[str]:

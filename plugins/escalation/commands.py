@@ -230,7 +230,8 @@ def timeline_command(incident: str, store: str, now: datetime | None, fmt: str) 
 def _timeline_in_chinese(engine: Any, table: Any, incident: str, fmt: Any) -> Any:
     """``table`` (a timeline) as staff read it under ``--lang zh``: each line's detail in Chinese, a
     level by the community's name for it and a category by its ruleset's, the ids, times and amounts
-    as they are. JSON keeps the English, and English output is unchanged."""
+    as they are, and each line's step named in Chinese (``受理 accepted``). JSON keeps the English, and
+    English output is unchanged."""
     import attrs
 
     from . import detail_zh
@@ -241,7 +242,7 @@ def _timeline_in_chinese(engine: Any, table: Any, incident: str, fmt: Any) -> An
     step, detail = table.columns.index("step"), table.columns.index("detail")
     rows = tuple(tuple(detail_zh.detail(str(row[step]), str(row[detail]), names) if at == detail else cell
                        for at, cell in enumerate(row)) for row in table.rows)
-    return attrs.evolve(table, rows=rows)
+    return attrs.evolve(table, rows=rows, values={**table.values, "step": detail_zh.STEPS_ZH})
 
 
 @incidents_group.command("stats")

@@ -176,6 +176,126 @@ def _repeat(detail: str, names: Names) -> str:
     return f"{found[1]} 作为第 {found[2]} 次重复上报并入：{_reported(found[3], names)}"
 
 
+_ASKED = re.compile(r"^(?:(\d+) (working )?days?)? ?(?:(\d+) (working )?hours?)?$")
+
+
+def asked(text: str) -> str:
+    """An extension as staff read it: ``2 working days`` -> ``2个工作日``, ``1 day 4 hours`` -> ``1天4小时``."""
+    found = _ASKED.match(text)
+    if not text or not found:
+        return text
+    days, working_days, hours, working_hours = found.groups()
+    working = bool(working_days or working_hours)
+    return (f"{days}{'个工作日' if working else '天'}" if days else "") + (
+        f"{hours}{'个工作小时' if working else '小时'}" if hours else "")
+
+
+def _status(text: str) -> str:
+    """``incident was closed`` -> ``事件当时已结案``; ``..., no request waiting`` -> ``...，没有待批的延期申请``."""
+    from .lifecycle import STATUS_ZH
+
+    found = re.match(r"^incident was (\w+)(, no request waiting)?$", text)
+    if not found:
+        return text
+    return f"事件当时{STATUS_ZH.get(found[1], found[1])}" + ("，没有待批的延期申请" if found[2] else "")
+
+
+def why(text: str) -> str:
+    """A reason the plugin wrote in both languages (``English (中文)``) as its Chinese; ``incident was X`` in
+    Chinese; another text as written."""
+    english, _, chinese = text.removesuffix(")").rpartition(" (")
+    if english and text.endswith(")") and re.search(r"[\u4e00-\u9fff]", chinese):
+        return chinese
+    return _status(text)
+
+
+_FLAG_STEPS = {"reported": "上报", "resolved": "办结", "closed": "结案"}
+
+
+def _closed(detail: str, names: Names) -> str:
+    """``flagged: reported and resolved by X`` (the reporter closed their own case)."""
+    found = re.match(r"^flagged: (.+) by (\S+)$", detail)
+    if not found:
+        return detail
+    steps = re.split(r", | and ", found[1])
+    if any(s not in _FLAG_STEPS for s in steps):
+        return detail
+    return f"标记：{'、'.join(_FLAG_STEPS[s] for s in steps)}均由 {found[2]} 完成（上报人自己办结或结案）"
+
+
+def _assigned(detail: str, names: Names) -> str:
+    found = re.match(r"^to (\S+)(?: \((\w+)\))?(?:: (.*))?$", detail, re.DOTALL)
+    if not found:
+        return detail
+    role = f"（{ROLES.get(found[2], found[2])}）" if found[2] else ""
+    return f"派给 {found[1]}{role}" + (f"：{found[3]}" if found[3] else "")
+
+
+def _consulted(detail: str, names: Names) -> str:
+    found = re.match(r"^with (.+?): (.*)$", detail, re.DOTALL)
+    return f"参加人 {found[1].replace(', ', '、')}：{found[2]}" if found else detail
+
+
+def _feedback(detail: str, names: Names) -> str:
+    parts = []
+    for part in detail.split("; "):
+        if found := re.match(r"^(within|late:) the limit, due (\S+)$", part):
+            parts.append(f"{'未超时限' if found[1] == 'within' else '已超时限'}（{found[2]} 到期）")
+        elif part.startswith("by "):
+            parts.append(f"方式 {part[len('by '):]}")
+        else:
+            parts.append(part)
+    return "；".join(parts)
+
+
+def _extension_requested(detail: str, names: Names) -> str:
+    found = re.match(r"^(.+?): (.*)$", detail, re.DOTALL)
+    return f"申请延期 {asked(found[1])}：{found[2]}" if found and _ASKED.match(found[1]) else detail
+
+
+def _extension_approved(detail: str, names: Names) -> str:
+    found = re.match(r"^\+(.+?): (.*)$", detail)
+    if not found:
+        return detail
+    if moved := re.match(r"^resolve due (\S+) -> (\S+)$", found[2]):
+        return f"延期 {asked(found[1])}：办结时限 {moved[1]} -> {moved[2]}"
+    if found[2] == "the clock is paused: the resolve limit grows when it runs again":
+        return f"延期 {asked(found[1])}：计时已暂停，恢复计时后办结时限顺延"
+    return detail
+
+
+def _extension_refused(detail: str, names: Names) -> str:
+    found = re.match(r"^(.+?) asked by (\S+): (.*)$", detail, re.DOTALL)
+    return f"{found[2]} 申请的 {asked(found[1])} 不予批准：{found[3]}" if found else detail
+
+
+_LAPSED_WHY = {"the case was returned": "事件已退单", "resolved before an answer": "批复前已办结"}
+
+
+def _extension_lapsed(detail: str, names: Names) -> str:
+    found = re.match(r"^(.+?) asked (\S+): (.*)$", detail, re.DOTALL)
+    if not found:
+        return detail
+    because = _LAPSED_WHY.get(found[3], found[3])
+    if to := re.match(r"^the case was assigned to (\S+)$", found[3]):
+        because = f"事件已改派给 {to[1]}"
+    elif to := re.match(r"^the case went to (\S+) (\S+)$", found[3]):
+        because = f"事件已转至{names.level(to[1])} {to[2]}"
+    return f"{found[2]} 申请的 {asked(found[1])} 已失效：{because}"
+
+
+def _reopen_ignored(detail: str, names: Names) -> str:
+    found = re.match(r"^reopening ignored: (.*)$", detail, re.DOTALL)
+    return f"重新办理已忽略：{why(found[1])}" if found else detail
+
+
+def _step_ignored(detail: str, names: Names) -> str:
+    found = re.match(r"^(.+?) of (\S+): (.*)$", detail, re.DOTALL)
+    if not found:
+        return detail
+    return f"{found[2]} 的{_EVENT_STEPS_ZH.get(found[1], found[1])}：{why(found[3])}"
+
+
 def _fixed(english: str, chinese: str) -> Callable[[str, Names], str]:
     return lambda detail, names: chinese if detail == english else detail
 
@@ -196,6 +316,37 @@ _KINDS: dict[str, Callable[[str, Names], str]] = {
     "rated": lambda d, n: re.sub(r"^satisfaction (\S+)$", r"满意度 \1", d),
     "reopened": lambda d, n: reason(d, n),
     "repeat report": _repeat,
+    "closed": _closed,
+    "assigned": _assigned,
+    "consulted": _consulted,
+    "feedback given": _feedback,
+    "extension requested": _extension_requested,
+    "extension approved": _extension_approved,
+    "extension refused": _extension_refused,
+    "extension lapsed": _extension_lapsed,
+    "reopen ignored": _reopen_ignored,
+    "step ignored": _step_ignored,
+    "escalation ignored": lambda d, n: why(d),
+    "assignment ignored": lambda d, n: why(d),
+    "return ignored": lambda d, n: why(d),
+    "extension request ignored": lambda d, n: why(d),
+    "extension approval ignored": lambda d, n: why(d),
+    "extension refusal ignored": lambda d, n: why(d),
+}
+
+#: Each kind of timeline line (its ``what``, the step column) in Chinese: every kind the plugin writes
+#: (tests/test_escalation_steps_zh.py finds them in the plugin's source and checks each is here).
+STEPS_ZH: Mapping[str, str] = {
+    "reported": "上报", "repeat report": "重复上报", "no policy": "无上报规则", "routed": "分派",
+    "not routed": "未分派", "notified": "通知", "not escalated": "未能提级", "accepted": "受理",
+    "handling started": "开始办理", "resolved": "办结", "verified": "核查", "closed": "结案", "rated": "评价",
+    "paused": "暂停计时", "resumed": "恢复计时", "escalated": "提级", "reopened": "重新办理", "assigned": "派单",
+    "returned": "退单", "consulted": "会商", "feedback given": "反馈", "extension requested": "申请延期",
+    "extension approved": "批准延期", "extension refused": "不予延期", "extension lapsed": "延期申请失效",
+    "escalation ignored": "提级（已忽略）", "reopen ignored": "重新办理（已忽略）", "step ignored": "步骤（已忽略）",
+    "assignment ignored": "派单（已忽略）", "return ignored": "退单（已忽略）",
+    "extension request ignored": "申请延期（已忽略）", "extension approval ignored": "批准延期（已忽略）",
+    "extension refusal ignored": "不予延期（已忽略）",
 }
 
 
@@ -243,3 +394,7 @@ def _where_department(text: str, names: Names) -> str:
     """``community yz-c16 (department fire)`` -> ``社区 yz-c16（条线部门 fire）``."""
     found = re.match(r"^(.+?) \(department (\S+)\)$", text)
     return _where(f"{found[1]}, department {found[2]}" if found else text, names)
+
+
+#: A step of a repeat report (``step ignored``) is named by its event's kind (``consultation held``).
+_EVENT_STEPS_ZH = {**STEPS_ZH, "consultation held": "会商", "satisfaction rated": "评价"}
