@@ -341,8 +341,17 @@ def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) ->
     return said
 
 
-def _event_id(given: str | None, incident: str, step: str, when: datetime) -> str:
-    return given or f"{incident}:{step}:{when.isoformat()}"
+def _event_id(engine: Any, given: str | None, incident: str, step: str, when: datetime, actor: str) -> str:
+    """The id of a step typed in: ``given``, else ``INCIDENT:STEP:TIME``, as the command always made it (typed
+    again, the same command is the same event, a harmless duplicate). When the store holds that id for
+    another person's step (a second officer accepting the case in the same minute), the id names the actor
+    too (``INCIDENT:STEP:TIME:ACTOR``): the step is judged on its merits ("already accepted by ...") instead
+    of refused as the stored event's id with a different actor. Ids already stored never change."""
+    if given:
+        return given
+    ident = f"{incident}:{step}:{when.isoformat()}"
+    stored = engine.store.find([ident]).get(ident)
+    return f"{ident}:{actor}" if stored is not None and stored.get("actor") != actor else ident
 
 
 def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click.Command:
@@ -352,7 +361,8 @@ def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click
     @click.argument("incident")
     @click.option("--actor", required=True, help="Member (or registered resident) doing it.")
     @click.option("--node", help="Where it happened: a node's id or name (default: where the incident was reported).")
-    @click.option("--event-id", help="Id of the event (default: INCIDENT:STEP:TIME).")
+    @click.option("--event-id", help="Id of the event (default: INCIDENT:STEP:TIME, with :ACTOR when another "
+                  "person's step holds that id).")
     @store_option
     @now_option
     @format_option
@@ -378,7 +388,7 @@ def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click
             elif "to_node" in fields:
                 fields["to_node"] = _node(engine, fields["to_node"])
             return cls(
-                id=_event_id(event_id, incident, name, when),
+                id=_event_id(engine, event_id, incident, name, when, actor),
                 time=when,
                 actor=actor,
                 node=_node(engine, node) if node else views.incident(engine, incident).node,

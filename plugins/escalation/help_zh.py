@@ -12,7 +12,8 @@ HELP_ZH: Mapping[str, str] = {
     "Member (or registered resident) doing it.": "操作人：花名册上的成员（或已登记的居民）。",
     "Where it happened: a node's id or name (default: where the incident was reported).":
         "发生在哪个节点：写节点编号或名称（默认：事件上报的节点）。",
-    "Id of the event (default: INCIDENT:STEP:TIME).": "这条记录的编号（默认：事件编号:环节:时间）。",
+    "Id of the event (default: INCIDENT:STEP:TIME, with :ACTOR when another person's step holds that id).":
+        "这条记录的编号（默认：事件编号:环节:时间；该编号已被他人的记录占用时再加 :操作人）。",
     "Approve the extension request waiting on an incident (延期批准): its resolve deadline moves.":
         "批准事件待批的延期申请：办结时限随之顺延。",
     "Assign (派单) or reassign a case to a named handler, who takes it on under their role's limits.":
