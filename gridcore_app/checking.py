@@ -155,7 +155,9 @@ def within(community: Community, node: str) -> Community:
 
     The subtree, the chain of nodes above it (a case climbs there, and their
     staff are told), the people holding roles in them (a member's home outside
-    is left out), and the places, households and care links inside.
+    is left out), and the places, households and care links inside.  It bears the name of
+    ``node``: what the checks say about it (``no grid_leader at or above 2 of the 2 cells of
+    东湖社区``) is about that subtree, not the whole tree.
     """
     hierarchy = community.hierarchy
     keep = {n.id for n in hierarchy.ancestors(node)} | {n.id for n in hierarchy.descendants(node, include_self=True)}
@@ -171,7 +173,7 @@ def within(community: Community, node: str) -> Community:
     kept = {h.id for h in households}
     people = {m.id for m in members}
     return Community.build(
-        community.name, community.timezone,
+        hierarchy.node(node).name, community.timezone,
         Hierarchy.build(hierarchy.levels, [n for n in hierarchy if n.id in keep], forest=hierarchy.forest),
         members, community.departments.values(), [community.places[p] for p in sorted(places)],
         roles=dict(community.roles), level_names=community.level_names,

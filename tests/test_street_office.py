@@ -109,3 +109,17 @@ def test_simulate_takes_the_roster_workbook_and_the_scenario_beside_it(street: P
     assert "events of 东湖街道 (2 days, seed 1)" in done.output
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines and any('"dh-c2-g1"' in line for line in lines)
+
+
+def test_a_variants_roster_problems_name_the_community_it_governs(street: Path) -> None:
+    # 东湖社区's variant names a verifier nobody holds there: the warning is about 东湖社区's grids
+    # (was: "the 2 cells of 东湖街道", the street, whose other community the variant does not govern)
+    rules = street / "东湖社区.rules"
+    rules.write_text(COMMUNITY_RULES.replace("  类别 高空抛物", "  核查人：楼栋长\n  类别 高空抛物"), encoding="utf-8")
+    runner = CliRunner()
+    english = runner.invoke(main_group, ["check", "--community", str(street / "花名册.xlsx"), str(rules)])
+    assert english.exit_code == 1
+    assert "东湖社区.rules:11:7: error: no building_leader at or above 2 of the 2 cells of 东湖社区 (第一网格、第二网格)" \
+        in english.output
+    chinese = runner.invoke(main_group, ["--lang", "zh", "check", "--community", str(street / "花名册.xlsx"), str(rules)])
+    assert "东湖社区.rules:11:7: 错误: 东湖社区 的 2 个" in chinese.output and "东湖街道" not in chinese.output
