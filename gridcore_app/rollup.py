@@ -19,7 +19,12 @@ imports none of them):
   the node's cases (summoned, reported in and resolved on time or late, sent
   back);
 * **star ratings side by side** (评星定级): every rated node under ``node``
-  from the report ``assessment.ratings``, grouped by child;
+  from the report ``assessment.stars``, grouped by child.  Stars belong to
+  assessment periods: a roll-up shows those of the assessment periods it
+  holds (a quarter's own, for a quarterly ruleset; a year's four, each row
+  naming its quarter) or, holding none (a week, a day, a month), of those it
+  falls in, each row marked ``ended`` or ``provisional`` (under way by the
+  engine's clock, rated so far); a period not begun is left out;
 * **points** (积分): the report ``points.totals``, each child's row;
 * **points boards per child** (``boards``, 积分公示, when asked for with
   ``boards=True``): the report ``points.board`` of each child for every
@@ -33,7 +38,8 @@ imports none of them):
   roles under two children, or above them, is counted apart, so nothing is
   counted twice).  Subsidies belong to assessment periods: a roll-up pays
   those of the assessment periods it holds (a quarter's, for a quarterly
-  ruleset; a year's four), and a shorter one (a week, a day) none, saying so.
+  ruleset; a year's four, those over by the engine's clock), and a shorter
+  one (a week, a day) none, saying so.
 
 A metric or report no installed plugin provides leaves its columns or table
 out and says so in a note.  Numbers stay exact (``Fraction``) until they are
@@ -73,7 +79,7 @@ HEADINGS_ZH: Mapping[str, str] = {
     "redeemed": "已兑换", "stars": "星级", "score": "得分", "amount": "金额",
     "acceptance_within_limit": "按时受理率", "closure_within_limit": "按时办结率",
     "mean_satisfaction": "平均满意度", "overdue_incidents": "超时事件数",
-    "rank": "排名", "role": "角色", "balance": "积分余额",
+    "rank": "排名", "role": "角色", "balance": "积分余额", "assessed": "考核期", "status": "状态",
 }  # fmt: skip
 
 #: The metrics of the summary, with how many decimals they are shown with.
@@ -82,9 +88,11 @@ OVERDUE = "overdue_incidents"
 #: How the note of the report ``assessment.paid`` begins when the period is not one assessment period
 #: (the summary carries it: a week holds no quarter, so nothing is paid for it).
 PAID_NOTE = "subsidies are paid per "
+#: How the notes of the report ``assessment.stars`` begin (which assessment periods' stars a roll-up shows).
+STARS_NOTE = "stars are rated per "
 #: The reports a roll-up reads (name -> what it gives).
 DEPARTMENTS = "escalation.departments"
-RATINGS = "assessment.ratings"
+RATINGS = "assessment.stars"
 POINTS = "points.totals"
 BOARD = "points.board"
 #: How many places of each child's monthly board the ``boards`` table shows (ties at the last kept).
@@ -490,6 +498,8 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
     summary_notes = [(f"{span.label}: {span.start.date()} to {span.end.date()} (end exclusive); the total row "
                       "computes each rate over the whole node, not as a mean of the rows "
                       f"({span.start.date()} 起至 {span.end.date()} 前；合计行的各率按整个节点计算，不是各行的平均)")]
+    if stars is not None:
+        summary_notes += [note for note in stars.notes if note.startswith(STARS_NOTE)]
     if paid is not None:
         summary_notes += [note for note in kept[(SUBSIDIES, period)].notes if note.startswith(PAID_NOTE)]
     if paid is not None and paid[0]:
@@ -551,7 +561,8 @@ def _child_of(engine: Engine, node: str, cell: str) -> str | None:
 
 def _stars(engine: Engine, ratings: Table, node: str, period: str, children: Sequence[tuple[str, str]]
            ) -> Table:
-    """Every rated node under ``node``, grouped by child (评星定级, side by side)."""
+    """Every rated node under ``node``, grouped by child (评星定级, side by side), each row naming its
+    assessment period and whether it is over (``assessment.stars``)."""
     col = {name: k for k, name in enumerate(ratings.columns)}
     names = dict(children)
     order = {child: k for k, (child, _) in enumerate(children)}
@@ -560,22 +571,24 @@ def _stars(engine: Engine, ratings: Table, node: str, period: str, children: Seq
         child = _child_of(engine, node, str(row[col["node"]]))
         if child is not None:
             rows.append((child, names[child], row[col["node"]], row[col["name"]], row[col["level"]],
-                         row[col["stars"]], row[col["score"]]))
+                         row[col["stars"]], row[col["score"]], row[col["assessed"]], row[col["status"]]))
     depth = {level: k for k, level in enumerate(engine.community.hierarchy.levels)}
-    rows.sort(key=lambda r: (order[r[0]], depth.get(str(r[4]), len(depth)), str(r[2])))
-    return Table(f"评星定级 star ratings under {node}, {period}, side by side",
-                 ("child", "child name", "node", "name", "level", "stars", "score"), tuple(rows),
-                 headings=HEADINGS_ZH)
+    rows.sort(key=lambda r: (order[r[0]], depth.get(str(r[4]), len(depth)), str(r[2]), str(r[7])))
+    assessed = ", ".join(dict.fromkeys(str(row[col["assessed"]]) for row in ratings.rows)) or "none"
+    return Table(f"评星定级 star ratings under {node}, {period} (assessment periods 考核期: {assessed}), side by side",
+                 ("child", "child name", "node", "name", "level", "stars", "score", "assessed", "status"),
+                 tuple(rows), tuple(ratings.notes), headings=HEADINGS_ZH, values=ratings.values)
 
 
 def _star_summary(levels: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[int, Decimal | None]:
-    """How many nodes were rated at the lowest level rated here, and their mean stars."""
+    """How many nodes were rated at the lowest level rated here, and their mean stars (over every
+    assessment period shown: a year's mean is over each cell's four quarters)."""
     if not rows:
         return 0, None
     # The lowest level rated (grids), so a community's own stars do not mix in.
     lowest = max({str(r[4]) for r in rows}, key=lambda level: levels.index(level) if level in levels else -1)
     stars = [int(r[5]) for r in rows if r[4] == lowest]
-    return len(stars), shown(Fraction(sum(stars), len(stars)), 2)
+    return len({r[2] for r in rows if r[4] == lowest}), shown(Fraction(sum(stars), len(stars)), 2)
 
 
 def _points(engine: Engine, node: str, period: str) -> dict[str, tuple[int, int]]:

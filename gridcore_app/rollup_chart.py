@@ -1,7 +1,9 @@
 """A roll-up as a chart: mean stars per child, and the three rates month by month.
 
 Drawn from the roll-up's own tables (``summary`` and ``months``), so the chart
-shows exactly the numbers the tables print.  The format follows the file's
+shows exactly the numbers the tables print; the stars' title names the
+assessment periods they are of (``stars``: a week's roll-up shows its
+quarter's) and marks those still under way provisional (暂定).  The format follows the file's
 extension (``gridcore.charts``: PNG, SVG or PDF, Chinese names drawn with a
 CJK font).  Every mark carries an SVG id (``stars-<node>``,
 ``rate-<metric>-<node>``) so tests and tools can read an SVG back.
@@ -57,8 +59,24 @@ def _stars(ax: Any, found: Rollup, children: list[tuple[Any, ...]], col: dict[st
     ax.set_yticks(places, labels)
     ax.invert_yaxis()
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(f"{found.name} {found.period}: 下级平均星级 mean stars under each child", loc="left",
+    ax.set_title(f"{found.name} {found.period}: 下级平均星级 mean stars under each child{_assessed(found)}", loc="left",
                  fontweight="bold")
+
+
+def _assessed(found: Rollup) -> str:
+    """Which assessment periods the stars are of (a week's roll-up shows its quarter's), and whether any
+    is provisional (under way by the engine's clock), as the stars table names them."""
+    stars = found.tables.get("stars")
+    if stars is None or "assessed" not in stars.columns:
+        return ""
+    col = {name: k for k, name in enumerate(stars.columns)}
+    periods = list(dict.fromkeys(str(row[col["assessed"]]) for row in stars.rows))
+    if not periods or periods == [found.period]:
+        provisional = any(row[col["status"]] == "provisional" for row in stars.rows)
+        return "\n(暂定 provisional: the period is not over)" if provisional else ""
+    marked = [p + (" 暂定 provisional" if any(row[col["assessed"]] == p and row[col["status"]] == "provisional"
+                                             for row in stars.rows) else "") for p in periods]
+    return f"\n考核期 of the assessment periods: {', '.join(marked)}"
 
 
 def _rate(ax: Any, months: Any, metric: str) -> None:

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from gridcore import Engine, FixedClock, GridcoreError
 from gridcore.periods import parse_period
+from gridcore.reports import Format
 from gridcore_app.cli import main_group
 from gridcore_app.rollup import TOTAL, rollup
 from gridcore_app.rosterio import load_community
@@ -182,7 +183,7 @@ BUILT: dict[tuple[str, str], Any] = {}
 
 @settings(max_examples=5, deadline=None)
 @given(node=st.sampled_from(["yz", "yz-s1", "yz-s2"]),
-       period=st.sampled_from(["2025-03-03", "2025-03-04", "2025-W10"]))
+       period=st.sampled_from(["2025-03-03", "2025-03-04", "2025-W10", "2025-Q1", "2025"]))
 def test_a_rollup_is_the_sum_of_its_children(simulated: Engine, node: str, period: str) -> None:
     found = rollup(simulated, node, period, built=BUILT)
     rows = by_node(found.tables["summary"])
@@ -198,7 +199,7 @@ def test_a_rollup_is_the_sum_of_its_children(simulated: Engine, node: str, perio
         if simulated.community.hierarchy.children(child):
             own = by_node(rollup(simulated, child, period, built=BUILT).tables["summary"])[child]
             for column in ("incidents", "acceptance_within_limit", "closure_within_limit", "mean_satisfaction",
-                           "overdue_incidents", "earned", "paid", "subsidies"):
+                           "overdue_incidents", "earned", "paid", "subsidies", "rated", "mean stars"):
                 assert own[column] == rows[child][column], (child, column)
     # ... and the figures each child's plugins give for it alone (their own reports and metrics)
     span = parse_period(period, simulated.community.tz)
@@ -400,6 +401,8 @@ def test_a_rollup_chart_draws_what_the_tables_say(simulated: Engine, tmp_path: P
         assert (f'id="rate-{metric}-none"' in svg) == (total[metric] is None), metric
     assert total["acceptance_within_limit"] is not None
     assert "红旗街道" in svg and "合计 total" in svg
+    # a day is not rated on its own: the stars drawn are its quarter's, under way (the tables' notes say so too)
+    assert "考核期 of the assessment periods: 2025-Q1 暂定 provisional" in svg
     assert draw(found, "svg") == draw(found, "svg")  # the same roll-up gives the same file
     runner = CliRunner()
     store = simulated.store.url
@@ -447,7 +450,7 @@ def test_a_scenario_names_only_levels_the_community_has(mini_district: Path) -> 
 def test_rollups_of_one_run_build_the_district_wide_reports_once(simulated: Engine) -> None:
     built: dict[tuple[str, str], Any] = {}
     first = rollup(simulated, "yz-s1", "2025-03-03", built=built)
-    assert set(built) == {("assessment.ratings", "2025-03-03"), ("assessment.paid", "2025-03-03")}
+    assert set(built) == {("assessment.stars", "2025-03-03"), ("assessment.paid", "2025-03-03")}
     kept = dict(built)
     second = rollup(simulated, "yz-s2", "2025-03-03", built=built)
     assert all(built[key] is kept[key] for key in kept)
@@ -492,7 +495,7 @@ def test_rollups_in_forked_workers_are_the_serial_ones_byte_for_byte(stored: Eng
     # the workers first: forked from a state no serial roll-up has warmed
     built: dict[tuple[str, str], Any] = {}
     parallel = rollups(stored, asked, built=built, workers=3)
-    assert set(built) == {(name, period) for name in ("assessment.ratings", "assessment.paid")
+    assert set(built) == {(name, period) for name in ("assessment.stars", "assessment.paid")
                           for period in ("2025-W10", "2025-03-03", "2025-Q1")}
     serial = rollups(stored, asked, workers=1)
     assert [every_rendering(r) for r in parallel] == [every_rendering(r) for r in serial]
@@ -544,7 +547,8 @@ def test_store_again_is_a_handle_of_its_own_on_the_same_store(stored: Engine) ->
 
 def test_a_rollup_pays_the_subsidies_of_the_assessment_periods_it_holds(simulated: Engine) -> None:
     """Subsidies belong to assessment periods (Yinzhou rates each quarter): a day's or a week's roll-up
-    holds no quarter and pays nothing, saying so; a quarter's pays that quarter's; a year's, its quarters'."""
+    holds no quarter and pays nothing, saying so; a quarter's pays that quarter's (provisional while it is
+    under way by the engine's clock, here early March); a year's, its quarters' that are over."""
     quarter = simulated.report("assessment.subsidies", {"period": "2025-Q1"})
     paid = sum((Decimal(str(row[2])) for row in quarter.rows), Decimal(0))
     assert paid > 0
@@ -553,10 +557,85 @@ def test_a_rollup_pays_the_subsidies_of_the_assessment_periods_it_holds(simulate
         total = by_node(found.tables["summary"])["yz"]
         assert (total["paid"], total["subsidies"]) == (0, 0), period
         assert any(f"{period} holds none" in note and "不计补贴" in note for note in found.tables["summary"].notes)
-    total = by_node(rollup(simulated, "yz", "2025-Q1", built=BUILT).tables["summary"])["yz"]
-    assert total["subsidies"] == paid
+    found = rollup(simulated, "yz", "2025-Q1", built=BUILT)
+    assert by_node(found.tables["summary"])["yz"]["subsidies"] == paid
+    assert any("2025-Q1 is not over by the engine's clock (2025-03-05)" in note and "暂定" in note
+               for note in found.tables["summary"].notes)
+    # the clock in early March: no quarter of 2025 is over, so the year pays none of them
     year = simulated.report("assessment.paid", {"period": "2025"})
-    assert sum((Decimal(str(row[2])) for row in year.rows), Decimal(0)) >= paid
+    assert year.rows == ()
     assert "2025 holds 4 (2025-Q1, 2025-Q2, 2025-Q3, 2025-Q4)" in year.notes[0]
+    assert "2025-Q1 (provisional), 2025-Q2 (not begun)" in year.notes[1] and "不发放" in year.notes[1]
     # the report of one assessment period is that period's own table
     assert simulated.report("assessment.paid", {"period": "2025-Q1"}).rows == quarter.rows
+
+
+@pytest.fixture(scope="module")
+def mid_year(simulated: Engine) -> Iterator[Engine]:
+    """The simulated store read with the engine's clock in mid-August 2025: Q1 and Q2 over, Q3 under way."""
+    with Engine.open(store=simulated.store.url, read_only=True,
+                     clock=FixedClock(datetime(2025, 8, 15, 10, tzinfo=TZ))) as opened:
+        yield opened
+
+
+def test_a_years_rollup_pays_only_the_quarters_over_by_the_engines_clock(mid_year: Engine) -> None:
+    quarters = {q: mid_year.report("assessment.subsidies", {"period": q}) for q in ("2025-Q1", "2025-Q2", "2025-Q3")}
+    due: dict[str, Decimal] = {}
+    for q in ("2025-Q1", "2025-Q2"):
+        for row in quarters[q].rows:
+            due[str(row[0])] = due.get(str(row[0]), Decimal(0)) + Decimal(str(row[2]))
+    year = mid_year.report("assessment.paid", {"period": "2025"})
+    assert {str(row[0]): Decimal(str(row[2])) for row in year.rows} == due
+    assert all("2025-Q3" not in str(row[3]) for row in year.rows)
+    assert "2025-Q3 (provisional), 2025-Q4 (not begun) not over by the engine's clock (2025-08-15)" in year.notes[1]
+    assert sum(Decimal(str(row[2])) for row in quarters["2025-Q3"].rows) > 0  # (Q3's would pay: left out)
+    found = rollup(mid_year, "yz", "2025")
+    summary = found.tables["summary"]
+    assert by_node(summary)["yz"]["subsidies"] == sum(due.values(), Decimal(0))
+    assert any("left out, not paid" in note and "2025-Q3、2025-Q4 尚未结束" in note for note in summary.notes)
+    # the stars: each quarter's begun by the clock, each row naming its quarter; Q3 provisional, Q4 left out
+    stars = found.tables["stars"]
+    col = {name: k for k, name in enumerate(stars.columns)}
+    assert {(row[col["assessed"]], row[col["status"]]) for row in stars.rows} == {
+        ("2025-Q1", "ended"), ("2025-Q2", "ended"), ("2025-Q3", "provisional")}
+    assert any("2025-Q4 not begun" in note and "尚未开始" in note for note in summary.notes)
+    grids = [row for row in stars.rows if row[col["level"]] == "grid"]
+    total = by_node(summary)["yz"]
+    assert total["rated"] == len({row[col["node"]] for row in grids}) == len(grids) // 3
+    assert total["mean stars"] == (Decimal(sum(int(row[col["stars"]]) for row in grids))
+                                   / len(grids)).quantize(Decimal("0.01"))
+    for q in ("2025-Q1", "2025-Q2", "2025-Q3"):
+        own = {(r[0], r[3]) for r in mid_year.report("assessment.ratings", {"period": q}).rows}
+        assert {(r[col["node"]], r[col["stars"]]) for r in stars.rows if r[col["assessed"]] == q} <= own, q
+
+
+def test_a_weeks_rollup_shows_the_stars_of_the_quarter_it_falls_in(simulated: Engine, mid_year: Engine) -> None:
+    """A week, a day or a month of a quarterly ruleset is not rated on its own: its roll-up shows the stars
+    of the quarter it falls in, marked provisional while that quarter is under way, in every rendering."""
+    own = {(r[0], r[3], r[4]) for r in simulated.report("assessment.ratings", {"period": "2025-Q1"}).rows}
+    for period in ("2025-03-03", "2025-W10", "2025-03"):
+        found = rollup(simulated, "yz-s1", period, built=BUILT)
+        stars = found.tables["stars"]
+        col = {name: k for k, name in enumerate(stars.columns)}
+        assert {(row[col["assessed"]], row[col["status"]]) for row in stars.rows} == {("2025-Q1", "provisional")}
+        assert {(r[col["node"]], r[col["stars"]], r[col["score"]]) for r in stars.rows} <= own
+        notes = found.tables["summary"].notes
+        assert any(f"{period} falls in 2025-Q1" in note and "属于 2025-Q1" in note for note in notes), period
+        assert any("2025-Q1 not over by the engine's clock (2025-03-05): provisional" in note and "暂定" in note
+                   for note in notes), period
+    found = rollup(simulated, "yz-s1", "2025-W10", built=BUILT)
+    assert "2025-W10 (assessment periods 考核期: 2025-Q1)" in found.tables["stars"].title
+    csv_zh = found.render(Format("csv", "zh"), "stars")
+    assert csv_zh.startswith("\ufeff下级编号 child,") and ",考核期 assessed,状态 status\n" in csv_zh
+    assert ",2025-Q1,暂定（未结束） provisional\n" in csv_zh
+    assert ",2025-Q1,provisional\n" in found.render("csv", "stars")
+    doc = json.loads(found.render("json"))
+    assert {(r["assessed"], r["status"]) for r in doc["tables"]["stars"]["rows"]} == {("2025-Q1", "provisional")}
+    text = found.render("text")
+    assert "stars are rated per quarter" in text and "星级按考核期（季度）评定" in text
+    # a week across two quarters (31 March to 6 April) shows both, the second once it has begun
+    across = rollup(mid_year, "yz-s1", "2025-W14").tables["stars"]
+    assert {(r[7], r[8]) for r in across.rows} == {("2025-Q1", "ended"), ("2025-Q2", "ended")}
+    early = rollup(simulated, "yz-s1", "2025-W14", built=BUILT)
+    assert {(r[7], r[8]) for r in early.tables["stars"].rows} == {("2025-Q1", "provisional")}
+    assert any("2025-Q2 not begun" in note for note in early.tables["summary"].notes)

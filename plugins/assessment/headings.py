@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 HEADINGS_ZH: Mapping[str, str] = {
-    "acceptance_within_limit": "按时受理率", "amount": "金额", "capped from": "名额限制前星级", "change": "变化",
+    "acceptance_within_limit": "按时受理率", "amount": "金额", "assessed": "考核期", "status": "状态", "capped from": "名额限制前星级", "change": "变化",
     "closure_within_limit": "按时办结率", "detail": "明细", "level": "层级", "max": "满分", "mean_satisfaction": "平均满意度",
     "member": "成员编号", "metric": "指标", "month": "月份", "name": "名称", "node": "节点编号", "note": "说明",
     "overdue_incidents": "超时事件数", "participation": "居民活动参与率", "patrol_coverage": "巡查覆盖率", "points": "积分",

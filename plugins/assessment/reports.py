@@ -15,8 +15,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
+
 from gridcore.errors import GridcoreError
-from gridcore.periods import parse_period, periods_between
+from gridcore.periods import Period, parse_period, periods_between
 from gridcore.reports import PER_PERIOD, Cell, Report, Showcase, Table
 
 from .archive import StarChange, compare, stored_or_fresh
@@ -165,55 +167,160 @@ def months_table(engine: Engine, period: str) -> Table:
                  tuple(rows), headings=HEADINGS_ZH)
 
 
+def held_periods(engine: Engine, period: str, cycle: str | None = None) -> tuple[Period, str | None, list[Period]]:
+    """``period``'s span, the kind of its assessment periods (None: no assessment in force) and the
+    assessment periods wholly inside it (a year's quarters; a quarter's own), or, when it holds none (a
+    week, a day, a month of a quarterly ruleset), those it falls in (a week across two quarters: both)."""
+    from .metrics import policy_at
+    from .rating import cycle_policy, split_key
+
+    label, written = split_key(period)
+    tz = engine.community.tz
+    span = parse_period(label, tz)
+    policy = policy_at(engine, span.start)
+    if policy is None:
+        return span, None, [span]
+    kind = cycle_policy(engine, policy, cycle or written or "").period
+    touching = list(periods_between(kind, span.start, span.end, tz))
+    inside = [p for p in touching if span.start <= p.start and p.end <= span.end]
+    return span, kind, inside or touching
+
+
+def period_state(engine: Engine, part: Period) -> str:
+    """``ended`` (over by the engine's clock), ``provisional`` (under way: rated so far) or
+    ``not begun``."""
+    now = engine.clock.now()
+    return ENDED if part.end <= now else PROVISIONAL if part.start <= now else NOT_BEGUN
+
+
+def _clock(engine: Engine) -> str:
+    return f"{engine.clock.now().astimezone(engine.community.tz):%Y-%m-%d}"
+
+
+def stars_table(engine: Engine, period: str, cycle: str | None = None) -> Table:
+    """The stars of the assessment periods ``period`` holds or falls in (所属考核期的评星).
+
+    Stars are rated per assessment period (``周期：季``: a quarter): a week is
+    not rated on its own, it shows the stars of the quarter it falls in (of
+    both, across two); a year shows each of its quarters'.  Each row names its
+    assessment period (``assessed``) and whether that period is over by the
+    engine's clock (``status``: ``ended``; ``provisional``, under way and rated
+    on what is recorded so far); a period not begun is left out.  Notes
+    (starting ``STARS_NOTE``) say which periods are shown and why.
+    """
+    span, kind, held = held_periods(engine, period, cycle)
+    _, written = _split(period)
+    rows: list[tuple[Cell, ...]] = []
+    shown_parts: list[str] = []
+    provisional: list[str] = []
+    left_out: list[str] = []
+    for part in held:
+        state = period_state(engine, part)
+        if state == NOT_BEGUN and kind is not None:
+            left_out.append(part.label)
+            continue
+        assessment = stored_or_fresh(engine, part.label, cycle or written) if kind is not None else \
+            stored_or_fresh(engine, period, cycle)
+        shown_parts.append(part.label)
+        if state == PROVISIONAL:
+            provisional.append(part.label)
+        rows += [(r.node, r.name, r.level, r.stars, shown(r.score), part.label, state) for r in assessment.ratings]
+    notes: list[str] = []
+    if kind is not None:
+        kind_zh = KINDS_ZH.get(kind, kind)
+        same = [span.label] == shown_parts and not left_out
+        if not same:
+            how = "holds" if held and span.start <= held[0].start and held[-1].end <= span.end else "falls in"
+            how_zh = "含" if how == "holds" else "属于"
+            notes.append(f"{STARS_NOTE}{kind} (the ruleset's assessment period): {span.label} {how} "
+                         f"{', '.join(p.label for p in held)}; each row is the stars of its assessment period "
+                         f"(星级按考核期（{kind_zh}）评定：{span.label} {how_zh} {'、'.join(p.label for p in held)}，"
+                         "各行为其考核期的星级)")
+        if provisional:
+            notes.append(f"{STARS_NOTE}{kind}: {', '.join(provisional)} not over by the engine's clock "
+                         f"({_clock(engine)}): provisional, rated on what is recorded so far "
+                         f"({'、'.join(provisional)} 尚未结束：星级为暂定，按目前已记录的计算)")
+        if left_out:
+            notes.append(f"{STARS_NOTE}{kind}: {', '.join(left_out)} not begun by the engine's clock "
+                         f"({_clock(engine)}): not rated, left out ({'、'.join(left_out)} 尚未开始：不评星，不列入)")
+    return Table(f"Star ratings of the assessment periods of {span.label} 所属考核期的评星",
+                 ("node", "name", "level", "stars", "score", "assessed", "status"), tuple(rows), tuple(notes),
+                 headings=HEADINGS_ZH, values={"status": STATES_ZH})
+
+
+def _split(period: str) -> tuple[str, str | None]:
+    from .rating import split_key
+
+    return split_key(period)
+
+
 def paid_table(engine: Engine, period: str, cycle: str | None = None) -> Table:
     """Each person's subsidies of the assessment periods ``period`` holds (所含考核期的补贴).
 
     Subsidies belong to assessment periods: the per-star amounts a ruleset writes
     are paid per period of its assessment cycle (``周期：季``: a quarter).  A
     period of that kind is its own assessment's subsidies (``subsidies_table``,
-    the same table); a longer one (a year of quarters) sums, per person, those of
-    the assessment periods wholly inside it; a shorter one (a month of a
-    quarterly ruleset, a week, a day) holds none, and the table says so, rather
-    than pay a whole period's amount for a part of it.
+    the same table; while it is under way by the engine's clock a note says
+    they are provisional); a longer one (a year of quarters) sums, per person,
+    those of the assessment periods wholly inside it that are over by the
+    engine's clock (one under way or not begun is left out, a note naming it);
+    a shorter one (a month of a quarterly ruleset, a week, a day) holds none,
+    and the table says so, rather than pay a whole period's amount for a part
+    of it.
     """
-    from .metrics import policy_at
-    from .rating import cycle_policy, split_key
-
-    label, written = split_key(period)
+    _, written = _split(period)
     cycle = cycle or written
-    tz = engine.community.tz
-    span = parse_period(label, tz)
-    policy = policy_at(engine, span.start)
-    if policy is None:  # nothing rated: the assessment's own table says why
+    span, kind, held = held_periods(engine, period, cycle)
+    if kind is None:  # nothing rated: the assessment's own table says why
         return subsidies_table(stored_or_fresh(engine, period, cycle))
-    kind = cycle_policy(engine, policy, cycle or "").period
     kind_zh = KINDS_ZH.get(kind, kind)
     if kind == span.kind:
-        return subsidies_table(stored_or_fresh(engine, period, cycle))
-    inside = [p for p in periods_between(kind, span.start, span.end, tz) if span.start <= p.start and p.end <= span.end]
+        table = subsidies_table(stored_or_fresh(engine, period, cycle))
+        if period_state(engine, span) == ENDED:
+            return table
+        note = (f"{PAID_NOTE}{kind} once it is over: {span.label} is not over by the engine's clock "
+                f"({_clock(engine)}): these subsidies are provisional, not yet due "
+                f"(补贴按考核期（{kind_zh}）在其结束后发放：{span.label} 尚未结束，以上为暂定金额)")
+        return attrs.evolve(table, notes=(*table.notes, note))
+    inside = [p for p in held if span.start <= p.start and p.end <= span.end]
+    over = [p for p in inside if period_state(engine, p) == ENDED]
+    pending = [p for p in inside if p not in over]
     totals: dict[str, Fraction] = {}
     names: dict[str, str] = {}
     parts: dict[str, list[str]] = {}
-    for part in inside:
+    for part in over:
         for member, name, amount, _ in subsidies_table(stored_or_fresh(engine, part.label, cycle)).rows:
             key = str(member)
             names[key] = str(name)
             totals[key] = totals.get(key, Fraction(0)) + Fraction(str(amount))
             parts.setdefault(key, []).append(f"{part.label}: {amount:g}")
     rows = tuple((m, names[m], float(round(totals[m], 2)), "; ".join(parts[m])) for m in sorted(totals))
-    held = ", ".join(p.label for p in inside)
-    note = (f"{PAID_NOTE}{kind} (the ruleset's assessment period): {span.label} holds "
-            + (f"{len(inside)} ({held}), their subsidies summed" if inside else "none, so none are paid for it")
-            + f" (补贴按考核期（{kind_zh}）发放：{span.label} "
-            + (f"含 {len(inside)} 个考核期（{held}），补贴为其合计)" if inside else "不含完整的考核期，不计补贴)"))
+    held_text = ", ".join(p.label for p in inside)
+    notes = [(f"{PAID_NOTE}{kind} (the ruleset's assessment period): {span.label} holds "
+              + (f"{len(inside)} ({held_text}), their subsidies summed" if inside else "none, so none are paid for it")
+              + f" (补贴按考核期（{kind_zh}）发放：{span.label} "
+              + (f"含 {len(inside)} 个考核期（{held_text}），补贴为其合计)" if inside else "不含完整的考核期，不计补贴)"))]
+    if pending:
+        names_text = ", ".join(f"{p.label} ({period_state(engine, p)})" for p in pending)
+        notes.append(f"{PAID_NOTE}{kind} once it is over: {names_text} not over by the engine's clock "
+                     f"({_clock(engine)}): left out, not paid; `gridcore assess subsidies --period "
+                     f"{pending[0].label}` shows the provisional amounts "
+                     f"(补贴按考核期（{kind_zh}）在其结束后发放：{'、'.join(p.label for p in pending)} 尚未结束，"
+                     "不计入、不发放)")
     return Table(f"Subsidies of the assessment periods in {span.label} 补贴", ("member", "name", "amount", "detail"),
-                 rows, (note,), headings=HEADINGS_ZH)
+                 rows, tuple(notes), headings=HEADINGS_ZH)
 
 
 #: The Chinese of the period kinds, for notes.
 KINDS_ZH = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
-#: How the note of ``paid_table`` begins when the period is not one assessment period (a roll-up carries it).
+#: How the notes of ``paid_table`` begin when the period is not one assessment period, or not over
+#: (a roll-up carries them).
 PAID_NOTE = "subsidies are paid per "
+#: How the notes of ``stars_table`` begin (a roll-up carries them).
+STARS_NOTE = "stars are rated per "
+#: An assessment period's state by the engine's clock (``period_state``), and its Chinese.
+ENDED, PROVISIONAL, NOT_BEGUN = "ended", "provisional", "not begun"
+STATES_ZH = {ENDED: "已结束", PROVISIONAL: "暂定（未结束）", NOT_BEGUN: "未开始"}
 
 
 def _chart(engine: Engine, params: Mapping[str, str], path: Path) -> Path:
@@ -244,6 +351,8 @@ REPORTS = [
            showcase=Showcase(PER_PERIOD)),
     Report("assessment.paid", "Each person's subsidies of the assessment periods a period holds (所含考核期的补贴)",
            lambda e, p: paid_table(e, _param(p, "period"), p.get("cycle")), ("period", "cycle")),
+    Report("assessment.stars", "The stars of the assessment periods a period holds or falls in (所属考核期的评星)",
+           lambda e, p: stars_table(e, _param(p, "period"), p.get("cycle")), ("period", "cycle")),
     Report("assessment.compare", "Who gained or lost stars between two periods, and why (星级变化及原因)",
            lambda e, p: compare_table(stored_or_fresh(e, _param(p, "before"), p.get("cycle")),
                                       stored_or_fresh(e, _param(p, "after"), p.get("cycle"))),
