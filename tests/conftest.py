@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import runpy
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -31,6 +33,26 @@ BUILTIN_PLUGINS: tuple[str, ...] = tuple(
     tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["gridcore"]["builtin-plugins"])
 CST = timezone(timedelta(hours=8))
 START = datetime(2025, 3, 1, 8, 0, tzinfo=CST)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_tempdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test session keeps its own temporary folder, the processes it starts too.
+
+    A store's write lock lives in the temporary folder
+    (``gridcore_app.writelock.lock_path``) and stays there by design, so a
+    suite run against the machine's ``/tmp`` left a lock file per served store
+    behind (about 2,000 after a few days); pytest prunes its own old folders.
+    """
+    folder = str(tmp_path_factory.mktemp("tmp"))
+    before_env, before = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = folder, folder
+    yield
+    tempfile.tempdir = before
+    if before_env is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = before_env
 
 
 class IncidentKinds:
