@@ -123,3 +123,23 @@ def test_a_variants_roster_problems_name_the_community_it_governs(street: Path) 
         in english.output
     chinese = runner.invoke(main_group, ["--lang", "zh", "check", "--community", str(street / "花名册.xlsx"), str(rules)])
     assert "东湖社区.rules:11:7: 错误: 东湖社区 的 2 个" in chinese.output and "东湖街道" not in chinese.output
+
+
+def test_overriding_a_limit_the_parent_lacks_says_which_limits_it_has(street: Path) -> None:
+    # 楼栋 is no level of the street's rules: no slip to suggest, so the fix lists what can be overridden
+    # (was: only "use the name of an item the parent has", which the author cannot see from their file)
+    rules = street / "东湖社区.rules"
+    rules.write_text(COMMUNITY_RULES.replace("覆盖 时限 网格", "覆盖 时限 楼栋"), encoding="utf-8")
+    runner = CliRunner()
+    chinese = runner.invoke(main_group, ["--lang", "zh", "check", str(rules)])
+    assert chinese.exit_code == 1
+    assert "东湖社区.rules:12:3: 错误: '覆盖 时限 楼栋' 要覆盖的条目在上级规则集中不存在" in chinese.output
+    assert "修改: 使用上级规则集中已有条目的名称；若要新增条目，去掉“覆盖”（上级规则集中有：时限 网格、时限 社区、时限 街道）" \
+        in chinese.output
+    english = runner.invoke(main_group, ["check", str(rules)])
+    assert "(the parent has: limit 网格, limit 社区, limit 街道)" in english.output
+    # a slip keeps its did-you-mean and no list
+    rules.write_text(COMMUNITY_RULES.replace("覆盖 活动 入户走访", "覆盖 活动 入户走坊"), encoding="utf-8")
+    slip = runner.invoke(main_group, ["--lang", "zh", "check", str(rules)])
+    assert "（是不是 '活动 入户走访'？）" in slip.output and "上级规则集中有：" not in slip.output
+

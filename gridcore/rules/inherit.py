@@ -80,6 +80,15 @@ def _key_of(label: str) -> tuple[str, str | None]:
     return (kind, name) if kind else (name, None)
 
 
+def _same_kind(key: tuple[str, str | None],
+               inherited: Mapping[tuple[str, str | None], ast.Item]) -> list[tuple[str, str | None]]:
+    """The parent's items of ``key``'s kind (at most 8), each by its name as the parent writes it
+    (``时限 网格`` for a limit keyed by the level's id ``grid``)."""
+    same: list[tuple[str, str | None]] = [(k[0], item.name.text if item.name is not None else k[1])
+                                          for k, item in inherited.items() if k[0] == key[0] and k[1] is not None]
+    return same[:8]
+
+
 def _near(key: tuple[str, str | None], inherited: Mapping[tuple[str, str | None], ast.Item]) -> str:
     """The inherited item ``key`` probably means: same kind, a close name ('' if none).
 
@@ -165,13 +174,19 @@ def resolve(files: Sequence[ast.RulesFile], key: Key = _written, kind_zh: KindZh
                 if item.override and not exists:
                     hint = _near(item.key, inherited)
                     hint_zh = _label_zh(block.name, _key_of(hint), kind_zh) if hint else ""
+                    # no slip to suggest (时限 楼栋 for a level the file never had): say what there is to override
+                    has = [] if hint else _same_kind(item.key, inherited)
+                    has_en = f" (the parent has: {', '.join(_label(k) for k in has)})" if has else ""
+                    has_zh = (f"（上级规则集中有：{'、'.join(_label_zh(block.name, k, kind_zh) for k in has)}）"
+                              if has else "")
                     problems.append((item, f"'override {_label(item.key)}' overrides something the "
                                      "parent ruleset does not have"
                                      + (f" (did you mean '{hint}'?)" if hint else ""),
                                      f"'覆盖 {_label_zh(block.name, item.key, kind_zh)}' 要覆盖的条目在上级规则集中不存在"
                                      + (f"（是不是 '{hint_zh}'？）" if hint else ""),
-                                     "use the name of an item the parent has, or leave out 'override' to add a new item",
-                                     "使用上级规则集中已有条目的名称；若要新增条目，去掉“覆盖”"))
+                                     "use the name of an item the parent has, or leave out 'override' to add a new item"
+                                     + has_en,
+                                     "使用上级规则集中已有条目的名称；若要新增条目，去掉“覆盖”" + has_zh))
                     continue
                 if depth and not exists and item.name is not None:
                     same_kind = [k[1] for k in inherited if k[0] == item.kind and k[1]]
