@@ -61,7 +61,7 @@ from .events import (
 from .explain import Explanation, Outcome
 from .garbage import fewer_full_collections, serving_now, settle
 from .governing import RulesetInForce, RulesetTimeline
-from .growth import carry_joined, roster_growth, stamp_joined
+from .growth import carry_joined, date_joined, roster_growth, stamp_joined
 from .metrics import MEMBER, Metric, MetricValue
 from .plugin_host import Hooks, PluginManager, get_plugin_manager
 from .register import HouseholdRegister, about_register
@@ -584,6 +584,41 @@ class Engine(Checkpointing):
             if warning not in self.warnings:  # a refresh restores the rulesets again
                 self.warnings.append(warning)
 
+    def record_joined(self, node: str, when: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Record that ``node`` (its subtree) and the members holding roles in it joined the store at ``when``.
+
+        For a store that grew (``gridcore init --community``) before joining times
+        were recorded: what it added has none, so an assessment rates it for the
+        periods before it joined.  Refused (``gridcore.growth.date_joined``,
+        nothing changed) when ``node`` is recorded as joined at another time, or
+        when the store holds events of its subtree or of those members before
+        ``when``; a time later than the clock's now too.  The roster is saved
+        with the times, a checkpoint taken under it (the state is the same: only
+        assessments read joining times) and the roster's stamp written, so a
+        running engine's ``refresh`` takes the times on; a store grown before the
+        stamp was written gets it even when the times are there already.
+        Returns the node and member ids newly dated.
+        """
+        self._check_writable("record a joining time")
+        when = require_aware(when)
+        if when > self.clock.now():
+            raise GridcoreError(f"{when.isoformat()} is later than the engine's clock "
+                                f"({self.clock.now().isoformat()}): a node joins at a time that has come "
+                                "(加入时间不能晚于当前时间)")
+        self.refresh()
+        community, nodes, members = date_joined(self.community, node, when, self.events())
+        if nodes or members:
+            self.store.put(META, "community", community.to_document())
+            self.community = community
+            self._metrics = None
+            self._checkpointed = 0  # (the checkpoints stored were taken under the roster without the times)
+            self.checkpoint()
+        stamp = {"fingerprint": self._community_fingerprint()}
+        if self.store.get(META, ROSTER_STAMP) != stamp:
+            self.store.put(META, ROSTER_STAMP, stamp)
+        self._roster_stamp = stamp
+        return nodes, members
+
     def _grow(self, community: Community) -> None:
         """Take on a roster that only adds to the one in use: no event is judged again.
 
@@ -928,7 +963,9 @@ class Engine(Checkpointing):
         process grew (``gridcore init --community`` on the store: a new
         community of a district): the engine takes on the saved roster and
         rebuilds its state as opening the store again would (from the
-        checkpoint the growth stored), then has the events after it.  A saved
+        checkpoint the growth stored), then has the events after it; one that
+        differs only by joining times recorded since (``record_joined``) is taken
+        on the same way.  A saved
         roster that changed otherwise than by growing is a ``GridcoreError``
         (only a store without events may be given another roster), the
         state left as it was.
@@ -1047,7 +1084,8 @@ class Engine(Checkpointing):
             self._roster_stamp = stamp
             return False
         growth = roster_growth(mine, saved)
-        if not growth.grows and (self._position or self.store.position()):
+        # (one that differs only by the joining times recorded, ``record_joined``, is taken on too)
+        if growth.changed and (self._position or self.store.position()):
             raise GridcoreError(
                 f"the roster saved in the store {self.store.url} changed otherwise than by growing while this "
                 f"engine had it open: " + "; ".join(growth.changed[:5])

@@ -20,12 +20,17 @@ such time; ``carry_joined`` gives a roster read from them the times the store
 recorded.  Nodes and members there from the start have none: an assessment
 rates them in every period, as before; one that joined is rated and paid from
 the first period starting at or after it joined (``plugins/assessment``).
+
+A store that grew before joining times were recorded has none for what it
+added: ``date_joined`` (``Engine.record_joined``, ``gridcore hierarchy joined
+NODE --at TIME``) records them afterwards, refusing a time after the events
+already stored there.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +39,7 @@ from attrs import frozen
 
 if TYPE_CHECKING:
     from .community import Community
+    from .events import Event
 
 #: Lists of items with an ``id``: an old id must keep its item exactly; new ids are additions.
 _BY_ID = ("nodes", "departments", "members", "places", "households", "residents")
@@ -138,3 +144,52 @@ def carry_joined(saved: Community, community: Community) -> Community:
         return community
     return attrs.evolve(community, nodes_joined={**community.nodes_joined, **nodes},
                         members_joined={**community.members_joined, **members})
+
+
+def date_joined(community: Community, node: str, when: datetime, events: Iterable[Event]
+                ) -> tuple[Community, tuple[str, ...], tuple[str, ...]]:
+    """``community`` with ``node`` (its subtree) and the members holding roles in it recorded as joined at
+    ``when``: for a store that grew before joining times were recorded (``Engine.record_joined``).
+
+    Returns the community and the node and member ids newly dated (none when ``node`` already has that
+    time).  Refused (``GridcoreError``, nothing changed): an unknown node; a node recorded as joined at
+    another time (itself or an ancestor); a node under it recorded as joined before ``when``; and a time
+    after the first of ``events`` (in canonical order) naming a node of the subtree or one of those
+    members: what was recorded there was there by then.
+    """
+    from .errors import GridcoreError, UnknownNameError
+
+    hierarchy = community.hierarchy
+    if node not in hierarchy:
+        raise UnknownNameError(hierarchy.unknown(node))
+    tz = community.tz
+    shown = f"{when.astimezone(tz):%Y-%m-%d %H:%M}"
+    recorded = community.joined(node)
+    if recorded is not None and recorded != when:
+        raise GridcoreError(f"{node} is recorded as joined on {recorded.astimezone(tz):%Y-%m-%d %H:%M} (its own time "
+                            "or the node's above it it was added with): a recorded joining time is not changed "
+                            f"({node} 已记录于 {recorded.astimezone(tz):%Y-%m-%d %H:%M} 加入，已记录的加入时间不再改动)")
+    subtree = {n.id for n in hierarchy.descendants(node, include_self=True)}
+    earlier = sorted(k for k in subtree if k in community.nodes_joined and community.nodes_joined[k] < when)
+    if earlier:
+        raise GridcoreError(f"{earlier[0]}, under {node}, is recorded as joined on "
+                            f"{community.nodes_joined[earlier[0]].astimezone(tz):%Y-%m-%d %H:%M}, before {shown} "
+                            f"({earlier[0]} 已记录的加入时间早于 {shown})")
+    members = {m.id for m in community.members.values() if any(a.node in subtree for a in m.roles)}
+    for event in events:
+        named = {event.actor, *(str(getattr(event, f)) for f in type(event).people if getattr(event, f, None))}
+        if event.node in subtree or named & members:
+            if event.time < when:
+                first = f"{event.time.astimezone(tz):%Y-%m-%d %H:%M}"
+                raise GridcoreError(
+                    f"{node} cannot have joined on {shown}: the store holds its events from {first} on (the first: "
+                    f"{event.id}, {event.kind} at {event.node} by {event.actor}); give a time at or before {first} "
+                    f"({node} 的事件最早记于 {first}（{event.id}），加入时间不能晚于此)")
+            break
+    nodes = tuple(sorted(k for k in subtree if k not in community.nodes_joined)) if recorded is None else ()
+    dated = tuple(sorted(m for m in members if m not in community.members_joined)) if recorded is None else ()
+    if not nodes and not dated:
+        return community, (), ()
+    return (attrs.evolve(community, nodes_joined={**community.nodes_joined, **dict.fromkeys(nodes, when)},
+                         members_joined={**community.members_joined, **dict.fromkeys(dated, when)}),
+            nodes, dated)

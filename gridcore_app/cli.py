@@ -901,6 +901,63 @@ def hierarchy_household(household: str, store: str) -> None:
             click.echo(f"  {when:16}  {change.event:12}  {change.text}")
 
 
+@hierarchy.command("joined")
+@click.argument("node", required=False)
+@click.option("--at", "at", callback=parse_time, metavar="TIME",
+              help="When NODE joined the store (ISO 8601 with zone): at or before its first stored event.")
+@store_option
+def hierarchy_joined(node: str | None, at: datetime | None, store: str) -> None:
+    """When the nodes and members a growth added joined the store; with NODE and --at, record it.
+
+    A store grown (gridcore init --community) before joining times were
+    recorded has none for what it added, so assessments rate the new
+    community for periods before it joined; and one grown before the roster's
+    stamp was written is not noticed by an engine kept running. NODE --at TIME
+    records TIME for NODE, every node under it and every member holding a
+    role there, and writes the stamp; refused for a time after the first
+    event stored there, or for a node recorded at another time.
+    """
+    from gridcore.engine import META, ROSTER_STAMP
+
+    if (node is None) != (at is None):
+        raise click.UsageError("give NODE and --at TIME together to record a joining time, or neither to list "
+                               "them (记录加入时间须同时给出 NODE 和 --at)")
+    try:
+        with open_engine(store, read_only=node is None) as engine:
+            tz = engine.community.tz
+            if node is not None and at is not None:
+                found = engine.community.hierarchy.find(node).id
+                nodes, members = engine.record_joined(found, at)
+                day = f"{at.astimezone(tz):%Y-%m-%d %H:%M}"
+                if nodes or members:
+                    click.echo(f"recorded: {found} joined on {day}, with {len(nodes)} node(s) and {len(members)} "
+                               f"member(s); assessments rate them from the first period starting then; an "
+                               f"assessment saved before (gridcore assess --period P) is kept as it was: assess "
+                               f"it again (已记录 {found} 于 {day} 加入，含 {len(nodes)} 个节点、{len(members)} 名人员；"
+                               "此前保存的考核结果不变，请重新考核)")
+                else:
+                    click.echo(f"{found} is recorded as joined on {day} already; the roster's stamp is written "
+                               f"(已记录，花名册标记已写入)")
+                return
+            community = engine.community
+            stamp = engine.store.get(META, ROSTER_STAMP)
+            if not community.nodes_joined:
+                click.echo("no node joined after the store was made (none recorded) (无后加入的节点记录)")
+            for key, when in sorted(community.nodes_joined.items(), key=lambda kv: (kv[1], kv[0])):
+                if community.hierarchy.node(key).parent in community.nodes_joined and \
+                        community.nodes_joined[str(community.hierarchy.node(key).parent)] == when:
+                    continue  # (added with the node above it)
+                staff = sum(1 for m, t in community.members_joined.items() if t == when and any(
+                    community.hierarchy.is_within(a.node, key) for a in community.member(m).roles))
+                click.echo(f"{key} {community.hierarchy.node(key).name}: joined 加入 "
+                           f"{when.astimezone(tz):%Y-%m-%d %H:%M}, {staff} member(s) 人")
+            if stamp is None:
+                click.echo("the roster's stamp is not saved: an engine kept running does not notice a growth; "
+                           "gridcore hierarchy joined NODE --at TIME writes it (花名册标记未保存)")
+    except GridcoreError as exc:
+        fail(str(exc))
+
+
 def _counts_note(counts: Counts) -> str:
     """``12户 36人 (floating 流动 4, special 特殊 2, key 重点 1)``."""
     return (f"{counts.households}户 {counts.population}人 (floating 流动 {counts.floating}, "

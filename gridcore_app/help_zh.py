@@ -122,6 +122,18 @@ HELP_ZH: Mapping[str, str] = {
         "按编号解释一项决定（一条积分记录、一次提级、一次评星）：依据哪条规则、用了哪些数据、结果多少。"
         "中文模式下（gridcore --lang zh explain ……，或 GRIDCORE_LANG=zh）每项数据前标有中文名称。",
     "Look at a community's grid hierarchy.": "查看社区的网格层级。",
+    "When the nodes and members a growth added joined the store; with NODE and --at, record it. A store grown "
+    "(gridcore init --community) before joining times were recorded has none for what it added, so assessments "
+    "rate the new community for periods before it joined; and one grown before the roster's stamp was written is "
+    "not noticed by an engine kept running. NODE --at TIME records TIME for NODE, every node under it and every "
+    "member holding a role there, and writes the stamp; refused for a time after the first event stored there, "
+    "or for a node recorded at another time.":
+        "列出扩充（gridcore init --community）加入的节点和人员的加入时间；给出 NODE 和 --at 时记录之。在记录加入"
+        "时间之前扩充的库，没有新增部分的加入时间，考核会对其加入前的考核期评星；在写入花名册标记之前扩充的库，"
+        "正在运行的引擎察觉不到扩充。NODE --at TIME 为 NODE、其下各节点和在其中任职的各人员记录加入时间 TIME，"
+        "并写入花名册标记；TIME 晚于那里已记录的最早事件，或 NODE 已记录了别的加入时间时拒绝。",
+    "When NODE joined the store (ISO 8601 with zone): at or before its first stored event.":
+        "NODE 加入本库的时间（ISO 8601，须带时区）：不晚于其已记录的最早事件。",
     "One household (户) in the store: where it lives, its people, who looks after it, and its history.":
         "库中的一户：住在哪里、有哪些人、由谁负责，以及变动记录。",
     "Print the tree of the community at PATH (a folder, a YAML file or a roster workbook), or in --store. With "

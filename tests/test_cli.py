@@ -101,6 +101,7 @@ STORE_COMMANDS: dict[str, tuple[str, ...]] = {
     "assess subsidies": ("--period", "2025-03"),
     "explain": ("points:x",),
     "hierarchy household": ("h1",),
+    "hierarchy joined": ("g1", "--at", "2025-03-05T10:00+08:00"),
     "hierarchy show": (),
     "incidents accept": ("i1", "--actor", "m03"),
     "incidents approve-extension": ("i1", "--actor", "m03"),

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -251,3 +253,102 @@ def test_what_was_made_for_periods_before_a_growth_stays_as_it_was(
                 assert (ratings.rows, paid.rows) == tuple(t.rows for t in assessed(before, period)), period
             else:
                 assert new_nodes(after) <= rated, period
+
+
+# ---------------------------------------------------------------- a store grown the old way
+
+
+def grown_the_old_way(url: str) -> None:
+    """The store as a growth made before joining times (f5812b9) and the roster's stamp (785125a) left it:
+    the roster saved without its ``joined`` key, no ``meta/roster`` (written directly, as the tests of
+    older STATE_VERSIONs write their old documents)."""
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db, db:
+        (text,) = db.execute("SELECT doc FROM documents WHERE collection = 'meta' AND key = 'community'").fetchone()
+        old = json.loads(text)
+        del old["joined"]
+        db.execute("UPDATE documents SET doc = ? WHERE collection = 'meta' AND key = 'community'",
+                   (json.dumps(old, ensure_ascii=False),))
+        db.execute("DELETE FROM documents WHERE collection = 'meta' AND key = 'roster'")
+
+
+def a_patrol_of_the_new_community(url: str, at: datetime) -> str:
+    """Stores a patrol of a yz-c4 grid's gridworker at ``at``; its id."""
+    with opened(url, at) as engine:
+        grid = "yz-c4-g1"
+        (member, *_) = sorted(m.id for m in engine.community.members.values()
+                              if any(a.node == grid and "gridworker" in a.role for a in m.roles))
+        engine.record({"kind": "patrol_logged", "id": "pat-c4-1", "time": at.isoformat(), "actor": member,
+                       "node": grid, "minutes": 30, "visits": 1, "hazards_found": 0, "note": "巡查"})
+    return "pat-c4-1"
+
+
+def test_a_store_grown_the_old_way_is_given_its_joining_times_and_stamp(grown: str, tmp_path: Path) -> None:
+    """`gridcore hierarchy joined NODE --at TIME` records what a growth made before joining times were
+    recorded did not: the node's (its subtree's, its members') joining time, checked against the events
+    stored there, and the roster's stamp; the store then rates and pays as one grown today."""
+    first = GROWN + timedelta(hours=1)
+    a_patrol_of_the_new_community(grown, first)
+    reference = copy_of(Path(grown.removeprefix("sqlite:///")), tmp_path, "reference.db")  # grown today
+    grown_the_old_way(grown)
+    later = datetime(2025, 4, 2, tzinfo=CST)
+    with opened(grown, later, read_only=True) as engine:
+        assert engine.community.joined(NEW) is None and engine.store.get("meta", "roster") is None
+        assert "yz-c4-g1" in {str(row[0]) for row in engine.report("assessment.ratings", {"period": "2025-03"}).rows}
+        before = engine.store.get("meta", "community")
+    runner = CliRunner()
+    listed = runner.invoke(main_group, ["hierarchy", "joined", "--store", grown])
+    assert listed.exit_code == 0, listed.output
+    assert "no node joined after the store was made" in listed.output and "stamp is not saved" in listed.output
+    # after its first event: refused, nothing written
+    late = runner.invoke(main_group, ["hierarchy", "joined", NEW, "--at", "2025-03-05T12:00+08:00", "--store", grown])
+    assert late.exit_code == 1
+    assert "yz-c4 cannot have joined on 2025-03-05 12:00" in late.output and "pat-c4-1" in late.output
+    assert "加入时间不能晚于此" in late.output
+    with opened(grown, later, read_only=True) as engine:
+        assert engine.store.get("meta", "community") == before and engine.store.get("meta", "roster") is None
+    # by its name (柴河社区) as by its id, at the time it was added
+    done = runner.invoke(main_group, ["hierarchy", "joined", "柴河社区", "--at", "2025-03-05T10:00+08:00",
+                                      "--store", grown])
+    assert done.exit_code == 0, done.output
+    with opened(reference, later, read_only=True) as right:
+        grown_today = right.community
+        assert "recorded: yz-c4 joined on 2025-03-05 10:00, with " \
+               f"{len(grown_today.nodes_joined)} node(s) and {len(grown_today.members_joined)} member(s)" in done.output
+        expected = [right.report(name, {"period": p}).render("json")
+                    for name in ("assessment.ratings", "assessment.subsidies") for p in ("2025-03", "2025-04")]
+        stamp = right.store.get("meta", "roster")
+    with opened(grown, later, read_only=True) as engine:
+        assert engine.community.nodes_joined == grown_today.nodes_joined
+        assert engine.community.members_joined == grown_today.members_joined
+        assert engine.store.get("meta", "roster") == stamp  # the same roster, so the same stamp
+        assert [engine.report(name, {"period": p}).render("json")
+                for name in ("assessment.ratings", "assessment.subsidies") for p in ("2025-03", "2025-04")] == expected
+        assert engine._base == engine.position  # restored from the checkpoint taken under the dated roster
+    listed = runner.invoke(main_group, ["hierarchy", "joined", "--store", grown])
+    assert "yz-c4 柴河社区: joined 加入 2025-03-05 10:00" in listed.output and "stamp" not in listed.output
+    # again: nothing to do; another time: refused
+    again = runner.invoke(main_group, ["hierarchy", "joined", NEW, "--at", "2025-03-05T10:00+08:00", "--store", grown])
+    assert again.exit_code == 0 and "recorded as joined on 2025-03-05 10:00 already" in again.output
+    moved = runner.invoke(main_group, ["hierarchy", "joined", NEW, "--at", "2025-03-05T09:00+08:00", "--store", grown])
+    assert moved.exit_code == 1 and "已记录的加入时间不再改动" in moved.output
+    unknown = runner.invoke(main_group, ["hierarchy", "joined", "nowhere", "--at", "2025-03-05T09:00+08:00",
+                                         "--store", grown])
+    assert unknown.exit_code == 1 and "nowhere" in unknown.output
+
+
+def test_an_engine_kept_running_takes_on_the_joining_times_recorded(grown: str) -> None:
+    grown_the_old_way(grown)
+    running = opened(grown, datetime(2025, 4, 2, tzinfo=CST), read_only=True)
+    try:
+        assert "yz-c4-g1" in {str(r[0]) for r in running.report("assessment.ratings", {"period": "2025-03"}).rows}
+        assert running.refresh() == 0 and running.community.joined(NEW) is None
+        with opened(grown, datetime(2025, 4, 2, tzinfo=CST)) as keeper:
+            nodes, members = keeper.record_joined(NEW, GROWN)
+            assert NEW in nodes and members
+        assert running.refresh() == 0
+        assert running.community.joined("yz-c4-g1") == GROWN
+        assert "yz-c4-g1" not in {str(r[0]) for r in running.report("assessment.ratings", {"period": "2025-03"}).rows}
+    finally:
+        running.close()
+    with opened(grown, datetime(2025, 4, 2, tzinfo=CST)) as keeper, pytest.raises(Exception, match="later than"):
+        keeper.record_joined(NEW, datetime(2025, 4, 3, tzinfo=CST))
