@@ -231,15 +231,23 @@ def test_an_early_months_statement_reads_only_the_parts_that_may_hold_that_month
                 assert found.closing == sum(e.amount for e in everything if e.time < span.end)
 
 
-def test_a_statement_before_a_members_first_entry_reads_up_to_it(store: str) -> None:
-    """A period with no entry of the member, whose account was advanced past it: the parts after it are
-    read up to the member's next entry (the net before it is the balance), not every one."""
+def test_a_statement_before_a_members_first_entry_reads_only_the_parts_that_may_hold_it(store: str) -> None:
+    """A period before the member's first entry, its account advanced past it: its balance then was nothing
+    (``Account.first``, restored with the account), so only the parts that may hold the period are read,
+    not those after it up to the member's first entry."""
     with open_store(store, read_only=True) as reader:
         counting = Counting(reader)
         history = api.state(reader).history
-        found = api.statement(reader, "res1", "2025-01-02")  # (the first entries: 6 January)
-        assert (found.opening, found.entries, found.closing) == (0, (), 0)
-        assert 0 < len(set(counting.parts)) < len(history.parts)
+        for member in ("res1", "worker1"):
+            for period in ("2025-01-02", "2025-01-05"):  # (the first entries: 6 January)
+                span = parse_period(period, CST)
+                meeting = {p.key for p in history.parts if p.last >= span.start and p.first <= span.end}
+                counting.parts.clear()
+                found = api.statement(reader, member, period)
+                assert (found.opening, found.entries, found.closing) == (0, (), 0)
+                assert set(counting.parts) <= meeting
+                assert counting.parts == []  # (no entry was booked before 6 January: no part may hold it)
+        assert api.state(reader).accounts["res1"].first is not None
 
 
 def test_statements_over_parts_stored_without_nets_are_the_same(store: str) -> None:

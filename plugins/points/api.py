@@ -120,7 +120,8 @@ def statement(engine: Engine, member: str, period: str) -> Statement:
     dated after it, even if an event already booked it).  Only the history's
     parts that may hold the period are read, none booked after it, when the
     member has an entry dated there (its balance then is that entry's
-    ``Record.net``) or its account was not advanced past the period; else
+    ``Record.net``), its first entry is dated after the period (its balance
+    then was nothing) or its account was not advanced past the period; else
     the parts after it up to the member's next entry (``_booked_before``).
     """
     the_state = state(engine)
@@ -165,16 +166,18 @@ def _booked_before(the_state: PointsState, member: str, first_out: datetime, min
     given ``mine``: every entry booked to it dated from the period's start (or now) to before ``first_out``.
 
     A member's entries are booked in time order, so this is the net of the
-    last of ``mine``.  With none, an account not advanced to ``first_out``
-    has booked nothing dated since: its net; else it is the net before the
-    member's first entry dated from ``first_out`` on (the parts booked since
-    are read up to it), or its net if there is none.  None where the entry
-    it needs was read from a part stored without nets (the caller sums).
+    last of ``mine``.  With none, a member whose first entry is dated from
+    ``first_out`` on (``Account.first``) had booked nothing before: 0; an
+    account not advanced to ``first_out`` has booked nothing dated since: its
+    net; else it is the net before the member's first entry dated from
+    ``first_out`` on (the parts booked since are read up to it), or its net if
+    there is none.  None where the entry it needs was read from a part stored
+    without nets (the caller sums).
     """
     if mine:
         return mine[-1].net
     account = the_state.accounts.get(member)
-    if account is None:
+    if account is None or account.first is None or account.first >= utc_key(first_out):
         return 0
     if account.advanced_to is not None and account.advanced_to < utc_key(first_out):
         return account.net

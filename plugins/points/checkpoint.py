@@ -223,7 +223,8 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     another.  The head is a list, in ASCII (``_ascii``): the totals (``_TOTALS``), the earliest
     expiry among the lots, when the account was last advanced, the keys of the rules its fresh
     lots name, the current cap periods and each scope's counts in them (``_current_earned``), the
-    nodes of streak spans no longer open, and the keys of its rules.  A restore builds the account from the head when it is first
+    nodes of streak spans no longer open, the keys of its rules, and the time of its first entry
+    (``Account.first``).  A restore builds the account from the head when it is first
     used (accounts.py) and reads the lots only when they are needed
     (``Account.unpack``).  An account whose lots were not read back yet keeps
     the text it was restored from.
@@ -331,7 +332,8 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
             list(lot_rules), periods, earned,
             [[kind, label, node] for (kind, label), node in sorted(span_node.items())
              if (kind, label) not in open_spans] if span_node else [],
-            sorted([key(rule) for rule in account.rules])]  # type: ignore[type-var]
+            sorted([key(rule) for rule in account.rules]),  # type: ignore[type-var]
+            None if account.first is None else key_time(account.first).isoformat()]
     next_due = account.next_due()
     # (a span's end is the end of its period: worked out again from the label)
     spans = tuple([(kind, label, span_node.get((kind, label))) for kind, label in sorted(open_spans)])
@@ -644,7 +646,7 @@ class _AccountLoader:
 
     def _load(self, row: tuple[Any, ...]) -> Account:
         member, _, spans, head_text, packed = row
-        (*totals, due, advanced, _, periods, earned_rows, span_nodes, keys) = json.loads(head_text)
+        (*totals, due, advanced, _, periods, earned_rows, span_nodes, keys, first) = json.loads(head_text)
         account = Account(str(member))
         for name, value in zip(_TOTALS, totals, strict=True):
             setattr(account, name, int(value))
@@ -653,6 +655,7 @@ class _AccountLoader:
         account.packed_due = NEVER if due is None else read(due)
         account.unpacker = self.unpacker
         account.advanced_to = None if advanced is None else utc_key(read(advanced))
+        account.first = None if first is None else utc_key(read(first))
         known, end = self._ends.get, self.end
         earned: dict[str, CapCount] = {}
         for scope, *points in earned_rows:

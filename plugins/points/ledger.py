@@ -378,6 +378,9 @@ class Account:
                                                                       eq=False)
     #: the latest moment the account was advanced to (by its member's events or a sweep), a ``utc_key``
     advanced_to: timedelta | None = None
+    #: the time of the first entry booked to the account, a ``utc_key`` (None: none yet): a statement of a
+    #: period before it knows the member's balance then is nothing, without reading later history (api.py)
+    first: timedelta | None = None
     #: a first lot's expiry (that object) and its ``utc_key``, as ``_lots_key`` last worked it out
     lots_due_key: tuple[datetime, timedelta] | None = field(default=None, init=False, repr=False, eq=False)
     #: no period of a cap counter in ``earned`` ends before this ``utc_key`` (None: not known)
@@ -416,6 +419,8 @@ class Account:
         amount = entry.amount
         self.net += amount
         self.journal.add(Record(entry, rules, taken, self.net))
+        if self.first is None:
+            self.first = utc_key(entry.time)
         kind = entry.kind
         if kind in CREDITS:
             self.credited += amount
@@ -861,6 +866,7 @@ class Account:
             deducted=self.deducted,
             rules=set(self.rules),
             advanced_to=self.advanced_to,
+            first=self.first,
             **own,
         )
 

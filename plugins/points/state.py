@@ -56,8 +56,8 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 14  # 14: each history entry with its member's net (13: repeat reports' tracks in sealed
-    # parts; 12: task parts done and missed in sealed parts;
+    STATE_VERSION = 15  # 15: each account with its first entry's time (14: each history entry with its
+    # member's net; 13: repeat reports' tracks in sealed parts; 12: task parts done and missed in sealed parts;
     # 11: settled incidents' ids in sealed parts; 10: the history's oldest parts listed in chapters; 9:
     # an account's head a list, in ASCII; 8: marks by kind, days as steps; 7: lots in sealed parts of the
     # store, by number; 6: accounts as rows built when first used; 5: when each account was advanced; 4: lots
