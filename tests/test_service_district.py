@@ -312,3 +312,22 @@ def own_figures(doc: dict[str, Any]) -> dict[str, Any]:
     tables["summary"] = [{k: v for k, v in row.items() if k not in ("rated", "mean stars")}
                          for row in tables["summary"]["rows"]]
     return tables
+
+
+def test_an_ended_periods_rollup_is_kept_for_the_day_of_the_clock(district_engine: Engine) -> None:
+    """A day that has ended shows its quarter's stars, provisional while the quarter is under way, as the
+    clock finds it: its roll-up is kept for the clock's day, not for ever (nothing new stored meanwhile)."""
+    from gridcore_app.service.rollups import Rollups
+
+    kept = Rollups()
+    clock = district_engine.clock
+    assert isinstance(clock, FixedClock)
+
+    def key() -> tuple[Any, ...]:
+        return kept.key(district_engine, "yz", "2025-03-01", "json", None)
+
+    monday = key()
+    clock.set(clock.now() + timedelta(hours=3))
+    assert key() == monday  # the same day: kept
+    clock.set(clock.now() + timedelta(days=1))
+    assert key() != monday  # the next day: computed again

@@ -15,9 +15,11 @@ position asked once before it (``Engine.reading``).
 What is computed is kept (``CACHED`` texts, the least recently asked
 dropped) under everything it depends on: the node, period, table and format,
 the log position the state reflects and the store's, the rulesets in force,
-and the time, unless the period has ended (a period still running is
-judged up to now, so its roll-up is kept only for that same moment: a test
-clock).  Any new event or ruleset makes another key, so a roll-up kept is
+and the time (a period still running is judged up to now, so its roll-up
+is kept only for that same moment: a test clock), or for a period that has
+ended the day (its roll-up shows the stars and subsidies of the assessment
+periods it falls in or holds, provisional while one is under way: that
+changes only from one day to the next).  Any new event or ruleset makes another key, so a roll-up kept is
 never stale.  One roll-up is computed at a time per worker; another request
 waits on the event loop (taking no engine time) and then finds it kept.
 
@@ -63,10 +65,14 @@ class Rollups:
     def key(self, engine: Engine, node: str, period: str, fmt: str, table: str | None) -> tuple[Any, ...]:
         """Everything a roll-up's text depends on (on the engine's thread, caught up)."""
         now = engine.clock.now()
-        ended = parse_period(period, engine.community.tz).end <= now
+        tz = engine.community.tz
+        ended = parse_period(period, tz).end <= now
         rulesets = tuple((e.effective, e.ruleset.fingerprint, e.node) for e in engine.rulesets_in_force())
+        # an ended period's roll-up still shows the stars and subsidies of the assessment periods it falls
+        # in or holds as the clock finds them (a week of a quarter under way: provisional), which change
+        # only from one day to the next: kept for the day
         return (node, period, fmt, table, engine.position, engine.stored_position(), rulesets,
-                None if ended else now)
+                f"{now.astimezone(tz):%Y-%m-%d}" if ended else now)
 
     def kept(self, key: tuple[Any, ...]) -> str | None:
         """The text kept under ``key``, if any."""
