@@ -70,7 +70,15 @@ from gridcore.garbage import fewer_collections_while_reading
 from gridcore.periods import Period, parse_period
 from gridcore.reports import Cell, count_cell
 
-from .cli import fail, format_option, open_engine, plugin_manager, store_option
+from .cli import (
+    _NOW_LATEST,
+    fail,
+    format_option,
+    now_option,
+    open_engine,
+    plugin_manager,
+    store_option,
+)
 
 #: The Chinese headings of the roll-up's own columns (its tables' ``headings``).
 HEADINGS_ZH: Mapping[str, str] = {
@@ -671,10 +679,11 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
               "implied by --table boards): each month's boards read that month's points entries.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, metavar="N",
               help="Processes computing the roll-up's parts at once (default: the CPUs; 1: one after the other).")
+@now_option
 @store_option
 @format_option
 def rollup_command(node: str, period: str, table: str | None, chart: Path | None, boards: bool, workers: int | None,
-                   store: str, fmt: str) -> None:
+                   now: datetime | None, store: str, fmt: str) -> None:
     """A street's communities or a district's streets side by side: three rates, overdue, stars, points, subsidies."""
     plugin_manager()
     try:
@@ -685,8 +694,11 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         # one instant for the whole roll-up: every table is as at the same now, and the
         # district-wide assessment its ratings and subsidies both read is made once; opening
         # the store decodes its checkpoint, a read too (gridcore.garbage)
-        with fewer_collections_while_reading(), \
-                open_engine(store, read_only=True, now=datetime.now(UTC)) as engine:
+        # (--now: as at that time, the assessment periods over by then paid and the one under way provisional;
+        # --now latest: at the store's newest event)
+        at = now if now is not None else None if click.get_current_context().meta.get(_NOW_LATEST) \
+            else datetime.now(UTC)
+        with fewer_collections_while_reading(), open_engine(store, read_only=True, now=at) as engine:
             # a node by its id or its name (红旗街道), as --node options take it
             found = rollup(engine, engine.community.hierarchy.find(node).id, period,
                            workers=workers or default_workers(),

@@ -609,6 +609,26 @@ def test_a_years_rollup_pays_only_the_quarters_over_by_the_engines_clock(mid_yea
         assert {(r[col["node"]], r[col["stars"]]) for r in stars.rows if r[col["assessed"]] == q} <= own, q
 
 
+def test_the_rollup_command_reads_as_at_now(simulated: Engine) -> None:
+    """`gridcore rollup --now TIME`: the roll-up as the engine's clock at TIME finds it (quarters over by then
+    paid, the one under way provisional); `--now latest`: at the store's newest event."""
+    runner = CliRunner()
+    common = ["rollup", "yz", "--period", "2025", "--format", "json", "--workers", "1", "--store", simulated.store.url]
+    august = runner.invoke(main_group, [*common, "--now", "2025-08-15T10:00+08:00"])
+    assert august.exit_code == 0, august.output
+    rows = json.loads(august.stdout)["tables"]["stars"]["rows"]
+    assert {(r["assessed"], r["status"]) for r in rows} == {
+        ("2025-Q1", "ended"), ("2025-Q2", "ended"), ("2025-Q3", "provisional")}
+    latest = runner.invoke(main_group, [*common, "--now", "latest"])
+    assert latest.exit_code == 0, latest.output
+    doc = json.loads(latest.stdout)
+    assert {(r["assessed"], r["status"]) for r in doc["tables"]["stars"]["rows"]} == {("2025-Q1", "provisional")}
+    assert Decimal(str(doc["tables"]["summary"]["rows"][-1]["subsidies"])) == 0  # no quarter over yet
+    today = runner.invoke(main_group, common)  # the system clock: 2025 is over
+    assert today.exit_code == 0, today.output
+    assert {r["status"] for r in json.loads(today.stdout)["tables"]["stars"]["rows"]} == {"ended"}
+
+
 def test_a_weeks_rollup_shows_the_stars_of_the_quarter_it_falls_in(simulated: Engine, mid_year: Engine) -> None:
     """A week, a day or a month of a quarterly ruleset is not rated on its own: its roll-up shows the stars
     of the quarter it falls in, marked provisional while that quarter is under way, in every rendering."""
