@@ -261,6 +261,8 @@ def _hierarchy(
         level = _field(row, "level")
         if level is not None and level not in levels and level in by_label:
             level = by_label[level]
+        if level is not None and level not in levels and levels:
+            raise HierarchyError(_unknown_level(row, level, levels, level_names))
         kind_text = _field(row, "kind", optional=True)
         kind = TERRITORIAL
         if kind_text is not None:
@@ -280,6 +282,21 @@ def _hierarchy(
     if not nodes:
         raise HierarchyError("no nodes: give nodes.csv or a nodes: list in community.yaml (没有节点：请提供 nodes.csv 或在 community.yaml 中写 nodes 列表)")
     return Hierarchy.build(levels, nodes, forest=forest, sources=where)
+
+
+def _unknown_level(row: _Row, level: str, levels: tuple[str, ...], level_names: Mapping[str, str]) -> str:
+    """A node row's unknown level, at its cell, with the levels by id and by the Chinese names the
+    roster gives them (staff fill in 社区, not community) and the likely one meant."""
+    node = f"node {shown(row.values.get('id'))} ({row.values.get('name')}): " if row.values.get("id") else ""
+    from gridcore.rules.checker import did_you_mean
+
+    named = [f"{lvl} ({level_names[lvl]})" if level_names.get(lvl, lvl) != lvl else lvl for lvl in levels]
+    written = [level_names.get(lvl, lvl) for lvl in levels]
+    close = did_you_mean(level, [*written, *levels])
+    mean = f"; did you mean {shown(close)}?" if close else ""
+    mean_zh = f"，是不是 {close}？" if close else ""
+    return (f"{row.at('level')}: {node}unknown level {shown(level)} (levels are {' > '.join(named)}{mean}) "
+            f"(未知层级：层级应填 {'、'.join(written)} 之一{mean_zh})")
 
 
 def _members(

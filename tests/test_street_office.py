@@ -143,3 +143,19 @@ def test_overriding_a_limit_the_parent_lacks_says_which_limits_it_has(street: Pa
     slip = runner.invoke(main_group, ["--lang", "zh", "check", str(rules)])
     assert "（是不是 '活动 入户走访'？）" in slip.output and "上级规则集中有：" not in slip.output
 
+
+def test_a_node_row_with_an_unknown_level_names_its_cell_and_the_chinese_levels(tmp_path: Path) -> None:
+    # the office writes the level as it says it (小区, a slip 社去): the cell, the levels it may be as the
+    # roster names them, and the one probably meant (was: no column, and only 'street > community > grid')
+    import openpyxl
+
+    book_path = street_workbook(tmp_path / "花名册.xlsx")
+    book = openpyxl.load_workbook(book_path)
+    book["节点 nodes"].cell(row=3, column=3).value = "社去"
+    book.save(book_path)
+    done = CliRunner().invoke(main_group, ["hierarchy", "show", str(book_path)])
+    assert done.exit_code == 1
+    assert ("花名册.xlsx, sheet 节点 nodes, row 3, column C (level): node 'dh-c1' (东湖社区): unknown level '社去' "
+            "(levels are street (街道) > community (社区) > grid (网格); did you mean '社区'?) "
+            "(未知层级：层级应填 街道、社区、网格 之一，是不是 社区？)") in done.output
+
