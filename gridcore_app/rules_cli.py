@@ -126,10 +126,27 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
                 click.echo("每个社区适用的规则集：" if lang == "zh" else "the ruleset governing each community:")
                 for line in governed:
                     click.echo(f"  {line}")
+            elif results and all(r.community is None for r in results):
+                click.echo(_no_tree_note([f for f in files if f.is_dir()], lang), err=True)
     if output == "json":
         click.echo(json.dumps(to_json(results, problems), ensure_ascii=False, indent=2))
     if any(d.is_error for d in problems) or not all(r.ok for r in results):
         raise SystemExit(1)
+
+
+def _no_tree_note(folders: Sequence[Path], lang: str) -> str:
+    """What a folder checked without a community did not check (a roster workbook beside the rulesets
+    is not read unless named: a folder may hold other workbooks, reports among them)."""
+    books = sorted({book for folder in folders for book in folder.glob("*.xlsx")})
+    given = str(books[0]) if len(books) == 1 else "DIR"
+    if lang == "zh":
+        return (f"注意：这里没有 community.yaml，未对照层级树检查（适用于 所写的节点、各社区适用哪个规则集、"
+                f"规则中的角色有没有人担任、部门是否存在）；"
+                f"请加 --community {given}")
+    return (f"note: no community.yaml here, so the rulesets were not checked against a tree (the nodes "
+            f"'applies to' names, which ruleset governs each community, whether anyone holds the roles named "
+                f"and the departments exist); "
+            f"add --community {given}")
 
 
 @click.command()

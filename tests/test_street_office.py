@@ -159,3 +159,21 @@ def test_a_node_row_with_an_unknown_level_names_its_cell_and_the_chinese_levels(
             "(levels are street (街道) > community (社区) > grid (网格); did you mean '社区'?) "
             "(未知层级：层级应填 街道、社区、网格 之一，是不是 社区？)") in done.output
 
+
+def test_checking_a_folder_without_community_yaml_says_the_tree_was_not_checked(street: Path) -> None:
+    # the office keeps its roster in 花名册.xlsx beside the rules: a typo in 适用于 passes unseen unless the
+    # workbook is named, so the check says what it did not do and what to add (was: "ok" and nothing else)
+    (street / "东湖社区.rules").write_text(COMMUNITY_RULES.replace("适用于：东湖社区", "适用于：东胡社区"),
+                                         encoding="utf-8")
+    runner = CliRunner()
+    chinese = runner.invoke(main_group, ["--lang", "zh", "check", str(street)])
+    assert chinese.exit_code == 0
+    assert "注意：这里没有 community.yaml，未对照层级树检查" in chinese.output
+    assert f"请加 --community {street / '花名册.xlsx'}" in chinese.output
+    english = runner.invoke(main_group, ["check", str(street)])
+    assert "note: no community.yaml here, so the rulesets were not checked against a tree" in english.output
+    # the fix it names works: the typo is found, with its did-you-mean
+    fixed = runner.invoke(main_group, ["--lang", "zh", "check", str(street), "--community", str(street / "花名册.xlsx")])
+    assert fixed.exit_code == 1 and "东湖社区.rules:4:5" in fixed.output and "是不是想写: 东湖社区" in fixed.output
+    assert "注意：这里没有 community.yaml" not in fixed.output
+
