@@ -177,3 +177,27 @@ def test_checking_a_folder_without_community_yaml_says_the_tree_was_not_checked(
     assert fixed.exit_code == 1 and "东湖社区.rules:4:5" in fixed.output and "是不是想写: 东湖社区" in fixed.output
     assert "注意：这里没有 community.yaml" not in fixed.output
 
+
+def test_a_residents_open311_report_reads_in_chinese(street: Path) -> None:
+    # the street's store set up as the office does (init with the workbook, the variant put in force), served
+    from servicekit import START, served
+
+    url = f"sqlite:///{street / 'street.db'}"
+    runner = CliRunner()
+    for args in (["init", "--community", str(street / "花名册.xlsx"), "--ruleset", str(street / "东湖街道.rules"),
+                  "--effective", "2025-03-01T00:00+08:00", "--store", url],
+                 ["use", str(street / "东湖社区.rules"), "--effective", "2025-03-01T00:00+08:00", "--store", url]):
+        done = runner.invoke(main_group, args)
+        assert done.exit_code == 0, done.output
+    with served(url, now=START, intake="m02") as server, server.client() as client:
+        taken = client.post("/open311/v2/requests.json", data={"service_code": "高空抛物", "node": "dh-c1-g2",
+                                                               "description": "楼上扔东西"})
+        assert taken.status_code == 201, taken.text
+        # was: "community dh-c1: accept by 2025-03-04T09:00:00+08:00" alone
+        assert taken.json()[0]["service_notice"] == ("grid dh-c1-g2: accept by 2025-03-03T11:00:00+08:00 "
+                                                     "(第二网格（网格）2025-03-03 11:00 前受理)")
+        # a roster's refusal passed on whole says its Chinese once (was: the whole message twice over)
+        unknown = client.post("/open311/v2/requests.json", data={"service_code": "高空抛物", "address_id": "dh-c1-g9"})
+        assert unknown.status_code == 404
+        assert unknown.json() == [{"code": 404, "description": "unknown place 'dh-c1-g9' (地址编号不存在)"}]
+

@@ -135,7 +135,8 @@ def from_problem(problem: Problem) -> Open311Error:
     nearest = problem.extra.get("nearest")
     if problem.slug == "outside-cells" and nearest:
         text = problem.detail
-    if problem.detail_zh and not reasons:  # (each engine reason already ends with its Chinese)
+    # (each engine reason already ends with its Chinese, and so does a roster's message passed on whole)
+    if problem.detail_zh and not reasons and problem.detail_zh not in text:
         text = f"{text} ({problem.detail_zh})"
     return Open311Error(problem.status, text, problem.headers)
 
@@ -417,7 +418,12 @@ def _notice(engine: Engine, ident: str) -> str:
     view = gridcore_escalation.incident(engine, ident)
     if view.next_deadline is None:
         return ""
-    return f"{view.current_level} {view.current_node}: {view.next_limit} by {view.next_deadline.isoformat()}"
+    community = engine.community
+    step_zh = {"accept": "受理", "resolve": "办结"}.get(view.next_limit or "", view.next_limit or "")
+    where_zh = f"{community.hierarchy.node(view.current_node).name}（{community.level_label(view.current_level)}）"
+    # a resident's app shows it as it is: their language beside the English
+    return (f"{view.current_level} {view.current_node}: {view.next_limit} by {view.next_deadline.isoformat()} "
+            f"({where_zh}{view.next_deadline:%Y-%m-%d %H:%M} 前{step_zh})")
 
 
 # ---------------------------------------------------------------- parsing
