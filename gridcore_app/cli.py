@@ -1040,7 +1040,8 @@ def rulesets_command(store: str, fmt: str) -> None:
 
 @main_group.command()
 @click.option("--community", "community_path", required=True, type=click.Path(exists=True, path_type=Path),
-              help="The community folder (community.yaml + CSV files).")
+              help="The community: a folder (community.yaml + CSV files), a YAML file or a roster workbook "
+                   "(花名册.xlsx).")
 @click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, path_type=Path),
               help="A .rules file to put in force.")
 @click.option("--effective", callback=parse_time, metavar="TIME",

@@ -168,7 +168,8 @@ HELP_ZH: Mapping[str, str] = {
         "把社区（以及可选的规则集）存入库中。库中已有事件时，花名册只能增加：文件中新增的社区、网格或户"
         "会被接收，已记录的事件不重新评判；改动或删除已有内容的花名册被拒绝，并指出改动了什么。新增的内容"
         "以现在（或 --now 给出的时间）加入本库：自此时或之后开始的第一个考核期起参评、领补贴。",
-    "The community folder (community.yaml + CSV files).": "社区文件夹（community.yaml 加 CSV 文件）。",
+    "The community: a folder (community.yaml + CSV files), a YAML file or a roster workbook (花名册.xlsx).":
+        "社区资料：社区文件夹（community.yaml 加 CSV 文件）、YAML 文件或花名册工作簿（花名册.xlsx）。",
     "A .rules file to put in force.": "要生效的 .rules 规则集文件。",
     "When the ruleset takes effect (default: now).": "规则集生效的时间（默认：现在）。",
     "Act as if it were this time (ISO 8601 with zone): when the nodes and members a grown roster adds join the "

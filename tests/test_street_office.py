@@ -201,3 +201,13 @@ def test_a_residents_open311_report_reads_in_chinese(street: Path) -> None:
         assert unknown.status_code == 404
         assert unknown.json() == [{"code": 404, "description": "unknown place 'dh-c1-g9' (地址编号不存在)"}]
 
+
+def test_init_says_it_takes_the_roster_workbook(street: Path) -> None:
+    # `gridcore init --community 花名册.xlsx` works; its help said only "the community folder"
+    runner = CliRunner()
+    assert "roster workbook (花名册.xlsx)" in " ".join(runner.invoke(main_group, ["init", "--help"]).output.split())
+    chinese = " ".join(runner.invoke(main_group, ["--lang", "zh", "init", "--help"]).output.split())
+    assert "YAML 文件或花名册工作簿（花名册.xlsx）" in chinese
+    done = runner.invoke(main_group, ["init", "--community", str(street / "花名册.xlsx"), "--store",
+                                      f"sqlite:///{street / 'street.db'}"])
+    assert done.exit_code == 0 and "community 东湖街道 (7 nodes, 10 members)" in done.output
