@@ -86,7 +86,7 @@ def test_the_whole_loop_is_recorded_step_by_step(engine: Engine) -> None:
     engine.record(step(IncidentHandlingStarted, "I1", 20, "worker1"))
     engine.record(step(IncidentPaused, "I1", 30, "worker1", reason="waiting for parts"))
     engine.record(step(IncidentResumed, "I1", 90, "worker1"))
-    engine.record(step(IncidentResolved, "I1", 120, "police1"))
+    engine.record(step(IncidentResolved, "I1", 120, "leader1"))
     engine.record(step(IncidentVerified, "I1", 130, "leader1", satisfaction=5))
     engine.record(step(SatisfactionRated, "I1", 140, "张伟", score=4))
     engine.record(step(IncidentClosed, "I1", 150, "leader1"))
@@ -157,8 +157,14 @@ def test_only_people_responsible_at_the_node_or_above_may_act(engine: Engine) ->
     ]
     # a resident's role does not make them staff
     assert "may not accept" in refused(engine, step(IncidentAccepted, "I1", 1, "张伟"))[0]
-    # the police officer sent down to grid g1 is responsible for its units
-    engine.record(step(IncidentAccepted, "I1", 2, "police1"))
+    # the police officer sent down to grid g1 acts on the cases the police are called to (吹哨报到), not
+    # on every case of its units
+    assert refused(engine, step(IncidentAccepted, "I1", 2, "police1"))[0].startswith(
+        "police1 may not accept incident I1: they serve at g1 for the line department police (外海派出所), "
+        "and the case is not its")
+    engine.record(step(IncidentEscalated, "I1", 3, "worker1", to_node="u11", department="police",
+                       reason="需要民警到场"))
+    engine.record(step(IncidentAccepted, "I1", 4, "police1"))
     assert esc.incident(engine, "I1").status == "accepted"
 
 

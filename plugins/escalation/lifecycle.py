@@ -108,14 +108,52 @@ def verifier_of(incident: Incident) -> str:
 
 
 def responsible(engine: Engine, incident: Incident, actor: str) -> bool:
-    """True if ``actor`` holds a role at the incident's current node or above, or works
-    for a line department the incident was routed to."""
+    """True if ``actor`` holds a staff role at the incident's current node or above, or works
+    for a line department the incident was routed or whistled to (posted on its branch).
+
+    A role held for a line department (a professional gridworker the police sent down) counts only
+    through the department: its officer acts on the cases the department is called to (吹哨报到) or
+    its ruleset routes to it (``route to police``), not on every case of the grid it is posted in."""
     community = engine.community
-    # (every role but ``resident``, the only one of ``NOT_STAFF``: the community's index answers it)
-    if community.holds_staff_role_at_or_above(actor, incident.current_node):
-        return True
     node = incident.current_node
+    # (every role but ``resident``, the only one of ``NOT_STAFF``: the community's index answers it)
+    if community.holds_staff_role_at_or_above(actor, node) and not sent_down(community, actor, node):
+        return True
     return any(actor in routing.department_members(community, d, node, incident.node) for d in incident.departments)
+
+
+def sent_down(community: Any, actor: str, node: str) -> tuple[tuple[str, str], ...]:
+    """``(department, post)`` of each role ``actor`` holds at ``node`` or above for a line department,
+    when those are all the staff roles they hold there (an officer the police sent down to the grid);
+    ``()`` when one of them is the grid's own (they act there as its staff) or they hold none."""
+    member = community.members.get(actor)
+    if member is None or all(a.department is None for a in member.roles):
+        return ()  # (most members: no role held for a department)
+    hierarchy = community.hierarchy
+    found = []
+    for held in member.roles:
+        if held.role == "resident" or held.node not in hierarchy or not hierarchy.is_within(node, held.node):
+            continue
+        if held.department is None:
+            return ()
+        found.append((held.department, held.node))
+    return tuple(found)
+
+
+def not_called(community: Any, incident: Incident, actor: str, sent: tuple[tuple[str, str], ...], verb: str,
+               verb_zh: str) -> str | None:
+    """Why ``actor``, an officer of a line department (``sent``: their departments and posts), may not
+    ``verb`` ``incident``: it is not their department's case (``None`` when one of them is on it)."""
+    if any(department in incident.departments for department, _ in sent):
+        return None
+    department, post = sent[0]
+    found = community.departments.get(department)
+    name = found.name if found is not None and found.name and found.name != department else department
+    called = f"{department} ({name})" if name != department else department
+    return (f"{actor} {verb}: they serve at {post} for the line department {called}, and the case is not "
+            f"its: it was not routed nor whistled to it (or it sent the case back); a line department acts on "
+            f"the cases it is called to (吹哨报到) or its ruleset routes to it (route to {department}) "
+            f"({actor} 是条线部门 {name} 的人员，此事件未分派、未吹哨召集该部门（或该部门已退单），无权{verb_zh})")
 
 
 def _home(engine: Engine, person: str) -> str | None:
@@ -238,6 +276,11 @@ class Checks(Records):
             # the one who took it on goes on with it, even after it was sent up on its resolve limit
             return []
         if not responsible(engine, incident, actor):
+            sent = sent_down(community, actor, incident.current_node)
+            if sent and (why := not_called(community, incident, actor, sent,
+                                           f"may not {ALLOWED[type(event)][1]} incident {incident.id}",
+                                           VERBS_ZH[type(event)])):
+                return [why]
             elsewhere = [d for d in incident.departments if actor in routing.department_members(community, d)]
             return [
                 (
@@ -325,6 +368,10 @@ def _step_problem(engine: Engine, incident: Incident, event: IncidentEvent) -> s
         if event.handler == (incident.accepted_by or incident.assignee):
             return f"incident {incident.id} is already with {event.handler} (事件已由此人办理)"
         if not responsible(engine, incident, event.handler):
+            sent = sent_down(engine.community, event.handler, incident.current_node)
+            if sent and (why := not_called(engine.community, incident, event.handler, sent,
+                                           f"cannot handle incident {incident.id}", "办理此事件")):
+                return why
             return (f"{event.handler} cannot handle incident {incident.id}: they hold no role at "
                     f"{incident.current_node} or above and work for none of its departments (此人无权办理此事件)")
     if isinstance(event, ConsultationHeld):
