@@ -157,8 +157,9 @@ def test_ids_are_found_in_every_part_and_an_absent_id_reads_no_part(monkeypatch:
 def test_groups_of_parts_answer_as_the_parts_do_and_a_lookup_asks_one_filter_per_group(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # Every GROUP_PARTS parts share a filter too (a lookup of an id held nowhere asks one filter a group, not
-    # one a part): built as parts are sealed; after a restore, only for the groups begun since (those before
-    # ask their parts' filters, as all did before); a copy seals into a group filter of its own.
+    # one a part): built as parts are sealed; after a restore, with the parts' filters when a lookup first
+    # needs them, those of the groups begun before it too (a group each, not a part each, as a state built
+    # from the first id asks); a copy seals into a group filter of its own.
     monkeypatch.setattr("gridcore_points.sealed.PART_IDS", 4)
     monkeypatch.setattr("gridcore_points.sealed.GROUP_PARTS", 2)
     monkeypatch.setattr(sealed, "_probes", fixed_probes)  # (the asks counted below: the same in every process)
@@ -178,16 +179,15 @@ def test_groups_of_parts_answer_as_the_parts_do_and_a_lookup_asks_one_filter_per
         copied.add(f"inc-{n}")  # the copy's own eighth part (the fourth group full, in the copy only)
     for held, count in ((restored, 30), (copied, 34)):
         assert all(f"inc-{n}" in held for n in range(count)) and f"inc-{count}" not in held
-        # (the groups begun before the restore have no filter: their parts are asked one by one)
-        assert len(held.groups) == (len(held.parts) + 1) // 2 and held.groups[:3] == [None] * 3
-        assert all(g is not None for g in held.groups[3:])
+        # (the groups begun before the restore have a filter now, built with their parts')
+        assert len(held.groups) == (len(held.parts) + 1) // 2 and all(g is not None for g in held.groups)
     store.reads.clear()
     asked: list[int] = []
     lets_through = sealed._lets_through
     monkeypatch.setattr(sealed, "_lets_through", lambda *a: asked.append(1) or lets_through(*a))
     assert all(f"other-{n}" not in restored for n in range(200)) and store.reads == []
-    # (the fourth group's filter turned every one away, its parts' filters not asked; the six parts before it, each)
-    assert len(asked) == 200 * (1 + 6)
+    # (each of the four groups' filters turned every one away, their parts' filters not asked)
+    assert len(asked) == 200 * 4
     assert all(f"other-{n}" not in ids for n in range(200))
     asked.clear()
     assert all(f"other-{n}" not in ids for n in range(200)) and len(asked) == 200 * 3  # (built as sealed: a group each)

@@ -23,16 +23,13 @@ lookup asks the parts' own filters only in a group whose filter lets the
 id through, so an id held nowhere costs one filter a group, and a lookup
 reads only parts it read before (less those whose group's filter turned
 the id away: the same answers, as a filter never turns away an id it
-holds).  The groups begun before a restore have no such filter (their
-parts' filters are asked one by one, as before): building it would read
-every id again, about 1.5 us an id (15 ms for 9,216 settled incidents),
-more than a short process's lookups save; the groups begun after it
-have one, so a long-running process's lookups stop growing with what it
-adds.  A
-checkpoint names the parts by their keys and carries the ids added since;
-the filters are not in it: they are built, in memory, from the parts
-themselves the first time a lookup needs them after a restore (one read of
-the store for every part).  Parts are cut by count in the order the
+holds).  A checkpoint names the parts by their keys and carries the ids
+added since; the filters are not in it: they are built, in memory, from
+the parts themselves the first time a lookup needs them after a restore
+(one read of the store for every part), the groups' with the parts' (each
+id's probes worked out once: a part's filter is its bits in its group's
+filter, folded), so a restored state asks one filter a group as a state
+built from the first event does, not one a part.  Parts are cut by count in the order the
 ids were added (the canonical order of the events that settled them), so a
 replay from the first event and a restore followed by the same tail cut the
 same parts under the same keys.
@@ -118,9 +115,7 @@ def _probes(ident: str) -> tuple[int, int]:
 
 def build_filter(ids: Iterable[str], count: int) -> tuple[bytearray, int]:
     """A Bloom filter of ``ids`` (``count`` of them): its bits and the mask of a bit index."""
-    size = 1024
-    while size < FILTER_BITS * count:
-        size *= 2
+    size = _filter_size(count)
     found = bytearray(size // 8), size - 1
     add_to_filter(found, ids)
     return found
@@ -134,6 +129,31 @@ def add_to_filter(filter: tuple[bytearray, int], ids: Iterable[str]) -> None:
         for i in range(PROBES):
             index = (a + i * b) & mask
             bits[index >> 3] |= 1 << (index & 7)
+
+
+def _filter_size(count: int) -> int:
+    """The bits of the filter ``build_filter`` makes for ``count`` ids (a power of two, at least 1,024)."""
+    size = 1024
+    while size < FILTER_BITS * count:
+        size *= 2
+    return size
+
+
+def _folded(wide: int, size: int) -> tuple[bytearray, int]:
+    """The filter of ``size`` bits of the ids whose filter of a multiple of that size has the bits ``wide``.
+
+    A probe sets bit ``p & mask`` of a filter, and the mask of a smaller
+    filter (a power of two of bits) keeps the low bits of a larger one's:
+    bit ``j`` of the smaller is set if a bit ``j + k * size`` of the larger
+    is, so each slice of ``size`` bits is OR'ed in (whole integers: no probe
+    worked out again).  The same bits ``build_filter`` sets.
+    """
+    low = (1 << size) - 1
+    folded = 0
+    while wide:
+        folded |= wide & low
+        wide >>= size
+    return bytearray(folded.to_bytes(size // 8, "little")), size - 1
 
 
 def _group_filter(part_ids: int) -> tuple[bytearray, int]:
@@ -216,17 +236,17 @@ class SealedIds:
         parts = self.parts
         if not parts:
             return None
-        if parts[0].filter is None or len(self.groups) * GROUP_PARTS < len(parts):  # (restored, not read yet)
+        groups = self.groups
+        if len(groups) * GROUP_PARTS < len(parts) or groups[0] is None:  # (restored, not read yet)
             self._build_filters(ident)
         a, b = _probes(ident)
         probes: dict[int, list[tuple[int, int]]] = {}  # (byte, bit) of each probe, by the filters' size
-        for group in range(len(self.groups) - 1, -1, -1):
-            group_filter = self.groups[group]
-            if group_filter is not None and not _lets_through(group_filter, a, b, probes):
+        for group in range(len(groups) - 1, -1, -1):
+            group_filter = groups[group]
+            assert group_filter is not None  # (every group has one once ``_build_filters`` ran)
+            if not _lets_through(group_filter, a, b, probes):
                 continue  # (none of its parts holds the id)
             for part in reversed(parts[group * GROUP_PARTS:(group + 1) * GROUP_PARTS]):
-                if part.filter is None:
-                    self._build_filters(ident)
                 assert part.filter is not None
                 if _lets_through(part.filter, a, b, probes):
                     held = self._ids(part)
@@ -270,24 +290,54 @@ class SealedIds:
             self._cache.popitem(last=False)
 
     def _build_filters(self, ident: str) -> None:
-        """Build the filter of every part without one (restored): their ids read from the store at once (the
-        part holding ``ident``, if one does, kept for the lookup that asked)."""
-        wanted = [part for part in self.parts if part.filter is None]
-        while len(self.groups) * GROUP_PARTS < len(self.parts):
-            self.groups.append(None)  # (groups begun before the restore: their parts are asked one by one)
-        stored = [part.key for part in wanted if part.text is None and part.key not in self._cache]
-        found: Mapping[str, Any] = {}
+        """Build the filter of every part without one and of every group without one (restored, or begun
+        before the restore): their parts' ids read from the store at once (the part holding ``ident``, if
+        one does, kept for the lookup that asked).
+
+        A part of a group without a filter has its ids' bits set once, in a
+        filter of the group's size: OR'ed into the group's and folded into
+        the part's own (``_folded``), so a restored state's first lookup
+        works out each id's probes once, as it did when only the parts'
+        filters were built.
+        """
+        parts = self.parts
+        groups = self.groups
+        while len(groups) * GROUP_PARTS < len(parts):
+            groups.append(None)
+        #: the bits of the groups' filters built here (as integers, OR'ed), by group, and their size
+        building: dict[int, list[int]] = {}
+        for group, found in enumerate(groups):
+            if found is None:
+                building[group] = [0, _filter_size(GROUP_PARTS * parts[group * GROUP_PARTS].count)]
+        wanted = [(number, part) for number, part in enumerate(parts)
+                  if part.filter is None or number // GROUP_PARTS in building]
+        stored = [part.key for _, part in wanted if part.text is None and part.key not in self._cache]
+        found_docs: Mapping[str, Any] = {}
         if stored and self.many is not None:
-            found = self.many(stored)
-        for part in wanted:
-            if part.key in found:
-                doc = checked_part(found[part.key], part.key, collection=self.collection, what=self.what)
+            found_docs = self.many(stored)
+        for number, part in wanted:
+            if part.key in found_docs:
+                doc = checked_part(found_docs[part.key], part.key, collection=self.collection, what=self.what)
                 ids = self._read(part, doc)
                 if ident in ids:
                     self._keep(part.key, ids)
             else:
                 ids = self._ids(part)
-            part.filter = build_filter(ids, part.count)
+            group_bits = building.get(number // GROUP_PARTS)
+            own = _filter_size(part.count)
+            if group_bits is None or own > group_bits[1]:
+                if part.filter is None:
+                    part.filter = build_filter(ids, part.count)
+                if group_bits is None:
+                    continue
+            wide = bytearray(group_bits[1] // 8), group_bits[1] - 1
+            add_to_filter(wide, ids)
+            bits = int.from_bytes(wide[0], "little")
+            group_bits[0] |= bits
+            if part.filter is None:
+                part.filter = _folded(bits, own)
+        for group_number, (bits, size) in building.items():  # (only once every part was read: a part missing
+            groups[group_number] = bytearray(bits.to_bytes(size // 8, "little")), size - 1  # is an error)
 
     # ------------------------------------------------------------ saving
 
