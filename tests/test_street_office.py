@@ -211,3 +211,21 @@ def test_init_says_it_takes_the_roster_workbook(street: Path) -> None:
     done = runner.invoke(main_group, ["init", "--community", str(street / "花名册.xlsx"), "--store",
                                       f"sqlite:///{street / 'street.db'}"])
     assert done.exit_code == 0 and "community 东湖街道 (7 nodes, 10 members)" in done.output
+
+
+def test_the_dashboards_stars_tell_apart_the_grids_that_share_a_name(street: Path) -> None:
+    # every community of the street has its 第一网格: on the wall screen each is named with its community
+    # (was: 第一网格, 第二网格, 第一网格, 第二网格, with nothing to tell which is whose)
+    from servicekit import START, served
+
+    url = f"sqlite:///{street / 'street.db'}"
+    runner = CliRunner()
+    done = runner.invoke(main_group, ["init", "--community", str(street / "花名册.xlsx"), "--ruleset",
+                                      str(street / "东湖街道.rules"), "--effective", "2025-03-01T00:00+08:00",
+                                      "--store", url])
+    assert done.exit_code == 0, done.output
+    with served(url, "--public-dashboard", now=START, intake=None) as server, server.client() as client:
+        page = client.get("/dashboard/stars", params={"period": "2025-03"})
+        assert page.status_code == 200, page.text
+        rows = [cell.split("</td>")[0] for cell in page.text.split('<tr><td>')[1:]]
+        assert rows == ["东湖社区 第一网格", "东湖社区 第二网格", "西湖社区 第一网格", "西湖社区 第二网格"]
