@@ -127,9 +127,22 @@ def test_a_late_earlier_verification_reopens_the_case_under_a_number_the_store_d
     # the reopening at 12:00 takes reopen:I1:2; the stored reopen:I1:1 is the one at 14:00, replayed there
     assert derived(engine) == {"reopen:I1:1": at(5) + timedelta(microseconds=1),
                                "reopen:I1:2": at(3) + timedelta(microseconds=1)}
-    lines = [(e.what, e.event) for e in esc.timeline(engine, "I1") if "reopen" in e.what]
-    assert lines == [("reopened", "reopen:I1:2"), ("reopened", "reopen:I1:1")]
-    assert esc.incident(engine, "I1").reopens == 2
+    # in time order the verification at 14:00 finds the case reopened (reported) and is refused: stored, it is
+    # kept ignored, and so is the reopening it brought; the case was reopened once, at 12:00
+    lines = [(e.what, e.event) for e in esc.timeline(engine, "I1") if "reopen" in e.what or "ignored" in e.what]
+    assert lines == [("reopened", "reopen:I1:2"), ("step ignored", "I1-incident_verified-5.0-leader1"),
+                     ("reopen ignored", "reopen:I1:1")], lines
+    assert esc.incident(engine, "I1").reopens == 1
+    # each names the late verification at 12:00
+    late = "I1-incident_verified-3.0-leader1: verified at 2025-03-03 12:00 by leader1"
+    refused = engine.explain("escalation:I1-incident_verified-5.0-leader1")
+    assert refused.inputs["late event"] == late and "the step is refused: incident I1 is reported" in refused.summary
+    reopening = engine.explain("escalation:reopen:I1:1")
+    assert reopening.result == "ignored (已忽略)" and reopening.inputs["late event"] == late
+    assert "is ignored: verified at 12:00 (I1-incident_verified-3.0-leader1, by leader1), dated before it, was " \
+           "recorded after it; replayed in time order, incident was reported" in reopening.summary, reopening.summary
+    assert "12:00 的核查在其后补录" in reopening.summary
+    assert reopening.inputs["recorded"].startswith("after reopening reopen:I1:1 was stored (dated 2025-03-03 14:00)")
     engine.close()
 
 
@@ -139,9 +152,9 @@ def test_a_stored_pass_a_late_assignment_moves_is_kept_ignored_and_explained(tmp
     engine.record(step(IncidentAccepted, 30, "worker1"))  # the gridworker's 8 hours, from the arrival
     engine.record(report("I0", 10, node="u21"))
     assert derived(engine) == {"pass:I1:1": at(8)}
-    # typed in late: the grid leader gave the case to the unit leader at 09:12; the gridworker took it on
-    # at 09:30 all the same, so their 8 hours run from the assignment: the pass falls at 17:12
-    engine.record(step(IncidentAssigned, 12, "leader1", handler="unitlead"))
+    # typed in late: the grid leader gave the case to the gridworker at 09:12, who took it on at 09:30:
+    # their 8 hours run from the assignment, and the pass falls at 17:12
+    engine.record(step(IncidentAssigned, 12, "leader1", handler="worker1"))
     assert derived(engine) == {"pass:I1:1": at(8), "pass:I1:2": at(8.2)}
     lines = [(e.time, e.what, e.event) for e in esc.timeline(engine, "I1") if e.actor == "system"
              and e.what.startswith("assign")]
@@ -150,9 +163,14 @@ def test_a_stored_pass_a_late_assignment_moves_is_kept_ignored_and_explained(tmp
     assert why.result == "ignored (已忽略)" and [r.line for r in why.rules] == [9]
     assert why.summary.startswith("pass inside the cell pass:I1:1 of incident I1 at 2025-03-03 17:00 (derived "
                                   "by the system: not resolved within 8 hours by the fulltime_gridworker")
-    assert "is ignored: replayed in time order with the events recorded after it, its handler's limit no " \
-           "longer ran out then (recorded late). It no longer counts" in why.summary
-    assert "系统派生的网格内转办已忽略：按时间顺序重放补录的事件后，补录后此时办理人未超时限。" in why.summary
+    # it names the late assignment, which restarted the handler's clock
+    assert why.inputs["late event"] == "I1-incident_assigned-0.2-leader1: assigned at 2025-03-03 09:12 by leader1"
+    assert "is ignored: assigned at 09:12 (I1-incident_assigned-0.2-leader1, by leader1), dated before it, was " \
+           "recorded after it; replayed in time order, its handler's limit no longer ran out then (recorded late). " \
+           "It no longer counts" in why.summary, why.summary
+    assert "系统派生的网格内转办已忽略：09:12 的派单在其后补录；按时间顺序重放，补录后此时办理人未超时限。" in why.summary
+    assert why.inputs["recorded"] == ("after pass inside the cell pass:I1:1 was stored (dated 2025-03-03 17:00), "
+                                      "though dated 09:12 (补录：09:12 的派单在本次网格内转办之后才录入)")
     engine.close()
 
 

@@ -332,7 +332,8 @@ def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) ->
             )
         elif entry.what == "escalated":
             said.append("escalated " + entry.detail.split(":", 1)[0])
-        elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored", "extension requested",
+        elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored", "step ignored",
+                            "join ignored", "extension requested",
                             "extension approved", "extension refused", "extension lapsed", "consulted",
                             "feedback given", "returned", "assigned") and entry.detail:
             said.append(f"{entry.what} ({entry.detail})")

@@ -23,10 +23,11 @@ from .incident import Entry, Incident
 
 if TYPE_CHECKING:
     from . import timers
-    from .events import IncidentEscalated, IncidentEvent
+    from .events import IncidentEscalated, IncidentEvent, RepeatReportJoined
 
 #: Timeline lines that record no step of the case's own (what the plugin notes beside the steps).
-_NOT_STEPS = frozenset(("escalation ignored", "reopen ignored", "return ignored", "notified", "routed",
+_NOT_STEPS = frozenset(("escalation ignored", "reopen ignored", "return ignored", "step ignored", "join ignored",
+                        "notified", "routed",
                         "not routed", "no policy"))
 
 #: A step's name as staff read it in Chinese (the timeline's ``what``).
@@ -193,16 +194,47 @@ def ignored_derived(incident: Incident, event: IncidentEvent, kind: str, why: st
         "counts": "no: it changes nothing and counts in no metric (不计入：不改变事件，不计入任何指标)",
         "case then": stays + (f", with {holder}" if holder else ""),
     }
-    summary = (f"{name} {event.id} of incident {event.incident} at {when} (derived by the system: {reason}) is "
-               f"ignored: replayed in time order with the events recorded after it, {why_en}. It no longer "
-               f"counts; the case stayed {stays} ({name_zh}已忽略：按时间顺序重放补录的事件后，{why_zh}。"
-               f"不再计入，事件保持原状)")
+    late = derived_cause(incident, event, why)
+    if late is None:
+        summary = (f"{name} {event.id} of incident {event.incident} at {when} (derived by the system: {reason}) "
+                   f"is ignored: replayed in time order with the events recorded after it, {why_en}. It no longer "
+                   f"counts; the case stayed {stays} ({name_zh}已忽略：按时间顺序重放补录的事件后，{why_zh}。"
+                   f"不再计入，事件保持原状)")
+    else:
+        then = at(late.time, event.time)
+        late_zh = _STEP_ZH.get(late.what, late.what)
+        inputs["late event"] = f"{late.event}: {late.what} at {late.time:%Y-%m-%d %H:%M} by {late.actor}"
+        inputs["recorded"] = (f"after {name} {event.id} was stored (dated {when}), though dated {then} "
+                              f"(补录：{then} 的{late_zh}在本次{name_zh.removeprefix('系统派生的')}之后才录入)")
+        summary = (f"{name} {event.id} of incident {event.incident} at {when} (derived by the system: {reason}) "
+                   f"is ignored: {late.what} at {then} ({late.event}, by {late.actor}), dated before it, was "
+                   f"recorded after it; replayed in time order, {why_en}. It no longer counts; the case stayed "
+                   f"{stays} ({name_zh}已忽略：{then} 的{late_zh}在其后补录；按时间顺序重放，{why_zh}。"
+                   f"不再计入，事件保持原状)")
     if kind == "pass":
         rule = limit_rule(incident, str(getattr(event, "rule", "")))
     else:
         rule = incident.policy.reopen.rule if incident.policy is not None else None
     return Explanation(f"escalation:{event.id}", summary, (rule,) if rule is not None else (), inputs,
                        "ignored (已忽略)")
+
+
+def derived_cause(incident: Incident, event: IncidentEvent, why: str) -> Entry | None:
+    """The step by a person, dated at or before ``event`` (a stored reopening or pass that no longer holds
+    for ``why``), recorded after it, that the replayed case reads: the verification now just before a
+    reopening, the assignment or acceptance that restarted a handler's clock, else the step that set
+    the case's status (a verification, for a case a late one sent back); ``None`` if none is."""
+    if "verification" in why:
+        groups: tuple[tuple[str, ...], ...] = (("verified",),)
+    elif "handler's limit" in why:  # (a handler's clock runs from the latest assignment)
+        groups = (("assigned",), ("accepted", "returned", "escalated", "extension approved"))
+    else:
+        groups = ((*_SET_BY.get(incident.status, ()), "verified"),)  # (a late verification reopens)
+    for whats in groups:
+        found = _latest(incident, event, whats)
+        if found is not None and found.actor != SYSTEM_ACTOR:
+            return found
+    return None
 
 
 def joined_step_decision(primary: Incident, event: IncidentEvent, step: str) -> Explanation:
@@ -248,4 +280,108 @@ def joined_step_decision(primary: Incident, event: IncidentEvent, step: str) -> 
                f"({report} 的{step_zh}保留在 {primary.id} 的办理过程中，但已忽略：{late_zh}日期更早、同一地点，"
                f"在此步骤之后才补录，{report} 因此由 {joined_by} 作为重复上报并入 {primary.id}；重复上报不单独办理，"
                f"此步骤不改变事件，不计入任何指标)")
+    return Explanation(f"escalation:{event.id}", summary, rules, inputs, "ignored (已忽略)")
+
+
+#: Which steps of the case a refusal reads, by a phrase of its reason (the first that matches); else the
+#: steps that set the case's status (``_SET_BY``).
+_ABOUT = (
+    ("was already accepted by", ("accepted",)),
+    ("is already paused", ("paused",)),
+    ("is not paused", ("resumed", "resolved")),
+    ("is assigned to", ("assigned",)),
+    ("is already with", ("assigned", "accepted")),
+    ("was already verified", ("verified",)),
+    ("was already given by", ("feedback given",)),
+    ("extension request", ("extension requested", "extension approved", "extension refused")),
+    ("extension", ("extension approved",)),
+    ("holds no role there", ("escalated", "returned", "reopened", "assigned")),
+    ("is not on incident", ("returned", "escalated")),
+)
+_SET_BY = {"reported": ("escalated", "returned", "reopened", "assigned", "verified", "reported"), "accepted": ("accepted",),
+           "handling": ("handling started",), "resolved": ("resolved",), "verified": ("verified",),
+           "closed": ("closed",)}
+
+
+def refusal_cause(incident: Incident, event: IncidentEvent, why: str) -> Entry | None:
+    """The step of the replayed case, dated at or before ``event``, that its refusal ``why`` reads: the
+    latest acceptance for ``already accepted``, the latest move for a person no longer responsible, else
+    the latest step that set the case's status (``None`` if the case has no such step)."""
+    whats = next((steps for phrase, steps in _ABOUT if phrase in why), _SET_BY.get(incident.status, ()))
+    return _latest(incident, event, whats)
+
+
+def _latest(incident: Incident, event: IncidentEvent, whats: tuple[str, ...]) -> Entry | None:
+    """The case's latest step among ``whats`` dated at or before ``event``: by a person if one is (what the
+    system derived follows from a person's step), else by the system."""
+    found = None
+    for entry in reversed(incident.timeline):
+        if entry.time <= event.time and entry.event and entry.event != event.id and entry.what in whats:
+            if entry.actor != SYSTEM_ACTOR:
+                return entry
+            found = found or entry
+    return found
+
+
+def refused_step_decision(incident: Incident, event: IncidentEvent, step: str, why: str,
+                          late: Entry | None) -> Explanation:
+    """What ``explain`` says of ``event`` (its ``step``), a stored step of ``incident`` that the replayed log,
+    in time order, refuses for ``why`` (English (Chinese)): ``late`` is the step dated before it that its
+    refusal reads, on the log before it only because it was recorded after it (or was made to hold by an
+    event that was)."""
+    when = f"{event.time:%Y-%m-%d %H:%M}"
+    step_zh = _STEP_ZH.get(step, step)
+    why_en, why_zh = _split(why)
+    stays = f"{incident.status} at {incident.current_level} {incident.current_node}"
+    inputs: dict[str, Any] = {"incident": incident.id, "step": f"{event.id}: {step} at {when} by {event.actor}",
+                              "refused in time order": why}
+    head = f"{step} {event.id} of incident {incident.id} at {when} (by {event.actor})"
+    tail = (f"It is kept in the timeline but changes nothing and counts in no metric; the case stayed {stays}")
+    tail_zh = "此步骤保留在办理过程中，但不改变事件，不计入任何指标"
+    if late is None:
+        summary = (f"{head} is ignored: replayed in time order with the events recorded after it, it is refused: "
+                   f"{why_en}. {tail} ({event.actor} 的{step_zh}已忽略：按时间顺序重放补录的事件后，此步骤应被拒绝："
+                   f"{why_zh}。{tail_zh})")
+    else:
+        then = at(late.time, event.time)
+        late_zh = _STEP_ZH.get(late.what, late.what)
+        inputs["late event"] = f"{late.event}: {late.what} at {late.time:%Y-%m-%d %H:%M} by {late.actor}"
+        # (the step was accepted when it was stored: the log it was judged on did not hold the step its
+        # refusal reads, or not as it now stands)
+        inputs["recorded"] = (f"after step {event.id} was stored (dated {when}), though dated {then} "
+                              f"(补录：{then} 的{late_zh}在此步骤之后才录入)")
+        summary = (f"{head} is ignored: {late.what} at {then} ({late.event}, by {late.actor}), dated before it, "
+                   f"was recorded after it; replayed in time order, the step is refused: {why_en}. {tail} "
+                   f"({event.actor} 的{step_zh}已忽略：{then} 的{late_zh}在其后补录；按时间顺序重放，此步骤应被拒绝："
+                   f"{why_zh}。{tail_zh})")
+    inputs["counts"] = "no: it changes nothing and counts in no metric (不计入：不改变事件，不计入任何指标)"
+    inputs["case then"] = stays
+    return Explanation(f"escalation:{event.id}", summary, (), inputs, "ignored (已忽略)")
+
+
+def stale_join_decision(primary: Incident, event: RepeatReportJoined, derived_now: str) -> Explanation:
+    """What ``explain`` says of ``event``, a stored join of report ``event.report`` to ``event.incident``
+    that a report dated earlier at the same place, recorded after it, made a repeat report of ``primary``:
+    the report is in ``primary`` now, under the join derived on the replayed log (``derived_now``)."""
+    when = f"{event.time:%Y-%m-%d %H:%M}"
+    report, was = event.report, event.incident
+    opened = next((e for e in primary.timeline if e.what == "reported" and e.event), None)
+    inputs: dict[str, Any] = {"incident": primary.id, "join": f"{event.id} at {when}, derived by the system: "
+                                                             f"report {report} joined {was}"}
+    if opened is not None:
+        inputs["late event"] = f"{opened.event}: {primary.id} reported at {opened.time:%Y-%m-%d %H:%M} by {opened.actor}"
+        inputs["recorded"] = (f"after join {event.id} was stored (dated {when}), though dated "
+                              f"{at(opened.time, event.time)} (补录：{primary.id} 的上报在本次并入之后才录入)")
+    inputs["joined now"] = f"{derived_now}: {report} joined {primary.id}"
+    inputs["counts"] = (f"no: {report} is handled as {primary.id}; the join changes nothing "
+                        "(不计入：按主事件办理，本次并入不改变任何事件)")
+    late = (f"{primary.id}'s report ({opened.event}, by {opened.actor}), dated {at(opened.time, event.time)} at the "
+            f"same place, was recorded after it" if opened is not None
+            else f"{primary.id}'s report, dated earlier at the same place, was recorded after it")
+    summary = (f"repeat report join {event.id} at {when} (derived by the system: report {report} joined {was}) is "
+               f"ignored: {late}; replayed in time order, {was} is itself a repeat report of {primary.id}, and "
+               f"{report} joined {primary.id} ({derived_now}). It changes nothing: {report} is handled as "
+               f"{primary.id} (系统派生的重复上报并入已忽略：{primary.id} 的上报日期更早、同一地点，在其后补录；按时间顺序"
+               f"重放，{was} 本身已并入 {primary.id}，{report} 由 {derived_now} 并入 {primary.id}，按 {primary.id} 办理)")
+    rules = (primary.policy.duplicates.rule,) if primary.policy is not None and primary.policy.duplicates else ()
     return Explanation(f"escalation:{event.id}", summary, rules, inputs, "ignored (已忽略)")

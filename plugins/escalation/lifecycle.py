@@ -209,6 +209,10 @@ class Checks(Records):
         incident = self.find(event.incident)
         if incident is None:
             return [f"no incident {event.incident} has been reported (查无此事件)"]
+        return self.step_refusals(incident, event)
+
+    def step_refusals(self, incident: Incident, event: IncidentEvent) -> list[str]:
+        """Why ``event``, a step of ``incident`` (found, no repeat report), must be refused; ``[]`` to accept it."""
         if type(event) not in ALLOWED:
             return []
         problem = (

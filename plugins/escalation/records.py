@@ -63,6 +63,9 @@ class Records:
         self.aliases: dict[str, str] = {}
         #: the ``repeat_report_joined`` events decided and not yet applied, by event id (intake.py)
         self.joins_due: dict[str, RepeatReportJoined] = {}
+        #: the report and id of the join applied last (named by a stored join of the same report ignored just
+        #: after it; not checkpointed: both are due at the same instant, applied in one go)
+        self.joined_as: tuple[str, str] = ("", "")
         #: (category, place key) -> times of the reports there a repeat rule can still count: those within
         #: the longest window of any repeat rule (``repeat_window``) of the latest report there, and only
         #: for the places with a report within that window of the latest report anywhere

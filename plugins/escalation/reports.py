@@ -113,7 +113,7 @@ def timeline_table(engine: Engine, incident_id: str) -> Table:
     # (each ignored line that explains itself: escalations, a step of a report made a repeat report late,
     # and the reopenings and passes the system derived)
     ignored = [f"escalation:{e.event}" for e in steps if e.event and (
-        e.what in ("escalation ignored", "step ignored")
+        e.what in ("escalation ignored", "step ignored", "join ignored")
         or (e.what in ("reopen ignored", "assignment ignored") and e.actor == SYSTEM_ACTOR))]
     only_escalations = all(e.what == "escalation ignored" for e in steps if e.what.endswith(" ignored"))
     notes.append(f"explain: gridcore explain {decisions[0]} (where it started)"

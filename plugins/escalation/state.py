@@ -14,6 +14,8 @@ import heapq
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from gridcore import EventKinds, Explanation, Outcome, OutcomeKind, hookimpl
 from gridcore.errors import GridcoreError
 from gridcore.events import SYSTEM_ACTOR, Event
@@ -28,7 +30,8 @@ from .events import (
     IncidentReported,
     RepeatReportJoined,
 )
-from .incident import CLOSED
+from .ignored import at, refusal_cause, refused_step_decision
+from .incident import CLOSED, Entry, Incident
 from .lifecycle import Checks
 from .transitions import Transitions
 
@@ -42,6 +45,9 @@ NAME = "escalation"
 #: The derived events numbered ``<kind>:<incident>:<n>`` (escalations, reopenings, passes inside the cell).
 _NUMBERED = (IncidentEscalated, IncidentReopened, IncidentAssigned)
 
+
+#: Steps by hand with rules of their own for replay after a late event (``escalation ignored``, ``reopen ignored``).
+_OWN_REPLAY_RULES = (IncidentEscalated, IncidentReopened)
 
 #: What the escalation plugin reports to a what-if comparison: how each incident was handled.
 HANDLING = OutcomeKind("incidents", "Incidents handled differently (办理结果不同的事件)")
@@ -71,8 +77,10 @@ class EscalationState(Transitions, Checks):
     #: department_members``), so a summons an older version saw answered by another street's officer at the
     #: command centre is not answered on replay: its checkpoints are replayed;
     #: 19: a case keeps the highest number of its reopenings and passes seen (``Incident.reopen_number``,
-    #: ``pass_number``), and a stored reopening or pass a late event makes no longer hold is ignored
-    STATE_VERSION = 19
+    #: ``pass_number``), and a stored reopening or pass a late event makes no longer hold is ignored;
+    #: 20: a stored step by a person that the replayed log refuses in time order is ignored, so a checkpoint
+    #: written after such a rewind by an older version may hold the step applied: replayed
+    STATE_VERSION = 20
 
     # ------------------------------------------------------------ hooks
 
@@ -105,7 +113,13 @@ class EscalationState(Transitions, Checks):
         if not isinstance(event, IncidentEvent):
             return
         if isinstance(event, RepeatReportJoined):
-            self.joins_due.pop(event.id, None)  # (published for other plugins: the join is already made)
+            # (published for other plugins: the join is already made; a stored one not due is one a late
+            # earlier report made name another case: kept, ignored)
+            if self.joins_due.pop(event.id, None) is not None:
+                self.joined_as = (event.report, event.id)  # (named by a stale join replayed just after it)
+            elif replaying:
+                report, ident = self.joined_as
+                self.stale_join(event, ident if report == event.report else "its join on the replayed log")
             return
         self.changed(event.incident)
         incident = self.incidents.get(event.incident)
@@ -123,10 +137,14 @@ class EscalationState(Transitions, Checks):
             incident = self.take_out(event.incident) if names else None
             if incident is None:
                 return
-            self.transition(incident, event)
+            if not (replaying and self.refused_in_time_order(incident, event)):
+                self.transition(incident, event)
             if incident.status != CLOSED:  # (closed again: ``put_back`` archives it, nothing falls due)
                 self.schedule(incident)
             self.put_back(incident, names)
+            return
+        if replaying and self.refused_in_time_order(incident, event):
+            self.schedule(incident)
             return
         self.transition(incident, event)
         if incident.status == CLOSED:
@@ -134,6 +152,26 @@ class EscalationState(Transitions, Checks):
             self.close_out(incident)
             return
         self.schedule(incident)
+
+    def refused_in_time_order(self, incident: Incident, event: IncidentEvent) -> bool:
+        """True (and ``event`` kept in the timeline as ``step ignored``, explained) if ``event``, a stored step
+        by a person replayed after a late event, is refused on the replayed log: in time order it would
+        have been, so it changes nothing.  Escalations and reopenings by hand keep their own rules of
+        replay (``escalation ignored``, ``reopen ignored``)."""
+        if event.actor == SYSTEM_ACTOR or isinstance(event, _OWN_REPLAY_RULES):
+            return False
+        reasons = self.step_refusals(incident, event)
+        if not reasons:
+            return False
+        why = reasons[0]
+        late = refusal_cause(incident, event, why)
+        step = type(event).kind.removeprefix("incident_").replace("_", " ")
+        detail = f"{step}: refused in time order: {why}"
+        if late is not None:
+            detail += f"; {late.event} ({late.what} at {at(late.time, event.time)}) recorded late (补录)"
+        incident.note(Entry(event.time, "step ignored", event.actor, event.node, detail, event=event.id))
+        self.decisions[event.id] = refused_step_decision(incident, event, step, why, late)
+        return True
 
     @hookimpl
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:
@@ -149,6 +187,8 @@ class EscalationState(Transitions, Checks):
     def _due_by(self, now: datetime) -> list[Event]:
         """``gridcore_on_tick``'s answer, worked out."""
         out: list[Event] = [e for e in self.joins_due.values() if e.time <= now] if self.joins_due else []
+        if out and not self.engine.caught_up:
+            out = [self._claim_join(e) for e in out]  # type: ignore[arg-type]
         if self._zone is not now.tzinfo and type(now.tzinfo) is timezone:
             # (fixed offsets only: two times in one tzinfo compare by their fields, which for a zone
             # with summer time would not be by the instant they name)
@@ -181,6 +221,29 @@ class EscalationState(Transitions, Checks):
                 out.append(due.event)
             stack.extend(child for child in (2 * at + 1, 2 * at + 2) if child < size)
         return out
+
+    def _claim_join(self, event: RepeatReportJoined) -> RepeatReportJoined:
+        """``event``, a join due while stored events wait to be applied, under an id the store does not hold
+        for another join: a late, earlier report at the same place can make the stored ``joined:<report
+        event>`` name another case (the one the report joined before the late report came, now itself a
+        repeat report).  That stored one is a fact of the log, replayed in its place and ignored
+        (``stale_join``); this one takes ``joined:<report event>:<n>``, the first the store does not hold
+        or holds as it is (the same log gives the same ids, replayed in full or from a checkpoint)."""
+        find = self.engine.store.find
+        mine = {k: v for k, v in self.engine.codec.to_dict(event).items() if k != "id"}
+        ident, n = event.id, 1
+        while True:
+            stored = find([ident]).get(ident)
+            if stored is None or all(stored.get(k) == v for k, v in mine.items()):
+                break
+            n += 1
+            ident = f"{event.id}:{n}"
+        if ident == event.id:
+            return event
+        claimed = attrs.evolve(event, id=ident)
+        del self.joins_due[event.id]
+        self.joins_due[ident] = claimed
+        return claimed
 
     def _unclaimed(self, due: Due) -> None:
         """Number ``due``'s escalation (reopening, pass) above those the store holds for other times.

@@ -33,6 +33,7 @@ from .events import (
     IncidentResumed,
     IncidentReturned,
     IncidentVerified,
+    RepeatReportJoined,
     SatisfactionRated,
 )
 from .ignored import (
@@ -41,6 +42,7 @@ from .ignored import (
     joined_step_decision,
     limit_met,
     resolved_in_time,
+    stale_join_decision,
 )
 from .incident import (
     ACCEPTED,
@@ -165,6 +167,21 @@ class Transitions(Returns, Assignments, Steps):
         (it moves nothing), with what ``explain`` says of it (``late``: the step recorded after it, if known)."""
         incident.note(Entry(event.time, "escalation ignored", event.actor, event.node, why, event.rule, event.id))
         self.decisions[event.id] = ignored_decision(incident, event, why, late)
+
+    def stale_join(self, event: RepeatReportJoined, joined_as: str) -> None:
+        """``event``, a stored join of a report to a case it no longer joins on the replayed log (a late,
+        earlier report at the same place made that case a repeat report): kept in the timeline of the case
+        the report is in now as ``join ignored``, and explained; it changes nothing."""
+        now = self.aliases.get(event.report)
+        primary = self.incidents.get(now) if now is not None else None
+        if primary is None or now == event.incident:
+            return
+        why = (f"{event.incident} is itself a repeat report of {primary.id} (recorded late); {event.report} "
+               f"joined {primary.id} ({event.incident} 已作为重复上报并入 {primary.id}，补录)")
+        primary.note(Entry(event.time, "join ignored", event.actor, event.node, f"{event.report} joined "
+                           f"{event.incident}: {why}", event.rule, event.id))
+        self.decisions[event.id] = stale_join_decision(primary, event, joined_as)
+        self.changed(primary.id)
 
     def ignore_joined(self, primary: Incident, event: IncidentEvent) -> None:
         """``event``, a stored step of a report now a repeat report of ``primary``, kept there, ignored.
