@@ -117,12 +117,15 @@ def year_of(name: str, seed: int, days: int) -> tuple[Any, list[Any]]:
 
 def district_year(where: Path, days: int, busy: bool) -> tuple[Any, list[Any]]:
     """The district and its simulated days (deterministic: seed 1)."""
+    from gridcore_app.ladder import Ladder
     from gridcore_app.rosterio import load_community
     from gridcore_app.simulate import load_scenario, simulate
 
     community = load_community(where)
     scenario = load_scenario(YINZHOU / ("scenario-busy.yaml" if busy else "scenario.yaml"))
-    return community, list(simulate(community, scenario, days=days, start=START, seed=1))
+    # (the ladder of the ruleset it is ingested under: a case its timers carry up is taken on where it reached)
+    ladder = Ladder.of_files(community, [YINZHOU / "yinzhou.rules"], at=START)
+    return community, list(simulate(community, scenario, days=days, start=START, seed=1, ladder=ladder))
 
 
 def quarters(days: int) -> list[str]:

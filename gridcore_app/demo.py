@@ -28,6 +28,7 @@ import click
 from attrs import frozen
 
 from gridcore.clock import FixedClock
+from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
 from gridcore.errors import GridcoreError
 from gridcore.periods import Period, periods_between
@@ -35,7 +36,8 @@ from gridcore.plugin_host import Hooks
 from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, display_width
 
 from .cli import format_option, parse_time, plugin_manager, rulesets_option
-from .simulate import SCENARIO_FILE, find_community, load_scenario, simulate, write_jsonl
+from .ladder import Ladder
+from .simulate import SCENARIO_FILE, Scenario, find_community, load_scenario, simulate, write_jsonl
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,7 +92,9 @@ def simulate_command(community_name: str, scenario_path: Path | None, days: int,
         folder = given.parent if given.is_file() else find_community(community_name)
         community = Hooks(plugin_manager()).load_community(given if given.is_file() else folder)
         scenario = load_scenario(scenario_path or folder / SCENARIO_FILE)
-        events = simulate(community, scenario, days=days, start=start or DEFAULT_START, seed=seed)
+        first = start or DEFAULT_START
+        events = simulate(community, scenario, days=days, start=first, seed=seed,
+                          ladder=folder_ladder(folder, community, scenario, at=first))
         if out_path == "-":
             count = write_jsonl(events, sys.stdout)
         else:
@@ -200,6 +204,18 @@ def variants_section(engine: Engine) -> tuple[str, str]:
         lines.append(f"{entry.node} {node.name}: {entry.ruleset.name} ({file}) from "
                      f"{entry.effective.date().isoformat()}, {own} outcome(s) decided by its own rules")
     return "Community variants (社区规则变体): the ruleset of each, over the district's", "\n".join(lines) + "\n"
+
+
+def folder_ladder(folder: Path, community: Community, scenario: Scenario, *, at: date,
+                  search_path: Sequence[Path] = ()) -> Ladder | None:
+    """The ladder of the rulesets ``gridcore demo`` puts in force for the folder (its own ruleset and the
+    scenario's ``demo.variants``), for ``gridcore simulate``; None for a folder without a ruleset."""
+    try:
+        path = default_ruleset(folder)
+    except GridcoreError:
+        return None
+    return Ladder.of_files(community, [path, *(folder / v for v in scenario.demo.variants)], at=at,
+                           search_path=search_path)
 
 
 def default_ruleset(folder: Path) -> Path:
@@ -313,7 +329,8 @@ def run_demo(
     # short would count patrols and activities it never had the days for.
     plan = rating_plan(first, end, community.tz)
     period = plan.headline.label if plan.headline is not None else ""
-    events = list(simulate(community, scenario, days=days, start=first, seed=seed))
+    ladder = Ladder.of_rulesets(community, [rules, *variants], at=start)
+    events = list(simulate(community, scenario, days=days, start=first, seed=seed, ladder=ladder))
 
     out.mkdir(parents=True, exist_ok=True)
     store = out / "store"

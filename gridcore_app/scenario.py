@@ -163,6 +163,13 @@ class HandlingPlan:
     big matters to; default the cell), and so are cases involving a key person
     (found from the cell up): "big matters stay in the community".
 
+    Cases the ruleset's ladder carried up (when the simulator is given its
+    ``Ladder``): a case whose accept limit ran out before its handler came, or
+    that a rule sent up past where its handler may act, is taken on at the node
+    it reached by a holder of the first of ``climbed_handlers`` held there
+    (default: any staff there without a department), ``climbed_accept_hours``
+    after it arrived; past the level's own limit, the level above takes it.
+
     The steps inside the cell mirror the ruleset's (keep them equal): a case of
     one of ``consult_categories``, or of severity ``consult_at_least`` or more,
     is consulted on (会商) by its handler with the nearest holder of each of
@@ -196,6 +203,8 @@ class HandlingPlan:
     severe_at_least: int = 6
     severe_handlers: tuple[str, ...] = ()
     severe_level: str | None = None
+    climbed_handlers: tuple[str, ...] = ()
+    climbed_accept_hours: tuple[float, float] = field(default=(1.0, 24.0), validator=_span)
     consult_categories: tuple[str, ...] = ()
     consult_at_least: int = 6
     consult_with: tuple[str, ...] = ()
@@ -529,6 +538,7 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
         role(plan.role, f"patrols.{plan.role}")
     handling = scenario.handling
     for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers,
+                 *handling.climbed_handlers,
                  *handling.consult_with, *handling.extension_approver, *handling.assigned_by):
         role(name, "handling")
     for level in scenario.demo.rollups:

@@ -55,6 +55,7 @@ from gridcore.events import (
     ResidentRegistered,
     event_order,
 )
+from gridcore.roster import RESIDENT_ROLE
 from gridcore_escalation.events import (
     ConsultationHeld,
     ExtensionApproved,
@@ -79,6 +80,7 @@ from gridcore_points.events import PointsRedeemed
 
 from .campaigns import Campaigns
 from .homes import Homes
+from .ladder import Ladder
 from .rosterio import load_yaml
 from .scenario import (
     PATROL,
@@ -193,6 +195,7 @@ def simulate(
     start: datetime | date,
     seed: int,
     population: int | None = None,
+    ladder: Ladder | None = None,
 ) -> Iterator[Event]:
     """Yield ``days`` days of the community's events from ``start``, in canonical order.
 
@@ -208,6 +211,15 @@ def simulate(
     same people from its first day to its last, which is how
     ``benchmarks/engine_ingest.py --fixed-population`` tells what grows with
     the number of events from what grows with the number of people.
+
+    ``ladder`` (``Ladder.of_rulesets``: the rulesets the events will be
+    judged under) tells where a case waits when someone comes to take it on:
+    a case whose accept limits ran out before its planned handler came, or
+    that a rule sent up at once past where that handler may act, is taken on
+    at the level it reached, by the scenario's ``climbed_handlers`` there,
+    with ``climbed_accept_hours`` of delay (drawn from a stream of their own).
+    Without it every case is taken on as planned, whatever a ruleset's timers
+    would have done with it by then.
     """
     if population is not None:
         scenario = fixed_population(scenario, population)
@@ -222,14 +234,19 @@ def simulate(
         first = start
     else:
         first = datetime.combine(start, time(0), tzinfo=community.tz)
-    return _Simulation(community, scenario, seed, first).run(days)
+    return _Simulation(community, scenario, seed, first, ladder).run(days)
 
 
 class _Simulation:
     """The generator's working state: random source, counters, who lives where."""
 
-    def __init__(self, community: Community, scenario: Scenario, seed: int, first: datetime) -> None:
+    def __init__(self, community: Community, scenario: Scenario, seed: int, first: datetime,
+                 ladder: Ladder | None = None) -> None:
         self.community = community
+        self.ladder = ladder
+        # Who takes on a case the ladder carried up draws from a stream of its own:
+        # the cases that stay where they were planned come out as without a ladder.
+        self.ladder_rng = random.Random(f"{seed}:ladder")
         self.scenario = scenario
         self.rng = random.Random(seed)
         # The steps inside the cell (consultation, feedback, extensions) draw from
@@ -292,14 +309,14 @@ class _Simulation:
         minutes = max(0, min(round(hour * 60), 24 * 60 - 1))
         return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=self.tz)
 
-    def awake(self, when: datetime) -> datetime:
+    def awake(self, when: datetime, rng: random.Random | None = None) -> datetime:
         """People act between the workday's start and 21:00; later work waits for the morning."""
         local = when.astimezone(self.tz)
         opening = datetime.combine(local.date(), self.scenario.workday_start, tzinfo=self.tz)
         if local < opening:
-            return opening + timedelta(minutes=self.rng.randint(0, 90))
+            return opening + timedelta(minutes=(rng or self.rng).randint(0, 90))
         if local.hour >= 21:
-            return opening + timedelta(days=1, minutes=self.rng.randint(0, 90))
+            return opening + timedelta(days=1, minutes=(rng or self.rng).randint(0, 90))
         return when
 
     def push(self, event: Event) -> None:
@@ -643,11 +660,17 @@ class _Simulation:
         # someone else at the same level takes it if there is anyone.
         found = (found or self.nearest_at(first, roles, besides=reporter, cell=node)
                  or self.nearest_at(first, handling.handlers, cell=node))
+        if found is None and high and handling.escalated_handlers:
+            # No handler's role is held above the cell: the level above takes it as it takes 提级办理.
+            found = self.nearest_at(first, handling.escalated_handlers, besides=reporter, cell=node)
         if found is None:
             self.accepted = when
             return when
         handler, seat = found
         t = self.awake(when + timedelta(hours=self.slow(handling.accept_hours, handler)))
+        planned = (handler, seat)
+        if self.ladder is not None:
+            handler, seat, t = self.climbed(report, handler, seat, t)
         if plan.routed and plan.returned and self.steps_rng.random() < plan.returned:
             self.send_back(report, plan.routed, t)
         elif handling.assign_share and self.steps_rng.random() < handling.assign_share:
@@ -682,7 +705,7 @@ class _Simulation:
                               handler, node, incident, to_node=seat, reason="提级办理: 网格内难以处置")
                 t = self.step(IncidentAccepted, t + timedelta(minutes=self.rng.randint(10, 90)), handler, node,
                               incident)
-        moved = t != before_moves
+        moved = t != before_moves or (handler, seat) != planned
         if (handling.extension_share and not (moved or severe or high)
                 and self.steps_rng.random() < handling.extension_share):
             self.extension(report, handler, t)
@@ -719,6 +742,50 @@ class _Simulation:
         if handling.close:
             self.step(IncidentClosed, t + timedelta(minutes=self.rng.randint(10, 240)), verifier, node, incident)
         return resolved
+
+    def climbed(self, report: IncidentReported, handler: str, seat: str, planned: datetime
+                ) -> tuple[str, str, datetime]:
+        """Who takes the case on, seated where, and when, given where the ladder has it waiting by then.
+
+        The planned handler takes it at ``planned`` if it still waits where
+        they may act; else, from the level it has reached (or the one a rule
+        sent it to at once), someone there (``taker``) takes it
+        ``climbed_accept_hours`` after it arrived, unless that level's accept
+        limit runs out first and carries it further up; at the top they take
+        it however late (overdue).  Every draw comes from the ladder's stream.
+        """
+        assert self.ladder is not None
+        stops = self.ladder.stops(report.node, report.category, report.severity, report.key_person,
+                                  report.channel, report.time)
+        reached = next((k for k, stop in enumerate(stops) if stop.due is None or planned < stop.due),
+                       len(stops) - 1)
+        if reached == 0 and self.community.holds_staff_role_at_or_above(handler, stops[0].node):
+            return handler, seat, planned
+        hours = self.scenario.handling.climbed_accept_hours
+        taken: tuple[str, str, datetime] | None = None
+        for stop in stops[reached:]:
+            taker = self.taker(stop.node, besides=report.actor)
+            if taker is None:
+                continue
+            when = self.awake(stop.arrives + timedelta(hours=self.slow(hours, taker, self.ladder_rng)),
+                              self.ladder_rng).replace(second=0, microsecond=0)
+            taken = (taker, stop.node, when)
+            if stop.due is None or when < stop.due:
+                break
+        return taken or (handler, seat, planned)
+
+    def taker(self, node: str, *, besides: str) -> str | None:
+        """Someone at ``node`` itself to take on a case waiting there: a holder of the first of the
+        scenario's ``climbed_handlers`` held there, else of any staff role without a department."""
+        holders = [(m.id, a.role) for m in self.community.holders(node) for a in m.roles
+                   if a.node == node and a.department is None and a.role != RESIDENT_ROLE]
+        for role in self.scenario.handling.climbed_handlers:
+            wanted = [(m, r) for m, r in holders if r == role]
+            if wanted:
+                holders = wanted
+                break
+        people = sorted({m for m, _ in holders if m != besides}) or sorted({m for m, _ in holders})
+        return self.ladder_rng.choice(people) if people else None
 
     def consult(self, report: IncidentReported, handler: str, taken: datetime, starts: datetime) -> None:
         """The handler pulls the teams together (会商) just before handling starts at ``starts``.
@@ -792,9 +859,9 @@ class _Simulation:
         self.push(cls(id=self.next_id(), time=when.replace(second=0, microsecond=0), actor=actor, node=node,
                       incident=incident, **extra))
 
-    def slow(self, span: tuple[float, float], member: str) -> float:
+    def slow(self, span: tuple[float, float], member: str, rng: random.Random | None = None) -> float:
         """Hours for ``member`` to do something: a less diligent member draws nearer the top of ``span``."""
-        return float(span[0] + (span[1] - span[0]) * self.rng.random() ** self.diligence[member])
+        return float(span[0] + (span[1] - span[0]) * (rng or self.rng).random() ** self.diligence[member])
 
     def officer(self, department: str, node: str, rng: random.Random | None = None) -> str | None:
         """A member of ``department``, preferring one whose role covers ``node``."""

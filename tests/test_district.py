@@ -22,10 +22,12 @@ from conftest import DISTRICT_MONDAY, DISTRICT_RULES, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import gridcore_escalation as escalation
 from gridcore import Engine, FixedClock, GridcoreError
 from gridcore.periods import parse_period
 from gridcore.reports import Format
 from gridcore_app.cli import main_group
+from gridcore_app.ladder import Ladder
 from gridcore_app.rollup import TOTAL, rollup
 from gridcore_app.rosterio import load_community
 from gridcore_app.simulate import load_scenario, simulate
@@ -659,3 +661,37 @@ def test_a_weeks_rollup_shows_the_stars_of_the_quarter_it_falls_in(simulated: En
     early = rollup(simulated, "yz-s1", "2025-W14", built=BUILT)
     assert {(r[7], r[8]) for r in early.tables["stars"].rows} == {("2025-Q1", "provisional")}
     assert any("2025-Q2 not begun" in note for note in early.tables["summary"].notes)
+
+
+# ---------------------------------------------------------------- the simulator and the ladder
+
+
+def test_the_simulator_takes_on_cases_where_the_ladder_carried_them(mini_district: Path, tmp_path: Path) -> None:
+    """Given the ruleset's ladder, a simulated case that nobody took on in time, or that a rule sent up at
+    once, is taken on at the level it reached: by a street's officers, at the command centre by its
+    dispatchers.  Without it those cases climbed to the command centre and waited there for good (the
+    90-day Yinzhou quarter: 220 of them, none ever handled)."""
+    community = load_community(mini_district)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    first = datetime(2025, 3, 3, tzinfo=TZ)
+    days = 10
+    ladder = Ladder.of_files(community, [RULES], at=first.date())
+    events = list(simulate(community, scenario, days=days, start=first, seed=8, ladder=ladder))
+    assert events == list(simulate(community, scenario, days=days, start=first, seed=8, ladder=ladder))
+    end = first + timedelta(days=days)
+    with Engine.open(store=str(tmp_path / "store"), community=community, ruleset=RULES, effective=first,
+                     clock=FixedClock(end)) as engine:
+        summary = engine.record_many(events)
+        engine.tick(end)
+        kinds = {e.id: type(e).__name__ for e in events}
+        # only the scenario's mistakes on purpose are refused (ratings from outside, redemptions too early)
+        assert {kinds[r.event_id] for r in summary.refused} <= {"SatisfactionRated", "PointsRedeemed"}
+        views = escalation.incidents(engine)
+        up = [v for v in views if v.current_level in ("street", "district")]
+        waiting = [v.id for v in up if v.status == "reported" and end - v.reported_at > timedelta(days=3)]
+        assert waiting == []
+        taken_by = {community.member(v.accepted_by).roles[0].role for v in up if v.accepted_by is not None}
+        assert {"street_officer", "dispatcher"} <= taken_by
+        # the climbs are the engine's own: a missed accept limit carried each case the dispatchers took
+        at_top = [v for v in up if v.current_level == "district" and v.accepted_by is not None]
+        assert at_top and all(any(e.actor == "system" for e in v.escalations) for v in at_top)

@@ -50,12 +50,13 @@ def test_scenario_mistakes_are_reported_with_their_path(tmp_path: Path) -> None:
 def test_a_scenario_must_fit_its_community(communities: dict[str, Community]) -> None:
     scenario = parse_scenario({
         "channels": {"patrol": 1},
-        "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["网格长"]},
+        "handling": {"handlers": ["fulltime_gridworker"], "verifier": ["网格长"], "climbed_handlers": ["dispatcher"]},
         "incidents": {"fire_hazard": {"per_day": 1, "whistle": "coast_guard"}},
     })
     with pytest.raises(ScenarioError) as caught:
         list(simulate(communities["yinquan"], scenario, days=1, start=START, seed=1))
     assert "unknown role '网格长'" in str(caught.value)
+    assert "handling: unknown role 'dispatcher'" in str(caught.value)  # Yinquan has no command centre
     assert "unknown department 'coast_guard'" in str(caught.value)
 
 
