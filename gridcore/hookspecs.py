@@ -189,9 +189,12 @@ def gridcore_load_community(path: Path) -> Community | None:
 def gridcore_on_open(engine: Engine) -> None:
     """An engine was opened; its store and community are ready, no event replayed yet.
 
-    This is where a stateful plugin registers its per-engine instance:
-    ``engine.plugins.register(MyState(engine), name="myplugin.state")``.  The
-    instance's own hook implementations then receive every later call.
+    This is where a stateful plugin attaches its per-engine instance:
+    ``engine.attach("myplugin", MyState())``.  The instance's own hook
+    implementations then receive every later call, and ``engine.state("myplugin")``
+    finds it.  Called again whenever the engine rebuilds its state (an event
+    older than those applied, a failed write): ``attach`` replaces the old
+    instance, so the state is derived from the stored events again.
     """
 
 

@@ -99,3 +99,41 @@ def test_every_hook_is_documented(hook: str) -> None:
 def test_every_hook_has_a_test(hook: str) -> None:
     tests = [p for p in (REPO / "tests").glob("*.py") if p.name not in ("test_docs.py", "conftest.py")]
     assert any(hook in p.read_text(encoding="utf-8") for p in tests), f"no test mentions {hook}"
+
+
+def test_the_state_recipe_of_gridcore_on_open_survives_a_rebuild(tmp_path: Path) -> None:
+    """The call hookspecs.gridcore_on_open's docstring gives a stateful plugin, run as written.
+
+    ``gridcore_on_open`` is called again when the engine rebuilds its state (an event older than
+    what is applied), so the recipe must replace the old state, and ``engine.state`` must find it.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from gridcore import Engine, FixedClock, get_plugin_manager, hookimpl
+    from gridcore.events import PatrolLogged
+
+    doc = hookspecs.gridcore_on_open.__doc__ or ""
+    recipe = next(code for code in re.findall(r"``([^`]+)``", doc) if code.startswith("engine."))
+
+    class MyState:
+        def __init__(self, engine: Engine | None = None) -> None:
+            self.patrols: list[str] = []
+
+        @hookimpl
+        def gridcore_on_event(self, event: PatrolLogged) -> None:
+            self.patrols.append(event.id)
+
+    class Plugin:
+        @hookimpl
+        def gridcore_on_open(self, engine: Engine) -> None:
+            eval(recipe, {"MyState": MyState, "engine": engine})
+
+    start = datetime(2025, 3, 3, 8, 0, tzinfo=timezone(timedelta(hours=8)))
+    with Engine.open(store=str(tmp_path / "store"), community=REPO / "tests" / "data" / "community-mini",
+                     clock=FixedClock(start + timedelta(days=1)),
+                     plugins=get_plugin_manager(extra=[Plugin()])) as engine:
+        engine.record(PatrolLogged(id="p2", time=start + timedelta(hours=2), actor="m03", node="g1"))
+        engine.record(PatrolLogged(id="p1", time=start, actor="m03", node="g1"))  # older: a rebuild
+        name = re.search(r"""["']([^"']+)["']""", recipe)
+        assert name is not None, recipe
+        assert engine.state(name.group(1)).patrols == ["p1", "p2"]
