@@ -141,13 +141,46 @@ def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None) -
                 governs = True
             except RulesError as exc:
                 diagnostics.extend(with_codes(exc.diagnostics))
-            # each ruleset against the part of the tree it governs: its subtree and the path above it
-            part = the_community if node is None else within(the_community, node)
-            diagnostics.extend(_errors_here(hooks.check_ruleset(part, ruleset)))
+            mismatch = _levels_mismatch(ruleset, the_community)
+            if mismatch is not None:
+                # the engine refuses the ruleset whole; the sections' checks would only mislead
+                # (上报到 社区 read as a department when 社区 is no level of the tree)
+                diagnostics.append(mismatch)
+            else:
+                # each ruleset against the part of the tree it governs: its subtree and the path above it
+                part = the_community if node is None else within(the_community, node)
+                diagnostics.extend(_errors_here(hooks.check_ruleset(part, ruleset)))
     else:
         diagnostics.extend(unsettled)
     return CheckResult(file, ruleset.name, tuple(sort_diagnostics(diagnostics)), ruleset,
                        community.resolve() if community is not None else None, node, governs)
+
+
+def _levels_mismatch(ruleset: Ruleset, community: Community) -> Diagnostic | None:
+    """The error the engine would refuse ``ruleset`` with, its levels not the community's, at the
+    levels line that says them (the file's own or a parent's)."""
+    import re
+
+    from gridcore.rules.diagnose import make
+
+    ours, theirs = tuple(ruleset.levels), tuple(community.hierarchy.levels)
+    if not ours or ours == theirs:
+        return None
+    file, lines, line = ruleset.entry, [""], 1
+    for source in reversed(ruleset.sources):
+        text = source.text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
+        found = next((n for n, t in enumerate(text, 1) if re.match(r"\s*(levels|层级)\s*[:：]", t)), None)
+        if found is not None:
+            file, lines, line = source.name, text, found
+            break
+    column = len(lines[line - 1]) - len(lines[line - 1].lstrip()) + 1
+    want, have = " > ".join(ours), " > ".join(theirs)
+    return make(file, lines, line, column,
+                f"the ruleset's levels ({want}) are not the community's ({have}): the engine refuses it",
+                f"规则集的层级（{want}）与社区的层级（{have}）不一致：引擎不会接受这个规则集",
+                fix=f"write the community's levels in the levels line (levels: {have}), or correct the roster's levels",
+                fix_zh=f"在层级行写社区的层级（层级：{have}），或改正花名册中的层级",
+                width=max(1, len(lines[line - 1].strip())), code="levels-mismatch")
 
 
 def within(community: Community, node: str) -> Community:

@@ -229,3 +229,24 @@ def test_the_dashboards_stars_tell_apart_the_grids_that_share_a_name(street: Pat
         assert page.status_code == 200, page.text
         rows = [cell.split("</td>")[0] for cell in page.text.split('<tr><td>')[1:]]
         assert rows == ["东湖社区 第一网格", "东湖社区 第二网格", "西湖社区 第一网格", "西湖社区 第二网格"]
+
+
+def test_check_against_a_roster_whose_levels_differ_says_so_at_the_levels_line(street: Path) -> None:
+    # the roster's levels written in Chinese (街道 > 社区 > 网格), the rules' in English: the engine refuses the
+    # ruleset, and check said instead "未知的条线部门 'community'" at the 提级 line, which misleads
+    import openpyxl
+
+    book = openpyxl.load_workbook(street / "花名册.xlsx")
+    for row in book["社区 community"].iter_rows(min_row=2):
+        if row[0].value == "层级 levels":
+            row[1].value = "街道 > 社区 > 网格"
+    book.save(street / "花名册.xlsx")
+    runner = CliRunner()
+    for rules in ("东湖街道.rules", "东湖社区.rules"):  # the variant inherits the street's levels line
+        done = runner.invoke(main_group, ["--lang", "zh", "check", "--community", str(street / "花名册.xlsx"),
+                                          str(street / rules)])
+        assert done.exit_code == 1
+        assert ("东湖街道.rules:4:1: 错误: 规则集的层级（street > community > grid）与社区的层级（街道 > 社区 > 网格）"
+                "不一致：引擎不会接受这个规则集") in done.output
+        assert "修改: 在层级行写社区的层级（层级：街道 > 社区 > 网格），或改正花名册中的层级" in done.output
+        assert "条线部门" not in done.output and "共 1 个错误" in done.output
