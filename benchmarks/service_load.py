@@ -240,7 +240,8 @@ def main() -> None:
     parser.add_argument("--soak", type=float, metavar="MINUTES", help="a long run of the staff mix (see above)")
     parser.add_argument("--store", help="--soak: serve this existing store (default: a fresh Yinquan one)")
     parser.add_argument("--interval", type=float, default=60.0, help="--soak: seconds between samples")
-    parser.add_argument("--staff", type=int, default=6, help="--soak: staff clients (reports, steps, patrols)")
+    parser.add_argument("--staff", type=int, default=6, help="--soak: staff clients (reports, steps, patrols); 0 with --ingest-every 0: nothing is written, "
+                        "and every read must give its first answer again")
     parser.add_argument("--readers", type=int, default=2, help="--soak: reading clients (boards, lists, reports, roll-ups)")
     parser.add_argument("--ingest-every", type=float, default=60.0,
                         help="--soak: seconds between two `gridcore ingest` runs beside the service (0: none)")
@@ -266,9 +267,9 @@ def main() -> None:
 
         section, ok = rollup_probe(store=args.store, rollups=args.rollup_probe, period=args.period)
     elif args.soak is not None:
-        if not 0 < args.soak <= 600 or not 1 <= args.interval <= 3600 or not 1 <= args.staff <= 64 \
+        if not 0 < args.soak <= 600 or not 1 <= args.interval <= 3600 or not 0 <= args.staff <= 64 \
                 or not 0 <= args.readers <= 64:
-            raise SystemExit("--soak 0-600 minutes, --interval 1-3600 s, --staff 1-64, --readers 0-64")
+            raise SystemExit("--soak 0-600 minutes, --interval 1-3600 s, --staff 0-64, --readers 0-64")
         from service_soak import soak
 
         section, ok = soak(store=args.store, minutes=args.soak, interval=args.interval, workers=args.workers,

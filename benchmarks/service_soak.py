@@ -99,6 +99,7 @@ class Setup:
     communities: list[str]
     top: str
     tz: Any
+    events: int = 0  # the store's log position when the run began
 
 
 def prepare(url: str | None, folder: Path) -> Setup:
@@ -133,7 +134,7 @@ def prepare(url: str | None, folder: Path) -> Setup:
         levels = h.levels
         streets = [n.id for n in h.nodes_at(levels[1])] if len(levels) > 3 else [top]
         communities = [n.id for n in h.nodes_at(levels[-2])] if len(levels) > 2 else [top]
-        return Setup(url, teams, tokens, reader, streets, communities, top, c.tz)
+        return Setup(url, teams, tokens, reader, streets, communities, top, c.tz, engine.position)
     finally:
         engine.close()
 
@@ -275,6 +276,9 @@ class Record:
         self.ingested: list[str] = []
         self.ingest_runs: list[tuple[float, int, float, str]] = []  # (when, exit status, seconds, tail)
         self.rollups: list[tuple[float, bool]] = []  # (when, kept: answered from the roll-up cache)
+        #: ``--staff 0`` (nothing written): each read's first answer, and the reads answered otherwise later
+        self.first: dict[str, Any] = {}
+        self.changed: Counter[str] = Counter()
 
     def note(self, what: str, began: float, status: int) -> None:
         with self.lock:
@@ -385,7 +389,10 @@ def reads(setup: Setup, month: str, incident: str | None) -> list[tuple[str, str
     return chosen
 
 
-def reader_client(base: str, setup: Setup, month: str, stop: threading.Event, rec: Record, seed: int) -> None:
+def reader_client(base: str, setup: Setup, month: str, stop: threading.Event, rec: Record, seed: int,
+                  same: bool = False) -> None:
+    """Reads chosen at random until ``stop``; ``same`` (nothing is written): every answer must be the first
+    answer to the same read (but for what depends on the moment it is asked, ``_without_now``)."""
     rng = random.Random(seed)
     with httpx.Client(base_url=base, timeout=120,
                       headers={"Authorization": f"Bearer {setup.tokens[setup.reader]}"}) as client:
@@ -404,6 +411,11 @@ def reader_client(base: str, setup: Setup, month: str, stop: threading.Event, re
             if what == "rollup" and answer.status_code == 200:
                 with rec.lock:
                     rec.rollups.append((time.monotonic(), "hit" in answer.headers.get("cache-status", "")))
+            if same and answer.status_code == 200 and not path.startswith("/dashboard/"):
+                seen = _without_now(answer.json())
+                with rec.lock:
+                    if rec.first.setdefault(path, seen) != seen:
+                        rec.changed[path.split("?")[0]] += 1
             if answer.status_code != 200 and not path.startswith("/dashboard/"):
                 with rec.lock:
                     rec.refused.append((f"GET {path}", str(answer.status_code), [answer.text[:300]]))
@@ -477,9 +489,14 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
             categories = {t.grid: [s["service_code"] for s in
                                    client.get(f"/open311/v2/services.json?node={t.grid}").json()][:6]
                           for t in setup.teams}
+            if not staff:  # nothing is reported: the readers read incidents the store holds
+                for community in setup.communities[:4]:
+                    listed = client.get(f"/api/v1/incidents?status=all&within={community}").json()
+                    rec.incidents += [view.get("incident") or view.get("id") for view in listed[:5]]
         threads = [threading.Thread(target=staff_client, args=(
             base, setup, setup.teams[i::staff] or setup.teams, stop, rec, 100 + i, categories)) for i in range(staff)]
-        threads += [threading.Thread(target=reader_client, args=(base, setup, month, stop, rec, 200 + i))
+        threads += [threading.Thread(target=reader_client, args=(base, setup, month, stop, rec, 200 + i,
+                                                                 not staff and ingest_every <= 0))
                     for i in range(readers)]
         if ingest_every > 0:
             threads.append(threading.Thread(target=ingester, args=(
@@ -536,7 +553,30 @@ def soak(*, store: str | None, minutes: float, interval: float, workers: int, st
         stop_server(server)
     stored = check_stored(setup.url, rec)
     text, ok = report(setup, workers, minutes, rows, rec, stored, compared, log)
+    if heap:
+        text += heap_table(folder / "heap")
     return text, ok
+
+
+def heap_table(folder: Path) -> str:
+    """``--heap``: each worker's objects tracked by the collector and blocks allocated (and memory traced, with
+    ``PYTHONTRACEMALLOC``) at every sample, from the files the workers wrote."""
+    samples: dict[int, dict[int, str]] = {}
+    for path in folder.glob("heap-*-*.txt"):
+        _, pid, n = path.stem.split("-")
+        text = path.read_text(encoding="utf-8")
+        found = re.search(r"gc-tracked objects (\d+), allocated blocks (\d+)", text)
+        traced = re.search(r"traced ([\d.]+) MiB", text)
+        if found:
+            samples.setdefault(int(n), {})[int(pid)] = (
+                f"{int(found[1]):,} / {int(found[2]):,}" + (f" / {traced[1]}" if traced else ""))
+    pids = sorted({pid for row in samples.values() for pid in row})
+    lines = ["", ("Each worker's heap at every sample: objects the collector tracks / blocks allocated"
+                  " (/ MiB traced by tracemalloc, when on):"), "",
+             "| sample | " + " | ".join(f"worker {pid}" for pid in pids) + " |",
+             "|---|" + "---|" * len(pids)]
+    lines += [f"| {n} | " + " | ".join(samples[n].get(pid, "") for pid in pids) + " |" for n in sorted(samples)]
+    return "\n".join(lines) + "\n"
 
 
 def stop_server(server: subprocess.Popen[Any]) -> None:
@@ -627,7 +667,10 @@ def report(setup: Setup, workers: int, minutes: float, rows: list[dict[str, Any]
     runs = rec.ingest_runs
     served_errors = [line for line in log.read_text(errors="replace").splitlines()
                      if "Traceback" in line or "ERROR" in line][:5]
+    grew = setup.events if not rec.events and not rec.ingested and stored["events in the store"] != setup.events \
+        else None  # nothing was written: the store must not have grown
     ok = (not compared and not rec.failures and not served_errors and all(r["errors"] == 0 for r in rows)
+          and not rec.changed and grew is None
           and all(r["restarts"] == 0 for r in rows) and stored["answered, not stored"] == 0
           and stored["ingested, not stored"] == 0 and all(code == 0 for _, code, _, _ in runs))
     lines = [
@@ -657,7 +700,9 @@ def report(setup: Setup, workers: int, minutes: float, rows: list[dict[str, Any]
         (f"Actions answered 503 store-busy (an ingest held the write lock past --lock-wait) and sent again "
          f"after Retry-After with the same event id: {sum(r['busy'] for r in rows):,}."),
         "",
-        "Stored: " + ", ".join(f"{k} {v:,}" for k, v in stored.items()) + ". "
+        f"Events in the store when the run began: {setup.events:,}"
+        + (f" (**it grew** to {stored['events in the store']:,} with nothing written)" if grew is not None else "")
+        + ". Stored: " + ", ".join(f"{k} {v:,}" for k, v in stored.items()) + ". "
         f"Ingest runs: {Counter(code for _, code, _, _ in runs)} (exit status: count), "
         f"{statistics.mean([s for _, _, s, _ in runs]) if runs else 0:.1f} s each on average.",
         "",
@@ -669,6 +714,10 @@ def report(setup: Setup, workers: int, minutes: float, rows: list[dict[str, Any]
     if refusals:
         lines += ["Refused (status, first reason, times):", "",
                   *(f"- {what} {status}: {reason} ({n})" for (what, status, reason), n in refusals.most_common(12)), ""]
+    if rec.first:
+        lines += [(f"Reads compared with their first answer (nothing written): {len(rec.first)} distinct reads; "
+                   + ("every answer the same." if not rec.changed else "**answered otherwise later:** "
+                      + ", ".join(f"{k} ({n})" for k, n in rec.changed.most_common(10)))), ""]
     if rec.failures:
         lines += ["Transport failures: " + ", ".join(f"{k} ({n})" for k, n in rec.failures.items()), ""]
     if served_errors:
