@@ -17,7 +17,7 @@ results however they arrive.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +33,7 @@ from .checkpointing import (
     CHECKPOINT_MAX,
     CHECKPOINT_MIN,
     CHECKPOINT_SHARE,
+    STATEFUL_HOOKS,
     Checkpointing,
     _doc_order,
     _fit_key,
@@ -1271,6 +1272,29 @@ class Engine(Checkpointing):
             raise
         except Exception as exc:
             raise PluginError(f"metric {name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+    def period_stamp(self, node: str, start: datetime, end: datetime) -> tuple[Hashable, ...] | None:
+        """Every plugin's stamp of its state as a read of ``node``'s subtree over ``[start, end)`` sees it
+        (``gridcore_period_stamp``), or None when a plugin that follows the events gives none.
+
+        Equal answers mean no plugin's state changed for that node and period
+        in between, so what was read then may be kept: key it with this, the
+        rulesets in force, the roster and, for a period not yet over, the
+        time.  None: key it with the log's position, as every event may
+        change it.  Only meaningful within this process, on a state caught
+        up with its store (``position == stored_position()``).
+        """
+        self._check_open()
+        require_aware(start)
+        require_aware(end)
+        self._wake_implementers("gridcore_period_stamp")
+        hook = self.plugins.hook
+        following = {impl.plugin_name for name in STATEFUL_HOOKS for impl in getattr(hook, name).get_hookimpls()}
+        stamping = [impl.plugin_name for impl in hook.gridcore_period_stamp.get_hookimpls()]
+        if not following <= set(stamping):
+            return None
+        answers = hook.gridcore_period_stamp(engine=self, node=node, start=start, end=end)
+        return tuple(answers) if len(answers) == len(stamping) else None
 
     def report(self, name: str, params: Mapping[str, str] | None = None) -> Table:
         """Build the report a plugin registered under ``name``."""

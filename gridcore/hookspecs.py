@@ -23,6 +23,7 @@ here is missing there.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -314,6 +315,37 @@ def gridcore_on_flush(engine: Engine) -> None:
 @hookspec
 def gridcore_on_close(engine: Engine) -> None:
     """The engine is closing; release anything you hold.  The store is still open."""
+
+
+@hookspec
+def gridcore_period_stamp(engine: Engine, node: str, start: datetime, end: datetime) -> Hashable | None:
+    """A stamp of your state as a read of ``node``'s subtree over ``[start, end)`` sees it.
+
+    Implemented by the state object a plugin attaches, beside its
+    ``gridcore_on_event``.  The answer must change whenever your state changes
+    in a way that may change what anything reading it (your metrics, reports,
+    explanations, another plugin reading your state) answers for that node and
+    period; it may stay the same while events of other periods arrive.  That
+    lets a reader keep what it computed for a period that has ended (the
+    service keeps roll-ups so, ``Cache-Status``) while the day's events come
+    in.  Use ``gridcore.stamps.PeriodStamps``: ``note(when)`` whenever the
+    state changes, ``when`` the earliest time the change reaches (an event's
+    time; an incident's report time for a step of it, if a period's reads look
+    at how its incidents ended; the previous event's time for what is swept
+    lazily when the next one comes), and answer ``stamps.stamp(end)``; make a
+    new ``PeriodStamps`` whenever the state is built anew
+    (``gridcore_restore_state``).  An answer may ignore ``node`` (the whole
+    community) and may be conservative; it is never stored, so it need only
+    differ within this process.
+
+    ``Engine.period_stamp`` gathers every answer.  A plugin that follows the
+    events (``gridcore_on_event``, ``gridcore_on_tick`` or
+    ``gridcore_on_ruleset_loaded``) without this hook, or answers ``None``,
+    makes the whole answer ``None``: a reader then keys by the whole log's
+    position, as if every event could change every period.  The rulesets in
+    force, the roster and the clock are the reader's to add to its key.
+    Must not change state.
+    """
 
 
 # ---------------------------------------------------------------------------

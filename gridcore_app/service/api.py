@@ -790,8 +790,8 @@ async def report(request: Request) -> Response:
     "A node's children side by side over a period (汇总), as `gridcore rollup` gives it: the three rates, "
     "overdue cases, stars, points and subsidies of a street's communities or a district's streets "
     "(staff only: its subsidies name people); computed in a forked copy of the worker's state, off the engine's "
-    "thread, and kept until the store, the rulesets or the day change (`Cache-Status`); the stars and subsidies "
-    "are those of the assessment periods the period falls in or holds, provisional while one is under way",
+    "thread, and kept until something that period reads or the day change (`Cache-Status`); the stars and "
+    "subsidies are those of the assessment periods the period falls in or holds, provisional while one is under way",
     query=(("period", "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025 (required)"),
            ("table", ("only this table: summary, months, departments, stars, boards (each child's monthly points "
                       "boards, made only when asked for) or subsidies; default: every one but boards")),

@@ -84,11 +84,11 @@ DESCRIPTIONS_ZH: Mapping[str, str] = {
     "A node's children side by side over a period (汇总), as `gridcore rollup` gives it: the three rates, overdue "
     "cases, stars, points and subsidies of a street's communities or a district's streets (staff only: its "
     "subsidies name people); computed in a forked copy of the worker's state, off the engine's thread, and kept "
-    "until the store, the rulesets or the day change (`Cache-Status`); the stars and subsidies are those of the "
-    "assessment periods the period falls in or holds, provisional while one is under way":
+    "until something that period reads or the day change (`Cache-Status`); the stars and subsidies are those of "
+    "the assessment periods the period falls in or holds, provisional while one is under way":
         "某一时段并列比较一个节点的各下级（汇总，同 gridcore rollup）：街道各社区或区各街道的三率、超时事件、星级、"
         "积分和补贴（仅限工作人员：补贴中有人名）；在工作进程状态的分叉副本中计算，不占用引擎线程，"
-        "结果保留到存储、规则集或日期变化为止（`Cache-Status`）；星级和补贴为该时段所属或所含考核期的，"
+        "结果保留到该时段所读数据或日期变化为止（`Cache-Status`）；星级和补贴为该时段所属或所含考核期的，"
         "考核期未结束时为暂定",
     "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025 (required)": "时段：2025-Q1、2025-03、2025-W10、2025-03-05 或 2025（必填）",
     "only this table: summary, months, departments, stars, boards (each child's monthly points "

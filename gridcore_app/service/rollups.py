@@ -14,13 +14,21 @@ position asked once before it (``Engine.reading``).
 
 What is computed is kept (``CACHED`` texts, the least recently asked
 dropped) under everything it depends on: the node, period, table and format,
-the log position the state reflects and the store's, the rulesets in force,
-and the time (a period still running is judged up to now, so its roll-up
-is kept only for that same moment: a test clock), or for a period that has
-ended the day (its roll-up shows the stars and subsidies of the assessment
-periods it falls in or holds, provisional while one is under way: that
-changes only from one day to the next).  Any new event or ruleset makes another key, so a roll-up kept is
-never stale.  One roll-up is computed at a time per worker; another request
+the state as that period sees it, the rulesets in force, the roster (it only
+grows: its size), and the time (a period still running is judged up to now,
+so its roll-up is kept only for that same moment: a test clock), or for a
+period that has ended the day (its roll-up shows the stars and subsidies of
+the assessment periods it falls in or holds, provisional while one is under
+way: that changes only from one day to the next).  The state as the period
+sees it is every plugin's stamp for the node and period
+(``Engine.period_stamp``, ``gridcore_period_stamp``): a late event, a step
+of a case reported in the period, a ruleset or a grown roster changes it,
+the day's events for a month that has ended do not, so last month's roll-up
+is kept while today's events arrive.  Where a plugin gives no stamp, or the
+store holds events the state has not applied, it is the log position the
+state reflects and the store's, which every new event changes.  So a
+roll-up kept is never stale.  One roll-up is computed at a time per worker;
+another request
 waits on the event loop (taking no engine time) and then finds it kept.
 
 Where ``fork`` is missing, or the child fails, the roll-up is computed on the
@@ -66,13 +74,20 @@ class Rollups:
         """Everything a roll-up's text depends on (on the engine's thread, caught up)."""
         now = engine.clock.now()
         tz = engine.community.tz
-        ended = parse_period(period, tz).end <= now
+        span = parse_period(period, tz)
         rulesets = tuple((e.effective, e.ruleset.fingerprint, e.node) for e in engine.rulesets_in_force())
+        stored = engine.stored_position()
+        # the plugins' stamps of their state for this node and period, where every plugin gives one and
+        # the state holds all the store does; else the whole log's position, which every event changes
+        stamps = engine.period_stamp(node, span.start, span.end) if stored == engine.position else None
+        state = ("period", stamps) if stamps is not None else ("log", engine.position, stored)
+        # (a roster only grows: its nodes and members counted say whether it did)
+        roster = (len(engine.community.hierarchy), len(engine.community.members))
         # an ended period's roll-up still shows the stars and subsidies of the assessment periods it falls
         # in or holds as the clock finds them (a week of a quarter under way: provisional), which change
         # only from one day to the next: kept for the day
-        return (node, period, fmt, table, engine.position, engine.stored_position(), rulesets,
-                f"{now.astimezone(tz):%Y-%m-%d}" if ended else now)
+        return (node, period, fmt, table, state, rulesets, roster,
+                f"{now.astimezone(tz):%Y-%m-%d}" if span.end <= now else now)
 
     def kept(self, key: tuple[Any, ...]) -> str | None:
         """The text kept under ``key``, if any."""

@@ -36,6 +36,7 @@ from gridcore.errors import StoreError
 from gridcore.events import ActivityRecorded, ResidentMoved, ResidentRegistered
 from gridcore.explain import Explanation, Outcome, OutcomeKind
 from gridcore.parts import part_text, part_writer, read_part, stored_part, text_key
+from gridcore.stamps import PeriodStamps
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -125,12 +126,17 @@ class AssessmentState:
         self._day_of: tuple[datetime, Any, date] | None = None  # the last time ``_local_day`` was asked about
         #: slices of the event log the metrics read, dropped whenever the store grows
         self.cache: dict[tuple[object, ...], object] = {}
+        #: when what the metrics read last changed for each period (``gridcore_period_stamp``)
+        self.stamps = PeriodStamps()
 
     @hookimpl
     def gridcore_on_event(self, event: Event) -> None:
         """Remember the first and last event times (outcomes cover the periods between), the patrols
         and participants of each day, the incidents not resolved."""
         when = event.time
+        # a period's metrics read the events before its end (``logindex``; the state stands for them only
+        # after every event)
+        self.stamps.note(when)
         if self.first is None or when < self.first:
             self.first = when
         day: date | None = None  # the event's local day, worked out once (at most) per event
@@ -172,6 +178,11 @@ class AssessmentState:
             self.registered[event.person] = (event.node, event.name)
         elif isinstance(event, ResidentMoved) and event.person in self.registered:
             self.registered[event.person] = (event.node, self.registered[event.person][1])
+
+    @hookimpl
+    def gridcore_period_stamp(self, end: datetime) -> int:
+        """When the events the metrics read last changed for a period ending at ``end`` (``gridcore.stamps``)."""
+        return self.stamps.stamp(end)
 
     def _local_day(self, when: datetime) -> date:
         """The day ``when`` falls on in the community's time zone.
@@ -377,6 +388,7 @@ class AssessmentState:
     @hookimpl
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
         """Take back what a checkpoint saved."""
+        self.stamps = PeriodStamps()
         first, last = document["first"], document["last"]
         self.first = None if first is None else read_time(first)
         self.last = None if last is None else read_time(last)

@@ -20,6 +20,7 @@ from gridcore import EventKinds, Explanation, Outcome, OutcomeKind, hookimpl
 from gridcore.errors import GridcoreError
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.parts import part_writers
+from gridcore.stamps import PeriodStamps
 
 from .archive import COLLECTION, NAMES
 from .events import (
@@ -101,6 +102,26 @@ class EscalationState(Transitions, Checks):
     @hookimpl
     def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         """Apply one incident event to its incident."""
+        reached = self._step(event, replaying)
+        # a period's reads count how its cases went on after it (closed in time or not): a step reaches
+        # back to its case's report
+        self.stamps.note(event.time if reached is None or event.time < reached else reached)
+
+    @hookimpl
+    def gridcore_period_stamp(self, end: datetime) -> int:
+        """When the cases last changed for a period ending at ``end`` (``gridcore.stamps``)."""
+        return self.stamps.stamp(end)
+
+    def _reported(self, ident: str) -> datetime | None:
+        """When case ``ident`` (or the case a repeat report ``ident`` joined) was reported, if it is open."""
+        incident = self.incidents.get(ident)
+        if incident is None:
+            primary = self.aliases.get(ident)
+            incident = None if primary is None else self.incidents.get(primary)
+        return None if incident is None else incident.reported_at
+
+    def _step(self, event: Event, replaying: bool) -> datetime | None:
+        """Apply ``event``; the report time of the case it changed (None: it changed none or only its own)."""
         if isinstance(event, IncidentReported):
             replaced = self.archived_names(event.incident)
             self.reported(event)
@@ -109,9 +130,9 @@ class EscalationState(Transitions, Checks):
             if replaced and event.incident in self.incidents:
                 # (a second report of a closed incident's id, stored and replayed after a late event)
                 self.archive.add({"removed": event.incident, "names": replaced})
-            return
+            return self._reported(event.incident)
         if not isinstance(event, IncidentEvent):
-            return
+            return None
         if isinstance(event, RepeatReportJoined):
             # (published for other plugins: the join is already made; a stored one not due is one a late
             # earlier report made name another case: kept, ignored)
@@ -120,7 +141,7 @@ class EscalationState(Transitions, Checks):
             elif replaying:
                 report, ident = self.joined_as
                 self.stale_join(event, ident if report == event.report else "its join on the replayed log")
-            return
+            return self._reported(event.incident)
         self.changed(event.incident)
         incident = self.incidents.get(event.incident)
         if incident is None:
@@ -131,27 +152,28 @@ class EscalationState(Transitions, Checks):
                 self.ignore_joined(self.incidents[primary], event)
                 self.changed(primary)
                 self.schedule(self.incidents[primary])
-                return
+                return self.incidents[primary].reported_at
             # a closed incident: rated after closing, or a stored event replayed after a late one
             names = self.archived_names(event.incident)
             incident = self.take_out(event.incident) if names else None
             if incident is None:
-                return
+                return None
             if not (replaying and self.refused_in_time_order(incident, event)):
                 self.transition(incident, event)
             if incident.status != CLOSED:  # (closed again: ``put_back`` archives it, nothing falls due)
                 self.schedule(incident)
             self.put_back(incident, names)
-            return
+            return incident.reported_at
         if replaying and self.refused_in_time_order(incident, event):
             self.schedule(incident)
-            return
+            return incident.reported_at
         self.transition(incident, event)
         if incident.status == CLOSED:
             # (nothing falls due for a closed case: ``close_out`` forgets what did, so it is not worked out)
             self.close_out(incident)
-            return
+            return incident.reported_at
         self.schedule(incident)
+        return incident.reported_at
 
     def refused_in_time_order(self, incident: Incident, event: IncidentEvent) -> bool:
         """True (and ``event`` kept in the timeline as ``step ignored``, explained) if ``event``, a stored step
@@ -308,6 +330,7 @@ class EscalationState(Transitions, Checks):
         from .checkpoint import restore
 
         restore(self, engine, document)
+        self.stamps = PeriodStamps()
         try:
             joins = [RepeatReportJoined(id=str(ident), time=datetime.fromisoformat(when), actor=SYSTEM_ACTOR,
                                         node=str(node), incident=str(incident), report=str(report),

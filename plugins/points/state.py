@@ -16,12 +16,13 @@ the store but for its newest part (history.py).  Its checkpoint document
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import ActivityRecorded, Event, ResidentMoved, ResidentRegistered
 from gridcore.parts import part_writer
+from gridcore.stamps import PeriodStamps
 from gridcore_escalation.events import (
     ConsultationHeld,
     IncidentClosed,
@@ -67,6 +68,8 @@ class PointsState(TaskBooking, Checks):
         super().__init__(engine)
         #: ``last_time`` and ``last_order`` as ``_apply`` last saw them, with their ``utc_key``s
         self._seen: tuple[Any, timedelta | None, Any, timedelta | None] = (None, None, None, None)
+        #: when the state last changed for each period (``gridcore_period_stamp``)
+        self.stamps = PeriodStamps()
 
     @hookimpl
     def gridcore_on_ruleset_loaded(self, engine: Engine, ruleset: Any, effective: Any) -> None:
@@ -111,7 +114,19 @@ class PointsState(TaskBooking, Checks):
     @hookimpl
     def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         """Book what ``event`` earns, spends or flags."""
+        before = self.last_time
         self.apply(event)
+        if isinstance(event, (ResidentRegistered, ResidentMoved)):
+            self.stamps.note_all()  # (a resident's name and home are read as they are now, for any period)
+        else:
+            # what the event books is dated at its time; what falls due before it (expiries, a period's
+            # end) is swept as it comes, dated after the event before
+            self.stamps.note(event.time if before is None or event.time < before else before)
+
+    @hookimpl
+    def gridcore_period_stamp(self, end: datetime) -> int:
+        """When the points booked last changed for a period ending at ``end`` (``gridcore.stamps``)."""
+        return self.stamps.stamp(end)
 
     def apply(self, event: Event) -> None:
         """Book what ``event`` earns, spends or flags (events come in canonical order)."""
@@ -242,6 +257,7 @@ class PointsState(TaskBooking, Checks):
         from .checkpoint import restore
 
         restore(self, document)
+        self.stamps = PeriodStamps()
 
     # ------------------------------------------------------------ decisions
 

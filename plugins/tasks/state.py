@@ -23,6 +23,7 @@ from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.partnames import Where
 from gridcore.parts import part_writers, stored_documents, stored_part
+from gridcore.stamps import PeriodStamps
 
 from . import checkpoint, judging
 from .archive import COLLECTION, NAMES, Archive
@@ -66,6 +67,8 @@ class TasksState:
         #: (deadline, task id) of the open tasks, sorted: a period's tasks without a walk through all of them
         self._by_deadline: list[tuple[datetime, str]] = []
         self._decoded: OrderedDict[Where, Task] = OrderedDict()
+        #: when the tasks last changed for each period (``gridcore_period_stamp``)
+        self.stamps = PeriodStamps()
 
     # ------------------------------------------------------------ hooks
 
@@ -85,13 +88,22 @@ class TasksState:
     def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         """Apply a task event (a stored one that no longer fits after a late event changes nothing)."""
         if isinstance(event, _TASK_EVENTS):
-            self.apply(event)
+            assigned = self.apply(event)
+            # a period's reads count how its tasks went on after it (done in time or not): a step of a
+            # task reaches back to its assignment
+            self.stamps.note(event.time if assigned is None or event.time < assigned else assigned)
 
-    def apply(self, event: Event) -> None:
-        """Take one event into the state; events come in canonical order."""
+    @hookimpl
+    def gridcore_period_stamp(self, end: datetime) -> int:
+        """When the tasks last changed for a period ending at ``end`` (``gridcore.stamps``)."""
+        return self.stamps.stamp(end)
+
+    def apply(self, event: Event) -> datetime | None:
+        """Take one event into the state; events come in canonical order.  The time the task it changed was
+        assigned (None: it changed none)."""
         if isinstance(event, TaskAssigned):
             if self.known(event.task):
-                return
+                return None
             task, _ = judging.plan(self.engine, event)
             if task is not None:
                 self.open[task.id] = task
@@ -99,14 +111,15 @@ class TasksState:
                 bisect.insort(self._by_deadline, (task.deadline, task.id))
                 if task.settled():
                     self._settle(task)
-            return
+                return task.assigned
+            return None
         if not isinstance(event, (TaskCompleted, TaskCancelled, TaskOverdue)):
-            return
+            return None
         task = self.open.get(event.task)
         if task is not None:
             if _change(task, event) and task.settled():
                 self._settle(task)
-            return
+            return task.assigned
         found = self.archive.find(event.task)
         if found is not None:
             task = checkpoint.load_task(found[1]["task"])  # (a copy of its own: readers may hold others)
@@ -115,6 +128,8 @@ class TasksState:
                 # the entry is superseded: no read asks for it again, so its decoded task (the event was
                 # judged on it just before) is not kept until it is the least recently read of ``DECODED``
                 self._decoded.pop(found[0], None)
+            return task.assigned
+        return None
 
     def _settle(self, task: Task) -> None:
         """``task`` is settled: archive it (again, if it was), and forget it."""
@@ -174,6 +189,7 @@ class TasksState:
     def gridcore_restore_state(self, engine: Engine, document: dict[str, Any]) -> None:
         """Take back what a checkpoint saved (what may fall due is worked out again)."""
         checkpoint.restore(self, document)
+        self.stamps = PeriodStamps()
         self._due = [(task.deadline, ident) for ident, task in self.open.items() if not task.settled()]
         heapq.heapify(self._due)
         self._by_deadline = sorted((task.deadline, ident) for ident, task in self.open.items())

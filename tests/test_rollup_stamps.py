@@ -1,0 +1,185 @@
+"""The service's roll-up cache keyed by the plugins' period stamps (``gridcore_period_stamp``).
+
+A roll-up of a period that has ended is kept while the day's events arrive,
+and computed again after anything that changes it: a late event, a step of a
+case reported in the period, a ruleset, a grown roster, events another
+process stored.  At every step below, each period's key (the one
+``gridcore_app.service.rollups.Rollups.key`` gives the service) is compared
+with its roll-up, computed afresh: a key that stayed the same must mean the
+same roll-up (a kept one is never stale), and the steps that touch only
+later periods must leave the key as it was (it is kept).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_growth_refresh import (
+    GRIDCORE,
+    GROWN_AT,
+    NEW_GRID,
+    YINQUAN,
+    grow,
+    grown_beside,
+    new_member,
+    patrol,
+)
+
+from gridcore import Engine, FixedClock, get_plugin_manager, hookimpl
+from gridcore.events import Event, PatrolLogged
+from gridcore.stamps import PeriodStamps
+from gridcore_app.rollup import rollup
+from gridcore_app.service.rollups import Rollups
+
+__all__ = ["grown_beside"]  # (the fixture, imported)
+
+NOW = GROWN_AT + timedelta(hours=2)
+#: two periods over before NOW (a day of the simulated ones, their week) and the month, still running
+ENDED = ("2025-01-02", "2025-W01")
+PERIODS = (*ENDED, "2025-01")
+
+
+class Watch:
+    """Each period's key and roll-up as last seen; ``step`` says which keys changed and checks the rest."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.rollups = Rollups()
+        self.seen = self.look()
+
+    def look(self) -> dict[str, tuple[tuple[Any, ...], str]]:
+        return {period: (self.rollups.key(self.engine, "yq", period, "json", None),
+                         rollup(self.engine, "yq", period).render("json")) for period in PERIODS}
+
+    def step(self) -> set[str]:
+        """The periods whose key changed since the last step; a key unchanged must keep its roll-up."""
+        now = self.look()
+        changed = {period for period in PERIODS if now[period][0] != self.seen[period][0]}
+        for period in set(PERIODS) - changed:
+            assert now[period][1] == self.seen[period][1], f"{period}: kept under the same key, but stale"
+        self.seen = now
+        return changed
+
+
+def ingest(url: str, tmp_path: Path, events: list[dict[str, Any]]) -> None:
+    """``gridcore ingest`` of ``events`` into the store, in a process of its own."""
+    path = tmp_path / f"ingest-{events[0]['id']}.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
+    done = subprocess.run([str(GRIDCORE), "ingest", str(path), "--store", url, "--quiet"], check=False,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def patrol_doc(ident: str, actor: str, node: str, when: datetime) -> dict[str, Any]:
+    return {"id": ident, "kind": "patrol_logged", "time": when.isoformat(), "actor": actor, "node": node,
+            "minutes": 30, "visits": 1, "hazards_found": 0, "note": ""}
+
+
+def test_a_period_that_has_ended_keeps_its_key_through_later_events_and_loses_it_to_any_change_of_it(
+        grown_beside: tuple[str, Path], tmp_path: Path) -> None:
+    import gridcore_escalation as esc
+    from gridcore_escalation.events import IncidentHandlingStarted, IncidentReported
+
+    url, folder = grown_beside
+    with Engine.open(store=url, clock=FixedClock(NOW)) as engine:
+        day = datetime(2025, 1, 2, tzinfo=engine.community.tz)
+        case = next(i for i in esc.incidents(engine, status=None)
+                    if day <= i.reported_at < day + timedelta(days=1) and i.status == "accepted")
+        grid, worker = "yq-g1", "yq-fw1"
+        # the day's first event: what the points swept since the event before reaches back to it
+        engine.record(patrol("today-0", worker, grid, GROWN_AT))
+        watch = Watch(engine)
+
+        # the day's events: every period that has ended keeps its key (its roll-up is kept)
+        for n in range(1, 4):
+            engine.record(patrol(f"today-{n}", worker, grid, GROWN_AT + timedelta(minutes=n)))
+            assert watch.step() == {"2025-01"}  # (the month, still running, has them)
+        report = IncidentReported(id="today-report", time=GROWN_AT + timedelta(minutes=5), actor=worker,
+                                      node=grid, incident="inc-today", category="leaking_pipe", severity=2)
+        engine.record(report)
+        assert watch.step() == {"2025-01"}
+
+        # a step of a case reported on 2025-01-02, taken today: its day and week change (closed in time or not)
+        actor = engine.community.holders(case.current_node, "fulltime_gridworker")[0].id
+        taken = IncidentHandlingStarted(id="today-step", time=GROWN_AT + timedelta(minutes=6), actor=actor,
+                                            node=case.current_node, incident=case.id)
+        engine.record(taken)
+        assert watch.step() >= set(ENDED)
+
+        # a late event dated 2025-01-02: its day, its week (a late event rewinds every state: every period)
+        engine.record(patrol("late-0", worker, grid, day + timedelta(hours=15)))
+        assert watch.step() == set(PERIODS)
+
+        # another process stores a late event and one of today: refreshed, the late one changes its periods
+        ingest(url, tmp_path, [patrol_doc("other-late", worker, grid, day + timedelta(hours=16))])
+        assert engine.refresh() == 1
+        assert watch.step() >= set(ENDED)
+        ingest(url, tmp_path, [patrol_doc("other-today", worker, grid, GROWN_AT + timedelta(minutes=30))])
+        assert engine.refresh() == 1
+        assert watch.step() == {"2025-01"}
+
+        # another ruleset in force from the start: every period
+        engine.use_ruleset(YINQUAN / "yinquan-proposal.rules", effective=datetime(2025, 1, 1, tzinfo=day.tzinfo))
+        assert watch.step() == set(PERIODS)
+
+        # the roster grown by another process (a new grid): every period
+        grow(url, folder)
+        assert engine.refresh() == 0 and NEW_GRID in engine.community.hierarchy
+        assert watch.step() == set(PERIODS)
+        engine.record(patrol("new-grid", new_member(), NEW_GRID, GROWN_AT + timedelta(minutes=40)))
+        assert watch.step() == {"2025-01"}
+
+
+class Tally:
+    """A third party's state: patrols a day, following every event."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, int] = {}
+
+    @hookimpl
+    def gridcore_on_event(self, event: Event) -> None:
+        if isinstance(event, PatrolLogged):
+            day = event.time.date().isoformat()
+            self.days[day] = self.days.get(day, 0) + 1
+
+
+class StampedTally(Tally):
+    """The same, saying when it changed for each period."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stamps = PeriodStamps()
+
+    @hookimpl
+    def gridcore_on_event(self, event: Event) -> None:
+        super().gridcore_on_event(event)
+        if isinstance(event, PatrolLogged):
+            self.stamps.note(event.time)
+
+    @hookimpl
+    def gridcore_period_stamp(self, end: datetime) -> int:
+        return self.stamps.stamp(end)
+
+
+@pytest.mark.parametrize("extra", [Tally, StampedTally])
+def test_a_plugin_following_the_events_without_a_stamp_makes_the_key_the_logs_position(
+        grown_beside: tuple[str, Path], extra: type[Tally]) -> None:
+    url, _ = grown_beside
+    with Engine.open(store=url, clock=FixedClock(NOW), plugins=get_plugin_manager(extra=[extra()])) as engine:
+        engine.record(patrol("today-w", "yq-fw1", "yq-g1", GROWN_AT))  # (the day's first reaches back)
+        start = datetime(2025, 1, 2, tzinfo=engine.community.tz)
+        stamp = engine.period_stamp("yq", start, start + timedelta(days=1))
+        key = Rollups().key(engine, "yq", "2025-01-02", "json", None)
+        if extra is Tally:
+            assert stamp is None and ("log", engine.position, engine.position) in key
+        else:
+            assert stamp is not None and len(stamp) == 5 and ("period", stamp) in key  # the four built-ins' and its
+        # an event of today changes the key only where it is the log's position
+        engine.record(patrol("today-x", "yq-fw1", "yq-g1", GROWN_AT + timedelta(minutes=1)))
+        moved = Rollups().key(engine, "yq", "2025-01-02", "json", None)
+        assert (moved != key) is (extra is Tally)
