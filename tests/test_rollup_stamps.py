@@ -31,7 +31,7 @@ from test_growth_refresh import (
 )
 
 from gridcore import Engine, FixedClock, get_plugin_manager, hookimpl
-from gridcore.events import Event, PatrolLogged
+from gridcore.events import Event, PatrolLogged, ResidentMoved, ResidentRegistered
 from gridcore.stamps import PeriodStamps
 from gridcore_app.rollup import rollup
 from gridcore_app.service.rollups import Rollups
@@ -103,10 +103,17 @@ def test_a_period_that_has_ended_keeps_its_key_through_later_events_and_loses_it
                                       node=grid, incident="inc-today", category="leaking_pipe", severity=2)
         engine.record(report)
         assert watch.step() == {"2025-01"}
+        # a newcomer registered today: nothing of theirs before; their move: a board reads homes as they are now
+        engine.record(ResidentRegistered(id="today-newcomer", time=GROWN_AT + timedelta(minutes=5, seconds=30), actor=worker,
+                                         node="yq-g1-u1", person="newcomer", name="新居民"))
+        assert watch.step() == {"2025-01"}
+        engine.record(ResidentMoved(id="today-move", time=GROWN_AT + timedelta(minutes=6), actor=worker,
+                                    node="yq-g1-u2", person="newcomer", from_node="yq-g1-u1"))
+        assert watch.step() == set(PERIODS)
 
         # a step of a case reported on 2025-01-02, taken today: its day and week change (closed in time or not)
         actor = engine.community.holders(case.current_node, "fulltime_gridworker")[0].id
-        taken = IncidentHandlingStarted(id="today-step", time=GROWN_AT + timedelta(minutes=6), actor=actor,
+        taken = IncidentHandlingStarted(id="today-step", time=GROWN_AT + timedelta(minutes=7), actor=actor,
                                             node=case.current_node, incident=case.id)
         engine.record(taken)
         assert watch.step() >= set(ENDED)

@@ -115,9 +115,13 @@ class PointsState(TaskBooking, Checks):
     def gridcore_on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
         """Book what ``event`` earns, spends or flags."""
         before = self.last_time
+        # a resident's name and home are read as they are now, for any period: a move, or a registration
+        # of someone registered before, reaches every period (a newcomer has no entry before it)
+        everywhere = isinstance(event, ResidentMoved) or (
+            isinstance(event, ResidentRegistered) and (event.person in self.homes or event.person in self.names))
         self.apply(event)
-        if isinstance(event, (ResidentRegistered, ResidentMoved)):
-            self.stamps.note_all()  # (a resident's name and home are read as they are now, for any period)
+        if everywhere:
+            self.stamps.note_all()
         else:
             # what the event books is dated at its time; what falls due before it (expiries, a period's
             # end) is swept as it comes, dated after the event before
