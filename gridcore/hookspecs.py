@@ -336,7 +336,10 @@ def gridcore_period_stamp(engine: Engine, node: str, start: datetime, end: datet
     new ``PeriodStamps`` whenever the state is built anew
     (``gridcore_restore_state``).  An answer may ignore ``node`` (the whole
     community) and may be conservative; it is never stored, so it need only
-    differ within this process.
+    differ within this process.  Where your reads of a period look beyond
+    it (the assessment shows a week with the stars of the quarter it falls
+    in, rated on every plugin's metrics), answer every plugin's stamp over
+    the wider span: ``engine.period_stamp(node, start, wider_end)``.
 
     ``Engine.period_stamp`` gathers every answer.  A plugin that follows the
     events (``gridcore_on_event``, ``gridcore_on_tick`` or

@@ -30,7 +30,7 @@ from test_growth_refresh import (
     patrol,
 )
 
-from gridcore import Engine, FixedClock, get_plugin_manager, hookimpl
+from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager, hookimpl
 from gridcore.events import Event, PatrolLogged, ResidentMoved, ResidentRegistered
 from gridcore.stamps import PeriodStamps
 from gridcore_app.rollup import rollup
@@ -38,10 +38,15 @@ from gridcore_app.service.rollups import Rollups
 
 __all__ = ["grown_beside"]  # (the fixture, imported)
 
-NOW = GROWN_AT + timedelta(hours=2)
-#: two periods over before NOW (a day of the simulated ones, their week) and the month, still running
-ENDED = ("2025-01-02", "2025-W01")
-PERIODS = (*ENDED, "2025-01")
+#: the day the events below are taken (the store's own events end on 2025-01-02, its roster grows on 01-06)
+TODAY = GROWN_AT.replace(month=4, day=2)
+NOW = TODAY + timedelta(hours=2)
+#: periods over before NOW whose assessment period (Yinquan's quarter) is over too: a day of the simulated
+#: ones, their week, their quarter
+ENDED = ("2025-01-02", "2025-W01", "2025-Q1")
+#: periods the day's events reach: yesterday, over but shown with the stars of its quarter, under way; the month
+TODAYS = {"2025-04-01", "2025-04"}
+PERIODS = (*ENDED, *sorted(TODAYS))
 
 
 class Watch:
@@ -92,30 +97,39 @@ def test_a_period_that_has_ended_keeps_its_key_through_later_events_and_loses_it
                     if day <= i.reported_at < day + timedelta(days=1) and i.status == "accepted")
         grid, worker = "yq-g1", "yq-fw1"
         # the day's first event: what the points swept since the event before reaches back to it
-        engine.record(patrol("today-0", worker, grid, GROWN_AT))
+        engine.record(patrol("today-0", worker, grid, TODAY))
         watch = Watch(engine)
 
         # the day's events: every period that has ended keeps its key (its roll-up is kept)
         for n in range(1, 4):
-            engine.record(patrol(f"today-{n}", worker, grid, GROWN_AT + timedelta(minutes=n)))
-            assert watch.step() == {"2025-01"}  # (the month, still running, has them)
-        report = IncidentReported(id="today-report", time=GROWN_AT + timedelta(minutes=5), actor=worker,
+            engine.record(patrol(f"today-{n}", worker, grid, TODAY + timedelta(minutes=n)))
+            assert watch.step() == TODAYS  # (the month under way has them, and yesterday's quarter)
+        report = IncidentReported(id="today-report", time=TODAY + timedelta(minutes=5), actor=worker,
                                       node=grid, incident="inc-today", category="leaking_pipe", severity=2)
         engine.record(report)
-        assert watch.step() == {"2025-01"}
+        assert watch.step() == TODAYS
         # a newcomer registered today: nothing of theirs before; their move: a board reads homes as they are now
-        engine.record(ResidentRegistered(id="today-newcomer", time=GROWN_AT + timedelta(minutes=5, seconds=30), actor=worker,
+        engine.record(ResidentRegistered(id="today-newcomer", time=TODAY + timedelta(minutes=5, seconds=30), actor=worker,
                                          node="yq-g1-u1", person="newcomer", name="新居民"))
-        assert watch.step() == {"2025-01"}
-        engine.record(ResidentMoved(id="today-move", time=GROWN_AT + timedelta(minutes=6), actor=worker,
+        assert watch.step() == TODAYS
+        engine.record(ResidentMoved(id="today-move", time=TODAY + timedelta(minutes=6), actor=worker,
                                     node="yq-g1-u2", person="newcomer", from_node="yq-g1-u1"))
         assert watch.step() == set(PERIODS)
 
-        # a step of a case reported on 2025-01-02, taken today: its day and week change (closed in time or not)
-        actor = engine.community.holders(case.current_node, "fulltime_gridworker")[0].id
-        taken = IncidentHandlingStarted(id="today-step", time=GROWN_AT + timedelta(minutes=7), actor=actor,
-                                            node=case.current_node, incident=case.id)
-        engine.record(taken)
+        # a step of a case reported on 2025-01-02 (climbed to the community since), taken today by whoever may
+        # there: its day, week and quarter change (closed in time or not)
+        case = next(i for i in esc.incidents(engine, status=None) if i.id == case.id)
+        taken = False
+        for member in sorted(m.id for m in engine.community.members.values()
+                             if any(r.node == case.current_node for r in m.roles)):
+            try:
+                engine.record(IncidentHandlingStarted(id=f"today-step-{member}", time=TODAY + timedelta(minutes=7),
+                                                      actor=member, node=case.current_node, incident=case.id))
+            except EventRefused:
+                continue
+            taken = True
+            break
+        assert taken
         assert watch.step() >= set(ENDED)
 
         # a late event dated 2025-01-02: its day, its week (a late event rewinds every state: every period)
@@ -126,9 +140,9 @@ def test_a_period_that_has_ended_keeps_its_key_through_later_events_and_loses_it
         ingest(url, tmp_path, [patrol_doc("other-late", worker, grid, day + timedelta(hours=16))])
         assert engine.refresh() == 1
         assert watch.step() >= set(ENDED)
-        ingest(url, tmp_path, [patrol_doc("other-today", worker, grid, GROWN_AT + timedelta(minutes=30))])
+        ingest(url, tmp_path, [patrol_doc("other-today", worker, grid, TODAY + timedelta(minutes=30))])
         assert engine.refresh() == 1
-        assert watch.step() == {"2025-01"}
+        assert watch.step() == TODAYS
 
         # another ruleset in force from the start: every period
         engine.use_ruleset(YINQUAN / "yinquan-proposal.rules", effective=datetime(2025, 1, 1, tzinfo=day.tzinfo))
@@ -138,8 +152,8 @@ def test_a_period_that_has_ended_keeps_its_key_through_later_events_and_loses_it
         grow(url, folder)
         assert engine.refresh() == 0 and NEW_GRID in engine.community.hierarchy
         assert watch.step() == set(PERIODS)
-        engine.record(patrol("new-grid", new_member(), NEW_GRID, GROWN_AT + timedelta(minutes=40)))
-        assert watch.step() == {"2025-01"}
+        engine.record(patrol("new-grid", new_member(), NEW_GRID, TODAY + timedelta(minutes=40)))
+        assert watch.step() == TODAYS
 
 
 class Tally:
@@ -178,7 +192,7 @@ def test_a_plugin_following_the_events_without_a_stamp_makes_the_key_the_logs_po
         grown_beside: tuple[str, Path], extra: type[Tally]) -> None:
     url, _ = grown_beside
     with Engine.open(store=url, clock=FixedClock(NOW), plugins=get_plugin_manager(extra=[extra()])) as engine:
-        engine.record(patrol("today-w", "yq-fw1", "yq-g1", GROWN_AT))  # (the day's first reaches back)
+        engine.record(patrol("today-w", "yq-fw1", "yq-g1", TODAY))  # (the day's first reaches back)
         start = datetime(2025, 1, 2, tzinfo=engine.community.tz)
         stamp = engine.period_stamp("yq", start, start + timedelta(days=1))
         key = Rollups().key(engine, "yq", "2025-01-02", "json", None)
@@ -187,6 +201,6 @@ def test_a_plugin_following_the_events_without_a_stamp_makes_the_key_the_logs_po
         else:
             assert stamp is not None and len(stamp) == 5 and ("period", stamp) in key  # the four built-ins' and its
         # an event of today changes the key only where it is the log's position
-        engine.record(patrol("today-x", "yq-fw1", "yq-g1", GROWN_AT + timedelta(minutes=1)))
+        engine.record(patrol("today-x", "yq-fw1", "yq-g1", TODAY + timedelta(minutes=1)))
         moved = Rollups().key(engine, "yq", "2025-01-02", "json", None)
         assert (moved != key) is (extra is Tally)

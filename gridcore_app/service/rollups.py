@@ -23,8 +23,10 @@ way: that changes only from one day to the next).  The state as the period
 sees it is every plugin's stamp for the node and period
 (``Engine.period_stamp``, ``gridcore_period_stamp``): a late event, a step
 of a case reported in the period, a ruleset or a grown roster changes it,
-the day's events for a month that has ended do not, so last month's roll-up
-is kept while today's events arrive.  Where a plugin gives no stamp, or the
+the day's events for a quarter that has ended do not, so last quarter's
+roll-ups are kept while today's events arrive (a month of a quarter under
+way shows the quarter's stars, provisional: the assessment plugin's stamp
+reaches to the quarter's end, which every event of it changes).  Where a plugin gives no stamp, or the
 store holds events the state has not applied, it is the log position the
 state reflects and the store's, which every new event changes.  So a
 roll-up kept is never stale.  One roll-up is computed at a time per worker;

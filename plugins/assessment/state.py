@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter, OrderedDict
+from collections.abc import Hashable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from gridcore.errors import StoreError
 from gridcore.events import ActivityRecorded, ResidentMoved, ResidentRegistered
 from gridcore.explain import Explanation, Outcome, OutcomeKind
 from gridcore.parts import part_text, part_writer, read_part, stored_part, text_key
+from gridcore.periods import periods_between
 from gridcore.stamps import PeriodStamps
 
 if TYPE_CHECKING:
@@ -180,8 +182,17 @@ class AssessmentState:
             self.registered[event.person] = (event.node, self.registered[event.person][1])
 
     @hookimpl
-    def gridcore_period_stamp(self, end: datetime) -> int:
-        """When the events the metrics read last changed for a period ending at ``end`` (``gridcore.stamps``)."""
+    def gridcore_period_stamp(self, engine: Engine, node: str, start: datetime, end: datetime) -> Hashable | None:
+        """When the events the metrics read last changed for a period ending at ``end`` (``gridcore.stamps``).
+
+        A period that holds no whole assessment period (a week, a month of a quarterly ruleset) shows the
+        stars of those it falls in (``assessment.stars``): rated on every plugin's metrics up to their end,
+        so its stamp is every plugin's up to there (``Engine.period_stamp``; asked again for the wider
+        span, which holds them, this answers its own).
+        """
+        reach = assessed_until(engine, start, end)
+        if reach > end:
+            return engine.period_stamp(node, start, reach)
         return self.stamps.stamp(end)
 
     def _local_day(self, when: datetime) -> date:
@@ -471,3 +482,18 @@ class AssessmentState:
             out.extend(assess(engine, p, save=False, cycle=cycle.cycle) for p in periods)
         return out
 
+
+def assessed_until(engine: Engine, start: datetime, end: datetime) -> datetime:
+    """The end of the assessment periods a read of ``[start, end)`` shows: ``end`` when it holds one whole
+    (or no assessment is in force), else the end of the last it falls in (as ``reports.held_periods``)."""
+    from .metrics import policy_at
+    from .rating import cycle_policy
+
+    policy = policy_at(engine, start)
+    if policy is None:
+        return end
+    kind = cycle_policy(engine, policy, "").period
+    touching = list(periods_between(kind, start, end, engine.community.tz))
+    if not touching or any(start <= p.start and p.end <= end for p in touching):
+        return end
+    return max(end, *(p.end for p in touching))
