@@ -25,4 +25,8 @@ INPUTS_ZH: Mapping[str, str] = {
     "severity": "严重程度", "span": "时长", "working_time": "工作时间", "window": "时间窗", "open incident": "未结案事件",
     "its last report before": "此前最后一次上报", "place": "地址", "to": "提级到", "department": "条线部门",
     "handler": "办理人", "role": "角色", "source": "来源", "when": "条件",
+    # (what an ignored step, escalation, reopening, pass or join says: ignored.py)
+    "step": "环节", "late event": "补录事件", "recorded": "录入顺序", "refused in time order": "按时间顺序应拒绝",
+    "ignored because": "忽略原因", "counts": "是否计入", "case then": "事件当时", "its reason": "原因",
+    "joined now": "现并入", "latest step before it": "此前最后一步",
 }  # fmt: skip
