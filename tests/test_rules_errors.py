@@ -113,7 +113,7 @@ GOLDEN: dict[str, tuple[str, str, str]] = {
     "unknown_section": (
         "chorse:\n  chore x: 1 per hour\n",
         "en",
-        "t.rules:1:1: error: unknown section 'chorse'\n    chorse:\n    ^^^^^^\n  expected: 'chores:'\n  did you mean: chores\n  fix: use the header of an installed section\n1 error",
+        "t.rules:1:1: error: unknown section 'chorse'\n    chorse:\n    ^^^^^^\n  expected: 'chores:'\n  did you mean: chores\n  fix: use the header of an installed section (a plugin disabled with -p no:NAME brings none)\n1 error",
     ),
     "unknown_field": (
         "chores:\n  chore sweeping: event.hourss per hour\n",

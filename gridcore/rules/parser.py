@@ -491,7 +491,8 @@ class _Reader:
                    f"未知的栏目 '{word}'", expected=self.headers_text("en"),
                    expected_zh=self.headers_text("zh"),
                    suggestion=close[0] if close else "",  # (in place of the word; the colon stays)
-                   fix="use the header of an installed section", fix_zh="使用已安装栏目的标题",
+                   fix="use the header of an installed section (a plugin disabled with -p no:NAME brings none)",
+                   fix_zh="使用已安装栏目的标题（用 -p no:插件名 禁用的插件不提供栏目）",
                    width=len(word))
 
     # ------------------------------------------------------------ lexical checks
