@@ -21,6 +21,7 @@ from gridcore_escalation.events import (
 )
 from gridcore_points import api
 from gridcore_points.events import RecognitionAwarded
+from gridcore_points.section import SECTION
 
 DATA = REPO / "tests" / "data" / "points"
 YINQUAN = DATA / "yinquan.rules"
@@ -418,3 +419,16 @@ def test_the_other_anti_gaming_choices(engines: Any, tmp_path: Path) -> None:
     assert api.balance(engine, "res1") == 15
     assert api.balance(engine, "leader1") == 0
     assert [e.id for e in api.flags(engine)] == ["v2", "r1"]
+
+
+def test_a_ruleset_put_in_force_is_read_at_once_for_a_time_asked_before(engines: Any) -> None:
+    """``policy_at`` keeps its last answer for the same time and node (an activity's check and its booking
+    ask one after the other): a ruleset put in force since is read, not the answer kept."""
+    engine = engines()
+    points = api.state(engine)
+    when = at(1)
+    before = points.policy_at(when, "u11")
+    assert before is not None and points.policy_at(when, "u11") is before
+    engine.use_ruleset(CUIHU, effective=at(0))
+    after = points.policy_at(when, "u11")
+    assert after is engine.policy(SECTION, at=when, node="u11") and after is not before

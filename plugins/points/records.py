@@ -102,6 +102,8 @@ class Records:
         #: ``utc_key`` of the time of the event being applied (``sweep`` sets it)
         self.now_key: timedelta | None = None
         self._items: tuple[PointsPolicy | None, dict[str, list[ActivityItem]]] = (None, {})
+        #: the time, node and answer of the last ``policy_at``
+        self._policy: tuple[datetime | None, str | None, PointsPolicy | None] = (None, None, None)
         self._members: dict[str, tuple[set[str], MemberRecord]] = {}
         self._nodes: dict[str, NodeRecord] = {}
         #: ``in_cells`` answers for roster members, by (member, node), of one community (a grown roster,
@@ -144,8 +146,22 @@ class Records:
 
     def policy_at(self, when: datetime, node: str | None = None) -> PointsPolicy | None:
         """The points policy in force at ``when`` at ``node`` (the event's: the ruleset of the nearest
-        subtree around it with one in force; None: the whole tree's).  None: no ruleset or no points section."""
-        return self.engine.policy(SECTION, at=when, node=node)
+        subtree around it with one in force; None: the whole tree's).  None: no ruleset or no points section.
+
+        The last answer is kept for the same time object and node (an
+        activity's check and its booking ask for the same, one after the
+        other) until a ruleset is put in force (``forget_policies``).
+        """
+        kept = self._policy
+        if kept[0] is when and kept[1] == node:
+            return kept[2]
+        found = self.engine.policy(SECTION, at=when, node=node)
+        self._policy = (when, node, found)
+        return found
+
+    def forget_policies(self) -> None:
+        """Forget the policy ``policy_at`` last gave (a ruleset was put in force)."""
+        self._policy = (None, None, None)
 
     def items_for(self, policy: PointsPolicy, activity: str) -> list[ActivityItem]:
         """``policy.items_for(activity)``, indexed once per policy."""

@@ -75,6 +75,7 @@ class PointsState(TaskBooking, Checks):
     def gridcore_on_ruleset_loaded(self, engine: Engine, ruleset: Any, effective: Any) -> None:
         """A ruleset was put in force: which streak spans can pay is worked out again."""
         self.forget_streak_spans()
+        self.forget_policies()
 
     # ------------------------------------------------------------ validation
 
