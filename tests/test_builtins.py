@@ -82,3 +82,20 @@ def test_the_built_ins_share_one_layout(tmp_path: Path) -> None:
             assert f"{package}.state" in states, name
         for retired in ("cli", "items"):  # the names these roles had before
             assert importlib.util.find_spec(f"{package}.{retired}") is None, (name, retired)
+
+
+def test_the_layout_table_names_the_modules_the_built_ins_share() -> None:
+    """A module most built-ins have (four of five or more) is a role: docs/plugins.md's layout table lists it.
+
+    A third-party author copies the layout from that table; a module every built-in keeps but the
+    table leaves out (their Chinese help texts, their Chinese headings) is one the author never writes.
+    """
+    text = (REPO / "docs" / "plugins.md").read_text(encoding="utf-8")
+    table = text.split("## The layout of a plugin", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([^`]+\.py)` \|", table, re.MULTILINE))
+    counts: dict[str, int] = {}
+    for name in BUILTIN_PLUGINS:
+        for path in (REPO / "plugins" / name).glob("*.py"):
+            counts[path.name] = counts.get(path.name, 0) + 1
+    shared = {module for module, n in counts.items() if n * 5 >= len(BUILTIN_PLUGINS) * 4} - {"__init__.py"}
+    assert shared - listed == set(), f"docs/plugins.md's layout table lacks {sorted(shared - listed)}"
