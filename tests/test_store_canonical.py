@@ -171,6 +171,46 @@ def test_checked_event_keys_are_the_times_own(texts: list[str], most: int) -> No
         canonical._KEYS.clear()
 
 
+#: times written ``YYYY-MM-DDTHH:MM:SS+HH:MM`` with any two digits in each place (days, hours, minutes,
+#: seconds and offsets out of range too), and the other separators ``fromisoformat`` takes or refuses
+hour_texts = st.builds(
+    lambda y, mo, d, sep, h, mi, s, sign, oh, om: f"{y:04d}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}:{s:02d}{sign}{oh:02d}:{om:02d}",
+    st.sampled_from([1, 2024, 2025, 9999]), st.integers(0, 13), st.integers(0, 32), st.sampled_from("T T_"),
+    st.integers(0, 25), st.integers(0, 61), st.integers(0, 61), st.sampled_from("+-+"),
+    st.sampled_from([0, 5, 8, 14, 23, 24]), st.sampled_from([0, 0, 30, 60]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(hour_texts, min_size=1, max_size=20), st.integers(1, 3))
+def test_a_new_minute_is_keyed_from_its_hour(texts: list[str], most: int) -> None:
+    """A time under an offset of whole hours is keyed from its hour's key (``_HOURS``): the same key as the
+    time's own, or the same refusal, whatever the digits (a minute or second of 60, an hour of 24)."""
+    was = canonical._MOST_KEYS
+    canonical._MOST_KEYS = most
+    canonical._HOURS.clear()
+    try:
+        for text in texts:
+            canonical._KEYS.clear()
+            doc = {"id": "e1", "kind": "k", "time": text}
+            try:
+                found: tuple[str, str, str] | str = checked_event(doc)
+            except (StoreError, OverflowError) as exc:
+                found = f"{type(exc).__name__}: {exc}"
+            try:
+                expected: tuple[str, str, str] | str = reference_checked(doc)
+            except OverflowError as exc:
+                expected = f"OverflowError: {exc}"
+            if isinstance(expected, str) and expected.startswith("refused"):
+                assert isinstance(found, str) and text in found
+            else:
+                assert found == expected
+            assert len(canonical._HOURS) <= most
+    finally:
+        canonical._MOST_KEYS = was
+        canonical._KEYS.clear()
+        canonical._HOURS.clear()
+
+
 def test_cycles_are_refused_wherever_they_close() -> None:
     loop: dict[str, Any] = {}
     loop["self"] = loop

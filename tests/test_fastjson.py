@@ -1,0 +1,116 @@
+"""orjson's text (``gridcore.fastjson.same_json``) is the standard library's, byte for byte, or not used.
+
+Whatever the document: every code point, floats of every size (NaN and
+infinities too), whole numbers beyond 64 bits, keys that are not text,
+subclasses, nesting and cycles.  Where ``same_json`` answers, its bytes are
+``json``'s (the store's event text, a part's canonical text); the documents
+the engine writes every event (flat, plain values) are answered.  Through the
+store's ``encoded_events`` and ``part_text`` too: the same rows and texts
+with orjson as without it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridcore import fastjson, parts
+from gridcore.store import canonical
+
+pytest.importorskip("orjson")
+
+EVENT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+PART = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)
+
+texts = st.text(st.characters(codec="utf-8") | st.sampled_from(["\ud800", "\x00", "\x7f", "\u2028", "\ufeff"]),
+                max_size=10)
+floats = st.floats() | st.sampled_from([1e-4, -1e-4, 9.999999999999999e-05, 1e16, 9999999999999998.0, -0.0, 5e-324])
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-(2**70), max_value=2**70),
+                    floats, texts)
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                      | st.dictionaries(texts, inner, max_size=4), max_leaves=20)
+
+
+class Level(enum.IntEnum):
+    ONE = 1
+
+
+class Text(str):
+    pass
+
+
+def json_bytes(doc: Any, *, sort_keys: bool) -> bytes | Exception:
+    try:
+        return (PART if sort_keys else EVENT).encode(doc).encode("utf-8")
+    except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as exc:
+        return exc
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(texts, values, max_size=6), st.booleans())
+def test_same_bytes_or_none(doc: dict[str, Any], sort_keys: bool) -> None:
+    got = fastjson.same_json(doc, sort_keys=sort_keys)
+    if got is not None:
+        assert got == json_bytes(doc, sort_keys=sort_keys)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(texts, st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**63), max_value=2**63 - 1),
+                                        st.floats(min_value=1e-4, max_value=1e15), texts.filter(str.isprintable)),
+                       max_size=12))
+def test_plain_documents_are_answered(doc: dict[str, Any]) -> None:
+    # (an event's document: texts, whole numbers, floats of daily sizes; lone surrogates aside)
+    if any(isinstance(v, str) and "\ud800" in v for v in (*doc, *doc.values())):
+        return
+    got = fastjson.same_json(doc)
+    assert got is not None
+    assert got == EVENT.encode(doc).encode("utf-8")
+
+
+@pytest.mark.parametrize("value", [
+    1e-5, 1e16, -1e17, float("nan"), float("inf"), 2**64, Level.ONE, Text("x"), datetime(2025, 1, 1, tzinfo=UTC),
+    OrderedDict(a=1), "\ud800",
+])
+def test_what_differs_is_left_to_json(value: Any) -> None:
+    assert fastjson.same_json({"a": value}) is None
+    assert fastjson.same_json({"a": [{"b": (value,)}]}, sort_keys=True) is None
+    assert fastjson.same_json({1: "a"}) is None  # (json writes the key as text)
+
+
+def test_a_cycle_and_deep_nesting_are_left_to_json() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    assert fastjson.same_json({"a": loop}) is None
+    deep: Any = 1
+    for _ in range(fastjson.MAX_DEPTH + 5):
+        deep = [deep]
+    assert fastjson.same_json({"a": deep}) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(texts, values, max_size=5), min_size=1, max_size=5), st.booleans())
+def test_store_rows_and_part_texts_are_the_same_without_orjson(docs: list[dict[str, Any]], utf8: bool) -> None:
+    events = [{**doc, "id": f"e{n}", "kind": "k", "time": "2025-01-01T08:00:00+08:00"} for n, doc in enumerate(docs)]
+
+    def made() -> tuple[Any, Any]:
+        try:
+            rows: Any = canonical.encoded_events(events, utf8=utf8)
+        except Exception as exc:  # noqa: BLE001 - the same error either way
+            rows = repr(exc)
+        try:
+            text: Any = parts.part_text({"format": 1, "entries": docs})
+        except Exception as exc:  # noqa: BLE001
+            text = type(exc).__name__
+        return rows, text
+
+    fast = made()
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(fastjson, "_dumps", None)
+        assert made() == fast
