@@ -251,6 +251,11 @@ def test_assess_by_node_takes_the_period_of_its_ruleset_and_shows_its_subtree(st
             "(适用规则集：以考核期开始时 2025-02-01 生效的为准)") in paid, paid
     next_door = run("assess", "subsidies", "--period", "2025-02", "--node", "龙山社区", *now)
     assert "fulltime_gridworker@yz-c2-g1: 100 (1 stars, yinzhou.rules:34)" in next_door and "yz-c1" not in next_door
+    # a period begun before any ruleset took effect is judged by the earliest: the note says so, not "in force"
+    before = run("assess", "subsidies", "--period", "2024-Q4", "--node", "龙山社区", *now)
+    assert ("governed by ruleset 银州区 (yinzhou.rules), the earliest put in force, from 2025-01-01: none was in "
+            "force at the period's start, 2024-10-01 (适用规则集：考核期开始时 2024-10-01 尚无规则集生效，"
+            "以最早生效的为准，2025-01-01 起)") in before, before
 
 
 def test_a_category_only_the_variant_declares_is_taken_where_it_governs(

@@ -468,10 +468,22 @@ def within(engine: Engine, assessment: Assessment, node: str) -> Assessment:
         ratings=tuple(r for r in assessment.ratings if r.node in inside),
         subsidies=tuple(s for s in assessment.subsidies if s.node in inside),
         people=tuple(p for p in assessment.people if _holds_role_in(engine, p.node, inside)),
-        notes=((f"only {where} and below (本节点及以下), governed by ruleset {named or '(none)'}, the one in force "
-                f"at the period's start, {start:%Y-%m-%d} (适用规则集：以考核期开始时 {start:%Y-%m-%d} 生效的为准)"),
-               *notes),
+        notes=(_governed(engine, where, named, ruleset, start), *notes),
     )
+
+
+def _governed(engine: Engine, where: str, named: str, ruleset: Any, start: datetime) -> str:
+    """The note naming the ruleset a subtree's assessment was made under, and why that one: in force at
+    the period's start, or (a period begun before any ruleset) the earliest, from when it took effect."""
+    head = f"only {where} and below (本节点及以下), governed by ruleset {named or '(none)'}, "
+    took = [entry.effective for entry in engine.rulesets_in_force() if entry.ruleset is ruleset]
+    if took and min(took) > start:
+        first = min(took).astimezone(engine.community.tz)
+        return (head + f"the earliest put in force, from {first:%Y-%m-%d}: none was in force at the period's "
+                f"start, {start:%Y-%m-%d} (适用规则集：考核期开始时 {start:%Y-%m-%d} 尚无规则集生效，"
+                f"以最早生效的为准，{first:%Y-%m-%d} 起)")
+    return (head + f"the one in force at the period's start, {start:%Y-%m-%d} "
+            f"(适用规则集：以考核期开始时 {start:%Y-%m-%d} 生效的为准)")
 
 
 def _holds_role_in(engine: Engine, member: str, nodes: set[str]) -> bool:
