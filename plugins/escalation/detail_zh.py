@@ -80,6 +80,7 @@ _PASSED = re.compile(r"^not (accepted|resolved) within (.+?) by the (\S+) \(hand
                      r"due (\S+)\): passed to the (\S+)$")
 _REOPEN = re.compile(r"^verification scored satisfaction (\S+) \((.+) reopens\)$")
 _HOLDS = re.compile(r"^(.+) holds$")
+_REPEATS = re.compile(r"^(\d+) reports of (\S+) at the same place within (.+)$")
 
 
 def reason(text: str, names: Names) -> str:
@@ -97,6 +98,8 @@ def reason(text: str, names: Names) -> str:
         return f"核查满意度 {found[1]}（规则：{found[2]} 时重新办理）"
     if found := _HOLDS.match(text):
         return f"条件 {found[1]} 成立"
+    if found := _REPEATS.match(text):
+        return f"{span(found[3])}内同一地点 {found[1]} 次上报{names.category(found[2])}"
     return text
 
 
@@ -289,11 +292,31 @@ def _reopen_ignored(detail: str, names: Names) -> str:
     return f"重新办理已忽略：{why(found[1])}" if found else detail
 
 
+_REFUSED_LATE = re.compile(r"^(.+?): refused in time order: (.*?)(?:; (\S+) \((.+) at (.+)\) recorded late \(补录\))?$",
+                           re.DOTALL)
+
+
 def _step_ignored(detail: str, names: Names) -> str:
+    """``assigned: refused in time order: WHY (中文); ID (resolved at 11:00) recorded late (补录)`` (a stored step
+    a late event made refusable) -> ``派单：按时间顺序应拒绝：中文；ID（11:00 办结）补录``; ``STEP of REPORT: WHY``
+    (a step of a report now a repeat report) -> ``REPORT 的STEP：WHY``."""
+    refused = _REFUSED_LATE.match(detail)
+    if refused:
+        step = _EVENT_STEPS_ZH.get(refused[1], refused[1])
+        said = f"{step}：按时间顺序应拒绝：{why(refused[2])}"
+        if refused[3]:
+            said += f"；{refused[3]}（{refused[5]} {_EVENT_STEPS_ZH.get(refused[4], refused[4])}）补录"
+        return said
     found = re.match(r"^(.+?) of (\S+): (.*)$", detail, re.DOTALL)
     if not found:
         return detail
     return f"{found[2]} 的{_EVENT_STEPS_ZH.get(found[1], found[1])}：{why(found[3])}"
+
+
+def _join_ignored(detail: str, names: Names) -> str:
+    """``R joined I: WHY (中文)`` (a stored join a late, earlier report moved) -> ``R 并入 I：中文``."""
+    found = re.match(r"^(\S+) joined (\S+): (.*)$", detail, re.DOTALL)
+    return f"{found[1]} 并入 {found[2]}：{why(found[3])}" if found else detail
 
 
 def _fixed(english: str, chinese: str) -> Callable[[str, Names], str]:
@@ -326,6 +349,7 @@ _KINDS: dict[str, Callable[[str, Names], str]] = {
     "extension lapsed": _extension_lapsed,
     "reopen ignored": _reopen_ignored,
     "step ignored": _step_ignored,
+    "join ignored": _join_ignored,
     "escalation ignored": lambda d, n: why(d),
     "assignment ignored": lambda d, n: why(d),
     "return ignored": lambda d, n: why(d),
@@ -344,6 +368,7 @@ STEPS_ZH: Mapping[str, str] = {
     "returned": "退单", "consulted": "会商", "feedback given": "反馈", "extension requested": "申请延期",
     "extension approved": "批准延期", "extension refused": "不予延期", "extension lapsed": "延期申请失效",
     "escalation ignored": "提级（已忽略）", "reopen ignored": "重新办理（已忽略）", "step ignored": "步骤（已忽略）",
+    "join ignored": "并入（已忽略）",
     "assignment ignored": "派单（已忽略）", "return ignored": "退单（已忽略）",
     "extension request ignored": "申请延期（已忽略）", "extension approval ignored": "批准延期（已忽略）",
     "extension refusal ignored": "不予延期（已忽略）",

@@ -45,6 +45,13 @@ def at(when: datetime, day_of: datetime) -> str:
     return f"{local:%H:%M}" if local.date() == day_of.date() else f"{local:%Y-%m-%d %H:%M}"
 
 
+def name_late(inputs: dict[str, Any], late: Entry, stored: datetime) -> tuple[str, str]:
+    """Name ``late``, a step dated before a stored event yet recorded after it, in ``inputs`` (``late
+    event``); its time as written beside the stored event's (``at``), and its step in Chinese."""
+    inputs["late event"] = f"{late.event}: {late.what} at {late.time:%Y-%m-%d %H:%M} by {late.actor}"
+    return at(late.time, stored), _STEP_ZH.get(late.what, late.what)
+
+
 def resolved_in_time(incident: Incident, event: IncidentEscalated) -> str | None:
     """``limit_met``'s reason for a stored resolve breach of a case since resolved before it (else ``None``)."""
     if event.actor == SYSTEM_ACTOR and event.reason.startswith("not resolved within") \
@@ -160,9 +167,7 @@ def ignored_decision(incident: Incident, event: IncidentEscalated, why: str, lat
         summary = (f"{head} is ignored: replayed in time order with the events recorded after it, {why_en}. "
                    f"{tail} ({by_zh}已忽略：按时间顺序重放补录的事件后，{why_zh}。{tail_zh})")
         return Explanation(f"escalation:{event.id}", summary, rules, inputs, "ignored (已忽略)")
-    then = at(late.time, event.time)
-    step_zh = _STEP_ZH.get(late.what, late.what)
-    inputs["late event"] = f"{late.event}: {late.what} at {late.time:%Y-%m-%d %H:%M} by {late.actor}"
+    then, step_zh = name_late(inputs, late, event.time)
     # (the log keeps no time of recording, only the order: the escalation was stored before the step
     # dated earlier, else the step would have been on the log it was derived from)
     inputs["recorded"] = (f"after escalation {event.id} was stored (dated {when}), though dated {then} "
@@ -201,9 +206,7 @@ def ignored_derived(incident: Incident, event: IncidentEvent, kind: str, why: st
                    f"counts; the case stayed {stays} ({name_zh}已忽略：按时间顺序重放补录的事件后，{why_zh}。"
                    f"不再计入，事件保持原状)")
     else:
-        then = at(late.time, event.time)
-        late_zh = _STEP_ZH.get(late.what, late.what)
-        inputs["late event"] = f"{late.event}: {late.what} at {late.time:%Y-%m-%d %H:%M} by {late.actor}"
+        then, late_zh = name_late(inputs, late, event.time)
         inputs["recorded"] = (f"after {name} {event.id} was stored (dated {when}), though dated {then} "
                               f"(补录：{then} 的{late_zh}在本次{name_zh.removeprefix('系统派生的')}之后才录入)")
         summary = (f"{name} {event.id} of incident {event.incident} at {when} (derived by the system: {reason}) "
@@ -343,9 +346,7 @@ def refused_step_decision(incident: Incident, event: IncidentEvent, step: str, w
                    f"{why_en}. {tail} ({event.actor} 的{step_zh}已忽略：按时间顺序重放补录的事件后，此步骤应被拒绝："
                    f"{why_zh}。{tail_zh})")
     else:
-        then = at(late.time, event.time)
-        late_zh = _STEP_ZH.get(late.what, late.what)
-        inputs["late event"] = f"{late.event}: {late.what} at {late.time:%Y-%m-%d %H:%M} by {late.actor}"
+        then, late_zh = name_late(inputs, late, event.time)
         # (the step was accepted when it was stored: the log it was judged on did not hold the step its
         # refusal reads, or not as it now stands)
         inputs["recorded"] = (f"after step {event.id} was stored (dated {when}), though dated {then} "
