@@ -52,10 +52,10 @@ def _stars(ax: Any, found: Rollup, children: list[tuple[Any, ...]], col: dict[st
             stars = float(row[col["mean stars"]] or 0)
             ax.barh(y, stars, color=STARS, height=0.7)[0].set_gid(f"stars-{row[0]}")
             rated = row[col["rated"]]
-            ax.text(stars + 0.05, y, f"{row[col['mean stars']] or '-'} ★  ({rated} rated)", va="center", fontsize=9)
+            ax.text(stars + 0.05, y, f"{row[col['mean stars']] or '-'} ★  ({rated} 个已评定 rated)", va="center", fontsize=9)
         ax.set_xlim(0, 6)
     else:
-        ax.text(0.5, 0.5, "no star ratings (no assessment plugin)", ha="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "无星级评定（未装考核插件） no star ratings (no assessment plugin)", ha="center", transform=ax.transAxes)
     ax.set_yticks(places, labels)
     ax.invert_yaxis()
     ax.spines[["top", "right"]].set_visible(False)

@@ -9,6 +9,7 @@ the real Yinzhou ruleset; only the generator's files and `hierarchy show` /
 from __future__ import annotations
 
 import json
+import re
 import runpy
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -405,6 +406,7 @@ def test_a_rollup_chart_draws_what_the_tables_say(simulated: Engine, tmp_path: P
     assert "红旗街道" in svg and "合计 total" in svg
     # a day is not rated on its own: the stars drawn are its quarter's, under way (the tables' notes say so too)
     assert "考核期 of the assessment periods: 2025-Q1 暂定 provisional" in svg
+    assert re.search(r"\(\d+ 个已评定 rated\)", svg)  # each child's count of rated cells, in Chinese too
     assert draw(found, "svg") == draw(found, "svg")  # the same roll-up gives the same file
     runner = CliRunner()
     store = simulated.store.url
