@@ -47,6 +47,12 @@ _ROLES = {"reporter": "上报人", "resolver": "办结人", "participant": "参�
 _STEPS = {"reported": "上报", "resolved": "办结", "closed": "结案"}
 
 
+def limit_zh(limit: str) -> str:
+    """A reward's limit per member in Chinese: ``1 per month`` -> ``每月最多 1 件`` (as written if not that shape)."""
+    found = re.fullmatch(r"(\d+) per (\w+)", limit)
+    return f"每{_UNITS.get(found[2], found[2])}最多 {found[1]} 件" if found else limit
+
+
 def _steps(match: re.Match[str]) -> str:
     words = [_STEPS.get(w.strip(), w.strip()) for w in re.split(r",| and ", match.group(2))]
     return f"事件 {match.group(1)} 由 {match.group(3)} 本人{'、'.join(words)}"

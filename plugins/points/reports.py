@@ -10,7 +10,7 @@ from gridcore import GridcoreError, Report, Table
 from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
 from . import api
-from .display import KINDS_ZH, shown
+from .display import KINDS_ZH, limit_zh, shown
 from .headings import HEADINGS_ZH
 
 if TYPE_CHECKING:
@@ -135,6 +135,7 @@ def rewards_table(engine: Engine, node: str | None = None) -> Table:
         rows=tuple((r.name, r.price, r.stock_left, r.limit, r.valid, r.rule) for r in rows),
         notes=governing_note(engine, node) + _no_policy_note(engine, node),
         headings=HEADINGS_ZH,
+        values={"limit_per_member": {r.limit: limit_zh(r.limit) for r in rows if r.limit}},
     )
 
 
