@@ -110,3 +110,24 @@ def test_the_check_finds_what_it_should() -> None:
         "a module the guide does not list"
     assert problem("points", "gridcore_points.ledger", "Ledger", table) is None
     assert problem("points", "gridcore_app.cli", "lazy_command", table) is None
+
+
+def test_the_guide_s_examples_import_only_what_the_guide_lists() -> None:
+    """A plugin author copies the guide's examples: they import from gridcore only the names its table lists
+    (the storage and roster examples once reached ``gridcore.plugin_host.Hooks``, which it does not)."""
+    table = allowed()
+    text = GUIDE.read_text(encoding="utf-8")
+    wrong: list[str] = []
+    for match in re.finditer(r"^```python\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
+        first = text.count("\n", 0, match.start()) + 2
+        for node in ast.walk(ast.parse(match.group(1))):
+            found: list[tuple[str, str]] = []
+            if isinstance(node, ast.Import):
+                found = [(alias.name, "") for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found = [(node.module, alias.name) for alias in node.names]
+            for module, name in found:
+                why = problem("guide", module, name, table)
+                if why is not None:
+                    wrong.append(f"docs/plugins.md:{first + node.lineno - 1}: {module} {name}: {why}")
+    assert wrong == []
