@@ -212,6 +212,21 @@ def read_ruleset(path: Path | str, search_path: Sequence[Path] = ()) -> Ruleset:
                         search_path=search_path)
 
 
+def read_roster_beside(path: Path) -> Community | None:
+    """The community (roster) beside the ruleset file ``path``, as ``gridcore check`` reads it (a
+    community.yaml in its folder); None when there is none or it cannot be read (for command authors:
+    the Chinese names of levels and departments to show a file's rules with)."""
+    from .checking import community_beside
+
+    folder = community_beside(path)
+    if folder is None:
+        return None
+    try:
+        return Hooks(plugin_manager()).load_community(folder)
+    except GridcoreError:
+        return None
+
+
 def _build_plugin_manager(root: click.Context) -> PluginManager:
     disabled: list[str] = root.meta.get(_DISABLED, [])
     with warnings.catch_warnings():

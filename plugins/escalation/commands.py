@@ -174,13 +174,28 @@ def limits_command(file: Path | None, rulesets: tuple[Path, ...], day: datetime 
     policy = (ruleset.policy(SECTION, at=day.date()) if day is not None else spans[-1].policy) if spans else None
     if policy is None:
         raise click.ClickException(f"{file} has no escalation rules (事件流转) in force then")
-    click.echo(limits_table(policy, ruleset.levels).render(fmt), nl=False)
+    names = None
+    if getattr(fmt, "lang", "en") == "zh" and fmt != "json":
+        from gridcore_app.cli import read_roster_beside
+
+        from .detail_zh import Names
+
+        levels, departments = dict(ruleset.level_names), {}
+        community = read_roster_beside(file)  # the roster beside the file, as `gridcore check` reads it
+        if community is not None:
+            levels |= dict(community.level_names)
+            departments = {d.id: d.name for d in community.departments.values()}
+        names = Names(levels, {c.code: c.name for c in policy.categories if c.name and c.name != c.code},
+                      departments)
+    click.echo(limits_table(policy, ruleset.levels, names).render(fmt), nl=False)
 
 
 def _limits_in_store(store: str, now: datetime | None, day: datetime | None, written: str | None,
                      incident_id: str | None, fmt: str) -> None:
     """``incidents limits`` without FILE: the limits of the ruleset governing a node of the store."""
     from pathlib import PurePath
+
+    import attrs
 
     from gridcore import GridcoreError, Table
 
@@ -198,9 +213,20 @@ def _limits_in_store(store: str, now: datetime | None, day: datetime | None, wri
         policy = engine.policy(SECTION, at=when, node=node)
         if ruleset is None or policy is None:
             raise click.ClickException("no escalation rules (事件流转) are in force there then")
-        table = limits_table(policy, ruleset.levels)
+        names = None
+        if getattr(fmt, "lang", "en") == "zh" and fmt != "json":
+            from .detail_zh import names as names_at
+
+            found = names_at(engine, node)
+            names = attrs.evolve(found, levels={**ruleset.level_names, **found.levels},
+                                 categories={**{c.code: c.name for c in policy.categories
+                                                if c.name and c.name != c.code}, **found.categories})
+        table = limits_table(policy, ruleset.levels, names)
         where = "the whole tree (整个层级树)" if node is None else f"{node} {engine.community.hierarchy.node(node).name}"
         note = f"ruleset {ruleset.name} ({PurePath(ruleset.entry).name}) governs {where} (适用规则集)"
+        if names is not None:
+            where = "整个层级树" if node is None else f"{node} {engine.community.hierarchy.node(node).name}"
+            note = f"适用规则集 {ruleset.name}（{PurePath(ruleset.entry).name}）：{where}"
         click.echo(Table(table.title, table.columns, table.rows, (note, *table.notes),
                          headings=table.headings).render(fmt), nl=False)
 

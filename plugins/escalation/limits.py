@@ -8,6 +8,9 @@ when a condition holds are listed beside them, then a summoned department's
 limits and a handler role's (with whom a breach passes the case to).
 ``limits_table`` renders those rows: ``gridcore incidents limits FILE`` prints
 it; the service answers the rows themselves (``GET /api/v1/incidents/limits``).
+Given the Chinese names (``names``: under ``--lang zh``), every row says it in
+Chinese: a category by its ruleset's name, a level by the community's,
+``4个工作小时（网格层级时限，yinzhou.rules:43）``.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import attrs
 from attrs import frozen
 
 from gridcore import Table
+from gridcore.roster import ROLES
 
 from .compiler import categories_named, ladder
+from .detail_zh import Names, span
 from .headings import HEADINGS_ZH
 from .policy import AppliedLimit, EscalationPolicy, IncidentFacts, LimitClause
 
@@ -53,6 +58,9 @@ PRECEDENCE = ("the most specific limit wins: a summoned department's, the catego
               "them); '-' is no limit (a case there is never overdue) (最具体的时限优先：被召集部门的时限、该类别在该"
               "层级的时限、该类别的时限、该层级的时限，从事件到达该层级时起算；办理人角色的时限与之并行，从最近一次派单"
               "起算（先到期者为准，部门的时限取代它们）；'-' 表示无时限，该处的事件不会超时)")
+
+#: the same, for staff under ``--lang zh``: its Chinese alone
+PRECEDENCE_ZH = PRECEDENCE[PRECEDENCE.index("(最具体") + 1:-1]
 
 
 def applied_limits(policy: EscalationPolicy, levels: Sequence[str]) -> list[LimitsRow]:
@@ -89,10 +97,14 @@ def applied_limits(policy: EscalationPolicy, levels: Sequence[str]) -> list[Limi
     return rows
 
 
-def limits_table(policy: EscalationPolicy, levels: Sequence[str]) -> Table:
-    """The applied limits of every category at every level of its ladder, as a table."""
+def limits_table(policy: EscalationPolicy, levels: Sequence[str], names: Names | None = None) -> Table:
+    """The applied limits of every category at every level of its ladder, as a table; with ``names``
+    (the Chinese of levels, categories and departments), each row in Chinese."""
     rows = []
     for row in applied_limits(policy, levels):
+        if names is not None:
+            rows.append(_row_zh(row, names))
+            continue
         if row.applies_to == "category":
             who, where = row.name or "(any other)", row.level or ""
         elif row.applies_to == "department":
@@ -103,7 +115,8 @@ def limits_table(policy: EscalationPolicy, levels: Sequence[str]) -> Table:
                               for c in row.only_when)
         rows.append((who, where, _cell(row.accept), _cell(row.resolve), sometimes))
     return Table("Time limits by category and level (各类事件各层级时限)", ("category", "level", "accept", "resolve",
-                                                         "also, only when"), tuple(rows), (PRECEDENCE,),
+                                                         "also, only when"), tuple(rows),
+                 (PRECEDENCE if names is None else PRECEDENCE_ZH,),
                                                          headings=HEADINGS_ZH)
 
 
@@ -112,3 +125,65 @@ def _cell(found: AppliedLimit | None) -> str:
         return "-"
     return f"{found.span} ({found.source}, {found.rule})"
 
+
+#: a limit's kind in Chinese
+LIMIT_ZH = {"accept": "受理", "resolve": "办结"}
+
+
+def _row_zh(row: LimitsRow, names: Names) -> tuple[str, ...]:
+    """A row of the table in Chinese: ``水管漏水 leaking_pipe``, ``网格 grid``, ``4个工作小时（网格层级时限，...）``."""
+    if row.applies_to == "category":
+        who = _category(row.name, names)
+        where = f"{names.level(row.level)} {row.level}" if row.level and names.level(row.level) != row.level \
+            else row.level or ""
+    elif row.applies_to == "department":
+        who, where = f"条线部门 {names.department(row.name or '')}", "（被召集）"
+    else:
+        who = f"办理人 {_role(row.name or '')}"
+        where = f"（超时转交 {_role(row.then_role)}）" if row.then_role else "（办理中）"
+    sometimes = "；".join(f"{LIMIT_ZH.get(c.limit, c.limit)}时限 {span(str(c.span))}，当 {c.condition}（{c.rule}）"
+                         for c in row.only_when)
+    return (who, where, _cell_zh(row.accept, names), _cell_zh(row.resolve, names), sometimes)
+
+
+def _cell_zh(found: AppliedLimit | None, names: Names) -> str:
+    if found is None:
+        return "-"
+    return f"{span(str(found.span))}（{source_zh(found.source, names)}，{found.rule}）"
+
+
+def source_zh(source: str, names: Names) -> str:
+    """What a limit applies as, in Chinese: ``level grid`` -> ``网格层级时限``, ``report in`` -> ``报到时限``,
+    ``fire_hazard at community when ...`` -> ``类别时限 消防隐患 fire_hazard，在社区，当 ...``."""
+    fixed = {"report in": "部门报到时限", "department": "部门办结时限", "handler": "办理人时限"}
+    if source in fixed:
+        return fixed[source]
+    kind, _, rest = source.partition(" ")
+    if kind == "level":
+        return f"{names.level(rest)}层级时限"
+    if kind == "department":
+        return f"条线部门 {names.department(rest)} 时限"
+    if kind == "handler":
+        return f"办理人 {_role(rest)} 时限"
+    category, _, rest = source.partition(" ")
+    at, when = "", ""
+    rest = rest.removeprefix("category ")  # "any category ..."
+    if rest.startswith("at "):
+        level, _, rest = rest[len("at "):].partition(" ")
+        at = f"在{names.level(level)}"
+    if rest.startswith("when "):
+        when = f"当 {rest[len('when '):]}"
+    shown = "任意类别" if category == "any" else _category(category, names)
+    return "类别时限 " + "，".join(part for part in (shown, at, when) if part)
+
+
+def _category(code: str | None, names: Names) -> str:
+    if code is None:
+        return "（其他类别）"
+    zh = names.categories.get(code)
+    return f"{zh} {code}" if zh else code
+
+
+def _role(code: str) -> str:
+    zh = ROLES.get(code)
+    return f"{zh}（{code}）" if zh else code
