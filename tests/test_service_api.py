@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from servicekit import HOLDERS, INTAKE, START, YINQUAN, Server, make_store, served
 
@@ -538,3 +539,24 @@ def test_every_problem_type_says_what_it_means_in_chinese() -> None:
     from gridcore_app.service.problems import MEANINGS_ZH, TYPES
 
     assert set(MEANINGS_ZH) == set(TYPES) and all(has_chinese(text) for text in MEANINGS_ZH.values())
+
+
+def test_an_immediate_escalation_says_why_in_chinese_in_the_timeline_and_on_the_dashboard(
+    server: Server, tokens: dict[str, str]
+) -> None:
+    # was: "to community yq: incident.severity >= 4 holds" in JSON and on the Chinese case page
+    ident = report(server, tokens["worker"], category="sanitation", severity=4)["incident"]
+    with server.client(tokens["leader"]) as leader:
+        entries = leader.get(f"/api/v1/incidents/{ident}/timeline").json()["entries"]
+    escalated = next(e for e in entries if e["what"] == "escalated")
+    assert escalated["detail"].endswith("incident.severity >= 4 holds")  # the English as it was
+    assert escalated["what_zh"] == "提级"
+    assert escalated["detail_zh"].startswith("提级至社区 ") and escalated["detail_zh"].endswith(
+        "因为条件 incident.severity >= 4 成立")
+    assert "因为条件 incident.severity >= 4 成立" in escalated["explanation"]["summary_zh"]
+    assert "holds" not in escalated["explanation"]["summary_zh"]
+    with httpx.Client(base_url=server.url, cookies={"gridcore_token": tokens["leader"]}, timeout=30) as browser:
+        page = browser.get(f"/dashboard/cases/{ident}").text
+        english = browser.get(f"/dashboard/cases/{ident}?lang=en").text
+    assert "因为条件 incident.severity &gt;= 4 成立" in page and "holds" not in page and "escalated" not in page
+    assert "incident.severity &gt;= 4 holds" in english

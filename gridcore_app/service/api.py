@@ -699,20 +699,24 @@ async def incident_timeline(request: Request) -> Response:
 
 
 def timeline_entries(engine: Engine, ident: str) -> list[dict[str, Any]]:
-    """An incident's timeline with each step's explanation (when a plugin can give one)."""
+    """An incident's timeline with each step's explanation (when a plugin can give one), each step's
+    name and detail in Chinese too (``what_zh``, ``detail_zh``) and each explanation's summary
+    (``summary_zh``)."""
     view = gridcore_escalation.incident(engine, ident)
     out = []
-    for entry in gridcore_escalation.timeline(engine, ident):
+    chinese = gridcore_escalation.timeline_zh(engine, ident)
+    for entry, (what_zh, detail_zh) in zip(gridcore_escalation.timeline(engine, ident), chinese, strict=True):
         why = None
         decision = f"escalation:{entry.event}" if entry.event else None
         if entry.what == "routed":
             decision = f"escalation:route:{view.id}"
         if decision is not None:
             try:
-                why = explanation(engine.explain(decision))
+                why = {**explanation(engine.explain(decision)),
+                       "summary_zh": engine.explain(decision, lang="zh").summary}
             except GridcoreError:
                 why = None
-        out.append({**plain(entry), "explanation": why})
+        out.append({**plain(entry), "what_zh": what_zh, "detail_zh": detail_zh, "explanation": why})
     return out
 
 

@@ -10,6 +10,7 @@ plugins (each takes an engine)::
     reported_in(engine, start, end, within=None) -> list[IncidentView]   (reads only that period's closed ones)
     incident(engine, incident_id) -> IncidentView
     timeline(engine, incident_id) -> list[Entry]
+    timeline_zh(engine, incident_id) -> list[tuple[str, str]]   (each step's name and detail in Chinese)
     overdue(engine, now=None) -> list[tuple[IncidentView, Deadline]]
     categories(engine, at=None, node=None) -> list[Category]   (node: the ruleset governing it)
     category_code(engine, written, at) -> str   (a category's name -> its code)
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         overdue,
         reported_in,
         timeline,
+        timeline_zh,
     )
 
 # Imported on first use, so loading the plugin (its entry point) stays cheap.
@@ -60,6 +62,7 @@ _LAZY = {
     "overdue": ".views",
     "reported_in": ".views",
     "timeline": ".views",
+    "timeline_zh": ".views",
 }
 
 
@@ -101,4 +104,5 @@ __all__ = [
     "overdue",
     "reported_in",
     "timeline",
+    "timeline_zh",
 ]

@@ -231,6 +231,19 @@ def timeline(engine: Engine, incident_id: str) -> list[Entry]:
     return list(record_of(engine, incident_id).timeline)
 
 
+def timeline_zh(engine: Engine, incident_id: str) -> list[tuple[str, str]]:
+    """Each step of ``timeline(engine, incident_id)`` as staff read it in Chinese: its step's name
+    (``提级``) and its detail (``提级至网格 g1，因为条件 事件.严重程度 >= 5 成立``), a level by the
+    community's name for it and a category by its ruleset's; a detail the plugin does not write
+    (a handler's note) as written."""
+    from . import detail_zh
+
+    record = record_of(engine, incident_id)
+    names = detail_zh.names(engine, record.node)
+    return [(detail_zh.STEPS_ZH.get(entry.what, entry.what), detail_zh.detail(entry.what, entry.detail, names))
+            for entry in record.timeline]
+
+
 def overdue(
     engine: Engine, now: datetime | None = None
 ) -> list[tuple[IncidentView, timers.Deadline]]:
