@@ -126,6 +126,8 @@ def test_a_variants_roster_problems_name_the_community_it_governs(street: Path) 
         in english.output
     chinese = runner.invoke(main_group, ["--lang", "zh", "check", "--community", str(street / "花名册.xlsx"), str(rules)])
     assert "东湖社区.rules:11:7: 错误: 东湖社区 的 2 个" in chinese.output and "东湖街道" not in chinese.output
+    # a grid cell is 最小网格: 单元 is a level (a building unit) and 单元格 a spreadsheet's cell (was: "2 个单元中有")
+    assert "2 个最小网格中有 2 个（第一网格、第二网格）" in chinese.output and "单元" not in chinese.output
 
 
 def test_overriding_a_limit_the_parent_lacks_says_which_limits_it_has(street: Path) -> None:

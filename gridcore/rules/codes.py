@@ -366,8 +366,8 @@ CODES: tuple[Code, ...] = (
        ("  limit community", "  limit grid: accept within 4 working hours\n  limit community")),
     # ------------------------------------------------------------ the community beside the ruleset
     _c("verifier-missing", r"no .* at or above \d+ of the \d+ cells", "nobody can verify cases in some cells",
-       "有的单元上报的事件无人核查", "name a role every cell has at or above it in 'verified by:', or add "
-       "the verifier to the roster", "在 '核查人：' 中写每个单元本级或上级都有的角色，或在名册中补上核查人",
+       "有的最小网格上报的事件无人核查", "name a role every cell has at or above it in 'verified by:', or add "
+       "the verifier to the roster", "在 '核查人：' 中写每个最小网格本级或上级都有的角色，或在名册中补上核查人",
        E + "incident any: start at unit\n", ("start at unit\n", "start at unit\n  verified by: microgrid_leader\n"),
        community="<microgrid-village>"),
     _c("notified-role-missing", r"nobody in .* holds ", "a notified role nobody holds", "被通知的角色无人担任",

@@ -216,16 +216,16 @@ def _verifier_problem(community: Community, ruleset: Ruleset, policy: Escalation
         best = candidates[0]
         fix = (f"write 'verified by: {best}' (every cell has a {best} at or above it), "
                f"or add a {written} for those cells to the roster")
-        fix_zh = (f"写 '核查人：{community.roles.get(best, best)}'（每个单元本级或上级都有），"
-                  f"或在名册中为这些单元补上{zh}")
+        fix_zh = (f"写 '核查人：{community.roles.get(best, best)}'（每个最小网格本级或上级都有），"
+                  f"或在名册中为这些最小网格补上{zh}")
     else:
         fix = f"add a {written} for those cells to the roster (roles.csv), or name another role in 'verified by:'"
-        fix_zh = f"在名册（roles.csv）中为这些单元补上{zh}，或在 '核查人：' 中写另一个角色"
+        fix_zh = f"在名册（roles.csv）中为这些最小网格补上{zh}，或在 '核查人：' 中写另一个角色"
     return Diagnostic(
         message=(f"no {written} at or above {len(missing)} of the {len(cells)} cells of {community.name} "
                  f"({names}): cases reported there can never be verified"
                  + (" (the verifier is the grid leader unless 'verified by:' says otherwise)" if default else "")),
-        message_zh=(f"{community.name} 的 {len(cells)} 个单元中有 {len(missing)} 个（{names}）本级及上级都没有{zh}："
+        message_zh=(f"{community.name} 的 {len(cells)} 个最小网格中有 {len(missing)} 个（{names}）本级及上级都没有{zh}："
                     "在那里上报的事件永远无法核查" + ("（未写 '核查人：' 时默认由网格长核查）" if default else "")),
         file=ref.file, line=ref.line, column=column, source_line=_line(ref),
         width=width, fix=fix, fix_zh=fix_zh,
