@@ -18,7 +18,9 @@ first) or the same position (the last).
 ``--stores DIR`` keeps the stores built and uses those found there;
 ``--long URL --short URL`` reads two stores of any community instead (a
 district year, say), each from its own first and last month; ``--node`` is
-the board's node then (default: the root).  Run ``python
+the board's node then (default: the root).  Every open is checked to have restored its state from the
+store's checkpoint (``Engine.open_report``; the commands print it with ``GRIDCORE_OPEN_REPORT=1``): one that
+replayed the log instead stops the benchmark with its report.  Run ``python
 benchmarks/board_months.py [--quick] [--sizes 10000,100000] [--rounds 3]``.
 """
 
@@ -39,7 +41,7 @@ from attrs import frozen
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cold_start import bytecode_env, run_once
-from open_read import build
+from open_read import build, check_open, reported
 
 SIZES = (10_000, 100_000)
 QUICK_SIZES = (300, 1_200)
@@ -86,12 +88,13 @@ def board_cpu(url: str, node: str, month: str, now: datetime, rounds: int) -> tu
             table = engine.report("points.board", {"node": node, "month": month})
             samples.append(time.process_time() - start)
             rows = len(table.rows)
+            check_open(url, engine.open_report.restored, str(engine.open_report), True)
     return statistics.median(samples[1:]), rows
 
 
 def measure(stores: list[tuple[str, str]], node: str | None, rounds: int, folder: Path) -> list[Row]:
     """``stores``: (name, URL), the short one first; the first and last month's boards of each."""
-    env = bytecode_env(folder)
+    env = {**bytecode_env(folder), "GRIDCORE_OPEN_REPORT": "1"}
     gridcore = [sys.executable, "-c", "from gridcore_app.cli import main; main()"]
     rows: list[Row] = []
     base: dict[str, tuple[float, float]] = {}
@@ -101,7 +104,7 @@ def measure(stores: list[tuple[str, str]], node: str | None, rounds: int, folder
         for which, moment in (("first", first), ("last", last)):
             month = moment.strftime("%Y-%m")
             args = ["points", "board", node or root, "--month", month, "--now", now.isoformat(), "--store", url]
-            command = statistics.median(s.cpu for s in [run_once([*gridcore, *args], folder, env)
+            command = statistics.median(s.cpu for s in [reported(run_once([*gridcore, *args], folder, env), url, True)
                                                         for _ in range(rounds + 1)][1:])
             alone, shown = board_cpu(url, node or root, month, now, rounds)
             short_board, short_command = base.setdefault(which, (alone, command))

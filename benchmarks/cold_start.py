@@ -52,11 +52,13 @@ points:
 
 @frozen
 class Sample:
-    """One run of one command: wall seconds, CPU seconds, peak resident memory in KiB."""
+    """One run of one command: wall seconds, CPU seconds, peak resident memory in KiB, and what it wrote on
+    stderr (with ``GRIDCORE_OPEN_REPORT=1``, how its open built the state: ``open_read.py`` checks it)."""
 
     wall: float
     cpu: float
     rss_kib: int
+    stderr: str = ""
 
 
 @frozen
@@ -101,7 +103,7 @@ def run_once(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> S
         raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}): {error[-500:]}")
     # ru_maxrss is in KiB on Linux (bytes on macOS).
     rss = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
-    return Sample(wall, usage.ru_utime + usage.ru_stime, rss)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, rss, error)
 
 
 def commands(folder: Path, everything: bool = True) -> dict[str, list[str]]:

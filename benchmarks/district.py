@@ -19,7 +19,10 @@ child process (so peak memory is its own):
   2025-Qn``: the three rates, overdue cases, stars of every grid, points,
   subsidies): wall and CPU time, events/s, ratio to the baseline, peak memory;
 * **open and read**: a fresh process opening the store read-only (the
-  checkpoint is restored) and rolling up the last quarter again.
+  checkpoint is restored: ``Engine.open_report`` is checked after the read,
+  and one that replayed the log instead stops the benchmark; the table says
+  what the open replayed after the checkpoint) and rolling up the last
+  quarter again.
 
 Then **what-if** (``gridcore_app.whatif.diff``, what ``gridcore diff`` runs):
 the year's primary events judged under the district ruleset and under the same
@@ -72,6 +75,9 @@ class BackendResult:
     open_read_seconds: float
     ingest_peak_mb: float
     open_peak_mb: float
+    #: log entries the open + read replayed after the checkpoint it restored (``Engine.open_report``; an open
+    #: not restored from the checkpoint stops the benchmark)
+    open_replayed: int = 0
 
 
 @attrs.frozen
@@ -239,7 +245,10 @@ def open_read(backend: str, folder: str, days: int, postgres: str | None, worker
             Engine.open(store=store_url(backend, Path(folder), "district", postgres), read_only=True,
                         clock=FixedClock(datetime.now(UTC))) as engine:
         rollup(engine, "yz", quarters(days)[-1], workers=workers)
-    out.put({"seconds": time.perf_counter() - t0, "peak_mb": peak_mb()})
+        report = engine.open_report  # (after the read: a state built again meanwhile is no restore either)
+    if not report.restored:
+        raise RuntimeError(f"the open + read was not restored from the store's checkpoint: {report}")
+    out.put({"seconds": time.perf_counter() - t0, "peak_mb": peak_mb(), "replayed": report.replayed})
 
 
 def changed_base(folder: Path) -> Path:
@@ -308,7 +317,7 @@ def run_backend(backend: str, where: Path, days: int, busy: bool, postgres: str 
     return BackendResult(
         backend, got["events"], got["accepted"], got["refused"], got["derived"], got["ingest_seconds"],
         got["ingest_cpu"], got["rollup_seconds"], got["store_only_seconds"], back["seconds"], got["peak_mb"],
-        back["peak_mb"],
+        back["peak_mb"], back["replayed"],
     )
 
 
@@ -378,8 +387,8 @@ def _last_line(exc: BaseException) -> str:
 def table(results: list[BackendResult]) -> str:
     lines = [
         ("| backend | events | refused | derived | ingest+evaluate s (CPU s) | of which roll-ups s | events/s "
-         "| store-only baseline s | ratio | open + read s | peak MiB (ingest / open) |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+         "| store-only baseline s | ratio | open + read s | peak MiB (ingest / open) | replayed at open |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         rate = r.events / r.ingest_seconds if r.ingest_seconds else 0.0
@@ -387,7 +396,8 @@ def table(results: list[BackendResult]) -> str:
         lines.append(
             f"| {r.backend} | {r.events:,} | {r.refused:,} | {r.derived:,} | {r.ingest_seconds:.1f} "
             f"({r.ingest_cpu:.1f}) | {r.rollup_seconds:.1f} | {rate:,.0f} | {r.store_only_seconds:.2f} "
-            f"| {ratio:.1f}× | {r.open_read_seconds:.1f} | {r.ingest_peak_mb:.0f} / {r.open_peak_mb:.0f} |"
+            f"| {ratio:.1f}× | {r.open_read_seconds:.1f} | {r.ingest_peak_mb:.0f} / {r.open_peak_mb:.0f} "
+            f"| {r.open_replayed:,} |"
         )
     return "\n".join(lines)
 

@@ -17,7 +17,8 @@ rulesets:
 For each ruleset one engine records the stream up to the last window; at the start of each window it takes
 a checkpoint and copies the store (SQLite's backup).  A *window at N* is the ``--width`` events that end
 at N.  Each window is then recorded again in a fresh process: the copy opened (from that checkpoint, so
-nothing is replayed), every points account read back, ``--warm`` events recorded uncounted, then the
+nothing is replayed: ``Engine.open_report`` is checked, and a copy not restored stops the benchmark; the
+table's last column is what each open replayed after the checkpoint), every points account read back, ``--warm`` events recorded uncounted, then the
 window's events recorded with checkpoints off (what the events cost, the checkpoints apart).  Per window:
 
 * CPU µs an event (``time.process_time``; the median of ``--rounds`` runs, each in its own process);
@@ -90,6 +91,9 @@ class Window:
     derived: int
     #: instructions over the window (0 if not counted)
     instructions: int = 0
+    #: log entries the window's open replayed after the checkpoint it restored (``Engine.open_report``: a
+    #: window whose copy was not restored from its checkpoint stops the benchmark)
+    replayed: int = 0
 
     def entries_per_event(self) -> float:
         return sum(self.entries.values()) / self.events
@@ -163,6 +167,9 @@ def window(rules: str, at: int, warm: int, folder: Path, mode: str) -> dict[str,
         old.unlink(missing_ok=True)
     copy_store(folder / f"{rules}-{at}.db", work)
     engine = open_engine(work, rules, folder)
+    report = engine.open_report  # the copy restored from the checkpoint taken before it was made, not replayed
+    if not report.restored:
+        raise SystemExit(f"window {rules} at {at}: the copy's open was not restored from its checkpoint: {report}")
     engine.checkpoint_every = engine.checkpoint_min = engine.checkpoint_max = NEVER
     codec = engine.codec
     with open(folder / f"{rules}-{at}.jsonl", encoding="utf-8") as lines:
@@ -205,7 +212,7 @@ def window(rules: str, at: int, warm: int, folder: Path, mode: str) -> dict[str,
         subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
     for old in (work, work.with_name(work.name + "-wal"), work.with_name(work.name + "-shm")):
         old.unlink(missing_ok=True)  # (the engine is left open: closing would take a checkpoint)
-    return {"events": events, "cpu": cpu, "entries": dict(kinds), "derived": derived}
+    return {"events": events, "cpu": cpu, "entries": dict(kinds), "derived": derived, "replayed": report.replayed}
 
 
 def run_window(rules: str, at: int, warm: int, folder: Path, mode: str) -> dict[str, Any]:
@@ -251,7 +258,7 @@ def measure(rules_list: tuple[str, ...], ats: tuple[int, ...], width: int, warm:
             if profile:
                 run_window(rules, at, warm, folder, "profile")
             rows.append(Window(rules, at, counted["events"], statistics.median(times), tuple(times),
-                               counted["entries"], counted["derived"], ir))
+                               counted["entries"], counted["derived"], ir, counted["replayed"]))
     return rows
 
 
@@ -264,8 +271,9 @@ def _build_child(rules: str, ats: tuple[int, ...], width: int, warm: int, popula
 def table(rows: list[Window]) -> str:
     lines = [
         ("| rules | window ends at N | events | CPU µs/event (median) | instructions/event | ledger entries/event "
-         "| earned | expired | redeemed | bonus | other | derived events/event | instructions/entry | µs/entry |"),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+         "| earned | expired | redeemed | bonus | other | derived events/event | instructions/entry | µs/entry "
+         "| replayed at open |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         n = r.events
@@ -274,7 +282,8 @@ def table(rows: list[Window]) -> str:
         lines.append(
             f"| {r.rules} | {r.at:,} | {n:,} | {r.cpu_us:.0f} | {ir / 1e3:,.1f}k | {per:.3f} "
             + " ".join(f"| {r.entries.get(k, 0) / n:.3f}" for k in (*KINDS, "other"))
-            + f" | {r.derived / n:.3f} | {ir / per / 1e3 if per and ir else 0:,.0f}k | {r.cpu_us / per if per else 0:.0f} |")
+            + f" | {r.derived / n:.3f} | {ir / per / 1e3 if per and ir else 0:,.0f}k | {r.cpu_us / per if per else 0:.0f} "
+            f"| {r.replayed:,} |")
     return "\n".join(lines)
 
 

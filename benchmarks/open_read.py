@@ -18,6 +18,13 @@ checkpoint, replaying what follows it.  Opening replays only the events after th
 checkpoint for plugins that save their state; a plugin without the hooks is
 still replayed in full, which the table shows as it is.
 
+Every measured open says how it built its state (``Engine.open_report``; the
+commands print it with ``GRIDCORE_OPEN_REPORT=1``): one "with checkpoint" that
+was not restored from the checkpoint (a store built where other plugins were
+installed, whose checkpoints fit no open here) or was built again afterwards,
+and one "without" that was, stops the benchmark with that report, rather than
+tabulate a full replay as a restore.
+
 Run ``python benchmarks/open_read.py [--quick] [--sizes 10000,100000] [--bare-up-to 100000] [--stores DIR]``.
 ``--stores DIR`` keeps the stores built in ``DIR`` and uses those it finds there
 (a 1,000,000-event store takes most of an hour to build on a shared machine):
@@ -76,6 +83,8 @@ class OpenRow:
     #: after the open: giving every plugin its state from the checkpoint (each plugin's document is read
     #: when the plugin is first used, so a read command pays only for those it shows)
     every_plugin: float = 0.0
+    #: how the opens "with checkpoint" built the state (``str(Engine.open_report)``, the last round's)
+    report: str = ""
 
 
 def build(folder: Path, events: int) -> tuple[str, str, datetime, int]:
@@ -132,15 +141,16 @@ def build(folder: Path, events: int) -> tuple[str, str, datetime, int]:
     return url, f"sqlite:///{bare}", last, stored
 
 
-def time_open(url: str, rounds: int, env: dict[str, str] | None = None
-              ) -> tuple[float, tuple[float, float, float], float]:
+def time_open(url: str, rounds: int, env: dict[str, str] | None = None, *, restored: bool = True
+              ) -> tuple[float, tuple[float, float, float], float, str]:
     """Median process time of a read-only ``Engine.open`` + close (after one warm-up open), its phases, and more.
 
     Each open runs in a fresh process (nothing compiled or cached in memory
     by an earlier one, as for a command); the phases are the medians of
     compiling the stored rulesets, restoring the checkpoint and replaying.
     Last, the median time to give every plugin its state afterwards (what an
-    open cost before each plugin's state was restored only when first used).
+    open cost before each plugin's state was restored only when first used), and how the last open built
+    its state (``Engine.open_report``), each open's checked to be ``restored`` or not as asked.
     """
     import json
     import subprocess
@@ -165,18 +175,40 @@ def time_open(url: str, rounds: int, env: dict[str, str] | None = None
         "s = time.process_time()\n"
         "e._savers()  # every plugin given its state\n"
         "woken = time.process_time() - s\n"
+        "report = e.open_report\n"
         "e.close()\n"
-        "print(json.dumps([opened, spent, woken]))\n"
+        "print(json.dumps([opened, spent, woken, report.restored, str(report)]))\n"
     )
     samples = []
     for n in range(rounds + 1):
         done = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, check=True, env=env)
+        sample = json.loads(done.stdout)
+        check_open(url, sample[3], sample[4], restored)
         if n:
-            samples.append(json.loads(done.stdout))
+            samples.append(sample)
     phases = tuple(statistics.median(s[1].get(k, 0.0) for s in samples)
                    for k in ("_restore_rulesets", "_restore_checkpoint", "_replay"))
     return (statistics.median(s[0] for s in samples), (phases[0], phases[1], phases[2]),
-            statistics.median(s[2] for s in samples))
+            statistics.median(s[2] for s in samples), samples[-1][4])
+
+
+def check_open(store: str, restored: bool, report: str, expected: bool) -> None:
+    """Stop the benchmark when an open did not build its state as its column says: "with checkpoint"
+    restored from it and not built again, "without" replayed (``report``: ``str(Engine.open_report)``)."""
+    if restored != expected:
+        raise SystemExit(f"{store}: an open measured {'with' if expected else 'without'} a checkpoint was "
+                         f"not what it claims: {report}")
+
+
+def reported(sample: Any, store: str, expected: bool) -> Any:
+    """``sample`` (a command run with ``GRIDCORE_OPEN_REPORT=1``) once its open report is checked."""
+    line = next((text for text in sample.stderr.splitlines() if text.startswith("open report: ")), None)
+    if line is None:
+        raise SystemExit(f"{store}: the command printed no open report: {sample.stderr[-500:]}")
+    report = line.removeprefix("open report: ")
+    check_open(store, report.startswith("restored from the checkpoint") and "built again" not in report, report,
+               expected)
+    return sample
 
 
 def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int | None = None,
@@ -196,7 +228,7 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int |
     opens: list[OpenRow] = []
     with tempfile.TemporaryDirectory(prefix="gridcore-open-") as tmp:
         folder = Path(tmp)
-        env = bytecode_env(folder)
+        env = {**bytecode_env(folder), "GRIDCORE_OPEN_REPORT": "1"}
         base: dict[str, float] = {}
         for size in sizes:
             # Built in a child process: a child's peak memory (ru_maxrss) starts from the size of
@@ -204,9 +236,9 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int |
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                 url, bare, last, stored = pool.submit(build, stores or folder, size).result()
             measure_bare = bare_up_to is None or size <= bare_up_to
-            opened, phases, woken = time_open(url, rounds, env)
-            opens.append(OpenRow(size, opened, time_open(bare, rounds, env)[0] if measure_bare else None, phases,
-                                 woken))
+            opened, phases, woken, report = time_open(url, rounds, env)
+            opens.append(OpenRow(size, opened, time_open(bare, rounds, env, restored=False)[0] if measure_bare
+                                 else None, phases, woken, report))
             now = (last + timedelta(hours=1)).isoformat()
             month = last.strftime("%Y-%m")
             todo = {
@@ -218,8 +250,9 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None, rounds: int |
                 if only is not None and not name.startswith(only):
                     continue
                 # (a first, unmeasured, run of each: bytecode, grammar and tree caches, the OS's file cache)
-                with_cp = [run_once([*gridcore, *args, "--store", url], folder, env) for _ in range(rounds + 1)][1:]
-                without = [run_once([*gridcore, *args, "--store", bare], folder, env)
+                with_cp = [reported(run_once([*gridcore, *args, "--store", url], folder, env), url, True)
+                           for _ in range(rounds + 1)][1:]
+                without = [reported(run_once([*gridcore, *args, "--store", bare], folder, env), bare, False)
                            for _ in range(rounds + 1)][1:] if measure_bare else []
                 cpu = statistics.median(s.cpu for s in with_cp)
                 key = name.split(" --")[0]
@@ -247,11 +280,12 @@ def open_table(rows: list[OpenRow]) -> str:
         speed = "" if r.without is None else f"{r.without / r.with_checkpoint:.1f}×"
         out.append(f"| {r.events:,} | {r.with_checkpoint * 1000:.0f} | {_ms(r.without)} | {speed} |")
     out += ["", ("| events in store | open ms with checkpoint | compiling the rulesets ms | restoring the checkpoint ms "
-                 "| replaying ms | then giving every plugin its state ms |"), "|---:|---:|---:|---:|---:|---:|"]
+                 "| replaying ms | then giving every plugin its state ms | the open (`Engine.open_report`) |"),
+            "|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         rulesets, restore, replay = (p * 1000 for p in r.phases)
         out.append(f"| {r.events:,} | {r.with_checkpoint * 1000:.0f} | {rulesets:.0f} | {restore:.0f} | {replay:.0f} "
-                   f"| {r.every_plugin * 1000:.0f} |")
+                   f"| {r.every_plugin * 1000:.0f} | {r.report} |")
     return "\n".join(out) + "\n"
 
 
@@ -277,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         args.stores.mkdir(parents=True, exist_ok=True)
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None
     if args.smoke:
-        rows, opens = run(True, (150,), 1, only="incidents list")
+        rows, opens = run(True, (150,), 1, only="incidents list", stores=args.stores)
     else:
         rows, opens = run(args.quick, sizes, args.rounds, bare_up_to=args.bare_up_to, stores=args.stores)
     sys.stdout.write(table(rows) + "\n" + open_table(opens))

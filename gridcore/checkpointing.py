@@ -20,6 +20,8 @@ from itertools import islice
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
+from attrs import frozen
+
 from .errors import (
     GridcoreError,
     StoreConflict,
@@ -87,6 +89,54 @@ CHECKPOINT_PAGE = 256
 STATEFUL_HOOKS = ("gridcore_on_event", "gridcore_on_tick", "gridcore_on_ruleset_loaded")
 
 
+@frozen
+class OpenReport:
+    """How ``Engine.open`` built the engine's state (``Engine.open_report``): restored from a checkpoint with
+    the log after it replayed, or the whole log replayed, and why no checkpoint served.
+
+    A benchmark of reads "from a checkpoint" checks ``restored`` (a checkpoint that does not fit the plugins
+    installed, e.g. one written where another plugin was installed, makes every open a full replay: same
+    results, another cost); ``str()`` says it in one line, English and Chinese.
+    """
+
+    #: the store's log position the opened state reflects (events stored, derived ones included)
+    position: int
+    #: the log position of the checkpoint the state was restored from (0: none was, the whole log was replayed)
+    restored_from: int
+    #: why no checkpoint was restored ("" when one was)
+    why_not: str = ""
+    #: plugins whose state the checkpoint does not hold (they keep none, or were not in it): given every
+    #: stored event up to it, as a replay gives them
+    replayed_in_full: tuple[str, ...] = ()
+    #: how often the state was built again since the open (a late event, rulesets another process put in
+    #: force, a checkpoint found damaged when a plugin first read it): 0 while the state is the open's
+    rebuilds: int = 0
+
+    @property
+    def restored(self) -> bool:
+        """True when the state came from a checkpoint (and was not built again since)."""
+        return self.restored_from > 0 and self.rebuilds == 0
+
+    @property
+    def replayed(self) -> int:
+        """Log entries the open applied from the store: those after the checkpoint, or all of them."""
+        return self.position - self.restored_from
+
+    def __str__(self) -> str:
+        if self.restored_from > 0:
+            text = (f"restored from the checkpoint at {self.restored_from:,}, {self.replayed:,} of {self.position:,} "
+                    f"replayed (从检查点恢复，重放 {self.replayed:,} 条)")
+            if self.replayed_in_full:
+                text += (f"; {', '.join(self.replayed_in_full)} replayed in full, their state not in it "
+                         f"(检查点不含其状态，全部重放)")
+        else:
+            text = (f"no checkpoint restored: {self.why_not}; all {self.position:,} replayed "
+                    f"(未从检查点恢复，全部重放 {self.position:,} 条)")
+        if self.rebuilds:
+            text += f"; the state was built again {self.rebuilds} time(s) since (其后重建 {self.rebuilds} 次)"
+        return text
+
+
 class Checkpointing:
     """The checkpoint methods of ``Engine`` (which holds the state they use)."""
 
@@ -115,6 +165,8 @@ class Checkpointing:
         _last_offered: dict[str, int] | None
         _community_digest: tuple[Community, str] | None
         _waking: bool
+        _why_not_restored: str
+        _in_full: tuple[str, ...]
 
         def _settle_append(self, *, whatever_came_of_it: bool = False) -> None: ...
         def _reset(self) -> None: ...
@@ -186,10 +238,15 @@ class Checkpointing:
         index[str(slot)] = self._position
         about = {k: v for k, v in about.items() if k in index}
         about[str(slot)] = [_fit_key(fit), last]
+        # what each slot was taken under, whole (a few hundred bytes): an open that finds none fitting says
+        # what differs without reading a slot (``_passed_over``)
+        fits = {k: v for k, v in self._checkpoint_fits().items() if k in index}
+        fits[str(slot)] = fit
         try:
             put_many = getattr(self.store, "put_many", None)
             if put_many is not None:  # all or nothing
-                put_many(CHECKPOINTS, {**parts, f"slot-{slot}": document, "index": {"slots": index, "about": about}})
+                put_many(CHECKPOINTS, {**parts, f"slot-{slot}": document,
+                                       "index": {"slots": index, "about": about, "fits": fits}})
             else:
                 # One by one: the slot leaves the index first, then its documents are
                 # written, then the index names it again.  A crash part way leaves the
@@ -197,11 +254,12 @@ class Checkpointing:
                 # checked against its checkpoint's stamp).
                 if reused:
                     self.store.put(CHECKPOINTS, "index", {
-                        "slots": before, "about": {k: v for k, v in about.items() if k in before}})
+                        "slots": before, "about": {k: v for k, v in about.items() if k in before},
+                        "fits": {k: v for k, v in fits.items() if k in before}})
                 for key, part in parts.items():
                     self.store.put(CHECKPOINTS, key, part)
                 self.store.put(CHECKPOINTS, f"slot-{slot}", document)
-                self.store.put(CHECKPOINTS, "index", {"slots": index, "about": about})
+                self.store.put(CHECKPOINTS, "index", {"slots": index, "about": about, "fits": fits})
         except (StoreError, OSError) as exc:
             self._warn_once(f"no checkpoint was stored: {exc}{_not_json(states)} (未能保存检查点，下次打开时需重放更多事件)")
             return False
@@ -310,6 +368,12 @@ class Checkpointing:
                 {str(k): v for k, v in about.items() if isinstance(v, list) and len(v) == 2}
                 if isinstance(about, dict) else {})
 
+    def _checkpoint_fits(self) -> dict[str, Any]:
+        """The index's slot -> the fit it was taken under, whole (none for slots stored before 2026-12-06)."""
+        found = self.store.get(CHECKPOINTS, "index") or {}
+        fits = found.get("fits")
+        return {str(k): v for k, v in fits.items() if isinstance(v, dict)} if isinstance(fits, dict) else {}
+
     def _savers(self) -> dict[str, object]:
         """The plugins that save their state in checkpoints, by pluggy name (each given its state, ``_wake``)."""
         if self._pending:
@@ -366,44 +430,69 @@ class Checkpointing:
         state ``_reset`` leaves; on success ``_base`` is its position and the
         replay goes on from there.  False (and a fresh state) when none fits.
         """
+        self._in_full = ()
         index, about = self._checkpoint_index()
         if not index:
+            self._why_not_restored = "no checkpoint is stored"
             return False
         fit = self._checkpoint_fit()
         fit_key = _fit_key(fit)
         top = self.store.position()
+        passed: dict[str, int] = {}  # why each slot was passed over (``OpenReport.why_not``)
         for slot, _ in sorted(index.items(), key=lambda pair: -pair[1]):
             said = about.get(slot)
             # The index says what each slot was taken under: a slot that cannot fit is not read
             # (a checkpoint is tens of megabytes in a large store).  What it says is only a hint:
             # the slot's own document is checked below.
             last_said = None if said is None or said[1] is None else _last_of(said[1])
-            if said is not None and (said[0] != fit_key or (
-                    before is not None and last_said is not None and last_said >= before)):
+            if said is not None and said[0] != fit_key:
+                passed["fit"] = passed.get("fit", 0) + 1
+                continue
+            if said is not None and before is not None and last_said is not None and last_said >= before:
+                passed["later"] = passed.get("later", 0) + 1
                 continue
             document = self.store.get(CHECKPOINTS, f"slot-{slot}")
             try:
                 if document is None or document.get("format") != CHECKPOINT_FORMAT or document.get("fit") != fit:
+                    passed["fit"] = passed.get("fit", 0) + 1
                     continue
                 if document.get("stamp") in self._spoiled:
+                    passed["damaged"] = passed.get("damaged", 0) + 1
                     continue  # a part of it was missing or from another checkpoint
                 position = int(document["position"])
                 last = None if document["last"] is None else (
                     datetime.fromisoformat(document["last"][0]), str(document["last"][1]))
                 if position > top or position <= 0 or (before is not None and last is not None and last >= before):
+                    passed["later"] = passed.get("later", 0) + 1
                     continue
                 tail: set[str] = set()
                 for _, when, ident in self._orders_after(position):
                     if last is not None and (when, ident) < last:
+                        passed["late"] = passed.get("late", 0) + 1
                         break  # a late event was stored after it: it is not what a replay would give
                     tail.add(ident)
                 else:
                     self._load_checkpoint(document, position, tail, int(slot))
+                    self._why_not_restored = ""
                     return True
             except (KeyError, TypeError, ValueError, IndexError, GridcoreError):
+                passed["damaged"] = passed.get("damaged", 0) + 1
                 self._reset()  # a damaged or unreadable checkpoint: try an older one
                 continue
+        self._why_not_restored = self._passed_over(passed, index, fit)
         return False
+
+    def _passed_over(self, passed: Mapping[str, int], index: Mapping[str, int], fit: Mapping[str, Any]) -> str:
+        """Why none of the checkpoints in ``index`` was restored (``OpenReport.why_not``); for those taken under
+        something else, what differs for the newest of them (from the index: no slot is read)."""
+        said = {"fit": "taken under other plugins, rulesets or roster", "late": "with a late event stored after it",
+                "damaged": "damaged or incomplete", "later": "taken after the point replayed to"}
+        why = "; ".join(f"{count} of {len(index)} {said[kind]}" for kind, count in passed.items())
+        if passed.get("fit"):
+            theirs = self._checkpoint_fits().get(max(index, key=lambda k: int(index[k])))
+            if theirs is not None and theirs != fit:
+                why += f" (the newest: {_fit_difference(theirs, fit)})"
+        return why or "none fits"
 
     def _load_checkpoint(self, document: dict[str, Any], position: int, tail: set[str], slot: int) -> None:
         """Restore the core's state from ``document``; each plugin is given its own when first used (``_wake``)."""
@@ -417,6 +506,7 @@ class Checkpointing:
         if any(plugin is None for plugin in plugins.values()):
             raise ValueError("a plugin of the checkpoint is not attached")
         full = self._replayed_in_full(states)
+        self._in_full = tuple(sorted(str(self.plugins.get_name(plugin)).removesuffix("#state") for plugin in full))
         if full:
             # Plugins without the hooks see every event up to the checkpoint, as a
             # replay would show them (the core's own state follows along).
@@ -611,6 +701,27 @@ def _paged(key: str, stamp: str, state: dict[str, Any]) -> dict[str, dict[str, A
     out[key] = {"stamp": stamp, "state": cut, "pages": pages}
     return out
 
+
+
+def _fit_difference(theirs: Mapping[str, Any], ours: Mapping[str, Any]) -> str:
+    """What differs between the fit a checkpoint was taken under and the engine's, for staff and benchmarks."""
+    out: list[str] = []
+    then, now = theirs.get("plugins") or {}, ours.get("plugins") or {}
+    if isinstance(then, dict) and isinstance(now, dict):
+        before, after = ({name.removesuffix("#state") for name in names} for names in (then, now))
+        added, gone = sorted(after - before), sorted(before - after)
+        other = sorted({name.removesuffix("#state") for name in then if name in now and then[name] != now[name]})
+        if added:
+            out.append(f"plugins loaded now and not then: {', '.join(added)}")
+        if gone:
+            out.append(f"plugins loaded then and not now: {', '.join(gone)}")
+        if other:
+            out.append(f"another version or state version of {', '.join(other)}")
+    if theirs.get("rulesets") != ours.get("rulesets"):
+        out.append("other rulesets in force")
+    if theirs.get("community") != ours.get("community"):
+        out.append("another roster")
+    return "; ".join(out) or "another checkpoint format"
 
 
 def _fit_key(fit: Mapping[str, Any]) -> str:

@@ -35,6 +35,7 @@ from .checkpointing import (
     CHECKPOINT_SHARE,
     STATEFUL_HOOKS,
     Checkpointing,
+    OpenReport,
     _doc_order,
     _fit_key,
 )
@@ -266,6 +267,12 @@ class Engine(Checkpointing):
         self._waking = False
         #: stamps of checkpoints found incomplete or mixed while waking a plugin: never restored again
         self._spoiled: set[str] = set()
+        #: why the last restore found no checkpoint ("" when it restored one), the plugins it replayed in
+        #: full, how the open built the state (``open_report``) and how often it was built again since
+        self._why_not_restored = ""
+        self._in_full: tuple[str, ...] = ()
+        self._opened = OpenReport(0, 0)
+        self._rebuilds = 0
 
     # ------------------------------------------------------------ opening
 
@@ -337,6 +344,8 @@ class Engine(Checkpointing):
                     engine._replay()
             except StoreConflict:  # another writer appended while this one replayed
                 engine._rebuild_state()
+            engine._opened = OpenReport(engine._position, engine._base, engine._why_not_restored, engine._in_full)
+            engine._rebuilds = 0
             engine._tell_unread()
             engine._bound_applied()  # (the ids of the tail replayed)
             if grown_from is not None:
@@ -353,6 +362,8 @@ class Engine(Checkpointing):
                 the_store.put(META, ROSTER_STAMP, engine._roster_stamp)
             else:
                 engine._roster_stamp = the_store.get(META, ROSTER_STAMP)
+                if engine._roster_stamp is None:
+                    engine._no_roster_stamp()
             if ruleset is not None:
                 engine.use_ruleset(ruleset, effective=effective, search_path=search_path)
         except BaseException:
@@ -619,6 +630,30 @@ class Engine(Checkpointing):
             self.store.put(META, ROSTER_STAMP, stamp)
         self._roster_stamp = stamp
         return nodes, members
+
+    def _no_roster_stamp(self) -> None:
+        """A store saved before the roster's stamp was written (785125a, 2026-12-06), grown or not: ``refresh``
+        reads the stamp to notice another process growing the roster, so an engine kept running on it never
+        does.  A writable engine records the stamp once (of the saved roster, as a growth writes it: the same
+        document again is harmless, and any engine kept running that finds it compares the saved roster with
+        its own); a read-only one says what to do.  Either way a store that grew before joining times were
+        recorded may lack them too: the warning names ``gridcore hierarchy joined``."""
+        joined = ("; if a community was added to this store before 2026-12-06, record when it joined: gridcore "
+                  "hierarchy joined NODE --at TIME")
+        joined_zh = "；如此前曾新增社区，请用 gridcore hierarchy joined 节点 --at 时间 补记其加入时间"
+        if self._read_only:
+            self._warn_once("the roster's stamp is not saved in this store (made before 2026-12-06): an engine "
+                            "kept running (gridcore serve) does not notice another process growing the roster; "
+                            "the first command that writes to the store records it (gridcore tick, ingest, "
+                            f"hierarchy joined NODE --at TIME){joined} / 库中未保存花名册标记（2026-12-06 之前建的库），"
+                            f"运行中的服务察觉不到花名册扩充；下一次写入库的命令会写入此标记{joined_zh}")
+            return
+        stamp = {"fingerprint": self._community_fingerprint()}
+        self.store.put(META, ROSTER_STAMP, stamp)
+        self._roster_stamp = stamp
+        self._warn_once("the roster's stamp was not saved in this store (made before 2026-12-06): recorded now, so "
+                        f"an engine kept running notices the roster growing{joined} / 库中此前未保存花名册标记"
+                        f"（2026-12-06 之前建的库），现已写入，运行中的服务可察觉花名册扩充{joined_zh}")
 
     def _grow(self, community: Community) -> None:
         """Take on a roster that only adds to the one in use: no event is judged again.
@@ -1159,7 +1194,15 @@ class Engine(Checkpointing):
         """Drop every plugin's derived state and replay the store from the start (no checkpoint)."""
         self._rebuild_state(checkpoint=False)
 
+    @property
+    def open_report(self) -> OpenReport:
+        """How ``open`` built this engine's state: from which checkpoint (``restored_from``, 0 for none, and
+        ``why_not``), how many log entries it replayed, and how often the state was built again since
+        (``rebuilds``).  ``str()`` of it is one line for a benchmark's table or a log."""
+        return attrs.evolve(self._opened, rebuilds=self._rebuilds) if self._rebuilds else self._opened
+
     def _rebuild_state(self, *, checkpoint: bool = True) -> None:
+        self._rebuilds += 1
         for _ in range(CONFLICT_RETRIES):
             self._reset()
             try:
@@ -1202,6 +1245,7 @@ class Engine(Checkpointing):
 
         From the newest checkpoint taken before ``late`` if one fits, else from the start.
         """
+        self._rebuilds += 1
         self._reset()
         self._restore_checkpoint(before=event_order(late))
         self._replay(before=event_order(late))

@@ -250,6 +250,11 @@ def open_engine(
     nothing is created) unless ``create=True`` (``gridcore init``).  Commands
     that only read pass ``read_only=True``: they never change the store, and
     on a TinyDB store they run beside a writer instead of waiting for it.
+
+    With ``GRIDCORE_OPEN_REPORT=1`` in the environment, how the open built
+    the state (``Engine.open_report``: restored from which checkpoint, how much
+    it replayed, or why every event was replayed) is printed on stderr when
+    the command is done, as ``open report: ...`` (benchmarks check it).
     """
     from gridcore.engine import Engine
 
@@ -263,7 +268,13 @@ def open_engine(
     try:
         yield engine
     finally:
+        if os.environ.get(OPEN_REPORT_ENV, "") not in ("", "0"):
+            click.echo(f"open report: {engine.open_report}", err=True)
         engine.close()
+
+
+#: ``GRIDCORE_OPEN_REPORT=1``: every command that opens a store prints ``Engine.open_report`` on stderr
+OPEN_REPORT_ENV = "GRIDCORE_OPEN_REPORT"
 
 
 def _clock_of_store(engine: Engine) -> None:
@@ -947,9 +958,11 @@ def hierarchy_joined(node: str | None, at: datetime | None, store: str) -> None:
                 if nodes or members:
                     click.echo(f"recorded: {found} joined on {day}, with {len(nodes)} node(s) and {len(members)} "
                                f"member(s); assessments rate them from the first period starting then; an "
-                               f"assessment saved before (gridcore assess --period P) is kept as it was: assess "
-                               f"it again (已记录 {found} 于 {day} 加入，含 {len(nodes)} 个节点、{len(members)} 名人员；"
-                               "此前保存的考核结果不变，请重新考核)")
+                               f"assessment saved before (gridcore assess --period P) that rates them for a period "
+                               f"begun before then is no longer shown: the period is assessed afresh where it is "
+                               f"read, until gridcore assess --period P stores it again (已记录 {found} 于 {day} 加入，"
+                               f"含 {len(nodes)} 个节点、{len(members)} 名人员；此前保存的、在其加入前的考核结果"
+                               "不再显示，读取时重新评定，重新运行 gridcore assess --period 即重新保存)")
                 else:
                     click.echo(f"{found} is recorded as joined on {day} already; the roster's stamp is written "
                                f"(已记录，花名册标记已写入)")
@@ -968,7 +981,8 @@ def hierarchy_joined(node: str | None, at: datetime | None, store: str) -> None:
                            f"{when.astimezone(tz):%Y-%m-%d %H:%M}, {staff} member(s) 人")
             if stamp is None:
                 click.echo("the roster's stamp is not saved: an engine kept running does not notice a growth; "
-                           "gridcore hierarchy joined NODE --at TIME writes it (花名册标记未保存)")
+                           "the first command that writes to the store records it (gridcore hierarchy joined NODE "
+                           "--at TIME, tick, ingest) (花名册标记未保存，下一次写入库的命令会写入)")
     except GridcoreError as exc:
         fail(str(exc))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ def test_benchmarks_run_quick_and_write_the_page(tmp_path: Path) -> None:
     for backend in ("| tinydb | 1,000 |", "| sqlite | 3,000 |", "| tinydb | 5,000 |"):
         assert backend in page
     district = page[page.index("## District: a year in one store"):]
+    sqlite = next(line for line in district.splitlines() if line.startswith("| sqlite | "))
+    assert sqlite.endswith("| 0 |"), sqlite  # the open + read restored the checkpoint closing took: none replayed
     assert "\n| sqlite | " in district and "### What-if (`gridcore diff`) under a changed district base" in district
     assert "JSON-lines append + fsync" in page and "raw sqlite3 executemany" in page
     assert "×" in page  # ratios beside the baselines
@@ -53,6 +56,24 @@ def test_the_open_and_read_benchmark_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| 150 | `incidents list` |" in done.stdout
     assert "| events in store | open ms with checkpoint | open ms without | speed-up |" in done.stdout
+    assert "| restored from the checkpoint at 15" in done.stdout  # (Engine.open_report, in the table)
+
+
+def test_the_open_and_read_benchmark_stops_when_its_checkpoint_is_not_restored(tmp_path: Path) -> None:
+    """A store built where other plugins were installed: its checkpoints fit no command here, every read would
+    replay the whole log (last session's 4x).  The benchmark stops, saying so, rather than tabulate it."""
+    import os
+
+    stores = tmp_path / "stores"
+    run = [sys.executable, str(REPO / "benchmarks" / "open_read.py"), "--smoke", "--stores", str(stores)]
+    built = subprocess.run(run, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr[-3000:]
+    # the commands run with a plugin fewer than the store was built with (as in a venv without it)
+    fewer = {**os.environ, "GRIDCORE_PLUGINS": "rosters,workbook,points,escalation,assessment,planning"}
+    done = subprocess.run(run, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path, env=fewer)
+    assert done.returncode != 0
+    assert "an open measured with a checkpoint was not what it claims: no checkpoint restored" in done.stderr
+    assert re.search(r"plugins loaded then and not now: (drills, )?tasks\)", done.stderr), done.stderr[-1000:]
 
 
 def test_the_memory_benchmark_runs_and_walks_the_engine(tmp_path: Path) -> None:
@@ -85,6 +106,7 @@ def test_the_ingest_windows_benchmark_runs(tmp_path: Path) -> None:
         cells = row.split("|")
         assert int(cells[3].replace(",", "")) >= 1000  # events counted in the window (whole calls of about 1,000)
         assert float(cells[6]) > 0  # ledger entries an event: the points plugin booked in the window
+        assert cells[-2].strip() == "0"  # its copy's open restored the checkpoint taken at the copy: nothing replayed
 
 
 def test_the_board_months_benchmark_runs(tmp_path: Path) -> None:

@@ -305,7 +305,8 @@ def test_a_store_grown_the_old_way_is_given_its_joining_times_and_stamp(grown: s
     assert "yz-c4 cannot have joined on 2025-03-05 12:00" in late.output and "pat-c4-1" in late.output
     assert "加入时间不能晚于此" in late.output
     with opened(grown, later, read_only=True) as engine:
-        assert engine.store.get("meta", "community") == before and engine.store.get("meta", "roster") is None
+        assert engine.store.get("meta", "community") == before  # no joining time written
+        assert engine.store.get("meta", "roster") is not None  # (the stamp, which the writer's open records)
     # by its name (柴河社区) as by its id, at the time it was added
     done = runner.invoke(main_group, ["hierarchy", "joined", "柴河社区", "--at", "2025-03-05T10:00+08:00",
                                       "--store", grown])
@@ -352,3 +353,105 @@ def test_an_engine_kept_running_takes_on_the_joining_times_recorded(grown: str) 
         running.close()
     with opened(grown, datetime(2025, 4, 2, tzinfo=CST)) as keeper, pytest.raises(Exception, match="later than"):
         keeper.record_joined(NEW, datetime(2025, 4, 3, tzinfo=CST))
+
+
+def drop_the_stamp(url: str) -> None:
+    """What a gridcore before 785125a left: no ``meta/roster`` (written directly, as ``grown_the_old_way``)."""
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db, db:
+        db.execute("DELETE FROM documents WHERE collection = 'meta' AND key = 'roster'")
+
+
+def test_a_store_without_the_roster_s_stamp_is_told_at_open_and_its_first_writer_records_it(
+        three: Path, folders: tuple[Path, Path], tmp_path: Path) -> None:
+    """A store saved before the roster's stamp (785125a): an engine kept running on it never noticed another
+    process growing it.  A reader is told at open what to do, in English and Chinese; the first writer records
+    the stamp, after which the running engine's refresh takes the growth on."""
+    url = copy_of(three, tmp_path, "old.db")
+    drop_the_stamp(url)
+    later = GROWN + timedelta(days=1)
+    with opened(url, later, read_only=True) as reader:
+        (warned,) = [w for w in reader.warnings if "roster's stamp is not saved" in w]
+        assert "gridcore serve" in warned and "库中未保存花名册标记" in warned
+        assert "gridcore hierarchy joined NODE --at TIME" in warned and "补记其加入时间" in warned
+        assert reader.store.get("meta", "roster") is None  # a reader writes nothing
+    running = opened(url, later, read_only=True)
+    try:
+        # a gridcore of before the stamp grows the store while `running` serves it: the roster saved, no stamp
+        with opened(url, GROWN, load_community(folders[1])):
+            pass
+        drop_the_stamp(url)
+        running.refresh()
+        assert NEW not in running.community.hierarchy  # unnoticed: nothing it reads changed
+        with opened(url, later) as writer:  # the next writer (any command that writes) records it
+            (told,) = [w for w in writer.warnings if "roster's stamp was not saved" in w]
+            assert "recorded now" in told and "现已写入" in told
+            stamp = writer.store.get("meta", "roster")
+            assert stamp is not None
+        running.refresh()
+        assert NEW in running.community.hierarchy  # taken on
+        assert running.community.joined(NEW) == GROWN
+    finally:
+        running.close()
+    with opened(url, later) as again, opened(url, later, read_only=True) as reader:
+        assert again.store.get("meta", "roster") == stamp  # recorded once
+        assert not [w for w in [*again.warnings, *reader.warnings] if "stamp" in w]
+
+
+def test_assessments_stored_before_the_joining_times_are_never_shown_as_stored(grown: str, tmp_path: Path) -> None:
+    """Assessments saved on a store grown the old way rate the new community for the periods before it
+    joined; once `gridcore hierarchy joined` records the time, such a stored assessment is outdated: every
+    read assesses the period afresh (not stored) with a note, `assess compare` refuses it, and `gridcore
+    assess --period` stores it again.  One of a period begun after it joined stays as stored."""
+    from gridcore_assessment import OUTDATED, history, outdated_stored, stored
+
+    reference = copy_of(Path(grown.removeprefix("sqlite:///")), tmp_path, "reference.db")  # grown today
+    grown_the_old_way(grown)
+    runner = CliRunner()
+    now = ["--store", grown, "--now", "2025-05-02T00:00:00+08:00"]
+    later = datetime(2025, 5, 2, tzinfo=CST)
+    for month in ("2025-03", "2025-04"):  # saved while the store had no joining times
+        saved = runner.invoke(main_group, ["assess", "--period", month, *now])
+        assert saved.exit_code == 0, saved.output
+    with opened(grown, later, read_only=True) as engine:
+        march = stored(engine, "2025-03")
+        assert march is not None and march.rating("yz-c4-g1") is not None  # rated before it joined
+    done = runner.invoke(main_group, ["hierarchy", "joined", NEW, "--at", GROWN.isoformat(), "--store", grown])
+    assert done.exit_code == 0, done.output
+    assert "is no longer shown" in done.output and "不再显示" in done.output
+    with opened(grown, later, read_only=True) as engine, opened(reference, later, read_only=True) as right:
+        late = outdated_stored(engine, "2025-03")
+        assert "yz-c4-g1" in late and any(m.startswith("yz-c4-g1") for m in late if m != "yz-c4-g1")
+        assert stored(engine, "2025-03") is None  # never given as stored
+        april = stored(engine, "2025-04")
+        assert april is not None and april.rating("yz-c4-g1") is not None  # begun after it joined: as stored
+        assert outdated_stored(engine, "2025-04") == ()
+        fresh = engine.report("assessment.ratings", {"period": "2025-03"})
+        assert fresh.rows == right.report("assessment.ratings", {"period": "2025-03"}).rows  # as grown today
+        (note,) = [n for n in fresh.notes if n.startswith(OUTDATED)]
+        assert "2025-03 rates or pays yz-c4, yz-c4-g1, " in note and "gridcore assess --period 2025-03" in note
+        assert "已保存的 2025-03 考核结果" in note
+        paid = engine.report("assessment.subsidies", {"period": "2025-03"})
+        assert paid.rows == right.report("assessment.subsidies", {"period": "2025-03"}).rows
+        past = {a.period: a for a in history(engine)}
+        assert past["2025-03"].rating("yz-c4-g1") is None and past["2025-04"].rating("yz-c4-g1") is not None
+        told = engine.explain("assessment:2025-03:yz-c4-g1")
+        assert "not rated for 2025-03" in told.summary
+    shown = runner.invoke(main_group, ["assess", "history", "--format", "json", "--store", grown])
+    assert shown.exit_code == 0, shown.output
+    rows = {row["node"]: row for row in json.loads(shown.stdout)["rows"]}
+    assert rows["yz-c4-g1"]["2025-03"] is None and rows["yz-c4-g1"]["2025-04"] is not None
+    assert OUTDATED + "2025-03" in shown.stdout
+    paid_cli = runner.invoke(main_group, ["assess", "subsidies", "--period", "2025-03", "--format", "json", *now])
+    assert paid_cli.exit_code == 0, paid_cli.output
+    assert not any(str(row["member"]).startswith(NEW) for row in json.loads(paid_cli.stdout)["rows"])
+    refused = runner.invoke(main_group, ["assess", "compare", "2025-03", "2025-04", "--store", grown])
+    assert refused.exit_code == 1
+    assert "rates or pays yz-c4, yz-c4-g1" in refused.output and "gridcore assess --period 2025-03" in refused.output
+    again = runner.invoke(main_group, ["assess", "--period", "2025-03", *now])  # stored again
+    assert again.exit_code == 0, again.output
+    with opened(grown, later, read_only=True) as engine:
+        march = stored(engine, "2025-03")
+        assert march is not None and march.rating("yz-c4-g1") is None and outdated_stored(engine, "2025-03") == ()
+        assert not any(n.startswith(OUTDATED) for n in march.notes)
+    compared = runner.invoke(main_group, ["assess", "compare", "2025-03", "2025-04", "--store", grown])
+    assert compared.exit_code == 0, compared.output

@@ -736,7 +736,7 @@ async def assessment(request: Request) -> Response:
         require_plugin(engine, "assessment")
         node = engine.community.hierarchy.find(written).id if written is not None else None
         stored = gridcore_assessment.stored(engine, period)
-        result = stored if stored is not None else gridcore_assessment.assess(engine, period, save=False)
+        result = stored if stored is not None else gridcore_assessment.stored_or_fresh(engine, period)
         if node is not None:
             result = gridcore_assessment.within(engine, result, node)
         return {"stored": stored is not None, "assessment": result}

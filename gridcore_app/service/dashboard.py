@@ -259,7 +259,7 @@ async def stars(request: Request) -> Response:
         label = period or default_period(engine, engine.clock.now(), node=at)
         _period(label)
         stored = gridcore_assessment.stored(engine, label)
-        result = stored if stored is not None else gridcore_assessment.assess(engine, label, save=False)
+        result = stored if stored is not None else gridcore_assessment.stored_or_fresh(engine, label)
         if at is not None:
             result = gridcore_assessment.within(engine, result, at)
         return {"assessment": result, "chart": gridcore_assessment.render_svg(result), "stored": stored is not None,

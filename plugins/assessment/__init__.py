@@ -27,7 +27,16 @@ if TYPE_CHECKING:
         periods_between,
     )
 
-    from .archive import StarChange, compare, history, stored, stored_or_fresh
+    from .archive import (
+        OUTDATED,
+        StarChange,
+        compare,
+        history,
+        outdated,
+        outdated_stored,
+        stored,
+        stored_or_fresh,
+    )
     from .chart import ChartError, render_svg, write_chart
     from .policy import AssessmentPolicy
     from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy, within
@@ -47,9 +56,12 @@ _LAZY = {
     "parse_period": "gridcore.periods",
     "period_containing": "gridcore.periods",
     "periods_between": "gridcore.periods",
+    "OUTDATED": ".archive",
     "StarChange": ".archive",
     "compare": ".archive",
     "history": ".archive",
+    "outdated": ".archive",
+    "outdated_stored": ".archive",
     "stored": ".archive",
     "stored_or_fresh": ".archive",
     "ChartError": ".chart",
@@ -83,6 +95,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "OUTDATED",
     "Assessment",
     "AssessmentError",
     "AssessmentPolicy",
@@ -99,6 +112,8 @@ __all__ = [
     "compare",
     "compare_table",
     "history",
+    "outdated",
+    "outdated_stored",
     "parse_period",
     "people_table",
     "period_containing",

@@ -26,7 +26,7 @@ from gridcore.periods import period_containing
 from gridcore.reports import Table
 from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
-from .archive import history, stored
+from .archive import OUTDATED, history, outdated_stored, stored, stored_or_fresh
 from .chart import check_target, write_chart
 from .headings import HEADINGS_ZH
 from .metrics import node_id, policy_at
@@ -140,6 +140,12 @@ def compare_command(before: str, after: str, cycle: str | None, node: str | None
         missing = [p for p, a in ((before, first), (after, second)) if a is None]
         if missing or first is None or second is None:
             also = f" --cycle {cycle}" if cycle else ""
+            late = outdated_stored(engine, missing[0], cycle)
+            if late:  # stored before joining times were recorded: it rates someone for before they joined
+                fail(f"the assessment stored for {missing[0]} rates or pays {', '.join(late[:6])}, who joined after "
+                     f"the period began (their joining time was recorded after it was stored); assess it again: "
+                     f"gridcore assess --period {missing[0]}{also} (已保存的考核结果含本期开始后才加入的节点或人员，"
+                     "请重新考核)")
             fail(f"period {', '.join(missing)} has not been assessed yet; run: gridcore assess --period {missing[0]}"
                  f"{also}")
             return
@@ -163,7 +169,7 @@ def subsidies_command(period: str, cycle: str | None, node: str | None, store: s
     """Each person's subsidy for a period (the stored assessment, or a fresh one)."""
     with open_engine(store, now=now, read_only=True) as engine:
         at = _found_node(engine, node) if node is not None else None
-        result = stored(engine, period, cycle) or assess(engine, period, save=False, cycle=cycle)
+        result = stored_or_fresh(engine, period, cycle)
         if at is not None:
             result = within(engine, result, at)
         click.echo(subsidies_table(result).render(fmt), nl=False)
@@ -188,7 +194,9 @@ def history_command(node: str | None, cycle: str, store: str, fmt: str) -> None:
             rows.append((n, name, *(None if r is None else r.stars for r in stars)))
         columns = ("node", "name", *(a.period for a in past))
         title = f"Star history ({cycle}) 星级历史" if cycle else "Star history 星级历史"
-        click.echo(Table(title, columns, tuple(rows), headings=HEADINGS_ZH).render(fmt), nl=False)
+        # (a period whose stored assessment is outdated is shown assessed afresh: its note says so)
+        notes = tuple(note for a in past for note in a.notes if note.startswith(OUTDATED))
+        click.echo(Table(title, columns, tuple(rows), notes, headings=HEADINGS_ZH).render(fmt), nl=False)
 
 
 @assess_group.command("chart")
@@ -204,7 +212,7 @@ def chart_command(period: str, output: str, cycle: str | None, node: str | None,
     check_target(output)
     with open_engine(store, now=now, read_only=True) as engine:
         at = _found_node(engine, node) if node is not None else None
-        result = stored(engine, period, cycle) or assess(engine, period, save=False, cycle=cycle)
+        result = stored_or_fresh(engine, period, cycle)
         if at is not None:
             result = within(engine, result, at)
         write_chart(result, output)
