@@ -78,14 +78,18 @@ def department_problems(community: Community, ruleset: Ruleset) -> list[Diagnost
     return _own(problems, ruleset)
 
 
-def _word_in(ref: RuleRef, word: str) -> tuple[int, int]:
+def _word_in(ref: RuleRef, word: str, *, named: bool = False) -> tuple[int, int]:
     """The column and width of ``word`` standing alone in the rule (after its colon, else before
-    it), else the whole rule's: a did-you-mean replaces what the caret is under."""
+    it; ``named``: the item's own name, before the colon first), else the whole rule's: a
+    did-you-mean replaces what the caret is under."""
     text = ref.text
     after = max(text.find(":"), text.find("："))
     pattern = re.compile(rf"(?<![\w.]){re.escape(word)}(?![\w.])")
-    found = pattern.search(text, after + 1) if after >= 0 else None
-    found = found or pattern.search(text, 0, max(after, 0))
+    if named and after >= 0:
+        found = pattern.search(text, 0, after) or pattern.search(text, after + 1)
+    else:
+        found = pattern.search(text, after + 1) if after >= 0 else None
+        found = found or pattern.search(text, 0, max(after, 0))
     if found is None:
         return ref.column, _width(ref)
     return ref.column + found.start(), len(word)
@@ -126,7 +130,7 @@ def role_problems(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
             problems.append(problem)
         found = [_notice_problem(community, notice, ref) for notice, ref in _notices(policy)]
         found += [_handler_problem(community, limit.role, f"handler limit {limit.role}", "applies to no one",
-                                   "不适用于任何人", limit.rule) for limit in policy.handler_limits]
+                                   "不适用于任何人", limit.rule, named=True) for limit in policy.handler_limits]
         found += [_handler_problem(community, limit.then_role, f"then pass to {limit.then_role}",
                                    "passes cases to no one (they go up the tree instead)",
                                    "不会把事件转给任何人（事件将直接上报）", limit.rule)
@@ -139,8 +143,9 @@ def role_problems(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
 
 
 def _handler_problem(community: Community, written: str, said: str, outcome: str, outcome_zh: str,
-                     ref: RuleRef) -> Diagnostic | None:
-    """A handler limit for a role nobody holds, or one that passes cases to a role nobody holds."""
+                     ref: RuleRef, *, named: bool = False) -> Diagnostic | None:
+    """A handler limit for a role nobody holds (``named``: the item's own role), or one that passes
+    cases to a role nobody holds; the caret under the role as the line writes it."""
     from gridcore.rules import Diagnostic
     from gridcore.rules.errors import WARNING
 
@@ -149,13 +154,16 @@ def _handler_problem(community: Community, written: str, said: str, outcome: str
         return None
     held = sorted({a.role for m in community.members.values() for a in m.roles if a.role not in NOT_STAFF})
     name_zh = community.roles.get(role or "", written)
-    column, width = _word_in(ref, written)
+    # the role as the line writes it: its id, or its Chinese name (办理人时限 单元长 holds unit_leader)
+    shown = next((w for w in (written, ROLES.get(written, ""), community.roles.get(written, ""))
+                  if w and _word_in(ref, w, named=named)[1] == len(w)), written)
+    column, width = _word_in(ref, shown, named=named)
     return Diagnostic(
         message=f"nobody in {community.name} holds {written}: '{said}' {outcome}",
         message_zh=f"{community.name} 中没有人担任{name_zh}：该办理人时限{outcome_zh}",
         file=ref.file, line=ref.line, column=column, source_line=_line(ref), width=width,
         expected=", ".join(held), expected_zh="、".join(community.roles.get(r, r) for r in held),
-        suggestion=_suggest(community, written, held) if width == len(written) else "",
+        suggestion=_suggest(community, shown, held) if width == len(shown) else "",
         fix=f"name a role {community.name} has ({', '.join(held) or 'none'}), or add {written} to the roster",
         fix_zh=f"写{community.name}已有的角色（{'、'.join(community.roles.get(r, r) for r in held) or '无'}），"
                f"或在名册中补上{name_zh}",
