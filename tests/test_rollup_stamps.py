@@ -156,6 +156,25 @@ def test_a_period_that_has_ended_keeps_its_key_through_later_events_and_loses_it
         assert watch.step() == TODAYS
 
 
+def test_joining_times_recorded_after_a_growth_change_every_period_s_key(grown_beside: tuple[str, Path]) -> None:
+    """A store grown before joining times were recorded rates the new grid for the periods before it joined;
+    `gridcore hierarchy joined` (``Engine.record_joined``) dates it, which changes those periods' roll-ups
+    (the grid is left out of them) though no event, ruleset or roster size did: the keys change too."""
+    from test_growth_joined import grown_the_old_way
+
+    url, folder = grown_beside
+    grow(url, folder)
+    grown_the_old_way(url)
+    with Engine.open(store=url, clock=FixedClock(NOW), read_only=True) as engine:
+        watch = Watch(engine)
+        assert engine.community.joined(NEW_GRID) is None
+        with Engine.open(store=url, clock=FixedClock(NOW)) as keeper:
+            keeper.record_joined(NEW_GRID, GROWN_AT)
+        engine.refresh()
+        assert engine.community.joined(NEW_GRID) == GROWN_AT
+        assert watch.step() == set(PERIODS)  # (and none kept stale: Watch.step checks it)
+
+
 class Tally:
     """A third party's state: patrols a day, following every event."""
 

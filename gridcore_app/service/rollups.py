@@ -83,8 +83,11 @@ class Rollups:
         # the state holds all the store does; else the whole log's position, which every event changes
         stamps = engine.period_stamp(node, span.start, span.end) if stored == engine.position else None
         state = ("period", stamps) if stamps is not None else ("log", engine.position, stored)
-        # (a roster only grows: its nodes and members counted say whether it did)
-        roster = (len(engine.community.hierarchy), len(engine.community.members))
+        # (a roster only grows: its nodes and members counted say whether it did; joining times are only ever
+        # added, ``gridcore hierarchy joined`` dating a growth made before they were recorded: counted too)
+        community = engine.community
+        roster = (len(community.hierarchy), len(community.members), len(community.nodes_joined),
+                  len(community.members_joined))
         # an ended period's roll-up still shows the stars and subsidies of the assessment periods it falls
         # in or holds as the clock finds them (a week of a quarter under way: provisional), which change
         # only from one day to the next: kept for the day
