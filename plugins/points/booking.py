@@ -169,7 +169,7 @@ class Booking(Deductions):
             return
         items = pricing.items
         account = self.account(member)
-        self.advance(account, event)
+        account.advance(event.time, self.policy_at, self.calendar, self.now_key, self.may_pay)
         judged = self.judged(event)  # type: ignore[attr-defined]  # from Checks
         if judged is not None:
             periods, ends, end, none_since = judged
@@ -177,7 +177,8 @@ class Booking(Deductions):
             periods, ends = self.calendar.periods_and_ends(event.time)
             end = claim_end(event.time, event.hours)
             none_since = False
-        guard = policy.guard("duplicate")
+        duplicate, self_recorded, outside_cells = pricing.guards
+        guard = duplicate
         if guard is not None and not (none_since and guard.action == "refuse"):
             # (a refusing guard's check found no earlier claim, and claims were only forgotten since)
             earlier = self.claims.duplicate_of(member, items[0].activity, event.id, event.time, end,
@@ -191,7 +192,7 @@ class Booking(Deductions):
                     activity=event.activity,
                 )
                 return
-        guard = policy.guard("self_recorded")
+        guard = self_recorded
         if guard is not None and self.self_recorded(event):  # type: ignore[attr-defined]  # from Checks
             self.flag(account,
                 event,
@@ -200,7 +201,7 @@ class Booking(Deductions):
                 activity=event.activity,
             )
             return
-        guard = policy.guard("outside_cells")
+        guard = outside_cells
         if guard is not None and not self.in_cells(member, event.node):
             self.flag(account,
                 event,
@@ -311,8 +312,11 @@ class Booking(Deductions):
             if periods is None:
                 periods, ends = self.calendar.periods_and_ends(event.time)
             cut: list[Any] | None = None
+            earned = account.earned
             for cap, cap_scope in cap_plan:
-                room = cap.limit - account.earned_in(cap_scope, cap.period, periods[cap.period][0])
+                # (``account.earned_in`` written out: two caps an earning under most rulesets)
+                count = earned.get(cap_scope)
+                room = cap.limit - (count.count(cap.period, periods[cap.period][0]) if count is not None else 0)
                 if amount > room:
                     amount = max(room, 0)
                     if cut is None:

@@ -101,7 +101,8 @@ class Checks(Records):
                 "gives no hours; record how long it took (hours: 2) (按小时计分的活动须填写时长)"
             )
         member = event.participant
-        guard = policy.guard("duplicate")
+        duplicate, self_recorded, outside_cells = pricing.guards
+        guard = duplicate
         if guard is not None and guard.action == "refuse":
             # (what applying the event works out again: kept for it, ``judged``)
             periods, ends = self.calendar.periods_and_ends(event.time)
@@ -117,11 +118,11 @@ class Checks(Records):
                     f"in event {earlier}; refused by rule {guard.rule} "
                     f"({'当天' if guard.window == 'day' else '同一时段'}已申报过同一活动，不能重复申报)"
                 )
-        guard = policy.guard("outside_cells")
+        guard = outside_cells
         if guard is not None and guard.action == "refuse" and not self.in_cells(member, event.node):
             reasons.append(f"{event.node} is outside {member}'s cells; refused by rule {guard.rule} "
                            "(活动不在其所属的网格内)")
-        guard = policy.guard("self_recorded")
+        guard = self_recorded
         if guard is not None and guard.action == "refuse" and self.self_recorded(event):
             reasons.append(
                 f"{member} recorded {event.activity} for themselves, but an organiser (staff holding a role at "

@@ -457,7 +457,8 @@ class Account:
 
         ``day``: ``calendar.periods_and_ends(entry.time)``, if the caller has it.
         """
-        self.unpack()
+        if self.packed is not None:
+            self.unpack()
         self.add(entry, rules=rules)
         if entry.amount <= 0:
             return
@@ -513,7 +514,8 @@ class Account:
 
     def mark_active(self, when: datetime, node: str, calendar: Calendar) -> None:
         """Note that the member earned activity points at ``when`` (for streak bonuses)."""
-        self.unpack()
+        if self.packed is not None:
+            self.unpack()
         for span, end in calendar.marks(when):
             self.active[span] = end
             if span not in self.open_spans:

@@ -296,6 +296,8 @@ class Pricing:
     reads_facts: bool
     #: the first item that pays per hour (a record of it without hours is refused)
     per_hour: ActivityItem | None
+    #: the policy's guards of an activity's claim: ``duplicate``, ``self_recorded``, ``outside_cells`` (None: none)
+    guards: tuple[Guard | None, Guard | None, Guard | None] = (None, None, None)
 
 
 def _pricing(policy: PointsPolicy, activity: str) -> Pricing | None:
@@ -313,6 +315,7 @@ def _pricing(policy: PointsPolicy, activity: str) -> Pricing | None:
         conditions_read=tuple(sorted({name for item in items if item.when for name in item.when.reads})),
         reads_facts=any(item.when is not None or item.amount.formula is not None for item in items),
         per_hour=next((item for item in items if item.amount.per_hour), None),
+        guards=(policy.guard("duplicate"), policy.guard("self_recorded"), policy.guard("outside_cells")),
     )
 
 
