@@ -37,12 +37,19 @@ def claim_end(start: datetime, hours: float) -> datetime:
     if found is None or found[0] is not start:
         if len(_ENDS) >= 4096:
             _ENDS.clear()
-        found = _ENDS[key] = (start, start + timedelta(hours=hours))
+        span = _SPANS.get(hours)
+        if span is None:
+            if len(_SPANS) >= 256:
+                _SPANS.clear()
+            span = _SPANS[hours] = timedelta(hours=hours)
+        found = _ENDS[key] = (start, start + span)
     return found[1]
 
 
 #: by (``id`` of a start, hours): the start (kept, so its id is not reused while it is here) and ``claim_end``
 _ENDS: dict[tuple[int, float], tuple[datetime, datetime]] = {}
+#: ``timedelta(hours=hours)`` by hours (records repeat a few; equal hours, as 2 and 2.0, give equal spans)
+_SPANS: dict[float, timedelta] = {}
 
 
 @define
