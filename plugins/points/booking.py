@@ -330,19 +330,9 @@ class Booking(Deductions):
             summary += f"{'' if not priced.whole else f' = {rounded}'}, cut to {amount} by a cap"
         elif priced.whole:
             summary += f" = {amount}"
-        entry = Entry(
-            id=entry_id or event.id,
-            kind="earn",
-            amount=amount,
-            member=account.member,
-            node=event.node,
-            time=event.time,
-            rule=rule,
-            summary=summary,
-            cause=event.id,
-            activity=scope,
-            inputs=inputs,
-        )
+        # (by position, in the order of ``Entry``'s fields: one per activity)
+        entry = Entry(entry_id or event.id, "earn", amount, account.member, event.node, event.time, rule, summary,
+                      event.id, scope, inputs)
         self.book(account, entry, policy, caps=(scope, "*"), rules=rules,
                   day=None if periods is None or ends is None else (periods, ends))
 

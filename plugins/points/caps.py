@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from gridcore.periods import KINDS
 
@@ -23,6 +24,35 @@ _DAY, _WEEK, _YEAR = PLACE["day"], PLACE["week"], PLACE["year"]
 #: the kinds whose periods of one day end in this order (a month ends with or before its quarter, and
 #: that with or before its year); the day ends first of all, the week after the day
 _NESTED = (PLACE["month"], PLACE["quarter"], _YEAR)
+
+
+def _step(day: object, periods: dict[str, tuple[str, datetime]], ends: dict[str, timedelta],
+          ) -> tuple[tuple[tuple[int, str, timedelta], ...], timedelta | None]:
+    """From the periods of ``day`` to those of another day (``Calendar.periods_and_ends``, one object per
+    day): ``(place, label, end)`` of each kind whose period differs, and the earliest of those ends (None:
+    none), worked out once per pair of days (every counter moving on between them asks the same)."""
+    key = (id(day), id(periods))
+    found = _STEPS.get(key)
+    if found is None or found[0] is not day or found[1] is not periods:
+        if len(_STEPS) >= 4096:
+            _STEPS.clear()
+        before: Any = day
+        changed = []
+        began: timedelta | None = None
+        for n, kind in enumerate(KINDS):
+            label = periods[kind][0]
+            if before[kind][0] != label:
+                end = ends[kind]
+                changed.append((n, label, end))
+                if began is None or end < began:
+                    began = end
+        found = _STEPS[key] = (day, periods, tuple(changed), began)
+    return found[2], found[3]
+
+
+#: ``_step`` by the ``id``s of the two days' periods: those objects (kept, so their ids are not reused
+#: while here), the kinds that changed and the earliest of their ends
+_STEPS: dict[tuple[int, int], tuple[object, object, tuple[tuple[int, str, timedelta], ...], timedelta | None]] = {}
 
 
 class CapCount:
@@ -50,16 +80,26 @@ class CapCount:
         Returns the earliest end of the periods that began with it (None: none began).
         """
         began: timedelta | None = None
-        if self.day is not periods:
+        day = self.day
+        if day is not periods:
             labels, starts, total = self.labels, self.starts, self.total
-            for n, kind in enumerate(KINDS):
-                label = periods[kind][0]
-                if labels[n] != label:
+            if day is None:
+                for n, kind in enumerate(KINDS):
+                    label = periods[kind][0]
+                    if labels[n] != label:
+                        labels[n] = label
+                        end = self.ends[n] = ends[kind]
+                        starts[n] = total
+                        if began is None or end < began:
+                            began = end
+            else:
+                # (every kind holds the period of ``day``: the kinds whose period differs on the new day)
+                changed, began = _step(day, periods, ends)
+                counted_ends = self.ends
+                for n, label, end in changed:
                     labels[n] = label
-                    end = self.ends[n] = ends[kind]
+                    counted_ends[n] = end
                     starts[n] = total
-                    if began is None or end < began:
-                        began = end
             self.day = periods
             if began is not None:
                 # every kind now has its period of this day: the day ends first, and the week or the
