@@ -233,7 +233,21 @@ def test_the_dashboards_stars_tell_apart_the_grids_that_share_a_name(street: Pat
         page = client.get("/dashboard/stars", params={"period": "2025-03"})
         assert page.status_code == 200, page.text
         rows = [cell.split("</td>")[0] for cell in page.text.split('<tr><td>')[1:]]
-        assert rows == ["东湖社区 第一网格", "东湖社区 第二网格", "西湖社区 第一网格", "西湖社区 第二网格"]
+        assert rows == ["东湖社区 / 第一网格", "东湖社区 / 第二网格", "西湖社区 / 第一网格", "西湖社区 / 第二网格"]
+        # the chart beside the table names its bars the same way, with the ids (was: 第一网格 (dh-c1-g1) and
+        # 第一网格 (dh-c2-g1), nothing on the wall screen to tell whose is whose); in English too
+        english = client.get("/dashboard/stars", params={"period": "2025-03", "lang": "en"}).text
+        for shown in (page.text, english):
+            chart = shown[shown.index("<svg"):]
+            assert all(f"{label} ({node})" in chart for label, node in (
+                ("东湖社区 / 第一网格", "dh-c1-g1"), ("西湖社区 / 第一网格", "dh-c2-g1"),
+                ("西湖社区 / 第二网格", "dh-c2-g2"))), chart[:2000]
+    # the chart `gridcore assess --chart` draws names them so too
+    chart = street / "stars.svg"
+    done = runner.invoke(main_group, ["assess", "--period", "2025-03", "--store", url, "--now", "2025-04-01T09:00+08:00",
+                                      "--dry-run", "--chart", str(chart)])
+    assert done.exit_code == 0, done.output
+    assert "西湖社区 / 第二网格 (dh-c2-g2)" in chart.read_text(encoding="utf-8")
 
 
 def test_check_against_a_roster_whose_levels_differ_says_so_at_the_levels_line(street: Path) -> None:

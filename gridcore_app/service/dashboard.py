@@ -17,7 +17,6 @@ statements without signing in (a wall screen on the office network).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -262,23 +261,12 @@ async def stars(request: Request) -> Response:
         result = stored if stored is not None else gridcore_assessment.stored_or_fresh(engine, label)
         if at is not None:
             result = gridcore_assessment.within(engine, result, at)
-        return {"assessment": result, "chart": gridcore_assessment.render_svg(result), "stored": stored is not None,
-                "period": label, "node": node or "", "labels": _rated_labels(engine, result.ratings),
+        labels = gridcore_assessment.rated_labels(engine.community.hierarchy, result.ratings)
+        return {"assessment": result, "chart": gridcore_assessment.render_svg(result, labels),
+                "stored": stored is not None, "period": label, "node": node or "", "labels": labels,
                 **_common(engine, who)}
 
     return await page(request, "stars.html", await _read(service, read))
-
-
-def _rated_labels(engine: Engine, ratings: Any) -> dict[str, str]:
-    """Each rated node as the page names it: its name, or with its parent's before it where other rated
-    nodes bear the same name (a street's every community has its 第一网格: 东湖社区 第一网格)."""
-    hierarchy = engine.community.hierarchy
-    names = Counter(r.name for r in ratings)
-    labels: dict[str, str] = {}
-    for r in ratings:
-        parent = hierarchy.parent(r.node) if names[r.name] > 1 else None
-        labels[r.node] = f"{parent.name} {r.name}" if parent is not None else r.name
-    return labels
 
 
 async def member(request: Request) -> Response:

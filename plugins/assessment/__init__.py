@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         stored,
         stored_or_fresh,
     )
-    from .chart import ChartError, render_svg, write_chart
+    from .chart import ChartError, rated_labels, render_svg, write_chart
     from .policy import AssessmentPolicy
     from .rating import Assessment, AssessmentError, SubsidyLine, assess, check_policy, within
     from .reports import (
@@ -65,6 +65,7 @@ _LAZY = {
     "stored": ".archive",
     "stored_or_fresh": ".archive",
     "ChartError": ".chart",
+    "rated_labels": ".chart",
     "render_svg": ".chart",
     "write_chart": ".chart",
     "AssessmentPolicy": ".policy",
@@ -118,6 +119,7 @@ __all__ = [
     "people_table",
     "period_containing",
     "periods_between",
+    "rated_labels",
     "ratings_table",
     "render_svg",
     "shown",

@@ -11,7 +11,10 @@ are printed rounded (``scoring.shown``).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gridcore.charts import (
     FONT_VARIABLE,
@@ -27,13 +30,31 @@ from gridcore.charts import (
 from .rating import Assessment
 from .scoring import shown
 
+if TYPE_CHECKING:
+    from gridcore.hierarchy import Hierarchy
+
+    from .scoring import Rating
+
 PENALTY = "#e15759"
 STARS = "#f1c40f"
 ROW_INCHES = 0.32
 
 
-def draw(assessment: Assessment, fmt: str) -> bytes:
-    """The chart as the bytes of a ``png``, ``svg`` or ``pdf`` file."""
+def rated_labels(hierarchy: Hierarchy, ratings: Sequence[Rating]) -> dict[str, str]:
+    """Each rated node as staff tell it apart: its name, or its parent's name and its own where other
+    rated nodes bear the same name (a street's every community has its 第一网格: ``东湖社区 / 第一网格``,
+    as a roll-up's child and name)."""
+    names = Counter(r.name for r in ratings)
+    labels: dict[str, str] = {}
+    for r in ratings:
+        parent = hierarchy.parent(r.node) if names[r.name] > 1 and r.node in hierarchy else None
+        labels[r.node] = f"{parent.name} / {r.name}" if parent is not None else r.name
+    return labels
+
+
+def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = None) -> bytes:
+    """The chart as the bytes of a ``png``, ``svg`` or ``pdf`` file; ``labels``: each node's name as
+    the chart shows it (``rated_labels``; default: its own name), its id beside it."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
@@ -44,7 +65,8 @@ def draw(assessment: Assessment, fmt: str) -> bytes:
     with chart_style(fmt):
         figure = Figure(figsize=(10, 2.6 + 2 * rows * ROW_INCHES), layout="constrained")
         stars_ax, score_ax = figure.subplots(2, 1, height_ratios=[1, 1])
-        labels = [f"{r.name} ({r.node})" for r in ratings]
+        shown_as = labels or {}
+        ticks = [f"{shown_as.get(r.node, r.name)} ({r.node})" for r in ratings]
         places = list(range(len(ratings)))
 
         most = max([5, *(r.stars for r in ratings)])
@@ -75,7 +97,7 @@ def draw(assessment: Assessment, fmt: str) -> bytes:
         score_ax.set_title(f"{assessment.named} 得分构成 score components", loc="left", fontweight="bold")
 
         for ax in (stars_ax, score_ax):
-            ax.set_yticks(places, labels)
+            ax.set_yticks(places, ticks)
             ax.invert_yaxis()
             ax.spines[["top", "right"]].set_visible(False)
         handles = [Patch(color=c, label=m) for m, c in colours.items()]
@@ -86,21 +108,22 @@ def draw(assessment: Assessment, fmt: str) -> bytes:
         return figure_bytes(figure, fmt)
 
 
-def render_svg(assessment: Assessment) -> str:
+def render_svg(assessment: Assessment, labels: Mapping[str, str] | None = None) -> str:
     """The chart as an SVG document (a string)."""
-    return draw(assessment, "svg").decode("utf-8")
+    return draw(assessment, "svg", labels).decode("utf-8")
 
 
-def write_chart(assessment: Assessment, path: str | Path) -> Path:
+def write_chart(assessment: Assessment, path: str | Path, labels: Mapping[str, str] | None = None) -> Path:
     """Write the chart to ``path`` in the format its extension names; return the path.
 
     ``ChartError`` (nothing written) for an extension other than ``.png``,
     ``.svg`` or ``.pdf``, or for a PNG or PDF when no font can draw Chinese.
     """
     target = Path(path)
-    data = draw(assessment, chart_format(target))
+    data = draw(assessment, chart_format(target), labels)
     target.write_bytes(data)
     return target
 
 
-__all__ = ["FONT_VARIABLE", "ChartError", "check_target", "draw", "installed_cjk_font", "render_svg", "write_chart"]
+__all__ = ["FONT_VARIABLE", "ChartError", "check_target", "draw", "installed_cjk_font", "rated_labels", "render_svg",
+           "write_chart"]

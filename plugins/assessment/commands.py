@@ -27,7 +27,7 @@ from gridcore.reports import Table
 from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
 from .archive import OUTDATED, history, outdated_stored, stored, stored_or_fresh
-from .chart import check_target, write_chart
+from .chart import check_target, rated_labels, write_chart
 from .headings import HEADINGS_ZH
 from .metrics import node_id, policy_at
 from .rating import assess, cycle_policy, resolve_period, split_key, within
@@ -98,7 +98,7 @@ def assess_group(
         table = breakdown_table(result) if breakdown else ratings_table(result)
         click.echo(table.render(fmt), nl=False)
         if chart_path:
-            write_chart(result, chart_path)
+            write_chart(result, chart_path, rated_labels(engine.community.hierarchy, result.ratings))
             click.echo(f"chart written to {chart_path}", err=True)
 
 
@@ -215,7 +215,7 @@ def chart_command(period: str, output: str, cycle: str | None, node: str | None,
         result = stored_or_fresh(engine, period, cycle)
         if at is not None:
             result = within(engine, result, at)
-        write_chart(result, output)
+        write_chart(result, output, rated_labels(engine.community.hierarchy, result.ratings))
         click.echo(f"chart written to {output}")
 
 

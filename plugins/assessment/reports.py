@@ -22,7 +22,7 @@ from gridcore.periods import Period, parse_period, periods_between
 from gridcore.reports import PER_PERIOD, Cell, Report, Showcase, Table
 
 from .archive import StarChange, compare, stored_or_fresh
-from .chart import write_chart
+from .chart import rated_labels, write_chart
 from .headings import HEADINGS_ZH
 from .rating import Assessment
 from .scoring import shown
@@ -324,7 +324,8 @@ STATES_ZH = {ENDED: "已结束", PROVISIONAL: "暂定（未结束）", NOT_BEGUN
 
 
 def _chart(engine: Engine, params: Mapping[str, str], path: Path) -> Path:
-    return write_chart(stored_or_fresh(engine, _param(params, "period"), params.get("cycle")), path)
+    found = stored_or_fresh(engine, _param(params, "period"), params.get("cycle"))
+    return write_chart(found, path, rated_labels(engine.community.hierarchy, found.ratings))
 
 
 REPORTS = [
