@@ -454,9 +454,11 @@ class Engine(Checkpointing):
         from .rules import Ruleset as RulesetClass
         from .rules import load_ruleset
 
-        compiled = ruleset if isinstance(ruleset, RulesetClass) else load_ruleset(
+        # role names are checked against this community's roles (the built-in ones and the
+        # roster's own); a ruleset compiled elsewhere is compiled again with them if it was not
+        compiled = ruleset.for_roster(self.community.roles) if isinstance(ruleset, RulesetClass) else load_ruleset(
             Path(ruleset), sections=self.hooks.register_sections(), metrics=self.hooks.register_metrics(),
-            search_path=search_path
+            search_path=search_path, roles=self.community.roles
         )
         self._check_levels(compiled)
         from .rules.subtree import governed_node
@@ -578,7 +580,15 @@ class Engine(Checkpointing):
             if sections is None:
                 sections = self.hooks.register_sections()
                 metrics = self.hooks.register_metrics()
-            compiled = RulesetClass.from_document(doc, sections=sections, metrics=metrics)
+            compiled = RulesetClass.from_document(doc, sections=sections, metrics=metrics,
+                                                  roles=self.community.roles)
+            if compiled.roles is None:  # put in force before its roles were checked against the roster
+                unchecked = [w for w in compiled.warnings if w.message.startswith("'")
+                             and "no built-in role" in w.message]
+                self._warn_once(
+                    f"the stored ruleset {compiled.name} names roles the roster does not have; they match "
+                    f"nobody: {', '.join(f'{w.location()}: {w.message}' for w in unchecked) or '?'} / "
+                    f"已保存的规则集 {compiled.name} 写了花名册中没有的角色，这些规则不适用于任何人")
             # a document stored before rulesets had subtrees has no node: the whole tree
             node = doc.get(NODE_KEY)
             self._timeline.put(datetime.fromisoformat(doc["effective"]), compiled,

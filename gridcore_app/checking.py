@@ -7,9 +7,11 @@ tell (``gridcore_check_ruleset``), and give every diagnostic its code.  A
 metric or incident category that no installed plugin or declaration knows
 is only a warning when a ruleset is compiled (an embedder may register a
 plugin later); here the installed plugins are known, so it is an error.
-A subsidy's role that is no core role is a warning when no community is
-beside the ruleset; with one, the assessment plugin's roster check judges it
-(an error when the community has no such role).
+The ruleset is compiled with the roles of the community beside it (the
+built-in ones and the roster's own), so a role neither built in nor on the
+roster is an error (``unknown-role``); with no community beside it, a role
+that is no built-in one and no slip of one is only a warning
+(``role-unchecked``: the roster may declare it; ``gridcore.rules.roles``).
 ``to_json`` is ``gridcore check --format json``.
 """
 
@@ -37,12 +39,7 @@ from gridcore.rules.subtree import governed_node
 #: a name a ruleset does not declare is a slip, not a name for later (a category),
 #: and the community beside the ruleset is the one it will run on (a role nobody holds).
 KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category", "verifier-missing",
-                                  "notified-role-missing", "handler-role-missing", "subsidy-role-unknown"})
-#: Warnings of a ruleset compiled alone that only the community's roster settles (a subsidy's
-#: role that is no core role may be one the community declares): with the community beside
-#: the ruleset they are left to its plugins' roster check, which reports what is still wrong;
-#: without it they stay warnings.
-SETTLED_BY_ROSTER = frozenset({"subsidy-role-unknown"})
+                                  "notified-role-missing", "handler-role-missing"})
 
 
 @frozen
@@ -84,24 +81,30 @@ def check_file(path: Path, *, plugins: PluginManager, community: Path | None = N
     ``search_path``: where ``extends`` looks after the file's own folder.
     """
     hooks = Hooks(plugins)
+    folder = community_beside(path, community)
+    the_community, unread = _community(hooks, folder)
     try:
         ruleset = load_ruleset(path, sections=hooks.register_sections() if sections is None
-                               else sections, metrics=hooks.register_metrics(), search_path=search_path)
+                               else sections, metrics=hooks.register_metrics(), search_path=search_path,
+                               roles=None if the_community is None else the_community.roles)
     except RulesError as exc:
-        return CheckResult(str(path), "", tuple(with_codes(exc.diagnostics)))
-    return _finish(str(path), ruleset, hooks, community_beside(path, community))
+        return CheckResult(str(path), "", tuple(with_codes([*unread, *exc.diagnostics])))
+    return _finish(str(path), ruleset, hooks, folder, the_community, unread)
 
 
 def check_text(text: str, path: Path, *, plugins: PluginManager, community: Path | None = None,
                sections: Sequence[Section[Any]] | None = None) -> CheckResult:
     """Check the text of ``path`` as an editor holds it (``extends`` found beside the file)."""
     hooks = Hooks(plugins)
+    folder = community_beside(path, community)
+    the_community, unread = _community(hooks, folder)
     try:
         ruleset = parse_ruleset(text, sections=hooks.register_sections() if sections is None
                                 else sections, metrics=hooks.register_metrics(), name=str(path),
-                                search_path=[path.parent])
+                                search_path=[path.parent],
+                                roles=None if the_community is None else the_community.roles)
     except RulesError as exc:
-        return CheckResult(str(path), "", tuple(with_codes(exc.diagnostics)))
+        return CheckResult(str(path), "", tuple(with_codes([*unread, *exc.diagnostics])))
     except OSError as exc:
         problem = Diagnostic(message=f"a parent ruleset cannot be read ({exc})",
                              message_zh=f"上级规则集无法读取（{exc}）", file=str(path))
@@ -111,7 +114,23 @@ def check_text(text: str, path: Path, *, plugins: PluginManager, community: Path
                              message_zh="上级规则集不是 UTF-8 文本文件", file=str(path),
                              code="not-utf8")
         return CheckResult(str(path), "", (problem,))
-    return _finish(str(path), ruleset, hooks, community_beside(path, community))
+    return _finish(str(path), ruleset, hooks, folder, the_community, unread)
+
+
+def _community(hooks: Hooks, folder: Path | None) -> tuple[Community | None, list[Diagnostic]]:
+    """The community of ``folder`` (None: none given), or None and why it cannot be read.
+
+    Read before the ruleset is compiled: its roles are the ones a rule may name."""
+    if folder is None:
+        return None, []
+    try:
+        # through the roster formats' hook: a folder, a YAML file or a roster workbook (.xlsx)
+        return hooks.load_community(folder), []
+    except GridcoreError as exc:
+        return None, [Diagnostic(
+            message=f"the community beside the ruleset cannot be read: {exc}",
+            message_zh=f"规则集旁边的社区资料无法读取：{exc}", file=str(folder),
+            code="community-unreadable")]
 
 
 def _errors_here(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
@@ -119,39 +138,26 @@ def _errors_here(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
             for d in with_codes(diagnostics)]
 
 
-def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None) -> CheckResult:
-    own = with_codes(ruleset.warnings)
-    diagnostics = _errors_here([d for d in own if d.code not in SETTLED_BY_ROSTER])
-    unsettled = [d for d in own if d.code in SETTLED_BY_ROSTER]  # warnings unless the roster is read
+def _finish(file: str, ruleset: Ruleset, hooks: Hooks, community: Path | None,
+            the_community: Community | None, unread: Sequence[Diagnostic]) -> CheckResult:
+    diagnostics = [*unread, *_errors_here(ruleset.warnings)]
     node: str | None = None
     governs = False
-    if community is not None:
+    if community is not None and the_community is not None:
         try:
-            # through the roster formats' hook: a folder, a YAML file or a roster workbook (.xlsx)
-            the_community = hooks.load_community(community)
-        except GridcoreError as exc:
-            diagnostics.append(Diagnostic(
-                message=f"the community beside the ruleset cannot be read: {exc}",
-                message_zh=f"规则集旁边的社区资料无法读取：{exc}", file=str(community),
-                code="community-unreadable"))
-            diagnostics.extend(unsettled)
+            node = governed_node(ruleset, the_community.hierarchy)
+            governs = True
+        except RulesError as exc:
+            diagnostics.extend(with_codes(exc.diagnostics))
+        mismatch = _levels_mismatch(ruleset, the_community)
+        if mismatch is not None:
+            # the engine refuses the ruleset whole; the sections' checks would only mislead
+            # (上报到 社区 read as a department when 社区 is no level of the tree)
+            diagnostics.append(mismatch)
         else:
-            try:
-                node = governed_node(ruleset, the_community.hierarchy)
-                governs = True
-            except RulesError as exc:
-                diagnostics.extend(with_codes(exc.diagnostics))
-            mismatch = _levels_mismatch(ruleset, the_community)
-            if mismatch is not None:
-                # the engine refuses the ruleset whole; the sections' checks would only mislead
-                # (上报到 社区 read as a department when 社区 is no level of the tree)
-                diagnostics.append(mismatch)
-            else:
-                # each ruleset against the part of the tree it governs: its subtree and the path above it
-                part = the_community if node is None else within(the_community, node)
-                diagnostics.extend(_errors_here(hooks.check_ruleset(part, ruleset)))
-    else:
-        diagnostics.extend(unsettled)
+            # each ruleset against the part of the tree it governs: its subtree and the path above it
+            part = the_community if node is None else within(the_community, node)
+            diagnostics.extend(_errors_here(hooks.check_ruleset(part, ruleset)))
     return CheckResult(file, ruleset.name, tuple(sort_diagnostics(diagnostics)), ruleset,
                        community.resolve() if community is not None else None, node, governs)
 

@@ -873,7 +873,8 @@ def hierarchy_show(path: Path | None, ruleset_path: Path | None, store: str | No
 
         from .checking import within
 
-        ruleset = load_ruleset(ruleset_path, sections=hooks.register_sections(), metrics=hooks.register_metrics())
+        ruleset = load_ruleset(ruleset_path, sections=hooks.register_sections(), metrics=hooks.register_metrics(),
+                               roles=community.roles)
         node = governed_node(ruleset, community.hierarchy)  # a community's variant: the part it governs
         found = hooks.check_ruleset(community if node is None else within(community, node), ruleset)
         for diagnostic in found:

@@ -313,9 +313,9 @@ def run_demo(
     # refused with its file:line and the previous run's files stay as they were.
     pm = plugin_manager()
     rules = load_ruleset(ruleset or default_ruleset(folder), sections=Hooks(pm).register_sections(),
-                         metrics=Hooks(pm).register_metrics(), search_path=search_path)
+                         metrics=Hooks(pm).register_metrics(), search_path=search_path, roles=community.roles)
     variants = [load_ruleset(folder / name, sections=Hooks(pm).register_sections(),
-                             metrics=Hooks(pm).register_metrics(), search_path=search_path)
+                             metrics=Hooks(pm).register_metrics(), search_path=search_path, roles=community.roles)
                 for name in scenario.demo.variants] if ruleset is None else []
     for checked in (rules, *variants):
         if checked.levels and tuple(checked.levels) != tuple(community.hierarchy.levels):

@@ -69,7 +69,7 @@ class Ladder:
         hooks = Hooks(plugin_manager())
         return cls.of_rulesets(community, [
             load_ruleset(path, sections=hooks.register_sections(), metrics=hooks.register_metrics(),
-                         search_path=search_path) for path in paths], at=at)
+                         search_path=search_path, roles=community.roles) for path in paths], at=at)
 
     @classmethod
     def of_rulesets(cls, community: Community, rulesets: Sequence[Ruleset], *, at: date) -> Ladder:

@@ -285,7 +285,7 @@ def replay(
             engine.checkpoint_min = sys.maxsize
             # each side governs the whole tree: a community's variant (its 'applies to') is compared
             # with the district's rules as if it were everyone's, not left alone over its own subtree
-            compiled = _compiled(ruleset, engine.plugins)
+            compiled = _compiled(ruleset, engine.plugins, community.roles)
             in_force = engine.use_ruleset(attrs.evolve(compiled, applies_to=None) if compiled.applies_to
                                           else compiled, effective=first)
             # Documents go in as they are: a malformed one is refused (with its
@@ -323,7 +323,7 @@ def diff(
     if jobs is None:
         jobs = 2 if len(kept) >= PARALLEL_FROM else 1
     if jobs > 1 and _can_fork():
-        rules_a, rules_b = (_compiled(r, pm) for r in (ruleset_a, ruleset_b))  # a broken one raises here
+        rules_a, rules_b = (_compiled(r, pm, the_community.roles) for r in (ruleset_a, ruleset_b))  # a broken one raises here
         (outcomes_a, refused_a, count), (outcomes_b, refused_b, _) = _replay_both(
             kept, rules_a, rules_b, the_community, until, pm)
     else:
@@ -347,14 +347,15 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _compiled(ruleset: Ruleset | str | Path, pm: pluggy.PluginManager) -> Ruleset:
+def _compiled(ruleset: Ruleset | str | Path, pm: pluggy.PluginManager, roles: Mapping[str, str]) -> Ruleset:
     from gridcore.rules import Ruleset as RulesetClass
     from gridcore.rules import load_ruleset
 
     if isinstance(ruleset, RulesetClass):
-        return ruleset
+        return ruleset.for_roster(roles)
     hooks = Hooks(pm)
-    return load_ruleset(Path(ruleset), sections=hooks.register_sections(), metrics=hooks.register_metrics())
+    return load_ruleset(Path(ruleset), sections=hooks.register_sections(), metrics=hooks.register_metrics(),
+                        roles=roles)
 
 
 Replayed = tuple[list[Outcome], list[Refusal], int]

@@ -48,9 +48,9 @@ CASES = [
     (*ZH, "核查人：微网格长", "核查人：楼栋长", "verifier-missing", "微网格长"),
     (*EN, "  escalate repeats:", "  verified by: building_leader\n  escalate repeats:", "verifier-missing",
      "unit_leader"),
-    (*EN, "subsidy fulltime_gridworker:", "subsidy fulltime_gridwrker:", "subsidy-role-unknown",
+    (*EN, "subsidy fulltime_gridworker:", "subsidy fulltime_gridwrker:", "unknown-role",
      "fulltime_gridworker"),
-    (*ZH, "补贴 微网格员：", "补贴 微网格圆：", "subsidy-role-unknown", "微网格员"),
+    (*ZH, "补贴 微网格员：", "补贴 微网格圆：", "unknown-role", "微网格员"),
     (*ZH, "每件 2 分，每月最多 40 分", "每件 2 分，每越最多 40 分", "misspelt-keyword", "每月最多"),
     # 日 typed as 曰: the did-you-mean was 个小时 for the 个 alone, which left 2个小时工作曰 behind
     (*ZH, "办结时限 5个工作日", "办结时限 5个工作曰", "misspelt-keyword", "个工作日"),
@@ -122,21 +122,27 @@ def test_no_split_is_suggested_that_does_not_read(tmp_path: Path) -> None:
     assert (misspelt["message"]["zh"], misspelt["fix"]["zh"]) == ("关键词写错了（此处是 '每越最多'）", "写成 每月最多")
 
 
-def test_a_subsidy_role_is_only_a_warning_where_no_roster_is_known(tmp_path: Path) -> None:
-    """Beside its roster a misspelt subsidy role is an error (nobody would be paid); a ruleset checked
-    alone may name a role its community declares, so there it is a warning, with the same code."""
+def test_a_subsidy_role_is_checked_against_the_roster_or_warned_of_without_one(tmp_path: Path) -> None:
+    """Beside its roster a misspelt subsidy role is an error (nobody would be paid), with the role meant;
+    checked alone, a slip of a built-in role is still an error, and a role that is no built-in one may be
+    one the roster declares: a warning (``role-unchecked``) that says the roster could not be checked."""
     folder = _folder(tmp_path, "yinquan")
     path = folder / "yinquan.rules"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "subsidy fulltime_gridworker:", "subsidy fulltime_gridwrker:", 1), encoding="utf-8")
-    beside = [d for d in check(path)["diagnostics"] if d["code"] == "subsidy-role-unknown"]
-    assert [(d["severity"], d["range"]["start"]["line"]) for d in beside] == [("error", 76)]
-    assert "银泉社区 没有“fulltime_gridwrker”这个角色" in beside[0]["message"]["zh"]
+    right = path.read_text(encoding="utf-8")
+    path.write_text(right.replace("subsidy fulltime_gridworker:", "subsidy fulltime_gridwrker:", 1), encoding="utf-8")
+    beside = [d for d in check(path)["diagnostics"] if d["code"] == "unknown-role"]
+    assert [(d["severity"], d["range"]["start"]["line"], d["suggestion"]) for d in beside] == [
+        ("error", 76, "fulltime_gridworker")]
+    assert beside[0]["message"]["zh"] == "未知的角色 'fulltime_gridwrker'"
     (folder / "community.yaml").unlink()
+    alone = check(path)
+    assert alone["ok"] is False and [d["code"] for d in alone["diagnostics"]] == ["unknown-role"]
+    path.write_text(right.replace("subsidy fulltime_gridworker:", "subsidy safety_officer:", 1), encoding="utf-8")
     found = check(path)
     assert found["ok"] is True
-    alone = [d for d in found["diagnostics"] if d["code"] == "subsidy-role-unknown"]
-    assert [(d["severity"], d["suggestion"]) for d in alone] == [("warning", "fulltime_gridworker")]
+    [unchecked] = [d for d in found["diagnostics"] if d["code"] == "role-unchecked"]
+    assert (unchecked["severity"], unchecked["range"]["start"]["line"]) == ("warning", 76)
+    assert "无法核对花名册是否声明了该角色" in unchecked["message"]["zh"]
 
 
 def test_working_days_in_a_repeat_window_say_why_and_what_to_write(tmp_path: Path) -> None:

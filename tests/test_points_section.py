@@ -94,7 +94,7 @@ def test_dated_versions_pick_the_policy_of_the_day() -> None:
         ("  self closed: refuse\n", "self-closed incidents can only be flagged"),
         ("  streak: 20 points for each quarter of the month\n", "a streak counts quarters inside a longer period"),
         ("  tilt gird: x 1.5\n", "'gird' is neither a role nor a level"),
-        ("  recognition grid: 30 points per month, by 居委会主任\n", "'居委会主任' is not a role"),
+        ("  recognition grid: 30 points per month, by grid_leadr\n", "unknown role 'grid_leadr'"),
         ("  recognition gird: 30 points per month\n", "'gird' is not a level of this ruleset"),
         ("  reward 大米: stock 5\n", "give its price once"),
         ("  reward 大米: 20 points, from 2025-12-31, until 2025-01-01\n", "is before valid from"),

@@ -392,31 +392,57 @@ def test_an_applies_to_line_with_no_node_says_so_not_that_it_is_an_unknown_secti
         assert "冒号后面没有内容" in info.value.render("zh")
 
 
-def test_a_subsidy_role_the_district_lacks_is_warned_of_once_in_both_languages(district: Path, tmp_path: Path) -> None:
-    """The base's misspelt subsidy role, put in force by its path and then again by each variant that
-    extends it by name, is one warning (it was two: ``/…/yinzhou.rules:35`` and ``yinzhou.rules:35``),
-    in English and Chinese; ``gridcore init`` and ``use`` print it (they printed none)."""
+def test_a_warning_of_the_district_is_given_once_in_both_languages(district: Path, tmp_path: Path) -> None:
+    """The base's notice to a role nobody in the district holds (a warning when put in force), put in
+    force by its path and then again by each variant that extends it by name, is one warning (it was
+    two: ``/…/yinzhou.rules:41`` and ``yinzhou.rules:41``), in English and Chinese; ``gridcore init`` and
+    ``use`` print it."""
     folder = tmp_path / "rules"
     folder.mkdir()
     (folder / "district-base.rules").write_text((REPO / "rulesets" / "district-base.rules").read_text("utf-8"), "utf-8")
     text = RULES.read_text(encoding="utf-8")
-    assert "补贴 网格长：" in text
-    (folder / "yinzhou.rules").write_text(text.replace("补贴 网格长：", "补贴 网格常：", 1), encoding="utf-8")
+    fire = "  事件 fire_hazard：起始于 community，转交 fire\n"
+    assert fire in text
+    (folder / "yinzhou.rules").write_text(text.replace(
+        fire, "  incident fire_hazard: start at community, route to fire, notify building_leader at grid\n", 1),
+        encoding="utf-8")
     with Engine.open(store=str(tmp_path / "store"), community=load_community(district / "mini"),
                      ruleset=folder / "yinzhou.rules", effective=BEFORE, clock=FixedClock(MONDAY)) as engine:
         for name in ("c1", "s1", "s2"):
             engine.use_ruleset(district / f"{name}.rules", effective=BEFORE, search_path=[folder])
-        said = [w for w in engine.warnings if "网格常" in w]
+        said = [w for w in engine.warnings if "building_leader" in w]
     assert len(said) == 1, said
-    assert said[0].endswith("has no role '网格常': its subsidy pays no one / 小银州区 没有“网格常”这个角色：这条补贴不会发给任何人"), said
+    assert "yinzhou.rules:41:" in said[0] and " / " in said[0], said
     runner = CliRunner()
     store = str(tmp_path / "cli-store")
     made = runner.invoke(main_group, ["init", "--community", str(district / "mini"), "--ruleset",
                                       str(folder / "yinzhou.rules"), "--effective", BEFORE.isoformat(), "--store", store])
-    assert made.exit_code == 0 and made.stderr.count("这条补贴不会发给任何人") == 1, made.stderr
+    assert made.exit_code == 0 and made.stderr.count("不会通知到任何人") == 1, made.stderr
     used = runner.invoke(main_group, ["use", str(district / "c1.rules"), "--effective", BEFORE.isoformat(),
                                       "--rulesets", str(folder), "--store", store])
-    assert used.exit_code == 0 and "warning: yinzhou.rules:35:6: " in used.stderr, used.stderr
+    assert used.exit_code == 0 and "warning: yinzhou.rules:41:" in used.stderr, used.stderr
+
+
+def test_a_subsidy_role_the_roster_lacks_is_refused_where_it_is_written(district: Path, tmp_path: Path) -> None:
+    """A subsidy's role is checked against the roster in force (built-in roles and the roster's own):
+    a misspelt one pays nobody, so putting the ruleset in force is refused at its file:line:col, with
+    the role meant, and the ruleset in force stays (it was only a warning)."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "district-base.rules").write_text((REPO / "rulesets" / "district-base.rules").read_text("utf-8"), "utf-8")
+    (folder / "yinzhou.rules").write_text(RULES.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "bad.rules").write_text(RULES.read_text(encoding="utf-8").replace("补贴 网格长：", "补贴 网格常：", 1),
+                                      encoding="utf-8")
+    with Engine.open(store=str(tmp_path / "store"), community=load_community(district / "mini"),
+                     ruleset=folder / "yinzhou.rules", effective=BEFORE, clock=FixedClock(MONDAY)) as engine:
+        before = engine.rulesets_in_force()
+        with pytest.raises(RulesError) as refused:
+            engine.use_ruleset(folder / "bad.rules", effective=BEFORE)
+        assert engine.rulesets_in_force() == before
+    [problem] = refused.value.diagnostics
+    assert (Path(problem.file).name, problem.line, problem.column) == ("bad.rules", 35, 6), problem
+    assert problem.message == "unknown role '网格常'" and problem.suggestion == "网格长", problem
+    assert "街道网格专干" in problem.expected_zh  # the roster's own roles are listed with the built-in ones
 
 
 def test_a_misspelt_subtree_close_to_a_name_many_nodes_share_suggests_no_name(tmp_path: Path) -> None:

@@ -14,12 +14,15 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
 from . import ast
 from . import schema as sch
+
+if TYPE_CHECKING:
+    from .roles import Roles
 
 
 class Report(Protocol):
@@ -80,10 +83,13 @@ class Checker:
     """Infers types; remembers nothing between expressions but the env and vocabularies."""
 
     def __init__(self, env: sch.Env, report: Report,
-                 vocabularies: Mapping[str, frozenset[str]]) -> None:
+                 vocabularies: Mapping[str, frozenset[str]], roles: Roles | None = None) -> None:
         self.env = env
         self.report = report
         self.vocabularies = vocabularies
+        #: the roles in force (``gridcore.rules.roles``): a role compared to a name they lack
+        #: is reported as they say (a warning when no roster was given)
+        self.roles = roles
 
     def expect(self, expr: ast.Expr, wanted: str | None) -> str:
         """Infer and check against ``wanted`` (None: anything)."""
@@ -226,6 +232,12 @@ class Checker:
         values = value_side.items if isinstance(value_side, ast.ListExpr) else (value_side,)
         for v in values:
             if isinstance(v, ast.Literal) and v.type == sch.TEXT and v.value not in known:
+                if f.vocabulary == "role" and self.roles is not None:
+                    problem = self.roles.problem(v.value)
+                    self.report(v, problem.message, problem.message_zh, expected=problem.expected,
+                                expected_zh=problem.expected_zh, suggestion=problem.suggestion,
+                                fix=problem.fix, fix_zh=problem.fix_zh, warning=problem.warning)
+                    continue
                 self.report(v, f"unknown {f.vocabulary} '{v.value}'",
                             f"未知的{vocabulary_zh(f.vocabulary)} '{v.value}'",
                             expected=", ".join(sorted(known)[:12]),

@@ -10,13 +10,13 @@ import attrs
 
 from ..explain import RuleRef
 from ..metrics import Metric
-from ..roster import ROLES
 from . import ast
 from . import schema as sch
 from .checker import Checker, did_you_mean, ladder_problems, vocabulary_zh
 from .compiler import CompiledExpr, compile_function
 from .diagnose import make
 from .errors import WARNING, Diagnostic
+from .roles import Roles
 
 
 class CompileContext:
@@ -36,8 +36,12 @@ class CompileContext:
                  level_names: Mapping[str, str] | None = None,
                  titles: Mapping[str, Mapping[str, str]] | None = None,
                  metrics: Mapping[str, Metric] | None = None, *,
-                 own_file: str = "", removals: Sequence[ast.Removal] = ()) -> None:
+                 own_file: str = "", removals: Sequence[ast.Removal] = (),
+                 roles: Roles | None = None) -> None:
         self.section = section
+        #: the roles a rule may name: the built-in ones and the roster's own (``roles.roster``
+        #: False: compiled without a roster, see ``gridcore.rules.roles``); ``role`` resolves one
+        self.roles = roles or Roles.of(None)
         #: the file being loaded (the last of its chain: a community's variant, not the
         #: district's base it extends): what its author can change.  A problem the whole
         #: chain makes (a level left without a time limit) is best said there
@@ -97,7 +101,7 @@ class CompileContext:
 
     def check_expr(self, expr: ast.Expr, env: sch.Env, *, expect: str | None = None) -> str:
         """Type-check without compiling; returns the type (``any`` after an error)."""
-        return Checker(env, self._report, self._vocabularies).expect(expr, expect)
+        return Checker(env, self._report, self._vocabularies, self.roles).expect(expr, expect)
 
     def compile_expr(self, expr: ast.Expr, env: sch.Env, *,
                      expect: str | None = None) -> CompiledExpr:
@@ -142,7 +146,7 @@ class CompileContext:
     def _compile_ladder(self, ladder: ast.Ladder, env: sch.Env, expect: str | None, low: float,
                         high: float) -> CompiledExpr:
         before = len(self.diagnostics)
-        checker = Checker(env, self._report, self._vocabularies)
+        checker = Checker(env, self._report, self._vocabularies, self.roles)
         for step in ladder.steps:
             checker.expect(step.value, expect)
             checker.expect(step.condition, sch.BOOL)
@@ -181,6 +185,8 @@ class CompileContext:
         """True if ``name`` is in ``vocabulary``; otherwise report it (with did-you-mean)."""
         text = name.text if isinstance(name, ast.Name) else (
             str(name.value) if isinstance(name, ast.Value) else name)
+        if vocabulary == "role":
+            return self.role(name, at) is not None
         known = self._vocabularies.get(vocabulary)
         if known is None or text in known:
             return True
@@ -194,6 +200,26 @@ class CompileContext:
                    fix_zh=f"使用列出的{vocabulary_zh(vocabulary)}，或先在规则集中声明")
         return False
 
+    def role(self, name: ast.Name | ast.Value | str, at: Any = None) -> str | None:
+        """The id of the role ``name`` writes, by id or Chinese name, among the built-in roles
+        and the roster's own (``街道网格专干`` -> ``street_officer``).
+
+        A name that is no role is reported at ``at`` (default: the name), listing the
+        roles and the closest one, and gives None.  Compiled without a roster, a name
+        that is no slip of a built-in role is kept as written with a warning
+        (``role-unchecked``): the roster may declare it.
+        """
+        text = name.text if isinstance(name, ast.Name) else (
+            str(name.value) if isinstance(name, ast.Value) else name)
+        found = self.roles.id_of(text)
+        if found is not None:
+            return found
+        problem = self.roles.problem(text)
+        self.error(at if at is not None else name, problem.message, problem.message_zh,
+                   expected=problem.expected, expected_zh=problem.expected_zh, suggestion=problem.suggestion,
+                   fix=problem.fix, fix_zh=problem.fix_zh, warning=problem.warning)
+        return text if problem.warning else None
+
     def id_of(self, vocabulary: str, name: str) -> str:
         """The id ``name`` spells in ``vocabulary``: a level's Chinese name, a core role's
         (``网格长`` -> ``grid_leader``), an item's title (``水管漏水`` -> ``leaking_pipe``), or
@@ -201,7 +227,7 @@ class CompileContext:
         if vocabulary == "level":
             return self.level_id(name) or name
         if vocabulary == "role":
-            return _ROLE_IDS.get(name, name)
+            return self.roles.id_of(name) or name
         return self.titles.get(vocabulary, {}).get(name, name)
 
     def _id(self, vocabulary: str, name: str) -> str | None:
@@ -248,10 +274,6 @@ class CompileContext:
         lines = self._sources.get(pos.file, ())
         text = lines[pos.line - 1].strip() if 0 < pos.line <= len(lines) else ""
         return RuleRef(pos.file, pos.line, pos.column, text)
-
-
-#: A core role's Chinese name -> its id (a member's roles hold ids).
-_ROLE_IDS = {zh: role for role, zh in ROLES.items()}
 
 
 def _pos_of(at: Any) -> ast.Pos:

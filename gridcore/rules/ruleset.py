@@ -18,11 +18,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import attrs
 from attrs import field, frozen
 
 from ..errors import PluginError
 from ..metrics import Metric
-from ..roster import ROLES
 from . import ast
 from .checker import date_problems, did_you_mean, dropped_parts
 from .context import CompileContext
@@ -30,6 +30,7 @@ from .diagnose import make
 from .errors import ERROR, WARNING, Diagnostic, RulesError, sort_diagnostics
 from .inherit import Change, Key, resolve
 from .parser import read_source
+from .roles import Roles
 from .sections import P, Section
 from .timeline import InForce, Timeline, spans
 
@@ -98,6 +99,25 @@ class Ruleset:
     #: node id or name as written, with its position); None: the whole tree.  Not inherited:
     #: a file that ``extends`` another says its own (``gridcore.rules.subtree`` resolves it)
     applies_to: ast.Name | None = field(default=None, repr=False)
+    #: role id -> Chinese name of the roster it was compiled with (built-in roles and the
+    #: roster's own, ``gridcore.rules.roles``); None: compiled without a roster, so a role
+    #: name that is no built-in one was kept as written (``role-unchecked``)
+    roles: Mapping[str, str] | None = field(default=None, repr=False)
+    #: the sections it was compiled with (``for_roster`` compiles it again with them)
+    compiled_with: tuple[Section[Any], ...] = field(default=(), repr=False)
+    #: compiled leaving out sections no installed plugin reads (``from_document``)
+    skipped_sections: bool = field(default=False, repr=False)
+
+    def for_roster(self, roles: Mapping[str, str]) -> Ruleset:
+        """This ruleset compiled against a roster's roles (``Community.roles``): itself when it
+        already was, else compiled again from its sources (``RulesError`` for a role the roster
+        does not have).  The engine calls this for a ruleset handed to it compiled elsewhere."""
+        if self.roles is not None and dict(self.roles) == dict(Roles.of(roles).names):
+            return self
+        again = compile_chain(self.sources, sections=self.compiled_with, metrics=tuple(self.metrics.values()),
+                              skip_unknown_sections=self.skipped_sections, roles=roles)
+        # the subtree it governs as the caller left it (a what-if makes a variant everyone's)
+        return again if again.applies_to == self.applies_to else attrs.evolve(again, applies_to=self.applies_to)
 
     def id_of(self, vocabulary: str, written: str) -> str:
         """The id ``written`` spells in ``vocabulary`` (a title of an item), or ``written`` itself."""
@@ -147,11 +167,16 @@ class Ruleset:
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any], *, sections: Sequence[Section[Any]],
-                      metrics: Sequence[Metric] = ()) -> Ruleset:
+                      metrics: Sequence[Metric] = (), roles: Mapping[str, str] | None = None) -> Ruleset:
         """Recompile from stored sources, without touching the disk.
 
         Sections of plugins that are not installed now are left out (their
         ``policy`` is None), so a store still opens with a plugin disabled.
+        ``roles``: the roster's (``Community.roles``).  A stored ruleset that names
+        a role the roster does not have (put in force before role names were
+        checked against the roster, or a role since taken off it) is compiled
+        without the roster instead, so the store still opens: the result's
+        ``roles`` is then None, and the caller says so.
         """
         try:
             sources = [Source(str(s["name"]), str(s["text"])) for s in doc["sources"]]
@@ -162,6 +187,12 @@ class Ruleset:
             raise RulesError.simple("a stored ruleset document has no sources",
                                     "保存的规则集文档没有源文件")
         # A section whose plugin is not installed (or disabled) now is left out.
+        if roles is not None:
+            try:
+                return compile_chain(sources, sections=sections, metrics=metrics, skip_unknown_sections=True,
+                                     roles=roles)
+            except RulesError:
+                pass  # compiled as it was put in force, below
         return compile_chain(sources, sections=sections, metrics=metrics, skip_unknown_sections=True)
 
 
@@ -169,7 +200,7 @@ class Ruleset:
 
 
 def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]], metrics: Sequence[Metric] = (),
-                 search_path: Iterable[Path | str] = ()) -> Ruleset:
+                 search_path: Iterable[Path | str] = (), roles: Mapping[str, str] | None = None) -> Ruleset:
     """Load, check and compile a ``.rules`` file and the files it extends.
 
     ``sections`` and ``metrics`` are what the plugins register
@@ -182,6 +213,10 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]], metrics:
     suffix) in the file's own folder, then in each ``search_path`` folder, then
     in each folder of ``$GRIDCORE_RULESETS``, then in a source checkout's
     ``rulesets/`` folder (``search_folders``).
+
+    ``roles``: the roles of the roster the ruleset will run with (``Community.roles``:
+    the built-in ones and those the roster adds), which its role names are checked
+    against; None: the built-in roles only (see ``gridcore.rules.roles``).
     """
     path = Path(path)
     folders = search_folders(search_path)
@@ -203,12 +238,14 @@ def load_ruleset(path: Path | str, *, sections: Sequence[Section[Any]], metrics:
             raise RulesError.simple(f"{path}: more than {MAX_CHAIN} levels of 'extends'",
                                     f"{path}：'继承' 超过 {MAX_CHAIN} 层")
         current = _find(parent, [current.parent, *folders], display, text)
-    return compile_chain(chain, sections=sections, metrics=metrics)
+    return compile_chain(chain, sections=sections, metrics=metrics, roles=roles)
 
 
 def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], metrics: Sequence[Metric] = (),
-                  name: str = "<string>", search_path: Iterable[Path | str] = ()) -> Ruleset:
-    """Check and compile ruleset text (its ``extends`` looked up in ``search_folders(search_path)``)."""
+                  name: str = "<string>", search_path: Iterable[Path | str] = (),
+                  roles: Mapping[str, str] | None = None) -> Ruleset:
+    """Check and compile ruleset text (its ``extends`` looked up in ``search_folders(search_path)``;
+    ``roles`` as for ``load_ruleset``)."""
     chain = [Source(name, text)]
     folders = search_folders(search_path)
     parent = _extends_of(text, sections, name)
@@ -220,7 +257,7 @@ def parse_ruleset(text: str, *, sections: Sequence[Section[Any]], metrics: Seque
         _, base_text = _read(found)
         chain.insert(0, Source(found.name, base_text))
         parent = _extends_of(base_text, sections, found.name)
-    return compile_chain(chain, sections=sections, metrics=metrics)
+    return compile_chain(chain, sections=sections, metrics=metrics, roles=roles)
 
 
 def _extends_of(text: str, sections: Sequence[Section[Any]], file: str) -> str | None:
@@ -323,20 +360,24 @@ MAX_COMPILED = 32
 
 
 def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section[Any]],
-                  metrics: Sequence[Metric] = (), skip_unknown_sections: bool = False) -> Ruleset:
+                  metrics: Sequence[Metric] = (), skip_unknown_sections: bool = False,
+                  roles: Mapping[str, str] | None = None) -> Ruleset:
     """Parse, resolve and compile a chain of sources (furthest ancestor first).
 
-    A chain compiled before in this process, with the same sections and
-    metrics, is not compiled again: the same ``Ruleset`` (immutable) is
+    ``roles``: the roster's role vocabulary (``load_ruleset``).  A chain
+    compiled before in this process, with the same sections, metrics and
+    roles, is not compiled again: the same ``Ruleset`` (immutable) is
     returned.  Errors are not remembered: a rejected chain is checked again
     each time.
     """
+    in_force = Roles.of(roles)
     key = (tuple((s.name, s.text) for s in chain), tuple(id(s) for s in sections),
-           tuple((m.name, m.title_zh, m.about) for m in metrics), skip_unknown_sections)
+           tuple((m.name, m.title_zh, m.about) for m in metrics), skip_unknown_sections,
+           tuple(in_force.names.items()), in_force.roster)
     hit = _COMPILED.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], sections, strict=True)):
         return hit[1]
-    ruleset = _compile_chain(chain, sections, _metrics(metrics), skip_unknown_sections)
+    ruleset = _compile_chain(chain, sections, _metrics(metrics), skip_unknown_sections, in_force)
     if len(_COMPILED) >= MAX_COMPILED:
         _COMPILED.pop(next(iter(_COMPILED)))
     _COMPILED[key] = (tuple(sections), ruleset)
@@ -358,7 +399,7 @@ def metric_titles(metrics: Mapping[str, Metric]) -> dict[str, str]:
 
 
 def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
-                   metrics: Mapping[str, Metric], skip_unknown_sections: bool) -> Ruleset:
+                   metrics: Mapping[str, Metric], skip_unknown_sections: bool, roles: Roles) -> Ruleset:
     diagnostics: list[Diagnostic] = []
     files: list[ast.RulesFile] = []
     lines = {s.name: s.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -377,7 +418,7 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
     written_titles = _titles(files, by_name)
     if metrics:  # a metric named by its Chinese title is the metric of its id
         written_titles["metric"] = {**metric_titles(metrics), **written_titles.get("metric", {})}
-    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names, written_titles),
+    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names, written_titles, roles),
                                                     functools.partial(kind_zh, by_name))
     for at, en, zh, *fix in problems:
         diagnostics.append(_at(at, lines, en, zh, fix=fix[0] if fix else "", fix_zh=fix[1] if fix else ""))
@@ -385,7 +426,7 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         diagnostics.append(_at(at, lines, en, zh, severity=WARNING))
     name = files[-1].name or Path(chain[-1].name).stem
     vocabularies: dict[str, frozenset[str]] = {
-        "role": frozenset(ROLES) | frozenset(ROLES.values()),
+        "role": roles.spellings(),
     }
     if levels:
         vocabularies["level"] = frozenset(levels) | frozenset(level_names.values())
@@ -417,7 +458,7 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
             for at, en, zh in date_problems(item):
                 diagnostics.append(_at(at, lines, en, zh))
         ctx = CompileContext(section_name, levels, vocabularies, lines, level_names, titles, metrics,
-                             own_file=chain[-1].name,
+                             own_file=chain[-1].name, roles=roles,
                              removals=[r for b in files[-1].sections if b.name == section_name for r in b.removals])
         for item in items:
             for version, parts in dropped_parts(item):
@@ -436,7 +477,8 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
         raise RulesError(diagnostics)
     return Ruleset(name, levels, tuple(chain),
                    {k: tuple(v) for k, v in resolved.items()}, timelines, tuple(changes),
-                   tuple(diagnostics), level_names, titles, vocabularies, metrics, files[-1].applies_to)
+                   tuple(diagnostics), level_names, titles, vocabularies, metrics, files[-1].applies_to,
+                   roles.names if roles.roster else None, tuple(sections), skip_unknown_sections)
 
 
 def _compile_spans(section: Section[Any], items: Sequence[ast.Item], ctx: CompileContext,
@@ -472,7 +514,7 @@ def compile_items(ruleset: Ruleset, section: Section[P], items: Sequence[ast.Ite
     lines = {s.name: s.text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
              for s in (*sources, *ruleset.sources)}
     ctx = CompileContext(section.name, ruleset.levels, ruleset.vocabularies, lines, ruleset.level_names,
-                         ruleset.titles, ruleset.metrics)
+                         ruleset.titles, ruleset.metrics, roles=Roles.of(ruleset.roles))
     problems: list[Diagnostic] = []
     try:
         timeline = _compile_spans(section, items, ctx, problems)
@@ -562,10 +604,11 @@ def _as_gbk(line: bytes) -> str | None:
 
 
 def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str],
-             titles: Mapping[str, Mapping[str, str]] | None = None) -> Key:
+             titles: Mapping[str, Mapping[str, str]] | None = None, roles: Roles | None = None) -> Key:
     """Items keyed by the id their name spells (``ItemKind.names`` and ``aliases``).
 
-    A role by its id or Chinese name, a level by its id or the Chinese name the
+    A role by its id or Chinese name (``roles``: those of the roster, default the
+    built-in ones), a level by its id or the Chinese name the
     levels line declares, a name of another vocabulary by its id or a title
     an item gives itself (``titles``: vocabulary -> title -> id; a category by
     its display name; a metric by a registered metric's Chinese title), any
@@ -573,6 +616,7 @@ def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str
     that spells nothing known is kept as written.
     """
     titles = titles or {}
+    role_names = roles or Roles.of(None)
     spellings: dict[tuple[str, str], Mapping[str, str]] = {}
     level_of = {zh: level for level, zh in level_names.items()}
 
@@ -587,8 +631,8 @@ def item_key(sections: Mapping[str, Section[Any]], level_names: Mapping[str, str
         if name in spellings[(section, kind.name)]:
             return (written[0], spellings[(section, kind.name)][name])
         for vocabulary in kind.names:
-            if vocabulary == "role" and name in ROLES.values():
-                return (written[0], next(r for r, zh in ROLES.items() if zh == name))
+            if vocabulary == "role" and name in role_names.names.values():
+                return (written[0], role_names.id_of(name))
             if vocabulary == "level" and name in level_of:
                 return (written[0], level_of[name])
             if name in titles.get(vocabulary, {}):

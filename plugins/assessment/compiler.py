@@ -24,7 +24,7 @@ from attrs import frozen
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.periods import PeriodError, normalise_kind
-from gridcore.roster import ROLES, role_id
+from gridcore.roster import role_id
 from gridcore.rules import Name
 from gridcore.rules.checker import did_you_mean
 
@@ -158,7 +158,7 @@ def _compile_cycle(items: Sequence[Item], ctx: CompileContext, cycle: str,
         if item.kind == "cap" and item.name is not None:
             name = _level(item.name, ctx)
         if item.kind == "subsidy" and item.name is not None:
-            _check_role(item.name, ctx)
+            name = ctx.role(item.name) or item.name.text  # a built-in role or the roster's own: its id
         for version in item.versions:
             kind = "penalty" if item.kind == "person_penalty" else item.kind
             value = compile_body(kind, name, version.body, version.ref, report, ctx.text)
@@ -221,26 +221,9 @@ def _with_level_ids(kind: str, value: Any, body: Any, ctx: CompileContext) -> An
 
 
 def _role_of(name: Any, ctx: CompileContext) -> str:
-    """The id of a role written by id or Chinese name (a community's own role: warned about, kept)."""
-    _check_role(name, ctx)
-    try:
-        return role_id(name.text)
-    except GridcoreError:
-        return str(name.text)
-
-
-def _check_role(name: Any, ctx: CompileContext) -> None:
-    """A subsidy names a role: a core role (id or Chinese name) or, with a warning, the community's own."""
-    try:
-        role_id(name.text)
-    except GridcoreError:
-        known = sorted(ctx.vocabulary("role"))
-        close = did_you_mean(name.text, known)
-        ctx.error(name, f"'{name.text}' is not a core role; it must be one the community declares",
-                  f"'{name.text}' 不是内置角色，须是社区自行声明的角色",
-                  expected=", ".join(r for r in ROLES), expected_zh="、".join(ROLES.values()),
-                  suggestion=close, fix="write a core role (listed), or a role the community's roles.csv declares",
-                  fix_zh="写内置角色（见所列），或社区 roles.csv 中声明的角色", warning=True)
+    """The id of a role written by id or Chinese name, a built-in role or the roster's own
+    (reported when it is neither: ``CompileContext.role``)."""
+    return ctx.role(name) or str(name.text)
 
 
 def _warn_unknown_metrics(items: Sequence[Item], ctx: CompileContext) -> None:

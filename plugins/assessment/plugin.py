@@ -16,10 +16,10 @@ from gridcore import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from gridcore import Community, Engine
+    from gridcore import Engine
     from gridcore.metrics import Metric
     from gridcore.reports import Report
-    from gridcore.rules import Diagnostic, Ruleset, Section
+    from gridcore.rules import Section
 
 
 @hookimpl
@@ -45,14 +45,6 @@ def gridcore_register_sections() -> list[Section[Any]]:
     from .section import section
 
     return [section()]
-
-
-@hookimpl
-def gridcore_check_ruleset(community: Community, ruleset: Ruleset) -> list[Diagnostic]:
-    """Every subsidy's role must be one the community has (a core role or one its roles.csv declares)."""
-    from .roster_check import subsidy_problems
-
-    return subsidy_problems(community, ruleset)
 
 
 @hookimpl

@@ -17,7 +17,6 @@ from typing import Any
 import attrs
 
 from gridcore.explain import RuleRef
-from gridcore.roster import ROLES
 from gridcore.rules import CompileContext, Item, Name, Version
 from gridcore.rules import schema as sch
 from gridcore.rules.checker import did_you_mean
@@ -122,7 +121,7 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
         return Duplicates(_window(body.window, ctx), ref)
     if isinstance(body, n.Verifier):
         if ctx.known("role", body.role):
-            return Verifier(_role_id(body.role.text), ref)
+            return Verifier(_role_id(body.role.text, ctx), ref)
         return None
     if isinstance(body, n.Reopen):
         compiled = ctx.compile_expr(body.expr, REOPEN_ENV, expect=sch.BOOL)
@@ -146,7 +145,7 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
     if isinstance(body, n.HandlerLimit):
         if item.name is None or not ctx.known("role", item.name):
             return None
-        return _handler_limit(_role_id(name), body, ref, ctx)
+        return _handler_limit(_role_id(name, ctx), body, ref, ctx)
     if isinstance(body, n.HolidayDays):
         if body.last < body.first:
             ctx.error(
@@ -267,10 +266,10 @@ def _notices(part: n.Notify, ctx: CompileContext) -> list[Notice]:
         if notice.at is not None:
             ctx.known("role", notice.who)
             level = _level(notice.at, ctx)
-            found.append(Notice(_role_id(notice.who.text), level or notice.at.text))
+            found.append(Notice(_role_id(notice.who.text, ctx), level or notice.at.text))
         else:  # a role, a line department, or a level ("notify 社区": its staff)
             written = notice.who.text
-            found.append(Notice(ctx.level_id(written) or _role_id(written)))
+            found.append(Notice(ctx.level_id(written) or _role_id(written, ctx)))
     return found
 
 
@@ -588,7 +587,7 @@ def _extension(body: n.Extension, ref: RuleRef, ctx: CompileContext) -> Extensio
         elif isinstance(part, n.ExtensionSpan):
             most = _span(part.span)
         elif ctx.known("role", part.role):
-            approver = _role_id(part.role.text)
+            approver = _role_id(part.role.text, ctx)
     return ExtensionRule(ref, approver, times, most)
 
 
@@ -658,7 +657,7 @@ def _handler_limit(role: str, body: n.HandlerLimit, ref: RuleRef, ctx: CompileCo
     for part in body.parts:
         if isinstance(part, n.ThenPass):
             if ctx.known("role", part.role):
-                then_role = _role_id(part.role.text)
+                then_role = _role_id(part.role.text, ctx)
             continue
         span = _span(part.span)
         _check_not_zero(part, span, ctx)
@@ -714,8 +713,6 @@ def _clock(clock: n.Clock, ctx: CompileContext) -> time:
     return time(min(hour, 23), minute) if hour < 24 else time(23, 59)
 
 
-def _role_id(text: str) -> str:
-    for role, zh in ROLES.items():
-        if text == zh:
-            return role
-    return text
+def _role_id(text: str, ctx: CompileContext) -> str:
+    """The id of a role written by id or Chinese name (a built-in role or the roster's own), else ``text``."""
+    return ctx.roles.id_of(text) or text

@@ -16,7 +16,6 @@ from typing import Any
 
 from gridcore.explain import RuleRef
 from gridcore.periods import KINDS
-from gridcore.roster import ROLES
 from gridcore.rules import ast
 from gridcore.rules import schema as sch
 from gridcore.rules.checker import did_you_mean
@@ -208,9 +207,14 @@ def _cap(node: nodes.Cap, ref: RuleRef) -> Cap:
 
 def _tilt(comp: _Compiler, name: ast.Name | None, factor: Fraction, ref: RuleRef) -> tuple[str, object] | None:
     assert name is not None
-    role = _role(name.text)
+    ctx = comp.ctx
+    role = ctx.roles.id_of(name.text)  # a built-in role or the roster's own, by id or Chinese name
     if role is not None:
         return "tilts", Tilt(factor, ref, role=role)
+    if ctx.levels and ctx.level_id(name.text) is None:
+        problem = ctx.roles.problem(name.text, also={level: ctx.level_names.get(level, level) for level in ctx.levels})
+        if problem.warning:  # no roster given: a role it may declare, kept as written
+            return "tilts", Tilt(factor, ref, role=ctx.role(name) or name.text)
     level = _level(comp, name.text, name, roles=True)
     if level is None:
         return None
@@ -236,8 +240,8 @@ def _level(comp: _Compiler, written: str, at: Any, *, roles: bool = False) -> st
     pool = [*levels, *ctx.level_names.values()]
     shown_zh = [ctx.level_names.get(level, level) for level in levels]
     if roles:
-        pool = [*ROLES, *ROLES.values(), *pool]
-        shown_zh = [*ROLES.values(), *shown_zh]
+        pool = [*ctx.roles.names, *ctx.roles.names.values(), *pool]
+        shown_zh = [*ctx.roles.names.values(), *shown_zh]
     fix = fix_zh = ""
     if is_cjk(written):
         example = " > ".join(f"{level} (Chinese name)" if i == 1 else level for i, level in enumerate(levels))
@@ -299,11 +303,8 @@ def _recognition(comp: _Compiler, level: str, body: nodes.Recognition, ref: Rule
     level = found
     roles: list[str] = []
     for written in body.by:
-        text = written.text
-        role = _role(text)
+        role = comp.ctx.role(written)
         if role is None:
-            comp.error(body, f"{text!r} is not a role (roles: {', '.join(ROLES)})",
-                       f"{text!r} 不是角色（角色有：{'、'.join(ROLES.values())}）")
             return None
         roles.append(role)
     amount = int(budget.points)
@@ -391,15 +392,6 @@ def _task(comp: _Compiler, name: ast.Name, body: nodes.TaskPoints, ref: RuleRef)
 
 def _fraction(value: float) -> Fraction:
     return Fraction(str(value))
-
-
-def _role(text: str) -> str | None:
-    if text in ROLES:
-        return text
-    for ident, zh in ROLES.items():
-        if zh == text:
-            return ident
-    return None
 
 
 def _reads(expr: ast.Expr, env: sch.Env) -> tuple[str, ...]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from gridcore.roster import ROLES
 from gridcore.rules import CompileContext, Item, Name
 
 from .nodes import By, Rule, To, Within
@@ -49,15 +48,6 @@ def _kind(name: str, body: Rule, ctx: CompileContext, item: Item) -> TaskKind | 
 
 
 def _role(ctx: CompileContext, written: Name) -> str:
-    """The role id for a role written by id or Chinese name; a role no core list has is warned about."""
-    text = written.text
-    if text in ROLES:
-        return text
-    for ident, zh in ROLES.items():
-        if zh == text:
-            return ident
-    ctx.error(written, f"'{text}' is not a core role: the community must declare it (community.yaml, roles:)",
-              f"“{text}”不是内置角色：社区须在 community.yaml 的 roles 中声明",
-              fix="use a core role, or declare this one in the community's roles",
-              fix_zh="使用内置角色，或在社区的 roles 中声明该角色", warning=True)
-    return text
+    """The role id for a role written by id or Chinese name: a built-in role or the roster's own
+    (``CompileContext.role`` reports one that is neither)."""
+    return ctx.role(written) or written.text
