@@ -583,8 +583,7 @@ class Engine(Checkpointing):
             compiled = RulesetClass.from_document(doc, sections=sections, metrics=metrics,
                                                   roles=self.community.roles)
             if compiled.roles is None:  # put in force before its roles were checked against the roster
-                unchecked = [w for w in compiled.warnings if w.message.startswith("'")
-                             and "no built-in role" in w.message]
+                unchecked = [w for w in compiled.warnings if "no roster was given" in w.message]
                 self._warn_once(
                     f"the stored ruleset {compiled.name} names roles the roster does not have; they match "
                     f"nobody: {', '.join(f'{w.location()}: {w.message}' for w in unchecked) or '?'} / "

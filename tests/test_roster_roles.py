@@ -144,3 +144,26 @@ def test_a_store_reopened_compiles_its_rulesets_with_the_roster_again(mini_distr
         assert engine.ruleset is not None and engine.ruleset.roles is not None
         assert engine.ruleset.roles["street_officer"] == "街道网格专干"
     assert again == first
+
+
+def test_a_stored_ruleset_naming_a_role_the_roster_no_longer_has_still_opens(mini_district: Path,
+                                                                             tmp_path: Path) -> None:
+    """A store given another roster before any event (one without street officers): its stored ruleset
+    names 街道网格专干, now no role; the store opens, the rule matching nobody, and says so once."""
+    import shutil
+
+    store = tmp_path / "store"
+    with Engine.open(store=str(store), community=load_community(mini_district), ruleset=DISTRICT_RULES,
+                     effective=BEFORE, clock=FixedClock(MONDAY)) as engine:
+        (tmp_path / "officers.rules").write_text(ZH, encoding="utf-8")
+        engine.use_ruleset(tmp_path / "officers.rules", effective=BEFORE, search_path=[YINZHOU])
+    without = tmp_path / "without"
+    shutil.copytree(mini_district, without)
+    roles = (without / "roles.csv").read_text(encoding="utf-8-sig").split("\n")
+    (without / "roles.csv").write_text("\n".join(r for r in roles if ",street_officer," not in r), encoding="utf-8")
+    yaml = (without / "community.yaml").read_text(encoding="utf-8")
+    (without / "community.yaml").write_text(yaml.replace(", street_officer: 街道网格专干", ""), encoding="utf-8")
+    with Engine.open(store=str(store), community=load_community(without), clock=FixedClock(MONDAY)) as engine:
+        said = [w for w in engine.warnings if "街道网格专干" in w]
+        assert engine.ruleset is not None and engine.ruleset.name == "街道专干"
+    assert len(said) == 1 and "officers.rules:5:6" in said[0] and "花名册中没有的角色" in said[0], said

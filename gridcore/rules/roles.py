@@ -53,6 +53,9 @@ class Roles:
     names: Mapping[str, str] = field(converter=_frozen)
     #: False: compiled without a roster (the built-in roles only; others cannot be checked)
     roster: bool = False
+    #: every name that is no role is only a warning, kept as written: a stored ruleset compiled
+    #: again when its roster no longer has a role it names (``Ruleset.from_document``)
+    lenient: bool = False
 
     @classmethod
     def of(cls, roster: Mapping[str, str] | None) -> Roles:
@@ -87,12 +90,12 @@ class Roles:
         meant = did_you_mean(written, pool)
         listed = ", ".join(f"{ident} ({zh})" for ident, zh in {**self.names, **others}.items())
         listed_zh = "、".join(f"{zh}（{ident}）" for ident, zh in {**self.names, **others}.items())
-        if not self.roster and not meant:
+        if not self.roster and (self.lenient or not meant):
             return RoleProblem(
                 f"'{written}' is no built-in role and no roster was given, so whether the roster declares "
                 "it could not be checked",
                 f"“{written}”不是内置角色；没有给出花名册，无法核对花名册是否声明了该角色",
-                listed, listed_zh, "",
+                listed, listed_zh, meant,
                 "check the ruleset beside its roster (gridcore check FILE --community DIR, or a community.yaml "
                 "beside the file), which knows the roles it declares",
                 "请对照花名册检查（gridcore check 文件 --community 目录，或把 community.yaml 放在文件旁边）",

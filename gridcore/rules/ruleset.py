@@ -23,6 +23,7 @@ from attrs import field, frozen
 
 from ..errors import PluginError
 from ..metrics import Metric
+from ..roster import ROLES
 from . import ast
 from .checker import date_problems, did_you_mean, dropped_parts
 from .context import CompileContext
@@ -192,7 +193,9 @@ class Ruleset:
                 return compile_chain(sources, sections=sections, metrics=metrics, skip_unknown_sections=True,
                                      roles=roles)
             except RulesError:
-                pass  # compiled as it was put in force, below
+                # as it was put in force, a name that is no role kept as written (it matches nobody)
+                return compile_chain(sources, sections=sections, metrics=metrics, skip_unknown_sections=True,
+                                     roles=Roles(ROLES, roster=False, lenient=True))
         return compile_chain(sources, sections=sections, metrics=metrics, skip_unknown_sections=True)
 
 
@@ -361,19 +364,19 @@ MAX_COMPILED = 32
 
 def compile_chain(chain: Sequence[Source], *, sections: Sequence[Section[Any]],
                   metrics: Sequence[Metric] = (), skip_unknown_sections: bool = False,
-                  roles: Mapping[str, str] | None = None) -> Ruleset:
+                  roles: Mapping[str, str] | Roles | None = None) -> Ruleset:
     """Parse, resolve and compile a chain of sources (furthest ancestor first).
 
-    ``roles``: the roster's role vocabulary (``load_ruleset``).  A chain
+    ``roles``: the roster's role vocabulary (``load_ruleset``; or a ``Roles``).  A chain
     compiled before in this process, with the same sections, metrics and
     roles, is not compiled again: the same ``Ruleset`` (immutable) is
     returned.  Errors are not remembered: a rejected chain is checked again
     each time.
     """
-    in_force = Roles.of(roles)
+    in_force = roles if isinstance(roles, Roles) else Roles.of(roles)
     key = (tuple((s.name, s.text) for s in chain), tuple(id(s) for s in sections),
            tuple((m.name, m.title_zh, m.about) for m in metrics), skip_unknown_sections,
-           tuple(in_force.names.items()), in_force.roster)
+           tuple(in_force.names.items()), in_force.roster, in_force.lenient)
     hit = _COMPILED.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], sections, strict=True)):
         return hit[1]
