@@ -14,7 +14,7 @@ names of a ruleset.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import gridcore_escalation as esc
 from gridcore import Engine, FixedClock, get_plugin_manager
 from gridcore.events import ActivityRecorded, Event, PatrolLogged
 from gridcore.rules import RulesError, load_ruleset
+from gridcore_app.rosterio import load_community
 from gridcore_escalation.events import IncidentReported
 from gridcore_escalation.section import SECTION as ESCALATION
 from gridcore_points import RecognitionAwarded
@@ -205,11 +206,11 @@ def test_stars_are_the_same_whichever_name_a_level_is_written_by(
 # ------------------------------------------------------------------ unknown levels
 
 
-def refused(text: str, tmp_path: Path) -> RulesError:
+def refused(text: str, tmp_path: Path, roles: Mapping[str, str] | None = None) -> RulesError:
     path = tmp_path / "bad.rules"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RulesError) as caught:
-        load_ruleset(path, sections=_sections())
+        load_ruleset(path, sections=_sections(), roles=roles)
     return caught.value
 
 
@@ -255,10 +256,15 @@ def test_a_wrong_level_in_a_condition_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_communitys_own_labels_are_not_level_names_of_the_ruleset(tmp_path: Path) -> None:
-    # community-mini calls its units 最小单元; this ruleset calls them 单元
+    # community-mini calls its units 最小单元; this ruleset calls them 单元.  Checked with its
+    # roster (as the engine and `gridcore check` beside it do) it is neither a role nor a level
     text = RULESETS["names"].replace("  tilt 单元: x 2", "  tilt 最小单元: x 2")
-    [diagnostic] = refused(text, tmp_path).errors
-    assert "最小单元" in diagnostic.message
+    [diagnostic] = refused(text, tmp_path, roles=load_community(COMMUNITY).roles).errors
+    assert "最小单元" in diagnostic.message and "neither a role nor a level" in diagnostic.message
+    # without a roster it may be a role the roster declares: a warning that says it was not checked
+    (tmp_path / "alone.rules").write_text(text, encoding="utf-8")
+    alone = load_ruleset(tmp_path / "alone.rules", sections=_sections())
+    assert any("'最小单元' is no built-in role and no roster was given" in w.message for w in alone.warnings)
     # a ruleset declaring no Chinese names must write ids, and is told how to declare one
     text = RULESETS["ids"].replace("  tilt unit: x 2", "  tilt 单元: x 2")
     [diagnostic] = refused(text, tmp_path).errors
