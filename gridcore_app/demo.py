@@ -37,7 +37,17 @@ from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, dis
 
 from .cli import format_option, parse_time, plugin_manager, rulesets_option
 from .ladder import Ladder
-from .simulate import SCENARIO_FILE, Scenario, find_community, load_scenario, simulate, write_jsonl
+from .simulate import (
+    EARLY_REDEMPTION,
+    OUTSIDER_RATING,
+    REDEMPTION,
+    SCENARIO_FILE,
+    Scenario,
+    find_community,
+    load_scenario,
+    simulate,
+    write_jsonl,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,8 +93,13 @@ def roster_option(func: F) -> F:
 @click.option("--seed", default=1, show_default=True, help="Random seed: the same seed gives the same events.")
 @click.option("--out", "out_path", default="-", show_default=True, metavar="FILE",
               help="Where to write the JSON lines ('-' for standard output).")
+@click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The ruleset the events will be judged under: its escalation ladder tells where a case nobody "
+                   "took on in time is waiting (default: <folder>.rules in the community's folder, with the "
+                   "scenario's demo.variants).")
+@rulesets_option()
 def simulate_command(community_name: str, scenario_path: Path | None, days: int, start: date | None,
-                     seed: int, out_path: str) -> None:
+                     seed: int, out_path: str, ruleset_path: Path | None, rulesets: tuple[Path, ...]) -> None:
     """Write a community's simulated days as JSON lines for `gridcore ingest`."""
     try:
         # a community folder, a name under rulesets/, or a file (YAML, roster workbook), as `gridcore diff`
@@ -93,8 +108,14 @@ def simulate_command(community_name: str, scenario_path: Path | None, days: int,
         community = Hooks(plugin_manager()).load_community(given if given.is_file() else folder)
         scenario = load_scenario(scenario_path or folder / SCENARIO_FILE)
         first = start or DEFAULT_START
-        events = simulate(community, scenario, days=days, start=first, seed=seed,
-                          ladder=folder_ladder(folder, community, scenario, at=first))
+        ladder: Ladder | None
+        if ruleset_path is not None:
+            ladder = Ladder.of_files(community, [ruleset_path], at=first, search_path=rulesets)
+        else:
+            ladder = folder_ladder(folder, community, scenario, at=first, search_path=rulesets)
+            if ladder is None:
+                click.echo(no_ladder_warning(folder), err=True)
+        events = simulate(community, scenario, days=days, start=first, seed=seed, ladder=ladder)
         if out_path == "-":
             count = write_jsonl(events, sys.stdout)
         else:
@@ -161,6 +182,9 @@ class DemoResult:
     files: tuple[tuple[str, str], ...]
     notes: tuple[str, ...] = ()
     rated: str = ""
+    #: the refused events by what the simulator made them (``simulate``'s ``staged``), with those it did
+    #: not mean to be refused counted as ``NOT_INTENDED``
+    intended: tuple[tuple[str, int], ...] = ()
 
     def render(self) -> str:
         """A readable summary: the run, each section, where the files went."""
@@ -172,6 +196,9 @@ class DemoResult:
         ]
         for reason, count in self.refusal_kinds:
             out.append(f"    refused {count:>4} x {reason}")
+        if self.intended:
+            said = ", ".join(f"{count} {STAGED_LABELS.get(kind, kind)}" for kind, count in self.intended)
+            out.append(f"  refused, as the simulator made them (被拒事件按模拟器的本意): {said}")
         if self.rated:
             out.append(f"  {self.rated}")
         for title, text in self.sections:
@@ -216,6 +243,22 @@ def folder_ladder(folder: Path, community: Community, scenario: Scenario, *, at:
         return None
     return Ladder.of_files(community, [path, *(folder / v for v in scenario.demo.variants)], at=at,
                            search_path=search_path)
+
+
+def no_ladder_warning(folder: Path) -> str:
+    """What ``gridcore simulate`` says when the folder has no ruleset to read the ladder from."""
+    named = folder / f"{folder.name}.rules"
+    found = sorted(p.name for p in folder.glob("*.rules"))
+    seen = (f"found {', '.join(found)}: more than one, none named so" if found
+            else "there is no .rules file in that folder")
+    seen_zh = f"有 {'、'.join(found)} 多个，但没有这个名字的" if found else "该文件夹中没有 .rules 文件"
+    return (f"warning: no ruleset to read the escalation ladder from: looked for {named} ({seen}); every case is "
+            "taken on as the scenario plans it, whatever a ruleset's limits would have done with it by then "
+            "(cases nobody took on in time are not handed up). Give the ruleset the events will be judged under "
+            "with --ruleset FILE.\n"
+            f"警告：没有找到规则集，无法读取事件流转（逐级上报）的规则：查找的是 {named}（{seen_zh}）；"
+            "每个事件都按场景的安排受理，不考虑规则集的时限会把它上报到哪里（超时未受理的事件不会交给上级）。"
+            "请用 --ruleset FILE 指定这些事件将依据的规则集。")
 
 
 def default_ruleset(folder: Path) -> Path:
@@ -330,7 +373,8 @@ def run_demo(
     plan = rating_plan(first, end, community.tz)
     period = plan.headline.label if plan.headline is not None else ""
     ladder = Ladder.of_rulesets(community, [rules, *variants], at=start)
-    events = list(simulate(community, scenario, days=days, start=first, seed=seed, ladder=ladder))
+    staged: dict[str, str] = {}
+    events = list(simulate(community, scenario, days=days, start=first, seed=seed, ladder=ladder, staged=staged))
 
     out.mkdir(parents=True, exist_ok=True)
     store = out / "store"
@@ -388,6 +432,7 @@ def run_demo(
         community=f"{community.name} ({folder.name})", ruleset=ruleset_name, start=start, days=days, seed=seed,
         period=period, simulated=len(events), accepted=summary.accepted, derived=derived,
         refused=len(summary.refused), refusal_kinds=_refusal_kinds(summary.refused),
+        intended=_intended(summary.refused, staged),
         sections=shown.sections, files=tuple(files), notes=tuple(notes), rated=plan.describe(days),
     )
 
@@ -499,6 +544,25 @@ def _shown(table: Table, show: Showcase) -> str:
                  rows=tuple(tuple(row[i] for i in keep) for row in rows), headings=table.headings)
     more = f"... and {len(table.rows) - len(rows)} more (see reports/) (另有 {len(table.rows) - len(rows)} 行，见 reports/)\n" if len(rows) < len(table.rows) else ""
     return part.render("text").lstrip("\n") + more
+
+
+#: How the demo names what the simulator made an event it may see refused (``simulate``'s ``staged``).
+NOT_INTENDED = "not intended"
+STAGED_LABELS = {
+    EARLY_REDEMPTION: "redemptions too early, on purpose (提前兑换，有意为之)",
+    OUTSIDER_RATING: "ratings from outside the cell, on purpose (网格外评价，有意为之)",
+    REDEMPTION: "redemptions the simulator cannot judge: it knows nothing of points (模拟器不计积分，无法预判的兑换)",
+    NOT_INTENDED: "not intended (非有意，模拟与规则不符)",
+}
+
+
+def _intended(refused: list[Refusal], staged: dict[str, str]) -> tuple[tuple[str, int], ...]:
+    """The refused events counted by what the simulator made them (every kind, ``NOT_INTENDED`` last)."""
+    if not refused:
+        return ()
+    counts = Counter(staged.get(refusal.event_id, NOT_INTENDED) for refusal in refused)
+    return tuple((kind, counts[kind]) for kind in (OUTSIDER_RATING, EARLY_REDEMPTION, REDEMPTION, NOT_INTENDED)
+                 if counts[kind] or kind == NOT_INTENDED)
 
 
 def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:

@@ -103,6 +103,10 @@ HELP_ZH: Mapping[str, str] = {
     "First day (default 2025-01-01).": "第一天（默认 2025-01-01）。",
     "Random seed: the same seed gives the same events.": "随机种子：种子相同，生成的事件也相同。",
     "Where to write the JSON lines ('-' for standard output).": "JSON 行写到哪里（写 - 即输出到标准输出）。",
+    "The ruleset the events will be judged under: its escalation ladder tells where a case nobody took on in time "
+    "is waiting (default: <folder>.rules in the community's folder, with the scenario's demo.variants).":
+        "这些事件将依据的规则集：按它的事件流转规则判断超时未受理的事件上报到了哪一级"
+        "（默认：社区文件夹中的 <文件夹名>.rules，加上场景文件 demo.variants 中的规则集）。",
     "Replay an event log under two rulesets and show every difference, with the rules behind it.":
         "按两个规则集分别重放同一份事件记录，列出每一处不同及其背后的规则。",
     "The event log (JSON lines, e.g. a demo's events.jsonl or an export).": "事件记录（JSON 行文件，如演示生成的 events.jsonl 或导出的文件）。",

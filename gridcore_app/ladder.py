@@ -15,10 +15,16 @@ waiting places in order: where it starts (its route, then the immediate
 rules), then each level its missed accept limits carry it to, with the time
 it arrives and the deadline there.  It reads the same policy items and
 working-time arithmetic the plugin does (``EscalationPolicy.applied``,
-``worktime.add``); what it leaves out, a case only the engine can tell:
+``worktime.add``).  ``duplicates_window(node)`` is how long after a case's
+last report another of its category at its place joins it (the ruleset's
+``duplicates`` rule, the window the plugin reads: a repeat report moves the
+case's last report, so joins chain).  ``summoned(...)`` gives the stops of a
+case whose handler called a line department in (吹哨报到): the department's
+own ``report within`` limit (部门时限) first, then the levels its breach
+carries the case to.  What it leaves out, a case only the engine can tell:
 repeats rules (the scenario mirrors them), handler limits, a breach that
 routes to a department (the case stops climbing there) and rulesets put in
-force after the first day.
+force after the first day (none of which the Yinzhou rulesets use).
 """
 
 from __future__ import annotations
@@ -96,6 +102,12 @@ class Ladder:
                 best = (depth, policy)
         return None if best is None else best[1]
 
+    def duplicates_window(self, node: str) -> timedelta | None:
+        """How long after a case's last report a report of its category at its place joins it, under the
+        ruleset governing ``node`` (its ``duplicates`` rule); None: no rule, so reports never join."""
+        policy = self.policy(node)
+        return None if policy is None or policy.duplicates is None else policy.duplicates.window
+
     def stops(self, node: str, category: str, severity: int, key_person: bool, channel: str,
               reported: datetime) -> list[Stop]:
         """Where a case reported at ``node`` waits to be accepted if nobody does, in order."""
@@ -117,25 +129,40 @@ class Ladder:
                 up = up if up is not None and rank(self.community, up) < rank(self.community, here) else None
             if up is not None:
                 here = up  # (the new level's limits count from the report)
-        arrives = reported
+        return self._climb(here, facts, reported)
+
+    def summoned(self, node: str, department: str, category: str, severity: int, key_person: bool, channel: str,
+                 at: datetime) -> list[Stop]:
+        """Where a case whose handler summoned ``department`` to ``node`` at ``at`` (吹哨报到) waits for one of
+        its officers to report in, until the department's ``report within`` limit (or, without one, the
+        level's accept limit) runs out, then each level that carries it to, as ``stops``."""
+        facts = IncidentFacts(id="", category=category, severity=severity, level=level_of(self.community, node),
+                              key_person=key_person, channel=channel, age=timedelta(0))
+        return self._climb(node, facts, at, department)
+
+    def _climb(self, here: str, facts: IncidentFacts, arrives: datetime, department: str | None = None
+               ) -> list[Stop]:
+        """The stops of a case waiting at ``here`` from ``arrives`` (``department``: summoned there)."""
         found = []
         for _ in range(len(self.community.hierarchy.levels) + 1):
-            due, above = self._breach(here, facts, arrives)
+            due, above = self._breach(here, facts, arrives, department)
             found.append(Stop(here, arrives, due if above is not None else None))
             if due is None or above is None:
                 break
-            here, arrives = above, due
+            here, arrives, department = above, due, None
         return found
 
-    def _breach(self, node: str, facts: IncidentFacts, arrives: datetime) -> tuple[datetime | None, str | None]:
-        """When the accept limit at ``node`` runs out for a case arriving at ``arrives``, and where it sends
-        the case (the limits of the ruleset governing ``node``)."""
+    def _breach(self, node: str, facts: IncidentFacts, arrives: datetime, department: str | None = None
+                ) -> tuple[datetime | None, str | None]:
+        """When the accept limit at ``node`` (a summoned ``department``'s report limit first) runs out for a
+        case arriving at ``arrives``, and where it sends the case (the limits of the ruleset governing
+        ``node``)."""
         policy = self.policy(node)
         if policy is None:
             return None, None
         level = level_of(self.community, node)
         at_level = attrs.evolve(facts, level=level)
-        accept = policy.applied(at_level, level).get("accept")
+        accept = policy.applied(at_level, level, department).get("accept")
         if accept is None:
             return None, None
         due = add(accept.span, arrives, timedelta(0), policy.calendar, self.community.tz)

@@ -146,7 +146,8 @@ class HandlingPlan:
     below ``reopen_at_most`` reopens the case (the escalation plugin records the
     reopening; keep this equal to the ruleset's) and the handler takes it on
     again at once.  ``duplicate_hours`` is how long after a report a repeat
-    report still joins it (keep it equal to the ruleset's ``duplicates``).
+    report still joins it when the simulator is not given a ruleset's ladder
+    (with one, it reads the ruleset's ``duplicates`` window: ``Ladder.duplicates_window``).
     ``repeat_reports`` and ``repeat_days`` mirror the ruleset's "repeated N times
     within D days" rule (0: none): a report that makes N of its category at its
     place within D days goes up at once, so the level above the cell takes it

@@ -80,7 +80,7 @@ from gridcore_points.events import PointsRedeemed
 
 from .campaigns import Campaigns
 from .homes import Homes
-from .ladder import Ladder
+from .ladder import Ladder, Stop
 from .rosterio import load_yaml
 from .scenario import (
     PATROL,
@@ -101,7 +101,10 @@ from .scenario import (
 )
 
 __all__ = [
+    "EARLY_REDEMPTION",
+    "OUTSIDER_RATING",
     "PATROL",
+    "REDEMPTION",
     "REGISTERED",
     "RULESETS_DIR",
     "SCENARIO_FILE",
@@ -171,6 +174,12 @@ def write_jsonl(events: Iterable[Event], out: IO[str]) -> int:
 
 # ---------------------------------------------------------------- the generator
 
+#: What ``simulate``'s ``staged`` says of an event made wrong on purpose (the scenario's ``mistakes``) ...
+EARLY_REDEMPTION = "early redemption"
+OUTSIDER_RATING = "outsider rating"
+#: ... and of a redemption it cannot judge: it knows nothing of points (a balance, a reward's monthly limit).
+REDEMPTION = "redemption"
+
 
 def fixed_population(scenario: Scenario, residents: int) -> Scenario:
     """``scenario`` with ``residents`` registered on the first day and nobody added after (``simulate``'s
@@ -196,6 +205,7 @@ def simulate(
     seed: int,
     population: int | None = None,
     ladder: Ladder | None = None,
+    staged: dict[str, str] | None = None,
 ) -> Iterator[Event]:
     """Yield ``days`` days of the community's events from ``start``, in canonical order.
 
@@ -220,6 +230,13 @@ def simulate(
     with ``climbed_accept_hours`` of delay (drawn from a stream of their own).
     Without it every case is taken on as planned, whatever a ruleset's timers
     would have done with it by then.
+
+    ``staged``, if given, receives (as the events are made) the id of every
+    event the engine may refuse on purpose: ``EARLY_REDEMPTION`` and
+    ``OUTSIDER_RATING`` (the scenario's ``mistakes``), and ``REDEMPTION`` for
+    every other redemption (the generator knows nothing of points, so a
+    balance or a reward's monthly limit may refuse it).  With the ladder of
+    the rulesets in force, nothing else should be refused.
     """
     if population is not None:
         scenario = fixed_population(scenario, population)
@@ -234,16 +251,17 @@ def simulate(
         first = start
     else:
         first = datetime.combine(start, time(0), tzinfo=community.tz)
-    return _Simulation(community, scenario, seed, first, ladder).run(days)
+    return _Simulation(community, scenario, seed, first, ladder, staged).run(days)
 
 
 class _Simulation:
     """The generator's working state: random source, counters, who lives where."""
 
     def __init__(self, community: Community, scenario: Scenario, seed: int, first: datetime,
-                 ladder: Ladder | None = None) -> None:
+                 ladder: Ladder | None = None, staged: dict[str, str] | None = None) -> None:
         self.community = community
         self.ladder = ladder
+        self.staged = {} if staged is None else staged
         # Who takes on a case the ladder carried up draws from a stream of its own:
         # the cases that stay where they were planned come out as without a ladder.
         self.ladder_rng = random.Random(f"{seed}:ladder")
@@ -536,14 +554,25 @@ class _Simulation:
                 if self.incident(plan, node, reporter, channel, when) and patrol is not None:
                     patrol["hazards"] += 1
 
-    def clashes(self, key: tuple[str, str], when: datetime, until: datetime) -> bool:
-        """Would a report at ``when``, open until ``until``, meet another open case at the same place?
+    def window(self, node: str) -> timedelta | None:
+        """How long after a case's last report a report of its category at its place joins it: the
+        ``duplicates`` rule of the ruleset governing ``node`` when the ladder is given (None: reports
+        never join), else the scenario's ``duplicate_hours``."""
+        if self.ladder is not None:
+            return self.ladder.duplicates_window(node)
+        return timedelta(hours=self.scenario.handling.duplicate_hours)
+
+    def clashes(self, key: tuple[str, str], node: str, when: datetime, until: datetime) -> bool:
+        """Would a report at ``when`` at ``node``, open until ``until``, meet another open case at the same place?
 
         The escalation plugin joins a report to an open case of the same category
-        at the same place made within its duplicates window: an unrelated report
-        must not land there by accident (deliberate repeat reports are made apart).
+        at the same place made within its duplicates window of the case's last
+        report: an unrelated report must not land there by accident (deliberate
+        repeat reports are made apart).
         """
-        window = timedelta(hours=self.scenario.handling.duplicate_hours)
+        window = self.window(node)
+        if window is None:
+            return False
         for case in self.cases.get(key, ()):
             if case.reported <= when < case.open_until and when - case.last_report <= window:
                 return True
@@ -594,7 +623,7 @@ class _Simulation:
             resolved = self.handle(plan, report, high=high)
         finally:
             made, self.queue = self.queue, queue
-        if self.clashes(key, when, resolved) or self.disturbs(key, when):
+        if self.clashes(key, node, when, resolved) or self.disturbs(key, when):
             # Someone else already reported this problem: nothing new to report.
             return False
         for event in (report, *(entry[2] for entry in made)):
@@ -612,8 +641,17 @@ class _Simulation:
 
     def repeat_report(self, plan: IncidentPlan, first: IncidentReported, case: _Case,
                       key: tuple[str, str]) -> None:
-        """Someone else reports the same open problem a little later (it joins the case)."""
-        window = min(self.scenario.handling.duplicate_hours, (case.open_until - first.time).total_seconds() / 3600)
+        """Someone else reports the same open problem a little later (it joins the case).
+
+        Not made when it would also join another case: one reported at the same
+        place within the duplicates window after it (the repeat moves the case's
+        last report, from which the window counts, so that case would join this
+        one and its own handling be refused).
+        """
+        joins = self.window(first.node)
+        if joins is None:
+            return  # no duplicates rule: it would be a case of its own that nobody handles
+        window = min(joins.total_seconds() / 3600, (case.open_until - first.time).total_seconds() / 3600)
         if window <= 0.2:
             return
         people = [p for p in self.residents_of(first.node) if p != first.actor]
@@ -627,13 +665,17 @@ class _Simulation:
             # before anyone took a case the level above handles, it may.
             return
         self.incidents += 1
+        ident, actor = self.next_id(), self.rng.choice(people)
+        channel = self.pick_weighted({c: w for c, w in self.scenario.channels.items() if c != PATROL}
+                                     or {"phone": 1.0})
+        if any(other is not case and when <= other.reported <= when + joins for other in self.cases.get(key, ())):
+            # (its numbers and draws spent all the same: the rest of the log is as it would have been)
+            return
         case.last_report = when
         self.reports.setdefault(key, []).append((when, False))
         self.push(IncidentReported(
-            id=self.next_id(), time=when, actor=self.rng.choice(people), node=first.node,
-            incident=f"{self.prefix}-i{self.incidents:05d}", category=first.category, severity=first.severity,
-            place=first.place, channel=self.pick_weighted({c: w for c, w in self.scenario.channels.items()
-                                                          if c != PATROL} or {"phone": 1.0}),
+            id=ident, time=when, actor=actor, node=first.node, incident=f"{self.prefix}-i{self.incidents:05d}",
+            category=first.category, severity=first.severity, place=first.place, channel=channel,
             key_person=first.key_person, description=plan.description,
         ))
 
@@ -690,9 +732,14 @@ class _Simulation:
             # handles the case there.
             t = self.step(IncidentEscalated, t + timedelta(minutes=self.rng.randint(10, 120)), handler, node,
                           incident, to_node=seat, department=plan.whistle, reason="吹哨报到: 需要条线部门协同处置")
-            handler = self.officer(plan.whistle, node) or handler
-            t = self.step(IncidentAccepted, t + timedelta(minutes=self.rng.randint(20, 120)), handler, node,
-                          incident)
+            officer = self.officer(plan.whistle, node) or handler
+            answered = self.awake(t + timedelta(minutes=self.rng.randint(20, 120))).replace(second=0, microsecond=0)
+            if self.ladder is not None:
+                handler, seat, answered = self.answered(report, plan.whistle, officer, seat,
+                                                        t - timedelta(minutes=1), answered)
+            else:
+                handler = officer
+            t = self.step(IncidentAccepted, answered, handler, node, incident)
         elif not severe and handling.escalated_handlers:
             share = handling.escalated_share[report.severity - 1] * (2 - self.diligence[handler])
             above = self.above(seat)
@@ -761,9 +808,30 @@ class _Simulation:
                        len(stops) - 1)
         if reached == 0 and self.community.holds_staff_role_at_or_above(handler, stops[0].node):
             return handler, seat, planned
+        return self.taken(report, stops[reached:]) or (handler, seat, planned)
+
+    def answered(self, report: IncidentReported, department: str, officer: str, seat: str, whistled: datetime,
+                 planned: datetime) -> tuple[str, str, datetime]:
+        """Who takes the case on after its handler at ``seat`` called ``department`` in at ``whistled``.
+
+        ``officer`` reports in at ``planned`` if that is before the department's
+        report limit runs out (its 部门时限, from the ladder); else the engine
+        has carried the case up by then, and it is taken on where it reached
+        (``taken``), the officer never coming.
+        """
+        assert self.ladder is not None
+        stops = self.ladder.summoned(seat, department, report.category, report.severity, report.key_person,
+                                     report.channel, whistled)
+        if stops[0].due is None or planned < stops[0].due:
+            return officer, seat, planned
+        return self.taken(report, stops[1:]) or (officer, seat, planned)
+
+    def taken(self, report: IncidentReported, stops: Sequence[Stop]) -> tuple[str, str, datetime] | None:
+        """Who takes on a case waiting at ``stops`` (the first where someone comes before its limit runs
+        out, or the last), seated where, and when; None if nobody is there.  Draws from the ladder's stream."""
         hours = self.scenario.handling.climbed_accept_hours
         taken: tuple[str, str, datetime] | None = None
-        for stop in stops[reached:]:
+        for stop in stops:
             taker = self.taker(stop.node, besides=report.actor)
             if taker is None:
                 continue
@@ -772,7 +840,7 @@ class _Simulation:
             taken = (taker, stop.node, when)
             if stop.due is None or when < stop.due:
                 break
-        return taken or (handler, seat, planned)
+        return taken
 
     def taker(self, node: str, *, besides: str) -> str | None:
         """Someone at ``node`` itself to take on a case waiting there: a holder of the first of the
@@ -880,16 +948,21 @@ class _Simulation:
             return
         people = self.residents_of(node)
         rater = reporter if reporter in people else (self.rng.choice(people) if people else None)
+        outsider = False
         if self.rng.random() < self.scenario.mistakes.outsider_rating:
             outsider_cell = self.rng.choice(self.leaves)
             outsiders = [p for p in self.residents_of(outsider_cell) if outsider_cell != node]
             rater = self.rng.choice(outsiders) if outsiders else rater
+            outsider = bool(outsiders)
         if rater is None:
             return
         score = max(1, min(5, verified + self.rng.choice((-1, 0, 0, 0, 1))))
         hours = self.rng.uniform(1, 48)
+        ident = self.next_id()
+        if outsider:
+            self.staged[ident] = OUTSIDER_RATING
         self.push(SatisfactionRated(
-            id=self.next_id(), time=(when + timedelta(hours=hours)).replace(second=0, microsecond=0),
+            id=ident, time=(when + timedelta(hours=hours)).replace(second=0, microsecond=0),
             actor=rater, node=node, incident=incident, score=score,
         ))
 
@@ -941,7 +1014,8 @@ class _Simulation:
         everything = {name: reward.weight for name, reward in plan.rewards.items()}
         for person in sorted(self.activity_count):
             choices = plan.within_reach(self.activity_count[person])
-            if not choices:
+            early = not choices
+            if early:
                 # A mistake on purpose: trying with too little behind it.
                 if self.rng.random() >= self.scenario.mistakes.early_redemption:
                     continue
@@ -949,8 +1023,10 @@ class _Simulation:
             if self.rng.random() >= plan.chance:
                 continue
             node = self.registered.get(person) or self.home_of(person)
+            ident = self.next_id()
+            self.staged[ident] = EARLY_REDEMPTION if early else REDEMPTION
             self.push(PointsRedeemed(
-                id=self.next_id(), time=self.at(day, self.uniform((9.0, 17.0))), actor=person, node=node,
+                id=ident, time=self.at(day, self.uniform((9.0, 17.0))), actor=person, node=node,
                 reward=self.pick_weighted(choices),
             ))
             self.activity_count[person] = 0

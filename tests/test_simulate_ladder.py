@@ -1,0 +1,157 @@
+"""The simulator predicts, the engine decides: a simulated district under the rulesets in force is refused
+nothing the simulator did not make on purpose.
+
+Each test runs the small district (2 streets x 2 communities, Yinzhou's shape)
+under the Yinzhou rulesets with the ladder the simulator reads from them, and
+ingests what it made: every refusal must be one ``simulate``'s ``staged``
+names (a mistake on purpose, or a redemption it cannot judge).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import attrs
+from click.testing import CliRunner
+from conftest import CST, DISTRICT_RULES, REPO
+
+import gridcore_escalation as escalation
+from gridcore import Engine, FixedClock
+from gridcore.events import SYSTEM_ACTOR, Event
+from gridcore_app.cli import main_group
+from gridcore_app.ladder import Ladder
+from gridcore_app.rosterbook import save_workbook
+from gridcore_app.rosterio import load_community
+from gridcore_app.simulate import (
+    EARLY_REDEMPTION,
+    OUTSIDER_RATING,
+    REDEMPTION,
+    load_scenario,
+    simulate,
+    write_jsonl,
+)
+from gridcore_escalation.events import IncidentEscalated, IncidentReported
+
+YINZHOU = REPO / "rulesets" / "yinzhou"
+START = datetime(2025, 3, 3, tzinfo=CST)
+
+
+def ingest(folder: Path, store: Path, events: list[Event], days: int, *, ruleset: Path = DISTRICT_RULES
+           ) -> tuple[list[str], Engine]:
+    """The ids the engine refused when ``events`` were recorded and ticked to the end (the engine open)."""
+    community = load_community(folder)
+    engine = Engine.open(store=str(store), community=community, ruleset=ruleset, effective=START,
+                         clock=FixedClock(START + timedelta(days=days)))
+    summary = engine.record_many(events)
+    engine.tick(START + timedelta(days=days))
+    return [r.event_id for r in summary.refused], engine
+
+
+def test_repeat_reports_never_chain_another_case_onto_theirs(mini_district: Path, tmp_path: Path) -> None:
+    """The duplicates window counts from a case's *last* report: a repeat report moves it on, so a case
+    reported at the same place up to the window after the repeat joins the first case and its own
+    handling is refused.  The simulator read the window from the first report only: in the 90-day
+    Yinzhou quarter (seed 1) a repeat at 10:09 chained a leak reported at 11:52 onto a case of 09:24,
+    and the 11:52 case's five steps were refused.  Repeat reports made often here to meet it."""
+    community = load_community(mini_district)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    often = tuple(attrs.evolve(plan, duplicates=0.9) if plan.duplicates else plan for plan in scenario.incidents)
+    scenario = attrs.evolve(scenario, incidents=often)
+    ladder = Ladder.of_files(community, [DISTRICT_RULES], at=START.date())
+    assert ladder.duplicates_window("mini-c1-g1") == timedelta(hours=2)  # district-base.rules: within 2 hours
+    days = 12
+    staged: dict[str, str] = {}
+    events = list(simulate(community, scenario, days=days, start=START, seed=2, ladder=ladder, staged=staged))
+    refused, engine = ingest(mini_district, tmp_path / "store", events, days)
+    with engine:
+        reports = [e for e in events if isinstance(e, IncidentReported)]
+        joined = [v for v in escalation.incidents(engine) if v.repeat_reports]
+        assert len(joined) >= 20  # repeat reports were made, and joined their cases
+    assert len(reports) > 600
+    assert {staged.get(ident) for ident in refused} <= {EARLY_REDEMPTION, OUTSIDER_RATING, REDEMPTION}
+
+
+def test_simulate_says_when_it_has_no_ruleset_for_the_ladder_and_takes_one(mini_district: Path,
+                                                                             tmp_path: Path) -> None:
+    """A roster workbook in a folder without ``<folder>.rules`` was simulated without the ladder, silently:
+    cases nobody took on in time were taken on below as planned, and the engine refused their steps.
+    ``gridcore simulate`` now says so, in English and Chinese, naming what it looked for and how to give
+    the ruleset; ``--ruleset`` gives it."""
+    folder = tmp_path / "street"
+    folder.mkdir()
+    book = save_workbook(load_community(mini_district), folder / "花名册.xlsx")
+    shutil.copy(YINZHOU / "scenario.yaml", folder / "scenario.yaml")
+    runner = CliRunner()
+    args = ["simulate", "--community", str(book), "--days", "3", "--start", "2025-03-03"]
+    bare = runner.invoke(main_group, [*args, "--out", str(tmp_path / "bare.jsonl")])
+    assert bare.exit_code == 0, bare.output
+    assert (f"warning: no ruleset to read the escalation ladder from: looked for {folder / 'street.rules'} "
+            "(there is no .rules file in that folder)") in bare.stderr
+    assert "Give the ruleset the events will be judged under with --ruleset FILE." in bare.stderr
+    assert f"警告：没有找到规则集，无法读取事件流转（逐级上报）的规则：查找的是 {folder / 'street.rules'}" in bare.stderr
+    assert "请用 --ruleset FILE 指定" in bare.stderr
+    ruled = runner.invoke(main_group, [*args, "--ruleset", str(DISTRICT_RULES), "--out", str(tmp_path / "r.jsonl")])
+    assert ruled.exit_code == 0 and "warning" not in ruled.stderr, ruled.output
+    # the ruleset's ladder is the one the events are made with: those of the API given it, not those without
+    community = load_community(mini_district)  # (what the workbook holds)
+    scenario = load_scenario(folder / "scenario.yaml")
+    ladder = Ladder.of_files(community, [DISTRICT_RULES], at=START.date())
+    expected = io.StringIO()
+    write_jsonl(simulate(community, scenario, days=3, start=START.date(), seed=1, ladder=ladder), expected)
+    assert (tmp_path / "r.jsonl").read_text("utf-8") == expected.getvalue()
+    assert (tmp_path / "bare.jsonl").read_text("utf-8") != (tmp_path / "r.jsonl").read_text("utf-8")
+    # two .rules files, neither named for the folder: which one is not said, so the warning names them
+    (folder / "a.rules").write_text('ruleset "a"\n', encoding="utf-8")
+    (folder / "b.rules").write_text('ruleset "b"\n', encoding="utf-8")
+    both = runner.invoke(main_group, [*args, "--out", str(tmp_path / "both.jsonl")])
+    assert "(found a.rules, b.rules: more than one, none named so)" in both.stderr, both.stderr
+
+
+def test_a_department_that_does_not_report_in_in_time_leaves_the_case_to_the_level_above(
+        mini_district: Path, tmp_path: Path) -> None:
+    """A handler calls the police in (吹哨报到); the ruleset gives the department a working hour to report in
+    (部门时限).  When the officer would come later, the engine has sent the case up by then: the simulator
+    reads the department's limit from the ladder and has the case taken on where it went (a community's
+    committee member), not by the officer, whose step the engine would refuse."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name in ("yinzhou/yinzhou.rules", "district-base.rules"):
+        shutil.copy(REPO / "rulesets" / name, rules)
+    short = rules / "short.rules"
+    short.write_text('继承 "yinzhou"\n规则集 派出所一小时报到\n\n事件流转：\n'
+                     "  覆盖 部门时限 police：报到时限 1个工作小时，办结时限 5个工作日\n", encoding="utf-8")
+    community = load_community(mini_district)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    whistled = tuple(attrs.evolve(plan, whistle_share=1.0) if plan.whistle == "police" else plan
+                     for plan in scenario.incidents)
+    scenario = attrs.evolve(scenario, incidents=whistled)
+    ladder = Ladder.of_files(community, [short], at=START.date())
+    days = 8
+    staged: dict[str, str] = {}
+    events = list(simulate(community, scenario, days=days, start=START, seed=3, ladder=ladder, staged=staged))
+    refused, engine = ingest(mini_district, tmp_path / "store", events, days, ruleset=short)
+    with engine:
+        views = {v.id: v for v in escalation.incidents(engine)}
+    assert {staged.get(ident) for ident in refused} <= {EARLY_REDEMPTION, OUTSIDER_RATING, REDEMPTION}
+    calls = [e for e in events if isinstance(e, IncidentEscalated) and e.department == "police"]
+    assert len(calls) >= 20
+    # the engine's own decisions: the cases a missed report limit carried up, and who took them on there
+    missed = [views[e.incident] for e in calls
+              if any(s.actor == SYSTEM_ACTOR and s.time > e.time for s in views[e.incident].escalations)]
+    assert len(missed) >= 5
+    for view in missed:
+        # taken on where the engine had it: by a committee member at the community, or, when none came
+        # within the community's own limit, by a street officer at the street
+        assert view.current_level in ("community", "street"), view.id
+        taker = community.member(view.accepted_by) if view.accepted_by else None
+        assert taker is not None and any(a.node == view.current_node and a.role in scenario.handling.climbed_handlers
+                                         for a in taker.roles), view.id
+    assert any(view.current_level == "community" for view in missed)
+    # and the officers who came in time took on the others (but those called in on the last evening)
+    answered = [views[e.incident] for e in calls if views[e.incident] not in missed
+                and views[e.incident].status != "reported"]
+    assert answered and all(any(a.department == "police" for a in community.member(v.accepted_by).roles)
+                            for v in answered if v.accepted_by is not None)
