@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import io
 import shutil
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import attrs
+import pytest
 from click.testing import CliRunner
 from conftest import CST, DISTRICT_RULES, REPO
 
@@ -22,6 +23,7 @@ import gridcore_escalation as escalation
 from gridcore import Engine, FixedClock
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore_app.cli import main_group
+from gridcore_app.demo import folder_ladder
 from gridcore_app.ladder import Ladder
 from gridcore_app.rosterbook import save_workbook
 from gridcore_app.rosterio import load_community
@@ -29,6 +31,7 @@ from gridcore_app.simulate import (
     EARLY_REDEMPTION,
     OUTSIDER_RATING,
     REDEMPTION,
+    RULESETS_DIR,
     load_scenario,
     simulate,
     write_jsonl,
@@ -155,3 +158,19 @@ def test_a_department_that_does_not_report_in_in_time_leaves_the_case_to_the_lev
                 and views[e.incident].status != "reported"]
     assert answered and all(any(a.department == "police" for a in community.member(v.accepted_by).roles)
                             for v in answered if v.accepted_by is not None)
+
+
+@pytest.mark.parametrize("name", ["yinquan", "cuihu", "xingfuwan", "chengqiao"])
+def test_a_community_whose_cases_never_climb_simulates_the_same_log_with_or_without_the_ladder(name: str) -> None:
+    """The four single-community rulesets: what the ladder reads (limits, the duplicates window, a called-in
+    department's report limit) changes nothing in their 90-day logs (docs/district.md says so)."""
+    folder = RULESETS_DIR / name
+    community = load_community(folder)
+    scenario = load_scenario(folder / "scenario.yaml")
+    first = date(2025, 1, 1)
+    ladder = folder_ladder(folder, community, scenario, at=first)
+    assert ladder is not None and ladder.duplicates_window(community.hierarchy.roots()[0].id) == timedelta(hours=2)
+    laddered, plain = io.StringIO(), io.StringIO()
+    write_jsonl(simulate(community, scenario, days=90, start=first, seed=1, ladder=ladder), laddered)
+    write_jsonl(simulate(community, scenario, days=90, start=first, seed=1), plain)
+    assert laddered.getvalue() == plain.getvalue()
