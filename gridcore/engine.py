@@ -27,7 +27,7 @@ import attrs
 import pluggy
 from attrs import define, field
 
-from . import permissions
+from . import permissions, timeorder
 from .checkpointing import (
     CHECKPOINT_EVERY,
     CHECKPOINT_MAX,
@@ -70,6 +70,7 @@ from .register import HouseholdRegister, about_register
 from .remembered import RememberedRefusals
 from .reports import Table
 from .store import DEFAULT_STORE, Store
+from .timeorder import TimeOrder
 
 if TYPE_CHECKING:
     from .rules import Diagnostic, Ruleset, Section
@@ -234,6 +235,10 @@ class Engine(Checkpointing):
         #: True once this engine stored a late event: the checkpoints stored so far are
         #: overtaken (none fits any more), so the next chance takes one whatever ``checkpoint_min`` says
         self._overtaken = False
+        #: whether the log was recorded in time order, as this engine last read or marked it (``time_order``),
+        #: and its ``since`` (``late_before`` asks it for every step a plugin judges again on replay)
+        self._time_order = TimeOrder(kept=False)
+        self._late_since: tuple[datetime, str] | None = self._time_order.since
         #: how often a checkpoint is taken during one long ingest (in events)
         self.checkpoint_every = CHECKPOINT_EVERY
         #: an ingest or tick leaving at least this many events after the last
@@ -481,6 +486,9 @@ class Engine(Checkpointing):
         count = len(self._timeline)
         key = f"{when.astimezone(UTC).isoformat()}|{count:04d}"
         # a ruleset for the whole tree is stored as it always was (no node)
+        if self._high_water is not None and self._high_water >= when or (
+                self._high_water is None and self.store.position()):
+            self._mark_late(when, "")  # (the events at or after ``when`` are judged again under it)
         self.store.put(RULESETS, key, {"effective": when.isoformat(), **compiled.to_document(),
                                        SECTIONS_KEY: sorted(compiled.items),
                                        **({} if subtree is None else {NODE_KEY: subtree})})
@@ -836,6 +844,7 @@ class Engine(Checkpointing):
                             if progress is not None:
                                 progress(i)
                             continue
+                        self._mark_late(event.time, event.id)  # (before it is judged: see ``gridcore.timeorder``)
                         self._rewind_to(event)
                         # ids stored anywhere are duplicates, applied yet or not
                         older |= self._stored_among([e.id for e, _, _ in decoded[i + 1:]])
@@ -1169,6 +1178,7 @@ class Engine(Checkpointing):
             # the state must be rebuilt in canonical order (callers do that).
             raise StoreConflict(f"another writer stored {fresh[0].id}, earlier than what is applied")
         self._position = found[-1][0]
+        self._read_time_order()  # (after reading them: a late one among them is marked)
         # stored up to the new position but not applied yet: derived events judged meanwhile
         # (``_advance``) come before some of them
         whole, self._caught_up = self._caught_up, False
@@ -1258,6 +1268,39 @@ class Engine(Checkpointing):
         self._reset()
         self._restore_checkpoint(before=event_order(late))
         self._replay(before=event_order(late))
+
+    @property
+    def time_order(self) -> TimeOrder:
+        """Whether (and from where) the log has had an event recorded out of time order (``gridcore.timeorder``).
+
+        As the store kept it when this engine last replayed or read new events (and with the late events
+        this engine recorded since).  A store written by an older gridcore does not know (``kept`` False).
+        """
+        return self._time_order
+
+    def late_before(self, event: Event) -> bool:
+        """True if an event recorded late may come at or before ``event`` in time order.
+
+        A stored ``event`` replayed (``gridcore_on_event`` with ``replaying=True``) for which this is False
+        was judged, when it was recorded, on exactly the events that come before it on the replayed log:
+        judging it again there gives the same answer, so a plugin that judges stored events again on replay
+        (escalation: steps refused in time order) may pass it by.  True for every event of a store that
+        does not know (``time_order``).
+        """
+        since = self._late_since
+        return since is not None and (event.time, event.id) >= since
+
+    def _read_time_order(self) -> tuple[datetime, str] | None:
+        """Read the fact from the store; its ``since`` (see ``late_before``)."""
+        self._time_order = timeorder.read(self.store)
+        self._late_since = self._time_order.since
+        return self._late_since
+
+    def _mark_late(self, time: datetime, ident: str) -> None:
+        """Mark in the store that ``(time, ident)`` is recorded (or a ruleset put in force) late, before it is."""
+        self._settle_append()  # (the position it comes after)
+        self._time_order = timeorder.mark(self.store, self._time_order, time, ident, self._position)
+        self._late_since = self._time_order.since
 
     @property
     def latest_event_time(self) -> datetime | None:
@@ -1384,6 +1427,7 @@ class Engine(Checkpointing):
         """
         if self._cursor is None:
             self._position = self.store.position()
+            self._read_time_order()  # (after the position: every late event read up to it was marked before)
             self._cursor = iter(self._stored_after_base())
         # (no batch is written while stored events are replayed, so what plugins store with a batch,
         # ``gridcore_on_flush``, is asked for every ``replay_flush_every`` events: a writable engine's
@@ -1409,6 +1453,12 @@ class Engine(Checkpointing):
                 flush_in = self.replay_flush_every
         self._cursor = None
         self._beyond, self._beyond_order = set(), None  # (their ids in ``_applied`` now)
+        since, now = self._late_since, self._read_time_order()
+        if now is not None and (since is None or now < since) and self._last is not None and now <= self._last:
+            # a late event another writer stored meanwhile, read by this replay (after the position it read
+            # to) and marked after the mark was read: events after it were applied without being judged
+            # again; replayed again (the callers do that)
+            raise StoreConflict("another writer marked a late event while the log was replayed")
         self._caught_up = True  # every event stored up to the position read at the start is applied
         self._catch_up()  # what other writers appended while the log was read
 
@@ -1654,6 +1704,10 @@ class Engine(Checkpointing):
                 self.hooks.on_flush(self)
         else:
             self.hooks.on_flush(self)
+        if not self._position and not self._time_order.kept:
+            timeorder.keep(self.store)  # (the store's first events: it keeps whether they come in time order)
+            self._time_order = attrs.evolve(self._time_order, kept=True)
+            self._late_since = self._time_order.since
         try:
             if append_soon is not None:
                 self._sent, self._sent_size = append_soon(batch, expected=self._position), len(batch)

@@ -250,6 +250,15 @@ def gridcore_on_event(engine: Engine, event: Event, replaying: bool) -> None:
     events (``replaying=False``) and when an engine rebuilds its state from the
     store (``replaying=True``).  Must be deterministic: the same events under the
     same rulesets must give the same state.
+
+    A stored event was judged when it was recorded; one replayed after an event
+    recorded late (dated before it, typed in after it) may be judged otherwise
+    on the replayed log.  A plugin that judges stored events again on replay
+    need do so only where ``engine.late_before(event)`` is True: False means no
+    event recorded late comes before it in time order (every event of a log
+    recorded in time order), so it was judged then on exactly the events that
+    come before it now (``engine.time_order``: whether and from where the log
+    had events recorded late; docs/architecture.md, *Time order*).
     """
 
 

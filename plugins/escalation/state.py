@@ -179,8 +179,11 @@ class EscalationState(Transitions, Checks):
         """True (and ``event`` kept in the timeline as ``step ignored``, explained) if ``event``, a stored step
         by a person replayed after a late event, is refused on the replayed log: in time order it would
         have been, so it changes nothing.  Escalations and reopenings by hand keep their own rules of
-        replay (``escalation ignored``, ``reopen ignored``)."""
-        if event.actor == SYSTEM_ACTOR or isinstance(event, _OWN_REPLAY_RULES):
+        replay (``escalation ignored``, ``reopen ignored``).  A step that no event recorded late comes
+        before in time order (``Engine.late_before``: every step of a log recorded in time order) was
+        judged on the replayed log's own events and accepted: it is not judged again."""
+        if (event.actor == SYSTEM_ACTOR or isinstance(event, _OWN_REPLAY_RULES)
+                or not self.engine.late_before(event)):
             return False
         reasons = self.step_refusals(incident, event)
         if not reasons:
