@@ -20,7 +20,7 @@ import gridcore_points
 from gridcore import Engine
 from gridcore.community import Community
 from gridcore.events import SYSTEM_ACTOR, Event, PatrolLogged
-from gridcore_app.demo import DemoResult, run_demo
+from gridcore_app.demo import NOT_INTENDED, DemoResult, run_demo
 from gridcore_app.rosterio import load_community
 from gridcore_app.simulate import RULESETS_DIR, load_scenario, simulate
 from gridcore_escalation.events import IncidentEscalated, IncidentReported
@@ -124,6 +124,9 @@ def test_the_quarter_is_refused_only_what_is_wrong_on_purpose(name: str, quarter
     # nothing a ladder moved away from its handler.
     assert reasons <= {"insufficient balance",
                        "… may not rate incident … only its reporter or residents of … may (只有上报人或本网格居民可以评价)"}
+    # and the simulator meant each of them (its staged mistakes and the redemptions it cannot judge)
+    intended = dict(got.result.intended)
+    assert intended.pop(NOT_INTENDED, 0) == 0 and sum(intended.values()) == got.result.refused
 
 
 @pytest.mark.parametrize("name", ["yinquan", "cuihu", "xingfuwan"])
