@@ -572,8 +572,17 @@ def _refusal_kinds(refused: list[Refusal]) -> tuple[tuple[str, int], ...]:
         for reason in refusal.reasons[:1]:
             text = re.sub(r"'[^']*'|\"[^\"]*\"|\S*\d\S*", "…", reason)
             head, colon, _ = text.partition(": ")
-            counts[head if colon and len(head) <= 60 else text] += 1
+            if not colon or len(head) > 60:
+                counts[text] += 1
+                continue
+            # the reason's Chinese (its closing bracket) kept with the head it is cut to
+            chinese = _CHINESE_TAIL.search(text)
+            counts[head + (f" {chinese[0]}" if chinese and chinese[0] not in head else "")] += 1
     return tuple(counts.most_common(6))
+
+
+#: A reason's closing bracket holding its Chinese: ``... (rule yinzhou.rules:27) (积分不足)``.
+_CHINESE_TAIL = re.compile(r"[(（][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]$")
 
 
 @click.command("diff")

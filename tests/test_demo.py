@@ -37,6 +37,9 @@ def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
     for g in range(1, 9):
         assert re.search(rf"yq-g{g}\s+\S+\s+[1-5]\s+\d", text), g
     stored = int(re.search(r"(\d+) stored", text).group(1))  # type: ignore[union-attr]
+    # each kind of refusal keeps its reason's Chinese (was: "refused 1 x insufficient balance")
+    refusals = [line for line in text.splitlines() if line.startswith("    refused ")]
+    assert refusals and all(re.search(r"[\u4e00-\u9fff]", line) for line in refusals), refusals
     lines = (out / "events.jsonl").read_text(encoding="utf-8").splitlines()
     assert f"{len(lines)} events simulated" in text
     assert (out / "reports" / "assessment-ratings-2025-Q1.svg").read_text(encoding="utf-8").startswith("<?xml")
