@@ -118,7 +118,8 @@ def test_a_department_that_does_not_report_in_in_time_leaves_the_case_to_the_lev
     """A handler calls the police in (吹哨报到); the ruleset gives the department a working hour to report in
     (部门时限).  When the officer would come later, the engine has sent the case up by then: the simulator
     reads the department's limit from the ladder and has the case taken on where it went (a community's
-    committee member), not by the officer, whose step the engine would refuse."""
+    committee member, or a street officer), as any case the ladder carries up.  (The engine would also
+    take the late officer's step there: without the prediction the officers took them on, late.)"""
     rules = tmp_path / "rules"
     rules.mkdir()
     for name in ("yinzhou/yinzhou.rules", "district-base.rules"):
