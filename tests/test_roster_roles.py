@@ -167,3 +167,27 @@ def test_a_stored_ruleset_naming_a_role_the_roster_no_longer_has_still_opens(min
         said = [w for w in engine.warnings if "街道网格专干" in w]
         assert engine.ruleset is not None and engine.ruleset.name == "街道专干"
     assert len(said) == 1 and "officers.rules:5:6" in said[0] and "花名册中没有的角色" in said[0], said
+
+
+def test_every_place_a_role_goes_takes_the_rosters_own_in_either_language() -> None:
+    """A task's assignee, the verifier and a role compared in a condition: the key and the Chinese
+    name compile to the key, with the roster; without it, each is kept as written with a warning."""
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+    from gridcore.rules import parse_ruleset
+
+    sections = {s.name: s for s in Hooks(get_plugin_manager()).register_sections()}
+    roster = {"street_officer": "街道网格专干"}
+    en = ('ruleset x\nlevels: street > grid\npoints:\n  activity 巡查: 2 per hour when member.role == "street_officer"\n'
+          'tasks:\n  task a: within 7 days, to street_officer\nescalation:\n  verified by: street_officer\n')
+    zh = ('规则集 x\n层级：street > grid\n积分：\n  活动 巡查：每小时 2 分 当 成员.角色 == "街道网格专干"\n'
+          '专项任务：\n  任务 a：限时 7 天，派给 街道网格专干\n事件流转：\n  核查人：街道网格专干\n')
+    found = []
+    for text in (en, zh):
+        ruleset = parse_ruleset(text, sections=list(sections.values()), name="x.rules", roles=roster)
+        assert not ruleset.warnings
+        found.append((ruleset.policies(sections["tasks"])[-1].policy.kind("a").to,  # type: ignore[attr-defined]
+                      ruleset.policies(sections["escalation"])[-1].policy.verifier))  # type: ignore[attr-defined]
+        alone = parse_ruleset(text, sections=list(sections.values()), name="x.rules")
+        assert len([w for w in alone.warnings if "no roster was given" in w.message]) == 3, alone.warnings
+    assert found == [(("street_officer",), "street_officer")] * 2
