@@ -1658,6 +1658,13 @@ class Engine(Checkpointing):
             self._last = order
         if event.actor != SYSTEM_ACTOR and (self._last_input is None or order > self._last_input):
             self._last_input = order
+        since = self._late_since
+        if replaying and since is not None and order >= since:  # (``late_before``: else judged as it is now)
+            # a stored event a late one made refusable in time order stays in the log, applied by no plugin
+            reasons = self.hooks.validate_stored(self, event)
+            if reasons:
+                self.hooks.on_event_ignored(self, event, reasons)
+                return
         self.hooks.on_event(self, event, replaying)
 
     def _outside_refusals(self, event: Event) -> list[str]:

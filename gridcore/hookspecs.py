@@ -259,6 +259,48 @@ def gridcore_on_event(engine: Engine, event: Event, replaying: bool) -> None:
     recorded in time order), so it was judged then on exactly the events that
     come before it now (``engine.time_order``: whether and from where the log
     had events recorded late; docs/architecture.md, *Time order*).
+
+    A stored event that a plugin judges refused in time order
+    (``gridcore_validate_stored``) is not given here but to
+    ``gridcore_on_event_ignored``.
+    """
+
+
+@hookspec
+def gridcore_validate_stored(engine: Engine, event: Event) -> list[str] | None:
+    """Say why ``event``, a stored event replayed, no longer counts: judged again in time order, it would
+    be refused.
+
+    Called just before ``gridcore_on_event`` for each stored event the engine
+    applies (``replaying`` True: opening, a rebuild, and the events stored
+    after a late one, replayed after it) for which ``engine.late_before(event)``
+    is True (else it was judged on exactly the events before it now), with the
+    state as it stands after every earlier event.  An event accepted when it was stored may be
+    refused on the replayed log: a late event dated before it now comes
+    first (a late acceptance makes a stored one "already accepted").  It
+    stays in the log, a fact (an event never changes), but if any plugin
+    gives a reason, no plugin applies it: each gets
+    ``gridcore_on_event_ignored`` instead of ``gridcore_on_event``, so the
+    state is the one the same events recorded in time order give (there it
+    would have been refused).  Return the reasons (English, then Chinese in
+    brackets, as for ``gridcore_validate_event``) or ``None`` / ``[]``.  Must
+    not change state.  Restricted by ``gridcore_event_kinds`` as
+    ``gridcore_on_event`` is: judge only what you apply.  Not called for new
+    events (``gridcore_validate_event`` judged them).
+    """
+
+
+@hookspec
+def gridcore_on_event_ignored(engine: Engine, event: Event, reasons: list[str]) -> None:
+    """A stored event is replayed but no longer counts: ``reasons`` are the answers of
+    ``gridcore_validate_stored`` (every plugin's that gave one).
+
+    Called instead of ``gridcore_on_event``, in the event's place in canonical
+    order, on every plugin that would have been given it (restricted by
+    ``gridcore_event_kinds`` as ``gridcore_on_event`` is).  Change nothing the
+    event would have changed: the same events recorded in time order refuse
+    it.  A plugin may note it where it shows its history (the escalation
+    plugin keeps it in the case's timeline as ``step ignored``, explained).
     """
 
 

@@ -98,6 +98,10 @@ def _chosen(value: Iterable[str | type] | None) -> frozenset[str | type] | None:
     return chosen
 
 
+#: The per-event hooks ``EventKinds.on_event`` restricts.
+_AS_ON_EVENT = frozenset(("gridcore_on_event", "gridcore_validate_stored", "gridcore_on_event_ignored"))
+
+
 @frozen
 class EventKinds:
     """Which events a plugin's per-event hooks need to see (its answer to ``gridcore_event_kinds``).
@@ -107,6 +111,8 @@ class EventKinds:
     ``gridcore_on_event``): ``None`` (the default) means every event; a
     collection names event kinds (``"patrol_logged"``: events of exactly that
     ``kind``) and event classes (events of that class or a subclass of it).
+    ``on_event`` restricts ``gridcore_validate_stored`` and
+    ``gridcore_on_event_ignored`` too (a plugin judges again only what it applies).
     """
 
     validate_event: frozenset[str | type] | None = field(default=None, converter=_chosen)
@@ -116,7 +122,7 @@ class EventKinds:
         """True if the plugin's implementation of ``hook`` must see events of class ``cls``."""
         if hook == "gridcore_validate_event":
             chosen = self.validate_event
-        elif hook == "gridcore_on_event":
+        elif hook in _AS_ON_EVENT:
             chosen = self.on_event
         else:
             return True
@@ -590,6 +596,41 @@ class Hooks:
                 route(engine=engine, event=event, replaying=replaying)
         except Exception as exc:
             raise self._failed("gridcore_on_event", exc, event) from exc
+
+    def validate_stored(self, engine: Engine, event: Event) -> list[str]:
+        """Every plugin's reasons why ``event``, stored and replayed, no longer counts (``[]``: it does)."""
+        try:
+            # (``_route`` written out: asked before every replayed event, of which most plugins judge none)
+            kept = self._routes.get("gridcore_validate_stored")
+            route = (kept[1].get(type(event)) if kept is not None and kept[0] == getattr(self.pm, "generation", None)
+                     else None)
+            if route is None:
+                route = self._new_route("gridcore_validate_stored", type(event))
+            if isinstance(route, list):
+                if not route:
+                    return []
+                answers = _call_all(route, (engine, event))
+            else:
+                answers = route(engine=engine, event=event)
+        except Exception as exc:
+            raise self._failed("gridcore_validate_stored", exc, event) from exc
+        reasons: list[str] = []
+        for answer in answers:
+            if answer:
+                if isinstance(answer, str):
+                    raise PluginError("gridcore_validate_stored must return a list of reasons, not a string")
+                reasons.extend(answer)
+        return reasons
+
+    def on_event_ignored(self, engine: Engine, event: Event, reasons: list[str]) -> None:
+        try:
+            route = self._route("gridcore_on_event_ignored", type(event))
+            if isinstance(route, list):
+                _call_all(route, (engine, event, reasons))
+            else:
+                route(engine=engine, event=event, reasons=reasons)
+        except Exception as exc:
+            raise self._failed("gridcore_on_event_ignored", exc, event) from exc
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         try:

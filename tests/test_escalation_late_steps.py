@@ -151,6 +151,11 @@ def test_a_late_acceptance_makes_a_stored_one_ignored_and_the_command_line_expla
                  ["accept", "I1", "--actor", "unitlead", "--event-id", "I1-late", "--now", "2025-03-03T09:30+08:00"]):
         done = run(main_group, ["incidents", *args, "--store", store], catch_exceptions=False)
         assert done.exit_code == 0, done.output
+    # the late acceptance's confirmation says which stored step it made ignored, and why, in both languages
+    assert done.stdout.startswith(
+        "recorded I1-late: accepted, stored step I1-accept (accepted at 10:00 by worker1) now ignored because of "
+        "I1-late: incident I1 was already accepted by unitlead (因补录 I1-late，已录入的步骤 I1-accept（worker1 10:00 "
+        "受理）现已忽略：事件已被受理); incident I1 is resolved at unit u11 (已记录受理；"), done.stdout
     shown = run(main_group, ["incidents", "timeline", "I1", "--store", store, "--now", "latest"])
     lines = shown.stdout.splitlines()
     assert any("step ignored" in line and "accepted: refused in time order: incident I1 was already accepted by "
@@ -175,6 +180,28 @@ def test_a_late_acceptance_makes_a_stored_one_ignored_and_the_command_line_expla
         # unitlead took it on; worker1's resolution still holds (worker1 holds a role at u11)
         assert (case.status, case.accepted_at) == ("resolved", T0 + timedelta(minutes=30))
         assert engine.explain("escalation:I1-accept") == engine.explain("escalation:I1-accept")
+
+
+def test_a_late_earlier_report_says_which_stored_steps_it_made_ignored(tmp_path: Path) -> None:
+    """I2 (10:00 at u12) is accepted; a report there dated 09:50 (I0) is typed in afterwards: I2 joins I0 as
+    a repeat report, and the late report's confirmation says so and that I2's stored acceptance is now
+    ignored because of it, in English and Chinese (not that the late report itself is ignored)."""
+    store = str(tmp_path / "store")
+    run = CliRunner().invoke
+    assert run(main_group, ["init", "--community", str(DATA / "community"), "--ruleset", str(RULES),
+                            "--effective", "2025-03-01T00:00+08:00", "--store", store]).exit_code == 0
+    for args in (["report", "I2", "--category", "leaking_pipe", "--node", "u12", "--actor", "worker1",
+                  "--now", "2025-03-03T10:00+08:00"],
+                 ["accept", "I2", "--actor", "worker1", "--event-id", "I2-accept", "--now", "2025-03-03T10:10+08:00"],
+                 ["report", "I0", "--category", "leaking_pipe", "--node", "u12", "--actor", "worker2",
+                  "--now", "2025-03-03T09:50+08:00"]):
+        done = run(main_group, ["incidents", *args, "--store", store], catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+    assert done.stdout == (
+        "recorded I0:report: reported, I2 joined incident I0 as repeat report #1, stored step I2-accept (accepted "
+        "at 10:10 by worker1) now ignored because of I0:report: I2 is a repeat report of I0 (recorded late) "
+        "(因补录 I0:report，已录入的步骤 I2-accept（worker1 10:10 受理）现已忽略：I2 已作为重复上报并入 I0，补录); "
+        "incident I0 is reported at unit u12 (已记录上报；事件 I0 已上报，位于最小单元 u12)\n"), done.stdout
 
 
 # ---------------------------------------------------------------- a repeat report's join follows time order

@@ -9,6 +9,8 @@ clock) by ``--actor``; a refusal prints its reasons and changes nothing.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -40,7 +42,8 @@ from .events import (
     SatisfactionRated,
 )
 from .headings import HEADINGS_ZH
-from .incident import STATUSES
+from .ignored import at
+from .incident import STATUSES, Entry
 
 
 @click.group("incidents")
@@ -303,16 +306,21 @@ def _record(
         when = now or engine.clock.now()
         event = make(engine, when)
         known = views.state_of(engine).find(event.incident) is not None
-        before = len(views.timeline(engine, event.incident)) if known else 0
+        before = views.timeline(engine, event.incident) if known else []
         # decisions taken on the spot (immediate rules, a reopening) are
         # recorded with the event by the engine: no tick needed
         stored = engine.record(event)
         item = views.incident(engine, event.incident)
+        lines = views.timeline(engine, item.id)
         if event.incident != item.id:
             # a repeat report joined an open incident: what happened starts at its line
-            lines = views.timeline(engine, item.id)
-            before = next((n for n, e in enumerate(lines) if e.event == event.id), len(lines))
-        happened = _happened(engine, item, event, before)
+            new = lines[next((n for n, e in enumerate(lines) if e.event == event.id), len(lines)):]
+        else:
+            # the lines the timeline did not have (a late step's are not at its end: the stored steps after
+            # it were replayed after it)
+            had = Counter(before)
+            new = [e for e in lines if not _taken(had, e)]
+        happened = _happened(item, event, new)
         status = item.status + (" (paused)" if item.paused else "")
         if fmt == "json":
             doc = {
@@ -346,16 +354,29 @@ def _said_zh(engine: Any, event: Any, item: views.IncidentView, stored: bool) ->
     return f"{done}；事件 {item.id} {status}，位于{level} {item.current_node}"
 
 
-def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) -> list[str]:
-    """What the step did, in words: its own timeline lines and the decisions it triggered."""
+def _taken(had: Counter[Entry], entry: Entry) -> bool:
+    """True (and one of them taken) if ``had`` holds ``entry``."""
+    if had[entry] > 0:
+        had[entry] -= 1
+        return True
+    return False
+
+
+def _happened(item: views.IncidentView, event: Any, new: list[Entry]) -> list[str]:
+    """What the step did, in words: its own timeline lines (``new``: those it added) and the decisions it
+    triggered."""
     said = []
-    for entry in views.timeline(engine, item.id)[before:]:
+    for entry in new:
         if not entry.event:
             continue  # routing and notices belong to the report that caused them
-        if entry.what == "repeat report":
-            said.append(
-                f"{event.incident} joined incident {item.id} as repeat report #{len(item.repeat_reports)}"
-            )
+        if entry.what == "step ignored" and entry.event != event.id:
+            said.append(_now_ignored(entry, event))
+        elif entry.what == "repeat report":
+            # (its own report, or a stored one that a late, earlier report here made a repeat report)
+            report = entry.detail.split(" joined", 1)[0] if " joined" in entry.detail else event.incident
+            number = (item.repeat_reports.index(report) + 1 if report in item.repeat_reports
+                      else len(item.repeat_reports))
+            said.append(f"{report} joined incident {item.id} as repeat report #{number}")
         elif entry.what == "escalated":
             said.append("escalated " + entry.detail.split(":", 1)[0])
         elif entry.what in ("paused", "verified", "reopen ignored", "escalation ignored", "step ignored",
@@ -366,6 +387,28 @@ def _happened(engine: Any, item: views.IncidentView, event: Any, before: int) ->
         else:
             said.append(entry.what)
     return said
+
+
+#: A ``step ignored`` line's detail: the step (``of REPORT`` for a repeat report's), the reason (a refusal in
+#: time order, or the repeat report), the late event the refusal reads (named apart: the one recorded is said)
+_IGNORED_STEP = re.compile(r"^(.+?)(?: of \S+)?: (?:refused in time order: )?(.*?)"
+                           r"(?:; \S+ \(.+ at .+\) recorded late \(补录\))?$", re.DOTALL)
+
+
+def _now_ignored(entry: Entry, event: Any) -> str:
+    """``entry``, a stored step ``event`` (recorded now, dated before it) made refusable in time order, in words:
+    which step is now ignored because of it, and why (English, then Chinese)."""
+    from .detail_zh import STEPS_ZH, why
+
+    found = _IGNORED_STEP.match(entry.detail)
+    step, reason = (found[1], found[2]) if found else ("step", entry.detail)
+    chinese = why(reason)
+    english = reason.removesuffix(f" ({chinese})")
+    when, recorded = at(entry.time, event.time), event.id
+    step_zh = STEPS_ZH.get(step, {"consultation held": "会商", "satisfaction rated": "评价"}.get(step, step))
+    return (f"stored step {entry.event} ({step} at {when} by {entry.actor}) now ignored because of {recorded}: "
+            f"{english} (因补录 {recorded}，已录入的步骤 {entry.event}（{entry.actor} {when} {step_zh}）现已忽略："
+            f"{chinese})")
 
 
 def _event_id(engine: Any, given: str | None, incident: str, step: str, when: datetime, actor: str) -> str:

@@ -360,6 +360,20 @@ def refused_step_decision(incident: Incident, event: IncidentEvent, step: str, w
     return Explanation(f"escalation:{event.id}", summary, (), inputs, "ignored (已忽略)")
 
 
+def stale_why(event: RepeatReportJoined, primary: Incident) -> str:
+    """Why ``event``, a stored join of a report to a case now itself a repeat report of ``primary``, is
+    ignored (English (Chinese))."""
+    return (f"{event.incident} is itself a repeat report of {primary.id} (recorded late); {event.report} "
+            f"joined {primary.id} ({event.incident} 已作为重复上报并入 {primary.id}，补录)")
+
+
+def joined_why(event: IncidentEvent, primary: Incident) -> str:
+    """Why ``event``, a stored step of a report a late, earlier one made a repeat report of ``primary``, is
+    ignored (English (Chinese))."""
+    return (f"{event.incident} is a repeat report of {primary.id} (recorded late) "
+            f"({event.incident} 已作为重复上报并入 {primary.id}，补录)")
+
+
 def stale_join_decision(primary: Incident, event: RepeatReportJoined, derived_now: str) -> Explanation:
     """What ``explain`` says of ``event``, a stored join of report ``event.report`` to ``event.incident``
     that a report dated earlier at the same place, recorded after it, made a repeat report of ``primary``:

@@ -31,7 +31,7 @@ from .events import (
     IncidentReported,
     RepeatReportJoined,
 )
-from .ignored import at, refusal_cause, refused_step_decision
+from .ignored import at, joined_why, refusal_cause, refused_step_decision, stale_why
 from .incident import CLOSED, Entry, Incident
 from .lifecycle import Checks
 from .transitions import Transitions
@@ -83,6 +83,10 @@ class EscalationState(Transitions, Checks):
     #: written after such a rewind by an older version may hold the step applied: replayed
     STATE_VERSION = 20
 
+    #: the stored step ``gridcore_validate_stored`` judged last, and why time order refuses it (``[]``: it
+    #: does not), read back when the same step is applied
+    _judged_stored: tuple[Event, list[str]] | None = None
+
     # ------------------------------------------------------------ hooks
 
     @hookimpl
@@ -106,6 +110,35 @@ class EscalationState(Transitions, Checks):
         # a period's reads count how its cases went on after it (closed in time or not): a step reaches
         # back to its case's report
         self.stamps.note(event.time if reached is None or event.time < reached else reached)
+
+    @hookimpl
+    def gridcore_validate_stored(self, event: Event) -> list[str] | None:
+        """Why ``event``, a stored incident event replayed, is ignored (``_step`` keeps it as ignored): a step
+        by a person the replayed log refuses in time order, a step of a report a late, earlier report made
+        a repeat report, a join such a report made name another case.  Every plugin then gets it through
+        ``gridcore_on_event_ignored``, not ``gridcore_on_event``: none pays or counts it."""
+        if not isinstance(event, IncidentEvent) or isinstance(event, IncidentReported):
+            return None
+        if isinstance(event, RepeatReportJoined):
+            if event.id in self.joins_due:
+                return None
+            now = self.aliases.get(event.report)
+            primary = self.incidents.get(now) if now is not None else None
+            return None if primary is None or now == event.incident else [stale_why(event, primary)]
+        incident = self.incidents.get(event.incident)
+        if incident is None:
+            primary_id = self.aliases.get(event.incident)
+            if primary_id is not None:
+                return [joined_why(event, self.incidents[primary_id])]
+            incident = self.find(event.incident) if self.archived_names(event.incident) else None
+            if incident is None:
+                return None
+        return self._time_order_refusals(incident, event) or None
+
+    @hookimpl
+    def gridcore_on_event_ignored(self, engine: Engine, event: Event) -> None:
+        """Keep ``event`` (``gridcore_validate_stored``) in its case's timeline as ignored, explained."""
+        self.gridcore_on_event(engine, event, True)
 
     @hookimpl
     def gridcore_period_stamp(self, end: datetime) -> int:
@@ -181,11 +214,8 @@ class EscalationState(Transitions, Checks):
         have been, so it changes nothing.  Escalations and reopenings by hand keep their own rules of
         replay (``escalation ignored``, ``reopen ignored``).  A step that no event recorded late comes
         before in time order (``Engine.late_before``: every step of a log recorded in time order) was
-        judged on the replayed log's own events and accepted: it is not judged again."""
-        if (event.actor == SYSTEM_ACTOR or isinstance(event, _OWN_REPLAY_RULES)
-                or not self.engine.late_before(event)):
-            return False
-        reasons = self.step_refusals(incident, event)
+        judged on the replayed log's own events and accepted: it is not judged again (``_time_order_refusals``)."""
+        reasons = self._time_order_refusals(incident, event)
         if not reasons:
             return False
         why = reasons[0]
@@ -197,6 +227,20 @@ class EscalationState(Transitions, Checks):
         incident.note(Entry(event.time, "step ignored", event.actor, event.node, detail, event=event.id))
         self.decisions[event.id] = refused_step_decision(incident, event, step, why, late)
         return True
+
+    def _time_order_refusals(self, incident: Incident, event: IncidentEvent) -> list[str]:
+        """Why the replayed log refuses ``event``, a stored step of ``incident`` by a person, in time order
+        (judged once: by ``gridcore_validate_stored``, then read by ``refused_in_time_order``)."""
+        judged = self._judged_stored
+        if judged is not None and judged[0] is event:
+            self._judged_stored = None
+            return judged[1]
+        if (event.actor == SYSTEM_ACTOR or isinstance(event, _OWN_REPLAY_RULES)
+                or not self.engine.late_before(event)):
+            return []
+        reasons = self.step_refusals(incident, event)
+        self._judged_stored = (event, reasons)
+        return reasons
 
     @hookimpl
     def gridcore_on_tick(self, engine: Engine, now: datetime) -> list[Event]:

@@ -40,9 +40,11 @@ from .ignored import (
     ignored_decision,
     ignored_derived,
     joined_step_decision,
+    joined_why,
     limit_met,
     resolved_in_time,
     stale_join_decision,
+    stale_why,
 )
 from .incident import (
     ACCEPTED,
@@ -176,8 +178,7 @@ class Transitions(Returns, Assignments, Steps):
         primary = self.incidents.get(now) if now is not None else None
         if primary is None or now == event.incident:
             return
-        why = (f"{event.incident} is itself a repeat report of {primary.id} (recorded late); {event.report} "
-               f"joined {primary.id} ({event.incident} 已作为重复上报并入 {primary.id}，补录)")
+        why = stale_why(event, primary)
         primary.note(Entry(event.time, "join ignored", event.actor, event.node, f"{event.report} joined "
                            f"{event.incident}: {why}", event.rule, event.id))
         self.decisions[event.id] = stale_join_decision(primary, event, joined_as)
@@ -189,8 +190,7 @@ class Transitions(Returns, Assignments, Steps):
         The report ``primary`` was opened by is dated before the one the step was on and was recorded
         after it: had it been on the log, that report would have joined it at once (and a step on a
         repeat report is refused)."""
-        why = (f"{event.incident} is a repeat report of {primary.id} (recorded late) "
-               f"({event.incident} 已作为重复上报并入 {primary.id}，补录)")
+        why = joined_why(event, primary)
         if isinstance(event, IncidentEscalated):
             late = next((e for e in primary.timeline if e.what == "reported" and e.event), None)
             self._ignore(primary, event, why, late)
