@@ -179,9 +179,9 @@ class Calendar:
         self.tz = tz
         self._days: dict[date, tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]] = {}
         self._ends: dict[tuple[str, str], datetime] = {}
-        self._marks: dict[date, tuple[tuple[tuple[str, str], datetime], ...]] = {}
-        #: each period's ``(kind, label)`` and end, one pair of objects however many days ask
-        self._spans: dict[tuple[str, str], tuple[tuple[str, str], datetime]] = {}
+        self._marks: dict[date, tuple[tuple[tuple[str, str], datetime, timedelta], ...]] = {}
+        #: each period's ``(kind, label)``, end and end's ``utc_key``, one triple of objects however many days ask
+        self._spans: dict[tuple[str, str], tuple[tuple[str, str], datetime, timedelta]] = {}
         #: the labels of the periods of a unit beginning in a period, by (unit, period label, period end)
         self._units: dict[tuple[str, str, datetime], tuple[str, ...]] = {}
         #: the time last asked (that object, kept) and its local date: an activity asks for its time's
@@ -217,8 +217,8 @@ class Calendar:
             found = self._days[day] = (labels, keys)
         return found
 
-    def marks(self, when: datetime) -> tuple[tuple[tuple[str, str], datetime], ...]:
-        """``((kind, label), end)`` of the period of each kind containing ``when``.
+    def marks(self, when: datetime) -> tuple[tuple[tuple[str, str], datetime, timedelta], ...]:
+        """``((kind, label), end, utc_key(end))`` of the period of each kind containing ``when``.
 
         The same objects for a period whichever of its days asks (as long as
         the last few thousand periods asked for): every account marks its
@@ -238,7 +238,7 @@ class Calendar:
                 key = (kind, label)
                 shared = spans.get(key)
                 if shared is None:
-                    shared = spans[key] = (key, end)
+                    shared = spans[key] = (key, end, utc_key(end))
                 out.append(shared)
             found = self._marks[day] = tuple(out)
         return found
@@ -516,17 +516,23 @@ class Account:
         """Note that the member earned activity points at ``when`` (for streak bonuses)."""
         if self.packed is not None:
             self.unpack()
-        for span, end in calendar.marks(when):
-            self.active[span] = end
-            if span not in self.open_spans:
-                self.open_spans[span] = end
-                key = shared_key(end)
-                self._closing_at(key)
+        active, open_spans, span_node = self.active, self.open_spans, self.span_node
+        for span, end, key in calendar.marks(when):
+            active[span] = end
+            if span not in open_spans:
+                open_spans[span] = end
+                # (``_closing_at(key)`` written out: a member's first activity opens a span of every kind)
+                closing = self.closing
+                if closing is not None:
+                    if closing == NEVER_KEY:
+                        self.closing = None
+                    elif key > closing:
+                        self.closing = key
                 if self.span_heap is not None:
                     heapq.heappush(self.span_heap, (key, span))
                 if self.span_due is not None and end < self.span_due:
                     self.span_due = end
-            self.span_node[span] = node
+            span_node[span] = node
 
     def debit(self, entry: Entry) -> list[tuple[str, int]]:
         """Book a redemption of ``-entry.amount`` points from the oldest lots first.
