@@ -85,11 +85,12 @@ class Claims:
         """Remember a credited claim (its day ends at ``day_end``, a ``utc_key``), forgetting those no later
         claim can duplicate."""
         key = (member, activity)
-        kept = [
-            old for old in self.by_activity.get(key, ())
-            if old.day == claim.day or old.end > claim.start or old.start == claim.start
-        ]
-        kept.append(claim)
+        earlier = self.by_activity.get(key)
+        if earlier is None:  # (most claims: the member's first of the activity still kept)
+            kept = [claim]
+        else:
+            kept = [old for old in earlier if old.day == claim.day or old.end > claim.start or old.start == claim.start]
+            kept.append(claim)
         self.by_activity[key] = kept
         self.added += 1
         self._going_at(max(utc_key(claim.end), day_end)).append((member, activity, claim.event_id))
