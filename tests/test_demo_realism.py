@@ -122,7 +122,7 @@ def test_the_quarter_is_refused_only_what_is_wrong_on_purpose(name: str, quarter
     reasons = {reason for reason, _ in got.result.refusal_kinds}
     # A redemption with too little behind it, a rating from outside the cell:
     # nothing a ladder moved away from its handler.
-    assert reasons <= {"insufficient balance",
+    assert reasons <= {"insufficient balance (积分不足)",
                        "… may not rate incident … only its reporter or residents of … may (只有上报人或本网格居民可以评价)"}
     # and the simulator meant each of them (its staged mistakes and the redemptions it cannot judge)
     intended = dict(got.result.intended)
