@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .governing import RulesetTimeline
     from .plugin_host import Hooks
     from .register import HouseholdRegister
+    from .stamps import StampBook
     from .store import Store
 
 #: The collection holding checkpoints of derived state (see ``docs/architecture.md``).
@@ -167,6 +168,7 @@ class Checkpointing:
         _waking: bool
         _why_not_restored: str
         _in_full: tuple[str, ...]
+        _stamp_book: StampBook
 
         def _settle_append(self, *, whatever_came_of_it: bool = False) -> None: ...
         def _reset(self) -> None: ...
@@ -265,6 +267,7 @@ class Checkpointing:
             return False
         self._checkpointed = self._position
         self._overtaken = False
+        self._stamp_book.mark(self._last)  # (a later rewind to it keeps the stamps nothing since reached)
         self._forget_applied()
         self._checkpoint_done = time.process_time()
         self._checkpoint_cost = self._checkpoint_done - started

@@ -69,6 +69,7 @@ from .plugin_host import Hooks, PluginManager, get_plugin_manager
 from .register import HouseholdRegister, about_register
 from .remembered import RememberedRefusals
 from .reports import Table
+from .stamps import PeriodStamps, StampBook
 from .store import DEFAULT_STORE, Store
 from .timeorder import TimeOrder
 
@@ -172,6 +173,8 @@ class Engine(Checkpointing):
         self.policy = self._timeline.policy  # type: ignore[method-assign]
         #: ids of the events applied since the state was rebuilt or they were last forgotten (``_forget``)
         self._applied: set[str] = set()
+        #: each plugin's period stamps, kept across the states built anew (``period_stamps``)
+        self._stamp_book = StampBook()
         #: True once ids of applied events may be missing from ``_applied`` (the state was restored from a
         #: checkpoint, or they were forgotten): an id offered that is not in it is asked of the store
         self._forgot = False
@@ -346,6 +349,7 @@ class Engine(Checkpointing):
             try:
                 with fewer_full_collections():  # the state only grows while the log is replayed
                     engine._restore_checkpoint()
+                    engine._stamp_book.mark(engine._last)  # (the book is new: a mark to carry from)
                     engine._replay()
             except StoreConflict:  # another writer appended while this one replayed
                 engine._rebuild_state()
@@ -1032,6 +1036,7 @@ class Engine(Checkpointing):
             try:
                 if self._roster_grown() or self._rulesets_changed():
                     self._restore_rulesets()
+                    self._stamp_book.renew()  # (kept stamps would be carried across another ruleset or roster)
                     self._rebuild_state()
                     new = max(self._position - before, 0)
                 else:
@@ -1223,11 +1228,12 @@ class Engine(Checkpointing):
     def _rebuild_state(self, *, checkpoint: bool = True) -> None:
         self._rebuilds += 1
         for _ in range(CONFLICT_RETRIES):
+            held = self._position
             self._reset()
             try:
                 with fewer_full_collections():
-                    if checkpoint:
-                        self._restore_checkpoint()
+                    restored = checkpoint and self._restore_checkpoint()
+                    self._rebuilt_stamps(restored, held)
                     self._replay()
                 self.hooks.forget_stale()  # (they held the replaced states' methods)
                 if serving_now():
@@ -1265,9 +1271,21 @@ class Engine(Checkpointing):
         From the newest checkpoint taken before ``late`` if one fits, else from the start.
         """
         self._rebuilds += 1
+        held = self._position
         self._reset()
-        self._restore_checkpoint(before=event_order(late))
+        self._rebuilt_stamps(self._restore_checkpoint(before=event_order(late)), held)
         self._replay(before=event_order(late))
+
+    def _rebuilt_stamps(self, restored: bool, held: int) -> None:
+        """The state was built anew (from a checkpoint if ``restored``) by one that held the log up to ``held``:
+        the stamps of the periods nothing replayed reaches are kept (``gridcore.stamps``).  Only where the
+        state before had applied every event of the checkpoint (another writer's checkpoint holding events
+        this engine had not read, a late one among them, renews every stamp: those events are replayed by
+        neither state, so nothing notes how far back they reach)."""
+        if restored and self._base <= held:
+            self._stamp_book.rebuilt(self._last)
+        else:
+            self._stamp_book.renew()
 
     @property
     def time_order(self) -> TimeOrder:
@@ -1369,6 +1387,13 @@ class Engine(Checkpointing):
         except Exception as exc:
             raise PluginError(f"metric {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
+    def period_stamps(self, name: str) -> PeriodStamps:
+        """Plugin ``name``'s ``PeriodStamps`` (``gridcore.stamps``), for its state to note its changes in and
+        answer ``gridcore_period_stamp`` from: the same object for every state of the plugin this engine
+        builds, so a state restored from a checkpoint and replayed (a late event's rewind, another writer's
+        late event) keeps the stamps of the periods that nothing replayed reaches."""
+        return self._stamp_book.of(name)
+
     def period_stamp(self, node: str, start: datetime, end: datetime) -> tuple[Hashable, ...] | None:
         """Every plugin's stamp of its state as a read of ``node``'s subtree over ``[start, end)`` sees it
         (``gridcore_period_stamp``), or None when a plugin that follows the events gives none.
@@ -1460,6 +1485,7 @@ class Engine(Checkpointing):
             # again; replayed again (the callers do that)
             raise StoreConflict("another writer marked a late event while the log was replayed")
         self._caught_up = True  # every event stored up to the position read at the start is applied
+        self._stamp_book.mark(self._last)
         self._catch_up()  # what other writers appended while the log was read
 
     def _stored_among(self, ids: list[str]) -> set[str]:

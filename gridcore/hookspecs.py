@@ -379,13 +379,15 @@ def gridcore_period_stamp(engine: Engine, node: str, start: datetime, end: datet
     period; it may stay the same while events of other periods arrive.  That
     lets a reader keep what it computed for a period that has ended (the
     service keeps roll-ups so, ``Cache-Status``) while the day's events come
-    in.  Use ``gridcore.stamps.PeriodStamps``: ``note(when)`` whenever the
-    state changes, ``when`` the earliest time the change reaches (an event's
-    time; an incident's report time for a step of it, if a period's reads look
-    at how its incidents ended; the previous event's time for what is swept
-    lazily when the next one comes), and answer ``stamps.stamp(end)``; make a
-    new ``PeriodStamps`` whenever the state is built anew
-    (``gridcore_restore_state``).  An answer may ignore ``node`` (the whole
+    in.  Use the ``gridcore.stamps.PeriodStamps`` the engine keeps for your
+    plugin (``engine.period_stamps(NAME)``: the same for every state it builds
+    of it, so a state rebuilt from a checkpoint keeps the stamps of the periods
+    nothing replayed reaches; one made anew with each state is right too, every
+    stamp then changing at every rebuild): ``note(when)`` whenever the state
+    changes, ``when`` the earliest time the change reaches (an event's time; an
+    incident's report time for a step of it, if a period's reads look at how
+    its incidents ended; the previous event's time for what is swept lazily
+    when the next one comes), and answer ``stamps.stamp(end)``.  An answer may ignore ``node`` (the whole
     community) and may be conservative; it is never stored, so it need only
     differ within this process.  Where your reads of a period look beyond
     it (the assessment shows a week with the stars of the quarter it falls

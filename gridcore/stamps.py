@@ -19,21 +19,38 @@ in counts how it was closed), the time of the previous event for what is
 swept lazily when the next event comes (expiries).
 
 A stamp is a number drawn from one counter of the process: every note, and
-every new ``PeriodStamps`` (a state rebuilt, restored from a checkpoint,
-rewound for a late event), takes the next one.  So two stamps of a period are
-equal only if no note since reached it and the state was not rebuilt
-meanwhile; stamps are never stored and mean nothing in another process.
-Notes are kept by the hour (an hour whose start is before ``end`` counts for
-it: exact for periods that begin and end on the hour, and on the safe side for
-any other end): a state a year old keeps at most some 9,000 of them, fewer as
-later notes make earlier ones moot.
+every new ``PeriodStamps``, takes the next one.  So two stamps of a period are
+equal only if no note since reached it; stamps are never stored and mean
+nothing in another process.  Notes are kept by the hour (an hour whose start
+is before ``end`` counts for it: exact for periods that begin and end on the
+hour, and on the safe side for any other end): a state a year old keeps at
+most some 9,000 of them, fewer as later notes make earlier ones moot.
+
+A state built anew (restored from a checkpoint and replayed: a late event
+rewinds it, another writer's late event rebuilds it) keeps the stamps of the
+periods nothing replayed can have changed, when its plugin takes its
+``PeriodStamps`` from the engine (``Engine.period_stamps``, a ``StampBook``):
+the state restored holds the events up to the checkpoint, as the state before
+did once; the two differ only by what each applied after it, and each note
+says how far back that reached.  So the book keeps ``marks`` (the counter's
+number when the state held exactly the events up to an order: at each
+checkpoint stored, at each rebuild, at the end of a replay), and at a rebuild
+from a checkpoint every stamps ``carry`` the number of the newest mark at or
+before it: the periods that no note numbered after it reached (the old state's
+notes of the events after the checkpoint) keep their stamps, every later
+period gets a new one, and the replay's own notes (the late event's, and the
+events after it applied again) reach back as they do.  A late event so changes
+the stamps of the periods it, or an event after the checkpoint, reaches: its
+own period and those after it, and those of the cases and tasks its steps and
+the later ones' belong to.  A rebuild from the start, one after another
+ruleset or a grown roster, and ``Engine.rebuild``, renew every stamp.
 """
 
 from __future__ import annotations
 
 import itertools
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from datetime import datetime
 
 #: one counter for the whole process: no two notes, and no two ``PeriodStamps``, share a number
@@ -80,6 +97,26 @@ class PeriodStamps:
         del self._hours[:]
         del self._numbers[:]
 
+    def carry(self, number: int) -> None:
+        """The state was built anew from one that had taken only the notes numbered up to ``number`` (a
+        checkpoint's, replayed): the periods that no later note reached keep their stamps, the rest change.
+
+        The later notes are those of the state before (after the checkpoint) and are kept as the hours they
+        reached: numbers ascend with the hours, so the first hour whose number is above ``number`` is the
+        earliest any of them reached (a note reaching further back would have replaced it).
+        """
+        if self._base > number:  # built anew or noted everywhere since: every period
+            self.note_all()
+            return
+        at = bisect_right(self._numbers, number)
+        if at == len(self._numbers):
+            return  # nothing noted since: as it was then
+        hour = self._hours[at]
+        del self._hours[at:]
+        del self._numbers[at:]
+        self._hours.append(hour)
+        self._numbers.append(next(_COUNTER))
+
     def stamp(self, end: datetime) -> int:
         """A number that changes whenever a note reaches a period ending at ``end`` (or the state is new)."""
         seconds = end.timestamp()
@@ -88,4 +125,58 @@ class PeriodStamps:
         return self._numbers[at] if at >= 0 else self._base
 
 
-__all__ = ["PeriodStamps"]
+#: marks a book keeps (a rebuild from a checkpoint older than all of them renews every stamp)
+MARKS = 64
+
+
+class StampBook:
+    """One engine's ``PeriodStamps``, by plugin, kept across the states built anew (``carry``).
+
+    ``marks``: (order, number) pairs, orders ascending: when the counter gave
+    ``number``, the state held exactly the events up to ``order`` (None: none),
+    so every note numbered above it is one of a later event.
+    """
+
+    __slots__ = ("_marks", "_stamps")
+
+    def __init__(self) -> None:
+        self._stamps: dict[str, PeriodStamps] = {}
+        self._marks: list[tuple[tuple[datetime, str] | None, int]] = []
+
+    def of(self, name: str) -> PeriodStamps:
+        """Plugin ``name``'s stamps (new the first time)."""
+        stamps = self._stamps.get(name)
+        if stamps is None:
+            stamps = self._stamps[name] = PeriodStamps()
+        return stamps
+
+    def mark(self, last: tuple[datetime, str] | None) -> None:
+        """The state holds exactly the events up to ``last`` (an event's order; None: no event)."""
+        marks = self._marks
+        if marks and last is not None and marks[-1][0] is not None and marks[-1][0] > last:
+            return  # (only a rebuild goes back: it marks after dropping the later ones)
+        marks.append((last, next(_COUNTER)))
+        if len(marks) > MARKS:
+            del marks[0]
+
+    def rebuilt(self, last: tuple[datetime, str] | None) -> None:
+        """The state was built anew from a checkpoint holding the events up to ``last`` (None: from the
+        start): each plugin's stamps carry the newest mark at or before it (none: every stamp is new)."""
+        kept = [(order, number) for order, number in self._marks
+                if order is None or (last is not None and order <= last)]
+        for stamps in self._stamps.values():
+            if kept and last is not None:
+                stamps.carry(kept[-1][1])
+            else:
+                stamps.note_all()
+        self._marks = kept
+        self.mark(last)
+
+    def renew(self) -> None:
+        """Every stamp is new (the rulesets or the roster changed, or the state is rebuilt from the start)."""
+        for stamps in self._stamps.values():
+            stamps.note_all()
+        self._marks.clear()
+
+
+__all__ = ["MARKS", "PeriodStamps", "StampBook"]

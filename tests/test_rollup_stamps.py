@@ -223,3 +223,28 @@ def test_a_plugin_following_the_events_without_a_stamp_makes_the_key_the_logs_po
         engine.record(patrol("today-x", "yq-fw1", "yq-g1", TODAY + timedelta(minutes=1)))
         moved = Rollups().key(engine, "yq", "2025-01-02", "json", None)
         assert (moved != key) is (extra is Tally)
+
+
+def test_a_late_event_changes_the_key_of_the_periods_it_or_an_event_replayed_after_it_reaches_only(
+        grown_beside: tuple[str, Path]) -> None:
+    url, _ = grown_beside
+    with Engine.open(store=url, clock=FixedClock(NOW)) as engine:
+        grid, worker = "yq-g1", "yq-fw1"
+        engine.record(patrol("today-0", worker, grid, TODAY))
+        engine.record(patrol("today-1", worker, grid, TODAY + timedelta(hours=1)))
+        assert engine.checkpoint()  # (the one a late event of today rewinds the state to)
+        engine.record(patrol("today-2", worker, grid, TODAY + timedelta(hours=3)))
+        watch = Watch(engine)
+        # a patrol of today typed late, between the checkpoint's and the last: the state is rewound to the
+        # checkpoint and replayed; the periods of the first quarter keep their keys (and roll-ups)
+        engine.record(patrol("late-today", worker, grid, TODAY + timedelta(hours=2)))
+        assert watch.step() == TODAYS
+        # one dated before the checkpoint, on 2025-01-02: rewound further back, its day, week and quarter change
+        engine.record(patrol("late-january", worker, grid, datetime(2025, 1, 2, 15, tzinfo=TODAY.tzinfo)))
+        assert watch.step() == set(PERIODS)
+        # the refresh's rebuild after another writer's late event (its checkpoint holds events this engine
+        # had not applied): every period
+        with Engine.open(store=url, clock=FixedClock(NOW)) as other:
+            other.record(patrol("other-late-today", worker, grid, TODAY + timedelta(hours=2, minutes=30)))
+        assert engine.refresh() == 1
+        assert watch.step() == set(PERIODS)

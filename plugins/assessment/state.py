@@ -38,7 +38,6 @@ from gridcore.events import ActivityRecorded, ResidentMoved, ResidentRegistered
 from gridcore.explain import Explanation, Outcome, OutcomeKind
 from gridcore.parts import part_text, part_writer, read_part, stored_part, text_key
 from gridcore.periods import periods_between
-from gridcore.stamps import PeriodStamps
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -129,7 +128,7 @@ class AssessmentState:
         #: slices of the event log the metrics read, dropped whenever the store grows
         self.cache: dict[tuple[object, ...], object] = {}
         #: when what the metrics read last changed for each period (``gridcore_period_stamp``)
-        self.stamps = PeriodStamps()
+        self.stamps = engine.period_stamps("assessment")
 
     @hookimpl
     def gridcore_on_event(self, event: Event) -> None:
@@ -399,7 +398,6 @@ class AssessmentState:
     @hookimpl
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
         """Take back what a checkpoint saved."""
-        self.stamps = PeriodStamps()
         first, last = document["first"], document["last"]
         self.first = None if first is None else read_time(first)
         self.last = None if last is None else read_time(last)

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
 from gridcore.parts import stored_documents, stored_part, stored_parts
-from gridcore.stamps import PeriodStamps
 
 from . import timers
 from .archive import COLLECTION, EVENT, NAMES, Archive, entry_names
@@ -60,7 +59,7 @@ class Records:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         #: when the cases last changed for each period (``gridcore_period_stamp``, state.py)
-        self.stamps = PeriodStamps()
+        self.stamps = engine.period_stamps("escalation")
         self.incidents: dict[str, Incident] = {}
         #: repeat report id -> the open incident it joined
         self.aliases: dict[str, str] = {}

@@ -20,7 +20,6 @@ from gridcore import EventKinds, Explanation, Outcome, OutcomeKind, hookimpl
 from gridcore.errors import GridcoreError
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.parts import part_writers
-from gridcore.stamps import PeriodStamps
 
 from .archive import COLLECTION, NAMES
 from .events import (
@@ -377,7 +376,6 @@ class EscalationState(Transitions, Checks):
         from .checkpoint import restore
 
         restore(self, engine, document)
-        self.stamps = PeriodStamps()
         try:
             joins = [RepeatReportJoined(id=str(ident), time=datetime.fromisoformat(when), actor=SYSTEM_ACTOR,
                                         node=str(node), incident=str(incident), report=str(report),

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import ActivityRecorded, Event, ResidentMoved, ResidentRegistered
 from gridcore.parts import part_writer
-from gridcore.stamps import PeriodStamps
 from gridcore_escalation.events import (
     ConsultationHeld,
     IncidentClosed,
@@ -71,7 +70,7 @@ class PointsState(TaskBooking, Checks):
         #: ``last_time`` and ``last_order`` as ``_apply`` last saw them, with their ``utc_key``s
         self._seen: tuple[Any, timedelta | None, Any, timedelta | None] = (None, None, None, None)
         #: when the state last changed for each period (``gridcore_period_stamp``)
-        self.stamps = PeriodStamps()
+        self.stamps = engine.period_stamps("points")
 
     @hookimpl
     def gridcore_on_ruleset_loaded(self, engine: Engine, ruleset: Any, effective: Any) -> None:
@@ -264,7 +263,6 @@ class PointsState(TaskBooking, Checks):
         from .checkpoint import restore
 
         restore(self, document)
-        self.stamps = PeriodStamps()
 
     # ------------------------------------------------------------ decisions
 

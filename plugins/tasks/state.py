@@ -23,7 +23,6 @@ from gridcore import EventKinds, Explanation, Outcome, hookimpl
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.partnames import Where
 from gridcore.parts import part_writers, stored_documents, stored_part
-from gridcore.stamps import PeriodStamps
 
 from . import checkpoint, judging
 from .archive import COLLECTION, NAMES, Archive
@@ -68,7 +67,7 @@ class TasksState:
         self._by_deadline: list[tuple[datetime, str]] = []
         self._decoded: OrderedDict[Where, Task] = OrderedDict()
         #: when the tasks last changed for each period (``gridcore_period_stamp``)
-        self.stamps = PeriodStamps()
+        self.stamps = engine.period_stamps("tasks")
 
     # ------------------------------------------------------------ hooks
 
@@ -189,7 +188,6 @@ class TasksState:
     def gridcore_restore_state(self, engine: Engine, document: dict[str, Any]) -> None:
         """Take back what a checkpoint saved (what may fall due is worked out again)."""
         checkpoint.restore(self, document)
-        self.stamps = PeriodStamps()
         self._due = [(task.deadline, ident) for ident, task in self.open.items() if not task.settled()]
         heapq.heapify(self._due)
         self._by_deadline = sorted((task.deadline, ident) for ident, task in self.open.items())
