@@ -540,8 +540,11 @@ def _shown(table: Table, show: Showcase) -> str:
         return show.empty + "\n"
     keep = [i for i, c in enumerate(table.columns) if c in show.columns] or list(range(len(table.columns)))
     rows = table.rows[: show.rows] if show.rows else table.rows
-    part = Table(title=table.title if show.title else "", columns=tuple(table.columns[i] for i in keep),
-                 rows=tuple(tuple(row[i] for i in keep) for row in rows), headings=table.headings)
+    columns = tuple(table.columns[i] for i in keep)
+    # the Chinese of the values the table gives (a level as the community names it: 网格 grid), as its files show them
+    part = Table(title=table.title if show.title else "", columns=columns,
+                 rows=tuple(tuple(row[i] for i in keep) for row in rows), headings=table.headings,
+                 values={c: v for c, v in table.values.items() if c in columns})
     more = f"... and {len(table.rows) - len(rows)} more (see reports/) (另有 {len(table.rows) - len(rows)} 行，见 reports/)\n" if len(rows) < len(table.rows) else ""
     return part.render("text").lstrip("\n") + more
 

@@ -121,6 +121,10 @@ def test_every_community_runs_a_short_demo(name: str, tmp_path: Path) -> None:
     assert code == 0, text
     assert "== Star ratings (评星定级), 2025-W11" in text and "== Points board" in text
     assert "rated: 2025-W11 (whole periods inside the 14 simulated days); not rated: 2025-Q1, 2025-03" in text
+    # each level of the stars' spread as the community names it (was: "grid", "microgrid" alone)
+    spread = text.split("== How many rated nodes hold each star (各星级节点数), 2025-W11\n")[1].split("\n\n")[0]
+    rows = spread.splitlines()[3:]
+    assert rows and all(re.match(r"[\u4e00-\u9fff]+ [a-z_]+ ", row) for row in rows), spread
     if name == "xingfuwan":  # its households against the district's grid size (Yinzhou's 300 households)
         sizes = text.split("== Households and people against the planned grid size (网格规划): ")[1].split("==")[0]
         assert sizes.startswith("34 cells") and "xn-xfw-e1  幸福湾一期" in sizes and "in plan" in sizes

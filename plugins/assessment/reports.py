@@ -137,8 +137,9 @@ def _param(params: Mapping[str, str], name: str) -> str:
     return params[name]
 
 
-def spread_table(assessment: Assessment) -> Table:
-    """How many rated nodes hold each star, per level (top level first)."""
+def spread_table(assessment: Assessment, level_names: Mapping[str, str] | None = None) -> Table:
+    """How many rated nodes hold each star, per level (top level first); ``level_names``: the
+    community's Chinese for each level, shown beside it (``网格 grid``; JSON keeps the id)."""
     levels: dict[str, Counter[int]] = {}
     for r in assessment.ratings:
         levels.setdefault(r.level, Counter())[r.stars] += 1
@@ -147,7 +148,8 @@ def spread_table(assessment: Assessment) -> Table:
     rows: tuple[tuple[Cell, ...], ...] = tuple((level, *(counts[s] for s in stars), sum(counts.values()))
                                                for level, counts in levels.items())
     return Table(f"Star ratings {assessment.named}: how many nodes hold each star (各星级节点数)",
-                 ("level", *(f"{s}★" for s in stars), "rated"), rows, headings=HEADINGS_ZH)
+                 ("level", *(f"{s}★" for s in stars), "rated"), rows, headings=HEADINGS_ZH,
+                 values={"level": dict(level_names or {})})
 
 
 def months_table(engine: Engine, period: str) -> Table:
@@ -334,7 +336,8 @@ REPORTS = [
            showcase=Showcase(PER_PERIOD, "Star ratings (评星定级), {label}", rows=16, title=False,
                              columns=("node", "name", "stars", "score"), order=40, figure=_chart)),
     Report("assessment.spread", "How many rated nodes hold each star, per level, for a period (各星级节点数)",
-           lambda e, p: spread_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
+           lambda e, p: spread_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle")),
+                                     e.community.level_names), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD, "How many rated nodes hold each star (各星级节点数), {label}", title=False, order=45)),
     Report("assessment.months", "How many rated nodes held each star, month by month (逐月评星)",
            lambda e, p: months_table(e, _param(p, "period")), ("period",),
