@@ -4,6 +4,7 @@ commands the office runs on them, each through the CLI."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -248,6 +249,11 @@ def test_the_dashboards_stars_tell_apart_the_grids_that_share_a_name(street: Pat
                                       "--dry-run", "--chart", str(chart)])
     assert done.exit_code == 0, done.output
     assert "西湖社区 / 第二网格 (dh-c2-g2)" in chart.read_text(encoding="utf-8")
+    # under --lang zh each rated node's level as the roster names it (was: "grid" alone)
+    done = runner.invoke(main_group, ["--lang", "zh", "assess", "--period", "2025-03", "--store", url, "--now",
+                                      "2025-04-01T09:00+08:00", "--dry-run"])
+    assert done.exit_code == 0, done.output
+    assert re.search(r"dh-c2-g2 +第二网格 +网格 grid +\d", done.output), done.output
 
 
 def test_check_against_a_roster_whose_levels_differ_says_so_at_the_levels_line(street: Path) -> None:

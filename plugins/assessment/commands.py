@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import attrs
 import click
 
 from gridcore import Engine
@@ -96,6 +97,9 @@ def assess_group(
         if at is not None:
             result = within(engine, result, at)
         table = breakdown_table(result) if breakdown else ratings_table(result)
+        if getattr(fmt, "lang", "en") == "zh" and fmt != "json" and "level" in table.columns:
+            # a level as the community names it (社区 community); JSON and English keep the id alone
+            table = attrs.evolve(table, values={**table.values, "level": dict(engine.community.level_names)})
         click.echo(table.render(fmt), nl=False)
         if chart_path:
             write_chart(result, chart_path, rated_labels(engine.community.hierarchy, result.ratings))
