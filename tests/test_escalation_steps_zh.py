@@ -17,7 +17,7 @@ from test_escalation_detail_zh import english_left
 from zhladder import DATA
 
 from gridcore_app.cli import main_group
-from gridcore_escalation import detail_zh
+from gridcore_escalation import detail_zh, lifecycle
 
 PLUGIN = Path(detail_zh.__file__).parent
 EXTRA = """\
@@ -201,3 +201,19 @@ def test_json_and_english_keep_the_step_codes(store: str) -> None:
     assert steps[:3] == ["reported", "routed", "accepted"] and "step ignored" in steps
     english = run("incidents", "timeline", "D1", "--store", store, "--now", LATE).output
     assert "step ignored" in english and "步骤（已忽略）" not in english
+
+
+def test_the_timeline_says_the_cases_status_in_chinese_too(store: str) -> None:
+    """The note under the timeline (its status, level, node and ruleset) says it in Chinese beside the English:
+    a staff trial read ``status: closed at grid ...`` alone."""
+    shown = run("--lang", "zh", "incidents", "timeline", "D1", "--store", store, "--now", LATE)
+    assert shown.exit_code == 0, shown.output
+    note = next(line for line in shown.output.splitlines() if line.lstrip().startswith("status: "))
+    status, _, zh = note.partition(" (状态：")
+    assert zh, note
+    word = json.loads(run("incidents", "list", "--status", "all", "--format", "json", "--store", store, "--now",
+                          LATE).stdout)
+    row = next(r for r in word["rows"] if r["incident"] == "D1")
+    assert f"status: {row['status']} at " in status
+    assert zh.startswith(lifecycle.STATUS_ZH[row["status"]] + "，在"), note
+    assert "规则集 " in zh, note

@@ -16,8 +16,9 @@ from gridcore.events import SYSTEM_ACTOR
 from gridcore.periods import parse_period
 from gridcore.reports import PER_PERIOD, Cell, Showcase, count_cell
 
-from . import views
+from . import detail_zh, views
 from .headings import HEADINGS_ZH
+from .lifecycle import STATUS_ZH
 from .timers import duration
 
 if TYPE_CHECKING:
@@ -105,9 +106,12 @@ def timeline_table(engine: Engine, incident_id: str) -> Table:
     item = views.incident(engine, incident_id)
     steps = views.timeline(engine, incident_id)
     rows = tuple((_when(e.time, engine), e.what, e.actor, e.node, e.detail, e.rule) for e in steps)
-    notes = [
-        f"status: {item.status} at {item.current_level} {item.current_node}; ruleset {item.ruleset or '(none)'}"
-    ]
+    zh = detail_zh.names(engine, item.current_node)
+    ruleset = item.ruleset or "(none)"
+    status = (f"status: {item.status} at {item.current_level} {item.current_node}; ruleset {ruleset}"
+              f" (状态：{STATUS_ZH.get(item.status, item.status)}，在{zh.level(item.current_level)} "
+              f"{item.current_node}；规则集 {item.ruleset or '（无）'})")
+    notes = [status]
     # the decisions `gridcore explain` takes for this case (a staff trial guessed 'esc:js-i1:1' and 'js-i1')
     decisions = [f"escalation:route:{item.id}", *(f"escalation:{e.event}" for e in item.escalations)]
     # (each ignored line that explains itself: escalations, a step of a report made a repeat report late,
