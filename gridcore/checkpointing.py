@@ -227,7 +227,7 @@ class Checkpointing:
             },
             "states": sorted(states),
         }
-        index, about = self._checkpoint_index()
+        index, about, fits = self._checkpoint_index()
         free = [slot for slot in range(CHECKPOINT_SLOTS) if str(slot) not in index]
         slot = free[0] if free else int(min(index, key=lambda k: int(index[k])))
         # Each plugin's state is a document of its own, so that opening reads only
@@ -242,7 +242,7 @@ class Checkpointing:
         about[str(slot)] = [_fit_key(fit), last]
         # what each slot was taken under, whole (a few hundred bytes): an open that finds none fitting says
         # what differs without reading a slot (``_passed_over``)
-        fits = {k: v for k, v in self._checkpoint_fits().items() if k in index}
+        fits = {k: v for k, v in fits.items() if k in index}
         fits[str(slot)] = fit
         try:
             put_many = getattr(self.store, "put_many", None)
@@ -362,20 +362,16 @@ class Checkpointing:
             return iter(orders_after(position))
         return ((at, *_doc_order(doc)) for at, doc in self.store.events_after(position))
 
-    def _checkpoint_index(self) -> tuple[dict[str, int], dict[str, Any]]:
-        """The index: slot -> its log position, and slot -> ``[hash of its fit, its last event]``
-        (to skip reading slots that cannot fit)."""
+    def _checkpoint_index(self) -> tuple[dict[str, int], dict[str, Any], dict[str, Any]]:
+        """The index, read from the store once: slot -> its log position, slot -> ``[hash of its fit, its last
+        event]`` (to skip reading slots that cannot fit), and slot -> the fit it was taken under, whole (none
+        for slots stored before 2026-12-06)."""
         found = self.store.get(CHECKPOINTS, "index") or {}
-        slots, about = found.get("slots", {}), found.get("about", {})
+        slots, about, fits = found.get("slots", {}), found.get("about", {}), found.get("fits")
         return ({str(k): int(v) for k, v in slots.items()} if isinstance(slots, dict) else {},
                 {str(k): v for k, v in about.items() if isinstance(v, list) and len(v) == 2}
-                if isinstance(about, dict) else {})
-
-    def _checkpoint_fits(self) -> dict[str, Any]:
-        """The index's slot -> the fit it was taken under, whole (none for slots stored before 2026-12-06)."""
-        found = self.store.get(CHECKPOINTS, "index") or {}
-        fits = found.get("fits")
-        return {str(k): v for k, v in fits.items() if isinstance(v, dict)} if isinstance(fits, dict) else {}
+                if isinstance(about, dict) else {},
+                {str(k): v for k, v in fits.items() if isinstance(v, dict)} if isinstance(fits, dict) else {})
 
     def _savers(self) -> dict[str, object]:
         """The plugins that save their state in checkpoints, by pluggy name (each given its state, ``_wake``)."""
@@ -434,7 +430,7 @@ class Checkpointing:
         replay goes on from there.  False (and a fresh state) when none fits.
         """
         self._in_full = ()
-        index, about = self._checkpoint_index()
+        index, about, fits = self._checkpoint_index()
         if not index:
             self._why_not_restored = "no checkpoint is stored"
             return False
@@ -482,17 +478,18 @@ class Checkpointing:
                 passed["damaged"] = passed.get("damaged", 0) + 1
                 self._reset()  # a damaged or unreadable checkpoint: try an older one
                 continue
-        self._why_not_restored = self._passed_over(passed, index, fit)
+        self._why_not_restored = self._passed_over(passed, index, fit, fits)
         return False
 
-    def _passed_over(self, passed: Mapping[str, int], index: Mapping[str, int], fit: Mapping[str, Any]) -> str:
+    def _passed_over(self, passed: Mapping[str, int], index: Mapping[str, int], fit: Mapping[str, Any],
+                     fits: Mapping[str, Any]) -> str:
         """Why none of the checkpoints in ``index`` was restored (``OpenReport.why_not``); for those taken under
-        something else, what differs for the newest of them (from the index: no slot is read)."""
+        something else, what differs for the newest of them (from the index's ``fits``: no slot is read)."""
         said = {"fit": "taken under other plugins, rulesets or roster", "late": "with a late event stored after it",
                 "damaged": "damaged or incomplete", "later": "taken after the point replayed to"}
         why = "; ".join(f"{count} of {len(index)} {said[kind]}" for kind, count in passed.items())
         if passed.get("fit"):
-            theirs = self._checkpoint_fits().get(max(index, key=lambda k: int(index[k])))
+            theirs = fits.get(max(index, key=lambda k: int(index[k])))
             if theirs is not None and theirs != fit:
                 why += f" (the newest: {_fit_difference(theirs, fit)})"
         return why or "none fits"

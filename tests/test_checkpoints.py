@@ -388,6 +388,41 @@ def test_slots_taken_under_another_fit_are_not_read(stores: StoreFactory, monkey
     assert [key for key in read if key.startswith("slot-")] == ["slot-0", "slot-0.tally#state"]
 
 
+def test_a_checkpoint_reads_the_index_once_and_keeps_every_slot_it_names(
+        stores: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each checkpoint reads the index from the store once (not once for the slots and again for their fits),
+    and the index it writes names the newest slots with what each was taken under; the newest restores."""
+    url = stores.url()
+    reads: list[int] = []
+    with open_toy(url, community=small_community()) as engine:
+        get = type(engine.store).get
+
+        def counted(self: Any, collection: str, key: str) -> Any:
+            if collection == CHECKPOINTS and key == "index":
+                reads[-1] += 1
+            return get(self, collection, key)
+
+        monkeypatch.setattr(type(engine.store), "get", counted)
+        engine.checkpoint_min = 10_000  # only the checkpoints asked for below
+        positions = []
+        for n in range(1, 8):  # more checkpoints than slots: the oldest slots are taken again
+            engine.record_many([activity(n * 10 + k) for k in range(3)])
+            reads.append(0)
+            assert engine.checkpoint()
+            positions.append(engine.position)
+        monkeypatch.undo()
+        assert reads == [1] * 7
+        index = engine.store.get(CHECKPOINTS, "index")
+        fit = engine._checkpoint_fit()
+        counts = dict(engine.state("tally").counts)
+    assert sorted(index["slots"].values()) == positions[-4:]  # CHECKPOINT_SLOTS of them
+    assert set(index["about"]) == set(index["fits"]) == set(index["slots"])
+    assert all(taken == fit for taken in index["fits"].values())
+    with open_toy(url, read_only=True) as again:
+        assert again._base == positions[-1]
+        assert again.state("tally").given == [] and again.state("tally").counts == counts
+
+
 def test_an_event_at_the_very_time_a_derived_one_fell_due_is_not_late(stores: StoreFactory) -> None:
     """Derived events due at T are applied before every event offered at T: a later one at T is in place."""
     url = stores.url()
