@@ -37,9 +37,12 @@ from gridcore.rules.subtree import governed_node
 
 #: Warnings that become errors here: the installed plugins are known (a metric),
 #: a name a ruleset does not declare is a slip, not a name for later (a category),
-#: and the community beside the ruleset is the one it will run on (a role nobody holds).
+#: and the community beside the ruleset is the one it will run on (a verifier or a
+#: notified role nobody holds: cases never verified, notices to nobody).  A handler
+#: limit's role nobody holds (``handler-role-missing``) stays a warning, as in the
+#: engine: the limit binds no one and a case climbs the ladder as it would without it.
 KNOWN_WHEN_INSTALLED = frozenset({"unknown-metric", "unknown-category", "verifier-missing",
-                                  "notified-role-missing", "handler-role-missing"})
+                                  "notified-role-missing"})
 
 
 @frozen

@@ -191,3 +191,32 @@ def test_every_place_a_role_goes_takes_the_rosters_own_in_either_language() -> N
         alone = parse_ruleset(text, sections=list(sections.values()), name="x.rules")
         assert len([w for w in alone.warnings if "no roster was given" in w.message]) == 3, alone.warnings
     assert found == [(("street_officer",), "street_officer")] * 2
+
+
+def test_a_handler_limit_for_a_role_nobody_holds_is_a_warning_with_or_without_the_roster(
+        mini_district: Path, tmp_path: Path) -> None:
+    """A handler limit for a role nobody in the district holds (unit_leader), passing cases to the
+    roster's own street officers: with the roster, one warning (the limit applies to no one; nothing
+    breaks, the case climbs the ladder as before), as when the engine puts it in force, and check
+    passes; without the roster, the roster's role is unchecked, a warning too."""
+    path = tmp_path / "units.rules"
+    path.write_text(EN.replace("handler limit street_officer: resolve within 1 working day",
+                               "handler limit unit_leader: resolve within 1 working day, then pass to 街道网格专干"),
+                    encoding="utf-8")
+
+    def levels(*beside: str) -> tuple[int, list[tuple[str, str]]]:
+        checked = CliRunner().invoke(main_group, ["check", "--format", "json", "--rulesets", str(YINZHOU),
+                                                  *beside, str(path)])
+        found = json.loads(checked.stdout)["diagnostics"]
+        return checked.exit_code, sorted((d["code"], d["severity"]) for d in found)
+
+    assert levels("--community", str(mini_district)) == (0, [("handler-role-missing", "warning")])
+    # without it: the tilt's street_officer and the handler's 街道网格专干, unchecked
+    assert levels() == (0, [("role-unchecked", "warning")] * 2)
+    text = CliRunner().invoke(main_group, ["check", "--lang", "zh", "--rulesets", str(YINZHOU), "--community",
+                                           str(mini_district), str(path)])
+    assert text.exit_code == 0 and f"{path}:8:17: 警告: 小银州区 中没有人担任单元长" in text.stderr, text.stderr
+    with Engine.open(store=str(tmp_path / "store"), community=load_community(mini_district), ruleset=DISTRICT_RULES,
+                     effective=BEFORE, clock=FixedClock(MONDAY)) as engine:
+        engine.use_ruleset(path, effective=BEFORE, search_path=[YINZHOU])
+        assert [w for w in engine.warnings if "unit_leader" in w and "units.rules:8:17" in w]

@@ -9,9 +9,12 @@ meets its community: before ``Engine.use_ruleset`` puts it in force, and in
 
 An unknown department is an error everywhere.  A role nobody holds is a
 warning when a ruleset is put in force (the roster may gain the people
-later; nothing breaks until a case needs them) and an error in ``gridcore
-check``: a village whose grids are led by micro-grid leaders only, under
-the default verifier (the grid leader), could never verify a case.
+later; nothing breaks until a case needs them).  The verifier and a notified
+role nobody holds are errors in ``gridcore check``: a village whose grids are
+led by micro-grid leaders only, under the default verifier (the grid leader),
+could never verify a case.  A handler limit's role nobody holds stays a
+warning there too: the limit binds no one, and a case it would pass on climbs
+the ladder as it would without the limit.
 """
 
 from __future__ import annotations
