@@ -169,6 +169,10 @@ class Checkpointing:
         _why_not_restored: str
         _in_full: tuple[str, ...]
         _stamp_book: StampBook
+        _checkpointed: int
+        _overtaken: bool
+        _checkpoint_cost: float
+        _checkpoint_done: float
 
         def _settle_append(self, *, whatever_came_of_it: bool = False) -> None: ...
         def _reset(self) -> None: ...

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -29,19 +29,15 @@ from attrs import define, field
 
 from . import permissions, timeorder
 from .checkpointing import (
-    CHECKPOINT_EVERY,
-    CHECKPOINT_MAX,
-    CHECKPOINT_MIN,
-    CHECKPOINT_SHARE,
     STATEFUL_HOOKS,
     Checkpointing,
     OpenReport,
     _doc_order,
-    _fit_key,
 )
 from .clock import Clock, FixedClock, SystemClock, require_aware
-from .codec import EventCodec
 from .community import Community
+from .enacting import NODE_KEY, RULESETS, SECTIONS_KEY, Enacting
+from .enginestate import APPLIED_MOST, CONFLICT_RETRIES, REPLAY_FLUSH_EVERY
 from .errors import (
     EventError,
     EventRefused,
@@ -53,7 +49,6 @@ from .errors import (
     UnknownNameError,
 )
 from .events import (
-    CORE_EVENT_TYPES,
     SYSTEM_ACTOR,
     Event,
     ResidentMoved,
@@ -62,57 +57,32 @@ from .events import (
 )
 from .explain import Explanation, Outcome
 from .garbage import fewer_full_collections, serving_now, settle
-from .governing import RulesetInForce, RulesetTimeline
-from .growth import carry_joined, date_joined, roster_growth, stamp_joined
 from .metrics import MEMBER, Metric, MetricValue
-from .plugin_host import Hooks, PluginManager, get_plugin_manager
+from .plugin_host import Hooks, get_plugin_manager
 from .register import HouseholdRegister, about_register
 from .remembered import RememberedRefusals
 from .reports import Table
-from .stamps import PeriodStamps, StampBook
+from .rostering import META, ROSTER_STAMP, Rostering, _resolve_community
+from .stamps import PeriodStamps
 from .store import DEFAULT_STORE, Store
 from .timeorder import TimeOrder
 
 if TYPE_CHECKING:
-    from .rules import Diagnostic, Ruleset, Section
-    from .rules.sections import P
+    from .rules import Ruleset
 
-META = "meta"
-#: The key under ``META`` of the saved roster's fingerprint (``{"fingerprint": SHA-256}``), written after
-#: the roster each time it is saved: ``refresh`` reads this small document, not the roster, to tell
-#: whether another process grew it (``gridcore init --community`` on the running store)
-ROSTER_STAMP = "roster"
 #: A decision a plugin takes on an event (an immediate escalation, a reopening
 #: after an unsatisfied verification) falls due this long after its cause, so
 #: canonical order (time, id) always puts the cause first.  Such decisions are
 #: recorded with the event that caused them, not at a later ``tick``.
 DECIDED_WITH = timedelta(microseconds=1)
-RULESETS = "rulesets"
-#: The sections a stored ruleset had when it was put in force (to tell, on a later
-#: open, which of them no loaded plugin reads any more).
-SECTIONS_KEY = "sections"
-#: The subtree a stored ruleset governs (a node id); absent: the whole tree.
-NODE_KEY = "node"
 #: How far past the clock an event's time may be (clocks of phones and
 #: offices disagree, and a report may be typed in a zone ahead).  Further is a
 #: mistyped date (2125 for 2025), which would otherwise sort after every later
 #: event for ever.
 FUTURE_TOLERANCE = timedelta(days=1)
-#: Times a write is judged again after another writer changed the store first.
-CONFLICT_RETRIES = 100
-#: The most ids of applied events an engine keeps in memory (``Engine.applied_most``): past it, once
-#: they are stored, it forgets them and asks the store for them (about 100 bytes an id; without a
-#: bound the set grew with the log until the next checkpoint, up to ``CHECKPOINT_MAX`` events' worth)
-APPLIED_MOST = 10_000
 #: Ids asked of a store's ``find_ids`` at once (``_stored_among``): every id of a ``gridcore ingest`` call
 #: (``INGEST_CHUNK``, 20,000) in one query, where 1,000 a query cost SQLite nearly twice as much an id.
 IDS_AT_ONCE = 50_000
-#: A writable engine's replay (an opening's tail, a rebuild) has plugins store what they hand the store
-#: between checkpoints (``gridcore_on_flush``: sealed parts, under keys naming their content) after every
-#: this many events it applies.  A replay writes no batch of events, so otherwise the sealed parts of a
-#: long one waited in memory for its end (a rebuild of 898,948 events: the points history's and the closed
-#: incidents' parts, 134 MB of the 352 MB it held).
-REPLAY_FLUSH_EVERY = 1000
 
 
 @define
@@ -141,146 +111,8 @@ class IngestSummary:
         self.refused.extend(other.refused)
 
 
-class Engine(Checkpointing):
+class Engine(Checkpointing, Enacting, Rostering):
     """A community's engine. Build it with ``Engine.open``."""
-
-    def __init__(
-        self,
-        community: Community,
-        store: Store,
-        *,
-        clock: Clock,
-        plugins: pluggy.PluginManager,
-    ) -> None:
-        self.community = community
-        #: ``_checkpoint_fit``'s digest of the community, with the community it is of
-        self._community_digest: tuple[Community, str] | None = None
-        self.store = store
-        self.clock = clock
-        # The process's manager is shared; the states this engine's plugins
-        # attach live in the engine's own copy of it.
-        self.plugins = plugins.for_engine() if isinstance(plugins, PluginManager) else plugins
-        self.hooks = Hooks(self.plugins)
-        self.codec = EventCodec(CORE_EVENT_TYPES)
-        for cls in self.hooks.register_event_types():
-            try:
-                self.codec.register(cls)
-            except (TypeError, ValueError) as exc:
-                raise PluginError(str(exc)) from None
-        #: which ruleset judges where and when (``gridcore.governing``)
-        self._timeline = RulesetTimeline(lambda: self.community)
-        # (plugins ask for policies several times an event: the timeline's own method answers, one call less)
-        self.policy = self._timeline.policy  # type: ignore[method-assign]
-        #: ids of the events applied since the state was rebuilt or they were last forgotten (``_forget``)
-        self._applied: set[str] = set()
-        #: each plugin's period stamps, kept across the states built anew (``period_stamps``)
-        self._stamp_book = StampBook()
-        #: True once ids of applied events may be missing from ``_applied`` (the state was restored from a
-        #: checkpoint, or they were forgotten): an id offered that is not in it is asked of the store
-        self._forgot = False
-        #: ids of the events a read-only engine derived and applied that the store did not hold then
-        #: (kept in ``_applied`` however it is bounded, until ``_catch_up`` reads them stored)
-        self._derived_here: set[str] = set()
-        #: while ``record_many`` judges: its events and the index of the next one (``_forget`` keeps the
-        #: ids offered again after it), and each id's last index among them (made when first needed)
-        self._judging: tuple[list[tuple[Event, str, dict[str, Any] | None]], int] | None = None
-        self._last_offered: dict[str, int] | None = None
-        #: a replay cut short before a late event keeps its place in the log here (the stored
-        #: documents not applied yet, in canonical order, and the one read ahead): see ``_replay``
-        self._cursor: Iterator[dict[str, Any]] | None = None
-        self._ahead: dict[str, Any] | None = None
-        #: what a replay reads that another writer may have stored after the position the replay reads to
-        #: (``_stored_after_base``): the ids of such events of a checkpoint's tail, and for a replay of the
-        #: whole log the canonical order of the event at that position (events from it on).  Their ids are
-        #: kept in ``_applied`` when applied, so that ``_catch_up``, which reads on from that position, does
-        #: not apply them again.
-        self._beyond: set[str] = set()
-        self._beyond_order: tuple[datetime, str] | None = None
-        #: True when every event stored up to ``_position`` is applied (``caught_up``): False from
-        #: ``_reset`` until a replay has read the log to its end, and while ``_catch_up`` applies
-        self._caught_up = False
-        self._high_water: datetime | None = None
-        self._last: tuple[datetime, str] | None = None  # order of the last applied event
-        #: order of the last applied event that was not derived (actor ``system``); after a
-        #: checkpoint is restored, ``_last`` (no less: see ``_tied_with_derived``)
-        self._last_input: tuple[datetime, str] | None = None
-        self._population: dict[str, str] = {}
-        #: households and named residents on record now (``gridcore.register``)
-        self.households = HouseholdRegister(community)
-        self._closed = False
-        self._metrics: dict[str, Metric] | None = None
-        #: What opening found worth telling (e.g. a stored ruleset's section whose plugin is
-        #: not loaded); the command line prints these.
-        self.warnings: list[str] = []
-        #: the rulesets' problems warned of: (file name, line, column, message)
-        self._problems_warned: set[tuple[str, int, int, str]] = set()
-        #: the store's log position this state reflects (every event up to it is applied)
-        self._position = 0
-        #: reads under way (``reading``: nested ones count), and what ``stored_position`` found in
-        #: them: (this engine's position then, the store's)
-        self._reads = 0
-        self._read_at: tuple[int, int] | None = None
-        self._read_only = False
-        #: the URL ``open`` opened the store from (``store_again``; the store's ``url`` hides a password)
-        self._store_url: str | None = None
-        self._future_tolerance: timedelta | None = None
-        self._ruleset_keys: set[str] = set()
-        self._unread: dict[str, int] = {}
-        #: the log position of the checkpoint the state was restored from or last stored (0: replayed from the
-        #: start)
-        self._base = 0
-        #: the log position of the last checkpoint this engine stored or restored
-        self._checkpointed = 0
-        #: how many events this engine appended to its store (its ingests and ticks: ``close``)
-        self._stored_here = 0
-        #: the saved roster's stamp (``ROSTER_STAMP``) as this engine last read or wrote it (None: none saved)
-        self._roster_stamp: dict[str, Any] | None = None
-        #: True once this engine stored a late event: the checkpoints stored so far are
-        #: overtaken (none fits any more), so the next chance takes one whatever ``checkpoint_min`` says
-        self._overtaken = False
-        #: whether the log was recorded in time order, as this engine last read or marked it (``time_order``),
-        #: and its ``since`` (``late_before`` asks it for every step a plugin judges again on replay)
-        self._time_order = TimeOrder(kept=False)
-        self._late_since: tuple[datetime, str] | None = self._time_order.since
-        #: how often a checkpoint is taken during one long ingest (in events)
-        self.checkpoint_every = CHECKPOINT_EVERY
-        #: an ingest or tick leaving at least this many events after the last
-        #: checkpoint stores a new one (if the share below allows; closing always does)
-        self.checkpoint_min = CHECKPOINT_MIN
-        #: the most of the process's CPU time spent on checkpoints after ingests and ticks
-        #: (1: no limit, a checkpoint whenever ``checkpoint_min`` or ``checkpoint_every`` says)
-        self.checkpoint_share = CHECKPOINT_SHARE
-        #: an ingest or tick leaving at least this many events after the last checkpoint stores a new
-        #: one whatever ``checkpoint_share`` says (the interval is bounded in events)
-        self.checkpoint_max = CHECKPOINT_MAX
-        #: the most ids of applied events kept in memory: past it, the stored ones are forgotten and
-        #: asked of the store (``_bound_applied``)
-        self.applied_most = APPLIED_MOST
-        #: a writable engine's replay has plugins store their sealed parts after every this many events it
-        #: applies (``gridcore_on_flush``; a read-only engine never writes)
-        self.replay_flush_every = REPLAY_FLUSH_EVERY
-        #: CPU seconds the last checkpoint took, and the process time when it ended
-        self._checkpoint_cost = 0.0
-        self._checkpoint_done = 0.0
-        #: plugins whose state a restored checkpoint holds but which have not been given it yet
-        #: (pluggy name -> the plugin, the key of its document, the checkpoint's stamp): see ``_wake``
-        self._pending: dict[str, tuple[object, str, str]] = {}
-        #: a batch sent to the store and not yet confirmed (``_flush(soon=True)``), and its size
-        self._sent: Any = None
-        self._sent_size = 0
-        #: whether an event refused where the log ended and offered again unchanged is refused again
-        #: without a rewind while nothing before it changed (``gridcore.remembered``)
-        self.remember_refusals = True
-        self._remembered = RememberedRefusals(self.store, lambda: _fit_key(self._checkpoint_fit()), self._orders_after)
-        self._waking = False
-        #: stamps of checkpoints found incomplete or mixed while waking a plugin: never restored again
-        self._spoiled: set[str] = set()
-        #: why the last restore found no checkpoint ("" when it restored one), the plugins it replayed in
-        #: full, how the open built the state (``open_report``) and how often it was built again since
-        self._why_not_restored = ""
-        self._in_full: tuple[str, ...] = ()
-        self._opened = OpenReport(0, 0)
-        self._rebuilds = 0
 
     # ------------------------------------------------------------ opening
 
@@ -436,272 +268,6 @@ class Engine(Checkpointing):
         if state is None:
             raise PluginError(f"no plugin state named {name!r}; is the plugin installed and enabled?")
         return state
-
-    # ------------------------------------------------------------ rulesets
-
-    def use_ruleset(self, ruleset: Ruleset | str | Path, *, effective: datetime | None = None,
-                    node: str | None = None, search_path: Sequence[str | Path] = ()) -> Ruleset:
-        """Put a ruleset in force from ``effective`` (default: now), for a subtree or the whole tree.
-
-        ``node``: the subtree it governs (a node id); default: the one the
-        file names (``applies to: NODE`` / ``适用于：NODE``, an id or a name),
-        else the whole tree.  An event is judged by the ruleset of the nearest
-        enclosing subtree that has one in force at its time (``ruleset_at``).
-        A node the community's tree does not hold is a ``RulesError`` naming
-        it (at the file's line when the file wrote it).
-
-        A path's ``extends "name"`` is looked up in its own folder, then in
-        ``search_path``, then in ``$GRIDCORE_RULESETS`` (``rules.search_folders``).
-
-        A path is parsed, checked and compiled first; any error raises
-        ``gridcore.rules.RulesError`` and the rulesets in force stay as they were.
-        Events already recorded at or after ``effective`` are judged again under
-        it (every plugin's state is re-derived from the store): back-dating a
-        ruleset can change points, escalations and ratings already shown.
-        ``recorded_since(effective)`` says how many events that is.
-        """
-        from .rules import Ruleset as RulesetClass
-        from .rules import load_ruleset
-
-        # role names are checked against this community's roles (the built-in ones and the
-        # roster's own); a ruleset compiled elsewhere is compiled again with them if it was not
-        compiled = ruleset.for_roster(self.community.roles) if isinstance(ruleset, RulesetClass) else load_ruleset(
-            Path(ruleset), sections=self.hooks.register_sections(), metrics=self.hooks.register_metrics(),
-            search_path=search_path, roles=self.community.roles
-        )
-        self._check_levels(compiled)
-        from .rules.subtree import governed_node
-
-        subtree = governed_node(compiled, self.community.hierarchy, node)
-        problems = self.hooks.check_ruleset(self.community, compiled)
-        if any(problem.is_error for problem in problems):
-            from .rules import RulesError
-
-            raise RulesError(problems)
-        for problem in problems:  # warnings (a grid far from its planned size) are kept, not refused
-            self._warn_problem(problem)
-        when = require_aware(effective or self.clock.now())
-        self._check_writable("put a ruleset in force")
-        if self._pending:
-            self._woken()  # the plugins hear of the ruleset with the state they hold
-        existing = self._timeline.already(when, compiled, subtree)
-        if existing is not None:
-            return existing
-        count = len(self._timeline)
-        key = f"{when.astimezone(UTC).isoformat()}|{count:04d}"
-        # a ruleset for the whole tree is stored as it always was (no node)
-        if self._high_water is not None and self._high_water >= when or (
-                self._high_water is None and self.store.position()):
-            self._mark_late(when, "")  # (the events at or after ``when`` are judged again under it)
-        self.store.put(RULESETS, key, {"effective": when.isoformat(), **compiled.to_document(),
-                                       SECTIONS_KEY: sorted(compiled.items),
-                                       **({} if subtree is None else {NODE_KEY: subtree})})
-        self._timeline.put(when, compiled, subtree)
-        self.hooks.on_ruleset_loaded(self, compiled, when)
-        self._ruleset_keys.add(key)
-        if self._high_water is not None and self._high_water >= when:
-            self.rebuild()
-        self._checkpointed = 0  # the checkpoints stored so far were taken under other rulesets
-        self.checkpoint()
-        return compiled
-
-    def _warn_problem(self, problem: Diagnostic) -> None:
-        """Keep a ruleset's warning once, in English and Chinese.
-
-        A parent's line is the same problem whichever file of the district brought it: the
-        base put in force by its path, then a community's variant that extends it by name
-        (``yinzhou.rules:35`` and ``/srv/rules/yinzhou.rules:35``), so a file is known by its
-        name here, as a ruleset's fingerprint knows it.
-        """
-        key = (Path(problem.file).name, problem.line, problem.column, problem.message)
-        if key in self._problems_warned:
-            return
-        self._problems_warned.add(key)
-        zh = f" / {problem.message_zh}" if problem.message_zh else ""
-        self._warn_once(f"{problem.location()}: {problem.message}{zh}")
-
-    def recorded_since(self, when: datetime) -> int:
-        """How many stored events are at or after ``when``.
-
-        A ruleset put in force from ``when`` judges these again (``use_ruleset``
-        re-derives every plugin's state from them): ask before back-dating one.
-        """
-        return sum(1 for _ in self.store.events(since=require_aware(when)))
-
-    def ruleset_at(self, when: datetime, node: str | None = None) -> Ruleset | None:
-        """The ruleset that judges at ``node`` at ``when``.
-
-        That of the nearest subtree enclosing ``node`` (the node itself, its
-        parent, ...) that has one in force at ``when``, else the whole tree's:
-        the one in force then, or its earliest for times before any.
-        ``node`` None: the whole tree's rulesets only (as before subtrees had
-        their own).  ``UnknownNameError`` for a node the tree does not hold.
-        """
-        return self._timeline.at(when, node)
-
-    def policy(self, section: Section[P], *, at: datetime, node: str | None = None) -> P | None:
-        """A section's policy in force at ``at``: the ruleset judging then (at ``node``), on its local date.
-
-        What a plugin calls to judge an event (``engine.policy(POINTS, at=event.time,
-        node=event.node)``): the ruleset of the nearest enclosing subtree with one
-        in force (``ruleset_at``); ``node`` None asks the whole tree's.  None when
-        no ruleset is in force or it has no such section.
-        """
-        return self._timeline.policy(section, at=at, node=node)
-
-    @property
-    def ruleset(self) -> Ruleset | None:
-        """The whole tree's ruleset in force now (the latest one activated; with none for
-        the whole tree, the latest of any subtree)."""
-        return self._timeline.latest
-
-    def rulesets(self) -> list[tuple[datetime, Ruleset]]:
-        """Every ruleset put in force, with the time it took effect, in that order
-        (those of subtrees too: ``rulesets_in_force`` says which subtree each governs)."""
-        return [(entry.effective, entry.ruleset) for entry in self._timeline.in_force()]
-
-    def rulesets_for(self, node: str | None = None) -> list[tuple[datetime, Ruleset]]:
-        """The rulesets put in force for exactly ``node``'s subtree (None: the whole tree), in time order."""
-        return self._timeline.for_node(node)
-
-    def rulesets_in_force(self) -> list[RulesetInForce]:
-        """Every ruleset put in force: when, which, and the subtree it governs (None: the whole tree),
-        by effective time (the whole tree's first at equal times)."""
-        return self._timeline.in_force()
-
-    def _check_levels(self, ruleset: Ruleset) -> None:
-        expected = tuple(getattr(ruleset, "levels", ()) or ())
-        if expected and tuple(expected) != tuple(self.community.hierarchy.levels):
-            from .rules import RulesError
-
-            raise RulesError.simple(
-                f"ruleset {ruleset.name!r} expects levels {' > '.join(expected)} but community "
-                f"{self.community.name!r} has {' > '.join(self.community.hierarchy.levels)}"
-            )
-
-    def _restore_rulesets(self) -> None:
-        sections = None
-        metrics: list[Metric] = []
-        unserved: dict[str, list[str]] = {}
-        self._timeline.clear()
-        self._ruleset_keys = set()
-        for key, doc in self.store.items(RULESETS):
-            self._ruleset_keys.add(key)
-            from .rules import Ruleset as RulesetClass
-
-            if sections is None:
-                sections = self.hooks.register_sections()
-                metrics = self.hooks.register_metrics()
-            compiled = RulesetClass.from_document(doc, sections=sections, metrics=metrics,
-                                                  roles=self.community.roles)
-            if compiled.roles is None:  # put in force before its roles were checked against the roster
-                unchecked = [w for w in compiled.warnings if "no roster was given" in w.message]
-                self._warn_once(
-                    f"the stored ruleset {compiled.name} names roles the roster does not have; they match "
-                    f"nobody: {', '.join(f'{w.location()}: {w.message}' for w in unchecked) or '?'} / "
-                    f"已保存的规则集 {compiled.name} 写了花名册中没有的角色，这些规则不适用于任何人")
-            # a document stored before rulesets had subtrees has no node: the whole tree
-            node = doc.get(NODE_KEY)
-            self._timeline.put(datetime.fromisoformat(doc["effective"]), compiled,
-                               node if isinstance(node, str) else None)
-            for name in doc.get(SECTIONS_KEY, ()):
-                if name not in compiled.items:
-                    unserved.setdefault(name, []).append(compiled.name)
-        for name, rulesets in sorted(unserved.items()):
-            names = ", ".join(dict.fromkeys(rulesets))
-            warning = (
-                f"the stored ruleset {names} has a section {name!r} that no loaded plugin reads "
-                f"(disabled or not installed): its rules are not applied / 已保存的规则集 {names} "
-                f"含有栏目 {name!r}，但没有已加载的插件处理它（已禁用或未安装），这些规则不会生效"
-            )
-            if warning not in self.warnings:  # a refresh restores the rulesets again
-                self.warnings.append(warning)
-
-    def record_joined(self, node: str, when: datetime) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Record that ``node`` (its subtree) and the members holding roles in it joined the store at ``when``.
-
-        For a store that grew (``gridcore init --community``) before joining times
-        were recorded: what it added has none, so an assessment rates it for the
-        periods before it joined.  Refused (``gridcore.growth.date_joined``,
-        nothing changed) when ``node`` is recorded as joined at another time, or
-        when the store holds events of its subtree or of those members before
-        ``when``; a time later than the clock's now too.  The roster is saved
-        with the times, a checkpoint taken under it (the state is the same: only
-        assessments read joining times) and the roster's stamp written, so a
-        running engine's ``refresh`` takes the times on; a store grown before the
-        stamp was written gets it even when the times are there already.
-        Returns the node and member ids newly dated.
-        """
-        self._check_writable("record a joining time")
-        when = require_aware(when)
-        if when > self.clock.now():
-            raise GridcoreError(f"{when.isoformat()} is later than the engine's clock "
-                                f"({self.clock.now().isoformat()}): a node joins at a time that has come "
-                                "(加入时间不能晚于当前时间)")
-        self.refresh()
-        community, nodes, members = date_joined(self.community, node, when, self.events())
-        if nodes or members:
-            self.store.put(META, "community", community.to_document())
-            self.community = community
-            self._metrics = None
-            self._checkpointed = 0  # (the checkpoints stored were taken under the roster without the times)
-            self.checkpoint()
-        stamp = {"fingerprint": self._community_fingerprint()}
-        if self.store.get(META, ROSTER_STAMP) != stamp:
-            self.store.put(META, ROSTER_STAMP, stamp)
-        self._roster_stamp = stamp
-        return nodes, members
-
-    def _no_roster_stamp(self) -> None:
-        """A store saved before the roster's stamp was written (785125a, 2026-12-06), grown or not: ``refresh``
-        reads the stamp to notice another process growing the roster, so an engine kept running on it never
-        does.  A writable engine records the stamp once (of the saved roster, as a growth writes it: the same
-        document again is harmless, and any engine kept running that finds it compares the saved roster with
-        its own); a read-only one says what to do.  Either way a store that grew before joining times were
-        recorded may lack them too: the warning names ``gridcore hierarchy joined``."""
-        joined = ("; if a community was added to this store before 2026-12-06, record when it joined: gridcore "
-                  "hierarchy joined NODE --at TIME")
-        joined_zh = "；如此前曾新增社区，请用 gridcore hierarchy joined 节点 --at 时间 补记其加入时间"
-        if self._read_only:
-            self._warn_once("the roster's stamp is not saved in this store (made before 2026-12-06): an engine "
-                            "kept running (gridcore serve) does not notice another process growing the roster; "
-                            "the first command that writes to the store records it (gridcore tick, ingest, "
-                            f"hierarchy joined NODE --at TIME){joined} / 库中未保存花名册标记（2026-12-06 之前建的库），"
-                            f"运行中的服务察觉不到花名册扩充；下一次写入库的命令会写入此标记{joined_zh}")
-            return
-        stamp = {"fingerprint": self._community_fingerprint()}
-        self.store.put(META, ROSTER_STAMP, stamp)
-        self._roster_stamp = stamp
-        self._warn_once("the roster's stamp was not saved in this store (made before 2026-12-06): recorded now, so "
-                        f"an engine kept running notices the roster growing{joined} / 库中此前未保存花名册标记"
-                        f"（2026-12-06 之前建的库），现已写入，运行中的服务可察觉花名册扩充{joined_zh}")
-
-    def _grow(self, community: Community) -> None:
-        """Take on a roster that only adds to the one in use: no event is judged again.
-
-        Every recorded event names only what the old roster held (an event naming
-        an unknown node or person was refused), so the derived state stands; the
-        register gains the new households, and the rulesets in force are checked
-        against the grown roster first (an error refuses the growth, changing nothing).
-        """
-        growth = roster_growth(self.community.to_document(), community.to_document())
-        problems = [problem for _, ruleset in self._timeline.from_now(self.clock.now())
-                    for problem in self.hooks.check_ruleset(community, ruleset)]
-        if any(problem.is_error for problem in problems):
-            from .rules import RulesError
-
-            raise RulesError(problems)
-        refused = self.households.grow(community, growth.added.get("households", ()),
-                                       growth.added.get("residents", ()))
-        if refused:
-            raise GridcoreError("the grown roster cannot be taken on: " + "; ".join(refused))
-        self.community = stamp_joined(community, growth, self.clock.now())
-        self._metrics = None
-        self._timeline.regrow()  # new nodes: which ruleset judges where is worked out again
-        for problem in problems:
-            self._warn_problem(problem)
-        self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()}; "
-                        "the results already derived are kept / 已有结果保持不变")
 
     # ------------------------------------------------------------ events
 
@@ -1126,42 +692,6 @@ class Engine(Checkpointing):
         that does not open it.
         """
         return self.hooks.storage_backend(self._store_url or self.store.url, create=False)
-
-    def _roster_grown(self) -> bool:
-        """True when another process saved a grown roster, now this engine's community (``refresh``).
-
-        The roster's stamp (``ROSTER_STAMP``, one small document) is read every time;
-        the roster itself only when the stamp changed.  The saved roster is taken as
-        ``Engine.open`` takes it (joining times included); the caller rebuilds the state.
-        """
-        stamp = self.store.get(META, ROSTER_STAMP)
-        if stamp == self._roster_stamp:
-            return False
-        saved = self.store.get(META, "community")
-        mine = self.community.to_document()
-        if saved is None or saved == mine:  # (this engine opened after the roster was saved, before its stamp)
-            self._roster_stamp = stamp
-            return False
-        growth = roster_growth(mine, saved)
-        # (one that differs only by the joining times recorded, ``record_joined``, is taken on too)
-        if growth.changed and (self._position or self.store.position()):
-            raise GridcoreError(
-                f"the roster saved in the store {self.store.url} changed otherwise than by growing while this "
-                f"engine had it open: " + "; ".join(growth.changed[:5])
-                + ". Only a store without events may be given another roster; open the store again "
-                "(库中保存的花名册已被改动而非新增，请重新打开存储)"
-            )
-        self.community = Community.from_document(saved)
-        self._roster_stamp = stamp
-        self._metrics = None
-        self._timeline.regrow()  # new nodes: which ruleset judges where is worked out again
-        if growth.grows:
-            self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()} (another process took it on; "
-                            "the state is as opening the store gives / 由另一进程保存，状态与重新打开存储相同)")
-        return True
-
-    def _rulesets_changed(self) -> bool:
-        return {key for key, _ in self.store.items(RULESETS)} != self._ruleset_keys
 
     def _catch_up(self) -> int:
         """Apply the events appended after ``_position`` that are not applied yet."""
@@ -1773,15 +1303,6 @@ class Engine(Checkpointing):
                 raise
             raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
 
-    def _check_writable(self, what: str) -> None:
-        self._check_open()
-        if self._read_only:
-            raise StoreError(f"cannot {what}: the store {self.store.url} was opened read-only")
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise GridcoreError("the engine is closed")
-
 
 #: What ``_refusals`` and ``_apply`` ask of an event's class, by class: the fields naming people, whether it
 #: is a ``ResidentMoved``, a ``ResidentRegistered``, and about the household register (``about_register``).
@@ -1852,53 +1373,20 @@ def _state_key(name: str) -> str:
     return f"{name}#state"
 
 
-def _resolve_community(
-    community: Community | str | Path | None, store: Store, hooks: Hooks
-) -> tuple[Community, bool, Community | None]:
-    """The community to open, whether it must be saved into the store, and the saved one it grows.
 
-    A store that already holds events keeps its community: opening it with a
-    different one is refused before anything is written, unless the new one
-    only adds to it (``gridcore.growth``); then the saved one comes third.
-    """
-    saved = store.get(META, "community")
-    if saved is None and store.position() > 0:
-        raise StoreError(
-            f"the store {store.url} is damaged: it holds {store.count()} events but not the community "
-            "they belong to (its documents are missing). Restore it from a backup or migrate its events "
-            "into a new store; do not run gridcore init on it (存储已损坏)"
-        )
-    if community is None:
-        if saved is None:
-            raise GridcoreError(
-                f"the store {store.url} has no community yet; open it once with a community "
-                "(gridcore init --community DIR) (库中还没有社区：请先用 gridcore init --community 目录 保存社区)"
-            )
-        return Community.from_document(saved), False, None
-    if isinstance(community, Community):
-        the_community = community
-    else:
-        the_community = hooks.load_community(Path(community))
-    if saved is not None and saved.get("joined"):
-        # when what an earlier growth added joined: the store's record, which roster files do not carry
-        the_community = carry_joined(Community.from_document(saved), the_community)
-    document = the_community.to_document()
-    if saved is not None and saved != document and store.position() > 0:
-        growth = roster_growth(saved, document)
-        if growth.grows:
-            return the_community, True, Community.from_document(saved)
-        held = saved.get("name", "?")
-        raise GridcoreError(
-            f"the store {store.url} holds the events of {held} ({store.count()} events); "
-            f"it cannot be opened with {the_community.name}'s roster as given. Use a new store, "
-            f"or open this one without --community to keep its own (库中是 {held} 的事件，不能用 "
-            f"{the_community.name} 的花名册打开：请换一个新库，或不加 --community 打开)"
-            if held != the_community.name
-            else f"the store {store.url} holds {held} with a different roster and already has "
-            f"{store.count()} events; a roster may only grow under recorded events (add nodes, people, "
-            "households), and this one changes what is there: " + "; ".join(growth.changed[:5])
-            + (f" (and {len(growth.changed) - 5} more)" if len(growth.changed) > 5 else "")
-            + ". Keep the saved items as they are and add to them, or use a new store "
-            "(花名册只能在已有记录之上新增，不能修改或删除已有条目)"
-        )
-    return the_community, saved != document, None
+__all__ = [
+    "APPLIED_MOST",
+    "CONFLICT_RETRIES",
+    "DECIDED_WITH",
+    "FUTURE_TOLERANCE",
+    "IDS_AT_ONCE",
+    "META",
+    "NODE_KEY",
+    "REPLAY_FLUSH_EVERY",
+    "ROSTER_STAMP",
+    "RULESETS",
+    "SECTIONS_KEY",
+    "Engine",
+    "IngestSummary",
+    "Refusal",
+]

@@ -912,7 +912,7 @@ def test_a_writer_that_refreshes_or_opens_keeps_the_ids_bounded_too(
         # what a writer killed before its first checkpoint leaves behind: a log and no checkpoint
         writer.store.append([writer.codec.to_dict(activity(n)) for n in range(1, 31)], expected=writer.position)
         writer.checkpoint = lambda: False  # type: ignore[method-assign]
-    monkeypatch.setattr("gridcore.engine.APPLIED_MOST", 5)
+    monkeypatch.setattr("gridcore.enginestate.APPLIED_MOST", 5)
     with open_toy(tail) as reader:  # the whole log replayed, then its ids forgotten
         assert reader.store.get(CHECKPOINTS, "index") is None
         assert reader._forgot and len(reader._applied) <= reader.applied_most == 5
