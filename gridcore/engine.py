@@ -947,8 +947,9 @@ class Engine(Checkpointing, Enacting, Rostering):
         answers = hook.gridcore_period_stamp(engine=self, node=node, start=start, end=end)
         return tuple(answers) if len(answers) == len(stamping) else None
 
-    def report(self, name: str, params: Mapping[str, str] | None = None) -> Table:
-        """Build the report a plugin registered under ``name``."""
+    def report(self, name: str, params: Mapping[str, str] | None = None, *, lang: str = "en") -> Table:
+        """Build the report a plugin registered under ``name``; with ``lang="zh"``, as staff read it in
+        Chinese (the report's ``chinese`` view, if it has one: the Chinese of its values and notes)."""
         self._wake_implementers("gridcore_register_reports")
         reports = {r.name: r for r in self.hooks.register_reports()}
         if name not in reports:
@@ -956,7 +957,9 @@ class Engine(Checkpointing, Enacting, Rostering):
             raise UnknownNameError(f"no report named {name!r} (known: {known}) (没有这个报表)")
         try:
             with self.reading():
-                return reports[name].build(self, dict(params or {}))
+                chosen, given = reports[name], dict(params or {})
+                built = chosen.build(self, given)
+                return chosen.chinese(self, given, built) if lang == "zh" and chosen.chinese else built
         except GridcoreError:
             raise
         except Exception as exc:

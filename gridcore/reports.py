@@ -290,7 +290,11 @@ class Report:
     """A named report a plugin contributes: ``build(engine, params) -> Table``.
 
     ``params`` names the parameters it reads; ``showcase`` says how a run's
-    summary shows it (``None``: it is not part of one).
+    summary shows it (``None``: it is not part of one). ``chinese``, if given,
+    is ``chinese(engine, params, table) -> Table``: the built table as staff read
+    it in Chinese (``gridcore --lang zh report NAME``, ``Engine.report(...,
+    lang="zh")``): the Chinese of its values (``values``), notes said in Chinese
+    too; the ids, times and amounts as they are.
     """
 
     name: str
@@ -298,6 +302,7 @@ class Report:
     build: Callable[[Engine, Mapping[str, str]], Table]
     params: Sequence[str] = field(default=())
     showcase: Showcase | None = None
+    chinese: Callable[[Engine, Mapping[str, str], Table], Table] | None = field(default=None, eq=False)
 
 
 def _cell(value: Any) -> str:

@@ -1294,19 +1294,21 @@ def report(name: str | None, param: tuple[str, ...], out_path: Path | None, stor
     kinds = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".txt": "text"}
     if out_path is not None and out_path.suffix.lower() not in kinds:
         fail(f"--out {out_path}: give a file ending in {', '.join(kinds)}")
+    # (staff read a report in Chinese under --lang zh: text, a CSV for Excel and a workbook; JSON keeps the codes)
+    kind = kinds[out_path.suffix.lower()] if out_path is not None else str(fmt)
+    lang = getattr(fmt, "lang", "en") if kind != "json" else "en"
     with open_engine(store, read_only=True) as engine:
-        table = engine.report(name, params)
+        table = engine.report(name, params, lang=lang)
     if out_path is None:
         click.echo(table.render(fmt), nl=False)
         return
-    kind = kinds[out_path.suffix.lower()]
     if kind == "xlsx":
         from .reportbook import write_tables
 
         write_tables(out_path, [(name, table)])
     else:
-        out_path.write_text(table.render(kind), encoding="utf-8", newline="")
-    click.echo(f"{name}: {len(table.rows)} rows written to {out_path}", err=True)
+        out_path.write_text(table.render(kind, lang=lang), encoding="utf-8", newline="")
+    click.echo(f"{name}: {len(table.rows)} rows written to {out_path} (已写出 {len(table.rows)} 行：{out_path})", err=True)
 
 
 @main_group.command()

@@ -79,32 +79,12 @@ def list_command(
         click.echo(_in_chinese(engine, table, fmt).render(fmt), nl=False)
 
 
-#: A limit's step in Chinese (the overdue list's ``limit`` column).
-_LIMIT_ZH = {"accept": "受理", "resolve": "办结"}
-
-
 def _in_chinese(engine: Any, table: Any, fmt: Any) -> Any:
-    """``table`` as staff read it under ``--lang zh``: a category by the name its ruleset's ``category``
-    item gives it (``水管漏水 leaking_pipe``), a level by the community's name for it (``区 district``), a
-    status and a limit's step in Chinese (``已受理 accepted``, ``受理 accept``). JSON keeps the codes, and
+    """``table`` as staff read it under ``--lang zh`` (``reports.in_chinese``); JSON keeps the codes, and
     English output is unchanged."""
-    import attrs
-
-    from .lifecycle import STATUS_ZH
-
     if getattr(fmt, "lang", "en") != "zh" or fmt == "json":
         return table
-    names = {c.code: c.name for c in views.categories(engine) if c.name and c.name != c.code}
-    at = table.columns.index("node") if "node" in table.columns else None
-    for row in table.rows:
-        code = row[table.columns.index("category")]
-        if at is not None and code not in names:  # a category only a subtree's own ruleset names
-            names.update({c.code: c.name for c in views.categories(engine, node=str(row[at]))
-                          if c.code == code and c.name and c.name != c.code})
-    status = {**STATUS_ZH, **{f"{s} (paused)": f"{zh}（暂停）" for s, zh in STATUS_ZH.items()}}
-    chinese = {"category": names, "level": dict(engine.community.level_names), "status": status,
-               "limit": _LIMIT_ZH}
-    return attrs.evolve(table, values={c: v for c, v in chinese.items() if c in table.columns})
+    return reports.in_chinese(engine, table)
 
 
 def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
@@ -257,21 +237,11 @@ def timeline_command(incident: str, store: str, now: datetime | None, fmt: str) 
 
 
 def _timeline_in_chinese(engine: Any, table: Any, incident: str, fmt: Any) -> Any:
-    """``table`` (a timeline) as staff read it under ``--lang zh``: each line's detail in Chinese, a
-    level by the community's name for it and a category by its ruleset's, the ids, times and amounts
-    as they are, and each line's step named in Chinese (``受理 accepted``). JSON keeps the English, and
-    English output is unchanged."""
-    import attrs
-
-    from . import detail_zh
-
+    """``table`` (a timeline) as staff read it under ``--lang zh`` (``reports.timeline_in_chinese``). JSON
+    keeps the English, and English output is unchanged."""
     if getattr(fmt, "lang", "en") != "zh" or fmt == "json":
         return table
-    names = detail_zh.names(engine, views.incident(engine, incident).node)
-    step, detail = table.columns.index("step"), table.columns.index("detail")
-    rows = tuple(tuple(detail_zh.detail(str(row[step]), str(row[detail]), names) if at == detail else cell
-                       for at, cell in enumerate(row)) for row in table.rows)
-    return attrs.evolve(table, rows=rows, values={**table.values, "step": detail_zh.STEPS_ZH})
+    return reports.timeline_in_chinese(engine, incident, table)
 
 
 @incidents_group.command("stats")
@@ -288,7 +258,7 @@ def stats_command(
     """Counts by category and level for a period."""
     with open_engine(store, now=now, read_only=True) as engine:
         within = _node(engine, within) if within is not None else None  # its id or its name (红旗街道)
-        click.echo(reports.stats_table(engine, period, within).render(fmt), nl=False)
+        click.echo(_in_chinese(engine, reports.stats_table(engine, period, within), fmt).render(fmt), nl=False)
 
 
 # ---------------------------------------------------------------- steps of the loop

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import attrs
+
 from gridcore import Report, Table
 from gridcore.events import SYSTEM_ACTOR
 from gridcore.periods import parse_period
@@ -45,6 +47,56 @@ def _no_policy_note(engine: Engine) -> tuple[str, ...]:
         else (("note: no escalation policy is in force now (no ruleset or no escalation section) "
               "(当前没有生效的事件流转规则：没有规则集或规则集没有事件流转栏目)"),)
     )
+
+
+#: A limit's step in Chinese (the overdue list's ``limit`` column).
+LIMIT_ZH = {"accept": "受理", "resolve": "办结"}
+
+
+def in_chinese(engine: Engine, table: Table) -> Table:
+    """``table`` as staff read it in Chinese (``--lang zh``): a category by the name its ruleset's
+    ``category`` item gives it (``水管漏水 leaking_pipe``), a level by the community's name for it
+    (``区 district``), a status and a limit's step in Chinese (``已受理 accepted``, ``受理 accept``);
+    the codes stay beside them, and in JSON alone."""
+    names = {c.code: c.name for c in views.categories(engine) if c.name and c.name != c.code}
+    if "category" in table.columns:
+        at = table.columns.index("node") if "node" in table.columns else None
+        for row in table.rows:
+            code = row[table.columns.index("category")]
+            if at is not None and code not in names:  # a category only a subtree's own ruleset names
+                names.update({c.code: c.name for c in views.categories(engine, node=str(row[at]))
+                              if c.code == code and c.name and c.name != c.code})
+    status = {**STATUS_ZH, **{f"{s} (paused)": f"{zh}（暂停）" for s, zh in STATUS_ZH.items()}}
+    chinese = {"category": names, "level": dict(engine.community.level_names), "status": status,
+               "limit": LIMIT_ZH}
+    return attrs.evolve(table, values={c: v for c, v in chinese.items() if c in table.columns})
+
+
+def timeline_in_chinese(engine: Engine, incident_id: str, table: Table) -> Table:
+    """``table`` (``timeline_table``) as staff read it in Chinese: each line's detail in Chinese, a level by
+    the community's name for it and a category by its ruleset's, each line's step named in Chinese
+    (``受理 accepted``), the title's category and a flag said in Chinese too; the ids, times and amounts
+    as they are."""
+    item = views.incident(engine, incident_id)
+    names = detail_zh.names(engine, item.node)
+    step, detail = table.columns.index("step"), table.columns.index("detail")
+    rows = tuple(tuple(detail_zh.detail(str(row[step]), str(row[detail]), names) if at == detail else cell
+                       for at, cell in enumerate(row)) for row in table.rows)
+    named = names.categories.get(item.category)
+    title = table.title.replace(f"({item.category})", f"({named} {item.category})", 1) if named else table.title
+    flag = item.self_closed_flag
+    notes = tuple(f"{note} ({detail_zh.detail('closed', note, names)})" if flag and note == flag else note
+                  for note in table.notes)
+    return attrs.evolve(table, title=title, rows=rows, notes=notes,
+                        values={**table.values, "step": detail_zh.STEPS_ZH, "actor": {SYSTEM_ACTOR: "系统"}})
+
+
+def _values_in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table:
+    return in_chinese(engine, table)
+
+
+def _timeline_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table:
+    return timeline_in_chinese(engine, params["incident"], table)
 
 
 def open_table(engine: Engine, within: str | None = None, now: datetime | None = None) -> Table:
@@ -246,17 +298,21 @@ REPORTS = (
         _build_open,
         ("within",),
         showcase=Showcase(),
+        chinese=_values_in_chinese,
     ),
     Report("escalation.overdue", "Open incidents past their time limit (超时事件)", _build_overdue,
            showcase=Showcase(heading="Overdue at the end (超时事件): {rows}", rows=8,
-                             empty="none: every open case is within its limits (无：未结案事件均未超时)", order=30)),
-    Report("escalation.timeline", "Every step of one incident (事件办理过程)", _build_timeline, ("incident",)),
+                             empty="none: every open case is within its limits (无：未结案事件均未超时)", order=30),
+           chinese=_values_in_chinese),
+    Report("escalation.timeline", "Every step of one incident (事件办理过程)", _build_timeline, ("incident",),
+           chinese=_timeline_chinese),
     Report(
         "escalation.stats",
         "Incidents by category and level in a period (按类别和层级统计事件)",
         _build_stats,
         ("period", "within"),
         showcase=Showcase(PER_PERIOD),
+        chinese=_values_in_chinese,
     ),
     Report(
         "escalation.levels",

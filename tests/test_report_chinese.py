@@ -1,0 +1,92 @@
+"""``gridcore --lang zh report NAME``: a report reads in Chinese as the command that shows the same table does.
+
+``gridcore report escalation.timeline`` under ``--lang zh`` (text, a CSV for Excel, a workbook) says each
+line's step and detail in Chinese as ``gridcore incidents timeline`` does, the title's category and the
+self-closing flag too; ``escalation.open`` and ``escalation.stats`` name categories, levels and statuses in
+Chinese. JSON and English keep the codes and the English the store holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+from openpyxl import load_workbook
+from test_escalation_detail_zh import LATE, _store, english_left, run
+
+
+def _report(store: str, name: str, *args: str, lang: str = "zh", fmt: str = "text") -> str:
+    shown = run("--lang", lang, "report", name, *args, "--format", fmt, "--store", store)
+    assert shown.exit_code == 0, shown.output
+    return shown.output
+
+
+def _rows(text: str) -> list[list[str]]:
+    assert text.startswith("\ufeff")  # a CSV for Excel keeps its byte-order mark
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_the_timeline_report_reads_in_chinese_as_incidents_timeline_does(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    for incident in ("I1", "I3", "F1", "G1", "G2"):
+        shown = run("--lang", "zh", "incidents", "timeline", incident, "--format", "csv", "--store", store,
+                    "--now", LATE).output
+        reported = _report(store, "escalation.timeline", "-p", f"incident={incident}", fmt="csv")
+        assert _rows(reported) == _rows(shown)
+        rows = _rows(reported)
+        assert rows[0][:2] == ["时间 time", "环节 step"]
+        for row in rows[1:]:
+            assert re.search(r"[\u4e00-\u9fff]", row[1]), row  # 受理 accepted
+            assert not row[4] or (re.search(r"[\u4e00-\u9fff]", row[4]) and not english_left(row[4])), row
+    text = _report(store, "escalation.timeline", "-p", "incident=I1")
+    assert text.startswith("Incident I1 (水管漏水 leaking_pipe), step by step (事件办理过程)")
+    assert "核查满意度 1（规则：when satisfaction <= 2 时重新办理）" in text
+    out = tmp_path / "I1.xlsx"
+    written = run("--lang", "zh", "report", "escalation.timeline", "-p", "incident=I1", "--out", str(out),
+                  "--store", store)
+    assert written.exit_code == 0, written.output
+    lines = len(_rows(_report(store, "escalation.timeline", "-p", "incident=I1", fmt="csv"))) - 1
+    assert f"(已写出 {lines} 行：{out})" in written.output, written.output
+    sheet = load_workbook(out).active
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert "受理 accepted" in cells and "退单 returned" in cells
+    assert "条线部门 外海派出所（police） 退回：不属于公安职责" in cells
+
+
+def test_a_self_closed_case_flags_itself_in_chinese(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    steps = [("report", "S1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1"),
+             ("accept", "S1", "--actor", "worker1"), ("resolve", "S1", "--actor", "worker1"),
+             ("verify", "S1", "--actor", "leader1", "--satisfaction", "5"), ("close", "S1", "--actor", "leader1")]
+    for minute, step in enumerate(steps):
+        done = run("incidents", *step, "--store", store, "--now", f"2025-03-04T09:{minute:02d}+08:00")
+        assert done.exit_code == 0, done.output
+    text = _report(store, "escalation.timeline", "-p", "incident=S1")
+    flag = next(line for line in text.splitlines() if line.startswith("flagged:"))
+    assert flag == ("flagged: reported and resolved by worker1 (标记：上报、办结均由 worker1 完成（上报人自己办结或结案）)"), flag
+
+
+def test_open_and_stats_name_categories_levels_and_statuses_in_chinese(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    rows = _rows(_report(store, "escalation.open", fmt="csv"))
+    header = rows[0]
+    record = {h.split(" ")[-1]: cell for h, cell in zip(header, next(r for r in rows[1:] if r[2] == "I3"))}
+    assert record["category"].endswith(" leaking_pipe") and re.search(r"[\u4e00-\u9fff]", record["category"])
+    assert re.match(r"[\u4e00-\u9fff]+ ", record["level"]) and re.match(r"[\u4e00-\u9fff]+", record["status"])
+    stats = _rows(_report(store, "escalation.stats", "-p", "period=2025-03", fmt="csv"))
+    assert all(re.match(r"[\u4e00-\u9fff]", row[1]) for row in stats[1:]), stats
+    assert ["水管漏水 leaking_pipe" in row[0] for row in stats[1:]].count(True) >= 1, stats
+
+
+def test_json_and_english_keep_the_codes(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    rows = json.loads(_report(store, "escalation.timeline", "-p", "incident=I3", fmt="json"))["rows"]
+    assert [r["step"] for r in rows][:2] == ["reported", "routed"]
+    assert any(r["detail"].startswith("to grid g1: not accepted within 2 hours") for r in rows)
+    english = _report(store, "escalation.timeline", "-p", "incident=I3", lang="en")
+    assert "to grid g1: not accepted within 2 hours at unit u11" in english
+    assert english.startswith("Incident I3 (leaking_pipe), step by step")
+    assert _rows(_report(store, "escalation.open", lang="en", fmt="csv"))[0][:3] == ["node", "level", "incident"]
