@@ -269,8 +269,8 @@ def test_events_are_taken_as_in_canonical_order_exactly_when_sorting_changes_not
     instants written with other offsets, and the same id twice, among them)."""
     from datetime import timezone
 
-    from gridcore.engine import _in_canonical_order
     from gridcore.events import event_order
+    from gridcore.recording import _in_canonical_order
 
     decoded: list[tuple[Any, str, None]] = []
     for n, (minutes, hours, ident) in enumerate(picks):

@@ -29,7 +29,8 @@ from gridcore_app.jsonl import MAX_LINE_BYTES, parse_line
 
 #: Where refusals are built: a module, and the functions of it that build them (None: every one).
 SOURCES: dict[str, tuple[str, ...] | None] = {
-    "gridcore/engine.py": ("_record_many", "_refusals", "_outside_refusals", "_settle_repeats", "close"),
+    "gridcore/engine.py": ("_refusals", "_outside_refusals", "close"),
+    "gridcore/recording.py": ("_record_many", "_settle_repeats"),
     "gridcore/enacting.py": ("use_ruleset",),
     "gridcore/rostering.py": ("_grow",),
     "gridcore/checkpointing.py": ("_checkpoint",),  # (its warnings; _wake's wraps its own ValueErrors)
