@@ -690,7 +690,7 @@ APP_COMMANDS = (
     ("show", "gridcore_app.rules_cli:show",
      "Show a ruleset after inheritance: the effective rules, or the changes to the parent."),
     ("schema", "gridcore_app.rules_cli:schema",
-     "Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names."),
+     "Print the vocabulary as JSON: fields, sections' syntax, roles, and (with FILE) its names."),
     ("test", "gridcore_app.rules_cli:test_command",
      "Run ruleset test cases (*_test.yaml beside the rulesets) and show what failed."),
     ("lsp", "gridcore_app.lsp.command:lsp_command",

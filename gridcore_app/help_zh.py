@@ -61,8 +61,12 @@ HELP_ZH: Mapping[str, str] = {
         "显示继承之后的规则集：实际生效的规则，或相对上级规则集的改动。",
     "Print the resolved ruleset, each item with its origin (default).": "显示合并后的规则集，每一项注明出处（默认）。",
     "List what FILE adds, changes and removes compared with its parent.": "列出 FILE 相对上级规则集新增、修改和删除的内容。",
-    "Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names.":
-        "以 JSON 输出规则语言的词汇：字段、各栏目的写法，以及（给出 FILE 时）其中的名称。",
+    "Print the vocabulary as JSON: fields, sections' syntax, roles, and (with FILE) its names.":
+        "以 JSON 输出规则语言的词汇：字段、各栏目的写法、角色，以及（给出 FILE 时）其中的名称。",
+    "List the roles this community's roster adds too (a folder, YAML file or roster workbook .xlsx), and "
+    "compile FILE with them. Default: the community.yaml beside FILE, if any.":
+        "同时列出这个社区花名册自己增加的角色（文件夹、YAML 文件或花名册工作簿 .xlsx），并用这些角色编译 FILE。"
+        "默认：FILE 旁的 community.yaml（如有）。",
     "Run ruleset test cases (*_test.yaml beside the rulesets) and show what failed.":
         "运行规则集的测试用例（规则集旁的 *_test.yaml），显示未通过的用例。",
     "A language server for .rules files over stdio (diagnostics, completion, hover, fmt).":

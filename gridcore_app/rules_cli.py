@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -221,10 +221,10 @@ def show(file: Path, mode: str, lang: str | None, rulesets: tuple[Path, ...]) ->
 
 
 def _load_or_exit(path: Path, sections: Sequence[Section[Any]], lang: str,
-                  rulesets: Sequence[Path] = ()) -> Ruleset:
+                  rulesets: Sequence[Path] = (), roles: Mapping[str, str] | None = None) -> Ruleset:
     try:
         return load_ruleset(path, sections=sections, metrics=Hooks(plugin_manager()).register_metrics(),
-                            search_path=rulesets)
+                            search_path=rulesets, roles=roles)
     except RulesError as exc:
         click.echo(exc.render(lang), err=True)
         raise SystemExit(1) from None
@@ -279,15 +279,34 @@ def render_changes(ruleset: Ruleset, lang: str = "en") -> str:
 @click.command()
 @click.argument("file", required=False,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--community", "community_path", type=click.Path(exists=True, path_type=Path),
+              help="List the roles this community's roster adds too (a folder, YAML file or roster "
+                   "workbook .xlsx), and compile FILE with them. Default: the community.yaml beside "
+                   "FILE, if any.")
 @RULESETS
-def schema(file: Path | None, rulesets: tuple[Path, ...]) -> None:
-    """Print the vocabulary as JSON: fields, sections' syntax, and (with FILE) its names."""
+def schema(file: Path | None, community_path: Path | None, rulesets: tuple[Path, ...]) -> None:
+    """Print the vocabulary as JSON: fields, sections' syntax, roles, and (with FILE) its names."""
+    from gridcore.errors import GridcoreError
     from gridcore.rules.vocabulary import describe_schema
 
+    from .checking import community_beside
+
+    lang = help_lang()
     hooks = Hooks(plugin_manager())
     sections = hooks.register_sections()
-    ruleset = _load_or_exit(file, sections, help_lang(), rulesets) if file is not None else None
-    doc = describe_schema(sections, hooks.register_event_types(), ruleset)
+    folder = community_beside(file, community_path) if file is not None else community_path
+    community = None
+    if folder is not None:
+        try:
+            community = hooks.load_community(folder)
+        except GridcoreError as exc:
+            click.echo(f"{folder}: 社区资料无法读取：{exc}" if lang == "zh"
+                       else f"{folder}: the community cannot be read: {exc}", err=True)
+            raise SystemExit(1) from None
+    roles = None if community is None else community.roles
+    ruleset = _load_or_exit(file, sections, lang, rulesets, roles) if file is not None else None
+    doc = describe_schema(sections, hooks.register_event_types(), ruleset, roster_roles=roles,
+                          roster=community.name if community is not None else "")
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False))
 
 

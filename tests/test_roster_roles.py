@@ -9,6 +9,7 @@ home visits a tilt and their cases a handler limit, written both ways, and both 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,73 @@ def test_a_handler_limit_for_a_role_nobody_holds_is_a_warning_with_or_without_th
                      effective=BEFORE, clock=FixedClock(MONDAY)) as engine:
         engine.use_ruleset(path, effective=BEFORE, search_path=[YINZHOU])
         assert [w for w in engine.warnings if "unit_leader" in w and "units.rules:8:17" in w]
+
+
+def test_schema_lists_the_rosters_roles_in_both_languages_marked_as_the_rosters(mini_district: Path,
+                                                                                tmp_path: Path) -> None:
+    """``gridcore schema`` lists the roles a ruleset may name: the built-in ones and, given the roster
+    (``--community DIR``, or a community.yaml beside FILE, as check takes it), the roster's own, each
+    with its Chinese name and where it comes from."""
+    def schema(*args: str) -> dict[str, Any]:
+        shown = CliRunner().invoke(main_group, ["schema", *args])
+        assert shown.exit_code == 0, shown.output
+        doc: dict[str, Any] = json.loads(shown.stdout)
+        return doc
+
+    alone = schema()
+    assert "street_officer" not in alone["roles"] and alone["roles"]["grid_leader"] == "网格长"
+    assert {r["from"] for r in alone["role_list"]} == {"built-in"}
+    given = schema("--community", str(mini_district))
+    assert given["roles"]["street_officer"] == "街道网格专干" and given["roles"]["grid_leader"] == "网格长"
+    listed = {r["id"]: r for r in given["role_list"]}
+    assert listed["street_officer"] == {"id": "street_officer", "zh": "街道网格专干", "from": "roster",
+                                        "roster": "小银州区"}
+    assert listed["dispatcher"]["from"] == "roster" and listed["grid_leader"]["from"] == "built-in"
+    # a ruleset beside its district's community.yaml: the roster's roles, and the ruleset compiled with them
+    folder = tmp_path / "district"
+    shutil.copytree(mini_district, folder)
+    shutil.copy(DISTRICT_RULES, folder)
+    (folder / "officers.rules").write_text(ZH, encoding="utf-8")
+    beside = schema(str(folder / "officers.rules"))
+    assert beside["roles"]["street_officer"] == "街道网格专干" and beside["ruleset"]["name"] == "街道专干"
+    assert [r["id"] for r in beside["role_list"] if r["from"] == "roster"] == ["dispatcher", "street_officer"]
+    # an unreadable roster is said, not skipped
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "community.yaml").write_text("name: [\n", encoding="utf-8")
+    refused = CliRunner().invoke(main_group, ["schema", "--community", str(broken)])
+    assert refused.exit_code == 1 and str(broken) in refused.stderr, refused.output
+
+
+def test_the_editor_completes_and_explains_the_rosters_roles_in_both_languages(mini_district: Path,
+                                                                               tmp_path: Path) -> None:
+    """The language server beside the district's community.yaml: its roles complete by key and by
+    Chinese name, marked as the roster's, hover says so, and the file checks clean."""
+    pytest.importorskip("pygls", reason="the language server needs the lsp extra (pygls)")
+    from lspclient import LspClient
+
+    folder = tmp_path / "district"
+    shutil.copytree(mini_district, folder)
+    shutil.copy(DISTRICT_RULES, folder)
+    path = folder / "officers.rules"
+    path.write_text(ZH, encoding="utf-8")
+    session = LspClient(env={"LANG": "en_US.UTF-8"})
+    try:
+        session.initialize(folder)
+        uri = session.open(path)
+        assert session.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"] == []
+        found = session.request("textDocument/completion", {"textDocument": {"uri": uri},
+                                                            "position": {"line": 4, "character": 5}})
+        items = {item["label"]: item for item in found["items"]}
+        for label, other in (("street_officer", "街道网格专干"), ("街道网格专干", "street_officer"),
+                             ("dispatcher", "指挥中心调度员"), ("指挥中心调度员", "dispatcher")):
+            assert items[label]["detail"] == f"role · {other} · roster 小银州区 (花名册)", items[label]
+            assert items[label]["labelDetails"]["description"] == "role (roster)"
+        assert items["网格长"]["detail"] == "role · grid_leader" and items["grid_leader"]["detail"] == "role · 网格长"
+        hover = session.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                       "position": {"line": 4, "character": 7}})
+        said = hover["contents"]["value"]
+        assert said.startswith("**街道网格专干** (role)") and "a role the roster of 小银州区 adds" in said, said
+        assert "street_officer" in said
+    finally:
+        assert session.close() == 0

@@ -6,7 +6,7 @@ docs/language.md's vocabulary tables are generated from this
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..events import CORE_EVENT_TYPES, Event
@@ -21,9 +21,17 @@ if TYPE_CHECKING:
 
 
 def describe_schema(sections: Sequence[Section[Any]], event_types: Sequence[type[Event]] = (),
-                    ruleset: Ruleset | None = None) -> dict[str, Any]:
-    """Everything an editor or a doc needs to know about the language as installed."""
+                    ruleset: Ruleset | None = None, *, roster_roles: Mapping[str, str] | None = None,
+                    roster: str = "") -> dict[str, Any]:
+    """Everything an editor or a doc needs to know about the language as installed.
+
+    ``roster_roles``: the roles of the roster the rulesets run on (``Community.roles``), named
+    ``roster``: they are listed with the built-in ones (``roles``: id -> Chinese name), and
+    ``role_list`` marks each as ``built-in`` or ``roster`` (a role the roster adds, or names
+    otherwise).  Without a roster only the built-in roles are listed.
+    """
     events = sch.vocabulary_of_events((*CORE_EVENT_TYPES, *event_types))
+    roles = {**ROLES, **(roster_roles or {})}
     doc: dict[str, Any] = {
         "types": {t: {"en": en, "zh": zh} for t, (en, zh) in sch.TYPE_WORDS.items()},
         "keywords": {k.lower(): list(v) for k, v in CORE_KEYWORDS.items()},
@@ -31,7 +39,8 @@ def describe_schema(sections: Sequence[Section[Any]], event_types: Sequence[type
         "function_names": dict(sch.FUNCTIONS),
         "variables": [sch.describe_var(v) for v in sch.STANDARD_VARS] + _published_records(sections),
         "events": events,
-        "roles": dict(ROLES),
+        "roles": roles,
+        "role_list": [_role_entry(ident, zh, roster) for ident, zh in roles.items()],
         "sections": [describe_section(s) for s in sections],
     }
     if ruleset is not None:
@@ -41,6 +50,13 @@ def describe_schema(sections: Sequence[Section[Any]], event_types: Sequence[type
             "vocabularies": ruleset_vocabularies(ruleset, sections),
         }
     return doc
+
+
+def _role_entry(ident: str, zh: str, roster: str) -> dict[str, str]:
+    """A role as ``role_list`` gives it: its id, its Chinese name, whether the roster adds it."""
+    if ROLES.get(ident) == zh:
+        return {"id": ident, "zh": zh, "from": "built-in"}
+    return {"id": ident, "zh": zh, "from": "roster", "roster": roster}
 
 
 def _published_records(sections: Sequence[Section[Any]]) -> list[dict[str, Any]]:

@@ -54,7 +54,8 @@ CORE_DOCS: dict[str, tuple[str, str, str]] = {
 
 @frozen
 class Definition:
-    """A name in scope: its vocabulary, where it is defined, the defining line."""
+    """A name in scope: its vocabulary, where it is defined, the defining line (for a role: its
+    other spelling), and for a role the roster adds, the roster's name."""
 
     name: str
     vocabulary: str
@@ -62,6 +63,7 @@ class Definition:
     line: int = 0
     column: int = 0
     text: str = ""
+    roster: str = ""
 
 
 @frozen
@@ -116,7 +118,7 @@ class Scope:
         for name, title in metrics:
             definitions.append(Definition(name, "metric", text=title))
         for role, zh in ROLES.items():
-            definitions.append(Definition(role, "role", text=zh))
+            definitions += [Definition(role, "role", text=zh), Definition(zh, "role", text=role)]
         if community is not None:
             definitions.extend(_from_community(community))
         extends_line = next((n for n, line in enumerate(text.splitlines(), 1)
@@ -187,7 +189,10 @@ def _from_community(folder: Path) -> list[Definition]:
     except (GridcoreError, OSError):
         return []
     where = str(folder / "community.yaml")
-    out = [Definition(role, "role", where, text=name) for role, name in community.roles.items()]
+    # the roles the roster adds (or names otherwise), by key and by Chinese name; the built-in ones are listed already
+    out = [d for role, name in community.roles.items() if ROLES.get(role) != name
+           for d in (Definition(role, "role", where, text=name, roster=community.name),
+                     Definition(name, "role", where, text=role, roster=community.name))]
     out += [Definition(dept, "department", where, text=d.name)
             for dept, d in community.departments.items()]
     return out
@@ -344,7 +349,10 @@ def hover_text(word: str, scope: Scope, lang: str) -> str:
         return _variable_hover(word, scope.sections, zh)
     label = _VOCAB_ZH.get(definition.vocabulary, definition.vocabulary) if zh else definition.vocabulary
     out = [f"**{definition.name}** ({label})"]
-    if definition.file:
+    if definition.roster:
+        out += ["", f"花名册（{definition.roster}）增加的角色" if zh
+                else f"a role the roster of {definition.roster} adds"]
+    elif definition.file:
         where = f"{Path(definition.file).name}:{definition.line}" if definition.line \
             else Path(definition.file).name
         out += ["", ("定义于 " if zh else "defined in ") + where]

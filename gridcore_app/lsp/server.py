@@ -4,7 +4,8 @@ Diagnostics on open and change are those of ``gridcore check`` (the same
 code: gridcore_app/checking.py), in the user's language: the client's
 ``initializationOptions`` ``{"lang": "zh"}``, else its locale, else the
 environment's.  Completion offers every keyword (English and Chinese) and
-the names in scope; hover explains a keyword with an example, or says where
+the names in scope (a role by its key and its Chinese name; one the roster
+beside the file adds is marked ``role (roster)``); hover explains a keyword with an example, or says where
 a name is defined; go to definition follows names and ``extends`` into the
 parent files; formatting is ``gridcore fmt``; document symbols are the
 sections and their items.  Positions: LSP counts UTF-16 code units, the
@@ -178,10 +179,13 @@ def completion(ls: RulesServer, params: lsp.CompletionParams) -> lsp.CompletionL
     for form, what, detail in keywords(ls.sections):
         items.append(lsp.CompletionItem(label=form, kind=kinds[what], detail=detail))
     for d in scope.definitions:
+        # a role the roster adds is marked so (its other spelling beside it: 街道网格专干 · street_officer)
+        roster = f" · roster {d.roster} (花名册)" if d.roster else ""
         items.append(lsp.CompletionItem(label=d.name, kind=lsp.CompletionItemKind.Value,
-                                        detail=d.vocabulary + (f" · {d.text}" if d.text and not d.line else ""),
+                                        detail=d.vocabulary + (f" · {d.text}" if d.text and not d.line else "")
+                                        + roster,
                                         label_details=lsp.CompletionItemLabelDetails(
-                                            description=d.vocabulary)))
+                                            description=d.vocabulary + (" (roster)" if d.roster else ""))))
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
