@@ -254,12 +254,12 @@ SHIFTED_DAYS = 1024
 
 
 @functools.lru_cache(maxsize=SHIFTED_DAYS)
-@functools.lru_cache(maxsize=4096)
 def _shift_months(day: date, months: int) -> date:
     """``day`` moved by ``months`` calendar months, clamped to the month's last day.
 
-    Kept for the last few thousand asked (a date and its result are immutable): every credit under an
-    expiry asks for its day's (``add_months``), and ``calendar.monthrange`` is most of it.
+    Kept for the last ``SHIFTED_DAYS`` asked (a date and its result are immutable): every credit under an
+    expiry asks for its day's (``add_months``), and ``calendar.monthrange`` is most of it.  One cache: a
+    second one under it (d600df6, maxsize 4,096) kept every day of the log again up to its bound.
     """
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
     last = calendar.monthrange(year, month0 + 1)[1]

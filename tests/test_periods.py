@@ -207,3 +207,24 @@ def test_adding_months_moves_the_month_and_never_overflows_it(when: datetime, mo
     assert (later.year * 12 + later.month) - (when.year * 12 + when.month) == months
     assert later.time() == when.time() and later.day <= when.day
     assert later.day == when.day or later.month != (later + timedelta(days=1)).month
+
+
+def test_the_days_shifted_by_months_kept_are_bounded_by_shifted_days() -> None:
+    """Every cache in front of ``_shift_months`` together keeps at most ``SHIFTED_DAYS`` days, however many
+    days a long log asks about (a second cache under the first once kept 4,096 more), and the dates stay right."""
+    from gridcore import periods
+
+    first = date(2020, 1, 31)
+    for n in range(3 * periods.SHIFTED_DAYS):
+        day = first + timedelta(days=n)
+        shifted = periods._shift_months(day, 1)
+        assert (shifted.year * 12 + shifted.month) - (day.year * 12 + day.month) == 1
+        assert shifted.day == min(day.day, (date(shifted.year + shifted.month // 12, shifted.month % 12 + 1, 1)
+                                            - timedelta(days=1)).day)
+    kept, layer = 0, periods._shift_months
+    while layer is not None:
+        info = getattr(layer, "cache_info", None)
+        if info is not None:
+            kept += info().currsize
+        layer = getattr(layer, "__wrapped__", None)
+    assert 0 < kept <= periods.SHIFTED_DAYS
