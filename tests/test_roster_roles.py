@@ -291,3 +291,66 @@ def test_the_editor_completes_and_explains_the_rosters_roles_in_both_languages(m
         assert "street_officer" in said
     finally:
         assert session.close() == 0
+
+
+SUBSIDY_ZH = """继承 "yinzhou"
+规则集 街道专干补贴
+
+考核：
+  星级：若 得分 >= 50 则 4，否则 1
+  补贴 街道网格专干：每星 30 元
+"""
+SUBSIDY_EN = """extends "yinzhou"
+ruleset street_officer_subsidy
+
+assessment:
+  stars: 4 if score >= 50, otherwise 1
+  subsidy street_officer: 30 yuan per star
+"""
+
+
+@pytest.mark.parametrize("text", [SUBSIDY_ZH, SUBSIDY_EN], ids=["zh", "en"])
+def test_a_subsidy_for_a_roster_role_pays_its_holders_exactly_through_the_cli(mini_district: Path, tmp_path: Path,
+                                                                              text: str) -> None:
+    """End to end, as a district does it: the roster with its street officers (街道网格专干, no built-in
+    role), a ruleset paying them 30 yuan a star, a month's events ingested, the month assessed, and
+    the subsidy report in text, CSV and JSON. A street officer sits at the street, above the rated
+    levels: paid for the mean stars of the street's communities. 红旗街道 (yz-s1): 银州社区 has the
+    unresolved grave case (score 25, 1 star), 龙山社区 4 stars: 2.5 stars, 75 yuan; 工人街道 (yz-s2):
+    4 and 4, 120 yuan."""
+    folder = tmp_path / "district"
+    shutil.copytree(mini_district, folder)
+    shutil.copy(DISTRICT_RULES, folder)
+    (folder / "officers.rules").write_text(text, encoding="utf-8")
+    log = tmp_path / "march.jsonl"
+    log.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events()), encoding="utf-8")
+    store = str(tmp_path / "store")
+    now = ["--now", "2025-04-02T09:00:00+08:00"]
+
+    def cli(*args: str) -> str:
+        done = CliRunner().invoke(main_group, list(args))
+        assert done.exit_code == 0, done.output
+        return done.stdout
+
+    cli("init", "--store", store, "--community", str(folder), "--ruleset", str(folder / "officers.rules"),
+        "--effective", BEFORE.isoformat(), "--now", BEFORE.isoformat())
+    assert "3 stored" in cli("ingest", "--store", store, "--quiet", str(log))
+    cli("assess", "--store", store, "--period", "2025-03", *now)
+    officers = {m.id: m.name for m in load_community(folder).members.values()
+                if any(a.role == "street_officer" for a in m.roles)}
+    expected = {"yz-s1-o1": 75, "yz-s1-o2": 75, "yz-s2-o1": 120, "yz-s2-o2": 120}
+    assert set(officers) == set(expected)
+    subsidies = ["assess", "subsidies", "--store", store, "--period", "2025-03", *now]
+    rows = json.loads(cli(*subsidies, "--format", "json"))["rows"]
+    paid = {r["member"]: r for r in rows if "street_officer@" in r["detail"]}
+    assert {m: r["amount"] for m, r in paid.items()} == expected
+    assert {m: r["name"] for m, r in paid.items()} == officers
+    assert paid["yz-s1-o1"]["detail"] == "street_officer@yz-s1: 75 (2.5 stars, officers.rules:6)"
+    assert paid["yz-s2-o2"]["detail"] == "street_officer@yz-s2: 120 (4 stars, officers.rules:6)"
+    csv = cli(*subsidies, "--format", "csv")
+    assert csv.startswith("\ufeffmember,name,amount,detail\n")
+    lines = [line for line in csv.splitlines() if "street_officer@" in line]
+    assert lines == [f'{m},{officers[m]},{expected[m]}.0,"street_officer@{m[:5]}: {expected[m]} '
+                     f'({2.5 if m.startswith("yz-s1") else 4} stars, officers.rules:6)"' for m in sorted(expected)]
+    shown = [line.split() for line in cli(*subsidies).splitlines() if "street_officer@" in line]
+    assert [(row[0], row[1], row[2]) for row in shown] == [(m, officers[m], str(expected[m])) for m in sorted(expected)]
