@@ -9,9 +9,11 @@ reading the parts); the answers are those of a state keeping every id.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import sqlite3
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +286,23 @@ def test_a_dormant_track_comes_back_as_it_was() -> None:
     back = IncidentTrack.load(json.loads(json.dumps(track.dump())))
     assert back == track and back.ratings is not track.ratings
     assert back.reported.utcoffset() == track.reported.utcoffset()
+
+
+def test_what_a_set_keeps_in_memory_is_under_five_bytes_an_id_once_its_parts_are_stored() -> None:
+    # The bound documented in sealed.py (and docs/benchmarks.md, *Memory at a fixed population*): what grows
+    # with the ids added is each part's filter (16 bits an id), its group's (16 bits an id), its key and count
+    # (about 0.3 bytes an id), and no more than ``PART_IDS`` ids held as they are; measured 4.4 bytes an id.
+    count = 2 * sealed.GROUP_PARTS * sealed.PART_IDS  # two groups of parts
+    gc.collect()
+    tracemalloc.start()
+    try:
+        ids = SealedIds(SETTLED, "settled")
+        for n in range(count):
+            ids.add(f"inc-{n:08d}")
+        ids.store_sealed(lambda key, text, doc: None)  # (the store's: not the set's)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(ids.parts) == 2 * sealed.GROUP_PARTS and len(ids.groups) == 2 and not ids.recent
+    assert held < 5 * count

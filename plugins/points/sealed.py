@@ -34,6 +34,17 @@ ids were added (the canonical order of the events that settled them), so a
 replay from the first event and a restore followed by the same tail cut the
 same parts under the same keys.
 
+What stays in memory grows with the ids added, bounded per id: a part's
+filter and its group's (16 bits an id each), a part's key and count (about
+0.3 bytes an id) and one group filter more every ``GROUP_PARTS`` parts
+(16,384 ids): 4.4 bytes an id measured (``tracemalloc``, the parts stored),
+with at most ``PART_IDS`` ids held as they are.  It cannot be bounded by
+what is still open: a report of any settled id, however old, must open
+nothing when a replay brings it.  A store of Yinquan's fixed population at
+a million events holds 10 parts of settled ids (10,769 incidents closed:
+under 0.05 MiB), a busy district year's 23 (24,209 closed: about 0.1 MiB):
+a group filter more every million and a half events of the first.
+
 The task parts (task, member) done and those missed (``TaskBooking``) are kept
 the same way, each as one text (``task_part``): a completion or an overdue
 part read them, and only a replay can bring either again for a part done.
