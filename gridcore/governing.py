@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -50,6 +50,8 @@ class RulesetTimeline:
         self.subtrees: dict[str, list[tuple[datetime, Ruleset]]] = {}
         #: node (None: the whole tree) -> which ruleset judges there from when (see ``_governing``)
         self._governed: dict[str | None, Governed] = {}
+        #: node -> a fixed zone and the times of ``_governed`` in it (``at``)
+        self._local_starts: dict[str | None, tuple[timezone, list[datetime]]] = {}
         #: ``policy``'s last time and node asked, and the ruleset in force then with the local date
         self._policy_at: datetime | None = None
         self._policy_node: str | None = None
@@ -90,6 +92,17 @@ class RulesetTimeline:
     def at(self, when: datetime, node: str | None = None) -> Ruleset | None:
         """The ruleset that judges at ``node`` at ``when`` (``Engine.ruleset_at``)."""
         starts, chosen, before = self._governed.get(node) or self._governing(node)
+        zone = when.tzinfo
+        if type(zone) is timezone and starts:
+            # The times the answer changes, in ``when``'s own zone object: two times holding one
+            # ``timezone`` compare field by field, in the order of their instants (one offset); a
+            # time in the community's zone against one at a fixed offset asks both for their offsets
+            # (about 4,000 instructions a comparison, and plugins ask for most events).  Kept for
+            # the last zone object asked at each node: events read from text share one per offset.
+            local = self._local_starts.get(node)
+            if local is None or local[0] is not zone:
+                local = self._local_starts[node] = (zone, _in_zone(starts, zone))
+            starts = local[1]
         found = bisect.bisect_right(starts, when) - 1
         return chosen[found] if found >= 0 else before
 
@@ -154,6 +167,7 @@ class RulesetTimeline:
 
     def _forget_answers(self) -> None:
         self._governed.clear()
+        self._local_starts.clear()
         self._in_force = None
         self._policy_at = None
         self._day_at = None  # (a grown roster is a new community: its zone is read again)
@@ -186,3 +200,14 @@ class RulesetTimeline:
         hierarchy = self._community().hierarchy
         roots = hierarchy.roots()
         return not hierarchy.forest and len(roots) == 1 and roots[0].id == node
+
+
+def _in_zone(starts: list[datetime], zone: timezone) -> list[datetime]:
+    """``starts``, each the same instant in ``zone`` (``starts`` themselves if any is naive or beyond what
+    ``zone`` can hold: compared as they are)."""
+    if any(start.utcoffset() is None for start in starts):
+        return starts
+    try:
+        return [start.astimezone(zone) for start in starts]
+    except OverflowError:
+        return starts

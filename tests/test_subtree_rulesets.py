@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,26 @@ def test_a_variant_taking_effect_mid_period_judges_only_what_follows(engine: Eng
     # put in force back-dated over recorded events, the earlier visit is judged again under it
     use(engine, district, "c1", MONDAY)
     assert [entry.amount for entry in points.entries(engine, "yz-c1-g1-fw", friday)] == [6, 6]
+
+
+def test_which_ruleset_judges_at_a_time_is_decided_by_its_instant_whatever_its_zone(
+        engine: Engine, district: Path) -> None:
+    """``ruleset_at`` compares the time asked with the times rulesets took effect by their instants, a time
+    at a fixed offset, in UTC or in a named zone alike, also as its zone object changes from one question
+    to the next (the effective times are kept in the last fixed zone asked: ``RulesetTimeline.at``)."""
+    from zoneinfo import ZoneInfo
+
+    wednesday = MONDAY + timedelta(days=2)
+    use(engine, district, "c1", wednesday)
+    zones = [TZ, UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=8)), TZ,
+             ZoneInfo("Asia/Shanghai"), timezone(timedelta(hours=5, minutes=45)), TZ]
+    for step in (-timedelta(hours=1), -timedelta(microseconds=1), timedelta(0), timedelta(microseconds=1)):
+        when = wednesday + step
+        expected = "银州社区" if when >= wednesday else "银州区"
+        for zone in zones:
+            for node in ("yz-c1-g1", "yz-c1-g1", "yz-c2-g1"):
+                name = engine.ruleset_at(when.astimezone(zone), node).name  # type: ignore[union-attr]
+                assert name == (expected if node.startswith("yz-c1") else "银州区"), (when, zone, node)
 
 
 def test_a_case_climbing_out_of_a_community_is_held_to_the_streets_limits(engine: Engine, district: Path) -> None:
