@@ -792,7 +792,7 @@ def test_a_calls_ids_are_asked_in_queries_of_at_most_ids_at_once(
         stores: StoreFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """The ids of a call not known go to ``find_ids`` in one query up to ``IDS_AT_ONCE`` (every id of a
     ``gridcore ingest`` call), in queries of that many past it: the same duplicates either way."""
-    monkeypatch.setattr("gridcore.engine.IDS_AT_ONCE", 4)
+    monkeypatch.setattr("gridcore.replaying.IDS_AT_ONCE", 4)
     url = stores.url()
     store = CountingFinds(stores.open(url))
     with open_toy(store, community=small_community()) as engine:
@@ -803,7 +803,7 @@ def test_a_calls_ids_are_asked_in_queries_of_at_most_ids_at_once(
         again = engine.record_many([activity(n) for n in range(1, 19)])
         assert (again.accepted, again.duplicates, again.refused) == (8, 10, [])
         assert store.asked[asked:] == [4, 4, 4, 4, 2]  # the 18 ids, 4 a query
-        monkeypatch.setattr("gridcore.engine.IDS_AT_ONCE", 50)
+        monkeypatch.setattr("gridcore.replaying.IDS_AT_ONCE", 50)
         asked = len(store.asked)
         mixed = engine.record_many([activity(n) for n in range(15, 31)])
         assert (mixed.accepted, mixed.duplicates, mixed.refused) == (12, 4, [])
