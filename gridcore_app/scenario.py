@@ -11,7 +11,8 @@ points, ladders or stars: those are the ruleset's business.
 ``load_scenario(path)`` reads and checks a file; every mistake is reported
 with its path (``activities.扫地: chance must be a share between 0 and 1``).
 ``scenario_problems(scenario, community)`` lists what does not fit a community
-(an unknown role or department).  ``gridcore_app.simulate`` turns a scenario into
+(an unknown role or department); a role is named by its id or its Chinese name,
+the roster's own too (``with_role_ids`` writes each as its id).  ``gridcore_app.simulate`` turns a scenario into
 events.
 """
 
@@ -526,9 +527,48 @@ def load_scenario(path: str | Path) -> Scenario:
     return parse_scenario(doc, str(where))
 
 
+_HANDLING_ROLES = ("handlers", "verifier", "escalated_handlers", "severe_handlers", "climbed_handlers",
+                   "consult_with", "extension_approver", "assigned_by")
+
+
+def with_role_ids(scenario: Scenario, community: Community) -> Scenario:
+    """``scenario`` with every role it names by its Chinese name (街道网格专干, 网格长) written as the
+    role's id (street_officer, grid_leader), as the community's roster has them, built-in or its own:
+    the rules language takes either spelling, and so does a scenario.  A name that is no role is left
+    as written (``scenario_problems`` says so)."""
+    by_zh = {zh: ident for ident, zh in community.roles.items() if zh not in community.roles}
+
+    def one(name: str) -> str:
+        return by_zh.get(name, name)
+
+    def many(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(one(n) for n in names)
+
+    ours = scenario.handling
+    handling = attrs.evolve(ours, handlers=many(ours.handlers), verifier=many(ours.verifier),
+                            escalated_handlers=many(ours.escalated_handlers),
+                            severe_handlers=many(ours.severe_handlers), climbed_handlers=many(ours.climbed_handlers),
+                            consult_with=many(ours.consult_with), extension_approver=many(ours.extension_approver),
+                            assigned_by=many(ours.assigned_by))
+    return attrs.evolve(
+        scenario, handling=handling,
+        patrols=tuple(attrs.evolve(p, role=one(p.role)) for p in scenario.patrols),
+        incidents=tuple(attrs.evolve(i, handlers=many(i.handlers)) for i in scenario.incidents),
+        activities=tuple(attrs.evolve(a, roles=many(a.roles), recorder=a.recorder and one(a.recorder))
+                         for a in scenario.activities),
+        deductions=tuple(attrs.evolve(a, roles=many(a.roles), recorder=a.recorder and one(a.recorder))
+                         for a in scenario.deductions),
+        tasks=tuple(attrs.evolve(k, by=one(k.by), to=many(k.to)) for k in scenario.tasks),
+        households=scenario.households and attrs.evolve(scenario.households,
+                                                        registrars=many(scenario.households.registrars)),
+        population=scenario.population and attrs.evolve(scenario.population,
+                                                        registrars=many(scenario.population.registrars)))
+
+
 def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
-    """Why a scenario does not fit a community: unknown roles or departments."""
-    roles = set(community.roles)
+    """Why a scenario does not fit a community: unknown roles or departments.  A role may be
+    named by its id or its Chinese name (``with_role_ids``)."""
+    roles = set(community.roles) | set(community.roles.values())
     problems = []
 
     def role(name: str, where: str) -> None:
@@ -538,9 +578,7 @@ def scenario_problems(scenario: Scenario, community: Community) -> list[str]:
     for plan in scenario.patrols:
         role(plan.role, f"patrols.{plan.role}")
     handling = scenario.handling
-    for name in (*handling.handlers, *handling.verifier, *handling.escalated_handlers, *handling.severe_handlers,
-                 *handling.climbed_handlers,
-                 *handling.consult_with, *handling.extension_approver, *handling.assigned_by):
+    for name in (n for f in _HANDLING_ROLES for n in getattr(handling, f)):
         role(name, "handling")
     for level in scenario.demo.rollups:
         if level not in community.hierarchy.levels:

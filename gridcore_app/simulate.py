@@ -98,6 +98,7 @@ from .scenario import (
     load_scenario,
     parse_scenario,
     scenario_problems,
+    with_role_ids,
 )
 
 __all__ = [
@@ -124,6 +125,7 @@ __all__ = [
     "parse_scenario",
     "scenario_problems",
     "simulate",
+    "with_role_ids",
     "write_jsonl",
 ]
 
@@ -241,6 +243,7 @@ def simulate(
     if population is not None:
         scenario = fixed_population(scenario, population)
     problems = scenario_problems(scenario, community)
+    scenario = with_role_ids(scenario, community)  # 街道网格专干 is street_officer, as in the rules
     if problems:
         raise ScenarioError("scenario does not fit community " + community.name + ": " + "; ".join(problems))
     if days < 0:

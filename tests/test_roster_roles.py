@@ -354,3 +354,33 @@ def test_a_subsidy_for_a_roster_role_pays_its_holders_exactly_through_the_cli(mi
                      f'({2.5 if m.startswith("yz-s1") else 4} stars, officers.rules:6)"' for m in sorted(expected)]
     shown = [line.split() for line in cli(*subsidies).splitlines() if "street_officer@" in line]
     assert [(row[0], row[1], row[2]) for row in shown] == [(m, officers[m], str(expected[m])) for m in sorted(expected)]
+
+
+def test_the_simulator_takes_a_rosters_role_in_chinese_as_the_rules_do(mini_district: Path, tmp_path: Path) -> None:
+    """A scenario names roles "the way its ruleset spells them": 街道网格专干 and 指挥中心调度员 (the
+    roster's) and 专职网格员 (a built-in one) are the roles street_officer, dispatcher and
+    fulltime_gridworker, and give the very same days; a name that is no role is still refused."""
+    from gridcore_app.scenario import ScenarioError, load_scenario, scenario_problems
+    from gridcore_app.simulate import simulate
+
+    community = load_community(mini_district)
+    path = YINZHOU / "scenario.yaml"
+    english = load_scenario(path)
+    text = path.read_text(encoding="utf-8")
+    chinese_text = (text.replace("climbed_handlers: [street_officer, dispatcher,", "climbed_handlers: [街道网格专干, 指挥中心调度员,")
+                    .replace("severe_handlers: [committee_member, street_officer]", "severe_handlers: [两委委员, 街道网格专干]"))
+    assert chinese_text.count("街道网格专干") == 2
+    chinese_path = tmp_path / "scenario-zh.yaml"
+    chinese_path.write_text(chinese_text, encoding="utf-8")
+    chinese = load_scenario(chinese_path)
+    assert scenario_problems(chinese, community) == []
+
+    def days(scenario: Any) -> list[Any]:
+        return list(simulate(community, scenario, days=5, start=MONDAY.date(), seed=3))
+
+    assert days(chinese) == days(english)
+    chinese_path.write_text(chinese_text.replace("[两委委员, 街道网格专干]", "[两委委员, 街道网格专千]"), encoding="utf-8")
+    wrong = load_scenario(chinese_path)
+    assert scenario_problems(wrong, community) == ["handling: unknown role '街道网格专千' (未知角色)"]
+    with pytest.raises(ScenarioError, match="街道网格专千"):
+        days(wrong)
