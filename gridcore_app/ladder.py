@@ -8,9 +8,15 @@ which node the case is waiting when someone comes to take it on, so the one
 who accepts it is someone who may act there (docs/district.md, *Escalated
 cases in the simulator*).
 
-``Ladder.of_rulesets(community, rulesets, at=day)`` (or ``of_files``) reads the escalation
-section of each ruleset (the whole tree's and the variants for a subtree,
-as ``gridcore demo`` puts them in force) and ``stops(...)`` gives a case's
+``Ladder.in_force(community, entries)`` takes the rulesets put in force, each
+from its time for the whole tree or a subtree (what ``Engine.rulesets_in_force``
+lists), and asks them what the engine asks (``RulesetTimeline``: the ruleset
+of the nearest subtree in force at a time, its policy on that local date), so
+a ruleset put in force in the middle of a run governs the cases reported from
+then; ``Ladder.of_rulesets(community, rulesets, at=day)`` (or ``of_files``) puts
+each in force from that day (the whole tree's and the variants for a subtree,
+as ``gridcore demo`` does).  As in the engine, a case is held to the limits in
+force when it was reported, at each node it reaches.  ``stops(...)`` gives a case's
 waiting places in order: where it starts (its route, then the immediate
 rules), then each level its missed accept limits carry it to, with the time
 it arrives and the deadline there.  It reads the same policy items and
@@ -21,28 +27,30 @@ last report another of its category at its place joins it (the ruleset's
 case's last report, so joins chain).  ``summoned(...)`` gives the stops of a
 case whose handler called a line department in (吹哨报到): the department's
 own ``report within`` limit (部门时限) first, then the levels its breach
-carries the case to.  What it leaves out, a case only the engine can tell:
-repeats rules (the scenario mirrors them), handler limits, a breach that
-routes to a department (the case stops climbing there) and rulesets put in
-force after the first day (none of which the Yinzhou rulesets use).
+carries the case to.  ``repeated(...)`` gives the ruleset's ``repeats`` rules a
+report makes fire, and ``handler_due(...)`` when a handler's own resolve
+limit (办理人时限) runs out and whom the case is passed to then.  What it
+leaves out, a case only the engine can tell: a breach that routes to a
+department (the case stops climbing there).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import attrs
 from attrs import frozen
 
 from gridcore.community import Community
+from gridcore.governing import RulesetInForce, RulesetTimeline
 from gridcore.rules import Ruleset
 from gridcore.rules.subtree import governed_node
-from gridcore_escalation.policy import EscalationPolicy, IncidentFacts
+from gridcore_escalation.policy import EscalationPolicy, IncidentFacts, Repeats
 from gridcore_escalation.routing import level_of, node_above, node_at_level, rank, start_node
 from gridcore_escalation.section import SECTION
-from gridcore_escalation.worktime import add
+from gridcore_escalation.worktime import add, elapsed
 
 
 @frozen
@@ -55,12 +63,35 @@ class Stop:
     due: datetime | None
 
 
-class Ladder:
-    """The escalation policies in force, each for the subtree it governs (``None``: the whole tree)."""
+@frozen
+class HandlerDue:
+    """When a handler's own resolve limit (办理人时限, ``handler limit ROLE``) runs out on a case, and
+    whom the plugin passes the case to then: the first holder of the limit's ``then pass to`` role at
+    the case's node, else the nearest above (None: nobody, or the limit names no one; the plugin then
+    sends the case up a level with the handler still on it)."""
 
-    def __init__(self, community: Community, governing: Sequence[tuple[str | None, EscalationPolicy]]) -> None:
+    time: datetime
+    role: str
+    passed_to: str | None
+
+
+class Ladder:
+    """The rulesets in force over a community's tree, as the escalation plugin reads them."""
+
+    def __init__(self, community: Community, entries: Sequence[RulesetInForce]) -> None:
         self.community = community
-        self.governing = list(governing)
+        self.entries = list(entries)
+        self.timeline = RulesetTimeline(lambda: community)
+        for entry in self.entries:
+            self.timeline.put(entry.effective, entry.ruleset, entry.node)
+        #: the earliest time any ruleset is in force (what ``duplicates_window`` asks without a time)
+        self.first = min((entry.effective for entry in self.entries), default=None)
+
+    @classmethod
+    def in_force(cls, community: Community, entries: Sequence[RulesetInForce]) -> Ladder:
+        """The ladder of the rulesets put in force as ``entries`` say: each from its ``effective`` time,
+        for the subtree of its ``node`` (None: the whole tree), as ``Engine.rulesets_in_force`` lists them."""
+        return cls(community, entries)
 
     @classmethod
     def of_files(cls, community: Community, paths: Sequence[str | Path], *, at: date,
@@ -79,39 +110,32 @@ class Ladder:
 
     @classmethod
     def of_rulesets(cls, community: Community, rulesets: Sequence[Ruleset], *, at: date) -> Ladder:
-        """The ladder of ``rulesets`` in force on ``at``: each governs the subtree it names (the last
-        given wins a subtree given twice); a ruleset without an escalation section adds nothing."""
-        found: dict[str | None, EscalationPolicy] = {}
-        for ruleset in rulesets:
-            policy = ruleset.policy(SECTION, at=at) if ruleset.has(SECTION) else None
-            if policy is not None:
-                found[governed_node(ruleset, community.hierarchy)] = policy
-        return cls(community, list(found.items()))
+        """The ladder of ``rulesets``, each put in force from midnight of ``at`` for the subtree it names
+        (``gridcore demo``'s: the last given wins a subtree given twice)."""
+        first = datetime.combine(at, time(0), tzinfo=community.tz)
+        return cls(community, [RulesetInForce(first, ruleset, governed_node(ruleset, community.hierarchy))
+                               for ruleset in rulesets])
 
-    def policy(self, node: str) -> EscalationPolicy | None:
-        """The policy of the nearest enclosing subtree that has one."""
-        best: tuple[int, EscalationPolicy] | None = None
-        for root, policy in self.governing:
-            if root is None:
-                depth = -1
-            elif self.community.hierarchy.is_within(node, root):
-                depth = rank(self.community, root)
-            else:
-                continue
-            if best is None or depth > best[0]:
-                best = (depth, policy)
-        return None if best is None else best[1]
+    def policy(self, node: str, at: datetime) -> EscalationPolicy | None:
+        """The escalation policy in force at ``at`` for ``node``: that of the ruleset of the nearest
+        enclosing subtree with one in force then, else the whole tree's (``Engine.policy``)."""
+        return self.timeline.policy(SECTION, at=at, node=node)
 
-    def duplicates_window(self, node: str) -> timedelta | None:
+    def duplicates_window(self, node: str, at: datetime | None = None) -> timedelta | None:
         """How long after a case's last report a report of its category at its place joins it, under the
-        ruleset governing ``node`` (its ``duplicates`` rule); None: no rule, so reports never join."""
-        policy = self.policy(node)
+        ruleset governing ``node`` at ``at`` (default: the first in force) (its ``duplicates`` rule);
+        None: no rule, so reports never join."""
+        when = at if at is not None else self.first
+        policy = None if when is None else self.policy(node, when)
         return None if policy is None or policy.duplicates is None else policy.duplicates.window
 
     def stops(self, node: str, category: str, severity: int, key_person: bool, channel: str,
-              reported: datetime) -> list[Stop]:
-        """Where a case reported at ``node`` waits to be accepted if nobody does, in order."""
-        policy = self.policy(node)
+              reported: datetime, earlier: Sequence[datetime] = ()) -> list[Stop]:
+        """Where a case reported at ``node`` at ``reported`` waits to be accepted if nobody does, in order:
+        where its route starts it, then where the rules that escalate at once send it (a condition that
+        holds; a ``repeats`` rule that ``earlier``, the times of the reports of its category at its place
+        before it, make fire), then each level its missed accept limits carry it to."""
+        policy = self.policy(node, reported)
         if policy is None:
             return [Stop(node, reported, None)]
         facts = IncidentFacts(id="", category=category, severity=severity, level=level_of(self.community, node),
@@ -119,45 +143,107 @@ class Ladder:
         route = policy.route_for(facts)
         here = start_node(self.community, node, route.start_level if route is not None else None)
         facts = attrs.evolve(facts, level=level_of(self.community, here))
-        for item in policy.immediate:
-            if item.department is not None or not item.condition.holds(facts):
-                continue
-            if item.to_level is None:
+        sent = [(item.to_level, item.department) for item in policy.immediate if item.condition.holds(facts)]
+        sent += [(rule.to_level, rule.department) for rule in self.repeated(node, reported, earlier)]
+        for to_level, department in sent:
+            if department is not None:
+                continue  # (a department called to the case: it stays where it is)
+            if to_level is None:
                 up = node_above(self.community, here)
             else:
-                up = node_at_level(self.community, here, item.to_level)
+                up = node_at_level(self.community, here, to_level)
                 up = up if up is not None and rank(self.community, up) < rank(self.community, here) else None
             if up is not None:
                 here = up  # (the new level's limits count from the report)
-        return self._climb(here, facts, reported)
+        return self._climb(here, facts, reported, reported)
 
-    def summoned(self, node: str, department: str, category: str, severity: int, key_person: bool, channel: str,
-                 at: datetime) -> list[Stop]:
-        """Where a case whose handler summoned ``department`` to ``node`` at ``at`` (吹哨报到) waits for one of
-        its officers to report in, until the department's ``report within`` limit (or, without one, the
-        level's accept limit) runs out, then each level that carries it to, as ``stops``."""
+    def repeated(self, node: str, reported: datetime, earlier: Sequence[datetime]) -> list[Repeats]:
+        """The ``repeats`` rules a report at ``node`` at ``reported`` makes fire, ``earlier`` being the
+        times of the earlier reports of its category at its place: those counting at least their number
+        of reports (this one included) within their window, as the plugin counts them."""
+        policy = self.policy(node, reported)
+        if policy is None:
+            return []
+        return [rule for rule in policy.repeats
+                if 1 + sum(1 for t in earlier if reported - rule.window <= t <= reported) >= rule.count]
+
+    def arrived(self, node: str, category: str, severity: int, key_person: bool, channel: str, arrives: datetime,
+                reported: datetime) -> list[Stop]:
+        """Where a case reported at ``reported`` that arrived at ``node`` at ``arrives`` (a breach sent it
+        there) waits to be accepted, then each level its missed accept limits carry it to, as ``stops``."""
         facts = IncidentFacts(id="", category=category, severity=severity, level=level_of(self.community, node),
                               key_person=key_person, channel=channel, age=timedelta(0))
-        return self._climb(node, facts, at, department)
+        return self._climb(node, facts, arrives, reported)
 
-    def _climb(self, here: str, facts: IncidentFacts, arrives: datetime, department: str | None = None
-               ) -> list[Stop]:
-        """The stops of a case waiting at ``here`` from ``arrives`` (``department``: summoned there)."""
+    def handler_due(self, reported_at: str, node: str, handler: str, reported: datetime, since: datetime,
+                    stopped: Sequence[tuple[datetime, datetime]] = (), extra_days: int = 0) -> HandlerDue | None:
+        """When ``handler``'s own resolve limit runs out on a case reported at node ``reported_at`` at
+        ``reported`` and held at ``node``, its clock running from ``since`` but for the ``stopped``
+        stretches (paused), ``extra_days`` added by an extension; None when no such limit holds them.
+
+        As the plugin reads it: the first ``handler limit`` whose role the handler holds over the case
+        (at its node or above), with the ruleset governing ``node`` when the case was reported.
+        """
+        policy = self.policy(node, reported)
+        member = self.community.members.get(handler)
+        if policy is None or not policy.handler_limits or member is None:
+            return None
+        hierarchy = self.community.hierarchy
+        held = {a.role for a in member.roles if a.node in hierarchy and hierarchy.is_within(reported_at, a.node)}
+        role = next((limit.role for limit in policy.handler_limits if limit.role in held), None)
+        limit = None if role is None else policy.handler_limit(role)
+        if role is None or limit is None or limit.resolve is None:
+            return None
+        span = limit.resolve.extended(extra_days, 0, f"{extra_days} day") if extra_days else limit.resolve
+        tz = self.community.tz
+        start, used = since, timedelta(0)
+        for paused, resumed in stopped:
+            due = add(span, start, used, policy.calendar, tz)
+            if due is None or due <= paused:
+                break
+            used += elapsed(span.working, start, paused, policy.calendar, tz)
+            start = resumed
+        due = add(span, start, used, policy.calendar, tz)
+        if due is None:
+            return None
+        passed_to = None
+        if limit.then_role is not None:
+            for ancestor in hierarchy.ancestors(node, include_self=True):
+                holders = sorted(m.id for m in self.community.holders(ancestor.id, limit.then_role) if m.id != handler)
+                if holders:
+                    passed_to = holders[0]
+                    break
+        return HandlerDue(due.astimezone(tz), role, passed_to)
+
+    def summoned(self, node: str, department: str, category: str, severity: int, key_person: bool, channel: str,
+                 at: datetime, reported: datetime | None = None) -> list[Stop]:
+        """Where a case whose handler summoned ``department`` to ``node`` at ``at`` (吹哨报到) waits for one of
+        its officers to report in, until the department's ``report within`` limit (or, without one, the
+        level's accept limit) runs out, then each level that carries it to, as ``stops`` (the limits in
+        force when the case was ``reported``, default ``at``)."""
+        facts = IncidentFacts(id="", category=category, severity=severity, level=level_of(self.community, node),
+                              key_person=key_person, channel=channel, age=timedelta(0))
+        return self._climb(node, facts, at, reported if reported is not None else at, department)
+
+    def _climb(self, here: str, facts: IncidentFacts, arrives: datetime, reported: datetime,
+               department: str | None = None) -> list[Stop]:
+        """The stops of a case reported at ``reported`` waiting at ``here`` from ``arrives`` (``department``:
+        summoned there)."""
         found = []
         for _ in range(len(self.community.hierarchy.levels) + 1):
-            due, above = self._breach(here, facts, arrives, department)
+            due, above = self._breach(here, facts, arrives, reported, department)
             found.append(Stop(here, arrives, due if above is not None else None))
             if due is None or above is None:
                 break
             here, arrives, department = above, due, None
         return found
 
-    def _breach(self, node: str, facts: IncidentFacts, arrives: datetime, department: str | None = None
-                ) -> tuple[datetime | None, str | None]:
+    def _breach(self, node: str, facts: IncidentFacts, arrives: datetime, reported: datetime,
+                department: str | None = None) -> tuple[datetime | None, str | None]:
         """When the accept limit at ``node`` (a summoned ``department``'s report limit first) runs out for a
         case arriving at ``arrives``, and where it sends the case (the limits of the ruleset governing
-        ``node``)."""
-        policy = self.policy(node)
+        ``node`` when the case was ``reported``, as the plugin holds a case to them)."""
+        policy = self.policy(node, reported)
         if policy is None:
             return None, None
         level = level_of(self.community, node)

@@ -150,10 +150,12 @@ class HandlingPlan:
     report still joins it when the simulator is not given a ruleset's ladder
     (with one, it reads the ruleset's ``duplicates`` window: ``Ladder.duplicates_window``).
     ``repeat_reports`` and ``repeat_days`` mirror the ruleset's "repeated N times
-    within D days" rule (0: none): a report that makes N of its category at its
-    place within D days goes up at once, so the level above the cell takes it
-    (as it takes every problem that came back), and no report is made that
-    would send a case up while someone below is working on it.
+    within D days" rule (0: none) when the simulator is not given a ruleset's
+    ladder (with one, it reads the ruleset's own ``repeats`` rules in force):
+    a report that makes N of its category at its place within D days goes up
+    at once, so the level above the cell takes it (as it takes every problem
+    that came back), and no report is made that would send a case up while
+    someone below is working on it.
 
     Escalated handling (提级办理): a case of severity ``s`` is taken up by the
     level above its handler with chance ``escalated_share[s - 1]`` (more often

@@ -224,14 +224,19 @@ def simulate(
     ``benchmarks/engine_ingest.py --fixed-population`` tells what grows with
     the number of events from what grows with the number of people.
 
-    ``ladder`` (``Ladder.of_rulesets``: the rulesets the events will be
-    judged under) tells where a case waits when someone comes to take it on:
+    ``ladder`` (``Ladder.of_rulesets``, or ``Ladder.in_force`` for rulesets put
+    in force at other times: the rulesets the events will be judged under, as
+    in force at each simulated time) tells where a case waits when someone
+    comes to take it on:
     a case whose accept limits ran out before its planned handler came, or
     that a rule sent up at once past where that handler may act, is taken on
     at the level it reached, by the scenario's ``climbed_handlers`` there,
     with ``climbed_accept_hours`` of delay (drawn from a stream of their own).
-    Without it every case is taken on as planned, whatever a ruleset's timers
-    would have done with it by then.
+    A case nobody where it starts may take on waits there until its accept
+    limit carries it up, and is taken on where it reaches the same way; the
+    ruleset's repeats rules are read from it too.  Without it every case is
+    taken on as planned, whatever a ruleset's timers would have done with it
+    by then, and a case nobody may take on stays open.
 
     ``staged``, if given, receives (as the events are made) the id of every
     event the engine may refuse on purpose: ``EARLY_REDEMPTION`` and
@@ -274,6 +279,8 @@ class _Simulation:
         # their own stream: a scenario that adds them changes nothing else.
         self.steps_rng = random.Random(f"{seed}:steps")
         self.first = first
+        #: the end of the run (``run``): what a case nobody takes on stays open until
+        self.end = first
         self.tz = community.tz
         roots = community.hierarchy.roots()
         self.prefix = f"{roots[0].id if roots else 'sim'}-s{seed}"
@@ -446,7 +453,7 @@ class _Simulation:
     # ------------------------------------------------------------ the run
 
     def run(self, days: int) -> Iterator[Event]:
-        end = self.first + timedelta(days=days)
+        end = self.end = self.first + timedelta(days=days)
         for n in range(days):
             day = (self.first + timedelta(days=n)).astimezone(self.tz).date()
             if n == 0 and self.scenario.population is not None:
@@ -557,12 +564,12 @@ class _Simulation:
                 if self.incident(plan, node, reporter, channel, when) and patrol is not None:
                     patrol["hazards"] += 1
 
-    def window(self, node: str) -> timedelta | None:
+    def window(self, node: str, when: datetime) -> timedelta | None:
         """How long after a case's last report a report of its category at its place joins it: the
-        ``duplicates`` rule of the ruleset governing ``node`` when the ladder is given (None: reports
-        never join), else the scenario's ``duplicate_hours``."""
+        ``duplicates`` rule of the ruleset governing ``node`` at ``when`` when the ladder is given (None:
+        reports never join), else the scenario's ``duplicate_hours``."""
         if self.ladder is not None:
-            return self.ladder.duplicates_window(node)
+            return self.ladder.duplicates_window(node, when)
         return timedelta(hours=self.scenario.handling.duplicate_hours)
 
     def clashes(self, key: tuple[str, str], node: str, when: datetime, until: datetime) -> bool:
@@ -573,7 +580,7 @@ class _Simulation:
         report: an unrelated report must not land there by accident (deliberate
         repeat reports are made apart).
         """
-        window = self.window(node)
+        window = self.window(node, when)
         if window is None:
             return False
         for case in self.cases.get(key, ()):
@@ -583,24 +590,31 @@ class _Simulation:
                 return True
         return False
 
-    def reports_within(self, key: tuple[str, str], when: datetime) -> int:
+    def repeat_rules(self, node: str, when: datetime) -> list[tuple[int, timedelta]]:
+        """The rules that send a case up when its problem is reported again, as (reports, window): the
+        ``repeats`` rules of the ruleset governing ``node`` at ``when`` when the ladder is given (those
+        sending it up a level; one calling a department in leaves it where it is), else the scenario's
+        mirror of them (``repeat_reports`` within ``repeat_days``)."""
+        if self.ladder is not None:
+            policy = self.ladder.policy(node, when)
+            return [] if policy is None else [(rule.count, rule.window) for rule in policy.repeats
+                                              if rule.department is None]
+        count = self.scenario.handling.repeat_reports
+        return [(count, timedelta(days=self.scenario.handling.repeat_days))] if count > 0 else []
+
+    def reports_within(self, key: tuple[str, str], when: datetime, window: timedelta) -> int:
         """Reports of ``key`` made in the repeats window ending at ``when`` (the engine's count)."""
-        window = timedelta(days=self.scenario.handling.repeat_days)
         return sum(1 for t, _ in self.reports.get(key, ()) if when - window <= t <= when)
 
-    def goes_up(self, key: tuple[str, str], when: datetime) -> bool:
-        """Would a report at ``when`` be one the ruleset's repeats rule sends up?"""
-        count = self.scenario.handling.repeat_reports
-        return count > 0 and self.reports_within(key, when) + 1 >= count
+    def goes_up(self, key: tuple[str, str], node: str, when: datetime) -> bool:
+        """Would a report at ``node`` at ``when`` be one a repeats rule sends up?"""
+        return any(self.reports_within(key, when, window) + 1 >= count
+                   for count, window in self.repeat_rules(node, when))
 
-    def disturbs(self, key: tuple[str, str], when: datetime) -> bool:
+    def disturbs(self, key: tuple[str, str], node: str, when: datetime) -> bool:
         """Would a report at ``when`` turn a later one, handled below, into one that goes up?"""
-        count = self.scenario.handling.repeat_reports
-        if count <= 0:
-            return False
-        window = timedelta(days=self.scenario.handling.repeat_days)
-        return any(when < t <= when + window and not high and self.reports_within(key, t) + 1 >= count
-                   for t, high in self.reports.get(key, ()))
+        return any(when < t <= when + window and not high and self.reports_within(key, t, window) + 1 >= count
+                   for count, window in self.repeat_rules(node, when) for t, high in self.reports.get(key, ()))
 
     def incident(self, plan: IncidentPlan, node: str, reporter: str, channel: str, when: datetime, *,
                  place: str | None = None, again: bool = False) -> bool:
@@ -620,13 +634,13 @@ class _Simulation:
         )
         # A problem that came back, or one the repeats rule sends up, is taken on
         # by the level above the cell.
-        high = again or self.goes_up(key, when)
+        high = again or self.goes_up(key, node, when)
         queue, self.queue = self.queue, []
         try:
             resolved = self.handle(plan, report, high=high)
         finally:
             made, self.queue = self.queue, queue
-        if self.clashes(key, node, when, resolved) or self.disturbs(key, when):
+        if self.clashes(key, node, when, resolved) or self.disturbs(key, node, when):
             # Someone else already reported this problem: nothing new to report.
             return False
         for event in (report, *(entry[2] for entry in made)):
@@ -651,7 +665,7 @@ class _Simulation:
         last report, from which the window counts, so that case would join this
         one and its own handling be refused).
         """
-        joins = self.window(first.node)
+        joins = self.window(first.node, first.time)
         if joins is None:
             return  # no duplicates rule: it would be a case of its own that nobody handles
         window = min(joins.total_seconds() / 3600, (case.open_until - first.time).total_seconds() / 3600)
@@ -661,9 +675,9 @@ class _Simulation:
         if not people:
             return
         when = (first.time + timedelta(hours=self.uniform((0.1, window * 0.9)))).replace(second=0, microsecond=0)
-        if when <= first.time or self.disturbs(key, when):
+        if when <= first.time or self.disturbs(key, first.node, when):
             return
-        if self.goes_up(key, when) and not (case.high and when < case.accepted):
+        if self.goes_up(key, first.node, when) and not (case.high and when < case.accepted):
             # It would send the case up under someone below who is working on it;
             # before anyone took a case the level above handles, it may.
             return
@@ -709,17 +723,29 @@ class _Simulation:
             # No handler's role is held above the cell: the level above takes it as it takes 提级办理.
             found = self.nearest_at(first, handling.escalated_handlers, besides=reporter, cell=node)
         if found is None:
-            self.accepted = when
-            return when
-        handler, seat = found
-        t = self.awake(when + timedelta(hours=self.slow(handling.accept_hours, handler)))
-        planned = (handler, seat)
-        if self.ladder is not None:
-            handler, seat, t = self.climbed(report, handler, seat, t)
+            # Nobody here takes it on: it stays open and waits where it is; with the ladder, its accept
+            # limits carry it up, and the staff of the level it reaches take it on (``unattended``).
+            got = self.unattended(report)
+            if got is None:
+                self.accepted = when
+                return self.end
+            handler, here, t = got
+            seat, planned = here.node, ("", "")
+        else:
+            handler, seat = found
+            t = self.awake(when + timedelta(hours=self.slow(handling.accept_hours, handler)))
+            planned = (handler, seat)
+            here = None
+            if self.ladder is not None:
+                handler, seat, t, here = self.climbed(report, handler, seat, t)
+        # (where the case is, and since when its handler's clock runs: ``held_to``)
+        clock = None if here is None else _Clock(here.node, here.arrives)
         if plan.routed and plan.returned and self.steps_rng.random() < plan.returned:
             self.send_back(report, plan.routed, t)
         elif handling.assign_share and self.steps_rng.random() < handling.assign_share:
-            self.assign(report, handler, seat, t)
+            assigned = self.assign(report, handler, seat, t)
+            if clock is not None and assigned is not None and assigned > clock.since:
+                clock = attrs.evolve(clock, since=assigned)  # (the handler's own clock starts there)
         t = self.step(IncidentAccepted, t, handler, node, incident)
         self.accepted = t - timedelta(minutes=1)
         # (when handling starts is drawn first, so that a consultation slotted in
@@ -743,6 +769,7 @@ class _Simulation:
             else:
                 handler = officer
             t = self.step(IncidentAccepted, answered, handler, node, incident)
+            clock = None  # (a department called in works to its own limits, not the handler's)
         elif not severe and handling.escalated_handlers:
             share = handling.escalated_share[report.severity - 1] * (2 - self.diligence[handler])
             above = self.above(seat)
@@ -753,18 +780,26 @@ class _Simulation:
                 handler, seat = taken
                 t = self.step(IncidentEscalated, t + timedelta(hours=self.uniform(handling.escalated_after_hours)),
                               handler, node, incident, to_node=seat, reason="提级办理: 网格内难以处置")
+                if clock is not None:
+                    clock = _Clock(seat, t - timedelta(minutes=1))  # (it arrived at the seat above)
                 t = self.step(IncidentAccepted, t + timedelta(minutes=self.rng.randint(10, 90)), handler, node,
                               incident)
         moved = t != before_moves or (handler, seat) != planned
         if (handling.extension_share and not (moved or severe or high)
-                and self.steps_rng.random() < handling.extension_share):
-            self.extension(report, handler, t)
+                and self.steps_rng.random() < handling.extension_share
+                and self.extension(report, handler, t) and clock is not None):
+            clock = attrs.evolve(clock, extra_days=1)  # (a day more on the handler's limit too)
         if self.rng.random() < handling.pause_share:
             t = self.step(IncidentPaused, t + timedelta(hours=1), handler, node, incident, reason="等待配件/居民配合")
+            paused = t - timedelta(minutes=1)
             t = self.step(IncidentResumed, t + timedelta(hours=self.uniform(handling.pause_hours)), handler, node,
                           incident)
+            if clock is not None:
+                clock = attrs.evolve(clock, stopped=((paused, t - timedelta(minutes=1)),))
         t += timedelta(hours=self.slow(handling.resolve_hours, handler))
         verifier = self.nearest(node, handling.verifier)
+        if clock is not None:
+            handler, t, clock = self.held_to(report, handler, clock, t)
         if verifier is None:
             return self.step(IncidentResolved, t, handler, node, incident)
         resolved = t
@@ -786,15 +821,19 @@ class _Simulation:
                 break
             # An unsatisfied verification reopens the case (the escalation plugin
             # records that itself); the handler is told and takes it on again at once.
+            reopened = t - timedelta(minutes=1)
             t = self.step(IncidentAccepted, t + timedelta(hours=self.slow(handling.accept_hours, handler)),
                           handler, node, incident)
             t += timedelta(hours=self.slow(handling.resolve_hours, handler))
+            if clock is not None:
+                # (the reopened case's clocks start again at the verification)
+                handler, t, clock = self.held_to(report, handler, _Clock(clock.node, reopened), t)
         if handling.close:
             self.step(IncidentClosed, t + timedelta(minutes=self.rng.randint(10, 240)), verifier, node, incident)
         return resolved
 
     def climbed(self, report: IncidentReported, handler: str, seat: str, planned: datetime
-                ) -> tuple[str, str, datetime]:
+                ) -> tuple[str, str, datetime, Stop]:
         """Who takes the case on, seated where, and when, given where the ladder has it waiting by then.
 
         The planned handler takes it at ``planned`` if it still waits where
@@ -803,15 +842,74 @@ class _Simulation:
         ``climbed_accept_hours`` after it arrived, unless that level's accept
         limit runs out first and carries it further up; at the top they take
         it however late (overdue).  Every draw comes from the ladder's stream.
+        Last, the stop where it waited when taken on.
         """
-        assert self.ladder is not None
-        stops = self.ladder.stops(report.node, report.category, report.severity, report.key_person,
-                                  report.channel, report.time)
+        stops = self.stops(report)
         reached = next((k for k, stop in enumerate(stops) if stop.due is None or planned < stop.due),
                        len(stops) - 1)
         if reached == 0 and self.community.holds_staff_role_at_or_above(handler, stops[0].node):
-            return handler, seat, planned
-        return self.taken(report, stops[reached:]) or (handler, seat, planned)
+            return handler, seat, planned, stops[0]
+        got = self.taken(report, stops[reached:])
+        if got is None:
+            return handler, seat, planned, stops[reached]
+        taker, stop, when = got
+        return taker, stop.node, when, stop
+
+    def held_to(self, report: IncidentReported, handler: str, clock: _Clock, resolves: datetime
+                ) -> tuple[str, datetime, _Clock]:
+        """Who resolves the case, when, and where its clock then runs, given the handler's own limit
+        (办理人时限, read from the ladder) and a resolution planned at ``resolves``.
+
+        A handler who would resolve it after their limit runs out does not: at
+        that moment the engine passes the case to the role the limit names in
+        the cell, and what the handler would have done from then on is not
+        done (their steps, the answer to their request for more time); the
+        new handler takes it on 10 to 60 minutes later (they are told at once)
+        and resolves it as any handler would, held to their own limit in turn.
+        With nobody to pass it to, the engine sends the case up with its
+        handler still on it: nothing changes for the staff.  Every draw comes
+        from the ladder's stream.  Called while ``self.queue`` holds only this
+        case's steps (``incident``).
+        """
+        assert self.ladder is not None
+        handling = self.scenario.handling
+        # (the resolution waits for the morning as ``step`` has it: no draw is left for ``step``)
+        resolves = self.awake(resolves).replace(second=0, microsecond=0)
+        for _ in range(len(self.community.hierarchy.levels) + 2):
+            due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since, clock.stopped,
+                                          clock.extra_days)
+            if due is None or resolves < due.time or due.passed_to is None:
+                break
+            undone = (ExtensionApproved, ExtensionRefused)
+            self.queue = [entry for entry in self.queue
+                          if entry[0] < due.time or not (entry[2].actor == handler or isinstance(entry[2], undone))]
+            heapq.heapify(self.queue)
+            handler, clock = due.passed_to, _Clock(clock.node, due.time)
+            taken = due.time + timedelta(minutes=self.ladder_rng.randint(10, 60))
+            self.place(IncidentAccepted, taken, handler, report.node, report.incident)
+            starts = taken + timedelta(minutes=self.ladder_rng.randint(5, 60))
+            self.place(IncidentHandlingStarted, starts, handler, report.node, report.incident)
+            resolves = self.awake(starts + timedelta(hours=self.slow(handling.resolve_hours, handler, self.ladder_rng)),
+                                  self.ladder_rng).replace(second=0, microsecond=0)
+        return handler, resolves, clock
+
+    def stops(self, report: IncidentReported) -> list[Stop]:
+        """Where the case of ``report`` waits to be accepted if nobody does (``Ladder.stops``), the
+        reports of its problem before it counted for the ruleset's repeats rules."""
+        assert self.ladder is not None
+        key = (report.category, f"place:{report.place}" if report.place else f"node:{report.node}")
+        earlier = [t for t, _ in self.reports.get(key, ()) if t <= report.time]
+        return self.ladder.stops(report.node, report.category, report.severity, report.key_person,
+                                 report.channel, report.time, earlier)
+
+    def unattended(self, report: IncidentReported) -> tuple[str, Stop, datetime] | None:
+        """Who takes on a case nobody where it starts may take on, seated where, and when: it waits
+        there until its accept limit carries it up, and is taken on at the first level it reaches
+        where someone comes (``taken``); None without the ladder, or with nobody on the way up (it
+        stays open, as in the engine)."""
+        if self.ladder is None:
+            return None
+        return self.taken(report, self.stops(report)[1:])
 
     def answered(self, report: IncidentReported, department: str, officer: str, seat: str, whistled: datetime,
                  planned: datetime) -> tuple[str, str, datetime]:
@@ -824,23 +922,24 @@ class _Simulation:
         """
         assert self.ladder is not None
         stops = self.ladder.summoned(seat, department, report.category, report.severity, report.key_person,
-                                     report.channel, whistled)
+                                     report.channel, whistled, report.time)
         if stops[0].due is None or planned < stops[0].due:
             return officer, seat, planned
-        return self.taken(report, stops[1:]) or (officer, seat, planned)
+        got = self.taken(report, stops[1:])
+        return (officer, seat, planned) if got is None else (got[0], got[1].node, got[2])
 
-    def taken(self, report: IncidentReported, stops: Sequence[Stop]) -> tuple[str, str, datetime] | None:
+    def taken(self, report: IncidentReported, stops: Sequence[Stop]) -> tuple[str, Stop, datetime] | None:
         """Who takes on a case waiting at ``stops`` (the first where someone comes before its limit runs
-        out, or the last), seated where, and when; None if nobody is there.  Draws from the ladder's stream."""
+        out, or the last), at which stop, and when; None if nobody is there.  Draws from the ladder's stream."""
         hours = self.scenario.handling.climbed_accept_hours
-        taken: tuple[str, str, datetime] | None = None
+        taken: tuple[str, Stop, datetime] | None = None
         for stop in stops:
             taker = self.taker(stop.node, besides=report.actor)
             if taker is None:
                 continue
             when = self.awake(stop.arrives + timedelta(hours=self.slow(hours, taker, self.ladder_rng)),
                               self.ladder_rng).replace(second=0, microsecond=0)
-            taken = (taker, stop.node, when)
+            taken = (taker, stop, when)
             if stop.due is None or when < stop.due:
                 break
         return taken
@@ -873,16 +972,17 @@ class _Simulation:
         self.place(ConsultationHeld, starts - gap, handler, report.node, report.incident, participants=tuple(people),
                    decision=self.steps_rng.choice(CONSULT_DECISIONS))
 
-    def extension(self, report: IncidentReported, handler: str, since: datetime) -> None:
+    def extension(self, report: IncidentReported, handler: str, since: datetime) -> bool:
         """Early in the handling, the handler asks for one more day (延期); the nearest approver answers.
 
         Both fall in the first part of the shortest handling the scenario
-        allows, so before the case is resolved whatever the draws.
+        allows, so before the case is resolved whatever the draws.  True if
+        a day more was given.
         """
         handling = self.scenario.handling
         approver = self.nearest(report.node, handling.extension_approver, besides=handler, rng=self.steps_rng)
         if approver is None or approver == handler:
-            return
+            return False
         room = timedelta(hours=handling.resolve_hours[0])
         asked = since + room * self.steps_rng.uniform(0.1, 0.4)
         answered = since + room * self.steps_rng.uniform(0.5, 0.9)
@@ -890,8 +990,9 @@ class _Simulation:
                    reason=self.steps_rng.choice(EXTENSION_REASONS))
         if self.steps_rng.random() < handling.extension_refused_share:
             self.place(ExtensionRefused, answered, approver, report.node, report.incident, reason="请按原时限办结")
-        else:
-            self.place(ExtensionApproved, answered, approver, report.node, report.incident)
+            return False
+        self.place(ExtensionApproved, answered, approver, report.node, report.incident)
+        return True
 
     def send_back(self, report: IncidentReported, department: str, taken: datetime) -> None:
         """An officer of the department the case was routed to finds it is not its remit (退单),
@@ -905,15 +1006,18 @@ class _Simulation:
         self.place(IncidentReturned, when, officer, report.node, report.incident, department=department,
                    reason=self.steps_rng.choice(RETURN_REASONS))
 
-    def assign(self, report: IncidentReported, handler: str, seat: str, taken: datetime) -> None:
+    def assign(self, report: IncidentReported, handler: str, seat: str, taken: datetime) -> datetime | None:
         """The nearest ``assigned_by`` at or above the handler's seat gives the case to the handler (派单)
-        before they take it on at ``taken``; every draw comes from the steps' own stream."""
+        before they take it on at ``taken``, at the time returned (None: nobody did); every draw comes from
+        the steps' own stream."""
         leader = self.nearest(seat, self.scenario.handling.assigned_by, besides=handler, rng=self.steps_rng)
         when = report.time + (taken - report.time) * self.steps_rng.uniform(0.3, 0.7)
         if leader is None or leader == handler or when - report.time < timedelta(minutes=2):
-            return
+            return None
         self.place(IncidentAssigned, when, leader, report.node, report.incident, handler=handler,
                    reason=self.steps_rng.choice(ASSIGN_REASONS))
+        assigned: datetime = when.replace(second=0, microsecond=0)
+        return assigned
 
     def feedback(self, report: IncidentReported, handler: str, resolved: datetime, verified: datetime) -> None:
         """The handler tells the reporter what was done (反馈), between the resolution and the verification."""
@@ -1085,6 +1189,17 @@ class _Simulation:
                 person=person, from_node=old,
             ))
             self.registered[person] = new
+
+
+@attrs.frozen
+class _Clock:
+    """Where a case is held to its handler's own limits: its ``node``, since when the handler's clock
+    runs, the stretches it ``stopped`` (paused), and the days an extension added."""
+
+    node: str
+    since: datetime
+    stopped: tuple[tuple[datetime, datetime], ...] = ()
+    extra_days: int = 0
 
 
 @attrs.define

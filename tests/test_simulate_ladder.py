@@ -64,7 +64,7 @@ def test_repeat_reports_never_chain_another_case_onto_theirs(mini_district: Path
     often = tuple(attrs.evolve(plan, duplicates=0.9) if plan.duplicates else plan for plan in scenario.incidents)
     scenario = attrs.evolve(scenario, incidents=often)
     ladder = Ladder.of_files(community, [DISTRICT_RULES], at=START.date())
-    assert ladder.duplicates_window("mini-c1-g1") == timedelta(hours=2)  # district-base.rules: within 2 hours
+    assert ladder.duplicates_window("yz-c1-g1") == timedelta(hours=2)  # district-base.rules: within 2 hours
     days = 12
     staged: dict[str, str] = {}
     events = list(simulate(community, scenario, days=days, start=START, seed=2, ladder=ladder, staged=staged))
@@ -175,3 +175,163 @@ def test_a_community_whose_cases_never_climb_simulates_the_same_log_with_or_with
     write_jsonl(simulate(community, scenario, days=90, start=first, seed=1, ladder=ladder), laddered)
     write_jsonl(simulate(community, scenario, days=90, start=first, seed=1), plain)
     assert laddered.getvalue() == plain.getvalue()
+
+
+# ---------------------------------------------------------------- the engine's rules, as the simulator follows them
+
+
+def judged(folder: Path, store: Path, events: list[Event], days: int, in_force: list[tuple[datetime, Path]],
+           staged: dict[str, str]) -> tuple[list[str], int, Engine]:
+    """Record ``events`` under the rulesets ``in_force`` (each from its time) and tick to the end: the
+    refusals the simulator did not mean (``staged`` names those it did), the cases overdue at the end,
+    and the engine (open)."""
+    community = load_community(folder)
+    end = START + timedelta(days=days)
+    (first, base), *later = in_force
+    engine = Engine.open(store=str(store), community=community, ruleset=base, effective=first, clock=FixedClock(end))
+    for when, path in later:
+        engine.use_ruleset(path, effective=when)
+    summary = engine.record_many(events)
+    engine.tick(end)
+    meant = {EARLY_REDEMPTION, OUTSIDER_RATING, REDEMPTION}
+    unmeant = [r.event_id for r in summary.refused if staged.get(r.event_id) not in meant]
+    return unmeant, len(escalation.overdue(engine, end)), engine
+
+
+def variant(tmp_path: Path, name: str, text: str) -> Path:
+    """A ruleset extending Yinzhou's, written beside copies of its parents."""
+    rules = tmp_path / "rules"
+    rules.mkdir(exist_ok=True)
+    for parent in ("yinzhou/yinzhou.rules", "district-base.rules"):
+        shutil.copy(REPO / "rulesets" / parent, rules)
+    path = rules / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_ruleset_put_in_force_mid_run_governs_the_simulated_cases_reported_from_then(mini_district: Path,
+                                                                                         tmp_path: Path) -> None:
+    """The district tightens its grids' accept limit to one working hour from the Thursday (a ruleset put
+    in force mid-run).  The simulator read the ladder on the first day only: the gridworkers who took on
+    a case after that hour did so at a grid the engine had already passed it up from, and their steps
+    were refused (8 days of the small district, seed 4: 624 refused).  With
+    the ladder of the rulesets in force at each time (``Ladder.in_force``, what the engine lists), the
+    cases reported from Thursday are taken on where the engine has them: nothing refused but what was
+    staged, nothing overdue, as the simulator expects."""
+    tight = variant(tmp_path, "tight.rules", '继承 "yinzhou"\n规则集 网格一小时受理\n\n事件流转：\n'
+                                             "  覆盖 时限 grid：受理时限 1个工作小时，办结时限 3个工作日\n")
+    in_force = [(START, DISTRICT_RULES), (START + timedelta(days=3), tight)]
+    community = load_community(mini_district)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    days = 8
+    first_day = Ladder.of_files(community, [DISTRICT_RULES], at=START.date())
+    with Engine.open(store=str(tmp_path / "listed"), community=community, ruleset=DISTRICT_RULES, effective=START,
+                     clock=FixedClock(START)) as lister:
+        lister.use_ruleset(tight, effective=in_force[1][0])
+        ladder = Ladder.in_force(community, lister.rulesets_in_force())
+    grid = "yz-c1-g1"
+    assert ladder.policy(grid, START + timedelta(days=2, hours=12)) == first_day.policy(grid, START)
+    assert ladder.policy(grid, START + timedelta(days=3)) != first_day.policy(grid, START)
+    runs = {}
+    for name, used in (("first day", first_day), ("in force", ladder)):
+        staged: dict[str, str] = {}
+        events = list(simulate(community, scenario, days=days, start=START, seed=4, ladder=used, staged=staged))
+        unmeant, overdue, engine = judged(mini_district, tmp_path / name, events, days, in_force, staged)
+        engine.close()
+        runs[name] = (len(unmeant), overdue)
+    assert runs["first day"][0] > 20  # the divergence: steps at a grid the case had left
+    assert runs["in force"] == (0, 0)
+
+
+def test_a_case_nobody_where_it_starts_takes_on_stays_open_and_is_taken_on_where_the_ladder_carries_it(
+        mini_district: Path, tmp_path: Path) -> None:
+    """A grid without gridworkers (roster: its full-time and part-time gridworkers gone): its residents'
+    reports found no handler.  The simulator closed such a case at once (nothing after the report), the
+    engine kept it open and carried it up to the command centre, where it sat overdue, and a later report
+    there joined it, its own steps refused (8 days, seed 5: 7 overdue at the end, 2 refused).  Now the
+    case waits at the grid until its accept limit runs out and
+    is taken on at the community by a committee member (the scenario's ``climbed_handlers``), as the
+    engine has it there: nothing refused but what was staged, nothing overdue."""
+    folder = tmp_path / "district"
+    shutil.copytree(mini_district, folder)
+    roles = folder / "roles.csv"
+    gone = ("fulltime_gridworker,yz-c1-g1,", "parttime_gridworker,yz-c1-g1,")
+    lines = roles.read_text("utf-8-sig").splitlines()
+    kept = [line for line in lines if not line.endswith(gone)]
+    assert len(lines) - len(kept) == 6
+    roles.write_text("\ufeff" + "\n".join(kept) + "\n", encoding="utf-8")
+    community = load_community(folder)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    days = 8
+    staged: dict[str, str] = {}
+    events = list(simulate(community, scenario, days=days, start=START, seed=5,
+                           ladder=Ladder.of_files(community, [DISTRICT_RULES], at=START.date()), staged=staged))
+    unmeant, overdue, engine = judged(folder, tmp_path / "store", events, days, [(START, DISTRICT_RULES)], staged)
+    with engine:
+        there = [v for v in escalation.incidents(engine) if v.node == "yz-c1-g1"]
+    assert len(there) >= 5
+    assert (unmeant, overdue) == ([], 0)
+    taken = [v for v in there if v.accepted_by is not None]
+    assert len(taken) >= 10
+    # the others came in the last days: still waiting, within the limit of where they wait
+    end = START + timedelta(days=days)
+    assert all(v.status == "reported" and v.next_deadline and v.next_deadline > end for v in there if v not in taken)
+    for view in taken:
+        # by a committee member there (or the officer of the line department they called in)
+        assert view.current_node == "yz-c1", view.id
+        assert any((a.node == "yz-c1" and a.role == "committee_member") or a.department in view.departments
+                   for a in community.member(view.accepted_by or "").roles), view.id
+
+
+def test_a_repeats_rule_sends_the_simulated_case_up_as_the_engine_does(mini_district: Path, tmp_path: Path) -> None:
+    """A ruleset whose repeats rule sends a leak reported twice at the same place within 7 days to the
+    community.  The simulator followed the scenario's mirror of such rules (Yinzhou's has none): the
+    second report's gridworker took on a case the engine had sent to the community, and was refused
+    (10 days of the small district, seed 6: 2,633 refused, 349 overdue at the end).
+    It now reads the rules in force from the ladder (``Ladder.repeated``): such a case is taken on above
+    the grid, and its repeat reports do not send up a case someone below is working on."""
+    twice = variant(tmp_path, "twice.rules", 'extends "yinzhou"\nruleset twice\n\nescalation:\n'
+                                             "  escalate repeats: when repeated 2 times within 7 days, to community\n")
+    community = load_community(mini_district)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    assert scenario.handling.repeat_reports == 0  # (the scenario mirrors no repeats rule)
+    ladder = Ladder.of_files(community, [twice], at=START.date())
+    days = 10
+    staged: dict[str, str] = {}
+    events = list(simulate(community, scenario, days=days, start=START, seed=6, ladder=ladder, staged=staged))
+    unmeant, overdue, engine = judged(mini_district, tmp_path / "store", events, days, [(START, twice)], staged)
+    with engine:
+        climbed = [v for v in escalation.incidents(engine)
+                   if any("reports of" in (e.reason or "") for e in v.escalations)]
+    assert len(climbed) >= 5
+    assert (unmeant, overdue) == ([], 0)
+    assert all(v.current_level == "community" for v in climbed)
+
+
+def test_a_handler_limit_passes_the_simulated_case_to_the_role_it_names_as_the_engine_does(
+        mini_district: Path, tmp_path: Path) -> None:
+    """A handler limit (办理人时限): a full-time gridworker has a working day to resolve a case, then the
+    rules pass it to the grid leader (worker to leader, as Chengqiao's micro-grids do).  The simulator's
+    gridworkers ignored it: they resolved cases the engine had passed on by then, and were refused
+    (8 days of the small district, seed 7: 557 refused, 2 overdue at the end).  It now reads each
+    handler's limit from the ladder (``Ladder.handler_due``, pauses and extensions counted): past it, the
+    gridworker does no more, and the grid leader the engine passes the case to takes it on and resolves
+    it."""
+    limited = variant(tmp_path, "limited.rules", 'extends "yinzhou"\nruleset limited\n\nescalation:\n'
+                      "  handler limit fulltime_gridworker: resolve within 1 working day, then pass to grid_leader\n")
+    community = load_community(mini_district)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    ladder = Ladder.of_files(community, [limited], at=START.date())
+    days = 8
+    staged: dict[str, str] = {}
+    events = list(simulate(community, scenario, days=days, start=START, seed=7, ladder=ladder, staged=staged))
+    unmeant, overdue, engine = judged(mini_district, tmp_path / "store", events, days, [(START, limited)], staged)
+    with engine:
+        views = list(escalation.incidents(engine))
+    passed = [v for v in views if any(a.actor == SYSTEM_ACTOR for a in v.assignments)]
+    assert len(passed) >= 50
+    assert (unmeant, overdue) == ([], 0)
+    for view in passed:  # taken on by the grid leader it was passed to
+        assert view.accepted_by is not None or view.status == "reported", view.id
+        if view.accepted_by is not None:
+            assert any(a.role == "grid_leader" for a in community.member(view.accepted_by).roles), view.id
