@@ -70,8 +70,26 @@ def memo(engine: Engine, key: tuple[Any, ...], build: Callable[[], T]) -> T:
 def events(engine: Engine, kinds: Iterable[str], start: datetime | None, end: datetime) -> list[Any]:
     """Stored events of ``kinds`` in ``[start, end)`` (``start`` None: from the beginning)."""
     kinds = tuple(kinds)
-    return memo(engine, ("events", kinds, start, end),
-                lambda: list(engine.events(kinds=kinds, since=start, until=end)))
+    return memo(engine, ("events", kinds, start, end), lambda: list(counted(engine, kinds, start, end)))
+
+
+def counted(engine: Engine, kinds: tuple[str, ...], start: datetime | None, end: datetime) -> Iterable[Any]:
+    """The stored events of ``kinds`` in ``[start, end)`` that count: those a plugin judged refused in time
+    order on replay after a late event (``gridcore_on_event_ignored``, kept by the state) left out, as the
+    same events recorded in time order would give."""
+    found = engine.events(kinds=kinds, since=start, until=end)
+    ignored = _ignored(engine)
+    return found if not ignored else (e for e in found if e.id not in ignored)
+
+
+def _ignored(engine: Engine) -> set[str]:
+    """The ids of the stored events ignored on replay (empty without an attached state)."""
+    try:
+        state = engine.state("assessment")
+    except GridcoreError:
+        return set()
+    ignored = getattr(state, "ignored", None)
+    return ignored if isinstance(ignored, set) else set()
 
 
 def cell_of(engine: Engine, node: str, level: str | None) -> str | None:
@@ -349,7 +367,7 @@ class _IncidentScan:
         continuing a scan gives exactly what reading from the first event gives.
         """
         where, open_now = self.where, self.open_now
-        for event in engine.events(kinds=INCIDENT_KINDS, since=self.end, until=end):
+        for event in counted(engine, INCIDENT_KINDS, self.end, end):
             if isinstance(event, IncidentReported):
                 where[event.incident] = (event.node, event.severity)
                 open_now.add(event.incident)

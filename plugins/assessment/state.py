@@ -91,7 +91,7 @@ class AssessmentState:
     """Per-engine state: the span of events seen (for outcomes) and the hooks that read it."""
 
     #: the shape of the document ``gridcore_save_state`` gives
-    STATE_VERSION = 8  # 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
+    STATE_VERSION = 9  # 9: the stored events ignored on replay (``ignored``); 2: incidents not resolved; 3: a repeat report that joined one is not one of them;
     # 4: patrols per day and node; 5: participants per day; 6: only the last KEPT_DAYS days of them;
     # 7: the registered residents; 8: the months before the latest event's sealed in the store
 
@@ -125,6 +125,10 @@ class AssessmentState:
         self.kept_from: date | None = None
         self._last_day: date | None = None  # the local day of ``last`` when old days were last dropped
         self._day_of: tuple[datetime, Any, date] | None = None  # the last time ``_local_day`` was asked about
+        #: the ids of the stored events a plugin judged refused in time order on replay, after a late event
+        #: (``gridcore_on_event_ignored``): the state leaves them out, and so do the slices of the log the
+        #: metrics read (``logindex``), as the same events recorded in time order would
+        self.ignored: set[str] = set()
         #: slices of the event log the metrics read, dropped whenever the store grows
         self.cache: dict[tuple[object, ...], object] = {}
         #: when what the metrics read last changed for each period (``gridcore_period_stamp``)
@@ -179,6 +183,14 @@ class AssessmentState:
             self.registered[event.person] = (event.node, event.name)
         elif isinstance(event, ResidentMoved) and event.person in self.registered:
             self.registered[event.person] = (event.node, self.registered[event.person][1])
+
+    @hookimpl
+    def gridcore_on_event_ignored(self, event: Event) -> None:
+        """``event``, stored, no longer counts (a plugin judged it refused in time order after a late event):
+        kept out of the state, and of the log's slices the metrics read."""
+        self.ignored.add(event.id)
+        self.stamps.note(event.time)
+        self.cache.clear()
 
     @hookimpl
     def gridcore_period_stamp(self, engine: Engine, node: str, start: datetime, end: datetime) -> Hashable | None:
@@ -393,7 +405,8 @@ class AssessmentState:
                            for month, found in sorted(self.sealed.items())],
                 "kept_from": None if self.kept_from is None else self.kept_from.isoformat(),
                 # (in the order of their first registration, as the log gives them)
-                "registered": [[p, n, name] for p, (n, name) in self.registered.items()]}
+                "registered": [[p, n, name] for p, (n, name) in self.registered.items()],
+                "ignored": sorted(self.ignored)}
 
     @hookimpl
     def gridcore_restore_state(self, document: dict[str, Any]) -> None:
@@ -412,6 +425,7 @@ class AssessmentState:
         kept_from = document["kept_from"]
         self.kept_from = None if kept_from is None else date.fromisoformat(kept_from)
         self.registered = {str(p): (str(n), str(name)) for p, n, name in document["registered"]}
+        self.ignored = {str(ident) for ident in document["ignored"]}
         self._last_day = None
         self.cache.clear()
 

@@ -27,6 +27,24 @@ from .lifecycle import STATUS_ZH
 class Assignments(Intake, Extensions):
     """Assignments and the handler's role (a mixin of ``EscalationState``)."""
 
+    def assignment_stale(self, incident: Incident, event: IncidentAssigned) -> str | None:
+        """Why ``event``, a stored assignment (or pass inside the cell) replayed after a late event, no longer
+        holds (``assignment ignored``), English then Chinese; None: it holds."""
+        if not incident.is_open:
+            status_zh = STATUS_ZH.get(incident.status, incident.status)
+            return f"incident was {incident.status} (事件当时{status_zh})"
+        if event.actor == SYSTEM_ACTOR and not self._pass_due(incident, event):
+            return "its handler's limit no longer ran out then (recorded late) (补录后此时办理人未超时限)"
+        return None
+
+    def _pass_due(self, incident: Incident, event: IncidentAssigned) -> bool:
+        """True if ``event``, a pass by the rules, is what falls due now (a stored pass replayed after a late
+        event may be another, or the same under another number: the handler's limit ran out at its time,
+        passing it to the same one)."""
+        due = self.due.get(incident.id)
+        return due is not None and due.kind == "pass" and due.time == event.time \
+            and (due.event.id == event.id or getattr(due.event, "handler", None) == event.handler)
+
     def assigned(self, incident: Incident, event: IncidentAssigned) -> None:
         """Give the case to the named handler: they must take it on, under their role's limits."""
         system = event.actor == SYSTEM_ACTOR
@@ -41,10 +59,7 @@ class Assignments(Intake, Extensions):
                                                            f"incident was {incident.status} (事件当时{status_zh})")
             return
         due = self.due.get(incident.id)
-        # derived: what falls due now (a stored pass replayed after a late event may be another, or
-        # the same under another number: the handler's limit ran out at its time, passing it to the same one)
-        derived = system and due is not None and due.kind == "pass" and due.time == event.time \
-            and (due.event.id == event.id or getattr(due.event, "handler", None) == event.handler)
+        derived = system and self._pass_due(incident, event)
         if system and not derived:
             why = ("its handler's limit no longer ran out then (recorded late) "
                    "(补录后此时办理人未超时限)")

@@ -9,15 +9,15 @@ clock) by ``--actor``; a refusal prints its reasons and changes nothing.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from gridcore.events import SYSTEM_ACTOR
 from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
 
 from . import reports, views
@@ -290,7 +290,7 @@ def _record(
             # it were replayed after it)
             had = Counter(before)
             new = [e for e in lines if not _taken(had, e)]
-        happened = _happened(item, event, new)
+        happened = _happened(item, event, new, views.state_of(engine).ignored_now)
         status = item.status + (" (paused)" if item.paused else "")
         if fmt == "json":
             doc = {
@@ -332,15 +332,18 @@ def _taken(had: Counter[Entry], entry: Entry) -> bool:
     return False
 
 
-def _happened(item: views.IncidentView, event: Any, new: list[Entry]) -> list[str]:
+def _happened(item: views.IncidentView, event: Any, new: list[Entry],
+              ignored: Mapping[str, tuple[Any, list[str]]]) -> list[str]:
     """What the step did, in words: its own timeline lines (``new``: those it added) and the decisions it
-    triggered."""
+    triggered; a stored event it made ignored (``ignored``: those the plugin was given through
+    ``gridcore_on_event_ignored``, with the hook's reasons) is said with those reasons."""
     said = []
     for entry in new:
         if not entry.event:
             continue  # routing and notices belong to the report that caused them
-        if entry.what == "step ignored" and entry.event != event.id:
-            said.append(_now_ignored(entry, event))
+        if entry.event != event.id and entry.event in ignored and entry.what.endswith(" ignored"):
+            stored, reasons = ignored[entry.event]
+            said.append(_now_ignored(stored, reasons, event))
         elif entry.what == "repeat report":
             # (its own report, or a stored one that a late, earlier report here made a repeat report)
             report = entry.detail.split(" joined", 1)[0] if " joined" in entry.detail else event.incident
@@ -359,26 +362,31 @@ def _happened(item: views.IncidentView, event: Any, new: list[Entry]) -> list[st
     return said
 
 
-#: A ``step ignored`` line's detail: the step (``of REPORT`` for a repeat report's), the reason (a refusal in
-#: time order, or the repeat report), the late event the refusal reads (named apart: the one recorded is said)
-_IGNORED_STEP = re.compile(r"^(.+?)(?: of \S+)?: (?:refused in time order: )?(.*?)"
-                           r"(?:; \S+ \(.+ at .+\) recorded late \(补录\))?$", re.DOTALL)
+#: A derived event's kind (as ``_now_ignored`` words it) named as a thing, in English and Chinese.
+_DERIVED = {"escalated": ("escalation", "提级"), "reopened": ("reopening", "重新办理"),
+            "assigned": ("pass inside the cell", "网格内转办"), "repeat report joined": ("join", "并入")}
 
 
-def _now_ignored(entry: Entry, event: Any) -> str:
-    """``entry``, a stored step ``event`` (recorded now, dated before it) made refusable in time order, in words:
-    which step is now ignored because of it, and why (English, then Chinese)."""
+def _now_ignored(stored: Any, reasons: list[str], event: Any) -> str:
+    """``stored``, a stored event that ``event`` (recorded now, dated before it) made refusable in time order, in
+    words: which step is now ignored because of it, and why: the reasons every plugin gave
+    (``gridcore_validate_stored``, each English then Chinese in brackets), in English and Chinese."""
     from .detail_zh import STEPS_ZH, why
 
-    found = _IGNORED_STEP.match(entry.detail)
-    step, reason = (found[1], found[2]) if found else ("step", entry.detail)
-    chinese = why(reason)
-    english = reason.removesuffix(f" ({chinese})")
-    when, recorded = at(entry.time, event.time), event.id
-    step_zh = STEPS_ZH.get(step, {"consultation held": "会商", "satisfaction rated": "评价"}.get(step, step))
-    return (f"stored step {entry.event} ({step} at {when} by {entry.actor}) now ignored because of {recorded}: "
-            f"{english} (因补录 {recorded}，已录入的步骤 {entry.event}（{entry.actor} {when} {step_zh}）现已忽略："
-            f"{chinese})")
+    chinese = [why(reason) for reason in reasons]
+    english = [reason.removesuffix(f" ({zh})") for reason, zh in zip(reasons, chinese)]
+    step = type(stored).kind.removeprefix("incident_").replace("_", " ")
+    step_zh = STEPS_ZH.get(step, {"consultation held": "会商", "satisfaction rated": "评价",
+                                  "repeat report joined": "并入"}.get(step, step))
+    when, recorded = at(stored.time, event.time), event.id
+    if stored.actor == SYSTEM_ACTOR:
+        what, what_zh = _DERIVED.get(step, (step, step_zh))
+        return (f"stored {what} {stored.id} (derived at {when}) now ignored because of {recorded}: "
+                f"{'; '.join(english)} (因补录 {recorded}，系统于 {when} 派生的{what_zh} {stored.id} 现已忽略："
+                f"{'；'.join(chinese)})")
+    return (f"stored step {stored.id} ({step} at {when} by {stored.actor}) now ignored because of {recorded}: "
+            f"{'; '.join(english)} (因补录 {recorded}，已录入的步骤 {stored.id}（{stored.actor} {when} {step_zh}）"
+            f"现已忽略：{'；'.join(chinese)})")
 
 
 def _event_id(engine: Any, given: str | None, incident: str, step: str, when: datetime, actor: str) -> str:

@@ -21,6 +21,7 @@ from gridcore import Explanation
 from . import timers
 from .events import ExtensionApproved, ExtensionRefused, ExtensionRequested, IncidentEvent
 from .incident import Entry, Extension, ExtensionRequest, Incident, extra_text
+from .lifecycle import STATUS_ZH
 from .records import Records
 
 
@@ -30,14 +31,11 @@ class Extensions(Records):
     def extension_step(self, incident: Incident, event: IncidentEvent) -> None:
         """Apply an extension request, approval or refusal to ``incident``."""
         waiting = incident.extension_request
-        stale = not incident.is_open or (
-            waiting is not None if isinstance(event, ExtensionRequested) else waiting is None
-        )
-        if stale:
+        stale = self.extension_stale(incident, event)
+        if stale is not None:
             # a stored step replayed after a late event changed the facts
             what = {ExtensionRequested: "request", ExtensionApproved: "approval"}.get(type(event), "refusal")
-            detail = f"incident was {incident.status}" + (", no request waiting" if waiting is None else "")
-            incident.note(Entry(event.time, f"extension {what} ignored", event.actor, event.node, detail,
+            incident.note(Entry(event.time, f"extension {what} ignored", event.actor, event.node, stale[0],
                                 event=event.id))
             return
         if isinstance(event, ExtensionRequested):
@@ -56,6 +54,18 @@ class Extensions(Records):
             asked = self._asked(incident, waiting.days, waiting.hours)
             incident.note(Entry(event.time, "extension refused", event.actor, event.node,
                                 f"{asked} asked by {waiting.actor}: {event.reason}", event=event.id))
+
+    def extension_stale(self, incident: Incident, event: IncidentEvent) -> tuple[str, str] | None:
+        """Why ``event``, a stored extension request, approval or refusal replayed after a late event, no longer
+        holds (``extension ... ignored``): its timeline line's detail, and the reason in English then Chinese;
+        None: it holds."""
+        waiting = incident.extension_request
+        if incident.is_open and (waiting is None if isinstance(event, ExtensionRequested) else waiting is not None):
+            return None
+        detail = f"incident was {incident.status}" + (", no request waiting" if waiting is None else "")
+        status_zh = STATUS_ZH.get(incident.status, incident.status)
+        zh = f"事件当时{status_zh}" + ("，无待批的延期申请" if waiting is None else "")
+        return detail, f"{detail} ({zh})"
 
     def lapse_extension(self, incident: Incident, when: datetime, why: str) -> None:
         """A request still waiting when the case leaves its level (or is resolved) lapses."""

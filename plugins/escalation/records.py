@@ -31,6 +31,7 @@ from .policy import EscalationPolicy
 
 if TYPE_CHECKING:
     from gridcore import Engine
+    from gridcore.events import Event
 
 
 def level_policy(engine: Engine, incident: Incident) -> EscalationPolicy | None:
@@ -61,6 +62,10 @@ class Records:
         #: when the cases last changed for each period (``gridcore_period_stamp``, state.py)
         self.stamps = engine.period_stamps("escalation")
         self.incidents: dict[str, Incident] = {}
+        #: the stored events this state was given through ``gridcore_on_event_ignored`` (since it was built:
+        #: not in checkpoints), each with the hook's reasons (every plugin's, English then Chinese): what
+        #: the command line says a late event made ignored (``commands._now_ignored``)
+        self.ignored_now: dict[str, tuple[Event, list[str]]] = {}
         #: repeat report id -> the open incident it joined
         self.aliases: dict[str, str] = {}
         #: the ``repeat_report_joined`` events decided and not yet applied, by event id (intake.py)

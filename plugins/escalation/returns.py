@@ -17,10 +17,18 @@ from .events import IncidentReturned
 from .extensions import Extensions
 from .incident import REPORTED, Entry, Incident, Return
 from .intake import Intake
+from .lifecycle import STATUS_ZH
 
 
 class Returns(Intake, Extensions):
     """Cases sent back (a mixin of ``EscalationState``)."""
+
+    def return_stale(self, incident: Incident) -> str | None:
+        """Why a stored return replayed after a late event no longer holds (``return ignored``): the case
+        is no longer open then; None: it holds."""
+        if incident.is_open:
+            return None
+        return f"incident was {incident.status} (事件当时{STATUS_ZH.get(incident.status, incident.status)})"
 
     def returned(self, incident: Incident, event: IncidentReturned) -> None:
         """Apply a return: the department leaves, or the case is routed again."""

@@ -114,7 +114,8 @@ class EscalationState(Transitions, Checks):
     def gridcore_validate_stored(self, event: Event) -> list[str] | None:
         """Why ``event``, a stored incident event replayed, is ignored (``_step`` keeps it as ignored): a step
         by a person the replayed log refuses in time order, a step of a report a late, earlier report made
-        a repeat report, a join such a report made name another case.  Every plugin then gets it through
+        a repeat report, a join such a report made name another case, an escalation, reopening, pass,
+        return or extension step (by a person or derived) that no longer holds.  Every plugin then gets it through
         ``gridcore_on_event_ignored``, not ``gridcore_on_event``: none pays or counts it."""
         if not isinstance(event, IncidentEvent) or isinstance(event, IncidentReported):
             return None
@@ -132,11 +133,19 @@ class EscalationState(Transitions, Checks):
             incident = self.find(event.incident) if self.archived_names(event.incident) else None
             if incident is None:
                 return None
-        return self._time_order_refusals(incident, event) or None
+        reasons = self._time_order_refusals(incident, event)
+        if reasons:
+            return reasons
+        # an escalation, reopening, pass, return or extension step that no longer holds (its transition keeps
+        # it as ``... ignored``): derived ones too, which time order never derives
+        why = self.stale_why(incident, event)
+        return None if why is None else [why]
 
     @hookimpl
-    def gridcore_on_event_ignored(self, engine: Engine, event: Event) -> None:
-        """Keep ``event`` (``gridcore_validate_stored``) in its case's timeline as ignored, explained."""
+    def gridcore_on_event_ignored(self, engine: Engine, event: Event, reasons: list[str]) -> None:
+        """Keep ``event`` (``gridcore_validate_stored``) in its case's timeline as ignored, explained, and the
+        reasons every plugin gave (``ignored_now``)."""
+        self.ignored_now[event.id] = (event, list(reasons))
         self.gridcore_on_event(engine, event, True)
 
     @hookimpl

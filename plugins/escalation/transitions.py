@@ -200,31 +200,58 @@ class Transitions(Returns, Assignments, Steps):
                            event=event.id))
         self.decisions[event.id] = joined_step_decision(primary, event, step)
 
+    def stale_why(self, incident: Incident, event: IncidentEvent) -> str | None:
+        """Why ``event``, a stored escalation, reopening, pass, return or extension step replayed after a late
+        event, no longer holds on the replayed log (its transition keeps it in the timeline as ignored and
+        changes nothing else), in English then Chinese in brackets; None: it holds.  Changes nothing: the
+        escalation plugin's ``gridcore_validate_stored`` answers it, so no plugin applies such an event."""
+        if isinstance(event, IncidentEscalated):
+            return self._escalation_stale(incident, event)
+        if isinstance(event, IncidentReopened):
+            found = self._reopen_stale(incident, event)
+            return None if found is None else found[0]
+        if isinstance(event, IncidentAssigned):
+            return self.assignment_stale(incident, event)
+        if isinstance(event, IncidentReturned):
+            return self.return_stale(incident)
+        if isinstance(event, _EXTENSION_STEPS):
+            found = self.extension_stale(incident, event)
+            return None if found is None else found[1]
+        return None
+
+    def _escalation_stale(self, incident: Incident, event: IncidentEscalated) -> str | None:
+        """Why ``event``, a stored escalation, no longer holds (``escalation ignored``); None: it holds."""
+        if not incident.is_open:
+            status_zh = lifecycle.STATUS_ZH.get(incident.status, incident.status)
+            return resolved_in_time(incident, event) or f"incident was {incident.status} (事件当时{status_zh})"
+        if lifecycle.escalation_problem(self.engine.community, incident, event):
+            # a stored escalation replayed after a late event moved the incident:
+            # levels only move up, so it is kept in the timeline and ignored
+            return (f"not above {incident.current_node} any more "
+                    f"(事件已在 {incident.current_node} 或其上，不再上报到那里)")
+        if event.actor == SYSTEM_ACTOR and self._due_escalation(incident, event) is None:
+            # its limit was met after all (an acceptance or resolution recorded late): it still
+            # happened, so it stays in the timeline, but it moves nothing and counts as no escalation
+            return self._lapsed(incident, event)
+        return None
+
+    def _due_escalation(self, incident: Incident, event: IncidentEscalated) -> timers.Due | None:
+        """What falls due for ``incident`` if it is ``event`` (a stored escalation replayed after a late event
+        may not be what is due now)."""
+        due = self.due.get(incident.id)
+        if due is not None and (due.event.id != event.id or due.event.time != event.time):
+            return None
+        return due
+
     def _escalated(self, incident: Incident, event: IncidentEscalated) -> None:
         incident.escalation_events += 1
         incident.escalation_number = max(incident.escalation_number, numbered(event.id, "esc", incident.id))
-        if not incident.is_open:
-            status_zh = lifecycle.STATUS_ZH.get(incident.status, incident.status)
-            self._ignore(incident, event, resolved_in_time(incident, event)
-                         or f"incident was {incident.status} (事件当时{status_zh})")
+        why = self._escalation_stale(incident, event)
+        if why is not None:
+            self._ignore(incident, event, why)
             return
         community = self.engine.community
-        if lifecycle.escalation_problem(community, incident, event):
-            # a stored escalation replayed after a late event moved the incident:
-            # levels only move up, so it is kept in the timeline and ignored
-            self._ignore(incident, event, f"not above {incident.current_node} any more "
-                                          f"(事件已在 {incident.current_node} 或其上，不再上报到那里)")
-            return
-        due = self.due.get(incident.id)
-        if due is not None and (due.event.id != event.id or due.event.time != event.time):
-            # a stored escalation replayed after a late event: not what is due now
-            due = None
-        lapsed = self._lapsed(incident, event) if due is None and event.actor == SYSTEM_ACTOR else None
-        if lapsed is not None:
-            # its limit was met after all (an acceptance or resolution recorded late): it still
-            # happened, so it stays in the timeline, but it moves nothing and counts as no escalation
-            self._ignore(incident, event, lapsed)
-            return
+        due = self._due_escalation(incident, event)
         rule: RuleRef | None = None
         facts: dict[str, Any] = {"actor": event.actor}
         # the new level's clock starts when the escalation was decided: a decision
@@ -338,22 +365,28 @@ class Transitions(Returns, Assignments, Steps):
         )
         incident.note(Entry(event.time, "verified", event.actor, event.node, detail, event=event.id))
 
-    def _reopened(self, incident: Incident, event: IncidentReopened) -> None:
-        incident.reopen_events += 1
-        incident.reopen_number = max(incident.reopen_number, numbered(event.id, "reopen", incident.id))
-        why = None
+    def _reopen_stale(self, incident: Incident, event: IncidentReopened) -> tuple[str, str] | None:
+        """Why ``event``, a stored reopening, no longer holds, and its timeline line's detail (``reopen
+        ignored``); None: it holds."""
         if incident.status not in (RESOLVED, VERIFIED):
             # a stored reopening replayed after a late event changed the facts
             status_zh = lifecycle.STATUS_ZH.get(incident.status, incident.status)
-            why, detail = f"incident was {incident.status} (事件当时{status_zh})", \
-                f"reopening ignored: incident was {incident.status}"
-        elif event.actor == SYSTEM_ACTOR and (incident.status != VERIFIED or incident.reopen_due != event.time):
+            return (f"incident was {incident.status} (事件当时{status_zh})",
+                    f"reopening ignored: incident was {incident.status}")
+        if event.actor == SYSTEM_ACTOR and (incident.status != VERIFIED or incident.reopen_due != event.time):
             # derived just after an unsatisfied verification: replayed after a late event, the
             # verification before it is another one (or none) and does not send the case back then
             why = ("no unsatisfied verification just before it any more (recorded late) "
                    "(补录后其前已无不满意的核查)")
-            detail = f"reopening ignored: {why}"
-        if why is not None:
+            return why, f"reopening ignored: {why}"
+        return None
+
+    def _reopened(self, incident: Incident, event: IncidentReopened) -> None:
+        incident.reopen_events += 1
+        incident.reopen_number = max(incident.reopen_number, numbered(event.id, "reopen", incident.id))
+        stale = self._reopen_stale(incident, event)
+        if stale is not None:
+            why, detail = stale
             incident.note(
                 Entry(event.time, "reopen ignored", event.actor, event.node, detail, event=event.id)
             )
