@@ -26,6 +26,19 @@ lost):
   end: the fact errs only on the safe side), and only when it comes earlier
   in time order than every mark the writer knows; the earliest stands.
 
+A store written before the fact was kept gets it once (``settle``, run by
+``gridcore time-order --settle``): the log is read in the order it was stored
+and each event that comes before one stored ahead of it in time order is
+marked, as the engine would have marked it (an event at the time of a derived
+one stored before it, with a later order than every event offered before it,
+is not late: ``Engine._tied_with_derived``); and since a ruleset put in force
+back-dated left no trace of when it was, the earliest stored event a full
+replay judging every stored event again ignores (``gridcore_on_event_ignored``)
+is marked too.  Every stored event before the earliest mark was then accepted
+on the replayed log exactly as when it was recorded: replays judge again only
+from there.  ``kept`` is written last (a crash before it leaves the store as it
+was: not kept).
+
 A reader reads the fact after the log position it replays to (a mark is
 written before its event is appended, so it sees the mark of every late event
 it reads), and again at the end of a replay: a mark added meanwhile makes it
@@ -40,6 +53,7 @@ from typing import Any
 
 import attrs
 
+from .events import SYSTEM_ACTOR
 from .store import Store
 
 #: the collection and key of the fact in the store (the engine's ``META`` collection)
@@ -130,3 +144,59 @@ def _merge(store: Store, entries: dict[str, int]) -> None:
     parts = dict(doc.get("parts") or {})
     parts.update(entries)
     store.put(COLLECTION, KEY, {"parts": parts})
+
+
+#: where ``late_stored`` stopped: the log position it read to, the latest order stored, the latest of an event
+#: not derived
+Scan = tuple[int, "tuple[datetime, str] | None", "tuple[datetime, str] | None"]
+
+
+def late_stored(store: Store, scan: Scan = (0, None, None), also: str | None = None
+                ) -> tuple[list[tuple[int, datetime, str]], Scan]:
+    """The events stored after the log position ``scan`` read to that were recorded late: ``(position, time,
+    id)`` of each, in the order stored (and of the event ``also`` names, wherever it is), and where the scan
+    stopped (to go on from).  An event is late when it comes before the latest stored ahead of it in time
+    order, unless it ties with derived events only (at their time, after every event offered before it): as
+    the engine judged it when it was recorded."""
+    at, last, last_input = scan
+    found: list[tuple[int, datetime, str]] = []
+    for position, doc in store.events_after(at):
+        when = datetime.fromisoformat(str(doc["time"]))
+        order = (when, str(doc["id"]))
+        tied = last is not None and last[0] == when and (last_input is None or order > last_input)
+        if (last is not None and order < last and not tied) or order[1] == also:
+            found.append((position, when, order[1]))
+        if last is None or order > last:
+            last = order
+        if doc.get("actor") != SYSTEM_ACTOR and (last_input is None or order > last_input):
+            last_input = order
+        at = position
+    return found, (at, last, last_input)
+
+
+def settle(store: Store, first_ignored: str | None) -> TimeOrder:
+    """Give a store written before the fact was kept its marks, once: the events stored late (``late_stored``)
+    and ``first_ignored`` (the id of the earliest stored event, in time order, that a full replay judging every
+    stored event again ignored, if any), then ``kept``; then what another writer stored meanwhile is read and
+    marked too.  The fact as it then is (a store that keeps it already is left as it is)."""
+    known = read(store)
+    if known.kept:
+        return known
+    late, scan = late_stored(store, also=first_ignored)
+    if late:
+        _merge(store, _marks(late))
+    _merge(store, {_KEPT: 0})  # (last: a crash before it leaves the store not kept, as it was)
+    while store.position() > scan[0]:  # (stored meanwhile by a gridcore that read the fact before: unmarked)
+        late, scan = late_stored(store, scan)
+        if late:
+            _merge(store, _marks(late))
+    return read(store)
+
+
+def _marks(late: list[tuple[int, datetime, str]]) -> dict[str, int]:
+    """The marks that say what ``late`` (events stored late, at their positions) does: the earliest in time
+    order (from where replays judge again) and the first stored (``in_order_through``), each recorded after
+    the position before it (the others add nothing)."""
+    kept = {min(late, key=lambda found: (found[1], found[2])), min(late)}
+    return {f"{_LATE}{when.astimezone(UTC).isoformat()} {ident}": max(position - 1, 0)
+            for position, when, ident in kept}

@@ -27,6 +27,7 @@ import click
 
 from gridcore.clock import FixedClock, SystemClock
 from gridcore.errors import GridcoreError, PluginError, has_chinese
+from gridcore.hookspecs import hookimpl
 from gridcore.households import Counts
 from gridcore.plugin_host import (
     PLUGINS_ENV,
@@ -42,6 +43,7 @@ from gridcore.store import DEFAULT_STORE
 if TYPE_CHECKING:
     from gridcore.community import Community
     from gridcore.engine import Engine
+    from gridcore.events import Event
     from gridcore.rules import Ruleset
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1309,6 +1311,73 @@ def report(name: str | None, param: tuple[str, ...], out_path: Path | None, stor
     else:
         out_path.write_text(table.render(kind, lang=lang), encoding="utf-8", newline="")
     click.echo(f"{name}: {len(table.rows)} rows written to {out_path} (已写出 {len(table.rows)} 行：{out_path})", err=True)
+
+
+class _FirstIgnored:
+    """Notes the earliest stored event, in time order, that a replay ignored (``gridcore_on_event_ignored``)."""
+
+    def __init__(self) -> None:
+        self.first: tuple[datetime, str] | None = None
+
+    @hookimpl
+    def gridcore_on_open(self) -> None:
+        self.first = None  # (the state is built again: the events are given again)
+
+    @hookimpl
+    def gridcore_on_event_ignored(self, event: Event) -> None:
+        if self.first is None or (event.time, event.id) < self.first:
+            self.first = (event.time, event.id)
+
+
+@main_group.command("time-order")
+@click.option("--settle", is_flag=True,
+              help="For a store written before gridcore kept the fact: work it out once (the whole log is replayed, "
+                   "each stored event judged again), so that replays judge stored events again only from the first "
+                   "event recorded late.")
+@store_option
+def time_order(settle: bool, store: str) -> None:
+    """Say whether the store's events were recorded in time order, and from which event some came late.
+
+    Replays judge stored events again from the earliest event recorded late (docs/architecture.md, Time order). A
+    store written by a gridcore older than that fact has every stored event judged again at each replay until
+    --settle works the fact out for it (run it once, with no other process writing to the store).
+    """
+    from gridcore import timeorder
+
+    from .writelock import writing
+
+    if not settle:
+        with open_engine(store, read_only=True) as engine:
+            click.echo(_time_order_said(engine.time_order, engine.community.tz))
+        return
+    witness = _FirstIgnored()
+    manager = plugin_manager()
+    manager.register(witness, name="gridcore time-order")
+    with open_engine(store, plugins=manager) as engine, writing(engine, store, "gridcore time-order --settle"):
+        if not engine.time_order.kept:
+            if engine.open_report.restored_from:
+                engine.rebuild()  # (the witness must see every stored event judged again, from the first)
+            first = witness.first
+            fact = timeorder.settle(engine.store, None if first is None else first[1])
+            click.echo(f"settled (已确定): {_time_order_said(fact, engine.community.tz)}")
+        else:
+            click.echo(_time_order_said(engine.time_order, engine.community.tz))
+
+
+def _time_order_said(fact: Any, tz: Any) -> str:
+    """``gridcore time-order``'s line: the fact, in English then Chinese (times in the community's zone, ``tz``)."""
+    if not fact.kept:
+        return ("not known: the store was written before gridcore kept it; every stored event is judged again at "
+                "each replay (run gridcore time-order --settle once) (未记录：此库由较早版本写入，每次重放都重新评判"
+                "所有已存事件；请运行一次 gridcore time-order --settle)")
+    if fact.late_from is None:
+        return "every event was recorded in time order (所有事件均按时间顺序录入)"
+    when, ident = fact.late_from
+    when = when.astimezone(tz)
+    what = f"event {ident}" if ident else "a ruleset's start"
+    what_zh = f"事件 {ident}" if ident else "规则集的生效时间"
+    return (f"recorded late from {what} at {when.isoformat()} in time order: replays judge stored events again "
+            f"from there (自 {when.isoformat()} 的{what_zh}起有补录：重放时从此处起重新评判已存事件)")
 
 
 @main_group.command()

@@ -186,6 +186,17 @@ HELP_ZH: Mapping[str, str] = {
     "Allow an effective time before events already recorded: they are judged again under the new ruleset.":
         "允许生效时间早于已记录的事件：这些事件会按新规则集重新评判。",
     "Copy a store to another backend without loss.": "把库完整复制到另一种存储（不丢失任何内容）。",
+    "Say whether the store's events were recorded in time order, and from which event some came late. Replays "
+    "judge stored events again from the earliest event recorded late (docs/architecture.md, Time order). A store "
+    "written by a gridcore older than that fact has every stored event judged again at each replay until --settle "
+    "works the fact out for it (run it once, with no other process writing to the store).":
+        "说明库中事件是否按时间顺序录入，以及从哪一事件起有补录。重放时从最早的补录事件起重新评判已存事件"
+        "（docs/architecture.md，Time order）。较早版本写入的库没有这一记录，每次重放都重新评判所有已存事件，"
+        "直到用 --settle 为它确定一次（只需运行一次，运行时不要有其他进程写入此库）。",
+    "For a store written before gridcore kept the fact: work it out once (the whole log is replayed, each stored "
+    "event judged again), so that replays judge stored events again only from the first event recorded late.":
+        "用于较早版本写入、没有这一记录的库：确定一次（重放全部日志，重新评判每个已存事件），"
+        "此后重放只从第一个补录事件起重新评判已存事件。",
     "The store to copy from.": "从哪个库复制。",
     "The store to copy into (must be empty).": "复制到哪个库（必须为空）。",
     "List every plugin and where it came from (and any that failed to load or are disabled).":

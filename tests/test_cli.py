@@ -145,6 +145,7 @@ STORE_COMMANDS: dict[str, tuple[str, ...]] = {
     "tasks overdue": (),
     "tasks show": ("t1",),
     "tick": (),
+    "time-order": ("--settle",),
     "tokens issue": ("m03",),
     "tokens list": (),
     "tokens revoke": ("t1",),
