@@ -51,7 +51,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from bisect import bisect_left, bisect_right
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 #: one counter for the whole process: no two notes, and no two ``PeriodStamps``, share a number
 _COUNTER = itertools.count(1)
@@ -132,14 +132,39 @@ class PeriodStamps:
 #: time's ``timestamp`` asks its zone for the offset (about 6,000 instructions).  Emptied when full.
 _HOURS_OF: dict[int, tuple[datetime, int]] = {}
 _MOST_HOURS = 4096
+#: each fixed ``timezone``'s offset in microseconds (``_hour``)
+_OFFSETS: dict[timezone, int] = {}
+_MICRO = timedelta(microseconds=1)
+_HOUR_MICROS = _HOUR * 1_000_000
+#: ``date(1970, 1, 1).toordinal()``
+_EPOCH_DAY = 719_163
 
 
 def _hour(when: datetime) -> int:
-    """The hour since 1970 that ``when`` falls in (kept in ``_HOURS_OF``)."""
+    """The hour since 1970 that ``when`` falls in (kept in ``_HOURS_OF``).
+
+    For a ``datetime`` in a fixed ``timezone``, worked out in whole
+    microseconds from its fields and the zone's offset (what ``timestamp``
+    subtracts, before its float): the same hour, as the float of a time at
+    least a second before the next hour cannot reach it; a time in that
+    last second, or in another zone, asks ``timestamp``.
+    """
     kept = _HOURS_OF.get(id(when))
     if kept is not None and kept[0] is when:
         return kept[1]
-    hour = int(when.timestamp() // _HOUR)
+    zone = when.tzinfo
+    hour = -1
+    left = _HOUR_MICROS
+    if type(zone) is timezone and type(when) is datetime:
+        offset = _OFFSETS.get(zone)
+        if offset is None:
+            if len(_OFFSETS) >= _MOST_HOURS:
+                _OFFSETS.clear()
+            offset = _OFFSETS[zone] = zone.utcoffset(None) // _MICRO
+        hour, left = divmod(((when.toordinal() - _EPOCH_DAY) * 86_400 + when.hour * 3_600 + when.minute * 60
+                             + when.second) * 1_000_000 + when.microsecond - offset, _HOUR_MICROS)
+    if left >= _HOUR_MICROS - 1_000_000:
+        hour = int(when.timestamp() // _HOUR)
     if len(_HOURS_OF) >= _MOST_HOURS:
         _HOURS_OF.clear()
     _HOURS_OF[id(when)] = (when, hour)

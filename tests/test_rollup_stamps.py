@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_growth_refresh import (
     GRIDCORE,
     GROWN_AT,
@@ -248,3 +250,24 @@ def test_a_late_event_changes_the_key_of_the_periods_it_or_an_event_replayed_aft
             other.record(patrol("other-late-today", worker, grid, TODAY + timedelta(hours=2, minutes=30)))
         assert engine.refresh() == 1
         assert watch.step() == set(PERIODS)
+
+
+_edge_zones = [UTC, timezone(timedelta(hours=8)), timezone(-timedelta(hours=5, minutes=30)),
+               timezone(timedelta(hours=5, seconds=7, microseconds=3)), timezone(-timedelta(microseconds=1))]
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.sampled_from(_edge_zones) | st.timezones()),
+       st.sampled_from([None, 0, 999_999, 1]))
+@settings(max_examples=500, deadline=None)
+def test_a_noted_time_falls_in_the_hour_its_timestamp_says(when: datetime, micro: int | None) -> None:
+    """``PeriodStamps.note`` keeps notes by ``int(when.timestamp() // 3600)``; ``stamps._hour`` works that
+    out from the fields for a fixed zone, and must agree to the hour, the last microsecond before an hour
+    included (where the float of ``timestamp`` may round up)."""
+    from gridcore import stamps
+
+    if micro is not None:
+        when = when.replace(minute=59, second=59, microsecond=micro)
+    stamps._HOURS_OF.clear()
+    assert stamps._hour(when) == int(when.timestamp() // 3600)
+    assert stamps._hour(when) == int(when.timestamp() // 3600)  # (kept, the second time)
