@@ -35,7 +35,7 @@ from gridcore.periods import Period, periods_between
 from gridcore.plugin_host import Hooks
 from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, display_width
 
-from .cli import format_option, parse_time, plugin_manager, rulesets_option
+from .cli import format_option, help_lang, parse_time, plugin_manager, rulesets_option
 from .ladder import Ladder
 from .simulate import (
     EARLY_REDEMPTION,
@@ -154,7 +154,7 @@ def demo_command(community_name: str, days: int | None, start: date | None, seed
         result = run_demo(folder, days=days or plan.days or 90, start=start or plan.start or DEFAULT_START,
                           seed=seed, ruleset=ruleset_path,
                           out=out_dir or Path("gridcore-out") / folder.name,
-                          progress=sys.stderr.isatty(), search_path=rulesets)
+                          progress=sys.stderr.isatty(), search_path=rulesets, lang=help_lang())
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.render(), nl=False)
@@ -185,17 +185,22 @@ class DemoResult:
     #: the refused events by what the simulator made them (``simulate``'s ``staged``), with those it did
     #: not mean to be refused counted as ``NOT_INTENDED``
     intended: tuple[tuple[str, int], ...] = ()
+    #: the ruleset as said in Chinese (``银州区 及 3 个社区变体``); empty: as ``ruleset`` says it
+    ruleset_zh: str = ""
 
     def render(self) -> str:
-        """A readable summary: the run, each section, where the files went."""
+        """A readable summary: the run, each section, where the files went (each line in Chinese too)."""
         out = [
             (f"{self.community}: {self.days} days from {self.start.isoformat()} (seed {self.seed}), "
-            f"ruleset {self.ruleset}"),
+             f"ruleset {self.ruleset} (模拟 {self.days} 天，自 {self.start.isoformat()} 起，随机种子 {self.seed}；"
+             f"规则集 {self.ruleset_zh or self.ruleset})"),
             (f"  {self.simulated} events simulated: {self.accepted} stored, {self.refused} refused, "
-            f"{self.derived} derived by the plugins (escalations and other timed decisions)"),
+             f"{self.derived} derived by the plugins (escalations and other timed decisions) "
+             f"(模拟事件 {self.simulated} 条：保存 {self.accepted} 条，被拒 {self.refused} 条，"
+             f"插件派生 {self.derived} 条：提级等到时的决定)"),
         ]
         for reason, count in self.refusal_kinds:
-            out.append(f"    refused {count:>4} x {reason}")
+            out.append(f"    refused (被拒) {count:>4} x {reason}")
         if self.intended:
             said = ", ".join(f"{count} {STAGED_LABELS.get(kind, kind)}" for kind, count in self.intended)
             out.append(f"  refused, as the simulator made them (被拒事件按模拟器的本意): {said}")
@@ -206,7 +211,7 @@ class DemoResult:
             out.append(f"== {title}")
             out.append(text.rstrip("\n"))
         out.append("")
-        out.append("== Files")
+        out.append("== Files (文件)")
         width = max((display_width(label) for label, _ in self.files), default=0)
         for label, where in self.files:
             out.append(f"  {label}{' ' * (width - display_width(label))}  {where}")
@@ -229,7 +234,8 @@ def variants_section(engine: Engine) -> tuple[str, str]:
         own = sum(1 for outcome in outcomes if any(rule.name == file for rule in outcome.rules))
         node = engine.community.hierarchy.node(entry.node)
         lines.append(f"{entry.node} {node.name}: {entry.ruleset.name} ({file}) from "
-                     f"{entry.effective.date().isoformat()}, {own} outcome(s) decided by its own rules")
+                     f"{entry.effective.date().isoformat()}, {own} outcome(s) decided by its own rules "
+                     f"（自 {entry.effective.date().isoformat()} 起；{own} 项结果由其自己的规则决定）")
     return "Community variants (社区规则变体): the ruleset of each, over the district's", "\n".join(lines) + "\n"
 
 
@@ -291,13 +297,18 @@ class RatingPlan:
         if self.headline is None:
             said = (f"rated: nothing: the {days} simulated days hold no whole week, month or quarter "
                     "(run at least --days 7; a month or a quarter is rated when the days cover it)")
+            said_zh = f"不评星：模拟的 {days} 天不含完整的周、月或季度（至少 --days 7；模拟覆盖整月或整季才评该月或该季）"
         else:
             whole = [m.label for m in self.months] + ([self.headline.label] if self.headline not in self.months
                                                       else [])
             said = f"rated: {', '.join(whole)} (whole periods inside the {days} simulated days)"
+            said_zh = f"评星：{'、'.join(whole)}（模拟的 {days} 天内的完整周期）"
         if self.partial:
             said += (f"; not rated: {', '.join(p.label for p in self.partial)} (only partly simulated: "
                      "a partial period would be charged for patrols and activities on days never simulated)")
+            said_zh += (f"；不评星：{'、'.join(p.label for p in self.partial)}（只模拟了一部分：未模拟的日子"
+                        "会被算作没有巡查和活动）")
+        said += f" ({said_zh})"
         return said
 
 
@@ -334,10 +345,13 @@ def run_demo(
     out: Path,
     progress: bool = False,
     search_path: Sequence[Path] = (),
+    lang: str = "en",
 ) -> DemoResult:
     """Simulate a community under its ruleset in a fresh store in ``out`` and collect the results.
 
-    ``search_path``: where the ruleset's ``extends`` looks after its own folder.
+    ``search_path``: where the ruleset's ``extends`` looks after its own folder. ``lang="zh"``
+    (``gridcore --lang zh demo``): each report as staff read it in Chinese (``Report.chinese``), printed
+    and written, its CSV headed for Excel (``获得积分 earned``).
 
     ``out/store`` is removed and rebuilt; ``out/events.jsonl`` holds the
     simulated log (what ``gridcore ingest`` and ``gridcore diff`` read);
@@ -397,8 +411,10 @@ def run_demo(
         ruleset_name = rules.name
         for variant in variants:  # each for the subtree it names, from the same start
             engine.use_ruleset(variant, effective=first)
+        ruleset_zh = rules.name
         if variants:
             ruleset_name += f" and {len(variants)} community variant{'s' if len(variants) > 1 else ''}"
+            ruleset_zh += f" 及 {len(variants)} 个社区变体"
         if progress:
             with click.progressbar(length=len(events), label="replaying the quarter", file=sys.stderr) as bar:
                 done = [0]
@@ -413,7 +429,7 @@ def run_demo(
         derived = summary.derived + len(engine.tick(end))
         root = community.hierarchy.roots()[0].id
         shown = showcase(engine, Hooks(pm).register_reports(), reports, root=root,
-                         months=months_between(start, last_day), period=period or None)
+                         months=months_between(start, last_day), period=period or None, lang=lang)
         if period and scenario.demo.rollups:
             shown = _with_rollups(engine, shown, reports, scenario.demo.rollups, period)
         if variants:
@@ -424,12 +440,16 @@ def run_demo(
 
     workbook = write_tables(reports / "reports.xlsx", shown.tables)
 
-    files = [("store", f"{store}  (gridcore report ... --store {store})"), ("events", f"{log}  ({len(events)} lines)"),
-             ("reports", f"{reports}/  ({len(shown.written)} files: text and CSV)"),
-             ("workbook", f"{workbook}  ({len(shown.tables)} sheets, Chinese headings)")]
-    files.extend(("chart", str(path)) for path in shown.figures)
+    files = [("store 数据库", f"{store}  (gridcore report ... --store {store})"),
+             ("events 事件", f"{log}  ({len(events)} lines / {len(events)} 行)"),
+             ("reports 报表", (f"{reports}/  ({len(shown.written)} files: text and CSV / {len(shown.written)} 个文件："
+                            "文本和 CSV)")),
+             ("workbook 工作簿", (f"{workbook}  ({len(shown.tables)} sheets, Chinese headings / "
+                               f"{len(shown.tables)} 个工作表，中文表头)"))]
+    files.extend(("chart 图表", str(path)) for path in shown.figures)
     return DemoResult(
-        community=f"{community.name} ({folder.name})", ruleset=ruleset_name, start=start, days=days, seed=seed,
+        community=f"{community.name} ({folder.name})", ruleset=ruleset_name, ruleset_zh=ruleset_zh, start=start,
+        days=days, seed=seed,
         period=period, simulated=len(events), accepted=summary.accepted, derived=derived,
         refused=len(summary.refused), refusal_kinds=_refusal_kinds(summary.refused),
         intended=_intended(summary.refused, staged),
@@ -449,7 +469,7 @@ class Shown:
 
 
 def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: str, months: Sequence[str],
-             period: str | None) -> Shown:
+             period: str | None, lang: str = "en") -> Shown:
     """Build every report a plugin showcases, write each build to ``folder``, and the sections to print.
 
     The demo names no plugin: each report's ``Showcase`` says whether it is
@@ -475,7 +495,7 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
         table = None
         for label, params in builds:
             try:
-                table = engine.report(report.name, params)
+                table = engine.report(report.name, params, lang=lang)
             except GridcoreError as exc:
                 notes.append(f"note: report {report.name} not written: {exc} (报表 {report.name} 未写出)")
                 table = None
@@ -483,7 +503,7 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
             name = f"{stem}-{label}" if label else stem
             for fmt, suffix in (("text", "txt"), ("csv", "csv")):
                 path = folder / f"{name}.{suffix}"
-                path.write_text(table.render(fmt), encoding="utf-8", newline="")
+                path.write_text(table.render(fmt, lang=lang), encoding="utf-8", newline="")
                 written.append(path)
             tables.append((name, table))
             if show.figure is not None and (label, params) == builds[-1]:

@@ -177,3 +177,36 @@ def gridcore_register_reports():
     assert text.index("== Patrols logged") < text.index("== Points board")  # order 5 before 10
     for month in ("2025-01", "2025-02"):
         assert (tmp_path / "out" / "reports" / f"patrolboard-month-{month}.csv").exists()
+
+
+def english_runs(line: str) -> list[str]:
+    """Runs of two or more English words in ``line`` (ids, codes, dates and paths are single words)."""
+    return re.findall(r"[A-Za-z]{2,}(?: +[A-Za-z]{2,})+", line)
+
+
+def test_the_demo_and_assess_say_their_lines_in_chinese_under_lang_zh(tmp_path: Path) -> None:
+    """Every line of the demo's opening and its files says itself in Chinese too, the people rated show their
+    role by its Chinese name, and ``assess --lang zh`` heads each term's rule and its period with Chinese
+    (each was English only)."""
+    out = tmp_path / "yq"
+    code, text = run("--lang", "zh", "demo", "--start", "2025-03-03", "--days", "14", "--out", str(out))
+    assert code == 0, text
+    head = text.split("\n\n== ")[0].splitlines()
+    files = text.split("== Files (文件)\n")[1].splitlines()
+    assert head[0].endswith("(模拟 14 天，自 2025-03-03 起，随机种子 1；规则集 银泉社区)"), head[0]
+    for line in head + files:
+        assert re.search(r"[\u4e00-\u9fff]", line.split(")")[-2] if ")" in line else line), line
+    assert "(评星：2025-W11（模拟的 14 天内的完整周期）；不评星：2025-Q1、2025-03（" in text
+    people = text.split("== People rated (人员考核), 2025-W11")[1].split("\n\n")[0]
+    assert "专职网格员 fulltime_gridworker" in people, people
+    code, said = run("--lang", "zh", "assess", "--period", "2025-W11", "--dry-run", "--store", str(out / "store"))
+    assert code == 0, said
+    footer = said.split("\n")[said.split("\n").index(next(line for line in said.splitlines()
+                                                          if line.startswith("period 2025-W11"))):]
+    assert "(时段 2025-W11：" in footer[0] and "规则集 银泉社区)" in footer[0], footer[0]
+    rules = [line for line in footer[1:] if re.search(r"\.rules:\d+$", line)]
+    assert rules and all(re.match(r"[\u4e00-\u9fff]", line) for line in rules), rules
+    assert "巡查覆盖率 patrol_coverage: district-base.rules:" in said
+    assert "逾期任务数（扣分） overdue_tasks (adj.): yinquan.rules:" in said
+    english = run("assess", "--period", "2025-W11", "--dry-run", "--store", str(out / "store"))[1]
+    assert "\npatrol_coverage: district-base.rules:" in english  # English keeps the id alone

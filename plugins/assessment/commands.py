@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import attrs
 import click
 
 from gridcore import Engine
@@ -32,7 +31,7 @@ from .chart import check_target, rated_labels, write_chart
 from .headings import HEADINGS_ZH
 from .metrics import node_id, policy_at
 from .rating import assess, cycle_policy, resolve_period, split_key, within
-from .reports import breakdown_table, compare_table, ratings_table, subsidies_table
+from .reports import breakdown_table, compare_table, in_chinese, ratings_table, subsidies_table
 from .scoring import shown
 
 
@@ -97,9 +96,10 @@ def assess_group(
         if at is not None:
             result = within(engine, result, at)
         table = breakdown_table(result) if breakdown else ratings_table(result)
-        if getattr(fmt, "lang", "en") == "zh" and fmt != "json" and "level" in table.columns:
-            # a level as the community names it (社区 community); JSON and English keep the id alone
-            table = attrs.evolve(table, values={**table.values, "level": dict(engine.community.level_names)})
+        if getattr(fmt, "lang", "en") == "zh" and fmt != "json":
+            # a level as the community names it (社区 community), each term's rule headed by its Chinese
+            # (巡查覆盖率 patrol_coverage: ...); JSON and English keep the id alone
+            table = in_chinese(engine, table)
         click.echo(table.render(fmt), nl=False)
         if chart_path:
             write_chart(result, chart_path, rated_labels(engine.community.hierarchy, result.ratings))

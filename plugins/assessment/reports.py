@@ -23,7 +23,7 @@ from gridcore.reports import PER_PERIOD, Cell, Report, Showcase, Table
 
 from .archive import StarChange, compare, stored_or_fresh
 from .chart import rated_labels, write_chart
-from .headings import HEADINGS_ZH
+from .headings import HEADINGS_ZH, INPUTS_ZH
 from .rating import Assessment
 from .scoring import shown
 
@@ -43,7 +43,8 @@ def ratings_table(assessment: Assessment) -> Table:
              r.capped_from)
         )  # fmt: skip
     notes = [f"period {assessment.period} ({assessment.start} to {assessment.end}), ruleset {assessment.ruleset}"
-             + (f", cycle {assessment.cycle} (考核周期)" if assessment.cycle else "")]
+             + (f", cycle {assessment.cycle} (考核周期)" if assessment.cycle else "")
+             + f" (时段 {assessment.period}：{assessment.start} 至 {assessment.end}；规则集 {assessment.ruleset})"]
     notes += [f"{name}: {rule}" for name, rule in _term_rules(assessment).items()]
     notes += list(assessment.notes)
     return Table(f"Star ratings {assessment.named} 评星定级", tuple(columns), tuple(rows), tuple(notes),
@@ -59,7 +60,8 @@ def people_table(assessment: Assessment) -> Table:
         points = {t.metric if t.kind == "weight" else f"{t.metric} (adj.)": shown(t.points) for t in r.terms}
         rows.append((r.node, r.name, r.level, r.stars, shown(r.score), r.max_score, *(points.get(n) for n in names)))
     notes = [(f"period {assessment.period}, ruleset {assessment.ruleset}; each person's terms: "
-             f"gridcore explain assessment:{assessment.key}:person:<member>")]
+             f"gridcore explain assessment:{assessment.key}:person:<member> (时段 {assessment.period}，"
+             f"规则集 {assessment.ruleset}；每人的得分构成：gridcore explain assessment:{assessment.key}:person:<成员编号>)")]
     return Table(f"People rated {assessment.named} 人员考核", ("member", "name", "role", "stars", "score", "max",
                                                               *names), tuple(rows), tuple(notes),
                                                               headings=HEADINGS_ZH)
@@ -118,6 +120,36 @@ def _term_names(assessment: Assessment) -> list[str]:
         for t in r.terms:
             names.append(t.metric if t.kind == "weight" else f"{t.metric} (adj.)")
     return list(dict.fromkeys(names))
+
+
+def in_chinese(engine: Engine, table: Table) -> Table:
+    """A ratings, people or breakdown table as staff read it in Chinese (``--lang zh``): a level as the
+    community names it (``网格 grid``), a role by its Chinese name (``专职网格员 fulltime_gridworker``), and
+    each ``term: file:line`` line under the table headed by the term's Chinese too (``巡查覆盖率
+    patrol_coverage: district-base.rules:58``). JSON and English keep the ids."""
+    chinese = {"level": dict(engine.community.level_names), "role": dict(engine.community.roles)}
+    values = {**table.values, **{c: v for c, v in chinese.items() if c in table.columns}}
+    # a metric another plugin contributes (overdue_tasks: 逾期任务数) by the Chinese it gives it
+    metrics = {name: m.title_zh for name, m in engine.metrics().items() if m.title_zh}
+    metrics.update({f"{name} (adj.)": f"{zh}（扣分）" for name, zh in metrics.items()})
+    terms = {**metrics, **HEADINGS_ZH, **INPUTS_ZH, "stars": "星级"}
+    headings = {**{c: metrics[c] for c in table.columns if c in metrics}, **table.headings}
+    notes = []
+    for note in table.notes:
+        term, sep, rule = note.partition(": ")
+        zh = terms.get(term, term)
+        notes.append(f"{zh} {term}{sep}{rule}" if sep and zh != term and _is_rule(rule) else note)
+    return attrs.evolve(table, values=values, notes=tuple(notes), headings=headings)
+
+
+def _is_rule(text: str) -> bool:
+    """Whether ``text`` is a rule's place, ``district-base.rules:58`` (a note's tail after ``term: ``)."""
+    place, _, line = text.rpartition(":")
+    return place.endswith(".rules") and line.isdigit()
+
+
+def _in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table:
+    return in_chinese(engine, table)
 
 
 def _term_rules(assessment: Assessment) -> dict[str, str]:
@@ -334,7 +366,8 @@ REPORTS = [
     Report("assessment.ratings", "Stars and scores of every rated node for a period (评星定级)",
            lambda e, p: ratings_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD, "Star ratings (评星定级), {label}", rows=16, title=False,
-                             columns=("node", "name", "stars", "score"), order=40, figure=_chart)),
+                             columns=("node", "name", "stars", "score"), order=40, figure=_chart),
+           chinese=_in_chinese),
     Report("assessment.spread", "How many rated nodes hold each star, per level, for a period (各星级节点数)",
            lambda e, p: spread_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle")),
                                      e.community.level_names), ("period", "cycle"),
@@ -346,10 +379,11 @@ REPORTS = [
     Report("assessment.people", "Stars and scores of every rated person (rated people) for a period (人员考核)",
            lambda e, p: people_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD, "People rated (人员考核), {label}: {rows}", rows=10, title=False,
-                             columns=("member", "name", "role", "stars", "score"), empty="none (无)", order=47)),
+                             columns=("member", "name", "role", "stars", "score"), empty="none (无)", order=47),
+           chinese=_in_chinese),
     Report("assessment.breakdown", "Every term of every score, with its rule (file:line) (得分明细及其规则)",
            lambda e, p: breakdown_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
-           showcase=Showcase(PER_PERIOD)),
+           showcase=Showcase(PER_PERIOD), chinese=_in_chinese),
     Report("assessment.subsidies", "Each person's subsidy for a period, from the stars (补贴)",
            lambda e, p: subsidies_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
            showcase=Showcase(PER_PERIOD)),
