@@ -168,7 +168,7 @@ def test_a_near_miss_of_an_inherited_name_is_a_warning(tmp_path: Path) -> None:
     (warning,) = ruleset.warnings
     assert warning.render() == (
         f"{child}:3:3: warning: 'chore sweepng' is a new item; the parent has 'chore sweeping' "
-        "(to replace it, use that name)\n      chore sweepng: 6 per hour\n      ^")
+        "(to replace it, use that name)\n      chore sweepng: 6 per hour\n      ^^^^^^^^^^^^^")  # the item's head
 
 
 def test_a_stored_ruleset_reopens_without_a_disabled_plugins_section() -> None:

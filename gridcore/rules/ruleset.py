@@ -649,7 +649,18 @@ def _at(at: Any, lines: Mapping[str, Sequence[str]], en: str, zh: str,
         severity: str = ERROR, fix: str = "", fix_zh: str = "") -> Diagnostic:
     pos = getattr(at, "pos", None) or ast.NOWHERE
     return make(pos.file, lines.get(pos.file, ()), pos.line, pos.column, en, zh,
-                severity=severity, fix=fix, fix_zh=fix_zh)
+                severity=severity, fix=fix, fix_zh=fix_zh, width=_head_width(at, pos))
+
+
+def _head_width(at: Any, pos: ast.Pos) -> int:
+    """How many characters the caret under ``at`` covers: all of it when it ends on its line, else its
+    head up to the end of its name or scope (``办理人时限 微网格员``, ``stars (quarterly``), else one.
+    (The caret is drawn as wide as those characters show: two columns each for Chinese.)"""
+    if pos.end_line == pos.line and pos.end_column > pos.column:
+        return pos.end_column - pos.column
+    ends = [part.pos.end_column for part in (getattr(at, "name", None), getattr(at, "scope", None))
+            if part is not None and part.pos.line == pos.line and part.pos.end_column > pos.column]
+    return max(ends) - pos.column if ends else 1
 
 
 def kind_zh(sections: Mapping[str, Section[Any]], section: str, kind: str) -> str:
