@@ -81,6 +81,10 @@ class StoreError(GridcoreError):
     """The store cannot be opened, read or written."""
 
 
+#: What a backend says in Chinese when there is no store where one was asked for (nothing is created).
+NO_STORE_ZH = "(没有找到 gridcore 数据库：请检查路径，或用 gridcore init 新建；未创建任何东西)"
+
+
 class StoreConflict(StoreError):
     """A conditional append found the log moved on: another writer appended since.
 

@@ -831,8 +831,16 @@ def printable_output() -> Iterator[None]:
 def plugins() -> None:
     """List every plugin and where it came from (and any that failed to load or are disabled)."""
     hooks = Hooks(plugin_manager())
+    zh = help_lang() == "zh"
     for name, origin in hooks.describe_plugins():
-        click.echo(f"{name:34} {origin}")
+        # (under --lang zh where each came from in Chinese too: 入口点、内核、已停用、加载失败)
+        said = next((f"{origin} ({chinese})" for start, chinese in _ORIGINS_ZH if origin.startswith(start)), origin)
+        click.echo(f"{name:34} {said if zh else origin}")
+
+
+#: How ``gridcore plugins`` says where a plugin came from, in Chinese (by how the English starts).
+_ORIGINS_ZH = (("entry point", "入口点"), ("gridcore core", "gridcore 内核"), ("registered directly", "直接注册"),
+               ("FAILED to load", "加载失败"), ("disabled", "已停用"))
 
 
 @main_group.group()
@@ -1291,11 +1299,11 @@ def report(name: str | None, param: tuple[str, ...], out_path: Path | None, stor
     for item in param:
         key, sep, value = item.partition("=")
         if not sep:
-            fail(f"--param {item!r} must look like KEY=VALUE")
+            fail(f"--param {item!r} must look like KEY=VALUE (报表参数应写成 名称=值，如 period=2025-03)")
         params[key] = value
     kinds = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".txt": "text"}
     if out_path is not None and out_path.suffix.lower() not in kinds:
-        fail(f"--out {out_path}: give a file ending in {', '.join(kinds)}")
+        fail(f"--out {out_path}: give a file ending in {', '.join(kinds)} (输出文件的扩展名应为 {'、'.join(kinds)})")
     # (staff read a report in Chinese under --lang zh: text, a CSV for Excel and a workbook; JSON keeps the codes)
     kind = kinds[out_path.suffix.lower()] if out_path is not None else str(fmt)
     lang = getattr(fmt, "lang", "en") if kind != "json" else "en"
@@ -1389,6 +1397,6 @@ def migrate(source: str, target: str) -> None:
 
     local = source.removeprefix("sqlite:///") if source.startswith("sqlite:///") else source
     if "://" not in local and not Path(local).exists():
-        fail(f"no store at {source}: nothing to migrate (check the path)")
+        fail(f"no store at {source}: nothing to migrate (check the path) (没有找到数据库，无可迁移：请检查路径)")
     summary = run_migration(source, target, plugins=plugin_manager())
     click.echo(str(summary))

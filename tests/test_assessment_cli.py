@@ -161,3 +161,11 @@ def test_without_a_period_the_stores_own_last_period_is_rated(tmp_path: Path) ->
         assert default_period(engine, datetime(2026, 9, 1, tzinfo=cst)) == "2025-Q1"
         # While that quarter is still running: the one before.
         assert default_period(engine, datetime(2025, 3, 25, tzinfo=cst)) == "2024-Q4"
+
+
+def test_a_period_not_over_says_so_in_chinese_too(store: str) -> None:
+    result = run("--lang", "zh", "assess", "--store", store, "--period", "2025-03", "--dry-run",
+                 "--now", "2025-03-05T00:00+08:00")
+    assert result.exit_code == 0, result.output
+    note = next(line for line in result.output.splitlines() if line.startswith("the period is not over yet"))
+    assert note.endswith("(本期尚未结束（现在 2025-03-05T00:00:00+08:00）：评定结果可能还会变化)"), note

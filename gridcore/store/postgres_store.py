@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..errors import StoreConflict, StoreError
+from ..errors import NO_STORE_ZH, StoreConflict, StoreError
 from ..hookspecs import hookimpl
 from .canonical import (
     checked_additions,
@@ -146,7 +146,8 @@ class PostgresStore:
         except psycopg.Error as exc:
             self._conn.close()
             self._closed = True
-            raise StoreError(f"cannot open the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot open the PostgreSQL store {self.url}: {_first_line(exc)} "
+                             "(无法打开 PostgreSQL 数据库：请检查地址、用户名和密码，以及数据库是否在运行)") from None
         except BaseException:
             self._conn.close()
             self._closed = True
@@ -165,7 +166,8 @@ class PostgresStore:
             ).fetchone()
             if found is None:
                 raise StoreError(
-                    f"no gridcore store in schema {self.schema!r} of {self.url} (check the URL, or make one with gridcore init; nothing was created)"
+                    f"no gridcore store in schema {self.schema!r} of {self.url} (check the URL, or make one with "
+                    f"gridcore init; nothing was created) {NO_STORE_ZH}"
                 )
         with conn.transaction():
             # Two processes creating the same store at once must not collide.

@@ -34,7 +34,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreConflict, StoreError
+from ..errors import NO_STORE_ZH, StoreConflict, StoreError
 from ..hookspecs import hookimpl
 from .canonical import (
     checked_additions,
@@ -200,9 +200,10 @@ class SQLiteStore:
         #: True while the documents are in the table of stores made before 2026-12-03 (``_upgrade_documents``)
         self._old_documents = False
         if self.path.is_dir():
-            raise StoreError(f"{self.path} is a folder; a SQLite store is a file")
+            raise StoreError(f"{self.path} is a folder; a SQLite store is a file (这是文件夹；SQLite 数据库是一个文件)")
         if not create and not self.path.is_file():
-            raise StoreError(f"no gridcore store at {self.path} (check the path, or make one with gridcore init; nothing was created)")
+            raise StoreError(f"no gridcore store at {self.path} (check the path, or make one with gridcore init; "
+                             f"nothing was created) {NO_STORE_ZH}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)

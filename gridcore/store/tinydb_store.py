@@ -48,7 +48,7 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from ..errors import StoreConflict, StoreError
+from ..errors import NO_STORE_ZH, StoreConflict, StoreError
 from ..hookspecs import hookimpl
 from .atomicfile import TEMP_SUFFIX, read_json, sync_folder, write_atomic
 from .canonical import (
@@ -175,12 +175,14 @@ class TinyDBStore:
         if folder.exists() and not folder.is_dir():
             raise StoreError(
                 f"{folder} is a file, not a gridcore store folder "
-                "(a TinyDB store is a folder; use sqlite:///FILE.db for a single file)"
+                "(a TinyDB store is a folder; use sqlite:///FILE.db for a single file) "
+                "(这是一个文件，不是 gridcore 数据库文件夹；单个文件的数据库请写 sqlite:///文件.db)"
             )
         manifest_path = folder / MANIFEST
         if not manifest_path.exists():
             if not create:
-                raise StoreError(f"no gridcore store at {folder} (check the path, or make one with gridcore init; nothing was created)")
+                raise StoreError(f"no gridcore store at {folder} (check the path, or make one with gridcore init; nothing was "
+                                 f"created) {NO_STORE_ZH}")
             self._create()
         self._sync(initial=True)
 

@@ -170,10 +170,11 @@ def issue_command(member: str, label: str, store: str) -> None:
         try:
             token, secret = auth.issue(engine, member, label)
         except Problem as problem:
-            fail(problem.detail)
+            fail(_said(problem))
             return
     click.echo(secret)
-    click.echo(f"token {token.id} for {token.member} issued; it is shown only this once: keep it secret", err=True)
+    click.echo(f"token {token.id} for {token.member} issued; it is shown only this once: keep it secret "
+               f"(已为 {token.member} 签发令牌 {token.id}；令牌只显示这一次，请妥善保管)", err=True)
 
 
 @tokens_group.command("revoke")
@@ -188,9 +189,14 @@ def revoke_command(token: str, store: str) -> None:
         try:
             found = auth.revoke(engine.store, token, engine.clock.now())
         except Problem as problem:
-            fail(problem.detail)
+            fail(_said(problem))
             return
-    click.echo(f"token {found.id} of {found.member} revoked ({found.revoked})")
+    click.echo(f"token {found.id} of {found.member} revoked ({found.revoked}) (已撤销 {found.member} 的令牌 {found.id})")
+
+
+def _said(problem: Any) -> str:
+    """A problem as the command line says it: its detail, with its Chinese beside it."""
+    return f"{problem.detail} ({problem.detail_zh})" if problem.detail_zh else str(problem.detail)
 
 
 @tokens_group.command("list")

@@ -223,7 +223,8 @@ def _assess(engine: Engine, period: str | Period, cycle: str | None) -> Assessme
         notes: tuple[str, ...] = ()
         now = engine.clock.now()
         if now < the_period.end:
-            notes = (f"the period is not over yet (now {now.isoformat()}): the rating may still change",)
+            notes = ((f"the period is not over yet (now {now.isoformat()}): the rating may still change "
+                     f"(本期尚未结束（现在 {now.isoformat()}）：评定结果可能还会变化)"),)
         notes += joined_note(engine, [n for n in rated_nodes(engine, policy, governing) if n not in rated],
                              the_period)
         result = Assessment(

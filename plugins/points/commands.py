@@ -156,7 +156,8 @@ def _known(engine: object, member: str) -> None:
 
     assert isinstance(engine, Engine)
     if not engine.knows_person(member):
-        fail(f"unknown member {member!r}: not on the roster nor a registered resident")
+        fail(f"unknown member {member!r}: not on the roster nor a registered resident "
+             f"(花名册和居民登记中都没有 {member!r})")
 
 
 def _found_node(engine: object, written: str) -> str:
