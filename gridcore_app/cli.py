@@ -201,17 +201,20 @@ def plugin_manager() -> PluginManager:
     return pm
 
 
-def read_ruleset(path: Path | str, search_path: Sequence[Path] = ()) -> Ruleset:
+def read_ruleset(path: Path | str, search_path: Sequence[Path] = (),
+                 roles: Mapping[str, str] | None = None) -> Ruleset:
     """Read a ruleset with the sections of this invocation's plugins (for command authors).
 
-    ``search_path`` is where ``extends`` also looks.  Raises ``RulesError``
+    ``search_path`` is where ``extends`` also looks; ``roles`` the roles of the roster it runs on
+    (``Community.roles``: a role the roster adds is then known, a slip of one refused), as
+    ``gridcore check`` compiles it beside its roster (``read_roster_beside``).  Raises ``RulesError``
     (render it with ``.render()``) when the file has errors.
     """
     from gridcore.rules import load_ruleset
 
     hooks = Hooks(plugin_manager())
     return load_ruleset(path, sections=hooks.register_sections(), metrics=hooks.register_metrics(),
-                        search_path=search_path)
+                        search_path=search_path, roles=roles)
 
 
 def read_roster_beside(path: Path) -> Community | None:

@@ -384,3 +384,77 @@ def test_the_simulator_takes_a_rosters_role_in_chinese_as_the_rules_do(mini_dist
     assert scenario_problems(wrong, community) == ["handling: unknown role '街道网格专千' (未知角色)"]
     with pytest.raises(ScenarioError, match="街道网格专千"):
         days(wrong)
+
+
+SLIP = ZH.replace("倾斜 街道网格专干", "倾斜 街道网格专千")
+
+
+@pytest.mark.parametrize("place", ["check", "init", "use", "diff", "test"])
+def test_every_command_that_takes_a_ruleset_refuses_a_slip_of_a_roster_role_alike_and_takes_the_role(
+        mini_district: Path, tmp_path: Path, place: str) -> None:
+    """Beside the roster, the ruleset with 街道网格专千 is refused by each command that puts a ruleset
+    to work (check, init --ruleset, use, diff, test) with the same diagnostic at officers.rules:5:6
+    and the role meant; written right (街道网格专干), each takes it."""
+    folder = tmp_path / "district"
+    shutil.copytree(mini_district, folder)
+    shutil.copy(DISTRICT_RULES, folder)
+    path = folder / "officers.rules"
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events()), encoding="utf-8")
+    (folder / "officers_test.yaml").write_text(
+        "ruleset: officers.rules\ncommunity: .\nstart: 2025-03-01T08:00:00+08:00\ncases:\n"
+        "  - name: a home visit by the street officer\n    given:\n"
+        f"      - {json.dumps(events()[2], ensure_ascii=False)}\n"
+        "    expect:\n      points:\n        member:yz-s1-o1:balance: 6\n", encoding="utf-8")
+    store = str(tmp_path / "store")
+    when = ["--effective", BEFORE.isoformat(), "--now", BEFORE.isoformat()]
+    if place == "use":
+        CliRunner().invoke(main_group, ["init", "--store", store, "--community", str(folder), *when])
+    args = {"check": ["check", str(path)],
+            "init": ["init", "--store", store, "--community", str(folder), "--ruleset", str(path), *when],
+            "use": ["use", "--store", store, *when, str(path)],
+            "diff": ["diff", "--events", str(log), "--ruleset", str(DISTRICT_RULES), "--ruleset", str(path),
+                     "--community", str(folder)],
+            "test": ["test", str(folder / "officers_test.yaml")]}[place]
+    for text, ok in ((SLIP, False), (ZH, True)):
+        path.write_text(text, encoding="utf-8")
+        done = CliRunner().invoke(main_group, ["--lang", "en", *args])
+        if ok:
+            assert done.exit_code == 0, done.output
+            assert "街道网格专千" not in done.output and "no roster was given" not in done.output
+        else:
+            assert done.exit_code == 1, done.output
+            assert f"{path}:5:6: error:" in done.output and "did you mean: 街道网格专干" in done.output, done.output
+
+
+def test_incidents_limits_of_a_file_beside_its_roster_knows_the_rosters_roles(mini_district: Path,
+                                                                              tmp_path: Path) -> None:
+    """``gridcore incidents limits FILE`` reads the roster beside the file, as check does: a slip of
+    the roster's role is refused where it is written (it was shown as a handler role of its own); the
+    role written right is street_officer, shown in Chinese under --lang zh (街道网格专干（street_officer）)."""
+    folder = tmp_path / "district"
+    shutil.copytree(mini_district, folder)
+    shutil.copy(DISTRICT_RULES, folder)
+    path = folder / "officers.rules"
+    path.write_text(SLIP.replace("倾斜 街道网格专千", "倾斜 街道网格专干").replace("办理人时限 街道网格专干", "办理人时限 街道网格专千"),
+                    encoding="utf-8")
+    refused = CliRunner().invoke(main_group, ["--lang", "en", "incidents", "limits", str(path)])
+    assert refused.exit_code == 1 and f"{path}:8:9: error:" in refused.output, refused.output
+    assert "did you mean: 街道网格专干" in refused.output
+    path.write_text(ZH, encoding="utf-8")
+    english = CliRunner().invoke(main_group, ["--lang", "en", "incidents", "limits", str(path)])
+    assert english.exit_code == 0, english.output
+    [row] = [line for line in english.stdout.splitlines() if line.startswith("handler ")]
+    assert row.split()[:2] == ["handler", "street_officer"]
+    chinese = CliRunner().invoke(main_group, ["--lang", "zh", "incidents", "limits", str(path)])
+    [row] = [line for line in chinese.stdout.splitlines() if line.startswith("办理人 ")]
+    assert row.startswith("办理人 街道网格专干（street_officer）"), row
+    # the store's rulesets in force say it the same way
+    store = str(tmp_path / "store")
+    when = ["--effective", BEFORE.isoformat(), "--now", BEFORE.isoformat()]
+    CliRunner().invoke(main_group, ["init", "--store", store, "--community", str(folder), "--ruleset", str(path), *when])
+    stored = CliRunner().invoke(main_group, ["--lang", "zh", "incidents", "limits", "--store", store,
+                                             "--now", BEFORE.isoformat()])
+    assert stored.exit_code == 0, stored.output
+    [row] = [line for line in stored.stdout.splitlines() if line.startswith("办理人 ")]
+    assert row.startswith("办理人 街道网格专干（street_officer）"), row

@@ -149,8 +149,12 @@ def limits_command(file: Path | None, rulesets: tuple[Path, ...], day: datetime 
     if node is not None or incident_id is not None:
         raise click.UsageError("--node and --incident read the store's rulesets: give them without FILE"
                              " (--node 和 --incident 读取存储中的规则集：请不要同时给出 FILE)")
+    from gridcore_app.cli import read_roster_beside
+
+    # compiled with the roster beside the file, as `gridcore check` does: the roles it adds are known
+    community = read_roster_beside(file)
     try:
-        ruleset = read_ruleset(file, search_path=rulesets)
+        ruleset = read_ruleset(file, search_path=rulesets, roles=community.roles if community is not None else None)
     except RulesError as exc:
         raise click.ClickException(exc.render()) from None
     spans = ruleset.policies(SECTION)
@@ -159,17 +163,15 @@ def limits_command(file: Path | None, rulesets: tuple[Path, ...], day: datetime 
         raise click.ClickException(f"{file} has no escalation rules (事件流转) in force then")
     names = None
     if getattr(fmt, "lang", "en") == "zh" and fmt != "json":
-        from gridcore_app.cli import read_roster_beside
-
         from .detail_zh import Names
 
-        levels, departments = dict(ruleset.level_names), {}
-        community = read_roster_beside(file)  # the roster beside the file, as `gridcore check` reads it
+        levels, departments, roles = dict(ruleset.level_names), {}, {}
         if community is not None:
             levels |= dict(community.level_names)
             departments = {d.id: d.name for d in community.departments.values()}
+            roles = dict(community.roles)
         names = Names(levels, {c.code: c.name for c in policy.categories if c.name and c.name != c.code},
-                      departments)
+                      departments, roles)
     click.echo(limits_table(policy, ruleset.levels, names).render(fmt), nl=False)
 
 

@@ -25,6 +25,8 @@ class Names:
     levels: Mapping[str, str]
     categories: Mapping[str, str]
     departments: Mapping[str, str] = {}
+    #: the roster's roles (id -> Chinese name), its own among them; the built-in ones are known anyway
+    roles: Mapping[str, str] = {}
 
     def level(self, code: str) -> str:
         """``街道 street``'s Chinese alone, the code when the community names none."""
@@ -56,7 +58,7 @@ def names(engine: Any, node: str | None = None) -> Names:
         found.update({c.code: c.name for c in categories(engine, node=node)
                       if c.name and c.name != c.code and c.code not in found})
     departments = {d.id: d.name for d in engine.community.departments.values()}
-    return Names(dict(engine.community.level_names), found, departments)
+    return Names(dict(engine.community.level_names), found, departments, dict(engine.community.roles))
 
 
 def span(text: str) -> str:

@@ -139,8 +139,8 @@ def _row_zh(row: LimitsRow, names: Names) -> tuple[str, ...]:
     elif row.applies_to == "department":
         who, where = f"条线部门 {names.department(row.name or '')}", "（被召集）"
     else:
-        who = f"办理人 {_role(row.name or '')}"
-        where = f"（超时转交 {_role(row.then_role)}）" if row.then_role else "（办理中）"
+        who = f"办理人 {_role(row.name or '', names)}"
+        where = f"（超时转交 {_role(row.then_role, names)}）" if row.then_role else "（办理中）"
     sometimes = "；".join(f"{LIMIT_ZH.get(c.limit, c.limit)}时限 {span(str(c.span))}，当 {c.condition}（{c.rule}）"
                          for c in row.only_when)
     return (who, where, _cell_zh(row.accept, names), _cell_zh(row.resolve, names), sometimes)
@@ -164,7 +164,7 @@ def source_zh(source: str, names: Names) -> str:
     if kind == "department":
         return f"条线部门 {names.department(rest)} 时限"
     if kind == "handler":
-        return f"办理人 {_role(rest)} 时限"
+        return f"办理人 {_role(rest, names)} 时限"
     category, _, rest = source.partition(" ")
     at, when = "", ""
     rest = rest.removeprefix("category ")  # "any category ..."
@@ -184,6 +184,7 @@ def _category(code: str | None, names: Names) -> str:
     return f"{zh} {code}" if zh else code
 
 
-def _role(code: str) -> str:
-    zh = ROLES.get(code)
+def _role(code: str, names: Names) -> str:
+    """``街道网格专干（street_officer）``: the roster's Chinese name, else the built-in one's."""
+    zh = names.roles.get(code) or ROLES.get(code)
     return f"{zh}（{code}）" if zh else code
