@@ -173,6 +173,7 @@ class Checkpointing:
         _overtaken: bool
         _checkpoint_cost: float
         _checkpoint_done: float
+        _ignored: dict[str, list[str]]
 
         def _settle_append(self, *, whatever_came_of_it: bool = False) -> None: ...
         def _reset(self) -> None: ...
@@ -228,6 +229,9 @@ class Checkpointing:
                 "households": self.households.to_document(),
                 "high_water": None if self._high_water is None else self._high_water.isoformat(),
                 "unread": dict(sorted(self._unread.items())),
+                # (the stored events replays gave no plugin, with why: ``Engine.ignored_stored``; left out when
+                # none was, as before they were kept)
+                **({"ignored": dict(sorted(self._ignored.items()))} if self._ignored else {}),
             },
             "states": sorted(states),
         }
@@ -509,6 +513,10 @@ class Checkpointing:
         plugins = {name: self.plugins.get_plugin(name) for name in states}
         if any(plugin is None for plugin in plugins.values()):
             raise ValueError("a plugin of the checkpoint is not attached")
+        ignored = {str(ident): [str(reason) for reason in reasons]
+                   for ident, reasons in core.get("ignored", {}).items()}
+        for ident, reasons in ignored.items():
+            self._ignored.setdefault(ident, reasons)  # (what this engine judged since stands)
         full = self._replayed_in_full(states)
         self._in_full = tuple(sorted(str(self.plugins.get_name(plugin)).removesuffix("#state") for plugin in full))
         if full:
@@ -516,7 +524,7 @@ class Checkpointing:
             # replay would show them (the core's own state follows along).
             last = document["last"]
             upto = None if last is None else (datetime.fromisoformat(last[0]), str(last[1]))
-            self._replay_only(full, skip=tuple(plugins.values()), tail=tail, upto=upto)
+            self._replay_only(full, skip=tuple(plugins.values()), tail=tail, upto=upto, ignored=ignored)
         else:
             self._population = {str(k): str(v) for k, v in core["population"].items()}
             self.households.restore(core["households"])
@@ -613,8 +621,11 @@ class Checkpointing:
             self._woken([name for name, (plugin, _, _) in self._pending.items() if hasattr(plugin, hook)])
 
     def _replay_only(self, plugins: list[object], *, skip: tuple[object, ...], tail: set[str],
-                     upto: tuple[datetime, str] | None) -> None:
+                     upto: tuple[datetime, str] | None, ignored: Mapping[str, list[str]]) -> None:
         """Replay the events stored up to a checkpoint to the plugins not in ``skip``.
+
+        A stored event the replays before the checkpoint gave no plugin (``ignored``, kept with it: id ->
+        reasons) is given to them through ``gridcore_on_event_ignored``, as a replay would.
 
         ``upto`` is the canonical order of the checkpoint's last event: every event
         up to the checkpoint sorts at or before it, so the replay stops at the first
@@ -636,7 +647,11 @@ class Checkpointing:
                 self._last = order
             if event.actor != SYSTEM_ACTOR and (self._last_input is None or order > self._last_input):
                 self._last_input = order
-            hooks.on_event(cast("Engine", self), event, True)
+            reasons = ignored.get(event.id)
+            if reasons:
+                hooks.on_event_ignored(cast("Engine", self), event, reasons)
+            else:
+                hooks.on_event(cast("Engine", self), event, True)
             seen.add(event.id)
 
         for doc in self.store.events():

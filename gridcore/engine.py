@@ -445,8 +445,11 @@ class Engine(Checkpointing, Enacting, Rostering, Recording, Refreshing, Replayin
             # a stored event a late one made refusable in time order stays in the log, applied by no plugin
             reasons = self.hooks.validate_stored(self, event)
             if reasons:
+                self._ignored[event.id] = reasons  # (``ignored_stored``)
                 self.hooks.on_event_ignored(self, event, reasons)
                 return
+            if self._ignored:
+                self._ignored.pop(event.id, None)  # (judged again: it counts now)
         self.hooks.on_event(self, event, replaying)
 
     def _outside_refusals(self, event: Event) -> list[str]:

@@ -198,6 +198,9 @@ class EngineState:
         #: whether the log was recorded in time order, as this engine last read or marked it (``time_order``),
         #: and its ``since`` (``late_before`` asks it for every step a plugin judges again on replay)
         self._time_order = TimeOrder(kept=False)
+        #: the stored events a replay gave no plugin (``gridcore_validate_stored`` answered reasons), by id, as
+        #: this engine last judged them (``Engine.ignored_stored``): kept through rewinds and in checkpoints
+        self._ignored: dict[str, list[str]] = {}
         self._late_since: tuple[datetime, str] | None = self._time_order.since
         #: how often a checkpoint is taken during one long ingest (in events)
         self.checkpoint_every = CHECKPOINT_EVERY

@@ -131,6 +131,15 @@ class Replaying(EngineState):
         since = self._late_since
         return since is not None and (event.time, event.id) >= since
 
+    def ignored_stored(self, event_id: str) -> list[str] | None:
+        """Why the stored event ``event_id`` counts for nothing: the reasons a replay was given for it by
+        ``gridcore_validate_stored`` (it reached every plugin through ``gridcore_on_event_ignored``); None if it
+        counts.  As this engine last judged it: kept through the rewinds of late events and in checkpoints (one
+        written by an older gridcore kept none: the events before it were applied by no plugin either, but
+        this does not say so).  A plugin that judges an event against the stored events after it (the points
+        plugin, a late redemption) leaves those out, as a replay does."""
+        return self._ignored.get(event_id)
+
     def _read_time_order(self) -> tuple[datetime, str] | None:
         """Read the fact from the store; its ``since`` (see ``late_before``)."""
         self._time_order = timeorder.read(self.store)

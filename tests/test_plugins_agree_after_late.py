@@ -228,3 +228,46 @@ def test_the_command_line_names_each_stored_escalation_a_late_acceptance_made_ig
         "09:12 已受理，未超时限，补录), stored escalation esc:I1:2 (derived at 15:00) now ignored because of I1-late: "
         "accepted at 09:12, within the limit (recorded late) (因补录 I1-late，系统于 15:00 派生的提级 esc:I1:2 现已忽略："
         "09:12 已受理，未超时限，补录); incident I1 is accepted at unit u11 (已记录受理；事件 I1 已受理，位于最小单元 u11)\n")
+
+
+class Follower:
+    """Follows every event, with no state in checkpoints: replayed in full beside a restored checkpoint."""
+
+    def __init__(self) -> None:
+        self.applied: list[str] = []
+
+    @hookimpl
+    def gridcore_on_open(self) -> None:
+        self.applied.clear()
+
+    @hookimpl
+    def gridcore_on_event(self, event: Event) -> None:
+        self.applied.append(event.id)
+
+
+def test_a_plugin_replayed_in_full_beside_a_checkpoint_is_given_no_ignored_event(tmp_path: Path) -> None:
+    """The reopening case of the first test, a checkpoint after the late verification: a plugin whose state is
+    not in checkpoints is replayed the stored events up to it in full, and is given neither the verification
+    at 14:00 nor the reopening it brought (the checkpoint keeps which stored events were ignored)."""
+    steps = [report(), step(IncidentAccepted, 30, "worker1"), step(IncidentResolved, 60, "worker1"),
+             step(IncidentVerified, 300, "leader1", satisfaction=1), report("I0", 10, node="u21")]
+    late = step(IncidentVerified, 180, "leader1", satisfaction=5)
+    rules = tmp_path / "agree.rules"
+    rules.write_text(POINTS_RULES, encoding="utf-8")
+
+    def opened(follower: Follower) -> Engine:
+        return Engine.open(store=str(tmp_path / "late"), community=COMMUNITY, ruleset=str(rules),
+                           effective=T0 - timedelta(days=1), clock=FixedClock(T0),
+                           plugins=get_plugin_manager(extra=[follower]))
+
+    with opened(Follower()) as engine:
+        engine.record_many(steps)
+        engine.record_many([late])
+        ignored = {steps[3].id, "reopen:I1:1"}
+        assert all(engine.ignored_stored(ident) for ident in ignored)
+        engine.checkpoint()
+        stored = [e.id for e in engine.events()]
+    follower = Follower()
+    with opened(follower) as again:
+        assert again.open_report.restored_from == again.position and again.open_report.replayed_in_full
+        assert sorted(follower.applied) == sorted(ident for ident in stored if ident not in ignored)

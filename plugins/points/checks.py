@@ -43,6 +43,8 @@ class Checks(Records):
         The engine judges a late event with every plugin rewound to just before
         it, so what follows is only in the store.  A state applies events in
         canonical order, so it has applied exactly those up to ``last_order``.
+        Those a replay gives no plugin (``Engine.ignored_stored``: a step a late
+        event made refusable in time order) are left out.
         When the engine's state holds every stored event (``Engine.caught_up``:
         no rewind or replay under way, the case of every event ingested in
         order), nothing stored comes after ``last_order`` and the store is not
@@ -53,7 +55,9 @@ class Checks(Records):
         mark = (event.time, event.id)
         if self.last_order is not None and self.last_order > mark:
             mark = self.last_order
-        return [e for e in self.engine.events(since=event.time) if (e.time, e.id) > mark]
+        # (a stored event a replay gives no plugin, as the engine last judged it, pays and spends nothing)
+        ignored = self.engine.ignored_stored
+        return [e for e in self.engine.events(since=event.time) if (e.time, e.id) > mark and not ignored(e.id)]
 
     def check_late(self, event: Event, future: Sequence[Event] = ()) -> list[str]:
         """Judge an event older than what was applied at its own place in history.
