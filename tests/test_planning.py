@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from datetime import date, datetime, timedelta, timezone
@@ -150,3 +152,23 @@ def test_the_catalogue_example_warns_with_its_code_and_its_fix_is_quiet(tmp_path
                                                  str(path)])
         doc = json.loads(result.stdout)
         assert doc["ok"] is True and [d["code"] for d in doc["diagnostics"]] == codes
+
+
+def test_the_sizes_report_reads_in_chinese_under_lang_zh(mini: Path, tmp_path: Path) -> None:
+    """``gridcore --lang zh report planning.sizes``: a level and a cell's status in Chinese before their ids
+    (were English only: grid, in plan, off plan: people); JSON keeps the ids."""
+    rules = tmp_path / "plan.rules"
+    rules.write_text(PLAN, encoding="utf-8")
+    store = str(tmp_path / "store")
+    init = CliRunner().invoke(main_group, ["init", "--community", str(mini), "--ruleset", str(rules),
+                                           "--effective", "2025-02-01T00:00+08:00", "--store", store])
+    assert init.exit_code == 0, init.output
+    shown = CliRunner().invoke(main_group, ["--lang", "zh", "report", "planning.sizes", "--format", "csv",
+                                            "--store", store])
+    assert shown.exit_code == 0 and shown.output.startswith("\ufeff"), shown.output
+    rows = {row[0]: row for row in csv.reader(io.StringIO(shown.output.lstrip("\ufeff")))}
+    assert rows["g1"][2] == "网格 grid" and rows["g1"][7] == "符合规划 in plan", rows
+    assert rows["g2"][7] in ("户数和人数偏离规划 off plan: households, people", "人数偏离规划 off plan: people"), rows
+    english = CliRunner().invoke(main_group, ["report", "planning.sizes", "--format", "json", "--store", store,
+                                              "--lang", "zh"])
+    assert '"status": "in plan"' in english.output and '"level": "grid"' in english.output

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+import attrs
+
 from gridcore import Report, Table
 from gridcore.reports import Showcase
 
@@ -54,7 +56,8 @@ def sizes_table(engine: Engine) -> Table:
     columns = ("node", "name", "level", "households", "planned households", "people", "planned people", "status",
                "rule")
     notes: tuple[str, ...] = () if rows else (
-        "note: the ruleset in force plans no level's size (planning: size LEVEL: ...)",)
+        ("note: the ruleset in force plans no level's size (planning: size LEVEL: ...) "
+        "(生效的规则集没有规划网格规模：网格规划：规模 层级：……)"),)
     if rows and not counted:
         notes = (("note: no household is on record (the roster keeps no households.csv and no event brought one "
                   "in), so no cell is counted against the plan (花名册未登记户，不按规划核对)"),)
@@ -65,10 +68,23 @@ def _build(engine: Engine, params: Mapping[str, str]) -> Table:
     return sizes_table(engine)
 
 
+#: A cell's status in Chinese (the ``status`` column's values; ``NOT_COUNTED`` says its own).
+STATUS_ZH = {"in plan": "符合规划", "off plan: households": "户数偏离规划", "off plan: people": "人数偏离规划",
+             "off plan: households, people": "户数和人数偏离规划"}
+
+
+def in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table:
+    """``sizes_table`` as staff read it in Chinese (``--lang zh``): a level as the community names it
+    (``网格 grid``), a cell's status in Chinese (``符合规划 in plan``); JSON and English keep the ids."""
+    return attrs.evolve(table, values={**table.values, "level": dict(engine.community.level_names),
+                                       "status": STATUS_ZH})
+
+
 REPORTS = (
     Report("planning.sizes", "Every planned cell's households and people against the plan (网格规划：户数和人数对照规划)", _build,
            showcase=Showcase(heading="Households and people against the planned grid size (网格规划): {rows} cells",
                              rows=8, title=False, empty="none: the ruleset plans no grid size (无：规则集没有规划网格规模)",
                              columns=("node", "name", "households", "planned households", "people",
-                                      "planned people", "status"), order=58)),
+                                      "planned people", "status"), order=58),
+           chinese=in_chinese),
 )
