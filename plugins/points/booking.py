@@ -256,21 +256,25 @@ class Booking(Deductions):
             inputs.update(facts.show(pricing.shown[at]))
         if item.when is not None:
             inputs["condition"] = item.when.text
-        self.earn(account,
-            event,
-            policy,
-            item.activity,
-            base,
-            item.rule,
-            item.caps,
-            inputs,
-            f"{event.activity}: {worked}",
-            periods=periods,
-            ends=ends,
-            cap_plan=pricing.caps[at],
-        )
-        if base.numerator >= 0:  # a deduction is no activity toward a streak (a sign: no Fraction compare)
+        summary = f"{event.activity}: {worked}"
+        if base.numerator < 0:  # a deduction (a sign: no Fraction compare), and no activity toward a streak
+            self.deduct(account, event, policy, item.activity, base, item.rule, inputs, summary)
+            return
+        # What ``earn`` and ``book`` do for an earning, written out: its entry built once, booked with its
+        # lot, its two cap counters and its activity marks in one call (``Account.earn``).
+        amount, rules, summary = self._capped(account, event.node, policy, base, item.rule, inputs, summary,
+                                              periods, pricing.caps[at])
+        entry = Entry(event.id, "earn", amount, member, event.node, event.time, item.rule, summary, event.id,
+                      item.activity, inputs)
+        if event.id in self.history.guarded:  # (``book``'s guard: booked already, only marked)
             account.mark_active(event.time, event.node, self.calendar)
+            return
+        expiry = policy.expiry
+        if expiry is None:
+            account.earn(entry, item.activity, rules, None, None, periods, ends, self.calendar.marks(event.time))
+        else:
+            account.earn(entry, item.activity, rules, self._expires(event.time, expiry.months), expiry.rule,
+                         periods, ends, self.calendar.marks(event.time))
 
     def earn(
         self,
@@ -299,18 +303,35 @@ class Booking(Deductions):
         if base.numerator < 0:
             self.deduct(account, event, policy, scope, base, rule, inputs, summary, entry_id)
             return
-        priced = self._tilted(policy, account.member, event.node).priced(base)
+        if cap_plan is None:
+            cap_plan = tuple((c, scope) for c in caps) + tuple((c, "*") for c in policy.caps)
+        if cap_plan and periods is None:
+            periods, ends = self.calendar.periods_and_ends(event.time)
+        amount, rules, summary = self._capped(account, event.node, policy, base, rule, inputs, summary, periods,
+                                              cap_plan)
+        # (by position, in the order of ``Entry``'s fields)
+        entry = Entry(entry_id or event.id, "earn", amount, account.member, event.node, event.time, rule, summary,
+                      event.id, scope, inputs)
+        self.book(account, entry, policy, caps=(scope, "*"), rules=rules,
+                  day=None if periods is None or ends is None else (periods, ends))
+
+    def _capped(self, account: Account, node: str, policy: PointsPolicy, base: Fraction, rule: Any,
+                inputs: dict[str, Any], summary: str, periods: dict[str, tuple[str, datetime]] | None,
+                cap_plan: tuple[tuple[Cap, str], ...]) -> tuple[int, tuple[Any, ...], str]:
+        """What an earning of ``base`` (not negative) at ``node`` books: its amount after tilts and caps,
+        every rule behind it, and its summary (``inputs`` get the tilts, the rounding and the caps that cut).
+
+        ``periods``: the calendar's periods of its time (given when ``cap_plan`` is not empty).
+        """
+        priced = self._tilted(policy, account.member, node).priced(base)
         # Exact until the entry is booked, then rounded half up once per entry:
         # the ledger, the board and the statement hold whole points (``Priced``).
         inputs.update(priced.shown)
         summary += priced.text
         amount = rounded = priced.rounded
         rules = priced.tilted.rules_after(rule)
-        if cap_plan is None:
-            cap_plan = tuple((c, scope) for c in caps) + tuple((c, "*") for c in policy.caps)
         if cap_plan:
-            if periods is None:
-                periods, ends = self.calendar.periods_and_ends(event.time)
+            assert periods is not None
             cut: list[Any] | None = None
             earned = account.earned
             for cap, cap_scope in cap_plan:
@@ -330,11 +351,7 @@ class Booking(Deductions):
             summary += f"{'' if not priced.whole else f' = {rounded}'}, cut to {amount} by a cap"
         elif priced.whole:
             summary += f" = {amount}"
-        # (by position, in the order of ``Entry``'s fields: one per activity)
-        entry = Entry(entry_id or event.id, "earn", amount, account.member, event.node, event.time, rule, summary,
-                      event.id, scope, inputs)
-        self.book(account, entry, policy, caps=(scope, "*"), rules=rules,
-                  day=None if periods is None or ends is None else (periods, ends))
+        return amount, rules, summary
 
     def _tilted(self, policy: PointsPolicy, member: str, node: str) -> Tilted:
         """The tilts of ``policy`` for ``member``'s roles at ``node`` (``Tilted``), worked out once per

@@ -110,6 +110,26 @@ class CapCount:
         self.total += amount
         return began
 
+    @classmethod
+    def opened(cls, amount: int, periods: dict[str, tuple[str, datetime]], ends: dict[str, timedelta],
+               ) -> CapCount:
+        """``CapCount()`` then ``add(amount, periods, ends)``: a scope's first credit, its counter built at once
+        from the periods of its day (worked out once per day: every member's first credit of a day asks)."""
+        key = id(periods)
+        found = _OPENED.get(key)
+        if found is None or found[0] is not periods:
+            if len(_OPENED) >= 256:
+                _OPENED.clear()
+            labels: list[str | None] = [periods[kind][0] for kind in KINDS]
+            at = [ends[kind] for kind in KINDS]
+            found = (periods, labels, at, min(at), max(at[_WEEK], at[_YEAR]))
+            _OPENED[key] = found
+        count = cls.__new__(cls)
+        count.day, count.total = periods, amount
+        count.labels, count.ends, count.starts = list(found[1]), list(found[2]), [0] * len(KINDS)
+        count.first, count.last = found[3], found[4]
+        return count
+
     def count(self, kind: str, label: str) -> int:
         """Points counted in the period of ``kind`` labelled ``label`` (0 if that is not its current one)."""
         n = PLACE[kind]
@@ -189,3 +209,8 @@ class CapCount:
         copied.labels, copied.ends, copied.starts = list(self.labels), list(self.ends), list(self.starts)
         copied.first, copied.last = self.first, self.last
         return copied
+
+
+#: ``CapCount.opened``'s lists by the ``id`` of a day's periods: those periods (kept, so their id is not reused
+#: while here), each kind's label and end, the earliest end and the latest (the week's or the year's)
+_OPENED: dict[int, tuple[object, list[str | None], list[timedelta], timedelta, timedelta]] = {}

@@ -466,33 +466,7 @@ class Account:
         self.debt -= repaid
         self.balance += entry.amount
         if entry.amount > repaid:
-            lot = Lot(entry.id, entry.time, entry.node, entry.amount - repaid, expires, expiry_rule)
-            lot.number, lot.amount = self.opened, lot.remaining
-            self.opened += 1
-            fresh = self.fresh
-            fresh.append(lot)
-            if len(fresh) > FRESH_LOOK and not any(old.remaining for old in fresh[:LOT_PART]):
-                self._leave_out_spent(fresh)
-            key = (lot.time, lot.entry_id)
-            lots = self.lots
-            if not lots:
-                self.expiring = None  # (a heap of spent lots only)
-            if not lots or (lots[-1].time, lots[-1].entry_id) < key:
-                lots.append(lot)
-                at = len(lots) - 1
-            else:  # a credit dated at the same moment as a later-named lot: keep the order
-                at = next(i for i, old in enumerate(lots) if (old.time, old.entry_id) > key)
-                lots.insert(at, lot)
-            if self.expiring is None:
-                if at + 1 == len(lots):  # (appended, the usual case: in order unless it expires before the last)
-                    if at and expires is not None:
-                        last = lots[at - 1].expires
-                        if last is None or last > expires:
-                            self._expiry_heap()
-                elif not _expires_by(lots[at - 1] if at else None, lot, lots[at + 1]):
-                    self._expiry_heap()
-            elif expires is not None:
-                heapq.heappush(self.expiring, (expires, lot.time, lot.entry_id, lot))
+            self._open_lot(entry, entry.amount - repaid, expires, expiry_rule)
         if calendar is not None and caps_scopes:
             periods, ends = day if day is not None else calendar.periods_and_ends(entry.time)
             earned = self.earned
@@ -506,6 +480,124 @@ class Account:
                     if self.earned_due is not None and began < self.earned_due:
                         self.earned_due = began
                     self._closing_at(count.last, ended)
+
+    def earn(
+        self,
+        entry: Entry,
+        scope: str,
+        rules: tuple[RuleRef | None, ...] | None,
+        expires: datetime | None,
+        expiry_rule: RuleRef | None,
+        periods: dict[str, tuple[str, datetime]],
+        ends: dict[str, timedelta],
+        marks: tuple[tuple[tuple[str, str], datetime, timedelta], ...] | None,
+    ) -> None:
+        """An activity's earning booked in one step: ``credit`` (counted toward caps in ``scope``, its
+        activity, and ``*``), then, with ``marks`` (``Calendar.marks`` of its time), ``mark_active``.
+
+        What ``add``, ``credit``, the two counters' ``CapCount.add`` and ``mark_active`` do, in that
+        order, with the objects an earning keeps (its ``Record``, its ``Lot``) built once each and no call
+        between them for what an earning on a day already counted does (one per activity; other
+        credits go through ``credit``).  ``periods`` and ``ends``: ``calendar.periods_and_ends(entry.time)``.
+        """
+        if self.packed is not None:
+            self.unpack()
+        # (nothing open before it: with ``marks``, what it opens ends in the periods of its day, the latest
+        # being the week's or the year's, so the latest end, ``closing``, is known without ``_closing``)
+        opens = not self.open_spans and not self.earned
+        amount = entry.amount
+        net = self.net = self.net + amount
+        self.journal.add(Record(entry, rules, None, net))
+        if self.first is None:
+            self.first = utc_key(entry.time)
+        self.credited += amount
+        noted = rules if rules is not None else entry.rule
+        if noted is not self.rules_noted:
+            for rule in rules if rules is not None else (entry.rule,):
+                if rule is not None:
+                    self.rules.add(rule)
+            self.rules_noted = noted
+        if amount > 0:
+            debt = self.debt
+            self.balance += amount
+            if debt:
+                repaid = min(debt, amount)
+                self.debt = debt - repaid
+            else:
+                repaid = 0
+            if amount > repaid:
+                self._open_lot(entry, amount - repaid, expires, expiry_rule)
+            earned = self.earned
+            for counted in (scope, "*"):
+                count = earned.get(counted)
+                if count is not None and count.day is periods:
+                    count.total += amount  # (``CapCount.add`` on the day it last counted)
+                    continue
+                if count is None:
+                    count = earned[counted] = CapCount.opened(amount, periods, ends)
+                    ended, began = None, count.first
+                else:
+                    ended = count.last
+                    began = count.add(amount, periods, ends)
+                if began is not None:
+                    if self.earned_due is not None and began < self.earned_due:
+                        self.earned_due = began
+                    self._closing_at(count.last, ended)
+        if marks is None:
+            return
+        active, open_spans, span_node, node = self.active, self.open_spans, self.span_node, entry.node
+        for span, end, key in marks:  # (``mark_active``)
+            active[span] = end
+            if span not in open_spans:
+                open_spans[span] = end
+                closing = self.closing
+                if closing is not None:
+                    if closing == NEVER_KEY:
+                        self.closing = None
+                    elif key > closing:
+                        self.closing = key
+                if self.span_heap is not None:
+                    heapq.heappush(self.span_heap, (key, span))
+                if self.span_due is not None and end < self.span_due:
+                    self.span_due = end
+            span_node[span] = node
+        if opens:
+            self.closing = max(ends["week"], ends["year"])
+
+    def _open_lot(self, entry: Entry, remaining: int, expires: datetime | None, expiry_rule: RuleRef | None,
+                  ) -> None:
+        """Open the lot of a credit of ``remaining`` points (what the debt left of it), in time order."""
+        lot = Lot(entry.id, entry.time, entry.node, remaining, expires, expiry_rule)
+        lot.number, lot.amount = self.opened, remaining
+        self.opened += 1
+        fresh = self.fresh
+        fresh.append(lot)
+        if len(fresh) > FRESH_LOOK and not any(old.remaining for old in fresh[:LOT_PART]):
+            self._leave_out_spent(fresh)
+        lots = self.lots
+        if not lots:
+            self.expiring = None  # (a heap of spent lots only)
+            lots.append(lot)
+            return
+        last = lots[-1]
+        time = lot.time
+        if last.time < time or (last.time == time and last.entry_id < lot.entry_id):
+            lots.append(lot)
+            at = len(lots) - 1
+        else:  # a credit dated at the same moment as a later-named lot: keep the order
+            key = (time, lot.entry_id)
+            at = next(i for i, old in enumerate(lots) if (old.time, old.entry_id) > key)
+            lots.insert(at, lot)
+        if self.expiring is None:
+            if at + 1 == len(lots):  # (appended, the usual case: in order unless it expires before the last)
+                if expires is not None:
+                    before = lots[at - 1].expires
+                    if before is None or before > expires:
+                        self._expiry_heap()
+            elif not _expires_by(lots[at - 1] if at else None, lot, lots[at + 1]):
+                self._expiry_heap()
+        elif expires is not None:
+            heapq.heappush(self.expiring, (expires, lot.time, lot.entry_id, lot))
 
     def earned_in(self, scope: str, period: str, label: str) -> int:
         """Points counted toward caps for ``scope`` in the ``period`` labelled ``label``."""
@@ -670,6 +762,8 @@ class Account:
             now = utc_key(until)
         if self.advanced_to is None or now > self.advanced_to:
             self.advanced_to = now
+        if not self.lots and not self.open_spans and not self.earned and self.packed is None and self.expiring is None:
+            return  # (nothing open, nothing due: a member's first event, mostly)
         if self.earned and self._earned_due() <= now:
             # (the counters left and the earliest end among them, in one pass)
             kept: dict[str, CapCount] = {}

@@ -216,9 +216,16 @@ class Records:
             if at != NEVER_KEY:
                 self._queued[member] = at
                 heapq.heappush(due, (at, member))
-        self.claims.prune(now)
-        self.redeemed_by.prune(now)
-        self.recognition_spent.prune(now)
+        # (each asked only when its first moment came: most events pass none of them)
+        claims = self.claims
+        if claims.due and claims.due[0] <= now:
+            claims.prune(now)
+        counter = self.redeemed_by
+        if counter.ends and counter.ends[0][0] <= now:
+            counter.prune(now)
+        counter = self.recognition_spent
+        if counter.ends and counter.ends[0][0] <= now:
+            counter.prune(now)
 
     def queue(self, member: str) -> None:
         """Queue the member's account for its ``next_due`` (or earlier: it is looked at again then)."""

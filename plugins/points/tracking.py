@@ -77,7 +77,7 @@ class Claims:
         self.added = 0
         #: the moments (``utc_key``s) claims kept can go at, each once: a heap (most claims of a day go
         #: at its end, so a claim costs a list append, not a push and a pop of its own)
-        self._expiry: list[timedelta] = []
+        self.due: list[timedelta] = []
         #: (member, activity, event id) of the claims that can go at each of those moments
         self._going: dict[timedelta, list[tuple[str, str, str]]] = {}
 
@@ -93,14 +93,19 @@ class Claims:
             kept.append(claim)
         self.by_activity[key] = kept
         self.added += 1
-        self._going_at(max(utc_key(claim.end), day_end)).append((member, activity, claim.event_id))
+        when = max(utc_key(claim.end), day_end)
+        going = self._going.get(when)  # (``_going_at`` written out: one claim per activity)
+        if going is None:
+            going = self._going[when] = []
+            heapq.heappush(self.due, when)
+        going.append((member, activity, claim.event_id))
 
     def _going_at(self, when: timedelta) -> list[tuple[str, str, str]]:
         """The claims that can go at ``when`` (a ``utc_key``), the moment queued if new."""
         going = self._going.get(when)
         if going is None:
             going = self._going[when] = []
-            heapq.heappush(self._expiry, when)
+            heapq.heappush(self.due, when)
         return going
 
     def prune(self, until: timedelta) -> None:
@@ -109,7 +114,7 @@ class Claims:
         Such a claim's day is over (a later claim is on a later day) and it
         ended by ``until`` (a later claim neither overlaps it nor starts with it).
         """
-        expiry = self._expiry
+        expiry = self.due
         while expiry and expiry[0] <= until:
             for member, activity, ident in self._going.pop(heapq.heappop(expiry)):
                 claims = self.by_activity.get((member, activity))
@@ -123,7 +128,7 @@ class Claims:
 
     def restored(self, day_end: Callable[[str], datetime]) -> None:
         """Queue the claims a checkpoint restored (``day_end``: the end of a day by its label)."""
-        self._expiry, self._going = [], {}
+        self.due, self._going = [], {}
         for (member, activity), claims in self.by_activity.items():
             for claim in claims:
                 self._going_at(max(utc_key(claim.end), utc_key(day_end(claim.day)))).append(
@@ -148,7 +153,7 @@ class Claims:
         """An independent copy."""
         copied = Claims()
         copied.by_activity = {key: list(claims) for key, claims in self.by_activity.items()}
-        copied._expiry = list(self._expiry)
+        copied.due = list(self.due)
         copied._going = {when: list(going) for when, going in self._going.items()}
         return copied
 
@@ -212,7 +217,7 @@ class PeriodCounter:
     def __init__(self) -> None:
         self.counts: dict[tuple[str, ...], tuple[str, int]] = {}
         #: (end of the period counted as a ``utc_key``, key, label) of each count: a heap
-        self._ends: list[tuple[timedelta, tuple[str, ...], str]] = []
+        self.ends: list[tuple[timedelta, tuple[str, ...], str]] = []
 
     def get(self, key: tuple[str, ...], label: str) -> int:
         """The amount counted for ``key`` in the period labelled ``label``."""
@@ -226,13 +231,13 @@ class PeriodCounter:
             total = was[1] + amount
         else:
             total = amount
-            heapq.heappush(self._ends, (end, key, label))
+            heapq.heappush(self.ends, (end, key, label))
         self.counts[key] = (label, total)
         return total
 
     def prune(self, until: timedelta) -> None:
         """Drop the counts of periods that ended by ``until`` (a ``utc_key``: no later event reads them)."""
-        ends = self._ends
+        ends = self.ends
         while ends and ends[0][0] <= until:
             _, key, label = heapq.heappop(ends)
             was = self.counts.get(key)
@@ -241,12 +246,12 @@ class PeriodCounter:
 
     def restored(self, end: Callable[[str, str], datetime]) -> None:
         """Queue the counts a checkpoint restored (``end``: a period's end by its kind and label)."""
-        self._ends = [(utc_key(end(key[-1], label)), key, label) for key, (label, _) in self.counts.items()]
-        heapq.heapify(self._ends)
+        self.ends = [(utc_key(end(key[-1], label)), key, label) for key, (label, _) in self.counts.items()]
+        heapq.heapify(self.ends)
 
     def copy(self) -> PeriodCounter:
         """An independent copy."""
         copied = PeriodCounter()
         copied.counts = dict(self.counts)
-        copied._ends = list(self._ends)
+        copied.ends = list(self.ends)
         return copied
