@@ -546,6 +546,14 @@ class Account:
         if marks is None:
             return
         active, open_spans, span_node, node = self.active, self.open_spans, self.span_node, entry.node
+        if opens and not active and self.span_heap is None and self.span_due is None:
+            # (a member's first activity: every span of its day opened at once, in the order of ``marks``)
+            spans = _mark_ends(marks)
+            active.update(spans)
+            open_spans.update(spans)
+            span_node.update(dict.fromkeys(spans, node))
+            self.closing = max(ends["week"], ends["year"])
+            return
         for span, end, key in marks:  # (``mark_active``)
             active[span] = end
             if span not in open_spans:
@@ -691,7 +699,12 @@ class Account:
         closing = self.closing  # (asked after each event of an active member: kept, not worked out)
         if closing is None:
             closing = self.closing = self._closing()
-        due = min(self._lots_key(self._lots_due()), closing)
+        if self.packed is None and self.expiring is None:  # (``_lots_due`` written out: the first lot's)
+            lots = self.lots
+            expires = lots[0].expires if lots else None
+            due = closing if expires is None else min(self._lots_key(expires), closing)
+        else:
+            due = min(self._lots_key(self._lots_due()), closing)
         if due == NEVER_KEY or self.advanced_to is None:
             return due
         return max(due, self.advanced_to + IDLE)
@@ -1036,6 +1049,20 @@ class Account:
             return []
         return [self.span_node.get(span, "") for span, end in self.open_spans.items()
                 if since <= end <= until and paying(span[0], end, self.span_node.get(span, ""))]
+
+
+def _mark_ends(marks: tuple[tuple[tuple[str, str], datetime, timedelta], ...]) -> dict[tuple[str, str], datetime]:
+    """``{span: end}`` of ``Calendar.marks``' answer for a day, worked out once per answer (copy to change it)."""
+    found = _MARK_ENDS.get(id(marks))
+    if found is None or found[0] is not marks:
+        if len(_MARK_ENDS) >= 256:
+            _MARK_ENDS.clear()
+        found = _MARK_ENDS[id(marks)] = (marks, {span: end for span, end, _ in marks})
+    return found[1]
+
+
+#: by ``id``: an answer of ``Calendar.marks`` (kept, so its id is not reused while here) and its spans' ends
+_MARK_ENDS: dict[int, tuple[object, dict[tuple[str, str], datetime]]] = {}
 
 
 def _expires_by(before: Lot | None, lot: Lot, after: Lot | None) -> bool:

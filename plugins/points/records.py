@@ -246,12 +246,16 @@ class Records:
         if self._queue_stale:
             self._touched.clear()
             return
+        held = self._queued
         for member, account in self._touched.items():
-            queued = self._queued.get(member)
+            queued = held.get(member)
             advanced = account.advanced_to
             # (an account is never due before IDLE after it was advanced: queued early enough already)
             if queued is None or advanced is None or queued > advanced + IDLE:
-                self._queue_at(member, account.next_due(), queued)
+                when = account.next_due()  # (``_queue_at`` written out: a member's first event queues it)
+                if when != NEVER_KEY and (queued is None or when < queued):
+                    held[member] = when
+                    heapq.heappush(self._due, (when, member))
         self._touched.clear()
 
     def queue_all(self) -> None:
