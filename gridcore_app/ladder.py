@@ -65,14 +65,15 @@ class Stop:
 
 @frozen
 class HandlerDue:
-    """When a handler's own resolve limit (办理人时限, ``handler limit ROLE``) runs out on a case, and
-    whom the plugin passes the case to then: the first holder of the limit's ``then pass to`` role at
-    the case's node, else the nearest above (None: nobody, or the limit names no one; the plugin then
-    sends the case up a level with the handler still on it)."""
+    """When a handler's own limit (办理人时限, ``handler limit ROLE``) runs out on a case, and whom the
+    plugin passes the case to then: the first holder of the limit's ``then pass to`` role at the case's
+    node, else the nearest above (None: nobody, or the limit names no one; the plugin then sends the
+    case up to ``above``, None when that is a department or nowhere)."""
 
     time: datetime
     role: str
     passed_to: str | None
+    above: str | None = None
 
 
 class Ladder:
@@ -176,10 +177,12 @@ class Ladder:
         return self._climb(node, facts, arrives, reported)
 
     def handler_due(self, reported_at: str, node: str, handler: str, reported: datetime, since: datetime,
-                    stopped: Sequence[tuple[datetime, datetime]] = (), extra_days: int = 0) -> HandlerDue | None:
-        """When ``handler``'s own resolve limit runs out on a case reported at node ``reported_at`` at
-        ``reported`` and held at ``node``, its clock running from ``since`` but for the ``stopped``
-        stretches (paused), ``extra_days`` added by an extension; None when no such limit holds them.
+                    stopped: Sequence[tuple[datetime, datetime]] = (), extra_days: int = 0, *,
+                    limit_name: str = "resolve") -> HandlerDue | None:
+        """When ``handler``'s own resolve limit (``limit_name`` "accept": their accept limit, on a case
+        assigned to them) runs out on a case reported at node ``reported_at`` at ``reported`` and held at
+        ``node``, its clock running from ``since`` but for the ``stopped`` stretches (paused),
+        ``extra_days`` added by an extension; None when no such limit holds them.
 
         As the plugin reads it: the first ``handler limit`` whose role the handler holds over the case
         (at its node or above), with the ruleset governing ``node`` when the case was reported.
@@ -192,9 +195,10 @@ class Ladder:
         held = {a.role for a in member.roles if a.node in hierarchy and hierarchy.is_within(reported_at, a.node)}
         role = next((limit.role for limit in policy.handler_limits if limit.role in held), None)
         limit = None if role is None else policy.handler_limit(role)
-        if role is None or limit is None or limit.resolve is None:
+        span = None if limit is None else limit.accept if limit_name == "accept" else limit.resolve
+        if role is None or limit is None or span is None:
             return None
-        span = limit.resolve.extended(extra_days, 0, f"{extra_days} day") if extra_days else limit.resolve
+        span = span.extended(extra_days, 0, f"{extra_days} day") if extra_days else span
         tz = self.community.tz
         start, used = since, timedelta(0)
         for paused, resumed in stopped:
@@ -213,7 +217,11 @@ class Ladder:
                 if holders:
                     passed_to = holders[0]
                     break
-        return HandlerDue(due.astimezone(tz), role, passed_to)
+        above = None
+        level = policy.limit_for(level_of(self.community, node))
+        if passed_to is None and (level is None or level.then_department is None):
+            above = node_above(self.community, node, level.then_level if level is not None else None)
+        return HandlerDue(due.astimezone(tz), role, passed_to, above)
 
     def summoned(self, node: str, department: str, category: str, severity: int, key_person: bool, channel: str,
                  at: datetime, reported: datetime | None = None) -> list[Stop]:

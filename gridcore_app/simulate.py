@@ -746,6 +746,7 @@ class _Simulation:
             assigned = self.assign(report, handler, seat, t)
             if clock is not None and assigned is not None and assigned > clock.since:
                 clock = attrs.evolve(clock, since=assigned)  # (the handler's own clock starts there)
+                handler, seat, t, clock = self.assigned_late(report, handler, seat, t, clock)
         t = self.step(IncidentAccepted, t, handler, node, incident)
         self.accepted = t - timedelta(minutes=1)
         # (when handling starts is drawn first, so that a consultation slotted in
@@ -854,6 +855,29 @@ class _Simulation:
             return handler, seat, planned, stops[reached]
         taker, stop, when = got
         return taker, stop.node, when, stop
+
+    def assigned_late(self, report: IncidentReported, handler: str, seat: str, taken: datetime, clock: _Clock
+                      ) -> tuple[str, str, datetime, _Clock]:
+        """Who takes on a case assigned to ``handler`` (派单) whose own accept limit (办理人时限) runs out
+        before they would take it on at ``taken``: the holder of the role the limit passes it to, 10 to
+        60 minutes after (they are told at once); with nobody named, the engine sends the case up, and it
+        is taken on where it goes (``taken``).  Draws from the ladder's stream."""
+        assert self.ladder is not None
+        due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since,
+                                      limit_name="accept")
+        if due is None or taken < due.time:
+            return handler, seat, taken, clock
+        if due.passed_to is not None:
+            return (due.passed_to, seat, due.time + timedelta(minutes=self.ladder_rng.randint(10, 60)),
+                    _Clock(clock.node, due.time))
+        if due.above is None:
+            return handler, seat, taken, clock
+        got = self.taken(report, self.ladder.arrived(due.above, report.category, report.severity, report.key_person,
+                                                     report.channel, due.time, report.time))
+        if got is None:
+            return handler, seat, taken, clock
+        taker, stop, when = got
+        return taker, stop.node, when, _Clock(stop.node, stop.arrives)
 
     def held_to(self, report: IncidentReported, handler: str, clock: _Clock, resolves: datetime
                 ) -> tuple[str, datetime, _Clock]:
