@@ -27,6 +27,7 @@ from gridcore.charts import (
     installed_cjk_font,
 )
 
+from .headings import HEADINGS_ZH
 from .rating import Assessment
 from .scoring import shown
 
@@ -100,7 +101,8 @@ def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = No
             ax.set_yticks(places, ticks)
             ax.invert_yaxis()
             ax.spines[["top", "right"]].set_visible(False)
-        handles = [Patch(color=c, label=m) for m, c in colours.items()]
+        # each metric by its Chinese and its id (巡查覆盖率 patrol_coverage), as the tables head it
+        handles = [Patch(color=c, label=f"{HEADINGS_ZH[m]} {m}" if m in HEADINGS_ZH else m) for m, c in colours.items()]
         handles.append(Patch(color=PENALTY, alpha=0.6, label="penalties 扣分"))
         # the legend sits inside the canvas, under the bars, however many metrics there are
         figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
