@@ -77,3 +77,33 @@ def test_both_ways_at_once_is_an_error(tmp_path: Path) -> None:
 
     with pytest.raises(RulesError, match="either 'once per person' or 'per role'"):
         parse_ruleset(RULES + "  subsidies: once per person, per role\n", sections=[section()], name="b.rules")
+
+
+def test_a_mean_of_stars_is_exact_and_the_amount_is_rounded_only_where_shown(tmp_path: Path) -> None:
+    """m01 holds its roles at the community, above the three rated units (5, 5 and 4 stars): the
+    mean is exactly 14/3 stars, so 200 yuan a star pays 2800/3 yuan, shown as 933.33 (once, half
+    up), not 200 x 4.67 = 934 from a mean rounded first."""
+    from fractions import Fraction
+
+    from gridcore_assessment import stored, subsidies_table
+
+    rules = tmp_path / "s.rules"
+    rules.write_text(RULES.replace("  rate: grid\n", "  rate: unit\n"), encoding="utf-8")
+    engine = Engine.open(store=str(tmp_path / "store"), community=REPO / "tests/data/community-mini", ruleset=rules,
+                         clock=FixedClock(at(1, 0, month=7)), plugins=get_plugin_manager(("points", "escalation")),
+                         effective=at(1, 0))
+    with engine:
+        engine.record_many(patrols("g1-u1", range(1, 91), actor="m03") + patrols("g1-u2", range(1, 91), actor="m03")
+                           + patrols("g2-u1", range(1, 91, 2), actor="张伟"))
+        result = assess(engine, "2025-Q1")
+        assert sorted(r.stars for r in result.ratings) == [4, 5, 5]
+        line = next(s for s in result.subsidies if s.role == "master_grid_leader")
+        assert (line.stars, line.amount) == (Fraction(14, 3), Fraction(2800, 3))
+        row = next(r for r in subsidies_table(result).rows if r[0] == "m01")
+        assert row[2] == 933.33
+        assert "master_grid_leader@yq: 933.33 (4.67 stars" in row[3]
+        text = engine.explain("assessment:2025-Q1:subsidy:m01").render()
+        assert "earns 933.33 for" in text and "933.33 from 4.67 stars" in text
+        kept = stored(engine, "2025-Q1")  # stored as "2800/3" and read back exactly
+        assert kept is not None
+        assert next(s for s in kept.subsidies if s.role == "master_grid_leader").amount == Fraction(2800, 3)

@@ -350,7 +350,7 @@ def test_a_subsidy_for_a_roster_role_pays_its_holders_exactly_through_the_cli(mi
     csv = cli(*subsidies, "--format", "csv")
     assert csv.startswith("\ufeffmember,name,amount,detail\n")
     lines = [line for line in csv.splitlines() if "street_officer@" in line]
-    assert lines == [f'{m},{officers[m]},{expected[m]}.0,"street_officer@{m[:5]}: {expected[m]} '
+    assert lines == [f'{m},{officers[m]},{expected[m]},"street_officer@{m[:5]}: {expected[m]} '
                      f'({2.5 if m.startswith("yz-s1") else 4} stars, officers.rules:6)"' for m in sorted(expected)]
     shown = [line.split() for line in cli(*subsidies).splitlines() if "street_officer@" in line]
     assert [(row[0], row[1], row[2]) for row in shown] == [(m, officers[m], str(expected[m])) for m in sorted(expected)]

@@ -13,6 +13,7 @@ what was decided); otherwise the period is assessed afresh, without saving.
 from __future__ import annotations
 
 from datetime import datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from gridcore.explain import Explanation
@@ -113,8 +114,8 @@ def _subsidy(assessment: Assessment, member: str, decision: str) -> Explanation 
     lines = [s for s in assessment.subsidies if s.member == member]
     if not lines:
         return None
-    total = round(sum(s.amount for s in lines), 2)
-    summary = f"{lines[0].name} ({member}) earns {total:g} for {assessment.named}"
-    inputs = {f"{s.role} at {s.node}": f"{s.amount:g} from {s.stars:g} stars ({s.basis})" for s in lines}
+    total = shown(sum((s.amount for s in lines), Fraction(0)))  # exact sum, rounded once to show
+    summary = f"{lines[0].name} ({member}) earns {total} for {assessment.named}"
+    inputs = {f"{s.role} at {s.node}": f"{shown(s.amount)} from {shown(s.stars)} stars ({s.basis})" for s in lines}
     rules = tuple(dict.fromkeys(s.rule for s in lines))
     return Explanation(decision, summary, rules, inputs, total)

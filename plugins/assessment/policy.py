@@ -218,16 +218,20 @@ class Subsidy:
     multipliers: tuple[tuple[int, float], ...] = ()
     otherwise: float = 0.0
 
-    def amount(self, stars: float) -> float:
-        """The subsidy for a node holding ``stars`` (may be a mean over several nodes)."""
+    def amount(self, stars: Fraction) -> Fraction:
+        """The subsidy for a node holding ``stars`` (may be a mean over several nodes), exact.
+
+        Rounded only where shown (``scoring.shown``): 100 yuan a star for a
+        mean of 10/3 stars is 1000/3 yuan, shown as 333.33.
+        """
         if self.per_star is not None:
-            return round(self.per_star * stars, 2)
-        factor = self.otherwise
+            return exact(self.per_star) * stars
+        factor = exact(self.otherwise)
         for needed, multiplier in sorted(self.multipliers, reverse=True):
             if stars >= needed:
-                factor = multiplier
+                factor = exact(multiplier)
                 break
-        return round((self.base or 0.0) * factor, 2)
+        return exact(self.base or 0) * factor
 
 
 @frozen

@@ -32,7 +32,7 @@ from .logindex import memo
 from .metrics import node_id, policy_at
 from .people import member_present, person_metric_names, rate_people, wrong_kind
 from .policy import AssessmentPolicy, SubsidyPaying, condition_subjects, exact
-from .scoring import NodeFacts, Rating, rate_nodes
+from .scoring import NodeFacts, Rating, rate_nodes, shown
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -52,8 +52,10 @@ class SubsidyLine:
     name: str
     role: str
     node: str
-    stars: float
-    amount: float
+    #: the stars the line is paid for, exact (a mean over several nodes may be 10/3)
+    stars: Fraction
+    #: exact; rounded half up to two decimals only where shown
+    amount: Fraction
     basis: str
     rule: RuleRef
 
@@ -343,7 +345,7 @@ def subsidies(engine: Engine, policy: AssessmentPolicy, ratings: tuple[Rating, .
             if line is None or (start is not None and not present(engine, assignment.node, start)):
                 continue
             rated = own.get(member.id) if assignment.role in policy.people else None
-            basis = ((float(rated.stars), f"{member.id} rated {rated.stars} stars as {rated.level} (their own rating)")
+            basis = ((Fraction(rated.stars), f"{member.id} rated {rated.stars} stars as {rated.level} (their own rating)")
                      if rated is not None else _basis(engine, assignment.node, stars))
             if basis is None:
                 continue
@@ -372,19 +374,21 @@ def pay_per_person(lines: list[SubsidyLine], paying: SubsidyPaying) -> list[Subs
             best = max(member_lines, key=lambda line: line.amount)  # the first of equals
             paid = [
                 line if line is best else attrs.evolve(
-                    line, amount=0.0,
+                    line, amount=Fraction(0),
                     basis=f"{line.basis}; not paid: a person is paid once, for {best.role} at {best.node}"
                           f"{where} (每人只发一次)")
                 for line in member_lines
             ]
         if paying.cap is not None:
-            left = paying.cap
+            cap = exact(paying.cap)
+            left = cap
             capped = []
             for line in paid:
                 if line.amount > left:
-                    line = attrs.evolve(line, amount=round(max(left, 0.0), 2),
-                                        basis=f"{line.basis}; cut from {line.amount:g} to {max(left, 0.0):g} "
-                                              f"by the cap of {paying.cap:g} a person (rule {paying.rule}) "
+                    rest = max(left, Fraction(0))
+                    line = attrs.evolve(line, amount=rest,
+                                        basis=f"{line.basis}; cut from {shown(line.amount)} to {shown(rest)} "
+                                              f"by the cap of {shown(cap)} a person (rule {paying.rule}) "
                                               "(每人补贴上限)")
                 left -= line.amount
                 capped.append(line)
@@ -393,20 +397,20 @@ def pay_per_person(lines: list[SubsidyLine], paying: SubsidyPaying) -> list[Subs
     return out
 
 
-def _basis(engine: Engine, node: str, stars: Mapping[str, Rating]) -> tuple[float, str] | None:
+def _basis(engine: Engine, node: str, stars: Mapping[str, Rating]) -> tuple[Fraction, str] | None:
     if node in stars:
-        return float(stars[node].stars), f"{node} rated {stars[node].stars} stars"
+        return Fraction(stars[node].stars), f"{node} rated {stars[node].stars} stars"
     hierarchy = engine.community.hierarchy
     for ancestor in hierarchy.ancestors(node):
         aid = node_id(ancestor)
         if aid in stars:
-            return float(stars[aid].stars), f"{aid} (above {node}) rated {stars[aid].stars} stars"
+            return Fraction(stars[aid].stars), f"{aid} (above {node}) rated {stars[aid].stars} stars"
     below = [stars[node_id(n)] for n in hierarchy.descendants(node) if node_id(n) in stars]
     if not below:
         return None
     top = min(hierarchy.level_index(r.level) for r in below)
     chosen = [r for r in below if hierarchy.level_index(r.level) == top]
-    mean = round(sum(r.stars for r in chosen) / len(chosen), 2)
+    mean = Fraction(sum(r.stars for r in chosen), len(chosen))  # exact: 10/3, not 3.33
     return mean, f"mean of {len(chosen)} rated {chosen[0].level} nodes under {node}"
 
 

@@ -83,18 +83,18 @@ def breakdown_table(assessment: Assessment) -> Table:
 def subsidies_table(assessment: Assessment) -> Table:
     """One row per person: total subsidy and where each part comes from."""
     people: dict[str, list[str]] = {}
-    totals: dict[str, float] = {}
+    totals: dict[str, Fraction] = {}  # exact; each person's total rounded once, where shown
     names: dict[str, str] = {}
     for line in assessment.subsidies:
         names[line.member] = line.name
-        totals[line.member] = round(totals.get(line.member, 0.0) + line.amount, 2)
+        totals[line.member] = totals.get(line.member, Fraction(0)) + line.amount
         # a line not paid or cut says why (its basis: docs/assessment.md), not a bare 0
         why = "".join(f"; {part}" for part in line.basis.split("; ")[1:]
                       if part.startswith(("not paid:", "cut from ")))
         people.setdefault(line.member, []).append(
-            f"{line.role}@{line.node}: {line.amount:g} ({line.stars:g} stars, {line.rule}{why})"
+            f"{line.role}@{line.node}: {shown(line.amount)} ({shown(line.stars)} stars, {line.rule}{why})"
         )
-    rows = tuple((m, names[m], totals[m], "; ".join(people[m])) for m in sorted(people))
+    rows = tuple((m, names[m], shown(totals[m]), "; ".join(people[m])) for m in sorted(people))
     return Table(
         f"Subsidies {assessment.named} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes,
         headings=HEADINGS_ZH,

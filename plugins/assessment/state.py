@@ -27,6 +27,7 @@ import json
 from collections import Counter, OrderedDict
 from collections.abc import Hashable
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from attrs import define
@@ -463,10 +464,11 @@ class AssessmentState:
             for rating in assessment.people:
                 out.append(Outcome(NAME, f"member:{rating.node}:stars:{assessment.key}", rating.stars,
                                    rating.rules, f"{rating.level}, score {shown(rating.score)}", STARS))
-            totals: dict[str, float] = {}
+            totals: dict[str, Fraction] = {}  # exact; compared and shown rounded once, as scores
             for line in assessment.subsidies:
-                totals[line.member] = round(totals.get(line.member, 0.0) + line.amount, 2)
-            for member, amount in sorted(totals.items()):
+                totals[line.member] = totals.get(line.member, Fraction(0)) + line.amount
+            for member, exact_amount in sorted(totals.items()):
+                amount = shown(exact_amount)
                 rules = tuple(dict.fromkeys(s.rule for s in assessment.subsidies if s.member == member))
                 out.append(Outcome(NAME, f"member:{member}:subsidy:{assessment.key}", amount, rules,
                                    kind=SUBSIDIES))
