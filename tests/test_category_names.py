@@ -128,25 +128,6 @@ def test_the_command_line_takes_the_name(tmp_path: Path) -> None:
     assert json.loads(shown.output)["rows"][0]["category"] == "leaking_pipe", shown.output
 
 
-def test_the_command_line_refuses_a_category_the_ruleset_does_not_list_with_the_closest(tmp_path: Path) -> None:
-    """The engine takes any category, but a person typing one under a ruleset that lists its
-    categories most likely mistyped it: refused with the closest, in English and Chinese, storing
-    nothing (the Open311 intake refuses it too); the code and the name are both taken."""
-    runner, store = initialised(tmp_path)
-    at = "2025-03-03T09:00:00+08:00"
-    refused = runner.invoke(main_group, ["incidents", "report", "漏水-1", "--category", "水管漏雨", "--node", "u11",
-                                         "--actor", "张伟", "--store", store, "--now", at])
-    assert refused.exit_code == 1 and "Traceback" not in refused.output, refused.output
-    assert "unknown category '水管漏雨'" in refused.output and "did you mean 水管漏水 (leaking_pipe)?" in refused.output
-    assert "未知的事件类别 '水管漏雨'" in refused.output and "是不是：水管漏水 (leaking_pipe)？" in refused.output
-    with Engine.open(store=store, read_only=True, clock=FixedClock(datetime(2025, 3, 4, tzinfo=CST))) as engine:
-        assert not [e for e in engine.events() if e.kind == "incident_reported"]
-    for n, written in enumerate(("leaking_pipe", "水管漏水")):
-        done = runner.invoke(main_group, ["incidents", "report", f"漏水-{n}", "--category", written, "--node", "u11",
-                                          "--actor", "张伟", "--store", store, "--now", at])
-        assert done.exit_code == 0, done.output
-
-
 def test_an_undeclared_category_is_a_warning_when_compiled_and_an_error_in_check(tmp_path: Path) -> None:
     path = child(tmp_path, "  事件 消防隐恚：起始于 网格\n")
     ruleset = load_ruleset(path, sections=sections())  # the engine takes any category: it loads

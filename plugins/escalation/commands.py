@@ -8,7 +8,6 @@ clock) by ``--actor``; a refusal prints its reasons and changes nothing.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -270,33 +269,6 @@ def stats_command(
 def _node(engine: Any, written: str) -> str:
     """The id of the node ``written`` names: its id, or its name (``凌空第一网格``) when one node alone bears it."""
     return str(engine.community.hierarchy.find(written).id)
-
-
-def _category(engine: Any, written: str, when: datetime, node: str) -> str:
-    """``written`` if the ruleset in force at ``node`` knows it (a code or a name), or declares no categories.
-
-    The engine takes any category (docs/escalation.md); a person typing one at
-    the command line under a ruleset that lists them most likely mistyped it, so
-    it is refused with the closest names, as the Open311 intake refuses it.
-    """
-    from .intake import policy_at
-
-    policy, _ = policy_at(engine, when, node)
-    if policy is None or not policy.categories:
-        return written
-    listed = views.categories(engine, when, node)
-    if any(written in (c.code, c.name) for c in listed):
-        return written
-    names = [f"{c.name} ({c.code})" if c.name != c.code else c.code for c in listed]
-    close = difflib.get_close_matches(written, [c.code for c in listed] + [c.name for c in listed], n=3)
-    meant = [n for n in names if any(n == m or n.startswith(f"{m} (") or n.endswith(f"({m})") for m in close)]
-    hint = f"did you mean {', '.join(meant)}? " if meant else ""
-    hint_zh = f"是不是：{'、'.join(meant)}？" if meant else ""
-    raise ValueError(
-        f"unknown category {written!r}: the ruleset in force at {node} does not list it; {hint}its categories: "
-        f"{', '.join(names)} (gridcore incidents limits shows each) "
-        f"(未知的事件类别 {written!r}，现行规则集未列出；{hint_zh}可用类别：{'、'.join(names)})"
-    )
 
 
 def _record(
@@ -628,14 +600,13 @@ def report_command(
     """Report a new incident (a repeat of an open one joins it)."""
 
     def make(engine: Any, when: datetime) -> IncidentReported:
-        where = _node(engine, node)
         return IncidentReported(
             id=event_id or f"{incident}:report",
             time=when,
             actor=actor,
-            node=where,
+            node=_node(engine, node),
             incident=incident,
-            category=_category(engine, category, when, where),
+            category=category,
             severity=severity,
             place=place,
             channel=channel,
