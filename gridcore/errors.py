@@ -6,6 +6,7 @@ prints it to stderr without a traceback.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -114,3 +115,41 @@ def has_chinese(text: str) -> bool:
         if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF:
             return True
     return False
+
+
+#: What a reason names from the data: a quoted name, or a word holding a digit (an id, a time, an amount).
+_NAMED = re.compile(r"'[^']*'|\"[^\"]*\"|[\w.:+/-]*\d[\w.:+/-]*")
+
+
+def chinese_of(text: str) -> tuple[str, str] | None:
+    """A reason's two parts, ``(english, chinese)``: the Chinese in brackets at its end (docs/embedding.md),
+    ``insufficient balance ... (积分不足)`` -> ``("insufficient balance ...", "积分不足")``; None when it ends
+    with no bracket opening on a Chinese word."""
+    text = text.rstrip()
+    if not text.endswith(")"):
+        return None
+    depth = 0
+    for at in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[at], 0)
+        if depth == 0:
+            inside = text[at + 1:-1].strip()
+            if not inside or not has_chinese(inside[0]):
+                return None
+            return text[:at].rstrip(), inside
+    return None
+
+
+def chinese_first(text: str) -> str:
+    """A reason as staff reading Chinese see it: its Chinese first, then its English in brackets when that
+    names something from the data the Chinese does not (ids, names, numbers: the Chinese never repeats
+    them), ``积分不足（insufficient balance: res1 has 36 points ...）``; the Chinese alone when it says it
+    all, and the text as it is when it has no Chinese at its end."""
+    parts = chinese_of(text)
+    if parts is None:
+        return text
+    english, chinese = parts
+    if not english:
+        return chinese
+    if all(name.strip("'\"") in chinese for name in _NAMED.findall(english)):
+        return chinese
+    return f"{chinese}（{english}）"

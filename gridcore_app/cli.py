@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from gridcore.clock import FixedClock, SystemClock
-from gridcore.errors import GridcoreError, PluginError, has_chinese
+from gridcore.errors import GridcoreError, PluginError, chinese_first, has_chinese
 from gridcore.hookspecs import hookimpl
 from gridcore.households import Counts
 from gridcore.plugin_host import (
@@ -1174,7 +1174,7 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     from .writelock import writing
 
     summary = IngestSummary()
-    bad: list[str] = []
+    bad: list[tuple[str, str]] = []  # (file:line, why) of each line that is no event
     size = events_file.stat().st_size
     with events_file.open("rb") as handle:
         # In time order, the file is judged a chunk at a time; otherwise whole (an event
@@ -1188,12 +1188,13 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     with events_file.open("rb") as handle, open_engine(store) as engine, ExitStack() as stack:
         bar = None
         if not quiet and size >= INGEST_BAR_BYTES and sys.stderr.isatty():
-            bar = stack.enter_context(click.progressbar(length=size, label="ingesting", file=sys.stderr))
+            bar = stack.enter_context(click.progressbar(length=size, label="导入中" if help_lang() == "zh" else "ingesting",
+                                                         file=sys.stderr))
         # Reading a chunk makes its documents, which live until recorded: between the calls too, the
         # collector's full collections would walk the engine's whole state for nothing (gridcore.garbage)
         stack.enter_context(fewer_full_collections())
         for chunk in chunks_of_events(bounded_lines(handle), events_file.name, per_call):
-            bad.extend(f"{found.label}: {found.reason}" for found in chunk.bad)
+            bad.extend((found.label, found.reason) for found in chunk.bad)
             if chunk.lines:
                 try:
                     # under the write lock a service on this store shares: judged against the latest state and
@@ -1209,19 +1210,21 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
             if bar is not None:
                 bar.update(handle.tell() - bar.pos)
     refused = len(summary.refused) + len(bad)
-    click.echo(
-        f"{summary.accepted} stored, {summary.duplicates} already stored, {summary.derived} derived, {refused} refused"
-        f" (新存入 {summary.accepted} 条，已存入 {summary.duplicates} 条，派生 {summary.derived} 条，拒绝 {refused} 条)"
-    )
+    zh = help_lang() == "zh"
+    counts_zh = f"新存入 {summary.accepted} 条，已存入 {summary.duplicates} 条，派生 {summary.derived} 条，拒绝 {refused} 条"
+    click.echo(counts_zh if zh else f"{summary.accepted} stored, {summary.duplicates} already stored, "
+               f"{summary.derived} derived, {refused} refused ({counts_zh})")
     # in file order, however the file was judged (bad lines carry the same ``file:line`` labels)
-    refusals = [text for _, text in sorted(
-        [(_line_number(text), text) for text in bad]
-        + [(_line_number(r.source), f"{r.source or r.event_id}: {'; '.join(r.reasons)}") for r in summary.refused],
-        key=lambda pair: pair[0])]
-    for line in refusals[:50]:
-        click.echo(f"  refused {line}", err=True)
+    refusals = sorted([(label, [reason]) for label, reason in bad]
+                      + [(r.source or r.event_id, list(r.reasons)) for r in summary.refused],
+                      key=lambda pair: _line_number(pair[0]))
+    for label, reasons in refusals[:50]:
+        # under --lang zh the whole line in Chinese: each reason's Chinese first (gridcore.errors.chinese_first)
+        click.echo(f"  拒绝 {label}：{'；'.join(chinese_first(r) for r in reasons)}" if zh
+                   else f"  refused {label}: {'; '.join(reasons)}", err=True)
     if len(refusals) > 50:
-        click.echo(f"  ... and {len(refusals) - 50} more (另有 {len(refusals) - 50} 条被拒绝)", err=True)
+        more = len(refusals) - 50
+        click.echo(f"  ……另有 {more} 条被拒绝" if zh else f"  ... and {more} more (另有 {more} 条被拒绝)", err=True)
     if refusals:
         sys.exit(1)
 

@@ -4,6 +4,7 @@ with nothing to migrate, the plugin list): each says itself in Chinese too."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -71,3 +72,44 @@ def test_tokens_say_their_refusals_and_results_in_chinese(tmp_path: Path) -> Non
     assert ident is not None, issued.output
     revoked = run("tokens", "revoke", ident[1], "--store", store)
     assert revoked.exit_code == 0 and f"(已撤销 worker1 的令牌 {ident[1]})" in revoked.output, revoked.output
+
+
+def test_ingest_says_each_line_wholly_in_chinese_under_lang_zh(tmp_path: Path) -> None:
+    """`gridcore --lang zh ingest`: the counts and every refused line in Chinese, from the first word (拒绝,
+    not refused), each reason's Chinese first and its English after it only where that names what the
+    Chinese does not; in file order, a line that is no JSON among them. English is as it was."""
+    store = init_store(tmp_path)
+    events = tmp_path / "events.jsonl"
+    lines = [{"node": "nowhere"}, None, {"node": "yq", "minutes": "a while"}]
+    events.write_text("".join("not json\n" if more is None else json.dumps(
+        {"kind": "patrol_logged", "id": f"p{n}", "time": "2025-03-03T09:00:00+08:00", "actor": "secretary", **more})
+        + "\n" for n, more in enumerate(lines, 1)), encoding="utf-8")
+    chinese = run("ingest", str(events), "--store", store)
+    assert chinese.exit_code == 1
+    lines = chinese.output.splitlines()
+    assert lines[0] == "新存入 0 条，已存入 0 条，派生 0 条，拒绝 3 条", lines
+    assert [line.split("：")[0] for line in lines[1:]] == [f"  拒绝 events.jsonl:{n}" for n in (1, 2, 3)], lines
+    assert lines[1].endswith("未知节点（unknown node 'nowhere'）"), lines
+    assert lines[2].endswith("不是有效的 JSON（not valid JSON (Expecting value at column 1)）"), lines
+    assert not any(line.lstrip().startswith("refused") or " stored" in line for line in lines)
+    assert all(CHINESE.search(line.split("：", 1)[1][:4]) for line in lines[1:]), lines  # Chinese first
+
+    english = CliRunner().invoke(main_group, ["--lang", "en", "ingest", str(events), "--store", store])
+    assert english.output.splitlines() == [
+        "0 stored, 0 already stored, 0 derived, 3 refused (新存入 0 条，已存入 0 条，派生 0 条，拒绝 3 条)",
+        "  refused events.jsonl:1: unknown node 'nowhere' (未知节点)",
+        "  refused events.jsonl:2: not valid JSON (Expecting value at column 1) (不是有效的 JSON)",
+        english.output.splitlines()[3]]
+    assert english.output.splitlines()[3].startswith("  refused events.jsonl:3: ")
+
+
+def test_a_reasons_chinese_comes_first_with_what_only_its_english_names() -> None:
+    from gridcore.errors import chinese_first, chinese_of
+
+    assert chinese_of("unknown node 'x' (未知节点)") == ("unknown node 'x'", "未知节点")
+    assert chinese_of("no bracket") is None and chinese_of("names (fire, 疏散)") is None
+    assert chinese_first("unknown node 'x' (未知节点)") == "未知节点（unknown node 'x'）"
+    assert chinese_first("unknown drill 'flood' (未知演练 'flood')") == "未知演练 'flood'"
+    assert chinese_first("insufficient balance: res1 has 36 points (积分不足)") == \
+        "积分不足（insufficient balance: res1 has 36 points）"
+    assert chinese_first("said in English only") == "said in English only"

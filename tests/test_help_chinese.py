@@ -45,15 +45,16 @@ def _commands() -> Iterator[tuple[str, click.Context, click.Command, click.Comma
     yield from walk(main_group, root, "gridcore")
 
 
-def _built_in(command: click.Command) -> bool:
+def _built_in(command: click.Command, packages: tuple[str, ...] = BUILT_IN) -> bool:
     module = getattr(command.callback, "__module__", None) or "gridcore_app"
-    return module.split(".")[0] in BUILT_IN or module.startswith("click")
+    return module.split(".")[0] in packages or module.startswith("click")
 
 
-def _missing() -> list[str]:
+def _missing(packages: tuple[str, ...] = BUILT_IN) -> list[str]:
+    """Every help text of the commands of ``packages`` (default: the built-ins) without its Chinese."""
     missing = []
     for path, parent, listed, real in _commands():
-        if not _built_in(real):
+        if not _built_in(real, packages):
             continue
         ctx = click.Context(real, info_name=path.split()[-1], parent=parent if real is not main_group else None)
         texts = chinese_texts(ctx)

@@ -182,7 +182,8 @@ def test_its_routes_are_served_by_gridcore_serve(drills_installed: None, tmp_pat
         assert again.status_code == 200 and again.json()["stored"] is False
         refused = m03.post("/drills/held", json={"node": "g1", "drill": "flood", "participants": 40})
         assert refused.status_code == 422
-        assert refused.json()["reasons"] == ["unknown drill 'flood' (the ruleset names: fire, 疏散)"]
+        assert refused.json()["reasons"] == [("unknown drill 'flood' (the ruleset names: fire, 疏散) "
+                                             "(未知演练 'flood'，规则集中的演练：fire, 疏散)")]
         extra = m03.post("/drills/held", json={"node": "g1", "drill": "fire", "colour": "red"})
         assert extra.status_code == 400 and "colour" in extra.json()["detail"]
         listed = m03.get("/drills/held", params={"period": "2025-Q1"}).json()
@@ -206,3 +207,48 @@ def test_its_routes_are_served_by_gridcore_serve(drills_installed: None, tmp_pat
     # Disabled, the plugin adds no route.
     paths = {getattr(r, "path", "") for r in create_app(Settings(store=store, disabled_plugins=("drills",))).routes}
     assert "/api/v1/incidents" in paths and "/drills/held" not in paths
+
+
+def test_it_speaks_chinese_as_the_built_ins_do(drills_installed: None, tmp_path: Path) -> None:
+    """Chinese first, through the same means as the built-in plugins (``lazy_command(..., chinese=HELP_ZH)``,
+    ``Section.doc_zh``, ``Report.chinese``, reasons with their Chinese in brackets): its help under
+    ``--lang zh``, its refusals, its report's values; English and JSON as they were."""
+    from test_help_chinese import _missing
+
+    assert _missing(("gridcore_drills",)) == []
+    code, out, _ = gridcore("--lang", "zh", "drills", "list", "--help")
+    assert code == 0 and "时段 PERIOD 内举行的演练" in out and "The drills held in PERIOD" not in out
+    assert "时段：2025-Q1" in out
+    code, out, _ = gridcore("--lang", "zh", "--help")
+    assert "消防演练：举行了哪些演练" in out and "what was held" not in out
+    code, out, _ = gridcore("drills", "--help")
+    assert "Drills (消防演练): what was held, against what the ruleset requires." in out
+
+    schema = json.loads(gridcore("schema")[1])
+    section = next(s for s in schema["sections"] if s["name"] == "drills")
+    assert section["doc_zh"] == "消防演练：每个网格须举行哪些演练、多久一次、至少多少人参加。"
+
+    rules = tmp_path / "drills.rules"
+    rules.write_text(RULES, encoding="utf-8")
+    store = str(tmp_path / "store")
+    assert gridcore("init", "--community", str(MINI), "--ruleset", str(rules), "--effective",
+                    "2025-01-01T00:00+08:00", "--store", store)[0] == 0
+    log = tmp_path / "drills.jsonl"
+    log.write_text("\n".join([drill(1, "g1", "fire", 35, 3), drill(2, "g2", "fire", 12, 4),
+                              drill(3, "g1", "flood", 40, 22)]) + "\n", encoding="utf-8")
+    code, out, err = gridcore("ingest", str(log), "--store", store)
+    assert code == 1 and "2 stored" in out
+    assert "drills.jsonl:3: unknown drill 'flood' (the ruleset names: fire, 疏散) (未知演练 'flood'，规则集中的演练：fire, 疏散)" in err
+
+    code, out, _ = gridcore("report", "--store", store)
+    assert code == 0 and "某一时段举行的消防演练及是否计入" in out
+    code, out, err = gridcore("report", "drills.held", "--store", store)
+    assert code != 0 and "请指定时段" in err
+    for args in (["report", "drills.held", "-p", "period=2025-Q1"], ["drills", "list", "--period", "2025-Q1"]):
+        code, out, err = gridcore("--lang", "zh", *args, "--store", store)
+        assert code == 0, err
+        assert "计入 yes" in out and "不计入 no" in out, out
+        code, out, err = gridcore(*args, "--store", store, "--lang", "en", "--format", "csv")
+        assert code == 0 and "2025-02-04 09:00,g2,第二网格,fire,12,no" in out, out
+        code, out, err = gridcore("--lang", "zh", *args, "--store", store, "--format", "json")
+        assert code == 0 and [row["counts"] for row in json.loads(out)["rows"]] == ["yes", "no"], out

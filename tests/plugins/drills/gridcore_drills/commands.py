@@ -8,7 +8,7 @@ import click
 
 from gridcore_app.cli import format_option, now_option, open_engine, store_option
 
-from .reports import held_table
+from .reports import held_table, in_chinese
 
 
 @click.group("drills")
@@ -24,4 +24,7 @@ def drills_group() -> None:
 def list_command(period: str, store: str, now: datetime | None, fmt: str) -> None:
     """The drills held in PERIOD, each with whether it counts."""
     with open_engine(store, now=now) as engine:
-        click.echo(held_table(engine, period).render(fmt), nl=False)
+        table = held_table(engine, period)
+        if getattr(fmt, "lang", "en") == "zh" and fmt != "json":  # (JSON and English keep the values)
+            table = in_chinese(engine, {"period": period}, table)
+        click.echo(table.render(fmt), nl=False)

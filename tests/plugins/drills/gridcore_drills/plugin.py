@@ -57,8 +57,10 @@ def gridcore_register_commands() -> list[click.Command]:
     """``gridcore drills ...``."""
     from gridcore_app.cli import lazy_command
 
+    from .help_zh import HELP_ZH
+
     return [lazy_command("drills", "gridcore_drills.commands:drills_group",
-                         "Drills (消防演练): what was held, against what the ruleset requires.")]
+                         "Drills (消防演练): what was held, against what the ruleset requires.", chinese=HELP_ZH)]
 
 
 @hookimpl
@@ -90,8 +92,10 @@ def gridcore_validate_event(engine: Engine, event: Event) -> list[str] | None:
         return None
     policy = engine.policy(SECTION, at=event.time)
     if policy is None:
-        return [f"no ruleset in force at {event.time.isoformat()} has a drills section"]
+        return [(f"no ruleset in force at {event.time.isoformat()} has a drills section "
+                f"({event.time.isoformat()} 时现行的规则集没有消防演练部分)")]
     if policy.requirement(event.drill) is None:
-        known = ", ".join(r.drill for r in policy.requirements) or "none"
-        return [f"unknown drill {event.drill!r} (the ruleset names: {known})"]
+        known = ", ".join(r.drill for r in policy.requirements)
+        return [(f"unknown drill {event.drill!r} (the ruleset names: {known or 'none'}) "
+                f"(未知演练 {event.drill!r}，规则集中的演练：{known or '无'})")]
     return None

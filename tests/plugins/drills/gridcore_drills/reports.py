@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+import attrs
+
 from gridcore import Report, Table, UnknownNameError
 from gridcore.periods import parse_period
 from gridcore.reports import PER_PERIOD, Showcase
@@ -37,11 +39,22 @@ def held_table(engine: Engine, period: str) -> Table:
 
 def _build(engine: Engine, params: Mapping[str, str]) -> Table:
     if not params.get("period"):
-        raise UnknownNameError("drills.held needs period=..., e.g. period=2025-Q1")
+        raise UnknownNameError("drills.held needs period=..., e.g. period=2025-Q1 (请指定时段，如 period=2025-Q1)")
     return held_table(engine, params["period"])
 
 
+#: Whether a drill counts, in Chinese (the ``counts`` column's values).
+COUNTS_ZH = {"yes": "计入", "no": "不计入"}
+
+
+def in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table:
+    """``held_table`` as staff read it in Chinese (``--lang zh``): whether each counts in Chinese
+    (``计入 yes``); JSON and English keep the values as they are."""
+    return attrs.evolve(table, values={**table.values, "counts": COUNTS_ZH})
+
+
 REPORTS = (
-    Report("drills.held", "Drills held in a period, and whether each counts", _build, ("period",),
-           showcase=Showcase(PER_PERIOD, "Drills held (消防演练), {label}: {rows}", rows=10, order=60)),
+    Report("drills.held", "Drills held in a period, and whether each counts (某一时段举行的消防演练及是否计入)", _build,
+           ("period",), showcase=Showcase(PER_PERIOD, "Drills held (消防演练), {label}: {rows}", rows=10, order=60),
+           chinese=in_chinese),
 )

@@ -99,4 +99,5 @@ SECTION: Section[DrillsPolicy] = Section(
     keywords=KEYWORDS,
     vocabularies={"drill": "drill"},
     doc="Drills (消防演练): which drills each cell must hold, how often, with how many people.",
+    doc_zh="消防演练：每个网格须举行哪些演练、多久一次、至少多少人参加。",
 )
