@@ -22,7 +22,7 @@ from .deduction import Deductions
 from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts
 from .ledger import Account, Entry
-from .policy import Cap, IncidentItem, PointsPolicy, Tilt, round_points
+from .policy import ActivityItem, Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
 from .tracking import Claim, IncidentTrack, claim_end
 
@@ -44,6 +44,8 @@ class Booking(Deductions):
                                      dict[tuple[int, int, str], Tilted]]] = {}
         #: when credits of a recent moment expire, by (moment, its tzinfo, its fold, months): ``_expires``
         self._expiries: dict[tuple[datetime, Any, int, int], datetime] = {}
+        #: ``_uncut`` by (the item's id, the tilts, name, hours and quantity): the item and what it books
+        self._uncuts: dict[tuple[Any, ...], tuple[ActivityItem, Uncut | None]] = {}
 
     def advance(self, account: Account, event: Event) -> None:
         """Book what fell due on ``account`` up to ``event`` (before booking the event on it)."""
@@ -119,7 +121,11 @@ class Booking(Deductions):
         if found is None:
             if len(self._expiries) > 256:
                 self._expiries.clear()
-            found = self._expiries[key] = add_months(when, months, self.tz)
+            calendar = self.calendar
+            # (from the local time the calendar worked out for the same time object, checking and booking
+            # it: ``add_months`` moves a time already in its zone without asking the zone again)
+            local = calendar.local(when) if calendar.tz is self.tz and when.tzinfo is not None else when
+            found = self._expiries[key] = add_months(local, months, self.tz)
         return found
 
     def flag(
@@ -242,6 +248,24 @@ class Booking(Deductions):
             )
             return
         item = items[at]
+        if facts is None and item.amount.formula is None:
+            # An earning no cap cuts books what every earning of its item, name, hours and quantity under
+            # the same tilts books (``Uncut``, worked out once): only the caps' rooms are its own.
+            tilted = self._tilted(policy, member, event.node)
+            uncut = self._uncut(item, tilted, event.activity, event.hours, event.quantity)
+            if uncut is not None:
+                rounded = uncut.rounded
+                earned = account.earned
+                for cap, cap_scope in pricing.caps[at]:
+                    count = earned.get(cap_scope)
+                    if rounded > cap.limit - (count.count(cap.period, periods[cap.period][0])
+                                              if count is not None else 0):
+                        break  # (a cap cuts it: worked out below)
+                else:
+                    entry = Entry(event.id, "earn", rounded, member, event.node, event.time, item.rule,
+                                  uncut.summary, event.id, item.activity, uncut.inputs.copy())
+                    self._book_earning(account, entry, event, policy, item.activity, uncut.rules, periods, ends)
+                    return
         if item.amount.formula is None:
             base, worked = item.amount.quote(event.hours, event.quantity)
         else:
@@ -266,15 +290,52 @@ class Booking(Deductions):
                                               periods, pricing.caps[at])
         entry = Entry(event.id, "earn", amount, member, event.node, event.time, item.rule, summary, event.id,
                       item.activity, inputs)
+        self._book_earning(account, entry, event, policy, item.activity, rules, periods, ends)
+
+    def _book_earning(self, account: Account, entry: Entry, event: ActivityRecorded, policy: PointsPolicy,
+                      scope: str, rules: tuple[Any, ...], periods: dict[str, tuple[str, datetime]],
+                      ends: dict[str, timedelta]) -> None:
+        """Book an activity's earning ``entry`` (counted toward caps in ``scope`` and ``*``) with its lot, its cap
+        counters and its activity marks (``Account.earn``); only marked if booked already."""
         if event.id in self.history.guarded:  # (``book``'s guard: booked already, only marked)
             account.mark_active(event.time, event.node, self.calendar)
             return
         expiry = policy.expiry
         if expiry is None:
-            account.earn(entry, item.activity, rules, None, None, periods, ends, self.calendar.marks(event.time))
+            account.earn(entry, scope, rules, None, None, periods, ends, self.calendar.marks(event.time))
         else:
-            account.earn(entry, item.activity, rules, self._expires(event.time, expiry.months), expiry.rule,
+            account.earn(entry, scope, rules, self._expires(event.time, expiry.months), expiry.rule,
                          periods, ends, self.calendar.marks(event.time))
+
+    def _uncut(self, item: ActivityItem, tilted: Tilted, name: str, hours: float, quantity: float) -> Uncut | None:
+        """What an earning of ``item`` (an amount without a formula, no facts read) recorded as ``name`` for
+        ``hours`` and ``quantity`` books under ``tilted`` when no cap cuts it (None: a deduction), worked
+        out once per (item, tilts, name, hours, quantity) of the last few thousand.
+
+        Keyed by the numbers' types and values, as equal numbers of one type read and price the same, but
+        for a zero's sign (``-0`` in a summary): a zero by its text.
+        """
+        key = (id(item), tilted, name, type(hours), hours or repr(hours), type(quantity), quantity or repr(quantity))
+        found = self._uncuts.get(key)
+        if found is not None and found[0] is item:
+            return found[1]
+        base, worked = item.amount.quote(hours, quantity)
+        uncut = None
+        if base.numerator >= 0:
+            # (as ``on_activity`` and ``_capped`` build them for an earning no cap cuts, in the same order)
+            inputs: dict[str, Any] = {"activity": name, "hours": _plain(hours), "quantity": _plain(quantity)}
+            if item.when is not None:
+                inputs["condition"] = item.when.text
+            priced = tilted.priced(base)
+            inputs.update(priced.shown)
+            summary = f"{name}: {worked}{priced.text}"
+            if priced.whole:
+                summary += f" = {priced.rounded}"
+            uncut = Uncut(priced.rounded, tilted.rules_after(item.rule), summary, inputs)
+        if len(self._uncuts) >= 4096:
+            self._uncuts.clear()
+        self._uncuts[key] = (item, uncut)  # (the item kept, so its id is not reused while it is here)
+        return uncut
 
     def earn(
         self,
@@ -650,6 +711,19 @@ class Tilted:
                 self._after.clear()
             found = self._after[id(rule)] = (rule, tuple(dict.fromkeys((rule, *self.rules))))
         return found[1]
+
+
+class Uncut:
+    """What an activity's earning books when no cap cuts it (``Booking._uncut``): its amount, every rule behind
+    it, its summary and its inputs (in the order its entry lists them; each entry gets a copy, never this)."""
+
+    __slots__ = ("inputs", "rounded", "rules", "summary")
+
+    def __init__(self, rounded: int, rules: tuple[Any, ...], summary: str, inputs: dict[str, Any]) -> None:
+        self.rounded = rounded
+        self.rules = rules
+        self.summary = summary
+        self.inputs = inputs
 
 
 class Priced:

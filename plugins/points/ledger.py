@@ -184,18 +184,30 @@ class Calendar:
         self._spans: dict[tuple[str, str], tuple[tuple[str, str], datetime, timedelta]] = {}
         #: the labels of the periods of a unit beginning in a period, by (unit, period label, period end)
         self._units: dict[tuple[str, str, datetime], tuple[str, ...]] = {}
-        #: the time last asked (that object, kept) and its local date: an activity asks for its time's
-        #: periods to be checked, then booked, then marked, and the events of a busy minute share their time
-        self._last: tuple[datetime | None, date] = (None, date.min)
+        #: the time last asked (that object, kept), its local date and its local time: an activity asks for
+        #: its time's periods to be checked, then booked, then marked, and for when its credit expires
+        self._last: tuple[datetime | None, date, datetime | None] = (None, date.min, None)
 
     def _day(self, when: datetime) -> date:
         """The local date of ``when`` (kept for the last time object asked)."""
         last = self._last
         if last[0] is when:
             return last[1]
-        day = when.astimezone(self.tz).date()
-        self._last = (when, day)
+        local = when.astimezone(self.tz)
+        day = local.date()
+        self._last = (when, day, local)
         return day
+
+    def local(self, when: datetime) -> datetime:
+        """``when.astimezone(self.tz)``, kept for the last time object asked (``_day``)."""
+        last = self._last
+        if last[0] is when:
+            assert last[2] is not None
+            return last[2]
+        self._day(when)
+        found = self._last[2]
+        assert found is not None
+        return found
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""
