@@ -80,7 +80,7 @@ from gridcore_points.events import PointsRedeemed
 
 from .campaigns import Campaigns
 from .homes import Homes
-from .ladder import Ladder, Stop
+from .ladder import HandlerDue, Ladder, Stop
 from .rosterio import load_yaml
 from .scenario import (
     PATROL,
@@ -777,14 +777,23 @@ class _Simulation:
             taken = self.nearest_at(above, handling.escalated_handlers, cell=node) if above else None
             if taken is not None and self.rng.random() < share:
                 # Escalated handling (提级办理): after trying for a few hours the level
-                # cannot cope; the leader above takes the case up to their own node.
-                handler, seat = taken
-                t = self.step(IncidentEscalated, t + timedelta(hours=self.uniform(handling.escalated_after_hours)),
-                              handler, node, incident, to_node=seat, reason="提级办理: 网格内难以处置")
-                if clock is not None:
-                    clock = _Clock(seat, t - timedelta(minutes=1))  # (it arrived at the seat above)
-                t = self.step(IncidentAccepted, t + timedelta(minutes=self.rng.randint(10, 90)), handler, node,
-                              incident)
+                # cannot cope; the leader above takes the case up to their own node
+                # (unless the handler's own limit passed it on or sent it up by then).
+                leader, up = taken
+                when = self.awake(t + timedelta(hours=self.uniform(handling.escalated_after_hours))
+                                  ).replace(second=0, microsecond=0)
+                if clock is None or self.still_held(report, handler, clock, when):
+                    self.place(IncidentEscalated, when, leader, node, incident, to_node=up,
+                               reason="提级办理: 网格内难以处置")
+                    comes = self.awake(when + timedelta(minutes=1 + self.rng.randint(10, 90))
+                                       ).replace(second=0, microsecond=0)
+                    waited = None if clock is None else self.waiting(report, handler, up, when, (leader, comes))
+                    if waited is not None:
+                        # (it waits at the seat above, held to its limits there and to its handler's own)
+                        leader, up, comes, clock = waited
+                    handler, seat = leader, up
+                    self.place(IncidentAccepted, comes, handler, node, incident)
+                    t = comes + timedelta(minutes=1)
         moved = t != before_moves or (handler, seat) != planned
         if (handling.extension_share and not (moved or severe or high)
                 and self.steps_rng.random() < handling.extension_share
@@ -823,8 +832,17 @@ class _Simulation:
             # An unsatisfied verification reopens the case (the escalation plugin
             # records that itself); the handler is told and takes it on again at once.
             reopened = t - timedelta(minutes=1)
-            t = self.step(IncidentAccepted, t + timedelta(hours=self.slow(handling.accept_hours, handler)),
-                          handler, node, incident)
+            comes = self.awake(t + timedelta(hours=self.slow(handling.accept_hours, handler))
+                               ).replace(second=0, microsecond=0)
+            if clock is not None and not self.community.holds_staff_role_at_or_above(handler, clock.node):
+                # The case had moved up past its handler (their own limit sent it, with nobody in the cell
+                # to pass it to): the rework is taken on where it is.
+                waited = self.waiting(report, handler, clock.node, reopened, None, rework=True)
+                if waited is None:
+                    return self.end  # (nobody there: it stays open, as in the engine)
+                handler, _, comes, clock = waited
+            self.place(IncidentAccepted, comes, handler, node, incident)
+            t = comes + timedelta(minutes=1)
             t += timedelta(hours=self.slow(handling.resolve_hours, handler))
             if clock is not None:
                 # (the reopened case's clocks start again at the verification)
@@ -890,9 +908,12 @@ class _Simulation:
         done (their steps, the answer to their request for more time); the
         new handler takes it on 10 to 60 minutes later (they are told at once)
         and resolves it as any handler would, held to their own limit in turn.
-        With nobody to pass it to, the engine sends the case up with its
-        handler still on it: nothing changes for the staff.  Every draw comes
-        from the ladder's stream.  Called while ``self.queue`` holds only this
+        With nobody to pass it to (the limit's ``then pass to`` role nobody
+        holds there), the engine sends the case up with its handler still on
+        it: nothing changes for the staff, but the clock returned is at the
+        node the case reached (where a rework is taken on: ``handle``), and
+        the handler's own limit runs again from its arrival there.  Every
+        draw comes from the ladder's stream.  Called while ``self.queue`` holds only this
         case's steps (``incident``).
         """
         assert self.ladder is not None
@@ -902,8 +923,16 @@ class _Simulation:
         for _ in range(len(self.community.hierarchy.levels) + 2):
             due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since, clock.stopped,
                                           clock.extra_days)
-            if due is None or resolves < due.time or due.passed_to is None:
+            if due is None or resolves < due.time:
                 break
+            if due.passed_to is None:
+                if due.above is None:
+                    break
+                # Nobody in the cell to pass it to (a role nobody holds): the engine sends the case up with
+                # its handler still on it, and their own clock starts again where it arrives.
+                clock = _Clock(due.above, due.time, tuple((max(paused, due.time), resumed)
+                                                          for paused, resumed in clock.stopped if resumed > due.time))
+                continue
             undone = (ExtensionApproved, ExtensionRefused)
             self.queue = [entry for entry in self.queue
                           if entry[0] < due.time or not (entry[2].actor == handler or isinstance(entry[2], undone))]
@@ -916,6 +945,74 @@ class _Simulation:
             resolves = self.awake(starts + timedelta(hours=self.slow(handling.resolve_hours, handler, self.ladder_rng)),
                                   self.ladder_rng).replace(second=0, microsecond=0)
         return handler, resolves, clock
+
+    def still_held(self, report: IncidentReported, handler: str, clock: _Clock, when: datetime) -> bool:
+        """True if the case ``handler`` holds is still theirs, where its ``clock`` is, at ``when``: their own
+        limit (办理人时限) has not run out by then (passing it to someone in the cell, or sending it up)."""
+        assert self.ladder is not None
+        due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since, clock.stopped,
+                                      clock.extra_days)
+        return due is None or when < due.time
+
+    def own_clock(self, report: IncidentReported, handler: str, node: str, since: datetime, *, accepting: bool
+                  ) -> HandlerDue | None:
+        """The first of ``handler``'s own limits to run out on the case while it waits at ``node`` for someone
+        to take it on (their clock running from ``since``, its arrival there): the accept limit too unless it
+        is rework (``accepting``), as the engine runs them while nobody else has taken it on."""
+        assert self.ladder is not None
+        names = ("accept", "resolve") if accepting else ("resolve",)
+        dues = [due for name in names
+                if (due := self.ladder.handler_due(report.node, node, handler, report.time, since,
+                                                   limit_name=name)) is not None]
+        return min(dues, key=lambda due: due.time) if dues else None
+
+    def waiting(self, report: IncidentReported, previous: str, node: str, arrives: datetime,
+                first: tuple[str, datetime] | None, *, rework: bool = False
+                ) -> tuple[str, str, datetime, _Clock] | None:
+        """Who takes on a case waiting at ``node`` since ``arrives`` that ``previous`` handled below, seated
+        where, when, and its clock there; ``first``: who was to take it on there and when (None: someone
+        there, ``taker``).
+
+        While it waits, the engine holds it to the level's accept limit there
+        (not on ``rework``, a case reopened at a level that had it) and to
+        ``previous``'s own limits (办理人时限: still its handler's, their clock
+        from its arrival): the first to run out before anyone comes passes it
+        to the role the limit names in the cell (they take it on 10 to 60
+        minutes after), or sends it up, where someone there takes it on
+        ``climbed_accept_hours`` after it arrived, and so on up; at the top
+        they take it however late.  None: nobody anywhere on the way.  Draws
+        from the ladder's stream (but ``first``'s).
+        """
+        assert self.ladder is not None
+        hours = self.scenario.handling.climbed_accept_hours
+        taker, when = first if first is not None else (None, None)
+        found: tuple[str, str, datetime, _Clock] | None = None
+        for _ in range(len(self.community.hierarchy.levels) + 1):
+            if first is None:
+                taker = self.taker(node, besides=report.actor)
+                when = None if taker is None else self.awake(
+                    arrives + timedelta(hours=self.slow(hours, taker, self.ladder_rng)),
+                    self.ladder_rng).replace(second=0, microsecond=0)
+            if taker is not None and when is not None:
+                found = (taker, node, when, _Clock(node, arrives))
+            stops = [] if rework else self.ladder.arrived(node, report.category, report.severity, report.key_person,
+                                                         report.channel, arrives, report.time)
+            level = stops[0].due if stops else None
+            own = self.own_clock(report, previous, node, arrives, accepting=not rework)
+            due = min((d for d in (level, None if own is None else own.time) if d is not None), default=None)
+            if due is None or (when is not None and when < due):
+                return found
+            if own is not None and own.time == due:
+                if own.passed_to is not None:
+                    comes = own.time + timedelta(minutes=self.ladder_rng.randint(10, 60))
+                    return own.passed_to, node, comes, _Clock(node, own.time)
+                up = own.above
+            else:
+                up = stops[1].node if len(stops) > 1 else None
+            if up is None:
+                return found  # (at the top: taken on however late, overdue)
+            node, arrives, first, taker, when = up, due, None, None, None
+        return found
 
     def stops(self, report: IncidentReported) -> list[Stop]:
         """Where the case of ``report`` waits to be accepted if nobody does (``Ladder.stops``), the

@@ -349,8 +349,8 @@ def test_a_handler_assigned_a_case_who_does_not_take_it_on_in_time_leaves_it_to_
                       "  handler limit fulltime_gridworker: accept within 1 working hour, then pass to grid_leader\n")
     community = load_community(mini_district)
     scenario = load_scenario(YINZHOU / "scenario.yaml")
-    # (no escalated handling: a case the leader above takes up (提级办理) is still held there to the
-    # assignee's accept limit by the engine, which the simulator does not follow)
+    # (no escalated handling here: a case the leader above takes up (提级办理) is held there to the
+    # assignee's accept limit too, test_a_case_taken_up_by_the_level_above_is_taken_on_there_...)
     scenario = attrs.evolve(scenario, handling=attrs.evolve(scenario.handling, assign_share=0.5,
                                                             assigned_by=("grid_leader",),
                                                             escalated_share=(0.0,) * 5))
@@ -367,3 +367,80 @@ def test_a_handler_assigned_a_case_who_does_not_take_it_on_in_time_leaves_it_to_
     for view in passed:
         if view.accepted_by is not None:
             assert any(a.role == "grid_leader" for a in community.member(view.accepted_by).roles), view.id
+
+
+def test_a_case_taken_up_by_the_level_above_is_taken_on_there_as_the_engine_holds_it(
+        mini_district: Path, tmp_path: Path) -> None:
+    """Escalated handling (提级办理): the committee member in charge of the grid takes a case up to the
+    community and takes it on there.  While it waits there the engine still holds it to its gridworker's
+    own accept limit (一个工作小时, from its arrival; the grid leader it would pass it to sits at the grid,
+    so it goes up): the committee member who came 10 to 90 minutes later was refused, and the case sat
+    at the command centre (8 days of the small district, seed 9, a third of the cases taken up, half
+    assigned: 114 refused, 27 overdue at the end).  The simulator now reads both clocks while it waits
+    (``Ladder.handler_due`` beside the level's): it is taken on where the engine has it then."""
+    limited = variant(tmp_path, "prompt.rules", 'extends "yinzhou"\nruleset prompt\n\nescalation:\n'
+                      "  handler limit fulltime_gridworker: accept within 1 working hour, then pass to grid_leader\n")
+    community = load_community(mini_district)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    scenario = attrs.evolve(scenario, handling=attrs.evolve(scenario.handling, assign_share=0.5,
+                                                            assigned_by=("grid_leader",),
+                                                            escalated_share=(0.3,) * 5))
+    ladder = Ladder.of_files(community, [limited], at=START.date())
+    days = 8
+    staged: dict[str, str] = {}
+    events = list(simulate(community, scenario, days=days, start=START, seed=9, ladder=ladder, staged=staged))
+    unmeant, overdue, engine = judged(mini_district, tmp_path / "store", events, days, [(START, limited)], staged)
+    end = START + timedelta(days=days)
+    with engine:
+        views = {v.id: v for v in escalation.incidents(engine)}
+        late = escalation.overdue(engine, end)
+    taken_up = [views[e.incident] for e in events
+                if isinstance(e, IncidentEscalated) and e.reason and e.reason.startswith("提级办理")]
+    assert len(taken_up) >= 50
+    assert unmeant == []
+    # what is overdue at the end waits at the top, carried there on the last day (nobody came yet)
+    assert overdue <= 3 and all(v.current_level == "district" and v.reported_at > end - timedelta(days=2)
+                                for v, _ in late)
+    carried = [v for v in taken_up if any(s.actor == SYSTEM_ACTOR for s in v.escalations)]
+    assert len(carried) >= 10
+    taken = [v for v in carried if v.status != "reported"]  # (the others: those of the last day)
+    assert len(taken) >= 10
+    for view in taken:  # taken on where the engine had it: at the street or the command centre
+        assert view.current_level in ("street", "district"), view.id
+        assert any(a.node == view.current_node for a in community.member(view.accepted_by or "").roles), view.id
+
+
+def test_a_handler_limit_passing_to_a_role_nobody_holds_sends_the_simulated_case_up_as_the_engine_does(
+        mini_district: Path, tmp_path: Path) -> None:
+    """A handler limit whose ``then pass to`` role nobody holds (unit_leader: ``gridcore check`` warns
+    ``handler-role-missing``): the engine binds nobody, and the case its gridworker does not resolve in a
+    working day goes up to the community with the gridworker still on it.  The simulator kept it at the
+    grid: when the residents were unsatisfied and the case was reopened at the community, the gridworker
+    took the rework on and was refused, and the case stayed open (8 days of the small district, seed 9:
+    34 refused, 1 overdue at the end).  It now follows the case up (``Ladder.handler_due``'s ``above``): the rework is taken on
+    at the community, by a committee member."""
+    nobody = variant(tmp_path, "nobody.rules", 'extends "yinzhou"\nruleset nobody\n\nescalation:\n'
+                     "  handler limit fulltime_gridworker: resolve within 1 working day, then pass to unit_leader\n")
+    community = load_community(mini_district)
+    assert not [m for m in community.members.values() if any(a.role == "unit_leader" for a in m.roles)]
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    scenario = attrs.evolve(scenario, handling=attrs.evolve(scenario.handling, escalated_share=(0.0,) * 5))
+    ladder = Ladder.of_files(community, [nobody], at=START.date())
+    days = 8
+    staged: dict[str, str] = {}
+    events = list(simulate(community, scenario, days=days, start=START, seed=9, ladder=ladder, staged=staged))
+    unmeant, overdue, engine = judged(mini_district, tmp_path / "store", events, days, [(START, nobody)], staged)
+    with engine:
+        views = list(escalation.incidents(engine))
+    assert (unmeant, overdue) == ([], 0)
+    sent = [v for v in views if any(s.actor == SYSTEM_ACTOR and "handler clock" in (s.reason or "")
+                                    for s in v.escalations)]
+    assert len(sent) >= 20 and not [v for v in views if any(a.actor == SYSTEM_ACTOR for a in v.assignments)]
+    # reopened after it went up: the rework taken on where it is, by a committee member there
+    def seated(view: escalation.IncidentView) -> set[str]:
+        return {a.role for a in community.member(view.accepted_by or "").roles if a.node == view.current_node}
+
+    reworked = [v for v in sent if v.reopens and v.status == "closed" and v.current_level != "grid"]
+    assert len(reworked) >= 3
+    assert len([v for v in reworked if "committee_member" in seated(v)]) >= 3
+
