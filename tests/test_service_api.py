@@ -114,10 +114,10 @@ def test_a_refused_step_is_a_problem_with_the_engines_reasons_and_changes_nothin
         problem = refused.json()
         assert problem["type"] == "/problems/event-refused"
         who = HOLDERS["other_worker"]
-        assert problem["reasons"] == [
-            (f"{who} may not accept incident {ident}: it is at yq-g1-u1 and {who} holds no role there or above "
-            "(事件不在其辖区，无权受理)")
-        ]
+        english = f"{who} may not accept incident {ident}: it is at yq-g1-u1 and {who} holds no role there or above"
+        assert problem["reasons"] == [f"{english} (事件不在其辖区，无权受理)"]
+        # detail_zh says each reason Chinese first (the reasons stay as the engine gave them)
+        assert problem["detail_zh"].endswith(f"被拒绝：事件不在其辖区，无权受理（{english}）"), problem["detail_zh"]
         assert worker.get(f"/api/v1/incidents/{ident}").json()["status"] == "reported"
         early = worker.post(f"/api/v1/incidents/{ident}/resolve")
         assert early.status_code == 422
@@ -419,6 +419,10 @@ def test_tick_moves_the_test_clock_and_records_escalations(tmp_path: Path) -> No
         assert worker.get(f"/api/v1/incidents/{ident}").json()["current_level"] == "grid"
         back = worker.post("/api/v1/tick", json={"now": START.isoformat()})
         assert back.status_code == 400
+        # no time to tick to: a refusal saying so in both languages (it was a 500 with an AssertionError)
+        nowhen = worker.post("/api/v1/tick", json={})
+        assert nowhen.status_code == 400 and nowhen.json()["type"] == "/problems/invalid-request", nowhen.text
+        assert nowhen.json()["detail_zh"].startswith("请填写 now"), nowhen.text
         # a grave case goes to the community at once; nobody accepts it within its working day
         grave = report(server, tokens["worker"], category="dispute", severity=4)["incident"]
         assert worker.get("/api/v1/incidents/overdue").json() == []
@@ -478,11 +482,12 @@ def test_the_services_own_refusals_come_with_their_chinese(server: Server, token
     assert step.status_code == 404 and step.json()["detail_zh"].startswith("没有 'frobnicate' 这一步")
     assert quantity.status_code == 400 and quantity.json()["detail_zh"] == "数量 quantity 应为不小于 1 的整数"
     assert member.status_code == 404 and "花名册" in member.json()["detail_zh"]
-    # the engine's or the roster's own message, passed on, is its detail_zh when it carries its Chinese
+    # the engine's or the roster's own message, passed on, gives its detail_zh when it carries its Chinese
     with server.client(tokens["resident"]) as client:
         nowhere = client.post("/api/v1/incidents", json={"category": "leaking_pipe", "node": "nowhere"})
     assert nowhere.status_code == 404 and nowhere.json()["detail"].startswith("unknown node 'nowhere' (未知节点)")
-    assert nowhere.json()["detail_zh"] == nowhere.json()["detail"]
+    # (said Chinese first, the English after it for the name only it gives)
+    assert nowhere.json()["detail_zh"] == "未知节点（unknown node 'nowhere'）", nowhere.text
 
 
 def test_every_message_the_service_writes_itself_has_a_detail_zh() -> None:

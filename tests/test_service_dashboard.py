@@ -8,6 +8,7 @@ Without a browser the tests are skipped, saying so; CI installs one (.ci/run).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -134,6 +135,9 @@ def test_star_ratings_with_the_chart(page: Any, site: tuple[Server, str]) -> Non
     assert all(1 <= int(s) <= 5 for s in (stars.nth(i).get_attribute("data-stars") for i in range(8)))
     # one bar per grid, drawn by the assessment plugin's chart (matplotlib SVG: a group per bar)
     assert page.locator('.chart svg g[id^="stars-"]').count() == 8
+    # its legend Chinese first, as its titles (得分构成 score components) and metrics (巡查覆盖率 patrol_coverage)
+    legend = page.inner_text(".chart")
+    assert "扣分 penalties" in legend and "penalties 扣分" not in legend and "巡查覆盖率 patrol_coverage" in legend
     shot(page, "stars")
 
 
@@ -172,7 +176,34 @@ def test_a_problem_is_a_page_in_the_browser(page: Any, site: tuple[Server, str])
     server, _ = site
     answer = page.goto(f"{server.url}/dashboard/cases/no-such-case")
     assert answer.status == 404
+    assert page.inner_text("#problem") == "没有编号为 'no-such-case' 的事件"  # (Chinese, the default)
+    page.goto(f"{server.url}/dashboard/cases/no-such-case?lang=en")
     assert "no incident 'no-such-case'" in page.inner_text("#problem")
+
+
+def test_a_sweep_of_the_pages_in_chinese_finds_no_english_sentence(page: Any, site: tuple[Server, str]) -> None:
+    """Chinese first on every page staff see: a points entry's working (志愿服务：每小时 5 分 × 3 小时, not
+    5 per hour x 3 h; 事件 ...，办结人, not incident ..., resolver) and an engine's message on an error page
+    (未知节点（unknown node 'nowhere'）: its Chinese first, the English after it only for the name it gives).
+    English is as it was."""
+    server, _ = site
+    phrases = re.compile(r"\b(per hour|per item|incident|resolver|reporter|participant|redeemed|rounded|cut to)\b")
+    for member in ("yq-gl1", "yq-g1-u1-r1"):
+        page.goto(f"{server.url}/dashboard/members/{member}")
+        details = page.locator("#entries tbody tr td:nth-child(2)").all_inner_texts()
+        assert details and not [d for d in details if phrases.search(d)], details
+    page.goto(f"{server.url}/dashboard/members/yq-gl1")
+    assert any(re.search(r"事件 \S+（", d) for d in page.locator("#entries tbody tr td:nth-child(2)").all_inner_texts())
+    for path in ("/dashboard/board?node=nowhere", "/dashboard/cases?within=nowhere", "/dashboard/stars?node=nowhere"):
+        answer = page.goto(f"{server.url}{path}")
+        assert answer.status == 404 and page.inner_text("#problem") == "未知节点（unknown node 'nowhere'）"
+    page.goto(f"{server.url}/dashboard/board?month=2025-13")
+    assert page.inner_text("#problem").startswith("没有这个日期或周期（'2025-13' is not a real month")
+    page.goto(f"{server.url}/dashboard/members/yq-gl1?lang=en")
+    english = page.locator("#entries tbody tr td:nth-child(2)").all_inner_texts()
+    assert any(re.search(r"^incident \S+ \(", d) for d in english), english
+    page.goto(f"{server.url}/dashboard/board?node=nowhere&lang=en")
+    assert page.inner_text("#problem") == "unknown node 'nowhere' (未知节点)"
 
 
 @pytest.fixture(scope="module", autouse=True)

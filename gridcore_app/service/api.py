@@ -405,7 +405,9 @@ async def tick(request: Request) -> Response:
     when = _time(_text(body, "now"), "now")
     if not service.live.test_clock:
         raise Problem("not-enabled", "tick is for tests: start the service with --test-clock", "tick 仅用于测试")
-    assert when is not None
+    if when is None:
+        raise Problem("invalid-request", "now is missing: the time to move the clock to, e.g. "
+                      "2025-03-01T09:00+08:00", "请填写 now：要把时钟拨到的时间，如 2025-03-01T09:00+08:00")
 
     def act(engine: Engine) -> dict[str, Any]:
         clock = engine.clock

@@ -31,8 +31,9 @@ import gridcore_assessment
 import gridcore_escalation
 import gridcore_points
 from gridcore import Engine
-from gridcore.errors import GridcoreError
+from gridcore.errors import GridcoreError, chinese_first
 from gridcore.periods import PeriodError, parse_period
+from gridcore_points.display import chinese as points_chinese
 
 from . import auth
 from .api import default_month, require_plugin, timeline_entries
@@ -42,6 +43,10 @@ from .problems import Problem, passed_on
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+#: for staff reading Chinese: an engine's message or note Chinese first (its English after it where that names
+#: what the Chinese does not), a points entry's working in Chinese (志愿服务：每小时 5 分 × 3 小时 = 15)
+TEMPLATES.env.filters["chinese_first"] = chinese_first
+TEMPLATES.env.filters["points_zh"] = points_chinese
 COOKIE = "gridcore_token"
 LANGS = ("zh", "en")
 

@@ -142,12 +142,13 @@ class Problem(Exception):
 
 
 def passed_on(slug: str, message: str) -> Problem:
-    """A ``Problem`` giving on an engine's or the roster's own message: its ``detail_zh`` is the
-    message as written when that carries its Chinese (in brackets, as refusal reasons do), as
-    ``refused`` gives the reasons."""
-    from gridcore.errors import has_chinese
+    """A ``Problem`` giving on an engine's or the roster's own message: when that carries its Chinese
+    (in brackets, as refusal reasons do) its ``detail_zh`` says it Chinese first, with the English after
+    it where that names what the Chinese does not (``未知节点（unknown node 'x'）``:
+    ``gridcore.errors.chinese_first``), as ``refused`` gives the reasons."""
+    from gridcore.errors import chinese_first, has_chinese
 
-    return Problem(slug, message, message if has_chinese(message) else "")
+    return Problem(slug, message, chinese_first(message) if has_chinese(message) else "")
 
 
 def store_busy(waited: float, holder: Holder | None, retry_after: int) -> Problem:
@@ -170,10 +171,12 @@ def store_busy(waited: float, holder: Holder | None, retry_after: int) -> Proble
 
 
 def refused(event_id: str, reasons: list[str]) -> Problem:
-    """The engine refused ``event_id`` for ``reasons``."""
+    """The engine refused ``event_id`` for ``reasons`` (``reasons`` as given; ``detail_zh`` each Chinese first)."""
+    from gridcore.errors import chinese_first
+
     return Problem(
         "event-refused",
         f"event {event_id} refused: " + "; ".join(reasons),
-        f"事件 {event_id} 被拒绝：" + "；".join(reasons),
+        f"事件 {event_id} 被拒绝：" + "；".join(chinese_first(reason) for reason in reasons),
         {"event": event_id, "reasons": list(reasons)},
     )

@@ -103,7 +103,7 @@ def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = No
             ax.spines[["top", "right"]].set_visible(False)
         # each metric by its Chinese and its id (巡查覆盖率 patrol_coverage), as the tables head it
         handles = [Patch(color=c, label=f"{HEADINGS_ZH[m]} {m}" if m in HEADINGS_ZH else m) for m, c in colours.items()]
-        handles.append(Patch(color=PENALTY, alpha=0.6, label="penalties 扣分"))
+        handles.append(Patch(color=PENALTY, alpha=0.6, label="扣分 penalties"))
         # the legend sits inside the canvas, under the bars, however many metrics there are
         figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
 
