@@ -31,6 +31,7 @@ from gridcore.clock import FixedClock
 from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
 from gridcore.errors import GridcoreError
+from gridcore.governing import RulesetInForce
 from gridcore.periods import Period, periods_between
 from gridcore.plugin_host import Hooks
 from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, display_width
@@ -115,6 +116,15 @@ def simulate_command(community_name: str, scenario_path: Path | None, days: int,
             ladder = folder_ladder(folder, community, scenario, at=first, search_path=rulesets)
             if ladder is None:
                 click.echo(no_ladder_warning(folder), err=True)
+        later = scenario_rulesets(scenario, community, datetime.combine(first, time(0), tzinfo=community.tz),
+                                  search_path=rulesets)
+        if later and ladder is None:
+            raise GridcoreError("the scenario puts rulesets in force during the run, but there is no ruleset for "
+                                "the days before them: give it with --ruleset FILE (场景在模拟期间启用规则集，"
+                                "但此前没有规则集：请用 --ruleset FILE 指定)")
+        if later and ladder is not None:
+            ladder = Ladder.in_force(community, [*ladder.entries, *later])
+            click.echo(said_in_force(later, community), err=True)
         events = simulate(community, scenario, days=days, start=first, seed=seed, ladder=ladder)
         if out_path == "-":
             count = write_jsonl(events, sys.stdout)
@@ -249,6 +259,45 @@ def folder_ladder(folder: Path, community: Community, scenario: Scenario, *, at:
         return None
     return Ladder.of_files(community, [path, *(folder / v for v in scenario.demo.variants)], at=at,
                            search_path=search_path)
+
+
+def scenario_rulesets(scenario: Scenario, community: Community, first: datetime, *,
+                      search_path: Sequence[Path] = ()) -> list[RulesetInForce]:
+    """The rulesets the scenario puts in force during the run (its ``rulesets:``), compiled, each from
+    midnight of its day (the run's first moment for a day before it) for the subtree its ``applies to``
+    names; a broken file is refused with its file:line, a ruleset of other levels or for a node the tree
+    lacks with what is wrong."""
+    from gridcore.rules import load_ruleset
+    from gridcore.rules.subtree import governed_node
+
+    hooks = Hooks(plugin_manager())
+    found = []
+    for plan in scenario.rulesets:
+        ruleset = load_ruleset(plan.file, sections=hooks.register_sections(), metrics=hooks.register_metrics(),
+                               search_path=search_path, roles=community.roles)
+        if ruleset.levels and tuple(ruleset.levels) != tuple(community.hierarchy.levels):
+            raise GridcoreError(f"ruleset {ruleset.name} ({plan.file}) expects levels {' > '.join(ruleset.levels)}, "
+                                f"but {community.name} has {' > '.join(community.hierarchy.levels)} "
+                                "(规则集的层级与社区不符)")
+        when = max(datetime.combine(plan.effective, time(0), tzinfo=community.tz), first)
+        found.append(RulesetInForce(when, ruleset, governed_node(ruleset, community.hierarchy)))
+    return found
+
+
+def said_in_force(entries: Sequence[RulesetInForce], community: Community) -> str:
+    """What ``gridcore simulate`` says of the rulesets its scenario puts in force, in English and Chinese."""
+    lines = []
+    for entry in entries:
+        where = entry.node or community.hierarchy.roots()[0].id
+        name = community.hierarchy.node(where).name
+        day = entry.effective.date().isoformat()
+        file = PurePath(entry.ruleset.entry).name
+        lines.append(f"ruleset {entry.ruleset.name} ({file}) in force from {day} for {where} {name}, as the "
+                     f"scenario says: the cases reported from then are simulated under it; put it in force where "
+                     f"the events are judged too (gridcore use {file} --effective {entry.effective.isoformat(timespec='minutes')}) "
+                     f"(场景规定：规则集 {entry.ruleset.name}（{file}）自 {day} 起在 {name} 生效，此后上报的事件按它模拟；"
+                     f"评判这些事件的存储也须让它同时生效)")
+    return "\n".join(lines)
 
 
 def no_ladder_warning(folder: Path) -> str:
@@ -386,7 +435,10 @@ def run_demo(
     # short would count patrols and activities it never had the days for.
     plan = rating_plan(first, end, community.tz)
     period = plan.headline.label if plan.headline is not None else ""
+    later = scenario_rulesets(scenario, community, first, search_path=search_path)
     ladder = Ladder.of_rulesets(community, [rules, *variants], at=start)
+    if later:
+        ladder = Ladder.in_force(community, [*ladder.entries, *later])
     staged: dict[str, str] = {}
     events = list(simulate(community, scenario, days=days, start=first, seed=seed, ladder=ladder, staged=staged))
 
@@ -411,10 +463,16 @@ def run_demo(
         ruleset_name = rules.name
         for variant in variants:  # each for the subtree it names, from the same start
             engine.use_ruleset(variant, effective=first)
+        for entry in later:  # the scenario's, each from its day
+            engine.use_ruleset(entry.ruleset, effective=entry.effective, node=entry.node)
         ruleset_zh = rules.name
         if variants:
             ruleset_name += f" and {len(variants)} community variant{'s' if len(variants) > 1 else ''}"
             ruleset_zh += f" 及 {len(variants)} 个社区变体"
+        for entry in later:
+            day = entry.effective.date().isoformat()
+            ruleset_name += f", then {entry.ruleset.name} from {day}"
+            ruleset_zh += f"，自 {day} 起 {entry.ruleset.name}"
         if progress:
             with click.progressbar(length=len(events), label="replaying the quarter", file=sys.stderr) as bar:
                 done = [0]

@@ -356,6 +356,17 @@ class DemoPlan:
 
 
 @frozen(kw_only=True)
+class RulesetPlan:
+    """A ruleset put in force during the run (``rulesets:``, 规则集): from midnight of ``effective`` (生效日期)
+    in the community's zone, the ruleset file ``file`` (文件; relative to the scenario file) for the subtree
+    its ``applies to`` line names, else the whole tree, as ``gridcore use --effective`` puts one in force.
+    ``gridcore simulate`` reads its ladder from then; ``gridcore demo`` also judges the events under it."""
+
+    effective: date
+    file: str
+
+
+@frozen(kw_only=True)
 class Scenario:
     """Everything the generator needs about a community's daily life (rates, names, roles).
 
@@ -383,6 +394,8 @@ class Scenario:
     diligence: tuple[float, float] = field(default=(1.0, 1.0), validator=_diligence)
     #: the demo's defaults for this community (days, start, roll-ups)
     demo: DemoPlan = DemoPlan()
+    #: rulesets put in force during the run, each from its day (a policy change inside a simulated quarter)
+    rulesets: tuple[RulesetPlan, ...] = ()
 
 
 def _converter() -> cattrs.Converter:
@@ -480,6 +493,12 @@ def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario
     if not isinstance(doc, Mapping):
         raise ScenarioError(f"{source}: expected a mapping at the top (文件顶层应为映射)")
     body = dict(doc)
+    if _RULESETS_ZH in body:
+        if "rulesets" in body:
+            raise ScenarioError(f"{source}: rulesets given twice, as rulesets and as {_RULESETS_ZH} (规则集写了两次)")
+        body["rulesets"] = body.pop(_RULESETS_ZH)
+    if "rulesets" in body:
+        body["rulesets"] = _ruleset_entries(body["rulesets"], source)
     body["patrols"] = _named(body.get("patrols"), "role", f"{source}: patrols")
     body["incidents"] = _named(body.get("incidents"), "category", f"{source}: incidents")
     body["activities"] = _named(body.get("activities"), "activity", f"{source}: activities")
@@ -513,6 +532,26 @@ def parse_scenario(doc: Mapping[str, Any], source: str = "scenario") -> Scenario
         raise ScenarioError(f"{source}: {exc}") from None
 
 
+#: The Chinese spellings of ``rulesets:`` and its entries' settings.
+_RULESETS_ZH = "规则集"
+_RULESET_KEYS_ZH = {"生效日期": "effective", "文件": "file"}
+
+
+def _ruleset_entries(items: Any, source: str) -> Any:
+    """``rulesets:`` entries with their Chinese settings (生效日期, 文件) written as ``effective`` and ``file``."""
+    if not isinstance(items, list):
+        raise ScenarioError(f"{source}: rulesets: expected a list of entries such as "
+                            "{effective: 2025-02-01, file: tight.rules} (规则集应为列表，每项写生效日期和文件)")
+    out = []
+    for number, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ScenarioError(f"{source}: rulesets[{number}]: expected a mapping such as "
+                                f"{{effective: 2025-02-01, file: tight.rules}}, got {shown(item)} "
+                                "(每项应写生效日期和文件，如 {生效日期: 2025-02-01, 文件: tight.rules})")
+        out.append({_RULESET_KEYS_ZH.get(str(key), key): value for key, value in item.items()})
+    return out
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario YAML file (``rulesets/<community>/scenario.yaml``)."""
     from .rosterio import load_yaml
@@ -526,7 +565,18 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason}) (不是 UTF-8 文本)") from None
     except GridcoreError as exc:
         raise ScenarioError(f"not valid YAML: {exc}") from None
-    return parse_scenario(doc, str(where))
+    scenario = parse_scenario(doc, str(where))
+    if not scenario.rulesets:
+        return scenario
+    # (a ruleset file is named relative to the scenario file)
+    found = []
+    for number, plan in enumerate(scenario.rulesets):
+        file = where.parent / plan.file
+        if not file.is_file():
+            raise ScenarioError(f"{where}: rulesets[{number}].file: no ruleset file {plan.file!r} in {where.parent} "
+                                "(a path relative to the scenario file) (找不到规则集文件：路径相对于场景文件)")
+        found.append(attrs.evolve(plan, file=str(file)))
+    return attrs.evolve(scenario, rulesets=tuple(found))
 
 
 _HANDLING_ROLES = ("handlers", "verifier", "escalated_handlers", "severe_handlers", "climbed_handlers",

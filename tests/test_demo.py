@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+import gridcore_escalation as escalation
 from gridcore import Engine
 from gridcore_app.cli import main_group
 from gridcore_app.simulate import RULESETS_DIR
@@ -212,3 +213,41 @@ def test_the_demo_and_assess_say_their_lines_in_chinese_under_lang_zh(tmp_path: 
     assert "逾期任务数（扣分） overdue_tasks (adj.): yinquan.rules:" in said
     english = run("assess", "--period", "2025-W11", "--dry-run", "--store", str(out / "store"))[1]
     assert "\npatrol_coverage: district-base.rules:" in english  # English keeps the id alone
+
+
+def test_a_scenario_ruleset_put_in_force_mid_run_is_judged_and_simulated_from_its_day(tmp_path: Path) -> None:
+    """The scenario's ``rulesets:`` puts a ruleset in force from a day inside the run (its units get a
+    working hour to accept from the second Monday): the demo puts it in force in the store from that day,
+    the simulator reads the ladder of both, and nothing is refused but what was meant; the run's line says
+    which ruleset from when, in English and Chinese.  A ruleset file that is not there is a clear error."""
+    folder = tmp_path / "yq"
+    folder.mkdir()
+    for name in ("community.yaml", "nodes.csv", "members.csv", "roles.csv", "departments.csv", "places.csv"):
+        (folder / name).write_bytes((RULESETS_DIR / "yinquan" / name).read_bytes())
+    (folder / "yq.rules").write_bytes((RULESETS_DIR / "yinquan" / "yinquan.rules").read_bytes())
+    (folder / "tight.rules").write_text('extends "yq"\nruleset 单元一小时受理\n\nescalation:\n'
+                                        "  override limit unit: accept within 1 working hour, resolve within 3 working days\n",
+                                        encoding="utf-8")
+    scenario = (RULESETS_DIR / "yinquan" / "scenario.yaml").read_text("utf-8")
+    (folder / "scenario.yaml").write_text(scenario + "\n规则集:\n  - {生效日期: 2025-03-10, 文件: tight.rules}\n",
+                                          encoding="utf-8")
+    code, text = run("demo", "--community", str(folder), "--start", "2025-03-03", "--days", "14",
+                     "--out", str(tmp_path / "out"))
+    assert code == 0, text
+    first = text.splitlines()[0]
+    assert first.endswith("ruleset 银泉社区, then 单元一小时受理 from 2025-03-10 (模拟 14 天，自 2025-03-03 起，随机种子 1；"
+                          "规则集 银泉社区，自 2025-03-10 起 单元一小时受理)"), first
+    assert "0 not intended (非有意，模拟与规则不符)" in text, text
+    with Engine.open(store=str(tmp_path / "out" / "store")) as engine:
+        assert [(e.effective.date().isoformat(), e.ruleset.name) for e in engine.rulesets_in_force()] == [
+            ("2025-03-03", "银泉社区"), ("2025-03-10", "单元一小时受理")]
+        # its hour carried cases up from their units from that Monday, and the simulator had them taken on there
+        tightened = [v for v in escalation.incidents(engine)
+                     if any(s.rule is not None and s.rule.name == "tight.rules" for s in v.escalations)]
+        assert tightened and all(v.reported_at.date().isoformat() >= "2025-03-10" for v in tightened)
+    (folder / "scenario.yaml").write_text(scenario + "\nrulesets:\n  - {effective: 2025-03-10, file: changes/tight.rules}\n",
+                                          encoding="utf-8")
+    code, text = run("demo", "--community", str(folder), "--days", "2", "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert (f"rulesets[0].file: no ruleset file 'changes/tight.rules' in {folder} (a path relative to the scenario file) "
+            "(找不到规则集文件：路径相对于场景文件)") in text

@@ -444,3 +444,65 @@ def test_a_handler_limit_passing_to_a_role_nobody_holds_sends_the_simulated_case
     assert len(reworked) >= 3
     assert len([v for v in reworked if "committee_member" in seated(v)]) >= 3
 
+
+def test_a_scenario_puts_a_ruleset_in_force_mid_run_and_simulate_and_demo_follow_it(mini_district: Path,
+                                                                                     tmp_path: Path) -> None:
+    """A scenario's ``rulesets:`` (规则集) puts a ruleset in force from a day of the run, its file named
+    relative to the scenario: ``gridcore simulate`` reads the ladder of both, each from its time, and makes
+    the log the API makes with the ladder of an engine that has both in force (``Ladder.in_force``); judged
+    under both, nothing is refused but what was staged.  The same days simulated without the entry are
+    judged under both with hundreds of refusals (the gridworkers come after the tightened hour); the
+    scenario's settings are also written in Chinese (生效日期, 文件)."""
+    folder = tmp_path / "district"
+    shutil.copytree(mini_district, folder)
+    variant(tmp_path, "tight.rules", '继承 "yinzhou"\n规则集 网格一小时受理\n\n事件流转：\n'
+                                     "  覆盖 时限 grid：受理时限 1个工作小时，办结时限 3个工作日\n")
+    rules = tmp_path / "rules"
+    base = (YINZHOU / "scenario.yaml").read_text("utf-8")
+    (folder / "plain.yaml").write_text(base, encoding="utf-8")
+    (folder / "scenario.yaml").write_text(base + "\nrulesets:\n  - {effective: 2025-03-06, file: ../rules/tight.rules}\n",
+                                          encoding="utf-8")
+    (folder / "场景.yaml").write_text(base + "\n规则集:\n  - {生效日期: 2025-03-06, 文件: ../rules/tight.rules}\n",
+                                    encoding="utf-8")
+    days = 8
+    runner = CliRunner()
+    made = {}
+    for name in ("scenario.yaml", "场景.yaml", "plain.yaml"):
+        out = tmp_path / f"{name}.jsonl"
+        result = runner.invoke(main_group, ["simulate", "--community", str(folder), "--scenario", str(folder / name),
+                                            "--ruleset", str(DISTRICT_RULES), "--days", str(days), "--start",
+                                            "2025-03-03", "--seed", "4", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        made[name] = (out.read_text("utf-8"), result.stderr)
+    said = made["scenario.yaml"][1]
+    assert ("ruleset 网格一小时受理 (tight.rules) in force from 2025-03-06 for yz 小银州区, as the scenario says" in said
+            and "(gridcore use tight.rules --effective 2025-03-06T00:00+08:00)" in said), said
+    assert "场景规定：规则集 网格一小时受理（tight.rules）自 2025-03-06 起在 小银州区 生效" in said
+    assert made["scenario.yaml"][0] == made["场景.yaml"][0] != made["plain.yaml"][0]
+    # without a ruleset for the days before (the folder has none): refused, not simulated under the new one alone
+    bare = runner.invoke(main_group, ["simulate", "--community", str(folder), "--days", "1", "--out",
+                                      str(tmp_path / "bare.jsonl")])
+    assert bare.exit_code == 1 and "there is no ruleset for the days before them: give it with --ruleset FILE" in (
+        bare.output) and "请用 --ruleset FILE 指定" in bare.output, bare.output
+    # the API's log with the ladder of an engine that has both in force
+    community = load_community(folder)
+    in_force = [(START, DISTRICT_RULES), (START + timedelta(days=3), rules / "tight.rules")]
+    with Engine.open(store=str(tmp_path / "listed"), community=community, ruleset=DISTRICT_RULES, effective=START,
+                     clock=FixedClock(START)) as lister:
+        lister.use_ruleset(in_force[1][1], effective=in_force[1][0])
+        ladder = Ladder.in_force(community, lister.rulesets_in_force())
+    staged: dict[str, str] = {}
+    events = list(simulate(community, load_scenario(folder / "scenario.yaml"), days=days, start=START, seed=4,
+                           ladder=ladder, staged=staged))
+    expected = io.StringIO()
+    write_jsonl(events, expected)
+    assert made["scenario.yaml"][0] == expected.getvalue()
+    unmeant, overdue, engine = judged(folder, tmp_path / "store", events, days, in_force, staged)
+    engine.close()
+    assert (unmeant, overdue) == ([], 0)
+    staged = {}
+    plain = list(simulate(community, load_scenario(folder / "plain.yaml"), days=days, start=START, seed=4,
+                          ladder=Ladder.of_files(community, [DISTRICT_RULES], at=START.date()), staged=staged))
+    unmeant, _, engine = judged(folder, tmp_path / "plain", plain, days, in_force, staged)
+    engine.close()
+    assert len(unmeant) > 20
