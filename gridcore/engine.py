@@ -25,8 +25,8 @@ closing, judging and applying one event, and what plugins and readers ask.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -353,11 +353,14 @@ class Engine(Checkpointing, Enacting, Rostering, Recording, Refreshing, Replayin
 
     # ------------------------------------------------------------ judging and applying an event
 
-    def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str]) -> int:
-        """Apply every derived event due by ``now``; return how many were new."""
-        if self._pending:
-            self._wake()
-        ticked = self.hooks.on_tick(self, now)
+    def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str],
+                 ticked: list[Event] | None = None) -> int:
+        """Apply every derived event due by ``now``; return how many were new.  ``ticked``: what the plugins'
+        ``gridcore_on_tick`` at ``now`` answered, when the caller asked already (``_record_sorted``)."""
+        if ticked is None:
+            if self._pending:
+                self._wake()
+            ticked = self.hooks.on_tick(self, now)
         if not ticked:
             return 0  # (before most events: nothing due)
         count = 0
@@ -397,15 +400,20 @@ class Engine(Checkpointing, Enacting, Rostering, Recording, Refreshing, Replayin
         """Why ``event`` must be refused; ``offered`` for events from outside (not derived)."""
         reasons = self._outside_refusals(event) if offered else []
         facts = _FACTS.get(type(event))
-        people, moved, registered, about = facts if facts is not None else _facts(type(event))
-        if event.node not in self.community.hierarchy:
+        people, moved, registered, about, rule = facts if facts is not None else _facts(type(event))
+        community = self.community
+        if event.node not in community.hierarchy:
             reasons.append(f"unknown node {event.node!r} (未知节点)")
-        if not self.knows_person(event.actor):
+        # (``knows_person`` written out: asked of every event's actor and people)
+        members, population = community.members, self._population
+        actor = event.actor
+        if not (actor == SYSTEM_ACTOR or actor in members or actor in population or self.households.knows(actor)):
             reasons.append(f"unknown actor {event.actor!r}: not on the roster nor a registered resident "
                            "(操作人不在花名册中，也不是已登记的居民)")
         for name in people:
             person = getattr(event, name)
-            if person and not self.knows_person(person):
+            if person and not (person == SYSTEM_ACTOR or person in members or person in population
+                               or self.households.knows(person)):
                 reasons.append(f"unknown {name.replace('_', ' ')} {person!r} (人员不在花名册中，也不是已登记的居民)")
         if moved or registered:
             resident: str = event.person  # type: ignore[attr-defined]
@@ -414,8 +422,8 @@ class Engine(Checkpointing, Enacting, Rostering, Recording, Refreshing, Replayin
             if registered and resident in self._population:
                 reasons.append(f"resident {resident!r} is already registered (record a move instead) "
                                "(居民已登记，请登记搬迁)")
-        if offered and not reasons:
-            reasons.extend(permissions.refusals(self, event))
+        if offered and not reasons and rule is not None:  # (``permissions.refusals``: no rule, no reasons)
+            reasons.extend(rule(self, event))
         if not reasons and about:
             reasons.extend(self.households.refusals(event))
         if reasons:
@@ -428,7 +436,7 @@ class Engine(Checkpointing, Enacting, Rostering, Recording, Refreshing, Replayin
         if self._pending:
             self._wake()
         facts = _FACTS.get(type(event))
-        _, moved, registered, about = facts if facts is not None else _facts(type(event))
+        _, moved, registered, about, _ = facts if facts is not None else _facts(type(event))
         if moved or registered:
             self._population[event.person] = event.node  # type: ignore[attr-defined]
         if about:
@@ -458,7 +466,14 @@ class Engine(Checkpointing, Enacting, Rostering, Recording, Refreshing, Replayin
         limit = self._future_tolerance
         if limit is not None:
             now = self.clock.now()
-            if event.time > now + limit:
+            zone = event.time.tzinfo
+            kept = self._future_bound  # (asked for every event offered: the same clock reading, most often)
+            if kept[0] is now and kept[1] is zone and kept[2] is limit:
+                bound = kept[3]
+            else:
+                bound = _latest_allowed(now, limit, zone)
+                self._future_bound = (now, zone, limit, bound)
+            if event.time > bound:
                 reasons.append(
                     f"time {event.time.isoformat()} is more than {_describe(limit)} after now "
                     f"({now.astimezone(event.time.tzinfo).isoformat(timespec='seconds')}): a mistyped date? "
@@ -468,15 +483,34 @@ class Engine(Checkpointing, Enacting, Rostering, Recording, Refreshing, Replayin
 
 
 #: What ``_refusals`` and ``_apply`` ask of an event's class, by class: the fields naming people, whether it
-#: is a ``ResidentMoved``, a ``ResidentRegistered``, and about the household register (``about_register``).
-_FACTS: dict[type, tuple[tuple[str, ...], bool, bool, bool]] = {}
+#: is a ``ResidentMoved``, a ``ResidentRegistered``, and about the household register (``about_register``), and
+#: the core rule on who may record it (``permissions.rule_for``: None for most events, activities).
+_Facts = tuple[tuple[str, ...], bool, bool, bool, "Callable[[Engine, Event], list[str]] | None"]
+_FACTS: dict[type, _Facts] = {}
 
 
-def _facts(cls: type[Event]) -> tuple[tuple[str, ...], bool, bool, bool]:
+def _facts(cls: type[Event]) -> _Facts:
     """``_FACTS`` of ``cls``, worked out once."""
     facts = _FACTS[cls] = (tuple(cls.people), issubclass(cls, ResidentMoved), issubclass(cls, ResidentRegistered),
-                           about_register(cls))
+                           about_register(cls), permissions.rule_for(cls))
     return facts
+
+
+def _latest_allowed(now: datetime, limit: timedelta, zone: tzinfo | None) -> datetime:
+    """``now + limit``, as the same instant in ``zone`` when that is a fixed ``timezone``.
+
+    Two times holding one ``timezone`` object compare field by field, in the
+    order of their instants; a time at a fixed offset against the clock's (in
+    the community's zone, or UTC) asks both for their offsets, about 4,000
+    instructions a comparison, and the future is asked of every event offered.
+    """
+    later = now + limit
+    if type(zone) is timezone and later.utcoffset() is not None:  # (a naive reading is compared as it is)
+        try:
+            return later.astimezone(zone)
+        except OverflowError:  # (beyond what ``zone`` can hold: compared as it is)
+            return later
+    return later
 
 
 def _describe(span: timedelta) -> str:

@@ -60,7 +60,8 @@ class EngineState:
 
     if TYPE_CHECKING:  # the methods one part calls of another (``Engine`` has them all)
         # engine.py: judging and applying an event
-        def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str]) -> int: ...
+        def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str],
+                     ticked: list[Event] | None = None) -> int: ...
         def _refusals(self, event: Event, *, offered: bool = False) -> list[str]: ...
         def _outside_refusals(self, event: Event) -> list[str]: ...
         def _apply(self, event: Event, *, replaying: bool) -> None: ...
@@ -181,6 +182,10 @@ class EngineState:
         #: the URL ``open`` opened the store from (``store_again``; the store's ``url`` hides a password)
         self._store_url: str | None = None
         self._future_tolerance: timedelta | None = None
+        #: the latest time an event offered may hold (``_outside_refusals``): the clock's reading, the zone
+        #: object of the event's time and the tolerance it was worked out for, and that time in that zone
+        self._future_bound: tuple[datetime | None, object, timedelta | None, datetime] = (
+            None, None, None, datetime.min)
         self._ruleset_keys: set[str] = set()
         self._unread: dict[str, int] = {}
         #: the log position of the checkpoint the state was restored from or last stored (0: replayed from the

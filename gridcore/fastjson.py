@@ -51,8 +51,22 @@ def same_json(doc: dict[str, Any], *, sort_keys: bool = False) -> bytes | None:
     module's docstring) or orjson is not installed."""
     if _dumps is None or type(doc) is not dict:
         return None
-    if not _plain(doc.values(), 1):
-        return None
+    for value in doc.values():  # (``_plain(doc.values(), 1)`` written out: a call fewer for every event stored)
+        kind = type(value)
+        if kind is str or kind is bool or kind is int or value is None:
+            continue
+        if kind is float:
+            if 1e-4 <= value < 1e16 or -1e16 < value <= -1e-4 or value == 0.0:
+                continue
+            return None
+        if kind is dict:
+            if not _plain(value.values(), 2):
+                return None
+        elif kind is list or kind is tuple:
+            if not _plain(value, 2):
+                return None
+        else:
+            return None
     try:
         return _dumps(doc, option=_SORT_KEYS) if sort_keys else _dumps(doc)
     except TypeError:  # (orjson.JSONEncodeError: a key not text, a number beyond 64 bits, a lone surrogate)

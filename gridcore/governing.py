@@ -52,10 +52,11 @@ class RulesetTimeline:
         self._governed: dict[str | None, Governed] = {}
         #: node -> a fixed zone and the times of ``_governed`` in it (``at``)
         self._local_starts: dict[str | None, tuple[timezone, list[datetime]]] = {}
-        #: ``policy``'s last time and node asked, and the ruleset in force then with the local date
+        #: ``policy``'s last time and node asked, and the ruleset in force then with the local date and each
+        #: section's policy asked of them (by the section's name, as ``Ruleset.policy`` finds it)
         self._policy_at: datetime | None = None
         self._policy_node: str | None = None
-        self._policy_day: tuple[Ruleset | None, date] | None = None
+        self._policy_day: tuple[Ruleset | None, date, dict[str, Any]] | None = None
         #: ``in_force``'s answer, until a ruleset is put in force (``put``, ``clear`` forget it)
         self._in_force: tuple[RulesetInForce, ...] | None = None
         #: the time ``policy`` last worked out the local date of (that object) and that date
@@ -116,14 +117,23 @@ class RulesetTimeline:
             if at is not self._day_at:
                 self._day = at.astimezone(self._community().tz).date()
                 self._day_at = at
-            self._policy_day = (self.at(at, node), self._day)
+            ruleset = self.at(at, node)
+            kept = self._policy_day
+            if kept is None or kept[0] is not ruleset or kept[1] != self._day:
+                # (each section's answer is kept while the ruleset and the day stay: a day's events ask
+                # the same sections of the same ruleset, ``Ruleset.policy`` two calls each)
+                self._policy_day = (ruleset, self._day, {})
             self._policy_at = at
             self._policy_node = node
         assert self._policy_day is not None
-        ruleset, day = self._policy_day
+        ruleset, day, answers = self._policy_day
         if ruleset is None:
             return None
-        return ruleset.policy(section, at=day)
+        name = section.name
+        if name in answers:
+            return answers[name]  # type: ignore[no-any-return]
+        found = answers[name] = ruleset.policy(section, at=day)
+        return found
 
     @property
     def latest(self) -> Ruleset | None:
@@ -170,6 +180,7 @@ class RulesetTimeline:
         self._local_starts.clear()
         self._in_force = None
         self._policy_at = None
+        self._policy_day = None
         self._day_at = None  # (a grown roster is a new community: its zone is read again)
 
     def _governing(self, node: str | None) -> Governed:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from .engine import Engine
 
-__all__ = ["RESIDENT_ROLE", "home_of", "is_staff_at", "refusals", "reserved_names"]
+__all__ = ["RESIDENT_ROLE", "home_of", "is_staff_at", "refusals", "reserved_names", "rule_for"]
 
 
 def is_staff_at(engine: Engine, person: str, node: str) -> bool:
@@ -175,6 +175,13 @@ def _judge_for(cls: type[Event]) -> Callable[[Engine, Event], list[str]]:
     if issubclass(cls, HouseholdVisited):
         return _visit
     return _no_core_rule
+
+
+def rule_for(cls: type[Event]) -> Callable[[Engine, Event], list[str]] | None:
+    """The core rule ``refusals`` judges events of ``cls`` by (called with the engine and the event), or None
+    where no core rule judges them (activities and the kinds of plugins: ``refusals`` answers ``[]``)."""
+    judge = _judge_for(cls)
+    return None if judge is _no_core_rule else judge
 
 
 #: Event class -> the rule judging its events, found once per class.

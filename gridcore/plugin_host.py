@@ -322,7 +322,18 @@ class Hooks:
             if isinstance(route, list):
                 if not route:
                     return reasons  # (no plugin judges such events: most of them, asked for every one)
-                answers = _call_all(route, (engine, event))
+                # (``_call_all`` written out: asked before every event a plugin judges)
+                args = (engine, event)
+                answers = []
+                for function, picks in route:
+                    if picks is None:
+                        answer = function(engine, event)
+                    elif picks.__class__ is int:
+                        answer = function(args[picks])
+                    else:
+                        answer = function(*[args[i] for i in picks])  # type: ignore[union-attr]
+                    if answer is not None:
+                        answers.append(answer)
             else:
                 answers = route(engine=engine, event=event)
         except Exception as exc:

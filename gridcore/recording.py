@@ -158,6 +158,7 @@ class Recording(EngineState):
         # The same just after the batch under way (``_flush(soon=True)``): the mark once it is stored.
         sent: tuple[int, IngestSummary, datetime | None] | None = None
         repeats: dict[str, tuple[int, Event, str]] = {}
+        engine = cast("Engine", self)
         remembered = self._remembered if self.remember_refusals and not self._read_only else None
         if remembered is not None:
             remembered.begin()
@@ -213,7 +214,12 @@ class Recording(EngineState):
                         # ids stored anywhere are duplicates, applied yet or not
                         older |= self._stored_among([e.id for e, _, _ in decoded[i + 1:]])
                         rewound = True
-                    summary.derived += self._advance(event.time, batch, batch_ids)
+                    # (``_advance``'s first step written out: before most events nothing is due)
+                    if self._pending:
+                        engine._wake()
+                    ticked = self.hooks.on_tick(engine, event.time)
+                    if ticked:
+                        summary.derived += self._advance(event.time, batch, batch_ids, ticked)
                     reasons = self._refusals(event, offered=True)
                     if reasons:
                         summary.refused.append(Refusal(event.id, reasons, label))

@@ -361,9 +361,20 @@ def encoded_events(docs: Any, *, utf8: bool = False) -> list[tuple[str, str, str
             ident = doc.get("id")
             kind = doc.get("kind")
             time = doc.get("time")
-            if (type(ident) is not str or not ident or type(kind) is not str or not kind
-                    or type(time) is not str or (key := keys.get(time)) is None):
+            if type(ident) is not str or not ident or type(kind) is not str or not kind or type(time) is not str:
                 ident, kind, key = checked_event(doc)
+            else:
+                found = keys.get(time)
+                if found is None:
+                    # (``checked_event`` written out for a text of a new minute: its key from its hour's)
+                    found = _key_by_hour(time)
+                    if found is None:
+                        ident, kind, found = checked_event(doc)
+                    else:
+                        if len(keys) >= _MOST_KEYS:
+                            keys.clear()
+                        keys[time] = found
+                key = found
         else:
             ident, kind, key = checked_event(doc)
         if ident in seen:
