@@ -107,3 +107,24 @@ def test_a_mean_of_stars_is_exact_and_the_amount_is_rounded_only_where_shown(tmp
         kept = stored(engine, "2025-Q1")  # stored as "2800/3" and read back exactly
         assert kept is not None
         assert next(s for s in kept.subsidies if s.role == "master_grid_leader").amount == Fraction(2800, 3)
+
+
+def test_each_part_of_a_subsidy_reads_in_chinese_under_lang_zh(tmp_path: Path) -> None:
+    """`gridcore --lang zh assess subsidies` (and the report assessment.subsidies) say each part in Chinese:
+    the role by its Chinese name, 星 for stars, why a part is cut or not paid Chinese first; JSON and
+    English keep the English detail."""
+    engine, store = rated(tmp_path, "  subsidies: once per person, at most 600 yuan\n")
+    engine.close()
+    runner = CliRunner()
+    for args in (["assess", "subsidies", "--period", "2025-Q1"], ["report", "assessment.subsidies", "-p",
+                                                                  "period=2025-Q1"]):
+        shown = runner.invoke(main_group, ["--lang", "zh", *args, "--store", store], catch_exceptions=False)
+        assert shown.exit_code == 0, shown.output
+        [row] = [line for line in shown.stdout.splitlines() if line.startswith("m01")]
+        assert "@yq：600（3.25 星，" in row and "@yq：0（3.25 星，" in row, row
+        assert "；每人补贴上限（cut from 650 to 600 by the cap of 600" in row, row
+        assert "；每人只发一次（not paid: a person is paid once, for master_grid_leader at yq" in row, row
+        assert " stars, " not in row and "master_grid_leader@" not in row, row
+        english = runner.invoke(main_group, [*args, "--store", store, "--format", "json"], catch_exceptions=False)
+        [detail] = [r["detail"] for r in json.loads(english.stdout)["rows"] if r["member"] == "m01"]
+        assert "master_grid_leader@yq: 600 (3.25 stars, " in detail

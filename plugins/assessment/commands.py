@@ -176,7 +176,9 @@ def subsidies_command(period: str, cycle: str | None, node: str | None, store: s
         result = stored_or_fresh(engine, period, cycle)
         if at is not None:
             result = within(engine, result, at)
-        click.echo(subsidies_table(result).render(fmt), nl=False)
+        # under --lang zh each part said in Chinese (JSON and English keep the English)
+        roles = engine.community.roles if getattr(fmt, "lang", "en") == "zh" and fmt != "json" else None
+        click.echo(subsidies_table(result, roles).render(fmt), nl=False)
 
 
 @assess_group.command("history")

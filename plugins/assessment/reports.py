@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from gridcore.errors import GridcoreError
+from gridcore.errors import GridcoreError, chinese_first
 from gridcore.periods import Period, parse_period, periods_between
 from gridcore.reports import PER_PERIOD, Cell, Report, Showcase, Table
 
@@ -80,8 +80,12 @@ def breakdown_table(assessment: Assessment) -> Table:
                  headings=HEADINGS_ZH)
 
 
-def subsidies_table(assessment: Assessment) -> Table:
-    """One row per person: total subsidy and where each part comes from."""
+def subsidies_table(assessment: Assessment, roles: Mapping[str, str] | None = None) -> Table:
+    """One row per person: total subsidy and where each part comes from.
+
+    ``roles`` (a role's Chinese name by its id) says each part in Chinese, for staff reading it so
+    (``--lang zh``): ``专职网格员@g1：200（2 星，yinquan.rules:76）``; JSON and English keep the English.
+    """
     people: dict[str, list[str]] = {}
     totals: dict[str, Fraction] = {}  # exact; each person's total rounded once, where shown
     names: dict[str, str] = {}
@@ -89,12 +93,16 @@ def subsidies_table(assessment: Assessment) -> Table:
         names[line.member] = line.name
         totals[line.member] = totals.get(line.member, Fraction(0)) + line.amount
         # a line not paid or cut says why (its basis: docs/assessment.md), not a bare 0
-        why = "".join(f"; {part}" for part in line.basis.split("; ")[1:]
-                      if part.startswith(("not paid:", "cut from ")))
-        people.setdefault(line.member, []).append(
-            f"{line.role}@{line.node}: {shown(line.amount)} ({shown(line.stars)} stars, {line.rule}{why})"
-        )
-    rows = tuple((m, names[m], shown(totals[m]), "; ".join(people[m])) for m in sorted(people))
+        why = [part for part in line.basis.split("; ")[1:] if part.startswith(("not paid:", "cut from "))]
+        if roles is None:
+            part = (f"{line.role}@{line.node}: {shown(line.amount)} ({shown(line.stars)} stars, {line.rule}"
+                    f"{''.join(f'; {w}' for w in why)})")
+        else:
+            part = (f"{roles.get(line.role, line.role)}@{line.node}：{shown(line.amount)}（{shown(line.stars)} 星，"
+                    f"{line.rule}{''.join(f'；{chinese_first(w)}' for w in why)}）")
+        people.setdefault(line.member, []).append(part)
+    rows = tuple((m, names[m], shown(totals[m]), ("; " if roles is None else "；").join(people[m]))
+                 for m in sorted(people))
     return Table(
         f"Subsidies {assessment.named} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes,
         headings=HEADINGS_ZH,
@@ -386,7 +394,9 @@ REPORTS = [
            showcase=Showcase(PER_PERIOD), chinese=_in_chinese),
     Report("assessment.subsidies", "Each person's subsidy for a period, from the stars (补贴)",
            lambda e, p: subsidies_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle"))), ("period", "cycle"),
-           showcase=Showcase(PER_PERIOD)),
+           showcase=Showcase(PER_PERIOD),
+           chinese=lambda e, p, t: subsidies_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle")),
+                                                   e.community.roles)),
     Report("assessment.paid", "Each person's subsidies of the assessment periods a period holds (所含考核期的补贴)",
            lambda e, p: paid_table(e, _param(p, "period"), p.get("cycle")), ("period", "cycle")),
     Report("assessment.stars", "The stars of the assessment periods a period holds or falls in (所属考核期的评星)",
