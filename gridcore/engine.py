@@ -16,7 +16,8 @@ results however they arrive.
 
 ``Engine`` is put together from parts, each a class over ``EngineState`` (every
 field an engine holds: ``gridcore.enginestate``) in a module of its own:
-``checkpointing`` (checkpoints stored and restored), ``enacting`` (the rulesets
+``checkpointing`` (checkpoints stored), ``restoring`` (a checkpoint restored,
+each plugin given its state when first used), ``enacting`` (the rulesets
 in force), ``rostering`` (the roster), ``recording`` (``record_many``,
 ``tick``), ``refreshing`` (other writers' events taken on) and ``replaying``
 (the state built again, rewound before a late event).  Here: opening and
@@ -64,6 +65,7 @@ from .refreshing import Refreshing
 from .register import about_register
 from .replaying import IDS_AT_ONCE, Replaying
 from .reports import Table
+from .restoring import Restoring
 from .rostering import META, ROSTER_STAMP, Rostering, _resolve_community
 from .stamps import PeriodStamps
 from .store import DEFAULT_STORE, Store
@@ -78,7 +80,7 @@ if TYPE_CHECKING:
 FUTURE_TOLERANCE = timedelta(days=1)
 
 
-class Engine(Checkpointing, Enacting, Rostering, Recording, Refreshing, Replaying):
+class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshing, Replaying):
     """A community's engine. Build it with ``Engine.open``."""
 
     # ------------------------------------------------------------ opening

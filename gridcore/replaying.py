@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 
 from . import timeorder
-from .checkpointing import OpenReport, _doc_order
+from .checkpointing import OpenReport
 from .enginestate import CONFLICT_RETRIES, EngineState
 from .errors import EventError, StoreConflict, StoreError
 from .events import Event, event_order
 from .garbage import fewer_full_collections, serving_now, settle
 from .register import HouseholdRegister
+from .restoring import _doc_order
 from .timeorder import TimeOrder
 
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ SOURCES: dict[str, tuple[str, ...] | None] = {
     "gridcore/recording.py": ("_record_many", "_settle_repeats"),
     "gridcore/enacting.py": ("use_ruleset",),
     "gridcore/rostering.py": ("_grow",),
-    "gridcore/checkpointing.py": ("_checkpoint",),  # (its warnings; _wake's wraps its own ValueErrors)
+    "gridcore/checkpointing.py": ("_checkpoint",),  # (its warnings; restoring's _wake wraps its own ValueErrors)
     "gridcore/permissions.py": None,
     "gridcore/register.py": ("refusals", "_on_record", "_place_refusals", "_split_refusals"),
     "gridcore/codec.py": ("_make_converter", "checked_dict", "_from_dict_fully", "_describe", "_glossed"),
