@@ -579,6 +579,8 @@ def load_scenario(path: str | Path) -> Scenario:
     return attrs.evolve(scenario, rulesets=tuple(found))
 
 
+#: The fields of ``HandlingPlan`` that name roles (``with_role_ids`` writes them as ids, ``scenario_problems``
+#: checks them): the one list of them.
 _HANDLING_ROLES = ("handlers", "verifier", "escalated_handlers", "severe_handlers", "climbed_handlers",
                    "consult_with", "extension_approver", "assigned_by")
 
@@ -597,11 +599,8 @@ def with_role_ids(scenario: Scenario, community: Community) -> Scenario:
         return tuple(one(n) for n in names)
 
     ours = scenario.handling
-    handling = attrs.evolve(ours, handlers=many(ours.handlers), verifier=many(ours.verifier),
-                            escalated_handlers=many(ours.escalated_handlers),
-                            severe_handlers=many(ours.severe_handlers), climbed_handlers=many(ours.climbed_handlers),
-                            consult_with=many(ours.consult_with), extension_approver=many(ours.extension_approver),
-                            assigned_by=many(ours.assigned_by))
+    named: dict[str, Any] = {name: many(getattr(ours, name)) for name in _HANDLING_ROLES}
+    handling = attrs.evolve(ours, **named)
     return attrs.evolve(
         scenario, handling=handling,
         patrols=tuple(attrs.evolve(p, role=one(p.role)) for p in scenario.patrols),

@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import attrs
 import pytest
 
 from gridcore.community import Community
 from gridcore_app.rosterio import load_community
-from gridcore_app.scenario import ScenarioError, load_scenario, parse_scenario, scenario_problems
+from gridcore_app.scenario import (
+    ScenarioError,
+    load_scenario,
+    parse_scenario,
+    scenario_problems,
+    with_role_ids,
+)
 from gridcore_app.simulate import RULESETS_DIR, simulate
 
 COMMUNITIES = ("yinquan", "cuihu", "xingfuwan", "chengqiao")
@@ -28,6 +35,24 @@ def test_every_real_scenario_fits_its_community(name: str, communities: dict[str
     assert scenario.incidents and scenario.patrols and scenario.activities
     assert all(plan.per_day > 0 for plan in scenario.incidents)
 
+
+
+@pytest.mark.parametrize("name", COMMUNITIES)
+def test_every_role_a_scenarios_handling_names_is_taken_in_chinese(name: str, communities: dict[str, Community]) -> None:
+    """Every field of the handling plan that names roles (handlers, verifier, escalated, severe and climbed
+    handlers, whom to consult, who approves extensions, who assigns tasks) is read in either language: the
+    real plan written in the roster's Chinese names comes back in ids, field for field."""
+    community = communities[name]
+    english = load_scenario(RULESETS_DIR / name / "scenario.yaml")
+    plan = english.handling
+    # the plan's fields that hold role ids here (a list of roles and nothing else), found from the plan itself
+    named = {a.name: value for a in attrs.fields(type(plan)) if isinstance(value := getattr(plan, a.name), tuple)
+             and value and all(isinstance(n, str) and n in community.roles for n in value)}
+    assert {"handlers", "verifier"} <= set(named)
+    chinese = attrs.evolve(english, handling=attrs.evolve(
+        plan, **{field: tuple(community.roles[n] for n in roles) for field, roles in named.items()}))
+    assert chinese.handling != plan and scenario_problems(chinese, community) == []
+    assert with_role_ids(chinese, community).handling == plan
 
 def test_scenario_mistakes_are_reported_with_their_path(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"chance must be a share between 0 and 1, got 2.0 @ activities\.扫地"):
