@@ -14,9 +14,7 @@ control characters, which a workbook cannot hold, are removed.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
@@ -71,17 +69,7 @@ def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
         sheet.freeze_panes = "A3"
     if not used:
         book.create_sheet("(empty)")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
-    os.close(handle)
-    try:
-        book.save(temp)
-        atomic.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic.save_book(book, Path(path))
 
 
 def _put(cell: Any, value: Any) -> str:

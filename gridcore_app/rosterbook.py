@@ -27,8 +27,6 @@ text.  A workbook is bounded (``MAX_BYTES``, ``MAX_ROWS``, ``MAX_COLUMNS``).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -373,7 +371,7 @@ def save_workbook(community: Community, path: Path | str) -> Path:
         for r, row in enumerate(rows, 2):
             for c, value in enumerate(row, 1):
                 _text_cell(sheet.cell(r, c), value)
-    return _save(book, Path(path))
+    return atomic.save_book(book, Path(path))
 
 
 def _where_on_map(location: Location | None) -> tuple[Any, ...]:
@@ -388,7 +386,7 @@ def _where_on_map(location: Location | None) -> tuple[Any, ...]:
 
 def write_template(path: Path | str) -> Path:
     """Write an empty roster workbook: both headings, examples in the instructions sheet."""
-    return _save(_new_book(), Path(path))
+    return atomic.save_book(_new_book(), Path(path))
 
 
 SHEET_TITLE: Mapping[str, str] = {
@@ -472,19 +470,6 @@ def _text_cell(cell: Any, value: Any) -> None:
             cell.quotePrefix = True
 
 
-def _save(book: Workbook, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
-    os.close(handle)
-    try:
-        book.save(temp)
-        atomic.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
-
-
 # ------------------------------------------------------------------ plugin and commands
 
 
@@ -525,4 +510,3 @@ def export_command(community: Path, out: Path) -> None:
 def _need_xlsx(out: Path) -> None:
     if out.suffix.lower() != ".xlsx":
         raise click.ClickException(f"{out}: give a file name ending in .xlsx (文件名须以 .xlsx 结尾)")
-

@@ -32,8 +32,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -894,7 +892,7 @@ def save_community(community: Community, folder: Path | str, *, inline: bool = F
             columns = COLUMNS[sheet]
             if sheet == "nodes" and not any(row.get("lat") is not None for row in rows):
                 columns = tuple(c for c in columns if c not in POINT_COLUMNS)
-            _write_atomic(target / f"{sheet}.csv", _csv_text(columns, rows), encoding="utf-8-sig")
+            atomic.write_text(target / f"{sheet}.csv", _csv_text(columns, rows), encoding="utf-8-sig")
         shapes = {n: loc for n, loc in community.locations.items() if loc.kind != "Point"}
         if shapes:
             features = [
@@ -902,12 +900,12 @@ def save_community(community: Community, folder: Path | str, *, inline: bool = F
                 for node, loc in shapes.items()
             ]
             text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1)
-            _write_atomic(target / GEOMETRY_FILE, text + "\n", encoding="utf-8")
+            atomic.write_text(target / GEOMETRY_FILE, text + "\n", encoding="utf-8")
         else:
             (target / GEOMETRY_FILE).unlink(missing_ok=True)
     text = yaml.safe_dump(top, allow_unicode=True, sort_keys=False, default_flow_style=False)
     path = target / COMMUNITY_FILE
-    _write_atomic(path, text, encoding="utf-8")
+    atomic.write_text(path, text, encoding="utf-8")
     return path
 
 
@@ -973,17 +971,3 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     # A name like "=HYPERLINK(...)" stays text in Excel; reading drops the mark again.
     return spreadsheet_text(str(value))
-
-
-def _write_atomic(path: Path, text: str, *, encoding: str) -> None:
-    """Write a whole file or nothing: a temporary file in the same folder, then rename."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding=encoding, newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        atomic.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -175,7 +173,7 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
         if check_only:
             click.echo(f"would reformat {path}")
         else:
-            _write_atomically(path, formatted)
+            atomic.write_text(path, formatted)
             click.echo(f"reformatted {path}")
     if (check_only and unformatted) or refused:
         raise SystemExit(1)
@@ -189,19 +187,6 @@ def _same_meaning(before: str, after: str, sections: Sequence[Section[Any]], nam
         return True
     new, _ = read_source(after, sections=sections, file=name)
     return new == old
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        atomic.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @click.command()
