@@ -151,6 +151,7 @@ def test_checkpoint_and_tail_equal_a_full_replay(backend: str, history: dict[str
         patch.setattr("gridcore_points.sealed.PART_IDS", 2)  # (settled incidents' ids in parts of 2)
         patch.setattr("gridcore_points.sealed.MAP_PART_IDS", 2)  # (repeat reports' tracks in parts of 2)
         patch.setattr("gridcore_points.checkpoint.LOT_PART", 2)  # (an account's lots in parts of 2)
+        patch.setattr("gridcore_points.checkpoint.LOTS_BATCH", 1)  # (a save stores them as each account is dumped)
         patch.setattr("gridcore_escalation.archive.PART_SIZE", 2)
         patch.setattr("gridcore_escalation.archive.CHAPTER_PARTS", 1)  # (the oldest stored parts in chapters)
         patch.setattr("gridcore_tasks.archive.PART_SIZE", 1)

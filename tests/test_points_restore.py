@@ -168,6 +168,56 @@ def test_lots_are_stored_in_sealed_parts_written_once_wherever_checkpoints_fall(
         assert any(lot.number < account.opened - len(account.fresh) for lot in account.lots)  # read from parts
 
 
+def test_a_save_stores_lots_a_few_parts_at_a_time_and_keeps_those_the_store_failed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A save stores the sealed parts of lots every LOTS_BATCH parts as it dumps the accounts, not all at the end
+    # (what it holds at once stays small); a store that fails part way loses no part: the checkpoint is not
+    # stored, the parts not written wait in the state, and the next save stores them before naming them. A
+    # state restored from that checkpoint reads every lot back and saves what a full replay saves.
+    from gridcore.errors import StoreError
+    from gridcore_points import checkpoint
+
+    monkeypatch.setattr(checkpoint, "LOT_PART", 2)
+    monkeypatch.setattr(checkpoint, "LOTS_BATCH", 3)
+    history = _busy_weeks(70)
+    start = datetime(2025, 1, 1, tzinfo=CST)
+    with open_points(tmp_path / "whole", SHORT, now=start) as whole:
+        whole.record_many(history)
+        whole.checkpoint()
+        want = whole.hooks.save_state(whole, api.state(whole))
+        accounts = api.state(whole).accounts
+        lots = {member: [(lot.number, lot.entry_id, lot.remaining, lot.expires) for lot in accounts[member].lots]
+                for member in accounts}
+    stored = checkpoint.put_all
+    batches: list[set[str]] = []
+
+    def failing_once(store: Any, collection: str, docs: dict[str, Any]) -> None:
+        batches.append(set(docs))
+        if len(batches) == 2:  # the store fails while the first save is under way (after it stored some parts)
+            raise StoreError("disk full")
+        stored(store, collection, docs)
+
+    monkeypatch.setattr(checkpoint, "put_all", failing_once)
+    with open_points(tmp_path / "cut", SHORT, now=start) as cut:
+        cut.checkpoint_min = 10**6  # (the checkpoints below only)
+        cut.record_many(history[:-3])
+        assert not cut.checkpoint()
+        assert any("disk full" in warning for warning in cut.warnings)
+        assert set(api.state(cut).lots_waiting) == batches[1]  # (the batch the store did not take)
+        cut.record_many(history[-3:])
+        assert cut.checkpoint()
+        assert not api.state(cut).lots_waiting
+    assert batches[1] <= batches[2]  # stored first by the next save
+    with open_points(tmp_path / "cut", SHORT, now=start) as restored:
+        state = api.state(restored)
+        assert state.accounts.row("res1") is not None  # restored, not replayed
+        for member, built in lots.items():  # every part the checkpoint names is stored: each reads back whole
+            account = state.accounts[member]
+            account.unpack()
+            assert [(lot.number, lot.entry_id, lot.remaining, lot.expires) for lot in account.lots] == built
+        assert restored.hooks.save_state(restored, state) == want
+
+
 def test_saved_rows_are_kept_untracked_and_saves_between_events_write_what_one_save_writes(tmp_path: Path) -> None:
     """What a save keeps of each account for the next (``Records.saved_accounts``: its row, the rows of its
     fresh lots reused by the next dump) is strings and tuples the garbage collector does not track; saves

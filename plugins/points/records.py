@@ -61,6 +61,9 @@ class Records:
         #: the rules the saved accounts name, by key: the checkpoint restored's and those dumped since
         #: (checkpoint.py)
         self.saved_rules: dict[str, Any] = {}
+        #: sealed parts of accounts' lots dumped and not yet stored, by key (checkpoint.py, ``_put_lots``): a few
+        #: hundred during a save, none after one; those of a save the store failed, until the next stores them
+        self.lots_waiting: dict[str, dict[str, Any]] = {}
         self.claims = Claims()
         #: incidents reported and not yet settled (paid or flagged when first closed).
         self.incidents: dict[str, IncidentTrack] = {}
