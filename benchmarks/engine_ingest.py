@@ -29,7 +29,10 @@ events stored after the last checkpoint as each call returned, on average over t
 most (an open at that moment, a reader beside the ingest or one after a crash, replays them; closing
 takes a checkpoint, so a read after the ingest replays none).  ``--checkpoint-share`` and
 ``--checkpoint-max`` set the engine's ``checkpoint_share`` and ``checkpoint_max`` to measure another
-spacing.  The residents column counts the residents the engine knows at N
+spacing; ``--checkpoints-every N`` turns the engine's own spacing off and takes a checkpoint after the call
+that reaches each multiple of N events (``fixed_checkpoints``), so two trees whose checkpoints cost
+differently take theirs at the same events (the engine's spacing by CPU puts them elsewhere, and what a
+checkpoint leaves in memory depends on where it fell).  The residents column counts the residents the engine knows at N
 (registered by events; the roster's members come on top).
 
 Yinquan's simulation registers residents every day (about 5,000 by 1M
@@ -42,7 +45,8 @@ building it took at most (``tracemalloc``'s peak over one more checkpoint
 taken at the end).
 
 Run ``python benchmarks/engine_ingest.py [--quick] [--large] [--backends sqlite]
-[--sizes 10000,100000] [--population 5128] [--checkpoint-share 0.05] [--checkpoint-max 100000]``.
+[--sizes 10000,100000] [--population 5128] [--checkpoint-share 0.05] [--checkpoint-max 100000]
+[--checkpoints-every 100000]``.
 """
 
 from __future__ import annotations
@@ -173,10 +177,34 @@ def calls(size: int, days: int, population: int | None = None) -> Any:
     return community, cut()
 
 
+def fixed_checkpoints(engine: Any, every: int) -> Any:
+    """The engine's own checkpoint spacing turned off (but the checkpoint an engine takes after a late event,
+    which the same stream makes at the same events whatever the tree), and a function to call after each
+    call with the events recorded so far: it takes a checkpoint after the call that reaches each multiple
+    of ``every`` (calls are cut the same in every tree, so the checkpoints fall at the same events) and
+    returns its position, else None; ``before``, if given, is called just before it is taken."""
+    engine.checkpoint_share = 1
+    engine.checkpoint_min = engine.checkpoint_every = engine.checkpoint_max = 1 << 62
+    due = [every]
+
+    def after_call(done: int, before: Any = None) -> int | None:
+        if done < due[0]:
+            return None
+        while due[0] <= done:
+            due[0] += every
+        if before is not None:
+            before()
+        engine.checkpoint()
+        return int(engine.position)
+
+    return after_call
+
+
 def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None, population: int | None,
-         spacing: tuple[float | None, int | None], out: Any) -> None:
+         spacing: tuple[float | None, int | None], every: int | None, out: Any) -> None:
     """Child process: one engine fed up to the largest size; its checkpoint measured at the end.  ``spacing``:
-    ``Engine.checkpoint_share`` and ``checkpoint_max`` if not the defaults."""
+    ``Engine.checkpoint_share`` and ``checkpoint_max`` if not the defaults; ``every``: checkpoints at fixed
+    event counts instead (``fixed_checkpoints``)."""
     import gc
 
     from gridcore import Engine, FixedClock
@@ -193,6 +221,7 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
         engine.checkpoint_share = share
     if most is not None:
         engine.checkpoint_max = most
+    after_call = None if every is None else fixed_checkpoints(engine, every)
     points: list[tuple[int, float]] = []
     tails: list[int] = []  # events after the last checkpoint as each call returned
     cpu_points: list[tuple[int, float]] = []
@@ -220,9 +249,11 @@ def grow(backend: str, folder: str, sizes: tuple[int, ...], postgres: str | None
         for chunk in chunks:
             t0, c0 = time.perf_counter(), time.process_time()
             engine.record_many(chunk)
+            done += len(chunk)
+            if after_call is not None:
+                after_call(done)
             total += time.perf_counter() - t0
             cpu += time.process_time() - c0
-            done += len(chunk)
             points.append((done, total))
             cpu_points.append((done, cpu))
             checkpoint_points.append((done, checkpoints))
@@ -308,9 +339,11 @@ def store_only(backend: str, folder: str, sizes: tuple[int, ...], postgres: str 
 
 def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("tinydb", "sqlite", "postgresql"),
         sizes: tuple[int, ...] | None = None, population: int | None = None,
-        spacing: tuple[float | None, int | None] = (None, None)) -> tuple[list[GrowthRow], list[str]]:
+        spacing: tuple[float | None, int | None] = (None, None), every: int | None = None,
+        ) -> tuple[list[GrowthRow], list[str]]:
     """Every backend asked for; rows and notes.  ``population``: a fixed one (``--population``); ``spacing``:
-    the engine's ``checkpoint_share`` and ``checkpoint_max`` (``--checkpoint-share``, ``--checkpoint-max``)."""
+    the engine's ``checkpoint_share`` and ``checkpoint_max`` (``--checkpoint-share``, ``--checkpoint-max``);
+    ``every``: checkpoints at fixed event counts instead (``--checkpoints-every``)."""
     if sizes is None:
         sizes = (2_000, 5_000) if quick else ((10_000, 100_000, 1_000_000) if large else (10_000, 100_000))
     postgres = os.environ.get("GRIDCORE_TEST_POSTGRES_URL") or os.environ.get("GRIDCORE_BENCH_POSTGRES_URL")
@@ -324,7 +357,7 @@ def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("
             continue
         with tempfile.TemporaryDirectory(prefix=f"gridcore-growth-{backend}-") as folder:
             try:
-                got = district.in_child(grow, backend, folder, sizes, postgres, population, spacing)
+                got = district.in_child(grow, backend, folder, sizes, postgres, population, spacing, every)
                 base = district.in_child(store_only, backend, folder, sizes, postgres, population)
             except RuntimeError as exc:
                 notes.append(f"{backend}: engine ingest failed: {district._last_line(exc)}")
@@ -340,6 +373,9 @@ def run(quick: bool = False, large: bool = False, backends: tuple[str, ...] = ("
     if spacing != (None, None):
         notes.append(f"Checkpoints spaced by checkpoint_share {spacing[0]} and checkpoint_max {spacing[1]} (None: "
                      "the engine's default).")
+    if every is not None:
+        notes.append(f"Checkpoints after the call reaching each multiple of {every:,} events (the engine's own "
+                     "spacing off; one after a late event all the same).")
     if population is not None:
         notes.append(f"A fixed population: {population:,} residents registered on the first day, nobody after "
                      "(simulate(..., population=N)).")
@@ -388,10 +424,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="Engine.checkpoint_share for the ingest (default: the engine's, CHECKPOINT_SHARE)")
     parser.add_argument("--checkpoint-max", type=int, default=None,
                         help="Engine.checkpoint_max for the ingest (default: the engine's, CHECKPOINT_MAX)")
+    parser.add_argument("--checkpoints-every", type=int, default=None,
+                        help="a checkpoint after the call reaching each multiple of N events, the engine's own "
+                             "spacing off (the same events in every tree)")
     args = parser.parse_args(argv)
     sizes = tuple(int(n) for n in args.sizes.split(",") if n) or None
     rows, notes = run(args.quick, args.large, tuple(b for b in args.backends.split(",") if b), sizes,
-                      args.population, (args.checkpoint_share, args.checkpoint_max))
+                      args.population, (args.checkpoint_share, args.checkpoint_max), args.checkpoints_every)
     print(table(rows))
     for note in notes:
         print(note)

@@ -25,8 +25,13 @@ of every object's id), which the allocators keep after it: the sizes after
 a walk are not comparable with those before it, so by default only the last
 size is walked.
 
+``--checkpoints-every N`` takes the checkpoints after the call reaching each multiple of N events, the
+engine's own spacing (by their CPU) off (``engine_ingest.fixed_checkpoints``), so that two trees take theirs
+at the same events, and tabulates each: resident memory and the allocators just before and just after it
+(no collection run), the peak after it, and its CPU time.
+
 Run ``python benchmarks/engine_memory.py [--sizes 10000,100000,1000000] [--population 5128] [--walk-each]
-[--least 0.1]``.
+[--least 0.1] [--checkpoints-every 100000]``.
 """
 
 from __future__ import annotations
@@ -171,8 +176,10 @@ def allocators() -> dict[str, float]:
     return out
 
 
-def measure(folder: str, sizes: tuple[int, ...], population: int, walk_each: bool, out: Any) -> None:
-    """Child process: one engine fed up to the largest size; memory at each size, the walk at the last."""
+def measure(folder: str, sizes: tuple[int, ...], population: int, walk_each: bool, every: int | None,
+            out: Any) -> None:
+    """Child process: one engine fed up to the largest size; memory at each size, the walk at the last;
+    ``every``: checkpoints at fixed event counts, each measured (``checkpoint_rows``)."""
     from gridcore import Engine, FixedClock
 
     days = engine_ingest.days_for(max(sizes), population)
@@ -183,11 +190,20 @@ def measure(folder: str, sizes: tuple[int, ...], population: int, walk_each: boo
                          clock=FixedClock(first), ruleset=rules[0] if rules else None, effective=first)
     rows: list[dict[str, Any]] = []
     walks: dict[int, dict[str, int]] = {}
+    taken: list[dict[str, Any]] = []
+    after_call = None if every is None else engine_ingest.fixed_checkpoints(engine, every)
+
+    def just_before() -> None:
+        taken.append({"before": {"rss": engine_ingest.rss_mb(), **allocators()}, "cpu": time.process_time()})
+
     done = 0
     with engine:
         for chunk in chunks:
             engine.record_many(chunk)
             done += len(chunk)
+            if after_call is not None and (at := after_call(done, just_before)) is not None:
+                taken[-1] |= {"at": at, "cpu": time.process_time() - taken[-1]["cpu"],
+                              "after": {"rss": engine_ingest.rss_mb(), "peak": district.peak_mb(), **allocators()}}
             reached = [n for n in sizes if done >= n and all(r["n"] != n for r in rows)]
             if not reached:
                 continue
@@ -199,7 +215,24 @@ def measure(folder: str, sizes: tuple[int, ...], population: int, walk_each: boo
                          "garbage": garbage, "collected": collected, "cpu": time.process_time()} for n in reached)
             if walk_each or done >= max(sizes):
                 walks[reached[-1]] = walk(engine)
-    out.put({"rows": rows, "walks": walks})
+    out.put({"rows": rows, "walks": walks, "checkpoints": taken})
+
+
+def checkpoint_rows(taken: list[dict[str, Any]]) -> str:
+    """Each checkpoint taken at a fixed event count: memory just before and just after it, its CPU."""
+    lines = [("| checkpoint at (events stored) | CPU s | memory MiB (VmRSS) before -> after | peak MiB after "
+              "| CPython arenas MiB before -> after | of which in use | of which free blocks | malloc in use MiB |"),
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def pair(key: str) -> str:
+        a, b = (row.get(key) for row in (one["before"], one["after"]))
+        return "-" if a is None or b is None else f"{a:.1f} -> {b:.1f}"
+
+    for one in taken:
+        lines.append(f"| {one['at']:,} | {one['cpu']:.2f} | {pair('rss')} | {one['after']['peak']:.1f} "
+                     f"| {pair('python_arenas')} | {pair('python_in_use')} | {pair('python_free_blocks')} "
+                     f"| {pair('malloc_in_use')} |")
+    return "\n".join(lines)
 
 
 def report(rows: list[dict[str, Any]], walks: dict[int, dict[str, int]], least: float) -> str:
@@ -236,11 +269,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--population", type=int, default=5128, help="residents registered on the first day")
     parser.add_argument("--walk-each", action="store_true", help="walk at every size, not only the last")
     parser.add_argument("--least", type=float, default=0.1, help="smallest piece listed, MiB")
+    parser.add_argument("--checkpoints-every", type=int, default=None,
+                        help="a checkpoint after the call reaching each multiple of N events, the engine's own "
+                             "spacing off (the same events in every tree), each measured")
     args = parser.parse_args(argv)
     sizes = tuple(sorted(int(n) for n in args.sizes.split(",") if n))
     with tempfile.TemporaryDirectory(prefix="gridcore-memory-") as folder:
-        got = district.in_child(measure, folder, sizes, args.population, args.walk_each)
+        got = district.in_child(measure, folder, sizes, args.population, args.walk_each, args.checkpoints_every)
     print(report(got["rows"], {int(n): w for n, w in got["walks"].items()}, args.least))
+    if got["checkpoints"]:
+        print()
+        print(checkpoint_rows(got["checkpoints"]))
     return 0
 
 
