@@ -1405,4 +1405,6 @@ def migrate(source: str, target: str) -> None:
     if "://" not in local and not Path(local).exists():
         fail(f"no store at {source}: nothing to migrate (check the path) (没有找到数据库，无可迁移：请检查路径)")
     summary = run_migration(source, target, plugins=plugin_manager())
-    click.echo(str(summary))
+    already = f"，{summary.skipped} 个事件已在目标中" if summary.skipped else ""
+    click.echo(f"{summary} (已迁移 {summary.copied} 个事件、{sum(summary.documents.values())} 份文档"
+               f"（{len(summary.documents)} 个集合）{already})")

@@ -133,8 +133,9 @@ def simulate_command(community_name: str, scenario_path: Path | None, days: int,
                 count = write_jsonl(events, out)
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
-    where = "standard output" if out_path == "-" else out_path
-    click.echo(f"{count} events of {community.name} ({days} days, seed {seed}) written to {where}", err=True)
+    where, where_zh = ("standard output", "标准输出") if out_path == "-" else (out_path, out_path)
+    click.echo(f"{count} events of {community.name} ({days} days, seed {seed}) written to {where} "
+               f"(已写出{community.name} {days} 天的 {count} 个事件，随机种子 {seed}：{where_zh})", err=True)
 
 
 @click.command("demo")

@@ -113,3 +113,36 @@ def test_a_reasons_chinese_comes_first_with_what_only_its_english_names() -> Non
     assert chinese_first("insufficient balance: res1 has 36 points (积分不足)") == \
         "积分不足（insufficient balance: res1 has 36 points）"
     assert chinese_first("said in English only") == "said in English only"
+
+
+def test_results_a_sweep_of_every_command_found_in_english_only_say_themselves_in_chinese(tmp_path: Path) -> None:
+    """Found by the --lang zh sweep of every command: `simulate`'s, `migrate`'s and `assess chart`'s result
+    lines were English only, and `assess compare` showed gained/same and grid without their Chinese."""
+    out = tmp_path / "sim.jsonl"
+    simulated = CliRunner().invoke(main_group, ["--lang", "zh", "simulate", "--community", "yinquan", "--days", "1",
+                                                "--out", str(out)], catch_exceptions=False)
+    assert simulated.exit_code == 0, simulated.output
+    assert re.search(r"\(已写出银泉社区 1 天的 \d+ 个事件，随机种子 1：", simulated.stderr), simulated.stderr
+    store = init_store(tmp_path)
+    line = run("migrate", "--from", store, "--to", f"sqlite:///{tmp_path / 'copy.db'}").output.strip()
+    assert re.search(r"^copied \d+ events .* \(已迁移 \d+ 个事件、\d+ 份文档（\d+ 个集合）\)$", line), line
+
+
+def test_assess_compare_and_chart_say_themselves_in_chinese(tmp_path: Path) -> None:
+    from test_assessment_subsidies import rated
+
+    engine, store = rated(tmp_path, "")
+    engine.close()
+    chart = run("assess", "chart", "--period", "2025-Q1", "--store", store, "--output", str(tmp_path / "c.svg"))
+    assert chart.exit_code == 0 and chart.output.strip().endswith("(图表已写入)"), chart.output
+    for period in ("2025-Q1", "2025-Q2"):
+        assert run("assess", "--period", period, "--store", store).exit_code == 0
+    compared = run("assess", "compare", "2025-Q1", "2025-Q2", "--store", store)
+    assert compared.exit_code == 0, compared.output
+    assert re.search(r"(升星 gained|降星 lost|不变 same|新评 new|未再评 gone)", compared.stdout), compared.stdout
+    assert "社区 community" in compared.stdout or "网格 grid" in compared.stdout, compared.stdout
+    reported = run("report", "assessment.compare", "-p", "before=2025-Q1", "-p", "after=2025-Q2", "--store", store)
+    assert reported.exit_code == 0 and re.search(r"(升星|降星|不变|新评|未再评) ", reported.stdout), reported.stdout
+    plain = CliRunner().invoke(main_group, ["--lang", "en", "assess", "compare", "2025-Q1", "2025-Q2", "--store",
+                                            store, "--lang", "en"])
+    assert not re.search(r"升星|降星|不变|新评|未再评", plain.stdout), plain.stdout

@@ -103,7 +103,7 @@ def assess_group(
         click.echo(table.render(fmt), nl=False)
         if chart_path:
             write_chart(result, chart_path, rated_labels(engine.community.hierarchy, result.ratings))
-            click.echo(f"chart written to {chart_path}", err=True)
+            click.echo(f"chart written to {chart_path} (图表已写入)", err=True)
 
 
 def _found_node(engine: Engine, written: str) -> str:
@@ -158,6 +158,8 @@ def compare_command(before: str, after: str, cycle: str | None, node: str | None
         table = compare_table(first, second)
         if at is not None:  # which subtree, under which ruleset (as gridcore assess --node says)
             table = Table(table.title, table.columns, table.rows, (first.notes[0],), headings=table.headings)
+        if getattr(fmt, "lang", "en") == "zh" and fmt != "json":  # (升星 gained, 网格 grid; JSON keeps the ids)
+            table = in_chinese(engine, table)
         click.echo(table.render(fmt), nl=False)
 
 
@@ -222,7 +224,7 @@ def chart_command(period: str, output: str, cycle: str | None, node: str | None,
         if at is not None:
             result = within(engine, result, at)
         write_chart(result, output, rated_labels(engine.community.hierarchy, result.ratings))
-        click.echo(f"chart written to {output}")
+        click.echo(f"chart written to {output} (图表已写入)")
 
 
 @assess_group.command("metrics")

@@ -130,12 +130,17 @@ def _term_names(assessment: Assessment) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+#: How a node's stars changed between two periods, in Chinese (``StarChange.change``: a compare table's column).
+CHANGE_ZH = {"gained": "升星", "lost": "降星", "same": "不变", "new": "新评", "gone": "未再评"}
+
+
 def in_chinese(engine: Engine, table: Table) -> Table:
-    """A ratings, people or breakdown table as staff read it in Chinese (``--lang zh``): a level as the
-    community names it (``网格 grid``), a role by its Chinese name (``专职网格员 fulltime_gridworker``), and
+    """A ratings, people, breakdown or compare table as staff read it in Chinese (``--lang zh``): a level as
+    the community names it (``网格 grid``), how stars changed (``升星 gained``), a role by its Chinese name (``专职网格员 fulltime_gridworker``), and
     each ``term: file:line`` line under the table headed by the term's Chinese too (``巡查覆盖率
     patrol_coverage: district-base.rules:58``). JSON and English keep the ids."""
-    chinese = {"level": dict(engine.community.level_names), "role": dict(engine.community.roles)}
+    chinese = {"level": dict(engine.community.level_names), "role": dict(engine.community.roles),
+               "change": CHANGE_ZH}
     values = {**table.values, **{c: v for c, v in chinese.items() if c in table.columns}}
     # a metric another plugin contributes (overdue_tasks: 逾期任务数) by the Chinese it gives it
     metrics = {name: m.title_zh for name, m in engine.metrics().items() if m.title_zh}
@@ -404,5 +409,5 @@ REPORTS = [
     Report("assessment.compare", "Who gained or lost stars between two periods, and why (星级变化及原因)",
            lambda e, p: compare_table(stored_or_fresh(e, _param(p, "before"), p.get("cycle")),
                                       stored_or_fresh(e, _param(p, "after"), p.get("cycle"))),
-           ("before", "after", "cycle")),
+           ("before", "after", "cycle"), chinese=_in_chinese),
 ]  # fmt: skip
