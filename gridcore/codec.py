@@ -517,7 +517,7 @@ def _writer(plan: _Plan) -> Any:
             name.isidentifier() and not keyword.iskeyword(name) for name in names):
         return None
     ns: dict[str, Any] = {"_plain_text": _plain_text, "_isfinite": math.isfinite, "_BIG": _BIG,
-                          "datetime": datetime, "_time_text": _time_text}
+                          "datetime": datetime, "_time_text": _time_text, "_TEXTS_OF": _TEXTS_OF}
     out = ["def write(event):"]
     for i, (name, spec) in enumerate(plan.fields.items()):
         v, limit = f"v{i}", spec.limit
@@ -529,7 +529,9 @@ def _writer(plan: _Plan) -> Any:
                      f" or not (len({v}) <= {limit} and ({v}.isascii() or _plain_text({v}, {limit})))):"),
                     "        return None"]
         elif shape == _TIME:
-            out += [f"    if type({v}) is datetime:", f"        {v} = _time_text({v})",
+            # (``_time_text``'s lookup first, without a call: a time written lately, its text)
+            out += [f"    if type({v}) is datetime:", f"        kept = _TEXTS_OF.get(id({v}))",
+                    f"        {v} = kept[1] if kept is not None and kept[0] is {v} else _time_text({v})",
                     f"    elif {v} is not None:" if spec.optional else "    else:", "        return None"]
         elif shape == _WHOLE:
             out += [f"    if {given}(type({v}) is not int or not -_BIG < {v} < _BIG):", "        return None"]
@@ -686,6 +688,17 @@ class EventCodec:
         doc: dict[str, Any] = self._conv.unstructure(event)
         doc[KIND] = cls.kind
         return doc
+
+    def written(self, event: Event) -> dict[str, Any] | None:
+        """``checked_dict(event)`` as its kind's writer makes it, for an event of the class registered for its
+        kind whose every value is plain and within the limits (what the engine asks first of an event built
+        in Python: one call); else None, and ``registered`` and ``checked_dict`` say what it is."""
+        cls = type(event)
+        plan = self._plans.get(cls.kind)
+        if plan is not None and plan.cls is cls and plan.writer is not None:  # (the class registered: its plan)
+            written: dict[str, Any] | None = plan.writer(event)
+            return written
+        return None
 
     def checked_dict(self, event: Event) -> dict[str, Any]:
         """``to_dict`` for an event built in Python, held to the input limits (``EventError``)."""

@@ -404,7 +404,7 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
         facts = _FACTS.get(type(event))
         people, moved, registered, about, rule = facts if facts is not None else _facts(type(event))
         community = self.community
-        if event.node not in community.hierarchy:
+        if event.node not in community.hierarchy.ids:
             reasons.append(f"unknown node {event.node!r} (未知节点)")
         # (``knows_person`` written out: asked of every event's actor and people)
         members, population = community.members, self._population

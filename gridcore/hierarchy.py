@@ -93,11 +93,15 @@ class Hierarchy:
         "_order",
         "_pos",
         "forest",
+        "ids",
         "levels",
     )
 
     levels: tuple[str, ...]
     forest: bool
+    #: every node's id (``node_id in hierarchy.ids`` is ``node_id in hierarchy``, without a call: asked of
+    #: every event's node)
+    ids: frozenset[str]
     _nodes: dict[str, Node]
     _order: tuple[Node, ...]
     _pos: dict[str, int]
@@ -240,6 +244,7 @@ class Hierarchy:
         self.levels = levels
         self.forest = forest
         self._nodes = {node_id: by_id[node_id] for node_id in order}
+        self.ids = frozenset(self._nodes)
         self._order = tuple(self._nodes.values())
         self._pos = pos
         self._end = end

@@ -113,21 +113,26 @@ class Recording(EngineState):
         # each event, where it came from, and its stored form when already made (checking the limits)
         decoded: list[tuple[Event, str, dict[str, Any] | None]] = []
         labels = iter(sources) if sources is not None else None
+        own = True  # (every document decoded is one the codec made, not the caller's: stored as it is)
         for n, item in enumerate(events, 1):
             label = next(labels, "") if labels is not None else ""
             try:
                 if isinstance(item, Event):
-                    if not self.codec.registered(type(item)):
-                        # It could be stored but never read back: its plugin is not loaded.
-                        raise EventError(
-                            f"{type(item).kind}: no loaded plugin registers this event kind "
-                            f"({type(item).__name__}); is its plugin installed and enabled? "
-                            "(没有已加载的插件处理这种事件，请检查插件是否已安装并启用)")
                     # limits hold for Python-built events too; the document is what is stored
-                    decoded.append((item, label, self.codec.checked_dict(item)))
+                    document = self.codec.written(item)  # (most often: made by the kind's writer, one call)
+                    if document is None:
+                        if not self.codec.registered(type(item)):
+                            # It could be stored but never read back: its plugin is not loaded.
+                            raise EventError(
+                                f"{type(item).kind}: no loaded plugin registers this event kind "
+                                f"({type(item).__name__}); is its plugin installed and enabled? "
+                                "(没有已加载的插件处理这种事件，请检查插件是否已安装并启用)")
+                        document = self.codec.checked_dict(item)
+                    decoded.append((item, label, document))
                 else:
                     event, document = self.codec.read(item)  # (a document already as stored: itself)
                     decoded.append((event, label, document))
+                    own = own and document is None
             except EventError as exc:
                 ident = _ident(item, n)
                 summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
@@ -135,7 +140,7 @@ class Recording(EngineState):
             decoded.sort(key=lambda pair: event_order(pair[0]))
         if decoded:
             self._check_writable("record events")
-        self._record_sorted(decoded, summary, batch_size, progress)
+        self._record_sorted(decoded, summary, batch_size, progress, own)
         return summary
 
     def _record_sorted(
@@ -144,8 +149,11 @@ class Recording(EngineState):
         summary: IngestSummary,
         batch_size: int,
         progress: Callable[[int], None] | None,
+        own: bool = False,
     ) -> None:
-        """Judge and store events already in canonical order (see ``record_many``).
+        """Judge and store events already in canonical order (see ``record_many``).  ``own``: every document
+        in ``decoded`` was made by the codec for this call (none is the caller's): each is stored as it is,
+        not a copy.
 
         Every batch is appended on condition that the store is still at the
         position this state reflects.  If another writer got there first
@@ -232,7 +240,8 @@ class Recording(EngineState):
                         self._apply(event, replaying=False)
                         self._applied.add(event.id)
                         # (a copy of a document given: the caller's own)
-                        batch.append(dict(document) if document is not None else self.codec.to_dict(event))
+                        batch.append(self.codec.to_dict(event) if document is None
+                                     else document if own else dict(document))
                         batch_ids.add(event.id)
                         summary.accepted += 1
                         if latest is None or event.time > latest:  # (max: the later time)
