@@ -21,7 +21,7 @@ from . import ledger
 from .deduction import Deductions
 from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts
-from .ledger import Account, Entry
+from .ledger import Account, Entry, utc_key
 from .policy import ActivityItem, Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
 from .tracking import Claim, IncidentTrack, claim_end
@@ -43,7 +43,7 @@ class Booking(Deductions):
         self._tilts: dict[int, tuple[PointsPolicy, object, dict[tuple[str | tuple[str, ...], str], Tilted],
                                      dict[tuple[int, int, str], Tilted]]] = {}
         #: when credits of a recent moment expire, by (moment, its tzinfo, its fold, months): ``_expires``
-        self._expiries: dict[tuple[datetime, Any, int, int], datetime] = {}
+        self._expiries: dict[tuple[timedelta, int], datetime] = {}
         #: ``_uncut`` by (the item's id, the tilts, name, hours and quantity): the item and what it books
         self._uncuts: dict[tuple[Any, ...], tuple[ActivityItem, Uncut | None]] = {}
 
@@ -114,9 +114,9 @@ class Booking(Deductions):
 
         (The events of a busy minute share their time: about half the credits
         of a district's day are booked at a moment booked before.)  Keyed by the
-        moment and its ``tzinfo``, as ``add_months`` reads nothing else of it.
+        moment (its ``utc_key``), as ``add_months`` reads nothing else of it.
         """
-        key = (when, when.tzinfo, when.fold, months)  # (times of one tzinfo compare equal whatever their fold)
+        key = (utc_key(when), months)  # (the moment: times of one tzinfo compare equal whatever their fold)
         found = self._expiries.get(key)
         if found is None:
             if len(self._expiries) > 256:
