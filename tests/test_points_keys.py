@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gridcore_points.ledger import NEVER, utc_key
+from gridcore_points.ledger import NEVER, note_key, shared_key, utc_key
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: offsets a ``timezone`` may hold: strictly within a day, to the microsecond
@@ -44,3 +44,13 @@ def test_the_ends_of_time_have_keys() -> None:
     assert utc_key(NEVER) == NEVER - EPOCH
     late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
     assert utc_key(late) == late - EPOCH
+
+
+@settings(max_examples=300, deadline=None)
+@given(when=TIMES, zone=ZONES, fold=st.sampled_from([0, 1]))
+@example(when=datetime(2025, 11, 2, 1, 30), zone=ZoneInfo("America/New_York"), fold=1)
+def test_a_key_noted_from_the_offset_alone_is_the_key(when: datetime, zone: timezone | ZoneInfo, fold: int) -> None:
+    aware = when.replace(tzinfo=zone, fold=fold)
+    assert note_key(aware, datetime(1970, 1, 1, tzinfo=zone)) == aware - EPOCH
+    # (kept by the object: what the accounts whose first lot expires then ask)
+    assert shared_key(aware) == aware - EPOCH

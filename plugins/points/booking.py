@@ -21,7 +21,7 @@ from . import ledger
 from .deduction import Deductions
 from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts
-from .ledger import Account, Entry, utc_key
+from .ledger import Account, Entry, note_key, utc_key
 from .policy import ActivityItem, Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
 from .tracking import Claim, IncidentTrack, claim_end
@@ -44,6 +44,8 @@ class Booking(Deductions):
                                      dict[tuple[int, int, str], Tilted]]] = {}
         #: when credits of a recent moment expire, by (moment, its tzinfo, its fold, months): ``_expires``
         self._expiries: dict[tuple[timedelta, int], datetime] = {}
+        #: ``_wall_epoch`` last worked out
+        self._epoch: datetime | None = None
         #: ``_uncut`` by (the item's id, the tilts, name, hours and quantity): the item and what it books
         self._uncuts: dict[tuple[Any, ...], tuple[ActivityItem, Uncut | None]] = {}
 
@@ -126,7 +128,16 @@ class Booking(Deductions):
             # it: ``add_months`` moves a time already in its zone without asking the zone again)
             local = calendar.local(when) if calendar.tz is self.tz and when.tzinfo is not None else when
             found = self._expiries[key] = add_months(local, months, self.tz)
+            # (its key too: every account whose first lot it is asks for it)
+            note_key(found, self._wall_epoch(found))
         return found
+
+    def _wall_epoch(self, when: datetime) -> datetime:
+        """1970-01-01 00:00 in ``when``'s zone object (``ledger.note_key``), kept for the last zone object."""
+        kept = self._epoch
+        if kept is None or kept.tzinfo is not when.tzinfo:
+            kept = self._epoch = datetime(1970, 1, 1, tzinfo=when.tzinfo)
+        return kept
 
     def flag(
         self,

@@ -141,6 +141,25 @@ def shared_key(when: datetime) -> timedelta:
     return found[1]
 
 
+def note_key(when: datetime, wall_epoch: datetime) -> timedelta:
+    """``utc_key(when)`` worked out from ``when``'s offset alone, kept for ``shared_key``.
+
+    ``wall_epoch``: 1970-01-01 00:00 held in ``when``'s own zone object, so
+    that ``when`` less it is subtracted on their fields (neither asked for its
+    offset); less ``when``'s offset, that is ``when`` less the epoch in UTC.
+    (A new moment's expiry, in the community's zone: a key looked up by the
+    time asks its zone for its offset to hash it, then twice to subtract.)
+    """
+    assert wall_epoch.tzinfo is when.tzinfo
+    offset = when.utcoffset()
+    assert offset is not None
+    key = (when - wall_epoch) - offset
+    if len(_SHARED) > 4096:
+        _SHARED.clear()
+    _SHARED[id(when)] = (when, key)
+    return key
+
+
 #: by ``id``: a moment (kept, so its id is not reused while it is here) and its ``utc_key``
 _SHARED: dict[int, tuple[datetime, timedelta]] = {}
 
@@ -761,7 +780,9 @@ class Account:
         """``utc_key`` of a lot's expiry, kept while the same lot comes first (for months, mostly)."""
         known = self.lots_due_key
         if known is None or known[0] is not moment:
-            known = self.lots_due_key = (moment, utc_key(moment))
+            # (by the moment's object: an expiry is one object for every credit of its moment, whose key
+            # ``Booking._expires`` noted, ``note_key``)
+            known = self.lots_due_key = (moment, shared_key(moment))
         return known[1]
 
     def _spans_due(self) -> datetime:

@@ -151,12 +151,18 @@ class PointsState(TaskBooking, Checks):
         if seen[0] is not last_time or seen[2] is not last_order:
             seen = self._seen = (last_time, None if last_time is None else utc_key(last_time),
                                  last_order, None if last_order is None else utc_key(last_order[0]))
-        if seen[1] is None or now > seen[1]:
-            self.last_time = event.time
-            self._seen = seen = (event.time, now, *seen[2:])
-        if seen[3] is None or last_order is None or (now, event.id) > (seen[3], last_order[1]):
-            self.last_order = order = (event.time, event.id)
-            self._seen = (*seen[:2], order, now)
+        time_key, order_key = seen[1], seen[3]
+        moved = False
+        if time_key is None or now > time_key:
+            self.last_time = last_time = event.time
+            time_key, moved = now, True
+        # (``(now, event.id) > (order_key, last id)`` without the two tuples)
+        if order_key is None or last_order is None or now > order_key or (
+                now == order_key and event.id > last_order[1]):
+            self.last_order = last_order = (event.time, event.id)
+            order_key, moved = now, True
+        if moved:
+            self._seen = (last_time, time_key, last_order, order_key)
         key = (type(self), type(event))
         handler = _HANDLERS.get(key, _UNKNOWN)
         if handler is _UNKNOWN:
