@@ -121,6 +121,21 @@ def test_hover_explains_a_keyword_with_an_example_and_a_name_with_its_origin(
     assert "defined in district-base.rules:" in name["contents"]["value"]
 
 
+def test_completion_and_hover_know_the_closed_category_list(client: LspClient, village: Path) -> None:
+    """``categories: closed`` / ``类别清单：仅限所列`` (docs/escalation.md): offered in both languages, explained."""
+    path = village.with_name("closed.rules")
+    path.write_text(VILLAGE + "  类别清单：仅限所列\n", encoding="utf-8")
+    uri = client.open(path)
+    assert client.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"] == []
+    labels = _labels(client.request("textDocument/completion", {
+        "textDocument": {"uri": uri}, "position": {"line": 10, "character": 2}}))
+    assert {"categories", "类别清单", "closed", "仅限所列", "open", "不限"} <= labels
+    hover = client.request("textDocument/hover", {
+        "textDocument": {"uri": uri}, "position": {"line": 10, "character": 3}})
+    assert "**categories / 类别清单** (escalation)" in hover["contents"]["value"]
+    assert "a report of a category the ruleset does not list is refused" in hover["contents"]["value"]
+
+
 def test_go_to_definition_follows_extends(client: LspClient, village: Path) -> None:
     uri = client.open(village)
     client.wait_for("textDocument/publishDiagnostics", uri)

@@ -338,6 +338,20 @@ CODES: tuple[Code, ...] = (
        "规则集没有声明的事件类别", "use a category's code or name from a 'category' line, or declare it there",
        "使用'类别'行中的类别代码或名称，或先在那里声明",
        E + "incident fire_hazrd: start at grid\n", ("fire_hazrd", "fire_hazard")),
+    _c("closed-list-empty", r"a closed category list that lists no category",
+       "a closed category list with no category declared: every report would be refused",
+       "类别清单仅限所列却未列出任何类别：所有上报都将不予受理",
+       "declare the categories the list takes (category CODE: NAME), or open it (categories: open)",
+       "声明受理的类别（类别 代码：名称），或改为不限（类别清单：不限）",
+       "!levels: community > grid > unit\nescalation:\n  categories: closed\n  incident any: start at grid\n",
+       ("  categories: closed\n", "  category leaking_pipe: 水管漏水\n  categories: closed\n")),
+    _c("catch-all-unused", r"the catch-all route is never used",
+       "a catch-all route no report reaches: the list is closed and every listed category has its own route "
+       "(a warning)", "“任意”事件规则用不到：类别清单仅限所列，且所列类别都有自己的规则（警告）",
+       "remove the catch-all route, or open the list", "删除“任意”事件规则，或把类别清单改为不限",
+       "!levels: community > grid > unit\nescalation:\n  category leaking_pipe: 水管漏水\n  categories: closed\n"
+       "  incident any: start at grid\n  incident leaking_pipe: start at unit\n",
+       ("  incident any: start at grid\n", "")),
     _c("unknown-vocabulary", r"unknown \w+ '", "a name the ruleset does not declare", "未声明的名称",
        "use one of the names listed, or declare it", "使用列出的名称，或先声明"),
     # ------------------------------------------------------------ ladders and limits

@@ -27,6 +27,7 @@ from .policy import (
     DEFAULT_VERIFIER,
     Calendar,
     Category,
+    CategoryList,
     Condition,
     ConsultationRule,
     DepartmentLimit,
@@ -56,8 +57,9 @@ from .section import CATCH_ALL, INCIDENT_ENV, REOPEN_ENV
 def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> EscalationPolicy:
     """Compile the escalation items in force on a day into that day's ``EscalationPolicy``."""
     now: list[Piece] = []
+    closed = _closed_list(items)
     for item in items:
-        piece = _compile(item, item.versions[0], ctx)
+        piece = _compile(item, item.versions[0], ctx, closed=closed is not None and closed.closed)
         if piece is not None:
             now.append(piece)
     hours = [p for p in now if isinstance(p, WorkingHours)]
@@ -98,20 +100,24 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         category_limits=tuple(c for p in now if isinstance(p, tuple) for c in p),
         department_limits=tuple(p for p in now if isinstance(p, DepartmentLimit)),
         handler_limits=tuple(p for p in now if isinstance(p, HandlerLimit)),
+        closed_list=next((p.rule for p in now if isinstance(p, CategoryList) and p.closed), None),
     )
+    _check_closed_list(policy, closed, ctx)
     _check_gaps(policy, items, ctx)
     return policy
 
 
-def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
+def _compile(item: Item, version: Version, ctx: CompileContext, *, closed: bool = False) -> Piece | None:
     body, ref = version.body, version.ref
     name = item.name.text if item.name is not None else ""
     if isinstance(body, n.Route):
         if item.name is not None and name not in CATCH_ALL:
-            name = _category(item.name, ctx)
+            name = _category(item.name, ctx, closed=closed)
         return _route(name, body, ref, ctx)
     if isinstance(body, n.CategoryName):
         return Category(name, body.display, body.group, ref)
+    if isinstance(body, n.CategoryList):
+        return CategoryList(body.closed, ref)
     if isinstance(body, n.Limit):
         level = _level(item.name, ctx) if item.name is not None else None
         return _limit(level or name, body, ref, ctx)
@@ -132,13 +138,13 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
         return _extension(body, ref, ctx)
     if isinstance(body, n.Consultation):
         if item.name is not None and name not in CATCH_ALL:
-            name = _category(item.name, ctx)
+            name = _category(item.name, ctx, closed=closed)
         return _consultation(None if name in CATCH_ALL else name, body, ref, ctx)
     if isinstance(body, n.Feedback):
         return _feedback(body, ref, ctx)
     if isinstance(body, n.CategoryLimit):
         if item.name is not None and name not in CATCH_ALL:
-            name = _category(item.name, ctx)
+            name = _category(item.name, ctx, closed=closed)
         return _clauses(None if name in CATCH_ALL else name, body, ref, ctx)
     if isinstance(body, n.DepartmentLimit):
         return _department_limit(name, body, ref, ctx)
@@ -159,12 +165,13 @@ def _compile(item: Item, version: Version, ctx: CompileContext) -> Piece | None:
     return None  # pragma: no cover - the transformer builds one of the bodies above
 
 
-def _category(name: Name, ctx: CompileContext) -> str:
+def _category(name: Name, ctx: CompileContext, *, closed: bool = False) -> str:
     """The id of the category ``name`` writes (by id or by its display name).
 
     Once the ruleset declares categories, one it does not declare is a
     warning here (a route for it still works: the engine takes any category)
-    and an error in ``gridcore check``.
+    and an error in ``gridcore check``; an error here too when the ruleset
+    closes its list (``categories: closed``): no report of it is ever taken.
     """
     written = ctx.id_of("category", name.text)
     declared = ctx.vocabulary("category")
@@ -180,8 +187,44 @@ def _category(name: Name, ctx: CompileContext) -> str:
                   fix="use a category the ruleset declares (its code or its name), or declare it: "
                       f"category {name.text}: <name>",
                   fix_zh=f"使用规则集已声明的类别（代码或名称），或先声明：类别 {name.text}：<名称>",
-                  warning=True)
+                  warning=not closed)
     return written
+
+
+def _closed_list(items: Sequence[Item]) -> n.CategoryList | None:
+    """The body of the ``categories`` item in force, if any."""
+    found = None
+    for item in items:
+        body = item.versions[0].body
+        if isinstance(body, n.CategoryList):
+            found = body
+    return found
+
+
+def _check_closed_list(policy: EscalationPolicy, closed: n.CategoryList | None, ctx: CompileContext) -> None:
+    """A closed list must list something; a catch-all route beside it is not a contradiction (it routes the
+    listed categories without a route of their own), but one that no listed category can reach is said.
+
+    (A route, limit or consultation for a category the list does not declare is ``_category``'s error.)
+    """
+    if closed is None or not closed.closed:
+        return
+    at = closed
+    if not policy.categories:
+        ctx.error(at, "a closed category list that lists no category refuses every report: declare the "
+                      "categories it takes (category CODE: NAME) or open it",
+                  "类别清单仅限所列，却未列出任何类别，所有上报都将不予受理：请声明受理的类别（类别 代码：名称），或改为不限",
+                  fix="declare the categories: category leaking_pipe: 水管漏水",
+                  fix_zh="声明类别：类别 leaking_pipe：水管漏水")
+        return
+    catch_all = [r for r in policy.routes if r.category is None]
+    own = {r.category for r in policy.routes if r.category is not None and r.condition is None}
+    if catch_all and all(c.code in own for c in policy.categories):
+        ctx.error(at, "the catch-all route is never used: the category list is closed and every category it "
+                      "lists has an unconditional route of its own",
+                  "“任意”事件规则永远用不到：类别清单仅限所列，且所列每个类别都有自己的无条件规则",
+                  fix="remove the catch-all route (incident any), or open the list",
+                  fix_zh="删除“任意”事件规则（事件 任意），或把类别清单改为不限", warning=True)
 
 
 def _titled(codes: list[str], ctx: CompileContext) -> list[tuple[str, str]]:

@@ -50,6 +50,7 @@ from .incident import (
 )
 from .policy import DEFAULT_VERIFIER
 from .records import Records
+from .unlisted import unlisted_why
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -199,7 +200,8 @@ class Checks(Records):
             place = engine.community.places.get(event.place) if event.place else None
             if place is not None and not engine.community.hierarchy.is_within(place.node, event.node):
                 return [f"place {event.place} is in {place.node}, not in {event.node} (地址不在上报的网格内)"]
-            return []
+            unlisted = unlisted_why(engine, event)
+            return [] if unlisted is None else [unlisted]
         primary = self.primary_of(event.incident)
         if primary is not None:
             return [

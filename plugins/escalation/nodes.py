@@ -249,6 +249,14 @@ class CategoryName:
 
 
 @frozen
+class CategoryList:
+    """The body of ``categories``: ``closed`` (仅限所列: only the categories listed are taken) or open (不限)."""
+
+    closed: bool
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
 class Duplicates:
     """The body of ``duplicates``: the window (a duration ``Value``, kept for its position)."""
 
@@ -529,6 +537,12 @@ class EscalationNodes:
     def escalation_category(self, c: list[Any], pos: Pos) -> CategoryName:
         names = [n.text for n in _names(c)]
         return CategoryName(names[0], names[1] if len(names) > 1 else "", pos)
+
+    def escalation_closed_list(self, c: list[Any], pos: Pos) -> CategoryList:
+        return CategoryList(True, pos)
+
+    def escalation_open_list(self, c: list[Any], pos: Pos) -> CategoryList:
+        return CategoryList(False, pos)
 
     def escalation_duplicates(self, c: list[Any], pos: Pos) -> Duplicates:
         return Duplicates(_values(c, "duration")[0], pos)

@@ -182,6 +182,14 @@ class Category:
 
 
 @frozen
+class CategoryList:
+    """``categories: closed`` (类别清单：仅限所列): whether only the ``category`` items are taken."""
+
+    closed: bool
+    rule: RuleRef
+
+
+@frozen
 class LevelLimit:
     """How long a level has to accept and to resolve, and where a breach sends the incident.
 
@@ -379,6 +387,13 @@ class EscalationPolicy:
     category_limits: tuple[LimitClause, ...] = ()
     department_limits: tuple[DepartmentLimit, ...] = ()
     handler_limits: tuple[HandlerLimit, ...] = ()
+    #: ``categories: closed``: a report of a category not among ``categories`` is refused (``None``: open, any
+    #: category is taken)
+    closed_list: RuleRef | None = None
+
+    def lists(self, code: str) -> bool:
+        """True if a report of category ``code`` (a code, not a name) is taken: listed, or the list is open."""
+        return self.closed_list is None or any(c.code == code for c in self.categories)
 
     def route_for(self, facts: IncidentFacts) -> Route | None:
         """The route for an incident: category rules first, then catch-alls, in file order."""
@@ -518,6 +533,7 @@ class ExtraWorkdays:
 Piece = (
     Route
     | Category
+    | CategoryList
     | LevelLimit
     | Immediate
     | Repeats

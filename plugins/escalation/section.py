@@ -68,6 +68,8 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "ESC_REPORT_IN": ("report within", "arrive within", "报到时限", "报到"),
     "ESC_THEN_PASS": ("then pass to", "then hand to", "超时转给", "超时移交"),
+    "ESC_CLOSED": ("closed", "only those listed", "listed only", "仅限所列", "仅限所列类别"),
+    "ESC_OPEN": ("open", "不限", "不限类别"),
     "ESC_MONDAY": ("monday", "mon", "周一", "星期一"),
     "ESC_TUESDAY": ("tuesday", "tue", "周二", "星期二"),
     "ESC_WEDNESDAY": ("wednesday", "wed", "周三", "星期三"),
@@ -94,6 +96,15 @@ ITEMS = (
         doc="an incident category's display name (Chinese first) and group, for intake and reports",
         doc_zh="事件类别的名称（中文）和分组，用于受理与报表",
         titles=lambda body: _category_title(body),
+    ),
+    ItemKind(
+        "categories",
+        ("categories", "类别清单"),
+        "escalation_categories",
+        named=False,
+        doc="closed: a report of a category the ruleset does not list is refused (open, the default: any "
+        "category is taken, the catch-all route takes those not listed)",
+        doc_zh="仅限所列：规则集未列出的类别的上报不予受理（不限，默认：受理任何类别，未列出的类别按“任意”事件规则流转）",
     ),
     ItemKind(
         "limit",
