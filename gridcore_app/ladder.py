@@ -28,8 +28,9 @@ case's last report, so joins chain).  ``summoned(...)`` gives the stops of a
 case whose handler called a line department in (吹哨报到): the department's
 own ``report within`` limit (部门时限) first, then the levels its breach
 carries the case to.  ``repeated(...)`` gives the ruleset's ``repeats`` rules a
-report makes fire, and ``handler_due(...)`` when a handler's own resolve
-limit (办理人时限) runs out and whom the case is passed to then.  What it
+report makes fire, ``handler_due(...)`` when a handler's own resolve
+limit (办理人时限) runs out and whom the case is passed to then, and
+``resolve_due(...)`` when the level's own resolve limit sends it up.  What it
 leaves out, a case only the engine can tell: a breach that routes to a
 department (the case stops climbing there).
 """
@@ -47,7 +48,7 @@ from gridcore.community import Community
 from gridcore.governing import RulesetInForce, RulesetTimeline
 from gridcore.rules import Ruleset
 from gridcore.rules.subtree import governed_node
-from gridcore_escalation.policy import EscalationPolicy, IncidentFacts, Repeats
+from gridcore_escalation.policy import EscalationPolicy, IncidentFacts, Repeats, Span
 from gridcore_escalation.routing import level_of, node_above, node_at_level, rank, start_node
 from gridcore_escalation.section import SECTION
 from gridcore_escalation.worktime import add, elapsed
@@ -198,16 +199,7 @@ class Ladder:
         span = None if limit is None else limit.accept if limit_name == "accept" else limit.resolve
         if role is None or limit is None or span is None:
             return None
-        span = span.extended(extra_days, 0, f"{extra_days} day") if extra_days else span
-        tz = self.community.tz
-        start, used = since, timedelta(0)
-        for paused, resumed in stopped:
-            due = add(span, start, used, policy.calendar, tz)
-            if due is None or due <= paused:
-                break
-            used += elapsed(span.working, start, paused, policy.calendar, tz)
-            start = resumed
-        due = add(span, start, used, policy.calendar, tz)
+        due = self._run_out(policy, span, since, stopped, extra_days)
         if due is None:
             return None
         passed_to = None
@@ -221,7 +213,45 @@ class Ladder:
         level = policy.limit_for(level_of(self.community, node))
         if passed_to is None and (level is None or level.then_department is None):
             above = node_above(self.community, node, level.then_level if level is not None else None)
-        return HandlerDue(due.astimezone(tz), role, passed_to, above)
+        return HandlerDue(due.astimezone(self.community.tz), role, passed_to, above)
+
+    def resolve_due(self, node: str, category: str, severity: int, key_person: bool, channel: str,
+                    reported: datetime, since: datetime, stopped: Sequence[tuple[datetime, datetime]] = (),
+                    extra_days: int = 0) -> tuple[datetime, str | None] | None:
+        """When the level's resolve limit at ``node`` runs out on a case reported at ``reported`` that arrived
+        there at ``since`` (or was reopened there then), but for the ``stopped`` stretches and ``extra_days``
+        of an extension, and where it sends the case (None: a department, or nowhere); None when no resolve
+        limit holds it there (the limits in force when it was reported, as the plugin holds a case)."""
+        policy = self.policy(node, reported)
+        if policy is None:
+            return None
+        level = level_of(self.community, node)
+        facts = IncidentFacts(id="", category=category, severity=severity, level=level, key_person=key_person,
+                              channel=channel, age=timedelta(0))
+        resolve = policy.applied(facts, level).get("resolve")
+        due = None if resolve is None else self._run_out(policy, resolve.span, since, stopped, extra_days)
+        if due is None:
+            return None
+        limit = policy.limit_for(level)
+        above = (None if limit is not None and limit.then_department is not None
+                 else node_above(self.community, node, limit.then_level if limit is not None else None))
+        return due.astimezone(self.community.tz), above
+
+    def _run_out(self, policy: EscalationPolicy, span: Span, since: datetime,
+                 stopped: Sequence[tuple[datetime, datetime]], extra_days: int) -> datetime | None:
+        """When ``span`` counted from ``since`` runs out, but for the ``stopped`` stretches, ``extra_days``
+        added (the plugin's working-time arithmetic)."""
+        span = span.extended(extra_days, 0, f"{extra_days} day") if extra_days else span
+        tz = self.community.tz
+        start, used = since, timedelta(0)
+        for paused, resumed in stopped:
+            due = add(span, start, used, policy.calendar, tz)
+            if due is None or due <= paused:
+                break
+            used += elapsed(span.working, start, paused, policy.calendar, tz)
+            start = resumed
+        found: datetime | None = add(span, start, used, policy.calendar, tz)
+        return found
 
     def summoned(self, node: str, department: str, category: str, severity: int, key_person: bool, channel: str,
                  at: datetime, reported: datetime | None = None) -> list[Stop]:

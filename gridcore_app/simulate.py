@@ -745,7 +745,8 @@ class _Simulation:
         elif handling.assign_share and self.steps_rng.random() < handling.assign_share:
             assigned = self.assign(report, handler, seat, t)
             if clock is not None and assigned is not None and assigned > clock.since:
-                clock = attrs.evolve(clock, since=assigned)  # (the handler's own clock starts there)
+                # (the handler's own clock starts there, the level's runs on)
+                clock = attrs.evolve(clock, since=assigned, level_since=clock.level_since or clock.since)
                 handler, seat, t, clock = self.assigned_late(report, handler, seat, t, clock)
         t = self.step(IncidentAccepted, t, handler, node, incident)
         self.accepted = t - timedelta(minutes=1)
@@ -923,6 +924,14 @@ class _Simulation:
         for _ in range(len(self.community.hierarchy.levels) + 2):
             due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since, clock.stopped,
                                           clock.extra_days)
+            level = self.level_due(report, clock)
+            if level is not None and level[0] <= resolves and (due is None or level[0] < due.time):
+                if level[1] is None:
+                    break
+                # The level's own resolve limit runs out first: the engine sends the case up with its
+                # handler still on it (who goes on), and its clocks start again where it arrives.
+                clock = clock.moved(level[1], level[0])
+                continue
             if due is None or resolves < due.time:
                 break
             if due.passed_to is None:
@@ -930,8 +939,7 @@ class _Simulation:
                     break
                 # Nobody in the cell to pass it to (a role nobody holds): the engine sends the case up with
                 # its handler still on it, and their own clock starts again where it arrives.
-                clock = _Clock(due.above, due.time, tuple((max(paused, due.time), resumed)
-                                                          for paused, resumed in clock.stopped if resumed > due.time))
+                clock = clock.moved(due.above, due.time)
                 continue
             undone = (ExtensionApproved, ExtensionRefused)
             self.queue = [entry for entry in self.queue
@@ -947,12 +955,22 @@ class _Simulation:
         return handler, resolves, clock
 
     def still_held(self, report: IncidentReported, handler: str, clock: _Clock, when: datetime) -> bool:
-        """True if the case ``handler`` holds is still theirs, where its ``clock`` is, at ``when``: their own
-        limit (办理人时限) has not run out by then (passing it to someone in the cell, or sending it up)."""
+        """True if the case ``handler`` holds is still theirs, where its ``clock`` is, at ``when``: neither their
+        own limit (办理人时限) nor the level's resolve limit has run out by then (passing it to someone in the
+        cell, or sending it up)."""
         assert self.ladder is not None
         due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since, clock.stopped,
                                       clock.extra_days)
-        return due is None or when < due.time
+        level = self.level_due(report, clock)
+        return (due is None or when < due.time) and (level is None or when < level[0])
+
+    def level_due(self, report: IncidentReported, clock: _Clock) -> tuple[datetime, str | None] | None:
+        """When the level's own resolve limit runs out on the case where its ``clock`` is, and where it
+        sends the case then (``Ladder.resolve_due``)."""
+        assert self.ladder is not None
+        return self.ladder.resolve_due(clock.node, report.category, report.severity, report.key_person,
+                                       report.channel, report.time, clock.level_since or clock.since, clock.stopped,
+                                       clock.extra_days)
 
     def own_clock(self, report: IncidentReported, handler: str, node: str, since: datetime, *, accepting: bool
                   ) -> HandlerDue | None:
@@ -1314,13 +1332,20 @@ class _Simulation:
 
 @attrs.frozen
 class _Clock:
-    """Where a case is held to its handler's own limits: its ``node``, since when the handler's clock
-    runs, the stretches it ``stopped`` (paused), and the days an extension added."""
+    """Where a case is held to its handler's own limits and its level's: its ``node``, since when the
+    handler's clock runs, the stretches it ``stopped`` (paused), and the days an extension added."""
 
     node: str
     since: datetime
     stopped: tuple[tuple[datetime, datetime], ...] = ()
     extra_days: int = 0
+    #: since when the level's own clock runs there, when not ``since`` (an assignment restarts the handler's only)
+    level_since: datetime | None = None
+
+    def moved(self, node: str, at: datetime) -> _Clock:
+        """The clock of the case sent up to ``node`` at ``at``, its handler still on it: both clocks from
+        its arrival there, the stretches it is still paused kept."""
+        return _Clock(node, at, tuple((max(paused, at), resumed) for paused, resumed in self.stopped if resumed > at))
 
 
 @attrs.define

@@ -445,6 +445,37 @@ def test_a_handler_limit_passing_to_a_role_nobody_holds_sends_the_simulated_case
     assert len([v for v in reworked if "committee_member" in seated(v)]) >= 3
 
 
+
+def test_a_level_resolve_limit_that_sends_the_simulated_case_up_is_followed_to_where_it_went(
+        mini_district: Path, tmp_path: Path) -> None:
+    """A grid gets one working day to resolve (the district's three cut short): a case its gridworker
+    resolves later has been sent up to the community by then, the gridworker still on it.  The simulator
+    kept it at the grid: an unsatisfied verification reopened it at the community, the gridworker took the
+    rework on and was refused (8 days of the small district, seed 1: 58 refused), and a committee member
+    took up (提级办理) to the community a case already there (seed 9, a third taken up: 43 refused, 5 of
+    them such escalations).  The simulator now reads the level's resolve limit too
+    (``Ladder.resolve_due``): the case is followed up, the rework taken on where it is."""
+    short = variant(tmp_path, "short.rules", 'extends "yinzhou"\nruleset short\n\nescalation:\n'
+                    "  override limit grid: accept within 4 working hours, resolve within 1 working day\n")
+    community = load_community(mini_district)
+    scenario = load_scenario(YINZHOU / "scenario.yaml")
+    ladder = Ladder.of_files(community, [short], at=START.date())
+    days = 8
+    for seed, share in ((1, 0.0), (9, 0.3)):
+        taken_up = attrs.evolve(scenario, handling=attrs.evolve(scenario.handling, escalated_share=(share,) * 5))
+        staged: dict[str, str] = {}
+        events = list(simulate(community, taken_up, days=days, start=START, seed=seed, ladder=ladder, staged=staged))
+        unmeant, overdue, engine = judged(mini_district, tmp_path / f"store{seed}", events, days, [(START, short)],
+                                          staged)
+        with engine:
+            views = list(escalation.incidents(engine))
+        assert (unmeant, overdue) == ([], 0), seed
+        sent = [v for v in views if any(s.actor == SYSTEM_ACTOR and "not resolved within" in (s.reason or "")
+                                        for s in v.escalations)]
+        assert len(sent) >= 20, seed
+        assert [v for v in sent if v.reopens and v.status == "closed" and v.current_level != "grid"], seed
+
+
 def test_a_scenario_puts_a_ruleset_in_force_mid_run_and_simulate_and_demo_follow_it(mini_district: Path,
                                                                                      tmp_path: Path) -> None:
     """A scenario's ``rulesets:`` (规则集) puts a ruleset in force from a day of the run, its file named
