@@ -154,6 +154,11 @@ def _time_text(when: datetime) -> str:
     return text
 
 
+#: ``when.isoformat()``, as the codec writes every event's time (``_time_text``): for plugins that write
+#: times into their own documents, which are mostly the times of events just written (kept by object)
+time_text = _time_text
+
+
 def read_time(text: str) -> datetime:
     """A time from its ISO 8601 text, as ``datetime.fromisoformat`` reads it but holding the one
     ``timezone`` object the codec keeps for its offset (``ValueError`` if it is no time).

@@ -302,7 +302,9 @@ class AssessmentState:
         could bring): the month, to seal again after the event, with its days back in memory if it was
         sealed; else None."""
         latest = self._last_day
-        if latest is None or day >= latest.replace(day=1):
+        # (most often the event is of the latest day: no month's first day need be made, ``replace``
+        # costing more than the rest of the hook)
+        if latest is None or day >= latest or day >= latest.replace(day=1):
             return None
         month = day.replace(day=1)
         found = self.sealed.pop(month, None)

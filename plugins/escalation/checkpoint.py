@@ -27,7 +27,7 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from gridcore import Explanation
-from gridcore.codec import read_time
+from gridcore.codec import read_time, time_text
 from gridcore.parts import part_writers
 
 from .archive import COLLECTION, NAMES, Archive
@@ -106,7 +106,9 @@ class _QuickDump:
     """
 
     def __init__(self) -> None:
-        self.names: dict[str, Any] = {"__sorted": sorted, "__list": list, "__id": id}
+        # (``__iso``: ``isoformat``, written from the fields for a fixed-offset time, and kept by object
+        # for the times written lately: an incident's are mostly its events', which the codec just wrote)
+        self.names: dict[str, Any] = {"__sorted": sorted, "__list": list, "__id": id, "__iso": time_text}
         self.count = 0
         #: the source of the last function made
         self.source = ""
@@ -144,7 +146,7 @@ class _QuickDump:
         if self.plain(kind):
             return value
         if kind is datetime:
-            return f"(__m.get(__k := __id({value})) or __m.setdefault(__k, {value}.isoformat()))"
+            return f"(__m.get(__k := __id({value})) or __m.setdefault(__k, __iso({value})))"
         if kind is timedelta:
             return f"[{value}.days, {value}.seconds, {value}.microseconds]"
         args = typing.get_args(kind)

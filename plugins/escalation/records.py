@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
+from gridcore.codec import time_text
 from gridcore.parts import stored_documents, stored_part, stored_parts
 
 from . import timers
@@ -50,6 +51,8 @@ DECODED = 4_000
 #: Incidents kept as they were archived after closing (``Records._closed``): in a busy district's month
 #: 99% of the events reaching a closed incident (ratings) came within 250 closings of its own.
 RECENTLY_CLOSED = 256
+#: Deadlines' times kept converted to the ticks' zone (``Records._zoned``) before they are all forgotten.
+ZONED = 4_096
 #: Stale entries the heap of what falls due may hold beyond two per open incident before it is rebuilt.
 STALE = 4_096
 
@@ -93,6 +96,9 @@ class Records:
         #: heap entries are put in it, so that a tick compares them field by field (times in two
         #: different tzinfo objects compare by asking each for its offset, several times slower)
         self._zone: timezone | None = None
+        #: deadlines' times in ``_zone``, by the time object's ``id`` (held beside it, so no other object has
+        #: that ``id`` while it is kept), with the zone they were put in (``schedule``; emptied when full)
+        self._zoned: dict[int, tuple[datetime, timezone, datetime]] = {}
         #: open incident id -> what its deadlines were worked out from, and them (``running``)
         #: (and each deadline with what it was worked out from, for the next working-out)
         self._clocks: dict[str, tuple[tuple[Any, ...], list[timers.Deadline], list[timers.Worked]]] = {}
@@ -136,7 +142,16 @@ class Records:
         when = due.time
         zone = self._zone
         if zone is not None and when.tzinfo is not zone:
-            when = when.astimezone(zone)
+            # (a deadline kept while its inputs do not change is scheduled again after every event on its
+            # case: its time in the ticks' zone is kept by object, not converted each time)
+            kept = self._zoned.get(id(when))
+            if kept is not None and kept[0] is when and kept[1] is zone:
+                when = kept[2]
+            else:
+                if len(self._zoned) >= ZONED:
+                    self._zoned.clear()
+                self._zoned[id(when)] = (when, zone, converted := when.astimezone(zone))
+                when = converted
         heap = self._heap
         heapq.heappush(heap, (when, incident.id, incident.version))
         if len(heap) > 2 * len(self.incidents) + STALE:
@@ -283,7 +298,7 @@ class Records:
             times.append(incident.closed_at)
         last = max(times, default=incident.reported_at)
         self.archive.add({"incident": _checkpoint._dump_incident(incident), "decisions": decisions,
-                          "escalations": escalations, "last": last.isoformat()})
+                          "escalations": escalations, "last": time_text(last)})
         # The incident itself stands for the entry just written, as ``_decode`` would read it back
         # (the document reads back the same, type for type): an event reaching it closed (a
         # resident's rating, most within a few hundred closings) is judged on it and takes it out
