@@ -46,7 +46,7 @@ from starlette.routing import Route
 
 import gridcore_escalation
 from gridcore import Engine
-from gridcore.errors import GridcoreError, HierarchyError, PluginError
+from gridcore.errors import GridcoreError, HierarchyError, PluginError, chinese_first
 from gridcore_escalation import Category, IncidentView
 
 from . import auth, intake
@@ -135,8 +135,10 @@ def from_problem(problem: Problem) -> Open311Error:
     nearest = problem.extra.get("nearest")
     if problem.slug == "outside-cells" and nearest:
         text = problem.detail
-    # (each engine reason already ends with its Chinese, and so does a roster's message passed on whole)
-    if problem.detail_zh and not reasons and problem.detail_zh not in text:
+    # (each engine reason already ends with its Chinese, and so does a roster's message passed on whole, whose
+    # ``detail_zh`` is that message Chinese first: ``passed_on``)
+    if (problem.detail_zh and not reasons and problem.detail_zh not in text
+            and problem.detail_zh != chinese_first(text)):
         text = f"{text} ({problem.detail_zh})"
     return Open311Error(problem.status, text, problem.headers)
 
