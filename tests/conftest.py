@@ -35,6 +35,39 @@ CST = timezone(timedelta(hours=8))
 START = datetime(2025, 3, 1, 8, 0, tzinfo=CST)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, saying why, when the venv's gridcore is not this checkout's: the processes the tests
+    start (servers, benchmarks, ``gridcore`` itself) would run other code and fail far from the cause."""
+    if hasattr(session.config, "workerinput"):
+        return  # (pytest-xdist: checked once, by the process that started the workers)
+    from installed import gridcore_mismatch
+
+    why = gridcore_mismatch()
+    if why is not None:
+        pytest.exit(why, returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.fixture(scope="session")
+def drills_installed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``tests/plugins/drills`` (the guide's third-party plugin) installed in the venv, as a user would
+    install it, when it is missing or out of date; then checked: the copy a fresh process imports must be
+    this checkout's, else the tests using it fail here, naming both paths and the fix (tests/installed.py)."""
+    import importlib
+    import sys
+
+    from installed import drills_mismatch, install_drills
+
+    if drills_mismatch() is not None:
+        install_drills(tmp_path_factory.mktemp("drills"))
+        importlib.invalidate_caches()
+        # an older copy already imported here (through the entry points) is not the one installed now
+        for name in [m for m in sys.modules if m == "gridcore_drills" or m.startswith("gridcore_drills.")]:
+            del sys.modules[name]
+    why = drills_mismatch()
+    if why is not None:
+        pytest.fail(why, pytrace=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_tempdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Every test session keeps its own temporary folder, the processes it starts too.

@@ -4,27 +4,23 @@
 package ``gridcore_drills``): a ruleset section, an event, a metric, a report
 and a command.  ``.ci/run`` installs it into the venv; this test installs it
 too when it is missing or out of date, then drives it through the
-``gridcore`` command exactly as a community office would.
+``gridcore`` command exactly as a community office would.  The ``drills_installed``
+fixture (tests/conftest.py) installs it and checks that the copy the processes
+these tests start import is this checkout's.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
-from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from conftest import REPO
 
 from gridcore_app.cli import main_group
 
-FIXTURE = REPO / "tests" / "plugins" / "drills"
 MINI = REPO / "tests" / "data" / "community-mini"
 CST = timezone(timedelta(hours=8))
 
@@ -42,36 +38,6 @@ assessment:
   metric drill_coverage: weight 100
   stars: 5 if score >= 90, 4 if score >= 50, otherwise 2
 """
-
-
-def _installed_is_current() -> bool:
-    try:
-        dist = distribution("gridcore-drills")
-    except PackageNotFoundError:
-        return False
-    for source in (FIXTURE / "gridcore_drills").glob("*.py"):
-        installed = Path(str(dist.locate_file(f"gridcore_drills/{source.name}")))
-        if not installed.is_file() or installed.read_bytes() != source.read_bytes():
-            return False
-    return True
-
-
-@pytest.fixture(scope="module")
-def drills_installed(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Install the fixture distribution with pip, as a user would (skipped when already current)."""
-    if _installed_is_current():
-        return
-    copy = tmp_path_factory.mktemp("drills") / "drills"
-    shutil.copytree(FIXTURE, copy)  # pip builds in the folder it is given: not in the repository
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", str(copy)],
-                   check=True, capture_output=True)
-    import importlib
-
-    importlib.invalidate_caches()
-    # an older copy another test already imported (through the entry points) is not the one installed now
-    for name in [m for m in sys.modules if m == "gridcore_drills" or m.startswith("gridcore_drills.")]:
-        del sys.modules[name]
-    assert _installed_is_current()
 
 
 def gridcore(*args: str) -> tuple[int, str, str]:
