@@ -127,10 +127,16 @@ def keep(store: Store) -> None:
 
 def mark(store: Store, known: TimeOrder, time: datetime, ident: str, position: int) -> TimeOrder:
     """Mark ``(time, ident)`` recorded late after log position ``position``, if it comes before every mark
-    ``known`` (what this writer last read) holds; the fact as it then is."""
-    if not known.kept or (known.late_from is not None and known.late_from <= (time, ident)):
+    ``known`` (what this writer last read) holds; the fact as it then is.
+
+    A store that does not keep the fact (yet) is marked too, the earliest this writer marked standing for
+    the rest: ``settle`` (``gridcore time-order --settle``) may run between this writer reading "not kept"
+    and its event being stored, and then finds the event marked (its own scan has ended by then)."""
+    if known.late_from is not None and known.late_from <= (time, ident):
         return known
     _merge(store, {f"{_LATE}{time.astimezone(UTC).isoformat()} {ident}": position})
+    if not known.kept:  # (every stored event is judged again meanwhile: the mark only waits for a settle)
+        return TimeOrder(kept=False, late_from=(time, ident))
     through = position if known.in_order_through is None else min(known.in_order_through, position)
     return TimeOrder(kept=True, late_from=(time, ident), in_order_through=through)
 

@@ -38,7 +38,7 @@ from gridcore.plugin_host import (
     plugin_selection,
 )
 from gridcore.reports import printable
-from gridcore.store import DEFAULT_STORE
+from gridcore.store import DEFAULT_STORE, Store
 
 if TYPE_CHECKING:
     from gridcore.community import Community
@@ -245,7 +245,7 @@ def _build_plugin_manager(root: click.Context) -> PluginManager:
 
 @contextmanager
 def open_engine(
-    store: str, *, now: datetime | None = None, read_only: bool = False, create: bool = False, **kwargs: Any
+    store: str | Store, *, now: datetime | None = None, read_only: bool = False, create: bool = False, **kwargs: Any
 ) -> Iterator[Engine]:
     """Open an engine on a store's saved community and rulesets; close it afterwards.
 
@@ -1354,11 +1354,10 @@ def time_order(settle: bool, store: str) -> None:
 
     Replays judge stored events again from the earliest event recorded late (docs/architecture.md, Time order). A
     store written by a gridcore older than that fact has every stored event judged again at each replay until
-    --settle works the fact out for it (run it once, with no other process writing to the store).
+    --settle works the fact out for it, once. Meanwhile it is the store's only appender: other processes' new
+    events wait until it is done (a TinyDB store another process writes to is refused, naming it).
     """
     from gridcore import timeorder
-
-    from .writelock import writing
 
     if not settle:
         with open_engine(store, read_only=True) as engine:
@@ -1367,7 +1366,9 @@ def time_order(settle: bool, store: str) -> None:
     witness = _FirstIgnored()
     manager = plugin_manager()
     manager.register(witness, name="gridcore time-order")
-    with open_engine(store, plugins=manager) as engine, writing(engine, store, "gridcore time-order --settle"):
+    # the store held as its only appender before the engine opens: the open's replay judges every event stored
+    with _sole_appender(store, manager, "gridcore time-order --settle") as held, \
+            open_engine(held, plugins=manager) as engine:
         if not engine.time_order.kept:
             if engine.open_report.restored_from:
                 engine.rebuild()  # (the witness must see every stored event judged again, from the first)
@@ -1376,6 +1377,37 @@ def time_order(settle: bool, store: str) -> None:
             click.echo(f"settled (已确定): {_time_order_said(fact, engine.community.tz)}")
         else:
             click.echo(_time_order_said(engine.time_order, engine.community.tz))
+
+
+@contextmanager
+def _sole_appender(store: str, manager: PluginManager, what: str) -> Iterator[Store]:
+    """``store`` opened and held as its only appender (``sole_appender``: other processes' appends wait until
+    the block ends; a TinyDB store another process writes to is refused, naming it), under the write lock the
+    service and ``gridcore ingest`` take on this machine (declared as ``what``).  A backend without
+    ``sole_appender`` is warned about and written as before."""
+    from gridcore.plugin_host import Hooks
+
+    from .writelock import WriteLock
+
+    with ExitStack() as stack:
+        lock = WriteLock.for_store(store)
+        if lock is not None:
+            stack.callback(lock.close)
+            stack.enter_context(lock)
+            lock.declare(what)
+            stack.callback(lock.undeclare)
+        opened = Hooks(manager).storage_backend(store, create=False)
+        stack.callback(opened.close)  # (the engine closes it first; twice is harmless)
+        sole = getattr(opened, "sole_appender", None)
+        if sole is None:
+            click.echo("warning: this store's backend cannot keep other writers out while the log is replayed: stop "
+                       "them first (此存储后端无法在重放期间阻止其他进程写入：请先停止它们)", err=True)
+        else:
+            try:
+                stack.enter_context(sole())
+            except GridcoreError as exc:
+                fail(str(exc))
+        yield opened
 
 
 def _time_order_said(fact: Any, tz: Any) -> str:

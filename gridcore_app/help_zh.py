@@ -189,10 +189,12 @@ HELP_ZH: Mapping[str, str] = {
     "Say whether the store's events were recorded in time order, and from which event some came late. Replays "
     "judge stored events again from the earliest event recorded late (docs/architecture.md, Time order). A store "
     "written by a gridcore older than that fact has every stored event judged again at each replay until --settle "
-    "works the fact out for it (run it once, with no other process writing to the store).":
+    "works the fact out for it, once. Meanwhile it is the store's only appender: other processes' new events wait "
+    "until it is done (a TinyDB store another process writes to is refused, naming it).":
         "说明库中事件是否按时间顺序录入，以及从哪一事件起有补录。重放时从最早的补录事件起重新评判已存事件"
         "（docs/architecture.md，Time order）。较早版本写入的库没有这一记录，每次重放都重新评判所有已存事件，"
-        "直到用 --settle 为它确定一次（只需运行一次，运行时不要有其他进程写入此库）。",
+        "直到用 --settle 为它确定一次（只需运行一次）。运行期间只有它能向库追加事件：其他进程的新事件等它完成后再写入"
+        "（TinyDB 库若正被其他进程写入，则拒绝运行并指出该进程）。",
     "For a store written before gridcore kept the fact: work it out once (the whole log is replayed, each stored "
     "event judged again), so that replays judge stored events again only from the first event recorded late.":
         "用于较早版本写入、没有这一记录的库：确定一次（重放全部日志，重新评判每个已存事件），"

@@ -82,7 +82,12 @@ class Store(Protocol):
     read, then written, and one of two such additions could be lost.  ``append_soon(docs,
     expected=P)`` (PostgreSQL) starts an append and returns at once; ``result()`` of what it
     returns is what ``append`` would have returned or raised, and every other call on the store
-    first waits for it (docs/storage.md).  A malformed batch or
+    first waits for it (docs/storage.md).  ``sole_appender()``, a context manager:
+    within it this handle alone appends events, every other handle's (and
+    process's) ``append`` waiting until it ends, or (TinyDB, one writer) a
+    ``StoreError`` naming the writer that holds the store
+    (``gridcore time-order --settle`` replays the whole log under it; without
+    it, that command warns that nothing keeps other writers out).  A malformed batch or
     document, a corrupt store and an unreachable server raise
     ``gridcore.errors.StoreError``.  See docs/storage.md.
     """

@@ -337,6 +337,35 @@ class PostgresStore:
             return max(int(cur.rowcount), 0)
 
     @contextmanager
+    def sole_appender(self) -> Iterator[None]:
+        """Within it, this handle alone appends events: every other handle's ``append`` (any process's, on any
+        machine) waits until the block ends; an append under way is waited for first.  Documents are
+        written as before.  ``gridcore time-order --settle`` holds it while it replays the whole log, so no
+        event is stored that its replay did not judge (docs/storage.md, *One appender*).
+
+        The schema's append lock (the advisory lock each append takes for its transaction) held by this
+        handle's session: its own appends take it again (a session holds a lock it holds), the server
+        releases it if the connection drops, so a killed holder never leaves the store locked."""
+        import psycopg
+
+        self._check_open()
+        try:
+            self._conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (self._append_lock,))
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+        try:
+            yield
+        finally:
+            if not self._closed:
+                try:
+                    self._settle()
+                finally:
+                    try:
+                        self._conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self._append_lock,))
+                    except psycopg.Error:
+                        pass  # (the connection is gone, and the lock with it)
+
+    @contextmanager
     def holding(self) -> Iterator[None]:
         """Within it, ``put_text`` and ``merge_parts`` (what a flush writes: sealed parts and their names)
         are checked and held, not sent: the next ``append_soon`` sends them from its thread, each as it

@@ -19,12 +19,16 @@ the canonical sort key ``time_utc`` (fixed-width UTC text, see
 ``gridcore.store.canonical``) and indexes on ``id``, ``(time_utc, id)`` and
 ``kind``; the document itself is JSON text.  Cost per event stays flat as the
 store grows (docs/benchmarks.md).  Several processes may read and write one
-file; SQLite serialises the writers.
+file; SQLite serialises the writers.  ``sole_appender`` keeps every other handle's
+appends waiting while one handle (``gridcore time-order --settle``) replays the
+whole log: a file lock beside the store (``<file>-appending``) that each append
+holds shared, SQLite's own locks being whole-file.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -199,6 +203,10 @@ class SQLiteStore:
         self._closed = False
         #: True while the documents are in the table of stores made before 2026-12-03 (``_upgrade_documents``)
         self._old_documents = False
+        #: the lock file every append holds shared and ``sole_appender`` exclusive (opened at the first append),
+        #: and whether this handle is the sole appender now
+        self._appending_fd: int | None = None
+        self._sole = False
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; a SQLite store is a file (这是文件夹；SQLite 数据库是一个文件)")
         if not create and not self.path.is_file():
@@ -299,6 +307,18 @@ class SQLiteStore:
         if not rows and expected is None:
             return 0
         db = self._db
+        shared = None if self._sole else self._appending()
+        if shared is not None:
+            _flock(shared, _SHARED)  # (waits while another handle is the sole appender: ``sole_appender``)
+        try:
+            return self._append_rows(db, rows, expected)
+        finally:
+            if shared is not None:
+                _flock(shared, _UNLOCK)
+
+    def _append_rows(self, db: sqlite3.Connection, rows: list[tuple[str, str, str, str | bytes]],
+                     expected: int | None) -> int:
+        """``append``'s transaction."""
         try:
             self._sync(True)  # (the batch, and every document written before it, durable at COMMIT)
             db.execute("BEGIN IMMEDIATE")  # the one writer from here to COMMIT
@@ -318,6 +338,45 @@ class SQLiteStore:
         if added:
             self._unsynced = False  # (a commit that wrote nothing syncs nothing)
         return added
+
+    @contextmanager
+    def sole_appender(self) -> Iterator[None]:
+        """Within it, this handle alone appends events: every other handle's ``append`` (this process's or
+        another's) waits until the block ends; an append under way is waited for first.  Documents are
+        written as before.  ``gridcore time-order --settle`` holds it while it replays the whole log, so no
+        event is stored that its replay did not judge (docs/storage.md, *One appender*).
+
+        A file lock beside the store (``<file>-appending``), held shared by each append: the kernel
+        releases it when its holder dies, so a killed holder never leaves the store locked.  Another
+        handle of this process appending inside the block would wait for ever: use this handle."""
+        fd = self._appending()
+        if fd is None:  # pragma: no cover - not on POSIX: as before, nothing keeps other writers out
+            yield
+            return
+        _flock(fd, _EXCLUSIVE)
+        self._sole = True
+        try:
+            yield
+        finally:
+            self._sole = False
+            if self._appending_fd is not None:  # (closed with the store: let go with it)
+                _flock(fd, _UNLOCK)
+
+    def _appending(self) -> int | None:
+        """The lock file every append holds shared (``sole_appender``), opened once; None without POSIX locks."""
+        fd = self._appending_fd
+        if fd is None:
+            try:
+                import fcntl  # noqa: F401
+            except ImportError:  # pragma: no cover - not on POSIX
+                return None
+            where = self.path.with_name(self.path.name + APPENDING_SUFFIX)
+            try:
+                fd = self._appending_fd = os.open(where, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise StoreError(f"cannot write to the SQLite store {self.path}: cannot open {where}: "
+                                 f"{exc.strerror or exc} (无法写入 SQLite 数据库：无法打开其锁文件)") from None
+        return fd
 
     def contains(self, event_id: str) -> bool:
         """True if an event with this id is stored."""
@@ -556,6 +615,9 @@ class SQLiteStore:
         finally:
             self._closed = True
             self._db.close()
+            if self._appending_fd is not None:
+                os.close(self._appending_fd)
+                self._appending_fd = None
 
     def _sync_log(self) -> None:
         """Make every write so far durable: a write committed with ``synchronous=FULL`` (a row of the
@@ -572,6 +634,18 @@ class SQLiteStore:
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.url!r})"
+
+
+#: the lock file beside a store that appends hold shared and ``sole_appender`` exclusive (``store.db-appending``)
+APPENDING_SUFFIX = "-appending"
+_SHARED, _EXCLUSIVE, _UNLOCK = 1, 2, 8  # (fcntl's LOCK_SH, LOCK_EX, LOCK_UN: the same on every POSIX system)
+
+
+def _flock(fd: int, how: int) -> None:
+    """``fcntl.flock``, waiting (Python retries the wait a signal breaks)."""
+    import fcntl
+
+    fcntl.flock(fd, how)
 
 
 def _reason(exc: sqlite3.Error) -> str:

@@ -42,6 +42,7 @@ import time
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -356,6 +357,14 @@ class TinyDBStore:
             self._lock.release()
             self._lock = None
             raise
+
+    @contextmanager
+    def sole_appender(self) -> Iterator[None]:
+        """Within it, this handle alone appends events: a TinyDB store has one writer at a time, so this takes
+        the writer lock now (kept until ``close``), a ``StoreError`` naming the process that holds it if
+        another does (``gridcore time-order --settle``: docs/storage.md, *One appender*)."""
+        self._begin_write()
+        yield
 
     def _remove_strays(self) -> None:
         """Files no manifest names: left by a writer killed mid-write. Only the lock holder calls this."""
