@@ -47,7 +47,9 @@ class Metric:
     assessment rates people by).  ``None`` means "not applicable here" (e.g. a
     rate with nothing to divide by).  ``unit`` is a short label (``"%"``,
     ``"per patrol"``, ``"points"``); ``higher_is_better`` tells readers (and
-    charts) which way is good.
+    charts) which way is good.  ``inputs_zh`` gives the Chinese of the names of
+    its inputs (``MetricValue.inputs``: ``{"patrols": "巡查次数"}``): an
+    explanation in Chinese heads each input by it (``巡查次数 patrols: 12``).
     """
 
     name: str
@@ -57,6 +59,7 @@ class Metric:
     title_zh: str = ""
     higher_is_better: bool = True
     about: str = field(default=NODE)
+    inputs_zh: Mapping[str, str] = field(factory=dict, eq=False)
 
     @about.validator
     def _about(self, attribute: object, value: str) -> None:

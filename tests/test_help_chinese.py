@@ -296,6 +296,16 @@ assessment:
 """
 
 
+def _unheaded(value: str) -> str:
+    """A metric's value as explained in Chinese, ``40（已举行演练 drills held: 2，...）``, as in English."""
+    if "（" not in value:
+        return value
+    shown, _, inputs = value.partition("（")
+    items = [item.split(" ", 1)[1] if has_chinese(item.split(" ", 1)[0]) else item
+             for item in inputs.rstrip("）").split("，")]
+    return f"{shown} ({', '.join(items)})"
+
+
 def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Path) -> None:
     """A month of patrols rated (评星定级) and explained in Chinese: a node's rating (each term, penalty and
     metric), a person's rating and a subsidy (a standard role's and a community's own, 安全员) head every
@@ -327,10 +337,16 @@ def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Pa
         missing, keys = [], set()
         for decision in decisions:
             english, chinese = engine.explain(decision), engine.explain(decision, lang="zh")
-            assert list(english.inputs.values()) == list(chinese.inputs.values())
+            # the same values, a metric's inputs aside: those are headed by their Chinese (Metric.inputs_zh)
+            assert list(english.inputs.values()) == [_unheaded(value) for value in chinese.inputs.values()]
             assert [key.split(" ", 1)[1] for key in chinese.inputs] == list(english.inputs), chinese.inputs
             missing += [f"{decision}: {key!r}" for key in chinese.inputs if not has_chinese(key)]
             keys |= set(english.inputs)
+            # a metric's value is shown with the inputs it was computed from, each headed by its Chinese
+            for key, value in chinese.inputs.items():
+                if key.startswith("指标 metric ") and "（" in value:
+                    missing += [f"{decision}: {key} {item!r}" for item in value.split("（", 1)[1].rstrip("）").split("，")
+                                if not has_chinese(item.split(" ", 1)[0])]
     # every sort of input was explained: a weighted metric, a penalty, a metric's value, a person's, each subsidy
     assert {"weight patrol_coverage", "adjustment overdue_incidents", "metric patrol_coverage",
             "metric patrols_logged", "fulltime_gridworker at g1", "grid_leader at g1",

@@ -208,6 +208,12 @@ def test_it_speaks_chinese_as_the_built_ins_do(drills_installed: None, tmp_path:
 
     code, out, _ = gridcore("report", "--store", store)
     assert code == 0 and "某一时段举行的消防演练及是否计入" in out
+    # its metric's inputs, in a rating's explanation, headed by their Chinese (Metric.inputs_zh) as the built-ins'
+    code, out, err = gridcore("--lang", "zh", "explain", "assessment:2025-Q1:g1", "--store", store)
+    assert code == 0, err
+    assert "指标 metric drill_coverage = 20（已举行演练 drills held: 1，应举行演练 drills required: 5）" in out, out
+    code, out, err = gridcore("--lang", "en", "explain", "assessment:2025-Q1:g1", "--store", store)
+    assert code == 0 and "metric drill_coverage = 20 (drills held: 1, drills required: 5)" in out, out
     code, out, err = gridcore("report", "drills.held", "--store", store)
     assert code != 0 and "请指定时段" in err
     for args in (["report", "drills.held", "-p", "period=2025-Q1"], ["drills", "list", "--period", "2025-Q1"]):

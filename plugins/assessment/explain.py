@@ -12,6 +12,7 @@ what was decided); otherwise the period is assessed afresh, without saving.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
     from gridcore import Engine
 
 
-def explain_decision(engine: Engine, rest: str) -> Explanation | None:
-    """Explain ``<period>:<node>`` or ``<period>:subsidy:<member>``; None if unknown."""
+def explain_decision(engine: Engine, rest: str, lang: str = "en") -> Explanation | None:
+    """Explain ``<period>:<node>`` or ``<period>:subsidy:<member>``; None if unknown.  In Chinese
+    (``lang="zh"``) each metric's inputs are headed by their Chinese (``Metric.inputs_zh``)."""
     period, _, subject = rest.partition(":")
     if not subject:
         return None
@@ -37,16 +39,17 @@ def explain_decision(engine: Engine, rest: str) -> Explanation | None:
     except (PeriodError, AssessmentError):  # no such period, or no such cycle: nothing to explain
         return None
     decision = f"assessment:{rest}"
+    inputs_zh = {name: metric.inputs_zh for name, metric in engine.metrics().items()} if lang == "zh" else None
     if subject.startswith("subsidy:"):
         member = subject[len("subsidy:") :]
         return _subsidy(assessment, member, decision) or _joined_member(engine, assessment, member, decision)
     if subject.startswith("person:"):
         member = subject[len("person:"):]
         person = assessment.person(member)
-        return explain_rating(person, decision) if person is not None else \
+        return explain_rating(person, decision, inputs_zh) if person is not None else \
             _joined_member(engine, assessment, member, decision)
     rating = assessment.rating(subject)
-    return explain_rating(rating, decision) if rating is not None else _joined(engine, assessment, subject, decision)
+    return explain_rating(rating, decision, inputs_zh) if rating is not None else _joined(engine, assessment, subject, decision)
 
 
 def _joined(engine: Engine, assessment: Assessment, node: str, decision: str) -> Explanation | None:
@@ -93,8 +96,11 @@ def _day(engine: Engine, when: datetime) -> str:
     return f"{when.astimezone(engine.community.tz):%Y-%m-%d}"
 
 
-def explain_rating(rating: Rating, decision: str) -> Explanation:
-    """A rating's stars, the rules behind them and every metric value it used."""
+def explain_rating(rating: Rating, decision: str,
+                   inputs_zh: Mapping[str, Mapping[str, str]] | None = None) -> Explanation:
+    """A rating's stars, the rules behind them and every metric value it used, with the inputs each value
+    was computed from; ``inputs_zh`` (each metric's ``Metric.inputs_zh``, by its name): in Chinese, each
+    input headed by its Chinese (``40（已举行演练 drills held: 2，应举行演练 drills required: 5）``)."""
     summary = f"{rating.level} {rating.node} ({rating.name}) rated {rating.stars} stars for {rating.period}"
     summary += f" with score {shown(rating.score)} of {rating.max_score:g}"
     if rating.capped_from:
@@ -105,8 +111,14 @@ def explain_rating(rating: Rating, decision: str) -> Explanation:
         points = shown(term.points) or 0
         inputs[f"{term.kind} {term.metric}"] = f"{text} -> {points:+g} points ({term.note}) [{term.rule}]"
     for name, value in rating.values.items():
-        detail = ", ".join(f"{k}: {v}" for k, v in rating.inputs.get(name, {}).items())
-        inputs[f"metric {name}"] = ("n/a" if value is None else str(shown(value))) + (f" ({detail})" if detail else "")
+        shown_value = "n/a" if value is None else str(shown(value))
+        if inputs_zh is None:
+            detail = ", ".join(f"{k}: {v}" for k, v in rating.inputs.get(name, {}).items())
+            inputs[f"metric {name}"] = shown_value + (f" ({detail})" if detail else "")
+            continue
+        zh = inputs_zh.get(name, {})
+        detail = "，".join(f"{zh[k]} {k}: {v}" if k in zh else f"{k}: {v}" for k, v in rating.inputs.get(name, {}).items())
+        inputs[f"metric {name}"] = shown_value + (f"（{detail}）" if detail else "")
     return Explanation(decision, summary, rating.rules, inputs, rating.stars)
 
 

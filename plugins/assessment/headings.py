@@ -24,3 +24,15 @@ INPUTS_ZH: Mapping[str, str] = {
     "metric": "指标", "weight": "权重", "deduction": "扣分", "bonus": "加分", "veto": "一票否决", "cap": "封顶",
     "adjustment": "调整", "score": "得分", "joined": "加入时间", "period start": "考核期开始",
 }  # fmt: skip
+
+#: The Chinese of the inputs the assessment plugin's metrics are computed from (``Metric.inputs_zh``), shown
+#: with a metric's value in a rating's explanation (``指标 metric patrol_coverage = 57.14（单元数 cells: 7，...）``).
+METRIC_INPUTS_ZH: Mapping[str, str] = {
+    "cells": "单元数", "slots": "时段数", "required per slot": "每时段要求", "patrols counted": "记录巡查次数",
+    "patrols credited": "计入巡查次数", "patrols required": "应巡查次数", "requirement": "巡查要求",
+    "people on record": "在册人数", "took part": "参与人数", "residents": "居民数", "registered": "已登记",
+    "complete": "信息完整", "households on record": "在册户数", "households assigned": "包联户数",
+    "households looked after": "包联户数", "visited": "已走访", "not visited": "未走访",
+    "members looking after households": "包联户人员数", "visited all": "全部走访", "not all visited": "未全部走访",
+    "members": "人数", "serious severity": "重大事件等级", "open": "未解决", "patrols": "巡查次数",
+}  # fmt: skip

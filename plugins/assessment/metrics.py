@@ -42,6 +42,7 @@ from gridcore.metrics import Metric, MetricValue
 from gridcore.periods import Period, period_containing, periods_between
 
 from . import logindex
+from .headings import METRIC_INPUTS_ZH
 from .logindex import node_id, subtree
 from .policy import AssessmentPolicy, PatrolRequirement
 from .section import SECTION
@@ -287,21 +288,21 @@ def _rule(requirement: PatrolRequirement | None) -> str:
 
 
 METRICS = [
-    Metric("patrol_coverage", "Patrol coverage", "%", patrol_coverage, title_zh="巡查覆盖率"),
+    Metric("patrol_coverage", "Patrol coverage", "%", patrol_coverage, title_zh="巡查覆盖率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("participation", "Residents' participation in activities", "%", participation,
-           title_zh="居民活动参与率"),
+           title_zh="居民活动参与率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("registered_participation", "Registered residents' participation in activities", "%",
-           registered_participation, title_zh="登记居民活动参与率"),
+           registered_participation, title_zh="登记居民活动参与率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("registration_completeness", "Registration completeness", "%", registration_completeness,
-           title_zh="登记完整率"),
+           title_zh="登记完整率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("household_registration", "Households registered", "%", household_registration,
-           title_zh="户登记率"),
+           title_zh="户登记率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("visit_coverage", "Home visits to households looked after", "%", visit_coverage,
-           title_zh="入户走访覆盖率"),
+           title_zh="入户走访覆盖率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("carers_visited_all", "Members who visited every household they look after", "%",
-           carers_visited_all, title_zh="包联户走访到位率"),
+           carers_visited_all, title_zh="包联户走访到位率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("carers_not_visited_all", "Members who left a household they look after unvisited", "members",
-           carers_not_visited_all, title_zh="包联户走访未到位人数", higher_is_better=False),
+           carers_not_visited_all, title_zh="包联户走访未到位人数", inputs_zh=METRIC_INPUTS_ZH, higher_is_better=False),
     Metric("unresolved_serious_incidents", "Unresolved serious incidents", "incidents",
-           unresolved_serious_incidents, title_zh="未解决重大事件", higher_is_better=False),
+           unresolved_serious_incidents, title_zh="未解决重大事件", inputs_zh=METRIC_INPUTS_ZH, higher_is_better=False),
 ]  # fmt: skip

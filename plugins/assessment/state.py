@@ -443,7 +443,7 @@ class AssessmentState:
         from .explain import explain_decision
         from .headings import INPUTS_ZH
 
-        answer = explain_decision(engine, decision[len(PREFIX) :])
+        answer = explain_decision(engine, decision[len(PREFIX) :], lang)
         if answer is None or lang != "zh":
             return answer
         return answer.labelled({**engine.community.roles, **INPUTS_ZH})

@@ -30,3 +30,13 @@ INPUTS_ZH: Mapping[str, str] = {
     "ignored because": "忽略原因", "counts": "是否计入", "case then": "事件当时", "its reason": "原因",
     "joined now": "现并入", "latest step before it": "此前最后一步",
 }  # fmt: skip
+
+#: The Chinese of the inputs the escalation plugin's metrics are computed from (``Metric.inputs_zh``), shown
+#: with a metric's value in a rating's explanation (``按时受理 accepted within limit: 17，事件数 incidents: 17``).
+METRIC_INPUTS_ZH: Mapping[str, str] = {
+    "incidents": "事件数", "accepted within limit": "按时受理", "closed within limits": "按时办结", "reopened": "返工",
+    "escalated": "上报", "told within limit": "按时反馈", "reported in on time": "按时报到",
+    "resolved on time": "按时办结", "summoned": "召集次数", "sent back": "退单", "verifications": "回访评价数",
+    "limits missed": "超时次数", "overdue": "超时事件", "patrols": "巡查次数", "cases resolved": "办结事件数",
+    "within limits": "未超时", "late": "超时",
+}  # fmt: skip

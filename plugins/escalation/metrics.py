@@ -21,6 +21,7 @@ from gridcore.metrics import Metric, MetricValue
 
 from . import timers
 from .departments import DepartmentRecord, incidents_within, records
+from .headings import METRIC_INPUTS_ZH
 from .incident import CLOSED, Incident
 from .views import state_of
 
@@ -224,7 +225,7 @@ def _metric(
     compute: Callable[..., MetricValue | None],
     better: bool = True,
 ) -> Metric:
-    return Metric(name, title, unit, compute, title_zh=zh, higher_is_better=better)
+    return Metric(name, title, unit, compute, title_zh=zh, higher_is_better=better, inputs_zh=METRIC_INPUTS_ZH)
 
 
 def _department_total(engine: Engine, node: str, start: datetime, end: datetime) -> DepartmentRecord:

@@ -30,6 +30,7 @@ from attrs import define, field
 
 from gridcore.metrics import MEMBER, Metric, MetricValue
 
+from .headings import METRIC_INPUTS_ZH
 from .incident import Incident
 from .views import state_of
 
@@ -114,7 +115,7 @@ def handled_satisfaction(engine: Engine, member: str, start: datetime, end: date
 
 PERSON_METRICS = (
     Metric("handled_within_limit", "Cases the person resolved with no limit missed while they had them", "%",
-           handled_within_limit, title_zh="个人按时办结率", about=MEMBER),
+           handled_within_limit, title_zh="个人按时办结率", about=MEMBER, inputs_zh=METRIC_INPUTS_ZH),
     Metric("handled_satisfaction", "Mean satisfaction of the cases the person resolved", "score",
-           handled_satisfaction, title_zh="个人满意度", about=MEMBER),
+           handled_satisfaction, title_zh="个人满意度", about=MEMBER, inputs_zh=METRIC_INPUTS_ZH),
 )

@@ -46,4 +46,5 @@ def points_per_resident() -> Metric:
         unit="points",
         compute=_points_per_resident,
         title_zh="人均积分",
+        inputs_zh={"points_earned": "获得积分", "residents": "居民数"},
     )

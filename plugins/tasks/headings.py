@@ -17,3 +17,9 @@ INPUTS_ZH: Mapping[str, str] = {
     "assigned": "派发时间", "assigned by": "派发人", "assignment": "派发", "cell": "网格", "deadline": "期限",
     "found": "发现", "kind": "任务类别", "roles": "角色", "cancelled": "已取消", "completed": "完成情况",
 }  # fmt: skip
+
+#: The Chinese of the inputs the tasks plugin's metrics are computed from (``Metric.inputs_zh``).
+METRIC_INPUTS_ZH: Mapping[str, str] = {
+    "assignments due": "应完成派发数", "done on time": "按时完成", "done late": "逾期完成", "not done": "逾期未完成",
+    "still open": "尚未到期", "missed": "未按时完成", "assignments missed": "逾期派发数", "parts due": "应完成部分",
+}  # fmt: skip

@@ -48,4 +48,5 @@ def drill_coverage(engine: Engine, node: str, start: datetime, end: datetime) ->
     return MetricValue(Fraction(100 * done, owed), {"drills held": done, "drills required": owed})
 
 
-METRICS = (Metric("drill_coverage", "Required drills held", "%", drill_coverage, title_zh="演练完成率"),)
+METRICS = (Metric("drill_coverage", "Required drills held", "%", drill_coverage, title_zh="演练完成率",
+                  inputs_zh={"drills held": "已举行演练", "drills required": "应举行演练"}),)
