@@ -270,3 +270,20 @@ def test_accounts_marked_in_one_period_share_its_key_and_end() -> None:
     assert [key[0] for key, _ in shared] == ["week", "month", "quarter", "year"]
     assert all(mine is theirs and first.active[mine] is second.active[theirs] for mine, theirs in shared)
     assert all(next(key for key in first.open_spans if key == mine) is mine for mine, _ in shared)
+
+
+def test_a_new_account_is_the_account_attrs_builds() -> None:
+    """``Account.new`` (each field stored by hand) holds what ``Account(member, journal=...)`` holds, every
+    field (those ``__init__`` does not take too), with containers of its own."""
+    import attrs
+
+    from gridcore_points.ledger import Extras
+
+    journal = Extras()
+    built, new, other = Account("m1", journal=journal), Account.new("m1", journal), Account.new("m2", journal)
+    for f in attrs.fields(Account):
+        mine, theirs = getattr(new, f.name), getattr(built, f.name)
+        assert type(mine) is type(theirs) and mine == theirs, f.name
+        if isinstance(mine, (list, dict, set)) and f.name != "journal":
+            assert mine is not getattr(other, f.name), f.name
+    assert new.journal is journal

@@ -82,6 +82,8 @@ def pays(policy_at: PolicyAt) -> Pays:
 
 #: Later than anything falls due.
 NEVER = datetime.max.replace(tzinfo=UTC)
+#: an instance without its ``__init__`` (``Account.new``)
+_new_object = object.__new__
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: ``NEVER`` as a key (``utc_key``): ``Account.next_due`` when nothing is open.
 NEVER_KEY = NEVER - _EPOCH
@@ -449,6 +451,26 @@ class Account:
     #: the lots text the last checkpoint dumped of this very account (checkpoint.py: where it holds the fresh
     #: lots' rows is known for it alone)
     dumped: str | None = field(default=None, init=False, repr=False, eq=False)
+
+    @classmethod
+    def new(cls, member: str, journal: Journal) -> Account:
+        """``Account(member, journal=journal)``: a member's first account, every field set in one frame.
+
+        (A young window opens an account with about every other event: ``attrs``' ``__init__`` takes its 24
+        arguments and reads its defaults at each call, about twice the instructions of these stores.
+        ``tests/test_points_advance.py`` holds the two to the same fields.)
+        """
+        account = _new_object(cls)
+        account.member, account.journal, account.lots, account.balance, account.debt = member, journal, [], 0, 0
+        account.expiring, account.earned, account.active, account.open_spans = None, {}, {}, {}
+        account.span_node, account.prune_at, account.net, account.credited = {}, 64, 0, 0
+        account.redeemed = account.expired = account.deducted = 0
+        account.rules, account.rules_noted, account.expiry_noted = set(), None, None
+        account.span_due = account.span_heap = account.advanced_to = account.first = None
+        account.lots_due_key = account.earned_due = account.closing = account.packed = None
+        account.packed_due, account.unpacker, account.opened, account.fresh = NEVER, None, 0, []
+        account.dumped = None
+        return account
 
     def unpack(self) -> None:
         """Read back what a checkpoint packed (nothing to do for an account built by events)."""

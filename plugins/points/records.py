@@ -182,7 +182,7 @@ class Records:
         self.dirty.add(member)
         found = self.accounts.get(member)
         if found is None:
-            found = self.accounts[member] = Account(member, journal=self.history)
+            found = self.accounts[member] = Account.new(member, self.history)
         self._touched[member] = found
         return found
 

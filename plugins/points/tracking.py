@@ -137,10 +137,15 @@ class Claims:
     def duplicate_of(self, member: str, activity: str, event_id: str, start: datetime, end: datetime,
                      day: str, window: str) -> str | None:
         """The id of an earlier claim of ``activity`` by ``member`` in the window, if any."""
-        claims = self.by_activity.get((member, activity), [])
+        claims = self.by_activity.get((member, activity))
+        if not claims:
+            return None  # (most claims: the member's first of the activity kept)
         if window == "day":
             # The first claim of that day (they are kept in time order).
-            return next((c.event_id for c in claims if c.day == day and c.event_id != event_id), None)
+            for claim in claims:
+                if claim.day == day and claim.event_id != event_id:
+                    return claim.event_id
+            return None
         if window == "overlap":
             for claim in claims:
                 if claim.event_id != event_id and (
