@@ -27,7 +27,7 @@ closing, judging and applying one event, and what plugins and readers ask.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -242,6 +242,24 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
     def latest_event_time(self) -> datetime | None:
         """The time of the latest event applied (None for an empty store)."""
         return self._high_water
+
+    def local_time(self, when: datetime) -> datetime:
+        """``when`` on the community's clock: exactly ``when.astimezone(engine.community.tz)``.
+
+        What the core and every plugin use to read an event's local time
+        (``engine.local_time(event.time)``: a rule's weekday and hour): worked
+        out once per time object, however many hooks ask (``gridcore.localtime``).
+        """
+        return self._local_times.time(when)
+
+    def local_date(self, when: datetime) -> date:
+        """The community's calendar day ``when`` falls on: exactly ``when.astimezone(engine.community.tz).date()``.
+
+        What the core and every plugin use to read an event's local date
+        (``engine.local_date(event.time)``: the ruleset in force that day, the
+        day's periods), once per time object as ``local_time``.
+        """
+        return self._local_times.date(when)
 
     def residents(self) -> Mapping[str, str]:
         """Registered residents: person id -> the node they live in."""

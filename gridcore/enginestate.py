@@ -10,7 +10,7 @@ Build an engine with ``Engine.open``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -29,6 +29,7 @@ from .community import Community
 from .errors import GridcoreError, PluginError, StoreError
 from .events import CORE_EVENT_TYPES, Event
 from .governing import RulesetTimeline
+from .localtime import LocalTimes
 from .metrics import Metric
 from .plugin_host import Hooks, PluginManager
 from .register import HouseholdRegister
@@ -80,6 +81,9 @@ class EngineState:
         def _restore_checkpoint(self, before: tuple[datetime, str] | None = None) -> bool: ...
         # enacting.py and rostering.py
         def policy(self, section: Section[P], *, at: datetime, node: str | None = None) -> P | None: ...
+        # engine.py: an event's local time and date
+        def local_time(self, when: datetime) -> datetime: ...
+        def local_date(self, when: datetime) -> date: ...
         def _warn_problem(self, problem: Diagnostic) -> None: ...
         def _restore_rulesets(self) -> None: ...
         def _rulesets_changed(self) -> bool: ...
@@ -128,8 +132,14 @@ class EngineState:
                 self.codec.register(cls)
             except (TypeError, ValueError) as exc:
                 raise PluginError(str(exc)) from None
+        #: each time's local time and date in the community's zone, worked out once per time object
+        #: (``gridcore.localtime``: the core and every plugin ask for each event's)
+        self._local_times = LocalTimes(lambda: self.community.tz)
+        # (asked several times an event: the helper's own methods answer, one call less, as ``policy``)
+        self.local_time = self._local_times.time  # type: ignore[method-assign]
+        self.local_date = self._local_times.date  # type: ignore[method-assign]
         #: which ruleset judges where and when (``gridcore.governing``)
-        self._timeline = RulesetTimeline(lambda: self.community)
+        self._timeline = RulesetTimeline(lambda: self.community, self.local_date)
         # (plugins ask for policies several times an event: the timeline's own method answers, one call less)
         self.policy = self._timeline.policy  # type: ignore[method-assign]
         #: ids of the events applied since the state was rebuilt or they were last forgotten (``_forget``)

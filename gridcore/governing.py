@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import UnknownNameError
+from .localtime import LocalTimes
 
 if TYPE_CHECKING:
     from .community import Community
@@ -40,10 +41,13 @@ class RulesetInForce:
 class RulesetTimeline:
     """The rulesets put in force over one community's tree, by the time each took effect."""
 
-    def __init__(self, community: Callable[[], Community]) -> None:
+    def __init__(self, community: Callable[[], Community],
+                 local_date: Callable[[datetime], date] | None = None) -> None:
         #: the community whose tree the subtrees are of (its engine's, read when asked: the engine
         #: may take on a grown roster, ``regrow``)
         self._community = community
+        #: a time's local date in the community's zone (the engine's ``local_date``, else one of its own)
+        self._local_date = local_date or LocalTimes(lambda: community().tz).date
         #: the rulesets put in force for the whole tree, by the time each took effect
         self.whole: list[tuple[datetime, Ruleset]] = []
         #: the rulesets put in force for a subtree only (``applies to``): node id -> its timeline
@@ -115,7 +119,7 @@ class RulesetTimeline:
             # the date once per time object (the events of a busy minute share their time,
             # not their node).
             if at is not self._day_at:
-                self._day = at.astimezone(self._community().tz).date()
+                self._day = self._local_date(at)
                 self._day_at = at
             ruleset = self.at(at, node)
             kept = self._policy_day
@@ -181,7 +185,7 @@ class RulesetTimeline:
         self._in_force = None
         self._policy_at = None
         self._policy_day = None
-        self._day_at = None  # (a grown roster is a new community: its zone is read again)
+        self._day_at = None  # (a grown roster is a new community: its zone is read again, ``local_date``)
 
     def _governing(self, node: str | None) -> Governed:
         """Which ruleset judges at ``node`` over time, worked out once per node (``put`` forgets it)."""

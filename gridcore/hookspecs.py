@@ -16,6 +16,11 @@ Conventions:
   something other than ``None``.
 * gridcore always calls hooks with keyword arguments, so an implementation may
   accept fewer arguments than the spec lists.  Specs only ever gain arguments.
+* An event's local time and date (the community's clock and calendar) are
+  ``engine.local_time(event.time)`` and ``engine.local_date(event.time)``:
+  exactly ``event.time.astimezone(engine.community.tz)`` and its ``date()``,
+  worked out once per time object for the core and every plugin
+  (``gridcore.localtime``).  The built-in plugins use them as any plugin does.
 
 ``docs/plugins.md`` documents each hook with an example; a test fails if a hook
 here is missing there.
@@ -238,7 +243,8 @@ def gridcore_validate_event(engine: Engine, event: Event) -> list[str] | None:
     stored.  Must not change state.  A late event is judged with every plugin
     rewound to just before it: the events after it are then only in the store,
     which ``engine.caught_up`` (False then) says; when it is True, nothing
-    stored waits to be applied.
+    stored waits to be applied.  The event's local time and date:
+    ``engine.local_time(event.time)``, ``engine.local_date(event.time)``.
     """
 
 
@@ -249,7 +255,9 @@ def gridcore_on_event(engine: Engine, event: Event, replaying: bool) -> None:
     Called once per event id, in canonical order (time, then id), both for new
     events (``replaying=False``) and when an engine rebuilds its state from the
     store (``replaying=True``).  Must be deterministic: the same events under the
-    same rulesets must give the same state.
+    same rulesets must give the same state.  Read the event's local time and
+    date with ``engine.local_time(event.time)`` and
+    ``engine.local_date(event.time)`` (once per time object for every plugin).
 
     A stored event was judged when it was recorded; one replayed after an event
     recorded late (dated before it, typed in after it) may be judged otherwise

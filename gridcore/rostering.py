@@ -58,6 +58,7 @@ class Rostering(EngineState):
         if nodes or members:
             self.store.put(META, "community", community.to_document())
             self.community = community
+            self._local_times.forget()
             self._metrics = None
             self._checkpointed = 0  # (the checkpoints stored were taken under the roster without the times)
             self.checkpoint()
@@ -113,6 +114,7 @@ class Rostering(EngineState):
         self.community = stamp_joined(community, growth, self.clock.now())
         self._metrics = None
         self._timeline.regrow()  # new nodes: which ruleset judges where is worked out again
+        self._local_times.forget()  # (the new community's zone read again)
         for problem in problems:
             self._warn_problem(problem)
         self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()}; "
@@ -146,6 +148,7 @@ class Rostering(EngineState):
         self._roster_stamp = stamp
         self._metrics = None
         self._timeline.regrow()  # new nodes: which ruleset judges where is worked out again
+        self._local_times.forget()  # (the new community's zone read again)
         if growth.grows:
             self._warn_once(f"roster grown / 花名册已扩充: {growth.summary()} (another process took it on; "
                             "the state is as opening the store gives / 由另一进程保存，状态与重新打开存储相同)")

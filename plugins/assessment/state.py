@@ -125,7 +125,6 @@ class AssessmentState:
         #: the first day whose patrols and participants are all kept (None: every day since the first event)
         self.kept_from: date | None = None
         self._last_day: date | None = None  # the local day of ``last`` when old days were last dropped
-        self._day_of: tuple[datetime, Any, date] | None = None  # the last time ``_local_day`` was asked about
         #: the ids of the stored events a plugin judged refused in time order on replay, after a late event
         #: (``gridcore_on_event_ignored``): the state leaves them out, and so do the slices of the log the
         #: metrics read (``logindex``), as the same events recorded in time order would
@@ -148,7 +147,7 @@ class AssessmentState:
         day: date | None = None  # the event's local day, worked out once (at most) per event
         if self.last is None or when > self.last:
             self.last = when
-            day = self._local_day(when)
+            day = self.engine.local_date(when)
             if day != self._last_day:
                 self._day_over(self._last_day)
                 self._forget_old_days(day)
@@ -156,7 +155,7 @@ class AssessmentState:
         kind = event.kind
         if kind == "patrol_logged":
             if day is None:
-                day = self._local_day(when)
+                day = self.engine.local_date(when)
             if self.kept_from is not None and day < self.kept_from:
                 return  # before the days kept (only a replay of old events could bring one)
             sealed = self._take_out(day)
@@ -168,7 +167,7 @@ class AssessmentState:
                 self._seal(sealed)
         elif kind == "activity_recorded" and isinstance(event, ActivityRecorded):
             if day is None:
-                day = self._local_day(when)
+                day = self.engine.local_date(when)
             if self.kept_from is not None and day < self.kept_from:
                 return
             sealed = self._take_out(day)
@@ -207,21 +206,6 @@ class AssessmentState:
             return engine.period_stamp(node, start, reach)
         return self.stamps.stamp(end)
 
-    def _local_day(self, when: datetime) -> date:
-        """The day ``when`` falls on in the community's time zone.
-
-        Remembered for the last time asked: most events share their time object with the event
-        before (``gridcore.codec`` reads each time text once into one object; 83% of a busy
-        district's events), and converting to the zone was most of this hook's time.
-        """
-        tz = self.engine.community.tz
-        kept = self._day_of
-        if kept is not None and kept[0] is when and kept[1] is tz:
-            return kept[2]
-        day = when.astimezone(tz).date()
-        self._day_of = (when, tz, day)
-        return day
-
     def _day_over(self, day: date | None) -> None:
         """The latest event's day was ``day`` and a later one has begun: its participants become the sorted
         list a checkpoint saves (340 names: 33 KB as a set, 3 KB as the list, and ``KEPT_DAYS`` days are
@@ -241,7 +225,7 @@ class AssessmentState:
         if kept_from is None:
             # (every day held is the local day of an event at or after ``first``: none before its day,
             # so the days held are not looked at until 500 days after it)
-            if self.first is None or self.first.astimezone(self.engine.community.tz).date() >= cut:
+            if self.first is None or self.engine.local_date(self.first) >= cut:
                 return  # nothing to drop yet: every day since the first event is still kept
             if min([*self.patrols, *self.participants, *(m.first for m in self.sealed.values())], default=cut) >= cut:
                 return

@@ -209,7 +209,7 @@ class Checks(Records):
             return [f"unknown reward {event.reward!r} (the rewards list has: {names}) (积分礼遇清单中没有这一项)"]
         reasons = []
         # (the local day only for a reward with a window: most have none)
-        local_day = (event.time.astimezone(self.tz).date()
+        local_day = (self.engine.local_date(event.time)
                      if reward.valid_from is not None or reward.valid_until is not None else None)
         if reward.valid_from is not None and local_day is not None and local_day < reward.valid_from:
             reasons.append(

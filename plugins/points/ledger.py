@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from attrs import define, field, frozen
 
 from gridcore.explain import RuleRef
+from gridcore.localtime import LocalTimes
 from gridcore.periods import KINDS, add_months, parse_period, period_of_day, periods_starting_in
 
 from .caps import CapCount
@@ -210,7 +211,8 @@ class Calendar:
     last few days asked.
     """
 
-    def __init__(self, tz: tzinfo) -> None:
+    def __init__(self, tz: tzinfo, local_time: Callable[[datetime], datetime] | None = None,
+                 local_date: Callable[[datetime], date] | None = None) -> None:
         self.tz = tz
         self._days: dict[date, tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]] = {}
         self._ends: dict[tuple[str, str], datetime] = {}
@@ -219,30 +221,16 @@ class Calendar:
         self._spans: dict[tuple[str, str], tuple[tuple[str, str], datetime, timedelta]] = {}
         #: the labels of the periods of a unit beginning in a period, by (unit, period label, period end)
         self._units: dict[tuple[str, str, datetime], tuple[str, ...]] = {}
-        #: the time last asked (that object, kept), its local date and its local time: an activity asks for
-        #: its time's periods to be checked, then booked, then marked, and for when its credit expires
-        self._last: tuple[datetime | None, date, datetime | None] = (None, date.min, None)
-
-    def _day(self, when: datetime) -> date:
-        """The local date of ``when`` (kept for the last time object asked)."""
-        last = self._last
-        if last[0] is when:
-            return last[1]
-        local = when.astimezone(self.tz)
-        day = local.date()
-        self._last = (when, day, local)
-        return day
-
-    def local(self, when: datetime) -> datetime:
-        """``when.astimezone(self.tz)``, kept for the last time object asked (``_day``)."""
-        last = self._last
-        if last[0] is when:
-            assert last[2] is not None
-            return last[2]
-        self._day(when)
-        found = self._last[2]
-        assert found is not None
-        return found
+        # A time's local time and date in ``tz``: the engine's ``local_time`` and ``local_date`` (``tz`` its
+        # community's), worked out once per time object for the core and every plugin; an activity asks for
+        # its time's periods to be checked, then booked, then marked, and for when its credit expires.
+        if local_time is None or local_date is None:
+            own = LocalTimes(lambda: tz)
+            local_time, local_date = own.time, own.date
+        #: ``when.astimezone(self.tz)``
+        self.local = local_time
+        #: ``when.astimezone(self.tz).date()``
+        self._day = local_date
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""

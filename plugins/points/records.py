@@ -47,7 +47,7 @@ class Records:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.tz = engine.community.tz
-        self.calendar = Calendar(self.tz)
+        self.calendar = Calendar(self.tz, engine.local_time, engine.local_date)
         #: every entry booked, in booking order (mostly in the store; see history.py).
         self.history = History(self.load_part, many=self.load_parts)
         #: by member (those restored from a checkpoint are built when first used: accounts.py)
@@ -407,7 +407,7 @@ class Records:
 
     def facts(self, event: Event, member: str, incident: IncidentTrack | None = None) -> Facts:
         """Everything a rule may read about ``event`` for ``member``."""
-        local = event.time.astimezone(self.tz)
+        local = self.engine.local_time(event.time)
         where = incident.node if incident is not None else event.node
         record = None
         if incident is not None:

@@ -1,0 +1,153 @@
+"""An event's local time and date (``Engine.local_time``, ``Engine.local_date``, ``gridcore.localtime``):
+exactly what ``astimezone`` says, in zones with folds and gaps and at fixed offsets, however often asked."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from conftest import small_community
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gridcore import Community, Engine, Event, FixedClock, get_plugin_manager, hookimpl
+from gridcore.events import ActivityRecorded
+from gridcore.localtime import LocalTimes
+
+#: zones with summer time (folds and gaps), one that skipped a day, one with half-hour summer time, one
+#: whose offsets changed in the past, and fixed offsets
+ZONES: list[tzinfo] = [
+    ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"), ZoneInfo("Europe/London"),
+    ZoneInfo("Australia/Lord_Howe"), ZoneInfo("Pacific/Apia"), ZoneInfo("America/St_Johns"),
+    ZoneInfo("Europe/Dublin"), UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-3, minutes=-30)),
+]
+
+
+def fields(when: datetime) -> tuple[Any, ...]:
+    """Everything that tells two times apart as written: the wall clock, the fold and the zone object
+    (``==`` on aware times compares their instants only)."""
+    return (when.replace(tzinfo=None), when.fold, when.tzinfo)
+
+
+@st.composite
+def times(draw: st.DrawFn) -> datetime:
+    """An aware time in one of ``ZONES``, either fold, gaps and folds of the summer-time changes often."""
+    zone = draw(st.sampled_from(ZONES))
+    if draw(st.booleans()):
+        # (near a change of offset: the last Sunday of March and the first of November at 01:00-03:00, and
+        # Apia's 2011-12-30 it skipped)
+        day = draw(st.sampled_from([date(2025, 3, 9), date(2025, 3, 30), date(2025, 11, 2), date(2025, 10, 26),
+                                    date(2025, 4, 6), date(2025, 10, 5), date(2011, 12, 29), date(2011, 12, 30),
+                                    date(1988, 4, 10), date(1988, 9, 11)]))
+        wall = datetime.combine(day, datetime.min.time()) + timedelta(minutes=draw(st.integers(0, 48 * 60)))
+    else:
+        wall = draw(st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2100, 12, 30)))
+    return wall.replace(tzinfo=zone, fold=draw(st.integers(0, 1)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(asked=st.lists(st.tuples(times(), st.booleans(), st.booleans()), min_size=1, max_size=12),
+       target=st.sampled_from(ZONES))
+def test_the_local_time_and_date_are_astimezones(asked: list[tuple[datetime, bool, bool]], target: tzinfo) -> None:
+    """Whatever times are asked, in whatever order, each the same object again or not, the answers are
+    those of ``astimezone`` to the zone, field for field."""
+    local = LocalTimes(lambda: target)
+    previous: datetime | None = None
+    for when, again, by_date in asked:
+        if again and previous is not None:
+            when = previous  # the same object asked again
+        elif previous is not None and when == previous:
+            when = when.replace()  # an equal time held by another object (another fold, maybe)
+        expected = when.astimezone(target)
+        if by_date:
+            assert local.date(when) == expected.date()
+            assert fields(local.time(when)) == fields(expected)
+        else:
+            assert fields(local.time(when)) == fields(expected)
+            assert local.date(when) == expected.date()
+        previous = when
+
+
+def test_a_fold_s_two_times_and_a_gap_s_time_have_their_own_answers() -> None:
+    """The two 01:30s of New York's 2025-11-02 (one object each) are an hour apart in Shanghai; a time in
+    the spring's gap is read as ``astimezone`` reads it."""
+    new_york, shanghai = ZoneInfo("America/New_York"), ZoneInfo("Asia/Shanghai")
+    local = LocalTimes(lambda: shanghai)
+    first = datetime(2025, 11, 2, 1, 30, tzinfo=new_york)
+    second = first.replace(fold=1)
+    assert first == second  # (equal across the fold, as Python compares times of one zone object)
+    assert local.time(first).hour == 13
+    assert local.time(second).hour == 14
+    assert local.time(first).hour == 13
+    gap = datetime(2025, 3, 9, 2, 30, tzinfo=new_york)
+    assert fields(local.time(gap)) == fields(gap.astimezone(shanghai))
+    assert local.date(datetime(2025, 3, 8, 16, 0, tzinfo=UTC)) == date(2025, 3, 9)
+
+
+def test_a_new_zone_is_read_for_the_next_time_forgotten() -> None:
+    zone: list[tzinfo] = [ZoneInfo("Asia/Shanghai")]
+    local = LocalTimes(lambda: zone[0])
+    when = datetime(2025, 1, 1, 20, 0, tzinfo=UTC)
+    assert local.date(when) == date(2025, 1, 2)
+    zone[0] = ZoneInfo("America/New_York")
+    local.forget()
+    assert local.date(when) == date(2025, 1, 1)
+
+
+class LocalDays:
+    """A third party's plugin: the local time and date of each event it is given, as the engine says and as
+    ``astimezone`` says."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, tuple[Any, ...], tuple[Any, ...], date, date]] = []
+
+    @hookimpl
+    def gridcore_validate_event(self, engine: Engine, event: Event) -> list[str] | None:
+        self._note("validate", engine, event)
+        return None
+
+    @hookimpl
+    def gridcore_on_event(self, engine: Engine, event: Event) -> None:
+        self._note("apply", engine, event)
+
+    def _note(self, hook: str, engine: Engine, event: Event) -> None:
+        plain = event.time.astimezone(engine.community.tz)
+        self.seen.append((hook, event.id, fields(engine.local_time(event.time)), fields(plain),
+                          engine.local_date(event.time), plain.date()))
+
+
+def test_plugins_get_the_local_time_and_date_of_each_event(tmp_path: Path) -> None:
+    """Events at New York's spring gap and autumn fold (either time of it), at fixed offsets and in UTC, in a
+    community on New York's time: every hook gets what ``astimezone`` gives, through the engine."""
+    base = small_community()
+    community = Community.build("银泉社区", "America/New_York", base.hierarchy, list(base.members.values()),
+                                departments=list(base.departments.values()))
+    new_york = ZoneInfo("America/New_York")
+    plugin = LocalDays()
+    times = [datetime(2025, 3, 9, 2, 30, tzinfo=new_york), datetime(2025, 3, 9, 7, 30, tzinfo=UTC),
+             datetime(2025, 11, 2, 1, 30, tzinfo=new_york), datetime(2025, 11, 2, 1, 40, tzinfo=new_york, fold=1),
+             datetime(2025, 11, 1, 23, 10, tzinfo=timezone(timedelta(hours=-4))),
+             datetime(2025, 11, 2, 23, 50, tzinfo=timezone(timedelta(hours=-5))),
+             datetime(2025, 11, 3, 4, 59, tzinfo=UTC), datetime(2025, 11, 3, 5, 0, tzinfo=UTC)]
+    events = [ActivityRecorded(id=f"a{n}", time=when, actor="res1", node="u11", activity="clean_up")
+              for n, when in enumerate(times)]
+    engine = Engine.open(store=str(tmp_path / "store"), community=community,
+                         clock=FixedClock(datetime(2026, 1, 1, tzinfo=UTC)),
+                         plugins=get_plugin_manager(("points", "escalation", "assessment", "tasks", "planning"),
+                                                    extra=[plugin]))
+    with engine:
+        assert engine.record_many(events[:3]).accepted == 3
+        for event in events[3:]:
+            assert engine.record(event) is True
+    assert {ident for hook, ident, *_ in plugin.seen if hook == "validate"} == {event.id for event in events}
+    # (a4 is earlier than a2 and a3, recorded before it: the engine rewinds and applies them again)
+    assert {ident for hook, ident, *_ in plugin.seen if hook == "apply"} == {event.id for event in events}
+    for _, _, told, plain, told_day, plain_day in plugin.seen:
+        assert told == plain
+        assert told_day == plain_day
+    applied = {ident: day for hook, ident, _, _, day, _ in plugin.seen if hook == "apply"}
+    days = [applied[event.id] for event in events]
+    assert days == [date(2025, 3, 9), date(2025, 3, 9), date(2025, 11, 2), date(2025, 11, 2), date(2025, 11, 1),
+                    date(2025, 11, 2), date(2025, 11, 2), date(2025, 11, 3)]
