@@ -19,9 +19,11 @@ from .clock import require_aware
 from .enginestate import EngineState
 from .governing import RulesetInForce
 from .metrics import Metric
+from .onrecord import Proposed
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .onrecord import LeftOnRecord
     from .rules import Diagnostic, Ruleset, Section
     from .rules.sections import P
 
@@ -56,21 +58,11 @@ class Enacting(EngineState):
         Events already recorded at or after ``effective`` are judged again under
         it (every plugin's state is re-derived from the store): back-dating a
         ruleset can change points, escalations and ratings already shown.
-        ``recorded_since(effective)`` says how many events that is.
+        ``recorded_since(effective)`` says how many events that is.  Judged again as every replay judges
+        stored events (time order), not against the rules that refuse an event before it is stored: those
+        the ruleset would have refused stay on record, judged as they were; ``left_on_record`` names them.
         """
-        from .rules import Ruleset as RulesetClass
-        from .rules import load_ruleset
-
-        # role names are checked against this community's roles (the built-in ones and the
-        # roster's own); a ruleset compiled elsewhere is compiled again with them if it was not
-        compiled = ruleset.for_roster(self.community.roles) if isinstance(ruleset, RulesetClass) else load_ruleset(
-            Path(ruleset), sections=self.hooks.register_sections(), metrics=self.hooks.register_metrics(),
-            search_path=search_path, roles=self.community.roles
-        )
-        self._check_levels(compiled)
-        from .rules.subtree import governed_node
-
-        subtree = governed_node(compiled, self.community.hierarchy, node)
+        compiled, subtree = self._compiled(ruleset, node, search_path)
         problems = self.hooks.check_ruleset(self.community, compiled)
         if any(problem.is_error for problem in problems):
             from .rules import RulesError
@@ -102,6 +94,43 @@ class Enacting(EngineState):
         self._checkpointed = 0  # the checkpoints stored so far were taken under other rulesets
         self.checkpoint()
         return compiled
+
+    def left_on_record(self, ruleset: Ruleset | str | Path, *, effective: datetime | None = None,
+                       node: str | None = None, search_path: Sequence[str | Path] = ()) -> list[LeftOnRecord]:
+        """The stored events ``ruleset``, put in force from ``effective`` (default: now) for ``node``'s subtree
+        (default: the one the file names, else the whole tree), would have refused had it been in force when
+        they were recorded, by time: they stay on record, judged as they were (``gridcore.onrecord``).
+
+        Each plugin answers (``gridcore_check_stored``): the escalation plugin names the reports of a category
+        a closed list does not hold, with the closest listed one.  Ask before or after ``use_ruleset`` (the
+        ruleset already in force from then is the same answer).  Reads only: nothing is put in force.  A
+        ruleset that does not compile is a ``RulesError``, as for ``use_ruleset``.
+        """
+        compiled, subtree = self._compiled(ruleset, node, search_path)
+        when = require_aware(effective or self.clock.now())
+        if self._pending:
+            self._woken()
+        in_force = [entry for entry in self._timeline.in_force()
+                    if not (entry.effective == when and entry.node == subtree
+                            and entry.ruleset.fingerprint == compiled.fingerprint)]
+        proposed = Proposed(lambda: self.community, in_force, compiled, when, subtree)
+        return self.hooks.check_stored(cast("Engine", self), proposed)
+
+    def _compiled(self, ruleset: Ruleset | str | Path, node: str | None,
+                  search_path: Sequence[str | Path]) -> tuple[Ruleset, str | None]:
+        """``ruleset`` compiled for this community's roles, its levels checked, and the subtree it would govern."""
+        from .rules import Ruleset as RulesetClass
+        from .rules import load_ruleset
+        from .rules.subtree import governed_node
+
+        # role names are checked against this community's roles (the built-in ones and the
+        # roster's own); a ruleset compiled elsewhere is compiled again with them if it was not
+        compiled = ruleset.for_roster(self.community.roles) if isinstance(ruleset, RulesetClass) else load_ruleset(
+            Path(ruleset), sections=self.hooks.register_sections(), metrics=self.hooks.register_metrics(),
+            search_path=search_path, roles=self.community.roles
+        )
+        self._check_levels(compiled)
+        return compiled, governed_node(compiled, self.community.hierarchy, node)
 
     def _warn_problem(self, problem: Diagnostic) -> None:
         """Keep a ruleset's warning once, in English and Chinese.

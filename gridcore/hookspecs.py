@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .events import Event
     from .explain import Explanation, Outcome
     from .metrics import Metric
+    from .onrecord import LeftOnRecord, Proposed
     from .plugin_host import EventKinds
     from .reports import Report
     from .rules import Diagnostic, Ruleset, Section
@@ -215,6 +216,29 @@ def gridcore_check_ruleset(community: Community, ruleset: Ruleset) -> list[Diagn
     beside the file.  Return ``gridcore.rules.Diagnostic`` objects (file,
     line, column, the rule's text, a did-you-mean and a fix), or
     ``None``/``[]``.  Any error refuses the ruleset; the one in force stays.
+    """
+
+
+@hookspec
+def gridcore_check_stored(engine: Engine, proposed: Proposed) -> list[LeftOnRecord] | None:
+    """Say which stored events ``proposed.ruleset``, in force from ``proposed.effective`` (for the subtree
+    ``proposed.node``, None: the whole tree), would have refused had it been in force when they were recorded.
+
+    Putting it in force does not refuse them: a stored event is a fact, and
+    replays judge stored events again only in time order
+    (``gridcore_validate_stored``), never against the rules of
+    ``gridcore_validate_event``, so they stay on record, judged as they were,
+    in every replay, checkpoint and refresh.  Staff are told which they are:
+    ``Engine.left_on_record`` asks this hook (``gridcore use`` and ``gridcore
+    init --ruleset`` list the answers once the ruleset is in force,
+    ``gridcore check --store`` before).  Read the stored events at or after
+    ``proposed.effective`` (``engine.events(kinds=..., since=...)``); judge
+    only those ``proposed.governs(event.time, event.node)``, by
+    ``proposed.policy(SECTION, at=event.time, node=event.node)`` (the
+    policy in force with the proposed ruleset added).  Return
+    ``gridcore.onrecord.LeftOnRecord`` facts (the event, the reason in
+    English and Chinese, ``facts`` for machines), or ``None``/``[]``.  Must
+    not change state.  Every plugin's answers are kept (time order).
     """
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .events import Event
     from .explain import Explanation, Outcome
     from .metrics import Metric
+    from .onrecord import LeftOnRecord, Proposed
     from .reports import Report
     from .rules import Diagnostic, Ruleset, Section
     from .store import Store
@@ -131,6 +132,17 @@ class Hooks(HookRouting):
             if answer:
                 problems.extend(answer)
         return problems
+
+    def check_stored(self, engine: Engine, proposed: Proposed) -> list[LeftOnRecord]:
+        found: list[LeftOnRecord] = []
+        try:
+            answers = self._calls.gridcore_check_stored(engine=engine, proposed=proposed)
+        except Exception as exc:
+            raise self._failed("gridcore_check_stored", exc) from exc
+        for answer in answers:
+            if answer:
+                found.extend(answer)
+        return sorted(found, key=lambda left: (left.time, left.event_id))
 
     def on_ruleset_loaded(self, engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
         try:

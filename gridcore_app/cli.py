@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from gridcore.community import Community
     from gridcore.engine import Engine
     from gridcore.events import Event
+    from gridcore.onrecord import LeftOnRecord
     from gridcore.rules import Ruleset
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1031,6 +1032,8 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
     when = effective or engine.clock.now()
     latest = engine.latest_event_time
     again = engine.recorded_since(when) if latest is not None and latest >= when else 0
+    # (stored events it would have refused stay on record, judged as they were: said either way)
+    left = engine.left_on_record(ruleset_path, effective=when, search_path=rulesets) if again else []
     if again and not rejudge:
         fail(
             f"{ruleset_path} would take effect at {when.isoformat()}, before {again} event(s) already recorded "
@@ -1039,6 +1042,7 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
             "--effective time after the latest event.\n"
             f"规则集 {ruleset_path} 的生效时间 {when.isoformat()} 早于已记录的 {again} 条事件：这些事件将按新规则重新评判，"
             "已公布的积分、升级和评星可能改变。确需如此请加 --rejudge，或把 --effective 设在最后一条事件之后。"
+            + "".join(f"\n{line}" for line in left_on_record_said(left, when, would=True))
         )
     known = len(engine.warnings)
     ruleset = engine.use_ruleset(ruleset_path, effective=effective, search_path=rulesets)
@@ -1054,7 +1058,21 @@ def _put_in_force(engine: Engine, ruleset_path: Path, effective: datetime | None
     done += f"; {again} event(s) recorded since then were judged again under it" if again else ""
     zh_where = "" if node is None else f"，适用于 {_subtree(engine, node)}"
     zh_again = f"；此后已记录的 {again} 条事件已按它重新评判" if again else ""
-    return f"{done} (规则集 {ruleset.name} 自 {shown} 起生效{zh_where}{zh_again})"
+    return "\n".join([f"{done} (规则集 {ruleset.name} 自 {shown} 起生效{zh_where}{zh_again})",
+                      *left_on_record_said(left, when)])
+
+
+def left_on_record_said(left: Sequence[LeftOnRecord], when: datetime, *, would: bool = False) -> list[str]:
+    """What ``Engine.left_on_record`` found, for staff: a line saying what it means, then one line per event
+    (English, then Chinese in brackets); nothing when it found none.  ``would``: before it is put in force."""
+    if not left:
+        return []
+    stay, stay_zh = ("would stay", "将仍") if would else ("stay", "仍")
+    return [(f"{len(left)} stored event(s) from {when.isoformat()} on that it would have refused {stay} on record, "
+            "judged as they were (a stored event is a fact: replays do not judge it again under a ruleset put in "
+            "force later; docs/escalation.md, A closed category list) "
+            f"(自 {when.isoformat()} 起已记录的 {len(left)} 条事件按新规则集本应拒绝，{stay_zh}按当时的评判保留在记录中)："),
+            *(f"  {entry.said()}" for entry in left)]
 
 
 def _subtree(engine: Engine, node: str | None) -> str:
@@ -1108,10 +1126,12 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
     """
     from gridcore.rules import RulesError
 
+    left: list[str] = []
     with open_engine(store, community=community_path, create=True, now=at) as engine:
         if ruleset_path is not None:
             try:
-                _put_in_force(engine, ruleset_path, effective, rejudge, rulesets)
+                # (what it leaves on record, said after the store's line: ``_put_in_force``'s lines after its first)
+                left = _put_in_force(engine, ruleset_path, effective, rejudge, rulesets).split("\n")[1:]
             except RulesError as exc:  # the community is saved all the same: say so, and what to do next
                 fail(f"{exc.render(help_lang())}\nthe community is saved in {engine.store.url}, with no new ruleset "
                      f"in force: fix the file, then gridcore use {ruleset_path} --store {store} "
@@ -1123,6 +1143,8 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
             + f" (已保存：{len(engine.community.hierarchy)} 个节点，{len(engine.community.members)} 名人员"
             + (f"，规则集 {engine.ruleset.name})" if engine.ruleset else ")")
         )
+        for line in left:
+            click.echo(line)
 
 
 @main_group.command("use")

@@ -183,6 +183,13 @@ HELP_ZH: Mapping[str, str] = {
     "Act as if it were this time (ISO 8601 with zone): when the nodes and members a grown roster adds join the "
     "store. Default: the system clock.":
         "按这个时间执行（ISO 8601，带时区）：扩充的花名册新增的节点和人员以此时间加入本库。默认：系统时钟。",
+    "Also list the events stored in this store from --effective on that each ruleset, put in force then, would "
+    "have refused (a report of a category its closed list does not hold): they would stay on record, judged as "
+    "they were. Reads only.":
+        "另外列出此库中自 --effective 起、各规则集若自那时生效本应拒绝的已存事件（类别不在其“仅限所列”类别清单中的上报）："
+        "这些事件将仍按当时的评判保留在记录中。只读，不改动库。",
+    "With --store: when the rulesets would take effect (ISO 8601 with zone; default: now).":
+        "与 --store 同用：规则集的生效时间（ISO 8601，带时区；默认：现在）。",
     "Allow an effective time before events already recorded: they are judged again under the new ruleset.":
         "允许生效时间早于已记录的事件：这些事件会按新规则集重新评判。",
     "Copy a store to another backend without loss.": "把库完整复制到另一种存储（不丢失任何内容）。",

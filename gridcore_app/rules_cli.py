@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from gridcore.rules.ruleset import Ruleset, load_ruleset
 from gridcore.rules.sections import Section
 
 from . import atomic
-from .cli import RULESETS, help_lang, plugin_manager
+from .cli import RULESETS, help_lang, parse_time, plugin_manager
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                     help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
@@ -79,8 +80,14 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
               help="text (default) or json: every diagnostic with its file, range, severity, "
                    "code, message in English and Chinese, and fix, on stdout.")
 @RULESETS
+@click.option("--store", default=None, metavar="URL",
+              help="Also list the events stored in this store from --effective on that each ruleset, put in force "
+                   "then, would have refused (a report of a category its closed list does not hold): they would "
+                   "stay on record, judged as they were. Reads only.")
+@click.option("--effective", callback=parse_time, metavar="TIME",
+              help="With --store: when the rulesets would take effect (ISO 8601 with zone; default: now).")
 def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None,
-          output: str, rulesets: tuple[Path, ...]) -> None:
+          output: str, rulesets: tuple[Path, ...], store: str | None, effective: datetime | None) -> None:
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
     from .checking import check_file, governance, no_rulesets, to_json
 
@@ -126,10 +133,39 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
                     click.echo(f"  {line}")
             elif results and all(r.community is None for r in results):
                 click.echo(_no_tree_note([f for f in files if f.is_dir()], lang), err=True)
+    left = _left_on_record([Path(r.file) for r in results if r.ok], store, effective, rulesets, output) \
+        if store is not None else None
     if output == "json":
-        click.echo(json.dumps(to_json(results, problems), ensure_ascii=False, indent=2))
+        doc = to_json(results, problems)
+        if left is not None:
+            doc["left_on_record"] = left
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     if any(d.is_error for d in problems) or not all(r.ok for r in results):
         raise SystemExit(1)
+
+
+def _left_on_record(paths: Sequence[Path], store: str, effective: datetime | None, rulesets: tuple[Path, ...],
+                    output: str) -> list[dict[str, Any]]:
+    """``check --store``: the stored events each ruleset of ``paths``, put in force from ``effective``, would
+    have refused (``Engine.left_on_record``), said on stdout (text) and given for ``--format json``."""
+    from .cli import left_on_record_said, open_engine
+
+    found: list[dict[str, Any]] = []
+    with open_engine(store, read_only=True) as engine:
+        when = effective or engine.clock.now()
+        for path in paths:
+            left = engine.left_on_record(path, effective=when, search_path=rulesets)
+            if output == "text":
+                lines = left_on_record_said(left, when, would=True)
+                click.echo(f"{path}: " + (lines[0] if lines else
+                                          f"no stored event from {when.isoformat()} on that it would have refused "
+                                          f"(自 {when.isoformat()} 起没有它本应拒绝的已存事件)"))
+                for line in lines[1:]:
+                    click.echo(line)
+            found.extend({"file": str(path), "event": entry.event_id, "time": entry.time.isoformat(),
+                          "node": entry.node, "kind": entry.kind, "message": entry.reason,
+                          "message_zh": entry.reason_zh, "facts": dict(entry.facts)} for entry in left)
+    return found
 
 
 def _no_tree_note(folders: Sequence[Path], lang: str) -> str:

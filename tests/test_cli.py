@@ -99,6 +99,7 @@ STORE_COMMANDS: dict[str, tuple[str, ...]] = {
     "assess history": (),
     "assess metrics": ("--period", "2025-03"),
     "assess subsidies": ("--period", "2025-03"),
+    "check": (str(REPO / "tests" / "data" / "engine" / "minimal.rules"), "--effective", "2025-03-01T00:00+08:00"),
     "explain": ("points:x",),
     "hierarchy household": ("h1",),
     "hierarchy joined": ("g1", "--at", "2025-03-05T10:00+08:00"),

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from gridcore import Community, Engine, Event, Report
     from gridcore.metrics import Metric
+    from gridcore.onrecord import LeftOnRecord, Proposed
     from gridcore.rules import Diagnostic, Ruleset, Section
 
 
@@ -72,6 +73,14 @@ def gridcore_register_sections() -> list[Section[Any]]:
     from .section import section
 
     return [section()]
+
+
+@hookimpl
+def gridcore_check_stored(engine: Engine, proposed: Proposed) -> list[LeftOnRecord]:
+    """The stored reports a closed category list put in force back-dated does not hold: left on record."""
+    from .unlisted import left_on_record
+
+    return left_on_record(engine, proposed)
 
 
 @hookimpl
