@@ -118,8 +118,9 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
     for member in sorted(accounts):
         found = _saved(state, member)
         assert found is not None  # (an account is restored, or built by events: dirty, dumped above)
-        # (the row as a list, as a checkpoint read back gives it: kept as strings and tuples between two)
-        rows.append([found[0], found[1], [list(span) for span in found[2]], found[3], found[4]])
+        # (the row as the tuple it is kept as, spans and all: the store writes a tuple as the list a checkpoint
+        # read back gives, so no list is made per account and span, as there was until 2026-12-06)
+        rows.append(found[:5])
         keys.update(found[6])
     rules = {key: by_key[key] for key in keys}
     return {
