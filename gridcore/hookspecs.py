@@ -319,6 +319,17 @@ def gridcore_validate_stored(engine: Engine, event: Event) -> list[str] | None:
     not change state.  Restricted by ``gridcore_event_kinds`` as
     ``gridcore_on_event`` is: judge only what you apply.  Not called for new
     events (``gridcore_validate_event`` judged them).
+
+    ``Engine.ignored_stored`` gives these answers as last judged, before a
+    late event being judged is applied; a plugin judging a late event
+    against the stored events after it (the points plugin's late
+    redemption) relies on them.  So if your answer for a stored event can
+    change because of an earlier event of another plugin's kind (a
+    redemption), refuse such a late event in your own
+    ``gridcore_validate_event`` (rewound to just before it, read the stored
+    events after it and ask your rule of each with it counted): the engine
+    does not judge that dependence for you (docs/plugins.md,
+    *gridcore_on_event_ignored*, "Its limit").  The built-ins have none.
     """
 
 

@@ -138,7 +138,10 @@ class Replaying(EngineState):
         counts.  As this engine last judged it: kept through the rewinds of late events and in checkpoints (one
         written by an older gridcore kept none: the events before it were applied by no plugin either, but
         this does not say so).  A plugin that judges an event against the stored events after it (the points
-        plugin, a late redemption) leaves those out, as a replay does."""
+        plugin, a late redemption) leaves those out, as a replay does.  Exact for that judgment only while the
+        event judged cannot change a ``gridcore_validate_stored`` answer for a stored event after it: true of
+        the built-ins (a redemption changes no escalation judgment); a plugin whose answers depend on another's
+        events refuses such a late event itself (``gridcore_validate_stored``'s docstring, docs/plugins.md)."""
         return self._ignored.get(event_id)
 
     def _read_time_order(self) -> tuple[datetime, str] | None:
