@@ -247,6 +247,8 @@ _SHAPES: dict[object, str] = {str: _TEXT, datetime: _TIME, int: _WHOLE, float: _
                               tuple[str, ...]: _TEXTS}
 #: Whole numbers below this in size are within the limits (``gridcore.limits``).
 _BIG = 10**MAX_NUMBER_CHARS
+#: A kind's writer writes whole numbers from ``-_WHOLE64`` to below it (64 bits: orjson refuses larger ones).
+_WHOLE64 = 1 << 63
 
 
 # Which of the core's validators a field has, checked by the quick path itself as it reads the field
@@ -512,17 +514,19 @@ def _writer(plan: _Plan) -> Any:
     """``to_dict`` of an event of ``plan``'s kind held to the limits, written out as one function of its own:
     the document cattrs writes (every field in the class's order, a time as ``_time_text`` writes it, then
     the kind), when every field holds a plain value of its shape within the limits (a text of at most its
-    field's length and valid Unicode, a whole number of at most ``MAX_NUMBER_CHARS`` digits, a finite
-    number, a flag, a ``datetime``, ``None`` where the field is optional): what ``check_document`` passes
-    without its walk.  Else None, and the caller asks cattrs and the limits as always.  None (no writer)
-    for a kind with a list of texts (cattrs writes a list, which the limits walk).
+    field's length and valid Unicode, a whole number of 64 bits, a number ``json`` writes without an
+    exponent (0, or at least 1e-4 and under 1e16 in size: orjson writes others otherwise), a flag, a
+    ``datetime``, ``None`` where the field is optional): what ``check_document`` passes without its walk,
+    and what orjson writes as ``json`` does (``gridcore.store.EventBatch``).  Else None, and the caller
+    asks cattrs and the limits as always (the same document).  None (no writer) for a kind with a list of
+    texts (cattrs writes a list, which the limits walk).
     """
     names = list(plan.fields)
     if any(spec.shape == _TEXTS for spec in plan.fields.values()) or not all(
             name.isidentifier() and not keyword.iskeyword(name) for name in names):
         return None
-    ns: dict[str, Any] = {"_plain_text": _plain_text, "_isfinite": math.isfinite, "_BIG": _BIG,
-                          "datetime": datetime, "_time_text": _time_text, "_TEXTS_OF": _TEXTS_OF}
+    ns: dict[str, Any] = {"_plain_text": _plain_text, "_WHOLE64": _WHOLE64, "datetime": datetime,
+                          "_time_text": _time_text, "_TEXTS_OF": _TEXTS_OF}
     out = ["def write(event):"]
     for i, (name, spec) in enumerate(plan.fields.items()):
         v, limit = f"v{i}", spec.limit
@@ -539,10 +543,10 @@ def _writer(plan: _Plan) -> Any:
                     f"        {v} = kept[1] if kept is not None and kept[0] is {v} else _time_text({v})",
                     f"    elif {v} is not None:" if spec.optional else "    else:", "        return None"]
         elif shape == _WHOLE:
-            out += [f"    if {given}(type({v}) is not int or not -_BIG < {v} < _BIG):", "        return None"]
+            out += [f"    if {given}(type({v}) is not int or not -_WHOLE64 <= {v} < _WHOLE64):", "        return None"]
         elif shape == _NUMBER:
-            out += [(f"    if {given}not ((type({v}) is float and _isfinite({v}))"
-                     f" or (type({v}) is int and -_BIG < {v} < _BIG)):"), "        return None"]
+            out += [(f"    if {given}not ((type({v}) is float and (1e-4 <= {v} < 1e16 or -1e16 < {v} <= -1e-4"
+                     f" or {v} == 0.0)) or (type({v}) is int and -_WHOLE64 <= {v} < _WHOLE64)):"), "        return None"]
         elif shape == _FLAG:
             out += [f"    if {given}type({v}) is not bool:", "        return None"]
         else:  # pragma: no cover - _plan gives a plan only for the shapes above

@@ -68,7 +68,7 @@ from .reports import Table
 from .restoring import Restoring
 from .rostering import META, ROSTER_STAMP, Rostering, _resolve_community
 from .stamps import PeriodStamps
-from .store import DEFAULT_STORE, Store
+from .store import DEFAULT_STORE, EventBatch, Store
 
 if TYPE_CHECKING:
     from .rules import Ruleset
@@ -373,7 +373,7 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
 
     # ------------------------------------------------------------ judging and applying an event
 
-    def _advance(self, now: datetime, batch: list[dict[str, Any]], batch_ids: set[str],
+    def _advance(self, now: datetime, batch: EventBatch, batch_ids: set[str],
                  ticked: list[Event] | None = None) -> int:
         """Apply every derived event due by ``now``; return how many were new.  ``ticked``: what the plugins'
         ``gridcore_on_tick`` at ``now`` answered, when the caller asked already (``_record_sorted``)."""
@@ -411,7 +411,11 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
                 if self._read_only and not stored:
                     self._derived_here.add(event.id)
                 if event.id not in batch_ids and not stored:
-                    batch.append(self.codec.to_dict(event))
+                    made = self.codec.written(event)  # (most often: by the kind's writer)
+                    if made is not None:
+                        batch.add_written(made)
+                    else:
+                        batch.append(self.codec.to_dict(event))
                     batch_ids.add(event.id)
                     count += 1
         raise PluginError("gridcore_on_tick kept returning new events (a loop in a plugin?)")

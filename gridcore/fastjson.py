@@ -73,6 +73,12 @@ def same_json(doc: dict[str, Any], *, sort_keys: bool = False) -> bytes | None:
         return None
 
 
+def dumps_written() -> Callable[..., bytes] | None:
+    """orjson's ``dumps``, for the documents an event kind's writer made (their bytes are ``json``'s by
+    construction: ``gridcore.store.EventBatch``), or None if orjson is not installed."""
+    return _dumps
+
+
 def _plain(values: Iterable[Any], depth: int) -> bool:
     """True if every value (and every value inside, to ``MAX_DEPTH``) is written the same by both."""
     for value in values:

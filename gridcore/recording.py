@@ -25,6 +25,7 @@ from .errors import EventError, EventRefused, StoreConflict, StoreError
 from .events import Event, event_order
 from .garbage import fewer_full_collections
 from .remembered import RememberedRefusals
+from .store import EventBatch
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -114,6 +115,7 @@ class Recording(EngineState):
         decoded: list[tuple[Event, str, dict[str, Any] | None]] = []
         labels = iter(sources) if sources is not None else None
         own = True  # (every document decoded is one the codec made, not the caller's: stored as it is)
+        written = True  # (every document decoded is one a kind's writer made: ``EventBatch.add_written``)
         for n, item in enumerate(events, 1):
             label = next(labels, "") if labels is not None else ""
             try:
@@ -128,11 +130,13 @@ class Recording(EngineState):
                                 f"({type(item).__name__}); is its plugin installed and enabled? "
                                 "(没有已加载的插件处理这种事件，请检查插件是否已安装并启用)")
                         document = self.codec.checked_dict(item)
+                        written = False
                     decoded.append((item, label, document))
                 else:
                     event, document = self.codec.read(item)  # (a document already as stored: itself)
                     decoded.append((event, label, document))
                     own = own and document is None
+                    written = written and document is None
             except EventError as exc:
                 ident = _ident(item, n)
                 summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
@@ -140,7 +144,7 @@ class Recording(EngineState):
             decoded.sort(key=lambda pair: event_order(pair[0]))
         if decoded:
             self._check_writable("record events")
-        self._record_sorted(decoded, summary, batch_size, progress, own)
+        self._record_sorted(decoded, summary, batch_size, progress, own, written)
         return summary
 
     def _record_sorted(
@@ -150,10 +154,12 @@ class Recording(EngineState):
         batch_size: int,
         progress: Callable[[int], None] | None,
         own: bool = False,
+        written: bool = False,
     ) -> None:
         """Judge and store events already in canonical order (see ``record_many``).  ``own``: every document
         in ``decoded`` was made by the codec for this call (none is the caller's): each is stored as it is,
-        not a copy.
+        not a copy.  ``written`` (with ``own``): by a kind's writer (``EventCodec.written``), and the store
+        is told so (``EventBatch``).
 
         Every batch is appended on condition that the store is still at the
         position this state reflects.  If another writer got there first
@@ -175,7 +181,7 @@ class Recording(EngineState):
             sent = None
             _restore(summary, kept)
             repeats = {ident: seen for ident, seen in repeats.items() if seen[0] < i}
-            batch: list[dict[str, Any]] = []
+            batch = EventBatch()
             batch_ids: set[str] = set()
             # Every id applied and not forgotten is in _applied; those forgotten (stored before
             # the checkpoint the state came from, or let go since) are asked of the store once
@@ -239,9 +245,16 @@ class Recording(EngineState):
                     else:
                         self._apply(event, replaying=False)
                         self._applied.add(event.id)
-                        # (a copy of a document given: the caller's own)
-                        batch.append(self.codec.to_dict(event) if document is None
-                                     else document if own else dict(document))
+                        if document is None:
+                            made = self.codec.written(event)  # (most often: by the kind's writer)
+                            if made is not None:
+                                batch.add_written(made)
+                            else:
+                                batch.append(self.codec.to_dict(event))
+                        elif written:
+                            batch.add_written(document)
+                        else:
+                            batch.append(document if own else dict(document))  # (a copy of the caller's)
                         batch_ids.add(event.id)
                         summary.accepted += 1
                         if latest is None or event.time > latest:  # (max: the later time)
@@ -368,7 +381,7 @@ class Recording(EngineState):
 
     def _tick(self, when: datetime) -> list[Event]:
         for _ in range(CONFLICT_RETRIES):
-            batch: list[dict[str, Any]] = []
+            batch = EventBatch()
             ids: set[str] = set()
             try:
                 self._advance(when, batch, ids)
@@ -384,7 +397,7 @@ class Recording(EngineState):
                 raise
         raise StoreError(f"the store {self.store.url} kept changing under this writer ({CONFLICT_RETRIES} tries)")
 
-    def _flush(self, batch: list[dict[str, Any]], batch_ids: set[str], *, soon: bool = False) -> None:
+    def _flush(self, batch: EventBatch, batch_ids: set[str], *, soon: bool = False) -> None:
         """Append ``batch`` if the store is still at ``_position`` (else ``StoreConflict``).
 
         The batch sent before (``soon``) is stored first.  With ``soon``, where

@@ -25,6 +25,7 @@ from .events import Event, event_order
 from .garbage import fewer_full_collections, serving_now, settle
 from .register import HouseholdRegister
 from .restoring import _doc_order
+from .store import EventBatch
 from .timeorder import TimeOrder
 
 if TYPE_CHECKING:
@@ -268,7 +269,7 @@ class Replaying(EngineState):
     def _apply_stored(self, event: Event) -> None:
         if event.id in self._applied:
             return
-        batch: list[dict[str, Any]] = []
+        batch = EventBatch()
         ids: set[str] = set()
         self._advance(event.time, batch, ids)
         self._flush(batch, ids)

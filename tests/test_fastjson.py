@@ -6,25 +6,30 @@ subclasses, nesting and cycles.  Where ``same_json`` answers, its bytes are
 ``json``'s (the store's event text, a part's canonical text); the documents
 the engine writes every event (flat, plain values) are answered.  Through the
 store's ``encoded_events`` and ``part_text`` too: the same rows and texts
-with orjson as without it.
+with orjson as without it, and for the documents a kind's writer made
+(``EventBatch``), which are not walked.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import typing
 from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gridcore import fastjson, parts
-from gridcore.store import canonical
+from gridcore.codec import EventCodec
+from gridcore.events import CORE_EVENT_TYPES, Event
+from gridcore.store import EventBatch, canonical
 
-pytest.importorskip("orjson")
+orjson = pytest.importorskip("orjson")
 
 EVENT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 PART = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)
@@ -114,3 +119,61 @@ def test_store_rows_and_part_texts_are_the_same_without_orjson(docs: list[dict[s
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(fastjson, "_dumps", None)
         assert made() == fast
+
+
+@attrs.frozen(kw_only=True)
+class Measured(Event):
+    """A kind with a number and a whole number: its writer declines what orjson writes otherwise."""
+
+    kind: typing.ClassVar[str] = "measured_for_test"
+    ratio: float = 0.0
+    count: int = 0
+    label: str = ""
+
+
+_CODEC = EventCodec((*CORE_EVENT_TYPES, Measured))
+_EDGES = st.sampled_from([0.0, -0.0, 1e-4, -1e-4, 9.999999999999999e-05, 1e16, -1e16, 9999999999999998.0, 5e-324,
+                          1.5, float("inf"), float("nan")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_EDGES, st.floats(), st.integers(-(2**70), 2**70)), st.integers(-(2**70), 2**70) | st.sampled_from(
+    [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64]), texts, st.booleans())
+def test_a_kind_writer_makes_only_what_orjson_writes_as_json(ratio: Any, count: int, label: str, utf8: bool) -> None:
+    """What a kind's writer makes (``EventCodec.written``) orjson writes as ``json`` does; and a batch that
+    says which documents the writer made (``EventBatch``) gives the rows of a plain list, with orjson and
+    without."""
+    event = object.__new__(Measured)
+    for name, value in (("id", "e1"), ("time", datetime(2025, 3, 1, 9, tzinfo=UTC)), ("actor", "m01"),
+                        ("node", "g1"), ("ratio", ratio), ("count", count), ("label", label)):
+        object.__setattr__(event, name, value)
+    doc = _CODEC.written(event)
+    if doc is None:
+        return
+    assert fastjson.dumps_written() is not None
+    assert orjson.dumps(doc) == json_bytes(doc, sort_keys=False)
+    batch = EventBatch()
+    batch.add_written(doc)
+    batch.append({"id": "e2", "kind": "k", "time": "2025-03-01T09:00:00+08:00", "ratio": ratio, "label": label})
+    assert batch.written == {0}
+
+    def rows(docs: Any) -> Any:
+        try:
+            return canonical.encoded_events(docs, utf8=utf8)
+        except Exception as exc:  # noqa: BLE001 - the same error either way
+            return repr(exc)
+
+    plain = rows(list(batch))
+    assert rows(batch) == plain
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(fastjson, "_dumps", None)
+        assert rows(batch) == plain
+
+
+def test_a_batch_forgets_what_it_held_when_cleared() -> None:
+    batch = EventBatch()
+    batch.add_written({"id": "e1"})
+    batch.append({"id": "e2"})
+    batch.clear()
+    batch.append({"id": "e3"})
+    assert batch == [{"id": "e3"}] and batch.written == set()

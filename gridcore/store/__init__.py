@@ -158,3 +158,35 @@ class Store(Protocol):
     def close(self) -> None:
         """Flush and release the store. Closing twice is harmless."""
         ...
+
+
+class EventBatch(list[dict[str, Any]]):
+    """A batch for ``Store.append`` that says which of its documents the engine's codec wrote.
+
+    A list of event documents, as every store takes a batch; beside it,
+    ``written`` holds the positions of the documents an event kind's writer
+    made (``EventCodec.written``, ``add_written``).  Such a document is one
+    level deep and holds only texts of valid Unicode, whole numbers of at most
+    64 bits, numbers ``json`` writes without an exponent, flags and None, so
+    orjson writes it as ``json`` does by construction: a store encodes it
+    without ``gridcore.fastjson.same_json``'s walk (``encoded_events``).
+    Every other document (the caller's own, one read from a file, one cattrs
+    made) is walked as ever.  Only ``append``, ``add_written`` and ``clear``
+    change a batch.
+    """
+
+    __slots__ = ("written",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: the positions of the documents the codec's writer made
+        self.written: set[int] = set()
+
+    def add_written(self, doc: dict[str, Any]) -> None:
+        """Add a document an event kind's writer made (``EventCodec.written``), and nothing else."""
+        self.written.add(len(self))
+        self.append(doc)
+
+    def clear(self) -> None:
+        super().clear()
+        self.written.clear()

@@ -17,8 +17,10 @@ from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .. import fastjson
 from ..errors import StoreError
 from ..fastjson import same_json
+from . import EventBatch
 
 
 def utc_key(moment: datetime) -> str:
@@ -339,24 +341,29 @@ def unique_new(
     return out
 
 
-def encoded_events(docs: Any, *, utf8: bool = False) -> list[tuple[str, str, str, str | bytes]]:
+def encoded_events(docs: Any, *, utf8: bool = False) -> list[tuple[str, str, str, str | bytes | bytearray]]:
     """``unique_new(docs, ())``, each document given as its ``to_json`` text: ``(id, kind, utc_key, text)``;
-    with ``utf8``, a text of other than ASCII as its UTF-8 bytes (made once, which checks it is valid
-    Unicode: what a store that writes UTF-8 is best given, see ``checked_utf8``).
+    with ``utf8``, a text of other than ASCII as its UTF-8 (made once, which checks it is valid Unicode:
+    what a store that writes UTF-8 is best given, see ``checked_utf8``), orjson's as a ``bytearray``
+    (Python's ``sqlite3`` binds one as it is, where it first asks its adapters about ``bytes``: about
+    450 instructions a document).
 
     What a store appends.  The same rows and the same errors: every document
     is checked before any is refused for its JSON (the first in the batch that
     cannot be written), as ``to_json`` refuses it.  A plain document (a dict
     whose id, kind and time are texts, the time one checked lately) is checked
-    and encoded here without a call for each step.
+    and encoded here without a call for each step; one the codec's writer made
+    (``docs.written`` of an ``EventBatch``) by orjson without ``same_json``'s walk.
     """
-    out: list[tuple[str, str, str, str | bytes]] = []
+    out: list[tuple[str, str, str, str | bytes | bytearray]] = []
     seen: set[str] = set()
     keys = _KEYS
     encode = _ENCODE
     same = same_json
+    dumps = fastjson.dumps_written()
+    written = docs.written if type(docs) is EventBatch and dumps is not None else _NONE_WRITTEN
     failed: StoreError | None = None  # the first document that is not JSON, raised once all are checked
-    for doc in docs:
+    for at, doc in enumerate(docs):
         if type(doc) is dict:
             ident = doc.get("id")
             kind = doc.get("kind")
@@ -382,9 +389,16 @@ def encoded_events(docs: Any, *, utf8: bool = False) -> list[tuple[str, str, str
         seen.add(ident)
         if failed is not None:
             continue
-        raw = same(doc)  # (orjson's bytes where they are json's: ``gridcore.fastjson``; else None)
+        # (orjson's bytes where they are json's: ``gridcore.fastjson``; else None)
+        if at in written:
+            try:
+                raw = dumps(doc)  # type: ignore[misc]
+            except TypeError:  # pragma: no cover - (never, for what a writer makes: walked as any other)
+                raw = same(doc)
+        else:
+            raw = same(doc)
         if raw is not None:
-            out.append((ident, kind, key, raw.decode() if not utf8 or raw.isascii() else raw))
+            out.append((ident, kind, key, raw.decode() if not utf8 or raw.isascii() else bytearray(raw)))
             continue
         text: str | None = None
         if encode is not None and type(doc) is dict:
@@ -409,6 +423,10 @@ def encoded_events(docs: Any, *, utf8: bool = False) -> list[tuple[str, str, str
     if failed is not None:
         raise failed
     return out
+
+
+#: No position of a batch: no document the codec's writer made (``encoded_events``).
+_NONE_WRITTEN: frozenset[int] = frozenset()
 
 
 def redact(url: str) -> str:

@@ -130,7 +130,7 @@ _INSERT_EVENTS = {
 }
 
 
-def _insert_events(db: sqlite3.Connection, rows: Sequence[tuple[str, str, str, str | bytes]]) -> None:
+def _insert_events(db: sqlite3.Connection, rows: Sequence[tuple[str, str, str, str | bytes | bytearray]]) -> None:
     """Insert the rows ``encoded_events`` gives, in order, as ``executemany`` of the one-row ``INSERT OR
     IGNORE`` would: the same rows, positions and changes counted.
 
@@ -316,7 +316,7 @@ class SQLiteStore:
             if shared is not None:
                 _flock(shared, _UNLOCK)
 
-    def _append_rows(self, db: sqlite3.Connection, rows: list[tuple[str, str, str, str | bytes]],
+    def _append_rows(self, db: sqlite3.Connection, rows: list[tuple[str, str, str, str | bytes | bytearray]],
                      expected: int | None) -> int:
         """``append``'s transaction."""
         try:
