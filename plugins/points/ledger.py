@@ -603,10 +603,13 @@ class Account:
         active, open_spans, span_node, node = self.active, self.open_spans, self.span_node, entry.node
         if opens and not active and self.span_heap is None and self.span_due is None:
             # (a member's first activity: every span of its day opened at once, in the order of ``marks``)
-            spans = _mark_ends(marks)
+            spans, heap = _mark_ends(marks)
             active.update(spans)
             open_spans.update(spans)
             span_node.update(dict.fromkeys(spans, node))
+            # (its spans' heap by end, with the keys the calendar holds: ``advance`` would build it from
+            # ``open_spans`` asking each end's key)
+            self.span_heap = heap.copy()
             self.closing = max(ends["week"], ends["year"])
             return
         for span, end, key in marks:  # (``mark_active``)
@@ -1108,18 +1111,22 @@ class Account:
                 if since <= end <= until and paying(span[0], end, self.span_node.get(span, ""))]
 
 
-def _mark_ends(marks: tuple[tuple[tuple[str, str], datetime, timedelta], ...]) -> dict[tuple[str, str], datetime]:
-    """``{span: end}`` of ``Calendar.marks``' answer for a day, worked out once per answer (copy to change it)."""
+def _mark_ends(marks: tuple[tuple[tuple[str, str], datetime, timedelta], ...],
+               ) -> tuple[dict[tuple[str, str], datetime], list[tuple[timedelta, tuple[str, str]]]]:
+    """``{span: end}`` of ``Calendar.marks``' answer for a day, and ``(utc_key(end), span)`` of each in heap
+    order (``Account.span_heap``), worked out once per answer (copy them to change them)."""
     found = _MARK_ENDS.get(id(marks))
     if found is None or found[0] is not marks:
         if len(_MARK_ENDS) >= 256:
             _MARK_ENDS.clear()
-        found = _MARK_ENDS[id(marks)] = (marks, {span: end for span, end, _ in marks})
-    return found[1]
+        found = _MARK_ENDS[id(marks)] = (marks, {span: end for span, end, _ in marks},
+                                         sorted((key, span) for span, _, key in marks))
+    return found[1], found[2]
 
 
-#: by ``id``: an answer of ``Calendar.marks`` (kept, so its id is not reused while here) and its spans' ends
-_MARK_ENDS: dict[int, tuple[object, dict[tuple[str, str], datetime]]] = {}
+#: by ``id``: an answer of ``Calendar.marks`` (kept, so its id is not reused while here), its spans' ends
+#: and their heap
+_MARK_ENDS: dict[int, tuple[object, dict[tuple[str, str], datetime], list[tuple[timedelta, tuple[str, str]]]]] = {}
 
 
 def _expires_by(before: Lot | None, lot: Lot, after: Lot | None) -> bool:
