@@ -59,11 +59,11 @@ from .parts import (
     PartLoader,
     PartsLoader,
     Writer,
-    part_text,
+    bytes_key,
+    part_bytes,
     read_entries,
     read_many_entries,
     read_part,
-    text_key,
 )
 
 #: A span of times (earliest, latest).
@@ -225,9 +225,9 @@ class PartArchive(Generic[P]):
     def _hold(self, part: P) -> None:
         """Keep a sealed part not yet stored as its compressed text (its key set, its entries let go)."""
         assert part.entries is not None
-        text = part_text({"format": self.FORMAT, "entries": part.entries})
-        key = part.key = text_key(text)
-        self.held[key] = zlib.compress(text.encode(), 1)
+        raw = part_bytes({"format": self.FORMAT, "entries": part.entries})
+        key = part.key = bytes_key(raw)
+        self.held[key] = zlib.compress(raw, 1)
         part.entries = None
 
     def _held_doc(self, key: str) -> dict[str, Any]:
@@ -388,17 +388,18 @@ class PartArchive(Generic[P]):
                     continue
                 assert writer is not None and part.key is not None
                 key = part.key
-                text = zlib.decompress(self.held[key]).decode()
-                doc = json.loads(text)
-                writer(key, text, doc)
+                raw = zlib.decompress(self.held[key])
+                doc = json.loads(raw)
+                writer(key, raw, doc)
                 self._cache.put(key, doc["entries"])
                 stored.append((number, key, [self.entry_names(e) for e in doc["entries"]]))
                 continue
+            # (its text's UTF-8 made once: hashed for its key, and written as it is)
             doc = {"format": self.FORMAT, "entries": part.entries}
-            text = part_text(doc)
-            key = part.key = text_key(text)
+            raw = part_bytes(doc)
+            key = part.key = bytes_key(raw)
             if writer is not None and names is not None:
-                writer(key, text, doc)
+                writer(key, raw, doc)
                 self._cache.put(key, part.entries)
                 stored.append((number, key, [self.entry_names(e) for e in part.entries]))
         if writing:
@@ -420,9 +421,9 @@ class PartArchive(Generic[P]):
                                                   for p in self.parts[:size]):
             moved = self.parts[:size]
             doc = {"format": self.FORMAT, "parts": [self.part_row(p) for p in moved]}
-            text = part_text(doc)
-            key = text_key(text)
-            writer(key, text, doc)
+            raw = part_bytes(doc)
+            key = bytes_key(raw)
+            writer(key, raw, doc)
             summary = self.merged(moved)
             summary.key = key
             mask = 0

@@ -41,10 +41,11 @@ ManyLoader = Callable[[Sequence[str]], "Mapping[str, dict[str, Any]]"]
 PartsLoader = Callable[[Sequence[str]], "Mapping[str, dict[str, Any] | str]"]
 
 
-#: Writes a sealed part into its collection: its key, its canonical text (``part_text``) and the
+#: Writes a sealed part into its collection: its key, its canonical text (``part_text``) or that text's
+#: UTF-8 (``part_bytes``: what the key is the SHA-256 of, written as it is where the store can), and the
 #: document itself, or a function giving it (called only by a writer that needs the document: a part
 #: kept as its text is decoded only then) (``part_writer``).
-Writer = Callable[[str, str, "Mapping[str, Any] | Callable[[], Mapping[str, Any]]"], None]
+Writer = Callable[[str, "str | bytes", "Mapping[str, Any] | Callable[[], Mapping[str, Any]]"], None]
 
 #: What ``part_text`` writes with (``json.dumps`` with these options builds an encoder per call).  Without
 #: the check for circular references (a set of the ids of the lists and dicts being written, one add and
@@ -64,9 +65,22 @@ def part_text(doc: Mapping[str, Any]) -> str:
     return raw.decode() if raw is not None else _CANONICAL.encode(doc)
 
 
+def part_bytes(doc: Mapping[str, Any]) -> bytes:
+    """``part_text(doc)`` in UTF-8, made once: what the part's key is the SHA-256 of (``bytes_key``) and
+    what a store that writes UTF-8 is given (``part_writer``), so the text is not encoded for each (by
+    orjson, whose own bytes these are, where its text is the same: ``gridcore.fastjson``)."""
+    raw = same_json(doc, sort_keys=True) if type(doc) is dict else None
+    return raw if raw is not None else _CANONICAL.encode(doc).encode()
+
+
 def text_key(text: str) -> str:
     """The key of a part whose canonical text is ``text``: its SHA-256 (hex)."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def bytes_key(raw: bytes) -> str:
+    """The key of a part whose canonical text in UTF-8 is ``raw`` (``part_bytes``): its SHA-256 (hex)."""
+    return hashlib.sha256(raw).hexdigest()
 
 
 def part_key(doc: Mapping[str, Any]) -> str:
@@ -121,14 +135,18 @@ def put_all(store: Any, collection: str, docs: Mapping[str, Mapping[str, Any]]) 
 
 def part_writer(store: Any, collection: str) -> Writer:
     """A writer of sealed parts into ``collection``: the store writes a part's canonical text as it is
-    given (``put_text``) where it can, so the part is not encoded again; a store without ``put_text``
-    (a plugin's backend) is given the document (``put``; decoded from the text first if it is given as
-    a function)."""
+    given (``put_text``) where it can, so the part is not encoded again, and a text given as its UTF-8
+    (``part_bytes``) as those bytes where the store takes them (``put_utf8``: SQLite), else decoded for
+    ``put_text``; a store with neither (a plugin's backend) is given the document (``put``; decoded from
+    the text first if it is given as a function)."""
     put_text = getattr(store, "put_text", None)
+    put_utf8 = getattr(store, "put_utf8", None)
 
-    def write_part(key: str, text: str, doc: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
-        if put_text is not None:
-            put_text(collection, key, text)
+    def write_part(key: str, text: str | bytes, doc: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
+        if type(text) is bytes and put_utf8 is not None:
+            put_utf8(collection, key, text)
+        elif put_text is not None:
+            put_text(collection, key, text.decode() if isinstance(text, bytes) else text)
         else:
             store.put(collection, key, doc() if callable(doc) else doc)
 

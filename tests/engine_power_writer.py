@@ -112,7 +112,7 @@ def main() -> None:
         return added
 
     engine.store.append = append_and_tell  # type: ignore[method-assign]
-    for name in ("put_text", "put_many", "merge_parts"):  # (the writes between batches: told as they return)
+    for name in ("put_text", "put_utf8", "put_many", "merge_parts"):  # (the writes between batches: told as they return)
         setattr(engine.store, name, telling(getattr(engine.store, name), lambda: engine.store._db.total_changes))
     for at in range(0, len(events), 30):
         engine.record_many(events[at:at + 30], batch_size=7)

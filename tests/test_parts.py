@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from gridcore import StoreError
 from gridcore.parts import (
     PartCache,
+    bytes_key,
+    part_bytes,
     part_key,
     part_text,
     part_writer,
@@ -94,6 +96,64 @@ def test_a_sqlite_store_holds_the_very_text_whose_hash_is_the_key(tmp_path: Path
     held = store._db.execute("SELECT doc FROM documents WHERE key = ?", (text_key(text),)).fetchone()[0]
     assert held == text
     assert read_part(lambda k: store.get("c", k), text_key(text), collection="c", what="test") == doc
+    store.close()
+
+
+@given(st.dictionaries(st.text(max_size=4), JSON | st.floats(allow_nan=False, allow_infinity=False), max_size=4))
+def test_a_part_s_bytes_are_its_text_in_utf8_and_their_hash_its_key(doc: dict[str, Any]) -> None:
+    raw = part_bytes(doc)
+    assert raw == part_text(doc).encode()
+    assert bytes_key(raw) == text_key(part_text(doc)) == part_key(doc)
+
+
+def test_a_part_s_bytes_are_refused_as_its_text_is() -> None:
+    with pytest.raises(ValueError):
+        part_bytes({"x": float("nan")})
+    with pytest.raises(UnicodeEncodeError):  # (a lone surrogate: no UTF-8; ``text_key`` of its text refuses it too)
+        part_bytes({"x": "\ud800"})
+
+
+@pytest.mark.parametrize("doc", [{"format": 1, "entries": [["e1", 5, {"z": 1, "a": "二"}]]}, {"ascii": [True, None]}])
+def test_a_part_given_as_its_bytes_is_held_as_the_same_text(tmp_path: Path, doc: dict[str, Any]) -> None:
+    """SQLite writes the bytes that were hashed (``put_utf8``), the same row ``put_text`` writes of the text;
+    a store without ``put_utf8`` is given the text, and one with neither the document."""
+    raw, text = part_bytes(doc), part_text(doc)
+    store = SQLiteStore(tmp_path / "s.db")
+    part_writer(store, "c")(bytes_key(raw), raw, doc)
+    store.put_text("c", "as text", text)
+    rows = dict(store._db.execute("SELECT key, typeof(doc) || ':' || doc FROM documents").fetchall())
+    assert rows == {bytes_key(raw): "text:" + text, "as text": "text:" + text}
+    assert stored_part(store, "c", bytes_key(raw)) == text
+    assert read_part(lambda k: stored_part(store, "c", k), bytes_key(raw), collection="c", what="test") == doc
+    store.close()
+
+    class TextOnly:
+        def __init__(self) -> None:
+            self.texts: dict[tuple[str, str], str] = {}
+
+        def put_text(self, collection: str, key: str, given: str) -> None:
+            assert type(given) is str
+            self.texts[(collection, key)] = given
+
+    text_only, plain = TextOnly(), WithoutText()
+    part_writer(text_only, "c")(bytes_key(raw), raw, doc)
+    part_writer(plain, "c")(bytes_key(raw), raw, lambda: json.loads(raw))
+    assert text_only.texts == {("c", bytes_key(raw)): text} and plain.docs == {("c", bytes_key(raw)): doc}
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    (b'{"a":"\xe4\xb8"}', "is not valid UTF-8"),  # (a character cut short)
+    (b'{"a":"\xed\xa0\x80"}', "is not valid UTF-8"),  # (a surrogate's bytes)
+    (b"[1,2]", "is not the JSON of an object"),
+    (b'{"a":', "is not the JSON of an object"),
+    ('{"a":1}', "must be given as the UTF-8 of its JSON text, got str"),
+])
+def test_sqlite_put_utf8_refuses_what_is_not_the_utf8_of_a_json_object(tmp_path: Path, given: Any, said: str) -> None:
+    store = SQLiteStore(tmp_path / "s.db")
+    store.put_utf8("c", "k", b'{"kept":"\xe4\xba\x8c"}')
+    with pytest.raises(StoreError, match=said):
+        store.put_utf8("c", "k", given)
+    assert store.get("c", "k") == {"kept": "二"}  # nothing written
     store.close()
 
 

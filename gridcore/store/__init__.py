@@ -47,6 +47,10 @@ class Store(Protocol):
     given as its JSON text (``gridcore.parts`` writes a part's canonical text
     with it, so the part is not encoded twice), refusing with ``StoreError``
     a text that is not the JSON of an object; without it, parts are ``put``.
+    ``put_utf8(collection, key, data)`` (SQLite) is ``put_text`` of the text
+    given as its UTF-8, written as those bytes (checked to be UTF-8): a part's
+    text is encoded once, for its key and the store alike (``part_bytes``);
+    where a store lacks it, ``gridcore.parts`` decodes the bytes for ``put_text``.
     ``get_text(collection, key)`` gives a document's JSON text as the store
     holds it (SQLite), so a part written as its canonical text is checked by
     hashing the text rather than encoding the decoded document again; a store

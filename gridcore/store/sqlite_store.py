@@ -481,6 +481,26 @@ class SQLiteStore:
         # A text of other than ASCII is given as its UTF-8, made once (and checked) here: bound as a text, it
         # would be made again and kept inside the text (Python's ``sqlite3`` binds a text's cached UTF-8)
         data = checked_utf8(text, what) if self._utf8 else checked_text(text, what)
+        self._put_json(collection, key, data, _OPENS_OBJECT(text) is not None, what)
+
+    def put_utf8(self, collection: str, key: str, data: bytes) -> None:
+        """``put_text`` of a text given as its UTF-8 (a part's canonical text as it was hashed,
+        ``gridcore.parts.part_bytes``), written as those bytes, not encoded again: atomically, and only if
+        they are valid UTF-8 and the text is the JSON of an object."""
+        self._check_open()
+        what = f"document {collection}/{key}"
+        if type(data) is not bytes:
+            raise StoreError(f"{what} must be given as the UTF-8 of its JSON text, got {type(data).__name__}")
+        try:
+            text = data.decode()  # (checks the bytes are UTF-8; SQLite would keep them as they are)
+        except UnicodeDecodeError:
+            raise StoreError(f"{what} cannot be stored: it is not valid UTF-8") from None
+        self._put_json(collection, key, data if self._utf8 else checked_text(text, what),
+                       _OPENS_OBJECT(text) is not None, what)
+
+    def _put_json(self, collection: str, key: str, data: str | bytes, opens_object: bool, what: str) -> None:
+        """Write a document's checked JSON text (or its UTF-8) unless ``opens_object`` is False or SQLite
+        finds it is not JSON (``not_an_object``)."""
         if self._old_documents:
             self._upgrade_documents()
         db = self._db
@@ -489,7 +509,7 @@ class SQLiteStore:
             before = db.total_changes
             # (SQLite checks the text is JSON in C: far cheaper than decoding it in Python; that the JSON is
             # an object is told by its first character, ``_OPENS_OBJECT``, so the text is parsed once)
-            db.execute(_PUT_TEXT, (collection, key, data, _OPENS_OBJECT(text) is not None))
+            db.execute(_PUT_TEXT, (collection, key, data, opens_object))
             written = db.total_changes - before
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
