@@ -390,10 +390,16 @@ class EscalationPolicy:
     #: ``categories: closed``: a report of a category not among ``categories`` is refused (``None``: open, any
     #: category is taken)
     closed_list: RuleRef | None = None
+    #: the codes of ``categories`` (``lists``: one lookup a report under a closed list)
+    codes: frozenset[str] = field(init=False, eq=False, repr=False)
+
+    @codes.default
+    def _codes(self) -> frozenset[str]:
+        return frozenset(c.code for c in self.categories)
 
     def lists(self, code: str) -> bool:
         """True if a report of category ``code`` (a code, not a name) is taken: listed, or the list is open."""
-        return self.closed_list is None or any(c.code == code for c in self.categories)
+        return self.closed_list is None or code in self.codes
 
     def route_for(self, facts: IncidentFacts) -> Route | None:
         """The route for an incident: category rules first, then catch-alls, in file order."""

@@ -28,11 +28,13 @@ def unlisted_why(engine: Engine, event: IncidentReported) -> str | None:
 
     The reason names the closest listed categories (by code and name), else every one, in English and Chinese.
     """
-    governing = engine.ruleset_at(event.time, event.node)
-    if governing is None:
-        return None
     policy = engine.policy(SECTION, at=event.time, node=event.node)
-    if policy is None or policy.closed_list is None or policy.lists(category_code(governing, event.category)):
+    if policy is None or policy.closed_list is None:
+        # (an open list, every real ruleset's: nothing more asked; the policy is the one the report is
+        # judged and applied by, kept by the engine for the event's time and node)
+        return None
+    governing = engine.ruleset_at(event.time, event.node)  # (the one the policy is of: never None here)
+    if governing is None or policy.lists(category_code(governing, event.category)):
         return None
     written = event.category
     _, hint, hint_zh = _hint(policy, written)
