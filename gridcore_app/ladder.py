@@ -30,9 +30,14 @@ own ``report within`` limit (部门时限) first, then the levels its breach
 carries the case to.  ``repeated(...)`` gives the ruleset's ``repeats`` rules a
 report makes fire, ``handler_due(...)`` when a handler's own resolve
 limit (办理人时限) runs out and whom the case is passed to then, and
-``resolve_due(...)`` when the level's own resolve limit sends it up.  What it
-leaves out, a case only the engine can tell: a breach that routes to a
-department (the case stops climbing there).
+``resolve_due(...)`` when the level's own resolve limit sends it up.  A breach
+at a level whose limit routes to a line department (``then route to police`` /
+``超时转交``) summons that department where the case is, as the plugin does
+(``timers.breach_target``): the case stays at its node, a ``Stop`` with the
+``department`` whose officers take it on, under that department's own limits
+(``department limit``, 部门时限); once the department is on the case (routed
+there at its report, whistled or summoned before), the next breach sends it
+one level up.
 """
 
 from __future__ import annotations
@@ -49,19 +54,29 @@ from gridcore.governing import RulesetInForce, RulesetTimeline
 from gridcore.rules import Ruleset
 from gridcore.rules.subtree import governed_node
 from gridcore_escalation.policy import EscalationPolicy, IncidentFacts, Repeats, Span
-from gridcore_escalation.routing import level_of, node_above, node_at_level, rank, start_node
+from gridcore_escalation.routing import is_department, level_of, node_above, start_node
 from gridcore_escalation.section import SECTION
+from gridcore_escalation.timers import target
 from gridcore_escalation.worktime import add, elapsed
 
 
 @frozen
 class Stop:
     """One place a case waits to be accepted: ``node`` from ``arrives``; ``due`` is when its accept limit
-    runs out and sends the case further up (None: it waits there, overdue once a limit passed)."""
+    runs out and sends the case further up (None: it waits there, overdue once a limit passed).
+    ``department``: the line department summoned there (吹哨报到, by a breach or a rule at once), whose
+    own report limit is the accept limit there and whose officers on the case's branch take it on."""
 
     node: str
     arrives: datetime
     due: datetime | None
+    department: str | None = None
+    #: the line departments on the case while it waits there (routed at its report, summoned since)
+    departments: tuple[str, ...] = ()
+
+
+#: Where a breach sends a case: a node, and the line department summoned there (None: a level's staff).
+Target = tuple[str, str | None]
 
 
 @frozen
@@ -75,6 +90,8 @@ class HandlerDue:
     role: str
     passed_to: str | None
     above: str | None = None
+    #: the line department the level's limit summons at ``above`` (then the case's own node), if any
+    department: str | None = None
 
 
 class Ladder:
@@ -147,17 +164,30 @@ class Ladder:
         facts = attrs.evolve(facts, level=level_of(self.community, here))
         sent = [(item.to_level, item.department) for item in policy.immediate if item.condition.holds(facts)]
         sent += [(rule.to_level, rule.department) for rule in self.repeated(node, reported, earlier)]
+        summoned, departments = None, self.routed(node, category, severity, key_person, channel, reported)
         for to_level, department in sent:
-            if department is not None:
-                continue  # (a department called to the case: it stays where it is)
-            if to_level is None:
-                up = node_above(self.community, here)
-            else:
-                up = node_at_level(self.community, here, to_level)
-                up = up if up is not None and rank(self.community, up) < rank(self.community, here) else None
-            if up is not None:
-                here = up  # (the new level's limits count from the report)
-        return self._climb(here, facts, reported, reported)
+            # (each as the plugin queues it at the report, from where the one before sent the case)
+            where = target(self.community, here, to_level, department)
+            if where is None:
+                continue
+            if where[0] != here:
+                here, summoned = where[0], None  # (the new level's limits count from the report)
+            if where[1] is not None:
+                summoned = where[1]  # (a department called to the case: it stays where it is)
+                departments = (*departments, summoned) if summoned not in departments else departments
+        return self._climb(here, facts, reported, reported, summoned, departments)
+
+    def routed(self, node: str, category: str, severity: int, key_person: bool, channel: str,
+               reported: datetime) -> tuple[str, ...]:
+        """The line departments a case reported at ``node`` is routed to at its report (``route to``):
+        on the case from then, so a breach's ``then route to`` one of them sends it up instead."""
+        policy = self.policy(node, reported)
+        if policy is None:
+            return ()
+        facts = IncidentFacts(id="", category=category, severity=severity, level=level_of(self.community, node),
+                              key_person=key_person, channel=channel, age=timedelta(0))
+        route = policy.route_for(facts)
+        return () if route is None else tuple(d for d in route.departments if is_department(self.community, d))
 
     def repeated(self, node: str, reported: datetime, earlier: Sequence[datetime]) -> list[Repeats]:
         """The ``repeats`` rules a report at ``node`` at ``reported`` makes fire, ``earlier`` being the
@@ -170,20 +200,24 @@ class Ladder:
                 if 1 + sum(1 for t in earlier if reported - rule.window <= t <= reported) >= rule.count]
 
     def arrived(self, node: str, category: str, severity: int, key_person: bool, channel: str, arrives: datetime,
-                reported: datetime) -> list[Stop]:
+                reported: datetime, department: str | None = None, departments: Sequence[str] = ()) -> list[Stop]:
         """Where a case reported at ``reported`` that arrived at ``node`` at ``arrives`` (a breach sent it
-        there) waits to be accepted, then each level its missed accept limits carry it to, as ``stops``."""
+        there; ``department``: summoned there) waits to be accepted, then each level its missed accept limits
+        carry it to, as ``stops`` (``departments``: those already on the case)."""
         facts = IncidentFacts(id="", category=category, severity=severity, level=level_of(self.community, node),
                               key_person=key_person, channel=channel, age=timedelta(0))
-        return self._climb(node, facts, arrives, reported)
+        on = (*departments, department) if department is not None and department not in departments else departments
+        return self._climb(node, facts, arrives, reported, department, tuple(on))
 
     def handler_due(self, reported_at: str, node: str, handler: str, reported: datetime, since: datetime,
                     stopped: Sequence[tuple[datetime, datetime]] = (), extra_days: int = 0, *,
-                    limit_name: str = "resolve") -> HandlerDue | None:
+                    limit_name: str = "resolve", department: str | None = None,
+                    departments: Sequence[str] = ()) -> HandlerDue | None:
         """When ``handler``'s own resolve limit (``limit_name`` "accept": their accept limit, on a case
         assigned to them) runs out on a case reported at node ``reported_at`` at ``reported`` and held at
         ``node``, its clock running from ``since`` but for the ``stopped`` stretches (paused),
-        ``extra_days`` added by an extension; None when no such limit holds them.
+        ``extra_days`` added by an extension; None when no such limit holds them (or the limit of the
+        ``department`` summoned there replaces it; ``departments``: those on the case).
 
         As the plugin reads it: the first ``handler limit`` whose role the handler holds over the case
         (at its node or above), with the ruleset governing ``node`` when the case was reported.
@@ -199,6 +233,9 @@ class Ladder:
         span = None if limit is None else limit.accept if limit_name == "accept" else limit.resolve
         if role is None or limit is None or span is None:
             return None
+        summoned = None if department is None else policy.department_limit(department)
+        if summoned is not None and (summoned.report if limit_name == "accept" else summoned.resolve) is not None:
+            return None  # (a summoned department's limit beats the handler's own: ``EscalationPolicy.applied``)
         due = self._run_out(policy, span, since, stopped, extra_days)
         if due is None:
             return None
@@ -209,33 +246,42 @@ class Ladder:
                 if holders:
                     passed_to = holders[0]
                     break
-        above = None
-        level = policy.limit_for(level_of(self.community, node))
-        if passed_to is None and (level is None or level.then_department is None):
-            above = node_above(self.community, node, level.then_level if level is not None else None)
-        return HandlerDue(due.astimezone(self.community.tz), role, passed_to, above)
+        where = None if passed_to is not None else self._target(policy, node, departments)
+        return HandlerDue(due.astimezone(self.community.tz), role, passed_to, where[0] if where else None,
+                          where[1] if where else None)
 
     def resolve_due(self, node: str, category: str, severity: int, key_person: bool, channel: str,
                     reported: datetime, since: datetime, stopped: Sequence[tuple[datetime, datetime]] = (),
-                    extra_days: int = 0) -> tuple[datetime, str | None] | None:
-        """When the level's resolve limit at ``node`` runs out on a case reported at ``reported`` that arrived
-        there at ``since`` (or was reopened there then), but for the ``stopped`` stretches and ``extra_days``
-        of an extension, and where it sends the case (None: a department, or nowhere); None when no resolve
-        limit holds it there (the limits in force when it was reported, as the plugin holds a case)."""
+                    extra_days: int = 0, department: str | None = None, departments: Sequence[str] = ()
+                    ) -> tuple[datetime, Target | None] | None:
+        """When the level's resolve limit at ``node`` (that of the ``department`` summoned there first) runs
+        out on a case reported at ``reported`` that arrived there at ``since`` (or was reopened there then),
+        but for the ``stopped`` stretches and ``extra_days`` of an extension, and where it sends the case:
+        a node above, or its own node with a department summoned there (None: nowhere); None when no resolve
+        limit holds it there (the limits in force when it was reported, as the plugin holds a case).
+        ``departments``: those on the case (a breach summons none twice)."""
         policy = self.policy(node, reported)
         if policy is None:
             return None
         level = level_of(self.community, node)
         facts = IncidentFacts(id="", category=category, severity=severity, level=level, key_person=key_person,
                               channel=channel, age=timedelta(0))
-        resolve = policy.applied(facts, level).get("resolve")
+        resolve = policy.applied(facts, level, department).get("resolve")
         due = None if resolve is None else self._run_out(policy, resolve.span, since, stopped, extra_days)
         if due is None:
             return None
-        limit = policy.limit_for(level)
-        above = (None if limit is not None and limit.then_department is not None
-                 else node_above(self.community, node, limit.then_level if limit is not None else None))
-        return due.astimezone(self.community.tz), above
+        return due.astimezone(self.community.tz), self._target(policy, node, departments)
+
+    def _target(self, policy: EscalationPolicy, node: str, departments: Sequence[str]) -> Target | None:
+        """Where a breach at ``node`` sends a case that ``departments`` are on, as ``timers.breach_target``:
+        the department the level's limit routes to, summoned where the case is, unless it is on the case
+        already; else the level above (the one it names), None at the top."""
+        limit = policy.limit_for(level_of(self.community, node))
+        department = None if limit is None else limit.then_department
+        if department is not None and department not in departments and is_department(self.community, department):
+            return node, department
+        above = node_above(self.community, node, limit.then_level if limit is not None else None)
+        return None if above is None else (above, None)
 
     def _run_out(self, policy: EscalationPolicy, span: Span, since: datetime,
                  stopped: Sequence[tuple[datetime, datetime]], extra_days: int) -> datetime | None:
@@ -244,7 +290,8 @@ class Ladder:
         span = span.extended(extra_days, 0, f"{extra_days} day") if extra_days else span
         tz = self.community.tz
         start, used = since, timedelta(0)
-        for paused, resumed in stopped:
+        # (stretches before ``since`` are the other clock's: the level's runs from before an assignment)
+        for paused, resumed in ((max(p, since), r) for p, r in stopped if r > since):
             due = add(span, start, used, policy.calendar, tz)
             if due is None or due <= paused:
                 break
@@ -254,30 +301,33 @@ class Ladder:
         return found
 
     def summoned(self, node: str, department: str, category: str, severity: int, key_person: bool, channel: str,
-                 at: datetime, reported: datetime | None = None) -> list[Stop]:
+                 at: datetime, reported: datetime | None = None, departments: Sequence[str] = ()) -> list[Stop]:
         """Where a case whose handler summoned ``department`` to ``node`` at ``at`` (吹哨报到) waits for one of
         its officers to report in, until the department's ``report within`` limit (or, without one, the
-        level's accept limit) runs out, then each level that carries it to, as ``stops`` (the limits in
-        force when the case was ``reported``, default ``at``)."""
-        facts = IncidentFacts(id="", category=category, severity=severity, level=level_of(self.community, node),
-                              key_person=key_person, channel=channel, age=timedelta(0))
-        return self._climb(node, facts, at, reported if reported is not None else at, department)
+        level's accept limit) runs out, then each place that carries it to, as ``stops`` (the limits in
+        force when the case was ``reported``, default ``at``; ``departments``: those on the case before)."""
+        return self.arrived(node, category, severity, key_person, channel, at, reported if reported is not None else at,
+                            department, departments)
 
     def _climb(self, here: str, facts: IncidentFacts, arrives: datetime, reported: datetime,
-               department: str | None = None) -> list[Stop]:
+               department: str | None = None, departments: Sequence[str] = ()) -> list[Stop]:
         """The stops of a case reported at ``reported`` waiting at ``here`` from ``arrives`` (``department``:
-        summoned there)."""
+        summoned there; ``departments``: on the case)."""
         found = []
-        for _ in range(len(self.community.hierarchy.levels) + 1):
-            due, above = self._breach(here, facts, arrives, reported, department)
-            found.append(Stop(here, arrives, due if above is not None else None))
-            if due is None or above is None:
+        on = tuple(departments)
+        for _ in range(2 * len(self.community.hierarchy.levels) + 2):
+            due, where = self._breach(here, facts, arrives, reported, department, on)
+            found.append(Stop(here, arrives, due if where is not None else None, department, on))
+            if due is None or where is None:
                 break
-            here, arrives, department = above, due, None
+            here, arrives, department = where[0], due, where[1]
+            if department is not None and department not in on:
+                on = (*on, department)
         return found
 
     def _breach(self, node: str, facts: IncidentFacts, arrives: datetime, reported: datetime,
-                department: str | None = None) -> tuple[datetime | None, str | None]:
+                department: str | None = None, departments: Sequence[str] = ()
+                ) -> tuple[datetime | None, Target | None]:
         """When the accept limit at ``node`` (a summoned ``department``'s report limit first) runs out for a
         case arriving at ``arrives``, and where it sends the case (the limits of the ruleset governing
         ``node`` when the case was ``reported``, as the plugin holds a case to them)."""
@@ -290,8 +340,4 @@ class Ladder:
         if accept is None:
             return None, None
         due = add(accept.span, arrives, timedelta(0), policy.calendar, self.community.tz)
-        limit = policy.limit_for(level)
-        if limit is not None and limit.then_department is not None:
-            return due, None
-        return due, node_above(self.community, node, limit.then_level if limit is not None else None)
-
+        return due, self._target(policy, node, departments)

@@ -76,11 +76,12 @@ from gridcore_escalation.events import (
     IncidentVerified,
     SatisfactionRated,
 )
+from gridcore_escalation.routing import department_members
 from gridcore_points.events import PointsRedeemed
 
 from .campaigns import Campaigns
 from .homes import Homes
-from .ladder import HandlerDue, Ladder, Stop
+from .ladder import HandlerDue, Ladder, Stop, Target
 from .rosterio import load_yaml
 from .scenario import (
     PATROL,
@@ -739,11 +740,13 @@ class _Simulation:
             if self.ladder is not None:
                 handler, seat, t, here = self.climbed(report, handler, seat, t)
         # (where the case is, and since when its handler's clock runs: ``held_to``)
-        clock = None if here is None else _Clock(here.node, here.arrives)
+        clock = None if here is None else _Clock.at(here)
         if plan.routed and plan.returned and self.steps_rng.random() < plan.returned:
             self.send_back(report, plan.routed, t)
         elif handling.assign_share and self.steps_rng.random() < handling.assign_share:
             assigned = self.assign(report, handler, seat, t)
+            if clock is not None and assigned is not None:
+                clock = attrs.evolve(clock, assignee=handler)
             if clock is not None and assigned is not None and assigned > clock.since:
                 # (the handler's own clock starts there, the level's runs on)
                 clock = attrs.evolve(clock, since=assigned, level_since=clock.level_since or clock.since)
@@ -757,11 +760,17 @@ class _Simulation:
             self.consult(report, handler, t, starts)
         t = self.step(IncidentHandlingStarted, starts, handler, node, incident)
         before_moves = t
-        if plan.whistle and self.rng.random() < plan.whistle_share:
+        whistling = bool(plan.whistle) and self.rng.random() < plan.whistle_share
+        called = t + timedelta(minutes=self.rng.randint(10, 120)) if whistling else None
+        if called is not None and clock is not None and not self.still_held(report, handler, clock, called):
+            # Their own limit (or the level's) passed the case on or sent it up before they would call the
+            # department in: no call (``held_to`` follows the case).
+            called = None
+        if called is not None and plan.whistle is not None:
             # Whistle-and-report (吹哨报到): the handler calls the line department in
             # where the handler works; one of its officers reports in (accepts) and
             # handles the case there.
-            t = self.step(IncidentEscalated, t + timedelta(minutes=self.rng.randint(10, 120)), handler, node,
+            t = self.step(IncidentEscalated, called, handler, node,
                           incident, to_node=seat, department=plan.whistle, reason="吹哨报到: 需要条线部门协同处置")
             officer = self.officer(plan.whistle, node) or handler
             answered = self.awake(t + timedelta(minutes=self.rng.randint(20, 120))).replace(second=0, microsecond=0)
@@ -772,7 +781,7 @@ class _Simulation:
                 handler = officer
             t = self.step(IncidentAccepted, answered, handler, node, incident)
             clock = None  # (a department called in works to its own limits, not the handler's)
-        elif not severe and handling.escalated_handlers:
+        elif not whistling and not severe and handling.escalated_handlers:
             share = handling.escalated_share[report.severity - 1] * (2 - self.diligence[handler])
             above = self.above(seat)
             taken = self.nearest_at(above, handling.escalated_handlers, cell=node) if above else None
@@ -788,7 +797,8 @@ class _Simulation:
                                reason="提级办理: 网格内难以处置")
                     comes = self.awake(when + timedelta(minutes=1 + self.rng.randint(10, 90))
                                        ).replace(second=0, microsecond=0)
-                    waited = None if clock is None else self.waiting(report, handler, up, when, (leader, comes))
+                    waited = None if clock is None else self.waiting(report, handler, up, when, (leader, comes),
+                                                                     departments=clock.departments)
                     if waited is not None:
                         # (it waits at the seat above, held to its limits there and to its handler's own)
                         leader, up, comes, clock = waited
@@ -796,10 +806,10 @@ class _Simulation:
                     self.place(IncidentAccepted, comes, handler, node, incident)
                     t = comes + timedelta(minutes=1)
         moved = t != before_moves or (handler, seat) != planned
+        approved = None
         if (handling.extension_share and not (moved or severe or high)
-                and self.steps_rng.random() < handling.extension_share
-                and self.extension(report, handler, t) and clock is not None):
-            clock = attrs.evolve(clock, extra_days=1)  # (a day more on the handler's limit too)
+                and self.steps_rng.random() < handling.extension_share):
+            approved = self.extension(report, handler, t)
         if self.rng.random() < handling.pause_share:
             t = self.step(IncidentPaused, t + timedelta(hours=1), handler, node, incident, reason="等待配件/居民配合")
             paused = t - timedelta(minutes=1)
@@ -807,6 +817,10 @@ class _Simulation:
                           incident)
             if clock is not None:
                 clock = attrs.evolve(clock, stopped=((paused, t - timedelta(minutes=1)),))
+        if approved is not None and clock is not None and self.still_held(report, handler, clock, approved):
+            # A day more on the level's resolve limit and on the handler's, from its approval: approved
+            # after a limit passed the case on or sent it up, the request had lapsed (``held_to`` drops it).
+            clock = clock.extended(1)
         t += timedelta(hours=self.slow(handling.resolve_hours, handler))
         verifier = self.nearest(node, handling.verifier)
         if clock is not None:
@@ -838,16 +852,25 @@ class _Simulation:
             if clock is not None and not self.community.holds_staff_role_at_or_above(handler, clock.node):
                 # The case had moved up past its handler (their own limit sent it, with nobody in the cell
                 # to pass it to): the rework is taken on where it is.
-                waited = self.waiting(report, handler, clock.node, reopened, None, rework=True)
+                waited = self.waiting(report, handler, clock.node, reopened, None, rework=True,
+                                             departments=clock.departments)
                 if waited is None:
                     return self.end  # (nobody there: it stays open, as in the engine)
+                assignee = clock.assignee
                 handler, _, comes, clock = waited
+                if assignee is not None and assignee != handler:
+                    # The engine still names the one it was assigned (or passed) to, who may not act up here:
+                    # only they may take it on, so whoever takes the rework on reassigns it to themselves.
+                    self.place(IncidentAssigned, comes, handler, node, incident, handler=handler,
+                               reason=REASSIGN_REASON)
+                    comes += timedelta(minutes=1)
+                    clock = attrs.evolve(clock, assignee=handler)
             self.place(IncidentAccepted, comes, handler, node, incident)
             t = comes + timedelta(minutes=1)
             t += timedelta(hours=self.slow(handling.resolve_hours, handler))
             if clock is not None:
                 # (the reopened case's clocks start again at the verification)
-                handler, t, clock = self.held_to(report, handler, _Clock(clock.node, reopened), t)
+                handler, t, clock = self.held_to(report, handler, clock.moved(clock.node, reopened, clock.department), t)
         if handling.close:
             self.step(IncidentClosed, t + timedelta(minutes=self.rng.randint(10, 240)), verifier, node, incident)
         return resolved
@@ -883,20 +906,21 @@ class _Simulation:
         is taken on where it goes (``taken``).  Draws from the ladder's stream."""
         assert self.ladder is not None
         due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since,
-                                      limit_name="accept")
+                                      limit_name="accept", department=clock.department, departments=clock.departments)
         if due is None or taken < due.time:
             return handler, seat, taken, clock
         if due.passed_to is not None:
             return (due.passed_to, seat, due.time + timedelta(minutes=self.ladder_rng.randint(10, 60)),
-                    _Clock(clock.node, due.time))
+                    clock.passed(due.time, due.passed_to))
         if due.above is None:
             return handler, seat, taken, clock
         got = self.taken(report, self.ladder.arrived(due.above, report.category, report.severity, report.key_person,
-                                                     report.channel, due.time, report.time))
+                                                     report.channel, due.time, report.time, due.department,
+                                                     clock.departments))
         if got is None:
             return handler, seat, taken, clock
         taker, stop, when = got
-        return taker, stop.node, when, _Clock(stop.node, stop.arrives)
+        return taker, stop.node, when, _Clock.at(stop)
 
     def held_to(self, report: IncidentReported, handler: str, clock: _Clock, resolves: datetime
                 ) -> tuple[str, datetime, _Clock]:
@@ -921,16 +945,17 @@ class _Simulation:
         handling = self.scenario.handling
         # (the resolution waits for the morning as ``step`` has it: no draw is left for ``step``)
         resolves = self.awake(resolves).replace(second=0, microsecond=0)
-        for _ in range(len(self.community.hierarchy.levels) + 2):
-            due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since, clock.stopped,
-                                          clock.extra_days)
+        for _ in range(2 * len(self.community.hierarchy.levels) + 2):
+            due = self.handler_due(report, handler, clock)
             level = self.level_due(report, clock)
             if level is not None and level[0] <= resolves and (due is None or level[0] < due.time):
                 if level[1] is None:
                     break
                 # The level's own resolve limit runs out first: the engine sends the case up with its
-                # handler still on it (who goes on), and its clocks start again where it arrives.
-                clock = clock.moved(level[1], level[0])
+                # handler still on it (who goes on), or summons the line department the level's limit
+                # routes to where it is, and its clocks start again there.
+                self.lapsed(level[0])
+                clock = clock.moved(level[1][0], level[0], level[1][1])
                 continue
             if due is None or resolves < due.time:
                 break
@@ -938,15 +963,28 @@ class _Simulation:
                 if due.above is None:
                     break
                 # Nobody in the cell to pass it to (a role nobody holds): the engine sends the case up with
-                # its handler still on it, and their own clock starts again where it arrives.
-                clock = clock.moved(due.above, due.time)
+                # its handler still on it (or summons the department the level's limit routes to), and
+                # their own clock starts again there.
+                self.lapsed(due.time)
+                clock = clock.moved(due.above, due.time, due.department)
                 continue
             undone = (ExtensionApproved, ExtensionRefused)
             self.queue = [entry for entry in self.queue
                           if entry[0] < due.time or not (entry[2].actor == handler or isinstance(entry[2], undone))]
             heapq.heapify(self.queue)
-            handler, clock = due.passed_to, _Clock(clock.node, due.time)
+            handler, clock = due.passed_to, clock.passed(due.time, due.passed_to)
             taken = due.time + timedelta(minutes=self.ladder_rng.randint(10, 60))
+            level = self.level_due(report, clock)
+            if level is not None and level[1] is not None and level[0] <= taken:
+                # The level's own resolve limit (its clock running on from the case's arrival, with what an
+                # extension added) runs out before the new handler takes it on: the engine sends the case on
+                # with nobody on it, and it is taken on where it goes (``taken``).
+                got = self.taken(report, self.ladder.arrived(level[1][0], report.category, report.severity,
+                                                             report.key_person, report.channel, level[0],
+                                                             report.time, level[1][1], clock.departments))
+                if got is not None:
+                    handler, stop, taken = got
+                    clock = _Clock.at(stop)
             self.place(IncidentAccepted, taken, handler, report.node, report.incident)
             starts = taken + timedelta(minutes=self.ladder_rng.randint(5, 60))
             self.place(IncidentHandlingStarted, starts, handler, report.node, report.incident)
@@ -954,26 +992,43 @@ class _Simulation:
                                   self.ladder_rng).replace(second=0, microsecond=0)
         return handler, resolves, clock
 
+    def lapsed(self, at: datetime) -> None:
+        """The case moved on at ``at``: a request for more time still waiting lapses (the plugin's
+        ``lapse_extension``), so its answer from then on is not given.  Called while ``self.queue`` holds only
+        this case's steps (``incident``)."""
+        kept = [entry for entry in self.queue
+                if entry[0] < at or not isinstance(entry[2], (ExtensionApproved, ExtensionRefused))]
+        if len(kept) != len(self.queue):
+            self.queue = kept
+            heapq.heapify(self.queue)
+
     def still_held(self, report: IncidentReported, handler: str, clock: _Clock, when: datetime) -> bool:
         """True if the case ``handler`` holds is still theirs, where its ``clock`` is, at ``when``: neither their
         own limit (办理人时限) nor the level's resolve limit has run out by then (passing it to someone in the
         cell, or sending it up)."""
         assert self.ladder is not None
-        due = self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since, clock.stopped,
-                                      clock.extra_days)
+        due = self.handler_due(report, handler, clock)
         level = self.level_due(report, clock)
         return (due is None or when < due.time) and (level is None or when < level[0])
 
-    def level_due(self, report: IncidentReported, clock: _Clock) -> tuple[datetime, str | None] | None:
+    def handler_due(self, report: IncidentReported, handler: str, clock: _Clock) -> HandlerDue | None:
+        """When ``handler``'s own resolve limit runs out on the case where its ``clock`` is, and whom it is
+        passed to then or where it is sent (``Ladder.handler_due``)."""
+        assert self.ladder is not None
+        return self.ladder.handler_due(report.node, clock.node, handler, report.time, clock.since, clock.stopped,
+                                       clock.handler_extra_days, department=clock.department,
+                                       departments=clock.departments)
+
+    def level_due(self, report: IncidentReported, clock: _Clock) -> tuple[datetime, Target | None] | None:
         """When the level's own resolve limit runs out on the case where its ``clock`` is, and where it
         sends the case then (``Ladder.resolve_due``)."""
         assert self.ladder is not None
         return self.ladder.resolve_due(clock.node, report.category, report.severity, report.key_person,
                                        report.channel, report.time, clock.level_since or clock.since, clock.stopped,
-                                       clock.extra_days)
+                                       clock.extra_days, clock.department, clock.departments)
 
-    def own_clock(self, report: IncidentReported, handler: str, node: str, since: datetime, *, accepting: bool
-                  ) -> HandlerDue | None:
+    def own_clock(self, report: IncidentReported, handler: str, node: str, since: datetime, *, accepting: bool,
+                  departments: tuple[str, ...] = ()) -> HandlerDue | None:
         """The first of ``handler``'s own limits to run out on the case while it waits at ``node`` for someone
         to take it on (their clock running from ``since``, its arrival there): the accept limit too unless it
         is rework (``accepting``), as the engine runs them while nobody else has taken it on."""
@@ -981,11 +1036,11 @@ class _Simulation:
         names = ("accept", "resolve") if accepting else ("resolve",)
         dues = [due for name in names
                 if (due := self.ladder.handler_due(report.node, node, handler, report.time, since,
-                                                   limit_name=name)) is not None]
+                                                   limit_name=name, departments=departments)) is not None]
         return min(dues, key=lambda due: due.time) if dues else None
 
     def waiting(self, report: IncidentReported, previous: str, node: str, arrives: datetime,
-                first: tuple[str, datetime] | None, *, rework: bool = False
+                first: tuple[str, datetime] | None, *, rework: bool = False, departments: tuple[str, ...] = ()
                 ) -> tuple[str, str, datetime, _Clock] | None:
         """Who takes on a case waiting at ``node`` since ``arrives`` that ``previous`` handled below, seated
         where, when, and its clock there; ``first``: who was to take it on there and when (None: someone
@@ -998,8 +1053,10 @@ class _Simulation:
         to the role the limit names in the cell (they take it on 10 to 60
         minutes after), or sends it up, where someone there takes it on
         ``climbed_accept_hours`` after it arrived, and so on up; at the top
-        they take it however late.  None: nobody anywhere on the way.  Draws
-        from the ladder's stream (but ``first``'s).
+        they take it however late.  A level's limit routing it to a line
+        department summons that department where it waits, whose officers take
+        it on (``taken``).  ``departments``: those on the case.  None: nobody
+        anywhere on the way.  Draws from the ladder's stream (but ``first``'s).
         """
         assert self.ladder is not None
         hours = self.scenario.handling.climbed_accept_hours
@@ -1012,23 +1069,45 @@ class _Simulation:
                     arrives + timedelta(hours=self.slow(hours, taker, self.ladder_rng)),
                     self.ladder_rng).replace(second=0, microsecond=0)
             if taker is not None and when is not None:
-                found = (taker, node, when, _Clock(node, arrives))
+                found = (taker, node, when, _Clock(node, arrives, departments=departments))
             stops = [] if rework else self.ladder.arrived(node, report.category, report.severity, report.key_person,
-                                                         report.channel, arrives, report.time)
+                                                         report.channel, arrives, report.time,
+                                                         departments=departments)
             level = stops[0].due if stops else None
-            own = self.own_clock(report, previous, node, arrives, accepting=not rework)
+            if rework:
+                # (reopened where it is: only the level's resolve limit runs, from the reopening; its breach
+                # sends the case on, to be accepted there)
+                resolve = self.ladder.resolve_due(node, report.category, report.severity, report.key_person,
+                                                  report.channel, report.time, arrives, departments=departments)
+                if resolve is not None and resolve[1] is not None:
+                    level = resolve[0]
+                    stops = [Stop(node, arrives, level, None, departments),
+                             *self.ladder.arrived(resolve[1][0], report.category, report.severity,
+                                                  report.key_person, report.channel, level, report.time,
+                                                  resolve[1][1], departments)]
+            own = self.own_clock(report, previous, node, arrives, accepting=not rework, departments=departments)
             due = min((d for d in (level, None if own is None else own.time) if d is not None), default=None)
             if due is None or (when is not None and when < due):
                 return found
             if own is not None and own.time == due:
                 if own.passed_to is not None:
                     comes = own.time + timedelta(minutes=self.ladder_rng.randint(10, 60))
-                    return own.passed_to, node, comes, _Clock(node, own.time)
-                up = own.above
+                    return own.passed_to, node, comes, _Clock(node, own.time, departments=departments)
+                up, department = own.above, own.department
+                onward = [] if up is None or department is None else self.ladder.arrived(
+                    up, report.category, report.severity, report.key_person, report.channel, due, report.time,
+                    department, departments)
             else:
                 up = stops[1].node if len(stops) > 1 else None
+                department, onward = (stops[1].department, stops[1:]) if len(stops) > 1 else (None, [])
             if up is None:
                 return found  # (at the top: taken on however late, overdue)
+            rework = False  # (sent on, it is to be accepted where it arrives)
+            if department is not None:
+                # A line department summoned where it waits (the level's limit routes to it): its officers
+                # take it on, or the places its limits carry it to (``taken``).
+                got = self.taken(report, onward)
+                return found if got is None else (got[0], got[1].node, got[2], _Clock.at(got[1]))
             node, arrives, first, taker, when = up, due, None, None, None
         return found
 
@@ -1060,8 +1139,10 @@ class _Simulation:
         (``taken``), the officer never coming.
         """
         assert self.ladder is not None
+        routed = self.ladder.routed(report.node, report.category, report.severity, report.key_person,
+                                    report.channel, report.time)
         stops = self.ladder.summoned(seat, department, report.category, report.severity, report.key_person,
-                                     report.channel, whistled, report.time)
+                                     report.channel, whistled, report.time, routed)
         if stops[0].due is None or planned < stops[0].due:
             return officer, seat, planned
         got = self.taken(report, stops[1:])
@@ -1069,10 +1150,23 @@ class _Simulation:
 
     def taken(self, report: IncidentReported, stops: Sequence[Stop]) -> tuple[str, Stop, datetime] | None:
         """Who takes on a case waiting at ``stops`` (the first where someone comes before its limit runs
-        out, or the last), at which stop, and when; None if nobody is there.  Draws from the ladder's stream."""
+        out, or the last), at which stop, and when; None if nobody is there.  At a stop where a line
+        department is summoned, one of its officers on the case's branch.  Draws from the ladder's stream."""
         hours = self.scenario.handling.climbed_accept_hours
         taken: tuple[str, Stop, datetime] | None = None
         for stop in stops:
+            officers = [] if stop.department is None else sorted(
+                department_members(self.community, stop.department, stop.node, report.node))
+            if officers:
+                # a line department summoned there (吹哨报到): one of its officers on the case's branch
+                # reports in as a called-in department does (``handle``: 20 minutes to 2 hours)
+                taker = self.ladder_rng.choice(officers)
+                when = self.awake(stop.arrives + timedelta(minutes=self.ladder_rng.randint(20, 120)),
+                                  self.ladder_rng).replace(second=0, microsecond=0)
+                taken = (taker, stop, when)
+                if stop.due is None or when < stop.due:
+                    break
+                continue
             taker = self.taker(stop.node, besides=report.actor)
             if taker is None:
                 continue
@@ -1111,17 +1205,17 @@ class _Simulation:
         self.place(ConsultationHeld, starts - gap, handler, report.node, report.incident, participants=tuple(people),
                    decision=self.steps_rng.choice(CONSULT_DECISIONS))
 
-    def extension(self, report: IncidentReported, handler: str, since: datetime) -> bool:
+    def extension(self, report: IncidentReported, handler: str, since: datetime) -> datetime | None:
         """Early in the handling, the handler asks for one more day (延期); the nearest approver answers.
 
         Both fall in the first part of the shortest handling the scenario
-        allows, so before the case is resolved whatever the draws.  True if
-        a day more was given.
+        allows, so before the case is resolved whatever the draws.  When a
+        day more was given, the time of the approval (to the minute), else None.
         """
         handling = self.scenario.handling
         approver = self.nearest(report.node, handling.extension_approver, besides=handler, rng=self.steps_rng)
         if approver is None or approver == handler:
-            return False
+            return None
         room = timedelta(hours=handling.resolve_hours[0])
         asked = since + room * self.steps_rng.uniform(0.1, 0.4)
         answered = since + room * self.steps_rng.uniform(0.5, 0.9)
@@ -1129,9 +1223,9 @@ class _Simulation:
                    reason=self.steps_rng.choice(EXTENSION_REASONS))
         if self.steps_rng.random() < handling.extension_refused_share:
             self.place(ExtensionRefused, answered, approver, report.node, report.incident, reason="请按原时限办结")
-            return False
+            return None
         self.place(ExtensionApproved, answered, approver, report.node, report.incident)
-        return True
+        return answered.replace(second=0, microsecond=0)
 
     def send_back(self, report: IncidentReported, department: str, taken: datetime) -> None:
         """An officer of the department the case was routed to finds it is not its remit (退单),
@@ -1333,7 +1427,8 @@ class _Simulation:
 @attrs.frozen
 class _Clock:
     """Where a case is held to its handler's own limits and its level's: its ``node``, since when the
-    handler's clock runs, the stretches it ``stopped`` (paused), and the days an extension added."""
+    handler's clock runs, the stretches it ``stopped`` (paused), and the days an extension added to the
+    level's resolve limit (``extra_days``) and to the handler's (``handler_extra_days``)."""
 
     node: str
     since: datetime
@@ -1341,11 +1436,39 @@ class _Clock:
     extra_days: int = 0
     #: since when the level's own clock runs there, when not ``since`` (an assignment restarts the handler's only)
     level_since: datetime | None = None
+    #: the line department summoned where the case is (its limits replace the level's), and every one on the case
+    department: str | None = None
+    departments: tuple[str, ...] = ()
+    handler_extra_days: int = 0
+    #: whom the case is assigned to (派单, or passed on by a handler limit): the engine keeps them named until
+    #: the case is sent on with nobody on it, and only they take it on again (a rework), unless reassigned
+    assignee: str | None = None
 
-    def moved(self, node: str, at: datetime) -> _Clock:
-        """The clock of the case sent up to ``node`` at ``at``, its handler still on it: both clocks from
-        its arrival there, the stretches it is still paused kept."""
-        return _Clock(node, at, tuple((max(paused, at), resumed) for paused, resumed in self.stopped if resumed > at))
+    @classmethod
+    def at(cls, stop: Stop) -> _Clock:
+        """The clock of a case waiting at ``stop`` since it arrived there."""
+        return cls(stop.node, stop.arrives, department=stop.department, departments=stop.departments)
+
+    def moved(self, node: str, at: datetime, department: str | None = None) -> _Clock:
+        """The clock of the case sent up to ``node`` at ``at`` (or kept at its node with ``department``
+        summoned there), its handler still on it: both clocks from then, what an extension added gone
+        (the plugin's ``restart_clock``), the stretches it is still paused kept."""
+        on = (*self.departments, department) if department and department not in self.departments else self.departments
+        return _Clock(node, at, tuple((max(paused, at), resumed) for paused, resumed in self.stopped if resumed > at),
+                      department=department, departments=on, assignee=self.assignee)
+
+    def passed(self, at: datetime, to: str) -> _Clock:
+        """The clock of the case passed to another handler at ``at`` inside its level (an assignment): the
+        handler's own clock from then, without what an extension added to it; the level's runs on, with
+        what an extension added to it (the plugin's ``restart_handler_clock``), ``to`` named its handler.  A
+        pause the last handler would have made from then on is not made (``held_to`` leaves their steps out)."""
+        return attrs.evolve(self, since=at, level_since=self.level_since or self.since, handler_extra_days=0,
+                            assignee=to, stopped=tuple((paused, min(resumed, at)) for paused, resumed in self.stopped
+                                                       if paused < at))
+
+    def extended(self, days: int) -> _Clock:
+        """The clock with ``days`` more on both resolve limits (an approved extension, 延期)."""
+        return attrs.evolve(self, extra_days=self.extra_days + days, handler_extra_days=self.handler_extra_days + days)
 
 
 @attrs.define
@@ -1368,6 +1491,8 @@ CONSULT_DECISIONS = ("网格内联合处置", "请条线部门配合处置", "�
 RETURN_REASONS = ("不属于本部门职责", "属物业管理范围", "应由属地网格处置")
 EXTENSION_REASONS = ("等待配件", "需协调物业", "当事人外出", "等待条线部门答复")
 ASSIGN_REASONS = ("就近处置", "熟悉情况", "分片负责")
+#: Why a rework taken on above its handler's level is first reassigned (改派) to whoever takes it on.
+REASSIGN_REASON = "改派: 原办理人无权在此层级办理返工"
 
 
 def _resident_name(rng: random.Random) -> str:
