@@ -1054,3 +1054,47 @@ def test_events_of_several_kinds_across_pages(stores: StoreFactory) -> None:
     assert ids(store.events(kinds=["patrol_logged", "patrol_logged"])) == canonical(
         [d for d in docs if d["kind"] == "patrol_logged"])
     store.close()
+
+
+def _event_indexes(store: SQLiteStore) -> dict[str, str | None]:
+    return dict(store._db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"))
+
+
+def test_a_new_sqlite_store_reads_kinds_from_the_time_index_and_an_older_one_from_its_own(tmp_path: Path) -> None:
+    """A SQLite store made now keeps each event's kind in the index of canonical order and has no index of
+    kinds (one index fewer for every event appended); one made before 2026-12-06 keeps its index of kinds,
+    which opening never adds nor drops.  Both give the same events for any kinds, bounds and pages."""
+    import sqlite3
+
+    kinds = ("patrol_logged", "incident_reported", "activity_recorded", "incident_closed")
+    docs = [event(n, kind=kinds[n * 7 % 4], hours=(n * 37) % 4500 / 3) for n in range(4500)]
+    random.Random(4).shuffle(docs)
+    new = SQLiteStore(tmp_path / "new.db")
+    new.append(docs[:3000])
+    new.append(docs[3000:])
+    indexes = _event_indexes(new)
+    assert "events_kind" not in indexes
+    assert re.sub(r"\s+", " ", str(indexes["events_time"])) == "CREATE INDEX events_time ON events (time_utc, id, kind)"
+    new.close()
+    with sqlite3.connect(tmp_path / "new.db") as db:  # (as a store made before 2026-12-06 has them)
+        db.executescript("DROP INDEX events_time; CREATE INDEX events_time ON events (time_utc, id); "
+                         "CREATE INDEX events_kind ON events (kind, time_utc, id);")
+    db.close()
+    older = SQLiteStore(tmp_path / "new.db")  # (create=True: the schema's statements run, and add nothing)
+    assert set(_event_indexes(older)) == set(indexes) | {"events_kind"}
+    assert older._kind_index
+    new = SQLiteStore(tmp_path / "again.db")
+    new.append(docs)
+    assert not new._kind_index
+    since, until = BASE + timedelta(hours=100), BASE + timedelta(hours=1200)
+    for wanted in ([], ["incident_closed"], ["incident_reported", "activity_recorded", "incident_reported"],
+                   list(kinds), ["no_such_kind", "incident_closed"]):
+        for bounds in ({}, {"since": since}, {"since": since, "until": until}):
+            times = {d["id"]: datetime.fromisoformat(d["time"]) for d in docs}
+            expected = canonical([d for d in docs if d["kind"] in wanted
+                                  and ("since" not in bounds or times[d["id"]] >= since)
+                                  and ("until" not in bounds or times[d["id"]] < until)])
+            assert ids(new.events(kinds=wanted, **bounds)) == expected, (wanted, bounds)
+            assert ids(older.events(kinds=wanted, **bounds)) == expected, (wanted, bounds)
+    new.close()
+    older.close()

@@ -93,12 +93,16 @@ def _key_by_hour(time: str) -> str | None:
     without a time made and moved to UTC for each new minute (a fixed population's events fall on
     a new minute nearly three times in four).
     """
-    if (len(time) != 25 or time[13] != ":" or time[16] != ":" or time[22:] != ":00" or time[19] not in "+-"
-            or time[14:16] not in _SIXTY or time[17:19] not in _SIXTY):
+    if len(time) != 25:
+        return None
+    minute = time[13:19]
+    if minute not in _MINUTES:
         return None
     hour = time[:13] + time[19:]
-    start = _HOURS.get(hour)
+    start = _HOURS.get(hour)  # (a text found here was read with an offset of whole hours)
     if start is None:
+        if time[22:] != ":00" or time[19] not in "+-":
+            return None
         try:
             moment = datetime.fromisoformat(time[:13] + ":00:00" + time[19:])
         except ValueError:
@@ -108,13 +112,13 @@ def _key_by_hour(time: str) -> str | None:
         if len(_HOURS) >= _MOST_KEYS:
             _HOURS.clear()
         start = _HOURS[hour] = _utc_text(moment)[:13]
-    return start + time[13:19] + ".000000"
+    return start + minute + ".000000"
 
 
 #: The UTC hour (``YYYY-MM-DDTHH``) of a local hour and offset (``YYYY-MM-DDTHH+HH:00``) (``_key_by_hour``).
 _HOURS: dict[str, str] = {}
-#: ``00`` to ``59``: minutes and seconds as ``datetime.fromisoformat`` takes them.
-_SIXTY = frozenset(f"{n:02d}" for n in range(60))
+#: ``:00:00`` to ``:59:59``: minutes and seconds as ``datetime.fromisoformat`` takes them (``_key_by_hour``).
+_MINUTES = frozenset(f":{n // 60:02d}:{n % 60:02d}" for n in range(3600))
 
 
 def doc_key(doc: Mapping[str, Any]) -> tuple[str, str]:

@@ -16,8 +16,8 @@ what-if's replay, leaves all syncing to the operating system.  The log position 
 (SQLite's rowid: appended rows take max + 1, so positions are dense and in
 commit order, since SQLite has one writer at a time).  Events are rows keyed by their id, with
 the canonical sort key ``time_utc`` (fixed-width UTC text, see
-``gridcore.store.canonical``) and indexes on ``id``, ``(time_utc, id)`` and
-``kind``; the document itself is JSON text.  Cost per event stays flat as the
+``gridcore.store.canonical``) and indexes on ``id`` and ``(time_utc, id, kind)``
+(a store made before 2026-12-06: ``KIND_INDEX``); the document itself is JSON text.  Cost per event stays flat as the
 store grows (docs/benchmarks.md).  Several processes may read and write one
 file; SQLite serialises the writers.  ``sole_appender`` keeps every other handle's
 appends waiting while one handle (``gridcore time-order --settle``) replays the
@@ -70,8 +70,7 @@ CREATE TABLE IF NOT EXISTS events (
     time_utc TEXT NOT NULL,
     doc TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_time ON events (time_utc, id);
-CREATE INDEX IF NOT EXISTS events_kind ON events (kind, time_utc, id);
+CREATE INDEX IF NOT EXISTS events_time ON events (time_utc, id, kind);
 CREATE TABLE IF NOT EXISTS documents (
     collection TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -79,6 +78,16 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (collection, key)
 );
 """
+
+#: Stores made before 2026-12-06 have an index of their own for reads by kind, ``events_kind`` on ``(kind,
+#: time_utc, id)``, and ``events_time`` on ``(time_utc, id)``; a store made since has the kind inside the index
+#: of canonical order, ``(time_utc, id, kind)``, and no other.  An appended event cost one index fewer (3,900
+#: instructions of about 350,000 an event recorded, callgrind); a read of some kinds walks the index of the
+#: whole time range asked, the kind of each entry read in the index itself (a document only for the kinds
+#: asked), in one query for every kind asked, where the old index went to each kind's entries (one query a
+#: kind, merged: ``kinds_merged``).  Reads by kind of a district's first 400,000 events took 0.9-3.6 times as
+#: long as with the old index (docs/benchmarks.md).  An older store keeps its indexes and is read as before.
+KIND_INDEX = "events_kind"
 
 #: Writes a document given as its JSON text, or as that text's UTF-8 bytes (``document_json``): SQLite
 #: reads the bytes as the text they are (a database in UTF-8), so the row holds the same text.
@@ -207,6 +216,8 @@ class SQLiteStore:
         #: and whether this handle is the sole appender now
         self._appending_fd: int | None = None
         self._sole = False
+        #: True for a store made before 2026-12-06, with an index for reads by kind (``KIND_INDEX``)
+        self._kind_index = False
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; a SQLite store is a file (这是文件夹；SQLite 数据库是一个文件)")
         if not create and not self.path.is_file():
@@ -238,6 +249,7 @@ class SQLiteStore:
         if not create:
             self._check_format()
             self._old_documents = self._documents_without_rowid()
+            self._kind_index = self._has_kind_index()
             return
         db.execute("BEGIN IMMEDIATE")
         for statement in SCHEMA.split(";"):
@@ -247,6 +259,12 @@ class SQLiteStore:
         db.execute("COMMIT")
         self._check_format()
         self._old_documents = self._documents_without_rowid()
+        self._kind_index = self._has_kind_index()
+
+    def _has_kind_index(self) -> bool:
+        """True for a store made before 2026-12-06, with an index of its own for reads by kind (``KIND_INDEX``)."""
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                                (KIND_INDEX,)).fetchone() is not None
 
     def _documents_without_rowid(self) -> bool:
         found = self._db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'").fetchone()
@@ -442,8 +460,13 @@ class SQLiteStore:
             where.append("time_utc < ?")
             params.append(utc_key(until))
         if kinds is not None and len(set(kinds)) > 1:
-            return kinds_merged(self._rows, where, params, kinds, mark="?")  # (each kind in its index's order)
-        if kinds is not None:
+            if self._kind_index:
+                return kinds_merged(self._rows, where, params, kinds, mark="?")  # (each kind in its index's order)
+            # (the index of canonical order holds each event's kind: one walk of it, for every kind asked)
+            unique = list(dict.fromkeys(kinds))
+            where.append(f"kind IN ({', '.join('?' * len(unique))})")
+            params.extend(unique)
+        elif kinds is not None:
             where.append("kind = ?" if kinds else "0")
             params.extend(kinds[:1])
         return self._pages(where, params)
