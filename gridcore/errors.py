@@ -153,3 +153,45 @@ def chinese_first(text: str) -> str:
     if all(name.strip("'\"") in chinese for name in _NAMED.findall(english)):
         return chinese
     return f"{chinese}（{english}）"
+
+
+#: A line's Chinese at its end, not in brackets: ``Star ratings 2025-Q1 评星定级`` -> ``评星定级``.
+_TRAILING_CHINESE = re.compile(r"^(?P<english>.*[A-Za-z].*?)\s+(?P<chinese>[^\x00-\x7f][^A-Za-z]*)$")
+
+
+def _bracketed(text: str) -> tuple[str, str] | None:
+    """``text``'s last bracket when it holds Chinese though it does not open on it (``('x' 不存在)``), and
+    what is before it: ``(english, chinese)``; else None."""
+    if not text.endswith(")"):
+        return None
+    depth = 0
+    for at in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[at], 0)
+        if depth == 0:
+            inside, before = text[at + 1:-1].strip(), text[:at].rstrip()
+            quoted = inside[:1] in ("'", '"')
+            return (before, inside) if quoted and before and has_chinese(inside) and not has_chinese(before) else None
+    return None
+
+
+def chinese_first_line(text: str) -> str:
+    """A line of a command's output (a title, a note) as staff reading Chinese see it, by ``chinese_first``:
+    its Chinese at the end, in brackets, after a space (``Star ratings 2025-Q1 评星定级`` ->
+    ``评星定级（Star ratings 2025-Q1）``) or after `` / `` (``not rated / 未参评``), put first; the line as it is when it has no Chinese at its end
+    or starts with it already."""
+    stripped = text.strip()
+    if not stripped or has_chinese(stripped[0]):
+        return text
+    indent = text[: len(text) - len(text.lstrip())]
+    if chinese_of(stripped) is not None:
+        return indent + chinese_first(stripped)
+    quoted = _bracketed(stripped)
+    if quoted is not None:  # ``unknown member 'x' ('x' 既不在花名册中...)``: its Chinese opens on a quoted name
+        return f"{indent}{quoted[1]}（{quoted[0]}）"
+    english, slash, chinese = stripped.rpartition(" / ")
+    if slash and has_chinese(chinese):  # ``not rated / 未参评``: the Chinese, then the English in brackets
+        return f"{indent}{chinese}（{english}）"
+    found = _TRAILING_CHINESE.match(stripped)
+    if found is None or not has_chinese(found["chinese"][0]):
+        return text
+    return indent + chinese_first(f"{found['english']} ({found['chinese']})")

@@ -16,6 +16,7 @@ from typing import Any
 
 from attrs import evolve, field, frozen
 
+from .errors import chinese_first, chinese_first_line, chinese_of
 from .roster import ROLES
 
 
@@ -80,17 +81,23 @@ class Explanation:
 
         return evolve(self, inputs={label(key): value for key, value in self.inputs.items()})
 
-    def render(self) -> str:
+    def render(self, lang: str = "en") -> str:
         """A readable, multi-line account for ``gridcore explain``; each line's label in English
-        and Chinese (``result 结果:``, ``rule 规则:``, ``input 输入:``)."""
-        lines = [f"{self.decision}: {self.summary}"]
+        and Chinese (``result 结果:``, ``rule 规则:``, ``input 输入:``), Chinese first for ``lang="zh"``
+        (``结果 result:``, and the summary by ``chinese_first_line``)."""
+        zh = lang == "zh"
+        result, rule_label, input_label = ("结果 result", "规则 rule", "输入 input") if zh else \
+            ("result 结果", "rule 规则", "input 输入")
+        summary = self.summary if not zh else chinese_first(self.summary) if chinese_of(self.summary) \
+            else chinese_first_line(self.summary)
+        lines = [f"{self.decision}: {summary}"]
         if self.result is not None:
-            lines.append(f"  result 结果: {self.result}")
+            lines.append(f"  {result}: {self.result}")
         for rule in self.rules:
             text = f"  {rule.text.strip()}" if rule.text else ""
-            lines.append(f"  rule 规则: {rule}{text}")
+            lines.append(f"  {rule_label}: {rule}{text}")
         for key in sorted(self.inputs):
-            lines.append(f"  input 输入: {key} = {self.inputs[key]}")
+            lines.append(f"  {input_label}: {key} = {self.inputs[key]}")
         return "\n".join(lines)
 
 

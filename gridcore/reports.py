@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 from attrs import field, frozen
 
-from .errors import InvalidValueError
+from .errors import InvalidValueError, chinese_first_line
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -230,25 +230,31 @@ class Table:
                 default=str,
             )
         if fmt == "text":
-            return self._text()
+            return self._text(lang)
         raise InvalidValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)} (格式应为 text、csv 或 json)")
 
-    def _text(self) -> str:
+    def _text(self, lang: str = "en") -> str:
+        # (in Chinese, the title and the notes Chinese first: gridcore.errors.chinese_first_line)
+        line = chinese_first_line if lang == "zh" else _same
         chinese = [self.heading(c) for c in self.columns]
         # the columns' Chinese on a line above their ids (none for a table whose columns have none)
         above = [[_cell(zh if zh != c else "") for zh, c in zip(chinese, self.columns)]] \
             if any(zh != c for zh, c in zip(chinese, self.columns)) else []
         cells = above + [[_cell(c) for c in self.columns]] + [[_cell(v) for v in row] for row in self.shown_rows()]
         widths = [max(display_width(r[i]) for r in cells) for i in range(len(self.columns))]
-        out = [printable(self.title), ""]
+        out = [printable(line(self.title)), ""]
         for n, row in enumerate(cells):
             out.append("  ".join(_pad(v, w) for v, w in zip(row, widths)).rstrip())
             if n == len(above):
                 out.append("  ".join("-" * w for w in widths))
         if not self.rows:
             out.append("(no rows / 无记录)")
-        out.extend(printable(note) for note in self.notes)
+        out.extend(printable(line(note)) for note in self.notes)
         return "\n".join(out) + "\n"
+
+
+def _same(text: str) -> str:
+    return text
 
 
 #: When a run's summary builds a showcased report (``Showcase.per``): once at the end,

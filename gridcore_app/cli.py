@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from gridcore.clock import FixedClock, SystemClock
-from gridcore.errors import GridcoreError, PluginError, chinese_first, has_chinese
+from gridcore.errors import (
+    EventRefused,
+    GridcoreError,
+    PluginError,
+    chinese_first,
+    chinese_first_line,
+    has_chinese,
+)
 from gridcore.hookspecs import hookimpl
 from gridcore.households import Counts
 from gridcore.plugin_host import (
@@ -304,10 +311,24 @@ def _clock_of_store(engine: Engine) -> None:
     tz = engine.community.tz
     shown_now, shown_latest = (f"{t.astimezone(tz):%Y-%m-%d %H:%M}" for t in (now, latest))
     days = (now - latest).days
-    click.echo(f"note: times here are counted to now, {shown_now} ({engine.community.timezone}); the store's "
-               f"newest event is at {shown_latest}, {days} days before. To see the store as of its newest "
-               f"event, add --now latest (注：按现在的时间 {shown_now} 计算；库中最新事件在 {shown_latest}，"
-               f"早 {days} 天；如要按最新事件的时间查看，请加 --now latest)", err=True)
+    click.echo(for_staff(f"note: times here are counted to now, {shown_now} ({engine.community.timezone}); the "
+                         f"store's newest event is at {shown_latest}, {days} days before. To see the store as of "
+                         f"its newest event, add --now latest (注：按现在的时间 {shown_now} 计算；库中最新事件在 "
+                         f"{shown_latest}，早 {days} 天；如要按最新事件的时间查看，请加 --now latest)", ctx), err=True)
+
+
+def refused_said(reasons: Sequence[str], ctx: click.Context | None = None) -> str:
+    """Why an event was refused, every reason: ``refused: A (甲); B (乙)``, or when the CLI speaks Chinese
+    each reason Chinese first (``gridcore.errors.chinese_first``): ``拒绝：甲（A）；乙（B）``."""
+    if help_lang(ctx) == "zh":
+        return "拒绝：" + "；".join(chinese_first(reason) for reason in reasons)
+    return "refused: " + "; ".join(reasons)
+
+
+def for_staff(text: str, ctx: click.Context | None = None) -> str:
+    """A line of English and its Chinese (``... (中文)``, or ``... 中文``) as the CLI shows it: as it is, or
+    Chinese first when the CLI speaks Chinese (``help_lang``; ``gridcore.errors.chinese_first_line``)."""
+    return chinese_first_line(text) if help_lang(ctx) == "zh" else text
 
 
 class LazyCommand(click.Command):
@@ -405,6 +426,9 @@ def _chinese_of(exc: click.ClickException) -> str | None:
 #: Click's own words around a message and in help pages, with their Chinese (click writes them in English).
 FRAME = {"Usage:": "Usage (用法):", "Options": "Options (选项)", "Commands": "Commands (命令)",
          "Positional arguments": "Positional arguments (参数)", "Arguments": "Arguments (参数)"}
+#: The same, Chinese first, when the CLI speaks Chinese.
+FRAME_ZH = {"Usage:": "用法 Usage:", "Options": "选项 Options", "Commands": "命令 Commands",
+            "Positional arguments": "参数 Positional arguments", "Arguments": "参数 Arguments"}
 
 
 def _width(text: str) -> int:
@@ -444,10 +468,11 @@ class _Formatter(click.HelpFormatter):
     chinese = False
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args, f"{FRAME['Usage:']} " if prefix is None else prefix)
+        frame = FRAME_ZH if self.chinese else FRAME
+        super().write_usage(prog, args, f"{frame['Usage:']} " if prefix is None else prefix)
 
     def write_heading(self, heading: str) -> None:
-        super().write_heading(FRAME.get(heading, heading))
+        super().write_heading((FRAME_ZH if self.chinese else FRAME).get(heading, heading))
 
     def write_text(self, text: str) -> None:
         if not self.chinese:
@@ -589,15 +614,21 @@ def bilingual(command: click.Command) -> click.Command:
     return command
 
 
-def _error_line(message: str) -> str:
-    return f"Error (错误): {message}"
+def _error_line(message: str, lang: str) -> str:
+    """``Error (错误): ...``; in Chinese ``错误：`` and the message Chinese first (``chinese_first_line``)."""
+    return f"错误：{chinese_first_line(message)}" if lang == "zh" else f"Error (错误): {message}"
 
 
 class _Error(click.ClickException):
-    """A gridcore or click error, shown as ``Error (错误): ...``."""
+    """A gridcore or click error, shown as ``Error (错误): ...`` (in Chinese: ``错误：...``, Chinese first).
+
+    ``lang``: the language of the command that failed (``help_lang``), kept as the error leaves it."""
+
+    lang = "en"
 
     def show(self, file: Any = None) -> None:
-        click.echo(_error_line(self.format_message()), file=file, err=file is None, color=self.show_color)
+        click.echo(_error_line(self.format_message(), self.lang), file=file, err=file is None,
+                   color=self.show_color)
 
 
 class _UsageError(click.UsageError):
@@ -605,25 +636,28 @@ class _UsageError(click.UsageError):
 
     def show(self, file: Any = None) -> None:
         color = None
+        lang = help_lang(self.ctx) if self.ctx is not None else _Error.lang
         if self.ctx is not None:
             color = self.ctx.color
             formatter = _Formatter(width=self.ctx.terminal_width, max_width=self.ctx.max_content_width)
+            formatter.chinese = lang == "zh"
             self.ctx.command.format_usage(self.ctx, formatter)
             hint = ""
             if self.ctx.command.get_help_option(self.ctx) is not None:
                 call = f"{self.ctx.command_path} {max(self.ctx.command.get_help_option_names(self.ctx), key=len)}"
-                hint = f"Try '{call}' for help (帮助：{call}).\n"
+                hint = f"帮助：{call}\n" if lang == "zh" else f"Try '{call}' for help (帮助：{call}).\n"
             click.echo(f"{formatter.getvalue().rstrip()}\n{hint}", file=file, err=file is None, color=color)
-        click.echo(_error_line(self.format_message()), file=file, err=file is None, color=color)
+        click.echo(_error_line(self.format_message(), lang), file=file, err=file is None, color=color)
 
 
-def in_chinese(exc: click.ClickException) -> click.ClickException:
+def in_chinese(exc: click.ClickException, ctx: click.Context | None = None) -> click.ClickException:
     """``exc`` with its Chinese in brackets after the English, as gridcore's own messages are.
 
     Click's own errors (a missing file, an invalid choice, a missing option, a bad value)
     are English; staff see them, so each gains its Chinese, and so does click's frame
     around every error (``Error (错误):``, ``Usage (用法):``, ``Try '... --help' for help
-    (帮助：...)``). A usage error still shows the usage and exits 2, any other error exits
+    (帮助：...)``; when the CLI speaks Chinese, ``help_lang``: ``错误：`` and the message Chinese first,
+    ``用法 Usage:``, ``帮助：...``). A usage error still shows the usage and exits 2, any other error exits
     with its own status; a message that already carries Chinese keeps its words.
     """
     if isinstance(exc, _Error | _UsageError | click.exceptions.NoArgsIsHelpError):
@@ -634,6 +668,7 @@ def in_chinese(exc: click.ClickException) -> click.ClickException:
     if isinstance(exc, click.UsageError):
         return _UsageError(message, exc.ctx)
     error = _Error(message)
+    error.lang = help_lang(ctx)
     # (click.exceptions.Exit and Abort are no ClickException.)  Click declares exit_code a ClassVar, yet
     # its main() exits with the instance's: the error keeps the status of the one it stands for.
     error.exit_code = exc.exit_code  # type: ignore[misc]
@@ -664,15 +699,15 @@ class _Root(click.Group):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except PluginError as exc:  # loading plugins (for --help) failed on request: say why
-            raise in_chinese(click.ClickException(str(exc))) from None
+            raise in_chinese(click.ClickException(str(exc)), parent) from None
         except click.ClickException as exc:
-            raise in_chinese(exc) from None
+            raise in_chinese(exc, parent) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.ClickException as exc:
-            raise in_chinese(exc) from None
+            raise in_chinese(exc, ctx) from None
         except GridcoreError as exc:
             if ctx.meta.get(_TRACEBACK):
                 raise
@@ -680,11 +715,14 @@ class _Root(click.Group):
 
             # a ruleset refused (gridcore use, init --ruleset, ...) speaks the CLI's language, as gridcore check does
             message = exc.render(help_lang(ctx)) if isinstance(exc, RulesError) else str(exc)
-            raise in_chinese(click.ClickException(message)) from None
+            if isinstance(exc, EventRefused) and help_lang(ctx) == "zh":  # every reason Chinese first
+                message = f"记录 {exc.event_id} 被{refused_said(exc.reasons, ctx)}"
+            raise in_chinese(click.ClickException(message), ctx) from None
         except OSError as exc:
             # A file the user named cannot be read or written: say which and why.
             where = f" {exc.filename}" if exc.filename else ""
-            raise in_chinese(click.ClickException(f"cannot use{where}: {exc.strerror or exc} (无法读写该文件)")) from None
+            raise in_chinese(click.ClickException(f"cannot use{where}: {exc.strerror or exc} (无法读写该文件)"),
+                             ctx) from None
 
 
 #: The application's own commands beyond this module's, loaded when used: (name, target, help).
@@ -839,7 +877,7 @@ def plugins() -> None:
     for name, origin in hooks.describe_plugins():
         # (under --lang zh where each came from in Chinese too: 入口点、内核、已停用、加载失败)
         said = next((f"{origin} ({chinese})" for start, chinese in _ORIGINS_ZH if origin.startswith(start)), origin)
-        click.echo(f"{name:34} {said if zh else origin}")
+        click.echo(f"{name:34} {for_staff(said) if zh else origin}")
 
 
 #: How ``gridcore plugins`` says where a plugin came from, in Chinese (by how the English starts).
@@ -1136,15 +1174,15 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
                 fail(f"{exc.render(help_lang())}\nthe community is saved in {engine.store.url}, with no new ruleset "
                      f"in force: fix the file, then gridcore use {ruleset_path} --store {store} "
                      f"(社区已保存到库中，规则集未生效：改正后用 gridcore use 让它生效)")
-        click.echo(
+        click.echo(for_staff(
             f"store {engine.store.url}: community {engine.community.name} "
             f"({len(engine.community.hierarchy)} nodes, {len(engine.community.members)} members)"
             + (f", ruleset {engine.ruleset.name}" if engine.ruleset else "")
             + f" (已保存：{len(engine.community.hierarchy)} 个节点，{len(engine.community.members)} 名人员"
             + (f"，规则集 {engine.ruleset.name})" if engine.ruleset else ")")
-        )
+        ))
         for line in left:
-            click.echo(line)
+            click.echo(for_staff(line))
 
 
 @main_group.command("use")
@@ -1162,7 +1200,8 @@ def use(ruleset_path: Path, effective: datetime | None, rejudge: bool, rulesets:
     (their points, escalations and ratings may change): that needs --rejudge.
     """
     with open_engine(store, now=now) as engine:
-        click.echo(_put_in_force(engine, ruleset_path, effective, rejudge, rulesets))
+        said = _put_in_force(engine, ruleset_path, effective, rejudge, rulesets)
+        click.echo("\n".join(for_staff(line) for line in said.split("\n")))
 
 
 #: Lines of an events file judged per ``record_many`` call by ``gridcore ingest``: what it holds in memory.
@@ -1287,8 +1326,8 @@ def tick(store: str, now: datetime | None) -> None:
 
     with open_engine(store, now=now) as engine, writing(engine, store, "gridcore tick"):  # (as ingest: gridcore_app.writelock)
         fired = engine.tick(now)
-        click.echo(f"{len(fired)} derived event(s) recorded up to {engine.clock.now().isoformat()}"
-                   f" (记录派生事件 {len(fired)} 条)")
+        click.echo(for_staff(f"{len(fired)} derived event(s) recorded up to {engine.clock.now().isoformat()}"
+                             f" (记录派生事件 {len(fired)} 条)"))
         # (``tick`` gives them as they were derived: a case's next escalation, worked out after its
         # first, comes after another case's later one; staff read the list as a timeline)
         for event in sorted(fired, key=event_order):
@@ -1304,7 +1343,8 @@ def explain(decision: str, store: str) -> None:
     In Chinese (gridcore --lang zh explain ..., or GRIDCORE_LANG=zh) each input is headed by its Chinese.
     """
     with open_engine(store, read_only=True) as engine:
-        click.echo(engine.explain(decision, lang=help_lang()).render())
+        lang = help_lang()
+        click.echo(engine.explain(decision, lang=lang).render(lang))
 
 
 @main_group.command()
@@ -1321,7 +1361,7 @@ def report(name: str | None, param: tuple[str, ...], out_path: Path | None, stor
     if name is None:
         for r in sorted(reports.values(), key=lambda r: r.name):
             accepts = f" [{', '.join(r.params)}]" if r.params else ""
-            click.echo(f"{r.name:28} {r.description}{accepts}")
+            click.echo(f"{r.name:28} {for_staff(r.description)}{accepts}")
         return
     params: dict[str, str] = {}
     for item in param:
@@ -1383,7 +1423,7 @@ def time_order(settle: bool, store: str) -> None:
 
     if not settle:
         with open_engine(store, read_only=True) as engine:
-            click.echo(_time_order_said(engine.time_order, engine.community.tz))
+            click.echo(for_staff(_time_order_said(engine.time_order, engine.community.tz)))
         return
     witness = _FirstIgnored()
     manager = plugin_manager()
@@ -1396,9 +1436,10 @@ def time_order(settle: bool, store: str) -> None:
                 engine.rebuild()  # (the witness must see every stored event judged again, from the first)
             first = witness.first
             fact = timeorder.settle(engine.store, None if first is None else first[1])
-            click.echo(f"settled (已确定): {_time_order_said(fact, engine.community.tz)}")
+            said = _time_order_said(fact, engine.community.tz)
+            click.echo(f"已确定：{for_staff(said)}" if help_lang() == "zh" else f"settled (已确定): {said}")
         else:
-            click.echo(_time_order_said(engine.time_order, engine.community.tz))
+            click.echo(for_staff(_time_order_said(engine.time_order, engine.community.tz)))
 
 
 @contextmanager
@@ -1460,5 +1501,5 @@ def migrate(source: str, target: str) -> None:
         fail(f"no store at {source}: nothing to migrate (check the path) (没有找到数据库，无可迁移：请检查路径)")
     summary = run_migration(source, target, plugins=plugin_manager())
     already = f"，{summary.skipped} 个事件已在目标中" if summary.skipped else ""
-    click.echo(f"{summary} (已迁移 {summary.copied} 个事件、{sum(summary.documents.values())} 份文档"
-               f"（{len(summary.documents)} 个集合）{already})")
+    click.echo(for_staff(f"{summary} (已迁移 {summary.copied} 个事件、{sum(summary.documents.values())} 份文档"
+                         f"（{len(summary.documents)} 个集合）{already})"))

@@ -30,13 +30,13 @@ from attrs import frozen
 from gridcore.clock import FixedClock
 from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
-from gridcore.errors import GridcoreError
+from gridcore.errors import GridcoreError, chinese_first, chinese_first_line
 from gridcore.governing import RulesetInForce
 from gridcore.periods import Period, periods_between
 from gridcore.plugin_host import Hooks
 from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, display_width
 
-from .cli import format_option, help_lang, parse_time, plugin_manager, rulesets_option
+from .cli import for_staff, format_option, help_lang, parse_time, plugin_manager, rulesets_option
 from .ladder import Ladder
 from .simulate import (
     EARLY_REDEMPTION,
@@ -134,8 +134,8 @@ def simulate_command(community_name: str, scenario_path: Path | None, days: int,
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
     where, where_zh = ("standard output", "标准输出") if out_path == "-" else (out_path, out_path)
-    click.echo(f"{count} events of {community.name} ({days} days, seed {seed}) written to {where} "
-               f"(已写出{community.name} {days} 天的 {count} 个事件，随机种子 {seed}：{where_zh})", err=True)
+    click.echo(for_staff(f"{count} events of {community.name} ({days} days, seed {seed}) written to {where} "
+                         f"(已写出{community.name} {days} 天的 {count} 个事件，随机种子 {seed}：{where_zh})"), err=True)
 
 
 @click.command("demo")
@@ -168,7 +168,7 @@ def demo_command(community_name: str, days: int | None, start: date | None, seed
                           progress=sys.stderr.isatty(), search_path=rulesets, lang=help_lang())
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(result.render(), nl=False)
+    click.echo(result.render(help_lang()), nl=False)
 
 
 # ---------------------------------------------------------------- the run
@@ -199,8 +199,11 @@ class DemoResult:
     #: the ruleset as said in Chinese (``银州区 及 3 个社区变体``); empty: as ``ruleset`` says it
     ruleset_zh: str = ""
 
-    def render(self) -> str:
-        """A readable summary: the run, each section, where the files went (each line in Chinese too)."""
+    def render(self, lang: str = "en") -> str:
+        """A readable summary: the run, each section, where the files went (each line in Chinese too;
+        Chinese first for ``lang="zh"``)."""
+        if lang == "zh":
+            return self._in_chinese()
         out = [
             (f"{self.community}: {self.days} days from {self.start.isoformat()} (seed {self.seed}), "
              f"ruleset {self.ruleset} (模拟 {self.days} 天，自 {self.start.isoformat()} 起，随机种子 {self.seed}；"
@@ -228,6 +231,41 @@ class DemoResult:
             out.append(f"  {label}{' ' * (width - display_width(label))}  {where}")
         out.extend(self.notes)
         return "\n".join(out) + "\n"
+
+
+    def _in_chinese(self) -> str:
+        """``render()`` as staff reading Chinese see it: every line outside the tables Chinese first."""
+        files = tuple((" ".join(reversed(label.split(" ", 1))), where) for label, where in self.files)
+        kinds = tuple((chinese_first(reason), count) for reason, count in self.refusal_kinds)
+        english = attrs.evolve(self, files=files, refusal_kinds=()).render()
+        out, in_table = [], False
+        for line in english.splitlines():
+            stripped = line.strip()
+            if not stripped or stripped.startswith("=="):
+                in_table = False
+            elif _TABLE_RULE.fullmatch(stripped):
+                in_table = True
+            out.append(line if in_table else _chinese_first(line))
+        at = next((n for n, line in enumerate(out) if line.lstrip().startswith("模拟事件")), 0) + 1
+        out[at:at] = [f"    被拒 refused {count:>4} x {reason}" for reason, count in kinds]
+        return "\n".join(out) + "\n"
+
+
+#: A table's rule under its column ids.
+_TABLE_RULE = re.compile(r"[- ]*-[- ]*")
+#: A line whose Chinese is in brackets after its first words: ``== Points board (积分公示), 2025-01: top 10``.
+_MIDDLE = re.compile(r"^(?P<indent>\s*)(?P<mark>== )?(?P<english>[A-Za-z][^()（]*?) \((?P<chinese>[^()]*[\u4e00-\u9fff][^()]*)\)"
+                     r"(?P<rest>.*)$")
+
+
+def _chinese_first(line: str) -> str:
+    """A line of the demo's summary Chinese first: by ``chinese_first_line``, or its bracketed Chinese after its
+    first words moved before them (``== 积分公示（Points board）, 2025-01: top 10``)."""
+    found = _MIDDLE.match(line)
+    if found is not None and found["rest"].strip():
+        return f"{found['indent']}{found['mark'] or ''}{found['chinese']}（{found['english']}）{found['rest']}"
+    mark = "== " if line.startswith("== ") else ""
+    return mark + chinese_first_line(line[len(mark):])
 
 
 def variants_section(engine: Engine) -> tuple[str, str]:

@@ -65,7 +65,7 @@ import click
 from attrs import field, frozen
 
 from gridcore import Engine, GridcoreError, Table
-from gridcore.errors import UnknownNameError
+from gridcore.errors import UnknownNameError, chinese_first_line
 from gridcore.garbage import fewer_collections_while_reading
 from gridcore.periods import Period, parse_period
 from gridcore.reports import Cell, count_cell
@@ -73,6 +73,7 @@ from gridcore.reports import Cell, count_cell
 from .cli import (
     _NOW_LATEST,
     fail,
+    for_staff,
     format_option,
     now_option,
     open_engine,
@@ -152,8 +153,10 @@ class Rollup:
                 "notes": list(self.notes),
             }, ensure_ascii=False, indent=2)
         heading = f"汇总 roll-up: {self.name} [{self.node}] ({self.level}), {self.period}"
-        parts = [heading, "=" * len(heading), ""] + [self._shown(name, fmt).render("text") for name in chosen]
-        return "\n".join(parts) + "".join(f"{note}\n" for note in self.notes)
+        lang = getattr(fmt, "lang", "en")
+        parts = [heading, "=" * len(heading), ""] + [self._shown(name, fmt).render("text", lang) for name in chosen]
+        said = chinese_first_line if lang == "zh" else str
+        return "\n".join(parts) + "".join(f"{said(note)}\n" for note in self.notes)
 
     def _shown(self, name: str, fmt: str) -> Table:
         """Table ``name`` as staff read it in ``fmt``'s language: under ``zh`` a ``level`` cell is
@@ -712,7 +715,7 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         fail(str(exc))
     click.echo(text, nl=False)
     if chart is not None:
-        click.echo(f"chart written to {chart} (图表已写入)", err=True)
+        click.echo(for_staff(f"chart written to {chart} (图表已写入)"), err=True)
 
 
 __all__ = ["Rollup", "can_fork", "default_workers", "rollup", "rollup_command", "rollups", "shown"]

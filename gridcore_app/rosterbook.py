@@ -482,10 +482,12 @@ def roster_group() -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def template_command(out: Path) -> None:
     """Write an empty roster workbook (headings in Chinese and English, instructions)."""
+    from .cli import for_staff
+
     _need_xlsx(out)
     write_template(out)
-    click.echo(f"roster template written to {out}: fill in the sheets, then "
-               f"`gridcore hierarchy show {out}` to check it (花名册模板已写入：填好各表后用上面的命令检查)")
+    click.echo(for_staff(f"roster template written to {out}: fill in the sheets, then "
+                         f"`gridcore hierarchy show {out}` to check it (花名册模板已写入：填好各表后用上面的命令检查)"))
 
 
 @roster_group.command("export")

@@ -198,19 +198,19 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, RuntimeError, UnicodeDecodeError) as exc:
-            raise click.ClickException(f"{path}: cannot be read as UTF-8 text ({exc})") from None
+            raise click.ClickException(f"{path}: cannot be read as UTF-8 text ({exc}) (无法按 UTF-8 文本读取)") from None
         formatted = format_source(text)
         if formatted == text:
             continue
         if not _same_meaning(text, formatted, sections, str(path)):
             raise click.ClickException(f"{path}: formatting would change its meaning; left as is "
-                                       "(please report this as a bug)")
+                                       "(please report this as a bug) (格式化会改变含义，未改动：请报告此错误)")
         unformatted.append(path)
         if check_only:
-            click.echo(f"would reformat {path}")
+            click.echo(f"格式需调整（would reformat）：{path}" if help_lang() == "zh" else f"would reformat {path}")
         else:
             atomic.write_text(path, formatted)
-            click.echo(f"reformatted {path}")
+            click.echo(f"已重排格式（reformatted）：{path}" if help_lang() == "zh" else f"reformatted {path}")
     if (check_only and unformatted) or refused:
         raise SystemExit(1)
 

@@ -35,7 +35,7 @@ from attrs import field, frozen
 from gridcore.clock import FixedClock
 from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
-from gridcore.errors import GridcoreError
+from gridcore.errors import GridcoreError, chinese_first, chinese_first_line
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.explain import Outcome, OutcomeKind, RuleRef
 from gridcore.plugin_host import Hooks, get_plugin_manager
@@ -58,7 +58,7 @@ HEADINGS_ZH: Mapping[str, str] = {
 }  # fmt: skip
 
 REFUSALS = "refusals"
-REFUSED = OutcomeKind(REFUSALS, "Events one ruleset refuses and the other accepts")
+REFUSED = OutcomeKind(REFUSALS, "Events one ruleset refuses and the other accepts (一套规则拒绝、另一套接受的事件)")
 
 
 @frozen
@@ -209,31 +209,40 @@ class Diff:
             return self.table().render(fmt)  # (a Format carries the header's language)
         if fmt != "text":
             raise ValueError(f"unknown format {fmt!r}; choose text, csv or json (格式应为 text、csv 或 json)")
+        zh = getattr(fmt, "lang", "en") == "zh"  # (staff reading Chinese: each line Chinese first)
+        said = chinese_first_line if zh else str
         out = [
-            f"what-if: A = {self.ruleset_a}, B = {self.ruleset_b}",
+            f"{'对比 what-if：' if zh else 'what-if: '}A = {self.ruleset_a}, B = {self.ruleset_b}",
             (f"{self.events} events replayed under each; {self.compared} outcomes compared; "
              f"refused: {self.refused_a} under A, {self.refused_b} under B (两套规则各重放 {self.events} 个事件，"
              f"比较 {self.compared} 项结果；被拒绝：A {self.refused_a} 个，B {self.refused_b} 个)"),
         ]
+        out[1] = said(out[1])
         if self.rule_changes:
             out.append("")
-            out.append(f"Rules that differ (规则变化): {len(self.rule_changes)}")
+            out.append(f"规则变化 Rules that differ：{len(self.rule_changes)}" if zh else
+                       f"Rules that differ (规则变化): {len(self.rule_changes)}")
             for rule in self.rule_changes:
-                out.append(f"  {rule.action} {rule.section}: {rule.item}")
+                action = f"{_ACTIONS_ZH[rule.action]} {rule.action}" if zh else rule.action
+                out.append(f"  {action} {rule.section}: {rule.item}")
                 if rule.a is not None:
                     out.append(f"      A: {_rules_text((rule.a,))}")
                 if rule.b is not None:
                     out.append(f"      B: {_rules_text((rule.b,))}")
         if not self.changes:
-            out.append("no differences in outcomes (结果没有差异)")
+            out.append(said("no differences in outcomes (结果没有差异)"))
         for kind in self.kinds():
             changes = self.of_kind(kind)
             out.append("")
-            out.append(f"{changes[0].title or kind}: {len(changes)}{_totals(changes)}")
+            if zh:
+                out.append(f"{said(changes[0].title or kind)}：{len(changes)}{_totals(changes, zh)}")
+            else:
+                out.append(f"{changes[0].title or kind}: {len(changes)}{_totals(changes)}")
             for change in _ranked(changes)[:limit]:
-                out.extend(_lines(change, self.rule_changes))
+                out.extend(_lines(change, self.rule_changes, zh))
             if len(changes) > limit:
-                out.append(f"  ... and {len(changes) - limit} more (--format json lists all)")
+                out.append(f"  ……另有 {len(changes) - limit} 项（--format json 列出全部）" if zh else
+                           f"  ... and {len(changes) - limit} more (--format json lists all)")
         return "\n".join(out) + "\n"
 
 
@@ -650,13 +659,19 @@ def _ranked(changes: tuple[Change, ...]) -> list[Change]:
     return sorted(changes, key=lambda c: (-abs(c.delta) if c.delta is not None else 0.0, c.subject))
 
 
-def _totals(changes: tuple[Change, ...]) -> str:
-    """For a kind with a unit: how many go up and down, and the net change."""
+#: What became of a rule between A and B, in Chinese.
+_ACTIONS_ZH = {"added": "新增", "removed": "删除", "changed": "改动"}
+
+
+def _totals(changes: tuple[Change, ...], zh: bool = False) -> str:
+    """For a kind with a unit: how many go up and down, and the net change (in Chinese for ``zh``)."""
     deltas = [c.delta for c in changes if c.delta is not None]
     unit = changes[0].unit
     if not unit or not deltas:
         return ""
     up = sum(1 for d in deltas if d > 0)
+    if zh:
+        return f"（增 {up}，减 {len(deltas) - up}，净变化 {sum(deltas):+g} {unit}）"
     return f" ({up} up, {len(deltas) - up} down, net {sum(deltas):+g} {unit})"
 
 
@@ -668,13 +683,14 @@ def _rules_text(rules: tuple[RuleRef, ...]) -> str:
     return "; ".join(shown) + more
 
 
-def _lines(change: Change, rule_changes: tuple[RuleChange, ...] = ()) -> list[str]:
+def _lines(change: Change, rule_changes: tuple[RuleChange, ...] = (), zh: bool = False) -> list[str]:
     name = f" {change.label}" if change.label else ""
     delta = f"  ({change.delta:+g})" if change.delta is not None else ""
     lines = [f"  {change.subject}{name}: {_show(change.a)} -> {_show(change.b)}{delta}"]
     if change.kind == REFUSALS:
         reason = change.detail_a or change.detail_b
-        lines.append(f"      {'A' if change.detail_a else 'B'} refused it: {reason}")
+        side = "A" if change.detail_a else "B"
+        lines.append(f"      {side} 拒绝：{chinese_first(reason)}" if zh else f"      {side} refused it: {reason}")
         return lines
     rules_a, rules_b = change.responsible()
     lines.append(f"      A: {_rules_text(rules_a)}")
@@ -684,6 +700,7 @@ def _lines(change: Change, rule_changes: tuple[RuleChange, ...] = ()) -> list[st
         # that shapes the result without being cited (a tilt, a cap, a limit).
         behind = [r for r in rule_changes if r.section == change.plugin]
         if behind:
-            lines.append("      same rules cited on both sides; in this section B changes: "
+            lines.append(("      两边引用的规则相同；本节中 B 的改动：" if zh else
+                          "      same rules cited on both sides; in this section B changes: ")
                          + "; ".join(f"{r.item} ({_where(r.b) if r.b else 'removed'})" for r in behind))
     return lines

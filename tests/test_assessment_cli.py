@@ -167,5 +167,9 @@ def test_a_period_not_over_says_so_in_chinese_too(store: str) -> None:
     result = run("--lang", "zh", "assess", "--store", store, "--period", "2025-03", "--dry-run",
                  "--now", "2025-03-05T00:00+08:00")
     assert result.exit_code == 0, result.output
-    note = next(line for line in result.output.splitlines() if line.startswith("the period is not over yet"))
+    # Chinese first, the English after it (gridcore.errors.chinese_first_line)
+    assert "\n本期尚未结束（现在 2025-03-05T00:00:00+08:00）：评定结果可能还会变化" in result.output, result.output
+    english = run("--lang", "en", "assess", "--store", store, "--period", "2025-03", "--dry-run",
+                  "--now", "2025-03-05T00:00+08:00").output
+    note = next(line for line in english.splitlines() if line.startswith("the period is not over yet"))
     assert note.endswith("(本期尚未结束（现在 2025-03-05T00:00:00+08:00）：评定结果可能还会变化)"), note

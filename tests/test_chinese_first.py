@@ -22,12 +22,73 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO
 
-from gridcore.errors import has_chinese
+from gridcore.errors import chinese_of, has_chinese
 from gridcore_app.cli import main_group
 
 CST = timezone(timedelta(hours=8))
 YINQUAN = REPO / "rulesets" / "yinquan"
 NOW = "2025-01-31T12:00+08:00"
+
+
+#: A word staff read as it is in any language: it holds a digit or an id's punctuation (``yq-g1``,
+#: ``yq-s1-i00001``, ``assessment:2025-01:g1``, ``points.board``, ``/tmp/x``, ``2025-01``, ``12``).
+_ID = re.compile(r"[\w./:@+-]*[\d_./:@-][\w./:@+-]*")
+#: A table's rule under its column ids (``----  ----``), and the caret line under quoted source (``  ^^^``).
+_RULE, _CARET = re.compile(r"[- ]*-[- ]*"), re.compile(r"\s*[\^~]+\s*")
+
+
+def english_first(output: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """The lines of ``output`` that start with an English word: a line starting with an ASCII letter,
+    unless its first word is an id (``_ID``) or one of ``names`` (the ids the store and the command know
+    without a digit: a node ``yq``, a plugin ``points``), or the line is part of a table (the column ids
+    under a line with Chinese and above the table's rule, the rows under the rule) or ruleset source a
+    diagnostic quotes (the line above its carets)."""
+    lines = output.splitlines()
+    found: list[str] = []
+    in_table = False
+    for at, line in enumerate(lines):
+        text = line.strip()
+        following = lines[at + 1] if at + 1 < len(lines) else ""
+        if not text:
+            in_table = False
+            continue
+        if _RULE.fullmatch(text):
+            in_table = True
+            continue
+        if in_table or has_chinese(text[0]) or not text[0].isascii():
+            continue
+        if _RULE.fullmatch(following.strip()) and at > 0 and has_chinese(lines[at - 1]):
+            continue  # a table's column ids, under their Chinese
+        if following and _CARET.fullmatch(following):
+            continue  # the source line a diagnostic points at
+        first = re.split(r"[\s(（：,，;；=]", text, maxsplit=1)[0].rstrip(":")
+        if re.match(r"[A-Za-z]", first) and not (_ID.fullmatch(first) or first in names):
+            found.append(line)  # an English word first
+            continue
+        parts = chinese_of(text)
+        if parts is not None and _english_words(parts[0], names):
+            found.append(line)  # an id or a number, then English, its Chinese in brackets at the end
+    return found
+
+
+def _english_words(text: str, names: frozenset[str]) -> list[str]:
+    """The English words of ``text``: runs of two ASCII letters or more, ids and ``names`` left out."""
+    words = [w.strip("'\"()[],;:.") for w in text.split()]
+    return [w for w in words if re.fullmatch(r"[A-Za-z]{2,}", w) and w not in names]
+
+
+def test_the_rule_finds_english_first_lines_and_lets_ids_and_tables_be() -> None:
+    assert english_first("Error (错误): no such member\n错误：没有这个成员（nobody）") == ["Error (错误): no such member"]
+    assert english_first("  note: times here are counted (注：...)") == ["  note: times here are counted (注：...)"]
+    table = "评星定级（Star ratings 2025-01）\n\n节点编号  星级\nnode      stars\n--------  -----\nyq-g1     3\n"
+    assert english_first(table) == []
+    assert english_first(table.replace("节点编号  星级\n", "")) == ["node      stars"]  # ids with no Chinese over them
+    assert english_first("yq-s1-i00001: 已受理\nassessment:2025-01:g1: ...\n/tmp/store\n2025-01-01 ...") == []
+    assert english_first("yq  社区", frozenset({"yq"})) == [] and english_first("yq  社区") == ["yq  社区"]
+    assert english_first("a.rules:4:3: 错误：...\n  earn patrol: 5 pont\n               ^^^^\n") == []
+    # an id or a number first, then English with its Chinese in brackets at the end: English first still
+    assert english_first("12 events replayed under each (各重放 12 个事件)") == ["12 events replayed under each (各重放 12 个事件)"]
+    assert english_first("yq-g1 (银泉社区第一网格)") == [] and english_first("yq-g1：已受理（accepted）") == []
 
 
 @dataclass
@@ -78,3 +139,136 @@ def test_every_metric_names_its_inputs_in_chinese(demo: Demo) -> None:
     assert re.search(r"指标 metric patrol_coverage = [\d.]+（单元数 cells: \d+，", shown.stdout), shown.stdout
     shown = runner.invoke(main_group, ["--lang", "en", "explain", "assessment:2025-01:yq-g1", "--store", demo.store])
     assert re.search(r"metric patrol_coverage = [\d.]+ \(cells: \d+, ", shown.stdout), shown.stdout
+
+
+# ---------------------------------------------------------------- every command family under zh
+
+
+def _names(store: str) -> frozenset[str]:
+    """The ids of the demo's store staff read as they are (node ids such as ``yq``, member ids), the
+    installed plugins' names and the labels ``gridcore diff`` gives its two rulesets (A, B)."""
+    from gridcore import Engine, get_plugin_manager
+    from gridcore.plugin_host import Hooks
+
+    with Engine.open(store=store) as engine:
+        hierarchy = engine.community.hierarchy
+        nodes = [n.id for root in hierarchy.roots() for n in hierarchy.descendants(root.id, include_self=True)]
+        members = list(engine.community.members)
+    plugins = [name for name, _ in Hooks(get_plugin_manager()).describe_plugins()]
+    return frozenset([*nodes, *members, *plugins, "A", "B"])
+
+
+def _swept(demo: Demo, tmp_path: Path, calls: list[list[str]]) -> list[str]:
+    """Run each call under Chinese (``gridcore --lang zh`` and ``GRIDCORE_LANG=zh``, by turns) on a copy of
+    the demo's store (``STORE``), the folder ``TMP``; the English-first lines of each, with the call."""
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(demo.store, store)
+    names = _names(str(store))
+    found = []
+    for n, call in enumerate(calls):
+        args = [str(store) if a == "STORE" else a.replace("TMP", str(tmp_path)) for a in call]
+        if n % 2 == 0:
+            result = CliRunner().invoke(main_group, ["--lang", "zh", *args], env={"GRIDCORE_LANG": "en"})
+        else:
+            result = CliRunner().invoke(main_group, args, env={"GRIDCORE_LANG": "zh"})
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        found += [f"{' '.join(call)}: {line}" for line in english_first(result.stdout + "\n" + result.stderr, names)]
+    return found
+
+
+BAD_RULES = 'ruleset "x"\nlevels: community > grid\npoints:\n  earn patrol: 5 pont\n'
+
+FAMILIES: dict[str, list[list[str]]] = {
+    # click's frame around every error, and the errors of any command
+    "errors": [["nosuch"], ["points", "nosuch"], ["points", "balance"], ["assess", "--period", "2025-13", "--store",
+               "STORE"], ["points", "balance", "nobody", "--store", "STORE"], ["explain", "nothing:1", "--store", "STORE"],
+               ["report", "nope", "--store", "STORE"], ["hierarchy", "show", "TMP/none"],
+               ["tasks", "show", "nope", "--store", "STORE", "--now", NOW], ["assess", "--store", "TMP/nostore"]],
+    "assess": [["assess", "--store", "STORE", "--now", NOW, "--period", "2025-01"],
+               ["assess", "--store", "STORE", "--now", NOW, "--period", "2025-01", "--breakdown", "--dry-run"],
+               ["assess", "metrics", "--period", "2025-01", "--store", "STORE", "--now", NOW],
+               ["assess", "subsidies", "--period", "2025-01", "--store", "STORE", "--now", NOW],
+               ["assess", "history", "--store", "STORE"], ["assess", "compare", "2024-12", "2025-01", "--store", "STORE"],
+               ["assess", "chart", "--period", "2025-01", "--output", "TMP/c.svg", "--store", "STORE", "--now", NOW],
+               ["assess", "--store", "STORE"]],
+    "explain": [["explain", "assessment:2025-01:yq-g1", "--store", "STORE"],
+                ["explain", "escalation:route:yq-s1-i00001", "--store", "STORE"]],
+    "points": [["points", "balance", "yq-fw8", "--store", "STORE", "--now", NOW],
+               ["points", "board", "yq", "--month", "2025-01", "--store", "STORE", "--now", NOW],
+               ["points", "statement", "yq-fw8", "--period", "2025-01", "--store", "STORE", "--now", NOW],
+               ["points", "rewards", "--store", "STORE", "--now", NOW], ["points", "flags", "--store", "STORE", "--now", NOW],
+               ["points", "totals", "yq", "--period", "2025-01", "--store", "STORE", "--now", NOW],
+               ["points", "redeem", "yq-fw6", "理发券", "--actor", "yq-fw6", "--store", "STORE", "--now", NOW],
+               ["points", "redeem", "yq-fw8", "大米", "--quantity", "50", "--actor", "yq-fw8", "--store", "STORE",
+                "--now", NOW],
+               ["points", "redeem", "yq-fw8", "nothing", "--actor", "yq-fw8", "--store", "STORE", "--now", NOW]],
+    "incidents": [["incidents", "list", "--store", "STORE", "--now", NOW],
+                  ["incidents", "overdue", "--store", "STORE", "--now", NOW],
+                  ["incidents", "stats", "--period", "2025-01", "--store", "STORE", "--now", NOW],
+                  ["incidents", "limits", "--store", "STORE", "--now", NOW],
+                  ["incidents", "timeline", "yq-s1-i00001", "--store", "STORE", "--now", NOW],
+                  ["incidents", "report", "zz-i1", "--actor", "yq-fw8", "--node", "yq-g6-u1", "--category",
+                   "social_order", "--severity", "2", "--store", "STORE", "--now", NOW],
+                  ["incidents", "accept", "zz-i1", "--actor", "yq-fw8", "--store", "STORE", "--now", NOW],
+                  ["incidents", "accept", "yq-s1-i00001", "--actor", "yq-fw8", "--store", "STORE", "--now", NOW],
+                  ["incidents", "resolve", "nope", "--actor", "yq-fw8", "--store", "STORE", "--now", NOW]],
+    "tasks": [["tasks", "list", "--store", "STORE", "--now", NOW], ["tasks", "overdue", "--store", "STORE", "--now", NOW],
+              ["tasks", "show", "yq-s1-t0001", "--store", "STORE", "--now", NOW],
+              ["tasks", "assign", "zz-t1", "--actor", "yq-gl4", "--node", "yq-g4", "--kind", "入户排查", "--title", "x",
+               "--store", "STORE", "--now", NOW],
+              ["tasks", "cancel", "zz-t1", "--actor", "yq-gl4", "--store", "STORE", "--now", NOW]],
+    "reports": [["report", "--store", "STORE"], ["report", "escalation.open", "--store", "STORE"],
+                ["report", "points.board", "-p", "month=2025-01", "--store", "STORE"],
+                ["drills", "list", "--period", "2025-01", "--store", "STORE"],
+                ["rollup", "yq", "--period", "2025-01", "--store", "STORE", "--now", NOW],
+                ["rulesets", "--store", "STORE"], ["plugins"]],
+    "store": [["init", "--community", str(YINQUAN), "--store", "TMP/s9", "--ruleset", f"{YINQUAN}/yinquan.rules",
+               "--effective", "2025-01-01T00:00+08:00"],
+              ["use", f"{YINQUAN}/yinquan-proposal.rules", "--effective", "2025-01-20T00:00+08:00", "--store", "TMP/s9",
+               "--now", NOW],
+              ["use", "TMP/bad.rules", "--store", "TMP/s9"],
+              ["migrate", "--from", "TMP/s9", "--to", "sqlite:///TMP/m.db"], ["migrate", "--from", "TMP/none", "--to", "TMP/x"],
+              ["tick", "--store", "STORE", "--now", NOW], ["time-order", "--store", "STORE"],
+              ["ingest", "TMP/bad.jsonl", "--store", "STORE"],
+              ["hierarchy", "show", "--store", "STORE"], ["hierarchy", "household", "h1", "--store", "STORE"],
+              ["tokens", "issue", "yq-fw8", "--label", "phone", "--store", "STORE"], ["tokens", "list", "--store", "STORE"],
+              ["tokens", "issue", "nobody", "--store", "STORE"]],
+    "rules": [["check", f"{YINQUAN}/yinquan.rules"], ["check", "TMP/bad.rules"], ["fmt", "--check", "TMP/bad.rules"],
+              ["test", str(YINQUAN)], ["roster", "template", "TMP/t.xlsx"],
+              ["diff", "--events", "TMP/events.jsonl", "--ruleset", f"{YINQUAN}/yinquan.rules", "--ruleset",
+               f"{YINQUAN}/yinquan-proposal.rules", "--community", str(YINQUAN), "--limit", "3"],
+              ["simulate", "--community", "yinquan", "--days", "1", "--out", "TMP/sim.jsonl"],
+              ["demo", "--days", "8", "--out", "TMP/demo8"]],
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_under_zh_no_line_starts_in_english(family: str, demo: Demo, tmp_path: Path) -> None:
+    """Every command of the family, on the demo's store and on bad input, under ``--lang zh`` and
+    ``GRIDCORE_LANG=zh``: no line printed starts with an English word (``english_first``)."""
+    import shutil
+
+    (tmp_path / "bad.rules").write_text(BAD_RULES, encoding="utf-8")
+    (tmp_path / "bad.jsonl").write_text('{"kind": "patrol_logged", "id": "zz1"}\nnot json\n', encoding="utf-8")
+    shutil.copy(demo.folder / "out" / "events.jsonl", tmp_path / "events.jsonl")
+    assert _swept(demo, tmp_path, FAMILIES[family]) == []
+
+
+def test_in_english_the_lines_are_as_they_were(demo: Demo) -> None:
+    """English keeps its order: the frame, a refusal's reasons, a note, a table's title, explain's labels."""
+    runner = CliRunner(env={"GRIDCORE_LANG": "en"})
+    shown = runner.invoke(main_group, ["points", "nosuch"])
+    assert "Usage (用法): " in shown.stderr and "Try 'main points --help' for help (帮助：main points --help)." in \
+        shown.stderr and "Error (错误): No such command 'nosuch'. (没有这个命令)" in shown.stderr
+    shown = runner.invoke(main_group, ["explain", "assessment:2025-01:yq-g1", "--store", demo.store])
+    assert "  result 结果: " in shown.stdout and "  input 输入: metric patrol_coverage = " in shown.stdout
+    shown = runner.invoke(main_group, ["incidents", "list", "--store", demo.store, "--now", NOW])
+    assert shown.stdout.startswith("Open incidents (未结案事件)\n")
+    shown = runner.invoke(main_group, ["--lang", "zh", "incidents", "list", "--store", demo.store, "--now", NOW])
+    assert shown.stdout.startswith("未结案事件\n")
+    shown = runner.invoke(main_group, ["--lang", "zh", "points", "nosuch"])
+    assert "用法 Usage: " in shown.stderr and "帮助：main points --help" in shown.stderr
+    assert "错误：没有这个命令（No such command 'nosuch'.）" in shown.stderr

@@ -30,33 +30,34 @@ def said(result: Result) -> str:
 def test_a_missing_store_is_said_in_chinese(tmp_path: Path, where: str) -> None:
     store = where.format(tmp=tmp_path) if "{" in where else str(tmp_path / where)
     line = said(run("points", "balance", "m1", "--store", store))
-    assert "no gridcore store at" in line and "(没有找到 gridcore 数据库：请检查路径，或用 gridcore init 新建" in line
+    # Chinese first (gridcore.errors.chinese_first), the English after it in brackets
+    assert line.startswith("错误：没有找到 gridcore 数据库：请检查路径，或用 gridcore init 新建") and "no gridcore store at" in line
     assert not (tmp_path / "nostore").exists() and not (tmp_path / "no.db").exists()  # nothing was created
 
 
 def test_a_file_given_for_a_folder_store_is_said_in_chinese(tmp_path: Path) -> None:
     (tmp_path / "events.jsonl").write_text("", encoding="utf-8")
     line = said(run("rulesets", "--store", str(tmp_path / "events.jsonl")))
-    assert "is a file, not a gridcore store folder" in line and "(这是一个文件，不是 gridcore 数据库文件夹" in line
+    assert "is a file, not a gridcore store folder" in line and line.startswith("错误：这是一个文件，不是 gridcore 数据库文件夹")
 
 
 def test_an_unknown_member_and_bad_report_options_are_said_in_chinese(tmp_path: Path) -> None:
     store = init_store(tmp_path)
     line = said(run("points", "balance", "nobody", "--store", store))
-    assert line.endswith("(花名册和居民登记中都没有 'nobody')"), line
+    assert line == "错误：花名册和居民登记中都没有 'nobody'", line  # (its Chinese says it all: chinese_first)
     line = said(run("report", "escalation.timeline", "-p", "incident", "--store", store))
-    assert "KEY=VALUE" in line and "(报表参数应写成 名称=值" in line
+    assert "KEY=VALUE" in line and line.startswith("错误：报表参数应写成 名称=值")
     line = said(run("report", "escalation.timeline", "-p", "incident=I1", "--out", str(tmp_path / "x.doc"),
                     "--store", store))
-    assert "give a file ending in .xlsx" in line and "(输出文件的扩展名应为 .xlsx、.csv、.json、.txt)" in line
+    assert "give a file ending in .xlsx" in line and line.startswith("错误：输出文件的扩展名应为 .xlsx、.csv、.json、.txt")
     line = said(run("migrate", "--from", str(tmp_path / "nostore"), "--to", str(tmp_path / "other")))
-    assert "nothing to migrate" in line and "(没有找到数据库，无可迁移：请检查路径)" in line
+    assert "nothing to migrate" in line and line.startswith("错误：没有找到数据库，无可迁移：请检查路径")
 
 
 def test_the_plugin_list_says_where_each_came_from_in_chinese() -> None:
     listing = run("plugins").output.splitlines()
     assert listing and all(CHINESE.search(row) for row in listing), listing
-    assert any("entry point of gridcore" in row and row.endswith("(入口点)") for row in listing)
+    assert any("entry point of gridcore" in row and "入口点（entry point of gridcore" in row for row in listing)
     english = CliRunner().invoke(main_group, ["--lang", "en", "plugins"]).output
     assert not CHINESE.search(english)
 
@@ -64,14 +65,14 @@ def test_the_plugin_list_says_where_each_came_from_in_chinese() -> None:
 def test_tokens_say_their_refusals_and_results_in_chinese(tmp_path: Path) -> None:
     store = init_store(tmp_path)
     line = said(run("tokens", "issue", "nobody", "--store", store))
-    assert line.endswith("('nobody' 既不在花名册中，也不是已登记的居民)"), line
-    assert said(run("tokens", "revoke", "nope", "--store", store)).endswith("(没有令牌 'nope')")
+    assert line.startswith("错误：'nobody' 既不在花名册中，也不是已登记的居民"), line
+    assert said(run("tokens", "revoke", "nope", "--store", store)).startswith("错误：没有令牌 'nope'")
     issued = run("tokens", "issue", "worker1", "--store", store)
     assert issued.exit_code == 0 and "令牌只显示这一次，请妥善保管" in issued.output, issued.output
-    ident = re.search(r"token (\S+) for worker1 issued", issued.output)
+    ident = re.search(r"已为 worker1 签发令牌 (\S+)；", issued.output)  # (Chinese first: it says it all)
     assert ident is not None, issued.output
     revoked = run("tokens", "revoke", ident[1], "--store", store)
-    assert revoked.exit_code == 0 and f"(已撤销 worker1 的令牌 {ident[1]})" in revoked.output, revoked.output
+    assert revoked.exit_code == 0 and revoked.output.startswith(f"已撤销 worker1 的令牌 {ident[1]}"), revoked.output
 
 
 def test_ingest_says_each_line_wholly_in_chinese_under_lang_zh(tmp_path: Path) -> None:
@@ -122,10 +123,10 @@ def test_results_a_sweep_of_every_command_found_in_english_only_say_themselves_i
     simulated = CliRunner().invoke(main_group, ["--lang", "zh", "simulate", "--community", "yinquan", "--days", "1",
                                                 "--out", str(out)], catch_exceptions=False)
     assert simulated.exit_code == 0, simulated.output
-    assert re.search(r"\(已写出银泉社区 1 天的 \d+ 个事件，随机种子 1：", simulated.stderr), simulated.stderr
+    assert re.search(r"^已写出银泉社区 1 天的 \d+ 个事件，随机种子 1：", simulated.stderr), simulated.stderr
     store = init_store(tmp_path)
     line = run("migrate", "--from", store, "--to", f"sqlite:///{tmp_path / 'copy.db'}").output.strip()
-    assert re.search(r"^copied \d+ events .* \(已迁移 \d+ 个事件、\d+ 份文档（\d+ 个集合）\)$", line), line
+    assert re.search(r"^已迁移 \d+ 个事件、\d+ 份文档（\d+ 个集合）（copied \d+ events .*）$", line), line
 
 
 def test_assess_compare_and_chart_say_themselves_in_chinese(tmp_path: Path) -> None:
@@ -134,7 +135,8 @@ def test_assess_compare_and_chart_say_themselves_in_chinese(tmp_path: Path) -> N
     engine, store = rated(tmp_path, "")
     engine.close()
     chart = run("assess", "chart", "--period", "2025-Q1", "--store", store, "--output", str(tmp_path / "c.svg"))
-    assert chart.exit_code == 0 and chart.output.strip().endswith("(图表已写入)"), chart.output
+    assert chart.exit_code == 0 and chart.output.strip().splitlines()[-1].startswith("图表已写入（chart written to "), \
+        chart.output
     for period in ("2025-Q1", "2025-Q2"):
         assert run("assess", "--period", period, "--store", store).exit_code == 0
     compared = run("assess", "compare", "2025-Q1", "2025-Q2", "--store", store)

@@ -208,9 +208,12 @@ def test_the_timeline_says_the_cases_status_in_chinese_too(store: str) -> None:
     a staff trial read ``status: closed at grid ...`` alone."""
     shown = run("--lang", "zh", "incidents", "timeline", "D1", "--store", store, "--now", LATE)
     assert shown.exit_code == 0, shown.output
-    note = next(line for line in shown.output.splitlines() if line.lstrip().startswith("status: "))
-    status, _, zh = note.partition(" (状态：")
-    assert zh, note
+    # Chinese first under zh (gridcore.errors.chinese_first_line), the English note as it was in English
+    note = next(line for line in shown.output.splitlines() if line.lstrip().startswith("状态："))
+    zh = note.lstrip()[len("状态："):]
+    english = run("--lang", "en", "incidents", "timeline", "D1", "--store", store, "--now", LATE).output
+    status = next(line for line in english.splitlines() if line.lstrip().startswith("status: "))
+    assert " (状态：" in status, status
     word = json.loads(run("incidents", "list", "--status", "all", "--format", "json", "--store", store, "--now",
                           LATE).stdout)
     row = next(r for r in word["rows"] if r["incident"] == "D1")

@@ -272,7 +272,7 @@ def test_every_input_an_explanation_shows_is_headed_in_chinese_in_chinese(tmp_pa
     runner = CliRunner()
     shown = runner.invoke(main_group, ["--lang", "zh", "explain", "points:act2", "--store", store])
     assert shown.exit_code == 0, shown.output
-    assert "input 输入: 成员 member = 张伟" in shown.stdout and "input 输入: 时长 hours = 10" in shown.stdout
+    assert "输入 input: 成员 member = 张伟" in shown.stdout and "输入 input: 时长 hours = 10" in shown.stdout
     plain = runner.invoke(main_group, ["explain", "points:act2", "--store", store], env={"GRIDCORE_LANG": "en"})
     assert "input 输入: member = 张伟" in plain.stdout
 
@@ -356,7 +356,7 @@ def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Pa
     shown = CliRunner().invoke(main_group, ["--lang", "zh", "explain", "assessment:2025-03:subsidy:m07",
                                             "--store", store])
     assert shown.exit_code == 0, shown.output
-    assert "input 输入: 安全员 safety_officer at g2 = " in shown.stdout, shown.stdout
+    assert "输入 input: 安全员 safety_officer at g2 = " in shown.stdout, shown.stdout
 
 
 # ---------------------------------------------------------------- the event kinds' schemas

@@ -42,7 +42,8 @@ def test_the_timeline_report_reads_in_chinese_as_incidents_timeline_does(tmp_pat
             assert re.search(r"[\u4e00-\u9fff]", row[1]), row  # 受理 accepted
             assert not row[4] or (re.search(r"[\u4e00-\u9fff]", row[4]) and not english_left(row[4])), row
     text = _report(store, "escalation.timeline", "-p", "incident=I1")
-    assert text.startswith("Incident I1 (水管漏水 leaking_pipe), step by step (事件办理过程)")
+    # (the title Chinese first, gridcore.errors.chinese_first_line)
+    assert text.startswith("事件办理过程（Incident I1 (水管漏水 leaking_pipe), step by step）")
     assert "核查满意度 1（规则：when satisfaction <= 2 时重新办理）" in text
     out = tmp_path / "I1.xlsx"
     written = run("--lang", "zh", "report", "escalation.timeline", "-p", "incident=I1", "--out", str(out),
@@ -65,8 +66,8 @@ def test_a_self_closed_case_flags_itself_in_chinese(tmp_path: Path) -> None:
         done = run("incidents", *step, "--store", store, "--now", f"2025-03-04T09:{minute:02d}+08:00")
         assert done.exit_code == 0, done.output
     text = _report(store, "escalation.timeline", "-p", "incident=S1")
-    flag = next(line for line in text.splitlines() if line.startswith("flagged:"))
-    assert flag == ("flagged: reported and resolved by worker1 (标记：上报、办结均由 worker1 完成（上报人自己办结或结案）)"), flag
+    flag = next(line for line in text.splitlines() if line.startswith("标记："))  # (Chinese first: it says it all)
+    assert flag == "标记：上报、办结均由 worker1 完成（上报人自己办结或结案）", flag
 
 
 def test_open_and_stats_name_categories_levels_and_statuses_in_chinese(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from gridcore.errors import GridcoreError
 from gridcore_app.cli import (
     _DISABLED,
     fail,
+    for_staff,
     format_option,
     open_engine,
     parse_time,
@@ -173,8 +174,8 @@ def issue_command(member: str, label: str, store: str) -> None:
             fail(_said(problem))
             return
     click.echo(secret)
-    click.echo(f"token {token.id} for {token.member} issued; it is shown only this once: keep it secret "
-               f"(已为 {token.member} 签发令牌 {token.id}；令牌只显示这一次，请妥善保管)", err=True)
+    click.echo(for_staff(f"token {token.id} for {token.member} issued; it is shown only this once: keep it secret "
+                         f"(已为 {token.member} 签发令牌 {token.id}；令牌只显示这一次，请妥善保管)"), err=True)
 
 
 @tokens_group.command("revoke")
@@ -191,7 +192,8 @@ def revoke_command(token: str, store: str) -> None:
         except Problem as problem:
             fail(_said(problem))
             return
-    click.echo(f"token {found.id} of {found.member} revoked ({found.revoked}) (已撤销 {found.member} 的令牌 {found.id})")
+    click.echo(for_staff(f"token {found.id} of {found.member} revoked ({found.revoked}) "
+                         f"(已撤销 {found.member} 的令牌 {found.id})"))
 
 
 def _said(problem: Any) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from gridcore.events import SYSTEM_ACTOR
-from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
+from gridcore_app.cli import fail, for_staff, format_option, now_option, open_engine, store_option
 
 from . import reports, views
 from .events import (
@@ -309,10 +309,10 @@ def _record(
             return
         said = "recorded" if stored else "already recorded"
         what = ", ".join(happened) or "nothing changed"
-        click.echo(
+        click.echo(for_staff(
             f"{said} {event.id}: {what}; incident {item.id} is {status} at "
             f"{item.current_level} {item.current_node} ({_said_zh(engine, event, item, stored)})"
-        )
+        ))
 
 
 def _said_zh(engine: Any, event: Any, item: views.IncidentView, stored: bool) -> str:

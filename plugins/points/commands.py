@@ -8,7 +8,15 @@ from datetime import datetime
 import click
 
 from gridcore import EventRefused, Table
-from gridcore_app.cli import fail, format_option, now_option, open_engine, store_option
+from gridcore_app.cli import (
+    fail,
+    for_staff,
+    format_option,
+    now_option,
+    open_engine,
+    refused_said,
+    store_option,
+)
 
 from . import api
 from .display import shown
@@ -142,13 +150,13 @@ def redeem(
         try:
             entry = api.redeem(engine, member, reward, quantity, node=node, actor=actor, event_id=ident)
         except EventRefused as exc:
-            fail("refused: " + "; ".join(exc.reasons))
+            fail(refused_said(exc.reasons))
             return
-        note = "already recorded: " if already else ""
-        click.echo(
+        note, note_zh = ("already recorded: ", "此前已记录，") if already else ("", "")
+        click.echo(for_staff(
             f"{note}{shown(entry.summary)}: {entry.amount:+d} points, balance now {api.balance(engine, member)} "
-            f"({entry.decision}) (积分 {entry.amount:+d} 分，余额 {api.balance(engine, member)} 分)"
-        )
+            f"({entry.decision}) ({note_zh}积分 {entry.amount:+d} 分，余额 {api.balance(engine, member)} 分)"
+        ))
 
 
 def _known(engine: object, member: str) -> None:

@@ -11,7 +11,14 @@ from datetime import datetime
 
 import click
 
-from gridcore_app.cli import format_option, now_option, open_engine, parse_time, store_option
+from gridcore_app.cli import (
+    format_option,
+    help_lang,
+    now_option,
+    open_engine,
+    parse_time,
+    store_option,
+)
 
 from . import api, reports
 from .events import TaskAssigned, TaskCancelled, TaskCompleted
@@ -86,8 +93,11 @@ def assign_command(task: str, task_kind: str, node: str, deadline: datetime | No
                                             roles=roles))
         found = api.task(engine, task)
         said = "assigned" if stored else "already assigned"
-        click.echo(f"{said} {task} ({found.kind}) to {len(found.assignments)}: "
+        english = (f"{said} {task} ({found.kind}) to {len(found.assignments)}: "
                    f"{', '.join(found.assignments)}; due before {found.deadline.isoformat()}")
+        click.echo(english if help_lang() != "zh" else
+                   f"{'已派发' if stored else '此前已派发'} {task}（{found.kind}）给 {len(found.assignments)} 人："
+                   f"{'、'.join(found.assignments)}；截止 {found.deadline.isoformat()}（{english}）")
 
 
 @tasks_group.command("complete")
@@ -109,7 +119,9 @@ def complete_command(task: str, node: str, found: int, note: str, actor: str, ev
         item = api.task(engine, task)
         status = item.status(item.assignments[actor], when)
         said = "recorded" if stored else "already recorded"
-        click.echo(f"{said}: {actor}'s part of {task} is {status} ({STATUSES[status]})")
+        english = f"{said}: {actor}'s part of {task} is {status} ({STATUSES[status]})"
+        click.echo(english if help_lang() != "zh" else
+                   f"{'已记录' if stored else '此前已记录'}：{actor} 在 {task} 中的部分{STATUSES[status]}（{english}）")
 
 
 @tasks_group.command("cancel")
@@ -127,4 +139,5 @@ def cancel_command(task: str, reason: str, actor: str, event_id: str | None, sto
         node = api.task(engine, task).node
         stored = engine.record(TaskCancelled(id=event_id or f"{task}:cancelled", time=when, actor=actor,
                                              node=node, task=task, reason=reason))
-        click.echo(f"{'cancelled' if stored else 'already cancelled'} {task}")
+        click.echo(f"{'cancelled' if stored else 'already cancelled'} {task}" if help_lang() != "zh" else
+                   f"{'已取消' if stored else '此前已取消'} {task}")
