@@ -1060,10 +1060,12 @@ def _event_indexes(store: SQLiteStore) -> dict[str, str | None]:
     return dict(store._db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"))
 
 
-def test_a_new_sqlite_store_reads_kinds_from_the_time_index_and_an_older_one_from_its_own(tmp_path: Path) -> None:
-    """A SQLite store made now keeps each event's kind in the index of canonical order and has no index of
-    kinds (one index fewer for every event appended); one made before 2026-12-06 keeps its index of kinds,
-    which opening never adds nor drops.  Both give the same events for any kinds, bounds and pages."""
+def test_a_sqlite_store_reads_kinds_from_its_index_of_kinds_and_one_made_without_it_reads_the_same(
+        tmp_path: Path) -> None:
+    """A SQLite store keeps an index of kinds for reads by kind (reports read so all day); a store made
+    without it (main between d11664d and its revert, 2026-12-06: the kind inside the index of canonical
+    order) gives the same events for any kinds, bounds and pages, a read opening it changes nothing, and a
+    writer opening it adds the index."""
     import sqlite3
 
     kinds = ("patrol_logged", "incident_reported", "activity_recorded", "incident_closed")
@@ -1073,28 +1075,32 @@ def test_a_new_sqlite_store_reads_kinds_from_the_time_index_and_an_older_one_fro
     new.append(docs[:3000])
     new.append(docs[3000:])
     indexes = _event_indexes(new)
-    assert "events_kind" not in indexes
-    assert re.sub(r"\s+", " ", str(indexes["events_time"])) == "CREATE INDEX events_time ON events (time_utc, id, kind)"
-    new.close()
-    with sqlite3.connect(tmp_path / "new.db") as db:  # (as a store made before 2026-12-06 has them)
-        db.executescript("DROP INDEX events_time; CREATE INDEX events_time ON events (time_utc, id); "
-                         "CREATE INDEX events_kind ON events (kind, time_utc, id);")
+    assert re.sub(r"\s+", " ", str(indexes["events_kind"])) == "CREATE INDEX events_kind ON events (kind, time_utc, id)"
+    assert re.sub(r"\s+", " ", str(indexes["events_time"])) == "CREATE INDEX events_time ON events (time_utc, id)"
+    assert new._kind_index
+    without = SQLiteStore(tmp_path / "without.db")
+    without.append(docs)
+    without.close()
+    with sqlite3.connect(tmp_path / "without.db") as db:  # (as a store made between d11664d and its revert)
+        db.executescript("DROP INDEX events_kind; DROP INDEX events_time; "
+                         "CREATE INDEX events_time ON events (time_utc, id, kind);")
     db.close()
-    older = SQLiteStore(tmp_path / "new.db")  # (create=True: the schema's statements run, and add nothing)
-    assert set(_event_indexes(older)) == set(indexes) | {"events_kind"}
-    assert older._kind_index
-    new = SQLiteStore(tmp_path / "again.db")
-    new.append(docs)
-    assert not new._kind_index
+    reader = SQLiteStore(tmp_path / "without.db", create=False)
+    assert not reader._kind_index
+    assert "events_kind" not in _event_indexes(reader)
     since, until = BASE + timedelta(hours=100), BASE + timedelta(hours=1200)
+    times = {d["id"]: datetime.fromisoformat(d["time"]) for d in docs}
     for wanted in ([], ["incident_closed"], ["incident_reported", "activity_recorded", "incident_reported"],
                    list(kinds), ["no_such_kind", "incident_closed"]):
         for bounds in ({}, {"since": since}, {"since": since, "until": until}):
-            times = {d["id"]: datetime.fromisoformat(d["time"]) for d in docs}
             expected = canonical([d for d in docs if d["kind"] in wanted
                                   and ("since" not in bounds or times[d["id"]] >= since)
                                   and ("until" not in bounds or times[d["id"]] < until)])
             assert ids(new.events(kinds=wanted, **bounds)) == expected, (wanted, bounds)
-            assert ids(older.events(kinds=wanted, **bounds)) == expected, (wanted, bounds)
+            assert ids(reader.events(kinds=wanted, **bounds)) == expected, (wanted, bounds)
+    reader.close()
+    writer = SQLiteStore(tmp_path / "without.db")  # (create=True: the schema's statements run)
+    assert writer._kind_index and "events_kind" in _event_indexes(writer)
+    assert ids(writer.events(kinds=list(kinds))) == canonical(docs)
+    writer.close()
     new.close()
-    older.close()

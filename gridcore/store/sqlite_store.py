@@ -16,8 +16,8 @@ what-if's replay, leaves all syncing to the operating system.  The log position 
 (SQLite's rowid: appended rows take max + 1, so positions are dense and in
 commit order, since SQLite has one writer at a time).  Events are rows keyed by their id, with
 the canonical sort key ``time_utc`` (fixed-width UTC text, see
-``gridcore.store.canonical``) and indexes on ``id`` and ``(time_utc, id, kind)``
-(a store made before 2026-12-06: ``KIND_INDEX``); the document itself is JSON text.  Cost per event stays flat as the
+``gridcore.store.canonical``) and indexes on ``id``, ``(time_utc, id)`` and
+``(kind, time_utc, id)`` (``KIND_INDEX``); the document itself is JSON text.  Cost per event stays flat as the
 store grows (docs/benchmarks.md).  Several processes may read and write one
 file; SQLite serialises the writers.  ``sole_appender`` keeps every other handle's
 appends waiting while one handle (``gridcore time-order --settle``) replays the
@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS events (
     time_utc TEXT NOT NULL,
     doc TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_time ON events (time_utc, id, kind);
+CREATE INDEX IF NOT EXISTS events_time ON events (time_utc, id);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind, time_utc, id);
 CREATE TABLE IF NOT EXISTS documents (
     collection TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -79,14 +80,14 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 """
 
-#: Stores made before 2026-12-06 have an index of their own for reads by kind, ``events_kind`` on ``(kind,
-#: time_utc, id)``, and ``events_time`` on ``(time_utc, id)``; a store made since has the kind inside the index
-#: of canonical order, ``(time_utc, id, kind)``, and no other.  An appended event cost one index fewer (3,900
-#: instructions of about 350,000 an event recorded, callgrind); a read of some kinds walks the index of the
-#: whole time range asked, the kind of each entry read in the index itself (a document only for the kinds
-#: asked), in one query for every kind asked, where the old index went to each kind's entries (one query a
-#: kind, merged: ``kinds_merged``).  Reads by kind of a district's first 400,000 events took 0.9-3.6 times as
-#: long as with the old index (docs/benchmarks.md).  An older store keeps its indexes and is read as before.
+#: Reads by kind (the assessment's and escalation's metrics, reports a street office runs all day) go
+#: through an index of their own, ``events_kind`` on ``(kind, time_utc, id)``: one query a kind, merged
+#: (``kinds_merged``).  Appending without it costs about 3,900 instructions an event fewer (of about
+#: 350,000, callgrind), but reads by kind then walk the whole time range asked and took 0.9-3.6 times as
+#: long on a district's first 400,000 events (docs/benchmarks.md, 2026-12-06): the index is kept.  A store
+#: made on 2026-12-06 between d11664d and its revert has ``events_time`` on ``(time_utc, id, kind)`` and no
+#: index of kinds; it is read by one walk of the time index (``kind IN``), and a writer opening it adds the
+#: index of kinds (the schema's ``IF NOT EXISTS``).
 KIND_INDEX = "events_kind"
 
 #: Writes a document given as its JSON text, or as that text's UTF-8 bytes (``document_json``): SQLite
@@ -216,7 +217,7 @@ class SQLiteStore:
         #: and whether this handle is the sole appender now
         self._appending_fd: int | None = None
         self._sole = False
-        #: True for a store made before 2026-12-06, with an index for reads by kind (``KIND_INDEX``)
+        #: False only for a store made without the index of kinds (``KIND_INDEX``), read with ``kind IN``
         self._kind_index = False
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; a SQLite store is a file (这是文件夹；SQLite 数据库是一个文件)")
@@ -262,7 +263,7 @@ class SQLiteStore:
         self._kind_index = self._has_kind_index()
 
     def _has_kind_index(self) -> bool:
-        """True for a store made before 2026-12-06, with an index of its own for reads by kind (``KIND_INDEX``)."""
+        """True when the store has its index for reads by kind (``KIND_INDEX``): every store but one made without it."""
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
                                 (KIND_INDEX,)).fetchone() is not None
 
