@@ -125,17 +125,25 @@ def chinese_of(text: str) -> tuple[str, str] | None:
     """A reason's two parts, ``(english, chinese)``: the Chinese in brackets at its end (docs/embedding.md),
     ``insufficient balance ... (积分不足)`` -> ``("insufficient balance ...", "积分不足")``; None when it ends
     with no bracket opening on a Chinese word."""
-    text = text.rstrip()
+    found = _last_bracket(text.rstrip())
+    if found is None:
+        return None
+    before, inside = found
+    if not inside or not has_chinese(inside[0]):
+        return None
+    return before, inside
+
+
+def _last_bracket(text: str) -> tuple[str, str] | None:
+    """What is before ``text``'s last bracket, and inside it (both stripped), when ``text`` ends with one
+    (nested brackets inside it are matched); else None."""
     if not text.endswith(")"):
         return None
     depth = 0
     for at in range(len(text) - 1, -1, -1):
         depth += {")": 1, "(": -1}.get(text[at], 0)
         if depth == 0:
-            inside = text[at + 1:-1].strip()
-            if not inside or not has_chinese(inside[0]):
-                return None
-            return text[:at].rstrip(), inside
+            return text[:at].rstrip(), text[at + 1:-1].strip()
     return None
 
 
@@ -162,16 +170,12 @@ _TRAILING_CHINESE = re.compile(r"^(?P<english>.*[A-Za-z].*?)\s+(?P<chinese>[^\x0
 def _bracketed(text: str) -> tuple[str, str] | None:
     """``text``'s last bracket when it holds Chinese though it does not open on it (``('x' 不存在)``), and
     what is before it: ``(english, chinese)``; else None."""
-    if not text.endswith(")"):
+    found = _last_bracket(text)
+    if found is None:
         return None
-    depth = 0
-    for at in range(len(text) - 1, -1, -1):
-        depth += {")": 1, "(": -1}.get(text[at], 0)
-        if depth == 0:
-            inside, before = text[at + 1:-1].strip(), text[:at].rstrip()
-            quoted = inside[:1] in ("'", '"')
-            return (before, inside) if quoted and before and has_chinese(inside) and not has_chinese(before) else None
-    return None
+    before, inside = found
+    quoted = inside[:1] in ("'", '"')
+    return (before, inside) if quoted and before and has_chinese(inside) and not has_chinese(before) else None
 
 
 def chinese_first_line(text: str) -> str:
