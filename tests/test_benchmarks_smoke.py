@@ -76,6 +76,25 @@ def test_the_open_and_read_benchmark_stops_when_its_checkpoint_is_not_restored(t
     assert re.search(r"plugins loaded then and not now: (drills, )?tasks\)", done.stderr), done.stderr[-1000:]
 
 
+def test_the_state_size_benchmark_runs(tmp_path: Path) -> None:
+    """benchmarks/state_size.py (the page's *Escalation and tasks checkpoints as the log grows*) on the smoke store."""
+    stores = tmp_path / "stores"
+    built = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "open_read.py"), "--smoke", "--stores", str(stores)],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    store = stores / "store-150.db"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "state_size.py"), str(store), "--rounds", "1"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for plugin in ("escalation", "tasks"):
+        line = next(line for line in done.stdout.splitlines() if line.startswith(plugin))
+        assert re.search(r": +[1-9][\d,]* bytes \(1\.00x\), restore +[\d.]+ ms CPU", line), line
+
+
 def test_the_memory_benchmark_runs_and_walks_the_engine(tmp_path: Path) -> None:
     """benchmarks/engine_memory.py at two tiny sizes: the memory table, and a walk reaching each plugin's state."""
     done = subprocess.run(
