@@ -10,6 +10,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+def bench(where: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``benchmarks/<script> args`` run in ``where``; it must succeed."""
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args],
+                          capture_output=True, text=True, timeout=600, check=False, cwd=where)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 def test_benchmarks_run_quick_and_write_the_page(tmp_path: Path) -> None:
     out = tmp_path / "benchmarks.md"
     done = subprocess.run(
@@ -79,17 +87,8 @@ def test_the_open_and_read_benchmark_stops_when_its_checkpoint_is_not_restored(t
 def test_the_state_size_benchmark_runs(tmp_path: Path) -> None:
     """benchmarks/state_size.py (the page's *Escalation and tasks checkpoints as the log grows*) on the smoke store."""
     stores = tmp_path / "stores"
-    built = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "open_read.py"), "--smoke", "--stores", str(stores)],
-        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
-    )
-    assert built.returncode == 0, built.stderr[-3000:]
-    store = stores / "store-150.db"
-    done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "state_size.py"), str(store), "--rounds", "1"],
-        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    bench(tmp_path, "open_read.py", "--smoke", "--stores", str(stores))
+    done = bench(tmp_path, "state_size.py", str(stores / "store-150.db"), "--rounds", "1")
     for plugin in ("escalation", "tasks"):
         line = next(line for line in done.stdout.splitlines() if line.startswith(plugin))
         assert re.search(r": +[1-9][\d,]* bytes \(1\.00x\), restore +[\d.]+ ms CPU", line), line
