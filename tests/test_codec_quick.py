@@ -455,6 +455,56 @@ def test_times_are_read_and_found_written_as_isoformat_writes_them_alike(items: 
         assert module._written_as_read(text) == (expected.isoformat() == text), text
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.none()),
+    st.sampled_from([0, 8 * 60, -5 * 60, 5 * 60 + 30, -(23 * 60 + 59), 23 * 60 + 59]),
+    st.booleans()), min_size=1, max_size=20), st.integers(min_value=1, max_value=4))
+def test_a_time_is_written_as_isoformat_writes_it(items: list[Any], most: int) -> None:
+    """``_time_text`` writes every time in a fixed zone as ``isoformat`` does (years before 1000, fractions
+    of a second, any offset), its date's text kept by ordinal (``_DATE_TEXTS``, here emptied every few days)
+    for times of the same date in other zones and at other clocks alike."""
+    from gridcore import codec as module
+
+    kept = module._MOST_TIMES
+    module._DATE_TEXTS.clear()
+    module._TEXTS_OF.clear()
+    module._MOST_TIMES = most
+    try:
+        times = [naive.replace(microsecond=naive.microsecond if fraction else 0,
+                               tzinfo=timezone(timedelta(minutes=offset)))
+                 for naive, offset, fraction in items]
+        times += [when.replace(hour=(when.hour + 7) % 24, tzinfo=UTC) for when in times]  # (the same dates)
+        for when in times * 2:
+            assert module._time_text(when) == when.isoformat()
+    finally:
+        module._MOST_TIMES = kept
+        module._DATE_TEXTS.clear()
+        module._TEXTS_OF.clear()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.characters(codec="utf-8") | st.characters(categories=["Cs"]), max_size=80),
+                min_size=1, max_size=12), st.integers(min_value=1, max_value=100))
+def test_a_text_is_plain_as_the_limits_say_whether_seen_before_or_not(texts: list[str], limit: int) -> None:
+    """``_plain_text`` (the writer's and the reader's test of a text) says what the limits say, a text
+    within its limit of valid Unicode, the first time and again (``_PLAIN_TEXTS`` kept or emptied)."""
+    from gridcore import codec as module
+
+    module._PLAIN_TEXTS.clear()
+    for round_ in range(3):
+        for text in texts:
+            try:
+                text.encode("utf-8")
+                valid = True
+            except UnicodeEncodeError:
+                valid = False
+            assert module._plain_text(text, limit) == (len(text) <= limit and valid), text
+        if round_ == 1:
+            module._PLAIN_TEXTS.clear()
+    assert all(len(text) <= module._SHORT_TEXT and not text.isascii() for text in module._PLAIN_TEXTS)
+
+
 def _cattrs_dict(event: Event) -> dict[str, Any]:
     """What ``to_dict`` wrote through cattrs alone (the time by ``isoformat``)."""
     from gridcore.codec import _make_converter
