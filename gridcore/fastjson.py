@@ -3,7 +3,7 @@
 The store writes every event's document as compact JSON (``json`` with
 ``ensure_ascii=False``, ``separators=(",", ":")``, ``allow_nan=False``:
 ``gridcore.store.canonical``) and every sealed part as the same with sorted
-keys (``gridcore.parts.part_text``, whose SHA-256 is the part's key), so the
+keys (``gridcore.parts.part_bytes``, whose SHA-256 is the part's key), so the
 text must never change.  orjson (a dependency, optional here as in
 ``gridcore_app.jsonl``) writes the same UTF-8 for such documents far faster
 (an activity's document of ten fields: 10,100 instructions with the walk
@@ -35,11 +35,15 @@ from typing import Any
 
 _dumps: Callable[..., bytes] | None
 try:
+    from orjson import OPT_PASSTHROUGH_DATACLASS, OPT_PASSTHROUGH_DATETIME, OPT_PASSTHROUGH_SUBCLASS
     from orjson import OPT_SORT_KEYS as _SORT_KEYS
     from orjson import dumps as _dumps
+    #: What orjson is told for ``typed_json``: to refuse (not write its own way) a subclass of ``str``, ``int``,
+    #: ``dict`` or ``list``, a ``datetime``, ``date`` or ``time``, and a dataclass.
+    _REFUSING = OPT_PASSTHROUGH_SUBCLASS | OPT_PASSTHROUGH_DATETIME | OPT_PASSTHROUGH_DATACLASS
 except ImportError:  # pragma: no cover - orjson is a dependency; without it, every document takes json's path
     _dumps = None
-    _SORT_KEYS = 0
+    _SORT_KEYS = _REFUSING = 0
 
 #: Nesting walked at most (deeper, or a cycle: None, and ``json`` says what it always said).
 MAX_DEPTH = 100
@@ -70,6 +74,23 @@ def same_json(doc: dict[str, Any], *, sort_keys: bool = False) -> bytes | None:
     try:
         return _dumps(doc, option=_SORT_KEYS) if sort_keys else _dumps(doc)
     except TypeError:  # (orjson.JSONEncodeError: a key not text, a number beyond 64 bits, a lone surrogate)
+        return None
+
+
+def typed_json(doc: dict[str, Any], *, sort_keys: bool = False) -> bytes | None:
+    """``same_json(doc)`` without its walk, for a document whose maker's types vouch for it: built of
+    ``dict`` (text keys), ``list``, ``tuple``, ``str``, ``int``, ``bool`` and ``None`` alone, and of floats only
+    in ``[1e-4, 1e16)`` (or their negatives, or 0), as the rows of a points ledger part are
+    (``gridcore_points.history``).  What orjson would otherwise write its own way and ``json`` writes
+    otherwise or refuses (a subclass, a ``datetime``, a dataclass) orjson is told to refuse; where it refuses
+    (those, a key not text, a number beyond 64 bits, a lone surrogate) the answer is None, for the caller
+    to encode the document as it always did.  Left to the maker's types: floats out of that range (orjson
+    writes ``0.00001`` where ``json`` writes ``1e-05``, ``null`` for NaN), an ``Enum`` and a ``UUID``."""
+    if _dumps is None or type(doc) is not dict:
+        return None
+    try:
+        return _dumps(doc, option=_REFUSING | _SORT_KEYS if sort_keys else _REFUSING)
+    except TypeError:  # (orjson.JSONEncodeError)
         return None
 
 

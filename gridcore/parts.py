@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
 from .errors import StoreError
-from .fastjson import same_json
+from .fastjson import same_json, typed_json
 
 T = TypeVar("T", bound=Sized)
 E = TypeVar("E")
@@ -41,41 +41,43 @@ ManyLoader = Callable[[Sequence[str]], "Mapping[str, dict[str, Any]]"]
 PartsLoader = Callable[[Sequence[str]], "Mapping[str, dict[str, Any] | str]"]
 
 
-#: Writes a sealed part into its collection: its key, its canonical text (``part_text``) or that text's
-#: UTF-8 (``part_bytes``: what the key is the SHA-256 of, written as it is where the store can), and the
+#: Writes a sealed part into its collection: its key, its canonical text's UTF-8 (``part_bytes``: what the
+#: key is the SHA-256 of, written as it is where the store can) or that text (``part_text``), and the
 #: document itself, or a function giving it (called only by a writer that needs the document: a part
 #: kept as its text is decoded only then) (``part_writer``).
 Writer = Callable[[str, "str | bytes", "Mapping[str, Any] | Callable[[], Mapping[str, Any]]"], None]
 
-#: What ``part_text`` writes with (``json.dumps`` with these options builds an encoder per call).  Without
-#: the check for circular references (a set of the ids of the lists and dicts being written, one add and
-#: one removal each): a part is a tree built from records, and the text is the same either way.
+#: What ``part_bytes`` writes with where orjson does not (``json.dumps`` with these options builds an
+#: encoder per call).  Without the check for circular references (a set of the ids of the lists and dicts
+#: being written, one add and one removal each): a part is a tree built from records, and the text is the
+#: same either way.
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
                               check_circular=False)
 
 
-def part_text(doc: Mapping[str, Any]) -> str:
-    """A part's canonical JSON text: sorted keys, no spaces, text as it is (UTF-8 when hashed or stored).
+def part_bytes(doc: Mapping[str, Any], *, typed: bool = False) -> bytes:
+    """A part's canonical JSON text in UTF-8: sorted keys, no spaces, text as it is; made once, it is what
+    the part's key is the SHA-256 of (``bytes_key``) and what the store is given to write (``part_writer``).
 
-    Its SHA-256 is the part's key (``text_key``), and it is what the store is
-    given to write (``part_writer``): a part is encoded once, by orjson where its text is the same
-    (``gridcore.fastjson``: a part of the points history in a fifth of the instructions).
+    Made by orjson where its bytes are ``json``'s (``gridcore.fastjson``: a part of the points history in a
+    fifth of the instructions): found by walking the document (``same_json``), or, with ``typed``, vouched
+    for by the types of what the caller built it from (``typed_json``: no walk); else by ``json``.
     """
-    raw = same_json(doc, sort_keys=True) if type(doc) is dict else None
-    return raw.decode() if raw is not None else _CANONICAL.encode(doc)
+    if type(doc) is dict:
+        raw = typed_json(doc, sort_keys=True) if typed else same_json(doc, sort_keys=True)
+        if raw is not None:
+            return raw
+    return _CANONICAL.encode(doc).encode()
 
 
-def part_bytes(doc: Mapping[str, Any]) -> bytes:
-    """``part_text(doc)`` in UTF-8, made once: what the part's key is the SHA-256 of (``bytes_key``) and
-    what a store that writes UTF-8 is given (``part_writer``), so the text is not encoded for each (by
-    orjson, whose own bytes these are, where its text is the same: ``gridcore.fastjson``)."""
-    raw = same_json(doc, sort_keys=True) if type(doc) is dict else None
-    return raw if raw is not None else _CANONICAL.encode(doc).encode()
+def part_text(doc: Mapping[str, Any]) -> str:
+    """A part's canonical JSON text (``part_bytes`` as a text: a part kept or compared as its text)."""
+    return part_bytes(doc).decode()
 
 
 def text_key(text: str) -> str:
     """The key of a part whose canonical text is ``text``: its SHA-256 (hex)."""
-    return hashlib.sha256(text.encode()).hexdigest()
+    return bytes_key(text.encode())
 
 
 def bytes_key(raw: bytes) -> str:
@@ -85,7 +87,7 @@ def bytes_key(raw: bytes) -> str:
 
 def part_key(doc: Mapping[str, Any]) -> str:
     """The key of a part: the SHA-256 (hex) of its canonical JSON (sorted keys, no spaces, UTF-8)."""
-    return text_key(part_text(doc))
+    return bytes_key(part_bytes(doc))
 
 
 def read_entries(loader: PartLoader | None, cache: PartCache[list[E]], key: str, *, collection: str, what: str,

@@ -12,11 +12,12 @@ with orjson as without it, and for the documents a kind's writer made
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import typing
 from collections import OrderedDict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
@@ -87,6 +88,50 @@ def test_what_differs_is_left_to_json(value: Any) -> None:
     assert fastjson.same_json({"a": value}) is None
     assert fastjson.same_json({"a": [{"b": (value,)}]}, sort_keys=True) is None
     assert fastjson.same_json({1: "a"}) is None  # (json writes the key as text)
+
+
+#: What a document ``typed_json`` is given holds (its maker's types vouch for it): floats only in range.
+typed_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-(2**70), max_value=2**70), texts,
+              st.floats(min_value=1e-4, max_value=9.9e15) | st.floats(min_value=-9.9e15, max_value=-1e-4)
+              | st.sampled_from([0.0, -0.0, 1e-4, 9999999999999998.0])),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(texts, typed_values, max_size=6), st.booleans())
+def test_typed_documents_are_json_s_bytes_unwalked(doc: dict[str, Any], sort_keys: bool) -> None:
+    """Without the walk: ``json``'s bytes, or None where orjson refuses (a number beyond 64 bits, a lone
+    surrogate) and ``json`` writes the document (or refuses it: a lone surrogate has no UTF-8)."""
+    got = fastjson.typed_json(doc, sort_keys=sort_keys)
+    if got is not None:
+        assert got == json_bytes(doc, sort_keys=sort_keys)
+    else:
+        assert fastjson.same_json(doc, sort_keys=sort_keys) is None
+
+
+@dataclasses.dataclass
+class Pair:
+    a: int = 1
+
+
+@pytest.mark.parametrize("value", [
+    Text("x"), datetime(2025, 1, 1, tzinfo=UTC), date(2025, 1, 1), OrderedDict(a=1), Pair(), 2**64, "\ud800",
+])
+def test_what_orjson_writes_its_own_way_it_refuses_for_a_typed_document(value: Any) -> None:
+    """A subclass, a time, a dataclass (which ``json`` writes otherwise or refuses) are refused, not written
+    orjson's way: the caller encodes the document as ``json`` does."""
+    assert fastjson.typed_json({"a": [value]}, sort_keys=True) is None
+    assert fastjson.typed_json({Text("k"): 1}) is None and fastjson.typed_json({1: "a"}) is None
+
+    def made(typed: bool) -> bytes | str:
+        try:
+            return parts.part_bytes({"a": [value]}, typed=typed)
+        except (TypeError, UnicodeEncodeError) as exc:  # (what json says of it, either way)
+            return repr(exc)
+
+    assert made(True) == made(False)
 
 
 def test_a_cycle_and_deep_nesting_are_left_to_json() -> None:

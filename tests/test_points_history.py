@@ -26,6 +26,7 @@ from test_points_engine import EFFECTIVE, YINQUAN
 from gridcore import Engine, FixedClock, StoreError, get_plugin_manager, hookimpl
 from gridcore.checkpointing import CHECKPOINTS
 from gridcore.events import ActivityRecorded
+from gridcore.explain import RuleRef
 from gridcore.parts import part_key, part_text, text_key
 from gridcore.periods import parse_period
 from gridcore_points import api
@@ -38,6 +39,7 @@ from gridcore_points.history import (
     dump_records,
     encode_value,
     load_records,
+    records_bytes,
 )
 from gridcore_points.ledger import Entry, Record
 
@@ -441,7 +443,8 @@ def test_a_sealed_part_reads_the_same_held_as_records_as_text_or_stored() -> Non
     fresh = History(loader=stored.get, part_size=2)
     for n in range(7):
         fresh.add(_booked(n, START + timedelta(hours=n), b=n, a="x"))
-    fresh.store_sealed(lambda key, text, doc: stored.__setitem__(key, text))
+    # (as a store with ``put_text`` holds a part given as its UTF-8: ``part_writer``)
+    fresh.store_sealed(lambda key, raw, doc: stored.__setitem__(key, raw.decode() if isinstance(raw, bytes) else raw))
     assert all(not part.held for part in fresh.parts) and len(stored) == 3
     assert [part.key for part in fresh.parts] == [part.key for part in history.parts]
     assert _read(fresh.select()) == held
@@ -488,6 +491,46 @@ def test_entry_times_come_back_as_they_were(times: list[datetime], shared: list[
     # (as instants in UTC: Python never finds a time a zone's clocks show twice equal to one in another zone)
     assert [(r.entry.time.astimezone(UTC), r.entry.time.isoformat()) for r in back] == [
         (r.entry.time.astimezone(UTC), r.entry.time.isoformat()) for r in records]
+
+
+class Name(str):
+    """A text of a subclass of ``str`` (orjson would write it; it is told to refuse it, and ``json`` writes it)."""
+
+
+#: Inputs of every kind an entry's can hold: floats orjson writes otherwise than ``json`` among them.
+INPUT_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.text(max_size=6),
+    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([1e-5, -1e-7, 1e16, 2.5e300, 5e-324, 0.0001]),
+    st.fractions(max_denominator=50), st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.timedeltas(), st.dates(), st.builds(Name, st.text(max_size=3)),
+)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "时长", "z"]), INPUT_VALUES, max_size=3), max_size=8),
+       st.booleans())
+def test_a_part_s_bytes_are_its_canonical_text_however_its_rows_are_typed(inputs: list[dict[str, Any]],
+                                                                       named: bool) -> None:
+    """``records_bytes`` (orjson without the walk where the rows' types vouch for it) gives the UTF-8 of
+    ``part_text(dump_records(...))``, whose SHA-256 is the key: inputs of every kind (floats ``json`` writes
+    as ``1e-05`` and orjson as ``0.00001``, whole numbers beyond 64 bits, tagged kinds, texts of a subclass
+    of ``str``, an input named by one), times in other zones, shared rules and lists of rules."""
+    rule = RuleRef("a.rules", 3, 1, "activity cleanup: 10")
+    records = [Record(Entry(id=f"e{n}", kind="earn", amount=n - 3, member="res1", node="u11",
+                            time=START + timedelta(minutes=7 * n), rule=rule if n % 2 else None, summary="清洁",
+                            cause=f"e{n}", activity="cleanup",
+                            inputs={Name(k) if named and n == 1 else k: v for k, v in given_inputs.items()}),
+                      (rule, None) if n % 3 == 0 else None, (("e0", n),) if n == 2 else None, n)
+               for n, given_inputs in enumerate(inputs)]
+    raw = records_bytes(records)
+    assert raw == part_text(dump_records(records)).encode()
+    assert text_key(raw.decode()) == part_key(dump_records(records))
+
+
+def test_a_part_of_a_float_json_refuses_is_refused_as_before() -> None:
+    """NaN is refused by ``json`` (``allow_nan=False``); orjson would write ``null``: refused all the same."""
+    with pytest.raises(ValueError):
+        records_bytes([_booked(0, START, hours=float("nan"))])
 
 
 def test_a_part_of_format_1_is_read_as_it_was() -> None:

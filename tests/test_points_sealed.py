@@ -98,8 +98,9 @@ class Store:
         self.texts: dict[str, str] = {}
         self.reads: list[str] = []
 
-    def write(self, key: str, text: str, doc: Any) -> None:
-        self.texts[key] = text
+    def write(self, key: str, text: str | bytes, doc: Any) -> None:
+        # (held as a store with ``put_text`` holds a part given as its UTF-8: ``part_writer``)
+        self.texts[key] = text.decode() if isinstance(text, bytes) else text
 
     def load(self, key: str) -> str | None:
         self.reads.append(key)

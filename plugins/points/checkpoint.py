@@ -44,12 +44,11 @@ from gridcore.errors import GridcoreError, StoreError
 from gridcore.explain import RuleRef
 from gridcore.parts import (
     PartsLoader,
-    part_text,
+    part_key,
     part_writer,
     put_all,
     read_parts,
     stored_parts,
-    text_key,
 )
 from gridcore.periods import KINDS
 
@@ -299,7 +298,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
                 lots = fresh[at:at + LOT_PART]
                 doc = _lots_doc(lots)
                 # (its keys in sorted order and nothing else a mapping: the store writes this very text)
-                found = text_key(part_text(doc))
+                found = part_key(doc)
                 if sealed is not None:
                     sealed[found] = doc
                 sealed_parts[lots[0].number // LOT_PART] = found

@@ -48,7 +48,6 @@ is checked against its key when it is read; a missing or altered part is a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zlib
 from collections import OrderedDict
@@ -69,10 +68,10 @@ from gridcore.parts import (
     PartLoader,
     PartsLoader,
     Writer,
-    part_text,
+    bytes_key,
+    part_bytes,
     read_part,
     read_parts,
-    text_key,
 )
 
 from .ledger import Entry, Record
@@ -111,7 +110,7 @@ class Part:
     size: int
     #: None while its records are not yet encoded (``records``)
     key: str | None
-    #: its canonical text (``part_text``) in UTF-8, compressed (zlib), while it is not yet in the store
+    #: its canonical text in UTF-8 (``records_bytes``), compressed (zlib), while it is not yet in the store
     text: bytes | None = field(default=None, repr=False)
     #: its records, while they are neither encoded nor stored (``History.seal``)
     records: list[Record] | None = field(default=None, repr=False)
@@ -126,15 +125,16 @@ class Part:
         """Its key once it is in the store (nothing of it held), else None."""
         return None if self.held else self.key
 
-    def encode(self) -> str:
-        """Its canonical text, from its records (its key set, its records let go) or its compressed text."""
+    def encode(self) -> bytes:
+        """Its canonical text in UTF-8, from its records (its key set, its records let go) or its compressed
+        text."""
         if self.records is not None:
-            text = part_text(dump_records(self.records))
-            self.key = text_key(text)
+            raw = records_bytes(self.records)
+            self.key = bytes_key(raw)
             self.records = None
-            return text
+            return raw
         assert self.text is not None
-        return zlib.decompress(self.text).decode()
+        return zlib.decompress(self.text)
 
     def row(self) -> list[Any]:
         """Its line in a checkpoint or a chapter: key, first and last time, size."""
@@ -215,7 +215,7 @@ class History:
     @staticmethod
     def _compress(part: Part) -> None:
         """Keep ``part``'s records as its compressed text."""
-        part.text = zlib.compress(part.encode().encode(), 1)
+        part.text = zlib.compress(part.encode(), 1)
 
     # ------------------------------------------------------------ reading
 
@@ -338,9 +338,9 @@ class History:
         while start > 0 and parts[start - 1].held:
             start -= 1
         for part in parts[start:]:
-            text = part.encode()
+            raw = part.encode()  # (made once, as UTF-8: hashed for its key, and written as it is)
             assert part.key is not None
-            writer(part.key, text, partial(json.loads, text))
+            writer(part.key, raw, partial(json.loads, raw))
             part.text = None
         self._make_chapters(writer)
 
@@ -350,14 +350,15 @@ class History:
         size = CHAPTER_PARTS
         while len(self.parts) >= 2 * size:
             moved, self.parts = self.parts[:size], self.parts[size:]
-            text = part_text({"format": CHAPTER_FORMAT, "chapter": [part.row() for part in moved]})
-            key = hashlib.sha256(text.encode()).hexdigest()
+            # (its rows typed by ``Part.row``: texts and a whole number)
+            raw = part_bytes({"format": CHAPTER_FORMAT, "chapter": [part.row() for part in moved]}, typed=True)
+            key = bytes_key(raw)
             chapter = Chapter(min(p.first for p in moved), max(p.last for p in moved), sum(p.size for p in moved),
                               len(moved), key)
             if writer is None:
                 chapter.parts = moved
             else:
-                writer(key, text, partial(json.loads, text))
+                writer(key, raw, partial(json.loads, raw))
                 self._chapter_parts[key] = moved
                 while len(self._chapter_parts) > CACHED_CHAPTERS:
                     self._chapter_parts.popitem(last=False)
@@ -408,6 +409,14 @@ GUARDED_KINDS = ("earn", "flag", "redeem", "recognition", "deduct")
 
 # ---------------------------------------------------------------- part documents
 
+def records_bytes(records: list[Record]) -> bytes:
+    """A sealed part's canonical text in UTF-8 (``part_bytes(dump_records(records))``, whose SHA-256 is its
+    key), made by orjson without ``gridcore.fastjson``'s walk where the types its rows are built of vouch for
+    it (``dump_records``: texts, whole numbers, truth values, None, and the inputs' floats, checked alike)."""
+    doc, typed = _dumped(records, True)
+    return part_bytes(doc, typed=typed)
+
+
 def dump_records(records: list[Record], *, sort: bool = True) -> dict[str, Any]:
     """Records as a compact document (``PART_FORMAT``): one row per entry, each rule and each set of
     input names written once.
@@ -426,6 +435,14 @@ def dump_records(records: list[Record], *, sort: bool = True) -> dict[str, Any]:
     in that order).  ``sort=False`` keeps each entry's names in their own
     order (a checkpoint's open part, read back as it was booked).
     """
+    return _dumped(records, sort)[0]
+
+
+def _dumped(records: list[Record], sort: bool) -> tuple[dict[str, Any], bool]:
+    """``dump_records``, and whether its rows are typed for ``gridcore.fastjson.typed_json``: built of what
+    orjson writes as ``json`` does, or refuses (its fields are typed: texts, whole numbers, None, lists of
+    them), but for the inputs' values, of any kind: True if each float among them is one the two write
+    alike."""
     rules: dict[RuleRef, int] = {}
     by_object: dict[int, int] = {}  # (the records hold every rule while this runs: no id is reused)
 
@@ -447,6 +464,8 @@ def dump_records(records: list[Record], *, sort: bool = True) -> dict[str, Any]:
     # the rows' lists of rules, by the object of the tuple listing them (records share them)
     listed: dict[int, list[int | None]] = {}
     plainly = _PLAIN.issuperset
+    exactly = _EXACT.issuperset
+    typed = True
     rows: list[list[Any]] = []
     append = rows.append
     # an entry's time: the microseconds since the time of the entry before it where both have one offset
@@ -472,8 +491,12 @@ def dump_records(records: list[Record], *, sort: bool = True) -> dict[str, Any]:
         values = values_of(inputs)
         if count == 1:
             values = (values,)
-        if not plainly(map(type, values)):
-            values = [encode_value(v) for v in values]
+        if not exactly(map(type, values)):  # (a float, mostly)
+            if not plainly(map(type, values)):
+                values = [encode_value(v) for v in values]
+            for value in values:  # (a float out of ``[1e-4, 1e16)``, NaN or infinite orjson writes otherwise)
+                if type(value) is float and not (1e-4 <= value < 1e16 or -1e16 < value <= -1e-4 or value == 0.0):
+                    typed = False
         time = e.time
         if time is last_time:
             when: int | str = 0
@@ -509,11 +532,13 @@ def dump_records(records: list[Record], *, sort: bool = True) -> dict[str, Any]:
     return {"format": PART_FORMAT,
             "rules": [[r.file, r.line, r.column, r.text] for r in rules],
             "shapes": [list(names) for names in shapes],
-            "entries": rows}
+            "entries": rows}, typed
 
 
 #: Kinds of input values JSON holds as they are (``encode_value`` gives them back unchanged).
 _PLAIN = frozenset({str, int, bool, float, type(None)})
+#: Those of them that orjson writes as ``json`` does, whatever their value (``_dumped``).
+_EXACT = frozenset({str, int, bool, type(None)})
 #: The fields of a row before its inputs' values (``dump_records``; one fewer in ``PART_FORMAT`` 2: no net).
 _FIELDS = 14
 _MICROSECOND = timedelta(microseconds=1)

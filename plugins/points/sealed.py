@@ -55,7 +55,6 @@ closed with that incident and never on their own.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zlib
 from collections import OrderedDict
@@ -64,7 +63,7 @@ from functools import partial
 from typing import Any
 
 from gridcore.errors import StoreError
-from gridcore.parts import PartLoader, PartsLoader, Writer, checked_part, part_text
+from gridcore.parts import PartLoader, PartsLoader, Writer, bytes_key, checked_part, part_bytes
 
 #: The store collection of the sealed parts of the settled incidents' ids, and what messages call them.
 SETTLED = "points.settled"
@@ -221,8 +220,8 @@ class SealedIds:
         if not self.recent:
             return
         ids = sorted(self.recent)
-        text = part_text({"format": FORMAT, "ids": ids}).encode()
-        self.parts.append(SealedPart(hashlib.sha256(text).hexdigest(), len(ids), build_filter(ids, len(ids)),
+        text = part_bytes({"format": FORMAT, "ids": ids}, typed=True)  # (texts alone: ``add`` takes a text)
+        self.parts.append(SealedPart(bytes_key(text), len(ids), build_filter(ids, len(ids)),
                                      zlib.compress(text, 1)))
         self._group_sealed(ids)
         self.recent = set()
@@ -426,8 +425,8 @@ class SealedMap(SealedIds):
             return
         ids = sorted(self.recent)
         values = [self.recent[ident] for ident in ids]
-        text = part_text({"format": FORMAT, "ids": ids, "values": values}).encode()
-        self.parts.append(SealedPart(hashlib.sha256(text).hexdigest(), len(ids), build_filter(ids, len(ids)),
+        text = part_bytes({"format": FORMAT, "ids": ids, "values": values})
+        self.parts.append(SealedPart(bytes_key(text), len(ids), build_filter(ids, len(ids)),
                                      zlib.compress(text, 1)))
         self._group_sealed(ids)
         self.recent = {}
@@ -477,6 +476,6 @@ def store_waiting(parts: list[Any], writer: Writer) -> None:
         start -= 1
     for part in parts[start:]:
         assert part.text is not None
-        text = zlib.decompress(part.text).decode()
-        writer(part.key, text, partial(json.loads, text))
+        raw = zlib.decompress(part.text)  # (the UTF-8 hashed for its key, written as it is)
+        writer(part.key, raw, partial(json.loads, raw))
         part.text = None
