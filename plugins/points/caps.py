@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from gridcore.periods import KINDS
+
+_V = TypeVar("_V")
 
 #: Each kind's place in a ``CapCount``'s lists.
 PLACE = {kind: n for n, kind in enumerate(KINDS)}
@@ -65,10 +67,13 @@ class CapCount:
         self.day: object | None = None
         self.total = 0
         #: per kind (``KINDS`` order): the current period's label (None: none, or dropped), its end as a
-        #: ``utc_key``, and ``total`` when it began
-        self.labels: list[str | None] = [None] * len(KINDS)
-        self.ends: list[timedelta] = [timedelta.min] * len(KINDS)
-        self.starts: list[int] = [0] * len(KINDS)
+        #: ``utc_key``, and ``total`` when it began.  Tuples, replaced whole when one changes: the labels and
+        #: ends of a day's periods are one pair of tuples for every counter that counted on that day
+        #: (``_day_tuples``), so a counter's first credit makes no container of its own (lists made three
+        #: for each, objects the garbage collector then walked as long as the counter stayed)
+        self.labels: tuple[str | None, ...] = _NO_LABELS
+        self.ends: tuple[timedelta, ...] = _NO_ENDS
+        self.starts: tuple[int, ...] = _ZEROS
         #: the earliest and the latest end among the current periods (None: none), kept as they change
         self.first: timedelta | None = None
         self.last: timedelta | None = None
@@ -82,24 +87,30 @@ class CapCount:
         began: timedelta | None = None
         day = self.day
         if day is not periods:
-            labels, starts, total = self.labels, self.starts, self.total
+            total = self.total
             if day is None:
+                labels, counted_ends, starts = list(self.labels), list(self.ends), list(self.starts)
                 for n, kind in enumerate(KINDS):
                     label = periods[kind][0]
                     if labels[n] != label:
                         labels[n] = label
-                        end = self.ends[n] = ends[kind]
+                        end = counted_ends[n] = ends[kind]
                         starts[n] = total
                         if began is None or end < began:
                             began = end
+                self.labels, self.ends, self.starts = tuple(labels), tuple(counted_ends), tuple(starts)
             else:
-                # (every kind holds the period of ``day``: the kinds whose period differs on the new day)
+                # (every kind holds the period of ``day``: the kinds whose period differs on the new day
+                # begin again; then every kind holds the period of the new day, its labels and ends those
+                # of that day's periods)
                 changed, began = _step(day, periods, ends)
-                counted_ends = self.ends
-                for n, label, end in changed:
-                    labels[n] = label
-                    counted_ends[n] = end
-                    starts[n] = total
+                if changed:
+                    starts = list(self.starts)
+                    for n, _, _ in changed:
+                        starts[n] = total
+                    self.starts = tuple(starts)
+                    found = _day_tuples(periods, ends)
+                    self.labels, self.ends = found[1], found[2]
             self.day = periods
             if began is not None:
                 # every kind now has its period of this day: the day ends first, and the week or the
@@ -115,18 +126,10 @@ class CapCount:
                ) -> CapCount:
         """``CapCount()`` then ``add(amount, periods, ends)``: a scope's first credit, its counter built at once
         from the periods of its day (worked out once per day: every member's first credit of a day asks)."""
-        key = id(periods)
-        found = _OPENED.get(key)
-        if found is None or found[0] is not periods:
-            if len(_OPENED) >= 256:
-                _OPENED.clear()
-            labels: list[str | None] = [periods[kind][0] for kind in KINDS]
-            at = [ends[kind] for kind in KINDS]
-            found = (periods, labels, at, min(at), max(at[_WEEK], at[_YEAR]))
-            _OPENED[key] = found
+        found = _day_tuples(periods, ends)
         count = cls.__new__(cls)
         count.day, count.total = periods, amount
-        count.labels, count.ends, count.starts = list(found[1]), list(found[2]), [0] * len(KINDS)
+        count.labels, count.ends, count.starts = found[1], found[2], _ZEROS
         count.first, count.last = found[3], found[4]
         return count
 
@@ -139,9 +142,9 @@ class CapCount:
         """Hold ``points`` for the period of ``kind`` labelled ``label``, ending at ``end`` (a restore)."""
         n = PLACE[kind]
         fresh = self.labels[n] is None
-        self.labels[n] = label
-        self.ends[n] = end
-        self.starts[n] = self.total - points
+        self.labels = _put(self.labels, n, label)
+        self.ends = _put(self.ends, n, end)
+        self.starts = _put(self.starts, n, self.total - points)
         self.day = None
         if fresh:  # (a kind added, as a restore adds each: the bounds only widen to its end)
             if self.first is None or end < self.first:
@@ -161,7 +164,7 @@ class CapCount:
         """Drop the kinds whose period ended by ``now``; True if none is left."""
         if self.first is None or self.first > now:
             return self.first is None
-        labels, ends = self.labels, self.ends
+        labels, ends = list(self.labels), self.ends
         if self.day is not None:
             # Every kind holds the period of the credits' one day (``add``): the day ended (it ends
             # first), then the month, quarter and year in order, and the week on its own.
@@ -181,6 +184,7 @@ class CapCount:
             else:
                 self.first, self.last = min(week, nested), max(week, ends[_YEAR])
             self.day = None
+            self.labels = tuple(labels)
             return self.first is None
         first = last = None
         for n, label in enumerate(labels):
@@ -194,6 +198,7 @@ class CapCount:
                 if last is None or end > last:
                     last = end
         self.first, self.last = first, last
+        self.labels = tuple(labels)
         self.day = None  # (a credit on that day again would find the kinds gone)
         return first is None
 
@@ -206,11 +211,36 @@ class CapCount:
         """A copy that counts apart from this one."""
         copied = CapCount()
         copied.day, copied.total = self.day, self.total
-        copied.labels, copied.ends, copied.starts = list(self.labels), list(self.ends), list(self.starts)
+        copied.labels, copied.ends, copied.starts = self.labels, self.ends, self.starts  # (tuples: shared)
         copied.first, copied.last = self.first, self.last
         return copied
 
 
-#: ``CapCount.opened``'s lists by the ``id`` of a day's periods: those periods (kept, so their id is not reused
-#: while here), each kind's label and end, the earliest end and the latest (the week's or the year's)
-_OPENED: dict[int, tuple[object, list[str | None], list[timedelta], timedelta, timedelta]] = {}
+def _day_tuples(periods: dict[str, tuple[str, datetime]], ends: dict[str, timedelta],
+                ) -> tuple[object, tuple[str | None, ...], tuple[timedelta, ...], timedelta, timedelta]:
+    """The periods of a day (``Calendar.periods_and_ends``, one object per day) as a counter holds them: each
+    kind's label and end (tuples, shared by every counter counting on that day), the earliest end and the
+    latest (the week's or the year's); worked out once per day (every member's first credit of a day asks)."""
+    key = id(periods)
+    found = _DAYS.get(key)
+    if found is None or found[0] is not periods:
+        if len(_DAYS) >= 256:
+            _DAYS.clear()
+        at = tuple([ends[kind] for kind in KINDS])
+        found = (periods, tuple([periods[kind][0] for kind in KINDS]), at, min(at), max(at[_WEEK], at[_YEAR]))
+        _DAYS[key] = found
+    return found
+
+
+def _put(values: tuple[_V, ...], n: int, value: _V) -> tuple[_V, ...]:
+    """``values`` with its ``n``th item replaced by ``value``."""
+    return (*values[:n], value, *values[n + 1:])
+
+
+#: ``_day_tuples`` by the ``id`` of a day's periods: those periods (kept, so their id is not reused while
+#: here), each kind's label and end, the earliest end and the latest (the week's or the year's)
+_DAYS: dict[int, tuple[object, tuple[str | None, ...], tuple[timedelta, ...], timedelta, timedelta]] = {}
+#: a new counter's labels, ends and starts: no period of any kind
+_NO_LABELS: tuple[str | None, ...] = (None,) * len(KINDS)
+_NO_ENDS: tuple[timedelta, ...] = (timedelta.min,) * len(KINDS)
+_ZEROS: tuple[int, ...] = (0,) * len(KINDS)

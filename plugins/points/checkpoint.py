@@ -368,17 +368,18 @@ def _current_earned(earned: dict[str, CapCount]) -> tuple[list[list[str]], list[
     if not earned:
         return [], []
     counts = iter(earned.values())
-    newest: list[str | None] = next(counts).labels
+    newest: Sequence[str | None] = next(counts).labels
     for count in counts:
         labels = count.labels
         if labels == newest:
             continue  # (most often every scope counts in the same periods: the newest are theirs)
-        newest = list(newest)
+        grown = list(newest)
         for n, label in enumerate(labels):
             if label is not None:
-                was = newest[n]
+                was = grown[n]
                 if was is None or label > was:
-                    newest[n] = label
+                    grown[n] = label
+        newest = tuple(grown)
     places = [n for n in _BY_NAME if newest[n] is not None]
     rows = []
     for scope in sorted(earned):
