@@ -695,7 +695,7 @@ class _AccountLoader:
         rule_set = self._rule_sets.get(keys)
         if rule_set is None:
             rule_set = self._rule_sets[keys] = frozenset(self.rules[str(key)] for key in keys)
-        account.rules = set(rule_set)  # (a copy of a set keeps its members' hashes: none worked out again)
+        account.rules = rule_set  # (one set for every account restored with the same rules)
         return account
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from gc import is_tracked as _is_tracked
 from typing import Any, Protocol
 
 from attrs import define, field, frozen
@@ -398,19 +399,22 @@ class Account:
     redeemed: int = 0
     expired: int = 0
     deducted: int = 0
-    #: every rule behind an entry booked (what a what-if lists for a changed balance).
-    rules: set[RuleRef] = field(factory=set)
+    #: every rule behind an entry booked (what a what-if lists for a changed balance): a frozen set, one
+    #: object for every account that noted the same rules in the same order (``_noted``), replaced as it grows
+    rules: frozenset[RuleRef] = field(default=frozenset())
     #: the rules (a tuple, or one rule) an entry last added to ``rules``, and the expiry rule an expiry last
-    #: added: the same object again adds nothing (``rules`` only grows), so it is not hashed again
+    #: added: the same object again adds nothing (``rules`` only grows), so it is not asked again
     rules_noted: Any = field(default=None, init=False, repr=False, eq=False)
     expiry_noted: Any = field(default=None, init=False, repr=False, eq=False)
     #: no open span ends before this (None: not known; worked out again when asked), so
     #: ``advance`` reads ``open_spans`` only when one may have ended
     span_due: datetime | None = field(default=None, init=False, repr=False, eq=False)
     #: ``(utc_key(end), span)`` of every open span, a heap by end then span: the order ``advance`` judges
-    #: them in (None: not built; built from ``open_spans`` when ``advance`` first needs it)
-    span_heap: list[tuple[timedelta, tuple[str, str]]] | None = field(default=None, init=False, repr=False,
-                                                                      eq=False)
+    #: them in (None: not built; built from ``open_spans`` when ``advance`` first needs it).  A tuple while
+    #: it is the heap of a member's first day, shared by every account whose first activity was that day
+    #: (``_mark_ends``): copied into a list of its own when it first changes (``_own_span_heap``)
+    span_heap: list[tuple[timedelta, tuple[str, str]]] | tuple[tuple[timedelta, tuple[str, str]], ...] | None = (
+        field(default=None, init=False, repr=False, eq=False))
     #: the latest moment the account was advanced to (by its member's events or a sweep), a ``utc_key``
     advanced_to: timedelta | None = None
     #: the time of the first entry booked to the account, a ``utc_key`` (None: none yet): a statement of a
@@ -453,7 +457,7 @@ class Account:
         account.expiring, account.earned, account.active, account.open_spans = None, {}, {}, {}
         account.span_node, account.prune_at, account.net, account.credited = {}, 64, 0, 0
         account.redeemed = account.expired = account.deducted = 0
-        account.rules, account.rules_noted, account.expiry_noted = set(), None, None
+        account.rules, account.rules_noted, account.expiry_noted = _NO_RULES, None, None
         account.span_due = account.span_heap = account.advanced_to = account.first = None
         account.lots_due_key = account.earned_due = account.closing = account.packed = None
         account.packed_due, account.unpacker, account.opened, account.fresh = NEVER, None, 0, []
@@ -487,9 +491,7 @@ class Account:
             self.deducted -= amount
         noted = rules if rules is not None else entry.rule
         if noted is not self.rules_noted:
-            for rule in rules if rules is not None else (entry.rule,):
-                if rule is not None:
-                    self.rules.add(rule)
+            self.rules = _noted(self.rules, noted)
             self.rules_noted = noted
 
     @property
@@ -568,9 +570,7 @@ class Account:
         self.credited += amount
         noted = rules if rules is not None else entry.rule
         if noted is not self.rules_noted:
-            for rule in rules if rules is not None else (entry.rule,):
-                if rule is not None:
-                    self.rules.add(rule)
+            self.rules = _noted(self.rules, noted)
             self.rules_noted = noted
         if amount > 0:
             debt = self.debt
@@ -608,8 +608,8 @@ class Account:
             open_spans.update(spans)
             span_node.update(dict.fromkeys(spans, node))
             # (its spans' heap by end, with the keys the calendar holds: ``advance`` would build it from
-            # ``open_spans`` asking each end's key)
-            self.span_heap = heap.copy()
+            # ``open_spans`` asking each end's key; shared until it changes)
+            self.span_heap = heap
             self.closing = max(ends["week"], ends["year"])
             return
         for span, end, key in marks:  # (``mark_active``)
@@ -623,7 +623,7 @@ class Account:
                     elif key > closing:
                         self.closing = key
                 if self.span_heap is not None:
-                    heapq.heappush(self.span_heap, (key, span))
+                    heapq.heappush(self._own_span_heap(), (key, span))
                 if self.span_due is not None and end < self.span_due:
                     self.span_due = end
             span_node[span] = node
@@ -687,7 +687,7 @@ class Account:
                     elif key > closing:
                         self.closing = key
                 if self.span_heap is not None:
-                    heapq.heappush(self.span_heap, (key, span))
+                    heapq.heappush(self._own_span_heap(), (key, span))
                 if self.span_due is not None and end < self.span_due:
                     self.span_due = end
             span_node[span] = node
@@ -789,6 +789,15 @@ class Account:
         elif end is not None and end > closing:
             self.closing = end
 
+    def _own_span_heap(self) -> list[tuple[timedelta, tuple[str, str]]]:
+        """``span_heap`` as a list of this account's own (a copy of the shared tuple of a first day's spans)."""
+        heap = self.span_heap
+        if heap is None:
+            raise ValueError("no heap of open spans built")
+        if isinstance(heap, tuple):
+            heap = self.span_heap = list(heap)
+        return heap
+
     def _lots_key(self, moment: datetime) -> timedelta:
         """``utc_key`` of a lot's expiry, kept while the same lot comes first (for months, mostly)."""
         known = self.lots_due_key
@@ -861,6 +870,8 @@ class Account:
         if spans is None:
             spans = self.span_heap = [(shared_key(end), span) for span, end in self.open_spans.items()]
             heapq.heapify(spans)
+        elif spans and spans[0][0] <= now:  # (something to judge: the heap changes)
+            spans = self._own_span_heap()
         while True:
             expiring = self.expiring
             if expiring is None:
@@ -873,6 +884,7 @@ class Account:
             if lot_key is not None and lot_key > now:
                 lot_time = lot_key = None
             if spans and spans[0][0] <= now and (lot_key is None or spans[0][0] < lot_key):
+                assert isinstance(spans, list)  # (the account's own: made so above, as one was due)
                 span = heapq.heappop(spans)[1]
                 span_end = self.open_spans.pop(span)
                 self.span_due = None
@@ -921,7 +933,7 @@ class Account:
         ), None, None, self.net))
         self.expired += remaining
         if rule is not None and rule is not self.expiry_noted:
-            self.rules.add(rule)
+            self.rules = _noted(self.rules, rule)
             self.expiry_noted = rule
         lot.remaining = 0
 
@@ -1039,7 +1051,7 @@ class Account:
             redeemed=self.redeemed,
             expired=self.expired,
             deducted=self.deducted,
-            rules=set(self.rules),
+            rules=self.rules,
             advanced_to=self.advanced_to,
             first=self.first,
             **own,
@@ -1112,21 +1124,50 @@ class Account:
 
 
 def _mark_ends(marks: tuple[tuple[tuple[str, str], datetime, timedelta], ...],
-               ) -> tuple[dict[tuple[str, str], datetime], list[tuple[timedelta, tuple[str, str]]]]:
+               ) -> tuple[dict[tuple[str, str], datetime], tuple[tuple[timedelta, tuple[str, str]], ...]]:
     """``{span: end}`` of ``Calendar.marks``' answer for a day, and ``(utc_key(end), span)`` of each in heap
-    order (``Account.span_heap``), worked out once per answer (copy them to change them)."""
+    order (``Account.span_heap``), worked out once per answer (copy the dict to change it).
+
+    The dict is made again while the garbage collector tracks it: a copy of a tracked dict is tracked, and
+    a dict of strings, tuples of them and times is tracked only if made while a key was (a new period's
+    ``(kind, label)`` is, until the collector's next look untracks it).  The copies each new member's
+    first activity makes of it (its marks and open spans) are then objects no collection walks.
+    """
     found = _MARK_ENDS.get(id(marks))
-    if found is None or found[0] is not marks:
+    if found is None or found[0] is not marks or _is_tracked(found[1]):
         if len(_MARK_ENDS) >= 256:
             _MARK_ENDS.clear()
         found = _MARK_ENDS[id(marks)] = (marks, {span: end for span, end, _ in marks},
-                                         sorted((key, span) for span, _, key in marks))
+                                         tuple(sorted((key, span) for span, _, key in marks)))
     return found[1], found[2]
 
 
 #: by ``id``: an answer of ``Calendar.marks`` (kept, so its id is not reused while here), its spans' ends
 #: and their heap
-_MARK_ENDS: dict[int, tuple[object, dict[tuple[str, str], datetime], list[tuple[timedelta, tuple[str, str]]]]] = {}
+_MARK_ENDS: dict[int, tuple[object, dict[tuple[str, str], datetime],
+                            tuple[tuple[timedelta, tuple[str, str]], ...]]] = {}
+
+
+def _noted(held: frozenset[RuleRef], noted: tuple[RuleRef | None, ...] | RuleRef | None) -> frozenset[RuleRef]:
+    """``held`` with the rules ``noted`` (a tuple of rules, or one; None: none), one object per pair of
+    objects asked (the rules an earning notes are one tuple for every earning of its item: accounts that
+    earned the same way hold one set, not one each)."""
+    key = (id(held), id(noted))
+    found = _NOTED.get(key)
+    if found is None or found[0] is not held or found[1] is not noted:
+        if len(_NOTED) >= 4096:
+            _NOTED.clear()
+        rules = noted if isinstance(noted, tuple) else (noted,)
+        grown = held.union([rule for rule in rules if rule is not None])
+        found = _NOTED[key] = (held, noted, held if len(grown) == len(held) else grown)
+    return found[2]
+
+
+#: by the ``id``s of the two: a set of rules and the rules noted (kept, so their ids are not reused while
+#: here), and the set with them (``_noted``)
+_NOTED: dict[tuple[int, int], tuple[frozenset[RuleRef], object, frozenset[RuleRef]]] = {}
+#: an account's rules before its first entry
+_NO_RULES: frozenset[RuleRef] = frozenset()
 
 
 def _expires_by(before: Lot | None, lot: Lot, after: Lot | None) -> bool:
