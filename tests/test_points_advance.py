@@ -189,12 +189,12 @@ def test_current_earned_reads_the_counters_as_items_does(plan: list[tuple[int, i
 @example(plan=[(24, 1, 5, "a")] * 45 + [(300, 3, 1, "b")])
 def test_the_closing_kept_is_the_one_worked_out(plan: list[tuple[int, int, int, str]]) -> None:
     """``Account.closing`` (next_due's latest end of the open spans and cap counters), once known, is kept as
-    credits, marks and advances change what is open: after each of them it is what ``_closing`` works out."""
+    credits, marks and advances change what is open: after each of them it is what ``latest_end`` works out."""
     closings = []
 
     def checked(account: Account, until: datetime, policy_at: PolicyAt, calendar: Calendar) -> None:
         for _ in range(2):  # (after the credits and marks since the last step, then after this advance)
-            assert account.closing in (None, account._closing())
+            assert account.closing in (None, account.latest_end())
             if account.closing is not None:
                 closings.append(account.closing)
             before = account.next_due()
@@ -215,11 +215,11 @@ def test_the_closing_kept_follows_marks_without_counters() -> None:
     assert account.next_due() == NEVER_KEY and account.closing == NEVER_KEY
     for days in (0, 3, 40, 100):
         account.mark_active(START + timedelta(days=days), "a", calendar)
-        assert account.closing in (None, account._closing())
+        assert account.closing in (None, account.latest_end())
         account.next_due()
-        assert account.closing == account._closing() != NEVER_KEY
+        assert account.closing == account.latest_end() != NEVER_KEY
     account.advance(START + timedelta(days=800), lambda when, node: None, calendar)
-    assert not account.open_spans and account.closing == account._closing() == NEVER_KEY
+    assert not account.open_spans and account.closing == account.latest_end() == NEVER_KEY
 
 
 def test_a_daily_member_books_bonuses_and_expiries_both_ways() -> None:

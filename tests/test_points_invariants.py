@@ -23,6 +23,7 @@ from gridcore_escalation.events import (
 )
 from gridcore_points import api
 from gridcore_points.events import PointsRedeemed, RecognitionAwarded
+from gridcore_points.ledger import NEVER_KEY
 
 START = datetime(2025, 1, 1, 0, 0, tzinfo=CST)
 MEMBERS = {"res1": "u11", "res2": "u21", "worker1": "g1", "police1": "g1"}
@@ -73,6 +74,19 @@ def snapshot(engine: Engine, now: datetime) -> dict[str, list[tuple[str, str, in
     return {m: [(e.id, e.kind, e.amount) for e in api.entries(engine, m)] for m in MEMBERS}
 
 
+def check_queued(engine: Engine) -> None:
+    """The sweep's queue: every account with something open is queued no later than its ``next_due``
+    (``Records.queue_touched`` queues each account its member's events moved, written out for speed)."""
+    the_state = api.state(engine)
+    if the_state._queue_stale:
+        return  # (queued afresh at the first sweep after a restore)
+    for member in the_state.accounts:
+        due = the_state.accounts.next_due(member)
+        if due != NEVER_KEY:
+            queued = the_state._queued.get(member)
+            assert queued is not None and queued <= due, (member, queued, due)
+
+
 def check_ledger(engine: Engine) -> None:
     the_state = api.state(engine)
     for member in MEMBERS:
@@ -109,6 +123,7 @@ def test_ledger_invariants_batches_and_replay(history: list[Event], cut: int) ->
     with tempfile.TemporaryDirectory() as tmp:
         one = open_points(Path(tmp) / "one", YINQUAN, now=START)
         summary = one.record_many(history)
+        check_queued(one)
         check_ledger(one)
         whole = snapshot(one, end)
         check_ledger(one)  # after 900 days everything has expired or been spent
@@ -116,6 +131,7 @@ def test_ledger_invariants_batches_and_replay(history: list[Event], cut: int) ->
         many = open_points(Path(tmp) / "many", YINQUAN, now=START)
         for i in range(0, len(history), cut):
             many.record_many(history[i:i + cut])
+            check_queued(many)
         assert snapshot(many, end) == whole
         assert many.store.count() == one.store.count() == summary.accepted
 

@@ -420,7 +420,7 @@ class Account:
     #: the time of the first entry booked to the account, a ``utc_key`` (None: none yet): a statement of a
     #: period before it knows the member's balance then is nothing, without reading later history (api.py)
     first: timedelta | None = None
-    #: a first lot's expiry (that object) and its ``utc_key``, as ``_lots_key`` last worked it out
+    #: a first lot's expiry (that object) and its ``utc_key``, as ``lots_key`` last worked it out
     lots_due_key: tuple[datetime, timedelta] | None = field(default=None, init=False, repr=False, eq=False)
     #: no period of a cap counter in ``earned`` ends before this ``utc_key`` (None: not known)
     earned_due: timedelta | None = field(default=None, init=False, repr=False, eq=False)
@@ -560,7 +560,7 @@ class Account:
         if self.packed is not None:
             self.unpack()
         # (nothing open before it: with ``marks``, what it opens ends in the periods of its day, the latest
-        # being the week's or the year's, so the latest end, ``closing``, is known without ``_closing``)
+        # being the week's or the year's, so the latest end, ``closing``, is known without ``latest_end``)
         opens = not self.open_spans and not self.earned
         amount = entry.amount
         net = self.net = self.net + amount
@@ -756,18 +756,18 @@ class Account:
         """
         closing = self.closing  # (asked after each event of an active member: kept, not worked out)
         if closing is None:
-            closing = self.closing = self._closing()
-        if self.packed is None and self.expiring is None:  # (``_lots_due`` written out: the first lot's)
+            closing = self.closing = self.latest_end()
+        if self.packed is None and self.expiring is None:  # (``lots_due`` written out: the first lot's)
             lots = self.lots
             expires = lots[0].expires if lots else None
-            due = closing if expires is None else min(self._lots_key(expires), closing)
+            due = closing if expires is None else min(self.lots_key(expires), closing)
         else:
-            due = min(self._lots_key(self._lots_due()), closing)
+            due = min(self.lots_key(self.lots_due()), closing)
         if due == NEVER_KEY or self.advanced_to is None:
             return due
         return max(due, self.advanced_to + IDLE)
 
-    def _closing(self) -> timedelta:
+    def latest_end(self) -> timedelta:
         """The latest end among the open spans and the cap counters' periods (``NEVER_KEY``: none open)."""
         closing = NEVER_KEY
         spans, earned = self.open_spans, self.earned
@@ -798,7 +798,7 @@ class Account:
             heap = self.span_heap = list(heap)
         return heap
 
-    def _lots_key(self, moment: datetime) -> timedelta:
+    def lots_key(self, moment: datetime) -> timedelta:
         """``utc_key`` of a lot's expiry, kept while the same lot comes first (for months, mostly)."""
         known = self.lots_due_key
         if known is None or known[0] is not moment:
@@ -813,7 +813,7 @@ class Account:
             due = self.span_due = min(self.open_spans.values(), default=NEVER)
         return due
 
-    def _lots_due(self) -> datetime:
+    def lots_due(self) -> datetime:
         """When the first unspent lot expires (``NEVER``: none expires)."""
         if self.packed is not None:
             return self.packed_due
@@ -880,7 +880,7 @@ class Account:
                 while expiring and expiring[0][3].remaining == 0:
                     heapq.heappop(expiring)  # spent before it expired
                 lot_time = expiring[0][0] if expiring else None
-            lot_key = None if lot_time is None else self._lots_key(lot_time)
+            lot_key = None if lot_time is None else self.lots_key(lot_time)
             if lot_key is not None and lot_key > now:
                 lot_time = lot_key = None
             if spans and spans[0][0] <= now and (lot_key is None or spans[0][0] < lot_key):
@@ -1087,7 +1087,7 @@ class Account:
                 end <= until and paying(span[0], end, self.span_node.get(span, ""))
                 for span, end in self.open_spans.items()):
             return self.view(until, policy_at, calendar, paying).balance
-        if self._lots_due() > until:
+        if self.lots_due() > until:
             return self.balance
         if self.packed is not None:
             return self.view(until, policy_at, calendar, paying).balance
@@ -1103,7 +1103,7 @@ class Account:
 
     def _due_by(self, until: datetime, paying: Pays) -> bool:
         """True if advancing to ``until`` would book something: a lot expires, or an ended span may pay."""
-        if self._lots_due() <= until:
+        if self.lots_due() <= until:
             return True
         if self._spans_due() > until:
             return False

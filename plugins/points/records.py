@@ -253,12 +253,32 @@ class Records:
         for member, account in self._touched.items():
             queued = held.get(member)
             advanced = account.advanced_to
-            # (an account is never due before IDLE after it was advanced: queued early enough already)
-            if queued is None or advanced is None or queued > advanced + IDLE:
-                when = account.next_due()  # (``_queue_at`` written out: a member's first event queues it)
-                if when != NEVER_KEY and (queued is None or when < queued):
-                    held[member] = when
-                    heapq.heappush(self._due, (when, member))
+            if advanced is not None:
+                idle = advanced + IDLE
+                if queued is not None and queued <= idle:
+                    continue  # (never due before IDLE after it was advanced: queued early enough already)
+            # ``account.next_due()`` and ``_queue_at`` written out (asked after an event of about every
+            # other member, and queueing each new member): the latest end of what is open, or the first
+            # lot's expiry if earlier, but not before ``IDLE`` after the last advance
+            due = account.closing
+            if due is None:
+                due = account.closing = account.latest_end()
+            if account.packed is None and account.expiring is None:
+                lots = account.lots
+                expires = lots[0].expires if lots else None
+                if expires is not None:
+                    known = account.lots_due_key
+                    key = known[1] if known is not None and known[0] is expires else account.lots_key(expires)
+                    due = min(due, key)
+            else:
+                due = min(due, account.lots_key(account.lots_due()))
+            if due == NEVER_KEY:
+                continue
+            if advanced is not None and due < idle:
+                due = idle
+            if queued is None or due < queued:
+                held[member] = due
+                heapq.heappush(self._due, (due, member))
         self._touched.clear()
 
     def queue_all(self) -> None:
