@@ -141,6 +141,14 @@ class PartArchive(Generic[P]):
         self.first = 0
         self.chapters: list[Chapter[P]] = []
         self.open: list[dict[str, Any]] = []
+        #: the names of each entry of the open part (``add``), and whether every one of them is typed
+        self._open_names: list[list[str]] = []
+        self._open_typed = True
+        #: the names of the entries of each sealed part not yet stored, by number (what ``add`` was given:
+        #: written to the names collection as they are, not asked of ``entry_names`` again)
+        self._sealed_names: dict[int, list[list[str]]] = {}
+        #: the numbers of the sealed parts not yet stored whose every entry is typed (``add``)
+        self._typed_parts: set[int] = set()
         #: entries of the sealed parts, chapters' included
         self._sealed_entries = 0
         #: where the newest entry answering to each name is (the stored parts' names are in the store;
@@ -191,12 +199,17 @@ class PartArchive(Generic[P]):
         """How many parts were sealed (the open part's number)."""
         return self.first + len(self.parts)
 
-    def add(self, entry: dict[str, Any], names: list[str] | None = None) -> None:
+    def add(self, entry: dict[str, Any], names: list[str] | None = None, *, typed: bool = False) -> None:
         """Append an entry (it supersedes the earlier entries answering to its names; ``names``: its
-        ``entry_names``, if the caller has them)."""
+        ``entry_names``, if the caller has them).  ``typed``: the caller's types prove the entry plain
+        (``gridcore.fastjson.typed_json``), so a part of such entries is written without the walk."""
+        if names is None:
+            names = self.entry_names(entry)
         self.open.append(entry)
-        self.names.note(self.entry_names(entry) if names is None else names,
-                        (self.first + len(self.parts), len(self.open) - 1))
+        self._open_names.append(names)
+        if not typed:
+            self._open_typed = False
+        self.names.note(names, (self.first + len(self.parts), len(self.open) - 1))
         if len(self.open) >= self.part_size:
             self.seal()
 
@@ -216,16 +229,24 @@ class PartArchive(Generic[P]):
             return
         part = self.sealed(self.open)
         parts = self.parts
+        number = self.first + len(parts)
         parts.append(part)
+        self._sealed_names[number] = self._open_names
+        if self._open_typed:
+            self._typed_parts.add(number)
         self._sealed_entries += part.count
         self.open = []
+        self._open_names = []
+        self._open_typed = True
         if len(parts) > RAW_PARTS and parts[-RAW_PARTS - 1].entries is not None:
-            self._hold(parts[-RAW_PARTS - 1])
+            self._hold(parts[-RAW_PARTS - 1], number - RAW_PARTS)
 
-    def _hold(self, part: P) -> None:
+    def _hold(self, part: P, number: int) -> None:
         """Keep a sealed part not yet stored as its compressed text (its key set, its entries let go)."""
         assert part.entries is not None
-        raw = part_bytes({"format": self.FORMAT, "entries": part.entries})
+        raw = part_bytes({"format": self.FORMAT, "entries": part.entries}, typed=number in self._typed_parts)
+        self._typed_parts.discard(number)
+        self._sealed_names.pop(number, None)  # (read back from its text if need be, as its entries are)
         key = part.key = bytes_key(raw)
         self.held[key] = zlib.compress(raw, 1)
         part.entries = None
@@ -392,18 +413,19 @@ class PartArchive(Generic[P]):
                 doc = json.loads(raw)
                 writer(key, raw, doc)
                 self._cache.put(key, doc["entries"])
-                stored.append((number, key, [self.entry_names(e) for e in doc["entries"]]))
+                stored.append((number, key, self._names_of(number, doc["entries"])))
                 continue
             # (its text's UTF-8 made once: hashed for its key, and written as it is)
             doc = {"format": self.FORMAT, "entries": part.entries}
-            raw = part_bytes(doc)
+            raw = part_bytes(doc, typed=number in self._typed_parts)
             key = part.key = bytes_key(raw)
             if writer is not None and names is not None:
                 writer(key, raw, doc)
                 self._cache.put(key, part.entries)
-                stored.append((number, key, [self.entry_names(e) for e in part.entries]))
+                stored.append((number, key, self._names_of(number, part.entries)))
         if writing:
             self.held = {}  # (every part held was just stored)
+            self._typed_parts.clear()
         if stored:
             assert names is not None
             self.names.stored(stored, names, self._forget(stored))
@@ -412,6 +434,11 @@ class PartArchive(Generic[P]):
             # stored parts and their keys in ``names`` would grow with the log; chapters are cut at the
             # same parts whenever they are made)
             self._make_chapters(writer)
+
+    def _names_of(self, number: int, entries: list[dict[str, Any]]) -> list[list[str]]:
+        """The names of the entries of sealed part ``number``, as ``add`` was given them (then forgotten)."""
+        found = self._sealed_names.pop(number, None)
+        return found if found is not None else [self.entry_names(e) for e in entries]
 
     def _make_chapters(self, writer: Writer) -> None:
         """While ``2 * chapter_size`` stored parts are held, the oldest ``chapter_size`` go to a chapter."""
@@ -446,13 +473,18 @@ class PartArchive(Generic[P]):
     def _unstored(self) -> Iterator[tuple[Where, list[str]]]:
         """Where each entry not yet in the store is, with its names, oldest first."""
         for number, part in enumerate(self.parts, self.first):
+            kept = self._sealed_names.get(number)
+            if kept is not None:
+                for position, names in enumerate(kept):
+                    yield (number, position), names
+                continue
             entries = part.entries
             if entries is None and part.key in self.held:
                 entries = self._held_doc(part.key)["entries"]
             for position, entry in enumerate(entries or ()):
                 yield (number, position), self.entry_names(entry)
-        for position, entry in enumerate(self.open):
-            yield (self.first + len(self.parts), position), self.entry_names(entry)
+        for position, names in enumerate(self._open_names):
+            yield (self.first + len(self.parts), position), names
 
     def restored(self, document: Mapping[str, Any]) -> None:
         """Take what a checkpoint saved (every sealed part stored); ``ValueError`` if it cannot be read."""
@@ -471,6 +503,11 @@ class PartArchive(Generic[P]):
         self.parts = [self.part_from_row(row) for row in document["parts"]]
         self._sealed_entries = sum(c.summary.count for c in self.chapters) + sum(p.count for p in self.parts)
         self.open = [dict(entry) for entry in document["open"]]
+        # (read back from JSON: no type proves them plain)
+        self._open_names = [self.entry_names(entry) for entry in self.open]
+        self._open_typed = False
+        self._sealed_names = {}
+        self._typed_parts = set()
         self._chapter_parts.clear()
         self.held = {}
         self.names.restore({str(p.key): n for n, p in enumerate(self.parts, first)}, self._unstored(),

@@ -23,6 +23,11 @@ text from pieces joined twice; callgrind), except where the two differ:
 
 ``same_json`` walks the document first and answers None for any of these: the
 caller then encodes it as it always did (the same text, or the same error).
+``typed_json`` does without the walk for a document whose maker's types vouch
+that it holds none of them (a points ledger part's rows; a closed incident's
+entry, its fields of type ``Any`` walked where it was made: ``plain``): orjson
+is then told to refuse what it would write and ``json`` would not
+(``_REFUSING``), and where it refuses, the caller encodes as ever.
 Texts are the same over every code point, sorted keys in the same order (by
 code point, which is UTF-8's byte order); ``tests/test_fastjson.py`` holds the
 two to the same bytes.
@@ -92,6 +97,13 @@ def typed_json(doc: dict[str, Any], *, sort_keys: bool = False) -> bytes | None:
         return _dumps(doc, option=_REFUSING | _SORT_KEYS if sort_keys else _REFUSING)
     except TypeError:  # (orjson.JSONEncodeError)
         return None
+
+
+def plain(value: Any) -> bool:
+    """True if ``value`` (and every value inside, to ``MAX_DEPTH``) is written the same by orjson and ``json``:
+    the walk ``same_json`` makes, for a part of a document its maker's types do not vouch for (a field of type
+    ``Any`` in one they do: ``typed_json``)."""
+    return _plain((value,), 0)
 
 
 def dumps_written() -> Callable[..., bytes] | None:

@@ -234,3 +234,48 @@ def test_parts_waiting_to_be_stored_are_held_compressed_and_read_as_if_stored(
     again = waiting.restored(json.loads(json.dumps(document)))
     for ident in "abcde":
         assert again.find(ident) == stored.find(ident)
+
+
+def test_a_part_of_typed_entries_is_not_walked_and_its_names_are_not_asked_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``add(..., typed=True)``: a sealed part whose every entry is typed is written without the walk
+    (``gridcore.fastjson.typed_json``: json's bytes all the same), and the names ``add`` was given are
+    written, not asked of ``entry_names`` again; one untyped entry (or one restored from a checkpoint)
+    makes its part walked as ever."""
+    import gridcore.parts as parts_module
+
+    walks: list[int] = []
+    same_json = parts_module.same_json
+
+    def counted(doc: Any, **kwargs: Any) -> Any:
+        walks.append(1)
+        return same_json(doc, **kwargs)
+
+    monkeypatch.setattr(parts_module, "same_json", counted)
+    asked: list[str] = []
+    names_of = Patrols.entry_names
+    monkeypatch.setattr(Patrols, "entry_names", staticmethod(lambda e: asked.append(e["id"]) or names_of(e)))
+    texts: dict[str, bytes] = {}
+    written: dict[str, dict[str, Any]] = {}
+    archive = Patrols()
+    for n in range(3):
+        archive.add({"id": f"p{n}", "n": n, "who": "网格员"}, typed=True)
+    asked.clear()
+    archive.store_sealed(lambda key, raw, doc: texts.__setitem__(key, raw), written.update)  # type: ignore[arg-type]
+    assert walks == [] and asked == []
+    (key, raw), = texts.items()
+    doc = {"format": 1, "entries": [{"id": f"p{n}", "n": n, "who": "网格员"} for n in range(3)]}
+    assert raw == json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    assert written == {f"p{n}": {"parts": {key: n}} for n in range(3)}
+    archive.add({"id": "q0", "n": 0}, typed=True)
+    archive.add({"id": "q1", "n": 1.5})  # (untyped: its maker's types prove nothing)
+    archive.add({"id": "q2", "n": 2}, typed=True)
+    archive.store_sealed(lambda key, raw, doc: texts.__setitem__(key, raw), written.update)  # type: ignore[arg-type]
+    assert walks == [1]
+    restored = Patrols(texts.get, written.get)  # type: ignore[arg-type]
+    archive.add({"id": "r0", "n": 0}, typed=True)
+    restored.restored(archive.save(None))
+    restored.add({"id": "r1", "n": 1}, typed=True)
+    restored.add({"id": "r2", "n": 2}, typed=True)
+    restored.store_sealed(lambda key, raw, doc: texts.__setitem__(key, raw), written.update)  # type: ignore[arg-type]
+    assert walks == [1, 1]  # (r0 was read back from the checkpoint: walked)

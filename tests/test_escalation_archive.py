@@ -11,6 +11,7 @@ and that refusals and late ratings on closed incidents still work.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -516,3 +517,52 @@ def test_a_read_only_rebuild_holds_its_sealed_parts_compressed_and_reads_the_sam
         held = dict(archive.held)
         engine.state("escalation").gridcore_save_state()  # (a read-only checkpoint document: nothing stored)
         assert archive.held == held
+
+
+def test_an_incident_s_document_is_typed_but_for_its_facts_which_are_walked() -> None:
+    """``checkpoint.typed_dump``: an incident's document is written from its fields' types, so a part of
+    closed incidents is written without the walk (``gridcore.fastjson.typed_json``), but for the fields a
+    hook writes (``Any``: an escalation's and a pending step's facts), which are walked: a float there that
+    orjson would write otherwise makes the entry untyped, and its part is written as ``json`` writes it."""
+    from gridcore import fastjson
+    from gridcore.parts import part_bytes
+    from gridcore_escalation import checkpoint
+
+    full = _every_field_set()
+    assert checkpoint._HOOKED == ("escalations", "pending")
+    assert checkpoint.typed_dump(checkpoint._dump_incident(full))
+    for odd in (1e-05, 1e16, float("nan")):
+        step = attrs.evolve(full.escalations[1], facts={"hours": odd})
+        doc = checkpoint._dump_incident(attrs.evolve(full, escalations=[full.escalations[0], step]))
+        assert not checkpoint.typed_dump(doc)
+        waiting = attrs.evolve(full.pending[0], facts={"n": [odd]})
+        assert not checkpoint.typed_dump(checkpoint._dump_incident(attrs.evolve(full, pending=[waiting])))
+        if not math.isnan(odd):  # (NaN: json refuses it, and so does the part)
+            part = {"format": 3, "entries": [{"incident": doc}]}
+            assert part_bytes(part) == json.dumps(part, sort_keys=True, ensure_ascii=False,
+                                                  separators=(",", ":")).encode()
+            assert fastjson.same_json(part, sort_keys=True) is None
+
+
+def test_a_closed_case_s_entry_is_added_typed_and_its_part_written_without_the_walk(
+        tmp_path: Path, small_parts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing an incident adds its entry typed (``Records.close_out``): the sealed part's text is orjson's
+    without the walk, and the same bytes (so the same key) as ``json``'s canonical text."""
+    from gridcore import parts
+
+    def walked(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a typed part was walked")
+
+    url = str(tmp_path / "store")
+    pm = get_plugin_manager(("points", "assessment"))
+    with Engine.open(store=url, community=DATA / "community", ruleset=DATA / "ladder-unit.rules",
+                     effective=T0 - timedelta(days=30), clock=FixedClock(hours(200)), plugins=pm) as engine:
+        monkeypatch.setattr(parts, "same_json", walked)
+        engine.record_many([report("I3", hours(24), category="noise"), *loop("I3", 24),
+                            report("I4", hours(48), category="noise"), *loop("I4", 48, satisfaction=5),
+                            report("I5", hours(72), category="noise"), *loop("I5", 72)])
+        archive = engine.state("escalation").archive
+        key = archive.parts[0].key
+        doc = engine.store.get(COLLECTION, key)
+        assert doc is not None and len(doc["entries"]) == 2  # (two closed cases a part: ``small_parts``)
+        assert parts.text_key(json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))) == key

@@ -204,3 +204,16 @@ def test_the_cache_keeps_the_newest_within_its_budget(puts: list[tuple[str, int]
         weight = sum(len(v) if by_items else 1 for v in kept.values())
         assert len(kept) == 1 or weight <= budget
         assert all(v is held[k] for k, v in kept.items())  # never a stale part under a key
+
+
+@given(st.dictionaries(st.text(max_size=70), st.integers(-(2**70), 2**70) | st.booleans(), max_size=5))
+def test_a_name_s_first_document_is_written_out_as_to_json_writes_it(parts_of: dict[str, Any]) -> None:
+    """``canonical.new_parts_text`` (the SQLite store's ``merge_parts`` for a name with no document yet): the
+    text ``to_json`` gives the merged document, or None where a key or position is not plainly written."""
+    from gridcore.store.canonical import merged_parts, new_parts_text, to_json
+
+    text = new_parts_text(parts_of)
+    if text is not None:
+        assert text == to_json(merged_parts("c", "n", None, parts_of), "n")
+    hexed = {format(abs(hash(k)), "x") + "ab": abs(v) if type(v) is int else 0 for k, v in parts_of.items()}
+    assert new_parts_text(hexed) == to_json(merged_parts("c", "n", None, hexed), "n")

@@ -590,6 +590,18 @@ def checked_additions(collection: str, additions: Mapping[str, Mapping[str, int]
     return checked
 
 
+def new_parts_text(parts: Mapping[str, int]) -> str | None:
+    """``to_json(merged_parts(collection, name, None, parts), ...)`` (a name's first document), written out where
+    every part key is ASCII letters and digits (a part's key: a SHA-256 in hex), so written as it is, and every
+    position a whole number of type ``int``; None for any other (the caller encodes the document as ever)."""
+    pieces = []
+    for key, position in parts.items():
+        if type(position) is not int or type(key) is not str or not (key.isascii() and key.isalnum()):
+            return None
+        pieces.append(f'"{key}":{position}')
+    return '{"parts":{' + ",".join(pieces) + "}}"
+
+
 def merged_parts(collection: str, name: str, before: Mapping[str, Any] | None,
                  parts: Mapping[str, int]) -> dict[str, Any]:
     """A name document after ``merge_parts``: ``before`` (None: there was none) whose ``parts`` gained

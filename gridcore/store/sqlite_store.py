@@ -50,6 +50,7 @@ from .canonical import (
     keyset_pages,
     kinds_merged,
     merged_parts,
+    new_parts_text,
     not_an_object,
     position_orders,
     position_pages,
@@ -108,6 +109,12 @@ _OPENS_OBJECT = re.compile(r"[ \t\n\r\v\f]*\{").match
 #: Those of the ids given as a JSON array (``_id_array``) that are stored (``find_ids``): each id of the
 #: array looked up in the index of ``id``.
 _IDS_STORED = "SELECT e.id FROM json_each(?) AS j JOIN events AS e ON e.id = j.value"
+
+#: The documents of ``collection`` (``?1``) under those of the keys given as a JSON array (``?2``, ``_ID_ARRAY``)
+#: that are stored (``merge_parts``): each key of the array looked up in the table's key (``CROSS JOIN``: the
+#: array first, else SQLite may read every document of the collection for each key).
+_NAMES_STORED = ("SELECT d.key, d.doc FROM json_each(?2) AS j CROSS JOIN documents AS d "
+                 "ON d.collection = ?1 AND d.key = j.value")
 
 #: Keys asked for in one query by ``get_many`` and ``get_texts`` (well under SQLite's bound on a
 #: statement's parameters, 999 before SQLite 3.32).
@@ -594,19 +601,19 @@ class SQLiteStore:
             return
         if self._old_documents:
             self._upgrade_documents()
-        names = list(checked)
         with self._writing(sync=False) as db:
-            before: dict[str, Any] = {}
-            for start in range(0, len(names), 500):
-                chunk = names[start:start + 500]
-                before.update(db.execute(
-                    f"SELECT key, doc FROM documents WHERE collection = ? AND key IN ({', '.join('?' * len(chunk))})",
-                    [collection, *chunk]).fetchall())
+            # (one statement whatever the number of names, kept prepared: a ``key IN (?, ...)`` of each
+            # length was prepared anew, its parameters bound one by one)
+            before: dict[str, Any] = dict(db.execute(_NAMES_STORED, (collection, _ID_ARRAY(list(checked)))).fetchall())
             rows = []
             for name, parts in checked.items():
                 had = before.get(name)
-                doc = merged_parts(collection, name, None if had is None else from_json(had), parts)
-                rows.append((collection, name, to_json(doc, f"document {collection}/{name}")))
+                # (a name's first document written out: most are, each name of a closed case stored once)
+                text = new_parts_text(parts) if had is None else None
+                if text is None:
+                    doc = merged_parts(collection, name, None if had is None else from_json(had), parts)
+                    text = to_json(doc, f"document {collection}/{name}")
+                rows.append((collection, name, text))
             db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:

@@ -191,14 +191,14 @@ class Archive(PartArchive[Part]):
             absent.add(name)
         return found
 
-    def add(self, entry: dict[str, Any], names: list[str] | None = None) -> None:
+    def add(self, entry: dict[str, Any], names: list[str] | None = None, *, typed: bool = False) -> None:
         """Append an entry (``PartArchive.add``): what ``find`` found before may have changed."""
         self._added += 1
         if names is None:
             names = entry_names(entry)
         if self._absent:
             self._absent.difference_update(names)
-        super().add(entry, names)
+        super().add(entry, names, typed=typed)
 
     def restored(self, document: Mapping[str, Any]) -> None:
         """Take what a checkpoint saved (``PartArchive.restored``), forgetting the last ``find``."""

@@ -28,6 +28,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from gridcore import Explanation
 from gridcore.codec import read_time, time_text
+from gridcore.fastjson import plain
 from gridcore.parts import part_writers
 
 from .archive import COLLECTION, NAMES, Archive
@@ -439,6 +440,19 @@ _DEFAULTS: dict[str, Any] = {
 _REQUIRED = _NAMES - _DEFAULTS.keys()
 #: ``_quick_dump`` without the fields at their default (``_DEFAULTS``), in one generated function
 _compact_dump = _QuickDump().compact(Incident, _DEFAULTS, _REFERENCES)
+
+
+#: The fields whose document ``_compact_dump`` has a hook write (a class with a field of type ``Any``: an
+#: escalation's facts, a pending step's): the only ones its types do not prove plain (``typed_dump``).
+_HOOKED = tuple(name for name, kind in _FIELDS if not _QuickDump().known(kind))
+
+
+def typed_dump(doc: dict[str, Any]) -> bool:
+    """True if an incident's document (``_dump_incident``) is plain (``gridcore.fastjson.typed_json``): every
+    field written from its declared type (text, whole numbers, flags and None as they are, times as text,
+    spans as whole numbers, containers and classes of those: ``_QuickDump``) but those of ``_HOOKED``, which
+    are walked (``gridcore.fastjson.plain``)."""
+    return all(name not in doc or plain(doc[name]) for name in _HOOKED)
 
 
 def _dump_incident(incident: Incident) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
 from gridcore.codec import time_text
+from gridcore.fastjson import plain
 from gridcore.parts import stored_documents, stored_part, stored_parts
 
 from . import timers
@@ -297,8 +298,12 @@ class Records:
         if incident.closed_at is not None:
             times.append(incident.closed_at)
         last = max(times, default=incident.reported_at)
-        self.archive.add({"incident": _checkpoint._dump_incident(incident), "decisions": decisions,
-                          "escalations": escalations, "last": time_text(last)})
+        dumped = _checkpoint._dump_incident(incident)
+        # (typed: the incident's document by its fields' types, but for what a hook wrote, walked; the
+        # explanations walked; the escalations' numbers and the time's text by theirs)
+        self.archive.add({"incident": dumped, "decisions": decisions, "escalations": escalations,
+                          "last": time_text(last)},
+                         typed=_checkpoint.typed_dump(dumped) and (not decisions or plain(decisions)))
         # The incident itself stands for the entry just written, as ``_decode`` would read it back
         # (the document reads back the same, type for type): an event reaching it closed (a
         # resident's rating, most within a few hundred closings) is judged on it and takes it out
@@ -345,7 +350,7 @@ class Records:
         if incident.status == CLOSED:
             self.close_out(incident)
             return
-        self.archive.add({"removed": incident.id, "names": names})
+        self.archive.add({"removed": incident.id, "names": names}, typed=True)
         ids = self.at_place[(incident.category, incident.place_key)]
         times = [self.incidents[i].reported_at for i in ids]
         ids.insert(bisect.bisect_right(times, incident.reported_at), incident.id)

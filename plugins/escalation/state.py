@@ -170,7 +170,7 @@ class EscalationState(Transitions, Checks):
             self.changed(self.aliases.get(event.incident, event.incident))  # (a repeat report: its primary)
             if replaced and event.incident in self.incidents:
                 # (a second report of a closed incident's id, stored and replayed after a late event)
-                self.archive.add({"removed": event.incident, "names": replaced})
+                self.archive.add({"removed": event.incident, "names": replaced}, typed=True)
             return self._reported(event.incident)
         if not isinstance(event, IncidentEvent):
             return None
