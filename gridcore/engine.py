@@ -282,7 +282,7 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
         self._woken()
         answer = self.hooks.explain(self, decision, lang)
         if answer is None:
-            raise UnknownNameError(f"no plugin knows a decision {decision!r} (没有这个决定编号：请用报表 decision 列中的编号)")
+            raise UnknownNameError(f"no plugin knows a decision {decision!r} (没有这个决定编号：请用报表“decision”列中的编号)")
         return answer
 
     def outcomes(self) -> list[Outcome]:

@@ -68,36 +68,40 @@ class Explanation:
     result: Any = None
 
     def labelled(self, labels: Mapping[str, str]) -> Explanation:
-        """This explanation as staff read it in Chinese: each input headed by its Chinese, then its key
-        (``成员 member``). ``labels`` (a plugin's own) and ``INPUTS_ZH`` (the inputs every plugin shares)
-        give the Chinese of a key, or of its first word (``指标 metric patrols``; a role's: ``网格长
-        grid_leader at g1``); a key with neither
-        stays as it is. Only what is shown changes: the stored explanation keeps its keys."""
+        """This explanation as staff read it in Chinese: each input headed by its Chinese, its key after it in
+        brackets (``成员（member）``), or, when the Chinese is of the key's first word, in its place (``指标
+        patrols``; a role's: ``网格长（g1）`` for ``grid_leader at g1``). ``labels`` (a plugin's own) and
+        ``INPUTS_ZH`` (the inputs every plugin shares) give the Chinese; a key with none stays as it is.
+        Only what is shown changes: the stored explanation keeps its keys."""
         def label(key: str) -> str:
-            first = key.split(" ", 1)[0]
-            zh = labels.get(key) or INPUTS_ZH.get(key) or labels.get(first) or INPUTS_ZH.get(first) \
-                or ROLES.get(first)  # (a subsidy's ``grid_leader at g1``)
-            return f"{zh} {key}" if zh else key
+            zh = labels.get(key) or INPUTS_ZH.get(key)
+            if zh:
+                return f"{zh}（{key}）"
+            first, _, rest = key.partition(" ")
+            zh = labels.get(first) or INPUTS_ZH.get(first) or ROLES.get(first)  # (a subsidy's ``grid_leader at g1``)
+            if not zh:
+                return key
+            return f"{zh}（{rest[3:]}）" if rest.startswith("at ") else f"{zh} {rest}".rstrip()
 
         return evolve(self, inputs={label(key): value for key, value in self.inputs.items()})
 
     def render(self, lang: str = "en") -> str:
         """A readable, multi-line account for ``gridcore explain``; each line's label in English
-        and Chinese (``result 结果:``, ``rule 规则:``, ``input 输入:``), Chinese first for ``lang="zh"``
-        (``结果 result:``, and the summary by ``chinese_first_line``)."""
+        and Chinese (``result 结果:``, ``rule 规则:``, ``input 输入:``), in Chinese alone for ``lang="zh"``
+        (``结果：``, and the summary Chinese first by ``chinese_first_line``)."""
         zh = lang == "zh"
-        result, rule_label, input_label = ("结果 result", "规则 rule", "输入 input") if zh else \
-            ("result 结果", "rule 规则", "input 输入")
+        result, rule_label, input_label = ("结果", "规则", "输入") if zh else ("result 结果", "rule 规则", "input 输入")
+        colon = "：" if zh else ": "
         summary = self.summary if not zh else chinese_first(self.summary) if chinese_of(self.summary) \
             else chinese_first_line(self.summary)
         lines = [f"{self.decision}: {summary}"]
         if self.result is not None:
-            lines.append(f"  {result}: {self.result}")
+            lines.append(f"  {result}{colon}{self.result}")
         for rule in self.rules:
             text = f"  {rule.text.strip()}" if rule.text else ""
-            lines.append(f"  {rule_label}: {rule}{text}")
+            lines.append(f"  {rule_label}{colon}{rule}{text}")
         for key in sorted(self.inputs):
-            lines.append(f"  {input_label}: {key} = {self.inputs[key]}")
+            lines.append(f"  {input_label}{colon}{key} = {self.inputs[key]}")
         return "\n".join(lines)
 
 

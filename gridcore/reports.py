@@ -173,6 +173,9 @@ class Table:
     gridcore gives that id in its own tables (``HEADERS_ZH``: ``node`` 节点编号, ``name`` 名称,
     ``member`` 成员编号 ...) or none. JSON keys stay the ids.
 
+    ``title_zh``, the title staff reading Chinese see (text under ``zh``) when the plugin gives one; else the
+    title Chinese first (``gridcore.errors.chinese_first_line``). JSON keeps ``title``.
+
     ``values`` gives the Chinese of the values a column holds, by column (``{"kind": {"earn": "获得"}}``):
     text, a CSV for staff (``lang="zh"``) and a workbook show such a value as its Chinese and the value
     (``获得 earn``); JSON and a CSV for scripts keep the value as stored.
@@ -184,6 +187,7 @@ class Table:
     notes: tuple[str, ...] = ()
     headings: Mapping[str, str] = field(factory=dict, converter=_own_headings, hash=False)
     values: Mapping[str, Mapping[str, str]] = field(factory=dict, converter=_own_values, hash=False)
+    title_zh: str = field(default="", kw_only=True)
 
     def heading(self, column: str) -> str:
         """The Chinese heading of ``column`` (its id when it has none)."""
@@ -242,7 +246,7 @@ class Table:
             if any(zh != c for zh, c in zip(chinese, self.columns)) else []
         cells = above + [[_cell(c) for c in self.columns]] + [[_cell(v) for v in row] for row in self.shown_rows()]
         widths = [max(display_width(r[i]) for r in cells) for i in range(len(self.columns))]
-        out = [printable(line(self.title)), ""]
+        out = [printable(self.title_zh if lang == "zh" and self.title_zh else line(self.title)), ""]
         for n, row in enumerate(cells):
             out.append("  ".join(_pad(v, w) for v, w in zip(row, widths)).rstrip())
             if n == len(above):
@@ -273,6 +277,8 @@ class Showcase:
       every build is written to the run's files).
     * ``heading``: the heading it is printed under (``{label}``: the month or
       period, ``{rows}``: how many rows); empty: written to files, not printed.
+      ``heading_zh``: the same in Chinese, for a summary in Chinese (``gridcore
+      --lang zh demo``); empty: the heading Chinese first (``chinese_first_line``).
     * ``rows``: print at most this many rows (0: all); ``columns``: print only
       these columns (empty: all); ``title``: print the table's own title too;
       ``empty``: what to print instead of a table with no rows.
@@ -289,6 +295,7 @@ class Showcase:
     empty: str = ""
     order: int = 100
     figure: Callable[[Engine, Mapping[str, str], Path], object] | None = field(default=None, eq=False)
+    heading_zh: str = field(default="", kw_only=True)
 
 
 @frozen

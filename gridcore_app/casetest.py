@@ -79,11 +79,13 @@ class CaseResult:
         return not self.mismatches and not self.error
 
     def render(self, lang: str = "en") -> str:
-        """One line for a pass; the differences, with the deciding rules, for a failure."""
+        """One line for a pass; the differences, with the deciding rules, for a failure.  In Chinese the case's
+        name, as its author wrote it, is quoted (``通过 a_test.yaml：「...」``)."""
         zh = lang == "zh"
+        name = f"：「{self.name}」" if zh else f": {self.name}"
         if self.passed:
-            return f"{'通过' if zh else 'PASS'} {self.file}: {self.name}"
-        out = [f"{'失败' if zh else 'FAIL'} {self.file}: {self.name}"]
+            return f"{'通过' if zh else 'PASS'} {self.file}{name}"
+        out = [f"{'失败' if zh else 'FAIL'} {self.file}{name}"]
         if self.error:
             out.append(f"  {self.error}")
         for m in self.mismatches:

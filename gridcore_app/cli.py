@@ -426,9 +426,8 @@ def _chinese_of(exc: click.ClickException) -> str | None:
 #: Click's own words around a message and in help pages, with their Chinese (click writes them in English).
 FRAME = {"Usage:": "Usage (用法):", "Options": "Options (选项)", "Commands": "Commands (命令)",
          "Positional arguments": "Positional arguments (参数)", "Arguments": "Arguments (参数)"}
-#: The same, Chinese first, when the CLI speaks Chinese.
-FRAME_ZH = {"Usage:": "用法 Usage:", "Options": "选项 Options", "Commands": "命令 Commands",
-            "Positional arguments": "参数 Positional arguments", "Arguments": "参数 Arguments"}
+#: The same in Chinese, when the CLI speaks Chinese.
+FRAME_ZH = {"Usage:": "用法：", "Options": "选项", "Commands": "命令", "Positional arguments": "参数", "Arguments": "参数"}
 
 
 def _width(text: str) -> int:
@@ -469,7 +468,8 @@ class _Formatter(click.HelpFormatter):
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         frame = FRAME_ZH if self.chinese else FRAME
-        super().write_usage(prog, args, f"{frame['Usage:']} " if prefix is None else prefix)
+        usage = frame["Usage:"]
+        super().write_usage(prog, args, (usage if usage.endswith("：") else f"{usage} ") if prefix is None else prefix)
 
     def write_heading(self, heading: str) -> None:
         super().write_heading((FRAME_ZH if self.chinese else FRAME).get(heading, heading))
@@ -657,7 +657,7 @@ def in_chinese(exc: click.ClickException, ctx: click.Context | None = None) -> c
     are English; staff see them, so each gains its Chinese, and so does click's frame
     around every error (``Error (错误):``, ``Usage (用法):``, ``Try '... --help' for help
     (帮助：...)``; when the CLI speaks Chinese, ``help_lang``: ``错误：`` and the message Chinese first,
-    ``用法 Usage:``, ``帮助：...``). A usage error still shows the usage and exits 2, any other error exits
+    ``用法：``, ``帮助：...``). A usage error still shows the usage and exits 2, any other error exits
     with its own status; a message that already carries Chinese keeps its words.
     """
     if isinstance(exc, _Error | _UsageError | click.exceptions.NoArgsIsHelpError):
@@ -876,12 +876,12 @@ def plugins() -> None:
     zh = help_lang() == "zh"
     for name, origin in hooks.describe_plugins():
         # (under --lang zh where each came from in Chinese too: 入口点、内核、已停用、加载失败)
-        said = next((f"{origin} ({chinese})" for start, chinese in _ORIGINS_ZH if origin.startswith(start)), origin)
-        click.echo(f"{name:34} {for_staff(said) if zh else origin}")
+        said = next((f"{chinese}（{origin}）" for start, chinese in _ORIGINS_ZH if origin.startswith(start)), origin)
+        click.echo(f"{name:34} {said if zh else origin}")
 
 
 #: How ``gridcore plugins`` says where a plugin came from, in Chinese (by how the English starts).
-_ORIGINS_ZH = (("entry point", "入口点"), ("gridcore core", "gridcore 内核"), ("registered directly", "直接注册"),
+_ORIGINS_ZH = (("entry point", "入口点"), ("gridcore core", "内核"), ("registered directly", "直接注册"),
                ("FAILED to load", "加载失败"), ("disabled", "已停用"))
 
 

@@ -30,7 +30,7 @@ from attrs import frozen
 from gridcore.clock import FixedClock
 from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
-from gridcore.errors import GridcoreError, chinese_first, chinese_first_line
+from gridcore.errors import GridcoreError, chinese_first, chinese_first_line, chinese_of
 from gridcore.governing import RulesetInForce
 from gridcore.periods import Period, periods_between
 from gridcore.plugin_host import Hooks
@@ -226,29 +226,48 @@ class DemoResult:
             out.append(text.rstrip("\n"))
         out.append("")
         out.append("== Files (文件)")
-        width = max((display_width(label) for label, _ in self.files), default=0)
-        for label, where in self.files:
-            out.append(f"  {label}{' ' * (width - display_width(label))}  {where}")
+        out += _aligned(self.files)
         out.extend(self.notes)
         return "\n".join(out) + "\n"
 
-
     def _in_chinese(self) -> str:
-        """``render()`` as staff reading Chinese see it: every line outside the tables Chinese first."""
-        files = tuple((" ".join(reversed(label.split(" ", 1))), where) for label, where in self.files)
-        kinds = tuple((chinese_first(reason), count) for reason, count in self.refusal_kinds)
-        english = attrs.evolve(self, files=files, refusal_kinds=()).render()
-        out, in_table = [], False
-        for line in english.splitlines():
-            stripped = line.strip()
-            if not stripped or stripped.startswith("=="):
-                in_table = False
-            elif _TABLE_RULE.fullmatch(stripped):
-                in_table = True
-            out.append(line if in_table else _chinese_first(line))
-        at = next((n for n, line in enumerate(out) if line.lstrip().startswith("模拟事件")), 0) + 1
-        out[at:at] = [f"    被拒 refused {count:>4} x {reason}" for reason, count in kinds]
+        """``render()`` as staff reading Chinese see it: the run, each section's heading (a report's
+        ``Showcase.heading_zh``), the files and notes in Chinese; the tables as they were built (under zh)."""
+        out = [
+            (f"{self.community}：模拟 {self.days} 天，自 {self.start.isoformat()} 起，随机种子 {self.seed}；"
+             f"规则集 {self.ruleset_zh or self.ruleset}"),
+            (f"  模拟事件 {self.simulated} 条：保存 {self.accepted} 条，被拒 {self.refused} 条，"
+             f"插件派生 {self.derived} 条（提级等到时的决定）"),
+        ]
+        out += [f"    被拒 {count:>4} × {chinese_first(reason)}" for reason, count in self.refusal_kinds]
+        if self.intended:
+            said = "，".join(f"{_chinese_of(STAGED_LABELS.get(kind, kind))} {count} 条" for kind, count in self.intended)
+            out.append(f"  被拒事件按模拟器的本意：{said}")
+        if self.rated:
+            out.append(f"  {chinese_first_line(self.rated)}")
+        for title, text in self.sections:
+            out += ["", f"== {_chinese_first(title)}", text.rstrip("\n")]
+        out += ["", "== 文件"]
+        out += _aligned([(label.split(" ", 1)[-1], _SAID_TWICE.sub(r"（\g<chinese>）", where))
+                         for label, where in self.files])
+        out += [chinese_first_line(note) for note in self.notes]
         return "\n".join(out) + "\n"
+
+
+def _aligned(files: Sequence[tuple[str, str]]) -> list[str]:
+    """The run's files, a line each: its label, padded to the widest (in terminal columns), and where it is."""
+    width = max((display_width(label) for label, _ in files), default=0)
+    return [f"  {label}{' ' * (width - display_width(label))}  {where}" for label, where in files]
+
+
+def _chinese_of(label: str) -> str:
+    """The Chinese of a label said in English and, in brackets at its end, Chinese; the label if it has none."""
+    parts = chinese_of(label)
+    return parts[1] if parts is not None else label
+
+
+#: A file's note said twice, ``(993 lines / 993 行)``: its Chinese half.
+_SAID_TWICE = re.compile(r"\((?P<english>[^()]*) / (?P<chinese>[^()]*)\)")
 
 
 #: A table's rule under its column ids.
@@ -528,7 +547,7 @@ def run_demo(
         shown = showcase(engine, Hooks(pm).register_reports(), reports, root=root,
                          months=months_between(start, last_day), period=period or None, lang=lang)
         if period and scenario.demo.rollups:
-            shown = _with_rollups(engine, shown, reports, scenario.demo.rollups, period)
+            shown = _with_rollups(engine, shown, reports, scenario.demo.rollups, period, lang)
         if variants:
             shown = attrs.evolve(shown, sections=(variants_section(engine), *shown.sections))
     notes.extend(shown.notes)
@@ -608,14 +627,16 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
                 show.figure(engine, params, figure)
                 figures.append(figure)
         if table is not None and show.heading:
-            heading = show.heading.format(label=builds[-1][0], rows=len(table.rows))
-            sections.append((show.order, heading, _shown(table, show)))
+            said = show.heading_zh if lang == "zh" and show.heading_zh else show.heading
+            heading = said.format(label=builds[-1][0], rows=len(table.rows))
+            sections.append((show.order, heading, _shown(table, show, lang)))
     sections.sort(key=lambda s: s[0])  # stable: reports of one order stay in name order
     return Shown(tuple((h, t) for _, h, t in sections), tuple(written), tuple(figures), tuple(notes),
                  tuple(tables))
 
 
-def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[str], period: str) -> Shown:
+def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[str], period: str,
+                  lang: str = "en") -> Shown:
     """``shown`` with the roll-up of every node at ``levels`` (the scenario's ``demo.rollups``) added.
 
     Each roll-up's summary is printed; every table is written to ``folder``
@@ -636,7 +657,8 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
             notes.append(f"note: roll-up of {node.id} not written: {exc} ({node.id} 的汇总未写出)")
             continue
         summary = found.tables["summary"]
-        sections.append((f"Roll-up (汇总) of {found.name} [{node.id}], {period}",
+        sections.append((f"汇总：{found.name} [{node.id}]，{period}" if lang == "zh" else
+                         f"Roll-up (汇总) of {found.name} [{node.id}], {period}",
                          Table("", summary.columns, summary.rows, headings=summary.headings).render("text").lstrip("\n")))
         for name, table in found.tables.items():
             stem = f"rollup-{node.id}-{name}-{period}"
@@ -648,13 +670,13 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
     return Shown(tuple(sections), tuple(written), shown.figures, tuple(notes), tuple(tables))
 
 
-def _shown(table: Table, show: Showcase) -> str:
+def _shown(table: Table, show: Showcase, lang: str = "en") -> str:
     """The table as the showcase asks: some columns, the first rows, with or without its title.
 
     (Its notes, and every row and column, are in the files.)
     """
     if not table.rows and show.empty:
-        return show.empty + "\n"
+        return (chinese_first_line(show.empty) if lang == "zh" else show.empty) + "\n"
     keep = [i for i, c in enumerate(table.columns) if c in show.columns] or list(range(len(table.columns)))
     rows = table.rows[: show.rows] if show.rows else table.rows
     columns = tuple(table.columns[i] for i in keep)
@@ -662,8 +684,10 @@ def _shown(table: Table, show: Showcase) -> str:
     part = Table(title=table.title if show.title else "", columns=columns,
                  rows=tuple(tuple(row[i] for i in keep) for row in rows), headings=table.headings,
                  values={c: v for c, v in table.values.items() if c in columns})
-    more = f"... and {len(table.rows) - len(rows)} more (see reports/) (另有 {len(table.rows) - len(rows)} 行，见 reports/)\n" if len(rows) < len(table.rows) else ""
-    return part.render("text").lstrip("\n") + more
+    left = len(table.rows) - len(rows)
+    more = ("" if not left else f"……另有 {left} 行，见 reports/\n" if lang == "zh"
+            else f"... and {left} more (see reports/) (另有 {left} 行，见 reports/)\n")
+    return part.render("text", lang).lstrip("\n") + more
 
 
 #: How the demo names what the simulator made an event it may see refused (``simulate``'s ``staged``).

@@ -212,7 +212,7 @@ class Diff:
         zh = getattr(fmt, "lang", "en") == "zh"  # (staff reading Chinese: each line Chinese first)
         said = chinese_first_line if zh else str
         out = [
-            f"{'对比 what-if：' if zh else 'what-if: '}A = {self.ruleset_a}, B = {self.ruleset_b}",
+            f"{'规则对比：' if zh else 'what-if: '}A = {self.ruleset_a}, B = {self.ruleset_b}",
             (f"{self.events} events replayed under each; {self.compared} outcomes compared; "
              f"refused: {self.refused_a} under A, {self.refused_b} under B (两套规则各重放 {self.events} 个事件，"
              f"比较 {self.compared} 项结果；被拒绝：A {self.refused_a} 个，B {self.refused_b} 个)"),
@@ -220,15 +220,17 @@ class Diff:
         out[1] = said(out[1])
         if self.rule_changes:
             out.append("")
-            out.append(f"规则变化 Rules that differ：{len(self.rule_changes)}" if zh else
+            out.append(f"规则变化：{len(self.rule_changes)}" if zh else
                        f"Rules that differ (规则变化): {len(self.rule_changes)}")
             for rule in self.rule_changes:
-                action = f"{_ACTIONS_ZH[rule.action]} {rule.action}" if zh else rule.action
-                out.append(f"  {action} {rule.section}: {rule.item}")
+                if zh:  # (the rule's item as the ruleset writes it, quoted)
+                    out.append(f"  {_ACTIONS_ZH[rule.action]} {rule.section}：「{rule.item}」")
+                else:
+                    out.append(f"  {rule.action} {rule.section}: {rule.item}")
                 if rule.a is not None:
-                    out.append(f"      A: {_rules_text((rule.a,))}")
+                    out.append(f"      A: {_rules_text((rule.a,), zh)}")
                 if rule.b is not None:
-                    out.append(f"      B: {_rules_text((rule.b,))}")
+                    out.append(f"      B: {_rules_text((rule.b,), zh)}")
         if not self.changes:
             out.append(said("no differences in outcomes (结果没有差异)"))
         for kind in self.kinds():
@@ -661,6 +663,8 @@ def _ranked(changes: tuple[Change, ...]) -> list[Change]:
 
 #: What became of a rule between A and B, in Chinese.
 _ACTIONS_ZH = {"added": "新增", "removed": "删除", "changed": "改动"}
+#: An event's outcome on either side (the comparison's own kind of change), in Chinese.
+_OUTCOMES_ZH = {"refused": "拒绝", "accepted": "接受"}
 
 
 def _totals(changes: tuple[Change, ...], zh: bool = False) -> str:
@@ -675,26 +679,29 @@ def _totals(changes: tuple[Change, ...], zh: bool = False) -> str:
     return f" ({up} up, {len(deltas) - up} down, net {sum(deltas):+g} {unit})"
 
 
-def _rules_text(rules: tuple[RuleRef, ...]) -> str:
+def _rules_text(rules: tuple[RuleRef, ...], zh: bool = False) -> str:
+    """The rules behind an outcome, each ``file:line`` and its text (three at most), in Chinese for ``zh``."""
     if not rules:
-        return "(no rule)"
+        return "（无规则）" if zh else "(no rule)"
     shown = [_where(r) + (f" {r.text.strip()}" if r.text.strip() else "") for r in rules[:3]]
-    more = f" (+{len(rules) - 3} more)" if len(rules) > 3 else ""
+    more = (f"（另有 {len(rules) - 3} 条）" if zh else f" (+{len(rules) - 3} more)") if len(rules) > 3 else ""
     return "; ".join(shown) + more
 
 
 def _lines(change: Change, rule_changes: tuple[RuleChange, ...] = (), zh: bool = False) -> list[str]:
     name = f" {change.label}" if change.label else ""
     delta = f"  ({change.delta:+g})" if change.delta is not None else ""
-    lines = [f"  {change.subject}{name}: {_show(change.a)} -> {_show(change.b)}{delta}"]
+    shown_a, shown_b = (_show(change.a), _show(change.b)) if not zh else \
+        (_OUTCOMES_ZH.get(_show(change.a), _show(change.a)), _OUTCOMES_ZH.get(_show(change.b), _show(change.b)))
+    lines = [f"  {change.subject}{name}: {shown_a} -> {shown_b}{delta}"]
     if change.kind == REFUSALS:
         reason = change.detail_a or change.detail_b
         side = "A" if change.detail_a else "B"
         lines.append(f"      {side} 拒绝：{chinese_first(reason)}" if zh else f"      {side} refused it: {reason}")
         return lines
     rules_a, rules_b = change.responsible()
-    lines.append(f"      A: {_rules_text(rules_a)}")
-    lines.append(f"      B: {_rules_text(rules_b)}")
+    lines.append(f"      A: {_rules_text(rules_a, zh)}")
+    lines.append(f"      B: {_rules_text(rules_b, zh)}")
     if change.same_rules:
         # The outcome cites the same rules on both sides: what changed is a rule
         # that shapes the result without being cited (a tilt, a cap, a limit).
@@ -702,5 +709,6 @@ def _lines(change: Change, rule_changes: tuple[RuleChange, ...] = (), zh: bool =
         if behind:
             lines.append(("      两边引用的规则相同；本节中 B 的改动：" if zh else
                           "      same rules cited on both sides; in this section B changes: ")
-                         + "; ".join(f"{r.item} ({_where(r.b) if r.b else 'removed'})" for r in behind))
+                         + ("；".join(f"「{r.item}」（{_where(r.b) if r.b else '已删除'}）" for r in behind) if zh
+                            else "; ".join(f"{r.item} ({_where(r.b) if r.b else 'removed'})" for r in behind)))
     return lines

@@ -13,7 +13,7 @@ a diagnostic points at).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
+from zhsweep import english_lines, english_words
 
 from gridcore.errors import chinese_of, has_chinese
-from gridcore_app.cli import main_group
+from gridcore_app.cli import LazyCommand, main_group
 
 CST = timezone(timedelta(hours=8))
 YINQUAN = REPO / "rulesets" / "yinquan"
@@ -91,6 +92,25 @@ def test_the_rule_finds_english_first_lines_and_lets_ids_and_tables_be() -> None
     assert english_first("yq-g1 (银泉社区第一网格)") == [] and english_first("yq-g1：已受理（accepted）") == []
 
 
+def test_the_mid_line_rule_finds_english_words_and_lets_ids_quotes_and_glosses_be() -> None:
+    """``zhsweep.english_words``, the rule the sweeps of the CLI, the service, the language server and the
+    schema apply, on what it must find and what it must let be."""
+    assert english_words("规则变化 Rules that differ：4") == ["Rules", "that", "differ"]
+    assert english_words("输入 input: 指标 metric patrol_coverage = 40") == ["input", "metric"]
+    assert english_words("assessment:2025-01:g1: grid g1 rated 4 stars") == ["grid", "rated", "stars"]
+    assert english_words("用法 Usage: gridcore points balance [OPTIONS] MEMBER", frozenset({"gridcore"})) == \
+        ["Usage", "points", "balance"]
+    # ids, paths, numbers, options and their values, names the store knows, placeholders
+    assert english_words("yq-g1 /tmp/x.rules 2025-01 points.board --now latest -p node=yq 注", frozenset()) == []
+    assert english_words("积分公示：银泉社区（yq）", frozenset({"yq"})) == [] and english_words("yq 社区") == ["yq"]
+    # quoted, ruleset source after its file:line, a gloss in brackets after Chinese
+    assert english_words("没有这个命令：'nosuch'，「a test's name」") == []
+    assert english_words("规则：yinquan.rules:36  incident any: start at unit") == []
+    assert english_words("积分不足（insufficient balance: res1 has 36 (of 50)）；应为：'会商' (consultation)") == []
+    assert english_words("insufficient balance (积分不足)") == ["insufficient", "balance"]  # English first
+    assert english_words("A: 12 -> 14 (+2)") == []
+
+
 @dataclass
 class Demo:
     folder: Path
@@ -136,7 +156,7 @@ def test_every_metric_names_its_inputs_in_chinese(demo: Demo) -> None:
     runner = CliRunner()
     shown = runner.invoke(main_group, ["--lang", "zh", "explain", "assessment:2025-01:yq-g1", "--store", demo.store])
     assert shown.exit_code == 0, shown.output
-    assert re.search(r"指标 metric patrol_coverage = [\d.]+（单元数 cells: \d+，", shown.stdout), shown.stdout
+    assert re.search(r"输入：指标 patrol_coverage = [\d.]+（单元数：\d+，", shown.stdout), shown.stdout
     shown = runner.invoke(main_group, ["--lang", "en", "explain", "assessment:2025-01:yq-g1", "--store", demo.store])
     assert re.search(r"metric patrol_coverage = [\d.]+ \(cells: \d+, ", shown.stdout), shown.stdout
 
@@ -146,7 +166,8 @@ def test_every_metric_names_its_inputs_in_chinese(demo: Demo) -> None:
 
 def _names(store: str) -> frozenset[str]:
     """The ids of the demo's store staff read as they are (node ids such as ``yq``, member ids), the
-    installed plugins' names and the labels ``gridcore diff`` gives its two rulesets (A, B)."""
+    installed plugins' names, the metrics' names (``participation``) and the labels ``gridcore diff`` gives
+    its two rulesets (A, B)."""
     from gridcore import Engine, get_plugin_manager
     from gridcore.plugin_host import Hooks
 
@@ -154,15 +175,19 @@ def _names(store: str) -> frozenset[str]:
         hierarchy = engine.community.hierarchy
         nodes = [n.id for root in hierarchy.roots() for n in hierarchy.descendants(root.id, include_self=True)]
         members = list(engine.community.members)
+        metrics = list(engine.metrics())
     plugins = [name for name, _ in Hooks(get_plugin_manager()).describe_plugins()]
-    return frozenset([*nodes, *members, *plugins, "A", "B"])
+    return frozenset([*nodes, *members, *plugins, *metrics, "A", "B"])
 
 
-def _swept(demo: Demo, tmp_path: Path, calls: list[list[str]]) -> list[str]:
+def _swept(demo: Demo, tmp_path: Path, calls: list[list[str]],
+           rule: Callable[[str, frozenset[str]], list[str]] | None = None) -> list[str]:
     """Run each call under Chinese (``gridcore --lang zh`` and ``GRIDCORE_LANG=zh``, by turns) on a copy of
-    the demo's store (``STORE``), the folder ``TMP``; the English-first lines of each, with the call."""
+    the demo's store (``STORE``), the folder ``TMP``; the lines ``rule`` finds in each (the English-first
+    lines by default), with the call."""
     import shutil
 
+    rule = rule or english_first
     store = tmp_path / "store"
     shutil.copytree(demo.store, store)
     names = _names(str(store))
@@ -175,7 +200,7 @@ def _swept(demo: Demo, tmp_path: Path, calls: list[list[str]]) -> list[str]:
             result = CliRunner().invoke(main_group, args, env={"GRIDCORE_LANG": "zh"})
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
-        found += [f"{' '.join(call)}: {line}" for line in english_first(result.stdout + "\n" + result.stderr, names)]
+        found += [f"{' '.join(call)}: {line}" for line in rule(result.stdout + "\n" + result.stderr, names)]
     return found
 
 
@@ -270,5 +295,43 @@ def test_in_english_the_lines_are_as_they_were(demo: Demo) -> None:
     shown = runner.invoke(main_group, ["--lang", "zh", "incidents", "list", "--store", demo.store, "--now", NOW])
     assert shown.stdout.startswith("未结案事件\n")
     shown = runner.invoke(main_group, ["--lang", "zh", "points", "nosuch"])
-    assert "用法 Usage: " in shown.stderr and "帮助：main points --help" in shown.stderr
+    assert "用法：main points [OPTIONS] COMMAND" in shown.stderr and "帮助：main points --help" in shown.stderr
     assert "错误：没有这个命令（No such command 'nosuch'.）" in shown.stderr
+
+
+# ---------------------------------------------------------------- no English mid-line either
+
+
+def _typed() -> frozenset[str]:
+    """What staff type as it is in any language: ``gridcore`` (``main`` under the test runner), a scenario's name (``yinquan``), every command's and subcommand's name and
+    the formats they take (``--format json``)."""
+    import click
+
+    names = {"gridcore", "main", "yinquan", "json", "csv", "text", "xlsx", "svg", "png", "jsonl", "yaml", "html"}
+    groups: list[click.Command] = [main_group]
+    while groups:
+        command = groups.pop()
+        if isinstance(command, LazyCommand):
+            command = command.load()
+        if isinstance(command, click.Group):
+            for name in command.list_commands(click.Context(command)):
+                names.add(name)
+                sub = command.get_command(click.Context(command), name)
+                if sub is not None:
+                    groups.append(sub)
+    return frozenset(names)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_under_zh_no_english_word_mid_line(family: str, demo: Demo, tmp_path: Path) -> None:
+    """Every command of the family under Chinese, as above: no line holds an English word anywhere
+    (``zhsweep.english_lines``: ids, paths, numbers, stored names, what staff typed, quoted source and
+    an English gloss in brackets after its Chinese may stay)."""
+    import shutil
+
+    (tmp_path / "bad.rules").write_text(BAD_RULES, encoding="utf-8")
+    (tmp_path / "bad.jsonl").write_text('{"kind": "patrol_logged", "id": "zz1"}\nnot json\n', encoding="utf-8")
+    shutil.copy(demo.folder / "out" / "events.jsonl", tmp_path / "events.jsonl")
+    typed = _typed()
+    found = _swept(demo, tmp_path, FAMILIES[family], lambda output, names: english_lines(output, names | typed))
+    assert found == []

@@ -194,13 +194,13 @@ def test_the_demo_and_assess_say_their_lines_in_chinese_under_lang_zh(tmp_path: 
     assert code == 0, text
     head = text.split("\n\n== ")[0].splitlines()
     files = text.split("== 文件\n")[1].splitlines()  # (Chinese first under zh: gridcore_app.demo)
-    assert head[0].endswith("(模拟 14 天，自 2025-03-03 起，随机种子 1；规则集 银泉社区)"), head[0]
+    assert head[0] == "银泉社区 (yinquan)：模拟 14 天，自 2025-03-03 起，随机种子 1；规则集 银泉社区", head[0]
     for line in head + files:
         assert re.search(r"[\u4e00-\u9fff]", line.split(")")[-2] if ")" in line else line), line
     assert "\n  评星：2025-W11（模拟的 14 天内的完整周期）；不评星：2025-Q1、2025-03（" in text
     chart = (out / "reports" / "assessment-ratings-2025-W11.svg").read_text(encoding="utf-8")
     assert "巡查覆盖率 patrol_coverage" in chart  # the legend names each metric in Chinese too (was the id alone)
-    people = text.split("== 人员考核（People rated）, 2025-W11")[1].split("\n\n")[0]
+    people = text.split("== 人员考核，2025-W11：")[1].split("\n\n")[0]
     assert "专职网格员 fulltime_gridworker" in people, people
     code, said = run("--lang", "zh", "assess", "--period", "2025-W11", "--dry-run", "--store", str(out / "store"))
     assert code == 0, said

@@ -265,14 +265,14 @@ def test_every_input_an_explanation_shows_is_headed_in_chinese_in_chinese(tmp_pa
             assert list(english.inputs.values()) == list(chinese.inputs.values())
             explained[decision.split(":")[0]] = explained.get(decision.split(":")[0], 0) + 1
             missing += [f"{decision}: {key!r}" for key in chinese.inputs if not has_chinese(key)]
-            assert all(" " in key or key in english.inputs for key in chinese.inputs)
+            assert all(_same_key(zh, en) for zh, en in zip(chinese.inputs, english.inputs, strict=True))
     assert explained["points"] >= 4 and explained["escalation"] >= 4 and explained["tasks"] == 2, explained
     assert missing == []
 
     runner = CliRunner()
     shown = runner.invoke(main_group, ["--lang", "zh", "explain", "points:act2", "--store", store])
     assert shown.exit_code == 0, shown.output
-    assert "输入 input: 成员 member = 张伟" in shown.stdout and "输入 input: 时长 hours = 10" in shown.stdout
+    assert "输入：成员（member） = 张伟" in shown.stdout and "输入：时长（hours） = 10" in shown.stdout
     plain = runner.invoke(main_group, ["explain", "points:act2", "--store", store], env={"GRIDCORE_LANG": "en"})
     assert "input 输入: member = 张伟" in plain.stdout
 
@@ -296,14 +296,19 @@ assessment:
 """
 
 
-def _unheaded(value: str) -> str:
-    """A metric's value as explained in Chinese, ``40（已举行演练 drills held: 2，...）``, as in English."""
-    if "（" not in value:
-        return value
-    shown, _, inputs = value.partition("（")
-    items = [item.split(" ", 1)[1] if has_chinese(item.split(" ", 1)[0]) else item
-             for item in inputs.rstrip("）").split("，")]
-    return f"{shown} ({', '.join(items)})"
+def _same_key(zh: str, en: str) -> bool:
+    """An input's key as explained in Chinese heads the English one: its Chinese, the key in brackets
+    (``成员（member）``); or the Chinese of its first word in its place (``指标 patrols`` for ``metric patrols``;
+    ``网格长（g1）`` for ``grid_leader at g1``)."""
+    rest = en.partition(" ")[2]
+    return has_chinese(zh) and (zh.endswith(f"（{en}）") or (bool(rest) and zh.split(" ", 1)[-1] == rest)
+                                or (rest.startswith("at ") and zh.endswith(f"（{rest[3:]}）")))
+
+
+def _numbers(value: Any) -> list[str]:
+    """The numbers a value as explained shows, in any order: the same in Chinese (``+10 分（满分 10 的 100%）``)
+    as in English (``+10 points (100% of 10)``)."""
+    return sorted(re.findall(r"\d+(?:\.\d+)?", str(value)))
 
 
 def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Path) -> None:
@@ -337,16 +342,16 @@ def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Pa
         missing, keys = [], set()
         for decision in decisions:
             english, chinese = engine.explain(decision), engine.explain(decision, lang="zh")
-            # the same values, a metric's inputs aside: those are headed by their Chinese (Metric.inputs_zh)
-            assert list(english.inputs.values()) == [_unheaded(value) for value in chinese.inputs.values()]
-            assert [key.split(" ", 1)[1] for key in chinese.inputs] == list(english.inputs), chinese.inputs
+            # the same values said in Chinese (a metric's inputs headed by their Chinese: Metric.inputs_zh)
+            assert [_numbers(v) for v in english.inputs.values()] == [_numbers(v) for v in chinese.inputs.values()]
+            assert all(_same_key(zh, en) for zh, en in zip(chinese.inputs, english.inputs, strict=True)), chinese.inputs
             missing += [f"{decision}: {key!r}" for key in chinese.inputs if not has_chinese(key)]
             keys |= set(english.inputs)
             # a metric's value is shown with the inputs it was computed from, each headed by its Chinese
             for key, value in chinese.inputs.items():
-                if key.startswith("指标 metric ") and "（" in value:
+                if key.startswith("指标 ") and "（" in value:
                     missing += [f"{decision}: {key} {item!r}" for item in value.split("（", 1)[1].rstrip("）").split("，")
-                                if not has_chinese(item.split(" ", 1)[0])]
+                                if not has_chinese(item.split("：", 1)[0])]
     # every sort of input was explained: a weighted metric, a penalty, a metric's value, a person's, each subsidy
     assert {"weight patrol_coverage", "adjustment overdue_incidents", "metric patrol_coverage",
             "metric patrols_logged", "fulltime_gridworker at g1", "grid_leader at g1",
@@ -356,7 +361,7 @@ def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Pa
     shown = CliRunner().invoke(main_group, ["--lang", "zh", "explain", "assessment:2025-03:subsidy:m07",
                                             "--store", store])
     assert shown.exit_code == 0, shown.output
-    assert "输入 input: 安全员 safety_officer at g2 = " in shown.stdout, shown.stdout
+    assert "输入：安全员（g2） = " in shown.stdout, shown.stdout
 
 
 # ---------------------------------------------------------------- the event kinds' schemas

@@ -83,6 +83,7 @@ def in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table
 REPORTS = (
     Report("planning.sizes", "Every planned cell's households and people against the plan (网格规划：户数和人数对照规划)", _build,
            showcase=Showcase(heading="Households and people against the planned grid size (网格规划): {rows} cells",
+                             heading_zh="网格规划（户数和人数对照规划规模）：{rows} 个网格",
                              rows=8, title=False, empty="none: the ruleset plans no grid size (无：规则集没有规划网格规模)",
                              columns=("node", "name", "households", "planned households", "people",
                                       "planned people", "status"), order=58),

@@ -37,6 +37,7 @@ def statement_table(engine: Engine, member: str, period: str) -> Table:
         )
     return Table(
         title=f"积分明细 points statement: {found.name} ({member}), {period}",
+        title_zh=f"积分明细：{found.name}（{member}），{period}",
         columns=("time", "kind", "points", "balance", "what", "rule", "decision"),
         rows=tuple(rows),
         notes=(
@@ -60,6 +61,7 @@ def board_table(engine: Engine, node: str, month: str) -> Table:
     name = engine.community.hierarchy.node(node).name
     return Table(
         title=f"积分公示 points board: {name} ({node}), {month}",
+        title_zh=f"积分公示：{name}（{node}），{month}",
         columns=("rank", "member", "name", "role", "earned", "balance"),
         rows=tuple((r.rank, r.member, r.name, r.role, r.earned, r.balance) for r in rows),
         notes=_no_policy_note(engine),
@@ -72,6 +74,7 @@ def totals_table(engine: Engine, node: str, period: str) -> Table:
     rows = api.node_totals(engine, node, period)
     return Table(
         title=f"积分汇总 points totals under {node}, {period}",
+        title_zh=f"积分汇总：{node} 及其下级，{period}",
         columns=("node", "name", "level", "earned", "redeemed", "expired"),
         rows=tuple((r.node, r.name, r.level, r.earned, r.redeemed, r.expired) for r in rows),
         notes=_no_policy_note(engine),
@@ -84,6 +87,7 @@ def flags_table(engine: Engine, node: str | None, period: str | None) -> Table:
     found = api.flags(engine, node, period)
     return Table(
         title="积分异常 flagged claims" + (f" under {node}" if node else "") + (f", {period}" if period else ""),
+        title_zh="积分异常" + (f"：{node} 及其下级" if node else "") + (f"，{period}" if period else ""),
         columns=("time", "member", "node", "what", "rule", "decision"),
         rows=tuple(
             (
@@ -106,6 +110,7 @@ def deductions_table(engine: Engine, node: str | None, period: str | None) -> Ta
     names = engine.community.members
     return Table(
         title="积分扣减 deductions" + (f" under {node}" if node else "") + (f", {period}" if period else ""),
+        title_zh="积分扣减" + (f"：{node} 及其下级" if node else "") + (f"，{period}" if period else ""),
         columns=("time", "member", "name", "node", "points", "what", "rule", "decision"),
         rows=tuple(
             (
@@ -131,6 +136,7 @@ def rewards_table(engine: Engine, node: str | None = None) -> Table:
     rows = api.rewards(engine, node=node)
     return Table(
         title="积分礼遇清单 rewards list",
+        title_zh="积分礼遇清单",
         columns=("reward", "price", "stock_left", "limit_per_member", "valid", "rule"),
         rows=tuple((r.name, r.price, r.stock_left, r.limit, r.valid, r.rule) for r in rows),
         notes=governing_note(engine, node) + _no_policy_note(engine, node),
@@ -169,7 +175,7 @@ def _node_param(engine: Engine, written: str | None) -> str | None:
 def _need(params: Mapping[str, str], name: str) -> str:
     value = params.get(name)
     if not value:
-        raise GridcoreError(f"this report needs the parameter {name}=... (请填写参数 {name})")
+        raise GridcoreError(f"this report needs the parameter {name}=... (请填写参数“{name}”)")
     return value
 
 
@@ -188,6 +194,7 @@ def registered_reports() -> list[Report]:
             lambda engine, p: board_table(engine, _need(p, "node"), _need(p, "month")),
             params=("node", "month"),
             showcase=Showcase(PER_MONTH, "Points board (积分公示), {label}: top 10", rows=10, title=False,
+                              heading_zh="积分公示，{label}：前 10 名",
                               order=10),
         ),
         Report(
@@ -205,10 +212,11 @@ def registered_reports() -> list[Report]:
         ),
         Report(
             "points.deductions",
-            "deductions (扣分) over a period: whose, for what, how much, by which rule",
+            "deductions over a period: whose, for what, how much, by which rule (扣分：谁、因何、多少、依据哪条规则)",
             lambda engine, p: deductions_table(engine, p.get("node") or None, p.get("period") or None),
             params=("node", "period"),
             showcase=Showcase(PER_PERIOD, "Deductions (扣分), {label}: {rows}", rows=8, title=False,
+                              heading_zh="扣分，{label}：{rows} 条",
                               columns=("time", "member", "name", "points", "what"), empty="none (无)", order=15),
         ),
         Report(

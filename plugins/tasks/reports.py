@@ -112,10 +112,12 @@ REPORTS = (
     Report("tasks.list", "Tasks (due in a period) with their assignments by status and the on-time rate (专项任务及按时完成率)",
            _build_list, ("period", "within"),
            showcase=Showcase(PER_PERIOD, "Tasks due in {label} (专项任务): {rows}", rows=8,
+                             heading_zh="专项任务，{label} 到期：{rows} 项",
                              columns=("task", "kind", "node", "deadline", "assignees", "done", "late", "overdue"),
                              title=False, empty="none (无)", order=55)),
     Report("tasks.task", "One task's assignments: whose, where, status, what was found (专项任务的派发与完成情况)", _build_task, ("task",)),
     Report("tasks.overdue", "Task assignments past their deadline and not done (逾期未完成的专项任务)", _build_overdue, ("within",),
            showcase=Showcase(heading="Task assignments overdue at the end (逾期未完成): {rows}", rows=8,
+                             heading_zh="期末逾期未完成：{rows} 项",
                              empty="none: every assignment due was done (无：到期的任务均已完成)", order=56)),
 )

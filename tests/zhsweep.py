@@ -1,0 +1,117 @@
+"""The sweep for English staff read under Chinese (``--lang zh``, a zh request, a zh editor session).
+
+``english_words(text, names)`` is the rule every sweep (the CLI's, the service's, the language
+server's, the schema's) applies: in what staff read in Chinese, an English word may stay only where
+it is one of these:
+
+1. an id, a path, a number, a time, a command's option and its value: a word holding a digit or one
+   of ``_ . / : @`` (``yq-g1``, ``assessment:2025-01:g1``, ``points.board``, ``/tmp/x``), ``--now
+   latest``, or one of ``names``, the names the store, the ruleset or the command knows as they are in
+   any language (node and member ids such as ``yq``, plugin names, rules keywords, ``gridcore``), or a
+   placeholder of a command's usage in capitals (``MEMBER``, ``[OPTIONS]``);
+2. quoted: what staff typed or wrote, as written (``'nosuch'``, ``"x"``, `` `fmt` ``, ``「a test's
+   name」``), and ruleset source after the ``file.rules:line`` it is quoted from;
+3. a gloss in brackets after Chinese: ``积分不足（insufficient balance: ...）``, ``评星定级（Star ratings
+   2025-01）``, ``'会商' (consultation)``: the English kept for whoever reads both, never in place of
+   the Chinese;
+4. a single letter (the ``A`` and ``B`` of a comparison, a unit ``s``).
+
+Everything else is an English word staff would read where Chinese should be: ``规则变化 Rules that
+differ``, ``指标 metric x``, ``yq-g1 rated 3 stars``.  A sweep of a command's output runs it on every
+line but a table's (its column ids under their Chinese headings, its rows) and quoted ruleset source
+(the line a diagnostic's carets point at): ``english_lines``.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: A word: letters, digits and the punctuation of ids, paths, options and times.
+_WORD = re.compile(r"[A-Za-z0-9_./:@+\-]+")
+#: A word read as it is in any language: it holds a digit or an id's punctuation, or is an option.
+_ID = re.compile(r".*[\d_./:@].*|--?[A-Za-z].*")
+#: Quoted text: as written.
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`|「[^」\n]*」|“[^”\n]*”|‘[^’\n]*’")
+#: An option and its value (``--now latest``, ``-p node=yq``).
+_OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*(?:[ =](?!-)[^\s,;，；）)]+)?")
+#: Ruleset source quoted after the place it is from: the rest of the line after ``file.rules:12``.
+_SOURCE = re.compile(r"\S+\.rules:\d+(?::\d+)?\b.*")
+#: A placeholder of a command's usage: ``MEMBER``, ``[OPTIONS]``, ``COMMAND [ARGS]...``.
+_PLACEHOLDER = re.compile(r"[A-Z][A-Z_]+")
+#: A Python warning a library gave (to stderr: matplotlib's of a font without a glyph), then its source line.
+_WARNING = re.compile(r"\S+\.py:\d+: \w*Warning: .*")
+_OPEN, _CLOSE = "(（[【", ")）]】"
+#: A table's rule under its column ids (``----  ----``), and the caret line under quoted source (``  ^^^``).
+_RULE, _CARET = re.compile(r"[- ]*-[- ]*"), re.compile(r"\s*[\^~]+\s*")
+
+
+def _is_chinese(ch: str) -> bool:
+    return not ch.isascii() and not ch.isspace()
+
+
+def _without_glosses(text: str) -> str:
+    """``text`` without its bracketed glosses: a bracket (nested ones inside it matched) that opens after
+    Chinese on its line, or holds Chinese itself."""
+    out: list[str] = []
+    at = 0
+    while at < len(text):
+        ch = text[at]
+        if ch in _OPEN:
+            depth, end = 0, at
+            while end < len(text):
+                depth += 1 if text[end] in _OPEN else -1 if text[end] in _CLOSE else 0
+                if depth == 0:
+                    break
+                end += 1
+            inside = text[at + 1:end]
+            if any(_is_chinese(c) for c in "".join(out)) or any(_is_chinese(c) for c in inside):
+                out.append(" ")
+                at = end + 1
+                continue
+        out.append(ch)
+        at += 1
+    return "".join(out)
+
+
+def english_words(text: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """The English words of ``text`` that staff reading Chinese should not meet (the module's rule)."""
+    text = _QUOTED.sub(lambda m: " 引 " if any(_is_chinese(c) for c in m[0]) else " ", text)
+    text = _without_glosses(_OPTION.sub(" ", _SOURCE.sub(" ", text)))
+    found = []
+    for word in _WORD.findall(text):
+        word = word.rstrip(".:-+").lstrip(".:")
+        if len(re.sub(r"[^A-Za-z]", "", word)) < 2 or word in names or word.lower() in names:
+            continue
+        if _ID.fullmatch(word) or _PLACEHOLDER.fullmatch(word):
+            continue
+        found.append(word)
+    return found
+
+
+def english_lines(output: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """The lines of a command's ``output`` holding English words (``english_words``), tables' column ids and
+    rows, quoted ruleset source and a library's Python warnings left out, each with the words."""
+    lines = output.splitlines()
+    found: list[str] = []
+    in_table = False
+    for at, line in enumerate(lines):
+        text = line.strip()
+        if _WARNING.fullmatch(text) or (at > 0 and _WARNING.fullmatch(lines[at - 1].strip())):
+            continue  # a library's warning and its source line, not a message of gridcore's
+        following = lines[at + 1] if at + 1 < len(lines) else ""
+        if not text:
+            in_table = False
+            continue
+        if _RULE.fullmatch(text):
+            in_table = True
+            continue
+        if in_table:
+            continue
+        if _RULE.fullmatch(following.strip()) and at > 0 and any(_is_chinese(c) for c in lines[at - 1]):
+            continue  # a table's column ids, under their Chinese
+        if following and _CARET.fullmatch(following):
+            continue  # the source line a diagnostic points at
+        words = english_words(text, names)
+        if words:
+            found.append(f"{line}    <- {' '.join(words)}")
+    return found
