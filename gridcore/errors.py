@@ -155,10 +155,13 @@ def chinese_first(text: str) -> str:
     parts = chinese_of(text)
     if parts is None:
         return text
-    english, chinese = parts
-    if not english:
-        return chinese
-    if all(name.strip("'\"") in chinese for name in _NAMED.findall(english)):
+    return chinese_then_english(*parts)
+
+
+def chinese_then_english(english: str, chinese: str) -> str:
+    """A message said in English and in Chinese, as staff reading Chinese see it (``chinese_first``): the Chinese,
+    then the English in brackets when it names something the Chinese does not."""
+    if not english or all(name.strip("'\"") in chinese for name in _NAMED.findall(english)):
         return chinese
     return f"{chinese}（{english}）"
 

@@ -37,7 +37,7 @@ from . import api, dashboard, open311, openapi
 from .context import Service, Settings
 from .guards import Guards, RateLimiter
 from .live import LiveEngine, load_every_state
-from .problems import MEANINGS_ZH, MEDIA_TYPE, TYPES, Problem
+from .problems import MEANINGS_ZH, MEDIA_TYPE, TYPES, Problem, language_of
 
 SETTINGS_VARIABLE = "GRIDCORE_SERVICE_SETTINGS"
 #: what uvicorn's worker processes import (``factory=True``): each builds its app from the environment
@@ -64,7 +64,7 @@ async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     if request.url.path.startswith("/dashboard/") and "service" in request.app.state._state:
         return await dashboard.error_page(request, exc)
-    return exc.response(request.url.path)
+    return exc.response(request.url.path, language_of(request.headers))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -110,7 +110,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
               else ("something failed inside the service; it was logged", "服务内部出错，已记录日志"))
     if request.url.path.startswith(open311.PREFIX):
         return open311.error_response(request, 500, f"internal error: {en} ({zh})")
-    return Problem("server-error", en, zh).response(request.url.path)
+    return Problem("server-error", en, zh).response(request.url.path, language_of(request.headers))
 
 
 def plugin_routes(hooks: Hooks, builtin: list[BaseRoute]) -> list[BaseRoute]:

@@ -254,6 +254,7 @@ async def stars(request: Request) -> Response:
     service = service_of(request)
     period = request.query_params.get("period")
     node = request.query_params.get("node") or None
+    lang = language(request)
 
     def read(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "assessment")
@@ -267,7 +268,7 @@ async def stars(request: Request) -> Response:
         if at is not None:
             result = gridcore_assessment.within(engine, result, at)
         labels = gridcore_assessment.rated_labels(engine.community.hierarchy, result.ratings)
-        return {"assessment": result, "chart": gridcore_assessment.render_svg(result, labels),
+        return {"assessment": result, "chart": gridcore_assessment.render_svg(result, labels, lang),
                 "stored": stored is not None, "period": label, "node": node or "", "labels": labels,
                 **_common(engine, who)}
 

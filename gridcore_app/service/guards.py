@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from attrs import define, field
 
-from .problems import Problem
+from .problems import Problem, language_of
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -185,8 +185,11 @@ def _too_large(limit: int) -> Problem:
 
 
 async def _answer(problem: Problem, scope: Scope, send: Send) -> None:
-    body = json.dumps(problem.document(scope.get("path")), ensure_ascii=False).encode("utf-8")
+    asked = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    lang = language_of(asked)
+    body = json.dumps(problem.document(scope.get("path"), lang), ensure_ascii=False).encode("utf-8")
     headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    headers += [(b"content-language", b"zh")] if lang == "zh" else []
     headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -52,7 +52,7 @@ from gridcore_escalation import Category, IncidentView
 from . import auth, intake
 from .context import service_of
 from .openapi import AUTH_ANONYMOUS, AUTH_NONE, documented
-from .problems import Problem
+from .problems import Problem, language_of
 
 PREFIX = "/open311/v2"
 REQUESTS = "service.open311"
@@ -122,7 +122,11 @@ class Open311Error(Exception):
 
 def error_response(request: Request, status: int, description: str,
                    headers: Mapping[str, str] | None = None) -> Response:
-    """The specification's error list."""
+    """The specification's error list; for a request whose ``Accept-Language`` prefers Chinese each description
+    Chinese first (``gridcore.errors.chinese_first``: the English after it where that names what the Chinese
+    does not), as a resident's phone app in Chinese shows it."""
+    if language_of(request.headers) == "zh":
+        description = chinese_first(description)
     response = answer(request, [{"code": status, "description": description}], status, root="errors", item="error")
     response.headers.update(headers or {})
     return response

@@ -5,7 +5,11 @@ under ``/problems/``, whose page says what it means), a short ``title``, the
 HTTP ``status`` and a ``detail`` written for the person who sent the request.
 A refused event carries the engine's own ``reasons`` (every one of them) and
 the ``event`` id; nothing was changed.  Titles and details come in Chinese
-too (``title_zh``, ``detail_zh`` where the text is the service's own).
+too (``title_zh``, ``detail_zh`` where the text is the service's own).  A
+request whose ``Accept-Language`` puts Chinese first (``zh``, ``zh-CN``, ...:
+``prefers_chinese``) gets ``title`` and ``detail`` in Chinese (``Content-Language:
+zh``), an engine's message Chinese first with its English after it where that
+names what the Chinese does not; ``title_zh`` and ``detail_zh`` are there all the same.
 """
 
 from __future__ import annotations
@@ -117,15 +121,26 @@ class Problem(Exception):
         """The HTTP status of this kind of problem."""
         return TYPES[self.slug][0]
 
-    def document(self, instance: str | None = None) -> dict[str, Any]:
-        """The RFC 9457 document."""
+    def document(self, instance: str | None = None, lang: str = "en") -> dict[str, Any]:
+        """The RFC 9457 document; ``lang="zh"``: its ``title`` in Chinese and its ``detail`` Chinese first (the
+        English after the Chinese, in brackets, where it names what the Chinese does not: a field, an id)."""
+        from gridcore.errors import chinese_first, chinese_of, chinese_then_english, has_chinese
+
         status, title, title_zh, _ = TYPES[self.slug]
+        detail = self.detail
+        if lang == "zh":
+            title = title_zh
+            english = (chinese_of(self.detail) or (self.detail, ""))[0]
+            if self.detail_zh:
+                detail = chinese_then_english(english, self.detail_zh)
+            elif has_chinese(self.detail):
+                detail = chinese_first(self.detail)
         doc: dict[str, Any] = {
             "type": f"/problems/{self.slug}",
             "title": title,
             "title_zh": title_zh,
             "status": status,
-            "detail": self.detail,
+            "detail": detail,
         }
         if self.detail_zh:
             doc["detail_zh"] = self.detail_zh
@@ -134,11 +149,36 @@ class Problem(Exception):
         doc.update(self.extra)
         return doc
 
-    def response(self, instance: str | None = None) -> JSONResponse:
-        """The document as an ``application/problem+json`` response."""
-        return JSONResponse(
-            self.document(instance), status_code=self.status, media_type=MEDIA_TYPE, headers=dict(self.headers)
-        )
+    def response(self, instance: str | None = None, lang: str = "en") -> JSONResponse:
+        """The document as an ``application/problem+json`` response (in Chinese for ``lang="zh"``)."""
+        headers = {**self.headers, **({"Content-Language": "zh"} if lang == "zh" else {})}
+        return JSONResponse(self.document(instance, lang), status_code=self.status, media_type=MEDIA_TYPE,
+                            headers=headers)
+
+
+def prefers_chinese(accept_language: str | None) -> bool:
+    """True when an ``Accept-Language`` header's first choice (by its ``q`` values, then its order) is Chinese
+    (``zh``, ``zh-CN``, ``zh-Hans-CN``); a header that is absent, empty or malformed asks for nothing."""
+    ranked: list[tuple[float, int, str]] = []
+    for at, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        tag = tag.strip().lower()
+        if tag and tag != "*" and weight > 0:
+            ranked.append((-weight, at, tag))
+    return bool(ranked) and min(ranked)[2].split("-")[0] == "zh"
+
+
+def language_of(headers: Mapping[str, str]) -> str:
+    """``zh`` for a request whose ``Accept-Language`` prefers Chinese (``prefers_chinese``), else ``en``."""
+    return "zh" if prefers_chinese(headers.get("accept-language")) else "en"
 
 
 def passed_on(slug: str, message: str) -> Problem:

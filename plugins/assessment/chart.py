@@ -53,9 +53,12 @@ def rated_labels(hierarchy: Hierarchy, ratings: Sequence[Rating]) -> dict[str, s
     return labels
 
 
-def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = None) -> bytes:
+def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = None, lang: str = "en") -> bytes:
     """The chart as the bytes of a ``png``, ``svg`` or ``pdf`` file; ``labels``: each node's name as
-    the chart shows it (``rated_labels``; default: its own name), its id beside it."""
+    the chart shows it (``rated_labels``; default: its own name), its id beside it.  Its titles and legend
+    in Chinese and English (``星级 stars per node``), in Chinese alone for ``lang="zh"`` (a metric by its
+    Chinese heading, its name after it only where it has none)."""
+    zh = lang == "zh"
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
@@ -76,7 +79,8 @@ def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = No
             bar.set_gid(f"stars-{r.node}")
             stars_ax.text(r.stars + 0.08, y, "★" * r.stars + f" {r.stars}", va="center", fontsize=9)
         stars_ax.set_xlim(0, most + 1.2)
-        stars_ax.set_title(f"{assessment.named} 星级 stars per node", loc="left", fontweight="bold")
+        stars_ax.set_title(f"{assessment.named} {'各节点星级' if zh else '星级 stars per node'}", loc="left",
+                           fontweight="bold")
 
         top = max([1.0, *(r.max_score for r in ratings)])
         for y, r in zip(places, ratings):
@@ -95,24 +99,26 @@ def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = No
                 cut.set_gid(f"penalty-{r.node}")
             score_ax.text(top * 1.01, y, f"{shown(r.score)} / {r.max_score:g}", va="center", fontsize=9)
         score_ax.set_xlim(0, top * 1.18)
-        score_ax.set_title(f"{assessment.named} 得分构成 score components", loc="left", fontweight="bold")
+        score_ax.set_title(f"{assessment.named} {'得分构成' if zh else '得分构成 score components'}", loc="left",
+                           fontweight="bold")
 
         for ax in (stars_ax, score_ax):
             ax.set_yticks(places, ticks)
             ax.invert_yaxis()
             ax.spines[["top", "right"]].set_visible(False)
         # each metric by its Chinese and its id (巡查覆盖率 patrol_coverage), as the tables head it
-        handles = [Patch(color=c, label=f"{HEADINGS_ZH[m]} {m}" if m in HEADINGS_ZH else m) for m, c in colours.items()]
-        handles.append(Patch(color=PENALTY, alpha=0.6, label="扣分 penalties"))
+        handles = [Patch(color=c, label=(HEADINGS_ZH[m] if zh else f"{HEADINGS_ZH[m]} {m}") if m in HEADINGS_ZH else m)
+                   for m, c in colours.items()]
+        handles.append(Patch(color=PENALTY, alpha=0.6, label="扣分" if zh else "扣分 penalties"))
         # the legend sits inside the canvas, under the bars, however many metrics there are
         figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
 
         return figure_bytes(figure, fmt)
 
 
-def render_svg(assessment: Assessment, labels: Mapping[str, str] | None = None) -> str:
+def render_svg(assessment: Assessment, labels: Mapping[str, str] | None = None, lang: str = "en") -> str:
     """The chart as an SVG document (a string)."""
-    return draw(assessment, "svg", labels).decode("utf-8")
+    return draw(assessment, "svg", labels, lang).decode("utf-8")
 
 
 def write_chart(assessment: Assessment, path: str | Path, labels: Mapping[str, str] | None = None) -> Path:

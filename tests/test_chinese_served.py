@@ -1,0 +1,190 @@
+"""Chinese throughout ``gridcore serve``: its pages, and its error bodies for a request in Chinese.
+
+How the service chooses the language: the dashboard's pages by ``?lang=`` (kept in a cookie), Chinese by
+default; the JSON API and Open311, which had no choice (every problem carried ``title_zh`` and
+``detail_zh`` beside the English), by ``Accept-Language``: a request that prefers Chinese gets ``title``
+and ``detail`` in Chinese (``Content-Language: zh``), an Open311 error's ``description`` Chinese first.
+A request without it is answered as before.  The sweep is ``zhsweep.english_words``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any, ClassVar
+
+import pytest
+from servicekit import CST, YINQUAN, Server, served
+from zhsweep import english_words
+
+from gridcore import Engine, FixedClock
+from gridcore.errors import has_chinese
+from gridcore_app.demo import run_demo
+from gridcore_app.service import auth
+from gridcore_app.service.problems import prefers_chinese
+
+DAYS = 31
+NOW = datetime(2025, 1, 1, tzinfo=CST) + timedelta(days=DAYS, hours=12)
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, frozenset[str]]]:
+    """Yinquan after a simulated month, served; a grid leader's token; the names staff read as they are
+    (node and member ids, plugin and metric names)."""
+    from gridcore import get_plugin_manager
+    from gridcore.plugin_host import Hooks
+
+    out = tmp_path_factory.mktemp("served")
+    run_demo(YINQUAN, days=DAYS, start=date(2025, 1, 1), out=out / "demo")
+    store = str(out / "demo" / "store")
+    engine = Engine.open(store=store, clock=FixedClock(NOW))
+    try:
+        _, token = auth.issue(engine, "yq-gl1", "sweep")
+        hierarchy = engine.community.hierarchy
+        nodes = [n.id for root in hierarchy.roots() for n in hierarchy.descendants(root.id, include_self=True)]
+        names = frozenset([*nodes, *engine.community.members, *engine.metrics(), "gridcore",
+                           *(name for name, _ in Hooks(get_plugin_manager()).describe_plugins())])
+    finally:
+        engine.close()
+    with served(store, now=NOW) as server:
+        yield server, token, names
+
+
+class _Text(HTMLParser):
+    """The text of a page as staff read it, a line per block: quoted text (``<q>``: a rule's source) in
+    「」; no script, style or an SVG's metadata; the link to the other language (``a.lang``, ``English``)
+    left out, as it is named in the language it leads to."""
+
+    BLOCKS: ClassVar[frozenset[str]] = frozenset({"td", "th", "p", "li", "h1", "h2", "h3", "div", "tr", "a", "button", "label", "option", "title",
+              "text", "dt", "dd", "caption", "nav", "header", "footer", "section"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden = 0  # inside a script, a style or an SVG's metadata
+        self.switch = False  # inside the link to the other language (links do not nest)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.hidden += tag in ("script", "style", "metadata")
+        self.switch = self.switch or (tag == "a" and found.get("class") == "lang")
+        if tag == "q":
+            self.parts.append("「")
+        for key in ("placeholder", "alt", "aria-label"):
+            if found.get(key):
+                self.parts.append(f"\n{found[key]}\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.hidden -= tag in ("script", "style", "metadata") and self.hidden > 0
+        self.switch = self.switch and tag != "a"
+        if tag == "q":
+            self.parts.append("」")
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden and not self.switch:
+            self.parts.append(data)
+
+    def lines(self) -> list[str]:
+        return [line.strip() for line in "".join(self.parts).splitlines() if line.strip()]
+
+
+def _english_on(server: Server, token: str, names: frozenset[str], path: str) -> list[str]:
+    with server.client() as client:
+        client.cookies.set("gridcore_token", token)
+        answer = client.get(path)
+    text = _Text()
+    text.feed(answer.text)
+    return [f"{path} ({answer.status_code}): {line}  <- {' '.join(words)}"
+            for line in text.lines() if (words := english_words(line, names))]
+
+
+PAGES = ["/dashboard/", "/dashboard/board", "/dashboard/board?month=2025-01", "/dashboard/cases",
+         "/dashboard/cases/yq-s1-i00001", "/dashboard/stars?period=2025-01", "/dashboard/members/yq-fw8",
+         "/dashboard/members/yq-gl1", "/dashboard/login",
+         # error pages
+         "/dashboard/cases/nope", "/dashboard/board?node=nowhere", "/dashboard/board?month=2025-13",
+         "/dashboard/stars?period=2025-13", "/dashboard/nothing"]
+
+
+def test_every_page_in_chinese_holds_no_english_word(site: tuple[Server, str, frozenset[str]]) -> None:
+    """Each dashboard page (Chinese, the default) and its error pages: no English word staff read but ids,
+    names, quoted rule source and glosses after Chinese (``zhsweep``); the stars chart's titles and legend
+    too. In English (``?lang=en``) the pages are as they were."""
+    server, token, names = site
+    found = [line for path in PAGES for line in _english_on(server, token, names, path)]
+    assert found == []
+    with server.client() as client:
+        client.cookies.set("gridcore_token", token)
+        english = client.get("/dashboard/stars?period=2025-01&lang=en").text
+        chinese = client.get("/dashboard/stars?period=2025-01&lang=zh").text
+    assert "星级 stars per node" in english and "扣分 penalties" in english
+    assert "各节点星级" in chinese and "stars per node" not in chinese
+
+
+#: Bad requests of the JSON API and what they are refused as.
+BAD = [("GET", "/api/v1/incidents/nope", None, "not-found"), ("GET", "/api/v1/nothing", None, "not-found"),
+       ("POST", "/api/v1/events", {"kind": "x"}, "invalid-event"),
+       ("POST", "/api/v1/events", b"not json", "invalid-request"),
+       ("DELETE", "/api/v1/events", None, "method-not-allowed"),
+       ("GET", "/api/v1/explain/nothing:1", None, "not-found"), ("GET", "/problems/nope", None, "not-found"),
+       ("GET", "/api/v1/reports/points.board?month=2025-01", None, None),
+       ("POST", "/api/v1/points/redemptions", {"reward": "大米", "quantity": 500}, "event-refused")]
+
+
+def _ask(server: Server, token: str | None, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:
+    with server.client(token) as client:
+        if isinstance(body, bytes):
+            return client.request(method, path, content=body, headers={"content-type": "application/json", **headers})
+        return client.request(method, path, json=body, headers=headers) if body is not None \
+            else client.request(method, path, headers=headers)
+
+
+def test_a_problem_for_a_request_in_chinese_is_in_chinese(site: tuple[Server, str, frozenset[str]]) -> None:
+    """``Accept-Language: zh-CN``: every problem's ``title`` and ``detail`` are Chinese, with no English word
+    but ids, names and glosses after the Chinese; ``Content-Language: zh``. Without it (or preferring
+    English) the document is as it was: ``title`` and ``detail`` English first, their Chinese beside."""
+    server, token, names = site
+    english_found = []
+    for method, path, body, slug in BAD:
+        zh = _ask(server, token, method, path, body, ZH)
+        en = _ask(server, token, method, path, body, {"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
+        plain = _ask(server, token, method, path, body, {})
+        if slug is None:  # a parameter missing
+            assert zh.status_code == 400, zh.text
+        else:
+            assert zh.json()["type"] == f"/problems/{slug}", zh.text
+        doc = zh.json()
+        assert zh.headers["content-language"] == "zh" and "content-language" not in plain.headers
+        assert doc["title"] == doc["title_zh"] and has_chinese(doc["detail"]), doc
+        english_found += [f"{path}: {doc['detail']} <- {w}" for w in english_words(doc["detail"], names)]
+        assert en.json() == plain.json() and plain.json()["title"] != doc["title"]
+        assert plain.json()["title_zh"] == doc["title_zh"]
+    assert english_found == []
+
+
+def test_an_open311_error_for_a_phone_in_chinese_is_chinese_first(site: tuple[Server, str, frozenset[str]]) -> None:
+    """A resident's phone app in Chinese (``Accept-Language: zh``) reads an Open311 error Chinese first; one
+    in English reads it as before (English, its Chinese in brackets)."""
+    server, _, names = site
+    for path, body in (("/open311/v2/requests/nope.json", None), ("/open311/v2/requests.json", {"service_code": "x"}),
+                       ("/open311/v2/nothing.json", None)):
+        method = "GET" if body is None else "POST"
+        with server.client() as client:
+            zh = client.request(method, path, data=body, headers=ZH)
+            en = client.request(method, path, data=body)
+        said, plain = zh.json()[0]["description"], en.json()[0]["description"]
+        assert has_chinese(said[0]) and english_words(said, names) == [], said
+        assert not has_chinese(plain[0]) and has_chinese(plain), plain
+
+
+@pytest.mark.parametrize(("header", "chinese"), [
+    ("zh-CN,zh;q=0.9,en;q=0.8", True), ("zh", True), ("zh-Hans-CN", True), ("en-US,en;q=0.9,zh-CN;q=0.8", False),
+    ("en;q=0.5,zh;q=0.8", True), ("zh;q=0,en", False), ("*", False), ("", False), (None, False),
+    ("fr,zh;q=0.9", False), ("zh;q=abc,en;q=0.1", False), (";;,", False),
+])
+def test_which_requests_prefer_chinese(header: str | None, chinese: bool) -> None:
+    assert prefers_chinese(header) is chinese
