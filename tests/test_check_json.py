@@ -52,7 +52,7 @@ def test_json_gives_every_diagnostic_with_range_code_both_languages_and_fix(tmp_
     assert second["code"] == "number-in-words"
     assert second["range"]["start"] == {"line": 6, "column": 16}
     assert second["range"]["end"] == {"line": 6, "column": 20}  # 'five'
-    assert second["fix"] == {"en": "write 5, not five", "zh": "写成 5，不要写 five"}
+    assert second["fix"] == {"en": "write 5, not five", "zh": "写成 5，不要写 'five'"}
 
 
 def test_json_of_a_good_ruleset_and_its_warnings(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def test_diagnostics_speak_the_users_language(village: Path) -> None:
         [problem] = session.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"]
         assert problem["code"] == "number-in-words"
         assert problem["message"].startswith("这里应是数字（用阿拉伯数字）")
-        assert "修改：写成 4，不要写 four" in problem["message"]
+        assert "修改：写成 4，不要写 'four'" in problem["message"]
     finally:
         assert session.close() == 0
 

@@ -125,7 +125,7 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
         digits = NUMBER_WORDS.get(word)
         en, zh, fix, fix_zh = MESSAGES["number_in_words"]
         if digits is not None:
-            return en, zh, f"write {digits}, not {word}", f"写成 {digits}，不要写 {word}"
+            return en, zh, f"write {digits}, not {word}", f"写成 {digits}，不要写 '{word}'"
         return en, zh, fix, fix_zh
     keywords_only = bool(expected) and all(
         t.startswith("_") and t.lstrip("_") not in _PUNCTUATION for t in expected)

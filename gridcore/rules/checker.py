@@ -116,7 +116,7 @@ class Checker:
                             expected_zh="、".join(self.env.names()) or "此处不能使用名称",
                             suggestion=did_you_mean(e.name, self.env.names()),
                             fix=f"write {digits}, not {e.name}" if digits is not None else "",
-                            fix_zh=f"写成 {digits}，不要写 {e.name}" if digits is not None else "")
+                            fix_zh=f"写成 {digits}，不要写 '{e.name}'" if digits is not None else "")
                 return sch.ANY
             return found[1].type
         if isinstance(e, ast.FieldRef):

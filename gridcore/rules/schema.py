@@ -179,7 +179,9 @@ def event_fields(*classes: type[Event]) -> tuple[Field, ...]:
             kind = _type_of(hints.get(a.name, a.type))
             if kind is None:
                 continue
-            found[a.name] = Field(a.name, kind, zh=_spellings_zh(cls, a.name), vocabulary=_VOCAB.get(a.name))
+            said_zh = event_field_zh(cls, a.name)  # (an editor's hover and ``gridcore schema`` describe it)
+            found[a.name] = Field(a.name, kind, f"the event's {a.name.replace('_', ' ')}", zh=_spellings_zh(cls, a.name),
+                                  vocabulary=_VOCAB.get(a.name), doc_zh=f"记录的{said_zh}" if said_zh else "")
         if chosen is None:
             chosen = found
         else:

@@ -229,21 +229,26 @@ def _symbols(parsed: Any, text: str) -> list[Symbol]:
 # ---------------------------------------------------------------------- words
 
 
-def keywords(sections: Sequence[Section[Any]]) -> list[tuple[str, str, str]]:
-    """Every keyword form, English and Chinese: (form, what it is, detail)."""
+def keywords(sections: Sequence[Section[Any]], lang: str = "en") -> list[tuple[str, str, str]]:
+    """Every keyword form, English and Chinese: (form, what it is, detail).  The detail names the keyword's
+    section and term (``points: activity``); for ``lang="zh"`` in Chinese, the section's Chinese header and the
+    keyword's Chinese forms (``积分：活动``; a core keyword's: ``且、并且、而且``)."""
+    zh = lang == "zh"
     out: list[tuple[str, str, str]] = []
     for term, forms in CORE_KEYWORDS.items():
         for form in forms:
-            out.append((form, "keyword", term.lower()))
+            out.append((form, "keyword", _said_zh(forms) if zh else term.lower()))
     for section in sections:
+        named = section_zh(section) if zh else section.name
         for header in section.headers:
-            out.append((header, "section", section.name))
+            out.append((header, "section", named))
         for kind in section.items:
             for form in kind.keywords:
-                out.append((form, "item", f"{section.name}: {kind.name}"))
+                out.append((form, "item", f"{named}：{_said_zh(kind.keywords)}" if zh else f"{section.name}: {kind.name}"))
         for term, forms in section.keywords.items():
             for form in forms:
-                out.append((form, "keyword", f"{section.name}: {term.lower()}"))
+                out.append((form, "keyword", f"{named}：{_said_zh(forms)}" if zh else
+                            f"{section.name}: {term.lower()}"))
     seen: set[str] = set()
     unique = []
     for entry in out:
@@ -251,6 +256,35 @@ def keywords(sections: Sequence[Section[Any]]) -> list[tuple[str, str, str]]:
             seen.add(entry[0])
             unique.append(entry)
     return unique
+
+
+def section_zh(section: Section[Any]) -> str:
+    """A section's Chinese header (``积分``), its name when it has none."""
+    from gridcore.rules.keywords import is_cjk
+
+    return next((h for h in section.headers if is_cjk(h)), section.name)
+
+
+def keyword_zh(word: str, sections: Sequence[Section[Any]]) -> str:
+    """An item's keyword, a section's header or keyword (``activity``, ``points``) in Chinese (``活动``, ``积分``),
+    ``section`` as 规则节; the word as it is when it is none of them or has no Chinese form."""
+    found = item_kind_of(word, sections)
+    if found is not None:
+        return _said_zh(found[1].keywords)
+    if word == "section":  # (a document symbol that is a section)
+        return "规则节"
+    section = next((s for s in sections if word.lower() in (h.lower() for h in s.headers)), None)
+    if section is not None:
+        return section_zh(section)
+    forms = next((f for s in sections for f in s.keywords.values() if word.lower() in (x.lower() for x in f)), None)
+    return _said_zh(forms) if forms is not None else word
+
+
+def _said_zh(forms: Sequence[str]) -> str:
+    """A keyword's Chinese forms (``且、并且、而且``); its forms as they are when none is Chinese."""
+    from gridcore.rules.keywords import is_cjk
+
+    return "、".join(f for f in forms if is_cjk(f)) or " / ".join(forms)
 
 
 _WORD = re.compile(rf"[A-Za-z0-9_{CJK}]")
@@ -329,7 +363,7 @@ def hover_text(word: str, scope: Scope, lang: str) -> str:
         section, kind = found
         doc = (kind.doc_zh or kind.doc) if zh else (kind.doc or kind.doc_zh)
         example = example_of(kind.keywords, lang)
-        out = [f"**{' / '.join(kind.keywords)}** ({section.headers[0]})", "", doc]
+        out = [f"**{' / '.join(kind.keywords)}** ({section_zh(section) if zh else section.headers[0]})", "", doc]
         if example:
             out += ["", "例如：" if zh else "Example:", "```rules", example, "```"]
         return "\n".join(out)
@@ -387,3 +421,8 @@ def _variable_hover(word: str, sections: Sequence[Section[Any]], zh: bool) -> st
 
 _VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "事件类别",
              "department": "条线部门", "reward": "礼遇", "metric": "指标"}
+
+
+def vocabulary_zh(vocabulary: str) -> str:
+    """What sort of name a definition is (``level``, ``role`` ...), in Chinese."""
+    return _VOCAB_ZH.get(vocabulary, vocabulary)

@@ -28,7 +28,7 @@ from gridcore.rules.errors import Diagnostic, default_lang
 from gridcore.rules.formatter import format_source
 
 from ..checking import check_text, community_beside
-from .knowledge import Scope, find_parent, hover_text, keywords, word_at
+from .knowledge import Scope, find_parent, hover_text, keyword_zh, keywords, vocabulary_zh, word_at
 
 LANGUAGE_ID = "gridcore-rules"
 
@@ -176,16 +176,19 @@ def completion(ls: RulesServer, params: lsp.CompletionParams) -> lsp.CompletionL
     items = []
     kinds = {"keyword": lsp.CompletionItemKind.Keyword, "item": lsp.CompletionItemKind.Keyword,
              "section": lsp.CompletionItemKind.Module}
-    for form, what, detail in keywords(ls.sections):
+    zh = ls.lang == "zh"
+    for form, what, detail in keywords(ls.sections, ls.lang):
         items.append(lsp.CompletionItem(label=form, kind=kinds[what], detail=detail))
     for d in scope.definitions:
         # a role the roster adds is marked so (its other spelling beside it: 街道网格专干 · street_officer)
-        roster = f" · roster {d.roster} (花名册)" if d.roster else ""
+        vocabulary = vocabulary_zh(d.vocabulary) if zh else d.vocabulary
+        roster = (f" · 花名册（{d.roster}）" if zh else f" · roster {d.roster} (花名册)") if d.roster else ""
         items.append(lsp.CompletionItem(label=d.name, kind=lsp.CompletionItemKind.Value,
-                                        detail=d.vocabulary + (f" · {d.text}" if d.text and not d.line else "")
+                                        detail=vocabulary + (f" · {d.text}" if d.text and not d.line else "")
                                         + roster,
                                         label_details=lsp.CompletionItemLabelDetails(
-                                            description=d.vocabulary + (" (roster)" if d.roster else ""))))
+                                            description=vocabulary + ((" (花名册)" if zh else " (roster)")
+                                                                      if d.roster else ""))))
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
@@ -267,9 +270,10 @@ def formatting(ls: RulesServer, params: lsp.DocumentFormattingParams) -> list[ls
 
 @_on(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 def document_symbols(ls: RulesServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
-    """The sections of the document, each with its items."""
+    """The sections of the document, each with its items (what each is, in Chinese in a Chinese session)."""
     scope, text, _ = ls.scope(params.text_document.uri)
     lines = text.splitlines()
+    zh = ls.lang == "zh"
 
     def make(symbol: Any) -> lsp.DocumentSymbol:
         last = lines[symbol.end_line - 1] if 0 < symbol.end_line <= len(lines) else ""
@@ -281,7 +285,7 @@ def document_symbols(ls: RulesServer, params: lsp.DocumentSymbolParams) -> list[
         return lsp.DocumentSymbol(
             name=symbol.name,
             kind=lsp.SymbolKind.Namespace if symbol.kind == "section" else lsp.SymbolKind.Field,
-            range=full, selection_range=chosen, detail=symbol.kind,
+            range=full, selection_range=chosen, detail=keyword_zh(symbol.kind, scope.sections) if zh else symbol.kind,
             children=[make(c) for c in symbol.children])
 
     return [make(s) for s in scope.symbols]
