@@ -33,6 +33,7 @@ INPUTS_ZH = {
     "incident": "事件", "category": "事件类别", "severity": "严重程度", "task": "任务", "kind": "类别",
     "done": "完成情况", "deadline": "期限", "weekday": "星期几", "hour": "时刻", "channel": "上报渠道",
     "key_person": "涉及重点人员", "party_member": "党员", "role": "角色", "level": "层级",
+    "reporter": "上报人", "resolver": "办结人", "closer": "结案人", "as": "身份",
 }  # fmt: skip
 
 

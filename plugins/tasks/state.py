@@ -257,7 +257,7 @@ class TasksState:
         from .headings import INPUTS_ZH
         from .views import explain
 
-        answer = explain(engine, self, decision)
+        answer = explain(engine, self, decision, lang)
         return answer.labelled(INPUTS_ZH) if answer is not None and lang == "zh" else answer
 
     @hookimpl
