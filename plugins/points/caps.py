@@ -7,7 +7,9 @@ each credit to five counters, ``CapCount`` keeps a running total of the
 scope and, per kind, the total when that kind's current period began: a
 credit adds to the total once, and only a credit on another day than the
 last looks at the kinds (those whose period changed begin again).  A kind
-whose period ended is dropped (``drop_ended``): no later credit reads it.
+whose period ended is never read again (``count`` finds its label past); the
+account drops its counters once every period they count in ended
+(``Account.advance``), and leaves out what ended when it is saved.
 """
 
 from __future__ import annotations

@@ -340,7 +340,7 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
         fresh_at = (base, len(fresh), at, at + len(written))
         lot_rules = tuple(sorted(named))
     # (what no later event can read is left out: cap counters of past periods)
-    periods, earned = _current_earned(account.earned)
+    periods, earned = _current_earned(account.earned, account.advanced_to)
     # (a span's node is in the row with the span; any node of no open span stays here)
     span_node = account.span_node
     open_spans = account.open_spans
@@ -360,26 +360,28 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
             lot_rules, tuple(named), parts, fresh_at)
 
 
-def _current_earned(earned: dict[str, CapCount]) -> tuple[list[list[str]], list[list[Any]]]:
+def _current_earned(earned: dict[str, CapCount], now: timedelta | None,
+                    ) -> tuple[list[list[str]], list[list[Any]]]:
     """The cap counters a later credit may still read (``Account.current_earned``: of each period kind, the
-    newest period any scope counts in), as a head writes them: ``[kind, label]`` of each such period, kinds in
-    the order of their names, and per scope in order ``[scope, points counted in each of those periods, ...]``
-    (None: not counted there; a scope counting in none of them is left out)."""
+    newest period any scope counts in that had not ended by ``now``, when the account was last advanced), as a
+    head writes them: ``[kind, label]`` of each such period, kinds in the order of their names, and per scope
+    in order ``[scope, points counted in each of those periods, ...]`` (None: not counted there; a scope
+    counting in none of them is left out)."""
     if not earned:
         return [], []
-    counts = iter(earned.values())
-    newest: Sequence[str | None] = next(counts).labels
-    for count in counts:
+    newest: list[str | None] = [None] * len(KINDS)
+    seen: Sequence[str | None] | None = None
+    for count in earned.values():
         labels = count.labels
-        if labels == newest:
-            continue  # (most often every scope counts in the same periods: the newest are theirs)
-        grown = list(newest)
+        if labels == seen:
+            continue  # (most often every scope counts in the same periods, which end alike)
+        seen = labels
+        ends = count.ends
         for n, label in enumerate(labels):
-            if label is not None:
-                was = grown[n]
+            if label is not None and (now is None or ends[n] > now):
+                was = newest[n]
                 if was is None or label > was:
-                    grown[n] = label
-        newest = tuple(grown)
+                    newest[n] = label
     places = [n for n in _BY_NAME if newest[n] is not None]
     rows = []
     for scope in sorted(earned):

@@ -422,8 +422,9 @@ class Account:
     first: timedelta | None = None
     #: a first lot's expiry (that object) and its ``utc_key``, as ``lots_key`` last worked it out
     lots_due_key: tuple[datetime, timedelta] | None = field(default=None, init=False, repr=False, eq=False)
-    #: no period of a cap counter in ``earned`` ends before this ``utc_key`` (None: not known)
-    earned_due: timedelta | None = field(default=None, init=False, repr=False, eq=False)
+    #: no period of a cap counter in ``earned`` ends after this ``utc_key`` (None: not known): ``advance``
+    #: drops the counters once it has passed
+    earned_last: timedelta | None = field(default=None, init=False, repr=False, eq=False)
     #: the latest end among the open spans and the cap counters' periods, a ``utc_key`` (``NEVER_KEY``:
     #: none open; None: not known, worked out when ``next_due`` asks).  Kept as they change: a span or a
     #: period added may move it later; ``advance`` drops only what ended by the moment it advances to,
@@ -459,7 +460,7 @@ class Account:
         account.redeemed = account.expired = account.deducted = 0
         account.rules, account.rules_noted, account.expiry_noted = _NO_RULES, None, None
         account.span_due = account.span_heap = account.advanced_to = account.first = None
-        account.lots_due_key = account.earned_due = account.closing = account.packed = None
+        account.lots_due_key = account.earned_last = account.closing = account.packed = None
         account.packed_due, account.unpacker, account.opened, account.fresh = NEVER, None, 0, []
         account.dumped = None
         return account
@@ -534,8 +535,9 @@ class Account:
                 ended = count.last
                 began = count.add(entry.amount, periods, ends)
                 if began is not None:
-                    if self.earned_due is not None and began < self.earned_due:
-                        self.earned_due = began
+                    last = self.earned_last
+                    if last is not None and count.last is not None and count.last > last:
+                        self.earned_last = count.last
                     self._closing_at(count.last, ended)
 
     def earn(
@@ -595,8 +597,9 @@ class Account:
                     ended = count.last
                     began = count.add(amount, periods, ends)
                 if began is not None:
-                    if self.earned_due is not None and began < self.earned_due:
-                        self.earned_due = began
+                    last = self.earned_last
+                    if last is not None and count.last is not None and count.last > last:
+                        self.earned_last = count.last
                     self._closing_at(count.last, ended)
         if marks is None:
             return
@@ -825,19 +828,22 @@ class Account:
             heapq.heappop(expiring)  # spent before it expired
         return expiring[0][0] if expiring else NEVER
 
-    def _earned_due(self) -> timedelta:
-        due = self.earned_due
-        if due is None:
-            due = self.earned_due = min((end for count in self.earned.values() if (end := count.first) is not None),
-                                        default=NEVER_KEY)
-        return due
+    def _earned_last(self) -> timedelta:
+        last = self.earned_last
+        if last is None:
+            last = self.earned_last = max((end for count in self.earned.values() if (end := count.last) is not None),
+                                          default=_DAWN)
+        return last
 
     def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, now: timedelta | None = None,
                 paying: Pays | None = None) -> None:
         """Book every expiry and streak bonus that fell due at or before ``until``, in time order.
 
-        Cap counters of periods that ended by ``until`` are dropped (no later
-        credit reads them).  ``now``: ``utc_key(until)``, if the caller has it.
+        Cap counters are dropped once every period they count in ended by
+        ``until``; a counter's own periods that ended are left (a credit's
+        periods replace them, ``CapCount.count`` finds their labels past, and
+        ``current_earned`` and a checkpoint leave them out: those that ended
+        by ``advanced_to``).  ``now``: ``utc_key(until)``, if the caller has it.
         ``paying``: a span it says cannot pay is closed without asking ``policy_at``.
         """
         if now is None:
@@ -846,18 +852,13 @@ class Account:
             self.advanced_to = now
         if not self.lots and not self.open_spans and not self.earned and self.packed is None and self.expiring is None:
             return  # (nothing open, nothing due: a member's first event, mostly)
-        if self.earned and self._earned_due() <= now:
-            # (the counters left and the earliest end among them, in one pass)
-            kept: dict[str, CapCount] = {}
-            first = NEVER_KEY
-            for scope, count in self.earned.items():
-                end = None if count.drop_ended(now) else count.first  # (a counter left has a period)
-                if end is not None:
-                    kept[scope] = count
-                    first = min(first, end)
-            self.earned = kept
-            self.earned_due = first
-            if not kept and not self.open_spans:
+        if self.earned and self._earned_last() <= now:
+            # (every period of every counter ended: no credit reads them.  Until then, a member's advance on a
+            # new day drops nothing: it was a pass over every counter, of every activity the member earned
+            # points for this year, for the periods the day's credits replace anyway)
+            self.earned = {}
+            self.earned_last = None
+            if not self.open_spans:
                 self.closing = NEVER_KEY
         if self.packed is not None:
             if self.packed_due > until and self._spans_due() > until:
@@ -872,17 +873,25 @@ class Account:
             heapq.heapify(spans)
         elif spans and spans[0][0] <= now:  # (something to judge: the heap changes)
             spans = self._own_span_heap()
+        # (the next lot to expire by ``now``, read again only after something changed the lots: an expiry, a
+        # span judged, which may credit a bonus; a span closed without judging leaves them as they were)
+        lots_read = False
+        expiring: list[tuple[datetime, datetime, str, Lot]] | None = None
+        lot_time: datetime | None = None
+        lot_key: timedelta | None = None
         while True:
-            expiring = self.expiring
-            if expiring is None:
-                lot_time = self.lots[0].expires if self.lots else None
-            else:
-                while expiring and expiring[0][3].remaining == 0:
-                    heapq.heappop(expiring)  # spent before it expired
-                lot_time = expiring[0][0] if expiring else None
-            lot_key = None if lot_time is None else self.lots_key(lot_time)
-            if lot_key is not None and lot_key > now:
-                lot_time = lot_key = None
+            if not lots_read:
+                expiring = self.expiring
+                if expiring is None:
+                    lot_time = self.lots[0].expires if self.lots else None
+                else:
+                    while expiring and expiring[0][3].remaining == 0:
+                        heapq.heappop(expiring)  # spent before it expired
+                    lot_time = expiring[0][0] if expiring else None
+                lot_key = None if lot_time is None else self.lots_key(lot_time)
+                if lot_key is not None and lot_key > now:
+                    lot_time = lot_key = None
+                lots_read = True
             if spans and spans[0][0] <= now and (lot_key is None or spans[0][0] < lot_key):
                 assert isinstance(spans, list)  # (the account's own: made so above, as one was due)
                 span = heapq.heappop(spans)[1]
@@ -901,10 +910,12 @@ class Account:
                     continue
                 # (``paying`` said it may pay: ``_judge_streak`` would ask it again, then the policy)
                 self._judge_streak(span, span_end, policy_at, calendar)
+                lots_read = False
                 continue
             if lot_time is None:
                 return
             self._expire(self.lots[0] if expiring is None else heapq.heappop(expiring)[3])
+            lots_read = False
 
     def _expiry_heap(self) -> None:
         """Keep the lots with an expiry in a heap from now on: they no longer expire in their own order."""
@@ -992,10 +1003,11 @@ class Account:
         """
         every = []
         newest: dict[str, str] = {}
+        now = self.advanced_to  # (a counter's periods that ended by then are past: ``advance`` leaves them)
         for scope, count in self.earned.items():
-            total = count.total
+            total, ends = count.total, count.ends
             for n, label in enumerate(count.labels):
-                if label is not None:
+                if label is not None and (now is None or ends[n] > now):
                     kind = KINDS[n]
                     every.append(((scope, kind), (label, total - count.starts[n], count.ends[n])))
                     if label > newest.get(kind, ""):
