@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
-from zhsweep import english_lines, english_words
+from zhsweep import english_lines, english_words, read_lines
 
 from gridcore.errors import chinese_of, has_chinese
 from gridcore_app.cli import LazyCommand, main_group
@@ -34,8 +34,6 @@ NOW = "2025-01-31T12:00+08:00"
 #: A word staff read as it is in any language: it holds a digit or an id's punctuation (``yq-g1``,
 #: ``yq-s1-i00001``, ``assessment:2025-01:g1``, ``points.board``, ``/tmp/x``, ``2025-01``, ``12``).
 _ID = re.compile(r"[\w./:@+-]*[\d_./:@-][\w./:@+-]*")
-#: A table's rule under its column ids (``----  ----``), and the caret line under quoted source (``  ^^^``).
-_RULE, _CARET = re.compile(r"[- ]*-[- ]*"), re.compile(r"\s*[\^~]+\s*")
 
 
 def english_first(output: str, names: frozenset[str] = frozenset()) -> list[str]:
@@ -44,24 +42,11 @@ def english_first(output: str, names: frozenset[str] = frozenset()) -> list[str]
     without a digit: a node ``yq``, a plugin ``points``), or the line is part of a table (the column ids
     under a line with Chinese and above the table's rule, the rows under the rule) or ruleset source a
     diagnostic quotes (the line above its carets)."""
-    lines = output.splitlines()
     found: list[str] = []
-    in_table = False
-    for at, line in enumerate(lines):
+    for line in read_lines(output):  # (tables, quoted source and a library's warnings left out)
         text = line.strip()
-        following = lines[at + 1] if at + 1 < len(lines) else ""
-        if not text:
-            in_table = False
+        if has_chinese(text[0]) or not text[0].isascii():
             continue
-        if _RULE.fullmatch(text):
-            in_table = True
-            continue
-        if in_table or has_chinese(text[0]) or not text[0].isascii():
-            continue
-        if _RULE.fullmatch(following.strip()) and at > 0 and has_chinese(lines[at - 1]):
-            continue  # a table's column ids, under their Chinese
-        if following and _CARET.fullmatch(following):
-            continue  # the source line a diagnostic points at
         first = re.split(r"[\s(（：,，;；=]", text, maxsplit=1)[0].rstrip(":")
         if re.match(r"[A-Za-z]", first) and not (_ID.fullmatch(first) or first in names):
             found.append(line)  # an English word first

@@ -25,6 +25,7 @@ line but a table's (its column ids under their Chinese headings, its rows) and q
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 #: A word: letters, digits and the punctuation of ids, paths, options and times.
 _WORD = re.compile(r"[A-Za-z0-9_./:@+\-]+")
@@ -88,11 +89,11 @@ def english_words(text: str, names: frozenset[str] = frozenset()) -> list[str]:
     return found
 
 
-def english_lines(output: str, names: frozenset[str] = frozenset()) -> list[str]:
-    """The lines of a command's ``output`` holding English words (``english_words``), tables' column ids and
-    rows, quoted ruleset source and a library's Python warnings left out, each with the words."""
+def read_lines(output: str) -> Iterator[str]:
+    """The lines of a command's ``output`` staff read as its messages: not a table's (its column ids under their
+    Chinese, its rows under its rule), not ruleset source a diagnostic quotes (the line above its carets), not
+    a library's Python warning and its source line; blank lines left out."""
     lines = output.splitlines()
-    found: list[str] = []
     in_table = False
     for at, line in enumerate(lines):
         text = line.strip()
@@ -111,7 +112,11 @@ def english_lines(output: str, names: frozenset[str] = frozenset()) -> list[str]
             continue  # a table's column ids, under their Chinese
         if following and _CARET.fullmatch(following):
             continue  # the source line a diagnostic points at
-        words = english_words(text, names)
-        if words:
-            found.append(f"{line}    <- {' '.join(words)}")
-    return found
+        yield line
+
+
+def english_lines(output: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """The lines of a command's ``output`` holding English words (``english_words``), of those ``read_lines``
+    gives, each with the words."""
+    return [f"{line}    <- {' '.join(words)}" for line in read_lines(output)
+            if (words := english_words(line.strip(), names))]
