@@ -162,7 +162,7 @@ def test_a_node_is_rated_and_its_staff_paid_from_the_first_period_starting_after
         node = after.explain("assessment:2025-03:yz-c4-g1")
         assert "not rated for 2025-03" in node.summary and "2025-03-05 加入" in node.summary
         zh = after.explain("assessment:2025-03:yz-c4-g1", lang="zh")
-        assert zh.inputs["加入时间 joined"] == "2025-03-05T10:00:00+08:00"
+        assert zh.inputs["加入时间（joined）"] == "2025-03-05T10:00:00+08:00"
         gridworker = next(m for m in sorted(staff) if m.startswith("yz-c4-g1"))
         told = after.explain(f"assessment:2025-03:subsidy:{gridworker}")
         assert "not paid" in told.summary and "不发补贴" in told.summary
@@ -223,7 +223,7 @@ def test_the_cli_dates_a_growth_and_assess_rollup_and_explain_agree(
     assert [row["node"] for row in found["tables"]["summary"]["rows"]] == ["yz-c3", "yz-s2"]
     told = runner.invoke(main_group, ["--lang", "zh", "explain", "assessment:2025-03:yz-c4-g1", "--store", url])
     assert told.exit_code == 0, told.output
-    assert "2025-03-05 加入" in told.stdout and "加入时间 joined" in told.stdout
+    assert "2025-03-05 加入" in told.stdout and "加入时间（joined）" in told.stdout
     late = runner.invoke(main_group, ["init", "--store", url, "--community", str(folders[1]), "--now", "tomorrow"])
     assert late.exit_code != 0
 

@@ -135,9 +135,10 @@ def test_star_ratings_with_the_chart(page: Any, site: tuple[Server, str]) -> Non
     assert all(1 <= int(s) <= 5 for s in (stars.nth(i).get_attribute("data-stars") for i in range(8)))
     # one bar per grid, drawn by the assessment plugin's chart (matplotlib SVG: a group per bar)
     assert page.locator('.chart svg g[id^="stars-"]').count() == 8
-    # its legend Chinese first, as its titles (得分构成 score components) and metrics (巡查覆盖率 patrol_coverage)
+    # the page is in Chinese, so is its chart: titles (得分构成), metrics (巡查覆盖率) and legend, no English
     legend = page.inner_text(".chart")
-    assert "扣分 penalties" in legend and "penalties 扣分" not in legend and "巡查覆盖率 patrol_coverage" in legend
+    assert "得分构成" in legend and "扣分" in legend and "巡查覆盖率" in legend
+    assert "penalties" not in legend and "patrol_coverage" not in legend and "score components" not in legend
     shot(page, "stars")
 
 
