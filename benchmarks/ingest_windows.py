@@ -61,6 +61,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import district  # the shared helpers: store URLs, the repository
 import engine_ingest  # the stream: calls(), days_for()
 
+
+def beside(store: Path) -> list[Path]:
+    """A window's working copy and the files SQLite and the store keep beside it (its WAL, shared memory and the
+    appends' lock file, ``<file>-appending``), all removed with the copy."""
+    return [store] + [store.with_name(store.name + end) for end in ("-wal", "-shm", "-appending")]
+
+
 #: The two lines the ``steady`` ruleset changes in Yinquan's: expiry and streak over short periods.
 STEADY_RULES = """\
 extends "yinquan"
@@ -163,7 +170,7 @@ def window(rules: str, at: int, warm: int, folder: Path, mode: str) -> dict[str,
     from gridcore_points import api
 
     work = folder / f"{rules}-{at}.work{os.getpid()}.db"
-    for old in (work, work.with_name(work.name + "-wal"), work.with_name(work.name + "-shm")):
+    for old in beside(work):
         old.unlink(missing_ok=True)
     copy_store(folder / f"{rules}-{at}.db", work)
     engine = open_engine(work, rules, folder)
@@ -210,7 +217,7 @@ def window(rules: str, at: int, warm: int, folder: Path, mode: str) -> dict[str,
         profile.dump_stats(folder / f"profile.{rules}.{at}")
     if mode == "callgrind":
         subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
-    for old in (work, work.with_name(work.name + "-wal"), work.with_name(work.name + "-shm")):
+    for old in beside(work):
         old.unlink(missing_ok=True)  # (the engine is left open: closing would take a checkpoint)
     return {"events": events, "cpu": cpu, "entries": dict(kinds), "derived": derived, "replayed": report.replayed}
 
