@@ -97,8 +97,10 @@ class RulesetTimeline:
     def at(self, when: datetime, node: str | None = None) -> Ruleset | None:
         """The ruleset that judges at ``node`` at ``when`` (``Engine.ruleset_at``)."""
         starts, chosen, before = self._governed.get(node) or self._governing(node)
+        if not starts:
+            return before  # (one ruleset judges there at every time: no time compared)
         zone = when.tzinfo
-        if type(zone) is timezone and starts:
+        if type(zone) is timezone:
             # The times the answer changes, in ``when``'s own zone object: two times holding one
             # ``timezone`` compare field by field, in the order of their instants (one offset); a
             # time in the community's zone against one at a fixed offset asks both for their offsets
@@ -206,7 +208,10 @@ class RulesetTimeline:
                     found = in_force[-1]
                     break
             chosen.append(found)
-        answer = (starts, chosen, whole[0][1] if whole else None)
+        before = whole[0][1] if whole else None
+        # (the same ruleset from every start and before them, the usual case of one ruleset in force: no
+        # time to compare, ``at`` answers it whatever the time)
+        answer = ([], [], before) if all(found is before for found in chosen) else (starts, chosen, before)
         self._governed[node] = answer
         return answer
 

@@ -266,5 +266,10 @@ def _shift_months(day: date, months: int) -> date:
     return date(year, month0 + 1, min(day.day, last))
 
 
+#: ``day`` moved by ``months`` calendar months, clamped to the month's last day: what ``add_months`` does to
+#: a time's local date, for a caller that holds the local time already (the same cache)
+shift_months = _shift_months
+
+
 def _midnight(day: date, tz: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)

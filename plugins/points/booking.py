@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event
-from gridcore.periods import KINDS, add_months
+from gridcore.periods import KINDS, add_months, shift_months
 from gridcore.rules.checker import did_you_mean
 from gridcore_escalation.events import ConsultationHeld, IncidentClosed
 
@@ -48,6 +48,8 @@ class Booking(Deductions):
         self._epoch: datetime | None = None
         #: ``_uncut`` by (the item's id, the tilts, name, hours and quantity): the item and what it books
         self._uncuts: dict[tuple[Any, ...], tuple[ActivityItem, Uncut | None]] = {}
+        #: the calendar's ``marks`` of the day whose ``periods_and_ends`` answer is the first (by object)
+        self._marks: tuple[object, tuple[tuple[tuple[str, str], datetime, timedelta], ...]] = (None, ())
 
     def advance(self, account: Account, event: Event) -> None:
         """Book what fell due on ``account`` up to ``event`` (before booking the event on it)."""
@@ -124,10 +126,16 @@ class Booking(Deductions):
             if len(self._expiries) > 256:
                 self._expiries.clear()
             calendar = self.calendar
-            # (from the local time the calendar worked out for the same time object, checking and booking
-            # it: ``add_months`` moves a time already in its zone without asking the zone again)
-            local = calendar.local(when) if calendar.tz is self.tz and when.tzinfo is not None else when
-            found = self._expiries[key] = add_months(local, months, self.tz)
+            tz = self.tz
+            if calendar.tz is tz and when.tzinfo is not None:
+                # ``add_months`` of the local time the calendar worked out for the same time object,
+                # checking and booking it, written out: that time is aware and already in ``tz`` (its
+                # ``astimezone(tz)`` is itself), so the zone is not asked for its offset to check it
+                local = calendar.local(when)
+                found = datetime.combine(shift_months(local.date(), months), local.time(), tzinfo=tz)
+            else:
+                found = add_months(when, months, tz)
+            self._expiries[key] = found
             # (its key too: every account whose first lot it is asks for it)
             note_key(found, self._wall_epoch(found))
         return found
@@ -167,11 +175,18 @@ class Booking(Deductions):
 
     def on_activity(self, event: ActivityRecorded) -> None:
         """Book what an activity earns: guards, the first matching scale, tilts, caps."""
-        policy = self.policy_at(event.time, event.node)
-        if policy is None:
-            return
-        pricing = policy.pricing(event.activity)
-        member = event.participant
+        # (what checking it worked out, if it was the last activity checked: ``Checks.judged`` written out)
+        judged = self._judged  # type: ignore[attr-defined]  # from Checks
+        if judged is not None and judged[0] is event:
+            _, policy, pricing, periods, ends, end, claims, added = judged
+            none_since = claims is self.claims and claims.added == added
+        else:
+            policy = self.policy_at(event.time, event.node)
+            if policy is None:
+                return
+            pricing = policy.pricing(event.activity)
+            periods = None
+        member = event.member or event.actor  # (``event.participant``)
         if pricing is None:
             # Not on the points item list: often a misspelling. Earns nothing, but
             # is listed with the flags so staff see it instead of losing it.
@@ -187,10 +202,7 @@ class Booking(Deductions):
         items = pricing.items
         account = self.account(member)
         account.advance(event.time, self.policy_at, self.calendar, self.now_key, self.may_pay)
-        judged = self.judged(event)  # type: ignore[attr-defined]  # from Checks
-        if judged is not None:
-            periods, ends, end, none_since = judged
-        else:
+        if periods is None:
             periods, ends = self.calendar.periods_and_ends(event.time)
             end = claim_end(event.time, event.hours)
             none_since = False
@@ -311,12 +323,19 @@ class Booking(Deductions):
         if event.id in self.history.guarded:  # (``book``'s guard: booked already, only marked)
             account.mark_active(event.time, event.node, self.calendar)
             return
+        # (the marks of the day of ``periods``, one calendar answer for every earning of a day: kept by it)
+        kept = self._marks
+        if kept[0] is periods:
+            marks = kept[1]
+        else:
+            marks = self.calendar.marks(event.time)
+            self._marks = (periods, marks)
         expiry = policy.expiry
         if expiry is None:
-            account.earn(entry, scope, rules, None, None, periods, ends, self.calendar.marks(event.time))
+            account.earn(entry, scope, rules, None, None, periods, ends, marks)
         else:
             account.earn(entry, scope, rules, self._expires(event.time, expiry.months), expiry.rule,
-                         periods, ends, self.calendar.marks(event.time))
+                         periods, ends, marks)
 
     def _uncut(self, item: ActivityItem, tilted: Tilted, name: str, hours: float, quantity: float) -> Uncut | None:
         """What an earning of ``item`` (an amount without a formula, no facts read) recorded as ``name`` for

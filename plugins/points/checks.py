@@ -31,8 +31,10 @@ class Checks(Records):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
-        #: the activity last checked against its duplicate guard: (the event, its day's ``periods_and_ends``,
-        #: its end, the claims that held no duplicate of it (None: one) and their ``added`` then)
+        #: the activity last checked whose item is on the list: (the event, its policy and pricing, and if
+        #: checked against a refusing duplicate guard its day's ``periods_and_ends``, its end, the claims that
+        #: held no duplicate of it (None: one) and their ``added`` then; else five Nones): what booking it
+        #: (``Booking.on_activity``) would work out again
         self._judged: tuple[Any, ...] | None = None
         #: ``is_staff_at`` answers of one community (the roster does not change under it), bounded
         self._staff_at: tuple[object, dict[tuple[str, str], bool]] = (None, {})
@@ -84,7 +86,9 @@ class Checks(Records):
 
     def check_activity(self, event: ActivityRecorded) -> list[str]:
         """Reasons to refuse an activity: who records it, its hours, duplicate or out-of-cell claims."""
-        reasons = self.check_recorder(event)
+        member = event.member or event.actor  # (``event.participant``)
+        # (``check_recorder``'s answer for a member recording their own activity, without its call)
+        reasons = [] if event.actor == member else self.check_recorder(event)
         if event.hours > MAX_HOURS:
             reasons.append(
                 f"{event.activity} lasted {_hours(event.hours)} hours in one record, but one record covers "
@@ -104,17 +108,19 @@ class Checks(Records):
                 f"{per_hour.activity} earns points per hour (rule {per_hour.rule}), but the record "
                 "gives no hours; record how long it took (hours: 2) (按小时计分的活动须填写时长)"
             )
-        member = event.participant
         duplicate, self_recorded, outside_cells = pricing.guards
         guard = duplicate
-        if guard is not None and guard.action == "refuse":
+        if guard is None or guard.action != "refuse":
+            self._judged = (event, policy, pricing, None, None, None, None, None)
+        else:
             # (what applying the event works out again: kept for it, ``judged``)
             periods, ends = self.calendar.periods_and_ends(event.time)
             end = claim_end(event.time, event.hours)
-            earlier = self.claims.duplicate_of(member, items[0].activity, event.id, event.time, end,
-                                               periods["day"][0], guard.window)
-            self._judged = (event, periods, ends, end, self.claims if earlier is None else None,
-                            self.claims.added)
+            claims = self.claims
+            earlier = claims.duplicate_of(member, items[0].activity, event.id, event.time, end,
+                                          periods["day"][0], guard.window)
+            self._judged = (event, policy, pricing, periods, ends, end, claims if earlier is None else None,
+                            claims.added)
             if earlier is not None:
                 reasons.append(
                     f"{member} already claimed {items[0].activity} "
@@ -135,14 +141,11 @@ class Checks(Records):
             )
         return reasons
 
-    def judged(self, event: ActivityRecorded) -> tuple[Any, ...] | None:
-        """What ``check_activity`` worked out for ``event`` if it was the last activity checked: its day's
-        ``periods_and_ends``, its end, and True if no claim was added since it found no duplicate."""
-        judged = self._judged
-        if judged is None or judged[0] is not event:
-            return None
-        _, periods, ends, end, claims, added = judged
-        return periods, ends, end, claims is self.claims and claims.added == added
+    def forget_policies(self) -> None:
+        """Forget the policy ``policy_at`` last gave, and the last activity checked (a ruleset was put in
+        force)."""
+        super().forget_policies()
+        self._judged = None
 
     def self_recorded(self, event: ActivityRecorded) -> bool:
         """True for an activity its member recorded for themselves without being staff at its node."""

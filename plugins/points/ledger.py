@@ -110,7 +110,11 @@ def utc_key(when: datetime) -> timedelta:
     ``tzinfo`` compare by their fields whatever their fold, so a time of fold
     1 is never looked up.
     """
+    global _LAST_EPOCH
     zone = when.tzinfo
+    last = _LAST_EPOCH
+    if last[0] is zone:  # (the fixed offset asked last, held: most times asked are of one offset)
+        return when - last[1]
     if type(zone) is timezone:
         # (two zones asked for their offsets cost about 1,700 instructions each; a new time's hash asks too)
         epoch = _EPOCHS.get(id(zone))
@@ -118,6 +122,7 @@ def utc_key(when: datetime) -> timedelta:
             if len(_EPOCHS) >= 64:
                 _EPOCHS.clear()
             epoch = _EPOCHS[id(zone)] = _EPOCH.astimezone(zone)
+        _LAST_EPOCH = (zone, epoch)
         return when - epoch
     if when.fold:
         return when - _EPOCH
@@ -133,6 +138,9 @@ def utc_key(when: datetime) -> timedelta:
 _KEYS: dict[datetime, timedelta] = {}
 #: by the ``id`` of a fixed offset (``timezone``): the epoch in that very object (which it keeps)
 _EPOCHS: dict[int, datetime] = {}
+#: the fixed offset ``utc_key`` last found in ``_EPOCHS`` (held, so no other object has its ``id`` while it
+#: is here; None before the first) and its epoch
+_LAST_EPOCH: tuple[timezone | None, datetime] = (None, _EPOCH)
 
 
 def shared_key(when: datetime) -> timedelta:

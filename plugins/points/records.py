@@ -269,9 +269,12 @@ class Records:
                 if expires is not None:
                     known = account.lots_due_key
                     key = known[1] if known is not None and known[0] is expires else account.lots_key(expires)
-                    due = min(due, key)
+                    if key < due:  # noqa: PLR1730  # (``min``, without its call)
+                        due = key
             else:
-                due = min(due, account.lots_key(account.lots_due()))
+                key = account.lots_key(account.lots_due())
+                if key < due:  # noqa: PLR1730
+                    due = key
             if due == NEVER_KEY:
                 continue
             if advanced is not None and due < idle:
