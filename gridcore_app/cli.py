@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -417,7 +418,9 @@ def _chinese_of(exc: click.ClickException) -> str | None:
     if isinstance(exc, click.BadArgumentUsage):
         return "参数用法不对"
     if isinstance(exc, click.UsageError):
-        return "用法不对：多出或缺少参数"
+        extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", exc.message)
+        # (the arguments named in the Chinese: click's English names them unquoted, and would be left out)
+        return f"用法不对：多出了参数 {extra[1]}" if extra else "用法不对：多出或缺少参数"
     if isinstance(exc, click.FileError):
         return "无法打开文件"
     return None
@@ -435,9 +438,10 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-#: Where a line of Chinese may not break: after an opening bracket, before closing punctuation.
+#: Where a line of Chinese may not break: after an opening bracket, before closing punctuation, before a
+#: one-word English gloss in brackets (``最新（latest）``).
 _OPENING, _CLOSING = "（“‘《【", "，。、；：）”’》】！？…"
-_PIECE = re.compile(rf"[{_OPENING}]*(?:[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f“”‘’…]|[^\s\u2e80-\u9fff"
+_PIECE = re.compile(rf"[{_OPENING}]*(?:[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f“”‘’…](?:（[!-~]+）)?|[^\s\u2e80-\u9fff"
                     rf"\uff00-\uffef\u3000-\u303f“”‘’…]+)[{_CLOSING}]*|\s+")
 
 
@@ -596,6 +600,15 @@ class _Context(click.Context):
         if isinstance(formatter, _Formatter) and help_lang(self) == "zh":
             formatter.chinese = True
         return formatter
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc_value: BaseException | None,
+                 tb: TracebackType | None) -> bool | None:
+        # Click's parser raises some usage errors without their context (``Option '--store' requires an
+        # argument.``): this context, whose arguments were being parsed, is theirs, so the error shows its
+        # command's usage in the CLI's language (``用法：gridcore points balance ...``).
+        if isinstance(exc_value, click.UsageError) and exc_value.ctx is None:
+            exc_value.ctx = self
+        return super().__exit__(exc_type, exc_value, tb)
 
     def get_help(self) -> str:
         """The help page; in Chinese when the CLI speaks Chinese (``help_lang``)."""

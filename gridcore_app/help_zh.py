@@ -32,7 +32,7 @@ HELP_ZH: Mapping[str, str] = {
         "数据库：一个文件夹（内置 TinyDB）、sqlite:///文件.db 或 postgresql://...",
     "Act as if it were this time (ISO 8601 with zone), or 'latest' (最新): the time of the store's newest event. "
     "Default: the system clock.":
-        "按这个时间执行（ISO 8601 格式，须带时区），或写 latest（最新）：按库中最新事件的时间。默认：系统时钟。",
+        "按这个时间执行（ISO 8601 格式，须带时区），或写 最新（latest）：按库中最新事件的时间。默认：系统时钟。",
     "A CSV's header row: the column ids (en, what scripts read) or each column's Chinese and id "
     "(zh: 获得积分 earned, for Excel). Default: $GRIDCORE_LANG, else en. (CSV 表头：zh 为中文加编号)":
         "CSV 表头：en 为列编号（供脚本读取），zh 为“中文 编号”（如 获得积分 earned，便于用 Excel 打开）。"
@@ -52,7 +52,7 @@ HELP_ZH: Mapping[str, str] = {
         "text（默认）或 json：每条提示连同文件、位置、严重程度、代码、中英文说明和修改办法，输出到标准输出。",
     'A folder where extends "name" looks for name.rules, after the ruleset\'s own folder and before '
     "$GRIDCORE_RULESETS (os.pathsep-separated folders). Repeat for several.":
-        "extends \"名称\" 查找 名称.rules 的文件夹：在规则集自己的文件夹之后、$GRIDCORE_RULESETS"
+        "继承 \"名称\"（extends）查找 名称.rules 的文件夹：在规则集自己的文件夹之后、$GRIDCORE_RULESETS"
         "（以 os.pathsep 分隔的多个文件夹）之前查找。可重复给出多个。",
     "Rewrite ruleset FILES (or folders) in the canonical layout (comments and meaning kept).":
         "把规则集文件 FILES（或文件夹）改写成标准格式（保留注释，含义不变）。",
@@ -279,7 +279,7 @@ HELP_ZH: Mapping[str, str] = {
     "Seconds an action waits for the store's write lock while another process holds it (a long gridcore ingest) "
     "before it is answered 503 with Retry-After, nothing stored; reads never wait.":
         "另一个进程（如耗时较长的 gridcore ingest）占用库的写锁时，一项操作最多等待的秒数；超时则答复 503 并附"
-        " Retry-After，不存入任何内容。查询从不等待。",
+        " “Retry-After”响应头，不存入任何内容。查询从不等待。",
     "API tokens for gridcore serve: issue, list, revoke (stored hashed).": "gridcore serve 的接口令牌：签发、列出、撤销（只保存哈希值）。",
     "Issue a token for MEMBER; it is shown once, and the store keeps only its hash.":
         "为成员 MEMBER 签发令牌；令牌只显示一次，库中只保存其哈希值。",

@@ -94,6 +94,9 @@ def test_the_mid_line_rule_finds_english_words_and_lets_ids_quotes_and_glosses_b
     assert english_words("积分不足（insufficient balance: res1 has 36 (of 50)）；应为：'会商' (consultation)") == []
     assert english_words("insufficient balance (积分不足)") == ["insufficient", "balance"]  # English first
     assert english_words("A: 12 -> 14 (+2)") == []
+    # a file's extension after Chinese, software by its name; a bare word stays English
+    assert english_words("sqlite:///文件.db、名称.rules，用 Excel 打开，由 uvicorn 提供服务") == []
+    assert english_words("文件 db，用 Excel open") == ["db", "open"]
 
 
 @dataclass

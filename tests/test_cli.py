@@ -352,7 +352,7 @@ def test_clicks_own_errors_carry_their_chinese(tmp_path: Path) -> None:
         (("tick", "--now", "yesterday"), "is not a time like", "(时间应写成 2025-03-01T09:00+08:00 这样)"),
         (("nosuchcommand",), "No such command", "(没有这个命令)"),
         (("report", "--nosuchoption"), "No such option", "(没有这个选项)"),
-        (("hierarchy", "show", str(MINI), "extra"), "unexpected extra argument", "(用法不对：多出或缺少参数)"),
+        (("hierarchy", "show", str(MINI), "extra"), "unexpected extra argument", "(用法不对：多出了参数 extra)"),
     ]
     for args, english, chinese in cases:
         code, _, err = run(*args)

@@ -9,7 +9,10 @@ written); the built-in plugins and the application may not.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -103,6 +106,86 @@ def test_help_is_chinese_in_chinese_mode_and_english_otherwise() -> None:
     # the language goes back to English for the next help page (the texts were put back)
     again = runner.invoke(main_group, ["points", "balance", "--help"], env={"GRIDCORE_LANG": "en", "LANG": ""})
     assert again.output == english.output
+
+
+def _help_names() -> frozenset[str]:
+    """What a help page shows as staff type it, in any language: every command's name (``_typed``), the
+    values an option takes from a list (``[en|zh]``, ``[text|csv|json]``) and its default, the plugins' names
+    (``GRIDCORE_PLUGINS=points,escalation``) and the communities under rulesets/ (``yinquan``)."""
+    from test_chinese_first import _typed
+
+    from gridcore.plugin_host import Hooks, get_plugin_manager
+
+    names = set(_typed()) | {name for name, _ in Hooks(get_plugin_manager()).describe_plugins()}
+    names |= {folder.name for folder in (Path(__file__).parent.parent / "rulesets").iterdir() if folder.is_dir()}
+    for _, _, _, real in _commands():
+        for param in real.params:
+            if isinstance(param.type, click.Choice):
+                names |= {str(choice) for choice in param.type.choices}
+            shown = getattr(param, "show_default", None)
+            names |= {value.strip("()") for value in (param.default, shown) if isinstance(value, str)}
+            # (``[默认：(gridcore-store)]``)
+    return frozenset(names)
+
+
+def _gridcore(*args: str) -> subprocess.CompletedProcess[str]:
+    """``gridcore ARGS`` run as staff run it: the installed command, its own process, no language in the
+    environment (``--lang`` among ``args`` chooses it)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GRIDCORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")}
+    command = str(Path(sys.executable).with_name("gridcore"))
+    return subprocess.run([command, *args], check=False, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_every_help_page_reads_chinese_through_the_real_cli() -> None:
+    """``gridcore --lang zh ... --help`` for every command (the application's, the rules language's, every
+    built-in plugin's, their sub-commands), run as staff run it: the whole page (click's own words too:
+    usage, options, commands, defaults) has no English word the sweep's rule (``zhsweep.english_lines``)
+    finds; and ``--lang en`` keeps the English."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zhsweep import english_lines
+
+    names = _help_names()
+    paths = [path.split()[1:] for path, _, _, real in _commands() if _built_in(real)]
+    assert len(paths) >= 60, paths
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda args: (args, _gridcore("--lang", "zh", *args, "--help")), paths))
+    found = []
+    for args, done in pages:
+        assert done.returncode == 0 and done.stderr == "", (args, done.stderr)
+        assert done.stdout.startswith(f"用法：gridcore {' '.join(args)}".rstrip()), done.stdout[:80]
+        found += [f"gridcore {' '.join(args)} --help: {line}" for line in english_lines(done.stdout, names)]
+    assert found == []
+    english = _gridcore("--lang", "en", "points", "balance", "--help")
+    assert english.stdout.startswith("Usage (用法): gridcore points balance [OPTIONS] MEMBER")
+    assert "Show MEMBER's points balance now" in english.stdout and "积分余额" not in english.stdout
+
+
+#: Each of click's own errors, made through the real CLI: (the arguments, a word of its Chinese).
+CLICK_ERRORS = [(["nosuch"], "没有这个命令"), (["points", "balance"], "缺少必填参数"),
+                (["points", "balance", "m1", "--nosuch"], "没有这个选项"),
+                (["incidents", "accept", "i1", "--store", "x"], "缺少必填选项"),
+                (["points", "board", "yq", "--format", "xml"], "不在可选值之中"),
+                (["demo", "--days", "x"], "应为数字"), (["check", "/no/such.rules"], "文件或文件夹不存在"),
+                (["points", "balance", "m1", "--store"], "选项用法不对"), (["plugins", "x", "y"], "用法不对：多出了参数 x y")]
+
+
+def test_clicks_own_errors_read_chinese_through_the_real_cli() -> None:
+    """Click's own errors under ``--lang zh``, run as staff run them: the usage, where help is and the error,
+    Chinese throughout (click's English message kept as a gloss in brackets after its Chinese)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zhsweep import english_lines
+
+    names = _help_names()
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(lambda case: (case, _gridcore("--lang", "zh", *case[0])), CLICK_ERRORS))
+    found = []
+    for (args, chinese), result in done:
+        assert result.returncode == 2 and "错误：" in result.stderr and chinese in result.stderr, (args, result.stderr)
+        assert "用法：gridcore" in result.stderr and "帮助：gridcore" in result.stderr, result.stderr
+        found += [f"gridcore {' '.join(args)}: {line}" for line in english_lines(result.stderr, names)]
+    assert found == []
 
 
 def test_a_commands_lang_help_shows_the_default_in_effect() -> None:

@@ -7,8 +7,9 @@ it is one of these:
 1. an id, a path, a number, a time, a command's option and its value: a word holding a digit or one
    of ``_ . / : @`` (``yq-g1``, ``assessment:2025-01:g1``, ``points.board``, ``/tmp/x``), ``--now
    latest``, or one of ``names``, the names the store, the ruleset or the command knows as they are in
-   any language (node and member ids such as ``yq``, plugin names, rules keywords, ``gridcore``), or a
-   placeholder of a command's usage in capitals (``MEMBER``, ``[OPTIONS]``);
+   any language (node and member ids such as ``yq``, plugin names, rules keywords, ``gridcore``), a
+   file's extension (``文件.db``, ``.xlsx``), the name of a piece of software (``SOFTWARE``: ``Excel``,
+   ``PostgreSQL``), or a placeholder of a command's usage in capitals (``MEMBER``, ``[OPTIONS]``);
 2. quoted: what staff typed or wrote, as written (``'nosuch'``, ``"x"``, `` `fmt` ``, ``「a test's
    name」``), and ruleset source after the ``file.rules:line`` it is quoted from;
 3. a gloss in brackets after Chinese: ``积分不足（insufficient balance: ...）``, ``评星定级（Star ratings
@@ -42,6 +43,12 @@ _PLACEHOLDER = re.compile(r"[A-Z][A-Z_]+")
 #: A Python warning a library gave (to stderr: matplotlib's of a font without a glyph), then its source line.
 _WARNING = re.compile(r"\S+\.py:\d+: \w*Warning: .*")
 _OPEN, _CLOSE = "(（[【", ")）]】"
+#: A file's extension, as a path ends (``文件.db``: the word the rule sees is ``.db``).
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]*")
+#: Software, named as it is in any language (Chinese text says ``用 Excel 打开``, ``由 uvicorn 提供服务``).
+SOFTWARE = frozenset({"Excel", "TinyDB", "SQLite", "PostgreSQL", "Python", "uvicorn", "VS Code", "matplotlib",
+                      "Chromium"})
+_SOFTWARE = frozenset(word for name in SOFTWARE for word in name.split())
 #: A table's rule under its column ids (``----  ----``), and the caret line under quoted source (``  ^^^``).
 _RULE, _CARET = re.compile(r"[- ]*-[- ]*"), re.compile(r"\s*[\^~]+\s*")
 
@@ -80,8 +87,10 @@ def english_words(text: str, names: frozenset[str] = frozenset()) -> list[str]:
     text = _without_glosses(_OPTION.sub(" ", _SOURCE.sub(" ", text)))
     found = []
     for word in _WORD.findall(text):
+        if _EXTENSION.fullmatch(word.rstrip(".:-+")):
+            continue
         word = word.rstrip(".:-+").lstrip(".:")
-        if len(re.sub(r"[^A-Za-z]", "", word)) < 2 or word in names or word.lower() in names:
+        if len(re.sub(r"[^A-Za-z]", "", word)) < 2 or word in names or word.lower() in names or word in _SOFTWARE:
             continue
         if _ID.fullmatch(word) or _PLACEHOLDER.fullmatch(word):
             continue

@@ -29,7 +29,7 @@ HELP_ZH: Mapping[str, str] = {
         "吹哨报到：把事件提级到上级节点 NODE，或交给条线部门（只给 --department 时事件留在原处并召集该部门），"
         "或两者都做。",
     "Why it is escalated (shown in the timeline and explain).": "提级的原因（显示在事件经过和 explain 中）。",
-    "A line department (条线部门) to hand it to, e.g. fire, police, housing.": "交给哪个条线部门，如 fire（消防）、police（公安）、housing（住建）。",
+    "A line department (条线部门) to hand it to, e.g. fire, police, housing.": "交给哪个条线部门，填部门编号，如 “fire”（消防）、“police”（公安）、“housing”（住建）。",
     "The node above to move it to (default: where it is now; needs --department then).":
         "提级到哪个上级节点（默认：留在当前节点，此时须给 --department）。",
     "Ask for more time to resolve (延期申请): --days and/or --hours, counted like the level's resolve limit "
@@ -45,7 +45,7 @@ HELP_ZH: Mapping[str, str] = {
     "``--node`` (a community's own variant).":
         "哪里适用哪个时限：每个类别在其提级路线每一层级的时限，以及起作用的规则。给出 FILE：按该规则集文件；"
         "不给 FILE：按库中现行的规则集，即适用于 --node 的规则集（社区自己的变体）。",
-    "Where 'extends' also looks (after the file's own folder).": "extends 还在哪里查找上级规则集（在文件自己的文件夹之后）。",
+    "Where 'extends' also looks (after the file's own folder).": "继承（extends）还在哪里查找上级规则集（在文件自己的文件夹之后）。",
     "The day (default: the latest version; without FILE: now).": "哪一天（默认：最新版本；不给 FILE 时为现在）。",
     "Without FILE: the limits of the ruleset governing this node in the store (its id or name; default: the "
     "incident's node, else the whole tree's).":
