@@ -5,8 +5,10 @@ format follows the file's extension: ``.png`` (a raster image), ``.svg``
 (text kept as text, so names stay searchable) or ``.pdf``; any other
 extension is refused before anything is drawn.  Node names are Chinese, so a
 PNG or PDF needs a font with CJK glyphs: one is looked up among the installed
-fonts (Noto Sans CJK, Source Han Sans, WenQuanYi, ...), or named by the
-``GRIDCORE_CHART_FONT`` environment variable (a font file).  Without one, a
+fonts (Noto Sans CJK, Source Han Sans, WenQuanYi, ...; a font installed after
+matplotlib cached its font list is found by its file in the usual font folders,
+``FONT_FOLDERS``), or named by the ``GRIDCORE_CHART_FONT`` environment variable
+(a font file).  Without one, a
 PNG or PDF is refused with a message saying what to install, never drawn with
 empty boxes for every name.  The same chart gives the same bytes (no dates in
 the file, a fixed SVG hash salt).
@@ -37,6 +39,17 @@ CJK_FAMILIES = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
     "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Droid Sans Fallback", "Microsoft YaHei",
     "PingFang SC", "SimHei", "Noto Serif CJK SC", "AR PL UMing CN",
+)  # fmt: skip
+#: Where fonts are installed (Linux, macOS, Windows): searched for a CJK font's file when matplotlib's font
+#: list, cached before the font was installed, does not know it.
+FONT_FOLDERS = (
+    "/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts", "/Library/Fonts",
+    "~/Library/Fonts", "/System/Library/Fonts", "%WINDIR%/Fonts", "%LOCALAPPDATA%/Microsoft/Windows/Fonts",
+)  # fmt: skip
+#: How the files of the families above are named (lower case, by the start of the name), best first.
+CJK_FILES = (
+    "notosanscjk", "notosanssc", "sourcehansans", "wqy-microhei", "wqy-zenhei", "wenquanyi", "droidsansfallback",
+    "msyh", "pingfang", "simhei", "notoserifcjk", "sourcehanserif", "uming",
 )  # fmt: skip
 #: A character every Chinese grid name needs (网, "grid").
 PROBE = "网"
@@ -79,7 +92,28 @@ def installed_cjk_font() -> str | None:
     for name, fname in sorted(fonts.items()):
         if ("CJK" in name or "Hei" in name or "Han" in name) and _has_glyph(fname):
             return fname
+    # Installed after matplotlib cached its font list: found by its file, and added to the list.
+    for path in cjk_font_files():
+        if _has_glyph(str(path)):
+            font_manager.fontManager.addfont(str(path))
+            return str(path)
     return None
+
+
+def cjk_font_files(folders: tuple[str, ...] = FONT_FOLDERS) -> list[Path]:
+    """The font files in ``folders`` (and their sub-folders) named as a CJK family's are (``CJK_FILES``):
+    the best family first, a regular face before a bold one."""
+    found = []
+    for folder in folders:
+        root = Path(os.path.expandvars(os.path.expanduser(folder)))
+        if "%" in str(root) or not root.is_dir():
+            continue  # (a variable not set: %WINDIR% off Windows)
+        for path in root.rglob("*"):
+            name = path.name.lower()
+            if path.suffix.lower() in (".ttc", ".ttf", ".otf") and name.startswith(CJK_FILES):
+                rank = next(at for at, start in enumerate(CJK_FILES) if name.startswith(start))
+                found.append((rank, "regular" not in name, str(path), path))
+    return [path for *_, path in sorted(found)]
 
 
 def _has_glyph(fname: str) -> bool:
@@ -176,6 +210,7 @@ __all__ = [
     "chart_style",
     "check_target",
     "cjk_font",
+    "cjk_font_files",
     "figure_bytes",
     "installed_cjk_font",
 ]
