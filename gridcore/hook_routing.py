@@ -14,6 +14,7 @@ that cannot be done.  An exception a plugin raises inside a hook comes out as a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -75,8 +76,56 @@ class EventKinds:
         return any(item == kind if isinstance(item, str) else issubclass(cls, item) for item in chosen)
 
 
+class Ticking:
+    """What the plugins that tick said of when something of theirs can fall due (``gridcore_next_due``).
+
+    In the order of ``gridcore_on_tick``'s plan: each plugin, its hint (how
+    to call its ``gridcore_next_due``; None: it has none, and is called
+    before every event), its last answer and whether that may be stale (its
+    state changed since: an event reached it, it ticked).  ``calm``: every
+    plugin that ticks has a hint and none is stale, so a tick before
+    ``until`` (the earliest answer; None: no answer names a time) finds
+    nothing due and need call no plugin.
+    """
+
+    __slots__ = ("calm", "due", "generation", "hints", "plugins", "reached", "stale", "unhinted", "until")
+
+    def __init__(self, generation: int, plugins: list[object], hints: list[_Call | None]) -> None:
+        self.generation = generation
+        self.plugins = plugins
+        self.hints = hints
+        self.due: list[datetime | None] = [None] * len(hints)
+        self.stale = [True] * len(hints)
+        #: by class of event: where the plugins whose hint such an event may change are (``_reached``)
+        self.reached: dict[type, tuple[int, ...]] = {}
+        self.unhinted = any(hint is None for hint in hints)
+        self.calm = False
+        self.until: datetime | None = None
+
+    def touch(self, reached: tuple[int, ...]) -> None:
+        """The states of the plugins at ``reached`` changed: their hints are asked again."""
+        stale = self.stale
+        for at in reached:
+            stale[at] = True
+        self.calm = False
+
+    def settle(self) -> None:
+        """After a tick: calm if every plugin that ticks has a hint, and none is stale."""
+        if self.unhinted or True in self.stale:
+            self.calm = False
+            return
+        times = [due for due in self.due if due is not None]
+        self.until = min(times) if times else None
+        self.calm = True
+
+
 class HookRouting:
     """The plugin manager ``Hooks`` calls, and how it calls each hook (``Hooks`` derives from it)."""
+
+    #: Whether ``gridcore_on_tick`` is skipped for a plugin while its ``gridcore_next_due`` says nothing
+    #: can fall due (False: every plugin asked before every event, as one without the hook is; what the
+    #: hint must not change, which the tests compare)
+    heed_next_due = True
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
@@ -85,6 +134,8 @@ class HookRouting:
         self._routes: dict[str, tuple[int, dict[type, list[_Call] | Any]]] = {}
         #: the generation, and each plugin's ``gridcore_event_kinds`` answer (by ``id`` of the plugin)
         self._declared: tuple[int, dict[int, EventKinds]] | None = None
+        #: what the plugins that tick said of when something of theirs can fall due (``gridcore_next_due``)
+        self._ticking: Ticking | None = None
 
     def forget_stale(self) -> None:
         """Drop the ways of calling hooks worked out before the last registration or unregistration.
@@ -98,6 +149,8 @@ class HookRouting:
         self._routes = {hook: kept for hook, kept in self._routes.items() if kept[0] == generation}
         if self._declared is not None and self._declared[0] != generation:
             self._declared = None
+        if self._ticking is not None and self._ticking.generation != generation:
+            self._ticking = None
 
     def _plan(self, hook: str) -> list[_Call] | None:
         """The implementations of a per-event hook in pluggy's calling order, or None to call through pluggy.
@@ -166,6 +219,44 @@ class HookRouting:
             route = self._pluggy(hook, unwanted)
         kept[1][cls] = route
         return route
+
+    def _new_ticking(self, generation: int, plan: list[_Call]) -> Ticking:
+        """The ``Ticking`` of ``gridcore_on_tick``'s plan: each implementation's ``gridcore_next_due``, if any.
+
+        A plugin's hint is the implementation of ``gridcore_next_due`` by the
+        object that implements its ``gridcore_on_tick`` (called directly, as
+        the plan is); without one (or with ``heed_next_due`` off) it is
+        called before every event.
+        """
+        plugins = [impl.plugin for impl in reversed(self.pm.hook.gridcore_on_tick.get_hookimpls())]
+        hints: list[_Call | None] = [None] * len(plan)
+        caller = getattr(self.pm.hook, "gridcore_next_due", None)
+        if self.heed_next_due and caller is not None and caller.spec is not None and len(plugins) == len(plan):
+            names = caller.spec.argnames
+            by_plugin = {id(impl.plugin): (impl.function, _picks(names, impl.argnames))
+                         for impl in caller.get_hookimpls()
+                         if not (impl.hookwrapper or getattr(impl, "wrapper", False))}
+            hints = [by_plugin.get(id(plugin)) for plugin in plugins]
+        return Ticking(generation, plugins, hints)
+
+    def _reached(self, ticking: Ticking, cls: type) -> tuple[int, ...]:
+        """Where in ``ticking`` the plugins are whose hint an event of class ``cls`` may change: those with a
+        ``gridcore_next_due`` that implement ``gridcore_on_event`` or ``gridcore_on_event_ignored`` for it."""
+        generation = getattr(self.pm, "generation", None)
+        if ticking.generation != generation or generation is None:
+            self._ticking = None  # (made before a registration: made again at the next tick)
+            return ()
+        declared = self._declarations(generation)
+        at = {id(plugin): n for n, plugin in enumerate(ticking.plugins) if ticking.hints[n] is not None}
+        reached: set[int] = set()
+        for hook in ("gridcore_on_event", "gridcore_on_event_ignored"):
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                n = at.get(id(impl.plugin))
+                kinds = declared.get(id(impl.plugin))
+                if n is not None and (kinds is None or kinds.wants(hook, cls)):
+                    reached.add(n)
+        ticking.reached[cls] = found = tuple(sorted(reached))
+        return found
 
     def _skipped(self) -> tuple[object, ...]:
         """The plugins this facade never calls (``without``)."""

@@ -357,6 +357,33 @@ def gridcore_on_tick(engine: Engine, now: datetime) -> list[Event] | None:
     whose times are at or before ``now`` and whose ids are deterministic (the
     same due thing always gets the same id); the engine validates and applies
     them like any other event, then asks again until nothing more is due.
+
+    A plugin that implements ``gridcore_next_due`` beside it is asked only
+    when something of its can fall due by ``now``; one that does not is asked
+    before every event.
+    """
+
+
+@hookspec
+def gridcore_next_due(engine: Engine) -> datetime | None:
+    """The earliest time at which your ``gridcore_on_tick`` can do anything, or ``None``: nothing can.
+
+    Implemented by the object whose ``gridcore_on_tick`` it speaks for (the
+    state a plugin attaches), beside it.  The engine then skips that
+    ``gridcore_on_tick`` while the time it ticks to is before your answer
+    (``now < answer``), and asks again after anything that may change your
+    state: your ``gridcore_on_event`` or ``gridcore_on_event_ignored`` (the
+    events ``gridcore_event_kinds`` routes to you), your ``gridcore_on_tick``
+    itself, your ``gridcore_restore_state``, any plugin's
+    ``gridcore_on_ruleset_loaded``, and any registration.  So the answer must
+    depend only on what those hooks build, and it is a promise: before it
+    (and for ever, with ``None``), ``gridcore_on_tick`` would return no event
+    and change nothing a hook answers, so the results are the same with or
+    without it, only cheaper.  An earlier answer is always safe (a heap's
+    top, stale or not); a later one loses derived events.  An aware
+    ``datetime``; must not change state.  A plugin that does not implement
+    this hook has its ``gridcore_on_tick`` called before every event, as
+    before.
     """
 
 
@@ -379,7 +406,7 @@ def gridcore_event_kinds() -> EventKinds | None:
     would not have changed your state (``gridcore_on_event``), so the results
     are the same with or without it, only cheaper.  A state that notes every
     event's time (expiries, days) keeps ``on_event=None``.
-    ``gridcore_on_tick`` is always called.
+    ``gridcore_on_tick`` is always called (but see ``gridcore_next_due``).
     """
 
 

@@ -145,6 +145,7 @@ class Hooks(HookRouting):
         return sorted(found, key=lambda left: (left.time, left.event_id))
 
     def on_ruleset_loaded(self, engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
+        self._ticking = None  # (any plugin's state may change: every ``gridcore_next_due`` asked again)
         try:
             self._calls.gridcore_on_ruleset_loaded(engine=engine, ruleset=ruleset, effective=effective)
         except Exception as exc:
@@ -186,6 +187,13 @@ class Hooks(HookRouting):
         return reasons
 
     def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
+        ticking = self._ticking
+        if ticking is not None:  # (the plugins with a ``gridcore_next_due`` this event reaches: asked again)
+            reached = ticking.reached.get(type(event))
+            if reached is None:
+                reached = self._reached(ticking, type(event))
+            if reached:
+                ticking.touch(reached)
         try:
             # (``_route`` and ``_call_all`` written out: called for every event, and the answers are not kept)
             kept = self._routes.get("gridcore_on_event")
@@ -233,6 +241,13 @@ class Hooks(HookRouting):
         return reasons
 
     def on_event_ignored(self, engine: Engine, event: Event, reasons: list[str]) -> None:
+        ticking = self._ticking
+        if ticking is not None:
+            reached = ticking.reached.get(type(event))
+            if reached is None:
+                reached = self._reached(ticking, type(event))
+            if reached:
+                ticking.touch(reached)
         try:
             route = self._route("gridcore_on_event_ignored", type(event))
             if isinstance(route, list):
@@ -243,19 +258,37 @@ class Hooks(HookRouting):
             raise self._failed("gridcore_on_event_ignored", exc, event) from exc
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
+        ticking = self._ticking
+        if ticking is not None and ticking.calm and ticking.generation == getattr(self.pm, "generation", None):
+            until = ticking.until
+            if until is None or now < until:
+                return []  # (every plugin that ticks said nothing of it can fall due by ``now``: most events)
         try:
             # (``_plan`` written out when its plan is kept: asked before every event)
             kept = self._plans.get("gridcore_on_tick")
-            plan = (kept[1] if kept is not None and kept[0] == getattr(self.pm, "generation", None)
-                    else self._plan("gridcore_on_tick"))
+            generation = getattr(self.pm, "generation", None)
+            plan = kept[1] if kept is not None and kept[0] == generation else self._plan("gridcore_on_tick")
             if plan is None:
+                self._ticking = None  # (through pluggy: every plugin asked, and no hint kept)
                 return _flatten(self._calls.gridcore_on_tick(engine=engine, now=now), "gridcore_on_tick")
+            if ticking is None or ticking.generation != generation:
+                ticking = self._ticking = self._new_ticking(generation or 0, plan)  # (a plan: counted)
             # (``_call_all`` and ``_flatten`` written out: called before every event, which most often
             # finds nothing due)
             args = (engine, now)
             out: list[Event] = []
             wrong = None  # (the first answer that is no list: refused once every plugin was asked)
-            for function, picks in plan:
+            due, stale = ticking.due, ticking.stale
+            for at, (function, picks) in enumerate(plan):
+                hint = ticking.hints[at]
+                if hint is not None:
+                    if stale[at]:
+                        due[at] = self._next_due(hint, engine)
+                        stale[at] = False
+                    when = due[at]
+                    if when is None or now < when:
+                        continue  # (its promise: nothing of it falls due by ``now``)
+                    stale[at] = True  # (its tick may change its state: asked again)
                 if picks is None:
                     answer = function(engine, now)
                 elif picks.__class__ is int:
@@ -270,9 +303,22 @@ class Hooks(HookRouting):
                         wrong = answer
             if wrong is not None:
                 raise PluginError(f"gridcore_on_tick must return a list, got {type(wrong).__name__}")
+            ticking.settle()
             return out
         except Exception as exc:
             raise self._failed("gridcore_on_tick", exc) from exc
+
+    def _next_due(self, hint: _Call, engine: Engine) -> datetime | None:
+        """A plugin's answer to ``gridcore_next_due``, checked."""
+        function, picks = hint
+        try:
+            answer = function(engine) if picks is None else function()
+        except Exception as exc:
+            raise self._failed("gridcore_next_due", exc) from exc
+        if answer is None or (isinstance(answer, datetime) and answer.utcoffset() is not None):
+            return answer
+        shown = f"the naive {answer!r}" if isinstance(answer, datetime) else type(answer).__name__
+        raise PluginError(f"gridcore_next_due must return an aware datetime or None, got {shown}")
 
     def save_state(self, engine: Engine, plugin: object) -> dict[str, Any] | None:
         """``plugin``'s own answer to ``gridcore_save_state`` (no other plugin is called)."""
@@ -289,6 +335,7 @@ class Hooks(HookRouting):
     def restore_state(self, engine: Engine, plugin: object, document: dict[str, Any]) -> None:
         """Give ``plugin`` (and no other) the document it saved."""
         caller = self._only("gridcore_restore_state", plugin)
+        self._ticking = None  # (its state is replaced: every ``gridcore_next_due`` asked again)
         if not caller.get_hookimpls():
             raise PluginError(f"plugin {_shown(self.pm.get_name(plugin) or '?')!r} implements "
                               "gridcore_save_state but not gridcore_restore_state")
@@ -299,7 +346,8 @@ class Hooks(HookRouting):
 
     def without(self, skip: Iterable[object]) -> Hooks:
         """The same hooks, calling every plugin but those in ``skip`` (a partial replay)."""
-        return _Without(self.pm, tuple(skip))
+        self._ticking = None
+        return _Without(self.pm, tuple(skip), self)
 
     def on_flush(self, engine: Engine) -> None:
         try:
@@ -364,10 +412,31 @@ class _Subset:
 class _Without(Hooks):
     """``Hooks`` whose calls skip some plugins (see ``Hooks.without``)."""
 
-    def __init__(self, pm: pluggy.PluginManager, skip: tuple[object, ...]) -> None:
+    def __init__(self, pm: pluggy.PluginManager, skip: tuple[object, ...], whole: Hooks) -> None:
         super().__init__(pm)
         self._skip = skip
         self._hook = _Subset(pm, skip)
+        self._whole = whole
+
+    def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
+        self._whole._ticking = None  # (the states it reaches change: the whole's hints are asked again)
+        super().on_event(engine, event, replaying)
+
+    def on_event_ignored(self, engine: Engine, event: Event, reasons: list[str]) -> None:
+        self._whole._ticking = None
+        super().on_event_ignored(engine, event, reasons)
+
+    def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
+        self._whole._ticking = None
+        return super().on_tick(engine, now)
+
+    def restore_state(self, engine: Engine, plugin: object, document: dict[str, Any]) -> None:
+        self._whole._ticking = None
+        super().restore_state(engine, plugin, document)
+
+    def on_ruleset_loaded(self, engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
+        self._whole._ticking = None
+        super().on_ruleset_loaded(engine, ruleset, effective)
 
     def _plan(self, hook: str) -> list[_Call] | None:
         return None  # the subset's callers decide who is skipped

@@ -261,6 +261,18 @@ class EscalationState(Transitions, Checks):
             return []
         return self._due_by(now)
 
+    @hookimpl
+    def gridcore_next_due(self) -> datetime | None:
+        """The earliest entry of the heap (stale or not) or join waiting: ``gridcore_on_tick`` finds nothing
+        due before it (nor without either: ``None``)."""
+        heap = self._heap
+        first = heap[0][0] if heap else None
+        if self.joins_due:
+            join = min(e.time for e in self.joins_due.values())
+            if first is None or join < first:
+                first = join
+        return first
+
     def _due_by(self, now: datetime) -> list[Event]:
         """``gridcore_on_tick``'s answer, worked out."""
         out: list[Event] = [e for e in self.joins_due.values() if e.time <= now] if self.joins_due else []

@@ -169,6 +169,12 @@ class TasksState:
                                            node=assignment.cell, task=ident, member=member))
         return out
 
+    @hookimpl
+    def gridcore_next_due(self) -> datetime | None:
+        """The earliest deadline of a task not yet settled (or settled since: an entry is dropped once its
+        deadline comes): ``gridcore_on_tick`` finds nothing due before it (nor without one: ``None``)."""
+        return self._due[0][0] if self._due else None
+
     def _done_with(self, ident: str) -> bool:
         task = self.open.get(ident)
         return task is None or task.settled()
