@@ -302,3 +302,41 @@ def test_a_new_account_is_the_account_attrs_builds() -> None:
         if isinstance(mine, (list, dict, set)) and f.name != "journal":
             assert mine is not getattr(other, f.name), f.name
     assert new.journal is journal
+
+
+@settings(max_examples=150, deadline=None)
+@given(lots=st.lists(st.tuples(st.integers(0, 120), st.integers(1, 4), st.booleans(), st.integers(1, 9)),
+                     min_size=1, max_size=12),
+       spent=st.integers(0, 20), until=st.integers(0, 300), fixed_until=st.booleans())
+@example(lots=[(0, 2, True, 5), (1, 1, False, 5)], spent=0, until=45, fixed_until=True)
+def test_expiries_of_two_zone_objects_are_ordered_by_their_moments(
+        lots: list[tuple[int, int, bool, int]], spent: int, until: int, fixed_until: bool) -> None:
+    """Lots restored from a checkpoint expire at a fixed offset, new ones in the community's zone: whether a new
+    lot comes in expiry order (no heap) and what ``balance_at`` leaves are those of the lots' moments."""
+    account = Account("m1")
+    opened: list[tuple[datetime, datetime, str, int]] = []
+    heap = False  # (a lot expiring before the one opened before it: out of order from then on)
+    for n, (day, months, fixed, amount) in enumerate(sorted(lots)):
+        when = START + timedelta(days=day, seconds=n)
+        expires = add_months(when, months, CST)
+        if fixed:  # (as a checkpoint reads it back: the same moment at its offset)
+            expires = datetime.fromisoformat(expires.isoformat())
+            assert expires.tzinfo is not CST
+        account.credit(Entry(f"e{n}", "earn", amount, "m1", "a", when, RULE, "earned"),
+                       expires=expires, expiry_rule=POLICY.expiry.rule)
+        heap = heap or bool(opened and utc_key(opened[-1][0]) > utc_key(expires))
+        opened.append((expires, when, f"e{n}", amount))
+        assert (account.expiring is not None) == heap
+    if spent:
+        take = min(spent, account.balance)
+        account.debit(Entry("r", "redeem", -take, "m1", "a", opened[-1][1] + timedelta(seconds=1), RULE, "spent"))
+    moment = START + timedelta(days=until)
+    if fixed_until:
+        moment = datetime.fromisoformat(moment.isoformat())
+    left = {lot.entry_id: lot.remaining for lot in account.lots}
+    expiring = sum(remaining for ident, remaining in left.items()
+                   if utc_key(next(o[0] for o in opened if o[2] == ident)) <= utc_key(moment))
+    calendar = Calendar(CST)
+    assert account.balance_at(moment, lambda when, node: POLICY, calendar) == account.balance - expiring
+    assert account.balance_at(moment, lambda when, node: POLICY, calendar) == account.view(
+        moment, lambda when, node: POLICY, calendar).balance

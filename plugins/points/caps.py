@@ -91,16 +91,21 @@ class CapCount:
         if day is not periods:
             total = self.total
             if day is None:
-                labels, counted_ends, starts = list(self.labels), list(self.ends), list(self.starts)
-                for n, kind in enumerate(KINDS):
-                    label = periods[kind][0]
-                    if labels[n] != label:
-                        labels[n] = label
-                        end = counted_ends[n] = ends[kind]
-                        starts[n] = total
-                        if began is None or end < began:
-                            began = end
-                self.labels, self.ends, self.starts = tuple(labels), tuple(counted_ends), tuple(starts)
+                # (a new or restored counter: the kinds whose label differs begin again; then every kind holds
+                # the period of the new day, its labels and ends those of that day's periods, shared)
+                found = _day_tuples(periods, ends)
+                labels, day_ends = found[1], found[2]
+                held = self.labels
+                if held != labels:
+                    starts = list(self.starts)
+                    for n, label in enumerate(labels):
+                        if held[n] != label:
+                            starts[n] = total
+                            end = day_ends[n]
+                            if began is None or end < began:
+                                began = end
+                    self.starts = tuple(starts)
+                self.labels, self.ends = labels, day_ends
             else:
                 # (every kind holds the period of ``day``: the kinds whose period differs on the new day
                 # begin again; then every kind holds the period of the new day, its labels and ends those

@@ -153,6 +153,12 @@ def shared_key(when: datetime) -> timedelta:
     return found[1]
 
 
+def moment_key(when: datetime) -> timedelta:
+    """``utc_key(when)``, by ``shared_key`` unless ``when`` is at a fixed offset (keyed at once, not kept: a restored
+    lot's times are objects of their own, which would only crowd the moments many accounts share out of it)."""
+    return utc_key(when) if type(when.tzinfo) is timezone else shared_key(when)
+
+
 def note_key(when: datetime, wall_epoch: datetime) -> timedelta:
     """``utc_key(when)`` worked out from ``when``'s offset alone, kept for ``shared_key``.
 
@@ -669,7 +675,10 @@ class Account:
             if at + 1 == len(lots):  # (appended, the usual case: in order unless it expires before the last)
                 if expires is not None:
                     before = lots[at - 1].expires
-                    if before is None or before > expires:
+                    # (a restored lot's expiry is at a fixed offset, a new one's in the community's zone: times of
+                    # two zone objects compare by asking each its offset, so by their keys)
+                    if before is None or (before > expires if before.tzinfo is expires.tzinfo
+                                          else moment_key(before) > moment_key(expires)):
                         self._expiry_heap()
             elif not _expires_by(lots[at - 1] if at else None, lot, lots[at + 1]):
                 self._expiry_heap()
@@ -814,8 +823,8 @@ class Account:
         known = self.lots_due_key
         if known is None or known[0] is not moment:
             # (by the moment's object: an expiry is one object for every credit of its moment, whose key
-            # ``Booking._expires`` noted, ``note_key``)
-            known = self.lots_due_key = (moment, shared_key(moment))
+            # ``Booking._expires`` noted, ``note_key``; a restored lot's, at a fixed offset, keyed at once)
+            known = self.lots_due_key = (moment, moment_key(moment))
         return known[1]
 
     def _spans_due(self) -> datetime:
@@ -1112,13 +1121,22 @@ class Account:
         if self.packed is not None:
             return self.view(until, policy_at, calendar, paying).balance
         expiring = 0
+        # (by their keys where a lot's expiry is of another zone object than ``until``: a restored lot's is at a
+        # fixed offset, a new one's in the community's zone, and times of two zone objects compare by asking
+        # each for its offset, about 2,000 instructions a side)
+        zone, key = until.tzinfo, utc_key(until)
         if self.expiring is None:  # (in expiry order: those expiring by ``until`` come first)
             for lot in self.lots:
-                if lot.expires is None or lot.expires > until:
+                expires = lot.expires
+                if expires is None or (expires > until if expires.tzinfo is zone else moment_key(expires) > key):
                     break
                 expiring += lot.remaining
         else:
-            expiring = sum(lot.remaining for lot in self.lots if lot.expires is not None and lot.expires <= until)
+            for lot in self.lots:
+                expires = lot.expires
+                if expires is not None and (expires <= until if expires.tzinfo is zone
+                                            else moment_key(expires) <= key):
+                    expiring += lot.remaining
         return self.balance - expiring
 
     def _due_by(self, until: datetime, paying: Pays) -> bool:
