@@ -51,7 +51,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from bisect import bisect_left, bisect_right
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 #: one counter for the whole process: no two notes, and no two ``PeriodStamps``, share a number
 _COUNTER = itertools.count(1)
@@ -77,7 +77,7 @@ class PeriodStamps:
 
     def note(self, when: datetime) -> None:
         """The state changed in a way that may change what a read of any period ending after ``when`` answers."""
-        kept = _HOURS_OF.get(id(when))  # (``_hour``'s lookup without a call: a note for most events)
+        kept = _HOURS_OF.get(id(when))  # (most notes: a time another plugin noted first)
         hour = kept[1] if kept is not None and kept[0] is when else _hour(when)
         hours = self._hours
         number = next(_COUNTER)
@@ -132,38 +132,34 @@ class PeriodStamps:
 #: time's ``timestamp`` asks its zone for the offset (about 6,000 instructions).  Emptied when full.
 _HOURS_OF: dict[int, tuple[datetime, int]] = {}
 _MOST_HOURS = 4096
-#: each fixed ``timezone``'s offset in microseconds (``_hour``)
-_OFFSETS: dict[timezone, int] = {}
-_MICRO = timedelta(microseconds=1)
-_HOUR_MICROS = _HOUR * 1_000_000
-#: ``date(1970, 1, 1).toordinal()``
-_EPOCH_DAY = 719_163
+_HOUR_DELTA = timedelta(seconds=_HOUR)
+#: the last second of an hour: a time in it asks ``timestamp`` (its float may reach the next hour)
+_LAST_SECOND = _HOUR_DELTA - timedelta(seconds=1)
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: 1970-01-01 UTC in the fixed offset ``_hour`` was last asked about (held: its ``tzinfo`` is that object)
+_ZONE_EPOCH = _UTC_EPOCH
 
 
 def _hour(when: datetime) -> int:
-    """The hour since 1970 that ``when`` falls in (kept in ``_HOURS_OF``).
+    """The hour since 1970 that ``when`` falls in, for a time not in ``_HOURS_OF`` (kept there).
 
     For a ``datetime`` in a fixed ``timezone``, worked out in whole
-    microseconds from its fields and the zone's offset (what ``timestamp``
-    subtracts, before its float): the same hour, as the float of a time at
-    least a second before the next hour cannot reach it; a time in that
-    last second, or in another zone, asks ``timestamp``.
+    microseconds: the time less 1970-01-01 UTC held in that very zone
+    object, subtracted on their fields (neither asked for its offset), what
+    ``timestamp`` works out before its float: the same hour, as the float
+    of a time at least a second before the next hour cannot reach it; a
+    time in that last second, or in another zone, asks ``timestamp``.
     """
-    kept = _HOURS_OF.get(id(when))
-    if kept is not None and kept[0] is when:
-        return kept[1]
+    global _ZONE_EPOCH
     zone = when.tzinfo
     hour = -1
-    left = _HOUR_MICROS
+    left = _HOUR_DELTA
     if type(zone) is timezone and type(when) is datetime:
-        offset = _OFFSETS.get(zone)
-        if offset is None:
-            if len(_OFFSETS) >= _MOST_HOURS:
-                _OFFSETS.clear()
-            offset = _OFFSETS[zone] = zone.utcoffset(None) // _MICRO
-        hour, left = divmod(((when.toordinal() - _EPOCH_DAY) * 86_400 + when.hour * 3_600 + when.minute * 60
-                             + when.second) * 1_000_000 + when.microsecond - offset, _HOUR_MICROS)
-    if left >= _HOUR_MICROS - 1_000_000:
+        epoch = _ZONE_EPOCH
+        if epoch.tzinfo is not zone:
+            epoch = _ZONE_EPOCH = _UTC_EPOCH.astimezone(zone)
+        hour, left = divmod(when - epoch, _HOUR_DELTA)
+    if left >= _LAST_SECOND:
         hour = int(when.timestamp() // _HOUR)
     if len(_HOURS_OF) >= _MOST_HOURS:
         _HOURS_OF.clear()

@@ -262,12 +262,14 @@ _edge_zones = [UTC, timezone(timedelta(hours=8)), timezone(-timedelta(hours=5, m
 @settings(max_examples=500, deadline=None)
 def test_a_noted_time_falls_in_the_hour_its_timestamp_says(when: datetime, micro: int | None) -> None:
     """``PeriodStamps.note`` keeps notes by ``int(when.timestamp() // 3600)``; ``stamps._hour`` works that
-    out from the fields for a fixed zone, and must agree to the hour, the last microsecond before an hour
-    included (where the float of ``timestamp`` may round up)."""
+    out for a fixed zone from the time less the epoch held in that zone, and must agree to the hour, the
+    last microsecond before an hour included (where the float of ``timestamp`` may round up)."""
     from gridcore import stamps
 
     if micro is not None:
         when = when.replace(minute=59, second=59, microsecond=micro)
     stamps._HOURS_OF.clear()
-    assert stamps._hour(when) == int(when.timestamp() // 3600)
-    assert stamps._hour(when) == int(when.timestamp() // 3600)  # (kept, the second time)
+    hour = stamps._hour(when)
+    assert hour == int(when.timestamp() // 3600)
+    assert stamps._HOURS_OF[id(when)] == (when, hour)  # (kept for the next note of the same time object)
+    assert stamps._hour(when) == hour  # (the epoch of the zone asked last, held)

@@ -42,6 +42,9 @@ class Booking(Deductions):
         #: the one ``Tilted`` of each pair of tilts (by the tilts' ids and the level shown)
         self._tilts: dict[int, tuple[PointsPolicy, object, dict[tuple[str | tuple[str, ...], str], Tilted],
                                      dict[tuple[int, int, str], Tilted]]] = {}
+        #: the entry of ``_tilts`` asked last (most activities are under one policy)
+        self._tilts_last: tuple[object, object, dict[tuple[str | tuple[str, ...], str], Tilted],
+                                dict[tuple[int, int, str], Tilted]] = (None, None, {}, {})
         #: when credits of a recent moment expire, by (moment, its tzinfo, its fold, months): ``_expires``
         self._expiries: dict[tuple[timedelta, int], datetime] = {}
         #: ``_wall_epoch`` last worked out
@@ -450,9 +453,12 @@ class Booking(Deductions):
         if not policy.tilts:
             return UNTILTED
         community = self.engine.community
-        known = self._tilts.get(id(policy))
-        if known is None or known[0] is not policy or known[1] is not community:
-            known = self._tilts[id(policy)] = (policy, community, {}, {})
+        known = self._tilts_last
+        if known[0] is not policy or known[1] is not community:
+            held = self._tilts.get(id(policy))
+            if held is None or held[0] is not policy or held[1] is not community:
+                held = self._tilts[id(policy)] = (policy, community, {}, {})
+            known = self._tilts_last = held
         # (a roster member's roles are the community's: by the member; anyone else's by their roles)
         key = (member, node) if member in community.members else (_RESIDENT if member in self.homes else (), node)
         by_place = known[2]
