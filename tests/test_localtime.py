@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from gridcore import Community, Engine, Event, FixedClock, get_plugin_manager, hookimpl
 from gridcore.events import ActivityRecorded
-from gridcore.localtime import LocalTimes
+from gridcore.localtime import LocalTimes, offset_span
 
 #: zones with summer time (folds and gaps), one that skipped a day, one with half-hour summer time, one
 #: whose offsets changed in the past, and fixed offsets
@@ -68,6 +68,61 @@ def test_the_local_time_and_date_are_astimezones(asked: list[tuple[datetime, boo
             assert fields(local.time(when)) == fields(expected)
             assert local.date(when) == expected.date()
         previous = when
+
+
+@st.composite
+def fixed_offset_runs(draw: st.DrawFn) -> tuple[tzinfo, list[datetime]]:
+    """A zone with summer time (or none, or a fixed offset) and times as the codec reads them: at fixed
+    offsets, mostly the zone's own in winter or summer, near its changes of offset, in runs that cross them,
+    with times of other kinds among them."""
+    zone = draw(st.sampled_from([ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"),
+                                 ZoneInfo("Australia/Lord_Howe"), ZoneInfo("Pacific/Apia"),
+                                 ZoneInfo("Asia/Shanghai"), timezone(timedelta(hours=8))]))
+    near = draw(st.sampled_from([datetime(2025, 3, 30, 1, tzinfo=UTC), datetime(2025, 10, 26, 1, tzinfo=UTC),
+                                 datetime(2025, 3, 9, 7, tzinfo=UTC), datetime(2025, 11, 2, 6, tzinfo=UTC),
+                                 datetime(2025, 4, 5, 15, tzinfo=UTC), datetime(2025, 10, 4, 15, 30, tzinfo=UTC),
+                                 datetime(2011, 12, 30, 10, tzinfo=UTC), datetime(1991, 9, 14, 17, tzinfo=UTC),
+                                 datetime(2044, 3, 27, 1, tzinfo=UTC), datetime(2024, 12, 31, 16, tzinfo=UTC)]))
+    offsets: st.SearchStrategy[tzinfo] = st.one_of(
+        st.sampled_from([1, 2, -4, -5, 10.5, 11, 13, 14, 8, 9]).map(lambda hours: timezone(timedelta(hours=hours))),
+        st.integers(-12, 14).map(lambda hours: timezone(timedelta(hours=hours))),
+        st.just(UTC), st.just(zone))  # (and times in UTC and in the zone itself asked in between)
+    start = near + timedelta(seconds=draw(st.integers(-4 * 86_400, 4 * 86_400)))
+    steps = draw(st.lists(st.integers(-3_600, 6 * 3_600), min_size=1, max_size=20))
+    runs = []
+    for step in steps:
+        start += timedelta(seconds=step, microseconds=draw(st.sampled_from([0, 1, 999_999])))
+        runs.append(start.astimezone(draw(offsets)))
+    return zone, runs
+
+
+@settings(max_examples=400, deadline=None)
+@given(fixed_offset_runs())
+def test_a_date_told_within_a_span_of_the_zone_s_offset_is_astimezone_s(run: tuple[tzinfo, list[datetime]]) -> None:
+    """Times at fixed offsets asked one after another across a zone's changes of offset (the date told from
+    the time's own fields while it is in the span of the zone's offset around the last converted): each
+    date is ``astimezone``'s, and so is each time."""
+    zone, times_asked = run
+    local = LocalTimes(lambda: zone)
+    for when in times_asked:
+        assert local.date(when) == when.astimezone(zone).date(), when
+    for when in times_asked:
+        assert fields(local.time(when)) == fields(when.astimezone(zone))
+
+
+def test_the_span_of_an_offset_is_the_zone_s_between_two_changes() -> None:
+    """Berlin's winter offset of 2024-25 runs from 2024-10-27 01:00 UTC to 2025-03-30 01:00 UTC; Shanghai's
+    has not changed since 1991 and its rule has no summer time; a fixed offset never changes."""
+    berlin, shanghai = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Shanghai")
+    winter = offset_span(berlin, datetime(2025, 1, 1, tzinfo=UTC))
+    assert winter == (datetime(2024, 10, 27, 1, tzinfo=UTC).timestamp(), datetime(2025, 3, 30, 1, tzinfo=UTC).timestamp())
+    assert offset_span(shanghai, datetime(2025, 1, 1, tzinfo=UTC)) == (
+        datetime(1991, 9, 14, 17, tzinfo=UTC).timestamp(), None)
+    assert offset_span(timezone(timedelta(hours=8)), datetime(2025, 1, 1, tzinfo=UTC)) == (None, None)
+    local = LocalTimes(lambda: berlin)
+    cet = timezone(timedelta(hours=1))
+    assert local.date(datetime(2025, 3, 30, 1, 59, 59, 999_999, tzinfo=cet)) == date(2025, 3, 30)
+    assert local.date(datetime(2025, 3, 30, 23, 30, tzinfo=cet)) == date(2025, 3, 31)  # (00:30 summer time)
 
 
 def test_a_fold_s_two_times_and_a_gap_s_time_have_their_own_answers() -> None:
