@@ -67,16 +67,22 @@ class PeriodStamps:
     makes every later hour's entry moot, so it replaces them.
     """
 
-    __slots__ = ("_base", "_hours", "_numbers")
+    __slots__ = ("_base", "_hours", "_last", "_numbers")
 
     def __init__(self) -> None:
         #: what a period no note reached answers: new for every new state
         self._base = next(_COUNTER)
         self._hours = array("q")
         self._numbers = array("q")
+        #: the time object of the last note, whose hour is the last kept (None: none since the staircase changed)
+        self._last: datetime | None = None
 
     def note(self, when: datetime) -> None:
         """The state changed in a way that may change what a read of any period ending after ``when`` answers."""
+        if when is self._last:  # (the events of a busy minute share one time object: its hour is the last kept)
+            self._numbers[-1] = next(_COUNTER)
+            return
+        self._last = when
         kept = _HOURS_OF.get(id(when))  # (most notes: a time another plugin noted first)
         hour = kept[1] if kept is not None and kept[0] is when else _hour(when)
         hours = self._hours
@@ -97,6 +103,7 @@ class PeriodStamps:
         self._base = next(_COUNTER)
         del self._hours[:]
         del self._numbers[:]
+        self._last = None
 
     def carry(self, number: int) -> None:
         """The state was built anew from one that had taken only the notes numbered up to ``number`` (a
@@ -109,6 +116,7 @@ class PeriodStamps:
         if self._base > number:  # built anew or noted everywhere since: every period
             self.note_all()
             return
+        self._last = None
         at = bisect_right(self._numbers, number)
         if at == len(self._numbers):
             return  # nothing noted since: as it was then

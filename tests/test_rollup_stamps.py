@@ -273,3 +273,48 @@ def test_a_noted_time_falls_in_the_hour_its_timestamp_says(when: datetime, micro
     assert hour == int(when.timestamp() // 3600)
     assert stamps._HOURS_OF[id(when)] == (when, hour)  # (kept for the next note of the same time object)
     assert stamps._hour(when) == hour  # (the epoch of the zone asked last, held)
+
+
+@st.composite
+def _stamp_steps(draw: st.DrawFn) -> list[tuple[str, int]]:
+    """Notes (of a few time objects, each noted again and again, as the events of a busy minute share one),
+    notes everywhere, carries back to an earlier note's number, and stamps asked, in any order."""
+    kinds = st.sampled_from(["note"] * 6 + ["note_all", "carry", "stamp", "stamp"])
+    return [(draw(kinds), draw(st.integers(0, 5))) for _ in range(draw(st.integers(1, 40)))]
+
+
+@given(_stamp_steps(), st.lists(st.integers(-50, 50), min_size=6, max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_the_stamps_are_the_notes_they_stand_for(steps: list[tuple[str, int]], hours: list[int]) -> None:
+    """A period's stamp is the number of the latest note before its end (its base since a note everywhere),
+    whatever the notes and carries before, a time object noted again just after itself or not: the staircase
+    (``PeriodStamps``) answers as every note kept would."""
+    start = datetime(2025, 3, 1, tzinfo=timezone(timedelta(hours=8)))
+    times = [start + timedelta(hours=hour, minutes=7) for hour in hours]  # (six time objects)
+    stamps = PeriodStamps()
+    base = stamps.stamp(start)
+    notes: list[tuple[datetime, int]] = []  # (every note kept: its time, its number)
+    numbers: list[int] = []
+    for kind, which in steps:
+        if kind == "note":
+            stamps.note(times[which])
+            notes.append((times[which], stamps.stamp(datetime.max.replace(tzinfo=UTC))))
+            numbers.append(notes[-1][1])
+        elif kind == "note_all":
+            stamps.note_all()
+            base = stamps.stamp(start - timedelta(days=99))
+            notes = []
+        elif kind == "carry" and numbers:
+            number = numbers[which % len(numbers)]
+            later = [when for when, n in notes if n > number]
+            stamps.carry(number)
+            if base > number:  # (noted everywhere since that number: every period)
+                base = stamps.stamp(start - timedelta(days=99))
+                notes = []
+            elif later:
+                notes = [(when, n) for when, n in notes if n <= number]
+                notes.append((min(later), stamps.stamp(datetime.max.replace(tzinfo=UTC))))
+        for end in (start + timedelta(hours=hour) for hour in range(-52, 54, 3)):
+            hour_end = -int(-end.timestamp() // 3600)
+            before = [n for when, n in notes if int(when.timestamp() // 3600) < hour_end]
+            assert stamps.stamp(end) == (max(before) if before else base), (kind, end)
