@@ -158,7 +158,9 @@ class AssessmentState:
                 day = self.engine.local_date(when)
             if self.kept_from is not None and day < self.kept_from:
                 return  # before the days kept (only a replay of old events could bring one)
-            sealed = self._take_out(day)
+            # (most often the event is of the latest day: nothing to take out, ``_take_out`` not called)
+            latest = self._last_day
+            sealed = None if latest is None or day >= latest else self._take_out(day)
             counts = self.patrols.get(day)
             if counts is None:
                 counts = self.patrols[day] = Counter()
@@ -170,7 +172,8 @@ class AssessmentState:
                 day = self.engine.local_date(when)
             if self.kept_from is not None and day < self.kept_from:
                 return
-            sealed = self._take_out(day)
+            latest = self._last_day
+            sealed = None if latest is None or day >= latest else self._take_out(day)
             people = self.participants.get(day)
             if not isinstance(people, set):
                 people = self.participants[day] = set(people or ())
