@@ -47,6 +47,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(why, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave the venv as the tests found it: ``gridcore-drills``, installed by ``drills_installed`` where it was
+    missing, is uninstalled once every test is done (by the process that started the workers)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    from installed import remove_drills_if_ours
+
+    remove_drills_if_ours()
+
+
 @pytest.fixture(scope="session")
 def drills_installed(tmp_path_factory: pytest.TempPathFactory) -> None:
     """``tests/plugins/drills`` (the guide's third-party plugin) installed in the venv, as a user would

@@ -87,6 +87,11 @@ def drills_mismatch() -> str | None:
             f"'{DRILLS}'")
 
 
+#: Beside the venv (``sys.prefix``): the test session installed ``gridcore-drills`` where it was missing, and
+#: takes it out again when it ends (``remove_drills_if_ours``), so the venv is left as the tests found it.
+OURS = ".gridcore-drills-installed-by-tests"
+
+
 def install_drills(scratch: Path) -> None:
     """Install ``tests/plugins/drills`` with pip, as a user would, from a copy of it without what an
     earlier build left in it (``build/``, ``*.egg-info``): setuptools copies a module into ``build/lib``
@@ -97,7 +102,8 @@ def install_drills(scratch: Path) -> None:
     with open(Path(sys.prefix) / ".gridcore-drills-install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if drills_mismatch() is None:
+            why = drills_mismatch()
+            if why is None:
                 return
             copy = scratch / "drills"
             shutil.copytree(DRILLS, copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
@@ -105,5 +111,31 @@ def install_drills(scratch: Path) -> None:
                                    "--force-reinstall", str(copy)], capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"pip could not install {DRILLS}: {done.stderr}")
+            if why.startswith("gridcore_drills is not installed"):  # (an old copy replaced stays: it was there)
+                (Path(sys.prefix) / OURS).touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def remove_drills_if_ours() -> None:
+    """Uninstall ``gridcore-drills`` if this test session installed it where it was missing (``OURS``).
+
+    Installed, it is a plugin like any other: every engine of the venv loads it, so a store written after
+    the tests would record it among its plugins and not restore checkpoints taken without it, and the
+    ``gridcore`` of a developer who only ran the tests would carry a drills section.  A venv that had it
+    before the tests (``.ci/run`` installs it first) keeps it."""
+    ours = Path(sys.prefix) / OURS
+    if not ours.exists():
+        return
+    with open(Path(sys.prefix) / ".gridcore-drills-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not ours.exists():
+                return
+            done = subprocess.run([sys.executable, "-m", "pip", "uninstall", "--quiet", "--yes", "gridcore-drills"],
+                                  capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"pip could not uninstall gridcore-drills: {done.stderr}")
+            ours.unlink()
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
