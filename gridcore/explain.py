@@ -57,6 +57,21 @@ INPUTS_ZH: Mapping[str, str] = {
 }  # fmt: skip
 
 
+#: A yes-or-no input (``member.party_member = True``) as staff read it in Chinese.
+YES_NO_ZH: Mapping[str, str] = {"True": "是", "False": "否"}
+
+
+def said_in_chinese(value: Any) -> Any:
+    """An input's value as staff read it in Chinese: yes or no as ``是``/``否``, a text carrying its Chinese in
+    brackets Chinese first (``on time (按时完成)`` -> ``按时完成``; ``chinese_first``); any other as it is (an id,
+    a number, a time)."""
+    if isinstance(value, bool) or (isinstance(value, str) and value in YES_NO_ZH):
+        return YES_NO_ZH[str(value)]
+    if isinstance(value, str) and chinese_of(value) is not None:
+        return chinese_first(value)
+    return value
+
+
 @frozen
 class Explanation:
     """One decision, the rule(s) behind it and the facts they were applied to."""
@@ -71,8 +86,9 @@ class Explanation:
         """This explanation as staff read it in Chinese: each input headed by its Chinese, its key after it in
         brackets (``成员（member）``), or, when the Chinese is of the key's first word, in its place (``指标
         patrols``; a role's: ``网格长（g1）`` for ``grid_leader at g1``). ``labels`` (a plugin's own) and
-        ``INPUTS_ZH`` (the inputs every plugin shares) give the Chinese; a key with none stays as it is.
-        Only what is shown changes: the stored explanation keeps its keys."""
+        ``INPUTS_ZH`` (the inputs every plugin shares) give the Chinese; a key with none stays as it is. Each
+        value is said in Chinese where it has a Chinese (``said_in_chinese``: ``是``, ``按时完成``). Only what is
+        shown changes: the stored explanation keeps its keys and values."""
         def label(key: str) -> str:
             zh = labels.get(key) or INPUTS_ZH.get(key)
             if zh:
@@ -83,7 +99,7 @@ class Explanation:
                 return key
             return f"{zh}（{rest[3:]}）" if rest.startswith("at ") else f"{zh} {rest}".rstrip()
 
-        return evolve(self, inputs={label(key): value for key, value in self.inputs.items()})
+        return evolve(self, inputs={label(key): said_in_chinese(value) for key, value in self.inputs.items()})
 
     def render(self, lang: str = "en") -> str:
         """A readable, multi-line account for ``gridcore explain``; each line's label in English

@@ -407,9 +407,23 @@ def explanation(answer: Explanation, names: Names) -> Explanation:
     elif found := re.match(r"^incident (\S+) started at (\S+)(?:, routed to (.+))?$", summary):
         routed = f"，分派至条线部门 {_departments(found[3], names)}" if found[3] else ""
         summary = f"事件 {found[1]} 从 {found[2]} 开始办理{routed}"
-    else:
-        return answer
-    return evolve(answer, summary=summary, result=result)
+    elif found := re.match(r"^report (\S+) joined open incident (\S+) as repeat report #(\d+)$", summary):
+        summary = f"上报 {found[1]} 并入未结案事件 {found[2]}，为第 {found[3]} 次重复上报"
+    return evolve(answer, summary=summary, result=result, inputs={key: _value(key, value, names)
+                                                                  for key, value in answer.inputs.items()})
+
+
+def _value(key: str, value: Any, names: Names) -> Any:
+    """An input's value in Chinese: a node by its level's name (``from`` = ``grid yq-g7`` -> ``网格 yq-g7``), a
+    time span (``window`` = ``2 hours`` -> ``2小时``), a rule's condition quoted as written (``「when satisfaction
+    <= 2」``); another as it is."""
+    if not isinstance(value, str):
+        return value
+    if key in ("from", "to") and (found := re.fullmatch(r"(\w+) (\S+)", value)) and found[1] in names.levels:
+        return f"{names.level(found[1])} {found[2]}"
+    if key in ("when", "reopens when"):
+        return f"「{value}」"  # (a rule's condition, quoted as the ruleset writes it)
+    return span(value) if key in ("window", "span", "limit") else value
 
 
 def _departments(text: str, names: Names) -> str:

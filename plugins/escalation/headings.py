@@ -29,6 +29,9 @@ INPUTS_ZH: Mapping[str, str] = {
     "step": "环节", "late event": "补录事件", "recorded": "录入顺序", "refused in time order": "按时间顺序应拒绝",
     "ignored because": "忽略原因", "counts": "是否计入", "case then": "事件当时", "its reason": "原因",
     "joined now": "现并入", "latest step before it": "此前最后一步",
+    # (what a rule's condition read: an escalation's, a reopening's)
+    "reopening": "第几次返工", "reopens when": "返工条件", "satisfaction": "满意度", "repeats": "重复上报次数",
+    "key_person": "涉及重点人员", "channel": "上报渠道",
 }  # fmt: skip
 
 #: The Chinese of the inputs the escalation plugin's metrics are computed from (``Metric.inputs_zh``), shown

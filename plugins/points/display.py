@@ -43,7 +43,8 @@ def kind_shown(kind: str) -> str:
 
 
 _N = r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
-_UNITS = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
+#: The Chinese of a period's kind, as in ``每月`` (a limit, a cap, a streak).
+PERIODS_ZH = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
 _ROLES = {"reporter": "上报人", "resolver": "办结人", "participant": "参与人"}
 _STEPS = {"reported": "上报", "resolved": "办结", "closed": "结案"}
 
@@ -51,7 +52,7 @@ _STEPS = {"reported": "上报", "resolved": "办结", "closed": "结案"}
 def limit_zh(limit: str) -> str:
     """A reward's limit per member in Chinese: ``1 per month`` -> ``每月最多 1 件`` (as written if not that shape)."""
     found = re.fullmatch(r"(\d+) per (\w+)", limit)
-    return f"每{_UNITS.get(found[2], found[2])}最多 {found[1]} 件" if found else limit
+    return f"每{PERIODS_ZH.get(found[2], found[2])}最多 {found[1]} 件" if found else limit
 
 
 def _steps(match: re.Match[str]) -> str:
@@ -90,7 +91,7 @@ PHRASES: tuple[tuple[str, object], ...] = (
     (r"^recognition by (\S+): ", r"\1 表彰："),
     (rf"^({_N}) unspent points of (\S+) expired$", r"\2 未用的 \1 分已过期"),
     (r"^streak bonus: active in every (\w+) of (\S+)$",
-     lambda m: f"连续活跃奖励：{m.group(2)} 的每个{_UNITS.get(m.group(1), m.group(1))}都有活动"),
+     lambda m: f"连续活跃奖励：{m.group(2)} 的每个{PERIODS_ZH.get(m.group(1), m.group(1))}都有活动"),
     (r"^consultation on incident (\S+) \((.+?)\): ", r"事件 \1（\2）会商："),
     (r"^incident (\S+) \((.+?)\), (reporter|resolver): ",
      lambda m: f"事件 {m.group(1)}（{m.group(2)}），{_ROLES[m.group(3)]}："),

@@ -5,11 +5,15 @@ Read-only views of the points state (state.py), which its hooks answer with.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from gridcore import Explanation, Outcome, OutcomeKind
+from attrs import evolve
 
-from .display import INPUTS_ZH, kind_shown, shown
+from gridcore import Explanation, Outcome, OutcomeKind
+from gridcore.errors import chinese_first, chinese_of
+
+from .display import INPUTS_ZH, KINDS_ZH, PERIODS_ZH, kind_shown, shown
 from .ledger import Record
 
 if TYPE_CHECKING:
@@ -45,7 +49,28 @@ def explain(state: PointsState, decision: str, lang: str = "en") -> Explanation 
         inputs=inputs,
         result=entry.amount,
     )
-    return answer.labelled(INPUTS_ZH) if lang == "zh" else answer
+    if lang != "zh":
+        return answer
+    # in Chinese: the summary (``获得 +15 分（yq-fw8）：...``) and a cap's room (``上限 X 每月（cap X per month）
+    # = 30，还剩 12``), each input headed by its Chinese
+    inputs = {_cap_zh(key): _room_zh(value) if key.startswith("cap ") else f"「{value}」" if key == "condition"
+              else value for key, value in inputs.items()}  # (a rule's condition quoted as the ruleset writes it)
+    said = shown(entry.summary)
+    said = chinese_first(said) if chinese_of(said) else said
+    summary = f"{KINDS_ZH.get(entry.kind, entry.kind)} {entry.amount:+d} 分（{entry.member}）：{said}"
+    return evolve(answer, summary=summary, inputs=inputs).labelled(INPUTS_ZH)
+
+
+def _cap_zh(key: str) -> str:
+    """``cap 配合社区工作 per month`` -> ``上限 配合社区工作 每月（cap 配合社区工作 per month）``; another key as it is."""
+    found = re.fullmatch(r"cap (.+) per (\w+)", key)
+    return f"上限 {found[1]} 每{PERIODS_ZH.get(found[2], found[2])}（{key}）" if found else key
+
+
+def _room_zh(value: object) -> object:
+    """A cap's ``30, 12 left`` -> ``30，还剩 12``; another value as it is."""
+    found = re.fullmatch(r"(\d+), (-?\d+) left", str(value))
+    return f"{found[1]}，还剩 {found[2]}" if found else value
 
 
 def _find_due(state: PointsState, entry_id: str) -> Record | None:

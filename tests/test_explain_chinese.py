@@ -1,0 +1,83 @@
+"""Every decision of a month of Yinquan explained under zh reads Chinese: points entries (earned, deducted,
+capped), escalations (routes, limits breached, reopenings, repeat reports joined), ratings of nodes and people,
+subsidies; swept by tests/zhsweep.py's rule, as the CLI's output is."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from test_chinese_first import Demo, demo  # noqa: F401  (the fixture: a month of Yinquan by gridcore demo)
+from zhsweep import english_lines
+
+import gridcore_assessment
+from gridcore import Engine
+from gridcore.errors import GridcoreError
+from gridcore.plugin_host import Hooks, get_plugin_manager
+from gridcore.roster import ROLES
+
+
+def _decisions(engine: Engine) -> list[str]:
+    """Every decision a plugin can explain on ``engine``'s store: each event's points entry and escalation
+    step, each incident's route, each rating, person's rating and subsidy of January."""
+    documents = [document for _, document in engine.store.events_after(0)]
+    decisions = [f"{plugin}:{d['id']}" for d in documents for plugin in ("points", "escalation")]
+    decisions += sorted({f"escalation:route:{d['incident']}" for d in documents if d.get("incident")})
+    rated = gridcore_assessment.stored_or_fresh(engine, "2025-01")
+    decisions += [f"assessment:2025-01:{r.node}" for r in rated.ratings]
+    decisions += [f"assessment:2025-01:person:{p.node}" for p in rated.people]
+    decisions += [f"assessment:2025-01:subsidy:{s}" for s in sorted({s.member for s in rated.subsidies})]
+    return decisions
+
+
+def _names(engine: Engine) -> frozenset[str]:
+    """What an explanation shows as it is in any language: the store's ids (nodes, members, the categories,
+    roles and channels its events carry), the plugins' and metrics' names."""
+    hierarchy = engine.community.hierarchy
+    found = {n.id for root in hierarchy.roots() for n in hierarchy.descendants(root.id, include_self=True)}
+    found |= set(engine.community.members) | set(engine.community.roles) | set(ROLES) | set(engine.metrics())
+    found |= {name for name, _ in Hooks(get_plugin_manager()).describe_plugins()}
+    for _, document in engine.store.events_after(0):
+        found |= {str(document[key]) for key in ("category", "channel", "role") if document.get(key)}
+    return frozenset(found)
+
+
+def test_every_decision_explained_in_chinese_reads_chinese(demo: Demo) -> None:  # noqa: F811
+    explained: Counter[str] = Counter()
+    found: dict[str, str] = {}
+    with Engine.open(store=demo.store) as engine:
+        names = _names(engine)
+        for decision in _decisions(engine):
+            try:
+                shown = engine.explain(decision, lang="zh").render("zh")
+            except GridcoreError:
+                continue
+            explained[decision.split(":")[0] if ":person:" not in decision else "person"] += 1
+            explained["subsidy"] += ":subsidy:" in decision
+            for line in english_lines(shown, names):
+                found.setdefault(re.sub(r"\S*\d\S*", "#", line.split("    <- ")[1]), f"{decision}: {line}")
+    assert explained["points"] > 500 and explained["escalation"] > 50 and explained["assessment"] > 10, explained
+    assert explained["person"] > 5 and explained["subsidy"] > 5, explained
+    assert sorted(found.values()) == []
+
+
+def test_an_entry_a_cap_and_a_repeat_report_explained_in_chinese(demo: Demo) -> None:  # noqa: F811
+    """The shapes the sweep found English: an entry's summary, a cap's room, a yes-or-no input, a node's level,
+    a repeat report joined (decisions of the demo's month: seed 1); in English each stays as it was."""
+    with Engine.open(store=demo.store) as engine:
+        shown = {d: engine.explain(d, lang="zh").render("zh") for d in CASES}
+        english = {d: engine.explain(d).render() for d in CASES}
+    capped, party, earned, joined = CASES
+    assert re.search(r"输入：上限 \S+ 每月（cap \S+ per month） = \d+，还剩 \d+", shown[capped]), shown[capped]
+    assert re.search(r"input 输入: cap \S+ per month = \d+, \d+ left", english[capped]), english[capped]
+    assert re.fullmatch(r"points:\S+: 获得 \+\d+ 分（\S+）：.*", shown[earned].splitlines()[0]), shown[earned]
+    assert shown[capped].splitlines()[0].startswith(f"{capped}: 获得 +12 分（yq-s1-p00075）：配合社区工作：每小时 5 分")
+    assert " earn +" in english[earned].splitlines()[0]
+    assert re.search(r"party_member = [是否]$", shown[party], re.MULTILINE), shown[party]
+    assert re.search(r"party_member = (True|False)$", english[party], re.MULTILINE), english[party]
+    assert re.match(r"escalation:\S+: 上报 \S+ 并入未结案事件 \S+，为第 1 次重复上报\n", shown[joined]), shown[joined]
+    assert "输入：时间窗（window） = 2小时" in shown[joined] and "as repeat report #1" in english[joined]
+
+
+#: A capped entry, a party member's, one earned, a repeat report joined, in the demo's month (seed 1).
+CASES = ("points:yq-s1-000911", "points:yq-s1-000409", "points:yq-s1-000218", "escalation:yq-s1-000618")
