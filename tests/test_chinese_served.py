@@ -188,3 +188,35 @@ def test_an_open311_error_for_a_phone_in_chinese_is_chinese_first(site: tuple[Se
 ])
 def test_which_requests_prefer_chinese(header: str | None, chinese: bool) -> None:
     assert prefers_chinese(header) is chinese
+
+
+def test_a_successful_answer_for_a_request_in_chinese_says_its_words_in_chinese(
+        site: tuple[Server, str, frozenset[str]]) -> None:
+    """A request preferring Chinese, to a real ``gridcore serve``: an explanation's summary Chinese (``labels``
+    heading each input), the reports' descriptions, a report's title, headings and notes; ``Content-Language:
+    zh``. The machine fields (decision, inputs, result, columns, rows, names) are the same as for a request
+    without it, which is answered as before."""
+    server, token, names = site
+    found = []
+    for path in ("/api/v1/explain/assessment:2025-01:yq-g1", "/api/v1/explain/escalation:route:yq-s1-i00001",
+                 "/api/v1/reports", "/api/v1/reports/points.board?month=2025-01&node=yq"):
+        zh = _ask(server, token, "GET", path, None, ZH)
+        plain = _ask(server, token, "GET", path, None, {})
+        assert zh.status_code == 200 == plain.status_code, zh.text
+        assert zh.headers["content-language"] == "zh" and "content-language" not in plain.headers
+        chinese, english = zh.json(), plain.json()
+        if path.startswith("/api/v1/explain/"):
+            said = [chinese["summary"], *chinese["labels"].values()]
+            assert {k: v for k, v in chinese.items() if k not in ("summary", "labels")} == \
+                {k: v for k, v in english.items() if k != "summary"}
+            assert list(chinese["labels"]) == list(english["inputs"]) and "labels" not in english
+        elif path == "/api/v1/reports":
+            said = [r["description"] for r in chinese]
+            assert [{**r, "description": ""} for r in chinese] == [{**r, "description": ""} for r in english]
+        else:
+            said = [chinese["title"], *chinese["notes"], *chinese["headings"].values()]
+            assert chinese["rows"] == english["rows"] and chinese["columns"] == english["columns"]
+            assert chinese["title"] != english["title"] and "headings" not in english
+        assert all(has_chinese(text) for text in said[:1]), said
+        found += [f"{path}: {text} <- {w}" for text in said for w in english_words(text, names)]
+    assert found == []

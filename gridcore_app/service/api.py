@@ -27,16 +27,16 @@ import gridcore_escalation
 import gridcore_points
 from gridcore import Engine, FixedClock
 from gridcore.engine import DECIDED_WITH
-from gridcore.errors import GridcoreError, PluginError
+from gridcore.errors import GridcoreError, PluginError, chinese_first_line
 from gridcore.events import SYSTEM_ACTOR, event_order
 from gridcore.periods import period_containing
 
 from . import auth, intake
 from .context import Service, is_staff, json_body, may_read_account, service_of, staff_over
-from .jsonable import explanation, plain, table
+from .jsonable import explanation, explanation_zh, plain, table
 from .live import share_test_clock
 from .openapi import AUTH_ANONYMOUS, AUTH_NONE, documented, obj
-from .problems import Problem
+from .problems import Problem, language_of
 
 PREFIX = "/api/v1"
 
@@ -64,9 +64,10 @@ STEPS: Mapping[str, str] = {
 FILLED = ("id", "time", "actor", "node", "incident")
 
 
-def ok(doc: Any, status: int = 200) -> JSONResponse:
-    """A JSON answer (exact numbers kept exact, times ISO 8601)."""
-    return JSONResponse(plain(doc), status_code=status)
+def ok(doc: Any, status: int = 200, lang: str = "en") -> JSONResponse:
+    """A JSON answer (exact numbers kept exact, times ISO 8601); ``Content-Language: zh`` when its
+    human-readable fields were said in Chinese for a request preferring it (``lang="zh"``)."""
+    return JSONResponse(plain(doc), status_code=status, headers={"Content-Language": "zh"} if lang == "zh" else None)
 
 
 def require_plugin(engine: Engine, name: str) -> None:
@@ -751,7 +752,13 @@ async def explain(request: Request) -> Response:
     service = service_of(request)
     await service.member(request)
     decision = request.path_params["decision"]
-    return ok(await service.read(lambda engine: explanation(engine.explain(decision))))
+    lang = language_of(request.headers)
+
+    def read(engine: Engine) -> dict[str, Any]:
+        english = engine.explain(decision)
+        return explanation(english) if lang != "zh" else explanation_zh(english, engine.explain(decision, lang="zh"))
+
+    return ok(await service.read(read), lang=lang)
 
 
 @documented("Every named report plugins contribute", tag="reads")
@@ -759,11 +766,13 @@ async def reports(request: Request) -> Response:
     service = service_of(request)
     await service.member(request)
 
-    def read(engine: Engine) -> Any:
-        return [{"name": r.name, "description": r.description, "params": list(r.params)}
-                for r in sorted(engine.hooks.register_reports(), key=lambda r: r.name)]
+    lang = language_of(request.headers)
 
-    return ok(await service.read(read))
+    def read(engine: Engine) -> Any:
+        return [{"name": r.name, "description": chinese_first_line(r.description) if lang == "zh" else r.description,
+                 "params": list(r.params)} for r in sorted(engine.hooks.register_reports(), key=lambda r: r.name)]
+
+    return ok(await service.read(read), lang=lang)
 
 
 @documented("Build a named report (query parameters are its parameters)", tag="reads")
@@ -787,9 +796,10 @@ async def report(request: Request) -> Response:
             if any(row[at] != reader for row in built.rows):
                 raise Problem("forbidden", f"the report {name} names other people: it is for staff",
                               f"报表 {name} 含有他人信息，只供工作人员查看")
-        return table(built)
+        return table(built, lang)
 
-    return ok(await service.read(read))
+    lang = language_of(request.headers)
+    return ok(await service.read(read), lang=lang)
 
 
 @documented(

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from gridcore.errors import chinese_first, chinese_first_line, chinese_of
 from gridcore.explain import Explanation, RuleRef
 from gridcore.reports import Table
 
@@ -61,8 +62,22 @@ def explanation(answer: Explanation) -> dict[str, Any]:
     }
 
 
-def table(result: Table) -> dict[str, Any]:
-    """A report table as ``{title, columns, rows: [{column: value}], notes}``."""
+def explanation_zh(english: Explanation, chinese: Explanation) -> dict[str, Any]:
+    """An explanation for a request in Chinese: the summary Chinese first (``gridcore --lang zh explain``'s),
+    ``labels`` each input's Chinese heading (``成员（member）``) by its key; the decision, rules, inputs (their
+    keys and values) and result as they are."""
+    summary = chinese_first(chinese.summary) if chinese_of(chinese.summary) else chinese_first_line(chinese.summary)
+    return {**explanation(english), "summary": summary,
+            "labels": dict(zip(english.inputs, chinese.inputs, strict=True))}
+
+
+def table(result: Table, lang: str = "en") -> dict[str, Any]:
+    """A report table as ``{title, columns, rows: [{column: value}], notes}``; for ``lang="zh"`` its title and
+    notes in Chinese and ``headings``, each column's Chinese by its id (the rows as they are)."""
+    if lang == "zh":
+        return {**table(result), "title": result.title_zh or chinese_first_line(result.title),
+                "headings": {c: result.heading(c) for c in result.columns},
+                "notes": [chinese_first_line(note) for note in result.notes]}
     return {
         "title": result.title,
         "columns": list(result.columns),
