@@ -284,7 +284,9 @@ class Showcase:
       ``empty``: what to print instead of a table with no rows.
     * ``order``: where it goes among the printed reports (lower first).
     * ``figure``: ``figure(engine, params, path)`` draws the report into ``path``
-      (an ``.svg`` file), for the run's files.
+      (an ``.svg`` file), for the run's files; ``params`` holds ``lang`` too, the
+      language of the run's summary (``zh`` under ``gridcore --lang zh demo``): the
+      figure's words are in it (one language at a time).
     """
 
     per: str = PER_RUN

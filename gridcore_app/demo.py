@@ -624,7 +624,7 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
             tables.append((name, table))
             if show.figure is not None and (label, params) == builds[-1]:
                 figure = folder / f"{name}.svg"
-                show.figure(engine, params, figure)
+                show.figure(engine, {**params, "lang": lang}, figure)  # (its words in the run's language)
                 figures.append(figure)
         if table is not None and show.heading:
             said = show.heading_zh if lang == "zh" and show.heading_zh else show.heading

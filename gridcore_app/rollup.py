@@ -75,6 +75,7 @@ from .cli import (
     fail,
     for_staff,
     format_option,
+    help_lang,
     now_option,
     open_engine,
     plugin_manager,
@@ -715,7 +716,7 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         if chart is not None:
             from .rollup_chart import write_chart
 
-            write_chart(found, chart)
+            write_chart(found, chart, help_lang())  # (the CLI's language: gridcore --lang zh)
     except GridcoreError as exc:
         fail(str(exc))
     click.echo(text, nl=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -74,3 +75,21 @@ def test_the_api_refuses_a_format_it_cannot_write(store: str, tmp_path: Path) ->
             write_chart(result, tmp_path / "stars.bmp")
         assert write_chart(result, tmp_path / "stars.svg").read_bytes().startswith(b"<?xml")
     assert not (tmp_path / "stars.bmp").exists()
+
+
+def test_a_charts_words_are_in_the_clis_language_one_at_a_time(store: str, tmp_path: Path) -> None:  # noqa: F811
+    """``gridcore --lang zh assess --chart``: titles and legend Chinese (各节点星级, 得分构成, 扣分), no English;
+    in English: English alone (stars per node, score components, penalties; this ruleset names its metrics in
+    Chinese, 巡查覆盖率, and the legend names each by its name)."""
+    said = {}
+    for lang in ("zh", "en"):
+        target = tmp_path / f"{lang}.svg"
+        code, output = run("--lang", lang, "assess", "--store", store, "--period", "2025-01", "--chart", str(target),
+                           "--dry-run")
+        assert code == 0, output
+        said[lang] = target.read_text(encoding="utf-8")
+    assert "各节点星级" in said["zh"] and "得分构成" in said["zh"] and "扣分" in said["zh"]
+    shown = re.sub(r'id="[^"]*"', "", said["zh"])  # (what is drawn: the marks' ids name the metrics)
+    assert re.findall(r"stars per node|score components|patrol_coverage|penalties", shown) == []
+    assert "stars per node" in said["en"] and "score components" in said["en"] and "penalties" in said["en"]
+    assert "各节点星级" not in said["en"] and "得分构成" not in said["en"] and "扣分" not in said["en"]

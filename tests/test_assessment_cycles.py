@@ -240,4 +240,4 @@ def test_the_chart_names_the_cycle(store: str, tmp_path: Path) -> None:
     result = run("assess", "chart", "--store", store, "--period", "2025-Q1", "--cycle", "quarterly",
                  "--output", str(target), "--now", "2025-04-01T00:00:00+08:00")
     assert result.exit_code == 0, result.output
-    assert "2025-Q1 (quarterly) 星级 stars per node" in target.read_text(encoding="utf-8")
+    assert "2025-Q1 (quarterly) stars per node" in target.read_text(encoding="utf-8")

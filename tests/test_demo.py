@@ -199,7 +199,9 @@ def test_the_demo_and_assess_say_their_lines_in_chinese_under_lang_zh(tmp_path: 
         assert re.search(r"[\u4e00-\u9fff]", line.split(")")[-2] if ")" in line else line), line
     assert "\n  评星：2025-W11（模拟的 14 天内的完整周期）；不评星：2025-Q1、2025-03（" in text
     chart = (out / "reports" / "assessment-ratings-2025-W11.svg").read_text(encoding="utf-8")
-    assert "巡查覆盖率 patrol_coverage" in chart  # the legend names each metric in Chinese too (was the id alone)
+    # the run's language: the legend names each metric in Chinese alone (巡查覆盖率), no English title
+    drawn = re.sub(r'id="[^"]*"', "", chart)  # (what is drawn: the marks' ids name the metrics)
+    assert "巡查覆盖率" in drawn and "patrol_coverage" not in drawn and "stars per node" not in drawn
     people = text.split("== 人员考核，2025-W11：")[1].split("\n\n")[0]
     assert "专职网格员 fulltime_gridworker" in people, people
     code, said = run("--lang", "zh", "assess", "--period", "2025-W11", "--dry-run", "--store", str(out / "store"))

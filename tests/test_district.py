@@ -403,10 +403,13 @@ def test_a_rollup_chart_draws_what_the_tables_say(simulated: Engine, tmp_path: P
         assert (f'id="rate-{metric}-yz"' in svg) == (total[metric] is not None), metric
         assert (f'id="rate-{metric}-none"' in svg) == (total[metric] is None), metric
     assert total["acceptance_within_limit"] is not None
-    assert "红旗街道" in svg and "合计 total" in svg
+    assert "红旗街道" in svg and "total" in svg and "合计" not in svg
     # a day is not rated on its own: the stars drawn are its quarter's, under way (the tables' notes say so too)
-    assert "考核期 of the assessment periods: 2025-Q1 暂定 provisional" in svg
-    assert re.search(r"\(\d+ 个已评定 rated\)", svg)  # each child's count of rated cells, in Chinese too
+    assert "of the assessment periods: 2025-Q1 provisional" in svg and "考核期" not in svg  # English alone
+    assert re.search(r"\(\d+ rated\)", svg)  # each child's count of rated cells
+    chinese = draw(found, "svg", "zh").decode("utf-8")  # (gridcore --lang zh rollup ... --chart)
+    assert "考核期：2025-Q1 暂定" in chinese and re.search(r"（已评定 \d+ 个）", chinese) and "合计" in chinese
+    assert "provisional" not in chinese and "rated" not in chinese and "accepted on time" not in chinese
     assert draw(found, "svg") == draw(found, "svg")  # the same roll-up gives the same file
     runner = CliRunner()
     store = simulated.store.url

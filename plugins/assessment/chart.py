@@ -56,8 +56,8 @@ def rated_labels(hierarchy: Hierarchy, ratings: Sequence[Rating]) -> dict[str, s
 def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = None, lang: str = "en") -> bytes:
     """The chart as the bytes of a ``png``, ``svg`` or ``pdf`` file; ``labels``: each node's name as
     the chart shows it (``rated_labels``; default: its own name), its id beside it.  Its titles and legend
-    in Chinese and English (``星级 stars per node``), in Chinese alone for ``lang="zh"`` (a metric by its
-    Chinese heading, its name after it only where it has none)."""
+    in English (``stars per node``, a metric by its name), in Chinese for ``lang="zh"`` (``各节点星级``, a
+    metric by its Chinese heading, its name where it has none): one language at a time."""
     zh = lang == "zh"
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
@@ -79,7 +79,7 @@ def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = No
             bar.set_gid(f"stars-{r.node}")
             stars_ax.text(r.stars + 0.08, y, "★" * r.stars + f" {r.stars}", va="center", fontsize=9)
         stars_ax.set_xlim(0, most + 1.2)
-        stars_ax.set_title(f"{assessment.named} {'各节点星级' if zh else '星级 stars per node'}", loc="left",
+        stars_ax.set_title(f"{assessment.named} {'各节点星级' if zh else 'stars per node'}", loc="left",
                            fontweight="bold")
 
         top = max([1.0, *(r.max_score for r in ratings)])
@@ -99,17 +99,17 @@ def draw(assessment: Assessment, fmt: str, labels: Mapping[str, str] | None = No
                 cut.set_gid(f"penalty-{r.node}")
             score_ax.text(top * 1.01, y, f"{shown(r.score)} / {r.max_score:g}", va="center", fontsize=9)
         score_ax.set_xlim(0, top * 1.18)
-        score_ax.set_title(f"{assessment.named} {'得分构成' if zh else '得分构成 score components'}", loc="left",
+        score_ax.set_title(f"{assessment.named} {'得分构成' if zh else 'score components'}", loc="left",
                            fontweight="bold")
 
         for ax in (stars_ax, score_ax):
             ax.set_yticks(places, ticks)
             ax.invert_yaxis()
             ax.spines[["top", "right"]].set_visible(False)
-        # each metric by its Chinese and its id (巡查覆盖率 patrol_coverage), as the tables head it
-        handles = [Patch(color=c, label=(HEADINGS_ZH[m] if zh else f"{HEADINGS_ZH[m]} {m}") if m in HEADINGS_ZH else m)
+        # each metric by its Chinese (巡查覆盖率) under zh, by its id (patrol_coverage) otherwise
+        handles = [Patch(color=c, label=HEADINGS_ZH.get(m, m) if zh else m)
                    for m, c in colours.items()]
-        handles.append(Patch(color=PENALTY, alpha=0.6, label="扣分" if zh else "扣分 penalties"))
+        handles.append(Patch(color=PENALTY, alpha=0.6, label="扣分" if zh else "penalties"))
         # the legend sits inside the canvas, under the bars, however many metrics there are
         figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), frameon=False)
 
@@ -121,14 +121,15 @@ def render_svg(assessment: Assessment, labels: Mapping[str, str] | None = None, 
     return draw(assessment, "svg", labels, lang).decode("utf-8")
 
 
-def write_chart(assessment: Assessment, path: str | Path, labels: Mapping[str, str] | None = None) -> Path:
-    """Write the chart to ``path`` in the format its extension names; return the path.
+def write_chart(assessment: Assessment, path: str | Path, labels: Mapping[str, str] | None = None,
+                lang: str = "en") -> Path:
+    """Write the chart to ``path`` in the format its extension names, its words in ``lang``; return the path.
 
     ``ChartError`` (nothing written) for an extension other than ``.png``,
     ``.svg`` or ``.pdf``, or for a PNG or PDF when no font can draw Chinese.
     """
     target = Path(path)
-    data = draw(assessment, chart_format(target), labels)
+    data = draw(assessment, chart_format(target), labels, lang)
     target.write_bytes(data)
     return target
 

@@ -24,7 +24,15 @@ from gridcore import Engine
 from gridcore.metrics import MEMBER
 from gridcore.periods import period_containing
 from gridcore.reports import Table
-from gridcore_app.cli import fail, for_staff, format_option, now_option, open_engine, store_option
+from gridcore_app.cli import (
+    fail,
+    for_staff,
+    format_option,
+    help_lang,
+    now_option,
+    open_engine,
+    store_option,
+)
 
 from .archive import OUTDATED, history, outdated_stored, stored, stored_or_fresh
 from .chart import check_target, rated_labels, write_chart
@@ -102,7 +110,7 @@ def assess_group(
             table = in_chinese(engine, table)
         click.echo(table.render(fmt), nl=False)
         if chart_path:
-            write_chart(result, chart_path, rated_labels(engine.community.hierarchy, result.ratings))
+            write_chart(result, chart_path, rated_labels(engine.community.hierarchy, result.ratings), help_lang())
             click.echo(for_staff(f"chart written to {chart_path} (图表已写入)"), err=True)
 
 
@@ -223,7 +231,7 @@ def chart_command(period: str, output: str, cycle: str | None, node: str | None,
         result = stored_or_fresh(engine, period, cycle)
         if at is not None:
             result = within(engine, result, at)
-        write_chart(result, output, rated_labels(engine.community.hierarchy, result.ratings))
+        write_chart(result, output, rated_labels(engine.community.hierarchy, result.ratings), help_lang())
         click.echo(for_staff(f"chart written to {output} (图表已写入)"))
 
 

@@ -372,7 +372,7 @@ STATES_ZH = {ENDED: "已结束", PROVISIONAL: "暂定（未结束）", NOT_BEGUN
 
 def _chart(engine: Engine, params: Mapping[str, str], path: Path) -> Path:
     found = stored_or_fresh(engine, _param(params, "period"), params.get("cycle"))
-    return write_chart(found, path, rated_labels(engine.community.hierarchy, found.ratings))
+    return write_chart(found, path, rated_labels(engine.community.hierarchy, found.ratings), params.get("lang", "en"))
 
 
 REPORTS = [
