@@ -114,14 +114,20 @@ class EscalationState(Transitions, Checks):
     def gridcore_validate_stored(self, event: Event) -> list[str] | None:
         """Why ``event``, a stored incident event replayed, is ignored (``_step`` keeps it as ignored): a step
         by a person the replayed log refuses in time order, a step of a report a late, earlier report made
-        a repeat report, a join such a report made name another case, an escalation, reopening, pass,
+        a repeat report, a report of an id such a report took (the same id reported twice) and its join, a
+        join such a report made name another case, an escalation, reopening, pass,
         return or extension step (by a person or derived) that no longer holds.  Every plugin then gets it through
         ``gridcore_on_event_ignored``, not ``gridcore_on_event``: none pays or counts it."""
-        if not isinstance(event, IncidentEvent) or isinstance(event, IncidentReported):
+        if not isinstance(event, IncidentEvent):
             return None
+        if isinstance(event, IncidentReported):
+            # (a second report of an id a late, earlier report took: refused in time order, as in order)
+            return [self.reported_again_why(event)] if self.known(event.incident) else None
         if isinstance(event, RepeatReportJoined):
             if event.id in self.joins_due:
                 return None
+            if self._report_ignored(event):
+                return [self.reported_again_why(event)]
             now = self.aliases.get(event.report)
             primary = self.incidents.get(now) if now is not None else None
             return None if primary is None or now == event.incident else [stale_why(event, primary)]
@@ -164,21 +170,23 @@ class EscalationState(Transitions, Checks):
     def _step(self, event: Event, replaying: bool) -> datetime | None:
         """Apply ``event``; the report time of the case it changed (None: it changed none or only its own)."""
         if isinstance(event, IncidentReported):
-            replaced = self.archived_names(event.incident)
+            if replaying and self.known(event.incident):
+                # a stored report of an id that a report dated earlier, recorded after it, took: in time
+                # order it is refused (``gridcore_validate_stored``), so it is kept, ignored
+                return self.ignore_report(event)
             self.reported(event)
             self.changed(event.incident)
             self.changed(self.aliases.get(event.incident, event.incident))  # (a repeat report: its primary)
-            if replaced and event.incident in self.incidents:
-                # (a second report of a closed incident's id, stored and replayed after a late event)
-                self.archive.add({"removed": event.incident, "names": replaced}, typed=True)
             return self._reported(event.incident)
         if not isinstance(event, IncidentEvent):
             return None
         if isinstance(event, RepeatReportJoined):
             # (published for other plugins: the join is already made; a stored one not due is one a late
-            # earlier report made name another case: kept, ignored)
+            # earlier report made name another case, or the join of a report ignored: kept, ignored)
             if self.joins_due.pop(event.id, None) is not None:
                 self.joined_as = (event.report, event.id)  # (named by a stale join replayed just after it)
+            elif replaying and self._report_ignored(event):
+                pass  # (its report was ignored: ``ignore_report`` explains both)
             elif replaying:
                 report, ident = self.joined_as
                 self.stale_join(event, ident if report == event.report else "its join on the replayed log")
@@ -214,6 +222,56 @@ class EscalationState(Transitions, Checks):
             self.close_out(incident)
             return incident.reported_at
         self.schedule(incident)
+        return incident.reported_at
+
+    def reported_again_why(self, event: IncidentReported | RepeatReportJoined) -> str:
+        """Why ``event``, a stored report of an id already reported on the replayed log (or the join such a
+        report made), is ignored: the refusal of a second report in order (``Checks.refusals``)."""
+        if isinstance(event, IncidentReported):
+            return _reported_again(event.incident)
+        return (f"{event.id}: its report of {event.report} is ignored: incident {event.report} was already "
+                "reported (此次上报已忽略：事件编号已上报过)")
+
+    def _report_ignored(self, event: RepeatReportJoined) -> bool:
+        """True if ``event`` is a join (``joined:<report event>``, or ``...:<n>``) that a stored report ignored
+        on the replayed log made (``ignore_report``): read from that report's decision, which is kept with its
+        case (in checkpoints and the archive)."""
+        rest = event.id.removeprefix("joined:")
+        head, _, number = rest.rpartition(":")
+        why = _reported_again(event.report)
+        for report in (rest, head) if number.isdigit() else (rest,):
+            found = self.decision(report)
+            if found is not None and found.result == _IGNORED and found.inputs.get("refused in time order") == why:
+                return True
+        return False
+
+    def ignore_report(self, event: IncidentReported) -> datetime | None:
+        """``event``, a stored report of an id that a report dated earlier, recorded after it, took (the
+        same id reported twice): in time order it is refused as in order (``incident ... was already
+        reported``), so it changes nothing.  It is kept, ignored and explained, in the timeline of the case
+        the id names (open or closed: taken out of the archive and put back); its join, if it made one, is
+        ignored too.  The report time of that case (None if it has none)."""
+        ident = self.aliases.get(event.incident, event.incident)
+        incident = self.incidents.get(ident)
+        names: list[str] = []
+        if incident is None:
+            names = self.archived_names(event.incident)
+            incident = self.take_out(event.incident) if names else None
+            if incident is None:
+                return None
+        why = self.reported_again_why(event)
+        # the report that took the id: the case's own, or the repeat report that joined it
+        late = next((e for e in incident.timeline if e.event and e.time <= event.time and (
+            (e.what == "reported" and incident.id == event.incident)
+            or (e.what == "repeat report" and e.detail.startswith(f"{event.incident} joined")))), None)
+        detail = f"reported: refused in time order: {why}"
+        if late is not None:
+            detail += f"; {late.event} ({late.what} at {at(late.time, event.time)}) recorded late (补录)"
+        incident.note(Entry(event.time, "step ignored", event.actor, event.node, detail, event=event.id))
+        self.decisions[event.id] = refused_step_decision(incident, event, "reported", why, late)
+        self.changed(incident.id)
+        if names:
+            self.put_back(incident, names)
         return incident.reported_at
 
     def refused_in_time_order(self, incident: Incident, event: IncidentEvent) -> bool:
@@ -450,3 +508,12 @@ def _same_time(document: dict[str, Any], when: datetime) -> bool:
         return datetime.fromisoformat(str(document.get("time"))) == when
     except ValueError:
         return False
+
+
+#: What ``refused_step_decision`` gives an ignored step (``_report_ignored`` reads it).
+_IGNORED = "ignored (已忽略)"
+
+
+def _reported_again(ident: str) -> str:
+    """Why a second report of incident ``ident`` is refused, in order or (stored) in time order."""
+    return f"incident {ident} was already reported (事件编号已上报过)"
