@@ -44,6 +44,32 @@ def test_a_late_earlier_report_of_a_stored_id_leaves_a_store_that_goes_on() -> N
     assert [e["id"] for e in heeded["rows"] if e["kind"] == "incident_reported"] == ["e4", "e1"]
 
 
+# I1 and I0 each reported three times, the later reports dated up to ten hours before the stored ones
+REPORTED_AGAIN = [(40, ("accept", 0, "secretary", 5), 30),
+                  (38, ("report", 1, "u11", "dispute", 2, None), 0),
+                  (111, ("verify", 1, "fire1", 4), 30),
+                  (150, ("report", 2, "n11", "fire_hazard", 5, "b1"), 0),
+                  (9, ("resolve", 0, "secretary", 5), 0),
+                  (23, ("report", 0, "u12", "dispute", 2, None), 30),
+                  (89, ("handle", 2, "secretary", 2), 600),
+                  (21, ("report", 1, "u21", "leaking_pipe", 4, None), 0),
+                  (74, ("next", 2, "", 5), 0),
+                  (38, ("report", 1, "u12", "dispute", 2, None), 600),
+                  (23, ("report", 0, "u11", "dispute", 4, "b1"), 0),
+                  (117, ("report", 0, "u12", "dispute", 3, "b1"), 600)]
+
+
+def test_a_stored_report_replayed_as_a_new_case_derives_nothing_after_the_time_ticked_to() -> None:
+    # (before the fix: the stored report of I1 at u11, replayed after I1's late report at u12, replaced the
+    # case, and a tick at 10:13 was given esc:I1:1 due at 11:18: PluginError "plugin returned event esc:I1:1
+    # due at ..., after ...")
+    heeded = play_incidents(REPORTED_AGAIN, "ladder-unit.rules", heed=True)
+    assert heeded == play_incidents(REPORTED_AGAIN, "ladder-unit.rules", heed=False)
+    again = [(serial, reasons) for serial, reasons in heeded["refusals"] if "already reported" in reasons[0]]
+    assert again == [(7, ["incident I1 was already reported (事件编号已上报过)"]),
+                     (10, ["incident I0 was already reported (事件编号已上报过)"])]
+
+
 def record(engine: Engine, minutes: int, op: tuple[Any, ...], serial: int, back: int = 0) -> bool:
     return engine.record(build(op[0], op[1], T0 + timedelta(minutes=minutes - back), op, serial))
 
