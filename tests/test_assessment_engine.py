@@ -332,9 +332,13 @@ def test_the_chart_has_a_bar_per_node_and_component(engines: Any) -> None:
     assert "component-u21-patrol_coverage" in ids
     assert [i for i in ids if i.startswith("penalty-")] == ["penalty-g2", "penalty-u21"]
     labels = "".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
-    assert "第一网格 (g1)" in labels and "星级" in labels
+    # (one language a chart: English words by default, the nodes' Chinese names as they are)
+    assert "第一网格 (g1)" in labels and "stars per node" in labels and "星级" not in labels
     g2 = result.rating("g2")
     assert g2 is not None and f"{shown(g2.score)} / 100" in labels  # scores printed rounded
+    zh = "".join(t.text or "" for t in ET.fromstring(render_svg(result, lang="zh")).iter(
+        "{http://www.w3.org/2000/svg}text"))
+    assert "第一网格 (g1)" in zh and "星级" in zh and "stars per node" not in zh
 
 
 def test_own_metrics_are_registered_with_chinese_titles() -> None:
