@@ -374,6 +374,27 @@ def test_streak_bonus_for_every_month_of_the_quarter(engines: Any) -> None:
     assert why.result == 20 and why.rules[0].line == 24
 
 
+def test_a_bonus_and_its_expiry_due_but_not_booked_are_explained_from_their_members_account(engines: Any) -> None:
+    """Entries that fell due with no event since (``_find_due``): found in the account their ids name, the
+    bonus's member or the expired lot's earner; an id of no entry is no one's."""
+    from gridcore.errors import GridcoreError
+
+    engine = engines()
+    months = [datetime(2025, m, 10, 9, tzinfo=CST) for m in (1, 2, 3)]
+    engine.record_many([act(f"c{n}", when, "res1", "u11", "cleanup") for n, when in enumerate(months)])
+    engine.record(act("c-other", months[0], "res2", "u21", "cleanup"))
+    later(engine, datetime(2026, 4, 2, tzinfo=CST))  # the bonus of 2025-04-01 expired a year on, unbooked both
+    assert api.balance(engine, "res1") == 0
+    bonus = engine.explain("points:streak:res1:month-2025-Q1")
+    expired = engine.explain("points:expire:streak:res1:month-2025-Q1")
+    assert (bonus.result, bonus.inputs["member"]) == (20, "res1")
+    assert (expired.result, expired.inputs["member"], expired.inputs["lot"]) == (-20, "res1", "streak:res1:month-2025-Q1")
+    assert engine.explain("points:expire:c-other").inputs["member"] == "res2"
+    for nothing in ("points:streak:res2:month-2025-Q1", "points:expire:nowhere", "points:c-nowhere"):
+        with pytest.raises(GridcoreError):
+            engine.explain(nothing)
+
+
 # ---------------------------------------------------------------- rulesets over time
 
 
