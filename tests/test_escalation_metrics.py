@@ -80,3 +80,35 @@ def test_a_metric_read_again_after_a_change_sees_the_change(engine: Engine) -> N
                                    incident="I2", category="leaking_pipe"))
     accepted = engine.metric("acceptance_within_limit", "g1", *MARCH)
     assert accepted is not None and accepted.inputs["incidents"] == 2  # I2 is counted at once
+
+
+CONDITIONAL = """\
+ruleset conditional
+levels: street > community > grid > unit
+
+escalation:
+  incident any: start at unit
+  limit unit: resolve within 48 hours
+  limit grid: accept within 4 hours, resolve within 3 days
+  limit for leaking_pipe: when incident.severity >= 4 accept within 1 hour
+"""
+
+
+@pytest.mark.parametrize("first", [5, 1])
+def test_acceptance_counts_the_cases_a_condition_gave_an_accept_limit(tmp_path: Path, first: int) -> None:
+    """Whether a case had an accept limit where it started is kept by category and level only for a policy
+    whose ``limit for`` clauses have no condition: here the severity decides it, case by case."""
+    rules = tmp_path / "conditional.rules"
+    rules.write_text(CONDITIONAL, encoding="utf-8")
+    engine = Engine.open(store=str(tmp_path / "store"), community=DATA / "community", ruleset=rules,
+                         effective=T0 - timedelta(days=30), clock=FixedClock(T0 - timedelta(days=30)),
+                         plugins=get_plugin_manager(("points", "assessment")))
+    try:
+        for n, severity in enumerate((first, 6 - first, first)):
+            engine.record(IncidentReported(id=f"L{n}-report", time=T0 + timedelta(minutes=n), actor="worker1",
+                                           node="u11", incident=f"L{n}", category="leaking_pipe", severity=severity))
+        value = engine.metric("acceptance_within_limit", "u11", *MARCH)
+        limited = 2 if first >= 4 else 1  # (the cases of severity 4 or more: an accept limit at the unit)
+        assert value is not None and value.inputs == {"accepted within limit": limited, "incidents": limited}
+    finally:
+        engine.close()

@@ -75,12 +75,28 @@ def _share(name: str, hits: int, total: int) -> MetricValue | None:
     return MetricValue(Fraction(100 * hits, total), {name: hits, "incidents": total})
 
 
-def _start_limit(incident: Incident) -> bool:
-    if incident.policy is None:
+def _start_limit(incident: Incident, known: dict[tuple[Any, ...], bool] | None = None) -> bool:
+    """True if the case had an accept limit at the level it started at, as reported.
+
+    ``known``: the answers kept by policy, category and level, for a policy whose ``limit for`` clauses
+    have no condition (what ``applied`` reads of the case then: ``timers.Known``); a metric over a
+    district's quarter asks it for every case of the quarter, of a few categories and levels.
+    """
+    policy = incident.policy
+    if policy is None:
         return False
     level = incident.escalations[0].from_level if incident.escalations else incident.current_level
+    key = None
+    if known is not None and all(clause.condition is None for clause in policy.category_limits):
+        key = (id(policy), incident.category, level)
+        found = known.get(key)
+        if found is not None:
+            return found
     facts = incident.facts(incident.reported_at)
-    return "accept" in incident.policy.applied(attrs.evolve(facts, level=level), level)
+    answer = "accept" in policy.applied(attrs.evolve(facts, level=level), level)
+    if key is not None:
+        known[key] = answer  # type: ignore[index]  # (the policy is held by the case: its id stays its own)
+    return answer
 
 
 def acceptance_within_limit(
@@ -91,8 +107,9 @@ def acceptance_within_limit(
         # node -> (incidents of its subtree with an acceptance limit never missed, with one at all):
         # whether an incident had one is worked out once, not once per node above it
         by_node: dict[str, tuple[int, int]] = {}
+        known: dict[tuple[Any, ...], bool] = {}
         for incident in state_of(engine).reported_between(start, end):
-            if not _start_limit(incident):
+            if not _start_limit(incident, known):
                 continue
             hit = not any(b.limit == "accept" for b in incident.breaches)
             for above in _above(engine, incident.node):
