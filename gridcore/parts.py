@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
 from .errors import StoreError
-from .fastjson import same_json, typed_json
+from .fastjson import same_json, typed_json, written_loads
 
 T = TypeVar("T", bound=Sized)
 E = TypeVar("E")
@@ -261,9 +261,11 @@ def checked_part(found: dict[str, Any] | str | None, key: str, *, collection: st
         raise StoreError(f"the {what} part {key} named by the checkpoint is missing from the store's "
                          f"{collection!r} collection; rebuild the state (gridcore rebuild)")
     if isinstance(found, str):
-        exact = text_key(found) == key
+        raw = found.encode()
+        exact = bytes_key(raw) == key
         try:
-            doc = json.loads(found)
+            # (a text that is its key's is one this code wrote: read by orjson where it reads the same)
+            doc = written_loads(raw) if exact else json.loads(found)
         except (ValueError, RecursionError):
             doc = None
         if not isinstance(doc, dict) or not exact and not _matches(doc, key):

@@ -247,3 +247,39 @@ def test_a_typed_part_is_not_walked_and_hashes_as_json_writes_it(monkeypatch: py
     assert parts.part_bytes(doc, typed=True) == expected
     with pytest.raises(AssertionError, match="walked"):
         parts.part_bytes(doc)
+
+
+def _typed(value: Any) -> Any:
+    """``value`` with every number and text tagged by its type (``1`` and ``1.0`` differ; so do ``0.0`` and ``-0.0``)."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    return (type(value).__name__, repr(value))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(texts, values, max_size=6), st.booleans(), st.booleans())
+def test_a_written_text_reads_as_json_reads_it(doc: dict[str, Any], sort_keys: bool, ascii_only: bool) -> None:
+    """``written_loads`` (a part's text whose key it is) gives ``json.loads``' values, type for type: whole
+    numbers beyond 64 bits, floats of every size, escapes, lone surrogates written as escapes."""
+    try:
+        text = json.dumps(doc, ensure_ascii=ascii_only, separators=(",", ":"), allow_nan=False, sort_keys=sort_keys)
+        raw = text.encode()
+    except (ValueError, UnicodeEncodeError):
+        return  # (NaN, or a lone surrogate no UTF-8 holds: no text this code writes)
+    assert _typed(fastjson.written_loads(raw)) == _typed(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ['{"a":18446744073709551616}', '{"a":-9223372036854775809}', '{"a":1e400}',
+                                  '{"a":"\\ud800"}', '{"a":0.1000000000000000055511151231257827}', '{"a":[1,]}'])
+def test_what_orjson_reads_otherwise_or_refuses_is_json_s(text: str) -> None:
+    try:
+        expected: Any = _typed(json.loads(text))
+    except ValueError as exc:
+        expected = type(exc)
+    try:
+        got: Any = _typed(fastjson.written_loads(text.encode()))
+    except ValueError as exc:
+        got = type(exc)
+    assert got == expected
