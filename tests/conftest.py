@@ -7,6 +7,7 @@ import runpy
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from installed import remove_drills_if_ours
 
     remove_drills_if_ours()
+
+
+@dataclass
+class Demo:
+    """A demo's output folder and its store."""
+
+    folder: Path
+    store: str
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """A month of Yinquan (银泉社区) simulated by ``gridcore demo``: points, incidents, tasks, ratings (one a
+    test process: the Chinese sweeps of the CLI and of explanations read it; a test that changes it works on a
+    copy)."""
+    from click.testing import CliRunner
+
+    from gridcore_app.cli import main_group
+
+    folder = tmp_path_factory.mktemp("demo")
+    done = CliRunner().invoke(main_group, ["demo", "--days", "31", "--out", str(folder / "out")],
+                              env={"GRIDCORE_LANG": "en"})
+    assert done.exit_code == 0, done.output
+    yield Demo(folder, str(folder / "out" / "store"))
 
 
 @pytest.fixture(scope="session")

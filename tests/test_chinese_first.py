@@ -13,14 +13,13 @@ a diagnostic points at).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
+from conftest import REPO, Demo
 from zhsweep import english_lines, english_words, read_lines
 
 from gridcore.errors import chinese_of, has_chinese
@@ -97,22 +96,6 @@ def test_the_mid_line_rule_finds_english_words_and_lets_ids_quotes_and_glosses_b
     # a file's extension after Chinese, software by its name; a bare word stays English
     assert english_words("sqlite:///文件.db、名称.rules，用 Excel 打开，由 uvicorn 提供服务") == []
     assert english_words("文件 db，用 Excel open") == ["db", "open"]
-
-
-@dataclass
-class Demo:
-    folder: Path
-    store: str
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """A month of Yinquan (银泉社区) simulated by ``gridcore demo``: points, incidents, tasks, ratings."""
-    folder = tmp_path_factory.mktemp("demo")
-    done = CliRunner().invoke(main_group, ["demo", "--days", "31", "--out", str(folder / "out")],
-                              env={"GRIDCORE_LANG": "en"})
-    assert done.exit_code == 0, done.output
-    yield Demo(folder, str(folder / "out" / "store"))
 
 
 def test_every_metric_names_its_inputs_in_chinese(demo: Demo) -> None:
@@ -261,18 +244,6 @@ FAMILIES: dict[str, list[list[str]]] = {
 }
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_under_zh_no_line_starts_in_english(family: str, demo: Demo, tmp_path: Path) -> None:
-    """Every command of the family, on the demo's store and on bad input, under ``--lang zh`` and
-    ``GRIDCORE_LANG=zh``: no line printed starts with an English word (``english_first``)."""
-    import shutil
-
-    (tmp_path / "bad.rules").write_text(BAD_RULES, encoding="utf-8")
-    (tmp_path / "bad.jsonl").write_text('{"kind": "patrol_logged", "id": "zz1"}\nnot json\n', encoding="utf-8")
-    shutil.copy(demo.folder / "out" / "events.jsonl", tmp_path / "events.jsonl")
-    assert _swept(demo, tmp_path, FAMILIES[family]) == []
-
-
 def test_in_english_the_lines_are_as_they_were(demo: Demo) -> None:
     """English keeps its order: the frame, a refusal's reasons, a note, a table's title, explain's labels."""
     runner = CliRunner(env={"GRIDCORE_LANG": "en"})
@@ -314,15 +285,21 @@ def _typed() -> frozenset[str]:
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_under_zh_no_english_word_mid_line(family: str, demo: Demo, tmp_path: Path) -> None:
-    """Every command of the family under Chinese, as above: no line holds an English word anywhere
-    (``zhsweep.english_lines``: ids, paths, numbers, stored names, what staff typed, quoted source and
-    an English gloss in brackets after its Chinese may stay)."""
+def test_under_zh_no_line_starts_in_english_nor_holds_an_english_word(family: str, demo: Demo, tmp_path: Path) -> None:
+    """Every command of the family, on the demo's store and on bad input, under ``--lang zh`` and
+    ``GRIDCORE_LANG=zh``, run once and read by both rules: no line printed starts with an English word
+    (``english_first``), and no line holds an English word anywhere (``zhsweep.english_lines``: ids, paths,
+    numbers, stored names, what staff typed, quoted source and an English gloss in brackets after its
+    Chinese may stay)."""
     import shutil
 
     (tmp_path / "bad.rules").write_text(BAD_RULES, encoding="utf-8")
     (tmp_path / "bad.jsonl").write_text('{"kind": "patrol_logged", "id": "zz1"}\nnot json\n', encoding="utf-8")
     shutil.copy(demo.folder / "out" / "events.jsonl", tmp_path / "events.jsonl")
     typed = _typed()
-    found = _swept(demo, tmp_path, FAMILIES[family], lambda output, names: english_lines(output, names | typed))
-    assert found == []
+
+    def both(output: str, names: frozenset[str]) -> list[str]:
+        return [f"(English first) {line}" for line in english_first(output, names)] + [
+            f"(English mid-line) {line}" for line in english_lines(output, names | typed)]
+
+    assert _swept(demo, tmp_path, FAMILIES[family], both) == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from test_chinese_first import Demo, demo  # noqa: F401  (the fixture: a month of Yinquan by gridcore demo)
+from conftest import Demo
 from zhsweep import english_lines
 
 import gridcore_assessment
@@ -42,7 +42,7 @@ def _names(engine: Engine) -> frozenset[str]:
     return frozenset(found)
 
 
-def test_every_decision_explained_in_chinese_reads_chinese(demo: Demo) -> None:  # noqa: F811
+def test_every_decision_explained_in_chinese_reads_chinese(demo: Demo) -> None:
     explained: Counter[str] = Counter()
     found: dict[str, str] = {}
     with Engine.open(store=demo.store) as engine:
@@ -61,7 +61,7 @@ def test_every_decision_explained_in_chinese_reads_chinese(demo: Demo) -> None: 
     assert sorted(found.values()) == []
 
 
-def test_an_entry_a_cap_and_a_repeat_report_explained_in_chinese(demo: Demo) -> None:  # noqa: F811
+def test_an_entry_a_cap_and_a_repeat_report_explained_in_chinese(demo: Demo) -> None:
     """The shapes the sweep found English: an entry's summary, a cap's room, a yes-or-no input, a node's level,
     a repeat report joined (decisions of the demo's month: seed 1); in English each stays as it was."""
     with Engine.open(store=demo.store) as engine:
