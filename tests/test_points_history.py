@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from conftest import BUILTIN_PLUGINS, CST, IncidentKinds, small_community
 from hypothesis import given, settings
@@ -622,3 +623,38 @@ def test_an_altered_or_missing_chapter_is_an_error_naming_it(tmp_path: Path) -> 
             db.execute("DELETE FROM documents WHERE collection = ? AND key = ?", (COLLECTION, key))
         with open_store(url, read_only=True) as reader, pytest.raises(StoreError, match=f"{key}.*missing"):
             reader.explain("points:c0")
+
+
+
+def test_an_entry_booked_while_recording_is_read_as_the_entry_of_its_fields(tmp_path: Path) -> None:
+    """An activity's earning and a lot's expiry are booked as a ``Line`` (ledger.py: no frozen ``Entry`` made
+    while recording): ``Record.entry`` gives the ``Entry`` of its fields, made once, and the part written
+    from the lines is the part written from those entries."""
+    from test_points_engine import act, at, open_points
+
+    from gridcore_points.ledger import Line
+
+    engine = open_points(tmp_path / "store")
+    try:
+        engine.record_many([act("a1", at(0), "res1", "u11", "cleanup"),
+                            act("a2", at(1), "res1", "u11", "volunteer_service", hours=1),
+                            act("a3", at(400), "worker1", "g1", "patrol", hours=2)])  # (a1 and a2 expire)
+        records = list(engine.state("points").history.open)
+        lines = [r.line for r in records]
+        assert [(type(line), line.kind) for line in lines] == [
+            (Line, "earn"), (Line, "earn"), (Line, "expire"), (Line, "expire"), (Line, "earn")]
+        text = records_bytes(records)
+        entries = [r.entry for r in records]
+        fields = [a.name for a in attrs.fields(Entry)]
+        assert entries == [Entry(**{name: getattr(line, name) for name in fields}) for line in lines]
+        assert all(type(r.entry) is Entry and r.entry is r.line is e for r, e in zip(records, entries, strict=True))
+        assert entries[2] == Entry(id="expire:a1", kind="expire", amount=-12, member="res1", node="u11",
+                                   time=entries[2].time, rule=entries[2].rule,
+                                   summary="12 unspent points of a1 expired", cause=None, activity=None,
+                                   inputs={"earned_at": at(0).isoformat(), "lot": "a1", "unspent": 12})
+        assert records_bytes([Record(e, r.rules, r.taken, r.net)
+                              for r, e in zip(records, entries, strict=True)]) == text
+        engine.clock.set(at(401))  # type: ignore[attr-defined]
+        assert api.statement(engine, "res1", "2025-01").entries == tuple(entries[:2])
+    finally:
+        engine.close()

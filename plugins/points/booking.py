@@ -21,7 +21,7 @@ from . import ledger
 from .deduction import Deductions
 from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts
-from .ledger import Account, Entry, note_key, utc_key
+from .ledger import Account, Entry, Line, note_key, utc_key
 from .policy import ActivityItem, Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
 from .tracking import Claim, IncidentTrack, claim_end
@@ -288,9 +288,24 @@ class Booking(Deductions):
                                               if count is not None else 0):
                         break  # (a cap cuts it: worked out below)
                 else:
-                    entry = Entry(event.id, "earn", rounded, member, event.node, event.time, item.rule,
-                                  uncut.summary, event.id, item.activity, uncut.inputs.copy())
-                    self._book_earning(account, entry, event, policy, item.activity, uncut.rules, periods, ends)
+                    # (the plain earning, most activities': ``_book_earning`` written out)
+                    time = event.time
+                    if event.id in self.history.guarded:  # (booked already: only marked)
+                        account.mark_active(time, event.node, self.calendar)
+                        return
+                    kept = self._marks
+                    if kept[0] is periods:
+                        marks = kept[1]
+                    else:
+                        marks = self.calendar.marks(time)
+                        self._marks = (periods, marks)
+                    expiry = policy.expiry
+                    account.earn(
+                        Line(event.id, "earn", rounded, member, event.node, time, item.rule, uncut.summary,
+                             event.id, item.activity, uncut.inputs.copy()),
+                        item.activity, uncut.rules,
+                        None if expiry is None else self._expires(time, expiry.months),
+                        None if expiry is None else expiry.rule, periods, ends, marks)
                     return
         if item.amount.formula is None:
             base, worked = item.amount.quote(event.hours, event.quantity)
@@ -314,11 +329,11 @@ class Booking(Deductions):
         # lot, its two cap counters and its activity marks in one call (``Account.earn``).
         amount, rules, summary = self._capped(account, event.node, policy, base, item.rule, inputs, summary,
                                               periods, pricing.caps[at])
-        entry = Entry(event.id, "earn", amount, member, event.node, event.time, item.rule, summary, event.id,
-                      item.activity, inputs)
+        entry = Line(event.id, "earn", amount, member, event.node, event.time, item.rule, summary, event.id,
+                     item.activity, inputs)
         self._book_earning(account, entry, event, policy, item.activity, rules, periods, ends)
 
-    def _book_earning(self, account: Account, entry: Entry, event: ActivityRecorded, policy: PointsPolicy,
+    def _book_earning(self, account: Account, entry: Line, event: ActivityRecorded, policy: PointsPolicy,
                       scope: str, rules: tuple[Any, ...], periods: dict[str, tuple[str, datetime]],
                       ends: dict[str, timedelta]) -> None:
         """Book an activity's earning ``entry`` (counted toward caps in ``scope`` and ``*``) with its lot, its cap

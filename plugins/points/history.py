@@ -186,8 +186,9 @@ class History:
     def add(self, record: Record) -> None:
         """Append a booked entry."""
         self.open.append(record)
-        if record.entry.kind in GUARDED_KINDS:
-            self.guarded[record.entry.id] = record
+        line = record.line
+        if line.kind in GUARDED_KINDS:
+            self.guarded[line.id] = record
         if len(self.open) >= self.part_size:
             self.seal()
 
@@ -204,7 +205,7 @@ class History:
         """
         if not self.open:
             return
-        times = [r.entry.time for r in self.open]
+        times = [r.line.time for r in self.open]
         self.parts.append(Part(min(times), max(times), len(self.open), None, records=self.open))
         self.open = []
         self.guarded = {}
@@ -265,16 +266,16 @@ class History:
     def find(self, entry_id: str) -> Record | None:
         """The entry booked under ``entry_id`` (the newest parts are searched first)."""
         for record in reversed(self.open):
-            if record.entry.id == entry_id:
+            if record.line.id == entry_id:
                 return record
         for part in reversed(self.parts):
             for record in self._records(part):
-                if record.entry.id == entry_id:
+                if record.line.id == entry_id:
                     return record
         for chapter in reversed(self.chapters):
             for part in reversed(self.chapter_parts(chapter)):
                 for record in self._records(part):
-                    if record.entry.id == entry_id:
+                    if record.line.id == entry_id:
                         return record
         return None
 
@@ -398,8 +399,8 @@ class History:
         history.parts.extend(Part.from_row(row) for row in document["parts"])
         for record in load_records(document["open"]):
             history.open.append(record)
-            if record.entry.kind in GUARDED_KINDS:
-                history.guarded[record.entry.id] = record
+            if record.line.kind in GUARDED_KINDS:
+                history.guarded[record.line.id] = record
         return history
 
 
@@ -477,7 +478,7 @@ def _dumped(records: list[Record], sort: bool) -> tuple[dict[str, Any], bool]:
     fixed: Any = _NO_ZONE
     fixed_offset: Any = None
     for record in records:
-        e = record.entry
+        e = record.line  # (an ``Entry``'s fields, made into one or not)
         inputs = e.inputs
         names = tuple(inputs)
         shape = by_names.get(names)
