@@ -86,7 +86,7 @@ class Booking(Deductions):
     def book(
         self,
         account: Account,
-        entry: Entry,
+        entry: Entry | Line,
         policy: PointsPolicy | None,
         caps: tuple[str, ...] = (),
         rules: tuple[Any, ...] | None = None,
@@ -418,9 +418,9 @@ class Booking(Deductions):
             periods, ends = self.calendar.periods_and_ends(event.time)
         amount, rules, summary = self._capped(account, event.node, policy, base, rule, inputs, summary, periods,
                                               cap_plan)
-        # (by position, in the order of ``Entry``'s fields)
-        entry = Entry(entry_id or event.id, "earn", amount, account.member, event.node, event.time, rule, summary,
-                      event.id, scope, inputs)
+        # (a ``Line``, as every earning's: ledger.py)
+        entry = Line(entry_id or event.id, "earn", amount, account.member, event.node, event.time, rule, summary,
+                     event.id, scope, inputs)
         self.book(account, entry, policy, caps=(scope, "*"), rules=rules,
                   day=None if periods is None or ends is None else (periods, ends))
 
@@ -520,23 +520,11 @@ class Booking(Deductions):
                 f"({account.balance} points, {cost} needed): not booked",
             )
             return
-        entry = Entry(
-            id=event.id,
-            kind="redeem",
-            amount=-cost,
-            member=member,
-            node=event.node,
-            time=event.time,
-            rule=reward.rule,
-            cause=event.id,
-            summary=f"redeemed {event.quantity} x {reward.name} at {reward.price} points",
-            inputs={
-                "reward": reward.name,
-                "quantity": event.quantity,
-                "price": reward.price,
-                "balance_before": account.balance,
-            },
-        )
+        # (a ``Line``, as an earning's: ledger.py)
+        entry = Line(event.id, "redeem", -cost, member, event.node, event.time, reward.rule,
+                     f"redeemed {event.quantity} x {reward.name} at {reward.price} points", event.id, None,
+                     {"reward": reward.name, "quantity": event.quantity, "price": reward.price,
+                      "balance_before": account.balance})
         account.debit(entry)
         self.stock_used[reward.name] = self.stock_used.get(reward.name, 0) + event.quantity
         periods, ends = self.calendar.periods_and_ends(event.time)

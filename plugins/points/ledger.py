@@ -535,7 +535,7 @@ class Account:
             if self.expiring is not None and _in_expiry_order(self.lots):
                 self.expiring = None
 
-    def add(self, entry: Entry, *, rules: tuple[RuleRef | None, ...] | None = None,
+    def add(self, entry: Entry | Line, *, rules: tuple[RuleRef | None, ...] | None = None,
             taken: tuple[tuple[str, int], ...] | None = None) -> None:
         """Book an entry to the journal (entries arrive in time order) and count it."""
         amount = entry.amount
@@ -564,7 +564,7 @@ class Account:
 
     def credit(
         self,
-        entry: Entry,
+        entry: Entry | Line,
         *,
         expires: datetime | None,
         expiry_rule: RuleRef | None = None,
@@ -759,7 +759,7 @@ class Account:
                     self.span_due = end
             span_node[span] = node
 
-    def debit(self, entry: Entry) -> list[tuple[str, int]]:
+    def debit(self, entry: Entry | Line) -> list[tuple[str, int]]:
         """Book a redemption of ``-entry.amount`` points from the oldest lots first.
 
         Returns ``(lot entry id, points taken)`` pairs.  The caller has checked the
