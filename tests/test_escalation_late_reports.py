@@ -125,3 +125,23 @@ def test_a_stored_repeat_reports_id_reported_late_earlier_drops_its_join(tmp_pat
         assert engine.ignored_stored("joined:e2") == [
             "joined:e2: its report of I1 is ignored: incident I1 was already reported (此次上报已忽略：事件编号已上报过)"]
         assert [e.what for e in esc.timeline(engine, "I1") if e.event == "e2"] == ["step ignored"]
+
+
+def test_a_case_whose_stored_report_is_ignored_still_falls_due(tmp_path: Path) -> None:
+    """Not accepted, the case a late, earlier report took escalates as in time order (before the fix: never;
+    the stored report's note in the timeline left the case's deadline stale, and nothing else fell due)."""
+    with open_engine(str(tmp_path / "late"), "ladder-unit.rules") as engine:
+        assert record(engine, 0, REPORT, 1)
+        assert record(engine, 0, REPORT, 3, back=30)  # the same id, dated 30 minutes earlier, recorded late
+        engine.tick(T0 + timedelta(days=30))
+        late = case(engine)
+        assert late[4] and late[4][0][0] == T0 + timedelta(hours=1, minutes=30), late  # (not accepted in 2 hours)
+    with open_engine(str(tmp_path / "ordered"), "ladder-unit.rules") as engine:
+        assert record(engine, 0, REPORT, 3, back=30)
+        with pytest.raises(EventRefused, match="incident I0 was already reported"):
+            record(engine, 0, REPORT, 1)
+        engine.tick(T0 + timedelta(days=30))
+        assert case(engine) == late
+    with open_engine(str(tmp_path / "late"), "ladder-unit.rules") as engine:  # (every stored event replayed)
+        engine.tick(T0 + timedelta(days=30))
+        assert case(engine) == late

@@ -270,6 +270,8 @@ class EscalationState(Transitions, Checks):
         incident.note(Entry(event.time, "step ignored", event.actor, event.node, detail, event=event.id))
         self.decisions[event.id] = refused_step_decision(incident, event, "reported", why, late)
         self.changed(incident.id)
+        if incident.status != CLOSED:  # (the note made its deadline's entry stale: scheduled again)
+            self.schedule(incident)
         if names:
             self.put_back(incident, names)
         return incident.reported_at
