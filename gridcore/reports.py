@@ -252,7 +252,7 @@ class Table:
             if n == len(above):
                 out.append("  ".join("-" * w for w in widths))
         if not self.rows:
-            out.append("(no rows / 无记录)")
+            out.append("（无记录）" if lang == "zh" else "(no rows / 无记录)")
         out.extend(printable(line(note)) for note in self.notes)
         return "\n".join(out) + "\n"
 

@@ -287,8 +287,9 @@ def _chinese_first(line: str) -> str:
     return mark + chinese_first_line(line[len(mark):])
 
 
-def variants_section(engine: Engine) -> tuple[str, str]:
-    """The rulesets in force for a subtree only, and how many outcomes their own rules decided.
+def variants_section(engine: Engine, lang: str = "en") -> tuple[str, str]:
+    """The rulesets in force for a subtree only, and how many outcomes their own rules decided (in Chinese
+    for ``lang="zh"``).
 
     An outcome counts for a variant when a rule behind it is written in the
     variant's own file (what it changed), not in the district's file it extends.
@@ -301,9 +302,13 @@ def variants_section(engine: Engine) -> tuple[str, str]:
         file = PurePath(entry.ruleset.entry).name
         own = sum(1 for outcome in outcomes if any(rule.name == file for rule in outcome.rules))
         node = engine.community.hierarchy.node(entry.node)
-        lines.append(f"{entry.node} {node.name}: {entry.ruleset.name} ({file}) from "
-                     f"{entry.effective.date().isoformat()}, {own} outcome(s) decided by its own rules "
-                     f"（自 {entry.effective.date().isoformat()} 起；{own} 项结果由其自己的规则决定）")
+        day = entry.effective.date().isoformat()
+        lines.append(f"{entry.node} {node.name}：{entry.ruleset.name}（{file}），自 {day} 起；{own} 项结果由其自己的规则决定"
+                     if lang == "zh" else
+                     f"{entry.node} {node.name}: {entry.ruleset.name} ({file}) from {day}, {own} outcome(s) decided "
+                     f"by its own rules （自 {day} 起；{own} 项结果由其自己的规则决定）")
+    if lang == "zh":
+        return "社区规则变体：各社区自己的规则集（在区规则集之上）", "\n".join(lines) + "\n"
     return "Community variants (社区规则变体): the ruleset of each, over the district's", "\n".join(lines) + "\n"
 
 
@@ -549,7 +554,7 @@ def run_demo(
         if period and scenario.demo.rollups:
             shown = _with_rollups(engine, shown, reports, scenario.demo.rollups, period, lang)
         if variants:
-            shown = attrs.evolve(shown, sections=(variants_section(engine), *shown.sections))
+            shown = attrs.evolve(shown, sections=(variants_section(engine, lang), *shown.sections))
     notes.extend(shown.notes)
     # Every report again as one workbook, a sheet each, for the office's Excel.
     from .reportbook import write_tables
@@ -659,12 +664,13 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
         summary = found.tables["summary"]
         sections.append((f"汇总：{found.name} [{node.id}]，{period}" if lang == "zh" else
                          f"Roll-up (汇总) of {found.name} [{node.id}], {period}",
-                         Table("", summary.columns, summary.rows, headings=summary.headings).render("text").lstrip("\n")))
+                         Table("", summary.columns, summary.rows, headings=summary.headings).render("text", lang)
+                         .lstrip("\n")))
         for name, table in found.tables.items():
             stem = f"rollup-{node.id}-{name}-{period}"
             for fmt, suffix in (("text", "txt"), ("csv", "csv")):
                 path = folder / f"{stem}.{suffix}"
-                path.write_text(table.render(fmt), encoding="utf-8", newline="")
+                path.write_text(table.render(fmt, lang=lang), encoding="utf-8", newline="")
                 written.append(path)
             tables.append((stem, table))
     return Shown(tuple(sections), tuple(written), shown.figures, tuple(notes), tuple(tables))

@@ -34,7 +34,7 @@ class Report(Protocol):
 
 
 _VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别", "metric": "指标",
-             "department": "条线部门", "reward": "礼遇", "task": "专项任务"}
+             "department": "条线部门", "reward": "礼遇", "task": "专项任务", "channel": "渠道"}
 
 
 def vocabulary_zh(vocabulary: str) -> str:

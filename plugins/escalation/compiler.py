@@ -28,6 +28,7 @@ from .policy import (
     Calendar,
     Category,
     CategoryList,
+    Channel,
     Condition,
     ConsultationRule,
     DepartmentLimit,
@@ -94,6 +95,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         reopen=reopens[-1] if reopens else DEFAULT_REOPEN,
         calendar=calendar,
         categories=tuple(p for p in now if isinstance(p, Category)),
+        channels=tuple(p for p in now if isinstance(p, Channel)),
         extension=extensions[-1] if extensions else None,
         consultations=tuple(p for p in now if isinstance(p, ConsultationRule)),
         feedback=feedback[-1] if feedback else None,
@@ -116,6 +118,8 @@ def _compile(item: Item, version: Version, ctx: CompileContext, *, closed: bool 
         return _route(name, body, ref, ctx)
     if isinstance(body, n.CategoryName):
         return Category(name, body.display, body.group, ref)
+    if isinstance(body, n.ChannelName):
+        return Channel(name, body.display, ref)
     if isinstance(body, n.CategoryList):
         return CategoryList(body.closed, ref)
     if isinstance(body, n.Limit):

@@ -103,5 +103,5 @@ def departments_table(engine: Engine, period: str, within: str | None = None) ->
                "resolved on time", "resolved late", "sent back")
     return Table(f"Line departments in {period} (条线部门吹哨报到)", columns, rows,
                  ("deadlines as the department's limits set them when it was summoned (吹哨报到)",),
-                 headings=HEADINGS_ZH)
+                 headings=HEADINGS_ZH, title_zh=f"条线部门吹哨报到，{period}")
 

@@ -27,6 +27,8 @@ class Names:
     departments: Mapping[str, str] = {}
     #: the roster's roles (id -> Chinese name), its own among them; the built-in ones are known anyway
     roles: Mapping[str, str] = {}
+    #: the channels' Chinese names (code -> name), as the rulesets' ``channel`` items give them
+    channels: Mapping[str, str] = {}
 
     def level(self, code: str) -> str:
         """``街道 street``'s Chinese alone, the code when the community names none."""
@@ -37,6 +39,11 @@ class Names:
         zh = self.categories.get(code)
         return f"{zh}（{code}）" if zh else code
 
+    def channel(self, code: str) -> str:
+        """``电话（phone）``; the code alone when no ruleset names it."""
+        zh = self.channels.get(code)
+        return f"{zh}（{code}）" if zh else code
+
     def department(self, code: str) -> str:
         """``消防救援站（fire）``; the code alone when the community names none."""
         zh = self.departments.get(code)
@@ -44,27 +51,38 @@ class Names:
 
 
 _SPAN = re.compile(r"^(\d+(?:\.\d+)?) (working day|working hour|day|hour|minute)s?$")
+#: An extension of days and hours (``1 working day 4 hours``: the hours are working ones too).
+_EXTRA = re.compile(r"(\d+ (?:working )?days?) (\d+) hours?")
 _UNITS = {"working day": "个工作日", "working hour": "个工作小时", "day": "天", "hour": "小时", "minute": "分钟"}
 _VERB = {"accepted": "受理", "resolved": "办结"}
 _CLOCK = {"level": "本级", "handler": "办理人"}
 
 
 def names(engine: Any, node: str | None = None) -> Names:
-    """The community's level names and the category names of the rulesets in force (at ``node``'s)."""
-    from .views import categories
+    """The community's level names and the category and channel names of the rulesets in force (at
+    ``node``'s)."""
+    from .views import categories, channels
 
     found = {c.code: c.name for c in categories(engine) if c.name and c.name != c.code}
+    ways = {c.code: c.name for c in channels(engine) if c.name != c.code}
     if node is not None:
         found.update({c.code: c.name for c in categories(engine, node=node)
                       if c.name and c.name != c.code and c.code not in found})
+        ways.update({c.code: c.name for c in channels(engine, node=node) if c.name != c.code and c.code not in ways})
     departments = {d.id: d.name for d in engine.community.departments.values()}
-    return Names(dict(engine.community.level_names), found, departments, dict(engine.community.roles))
+    return Names(dict(engine.community.level_names), found, departments, dict(engine.community.roles), ways)
 
 
 def span(text: str) -> str:
-    """``3 working days`` -> ``3个工作日``; another text as written."""
+    """``3 working days`` -> ``3个工作日``, an extension's ``1 working day 4 hours`` -> ``1个工作日4个工作小时``;
+    another text as written."""
     found = _SPAN.match(text)
-    return f"{found[1]}{_UNITS[found[2]]}" if found else text
+    if found:
+        return f"{found[1]}{_UNITS[found[2]]}"
+    if (extra := _EXTRA.fullmatch(text)) is not None:
+        working = "working " if "working" in extra[1] else ""
+        return span(extra[1]) + span(f"{extra[2]} {working}hours")
+    return text
 
 
 def _where(text: str, names: Names) -> str:
@@ -247,7 +265,7 @@ def _feedback(detail: str, names: Names) -> str:
         if found := re.match(r"^(within|late:) the limit, due (\S+)$", part):
             parts.append(f"{'未超时限' if found[1] == 'within' else '已超时限'}（{found[2]} 到期）")
         elif part.startswith("by "):
-            parts.append(f"方式 {part[len('by '):]}")
+            parts.append(f"方式 {names.channel(part[len('by '):])}")
         else:
             parts.append(part)
     return "；".join(parts)
@@ -413,17 +431,56 @@ def explanation(answer: Explanation, names: Names) -> Explanation:
                                                                   for key, value in answer.inputs.items()})
 
 
+#: An input's value the plugin writes in English when there is none (``resolve limit`` = ``(none)``).
+_NONE_ZH = {"(none)": "（无）", "(paused)": "（已暂停）"}
+
+
 def _value(key: str, value: Any, names: Names) -> Any:
     """An input's value in Chinese: a node by its level's name (``from`` = ``grid yq-g7`` -> ``网格 yq-g7``), a
-    time span (``window`` = ``2 hours`` -> ``2小时``), a rule's condition quoted as written (``「when satisfaction
-    <= 2」``); another as it is."""
+    level (``网格（grid）``), a category and a channel by their rulesets' names (``水管漏水（leaking_pipe）``), a
+    status, a limit's step and a clock (``已上报（reported）``, ``受理（accept）``, ``本级（level）``), what a limit
+    applies as (``网格层级时限``), a time span (``window`` = ``2 hours`` -> ``2小时``), a rule's condition quoted
+    as written (``「when satisfaction <= 2」``); another as it is."""
     if not isinstance(value, str):
         return value
-    if key in ("from", "to") and (found := re.fullmatch(r"(\w+) (\S+)", value)) and found[1] in names.levels:
+    if value in _NONE_ZH:
+        return _NONE_ZH[value]
+    if key in ("from", "to", "level") and (found := re.fullmatch(r"(\w+) (\S+)", value)) and found[1] in names.levels:
         return f"{names.level(found[1])} {found[2]}"
     if key in ("when", "reopens when"):
         return f"「{value}」"  # (a rule's condition, quoted as the ruleset writes it)
-    return span(value) if key in ("window", "span", "limit") else value
+    if key == "category":
+        return names.category(value)
+    if key == "channel":
+        return names.channel(value)
+    if key == "level" and value in names.levels:
+        return _glossed(names.level(value), value)
+    if key == "status" and value in _status_zh():
+        return _glossed(_status_zh()[value], value)
+    if key == "limit" and value in LIMIT_ZH:
+        return _glossed(LIMIT_ZH[value], value)
+    if key == "clock" and value in _CLOCK:
+        return _glossed(_CLOCK[value], value)
+    if key == "applies as":
+        from .limits import source_zh
+
+        return source_zh(value, names)
+    return span(value) if key in ("window", "span", "limit", "resolve limit", "asked") else value
+
+
+def _glossed(chinese: str, code: str) -> str:
+    """``网格（grid）``; the code alone when it has no Chinese of its own."""
+    return f"{chinese}（{code}）" if chinese != code else code
+
+
+#: A limit's step in Chinese (an escalation's ``limit`` input, the limits' and the overdue list's columns).
+LIMIT_ZH = {"accept": "受理", "resolve": "办结"}
+
+
+def _status_zh() -> Mapping[str, str]:
+    from .lifecycle import STATUS_ZH
+
+    return STATUS_ZH
 
 
 def _departments(text: str, names: Names) -> str:

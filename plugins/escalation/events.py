@@ -346,11 +346,18 @@ INCIDENT = Variable("incident", RECORD, doc="the incident concerned", zh=("事�
     Field("severity", NUMBER, "1 (minor) to 5 (grave)", zh=("严重程度",), doc_zh="1（轻微）到 5（严重）"),
     Field("level", TEXT, "the level now responsible", zh=("层级",), vocabulary="level", doc_zh="当前负责的层级"),
     Field("key_person", BOOL, "a key person is involved", zh=("重点人员",), doc_zh="涉及重点人员"),
-    Field("channel", TEXT, "how it came in (patrol, phone, online ...)", zh=("渠道",),
+    Field("channel", TEXT, "how it came in (patrol, phone, online ...)", zh=("渠道",), vocabulary="channel",
           doc_zh="事件来源（巡查、电话、网上……）"),
     Field("age", DURATION, "time since it was reported, pauses excluded", zh=("已用时",),
           doc_zh="自上报以来的时间，不含暂停"),
 ))
+
+
+def channel_code(ruleset: Ruleset | None, written: str) -> str:
+    """The channel code ``written`` (an ``IncidentReported.channel``, a ``FeedbackGiven.channel``) means under
+    ``ruleset``: a code, or the name a ``channel`` item gives it (``channel phone: 电话``: ``电话`` -> ``phone``);
+    anything else, and anything under no ruleset, as written (as ``category_code``)."""
+    return written if ruleset is None else ruleset.id_of("channel", written)
 
 
 def category_code(ruleset: Ruleset | None, written: str) -> str:

@@ -18,7 +18,7 @@ from gridcore import Explanation, RuleRef
 from gridcore.events import SYSTEM_ACTOR
 
 from . import routing, timers
-from .events import IncidentReported, RepeatReportJoined, category_code
+from .events import IncidentReported, RepeatReportJoined, category_code, channel_code
 from .incident import Entry, Incident, Pending
 from .policy import EscalationPolicy, Notice
 from .records import Records
@@ -55,9 +55,10 @@ class Intake(Records):
         policy = None if governing is None else self.engine.policy(SECTION, at=event.time, node=event.node)
         ruleset = "" if governing is None else governing.name
         code = category_code(governing, event.category)
-        if code != event.category:
-            # a category written by its name (水管漏水) is the category of that code, everywhere
-            event = attrs.evolve(event, category=code)
+        channel = channel_code(governing, event.channel)
+        if code != event.category or channel != event.channel:
+            # a category written by its name (水管漏水) is the category of that code, everywhere; a channel too (电话)
+            event = attrs.evolve(event, category=code, channel=channel)
         key = f"place:{event.place}" if event.place else f"node:{event.node}"
         self.count_report((event.category, key), event.time)
         primary = self._open_duplicate(policy, event, key)

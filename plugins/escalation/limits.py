@@ -25,7 +25,7 @@ from gridcore import Table
 from gridcore.roster import ROLES
 
 from .compiler import categories_named, ladder
-from .detail_zh import Names, span
+from .detail_zh import LIMIT_ZH, Names, span
 from .headings import HEADINGS_ZH
 from .policy import AppliedLimit, EscalationPolicy, IncidentFacts, LimitClause
 
@@ -124,10 +124,6 @@ def _cell(found: AppliedLimit | None) -> str:
     if found is None:
         return "-"
     return f"{found.span} ({found.source}, {found.rule})"
-
-
-#: a limit's kind in Chinese
-LIMIT_ZH = {"accept": "受理", "resolve": "办结"}
 
 
 def _row_zh(row: LimitsRow, names: Names) -> tuple[str, ...]:

@@ -249,6 +249,14 @@ class CategoryName:
 
 
 @frozen
+class ChannelName:
+    """The body of a ``channel`` item: the channel's name as staff read it (plain text, as written)."""
+
+    display: str
+    pos: Pos = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
 class CategoryList:
     """The body of ``categories``: ``closed`` (仅限所列: only the categories listed are taken) or open (不限)."""
 
@@ -537,6 +545,9 @@ class EscalationNodes:
     def escalation_category(self, c: list[Any], pos: Pos) -> CategoryName:
         names = [n.text for n in _names(c)]
         return CategoryName(names[0], names[1] if len(names) > 1 else "", pos)
+
+    def escalation_channel(self, c: list[Any], pos: Pos) -> ChannelName:
+        return ChannelName(_names(c)[0].text, pos)
 
     def escalation_closed_list(self, c: list[Any], pos: Pos) -> CategoryList:
         return CategoryList(True, pos)

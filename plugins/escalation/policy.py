@@ -367,6 +367,16 @@ class FeedbackRule:
 
 
 @frozen
+class Channel:
+    """How incidents come in (``channel phone: 电话``): ``code`` as events and rules spell it (``phone``),
+    ``name`` as staff read it; either spelling, written in an event or a rule, means the code."""
+
+    code: str
+    name: str
+    rule: RuleRef
+
+
+@frozen
 class EscalationPolicy:
     """Everything the ``escalation`` section of a ruleset says."""
 
@@ -380,6 +390,8 @@ class EscalationPolicy:
     reopen: Reopen = DEFAULT_REOPEN
     calendar: Calendar = field(factory=Calendar)
     categories: tuple[Category, ...] = ()
+    #: the ``channel`` items: how incidents come in, each with its name
+    channels: tuple[Channel, ...] = ()
     #: ``None``: the ruleset allows no extensions
     extension: ExtensionRule | None = None
     consultations: tuple[ConsultationRule, ...] = ()
@@ -539,6 +551,7 @@ class ExtraWorkdays:
 Piece = (
     Route
     | Category
+    | Channel
     | CategoryList
     | LevelLimit
     | Immediate

@@ -50,7 +50,7 @@ def _no_policy_note(engine: Engine) -> tuple[str, ...]:
 
 
 #: A limit's step in Chinese (the overdue list's ``limit`` column).
-LIMIT_ZH = {"accept": "受理", "resolve": "办结"}
+LIMIT_ZH = detail_zh.LIMIT_ZH
 
 
 def in_chinese(engine: Engine, table: Table) -> Table:

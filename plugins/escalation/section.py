@@ -17,7 +17,7 @@ from gridcore.rules import schema as sch
 from gridcore.rules.sections import ItemKind, Section
 
 from .events import INCIDENT
-from .nodes import CategoryName, EscalationNodes
+from .nodes import CategoryName, ChannelName, EscalationNodes
 from .policy import EscalationPolicy
 
 GRAMMAR = Path(__file__).with_name("escalation.lark")
@@ -96,6 +96,15 @@ ITEMS = (
         doc="an incident category's display name (Chinese first) and group, for intake and reports",
         doc_zh="事件类别的名称（中文）和分组，用于受理与报表",
         titles=lambda body: _category_title(body),
+    ),
+    ItemKind(
+        "channel",
+        ("channel", "渠道"),
+        "escalation_channel",
+        doc="how incidents come in (patrol, phone ...) and the channel's name staff read (Chinese); either "
+        "spelling means the channel in a report and in a rule",
+        doc_zh="事件的上报渠道（巡查、电话……）及其名称（中文）；上报和规则中写编号或名称均可",
+        titles=lambda body: _channel_title(body),
     ),
     ItemKind(
         "categories",
@@ -233,6 +242,11 @@ def _category_title(body: object) -> list[str]:
     return [body.display] if isinstance(body, CategoryName) else []
 
 
+def _channel_title(body: object) -> list[str]:
+    """A channel's name (``channel phone: 电话`` -> ``电话``)."""
+    return [body.display] if isinstance(body, ChannelName) else []
+
+
 def section() -> Section[EscalationPolicy]:
     """The escalation section, as registered through ``gridcore_register_sections``."""
     return SECTION
@@ -254,7 +268,7 @@ SECTION: Section[EscalationPolicy] = Section(
     compile=_compile,
     transformer=EscalationNodes(),
     keywords=KEYWORDS,
-    vocabularies={"category": "category"},
+    vocabularies={"category": "category", "channel": "channel"},
     variables={
         "incident / escalate conditions": [v.name for v in INCIDENT_ENV.vars],
         "reopen": [v.name for v in REOPEN_ENV.vars],

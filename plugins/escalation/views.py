@@ -29,7 +29,7 @@ from .incident import (
     Incident,
     Return,
 )
-from .policy import Category
+from .policy import Category, Channel
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -280,6 +280,15 @@ def categories(engine: Engine, at: datetime | None = None, node: str | None = No
         if route.category is not None and route.category not in found:
             found[route.category] = Category(route.category, route.category, "", route.rule)
     return list(found.values())
+
+
+def channels(engine: Engine, at: datetime | None = None, node: str | None = None) -> list[Channel]:
+    """How incidents come in, as the ruleset in force at ``at`` (default: now) at ``node`` names them: its
+    ``channel`` items in file order (none: the ruleset names no channel)."""
+    from .intake import policy_at
+
+    policy, _ = policy_at(engine, at or engine.clock.now(), node)
+    return [] if policy is None else list(policy.channels)
 
 
 def limits(engine: Engine, at: datetime | None = None, node: str | None = None) -> list[LimitsRow]:
