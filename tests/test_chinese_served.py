@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -30,15 +31,21 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, frozenset[str]]]:
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Yinquan after a simulated month (``gridcore demo``'s folder: its store in ``store``)."""
+    out = tmp_path_factory.mktemp("served")
+    run_demo(YINQUAN, days=DAYS, start=date(2025, 1, 1), out=out / "demo")
+    return out / "demo"
+
+
+@pytest.fixture(scope="module")
+def site(demo_folder: Path) -> Iterator[tuple[Server, str, frozenset[str]]]:
     """Yinquan after a simulated month, served; a grid leader's token; the names staff read as they are
     (node and member ids, plugin and metric names)."""
     from gridcore import get_plugin_manager
     from gridcore.plugin_host import Hooks
 
-    out = tmp_path_factory.mktemp("served")
-    run_demo(YINQUAN, days=DAYS, start=date(2025, 1, 1), out=out / "demo")
-    store = str(out / "demo" / "store")
+    store = str(demo_folder / "store")
     engine = Engine.open(store=store, clock=FixedClock(NOW))
     try:
         _, token = auth.issue(engine, "yq-gl1", "sweep")
@@ -220,3 +227,93 @@ def test_a_successful_answer_for_a_request_in_chinese_says_its_words_in_chinese(
         assert all(has_chinese(text) for text in said[:1]), said
         found += [f"{path}: {text} <- {w}" for text in said for w in english_words(text, names)]
     assert found == []
+
+
+def _machine(doc: Any, human: tuple[str, ...]) -> Any:
+    """``doc`` without its human-readable fields ``human`` (at any depth): what must not change with the
+    language."""
+    if isinstance(doc, dict):
+        return {k: _machine(v, human) for k, v in doc.items() if k not in human}
+    if isinstance(doc, list):
+        return [_machine(v, human) for v in doc]
+    return doc
+
+
+def test_a_timeline_a_community_and_a_reports_details_for_a_request_in_chinese(
+        site: tuple[Server, str, frozenset[str]]) -> None:
+    """The bodies left English for a request preferring Chinese, to a real ``gridcore serve``: an incident's
+    timeline (each step's ``detail`` and its explanation's ``summary`` in Chinese, ``labels`` heading its
+    inputs), the community (each node's kind by its Chinese name, ``kind_name``), a report's rows' ``detail``
+    (as ``gridcore --lang zh report`` says it); ``Content-Language: zh``. Every other field is the same as for a
+    request without it, which is answered as before."""
+    server, token, names = site
+    found: list[str] = []
+    for path, human in (("/api/v1/incidents/yq-s1-i00001/timeline", ("detail", "summary", "labels")),
+                        ("/api/v1/community", ("kind_name",)),
+                        ("/api/v1/reports/escalation.timeline?incident=yq-s1-i00001", ("detail", "title", "notes", "headings")),
+                        ("/api/v1/reports/assessment.subsidies?period=2025-01&cycle=月度评星",
+                         ("detail", "title", "notes", "headings"))):
+        zh = _ask(server, token, "GET", path, None, ZH)
+        plain = _ask(server, token, "GET", path, None, {})
+        assert zh.status_code == 200 == plain.status_code, (path, zh.text)
+        assert zh.headers["content-language"] == "zh" and "content-language" not in plain.headers
+        chinese, english = zh.json(), plain.json()
+        assert _machine(chinese, human) == _machine(english, human), path
+        if path.endswith("/timeline"):
+            said = [e["detail"] for e in chinese["entries"] if e["detail"]]
+            said += [e["explanation"]["summary"] for e in chinese["entries"] if e["explanation"]]
+            said += [label for e in chinese["entries"] if e["explanation"] for label in e["explanation"]["labels"].values()]
+            assert [e["detail"] for e in chinese["entries"]] == [e["detail_zh"] for e in english["entries"]]
+            assert any(e["explanation"] for e in chinese["entries"]), chinese
+        elif path == "/api/v1/community":
+            said = [n["kind_name"] for n in chinese["nodes"]]
+            assert set(said) == {"属地网格"} and all("kind_name" not in n for n in english["nodes"])
+        else:
+            said = [row["detail"] for row in chinese["rows"] if row["detail"]]
+            assert said and said != [row["detail"] for row in english["rows"] if row["detail"]], path
+        assert all(has_chinese(text) for text in said), (path, said)
+        found += [f"{path}: {text} <- {w}" for text in said for w in english_words(text, names)]
+    assert found == []
+
+
+def test_refusals_for_a_request_in_chinese_are_chinese_first(site: tuple[Server, str, frozenset[str]]) -> None:
+    """A refused event's ``reasons`` (the problem's) and a batch's ``refused`` list, for a request preferring
+    Chinese: every reason Chinese first (``积分不足（insufficient balance: ...）``), as ``detail`` says them; in
+    English as before (English, the Chinese in brackets)."""
+    server, token, names = site
+    redeem = {"reward": "大米", "quantity": 500}
+    zh = _ask(server, token, "POST", "/api/v1/points/redemptions", redeem, ZH).json()
+    plain = _ask(server, token, "POST", "/api/v1/points/redemptions", redeem, {}).json()
+    assert zh["type"] == "/problems/event-refused" and len(zh["reasons"]) == len(plain["reasons"]) > 0, zh
+    batch = {"events": [{"kind": "points_redeemed", "reward": "大米", "quantity": 500, "node": "yq"}]}
+    zh_batch = _ask(server, token, "POST", "/api/v1/events", batch, ZH)
+    plain_batch = _ask(server, token, "POST", "/api/v1/events", batch, {})
+    assert zh_batch.status_code == 200 == plain_batch.status_code, zh_batch.text
+    assert zh_batch.headers["content-language"] == "zh" and "content-language" not in plain_batch.headers
+    (refused,), (refused_en,) = zh_batch.json()["refused"], plain_batch.json()["refused"]
+    for chinese, english in ((zh["reasons"], plain["reasons"]), (refused["reasons"], refused_en["reasons"])):
+        assert all(has_chinese(r[0]) for r in chinese) and not any(has_chinese(r[0]) for r in english), chinese
+        assert [english_words(r, names) for r in chinese] == [[] for _ in chinese], chinese
+
+
+def test_a_tick_for_a_request_in_chinese_names_what_it_recorded_in_chinese(demo_folder: Path, tmp_path: Path) -> None:
+    """``POST /api/v1/tick`` preferring Chinese: each derived event also with its kind's Chinese name
+    (``name``: 提级) and the explanation of what it decided (``summary``, as ``gridcore --lang zh explain``);
+    without the header, as before (event, kind, time)."""
+    import shutil
+
+    shutil.copytree(demo_folder / "store", tmp_path / "store")
+    engine = Engine.open(store=str(tmp_path / "store"), clock=FixedClock(NOW))
+    try:
+        _, token = auth.issue(engine, "yq-gl1", "tick")
+    finally:
+        engine.close()
+    with served(str(tmp_path / "store"), now=NOW) as server:
+        first = _ask(server, token, "POST", "/api/v1/tick", {"now": (NOW + timedelta(days=3)).isoformat()}, ZH)
+        later = _ask(server, token, "POST", "/api/v1/tick", {"now": (NOW + timedelta(days=9)).isoformat()}, {})
+    assert first.status_code == 200 == later.status_code, first.text
+    assert first.headers["content-language"] == "zh" and "content-language" not in later.headers
+    derived = first.json()["derived"]
+    assert derived and all(has_chinese(d["name"]) for d in derived), derived
+    assert any(has_chinese(d.get("summary", "")[:1]) for d in derived), derived
+    assert all(set(d) == {"event", "kind", "time"} for d in later.json()["derived"])

@@ -27,7 +27,7 @@ import gridcore_escalation
 import gridcore_points
 from gridcore import Engine, FixedClock
 from gridcore.engine import DECIDED_WITH
-from gridcore.errors import GridcoreError, PluginError, chinese_first_line
+from gridcore.errors import GridcoreError, PluginError, chinese_first, chinese_first_line
 from gridcore.events import SYSTEM_ACTOR, event_order
 from gridcore.periods import period_containing
 
@@ -133,7 +133,8 @@ async def record_events(request: Request) -> Response:
         if not isinstance(batch, list) or not all(isinstance(d, dict) for d in batch):
             raise Problem("invalid-request", "events must be a list of event objects",
                           "events 应为事件对象的列表")
-        return ok(await service.act(lambda engine: _record_batch(engine, who.member or "", batch)))
+        lang = language_of(request.headers)
+        return ok(await service.act(lambda engine: _record_batch(engine, who.member or "", batch, lang)), lang=lang)
     result = await service.act(lambda engine: _record_one(engine, who.member or "", body))
     return ok(result, 201 if result["stored"] else 200)
 
@@ -165,14 +166,17 @@ def _record_one(engine: Engine, member: str, doc: Mapping[str, Any]) -> dict[str
     return {"event": event["id"], "stored": stored, "derived": derived}
 
 
-def _record_batch(engine: Engine, member: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
+def _record_batch(engine: Engine, member: str, docs: list[dict[str, Any]], lang: str = "en") -> dict[str, Any]:
+    """A batch recorded: what was stored, and each refused event with every reason (for ``lang="zh"`` each
+    reason Chinese first, as a refused event's problem gives them)."""
     events = [_as_member(engine, member, doc) for doc in docs]
     summary = engine.record_many(events)
+    said = (lambda reason: chinese_first(reason)) if lang == "zh" else (lambda reason: reason)
     return {
         "stored": summary.accepted,
         "already_stored": summary.duplicates,
         "derived": summary.derived,
-        "refused": [{"event": r.event_id, "reasons": r.reasons} for r in summary.refused],
+        "refused": [{"event": r.event_id, "reasons": [said(reason) for reason in r.reasons]} for r in summary.refused],
     }
 
 
@@ -404,6 +408,7 @@ async def tick(request: Request) -> Response:
     body = await json_body(request)
     intake.fields(body, ("now",))
     when = _time(_text(body, "now"), "now")
+    lang = language_of(request.headers)
     if not service.live.test_clock:
         raise Problem("not-enabled", "tick is for tests: start the service with --test-clock", "tick 仅用于测试")
     if when is None:
@@ -420,11 +425,26 @@ async def tick(request: Request) -> Response:
         # past it (what that tick decided on the spot): everything due by then is recorded
         fired = engine.tick(when) if when >= clock.now() else []
         share_test_clock(engine, clock.now())  # every worker's clock moves there too
-        # in time order, ties by id (as ``gridcore tick`` lists them)
-        return {"now": clock.now(), "derived": [{"event": e.id, "kind": type(e).kind, "time": e.time}
+        # in time order, ties by id (as ``gridcore tick`` lists them); for a request in Chinese each with its
+        # kind's Chinese name (``提级``) and what it decided, as ``gridcore --lang zh explain`` says it
+        return {"now": clock.now(), "derived": [{"event": e.id, "kind": type(e).kind, "time": e.time,
+                                                 **(_derived_zh(engine, e) if lang == "zh" else {})}
                                                 for e in sorted(fired, key=event_order)]}
 
-    return ok(await service.act(act))
+    return ok(await service.act(act), lang=lang)
+
+
+def _derived_zh(engine: Engine, event: Any) -> dict[str, Any]:
+    """A derived event's Chinese for a tick's answer: ``name``, its kind's Chinese (``提级``), and ``summary``,
+    the explanation of the decision it records by any plugin that gives one (``系统将事件 ... 提级至社区 ...``)."""
+    found: dict[str, Any] = {"name": type(event).title_zh or type(event).kind}
+    for plugin in ("escalation", "points", "tasks"):
+        try:
+            found["summary"] = engine.explain(f"{plugin}:{event.id}", lang="zh").summary
+            break
+        except GridcoreError:
+            continue
+    return found
 
 
 # ---------------------------------------------------------------- reads
@@ -450,14 +470,21 @@ async def community(request: Request) -> Response:
     service = service_of(request)
     await service.member(request)
 
+    lang = language_of(request.headers)
+
     def read(engine: Engine) -> dict[str, Any]:
         c = engine.community
+
+        def kind_name(kind: str) -> dict[str, str]:
+            """A node's kind by its Chinese name too for a request in Chinese (属地网格), the code as it is."""
+            return {"kind_name": KIND_NAMES_ZH.get(kind, kind)} if lang == "zh" else {}
+
         return {
             "name": c.name,
             "timezone": c.timezone,
             "levels": [{"level": lv, "name": c.level_label(lv)} for lv in c.hierarchy.levels],
             "nodes": [
-                {"id": n.id, "name": n.name, "level": n.level, "parent": n.parent, "kind": n.kind,
+                {"id": n.id, "name": n.name, "level": n.level, "parent": n.parent, "kind": n.kind, **kind_name(n.kind),
                  "location": c.locations[n.id].to_geojson() if n.id in c.locations else None,
                  # households and people on record now (the roster's, as events changed them), subtree included
                  "counts": attrs.asdict(engine.households.counts(n.id))}
@@ -471,7 +498,11 @@ async def community(request: Request) -> Response:
             "now": engine.clock.now(),
         }
 
-    return ok(await service.read(read))
+    return ok(await service.read(read), lang=lang)
+
+
+#: A node's kind in Chinese (the roster's spelling: ``属地网格`` is ``territorial``).
+KIND_NAMES_ZH = {"territorial": "属地网格", "industry": "行业网格", "dedicated": "专属网格"}
 
 
 @documented("A household (户) on record: where it lives, its named residents, who looks after it, its history "
@@ -694,17 +725,20 @@ async def incident_timeline(request: Request) -> Response:
     await service.member(request)
     ident = request.path_params["incident"]
 
+    lang = language_of(request.headers)
+
     def read(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "escalation")
-        return {"incident": ident, "entries": timeline_entries(engine, ident)}
+        return {"incident": ident, "entries": timeline_entries(engine, ident, lang)}
 
-    return ok(await service.read(read))
+    return ok(await service.read(read), lang=lang)
 
 
-def timeline_entries(engine: Engine, ident: str) -> list[dict[str, Any]]:
+def timeline_entries(engine: Engine, ident: str, lang: str = "en") -> list[dict[str, Any]]:
     """An incident's timeline with each step's explanation (when a plugin can give one), each step's
     name and detail in Chinese too (``what_zh``, ``detail_zh``) and each explanation's summary
-    (``summary_zh``)."""
+    (``summary_zh``); for ``lang="zh"`` each step's ``detail`` and its explanation's ``summary`` in Chinese,
+    the explanation's ``labels`` heading its inputs (as ``/explain`` gives them)."""
     view = gridcore_escalation.incident(engine, ident)
     out = []
     chinese = gridcore_escalation.timeline_zh(engine, ident)
@@ -715,11 +749,13 @@ def timeline_entries(engine: Engine, ident: str) -> list[dict[str, Any]]:
             decision = f"escalation:route:{view.id}"
         if decision is not None:
             try:
-                why = {**explanation(engine.explain(decision)),
-                       "summary_zh": engine.explain(decision, lang="zh").summary}
+                english, chinese = engine.explain(decision), engine.explain(decision, lang="zh")
+                why = {**(explanation_zh(english, chinese) if lang == "zh" else explanation(english)),
+                       "summary_zh": chinese.summary}
             except GridcoreError:
                 why = None
-        out.append({**plain(entry), "what_zh": what_zh, "detail_zh": detail_zh, "explanation": why})
+        said = {"detail": detail_zh} if lang == "zh" else {}
+        out.append({**plain(entry), **said, "what_zh": what_zh, "detail_zh": detail_zh, "explanation": why})
     return out
 
 
@@ -796,6 +832,10 @@ async def report(request: Request) -> Response:
             if any(row[at] != reader for row in built.rows):
                 raise Problem("forbidden", f"the report {name} names other people: it is for staff",
                               f"报表 {name} 含有他人信息，只供工作人员查看")
+        if lang == "zh" and "detail" in built.columns:
+            # each row's detail (what staff read) as the report says it in Chinese; the other cells as they are
+            chinese = engine.report(name, params, lang="zh")
+            return table(built, lang, details=chinese)
         return table(built, lang)
 
     lang = language_of(request.headers)

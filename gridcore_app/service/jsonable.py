@@ -71,13 +71,19 @@ def explanation_zh(english: Explanation, chinese: Explanation) -> dict[str, Any]
             "labels": dict(zip(english.inputs, chinese.inputs, strict=True))}
 
 
-def table(result: Table, lang: str = "en") -> dict[str, Any]:
+def table(result: Table, lang: str = "en", details: Table | None = None) -> dict[str, Any]:
     """A report table as ``{title, columns, rows: [{column: value}], notes}``; for ``lang="zh"`` its title and
-    notes in Chinese and ``headings``, each column's Chinese by its id (the rows as they are)."""
+    notes in Chinese and ``headings``, each column's Chinese by its id, the rows as they are but their
+    ``detail``, what staff read, taken from ``details``, the table as the report builds it in Chinese (when
+    its rows are the same rows)."""
     if lang == "zh":
-        return {**table(result), "title": result.title_zh or chinese_first_line(result.title),
-                "headings": {c: result.heading(c) for c in result.columns},
-                "notes": [chinese_first_line(note) for note in result.notes]}
+        doc = {**table(result), "title": result.title_zh or chinese_first_line(result.title),
+               "headings": {c: result.heading(c) for c in result.columns},
+               "notes": [chinese_first_line(note) for note in result.notes]}
+        if details is not None and "detail" in details.columns and len(details.rows) == len(result.rows):
+            at = details.columns.index("detail")
+            doc["rows"] = [{**row, "detail": plain(said[at])} for row, said in zip(doc["rows"], details.rows, strict=True)]
+        return doc
     return {
         "title": result.title,
         "columns": list(result.columns),

@@ -147,6 +147,8 @@ class Problem(Exception):
         if instance:
             doc["instance"] = instance
         doc.update(self.extra)
+        if lang == "zh" and isinstance(doc.get("reasons"), list):  # a refused event's reasons, each Chinese first
+            doc["reasons"] = [chinese_first(str(reason)) for reason in doc["reasons"]]
         return doc
 
     def response(self, instance: str | None = None, lang: str = "en") -> JSONResponse:
