@@ -73,11 +73,18 @@ STATUS_ZH = {"in plan": "符合规划", "off plan: households": "户数偏离规
              "off plan: households, people": "户数和人数偏离规划"}
 
 
+#: A cell not counted, as staff reading Chinese see it (``NOT_COUNTED`` is a sentence, not an id).
+NOT_COUNTED_ZH = "不计：未登记户"
+
+
 def in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table:
     """``sizes_table`` as staff read it in Chinese (``--lang zh``): a level as the community names it
-    (``网格 grid``), a cell's status in Chinese (``符合规划 in plan``); JSON and English keep the ids."""
-    return attrs.evolve(table, values={**table.values, "level": dict(engine.community.level_names),
-                                       "status": STATUS_ZH})
+    (``网格 grid``), a cell's status in Chinese (``符合规划 in plan``), a cell not counted said in Chinese
+    alone (``不计：未登记户``); English keeps the ids and its sentence."""
+    at = table.columns.index("status")
+    rows = tuple(row[:at] + (NOT_COUNTED_ZH,) + row[at + 1:] if row[at] == NOT_COUNTED else row for row in table.rows)
+    return attrs.evolve(table, rows=rows, values={**table.values, "level": dict(engine.community.level_names),
+                                                  "status": STATUS_ZH})
 
 
 REPORTS = (
