@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
+import sys
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
@@ -34,6 +36,22 @@ BUILTIN_PLUGINS: tuple[str, ...] = tuple(
     tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["gridcore"]["builtin-plugins"])
 CST = timezone(timedelta(hours=8))
 START = datetime(2025, 3, 1, 8, 0, tzinfo=CST)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Where ``PYTHONDONTWRITEBYTECODE`` is set (some sandboxes and CI images), every process the tests start
+    (``gridcore`` itself, servers, benchmarks: hundreds) would compile gridcore's modules from source again,
+    about 0.4 s of CPU each, a cost no installed copy pays.  The processes started by this one (pytest-xdist's
+    workers included) keep their bytecode in one folder of this session instead (``PYTHONPYCACHEPREFIX``,
+    as ``benchmarks/cold_start.py``'s ``bytecode_env`` does), removed at its end: the source tree is left as it
+    was, and a module changed during the session is compiled again (Python checks each file's size and time)."""
+    if hasattr(config, "workerinput") or not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    folder = tempfile.mkdtemp(prefix="gridcore-tests-bytecode-")
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = folder
+    sys.dont_write_bytecode, sys.pycache_prefix = False, folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
