@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from sessionshare import built_once
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -16,6 +19,16 @@ def bench(where: Path, script: str, *args: str) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, timeout=600, check=False, cwd=where)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
+
+
+@pytest.fixture(scope="session")
+def smoke_stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One ``benchmarks/open_read.py --smoke --stores DIR`` for the whole test session (``built_once``): the folder of
+    the stores it built and what it printed.  The tests below read its output and its stores; none writes to them."""
+    where, printed = built_once(
+        tmp_path_factory, "open-read-smoke",
+        lambda folder: bench(folder, "open_read.py", "--smoke", "--stores", str(folder / "stores")).stdout)
+    return where / "stores", printed
 
 
 def test_benchmarks_run_quick_and_write_the_page(tmp_path: Path) -> None:
@@ -55,27 +68,22 @@ def test_only_the_language_sections_are_replaced_on_the_page() -> None:
     assert new.rstrip().endswith("## Rules: loading rulesets\n\nloaded")
 
 
-def test_the_open_and_read_benchmark_runs(tmp_path: Path) -> None:
+def test_the_open_and_read_benchmark_runs(smoke_stores: tuple[Path, str]) -> None:
     """benchmarks/open_read.py on one small store: a real `gridcore incidents list`, with and without checkpoint."""
-    done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "open_read.py"), "--smoke"],
-        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "| 150 | `incidents list` |" in done.stdout
-    assert "| events in store | open ms with checkpoint | open ms without | speed-up |" in done.stdout
-    assert "| restored from the checkpoint at 15" in done.stdout  # (Engine.open_report, in the table)
+    _, printed = smoke_stores
+    assert "| 150 | `incidents list` |" in printed
+    assert "| events in store | open ms with checkpoint | open ms without | speed-up |" in printed
+    assert "| restored from the checkpoint at 15" in printed  # (Engine.open_report, in the table)
 
 
-def test_the_open_and_read_benchmark_stops_when_its_checkpoint_is_not_restored(tmp_path: Path) -> None:
+def test_the_open_and_read_benchmark_stops_when_its_checkpoint_is_not_restored(
+        tmp_path: Path, smoke_stores: tuple[Path, str]) -> None:
     """A store built where other plugins were installed: its checkpoints fit no command here, every read would
     replay the whole log (last session's 4x).  The benchmark stops, saying so, rather than tabulate it."""
     import os
 
-    stores = tmp_path / "stores"
+    stores, _ = smoke_stores  # (built by the benchmark with every plugin installed)
     run = [sys.executable, str(REPO / "benchmarks" / "open_read.py"), "--smoke", "--stores", str(stores)]
-    built = subprocess.run(run, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
-    assert built.returncode == 0, built.stderr[-3000:]
     # the commands run with a plugin fewer than the store was built with (as in a venv without it)
     fewer = {**os.environ, "GRIDCORE_PLUGINS": "rosters,workbook,points,escalation,assessment,planning"}
     done = subprocess.run(run, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path, env=fewer)
@@ -84,10 +92,9 @@ def test_the_open_and_read_benchmark_stops_when_its_checkpoint_is_not_restored(t
     assert re.search(r"plugins loaded then and not now: (drills, )?tasks\)", done.stderr), done.stderr[-1000:]
 
 
-def test_the_state_size_benchmark_runs(tmp_path: Path) -> None:
+def test_the_state_size_benchmark_runs(tmp_path: Path, smoke_stores: tuple[Path, str]) -> None:
     """benchmarks/state_size.py (the page's *Escalation and tasks checkpoints as the log grows*) on the smoke store."""
-    stores = tmp_path / "stores"
-    bench(tmp_path, "open_read.py", "--smoke", "--stores", str(stores))
+    stores, _ = smoke_stores
     done = bench(tmp_path, "state_size.py", str(stores / "store-150.db"), "--rounds", "1")
     for plugin in ("escalation", "tasks"):
         line = next(line for line in done.stdout.splitlines() if line.startswith(plugin))

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from sessionshare import built_once
 
 import gridcore_points
 from gridcore import Engine
@@ -35,14 +36,18 @@ GRIDWORKERS = ("fulltime_gridworker", "microgridworker")
 
 
 class Quarter:
-    """One community's demo quarter: its roster, its log and its store."""
+    """One community's demo quarter: its roster, its log and its store (built once a test session, by the
+    first test process to ask: ``built_once``; the tests only read it)."""
 
-    def __init__(self, name: str, out: Path) -> None:
+    def __init__(self, name: str, factory: pytest.TempPathFactory) -> None:
         self.name = name
         self.folder = RULESETS_DIR / name
         self.community = load_community(self.folder)
-        self.result: DemoResult = run_demo(self.folder, days=90, start=START, seed=1, out=out)
+        out, self.result = built_once(factory, f"demo-quarter-{name}", self.run)
         self.store = out / "store"
+
+    def run(self, out: Path) -> DemoResult:
+        return run_demo(self.folder, days=90, start=START, seed=1, out=out)
 
     def events(self) -> list[Event]:
         scenario = load_scenario(self.folder / "scenario.yaml")
@@ -52,7 +57,7 @@ class Quarter:
         """Points each member earned over the quarter (the three public monthly boards)."""
         totals: Counter[str] = Counter()
         root = self.community.hierarchy.roots()[0].id
-        with Engine.open(store=str(self.store)) as engine:
+        with Engine.open(store=str(self.store), read_only=True) as engine:
             for month in MONTHS:
                 for row in gridcore_points.board(engine, root, month):
                     totals[row.member] += row.earned
@@ -66,7 +71,7 @@ _QUARTERS: dict[str, Quarter] = {}
 def quarter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     def get(name: str) -> Quarter:
         if name not in _QUARTERS:
-            _QUARTERS[name] = Quarter(name, tmp_path_factory.mktemp(name))
+            _QUARTERS[name] = Quarter(name, tmp_path_factory)
         return _QUARTERS[name]
 
     yield get
@@ -132,7 +137,7 @@ def test_the_quarter_is_refused_only_what_is_wrong_on_purpose(name: str, quarter
 @pytest.mark.parametrize("name", ["yinquan", "cuihu", "xingfuwan"])
 def test_repeat_reports_join_open_cases_and_the_repeats_rule_fires(name: str, quarter: object) -> None:
     got = quarter(name)  # type: ignore[operator]
-    with Engine.open(store=str(got.store)) as engine:
+    with Engine.open(store=str(got.store), read_only=True) as engine:
         stats = engine.report("escalation.stats", {"period": "2025-Q1"})
         at = stats.columns.index("repeat reports")
         assert sum(int(row[at]) for row in stats.rows) >= 5
@@ -146,7 +151,7 @@ def test_repeat_reports_join_open_cases_and_the_repeats_rule_fires(name: str, qu
 
 def test_chengqiao_s_demo_shows_every_step_of_its_loop(quarter: object) -> None:
     got = quarter("chengqiao")  # type: ignore[operator]
-    with Engine.open(store=str(got.store)) as engine:
+    with Engine.open(store=str(got.store), read_only=True) as engine:
         loop = {row[0].split(" ", 1)[1]: row[1] for row in engine.report("escalation.loop", {"period": "2025-Q1"}).rows}
     for step in ("consulted", "feedback given", "extension requested", "extension approved", "returned",
                  "assigned by hand", "repeat report joined", "reopened"):
@@ -182,7 +187,7 @@ def test_the_gridworker_tilt_shows(name: str, quarter: object) -> None:
 
 def test_cuihu_building_leaders_get_less_subsidy_than_grid_leaders(quarter: object) -> None:
     got = quarter("cuihu")  # type: ignore[operator]
-    with Engine.open(store=str(got.store)) as engine:
+    with Engine.open(store=str(got.store), read_only=True) as engine:
         table = engine.report("assessment.subsidies", {"period": "2025-Q1"})
     paid = {row[0]: float(row[2]) for row in table.rows}
     building = [v for m, v in paid.items() if "building_leader" in roles_of(got.community, m)]
