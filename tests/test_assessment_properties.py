@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import random
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_assessment_engine import MONTHLY_ZH, QUARTERLY, incident, open_engine, patrols
@@ -13,6 +15,7 @@ from test_assessment_engine import MONTHLY_ZH, QUARTERLY, incident, open_engine,
 from gridcore.events import ActivityRecorded, Event
 from gridcore_assessment.rating import assess
 from gridcore_assessment.scoring import Rating
+from gridcore_escalation.events import IncidentEvent
 
 UNITS = ("u11", "u12", "u21")
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -20,7 +23,8 @@ SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[Healt
 
 @st.composite
 def workloads(draw: st.DrawFn) -> list[Event]:
-    """A quarter's random patrols, incidents (on time or late, satisfied or not, open) and activities."""
+    """A quarter's random patrols, incidents (on time or late, satisfied or not, open) and activities; ids
+    reused (an incident reported again, a step of one never reported), so in random order some come late."""
     events: list[Event] = []
     for unit in UNITS:
         days = draw(st.sets(st.integers(1, 90), max_size=40))
@@ -32,6 +36,13 @@ def workloads(draw: st.DrawFn) -> list[Event]:
             close_after=close_after, satisfaction=draw(st.one_of(st.none(), st.integers(1, 5))),
             severity=draw(st.integers(1, 5)),
         )  # fmt: skip
+    # reused ids: an incident reported again under a new id (dated before or after its report), a step of an
+    # incident never reported
+    for n, event in enumerate(draw(st.lists(st.sampled_from(events), max_size=3)) if events else []):
+        if isinstance(event, IncidentEvent):
+            shift = timedelta(hours=draw(st.integers(-72, 72)))
+            incident_id = event.incident if draw(st.booleans()) else "w99"
+            events.append(attrs.evolve(event, id=f"again{n}", time=event.time + shift, incident=incident_id))
     if draw(st.booleans()):
         events.append(ActivityRecorded(id="act", time=patrols("u11", [3])[0].time, actor="res1", node="u11",
                                        activity="clean_up"))

@@ -2,7 +2,8 @@
 
 Random slices of four simulated days of 银泉社区 (across a month's end) are
 ingested, after its residents' registrations or among them, in random chunks and
-orders (so later chunks carry late events), with checkpoints taken often, the
+orders (so later chunks carry late events), with a few of their events again under new ids (an incident
+reported again, a resident registered again, dated before or after), with checkpoints taken often, the
 ruleset sometimes changed mid-log (back-dated, so events are judged again;
 for the whole tree or for one grid's subtree),
 and some chunks written by a writer that "crashes" after storing its events (and the ruleset it put in force)
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,12 @@ def histories(draw: st.DrawFn) -> dict[str, Any]:
     size = draw(st.integers(15, min(70, len(events))))
     start = draw(st.integers(0, len(events) - size))
     chosen = list(events[start:start + size])
+    # ids reused: an event of the slice again under a new id (its incident reported again, a step or rating
+    # of it, a resident registered again, an activity claimed again), dated up to ten hours before or after
+    for n, event in enumerate(draw(st.lists(st.sampled_from(chosen), max_size=3))):
+        shift = timedelta(minutes=draw(st.integers(-600, 600)))
+        chosen.append(attrs.evolve(event, id=f"again{n}", time=event.time + shift))
+    size = len(chosen)
     cuts = sorted(draw(st.sets(st.integers(1, size - 1), min_size=1, max_size=4)))
     chunks = [chosen[a:b] for a, b in zip([0, *cuts], [*cuts, size], strict=True)]
     order = draw(st.permutations(range(len(chunks))))  # a chunk after a later one: late events

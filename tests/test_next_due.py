@@ -24,7 +24,7 @@ import pytest
 from conftest import BUILTIN_PLUGINS, START, small_community
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_escalation_invariants import T0, build, natural, open_engine, ops
+from test_escalation_invariants import T0, build, late_ops, natural, open_engine
 from test_tasks import RULES as TASK_RULES
 from test_tasks import done, sweep
 from thirdparty import install_plugin, uninstall
@@ -214,10 +214,6 @@ def play_incidents(script: list[tuple[int, tuple[Any, ...], int]], ruleset: str,
                     refusals.append((serial, refused.reasons))
             engine.tick(when + timedelta(days=30))
             return results(engine, refusals, folder)
-
-
-late_ops = ops.flatmap(lambda script: st.tuples(*[
-    st.tuples(st.just(minutes), st.just(op), st.sampled_from((0, 0, 0, 30, 600))) for minutes, op in script]))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

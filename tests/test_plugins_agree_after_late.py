@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from loopkit import COMMUNITY, T0, at, loop_event
@@ -179,7 +180,8 @@ def test_every_plugin_after_late_events_in_any_batches_equals_time_order(
         first: int, score: int, second: int | None, again: int, assigned: int | None, taken: bool,
         data: st.DataObject) -> None:
     """Verifications (unsatisfied ones reopen the case), an assignment, an acceptance or none (its limit
-    runs out: escalated), in any order and batches, with another case's report: what a follower was given,
+    runs out: escalated), in any order and batches, with another case's report and perhaps a second report of
+    I1 (before or after its first, refused in time order, kept ignored when stored first): what a follower was given,
     the points accounts, the assessment's open incidents at each hour and where the cases stand equal those
     of the same events recorded in time order (hypothesis)."""
     steps: list[Event] = [step(IncidentResolved, 20, "worker1"),
@@ -190,8 +192,12 @@ def test_every_plugin_after_late_events_in_any_batches_equals_time_order(
         steps.append(step(IncidentVerified, second, "leader1", satisfaction=again))
     if assigned is not None:
         steps.append(step(IncidentAssigned, assigned, "leader1", handler="worker1"))
+    others = [report("I0", 0.5, node="u21")]
+    again = data.draw(st.one_of(st.none(), st.integers(-120, 120)))  # I1 reported again, minutes after 09:00
+    if again is not None:
+        others.append(attrs.evolve(report(), id="I1-again", time=at(again / 60)))
     first_report = report()
-    arrival = list(data.draw(st.permutations([*steps, report("I0", 0.5, node="u21")])))
+    arrival = list(data.draw(st.permutations([*steps, *others])))
     arrival.insert(data.draw(st.integers(0, min(arrival.index(s) for s in steps))), first_report)
     cuts = sorted(data.draw(st.sets(st.integers(1, len(arrival) - 1), max_size=len(arrival) - 1)))
     batches = [arrival[a:b] for a, b in zip([0, *cuts], [*cuts, len(arrival)])]

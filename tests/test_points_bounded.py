@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from points_reference import ReferencePoints
 from points_reference import api as reference_api
 from test_points_engine import DATA, EFFECTIVE, YINQUAN, open_points
-from test_points_invariants import ACTIVITIES, MEMBERS, START
+from test_points_invariants import ACTIVITIES, MEMBERS, START, reused
 
 from gridcore import Engine, FixedClock, get_plugin_manager
 from gridcore.events import ActivityRecorded, Event
@@ -79,6 +79,7 @@ def events(draw: st.DrawFn) -> list[Event]:
             out.append(RecognitionAwarded(id=f"e{n}", time=when, actor=draw(st.sampled_from(["leader1", member])),
                                           node="g1", member=member, points=draw(st.integers(1, 20)),
                                           reason="good work"))
+    out.extend(reused(draw, out))
     return sorted(out, key=lambda e: (e.time, e.id))
 
 

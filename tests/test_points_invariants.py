@@ -1,4 +1,8 @@
-"""Invariants of the ledger over random event sequences (hypothesis)."""
+"""Invariants of the ledger over random event sequences (hypothesis).
+
+The histories reuse ids (``reused``): an event again under its id (the same, or a conflict), another report
+of an incident id, a step of an incident not reported, dated before or after what they copy.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import attrs
 from conftest import CST
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -66,7 +71,29 @@ def events(draw: st.DrawFn) -> list[Event]:
         else:
             out.append(RecognitionAwarded(id=f"e{n}", time=when, actor="leader1", node="g1", member=member,
                                           points=draw(st.integers(1, 20)), reason="good work"))
+    out.extend(reused(draw, out))
     return sorted(out, key=lambda e: (e.time, e.id))
+
+
+def reused(draw: st.DrawFn, history: list[Event]) -> list[Event]:
+    """Events each well-formed that reuse an id of ``history``: one of its events again (the same: a harmless
+    duplicate; or dated otherwise: a conflict, refused), a report of an incident id already reported (dated
+    before or after it, under a new id), a step of an incident not reported (or not yet), each dated up to
+    three days before or after the event it copies (recorded late when the history comes in order)."""
+    out: list[Event] = []
+    for n in range(draw(st.integers(0, 4)) if history else 0):
+        event = draw(st.sampled_from(history))
+        shift = timedelta(minutes=draw(st.integers(-3 * 24 * 60, 3 * 24 * 60)))
+        how = draw(st.sampled_from(("same", "changed", "new id", "stranger")))
+        if how == "same":
+            out.append(event)
+        elif how == "changed":
+            out.append(attrs.evolve(event, time=event.time + shift))
+        elif how == "new id" or not hasattr(event, "incident"):
+            out.append(attrs.evolve(event, id=f"x{n}", time=event.time + shift))
+        else:
+            out.append(attrs.evolve(event, id=f"x{n}", incident=draw(st.sampled_from(("i99", "i0")))))
+    return out
 
 
 def snapshot(engine: Engine, now: datetime) -> dict[str, list[tuple[str, str, int]]]:

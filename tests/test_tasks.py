@@ -341,3 +341,67 @@ def test_any_order_and_batching_gives_the_same_tasks_and_every_part_one_status(
             assert task.status(part, START + 30 * DAY) == ("done" if on_time else "late" if part.completed
                                                            else "overdue")
             assert part.overdue == (not on_time)  # missed at the deadline exactly when not done before it
+
+
+@st.composite
+def reused_histories(draw: st.DrawFn) -> list[tuple[list[Event], int]]:
+    """Batches (each followed by a tick to a random hour) of two sweeps' assignments and completions in random
+    order, so some come late or before their task is assigned, with ids reused: a task assigned again (dated
+    before or after its assignment, under a new id), a completion of a task never assigned, one recorded
+    again under its id (the same, or changed: a conflict), a part done twice."""
+    events: list[Event] = [sweep(), sweep("t2", when=START + DAY)]
+    for task, start in (("t1", START), ("t2", START + DAY)):
+        for member in draw(st.lists(st.sampled_from(["worker1", "police1", "res1"]), max_size=3)):
+            events.append(done(member, start + timedelta(hours=draw(st.integers(-12, 120))), task=task))
+    for n, event in enumerate(draw(st.lists(st.sampled_from(list(events)), max_size=3))):
+        shift = timedelta(hours=draw(st.integers(-48, 48)))
+        how = draw(st.sampled_from(("new id", "same", "changed", "stranger")))
+        if how == "same":
+            events.append(event)
+        elif how == "changed":
+            events.append(attrs.evolve(event, time=event.time + shift))
+        elif how == "new id":
+            events.append(attrs.evolve(event, id=f"again{n}", time=event.time + shift))
+        else:
+            events.append(attrs.evolve(event, id=f"stranger{n}", task="t9"))
+    order = draw(st.permutations(events))
+    cuts = sorted(set(draw(st.lists(st.integers(1, len(order) - 1), max_size=4))))
+    return [(order[a:b], draw(st.integers(0, 150))) for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(history=reused_histories())
+def test_late_and_reused_task_ids_are_refused_with_reasons_and_replay_the_same(
+        make: Callable[..., Engine], history: list[tuple[list[Event], int]]) -> None:
+    """Recorded one at a time with ticks between: nothing raises but a refusal, which says why and changes
+    nothing; reopened (the checkpoint and the rest) and replayed in full, the tasks are the same; every part
+    has one status."""
+    n = next(STORES)
+    engine = make(store=f"reused-{n}")
+
+    def saved(engine: Engine) -> str:
+        return json.dumps(engine.hooks.save_state(engine, engine.state("tasks")), sort_keys=True)
+
+    for batch, hours in history:
+        for event in batch:
+            engine.tick(event.time)  # (what fell due by its time is recorded first, refused or not)
+            before = (saved(engine), engine.position)
+            try:
+                engine.record(event)
+            except EventRefused as refusal:
+                assert refusal.reasons and all(refusal.reasons)
+                assert (saved(engine), engine.position) == before, (event, refusal.reasons)
+        engine.tick(START + timedelta(hours=hours))
+    engine.tick(START + 30 * DAY)
+    live = saved(engine)
+    engine.close()
+    again = make(store=f"reused-{n}")
+    assert saved(again) == live
+    again.rebuild()
+    assert saved(again) == live
+    for task in gridcore_tasks.tasks(again):
+        for part in task.assignments.values():
+            on_time = part.completed is not None and part.completed < task.deadline
+            assert task.status(part, START + 30 * DAY) == ("done" if on_time else "late" if part.completed
+                                                           else "overdue")
