@@ -12,11 +12,13 @@ checkpoint, and what counts is what the same events give in time order.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from loopkit import at, loop_event, open_loop
@@ -212,3 +214,41 @@ def test_passes_in_any_order_and_batches(taker: str, taken: int, assigned: int |
     if resolved is not None:
         steps.append(step(IncidentResolved, resolved, "leader1"))
     check(arrive(data, report(), steps, [report("I0", 30, node="u21")]))
+
+
+@st.composite
+def reused(draw: st.DrawFn, steps: list[Event]) -> list[Event]:
+    """Events reusing an id of the case: I1 reported again under a new id (dated before or after its report, in
+    its unit or another), its report again under its own id (a duplicate), one of its steps again under a new id
+    at another time, and a step of an incident nobody reported (I9)."""
+    out: list[Event] = []
+    for n, (how, minutes) in enumerate(draw(st.lists(st.tuples(
+            st.sampled_from(("report again", "same report", "step again", "stranger")), st.integers(-120, 900)),
+            min_size=1, max_size=3))):
+        if how == "report again":
+            out.append(attrs.evolve(report(node=draw(st.sampled_from(("u11", "u21")))), id=f"I1-r{n}",
+                                    time=at(minutes / 60)))
+        elif how == "same report":
+            out.append(report())
+        elif how == "step again":
+            out.append(attrs.evolve(draw(st.sampled_from(steps)), id=f"again{n}", time=at(minutes / 60)))
+        else:
+            out.append(step(IncidentAccepted, minutes, "worker1", incident="I9"))
+    return out
+
+
+@settings(max_examples=int(os.environ.get("GRIDCORE_TEST_EXAMPLES", "10")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    st.integers(60, 600),  # the first verification, minutes after 09:00 (resolved at 09:20)
+    st.integers(1, 5),  # its satisfaction
+    st.one_of(st.none(), st.integers(1, 900)),  # the grid leader assigns it, minutes after 09:00
+    st.data(),
+)
+def test_reused_ids_in_any_order_and_batches(first: int, score: int, assigned: int | None,
+                                             data: st.DataObject) -> None:
+    steps: list[Event] = [step(IncidentAccepted, 10, "worker1"), step(IncidentResolved, 20, "worker1"),
+                          step(IncidentVerified, first, "leader1", satisfaction=score)]
+    if assigned is not None:
+        steps.append(step(IncidentAssigned, assigned, "leader1", handler="unitlead"))
+    check(arrive(data, report(), steps, [report("I0", 30, node="u21"), *data.draw(reused(steps))]))
