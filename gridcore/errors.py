@@ -171,14 +171,15 @@ _TRAILING_CHINESE = re.compile(r"^(?P<english>.*[A-Za-z].*?)\s+(?P<chinese>[^\x0
 
 
 def _bracketed(text: str) -> tuple[str, str] | None:
-    """``text``'s last bracket when it holds Chinese though it does not open on it (``('x' 不存在)``), and
-    what is before it: ``(english, chinese)``; else None."""
+    """``text``'s last bracket when it holds Chinese though it opens on a quoted name or a date, a period, a
+    number (``('x' 不存在)``, ``(2025-Q1 尚未结束：...)``), and what is before it: ``(english, chinese)``; else
+    None."""
     found = _last_bracket(text)
     if found is None:
         return None
     before, inside = found
-    quoted = inside[:1] in ("'", '"')
-    return (before, inside) if quoted and before and has_chinese(inside) and not has_chinese(before) else None
+    opens = inside[:1] in ("'", '"') or inside[:1].isdigit()
+    return (before, inside) if opens and before and has_chinese(inside) and not has_chinese(before) else None
 
 
 def chinese_first_line(text: str) -> str:

@@ -50,6 +50,9 @@ class Metric:
     charts) which way is good.  ``inputs_zh`` gives the Chinese of the names of
     its inputs (``MetricValue.inputs``: ``{"patrols": "巡查次数"}``): an
     explanation in Chinese heads each input by it (``巡查次数 patrols: 12``).
+    ``unit_zh`` is the unit in Chinese (``"件"``, ``"每次巡查"``), what staff
+    reading Chinese see in its place (``gridcore --lang zh assess metrics``);
+    empty: the unit as it is (``"%"``).
     """
 
     name: str
@@ -60,6 +63,7 @@ class Metric:
     higher_is_better: bool = True
     about: str = field(default=NODE)
     inputs_zh: Mapping[str, str] = field(factory=dict, eq=False)
+    unit_zh: str = ""
 
     @about.validator
     def _about(self, attribute: object, value: str) -> None:

@@ -1143,7 +1143,10 @@ def rulesets_command(store: str, fmt: str) -> None:
 
     with open_engine(store, read_only=True) as engine:
         entries = engine.rulesets_in_force()
-        rows = tuple((e.effective.isoformat(), e.node or "", _subtree(engine, e.node), e.ruleset.name,
+        # under zh the whole tree in Chinese alone (整个层级树); JSON and English as before
+        zh = getattr(fmt, "lang", "en") == "zh" and fmt != "json"
+        rows = tuple((e.effective.isoformat(), e.node or "",
+                      "整个层级树" if zh and e.node is None else _subtree(engine, e.node), e.ruleset.name,
                       Path(e.ruleset.entry).name) for e in entries)
     table = Table("Rulesets in force (规则集)", ("effective", "node", "subtree", "ruleset", "file"), rows,
                   () if rows else ("note: no ruleset was put in force (gridcore use FILE) (尚未有规则集生效：gridcore use 文件)",))

@@ -666,7 +666,8 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
                          f"Roll-up (汇总) of {found.name} [{node.id}], {period}",
                          Table("", summary.columns, summary.rows, headings=summary.headings).render("text", lang)
                          .lstrip("\n")))
-        for name, table in found.tables.items():
+        for name in found.tables:
+            table = found.in_language(name, lang)  # (under zh a level as the community names it: 网格 grid)
             stem = f"rollup-{node.id}-{name}-{period}"
             for fmt, suffix in (("text", "txt"), ("csv", "csv")):
                 path = folder / f"{stem}.{suffix}"

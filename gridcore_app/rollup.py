@@ -161,11 +161,14 @@ class Rollup:
         return "\n".join(parts) + "".join(f"{said(note)}\n" for note in self.notes)
 
     def _shown(self, name: str, fmt: str) -> Table:
-        """Table ``name`` as staff read it in ``fmt``'s language: under ``zh`` a ``level`` cell is
-        ``网格 grid`` (the community's name for the level, then its code); else as it is."""
+        return self.in_language(name, getattr(fmt, "lang", "en"))
+
+    def in_language(self, name: str, lang: str = "en") -> Table:
+        """Table ``name`` as staff read it in ``lang``: under ``zh`` a ``level`` cell is ``网格 grid`` (the
+        community's name for the level, then its code); else as it is."""
         found = self.tables[name]
         names = {code: zh for code, zh in self.level_names.items() if zh and zh != code}
-        if getattr(fmt, "lang", "en") != "zh" or "level" not in found.columns or not names:
+        if lang != "zh" or "level" not in found.columns or not names:
             return found
         return attrs.evolve(found, values={**found.values, "level": names})
 

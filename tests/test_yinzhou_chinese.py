@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from zhsweep import english_lines
+from zhsweep import english_lines, english_rows
 
 from gridcore import Engine
 from gridcore.errors import GridcoreError
@@ -161,3 +161,76 @@ def test_a_streets_timelines_and_rollups_in_chinese_read_chinese(district: tuple
         assert result.exit_code == 0, (call, result.output)
         _found(found, " ".join(call), result.stdout, names)
     assert sorted(found.values()) == []
+
+
+def _rows_found(found: dict[str, str], where: str, output: str, names: frozenset[str]) -> None:
+    for line in english_rows(output, names):
+        found.setdefault(re.sub(r"\S*\d\S*", "#", line.split("    <- ")[1]), f"{where}: {line}")
+
+
+def test_the_rows_of_the_districts_tables_in_chinese_read_chinese(district: tuple[Path, str]) -> None:
+    """The rows of every table (and the notes under them) under zh, which the sweeps above do not read: the
+    demo's run and files, and through the command line points statements, flags, the board, totals and rewards,
+    incidents, the assessment's breakdown, subsidies and metrics, reports by name, a roll-up, the rulesets in
+    force. A cell may hold a value with its Chinese (``获得 earn``, ``网格 grid``), ids, numbers, times; no
+    English sentence (``incident yz-s1-i00015 (leaking_pipe), reporter: 5 x 2 = 10``, ``83.7% of 25``,
+    ``1 per month``, ``the whole tree``) and no bare code of a level or a unit (``district``, ``count``)."""
+    out, shown = district
+    store = str(out / "store")
+    with Engine.open(store=store) as engine:
+        # what is typed as it is: the ids, a department's and a command's name (gridcore explain ...)
+        names = _names(engine) | frozenset(engine.community.departments) | frozenset(main_group.commands)
+        _, incidents = _sample(engine)
+        earners = list(dict.fromkeys(d["actor"] for _, d in engine.store.events_after(0)
+                                     if d.get("node", "").startswith("yz-c1-") and d.get("actor")))[:12]
+    found: dict[str, str] = {}
+    _rows_found(found, "demo", shown, names)
+    for path in sorted((out / "reports").glob("*.txt")):
+        _rows_found(found, path.name, path.read_text(encoding="utf-8"), names)
+    calls = [["points", "statement", m, "--period", WEEK] for m in earners]
+    calls += [["points", "flags"], ["points", "board", "yz-c1", "--month", "2025-03"],
+              ["points", "totals", "yz", "--period", WEEK], ["points", "rewards"],
+              ["incidents", "list"], ["incidents", "overdue", "--now", "latest"],
+              ["assess", "--breakdown", "--period", WEEK], ["assess", "subsidies", "--period", WEEK],
+              ["assess", "metrics", "--period", WEEK], ["rulesets"],
+              ["rollup", "yz", "--period", WEEK, "--workers", "1"],
+              ["report", "points.deductions", "-p", f"period={WEEK}"], ["report", "points.flags"],
+              ["report", "points.statement", "-p", f"member={earners[0]}", "-p", f"period={WEEK}"],
+              ["report", "assessment.breakdown", "-p", f"period={WEEK}"]]
+    calls += [["incidents", "timeline", i, "--now", "latest"] for i in incidents[:10]]
+    runner = CliRunner(env={"GRIDCORE_LANG": "en"})
+    said: dict[str, str] = {}
+    for call in calls:
+        result = runner.invoke(main_group, ["--lang", "zh", *call, "--store", store])
+        assert result.exit_code == 0, (call, result.output)
+        said[" ".join(call[:2])] = said.get(" ".join(call[:2]), "") + result.stdout
+        _rows_found(found, " ".join(call), result.stdout, names)
+    assert sorted(found.values()) == []
+    # the cells the sweep found English in before, now Chinese, as the explanations say them
+    assert re.search(r"事件 yz-s1-i\d+（[a-z_]+），上报人：", said["points statement"]), said["points statement"]
+    assert "满分 25 的" in said["assess --breakdown"] and "权重 weight" in said["assess --breakdown"]
+    assert "每月最多 1 件" in said["points rewards"] and "per month" not in said["points rewards"]
+    assert "区 district" in said["points totals"] and "整个层级树" in said["rulesets"]
+
+
+def test_the_rows_in_english_are_as_before(district: tuple[Path, str]) -> None:
+    """The same cells in English as they always were (and in JSON under zh: the stored English)."""
+    out, _ = district
+    store = str(out / "store")
+    runner = CliRunner(env={"GRIDCORE_LANG": "en"})
+
+    def said(*call: str, lang: str = "en") -> str:
+        result = runner.invoke(main_group, ["--lang", lang, *call, "--store", store])
+        assert result.exit_code == 0, (call, result.output)
+        return result.stdout
+
+    totals, rewards = said("points", "totals", "yz", "--period", WEEK), said("points", "rewards")
+    breakdown, rulesets = said("assess", "--breakdown", "--period", WEEK), said("rulesets")
+    metrics = said("assess", "metrics", "--period", WEEK)
+    assert re.search(r"^yz +银州区 +district +\d", totals, re.MULTILINE), totals
+    assert "每月最多 1 件 1 per month" in rewards
+    assert re.search(r" weight +patrol_coverage .* of 25$", breakdown, re.MULTILINE) and " minus 2 x " in breakdown
+    assert "the whole tree (整个层级树)" in rulesets
+    assert re.search(r" per patrol$", metrics, re.MULTILINE) and re.search(r" count$", metrics, re.MULTILINE)
+    flags = said("points", "flags", "--format", "json", lang="zh")
+    assert ": no points, flagged (事件 " in flags  # the cell as stored: the English, its Chinese in brackets

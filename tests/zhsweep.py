@@ -129,3 +129,37 @@ def english_lines(output: str, names: frozenset[str] = frozenset()) -> list[str]
     gives, each with the words."""
     return [f"{line}    <- {' '.join(words)}" for line in read_lines(output)
             if (words := english_words(line.strip(), names))]
+
+
+def table_rows(output: str) -> Iterator[str]:
+    """The rows of a command's ``output``'s tables: the lines under a table's rule (``----  ----``) up to the
+    blank line that ends it, which ``read_lines`` leaves out."""
+    in_table = False
+    for line in output.splitlines():
+        text = line.strip()
+        if not text:
+            in_table = False
+        elif _RULE.fullmatch(text):
+            in_table = True
+        elif in_table:
+            yield line
+
+
+#: A table's cell: its columns are set two spaces apart at least.
+_CELLS = re.compile(r"\s{2,}")
+#: A cell holding a value with its Chinese (``Table.values``: ``获得 earn``, ``办理中（暂停） handling (paused)``,
+#: ``派单/改派 assigned by hand``), or a note on a term headed so (``星级 stars: district-base.rules:67``): the
+#: Chinese, one space, the value as stored (lower-case words).
+_VALUE = re.compile(r"^([^A-Za-z\s]*[^\x00-\x7f][^A-Za-z\s]*) [a-z][a-z_ ]*(?: \([a-z ]+\))?(?=$|: )")
+
+
+def english_rows(output: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """The rows of ``output``'s tables (``table_rows``) holding English words (``english_words``), each with the
+    words: the sweep of a table's cells, which ``english_lines`` does not read.  A cell holding a value with its
+    Chinese (``获得 earn``: how ``Table.values`` shows a value it has Chinese for) is read as its Chinese."""
+    found = []
+    for line in table_rows(output):
+        cells = [_VALUE.sub(r"\1", cell) for cell in _CELLS.split(line.strip())]
+        if words := [w for cell in cells for w in english_words(cell, names)]:
+            found.append(f"{line}    <- {' '.join(words)}")
+    return found

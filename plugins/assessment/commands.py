@@ -250,11 +250,14 @@ def metrics_command(period: str, node: str | None, store: str, now: datetime | N
         # metrics about a person (patrols_logged ...) are not about nodes: assessment.people shows them
         metrics = {name: m for name, m in engine.metrics().items() if m.about != MEMBER}
         rows = []
+        zh = getattr(fmt, "lang", "en") == "zh" and fmt != "json"
         for n in nodes:
             hierarchy.node(n)
             for name in sorted(metrics):
                 value = metrics[name].compute(engine, n, the_period.start, the_period.end)
-                rows.append((n, name, metrics[name].title_zh, None if value is None else shown(value.value), metrics[name].unit))
+                # under zh the unit in Chinese where the metric gives it (件, 每次巡查); JSON and English keep it
+                unit = metrics[name].unit_zh if zh and metrics[name].unit_zh else metrics[name].unit
+                rows.append((n, name, metrics[name].title_zh, None if value is None else shown(value.value), unit))
         title = f"Metrics {the_period.label} 指标"
         click.echo(Table(title, ("node", "metric", "名称", "value", "unit"), tuple(rows),
                          headings=HEADINGS_ZH).render(fmt), nl=False)

@@ -302,7 +302,9 @@ METRICS = [
     Metric("carers_visited_all", "Members who visited every household they look after", "%",
            carers_visited_all, title_zh="包联户走访到位率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("carers_not_visited_all", "Members who left a household they look after unvisited", "members",
-           carers_not_visited_all, title_zh="包联户走访未到位人数", inputs_zh=METRIC_INPUTS_ZH, higher_is_better=False),
+           carers_not_visited_all, title_zh="包联户走访未到位人数", inputs_zh=METRIC_INPUTS_ZH, higher_is_better=False,
+           unit_zh="人"),
     Metric("unresolved_serious_incidents", "Unresolved serious incidents", "incidents",
-           unresolved_serious_incidents, title_zh="未解决重大事件", inputs_zh=METRIC_INPUTS_ZH, higher_is_better=False),
+           unresolved_serious_incidents, title_zh="未解决重大事件", inputs_zh=METRIC_INPUTS_ZH, higher_is_better=False,
+           unit_zh="件"),
 ]  # fmt: skip

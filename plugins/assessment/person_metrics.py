@@ -46,7 +46,7 @@ def households_visited(engine: Engine, member: str, start: datetime, end: dateti
 
 PERSON_METRICS = [
     Metric("patrols_logged", "Patrols logged by the person", "patrols", patrols_logged, title_zh="巡查次数",
-           about=MEMBER, inputs_zh=METRIC_INPUTS_ZH),
+           about=MEMBER, inputs_zh=METRIC_INPUTS_ZH, unit_zh="次"),
     Metric("households_visited", "Households the person looks after that they visited", "%", households_visited,
            title_zh="包联户走访率", about=MEMBER, inputs_zh=METRIC_INPUTS_ZH),
 ]

@@ -9,6 +9,7 @@ saving when it was never stored.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from fractions import Fraction
@@ -141,6 +142,12 @@ def in_chinese(engine: Engine, table: Table) -> Table:
     patrol_coverage: district-base.rules:58``). JSON and English keep the ids."""
     chinese = {"level": dict(engine.community.level_names), "role": dict(engine.community.roles),
                "change": CHANGE_ZH}
+    if {"term", "note"} <= set(table.columns):
+        # a breakdown: each term by its Chinese (权重 weight), how its points were worked out in Chinese alone
+        # (满分 25 的 83.7%, 扣 2 × 2), as the node's explanation says them
+        chinese["term"] = {"weight": INPUTS_ZH["weight"], "adjustment": INPUTS_ZH["adjustment"], "stars": "星级"}
+        at = table.columns.index("note")
+        table = attrs.evolve(table, rows=tuple(row[:at] + (_note_zh(row[at]),) + row[at + 1:] for row in table.rows))
     values = {**table.values, **{c: v for c, v in chinese.items() if c in table.columns}}
     # a metric another plugin contributes (overdue_tasks: 逾期任务数) by the Chinese it gives it
     metrics = {name: m.title_zh for name, m in engine.metrics().items() if m.title_zh}
@@ -153,6 +160,17 @@ def in_chinese(engine: Engine, table: Table) -> Table:
         zh = terms.get(term, term)
         notes.append(f"{zh} {term}{sep}{rule}" if sep and zh != term and _is_rule(rule) else note)
     return attrs.evolve(table, values=values, notes=tuple(notes), headings=headings)
+
+
+def _note_zh(note: Cell) -> Cell:
+    """A breakdown's note in Chinese: a term's working (``explain.note_zh``), a rating held back by a cap
+    (``由 3 星因名额限制降级（district-base.rules:70）``)."""
+    from .explain import note_zh
+
+    if not isinstance(note, str):
+        return note
+    capped = re.fullmatch(r"capped from (\S+) \((.+)\)", note)
+    return f"因名额限制由 {capped[1]} 星降级（{capped[2]}）" if capped else note_zh(note)
 
 
 def _is_rule(text: str) -> bool:

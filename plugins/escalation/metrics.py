@@ -242,7 +242,12 @@ def _metric(
     compute: Callable[..., MetricValue | None],
     better: bool = True,
 ) -> Metric:
-    return Metric(name, title, unit, compute, title_zh=zh, higher_is_better=better, inputs_zh=METRIC_INPUTS_ZH)
+    return Metric(name, title, unit, compute, title_zh=zh, higher_is_better=better, inputs_zh=METRIC_INPUTS_ZH,
+                  unit_zh=UNITS_ZH.get(unit, ""))
+
+
+#: The units of these metrics in Chinese (``Metric.unit_zh``).
+UNITS_ZH = {"count": "件", "score": "分", "per patrol": "每次巡查"}
 
 
 def _department_total(engine: Engine, node: str, start: datetime, end: datetime) -> DepartmentRecord:

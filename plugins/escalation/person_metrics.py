@@ -117,5 +117,5 @@ PERSON_METRICS = (
     Metric("handled_within_limit", "Cases the person resolved with no limit missed while they had them", "%",
            handled_within_limit, title_zh="个人按时办结率", about=MEMBER, inputs_zh=METRIC_INPUTS_ZH),
     Metric("handled_satisfaction", "Mean satisfaction of the cases the person resolved", "score",
-           handled_satisfaction, title_zh="个人满意度", about=MEMBER, inputs_zh=METRIC_INPUTS_ZH),
+           handled_satisfaction, title_zh="个人满意度", about=MEMBER, inputs_zh=METRIC_INPUTS_ZH, unit_zh="分"),
 )

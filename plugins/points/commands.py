@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -21,7 +22,14 @@ from gridcore_app.cli import (
 from . import api
 from .display import shown
 from .headings import HEADINGS_ZH
-from .reports import board_table, flags_table, rewards_table, statement_table, totals_table
+from .reports import (
+    board_table,
+    flags_table,
+    in_chinese,
+    rewards_table,
+    statement_table,
+    totals_table,
+)
 
 
 @click.group()
@@ -60,7 +68,7 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
     """Show MEMBER's points entries over a period."""
     with open_engine(store, now=now, read_only=True) as engine:
         _known(engine, member)
-        click.echo(statement_table(engine, member, _period(period)).render(fmt), nl=_needs_newline(fmt))
+        click.echo(_said(engine, statement_table(engine, member, _period(period)), fmt).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -72,7 +80,7 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
 def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show the monthly public points board (ranking) of NODE."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(board_table(engine, _found_node(engine, node), _period(month)).render(fmt),
+        click.echo(_said(engine, board_table(engine, _found_node(engine, node), _period(month)), fmt).render(fmt),
                    nl=_needs_newline(fmt))
 
 
@@ -85,7 +93,7 @@ def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> 
 def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show points earned, redeemed and expired per node under NODE."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(totals_table(engine, _found_node(engine, node), _period(period)).render(fmt),
+        click.echo(_said(engine, totals_table(engine, _found_node(engine, node), _period(period)), fmt).render(fmt),
                    nl=_needs_newline(fmt))
 
 
@@ -99,7 +107,7 @@ def flags(node: str | None, period: str | None, store: str, now: datetime | None
     """List claims the anti-gaming rules flagged."""
     with open_engine(store, now=now, read_only=True) as engine:
         at = _found_node(engine, node) if node is not None else None
-        click.echo(flags_table(engine, at, _period(period) if period else None).render(fmt), nl=_needs_newline(fmt))
+        click.echo(_said(engine, flags_table(engine, at, _period(period) if period else None), fmt).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -120,7 +128,7 @@ def rewards(node: str | None, member: str | None, store: str, now: datetime | No
         if at is None and member is not None:
             _known(engine, member)
             at = api.home_of(engine, member)
-        click.echo(rewards_table(engine, at).render(fmt), nl=_needs_newline(fmt))
+        click.echo(_said(engine, rewards_table(engine, at), fmt).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -189,6 +197,14 @@ def _period(text: str) -> str:
     except PeriodError as exc:
         raise click.BadParameter(str(exc)) from None
     return text
+
+
+def _said(engine: Any, table: Table, fmt: str) -> Table:
+    """``table`` as staff read it under ``--lang zh`` (``reports.in_chinese``); JSON keeps the English, and
+    English output is unchanged."""
+    if getattr(fmt, "lang", "en") != "zh" or fmt == "json":
+        return table
+    return in_chinese(engine, table)
 
 
 def _needs_newline(fmt: str) -> bool:

@@ -117,3 +117,12 @@ def shown(summary: str) -> str:
     if zh.replace("：", ": ") == summary:
         return summary
     return f"{summary} ({zh})"
+
+
+def said_in_chinese(cell: str) -> str:
+    """A cell ``shown`` wrote (``summary (its Chinese)``, or the summary alone) as staff reading Chinese see it:
+    the Chinese alone, as the entry's explanation says it (``chinese(summary)``)."""
+    for at in (i for i in range(len(cell)) if cell.startswith(" (", i)):
+        if shown(cell[:at]) == cell:
+            return chinese(cell[:at])
+    return chinese(cell)

@@ -44,6 +44,7 @@ def points_per_resident() -> Metric:
         name="points_per_resident",
         title="points earned per resident",
         unit="points",
+        unit_zh="分",
         compute=_points_per_resident,
         title_zh="人均积分",
         inputs_zh={"points_earned": "获得积分", "residents": "居民数"},

@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+import attrs
+
 from gridcore import GridcoreError, Report, Table
 from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
 from . import api
-from .display import KINDS_ZH, limit_zh, shown
+from .display import KINDS_ZH, limit_zh, said_in_chinese, shown
 from .headings import HEADINGS_ZH
 
 if TYPE_CHECKING:
@@ -167,6 +169,24 @@ def _no_policy_note(engine: Engine, node: str | None = None) -> tuple[str, ...]:
     return ()
 
 
+def in_chinese(engine: Engine, table: Table) -> Table:
+    """A points table as staff read it in Chinese (``--lang zh``): what an entry was in Chinese alone, as its
+    explanation says it (``入户走访：每件 3 分 × 5 件 × 2 = 30``), a level as the community names it (``社区
+    community``), a reward's limit in Chinese alone (``每月最多 1 件``). JSON and English keep the English."""
+    said = {"what": said_in_chinese, "limit_per_member": limit_zh}
+    at = {table.columns.index(c): say for c, say in said.items() if c in table.columns}
+    rows = tuple(tuple(at[i](v) if i in at and isinstance(v, str) else v for i, v in enumerate(row))
+                 for row in table.rows)
+    values = {c: v for c, v in table.values.items() if c not in said}
+    if "level" in table.columns:
+        values["level"] = dict(engine.community.level_names)
+    return attrs.evolve(table, rows=rows, values=values)
+
+
+def _in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table:
+    return in_chinese(engine, table)
+
+
 def _node_param(engine: Engine, written: str | None) -> str | None:
     """A ``node=`` parameter, as its id or its name (``银州社区``); None stays None (the whole tree)."""
     return None if written is None else engine.community.hierarchy.find(written).id
@@ -187,6 +207,7 @@ def registered_reports() -> list[Report]:
             "a member's points entries over a period (积分明细)",
             lambda engine, p: statement_table(engine, _need(p, "member"), _need(p, "period")),
             params=("member", "period"),
+            chinese=_in_chinese,
         ),
         Report(
             "points.board",
@@ -196,6 +217,7 @@ def registered_reports() -> list[Report]:
             showcase=Showcase(PER_MONTH, "Points board (积分公示), {label}: top 10", rows=10, title=False,
                               heading_zh="积分公示，{label}：前 10 名",
                               order=10),
+            chinese=_in_chinese,
         ),
         Report(
             "points.totals",
@@ -203,12 +225,14 @@ def registered_reports() -> list[Report]:
             lambda engine, p: totals_table(engine, _need(p, "node"), _need(p, "period")),
             params=("node", "period"),
             showcase=Showcase(PER_PERIOD),
+            chinese=_in_chinese,
         ),
         Report(
             "points.rewards",
             "the rewards list in force (at node=NODE: the ruleset governing it), with the stock left (积分礼遇清单及剩余库存)",
             lambda engine, p: rewards_table(engine, _node_param(engine, p.get("node") or None)),
             params=("node",),
+            chinese=_in_chinese,
         ),
         Report(
             "points.deductions",
@@ -218,11 +242,13 @@ def registered_reports() -> list[Report]:
             showcase=Showcase(PER_PERIOD, "Deductions (扣分), {label}: {rows}", rows=8, title=False,
                               heading_zh="扣分，{label}：{rows} 条",
                               columns=("time", "member", "name", "points", "what"), empty="none (无)", order=15),
+            chinese=_in_chinese,
         ),
         Report(
             "points.flags",
             "claims flagged by the anti-gaming rules (防刷分规则标记的积分申报)",
             lambda engine, p: flags_table(engine, p.get("node") or None, p.get("period") or None),
             params=("node", "period"),
+            chinese=_in_chinese,
         ),
     ]

@@ -75,7 +75,7 @@ def tasks_done(engine: Engine, member: str, start: datetime, end: datetime) -> M
 METRICS = (
     Metric("task_completion", "Task assignments done on time", "%", task_completion, title_zh="任务完成率", inputs_zh=METRIC_INPUTS_ZH),
     Metric("overdue_tasks", "Task assignments missed", "assignments", overdue_tasks, title_zh="逾期任务数", inputs_zh=METRIC_INPUTS_ZH,
-           higher_is_better=False),
+           higher_is_better=False, unit_zh="项"),
     Metric("tasks_done", "The person's task parts done on time", "%", tasks_done, title_zh="任务按时完成率", inputs_zh=METRIC_INPUTS_ZH,
            about=MEMBER),
 )
