@@ -61,6 +61,21 @@ def test_english_and_chinese_say_the_same_thing() -> None:
     assert essence(en) == essence(zh)
 
 
+def test_points_may_be_written_jifen_as_staff_say_them() -> None:
+    """``50 积分`` is how staff say an amount as often as ``50 分``: both mean the same points."""
+    fen = compile_points("  活动 入户走访：每件 2 分，每月最多 40 分\n  礼遇 理发券：50 分，每月最多 2 件\n"
+                         "  封顶：每月最多 100 分\n  下限：扣 50 分\n")
+    jifen = compile_points("  活动 入户走访：每件2积分，每月最多40积分\n  礼遇 理发券：50 积分，每月最多 2 件\n"
+                           "  封顶：每月最多 100 积分\n  下限：扣 50 积分\n")
+    for p in (fen, jifen):
+        assert p.activities[0].amount == fen.activities[0].amount
+    assert ([(c.limit, c.period) for c in jifen.activities[0].caps] == [(c.limit, c.period) for c in fen.activities[0].caps]
+            == [(40, "month")])
+    assert (jifen.rewards[0].price, jifen.rewards[0].limit) == (fen.rewards[0].price, fen.rewards[0].limit) == (50, 2)
+    assert [(c.limit, c.period) for c in jifen.caps] == [(c.limit, c.period) for c in fen.caps]
+    assert jifen.floor is not None and fen.floor is not None and jifen.floor.limit == fen.floor.limit == -50
+
+
 def test_the_amount_without_a_condition_is_the_default_wherever_it_is_written() -> None:
     policy = compile_points("  confirmed report: 5, 10 when incident.severity >= 4\n")
     assert [(i.points, i.when.text if i.when else None) for i in policy.incidents] == [
