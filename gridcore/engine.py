@@ -261,6 +261,16 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
         """
         return self._local_times.date(when)
 
+    def on_local_clock(self, when: datetime) -> bool:
+        """Whether ``when`` is written on the community's clock already: its own ``date()`` and ``time()``
+        are exactly those of ``when.astimezone(engine.community.tz)`` (not a fold's second time).
+
+        False where that is not known without converting it (``local_time`` converts).  True for
+        most events of a community whose times carry its own fixed offset (``gridcore.localtime``):
+        what a plugin that needs a time's wall clock, not a local ``datetime``, reads at no cost.
+        """
+        return self._local_times.on_clock(when)
+
     def residents(self) -> Mapping[str, str]:
         """Registered residents: person id -> the node they live in."""
         return dict(self._population)

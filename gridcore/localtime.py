@@ -28,6 +28,13 @@ read by ``zoneinfo``'s own reader of the TZif format, as ``ZoneInfo`` reads
 them); after its last one a zone whose rule has no summer time keeps its
 offset; a zone with summer time there, or one not read from a file, converts
 every new time.  A fixed-offset ``timezone`` never changes offset.
+
+Such a time is written on the zone's clock already (``on_clock``): its own
+``date()`` and ``time()`` are its local ones, what a caller that needs the wall
+clock and not a local ``datetime`` (a credit's expiry, months on) reads instead
+of converting it.  Except just after a change that set the clocks back: there
+the local times repeat the hour before it, and ``astimezone`` marks them as
+the fold's second (``fold=1``), so that stretch is left out.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from zoneinfo import ZoneInfo
 class LocalTimes:
     """The local time and date of a moment in a zone read when a new time object is asked (``zone``)."""
 
-    __slots__ = ("_day", "_end", "_local", "_start", "_when", "_zone", "_zone_now")
+    __slots__ = ("_clock_start", "_day", "_end", "_local", "_start", "_when", "_zone", "_zone_now")
 
     def __init__(self, zone: Callable[[], tzinfo]) -> None:
         #: the zone to convert to, asked on each new time object (an engine's community may be replaced)
@@ -56,6 +63,9 @@ class LocalTimes:
         self._zone_now: tzinfo | None = None
         self._start = datetime.min
         self._end = datetime.min
+        #: where in that span the local times stop repeating those before its start (a fold's second times
+        #: when the clocks went back there): from here to ``_end`` a time's own fields are its local ones
+        self._clock_start = datetime.max
 
     def time(self, when: datetime) -> datetime:
         """``when.astimezone(zone)``: the same moment on the community's clock."""
@@ -76,6 +86,16 @@ class LocalTimes:
             return day
         self._convert(when)
         return self._day
+
+    def on_clock(self, when: datetime) -> bool:
+        """Whether ``when`` is written on the zone's clock: its own ``date()`` and ``time()`` are exactly those
+        of ``when.astimezone(zone)`` (fold 0).  False where that is not known without converting it.
+
+        True for a time at the fixed offset the zone has in the span kept (that of the last time converted),
+        in it, and past the times of that span that repeat those before it (none, unless the clocks went back
+        at its start).
+        """
+        return when.tzinfo is self._zone_now and self._clock_start <= when < self._end and not when.fold
 
     def forget(self) -> None:
         """Convert the next time asked again (the zone may have changed)."""
@@ -103,6 +123,17 @@ class LocalTimes:
             self._start = _at(span[0], own, datetime.min)
             self._end = _at(span[1], own, datetime.max)
             self._zone_now = own
+            self._clock_start = self._start
+            if span[0] is not None:
+                # (the clocks set back at the span's start by what the offset fell: the local times of so
+                # long after it are the fold's second ones, ``astimezone`` says)
+                now = own.utcoffset(None)
+                try:
+                    before = (self._start - _SECOND).astimezone(zone).utcoffset()
+                    if before is not None and now is not None and before > now:
+                        self._clock_start = self._start + (before - now)
+                except OverflowError:  # (a span at the ends of what a ``datetime`` holds: none before or after)
+                    self._clock_start = datetime.max.replace(tzinfo=own)
 
 
 #: a POSIX TZ rule of standard time only (no summer time: the offset after a zone's last transition is fixed)

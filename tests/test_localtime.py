@@ -206,3 +206,80 @@ def test_plugins_get_the_local_time_and_date_of_each_event(tmp_path: Path) -> No
     days = [applied[event.id] for event in events]
     assert days == [date(2025, 3, 9), date(2025, 3, 9), date(2025, 11, 2), date(2025, 11, 2), date(2025, 11, 1),
                     date(2025, 11, 2), date(2025, 11, 2), date(2025, 11, 3)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(fixed_offset_runs(), st.lists(times(), max_size=4))
+def test_a_time_on_the_zone_s_clock_is_its_local_time_as_written(run: tuple[tzinfo, list[datetime]],
+                                                                   others: list[datetime]) -> None:
+    """``on_clock``: whenever it says a time is written on the zone's clock, that time's own date and wall
+    clock are ``astimezone``'s, and ``astimezone`` says fold 0 (times asked in runs across changes of offset,
+    with times of any zone and fold among them, and each asked again half an hour and an hour and a half
+    earlier at its own offset: into the hour after the clocks went back)."""
+    zone, times_asked = run
+    local = LocalTimes(lambda: zone)
+    earlier = [when - timedelta(minutes=minutes) for when in times_asked for minutes in (30, 90)]
+    for when in [*times_asked, *others, *earlier, *times_asked]:
+        local.date(when)
+        if local.on_clock(when):
+            plain = when.astimezone(zone)
+            assert (when.date(), when.time(), 0) == (plain.date(), plain.time(), plain.fold), when
+            assert when.time().fold == 0
+        local.time(when)
+        if local.on_clock(when):
+            plain = when.astimezone(zone)
+            assert (when.date(), when.time(), 0) == (plain.date(), plain.time(), plain.fold), when
+
+
+def test_on_the_clock_after_a_change_of_offset_and_not_in_the_fold() -> None:
+    """Shanghai's events at +08:00 are on its clock once one was converted; New York's at -05:00 after the
+    clocks went back at 2025-11-02 06:00 UTC are not during the hour that repeats (fold 1), and are after it;
+    a time of another offset, another zone object or fold 1 is not; after ``forget``, none is."""
+    shanghai, new_york = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+    cst, est = timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))
+    local = LocalTimes(lambda: shanghai)
+    first = datetime(2026, 1, 31, 23, 59, tzinfo=cst)
+    assert not local.on_clock(first)  # (nothing converted yet)
+    local.time(first)
+    assert local.on_clock(first) and local.on_clock(datetime(2028, 2, 29, 12, tzinfo=cst))
+    assert not local.on_clock(datetime(2028, 2, 29, 12, tzinfo=cst, fold=1))
+    assert not local.on_clock(datetime(2028, 2, 29, 12, tzinfo=timezone(timedelta(hours=8))))  # (another object)
+    assert not local.on_clock(datetime(2028, 2, 29, 12, tzinfo=shanghai))
+    local.forget()
+    assert not local.on_clock(first)
+    local = LocalTimes(lambda: new_york)
+    late = datetime(2025, 11, 2, 3, 30, tzinfo=est)
+    local.time(late)
+    assert local.on_clock(late)
+    in_fold = datetime(2025, 11, 2, 1, 30, tzinfo=est)
+    assert in_fold.astimezone(new_york).fold == 1
+    assert not local.on_clock(in_fold)
+    assert local.on_clock(datetime(2025, 11, 2, 2, 0, tzinfo=est))
+    assert not local.on_clock(datetime(2026, 3, 8, 3, 0, tzinfo=est))  # (summer time again: -04:00)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([("America/New_York", datetime(2025, 11, 2, 6, tzinfo=UTC)),
+                        ("Europe/Berlin", datetime(2025, 10, 26, 1, tzinfo=UTC)),
+                        ("Australia/Lord_Howe", datetime(2025, 4, 5, 15, tzinfo=UTC)),
+                        ("Europe/Dublin", datetime(2025, 10, 26, 1, tzinfo=UTC)),
+                        ("America/St_Johns", datetime(2025, 11, 2, 3, 30, tzinfo=UTC)),
+                        ("Asia/Shanghai", datetime(1991, 9, 14, 17, tzinfo=UTC))]),
+       st.integers(0, 6 * 3600), st.lists(st.integers(-2 * 3600, 3 * 3600), min_size=1, max_size=6))
+def test_on_the_clock_is_never_said_of_a_fold_s_second_time(change: tuple[str, datetime], anchor: int,
+                                                             probes: list[int]) -> None:
+    """Just after the clocks went back (of an hour, of half an hour, Shanghai's last), a time converted
+    after the change at the new offset keeps its span; times asked at that offset around the change are said
+    to be on the clock only where ``astimezone`` gives their own wall clock with fold 0."""
+    name, at = change
+    zone = ZoneInfo(name)
+    after = (at + timedelta(hours=7)).astimezone(zone).utcoffset()
+    assert after is not None
+    offset = timezone(after)
+    local = LocalTimes(lambda: zone)
+    local.time((at + timedelta(seconds=anchor)).astimezone(offset))
+    for seconds in probes:
+        when = (at + timedelta(seconds=seconds)).astimezone(offset)
+        if local.on_clock(when):
+            plain = when.astimezone(zone)
+            assert (when.date(), when.time(), 0) == (plain.date(), plain.time(), plain.fold), when

@@ -133,9 +133,13 @@ class Booking(Deductions):
             if calendar.tz is tz and when.tzinfo is not None:
                 # ``add_months`` of the local time the calendar worked out for the same time object,
                 # checking and booking it, written out: that time is aware and already in ``tz`` (its
-                # ``astimezone(tz)`` is itself), so the zone is not asked for its offset to check it
-                local = calendar.local(when)
-                found = datetime.combine(shift_months(local.date(), months), local.time(), tzinfo=tz)
+                # ``astimezone(tz)`` is itself), so the zone is not asked for its offset to check it; a time
+                # written on the zone's clock (at its fixed offset, most events) read as written, unconverted
+                if calendar.on_clock(when):
+                    found = datetime.combine(shift_months(when.date(), months), when.time(), tzinfo=tz)
+                else:
+                    local = calendar.local(when)
+                    found = datetime.combine(shift_months(local.date(), months), local.time(), tzinfo=tz)
             else:
                 found = add_months(when, months, tz)
             self._expiries[key] = found

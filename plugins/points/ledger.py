@@ -263,7 +263,8 @@ class Calendar:
     """
 
     def __init__(self, tz: tzinfo, local_time: Callable[[datetime], datetime] | None = None,
-                 local_date: Callable[[datetime], date] | None = None) -> None:
+                 local_date: Callable[[datetime], date] | None = None,
+                 on_clock: Callable[[datetime], bool] | None = None) -> None:
         self.tz = tz
         self._days: dict[date, tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]] = {}
         self._ends: dict[tuple[str, str], datetime] = {}
@@ -275,13 +276,15 @@ class Calendar:
         # A time's local time and date in ``tz``: the engine's ``local_time`` and ``local_date`` (``tz`` its
         # community's), worked out once per time object for the core and every plugin; an activity asks for
         # its time's periods to be checked, then booked, then marked, and for when its credit expires.
-        if local_time is None or local_date is None:
+        if local_time is None or local_date is None or on_clock is None:
             own = LocalTimes(lambda: tz)
-            local_time, local_date = own.time, own.date
+            local_time, local_date, on_clock = own.time, own.date, own.on_clock
         #: ``when.astimezone(self.tz)``
         self.local = local_time
         #: ``when.astimezone(self.tz).date()``
         self._day = local_date
+        #: whether ``when``'s own date and time are ``self.local(when)``'s (fold 0; False: not known)
+        self.on_clock = on_clock
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""
