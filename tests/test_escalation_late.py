@@ -10,6 +10,7 @@ checkpoint, and whatever the batches.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from storefixtures import BACKENDS, StoreFactory
 
@@ -366,7 +367,7 @@ def _stored_escalations(engine: Engine) -> dict[str, datetime]:
     return {e.id: e.time for e in engine.events() if e.kind == "incident_escalated"}
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=int(os.environ.get("GRIDCORE_TEST_EXAMPLES", "15")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
     st.integers(0, 6 * 60),  # the report of I1, minutes after 09:00
     st.one_of(st.none(), st.integers(1, 9 * 60)),  # its acceptance (by worker1), minutes after the report
@@ -434,12 +435,19 @@ def test_any_order_and_batches_give_what_counts_and_the_same_log_the_same_ids(
             # (an event refused on what the log held when it came, a return of a case that had moved up
             # since brought back by a late acceptance, stays refused: it is not on the log, and the cases
             # differ by it)
-            assume(in_order_refused - joined == refused - joined)
-            assert joined - refused - in_order_refused == set()
-            # (so is a stored report of I1 replayed after one dated before it, recorded late)
-            reports = {"I1-report", "I1-again"}
-            assert step_ignored == ((joined | reports) & in_order_refused) - refused
-            assert final(in_order, now, ids=False) == counted
+            if in_order_refused - joined == refused - joined:
+                assert joined - refused - in_order_refused == set()
+                # (so is a stored report of I1 replayed after one dated before it, recorded late)
+                reports = {"I1-report", "I1-again"}
+                assert step_ignored == ((joined | reports) & in_order_refused) - refused
+                assert final(in_order, now, ids=False) == counted
+                return
+        # time order would take an event refused when it came (or refuse one taken): what counts is what
+        # the events the store took give in time order
+        with open_engine(str(Path(folder) / "taken")) as taken:
+            taken.record_many([e for e in arrival if e.id not in refused])  # (canonical order)
+            taken.tick(now)
+            assert final(taken, now, ids=False) == counted
 
 
 def test_a_late_return_through_the_command_line_after_a_stored_breach(stores: StoreFactory) -> None:
