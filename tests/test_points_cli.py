@@ -81,6 +81,9 @@ def test_board_ranks_members_and_shares_ties(store: str) -> None:
     ]
     code, out, _ = points(store, "board", "g2", "--month", "2025-03")
     assert code == 0 and "孙悦" in out and "周丽" not in out
+    # --period, as statement, totals and every other command say the period, is the same option
+    assert points(store, "board", "yq", "--period", "2025-03", "--format", "csv") == points(
+        store, "board", "yq", "--month", "2025-03", "--format", "csv")
 
 
 def test_totals_per_node(store: str) -> None:

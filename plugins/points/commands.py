@@ -73,7 +73,8 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
 
 @points.command()
 @click.argument("node")
-@click.option("--month", required=True, metavar="YYYY-MM", help="The month to publish, e.g. 2025-03.")
+@click.option("--month", "--period", "month", required=True, metavar="PERIOD",
+              help="The month to publish, e.g. 2025-03 (or another period: 2025-Q1, 2025, 2025-W09).")
 @store_option
 @now_option
 @format_option

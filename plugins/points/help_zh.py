@@ -9,7 +9,8 @@ HELP_ZH: Mapping[str, str] = {
     "Points (积分): balances, statements, the monthly board, redemption.": "积分：余额、明细、每月公示、兑换。",
     "Show MEMBER's points balance now (after expiry).": "显示成员 MEMBER 现在的积分余额（已扣除过期积分）。",
     "Show the monthly public points board (ranking) of NODE.": "显示节点 NODE 的每月积分公示（排名）。",
-    "The month to publish, e.g. 2025-03.": "公示哪个月，如 2025-03。",
+    "The month to publish, e.g. 2025-03 (or another period: 2025-Q1, 2025, 2025-W09).":
+        "公示哪个月，如 2025-03（也可以是其他时段：2025-Q1、2025、2025-W09）。",
     "List claims the anti-gaming rules flagged.": "列出被防刷分规则标记待核的申报。",
     "Only under this node.": "只看这个节点及其下级。",
     "Only in this period.": "只看这个时段。",
