@@ -703,8 +703,13 @@ class EventCodec:
     def __init__(self, types: Iterable[type[Event]] = CORE_EVENT_TYPES) -> None:
         self._conv = _make_converter()
         self._types: dict[str, type[Event]] = {}
-        #: the quick path's plan of each kind that has one
+        #: the quick path's plan of each kind that has one, once made (``plan``)
         self._plans: dict[str, _Plan] = {}
+        #: the kinds registered whose plan is not made yet: made when the kind is first read or written
+        #: (a command that reads a checkpoint and shows a report writes and reads no event: making every
+        #: kind's plan, its annotations evaluated and its reader and writer compiled, was about a tenth of
+        #: such a command's time)
+        self._unplanned: dict[str, type[Event]] = {}
         for cls in types:
             self.register(cls)
 
@@ -716,9 +721,20 @@ class EventCodec:
         if existing is not None and existing is not cls:
             raise ValueError(f"event kind {cls.kind!r} is registered twice ({existing.__name__}, {cls.__name__})")
         self._types[cls.kind] = cls
-        plan = _plan(cls)
-        if plan is not None:
-            self._plans[cls.kind] = plan
+        if cls.kind not in self._plans:
+            self._unplanned[cls.kind] = cls
+
+    def plan(self, kind: str) -> _Plan | None:
+        """The quick path's plan of the kind registered as ``kind`` (made when first asked for), or None: no
+        such kind, or one whose every document the full path reads."""
+        found = self._plans.get(kind)
+        if found is None:
+            cls = self._unplanned.pop(kind, None)
+            if cls is not None:
+                found = _plan(cls)
+                if found is not None:
+                    self._plans[kind] = found
+        return found
 
     def registered(self, cls: type[Event]) -> bool:
         """True if ``cls`` is the class registered for its kind (asked for every event recorded)."""
@@ -733,6 +749,8 @@ class EventCodec:
         """A JSON-ready dict of the event, tagged with its ``kind``."""
         cls = type(event)
         plan = self._plans.get(cls.kind)
+        if plan is None and self._unplanned:
+            plan = self.plan(cls.kind)
         if plan is not None and plan.cls is cls and plan.writer is not None:
             written: dict[str, Any] | None = plan.writer(event)  # (the same dict, made without cattrs)
             if written is not None:
@@ -747,6 +765,8 @@ class EventCodec:
         in Python: one call); else None, and ``registered`` and ``checked_dict`` say what it is."""
         cls = type(event)
         plan = self._plans.get(cls.kind)
+        if plan is None and self._unplanned:
+            plan = self.plan(cls.kind)
         if plan is not None and plan.cls is cls and plan.writer is not None:  # (the class registered: its plan)
             written: dict[str, Any] | None = plan.writer(event)
             return written
@@ -759,6 +779,8 @@ class EventCodec:
             known = ", ".join(sorted(self._types))
             raise EventError(f"kind: unknown event kind {cls.kind!r} (known: {known}) (未知的事件类型)")
         plan = self._plans.get(cls.kind)
+        if plan is None and self._unplanned:
+            plan = self.plan(cls.kind)
         if plan is not None and plan.cls is cls and plan.writer is not None:
             written: dict[str, Any] | None = plan.writer(event)  # (every value plain and within the limits)
             if written is not None:
@@ -786,6 +808,8 @@ class EventCodec:
         if type(doc) is dict:
             kind = doc.get(KIND)
             plan = self._plans.get(kind) if type(kind) is str else None
+            if plan is None and self._unplanned and type(kind) is str:
+                plan = self.plan(kind)
             if plan is not None:
                 reader = plan.reader
                 found = _read_fields(plan, doc) if reader is None else reader(doc)
@@ -800,6 +824,8 @@ class EventCodec:
         if type(doc) is dict:
             kind = doc.get(KIND)
             plan = self._plans.get(kind) if type(kind) is str else None
+            if plan is None and self._unplanned and type(kind) is str:
+                plan = self.plan(kind)
             if plan is not None:
                 reader = plan.reader  # (``_read_quick``, one call fewer)
                 found = _read_fields(plan, doc) if reader is None else reader(doc)

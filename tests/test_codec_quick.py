@@ -158,7 +158,7 @@ def test_one_thing_changed_in_a_plain_document_gives_what_the_full_path_gives() 
             outcome = _outcome(codec.from_dict, doc)
             assert outcome == _outcome(codec._from_dict_fully, doc), doc
             checked += 1
-            quick += _quick(codec._plans[cls.kind], doc) is not None
+            quick += _quick(codec.plan(cls.kind), doc) is not None
     assert quick > checked // 10  # the quick path is taken, not just left to the full one
 
 
@@ -179,7 +179,7 @@ def test_from_dict_equals_the_full_path(doc: dict[Any, Any]) -> None:
 def _read_by_fields_and_by_reader(doc: dict[Any, Any]) -> None:
     """A kind's written-out reader (``_Plan.reader``) gives what reading its fields one key at a time
     gives: the same event (values and types) and the same answer to whether ``to_dict`` writes ``doc``."""
-    plan = codec._plans.get(doc.get(KIND))  # type: ignore[arg-type]
+    plan = codec.plan(doc.get(KIND))  # type: ignore[arg-type]
     if plan is None or plan.reader is None:
         assert plan is None or not plan.direct  # (only a kind built without its __init__ has one)
         return
@@ -199,14 +199,15 @@ def test_every_field_changed_is_read_alike_by_fields_and_by_the_reader() -> None
             for value in EDGES:
                 doc = {**plain, name: value}
                 _read_by_fields_and_by_reader(doc)
-                taken += _quick(codec._plans[cls.kind], doc) is not None
+                taken += _quick(codec.plan(cls.kind), doc) is not None
             _read_by_fields_and_by_reader({k: v for k, v in plain.items() if k != name})
             _read_by_fields_and_by_reader({**plain, "extra": 1})
             del plain[name]
             plain[name] = _plain(cls)[name]  # (the same document in another order)
             _read_by_fields_and_by_reader(plain)
     assert taken > 100
-    assert sum(plan.reader is not None for plan in codec._plans.values()) > len(ALL_TYPES) // 2
+    plans = [codec.plan(kind) for kind in codec.kinds]
+    assert sum(plan is not None and plan.reader is not None for plan in plans) > len(ALL_TYPES) // 2
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -235,16 +236,16 @@ def _read_gives_what_to_dict_writes(doc: Any) -> None:
 
 def test_every_built_in_kind_has_a_plan_and_plain_documents_take_it() -> None:
     for cls in ALL_TYPES:
-        assert cls.kind in codec._plans, cls
+        assert codec.plan(cls.kind) is not None, cls
     doc = {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1",
            "minutes": 30.0, "note": "巡查", KIND: "patrol_logged"}
-    event = _quick(codec._plans["patrol_logged"], doc)
+    event = _quick(codec.plan("patrol_logged"), doc)
     assert event == PatrolLogged(id="e1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01", node="g1-u1",
                                  minutes=30, note="巡查")
     assert type(event.minutes) is int
     split = {"id": "e2", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1",
              "household": "h1", "new_household": "h2", "name": "王", "residents": ["r1"], KIND: "household_split"}
-    assert _quick(codec._plans["household_split"], split) == codec._from_dict_fully(split)
+    assert _quick(codec.plan("household_split"), split) == codec._from_dict_fully(split)
     assert isinstance(codec.from_dict(split), HouseholdSplit)
 
 
@@ -258,7 +259,7 @@ def test_every_built_in_kind_has_a_plan_and_plain_documents_take_it() -> None:
 ])
 def test_what_is_wrong_is_left_to_the_full_path(doc: dict[str, Any]) -> None:
     doc = {**doc, KIND: "patrol_logged"}
-    assert _quick(codec._plans["patrol_logged"], doc) is None
+    assert _quick(codec.plan("patrol_logged"), doc) is None
     with pytest.raises(EventError) as raised:
         codec.from_dict(doc)
     with pytest.raises(EventError) as fully:
@@ -352,8 +353,8 @@ def test_a_kind_built_without_its_init_gives_what_its_init_gives() -> None:
     set (a factory's made afresh), and what is refused is refused with the full path's message.  A kind
     whose class does more (``__attrs_post_init__``) is built by its ``__init__``."""
     local = EventCodec([Bounded, Stamped, *CORE_EVENT_TYPES])
-    assert local._plans["bounded_for_test"].direct and local._plans["patrol_logged"].direct
-    assert not local._plans["stamped_for_test"].direct
+    assert local.plan("bounded_for_test").direct and local.plan("patrol_logged").direct
+    assert not local.plan("stamped_for_test").direct
     base = {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1"}
     for kind, changes in [("bounded_for_test", {}), ("bounded_for_test", {"low": 3}), ("bounded_for_test", {"low": 30}),
                           ("bounded_for_test", {"high": 2, "low": 1}), ("bounded_for_test", {"high": 2, "low": 5}),
@@ -366,7 +367,7 @@ def test_a_kind_built_without_its_init_gives_what_its_init_gives() -> None:
     made = [local.from_dict({**base, KIND: "bounded_for_test"}) for _ in range(2)]
     assert made[0].tags == () and made[0] == Bounded(id="e1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01",
                                                      node="g1")
-    assert _quick(local._plans["bounded_for_test"], {**base, "low": 30, KIND: "bounded_for_test"}) is None
+    assert _quick(local.plan("bounded_for_test"), {**base, "low": 30, KIND: "bounded_for_test"}) is None
 
 
 def test_a_document_as_to_dict_writes_it_is_read_back_with_itself() -> None:
@@ -579,3 +580,29 @@ def test_every_built_in_kind_but_those_with_lists_has_a_writer() -> None:
         assert plan is not None
         lists = any(_hint(cls, a.name) == tuple[str, ...] for a in attrs.fields(cls))
         assert (plan.writer is None) == lists, cls
+
+
+@attrs.frozen(kw_only=True)
+class Lazily(Event):
+    """A plugin's kind no test reads before ``test_a_kind_is_planned_when_first_read_or_written``."""
+
+    kind: typing.ClassVar[str] = "planned_lazily_for_test"
+    count: int = 0
+
+
+def test_a_kind_is_planned_when_first_read_or_written_not_when_registered() -> None:
+    """Registering a kind makes nothing of its plan (a command that reads no event compiles no reader or
+    writer); the first document read of it makes the plan, and then the same event as the full path."""
+    from gridcore.codec import _PLANS
+
+    local = EventCodec([Lazily, *CORE_EVENT_TYPES])
+    assert Lazily not in _PLANS
+    doc = {"id": "e1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1", "count": 2,
+           KIND: "planned_lazily_for_test"}
+    event, stored = local.read(doc)
+    assert Lazily in _PLANS and local.plan("planned_lazily_for_test") is _PLANS[Lazily]
+    assert event == local._from_dict_fully(doc) and stored is doc
+    assert local.to_dict(event) == doc
+    again = EventCodec([Lazily])  # (a second codec of the process: the plan made once)
+    assert again.to_dict(event) == doc and again.plan("planned_lazily_for_test") is _PLANS[Lazily]
+    assert local.plan("no_such_kind") is None
