@@ -349,3 +349,41 @@ def test_two_ingest_commands_started_together_never_both_claim_the_same_store(tm
         assert reader.count() == 50 * stored  # every run that said "stored" is in the store
         reader.close()
     assert stored >= 1
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20)
+
+
+def _typed(value: object) -> object:
+    """``value`` with every leaf's type beside it, floats by their bits (so 1 and 1.0, 0.0 and -0.0 differ)."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, value.hex() if isinstance(value, float) else value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _JSON_VALUES, max_size=5))
+def test_a_document_read_is_the_one_put_and_a_copy_of_its_own(doc: dict[str, object]) -> None:
+    """get, get_many and items give what was put, value for value and type for type (whole numbers beyond
+    64 bits, floats to the bit), as a copy the caller may change without changing the store's."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = TinyDBStore(Path(tmp) / "s")
+        store.put("c", "k", {"doc": doc, "list": [doc, [1, 2.5]]})
+        for reopened in (False, True):
+            if reopened:
+                store.close()
+                store = TinyDBStore(Path(tmp) / "s")
+            expected = _typed({"doc": doc, "list": [doc, [1, 2.5]]})
+            got = store.get("c", "k")
+            assert got is not None and _typed(got) == expected
+            got["doc"]["added"] = 1
+            got["list"][1].append(3)
+            assert _typed(store.get_many("c", ["k"])["k"]) == expected
+            assert [(key, _typed(value)) for key, value in store.items("c")] == [("k", expected)]
+        store.close()

