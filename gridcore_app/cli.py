@@ -829,6 +829,9 @@ def main_group() -> None:
 
 def main() -> None:
     """Console entry point."""
+    from gridcore.garbage import command_started
+
+    command_started()  # (what the imports made left out of collections: gridcore/garbage.py)
     with printable_output():
         main_group(prog_name="gridcore")
 

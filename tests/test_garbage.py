@@ -251,3 +251,29 @@ def test_recording_with_every_built_in_plugin_and_its_checkpoints_leaves_no_garb
             gc.enable()
     assert len(events) - half > 1000
     assert found == 0
+
+
+#: In a process of its own, as ``gridcore``'s ``main`` does first: the command line imported, then
+#: ``command_started``; prints the thresholds, whether an object made by the imports is still walked by
+#: collections, and whether garbage in cycles made afterwards is freed.
+_COMMAND_STARTED = """
+import gc, weakref
+import gridcore_app.cli
+from gridcore.garbage import COMMAND_YOUNG_EVERY, command_started
+
+command_started()
+class Node:
+    pass
+a, b = Node(), Node()
+a.other, b.other = b, a
+gone = weakref.ref(a)
+del a, b
+gc.collect()
+print(gc.get_threshold() == (COMMAND_YOUNG_EVERY, 10, 10), gc.get_freeze_count() > 10_000, gone() is None)
+"""
+
+
+def test_a_command_leaves_what_its_imports_made_out_of_collections_and_collects_the_young_less_often() -> None:
+    done = subprocess.run([sys.executable, "-c", _COMMAND_STARTED], capture_output=True, text=True, check=True,
+                          timeout=120)
+    assert done.stdout.split() == ["True", "True", "True"]
