@@ -274,6 +274,10 @@ class Records:
 
     def close_out(self, incident: Incident) -> None:
         """``incident`` is closed: archive it with what was decided for it, and forget it."""
+        # (imported here, not with this module: its writers and readers are generated as it is imported, and
+        # a command that reads a checkpoint and shows a report neither closes nor takes out an incident)
+        from . import checkpoint as _checkpoint
+
         dump_explanation = _checkpoint.dump_explanation
         # (its events that had an explanation decided, in their order: most cases had none, and
         # ``decisions`` holds only those of open cases)
@@ -323,6 +327,8 @@ class Records:
 
         Call ``put_back`` once the event is applied.
         """
+        from . import checkpoint as _checkpoint  # (see close_out)
+
         load_explanation = _checkpoint.load_explanation
         found = self._archived(ident)
         if found is None:
@@ -494,8 +500,3 @@ class Records:
         else:
             self._decoded.move_to_end(where)
         return found
-
-
-# Last, as the checkpoint module imports this one: close_out and take_out use it (imported in them,
-# it was asked of the import system on every incident closed)
-from . import checkpoint as _checkpoint
