@@ -12,6 +12,7 @@ are indexed once at construction.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -181,6 +182,32 @@ class Community:
             return self.members[member_id]
         except (KeyError, TypeError):
             raise UnknownMemberError(f"unknown member {member_id!r} (成员编号不存在)") from None
+
+    def find_member(self, written: str) -> Member:
+        """The member ``written`` names: their id, else their name on the roster (``白国辉``) when
+        one member alone bears it.  ``UnknownMemberError`` otherwise, saying which ids share the
+        name or which member was meant (the name resolution of the command line's MEMBER and
+        ``--actor``, as ``Hierarchy.find`` is of its nodes)."""
+        found = self.members.get(written)
+        if found is not None:
+            return found
+        named = [m for m in self.members.values() if m.name == written]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            ids = ", ".join(m.id for m in named[:8]) + (", ..." if len(named) > 8 else "")
+            raise UnknownMemberError(f"{written!r} names {len(named)} members ({ids}): give the member's id "
+                                     f"(成员姓名重复，请写成员编号)")
+        meant = self.member_meant(written)
+        hint, hint_zh = (f"; did you mean {meant!r}?", f"，是不是 '{meant}'？") if meant else ("", "")
+        raise UnknownMemberError(f"unknown member {written!r}: no member has that id or name{hint} "
+                                 f"(花名册中没有 '{written}' 这个编号或姓名{hint_zh})")
+
+    def member_meant(self, written: str) -> str | None:
+        """The member id or name on the roster closest to ``written`` (a typo's did-you-mean), or None."""
+        close = difflib.get_close_matches(written, [*self.members, *(m.name for m in self.members.values())],
+                                          n=1, cutoff=0.6)
+        return close[0] if close else None
 
     def holders(self, node_id: str, role: str | None = None) -> tuple[Member, ...]:
         """Members holding ``role`` (any role if None) exactly at ``node_id``, roster order."""

@@ -31,6 +31,7 @@ from gridcore.errors import (
     EventRefused,
     GridcoreError,
     PluginError,
+    UnknownMemberError,
     chinese_first,
     chinese_first_line,
     has_chinese,
@@ -384,6 +385,27 @@ def lazy_command(name: str, target: str, help: str, chinese: Mapping[str, str] |
 def fail(message: str) -> None:
     """Stop the command: print ``message`` to stderr and exit with status 1."""
     raise click.ClickException(message)
+
+
+def person_id(engine: Any, written: str, *, known: bool = True) -> str:
+    """The id of the person ``written`` names, for a command's MEMBER or ``--actor``: a roster member's
+    id or name (``白国辉``, when one member alone bears it: ``Community.find_member``), a registered
+    resident's id, or the system actor.  A name several members bear stops the command with their ids;
+    a name nobody bears stops it too (``known``), or is given back as written for the engine to judge
+    (``known=False``: an event's actor, refused with its reason)."""
+    if engine.knows_person(written):
+        return written
+    try:
+        return str(engine.community.find_member(written).id)
+    except UnknownMemberError as exc:
+        if any(m.name == written for m in engine.community.members.values()):
+            raise click.ClickException(str(exc)) from None  # a name several bear
+        if not known:
+            return written
+        meant = engine.community.member_meant(written)
+        hint, hint_zh = (f"; did you mean {meant!r}?", f"，是不是 {meant!r}？") if meant else ("", "")
+        raise click.ClickException(f"unknown member {written!r}: not on the roster nor a registered resident{hint} "
+                                   f"(花名册和居民登记中都没有 {written!r}{hint_zh})") from None
 
 
 # ---------------------------------------------------------------- the root group

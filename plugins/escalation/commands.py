@@ -18,7 +18,15 @@ from typing import Any
 import click
 
 from gridcore.events import SYSTEM_ACTOR
-from gridcore_app.cli import fail, for_staff, format_option, now_option, open_engine, store_option
+from gridcore_app.cli import (
+    fail,
+    for_staff,
+    format_option,
+    now_option,
+    open_engine,
+    person_id,
+    store_option,
+)
 
 from . import reports, views
 from .events import (
@@ -409,7 +417,7 @@ def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click
 
     @click.command(name, help=help_text)
     @click.argument("incident")
-    @click.option("--actor", required=True, help="Member (or registered resident) doing it.")
+    @click.option("--actor", required=True, help="Member (their id or name) or registered resident doing it.")
     @click.option("--node", help="Where it happened: a node's id or name (default: where the incident was reported).")
     @click.option("--event-id", help="Id of the event (default: INCIDENT:STEP:TIME, with :ACTOR when another "
                   "person's step holds that id).")
@@ -433,14 +441,19 @@ def _step(name: str, help_text: str, cls: type, **fields: click.Option) -> click
 
         def make(engine: Any, when: datetime) -> Any:
             fields = {k: v for k, v in values.items() if v is not None}
+            who = person_id(engine, actor, known=False)
+            if "participants" in fields:
+                fields["participants"] = tuple(person_id(engine, p, known=False) for p in fields["participants"])
+            if "handler" in fields:
+                fields["handler"] = person_id(engine, fields["handler"], known=False)
             if cls is IncidentEscalated and "to_node" not in fields:
                 fields["to_node"] = views.incident(engine, incident).current_node
             elif "to_node" in fields:
                 fields["to_node"] = _node(engine, fields["to_node"])
             return cls(
-                id=_event_id(engine, event_id, incident, name, when, actor),
+                id=_event_id(engine, event_id, incident, name, when, who),
                 time=when,
-                actor=actor,
+                actor=who,
                 node=_node(engine, node) if node else views.incident(engine, incident).node,
                 incident=incident,
                 **fields,
@@ -513,7 +526,7 @@ _STEPS = (
         "Record a consultation (会商) on an incident: who took part and what they decided.",
         ConsultationHeld,
         participants=click.Option(["--with", "participants"], multiple=True, required=True, metavar="PERSON",
-                                  help="A participant (repeat for each: --with leader1 --with police1)."),
+                                  help="A participant, their id or name (repeat for each: --with leader1 --with police1)."),
         decision=click.Option(["--decision"], required=True, help="What the consultation decided."),
     ),
     _step(
@@ -527,7 +540,8 @@ _STEPS = (
         "assign",
         "Assign (派单) or reassign a case to a named handler, who takes it on under their role's limits.",
         IncidentAssigned,
-        handler=click.Option(["--to", "handler"], required=True, metavar="MEMBER", help="Who handles it."),
+        handler=click.Option(["--to", "handler"], required=True, metavar="MEMBER",
+                             help="Who handles it (their id or name)."),
         reason=click.Option(["--reason"], default="", help="Why (shown in the timeline)."),
     ),
     _step(
@@ -572,7 +586,7 @@ for _command in _STEPS:
     "--category", required=True, help="Category: its code (fire_hazard) or the name the ruleset gives it (消防隐患)."
 )
 @click.option("--node", required=True, help="Cell where it was found: its id or its name.")
-@click.option("--actor", required=True, help="Who reports it.")
+@click.option("--actor", required=True, help="Who reports it (a member's id or name, or a resident's id).")
 @click.option("--severity", type=click.IntRange(1, 5), default=1, show_default=True)
 @click.option("--place", help="Place id (building, address) inside the cell.")
 @click.option("--channel", default="patrol", show_default=True)
@@ -603,7 +617,7 @@ def report_command(
         return IncidentReported(
             id=event_id or f"{incident}:report",
             time=when,
-            actor=actor,
+            actor=person_id(engine, actor, known=False),
             node=_node(engine, node),
             incident=incident,
             category=category,

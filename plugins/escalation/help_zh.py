@@ -9,7 +9,7 @@ HELP_ZH: Mapping[str, str] = {
     "Incidents through the closed loop: report, accept, handle, resolve, verify, close (事件).":
         "事件闭环：上报、受理、办理、办结、核查、结案。",
     "Accept an incident at its current node.": "在事件当前所在的节点受理事件。",
-    "Member (or registered resident) doing it.": "操作人：花名册上的成员（或已登记的居民）。",
+    "Member (their id or name) or registered resident doing it.": "操作人：花名册上的成员（写编号或姓名）或已登记的居民。",
     "Where it happened: a node's id or name (default: where the incident was reported).":
         "发生在哪个节点：写节点编号或名称（默认：事件上报的节点）。",
     "Id of the event (default: INCIDENT:STEP:TIME, with :ACTOR when another person's step holds that id).":
@@ -19,11 +19,12 @@ HELP_ZH: Mapping[str, str] = {
     "Assign (派单) or reassign a case to a named handler, who takes it on under their role's limits.":
         "派单或改派：把事件交给指定的办理人，按其角色的时限办理。",
     "Why (shown in the timeline).": "原因（显示在事件经过中）。",
-    "Who handles it.": "由谁办理。",
+    "Who handles it (their id or name).": "由谁办理（写编号或姓名）。",
     "Close a verified incident.": "对已核查的事件结案。",
     "Record a consultation (会商) on an incident: who took part and what they decided.": "记录事件的会商：谁参加、商定了什么。",
     "What the consultation decided.": "会商商定的结果。",
-    "A participant (repeat for each: --with leader1 --with police1).": "参加人（每人写一次：--with leader1 --with police1）。",
+    "A participant, their id or name (repeat for each: --with leader1 --with police1).":
+        "参加人，写编号或姓名（每人写一次：--with leader1 --with police1）。",
     "Blow the whistle: move the incident up to NODE, or hand it to a line department (--department alone keeps it "
     "where it is and adds the department), or both.":
         "吹哨报到：把事件提级到上级节点 NODE，或交给条线部门（只给 --department 时事件留在原处并召集该部门），"
@@ -65,7 +66,7 @@ HELP_ZH: Mapping[str, str] = {
     "Report a new incident (a repeat of an open one joins it).": "上报新事件（与未结案事件重复的并入该事件）。",
     "Category: its code (fire_hazard) or the name the ruleset gives it (消防隐患).": "事件类别：编号（如 fire_hazard）或规则集中的名称（如 消防隐患）。",
     "Cell where it was found: its id or its name.": "在哪个网格发现：写节点编号或名称。",
-    "Who reports it.": "上报人。",
+    "Who reports it (a member's id or name, or a resident's id).": "上报人（成员写编号或姓名，居民写编号）。",
     "Place id (building, address) inside the cell.": "网格内的地址编号（楼栋、门牌）。",
     "A key person is involved.": "涉及重点人员。",
     "Id of the event (default: INCIDENT:report).": "这条记录的编号（默认：事件编号:report）。",

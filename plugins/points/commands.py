@@ -15,6 +15,7 @@ from gridcore_app.cli import (
     format_option,
     now_option,
     open_engine,
+    person_id,
     refused_said,
     store_option,
 )
@@ -45,7 +46,7 @@ def points() -> None:
 def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show MEMBER's points balance now (after expiry)."""
     with open_engine(store, now=now, read_only=True) as engine:
-        _known(engine, member)
+        member = person_id(engine, member)
         value = api.balance(engine, member)
         name = api.state(engine).name_of(member)
         if fmt == "json":
@@ -67,7 +68,7 @@ def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
 def statement(member: str, period: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show MEMBER's points entries over a period."""
     with open_engine(store, now=now, read_only=True) as engine:
-        _known(engine, member)
+        member = person_id(engine, member)
         click.echo(_said(engine, statement_table(engine, member, _period(period)), fmt).render(fmt), nl=_needs_newline(fmt))
 
 
@@ -127,7 +128,7 @@ def rewards(node: str | None, member: str | None, store: str, now: datetime | No
     with open_engine(store, now=now, read_only=True) as engine:
         at = _found_node(engine, node) if node is not None else None
         if at is None and member is not None:
-            _known(engine, member)
+            member = person_id(engine, member)
             at = api.home_of(engine, member)
         click.echo(_said(engine, rewards_table(engine, at), fmt).render(fmt), nl=_needs_newline(fmt))
 
@@ -153,11 +154,12 @@ def redeem(
 ) -> None:
     """Redeem REWARD for MEMBER; refused with the reason if it cannot be done."""
     with open_engine(store, now=now) as engine:
-        _known(engine, member)
+        member = person_id(engine, member)
         ident = event_id or api.redemption_id(member, reward, engine.clock.now())
         already = engine.store.contains(ident)
         try:
-            entry = api.redeem(engine, member, reward, quantity, node=node, actor=actor, event_id=ident)
+            entry = api.redeem(engine, member, reward, quantity, node=node,
+                               actor=None if actor is None else person_id(engine, actor, known=False), event_id=ident)
         except EventRefused as exc:
             fail(refused_said(exc.reasons))
             return
@@ -166,15 +168,6 @@ def redeem(
             f"{note}{shown(entry.summary)}: {entry.amount:+d} points, balance now {api.balance(engine, member)} "
             f"({entry.decision}) ({note_zh}积分 {entry.amount:+d} 分，余额 {api.balance(engine, member)} 分)"
         ))
-
-
-def _known(engine: object, member: str) -> None:
-    from gridcore import Engine
-
-    assert isinstance(engine, Engine)
-    if not engine.knows_person(member):
-        fail(f"unknown member {member!r}: not on the roster nor a registered resident "
-             f"(花名册和居民登记中都没有 {member!r})")
 
 
 def _found_node(engine: object, written: str) -> str:

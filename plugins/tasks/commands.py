@@ -8,6 +8,7 @@ and changes nothing).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -17,6 +18,7 @@ from gridcore_app.cli import (
     now_option,
     open_engine,
     parse_time,
+    person_id,
     store_option,
 )
 
@@ -66,7 +68,12 @@ def overdue_command(within: str | None, store: str, now: datetime | None, fmt: s
 
 # ---------------------------------------------------------------- steps
 
-_actor = click.option("--actor", required=True, metavar="MEMBER", help="Who does it (a member id).")
+_actor = click.option("--actor", required=True, metavar="MEMBER", help="Who does it (a member's id or name).")
+def _node(engine: Any, written: str) -> str:
+    """The id of the node ``written`` names: its id, or its name when one node alone bears it."""
+    return str(engine.community.hierarchy.find(written).id)
+
+
 _id = click.option("--id", "event_id", metavar="ID", help="The event's id (default: made from the task and time).")
 
 
@@ -88,6 +95,7 @@ def assign_command(task: str, task_kind: str, node: str, deadline: datetime | No
     """Assign TASK to the members holding its roles at NODE or below."""
     with open_engine(store, now=now) as engine:
         when = now or engine.clock.now()
+        actor, node = person_id(engine, actor, known=False), _node(engine, node)
         stored = engine.record(TaskAssigned(id=event_id or f"{task}:assigned", time=when, actor=actor, node=node,
                                             task=task, task_kind=task_kind, title=title, deadline=deadline,
                                             roles=roles))
@@ -114,6 +122,7 @@ def complete_command(task: str, node: str, found: int, note: str, actor: str, ev
     """Record that --actor did their part of TASK."""
     with open_engine(store, now=now) as engine:
         when = now or engine.clock.now()
+        actor, node = person_id(engine, actor, known=False), _node(engine, node)
         stored = engine.record(TaskCompleted(id=event_id or f"{task}:done:{actor}", time=when, actor=actor,
                                              node=node, task=task, found=found, note=note))
         item = api.task(engine, task)
@@ -137,6 +146,7 @@ def cancel_command(task: str, reason: str, actor: str, event_id: str | None, sto
     with open_engine(store, now=now) as engine:
         when = now or engine.clock.now()
         node = api.task(engine, task).node
+        actor = person_id(engine, actor, known=False)
         stored = engine.record(TaskCancelled(id=event_id or f"{task}:cancelled", time=when, actor=actor,
                                              node=node, task=task, reason=reason))
         click.echo(f"{'cancelled' if stored else 'already cancelled'} {task}" if help_lang() != "zh" else

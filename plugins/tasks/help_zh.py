@@ -14,7 +14,7 @@ HELP_ZH: Mapping[str, str] = {
     "Due before this time (default: the ruleset's 'within' after now).": "完成期限（默认：现在加上规则集规定的期限）。",
     "A role it goes to (repeat; default: the ruleset's 'to').": "派给哪个角色（可重复；默认：规则集规定的角色）。",
     "What the task is, in words.": "任务内容说明。",
-    "Who does it (a member id).": "操作人（成员编号）。",
+    "Who does it (a member's id or name).": "操作人（成员编号或姓名）。",
     "The event's id (default: made from the task and time).": "这条记录的编号（默认：由任务和时间生成）。",
     "Call TASK off: nothing of it is overdue any more.": "取消任务 TASK：此后不再算逾期。",
     "Why it is called off.": "取消的原因。",
