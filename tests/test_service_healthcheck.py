@@ -7,9 +7,10 @@ killed (SIGKILL) and replaced, and the requests it held are lost.  A worker
 here is stalled for real: the test stops both worker processes (SIGSTOP, as a
 loaded machine or a long lock-holding step would stall them) for longer than
 uvicorn's default of 5 s, with one request sent on a kept connection and so
-held by one of them.  With ``--healthcheck-timeout 5`` (uvicorn's default)
-both are replaced and that request fails; with ``gridcore serve``'s default
-of 30 s both go on once resumed, and the request is answered.
+held by one of them.  With ``gridcore serve``'s default of 30 s both go on
+once resumed, and the request is answered; with a timeout shorter than the
+stall (``--healthcheck-timeout 2``: a short one, so the test waits less than
+uvicorn's 5 s would make it) both are replaced and that request fails.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ import httpx
 import pytest
 from servicekit import Server, make_store, served
 
-STALL = 12.0  # seconds: more than two 5-second health checks in a row, far less than 30
+#: seconds the default's workers are stalled: longer than uvicorn's default of 5 s (a ping is sent every half
+#: second, so a 5-s timeout kills the first stalled worker 5.5 s in at most), far less than 30
+STALL = 7.0
+#: the short timeout a stall outlasts: each worker's ping goes unanswered for 2 s, one worker at a time
+SHORT = "2"
 
 
 def worker_pids(server: int) -> list[int]:
@@ -73,8 +78,8 @@ class HeldRequest:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds worker processes in /proc")
-@pytest.mark.parametrize("timeout", [None, "5"], ids=["gridcore-default", "uvicorn-default"])
-def test_a_stalled_worker_is_kept_with_the_longer_timeout_and_killed_with_uvicorns(
+@pytest.mark.parametrize("timeout", [None, SHORT], ids=["gridcore-default", "short-timeout"])
+def test_a_stalled_worker_is_kept_with_the_default_timeout_and_killed_with_a_shorter_one(
     timeout: str | None, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
