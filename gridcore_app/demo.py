@@ -458,6 +458,7 @@ def run_demo(
     progress: bool = False,
     search_path: Sequence[Path] = (),
     lang: str = "en",
+    write_reports: bool = True,
 ) -> DemoResult:
     """Simulate a community under its ruleset in a fresh store in ``out`` and collect the results.
 
@@ -469,7 +470,9 @@ def run_demo(
     simulated log (what ``gridcore ingest`` and ``gridcore diff`` read);
     ``out/reports/`` every report the plugins showcase, as text and CSV, all
     of them again in ``reports.xlsx`` (a sheet each), and the charts they
-    draw, as SVG.
+    draw, as SVG.  ``write_reports=False``: the store and the log alone, for a
+    caller that reads the store itself (``reports/`` is left empty and nothing
+    is printed of them: about half of a quarter's run is its reports and charts).
     """
     from gridcore.rules import load_ruleset
     from gridcore.rules.subtree import governed_node
@@ -548,25 +551,27 @@ def run_demo(
         else:
             summary = engine.record_many(events)
         derived = summary.derived + len(engine.tick(end))
-        root = community.hierarchy.roots()[0].id
-        shown = showcase(engine, Hooks(pm).register_reports(), reports, root=root,
-                         months=months_between(start, last_day), period=period or None, lang=lang)
-        if period and scenario.demo.rollups:
+        shown = Shown((), (), (), ())
+        if write_reports:
+            root = community.hierarchy.roots()[0].id
+            shown = showcase(engine, Hooks(pm).register_reports(), reports, root=root,
+                             months=months_between(start, last_day), period=period or None, lang=lang)
+        if write_reports and period and scenario.demo.rollups:
             shown = _with_rollups(engine, shown, reports, scenario.demo.rollups, period, lang)
         if variants:
             shown = attrs.evolve(shown, sections=(variants_section(engine, lang), *shown.sections))
     notes.extend(shown.notes)
-    # Every report again as one workbook, a sheet each, for the office's Excel.
-    from .reportbook import write_tables
-
-    workbook = write_tables(reports / "reports.xlsx", shown.tables)
-
     files = [("store 数据库", f"{store}  (gridcore report ... --store {store})"),
-             ("events 事件", f"{log}  ({len(events)} lines / {len(events)} 行)"),
-             ("reports 报表", (f"{reports}/  ({len(shown.written)} files: text and CSV / {len(shown.written)} 个文件："
-                            "文本和 CSV)")),
-             ("workbook 工作簿", (f"{workbook}  ({len(shown.tables)} sheets, Chinese headings / "
-                               f"{len(shown.tables)} 个工作表，中文表头)"))]
+             ("events 事件", f"{log}  ({len(events)} lines / {len(events)} 行)")]
+    if write_reports:
+        # Every report again as one workbook, a sheet each, for the office's Excel.
+        from .reportbook import write_tables
+
+        workbook = write_tables(reports / "reports.xlsx", shown.tables)
+        files += [("reports 报表", (f"{reports}/  ({len(shown.written)} files: text and CSV / {len(shown.written)} "
+                                  "个文件：文本和 CSV)")),
+                  ("workbook 工作簿", (f"{workbook}  ({len(shown.tables)} sheets, Chinese headings / "
+                                    f"{len(shown.tables)} 个工作表，中文表头)"))]
     files.extend(("chart 图表", str(path)) for path in shown.figures)
     return DemoResult(
         community=f"{community.name} ({folder.name})", ruleset=ruleset_name, ruleset_zh=ruleset_zh, start=start,

@@ -37,7 +37,8 @@ GRIDWORKERS = ("fulltime_gridworker", "microgridworker")
 
 class Quarter:
     """One community's demo quarter: its roster, its log and its store (built once a test session, by the
-    first test process to ask: ``built_once``; the tests only read it)."""
+    first test process to ask: ``built_once``; the tests only read it).  The run writes no report files: the
+    tests read the store (the demo's files and charts are the other demo tests')."""
 
     def __init__(self, name: str, factory: pytest.TempPathFactory) -> None:
         self.name = name
@@ -47,7 +48,9 @@ class Quarter:
         self.store = out / "store"
 
     def run(self, out: Path) -> DemoResult:
-        return run_demo(self.folder, days=90, start=START, seed=1, out=out)
+        result = run_demo(self.folder, days=90, start=START, seed=1, out=out, write_reports=False)
+        assert not any((out / "reports").iterdir())
+        return result
 
     def events(self) -> list[Event]:
         scenario = load_scenario(self.folder / "scenario.yaml")

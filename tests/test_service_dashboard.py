@@ -39,7 +39,7 @@ if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs it
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     """Yinquan after 20 simulated days, served, and a grid leader's token."""
     out = tmp_path_factory.mktemp("dashboard")
-    run_demo(YINQUAN, days=DAYS, start=date(2025, 1, 1), out=out / "demo")
+    run_demo(YINQUAN, days=DAYS, start=date(2025, 1, 1), out=out / "demo", write_reports=False)  # (the store alone)
     store = str(out / "demo" / "store")
     engine = Engine.open(store=store, clock=FixedClock(NOW))
     try:
