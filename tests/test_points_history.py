@@ -658,3 +658,27 @@ def test_an_entry_booked_while_recording_is_read_as_the_entry_of_its_fields(tmp_
         assert api.statement(engine, "res1", "2025-01").entries == tuple(entries[:2])
     finally:
         engine.close()
+
+
+def test_earnings_of_one_kind_share_their_inputs_while_booked_and_each_entry_has_its_own(tmp_path: Path) -> None:
+    """Earnings no cap cuts of one item, name, hours and quantity are booked as lines holding one dict of
+    inputs (``booking.Uncut``: never changed); each ``Entry`` read of them has its own copy, so what a reader
+    does to one entry's inputs reaches no other entry, no line, and no later earning."""
+    from test_points_engine import act, at, open_points
+
+    engine = open_points(tmp_path / "store")
+    try:
+        engine.record_many([act("a1", at(0), "res1", "u11", "cleanup"),
+                            act("a2", at(1), "res1", "u11", "cleanup")])
+        records = list(engine.state("points").history.open)
+        assert records[0].line.inputs is records[1].line.inputs  # (one dict while booked)
+        first, second = records[0].entry, records[1].entry
+        assert first.inputs == second.inputs and first.inputs is not second.inputs
+        shown = dict(second.inputs)
+        first.inputs["activity"] = "changed by a reader"  # type: ignore[index]
+        assert second.inputs == shown
+        engine.record_many([act("a3", at(40), "res1", "u11", "cleanup")])
+        third = engine.state("points").history.open[-1]
+        assert third.line.inputs == shown and third.entry.inputs == shown
+    finally:
+        engine.close()

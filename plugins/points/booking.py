@@ -306,7 +306,7 @@ class Booking(Deductions):
                     expiry = policy.expiry
                     account.earn(
                         Line(event.id, "earn", rounded, member, event.node, time, item.rule, uncut.summary,
-                             event.id, item.activity, uncut.inputs.copy()),
+                             event.id, item.activity, uncut.inputs),
                         item.activity, uncut.rules,
                         None if expiry is None else self._expires(time, expiry.months),
                         None if expiry is None else expiry.rule, periods, ends, marks)
@@ -758,7 +758,8 @@ class Tilted:
 
 class Uncut:
     """What an activity's earning books when no cap cuts it (``Booking._uncut``): its amount, every rule behind
-    it, its summary and its inputs (in the order its entry lists them; each entry gets a copy, never this)."""
+    it, its summary and its inputs (in the order its entry lists them: the one dict every ``Line`` it books
+    holds, never changed; an ``Entry`` made of such a line gets a copy of its own, ``Line.entry``)."""
 
     __slots__ = ("inputs", "rounded", "rules", "summary")
 

@@ -226,7 +226,10 @@ class Line:
     against 3,700 for this), and an ingest books one entry an earning and one an expiry that nothing reads as
     an ``Entry`` before the history stores it (``history.py`` writes it from these fields).  ``Record.entry``
     gives the ``Entry`` (equal field by field, made once, when first read): every reader of the ledger
-    (statements, boards, explanations) sees ``Entry`` facts as before.
+    (statements, boards, explanations) sees ``Entry`` facts as before.  A line's ``inputs`` are never changed
+    once it is made, and may be one dict for many lines (every earning no cap cut of one item, name, hours
+    and quantity under the same tilts: ``booking.Uncut``; a dict kept for each was an object the garbage
+    collector walked as long as the line stayed); its ``Entry`` gets a copy.
     """
 
     __slots__ = ("activity", "amount", "cause", "id", "inputs", "kind", "member", "node", "rule", "summary",
@@ -249,9 +252,9 @@ class Line:
         self.inputs = inputs
 
     def entry(self) -> Entry:
-        """The ``Entry`` of these fields."""
+        """The ``Entry`` of these fields, its inputs a dict of its own (a line's may be shared: below)."""
         return Entry(self.id, self.kind, self.amount, self.member, self.node, self.time, self.rule, self.summary,
-                     self.cause, self.activity, self.inputs)
+                     self.cause, self.activity, dict(self.inputs))
 
 
 class Calendar:
