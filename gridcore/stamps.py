@@ -51,7 +51,7 @@ from __future__ import annotations
 import itertools
 from array import array
 from bisect import bisect_left, bisect_right
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 
 #: one counter for the whole process: no two notes, and no two ``PeriodStamps``, share a number
 _COUNTER = itertools.count(1)
@@ -140,9 +140,6 @@ class PeriodStamps:
 #: time's ``timestamp`` asks its zone for the offset (about 6,000 instructions).  Emptied when full.
 _HOURS_OF: dict[int, tuple[datetime, int]] = {}
 _MOST_HOURS = 4096
-_HOUR_DELTA = timedelta(seconds=_HOUR)
-#: the last second of an hour: a time in it asks ``timestamp`` (its float may reach the next hour)
-_LAST_SECOND = _HOUR_DELTA - timedelta(seconds=1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: 1970-01-01 UTC in the fixed offset ``_hour`` was last asked about (held: its ``tzinfo`` is that object)
 _ZONE_EPOCH = _UTC_EPOCH
@@ -156,18 +153,26 @@ def _hour(when: datetime) -> int:
     object, subtracted on their fields (neither asked for its offset), what
     ``timestamp`` works out before its float: the same hour, as the float
     of a time at least a second before the next hour cannot reach it; a
-    time in that last second, or in another zone, asks ``timestamp``.
+    time in that last second (its float may reach the next hour), or in
+    another zone, asks ``timestamp``.
     """
     global _ZONE_EPOCH
     zone = when.tzinfo
     hour = -1
-    left = _HOUR_DELTA
+    last_second = True
     if type(zone) is timezone and type(when) is datetime:
         epoch = _ZONE_EPOCH
         if epoch.tzinfo is not zone:
             epoch = _ZONE_EPOCH = _UTC_EPOCH.astimezone(zone)
-        hour, left = divmod(when - epoch, _HOUR_DELTA)
-    if left >= _LAST_SECOND:
+        # (``divmod(when - epoch, timedelta(hours=1))`` on the difference's own fields, its seconds from 0 to 86,399:
+        # the timedelta's divmod makes both into microseconds as Python's big integers, about 5,000
+        # instructions; its hours are the days' and the seconds' whole hours, and it is in the hour's last
+        # second when the seconds past the hour are 3,599, whatever its microseconds)
+        since = when - epoch
+        seconds = since.seconds
+        hour = since.days * 24 + seconds // _HOUR
+        last_second = seconds % _HOUR == _HOUR - 1
+    if last_second:
         hour = int(when.timestamp() // _HOUR)
     if len(_HOURS_OF) >= _MOST_HOURS:
         _HOURS_OF.clear()
