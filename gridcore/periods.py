@@ -11,6 +11,10 @@ written in.  Labels, as staff and the CLI write them::
 
 Months, days and weeks may drop their leading zero on input (``2025-3-8``,
 ``2025-W9``); labels produced here are always padded (``2025-03-08``, ``2025-W09``).
+Staff may write them in Chinese too: ``2025年3月5日``, ``2025年第10周``, ``2025年3月``,
+``2025年一季度`` (or ``2025年第1季度``), ``2025年``: ``period_label`` reads what they type
+(the command line's ``--period``) and gives the label, the same period whichever way it was
+written; ``parse_period`` reads labels.
 
 ``parse_period("2025-Q1", tz)`` turns a label into a ``Period``;
 ``period_containing("quarter", when, tz)`` gives the period a moment falls in and
@@ -26,7 +30,9 @@ from __future__ import annotations
 import calendar
 import functools
 import re
+import unicodedata
 from collections.abc import Iterator
+from datetime import UTC as utc
 from datetime import date, datetime, timedelta, tzinfo
 
 from attrs import frozen
@@ -54,6 +60,21 @@ _PATTERNS = (
     ("quarter", re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)),
     ("year", re.compile(r"^(\d{4})$")),
 )
+
+#: as staff write them in Chinese: 2025年3月5日, 2025年第10周, 2025年3月, 2025年一季度 / 第1季度, 2025年
+_WRITTEN = (
+    ("day", re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]$")),
+    ("week", re.compile(r"^(\d{4})\s*年\s*第?\s*(\d{1,2})\s*周$")),
+    ("month", re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月份?$")),
+    ("quarter", re.compile(r"^(\d{4})\s*年\s*(?:第\s*([1-4一二三四])\s*季度?|([1-4一二三四])\s*季度|Q([1-4]))$",
+                           re.IGNORECASE)),
+    ("year", re.compile(r"^(\d{4})\s*年度?$")),
+)
+
+_EVERY_WAY = _PATTERNS + _WRITTEN
+
+#: the Chinese numerals a quarter is written with (一季度)
+_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
 
 class PeriodError(GridcoreError, ValueError):
@@ -115,21 +136,36 @@ def normalise_kind(kind: str) -> str:
 
 def parse_period(label: str, tz: tzinfo) -> Period:
     """Turn ``2025-Q1``, ``2025-03``, ``2025-W10``, ``2025-03-05`` or ``2025`` into a Period."""
-    text = label.strip()
-    for kind, pattern in _PATTERNS:
+    return _parsed(label, label.strip(), _PATTERNS, tz)
+
+
+def period_label(written: str) -> str:
+    """The label of the period ``written`` names, as staff write it: a label (``2025-03``, also
+    ``2025-3``) or its Chinese (``2025年3月``, ``2025年第10周``, ``2025年一季度``, ``2025年3月5日``,
+    ``2025年``; full-width digits too) -> ``2025-03`` ...; ``PeriodError`` as ``parse_period``.
+
+    For what staff type (the command line's ``--period``, the service's ``period``): what is
+    read from it is then a label, the same whatever way it was written."""
+    text = unicodedata.normalize("NFKC", written).strip()  # (full-width digits as an input method types them)
+    return _parsed(written, text, _EVERY_WAY, utc).label
+
+
+def _parsed(label: str, text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...], tz: tzinfo) -> Period:
+    for kind, pattern in patterns:
         match = pattern.match(text)
         if match is None:
             continue
-        numbers = [int(g) for g in match.groups()]
+        numbers = [_CHINESE_DIGITS.get(g) or int(g) for g in match.groups() if g is not None]
         try:
             first = _first_day_of_label(kind, numbers)
         except ValueError as exc:
             raise PeriodError(f"{label!r} is not a real {kind}: {exc} (没有这个日期或周期)") from None
         return period_of_day(kind, first, tz)
+    also = "；也可写 2025年3月5日、2025年第10周、2025年3月、2025年一季度、2025年" if patterns is not _PATTERNS else ""
     raise PeriodError(
         f"period {label!r} not understood; write a day 2025-03-05, a week 2025-W10, "
         "a month 2025-03, a quarter 2025-Q1 or a year 2025 (无法识别的周期：日写 2025-03-05，周写 2025-W10，"
-        "月写 2025-03，季度写 2025-Q1，年写 2025)"
+        f"月写 2025-03，季度写 2025-Q1，年写 2025{also})"
     )
 
 

@@ -38,6 +38,7 @@ from gridcore.errors import (
 )
 from gridcore.hookspecs import hookimpl
 from gridcore.households import Counts
+from gridcore.periods import PeriodError, period_label
 from gridcore.plugin_host import (
     PLUGINS_ENV,
     Hooks,
@@ -102,6 +103,18 @@ def parse_time(ctx: click.Context, param: click.Parameter, value: str | None) ->
         example = when.isoformat(timespec="minutes") + "+08:00"
         raise click.BadParameter(f"{value!r} has no time zone; add one, e.g. {example} (时间须带时区)")
     return when
+
+
+def parse_period_written(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback of ``--period``: the period's label however staff wrote it (``2025年3月`` ->
+    ``2025-03``: ``gridcore.periods.period_label``), an assessment cycle after ``@`` kept as written."""
+    if value is None:
+        return None
+    written, at, cycle = value.partition("@")
+    try:
+        return period_label(written) + at + cycle
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:

@@ -38,7 +38,7 @@ HELP_ZH: Mapping[str, str] = {
         "CSV 表头：en 为列编号（供脚本读取），zh 为“中文 编号”（如 获得积分 earned，便于用 Excel 打开）。"
         "默认取环境变量 GRIDCORE_LANG，否则为 en。",
     "Output format.": "输出格式：text（文本）、csv 或 json。",
-    "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.": "时段：2025-Q1（季度）、2025-03（月）、2025-W10（周）、2025-03-05（日）或 2025（年）。",
+    "2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.": "时段：2025-Q1（季度）、2025-03（月）、2025-W10（周）、2025-03-05（日）或 2025（年）；也可写 2025年一季度、2025年3月、2025年第10周、2025年3月5日、2025年。",
     # the rules language: check, fmt, show, schema, test, lsp
     "Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error.":
         "检查规则集文件 FILES（或文件夹中所有 .rules 文件）的写法和类型；有错误时退出码为 1。",

@@ -78,6 +78,7 @@ from .cli import (
     help_lang,
     now_option,
     open_engine,
+    parse_period_written,
     plugin_manager,
     store_option,
 )
@@ -683,7 +684,7 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
 
 @click.command("rollup")
 @click.argument("node")
-@click.option("--period", required=True, metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
 @click.option("--table", type=click.Choice(TABLES), help="Only this table (CSV: the summary unless given).")
 @click.option("--chart", "chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also draw mean stars per child and the three rates by month (.png, .svg or .pdf).")

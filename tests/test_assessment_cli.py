@@ -100,7 +100,7 @@ def test_compare_needs_assessed_periods(store: str) -> None:
 
 def test_a_bad_period_is_a_clear_error(store: str) -> None:
     result = CliRunner().invoke(main_group, ["assess", "--store", store, "--period", "2025-13"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # (a bad option value: a usage error, as click says it)
     assert "'2025-13' is not a real month" in result.output and "Traceback" not in result.output
 
 

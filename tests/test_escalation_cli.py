@@ -161,7 +161,7 @@ def test_bad_input_gets_a_clean_message(tmp_path: Path) -> None:
     period = CliRunner().invoke(
         main_group, ["incidents", "stats", "--period", "March", "--store", store]
     )
-    assert period.exit_code == 1 and "period 'March' not understood" in period.output
+    assert period.exit_code == 2 and "period 'March' not understood" in period.output
     stranger = CliRunner().invoke(
         main_group,
         [

@@ -21,6 +21,7 @@ from gridcore.periods import (
     parse_period,
     period_containing,
     period_key,
+    period_label,
     period_of_day,
     periods_between,
     periods_starting_in,
@@ -107,11 +108,41 @@ def test_bad_labels_say_why() -> None:
         parse_period("2025-13", SHANGHAI)
     with pytest.raises(PeriodError, match="'2025-W54' is not a real week"):
         parse_period("2025-W54", SHANGHAI)
-    # staff type periods in Chinese first (2025年一季度): each refusal says what to write in Chinese too
+    # each refusal says what to write in Chinese too
     with pytest.raises(PeriodError, match="无法识别的周期：日写 2025-03-05，周写 2025-W10，月写 2025-03，季度写 2025-Q1"):
-        parse_period("2025年一季度", SHANGHAI)
+        parse_period("2025年五季度", SHANGHAI)
+    # what staff type (period_label) may be Chinese too, and its refusal says so; a label (parse_period) may not
+    with pytest.raises(PeriodError, match="也可写 2025年3月5日、2025年第10周、2025年3月、2025年一季度、2025年"):
+        period_label("上个月")
+    with pytest.raises(PeriodError, match="'2025年13月' is not a real month"):
+        period_label("2025年13月")
+    with pytest.raises(PeriodError, match=r"not understood; .*年写 2025\)$"):
+        parse_period("2025年3月", SHANGHAI)
     with pytest.raises(PeriodError, match="没有这个日期或周期"):
         parse_period("2025-13", SHANGHAI)
+
+
+@pytest.mark.parametrize(("written", "label"), [
+    ("2025年3月5日", "2025-03-05"), ("2025年3月5号", "2025-03-05"), ("2025年第10周", "2025-W10"),
+    ("2025年3月", "2025-03"), ("2025年03月份", "2025-03"), ("２０２５年３月", "2025-03"), ("2025 年 3 月", "2025-03"),
+    ("2025年一季度", "2025-Q1"), ("2025年第四季度", "2025-Q4"), ("2025年第2季度", "2025-Q2"), ("2025年3季度", "2025-Q3"),
+    ("2025年Q1", "2025-Q1"), ("2025年", "2025"), ("2025年度", "2025"), ("２０２５－Ｑ１", "2025-Q1"),
+])
+def test_staff_write_periods_in_chinese(written: str, label: str) -> None:
+    assert period_label(written) == label
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
+       st.sampled_from(["day", "week", "month", "quarter", "year"]))
+def test_every_period_written_in_chinese_is_the_same_period(day: date, kind: str) -> None:
+    period = period_of_day(kind, day, SHANGHAI)
+    first = period.first_day
+    quarter = "一二三四"[(first.month - 1) // 3]
+    week = period.label.partition("-W")[2]
+    written = {"day": f"{first.year}年{first.month}月{first.day}日", "week": f"{period.label[:4]}年第{week}周",
+               "month": f"{first.year}年{first.month}月", "quarter": f"{first.year}年{quarter}季度",
+               "year": f"{first.year}年"}[kind]
+    assert parse_period(period_label(written), SHANGHAI) == period and period_label(period.label) == period.label
 
 
 def test_kind_spellings() -> None:
@@ -228,3 +259,21 @@ def test_the_days_shifted_by_months_kept_are_bounded_by_shifted_days() -> None:
             kept += info().currsize
         layer = getattr(layer, "__wrapped__", None)
     assert 0 < kept <= periods.SHIFTED_DAYS
+
+
+def test_the_command_lines_period_is_read_as_staff_write_it() -> None:
+    import click
+
+    from gridcore_app.cli import parse_period_written
+
+    @click.command()
+    @click.option("--period", callback=parse_period_written)
+    def show(period: str | None) -> None:
+        click.echo(period)
+
+    from click.testing import CliRunner
+
+    said = {written: CliRunner().invoke(show, ["--period", written]) for written in
+            ("2025年一季度@quarterly", "2025年3月", "2025-3", "２０２５年第９周", "2025年五季度")}
+    assert [said[w].output for w in list(said)[:4]] == ["2025-Q1@quarterly\n", "2025-03\n", "2025-03\n", "2025-W09\n"]
+    assert said["2025年五季度"].exit_code == 2 and "也可写 2025年3月5日" in said["2025年五季度"].output

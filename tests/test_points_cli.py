@@ -132,6 +132,11 @@ def test_unknown_member_node_and_period_are_clear_errors(store: str) -> None:
     assert code == 1 and "unknown node '第一网各' (未知节点); did you mean '第一网格'?" in err
     code, _, err = points(store, "statement", "m05", "--period", "March")
     assert code == 2 and "not understood" in err
+    # a period as staff write it in Chinese is the same period
+    assert points(store, "statement", "m05", "--period", "2025年3月") == points(store, "statement", "m05", "--period",
+                                                                               "2025-03")
+    assert points(store, "totals", "yq", "--period", "2025年一季度", "--format", "csv") == points(
+        store, "totals", "yq", "--period", "2025-Q1", "--format", "csv")
 
 
 def test_reports_and_explain_through_the_core_commands(store: str) -> None:

@@ -31,6 +31,7 @@ from gridcore_app.cli import (
     help_lang,
     now_option,
     open_engine,
+    parse_period_written,
     store_option,
 )
 
@@ -66,7 +67,7 @@ CYCLE_HELP = "One of the ruleset's other assessment cycles (考核周期), as wr
 
 
 @click.group("assess", invoke_without_command=True)
-@click.option("--period", metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
+@click.option("--period", callback=parse_period_written, metavar="PERIOD", help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
 @click.option("--breakdown", is_flag=True, help="One row per term of every score, with its rule.")
 @click.option("--chart", "chart_path", metavar="FILE",
               help="Also write a chart of stars and score components: FILE.png, FILE.svg or FILE.pdf.")
@@ -138,8 +139,8 @@ SUBTREE_HELP = "Only the rated nodes of this subtree (its id or name), as gridco
 
 
 @assess_group.command("compare")
-@click.argument("before")
-@click.argument("after")
+@click.argument("before", callback=parse_period_written)
+@click.argument("after", callback=parse_period_written)
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @click.option("--node", default=None, metavar="NODE", help=SUBTREE_HELP)
 @store_option
@@ -172,7 +173,7 @@ def compare_command(before: str, after: str, cycle: str | None, node: str | None
 
 
 @assess_group.command("subsidies")
-@click.option("--period", required=True, metavar="PERIOD")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD")
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @click.option("--node", default=None, metavar="NODE", help="Only the roles held in this subtree (its id or name).")
 @store_option
@@ -216,7 +217,7 @@ def history_command(node: str | None, cycle: str, store: str, fmt: str) -> None:
 
 
 @assess_group.command("chart")
-@click.option("--period", required=True, metavar="PERIOD")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD")
 @click.option("--output", required=True, metavar="FILE", help="Where to write it: FILE.png, FILE.svg or FILE.pdf.")
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @click.option("--node", default=None, metavar="NODE", help=SUBTREE_HELP)
@@ -236,7 +237,7 @@ def chart_command(period: str, output: str, cycle: str | None, node: str | None,
 
 
 @assess_group.command("metrics")
-@click.option("--period", required=True, metavar="PERIOD")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD")
 @click.option("--node", "node", default=None, help="A node (default: the community's top nodes and every grid).")
 @store_option
 @now_option

@@ -24,6 +24,7 @@ from gridcore_app.cli import (
     format_option,
     now_option,
     open_engine,
+    parse_period_written,
     person_id,
     store_option,
 )
@@ -256,7 +257,7 @@ def _timeline_in_chinese(engine: Any, table: Any, incident: str, fmt: Any) -> An
 
 @incidents_group.command("stats")
 @click.option(
-    "--period", required=True, help="2025, 2025-Q1, 2025-03, 2025-W10 or 2025-03-08 (community time zone)."
+    "--period", callback=parse_period_written, required=True, help="2025, 2025-Q1, 2025-03, 2025-W10 or 2025-03-08 (community time zone)."
 )
 @click.option("--within", metavar="NODE", help="Only incidents reported at NODE or below.")
 @store_option

@@ -81,7 +81,7 @@ HELP_ZH: Mapping[str, str] = {
     "The cell it belongs to.": "事件应属的网格。",
     "Why it is sent back.": "退单的原因。",
     "Counts by category and level for a period.": "某一时段按类别和层级统计的事件数。",
-    "2025, 2025-Q1, 2025-03, 2025-W10 or 2025-03-08 (community time zone).": "时段：2025、2025-Q1、2025-03、2025-W10 或 2025-03-08（按社区时区）。",
+    "2025, 2025-Q1, 2025-03, 2025-W10 or 2025-03-08 (community time zone).": "时段：2025、2025-Q1、2025-03、2025-W10 或 2025-03-08（按社区时区；也可写 2025年一季度、2025年3月）。",
     "Every step of one incident, with the rule behind each automatic one.": "一个事件的全部经过，自动环节注明所依据的规则。",
     "Verify the result with the residents' satisfaction (1-5).": "核查办理结果，给出居民满意度（1-5）。",
 }  # fmt: skip

@@ -15,6 +15,7 @@ from gridcore_app.cli import (
     format_option,
     now_option,
     open_engine,
+    parse_period_written,
     person_id,
     refused_said,
     store_option,
@@ -61,7 +62,7 @@ def balance(member: str, store: str, now: datetime | None, fmt: str) -> None:
 
 @points.command()
 @click.argument("member")
-@click.option("--period", required=True, metavar="PERIOD", help="2025-03, 2025-Q1, 2025, 2025-W09 or 2025-03-01.")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD", help="2025-03, 2025-Q1, 2025, 2025-W09 or 2025-03-01.")
 @store_option
 @now_option
 @format_option
@@ -74,7 +75,7 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
 
 @points.command()
 @click.argument("node")
-@click.option("--month", "--period", "month", required=True, metavar="PERIOD",
+@click.option("--month", "--period", "month", callback=parse_period_written, required=True, metavar="PERIOD",
               help="The month to publish, e.g. 2025-03 (or another period: 2025-Q1, 2025, 2025-W09).")
 @store_option
 @now_option
@@ -88,7 +89,7 @@ def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> 
 
 @points.command()
 @click.argument("node")
-@click.option("--period", required=True, metavar="PERIOD", help="2025-03, 2025-Q1, 2025 ...")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD", help="2025-03, 2025-Q1, 2025 ...")
 @store_option
 @now_option
 @format_option
@@ -101,7 +102,7 @@ def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -
 
 @points.command()
 @click.option("--node", default=None, help="Only under this node.")
-@click.option("--period", default=None, metavar="PERIOD", help="Only in this period.")
+@click.option("--period", callback=parse_period_written, default=None, metavar="PERIOD", help="Only in this period.")
 @store_option
 @now_option
 @format_option
@@ -182,15 +183,15 @@ def _found_node(engine: object, written: str) -> str:
 
 
 def _period(text: str) -> str:
+    """The label of the period ``text`` writes (``2025年3月`` -> ``2025-03``), else a clear error."""
     from zoneinfo import ZoneInfo
 
     from gridcore.periods import PeriodError, parse_period
 
     try:
-        parse_period(text, ZoneInfo("UTC"))
+        return parse_period(text, ZoneInfo("UTC")).label
     except PeriodError as exc:
         raise click.BadParameter(str(exc)) from None
-    return text
 
 
 def _said(engine: Any, table: Table, fmt: str) -> Table:

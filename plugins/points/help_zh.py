@@ -27,7 +27,7 @@ HELP_ZH: Mapping[str, str] = {
         "适用于这个节点（编号或名称）的规则集的清单（默认：成员的居住地，否则为整棵树的）。",
     "Whose list: that of the ruleset governing the member's home.": "看谁的清单：适用于该成员居住地的规则集的清单。",
     "Show MEMBER's points entries over a period.": "显示成员 MEMBER 某一时段的积分明细。",
-    "2025-03, 2025-Q1, 2025, 2025-W09 or 2025-03-01.": "时段：2025-03、2025-Q1、2025、2025-W09 或 2025-03-01。",
+    "2025-03, 2025-Q1, 2025, 2025-W09 or 2025-03-01.": "时段：2025-03、2025-Q1、2025、2025-W09 或 2025-03-01（也可写 2025年3月、2025年一季度）。",
     "Show points earned, redeemed and expired per node under NODE.": "按节点 NODE 下的各节点汇总获得、兑换和过期的积分。",
     "2025-03, 2025-Q1, 2025 ...": "时段：2025-03、2025-Q1、2025……",
 }  # fmt: skip

@@ -17,6 +17,7 @@ from gridcore_app.cli import (
     help_lang,
     now_option,
     open_engine,
+    parse_period_written,
     parse_time,
     person_id,
     store_option,
@@ -33,7 +34,7 @@ def tasks_group() -> None:
 
 
 @tasks_group.command("list")
-@click.option("--period", metavar="PERIOD", help="Only tasks due in PERIOD: 2025-Q1, 2025-03, 2025-W10 ...")
+@click.option("--period", callback=parse_period_written, metavar="PERIOD", help="Only tasks due in PERIOD: 2025-Q1, 2025-03, 2025-W10 ...")
 @click.option("--within", metavar="NODE", help="Only tasks assigned at NODE or below.")
 @store_option
 @now_option
