@@ -84,3 +84,38 @@ def test_the_reports_are_reachable_by_name(store: str) -> None:
                          "--now", "2025-03-04T09:00+08:00")
     assert (code, out) == (0, "cancelled s1\n"), err
     assert "cancelled" in run("tasks", "list", "--store", store, "--now", "2025-03-09T09:00+08:00")[1]
+
+
+def test_under_zh_a_tasks_cells_and_notes_are_chinese(store: str) -> None:
+    """Under ``--lang zh`` (text and a CSV for staff) a status Chinese first (``逾期未完成 overdue``), a cancelled
+    task's note so (``已取消 cancelled``), ``tasks show``'s notes in Chinese alone, how late in days and hours
+    (``1天0小时``); ``gridcore report`` says them so too. English and JSON as before."""
+    from zhsweep import english_rows
+
+    now = ("--store", store, "--now", "2025-03-07T09:00+08:00")
+    assert run("tasks", "assign", "sweep-03", "--kind", "入户排查", "--node", "g1", "--actor", "m02", "--title",
+               "汛期入户排查", "--store", store, "--now", "2025-03-03T09:00+08:00")[0] == 0
+    assert run("tasks", "complete", "sweep-03", "--node", "g1-u1", "--found", "2", "--actor", "m03", "--store", store,
+               "--now", "2025-03-04T15:00+08:00")[0] == 0
+    assert run("tasks", "assign", "sweep-04", "--kind", "入户排查", "--node", "g1", "--actor", "m02", "--store", store,
+               "--now", "2025-03-05T09:00+08:00")[0] == 0
+    assert run("tasks", "cancel", "sweep-04", "--reason", "台风", "--actor", "m02", "--store", store,
+               "--now", "2025-03-05T10:00+08:00")[0] == 0
+    names = frozenset({"m02", "m03", "m04", "g1"})
+    shown = {call: run("--lang", "zh", "tasks", *call.split(), *now)[1]
+             for call in ("show sweep-03", "show sweep-04", "overdue", "list")}
+    reported = run("--lang", "zh", "report", "tasks.task", "-p", "task=sweep-03", "--store", store)[1]
+    assert [line for text in shown.values() for line in english_rows(text, names)] == []
+    assert "逾期未完成 overdue" in shown["show sweep-03"] and "按时完成 done" in shown["show sweep-03"]
+    assert "入户排查（g1）：m02 于 2025-03-03 09:00 派发，2025-03-06 09:00 前完成" in shown["show sweep-03"]
+    assert "已取消：m02 于 2025-03-05 10:00 取消，原因：台风" in shown["show sweep-04"]
+    assert "1天0小时" in shown["overdue"] and "已取消 cancelled" in shown["list"]
+    assert "入户排查（g1）：m02 于 2025-03-03 09:00 派发" in reported and "派发，2025-03-06 09:00 前完成" in reported
+    csv_zh = run("--lang", "zh", "tasks", "show", "sweep-03", *now, "--format", "csv")[1]
+    assert "逾期未完成 overdue" in csv_zh and csv_zh.startswith("\ufeff")
+    # English and JSON as they were
+    english = run("--lang", "en", "tasks", "show", "sweep-03", *now)[1]
+    assert "overdue 逾期未完成" in english and "入户排查 at g1, assigned by m02 2025-03-03 09:00, due before " in english
+    assert "1d 0h" in run("--lang", "en", "tasks", "overdue", *now)[1]
+    rows = json.loads(run("--lang", "zh", "tasks", "show", "sweep-03", *now, "--format", "json")[1])["rows"]
+    assert {r["status"] for r in rows} == {"done 按时完成", "overdue 逾期未完成"}

@@ -151,6 +151,11 @@ def in_chinese(engine: Engine, table: Table) -> Table:
     values = {**table.values, **{c: v for c, v in chinese.items() if c in table.columns}}
     # a metric another plugin contributes (overdue_tasks: 逾期任务数) by the Chinese it gives it
     metrics = {name: m.title_zh for name, m in engine.metrics().items() if m.title_zh}
+    if "why" in table.columns:
+        # a compare table: why the stars changed in Chinese alone (得分 82.59 -> 75.45；巡查覆盖率 +1.18（...）)
+        at = table.columns.index("why")
+        table = attrs.evolve(table, rows=tuple(row[:at] + (_why_zh(row[at], metrics),) + row[at + 1:]
+                                               for row in table.rows))
     metrics.update({f"{name} (adj.)": f"{zh}（扣分）" for name, zh in metrics.items()})
     terms = {**metrics, **HEADINGS_ZH, **INPUTS_ZH, "stars": "星级"}
     headings = {**{c: metrics[c] for c in table.columns if c in metrics}, **table.headings}
@@ -171,6 +176,30 @@ def _note_zh(note: Cell) -> Cell:
         return note
     capped = re.fullmatch(r"capped from (\S+) \((.+)\)", note)
     return f"因名额限制由 {capped[1]} 星降级（{capped[2]}）" if capped else note_zh(note)
+
+
+def _why_zh(why: Cell, metrics: Mapping[str, str]) -> Cell:
+    """A compare table's ``why`` (``gridcore_assessment.archive``'s) in Chinese: each part as the English says it
+    (``score 82.59 -> 75.45``: ``得分 82.59 -> 75.45``; ``patrol_coverage +1.18 (district-base.rules:58)``: ``巡查覆盖率
+    +1.18（district-base.rules:58）``; the cap, the star rule), ``；`` between."""
+    if not isinstance(why, str):
+        return why
+    if why == "rated in only one of the two periods":
+        return "仅在其中一个时期评星"
+    said = []
+    for part in why.split("; "):
+        if found := re.fullmatch(r"score (\S+) -> (\S+)", part):
+            said.append(f"得分 {found[1]} -> {found[2]}")
+        elif found := re.fullmatch(r"held back from (\S+) stars by the cap \((.+)\)", part):
+            said.append(f"因名额限制由 {found[1]} 星降级（{found[2]}）")
+        elif found := re.fullmatch(r"star rule (.+)", part):
+            said.append(f"星级规则 {found[1]}")
+        elif found := re.fullmatch(r"(\S+) ([+-]?\S+) \((.+)\)", part):
+            metric = found[1].removesuffix(" (adj.)")
+            said.append(f"{metrics.get(metric, metric)} {found[2]}（{found[3]}）")
+        else:
+            said.append(part)
+    return "；".join(said)
 
 
 def _is_rule(text: str) -> bool:
@@ -319,7 +348,8 @@ def _split(period: str) -> tuple[str, str | None]:
     return split_key(period)
 
 
-def paid_table(engine: Engine, period: str, cycle: str | None = None) -> Table:
+def paid_table(engine: Engine, period: str, cycle: str | None = None,
+               roles: Mapping[str, str] | None = None) -> Table:
     """Each person's subsidies of the assessment periods ``period`` holds (所含考核期的补贴).
 
     Subsidies belong to assessment periods: the per-star amounts a ruleset writes
@@ -331,16 +361,16 @@ def paid_table(engine: Engine, period: str, cycle: str | None = None) -> Table:
     engine's clock (one under way or not begun is left out, a note naming it);
     a shorter one (a month of a quarterly ruleset, a week, a day) holds none,
     and the table says so, rather than pay a whole period's amount for a part
-    of it.
+    of it.  ``roles``: as ``subsidies_table``'s, each part in Chinese (``--lang zh``).
     """
     _, written = _split(period)
     cycle = cycle or written
     span, kind, held = held_periods(engine, period, cycle)
     if kind is None:  # nothing rated: the assessment's own table says why
-        return subsidies_table(stored_or_fresh(engine, period, cycle))
+        return subsidies_table(stored_or_fresh(engine, period, cycle), roles)
     kind_zh = KINDS_ZH.get(kind, kind)
     if kind == span.kind:
-        table = subsidies_table(stored_or_fresh(engine, period, cycle))
+        table = subsidies_table(stored_or_fresh(engine, period, cycle), roles)
         if period_state(engine, span) == ENDED:
             return table
         note = (f"{PAID_NOTE}{kind} once it is over: {span.label} is not over by the engine's clock "
@@ -425,9 +455,11 @@ REPORTS = [
            chinese=lambda e, p, t: subsidies_table(stored_or_fresh(e, _param(p, "period"), p.get("cycle")),
                                                    e.community.roles)),
     Report("assessment.paid", "Each person's subsidies of the assessment periods a period holds (所含考核期的补贴)",
-           lambda e, p: paid_table(e, _param(p, "period"), p.get("cycle")), ("period", "cycle")),
+           lambda e, p: paid_table(e, _param(p, "period"), p.get("cycle")), ("period", "cycle"),
+           chinese=lambda e, p, t: paid_table(e, _param(p, "period"), p.get("cycle"), e.community.roles)),
     Report("assessment.stars", "The stars of the assessment periods a period holds or falls in (所属考核期的评星)",
-           lambda e, p: stars_table(e, _param(p, "period"), p.get("cycle")), ("period", "cycle")),
+           lambda e, p: stars_table(e, _param(p, "period"), p.get("cycle")), ("period", "cycle"),
+           chinese=_in_chinese),
     Report("assessment.compare", "Who gained or lost stars between two periods, and why (星级变化及原因)",
            lambda e, p: compare_table(stored_or_fresh(e, _param(p, "before"), p.get("cycle")),
                                       stored_or_fresh(e, _param(p, "after"), p.get("cycle"))),

@@ -33,6 +33,12 @@ def tasks_group() -> None:
     """Tasks (专项任务): assign to the staff of a subtree, record completions, list what is overdue."""
 
 
+def _lang(fmt: str) -> str:
+    """The language a table's cells are said in: ``zh`` under ``--lang zh`` (text and a CSV for staff); JSON
+    keeps the English, as English output does."""
+    return "zh" if getattr(fmt, "lang", "en") == "zh" and fmt != "json" else "en"
+
+
 @tasks_group.command("list")
 @click.option("--period", callback=parse_period_written, metavar="PERIOD", help="Only tasks due in PERIOD: 2025-Q1, 2025-03, 2025-W10 ...")
 @click.option("--within", metavar="NODE", help="Only tasks assigned at NODE or below.")
@@ -42,7 +48,7 @@ def tasks_group() -> None:
 def list_command(period: str | None, within: str | None, store: str, now: datetime | None, fmt: str) -> None:
     """Tasks with their assignments by status and the share done on time."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(reports.list_table(engine, period, within).render(fmt), nl=False)
+        click.echo(reports.list_table(engine, period, within, lang=_lang(fmt)).render(fmt), nl=False)
 
 
 @tasks_group.command("show")
@@ -53,7 +59,7 @@ def list_command(period: str | None, within: str | None, store: str, now: dateti
 def show_command(task: str, store: str, now: datetime | None, fmt: str) -> None:
     """One task's assignments: whose, for which cell, status, what was found."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(reports.task_table(engine, task).render(fmt), nl=False)
+        click.echo(reports.task_table(engine, task, lang=_lang(fmt)).render(fmt), nl=False)
 
 
 @tasks_group.command("overdue")
@@ -64,7 +70,7 @@ def show_command(task: str, store: str, now: datetime | None, fmt: str) -> None:
 def overdue_command(within: str | None, store: str, now: datetime | None, fmt: str) -> None:
     """Assignments past their deadline and not done."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(reports.overdue_table(engine, within).render(fmt), nl=False)
+        click.echo(reports.overdue_table(engine, within, lang=_lang(fmt)).render(fmt), nl=False)
 
 
 # ---------------------------------------------------------------- steps

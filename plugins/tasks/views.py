@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .state import TasksState
 
 #: What the tasks plugin reports to a what-if comparison.
-COMPLETION = OutcomeKind("tasks", "Tasks whose completion changes (完成情况有变化的专项任务)", "assignments")
+COMPLETION = OutcomeKind("tasks", "Tasks whose completion changes (完成情况有变化的专项任务)", "assignments", "项")
 
 
 def rule_of(engine: Engine, task: Task) -> RuleRef | None:
