@@ -276,6 +276,35 @@ def test_a_timeline_a_community_and_a_reports_details_for_a_request_in_chinese(
     assert found == []
 
 
+#: The reports whose rows hold sentences staff read (a column of ``SAID``), each with its sentence columns.
+SAID_REPORTS = {"/api/v1/reports/points.statement?member=yq-fw8&period=2025-01": ("what",),
+                "/api/v1/reports/points.deductions?period=2025-01": ("what",),
+                "/api/v1/reports/points.flags": ("what",),
+                "/api/v1/reports/points.rewards": ("limit_per_member",),
+                "/api/v1/reports/assessment.breakdown?period=2025-01&cycle=月度评星": ("note",),
+                "/api/v1/reports/assessment.paid?period=2025-01&cycle=月度评星": ("detail",)}
+
+
+@pytest.mark.parametrize("path", sorted(SAID_REPORTS))
+def test_a_reports_sentences_for_a_request_in_chinese_are_chinese(
+        site: tuple[Server, str, frozenset[str]], path: str) -> None:
+    """A report's rows' sentences staff read for a request preferring Chinese: a points entry's ``what``
+    (``入户走访：每件 3 分 × 5 件 = 15``), a reward's limit (``每月最多 1 件``), a breakdown's ``note`` (``满分 25
+    的 83.7%``), a subsidy's ``detail``, as ``gridcore --lang zh report`` says them; ids, values and amounts as
+    for a request without it, which is answered as before (the English)."""
+    server, token, names = site
+    zh = _ask(server, token, "GET", path, None, ZH)
+    plain = _ask(server, token, "GET", path, None, {})
+    assert zh.status_code == 200 == plain.status_code, (path, zh.text)
+    chinese, english = zh.json(), plain.json()
+    columns = SAID_REPORTS[path]
+    assert _machine(chinese, (*columns, "title", "notes", "headings")) == _machine(english, (*columns, "title", "notes"))
+    said = [row[c] for row in chinese["rows"] for c in columns if row[c]]
+    assert said and said != [row[c] for row in english["rows"] for c in columns if row[c]], path
+    assert all(has_chinese(text) for text in said), (path, said)
+    assert [f"{text} <- {w}" for text in said for w in english_words(text, names)] == []
+
+
 def test_refusals_for_a_request_in_chinese_are_chinese_first(site: tuple[Server, str, frozenset[str]]) -> None:
     """A refused event's ``reasons`` (the problem's) and a batch's ``refused`` list, for a request preferring
     Chinese: every reason Chinese first (``积分不足（insufficient balance: ...）``), as ``detail`` says them; in

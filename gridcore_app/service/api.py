@@ -33,7 +33,7 @@ from gridcore.periods import period_containing
 
 from . import auth, intake
 from .context import Service, is_staff, json_body, may_read_account, service_of, staff_over
-from .jsonable import explanation, explanation_zh, plain, table
+from .jsonable import SAID, explanation, explanation_zh, plain, table
 from .live import share_test_clock
 from .openapi import AUTH_ANONYMOUS, AUTH_NONE, documented, obj
 from .problems import Problem, language_of
@@ -832,8 +832,9 @@ async def report(request: Request) -> Response:
             if any(row[at] != reader for row in built.rows):
                 raise Problem("forbidden", f"the report {name} names other people: it is for staff",
                               f"报表 {name} 含有他人信息，只供工作人员查看")
-        if lang == "zh" and "detail" in built.columns:
-            # each row's detail (what staff read) as the report says it in Chinese; the other cells as they are
+        if lang == "zh" and any(c in built.columns for c in SAID):
+            # each row's sentences (what staff read: detail, what ...) as the report says them in Chinese; the
+            # other cells as they are
             chinese = engine.report(name, params, lang="zh")
             return table(built, lang, details=chinese)
         return table(built, lang)

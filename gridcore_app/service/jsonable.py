@@ -71,18 +71,26 @@ def explanation_zh(english: Explanation, chinese: Explanation) -> dict[str, Any]
             "labels": dict(zip(english.inputs, chinese.inputs, strict=True))}
 
 
+#: The columns of a report's rows that hold sentences staff read (a subsidy's ``detail``, a points entry's
+#: ``what``, a breakdown's ``note``, a reward's ``limit_per_member``): for a request in Chinese, as the report
+#: says them in Chinese (``Report.chinese``); every other cell (ids, values, amounts) as it is.
+SAID = ("detail", "what", "note", "limit_per_member")
+
+
 def table(result: Table, lang: str = "en", details: Table | None = None) -> dict[str, Any]:
     """A report table as ``{title, columns, rows: [{column: value}], notes}``; for ``lang="zh"`` its title and
     notes in Chinese and ``headings``, each column's Chinese by its id, the rows as they are but their
-    ``detail``, what staff read, taken from ``details``, the table as the report builds it in Chinese (when
-    its rows are the same rows)."""
+    sentences (the columns of ``SAID``: ``detail``, ``what`` ...), what staff read, taken from ``details``, the
+    table as the report builds it in Chinese (when its rows are the same rows)."""
     if lang == "zh":
         doc = {**table(result), "title": result.title_zh or chinese_first_line(result.title),
                "headings": {c: result.heading(c) for c in result.columns},
                "notes": [chinese_first_line(note) for note in result.notes]}
-        if details is not None and "detail" in details.columns and len(details.rows) == len(result.rows):
-            at = details.columns.index("detail")
-            doc["rows"] = [{**row, "detail": plain(said[at])} for row, said in zip(doc["rows"], details.rows, strict=True)]
+        said = {c: details.columns.index(c) for c in SAID if c in result.columns and c in details.columns} \
+            if details is not None and len(details.rows) == len(result.rows) else {}
+        if details is not None and said:
+            doc["rows"] = [{**row, **{c: plain(zh[at]) for c, at in said.items()}}
+                           for row, zh in zip(doc["rows"], details.rows, strict=True)]
         return doc
     return {
         "title": result.title,
