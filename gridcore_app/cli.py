@@ -1437,7 +1437,7 @@ def report(name: str | None, param: tuple[str, ...], out_path: Path | None, stor
     if kind == "xlsx":
         from .reportbook import write_tables
 
-        write_tables(out_path, [(name, table)])
+        write_tables(out_path, [(name, table)], lang)
     else:
         out_path.write_text(table.render(kind, lang=lang), encoding="utf-8", newline="")
     click.echo(f"{name}: {len(table.rows)} rows written to {out_path} (已写出 {len(table.rows)} 行：{out_path})", err=True)

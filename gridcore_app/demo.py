@@ -567,7 +567,7 @@ def run_demo(
         # Every report again as one workbook, a sheet each, for the office's Excel.
         from .reportbook import write_tables
 
-        workbook = write_tables(reports / "reports.xlsx", shown.tables)
+        workbook = write_tables(reports / "reports.xlsx", shown.tables, lang)
         files += [("reports 报表", (f"{reports}/  ({len(shown.written)} files: text and CSV / {len(shown.written)} "
                                   "个文件：文本和 CSV)")),
                   ("workbook 工作簿", (f"{workbook}  ({len(shown.tables)} sheets, Chinese headings / "

@@ -25,6 +25,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from gridcore.errors import chinese_first_line
 from gridcore.reports import Table, bilingual_header, display_width, printable
 
 from . import atomic
@@ -40,8 +41,11 @@ def heading(column: str, table: Table | None = None) -> str:
     return table.bilingual(column) if table is not None else bilingual_header(column)
 
 
-def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
-    """Write each (sheet name, table) on its own sheet of a new workbook at ``path`` (atomically)."""
+def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]], lang: str = "en") -> Path:
+    """Write each (sheet name, table) on its own sheet of a new workbook at ``path`` (atomically); for staff
+    reading Chinese (``lang="zh"``: ``gridcore --lang zh report ... --out x.xlsx``, ``gridcore --lang zh demo``)
+    each title and note Chinese first, as text under ``--lang zh`` says them."""
+    said = chinese_first_line if lang == "zh" else _same
     book = Workbook()
     first = book.active
     assert first is not None
@@ -49,7 +53,8 @@ def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
     used: set[str] = set()
     for name, table in tables:
         sheet = book.create_sheet(_sheet_name(name, used))
-        sheet.cell(1, 1, value=printable(table.title) or name).font = Font(bold=True)
+        title = table.title_zh if lang == "zh" and table.title_zh else said(table.title)
+        sheet.cell(1, 1, value=printable(title) or name).font = Font(bold=True)
         widths = [display_width(heading(c, table)) for c in table.columns]
         for c, column in enumerate(table.columns, 1):
             cell = sheet.cell(2, c)
@@ -63,13 +68,17 @@ def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]]) -> Path:
                     widths[c - 1] = max(widths[c - 1], min(60, display_width(shown)))
         after = 3 + len(table.rows) + 1
         for n, note in enumerate(table.notes):
-            _put(sheet.cell(after + n, 1), note)
+            _put(sheet.cell(after + n, 1), said(note))
         for c, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(c)].width = width + 2
         sheet.freeze_panes = "A3"
     if not used:
         book.create_sheet("(empty)")
     return atomic.save_book(book, Path(path))
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _put(cell: Any, value: Any) -> str:

@@ -55,6 +55,12 @@ def test_the_timeline_report_reads_in_chinese_as_incidents_timeline_does(tmp_pat
     cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     assert "受理 accepted" in cells and "退单 returned" in cells
     assert "条线部门 外海派出所（police） 退回：不属于公安职责" in cells
+    # the sheet's title as text says it under zh, Chinese first; in English as before
+    assert sheet["A1"].value == text.splitlines()[0] == "事件办理过程（Incident I1 (水管漏水 leaking_pipe), step by step）"
+    english = tmp_path / "I1-en.xlsx"
+    assert run("--lang", "en", "report", "escalation.timeline", "-p", "incident=I1", "--out", str(english),
+               "--store", store).exit_code == 0
+    assert load_workbook(english).active["A1"].value == "Incident I1 (leaking_pipe), step by step (事件办理过程)"
 
 
 def test_a_self_closed_case_flags_itself_in_chinese(tmp_path: Path) -> None:
