@@ -124,7 +124,9 @@ class Explanation:
 @frozen
 class OutcomeKind:
     """What sort of result an outcome is: ``name`` (``points``), a ``title`` for a list of
-    changes (``Members whose points change``) and the ``unit`` its values are in (may be empty).
+    changes (``Members whose points change``) and the ``unit`` its values are in (may be empty);
+    ``unit_zh``, the unit in Chinese (``分``), what staff reading Chinese see (``gridcore --lang zh diff``:
+    ``净变化 +2711 分``; empty: the ``unit`` as it is).
 
     A plugin declares one per sort of subject it decides about; ``gridcore diff``
     groups the changes by kind, in the order the kinds first appear.
@@ -133,6 +135,7 @@ class OutcomeKind:
     name: str
     title: str
     unit: str = ""
+    unit_zh: str = ""
 
 
 @frozen

@@ -81,6 +81,8 @@ class Change:
     detail_b: str = ""
     title: str = ""
     unit: str = ""
+    #: the unit in Chinese (``OutcomeKind.unit_zh``: ``分``), for a diff said in Chinese
+    unit_zh: str = ""
 
     @property
     def delta(self) -> float | None:
@@ -550,6 +552,7 @@ def compare(outcomes_a: Iterable[Outcome], outcomes_b: Iterable[Outcome], commun
             kind=kind.name,
             title=kind.title,
             unit=kind.unit,
+            unit_zh=kind.unit_zh,
             plugin=plugin,
             subject=subject,
             label=_label_of(subject, community),
@@ -675,7 +678,7 @@ def _totals(changes: tuple[Change, ...], zh: bool = False) -> str:
         return ""
     up = sum(1 for d in deltas if d > 0)
     if zh:
-        return f"（增 {up}，减 {len(deltas) - up}，净变化 {sum(deltas):+g} {unit}）"
+        return f"（增 {up}，减 {len(deltas) - up}，净变化 {sum(deltas):+g} {changes[0].unit_zh or unit}）"
     return f" ({up} up, {len(deltas) - up} down, net {sum(deltas):+g} {unit})"
 
 

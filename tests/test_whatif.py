@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -176,6 +178,15 @@ def test_the_cli_diff_in_text_and_json(tmp_path: Path, month: list) -> None:
     assert "what-if: A = 银泉社区, B = 银泉社区调整方案" in text.output
     assert "Members whose points change (积分有变化的人员):" in text.output
     assert "yinquan-proposal.rules:" in text.output
+    assert re.search(r"^Members whose points change \(积分有变化的人员\): \d+ \(\d+ up, \d+ down, net [+-]\d+ points\)$",
+                     text.output, re.MULTILINE), text.output
+    # under zh each kind's net change in its unit in Chinese (净变化 +12 分), not the English unit
+    chinese = runner.invoke(main_group, ["--lang", "zh", "diff", "--events", str(log), "--ruleset", str(RULES),
+                                         "--ruleset", str(PROPOSAL)])
+    assert chinese.exit_code == 0, chinese.output
+    assert re.search(r"^积分有变化的人员：\d+（增 \d+，减 \d+，净变化 [+-]\d+ 分）$", chinese.output, re.MULTILINE), \
+        chinese.output
+    assert " points）" not in chinese.output and " stars）" not in chinese.output
     out = runner.invoke(main_group, ["diff", "--events", str(log), "--ruleset", str(RULES),
                                      "--ruleset", str(PROPOSAL), "--format", "json"])
     doc = json.loads(out.output)
@@ -342,6 +353,15 @@ def test_any_plugins_outcomes_are_listed_under_their_own_title_and_unit(communit
     assert got.summary() == {"patrols": 2}
     text = got.render()
     assert "Gridworkers who patrol more or less: 2 (2 up, 0 down, net +3 patrols)" in text
+    from gridcore.reports import Format
+
+    said = Diff("A", "B", 3, 2, 0, 0, tuple(compare(a, b, community))).render(Format("text", "zh"))
+    assert "（增 2，减 0，净变化 +3 patrols）" in said  # no unit_zh: the unit as it is
+    patrols_zh = OutcomeKind("patrols", "Gridworkers who patrol more or less", "patrols", "次")
+    a, b = [attrs.evolve(o, kind=patrols_zh) for o in a], [attrs.evolve(o, kind=patrols_zh) for o in b]
+    said = Diff("A", "B", 3, 2, 0, 0, tuple(compare(a, b, community))).render(Format("text", "zh"))
+    assert "（增 2，减 0，净变化 +3 次）" in said
+    assert "net +3 patrols)" in Diff("A", "B", 3, 2, 0, 0, tuple(compare(a, b, community))).render()
     assert f"member:yq-fw1:patrols {community.members['yq-fw1'].name}: 3 -> 5  (+2)" in text
 
 

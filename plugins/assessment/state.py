@@ -79,8 +79,8 @@ class Month:
 
 
 # What the assessment plugin reports to a what-if comparison.
-STARS = OutcomeKind("stars", "Grids that gain or lose stars (星级有升降的网格)", "stars")
-SUBSIDIES = OutcomeKind("subsidies", "Subsidies that change (补贴有变化)", "yuan")
+STARS = OutcomeKind("stars", "Grids that gain or lose stars (星级有升降的网格)", "stars", "星")
+SUBSIDIES = OutcomeKind("subsidies", "Subsidies that change (补贴有变化)", "yuan", "元")
 SCORES = OutcomeKind("scores", "Assessment scores that change (考核得分有变化)")
 
 

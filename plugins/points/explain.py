@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 NAME = "points"
 
 #: What the points plugin reports to a what-if comparison: each member's balance.
-BALANCES = OutcomeKind("points", "Members whose points change (积分有变化的人员)", "points")
+BALANCES = OutcomeKind("points", "Members whose points change (积分有变化的人员)", "points", "分")
 
 
 def explain(state: PointsState, decision: str, lang: str = "en") -> Explanation | None:
