@@ -33,10 +33,11 @@ START, PERIOD, MONTH = date(2025, 1, 1), "2025-Q1", "2025-02"
 
 
 def _quarter(factory: pytest.TempPathFactory, name: str) -> Path:
-    """The store of ``name``'s demo quarter (seed 1), built once a session."""
+    """The store of ``name``'s demo quarter (seed 1, no report files), built once a session as
+    tests/test_demo_realism.py builds it."""
 
     def run(out: Path) -> DemoResult:
-        return run_demo(RULESETS_DIR / name, days=90, start=START, seed=1, out=out)
+        return run_demo(RULESETS_DIR / name, days=90, start=START, seed=1, out=out, write_reports=False)
 
     out, _ = built_once(factory, f"demo-quarter-{name}", run)
     return out / "store"
