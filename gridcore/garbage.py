@@ -96,6 +96,7 @@ import ctypes
 import functools
 import gc
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import cast
@@ -106,6 +107,8 @@ FULL_EVERY = 1000
 YOUNG_EVERY = 100_000
 #: ... and in a command's process (``command_started``)
 COMMAND_YOUNG_EVERY = 10_000
+#: Seconds ``settle`` waits at most for a collection another thread is making to end
+SETTLE_WAIT = 5.0
 
 _lock = threading.Lock()
 _running = 0
@@ -209,7 +212,8 @@ def serving_now() -> bool:
 
 def settle() -> bool:
     """While ``serving`` and no read is under way: the frozen objects given back to the collector, one full
-    collection (garbage in cycles among them freed), and what survives frozen again; True if done.
+    collection (garbage in cycles among them freed), and what survives frozen again; True if done (False
+    also when another thread's collection kept it from collecting for ``SETTLE_WAIT`` seconds).
 
     One full collection of everything the process holds: call it rarely, and
     from the thread that reads (a read beginning meanwhile in another thread
@@ -219,9 +223,32 @@ def settle() -> bool:
         if not _serving or _reading:
             return False
     gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    return True
+    try:
+        return _collected_fully()
+    finally:
+        gc.freeze()
+
+
+def _collected_fully() -> bool:
+    """One full collection made here; False if another thread's collection held it off for ``SETTLE_WAIT`` s.
+
+    ``gc.collect()`` does nothing and returns 0 while another thread is
+    collecting (its collection runs Python code, a finalizer or a callback of
+    ``gc.callbacks``, and the interpreter switched threads meanwhile): a
+    settle that met one freed nothing and said it had (a service's own test,
+    in a long test process, on Python 3.13).  Whether a full collection ran is
+    in ``gc.get_stats()``: until one did, wait for the other thread's to end
+    and collect again.
+    """
+    waited_until = time.monotonic() + SETTLE_WAIT
+    while True:
+        made = gc.get_stats()[-1]["collections"]
+        gc.collect()
+        if gc.get_stats()[-1]["collections"] > made:
+            return True
+        if time.monotonic() >= waited_until:
+            return False
+        time.sleep(0.001)  # (the other thread's collection ends meanwhile)
 
 
 @functools.cache

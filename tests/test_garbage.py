@@ -183,6 +183,66 @@ def test_a_read_outliving_serving_gives_the_frozen_objects_back_when_it_ends() -
     assert gc.get_threshold() == (700, 10, 10)
 
 
+def _collecting_in_another_thread(callbacks: list[object]) -> tuple[threading.Thread, threading.Event]:
+    """Another thread in a young collection, held open (as by a finalizer or a ``gc.callbacks`` function
+    that waits) until the event returned is set; ``gc.collect()`` here does nothing meanwhile."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def holding(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and threading.current_thread() is other:
+            inside.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=gc.collect, args=(0,))
+    callbacks.append(holding)
+    other.start()
+    assert inside.wait(10)
+    return other, leave
+
+
+def test_settling_waits_for_a_collection_another_thread_is_making() -> None:
+    # A long test process on Python 3.13 (pytest-xdist's thread, hypothesis's gc callback) had a service's
+    # settle meet another thread's collection: its gc.collect() did nothing, the garbage stayed frozen and
+    # settle said True.
+    old = Cell()
+    old.me = old
+    old_gone = weakref.ref(old)
+    with serving():
+        del old
+        other, leave = _collecting_in_another_thread(gc.callbacks)
+        try:
+            threading.Timer(0.2, leave.set).start()  # the other collection ends while settle waits
+            assert settle() is True
+        finally:
+            leave.set()
+            other.join(10)
+            gc.callbacks.pop()
+        assert old_gone() is None
+        assert gc.get_freeze_count() > 0
+
+
+def test_settling_held_off_too_long_says_so_and_leaves_everything_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gridcore.garbage
+
+    monkeypatch.setattr(gridcore.garbage, "SETTLE_WAIT", 0.05)
+    old = Cell()
+    old.me = old
+    old_gone = weakref.ref(old)
+    with serving():
+        del old
+        frozen = gc.get_freeze_count()
+        other, leave = _collecting_in_another_thread(gc.callbacks)
+        try:
+            assert settle() is False
+            assert gc.get_freeze_count() >= frozen and old_gone() is not None
+        finally:
+            leave.set()
+            other.join(10)
+            gc.callbacks.pop()
+        assert settle() is True  # the next settle, once the other collection ended
+        assert old_gone() is None
+
+
 #: In a process of its own: 400 blocks of 64 KiB from the C heap (below glibc's mapping threshold), written to,
 #: one more kept above them, then the 400 freed: 25 MiB free inside the heap, still resident.  Prints how many
 #: KiB of resident memory ``give_back_free_memory`` gave back.
