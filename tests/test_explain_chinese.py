@@ -81,3 +81,36 @@ def test_an_entry_a_cap_and_a_repeat_report_explained_in_chinese(demo: Demo) -> 
 
 #: A capped entry, a party member's, one earned, a repeat report joined, in the demo's month (seed 1).
 CASES = ("points:yq-s1-000911", "points:yq-s1-000409", "points:yq-s1-000218", "escalation:yq-s1-000618")
+
+
+def test_an_incident_entry_names_its_category_and_a_tilt_its_role_as_the_ruleset_and_roster_say_them(
+        demo: Demo) -> None:
+    """Under zh a points entry for an incident names its category by the title the ruleset gives it
+    (``事件 X（矛盾纠纷）``, not ``（dispute）``), in its explanation and in a statement's rows, and a tilt's input
+    names the role by its Chinese (``倾斜 专职网格员（fulltime_gridworker）``); English keeps the ids."""
+    from gridcore_points.reports import in_chinese, statement_table
+
+    with Engine.open(store=demo.store) as engine:
+        titles = {ident: title for _, ruleset in engine.rulesets()
+                  for title, ident in ruleset.titles.get("category", {}).items() if title != ident}
+        assert titles["dispute"] == "矛盾纠纷"
+        named: Counter[str] = Counter()
+        members = set()
+        for decision in (f"points:{d['id']}:{as_}" for _, d in engine.store.events_after(0)
+                         if d["kind"] == "incident_closed" for as_ in ("reporter", "resolver")):
+            try:
+                zh, en = engine.explain(decision, lang="zh"), engine.explain(decision)
+            except GridcoreError:
+                continue
+            category = re.search(r"事件 \S+（([^）]+)）", zh.summary)
+            assert category is not None and category[1] in titles.values(), zh.summary
+            named[category[1]] += 1
+            assert re.search(r"incident \S+ \(([a-z_]+)\)", en.summary)[1] in titles, en.summary  # type: ignore[index]
+            tilts = [label for label in zh.render("zh").splitlines() if "倾斜" in label]
+            assert all(re.search(r"倾斜 \S+（[a-z_]+）", t) and not re.search(r"倾斜 [a-z_]+ ", t) for t in tilts), tilts
+            members.add(str(en.inputs["member"]))
+        assert sum(named.values()) > 20 and len(named) > 3, named
+        rows = [row for member in sorted(members)[:5]
+                for row in in_chinese(engine, statement_table(engine, member, "2025-01")).rows]
+        cells = [str(cell) for row in rows for cell in row if "事件" in str(cell)]
+        assert cells and all(re.search(r"事件 \S+（[^a-z）]+）", c) for c in cells if "（" in c), cells

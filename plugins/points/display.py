@@ -16,6 +16,7 @@ if the plugin writes an English word no phrase here covers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 #: The Chinese of an entry's kind (stored as the id on the left), shown with it (``获得 earn``): every kind
 #: the ledger writes (``ledger.CREDITS``, ``ledger.DEBITS``, ``ledger.FLAG``; tests/test_points_display.py).
@@ -126,3 +127,24 @@ def said_in_chinese(cell: str) -> str:
         if shown(cell[:at]) == cell:
             return chinese(cell[:at])
     return chinese(cell)
+
+
+#: an incident entry's Chinese as ``chinese`` gives it: ``事件 yq-i35（dispute）``, its category in brackets
+_INCIDENT_ZH = re.compile(r"^(事件 \S+)（([^）]+)）")
+
+
+def category_titles(titles: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """Category id -> the title a ruleset gives it (``category dispute: 矛盾纠纷``), from rulesets' ``titles["category"]``
+    (title -> id; a later mapping's title wins)."""
+    out: dict[str, str] = {}
+    for named in titles:
+        for title, ident in named.items():
+            if title != ident:
+                out[ident] = title
+    return out
+
+
+def category_named(text: str, titles: Mapping[str, str]) -> str:
+    """An entry's Chinese with its incident's category as the ruleset names it (``事件 X（dispute）`` ->
+    ``事件 X（矛盾纠纷）``); ``text`` as it is for a category the ruleset gives no title."""
+    return _INCIDENT_ZH.sub(lambda m: f"{m[1]}（{titles.get(m[2], m[2])}）", text, count=1)

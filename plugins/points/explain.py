@@ -6,6 +6,7 @@ Read-only views of the points state (state.py), which its hooks answer with.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from attrs import evolve
@@ -13,7 +14,15 @@ from attrs import evolve
 from gridcore import Explanation, Outcome, OutcomeKind
 from gridcore.errors import chinese_first, chinese_of
 
-from .display import INPUTS_ZH, KINDS_ZH, PERIODS_ZH, kind_shown, shown
+from .display import (
+    INPUTS_ZH,
+    KINDS_ZH,
+    PERIODS_ZH,
+    category_named,
+    category_titles,
+    kind_shown,
+    shown,
+)
 from .ledger import Record
 
 if TYPE_CHECKING:
@@ -53,10 +62,14 @@ def explain(state: PointsState, decision: str, lang: str = "en") -> Explanation 
         return answer
     # in Chinese: the summary (``获得 +15 分（yq-fw8）：...``) and a cap's room (``上限 X 每月（cap X per month）
     # = 30，还剩 12``), each input headed by its Chinese
-    inputs = {_cap_zh(key): _room_zh(value) if key.startswith("cap ") else f"「{value}」" if key == "condition"
+    community = state.engine.community
+    inputs = {_tilt_zh(_cap_zh(key), {**community.level_names, **community.roles}):
+              _room_zh(value) if key.startswith("cap ") else f"「{value}」" if key == "condition"
               else value for key, value in inputs.items()}  # (a rule's condition quoted as the ruleset writes it)
     said = shown(entry.summary)
     said = chinese_first(said) if chinese_of(said) else said
+    ruleset = state.engine.ruleset_at(entry.time, entry.node)
+    said = category_named(said, category_titles([ruleset.titles.get("category", {})] if ruleset else []))
     summary = f"{KINDS_ZH.get(entry.kind, entry.kind)} {entry.amount:+d} 分（{entry.member}）：{said}"
     return evolve(answer, summary=summary, inputs=inputs).labelled(INPUTS_ZH)
 
@@ -65,6 +78,12 @@ def _cap_zh(key: str) -> str:
     """``cap 配合社区工作 per month`` -> ``上限 配合社区工作 每月（cap 配合社区工作 per month）``; another key as it is."""
     found = re.fullmatch(r"cap (.+) per (\w+)", key)
     return f"上限 {found[1]} 每{PERIODS_ZH.get(found[2], found[2])}（{key}）" if found else key
+
+
+def _tilt_zh(key: str, names: Mapping[str, str]) -> str:
+    """``tilt fulltime_gridworker`` -> ``tilt 专职网格员（fulltime_gridworker）``: the role or level by its Chinese."""
+    found = re.fullmatch(r"tilt (\S+)", key)
+    return f"tilt {names[found[1]]}（{found[1]}）" if found and found[1] in names else key
 
 
 def _room_zh(value: object) -> object:
