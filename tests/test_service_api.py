@@ -280,6 +280,11 @@ def test_a_redemption_spends_the_points_and_answers_the_balance_after_it(
         assert again.status_code == 200 and again.json()["stored"] is False, again.text  # a retry spends nothing
         assert leader.get(f"/api/v1/points/members/{member}/balance").json()["balance"] == before - 50
         statement = leader.get(f"/api/v1/points/members/{member}/statement", params={"period": "2025-03"}).json()
+        # a period as staff write it in Chinese is the same period (gridcore.periods.period_label, as the CLI's)
+        assert leader.get(f"/api/v1/points/members/{member}/statement",
+                          params={"period": "2025年3月"}).json() == statement
+        bad = leader.get(f"/api/v1/points/members/{member}/statement", params={"period": "2025年13月"})
+        assert bad.status_code == 400 and "'2025年13月' is not a real month" in bad.text, bad.text
     assert [e["amount"] for e in statement["entries"] if e["kind"] == "redeem"] == [-50]
 
 

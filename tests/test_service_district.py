@@ -61,6 +61,9 @@ def test_a_street_and_the_district_are_rolled_up_over_the_api(district: tuple[Se
         assert csv.headers["content-type"].startswith("text/csv")
         assert csv.content.decode("utf-8") == made["expected"]["yz-s1", "2025-W10"].render("csv", "stars")
         assert csv.content.startswith("\ufeffchild,child name,node".encode())
+        # the period as staff write it in Chinese: the same roll-up
+        assert client.get("/api/v1/rollups/yz-s1", params={"period": "2025年第10周", "format": "csv", "table": "stars"}
+                          ).content == csv.content
     with server.client(made["tokens"]["street2"]) as client:  # another street's staff read it too: rates are open
         assert client.get("/api/v1/rollups/yz-s1", params={"period": "2025-W10"}).status_code == 200
 

@@ -36,7 +36,7 @@ from .context import Service, is_staff, json_body, may_read_account, service_of,
 from .jsonable import SAID, explanation, explanation_zh, plain, table
 from .live import share_test_clock
 from .openapi import AUTH_ANONYMOUS, AUTH_NONE, documented, obj
-from .problems import Problem, language_of
+from .problems import Problem, language_of, period_written
 
 PREFIX = "/api/v1"
 
@@ -387,6 +387,7 @@ async def assess(request: Request) -> Response:
     if not period:
         raise Problem("invalid-request", "period is missing (2025-Q1, 2025-03 ...)",
                       "请填写考核周期 period（如 2025-Q1、2025-03）")
+    period = period_written(period)
 
     def act(engine: Engine) -> Any:
         require_plugin(engine, "assessment")
@@ -563,6 +564,7 @@ async def points_statement(request: Request) -> Response:
     who = await service.member(request)
     member = request.path_params["member"]
     period = request.query_params.get("period")
+    period = period_written(period) if period else None
 
     def read(engine: Engine) -> Any:
         require_plugin(engine, "points")
@@ -768,7 +770,7 @@ def timeline_entries(engine: Engine, ident: str, lang: str = "en") -> list[dict[
 async def assessment(request: Request) -> Response:
     service = service_of(request)
     await service.member(request)
-    period = request.path_params["period"]
+    period = period_written(request.path_params["period"])
     written = request.query_params.get("node")
 
     def read(engine: Engine) -> Any:
@@ -869,6 +871,7 @@ async def node_rollup(request: Request) -> Response:
     if not period:
         raise Problem("invalid-request", "period is missing (2025-Q1, 2025-03, 2025-W10 ...)",
                       "请填写汇总周期 period（如 2025-Q1、2025-03、2025-W10）")
+    period = period_written(period)
     if chosen is not None and chosen not in TABLES:
         raise Problem("invalid-request", f"table {chosen!r} is none of {', '.join(TABLES)}",
                       f"没有汇总表 {chosen!r}，可选：{'、'.join(TABLES)}")

@@ -38,7 +38,7 @@ from gridcore_points.display import chinese as points_chinese
 from . import auth
 from .api import default_month, require_plugin, timeline_entries
 from .context import Service, is_staff, service_of, staff_over, where_of
-from .problems import Problem, passed_on
+from .problems import Problem, passed_on, period_written
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -253,6 +253,7 @@ async def stars(request: Request) -> Response:
     who = await viewer(request)
     service = service_of(request)
     period = request.query_params.get("period")
+    period = period_written(period) if period else None
     node = request.query_params.get("node") or None
     lang = language(request)
 
@@ -281,6 +282,7 @@ async def member(request: Request) -> Response:
     service = service_of(request)
     ident = request.path_params["member"]
     period = request.query_params.get("period")
+    period = period_written(period) if period else None
 
     def read(engine: Engine) -> dict[str, Any]:
         require_plugin(engine, "points")

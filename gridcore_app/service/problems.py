@@ -193,6 +193,19 @@ def passed_on(slug: str, message: str) -> Problem:
     return Problem(slug, message, chinese_first(message) if has_chinese(message) else "")
 
 
+def period_written(written: str) -> str:
+    """The label of the period a request writes (``2025年3月`` -> ``2025-03``, an assessment cycle after ``@``
+    kept: ``gridcore.periods.period_label``, as the command line's ``--period`` reads it), else an
+    ``invalid-request`` problem saying what to write."""
+    from gridcore.periods import PeriodError, period_label
+
+    text, at, cycle = written.partition("@")
+    try:
+        return period_label(text) + at + cycle
+    except PeriodError as exc:
+        raise passed_on("invalid-request", str(exc)) from None
+
+
 def store_busy(waited: float, holder: Holder | None, retry_after: int) -> Problem:
     """An action gave up after waiting ``waited`` seconds for the write lock ``holder`` holds (None: who is
     unknown); nothing was stored."""
