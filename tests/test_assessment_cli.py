@@ -96,6 +96,10 @@ def test_compare_needs_assessed_periods(store: str) -> None:
     result = CliRunner().invoke(main_group, ["assess", "compare", "2024-11", "2025-01", "--store", store])
     assert result.exit_code == 1
     assert "period 2024-11 has not been assessed yet; run: gridcore assess --period 2024-11" in result.output
+    # two periods not assessed, in Chinese as staff read it (the periods as they wrote them, by their labels)
+    both = CliRunner().invoke(main_group, ["--lang", "zh", "assess", "compare", "2024年11月", "2024年12月",
+                                           "--store", store])
+    assert both.exit_code == 1 and "考核期 2024-11、2024-12 尚未考核" in both.output, both.output
 
 
 def test_a_bad_period_is_a_clear_error(store: str) -> None:

@@ -160,7 +160,7 @@ def compare_command(before: str, after: str, cycle: str | None, node: str | None
                      f"gridcore assess --period {missing[0]}{also} (已保存的考核结果含本期开始后才加入的节点或人员，"
                      "请重新考核)")
             fail(f"period {', '.join(missing)} has not been assessed yet; run: gridcore assess --period {missing[0]}"
-                 f"{also} (考核期 {', '.join(missing)} 尚未考核；请先运行 gridcore assess --period {missing[0]}{also})")
+                 f"{also} (考核期 {'、'.join(missing)} 尚未考核；请先运行 gridcore assess --period {missing[0]}{also})")
             return
         if at is not None:
             first, second = within(engine, first, at), within(engine, second, at)
