@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import types
 import typing
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -173,7 +174,7 @@ def event_fields(*classes: type[Event]) -> tuple[Field, ...]:
     """
     chosen: dict[str, Field] | None = None
     for cls in classes:
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         found: dict[str, Field] = {}
         for a in attrs.fields(cls):
             kind = _type_of(hints.get(a.name, a.type))
@@ -187,6 +188,18 @@ def event_fields(*classes: type[Event]) -> tuple[Field, ...]:
         else:
             chosen = {k: v for k, v in chosen.items() if k in found and found[k].type == v.type}
     return tuple((chosen or {}).values())
+
+
+#: Each event class's evaluated annotations (``typing.get_type_hints``: every string annotation compiled and
+#: evaluated, about 25 a class; a section's compiler asks again for each item about the same kind).
+_HINTS: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _hints(cls: type[Event]) -> dict[str, Any]:
+    found = _HINTS.get(cls)
+    if found is None:
+        found = _HINTS[cls] = typing.get_type_hints(cls)
+    return found
 
 
 def _spellings_zh(cls: type[Event], name: str) -> tuple[str, ...]:
