@@ -25,6 +25,7 @@ from typing import Any
 from lark import Token, Tree
 from lark.tree import Meta
 
+from ..fastjson import written_loads
 from .grammar_cache import _usable_folder, cache_dir
 
 #: Tree files kept in the folder; older ones are removed when a new one is saved.
@@ -53,7 +54,7 @@ def load(path: Path | None) -> Lines:
     if path is None:
         return {}
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = written_loads(path.read_bytes())  # (json's values, by orjson where it reads them alike)
         if doc.get("format") != _FORMAT:
             return {}
         found = {(str(start), str(code)): _tree(raw) for start, code, raw in doc["lines"]}
