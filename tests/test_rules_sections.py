@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rules_toy import CHORES
 
 from gridcore import get_plugin_manager, hookimpl
@@ -197,3 +199,39 @@ def test_an_anonymous_string_of_a_fragment_is_shown_as_written() -> None:
     with pytest.raises(RulesError) as info:
         parse_ruleset("anon:\n  x a: 5\n", sections=[odd])
     assert info.value.errors[0].expected == "'×'"
+
+
+def test_an_item_kind_whose_body_the_fragment_does_not_define_is_a_plugin_error() -> None:
+    def kind_section(grammar: str, body: str = "bod_v") -> Section[Any]:
+        return Section(name="bod", headers=("bod",), items=(ItemKind("x", ("x",), body),), grammar=grammar,
+                       compile=lambda items, ctx: None)
+
+    for grammar in ("bod_w: expr\n", "bod_w: bod_v\n", "bod_v.2: expr\n", "  bod_vv: expr\n", "// bod_v: expr\n"):
+        with pytest.raises(PluginError, match="names body rule 'bod_v', which the fragment does not define"):
+            parse_ruleset("", sections=[kind_section(grammar)])
+    for grammar in ("bod_v: expr\n", "?bod_v : expr\n", "bod_w: expr\n\n  !bod_v:expr\n"):
+        parse_ruleset("", sections=[kind_section(grammar)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", " ", "\t", "\n", "  \n "]), st.sampled_from(["", "?", "!", "?!", "//"]),
+                          st.sampled_from(["bod_v", "bod_vv", "bod_w", "bod_v.1", "bod_v x"]),
+                          st.sampled_from(["", " ", "\n"]), st.sampled_from([":", " :", "", "->"])), max_size=5),
+       st.sampled_from(["bod_v", "bod_vv"]))
+def test_a_body_is_found_where_a_pattern_of_its_own_finds_it(lines: list[tuple[str, ...]], body: str) -> None:
+    """``_check_fragment`` reads the rules a fragment defines in one pass; a body counts as defined exactly where
+    the pattern it had of its own (``^\\s*[?!]*BODY\\s*:``) matches."""
+    import re
+
+    from gridcore.rules.grammar_build import _check_fragment
+
+    grammar = "".join(f"{a}{b}{c}{d}{e} expr\n" for a, b, c, d, e in lines)
+    section = Section(name="bod", headers=("bod",), items=(ItemKind("x", ("x",), body),), grammar=grammar,
+                      compile=lambda items, ctx: None)
+    own = re.search(rf"^\s*[?!]*{re.escape(body)}\s*:", grammar, re.MULTILINE) is not None
+    try:
+        _check_fragment(section)
+    except PluginError as exc:
+        assert "which the fragment does not define" in str(exc) and not own
+    else:
+        assert own
