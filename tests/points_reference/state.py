@@ -40,7 +40,7 @@ NAME = "points"
 
 
 #: What the points plugin reports to a what-if comparison: each member's balance.
-BALANCES = OutcomeKind("points", "Members whose points change (积分有变化的人员)", "points")
+BALANCES = OutcomeKind("points", "Members whose points change (积分有变化的人员)", "points", "分")
 
 
 class PointsState:
