@@ -70,7 +70,7 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
     """Show MEMBER's points entries over a period."""
     with open_engine(store, now=now, read_only=True) as engine:
         member = person_id(engine, member)
-        click.echo(_said(engine, statement_table(engine, member, _period(period)), fmt).render(fmt), nl=_needs_newline(fmt))
+        click.echo(_said(engine, statement_table(engine, member, period), fmt).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -83,7 +83,7 @@ def statement(member: str, period: str, store: str, now: datetime | None, fmt: s
 def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show the monthly public points board (ranking) of NODE."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(_said(engine, board_table(engine, _found_node(engine, node), _period(month)), fmt).render(fmt),
+        click.echo(_said(engine, board_table(engine, _found_node(engine, node), month), fmt).render(fmt),
                    nl=_needs_newline(fmt))
 
 
@@ -96,7 +96,7 @@ def board(node: str, month: str, store: str, now: datetime | None, fmt: str) -> 
 def totals(node: str, period: str, store: str, now: datetime | None, fmt: str) -> None:
     """Show points earned, redeemed and expired per node under NODE."""
     with open_engine(store, now=now, read_only=True) as engine:
-        click.echo(_said(engine, totals_table(engine, _found_node(engine, node), _period(period)), fmt).render(fmt),
+        click.echo(_said(engine, totals_table(engine, _found_node(engine, node), period), fmt).render(fmt),
                    nl=_needs_newline(fmt))
 
 
@@ -110,7 +110,7 @@ def flags(node: str | None, period: str | None, store: str, now: datetime | None
     """List claims the anti-gaming rules flagged."""
     with open_engine(store, now=now, read_only=True) as engine:
         at = _found_node(engine, node) if node is not None else None
-        click.echo(_said(engine, flags_table(engine, at, _period(period) if period else None), fmt).render(fmt), nl=_needs_newline(fmt))
+        click.echo(_said(engine, flags_table(engine, at, period), fmt).render(fmt), nl=_needs_newline(fmt))
 
 
 @points.command()
@@ -180,18 +180,6 @@ def _found_node(engine: object, written: str) -> str:
         return engine.community.hierarchy.find(written).id
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _period(text: str) -> str:
-    """The label of the period ``text`` writes (``2025年3月`` -> ``2025-03``), else a clear error."""
-    from zoneinfo import ZoneInfo
-
-    from gridcore.periods import PeriodError, parse_period
-
-    try:
-        return parse_period(text, ZoneInfo("UTC")).label
-    except PeriodError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 def _said(engine: Any, table: Table, fmt: str) -> Table:
