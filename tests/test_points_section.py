@@ -76,6 +76,36 @@ def test_points_may_be_written_jifen_as_staff_say_them() -> None:
     assert jifen.floor is not None and fen.floor is not None and jifen.floor.limit == fen.floor.limit == -50
 
 
+def test_an_amount_each_time_is_the_fixed_amount_in_both_languages() -> None:
+    """``每次 3 分`` (each time) is how staff write what an activity earns once an event, and ``每次扣 5 分``
+    the deduction the grammar's comment promises: both the plain fixed amount, as ``3 points each time`` and
+    ``minus 5 per occasion`` are in English; a per-item amount still multiplies the quantity."""
+    plain = compile_points("  activity patrol: 3 points\n  activity parking: -5 points\n"
+                           "  activity visit: 2 per item\n  confirmed report: 4\n")
+    zh = compile_points("  活动 patrol：每次 3 分，每月最多 30 分\n  活动 parking：每次扣 5 分\n"
+                        "  活动 visit：每件 2 分\n  确认上报：每次4分\n")
+    en = compile_points("  activity patrol: 3 points each time, at most 30 per month\n"
+                        "  activity parking: minus 5 per occasion\n  activity visit: each item 2\n"
+                        "  confirmed report: 4 each time\n")
+    suffix = compile_points("  活动 patrol：3 分每次\n  活动 parking：扣 5 分每次\n  活动 visit：2 分每件\n"
+                            "  确认上报：4 分 每次\n")
+
+    def amounts(p: PointsPolicy) -> list[object]:
+        return [(type(a.amount).__name__, a.amount) for a in p.activities] + [i.points for i in p.incidents]
+
+    assert amounts(zh) == amounts(en) == amounts(suffix) == amounts(plain)
+    assert [(c.limit, c.period) for c in zh.activities[0].caps] == [(30, "month")]
+
+
+def test_a_line_with_no_item_word_lists_every_item_word_of_the_section() -> None:
+    """``兑换 大米：100 分`` (redeem) is no item word: the error lists them all, ``reward`` (礼遇) among them,
+    not the first eight and an ellipsis that hid the one staff looked for."""
+    message = refused("  兑换 大米：100 分\n")
+    assert "not a known item" in message and "…" not in message
+    for kind in section().items:
+        assert f"'{kind.keywords[0]}'" in message, kind.name
+
+
 def test_the_amount_without_a_condition_is_the_default_wherever_it_is_written() -> None:
     policy = compile_points("  confirmed report: 5, 10 when incident.severity >= 4\n")
     assert [(i.points, i.when.text if i.when else None) for i in policy.incidents] == [

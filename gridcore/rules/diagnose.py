@@ -46,6 +46,10 @@ def _terminal_forms(grammar: Grammar, term: str) -> tuple[str, ...]:
     return ()
 
 
+#: The most words an error lists as expected: a section's every item word (points has 20) fits.
+MOST_WORDS = 24
+
+
 def expected_words(grammar: Grammar, expected: Sequence[str], lang: str) -> str:
     """A readable list of what could come next."""
     words: list[str] = []
@@ -66,8 +70,8 @@ def expected_words(grammar: Grammar, expected: Sequence[str], lang: str) -> str:
             word = _literal_of(grammar, term) or word
         if word not in words:
             words.append(word)
-    if len(words) > 8:
-        words = words[:8] + ["…"]
+    if len(words) > MOST_WORDS:
+        words = words[:MOST_WORDS] + ["…"]
     sep = "、" if lang == "zh" else ", "
     return sep.join(words)
 

@@ -26,6 +26,7 @@ GRAMMAR = Path(__file__).with_name("points.lark")
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "POINTS": ("points", "point", "pts", "积分", "分"),
     "ITEM": ("items", "item", "pieces", "piece", "件", "份"),
+    "OCCASION": ("time", "occasion", "次"),
     "AT_MOST": ("at most", "up to", "最多", "至多", "不超过"),
     "WHEN": ("when", "only when", "当", "仅当"),
     "COMPUTED": ("computed", "计算"),
