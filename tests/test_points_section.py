@@ -97,6 +97,26 @@ def test_an_amount_each_time_is_the_fixed_amount_in_both_languages() -> None:
     assert [(c.limit, c.period) for c in zh.activities[0].caps] == [(30, "month")]
 
 
+def test_each_members_caps_and_limits_may_say_per_member_as_staff_write_them() -> None:
+    """``每人每月最多 40 分``, ``每月上限 40 分``, ``库存 50 件``, ``每人每月限兑 1 件``: what staff write on a
+    points list (a cap and a reward's limit are each member's already; 每人 says it again) mean what the
+    plain forms mean, and so do ``per member`` and ``limited to`` in English."""
+    plain = compile_points("  活动 志愿服务：每小时 5 分，每月最多 40 分\n  封顶：每月最多 100 分\n"
+                           "  礼遇 大米：200 分，库存 50，每月最多 1 件\n")
+    zh = compile_points("  活动 志愿服务：每小时5分，每人每月上限40分\n  封顶：每人每月最多 100 分\n"
+                        "  礼遇 大米：200分，库存50件，每人每月限兑1件\n")
+    en = compile_points("  activity 志愿服务: 5 per hour, at most 40 points per member per month\n"
+                        "  cap: at most 100 per person per month\n"
+                        "  reward 大米: 200 points, stock 50 items, limited to 1 per member per month\n")
+
+    def essence(p: PointsPolicy) -> tuple[object, ...]:
+        r = p.rewards[0]
+        return ([(c.limit, c.period) for c in p.activities[0].caps], [(c.limit, c.period) for c in p.caps],
+                (r.price, r.stock, r.limit, r.limit_period))
+
+    assert essence(zh) == essence(en) == essence(plain) == ([(40, "month")], [(100, "month")], (200, 50, 1, "month"))
+
+
 def test_a_line_with_no_item_word_lists_every_item_word_of_the_section() -> None:
     """``兑换 大米：100 分`` (redeem) is no item word: the error lists them all, ``reward`` (礼遇) among them,
     not the first eight and an ellipsis that hid the one staff looked for."""
