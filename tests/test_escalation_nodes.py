@@ -131,3 +131,33 @@ def test_english_and_chinese_build_equal_nodes_and_policies() -> None:
     assert (en.extension.times, str(en.extension.most), en.extension.approver) == (
         zh.extension.times, str(zh.extension.most), zh.extension.approver) == (2, "3 working days", "grid_leader")
     assert [(c.code, c.name, c.group) for c in en.categories] == [(c.code, c.name, c.group) for c in zh.categories]
+
+
+def test_a_limit_written_as_a_notice_says_it_is_the_same_limit() -> None:
+    """``2小时内受理，3个工作日内办结，逾期上报 community`` (within 2 hours accept ...: how a notice on the wall
+    says a limit) compiles to what ``受理时限 2小时，办结时限 3个工作日，超时上报 community`` does; so do a
+    category's clauses, a department's ``2小时内报到`` and a handler's ``逾期转给``."""
+    plain = CHINESE + ("  类别时限 fire_hazard: 受理时限 1小时, 于 grid 办结时限 4小时, 当 事件.严重程度 >= 4 办结时限 2小时\n"
+                       "  部门时限 fire: 报到时限 2小时, 办结时限 3天\n"
+                       "  办理人时限 专职网格员: 办结时限 1个工作日, 超时转给 网格长\n")
+    notice = plain.replace("受理时限 2小时, 办结时限 3个工作日, 超时上报 community",
+                           "2小时内受理，3个工作日内办结，逾期上报 community")
+    notice = notice.replace("受理时限 4个工作小时, 超时转交 fire", "4个工作小时内受理, 逾期转交 fire")
+    notice = notice.replace("受理时限 1小时, 于 grid 办结时限 4小时, 当 事件.严重程度 >= 4 办结时限 2小时",
+                            "1小时内受理, 于 grid 4小时内办结, 当 事件.严重程度 >= 4 2小时内办结")
+    notice = notice.replace("报到时限 2小时, 办结时限 3天", "2小时内报到, 3天内办结")
+    notice = notice.replace("办结时限 1个工作日, 超时转给 网格长", "1个工作日内办结, 逾期转给 网格长")
+    assert notice.count("内") > plain.count("内") + 6
+    a = parse_ruleset(plain, sections=SECTIONS, name="plain.rules").policies(SECTION)[0].policy
+    b = parse_ruleset(notice, sections=SECTIONS, name="notice.rules").policies(SECTION)[0].policy
+
+    def limits(p: Any) -> object:
+        def unsourced(x: object) -> str:  # the same parts, written on other lines of other files
+            text = re.sub(r"RuleRef\(file='[^']*', line=\d+, column=\d+, text='[^']*'\)", "", repr(x))
+            return re.sub(r" at 0x[0-9a-f]+", "", text)  # a condition's compiled test, made twice
+
+        return ({(x.level, str(x.accept), str(x.resolve), x.then_level, x.then_department) for x in p.limits},
+                unsourced(p.category_limits), unsourced(p.department_limits), unsourced(p.handler_limits))
+
+    assert limits(a) == limits(b)
+    assert ("unit", "2 hours", "3 working days", "community", None) in limits(b)[0]  # type: ignore[index]
