@@ -305,7 +305,8 @@ class _Plan:
     late: tuple[tuple[str, attrs.Attribute[Any]], ...] = ()
     #: the keys of the document ``to_dict`` writes: every field in the class's order, then the kind
     order: tuple[str, ...] = ()
-    #: ``_read_quick`` for this kind, written out field by field (``_reader``); None: ``_read_fields`` reads
+    #: ``_read_quick`` for this kind, written out field by field (``_reader``; compiled when first called:
+    #: ``_reader_when_first_called``); None: ``_read_fields`` reads
     reader: Any = attrs.field(default=None, eq=False, repr=False)
     #: ``to_dict`` of an event of this kind, held to the limits, written out (``_writer``); None: cattrs writes
     writer: Any = attrs.field(default=None, eq=False, repr=False)
@@ -370,7 +371,26 @@ def _make_plan(cls: type[Event]) -> _Plan | None:
     plan = _Plan(cls, fields, direct, tuple((a.name, a) for a in found),
                  tuple((a.name, a) for a in found if fields[a.name].check == _OTHER),
                  (*(a.name for a in found), KIND))
-    return attrs.evolve(plan, reader=_reader(plan) if direct else None, writer=_writer(plan))
+    # (the reader compiled when first called: an ingest writes the events its plugins derive and reads none of
+    # them back; the writer at once, as most kinds read are written too when given as objects)
+    if direct:
+        _set(plan, "reader", _reader_when_first_called(plan))
+    _set(plan, "writer", _writer(plan))
+    return plan
+
+
+def _reader_when_first_called(plan: _Plan) -> Any:
+    """A stand-in for ``plan``'s reader: when first called, the reader is compiled (``_reader``), put in the
+    plan in its place (as attrs sets a frozen class's fields: ``object.__setattr__``) and called; every
+    later read finds it there."""
+
+    def first(doc: dict[str, Any]) -> tuple[Event, bool] | None:
+        made = _reader(plan)
+        _set(plan, "reader", made)
+        found: tuple[Event, bool] | None = made(doc)
+        return found
+
+    return first
 
 
 def _built_by_attrs(cls: type[Event]) -> bool:

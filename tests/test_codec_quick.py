@@ -606,3 +606,40 @@ def test_a_kind_is_planned_when_first_read_or_written_not_when_registered() -> N
     again = EventCodec([Lazily])  # (a second codec of the process: the plan made once)
     assert again.to_dict(event) == doc and again.plan("planned_lazily_for_test") is _PLANS[Lazily]
     assert local.plan("no_such_kind") is None
+
+
+
+@attrs.frozen(kw_only=True)
+class OnlyWritten(Event):
+    """A kind no other test reads or writes: written first, read later (``test_a_plans_reader_...``)."""
+
+    kind: typing.ClassVar[str] = "written_first_for_test"
+    count: int = 0
+    label: str = ""
+
+
+def _compiled(function: Any, what: str) -> bool:
+    """True if ``function`` is the plan's reader or writer itself (``what``), not a stand-in."""
+    return function.__code__.co_filename == f"<gridcore codec {what} written_first_for_test>"
+
+
+def test_a_plans_reader_is_compiled_when_first_called() -> None:
+    """An event written makes its kind's plan and compiles its writer, not its reader (an ingest writes the
+    events the plugins derive and reads none of them); the first document read compiles the reader, which
+    stays in the plan and reads as the fields do."""
+    local = EventCodec([OnlyWritten, *CORE_EVENT_TYPES])
+    event = OnlyWritten(id="w1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01", node="g1", count=3,
+                        label="巡查")
+    doc = local.to_dict(event)
+    plan = local.plan("written_first_for_test")
+    assert plan is not None
+    assert _compiled(plan.writer, "writer") and not _compiled(plan.reader, "reader")
+    assert doc == {"id": "w1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1", "count": 3,
+                   "label": "巡查", KIND: "written_first_for_test"}
+    read, stored = local.read(doc)
+    assert read == event and stored is doc
+    reader = plan.reader
+    assert _compiled(reader, "reader")
+    again = dict(doc, count=4)
+    assert local.from_dict(again) == attrs.evolve(event, count=4) and plan.reader is reader
+    assert reader(again) == _read_fields(plan, again)
