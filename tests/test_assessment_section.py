@@ -70,6 +70,26 @@ def test_penalties_read_the_way_staff_say_them() -> None:
     assert "t.rules:6:24: error: a bonus cannot say 'minus'" in text and "fix: write a penalty item instead" in text
 
 
+def test_a_limit_may_repeat_the_sign_and_say_it_the_way_a_notice_does() -> None:
+    """``每件扣 2 分，最多扣 20 分``, ``不超过 20 分``, ``上限 20 分`` and ``周期：每季度``: what staff write mean
+    ``每件扣 2 分，最多 20 分`` and ``周期：季度``; a limit whose sign contradicts its item is refused."""
+    stars = "  stars: 5 if score >= 90, otherwise 3\n"
+    plain = policy("  周期：季度\n  扣分 overdue_incidents：每件扣 2 分，最多 20 分\n"
+                   "  加分 participation：每项加 1 分，最多 10 分\n  每人补贴：每人一次，最多 800 元\n" + stars)
+    for written in ("  周期：每季度\n  扣分 overdue_incidents：每件扣 2 分，最多扣 20 分\n"
+                    "  加分 participation：每项加 1 分，最多加 10 分\n  每人补贴：每人一次，上限 800 元\n",
+                    "  周期：季度\n  扣分 overdue_incidents：每件 2 分，不超过 20 分\n"
+                    "  加分 participation：每项加 1 分，上限 10 分\n  每人补贴：每人一次，不超过 800 元\n",
+                    "  period: per quarter\n  penalty overdue_incidents: minus 2 each, up to minus 20\n"
+                    "  bonus participation: plus 1 each, at most plus 10\n  subsidies: once per person, up to 800\n"):
+        p = policy(written + stars)
+        assert (p.period, [(a.metric, a.points, a.limit) for a in p.adjustments], (p.paying.once, p.paying.cap)) == (
+            plain.period, [(a.metric, a.points, a.limit) for a in plain.adjustments], (plain.paying.once, plain.paying.cap))
+    assert plain.period == "quarter" and [a.limit for a in plain.adjustments] == [20, 10] and plain.paying.cap == 800
+    text = refusal("  扣分 overdue_incidents：每件扣 2 分，最多加 20 分\n" + stars)
+    assert "t.rules:6:" in text and "a penalty cannot say 'plus'" in text
+
+
 def test_errors_read_in_chinese_too() -> None:
     with pytest.raises(RulesError) as info:
         parse_ruleset("ruleset t\n考核：\n  周期：季度\n", sections=[section()], name="t.rules")

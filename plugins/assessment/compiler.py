@@ -334,13 +334,13 @@ def _metric(name: str, body: nodes.Metric, ref: RuleRef, report: Report) -> Metr
 
 
 def _adjustment(kind: str, name: str, body: nodes.Adjust, ref: RuleRef, report: Report) -> Adjustment | None:
-    sign = body.sign
-    if sign is not None and sign.plus != (kind == "bonus"):
-        word, word_zh = ("minus", "扣") if kind == "bonus" else ("plus", "加")
-        report(sign, f"a {kind} cannot say '{word}'", f"{'加分' if kind == 'bonus' else '扣分'}不能写“{word_zh}”",
-               fix=f"write a {'penalty' if kind == 'bonus' else 'bonus'} item instead",
-               fix_zh=f"请改写成{'扣分' if kind == 'bonus' else '加分'}项")
-        return None
+    for sign in (body.sign, body.limit.sign if body.limit is not None else None):
+        if sign is not None and sign.plus != (kind == "bonus"):
+            word, word_zh = ("minus", "扣") if kind == "bonus" else ("plus", "加")
+            report(sign, f"a {kind} cannot say '{word}'", f"{'加分' if kind == 'bonus' else '扣分'}不能写“{word_zh}”",
+                   fix=f"write a {'penalty' if kind == 'bonus' else 'bonus'} item instead",
+                   fix_zh=f"请改写成{'扣分' if kind == 'bonus' else '加分'}项")
+            return None
     points = body.points
     limit = body.limit.points if body.limit is not None else None
     return Adjustment(name, -points if kind == "penalty" else points, ref, limit=limit)

@@ -68,9 +68,10 @@ class Sign:
 
 @frozen
 class Limit:
-    """``at most 20 points``."""
+    """``at most 20 points`` (``最多扣 20 分``: the sign if written)."""
 
     points: float
+    sign: Sign | None = None
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
 
@@ -187,7 +188,8 @@ class AssessmentNodes:
         return tuple(n for n in c if isinstance(n, Name))  # "each" / "per incident": read as written
 
     def assessment_limit(self, c: list[Any], pos: Pos) -> Limit:
-        return Limit(float(_value(c, "number").value), pos)
+        sign = next((s for s in c if isinstance(s, Sign)), None)
+        return Limit(float(_value(c, "number").value), sign, pos)
 
     def assessment_stars(self, c: list[Any], pos: Pos) -> Stars:
         return Stars(c[0], pos)

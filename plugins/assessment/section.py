@@ -34,7 +34,7 @@ KEYWORDS = {
     "ASMT_POINTS": ("points", "point", "分"),
     "ASMT_MINUS": ("minus", "扣"),
     "ASMT_PLUS": ("plus", "加"),
-    "ASMT_AT_MOST": ("at most", "最多", "至多"),
+    "ASMT_AT_MOST": ("at most", "up to", "最多", "至多", "不超过", "上限"),
     "ASMT_WITH": ("with", "获"),
     "ASMT_STARS": ("stars", "star", "星"),
     "ASMT_UNITS": ("个",),
