@@ -76,12 +76,12 @@ def test_a_limit_may_repeat_the_sign_and_say_it_the_way_a_notice_does() -> None:
     stars = "  stars: 5 if score >= 90, otherwise 3\n"
     plain = policy("  周期：季度\n  扣分 overdue_incidents：每件扣 2 分，最多 20 分\n"
                    "  加分 participation：每项加 1 分，最多 10 分\n  每人补贴：每人一次，最多 800 元\n" + stars)
-    for written in ("  周期：每季度\n  扣分 overdue_incidents：每件扣 2 分，最多扣 20 分\n"
-                    "  加分 participation：每项加 1 分，最多加 10 分\n  每人补贴：每人一次，上限 800 元\n",
-                    "  周期：季度\n  扣分 overdue_incidents：每件 2 分，不超过 20 分\n"
-                    "  加分 participation：每项加 1 分，上限 10 分\n  每人补贴：每人一次，不超过 800 元\n",
-                    "  period: per quarter\n  penalty overdue_incidents: minus 2 each, up to minus 20\n"
-                    "  bonus participation: plus 1 each, at most plus 10\n  subsidies: once per person, up to 800\n"):
+    for written in (("  周期：每季度\n  扣分 overdue_incidents：每件扣 2 分，最多扣 20 分\n"
+                     "  加分 participation：每项加 1 分，最多加 10 分\n  每人补贴：每人一次，上限 800 元\n"),
+                    ("  周期：季度\n  扣分 overdue_incidents：每件 2 分，不超过 20 分\n"
+                     "  加分 participation：每项加 1 分，上限 10 分\n  每人补贴：每人一次，不超过 800 元\n"),
+                    ("  period: per quarter\n  penalty overdue_incidents: minus 2 each, up to minus 20\n"
+                     "  bonus participation: plus 1 each, at most plus 10\n  subsidies: once per person, up to 800\n")):
         p = policy(written + stars)
         assert (p.period, [(a.metric, a.points, a.limit) for a in p.adjustments], (p.paying.once, p.paying.cap)) == (
             plain.period, [(a.metric, a.points, a.limit) for a in plain.adjustments], (plain.paying.once, plain.paying.cap))
