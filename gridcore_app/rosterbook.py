@@ -487,7 +487,8 @@ def template_command(out: Path) -> None:
     _need_xlsx(out)
     write_template(out)
     click.echo(for_staff(f"roster template written to {out}: fill in the sheets, then "
-                         f"`gridcore hierarchy show {out}` to check it (花名册模板已写入：填好各表后用上面的命令检查)"))
+                         f"`gridcore hierarchy show {out}` to check it "
+                         f"(花名册模板已写入 {out}：填好各表后用 `gridcore hierarchy show {out}` 检查)"))
 
 
 @roster_group.command("export")

@@ -157,7 +157,11 @@ def test_formulas_are_refused_and_old_or_broken_files_are_clear_errors(tmp_path:
 def test_the_template_has_both_headings_and_instructions(tmp_path: Path) -> None:
     code, text = run("roster", "template", str(tmp_path / "模板.xlsx"))
     assert code == 0, text
-    assert "(花名册模板已写入：填好各表后用上面的命令检查)" in text
+    out = tmp_path / "模板.xlsx"
+    assert f"(花名册模板已写入 {out}：填好各表后用 `gridcore hierarchy show {out}` 检查)" in text
+    # under zh the Chinese comes first and says the command itself (it once said "the command above")
+    code, text = run("--lang", "zh", "roster", "template", str(tmp_path / "模板2.xlsx"))
+    assert code == 0 and text.startswith(f"花名册模板已写入 {tmp_path / '模板2.xlsx'}：填好各表后用 `gridcore hierarchy show "), text
     book = load_workbook(tmp_path / "模板.xlsx")
     assert book.sheetnames[0] == "说明 instructions"
     notes = [row[0].value for row in book["说明 instructions"].iter_rows()]
