@@ -265,6 +265,7 @@ HELP_ZH: Mapping[str, str] = {
     "Requests a second per token (or per address when anonymous), per worker; 0: no limit.":
         "每个令牌（匿名时每个地址）每秒的请求数，按工作进程计；0 为不限。",
     "Requests allowed at once.": "允许同时处理的请求数。",
+    "How much uvicorn logs (each request at info; debug for more).": "uvicorn 记录日志的详细程度（info 记录每个请求；debug 更详细）。",
     "For tests: a clock fixed at TIME that only POST /api/v1/tick moves.": "供测试：时钟固定在 TIME，只有 POST /api/v1/tick 才推进。",
     "With --workers 2 or more: seconds a worker may take to answer uvicorn's health check before uvicorn kills it "
     "(SIGKILL: the requests it holds are lost) and starts another. A worker on a district store can hold its "

@@ -65,6 +65,9 @@ def _missing(packages: tuple[str, ...] = BUILT_IN) -> list[str]:
                 (getattr(p, "help", None), p.name) for p in real.get_params(ctx)]:
             if text and not has_chinese(texts.get(_key(text), "")):
                 missing.append(f"{path} {what}: {_key(text)[:70]!r}")
+        # an option with no help at all has no Chinese either (--severity, --note once said nothing)
+        missing += [f"{path} {p.name}: no help" for p in real.get_params(ctx)
+                    if isinstance(p, click.Option) and not p.help and not p.hidden]
     return missing
 
 

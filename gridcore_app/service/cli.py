@@ -65,7 +65,8 @@ def _rate(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option("--test-clock", callback=parse_time, metavar="TIME",
               help="For tests: a clock fixed at TIME that only POST /api/v1/tick moves.")
 @click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              help="How much uvicorn logs (each request at info; debug for more).")
 @click.option("--healthcheck-timeout", default=HEALTHCHECK_TIMEOUT, show_default=True, type=click.IntRange(1),
               help="With --workers 2 or more: seconds a worker may take to answer uvicorn's health check before "
                    "uvicorn kills it (SIGKILL: the requests it holds are lost) and starts another. A worker on a "

@@ -173,7 +173,8 @@ def compare_command(before: str, after: str, cycle: str | None, node: str | None
 
 
 @assess_group.command("subsidies")
-@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD",
+              help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @click.option("--node", default=None, metavar="NODE", help="Only the roles held in this subtree (its id or name).")
 @store_option
@@ -217,7 +218,8 @@ def history_command(node: str | None, cycle: str, store: str, fmt: str) -> None:
 
 
 @assess_group.command("chart")
-@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD",
+              help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
 @click.option("--output", required=True, metavar="FILE", help="Where to write it: FILE.png, FILE.svg or FILE.pdf.")
 @click.option("--cycle", default=None, metavar="NAME", help=CYCLE_HELP)
 @click.option("--node", default=None, metavar="NODE", help=SUBTREE_HELP)
@@ -237,7 +239,8 @@ def chart_command(period: str, output: str, cycle: str | None, node: str | None,
 
 
 @assess_group.command("metrics")
-@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD")
+@click.option("--period", callback=parse_period_written, required=True, metavar="PERIOD",
+              help="2025-Q1, 2025-03, 2025-W10, 2025-03-05 or 2025.")
 @click.option("--node", "node", default=None, help="A node (default: the community's top nodes and every grid).")
 @store_option
 @now_option

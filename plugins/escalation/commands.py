@@ -473,13 +473,13 @@ _STEPS = (
         "handle",
         "Start handling an accepted incident.",
         IncidentHandlingStarted,
-        note=click.Option(["--note"]),
+        note=click.Option(["--note"], help="A note for the timeline (what is being done)."),
     ),
     _step(
         "pause",
         "Stop the incident's clock (waiting for the resident, for parts...).",
         IncidentPaused,
-        reason=click.Option(["--reason"], required=True),
+        reason=click.Option(["--reason"], required=True, help="Why the clock stops (shown in the timeline)."),
     ),
     _step("resume", "Restart the clock, keeping the time already spent.", IncidentResumed),
     _step(
@@ -501,25 +501,28 @@ _STEPS = (
             ["--reason"], default="", help="Why it is escalated (shown in the timeline and explain)."
         ),
     ),
-    _step("resolve", "Say the problem is solved.", IncidentResolved, note=click.Option(["--note"])),
+    _step("resolve", "Say the problem is solved.", IncidentResolved,
+          note=click.Option(["--note"], help="How it was solved (shown in the timeline).")),
     _step(
         "verify",
         "Verify the result with the residents' satisfaction (1-5).",
         IncidentVerified,
-        satisfaction=click.Option(["--satisfaction"], type=click.IntRange(1, 5), required=True),
-        note=click.Option(["--note"]),
+        satisfaction=click.Option(["--satisfaction"], type=click.IntRange(1, 5), required=True,
+                                  help="The residents' satisfaction with the result, 1 (very poor) to 5 (very good)."),
+        note=click.Option(["--note"], help="What the check found (shown in the timeline)."),
     ),
     _step(
         "rate",
         "Rate the outcome as its reporter or a resident of the cell (1-5).",
         SatisfactionRated,
-        score=click.Option(["--score"], type=click.IntRange(1, 5), required=True),
+        score=click.Option(["--score"], type=click.IntRange(1, 5), required=True,
+                           help="The rating, 1 (very poor) to 5 (very good)."),
     ),
     _step(
         "reopen",
         "Reopen a resolved or verified incident.",
         IncidentReopened,
-        reason=click.Option(["--reason"], default=""),
+        reason=click.Option(["--reason"], default="", help="Why (shown in the timeline)."),
     ),
     _step("close", "Close a verified incident.", IncidentClosed),
     _step(
@@ -560,15 +563,17 @@ _STEPS = (
         "Ask for more time to resolve (延期申请): --days and/or --hours, counted like the level's "
         "resolve limit (working days and hours when it is in working time).",
         ExtensionRequested,
-        days=click.Option(["--days"], type=click.IntRange(0, 366), default=0, show_default=True),
-        hours=click.Option(["--hours"], type=click.IntRange(0, 366), default=0, show_default=True),
+        days=click.Option(["--days"], type=click.IntRange(0, 366), default=0, show_default=True,
+                          help="Days more (working days when the limit is in working time)."),
+        hours=click.Option(["--hours"], type=click.IntRange(0, 366), default=0, show_default=True,
+                           help="Hours more (working hours when the limit is in working time)."),
         reason=click.Option(["--reason"], required=True, help="Why more time is needed."),
     ),
     _step(
         "approve-extension",
         "Approve the extension request waiting on an incident (延期批准): its resolve deadline moves.",
         ExtensionApproved,
-        note=click.Option(["--note"], default=""),
+        note=click.Option(["--note"], default="", help="A note for the timeline."),
     ),
     _step(
         "refuse-extension",
@@ -588,11 +593,13 @@ for _command in _STEPS:
 )
 @click.option("--node", required=True, help="Cell where it was found: its id or its name.")
 @click.option("--actor", required=True, help="Who reports it (a member's id or name, or a resident's id).")
-@click.option("--severity", type=click.IntRange(1, 5), default=1, show_default=True)
+@click.option("--severity", type=click.IntRange(1, 5), default=1, show_default=True,
+              help="How serious, 1 (minor) to 5 (grave): the ruleset's escalations and limits may depend on it.")
 @click.option("--place", help="Place id (building, address) inside the cell.")
-@click.option("--channel", default="patrol", show_default=True)
+@click.option("--channel", default="patrol", show_default=True,
+              help="How it came in: its code (phone) or the name the ruleset gives it (电话).")
 @click.option("--key-person", is_flag=True, help="A key person is involved.")
-@click.option("--description", default="")
+@click.option("--description", default="", help="What was found, in the reporter's words.")
 @click.option("--event-id", help="Id of the event (default: INCIDENT:report).")
 @store_option
 @now_option

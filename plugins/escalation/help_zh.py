@@ -70,6 +70,21 @@ HELP_ZH: Mapping[str, str] = {
     "Place id (building, address) inside the cell.": "网格内的地址编号（楼栋、门牌）。",
     "A key person is involved.": "涉及重点人员。",
     "Id of the event (default: INCIDENT:report).": "这条记录的编号（默认：事件编号:report）。",
+    "How serious, 1 (minor) to 5 (grave): the ruleset's escalations and limits may depend on it.":
+        "严重程度，1（轻微）至 5（重大）：规则集的提级和时限可能据此而定。",
+    "How it came in: its code (phone) or the name the ruleset gives it (电话).":
+        "上报渠道：编号（如 phone）或规则集中的名称（如 电话）。",
+    "What was found, in the reporter's words.": "发现了什么，用上报人的话说。",
+    "A note for the timeline (what is being done).": "记入事件经过的说明（正在做什么）。",
+    "Why the clock stops (shown in the timeline).": "暂停计时的原因（显示在事件经过中）。",
+    "How it was solved (shown in the timeline).": "如何解决的（显示在事件经过中）。",
+    "The residents' satisfaction with the result, 1 (very poor) to 5 (very good).":
+        "居民对办理结果的满意度，1（很不满意）至 5（很满意）。",
+    "What the check found (shown in the timeline).": "核查发现的情况（显示在事件经过中）。",
+    "The rating, 1 (very poor) to 5 (very good).": "评价，1（很不满意）至 5（很满意）。",
+    "Days more (working days when the limit is in working time).": "延长的天数（时限按工作时间计时为工作日）。",
+    "Hours more (working hours when the limit is in working time).": "延长的小时数（时限按工作时间计时为工作小时）。",
+    "A note for the timeline.": "记入事件经过的说明。",
     "Say the problem is solved.": "报告问题已解决（办结）。",
     "Restart the clock, keeping the time already spent.": "恢复计时，已用的时间照算。",
     "Send a case back (退单) with a reason: --department DEPT for a line department that finds it is not its remit "
