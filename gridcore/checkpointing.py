@@ -21,8 +21,7 @@ from itertools import islice
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
-from attrs import frozen
-
+from .classes import frozen
 from .errors import GridcoreError, StoreError
 from .events import Event
 from .garbage import fewer_full_collections, give_back_free_memory

@@ -30,6 +30,7 @@ import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
+from .classes import frozen
 from .errors import EventError, has_chinese
 from .events import (
     CORE_EVENT_TYPES,
@@ -269,7 +270,7 @@ _NO_CHECK, _NON_EMPTY, _AWARE, _NOT_NEGATIVE, _OTHER = 0, 1, 2, 3, 4
 _CHECKS: dict[object, int] = {None: _NO_CHECK, non_empty: _NON_EMPTY, _aware: _AWARE, not_negative: _NOT_NEGATIVE}
 
 
-@attrs.frozen
+@frozen
 class _Field:
     """One field of a kind on the quick path: what it holds, whether ``None`` may stand for it, its text
     limit, and which validator it has (``_CHECKS``)."""
@@ -283,7 +284,7 @@ class _Field:
     put: Any = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen
+@frozen
 class _Plan:
     """How the quick path reads and writes one kind: its class and its fields, in the class's order.
 

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import cattrs
-from attrs import frozen
 from cattrs.errors import BaseValidationError
 
 from . import geo
+from .classes import frozen
 from .errors import RosterError, UnknownMemberError
 from .events import SYSTEM_ACTOR
 from .geo import Location, locations_from_document, locations_to_document

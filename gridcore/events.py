@@ -31,8 +31,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 
+from .classes import frozen
 from .errors import InvalidTypeError, InvalidValueError
 
 SYSTEM_ACTOR = "system"

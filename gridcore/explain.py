@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from attrs import evolve, field, frozen
+from attrs import evolve, field
 
+from .classes import frozen
 from .errors import chinese_first, chinese_first_line, chinese_of
 from .roster import ROLES
 

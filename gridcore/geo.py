@@ -20,8 +20,8 @@ from itertools import pairwise
 from typing import Any
 
 import attrs
-from attrs import frozen
 
+from .classes import frozen
 from .errors import RosterError
 
 #: Metres that count as "at" a cell located by a point, unless the roster says otherwise.

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
+from .classes import frozen
 from .errors import UnknownNameError
 from .localtime import LocalTimes
 
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
 Governed = tuple[list[datetime], list["Ruleset | None"], "Ruleset | None"]
 
 
-@attrs.frozen
+@frozen
 class RulesetInForce:
     """A ruleset put in force: from when, and for which subtree (``node`` None: the whole tree)."""
 

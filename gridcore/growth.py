@@ -35,7 +35,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from attrs import frozen
+
+from .classes import frozen
 
 if TYPE_CHECKING:
     from .community import Community

@@ -28,8 +28,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
-from attrs import frozen
 
+from .classes import frozen
 from .errors import HierarchyError, InvalidTypeError, UnknownNodeError
 
 TERRITORIAL = "territorial"

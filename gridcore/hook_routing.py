@@ -19,8 +19,9 @@ from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from attrs import field, frozen
+from attrs import field
 
+from .classes import frozen
 from .errors import GridcoreError, PluginError
 from .plugin_loading import STATE_SUFFIX, _shown
 

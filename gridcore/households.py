@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
-from attrs import frozen
 
+from .classes import frozen
 from .errors import RosterError
 from .hierarchy import Hierarchy
 from .roster import Place

@@ -13,7 +13,9 @@ from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from attrs import field, frozen
+from attrs import field
+
+from .classes import frozen
 
 if TYPE_CHECKING:
     from .engine import Engine

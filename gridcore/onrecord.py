@@ -24,8 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import attrs
-
+from .classes import frozen
 from .governing import RulesetInForce, RulesetTimeline
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     from .rules.sections import P
 
 
-@attrs.frozen
+@frozen
 class LeftOnRecord:
     """A stored event a ruleset put in force from ``Proposed.effective`` would have refused: it stays on record,
     judged as it was when it was recorded (a replay does not ask the rules again of a stored event).

@@ -35,8 +35,7 @@ from collections.abc import Iterator
 from datetime import UTC as utc
 from datetime import date, datetime, timedelta, tzinfo
 
-from attrs import frozen
-
+from .classes import frozen
 from .clock import require_aware
 from .errors import GridcoreError
 

@@ -27,9 +27,9 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
-from attrs import frozen
 
 from . import hookspecs
+from .classes import frozen
 from .errors import PluginError
 
 ENTRY_POINT_GROUP = "gridcore"

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
-from attrs import define, field
+from attrs import field
 
 from . import timeorder
+from .classes import define
 from .clock import FixedClock, require_aware
 from .enginestate import CONFLICT_RETRIES, EngineState
 from .errors import EventError, EventRefused, StoreConflict, StoreError

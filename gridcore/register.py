@@ -22,8 +22,8 @@ from typing import Any
 
 import attrs
 import cattrs
-from attrs import frozen
 
+from .classes import frozen
 from .community import Community, care_index
 from .events import (
     Event,

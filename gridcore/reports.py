@@ -35,8 +35,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
-from attrs import field, frozen
+from attrs import field
 
+from .classes import frozen
 from .errors import InvalidValueError, chinese_first_line
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from types import MappingProxyType
 from typing import Any
 
 import attrs
-from attrs import frozen
 
+from .classes import frozen
 from .errors import RosterError
 from .hierarchy import Hierarchy
 

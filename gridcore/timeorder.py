@@ -51,8 +51,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
-
+from .classes import frozen
 from .events import SYSTEM_ACTOR
 from .store import Store
 
@@ -65,7 +64,7 @@ _LATE = "late "
 _ANYWHERE = (datetime.min.replace(tzinfo=UTC), "")
 
 
-@attrs.frozen
+@frozen
 class TimeOrder:
     """Whether (and from where) the log has had an event recorded out of time order.
 

@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.clock import FixedClock
 from gridcore.errors import GridcoreError
 from gridcore.explain import Outcome

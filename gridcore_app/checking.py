@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from attrs import frozen
 from pluggy import PluginManager
 
+from gridcore.classes import frozen
 from gridcore.community import Community
 from gridcore.errors import GridcoreError
 from gridcore.hierarchy import Hierarchy, Node

@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 
 import attrs
 import click
-from attrs import frozen
 
+from gridcore.classes import frozen
 from gridcore.clock import FixedClock
 from gridcore.community import Community
 from gridcore.engine import Engine, Refusal

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from attrs import Factory, define, frozen
+from attrs import Factory
 
+from gridcore.classes import define, frozen
 from gridcore.codec import read_time
 from gridcore.engine import DECIDED_WITH
 from gridcore.limits import MAX_DEPTH, MAX_LINE_BYTES, MAX_NUMBER_CHARS

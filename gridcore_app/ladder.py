@@ -47,8 +47,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import attrs
-from attrs import frozen
 
+from gridcore.classes import frozen
 from gridcore.community import Community
 from gridcore.governing import RulesetInForce, RulesetTimeline
 from gridcore.rules import Ruleset

@@ -62,9 +62,10 @@ from typing import Any
 
 import attrs
 import click
-from attrs import field, frozen
+from attrs import field
 
 from gridcore import Engine, GridcoreError, Table
+from gridcore.classes import frozen
 from gridcore.errors import UnknownNameError, chinese_first_line
 from gridcore.garbage import fewer_collections_while_reading
 from gridcore.periods import Period, parse_period

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import attrs
 import yaml
 
+from gridcore.classes import frozen
 from gridcore.community import Community
 from gridcore.errors import GridcoreError, HierarchyError, RosterError
 from gridcore.geo import Location
@@ -119,7 +120,7 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是", "党员"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "否"})
 
 
-@attrs.frozen
+@frozen
 class _Row:
     """One record read from a sheet or from an inline list, and where it came from.
 

@@ -26,8 +26,9 @@ from typing import Any
 
 import attrs
 import cattrs
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.community import Community
 from gridcore.errors import GridcoreError, has_chinese
 

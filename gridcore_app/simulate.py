@@ -45,6 +45,7 @@ from typing import IO, Any
 
 import attrs
 
+from gridcore.classes import define, frozen
 from gridcore.codec import EventCodec
 from gridcore.community import Community
 from gridcore.events import (
@@ -1424,7 +1425,7 @@ class _Simulation:
             self.registered[person] = new
 
 
-@attrs.frozen
+@frozen
 class _Clock:
     """Where a case is held to its handler's own limits and its level's: its ``node``, since when the
     handler's clock runs, the stretches it ``stopped`` (paused), and the days an extension added to the
@@ -1471,7 +1472,7 @@ class _Clock:
         return attrs.evolve(self, extra_days=self.extra_days + days, handler_extra_days=self.handler_extra_days + days)
 
 
-@attrs.define
+@define
 class _Case:
     """A simulated case: when it was first and last reported, and when it stopped being open."""
 

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
-from attrs import frozen
+from gridcore.classes import frozen
 
 if TYPE_CHECKING:
     from gridcore import Engine

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, ClassVar, Union
 
-from attrs import field, frozen
+from attrs import field
 
+from ..classes import frozen
 from ..explain import RuleRef
 
 

@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 
 import attrs
-from attrs import frozen
 
+from ..classes import frozen
 from .errors import Diagnostic
 
 #: The common start of the examples: the district's base, three levels.

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field
 
+from ..classes import frozen
 from ..explain import RuleRef
 from . import ast
 from . import schema as sch

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
-from attrs import frozen
 
+from ..classes import frozen
 from ..errors import GridcoreError
 
 ERROR = "error"

@@ -57,10 +57,11 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 from lark import Lark
 from lark.exceptions import GrammarError, LarkError
 
+from ..classes import frozen
 from ..errors import PluginError
 from . import ast
 from .grammar_cache import build_lark, cache_key, is_cached

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from attrs import frozen
-
+from ..classes import frozen
 from . import ast
 from .checker import did_you_mean
 

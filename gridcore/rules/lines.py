@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from attrs import frozen
 from lark import Token
 from lark.lark import PostLex
+
+from ..classes import frozen
 
 OPEN = "([（【"
 CLOSE = ")]）】"

@@ -24,10 +24,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from attrs import define, field
+from attrs import field
 from lark import TextSlice, Tree
 from lark.exceptions import UnexpectedInput, UnexpectedToken, VisitError
 
+from ..classes import define
 from ..explain import RuleRef
 from . import ast, tree_cache
 from .diagnose import from_lark, make

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from attrs import field, frozen
+from attrs import field
 
+from ..classes import frozen
 from ..roster import ROLES
 from .checker import did_you_mean
 

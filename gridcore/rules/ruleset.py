@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 
+from ..classes import frozen
 from ..errors import PluginError
 from ..metrics import Metric
 from ..roster import ROLES

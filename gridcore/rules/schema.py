@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 
+from ..classes import frozen
 from ..events import CORE_EVENT_TYPES, Event
 
 NUMBER = "number"

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
-from attrs import field, frozen
+from attrs import field
+
+from ..classes import frozen
 
 if TYPE_CHECKING:
     from .ast import Item, Pos

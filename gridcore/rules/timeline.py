@@ -20,8 +20,9 @@ from datetime import date
 from typing import Generic, TypeVar
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 
+from ..classes import frozen
 from . import ast
 
 T = TypeVar("T")

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from attrs import frozen
-
+from ..classes import frozen
 from ..errors import StoreError
 from . import Store
 from .url import open_store

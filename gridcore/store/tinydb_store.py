@@ -47,8 +47,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import evolve
 
+from ..classes import frozen
 from ..errors import NO_STORE_ZH, StoreConflict, StoreError
 from ..fastjson import written_loads
 from ..hookspecs import hookimpl

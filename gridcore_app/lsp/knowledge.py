@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.roster import ROLES
 from gridcore.rules.keywords import CJK, CORE_KEYWORDS
 from gridcore.rules.parser import read_source

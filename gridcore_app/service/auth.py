@@ -23,9 +23,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from attrs import frozen
-
 from gridcore import Engine
+from gridcore.classes import frozen
 from gridcore.store import Store
 
 from .problems import Problem

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from attrs import frozen
 from starlette.requests import Request
 
 from gridcore import Engine
+from gridcore.classes import frozen
 from gridcore.errors import EventError, EventRefused, GridcoreError, PluginError, StoreError
 
 from . import auth

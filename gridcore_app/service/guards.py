@@ -24,7 +24,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from attrs import define, field
+from attrs import field
+
+from gridcore.classes import define
 
 from .problems import Problem, language_of
 

@@ -24,10 +24,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import attrs
-from attrs import frozen
 from starlette.routing import BaseRoute, Route
 
 from gridcore import Event
+from gridcore.classes import frozen
 from gridcore.rules.schema import event_field_zh
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from attrs import field, frozen
+from attrs import field
 from starlette.responses import JSONResponse
+
+from gridcore.classes import frozen
 
 if TYPE_CHECKING:
     from gridcore_app.writelock import Holder

@@ -44,9 +44,8 @@ import os
 from collections import OrderedDict
 from typing import Any
 
-from attrs import frozen
-
 from gridcore import Engine
+from gridcore.classes import frozen
 from gridcore.periods import parse_period
 
 #: roll-up texts a worker keeps (a district's JSON: some hundreds of KiB)

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
-from attrs import frozen
 
+from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 
 from .people import member_present

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from attrs import frozen
 
+from gridcore.classes import frozen
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.periods import PeriodError, normalise_kind

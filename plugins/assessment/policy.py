@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 
 #: What a condition's ``score`` subject is called; every other subject is a metric.

@@ -21,8 +21,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from attrs import frozen
 
+from gridcore.classes import frozen
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.metrics import Metric

@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import evolve
 
+from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 
 from .policy import SCORE, AssessmentPolicy, MetricTerm, StarCap, StarLevel, exact

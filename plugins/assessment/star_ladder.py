@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
-from attrs import frozen
+from gridcore.classes import frozen
 
 from .policy import SCORE, AllOf, Compare, StarLevel, condition_subjects, exact
 

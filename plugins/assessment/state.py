@@ -30,9 +30,8 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from attrs import define
-
 from gridcore import hookimpl
+from gridcore.classes import define
 from gridcore.codec import read_time
 from gridcore.errors import StoreError
 from gridcore.events import ActivityRecorded, ResidentMoved, ResidentRegistered

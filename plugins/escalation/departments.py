@@ -17,9 +17,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from attrs import frozen
-
 from gridcore import Table
+from gridcore.classes import frozen
 from gridcore.periods import parse_period
 
 from .headings import HEADINGS_ZH

@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import evolve, frozen
+from attrs import evolve
 
+from gridcore.classes import frozen
 from gridcore.explain import Explanation
 from gridcore.roster import ROLES
 

@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.errors import InvalidValueError
 from gridcore.events import Event, between, non_empty
 from gridcore.rules.schema import BOOL, DURATION, NUMBER, RECORD, TEXT, Field, Variable

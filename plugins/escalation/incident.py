@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
-from attrs import define, field, frozen
+from attrs import field
 
+from gridcore.classes import define, frozen
 from gridcore.explain import RuleRef
 
 from .policy import EscalationPolicy, IncidentFacts, Route

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import attrs
-from attrs import frozen
 
 from gridcore import Table
+from gridcore.classes import frozen
 from gridcore.roster import ROLES
 
 from .compiler import categories_named, ladder

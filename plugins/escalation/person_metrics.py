@@ -26,8 +26,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from attrs import define, field
+from attrs import field
 
+from gridcore.classes import define
 from gridcore.metrics import MEMBER, Metric, MetricValue
 
 from .headings import METRIC_INPUTS_ZH

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from datetime import date, time, timedelta
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 
 DEFAULT_VERIFIER = "grid_leader"

@@ -9,8 +9,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from attrs import frozen
-
+from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 
 from .policy import Notice

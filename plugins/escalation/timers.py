@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.events import SYSTEM_ACTOR, Event
 from gridcore.explain import RuleRef
 

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from attrs import frozen
-
 from gridcore import Explanation, UnknownNameError
+from gridcore.classes import frozen
 from gridcore.clock import require_aware
 
 from . import timers

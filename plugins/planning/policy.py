@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 from gridcore.rules import Pos
 from gridcore.rules.ast import NOWHERE

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-from attrs import define, frozen
-
 from gridcore import UnknownNameError
+from gridcore.classes import define, frozen
 from gridcore.clock import require_aware
 from gridcore.periods import parse_period
 

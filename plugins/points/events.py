@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.events import Event, between, non_empty
 
 

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from attrs import Factory, field, frozen
+from attrs import Factory, field
 
+from gridcore.classes import frozen
 from gridcore.events import Event
 
 

@@ -59,8 +59,9 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from attrs import define, field
+from attrs import field
 
+from gridcore.classes import define
 from gridcore.errors import StoreError
 from gridcore.explain import RuleRef
 from gridcore.parts import (

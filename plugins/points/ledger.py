@@ -36,8 +36,9 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from gc import is_tracked as _is_tracked
 from typing import Any, Protocol
 
-from attrs import define, field, frozen
+from attrs import field
 
+from gridcore.classes import define, frozen
 from gridcore.explain import RuleRef
 from gridcore.localtime import LocalTimes
 from gridcore.periods import KINDS, add_months, parse_period, period_of_day, periods_starting_in

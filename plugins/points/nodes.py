@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.rules import Expr, Name, Pos, Value
 from gridcore.rules.ast import NOWHERE
 

@@ -11,8 +11,9 @@ import functools
 from datetime import date
 from fractions import Fraction
 
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 from gridcore.periods import KINDS
 

@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from attrs import define, field
+from attrs import field
 
+from gridcore.classes import define
 from gridcore.codec import read_time
 
 from .facts import IncidentRecord

@@ -10,9 +10,8 @@ from datetime import datetime
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from attrs import frozen
-
 from gridcore import UnknownNameError
+from gridcore.classes import frozen
 from gridcore.rules.checker import did_you_mean
 
 from .records import Assignment, Task

@@ -38,9 +38,10 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from attrs import define, field
+from attrs import field
 
 from gridcore.archive import PartArchive, Span, dump_span, load_span, overlaps
+from gridcore.classes import define
 from gridcore.partnames import Where
 from gridcore.parts import Loader, ManyLoader, PartLoader
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field
 
+from gridcore.classes import frozen
 from gridcore.rules import Name, Pos, Value
 from gridcore.rules.ast import NOWHERE
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from attrs import frozen
-
+from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 
 #: Who may assign a task when its line says nothing (held at or above the task's node).

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from attrs import define, field
+from attrs import field
+
+from gridcore.classes import define
 
 #: An assignment's status (English id -> Chinese label), as reports show it.
 STATUSES = {
