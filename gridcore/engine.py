@@ -271,6 +271,14 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
         """
         return self._local_times.on_clock(when)
 
+    def on_local_clock_until(self, when: datetime, day: date) -> bool:
+        """Whether ``when`` is on the community's clock (``on_local_clock``) and the community's offset from UTC
+        all the later ``day`` is ``when``'s own, known without asking the zone (``gridcore.localtime``; False:
+        not known so): what a plugin that puts a time months on on the community's clock reads to know the
+        offset there.
+        """
+        return self._local_times.on_clock_until(when, day)
+
     def residents(self) -> Mapping[str, str]:
         """Registered residents: person id -> the node they live in."""
         return dict(self._population)

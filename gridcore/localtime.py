@@ -45,11 +45,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+#: the ``date`` type (in ``LocalTimes``' body its own ``date`` method is that name)
+_Date = date
+
 
 class LocalTimes:
     """The local time and date of a moment in a zone read when a new time object is asked (``zone``)."""
 
-    __slots__ = ("_clock_start", "_day", "_end", "_local", "_start", "_when", "_zone", "_zone_now")
+    __slots__ = ("_clock_start", "_day", "_end", "_end_day", "_local", "_start", "_when", "_zone", "_zone_now")
 
     def __init__(self, zone: Callable[[], tzinfo]) -> None:
         #: the zone to convert to, asked on each new time object (an engine's community may be replaced)
@@ -63,6 +66,8 @@ class LocalTimes:
         self._zone_now: tzinfo | None = None
         self._start = datetime.min
         self._end = datetime.min
+        #: ``_end``'s own date (its wall clock's, at the span's offset)
+        self._end_day = date.min
         #: where in that span the local times stop repeating those before its start (a fold's second times
         #: when the clocks went back there): from here to ``_end`` a time's own fields are its local ones
         self._clock_start = datetime.max
@@ -97,6 +102,14 @@ class LocalTimes:
         """
         return when.tzinfo is self._zone_now and self._clock_start <= when < self._end and not when.fold
 
+    def on_clock_until(self, when: datetime, day: _Date) -> bool:
+        """Whether ``when`` is on the zone's clock (``on_clock``) and so is every time of the later ``day`` at
+        ``when``'s offset: ``day`` is after ``when``'s date and before the date the span kept ends on, so the
+        zone's offset all that day is ``when``'s (a credit's expiry, put months on on the zone's clock, is
+        then ``when`` whole days on, and the zone need not be asked for its offset there).
+        """
+        return self.on_clock(when) and when.date() < day < self._end_day
+
     def forget(self) -> None:
         """Convert the next time asked again (the zone may have changed)."""
         self._when = None
@@ -122,6 +135,7 @@ class LocalTimes:
         if span is not None:
             self._start = _at(span[0], own, datetime.min)
             self._end = _at(span[1], own, datetime.max)
+            self._end_day = self._end.date()
             self._zone_now = own
             self._clock_start = self._start
             if span[0] is not None:

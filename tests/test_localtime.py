@@ -3,7 +3,7 @@ exactly what ``astimezone`` says, in zones with folds and gaps and at fixed offs
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -283,3 +283,47 @@ def test_on_the_clock_is_never_said_of_a_fold_s_second_time(change: tuple[str, d
         if local.on_clock(when):
             plain = when.astimezone(zone)
             assert (when.date(), when.time(), 0) == (plain.date(), plain.time(), plain.fold), when
+
+
+@settings(max_examples=400, deadline=None)
+@given(fixed_offset_runs(), st.lists(st.integers(-40, 800), min_size=1, max_size=6))
+def test_a_later_day_on_the_clock_has_the_zone_s_offset_there(run: tuple[tzinfo, list[datetime]],
+                                                               days: list[int]) -> None:
+    """``on_clock_until``: whenever it says a time's later day is on the zone's clock at the time's offset,
+    every hour of that day at that offset (and the time's own clock on it) is the zone's wall clock there,
+    fold 0, as ``astimezone`` says; it is said only of a time ``on_clock`` and a later day."""
+    zone, times_asked = run
+    local = LocalTimes(lambda: zone)
+    for when in times_asked:
+        local.date(when)
+        for ahead in days:
+            try:
+                day = when.date() + timedelta(days=ahead)
+            except OverflowError:
+                continue
+            if not local.on_clock_until(when, day):
+                continue
+            assert local.on_clock(when) and day > when.date()
+            for clock in (when.time(), *(time(hour) for hour in range(24)), time(23, 59, 59, 999_999)):
+                there = datetime.combine(day, clock, tzinfo=when.tzinfo)
+                plain = there.astimezone(zone)
+                assert (plain.date(), plain.time(), plain.fold) == (day, clock, 0), (when, day, clock)
+                assert there.replace(tzinfo=zone).utcoffset() == when.utcoffset(), (when, day, clock)
+
+
+def test_the_clock_until_a_change_of_offset() -> None:
+    """Shanghai keeps +08:00 after 1991: any later day of an event at +08:00 is on its clock; New York's at
+    -05:00 in January is until the day before its clocks go forward (2025-03-09), not on or after it."""
+    shanghai, new_york = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+    cst, est = timezone(timedelta(hours=8)), timezone(timedelta(hours=-5))
+    local = LocalTimes(lambda: shanghai)
+    first = datetime(2026, 1, 31, 23, 59, tzinfo=cst)
+    assert not local.on_clock_until(first, date(2027, 1, 31))  # (nothing converted yet)
+    local.time(first)
+    assert local.on_clock_until(first, date(2027, 1, 31)) and local.on_clock_until(first, date(2060, 2, 29))
+    assert not local.on_clock_until(first, first.date())  # (not a later day)
+    local = LocalTimes(lambda: new_york)
+    january = datetime(2025, 1, 15, 9, tzinfo=est)
+    local.time(january)
+    assert local.on_clock_until(january, date(2025, 3, 8))
+    assert not local.on_clock_until(january, date(2025, 3, 9)) and not local.on_clock_until(january, date(2025, 7, 15))

@@ -17,6 +17,9 @@ from hypothesis import strategies as st
 from gridcore import Community, Engine, FixedClock
 from gridcore.periods import add_months
 from gridcore_points import api
+from gridcore_points.ledger import shared_key
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 ZONES = ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia", "Europe/London"]
 
@@ -81,6 +84,8 @@ def test_a_credit_expires_add_months_of_its_time(engines: dict[str, Engine], ask
         engine.local_date(when)
         found = api.state(engine)._expires(when, months)
         assert fields(found) == fields(add_months(when, months, engine.community.tz)), (name, when)
+        # (its key kept for the accounts whose first lot it is: the moment itself, the zone asked or not)
+        assert shared_key(found) == found - EPOCH, (name, when, months)
 
 
 def test_an_event_at_the_zone_s_own_offset_is_read_as_written(engines: dict[str, Engine]) -> None:
@@ -97,3 +102,5 @@ def test_an_event_at_the_zone_s_own_offset_is_read_as_written(engines: dict[str,
         assert engine.on_local_clock(when)
         found = state._expires(when, months)
         assert fields(found) == (expected, 0, engine.community.tz)
+        assert engine.on_local_clock_until(when, expected.date())  # (its key: ``when``'s, whole days on)
+        assert shared_key(found) == found - EPOCH == (when - EPOCH) + (expected.date() - when.date())

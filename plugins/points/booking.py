@@ -21,7 +21,7 @@ from . import ledger
 from .deduction import Deductions
 from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts
-from .ledger import Account, Entry, Line, note_key, utc_key
+from .ledger import Account, Entry, Line, keep_key, note_key, utc_key
 from .policy import ActivityItem, Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
 from .tracking import Claim, IncidentTrack, claim_end
@@ -123,7 +123,8 @@ class Booking(Deductions):
         of a district's day are booked at a moment booked before.)  Keyed by the
         moment (its ``utc_key``), as ``add_months`` reads nothing else of it.
         """
-        key = (utc_key(when), months)  # (the moment: times of one tzinfo compare equal whatever their fold)
+        moment = utc_key(when)
+        key = (moment, months)  # (the moment: times of one tzinfo compare equal whatever their fold)
         found = self._expiries.get(key)
         if found is None:
             if len(self._expiries) > 256:
@@ -136,7 +137,14 @@ class Booking(Deductions):
                 # ``astimezone(tz)`` is itself), so the zone is not asked for its offset to check it; a time
                 # written on the zone's clock (at its fixed offset, most events) read as written, unconverted
                 if calendar.on_clock(when):
-                    found = datetime.combine(shift_months(when.date(), months), when.time(), tzinfo=tz)
+                    day = shift_months(when.date(), months)
+                    found = datetime.combine(day, when.time(), tzinfo=tz)
+                    if calendar.on_clock_until(when, day):
+                        # (the zone's offset that day is ``when``'s: its key is ``when``'s, whole days on, kept
+                        # for every account whose first lot it is; the zone not asked for its offset)
+                        keep_key(found, moment + (day - when.date()))
+                        self._expiries[key] = found
+                        return found
                 else:
                     local = calendar.local(when)
                     found = datetime.combine(shift_months(local.date(), months), local.time(), tzinfo=tz)

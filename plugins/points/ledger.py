@@ -172,7 +172,11 @@ def note_key(when: datetime, wall_epoch: datetime) -> timedelta:
     assert wall_epoch.tzinfo is when.tzinfo
     offset = when.utcoffset()
     assert offset is not None
-    key = (when - wall_epoch) - offset
+    return keep_key(when, (when - wall_epoch) - offset)
+
+
+def keep_key(when: datetime, key: timedelta) -> timedelta:
+    """``key``, which is ``utc_key(when)`` (worked out by the caller), kept for ``shared_key``."""
     if len(_SHARED) > 4096:
         _SHARED.clear()
     _SHARED[id(when)] = (when, key)
@@ -268,7 +272,8 @@ class Calendar:
 
     def __init__(self, tz: tzinfo, local_time: Callable[[datetime], datetime] | None = None,
                  local_date: Callable[[datetime], date] | None = None,
-                 on_clock: Callable[[datetime], bool] | None = None) -> None:
+                 on_clock: Callable[[datetime], bool] | None = None,
+                 on_clock_until: Callable[[datetime, date], bool] | None = None) -> None:
         self.tz = tz
         self._days: dict[date, tuple[dict[str, tuple[str, datetime]], dict[str, timedelta]]] = {}
         self._ends: dict[tuple[str, str], datetime] = {}
@@ -280,15 +285,17 @@ class Calendar:
         # A time's local time and date in ``tz``: the engine's ``local_time`` and ``local_date`` (``tz`` its
         # community's), worked out once per time object for the core and every plugin; an activity asks for
         # its time's periods to be checked, then booked, then marked, and for when its credit expires.
-        if local_time is None or local_date is None or on_clock is None:
+        if local_time is None or local_date is None or on_clock is None or on_clock_until is None:
             own = LocalTimes(lambda: tz)
-            local_time, local_date, on_clock = own.time, own.date, own.on_clock
+            local_time, local_date, on_clock, on_clock_until = own.time, own.date, own.on_clock, own.on_clock_until
         #: ``when.astimezone(self.tz)``
         self.local = local_time
         #: ``when.astimezone(self.tz).date()``
         self._day = local_date
         #: whether ``when``'s own date and time are ``self.local(when)``'s (fold 0; False: not known)
         self.on_clock = on_clock
+        #: ``on_clock(when)``, and the zone's offset all the later ``day`` is ``when``'s (False: not known)
+        self.on_clock_until = on_clock_until
 
     def periods(self, when: datetime) -> dict[str, tuple[str, datetime]]:
         """The label and end of the period of each kind containing ``when``, by kind."""

@@ -47,7 +47,8 @@ class Records:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.tz = engine.community.tz
-        self.calendar = Calendar(self.tz, engine.local_time, engine.local_date, engine.on_local_clock)
+        self.calendar = Calendar(self.tz, engine.local_time, engine.local_date, engine.on_local_clock,
+                                 engine.on_local_clock_until)
         #: every entry booked, in booking order (mostly in the store; see history.py).
         self.history = History(self.load_part, many=self.load_parts)
         #: by member (those restored from a checkpoint are built when first used: accounts.py)
