@@ -19,7 +19,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -70,6 +70,8 @@ _LANG = "gridcore.lang"
 _TOP_LANG = "gridcore.top_lang"
 #: set when ``--now latest`` was given: the command acts at the store's newest event time
 _NOW_LATEST = "gridcore.now_latest"
+#: ``--now`` written without a zone (``2025-03-01``): that wall time in the community's zone, set by ``open_engine``
+_NOW_LOCAL = "gridcore.now_local"
 
 #: ``--now`` words meaning "the time of the newest event in the store"
 NOW_LATEST = ("latest", "最新")
@@ -105,6 +107,47 @@ def parse_time(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return when
 
 
+def parse_local_time(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Click callback of a time staff write for a store's community (``--now``, ``--effective``, ``--at``,
+    ``--deadline``): ISO 8601 with a zone, or without one (``2025-03-01``, ``2025-03-01T09:00``,
+    ``2025年3月1日``), which is that wall time in the community's time zone.  A time without a zone is passed
+    on as a naive ``datetime``; ``in_community_zone`` (``open_engine`` for ``--now``) gives it the zone."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        label = period_label(value)
+    except PeriodError:
+        label = ""
+    if len(label) == 10:  # a day written as staff write it (2025年3月1日, ２０２５年３月１日): its midnight
+        return datetime.fromisoformat(label)
+    raise click.BadParameter(f"{value!r} is not a time like 2025-03-01T09:00+08:00 or a day like 2025-03-01 "
+                             "(时间应写成 2025-03-01T09:00+08:00 或 2025-03-01 这样)")
+
+
+def in_community_zone(when: datetime, engine: Engine) -> datetime:
+    """``when`` as it is if it has a zone; else that wall time in the community's time zone (a time the
+    clocks skip or pass twice there, as a change to summer time does, is refused: write its zone)."""
+    return in_zone(when, engine.community.tz)
+
+
+def in_zone(when: datetime, zone: tzinfo) -> datetime:
+    """``when`` as it is if it has a zone; else that wall time in ``zone`` (see ``in_community_zone``)."""
+    if when.tzinfo is not None:
+        return when
+    first, second = when.replace(tzinfo=zone, fold=0), when.replace(tzinfo=zone, fold=1)
+    skipped = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != when
+    if skipped or first.utcoffset() != second.utcoffset():
+        raise click.BadParameter(
+            f"{when.isoformat()} {'does not exist' if skipped else 'happens twice'} in the community's time zone "
+            f"({zone}): write it with its offset, e.g. {first.isoformat(timespec='minutes')} "
+            f"(该时间在社区时区中{'不存在' if skipped else '出现两次'}：请写明时区偏移)")
+    return first
+
+
 def parse_period_written(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Click callback of ``--period``: the period's label however staff wrote it (``2025年3月`` ->
     ``2025-03``: ``gridcore.periods.period_label``), an assessment cycle after ``@`` kept as written."""
@@ -126,7 +169,11 @@ def parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if value is not None and value.strip().lower() in NOW_LATEST:
         ctx.meta[_NOW_LATEST] = True
         return None
-    return parse_time(ctx, param, value)
+    when = parse_local_time(ctx, param, value)
+    if when is not None and when.tzinfo is None:  # the community's wall time: open_engine sets the clock to it
+        ctx.meta[_NOW_LOCAL] = when
+        return None
+    return when
 
 
 def now_option(func: F) -> F:
@@ -135,8 +182,8 @@ def now_option(func: F) -> F:
         "--now",
         callback=parse_now,
         metavar="TIME",
-        help="Act as if it were this time (ISO 8601 with zone), or 'latest' (最新): the time of the "
-             "store's newest event. Default: the system clock.",
+        help="Act as if it were this time (ISO 8601; without a zone, the community's: 2025-03-01, "
+             "2025-03-01T09:00), or 'latest' (最新): the time of the store's newest event. Default: the system clock.",
     )(func)
 
 
@@ -286,13 +333,20 @@ def open_engine(
     """
     from gridcore.engine import Engine
 
-    clock = FixedClock(now) if now is not None else SystemClock()
+    local = now is not None and now.tzinfo is None  # (a time without a zone: the community's, known once open)
+    clock = FixedClock(now) if now is not None and not local else SystemClock()
     kwargs.setdefault("plugins", plugin_manager())
     engine = Engine.open(store=store, clock=clock, read_only=read_only, create=create, **kwargs)
     for warning in engine.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if now is None:
-        _clock_of_store(engine)
+    try:
+        if now is None:
+            _clock_of_store(engine)
+        elif local:
+            engine.clock = FixedClock(in_community_zone(now, engine))
+    except click.BadParameter:
+        engine.close()
+        raise
     try:
         yield engine
     finally:
@@ -314,6 +368,9 @@ def _clock_of_store(engine: Engine) -> None:
     a store of simulated or imported events is read as of its own time with ``--now latest``.
     """
     ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(_NOW_LOCAL) is not None:  # --now 2025-03-01: in the community's zone
+        engine.clock = FixedClock(in_community_zone(ctx.meta[_NOW_LOCAL], engine))
+        return
     latest = engine.latest_event_time
     if ctx is None or latest is None or not any(p.name == "now" for p in ctx.command.params):
         return
@@ -1033,8 +1090,9 @@ def hierarchy_household(household: str, store: str) -> None:
 
 @hierarchy.command("joined")
 @click.argument("node", required=False)
-@click.option("--at", "at", callback=parse_time, metavar="TIME",
-              help="When NODE joined the store (ISO 8601 with zone): at or before its first stored event.")
+@click.option("--at", "at", callback=parse_local_time, metavar="TIME",
+              help="When NODE joined the store (ISO 8601; without a zone, the community's): at or before its first "
+                   "stored event.")
 @store_option
 def hierarchy_joined(node: str | None, at: datetime | None, store: str) -> None:
     """When the nodes and members a growth added joined the store; with NODE and --at, record it.
@@ -1057,6 +1115,7 @@ def hierarchy_joined(node: str | None, at: datetime | None, store: str) -> None:
             tz = engine.community.tz
             if node is not None and at is not None:
                 found = engine.community.hierarchy.find(node).id
+                at = in_community_zone(at, engine)
                 nodes, members = engine.record_joined(found, at)
                 day = f"{at.astimezone(tz):%Y-%m-%d %H:%M}"
                 if nodes or members:
@@ -1197,12 +1256,14 @@ def rulesets_command(store: str, fmt: str) -> None:
                    "(花名册.xlsx).")
 @click.option("--ruleset", "ruleset_path", type=click.Path(exists=True, path_type=Path),
               help="A .rules file to put in force.")
-@click.option("--effective", callback=parse_time, metavar="TIME",
-              help="When the ruleset takes effect (default: now).")
+@click.option("--effective", callback=parse_local_time, metavar="TIME",
+              help="When the ruleset takes effect (2025-03-01: its midnight in the community's time zone; "
+                   "default: now).")
 @REJUDGE
 @RULESETS
-@click.option("--now", "at", callback=parse_time, metavar="TIME",
-              help="Act as if it were this time (ISO 8601 with zone): when the nodes and members a grown roster "
+@click.option("--now", "at", callback=parse_local_time, metavar="TIME",
+              help="Act as if it were this time (ISO 8601; without a zone, the community's): when the nodes and "
+                   "members a grown roster "
                    "adds join the store. Default: the system clock.")
 @store_option
 def init(community_path: Path, ruleset_path: Path | None, effective: datetime | None, rejudge: bool,
@@ -1220,6 +1281,7 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
 
     left: list[str] = []
     with open_engine(store, community=community_path, create=True, now=at) as engine:
+        effective = in_community_zone(effective, engine) if effective is not None else None
         if ruleset_path is not None:
             try:
                 # (what it leaves on record, said after the store's line: ``_put_in_force``'s lines after its first)
@@ -1241,7 +1303,8 @@ def init(community_path: Path, ruleset_path: Path | None, effective: datetime | 
 
 @main_group.command("use")
 @click.argument("ruleset_path", type=click.Path(exists=True, path_type=Path))
-@click.option("--effective", callback=parse_time, metavar="TIME", help="When it takes effect (default: now).")
+@click.option("--effective", callback=parse_local_time, metavar="TIME",
+              help="When it takes effect (2025-03-01: its midnight in the community's time zone; default: now).")
 @REJUDGE
 @RULESETS
 @store_option
@@ -1254,6 +1317,7 @@ def use(ruleset_path: Path, effective: datetime | None, rejudge: bool, rulesets:
     (their points, escalations and ratings may change): that needs --rejudge.
     """
     with open_engine(store, now=now) as engine:
+        effective = in_community_zone(effective, engine) if effective is not None else None
         said = _put_in_force(engine, ruleset_path, effective, rejudge, rulesets)
         click.echo("\n".join(for_staff(line) for line in said.split("\n")))
 

@@ -30,9 +30,10 @@ HELP_ZH: Mapping[str, str] = {
         "默认取环境变量 GRIDCORE_LANG，其次取系统语言（LANG=zh_CN.UTF-8 即中文），否则为英文。",
     "The store: a folder (embedded TinyDB), sqlite:///file.db or postgresql://...":
         "数据库：一个文件夹（内置 TinyDB）、sqlite:///文件.db 或 postgresql://...",
-    "Act as if it were this time (ISO 8601 with zone), or 'latest' (最新): the time of the store's newest event. "
-    "Default: the system clock.":
-        "按这个时间执行（ISO 8601 格式，须带时区），或写 最新（latest）：按库中最新事件的时间。默认：系统时钟。",
+    "Act as if it were this time (ISO 8601; without a zone, the community's: 2025-03-01, 2025-03-01T09:00), or "
+    "'latest' (最新): the time of the store's newest event. Default: the system clock.":
+        "按这个时间执行（ISO 8601 格式；不带时区即社区所在时区：2025-03-01、2025-03-01T09:00、2025年3月1日），"
+        "或写 最新（latest）：按库中最新事件的时间。默认：系统时钟。",
     "A CSV's header row: the column ids (en, what scripts read) or each column's Chinese and id "
     "(zh: 获得积分 earned, for Excel). Default: $GRIDCORE_LANG, else en. (CSV 表头：zh 为中文加编号)":
         "CSV 表头：en 为列编号（供脚本读取），zh 为“中文 编号”（如 获得积分 earned，便于用 Excel 打开）。"
@@ -140,8 +141,8 @@ HELP_ZH: Mapping[str, str] = {
         "时间之前扩充的库，没有新增部分的加入时间，考核会对其加入前的考核期评星；在写入花名册标记之前扩充的库，"
         "正在运行的引擎察觉不到扩充。NODE --at TIME 为 NODE、其下各节点和在其中任职的各人员记录加入时间 TIME，"
         "并写入花名册标记；TIME 晚于那里已记录的最早事件，或 NODE 已记录了别的加入时间时拒绝。",
-    "When NODE joined the store (ISO 8601 with zone): at or before its first stored event.":
-        "NODE 加入本库的时间（ISO 8601，须带时区）：不晚于其已记录的最早事件。",
+    "When NODE joined the store (ISO 8601; without a zone, the community's): at or before its first stored event.":
+        "NODE 加入本库的时间（ISO 8601；不带时区即社区所在时区）：不晚于其已记录的最早事件。",
     "One household (户) in the store: where it lives, its people, who looks after it, and its history.":
         "库中的一户：住在哪里、有哪些人、由谁负责，以及变动记录。",
     "Print the tree of the community at PATH (a folder, a YAML file or a roster workbook), or in --store. With "
@@ -179,17 +180,18 @@ HELP_ZH: Mapping[str, str] = {
     "The community: a folder (community.yaml + CSV files), a YAML file or a roster workbook (花名册.xlsx).":
         "社区资料：社区文件夹（community.yaml 加 CSV 文件）、YAML 文件或花名册工作簿（花名册.xlsx）。",
     "A .rules file to put in force.": "要生效的 .rules 规则集文件。",
-    "When the ruleset takes effect (default: now).": "规则集生效的时间（默认：现在）。",
-    "Act as if it were this time (ISO 8601 with zone): when the nodes and members a grown roster adds join the "
-    "store. Default: the system clock.":
-        "按这个时间执行（ISO 8601，带时区）：扩充的花名册新增的节点和人员以此时间加入本库。默认：系统时钟。",
+    "When the ruleset takes effect (2025-03-01: its midnight in the community's time zone; default: now).":
+        "规则集生效的时间（如 2025-03-01 或 2025年3月1日：社区所在时区当日零时；默认：现在）。",
+    "Act as if it were this time (ISO 8601; without a zone, the community's): when the nodes and members a grown "
+    "roster adds join the store. Default: the system clock.":
+        "按这个时间执行（ISO 8601；不带时区即社区所在时区）：扩充的花名册新增的节点和人员以此时间加入本库。默认：系统时钟。",
     "Also list the events stored in this store from --effective on that each ruleset, put in force then, would "
     "have refused (a report of a category its closed list does not hold): they would stay on record, judged as "
     "they were. Reads only.":
         "另外列出此库中自 --effective 起、各规则集若自那时生效本应拒绝的已存事件（类别不在其“仅限所列”类别清单中的上报）："
         "这些事件将仍按当时的评判保留在记录中。只读，不改动库。",
-    "With --store: when the rulesets would take effect (ISO 8601 with zone; default: now).":
-        "与 --store 同用：规则集的生效时间（ISO 8601，带时区；默认：现在）。",
+    "With --store: when the rulesets would take effect (ISO 8601; without a zone, the community's; default: now).":
+        "与 --store 同用：规则集的生效时间（ISO 8601；不带时区即社区所在时区；默认：现在）。",
     "Allow an effective time before events already recorded: they are judged again under the new ruleset.":
         "允许生效时间早于已记录的事件：这些事件会按新规则集重新评判。",
     "Copy a store to another backend without loss.": "把库完整复制到另一种存储（不丢失任何内容）。",
@@ -226,7 +228,8 @@ HELP_ZH: Mapping[str, str] = {
     "needs --rejudge.":
         "让规则集生效。有错误的规则集被拒绝，原规则集继续有效。生效时间早于已记录的事件时，这些事件要"
         "重新评判（其积分、提级和评星可能改变）：须加 --rejudge。",
-    "When it takes effect (default: now).": "生效时间（默认：现在）。",
+    "When it takes effect (2025-03-01: its midnight in the community's time zone; default: now).":
+        "生效时间（如 2025-03-01 或 2025年3月1日：社区所在时区当日零时；默认：现在）。",
     # roll-ups, rosters
     "A street's communities or a district's streets side by side: three rates, overdue, stars, points, subsidies.":
         "并列比较一个街道的各社区或一个区的各街道：三率、超时、星级、积分、补贴。",

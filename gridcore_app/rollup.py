@@ -73,6 +73,7 @@ from gridcore.reports import Cell, count_cell
 
 from .cli import (
     _NOW_LATEST,
+    _NOW_LOCAL,
     fail,
     for_staff,
     format_option,
@@ -710,7 +711,8 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         # the store decodes its checkpoint, a read too (gridcore.garbage)
         # (--now: as at that time, the assessment periods over by then paid and the one under way provisional;
         # --now latest: at the store's newest event)
-        at = now if now is not None else None if click.get_current_context().meta.get(_NOW_LATEST) \
+        meta = click.get_current_context().meta  # (--now latest, --now 2025-03-01: open_engine sets the clock)
+        at = now if now is not None else None if meta.get(_NOW_LATEST) or meta.get(_NOW_LOCAL) is not None \
             else datetime.now(UTC)
         with fewer_collections_while_reading(), open_engine(store, read_only=True, now=at) as engine:
             # a node by its id or its name (红旗街道), as --node options take it

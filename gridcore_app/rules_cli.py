@@ -22,7 +22,7 @@ from gridcore.rules.ruleset import Ruleset, load_ruleset
 from gridcore.rules.sections import Section
 
 from . import atomic
-from .cli import RULESETS, help_lang, parse_time, plugin_manager
+from .cli import RULESETS, help_lang, parse_local_time, plugin_manager
 
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                     help="Language of messages (default: from the locale, LANG=zh_CN -> zh).")
@@ -84,8 +84,9 @@ def _render(diagnostics: Sequence[Diagnostic], lang: str) -> str:
               help="Also list the events stored in this store from --effective on that each ruleset, put in force "
                    "then, would have refused (a report of a category its closed list does not hold): they would "
                    "stay on record, judged as they were. Reads only.")
-@click.option("--effective", callback=parse_time, metavar="TIME",
-              help="With --store: when the rulesets would take effect (ISO 8601 with zone; default: now).")
+@click.option("--effective", callback=parse_local_time, metavar="TIME",
+              help="With --store: when the rulesets would take effect (ISO 8601; without a zone, the community's; "
+                   "default: now).")
 def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None,
           output: str, rulesets: tuple[Path, ...], store: str | None, effective: datetime | None) -> None:
     """Parse and type-check ruleset FILES (or every .rules file in a folder); exit 1 on any error."""
@@ -148,11 +149,11 @@ def _left_on_record(paths: Sequence[Path], store: str, effective: datetime | Non
                     output: str) -> list[dict[str, Any]]:
     """``check --store``: the stored events each ruleset of ``paths``, put in force from ``effective``, would
     have refused (``Engine.left_on_record``), said on stdout (text) and given for ``--format json``."""
-    from .cli import left_on_record_said, open_engine
+    from .cli import in_community_zone, left_on_record_said, open_engine
 
     found: list[dict[str, Any]] = []
     with open_engine(store, read_only=True) as engine:
-        when = effective or engine.clock.now()
+        when = in_community_zone(effective, engine) if effective is not None else engine.clock.now()
         for path in paths:
             left = engine.left_on_record(path, effective=when, search_path=rulesets)
             if output == "text":

@@ -231,9 +231,11 @@ def test_a_mistyped_postgresql_schema_is_an_error_naming_it_and_nothing_is_creat
         factory.cleanup()
 
 
-def test_times_need_a_zone(tmp_path: Path) -> None:
-    code, _, err = run("tick", "--store", str(tmp_path / "s"), "--now", "2025-03-01T08:00")
-    assert code == 2 and "time zone" in err
+def test_times_need_a_zone_where_no_community_gives_one(tmp_path: Path) -> None:
+    """A test clock for the service is a time with a zone; staff's --now and --effective may omit it (the
+    community's: tests/test_cli_local_times.py)."""
+    code, _, err = run("serve", "--store", str(tmp_path / "s"), "--test-clock", "2025-03-01T08:00")
+    assert code == 2 and "has no time zone; add one, e.g. 2025-03-01T08:00+08:00 (时间须带时区)" in err
 
 
 def test_report_params_must_be_key_value(tmp_path: Path) -> None:
@@ -266,8 +268,8 @@ def test_files_that_cannot_be_written_are_messages(tmp_path: Path) -> None:
     code, _, err = run("hierarchy", "show", str(MINI))
     assert code == 0
     code, _, err = run("init", "--community", str(MINI), "--store", str(tmp_path / "s"),
-                       "--effective", "2025-01-01")
-    assert code == 2 and "e.g. 2025-01-01T00:00+08:00" in err
+                       "--effective", "2025-01-32")
+    assert code == 2 and "'2025-01-32' is not a time like 2025-03-01T09:00+08:00 or a day like 2025-03-01" in err
 
 
 def test_migrating_from_a_missing_store_is_refused_and_creates_nothing(tmp_path: Path) -> None:
@@ -349,7 +351,7 @@ def test_clicks_own_errors_carry_their_chinese(tmp_path: Path) -> None:
         (("rulesets", "--format", "pdf"), "'pdf' is not", "(参数值无效：不在可选值之中)"),
         (("migrate", "--to", "sqlite:///x.db"), "Missing option '--from'", "(缺少必填选项)"),
         (("incidents", "report", "--severity", "9"), "9 is not in the range", "(参数值无效：应为数字，且在允许的范围内)"),
-        (("tick", "--now", "yesterday"), "is not a time like", "(时间应写成 2025-03-01T09:00+08:00 这样)"),
+        (("tick", "--now", "yesterday"), "is not a time like", "(时间应写成 2025-03-01T09:00+08:00 或 2025-03-01 这样)"),
         (("nosuchcommand",), "No such command", "(没有这个命令)"),
         (("report", "--nosuchoption"), "No such option", "(没有这个选项)"),
         (("hierarchy", "show", str(MINI), "extra"), "unexpected extra argument", "(用法不对：多出了参数 extra)"),

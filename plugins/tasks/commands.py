@@ -15,10 +15,11 @@ import click
 from gridcore_app.cli import (
     format_option,
     help_lang,
+    in_community_zone,
     now_option,
     open_engine,
+    parse_local_time,
     parse_period_written,
-    parse_time,
     person_id,
     store_option,
 )
@@ -88,8 +89,8 @@ _id = click.option("--id", "event_id", metavar="ID", help="The event's id (defau
 @click.argument("task")
 @click.option("--kind", "task_kind", required=True, help="The kind of task, as the ruleset's tasks section names it.")
 @click.option("--node", required=True, metavar="NODE", help="The subtree whose staff the task goes to.")
-@click.option("--deadline", callback=parse_time, metavar="TIME", help="Due before this time (default: the "
-              "ruleset's 'within' after now).")
+@click.option("--deadline", callback=parse_local_time, metavar="TIME", help="Due before this time (without a "
+              "zone, the community's: 2025-03-31T18:00; default: the ruleset's 'within' after now).")
 @click.option("--role", "roles", multiple=True, metavar="ROLE", help="A role it goes to (repeat; default: the "
               "ruleset's 'to').")
 @click.option("--title", default="", help="What the task is, in words.")
@@ -102,6 +103,7 @@ def assign_command(task: str, task_kind: str, node: str, deadline: datetime | No
     """Assign TASK to the members holding its roles at NODE or below."""
     with open_engine(store, now=now) as engine:
         when = now or engine.clock.now()
+        deadline = in_community_zone(deadline, engine) if deadline is not None else None
         actor, node = person_id(engine, actor, known=False), _node(engine, node)
         stored = engine.record(TaskAssigned(id=event_id or f"{task}:assigned", time=when, actor=actor, node=node,
                                             task=task, task_kind=task_kind, title=title, deadline=deadline,

@@ -11,7 +11,8 @@ HELP_ZH: Mapping[str, str] = {
     "Assign TASK to the members holding its roles at NODE or below.": "把任务 TASK 派给在节点 NODE 及其下级担任相应角色的成员。",
     "The kind of task, as the ruleset's tasks section names it.": "任务类别，按规则集“专项任务”栏目中的名称。",
     "The subtree whose staff the task goes to.": "任务派给哪个范围的工作人员。",
-    "Due before this time (default: the ruleset's 'within' after now).": "完成期限（默认：现在加上规则集规定的期限）。",
+    "Due before this time (without a zone, the community's: 2025-03-31T18:00; default: the ruleset's 'within' after "
+    "now).": "完成期限（不带时区即社区所在时区：2025-03-31T18:00；默认：现在加上规则集规定的期限）。",
     "A role it goes to (repeat; default: the ruleset's 'to').": "派给哪个角色（可重复；默认：规则集规定的角色）。",
     "What the task is, in words.": "任务内容说明。",
     "Who does it (a member's id or name).": "操作人（成员编号或姓名）。",
