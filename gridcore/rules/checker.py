@@ -34,7 +34,8 @@ class Report(Protocol):
 
 
 _VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "类别", "metric": "指标",
-             "department": "条线部门", "reward": "礼遇", "task": "专项任务", "channel": "渠道"}
+             "department": "条线部门", "reward": "礼遇", "task": "专项任务", "channel": "渠道",
+             "holiday": "节假日"}
 
 
 def vocabulary_zh(vocabulary: str) -> str:

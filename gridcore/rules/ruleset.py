@@ -422,8 +422,8 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
     written_titles = _titles(files, by_name)
     if metrics:  # a metric named by its Chinese title is the metric of its id
         written_titles["metric"] = {**metric_titles(metrics), **written_titles.get("metric", {})}
-    resolved, changes, problems, cautions = resolve(files, item_key(by_name, level_names, written_titles, roles),
-                                                    functools.partial(kind_zh, by_name))
+    key_of = item_key(by_name, level_names, written_titles, roles)
+    resolved, changes, problems, cautions = resolve(files, key_of, functools.partial(kind_zh, by_name))
     for at, en, zh, *fix in problems:
         diagnostics.append(_at(at, lines, en, zh, fix=fix[0] if fix else "", fix_zh=fix[1] if fix else ""))
     for at, en, zh in cautions:
@@ -444,7 +444,8 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
             continue
         for vocab, kind in section.vocabularies.items():
             named = [i for i in items if i.kind == kind and i.name is not None]
-            names = {i.name.text for i in named if i.name is not None}
+            # the ids the items' names spell (a child's ``节假日 春节`` replacing ``holiday spring_festival``)
+            names = {key_of(section_name, i)[1] or "" for i in named}
             item_kind = section.item_kind(kind)
             if item_kind is not None and item_kind.titles is not None:
                 if not named:
@@ -452,8 +453,11 @@ def _compile_chain(chain: Sequence[Source], sections: Sequence[Section[Any]],
                 declared, clashes = _item_titles(named, item_kind.titles)
                 for at, en, zh in clashes:
                     diagnostics.append(_at(at, lines, en, zh))
-                titles.setdefault(vocab, {}).update(declared)
-                names |= set(declared)
+                # an item that replaced a titled one without a title of its own keeps the title written before
+                kept = {t: i for t, i in written_titles.get(vocab, {}).items()
+                        if i in names and t not in names and i not in declared.values()}
+                titles.setdefault(vocab, {}).update({**kept, **declared})
+                names |= set(kept) | set(declared)
             vocabularies[vocab] = vocabularies.get(vocab, frozenset()) | frozenset(names)
     timelines: dict[str, Timeline[object]] = {}
     for section_name, items in resolved.items():

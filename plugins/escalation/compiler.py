@@ -77,6 +77,7 @@ def compile_escalation(items: Sequence[Item], ctx: CompileContext) -> Escalation
         holidays=holidays,
         extra_workdays=extra,
         rules=calendar_rules,
+        named_days=tuple(p for p in now if isinstance(p, Holiday | ExtraWorkdays)),
     )
     _check_round_the_clock(items, calendar, ctx)
     verifiers = [p for p in now if isinstance(p, Verifier)]
@@ -163,9 +164,10 @@ def _compile(item: Item, version: Version, ctx: CompileContext, *, closed: bool 
                 f"the holiday ends ({body.last}) before it starts ({body.first})",
                 f"假期结束日（{body.last}）早于开始日（{body.first}）",
             )
-        return Holiday(body.first, body.last, ref)
+        return Holiday(body.first, body.last, ref, ctx.id_of("holiday", name), body.title)
     if isinstance(body, n.ExtraWorkdays):
-        return ExtraWorkdays(body.days, ref)
+        holiday = _holiday(item.name, ctx) if item.name is not None else ""
+        return ExtraWorkdays(body.days, ref, holiday)
     return None  # pragma: no cover - the transformer builds one of the bodies above
 
 
@@ -192,6 +194,32 @@ def _category(name: Name, ctx: CompileContext, *, closed: bool = False) -> str:
                       f"category {name.text}: <name>",
                   fix_zh=f"使用规则集已声明的类别（代码或名称），或先声明：类别 {name.text}：<名称>",
                   warning=not closed)
+    return written
+
+
+def _holiday(name: Name, ctx: CompileContext) -> str:
+    """The id of the holiday an ``extra workday`` names (by its id or its title).
+
+    Make-up days (调休) belong to a holiday: one naming no holiday the ruleset
+    declares is refused (a slip such as ``national_dya`` would otherwise be a
+    holiday of its own that nothing else names).
+    """
+    written = ctx.id_of("holiday", name.text)
+    titles = ctx.titles.get("holiday", {})
+    declared = sorted(h for h in ctx.vocabulary("holiday") if h not in titles)
+    if written in declared:
+        return written
+    named = {code: title for title, code in titles.items()}
+    listing = ", ".join(f"{h} ({named[h]})" if h in named else h for h in declared) or "none"
+    listing_zh = "、".join(f"{named[h]}（{h}）" if h in named else h for h in declared) or "无"
+    ctx.error(name, f"extra workday '{name.text}' names no holiday: the ruleset declares {listing}",
+              f"补班 '{name.text}' 没有对应的节假日：规则集声明的节假日有 {listing_zh}",
+              expected=", ".join(declared[:12]) or "a holiday declared by a 'holiday' line",
+              expected_zh="、".join(named.get(h, h) for h in declared[:12]) or "“节假日”行声明的节假日",
+              suggestion=did_you_mean(name.text, sorted(ctx.vocabulary("holiday"))),
+              fix="name the holiday the make-up days belong to (its id or its name), or declare it first: "
+                  f"holiday {name.text}: <name>, DATE to DATE",
+              fix_zh=f"写出调休所属的节假日（编号或名称），或先声明：节假日 {name.text}：<名称>，开始日期 至 结束日期")
     return written
 
 

@@ -432,6 +432,19 @@ def explanation(answer: Explanation, names: Names) -> Explanation:
                                                                   for key, value in answer.inputs.items()})
 
 
+#: A holiday and its days as an explanation writes them: ``national_day (国庆节) 2025-10-01 to 2025-10-08``.
+_HOLIDAY = re.compile(r"^(\S+)(?: \((.+)\))? (\d{4}-\d\d-\d\d(?:(?: to |, )\d{4}-\d\d-\d\d)*)$")
+
+
+def _holiday_zh(text: str) -> str:
+    """``national_day (国庆节) 2025-10-01 to 2025-10-08`` -> ``国庆节（national_day）2025-10-01 至 2025-10-08``."""
+    found = _HOLIDAY.match(text)
+    if found is None:
+        return text
+    days = found[3].replace(" to ", " 至 ").replace(", ", "，")
+    return f"{found[2]}（{found[1]}）{days}" if found[2] else f"{found[1]} {days}"
+
+
 #: An input's value the plugin writes in English when there is none (``resolve limit`` = ``(none)``).
 _NONE_ZH = {"(none)": "（无）", "(paused)": "（已暂停）"}
 
@@ -450,6 +463,8 @@ def _value(key: str, value: Any, names: Names) -> Any:
         return f"{names.level(found[1])} {found[2]}"
     if key in ("when", "reopens when"):
         return f"「{value}」"  # (a rule's condition, quoted as the ruleset writes it)
+    if key in ("days off", "make-up days"):
+        return "；".join(_holiday_zh(part) for part in value.split("; "))
     if key == "category":
         return names.category(value)
     if key == "channel":

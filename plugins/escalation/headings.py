@@ -32,6 +32,8 @@ INPUTS_ZH: Mapping[str, str] = {
     # (what a rule's condition read: an escalation's, a reopening's)
     "reopening": "第几次返工", "reopens when": "返工条件", "satisfaction": "满意度", "repeats": "重复上报次数",
     "key_person": "涉及重点人员", "channel": "上报渠道",
+    # (the holidays and make-up days a limit in working time ran over)
+    "days off": "节假日", "make-up days": "补班日",
 }  # fmt: skip
 
 #: The Chinese of the inputs the escalation plugin's metrics are computed from (``Metric.inputs_zh``), shown

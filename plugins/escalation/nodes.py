@@ -419,10 +419,12 @@ class Calendar:
 
 @frozen
 class HolidayDays:
-    """The body of ``holiday``: first and last day off (the same for one day)."""
+    """The body of ``holiday``: first and last day off (the same for one day), and the title the
+    holiday may give itself before its dates (``holiday spring_festival: 春节, ...``; "" if none)."""
 
     first: date
     last: date
+    title: str = ""
     pos: Pos = field(default=NOWHERE, eq=False, repr=False)
 
 
@@ -640,7 +642,8 @@ class EscalationNodes:
 
     def escalation_holiday(self, c: list[Any], pos: Pos) -> HolidayDays:
         days = [v.value for v in _values(c, "date")]
-        return HolidayDays(days[0], days[-1], pos)
+        titles = _names(c)
+        return HolidayDays(days[0], days[-1], titles[0].text if titles else "", pos)
 
     def escalation_workday(self, c: list[Any], pos: Pos) -> ExtraWorkdays:
         return ExtraWorkdays(tuple(v.value for v in _values(c, "date")), pos)

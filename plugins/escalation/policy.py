@@ -75,6 +75,9 @@ class Calendar:
     holidays: tuple[tuple[date, date], ...] = ()
     extra_workdays: frozenset[date] = frozenset()
     rules: tuple[RuleRef, ...] = ()
+    #: the ``holiday`` and ``extra workday`` items ``holidays`` and ``extra_workdays`` come from, with the
+    #: holidays' ids and names (for explanations; a holiday's name decides nothing, so it is not compared)
+    named_days: tuple[Holiday | ExtraWorkdays, ...] = field(default=(), eq=False, repr=False)
 
     def is_working_day(self, day: date) -> bool:
         """True if ``day`` has working hours (make-up days win over weekends and holidays)."""
@@ -83,6 +86,17 @@ class Calendar:
         if day.weekday() not in self.weekdays:
             return False
         return not any(first <= day <= last for first, last in self.holidays)
+
+    def named_between(self, first: date, last: date) -> tuple[Holiday | ExtraWorkdays, ...]:
+        """The holidays and make-up days of ``named_days`` that touch the days ``first`` to ``last``."""
+        out: list[Holiday | ExtraWorkdays] = []
+        for named in self.named_days:
+            if isinstance(named, Holiday):
+                if named.first <= last and first <= named.last:
+                    out.append(named)
+            elif any(first <= day <= last for day in named.days):
+                out.append(named)
+        return tuple(out)
 
     @property
     def day_length(self) -> timedelta:
@@ -534,19 +548,23 @@ class WorkingHours:
 
 @frozen
 class Holiday:
-    """Days off from ``first`` to ``last`` (inclusive)."""
+    """Days off from ``first`` to ``last`` (inclusive); ``holiday`` is its id, ``title`` the name it
+    gives itself ("" if none)."""
 
     first: date
     last: date
     rule: RuleRef
+    holiday: str = ""
+    title: str = ""
 
 
 @frozen
 class ExtraWorkdays:
-    """Make-up working days (调休上班) that count even on a weekend."""
+    """Make-up working days (调休上班) that count even on a weekend, of the holiday with id ``holiday``."""
 
     days: tuple[date, ...]
     rule: RuleRef
+    holiday: str = ""
 
 
 Piece = (

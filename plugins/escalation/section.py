@@ -17,7 +17,7 @@ from gridcore.rules import schema as sch
 from gridcore.rules.sections import ItemKind, Section
 
 from .events import INCIDENT
-from .nodes import CategoryName, ChannelName, EscalationNodes
+from .nodes import CategoryName, ChannelName, EscalationNodes, HolidayDays
 from .policy import EscalationPolicy
 
 GRAMMAR = Path(__file__).with_name("escalation.lark")
@@ -218,15 +218,21 @@ ITEMS = (
         "holiday",
         ("holiday", "节假日"),
         "escalation_holiday",
-        doc="days off (not counted in working time)",
-        doc_zh="不计入工作时间的假日",
+        doc="days off (not counted in working time), and optionally the holiday's name staff read before the "
+        "dates (holiday spring_festival: 春节, 2025-01-28 to 2025-02-04); either spelling means the holiday",
+        doc_zh="不计入工作时间的假日，日期前可写节日名称（节假日 spring_festival：春节，2025-01-28 至 2025-02-04）；"
+        "写编号或名称均指同一节假日",
+        names=("holiday",),
+        titles=lambda body: _holiday_title(body),
     ),
     ItemKind(
         "workday",
         ("extra workday", "补班"),
         "escalation_workday",
-        doc="make-up working days (counted even on a weekend)",
-        doc_zh="调休上班日（周末也计入工作时间）",
+        doc="make-up working days (counted even on a weekend) of a holiday the ruleset declares, named by its id "
+        "or its name",
+        doc_zh="某个节假日的调休上班日（周末也计入工作时间）；写规则集已声明的节假日的编号或名称",
+        names=("holiday",),
     ),
 )
 
@@ -247,6 +253,11 @@ def _category_title(body: object) -> list[str]:
 def _channel_title(body: object) -> list[str]:
     """A channel's name (``channel phone: 电话`` -> ``电话``)."""
     return [body.display] if isinstance(body, ChannelName) else []
+
+
+def _holiday_title(body: object) -> list[str]:
+    """A holiday's name (``holiday spring_festival: 春节, 2025-01-28 to 2025-02-04`` -> ``春节``)."""
+    return [body.title] if isinstance(body, HolidayDays) and body.title else []
 
 
 def section() -> Section[EscalationPolicy]:
@@ -270,7 +281,7 @@ SECTION: Section[EscalationPolicy] = Section(
     compile=_compile,
     transformer=EscalationNodes(),
     keywords=KEYWORDS,
-    vocabularies={"category": "category", "channel": "channel"},
+    vocabularies={"category": "category", "channel": "channel", "holiday": "holiday"},
     variables={
         "incident / escalate conditions": [v.name for v in INCIDENT_ENV.vars],
         "reopen": [v.name for v in REOPEN_ENV.vars],

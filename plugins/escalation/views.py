@@ -28,7 +28,7 @@ from .incident import (
     Incident,
     Return,
 )
-from .policy import Category, Channel
+from .policy import Category, Channel, ExtraWorkdays, Holiday
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -343,6 +343,19 @@ def explain(state: EscalationState, decision: str) -> Explanation | None:
         "ruleset": record.ruleset or "(none)",
         **step.facts,
     }
+    days = _named_days(record, step.facts)
+    if days:
+        off = [d for d in days if isinstance(d, Holiday)]
+        make_up = [d for d in days if isinstance(d, ExtraWorkdays)]
+        if off:
+            inputs["days off"] = "; ".join(_holiday_text(d.holiday, d.title, f"{d.first}" + (
+                f" to {d.last}" if d.last != d.first else "")) for d in off)
+        if make_up:
+            titles = {d.holiday: d.title for d in record.limits.calendar.named_days
+                      if isinstance(d, Holiday)} if record.limits is not None else {}
+            inputs["make-up days"] = "; ".join(_holiday_text(d.holiday, titles.get(d.holiday, ""), ", ".join(
+                str(day) for day in d.days)) for d in make_up)
+        rules = (*rules, *(d.rule for d in days))
     who = "the system" if step.actor == "system" else step.actor
     to = f"{step.to_level} {step.to_node}" + (
         f" (department {step.department})" if step.department else ""
@@ -351,6 +364,25 @@ def explain(state: EscalationState, decision: str) -> Explanation | None:
     if step.rule is None and step.rule_text:
         summary += f" (rule {step.rule_text})"
     return Explanation(decision, summary, rules, inputs, to)
+
+
+def _named_days(record: Incident, facts: Mapping[str, Any]) -> tuple[Holiday | ExtraWorkdays, ...]:
+    """The holidays and make-up days a working-time limit's clock ran over (from its start to its deadline)."""
+    started, deadline = facts.get("clock_started"), facts.get("deadline")
+    policy = record.limits
+    if not facts.get("working_time") or policy is None or not isinstance(started, str) \
+            or not isinstance(deadline, str):
+        return ()
+    try:
+        first, last = datetime.fromisoformat(started).date(), datetime.fromisoformat(deadline).date()
+    except ValueError:
+        return ()
+    return policy.calendar.named_between(first, last)
+
+
+def _holiday_text(holiday: str, title: str, days: str) -> str:
+    """``national_day (国庆节) 2025-10-01 to 2025-10-08``: a holiday by its id and name, and its days."""
+    return f"{holiday} ({title}) {days}" if title and title != holiday else f"{holiday} {days}"
 
 
 def _explain_route(decision: str, record: Incident) -> Explanation:
