@@ -149,6 +149,27 @@ def period_label(written: str) -> str:
     return _parsed(written, text, _EVERY_WAY, utc).label
 
 
+def label_zh(label: str) -> str:
+    """A period's label as staff read it in Chinese: ``2025-03`` -> ``2025年3月``, ``2025-Q1`` ->
+    ``2025年一季度``, ``2025-W10`` -> ``2025年第10周``, ``2025-03-05`` -> ``2025年3月5日``, ``2025`` ->
+    ``2025年``; what ``period_label`` reads back to the label.  Any other text is returned as it is."""
+    for kind, pattern in _PATTERNS:
+        found = pattern.match(label)
+        if found is None:
+            continue
+        year, *rest = (int(g) for g in found.groups())
+        if kind == "day":
+            return f"{year}年{rest[0]}月{rest[1]}日"
+        if kind == "week":
+            return f"{year}年第{rest[0]}周"
+        if kind == "month":
+            return f"{year}年{rest[0]}月"
+        if kind == "quarter":
+            return f"{year}年{'一二三四'[rest[0] - 1]}季度"
+        return f"{year}年"
+    return label
+
+
 def _parsed(label: str, text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...], tz: tzinfo) -> Period:
     for kind, pattern in patterns:
         match = pattern.match(text)

@@ -1499,9 +1499,11 @@ def report(name: str | None, param: tuple[str, ...], out_path: Path | None, stor
         click.echo(table.render(fmt), nl=False)
         return
     if kind == "xlsx":
-        from .reportbook import write_tables
+        from .reportbook import sheet_name_zh, write_tables
 
-        write_tables(out_path, [(name, table)], lang)
+        # (under zh the sheet says the report's Chinese name and period: 积分公示 2025年3月)
+        period = params.get("month") or params.get("period") or ""
+        write_tables(out_path, [(sheet_name_zh(table, name, period) if lang == "zh" else name, table)], lang)
     else:
         out_path.write_text(table.render(kind, lang=lang), encoding="utf-8", newline="")
     click.echo(f"{name}: {len(table.rows)} rows written to {out_path} (已写出 {len(table.rows)} 行：{out_path})", err=True)

@@ -631,7 +631,7 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
                 path = folder / f"{name}.{suffix}"
                 path.write_text(table.render(fmt, lang=lang), encoding="utf-8", newline="")
                 written.append(path)
-            tables.append((name, table))
+            tables.append((_sheet(table, name, label, lang), table))
             if show.figure is not None and (label, params) == builds[-1]:
                 figure = folder / f"{name}.svg"
                 show.figure(engine, {**params, "lang": lang}, figure)  # (its words in the run's language)
@@ -678,8 +678,19 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
                 path = folder / f"{stem}.{suffix}"
                 path.write_text(table.render(fmt, lang=lang), encoding="utf-8", newline="")
                 written.append(path)
-            tables.append((stem, table))
+            tables.append((_sheet(table, stem, period, lang, node.name), table))
     return Shown(tuple(sections), tuple(written), shown.figures, tuple(notes), tuple(tables))
+
+
+def _sheet(table: Table, name: str, period: str, lang: str, node: str = "") -> str:
+    """The workbook's sheet for ``table``: its file's name (``points-board-2025-03``), or under zh its Chinese
+    name and period (``积分公示 2025年3月``; a roll-up's led by its node's name: ``东湖社区 三率与汇总 2025年一季度``)."""
+    if lang != "zh":
+        return name
+    from .reportbook import sheet_name_zh
+
+    said = sheet_name_zh(table, name, period)
+    return f"{node} {said}" if node else said
 
 
 def _shown(table: Table, show: Showcase, lang: str = "en") -> str:

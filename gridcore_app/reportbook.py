@@ -25,7 +25,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridcore.errors import chinese_first_line
+from gridcore.errors import chinese_first_line, has_chinese
+from gridcore.periods import label_zh
 from gridcore.reports import Table, bilingual_header, display_width, printable
 
 from . import atomic
@@ -75,6 +76,21 @@ def write_tables(path: Path | str, tables: Iterable[tuple[str, Table]], lang: st
     if not used:
         book.create_sheet("(empty)")
     return atomic.save_book(book, Path(path))
+
+
+def sheet_name_zh(table: Table, name: str, period: str = "") -> str:
+    """The sheet name staff reading Chinese see for ``table``: the Chinese name its title leads with
+    (``积分公示：银泉社区（yq），2025-03`` -> ``积分公示``; ``name``, a report's id, when it has none) and the
+    period in Chinese (``2025-03`` -> ``积分公示 2025年3月``).  ``write_tables`` then keeps it within Excel's
+    limits (31 characters, none of ``[]:*?/\\``, unique)."""
+    title = table.title_zh or chinese_first_line(table.title)
+    lead = _LEAD.match(title.strip())
+    said = lead[0] if lead is not None and has_chinese(lead[0]) else name
+    return f"{said} {label_zh(period)}" if period else said
+
+
+#: A title's leading name: up to its first bracket, colon, comma or space.
+_LEAD = re.compile(r"[^\s（(：:，,]+")
 
 
 def _same(text: str) -> str:

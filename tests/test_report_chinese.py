@@ -97,3 +97,38 @@ def test_json_and_english_keep_the_codes(tmp_path: Path) -> None:
     assert "to grid g1: not accepted within 2 hours at unit u11" in english
     assert english.startswith("Incident I3 (leaking_pipe), step by step")
     assert _rows(_report(store, "escalation.open", lang="en", fmt="csv"))[0][:3] == ["node", "level", "incident"]
+
+
+def test_a_workbooks_sheet_is_named_in_chinese_under_zh_and_by_the_report_in_english(tmp_path: Path) -> None:
+    """A sheet's name is what Excel's tabs show: under zh the report's Chinese name and the period in Chinese
+    (``2025年3月``, which ``--period`` reads back), in English the report's id as before."""
+    store = _store(tmp_path)
+    chinese, english = tmp_path / "stats.xlsx", tmp_path / "stats-en.xlsx"
+    for lang, out in (("zh", chinese), ("en", english)):
+        written = run("--lang", lang, "report", "escalation.stats", "-p", "period=2025-03", "--out", str(out),
+                      "--store", store)
+        assert written.exit_code == 0, written.output
+    assert load_workbook(chinese).sheetnames == ["事件统计 2025年3月"]
+    assert load_workbook(english).sheetnames == ["escalation.stats"]
+    timeline = tmp_path / "I1.xlsx"
+    assert run("--lang", "zh", "report", "escalation.timeline", "-p", "incident=I1", "--out", str(timeline),
+               "--store", store).exit_code == 0
+    assert load_workbook(timeline).sheetnames == ["事件办理过程"]
+
+
+def test_sheet_names_keep_within_excels_limits(tmp_path: Path) -> None:
+    """Chinese names long or alike stay 31 characters at most, without Excel's forbidden characters, and unique."""
+    from gridcore import Table
+    from gridcore_app.reportbook import sheet_name_zh, write_tables
+
+    long = Table("条线部门吹哨报到按时报到按时办结退单统计表及其明细及各街道社区汇总 (Departments)", ("a",), [(1,)])
+    odd = Table("Odd [x]: y/z? (积分*公示)", ("a",), [(1,)])
+    assert sheet_name_zh(long, "escalation.departments", "2025-Q1").endswith("2025年一季度")
+    assert sheet_name_zh(odd, "x.y") == "积分*公示"
+    assert sheet_name_zh(Table("Plain English", ("a",), []), "points.board", "2025-03") == "points.board 2025年3月"
+    path = Path(write_tables(tmp_path / "b.xlsx",
+                             [(sheet_name_zh(long, "d", "2025-Q1"), long)] * 2 + [(sheet_name_zh(odd, "x"), odd)],
+                             "zh"))
+    names = load_workbook(path).sheetnames
+    assert len(set(names)) == 3 and all(len(n) <= 31 for n in names)
+    assert not any(c in n for n in names for c in "[]:*?/\\")
