@@ -148,3 +148,51 @@ def test_assess_compare_and_chart_say_themselves_in_chinese(tmp_path: Path) -> N
     plain = CliRunner().invoke(main_group, ["--lang", "en", "assess", "compare", "2025-Q1", "2025-Q2", "--store",
                                             store, "--lang", "en"])
     assert not re.search(r"升星|降星|不变|新评|未再评", plain.stdout), plain.stdout
+
+
+def test_a_store_that_cannot_be_opened_or_read_is_said_in_chinese(tmp_path: Path) -> None:
+    """A malformed SQLite address, a SQLite file that is not a store, a folder of other files, a store file
+    cut short: each said Chinese first, its English (and the cause) in brackets after."""
+    line = said(run("rulesets", "--store", "sqlite:relative.db"))
+    assert line.startswith("错误：数据库地址写法不对：SQLite 数据库应写成 sqlite:///路径/数据库.db（a SQLite store URL")
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE t (x)")
+    line = said(run("rulesets", "--store", f"sqlite:///{other}"))
+    assert line.startswith("错误：这是一个 SQLite 数据库，但不是 gridcore 数据库（") and "not a gridcore store" in line
+    crowded = tmp_path / "crowded"
+    crowded.mkdir()
+    (crowded / "notes.txt").write_text("x", encoding="utf-8")
+    line = said(run("init", "--community", "tests/data/escalation/community", "--store", str(crowded)))
+    assert line.startswith("错误：这个文件夹不是 gridcore 数据库，且已有其他文件：请选一个空文件夹或新文件夹（")
+    store = Path(init_store(tmp_path))
+    manifest = store / "manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8")[:20], encoding="utf-8")
+    line = said(run("rulesets", "--store", str(store)))
+    assert line.startswith("错误：数据库文件已损坏（"), line
+
+
+#: What a store raises for a caller's mistake in code (a wrong type, a closed store, a bad argument, a writer
+#: that lost a race and retries): never a message staff read.
+_FOR_PROGRAMMERS = re.compile(r"must be|must map|got \{type|is closed|at least 1|takes a mapping|moved from position|"
+                              r"event ids|document without|event document|has no zone offset|is not ISO 8601|time with a zone|"
+                              r"holds text that is not valid Unicode|cannot be stored|merge parts|parts merged")
+
+
+def test_every_store_error_staff_can_meet_is_written_with_its_chinese() -> None:
+    """By source: a store's errors on opening, reading, writing, locking and migrating carry their Chinese."""
+    import ast
+
+    repo = Path(__file__).resolve().parent.parent
+    missing = []
+    for path in sorted((repo / "gridcore" / "store").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args \
+                    and ast.unparse(node.exc.func) in ("StoreError", "StoreConflict"):
+                text = ast.get_source_segment(source, node.exc.args[0]) or ""
+                if not CHINESE.search(text) and "NO_STORE_ZH" not in text and not _FOR_PROGRAMMERS.search(text):
+                    missing.append(f"{path.name}:{node.lineno}: {' '.join(text.split())[:80]}")
+    assert missing == []

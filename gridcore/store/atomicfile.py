@@ -52,11 +52,11 @@ def read_json(path: Path) -> Any:
         with open(path, encoding="utf-8") as stream:
             return json.load(stream)
     except FileNotFoundError:
-        raise StoreError(f"store file {path} is missing") from None
+        raise StoreError(f"store file {path} is missing (数据库文件不见了)") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise StoreError(f"store file {path} is corrupt (not valid JSON: {exc})") from None
+        raise StoreError(f"store file {path} is corrupt (not valid JSON: {exc}) (数据库文件已损坏)") from None
     except OSError as exc:
-        raise StoreError(f"cannot read store file {path}: {exc.strerror or exc}") from None
+        raise StoreError(f"cannot read store file {path}: {exc.strerror or exc} (无法读取数据库文件)") from None
 
 
 class AtomicJSONStorage(Storage):
@@ -74,7 +74,7 @@ class AtomicJSONStorage(Storage):
             return None
         data = read_json(self.path)
         if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-            raise StoreError(f"store file {self.path} is corrupt (not a TinyDB database)")
+            raise StoreError(f"store file {self.path} is corrupt (not a TinyDB database) (数据库文件已损坏)")
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -85,7 +85,7 @@ class AtomicJSONStorage(Storage):
         try:
             write_atomic(self.path, text)
         except OSError as exc:
-            raise StoreError(f"cannot write store file {self.path}: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot write store file {self.path}: {exc.strerror or exc} (无法写入数据库文件)") from None
 
     def close(self) -> None:
         pass

@@ -323,7 +323,7 @@ def from_json(text: str) -> Any:
     try:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
-        raise StoreError(f"a stored document is damaged (not valid JSON: {exc})") from None
+        raise StoreError(f"a stored document is damaged (not valid JSON: {exc}) (数据库中的一份文档已损坏)") from None
 
 
 def unique_new(

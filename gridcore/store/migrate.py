@@ -88,15 +88,16 @@ def migrate(
     if batch_size < 1:
         raise StoreError(f"batch_size must be at least 1, got {batch_size}")
     if isinstance(source, str) and isinstance(target, str) and _same(source, target):
-        raise StoreError(f"source and target are the same store: {source}")
+        raise StoreError(f"source and target are the same store: {source} (源数据库和目标数据库是同一个)")
     opened: list[Store] = []
     try:
         src = _open(source, opened, plugins)
         dst = _open(target, opened, plugins)
         if not isinstance(src, ListsCollections):
-            raise StoreError(f"the store {src.url} cannot list its document collections, so it cannot be migrated")
+            raise StoreError(f"the store {src.url} cannot list its document collections, so it cannot be "
+                             "migrated (这个数据库无法列出其文档集合，不能迁移)")
         if src is dst:
-            raise StoreError(f"source and target are the same store: {src.url}")
+            raise StoreError(f"source and target are the same store: {src.url} (源数据库和目标数据库是同一个)")
         _check_target(dst, allow_non_empty)
         return _copy(src, dst, batch_size, progress, verify)
     finally:
@@ -129,7 +130,7 @@ def _check_target(target: Store, allow_non_empty: bool) -> None:
         raise StoreError(
             f"the target store {target.url} is not empty ({held} events, "
             f"{len(collections)} document collections); migrate into a new store, "
-            "or allow a non-empty target to merge into it"
+            "or allow a non-empty target to merge into it (目标数据库不是空的：请迁移到新数据库，或允许合并到非空的目标中)"
         )
 
 
@@ -176,12 +177,13 @@ def _verify(src: Store, dst: Store, documents: dict[str, int]) -> None:
                 if other != doc:
                     raise StoreError(
                         f"event {doc['id']} differs after migration: the source has {doc!r}, "
-                        f"{dst.url} has {other!r} (was it already there, with other content?)"
+                        f"{dst.url} has {other!r} (was it already there, with other content?) "
+                        "(迁移后事件内容不一致：目标中是否已有同一编号的其他事件？)"
                     )
                 break
         else:
-            raise StoreError(f"migration lost event {doc['id']}: it is not in {dst.url}")
+            raise StoreError(f"migration lost event {doc['id']}: it is not in {dst.url} (迁移丢失了事件)")
     for collection in documents:
         for key, doc in src.items(collection):
             if dst.get(collection, key) != doc:
-                raise StoreError(f"migration changed document {collection}/{key} in {dst.url}")
+                raise StoreError(f"migration changed document {collection}/{key} in {dst.url} (迁移改变了文档)")

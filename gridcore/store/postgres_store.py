@@ -114,7 +114,7 @@ def split_url(url: str) -> tuple[str, str]:
     rest = [(name, value) for name, value in query if name != "schema"]
     schema = schemas[-1] if schemas else "public"
     if not schema:
-        raise StoreError(f"empty schema name in store URL {redact(url)}")
+        raise StoreError(f"empty schema name in store URL {redact(url)} (数据库地址中的 schema 名称为空)")
     return urlunsplit(parts._replace(query=urlencode(rest))), schema
 
 
@@ -184,7 +184,8 @@ class PostgresStore:
             if tables & {"events", "documents"} and "gridcore_store" not in tables:
                 raise StoreError(
                     f"schema {self.schema!r} of {self.url} has an events or documents table that "
-                    "is not a gridcore store; choose another schema (?schema=NAME)"
+                    "is not a gridcore store; choose another schema (?schema=NAME) "
+                    "(这个 schema 中已有不属于 gridcore 的 events 或 documents 表：请换一个 schema，如 ?schema=名称)"
                 )
             for statement in SCHEMA:
                 conn.execute(statement)
@@ -220,7 +221,7 @@ class PostgresStore:
         if found.get("format") != FORMAT or found.get("version") != VERSION:
             raise StoreError(
                 f"{self.url} has store format {found.get('format')!r} version {found.get('version')!r}; "
-                f"this gridcore reads {FORMAT} version {VERSION}"
+                f"this gridcore reads {FORMAT} version {VERSION} (数据库格式版本不符：请用与之相符的 gridcore 版本打开)"
             )
 
     # ------------------------------------------------------------ events
@@ -296,7 +297,7 @@ class PostgresStore:
             self._unflushed = False
             return added
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)} (无法写入 PostgreSQL 数据库)") from None
 
     def _append_inline(self, batch: str, expected: int | None) -> int:
         """``append`` in one round trip: ``batch`` is the JSON array ``[[id, kind, time, doc], ...]``."""
@@ -352,7 +353,7 @@ class PostgresStore:
         try:
             self._conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (self._append_lock,))
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)} (无法写入 PostgreSQL 数据库)") from None
         try:
             yield
         finally:
@@ -430,7 +431,7 @@ class PostgresStore:
         try:
             rows = self._conn.execute("SELECT id FROM events WHERE id = ANY(%s)", (wanted,)).fetchall()
         except psycopg.Error as exc:
-            raise StoreError(f"cannot read the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot read the PostgreSQL store {self.url}: {_first_line(exc)} (无法读取 PostgreSQL 数据库)") from None
         return {ident for (ident,) in rows}
 
     def events_after(self, position: int) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -497,7 +498,7 @@ class PostgresStore:
         try:
             self._conn.execute(_PUT, (collection, key, _jsonb(data)))
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)} (无法写入 PostgreSQL 数据库)") from None
         self._unflushed = False
 
     def put_text(self, collection: str, key: str, text: str) -> None:
@@ -528,7 +529,7 @@ class PostgresStore:
             raise StoreError(f"{what} cannot be stored: its text is not JSON ({_first_line(exc)}); "
                              "nothing was written") from None
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)} (无法写入 PostgreSQL 数据库)") from None
         if cur.rowcount < 1:
             raise not_an_object(what)
 
@@ -552,7 +553,7 @@ class PostgresStore:
                 # them all (the transaction is rolled back)
                 cur.executemany(_PUT, each())
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)} (无法写入 PostgreSQL 数据库)") from None
 
     def merge_parts(self, collection: str, additions: Mapping[str, Mapping[str, int]]) -> None:
         """Merge part entries into name documents (name -> {part key: position}, see ``Store``) in one
@@ -592,9 +593,9 @@ class PostgresStore:
                 return
             except psycopg.errors.DeadlockDetected:
                 if attempt == 4:
-                    raise StoreError(f"cannot write to the PostgreSQL store {self.url}: deadlock") from None
+                    raise StoreError(f"cannot write to the PostgreSQL store {self.url}: deadlock (无法写入 PostgreSQL 数据库：死锁)") from None
             except psycopg.Error as exc:
-                raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+                raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)} (无法写入 PostgreSQL 数据库)") from None
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""
@@ -635,7 +636,7 @@ class PostgresStore:
             rows: list[Any] = self._conn.execute(query, args).fetchall()
             return rows
         except psycopg.Error as exc:
-            raise StoreError(f"cannot read the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot read the PostgreSQL store {self.url}: {_first_line(exc)} (无法读取 PostgreSQL 数据库)") from None
 
     def close(self) -> None:
         """Close the connection, once an append under way (``append_soon``) is done; its error, if
@@ -662,7 +663,7 @@ class PostgresStore:
         try:
             self._conn.execute("UPDATE gridcore_store SET value = value WHERE name = 'version'")
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)}") from None
+            raise StoreError(f"cannot write to the PostgreSQL store {self.url}: {_first_line(exc)} (无法写入 PostgreSQL 数据库)") from None
         self._unflushed = False
 
     def _check_closed(self) -> None:
@@ -695,7 +696,7 @@ def _connect(conninfo: str, shown: str, *, create: bool = True) -> Any:
     except psycopg.OperationalError as exc:
         message = _first_line(exc)
         if "does not exist" not in message or "database" not in message or not create:
-            raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {message}") from None
+            raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {message} (无法连接 PostgreSQL 数据库)") from None
     from psycopg import sql
 
     parts = urlsplit(conninfo)
@@ -707,12 +708,13 @@ def _connect(conninfo: str, shown: str, *, create: bool = True) -> Any:
         pass
     except psycopg.Error as exc:
         raise StoreError(
-            f"the database of {shown} does not exist and could not be created: {_first_line(exc)}"
+            f"the database of {shown} does not exist and could not be created: {_first_line(exc)} "
+            "(数据库不存在，也无法创建)"
         ) from None
     try:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
-        raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {_first_line(exc)}") from None
+        raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {_first_line(exc)} (无法连接 PostgreSQL 数据库)") from None
 
 
 class PendingAppend:

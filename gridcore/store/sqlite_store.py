@@ -193,7 +193,8 @@ def sqlite_path(url: str) -> Path:
     """The file a ``sqlite:///`` URL names (three slashes then the path, as in SQLAlchemy)."""
     rest = url[len(SCHEME) :]
     if not url.startswith(SCHEME) or not rest.startswith("/") or len(rest) < 2:
-        raise StoreError(f"a SQLite store URL looks like sqlite:///path/to/store.db, got {url!r}")
+        raise StoreError(f"a SQLite store URL looks like sqlite:///path/to/store.db, got {url!r} "
+                             "(数据库地址写法不对：SQLite 数据库应写成 sqlite:///路径/数据库.db)")
     return Path(rest[1:])
 
 
@@ -235,12 +236,12 @@ class SQLiteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the SQLite store {self.path}: {exc}") from None
+            raise StoreError(f"cannot open the SQLite store {self.path}: {exc} (无法打开 SQLite 数据库)") from None
         try:
             self._setup(create)
         except sqlite3.Error as exc:
             self._db.close()
-            raise StoreError(f"cannot open the SQLite store {self.path}: {_reason(exc)}") from None
+            raise StoreError(f"cannot open the SQLite store {self.path}: {_reason(exc)} (无法打开 SQLite 数据库)") from None
         except StoreError:
             self._db.close()
             raise
@@ -253,7 +254,8 @@ class SQLiteStore:
         self._utf8 = str(db.execute("PRAGMA encoding").fetchone()[0]).upper() == "UTF-8"
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if (tables or not create) and "gridcore_store" not in tables:
-            raise StoreError(f"{self.path} is a SQLite database but not a gridcore store")
+            raise StoreError(f"{self.path} is a SQLite database but not a gridcore store "
+                                 "(这是一个 SQLite 数据库，但不是 gridcore 数据库)")
         if not create:
             self._check_format()
             self._old_documents = self._documents_without_rowid()
@@ -300,7 +302,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)} (无法写入 SQLite 数据库)") from None
         self._old_documents = False
 
     def _sync(self, full: bool) -> None:
@@ -316,7 +318,7 @@ class SQLiteStore:
         if found.get("format") != FORMAT or found.get("version") != VERSION:
             raise StoreError(
                 f"{self.path} has store format {found.get('format')!r} version {found.get('version')!r}; "
-                f"this gridcore reads {FORMAT} version {VERSION}"
+                f"this gridcore reads {FORMAT} version {VERSION} (数据库格式版本不符：请用与之相符的 gridcore 版本打开)"
             )
 
     # ------------------------------------------------------------ events
@@ -360,7 +362,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)} (无法写入 SQLite 数据库)") from None
         if added:
             self._unsynced = False  # (a commit that wrote nothing syncs nothing)
         return added
@@ -487,7 +489,7 @@ class SQLiteStore:
         try:
             return self._db.execute(query, args).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot read the SQLite store {self.path}: {_reason(exc)}") from None
+            raise StoreError(f"cannot read the SQLite store {self.path}: {_reason(exc)} (无法读取 SQLite 数据库)") from None
 
     # ------------------------------------------------------------ documents
 
@@ -501,7 +503,7 @@ class SQLiteStore:
             self._sync(True)
             self._db.execute(_PUT, (collection, key, data if self._utf8 else _text(data)))
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)} (无法写入 SQLite 数据库)") from None
         self._unsynced = False
 
     def put_text(self, collection: str, key: str, text: str) -> None:
@@ -543,7 +545,7 @@ class SQLiteStore:
             db.execute(_PUT_TEXT, (collection, key, data, opens_object))
             written = db.total_changes - before
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)} (无法写入 SQLite 数据库)") from None
         if not written:
             raise not_an_object(what)
         self._unsynced = self._durable
@@ -585,7 +587,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)}") from None
+            raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)} (无法写入 SQLite 数据库)") from None
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")

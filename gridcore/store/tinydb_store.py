@@ -212,11 +212,12 @@ class TinyDBStore:
                 if strangers:
                     raise StoreError(
                         f"{folder} is not a gridcore store: it has no {MANIFEST} but holds "
-                        f"other files ({', '.join(sorted(strangers)[:3])}); choose an empty or new folder"
+                        f"other files ({', '.join(sorted(strangers)[:3])}); choose an empty or new folder "
+                        "(这个文件夹不是 gridcore 数据库，且已有其他文件：请选一个空文件夹或新文件夹)"
                     )
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create or open the store folder {folder}: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot create or open the store folder {folder}: {exc.strerror or exc} (无法创建或打开数据库文件夹)") from None
         self._begin_write()
         if not (folder / MANIFEST).exists():  # another process may have created it meanwhile
             self._write_manifest(self._manifest)
@@ -233,9 +234,9 @@ class TinyDBStore:
             try:
                 info = os.stat(path)
             except FileNotFoundError:
-                raise StoreError(f"store {self.folder} is damaged: its {MANIFEST} is missing") from None
+                raise StoreError(f"store {self.folder} is damaged: its {MANIFEST} is missing (数据库已损坏：缺少清单文件)") from None
             except OSError as exc:
-                raise StoreError(f"cannot read the store {self.folder}: {exc.strerror or exc}") from None
+                raise StoreError(f"cannot read the store {self.folder}: {exc.strerror or exc} (无法读取数据库)") from None
             stat = (info.st_ino, info.st_mtime_ns, info.st_size)
             if stat == self._stat:
                 return
@@ -248,8 +249,8 @@ class TinyDBStore:
             except _Vanished as gone:
                 again = _parse_manifest(read_json(path), path)
                 if again.generation == manifest.generation:
-                    raise StoreError(f"store {self.folder} is damaged: {gone} is missing") from None
-        raise StoreError(f"the store {self.folder} kept changing while it was being read; try again")
+                    raise StoreError(f"store {self.folder} is damaged: {gone} is missing (数据库已损坏：缺少文件)") from None
+        raise StoreError(f"the store {self.folder} kept changing while it was being read; try again (读取时数据库一直在变化，请重试)")
 
     def _adopt(self, manifest: _Manifest, *, full: bool, loaded: dict[str, _Part]) -> None:
         """Take ``manifest`` as this handle's view: read the files it names that are new to us."""
@@ -274,7 +275,7 @@ class TinyDBStore:
             for doc in part.docs:
                 ids[doc["id"]] = month
         if len(ids) != sum(s.count for s in manifest.segments):
-            raise StoreError(f"store {self.folder} is damaged: the same event id is stored twice")
+            raise StoreError(f"store {self.folder} is damaged: the same event id is stored twice (数据库已损坏：同一事件编号存了两次)")
         documents = self._documents
         if full or manifest.documents != self._manifest.documents:
             documents = self._load_documents(manifest)
@@ -296,23 +297,23 @@ class TinyDBStore:
         except FileNotFoundError:
             raise _Vanished(str(path)) from None
         except OSError as exc:
-            raise StoreError(f"cannot read store file {path}: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot read store file {path}: {exc.strerror or exc} (无法读取数据库文件)") from None
         if segment.sha256 is not None and hashlib.sha256(raw).hexdigest() != segment.sha256:
             raise StoreError(
                 f"store file {path} is damaged: its checksum does not match the manifest "
-                "(an event was edited, removed or the file was cut short)"
+                "(an event was edited, removed or the file was cut short) (数据库文件已损坏：校验和与清单不符)"
             )
         data = _json(raw, path)
         table = data.get(TABLE) if isinstance(data, dict) else None
         if not isinstance(table, dict):
-            raise StoreError(f"store file {path} is corrupt (no {TABLE!r} table)")
+            raise StoreError(f"store file {path} is corrupt (no {TABLE!r} table) (数据库文件已损坏)")
         docs = list(table.values())
         for doc in docs:
             if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or "time" not in doc:
-                raise StoreError(f"store file {path} is corrupt (an event without id or time)")
+                raise StoreError(f"store file {path} is corrupt (an event without id or time) (数据库文件已损坏)")
         if len(docs) != segment.count:
             raise StoreError(
-                f"store file {path} is corrupt: {len(docs)} events, the manifest says {segment.count}"
+                f"store file {path} is corrupt: {len(docs)} events, the manifest says {segment.count} (数据库文件已损坏：事件数与清单不符)"
             )
         if segment.sha256 is None and self._legacy is not None:
             positions = [self._legacy.get(doc["id"], 0) for doc in docs]  # version 1: canonical order
@@ -320,7 +321,7 @@ class TinyDBStore:
             try:
                 positions = [int(key) for key in table]
             except ValueError:
-                raise StoreError(f"store file {path} is corrupt (an event row without a position)") from None
+                raise StoreError(f"store file {path} is corrupt (an event row without a position) (数据库文件已损坏)") from None
         return _Part(docs, positions)
 
     def _load_documents(self, manifest: _Manifest) -> dict[str, dict[str, dict[str, Any]]]:
@@ -335,22 +336,22 @@ class TinyDBStore:
         except FileNotFoundError:
             raise _Vanished(str(path)) from None
         except OSError as exc:
-            raise StoreError(f"cannot read store file {path}: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot read store file {path}: {exc.strerror or exc} (无法读取数据库文件)") from None
         if manifest.documents_sha256 is not None and hashlib.sha256(raw).hexdigest() != manifest.documents_sha256:
-            raise StoreError(f"store file {path} is damaged: its checksum does not match the manifest")
+            raise StoreError(f"store file {path} is damaged: its checksum does not match the manifest (数据库文件已损坏：校验和与清单不符)")
         data = _json(raw, path)
         out: dict[str, dict[str, dict[str, Any]]] = {}
         if not isinstance(data, dict):
-            raise StoreError(f"store file {path} is corrupt (not a TinyDB database)")
+            raise StoreError(f"store file {path} is corrupt (not a TinyDB database) (数据库文件已损坏)")
         for collection, table in data.items():
             if not isinstance(table, dict):
-                raise StoreError(f"store file {path} is corrupt (not a TinyDB database)")
+                raise StoreError(f"store file {path} is corrupt (not a TinyDB database) (数据库文件已损坏)")
             rows = out.setdefault(collection, {})
             for row in table.values():
                 if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not isinstance(
                     row.get("doc"), dict
                 ):
-                    raise StoreError(f"store file {path} is corrupt (a document row without key or doc)")
+                    raise StoreError(f"store file {path} is corrupt (a document row without key or doc) (数据库文件已损坏)")
                 rows[row["key"]] = row["doc"]
         return out
 
@@ -490,7 +491,7 @@ class TinyDBStore:
         except BaseException as exc:
             self._unlink(written)
             if isinstance(exc, OSError):
-                raise StoreError(f"cannot write to the store {self.folder}: {exc.strerror or exc}") from None
+                raise StoreError(f"cannot write to the store {self.folder}: {exc.strerror or exc} (无法写入数据库)") from None
             raise
         self._manifest = manifest
         for ident, _, key, _ in new:
@@ -676,10 +677,10 @@ class TinyDBStore:
                 before = self._manifest.generation
                 self._sync()
                 if self._manifest.generation == before:  # not replaced by a writer: lost
-                    raise StoreError(f"store {self.folder} is damaged: {gone} is missing") from None
+                    raise StoreError(f"store {self.folder} is damaged: {gone} is missing (数据库已损坏：缺少文件)") from None
                 continue
             return _merge_month(parts, low, high)
-        raise StoreError(f"the store {self.folder} kept changing while it was being read; try again")
+        raise StoreError(f"the store {self.folder} kept changing while it was being read; try again (读取时数据库一直在变化，请重试)")
 
     def _part_retrying(self, segment: Segment) -> _Part:
         try:
@@ -687,17 +688,17 @@ class TinyDBStore:
         except _Vanished as gone:
             self._sync()
             if segment in self._manifest.segments:
-                raise StoreError(f"store {self.folder} is damaged: {gone} is missing") from None
-            raise StoreError(f"the store {self.folder} changed while it was being read; try again") from None
+                raise StoreError(f"store {self.folder} is damaged: {gone} is missing (数据库已损坏：缺少文件)") from None
+            raise StoreError(f"the store {self.folder} changed while it was being read; try again (读取时数据库发生了变化，请重试)") from None
 
     def _part(self, name: str) -> _Part:
         segment = next((s for s in self._manifest.segments if s.file == name), None)
         if segment is None:
-            raise StoreError(f"store {self.folder}: no live segment {name}")
+            raise StoreError(f"store {self.folder}: no live segment {name} (数据库中没有这个数据段)")
         try:
             return self._part_or_vanish(segment)
         except _Vanished as gone:
-            raise StoreError(f"store {self.folder} is damaged: {gone} is missing") from None
+            raise StoreError(f"store {self.folder} is damaged: {gone} is missing (数据库已损坏：缺少文件)") from None
 
     def _part_or_vanish(self, segment: Segment) -> _Part:
         """A segment's events, parsed once: segment files never change, so they are cached by name."""
@@ -778,7 +779,7 @@ class TinyDBStore:
         except BaseException as exc:
             self._unlink([name] if name else [])
             if isinstance(exc, OSError):
-                raise StoreError(f"cannot write to the store {self.folder}: {exc.strerror or exc}") from None
+                raise StoreError(f"cannot write to the store {self.folder}: {exc.strerror or exc} (无法写入数据库)") from None
             raise
         self._manifest = manifest
         self._documents = documents
@@ -803,7 +804,7 @@ class TinyDBStore:
             return name, self._write_file(name, json_bytes(database, "a document"))
         except OSError as exc:
             self._unlink([name])
-            raise StoreError(f"cannot write to the store {self.folder}: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot write to the store {self.folder}: {exc.strerror or exc} (无法写入数据库)") from None
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under ``collection``/``key``, or None."""
@@ -892,7 +893,7 @@ def _json(raw: bytes, path: Path) -> Any:
     try:
         return written_loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise StoreError(f"store file {path} is corrupt (not valid JSON: {exc})") from None
+        raise StoreError(f"store file {path} is corrupt (not valid JSON: {exc}) (数据库文件已损坏)") from None
 
 
 def _open_parts(segments: Sequence[Segment]) -> dict[str, Segment]:
@@ -940,10 +941,11 @@ def _number_legacy(manifest: _Manifest, parts: dict[str, _Part]) -> tuple[_Manif
 
 def _parse_manifest(manifest: Any, path: Path) -> _Manifest:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise StoreError(f"{path} is not a gridcore TinyDB store manifest")
+        raise StoreError(f"{path} is not a gridcore TinyDB store manifest (不是 gridcore TinyDB 数据库的清单文件)")
     version = manifest.get("version")
     if version not in (1, VERSION):
-        raise StoreError(f"{path} has store format version {version!r}; this gridcore reads versions 1 and {VERSION}")
+        raise StoreError(f"{path} has store format version {version!r}; this gridcore reads versions 1 and {VERSION} "
+                         "(数据库格式版本不符：请用与之相符的 gridcore 版本打开)")
     try:
         generation = int(manifest["generation"])
         segments = tuple(
@@ -962,14 +964,14 @@ def _parse_manifest(manifest: Any, path: Path) -> _Manifest:
         docs_name = None if documents is None else str(documents["file"])
         docs_sha = None if documents is None else str(documents["sha256"])
     except (KeyError, TypeError, ValueError):
-        raise StoreError(f"{path} is corrupt (a malformed segment list)") from None
+        raise StoreError(f"{path} is corrupt (a malformed segment list) (数据库清单已损坏)") from None
     for segment in segments:
         if not _SEGMENT_NAME.match(segment.file):
-            raise StoreError(f"{path} is corrupt (bad segment file name {segment.file!r})")
+            raise StoreError(f"{path} is corrupt (bad segment file name {segment.file!r}) (数据库清单已损坏)")
         if version == VERSION and segment.sha256 is None:
-            raise StoreError(f"{path} is corrupt (segment {segment.file} has no checksum)")
+            raise StoreError(f"{path} is corrupt (segment {segment.file} has no checksum) (数据库清单已损坏)")
     if docs_name is not None and not _DOCUMENTS_NAME.match(docs_name):
-        raise StoreError(f"{path} is corrupt (bad documents file name {docs_name!r})")
+        raise StoreError(f"{path} is corrupt (bad documents file name {docs_name!r}) (数据库文件已损坏)")
     return _Manifest(int(version), generation, position, segments, docs_name, docs_sha)
 
 

@@ -31,12 +31,13 @@ class WriterLock:
         except ImportError:  # pragma: no cover - not on POSIX
             raise StoreError(
                 f"the store {store} needs POSIX file locks to be written safely; "
-                "use a SQLite store (sqlite:///FILE.db) on this system"
+                "use a SQLite store (sqlite:///FILE.db) on this system "
+                "(此系统不支持 POSIX 文件锁，无法安全写入：请改用 SQLite 数据库)"
             ) from None
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(f"cannot lock the store {store} for writing: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot lock the store {store} for writing: {exc.strerror or exc} (无法锁定数据库以写入)") from None
         holder = ""
         for _ in range(_ATTEMPTS):
             try:
