@@ -132,14 +132,15 @@ def load_cases(path: Path) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise CaseError(f"{path}: not valid YAML: {exc}") from None
+        raise CaseError(f"{path}: not valid YAML: {exc} (用例文件 {path} 不是有效的 YAML)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
-        raise CaseError(f"{path}: expected a mapping with a 'cases' list")
+        raise CaseError(f"{path}: expected a mapping with a 'cases' list (用例文件 {path} 应含 cases 列表)")
     for n, case in enumerate(doc["cases"], 1):
         if not isinstance(case, dict) or "name" not in case:
-            raise CaseError(f"{path}: case #{n} needs a 'name'")
+            raise CaseError(f"{path}: case #{n} needs a 'name' (用例文件 {path} 的第 {n} 个用例缺少 name)")
         if not isinstance(case.get("expect", {}), dict):
-            raise CaseError(f"{path}: case {case['name']!r}: 'expect' must map plugin -> subject -> value")
+            raise CaseError(f"{path}: case {case['name']!r}: 'expect' must map plugin -> subject -> value "
+                            f"(用例文件 {path} 的用例 {case['name']!r}：expect 应写成 插件 -> 对象 -> 值)")
     return doc
 
 
@@ -149,14 +150,15 @@ def _ruleset_path(path: Path, doc: Mapping[str, Any]) -> Path:
     found = sorted(path.parent.glob("*.rules"))
     if len(found) != 1:
         raise CaseError(f"{path}: say which ruleset to use ('ruleset: NAME.rules'); "
-                        f"found {len(found)} beside it")
+                        f"found {len(found)} beside it (用例文件 {path} 请写明用哪个规则集：ruleset: 名称.rules；同一文件夹中有 {len(found)} 个)")
     return found[0]
 
 
 def _variants(path: Path, doc: Mapping[str, Any]) -> list[str]:
     found = doc.get("variants", [])
     if not isinstance(found, list) or not all(isinstance(name, str) for name in found):
-        raise CaseError(f"{path}: 'variants' must list ruleset files beside it, e.g. [yz-c1.rules]")
+        raise CaseError(f"{path}: 'variants' must list ruleset files beside it, e.g. [yz-c1.rules] "
+                        f"(用例文件 {path} 的 variants 应列出同一文件夹中的规则集文件，如 [yz-c1.rules])")
     return found
 
 
@@ -180,9 +182,10 @@ def _time(value: Any, what: str) -> datetime:
     try:
         when = datetime.fromisoformat(str(value))
     except ValueError:
-        raise CaseError(f"{what}: {value!r} is not a time like 2025-03-01T08:00:00+08:00") from None
+        raise CaseError(f"{what}: {value!r} is not a time like 2025-03-01T08:00:00+08:00 "
+                        "(时间应写成 2025-03-01T08:00:00+08:00)") from None
     if when.tzinfo is None:
-        raise CaseError(f"{what}: {value!r} needs a time zone, e.g. +08:00")
+        raise CaseError(f"{what}: {value!r} needs a time zone, e.g. +08:00 (时间须带时区，如 +08:00)")
     return when
 
 
@@ -261,7 +264,7 @@ def _run_one(engine: Any, path: Path, n: int, name: str, case: Mapping[str, Any]
     events = []
     for i, event in enumerate(given, 1):
         if not isinstance(event, dict):
-            raise CaseError(f"{path}: case {name!r}: event #{i} must be a mapping")
+            raise CaseError(f"{path}: case {name!r}: event #{i} must be a mapping (用例文件 {path} 的用例 {name!r}：第 {i} 个事件应是一个映射)")
         doc = _plain(event)
         doc.setdefault("id", f"case{n}-e{i}")
         events.append(doc)
@@ -275,7 +278,7 @@ def _run_one(engine: Any, path: Path, n: int, name: str, case: Mapping[str, Any]
     mismatches = []
     for plugin, subjects in (case.get("expect") or {}).items():
         if not isinstance(subjects, dict):
-            raise CaseError(f"{path}: case {name!r}: expect.{plugin} must map subject -> value")
+            raise CaseError(f"{path}: case {name!r}: expect.{plugin} must map subject -> value (用例文件 {path} 的用例 {name!r}：expect.{plugin} 应写成 对象 -> 值)")
         for subject, expected in subjects.items():
             outcome = outcomes.get((str(plugin), str(subject)))
             if outcome is None:

@@ -387,7 +387,8 @@ def default_ruleset(folder: Path) -> Path:
     found = sorted(folder.glob("*.rules"))
     if len(found) == 1:
         return found[0]
-    raise GridcoreError(f"no ruleset in {folder}: expected {named.name} (or give --ruleset)")
+    raise GridcoreError(f"no ruleset in {folder}: expected {named.name} (or give --ruleset) "
+                        f"(文件夹中没有规则集 {named.name}：请放入该文件，或用 --ruleset 指定)")
 
 
 @frozen
@@ -492,7 +493,9 @@ def run_demo(
     for checked in (rules, *variants):
         if checked.levels and tuple(checked.levels) != tuple(community.hierarchy.levels):
             raise GridcoreError(f"ruleset {checked.name} expects levels {' > '.join(checked.levels)}, but "
-                                f"{community.name} has {' > '.join(community.hierarchy.levels)}")
+                                f"{community.name} has {' > '.join(community.hierarchy.levels)} "
+                                f"(规则集的层级与社区的层级树不符：{' > '.join(checked.levels)} 对 "
+                                f"{' > '.join(community.hierarchy.levels)})")
         governed_node(checked, community.hierarchy)  # a variant for a node the tree lacks: refused here
     first = datetime.combine(start, time(0), tzinfo=community.tz)
     end = first + timedelta(days=days)
@@ -513,7 +516,8 @@ def run_demo(
     if store.is_dir():
         shutil.rmtree(store)
     elif store.exists():
-        raise GridcoreError(f"{store} is in the way of the demo's store (a file); move it or give another --out")
+        raise GridcoreError(f"{store} is in the way of the demo's store (a file); move it or give another --out "
+                            "(演示数据库的位置上已有一个文件：请移走它，或用 --out 另选文件夹)")
     reports = out / "reports"
     if reports.is_dir():
         shutil.rmtree(reports)
@@ -802,7 +806,8 @@ def _community_beside(rulesets: tuple[Path, ...]) -> Path:
     for ruleset in reversed(rulesets):
         if (ruleset.parent / "community.yaml").is_file():
             return ruleset.parent
-    raise GridcoreError("which community? give --community (neither ruleset's folder holds community.yaml)")
+    raise GridcoreError("which community? give --community (neither ruleset's folder holds community.yaml) "
+                        "(哪个社区？请用 --community 指定：两个规则集的文件夹中都没有 community.yaml)")
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -814,9 +819,10 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             try:
                 doc = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise GridcoreError(f"{path.name}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+                raise GridcoreError(f"{path.name}:{number}: not valid JSON ({exc.msg} at column {exc.colno}) "
+                                    f"(第 {number} 行不是有效的 JSON)") from None
             if not isinstance(doc, dict):
-                raise GridcoreError(f"{path.name}:{number}: expected an event object")
+                raise GridcoreError(f"{path.name}:{number}: expected an event object (第 {number} 行应是一个事件对象)")
             docs.append(doc)
     return docs
 

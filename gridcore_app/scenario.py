@@ -561,11 +561,11 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         doc = load_yaml(where.read_text(encoding="utf-8"), str(where))
     except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {where}: {exc.strerror} (无法读取场景文件)") from None
+        raise ScenarioError(f"cannot read scenario {where}: {exc.strerror} (无法读取场景文件 {where})") from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{where}: not UTF-8 text ({exc.reason}) (不是 UTF-8 文本)") from None
     except GridcoreError as exc:
-        raise ScenarioError(f"not valid YAML: {exc}") from None
+        raise ScenarioError(f"not valid YAML: {exc} (场景文件不是有效的 YAML)") from None
     scenario = parse_scenario(doc, str(where))
     if not scenario.rulesets:
         return scenario

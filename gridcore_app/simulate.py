@@ -163,7 +163,8 @@ def find_community(name: str | Path) -> Path:
             known.append(f"{folder.name} ({label})" if label else folder.name)
         raise ScenarioError(f"no community {str(name)!r}; known: {', '.join(known) or 'none'}, or give a folder "
                             "(没有这个社区：写上面列出的名称，或给出社区文件夹)")
-    raise ScenarioError(f"no community folder {str(name)!r} (a folder with community.yaml)")
+    raise ScenarioError(f"no community folder {str(name)!r} (a folder with community.yaml) "
+                        "(没有这个社区文件夹：应是含 community.yaml 的文件夹)")
 
 
 def write_jsonl(events: Iterable[Event], out: IO[str]) -> int:
@@ -252,7 +253,8 @@ def simulate(
     problems = scenario_problems(scenario, community)
     scenario = with_role_ids(scenario, community)  # 街道网格专干 is street_officer, as in the rules
     if problems:
-        raise ScenarioError("scenario does not fit community " + community.name + ": " + "; ".join(problems))
+        raise ScenarioError("scenario does not fit community " + community.name + ": " + "; ".join(problems)
+                            + f" (场景与社区{community.name}不符)")
     if days < 0:
         raise ScenarioError(f"days must not be negative, got {days}")
     if isinstance(start, datetime):

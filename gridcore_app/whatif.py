@@ -391,7 +391,8 @@ def _replay_both(kept: list[Any], rules_a: Ruleset, rules_b: Ruleset, community:
         except EOFError:
             child.join()
             raise GridcoreError(f"the replay under {rules_b.name} stopped without an answer "
-                                f"(exit code {child.exitcode}); run with jobs=1 to see why") from None
+                                f"(exit code {child.exitcode}); run with jobs=1 to see why "
+                                "(另一进程中的重放没有给出结果就停止了：请用 --jobs 1 重试以查看原因)") from None
     finally:
         receive.close()
         if child.is_alive():
@@ -399,7 +400,7 @@ def _replay_both(kept: list[Any], rules_a: Ruleset, rules_b: Ruleset, community:
         if child.is_alive():
             child.kill()
     if isinstance(answer, str):
-        raise GridcoreError(f"the replay under {rules_b.name} failed: {answer}")
+        raise GridcoreError(f"the replay under {rules_b.name} failed: {answer} (按规则集 {rules_b.name} 重放失败)")
     return (outcomes, refused, count), answer
 
 

@@ -196,3 +196,22 @@ def test_every_store_error_staff_can_meet_is_written_with_its_chinese() -> None:
                 if not CHINESE.search(text) and "NO_STORE_ZH" not in text and not _FOR_PROGRAMMERS.search(text):
                     missing.append(f"{path.name}:{node.lineno}: {' '.join(text.split())[:80]}")
     assert missing == []
+
+
+def test_a_case_file_and_a_demo_that_cannot_run_are_said_in_chinese_naming_the_file(tmp_path: Path) -> None:
+    """``gridcore test`` on a case file of the wrong shape, ``gridcore demo`` of a community without a scenario:
+    Chinese first, naming the file (they were English only)."""
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- just a list\n", encoding="utf-8")
+    assert said(run("test", str(cases))).startswith(f"错误：用例文件 {cases} 应含 cases 列表")
+    cases.write_text("cases:\n  - given: []\n", encoding="utf-8")
+    line = said(run("test", str(cases)))
+    assert line.startswith(f"错误：用例文件 {cases} 的第 1 个用例缺少 name"), line
+    (tmp_path / "a.rules").write_text("ruleset a\n", encoding="utf-8")
+    (tmp_path / "b.rules").write_text("ruleset b\n", encoding="utf-8")
+    cases.write_text("cases:\n  - name: one\n", encoding="utf-8")
+    line = said(run("test", str(cases)))
+    assert line.startswith(f"错误：用例文件 {cases} 请写明用哪个规则集：ruleset: 名称.rules；同一文件夹中有 2 个"), line
+    community = Path(__file__).resolve().parent / "data" / "escalation" / "community"
+    line = said(run("demo", "--community", str(community), "--days", "1", "--out", str(tmp_path / "out")))
+    assert line.startswith(f"错误：无法读取场景文件 {community / 'scenario.yaml'}"), line

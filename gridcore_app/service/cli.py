@@ -134,7 +134,8 @@ def _check(engine: Any, intake: str | None, workers: int) -> str:
     from gridcore.store.tinydb_store import TinyDBStore
 
     if intake is not None and (intake == "system" or intake not in engine.community.members):
-        raise GridcoreError(f"--intake {intake!r} is not a member on the roster of {engine.community.name}")
+        raise GridcoreError(f"--intake {intake!r} is not a member on the roster of {engine.community.name} "
+                            f"(--intake 应是{engine.community.name}花名册上的成员)")
     if workers > 1 and isinstance(engine.store, TinyDBStore):
         raise GridcoreError(
             f"--workers {workers}: the TinyDB store {engine.store.url} has one writer at a time, so it is served "
