@@ -7,7 +7,10 @@ prints it to stderr without a traceback.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
+
+from .classes import frozen
 
 
 class GridcoreError(Exception):
@@ -15,11 +18,79 @@ class GridcoreError(Exception):
 
 
 class HierarchyError(GridcoreError):
-    """A grid hierarchy is invalid (cycle, wrong level, duplicate id, unknown parent)."""
+    """A grid hierarchy is invalid (cycle, wrong level, duplicate id, unknown parent).
+
+    ``node``: the id of the node at fault, when one is (``Hierarchy.build``), else None.
+    """
+
+    node: str | None = None
+
+
+@frozen
+class RosterProblem:
+    """One mistake in a roster, where it was read and what is wrong (``RosterError.problems``).
+
+    ``where`` is the place as the English message says it (``roster.xlsx, sheet 节点 nodes, row 3,
+    column C (level)``, ``nodes.csv row 3``, ``community.yaml:12``; empty when the mistake has no
+    one place) and ``where_zh`` the same in Chinese (``节点 表第 3 行 C 列（层级）``).  ``problem`` is
+    what is wrong, with what was found and what is expected, in English then its Chinese in
+    brackets.  ``source`` is the file, ``sheet`` the workbook sheet (None in CSV and YAML), ``row``
+    the spreadsheet row (heading = 1) or the YAML line, ``column`` the workbook column letter and
+    ``field`` the column's id (``level``), each None when not known.
+    """
+
+    where: str
+    problem: str
+    where_zh: str = ""
+    source: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}" if self.where else self.problem
+
+    def in_chinese(self) -> str:
+        """The mistake as staff reading Chinese see it: the place in Chinese, then the problem Chinese first."""
+        problem = chinese_first(self.problem)
+        return f"{self.where_zh}：{problem}" if self.where_zh else problem
 
 
 class RosterError(GridcoreError):
-    """A roster (members, roles, departments) is invalid or cannot be read."""
+    """A roster (members, roles, departments) is invalid or cannot be read.
+
+    ``problems`` lists every mistake a roster loader found (``RosterProblem``, in the file's order;
+    empty when the error was not raised by one).  With one mistake the message is that mistake, as
+    it always was; with more, its first line says how many (``3 mistakes in roster.xlsx (花名册有 3
+    处错误)``) and each mistake follows on a line of its own.
+    """
+
+    def __init__(self, message: str = "", problems: Iterable[RosterProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[RosterProblem, ...] = tuple(problems)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.problems), self.__dict__)
+
+    def render(self, lang: str = "en") -> str:
+        """The message in ``lang``: ``"zh"`` puts each mistake's place and words in Chinese first."""
+        if lang != "zh" or not self.problems:
+            return str(self)
+        out, listed = [], 0
+        for line in str(self).splitlines():  # the summary, the mistakes listed, then notes (how many more, not checked)
+            indent = line[: len(line) - len(line.lstrip())]
+            if listed < len(self.problems) and line.strip() == str(self.problems[listed]):
+                out.append(indent + self.problems[listed].in_chinese())
+                listed += 1
+            else:
+                out.append(indent + chinese_first_line(line.strip()))
+        return "\n".join(out)
+
+
+class RosterHierarchyError(RosterError, HierarchyError):
+    """A roster whose mistakes include its hierarchy's (a node's level, parent, id): a ``RosterError``
+    with every mistake, and a ``HierarchyError``, as a roster's node mistakes always were."""
 
 
 class EventError(GridcoreError):

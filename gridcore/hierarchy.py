@@ -136,7 +136,9 @@ class Hierarchy:
 
         def fail(node_id: str | None, message: str) -> HierarchyError:
             prefix = f"{where[node_id]}: " if node_id is not None and node_id in where else ""
-            return HierarchyError(prefix + message)
+            error = HierarchyError(prefix + message)
+            error.node = node_id
+            return error
 
         level_tuple = tuple(levels)
         if not level_tuple:

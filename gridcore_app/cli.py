@@ -31,6 +31,7 @@ from gridcore.errors import (
     EventRefused,
     GridcoreError,
     PluginError,
+    RosterError,
     UnknownMemberError,
     chinese_first,
     chinese_first_line,
@@ -721,7 +722,10 @@ def bilingual(command: click.Command) -> click.Command:
 
 def _error_line(message: str, lang: str) -> str:
     """``Error (错误): ...``; in Chinese ``错误：`` and the message Chinese first (``chinese_first_line``)."""
-    return f"错误：{chinese_first_line(message)}" if lang == "zh" else f"Error (错误): {message}"
+    if lang != "zh":
+        return f"Error (错误): {message}"
+    first, *rest = message.split("\n")  # a roster's mistakes, one a line: each Chinese first
+    return "\n".join([f"错误：{chinese_first_line(first)}", *(chinese_first_line(line) for line in rest)])
 
 
 class _Error(click.ClickException):
@@ -819,7 +823,7 @@ class _Root(click.Group):
             from gridcore.rules.errors import RulesError
 
             # a ruleset refused (gridcore use, init --ruleset, ...) speaks the CLI's language, as gridcore check does
-            message = exc.render(help_lang(ctx)) if isinstance(exc, RulesError) else str(exc)
+            message = exc.render(help_lang(ctx)) if isinstance(exc, RulesError | RosterError) else str(exc)
             if isinstance(exc, EventRefused) and help_lang(ctx) == "zh":  # every reason Chinese first
                 message = f"记录 {exc.event_id} 被{refused_said(exc.reasons, ctx)}"
             raise in_chinese(click.ClickException(message), ctx) from None

@@ -45,7 +45,7 @@ from gridcore.hierarchy import TERRITORIAL
 from gridcore.roster import role_id
 
 from . import atomic
-from .rosterio import COLUMNS, REQUIRED, _Row, build_community, shown
+from .rosterio import _NAMED_LISTS, COLUMNS, REQUIRED, _Mistakes, _Row, build_community, shown
 
 #: Largest workbook read (compressed bytes), rows per sheet and columns per row.
 MAX_BYTES = 20 * 1024 * 1024
@@ -107,7 +107,8 @@ SHEET_COLUMNS: Mapping[str, tuple[str, ...]] = {
 
 
 def load_workbook_roster(path: Path | str) -> Community:
-    """Read a roster workbook; ``RosterError`` names the sheet, row and column of a mistake."""
+    """Read a roster workbook; ``RosterError`` names the sheet, row and column of a mistake (of every
+    mistake, when there are several: ``RosterError.problems``)."""
     where = Path(path)
     label = where.name
     if where.suffix.lower() == ".xls":
@@ -128,16 +129,18 @@ def load_workbook_roster(path: Path | str) -> Community:
         if settings_title is None:
             raise RosterError(f"{label}: no sheet {' '.join(SETTINGS_SHEET)} (the community's name, "
                               f"time zone and levels); sheets found: {', '.join(book.sheetnames)} (缺少 设置 工作表（社区名称、时区和层级）)")
-        top, top_where = _settings(book[settings_title], label)
+        mistakes = _Mistakes(label, book.sheetnames)
+        top, top_where = _settings(book[settings_title], label, mistakes)
         sheets: dict[str, list[_Row]] = {}
         for sheet in COLUMNS:
             title = names.get(sheet)
-            sheets[sheet] = list(_list_rows(book[title], sheet, label)) if title is not None else []
+            sheets[sheet] = _list_rows(book[title], sheet, label, mistakes) if title is not None else []
     finally:
         book.close()
     if isinstance(top.get("level_names"), str):
-        top["level_names"] = _level_names(top, top_where["level_names"])
-    return build_community(top, sheets, label, lambda key: top_where.get(key, f"{label}, sheet {settings_title}"))
+        top["level_names"] = mistakes.attempt(lambda: _level_names(top, top_where["level_names"]), None)
+    return build_community(top, sheets, label, lambda key: top_where.get(key, f"{label}, sheet {settings_title}"),
+                           mistakes=mistakes)
 
 
 def _level_names(top: Mapping[str, Any], where: str) -> dict[str, str]:
@@ -146,7 +149,8 @@ def _level_names(top: Mapping[str, Any], where: str) -> dict[str, str]:
     levels = [part.strip() for part in str(top.get("levels") or "").split(">")]
     if len(names) != len(levels) or not all(names):
         raise RosterError(f"{where}: give one name per level, in the levels' order "
-                          f"({len(levels)} levels, {len(names)} names); e.g. 社区 > 网格 > 单元")
+                          f"({len(levels)} levels, {len(names)} names); e.g. 社区 > 网格 > 单元 "
+                          f"(层级名称须与层级一一对应：{len(levels)} 个层级，{len(names)} 个名称)")
     return dict(zip(levels, names, strict=True))
 
 
@@ -159,31 +163,38 @@ def _sheet_key(title: str) -> str | None:
     return None
 
 
-def _settings(sheet: Worksheet, label: str) -> tuple[dict[str, Any], dict[str, str]]:
+def _settings(sheet: Worksheet, label: str, mistakes: _Mistakes) -> tuple[dict[str, Any], dict[str, str]]:
     """The community sheet: rows of (key, value); keys in Chinese or English."""
-    by_label = {zh: key for key, (zh, _) in SETTINGS.items()}
     top: dict[str, Any] = {}
     where: dict[str, str] = {}
     for number, cells in _rows(sheet, label):
-        texts = [_value(cell, f"{label}, sheet {sheet.title}, row {number}") for cell in cells[:2]]
-        if not texts or texts[0] is None:
-            continue
-        raw_key = str(texts[0]).strip()
-        key = _heading(raw_key, {k: (zh,) for k, (zh, _) in SETTINGS.items()}) or by_label.get(raw_key)
-        here = f"{label}, sheet {sheet.title}, row {number}"
-        if key is None:
-            if number == 1 and raw_key.lower() in ("key", "设置", "设置 key", "项目"):
-                continue  # a heading row
-            raise RosterError(f"{here}, column A: unknown setting {shown(raw_key)} "
-                              f"(expected {', '.join(f'{zh} {k}' for k, (zh, _) in SETTINGS.items())}) (未知的设置项)")
-        if key in top:
-            raise RosterError(f"{here}, column A: {key} is given twice (first at {where[key]}) (设置项重复)")
-        value = texts[1] if len(texts) > 1 else None
-        where[key] = f"{here}, column B"
-        setting = _setting(key, value, where[key])
-        if setting is not None:
-            top[key] = setting
+        with mistakes.row():
+            _setting_row(number, cells, sheet, label, top, where)
     return top, where
+
+
+def _setting_row(number: int, cells: list[Any], sheet: Worksheet, label: str, top: dict[str, Any],
+                 where: dict[str, str]) -> None:
+    """One row of the community sheet into ``top`` (and where it was read into ``where``)."""
+    by_label = {zh: key for key, (zh, _) in SETTINGS.items()}
+    texts = [_value(cell, f"{label}, sheet {sheet.title}, row {number}") for cell in cells[:2]]
+    if not texts or texts[0] is None:
+        return
+    raw_key = str(texts[0]).strip()
+    key = _heading(raw_key, {k: (zh,) for k, (zh, _) in SETTINGS.items()}) or by_label.get(raw_key)
+    here = f"{label}, sheet {sheet.title}, row {number}"
+    if key is None:
+        if number == 1 and raw_key.lower() in ("key", "设置", "设置 key", "项目"):
+            return  # a heading row
+        raise RosterError(f"{here}, column A: unknown setting {shown(raw_key)} "
+                          f"(expected {', '.join(f'{zh} {k}' for k, (zh, _) in SETTINGS.items())}) (未知的设置项)")
+    if key in top:
+        raise RosterError(f"{here}, column A: {key} is given twice (first at {where[key]}) (设置项重复)")
+    value = texts[1] if len(texts) > 1 else None
+    where[key] = f"{here}, column B"
+    setting = _setting(key, value, where[key])
+    if setting is not None:
+        top[key] = setting
 
 
 def _setting(key: str, value: Any, where: str) -> Any:
@@ -198,7 +209,7 @@ def _setting(key: str, value: Any, where: str) -> Any:
             return True
         if text in ("false", "no", "n", "0", "否"):
             return False
-        raise RosterError(f"{where}: forest must be 是/yes or 否/no, got {shown(value)}")
+        raise RosterError(f"{where}: forest must be 是/yes or 否/no, got {shown(value)} (应填 是 或 否)")
     if key in ("level_names", "roles") and not isinstance(value, str):
         raise RosterError(f"{where}: {key} must be text, got {shown(value)} (应为文字)")
     if key == "level_names":
@@ -209,7 +220,7 @@ def _setting(key: str, value: Any, where: str) -> Any:
             ident, sep, name = part.partition("=")
             if not sep or not ident.strip() or not name.strip():
                 raise RosterError(f"{where}: write extra roles as id=中文名, e.g. dispatcher=调度员; "
-                                  f"got {shown(part)}")
+                                  f"got {shown(part)} (自定义角色写成 编号=中文名)")
             pairs[ident.strip()] = name.strip()
         return pairs
     return value
@@ -221,39 +232,58 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(_SEPARATORS[0]) if part.strip()]
 
 
-def _list_rows(sheet: Worksheet, key: str, label: str) -> Iterator[_Row]:
-    """The records of one list sheet, with the cell of every value."""
-    rows = _rows(sheet, label)
+def _list_rows(sheet: Worksheet, key: str, label: str, mistakes: _Mistakes) -> list[_Row]:
+    """The records of one list sheet, with the cell of every value; a sheet whose headings cannot
+    be read is a mistake that stops the roster before its rows are checked (``_Mistakes.unreadable``)."""
+    found: list[_Row] = []
     columns: list[str | None] = []
-    for number, cells in rows:
-        here = f"{label}, sheet {sheet.title}, row {number}"
-        texts = [_value(cell, here) for cell in cells]
-        if not any(t not in (None, "") for t in texts):
-            continue
-        if not columns:
-            columns = [_column(t, key, here, n) for n, t in enumerate(texts)]
-            named = [c for c in columns if c is not None]
-            missing = [c for c in REQUIRED[key] if c not in named]
-            if missing:
-                raise RosterError(f"{here}: missing column {_both(key, missing[0])} "
-                                  f"(expected {', '.join(_both(key, c) for c in SHEET_COLUMNS[key])}) (缺少列)")
-            if len(set(named)) != len(named):
-                raise RosterError(f"{here}: a column is named twice (列名重复)")
-            continue
-        values: dict[str, Any] = {}
-        cells_of: dict[str, str] = {}
-        for n, text in enumerate(texts):
-            column = columns[n] if n < len(columns) else None
-            if column is None:
-                if text not in (None, ""):
-                    raise RosterError(f"{here}, column {get_column_letter(n + 1)}: a value in a column "
-                                      "without a heading (有数值的列没有列名)")
+    try:
+        for number, cells in _rows(sheet, label):
+            here = f"{label}, sheet {sheet.title}, row {number}"
+            if not columns:
+                texts = [_value(cell, here) for cell in cells]
+                if not any(t not in (None, "") for t in texts):
+                    continue
+                columns = [_column(t, key, here, n) for n, t in enumerate(texts)]
+                named = [c for c in columns if c is not None]
+                missing = [c for c in REQUIRED[key] if c not in named]
+                if missing:
+                    raise RosterError(f"{here}: missing column {_both(key, missing[0])} "
+                                      f"(expected {', '.join(_both(key, c) for c in SHEET_COLUMNS[key])}) (缺少列)")
+                if len(set(named)) != len(named):
+                    raise RosterError(f"{here}: a column is named twice (列名重复)")
                 continue
-            cells_of[column] = f"column {get_column_letter(n + 1)} ({column})"
-            if column == "geometry" and text not in (None, ""):
-                text = _geometry(text, f"{here}, {cells_of[column]}")
-            values[column] = text
-        yield _Row(here, values, cells_of)
+            row = _Row(here, {column: getattr(cell, "value", None) for column, cell in zip(columns, cells, strict=False)
+                              if column is not None})
+            with mistakes.row(row, key if key in _NAMED_LISTS else None):
+                record = _record(cells, columns, here)
+                if record is not None:
+                    found.append(record)
+    except RosterError as exc:
+        mistakes.add(exc)
+        mistakes.unreadable = True
+    return found
+
+
+def _record(cells: list[Any], columns: list[str | None], here: str) -> _Row | None:
+    """One row of a list sheet (None when it is empty)."""
+    texts = [_value(cell, here) for cell in cells]
+    if not any(t not in (None, "") for t in texts):
+        return None
+    values: dict[str, Any] = {}
+    cells_of: dict[str, str] = {}
+    for n, text in enumerate(texts):
+        column = columns[n] if n < len(columns) else None
+        if column is None:
+            if text not in (None, ""):
+                raise RosterError(f"{here}, column {get_column_letter(n + 1)}: a value in a column "
+                                  "without a heading (有数值的列没有列名)")
+            continue
+        cells_of[column] = f"column {get_column_letter(n + 1)} ({column})"
+        if column == "geometry" and text not in (None, ""):
+            text = _geometry(text, f"{here}, {cells_of[column]}")
+        values[column] = text
+    return _Row(here, values, cells_of)
 
 
 def _geometry(text: Any, where: str) -> Any:

@@ -32,8 +32,10 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 import attrs
@@ -41,7 +43,14 @@ import yaml
 
 from gridcore.classes import frozen
 from gridcore.community import Community
-from gridcore.errors import GridcoreError, HierarchyError, RosterError
+from gridcore.errors import (
+    GridcoreError,
+    HierarchyError,
+    RosterError,
+    RosterHierarchyError,
+    RosterProblem,
+    has_chinese,
+)
 from gridcore.geo import Location
 from gridcore.hierarchy import DEDICATED, INDUSTRY, TERRITORIAL, Hierarchy, Node
 from gridcore.households import (
@@ -138,13 +147,183 @@ class _Row:
         return f"{self.where}, {cell}" if cell else self.where
 
 
+# ------------------------------------------------------------------ every mistake at once
+
+#: A roster's error lists at most this many mistakes; the rest are counted.
+MOST_SHOWN = 50
+
+#: The lists whose rows others name, by the id they are named by: a row that names one that failed is not checked.
+_NAMED_LISTS = ("nodes", "members", "departments", "places", "households")
+
+_WORKBOOK_PLACE = re.compile(
+    r"^(?P<source>[^,\n]+?), sheet (?P<sheet>[^,\n]+?)(?:, row (?P<row>\d+))?"
+    r"(?:, column (?P<column>[A-Z]{1,3})(?: \((?P<field>\w+)\))?)?: "
+)
+_FILE_PLACE = re.compile(
+    r"^(?P<source>[^:\n]+?\.(?:csv|ya?ml|geojson|xlsx))"
+    r"(?:(?: row |:| feature )(?P<row>\d+)(?::\d+)?)?: "
+)
+
+
+def problem_of(message: str) -> RosterProblem:
+    """A mistake's message (``roster.xlsx, sheet 节点 nodes, row 3, column C (level): ...``) as a
+    ``RosterProblem``: where it was read, in English and Chinese, and what is wrong."""
+    found = _WORKBOOK_PLACE.match(message)
+    if found is not None:
+        sheet, row, column, field = found["sheet"], found["row"], found["column"], found["field"]
+        named = [word for word in sheet.split() if any(has_chinese(ch) for ch in word)]
+        where_zh = f"{named[0] if named else sheet} 表"
+        if row:
+            where_zh += f"第 {row} 行"
+        if column:
+            where_zh += f" {column} 列"
+        heading = _heading_zh(sheet, field) if field else None
+        if heading:
+            where_zh += f"（{heading}）"
+        return RosterProblem(
+            where=message[: found.end() - 2], problem=message[found.end():], where_zh=where_zh,
+            source=found["source"], sheet=sheet, row=int(row) if row else None, column=column, field=field,
+        )
+    found = _FILE_PLACE.match(message)
+    if found is not None:
+        source, row = found["source"], found["row"]
+        kind = "个要素" if " feature " in message[: found.end()] else "行"
+        return RosterProblem(
+            where=message[: found.end() - 2], problem=message[found.end():],
+            where_zh=f"{source} 第 {row} {kind}" if row else source, source=source,
+            row=int(row) if row else None,
+        )
+    return RosterProblem(where="", problem=message)
+
+
+def _heading_zh(sheet: str, field: str) -> str | None:
+    """The Chinese heading of a workbook column (``层级`` for ``level`` in 节点 nodes)."""
+    from .rosterbook import HEADINGS, _sheet_key  # the workbook's headings (it imports this module)
+
+    key = _sheet_key(sheet)
+    return HEADINGS.get(key or "", {}).get(field)
+
+
+class _Mistakes:
+    """The mistakes found reading one roster, and the ids of what failed.
+
+    A row that names a node, member, department, place or household whose own row failed is
+    not checked (its mistake would only repeat that one): it is counted in ``skipped``, and the
+    error says how many.  ``check`` raises the ``RosterError`` of every mistake, in the file's
+    order (``order``: the sources, and the sheets of a workbook, as the file has them).
+    """
+
+    def __init__(self, label: str, order: Iterable[str] = ()) -> None:
+        self.label = label
+        self.order = list(order)
+        self.errors: list[GridcoreError] = []
+        self.skipped = 0
+        #: a list could not be read at all: its rows cannot be checked against the others
+        self.unreadable = False
+        self.failed: dict[str, set[str]] = {name: set() for name in _NAMED_LISTS}
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def add(self, error: GridcoreError) -> None:
+        self.errors.append(error)
+
+    def row(self, row: _Row | None = None, failing: str | None = None, known: Container[str] = ()) -> _Caught:
+        """A block whose mistake is recorded, not raised: the row's id then fails (``failing`` names
+        its list) unless it is one already read (a duplicate: the first one stands)."""
+        return _Caught(self, row, failing, known)
+
+    def fail(self, error: GridcoreError, row: _Row | None = None, failing: str | None = None,
+             known: Container[str] = ()) -> None:
+        """Record ``error``, a mistake of ``row`` (whose id then fails, as ``row`` says)."""
+        self.add(error)
+        ident = _raw(row, "id") if row is not None else None
+        if failing is not None and ident is not None and ident not in known:
+            self.failed[failing].add(ident)
+
+    def attempt(self, make: Callable[[], _T], default: _T) -> _T:
+        """``make()``, or ``default`` with its mistake recorded."""
+        try:
+            return make()
+        except (RosterError, HierarchyError) as exc:
+            self.add(exc)
+            return default
+
+    def depends(self, row: _Row, **columns: str) -> bool:
+        """True (and the row counted as not checked) if the row names, in the column given for a list
+        (``nodes="node"``), something of that list whose own row failed."""
+        return bool(self.errors) and self.names_failed(**{kind: _raw(row, column) for kind, column in columns.items()})
+
+    def names_failed(self, **named: str | None) -> bool:
+        """True (and counted as not checked) if any of these ids (``nodes="g1"``) is one whose own row failed."""
+        if any(ident is not None and ident in self.failed[kind] for kind, ident in named.items()):
+            self.skipped += 1
+            return True
+        return False
+
+    def check(self) -> None:
+        """Raise the ``RosterError`` of every mistake found, if any."""
+        if not self.errors:
+            return
+        problems = sorted((problem_of(str(error)) for error in self.errors), key=self._place)
+        count = len(problems)
+        notes = []
+        if count > MOST_SHOWN:
+            notes.append(f"and {count - MOST_SHOWN} more (另有 {count - MOST_SHOWN} 处错误未列出)")
+        if self.skipped:
+            notes.append(f"{self.skipped} rows naming a node, member, department, place or household whose own row "
+                         f"is wrong were not checked ({self.skipped} 行引用了出错的行，未检查)")
+        if count == 1:
+            lines = [str(problems[0]), *(f"  {note}" for note in notes)]
+        else:
+            lines = [f"{count} mistakes in {self.label} (花名册 {self.label} 有 {count} 处错误)",
+                     *(f"  {problem}" for problem in problems[:MOST_SHOWN]), *(f"  {note}" for note in notes)]
+        hierarchy = any(isinstance(error, HierarchyError) for error in self.errors)
+        cls = RosterHierarchyError if hierarchy else RosterError
+        raise cls("\n".join(lines), problems)
+
+    def _place(self, problem: RosterProblem) -> tuple[int, int]:
+        """Where a mistake sorts: its source (and sheet) in the file's order, then its row."""
+        for n, name in enumerate(self.order):
+            if name in (problem.source, problem.sheet):
+                return (n, problem.row or 0)
+        return (len(self.order), problem.row or 0)
+
+
+class _Caught:
+    """``_Mistakes.row``'s block: a roster mistake raised in it is recorded and the block left."""
+
+    __slots__ = ("failing", "known", "mistakes", "row")
+
+    def __init__(self, mistakes: _Mistakes, row: _Row | None, failing: str | None, known: Container[str]) -> None:
+        self.mistakes, self.row, self.failing, self.known = mistakes, row, failing, known
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> bool:
+        if not isinstance(error, RosterError | HierarchyError):
+            return False
+        self.mistakes.fail(error, self.row, self.failing, self.known)
+        return True
+
+
+def _raw(row: _Row, column: str) -> str | None:
+    """A cell's text as written (stripped), without checking it: what other rows name it by."""
+    value = row.values.get(column)
+    if value is None or isinstance(value, (bool, Mapping, list)):
+        return None
+    return str(value).strip() or None
+
+
 # ------------------------------------------------------------------ loading
 
 
 def load_community(path: Path | str) -> Community:
     """Read a community folder (or a single ``community.yaml``-style file).
 
-    Raises ``RosterError`` / ``HierarchyError`` naming the file and row or line.
+    Raises ``RosterError`` / ``HierarchyError`` naming the file and row or line; a roster
+    with several mistakes raises one ``RosterError`` listing them all (``problems``).
     """
     given = Path(path)
     if given.is_dir():
@@ -159,15 +338,15 @@ def load_community(path: Path | str) -> Community:
         raise RosterError(f"{given}: no such community folder or file (社区文件夹或文件不存在)")
     top = _read_yaml(yaml_path)
     label = yaml_path.name
-    unknown = [key for key in top if key not in TOP_KEYS]
-    if unknown:
-        raise RosterError(
-            f"{label}:{_line(top, unknown[0])}: unknown key {shown(unknown[0])} "
-            f"(expected some of {', '.join(TOP_KEYS)}) (未知的键)"
-        )
-    sheets = {sheet: list(_records(sheet, top, yaml_path)) for sheet in COLUMNS}
+    order = [label, *(f"{sheet}.csv" for sheet in COLUMNS), GEOMETRY_FILE]
+    mistakes = _Mistakes(label if given.is_file() else f"{given.name}/", order)
+    for key in top:
+        if key not in TOP_KEYS:
+            mistakes.add(RosterError(f"{label}:{_line(top, key)}: unknown key {shown(key)} "
+                                     f"(expected some of {', '.join(TOP_KEYS)}) (未知的键)"))
+    sheets = {sheet: _records(sheet, top, yaml_path, mistakes) for sheet in COLUMNS}
     return build_community(top, sheets, label, lambda key: f"{label}:{_line(top, key)}",
-                           geometry=yaml_path.parent / GEOMETRY_FILE)
+                           geometry=yaml_path.parent / GEOMETRY_FILE, mistakes=mistakes)
 
 
 def build_community(
@@ -177,33 +356,44 @@ def build_community(
     where: Callable[[str], str],
     *,
     geometry: Path | None = None,
+    mistakes: _Mistakes | None = None,
 ) -> Community:
     """Build a community from its settings (``name``, ``timezone``, ``levels``, ...) and lists.
 
     Shared by every roster format: ``where(key)`` says where a setting was
     read (``community.yaml:3``, ``roster.xlsx, sheet community, row 3``) and
     each row carries its own place; ``geometry`` is a GeoJSON file of cell
-    boundaries, if the format keeps one.  Raises ``RosterError``/``HierarchyError``.
+    boundaries, if the format keeps one.  Every mistake is found before one is
+    raised: ``mistakes`` holds those the reader found already (a sheet it could
+    not read stops here, before the rows are checked against each other).
+    Raises ``RosterError``/``HierarchyError``.
     """
-    name = _required(top.get("name"), where("name"), "name")
-    timezone = _required(top.get("timezone"), where("timezone"), "timezone")
-    levels = _levels(top, where("levels"))
-    level_names = _str_map(top.get("level_names"), where("level_names"), "level_names")
-    extra_roles = _str_map(top.get("roles"), where("roles"), "roles")
+    found = mistakes if mistakes is not None else _Mistakes(label)
+    name = found.attempt(lambda: _required(top.get("name"), where("name"), "name"), "")
+    timezone = found.attempt(lambda: _required(top.get("timezone"), where("timezone"), "timezone"), "")
+    no_levels: tuple[str, ...] = ()
+    no_names: dict[str, str] = {}
+    levels = found.attempt(lambda: _levels(top, where("levels")), no_levels)
+    level_names = found.attempt(lambda: _str_map(top.get("level_names"), where("level_names"), "level_names"), no_names)
+    extra_roles = found.attempt(lambda: _str_map(top.get("roles"), where("roles"), "roles"), dict(no_names))
     forest = top.get("forest", False)
     if not isinstance(forest, bool):
-        raise RosterError(f"{where('forest')}: forest must be true or false, got {shown(forest)} (应填 是 或 否)")
+        found.add(RosterError(f"{where('forest')}: forest must be true or false, got {shown(forest)} (应填 是 或 否)"))
+        forest = False
+    if found and (not levels or found.unreadable):
+        found.check()  # no levels, or a list not read: the rows cannot be checked against each other
     vocabulary = {**ROLES, **extra_roles}
 
-    departments = _departments(sheets.get("departments", []))
-    hierarchy = _hierarchy(sheets.get("nodes", []), levels, level_names, forest)
-    members = _members(sheets.get("members", []), hierarchy, vocabulary, departments)
-    _add_assignments(sheets.get("roles", []), members, hierarchy, vocabulary, departments)
-    places = _places(sheets.get("places", []), hierarchy)
-    locations = _locations(sheets.get("nodes", []), geometry, hierarchy)
-    households = _households(sheets.get("households", []), hierarchy, {p.id: p for p in places})
-    residents = _residents(sheets.get("residents", []), households, members)
-    care = _care(sheets.get("care", []), members, households, {p.id: p for p in places})
+    departments = _departments(sheets.get("departments", []), found)
+    hierarchy = _hierarchy(sheets.get("nodes", []), levels, level_names, forest, found)
+    members = _members(sheets.get("members", []), hierarchy, vocabulary, departments, found)
+    _add_assignments(sheets.get("roles", []), members, hierarchy, vocabulary, departments, found)
+    places = _places(sheets.get("places", []), hierarchy, found)
+    locations = _locations(sheets.get("nodes", []), geometry, hierarchy, found)
+    households = _households(sheets.get("households", []), hierarchy, {p.id: p for p in places}, found)
+    residents = _residents(sheets.get("residents", []), households, members, found)
+    care = _care(sheets.get("care", []), members, households, {p.id: p for p in places}, found)
+    found.check()
     try:
         return Community.build(
             name=name,
@@ -238,49 +428,76 @@ def _levels(top: Mapping[str, Any], where: str) -> tuple[str, ...]:
     return levels
 
 
-def _departments(rows: list[_Row]) -> dict[str, Department]:
+def _departments(rows: list[_Row], mistakes: _Mistakes) -> dict[str, Department]:
     found: dict[str, Department] = {}
     first: dict[str, str] = {}
     for row in rows:
-        department = _make(Department, row, id=_field(row, "id"), name=_field(row, "name"))
-        if department.id in found:
-            raise RosterError(f"{row.where}: duplicate department id {shown(department.id)} (first at {first[department.id]}) (部门编号重复)")
-        found[department.id] = department
-        first[department.id] = row.where
+        with mistakes.row(row, "departments", found):
+            department = _make(Department, row, id=_field(row, "id"), name=_field(row, "name"))
+            if department.id in found:
+                raise RosterError(f"{row.where}: duplicate department id {shown(department.id)} (first at {first[department.id]}) (部门编号重复)")
+            found[department.id] = department
+            first[department.id] = row.where
     return found
 
 
 def _hierarchy(
-    rows: list[_Row], levels: tuple[str, ...], level_names: Mapping[str, str], forest: bool
+    rows: list[_Row], levels: tuple[str, ...], level_names: Mapping[str, str], forest: bool, mistakes: _Mistakes
 ) -> Hierarchy:
     by_label = {label: level for level, label in level_names.items()}
     nodes: list[Node] = []
     where: dict[str, str] = {}
     for row in rows:
-        level = _field(row, "level")
-        if level is not None and level not in levels and level in by_label:
-            level = by_label[level]
-        if level is not None and level not in levels and levels:
-            raise HierarchyError(_unknown_level(row, level, levels, level_names))
-        kind_text = _field(row, "kind", optional=True)
-        kind = TERRITORIAL
-        if kind_text is not None:
-            if kind_text.lower() not in KIND_WORDS:
-                raise HierarchyError(
-                    f"{row.at('kind')}: unknown kind {shown(kind_text)} (expected territorial, industry or dedicated) (类型应为 属地、行业 或 专属)"
-                )
-            kind = KIND_WORDS[kind_text.lower()]
-        node = _make(
-            Node, row, id=_field(row, "id"), name=_field(row, "name"), level=level,
-            parent=_field(row, "parent", optional=True), kind=kind,
-        )
-        if node.id in where:
-            raise HierarchyError(f"{row.where}: duplicate node id {shown(node.id)} (first at {where[node.id]}) (节点编号重复)")
-        where[node.id] = row.where
-        nodes.append(node)
-    if not nodes:
-        raise HierarchyError("no nodes: give nodes.csv or a nodes: list in community.yaml (没有节点：请提供 nodes.csv 或在 community.yaml 中写 nodes 列表)")
-    return Hierarchy.build(levels, nodes, forest=forest, sources=where)
+        with mistakes.row(row, "nodes", where):
+            level = _field(row, "level")
+            if level is not None and level not in levels and level in by_label:
+                level = by_label[level]
+            if level is not None and level not in levels and levels:
+                raise HierarchyError(_unknown_level(row, level, levels, level_names))
+            kind_text = _field(row, "kind", optional=True)
+            kind = TERRITORIAL
+            if kind_text is not None:
+                if kind_text.lower() not in KIND_WORDS:
+                    raise HierarchyError(
+                        f"{row.at('kind')}: unknown kind {shown(kind_text)} (expected territorial, industry or dedicated) (类型应为 属地、行业 或 专属)"
+                    )
+                kind = KIND_WORDS[kind_text.lower()]
+            node = _make(
+                Node, row, id=_field(row, "id"), name=_field(row, "name"), level=level,
+                parent=_field(row, "parent", optional=True), kind=kind,
+            )
+            if node.id in where:
+                raise HierarchyError(f"{row.where}: duplicate node id {shown(node.id)} (first at {where[node.id]}) (节点编号重复)")
+            where[node.id] = row.where
+            nodes.append(node)
+    while True:
+        nodes = _without_dependants(nodes, mistakes)
+        if not nodes:
+            if not mistakes:
+                raise HierarchyError("no nodes: give nodes.csv or a nodes: list in community.yaml (没有节点：请提供 nodes.csv 或在 community.yaml 中写 nodes 列表)")
+            mistakes.check()
+        try:
+            return Hierarchy.build(levels, nodes, forest=forest, sources=where)
+        except HierarchyError as exc:
+            mistakes.add(exc)
+            if exc.node is None:
+                mistakes.check()
+            mistakes.failed["nodes"].add(str(exc.node))
+            nodes = [node for node in nodes if node.id != exc.node]
+
+
+def _without_dependants(nodes: list[Node], mistakes: _Mistakes) -> list[Node]:
+    """``nodes`` without those under a node that failed (each counted as not checked)."""
+    failed = mistakes.failed["nodes"]
+    while True:
+        kept = [node for node in nodes if node.parent is None or node.parent not in failed]
+        if len(kept) == len(nodes):
+            return kept
+        for node in nodes:
+            if node.parent is not None and node.parent in failed:
+                failed.add(node.id)
+                mistakes.skipped += 1
+        nodes = kept
 
 
 def _unknown_level(row: _Row, level: str, levels: tuple[str, ...], level_names: Mapping[str, str]) -> str:
@@ -303,32 +520,39 @@ def _members(
     hierarchy: Hierarchy,
     vocabulary: Mapping[str, str],
     departments: Mapping[str, Department],
+    mistakes: _Mistakes,
 ) -> dict[str, Member]:
     members: dict[str, Member] = {}
     where: dict[str, str] = {}
     for row in rows:
-        assignments: list[RoleAssignment] = []
-        nested = row.values.get("roles")
-        if nested is not None:
-            if not isinstance(nested, list):
-                raise RosterError(f"{row.where}: a member's roles must be a list of {{role, node}} entries (成员的角色应为 {{role, node}} 列表)")
-            for item in nested:
-                sub = _Row(_where_in(row.where, item), _mapping(item, row.where, "role"))
-                _only(sub, ("role", "node", "department"))
-                assignments.append(_assignment(sub, hierarchy, vocabulary, departments))
-        home = _field(row, "home", optional=True)
-        if home is not None and home not in hierarchy:
-            raise RosterError(f"{row.at('home')}: member {shown(_field(row, 'id'))}: home at unknown node {shown(home)} (居住网格的节点编号不存在)")
-        member = _make(
-            Member, row, id=_field(row, "id"), name=_field(row, "name"), roles=tuple(assignments),
-            phone=_field(row, "phone", optional=True) or "", party_member=_flag(row, "party_member"),
-            home=home,
-        )
-        if member.id in members:
-            raise RosterError(f"{row.where}: duplicate member id {shown(member.id)} (first at {where[member.id]}) (成员编号重复)")
-        _no_repeats(member, row.where)
-        members[member.id] = member
-        where[member.id] = row.where
+        with mistakes.row(row, "members", members):
+            assignments: list[RoleAssignment] = []
+            nested = row.values.get("roles")
+            if nested is not None:
+                if not isinstance(nested, list):
+                    raise RosterError(f"{row.where}: a member's roles must be a list of {{role, node}} entries (成员的角色应为 {{role, node}} 列表)")
+                for item in nested:
+                    sub = _Row(_where_in(row.where, item), _mapping(item, row.where, "role"))
+                    if mistakes.depends(sub, nodes="node", departments="department"):
+                        continue
+                    with mistakes.row():
+                        _only(sub, ("role", "node", "department"))
+                        assignments.append(_assignment(sub, hierarchy, vocabulary, departments))
+            home = _field(row, "home", optional=True)
+            if home is not None and mistakes.names_failed(nodes=home):
+                home = None  # at a node that failed: not checked
+            if home is not None and home not in hierarchy:
+                raise RosterError(f"{row.at('home')}: member {shown(_field(row, 'id'))}: home at unknown node {shown(home)} (居住网格的节点编号不存在)")
+            member = _make(
+                Member, row, id=_field(row, "id"), name=_field(row, "name"), roles=tuple(assignments),
+                phone=_field(row, "phone", optional=True) or "", party_member=_flag(row, "party_member"),
+                home=home,
+            )
+            if member.id in members:
+                raise RosterError(f"{row.where}: duplicate member id {shown(member.id)} (first at {where[member.id]}) (成员编号重复)")
+            _no_repeats(member, row.where)
+            members[member.id] = member
+            where[member.id] = row.where
     return members
 
 
@@ -338,15 +562,19 @@ def _add_assignments(
     hierarchy: Hierarchy,
     vocabulary: Mapping[str, str],
     departments: Mapping[str, Department],
+    mistakes: _Mistakes,
 ) -> None:
     for row in rows:
-        member_id = _field(row, "member")
-        if member_id not in members:
-            raise RosterError(f"{row.at('member')}: unknown member {shown(member_id)} (not in the members list) (成员编号不在成员表中)")
-        assignment = _assignment(row, hierarchy, vocabulary, departments)
-        member = attrs.evolve(members[member_id], roles=(*members[member_id].roles, assignment))
-        _no_repeats(member, row.where)
-        members[member_id] = member
+        if mistakes.depends(row, members="member", nodes="node", departments="department"):
+            continue
+        with mistakes.row(row):
+            member_id = _field(row, "member")
+            if member_id not in members:
+                raise RosterError(f"{row.at('member')}: unknown member {shown(member_id)} (not in the members list) (成员编号不在成员表中)")
+            assignment = _assignment(row, hierarchy, vocabulary, departments)
+            member = attrs.evolve(members[member_id], roles=(*members[member_id].roles, assignment))
+            _no_repeats(member, row.where)
+            members[member_id] = member
 
 
 def _assignment(
@@ -379,70 +607,85 @@ def _no_repeats(member: Member, where: str) -> None:
         raise RosterError(f"{where}: member {shown(member.id)} holds the same role at the same node twice (同一职责重复填写)")
 
 
-def _places(rows: list[_Row], hierarchy: Hierarchy) -> list[Place]:
+def _places(rows: list[_Row], hierarchy: Hierarchy, mistakes: _Mistakes) -> list[Place]:
     places: list[Place] = []
     first: dict[str, str] = {}
     for row in rows:
-        place = _make(Place, row, id=_field(row, "id"), name=_field(row, "name"), node=_field(row, "node"))
-        if place.id in first:
-            raise RosterError(f"{row.where}: duplicate place id {shown(place.id)} (first at {first[place.id]}) (地址编号重复)")
-        problem = place_problem(place, hierarchy)
-        if problem:
-            raise RosterError(f"{row.where}: {problem}")
-        first[place.id] = row.where
-        places.append(place)
+        if mistakes.depends(row, nodes="node"):
+            mistakes.failed["places"].add(_raw(row, "id") or "")
+            continue
+        with mistakes.row(row, "places", first):
+            place = _make(Place, row, id=_field(row, "id"), name=_field(row, "name"), node=_field(row, "node"))
+            if place.id in first:
+                raise RosterError(f"{row.where}: duplicate place id {shown(place.id)} (first at {first[place.id]}) (地址编号重复)")
+            problem = place_problem(place, hierarchy)
+            if problem:
+                raise RosterError(f"{row.where}: {problem}")
+            first[place.id] = row.where
+            places.append(place)
     return places
 
 
-def _households(rows: list[_Row], hierarchy: Hierarchy, places: Mapping[str, Place]) -> dict[str, Household]:
+def _households(
+    rows: list[_Row], hierarchy: Hierarchy, places: Mapping[str, Place], mistakes: _Mistakes
+) -> dict[str, Household]:
     found: dict[str, Household] = {}
     first: dict[str, str] = {}
     for row in rows:
-        place = _field(row, "place", optional=True)
-        node = _field(row, "node", optional=True)
-        if node is None and place is not None and place in places:
-            node = places[place].node  # the address says which cell
-        if node is None:
-            raise RosterError(f"{row.where}: give the household's node or its place (请填写节点编号或地址编号)")
-        people = _whole(row, "people", default=1)
-        household = _make(Household, row, id=_field(row, "id"), name=_field(row, "name"), node=node,
-                          place=place, people=people, floating=_flag(row, "floating"))
-        if household.id in found:
-            raise RosterError(f"{row.where}: duplicate household id {shown(household.id)} "
-                              f"(first at {first[household.id]}) (户编号重复)")
-        problem = household_problem(household, hierarchy, places)
-        if problem:
-            raise RosterError(f"{row.where}: {problem}")
-        first[household.id] = row.where
-        found[household.id] = household
+        if mistakes.depends(row, nodes="node", places="place"):
+            mistakes.failed["households"].add(_raw(row, "id") or "")
+            continue
+        with mistakes.row(row, "households", found):
+            place = _field(row, "place", optional=True)
+            node = _field(row, "node", optional=True)
+            if node is None and place is not None and place in places:
+                node = places[place].node  # the address says which cell
+            if node is None:
+                raise RosterError(f"{row.where}: give the household's node or its place (请填写节点编号或地址编号)")
+            people = _whole(row, "people", default=1)
+            household = _make(Household, row, id=_field(row, "id"), name=_field(row, "name"), node=node,
+                              place=place, people=people, floating=_flag(row, "floating"))
+            if household.id in found:
+                raise RosterError(f"{row.where}: duplicate household id {shown(household.id)} "
+                                  f"(first at {first[household.id]}) (户编号重复)")
+            problem = household_problem(household, hierarchy, places)
+            if problem:
+                raise RosterError(f"{row.where}: {problem}")
+            first[household.id] = row.where
+            found[household.id] = household
     return found
 
 
-def _residents(rows: list[_Row], households: Mapping[str, Household], members: Mapping[str, Member]) -> list[Resident]:
+def _residents(
+    rows: list[_Row], households: Mapping[str, Household], members: Mapping[str, Member], mistakes: _Mistakes
+) -> list[Resident]:
     found: list[Resident] = []
     first: dict[str, str] = {}
     named: dict[str, int] = {}
     for row in rows:
-        resident = _make(Resident, row, id=_field(row, "id"), name=_field(row, "name"),
-                         household=_field(row, "household"), floating=_flag(row, "floating"),
-                         key_person=_flag(row, "key_person"),
-                         special_group=_field(row, "special_group", optional=True))
-        if resident.id in first:
-            raise RosterError(f"{row.where}: duplicate resident id {shown(resident.id)} "
-                              f"(first at {first[resident.id]}) (居民编号重复)")
-        problem = resident_problem(resident, households)
-        if problem:
-            raise RosterError(f"{row.where}: {problem}")
-        if resident.id in members:
-            raise RosterError(f"{row.where}: resident {shown(resident.id)} has the id of a roster member; "
-                              "give the resident another id (成员与居民编号重复)")
-        named[resident.household] = named.get(resident.household, 0) + 1
-        household = households[resident.household]
-        if named[household.id] > household.people:
-            raise RosterError(f"{row.where}: household {shown(household.id)} has {household.people} people "
-                              f"but this is its resident number {named[household.id]} (在册成员多于户人口)")
-        first[resident.id] = row.where
-        found.append(resident)
+        if mistakes.depends(row, households="household"):
+            continue
+        with mistakes.row(row):
+            resident = _make(Resident, row, id=_field(row, "id"), name=_field(row, "name"),
+                             household=_field(row, "household"), floating=_flag(row, "floating"),
+                             key_person=_flag(row, "key_person"),
+                             special_group=_field(row, "special_group", optional=True))
+            if resident.id in first:
+                raise RosterError(f"{row.where}: duplicate resident id {shown(resident.id)} "
+                                  f"(first at {first[resident.id]}) (居民编号重复)")
+            problem = resident_problem(resident, households)
+            if problem:
+                raise RosterError(f"{row.where}: {problem}")
+            if resident.id in members or resident.id in mistakes.failed["members"]:
+                raise RosterError(f"{row.where}: resident {shown(resident.id)} has the id of a roster member; "
+                                  "give the resident another id (成员与居民编号重复)")
+            named[resident.household] = named.get(resident.household, 0) + 1
+            household = households[resident.household]
+            if named[household.id] > household.people:
+                raise RosterError(f"{row.where}: household {shown(household.id)} has {household.people} people "
+                                  f"but this is its resident number {named[household.id]} (在册成员多于户人口)")
+            first[resident.id] = row.where
+            found.append(resident)
     return found
 
 
@@ -451,20 +694,24 @@ def _care(
     members: Mapping[str, Member],
     households: Mapping[str, Household],
     places: Mapping[str, Place],
+    mistakes: _Mistakes,
 ) -> list[CareLink]:
     found: list[CareLink] = []
     first: dict[CareLink, str] = {}
     for row in rows:
-        link = _make(CareLink, row, member=_field(row, "member"),
-                     household=_field(row, "household", optional=True),
-                     place=_field(row, "place", optional=True))
-        problem = care_problem(link, members, households, places)
-        if problem:
-            raise RosterError(f"{row.where}: {problem}")
-        if link in first:
-            raise RosterError(f"{row.where}: the same care link as {first[link]} (重复包联)")
-        first[link] = row.where
-        found.append(link)
+        if mistakes.depends(row, members="member", households="household", places="place"):
+            continue
+        with mistakes.row(row):
+            link = _make(CareLink, row, member=_field(row, "member"),
+                         household=_field(row, "household", optional=True),
+                         place=_field(row, "place", optional=True))
+            problem = care_problem(link, members, households, places)
+            if problem:
+                raise RosterError(f"{row.where}: {problem}")
+            if link in first:
+                raise RosterError(f"{row.where}: the same care link as {first[link]} (重复包联)")
+            first[link] = row.where
+            found.append(link)
     return found
 
 
@@ -478,50 +725,61 @@ def _whole(row: _Row, column: str, *, default: int) -> int:
     return int(number)
 
 
-def _locations(rows: list[_Row], geometry_path: Path | None, hierarchy: Hierarchy) -> dict[str, Location]:
+def _locations(
+    rows: list[_Row], geometry_path: Path | None, hierarchy: Hierarchy, mistakes: _Mistakes
+) -> dict[str, Location]:
     """Points from the nodes' ``lat``/``lon``/``radius``, shapes from ``geometry`` or cells.geojson."""
     found: dict[str, Location] = {}
     where: dict[str, str] = {}
+    seen: set[str] = set()
     for row in rows:
-        node = _field(row, "id")
-        assert node is not None
-        lat, lon = _number(row, "lat"), _number(row, "lon")
-        radius = _number(row, "radius")
-        shape = row.values.get("geometry")
-        if (lat is None) != (lon is None):
-            raise RosterError(f"{row.where}: give both lat and lon (or neither) (经度和纬度须同时填写或都不填)")
-        if radius is not None and lat is None:
-            raise RosterError(f"{row.where}: radius is the size of a point; give lat and lon too (半径是点的大小：请同时填写经纬度)")
-        if shape is not None and lat is not None:
-            raise RosterError(f"{row.where}: give lat/lon or a geometry, not both (经纬度和几何只能填一种)")
-        if lat is not None and lon is not None:
-            found[node] = _located(row.where, Location.point, lat, lon, radius)
-        elif shape is not None:
-            found[node] = _located(row.where, _from_geojson, shape, None, f"{row.where}: geometry")
-        else:
-            continue
-        where[node] = row.where
+        node = _raw(row, "id")
+        if node is None or node in mistakes.failed["nodes"] or node not in hierarchy or node in seen:
+            continue  # its row's mistake is said already
+        seen.add(node)
+        with mistakes.row(row):
+            lat, lon = _number(row, "lat"), _number(row, "lon")
+            radius = _number(row, "radius")
+            shape = row.values.get("geometry")
+            if (lat is None) != (lon is None):
+                raise RosterError(f"{row.where}: give both lat and lon (or neither) (经度和纬度须同时填写或都不填)")
+            if radius is not None and lat is None:
+                raise RosterError(f"{row.where}: radius is the size of a point; give lat and lon too (半径是点的大小：请同时填写经纬度)")
+            if shape is not None and lat is not None:
+                raise RosterError(f"{row.where}: give lat/lon or a geometry, not both (经纬度和几何只能填一种)")
+            if lat is not None and lon is not None:
+                found[node] = _located(row.where, Location.point, lat, lon, radius)
+            elif shape is not None:
+                found[node] = _located(row.where, _from_geojson, shape, None, f"{row.where}: geometry")
+            else:
+                continue
+            where[node] = row.where
     if geometry_path is None or not geometry_path.exists():
         return found
     try:
         collection = json.loads(geometry_path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RosterError(f"{geometry_path.name}: not a readable GeoJSON file ({exc}) (GeoJSON 文件无法读取)") from None
+        mistakes.add(RosterError(f"{geometry_path.name}: not a readable GeoJSON file ({exc}) (GeoJSON 文件无法读取)"))
+        return found
     features = collection.get("features") if isinstance(collection, Mapping) else None
     if not isinstance(features, list):
-        raise RosterError(f"{geometry_path.name}: expected a GeoJSON FeatureCollection with features (应为带 features 的 GeoJSON FeatureCollection)")
+        mistakes.add(RosterError(f"{geometry_path.name}: expected a GeoJSON FeatureCollection with features (应为带 features 的 GeoJSON FeatureCollection)"))
+        return found
     for number, feature in enumerate(features, 1):
         label = f"{geometry_path.name} feature {number}"
         properties = feature.get("properties") if isinstance(feature, Mapping) else None
         node = properties.get("id") if isinstance(properties, Mapping) else None
-        if not isinstance(node, str) or node not in hierarchy:
-            raise RosterError(f"{label}: properties.id must name a node of nodes.csv, got {shown(node)} (properties.id 须为 nodes.csv 中的节点编号)")
-        if node in found:
-            raise RosterError(f"{label}: node {node!r} is already located at {where[node]} (该节点已有位置)")
-        assert isinstance(properties, Mapping)
-        radius = properties.get("radius")
-        found[node] = _located(label, _from_geojson, feature.get("geometry") or {}, radius, label)
-        where[node] = label
+        if isinstance(node, str) and mistakes.names_failed(nodes=node):
+            continue
+        with mistakes.row():
+            if not isinstance(node, str) or node not in hierarchy:
+                raise RosterError(f"{label}: properties.id must name a node of nodes.csv, got {shown(node)} (properties.id 须为 nodes.csv 中的节点编号)")
+            if node in found:
+                raise RosterError(f"{label}: node {node!r} is already located at {where[node]} (该节点已有位置)")
+            assert isinstance(properties, Mapping)
+            radius = properties.get("radius")
+            found[node] = _located(label, _from_geojson, feature.get("geometry") or {}, radius, label)
+            where[node] = label
     return found
 
 
@@ -563,30 +821,41 @@ def _make(cls: type[_T], row: _Row, **values: Any) -> _T:
 # ------------------------------------------------------------------ reading records
 
 
-def _records(sheet: str, top: Mapping[str, Any], yaml_path: Path) -> Iterator[_Row]:
+def _records(sheet: str, top: Mapping[str, Any], yaml_path: Path, mistakes: _Mistakes) -> list[_Row]:
+    """The rows of one list (inline or its CSV file); a list that cannot be read is a mistake that
+    stops the roster before its rows are checked against the others (``_Mistakes.unreadable``)."""
     key = INLINE_KEY[sheet]
     csv_path = yaml_path.parent / f"{sheet}.csv"
     inline = top.get(key)
-    if inline is not None and csv_path.exists():
-        raise RosterError(
-            f"{yaml_path.name}:{_line(top, key)}: {key} are given both here and in {csv_path.name}; keep one (两处都给出了，请只保留一处)"
-        )
-    if inline is not None:
-        where = f"{yaml_path.name}:{_line(top, key)}"
-        if not isinstance(inline, list):
-            raise RosterError(f"{where}: {key} must be a list (应为列表)")
-        for item in inline:
-            row = _Row(_where_in(where, item, yaml_path.name), _mapping(item, where, key))
+    try:
+        if inline is not None and csv_path.exists():
+            raise RosterError(
+                f"{yaml_path.name}:{_line(top, key)}: {key} are given both here and in {csv_path.name}; keep one (两处都给出了，请只保留一处)"
+            )
+        if inline is not None:
+            where = f"{yaml_path.name}:{_line(top, key)}"
+            if not isinstance(inline, list):
+                raise RosterError(f"{where}: {key} must be a list (应为列表)")
             allowed = COLUMNS[sheet] + (("roles",) if sheet == "members" else ()) + (
                 ("geometry",) if sheet == "nodes" else ()
             )
-            _only(row, allowed)
-            yield row
-    elif csv_path.exists():
-        yield from _read_csv(sheet, csv_path)
+            rows: list[_Row] = []
+            for item in inline:
+                with mistakes.row():
+                    row = _Row(_where_in(where, item, yaml_path.name), _mapping(item, where, key))
+                    with mistakes.row(row, sheet if sheet in _NAMED_LISTS else None):
+                        _only(row, allowed)
+                        rows.append(row)
+            return rows
+        if csv_path.exists():
+            return _read_csv(sheet, csv_path, mistakes)
+    except RosterError as exc:
+        mistakes.add(exc)
+        mistakes.unreadable = True
+    return []
 
 
-def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
+def _read_csv(sheet: str, path: Path, mistakes: _Mistakes) -> list[_Row]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -600,10 +869,11 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
         except UnicodeDecodeError:
             raise RosterError(f"{path.name}: neither UTF-8 nor GBK text; save it as CSV UTF-8 (既不是 UTF-8 也不是 GBK 文本：请另存为 CSV UTF-8)") from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[_Row] = []
     try:
         header = next(reader, None)
         if header is None:
-            return
+            return rows
         columns = [cell.strip() for cell in header]
         for column in columns:
             if column not in COLUMNS[sheet]:
@@ -619,11 +889,15 @@ def _read_csv(sheet: str, path: Path) -> Iterator[_Row]:
             if not any(cell.strip() for cell in cells):
                 continue
             where = f"{path.name} row {number}"
+            row = _Row(where, dict(zip(columns, cells, strict=False)))
             if len(cells) > len(columns):
-                raise RosterError(f"{where}: {len(cells)} cells but only {len(columns)} columns (单元格多于列数)")
-            yield _Row(where, dict(zip(columns, cells, strict=False)))
+                mistakes.fail(RosterError(f"{where}: {len(cells)} cells but only {len(columns)} columns (单元格多于列数)"),
+                              row, sheet if sheet in _NAMED_LISTS else None)
+                continue
+            rows.append(row)
     except csv.Error as exc:
         raise RosterError(f"{path.name} row {reader.line_num}: {exc} (CSV 格式有误)") from None
+    return rows
 
 
 def _field(row: _Row, column: str, *, optional: bool = False) -> str | None:
