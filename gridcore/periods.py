@@ -155,19 +155,15 @@ def label_zh(label: str) -> str:
     ``2025年``; what ``period_label`` reads back to the label.  Any other text is returned as it is."""
     for kind, pattern in _PATTERNS:
         found = pattern.match(label)
-        if found is None:
-            continue
-        year, *rest = (int(g) for g in found.groups())
-        if kind == "day":
-            return f"{year}年{rest[0]}月{rest[1]}日"
-        if kind == "week":
-            return f"{year}年第{rest[0]}周"
-        if kind == "month":
-            return f"{year}年{rest[0]}月"
-        if kind == "quarter":
-            return f"{year}年{'一二三四'[rest[0] - 1]}季度"
-        return f"{year}年"
+        if found is not None:
+            numbers = [int(g) for g in found.groups()]
+            return _IN_CHINESE[kind].format(*numbers, quarter="一二三四"[numbers[-1] - 1] if kind == "quarter" else "")
     return label
+
+
+#: A label's numbers as staff write the period in Chinese (what ``_WRITTEN`` reads)
+_IN_CHINESE = {"day": "{0}年{1}月{2}日", "week": "{0}年第{1}周", "month": "{0}年{1}月", "quarter": "{0}年{quarter}季度",
+               "year": "{0}年"}
 
 
 def _parsed(label: str, text: str, patterns: tuple[tuple[str, re.Pattern[str]], ...], tz: tzinfo) -> Period:

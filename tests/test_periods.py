@@ -17,6 +17,7 @@ from gridcore.periods import (
     Period,
     PeriodError,
     add_months,
+    label_zh,
     normalise_kind,
     parse_period,
     period_containing,
@@ -277,3 +278,11 @@ def test_the_command_lines_period_is_read_as_staff_write_it() -> None:
             ("2025年一季度@quarterly", "2025年3月", "2025-3", "２０２５年第９周", "2025年五季度")}
     assert [said[w].output for w in list(said)[:4]] == ["2025-Q1@quarterly\n", "2025-03\n", "2025-03\n", "2025-W09\n"]
     assert said["2025年五季度"].exit_code == 2 and "也可写 2025年3月5日" in said["2025年五季度"].output
+
+
+@given(st.sampled_from(KINDS), st.dates(min_value=date(1900, 1, 1), max_value=date(9999, 1, 1)))
+def test_a_label_said_in_chinese_reads_back_as_the_label(kind: str, day: date) -> None:
+    """``label_zh`` (a workbook's sheet under zh) says what ``period_label`` reads: 2025-03 <-> 2025年3月."""
+    label = period_of_day(kind, day, SHANGHAI).label
+    said = label_zh(label)
+    assert said != label and said.startswith(f"{label[:4]}年") and period_label(said) == label
