@@ -7,21 +7,19 @@ A cell may hold an id, a number, a time, a value with its Chinese (``逾期未�
 no English sentence (``入户排查 at yq-g4, assigned by yq-gl4 ...``, ``(3 stars, yinquan.rules:76)``) and no
 bare code of a level or a status (``grid``, ``overdue``).  Each quarter is the one tests/test_demo_realism.py
 builds (``built_once``: once a session), read only.  Each command runs through the CLI (its options, ``--lang zh``,
-the command's own table code), but the store is opened once a community, not once a command (``_opened_once``):
+the command's own table code), but the store is opened once a community, not once a command (``sessionshare.opened_once``):
 an open of Xingfuwan's quarter is most of a command's time (about 0.8 s of CPU of 0.85-2 s, 31 commands).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sessionshare import built_once
+from sessionshare import built_once, opened_once
 from zhsweep import english_rows
 
 from gridcore import Engine
@@ -78,36 +76,8 @@ def _calls(engine: Engine) -> list[list[str]]:
     return calls
 
 
-@contextmanager
-def _opened_once(monkeypatch: pytest.MonkeyPatch, store: str) -> Iterator[None]:
-    """While it lasts, the CLI's commands on ``store`` read one engine: the first command's ``open_engine`` opens
-    it as ever (read-only, that invocation's plugins) and keeps it open; each later command's is given that engine,
-    its clock set as its open would set it (``--now``, else the system clock; ``--now latest``: ``open_engine``
-    moves it to the newest event, as ever).  Closed at the end.  The commands only read (``read_only=True``)."""
-    real_open = Engine.open
-    kept: list[Engine] = []
-
-    def open_kept(*args: object, **kwargs: object) -> Engine:
-        assert kwargs.get("store") == store and kwargs.get("read_only") is True, kwargs
-        if not kept:
-            engine = real_open(*args, **kwargs)  # type: ignore[arg-type]
-            engine.close = lambda: None  # type: ignore[method-assign]  # (open_engine's, at each command's end)
-            kept.append(engine)
-        kept[0].clock = kwargs["clock"]  # type: ignore[assignment]
-        return kept[0]
-
-    monkeypatch.setattr(Engine, "open", open_kept)
-    try:
-        yield
-    finally:
-        monkeypatch.setattr(Engine, "open", real_open)
-        if kept:
-            Engine.close(kept[0])
-
-
 @pytest.mark.parametrize("name", COMMUNITIES)
-def test_every_table_of_the_demo_in_chinese_reads_chinese(name: str, tmp_path_factory: pytest.TempPathFactory,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_table_of_the_demo_in_chinese_reads_chinese(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Under ``--lang zh`` no table row of the tasks plugin's commands and of every report holds an English
     word (``zhsweep.english_rows``); the tasks plugin's and the assessment's stars and paid tables, which
     had them, say their cells in Chinese, and in English as before."""
@@ -118,7 +88,7 @@ def test_every_table_of_the_demo_in_chinese_reads_chinese(name: str, tmp_path_fa
     runner = CliRunner(env={"GRIDCORE_LANG": "en"})
     found: dict[str, str] = {}
     said: dict[str, str] = {}
-    with _opened_once(monkeypatch, store):
+    with opened_once(store):
         for call in calls:
             result = runner.invoke(main_group, ["--lang", "zh", *call, "--store", store])
             assert result.exit_code == 0, (call, result.output)

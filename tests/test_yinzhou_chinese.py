@@ -12,12 +12,13 @@ not names staff read as they are: each must be said by its Chinese name (``水�
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sessionshare import built_once, opened_once
 from zhsweep import english_lines, english_rows
 
 from gridcore import Engine
@@ -33,13 +34,20 @@ EACH = 4
 
 
 @pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """``gridcore --lang zh demo --community yinzhou``: the district's week (its output, its folder)."""
+def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``gridcore --lang zh demo --community yinzhou``: the district's week (its folder, its output), run once a
+    session (``built_once``), its folder copied for this test process (``gridcore assess`` stores a rating)."""
+
+    def run(folder: Path) -> str:
+        done = CliRunner().invoke(main_group, ["--lang", "zh", "demo", "--community", "yinzhou", "--out",
+                                               str(folder / "out")], env={"GRIDCORE_LANG": "en"})
+        assert done.exit_code == 0, done.output
+        return done.stdout
+
+    folder, shown = built_once(tmp_path_factory, "yinzhou-demo-zh", run)
     out = tmp_path_factory.mktemp("yinzhou") / "out"
-    done = CliRunner().invoke(main_group, ["--lang", "zh", "demo", "--community", "yinzhou", "--out", str(out)],
-                              env={"GRIDCORE_LANG": "en"})
-    assert done.exit_code == 0, done.output
-    yield out, done.stdout
+    shutil.copytree(folder / "out", out)
+    return out, shown
 
 
 def _names(engine: Engine) -> frozenset[str]:
@@ -169,8 +177,9 @@ def test_a_streets_timelines_and_rollups_in_chinese_read_chinese(district: tuple
               ["incidents", "limits", "--node", "yz-c1"], ["incidents", "stats", "--period", WEEK, "--now", "latest"],
               ["incidents", "overdue", "--now", "latest"]]
     found: dict[str, str] = {}
-    for call in calls:
-        _found(found, " ".join(call), _zh(call, store), names)
+    with opened_once(store):
+        for call in calls:
+            _found(found, " ".join(call), _zh(call, store), names)
     assert sorted(found.values()) == []
 
 
@@ -210,10 +219,11 @@ def test_the_rows_of_the_districts_tables_in_chinese_read_chinese(district: tupl
               ["report", "assessment.breakdown", "-p", f"period={WEEK}"]]
     calls += [["incidents", "timeline", i, "--now", "latest"] for i in incidents[:10]]
     said: dict[str, str] = {}
-    for call in calls:
-        output = _zh(call, store)
-        said[" ".join(call[:2])] = said.get(" ".join(call[:2]), "") + output
-        _rows_found(found, " ".join(call), output, names)
+    with opened_once(store):
+        for call in calls:
+            output = _zh(call, store)
+            said[" ".join(call[:2])] = said.get(" ".join(call[:2]), "") + output
+            _rows_found(found, " ".join(call), output, names)
     assert sorted(found.values()) == []
     # the cells the sweep found English in before, now Chinese, as the explanations say them
     # (an incident's category by the title the ruleset gives it: 水管漏水, not leaking_pipe)
@@ -235,13 +245,14 @@ def test_the_rows_in_english_are_as_before(district: tuple[Path, str]) -> None:
         assert result.exit_code == 0, (call, result.output)
         return result.stdout
 
-    totals, rewards = said("points", "totals", "yz", "--period", WEEK), said("points", "rewards")
-    breakdown, rulesets = said("assess", "--breakdown", "--period", WEEK), said("rulesets")
-    metrics = said("assess", "metrics", "--period", WEEK)
+    with opened_once(store):
+        totals, rewards = said("points", "totals", "yz", "--period", WEEK), said("points", "rewards")
+        breakdown, rulesets = said("assess", "--breakdown", "--period", WEEK), said("rulesets")
+        metrics = said("assess", "metrics", "--period", WEEK)
+        flags = said("points", "flags", "--format", "json", lang="zh")
     assert re.search(r"^yz +银州区 +district +\d", totals, re.MULTILINE), totals
     assert "每月最多 1 件 1 per month" in rewards
     assert re.search(r" weight +patrol_coverage .* of 25$", breakdown, re.MULTILINE) and " minus 2 x " in breakdown
     assert "the whole tree (整个层级树)" in rulesets
     assert re.search(r" per patrol$", metrics, re.MULTILINE) and re.search(r" count$", metrics, re.MULTILINE)
-    flags = said("points", "flags", "--format", "json", lang="zh")
     assert ": no points, flagged (事件 " in flags  # the cell as stored: the English, its Chinese in brackets
