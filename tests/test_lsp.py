@@ -191,3 +191,32 @@ def test_hover_says_what_a_section_a_variable_and_a_field_mean_in_the_editors_la
     assert said["党员", "zh"] == "**member.party_member** / 成员.党员\n\n是党员时为真"
     assert said["党员", "en"].endswith("true for party members")
     assert said["严重程度", "zh"].endswith("1（轻微）到 5（严重）") and said["严重程度", "en"].endswith("1 (minor) to 5 (grave)")
+
+
+def test_a_holiday_and_a_category_are_found_by_the_names_they_give_themselves(client: LspClient, village: Path) -> None:
+    """``补班 国庆节`` names the holiday ``national_day: 国庆节, ...`` (docs/escalation.md): completion offers the
+    district's holidays and categories by id and by name, and go-to-definition and hover find the name's line."""
+    path = village.with_name("holidays.rules")
+    path.write_text(VILLAGE + "  holiday golden_week: 黄金周, 2025-10-01 to 2025-10-07\n"
+                    "  补班 黄金周：2025-09-28\n", encoding="utf-8")
+    uri = client.open(path)
+    assert client.wait_for("textDocument/publishDiagnostics", uri)["diagnostics"] == []
+    labels = _labels(client.request("textDocument/completion", {
+        "textDocument": {"uri": uri}, "position": {"line": 11, "character": 5}}))
+    assert {"golden_week", "黄金周", "spring_festival", "春节", "national_day", "国庆节"} <= labels
+    assert {"dispute", "矛盾纠纷"} <= labels  # a category of the district base, by code and by name
+    [where] = client.request("textDocument/definition", {
+        "textDocument": {"uri": uri}, "position": {"line": 11, "character": 6}})
+    assert where["uri"] == path.resolve().as_uri() and where["range"]["start"]["line"] == 10
+    hover = client.request("textDocument/hover", {
+        "textDocument": {"uri": uri}, "position": {"line": 11, "character": 6}})
+    assert "**黄金周** (holiday)" in hover["contents"]["value"]
+    base = (REPO / "rulesets" / "district-base.rules").resolve()
+    path.write_text(VILLAGE + "  补班 春节：2025-01-26\n", encoding="utf-8")
+    uri = client.open(path)
+    client.wait_for("textDocument/publishDiagnostics", uri)
+    [parent] = client.request("textDocument/definition", {
+        "textDocument": {"uri": uri}, "position": {"line": 10, "character": 6}})
+    assert parent["uri"] == base.as_uri()
+    assert "holiday spring_festival: 春节" in base.read_text(encoding="utf-8").splitlines()[
+        parent["range"]["start"]["line"]]

@@ -26,7 +26,8 @@ from gridcore.rules.sections import ItemKind, Section
 
 #: item kind -> the vocabulary its names form, where the section does not say
 ITEM_VOCABULARIES = {"activity": "activity", "reward": "reward", "metric": "metric",
-                     "category": "category", "penalty": "metric", "bonus": "metric"}
+                     "category": "category", "penalty": "metric", "bonus": "metric", "holiday": "holiday",
+                     "channel": "channel"}
 
 #: What the core's keywords mean (hover), English and Chinese, with an example.
 CORE_DOCS: dict[str, tuple[str, str, str]] = {
@@ -100,7 +101,7 @@ class Scope:
         definitions: list[Definition] = []
         parsed, _ = read_source(text, sections=sections, file=str(path))
         symbols = _symbols(parsed, text)
-        definitions.extend(_defined(parsed, text.splitlines()))
+        definitions.extend(_defined(parsed, text.splitlines(), sections))
         parents: list[Path] = []
         parent_name = parsed.extends
         folder = path.parent
@@ -114,7 +115,7 @@ class Scope:
             except (OSError, UnicodeDecodeError):
                 break
             parent, _ = read_source(parent_text, sections=sections, file=str(found))
-            definitions.extend(_defined(parent, parent_text.splitlines()))
+            definitions.extend(_defined(parent, parent_text.splitlines(), sections))
             parent_name, folder = parent.extends, found.parent
         for name, title in metrics:
             definitions.append(Definition(name, "metric", text=title))
@@ -153,7 +154,10 @@ def find_parent(name: str, folder: Path) -> Path | None:
     return None
 
 
-def _defined(parsed: Any, lines: Sequence[str]) -> list[Definition]:
+def _defined(parsed: Any, lines: Sequence[str], sections: Sequence[Section[Any]] = ()) -> list[Definition]:
+    """The names ``parsed`` defines: its levels, and the items that name something (an activity, a category
+    ...), each also by the title it gives itself (``holiday spring_festival: 春节, ...``: ``春节``)."""
+    kinds = {(s.name, k.name): k for s in sections for k in s.items}
     out: list[Definition] = []
     for level in parsed.levels:
         line, column = _find_word(lines, level, prefer=("levels", "层级"))
@@ -170,6 +174,17 @@ def _defined(parsed: Any, lines: Sequence[str]) -> list[Definition]:
             pos = item.name.pos
             out.append(Definition(item.name.text, vocabulary, parsed.file, pos.line,
                                   max(0, pos.column - 1), item.ref.text))
+            kind = kinds.get((block.name, item.kind))
+            titles = kind.titles if kind is not None else None
+            if titles is None:
+                continue
+            for version in item.versions:
+                for title in titles(version.body):
+                    line = version.pos.line or pos.line
+                    written = lines[line - 1] if 0 < line <= len(lines) else ""
+                    if title != item.name.text and title in written:
+                        out.append(Definition(title, vocabulary, parsed.file, line, written.index(title),
+                                              written.strip()))
     return out
 
 
@@ -421,7 +436,7 @@ def _variable_hover(word: str, sections: Sequence[Section[Any]], zh: bool) -> st
 
 
 _VOCAB_ZH = {"level": "层级", "role": "角色", "activity": "活动", "category": "事件类别",
-             "department": "条线部门", "reward": "礼遇", "metric": "指标"}
+             "department": "条线部门", "reward": "礼遇", "metric": "指标", "holiday": "节假日", "channel": "渠道"}
 
 
 def vocabulary_zh(vocabulary: str) -> str:
