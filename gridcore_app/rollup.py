@@ -106,6 +106,8 @@ STARS_NOTE = "stars are rated per "
 #: The reports a roll-up reads (name -> what it gives).
 DEPARTMENTS = "escalation.departments"
 RATINGS = "assessment.stars"
+#: The ``status`` of a row of ``RATINGS`` whose assessment period is under way by the engine's clock
+PROVISIONAL = "provisional"
 POINTS = "points.totals"
 BOARD = "points.board"
 #: How many places of each child's monthly board the ``boards`` table shows (ties at the last kept).
@@ -135,6 +137,18 @@ class Rollup:
     notes: tuple[str, ...] = ()
     #: the community's Chinese name of each level (``grid``: ``网格``), for the ``level`` cells under ``--lang zh``
     level_names: Mapping[str, str] = field(factory=dict, converter=_own_names, hash=False)
+
+    @property
+    def provisional(self) -> bool:
+        """Whether it shows the stars of an assessment period under way by the engine's clock (``status``
+        ``provisional``: rated on what is recorded so far, and so by the clock's very time: an incident turns
+        overdue at its deadline's minute), which a roll-up of a period that has ended can (its week falls in
+        a quarter under way)."""
+        stars = self.tables.get("stars")
+        if stars is None or "status" not in stars.columns:
+            return False
+        at = stars.columns.index("status")
+        return any(row[at] == PROVISIONAL for row in stars.rows)
 
     def render(self, fmt: str = "text", table: str | None = None) -> str:
         """Every table as text or JSON; one table (default ``summary``) as CSV with a byte-order mark.

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_growth_refresh import NEW_GRID, TZ, WHOLE, YINQUAN, without
 
@@ -121,10 +121,16 @@ def fresh(url: str, node: str, period: str, now: datetime) -> str:
 
 
 def answer(engine: Engine, node: str, period: str) -> str:
+    return answered(engine, node, period)[0]
+
+
+def answered(engine: Engine, node: str, period: str) -> tuple[str, bool]:
+    """The roll-up's JSON and whether it shows provisional stars (as the service's child says it)."""
     try:
-        return rollup(engine, node, period).render("json")
+        found = rollup(engine, node, period)
     except GridcoreError as exc:  # (a grid that joined after the period: said so, every time the same)
-        return f"error: {exc}"
+        return f"error: {exc}", False
+    return found.render("json"), found.provisional
 
 
 def run(url: str, steps: list[tuple[Any, ...]], cache: Rollups) -> list[str]:
@@ -136,7 +142,7 @@ def run(url: str, steps: list[tuple[Any, ...]], cache: Rollups) -> list[str]:
     fresh_ones: dict[tuple[str, str], str] = {}
     clock = FixedClock(NOW)
     with Engine.open(store=url, clock=clock) as engine:
-        for step in steps:
+        for at, step in enumerate(steps):
             kind = step[0]
             if kind != "ask":
                 fresh_ones.clear()
@@ -161,19 +167,24 @@ def run(url: str, steps: list[tuple[Any, ...]], cache: Rollups) -> list[str]:
                 engine.refresh()  # (the service's, before each read)
                 key = cache.key(engine, node, period, "json", None)
                 kept = cache.kept(key)
-                text = kept if kept is not None else answer(engine, node, period)
                 if kept is None:
-                    cache.keep(key, text)
+                    text, provisional = answered(engine, node, period)
+                    cache.keep(key, text, provisional)
+                else:
+                    text = kept
                 if (node, period) not in fresh_ones:
                     fresh_ones[node, period] = fresh(url, node, period, clock.now())
                 if text != fresh_ones[node, period]:
                     wrong.append(f"{'kept' if kept is not None else 'computed'} roll-up of {node} {period} "
-                                 f"after {steps[:steps.index(step)]}")
+                                 f"after {steps[:at]}")
     return wrong
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=SEQUENCES)
+# found on Python 3.12: last week's roll-up kept for the day, 8 hours on, though it shows the quarter under way's
+# stars, provisional, which the clock's very time changes (an incident turned overdue meanwhile)
+@example(steps=[("ask", "yq", "2025-W01"), ("clock", 521), ("ask", "yq", "2025-W01")])
 def test_a_kept_roll_up_always_equals_a_fresh_engines(store: Callable[[], str], steps: list[tuple[Any, ...]]) -> None:
     assert run(store(), steps, Rollups()) == []
 
@@ -190,15 +201,24 @@ class WithoutTime(Rollups):
     """Broken on purpose: the key without the clock's time (or day)."""
 
     def key(self, engine: Engine, node: str, period: str, fmt: str, table: str | None) -> tuple[Any, ...]:
-        return super().key(engine, node, period, fmt, table)[:-1]
+        return super().key(engine, node, period, fmt, table)[:-2] + (None, None)
 
 
-#: sequences the broken keys answer stale: an event in order, a late one, another writer's; the clock
+class KeptForTheDay(Rollups):
+    """Broken on purpose: a roll-up of an ended period kept for the day though it shows provisional stars."""
+
+    def keep(self, key: tuple[Any, ...], text: str, provisional: bool = False) -> None:
+        super().keep(key, text)
+
+
+#: sequences the broken keys answer stale: an event in order, a late one, another writer's; the clock; the
+#: clock's time within a day for last week's roll-up, which shows the quarter under way's stars (provisional)
 BROKEN = [
     (WithoutState, [("ask", "yq", "2025-01"), ("record", 0, 40), ("ask", "yq", "2025-01")]),
-    (WithoutState, [("record", 80, 300), ("ask", "yq", "2025-W01"), ("record", 0, 80), ("ask", "yq", "2025-W01")]),
-    (WithoutState, [("record", 80, 300), ("ask", "yq", "2025-W01"), ("other", 0, 80), ("ask", "yq", "2025-W01")]),
+    (WithoutState, [("record", 80, 300), ("ask", "yq", "2025-01"), ("record", 0, 80), ("ask", "yq", "2025-01")]),
+    (WithoutState, [("record", 80, 300), ("ask", "yq", "2025-01"), ("other", 0, 80), ("ask", "yq", "2025-01")]),
     (WithoutTime, [("ask", "yq", "2025-01"), ("clock", 3 * 24 * 60), ("ask", "yq", "2025-01")]),
+    (KeptForTheDay, [("ask", "yq", "2025-W01"), ("clock", 521), ("ask", "yq", "2025-W01")]),
 ]
 
 

@@ -897,9 +897,10 @@ async def node_rollup(request: Request) -> Response:
         status = {"Cache-Status": "gridcore; hit" if isinstance(found, str) else "gridcore; fwd=miss"}
         text = found if isinstance(found, str) else None
         if isinstance(found, Forked):
-            text = await asyncio.get_running_loop().run_in_executor(None, collect, found)
-            if text is not None:  # as the state was at the fork: kept under that state's key
-                kept.keep(key, text)
+            done = await asyncio.get_running_loop().run_in_executor(None, collect, found)
+            if done is not None:  # as the state was at the fork: kept under that state's key
+                text, provisional = done
+                kept.keep(key, text, provisional)
         if text is None:  # no fork here, or the child failed: computed on the engine's thread, as before
             text = await service.read(lambda engine: rollup(engine, node, period, boards=chosen == BOARDS)
                                             .render(fmt, chosen))

@@ -18,8 +18,13 @@ the state as that period sees it, the rulesets in force, the roster (it only
 grows: its size), and the time (a period still running is judged up to now,
 so its roll-up is kept only for that same moment: a test clock), or for a
 period that has ended the day (its roll-up shows the stars and subsidies of
-the assessment periods it falls in or holds, provisional while one is under
-way: that changes only from one day to the next).  The state as the period
+the assessment periods it falls in or holds; once they have ended too, they
+change only from one day to the next).  A roll-up of a period that has ended
+but falls in an assessment period under way (last week, in a quarter under
+way) shows that quarter's stars provisional, rated on what is recorded so far
+and so by the clock's very time (an incident turns overdue at its deadline's
+minute): it is not kept for the day (``Rollup.provisional``; the child says
+so with its text).  The state as the period
 sees it is every plugin's stamp for the node and period
 (``Engine.period_stamp``, ``gridcore_period_stamp``): a late event, a step
 of a case reported in the period, a ruleset or a grown roster changes it,
@@ -50,8 +55,9 @@ from gridcore.periods import parse_period
 
 #: roll-up texts a worker keeps (a district's JSON: some hundreds of KiB)
 CACHED = 16
-#: the child's first byte: the text follows
+#: the child's first byte: the text follows (``_OK_PROVISIONAL``: of a roll-up showing provisional stars)
 _OK = b"+"
+_OK_PROVISIONAL = b"~"
 #: the store handle a child inherited, kept (never closed, never collected) until it ends
 _INHERITED: list[Any] = []
 
@@ -88,21 +94,25 @@ class Rollups:
         roster = (len(community.hierarchy), len(community.members), len(community.nodes_joined),
                   len(community.members_joined))
         # an ended period's roll-up still shows the stars and subsidies of the assessment periods it falls
-        # in or holds as the clock finds them (a week of a quarter under way: provisional), which change
-        # only from one day to the next: kept for the day
+        # in or holds as the clock finds them, which change only from one day to the next once those have
+        # ended too: kept for the day; one showing provisional stars (a week of a quarter under way) only for
+        # the moment (the last part: ``keep``)
         return (node, period, fmt, table, state, rulesets, roster,
-                f"{now.astimezone(tz):%Y-%m-%d}" if span.end <= now else now)
+                f"{now.astimezone(tz):%Y-%m-%d}" if span.end <= now else now, now)
 
     def kept(self, key: tuple[Any, ...]) -> str | None:
-        """The text kept under ``key``, if any."""
-        text = self._kept.get(key)
-        if text is not None:
-            self._kept.move_to_end(key)
-        return text
+        """The text kept under ``key`` (for its very moment, or for the day), if any."""
+        for under in (key, key[:-1]):
+            text = self._kept.get(under)
+            if text is not None:
+                self._kept.move_to_end(under)
+                return text
+        return None
 
-    def keep(self, key: tuple[Any, ...], text: str) -> None:
-        """Keep ``text`` under ``key`` (dropping the least recently asked beyond ``CACHED``)."""
-        self._kept[key] = text
+    def keep(self, key: tuple[Any, ...], text: str, provisional: bool = False) -> None:
+        """Keep ``text`` under ``key`` (dropping the least recently asked beyond ``CACHED``): for the day of an
+        ended period, unless it shows provisional stars (``Rollup.provisional``): then for the very moment."""
+        self._kept[key if provisional else key[:-1]] = text
         while len(self._kept) > CACHED:
             self._kept.popitem(last=False)
 
@@ -124,7 +134,8 @@ def fork(engine: Engine, node: str, period: str, fmt: str, table: str | None) ->
                 _INHERITED.append(engine.store)  # the parent's connection: neither used nor closed here
                 engine.store = own = engine.store_again()
                 try:
-                    data = _OK + rollup(engine, node, period, boards=table == BOARDS).render(fmt, table).encode("utf-8")
+                    found = rollup(engine, node, period, boards=table == BOARDS)
+                    data = (_OK_PROVISIONAL if found.provisional else _OK) + found.render(fmt, table).encode("utf-8")
                 finally:
                     own.close()
             except BaseException:  # noqa: BLE001, S110 - the parent computes it again and raises what it raises
@@ -140,8 +151,9 @@ def fork(engine: Engine, node: str, period: str, fmt: str, table: str | None) ->
     return Forked(pid, receive)
 
 
-def collect(forked: Forked) -> str | None:
-    """Off the engine's thread: the child's text (None if it failed), once it has ended."""
+def collect(forked: Forked) -> tuple[str, bool] | None:
+    """Off the engine's thread: the child's text and whether it shows provisional stars (None if it failed),
+    once it has ended."""
     chunks = []
     try:
         while chunk := os.read(forked.fd, 1 << 20):
@@ -150,7 +162,9 @@ def collect(forked: Forked) -> str | None:
         os.close(forked.fd)
         os.waitpid(forked.pid, 0)
     data = b"".join(chunks)
-    return data[len(_OK):].decode("utf-8") if data.startswith(_OK) else None
+    if not data.startswith((_OK, _OK_PROVISIONAL)):
+        return None
+    return data[len(_OK):].decode("utf-8"), data.startswith(_OK_PROVISIONAL)
 
 
 __all__ = ["CACHED", "Forked", "Rollups", "collect", "fork"]
