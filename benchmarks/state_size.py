@@ -34,10 +34,10 @@ def document_size(path: Path, plugin: str) -> int:
         key = f"slot-{slot}.{plugin}#state"
         # (with its pages, ``<key>/<field>/<n>``, those of the same checkpoint: its stamp)
         row = db.execute("SELECT sum(length(page.doc)) FROM documents AS page, documents AS part "
-                         "WHERE part.collection = 'checkpoints' AND part.key = ?1 "
-                         "AND page.collection = 'checkpoints' AND (page.key = ?1 OR (substr(page.key, 1, "
-                         "length(?1) + 1) = ?1 || '/' AND json_extract(page.doc, '$.stamp') = "
-                         "json_extract(part.doc, '$.stamp')))", (key,)).fetchone()
+                         "WHERE part.collection = 'checkpoints' AND part.key = :key "
+                         "AND page.collection = 'checkpoints' AND (page.key = :key OR (substr(page.key, 1, "
+                         "length(:key) + 1) = :key || '/' AND json_extract(page.doc, '$.stamp') = "
+                         "json_extract(part.doc, '$.stamp')))", {"key": key}).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
     finally:
         db.close()

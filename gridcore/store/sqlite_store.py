@@ -95,12 +95,14 @@ KIND_INDEX = "events_kind"
 #: reads the bytes as the text they are (a database in UTF-8), so the row holds the same text.
 _PUT = "INSERT OR REPLACE INTO documents VALUES (?, ?, CAST(? AS TEXT))"
 
-#: Writes a document given as its JSON text (``put_text``) if the text is JSON (``json_valid``) and ``?4``,
-#: which says the text opens an object (``_OPENS_OBJECT``): a JSON text is an object exactly when its first
-#: character past the whitespace is ``{``, so this writes what ``json_type(?3) = 'object'`` did, without
-#: parsing the text a second time.  (``?4`` is tested first: a text that is no object is not parsed.)
-_PUT_TEXT = ("INSERT OR REPLACE INTO documents SELECT ?1, ?2, CAST(?3 AS TEXT) "
-             "WHERE ?4 AND json_valid(CAST(?3 AS TEXT))")
+#: Writes a document given as its JSON text (``put_text``: collection, key, text, opens, text again) if the
+#: text is JSON (``json_valid``) and ``opens``, which says the text opens an object (``_OPENS_OBJECT``): a JSON
+#: text is an object exactly when its first character past the whitespace is ``{``, so this writes what
+#: ``json_type(text) = 'object'`` did, without parsing the text a second time.  (``opens`` is tested first: a
+#: text that is no object is not parsed.)  Plain ``?`` placeholders, the text bound twice: numbered ones
+#: (``?3``) given a sequence are deprecated since Python 3.12 and an error from 3.14.
+_PUT_TEXT = ("INSERT OR REPLACE INTO documents SELECT ?, ?, CAST(? AS TEXT) "
+             "WHERE ? AND json_valid(CAST(? AS TEXT))")
 
 #: Matches a text whose first character past the whitespace is ``{`` (the whitespace of JSON, and the
 #: vertical tab and form feed some SQLite versions also skip: ``json_valid`` refuses them where it does not).
@@ -110,11 +112,11 @@ _OPENS_OBJECT = re.compile(r"[ \t\n\r\v\f]*\{").match
 #: array looked up in the index of ``id``.
 _IDS_STORED = "SELECT e.id FROM json_each(?) AS j JOIN events AS e ON e.id = j.value"
 
-#: The documents of ``collection`` (``?1``) under those of the keys given as a JSON array (``?2``, ``_ID_ARRAY``)
-#: that are stored (``merge_parts``): each key of the array looked up in the table's key (``CROSS JOIN``: the
-#: array first, else SQLite may read every document of the collection for each key).
-_NAMES_STORED = ("SELECT d.key, d.doc FROM json_each(?2) AS j CROSS JOIN documents AS d "
-                 "ON d.collection = ?1 AND d.key = j.value")
+#: The documents of a collection under those of the keys given as a JSON array (``_ID_ARRAY``; bound first,
+#: then the collection) that are stored (``merge_parts``): each key of the array looked up in the table's key
+#: (``CROSS JOIN``: the array first, else SQLite may read every document of the collection for each key).
+_NAMES_STORED = ("SELECT d.key, d.doc FROM json_each(?) AS j CROSS JOIN documents AS d "
+                 "ON d.collection = ? AND d.key = j.value")
 
 #: Keys asked for in one query by ``get_many`` and ``get_texts`` (well under SQLite's bound on a
 #: statement's parameters, 999 before SQLite 3.32).
@@ -542,7 +544,7 @@ class SQLiteStore:
             before = db.total_changes
             # (SQLite checks the text is JSON in C: far cheaper than decoding it in Python; that the JSON is
             # an object is told by its first character, ``_OPENS_OBJECT``, so the text is parsed once)
-            db.execute(_PUT_TEXT, (collection, key, data, opens_object))
+            db.execute(_PUT_TEXT, (collection, key, data, opens_object, data))
             written = db.total_changes - before
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)} (无法写入 SQLite 数据库)") from None
@@ -606,7 +608,7 @@ class SQLiteStore:
         with self._writing(sync=False) as db:
             # (one statement whatever the number of names, kept prepared: a ``key IN (?, ...)`` of each
             # length was prepared anew, its parameters bound one by one)
-            before: dict[str, Any] = dict(db.execute(_NAMES_STORED, (collection, _ID_ARRAY(list(checked)))).fetchall())
+            before: dict[str, Any] = dict(db.execute(_NAMES_STORED, (_ID_ARRAY(list(checked)), collection)).fetchall())
             rows = []
             for name, parts in checked.items():
                 had = before.get(name)
