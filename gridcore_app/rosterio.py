@@ -14,7 +14,10 @@ or GeoJSON boundaries in ``cells.geojson`` beside ``community.yaml`` (inline:
 a node's ``geometry``).  See docs/community.md for the formats.
 
 Every error names the file and the row (CSV: the spreadsheet row, header = row
-1) or the line (YAML).  Empty cells mean "not given".  ``save_community`` writes
+1) or the line (YAML), and a roster with several mistakes names them all at
+once (``_Mistakes``: each wrong cell of each row, in the file's order, rows that
+name a failed one counted, not repeated; ``RosterError.problems``).  Empty
+cells mean "not given".  ``save_community`` writes
 the same format back, and loading what it wrote gives an equal community: a
 text cell a spreadsheet would run as a formula (``=HYPERLINK(...)`` as a
 name) is written with a leading apostrophe, which reading drops again.
@@ -290,6 +293,41 @@ class _Mistakes:
         return (len(self.order), problem.row or 0)
 
 
+class _Cells:
+    """A row's cells read one by one: each cell's mistake is kept, and ``done`` raises them together,
+    so a row with two wrong cells names both."""
+
+    __slots__ = ("errors",)
+
+    def __init__(self) -> None:
+        self.errors: list[GridcoreError] = []
+
+    def read(self, read: Callable[..., _T], *args: Any, **options: Any) -> _T | None:
+        """``read(*args, **options)``, or None with its mistake kept."""
+        try:
+            return read(*args, **options)
+        except _Several as several:
+            self.errors.extend(several.errors)
+        except (RosterError, HierarchyError) as exc:
+            self.errors.append(exc)
+        return None
+
+    def done(self) -> None:
+        """Raise the mistakes of the cells read, if any."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise _Several(self.errors)
+
+
+class _Several(RosterError):
+    """The mistakes of several cells of one row (``_Cells``), each recorded on its own."""
+
+    def __init__(self, errors: list[GridcoreError]) -> None:
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = errors
+
+
 class _Caught:
     """``_Mistakes.row``'s block: a roster mistake raised in it is recorded and the block left."""
 
@@ -304,7 +342,8 @@ class _Caught:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> bool:
         if not isinstance(error, RosterError | HierarchyError):
             return False
-        self.mistakes.fail(error, self.row, self.failing, self.known)
+        for each in error.errors if isinstance(error, _Several) else [error]:
+            self.mistakes.fail(each, self.row, self.failing, self.known)
         return True
 
 
@@ -433,7 +472,10 @@ def _departments(rows: list[_Row], mistakes: _Mistakes) -> dict[str, Department]
     first: dict[str, str] = {}
     for row in rows:
         with mistakes.row(row, "departments", found):
-            department = _make(Department, row, id=_field(row, "id"), name=_field(row, "name"))
+            cells = _Cells()
+            ident, name = cells.read(_field, row, "id"), cells.read(_field, row, "name")
+            cells.done()
+            department = _make(Department, row, id=ident, name=name)
             if department.id in found:
                 raise RosterError(f"{row.where}: duplicate department id {shown(department.id)} (first at {first[department.id]}) (部门编号重复)")
             found[department.id] = department
@@ -449,23 +491,13 @@ def _hierarchy(
     where: dict[str, str] = {}
     for row in rows:
         with mistakes.row(row, "nodes", where):
-            level = _field(row, "level")
-            if level is not None and level not in levels and level in by_label:
-                level = by_label[level]
-            if level is not None and level not in levels and levels:
-                raise HierarchyError(_unknown_level(row, level, levels, level_names))
-            kind_text = _field(row, "kind", optional=True)
-            kind = TERRITORIAL
-            if kind_text is not None:
-                if kind_text.lower() not in KIND_WORDS:
-                    raise HierarchyError(
-                        f"{row.at('kind')}: unknown kind {shown(kind_text)} (expected territorial, industry or dedicated) (类型应为 属地、行业 或 专属)"
-                    )
-                kind = KIND_WORDS[kind_text.lower()]
-            node = _make(
-                Node, row, id=_field(row, "id"), name=_field(row, "name"), level=level,
-                parent=_field(row, "parent", optional=True), kind=kind,
-            )
+            cells = _Cells()
+            ident, name = cells.read(_field, row, "id"), cells.read(_field, row, "name")
+            level = cells.read(_level_of, row, levels, level_names, by_label)
+            parent = cells.read(_field, row, "parent", optional=True)
+            kind = cells.read(_kind_of, row)
+            cells.done()
+            node = _make(Node, row, id=ident, name=name, level=level, parent=parent, kind=kind)
             if node.id in where:
                 raise HierarchyError(f"{row.where}: duplicate node id {shown(node.id)} (first at {where[node.id]}) (节点编号重复)")
             where[node.id] = row.where
@@ -484,6 +516,28 @@ def _hierarchy(
                 mistakes.check()
             mistakes.failed["nodes"].add(str(exc.node))
             nodes = [node for node in nodes if node.id != exc.node]
+
+
+def _level_of(row: _Row, levels: tuple[str, ...], level_names: Mapping[str, str], by_label: Mapping[str, str]) -> str:
+    """A node row's level (by its id or the Chinese name the roster gives it)."""
+    level = _required(row.values.get("level"), row.at("level"), "level")
+    if level not in levels and level in by_label:
+        level = by_label[level]
+    if level not in levels and levels:
+        raise HierarchyError(_unknown_level(row, level, levels, level_names))
+    return level
+
+
+def _kind_of(row: _Row) -> str:
+    """A node row's kind: territorial (the default), industry or dedicated, in English or Chinese."""
+    kind_text = _field(row, "kind", optional=True)
+    if kind_text is None:
+        return TERRITORIAL
+    if kind_text.lower() not in KIND_WORDS:
+        raise HierarchyError(
+            f"{row.at('kind')}: unknown kind {shown(kind_text)} (expected territorial, industry or dedicated) (类型应为 属地、行业 或 专属)"
+        )
+    return KIND_WORDS[kind_text.lower()]
 
 
 def _without_dependants(nodes: list[Node], mistakes: _Mistakes) -> list[Node]:
@@ -538,22 +592,30 @@ def _members(
                     with mistakes.row():
                         _only(sub, ("role", "node", "department"))
                         assignments.append(_assignment(sub, hierarchy, vocabulary, departments))
-            home = _field(row, "home", optional=True)
-            if home is not None and mistakes.names_failed(nodes=home):
-                home = None  # at a node that failed: not checked
-            if home is not None and home not in hierarchy:
-                raise RosterError(f"{row.at('home')}: member {shown(_field(row, 'id'))}: home at unknown node {shown(home)} (居住网格的节点编号不存在)")
-            member = _make(
-                Member, row, id=_field(row, "id"), name=_field(row, "name"), roles=tuple(assignments),
-                phone=_field(row, "phone", optional=True) or "", party_member=_flag(row, "party_member"),
-                home=home,
-            )
+            cells = _Cells()
+            ident, name = cells.read(_field, row, "id"), cells.read(_field, row, "name")
+            phone = cells.read(_field, row, "phone", optional=True)
+            party_member = cells.read(_flag, row, "party_member")
+            home = cells.read(_home_of, row, hierarchy, mistakes)
+            cells.done()
+            member = _make(Member, row, id=ident, name=name, roles=tuple(assignments), phone=phone or "",
+                           party_member=party_member, home=home)
             if member.id in members:
                 raise RosterError(f"{row.where}: duplicate member id {shown(member.id)} (first at {where[member.id]}) (成员编号重复)")
             _no_repeats(member, row.where)
             members[member.id] = member
             where[member.id] = row.where
     return members
+
+
+def _home_of(row: _Row, hierarchy: Hierarchy, mistakes: _Mistakes) -> str | None:
+    """A member row's home node, if given (None, not checked, when that node's own row failed)."""
+    home = _field(row, "home", optional=True)
+    if home is None or mistakes.names_failed(nodes=home):
+        return None
+    if home not in hierarchy:
+        raise RosterError(f"{row.at('home')}: member {shown(_raw(row, 'id'))}: home at unknown node {shown(home)} (居住网格的节点编号不存在)")
+    return home
 
 
 def _add_assignments(
@@ -568,13 +630,22 @@ def _add_assignments(
         if mistakes.depends(row, members="member", nodes="node", departments="department"):
             continue
         with mistakes.row(row):
-            member_id = _field(row, "member")
-            if member_id not in members:
-                raise RosterError(f"{row.at('member')}: unknown member {shown(member_id)} (not in the members list) (成员编号不在成员表中)")
-            assignment = _assignment(row, hierarchy, vocabulary, departments)
+            cells = _Cells()
+            member_id = cells.read(_member_of, row, members)
+            assignment = cells.read(_assignment, row, hierarchy, vocabulary, departments)
+            cells.done()
+            assert member_id is not None and assignment is not None
             member = attrs.evolve(members[member_id], roles=(*members[member_id].roles, assignment))
             _no_repeats(member, row.where)
             members[member_id] = member
+
+
+def _member_of(row: _Row, members: Mapping[str, Member]) -> str:
+    """The member a roles row names, who must be on the members list."""
+    member_id = _required(row.values.get("member"), row.at("member"), "member")
+    if member_id not in members:
+        raise RosterError(f"{row.at('member')}: unknown member {shown(member_id)} (not in the members list) (成员编号不在成员表中)")
+    return member_id
 
 
 def _assignment(
@@ -583,15 +654,12 @@ def _assignment(
     vocabulary: Mapping[str, str],
     departments: Mapping[str, Department],
 ) -> RoleAssignment:
-    role_text = _field(row, "role")
-    try:
-        role = role_id(role_text or "", vocabulary)
-    except RosterError as exc:
-        raise RosterError(f"{row.at('role')}: {exc}") from None
-    assignment = _make(
-        RoleAssignment, row, role=role, node=_field(row, "node"),
-        department=_field(row, "department", optional=True),
-    )
+    cells = _Cells()
+    role = cells.read(_role_of, row, vocabulary)
+    node = cells.read(_field, row, "node")
+    department = cells.read(_field, row, "department", optional=True)
+    cells.done()
+    assignment = _make(RoleAssignment, row, role=role, node=node, department=department)
     problem = assignment_problem(assignment, hierarchy, vocabulary, departments)
     if problem:
         # the cell at fault, where one is (a workbook's column letter)
@@ -600,6 +668,15 @@ def _assignment(
                 else None)
         raise RosterError(f"{row.at(cell) if cell else row.where}: {problem}")
     return assignment
+
+
+def _role_of(row: _Row, vocabulary: Mapping[str, str]) -> str:
+    """A roles row's role id, from its id or its Chinese name."""
+    role_text = _required(row.values.get("role"), row.at("role"), "role")
+    try:
+        return role_id(role_text, vocabulary)
+    except RosterError as exc:
+        raise RosterError(f"{row.at('role')}: {exc}") from None
 
 
 def _no_repeats(member: Member, where: str) -> None:
@@ -615,7 +692,10 @@ def _places(rows: list[_Row], hierarchy: Hierarchy, mistakes: _Mistakes) -> list
             mistakes.failed["places"].add(_raw(row, "id") or "")
             continue
         with mistakes.row(row, "places", first):
-            place = _make(Place, row, id=_field(row, "id"), name=_field(row, "name"), node=_field(row, "node"))
+            cells = _Cells()
+            ident, name, node = (cells.read(_field, row, column) for column in ("id", "name", "node"))
+            cells.done()
+            place = _make(Place, row, id=ident, name=name, node=node)
             if place.id in first:
                 raise RosterError(f"{row.where}: duplicate place id {shown(place.id)} (first at {first[place.id]}) (地址编号重复)")
             problem = place_problem(place, hierarchy)
@@ -636,15 +716,19 @@ def _households(
             mistakes.failed["households"].add(_raw(row, "id") or "")
             continue
         with mistakes.row(row, "households", found):
-            place = _field(row, "place", optional=True)
-            node = _field(row, "node", optional=True)
+            cells = _Cells()
+            ident, name = cells.read(_field, row, "id"), cells.read(_field, row, "name")
+            node = cells.read(_field, row, "node", optional=True)
+            place = cells.read(_field, row, "place", optional=True)
+            people = cells.read(_whole, row, "people", default=1)
+            floating = cells.read(_flag, row, "floating")
+            cells.done()
             if node is None and place is not None and place in places:
                 node = places[place].node  # the address says which cell
             if node is None:
                 raise RosterError(f"{row.where}: give the household's node or its place (请填写节点编号或地址编号)")
-            people = _whole(row, "people", default=1)
-            household = _make(Household, row, id=_field(row, "id"), name=_field(row, "name"), node=node,
-                              place=place, people=people, floating=_flag(row, "floating"))
+            household = _make(Household, row, id=ident, name=name, node=node, place=place, people=people,
+                              floating=floating)
             if household.id in found:
                 raise RosterError(f"{row.where}: duplicate household id {shown(household.id)} "
                                   f"(first at {first[household.id]}) (户编号重复)")
@@ -666,10 +750,13 @@ def _residents(
         if mistakes.depends(row, households="household"):
             continue
         with mistakes.row(row):
-            resident = _make(Resident, row, id=_field(row, "id"), name=_field(row, "name"),
-                             household=_field(row, "household"), floating=_flag(row, "floating"),
-                             key_person=_flag(row, "key_person"),
-                             special_group=_field(row, "special_group", optional=True))
+            cells = _Cells()
+            ident, name, household_id = (cells.read(_field, row, column) for column in ("id", "name", "household"))
+            floating, key_person = cells.read(_flag, row, "floating"), cells.read(_flag, row, "key_person")
+            special_group = cells.read(_field, row, "special_group", optional=True)
+            cells.done()
+            resident = _make(Resident, row, id=ident, name=name, household=household_id, floating=floating,
+                             key_person=key_person, special_group=special_group)
             if resident.id in first:
                 raise RosterError(f"{row.where}: duplicate resident id {shown(resident.id)} "
                                   f"(first at {first[resident.id]}) (居民编号重复)")
@@ -702,9 +789,11 @@ def _care(
         if mistakes.depends(row, members="member", households="household", places="place"):
             continue
         with mistakes.row(row):
-            link = _make(CareLink, row, member=_field(row, "member"),
-                         household=_field(row, "household", optional=True),
-                         place=_field(row, "place", optional=True))
+            cells = _Cells()
+            member_id = cells.read(_field, row, "member")
+            household_id, place_id = (cells.read(_field, row, column, optional=True) for column in ("household", "place"))
+            cells.done()
+            link = _make(CareLink, row, member=member_id, household=household_id, place=place_id)
             problem = care_problem(link, members, households, places)
             if problem:
                 raise RosterError(f"{row.where}: {problem}")

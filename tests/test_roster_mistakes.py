@@ -275,3 +275,18 @@ def test_a_workbook_reports_any_set_of_independent_mistakes_in_full(
     path, at = write("xlsx", sheets, tmp_path_factory.mktemp("roster"))
     error = refused(path)
     assert [(p.sheet, p.row) for p in error.problems] == [at[key, n][1:] for key, n, _ in expected]
+
+
+@pytest.mark.parametrize("form", FORMATS)
+def test_a_row_with_several_wrong_cells_names_each(form: str, tmp_path: Path) -> None:
+    sheets = {key: list(rows) for key, rows in BASE.items()}
+    sheets["members"].append({"id": "m8", "party_member": "也许", "home": "g9"})
+    sheets["roles"].append({"member": "m99", "role": "保安", "node": "g1"})
+    path, at = write(form, sheets, tmp_path)
+    error = refused(path)
+    said = ["name is missing", "party_member must be true or false", "home at unknown node 'g9'",
+            "unknown member 'm99'", "unknown role '保安'"]
+    assert [(p.source, p.row) for p in error.problems] == [at["members", 3][::2]] * 3 + [at["roles", 3][::2]] * 2
+    assert all(words in p.problem for p, words in zip(error.problems, said, strict=True))
+    if form == "xlsx":
+        assert [p.column for p in error.problems] == ["B", "D", "E", "A", "B"]
