@@ -26,7 +26,7 @@ from pluggy import PluginManager
 
 from gridcore.classes import frozen
 from gridcore.community import Community
-from gridcore.errors import GridcoreError
+from gridcore.errors import GridcoreError, RosterError
 from gridcore.hierarchy import Hierarchy, Node
 from gridcore.plugin_host import Hooks, get_plugin_manager
 from gridcore.rules.codes import code_of, with_codes
@@ -132,7 +132,8 @@ def _community(hooks: Hooks, folder: Path | None) -> tuple[Community | None, lis
     except GridcoreError as exc:
         return None, [Diagnostic(
             message=f"the community beside the ruleset cannot be read: {exc}",
-            message_zh=f"规则集旁边的社区资料无法读取：{exc}", file=str(folder),
+            message_zh=f"规则集旁边的社区资料无法读取：{exc.render('zh') if isinstance(exc, RosterError) else exc}",
+            file=str(folder),
             code="community-unreadable")]
 
 

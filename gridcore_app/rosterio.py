@@ -1006,7 +1006,7 @@ def _text(value: Any, where: str, column: str, *, required: bool) -> str | None:
     if text:
         return text
     if required:
-        raise RosterError(f"{where}: {column} is missing (必填)")
+        raise RosterError(f"{where}: {column} is missing (必填：{column})")
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -290,3 +291,20 @@ def test_a_row_with_several_wrong_cells_names_each(form: str, tmp_path: Path) ->
     assert all(words in p.problem for p, words in zip(error.problems, said, strict=True))
     if form == "xlsx":
         assert [p.column for p in error.problems] == ["B", "D", "E", "A", "B"]
+
+
+def test_gridcore_check_says_the_rosters_mistakes_in_chinese_too(tmp_path: Path) -> None:
+    """A ruleset beside a roster with mistakes: ``gridcore check`` under zh lists them with Chinese places;
+    a missing cell names its column in the Chinese too (a CSV row has no heading in Chinese to name it)."""
+    repo = Path(__file__).resolve().parent.parent
+    folder = tmp_path / "yinquan"
+    shutil.copytree(repo / "rulesets" / "yinquan", folder)
+    shutil.copy(repo / "rulesets" / "district-base.rules", tmp_path)
+    with (folder / "members.csv").open("a", encoding="utf-8") as members:
+        members.write("m-x,,,也许,\n")
+    rows = len((folder / "members.csv").read_text(encoding="utf-8-sig").splitlines())
+    result = CliRunner().invoke(main_group, ["--lang", "zh", "check", str(folder / "yinquan.rules")])
+    assert result.exit_code == 1
+    assert "规则集旁边的社区资料无法读取：花名册 yinquan/ 有 2 处错误" in result.output
+    assert f"  members.csv 第 {rows} 行：必填：name\n" in result.output
+    assert f"  members.csv 第 {rows} 行：应填 是 或 否（party_member must be true or false, got '也许'）" in result.output
