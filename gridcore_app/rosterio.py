@@ -489,6 +489,7 @@ def _hierarchy(
     by_label = {label: level for level, label in level_names.items()}
     nodes: list[Node] = []
     where: dict[str, str] = {}
+    parents: dict[str, str] = {}  # the cell of each node's parent: what the tree's refusals are about
     for row in rows:
         with mistakes.row(row, "nodes", where):
             cells = _Cells()
@@ -501,6 +502,7 @@ def _hierarchy(
             if node.id in where:
                 raise HierarchyError(f"{row.where}: duplicate node id {shown(node.id)} (first at {where[node.id]}) (节点编号重复)")
             where[node.id] = row.where
+            parents[node.id] = row.at("parent")
             nodes.append(node)
     while True:
         nodes = _without_dependants(nodes, mistakes)
@@ -509,7 +511,7 @@ def _hierarchy(
                 raise HierarchyError("no nodes: give nodes.csv or a nodes: list in community.yaml (没有节点：请提供 nodes.csv 或在 community.yaml 中写 nodes 列表)")
             mistakes.check()
         try:
-            return Hierarchy.build(levels, nodes, forest=forest, sources=where)
+            return Hierarchy.build(levels, nodes, forest=forest, sources=parents)
         except HierarchyError as exc:
             mistakes.add(exc)
             if exc.node is None:

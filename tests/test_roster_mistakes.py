@@ -162,6 +162,14 @@ def test_the_workbook_names_the_cell_in_english_and_chinese(tmp_path: Path) -> N
     assert "sheet" not in level.in_chinese()
 
 
+def test_a_node_the_tree_refuses_is_named_at_its_parent_cell(tmp_path: Path) -> None:
+    sheets, _ = with_mistakes([("unknown parent", 99)])
+    sheets["nodes"][1] = {**sheets["nodes"][1], "parent": "u1"}  # g1 under its own unit: a cycle
+    (cycle, unknown) = refused(write("xlsx", sheets, tmp_path)[0]).problems
+    assert (cycle.row, cycle.column, cycle.field, unknown.row, unknown.column) == (3, "D", "parent", 7, "D")
+    assert unknown.where_zh == "节点 表第 7 行 D 列（上级编号）" and "unknown parent 'g9'" in unknown.problem
+
+
 def test_the_cli_lists_every_mistake_in_english_and_in_chinese(tmp_path: Path) -> None:
     sheets, _ = with_mistakes([("unknown level", 1), ("unknown role", 99), ("flag", 99)])
     path, _ = write("xlsx", sheets, tmp_path)
