@@ -300,3 +300,18 @@ def test_a_handler_limit_for_a_role_nobody_holds_points_at_the_role_as_written(t
     assert code == 0
     assert "t.rules:6:9: warning: nobody in 银泉社区 holds building_leader: 'handler limit building_leader' applies " \
            "to no one" in output
+
+
+def test_a_missing_comma_is_named_with_where_to_put_it_golden(tmp_path: Path) -> None:
+    """Where only a comma could come (a holiday's title, then its dates), the error said only 'expected ','':
+    it now says the comma is missing, suggests the line with it, and the suggestion reads on."""
+    shutil.copy(REPO / "rulesets" / "district-base.rules", tmp_path)
+    head = '继承 "district-base"\n层级：community > grid > unit\n\n'
+    code, out = check(tmp_path, head + "事件流转：\n  节假日 x：国庆 2025-10-01 至 2025-10-07\n", "zh")
+    assert code == 1 and "t.rules:5:12: 错误: '2025' 前缺少逗号" in out, out
+    assert "是不是想写: ，2025" in out and "修改: 在 '2025' 前加上逗号（'，' 或 ','）" in out
+    code, out = check(tmp_path, BASE + "escalation:\n  holiday x: guoqing 2025-10-01 to 2025-10-07\n", "en")
+    assert code == 1 and "error: a comma is missing before '2025'" in out, out
+    assert "did you mean: , 2025" in out and "fix: put a comma before '2025' (',' or '，')" in out
+    code, out = check(tmp_path, BASE + "escalation:\n  holiday x: 国庆, 2025-10-01 to 2025-10-07\n", "en")
+    assert code == 0, out

@@ -182,6 +182,14 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
         if iso and at is not None and _parses_past(grammar, start, line, at, written.group(0), iso):
             got, suggestion = written.group(0), iso
             mistake = ("a date is written YYYY-MM-DD", "日期要写成 年-月-日", f"write {iso}", f"写成 {iso}")
+    if mistake is None and got and at is not None and set(expected) <= {"_COMMA", "_NL", "$END"} \
+            and "_COMMA" in expected:
+        # 节假日 x：国庆 2025-10-01 ...: only a comma could come here, and one before it reads on
+        comma = "，" if any(is_cjk(c) for c in line.code) else ", "
+        if _parses_past(grammar, start, line, at, got, comma + got):
+            suggestion = comma + got
+            mistake = (f"a comma is missing before '{got}'", f"'{got}' 前缺少逗号",
+                       f"put a comma before '{got}' (',' or '，')", f"在 '{got}' 前加上逗号（'，' 或 ','）")
     elsewhere = _item_elsewhere(grammar, start, got) if got and mistake is not None else None
     if elsewhere is not None and mistake is not None and mistake[0] == "this is not a known item":
         suggestion, mistake = "", elsewhere  # a did-you-mean of this section's words would mislead
