@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import REPO, Demo
+from sessionshare import opened_once
 from zhsweep import english_lines, english_words, read_lines
 
 from gridcore.errors import chinese_of, has_chinese
@@ -163,15 +164,16 @@ def _swept(demo: Demo, tmp_path: Path, calls: list[list[str]],
     shutil.copytree(demo.store, store)
     names = _names(str(store))
     found = []
-    for n, call in enumerate(calls):
-        args = [str(store) if a == "STORE" else a.replace("TMP", str(tmp_path)) for a in call]
-        if n % 2 == 0:
-            result = CliRunner().invoke(main_group, ["--lang", "zh", *args], env={"GRIDCORE_LANG": "en"})
-        else:
-            result = CliRunner().invoke(main_group, args, env={"GRIDCORE_LANG": "zh"})
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        found += [f"{' '.join(call)}: {line}" for line in rule(result.stdout + "\n" + result.stderr, names)]
+    with opened_once(str(store)):  # (the commands that only read share one engine: each still runs whole)
+        for n, call in enumerate(calls):
+            args = [str(store) if a == "STORE" else a.replace("TMP", str(tmp_path)) for a in call]
+            if n % 2 == 0:
+                result = CliRunner().invoke(main_group, ["--lang", "zh", *args], env={"GRIDCORE_LANG": "en"})
+            else:
+                result = CliRunner().invoke(main_group, args, env={"GRIDCORE_LANG": "zh"})
+            if result.exception is not None and not isinstance(result.exception, SystemExit):
+                raise result.exception
+            found += [f"{' '.join(call)}: {line}" for line in rule(result.stdout + "\n" + result.stderr, names)]
     return found
 
 

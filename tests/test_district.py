@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from conftest import DISTRICT_MONDAY, DISTRICT_RULES, REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sessionshare import opened_once
 
 import gridcore_escalation as escalation
 from gridcore import Engine, FixedClock, GridcoreError
@@ -361,13 +362,14 @@ def test_staff_name_a_street_or_community_by_its_name_as_by_its_id(simulated: En
         ["incidents", "list", "--within", "{}", "--status", "all", "--now", "latest"],
         ["incidents", "stats", "--period", "2025-03", "--within", "{}", "--now", "latest"],
     ]
-    for args in asked:
-        for node, name in (("yz-s1", "红旗街道"), ("yz-c1", "银州社区")):
-            by_id = runner.invoke(main_group, [a.format(node) for a in args] + ["--store", store])
-            by_name = runner.invoke(main_group, [a.format(name) for a in args] + ["--store", store])
-            assert by_id.exit_code == 0, (args, by_id.output)
-            assert (by_name.exit_code, by_name.stdout) == (0, by_id.stdout), (args, by_name.output)
-    shared = runner.invoke(main_group, ["rollup", "第一网格", "--period", "2025-03-03", "--store", store])
+    with opened_once(store):  # (they only read: one engine for all, each command still run whole)
+        for args in asked:
+            for node, name in (("yz-s1", "红旗街道"), ("yz-c1", "银州社区")):
+                by_id = runner.invoke(main_group, [a.format(node) for a in args] + ["--store", store])
+                by_name = runner.invoke(main_group, [a.format(name) for a in args] + ["--store", store])
+                assert by_id.exit_code == 0, (args, by_id.output)
+                assert (by_name.exit_code, by_name.stdout) == (0, by_id.stdout), (args, by_name.output)
+        shared = runner.invoke(main_group, ["rollup", "第一网格", "--period", "2025-03-03", "--store", store])
     assert shared.exit_code == 1 and "give the node's id" in shared.output
 
 
