@@ -378,7 +378,7 @@ def load_community(path: Path | str) -> Community:
     top = _read_yaml(yaml_path)
     label = yaml_path.name
     order = [label, *(f"{sheet}.csv" for sheet in COLUMNS), GEOMETRY_FILE]
-    mistakes = _Mistakes(label if given.is_file() else f"{given.name}/", order)
+    mistakes = _Mistakes(label if given.is_file() else f"{given.resolve().name}/", order)
     for key in top:
         if key not in TOP_KEYS:
             mistakes.add(RosterError(f"{label}:{_line(top, key)}: unknown key {shown(key)} "

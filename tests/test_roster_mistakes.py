@@ -316,3 +316,10 @@ def test_gridcore_check_says_the_rosters_mistakes_in_chinese_too(tmp_path: Path)
     assert "规则集旁边的社区资料无法读取：花名册 yinquan/ 有 2 处错误" in result.output
     assert f"  members.csv 第 {rows} 行：必填：name\n" in result.output
     assert f"  members.csv 第 {rows} 行：应填 是 或 否（party_member must be true or false, got '也许'）" in result.output
+
+
+def test_a_folder_given_as_dot_is_named_by_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sheets, _ = with_mistakes([("flag", 99), ("unknown role", 99)])
+    write("csv", sheets, tmp_path / "银泉")
+    monkeypatch.chdir(tmp_path / "银泉")
+    assert str(refused(Path("."))).startswith("2 mistakes in 银泉/ (花名册 银泉/ 有 2 处错误)\n")
