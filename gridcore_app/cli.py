@@ -722,10 +722,9 @@ def bilingual(command: click.Command) -> click.Command:
 
 def _error_line(message: str, lang: str) -> str:
     """``Error (错误): ...``; in Chinese ``错误：`` and the message Chinese first (``chinese_first_line``)."""
-    if lang != "zh":
-        return f"Error (错误): {message}"
-    first, *rest = message.split("\n")  # a roster's mistakes, one a line: each Chinese first
-    return "\n".join([f"错误：{chinese_first_line(first)}", *(chinese_first_line(line) for line in rest)])
+    # (a multi-line message is already in its language: a ruleset's diagnostics, a roster's mistakes rendered
+    # by RosterError.render; its first line is left as it is, a diagnostic's file:line:col first)
+    return f"错误：{chinese_first_line(message)}" if lang == "zh" else f"Error (错误): {message}"
 
 
 class _Error(click.ClickException):
