@@ -117,6 +117,44 @@ def test_each_members_caps_and_limits_may_say_per_member_as_staff_write_them() -
     assert essence(zh) == essence(en) == essence(plain) == ([(40, "month")], [(100, "month")], (200, 50, 1, "month"))
 
 
+def test_a_slash_is_per_as_points_lists_write_it() -> None:
+    """``5分/小时``, ``3分/次``, ``2 分 / 件``, ``最多 40 分/月``, ``限兑 1 件/月`` (a points list's table writes
+    "per" as a slash, half- or full-width) mean what ``每小时 5 分``, ``3 分``, ``每件 2 分``, ``每月最多 40 分`` and
+    ``每月限兑 1 件`` mean; ``5 points/hour`` in English too."""
+    plain = compile_points("  活动 志愿服务：每小时 5 分，每月最多 40 分\n  活动 巡查：3 分\n  活动 入户走访：每件 2 分\n"
+                           "  封顶：每月最多 100 分\n  礼遇 大米：200 分，每月最多 1 件\n")
+    slash = compile_points("  活动 志愿服务：5分/小时，最多 40 分/月\n  活动 巡查：3分/次\n  活动 入户走访：2 分 ／ 件\n"
+                           "  封顶：最多 100 分/月\n  礼遇 大米：200 分，限兑 1 件/月\n")
+    en = compile_points("  activity 志愿服务: 5 points/hour, at most 40/month\n  activity 巡查: 3 points/occasion\n"
+                        "  activity 入户走访: 2/item\n  cap: at most 100 points/month\n"
+                        "  reward 大米: 200 points, limited to 1/month\n")
+
+    def essence(p: PointsPolicy) -> tuple[object, ...]:
+        return ([(a.activity, a.amount.fixed, a.amount.per_hour, a.amount.per_unit,
+                  [(c.limit, c.period) for c in a.caps]) for a in p.activities],
+                [(c.limit, c.period) for c in p.caps], [(r.price, r.limit, r.limit_period) for r in p.rewards])
+
+    assert essence(slash) == essence(en) == essence(plain)
+    assert [(c.limit, c.period) for c in plain.activities[0].caps] == [(40, "month")]
+    # the slash is no "per" before a number, and a computed amount's arithmetic keeps its division
+    computed = compile_points("  activity x: computed event.hours * 5 / 2\n").activities[0].amount.formula
+    assert computed is not None and "5 / 2" in computed.text
+    assert "unexpected '/'" in refused("  活动 巡查：/次 3 分\n")
+
+
+def test_a_number_in_chinese_numerals_is_told_with_its_digits() -> None:
+    """``十分``, ``每小时五分``, ``每件两分``, ``每月最多四十分``: the number in digits, with its unit, is the fix
+    (the language reads digits only: ``十分`` is also a word)."""
+    assert "write 10 分, not 十分" in refused("  活动 环境整治：十分\n")
+    assert "write 200 分, not 二百分" in refused("  礼遇 大米：二百分\n")
+    glued = refused("  活动 志愿服务：每小时五分\n")
+    assert "did you mean: 小时 5 分" in glued and "written with digits: 小时 5 分" in glued
+    assert "did you mean: 件 2 分" in refused("  活动 入户走访：每件两分\n")
+    assert "did you mean: 最多 40 分" in refused("  活动 志愿服务：每小时 5 分，每月最多四十分\n")
+    fixed = compile_points("  活动 志愿服务：每小时 5 分，每月最多 40 分\n")
+    assert [(c.limit, c.period) for c in fixed.activities[0].caps] == [(40, "month")]
+
+
 def test_a_line_with_no_item_word_lists_every_item_word_of_the_section() -> None:
     """``兑换 大米：100 分`` (redeem) is no item word: the error lists them all, ``reward`` (礼遇) among them,
     not the first eight and an ellipsis that hid the one staff looked for."""

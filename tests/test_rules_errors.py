@@ -6,9 +6,12 @@ Each was tried as a new user would; the message says where, what was expected an
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rules_toy import CHORES
 
 from gridcore.rules import RulesError, parse_ruleset
+from gridcore.rules.catalogue import chinese_number
 
 GOLDEN: dict[str, tuple[str, str, str]] = {
     "misspelt_keyword": (
@@ -287,3 +290,26 @@ def test_a_keyword_glued_to_a_number_in_words_is_told_both_fixes_at_once() -> No
     assert (name.suggestion, name.fix) == ("家务 拖地", "put a space between the keyword and the name")
     fixed = "家务积分：\n  家务 扫地：每小时 1 分，每月最多 30 分\n  家务 拖地：每小时 1 分\n"
     parse_ruleset(fixed, sections=[CHORES], name="t.rules")
+
+
+def _numeral(n: int) -> str:
+    """``n`` (1 to 9,999) in Chinese numerals as people write it: 十二, 一百零五, 两千零一十."""
+    digits = "零一二三四五六七八九"
+    parts, zero = [], False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d == 0:
+            zero = bool(parts)
+            continue
+        if zero:
+            parts.append("零")
+            zero = False
+        parts.append(("两" if d == 2 and value >= 1000 else digits[d]) + unit)
+    text = "".join(parts)
+    return text[1:] if text.startswith("一十") else text
+
+
+@given(st.integers(min_value=1, max_value=9999), st.sampled_from(["", "分", "件", "次", "小时"]))
+def test_chinese_numerals_read_as_their_number(n: int, unit: str) -> None:
+    """What an error suggests for a number in Chinese numerals is that number: 四十分 -> 40 (then 分)."""
+    assert chinese_number(_numeral(n) + unit) == (n, len(_numeral(n)))

@@ -80,6 +80,38 @@ NUMBER_WORDS = {
     "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
     "九": 9, "十": 10, "二十": 20, "三十": 30, "四十": 40, "五十": 50, "一百": 100,
 }
+_DIGIT_WORDS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+                "九": 9}
+_MAGNITUDES = {"十": 10, "百": 100, "千": 1000}
+
+
+def chinese_number(text: str) -> tuple[int, int] | None:
+    """The number a run of Chinese numerals at the start of ``text`` writes, and how many characters it takes.
+
+    ``四十分`` -> (40, 2), ``十二件`` -> (12, 2), ``一百二十`` -> (120, 4), ``两`` -> (2, 1); None if ``text``
+    does not start with one.  Up to 9,999 (what a points list or a time limit holds); a run that is not a
+    well-formed number (``三三``) reads as far as it is one.
+    """
+    total, digit, used, last_magnitude = 0, None, 0, 10_000
+    for i, ch in enumerate(text):
+        if ch in _DIGIT_WORDS:
+            if digit is not None and digit != 0:
+                break  # two digits in a row (三三): the number ended before
+            digit = _DIGIT_WORDS[ch]
+            used = i + 1
+        elif ch in _MAGNITUDES:
+            magnitude = _MAGNITUDES[ch]
+            if magnitude >= last_magnitude:
+                break
+            total += (1 if digit is None else digit) * magnitude
+            digit, last_magnitude, used = None, magnitude, i + 1
+        else:
+            break
+    if used == 0:
+        return None
+    return total + (digit or 0), used
+
+
 _PUNCTUATION = {"COLON", "COMMA", "LPAR", "RPAR", "LSQB", "RSQB", "DOT", "PERCENT"}
 _UNIT_TERMS = {"_MINUTE", "_HOUR", "_DAY", "_WEEK", "_PERCENT"}
 
@@ -126,6 +158,12 @@ def explain_mistake(exc: UnexpectedInput, grammar: Grammar, start: str,
         en, zh, fix, fix_zh = MESSAGES["number_in_words"]
         if digits is not None:
             return en, zh, f"write {digits}, not {word}", f"写成 {digits}，不要写 '{word}'"
+        numeral = chinese_number(word)
+        rest = word[numeral[1]:] if numeral is not None else ""
+        if numeral is not None and (not rest or any(rest in forms for forms in grammar.keywords.values())):
+            # 十分, 四十分, 两件: a number in words glued to its unit
+            written = f"{numeral[0]} {rest}".rstrip()
+            return en, zh, f"write {written}, not {word}", f"写成 {written}，不要写 '{word}'"
         return en, zh, fix, fix_zh
     keywords_only = bool(expected) and all(
         t.startswith("_") and t.lstrip("_") not in _PUNCTUATION for t in expected)

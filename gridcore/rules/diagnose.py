@@ -122,12 +122,18 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     suggestion = _did_you_mean(grammar, got, expected) if got else ""
     glued = _glued_keyword(grammar, got, expected) if got else ""
     if glued:
-        from .catalogue import NUMBER_WORDS
+        from .catalogue import NUMBER_WORDS, chinese_number
 
         message_glued = ("a keyword and a name are written together", "关键词和名称连在一起了")
         keyword, _, rest = glued.partition(" ")
-        digits = NUMBER_WORDS.get(rest.lower())
-        if digits is not None and _parses(grammar, start, line.code.replace(got or "", f"{keyword} {digits}", 1)):
+        digits: int | str | None = NUMBER_WORDS.get(rest.lower())
+        numeral = chinese_number(rest) if digits is None else None
+        if numeral is not None and rest[numeral[1]:] and \
+                any(rest[numeral[1]:] in forms for forms in grammar.keywords.values()):
+            digits = f"{numeral[0]} {rest[numeral[1]:]}"  # 每小时五分: 每小时 5 分
+        if digits is not None and at is not None and (
+                _parses(grammar, start, line.code.replace(got or "", f"{keyword} {digits}", 1))
+                or _parses_past(grammar, start, line, at, got or "", f"{keyword} {digits}")):
             # 每月最多三十: a space alone would leave a number in words, refused next; say both at once
             suggestion = f"{keyword} {digits}"
             mistake = (*message_glued,
