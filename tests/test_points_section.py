@@ -145,8 +145,8 @@ def test_a_slash_is_per_as_points_lists_write_it() -> None:
 def test_a_number_in_chinese_numerals_is_told_with_its_digits() -> None:
     """``十分``, ``每小时五分``, ``每件两分``, ``每月最多四十分``: the number in digits, with its unit, is the fix
     (the language reads digits only: ``十分`` is also a word)."""
-    assert "write 10 分, not 十分" in refused("  活动 环境整治：十分\n")
-    assert "write 200 分, not 二百分" in refused("  礼遇 大米：二百分\n")
+    assert "did you mean: 10分\n  fix: write 10分, not 十分" in refused("  活动 环境整治：十分\n")
+    assert "fix: write 200分, not 二百分" in refused("  礼遇 大米：二百分\n")
     glued = refused("  活动 志愿服务：每小时五分\n")
     assert "did you mean: 小时 5 分" in glued and "written with digits: 小时 5 分" in glued
     assert "did you mean: 件 2 分" in refused("  活动 入户走访：每件两分\n")

@@ -313,3 +313,29 @@ def _numeral(n: int) -> str:
 def test_chinese_numerals_read_as_their_number(n: int, unit: str) -> None:
     """What an error suggests for a number in Chinese numerals is that number: 四十分 -> 40 (then 分)."""
     assert chinese_number(_numeral(n) + unit) == (n, len(_numeral(n)))
+
+
+def test_a_time_limit_as_a_notice_writes_it_is_told_the_fix_that_reads() -> None:
+    """What staff write from a notice, each told the fix that makes the line read (checked by parsing it):
+    a number in numerals (两小时内受理, 七天内: not 当天内, a 'misspelt' keyword), a word left out (2小时受理:
+    内), a word too many (受理 2 小时内: 内)."""
+    from gridcore_escalation.section import section as escalation
+
+    def error(line: str) -> RulesError:
+        with pytest.raises(RulesError) as info:
+            parse_ruleset(f"ruleset t\nlevels: street > community > grid > unit\n\n事件流转：\n  {line}\n",
+                          sections=[escalation()], name="t.rules")
+        return info.value
+
+    numeral = error("时限 grid：两小时内受理，3个工作日内办结").errors[0]
+    assert (numeral.suggestion, numeral.fix_zh) == ("2小时内受理", "写成 2小时内受理，不要写 '两小时内受理'")
+    week = error("提级 反复：七天内 反复上报 3 次").errors[0]
+    assert (week.suggestion, week.fix) == ("7天内", "write 7天内, not 七天内")
+    missing = error("时限 grid：2小时受理，3个工作日内办结").errors[0]
+    assert (missing.message_zh, missing.suggestion) == ("'受理' 前缺少 '内'（此处是 '受理'）", "内受理")
+    extra = error("时限 grid：受理 2 小时内，办结 3 个工作日").errors[0]
+    assert (extra.message_zh, extra.fix_zh) == ("此处不需要 '内'（此处是 '内'）", "删去 '内'")
+    for fixed in ("时限 grid：2小时内受理，3个工作日内办结", "提级 反复：7天内 反复上报 3 次",
+                  "时限 grid：受理 2 小时，办结 3 个工作日"):
+        parse_ruleset(f"ruleset t\nlevels: street > community > grid > unit\n\n事件流转：\n  {fixed}\n",
+                      sections=[escalation()], name="t.rules")

@@ -120,7 +120,11 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     at = sum(len(r) + 1 for r in rows[:row - 1]) + col - 1 if 0 < row <= len(rows) else None
     mistake = explain_mistake(exc, grammar, start, line.code, at)
     suggestion = _did_you_mean(grammar, got, expected) if got else ""
-    glued = _glued_keyword(grammar, got, expected) if got else ""
+    numeral = _numeral_fix(grammar, start, line, at, got, expected) if got and at is not None else None
+    if numeral is not None:
+        # 两小时内受理, 七天内: the number in digits, the rest as written (not 当天内 for a 'misspelt' 七天内)
+        suggestion, mistake = numeral
+    glued = _glued_keyword(grammar, got, expected) if got and numeral is None else ""
     if glued:
         from .catalogue import NUMBER_WORDS, chinese_number
 
@@ -148,7 +152,7 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     # (a word the did-you-mean already spells whole, 家物 for the item word 家务, keeps it)
     whole = bool(suggestion) and len(suggestion) == len(got or "")
     misspelt = _misspelt_keywords(grammar, start, line, at, got, source_lines) \
-        if got and at is not None and not glued and not whole else ()
+        if got and at is not None and not glued and not whole and numeral is None else ()
     if len(misspelt) == 1:
         suggestion = misspelt[0]
         mistake = ("a keyword is misspelt", "关键词写错了", f"write {suggestion}", f"写成 {suggestion}")
@@ -156,7 +160,7 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
         suggestion = ""
         mistake = ("a keyword is misspelt", "关键词写错了", f"write one of {', '.join(misspelt)}",
                    f"写成其中之一：{'、'.join(misspelt)}")
-    if got and at is not None and not glued and not misspelt and is_cjk(got):
+    if got and at is not None and not glued and not misspelt and numeral is None and is_cjk(got):
         # 2个工作曰 (日 mistyped): the token read is 个, but the word is 个工作曰; a did-you-mean for 个 alone
         # (个小时) would leave 工作曰 behind.  Suggest for the whole run of Chinese characters it starts.
         run = re.match(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", line.code[at:])
@@ -196,6 +200,18 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
             suggestion = comma + got
             mistake = (f"a comma is missing before '{got}'", f"'{got}' 前缺少逗号",
                        f"put a comma before '{got}' (',' or '，')", f"在 '{got}' 前加上逗号（'，' 或 ','）")
+    if got and at is not None and not suggestion and (mistake is None or mistake[0] == "this word does not fit here"):
+        missing = _missing_word(grammar, start, line, at, got, expected)
+        if missing:
+            # 2小时受理: 内 is missing before 受理 (2小时内受理)
+            suggestion = missing + got
+            mistake = (f"'{missing}' is missing before '{got}'", f"'{got}' 前缺少 '{missing}'",
+                       f"write {suggestion}", f"写成 {suggestion}")
+    if got and at is not None and mistake is None and not suggestion and isinstance(exc, UnexpectedToken) \
+            and got.strip() and _is_keyword_form(grammar, got) \
+            and line.code[at + len(got):].strip() and _reads_on(grammar, start, line, at, got, ""):
+        # 受理 2 小时内: the line reads on without the word (受理 2 小时)
+        mistake = (f"'{got}' is not needed here", f"此处不需要 '{got}'", f"delete '{got}'", f"删去 '{got}'")
     elsewhere = _item_elsewhere(grammar, start, got) if got and mistake is not None else None
     if elsewhere is not None and mistake is not None and mistake[0] == "this is not a known item":
         suggestion, mistake = "", elsewhere  # a did-you-mean of this section's words would mislead
@@ -374,6 +390,47 @@ def _parses(grammar: Grammar, start: str, code: str) -> bool:
     except UnexpectedInput:
         return False
     return True
+
+
+def _numeral_fix(grammar: Grammar, start: str, line: LogicalLine, at: int, got: str,
+                 expected: Sequence[str]) -> tuple[str, tuple[str, str, str, str]] | None:
+    """A number written in Chinese numerals where a number is expected (两小时内受理, 七天内, 三个工作日):
+    the text with the number in digits, if the line then reads on, and the mistake to tell."""
+    from .catalogue import MESSAGES, chinese_number
+
+    if "NUMBER" not in expected or not is_cjk(got[:1]):
+        return None
+    numeral = chinese_number(got)
+    if numeral is None:
+        return None
+    written = f"{numeral[0]}{got[numeral[1]:]}"
+    if not _reads_on(grammar, start, line, at, got, written):
+        return None
+    en, zh, _, _ = MESSAGES["number_in_words"]
+    return written, (en, zh, f"write {written}, not {got}", f"写成 {written}，不要写 '{got}'")
+
+
+#: the most keyword terminals tried, one at a time, as a word missing before the one found
+_MOST_MISSING = 3
+
+
+def _missing_word(grammar: Grammar, start: str, line: LogicalLine, at: int, got: str,
+                  expected: Sequence[str]) -> str:
+    """A keyword form that, written before ``got``, makes the line read on (2小时受理: 内), else ''."""
+    keywords = [t for t in expected if t.startswith("_") and t.lstrip("_") in grammar.keywords]
+    if not keywords or len(keywords) > _MOST_MISSING or len(keywords) != len(expected):
+        return ""
+    cjk = is_cjk(got[:1])
+    for term in keywords:
+        for form in sorted(_terminal_forms(grammar, term), key=len):
+            if is_cjk(form) == cjk and _reads_on(grammar, start, line, at, got,
+                                                  form + ("" if cjk else " ") + got):
+                return form + ("" if cjk else " ")
+    return ""
+
+
+def _is_keyword_form(grammar: Grammar, word: str) -> bool:
+    return any(word.lower() in (f.lower() for f in forms) for forms in grammar.keywords.values())
 
 
 def _glued_keyword(grammar: Grammar, got: str, expected: Sequence[str]) -> str:
