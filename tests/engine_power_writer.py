@@ -1,20 +1,31 @@
 """A writer for the power-loss test (tests/test_sqlite_power_loss.py): records simulated days of 银泉 into a
-SQLite store in small calls and batches, with checkpoints and sealed parts written often, until it is killed.
+SQLite store in small calls and batches, with checkpoints and sealed parts written often, and kills itself
+(SIGKILL: no cleanup, nothing flushed or closed beyond what SQLite already wrote) at the point it is given.
 
-Usage: python engine_power_writer.py STORE_URL SEED
+Usage: python engine_power_writer.py STORE_URL SEED STOP
 
-Before each batch it prints ``batch?`` and waits for a line on its standard input: the test lets it store
-batches until it wants to kill it, so it never runs ahead of the test, whatever the machine's load.  After
-each batch the store appended (its ``append`` returned: a commit that syncs SQLite's log), one line is
-printed: the log position and where the current generation of the store's ``-wal`` file ended then
-(``wal_end``, as JSON); after each document written between batches (a write that changed the store),
-``document``.  Everything up to that point of the log is durable; what is written after it without a sync
-(sealed parts, their names, checkpoints) may be lost by a power loss, the test's cuts of the log.
+``STOP`` is ``WHEN KIND N``: ``WHEN`` one of ``before`` (as the write is called), ``inside`` (at its
+``COMMIT``: its rows written in its transaction, not committed) or ``after`` (as it returns, committed);
+``KIND`` one of ``batch`` (the store's ``append``), ``checkpoint`` (a ``put_many`` of checkpoints) or
+``document`` (any other write between batches: sealed parts, their names, remembered refusals); ``N`` which
+of them, from 1.  The point is chosen by the test, so every run cuts where it says, whatever the machine's
+load (a kill timed from outside lands where it happens to).  A writer that reaches no such point prints
+``done`` and exits 0.
+
+What it prints as it goes (each line flushed before the next write): after each batch the store appended
+(its ``append`` returned: a commit that syncs SQLite's log), the log position and where the current
+generation of the store's ``-wal`` file ended then (``wal_end``), as JSON; after each checkpoint stored,
+``{"checkpoint": position}``; after each other document written between batches (a write that changed the
+store), ``document``.  Everything up to the last batch's point of the log is durable; what is written after
+it without a sync (sealed parts, their names, checkpoints) may be lost by a power loss, the test's cuts of
+the log.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -70,20 +81,61 @@ def small_parts(setattr: Any) -> None:
         setattr(importlib.import_module(module), name, value)
 
 
-def telling(write: Any, changes: Any) -> Any:
-    """``write``, printing ``document`` each time it returns having changed the store (``changes()``: the
-    rows the store's connection has changed so far; a merge of nothing writes nothing)."""
-    def write_and_tell(*args: Any, **kwargs: Any) -> None:
-        before = changes()
-        write(*args, **kwargs)
-        if changes() != before:
-            print("document", flush=True)
+class Stop:
+    """The point ``WHEN KIND N`` where the writer kills itself, and the count of each kind of write so far."""
 
-    return write_and_tell
+    KINDS = ("batch", "checkpoint", "document")
+
+    def __init__(self, spec: str, changes: Any) -> None:
+        when, kind, n = spec.split()
+        if when not in ("before", "inside", "after") or kind not in self.KINDS or not n.isdigit() or int(n) < 1:
+            raise SystemExit(f"not a stop point: {spec!r}")
+        self.when, self.kind, self.n = when, kind, int(n)
+        self.changes = changes  # (the rows the store's connection has changed so far)
+        self.counts = dict.fromkeys(self.KINDS, 0)
+        self.writing: str | None = None  # (the kind of the write under way)
+
+    def at(self, when: str, kind: str) -> None:
+        """Kill this process if ``when`` in the current write of ``kind`` is the point."""
+        if (when, kind, self.counts[kind]) == (self.when, self.kind, self.n):
+            os.kill(os.getpid(), signal.SIGKILL)  # (as a kill from outside: no cleanup, no flush, no close)
+
+    def statement(self, sql: str) -> None:
+        """The connection's trace callback: ``inside`` is the ``COMMIT`` of the write under way."""
+        if self.writing is not None and sql == "COMMIT":
+            self.at("inside", self.writing)
+
+    def wrap(self, write: Any, tell: Any) -> Any:
+        """``write`` (``append`` counted as ``batch``, a ``put_many`` of checkpoints as ``checkpoint``, other
+        writes between batches as ``document``), its stop points checked, and, as it returns having changed
+        the store (a merge of nothing writes nothing), a line saying what it wrote and ``tell()``: where the
+        log ended then."""
+        def stopping(*args: Any, **kwargs: Any) -> Any:
+            kind = ("batch" if write.__name__ == "append" else
+                    "checkpoint" if args and args[0] == "checkpoints" else "document")
+            self.counts[kind] += 1
+            self.at("before", kind)
+            before = self.changes()
+            self.writing = kind
+            try:
+                result = write(*args, **kwargs)
+            finally:
+                self.writing = None
+            if self.changes() != before:
+                said: dict[str, Any] = {"wrote": kind, "n": self.counts[kind]}
+                if kind == "checkpoint":  # (the position it restores: its slot's document says)
+                    said["checkpoint"] = next(doc["position"] for key, doc in args[1].items()
+                                              if key.startswith("slot-") and key[5:].isdigit())
+                print(json.dumps({**said, **tell()}), flush=True)
+            self.at("after", kind)
+            return result
+
+        return stopping
 
 
 def main() -> None:
     url, seed = sys.argv[1], int(sys.argv[2])
+    stop = Stop(sys.argv[3], lambda: store._db.total_changes)
     from gridcore import Engine, FixedClock, get_plugin_manager
     from gridcore.store.sqlite_store import sqlite_path
     from gridcore_app.rosterio import load_community
@@ -101,19 +153,10 @@ def main() -> None:
     engine.checkpoint_min = 1
     engine.checkpoint_every = 10
     engine.checkpoint_share = 1  # every checkpoint those say
-    append = engine.store.append
-
-    def append_and_tell(docs: Any, **kwargs: Any) -> int:
-        print("batch?", flush=True)
-        if not sys.stdin.readline():
-            raise SystemExit("the test is gone")
-        added = append(docs, **kwargs)
-        print(json.dumps({"position": engine.store.position(), **wal_end(wal)}), flush=True)
-        return added
-
-    engine.store.append = append_and_tell  # type: ignore[method-assign]
-    for name in ("put_text", "put_utf8", "put_many", "merge_parts"):  # (the writes between batches: told as they return)
-        setattr(engine.store, name, telling(getattr(engine.store, name), lambda: engine.store._db.total_changes))
+    store = engine.store
+    store._db.set_trace_callback(stop.statement)
+    for name in ("append", "put_text", "put_utf8", "put_many", "merge_parts"):
+        setattr(store, name, stop.wrap(getattr(store, name), lambda: {"position": store.position(), **wal_end(wal)}))
     for at in range(0, len(events), 30):
         engine.record_many(events[at:at + 30], batch_size=7)
     print("done", flush=True)
