@@ -131,10 +131,10 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
         message_glued = ("a keyword and a name are written together", "关键词和名称连在一起了")
         keyword, _, rest = glued.partition(" ")
         digits: int | str | None = NUMBER_WORDS.get(rest.lower())
-        numeral = chinese_number(rest) if digits is None else None
-        if numeral is not None and rest[numeral[1]:] and \
-                any(rest[numeral[1]:] in forms for forms in grammar.keywords.values()):
-            digits = f"{numeral[0]} {rest[numeral[1]:]}"  # 每小时五分: 每小时 5 分
+        glued_number = chinese_number(rest) if digits is None else None
+        if glued_number is not None and rest[glued_number[1]:] and \
+                any(rest[glued_number[1]:] in forms for forms in grammar.keywords.values()):
+            digits = f"{glued_number[0]} {rest[glued_number[1]:]}"  # 每小时五分: 每小时 5 分
         if digits is not None and at is not None and (
                 _parses(grammar, start, line.code.replace(got or "", f"{keyword} {digits}", 1))
                 or _parses_past(grammar, start, line, at, got or "", f"{keyword} {digits}")):
