@@ -847,6 +847,8 @@ APP_COMMANDS = (
      "Run ruleset test cases (*_test.yaml beside the rulesets) and show what failed."),
     ("lsp", "gridcore_app.lsp.command:lsp_command",
      "A language server for .rules files over stdio (diagnostics, completion, hover, fmt)."),
+    ("activities", "gridcore_app.signin:activities_group",
+     "Activities from sign-in sheets (签到表): an empty sheet to fill in, or a filled one imported."),
     ("simulate", "gridcore_app.demo:simulate_command",
      "Write a community's simulated days as JSON lines for `gridcore ingest`."),
     ("demo", "gridcore_app.demo:demo_command",

@@ -241,6 +241,30 @@ HELP_ZH: Mapping[str, str] = {
         "同时画出各下级的平均星级和按月的三率（.png、.svg 或 .pdf）。",
     "Processes computing the roll-up's parts at once (default: the CPUs; 1: one after the other).":
         "同时计算各部分的进程数（默认：CPU 数；1：逐个计算）。",
+    # sign-in sheets (签到表)
+    "Activities from sign-in sheets (签到表): an empty sheet to fill in, or a filled one imported.":
+        "从签到表登记活动：生成空白签到表，或导入填好的签到表。",
+    "Write an empty sign-in sheet OUT (.xlsx, or .csv for Excel): headings in Chinese and English, instructions.":
+        "生成空白签到表 OUT：.xlsx 或供 Excel 打开的 .csv，中英文表头，附填写说明。",
+    "Record a sign-in sheet SHEET (.xlsx or .csv): one activity per row, every mistake named before any is stored. "
+    "Each row names a member by member number, phone, or a name one member alone bears on the roster; hours are a "
+    "number (1.5). The event of a member's activity on a day has one id, so importing the same sheet again stores "
+    "nothing new. With the points plugin on, says the points each row earned.":
+        "登记签到表 SHEET（.xlsx 或 .csv）：每行一条活动记录；有错误时先列出全部错误，一条也不存入。\n\n"
+        "每行用成员编号、电话或姓名（花名册上只有一人叫这个名字时）指明参加人；时长填数字（如 1.5）。"
+        "同一成员同一天的同一活动只有一个编号，所以再次导入同一签到表不会重复存入。启用积分插件时，列出每行获得的积分。",
+    "The activity, as the rules in force name it (Chinese or English).": "活动名称，按生效规则中的写法（中文或英文均可）。",
+    "The day it took place: 2025-03-08 (or 2025年3月8日), in the community's time zone.":
+        "活动日期：2025-03-08（或 2025年3月8日），按社区所在时区。",
+    "The time it started: 09:00 is the community's wall time; 09:00+08:00 gives the zone.":
+        "开始时刻：09:00 即社区当地时间；09:00+08:00 带时区。",
+    "Where it took place: a node id, or a name one node alone bears. Everyone on the sheet must belong in its "
+    "subtree.": "活动所在节点：节点编号，或只有一个节点使用的名称。签到表上的每个人都须属于该节点范围。",
+    "The member recording the sheet (id, or a name one member alone bears): staff at NODE or above.":
+        "登记人（成员编号，或花名册上只有一人叫的姓名）：须在该节点或其上级任职。",
+    "Check the sheet and say what would be stored; store nothing.": "只检查签到表并说明将存入什么，不存入任何记录。",
+    "The language of what the command says: en or zh. Default: gridcore --lang, else $GRIDCORE_LANG, else en.":
+        "命令输出所用的语言：en（英文）或 zh（中文）。默认取 gridcore --lang，其次取环境变量 GRIDCORE_LANG，否则为英文。",
     "Rosters in Excel: an empty template, or a community folder as a workbook.": "Excel 花名册：空白模板，或把社区文件夹写成工作簿。",
     "Write COMMUNITY (a folder, a YAML file or a workbook) as a roster workbook OUT.":
         "把社区 COMMUNITY（文件夹、YAML 文件或工作簿）写成花名册工作簿 OUT。",

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+import attrs
+
 from gridcore import UnknownNameError
 from gridcore.classes import define, frozen
 from gridcore.clock import require_aware
@@ -26,6 +28,7 @@ from .state import NAME, PointsState
 
 if TYPE_CHECKING:
     from gridcore import Engine
+    from gridcore.events import ActivityRecorded
 
 
 def state(engine: Engine) -> PointsState:
@@ -470,6 +473,32 @@ def rewards(engine: Engine, at: datetime | None = None, node: str | None = None)
         )
         out.append(RewardStatus(reward.name, reward.price, left, limit, valid.strip(" -"), str(reward.rule)))
     return out
+
+
+def activity_names(engine: Engine, at: datetime, node: str | None = None) -> dict[str, str]:
+    """Every name an activity may be recorded under at ``at`` at ``node`` (each item's name and its
+    ``also`` / ``又称`` names), mapped to the item's name as the list writes it first; empty when no points
+    rules are in force there.  ``node``: the list of the ruleset governing it (``Engine.ruleset_at``)."""
+    policy = state(engine).policy_at(require_aware(at), node)
+    if policy is None:
+        return {}
+    names: dict[str, str] = {}
+    for item in policy.activities:
+        for name in item.names():
+            names.setdefault(name, item.activity)
+    return names
+
+
+def activity_refusals(engine: Engine, event: ActivityRecorded) -> list[str]:
+    """Why the points rules would refuse ``event`` were it recorded now (empty: they accept it), every
+    reason: who records it, its hours, a duplicate or out-of-cell claim, as recording it would say.
+
+    Nothing is recorded or changed: an importer asks before it records a whole sheet, so that a sheet
+    with one refused row stores nothing.  Judged against the state as it is now; an event dated before
+    the store's newest is judged again by the engine at its own place in time when recorded.
+    """
+    # (a copy: the check keeps what it worked out for the very event it judged, for booking it next)
+    return state(engine).check_activity(attrs.evolve(event))
 
 
 def redemption_id(member: str, reward: str, when: datetime) -> str:
