@@ -11,7 +11,8 @@ instructions.  ``gridcore activities import SHEET --activity 环境整治 --date
 * each row is one ``ActivityRecorded`` at the activity's time (a time without
   a zone is the community's wall time), recorded by ``--recorded-by`` (staff at
   NODE or above) for the member the row names: by member number, by phone, or
-  by name when one member alone bears it on the roster;
+  by name when one member alone bears it on the roster, and belonging in NODE's
+  subtree (a cell of theirs lies in it, or they hold a role above it);
 * the activity's name is checked against the rules in force there and then (a
   name or an ``also`` / ``又称`` name of the points list; the item's own name is
   stored);
@@ -21,7 +22,9 @@ instructions.  ``gridcore activities import SHEET --activity 环境整治 --date
   activity_refusals``), asked before anything is recorded;
 * an event's id is made from the activity, the day and the member
   (``activity_id``): importing the same sheet again, or the same rows split
-  over two sheets, stores nothing twice.
+  over two sheets, stores nothing twice;
+* with the points plugin on, the points each row earned are read back from its
+  ledger (``earned``: a flagged row says why it earned none).
 
 Headings are matched by any word they hold, in Chinese or English; ``序号``,
 ``签名`` and ``签字`` columns (a serial number, a signature) are read past.
@@ -50,7 +53,13 @@ import attrs
 import click
 
 from gridcore.classes import frozen
-from gridcore.errors import HierarchyError, RosterError, UnknownMemberError, has_chinese
+from gridcore.errors import (
+    HierarchyError,
+    RosterError,
+    RosterProblem,
+    UnknownMemberError,
+    has_chinese,
+)
 from gridcore.events import ActivityRecorded
 from gridcore.reports import from_spreadsheet_text
 
@@ -343,7 +352,7 @@ class _Found:
         if not self.mistakes:
             return
         ordered = [message for _, message in sorted(self.mistakes, key=lambda pair: pair[0])]
-        problems = [problem_of(message) for message in ordered]
+        problems = [_problem(message) for message in ordered]
         count = len(problems)
         if count == 1:
             lines = [str(problems[0])]
@@ -354,6 +363,20 @@ class _Found:
             if count > MOST_SHOWN:
                 lines.append(f"  and {count - MOST_SHOWN} more (另有 {count - MOST_SHOWN} 处错误未列出)")
         raise SignInError("\n".join(lines), problems)
+
+
+def _problem(message: str) -> RosterProblem:
+    """A mistake as a ``RosterProblem``: where it is in English and in Chinese (``签到表.xlsx 第 5 行 C 列（时长）``),
+    and what is wrong."""
+    found = problem_of(message)
+    if found.row is None or found.source is None:
+        return found
+    where_zh = f"{found.source} 第 {found.row} 行"
+    if found.column:
+        where_zh += f" {found.column} 列"
+    if found.field in HEADINGS:
+        where_zh += f"（{HEADINGS[found.field].split('（')[0]}）"
+    return attrs.evolve(found, where_zh=where_zh)
 
 
 def member_of(row: SignInRow, community: Community) -> str:
@@ -630,16 +653,16 @@ def record(engine: Engine, sheet: SignInSheet) -> IngestSummary:
                               sources=[row.where for row, _ in sheet.events])
 
 
-def earned(engine: Engine, sheet: SignInSheet) -> list[tuple[SignInRow, ActivityRecorded, int]]:
+def earned(engine: Engine, sheet: SignInSheet) -> list[tuple[SignInRow, ActivityRecorded, int, list[str]]]:
     """The points each row's event earned, read back from the points plugin's ledger (its entries caused by
-    the event)."""
+    the event), with what the ledger says of each flag it raised (an activity outside the member's cells)."""
     import gridcore_points
 
     out = []
     for row, event in sheet.events:
-        member = event.participant
-        amount = sum(entry.amount for entry in gridcore_points.entries(engine, member) if entry.cause == event.id)
-        out.append((row, event, amount))
+        caused = [entry for entry in gridcore_points.entries(engine, event.participant) if entry.cause == event.id]
+        flags = [entry.summary for entry in caused if entry.kind == "flag"]
+        out.append((row, event, sum(entry.amount for entry in caused), flags))
     return out
 
 
@@ -779,14 +802,15 @@ def import_command(sheet: Path, activity: str, day: date, hour: time, node: str,
                        err=True)
         if points_on(engine):
             refused = {refusal.event_id for refusal in summary.refused}
-            rows = [(row, event, amount) for row, event, amount in earned(engine, prepared) if event.id not in refused]
-            total = sum(amount for _, _, amount in rows)
+            rows = [each for each in earned(engine, prepared) if each[1].id not in refused]
+            total = sum(amount for _, _, amount, _ in rows)
             click.echo(f"这些记录获得积分：共 {total} 分" if zh
                        else f"points these rows earned: {total} (获得积分 {total} 分)")
-            for row, event, amount in rows:
+            for row, event, amount, flags in rows:
                 person = engine.community.members[event.participant].name
-                click.echo(f"  第 {row.number} 行 {person}（{event.participant}）：{amount} 分" if zh
-                           else f"  row {row.number} {person} ({event.participant}): {amount}")
+                flagged = (f"（标记：{'；'.join(flags)}）" if zh else f" (flagged: {'; '.join(flags)})") if flags else ""
+                click.echo(f"  第 {row.number} 行 {person}（{event.participant}）：{amount} 分{flagged}" if zh
+                           else f"  row {row.number} {person} ({event.participant}): {amount}{flagged}")
         if summary.refused:
             raise SystemExit(1)
 

@@ -236,9 +236,13 @@ FAMILIES: dict[str, list[list[str]]] = {
               ["ingest", "TMP/bad.jsonl", "--store", "STORE"],
               ["hierarchy", "show", "--store", "STORE"], ["hierarchy", "household", "h1", "--store", "STORE"],
               ["tokens", "issue", "yq-fw8", "--label", "phone", "--store", "STORE"], ["tokens", "list", "--store", "STORE"],
-              ["tokens", "issue", "nobody", "--store", "STORE"]],
+              ["tokens", "issue", "nobody", "--store", "STORE"],
+              ["activities", "import", "TMP/sheet.csv", "--activity", "环境整治", "--date", "2025-01-05", "--node",
+               "yq-g1", "--recorded-by", "yq-gl1", "--dry-run", "--store", "STORE"],
+              ["activities", "import", "TMP/bad.csv", "--activity", "环境整", "--date", "2025-01-05", "--node",
+               "yq-g1", "--recorded-by", "yq-gl1", "--dry-run", "--store", "STORE"]],
     "rules": [["check", f"{YINQUAN}/yinquan.rules"], ["check", "TMP/bad.rules"], ["fmt", "--check", "TMP/bad.rules"],
-              ["test", str(YINQUAN)], ["roster", "template", "TMP/t.xlsx"],
+              ["test", str(YINQUAN)], ["roster", "template", "TMP/t.xlsx"], ["activities", "template", "TMP/签到表.csv"],
               ["diff", "--events", "TMP/events.jsonl", "--ruleset", f"{YINQUAN}/yinquan.rules", "--ruleset",
                f"{YINQUAN}/yinquan-proposal.rules", "--community", str(YINQUAN), "--limit", "3"],
               ["simulate", "--community", "yinquan", "--days", "1", "--out", "TMP/sim.jsonl"],
@@ -297,6 +301,8 @@ def test_under_zh_no_line_starts_in_english_nor_holds_an_english_word(family: st
 
     (tmp_path / "bad.rules").write_text(BAD_RULES, encoding="utf-8")
     (tmp_path / "bad.jsonl").write_text('{"kind": "patrol_logged", "id": "zz1"}\nnot json\n', encoding="utf-8")
+    (tmp_path / "sheet.csv").write_text("\ufeff姓名,时长（小时）\n李子辉,2\n", encoding="utf-8")
+    (tmp_path / "bad.csv").write_text("\ufeff姓名,时长（小时）\n李子辉,一个半\n王小二,1\n", encoding="utf-8")
     shutil.copy(demo.folder / "out" / "events.jsonl", tmp_path / "events.jsonl")
     typed = _typed()
 

@@ -127,6 +127,8 @@ STORE_COMMANDS: dict[str, tuple[str, ...]] = {
     "incidents stats": ("--period", "2025-03"),
     "incidents timeline": ("i1",),
     "incidents verify": ("i1", "--actor", "m03", "--satisfaction", "5"),
+    "activities import": ("events.jsonl", "--activity", "志愿服务", "--date", "2025-03-08", "--node", "g1",
+                          "--recorded-by", "m02"),
     "ingest": ("events.jsonl",),
     "points balance": ("m03",),
     "points board": ("g1", "--month", "2025-03"),
