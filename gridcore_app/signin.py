@@ -374,8 +374,9 @@ def _problem(message: str) -> RosterProblem:
     where_zh = f"{found.source} 第 {found.row} 行"
     if found.column:
         where_zh += f" {found.column} 列"
-    if found.field in HEADINGS:
-        where_zh += f"（{HEADINGS[found.field].split('（')[0]}）"
+    heading = HEADINGS.get(found.field or "")
+    if heading is not None:
+        where_zh += f"（{heading.split('（')[0]}）"
     return attrs.evolve(found, where_zh=where_zh)
 
 
@@ -399,14 +400,14 @@ def member_of(row: SignInRow, community: Community) -> str:
     if phone is not None:
         digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone))
         owners = [m for m in members.values() if m.phone and re.sub(r"\D", "", m.phone) == digits]
-        if len(owners) == 1 and (name is None or owners[0].name == name):
-            return owners[0].id
-        if len(owners) == 1:
+        same = [m for m in owners if name is None or m.name == name]
+        if len(same) == 1:
+            return same[0].id
+        if len(same) > 1:
+            return _several(row, "phone", phone, same, community)
+        if owners:
             raise SignInError(f"{row.at('name')}: phone {phone} is {owners[0].name}'s ({owners[0].id}) on the "
                               f"roster, not {shown(name)} (电话 {phone} 在花名册上属于 {owners[0].name}，不是 {name})")
-        if owners:
-            return _by_name(row, name, community, phone=phone) if name is not None else _several(
-                row, "phone", phone, owners, community)
         if name is None:
             raise SignInError(f"{row.at('phone')}: no member has phone {shown(phone)} on the roster "
                               f"(花名册中没有电话为 {phone} 的成员)")
@@ -416,7 +417,7 @@ def member_of(row: SignInRow, community: Community) -> str:
     return _by_name(row, name, community)
 
 
-def _by_name(row: SignInRow, name: str, community: Community, phone: str | None = None) -> str:
+def _by_name(row: SignInRow, name: str, community: Community) -> str:
     named = [m for m in community.members.values() if m.name == name]
     if len(named) == 1:
         return named[0].id
@@ -435,7 +436,7 @@ def _several(row: SignInRow, column: str, written: str, members: Sequence[Any], 
     raise SignInError(f"{row.at(column)}: {len(members)} members on the roster have the {column} {shown(written)}: "
                       f"{listed}{more}; "
                       f"write the member number in {HEADINGS['member']} member "
-                      f"(花名册上有 {len(members)} 人叫 {written}，请填写成员编号)")
+                      f"(花名册上有 {len(members)} 人{'叫' if column == 'name' else '的电话是'} {written}，请填写成员编号)")
 
 
 def _inside(community: Community, member: str, node: str) -> bool:
@@ -446,9 +447,10 @@ def _inside(community: Community, member: str, node: str) -> bool:
     return any(hierarchy.is_within(cell, node) for cell in cells) or community.is_within_cells(member, node)
 
 
-def hours_of(value: Any, where: str, column: str = "hours") -> float | None:
-    """A cell's number of hours (None when empty): a number, or text that is plainly one (``1.5``, ``１.５``,
-    ``2小时``); text that could be read two ways or is written in words is refused, saying how to write it."""
+def number_of(value: Any, where: str, column: str = "hours") -> float | None:
+    """A cell's hours (or quantity: ``column``), None when empty: a number, or text that is plainly one (``1.5``,
+    ``１.５``, hours as ``2小时``); text that could be read two ways or is written in words is refused, saying how
+    to write it, and so are negative numbers and more than ``MOST_HOURS`` hours."""
     number = _number(value, where, column, units=column == "hours")
     if number is None:
         return None
@@ -531,7 +533,7 @@ def attendance(rows: Iterable[SignInRow], community: Community, node: str, found
         numbers: dict[str, float | None] = {}
         for column in ("hours", "quantity"):
             try:
-                numbers[column] = hours_of(row.values.get(column), row.at(column), column)
+                numbers[column] = number_of(row.values.get(column), row.at(column), column)
             except SignInError as exc:
                 found.add(row.number, str(exc))
         if member is not None and len(numbers) == 2:

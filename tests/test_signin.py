@@ -162,6 +162,20 @@ def test_a_csv_with_a_bom_and_chinese_headings_in_chinese(tmp_path: Path, store:
     assert {(e.member, e.hours, e.time.hour) for e in activities(store)} == {("m05", 1, 14), ("m04", 2.5, 14)}
 
 
+def test_a_phone_column_names_people_too(tmp_path: Path, store: Path) -> None:
+    sheet = write_csv(tmp_path / "sheet.csv", [(None, "138 0000 0003", 1), ("王芳", "13900000010", 1),
+                                               ("周丽", "13800000004", 1), (None, "13000000000", 1)],
+                      headings=("姓名 name", "手机号", "hours"))
+    code, said = run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))
+    assert code == 1 and "2 mistakes" in said
+    assert "row 4: phone 13800000004 is 赵刚's (m04) on the roster, not '周丽'" in said
+    assert "row 5: no member has phone '13000000000'" in said
+    sheet = write_csv(tmp_path / "sheet.csv", [(None, "138 0000 0003", 1), ("王芳", "13900000010", 1)],
+                      headings=("姓名 name", "手机号", "hours"))
+    assert run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))[0] == 0
+    assert sorted(e.member for e in activities(store)) == ["m03", "m10"]
+
+
 def test_importing_the_same_sheet_again_stores_nothing_new(tmp_path: Path, store: Path) -> None:
     sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None), ("周丽", None, 1, None)])
     assert run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))[0] == 0
