@@ -55,18 +55,29 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
                               check_circular=False)
 
 
+class PartBytes(bytes):
+    """The bytes ``part_bytes`` made: the UTF-8 of the JSON of an object, as the encoder wrote them.
+
+    A store may write them as they are without checking either (SQLite's ``put_utf8``: no decoding of
+    them in Python nor ``json_valid`` in SQLite, about 4.5 million instructions for a sealed part of the
+    points history, docs/benchmarks.md).  Made only here: any other bytes are checked as before.
+    """
+
+    __slots__ = ()
+
+
 def part_bytes(doc: Mapping[str, Any], *, typed: bool = False) -> bytes:
     """A part's canonical JSON text in UTF-8: sorted keys, no spaces, text as it is; made once, it is what
-    the part's key is the SHA-256 of (``bytes_key``) and what the store is given to write (``part_writer``).
+    the part's key is the SHA-256 of (``bytes_key``) and what the store is given to write (``part_writer``),
+    as ``PartBytes`` for a ``dict`` (which a store need not check).
 
     Made by orjson where its bytes are ``json``'s (``gridcore.fastjson``: a part of the points history in a
     fifth of the instructions): found by walking the document (``same_json``), or, with ``typed``, vouched
     for by the types of what the caller built it from (``typed_json``: no walk); else by ``json``.
     """
-    if type(doc) is dict:
+    if type(doc) is dict:  # (a dict's JSON is an object's, and ``encode`` refuses a lone surrogate)
         raw = typed_json(doc, sort_keys=True) if typed else same_json(doc, sort_keys=True)
-        if raw is not None:
-            return raw
+        return PartBytes(raw if raw is not None else _CANONICAL.encode(doc).encode())
     return _CANONICAL.encode(doc).encode()
 
 
@@ -145,7 +156,7 @@ def part_writer(store: Any, collection: str) -> Writer:
     put_utf8 = getattr(store, "put_utf8", None)
 
     def write_part(key: str, text: str | bytes, doc: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
-        if type(text) is bytes and put_utf8 is not None:
+        if isinstance(text, bytes) and put_utf8 is not None:
             put_utf8(collection, key, text)
         elif put_text is not None:
             put_text(collection, key, text.decode() if isinstance(text, bytes) else text)

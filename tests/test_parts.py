@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from gridcore import StoreError
 from gridcore.parts import (
+    PartBytes,
     PartCache,
     bytes_key,
     part_bytes,
@@ -154,6 +155,30 @@ def test_sqlite_put_utf8_refuses_what_is_not_the_utf8_of_a_json_object(tmp_path:
     with pytest.raises(StoreError, match=said):
         store.put_utf8("c", "k", given)
     assert store.get("c", "k") == {"kept": "二"}  # nothing written
+    store.close()
+
+
+def test_sqlite_writes_part_bytes_unchecked_and_other_bytes_checked(tmp_path: Path) -> None:
+    """``part_bytes`` of a dict gives ``PartBytes`` (the UTF-8 of an object's JSON, made by the encoder): SQLite
+    writes them without parsing them again (no ``json_valid``), the same row as the same text checked; bytes
+    made elsewhere, equal or not, are still checked (and refused when they are no object's JSON)."""
+    doc = {"format": 1, "entries": [["e1", 5, {"z": 1, "a": "二"}]]}
+    raw = part_bytes(doc)
+    assert type(raw) is PartBytes and raw == bytes(raw) == part_text(doc).encode()
+    assert type(part_bytes(doc, typed=True)) is PartBytes
+    store = SQLiteStore(tmp_path / "s.db")
+    said: list[str] = []
+    store._db.set_trace_callback(said.append)
+    store.put_utf8("c", "made", raw)
+    assert said and not any("json_valid" in statement for statement in said)
+    said.clear()
+    store.put_utf8("c", "given", bytes(raw))
+    assert any("json_valid" in statement for statement in said)
+    store._db.set_trace_callback(None)
+    rows = dict(store._db.execute("SELECT key, typeof(doc) || ':' || doc FROM documents").fetchall())
+    assert rows == {"made": "text:" + part_text(doc), "given": "text:" + part_text(doc)}
+    with pytest.raises(StoreError, match="is not the JSON of an object"):
+        store.put_utf8("c", "k", b"[1,2]")
     store.close()
 
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from ..errors import NO_STORE_ZH, StoreConflict, StoreError
 from ..hookspecs import hookimpl
+from ..parts import PartBytes
 from .canonical import (
     checked_additions,
     checked_text,
@@ -524,7 +525,11 @@ class SQLiteStore:
         they are valid UTF-8 and the text is the JSON of an object."""
         self._check_open()
         what = f"document {collection}/{key}"
-        if type(data) is not bytes:
+        if type(data) is PartBytes and self._utf8:
+            # (``part_bytes`` made them of a dict: the UTF-8 of an object's JSON, written without checking either)
+            self._put_json(collection, key, data, True, what, checked=True)
+            return
+        if type(data) is not bytes and type(data) is not PartBytes:
             raise StoreError(f"{what} must be given as the UTF-8 of its JSON text, got {type(data).__name__}")
         try:
             text = data.decode()  # (checks the bytes are UTF-8; SQLite would keep them as they are)
@@ -533,9 +538,11 @@ class SQLiteStore:
         self._put_json(collection, key, data if self._utf8 else checked_text(text, what),
                        _OPENS_OBJECT(text) is not None, what)
 
-    def _put_json(self, collection: str, key: str, data: str | bytes, opens_object: bool, what: str) -> None:
+    def _put_json(self, collection: str, key: str, data: str | bytes, opens_object: bool, what: str, *,
+                  checked: bool = False) -> None:
         """Write a document's checked JSON text (or its UTF-8) unless ``opens_object`` is False or SQLite
-        finds it is not JSON (``not_an_object``)."""
+        finds it is not JSON (``not_an_object``); ``checked``: known to be an object's JSON (``PartBytes``),
+        written as it is."""
         if self._old_documents:
             self._upgrade_documents()
         db = self._db
@@ -544,7 +551,10 @@ class SQLiteStore:
             before = db.total_changes
             # (SQLite checks the text is JSON in C: far cheaper than decoding it in Python; that the JSON is
             # an object is told by its first character, ``_OPENS_OBJECT``, so the text is parsed once)
-            db.execute(_PUT_TEXT, (collection, key, data, opens_object, data))
+            if checked:
+                db.execute(_PUT, (collection, key, data))
+            else:
+                db.execute(_PUT_TEXT, (collection, key, data, opens_object, data))
             written = db.total_changes - before
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write to the SQLite store {self.path}: {_reason(exc)} (无法写入 SQLite 数据库)") from None
