@@ -290,6 +290,29 @@ def test_a_row_the_points_rules_refuse_stores_nothing(tmp_path: Path, store: Pat
     assert [e.id for e in activities(store)] == ["api-1"]
 
 
+def test_a_sheet_of_last_week_imported_after_later_events(tmp_path: Path, store: Path) -> None:
+    # the store already holds what happened after the activity (the usual case: the sheet comes in days later),
+    # m03's own claim that evening among it: the sheet's morning row is judged at its own place in time, as the
+    # first claim of the day, and the evening's becomes the claim made again (flagged, no points)
+    with Engine.open(store=store, plugins=get_plugin_manager()) as engine:
+        engine.record_many([
+            ActivityRecorded(id="later-1", time=datetime(2025, 3, 12, 9, tzinfo=CST), actor="m02", node="g1",
+                             activity="cleanup", member="m04"),
+            ActivityRecorded(id="evening", time=datetime(2025, 3, 8, 19, tzinfo=CST), actor="m02", node="g1",
+                             activity="volunteer_service", member="m03", hours=1),
+        ])
+    sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None), ("赵刚", None, 1, None)])
+    code, said = run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))
+    assert code == 0, said
+    assert "2 stored, 0 already stored" in said and "row 2 陈强 (m03): 15" in said  # 5 per hour x 2 h x 1.5
+    import gridcore_points
+
+    with Engine.open(store=store, plugins=get_plugin_manager(), read_only=True) as engine:
+        evening = [e for e in gridcore_points.entries(engine, "m03") if e.cause == "evening"]
+    assert [(e.kind, e.amount) for e in evening] == [("flag", 0)]
+    assert "claimed again (earlier claim signin:2025-03-08:volunteer_service:m03)" in evening[0].summary
+
+
 def test_without_the_points_plugin_only_the_count(tmp_path: Path, store: Path) -> None:
     sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None)])
     code, said = run("-p", "no:points", "activities", "import", str(sheet), *OPTIONS, "--store", str(store))

@@ -494,8 +494,10 @@ def activity_refusals(engine: Engine, event: ActivityRecorded) -> list[str]:
     reason: who records it, its hours, a duplicate or out-of-cell claim, as recording it would say.
 
     Nothing is recorded or changed: an importer asks before it records a whole sheet, so that a sheet
-    with one refused row stores nothing.  Judged against the state as it is now; an event dated before
-    the store's newest is judged again by the engine at its own place in time when recorded.
+    with one refused row stores nothing.  Judged against the state as it is now, which for an event dated
+    before the store's newest holds every claim its own place in time sees (a duplicate is a claim made
+    earlier: one made later the same day is not, and recording this event makes that one the claim made
+    again, as the engine judges it at its place).
     """
     # (a copy: the check keeps what it worked out for the very event it judged, for booking it next)
     return state(engine).check_activity(attrs.evolve(event))
