@@ -803,6 +803,9 @@ def import_command(sheet: Path, activity: str, day: date, hour: time, node: str,
             click.echo(f"  拒绝 {refusal.source}：{reasons}" if zh else f"  refused {refusal.source}: {reasons}",
                        err=True)
         if points_on(engine):
+            from gridcore_points.display import chinese as points_chinese
+            from gridcore_points.display import shown as points_shown
+
             refused = {refusal.event_id for refusal in summary.refused}
             rows = [each for each in earned(engine, prepared) if each[1].id not in refused]
             total = sum(amount for _, _, amount, _ in rows)
@@ -810,7 +813,8 @@ def import_command(sheet: Path, activity: str, day: date, hour: time, node: str,
                        else f"points these rows earned: {total} (获得积分 {total} 分)")
             for row, event, amount, flags in rows:
                 person = engine.community.members[event.participant].name
-                flagged = (f"（标记：{'；'.join(flags)}）" if zh else f" (flagged: {'; '.join(flags)})") if flags else ""
+                flagged = ((f"（{'；'.join(points_chinese(flag) for flag in flags)}）" if zh
+                            else f" ({'; '.join(points_shown(flag) for flag in flags)})") if flags else "")
                 click.echo(f"  第 {row.number} 行 {person}（{event.participant}）：{amount} 分{flagged}" if zh
                            else f"  row {row.number} {person} ({event.participant}): {amount}{flagged}")
         if summary.refused:
