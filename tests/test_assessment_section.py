@@ -90,6 +90,32 @@ def test_a_limit_may_repeat_the_sign_and_say_it_the_way_a_notice_does() -> None:
     assert "t.rules:6:" in text and "a penalty cannot say 'plus'" in text
 
 
+def test_stars_subsidies_and_penalties_as_a_notice_writes_them() -> None:
+    """``得分>=90为5星，得分>=80为4星，其余3星`` (a notice's star ladder), ``80元/星`` and ``2分/件`` mean
+    ``若 得分 >= 90 则 5，若 得分 >= 80 则 4，否则 3``, ``每星 80 元`` and ``每件 2 分``; English says ``gives``."""
+    def essence(p: AssessmentPolicy) -> tuple[object, ...]:
+        return ([(s.stars, s.condition) for s in p.stars], [(s.role, s.per_star) for s in p.subsidies],
+                [(a.metric, a.points, a.limit) for a in p.adjustments])
+
+    plain = policy("  星级：若 得分 >= 90 且 unresolved_serious_incidents == 0 则 5，若 得分 >= 80 则 4，否则 3\n"
+                   "  补贴 网格长：每星 80 元\n  扣分 overdue_incidents：每件 2 分，最多 20 分\n")
+    notice = policy("  星级：得分>=90 且 unresolved_serious_incidents==0为5星，得分>=80为4星，其余3星\n"
+                    "  补贴 网格长：80元/星\n  扣分 overdue_incidents：2分/件，最多20分\n")
+    spaced = policy("  星级：得分 >= 90 且 unresolved_serious_incidents == 0 为 5 星，得分 >= 80 为 4 星，其余为 3 星\n"
+                    "  补贴 网格长：80 元 ／ 星\n  扣分 overdue_incidents：2 分/次，最多 20 分\n")
+    english = policy("  stars: score >= 90 and unresolved_serious_incidents == 0 gives 5 stars, score >= 80 gives 4,"
+                     " otherwise 3 stars\n  subsidy 网格长: 80 yuan/star\n"
+                     "  penalty overdue_incidents: 2 points/incident, at most 20\n")
+    assert essence(notice) == essence(spaced) == essence(english) == essence(plain)
+    assert [s.stars for s in plain.stars] == [5, 4, 3] and plain.subsidies[0].per_star == 80
+    assert "otherwise" in refusal("  stars: score >= 90 gives 5 stars\n")
+    # a name runs on through 为 (names may mix characters and digits): told to put a space before it
+    glued = refusal("  星级：得分>=90且不未解决重大事件为5星，其余3星\n")
+    assert "a name and the keyword '为' are written together (found '未解决重大事件为5星')" in glued
+    assert "did you mean: 未解决重大事件 为5星" in glued
+    assert [s.stars for s in policy("  星级：得分>=90且不 未解决重大事件 为5星，其余3星\n").stars] == [5, 3]
+
+
 def test_errors_read_in_chinese_too() -> None:
     with pytest.raises(RulesError) as info:
         parse_ruleset("ruleset t\n考核：\n  周期：季度\n", sections=[section()], name="t.rules")

@@ -243,6 +243,12 @@ CODES: tuple[Code, ...] = (
     _c("word-not-needed", r"'.+' is not needed here", "a word too many", "多了一个词",
        "delete the word (the line reads without it)", "删去这个词（删去后这一行就通顺了）",
        "事件流转：\n  时限 grid：受理 2 小时内，办结 3 个工作日\n", ("小时内", "小时")),
+    _c("keyword-in-name", r"a name and the keyword '.+' are written together", "a name glued to a keyword after it",
+       "名称和其后的关键词连在一起了", "put a space before the keyword (see 'did you mean')",
+       "在关键词前加一个空格（见“是不是想写”）",
+       A + "rate: grid\n  metric patrol_coverage: weight 100\n"
+           "  stars: score >= 90 and not unresolved_serious_incidents为5星, otherwise 3\n",
+       ("incidents为5星", "incidents 为5星")),
     _c("name-with-digits", r"a name that ends in digits must be written in quotes",
        "a name ending in digits", "以数字结尾的名称", "write the name in quotes",
        "给名称加上引号", "积分：\n  礼遇 大米2024：200 分\n", ("大米2024", '"大米2024"')),

@@ -200,6 +200,15 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
             suggestion = comma + got
             mistake = (f"a comma is missing before '{got}'", f"'{got}' 前缺少逗号",
                        f"put a comma before '{got}' (',' or '，')", f"在 '{got}' 前加上逗号（'，' 或 ','）")
+    inside = _keyword_inside_name(grammar, start, line, at, expected) \
+        if got and at is not None and mistake is None and isinstance(exc, UnexpectedToken) else None
+    back = 0
+    if inside is not None and at is not None:
+        # 不未解决重大事件为5星: the name read on through the keyword 为 (a name may mix characters and digits)
+        word, split, form, word_at = inside
+        back, got, suggestion = at - word_at, word, split
+        mistake = (f"a name and the keyword '{form}' are written together", f"名称和关键词 '{form}' 连在一起了",
+                   f"put a space before '{form}': {split}", f"在 '{form}' 前加一个空格：{split}")
     if got and at is not None and not suggestion and (mistake is None or mistake[0] == "this word does not fit here"):
         missing = _missing_word(grammar, start, line, at, got, expected)
         if missing:
@@ -216,6 +225,7 @@ def from_lark(exc: UnexpectedInput, grammar: Grammar, start: str, line: LogicalL
     if elsewhere is not None and mistake is not None and mistake[0] == "this is not a known item":
         suggestion, mistake = "", elsewhere  # a did-you-mean of this section's words would mislead
     width = max(1, len(got or " "))
+    at_col -= back
     quoted, before = _name_with_trailing_digits(exc, row, col, line.code, got)
     if quoted:
         # the suggestion replaces the whole name, not only its digits
@@ -427,6 +437,40 @@ def _missing_word(grammar: Grammar, start: str, line: LogicalLine, at: int, got:
                                                   form + ("" if cjk else " ") + got):
                 return form + ("" if cjk else " ")
     return ""
+
+
+#: a run of a name's characters (letters, digits, _, Chinese) at the end of a text
+_NAME_RUN_END = re.compile(r"[A-Za-z0-9_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
+
+
+def _keyword_inside_name(grammar: Grammar, start: str, line: LogicalLine, at: int,
+                         expected: Sequence[str]) -> tuple[str, str, str, int] | None:
+    """The word before the error, the same with a space before an expected Chinese keyword inside it that
+    makes the line read on (未解决重大事件为5星 -> 未解决重大事件 为5星), the keyword, and where the word starts."""
+    before = line.code[:at].rstrip()
+    found = _NAME_RUN_END.search(before)
+    if found is None:
+        return None
+    word, word_at = found.group(0), found.start()
+    keywords = _cjk_keyword_forms(grammar)
+    while word:  # the name starts after digits and keywords written before it (90且不未解决重大事件为5星)
+        lead = re.match(r"[0-9]+", word) or next(
+            (re.match(re.escape(k), word) for k in sorted(keywords, key=len, reverse=True) if word.startswith(k)), None)
+        if lead is None:
+            break
+        word, word_at = word[lead.end():], word_at + lead.end()
+    if not word:
+        return None
+    forms = sorted({f for term in expected for f in _terminal_forms(grammar, term) if is_cjk(f)},
+                   key=len, reverse=True)
+    for form in forms:
+        i = word.find(form, 1)
+        while i > 0:
+            split = f"{word[:i]} {word[i:]}"
+            if _reads_on(grammar, start, line, word_at, word, split):
+                return word, split, form, word_at
+            i = word.find(form, i + 1)
+    return None
 
 
 def _is_keyword_form(grammar: Grammar, word: str) -> bool:

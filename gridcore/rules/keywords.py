@@ -38,7 +38,7 @@ CORE_KEYWORDS: Mapping[str, tuple[str, ...]] = {
     "OVERRIDE": ("override", "覆盖"),
     "IF": ("if", "如果", "若"),
     "THEN": ("then", "则", "那么"),
-    "ELSE": ("else", "otherwise", "否则", "其他"),
+    "ELSE": ("else", "otherwise", "否则", "其他", "其余"),
     "AND": ("and", "且", "并且", "而且"),
     "OR": ("or", "或", "或者"),
     "NOT": ("not", "不", "非"),

@@ -14,7 +14,7 @@ from typing import Any
 from attrs import field
 
 from gridcore.classes import frozen
-from gridcore.rules import Expr, Ladder, Name, Pos, Value
+from gridcore.rules import Expr, Ladder, Literal, Name, Pos, Step, Value, schema
 from gridcore.rules.ast import NOWHERE
 
 
@@ -194,6 +194,16 @@ class AssessmentNodes:
 
     def assessment_stars(self, c: list[Any], pos: Pos) -> Stars:
         return Stars(c[0], pos)
+
+    def assessment_star_rung(self, c: list[Any], pos: Pos) -> Step:
+        stars = _value(c, "number")  # 得分>=90为5星: the step "5 if 得分 >= 90"
+        return Step(Literal(schema.NUMBER, stars.value, stars.pos), c[0], pos)
+
+    def assessment_stars_as(self, c: list[Any], pos: Pos) -> Stars:
+        steps = tuple(x for x in c if isinstance(x, Step))
+        rest = [x for x in c if isinstance(x, Value) and x.kind == "number"]
+        otherwise = Literal(schema.NUMBER, rest[0].value, rest[0].pos) if rest else None
+        return Stars(Ladder(steps, otherwise, pos), pos)
 
     def assessment_cap(self, c: list[Any], pos: Pos) -> Caps:
         return Caps(tuple(p for p in c if isinstance(p, CapPart)), pos)

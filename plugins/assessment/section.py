@@ -44,6 +44,7 @@ KEYWORDS = {
     "ASMT_IN": ("in each", "in every", "in"),
     "ASMT_ONCE": ("once per person", "每人一次"),
     "ASMT_PER_ROLE": ("per role", "按角色"),
+    "ASMT_AS": ("gives", "为"),
 }
 
 #: item kind, keywords (English, Chinese), body rule, named, doc, doc in Chinese
