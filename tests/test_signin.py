@@ -313,6 +313,23 @@ def test_a_sheet_of_last_week_imported_after_later_events(tmp_path: Path, store:
     assert "claimed again (earlier claim signin:2025-03-08:volunteer_service:m03)" in evening[0].summary
 
 
+def test_a_late_sheet_whose_row_duplicates_an_older_claim_stores_nothing(tmp_path: Path, store: Path) -> None:
+    # m03 claimed the activity that morning; the store has gone on to later days since (the state no longer
+    # holds that day's claims): the row is still judged at its place, refused, and the sheet stores nothing
+    with Engine.open(store=store, plugins=get_plugin_manager()) as engine:
+        engine.record_many([
+            ActivityRecorded(id="api-1", time=datetime(2025, 3, 8, 8, tzinfo=CST), actor="m02", node="g1",
+                             activity="volunteer_service", member="m03", hours=1),
+            ActivityRecorded(id="later-1", time=datetime(2025, 3, 20, 9, tzinfo=CST), actor="m02", node="g1",
+                             activity="cleanup", member="m04"),
+        ])
+    sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None), ("赵刚", None, 1, None)])
+    code, said = run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))
+    assert code == 1
+    assert "sheet.csv row 2: m03 already claimed volunteer_service (the same day) in event api-1" in said
+    assert sorted(e.id for e in activities(store)) == ["api-1", "later-1"]
+
+
 def test_without_the_points_plugin_only_the_count(tmp_path: Path, store: Path) -> None:
     sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None)])
     code, said = run("-p", "no:points", "activities", "import", str(sheet), *OPTIONS, "--store", str(store))

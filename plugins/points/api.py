@@ -18,17 +18,19 @@ import attrs
 from gridcore import UnknownNameError
 from gridcore.classes import define, frozen
 from gridcore.clock import require_aware
+from gridcore.events import ActivityRecorded
 from gridcore.periods import parse_period
 
 from . import ledger
+from .checks import MAX_HOURS
 from .events import PointsRedeemed
 from .history import History
 from .ledger import Entry, Record, utc_key
 from .state import NAME, PointsState
+from .tracking import Claim, Claims, claim_end
 
 if TYPE_CHECKING:
     from gridcore import Engine
-    from gridcore.events import ActivityRecorded
 
 
 def state(engine: Engine) -> PointsState:
@@ -494,13 +496,43 @@ def activity_refusals(engine: Engine, event: ActivityRecorded) -> list[str]:
     reason: who records it, its hours, a duplicate or out-of-cell claim, as recording it would say.
 
     Nothing is recorded or changed: an importer asks before it records a whole sheet, so that a sheet
-    with one refused row stores nothing.  Judged against the state as it is now, which for an event dated
-    before the store's newest holds every claim its own place in time sees (a duplicate is a claim made
-    earlier: one made later the same day is not, and recording this event makes that one the claim made
-    again, as the engine judges it at its place).
+    with one refused row stores nothing.  An event dated before what the state applied is judged as the
+    engine judges it, at its own place in time: a duplicate is a claim credited before it (the state's
+    claims of that day may be forgotten, or hold later ones; the ledger has every credited claim, booked
+    as an ``earn`` entry under its event's id).
     """
-    # (a copy: the check keeps what it worked out for the very event it judged, for booking it next)
-    return state(engine).check_activity(attrs.evolve(event))
+    the_state = state(engine)
+    judged = attrs.evolve(event)  # (a copy: the check keeps what it worked out for the very event it judged)
+    last = the_state.last_time
+    if last is None or event.time >= last:
+        return the_state.check_activity(judged)
+    kept = the_state.claims
+    the_state.claims = _claims_before(engine, the_state, event)
+    try:
+        return the_state.check_activity(judged)
+    finally:
+        the_state.claims = kept
+
+
+def _claims_before(engine: Engine, the_state: PointsState, event: ActivityRecorded) -> Claims:
+    """The credited claims a claim at ``event``'s place in time may duplicate: those before it of its day, and
+    those of the day before that may still run (a claim lasts at most ``MAX_HOURS``)."""
+    claims = Claims()
+    calendar = the_state.calendar
+    since = event.time - timedelta(hours=MAX_HOURS, days=1)
+    place = (event.time, event.id)
+    # (to just after it: those at its very time with a smaller id come before it)
+    for earlier in engine.events(kinds=["activity_recorded"], since=since, until=event.time + timedelta(seconds=1)):
+        if not isinstance(earlier, ActivityRecorded) or (earlier.time, earlier.id) >= place:
+            continue
+        record = the_state.entry(earlier.id)
+        if record is None or record.entry.kind != "earn" or record.entry.activity is None:
+            continue
+        periods, ends = calendar.periods_and_ends(earlier.time)
+        claims.add(record.entry.member, record.entry.activity,
+                   Claim(earlier.id, earlier.time, claim_end(earlier.time, earlier.hours), periods["day"][0]),
+                   ends["day"])
+    return claims
 
 
 def redemption_id(member: str, reward: str, when: datetime) -> str:
