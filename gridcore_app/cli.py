@@ -1124,33 +1124,36 @@ def hierarchy_joined(node: str | None, at: datetime | None, store: str) -> None:
                 nodes, members = engine.record_joined(found, at)
                 day = f"{at.astimezone(tz):%Y-%m-%d %H:%M}"
                 if nodes or members:
-                    click.echo(f"recorded: {found} joined on {day}, with {len(nodes)} node(s) and {len(members)} "
+                    click.echo(for_staff(f"recorded: {found} joined on {day}, with {len(nodes)} node(s) and {len(members)} "
                                f"member(s); assessments rate them from the first period starting then; an "
                                f"assessment saved before (gridcore assess --period P) that rates them for a period "
                                f"begun before then is no longer shown: the period is assessed afresh where it is "
                                f"read, until gridcore assess --period P stores it again (已记录 {found} 于 {day} 加入，"
                                f"含 {len(nodes)} 个节点、{len(members)} 名人员；此前保存的、在其加入前的考核结果"
-                               "不再显示，读取时重新评定，重新运行 gridcore assess --period 即重新保存)")
+                               "不再显示，读取时重新评定，重新运行 gridcore assess --period 即重新保存)"))
                 else:
-                    click.echo(f"{found} is recorded as joined on {day} already; the roster's stamp is written "
-                               f"(已记录，花名册标记已写入)")
+                    click.echo(for_staff(f"{found} is recorded as joined on {day} already; the roster's stamp is "
+                                         f"written (已记录 {found} 于 {day} 加入，花名册标记已写入)"))
                 return
             community = engine.community
             stamp = engine.store.get(META, ROSTER_STAMP)
             if not community.nodes_joined:
-                click.echo("no node joined after the store was made (none recorded) (无后加入的节点记录)")
+                click.echo(for_staff("no node joined after the store was made (none recorded) (无后加入的节点记录)"))
             for key, when in sorted(community.nodes_joined.items(), key=lambda kv: (kv[1], kv[0])):
                 if community.hierarchy.node(key).parent in community.nodes_joined and \
                         community.nodes_joined[str(community.hierarchy.node(key).parent)] == when:
                     continue  # (added with the node above it)
                 staff = sum(1 for m, t in community.members_joined.items() if t == when and any(
                     community.hierarchy.is_within(a.node, key) for a in community.member(m).roles))
-                click.echo(f"{key} {community.hierarchy.node(key).name}: joined 加入 "
-                           f"{when.astimezone(tz):%Y-%m-%d %H:%M}, {staff} member(s) 人")
+                joined = f"{when.astimezone(tz):%Y-%m-%d %H:%M}"
+                click.echo(f"{key} {community.hierarchy.node(key).name}：{joined} 加入，{staff} 人" if help_lang() == "zh"
+                           else f"{key} {community.hierarchy.node(key).name}: joined 加入 {joined}, {staff} member(s) 人")
             if stamp is None:
-                click.echo("the roster's stamp is not saved: an engine kept running does not notice a growth; "
-                           "the first command that writes to the store records it (gridcore hierarchy joined NODE "
-                           "--at TIME, tick, ingest) (花名册标记未保存，下一次写入库的命令会写入)")
+                click.echo(for_staff("the roster's stamp is not saved: an engine kept running does not notice a "
+                                     "growth; the first command that writes to the store records it (gridcore "
+                                     "hierarchy joined NODE --at TIME, tick, ingest) (花名册标记未保存：持续运行的引擎"
+                                     "不会察觉扩充；下一次写入库的命令会写入，如 gridcore hierarchy joined NODE --at "
+                                     "TIME、tick、ingest)"))
     except GridcoreError as exc:
         fail(str(exc))
 
@@ -1511,7 +1514,8 @@ def report(name: str | None, param: tuple[str, ...], out_path: Path | None, stor
         write_tables(out_path, [(sheet_name_zh(table, name, period) if lang == "zh" else name, table)], lang)
     else:
         out_path.write_text(table.render(kind, lang=lang), encoding="utf-8", newline="")
-    click.echo(f"{name}: {len(table.rows)} rows written to {out_path} (已写出 {len(table.rows)} 行：{out_path})", err=True)
+    click.echo(for_staff(f"{name}: {len(table.rows)} rows written to {out_path} (已写出 {len(table.rows)} 行：{out_path})"),
+               err=True)
 
 
 class _FirstIgnored:

@@ -32,7 +32,7 @@ from gridcore.community import Community
 from gridcore.engine import Engine, Refusal
 from gridcore.errors import GridcoreError, chinese_first, chinese_first_line, chinese_of
 from gridcore.governing import RulesetInForce
-from gridcore.periods import Period, periods_between
+from gridcore.periods import Period, label_zh, periods_between
 from gridcore.plugin_host import Hooks
 from gridcore.reports import PER_MONTH, PER_PERIOD, Report, Showcase, Table, display_width
 
@@ -642,7 +642,8 @@ def showcase(engine: Engine, reports: Iterable[Report], folder: Path, *, root: s
                 figures.append(figure)
         if table is not None and show.heading:
             said = show.heading_zh if lang == "zh" and show.heading_zh else show.heading
-            heading = said.format(label=builds[-1][0], rows=len(table.rows))
+            label = label_zh(builds[-1][0]) if lang == "zh" else builds[-1][0]  # (2025年3月 under zh)
+            heading = said.format(label=label, rows=len(table.rows))
             sections.append((show.order, heading, _shown(table, show, lang)))
     sections.sort(key=lambda s: s[0])  # stable: reports of one order stay in name order
     return Shown(tuple((h, t) for _, h, t in sections), tuple(written), tuple(figures), tuple(notes),
@@ -671,7 +672,7 @@ def _with_rollups(engine: Engine, shown: Shown, folder: Path, levels: Sequence[s
             notes.append(f"note: roll-up of {node.id} not written: {exc} ({node.id} 的汇总未写出)")
             continue
         summary = found.tables["summary"]
-        sections.append((f"汇总：{found.name} [{node.id}]，{period}" if lang == "zh" else
+        sections.append((f"汇总：{found.name} [{node.id}]，{label_zh(period)}" if lang == "zh" else
                          f"Roll-up (汇总) of {found.name} [{node.id}], {period}",
                          Table("", summary.columns, summary.rows, headings=summary.headings).render("text", lang)
                          .lstrip("\n")))

@@ -68,7 +68,7 @@ from gridcore import Engine, GridcoreError, Table
 from gridcore.classes import frozen
 from gridcore.errors import UnknownNameError, chinese_first_line
 from gridcore.garbage import fewer_collections_while_reading
-from gridcore.periods import Period, parse_period
+from gridcore.periods import Period, label_zh, parse_period
 from gridcore.reports import Cell, count_cell
 
 from .cli import (
@@ -171,7 +171,7 @@ class Rollup:
                 "notes": list(self.notes),
             }, ensure_ascii=False, indent=2)
         lang = getattr(fmt, "lang", "en")
-        heading = (f"汇总：{self.name} [{self.node}]（{self.level}），{self.period}" if lang == "zh"
+        heading = (f"汇总：{self.name} [{self.node}]（{self.level}），{label_zh(self.period)}" if lang == "zh"
                    else f"汇总 roll-up: {self.name} [{self.node}] ({self.level}), {self.period}")
         parts = [heading, "=" * len(heading), ""] + [self._shown(name, fmt).render("text", lang) for name in chosen]
         said = chinese_first_line if lang == "zh" else str
@@ -541,7 +541,7 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
     tables: dict[str, Table] = {
         "summary": Table(f"三率与汇总 the three rates, overdue cases, stars, points and subsidies by "
                          f"{plan.levels}, {period}", tuple(columns), tuple(rows), tuple(summary_notes), HEADINGS_ZH,
-                         title_zh=f"三率与汇总（各{plan.levels}的三率、超时事件、星级、积分和补贴），{period}"),
+                         title_zh=f"三率与汇总（各{plan.levels}的三率、超时事件、星级、积分和补贴），{label_zh(period)}"),
     }
     if plan.rates:
         tables[MONTHS] = months[node]
@@ -578,7 +578,7 @@ def _months(engine: Engine, node: str, span: Period, children: Sequence[tuple[st
     return Table(f"三率按月 the three rates by month, {span.label}", ("month", "node", "name", *(m for m, _ in rates)),
                  tuple(rows), ((f"each month cut to {span.label}; an empty cell: nothing to divide by that month "
                                       f"(各月只计 {span.label} 之内；空格：该月无可计算)"),), HEADINGS_ZH,
-                 title_zh=f"三率按月，{span.label}")
+                 title_zh=f"三率按月，{label_zh(span.label)}")
 
 
 def _level_of(engine: Engine, children: Sequence[Any]) -> str:
@@ -613,7 +613,7 @@ def _stars(engine: Engine, ratings: Table, node: str, period: str, children: Seq
     return Table(f"评星定级 star ratings under {node}, {period} (assessment periods 考核期: {assessed}), side by side",
                  ("child", "child name", "node", "name", "level", "stars", "score", "assessed", "status"),
                  tuple(rows), tuple(ratings.notes), headings=HEADINGS_ZH, values=ratings.values,
-                 title_zh=f"评星定级：{node} 下各级并列，{period}（考核期：{'无' if assessed == 'none' else assessed}）")
+                 title_zh=f"评星定级：{node} 下各级并列，{label_zh(period)}（考核期：{'无' if assessed == 'none' else assessed}）")
 
 
 def _star_summary(levels: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> tuple[int, Decimal | None]:
@@ -653,7 +653,7 @@ def _boards(engine: Engine, plan: _Plan) -> Table:
               f"(每个公示榜的前 {BOARD_ROWS} 名；另有 {cut} 行见完整公示榜)")]
     return Table(f"积分公示 points boards of each child, {plan.period}",
                  ("month", "child", "child name", *_BOARD_COLUMNS), tuple(rows), tuple(notes), HEADINGS_ZH,
-                 title_zh=f"积分公示：各下级的公示榜，{plan.period}")
+                 title_zh=f"积分公示：各下级的公示榜，{label_zh(plan.period)}")
 
 
 _BOARD_COLUMNS = ("rank", "member", "name", "role", "earned", "balance")
@@ -691,7 +691,7 @@ def _subsidies(engine: Engine, table: Table, node: str, period: str, children: S
     rows.sort(key=lambda r: (order.get(str(r[0]), len(order)), str(r[2])))
     people_table = Table(f"补贴 subsidies under {node}, {period}, by person",
                          ("child", "child name", "member", "name", "amount"), tuple(rows),
-                         headings=HEADINGS_ZH, title_zh=f"补贴：{node} 及其下级，{period}，按人")
+                         headings=HEADINGS_ZH, title_zh=f"补贴：{node} 及其下级，{label_zh(period)}，按人")
     return apart, per_child, total, people_table
 
 
@@ -742,7 +742,7 @@ def rollup_command(node: str, period: str, table: str | None, chart: Path | None
         fail(str(exc))
     click.echo(text, nl=False)
     if chart is not None:
-        click.echo(for_staff(f"chart written to {chart} (图表已写入)"), err=True)
+        click.echo(for_staff(f"chart written to {chart} (图表已写入：{chart})"), err=True)
 
 
 __all__ = ["Rollup", "can_fork", "default_workers", "rollup", "rollup_command", "rollups", "shown"]

@@ -536,8 +536,13 @@ def export_command(community: Path, out: Path) -> None:
     except GridcoreError as exc:
         raise click.ClickException(str(exc)) from None
     save_workbook(loaded, out)
-    click.echo(f"{loaded.name}: {len(loaded.hierarchy)} nodes, {len(loaded.members)} members written to {out}"
-               f" (花名册已导出：{len(loaded.hierarchy)} 个节点，{len(loaded.members)} 名人员)")
+    from .cli import help_lang
+
+    if help_lang() == "zh":  # (the English line starts with the community's name, often Chinese: said in Chinese alone)
+        click.echo(f"花名册已导出到 {out}：{loaded.name}，{len(loaded.hierarchy)} 个节点，{len(loaded.members)} 名人员")
+    else:
+        click.echo(f"{loaded.name}: {len(loaded.hierarchy)} nodes, {len(loaded.members)} members written to {out}"
+                   f" (花名册已导出：{len(loaded.hierarchy)} 个节点，{len(loaded.members)} 名人员)")
 
 
 def _need_xlsx(out: Path) -> None:

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO, Demo
 from sessionshare import opened_once
-from zhsweep import english_lines, english_words, read_lines
+from zhsweep import english_lines, english_rows, english_words, read_lines
 
 from gridcore.errors import chinese_of, has_chinese
 from gridcore_app.cli import LazyCommand, main_group
@@ -97,6 +97,9 @@ def test_the_mid_line_rule_finds_english_words_and_lets_ids_quotes_and_glosses_b
     # a file's extension after Chinese, software by its name; a bare word stays English
     assert english_words("sqlite:///文件.db、名称.rules，用 Excel 打开，由 uvicorn 提供服务") == []
     assert english_words("文件 db，用 Excel open") == ["db", "open"]
+    # a span counted in English units is English, in Chinese it is not (ids and numbers stay)
+    assert english_words("已用时 616d 06h55、14h42、3d") == ["616d", "06h55", "14h42", "3d"]
+    assert english_words("已用时 616天6小时55分、14小时42分；h1 yq-g1 2025-W10 12") == []
 
 
 def test_every_metric_names_its_inputs_in_chinese(demo: Demo) -> None:
@@ -137,7 +140,8 @@ def test_every_metric_names_its_inputs_in_chinese(demo: Demo) -> None:
 
 
 def _names(store: str) -> frozenset[str]:
-    """The ids of the demo's store staff read as they are (node ids such as ``yq``, member ids), the
+    """The ids of the demo's store staff read as they are (node ids such as ``yq``, member ids, the line departments'
+    ``fire``), the
     installed plugins' names, the metrics' names (``participation``) and the labels ``gridcore diff`` gives
     its two rulesets (A, B)."""
     from gridcore import Engine, get_plugin_manager
@@ -148,8 +152,9 @@ def _names(store: str) -> frozenset[str]:
         nodes = [n.id for root in hierarchy.roots() for n in hierarchy.descendants(root.id, include_self=True)]
         members = list(engine.community.members)
         metrics = list(engine.metrics())
+        departments = list(engine.community.departments)
     plugins = [name for name, _ in Hooks(get_plugin_manager()).describe_plugins()]
-    return frozenset([*nodes, *members, *plugins, *metrics, "A", "B"])
+    return frozenset([*nodes, *members, *plugins, *metrics, *departments, "A", "B"])
 
 
 def _swept(demo: Demo, tmp_path: Path, calls: list[list[str]],
@@ -225,7 +230,8 @@ FAMILIES: dict[str, list[list[str]]] = {
                 ["report", "points.board", "-p", "month=2025-01", "--store", "STORE"],
                 ["drills", "list", "--period", "2025-01", "--store", "STORE"],
                 ["rollup", "yq", "--period", "2025-01", "--store", "STORE", "--now", NOW],
-                ["rulesets", "--store", "STORE"], ["plugins"]],
+                ["rulesets", "--store", "STORE"], ["plugins"],
+                ["report", "points.board", "-p", "month=2025-01", "-p", "node=yq", "--out", "TMP/b.xlsx", "--store", "STORE"]],
     "store": [["init", "--community", str(YINQUAN), "--store", "TMP/s9", "--ruleset", f"{YINQUAN}/yinquan.rules",
                "--effective", "2025-01-01T00:00+08:00"],
               ["use", f"{YINQUAN}/yinquan-proposal.rules", "--effective", "2025-01-20T00:00+08:00", "--store", "TMP/s9",
@@ -235,14 +241,15 @@ FAMILIES: dict[str, list[list[str]]] = {
               ["tick", "--store", "STORE", "--now", NOW], ["time-order", "--store", "STORE"],
               ["ingest", "TMP/bad.jsonl", "--store", "STORE"],
               ["hierarchy", "show", "--store", "STORE"], ["hierarchy", "household", "h1", "--store", "STORE"],
-              ["tokens", "issue", "yq-fw8", "--label", "phone", "--store", "STORE"], ["tokens", "list", "--store", "STORE"],
-              ["tokens", "issue", "nobody", "--store", "STORE"],
+              ["tokens", "issue", "yq-fw8", "--label", "手机", "--store", "STORE"], ["tokens", "list", "--store", "STORE"],
+              ["tokens", "issue", "nobody", "--store", "STORE"], ["hierarchy", "joined", "--store", "STORE"],
               ["activities", "import", "TMP/sheet.csv", "--activity", "环境整治", "--date", "2025-01-05", "--node",
                "yq-g1", "--recorded-by", "yq-gl1", "--dry-run", "--store", "STORE"],
               ["activities", "import", "TMP/bad.csv", "--activity", "环境整", "--date", "2025-01-05", "--node",
                "yq-g1", "--recorded-by", "yq-gl1", "--dry-run", "--store", "STORE"]],
     "rules": [["check", f"{YINQUAN}/yinquan.rules"], ["check", "TMP/bad.rules"], ["fmt", "--check", "TMP/bad.rules"],
               ["test", str(YINQUAN)], ["roster", "template", "TMP/t.xlsx"], ["activities", "template", "TMP/签到表.csv"],
+              ["roster", "export", str(YINQUAN), "TMP/r.xlsx"],
               ["diff", "--events", "TMP/events.jsonl", "--ruleset", f"{YINQUAN}/yinquan.rules", "--ruleset",
                f"{YINQUAN}/yinquan-proposal.rules", "--community", str(YINQUAN), "--limit", "3"],
               ["simulate", "--community", "yinquan", "--days", "1", "--out", "TMP/sim.jsonl"],
@@ -293,10 +300,11 @@ def _typed() -> frozenset[str]:
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_under_zh_no_line_starts_in_english_nor_holds_an_english_word(family: str, demo: Demo, tmp_path: Path) -> None:
     """Every command of the family, on the demo's store and on bad input, under ``--lang zh`` and
-    ``GRIDCORE_LANG=zh``, run once and read by both rules: no line printed starts with an English word
-    (``english_first``), and no line holds an English word anywhere (``zhsweep.english_lines``: ids, paths,
+    ``GRIDCORE_LANG=zh``, run once and read by three rules: no line printed starts with an English word
+    (``english_first``), no line holds an English word anywhere (``zhsweep.english_lines``: ids, paths,
     numbers, stored names, what staff typed, quoted source and an English gloss in brackets after its
-    Chinese may stay)."""
+    Chinese may stay), and no table's row does (``zhsweep.english_rows``: a value beside its Chinese may stay,
+    ``办理中 handling``; a span in English units may not, ``616d 06h55``)."""
     import shutil
 
     (tmp_path / "bad.rules").write_text(BAD_RULES, encoding="utf-8")
@@ -308,6 +316,54 @@ def test_under_zh_no_line_starts_in_english_nor_holds_an_english_word(family: st
 
     def both(output: str, names: frozenset[str]) -> list[str]:
         return [f"(English first) {line}" for line in english_first(output, names)] + [
-            f"(English mid-line) {line}" for line in english_lines(output, names | typed)]
+            f"(English mid-line) {line}" for line in english_lines(output, names | typed)] + [
+            f"(English in a row) {line}" for line in english_rows(output, names | typed)]
 
     assert _swept(demo, tmp_path, FAMILIES[family], both) == []
+
+
+#: A table's title under zh, by the command that prints it, and the period it says in Chinese.
+TITLES: list[tuple[list[str], str]] = [
+    (["points", "board", "yq", "--month", "2025-01"], "积分公示：银泉社区（yq），2025年1月"),
+    (["points", "statement", "yq-fw8", "--period", "2025-01"], "积分明细："),
+    (["points", "totals", "yq", "--period", "2025-W03"], "积分汇总：yq 及其下级，2025年第3周"),
+    (["report", "points.deductions", "-p", "period=2025-01"], "积分扣减，2025年1月"),
+    (["assess", "--period", "2025-01", "--dry-run"], "评星定级，2025年1月"),
+    (["assess", "--period", "2025-01", "--breakdown", "--dry-run"], "得分明细，2025年1月"),
+    (["assess", "metrics", "--period", "2025-01"], "指标，2025年1月"),
+    (["assess", "subsidies", "--period", "2025-Q1"], "补贴，2025年一季度"),
+    (["report", "assessment.paid", "-p", "period=2025"], "所属考核期的补贴，2025年"),
+    (["report", "assessment.months", "-p", "period=2025-Q1"], "逐月评星，2025年一季度"),
+    (["report", "assessment.spread", "-p", "period=2025-01"], "各星级节点数，2025年1月"),
+    (["report", "assessment.stars", "-p", "period=2025-01"], "所属考核期的评星，2025年1月"),
+    (["incidents", "stats", "--period", "2025-01"], "事件统计，2025年1月"),
+    (["report", "escalation.loop", "-p", "period=2025-01-15"], "事件闭环各环节，2025年1月15日"),
+    (["report", "escalation.levels", "-p", "period=2025"], "按所到层级统计事件，2025年"),
+    (["report", "escalation.departments", "-p", "period=2025-01"], "条线部门吹哨报到，2025年1月"),
+    (["report", "tasks.list", "-p", "period=2025-01"], "专项任务，2025年1月 到期"),
+    (["rollup", "yq", "--period", "2025-01", "--workers", "1"], "汇总：银泉社区 [yq]（社区），2025年1月"),
+]
+
+
+def test_under_zh_a_tables_title_says_its_period_in_chinese(demo: Demo, tmp_path: Path) -> None:
+    """Under zh a table's title says its period as staff write it in Chinese (``2025年1月``, ``2025年一季度``,
+    ``2025年第3周``: ``gridcore.periods.label_zh``), in Chinese alone (no English title in brackets); in English
+    the title is as it was (``积分公示 points board: 银泉社区 (yq), 2025-01``)."""
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(demo.store, store)
+    runner = CliRunner(env={"GRIDCORE_LANG": "en"})
+    found = []
+    with opened_once(str(store)):
+        for call, title in TITLES:
+            args = [*call, "--store", str(store), *(["--now", NOW] if call[0] != "report" else [])]
+            shown = runner.invoke(main_group, ["--lang", "zh", *args])
+            assert shown.exit_code == 0, (call, shown.output)
+            first = shown.stdout.splitlines()[0]
+            if title not in first or re.search(r"\d{4}-(\d\d|Q\d|W\d\d)\b|[（(][A-Z][a-z]", first):
+                found.append(f"{' '.join(call)}: {first}")
+        english = runner.invoke(main_group, ["points", "board", "yq", "--month", "2025-01", "--store", str(store),
+                                             "--now", NOW]).stdout
+    assert found == []
+    assert english.startswith("积分公示 points board: 银泉社区 (yq), 2025-01\n"), english

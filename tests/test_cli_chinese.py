@@ -135,7 +135,7 @@ def test_assess_compare_and_chart_say_themselves_in_chinese(tmp_path: Path) -> N
     engine, store = rated(tmp_path, "")
     engine.close()
     chart = run("assess", "chart", "--period", "2025-Q1", "--store", store, "--output", str(tmp_path / "c.svg"))
-    assert chart.exit_code == 0 and chart.output.strip().splitlines()[-1].startswith("图表已写入（chart written to "), \
+    assert chart.exit_code == 0 and chart.output.strip().splitlines()[-1] == f"图表已写入：{tmp_path / 'c.svg'}", \
         chart.output
     for period in ("2025-Q1", "2025-Q2"):
         assert run("assess", "--period", period, "--store", store).exit_code == 0

@@ -202,7 +202,7 @@ def test_the_demo_and_assess_say_their_lines_in_chinese_under_lang_zh(tmp_path: 
     # the run's language: the legend names each metric in Chinese alone (巡查覆盖率), no English title
     drawn = re.sub(r'id="[^"]*"', "", chart)  # (what is drawn: the marks' ids name the metrics)
     assert "巡查覆盖率" in drawn and "patrol_coverage" not in drawn and "stars per node" not in drawn
-    people = text.split("== 人员考核，2025-W11：")[1].split("\n\n")[0]
+    people = text.split("== 人员考核，2025年第11周：")[1].split("\n\n")[0]
     assert "专职网格员 fulltime_gridworker" in people, people
     code, said = run("--lang", "zh", "assess", "--period", "2025-W11", "--dry-run", "--store", str(out / "store"))
     assert code == 0, said

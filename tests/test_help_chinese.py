@@ -394,8 +394,9 @@ def _same_key(zh: str, en: str) -> bool:
 
 def _numbers(value: Any) -> list[str]:
     """The numbers a value as explained shows, in any order: the same in Chinese (``+10 分（满分 10 的 100%）``)
-    as in English (``+10 points (100% of 10)``)."""
-    return sorted(re.findall(r"\d+(?:\.\d+)?", str(value)))
+    as in English (``+10 points (100% of 10)``), a span's hours and minutes without their leading zeros
+    (``1小时5分`` as ``1h05``)."""
+    return sorted(re.sub(r"^0+(?=\d)", "", n) for n in re.findall(r"\d+(?:\.\d+)?", str(value)))
 
 
 def test_every_input_a_rating_shows_is_headed_in_chinese_in_chinese(tmp_path: Path) -> None:

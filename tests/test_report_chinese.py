@@ -42,21 +42,21 @@ def test_the_timeline_report_reads_in_chinese_as_incidents_timeline_does(tmp_pat
             assert re.search(r"[\u4e00-\u9fff]", row[1]), row  # 受理 accepted
             assert not row[4] or (re.search(r"[\u4e00-\u9fff]", row[4]) and not english_left(row[4])), row
     text = _report(store, "escalation.timeline", "-p", "incident=I1")
-    # (the title Chinese first, gridcore.errors.chinese_first_line)
-    assert text.startswith("事件办理过程（Incident I1 (水管漏水 leaking_pipe), step by step）")
+    # (the title in Chinese alone: the incident and its category by the ruleset's name)
+    assert text.startswith("事件办理过程：I1（水管漏水）\n")
     assert "核查满意度 1（规则：when satisfaction <= 2 时重新办理）" in text
     out = tmp_path / "I1.xlsx"
     written = run("--lang", "zh", "report", "escalation.timeline", "-p", "incident=I1", "--out", str(out),
                   "--store", store)
     assert written.exit_code == 0, written.output
     lines = len(_rows(_report(store, "escalation.timeline", "-p", "incident=I1", fmt="csv"))) - 1
-    assert f"(已写出 {lines} 行：{out})" in written.output, written.output
+    assert f"\n已写出 {lines} 行：{out}\n" in f"\n{written.output}", written.output  # (Chinese first: alone)
     sheet = load_workbook(out).active
     cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     assert "受理 accepted" in cells and "退单 returned" in cells
     assert "条线部门 外海派出所（police） 退回：不属于公安职责" in cells
     # the sheet's title as text says it under zh, Chinese first; in English as before
-    assert sheet["A1"].value == text.splitlines()[0] == "事件办理过程（Incident I1 (水管漏水 leaking_pipe), step by step）"
+    assert sheet["A1"].value == text.splitlines()[0] == "事件办理过程：I1（水管漏水）"
     english = tmp_path / "I1-en.xlsx"
     assert run("--lang", "en", "report", "escalation.timeline", "-p", "incident=I1", "--out", str(english),
                "--store", store).exit_code == 0

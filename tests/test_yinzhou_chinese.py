@@ -111,7 +111,7 @@ def test_the_district_demo_and_its_reports_in_chinese_read_chinese(district: tup
     assert sorted(found.values()) == []
     assert "== 社区规则变体：" in shown and "yz-c1 银州社区：银州社区（yz-c1.rules），自 2025-03-03 起；" in shown
     rolled = (out / "reports" / f"rollup-yz-departments-{WEEK}.txt").read_text(encoding="utf-8")
-    assert rolled.startswith(f"条线部门吹哨报到，{WEEK}\n")
+    assert rolled.startswith("条线部门吹哨报到，2025年第10周\n")  # (the week in Chinese: periods.label_zh)
     # a row's sentence the sweep does not read (a table's rows): a cell not counted against the plan
     planned = (out / "reports" / "planning-sizes.txt").read_text(encoding="utf-8")
     assert "不计：未登记户" in planned and "not counted" not in planned and "不计：未登记户" in shown

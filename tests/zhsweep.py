@@ -17,6 +17,9 @@ it is one of these:
    the Chinese;
 4. a single letter (the ``A`` and ``B`` of a comparison, a unit ``s``).
 
+A number is read as it is, but not a span counted in English units: ``616d``, ``06h55`` (``616d 06h55``,
+``14h42``: how long an incident has been open) say ``616天6小时55分``, ``14小时42分`` in Chinese.
+
 Everything else is an English word staff would read where Chinese should be: ``规则变化 Rules that
 differ``, ``指标 metric x``, ``yq-g1 rated 3 stars``.  A sweep of a command's output runs it on every
 line but a table's (its column ids under their Chinese headings, its rows) and quoted ruleset source
@@ -30,6 +33,8 @@ from collections.abc import Iterator
 
 #: A word: letters, digits and the punctuation of ids, paths, options and times.
 _WORD = re.compile(r"[A-Za-z0-9_./:@+\-]+")
+#: A span in English units (``616d``, ``06h55``, ``3d``, ``4h``): a number is not an id when it says days or hours so.
+_SPAN_EN = re.compile(r"\d+(?:d|h(?:\d\d)?)")
 #: A word read as it is in any language: it holds a digit or an id's punctuation, or is an option.
 _ID = re.compile(r".*[\d_./:@].*|--?[A-Za-z].*")
 #: Quoted text: as written.
@@ -90,6 +95,9 @@ def english_words(text: str, names: frozenset[str] = frozenset()) -> list[str]:
         if _EXTENSION.fullmatch(word.rstrip(".:-+")):
             continue
         word = word.rstrip(".:-+").lstrip(".:")
+        if _SPAN_EN.fullmatch(word):
+            found.append(word)
+            continue
         if len(re.sub(r"[^A-Za-z]", "", word)) < 2 or word in names or word.lower() in names or word in _SOFTWARE:
             continue
         if _ID.fullmatch(word) or _PLACEHOLDER.fullmatch(word):

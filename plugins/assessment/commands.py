@@ -22,7 +22,7 @@ import click
 
 from gridcore import Engine
 from gridcore.metrics import MEMBER
-from gridcore.periods import period_containing
+from gridcore.periods import label_zh, period_containing
 from gridcore.reports import Table
 from gridcore_app.cli import (
     fail,
@@ -112,7 +112,7 @@ def assess_group(
         click.echo(table.render(fmt), nl=False)
         if chart_path:
             write_chart(result, chart_path, rated_labels(engine.community.hierarchy, result.ratings), help_lang())
-            click.echo(for_staff(f"chart written to {chart_path} (图表已写入)"), err=True)
+            click.echo(for_staff(f"chart written to {chart_path} (图表已写入：{chart_path})"), err=True)
 
 
 def _found_node(engine: Engine, written: str) -> str:
@@ -166,7 +166,8 @@ def compare_command(before: str, after: str, cycle: str | None, node: str | None
             first, second = within(engine, first, at), within(engine, second, at)
         table = compare_table(first, second)
         if at is not None:  # which subtree, under which ruleset (as gridcore assess --node says)
-            table = Table(table.title, table.columns, table.rows, (first.notes[0],), headings=table.headings)
+            table = Table(table.title, table.columns, table.rows, (first.notes[0],), headings=table.headings,
+                          title_zh=table.title_zh)
         if getattr(fmt, "lang", "en") == "zh" and fmt != "json":  # (升星 gained, 网格 grid; JSON keeps the ids)
             table = in_chinese(engine, table)
         click.echo(table.render(fmt), nl=False)
@@ -214,7 +215,8 @@ def history_command(node: str | None, cycle: str, store: str, fmt: str) -> None:
         title = f"Star history ({cycle}) 星级历史" if cycle else "Star history 星级历史"
         # (a period whose stored assessment is outdated is shown assessed afresh: its note says so)
         notes = tuple(note for a in past for note in a.notes if note.startswith(OUTDATED))
-        click.echo(Table(title, columns, tuple(rows), notes, headings=HEADINGS_ZH).render(fmt), nl=False)
+        click.echo(Table(title, columns, tuple(rows), notes, headings=HEADINGS_ZH,
+                         title_zh=f"星级历史（{cycle}）" if cycle else "星级历史").render(fmt), nl=False)
 
 
 @assess_group.command("chart")
@@ -235,7 +237,7 @@ def chart_command(period: str, output: str, cycle: str | None, node: str | None,
         if at is not None:
             result = within(engine, result, at)
         write_chart(result, output, rated_labels(engine.community.hierarchy, result.ratings), help_lang())
-        click.echo(for_staff(f"chart written to {output} (图表已写入)"))
+        click.echo(for_staff(f"chart written to {output} (图表已写入：{output})"))
 
 
 @assess_group.command("metrics")
@@ -262,6 +264,6 @@ def metrics_command(period: str, node: str | None, store: str, now: datetime | N
                 # under zh the unit in Chinese where the metric gives it (件, 每次巡查); JSON and English keep it
                 unit = metrics[name].unit_zh if zh and metrics[name].unit_zh else metrics[name].unit
                 rows.append((n, name, metrics[name].title_zh, None if value is None else shown(value.value), unit))
-        title = f"Metrics {the_period.label} 指标"
+        title = f"Metrics {the_period.label} 指标"  # (under zh: 指标，2025年3月)
         click.echo(Table(title, ("node", "metric", "名称", "value", "unit"), tuple(rows),
-                         headings=HEADINGS_ZH).render(fmt), nl=False)
+                         headings=HEADINGS_ZH, title_zh=f"指标，{label_zh(the_period.label)}").render(fmt), nl=False)

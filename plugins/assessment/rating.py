@@ -26,7 +26,7 @@ from gridcore.classes import frozen
 from gridcore.errors import GridcoreError
 from gridcore.explain import RuleRef
 from gridcore.metrics import Metric
-from gridcore.periods import Period, parse_period
+from gridcore.periods import Period, label_zh, parse_period
 
 from .logindex import memo
 from .metrics import node_id, policy_at
@@ -86,6 +86,11 @@ class Assessment:
     def named(self) -> str:
         """The period and the cycle for headings: ``2025-Q1`` or ``2025-Q1 (quarterly)``."""
         return f"{self.period} ({self.cycle})" if self.cycle else self.period
+
+    @property
+    def named_zh(self) -> str:
+        """The same for headings in Chinese: ``2025年一季度``, ``2025年一季度（quarterly）``."""
+        return f"{label_zh(self.period)}（{self.cycle}）" if self.cycle else label_zh(self.period)
 
     def rating(self, node: str) -> Rating | None:
         """The rating of ``node``, if it was rated."""

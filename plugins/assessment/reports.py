@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from gridcore.errors import GridcoreError, chinese_first
-from gridcore.periods import Period, parse_period, periods_between
+from gridcore.periods import Period, label_zh, parse_period, periods_between
 from gridcore.reports import PER_PERIOD, Cell, Report, Showcase, Table
 
 from .archive import StarChange, compare, stored_or_fresh
@@ -49,7 +49,7 @@ def ratings_table(assessment: Assessment) -> Table:
     notes += [f"{name}: {rule}" for name, rule in _term_rules(assessment).items()]
     notes += list(assessment.notes)
     return Table(f"Star ratings {assessment.named} 评星定级", tuple(columns), tuple(rows), tuple(notes),
-                 headings=HEADINGS_ZH)
+                 headings=HEADINGS_ZH, title_zh=f"评星定级，{assessment.named_zh}")
 
 
 def people_table(assessment: Assessment) -> Table:
@@ -65,7 +65,7 @@ def people_table(assessment: Assessment) -> Table:
              f"规则集 {assessment.ruleset}；每人的得分构成：gridcore explain assessment:{assessment.key}:person:<成员编号>)")]
     return Table(f"People rated {assessment.named} 人员考核", ("member", "name", "role", "stars", "score", "max",
                                                               *names), tuple(rows), tuple(notes),
-                                                              headings=HEADINGS_ZH)
+                 headings=HEADINGS_ZH, title_zh=f"人员考核，{assessment.named_zh}")
 
 
 def breakdown_table(assessment: Assessment) -> Table:
@@ -78,7 +78,7 @@ def breakdown_table(assessment: Assessment) -> Table:
                      f"capped from {r.capped_from} ({r.cap_rule})" if r.capped_from else ""))  # fmt: skip
     columns = ("node", "name", "term", "metric", "value", "points", "rule", "note")
     return Table(f"Score breakdown {assessment.named} 得分明细", columns, tuple(rows), assessment.notes,
-                 headings=HEADINGS_ZH)
+                 headings=HEADINGS_ZH, title_zh=f"得分明细，{assessment.named_zh}")
 
 
 def subsidies_table(assessment: Assessment, roles: Mapping[str, str] | None = None) -> Table:
@@ -106,7 +106,7 @@ def subsidies_table(assessment: Assessment, roles: Mapping[str, str] | None = No
                  for m in sorted(people))
     return Table(
         f"Subsidies {assessment.named} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes,
-        headings=HEADINGS_ZH,
+        headings=HEADINGS_ZH, title_zh=f"补贴，{assessment.named_zh}",
     )
 
 
@@ -115,7 +115,7 @@ def compare_table(before: Assessment, after: Assessment) -> Table:
     rows = tuple(_compare_row(c) for c in compare(before, after))
     title = f"Stars {before.named} -> {after.named} 星级变化"
     columns = ("node", "name", "level", before.key, after.key, "change", "why")
-    return Table(title, columns, rows, headings=HEADINGS_ZH)
+    return Table(title, columns, rows, headings=HEADINGS_ZH, title_zh=f"星级变化，{before.named_zh} -> {after.named_zh}")
 
 
 def _compare_row(change: StarChange) -> tuple[Cell, ...]:
@@ -241,7 +241,7 @@ def spread_table(assessment: Assessment, level_names: Mapping[str, str] | None =
                                                for level, counts in levels.items())
     return Table(f"Star ratings {assessment.named}: how many nodes hold each star (各星级节点数)",
                  ("level", *(f"{s}★" for s in stars), "rated"), rows, headings=HEADINGS_ZH,
-                 values={"level": dict(level_names or {})})
+                 values={"level": dict(level_names or {})}, title_zh=f"各星级节点数，{assessment.named_zh}")
 
 
 def months_table(engine: Engine, period: str) -> Table:
@@ -258,7 +258,7 @@ def months_table(engine: Engine, period: str) -> Table:
         counts = Counter(r.stars for r in stored_or_fresh(engine, month.label).ratings)
         rows.append((month.label, *(counts[s] for s in range(5, 0, -1)), sum(counts.values())))
     return Table(f"Star ratings month by month, {period} (逐月评星)", ("month", "5★", "4★", "3★", "2★", "1★", "rated"),
-                 tuple(rows), headings=HEADINGS_ZH)
+                 tuple(rows), headings=HEADINGS_ZH, title_zh=f"逐月评星，{label_zh(period)}")
 
 
 def held_periods(engine: Engine, period: str, cycle: str | None = None) -> tuple[Period, str | None, list[Period]]:
@@ -339,7 +339,7 @@ def stars_table(engine: Engine, period: str, cycle: str | None = None) -> Table:
                          f"({_clock(engine)}): not rated, left out ({'、'.join(left_out)} 尚未开始：不评星，不列入)")
     return Table(f"Star ratings of the assessment periods of {span.label} 所属考核期的评星",
                  ("node", "name", "level", "stars", "score", "assessed", "status"), tuple(rows), tuple(notes),
-                 headings=HEADINGS_ZH, values={"status": STATES_ZH})
+                 headings=HEADINGS_ZH, values={"status": STATES_ZH}, title_zh=f"所属考核期的评星，{label_zh(span.label)}")
 
 
 def _split(period: str) -> tuple[str, str | None]:
@@ -403,7 +403,7 @@ def paid_table(engine: Engine, period: str, cycle: str | None = None,
                      f"(补贴按考核期（{kind_zh}）在其结束后发放：{'、'.join(p.label for p in pending)} 尚未结束，"
                      "不计入、不发放)")
     return Table(f"Subsidies of the assessment periods in {span.label} 补贴", ("member", "name", "amount", "detail"),
-                 rows, tuple(notes), headings=HEADINGS_ZH)
+                 rows, tuple(notes), headings=HEADINGS_ZH, title_zh=f"所属考核期的补贴，{label_zh(span.label)}")
 
 
 #: The Chinese of the period kinds, for notes.

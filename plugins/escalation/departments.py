@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from gridcore import Table
 from gridcore.classes import frozen
-from gridcore.periods import parse_period
+from gridcore.periods import label_zh, parse_period
 
 from .headings import HEADINGS_ZH
 from .incident import Incident
@@ -102,5 +102,5 @@ def departments_table(engine: Engine, period: str, within: str | None = None) ->
                "resolved on time", "resolved late", "sent back")
     return Table(f"Line departments in {period} (条线部门吹哨报到)", columns, rows,
                  ("deadlines as the department's limits set them when it was summoned (吹哨报到)",),
-                 headings=HEADINGS_ZH, title_zh=f"条线部门吹哨报到，{period}")
+                 headings=HEADINGS_ZH, title_zh=f"条线部门吹哨报到，{label_zh(period)}")
 

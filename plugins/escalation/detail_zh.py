@@ -86,6 +86,20 @@ def span(text: str) -> str:
     return text
 
 
+#: A span as ``timers.duration`` shows it: ``616d 06h55``, ``14h42``.
+_ELAPSED = re.compile(r"(?:(\d+)d )?(\d+)h(\d+)")
+
+
+def elapsed(text: str) -> str:
+    """A span ``timers.duration`` showed, as staff read it in Chinese: ``616d 06h55`` -> ``616天6小时55分``,
+    ``14h42`` -> ``14小时42分``, ``0h05`` -> ``0小时5分`` (the same numbers); another text as written."""
+    found = _ELAPSED.fullmatch(text)
+    if found is None:
+        return text
+    days, hours, minutes = (int(g) if g else 0 for g in found.groups())
+    return f"{days}天{hours}小时{minutes}分" if days else f"{hours}小时{minutes}分"
+
+
 def _where(text: str, names: Names) -> str:
     """Where an escalation sent a case: ``community yz-c9`` -> ``提级至社区 yz-c9``; with ``, department
     fire`` -> ``交条线部门 消防救援站（fire）办理（社区 yz-c9）``."""
@@ -108,7 +122,7 @@ def reason(text: str, names: Names) -> str:
     """Why the plugin moved an incident: a limit breached, a reopening, a rule's condition."""
     if found := _BREACH.match(text):
         verb, within, level, node, clock, started, paused, due = found.groups()
-        stopped = f"，暂停 {paused}" if paused else ""
+        stopped = f"，暂停 {elapsed(paused)}" if paused else ""
         return (f"{names.level(level)} {node} 未在{span(within)}内{_VERB[verb]}，{_VERB[verb]}时限已超"
                 f"（{_CLOCK.get(clock, clock)}计时自 {started} 起{stopped}，{due} 到期）")
     if found := _PASSED.match(text):
@@ -453,7 +467,8 @@ def _value(key: str, value: Any, names: Names) -> Any:
     """An input's value in Chinese: a node by its level's name (``from`` = ``grid yq-g7`` -> ``网格 yq-g7``), a
     level (``网格（grid）``), a category and a channel by their rulesets' names (``水管漏水（leaking_pipe）``), a
     status, a limit's step and a clock (``已上报（reported）``, ``受理（accept）``, ``本级（level）``), what a limit
-    applies as (``网格层级时限``), a time span (``window`` = ``2 hours`` -> ``2小时``), a rule's condition quoted
+    applies as (``网格层级时限``), a time span (``window`` = ``2 hours`` -> ``2小时``, ``paused`` = ``1h30`` ->
+    ``1小时30分``), a rule's condition quoted
     as written (``「when satisfaction <= 2」``); another as it is."""
     if not isinstance(value, str):
         return value
@@ -477,6 +492,8 @@ def _value(key: str, value: Any, names: Names) -> Any:
         return _glossed(LIMIT_ZH[value], value)
     if key == "clock" and value in _CLOCK:
         return _glossed(_CLOCK[value], value)
+    if key == "paused":
+        return elapsed(value)
     if key == "applies as":
         from .limits import source_zh
 

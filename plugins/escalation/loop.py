@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from gridcore import Table
 from gridcore.events import SYSTEM_ACTOR
-from gridcore.periods import parse_period
+from gridcore.periods import label_zh, parse_period
 
 from .headings import HEADINGS_ZH
 from .incident import Entry, Incident
@@ -79,4 +79,5 @@ def loop_table(engine: Engine, period: str, within: str | None = None) -> Table:
     rows = tuple((f"{zh} {step}", cases[step], times[step]) for step, zh, _ in STEPS)
     return Table(f"The incident loop step by step, cases reported in {period} (事件闭环各环节)", ("step", "cases", "times"),
                  rows, (("a case counts once per step however often it happened; times counts each "
-                  "(每个事件在每个环节只计一次，次数则每次都计)"),), headings=HEADINGS_ZH)
+                  "(每个事件在每个环节只计一次，次数则每次都计)"),), headings=HEADINGS_ZH,
+                 title_zh=f"事件闭环各环节，{label_zh(period)}")

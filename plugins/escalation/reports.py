@@ -6,6 +6,7 @@ also a plain function returning a ``Table`` for embedders and the CLI.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ import attrs
 
 from gridcore import Report, Table
 from gridcore.events import SYSTEM_ACTOR
-from gridcore.periods import parse_period
+from gridcore.periods import label_zh, parse_period
 from gridcore.reports import PER_PERIOD, Cell, Showcase, count_cell
 
 from . import detail_zh, views
@@ -57,7 +58,8 @@ def in_chinese(engine: Engine, table: Table) -> Table:
     """``table`` as staff read it in Chinese (``--lang zh``): a category by the name its ruleset's
     ``category`` item gives it (``水管漏水 leaking_pipe``), a level by the community's name for it
     (``区 district``), a status and a limit's step in Chinese (``已受理 accepted``, ``受理 accept``);
-    the codes stay beside them, and in JSON alone."""
+    the codes stay beside them, and in JSON alone.  An incident's age and how long it is overdue in Chinese
+    alone (``616天6小时55分``; ``616d 06h55`` in English and JSON)."""
     names = {c.code: c.name for c in views.categories(engine) if c.name and c.name != c.code}
     if "category" in table.columns:
         at = table.columns.index("node") if "node" in table.columns else None
@@ -69,7 +71,10 @@ def in_chinese(engine: Engine, table: Table) -> Table:
     status = {**STATUS_ZH, **{f"{s} (paused)": f"{zh}（暂停）" for s, zh in STATUS_ZH.items()}}
     chinese = {"category": names, "level": dict(engine.community.level_names), "status": status,
                "limit": LIMIT_ZH}
-    return attrs.evolve(table, values={c: v for c, v in chinese.items() if c in table.columns})
+    spans = [at for at, column in enumerate(table.columns) if column in ("age", "overdue by")]
+    rows = tuple(tuple(detail_zh.elapsed(cell) if at in spans and isinstance(cell, str) else cell
+                       for at, cell in enumerate(row)) for row in table.rows) if spans else table.rows
+    return attrs.evolve(table, rows=rows, values={c: v for c, v in chinese.items() if c in table.columns})
 
 
 def timeline_in_chinese(engine: Engine, incident_id: str, table: Table) -> Table:
@@ -85,10 +90,28 @@ def timeline_in_chinese(engine: Engine, incident_id: str, table: Table) -> Table
     named = names.categories.get(item.category)
     title = table.title.replace(f"({item.category})", f"({named} {item.category})", 1) if named else table.title
     flag = item.self_closed_flag
-    notes = tuple(f"{note} ({detail_zh.detail('closed', note, names)})" if flag and note == flag else note
-                  for note in table.notes)
+    notes = tuple(f"{note} ({detail_zh.detail('closed', note, names)})" if flag and note == flag else
+                  _decisions_zh(note) for note in table.notes)
     return attrs.evolve(table, title=title, rows=rows, notes=notes,
-                        values={**table.values, "step": detail_zh.STEPS_ZH, "actor": {SYSTEM_ACTOR: "系统"}})
+                        values={**table.values, "step": detail_zh.STEPS_ZH, "actor": {SYSTEM_ACTOR: "系统"}},
+                        title_zh=f"事件办理过程：{item.id}（{named or item.category}）")
+
+
+#: The timeline's note of the decisions ``gridcore explain`` takes (``timeline_table``).
+_DECISIONS = re.compile(r"explain: gridcore explain (\S+) \(where it started\)(?:; each escalation: ([^;]+?))?"
+                        r"(?:; each ignored: ([^;]+?))? \(决定说明：起始 / 每次上报(?: / (已忽略的\w+))?\)")
+
+
+def _decisions_zh(note: str) -> str:
+    """The note of the decisions to explain in Chinese alone, with the command staff run (``决定说明：起始 gridcore
+    explain escalation:route:i1；每次上报：escalation:esc:i1:1；已忽略的上报：...``); another note as it is."""
+    found = _DECISIONS.fullmatch(note)
+    if found is None:
+        return note
+    started, escalations, ignored, ignored_zh = found.groups()
+    said = f"决定说明：起始 gridcore explain {started}"
+    said += f"；每次上报：{'、'.join(escalations.split(', '))}" if escalations else ""
+    return said + (f"；{ignored_zh or '已忽略的事项'}：{'、'.join(ignored.split(', '))}" if ignored else "")
 
 
 def _values_in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table:
@@ -214,7 +237,8 @@ def stats_table(engine: Engine, period: str, within: str | None = None) -> Table
         for c, lv in keys
     )
     columns = ("category", "level", "reported", "repeat reports", "escalated", "closed")
-    return Table(f"Incidents in {period} (事件统计)", columns, rows, headings=HEADINGS_ZH)
+    return Table(f"Incidents in {period} (事件统计)", columns, rows, headings=HEADINGS_ZH,
+                 title_zh=f"事件统计，{label_zh(period)}")
 
 
 def levels_table(engine: Engine, period: str, within: str | None = None) -> Table:
@@ -232,7 +256,8 @@ def levels_table(engine: Engine, period: str, within: str | None = None) -> Tabl
     rows: list[tuple[Cell, ...]] = [(f"{names.get(lv, '')} {lv}".strip(), *totals[lv]) for lv in order]
     rows.append(("合计 total", *(sum(totals[lv][k] for lv in totals) for k in range(len(numeric)))))
     return Table(f"Incidents in {period} by the level they reached (按所到层级统计事件)", ("level", *numeric), tuple(rows),
-                 ("by category: escalation.stats (按类别统计见 escalation.stats)",), headings=HEADINGS_ZH)
+                 ("by category: escalation.stats (按类别统计见 escalation.stats)",), headings=HEADINGS_ZH,
+                 title_zh=f"按所到层级统计事件，{label_zh(period)}")
 
 
 def _build_open(engine: Engine, params: Mapping[str, str]) -> Table:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from gridcore import GridcoreError, Report, Table
+from gridcore.periods import label_zh
 from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
 from . import api
@@ -39,7 +40,7 @@ def statement_table(engine: Engine, member: str, period: str) -> Table:
         )
     return Table(
         title=f"积分明细 points statement: {found.name} ({member}), {period}",
-        title_zh=f"积分明细：{found.name}（{member}），{period}",
+        title_zh=f"积分明细：{found.name}（{member}），{label_zh(period)}",
         columns=("time", "kind", "points", "balance", "what", "rule", "decision"),
         rows=tuple(rows),
         notes=(
@@ -63,7 +64,7 @@ def board_table(engine: Engine, node: str, month: str) -> Table:
     name = engine.community.hierarchy.node(node).name
     return Table(
         title=f"积分公示 points board: {name} ({node}), {month}",
-        title_zh=f"积分公示：{name}（{node}），{month}",
+        title_zh=f"积分公示：{name}（{node}），{label_zh(month)}",
         columns=("rank", "member", "name", "role", "earned", "balance"),
         rows=tuple((r.rank, r.member, r.name, r.role, r.earned, r.balance) for r in rows),
         notes=_no_policy_note(engine),
@@ -76,7 +77,7 @@ def totals_table(engine: Engine, node: str, period: str) -> Table:
     rows = api.node_totals(engine, node, period)
     return Table(
         title=f"积分汇总 points totals under {node}, {period}",
-        title_zh=f"积分汇总：{node} 及其下级，{period}",
+        title_zh=f"积分汇总：{node} 及其下级，{label_zh(period)}",
         columns=("node", "name", "level", "earned", "redeemed", "expired"),
         rows=tuple((r.node, r.name, r.level, r.earned, r.redeemed, r.expired) for r in rows),
         notes=_no_policy_note(engine),
@@ -89,7 +90,7 @@ def flags_table(engine: Engine, node: str | None, period: str | None) -> Table:
     found = api.flags(engine, node, period)
     return Table(
         title="积分异常 flagged claims" + (f" under {node}" if node else "") + (f", {period}" if period else ""),
-        title_zh="积分异常" + (f"：{node} 及其下级" if node else "") + (f"，{period}" if period else ""),
+        title_zh="积分异常" + (f"：{node} 及其下级" if node else "") + (f"，{label_zh(period)}" if period else ""),
         columns=("time", "member", "node", "what", "rule", "decision"),
         rows=tuple(
             (
@@ -112,7 +113,7 @@ def deductions_table(engine: Engine, node: str | None, period: str | None) -> Ta
     names = engine.community.members
     return Table(
         title="积分扣减 deductions" + (f" under {node}" if node else "") + (f", {period}" if period else ""),
-        title_zh="积分扣减" + (f"：{node} 及其下级" if node else "") + (f"，{period}" if period else ""),
+        title_zh="积分扣减" + (f"：{node} 及其下级" if node else "") + (f"，{label_zh(period)}" if period else ""),
         columns=("time", "member", "name", "node", "points", "what", "rule", "decision"),
         rows=tuple(
             (

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from gridcore import Report, Table
-from gridcore.periods import parse_period
+from gridcore.periods import label_zh, parse_period
 from gridcore.reports import PER_PERIOD, Showcase
 
 from . import api
@@ -57,7 +57,8 @@ def list_table(engine: Engine, period: str | None = None, within: str | None = N
                "overdue", "open", "on time %", "note")
     title = f"Tasks{f' due in {period}' if period else ''} (专项任务)"
     return Table(title, columns, tuple(rows), headings=HEADINGS_ZH,
-                 values={"note": {"cancelled": STATUSES["cancelled"]}} if lang == "zh" else {})
+                 values={"note": {"cancelled": STATUSES["cancelled"]}} if lang == "zh" else {},
+                 title_zh=f"专项任务，{label_zh(period)} 到期" if period else "专项任务")
 
 
 def task_table(engine: Engine, ident: str, now: datetime | None = None, lang: str = "en") -> Table:
