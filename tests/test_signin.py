@@ -374,3 +374,39 @@ def test_any_valid_rows_in_any_order_or_split_in_two_give_the_same_store(
     assert code == 0 and f"0 stored, {len(rows)} already stored" in said
     assert snapshot(whole) == snapshot(halves)
 
+
+
+#: claims made through other ways before a sheet comes in: (member, hours after the sheet's 09:00, hours, activity)
+CLAIMS = st.lists(st.tuples(st.sampled_from(["m02", "m03", "m04", "m05"]), st.integers(min_value=-30, max_value=30),
+                            st.sampled_from([1, 2]), st.sampled_from(["volunteer_service", "cleanup"])),
+                  max_size=5)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(claims=CLAIMS, later=st.sampled_from([None, 1, 12]),
+       people=st.lists(st.sampled_from(range(len(PEOPLE))), min_size=1, max_size=4, unique=True))
+def test_a_sheet_is_stored_whole_or_not_at_all(template_store: Path, tmp_path_factory: pytest.TempPathFactory,
+                                               claims: list[tuple[str, int, int, str]], later: int | None,
+                                               people: list[int]) -> None:
+    """Whatever was claimed before the sheet comes in, and however far the store has gone on since (``later``
+    days: the state's claims of the sheet's day forgotten), an import either stores every row or none."""
+    root = tmp_path_factory.mktemp("whole")
+    store = root / "store"
+    shutil.copytree(template_store, store)
+    at = datetime(2025, 3, 8, 9, tzinfo=CST)
+    before = [ActivityRecorded(id=f"c{n}", time=at + timedelta(hours=offset), actor="m02", node="g1",
+                               activity=activity, member=member, hours=hours)
+              for n, (member, offset, hours, activity) in enumerate(claims)]
+    if later is not None:
+        before.append(ActivityRecorded(id="later", time=at + timedelta(days=later), actor="m02", node="g1",
+                                       activity="cleanup", member="m04"))
+    with Engine.open(store=store, plugins=get_plugin_manager()) as engine:
+        engine.record_many(before)
+    stored = {e.id for e in activities(store)}
+    sheet = write_csv(root / "sheet.csv", [(*PEOPLE[person][0], 1, None) for person in people])
+    code, said = run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))
+    after = {e.id for e in activities(store)}
+    if code == 0:
+        assert "refused" not in said and len(after - stored) == len(people), said
+    else:
+        assert after == stored, said
