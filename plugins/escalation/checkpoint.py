@@ -26,7 +26,7 @@ import cattrs
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from gridcore import Explanation
+from gridcore import Explanation, RuleRef
 from gridcore.codec import read_time, time_text
 from gridcore.fastjson import plain
 from gridcore.parts import part_writers
@@ -372,7 +372,7 @@ def save(state: EscalationState) -> dict[str, Any]:
                        for (c, k), times in sorted(state.reports_at.items())],
         "at_place": [[c, k, list(ids)] for (c, k), ids in sorted(state.at_place.items())],
         "escalation_index": {k: list(v) for k, v in sorted(state.escalation_index.items())},
-        "decisions": {k: _converter.unstructure(v, Explanation) for k, v in sorted(state.decisions.items())},
+        "decisions": {k: dump_explanation(v) for k, v in sorted(state.decisions.items())},
         "closed": state.archive.save(None, None) if engine.read_only else state.archive.save(writer, names),
     }
 
@@ -392,7 +392,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         for category, key, ids in document["at_place"]:
             state.at_place[(category, key)] = [str(i) for i in ids]
         state.escalation_index = {str(k): (str(v[0]), int(v[1])) for k, v in document["escalation_index"].items()}
-        state.decisions = {str(k): _converter.structure(v, Explanation) for k, v in document["decisions"].items()}
+        state.decisions = {str(k): load_explanation(v) for k, v in document["decisions"].items()}
         state.archive = Archive.restore(document["closed"], state.load_part, state.load_names,
                                         state.load_many_names, state.load_parts)
         state._decoded.clear()
@@ -407,15 +407,55 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         state.schedule(incident)
 
 
+#: Values an explanation's inputs and result hold most often, which cattrs writes and reads as they are.
+_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
+
+
 def dump_explanation(explanation: Explanation) -> dict[str, Any]:
-    """An explanation as a JSON document."""
-    out: dict[str, Any] = _converter.unstructure(explanation, Explanation)
-    return out
+    """An explanation as a JSON document: what ``_converter.unstructure(explanation, Explanation)`` writes,
+    written out here (each value of its inputs and its result unstructured by its own type, as cattrs does for
+    ``Any``, a plain one as it is), so that no process has cattrs generate the functions for ``Explanation``,
+    ``RuleRef`` and the mapping of inputs the first time it decides (about 14 million instructions, once per
+    process: docs/benchmarks.md).  An explanation of another shape (a subclass, a rule that is no ``RuleRef``)
+    is cattrs' to write."""
+    rules = explanation.rules
+    if type(explanation) is not Explanation or type(rules) is not tuple or any(
+            type(rule) is not RuleRef for rule in rules):
+        out: dict[str, Any] = _converter.unstructure(explanation, Explanation)
+        return out
+    plain, unstructure = _AS_THEY_ARE, _converter.unstructure
+    result = explanation.result
+    return {
+        "decision": explanation.decision,
+        "summary": explanation.summary,
+        "rules": [{"file": rule.file, "line": rule.line, "column": rule.column, "text": rule.text} for rule in rules],
+        "inputs": {key: value if type(value) in plain else unstructure(value)
+                   for key, value in explanation.inputs.items()},
+        "result": result if type(result) in plain else unstructure(result),
+    }
 
 
 def load_explanation(document: dict[str, Any]) -> Explanation:
-    """The explanation ``dump_explanation`` wrote."""
+    """The explanation ``dump_explanation`` wrote: what ``_converter.structure(document, Explanation)`` reads,
+    read here for a document of the shape ``dump_explanation`` writes (its texts texts, its numbers whole
+    numbers, its inputs a mapping of texts); any other is cattrs' to read (and to refuse)."""
+    if type(document) is dict and len(document) == 5:
+        decision, summary = document.get("decision"), document.get("summary")
+        rules, inputs = document.get("rules"), document.get("inputs")
+        if (type(decision) is str and type(summary) is str and type(rules) is list and type(inputs) is dict
+                and "result" in document and all(type(key) is str for key in inputs)
+                and all(_plain_rule(rule) for rule in rules)):
+            return Explanation(decision, summary,
+                               tuple(RuleRef(rule["file"], rule["line"], rule["column"], rule["text"])
+                                     for rule in rules),
+                               dict(inputs), document["result"])
     return _converter.structure(document, Explanation)
+
+
+def _plain_rule(rule: Any) -> bool:
+    """Whether ``rule`` is a rule's document as ``dump_explanation`` writes it (read the same by hand)."""
+    return (type(rule) is dict and len(rule) == 4 and type(rule.get("file")) is str and type(rule.get("line")) is int
+            and type(rule.get("column")) is int and type(rule.get("text")) is str)
 
 
 def _bare() -> Incident:
