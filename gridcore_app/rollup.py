@@ -84,6 +84,7 @@ from .cli import (
     plugin_manager,
     store_option,
 )
+from .forking import may_fork
 
 #: The Chinese headings of the roll-up's own columns (its tables' ``headings``).
 HEADINGS_ZH: Mapping[str, str] = {
@@ -400,7 +401,7 @@ def _computed(engine: Engine, parts: Sequence[_Part], plans: Mapping[tuple[str, 
     """Every part's value, by part: from forked workers when asked and possible, else (and for what they
     did not give back) computed here in order.  The district-wide tables made go into ``kept``."""
     found: dict[_Part, Any] = {}
-    if workers > 1 and len(parts) > 1 and can_fork():
+    if workers > 1 and len(parts) > 1 and can_fork() and may_fork(engine.store):  # (no other thread: forking.py)
         found = _in_workers(engine, _costliest_first(parts, plans, kept), plans, kept, min(workers, len(parts)))
     for part in parts:
         if part not in found:

@@ -45,6 +45,7 @@ from gridcore.rules.compiler import CompiledExpr
 from gridcore.rules.ruleset import compile_items, item_key
 from gridcore.rules.sections import Section
 from gridcore.store.sqlite_store import SQLiteStore
+from gridcore_app.forking import may_fork
 
 if TYPE_CHECKING:
     import pluggy
@@ -358,7 +359,8 @@ PARALLEL_FROM = 20_000
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """``fork`` exists and no other thread is alive (``gridcore_app.forking``)."""
+    return may_fork()
 
 
 def _compiled(ruleset: Ruleset | str | Path, pm: pluggy.PluginManager, roles: Mapping[str, str]) -> Ruleset:

@@ -654,6 +654,16 @@ class PostgresStore:
                 self._thread.shutdown()
             self._conn.close()
 
+    def stop_thread(self) -> None:
+        """End the store's own thread (``append_soon``, ``find_ids_soon``) once what it runs is done (its
+        error raised here, as any later call would raise it); the next of those starts it again.  Called
+        before a fork that shares this process's state (``gridcore_app.forking``): a thread alive at a fork
+        may hold a lock the child then waits for forever, and Python 3.12 warns of such a fork."""
+        self._settle()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.shutdown()
+
     def _flush_log(self) -> None:
         """Wait until the server's log is on disk up to now: a transaction that writes (a row of the store's
         own table written as it is) commits waiting for the log up to its commit, so for every write before

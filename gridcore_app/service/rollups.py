@@ -52,6 +52,7 @@ from typing import Any
 from gridcore import Engine
 from gridcore.classes import frozen
 from gridcore.periods import parse_period
+from gridcore_app.forking import end_store_thread
 
 #: roll-up texts a worker keeps (a district's JSON: some hundreds of KiB)
 CACHED = 16
@@ -123,6 +124,7 @@ def fork(engine: Engine, node: str, period: str, fmt: str, table: str | None) ->
         return None
     from gridcore_app.rollup import BOARDS, rollup  # (imported before forking, never in the child)
 
+    end_store_thread(engine.store)  # (its own thread, if any: gridcore_app.forking)
     receive, send = os.pipe()
     with engine.reading():
         engine.stored_position()  # asked once, here: the child's roll-up answers as at this moment
