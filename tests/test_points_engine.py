@@ -442,6 +442,27 @@ def test_the_other_anti_gaming_choices(engines: Any, tmp_path: Path) -> None:
     assert [e.id for e in api.flags(engine)] == ["v2", "r1"]
 
 
+def test_an_activity_recorded_above_a_members_cell_is_within_their_cells(engines: Any, tmp_path: Path) -> None:
+    """A grid's clean-up recorded at the grid (a sign-in sheet for the grid) is within the cells of a roster
+    member whose cell is a unit of it, as it is within a resident's home's: only a node in another grid is
+    outside (it was flagged for roster members, not for residents)."""
+    rules = tmp_path / "cells.rules"
+    rules.write_text("ruleset cells\npoints:\n  activity cleanup: 5 points\n  outside cells: refuse\n",
+                     encoding="utf-8")
+    engine = engines(rules)
+    engine.record_many([
+        act("c1", at(0), "res1", "g1", "cleanup"),  # res1 (resident role and home at u11 in g1)
+        act("c2", at(0), "worker1", "yq", "cleanup"),  # the community's, worker1's grid g1 in it
+        act("c3", at(0), "res2", "yq", "cleanup"),  # res2's home u21 in it
+    ])
+    with pytest.raises(EventRefused, match="g2 is outside res1's cells"):
+        engine.record(act("c4", at(1), "res1", "g2", "cleanup"))
+    with pytest.raises(EventRefused, match="u12 is outside res1's cells"):
+        engine.record(act("c5", at(1), "res1", "u12", "cleanup"))  # a sibling unit
+    later(engine, at(2))
+    assert (api.balance(engine, "res1"), api.balance(engine, "worker1"), api.balance(engine, "res2")) == (5, 5, 5)
+
+
 def test_a_ruleset_put_in_force_is_read_at_once_for_a_time_asked_before(engines: Any) -> None:
     """``policy_at`` keeps its last answer for the same time and node (an activity's check and its booking
     ask one after the other): a ruleset put in force since is read, not the answer kept."""

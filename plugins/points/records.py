@@ -455,7 +455,8 @@ class Records:
         )
 
     def in_cells(self, member: str, node: str) -> bool:
-        """True if ``node`` is within the member's cells (roles and home; a resident's home)."""
+        """True if ``node`` is within the member's cells (roles and home; a resident's home) or above one of them:
+        a grid's clean-up recorded at the grid is in the cells of its units' leaders, as in a resident's home's."""
         community = self.engine.community
         if member in community.members:
             # The roster and the tree change under an engine only as a new community: each answer is
@@ -467,7 +468,8 @@ class Records:
             key = (member, node)
             found = answers.get(key)
             if found is None:
-                found = answers[key] = bool(community.is_within_cells(member, node))
+                found = answers[key] = bool(community.is_within_cells(member, node)) or any(
+                    self.within(cell, node) for cell in community.cells_of(member))
             return found
         home = self.homes.get(member)
         return home is not None and (self.within(node, home) or self.within(home, node))

@@ -56,7 +56,8 @@ class PointsState(TaskBooking, Checks):
     """The ledger of one engine, and the hooks that keep it."""
 
     #: the shape of the document ``gridcore_save_state`` gives (``checkpoint.py``)
-    STATE_VERSION = 16  # 16: a stored incident step the escalation plugin ignores on replay is not booked
+    STATE_VERSION = 17  # 17: an activity at a node above a roster member's cell is within their cells (flagged
+    # outside them before: a checkpoint by an older version may hold such a claim flagged: replayed); 16: a stored incident step the escalation plugin ignores on replay is not booked
     # (gridcore_validate_stored), so a checkpoint written after such a rewind by an older version may hold it
     # paid: replayed; 15: each account with its first entry's time (14: each history entry with its
     # member's net; 13: repeat reports' tracks in sealed parts; 12: task parts done and missed in sealed parts;

@@ -154,7 +154,8 @@ class PointsState:
         """True if ``node`` is within the member's cells (roles and home; a resident's home)."""
         community = self.engine.community
         if member in community.members:
-            return bool(community.is_within_cells(member, node))
+            return bool(community.is_within_cells(member, node)) or any(
+                self.within(cell, node) for cell in community.cells_of(member))
         home = self.engine.residents().get(member)
         return home is not None and (self.within(node, home) or self.within(home, node))
 
