@@ -781,18 +781,24 @@ def import_command(sheet: Path, activity: str, day: date, hour: time, node: str,
             when = in_community_zone(datetime.combine(day, hour), engine)
         except click.BadParameter as exc:
             raise click.BadParameter(exc.message, param_hint="'--time'") from None
-        prepared = prepare(sheet, engine, activity=activity, when=when, node=node, recorder=recorder)
-        for note in prepared.notes:
-            click.echo(for_staff(note), err=True)
         if dry_run:
+            prepared = prepare(sheet, engine, activity=activity, when=when, node=node, recorder=recorder)
+            for note in prepared.notes:
+                click.echo(for_staff(note), err=True)
             there = sum(1 for _, event in prepared.events if engine.store.contains(event.id))
             new = len(prepared.events) - there
             said_zh = f"试运行：将新存入 {new} 条，已存入 {there} 条；未存入任何记录"
             click.echo(said_zh if zh else f"dry run: {new} would be stored, {there} already stored; nothing was "
                                           f"stored ({said_zh})")
             return
+        # checked and recorded under the write lock a service on this store shares (gridcore_app.writelock), the
+        # engine caught up with what it stored: nothing recorded between the check and the recording can make a
+        # checked row refused
         with writing(engine, store, "gridcore activities import"):
+            prepared = prepare(sheet, engine, activity=activity, when=when, node=node, recorder=recorder)
             summary = record(engine, prepared)
+        for note in prepared.notes:
+            click.echo(for_staff(note), err=True)
         said_zh = f"新存入 {summary.accepted} 条，已存入 {summary.duplicates} 条"
         if summary.refused:
             said_zh += f"，拒绝 {len(summary.refused)} 条"
