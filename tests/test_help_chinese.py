@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import click
 from click.testing import CliRunner
+from forked_cli import gridcore_runs
 
 from gridcore import hookimpl
 from gridcore.errors import GridcoreError, has_chinese
@@ -131,12 +131,12 @@ def _help_names() -> frozenset[str]:
     return frozenset(names)
 
 
-def _gridcore(*args: str) -> subprocess.CompletedProcess[str]:
-    """``gridcore ARGS`` run as staff run it: the installed command, its own process, no language in the
-    environment (``--lang`` among ``args`` chooses it)."""
+def _gridcore(*runs: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """``gridcore ARGS`` for each of ``runs``, as staff run it: the installed command's code, each run its own
+    process (``forked_cli``: forked after the command's import, so no run sees another's language or loaded
+    plugin), no language in the environment (``--lang`` among the arguments chooses it)."""
     env = {k: v for k, v in os.environ.items() if k not in ("GRIDCORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")}
-    command = str(Path(sys.executable).with_name("gridcore"))
-    return subprocess.run([command, *args], check=False, capture_output=True, text=True, env=env, timeout=300)
+    return gridcore_runs(runs, env=env, timeout=600)
 
 
 def test_every_help_page_reads_chinese_through_the_real_cli() -> None:
@@ -144,23 +144,20 @@ def test_every_help_page_reads_chinese_through_the_real_cli() -> None:
     built-in plugin's, their sub-commands), run as staff run it: the whole page (click's own words too:
     usage, options, commands, defaults) has no English word the sweep's rule (``zhsweep.english_lines``)
     finds; and ``--lang en`` keeps the English."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from zhsweep import english_lines
 
     names = _help_names()
     paths = [path.split()[1:] for path, _, _, real in _commands() if _built_in(real)]
     assert len(paths) >= 60, paths
-    with ThreadPoolExecutor(4) as pool:
-        pages = list(pool.map(lambda args: (args, _gridcore("--lang", "zh", *args, "--help")), paths))
+    *pages, english = _gridcore(*[["--lang", "zh", *args, "--help"] for args in paths],
+                                ["--lang", "en", "points", "balance", "--help"])
     found = []
-    for args, done in pages:
+    for args, done in zip(paths, pages, strict=True):
         assert done.returncode == 0 and done.stderr == "", (args, done.stderr)
         assert done.stdout.startswith(f"用法：gridcore {' '.join(args)}".rstrip()), done.stdout[:80]
         found += [f"gridcore {' '.join(args)} --help: {line}" for line in english_lines(done.stdout, names)]
     assert found == []
-    english = _gridcore("--lang", "en", "points", "balance", "--help")
-    assert english.stdout.startswith("Usage (用法): gridcore points balance [OPTIONS] MEMBER")
+    assert english.returncode == 0 and english.stdout.startswith("Usage (用法): gridcore points balance [OPTIONS] MEMBER")
     assert "Show MEMBER's points balance now" in english.stdout and "积分余额" not in english.stdout
 
 
@@ -176,15 +173,12 @@ CLICK_ERRORS = [(["nosuch"], "没有这个命令"), (["points", "balance"], "缺
 def test_clicks_own_errors_read_chinese_through_the_real_cli() -> None:
     """Click's own errors under ``--lang zh``, run as staff run them: the usage, where help is and the error,
     Chinese throughout (click's English message kept as a gloss in brackets after its Chinese)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from zhsweep import english_lines
 
     names = _help_names()
-    with ThreadPoolExecutor(4) as pool:
-        done = list(pool.map(lambda case: (case, _gridcore("--lang", "zh", *case[0])), CLICK_ERRORS))
     found = []
-    for (args, chinese), result in done:
+    for (args, chinese), result in zip(CLICK_ERRORS, _gridcore(*[["--lang", "zh", *args] for args, _ in CLICK_ERRORS]),
+                                       strict=True):
         assert result.returncode == 2 and "错误：" in result.stderr and chinese in result.stderr, (args, result.stderr)
         assert "用法：gridcore" in result.stderr and "帮助：gridcore" in result.stderr, result.stderr
         found += [f"gridcore {' '.join(args)}: {line}" for line in english_lines(result.stderr, names)]
