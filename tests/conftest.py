@@ -76,6 +76,45 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     remove_drills_if_ours()
 
 
+#: The suite's longest files, longest first (the clean-clone runs' slowest tests and the files' times of
+#: docs/benchmarks.md, "The test suite's time"): run before the rest, so that pytest-xdist's two workers end
+#: together.  With ``--dist loadfile`` (pyproject.toml's addopts) each file goes whole to the worker that is free
+#: next, in this order: the long ones first, the short ones last to fill the gaps.  A file not listed keeps its
+#: place after these; a file listed but renamed or gone is only not moved (tests/test_suite_order.py checks the
+#: list against the folder).
+SLOW_FIRST: tuple[str, ...] = (
+    "tests/test_benchmarks_smoke.py", "tests/test_demo.py", "tests/test_chinese_demos.py",
+    "tests/test_yinzhou_chinese.py", "tests/test_demo_realism.py", "tests/test_chinese_first.py",
+    "tests/test_engine_live.py", "tests/test_docs.py", "tests/test_codec_quick.py", "tests/test_simulate_ladder.py",
+    "tests/test_service_load_smoke.py", "tests/test_service_healthcheck.py", "tests/test_service_workers.py",
+    "tests/test_chinese_served.py", "tests/test_points_bounded.py", "tests/test_typed.py",
+    "tests/test_checkpoint_properties.py", "tests/test_ingest_hostile.py", "tests/test_chinese_editor.py",
+    "tests/test_rollup_cache_contract.py", "tests/test_help_chinese.py", "tests/test_errors_across_processes.py",
+    "tests/test_time_order_settle.py", "tests/test_store_contract.py", "tests/test_checkpoints.py",
+    "tests/test_check_codes.py", "tests/test_store_canonical.py", "tests/test_escalation_late_steps.py",
+    "tests/test_points_ignored_steps.py", "tests/test_rollup_stamps.py", "tests/test_check_suggestions.py",
+    "tests/test_closed_categories_back_dated.py", "tests/test_street_office.py", "tests/test_escalation_cli.py",
+)
+
+
+def slow_first(items: list[pytest.Item], root: Path) -> list[pytest.Item]:
+    """``items`` with the files of ``SLOW_FIRST`` first, in its order; the order within a file, and of the files
+    not listed, kept."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+
+    def place(item: pytest.Item) -> int:
+        return rank.get(Path(item.path).relative_to(root).as_posix(), len(SLOW_FIRST)) \
+            if Path(item.path).is_relative_to(root) else len(SLOW_FIRST)
+
+    return sorted(items, key=place)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first (``SLOW_FIRST``): every worker of pytest-xdist collects, and sorts, alike."""
+    items[:] = slow_first(items, Path(config.rootpath))
+
+
 @dataclass
 class Demo:
     """A demo's output folder and its store."""
