@@ -1045,17 +1045,25 @@ def hierarchy_show(path: Path | None, ruleset_path: Path | None, store: str | No
         for diagnostic in found:
             click.echo(diagnostic.render())
         where = community.name if node is None else f"{node} {community.hierarchy.node(node).name}"
-        click.echo(f"{ruleset.name}: {len(found)} finding(s) in {where} / 发现 {len(found)} 处")
+        click.echo(f"{ruleset.name}：{where} 中发现 {len(found)} 处" if help_lang() == "zh" else
+                   f"{ruleset.name}: {len(found)} finding(s) in {where} / 发现 {len(found)} 处")
 
 
 def _print_tree(community: Community, counts: Callable[[str], Counts] | None) -> None:
-    """The tree, each node with its ``counts`` (households and people, subtree included) and the total."""
-    click.echo(f"{community.name} ({' > '.join(community.hierarchy.levels)})")
-    notes = {node.id: _counts_note(counts(node.id)) for node in community.hierarchy} if counts else {}
+    """The tree, each node with its ``counts`` (households and people, subtree included) and the total; under zh
+    the levels by the community's names for them (``银泉社区（社区 community > 网格 grid）``) and the counts in Chinese."""
+    zh = help_lang() == "zh"
+    levels = community.hierarchy.levels
+    if zh:
+        named = [f"{community.level_names[lv]} {lv}" if community.level_names.get(lv, lv) != lv else lv for lv in levels]
+        click.echo(f"{community.name}（{' > '.join(named)}）")
+    else:
+        click.echo(f"{community.name} ({' > '.join(levels)})")
+    notes = {node.id: _counts_note(counts(node.id), zh) for node in community.hierarchy} if counts else {}
     click.echo(community.hierarchy.render(community.level_names, notes))
     if counts:
         total = sum((counts(root.id) for root in community.hierarchy.roots()), Counts())
-        click.echo(f"total / 合计: {_counts_note(total)}")
+        click.echo(f"合计：{_counts_note(total, zh)}" if zh else f"total / 合计: {_counts_note(total)}")
 
 
 @hierarchy.command("household")
@@ -1158,8 +1166,10 @@ def hierarchy_joined(node: str | None, at: datetime | None, store: str) -> None:
         fail(str(exc))
 
 
-def _counts_note(counts: Counts) -> str:
-    """``12户 36人 (floating 流动 4, special 特殊 2, key 重点 1)``."""
+def _counts_note(counts: Counts, zh: bool = False) -> str:
+    """``12户 36人 (floating 流动 4, special 特殊 2, key 重点 1)``; under zh ``12户 36人（流动 4，特殊 2，重点 1）``."""
+    if zh:
+        return f"{counts.households}户 {counts.population}人（流动 {counts.floating}，特殊 {counts.special}，重点 {counts.key}）"
     return (f"{counts.households}户 {counts.population}人 (floating 流动 {counts.floating}, "
             f"special 特殊 {counts.special}, key 重点 {counts.key})")
 

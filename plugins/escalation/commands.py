@@ -124,7 +124,12 @@ def _all_table(engine: Any, status: str | None, within: str | None) -> Any:
         "escalations",
         "satisfaction",
     )
-    return Table(f"Incidents ({status or 'all'}) (事件列表)", columns, rows, headings=HEADINGS_ZH)
+    from .lifecycle import STATUS_ZH
+
+    # (under zh the status in Chinese: 事件列表（已结案）)
+    said = STATUS_ZH.get(status, status) if status else "全部"
+    return Table(f"Incidents ({status or 'all'}) (事件列表)", columns, rows, headings=HEADINGS_ZH,
+                 title_zh=f"事件列表（{said}）")
 
 
 @incidents_group.command("limits")
