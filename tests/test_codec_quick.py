@@ -21,7 +21,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridcore import EventError
-from gridcore.codec import KIND, EventCodec, _plan, _quick, _read_fields, read_time
+from gridcore.codec import (
+    KIND,
+    WRITTEN_BEFORE_COMPILED,
+    EventCodec,
+    _plan,
+    _quick,
+    _read_fields,
+    _write_fields,
+    _writer,
+    read_time,
+)
 from gridcore.events import CORE_EVENT_TYPES, Event, HouseholdSplit, PatrolLogged
 from gridcore.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
 from gridcore_escalation.events import INCIDENT_EVENT_TYPES
@@ -573,6 +583,24 @@ def test_to_dict_and_checked_dict_write_what_cattrs_and_the_limits_write(event: 
         old, allow_nan=True)
 
 
+@given(built_events())
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_an_event_is_written_field_by_field_as_its_kinds_writer_writes_it(event: Event) -> None:
+    """What a kind's first events are written by (``_write_fields``) gives what its compiled writer gives: the
+    same document, key for key and type for type, or None alike."""
+    plan = _plan(type(event))
+    assert plan is not None
+    compiled = _writer(plan)
+    if compiled is None:
+        return
+    by_fields, written = _write_fields(plan, event), compiled(event)
+    assert (by_fields is None) == (written is None)
+    if written is not None:
+        assert by_fields is not None
+        assert list(by_fields.items()) == list(written.items())
+        assert [type(v) for v in by_fields.values()] == [type(v) for v in written.values()]
+
+
 def test_every_built_in_kind_but_those_with_lists_has_a_writer() -> None:
     """The kinds whose documents are flat are written without cattrs (``_Plan.writer``)."""
     for cls in ALL_TYPES:
@@ -601,6 +629,8 @@ def test_a_kind_is_planned_when_first_read_or_written_not_when_registered() -> N
            KIND: "planned_lazily_for_test"}
     event, stored = local.read(doc)
     assert Lazily in _PLANS and local.plan("planned_lazily_for_test") is _PLANS[Lazily]
+    # (first met as a document read: its writer compiled at once, as most kinds read are written too)
+    assert _PLANS[Lazily].writer.__code__.co_filename == "<gridcore codec writer planned_lazily_for_test>"
     assert event == local._from_dict_fully(doc) and stored is doc
     assert local.to_dict(event) == doc
     again = EventCodec([Lazily])  # (a second codec of the process: the plan made once)
@@ -624,16 +654,20 @@ def _compiled(function: Any, what: str) -> bool:
 
 
 def test_a_plans_reader_is_compiled_when_first_called() -> None:
-    """An event written makes its kind's plan and compiles its writer, not its reader (an ingest writes the
-    events the plugins derive and reads none of them); the first document read compiles the reader, which
-    stays in the plan and reads as the fields do."""
+    """An event written makes its kind's plan (first met as an event to write, as the events plugins derive
+    are) and compiles neither its writer (until the kind is written often) nor its reader (an ingest writes the events the plugins derive and reads none of them); the first document
+    read compiles the reader, which stays in the plan and reads as the fields do; the writer is compiled at
+    the ``WRITTEN_BEFORE_COMPILED``-th event written, and writes the same."""
     local = EventCodec([OnlyWritten, *CORE_EVENT_TYPES])
     event = OnlyWritten(id="w1", time=datetime(2025, 3, 1, 9, tzinfo=CST), actor="m01", node="g1", count=3,
                         label="巡查")
     doc = local.to_dict(event)
     plan = local.plan("written_first_for_test")
     assert plan is not None
-    assert _compiled(plan.writer, "writer") and not _compiled(plan.reader, "reader")
+    assert not _compiled(plan.writer, "writer") and not _compiled(plan.reader, "reader")
+    for _ in range(WRITTEN_BEFORE_COMPILED - 2):
+        assert local.to_dict(event) == doc and not _compiled(plan.writer, "writer")
+    assert local.to_dict(event) == doc and _compiled(plan.writer, "writer")
     assert doc == {"id": "w1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1", "count": 3,
                    "label": "巡查", KIND: "written_first_for_test"}
     read, stored = local.read(doc)
