@@ -636,6 +636,18 @@ def prepare(path: Path, engine: Engine, *, activity: str, when: datetime, node: 
         id=activity_id(name, day, each.member), time=when, actor=actor, node=place, activity=name,
         member=each.member, hours=each.hours, quantity=each.quantity, note=each.note,
     )) for each in people if name is not None and actor is not None and place is not None]
+    stored = engine.store.find([event.id for _, event in events]) if events else {}
+    for row, event in events:
+        if event.id in stored:
+            # the member's activity on that day is recorded already: the same sheet again is nothing new, but
+            # another time, other hours or another note would be refused by the engine as a changed event
+            changed = _changed(stored[event.id], event)
+            if changed:
+                found.add(row.number, f"{row.where}: {community.members[event.participant].name} "
+                                      f"({event.participant}) has {event.activity} on {day.isoformat()} recorded "
+                                      f"already, with {', '.join(en for en, _ in changed)}; a member's activity is "
+                                      f"recorded once a day and never changes: leave the row out (当天已登记过该活动，"
+                                      f"登记的{'，'.join(zh for _, zh in changed)}；记录不能修改，请删去这一行)")
     if events and not found.mistakes and points_on(engine):
         import gridcore_points
 
@@ -646,6 +658,26 @@ def prepare(path: Path, engine: Engine, *, activity: str, when: datetime, node: 
                 found.add(row.number, f"{row.where}: {reason}")
     found.check()
     return SignInSheet(label, tuple(events), tuple(notes))
+
+
+def _changed(stored: Mapping[str, Any], event: ActivityRecorded) -> list[tuple[str, str]]:
+    """What the stored document of an event's id says differently from the event, in English and Chinese
+    (``time 09:00`` / ``时间 09:00``): a sign-in sheet may be imported again as it was, not changed."""
+    out = []
+    try:
+        then: datetime | None = datetime.fromisoformat(str(stored.get("time"))).astimezone(event.time.tzinfo)
+    except ValueError:
+        then = None
+    if then != event.time:
+        shown = f"{then:%H:%M}" if then is not None else "?"
+        out.append((f"time {shown}", f"时间 {shown}"))
+    for name, zh, default in (("hours", "时长", 0.0), ("quantity", "数量", 1.0)):
+        if float(stored.get(name, default)) != float(getattr(event, name)):
+            out.append((f"{name} {stored.get(name, default):g}", f"{zh} {stored.get(name, default):g}"))
+    for name, zh in (("note", "备注"), ("node", "地点"), ("actor", "登记人")):
+        if str(stored.get(name, "")) != str(getattr(event, name)):
+            out.append((f"{name} {stored.get(name, '')!r}", f"{zh} {stored.get(name, '')!r}"))
+    return out
 
 
 def record(engine: Engine, sheet: SignInSheet) -> IngestSummary:

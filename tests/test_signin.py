@@ -189,6 +189,26 @@ def test_importing_the_same_sheet_again_stores_nothing_new(tmp_path: Path, store
     assert snapshot(store) == before
 
 
+def test_a_row_recorded_already_with_another_time_or_hours_is_named_and_nothing_stored(tmp_path: Path,
+                                                                                       store: Path) -> None:
+    """The afternoon's sheet of the same activity, or the morning's with other hours: a member's activity on a
+    day is one event, which never changes; the row is named with what was recorded (the engine refused it as
+    'same id, different time', after the rest of the sheet was stored)."""
+    sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None)])
+    assert run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))[0] == 0
+    before = snapshot(store)
+    afternoon = write_csv(tmp_path / "afternoon.csv", [("周丽", None, 1, None), ("陈强", None, 2, None)])
+    code, said = run("activities", "import", str(afternoon), *OPTIONS, "--time", "14:00", "--store", str(store))
+    assert code == 1
+    assert ("row 3: 陈强 (m03) has volunteer_service on 2025-03-08 recorded already, with time 09:00; a member's "
+            "activity is recorded once a day and never changes: leave the row out") in said
+    assert snapshot(store) == before  # 周丽's row is not stored either: the sheet is refused whole
+    other = write_csv(tmp_path / "other.csv", [("陈强", None, 3, "迟到")])
+    code, said = run("--lang", "zh", "activities", "import", str(other), *OPTIONS, "--store", str(store))
+    assert code == 1 and "当天已登记过该活动，登记的时长 2，备注 ''；记录不能修改，请删去这一行" in said
+    assert snapshot(store) == before
+
+
 def test_a_dry_run_changes_nothing(tmp_path: Path, store: Path) -> None:
     sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None)])
     before = sorted(p.read_bytes() for p in store.rglob("*") if p.is_file())
