@@ -646,11 +646,17 @@ def chinese_texts(ctx: click.Context, command: click.Command | None = None) -> d
 
 
 def _short(text: str) -> str:
-    """A command's line in its group's list: the first sentence of its Chinese."""
+    """A command's line in its group's list: the first sentence of its Chinese, or when that is long its first
+    clause (up to a comma not inside brackets: ``改写成标准格式（保留注释，含义不变）`` stays whole)."""
     first = text.split("。")[0].split("\n")[0].strip()
     if _width(first) <= 60:
         return first
-    clause = re.split(r"[，；]", first)[0]
+    depth, clause = 0, first
+    for at, ch in enumerate(first):
+        depth += 1 if ch in "（(" else -1 if ch in "）)" else 0
+        if depth == 0 and ch in "，；":
+            clause = first[:at]
+            break
     return clause if len(clause) >= 8 else first
 
 

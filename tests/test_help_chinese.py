@@ -156,9 +156,23 @@ def test_every_help_page_reads_chinese_through_the_real_cli() -> None:
         assert done.returncode == 0 and done.stderr == "", (args, done.stderr)
         assert done.stdout.startswith(f"用法：gridcore {' '.join(args)}".rstrip()), done.stdout[:80]
         found += [f"gridcore {' '.join(args)} --help: {line}" for line in english_lines(done.stdout, names)]
+        # a command's line in its group's list is a whole clause: no bracket left open (保留注释，含义不变)
+        found += [f"gridcore {' '.join(args)} --help: {line}" for line in _listed(done.stdout)
+                  if line.count("（") != line.count("）") or line.count("(") != line.count(")")]
     assert found == []
     assert english.returncode == 0 and english.stdout.startswith("Usage (用法): gridcore points balance [OPTIONS] MEMBER")
     assert "Show MEMBER's points balance now" in english.stdout and "积分余额" not in english.stdout
+
+
+def _listed(page: str) -> list[str]:
+    """The lines of a help page's list of commands, each command's with its wrapped lines joined."""
+    listed: list[str] = []
+    for line in page.split("\n命令")[1].splitlines()[1:] if "\n命令" in page else []:
+        if line.startswith("  ") and not line.startswith("    "):
+            listed.append(line.strip())
+        elif line.startswith("    ") and listed:
+            listed[-1] += line.strip()
+    return listed
 
 
 #: Each of click's own errors, made through the real CLI: (the arguments, a word of its Chinese).
