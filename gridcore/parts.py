@@ -59,7 +59,7 @@ class PartBytes(bytes):
     """The bytes ``part_bytes`` made: the UTF-8 of the JSON of an object, as the encoder wrote them.
 
     A store may write them as they are without checking either (SQLite's ``put_utf8``: no decoding of
-    them in Python nor ``json_valid`` in SQLite, about 4.5 million instructions for a sealed part of the
+    them in Python nor ``json_valid`` in SQLite, about 5.6 million instructions for a sealed part of the
     points history, docs/benchmarks.md).  Made only here: any other bytes are checked as before.
     """
 
