@@ -208,10 +208,10 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
                                        "(please report this as a bug) (格式化会改变含义，未改动：请报告此错误)")
         unformatted.append(path)
         if check_only:
-            click.echo(f"格式需调整（would reformat）：{path}" if help_lang() == "zh" else f"would reformat {path}")
+            click.echo(f"格式需调整：{path}" if help_lang() == "zh" else f"would reformat {path}")
         else:
             atomic.write_text(path, formatted)
-            click.echo(f"已重排格式（reformatted）：{path}" if help_lang() == "zh" else f"reformatted {path}")
+            click.echo(f"已重排格式：{path}" if help_lang() == "zh" else f"reformatted {path}")
     if (check_only and unformatted) or refused:
         raise SystemExit(1)
 

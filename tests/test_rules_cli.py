@@ -62,6 +62,8 @@ def test_fmt_check_and_rewrite(toy: None, tmp_path: Path) -> None:
     messy = write(tmp_path, "m.rules", "chores :\nchore a :5 per hour # c\n")
     code, out, _ = run("fmt", "--check", str(messy))
     assert code == 1 and out == f"would reformat {messy}\n"
+    code, out, _ = run("--lang", "zh", "fmt", "--check", str(messy))
+    assert code == 1 and out == f"格式需调整：{messy}\n"  # (in Chinese alone)
     code, out, _ = run("fmt", str(messy))
     assert code == 0 and messy.read_text(encoding="utf-8") == "chores:\n  chore a: 5 per hour  # c\n"
     code, out, _ = run("fmt", "--check", str(messy))
