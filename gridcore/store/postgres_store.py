@@ -29,6 +29,9 @@ was written before it.  Appends and ``put`` wait as before.
 from __future__ import annotations
 
 import json
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -138,6 +141,7 @@ class PostgresStore:
         #: the append or query under way (``append_soon``, ``find_ids_soon``) and the thread it runs in
         self._pending: Future[Any] | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._thread_id: int | None = None  # (its operating system id, once it has started)
         conninfo, self.schema = split_url(url)
         self._conn = _connect(conninfo, self.url, create=create)
         self._closed = False
@@ -268,7 +272,7 @@ class PostgresStore:
         if not rows and expected is None and not held:
             return PendingAppend(self, None)
         if self._thread is None:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcore-append")
+            self._thread = self._start_thread()
         future = self._thread.submit(self._append_after, held, rows, texts, expected)
         self._pending = future
         return PendingAppend(self, future)
@@ -419,7 +423,7 @@ class PostgresStore:
         if not wanted:
             return PendingFind(self, None)
         if self._thread is None:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcore-append")
+            self._thread = self._start_thread()
         future = self._thread.submit(self._find_ids_now, wanted)
         self._pending = future
         return PendingFind(self, future)
@@ -654,6 +658,13 @@ class PostgresStore:
                 self._thread.shutdown()
             self._conn.close()
 
+    def _start_thread(self) -> ThreadPoolExecutor:
+        """The store's own thread (one worker), which says its operating system id (``stop_thread``)."""
+        def started() -> None:
+            self._thread_id = threading.get_native_id()
+
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcore-append", initializer=started)
+
     def stop_thread(self) -> None:
         """End the store's own thread (``append_soon``, ``find_ids_soon``) once what it runs is done (its
         error raised here, as any later call would raise it); the next of those starts it again.  Called
@@ -661,8 +672,16 @@ class PostgresStore:
         may hold a lock the child then waits for forever, and Python 3.12 warns of such a fork."""
         self._settle()
         thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.shutdown()
+        if thread is None:
+            return
+        thread.shutdown()
+        # (a thread joined has not always left the process yet: on Linux it is counted until its entry in
+        # /proc/self/task is gone, a moment later, and Python 3.12 warns of a fork meanwhile)
+        ended, self._thread_id = f"/proc/self/task/{self._thread_id}", None
+        waited = 0
+        while os.path.exists(ended) and waited < 2000:
+            time.sleep(0.0005)
+            waited += 1
 
     def _flush_log(self) -> None:
         """Wait until the server's log is on disk up to now: a transaction that writes (a row of the store's
