@@ -156,8 +156,8 @@ class Hooks(HookRouting):
         try:
             # (``_route`` written out: asked before every event)
             kept = self._routes.get("gridcore_validate_event")
-            route = (kept[1].get(type(event)) if kept is not None and kept[0] == getattr(self.pm, "generation", None)
-                     else None)
+            # (a route is kept only from a manager that counts its changes: its generation read, not asked for)
+            route = kept[1].get(type(event)) if kept is not None and kept[0] == self.pm.generation else None  # type: ignore[attr-defined]
             if route is None:
                 route = self._new_route("gridcore_validate_event", type(event))
             if isinstance(route, list):
@@ -197,8 +197,7 @@ class Hooks(HookRouting):
         try:
             # (``_route`` and ``_call_all`` written out: called for every event, and the answers are not kept)
             kept = self._routes.get("gridcore_on_event")
-            route = (kept[1].get(type(event)) if kept is not None and kept[0] == getattr(self.pm, "generation", None)
-                     else None)
+            route = kept[1].get(type(event)) if kept is not None and kept[0] == self.pm.generation else None  # type: ignore[attr-defined]
             if route is None:
                 route = self._new_route("gridcore_on_event", type(event))
             if isinstance(route, list):
@@ -259,7 +258,8 @@ class Hooks(HookRouting):
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
         ticking = self._ticking
-        if ticking is not None and ticking.calm and ticking.generation == getattr(self.pm, "generation", None):
+        # (``_ticking`` is made only from a manager that counts its changes: its generation read, not asked for)
+        if ticking is not None and ticking.calm and ticking.generation == self.pm.generation:  # type: ignore[attr-defined]
             until = ticking.until
             if until is None or now < until:
                 return []  # (every plugin that ticks said nothing of it can fall due by ``now``: most events)

@@ -202,13 +202,14 @@ class Recording(EngineState):
                     event, label, document = decoded[i]
                     if rewound:
                         self._replay(before=event_order(event))  # the stored events before this one
-                    if event.id in self._applied or event.id in batch_ids or event.id in older:
-                        repeats.setdefault(event.id, (i, event, label))
+                    ident = event.id
+                    if ident in self._applied or ident in batch_ids or ident in older:
+                        repeats.setdefault(ident, (i, event, label))
                         summary.duplicates += 1
                         i += 1
                         continue
                     last = self._last  # (``event_order`` written out: asked for every event)
-                    late = (last is not None and (event.time, event.id) < last
+                    late = (last is not None and (event.time, ident) < last
                             and not self._tied_with_derived(event))
                     if late:
                         # Judge a late event by the state at its own time: rewind
@@ -245,7 +246,7 @@ class Recording(EngineState):
                                             reasons, self._position + self._sent_size + len(batch))
                     else:
                         self._apply(event, replaying=False)
-                        self._applied.add(event.id)
+                        self._applied.add(ident)
                         if document is None:
                             made = self.codec.written(event)  # (most often: by the kind's writer)
                             if made is not None:
@@ -256,7 +257,7 @@ class Recording(EngineState):
                             batch.add_written(document)
                         else:
                             batch.append(document if own else dict(document))  # (a copy of the caller's)
-                        batch_ids.add(event.id)
+                        batch_ids.add(ident)
                         summary.accepted += 1
                         if latest is None or event.time > latest:  # (max: the later time)
                             latest = event.time
