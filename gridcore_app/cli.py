@@ -360,6 +360,12 @@ def open_engine(
 OPEN_REPORT_ENV = "GRIDCORE_OPEN_REPORT"
 
 
+def now_is_latest(ctx: click.Context | None = None) -> bool:
+    """True if the command was given ``--now latest`` (最新): its engine's clock is at the store's newest event."""
+    ctx = ctx or click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(_NOW_LATEST))
+
+
 def _clock_of_store(engine: Engine) -> None:
     """``--now latest``: put the engine's clock at the store's newest event; no ``--now`` at all: say
     so when that event is more than ``STALE_AFTER`` before the system clock.

@@ -451,6 +451,20 @@ def test_escalate_to_a_department_alone(tmp_path: Path) -> None:
     assert neither.exit_code == 2 and "--to" in neither.output and "--department" in neither.output
 
 
+def test_steps_recorded_with_now_latest_follow_what_is_stored(tmp_path: Path) -> None:
+    """``--now latest`` on a step: recorded one second after the store's newest event. At the very time of the
+    report, ``I1:accept:...`` sorted before ``I1:report`` (events at one time are judged in id order) and the
+    accept was refused: 'no incident I1 has been reported'."""
+    store = _init_ladder(tmp_path)
+    step(store, "report", "I1", "--category", "leaking_pipe", "--node", "u11", "--actor", "worker1",
+         now="2025-03-03T09:00+08:00")  # fmt: skip
+    accepted = step(store, "accept", "I1", "--actor", "worker1", now="最新")
+    assert "recorded I1:accept:2025-03-03T09:00:01+08:00: accepted" in accepted
+    # the same command again is a step of its own, one second on: refused on its merits
+    again = run("incidents", "accept", "I1", "--actor", "worker1", "--store", store, "--now", "latest")
+    assert again.exit_code == 1 and "I1 was already accepted by worker1" in again.output
+
+
 def test_a_store_of_past_events_says_so_and_reads_at_its_newest_event_with_now_latest(tmp_path: Path) -> None:
     # Reads count to the system clock (right for a live community, where a quiet feed must still
     # show its cases growing older); a store of last year's (or simulated) events said "age 614d" and

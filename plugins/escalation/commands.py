@@ -11,17 +11,19 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
+from gridcore.clock import FixedClock
 from gridcore.events import SYSTEM_ACTOR
 from gridcore_app.cli import (
     fail,
     for_staff,
     format_option,
+    now_is_latest,
     now_option,
     open_engine,
     parse_period_written,
@@ -290,6 +292,12 @@ def _record(
 ) -> None:
     with open_engine(store, now=now) as engine:
         when = now or engine.clock.now()
+        latest = engine.latest_event_time
+        if now is None and now_is_latest() and latest is not None and when <= latest:
+            # --now latest: the step is recorded one second after the store's newest event, so that it follows
+            # it: at one time, events are judged in id order, and X1:accept:... sorts before X1:report
+            when = latest + timedelta(seconds=1)
+            engine.clock = FixedClock(when)
         event = make(engine, when)
         known = views.state_of(engine).find(event.incident) is not None
         before = views.timeline(engine, event.incident) if known else []
