@@ -410,17 +410,17 @@ def test_a_part_document_round_trips_and_names_its_content() -> None:
                   summary="cleanup", cause="e1", activity="cleanup",
                   inputs={"age": timedelta(hours=3), "share": Fraction(1, 3), "day": date(2025, 1, 6),
                           "amount": Decimal("1.5"), "hours": 2.5, "party": True})
-    doc = dump_records([Record(entry, rules=(None,), taken=(("lot", 2),))])
+    doc = dump_records([Record.of(entry, rules=(None,), taken=(("lot", 2),))])
     [back] = load_records(doc)
     assert back.entry == entry and back.rules == (None,) and back.taken == (("lot", 2),)
-    assert part_key(doc) != part_key(dump_records([Record(entry)]))
+    assert part_key(doc) != part_key(dump_records([Record.of(entry)]))
     with pytest.raises(ValueError, match="set cannot be saved"):
         encode_value({1, 2})
 
 
 def _booked(n: int, time: datetime, **inputs: Any) -> Record:
-    return Record(Entry(id=f"e{n}", kind="earn", amount=n, member="res1", node="u11", time=time, rule=None,
-                        summary="cleanup", cause=f"e{n}", activity="cleanup", inputs=inputs))
+    return Record.of(Entry(id=f"e{n}", kind="earn", amount=n, member="res1", node="u11", time=time, rule=None,
+                           summary="cleanup", cause=f"e{n}", activity="cleanup", inputs=inputs))
 
 
 def _read(records: Any) -> list[tuple[Any, ...]]:
@@ -517,11 +517,11 @@ def test_a_part_s_bytes_are_its_canonical_text_however_its_rows_are_typed(inputs
     as ``1e-05`` and orjson as ``0.00001``, whole numbers beyond 64 bits, tagged kinds, texts of a subclass
     of ``str``, an input named by one), times in other zones, shared rules and lists of rules."""
     rule = RuleRef("a.rules", 3, 1, "activity cleanup: 10")
-    records = [Record(Entry(id=f"e{n}", kind="earn", amount=n - 3, member="res1", node="u11",
-                            time=START + timedelta(minutes=7 * n), rule=rule if n % 2 else None, summary="清洁",
-                            cause=f"e{n}", activity="cleanup",
-                            inputs={Name(k) if named and n == 1 else k: v for k, v in given_inputs.items()}),
-                      (rule, None) if n % 3 == 0 else None, (("e0", n),) if n == 2 else None, n)
+    records = [Record.of(Entry(id=f"e{n}", kind="earn", amount=n - 3, member="res1", node="u11",
+                               time=START + timedelta(minutes=7 * n), rule=rule if n % 2 else None, summary="清洁",
+                               cause=f"e{n}", activity="cleanup",
+                               inputs={Name(k) if named and n == 1 else k: v for k, v in given_inputs.items()}),
+                         (rule, None) if n % 3 == 0 else None, (("e0", n),) if n == 2 else None, n)
                for n, given_inputs in enumerate(inputs)]
     raw = records_bytes(records)
     assert raw == part_text(dump_records(records)).encode()
@@ -627,12 +627,11 @@ def test_an_altered_or_missing_chapter_is_an_error_naming_it(tmp_path: Path) -> 
 
 
 def test_an_entry_booked_while_recording_is_read_as_the_entry_of_its_fields(tmp_path: Path) -> None:
-    """An activity's earning and a lot's expiry are booked as a ``Line`` (ledger.py: no frozen ``Entry`` made
-    while recording): ``Record.entry`` gives the ``Entry`` of its fields, made once, and the part written
-    from the lines is the part written from those entries."""
+    """An activity's earning and a lot's expiry are booked as a ``Record`` of their fields (ledger.py: no
+    frozen ``Entry`` made while recording, and no object besides the record): ``Record.entry`` gives the
+    ``Entry`` of its fields, made once, and the part written from the records is the part written from
+    records of those entries."""
     from test_points_engine import act, at, open_points
-
-    from gridcore_points.ledger import Line
 
     engine = open_points(tmp_path / "store")
     try:
@@ -640,20 +639,23 @@ def test_an_entry_booked_while_recording_is_read_as_the_entry_of_its_fields(tmp_
                             act("a2", at(1), "res1", "u11", "volunteer_service", hours=1),
                             act("a3", at(400), "worker1", "g1", "patrol", hours=2)])  # (a1 and a2 expire)
         records = list(engine.state("points").history.open)
-        lines = [r.line for r in records]
-        assert [(type(line), line.kind) for line in lines] == [
-            (Line, "earn"), (Line, "earn"), (Line, "expire"), (Line, "expire"), (Line, "earn")]
+        assert [(type(r), r.kind, r.made) for r in records] == [
+            (Record, "earn", None), (Record, "earn", None), (Record, "expire", None), (Record, "expire", None),
+            (Record, "earn", None)]
         text = records_bytes(records)
-        entries = [r.entry for r in records]
         fields = [a.name for a in attrs.fields(Entry)]
-        assert entries == [Entry(**{name: getattr(line, name) for name in fields}) for line in lines]
-        assert all(type(r.entry) is Entry and r.entry is r.line is e for r, e in zip(records, entries, strict=True))
+        own = [Entry(**{name: getattr(r, name) for name in fields}) for r in records]
+        entries = [r.entry for r in records]
+        assert entries == own
+        assert all(type(r.entry) is Entry and r.entry is r.made is e for r, e in zip(records, entries, strict=True))
         assert entries[2] == Entry(id="expire:a1", kind="expire", amount=-12, member="res1", node="u11",
                                    time=entries[2].time, rule=entries[2].rule,
                                    summary="12 unspent points of a1 expired", cause=None, activity=None,
                                    inputs={"earned_at": at(0).isoformat(), "lot": "a1", "unspent": 12})
-        assert records_bytes([Record(e, r.rules, r.taken, r.net)
-                              for r, e in zip(records, entries, strict=True)]) == text
+        made = [Record.of(e, r.rules, r.taken, r.net) for r, e in zip(records, entries, strict=True)]
+        assert all(m.entry is e for m, e in zip(made, entries, strict=True))
+        assert records_bytes(made) == text
+        assert [(r.rules, r.taken, r.net) for r in records] == [(m.rules, m.taken, m.net) for m in made]
         engine.clock.set(at(401))  # type: ignore[attr-defined]
         assert api.statement(engine, "res1", "2025-01").entries == tuple(entries[:2])
     finally:
@@ -661,9 +663,9 @@ def test_an_entry_booked_while_recording_is_read_as_the_entry_of_its_fields(tmp_
 
 
 def test_earnings_of_one_kind_share_their_inputs_while_booked_and_each_entry_has_its_own(tmp_path: Path) -> None:
-    """Earnings no cap cuts of one item, name, hours and quantity are booked as lines holding one dict of
+    """Earnings no cap cuts of one item, name, hours and quantity are booked as records holding one dict of
     inputs (``booking.Uncut``: never changed); each ``Entry`` read of them has its own copy, so what a reader
-    does to one entry's inputs reaches no other entry, no line, and no later earning."""
+    does to one entry's inputs reaches no other entry, no record, and no later earning."""
     from test_points_engine import act, at, open_points
 
     engine = open_points(tmp_path / "store")
@@ -671,7 +673,7 @@ def test_earnings_of_one_kind_share_their_inputs_while_booked_and_each_entry_has
         engine.record_many([act("a1", at(0), "res1", "u11", "cleanup"),
                             act("a2", at(1), "res1", "u11", "cleanup")])
         records = list(engine.state("points").history.open)
-        assert records[0].line.inputs is records[1].line.inputs  # (one dict while booked)
+        assert records[0].inputs is records[1].inputs  # (one dict while booked)
         first, second = records[0].entry, records[1].entry
         assert first.inputs == second.inputs and first.inputs is not second.inputs
         shown = dict(second.inputs)
@@ -679,6 +681,6 @@ def test_earnings_of_one_kind_share_their_inputs_while_booked_and_each_entry_has
         assert second.inputs == shown
         engine.record_many([act("a3", at(40), "res1", "u11", "cleanup")])
         third = engine.state("points").history.open[-1]
-        assert third.line.inputs == shown and third.entry.inputs == shown
+        assert third.inputs == shown and third.entry.inputs == shown
     finally:
         engine.close()

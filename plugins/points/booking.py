@@ -21,7 +21,7 @@ from . import ledger
 from .deduction import Deductions
 from .events import PointsRedeemed, RecognitionAwarded
 from .facts import Facts
-from .ledger import Account, Entry, Line, keep_key, note_key, utc_key
+from .ledger import Account, Entry, Record, keep_key, note_key, utc_key
 from .policy import ActivityItem, Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
 from .tracking import Claim, IncidentTrack, claim_end
@@ -86,7 +86,7 @@ class Booking(Deductions):
     def book(
         self,
         account: Account,
-        entry: Entry | Line,
+        entry: Entry | Record,
         policy: PointsPolicy | None,
         caps: tuple[str, ...] = (),
         rules: tuple[Any, ...] | None = None,
@@ -313,8 +313,8 @@ class Booking(Deductions):
                         self._marks = (periods, marks)
                     expiry = policy.expiry
                     account.earn(
-                        Line(event.id, "earn", rounded, member, event.node, time, item.rule, uncut.summary,
-                             event.id, item.activity, uncut.inputs),
+                        Record(event.id, "earn", rounded, member, event.node, time, item.rule, uncut.summary,
+                               event.id, item.activity, uncut.inputs),
                         item.activity, uncut.rules,
                         None if expiry is None else self._expires(time, expiry.months),
                         None if expiry is None else expiry.rule, periods, ends, marks)
@@ -341,11 +341,11 @@ class Booking(Deductions):
         # lot, its two cap counters and its activity marks in one call (``Account.earn``).
         amount, rules, summary = self._capped(account, event.node, policy, base, item.rule, inputs, summary,
                                               periods, pricing.caps[at])
-        entry = Line(event.id, "earn", amount, member, event.node, event.time, item.rule, summary, event.id,
-                     item.activity, inputs)
+        entry = Record(event.id, "earn", amount, member, event.node, event.time, item.rule, summary, event.id,
+                       item.activity, inputs)
         self._book_earning(account, entry, event, policy, item.activity, rules, periods, ends)
 
-    def _book_earning(self, account: Account, entry: Line, event: ActivityRecorded, policy: PointsPolicy,
+    def _book_earning(self, account: Account, entry: Record, event: ActivityRecorded, policy: PointsPolicy,
                       scope: str, rules: tuple[Any, ...], periods: dict[str, tuple[str, datetime]],
                       ends: dict[str, timedelta]) -> None:
         """Book an activity's earning ``entry`` (counted toward caps in ``scope`` and ``*``) with its lot, its cap
@@ -430,9 +430,9 @@ class Booking(Deductions):
             periods, ends = self.calendar.periods_and_ends(event.time)
         amount, rules, summary = self._capped(account, event.node, policy, base, rule, inputs, summary, periods,
                                               cap_plan)
-        # (a ``Line``, as every earning's: ledger.py)
-        entry = Line(entry_id or event.id, "earn", amount, account.member, event.node, event.time, rule, summary,
-                     event.id, scope, inputs)
+        # (a ``Record``, as every earning's: ledger.py)
+        entry = Record(entry_id or event.id, "earn", amount, account.member, event.node, event.time, rule,
+                       summary, event.id, scope, inputs)
         self.book(account, entry, policy, caps=(scope, "*"), rules=rules,
                   day=None if periods is None or ends is None else (periods, ends))
 
@@ -532,11 +532,11 @@ class Booking(Deductions):
                 f"({account.balance} points, {cost} needed): not booked",
             )
             return
-        # (a ``Line``, as an earning's: ledger.py)
-        entry = Line(event.id, "redeem", -cost, member, event.node, event.time, reward.rule,
-                     f"redeemed {event.quantity} x {reward.name} at {reward.price} points", event.id, None,
-                     {"reward": reward.name, "quantity": event.quantity, "price": reward.price,
-                      "balance_before": account.balance})
+        # (a ``Record``, as an earning's: ledger.py)
+        entry = Record(event.id, "redeem", -cost, member, event.node, event.time, reward.rule,
+                       f"redeemed {event.quantity} x {reward.name} at {reward.price} points", event.id, None,
+                       {"reward": reward.name, "quantity": event.quantity, "price": reward.price,
+                        "balance_before": account.balance})
         account.debit(entry)
         self.stock_used[reward.name] = self.stock_used.get(reward.name, 0) + event.quantity
         periods, ends = self.calendar.periods_and_ends(event.time)
@@ -766,8 +766,8 @@ class Tilted:
 
 class Uncut:
     """What an activity's earning books when no cap cuts it (``Booking._uncut``): its amount, every rule behind
-    it, its summary and its inputs (in the order its entry lists them: the one dict every ``Line`` it books
-    holds, never changed; an ``Entry`` made of such a line gets a copy of its own, ``Line.entry``)."""
+    it, its summary and its inputs (in the order its entry lists them: the one dict every ``Record`` it books
+    holds, never changed; an ``Entry`` made of such a record gets a copy of its own, ``Record.entry``)."""
 
     __slots__ = ("inputs", "rounded", "rules", "summary")
 

@@ -187,9 +187,8 @@ class History:
     def add(self, record: Record) -> None:
         """Append a booked entry."""
         self.open.append(record)
-        line = record.line
-        if line.kind in GUARDED_KINDS:
-            self.guarded[line.id] = record
+        if record.kind in GUARDED_KINDS:
+            self.guarded[record.id] = record
         if len(self.open) >= self.part_size:
             self.seal()
 
@@ -206,7 +205,7 @@ class History:
         """
         if not self.open:
             return
-        times = [r.line.time for r in self.open]
+        times = [r.time for r in self.open]
         self.parts.append(Part(min(times), max(times), len(self.open), None, records=self.open))
         self.open = []
         self.guarded = {}
@@ -267,16 +266,16 @@ class History:
     def find(self, entry_id: str) -> Record | None:
         """The entry booked under ``entry_id`` (the newest parts are searched first)."""
         for record in reversed(self.open):
-            if record.line.id == entry_id:
+            if record.id == entry_id:
                 return record
         for part in reversed(self.parts):
             for record in self._records(part):
-                if record.line.id == entry_id:
+                if record.id == entry_id:
                     return record
         for chapter in reversed(self.chapters):
             for part in reversed(self.chapter_parts(chapter)):
                 for record in self._records(part):
-                    if record.line.id == entry_id:
+                    if record.id == entry_id:
                         return record
         return None
 
@@ -400,8 +399,8 @@ class History:
         history.parts.extend(Part.from_row(row) for row in document["parts"])
         for record in load_records(document["open"]):
             history.open.append(record)
-            if record.line.kind in GUARDED_KINDS:
-                history.guarded[record.line.id] = record
+            if record.kind in GUARDED_KINDS:
+                history.guarded[record.id] = record
         return history
 
 
@@ -478,8 +477,7 @@ def _dumped(records: list[Record], sort: bool) -> tuple[dict[str, Any], bool]:
     last_offset: Any = _NO_ZONE
     fixed: Any = _NO_ZONE
     fixed_offset: Any = None
-    for record in records:
-        e = record.line  # (an ``Entry``'s fields, made into one or not)
+    for e in records:  # (an ``Entry``'s fields, and the record's own)
         inputs = e.inputs
         names = tuple(inputs)
         shape = by_names.get(names)
@@ -520,16 +518,16 @@ def _dumped(records: list[Record], sort: bool) -> tuple[dict[str, Any], bool]:
         at = None if rule is None else by_object.get(id(rule))
         if at is None and rule is not None:
             at = ref(rule)
-        extra = record.rules
+        extra = e.rules
         numbers = None
         if extra is not None:
             numbers = listed.get(id(extra))
             if numbers is None:
                 numbers = listed[id(extra)] = [ref(r) for r in extra]
-        taken = record.taken
+        taken = e.taken
         append([
             e.id, e.kind, e.amount, e.member, e.node, when, at, e.summary, e.cause, e.activity, numbers,
-            None if taken is None else list(map(list, taken)), record.net, number, *values,
+            None if taken is None else list(map(list, taken)), e.net, number, *values,
         ])
     return {"format": PART_FORMAT,
             "rules": [[r.file, r.line, r.column, r.text] for r in rules],
@@ -590,14 +588,12 @@ def load_records(doc: Mapping[str, Any]) -> list[Record]:
                 if isinstance(value, dict):
                     values = [decode_value(v) for v in values]
                     break
-            # (Entry's fields in their order: a period's read decodes every entry of its parts)
-            entry = Entry(
+            # (Entry's fields in their order, then the record's: a period's read decodes every entry of its
+            # parts; its ``Entry`` is made when first read, ``Record.entry``)
+            out.append(Record(
                 str(ident), str(kind), int(amount), str(member), str(node), time,
                 None if rule is None else rules[rule], str(summary), None if cause is None else str(cause),
                 None if activity is None else str(activity), dict(zip(names, values)),
-            )
-            out.append(Record(
-                entry,
                 None if extra is None else tuple(None if r is None else rules[r] for r in extra),
                 None if taken is None else tuple((str(lot), int(n)) for lot, n in taken),
                 None if net is None else int(net),
@@ -619,7 +615,7 @@ def _load_records_1(doc: Mapping[str, Any]) -> list[Record]:
             None if rule is None else rules[rule], str(summary), None if cause is None else str(cause),
             None if activity is None else str(activity), _decode_inputs(inputs),
         )
-        out.append(Record(
+        out.append(Record.of(
             entry,
             None if extra is None else tuple(None if r is None else rules[r] for r in extra),
             None if taken is None else tuple((str(lot), int(n)) for lot, n in taken),

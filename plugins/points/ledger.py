@@ -223,45 +223,6 @@ class Entry:
         return f"points:{self.id}"
 
 
-class Line:
-    """An entry as the ledger books it while recording: ``Entry``'s fields, read as an ``Entry``'s.
-
-    A slots class with a plain ``__init__``, not a fact: ``attrs``' frozen ``__init__`` sets each field
-    through ``object.__setattr__`` (about 12,300 instructions an ``Entry`` of 11 fields, measured alone,
-    against 3,700 for this), and an ingest books one entry an earning and one an expiry that nothing reads as
-    an ``Entry`` before the history stores it (``history.py`` writes it from these fields).  ``Record.entry``
-    gives the ``Entry`` (equal field by field, made once, when first read): every reader of the ledger
-    (statements, boards, explanations) sees ``Entry`` facts as before.  A line's ``inputs`` are never changed
-    once it is made, and may be one dict for many lines (every earning no cap cut of one item, name, hours
-    and quantity under the same tilts: ``booking.Uncut``; a dict kept for each was an object the garbage
-    collector walked as long as the line stayed); its ``Entry`` gets a copy.
-    """
-
-    __slots__ = ("activity", "amount", "cause", "id", "inputs", "kind", "member", "node", "rule", "summary",
-                 "time")
-
-    def __init__(self, id: str, kind: str, amount: int, member: str, node: str, time: datetime,
-                 rule: RuleRef | None, summary: str, cause: str | None, activity: str | None,
-                 inputs: Mapping[str, Any]) -> None:
-        """``Entry``'s fields in its order, every one given."""
-        self.id = id
-        self.kind = kind
-        self.amount = amount
-        self.member = member
-        self.node = node
-        self.time = time
-        self.rule = rule
-        self.summary = summary
-        self.cause = cause
-        self.activity = activity
-        self.inputs = inputs
-
-    def entry(self) -> Entry:
-        """The ``Entry`` of these fields, its inputs a dict of its own (a line's may be shared: below)."""
-        return Entry(self.id, self.kind, self.amount, self.member, self.node, self.time, self.rule, self.summary,
-                     self.cause, self.activity, dict(self.inputs))
-
-
 class Calendar:
     """Period labels and ends of a community's zone, worked out once per local day.
 
@@ -375,9 +336,8 @@ class Calendar:
         return found
 
 
-@define(eq=False)
 class Record:
-    """One booked entry, with what explanations say besides it.
+    """One booked entry: ``Entry``'s fields, read as an ``Entry``'s, with what explanations say besides it.
 
     ``rules`` is every rule behind an earning or deduction (item, tilts, caps,
     floor), None when the entry's own rule is all; ``taken`` is the lots a
@@ -387,25 +347,69 @@ class Record:
     its last entry dated before then: a month's board, and a member's
     statement for a period it has entries in, read that month's (period's)
     entries, not every later one (api.py).
+
+    A slots class with a plain ``__init__``, not a fact, holding the entry's fields itself: an ingest books
+    one entry an earning and one an expiry that nothing reads as an ``Entry`` before the history stores it
+    (``history.py`` writes it from these fields), and ``attrs``' frozen ``__init__`` sets each field through
+    ``object.__setattr__`` (about 12,300 instructions an ``Entry`` of 11 fields, measured alone, against
+    3,700 for a plain one).  One object an entry, not an entry and a record of it: each was an object the
+    garbage collector walked while the history held it.  ``entry`` gives the ``Entry`` (equal field by
+    field, made once, when first read, or the one it was made of: ``of``): every reader of the ledger
+    (statements, boards, explanations) sees ``Entry`` facts as before.  A record's ``inputs`` are never
+    changed once it is made, and may be one dict for many records (every earning no cap cut of one item,
+    name, hours and quantity under the same tilts: ``booking.Uncut``; a dict kept for each was an object
+    the garbage collector walked as long as the record stayed); its ``Entry`` gets a copy.
     """
 
-    #: the entry as booked: an ``Entry``, or while nothing read it as one, its ``Line`` (``entry`` gives the
-    #: ``Entry`` either way; what reads a few fields of every entry, as the history's parts do, reads these)
-    line: Entry | Line
-    rules: tuple[RuleRef | None, ...] | None = None
-    taken: tuple[tuple[str, int], ...] | None = None
-    #: None for an entry read from a part stored before nets were kept (history.py, ``PART_FORMAT`` 2)
-    net: int | None = None
+    __slots__ = ("activity", "amount", "cause", "id", "inputs", "kind", "made", "member", "net", "node", "rule",
+                 "rules", "summary", "taken", "time")
+
+    def __init__(self, id: str, kind: str, amount: int, member: str, node: str, time: datetime,
+                 rule: RuleRef | None, summary: str, cause: str | None, activity: str | None,
+                 inputs: Mapping[str, Any], rules: tuple[RuleRef | None, ...] | None = None,
+                 taken: tuple[tuple[str, int], ...] | None = None, net: int | None = None) -> None:
+        """``Entry``'s fields in its order, every one given, then the record's own."""
+        self.id = id
+        self.kind = kind
+        self.amount = amount
+        self.member = member
+        self.node = node
+        self.time = time
+        self.rule = rule
+        self.summary = summary
+        self.cause = cause
+        self.activity = activity
+        self.inputs = inputs
+        self.rules = rules
+        self.taken = taken
+        #: None for an entry read from a part stored before nets were kept (history.py, ``PART_FORMAT`` 2)
+        self.net = net
+        #: the ``Entry`` of these fields, once made (``entry``), or the one the record was made of (``of``)
+        self.made: Entry | None = None
+
+    @classmethod
+    def of(cls, entry: Entry, rules: tuple[RuleRef | None, ...] | None = None,
+           taken: tuple[tuple[str, int], ...] | None = None, net: int | None = None) -> Record:
+        """The record of ``entry`` (whose ``entry`` is that very object)."""
+        record = cls(entry.id, entry.kind, entry.amount, entry.member, entry.node, entry.time, entry.rule,
+                     entry.summary, entry.cause, entry.activity, entry.inputs, rules, taken, net)
+        record.made = entry
+        return record
 
     @property
     def entry(self) -> Entry:
-        """The booked entry (made of its ``Line`` when first read, and kept)."""
-        line = self.line
-        if type(line) is Line:
-            made = self.line = line.entry()
-            return made
-        assert isinstance(line, Entry)
-        return line
+        """The booked entry (made of these fields when first read, its inputs a dict of its own, and kept)."""
+        made = self.made
+        if made is None:
+            made = self.made = Entry(self.id, self.kind, self.amount, self.member, self.node, self.time, self.rule,
+                                     self.summary, self.cause, self.activity, dict(self.inputs))
+        return made
+
+    def __repr__(self) -> str:
+        return (f"Record(id={self.id!r}, kind={self.kind!r}, amount={self.amount!r}, member={self.member!r}, "
+                f"node={self.node!r}, time={self.time!r}, rule={self.rule!r}, summary={self.summary!r}, "
+                f"cause={self.cause!r}, activity={self.activity!r}, inputs={self.inputs!r}, rules={self.rules!r}, "
+                f"taken={self.taken!r}, net={self.net!r})")
 
 
 class Journal(Protocol):
@@ -549,12 +553,20 @@ class Account:
             if self.expiring is not None and _in_expiry_order(self.lots):
                 self.expiring = None
 
-    def add(self, entry: Entry | Line, *, rules: tuple[RuleRef | None, ...] | None = None,
+    def add(self, entry: Entry | Record, *, rules: tuple[RuleRef | None, ...] | None = None,
             taken: tuple[tuple[str, int], ...] | None = None) -> None:
-        """Book an entry to the journal (entries arrive in time order) and count it."""
+        """Book an entry to the journal (entries arrive in time order) and count it.
+
+        ``entry``: an ``Entry``, or a ``Record`` not yet booked (its ``rules``, ``taken`` and ``net`` set here).
+        """
         amount = entry.amount
         self.net += amount
-        self.journal.add(Record(entry, rules, taken, self.net))
+        if type(entry) is Record:
+            entry.rules, entry.taken, entry.net = rules, taken, self.net
+            self.journal.add(entry)
+        else:
+            assert isinstance(entry, Entry)
+            self.journal.add(Record.of(entry, rules, taken, self.net))
         if self.first is None:
             self.first = utc_key(entry.time)
         kind = entry.kind
@@ -578,7 +590,7 @@ class Account:
 
     def credit(
         self,
-        entry: Entry | Line,
+        entry: Entry | Record,
         *,
         expires: datetime | None,
         expiry_rule: RuleRef | None = None,
@@ -618,7 +630,7 @@ class Account:
 
     def earn(
         self,
-        entry: Entry | Line,
+        entry: Record,
         scope: str,
         rules: tuple[RuleRef | None, ...] | None,
         expires: datetime | None,
@@ -642,7 +654,8 @@ class Account:
         opens = not self.open_spans and not self.earned
         amount = entry.amount
         net = self.net = self.net + amount
-        self.journal.add(Record(entry, rules, None, net))
+        entry.rules, entry.net = rules, net  # (``taken``: None, as made)
+        self.journal.add(entry)
         if self.first is None:
             self.first = utc_key(entry.time)
         self.credited += amount
@@ -709,7 +722,7 @@ class Account:
         if opens:
             self.closing = max(ends["week"], ends["year"])
 
-    def _open_lot(self, entry: Entry | Line, remaining: int, expires: datetime | None, expiry_rule: RuleRef | None,
+    def _open_lot(self, entry: Entry | Record, remaining: int, expires: datetime | None, expiry_rule: RuleRef | None,
                   ) -> None:
         """Open the lot of a credit of ``remaining`` points (what the debt left of it), in time order."""
         lot = Lot(entry.id, entry.time, entry.node, remaining, expires, expiry_rule, self.opened, remaining)
@@ -773,7 +786,7 @@ class Account:
                     self.span_due = end
             span_node[span] = node
 
-    def debit(self, entry: Entry | Line) -> list[tuple[str, int]]:
+    def debit(self, entry: Entry | Record) -> list[tuple[str, int]]:
         """Book a redemption of ``-entry.amount`` points from the oldest lots first.
 
         Returns ``(lot entry id, points taken)`` pairs.  The caller has checked the
@@ -1015,11 +1028,11 @@ class Account:
         remaining, entry_id, rule = lot.remaining, lot.entry_id, lot.expiry_rule
         self.balance -= remaining
         self.net -= remaining
-        self.journal.add(Record(Line(
+        self.journal.add(Record(
             f"expire:{entry_id}", "expire", -remaining, self.member, lot.node, lot.expires, rule,
             f"{remaining} unspent points of {entry_id} expired", None, None,
-            {"earned_at": lot.time.isoformat(), "lot": entry_id, "unspent": remaining},
-        ), None, None, self.net))
+            {"earned_at": lot.time.isoformat(), "lot": entry_id, "unspent": remaining}, None, None, self.net,
+        ))
         self.expired += remaining
         if rule is not None and rule is not self.expiry_noted:
             self.rules = _noted(self.rules, rule)
