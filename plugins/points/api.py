@@ -27,7 +27,7 @@ from .events import PointsRedeemed
 from .history import History
 from .ledger import Entry, Record, utc_key
 from .state import NAME, PointsState
-from .tracking import Claim, Claims, claim_end
+from .tracking import Claims, claim_end
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -529,9 +529,8 @@ def _claims_before(engine: Engine, the_state: PointsState, event: ActivityRecord
         if record is None or record.entry.kind != "earn" or record.entry.activity is None:
             continue
         periods, ends = calendar.periods_and_ends(earlier.time)
-        claims.add(record.entry.member, record.entry.activity,
-                   Claim(earlier.id, earlier.time, claim_end(earlier.time, earlier.hours), periods["day"][0]),
-                   ends["day"])
+        claims.add(record.entry.member, record.entry.activity, earlier.id, earlier.time,
+                   claim_end(earlier.time, earlier.hours), periods["day"][0], ends["day"])
     return claims
 
 

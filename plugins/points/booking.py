@@ -24,7 +24,7 @@ from .facts import Facts
 from .ledger import Account, Entry, Record, keep_key, note_key, utc_key
 from .policy import ActivityItem, Cap, IncidentItem, PointsPolicy, Tilt, round_points
 from .section import SECTION
-from .tracking import Claim, IncidentTrack, claim_end
+from .tracking import IncidentTrack, claim_end
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -255,12 +255,7 @@ class Booking(Deductions):
                 activity=event.activity,
             )
             return
-        self.claims.add(
-            member,
-            items[0].activity,
-            Claim(event.id, event.time, end, periods["day"][0]),
-            ends["day"],
-        )
+        self.claims.add(member, items[0].activity, event.id, event.time, end, periods["day"][0], ends["day"])
         # (the facts are gathered only for items that read them: most items are plain amounts)
         facts = self.facts(event, member) if pricing.reads_facts else None
         at = 0

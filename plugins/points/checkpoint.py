@@ -77,7 +77,7 @@ from .sealed import (
     SealedIds,
     SealedMap,
 )
-from .tracking import Claim, Claims, IncidentTrack, PeriodCounter
+from .tracking import Claims, IncidentTrack, PeriodCounter
 
 if TYPE_CHECKING:
     from gridcore import Engine
@@ -125,8 +125,7 @@ def save(state: Records, engine: Engine) -> dict[str, Any]:
     return {
         "accounts": rows,
         "rules": [[key, *unstructure(rule, RuleRef).values()] for key, rule in sorted(rules.items())],
-        "claims": [[member, activity, [[c.event_id, c.start.isoformat(), c.end.isoformat(), c.day] for c in claims]]
-                   for (member, activity), claims in sorted(state.claims.by_activity.items())],
+        "claims": state.claims.dump(),
         "incidents": [unstructure(track, IncidentTrack) for _, track in sorted(state.incidents.items())],
         "settled": state.settled.save(None if engine.read_only else part_writer(engine.store, SETTLED)),
         "dormant": state.dormant.save(None if engine.read_only else part_writer(engine.store, DORMANT)),
@@ -199,12 +198,7 @@ def restore(state: Records, document: dict[str, Any]) -> None:
 
         state.accounts = Accounts(state.history, _AccountLoader(rules, calendar.end, loader))
         state.accounts.restore(rows)
-        state.claims = Claims()
-        for member, activity, claims in document["claims"]:
-            state.claims.by_activity[(str(member), str(activity))] = [
-                Claim(str(ident), read_time(start), read_time(end), str(day))
-                for ident, start, end, day in claims]
-        state.claims.restored(functools.partial(calendar.end, "day"))
+        state.claims = Claims.restore(document["claims"], functools.partial(calendar.end, "day"))
         tracks = [structure(doc, IncidentTrack) for doc in document["incidents"]]
         state.incidents = {track.id: track for track in tracks}
         state.settled = SealedIds.restore(document["settled"], SETTLED, SETTLED_WHAT, *state.sealed_loaders(SETTLED))

@@ -53,14 +53,12 @@ _ENDS: dict[tuple[int, float], tuple[datetime, datetime]] = {}
 _SPANS: dict[float, timedelta] = {}
 
 
-@define
-class Claim:
-    """An activity a member was credited for (to spot the same one claimed twice)."""
-
-    event_id: str
-    start: datetime
-    end: datetime
-    day: str
+#: An activity a member was credited for (to spot the same one claimed twice): its event's id, its start, its
+#: end, its day's label, and the moment (a ``utc_key``) after which no later claim can duplicate it (``Claims``).
+#: A tuple, not a class: one is kept for each activity until its day is over, and a tuple of texts, times and a
+#: span is made without a call and is an object the garbage collector stops walking once it has looked at it
+#: (an instance of a class, as a claim was until 2026-12-07, it walked in every collection of its generation)
+Claim = tuple[str, datetime, datetime, str, timedelta]
 
 
 class Claims:
@@ -79,32 +77,35 @@ class Claims:
         #: the moments (``utc_key``s) claims kept can go at, each once: a heap (most claims of a day go
         #: at its end, so a claim costs a list append, not a push and a pop of its own)
         self.due: list[timedelta] = []
-        #: (member, activity, event id) of the claims that can go at each of those moments
-        self._going: dict[timedelta, list[tuple[str, str, str]]] = {}
+        #: the (member, activity) keys of ``by_activity`` with a claim that can go at each of those moments
+        self._going: dict[timedelta, list[tuple[str, str]]] = {}
 
-    def add(self, member: str, activity: str, claim: Claim, day_end: timedelta) -> None:
-        """Remember a credited claim (its day ends at ``day_end``, a ``utc_key``), forgetting those no later
-        claim can duplicate."""
+    def add(self, member: str, activity: str, event_id: str, start: datetime, end: datetime, day: str,
+            day_end: timedelta) -> None:
+        """Remember a credited claim from ``start`` to ``end`` on the day labelled ``day`` (which ends at
+        ``day_end``, a ``utc_key``), forgetting those no later claim can duplicate."""
+        goes = utc_key(end)
+        if goes < day_end:  # noqa: PLR1730  # (``max``, without its call: most claims end within their day)
+            goes = day_end
+        claim = (event_id, start, end, day, goes)
         key = (member, activity)
         earlier = self.by_activity.get(key)
         if earlier is None:  # (most claims: the member's first of the activity still kept)
             kept = [claim]
         else:
-            kept = [old for old in earlier if old.day == claim.day or old.end > claim.start or old.start == claim.start]
+            # (those of its day, running past its start, or starting with it; a claim is (id, start, end, day, goes))
+            kept = [old for old in earlier if old[3] == day or old[2] > start or old[1] == start]
             kept.append(claim)
         self.by_activity[key] = kept
         self.added += 1
-        when = utc_key(claim.end)
-        if when < day_end:  # noqa: PLR1730  # (``max``, without its call: most claims end within their day)
-            when = day_end
-        going = self._going.get(when)  # (``_going_at`` written out: one claim per activity)
+        going = self._going.get(goes)  # (``_going_at`` written out: one claim per activity)
         if going is None:
-            going = self._going[when] = []
-            heapq.heappush(self.due, when)
-        going.append((member, activity, claim.event_id))
+            going = self._going[goes] = []
+            heapq.heappush(self.due, goes)
+        going.append(key)
 
-    def _going_at(self, when: timedelta) -> list[tuple[str, str, str]]:
-        """The claims that can go at ``when`` (a ``utc_key``), the moment queued if new."""
+    def _going_at(self, when: timedelta) -> list[tuple[str, str]]:
+        """The keys of the claims that can go at ``when`` (a ``utc_key``), the moment queued if new."""
         going = self._going.get(when)
         if going is None:
             going = self._going[when] = []
@@ -115,27 +116,43 @@ class Claims:
         """Forget the claims no claim starting at ``until`` (a ``utc_key``) or later can duplicate.
 
         Such a claim's day is over (a later claim is on a later day) and it
-        ended by ``until`` (a later claim neither overlaps it nor starts with it).
+        ended by ``until`` (a later claim neither overlaps it nor starts with it):
+        every claim whose moment (its last field) came, of each key queued at a
+        moment that came.
         """
         expiry = self.due
         while expiry and expiry[0] <= until:
-            for member, activity, ident in self._going.pop(heapq.heappop(expiry)):
-                claims = self.by_activity.get((member, activity))
+            for key in self._going.pop(heapq.heappop(expiry)):
+                claims = self.by_activity.get(key)
                 if claims is None:
                     continue
-                kept = [claim for claim in claims if claim.event_id != ident]
+                kept = [claim for claim in claims if claim[4] > until]
                 if not kept:
-                    del self.by_activity[(member, activity)]
+                    del self.by_activity[key]
                 elif len(kept) < len(claims):
-                    self.by_activity[(member, activity)] = kept
+                    self.by_activity[key] = kept
 
-    def restored(self, day_end: Callable[[str], datetime]) -> None:
-        """Queue the claims a checkpoint restored (``day_end``: the end of a day by its label)."""
-        self.due, self._going = [], {}
-        for (member, activity), claims in self.by_activity.items():
-            for claim in claims:
-                self._going_at(max(utc_key(claim.end), utc_key(day_end(claim.day)))).append(
-                    (member, activity, claim.event_id))
+    @classmethod
+    def restore(cls, rows: Sequence[Sequence[Any]], day_end: Callable[[str], datetime]) -> Claims:
+        """The claims a checkpoint saved (``dump``), queued (``day_end``: the end of a day by its label)."""
+        claims = cls()
+        for member, activity, kept in rows:
+            key = (str(member), str(activity))
+            made: list[Claim] = []
+            for ident, start, end, day in kept:
+                begun, ended = read_time(start), read_time(end)
+                goes = max(utc_key(ended), utc_key(day_end(str(day))))
+                made.append((str(ident), begun, ended, str(day), goes))
+                claims._going_at(goes).append(key)
+            claims.by_activity[key] = made
+        return claims
+
+    def dump(self) -> list[list[Any]]:
+        """The claims as a checkpoint saves them: ``[member, activity, [[event id, start, end, day], ...]]`` by
+        (member, activity)."""
+        return [[member, activity, [[ident, begun.isoformat(), ended.isoformat(), day]
+                                    for ident, begun, ended, day, _ in claims]]
+                for (member, activity), claims in sorted(self.by_activity.items())]
 
     def duplicate_of(self, member: str, activity: str, event_id: str, start: datetime, end: datetime,
                      day: str, window: str) -> str | None:
@@ -145,16 +162,14 @@ class Claims:
             return None  # (most claims: the member's first of the activity kept)
         if window == "day":
             # The first claim of that day (they are kept in time order).
-            for claim in claims:
-                if claim.day == day and claim.event_id != event_id:
-                    return claim.event_id
+            for ident, _, _, claimed, _ in claims:
+                if claimed == day and ident != event_id:
+                    return ident
             return None
         if window == "overlap":
-            for claim in claims:
-                if claim.event_id != event_id and (
-                    (claim.start < end and start < claim.end) or claim.start == start
-                ):
-                    return claim.event_id
+            for ident, begun, ended, _, _ in claims:
+                if ident != event_id and ((begun < end and start < ended) or begun == start):
+                    return ident
         return None
 
     def copy(self) -> Claims:
