@@ -51,7 +51,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -477,26 +477,34 @@ def _dumped(records: list[Record], sort: bool) -> tuple[dict[str, Any], bool]:
     last_offset: Any = _NO_ZONE
     fixed: Any = _NO_ZONE
     fixed_offset: Any = None
+    # an inputs dict's shape and values, by its ``id`` (records hold one dict for many entries, ``Record``, never
+    # changed, and the records hold every dict while this runs: no id is reused)
+    by_inputs: dict[int, tuple[int, Sequence[Any]]] = {}
     for e in records:  # (an ``Entry``'s fields, and the record's own)
         inputs = e.inputs
-        names = tuple(inputs)
-        shape = by_names.get(names)
-        if shape is None:
-            ordered = tuple(sorted(names)) if sort else names
-            number = shapes.get(ordered)
-            if number is None:
-                number = shapes[ordered] = len(shapes)
-            shape = by_names[names] = (number, itemgetter(*ordered) if ordered else _nothing, len(ordered))
-        number, values_of, count = shape
-        values = values_of(inputs)
-        if count == 1:
-            values = (values,)
-        if not exactly(map(type, values)):  # (a float, mostly)
-            if not plainly(map(type, values)):
-                values = [encode_value(v) for v in values]
-            for value in values:  # (a float out of ``[1e-4, 1e16)``, NaN or infinite orjson writes otherwise)
-                if type(value) is float and not (1e-4 <= value < 1e16 or -1e16 < value <= -1e-4 or value == 0.0):
-                    typed = False
+        known = by_inputs.get(id(inputs))
+        if known is not None:
+            number, values = known
+        else:
+            names = tuple(inputs)
+            shape = by_names.get(names)
+            if shape is None:
+                ordered = tuple(sorted(names)) if sort else names
+                found = shapes.get(ordered)
+                if found is None:
+                    found = shapes[ordered] = len(shapes)
+                shape = by_names[names] = (found, itemgetter(*ordered) if ordered else _nothing, len(ordered))
+            number, values_of, count = shape
+            values = values_of(inputs)
+            if count == 1:
+                values = (values,)
+            if not exactly(map(type, values)):  # (a float, mostly)
+                if not plainly(map(type, values)):
+                    values = [encode_value(v) for v in values]
+                for value in values:  # (a float out of ``[1e-4, 1e16)``, NaN or infinite orjson writes otherwise)
+                    if type(value) is float and not (1e-4 <= value < 1e16 or -1e16 < value <= -1e-4 or value == 0.0):
+                        typed = False
+            by_inputs[id(inputs)] = (number, values)
         time = e.time
         if time is last_time:
             when: int | str = 0
