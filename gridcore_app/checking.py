@@ -229,8 +229,8 @@ def within(community: Community, node: str) -> Community:
 COMMUNITY_LEVEL = "community"
 
 
-def governance(results: Sequence[CheckResult], *, plugins: PluginManager | None = None,
-               lang: str = "en") -> tuple[list[str], list[Diagnostic]]:
+def governance(results: Sequence[CheckResult], *,
+               plugins: PluginManager | None = None) -> tuple[list[str], list[Diagnostic]]:
     """Which ruleset governs each community of each community folder the rulesets were checked
     against (lines to show), and a warning for every community none governs (``ungoverned-subtree``).
 
@@ -264,28 +264,10 @@ def governance(results: Sequence[CheckResult], *, plugins: PluginManager | None 
             if governing is None:
                 ungoverned.append(unit)
                 continue
-            names = ", ".join(f"{r.name} ({Path(r.file).name}{_extending(r, found, lang)})" for r in governing)
+            names = ", ".join(f"{r.name} ({Path(r.file).name})" for r in governing)
             lines.append(f"{'  ' if len(folders) > 1 else ''}{unit.id} {unit.name}: {names}")
         problems.extend(_ungoverned(hierarchy, units, ungoverned, folder))
     return lines, problems
-
-
-def _parents(result: CheckResult) -> set[tuple[str, str]]:
-    """The files (name, text) a checked ruleset extends, as its sources hold them."""
-    sources = result.ruleset.sources[:-1] if result.ruleset is not None else ()
-    return {(Path(s.name).name, s.text) for s in sources}
-
-
-def _extending(result: CheckResult, checked: Sequence[CheckResult], lang: str) -> str:
-    """``; extends 银泉社区 yinquan.rules`` when the governing ruleset extends another checked beside it: a proposal
-    kept in the community's folder governs as its leaf (put in force, it would), and says what it is built on."""
-    parents = _parents(result)
-    bases = [other for other in checked if other is not result and other.ruleset is not None
-             and (Path(other.file).name, other.ruleset.sources[-1].text) in parents]
-    if not bases:
-        return ""
-    shown = ", ".join(f"{b.name} {Path(b.file).name}" for b in bases)
-    return f"；继承 {shown}" if lang == "zh" else f"; extends {shown}"
 
 
 def _leaves(results: Sequence[CheckResult]) -> list[CheckResult]:

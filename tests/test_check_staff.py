@@ -315,15 +315,3 @@ def test_a_missing_comma_is_named_with_where_to_put_it_golden(tmp_path: Path) ->
     assert "did you mean: , 2025" in out and "fix: put a comma before '2025' (',' or '，')" in out
     code, out = check(tmp_path, BASE + "escalation:\n  holiday x: 国庆, 2025-10-01 to 2025-10-07\n", "en")
     assert code == 0, out
-
-
-def test_a_folder_names_what_its_governing_ruleset_extends_beside_it() -> None:
-    """rulesets/yinquan/ keeps a proposal beside the community's ruleset: the proposal is the leaf, so it is what
-    would govern the community put in force; the line says it extends the ruleset beside it, in both languages."""
-    for lang, line in (("en", "  yq 银泉社区: 银泉社区调整方案 (yinquan-proposal.rules; extends 银泉社区 yinquan.rules)"),
-                       ("zh", "  yq 银泉社区: 银泉社区调整方案 (yinquan-proposal.rules；继承 银泉社区 yinquan.rules)")):
-        done = CliRunner().invoke(main_group, ["--lang", lang, "check", str(YINQUAN)])
-        assert done.exit_code == 0, done.output
-        assert line in done.output.splitlines()
-    single = CliRunner().invoke(main_group, ["check", str(REPO / "rulesets" / "cuihu")])
-    assert "  ch 翠湖社区: 翠湖社区 (cuihu.rules)" in single.output.splitlines()
