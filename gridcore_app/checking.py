@@ -17,7 +17,7 @@ that is no built-in one and no slip of one is only a warning
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -229,13 +229,17 @@ def within(community: Community, node: str) -> Community:
 COMMUNITY_LEVEL = "community"
 
 
-def governance(results: Sequence[CheckResult], *,
-               plugins: PluginManager | None = None) -> tuple[list[str], list[Diagnostic]]:
+def governance(results: Sequence[CheckResult], *, plugins: PluginManager | None = None,
+               lang: str = "en") -> tuple[list[str], list[Diagnostic]]:
     """Which ruleset governs each community of each community folder the rulesets were checked
     against (lines to show), and a warning for every community none governs (``ungoverned-subtree``).
 
     A community is governed by the ruleset of the nearest subtree around it (itself, its street,
-    ..., the whole tree) that one of the checked rulesets governs.
+    ..., the whole tree) that one of the checked rulesets governs.  Where a folder keeps its own
+    ruleset (``yinquan/yinquan.rules``, the one ``gridcore demo``, ``simulate`` and a case file
+    take by default) beside a ruleset that extends it for the same subtree (a proposal,
+    ``yinquan-proposal.rules``), its own governs; the others are named once, after the lines, as
+    not in force (``gridcore use`` puts one in force in a store).
     """
     lines: list[str] = []
     problems: list[Diagnostic] = []
@@ -252,7 +256,7 @@ def governance(results: Sequence[CheckResult], *,
         by_node: dict[str | None, list[CheckResult]] = {}
         for result in found:
             by_node.setdefault(result.node, []).append(result)
-        by_node = {node: _leaves(results) for node, results in by_node.items()}
+        by_node, variants = _in_force(by_node)
         if len(folders) > 1:
             lines.append(f"{folder.name}/")
         units = (hierarchy.nodes_at(COMMUNITY_LEVEL) if COMMUNITY_LEVEL in hierarchy.levels
@@ -267,7 +271,29 @@ def governance(results: Sequence[CheckResult], *,
             names = ", ".join(f"{r.name} ({Path(r.file).name})" for r in governing)
             lines.append(f"{'  ' if len(folders) > 1 else ''}{unit.id} {unit.name}: {names}")
         problems.extend(_ungoverned(hierarchy, units, ungoverned, folder))
+        if variants:
+            names = ", ".join(f"{r.name} ({Path(r.file).name})" for r in variants)
+            lines.append(f"{'  ' if len(folders) > 1 else ''}" + (
+                f"未生效（继承上面的规则集；用 gridcore use 文件 让它在存储中生效）：{names}" if lang == "zh" else
+                f"not in force (each extends a ruleset above; gridcore use FILE puts it in force in a store): {names}"))
     return lines, problems
+
+
+def _in_force(by_node: Mapping[str | None, Sequence[CheckResult]]) -> tuple[
+        dict[str | None, list[CheckResult]], list[CheckResult]]:
+    """For each subtree, the rulesets governing it; and the rulesets of the folders' own subtrees that
+    do not, because they extend a folder's own ruleset (``<folder>/<folder>.rules``) governing it."""
+    governing: dict[str | None, list[CheckResult]] = {}
+    variants: list[CheckResult] = []
+    for node, results in by_node.items():
+        leaves = _leaves(results)
+        own = [r for r in results if Path(r.file).stem == Path(r.file).parent.name]
+        if own:
+            governing[node] = own
+            variants += [r for r in leaves if r not in own]
+        else:
+            governing[node] = leaves
+    return governing, variants
 
 
 def _leaves(results: Sequence[CheckResult]) -> list[CheckResult]:

@@ -123,7 +123,7 @@ def check(files: tuple[Path, ...], lang: str | None, community_path: Path | None
                            else f"{count} error{'s' if count != 1 else ''}", err=True)
     if any(path.is_dir() for path in files):
         # a district's folder: which ruleset governs each community, and which none does
-        governed, ungoverned = governance(results, plugins=plugin_manager())
+        governed, ungoverned = governance(results, plugins=plugin_manager(), lang=lang)
         problems += ungoverned
         if output == "text":
             if ungoverned:

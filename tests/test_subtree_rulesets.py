@@ -264,6 +264,20 @@ def test_check_of_a_folder_names_the_ruleset_of_each_community_and_the_ungoverne
     assert "yz-c2 龙山社区: district-base (district-base.rules)\n" in alone.output, alone.output
 
 
+def test_check_of_a_community_folder_says_its_own_ruleset_governs_and_a_proposal_extending_it_does_not() -> None:
+    # `gridcore check rulesets/yinquan` said the proposal (extends "yinquan") governed 银泉社区, while the demo,
+    # simulate and a case file take yinquan.rules: the folder's own ruleset governs, the proposal is named once
+    runner = CliRunner()
+    folder = REPO / "rulesets" / "yinquan"
+    en = runner.invoke(main_group, ["check", str(folder)])
+    assert en.exit_code == 0, en.output
+    assert "  yq 银泉社区: 银泉社区 (yinquan.rules)\n" in en.output, en.output
+    assert en.output.count("yinquan-proposal.rules)") == 1 and "\n  not in force (each extends a ruleset above; " \
+        "gridcore use FILE puts it in force in a store): 银泉社区调整方案 (yinquan-proposal.rules)\n" in en.output, en.output
+    zh = runner.invoke(main_group, ["check", "--lang", "zh", str(folder)]).output
+    assert "  未生效（继承上面的规则集；用 gridcore use 文件 让它在存储中生效）：银泉社区调整方案 (yinquan-proposal.rules)\n" in zh, zh
+
+
 def test_the_command_line_puts_a_variant_in_force_for_its_subtree_and_lists_it(district: Path, tmp_path: Path) -> None:
     store = str(tmp_path / "store")
     runner = CliRunner()
