@@ -24,7 +24,7 @@ from .clock import FixedClock, require_aware
 from .enginestate import CONFLICT_RETRIES, EngineState
 from .errors import EventError, EventRefused, StoreConflict, StoreError
 from .events import Event, event_order
-from .garbage import fewer_full_collections
+from .garbage import fewer_full_collections, recording
 from .remembered import RememberedRefusals
 from .store import EventBatch
 
@@ -101,7 +101,7 @@ class Recording(EngineState):
         event is then refused); after the last accepted event, the decisions it
         took on the spot (due ``DECIDED_WITH`` after it) are recorded with it.
         """
-        with fewer_full_collections():  # the state only grows while recording (gridcore.garbage)
+        with recording():  # the state only grows while recording: no middle collections (gridcore.garbage)
             return self._record_many(events, batch_size, sources, progress)
 
     def _record_many(

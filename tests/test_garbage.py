@@ -13,10 +13,12 @@ import pytest
 
 from gridcore.garbage import (
     FULL_EVERY,
+    NO_MIDDLE,
     YOUNG_EVERY,
     _malloc_trim,
     fewer_collections_while_reading,
     fewer_full_collections,
+    recording,
     serving,
     settle,
 )
@@ -128,6 +130,115 @@ class Cell:
     """A container that can refer to itself (garbage in a cycle once dropped)."""
 
     me: object = None
+
+
+def _middle_collections() -> int:
+    return int(gc.get_stats()[1]["collections"])
+
+
+def test_recording_makes_no_middle_collections_and_leaves_what_it_kept_in_the_oldest_generation() -> None:
+    kept: list[object] = []
+    with recording():
+        assert gc.get_threshold() == (700, NO_MIDDLE, FULL_EVERY)
+        with recording():  # nested: the outer one gives everything back
+            pass
+        assert gc.get_threshold() == (700, NO_MIDDLE, FULL_EVERY)
+        middle = _middle_collections()
+        young = gc.get_stats()[0]["collections"]
+        kept.extend([n] for n in range(20_000))  # (about 28 young collections' worth, all kept)
+        assert gc.get_stats()[0]["collections"] > young + 10
+        assert _middle_collections() == middle
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
+    oldest = {id(made) for made in gc.get_objects(generation=2)}
+    assert all(id(made) in oldest for made in kept)  # moved there without a middle collection's walk
+    with pytest.raises(ValueError), recording():
+        raise ValueError("an ingest that fails")
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
+
+
+def test_garbage_in_cycles_made_while_recording_is_freed_at_its_end_or_by_the_next_full_collection() -> None:
+    with recording():
+        older = Cell()
+        older.me = older
+        older_gone = weakref.ref(older)
+        gc.collect(0)  # (``older`` survives a young collection: it waits in the middle generation)
+        young = Cell()
+        young.me = young
+        young_gone = weakref.ref(young)
+        del young, older
+    assert young_gone() is None  # freed by the young collection at the end
+    assert older_gone() is not None  # not walked by a middle collection: in the oldest generation now
+    gc.collect()
+    assert older_gone() is None
+
+
+def test_recording_leaves_what_the_application_froze_frozen_and_an_application_threshold_alone() -> None:
+    held = [[n] for n in range(1000)]
+    gc.freeze()  # (as a server does before it forks its workers)
+    try:
+        frozen = gc.get_freeze_count()
+        with recording():
+            assert gc.get_threshold() == (700, 10, FULL_EVERY)  # as ``fewer_full_collections``
+        assert gc.get_freeze_count() >= frozen >= len(held)
+    finally:
+        gc.unfreeze()
+    with recording():
+        gc.set_threshold(1000, 20, 30)  # the embedding application's own choice wins
+    assert gc.get_threshold() == (1000, 20, 30)
+    gc.set_threshold(700, 10, 10)
+    gc.disable()
+    try:
+        with recording():
+            assert gc.get_threshold() == (700, 10, FULL_EVERY)  # (the collector off: nothing to spare)
+    finally:
+        gc.enable()
+
+
+def test_a_read_or_serving_beginning_while_recording_ends_its_mode_and_everything_comes_back() -> None:
+    for other in (fewer_collections_while_reading, serving):
+        # the read (or the service) begins inside the recording and outlives it (two threads)
+        recorded = recording()
+        recorded.__enter__()
+        assert gc.get_threshold() == (700, NO_MIDDLE, FULL_EVERY)
+        begun = other()
+        begun.__enter__()
+        assert gc.get_threshold()[1] == 10
+        recorded.__exit__(None, None, None)
+        assert gc.get_freeze_count() > 0  # (what the read or the service froze stays so)
+        begun.__exit__(None, None, None)
+        assert gc.get_threshold() == (700, 10, 10)
+        assert gc.get_freeze_count() == 0
+        # ... and a recording inside it
+        held = [[n] for n in range(1000)]
+        with other():
+            with recording():
+                assert gc.get_threshold()[1] == 10
+            walked = {id(made) for made in gc.get_objects()}
+            assert not any(id(made) in walked for made in held)  # still frozen
+        assert gc.get_threshold() == (700, 10, 10)
+        assert gc.get_freeze_count() == 0
+
+
+def test_two_threads_recording_at_once_give_the_middle_threshold_back_once_both_end() -> None:
+    inside, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with recording():
+            inside.set()
+            leave.wait(5)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    inside.wait(5)
+    with recording():
+        pass
+    assert gc.get_threshold() == (700, NO_MIDDLE, FULL_EVERY)  # the other thread is still recording
+    leave.set()
+    thread.join(5)
+    assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
 
 
 def test_serving_leaves_what_the_process_held_out_of_collections_until_it_ends() -> None:
@@ -294,23 +405,68 @@ def test_recording_with_every_built_in_plugin_and_its_checkpoints_leaves_no_garb
                            seed=1))
     start = datetime(2025, 1, 6, tzinfo=community.tz)
     half = len(events) // 2
-    with Engine.open(store=f"sqlite:///{tmp_path / 'd.sqlite'}", community=community, ruleset=folder / "yinquan.rules",
-                     clock=FixedClock(start + timedelta(days=400)), effective=start) as engine:
-        engine.checkpoint_min = engine.checkpoint_every = 200
-        engine.checkpoint_share = 1.0
-        engine.record_many(events[:half])  # (what is made once: plugins' caches, cattrs' generated functions)
-        gc.collect()
-        gc.disable()
-        try:
-            checkpointed = engine._checkpointed
-            for start_at in range(half, len(events), 300):
-                engine.record_many(events[start_at : start_at + 300])
-            assert engine._checkpointed > checkpointed  # (checkpoints were stored meanwhile)
-            found = gc.collect()
-        finally:
-            gc.enable()
+
+    def recorded(name: str, measured: bool) -> int:
+        """Garbage in cycles the second half of the stream left, recorded with the collector off if ``measured``."""
+        with Engine.open(store=f"sqlite:///{tmp_path / name}", community=community, ruleset=folder / "yinquan.rules",
+                         clock=FixedClock(start + timedelta(days=400)), effective=start) as engine:
+            engine.checkpoint_min = engine.checkpoint_every = 200
+            engine.checkpoint_share = 1.0
+            engine.record_many(events[:half])
+            gc.collect()
+            if measured:
+                gc.disable()
+            try:
+                checkpointed = engine._checkpointed
+                for start_at in range(half, len(events), 300):
+                    engine.record_many(events[start_at : start_at + 300])
+                assert engine._checkpointed > checkpointed  # (checkpoints were stored meanwhile)
+                return gc.collect()
+            finally:
+                gc.enable()
+
+    # First the whole stream once, as it is recorded then: what is made once in a process (plugins' caches,
+    # cattrs' generated functions, the methods ``gridcore.classes`` has attrs write when first used, each on a
+    # class of its own that is garbage in cycles then) is made here, whichever tests ran before in the process.
+    recorded("warm.sqlite", measured=False)
+    found = recorded("d.sqlite", measured=True)
     assert len(events) - half > 1000
     assert found == 0
+
+
+def test_the_engine_records_without_middle_collections_and_gives_the_thresholds_back(tmp_path) -> None:
+    from datetime import date, datetime, timedelta
+    from pathlib import Path
+
+    from gridcore import Engine, FixedClock
+    from gridcore_app.rosterio import load_community
+    from gridcore_app.simulate import load_scenario, simulate
+
+    folder = Path(__file__).resolve().parent.parent / "rulesets" / "yinquan"
+    community = load_community(folder)
+    events = list(simulate(community, load_scenario(folder / "scenario.yaml"), days=6, start=date(2025, 1, 6),
+                           seed=1))
+    start = datetime(2025, 1, 6, tzinfo=community.tz)
+    collected: list[int] = []
+
+    def noted(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    with Engine.open(store=f"sqlite:///{tmp_path / 'd.sqlite'}", community=community, ruleset=folder / "yinquan.rules",
+                     clock=FixedClock(start + timedelta(days=400)), effective=start) as engine:
+        gc.collect()  # (no generation's count above its threshold as recording begins)
+        gc.set_threshold(100, 2, 10)  # (a middle collection every 300 allocations, were there any)
+        gc.callbacks.append(noted)
+        try:
+            summary = engine.record_many(events)
+        finally:
+            gc.callbacks.remove(noted)
+        assert gc.get_threshold() == (100, 2, 10)
+        assert gc.get_freeze_count() == 0
+    assert summary.accepted > 500
+    assert len(collected) > 20
+    assert set(collected) == {0}  # the young generation collected as usual (and once at the end), nothing else
 
 
 #: In a process of its own, as ``gridcore``'s ``main`` does first: the command line imported, then
