@@ -248,11 +248,15 @@ HELP_ZH: Mapping[str, str] = {
         "生成空白签到表 OUT：.xlsx 或供 Excel 打开的 .csv，中英文表头，附填写说明。",
     "Record a sign-in sheet SHEET (.xlsx or .csv): one activity per row, every mistake named before any is stored. "
     "Each row names a member by member number, phone, or a name one member alone bears on the roster; hours are a "
-    "number (1.5). The event of a member's activity on a day has one id, so importing the same sheet again stores "
-    "nothing new. With the points plugin on, says the points each row earned.":
+    "number (1.5). A member's sign-in has one id (the activity, the day and its --time), so importing the same sheet "
+    "again stores nothing new; a second session of the day (another --time) is a sign-in of its own, and a row "
+    "overlapping a stored sign-in of its member and activity is a mistake. With the points plugin on, says the points "
+    "each row earned.":
         "登记签到表 SHEET（.xlsx 或 .csv）：每行一条活动记录；有错误时先列出全部错误，一条也不存入。\n\n"
         "每行用成员编号、电话或姓名（花名册上只有一人叫这个名字时）指明参加人；时长填数字（如 1.5）。"
-        "同一成员同一天的同一活动只有一个编号，所以再次导入同一签到表不会重复存入。启用积分插件时，列出每行获得的积分。",
+        "同一成员的每次签到（活动、日期和开始时刻 --time）只有一个编号，所以再次导入同一签到表不会重复存入；"
+        "同一天的另一场活动（另一个 --time）另算一次签到；与已登记的同一成员同一活动时间重叠的行是错误。"
+        "启用积分插件时，列出每行获得的积分。",
     "The activity, as the rules in force name it (Chinese or English).": "活动名称，按生效规则中的写法（中文或英文均可）。",
     "The day it took place: 2025-03-08 (or 2025年3月8日), in the community's time zone.":
         "活动日期：2025-03-08（或 2025年3月8日），按社区所在时区。",

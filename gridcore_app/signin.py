@@ -20,9 +20,12 @@ instructions.  ``gridcore activities import SHEET --activity 环境整治 --date
   ``RosterError`` whose ``problems`` are ``RosterProblem`` s), and then nothing is
   stored; so is every row the points rules would refuse (``gridcore_points.
   activity_refusals``), asked before anything is recorded;
-* an event's id is made from the activity, the day and the member
-  (``activity_id``): importing the same sheet again, or the same rows split
-  over two sheets, stores nothing twice;
+* an event's id is made from the activity, the day and time it began and the
+  member (``activity_id``): importing the same sheet again, or the same rows
+  split over two sheets, stores nothing twice; a second session of the day
+  (another ``--time``, not overlapping the first) is a sign-in of its own, and
+  a row whose time overlaps a stored sign-in of its member and activity (a
+  correction, a row written twice) is a mistake;
 * with the points plugin on, the points each row earned are read back from its
   ledger (``earned``: a flagged row says why it earned none).
 
@@ -44,7 +47,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,9 +153,11 @@ class Attendance:
     note: str
 
 
-def activity_id(activity: str, day: date, member: str) -> str:
-    """The id of a member's activity on a day: the same three give the same id, whatever the sheet."""
-    return f"signin:{day.isoformat()}:{activity}:{member}"
+def activity_id(activity: str, start: datetime, member: str, tz: tzinfo) -> str:
+    """The id of a member's sign-in to an activity that began at ``start`` (its day and time of day in the
+    community's zone ``tz``): ``signin:2025-03-08T09:00:volunteer_service:m03``. The same four give the same id,
+    whatever the sheet; a second session of the day (another start) is a sign-in of its own."""
+    return f"signin:{_day_of(start, tz)}T{_clock_of(start, tz)}:{activity}:{member}"
 
 
 # ------------------------------------------------------------------ reading
@@ -619,6 +624,7 @@ def prepare(path: Path, engine: Engine, *, activity: str, when: datetime, node: 
                      "(日期晚于今天，是否写错？)")
     name: str | None = None
     notes: list[str] = []
+    known: dict[str, str] = {}
     if place is not None:
         known = known_activities(engine, when, place)
         if not known:
@@ -633,21 +639,14 @@ def prepare(path: Path, engine: Engine, *, activity: str, when: datetime, node: 
         found.add(0, f"{label}: no one signed in: the sheet has headings and no rows (签到表没有人员行)")
     people = attendance(rows, community, place, found) if place is not None else []
     events = [(each.row, ActivityRecorded(
-        id=activity_id(name, day, each.member), time=when, actor=actor, node=place, activity=name,
-        member=each.member, hours=each.hours, quantity=each.quantity, note=each.note,
+        id=activity_id(name, when, each.member, community.tz), time=when, actor=actor, node=place,
+        activity=name, member=each.member, hours=each.hours, quantity=each.quantity, note=each.note,
     )) for each in people if name is not None and actor is not None and place is not None]
-    stored = engine.store.find([event.id for _, event in events]) if events else {}
-    for row, event in events:
-        if event.id in stored:
-            # the member's activity on that day is recorded already: the same sheet again is nothing new, but
-            # another time, other hours or another note would be refused by the engine as a changed event
-            changed = _changed(stored[event.id], event)
-            if changed:
-                found.add(row.number, f"{row.where}: {community.members[event.participant].name} "
-                                      f"({event.participant}) has {event.activity} on {day.isoformat()} recorded "
-                                      f"already, with {', '.join(en for en, _ in changed)}; a member's activity is "
-                                      f"recorded once a day and never changes: leave the row out (当天已登记过该活动，"
-                                      f"登记的{'，'.join(zh for _, zh in changed)}；记录不能修改，请删去这一行)")
+    if events and name is not None:
+        # the activity as staff reading Chinese name it: as written, else a Chinese name the rules give it
+        said = activity if has_chinese(activity) else next(
+            (written for written, item in known.items() if item == name and has_chinese(written)), name)
+        events = _against_stored(engine, events, found, said=said)
     if events and not found.mistakes and points_on(engine):
         import gridcore_points
 
@@ -660,17 +659,106 @@ def prepare(path: Path, engine: Engine, *, activity: str, when: datetime, node: 
     return SignInSheet(label, tuple(events), tuple(notes))
 
 
-def _changed(stored: Mapping[str, Any], event: ActivityRecorded) -> list[tuple[str, str]]:
-    """What the stored document of an event's id says differently from the event, in English and Chinese
-    (``time 09:00`` / ``时间 09:00``): a sign-in sheet may be imported again as it was, not changed."""
+def _against_stored(engine: Engine, events: list[tuple[SignInRow, ActivityRecorded]], found: _Found, *,
+                    said: str) -> list[tuple[SignInRow, ActivityRecorded]]:
+    """Each row's event checked against the sign-ins stored of its member and activity (``stored_sign_ins``):
+
+    * one that began at the same time is the row's own sign-in, recorded already: the row takes its id (an id
+      of the old form, ``signin:2025-03-08:volunteer_service:m03``, that sheets imported before sessions were
+      told apart were given, too), so the same sheet again is nothing new; a row saying other
+      hours, another quantity or note, place or recorder is a mistake (an event never changes);
+    * one whose time overlaps the row's is a mistake (a correction, or the same people written twice), naming
+      both and what to do;
+    * otherwise the row is a sign-in of its own (another session of the day).
+
+    ``said``: the activity as the Chinese of a mistake names it (``志愿服务``).
+    """
+    community = engine.community
+    start = events[0][1].time
+    stored = stored_sign_ins(engine, start)
     out = []
-    try:
-        then: datetime | None = datetime.fromisoformat(str(stored.get("time"))).astimezone(event.time.tzinfo)
-    except ValueError:
-        then = None
-    if then != event.time:
-        shown = f"{then:%H:%M}" if then is not None else "?"
-        out.append((f"time {shown}", f"时间 {shown}"))
+    for row, event in events:
+        end = start + timedelta(hours=event.hours)
+        person = f"{community.members[event.participant].name} ({event.participant})"
+        person_zh = f"{community.members[event.participant].name}（{event.participant}）"
+        mine = [doc for doc in stored if doc["member"] == event.participant and doc["activity"] == event.activity]
+        same = next((doc for doc in mine if doc["start"] == start), None)
+        if same is not None:
+            event = attrs.evolve(event, id=same["id"])
+            changed = _changed(same["doc"], event)
+            if changed:
+                at = _clock_of(start, community.tz)
+                found.add(row.number, f"{row.where}: {person} has {event.activity} at {at} on "
+                                      f"{_day_of(start, community.tz)} recorded already (event {event.id}), with "
+                                      f"{', '.join(en for en, _ in changed)}; a recorded event never changes: leave "
+                                      f"the row out, or if it is another session, give its start with --time "
+                                      f"({person_zh}的{said}已于 {_day_of(start, community.tz)} {at} 登记过（{event.id}），登记的"
+                                      f"{'，'.join(zh for _, zh in changed)}；已登记的记录不能修改：请删去这一行，"
+                                      f"若是另一场活动，请写明其开始时刻（--time）)")
+            out.append((row, event))
+            continue
+        overlapping = [doc for doc in mine if doc["start"] < end and start < doc["end"]]
+        if overlapping:
+            other = overlapping[0]
+            then = _span(other["start"], other["end"], community.tz, start)
+            now = _span(start, end, community.tz, start)
+            after = _clock_of(max(doc["end"] for doc in overlapping), community.tz)
+            found.add(row.number, f"{row.where}: {person} has {event.activity} recorded already {then} (event "
+                                  f"{other['id']}), overlapping the row at {now}; sign-ins of one member to one "
+                                  f"activity do not overlap. If the row corrects that sign-in, leave it out, as a "
+                                  f"recorded event never changes; if it is another session, give its start with "
+                                  f"--time, at {after} or later ({person_zh}的{said}已登记 {then}（{other['id']}），与本行的 "
+                                  f"{now} 重叠：同一人同一活动的签到时间不能重叠。若本行是更正已登记的记录，请删去这一行"
+                                  f"（已登记的记录不能修改）；若是另一场活动，请写明其开始时刻，不早于 {after}（--time）)")
+        out.append((row, event))
+    return out
+
+
+def stored_sign_ins(engine: Engine, start: datetime) -> list[dict[str, Any]]:
+    """The sign-ins stored (events whose id a sheet gave: ``signin:``) that began within a day of ``start``:
+    each a dict of its ``id``, ``member``, ``activity``, ``start``, ``end`` (``start`` plus its hours) and
+    stored ``doc``."""
+    out = []
+    span = timedelta(hours=MOST_HOURS)
+    for doc in engine.store.events(kinds=["activity_recorded"], since=start - span,
+                                   until=start + span + timedelta(seconds=1)):
+        ident = str(doc.get("id", ""))
+        if not ident.startswith("signin:"):
+            continue
+        try:
+            began = datetime.fromisoformat(str(doc.get("time")))
+            hours = float(doc.get("hours") or 0)
+        except (TypeError, ValueError):
+            continue
+        out.append({"id": ident, "member": doc.get("member") or doc.get("actor"), "activity": doc.get("activity"),
+                    "start": began, "end": began + timedelta(hours=hours), "doc": doc})
+    return out
+
+
+def _clock_of(when: datetime, tz: tzinfo) -> str:
+    local = when.astimezone(tz)
+    return f"{local:%H:%M:%S}" if local.second else f"{local:%H:%M}"
+
+
+def _day_of(when: datetime, tz: tzinfo) -> str:
+    return when.astimezone(tz).date().isoformat()
+
+
+def _span(start: datetime, end: datetime, tz: tzinfo, sheet: datetime) -> str:
+    """``09:00-11:00`` in the community's time (each end's day too when it is not the sheet's:
+    ``2025-03-07 22:00-2025-03-08 02:00``)."""
+    day = _day_of(sheet, tz)
+
+    def at(when: datetime) -> str:
+        return _clock_of(when, tz) if _day_of(when, tz) == day else f"{_day_of(when, tz)} {_clock_of(when, tz)}"
+
+    return f"{at(start)}-{at(end)}"
+
+
+def _changed(stored: Mapping[str, Any], event: ActivityRecorded) -> list[tuple[str, str]]:
+    """What the stored document of a sign-in that began when the event does says differently from it, in English
+    and Chinese (``hours 2`` / ``时长 2``): a sign-in sheet may be imported again as it was, not changed."""
+    out = []
     for name, zh, default in (("hours", "时长", 0.0), ("quantity", "数量", 1.0)):
         if float(stored.get(name, default)) != float(getattr(event, name)):
             out.append((f"{name} {stored.get(name, default):g}", f"{zh} {stored.get(name, default):g}"))
@@ -800,9 +888,12 @@ def import_command(sheet: Path, activity: str, day: date, hour: time, node: str,
     """Record a sign-in sheet SHEET (.xlsx or .csv): one activity per row, every mistake named before any is stored.
 
     Each row names a member by member number, phone, or a name one member alone
-    bears on the roster; hours are a number (1.5). The event of a member's
-    activity on a day has one id, so importing the same sheet again stores
-    nothing new. With the points plugin on, says the points each row earned.
+    bears on the roster; hours are a number (1.5). A member's sign-in has one
+    id (the activity, the day and its --time), so importing the same sheet
+    again stores nothing new; a second session of the day (another --time) is
+    a sign-in of its own, and a row overlapping a stored sign-in of its member
+    and activity is a mistake. With the points plugin on, says the points each
+    row earned.
     """
     from .cli import for_staff, help_lang, in_community_zone, open_engine
     from .writelock import writing

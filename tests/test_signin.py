@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,8 @@ def test_a_workbook_with_english_headings_is_recorded_with_its_points(tmp_path: 
     # the alias 志愿服务 is stored as the item's own name; the time without a zone is the community's wall time
     assert volunteer.activity == "volunteer_service" and volunteer.actor == "m02" and volunteer.node == "g1"
     assert volunteer.time == datetime(2025, 3, 8, 9, 0, tzinfo=CST) and volunteer.hours == 2
-    assert volunteer.id == activity_id("volunteer_service", datetime(2025, 3, 8).date(), "m03")
+    assert volunteer.id == "signin:2025-03-08T09:00:volunteer_service:m03"
+    assert activity_id("volunteer_service", datetime(2025, 3, 8, 1, tzinfo=UTC), "m03", CST) == volunteer.id
     assert found["m02"].hours == 1.5 and found["m02"].note == "组长" and found["m10"].hours == 2
     # the points each row earned, read back from the ledger: 5 per hour, tilted by role
     assert "points these rows earned:" in said and "row 2 陈强 (m03):" in said and "row 5 李明 (m01):" in said
@@ -189,24 +190,140 @@ def test_importing_the_same_sheet_again_stores_nothing_new(tmp_path: Path, store
     assert snapshot(store) == before
 
 
-def test_a_row_recorded_already_with_another_time_or_hours_is_named_and_nothing_stored(tmp_path: Path,
-                                                                                       store: Path) -> None:
-    """The afternoon's sheet of the same activity, or the morning's with other hours: a member's activity on a
-    day is one event, which never changes; the row is named with what was recorded (the engine refused it as
-    'same id, different time', after the rest of the sheet was stored)."""
-    sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None)])
-    assert run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))[0] == 0
+@pytest.fixture(scope="module")
+def sessions_store(template_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini community under the points rules with a second claim of an activity refused only when its hours
+    overlap the first's (``duplicate claims: refuse, overlapping``), not for the whole day: a morning's and an
+    afternoon's session both earn."""
+    root = tmp_path_factory.mktemp("sessions")
+    rules = root / "yinquan.rules"
+    text = RULES.read_text(encoding="utf-8")
+    assert "  duplicate claims: refuse, same day\n" in text
+    rules.write_text(text.replace("  duplicate claims: refuse, same day\n", "  duplicate claims: refuse, overlapping\n"),
+                     encoding="utf-8")
+    store = root / "store"
+    code, said = run("init", "--community", str(template_store.parent / "community"), "--ruleset", str(rules),
+                     "--effective", "2025-01-01", "--store", str(store))
+    assert code == 0, said
+    return store
+
+
+@pytest.fixture
+def sessions(sessions_store: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "sessions"
+    shutil.copytree(sessions_store, copy)
+    return copy
+
+
+def test_a_morning_and_an_afternoon_session_are_two_sign_ins(tmp_path: Path, sessions: Path) -> None:
+    """The same activity held twice a day (09:00 and 14:00), the same people at both: each session's rows are
+    sign-ins of their own (their ids differ by the start), and each sheet imported again is nothing new (the
+    afternoon's was refused as 'same id, different time', its place in English under zh)."""
+    morning = write_csv(tmp_path / "morning.csv", [("陈强", None, 2, None), ("周丽", None, 1, None)])
+    afternoon = write_csv(tmp_path / "afternoon.csv", [("周丽", None, 1, None), ("陈强", None, 2, None)])
+    assert run("activities", "import", str(morning), *OPTIONS, "--store", str(sessions))[0] == 0
+    code, said = run("--lang", "zh", "activities", "import", str(afternoon), *OPTIONS, "--time", "14:00",
+                     "--store", str(sessions))
+    assert code == 0, said
+    assert said.splitlines() == ["新存入 2 条，已存入 0 条", "这些记录获得积分：共 20 分", "  第 2 行 周丽（m05）：5 分",
+                                 "  第 3 行 陈强（m03）：15 分"]
+    assert sorted(e.id for e in activities(sessions)) == [
+        "signin:2025-03-08T09:00:volunteer_service:m03", "signin:2025-03-08T09:00:volunteer_service:m05",
+        "signin:2025-03-08T14:00:volunteer_service:m03", "signin:2025-03-08T14:00:volunteer_service:m05"]
+    before = snapshot(sessions)
+    for sheet, at in ((afternoon, "14:00"), (morning, "09:00")):
+        code, said = run("activities", "import", str(sheet), *OPTIONS, "--time", at, "--store", str(sessions))
+        assert code == 0 and "0 stored, 2 already stored" in said, said
+    assert snapshot(sessions) == before
+
+
+def test_the_afternoon_under_rules_refusing_a_second_claim_of_the_day(tmp_path: Path, store: Path) -> None:
+    """Rules that refuse a member's second claim of an activity the same day (``duplicate claims: refuse, same
+    day``) have their say on the afternoon's sign-ins: the sheet is refused whole, each row named."""
+    morning = write_csv(tmp_path / "morning.csv", [("陈强", None, 2, None)])
+    assert run("activities", "import", str(morning), *OPTIONS, "--store", str(store))[0] == 0
     before = snapshot(store)
     afternoon = write_csv(tmp_path / "afternoon.csv", [("周丽", None, 1, None), ("陈强", None, 2, None)])
     code, said = run("activities", "import", str(afternoon), *OPTIONS, "--time", "14:00", "--store", str(store))
     assert code == 1
-    assert ("row 3: 陈强 (m03) has volunteer_service on 2025-03-08 recorded already, with time 09:00; a member's "
-            "activity is recorded once a day and never changes: leave the row out") in said
-    assert snapshot(store) == before  # 周丽's row is not stored either: the sheet is refused whole
-    other = write_csv(tmp_path / "other.csv", [("陈强", None, 3, "迟到")])
+    assert ("afternoon.csv row 3: m03 already claimed volunteer_service (the same day) in event "
+            "signin:2025-03-08T09:00:volunteer_service:m03") in said
+    assert snapshot(store) == before  # 周丽's row is not stored either
+
+
+def test_a_row_overlapping_a_stored_sign_in_is_a_mistake_named_in_chinese(tmp_path: Path, sessions: Path) -> None:
+    """A row whose hours overlap a stored sign-in of its member and activity (a correction, or the morning's rows
+    written again with another start) is a mistake, named with both sign-ins and what to do; nothing is stored."""
+    morning = write_csv(tmp_path / "morning.csv", [("陈强", None, 2, None)])
+    assert run("activities", "import", str(morning), *OPTIONS, "--store", str(sessions))[0] == 0
+    before = snapshot(sessions)
+    late = write_csv(tmp_path / "late.csv", [("周丽", None, 1, None), ("陈强", None, 1, None)])
+    code, said = run("--lang", "zh", "activities", "import", str(late), *OPTIONS, "--time", "10:00",
+                     "--store", str(sessions))
+    assert code == 1
+    assert said.splitlines()[-1] == (
+        "错误：late.csv 第 3 行：陈强（m03）的志愿服务已登记 09:00-11:00（signin:2025-03-08T09:00:volunteer_service:m03），"
+        "与本行的 10:00-11:00 重叠：同一人同一活动的签到时间不能重叠。若本行是更正已登记的记录，请删去这一行（已登记的记录不能修改）；"
+        "若是另一场活动，请写明其开始时刻，不早于 11:00（--time）")
+    code, said = run("activities", "import", str(late), "--activity", "volunteer_service", *OPTIONS[2:],
+                     "--time", "08:30", "--store", str(sessions))
+    assert code == 1
+    assert ("late.csv row 3: 陈强 (m03) has volunteer_service recorded already 09:00-11:00 (event "
+            "signin:2025-03-08T09:00:volunteer_service:m03), overlapping the row at 08:30-09:30; sign-ins of one member to "
+            "one activity do not overlap. If the row corrects that sign-in, leave it out, as a recorded event never "
+            "changes; if it is another session, give its start with --time, at 11:00 or later") in said
+    assert snapshot(sessions) == before
+    # from 11:00, when the morning's ends, it is another session
+    code, said = run("activities", "import", str(late), *OPTIONS, "--time", "11:00", "--store", str(sessions))
+    assert code == 0 and "2 stored, 0 already stored" in said, said
+
+
+def test_a_row_recorded_already_with_other_hours_or_note_is_named_and_nothing_stored(tmp_path: Path,
+                                                                                     store: Path) -> None:
+    """The morning's sheet again with other hours or a note: the sign-in recorded never changes; the row is named
+    with what was recorded."""
+    sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None)])
+    assert run("activities", "import", str(sheet), *OPTIONS, "--store", str(store))[0] == 0
+    before = snapshot(store)
+    other = write_csv(tmp_path / "other.csv", [("周丽", None, 1, None), ("陈强", None, 3, "迟到")])
+    code, said = run("activities", "import", str(other), *OPTIONS, "--store", str(store))
+    assert code == 1
+    assert ("other.csv row 3: 陈强 (m03) has volunteer_service at 09:00 on 2025-03-08 recorded already (event "
+            "signin:2025-03-08T09:00:volunteer_service:m03), with hours 2, note ''; a recorded event never changes: "
+            "leave the row out, or if it is another session, give its start with --time") in said
     code, said = run("--lang", "zh", "activities", "import", str(other), *OPTIONS, "--store", str(store))
-    assert code == 1 and "当天已登记过该活动，登记的时长 2，备注 ''；记录不能修改，请删去这一行" in said
-    assert snapshot(store) == before
+    assert code == 1 and said.splitlines()[-1] == (
+        "错误：other.csv 第 3 行：陈强（m03）的志愿服务已于 2025-03-08 09:00 登记过（signin:2025-03-08T09:00:volunteer_service:m03），"
+        "登记的时长 2，备注 ''；已登记的记录不能修改：请删去这一行，若是另一场活动，请写明其开始时刻（--time）")
+    assert snapshot(store) == before  # 周丽's row is not stored either: the sheet is refused whole
+
+
+def test_a_sheet_imported_before_sessions_were_told_apart(tmp_path: Path, sessions: Path) -> None:
+    """A store whose sign-ins were given ids of the day alone (``signin:2025-03-08:volunteer_service:m03``, as
+    imports did before a day's sessions were told apart): the same sheet again is nothing new, not counted a
+    second time; a row overlapping one is named by its id; the afternoon's is a sign-in of its own."""
+    morning = datetime(2025, 3, 8, 9, tzinfo=CST)
+    with Engine.open(store=sessions, plugins=get_plugin_manager()) as engine:
+        # the events the importer stored for ``sheet.csv`` (陈强 2 hours, 周丽 1) before
+        engine.record_many([
+            ActivityRecorded(id=f"signin:2025-03-08:volunteer_service:{member}", time=morning, actor="m02",
+                             node="g1", activity="volunteer_service", member=member, hours=hours)
+            for member, hours in (("m03", 2.0), ("m05", 1.0))])
+    before = snapshot(sessions)
+    sheet = write_csv(tmp_path / "sheet.csv", [("陈强", None, 2, None), ("周丽", None, 1, None)])
+    code, said = run("activities", "import", str(sheet), *OPTIONS, "--store", str(sessions))
+    assert code == 0 and "0 stored, 2 already stored" in said and ": 15" in said, said
+    code, said = run("activities", "import", str(sheet), *OPTIONS, "--dry-run", "--store", str(sessions))
+    assert code == 0 and "0 would be stored, 2 already stored" in said, said
+    assert snapshot(sessions) == before
+    code, said = run("activities", "import", str(sheet), *OPTIONS, "--time", "10:00", "--store", str(sessions))
+    assert code == 1  # (周丽's 10:00-11:00 follows her 09:00-10:00: nothing is stored of a sheet with a mistake)
+    assert ("sheet.csv row 2: 陈强 (m03) has volunteer_service recorded already 09:00-11:00 (event "
+            "signin:2025-03-08:volunteer_service:m03), overlapping the row at 10:00-12:00") in said
+    assert snapshot(sessions) == before
+    code, said = run("activities", "import", str(sheet), *OPTIONS, "--time", "14:00", "--store", str(sessions))
+    assert code == 0 and "2 stored, 0 already stored" in said, said
+    assert len(activities(sessions)) == 4
 
 
 def test_a_dry_run_changes_nothing(tmp_path: Path, store: Path) -> None:
@@ -330,7 +447,7 @@ def test_a_sheet_of_last_week_imported_after_later_events(tmp_path: Path, store:
     with Engine.open(store=store, plugins=get_plugin_manager(), read_only=True) as engine:
         evening = [e for e in gridcore_points.entries(engine, "m03") if e.cause == "evening"]
     assert [(e.kind, e.amount) for e in evening] == [("flag", 0)]
-    assert "claimed again (earlier claim signin:2025-03-08:volunteer_service:m03)" in evening[0].summary
+    assert "claimed again (earlier claim signin:2025-03-08T09:00:volunteer_service:m03)" in evening[0].summary
 
 
 def test_a_late_sheet_whose_row_duplicates_an_older_claim_stores_nothing(tmp_path: Path, store: Path) -> None:
