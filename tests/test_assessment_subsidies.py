@@ -122,9 +122,24 @@ def test_each_part_of_a_subsidy_reads_in_chinese_under_lang_zh(tmp_path: Path) -
         assert shown.exit_code == 0, shown.output
         [row] = [line for line in shown.stdout.splitlines() if line.startswith("m01")]
         assert "@yq：600（3.25 星，" in row and "@yq：0（3.25 星，" in row, row
-        assert "；每人补贴上限（cut from 650 to 600 by the cap of 600" in row, row
-        assert "；每人只发一次（not paid: a person is paid once, for master_grid_leader at yq" in row, row
-        assert " stars, " not in row and "master_grid_leader@" not in row, row
+        # each reason in Chinese alone, saying all the English says (the role by its Chinese name, the rule)
+        assert "；按每人补贴上限 600 由 650 减为 600（规则 s.rules:9）" in row, row
+        assert "；每人只发一次，已按 总网格长@yq 发放（规则 s.rules:9）" in row, row
+        assert " stars, " not in row and "master_grid_leader" not in row and "paid once" not in row, row
+        assert "cut from" not in row, row
         english = runner.invoke(main_group, [*args, "--store", store, "--format", "json"], catch_exceptions=False)
         [detail] = [r["detail"] for r in json.loads(english.stdout)["rows"] if r["member"] == "m01"]
         assert "master_grid_leader@yq: 600 (3.25 stars, " in detail
+    # and the explanation of m01's subsidy, each line's basis in Chinese alone
+    said = runner.invoke(main_group, ["--lang", "zh", "explain", "assessment:2025-Q1:subsidy:m01", "--store", store],
+                         catch_exceptions=False).stdout
+    assert ("两委委员（yq） = 0，按 3.25 星（yq 下 4 个已评星网格的平均；每人只发一次，已按 总网格长@yq 发放"
+            "（规则 s.rules:9））") in said, said
+    assert "按 3.25 星（yq 下 4 个已评星网格的平均；按每人补贴上限 600 由 650 减为 600（规则 s.rules:9））" in said, said
+    default = tmp_path / "default"
+    default.mkdir()
+    engine, store = rated(default, "")  # no subsidies line: once per person by default
+    engine.close()
+    shown = runner.invoke(main_group, ["--lang", "zh", "assess", "subsidies", "--period", "2025-Q1", "--store", store],
+                          catch_exceptions=False)
+    assert "；每人只发一次，已按 总网格长@yq 发放（默认每人一次）" in shown.stdout, shown.stdout

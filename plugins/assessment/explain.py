@@ -180,7 +180,10 @@ def _subsidy(assessment: Assessment, member: str, decision: str,
     total = shown(sum((s.amount for s in lines), Fraction(0)))  # exact sum, rounded once to show
     if names_zh is not None:
         summary = f"{lines[0].name}（{member}）{assessment.named} 补贴 {total}"
-        inputs = {f"{s.role} at {s.node}": f"{shown(s.amount)}，按 {shown(s.stars)} 星（{s.basis}）" for s in lines}
+        from .reports import basis_zh
+
+        inputs = {f"{s.role} at {s.node}": f"{shown(s.amount)}，按 {shown(s.stars)} 星（{basis_zh(s.basis, names_zh)}）"
+                  for s in lines}
     else:
         summary = f"{lines[0].name} ({member}) earns {total} for {assessment.named}"
         inputs = {f"{s.role} at {s.node}": f"{shown(s.amount)} from {shown(s.stars)} stars ({s.basis})" for s in lines}

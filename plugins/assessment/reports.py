@@ -100,7 +100,7 @@ def subsidies_table(assessment: Assessment, roles: Mapping[str, str] | None = No
                     f"{''.join(f'; {w}' for w in why)})")
         else:
             part = (f"{roles.get(line.role, line.role)}@{line.node}：{shown(line.amount)}（{shown(line.stars)} 星，"
-                    f"{line.rule}{''.join(f'；{chinese_first(w)}' for w in why)}）")
+                    f"{line.rule}{''.join(f'；{_unpaid_zh(w, roles)}' for w in why)}）")
         people.setdefault(line.member, []).append(part)
     rows = tuple((m, names[m], shown(totals[m]), ("; " if roles is None else "；").join(people[m]))
                  for m in sorted(people))
@@ -108,6 +108,37 @@ def subsidies_table(assessment: Assessment, roles: Mapping[str, str] | None = No
         f"Subsidies {assessment.named} 补贴", ("member", "name", "amount", "detail"), rows, assessment.notes,
         headings=HEADINGS_ZH, title_zh=f"补贴，{assessment.named_zh}",
     )
+
+
+def _unpaid_zh(why: str, roles: Mapping[str, str]) -> str:
+    """Why a subsidy line is not paid or cut (its basis: ``gridcore_assessment.rating.pay_per_person``), in Chinese
+    alone, saying all the English does: ``每人只发一次，已按 总网格长@yq 发放（规则 s.rules:9）``, ``按每人补贴上限 600 由
+    650 减为 600（规则 s.rules:9）``; another reason Chinese first (``chinese_first``)."""
+    where = r" \((?:rule (?P<rule>.+)|(?P<default>default: once per person))\)"
+    if found := re.fullmatch(rf"not paid: a person is paid once, for (\S+) at (\S+){where} \(每人只发一次\)", why):
+        rule = f"规则 {found['rule']}" if found["rule"] else "默认每人一次"
+        return f"每人只发一次，已按 {roles.get(found[1], found[1])}@{found[2]} 发放（{rule}）"
+    if found := re.fullmatch(r"cut from (\S+) to (\S+) by the cap of (\S+) a person \(rule (.+)\) \(每人补贴上限\)",
+                             why):
+        return f"按每人补贴上限 {found[3]} 由 {found[1]} 减为 {found[2]}（规则 {found[4]}）"
+    return chinese_first(why)
+
+
+def basis_zh(basis: str, names: Mapping[str, str]) -> str:
+    """A subsidy line's basis (``gridcore_assessment.rating``: whose stars pay it, why it is not paid or cut) in
+    Chinese alone, ``names`` the Chinese of roles and levels: ``yq 下 4 个已评星网格的平均；每人只发一次，已按
+    总网格长@yq 发放（规则 s.rules:9）``."""
+    said = []
+    for part in basis.split("; "):
+        if found := re.fullmatch(r"(\S+) rated (\S+) stars", part):
+            said.append(f"{found[1]} 评 {found[2]} 星")
+        elif found := re.fullmatch(r"(\S+) \(above (\S+)\) rated (\S+) stars", part):
+            said.append(f"{found[2]} 的上级 {found[1]} 评 {found[3]} 星")
+        elif found := re.fullmatch(r"mean of (\d+) rated (\S+) nodes under (\S+)", part):
+            said.append(f"{found[3]} 下 {found[1]} 个已评星{names.get(found[2], found[2])}的平均")
+        else:
+            said.append(_unpaid_zh(part, names))
+    return "；".join(said)
 
 
 def compare_table(before: Assessment, after: Assessment) -> Table:
