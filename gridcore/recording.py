@@ -202,6 +202,8 @@ class Recording(EngineState):
                     event, label, document = decoded[i]
                     if rewound:
                         self._replay(before=event_order(event))  # the stored events before this one
+                        # (none left: the log is whole again, and a replay now would read it from the start)
+                        rewound = self._cursor is not None
                     ident = event.id
                     if ident in self._applied or ident in batch_ids or ident in older:
                         repeats.setdefault(ident, (i, event, label))

@@ -190,3 +190,24 @@ def test_a_log_whose_older_half_arrives_last_is_merged_in_one_pass(
     assert merged.hooks.save_state(merged, merged._savers()["points#state"]) == saved
     merged.close()
     in_order.close()
+
+
+def test_a_late_event_then_a_reused_id_dated_after_its_stored_event_applies_nothing_twice(tmp_path: Path) -> None:
+    # Found by test_points_bounded's hypothesis run: a late event rewinds the state, and the stored events after it
+    # are replayed as the batch's later events are judged.  An id reused with a later time (a conflict, refused) as
+    # the batch's last event replayed every stored event up to it, to the end of the log, and the call's closing
+    # replay then read the log again from its start: the stored activity before the late event was applied twice
+    # (its points counted twice, or, at the same moment as another lot, the plugin failed on its own lot).
+    engine = open_points(tmp_path / "s", YINQUAN, now=at(5))
+    engine.record_many([act("a1", at(0), "res1", "u11", "mediation", quantity=3),
+                        act("a3", at(2), "res1", "u11", "cleanup")])
+    stored_a3 = act("a3", at(3), "res1", "u11", "cleanup")  # the id of a stored event, dated after it
+    done = engine.record_many([act("a2", at(1), "res1", "u11", "cleanup"), stored_a3])
+    assert done.accepted == 1 and [r.event_id for r in done.refused] == ["a3"], done  # (a conflict)
+    live = (api.balance(engine, "res1"), [(e.id, e.amount) for e in api.entries(engine, "res1")],
+            engine.hooks.save_state(engine, api.state(engine)))
+    engine.rebuild()
+    assert (api.balance(engine, "res1"), [(e.id, e.amount) for e in api.entries(engine, "res1")],
+            engine.hooks.save_state(engine, api.state(engine))) == live
+    assert sorted(e.id for e in api.entries(engine, "res1")) == ["a1", "a2", "a3"]
+    engine.close()
