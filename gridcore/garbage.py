@@ -48,8 +48,12 @@ application itself: a server that froze its objects before forking keeps them
 frozen), and a read or
 ``serving`` that begins meanwhile, in any thread, ends it first (the middle
 threshold given back): otherwise recording is as ``fewer_full_collections``.
-Garbage in cycles that survives a young collection while recording waits for
-the next full collection instead of a middle one: recording makes almost none
+Full collections come as often as before: the middle collections left out
+are counted (one for every middle threshold plus one young collections), and
+when as many were left out as make a full collection (the third threshold,
+``FULL_EVERY`` while recording) the end of a call makes one.  Garbage in
+cycles that survives a young collection while recording waits for that full
+collection instead of a middle one: recording makes almost none
 (below; 100,000 events of a fixed population, in one call or in calls of
 1,000, left the same garbage for the next full collection as before, measured
 in ``docs/benchmarks.md``).  An application that freezes
@@ -150,6 +154,8 @@ _read_set: tuple[int, ...] = ()
 _serving = 0
 _recording = 0
 _middle: int | None = None  # the middle threshold ``recording`` replaced by ``NO_MIDDLE`` (None: it did not)
+_young_at = 0  # the young collections made when it did
+_skipped = 0  # middle collections ``recording`` left out since the last full collection it made
 _command = False  # ``command_started`` was called (what the imports made is frozen)
 
 
@@ -176,52 +182,65 @@ def fewer_full_collections() -> Iterator[None]:
 def recording() -> Iterator[None]:
     """While the engine records: as ``fewer_full_collections``, and, while nothing is frozen, no middle-generation
     collections; when the last such block ends, one young collection and what survives moved to the oldest
-    generation without a walk (nested and threads alike; see the module's text)."""
-    global _recording
+    generation without a walk, and a full collection once as many middle ones were left out as make one
+    (nested and threads alike; see the module's text)."""
+    global _recording, _skipped
     with fewer_full_collections():
         with _lock:
             if _recording == 0:
                 _no_middle()
             _recording += 1
         promote = False
+        skipped = 0
         try:
             yield
         finally:
             with _lock:
                 _recording -= 1
-                promote = _recording == 0 and _middle_back()
+                if _recording == 0:
+                    skipped = _middle_back()
+                    promote = skipped >= 0
         if promote:
             # (outside the lock: a finalizer the collection runs may record, and so take it)
             gc.collect(0)  # garbage in cycles made and dropped while recording freed, as a young collection does
             with _lock:
+                full = False
                 if not (_reading or _serving or _command) and gc.isenabled() and not gc.get_freeze_count():
                     gc.freeze()  # (everything the collector tracks, into the permanent generation: no walk)
                     gc.unfreeze()  # (... and all of it into the oldest generation)
+                    _skipped += skipped
+                    full = _skipped >= gc.get_threshold()[2]
+                    if full:
+                        _skipped = 0
+            if full:
+                gc.collect()  # (as often as the middle collections left out would have made one)
 
 
 def _no_middle() -> None:
     """(Under ``_lock``, as the first call recording begins.)  No middle-generation collections from now, when
     the collector is enabled and nothing is frozen."""
-    global _middle
+    global _middle, _young_at
     if _reading or _serving or _command or not gc.isenabled() or gc.get_freeze_count():
         return
     thresholds = gc.get_threshold()
     if len(thresholds) == 3 and thresholds[1] < NO_MIDDLE:
         _middle = thresholds[1]
+        _young_at = int(gc.get_stats()[0]["collections"])
         gc.set_threshold(thresholds[0], NO_MIDDLE, thresholds[2])
 
 
-def _middle_back() -> bool:
+def _middle_back() -> int:
     """(Under ``_lock``.)  The middle threshold ``_no_middle`` replaced given back (unless the application set
-    another meanwhile); True if there was one."""
+    another meanwhile); how many middle collections it left out (-1: it replaced none)."""
     global _middle
     if _middle is None:
-        return False
+        return -1
     thresholds = gc.get_threshold()
     if thresholds[1] == NO_MIDDLE:
         gc.set_threshold(thresholds[0], _middle, thresholds[2])
+    skipped = (int(gc.get_stats()[0]["collections"]) - _young_at) // (max(_middle, 0) + 1)
     _middle = None
-    return True
+    return skipped
 
 
 @contextmanager

@@ -158,6 +158,25 @@ def test_recording_makes_no_middle_collections_and_leaves_what_it_kept_in_the_ol
     assert gc.get_freeze_count() == 0
 
 
+def test_recording_makes_a_full_collection_as_often_as_the_middle_collections_it_left_out_would_have() -> None:
+    old = Cell()
+    old.me = old
+    gone = weakref.ref(old)
+    gc.collect()  # (``old`` in the oldest generation, and no generation's count above its threshold)
+    del old  # garbage in cycles among the oldest generation: only a full collection frees it
+    gc.set_threshold(100, 2, 3)  # (inside: a full collection every FULL_EVERY middle ones, each every 3 young)
+    kept: list[object] = []
+    full = gc.get_stats()[2]["collections"]
+    with recording():
+        kept.extend([n] for n in range(100 * 3 * (FULL_EVERY - 10)))  # (not quite enough)
+    assert gc.get_stats()[2]["collections"] == full and gone() is not None
+    with recording():
+        kept.extend([n] for n in range(100 * 3 * 20))
+    assert gc.get_stats()[2]["collections"] == full + 1
+    assert gone() is None
+    assert gc.get_threshold() == (100, 2, 3)
+
+
 def test_garbage_in_cycles_made_while_recording_is_freed_at_its_end_or_by_the_next_full_collection() -> None:
     with recording():
         older = Cell()
