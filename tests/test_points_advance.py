@@ -340,3 +340,71 @@ def test_expiries_of_two_zone_objects_are_ordered_by_their_moments(
     assert account.balance_at(moment, lambda when, node: POLICY, calendar) == account.balance - expiring
     assert account.balance_at(moment, lambda when, node: POLICY, calendar) == account.view(
         moment, lambda when, node: POLICY, calendar).balance
+
+
+def _fields(account: Account) -> dict[str, object]:
+    """Every field of ``account``, its lots and cap counters by their fields (neither compares so)."""
+    import attrs
+
+    out: dict[str, object] = {}
+    for f in attrs.fields(Account):
+        value = getattr(account, f.name)
+        if f.name in ("lots", "fresh"):
+            value = [(type(lot), attrs.astuple(lot, recurse=False)) for lot in value]
+        elif f.name == "expiring" and value is not None:
+            value = [(*key, attrs.astuple(lot, recurse=False)) for *key, lot in value]
+        elif f.name == "earned":
+            value = [(scope, type(count), [getattr(count, slot) for slot in type(count).__slots__])
+                     for scope, count in value.items()]
+        elif f.name == "journal":
+            value = [repr(record) for record in value]
+        out[f.name] = (type(value), value)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(hours=st.integers(0, 24 * 400), amount=st.integers(1, 50), expiring=st.booleans(),
+       ruled=st.sampled_from(["none", "own", "rules"]), later=steps)
+def test_a_first_earning_makes_the_account_new_advance_and_earn_make(
+        hours: int, amount: int, expiring: bool, ruled: str, later: list[tuple[int, int, int, str]]) -> None:
+    """``Account.first_earning`` leaves a new member's account as ``Account.new``, ``advance`` and ``earn`` do,
+    every field; and the two book the same afterwards."""
+    from gridcore_points.ledger import Extras, Record
+
+    calendar = Calendar(CST)
+    when = START + timedelta(hours=hours, minutes=hours % 7)
+    expires = add_months(when, 1, CST) if expiring else None
+    rule = None if ruled == "none" else RULE
+    rules = (RULE, None) if ruled == "rules" else None
+    periods, ends = calendar.periods_and_ends(when)
+    marks = calendar.marks(when)
+
+    def policy_at(at: datetime, node: str | None) -> PointsPolicy:
+        return POLICY
+
+    def record() -> Record:
+        return Record("e0", "earn", amount, "m1", "c1", when, rule, "earned", "e0", "patrol", {"hours": 1})
+
+    old = Account.new("m1", Extras())
+    old.advance(when, policy_at, calendar, utc_key(when), None)
+    old.earn(record(), "patrol", rules, expires, RULE if expiring else None, periods, ends, marks)
+    new = Account.first_earning("m1", Extras(), record(), "patrol", rules, expires, RULE if expiring else None,
+                                periods, ends, marks, utc_key(when))
+    assert _fields(new) == _fields(old)
+    for account in (old, new):
+        account.journal = Extras()
+    for n, (step, what, points, node) in enumerate(later):
+        when += timedelta(hours=step)
+        for account in (old, new):
+            account.advance(when, policy_at, calendar)
+            if what == 2 and account.balance > 0:
+                account.debit(Entry(f"r{n}", "redeem", -min(points, account.balance), "m1", node, when, RULE, "x"))
+            elif what != 3:
+                account.credit(Entry(f"e{n + 1}", "earn", points, "m1", node, when, RULE, "earned"),
+                               expires=add_months(when, 1, CST) if what == 1 else None,
+                               expiry_rule=RULE if what == 1 else None, caps_scopes=(node, "*"), calendar=calendar)
+                account.mark_active(when, node, calendar)
+        assert _fields(new) == _fields(old)
+    for account in (old, new):
+        account.advance(when + timedelta(days=400), policy_at, calendar)
+    assert _fields(new) == _fields(old)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from fractions import Fraction
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from gridcore.events import SYSTEM_ACTOR, ActivityRecorded, Event
@@ -28,6 +29,11 @@ from .tracking import IncidentTrack, claim_end
 
 if TYPE_CHECKING:
     from gridcore import Engine
+
+    from .caps import CapCount
+
+#: the cap counters of a member without an account yet (``on_activity``): none
+_NO_COUNTS: MappingProxyType[str, CapCount] = MappingProxyType({})
 
 
 class Booking(Deductions):
@@ -208,15 +214,20 @@ class Booking(Deductions):
             known = sorted({name for item in policy.activities for name in item.names()})
             close = did_you_mean(event.activity, known)
             hint = f" (did you mean {close}?)" if close else ""
-            account = self.account(member)
-            self.advance(account, event)
-            self.flag(account, event, None,
+            flagged = self.account(member)
+            self.advance(flagged, event)
+            self.flag(flagged, event, None,
                  f"{event.activity} is not on the points item list{hint}: no points, flagged",
                  activity=event.activity)
             return
         items = pricing.items
-        account = self.account(member)
-        account.advance(event.time, self.policy_at, self.calendar, self.now_key, self.may_pay)
+        # (``self.account(member)`` written out; a new member's account is made with its first earning, in one
+        # step, below, or by ``_opened`` when anything else books on it: None until then)
+        account = self.accounts.get(member)
+        if account is not None:
+            self.dirty.add(member)
+            self._touched[member] = account
+            account.advance(event.time, self.policy_at, self.calendar, self.now_key, self.may_pay)
         if periods is None:
             periods, ends = self.calendar.periods_and_ends(event.time)
             end = claim_end(event.time, event.hours)
@@ -228,7 +239,7 @@ class Booking(Deductions):
             earlier = self.claims.duplicate_of(member, items[0].activity, event.id, event.time, end,
                                                periods["day"][0], guard.window)
             if earlier is not None:
-                self.flag(account,
+                self.flag(account or self._opened(member, event),
                     event,
                     guard.rule,
                     f"{items[0].activity} claimed again (earlier claim {earlier}): no points, flagged",
@@ -238,7 +249,7 @@ class Booking(Deductions):
                 return
         guard = self_recorded
         if guard is not None and self.self_recorded(event):  # type: ignore[attr-defined]  # from Checks
-            self.flag(account,
+            self.flag(account or self._opened(member, event),
                 event,
                 guard.rule,
                 f"{event.activity} recorded by {member} for themselves, not by an organiser: no points, flagged",
@@ -247,7 +258,7 @@ class Booking(Deductions):
             return
         guard = outside_cells
         if guard is not None and not self.in_cells(member, event.node):
-            self.flag(account,
+            self.flag(account or self._opened(member, event),
                 event,
                 guard.rule,
                 f"{event.activity} at {event.node}, outside {member}'s cells: no points, flagged",
@@ -257,12 +268,17 @@ class Booking(Deductions):
             return
         self.claims.add(member, items[0].activity, event.id, event.time, end, periods["day"][0], ends["day"])
         # (the facts are gathered only for items that read them: most items are plain amounts)
-        facts = self.facts(event, member) if pricing.reads_facts else None
+        if pricing.reads_facts:
+            if account is None:
+                account = self._opened(member, event)
+            facts = self.facts(event, member)
+        else:
+            facts = None
         at = 0
         if facts is not None:
             at = next((n for n, i in enumerate(items) if i.when is None or i.when.holds(facts)), -1)
         if at < 0:
-            assert facts is not None
+            assert facts is not None and account is not None  # (opened with the facts read)
             self.book(account,
                 Entry(
                     id=event.id,
@@ -288,7 +304,7 @@ class Booking(Deductions):
             uncut = self._uncut(item, tilted, event.activity, event.hours, event.quantity)
             if uncut is not None:
                 rounded = uncut.rounded
-                earned = account.earned
+                earned = account.earned if account is not None else _NO_COUNTS
                 for cap, cap_scope in pricing.caps[at]:
                     count = earned.get(cap_scope)
                     if rounded > cap.limit - (count.count(cap.period, periods[cap.period][0])
@@ -298,6 +314,8 @@ class Booking(Deductions):
                     # (the plain earning, most activities': ``_book_earning`` written out)
                     time = event.time
                     if event.id in self.history.guarded:  # (booked already: only marked)
+                        if account is None:
+                            account = self._opened(member, event)
                         account.mark_active(time, event.node, self.calendar)
                         return
                     kept = self._marks
@@ -307,13 +325,29 @@ class Booking(Deductions):
                         marks = self.calendar.marks(time)
                         self._marks = (periods, marks)
                     expiry = policy.expiry
-                    account.earn(
-                        Record(event.id, "earn", rounded, member, event.node, time, item.rule, uncut.summary,
-                               event.id, item.activity, uncut.inputs),
-                        item.activity, uncut.rules,
-                        None if expiry is None else self._expires(time, expiry.months),
-                        None if expiry is None else expiry.rule, periods, ends, marks)
+                    entry = Record(event.id, "earn", rounded, member, event.node, time, item.rule, uncut.summary,
+                                   event.id, item.activity, uncut.inputs)
+                    expires = None if expiry is None else self._expires(time, expiry.months)
+                    if account is not None:
+                        account.earn(entry, item.activity, uncut.rules, expires,
+                                     None if expiry is None else expiry.rule, periods, ends, marks)
+                    elif rounded > 0 and item.activity != "*":
+                        # (a new member's first earning: its account made with it, as ``_opened`` then ``earn``
+                        # would leave it)
+                        now = self.now_key
+                        account = Account.first_earning(
+                            member, self.history, entry, item.activity, uncut.rules, expires,
+                            None if expiry is None else expiry.rule, periods, ends, marks,
+                            utc_key(time) if now is None else now)
+                        self.dirty.add(member)
+                        self.accounts[member] = self._touched[member] = account
+                    else:
+                        self._opened(member, event).earn(entry, item.activity, uncut.rules, expires,
+                                                         None if expiry is None else expiry.rule, periods, ends,
+                                                         marks)
                     return
+        if account is None:
+            account = self._opened(member, event)
         if item.amount.formula is None:
             base, worked = item.amount.quote(event.hours, event.quantity)
         else:
@@ -339,6 +373,12 @@ class Booking(Deductions):
         entry = Record(event.id, "earn", amount, member, event.node, event.time, item.rule, summary, event.id,
                        item.activity, inputs)
         self._book_earning(account, entry, event, policy, item.activity, rules, periods, ends)
+
+    def _opened(self, member: str, event: ActivityRecorded) -> Account:
+        """``self.account(member)`` advanced to ``event``'s time, as ``on_activity`` opens an account it books on."""
+        account = self.account(member)
+        self.advance(account, event)
+        return account
 
     def _book_earning(self, account: Account, entry: Record, event: ActivityRecorded, policy: PointsPolicy,
                       scope: str, rules: tuple[Any, ...], periods: dict[str, tuple[str, datetime]],

@@ -140,6 +140,22 @@ class CapCount:
         count.first, count.last = found[3], found[4]
         return count
 
+    @classmethod
+    def opened_two(cls, amount: int, periods: dict[str, tuple[str, datetime]], ends: dict[str, timedelta],
+                   ) -> tuple[CapCount, CapCount]:
+        """Two counters as ``opened(amount, periods, ends)`` builds each (a new member's first credit: its
+        activity's and ``*``'s), the periods of the day looked up once."""
+        found = _day_tuples(periods, ends)
+        one, two = cls.__new__(cls), cls.__new__(cls)
+        one.day = two.day = periods
+        one.total = two.total = amount
+        one.labels = two.labels = found[1]
+        one.ends = two.ends = found[2]
+        one.starts = two.starts = _ZEROS
+        one.first = two.first = found[3]
+        one.last = two.last = found[4]
+        return one, two
+
     def count(self, kind: str, label: str) -> int:
         """Points counted in the period of ``kind`` labelled ``label`` (0 if that is not its current one)."""
         n = PLACE[kind]

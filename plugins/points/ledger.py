@@ -545,6 +545,48 @@ class Account:
         account.dumped = None
         return account
 
+    @classmethod
+    def first_earning(cls, member: str, journal: Journal, entry: Record, scope: str,
+                      rules: tuple[RuleRef | None, ...] | None, expires: datetime | None,
+                      expiry_rule: RuleRef | None, periods: dict[str, tuple[str, datetime]],
+                      ends: dict[str, timedelta], marks: tuple[tuple[tuple[str, str], datetime, timedelta], ...],
+                      now: timedelta) -> Account:
+        """A new member's account with its first earning booked: ``new(member, journal)``, ``advance`` to
+        ``now`` (nothing open: only ``advanced_to`` set), then ``earn(entry, scope, rules, expires,
+        expiry_rule, periods, ends, marks)``, every field set once in one frame.
+
+        (About every other event of a young window is a new member's first activity: ``new``, ``advance``,
+        ``earn``, ``_open_lot``, two ``CapCount.opened`` and the ends kept as each opens, each a call, set
+        most fields twice.  ``tests/test_points_advance.py`` holds the two ways to the same account.)
+        ``entry``: an earning of more than 0 points (its ``rules`` and ``net`` set here), ``scope`` not
+        ``*``.
+        """
+        amount = entry.amount
+        time = entry.time
+        entry.rules, entry.net = rules, amount  # (``taken``: None, as made)
+        journal.add(entry)
+        lot = Lot(entry.id, time, entry.node, amount, expires, expiry_rule, 0, amount)
+        spans, heap = _mark_ends(marks)
+        account = _new_object(cls)
+        account.member, account.journal, account.lots, account.balance, account.debt = member, journal, [lot], amount, 0
+        account.expiring = None
+        mine, every = CapCount.opened_two(amount, periods, ends)
+        account.earned = {scope: mine, "*": every}
+        account.active, account.open_spans, account.span_node = spans.copy(), spans.copy(), dict.fromkeys(spans, entry.node)
+        account.prune_at, account.net, account.credited = 64, amount, amount
+        account.redeemed = account.expired = account.deducted = 0
+        noted = rules if rules is not None else entry.rule
+        if noted is None:
+            account.rules = _NO_RULES
+        else:
+            account.rules = _noted(_NO_RULES, noted)
+        account.rules_noted, account.expiry_noted = noted, None
+        account.span_due = account.lots_due_key = account.earned_last = account.packed = account.dumped = None
+        account.span_heap, account.advanced_to, account.first = heap, now, utc_key(time)
+        account.closing = max(ends["week"], ends["year"])
+        account.packed_due, account.unpacker, account.opened, account.fresh = NEVER, None, 1, [lot]
+        return account
+
     def unpack(self) -> None:
         """Read back what a checkpoint packed (nothing to do for an account built by events)."""
         if self.packed is not None:
