@@ -71,7 +71,9 @@ class Claims:
     """
 
     def __init__(self) -> None:
-        self.by_activity: dict[tuple[str, str], list[Claim]] = {}
+        #: the claims kept of each (member, activity), in time order: a list, or the claim itself while it is
+        #: the only one (most keys: a list of one for each was an object the garbage collector walked while kept)
+        self.by_activity: dict[tuple[str, str], list[Claim] | Claim] = {}
         #: claims added so far (``prune`` only forgets: no claim a check found none of came since)
         self.added = 0
         #: the moments (``utc_key``s) claims kept can go at, each once: a heap (most claims of a day go
@@ -91,12 +93,12 @@ class Claims:
         key = (member, activity)
         earlier = self.by_activity.get(key)
         if earlier is None:  # (most claims: the member's first of the activity still kept)
-            kept = [claim]
+            self.by_activity[key] = claim
         else:
             # (those of its day, running past its start, or starting with it; a claim is (id, start, end, day, goes))
-            kept = [old for old in earlier if old[3] == day or old[2] > start or old[1] == start]
+            kept = [old for old in _listed(earlier) if old[3] == day or old[2] > start or old[1] == start]
             kept.append(claim)
-        self.by_activity[key] = kept
+            self.by_activity[key] = kept if len(kept) > 1 else claim
         self.added += 1
         going = self._going.get(goes)  # (``_going_at`` written out: one claim per activity)
         if going is None:
@@ -126,6 +128,10 @@ class Claims:
                 claims = self.by_activity.get(key)
                 if claims is None:
                     continue
+                if not isinstance(claims, list):  # (the one claim of its key)
+                    if claims[4] <= until:
+                        del self.by_activity[key]
+                    continue
                 kept = [claim for claim in claims if claim[4] > until]
                 if not kept:
                     del self.by_activity[key]
@@ -151,15 +157,16 @@ class Claims:
         """The claims as a checkpoint saves them: ``[member, activity, [[event id, start, end, day], ...]]`` by
         (member, activity)."""
         return [[member, activity, [[ident, begun.isoformat(), ended.isoformat(), day]
-                                    for ident, begun, ended, day, _ in claims]]
+                                    for ident, begun, ended, day, _ in _listed(claims)]]
                 for (member, activity), claims in sorted(self.by_activity.items())]
 
     def duplicate_of(self, member: str, activity: str, event_id: str, start: datetime, end: datetime,
                      day: str, window: str) -> str | None:
         """The id of an earlier claim of ``activity`` by ``member`` in the window, if any."""
-        claims = self.by_activity.get((member, activity))
-        if not claims:
+        found = self.by_activity.get((member, activity))
+        if not found:
             return None  # (most claims: the member's first of the activity kept)
+        claims = _listed(found)
         if window == "day":
             # The first claim of that day (they are kept in time order).
             for ident, _, _, claimed, _ in claims:
@@ -175,10 +182,16 @@ class Claims:
     def copy(self) -> Claims:
         """An independent copy."""
         copied = Claims()
-        copied.by_activity = {key: list(claims) for key, claims in self.by_activity.items()}
+        copied.by_activity = {key: list(claims) if isinstance(claims, list) else claims
+                              for key, claims in self.by_activity.items()}
         copied.due = list(self.due)
         copied._going = {when: list(going) for when, going in self._going.items()}
         return copied
+
+
+def _listed(claims: list[Claim] | Claim) -> Sequence[Claim]:
+    """The claims a value of ``Claims.by_activity`` holds: the list, or the one claim alone."""
+    return claims if isinstance(claims, list) else (claims,)
 
 
 @define
