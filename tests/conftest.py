@@ -301,3 +301,23 @@ def district_engine(mini_district: Path, tmp_path: Path) -> Iterator[Engine]:
                      ruleset=DISTRICT_RULES, effective=DISTRICT_MONDAY - timedelta(days=2),
                      clock=FixedClock(DISTRICT_MONDAY)) as opened:
         yield opened
+
+
+def converter_asked(monkeypatch: pytest.MonkeyPatch, module: Any) -> list[Any]:
+    """What ``module._converter`` (a cattrs converter) is asked from now on, each call passed on to it: the type an
+    object is unstructured as, the class a document is structured as (a plugin's documents written and read by
+    hand ask it nothing of their own: cattrs would generate its functions for them the first time)."""
+    asked: list[Any] = []
+    converter = module._converter
+
+    class Told:
+        def unstructure(self, obj: Any, unstructure_as: Any = None) -> Any:
+            asked.append(unstructure_as)
+            return converter.unstructure(obj, unstructure_as)
+
+        def structure(self, obj: Any, cl: Any) -> Any:
+            asked.append(cl)
+            return converter.structure(obj, cl)
+
+    monkeypatch.setattr(module, "_converter", Told())
+    return asked

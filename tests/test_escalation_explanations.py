@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from conftest import converter_asked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,19 +64,7 @@ def test_a_document_of_another_shape_is_read_by_cattrs(document: dict[str, Any])
 def test_a_plain_explanation_is_written_and_read_without_cattrs_functions_for_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """No function of cattrs' for ``Explanation`` is asked for (cattrs generates it the first time)."""
-    asked: list[Any] = []
-    converter = checkpoint._converter
-
-    class Told:
-        def unstructure(self, obj: Any, unstructure_as: Any = None) -> Any:
-            asked.append(unstructure_as)
-            return converter.unstructure(obj, unstructure_as)
-
-        def structure(self, obj: Any, cl: Any) -> Any:
-            asked.append(cl)
-            return converter.structure(obj, cl)
-
-    monkeypatch.setattr(checkpoint, "_converter", Told())
+    asked = converter_asked(monkeypatch, checkpoint)
     explanation = Explanation("escalate", "over its limit", (RuleRef("/r/yinquan.rules", 12, 3, "x"),),
                               {"level": 2, "time": datetime(2025, 3, 1, 9, tzinfo=UTC), "span": timedelta(hours=4)},
                               "street")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from conftest import converter_asked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,19 +71,7 @@ def test_a_document_of_another_shape_is_read_by_cattrs(change: Any) -> None:
 
 def test_a_plain_task_is_written_and_read_without_cattrs_functions_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """No function of cattrs' is asked for (cattrs generates those for ``Task`` the first time)."""
-    asked: list[Any] = []
-    converter = checkpoint._converter
-
-    class Told:
-        def unstructure(self, obj: Any, unstructure_as: Any = None) -> Any:
-            asked.append(obj)
-            return converter.unstructure(obj, unstructure_as)
-
-        def structure(self, obj: Any, cl: Any) -> Any:
-            asked.append(cl)
-            return converter.structure(obj, cl)
-
-    monkeypatch.setattr(checkpoint, "_converter", Told())
+    asked = converter_asked(monkeypatch, checkpoint)
     document = _document()
     assert document["assigned"] == "2025-03-01T09:00:00+08:00" and document["roles"] == ["grid_worker"]
     assert checkpoint.load_task(document).assignments["m1"] == Assignment("m1", "c1")
