@@ -6,7 +6,7 @@ tests/test_yinzhou_chinese.py; only xingfuwan and yinquan have tasks).
 A cell may hold an id, a number, a time, a value with its Chinese (``逾期未完成 overdue``, ``网格 grid``);
 no English sentence (``入户排查 at yq-g4, assigned by yq-gl4 ...``, ``(3 stars, yinquan.rules:76)``) and no
 bare code of a level or a status (``grid``, ``overdue``).  Each quarter is the one tests/test_demo_realism.py
-builds (``built_once``: once a session), read only.  Each command runs through the CLI (its options, ``--lang zh``,
+and tests/test_demo.py read (``quarters.quarter``: once a session), read only.  Each command runs through the CLI (its options, ``--lang zh``,
 the command's own table code), but the store is opened once a community, not once a command (``sessionshare.opened_once``):
 an open of Xingfuwan's quarter is most of a command's time (about 0.8 s of CPU of 0.85-2 s, 31 commands).
 """
@@ -14,35 +14,28 @@ an open of Xingfuwan's quarter is most of a command's time (about 0.8 s of CPU o
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
+import quarters
 from click.testing import CliRunner
-from sessionshare import built_once, opened_once
+from sessionshare import opened_once
 from zhsweep import english_rows
 
 from gridcore import Engine
 from gridcore.plugin_host import Hooks, get_plugin_manager
 from gridcore.roster import ROLES
 from gridcore_app.cli import main_group
-from gridcore_app.demo import DemoResult, run_demo
-from gridcore_app.simulate import RULESETS_DIR
 
 COMMUNITIES = ("yinquan", "cuihu", "xingfuwan", "chengqiao")
-#: The demo's quarter and its months (as tests/test_demo_realism.py builds it: the same build, shared).
-START, PERIOD, MONTH = date(2025, 1, 1), "2025-Q1", "2025-02"
+#: The demo's quarter's months (``quarters.quarter``: 2025-Q1).
+PERIOD, MONTH = "2025-Q1", "2025-02"
 
 
 def _quarter(factory: pytest.TempPathFactory, name: str) -> Path:
-    """The store of ``name``'s demo quarter (seed 1, no report files), built once a session as
-    tests/test_demo_realism.py builds it."""
-
-    def run(out: Path) -> DemoResult:
-        return run_demo(RULESETS_DIR / name, days=90, start=START, seed=1, out=out, write_reports=False)
-
-    out, _ = built_once(factory, f"demo-quarter-{name}", run)
-    return out / "store"
+    """The store of ``name``'s demo quarter (seed 1), built once a session as tests/test_demo_realism.py and
+    tests/test_demo.py read it (``quarters.quarter``)."""
+    return quarters.quarter(factory, name).store
 
 
 def _names(engine: Engine) -> frozenset[str]:

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import quarters
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -25,9 +26,11 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    code, text = run("demo", "--out", str(out))
+def test_the_default_demo_runs_the_yinquan_quarter(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``gridcore demo`` with no option: Yinquan's quarter, through the CLI (run once a session and read here, by
+    tests/test_demo_realism.py and by tests/test_chinese_demos.py: ``quarters.quarter``)."""
+    built = quarters.quarter(tmp_path_factory, quarters.DEFAULT)
+    out, code, text = built.out, built.code, built.printed
     assert code == 0, text
     assert text.startswith("银泉社区 (yinquan): 90 days from 2025-01-01 (seed 1), ruleset 银泉社区")
     for heading in ("== Points board", "== Incidents by the level they reached (按所到层级统计事件), 2025-Q1",
@@ -47,7 +50,7 @@ def test_the_default_demo_runs_the_yinquan_quarter(tmp_path: Path) -> None:
     assert (out / "reports" / "points-board-2025-03.csv").exists()
     assert (out / "reports" / "assessment-ratings-2025-Q1.txt").exists()
     # The store holds what the summary says, and the quarter's assessment.
-    with Engine.open(store=str(out / "store")) as engine:
+    with Engine.open(store=str(out / "store"), read_only=True) as engine:
         primary = sum(1 for e in engine.events() if e.actor != "system")
         assert primary == stored
         assert engine.ruleset is not None and engine.ruleset.name == "银泉社区"

@@ -15,13 +15,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sessionshare import built_once
+import quarters
 
 import gridcore_points
 from gridcore import Engine
 from gridcore.community import Community
 from gridcore.events import SYSTEM_ACTOR, Event, PatrolLogged
-from gridcore_app.demo import NOT_INTENDED, DemoResult, run_demo
+from gridcore_app.demo import NOT_INTENDED, run_demo
 from gridcore_app.rosterio import load_community
 from gridcore_app.simulate import RULESETS_DIR, load_scenario, simulate
 from gridcore_escalation.events import IncidentEscalated, IncidentReported
@@ -37,20 +37,16 @@ GRIDWORKERS = ("fulltime_gridworker", "microgridworker")
 
 class Quarter:
     """One community's demo quarter: its roster, its log and its store (built once a test session, by the
-    first test process to ask: ``built_once``; the tests only read it).  The run writes no report files: the
-    tests read the store (the demo's files and charts are the other demo tests')."""
+    first test process to ask, and shared with tests/test_chinese_demos.py and, Yinquan's, tests/test_demo.py:
+    ``quarters.quarter``; the tests only read it).  The tests read the store (the demo's files and charts are the
+    other demo tests')."""
 
     def __init__(self, name: str, factory: pytest.TempPathFactory) -> None:
         self.name = name
         self.folder = RULESETS_DIR / name
         self.community = load_community(self.folder)
-        out, self.result = built_once(factory, f"demo-quarter-{name}", self.run)
-        self.store = out / "store"
-
-    def run(self, out: Path) -> DemoResult:
-        result = run_demo(self.folder, days=90, start=START, seed=1, out=out, write_reports=False)
-        assert not any((out / "reports").iterdir())
-        return result
+        built = quarters.quarter(factory, name)
+        self.result, self.store = built.result, built.store
 
     def events(self) -> list[Event]:
         scenario = load_scenario(self.folder / "scenario.yaml")
