@@ -123,19 +123,31 @@ class Demo:
     store: str
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """A month of Yinquan (银泉社区) simulated by ``gridcore demo``: points, incidents, tasks, ratings (one a
-    test process: the Chinese sweeps of the CLI and of explanations read it; a test that changes it works on a
-    copy)."""
+def demo_month(factory: pytest.TempPathFactory) -> Path:
+    """``gridcore demo --days 31`` (Yinquan, 31 days from 2025-01-01, seed 1, in English): its output folder
+    (``store``, ``events.jsonl``, ``reports``), run once a test session (``sessionshare.built_once``).  Only to be
+    copied: every test process reads the same folder."""
     from click.testing import CliRunner
+    from sessionshare import built_once
 
     from gridcore_app.cli import main_group
 
+    def run(out: Path) -> None:
+        done = CliRunner().invoke(main_group, ["demo", "--days", "31", "--out", str(out / "out")],
+                                  env={"GRIDCORE_LANG": "en"})
+        assert done.exit_code == 0, done.output
+
+    built, _ = built_once(factory, "demo-month-yinquan", run)
+    return built / "out"
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """A month of Yinquan (银泉社区) simulated by ``gridcore demo``: points, incidents, tasks, ratings (the Chinese
+    sweeps of the CLI and of explanations read it; a test that changes it works on a copy).  ``demo_month``'s,
+    copied for each test process (its tests open the store for writing: a checkpoint taken at a close)."""
     folder = tmp_path_factory.mktemp("demo")
-    done = CliRunner().invoke(main_group, ["demo", "--days", "31", "--out", str(folder / "out")],
-                              env={"GRIDCORE_LANG": "en"})
-    assert done.exit_code == 0, done.output
+    shutil.copytree(demo_month(tmp_path_factory), folder / "out")
     yield Demo(folder, str(folder / "out" / "store"))
 
 

@@ -9,19 +9,20 @@ A request without it is answered as before.  The sweep is ``zhsweep.english_word
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from servicekit import CST, YINQUAN, Server, served
+from conftest import demo_month
+from servicekit import CST, Server, served
 from zhsweep import english_words
 
 from gridcore import Engine, FixedClock
 from gridcore.errors import has_chinese
-from gridcore_app.demo import run_demo
 from gridcore_app.service import auth
 from gridcore_app.service.problems import prefers_chinese
 
@@ -32,9 +33,12 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
 @pytest.fixture(scope="module")
 def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Yinquan after a simulated month (``gridcore demo``'s folder: its store in ``store``)."""
+    """Yinquan after a simulated month (``gridcore demo``'s folder: its store in ``store``): conftest's
+    ``demo_month`` (``gridcore demo --days 31``: 31 days from 2025-01-01, seed 1, run once a session), copied (a
+    token is issued in it)."""
+    assert DAYS == 31  # (demo_month's month)
     out = tmp_path_factory.mktemp("served")
-    run_demo(YINQUAN, days=DAYS, start=date(2025, 1, 1), out=out / "demo")
+    shutil.copytree(demo_month(tmp_path_factory), out / "demo")
     return out / "demo"
 
 
@@ -329,8 +333,6 @@ def test_a_tick_for_a_request_in_chinese_names_what_it_recorded_in_chinese(demo_
     """``POST /api/v1/tick`` preferring Chinese: each derived event also with its kind's Chinese name
     (``name``: 提级) and the explanation of what it decided (``summary``, as ``gridcore --lang zh explain``);
     without the header, as before (event, kind, time)."""
-    import shutil
-
     shutil.copytree(demo_folder / "store", tmp_path / "store")
     engine = Engine.open(store=str(tmp_path / "store"), clock=FixedClock(NOW))
     try:
