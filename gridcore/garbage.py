@@ -34,32 +34,34 @@ reached).  A middle collection walks what the young collections kept since the
 last (during an ingest: the state being built, which lives on) before moving
 it to the oldest generation, and finds almost nothing (3 objects in 190 middle
 collections over 100,000 events of a fixed population): without them the
-standard window of ``benchmarks/ingest_windows.py`` counts 1.7% fewer
-instructions an event.  When the last call
-recording in the process ends, the young generation is collected once
-(garbage in cycles made and dropped while recording is freed then, as a young
-collection would have) and what survives, with what the middle generation
-holds, is moved to the oldest generation without a walk (``gc.freeze()`` then
-``gc.unfreeze()``); the middle threshold is given back (unless the
-application set another meanwhile), on every way out, exceptions included.
+standard window of ``benchmarks/ingest_windows.py`` counts 1.5% fewer
+instructions an event.  When the last call recording in the process ends
+after young collections were made, the young generation is collected once
+more (garbage in cycles made and dropped while recording is freed then, as a
+young collection would have) and what survives, with what the middle
+generation holds, is moved to the oldest generation without a walk
+(``gc.freeze()`` then ``gc.unfreeze()``); a call that made none (one event)
+leaves what it kept in the young generation, as before.  The middle threshold
+is given back (unless the application set another meanwhile) on every way
+out, exceptions included.
+
 It does so only with the collector enabled and nothing frozen (by
-``command_started``, so not in ``gridcore ingest``; a read, ``serving``, or the
-application itself: a server that froze its objects before forking keeps them
-frozen), and a read or
-``serving`` that begins meanwhile, in any thread, ends it first (the middle
-threshold given back): otherwise recording is as ``fewer_full_collections``.
-Full collections come as often as before: the middle collections left out
-are counted (one for every middle threshold plus one young collections), and
-when as many were left out as make a full collection (the third threshold,
-``FULL_EVERY`` while recording) the end of a call makes one.  Garbage in
-cycles that survives a young collection while recording waits for that full
-collection instead of a middle one: recording makes almost none
+``command_started``, unless the command goes on to record: ``gridcore ingest``
+calls ``command_records``, which gives those back to the collector; a read,
+``serving``, or the application itself: a server that froze its objects before
+forking keeps them frozen), and a read or ``serving`` that begins meanwhile,
+in any thread, ends it first (the middle threshold given back): otherwise
+recording is as ``fewer_full_collections``.  Full collections come as often
+as before: the young collections made while recording are counted, and once
+they would have made ``FULL_EVERY`` middle collections (each after the middle
+threshold plus one young ones) the end of a call makes a full collection.
+Garbage in cycles that survives a young collection while recording waits for
+that full collection instead of a middle one: recording makes almost none
 (below; 100,000 events of a fixed population, in one call or in calls of
 1,000, left the same garbage for the next full collection as before, measured
-in ``docs/benchmarks.md``).  An application that freezes
-objects in another thread at the moment a recording call ends could find them
-given back to the collector: freeze from the thread that records, or around
-``serving``.
+in ``docs/benchmarks.md``).  An application that freezes objects in another
+thread at the moment a recording call ends could find them given back to the
+collector: freeze from the thread that records, or around ``serving``.
 
 A read that decodes a period's worth of the store (a district's roll-up: a
 quarter's parts of the points ledger and of the closed incidents, tens of
@@ -107,7 +109,10 @@ once, first thing in ``main``) leaves what the imports made out of later
 collections (``gc.freeze``) and collects the young generation every
 ``COMMAND_YOUNG_EVERY`` allocations; the other thresholds are Python's (a
 long command, an ingest or ``gridcore serve``, then sets its own as above).
-Garbage in cycles is freed as before, in larger batches.
+Garbage in cycles is freed as before, in larger batches.  ``gridcore ingest``
+then calls ``command_records``: what the imports made goes back to the
+collector, into the oldest generation (walked by full collections only, rare
+while recording), and ``recording`` runs as in any process.
 
 Memory freed is not memory given back.  A checkpoint makes a few large
 blocks at once (each plugin's document as JSON, a copy of it in the store's
@@ -154,93 +159,103 @@ _read_set: tuple[int, ...] = ()
 _serving = 0
 _recording = 0
 _middle: int | None = None  # the middle threshold ``recording`` replaced by ``NO_MIDDLE`` (None: it did not)
-_young_at = 0  # the young collections made when it did
-_skipped = 0  # middle collections ``recording`` left out since the last full collection it made
+_middle_was = 10  # ... the last it replaced
+_young_at = 0  # the young collections since the last middle one when it did
+_skipped = 0  # young collections made without a middle one while recording since the last full collection it made
 _command = False  # ``command_started`` was called (what the imports made is frozen)
 
 
 @contextmanager
 def fewer_full_collections() -> Iterator[None]:
     """Full collections at most every ``FULL_EVERY`` middle ones while inside (nested and threads alike)."""
-    global _running, _saved
     with _lock:
-        if _running == 0:
-            _saved = gc.get_threshold()
-            if len(_saved) == 3 and _saved[2] < FULL_EVERY:
-                gc.set_threshold(_saved[0], _saved[1], FULL_EVERY)
-        _running += 1
+        _full_rarer()
     try:
         yield
     finally:
         with _lock:
-            _running -= 1
-            if _running == 0 and len(_saved) == 3 and gc.get_threshold()[2] == FULL_EVERY:
-                gc.set_threshold(*_saved)
+            _full_back()
+
+
+def _full_rarer() -> None:
+    """(Under ``_lock``.)  ``fewer_full_collections`` begins."""
+    global _running, _saved
+    if _running == 0:
+        _saved = gc.get_threshold()
+        if len(_saved) == 3 and _saved[2] < FULL_EVERY:
+            gc.set_threshold(_saved[0], _saved[1], FULL_EVERY)
+    _running += 1
+
+
+def _full_back() -> None:
+    """(Under ``_lock``.)  ``fewer_full_collections`` ends."""
+    global _running
+    _running -= 1
+    if _running == 0 and len(_saved) == 3 and gc.get_threshold()[2] == FULL_EVERY:
+        gc.set_threshold(*_saved)
 
 
 @contextmanager
 def recording() -> Iterator[None]:
     """While the engine records: as ``fewer_full_collections``, and, while nothing is frozen, no middle-generation
-    collections; when the last such block ends, one young collection and what survives moved to the oldest
-    generation without a walk, and a full collection once as many middle ones were left out as make one
+    collections; when the last such block ends after young collections, one more and what survives moved to the
+    oldest generation without a walk, and a full collection once as many middle ones were left out as make one
     (nested and threads alike; see the module's text)."""
     global _recording, _skipped
-    with fewer_full_collections():
+    with _lock:
+        _full_rarer()  # (``fewer_full_collections``, written out: entered for every call recording)
+        if _recording == 0:
+            _no_middle()
+        _recording += 1
+    young = 0
+    try:
+        yield
+    finally:
         with _lock:
+            _recording -= 1
             if _recording == 0:
-                _no_middle()
-            _recording += 1
-        promote = False
-        skipped = 0
-        try:
-            yield
-        finally:
-            with _lock:
-                _recording -= 1
-                if _recording == 0:
-                    skipped = _middle_back()
-                    promote = skipped >= 0
-        if promote:
-            # (outside the lock: a finalizer the collection runs may record, and so take it)
-            gc.collect(0)  # garbage in cycles made and dropped while recording freed, as a young collection does
-            with _lock:
-                full = False
-                if not (_reading or _serving or _command) and gc.isenabled() and not gc.get_freeze_count():
-                    gc.freeze()  # (everything the collector tracks, into the permanent generation: no walk)
-                    gc.unfreeze()  # (... and all of it into the oldest generation)
-                    _skipped += skipped
-                    full = _skipped >= gc.get_threshold()[2]
-                    if full:
-                        _skipped = 0
-            if full:
-                gc.collect()  # (as often as the middle collections left out would have made one)
+                young = _middle_back()
+            _full_back()
+    if young > 0:  # (none: what the call kept is still in the young generation, collected as ever)
+        # (outside the lock: a finalizer the collection runs may record, and so take it)
+        gc.collect(0)  # garbage in cycles made and dropped while recording freed, as a young collection does
+        with _lock:
+            full = False
+            if not (_reading or _serving or _command) and gc.isenabled() and not gc.get_freeze_count():
+                gc.freeze()  # (everything the collector tracks, into the permanent generation: no walk)
+                gc.unfreeze()  # (... and all of it into the oldest generation)
+                _skipped += young
+                full = _skipped >= max(gc.get_threshold()[2], FULL_EVERY) * (_middle_was + 1)
+                if full:
+                    _skipped = 0
+        if full:
+            gc.collect()  # (as often as the middle collections left out would have made one)
 
 
 def _no_middle() -> None:
     """(Under ``_lock``, as the first call recording begins.)  No middle-generation collections from now, when
     the collector is enabled and nothing is frozen."""
-    global _middle, _young_at
+    global _middle, _middle_was, _young_at
     if _reading or _serving or _command or not gc.isenabled() or gc.get_freeze_count():
         return
     thresholds = gc.get_threshold()
     if len(thresholds) == 3 and thresholds[1] < NO_MIDDLE:
-        _middle = thresholds[1]
-        _young_at = int(gc.get_stats()[0]["collections"])
+        _middle = _middle_was = max(thresholds[1], 0)
+        _young_at = gc.get_count()[1]  # (the young collections since the last middle one)
         gc.set_threshold(thresholds[0], NO_MIDDLE, thresholds[2])
 
 
 def _middle_back() -> int:
     """(Under ``_lock``.)  The middle threshold ``_no_middle`` replaced given back (unless the application set
-    another meanwhile); how many middle collections it left out (-1: it replaced none)."""
+    another meanwhile); how many young collections were made meanwhile (-1: it replaced none)."""
     global _middle
     if _middle is None:
         return -1
     thresholds = gc.get_threshold()
     if thresholds[1] == NO_MIDDLE:
         gc.set_threshold(thresholds[0], _middle, thresholds[2])
-    skipped = (int(gc.get_stats()[0]["collections"]) - _young_at) // (max(_middle, 0) + 1)
     _middle = None
-    return skipped
+    return max(gc.get_count()[1] - _young_at, 0)
 
 
 @contextmanager
@@ -315,6 +330,17 @@ def command_started() -> None:
     if len(thresholds) == 3 and thresholds[0] < COMMAND_YOUNG_EVERY:
         gc.set_threshold(COMMAND_YOUNG_EVERY, thresholds[1], thresholds[2])
 
+
+def command_records() -> None:
+    """In a command's process that goes on to record (``gridcore ingest``): what ``command_started`` froze given
+    back to the collector (into the oldest generation, which only full collections walk, rare while recording),
+    so that ``recording`` leaves out middle collections as in any process (see the module's text)."""
+    global _command
+    with _lock:
+        if not _command or _reading or _serving or _recording:
+            return
+        _command = False
+        gc.unfreeze()
 
 def serving_now() -> bool:
     """True inside ``serving`` (in any thread)."""

@@ -512,3 +512,48 @@ def test_a_command_leaves_what_its_imports_made_out_of_collections_and_collects_
     done = subprocess.run([sys.executable, "-c", _COMMAND_STARTED], capture_output=True, text=True, check=True,
                           timeout=120)
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+#: In a process of its own: ``gridcore simulate``, ``init`` and ``ingest`` through ``main`` (which calls
+#: ``command_started`` first); prints whether every recording call of the ingest ran with no middle collections
+#: and nothing frozen (``command_records`` gave back what the imports made).
+_COMMAND_RECORDS = """
+import gc, sys
+from contextlib import contextmanager
+import gridcore.recording
+from gridcore.garbage import NO_MIDDLE
+from gridcore_app.cli import main
+
+seen = []
+inner = gridcore.recording.recording
+
+@contextmanager
+def watched():
+    with inner():
+        seen.append(gc.get_threshold()[1] == NO_MIDDLE and gc.get_freeze_count() == 0)
+        yield
+
+gridcore.recording.recording = watched
+folder, community = sys.argv[1], sys.argv[2]
+store = f"sqlite:///{folder}/s.db"
+for args in (["simulate", "--days", "3", "--out", f"{folder}/e.jsonl"],
+             ["init", "--community", community, "--ruleset", f"{community}/yinquan.rules", "--effective",
+              "2025-01-01T00:00+08:00", "--store", store],
+             ["ingest", f"{folder}/e.jsonl", "--store", store, "--quiet"]):
+    sys.argv = ["gridcore", *args]
+    try:
+        main()
+    except SystemExit as exc:
+        assert not exc.code, (args, exc.code)
+print(bool(seen) and all(seen))
+"""
+
+
+def test_an_ingest_command_gives_back_what_its_imports_froze_so_recording_leaves_out_middle_collections(
+        tmp_path) -> None:
+    from pathlib import Path
+
+    community = Path(__file__).resolve().parent.parent / "rulesets" / "yinquan"
+    done = subprocess.run([sys.executable, "-c", _COMMAND_RECORDS, str(tmp_path), str(community)],
+                          capture_output=True, text=True, check=True, timeout=300)
+    assert done.stdout.split()[-1] == "True", done.stdout + done.stderr
