@@ -932,9 +932,10 @@ def import_command(sheet: Path, activity: str, day: date, hour: time, node: str,
             click.echo(f"  拒绝 {refusal.source}：{reasons}" if zh else f"  refused {refusal.source}: {reasons}",
                        err=True)
         if points_on(engine):
-            from gridcore_points.display import chinese as points_chinese
+            import gridcore_points
             from gridcore_points.display import shown as points_shown
 
+            points_chinese = gridcore_points.said_zh(engine)
             refused = {refusal.event_id for refusal in summary.refused}
             rows = [each for each in earned(engine, prepared) if each[1].id not in refused]
             total = sum(amount for _, _, amount, _ in rows)

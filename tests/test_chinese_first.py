@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO, Demo
 from sessionshare import opened_once
-from zhsweep import english_lines, english_rows, english_words, read_lines
+from zhsweep import bare_ids, chinese_names, english_lines, english_rows, english_words, read_lines
 
 from gridcore.errors import chinese_of, has_chinese
 from gridcore_app.cli import LazyCommand, main_group
@@ -307,7 +307,8 @@ def test_under_zh_no_line_starts_in_english_nor_holds_an_english_word(family: st
     (``english_first``), no line holds an English word anywhere (``zhsweep.english_lines``: ids, paths,
     numbers, stored names, what staff typed, quoted source and an English gloss in brackets after its
     Chinese may stay), and no table's row does (``zhsweep.english_rows``: a value beside its Chinese may stay,
-    ``办理中 handling``; a span in English units may not, ``616d 06h55``)."""
+    ``办理中 handling``; a span in English units may not, ``616d 06h55``), nor does an id in brackets whose Chinese
+    name the ruleset or the community gives stand without it (``zhsweep.bare_ids``: ``事件 X（dispute）``)."""
     import shutil
 
     (tmp_path / "bad.rules").write_text(BAD_RULES, encoding="utf-8")
@@ -316,11 +317,13 @@ def test_under_zh_no_line_starts_in_english_nor_holds_an_english_word(family: st
     (tmp_path / "bad.csv").write_text("\ufeff姓名,时长（小时）\n李子辉,一个半\n王小二,1\n", encoding="utf-8")
     shutil.copy(demo.folder / "out" / "events.jsonl", tmp_path / "events.jsonl")
     typed = _typed()
+    chinese = chinese_names(demo.store)
 
     def both(output: str, names: frozenset[str]) -> list[str]:
         return [f"(English first) {line}" for line in english_first(output, names)] + [
             f"(English mid-line) {line}" for line in english_lines(output, names | typed)] + [
-            f"(English in a row) {line}" for line in english_rows(output, names | typed)]
+            f"(English in a row) {line}" for line in english_rows(output, names | typed)] + [
+            f"(an id in brackets without its Chinese) {line}" for line in bare_ids(output, chinese)]
 
     assert _swept(demo, tmp_path, FAMILIES[family], both) == []
 
@@ -370,3 +373,4 @@ def test_under_zh_a_tables_title_says_its_period_in_chinese(demo: Demo, tmp_path
                                              "--now", NOW]).stdout
     assert found == []
     assert english.startswith("积分公示 points board: 银泉社区 (yq), 2025-01\n"), english
+

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import pytest
 from conftest import demo_month
 from servicekit import CST, Server, served
-from zhsweep import english_words
+from zhsweep import bare_ids, chinese_names, english_words
 
 from gridcore import Engine, FixedClock
 from gridcore.errors import has_chinese
@@ -144,6 +144,23 @@ BAD = [("GET", "/api/v1/incidents/nope", None, "not-found"), ("GET", "/api/v1/no
        ("GET", "/api/v1/explain/nothing:1", None, "not-found"), ("GET", "/problems/nope", None, "not-found"),
        ("GET", "/api/v1/reports/points.board?month=2025-01", None, None),
        ("POST", "/api/v1/points/redemptions", {"reward": "大米", "quantity": 500}, "event-refused")]
+
+
+def test_no_page_names_an_id_in_brackets_without_its_chinese(site: tuple[Server, str, frozenset[str]],
+                                                            demo_folder: Path) -> None:
+    """An incident's category, a role or a level the ruleset or the community names in Chinese is shown by that
+    name on every page, not by its id in brackets (a member's statement said ``事件 yq-s1-i00035（dispute）``,
+    where the ruleset calls dispute 矛盾纠纷): ``zhsweep.bare_ids``."""
+    server, token, _ = site
+    chinese = chinese_names(str(demo_folder / "store"))
+    found = []
+    with server.client() as client:
+        client.cookies.set("gridcore_token", token)
+        for path in [*PAGES, "/dashboard/members/yq-fw1", "/dashboard/members/yq-fw9"]:
+            text = _Text()
+            text.feed(client.get(path).text)
+            found += [f"{path}: {line}" for line in bare_ids("\n".join(text.lines()), chinese)]
+    assert found == []
 
 
 def _ask(server: Server, token: str | None, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:

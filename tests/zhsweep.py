@@ -29,7 +29,7 @@ line but a table's (its column ids under their Chinese headings, its rows) and q
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 #: A word: letters, digits and the punctuation of ids, paths, options and times.
 _WORD = re.compile(r"[A-Za-z0-9_./:@+\-]+")
@@ -171,3 +171,38 @@ def english_rows(output: str, names: frozenset[str] = frozenset()) -> list[str]:
         if words := [w for cell in cells for w in english_words(cell, names)]:
             found.append(f"{line}    <- {' '.join(words)}")
     return found
+
+
+#: A bracket holding one id-like word: ``（dispute）``, ``(fulltime_gridworker)``.
+_BRACKETED_ID = re.compile(r"[（(]([A-Za-z][\w-]*)[）)]")
+
+
+def bare_ids(output: str, chinese: Mapping[str, str]) -> list[str]:
+    """The lines of ``output`` naming in brackets an id whose Chinese name ``chinese`` gives (``chinese_names``:
+    a category, a role, a level) without that name just before it, each with the id and the name: ``事件 X
+    （dispute）`` where the ruleset names the category 矛盾纠纷. The id after its name (``矛盾纠纷（dispute）``, a
+    gloss) may stay; ``english_words`` lets any gloss after Chinese be, so it cannot tell."""
+    found = []
+    for line in output.splitlines():
+        for match in _BRACKETED_ID.finditer(line):
+            name = chinese.get(match[1])
+            if name and not line[:match.start()].rstrip().endswith(name):
+                found.append(f"{line.strip()}    <- {match[1]}: {name}")
+    return found
+
+
+def chinese_names(store: str) -> dict[str, str]:
+    """The Chinese names a store's community and rulesets give ids staff read: roles, levels, and what the
+    rulesets title (categories, metrics, sources, ...: ``Ruleset.titles``), by id."""
+    from gridcore import Engine
+
+    names: dict[str, str] = {}
+    with Engine.open(store=store, read_only=True) as engine:
+        names.update(engine.community.roles)
+        names.update(engine.community.level_names)
+        for _, ruleset in engine.rulesets():
+            for titles in ruleset.titles.values():
+                for title, ident in titles.items():
+                    if title != ident and any(_is_chinese(ch) for ch in title):
+                        names.setdefault(ident, title)
+    return names

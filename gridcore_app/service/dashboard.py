@@ -33,7 +33,6 @@ import gridcore_points
 from gridcore import Engine
 from gridcore.errors import GridcoreError, chinese_first
 from gridcore.periods import PeriodError, parse_period
-from gridcore_points.display import chinese as points_chinese
 
 from . import auth
 from .api import default_month, require_plugin, timeline_entries
@@ -46,7 +45,6 @@ TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 #: for staff reading Chinese: an engine's message or note Chinese first (its English after it where that names
 #: what the Chinese does not), a points entry's working in Chinese (志愿服务：每小时 5 分 × 3 小时 = 15)
 TEMPLATES.env.filters["chinese_first"] = chinese_first
-TEMPLATES.env.filters["points_zh"] = points_chinese
 COOKIE = "gridcore_token"
 LANGS = ("zh", "en")
 
@@ -296,7 +294,7 @@ async def member(request: Request) -> Response:
         _period(label)
         statement = gridcore_points.statement(engine, ident, label)
         return {"statement": statement, "period": label, "role": gridcore_points.role_label(engine, ident),
-                **_common(engine, who)}
+                "said_zh": gridcore_points.said_zh(engine), **_common(engine, who)}
 
     return await page(request, "member.html", await _read(service, read))
 

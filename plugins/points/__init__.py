@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         redemption_id,
         rewards,
         role_label,
+        said_zh,
         state,
         statement,
     )
@@ -63,6 +64,7 @@ _LAZY = {
     "redemption_id": ".api",
     "rewards": ".api",
     "role_label": ".api",
+    "said_zh": ".api",
     "state": ".api",
     "statement": ".api",
     "RecognitionAwarded": ".events",
@@ -111,6 +113,7 @@ __all__ = [
     "redemption_id",
     "rewards",
     "role_label",
+    "said_zh",
     "state",
     "statement",
 ]

@@ -8,7 +8,7 @@ event through the engine, which refuses it with the reasons if it must.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -23,6 +23,7 @@ from gridcore.periods import parse_period
 
 from . import ledger
 from .checks import MAX_HOURS
+from .display import category_named, category_titles, said_in_chinese
 from .events import PointsRedeemed
 from .history import History
 from .ledger import Entry, Record, utc_key
@@ -537,6 +538,20 @@ def _claims_before(engine: Engine, the_state: PointsState, event: ActivityRecord
 def redemption_id(member: str, reward: str, when: datetime) -> str:
     """The default id of a redemption: the same member, reward and time give the same id."""
     return f"redeem:{member}:{reward}:{when.isoformat()}"
+
+
+def said_zh(engine: Engine) -> Callable[[str], str]:
+    """How staff reading Chinese see an entry's summary (or a cell ``display.shown`` wrote of one), the one way
+    every output that shows entries says it (a statement, the points reports, the dashboard, a sign-in sheet's
+    flags): its fixed phrases in Chinese alone (``display.said_in_chinese``) and its incident's category by the
+    Chinese name the engine's rulesets give it (``display.category_named``: ``事件 X（矛盾纠纷）``, not ``事件 X
+    （dispute）``). The names are read once, when it is made."""
+    categories = category_titles(ruleset.titles.get("category", {}) for _, ruleset in engine.rulesets())
+
+    def said(summary: str) -> str:
+        return category_named(said_in_chinese(summary), categories)
+
+    return said
 
 
 def role_label(engine: Engine, member: str) -> str:

@@ -13,7 +13,7 @@ from gridcore.periods import label_zh
 from gridcore.reports import PER_MONTH, PER_PERIOD, Showcase
 
 from . import api
-from .display import KINDS_ZH, category_named, category_titles, limit_zh, said_in_chinese, shown
+from .display import KINDS_ZH, limit_zh, shown
 from .headings import HEADINGS_ZH
 
 if TYPE_CHECKING:
@@ -175,8 +175,7 @@ def in_chinese(engine: Engine, table: Table) -> Table:
     explanation says it (``入户走访：每件 3 分 × 5 件 × 2 = 30``), a level as the community names it (``社区
     community``), an incident's category as the ruleset names it (``事件 X（矛盾纠纷）``), a reward's limit in Chinese
     alone (``每月最多 1 件``). JSON and English keep the English."""
-    categories = category_titles(ruleset.titles.get("category", {}) for _, ruleset in engine.rulesets())
-    said = {"what": lambda cell: category_named(said_in_chinese(cell), categories), "limit_per_member": limit_zh}
+    said = {"what": api.said_zh(engine), "limit_per_member": limit_zh}
     at = {table.columns.index(c): say for c, say in said.items() if c in table.columns}
     rows = tuple(tuple(at[i](v) if i in at and isinstance(v, str) else v for i, v in enumerate(row))
                  for row in table.rows)
