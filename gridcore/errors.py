@@ -188,8 +188,9 @@ def has_chinese(text: str) -> bool:
     return False
 
 
-#: What a reason names from the data: a quoted name, or a word holding a digit (an id, a time, an amount).
-_NAMED = re.compile(r"'[^']*'|\"[^\"]*\"|[\w.:+/-]*\d[\w.:+/-]*")
+#: What a reason names from the data: a quoted name, or a word holding a digit (an id, a time, an amount). An
+#: apostrophe inside a word (``a month's points``) opens no quote.
+_NAMED = re.compile(r"(?<![A-Za-z])'[^']*'(?![A-Za-z])|\"[^\"]*\"|[\w.:+/-]*\d[\w.:+/-]*")
 
 
 def chinese_of(text: str) -> tuple[str, str] | None:

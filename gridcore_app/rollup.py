@@ -651,7 +651,8 @@ def _boards(engine: Engine, plan: _Plan) -> Table:
         month = parse_period(f"{month.end.astimezone(tz):%Y-%m}", tz)
     notes = [(f"the first {BOARD_ROWS} places of each board, a month's points earned under the child; balance at the "
               f"month's end; {cut} more rows: gridcore report points.board -p node=CHILD -p month=MONTH "
-              f"(每个公示榜的前 {BOARD_ROWS} 名；另有 {cut} 行见完整公示榜)")]
+              f"(每个公示榜的前 {BOARD_ROWS} 名：下级范围内当月获得的积分，积分余额为月末余额；另有 {cut} 行见完整公示榜："
+              f"gridcore report points.board -p node=下级编号 -p month=月份)")]
     return Table(f"积分公示 points boards of each child, {plan.period}",
                  ("month", "child", "child name", *_BOARD_COLUMNS), tuple(rows), tuple(notes), HEADINGS_ZH,
                  title_zh=f"积分公示：各下级的公示榜，{label_zh(plan.period)}")

@@ -374,3 +374,19 @@ def test_under_zh_a_tables_title_says_its_period_in_chinese(demo: Demo, tmp_path
     assert found == []
     assert english.startswith("积分公示 points board: 银泉社区 (yq), 2025-01\n"), english
 
+
+def test_a_rollups_boards_note_says_it_all_in_chinese(demo: Demo) -> None:
+    """The note under a roll-up's points boards: under zh in Chinese alone, saying what the English says (what
+    a board counts, the command giving a whole board), not the Chinese with the English in brackets after it;
+    the English as it was."""
+    call = ["rollup", "yq", "--period", "2025-01", "--boards", "--workers", "1", "--store", demo.store, "--now", NOW]
+    said = CliRunner().invoke(main_group, ["--lang", "zh", *call], catch_exceptions=False).stdout
+    [note] = [line for line in said.splitlines() if line.startswith("每个公示榜")]
+    assert re.fullmatch(r"每个公示榜的前 10 名：下级范围内当月获得的积分，积分余额为月末余额；另有 \d+ 行见完整公示榜："
+                        r"gridcore report points\.board -p node=下级编号 -p month=月份", note), note
+    english = CliRunner().invoke(main_group, ["--lang", "en", *call], catch_exceptions=False).stdout
+    [note] = [line for line in english.splitlines() if line.startswith("the first 10 places")]
+    assert re.fullmatch(r"the first 10 places of each board, a month's points earned under the child; balance at the "
+                        r"month's end; \d+ more rows: gridcore report points\.board -p node=CHILD -p month=MONTH "
+                        r"\(每个公示榜的前 10 名：下级范围内当月获得的积分，积分余额为月末余额；另有 \d+ 行见完整公示榜："
+                        r"gridcore report points\.board -p node=下级编号 -p month=月份\)", note), note
