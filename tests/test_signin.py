@@ -43,8 +43,12 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(MINI, community)
     with (community / "members.csv").open("a", encoding="utf-8") as members:
         members.write("m10,王芳,13900000010,false,g1-u2\n")
-    store = root / "store"
-    code, said = run("init", "--community", str(community), "--ruleset", str(RULES), "--effective", "2025-01-01",
+    return initialized(root / "store", community, RULES)
+
+
+def initialized(store: Path, community: Path, rules: Path) -> Path:
+    """``store``, made by ``gridcore init`` of ``community`` under ``rules`` from 2025-01-01."""
+    code, said = run("init", "--community", str(community), "--ruleset", str(rules), "--effective", "2025-01-01",
                      "--store", str(store))
     assert code == 0, said
     return store
@@ -52,9 +56,7 @@ def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def store(template_store: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "store"
-    shutil.copytree(template_store, copy)
-    return copy
+    return Path(shutil.copytree(template_store, tmp_path / "store"))
 
 
 def write_csv(path: Path, rows: Sequence[Sequence[Any]], headings: Sequence[str] = ("姓名", "成员编号", "时长（小时）",
@@ -201,18 +203,12 @@ def sessions_store(template_store: Path, tmp_path_factory: pytest.TempPathFactor
     assert "  duplicate claims: refuse, same day\n" in text
     rules.write_text(text.replace("  duplicate claims: refuse, same day\n", "  duplicate claims: refuse, overlapping\n"),
                      encoding="utf-8")
-    store = root / "store"
-    code, said = run("init", "--community", str(template_store.parent / "community"), "--ruleset", str(rules),
-                     "--effective", "2025-01-01", "--store", str(store))
-    assert code == 0, said
-    return store
+    return initialized(root / "store", template_store.parent / "community", rules)
 
 
 @pytest.fixture
 def sessions(sessions_store: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "sessions"
-    shutil.copytree(sessions_store, copy)
-    return copy
+    return Path(shutil.copytree(sessions_store, tmp_path / "sessions"))
 
 
 def test_a_morning_and_an_afternoon_session_are_two_sign_ins(tmp_path: Path, sessions: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -128,17 +128,23 @@ def basis_zh(basis: str, names: Mapping[str, str]) -> str:
     """A subsidy line's basis (``gridcore_assessment.rating``: whose stars pay it, why it is not paid or cut) in
     Chinese alone, ``names`` the Chinese of roles and levels: ``yq 下 4 个已评星网格的平均；每人只发一次，已按
     总网格长@yq 发放（规则 s.rules:9）``."""
-    said = []
-    for part in basis.split("; "):
-        if found := re.fullmatch(r"(\S+) rated (\S+) stars", part):
-            said.append(f"{found[1]} 评 {found[2]} 星")
-        elif found := re.fullmatch(r"(\S+) \(above (\S+)\) rated (\S+) stars", part):
-            said.append(f"{found[2]} 的上级 {found[1]} 评 {found[3]} 星")
-        elif found := re.fullmatch(r"mean of (\d+) rated (\S+) nodes under (\S+)", part):
-            said.append(f"{found[3]} 下 {found[1]} 个已评星{names.get(found[2], found[2])}的平均")
-        else:
-            said.append(_unpaid_zh(part, names))
-    return "；".join(said)
+    return _in_parts(basis, (
+        (r"(\S+) rated (\S+) stars", lambda found: f"{found[1]} 评 {found[2]} 星"),
+        (r"(\S+) \(above (\S+)\) rated (\S+) stars", lambda found: f"{found[2]} 的上级 {found[1]} 评 {found[3]} 星"),
+        (r"mean of (\d+) rated (\S+) nodes under (\S+)",
+         lambda found: f"{found[3]} 下 {found[1]} 个已评星{names.get(found[2], found[2])}的平均"),
+    ), lambda part: _unpaid_zh(part, names))
+
+
+def _in_parts(text: str, said: Sequence[tuple[str, Callable[[re.Match[str]], str]]],
+              otherwise: Callable[[str], str]) -> str:
+    """``text``'s parts (``; `` between) each in Chinese, by the first pattern of ``said`` it matches whole (else
+    ``otherwise``), ``；`` between."""
+    out = []
+    for part in text.split("; "):
+        found = next(((match, say) for pattern, say in said if (match := re.fullmatch(pattern, part))), None)
+        out.append(found[1](found[0]) if found is not None else otherwise(part))
+    return "；".join(out)
 
 
 def compare_table(before: Assessment, after: Assessment) -> Table:
@@ -217,20 +223,13 @@ def _why_zh(why: Cell, metrics: Mapping[str, str]) -> Cell:
         return why
     if why == "rated in only one of the two periods":
         return "仅在其中一个时期评星"
-    said = []
-    for part in why.split("; "):
-        if found := re.fullmatch(r"score (\S+) -> (\S+)", part):
-            said.append(f"得分 {found[1]} -> {found[2]}")
-        elif found := re.fullmatch(r"held back from (\S+) stars by the cap \((.+)\)", part):
-            said.append(f"因名额限制由 {found[1]} 星降级（{found[2]}）")
-        elif found := re.fullmatch(r"star rule (.+)", part):
-            said.append(f"星级规则 {found[1]}")
-        elif found := re.fullmatch(r"(\S+) ([+-]?\S+) \((.+)\)", part):
-            metric = found[1].removesuffix(" (adj.)")
-            said.append(f"{metrics.get(metric, metric)} {found[2]}（{found[3]}）")
-        else:
-            said.append(part)
-    return "；".join(said)
+    return _in_parts(why, (
+        (r"score (\S+) -> (\S+)", lambda found: f"得分 {found[1]} -> {found[2]}"),
+        (r"held back from (\S+) stars by the cap \((.+)\)", lambda found: f"因名额限制由 {found[1]} 星降级（{found[2]}）"),
+        (r"star rule (.+)", lambda found: f"星级规则 {found[1]}"),
+        (r"(\S+) ([+-]?\S+) \((.+)\)",
+         lambda found: f"{metrics.get(found[1], found[1])} {found[2]}（{found[3]}）"),
+    ), lambda part: part)
 
 
 def _is_rule(text: str) -> bool:
