@@ -46,10 +46,10 @@ is given back (unless the application set another meanwhile) on every way
 out, exceptions included.
 
 It does so only with the collector enabled and nothing frozen (by
-``command_started``, unless the command goes on to record: ``gridcore ingest``
-calls ``command_records``, which gives those back to the collector; a read,
-``serving``, or the application itself: a server that froze its objects before
-forking keeps them frozen), and a read or ``serving`` that begins meanwhile,
+``command_started``, so not in ``gridcore ingest``, whose young collections are
+rarer and middle ones few; a read, ``serving``, or the application itself: a
+server that froze its objects before forking keeps them frozen), and a read or
+``serving`` that begins meanwhile,
 in any thread, ends it first (the middle threshold given back): otherwise
 recording is as ``fewer_full_collections``.  Full collections come as often
 as before: the young collections made while recording are counted, and once
@@ -109,10 +109,7 @@ once, first thing in ``main``) leaves what the imports made out of later
 collections (``gc.freeze``) and collects the young generation every
 ``COMMAND_YOUNG_EVERY`` allocations; the other thresholds are Python's (a
 long command, an ingest or ``gridcore serve``, then sets its own as above).
-Garbage in cycles is freed as before, in larger batches.  ``gridcore ingest``
-then calls ``command_records``: what the imports made goes back to the
-collector, into the oldest generation (walked by full collections only, rare
-while recording), and ``recording`` runs as in any process.
+Garbage in cycles is freed as before, in larger batches.
 
 Memory freed is not memory given back.  A checkpoint makes a few large
 blocks at once (each plugin's document as JSON, a copy of it in the store's
@@ -330,17 +327,6 @@ def command_started() -> None:
     if len(thresholds) == 3 and thresholds[0] < COMMAND_YOUNG_EVERY:
         gc.set_threshold(COMMAND_YOUNG_EVERY, thresholds[1], thresholds[2])
 
-
-def command_records() -> None:
-    """In a command's process that goes on to record (``gridcore ingest``): what ``command_started`` froze given
-    back to the collector (into the oldest generation, which only full collections walk, rare while recording),
-    so that ``recording`` leaves out middle collections as in any process (see the module's text)."""
-    global _command
-    with _lock:
-        if not _command or _reading or _serving or _recording:
-            return
-        _command = False
-        gc.unfreeze()
 
 def serving_now() -> bool:
     """True inside ``serving`` (in any thread)."""

@@ -1377,12 +1377,11 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
     result is the same either way.
     """
     from gridcore.engine import IngestSummary
-    from gridcore.garbage import command_records, fewer_full_collections
+    from gridcore.garbage import fewer_full_collections
 
     from .jsonl import bounded_lines, chunks_of_events, in_time_order, surely_in_time_order
     from .writelock import writing
 
-    command_records()  # (what the imports made given back to the collector: recording's own policy runs)
     summary = IngestSummary()
     bad: list[tuple[str, str]] = []  # (file:line, why) of each line that is no event
     size = events_file.stat().st_size
