@@ -7,7 +7,9 @@ import subprocess
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
 
 import pytest
 
@@ -55,23 +57,26 @@ def test_a_higher_threshold_or_one_set_meanwhile_is_left_alone() -> None:
     assert gc.get_threshold() == (1000, 20, 30)
 
 
-def test_two_threads_recording_at_once_restore_the_thresholds_once_both_end() -> None:
+@pytest.mark.parametrize(("policy", "middle"), [(fewer_full_collections, 10), (recording, NO_MIDDLE)])
+def test_two_threads_recording_at_once_restore_the_thresholds_once_both_end(
+        policy: Callable[[], AbstractContextManager[None]], middle: int) -> None:
     inside, leave = threading.Event(), threading.Event()
 
     def other() -> None:
-        with fewer_full_collections():
+        with policy():
             inside.set()
             leave.wait(5)
 
     thread = threading.Thread(target=other)
     thread.start()
     inside.wait(5)
-    with fewer_full_collections():
+    with policy():
         pass
-    assert gc.get_threshold() == (700, 10, FULL_EVERY)  # the other thread is still recording
+    assert gc.get_threshold() == (700, middle, FULL_EVERY)  # the other thread is still recording
     leave.set()
     thread.join(5)
     assert gc.get_threshold() == (700, 10, 10)
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_read_collects_the_young_generation_less_often_and_leaves_out_what_was_held_before() -> None:
@@ -240,26 +245,6 @@ def test_a_read_or_serving_beginning_while_recording_ends_its_mode_and_everythin
         assert gc.get_freeze_count() == 0
 
 
-def test_two_threads_recording_at_once_give_the_middle_threshold_back_once_both_end() -> None:
-    inside, leave = threading.Event(), threading.Event()
-
-    def other() -> None:
-        with recording():
-            inside.set()
-            leave.wait(5)
-
-    thread = threading.Thread(target=other)
-    thread.start()
-    inside.wait(5)
-    with recording():
-        pass
-    assert gc.get_threshold() == (700, NO_MIDDLE, FULL_EVERY)  # the other thread is still recording
-    leave.set()
-    thread.join(5)
-    assert gc.get_threshold() == (700, 10, 10)
-    assert gc.get_freeze_count() == 0
-
-
 def test_serving_leaves_what_the_process_held_out_of_collections_until_it_ends() -> None:
     held = [[n] for n in range(1000)]
     assert settle() is False  # (nothing to settle outside serving)
@@ -407,22 +392,30 @@ def test_memory_freed_inside_the_c_heap_is_given_back_to_the_system() -> None:
     assert int(done.stdout) > 16 * 1024  # of the 25 MiB freed
 
 
-def test_recording_with_every_built_in_plugin_and_its_checkpoints_leaves_no_garbage_in_cycles(tmp_path) -> None:
-    # Full collections are rare while the engine records (FULL_EVERY) because they would find nothing: what
-    # recording drops is freed as it is dropped.  A plugin that left garbage in cycles for each event (or each
-    # checkpoint) would hold it until a full collection: this fails then.
-    from datetime import date, datetime, timedelta
+def _yinquan_days(days: int) -> tuple[Any, Any, list[Any], Any]:
+    """Yinquan's folder, community, ``days`` simulated days from 2025-01-06 (seed 1) and their first moment."""
+    from datetime import date, datetime
     from pathlib import Path
 
-    from gridcore import Engine, FixedClock
     from gridcore_app.rosterio import load_community
     from gridcore_app.simulate import load_scenario, simulate
 
     folder = Path(__file__).resolve().parent.parent / "rulesets" / "yinquan"
     community = load_community(folder)
-    events = list(simulate(community, load_scenario(folder / "scenario.yaml"), days=24, start=date(2025, 1, 6),
+    events = list(simulate(community, load_scenario(folder / "scenario.yaml"), days=days, start=date(2025, 1, 6),
                            seed=1))
-    start = datetime(2025, 1, 6, tzinfo=community.tz)
+    return folder, community, events, datetime(2025, 1, 6, tzinfo=community.tz)
+
+
+def test_recording_with_every_built_in_plugin_and_its_checkpoints_leaves_no_garbage_in_cycles(tmp_path) -> None:
+    # Full collections are rare while the engine records (FULL_EVERY) because they would find nothing: what
+    # recording drops is freed as it is dropped.  A plugin that left garbage in cycles for each event (or each
+    # checkpoint) would hold it until a full collection: this fails then.
+    from datetime import timedelta
+
+    from gridcore import Engine, FixedClock
+
+    folder, community, events, start = _yinquan_days(24)
     half = len(events) // 2
 
     def recorded(name: str, measured: bool) -> int:
@@ -454,18 +447,11 @@ def test_recording_with_every_built_in_plugin_and_its_checkpoints_leaves_no_garb
 
 
 def test_the_engine_records_without_middle_collections_and_gives_the_thresholds_back(tmp_path) -> None:
-    from datetime import date, datetime, timedelta
-    from pathlib import Path
+    from datetime import timedelta
 
     from gridcore import Engine, FixedClock
-    from gridcore_app.rosterio import load_community
-    from gridcore_app.simulate import load_scenario, simulate
 
-    folder = Path(__file__).resolve().parent.parent / "rulesets" / "yinquan"
-    community = load_community(folder)
-    events = list(simulate(community, load_scenario(folder / "scenario.yaml"), days=6, start=date(2025, 1, 6),
-                           seed=1))
-    start = datetime(2025, 1, 6, tzinfo=community.tz)
+    folder, community, events, start = _yinquan_days(6)
     collected: list[int] = []
 
     def noted(phase: str, info: dict[str, int]) -> None:
