@@ -233,7 +233,7 @@ def chinese_first(text: str) -> str:
 def chinese_then_english(english: str, chinese: str) -> str:
     """A message said in English and in Chinese, as staff reading Chinese see it (``chinese_first``): the Chinese,
     then the English in brackets when it names something the Chinese does not."""
-    if not english or all(name.strip("'\"") in chinese for name in _NAMED.findall(english)):
+    if not english or all(name.strip("'\"").rstrip(".:") in chinese for name in _NAMED.findall(english)):
         return chinese
     return f"{chinese}（{english}）"
 
@@ -267,7 +267,7 @@ def chinese_first_line(text: str) -> str:
         return indent + chinese_first(stripped)
     quoted = _bracketed(stripped)
     if quoted is not None:  # ``unknown member 'x' ('x' 既不在花名册中...)``: its Chinese opens on a quoted name
-        return f"{indent}{quoted[1]}（{quoted[0]}）"
+        return indent + chinese_then_english(*quoted)
     english, slash, chinese = stripped.rpartition(" / ")
     if slash and has_chinese(chinese):  # ``not rated / 未参评``: the Chinese, then the English in brackets
         return f"{indent}{chinese}（{english}）"

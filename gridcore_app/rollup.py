@@ -531,7 +531,7 @@ def _assembled(engine: Engine, plan: _Plan, found: Mapping[_Part, Any],
         rows.append(tuple(row))
     summary_notes = [(f"{span.label}: {span.start.date()} to {span.end.date()} (end exclusive); the total row "
                       "computes each rate over the whole node, not as a mean of the rows "
-                      f"({span.start.date()} 起至 {span.end.date()} 前；合计行的各率按整个节点计算，不是各行的平均)")]
+                      f"({span.label}：{span.start.date()} 起至 {span.end.date()} 前；合计行的各率按整个节点计算，不是各行的平均)")]
     if stars is not None:
         summary_notes += [note for note in stars.notes if note.startswith(STARS_NOTE)]
     if paid is not None:

@@ -390,3 +390,15 @@ def test_a_rollups_boards_note_says_it_all_in_chinese(demo: Demo) -> None:
                         r"month's end; \d+ more rows: gridcore report points\.board -p node=CHILD -p month=MONTH "
                         r"\(每个公示榜的前 10 名：下级范围内当月获得的积分，积分余额为月末余额；另有 \d+ 行见完整公示榜："
                         r"gridcore report points\.board -p node=下级编号 -p month=月份\)", note), note
+
+
+def test_a_rollups_notes_of_a_period_not_over_say_it_all_in_chinese(demo: Demo) -> None:
+    """The notes under a roll-up of a quarter not over (its span and total row, stars and subsidies provisional):
+    under zh each in Chinese alone, naming the period and the engine's clock as the English does."""
+    call = ["rollup", "yq", "--period", "2025-Q1", "--workers", "1", "--store", demo.store, "--now", NOW]
+    said = CliRunner().invoke(main_group, ["--lang", "zh", *call], catch_exceptions=False).stdout
+    assert [line for line in said.splitlines() if re.search(r"（[^）]*[A-Za-z]{3,} [A-Za-z]{3,}", line)] == []
+    lines = said.splitlines()
+    assert "2025-Q1：2025-01-01 起至 2025-04-01 前；合计行的各率按整个节点计算，不是各行的平均" in lines
+    assert "星级按季度评定：按引擎时钟（2025-01-31），2025-Q1 尚未结束：星级为暂定，按目前已记录的计算" in lines
+    assert "补贴按考核期（季度）在其结束后发放：按引擎时钟（2025-01-31），2025-Q1 尚未结束，以上为暂定金额" in lines

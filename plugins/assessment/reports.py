@@ -363,7 +363,8 @@ def stars_table(engine: Engine, period: str, cycle: str | None = None) -> Table:
         if provisional:
             notes.append(f"{STARS_NOTE}{kind}: {', '.join(provisional)} not over by the engine's clock "
                          f"({_clock(engine)}): provisional, rated on what is recorded so far "
-                         f"({'、'.join(provisional)} 尚未结束：星级为暂定，按目前已记录的计算)")
+                         f"(星级按{kind_zh}评定：按引擎时钟（{_clock(engine)}），{'、'.join(provisional)} 尚未结束："
+                         "星级为暂定，按目前已记录的计算)")
         if left_out:
             notes.append(f"{STARS_NOTE}{kind}: {', '.join(left_out)} not begun by the engine's clock "
                          f"({_clock(engine)}): not rated, left out ({'、'.join(left_out)} 尚未开始：不评星，不列入)")
@@ -405,7 +406,7 @@ def paid_table(engine: Engine, period: str, cycle: str | None = None,
             return table
         note = (f"{PAID_NOTE}{kind} once it is over: {span.label} is not over by the engine's clock "
                 f"({_clock(engine)}): these subsidies are provisional, not yet due "
-                f"(补贴按考核期（{kind_zh}）在其结束后发放：{span.label} 尚未结束，以上为暂定金额)")
+                f"(补贴按考核期（{kind_zh}）在其结束后发放：按引擎时钟（{_clock(engine)}），{span.label} 尚未结束，以上为暂定金额)")
         return attrs.evolve(table, notes=(*table.notes, note))
     inside = [p for p in held if span.start <= p.start and p.end <= span.end]
     over = [p for p in inside if period_state(engine, p) == ENDED]
