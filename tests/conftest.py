@@ -54,6 +54,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
+def _speak_english() -> None:
+    """The tests read what gridcore prints in the language each asks for (``--lang zh``, ``GRIDCORE_LANG=zh`` in
+    the environment it gives a process), English where none does.  A developer's own shell choosing Chinese
+    (``GRIDCORE_LANG=zh``, or a ``zh_CN.UTF-8`` locale: ``gridcore_app.cli.help_lang``) would put every test that
+    did not ask into Chinese: the language variables are cleared for the session (this process, its workers and
+    every process they start), a Chinese ``LANG`` replaced by ``C.UTF-8`` (UTF-8 kept)."""
+    for var in ("GRIDCORE_LANG", "LC_ALL", "LC_MESSAGES"):
+        os.environ.pop(var, None)
+    if os.environ.get("LANG", "").lower().startswith("zh"):
+        os.environ["LANG"] = "C.UTF-8"
+
+
+_speak_english()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Stop at once, saying why, when the venv's gridcore is not this checkout's: the processes the tests
     start (servers, benchmarks, ``gridcore`` itself) would run other code and fail far from the cause."""
