@@ -711,7 +711,8 @@ def _shown(table: Table, show: Showcase, lang: str = "en") -> str:
     # the Chinese of the values the table gives (a level as the community names it: 网格 grid), as its files show them
     part = Table(title=table.title if show.title else "", columns=columns,
                  rows=tuple(tuple(row[i] for i in keep) for row in rows), headings=table.headings,
-                 values={c: v for c, v in table.values.items() if c in columns})
+                 values={c: v for c, v in table.values.items() if c in columns},
+                 title_zh=table.title_zh if show.title else "")
     left = len(table.rows) - len(rows)
     more = ("" if not left else f"……另有 {left} 行，见 reports/\n" if lang == "zh"
             else f"... and {left} more (see reports/) (另有 {left} 行，见 reports/)\n")

@@ -220,7 +220,20 @@ def test_it_speaks_chinese_as_the_built_ins_do(drills_installed: None, tmp_path:
         code, out, err = gridcore("--lang", "zh", *args, "--store", store)
         assert code == 0, err
         assert "计入 yes" in out and "不计入 no" in out, out
+        # its title in Chinese alone (Table.title_zh), its period as staff write it
+        assert out.splitlines()[0] == "消防演练，2025年一季度" and "Drills held" not in out, out
         code, out, err = gridcore(*args, "--store", store, "--lang", "en", "--format", "csv")
         assert code == 0 and "2025-02-04 09:00,g2,第二网格,fire,12,no" in out, out
         code, out, err = gridcore("--lang", "zh", *args, "--store", store, "--format", "json")
         assert code == 0 and [row["counts"] for row in json.loads(out)["rows"]] == ["yes", "no"], out
+    # a run's summary in Chinese (gridcore --lang zh demo) heads it in Chinese alone (Showcase.heading_zh)
+    from gridcore import Engine, get_plugin_manager
+    from gridcore_app.demo import showcase
+    from gridcore_drills.reports import REPORTS
+
+    (tmp_path / "shown").mkdir()
+    with Engine.open(store=store, plugins=get_plugin_manager(), read_only=True) as engine:
+        shown = showcase(engine, REPORTS, tmp_path / "shown", root="yq", months=[], period="2025-Q1", lang="zh")
+    [(heading, table)] = shown.sections
+    assert heading == "消防演练，2025年一季度：2 次" and table.startswith("消防演练，2025年一季度\n"), shown.sections
+    assert "Drills held" not in table, table

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from gridcore import Report, Table, UnknownNameError
-from gridcore.periods import parse_period
+from gridcore.periods import label_zh, parse_period
 from gridcore.reports import PER_PERIOD, Showcase
 
 from .events import DrillHeld
@@ -34,7 +34,7 @@ def held_table(engine: Engine, period: str) -> Table:
         rows.append((when, event.node, engine.community.hierarchy.node(event.node).name, event.drill,
                      event.participants, "yes" if counts else "no"))
     return Table(f"Drills held in {period} 消防演练", ("time", "node", "name", "drill", "people", "counts"),
-                 tuple(rows), headings=HEADINGS_ZH)
+                 tuple(rows), headings=HEADINGS_ZH, title_zh=f"消防演练，{label_zh(period)}")
 
 
 def _build(engine: Engine, params: Mapping[str, str]) -> Table:
@@ -55,6 +55,7 @@ def in_chinese(engine: Engine, params: Mapping[str, str], table: Table) -> Table
 
 REPORTS = (
     Report("drills.held", "Drills held in a period, and whether each counts (某一时段举行的消防演练及是否计入)", _build,
-           ("period",), showcase=Showcase(PER_PERIOD, "Drills held (消防演练), {label}: {rows}", rows=10, order=60),
+           ("period",), showcase=Showcase(PER_PERIOD, "Drills held (消防演练), {label}: {rows}", rows=10, order=60,
+                                              heading_zh="消防演练，{label}：{rows} 次"),
            chinese=in_chinese),
 )
