@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import gridcore
 from gridcore.errors import GridcoreError, PluginError
@@ -113,6 +114,36 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return Problem("server-error", en, zh).response(request.url.path, language_of(request.headers))
 
 
+class AnswerUnexpected:
+    """ASGI middleware: an exception no handler took is answered here by ``_unexpected`` (logged once, a 500 naming
+    the plugin at fault), and the connection kept. Starlette's own last resort (``ServerErrorMiddleware``) would send
+    the same answer, then raise the exception again to the server, which logs it a second time and drops the
+    connection: a client's next request on a kept-alive connection failed with a reset (seen in the tests).
+    Inside ``Guards``, so the access log records the 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:  # (part of an answer is sent: nothing else can be; the server ends the connection)
+                raise
+            response = await _unexpected(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 def plugin_routes(hooks: Hooks, builtin: list[BaseRoute]) -> list[BaseRoute]:
     """Routes plugins add; one that takes a path and method the service answers is a ``PluginError``."""
     taken = {(r.path, m) for r in builtin if isinstance(r, Route) for m in (r.methods or ())}
@@ -174,7 +205,8 @@ def create_app(
                 Guards,
                 max_body=settings.max_body,
                 limiter=RateLimiter(settings.rate, settings.burst),
-            )
+            ),
+            Middleware(AnswerUnexpected),
         ],
         exception_handlers={
             **dashboard.EXCEPTION_HANDLERS,
