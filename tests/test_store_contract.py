@@ -966,6 +966,42 @@ def test_a_new_sqlite_store_keys_its_documents_by_an_index(tmp_path: Path) -> No
     store.close()
 
 
+def test_a_new_sqlite_store_has_larger_pages_and_one_made_before_keeps_its_own(tmp_path: Path) -> None:
+    """A store made now has pages of ``PAGE_SIZE`` bytes; one made before, with SQLite's 4,096, keeps its pages
+    (a page size changes only by rewriting the file) and is read and appended to as ever, from two handles."""
+    import sqlite3
+
+    from gridcore.store.canonical import utc_key
+    from gridcore.store.sqlite_store import FORMAT, PAGE_SIZE, SCHEMA, VERSION
+
+    docs = [event(n) for n in range(12)]
+    first = event(999999, hours=-1)  # (stored by the gridcore that made the store)
+    new = SQLiteStore(tmp_path / "new.db")
+    assert new.append(docs[:6]) == 6
+    assert new._db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE != 4096
+    new.close()
+    assert SQLiteStore(tmp_path / "new.db", create=False)._db.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+
+    path = tmp_path / "before.db"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA page_size=4096")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
+        db.execute("INSERT INTO gridcore_store VALUES ('format', ?), ('version', ?)", (FORMAT, VERSION))
+        db.execute("INSERT INTO events (id, kind, time_utc, doc) VALUES (?, ?, ?, ?)",
+                   (first["id"], first["kind"], utc_key(datetime.fromisoformat(first["time"])), json.dumps(first)))
+    db.close()
+    writer = SQLiteStore(path)  # (as the engine opens it: a store is made if missing)
+    other = SQLiteStore(path, create=False)
+    assert writer.append(docs[:6], expected=1) == 6
+    assert other.append(docs[6:], expected=7) == 6
+    assert ids(other.events()) == canonical([first, *docs]) == ids(writer.events())
+    for store in (writer, other):
+        assert store._db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        store.close()
+
+
 def test_merge_parts_creates_and_extends_name_documents_all_or_none(stores: StoreFactory) -> None:
     url = stores.url()
     store = stores.open(url)
