@@ -201,6 +201,13 @@ class Archive(PartArchive[Part]):
             self._absent.difference_update(names)
         super().add(entry, names, typed=typed)
 
+    def add_closed(self, entry: dict[str, Any], *, typed: bool = False) -> tuple[int, int]:
+        """Append an incident's entry (``add``); where it is: its part's number and its place in it, where
+        ``find`` finds the incident's id from now on (as it would answer, not looked up)."""
+        where = (self.sealed_count, len(self.open))
+        self.add(entry, typed=typed)
+        return where
+
     def restored(self, document: Mapping[str, Any]) -> None:
         """Take what a checkpoint saved (``PartArchive.restored``), forgetting the last ``find``."""
         self._found = None

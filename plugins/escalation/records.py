@@ -19,6 +19,7 @@ import operator
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from gridcore import Explanation
@@ -49,6 +50,23 @@ def level_policy(engine: Engine, incident: Incident) -> EscalationPolicy | None:
 
 
 _VERSION = operator.attrgetter("version")
+
+#: The checkpoint module, once ``_checkpoint_module`` imported it.
+_CHECKPOINT: ModuleType | None = None
+
+
+def _checkpoint_module() -> ModuleType:
+    """The checkpoint module (checkpoint.py), imported when first needed, not with this module: its writers
+    and readers are generated as it is imported, and a command that reads a checkpoint and shows a report
+    neither closes nor takes out an incident.  Kept once imported: an import statement run on every closing
+    went through the import system each time (``from . import``: about 5 us)."""
+    global _CHECKPOINT
+    if _CHECKPOINT is None:
+        from . import checkpoint
+
+        _CHECKPOINT = checkpoint
+    return _CHECKPOINT
+
 
 #: Closed incidents kept decoded after a read (the least recently read go first).
 DECODED = 4_000
@@ -274,10 +292,7 @@ class Records:
 
     def close_out(self, incident: Incident) -> None:
         """``incident`` is closed: archive it with what was decided for it, and forget it."""
-        # (imported here, not with this module: its writers and readers are generated as it is imported, and
-        # a command that reads a checkpoint and shows a report neither closes nor takes out an incident)
-        from . import checkpoint as _checkpoint
-
+        _checkpoint = _checkpoint_module()
         dump_explanation = _checkpoint.dump_explanation
         # (its events that had an explanation decided, in their order: most cases had none, and
         # ``decisions`` holds only those of open cases)
@@ -308,28 +323,24 @@ class Records:
         dumped = _checkpoint._dump_incident(incident)
         # (typed: the incident's document by its fields' types, but for what a hook wrote, walked; the
         # explanations walked; the escalations' numbers and the time's text by theirs)
-        self.archive.add({"incident": dumped, "decisions": decisions, "escalations": escalations,
-                          "last": time_text(last)},
-                         typed=_checkpoint.typed_dump(dumped) and (not decisions or plain(decisions)))
-        # The incident itself stands for the entry just written, as ``_decode`` would read it back
-        # (the document reads back the same, type for type): an event reaching it closed (a
-        # resident's rating, most within a few hundred closings) is judged on it and takes it out
-        # (``find``, ``take_out``) without decoding it.
-        found = self.archive.find(incident.id)
-        if found is not None:
-            closed = self._closed
-            closed[found[0]] = incident
-            if len(closed) > RECENTLY_CLOSED:
-                closed.popitem(last=False)
+        entry = {"incident": dumped, "decisions": decisions, "escalations": escalations, "last": time_text(last)}
+        where = self.archive.add_closed(
+            entry, typed=_checkpoint.typed_dump(dumped) and (not decisions or plain(decisions)))
+        # The incident itself stands for the entry just written (where ``find`` now finds its id), as
+        # ``_decode`` would read it back (the document reads back the same, type for type): an event
+        # reaching it closed (a resident's rating, most within a few hundred closings) is judged on it
+        # and takes it out (``find``, ``take_out``) without decoding it.
+        closed = self._closed
+        closed[where] = incident
+        if len(closed) > RECENTLY_CLOSED:
+            closed.popitem(last=False)
 
     def take_out(self, ident: str) -> Incident | None:
         """The archived incident ``ident`` back among the open ones (an event is applied to it); None if none.
 
         Call ``put_back`` once the event is applied.
         """
-        from . import checkpoint as _checkpoint  # (see close_out)
-
-        load_explanation = _checkpoint.load_explanation
+        load_explanation = _checkpoint_module().load_explanation
         found = self._archived(ident)
         if found is None:
             return None
@@ -409,15 +420,14 @@ class Records:
 
     def decision(self, event: str) -> Explanation | None:
         """The explanation decided when ``event`` was applied (a join, a reopening ...), if any."""
-        from .checkpoint import load_explanation
-
         found = self.decisions.get(event)
         if found is not None:
             return found
         archived = self.archive.find(EVENT + event)
         if archived is None or event not in archived[1]["decisions"]:
             return None
-        return load_explanation(archived[1]["decisions"][event])
+        explanation: Explanation = _checkpoint_module().load_explanation(archived[1]["decisions"][event])
+        return explanation
 
     def escalation(self, event: str) -> tuple[Incident, int] | None:
         """The incident the escalation ``event`` moved, and which of its escalations it is."""
@@ -487,9 +497,8 @@ class Records:
         return found
 
     def _decode(self, entry: dict[str, Any]) -> Incident:
-        from .checkpoint import _load_incident as load_incident
-
-        return load_incident(self.engine, entry["incident"])
+        incident: Incident = _checkpoint_module()._load_incident(self.engine, entry["incident"])
+        return incident
 
     def _cached(self, where: tuple[int, int], entry: dict[str, Any]) -> Incident:
         found = self._decoded.get(where)

@@ -65,27 +65,29 @@ class Due:
     """A derived event that falls due at ``time``, with what it means for the record.
 
     Given whole, or (``Due.later``) as its time and a function making the rest
-    when first read: an incident's next breach is worked out after every event
-    on it, and is seldom reached before the next event replaces it, so its
-    reason and facts (times shown as text, the span, the level) are written
-    only for the one that falls due.  The function is given the values it reads
-    when the due is made, never the incident itself, so it says what it would
-    have said then.
+    when first read, with the values it reads: an incident's next breach is
+    worked out after every event on it, and is seldom reached before the next
+    event replaces it, so its reason and facts (times shown as text, the span,
+    the level) are written only for the one that falls due.  The function is
+    given the values it reads when the due is made, never the incident itself,
+    so it says what it would have said then.
     """
 
-    __slots__ = ("_made", "_make", "time")
+    __slots__ = ("_args", "_made", "_make", "time")
 
     def __init__(self, event: Event, kind: str, rule: RuleRef | None, facts: dict[str, Any] | None = None,
                  breach: Breach | None = None) -> None:
         self.time = event.time
         self._made: Made | None = Made(event, kind, rule, facts if facts is not None else {}, breach)
-        self._make: Callable[[], Made] | None = None
+        self._make: Callable[..., Made] | None = None
+        self._args: tuple[Any, ...] = ()
 
     @classmethod
-    def later(cls, time: datetime, make: Callable[[], Made]) -> Due:
-        """A due at ``time`` whose event and record ``make`` gives when first read."""
+    def later(cls, time: datetime, make: Callable[..., Made], args: tuple[Any, ...]) -> Due:
+        """A due at ``time`` whose event and record ``make(*args)`` gives when first read (the values in a
+        tuple, not a closure over them: one is made after every event on a case)."""
         due = cls.__new__(cls)
-        due.time, due._made, due._make = time, None, make
+        due.time, due._made, due._make, due._args = time, None, make, args
         return due
 
     def __eq__(self, other: object) -> bool:
@@ -101,7 +103,8 @@ class Due:
         """The event and what it means, made now if they were not yet."""
         if self._made is None:
             assert self._make is not None
-            self._made, self._make = self._make(), None
+            self._made, self._make = self._make(*self._args), None
+            self._args = ()
         return self._made
 
     @property
@@ -461,32 +464,28 @@ def next_due(
         where = breach_target(community, incident, deadline.level_limit)
         if where is None:
             continue
-        return Due.later(deadline.time, _breach_maker(deadline, where, tz, number, incident.id, incident.node,
-                                                      incident.current_level, incident.current_node, incident.status))
+        return Due.later(deadline.time, _breach, (deadline, where, tz, number, incident.id, incident.node,
+                                                  incident.current_level, incident.current_node, incident.status))
     return None
 
 
-def _breach_maker(deadline: Deadline, where: tuple[str, str | None], tz: Any, number: int, ident: str,
-                  home: str, level: str, node: str, status: str) -> Callable[[], Made]:
+def _breach(deadline: Deadline, where: tuple[str, str | None], tz: Any, number: int, ident: str,
+            home: str, level: str, node: str, status: str) -> Made:
     """What ``next_due`` says of a breach of ``deadline``, from the values it read of the incident."""
-
-    def make() -> Made:
-        verb = "accepted" if deadline.limit == "accept" else "resolved"
-        paused = duration(deadline.paused)
-        stopped = f", paused {paused}" if deadline.paused else ""
-        started, due_at = _show(deadline.clock_started, tz), _show(deadline.time, tz)
-        reason = (f"not {verb} within {deadline.span} at {level} {node} "
-                  f"({deadline.clock} clock started {started}{stopped}, due {due_at})")
-        facts = {"limit": deadline.limit, "span": str(deadline.span), "applies as": deadline.source,
-                 "working_time": deadline.span.working, "level": level, "node": node, "clock": deadline.clock,
-                 "clock_started": started, "paused": paused, "deadline": due_at, "status": status}
-        event = IncidentEscalated(id=f"esc:{ident}:{number}", time=deadline.time, actor=SYSTEM_ACTOR, node=home,
-                                  incident=ident, to_node=where[0], department=where[1], reason=reason,
-                                  rule=str(deadline.rule))
-        breach = Breach(deadline.time, deadline.limit, level, node, deadline.rule)
-        return Made(event, "breach", deadline.rule, facts, breach)
-
-    return make
+    verb = "accepted" if deadline.limit == "accept" else "resolved"
+    paused = duration(deadline.paused)
+    stopped = f", paused {paused}" if deadline.paused else ""
+    started, due_at = _show(deadline.clock_started, tz), _show(deadline.time, tz)
+    reason = (f"not {verb} within {deadline.span} at {level} {node} "
+              f"({deadline.clock} clock started {started}{stopped}, due {due_at})")
+    facts = {"limit": deadline.limit, "span": str(deadline.span), "applies as": deadline.source,
+             "working_time": deadline.span.working, "level": level, "node": node, "clock": deadline.clock,
+             "clock_started": started, "paused": paused, "deadline": due_at, "status": status}
+    event = IncidentEscalated(id=f"esc:{ident}:{number}", time=deadline.time, actor=SYSTEM_ACTOR, node=home,
+                              incident=ident, to_node=where[0], department=where[1], reason=reason,
+                              rule=str(deadline.rule))
+    breach = Breach(deadline.time, deadline.limit, level, node, deadline.rule)
+    return Made(event, "breach", deadline.rule, facts, breach)
 
 
 def pass_target(community: Any, incident: Incident, role: str) -> str | None:
