@@ -106,6 +106,11 @@ def test_the_quick_path_reads_every_line_as_the_standard_library(raw: bytes) -> 
     b'{"a": 1, "a": 2}\n',
     b'{"a": ' + b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1) + b"}\n",
     b'{"id": "e1", "time": "2025-01-01T08:00:00+08:00", "hours": 1.5, "n": 9223372036854775807}\n',
+    b'{"n": 18446744073709551615, "m": -9223372036854775808, "s": "x"}\n',  # the widest whole numbers orjson keeps
+    b'{"note": "' + b"{[" * MAX_DEPTH + b'", "n": 1, "f": true, "x": null}\n',  # brackets in texts only
+    b'{"note": "' + b"{[" * MAX_DEPTH + b'", "hours": 1.5}\n',
+    b'{"note": "' + b"{[" * MAX_DEPTH + b'", "n": ' + b"1" * (MAX_NUMBER_CHARS + 1) + b"}\n",
+    b'{"a": {"b": ' + b"1" * 19 + b"}}\n",
 ])
 def test_lines_orjson_would_read_otherwise(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     quick, plain = both(raw, monkeypatch)
@@ -124,5 +129,28 @@ def test_an_event_line_is_read_by_orjson(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(jsonl, "_orjson_loads", loads)
     raw = b'{"id": "e1", "time": "2025-01-01T08:00:00+08:00", "hours": 1.5, "kind": "activity_recorded"}\n'
+    assert jsonl.parse_line(raw) == json.loads(raw)
+    assert seen == [raw]
+
+
+def test_a_line_of_plain_values_is_read_by_orjson_whatever_its_texts_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An object of texts, whole numbers, flags and nulls is taken from orjson even when its texts hold more
+    brackets than the nesting allows (the bytes' count would have sent it to the standard library)."""
+    import orjson
+
+    seen: list[bytes] = []
+
+    def loads(raw: bytes) -> object:
+        seen.append(raw)
+        return orjson.loads(raw)
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("the standard library was asked")
+
+    monkeypatch.setattr(jsonl, "_orjson_loads", loads)
+    monkeypatch.setattr(jsonl, "_SCAN", refuse)
+    monkeypatch.setattr(jsonl, "_DECODER", None)
+    raw = (b'{"id": "e1", "time": "2025-01-01T08:00:00+08:00", "note": "' + b"{[" * MAX_DEPTH
+           + b'", "minutes": 18446744073709551615, "done": false, "x": null, "kind": "patrol_logged"}\n')
     assert jsonl.parse_line(raw) == json.loads(raw)
     assert seen == [raw]
