@@ -695,6 +695,25 @@ def _writer(plan: _Plan) -> Any:
     return ns["write"]
 
 
+#: The texts read lately as an event's time (a field that must hold a time with a zone, ``_aware``) that passed:
+#: a plain text within the limits, a time, with a zone, within the years; each with the time ``_read_time``
+#: made of it and whether ``isoformat`` writes it as it is (``_written_as_read``), for a kind's reader
+#: (``_reader``): events come in runs at one minute, and a text read before is then one lookup, not the
+#: text's checks, two lookups and the validator's tests.  Emptied when full.
+_EVENT_TIMES: dict[str, tuple[datetime, bool]] = {}
+
+
+def _keep_event_time(text: str, when: datetime) -> bool:
+    """Keep ``text``, found to be an event's time ``when`` (``_EVENT_TIMES``); whether ``isoformat`` writes it
+    as it is."""
+    same = _written_as_read(text)
+    if len(text) <= MAX_NAME_CHARS:  # (within every field's limit: a time's text is never near it)
+        if len(_EVENT_TIMES) >= _MOST_TIMES:
+            _EVENT_TIMES.clear()
+        _EVENT_TIMES[text] = (when, same)
+    return same
+
+
 def _reader(plan: _Plan) -> Any:
     """``_read_fields`` for a kind built ``direct``, written out as one function of its own (as attrs writes
     ``__init__``): for a document that gives every field and the kind (what ``to_dict`` writes, in any
@@ -709,6 +728,7 @@ def _reader(plan: _Plan) -> Any:
     ns: dict[str, Any] = {
         "_read_fields": _read_fields, "plan": plan, "cls": plan.cls, "_new": _new, "_plain_text": _plain_text,
         "_read_time": _read_time, "_TIMES": _TIMES, "_AS_WRITTEN": _AS_WRITTEN, "_written_as_read": _written_as_read,
+        "_EVENT_TIMES": _EVENT_TIMES, "_keep_event_time": _keep_event_time,
         "_isfinite": math.isfinite, "_BIG": _BIG, "datetime": datetime, "timezone": timezone,
         "FIRST_YEAR": FIRST_YEAR, "LAST_YEAR": LAST_YEAR, "LARGEST_AMOUNT": LARGEST_AMOUNT,
     }
@@ -730,6 +750,34 @@ def _reader(plan: _Plan) -> Any:
         text_ok = f"not (len({v}) <= {limit} and {v}.isascii()) and not _plain_text({v}, {limit})"
         none = [f"    elif {v} is None:", "        pass"] if spec.optional else []
         shape = spec.shape
+        check = spec.check
+        # (a field that may not be None holds here what its shape reads: a text, a datetime, an int, a float;
+        # its validator's test of the type is then left out, as always true)
+        sure = not spec.optional
+        if sure and check == _AWARE and shape == _TIME:
+            # (a text read before as such a time: ``_EVENT_TIMES``, one lookup; else read and checked as below, and
+            # kept there)
+            out += [f"    kept = _EVENT_TIMES.get({v}) if type({v}) is str else None", "    if kept is not None:",
+                    f"        {v} = kept[0]", "        if not kept[1]:", "            as_given = False",
+                    f"    elif type({v}) is str:", f"        if {text_ok}:", "            return None",
+                    f"        text = {v}", "        try:", f"            {v} = _read_time(text)",
+                    "        except ValueError:", "            return None",
+                    f"        zone = {v}.tzinfo",
+                    f"        if (zone is None or (type(zone) is not timezone and {v}.utcoffset() is None)",
+                    f"                or not FIRST_YEAR <= {v}.year <= LAST_YEAR):", "            return None",
+                    f"        if not _keep_event_time(text, {v}):", "            as_given = False",
+                    "    else:", "        return None", f"    put{i}(event, {v})"]
+            continue
+        if sure and check == _NOT_NEGATIVE and shape in (_WHOLE, _NUMBER):
+            # (the type read, then the validator's range, which holds the limits' size too (``LARGEST_AMOUNT`` is
+            # below ``_BIG``), and refuses NaN and the infinities)
+            same, other = ("int", "float") if shape == _WHOLE else ("float", "int")
+            whole = [f"        if not {v}.is_integer():", "            return None"] if shape == _WHOLE else []
+            out += [f"    if type({v}) is {same}:", f"        if not 0 <= {v} <= LARGEST_AMOUNT:", "            return None",
+                    f"    elif type({v}) is {other}:", f"        if not 0 <= {v} <= LARGEST_AMOUNT:", "            return None",
+                    *whole, f"        {v} = {same}({v})", "        as_given = False",
+                    "    else:", "        return None", f"    put{i}(event, {v})"]
+            continue
         if shape == _TEXT:
             out += [f"    if type({v}) is str:", f"        if {text_ok}:", "            return None", *none,
                     "    else:", "        return None"]
@@ -762,10 +810,6 @@ def _reader(plan: _Plan) -> Any:
                     *none, "    else:", "        return None"]
         else:  # pragma: no cover - _plan gives a plan only for the shapes above
             raise AssertionError(shape)
-        check = spec.check
-        # (a field that may not be None holds here what its shape reads: a text, a datetime, an int, a float;
-        # its validator's test of the type is then left out, as always true)
-        sure = not spec.optional
         if check == _NON_EMPTY:
             if sure and shape == _TEXT:
                 out += [f"    if not {v} or {v}.isspace():", "        return None"]
@@ -805,6 +849,9 @@ class EventCodec:
         #: kind's plan, its annotations evaluated and its reader and writer compiled, was about a tenth of
         #: such a command's time)
         self._unplanned: dict[str, type[Event]] = {}
+        #: the keys of the document of each kind ``read`` last found in the order ``to_dict`` writes (its plan's
+        #: ``order``), as that document held them
+        self._in_order: dict[str, tuple[str, ...]] = {}
         for cls in types:
             self.register(cls)
 
@@ -911,8 +958,16 @@ class EventCodec:
                 found = _read_fields(plan, doc) if reader is None else reader(doc)
                 if found is not None:
                     event, as_given = found
-                    # (every field given, in the class's order, then the kind: what ``to_dict`` writes)
-                    return event, (doc if as_given and tuple(doc) == plan.order else None)
+                    if not as_given:
+                        return event, None
+                    # (every field given, in the class's order, then the kind: what ``to_dict`` writes; compared
+                    # with the keys of the last document found so, most often the same objects (orjson keeps one
+                    # object per key it reads) and then not compared text by text)
+                    keys = tuple(doc)
+                    if keys == self._in_order.get(kind, plan.order):
+                        self._in_order[kind] = keys
+                        return event, doc
+                    return event, None
         return self._from_dict_fully(doc), None
 
     def _quick(self, doc: Mapping[str, Any]) -> tuple[_Plan, tuple[Event, bool]] | None:

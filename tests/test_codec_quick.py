@@ -677,3 +677,34 @@ def test_a_plans_reader_is_compiled_when_first_called() -> None:
     again = dict(doc, count=4)
     assert local.from_dict(again) == attrs.evolve(event, count=4) and plan.reader is reader
     assert reader(again) == _read_fields(plan, again)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(
+    st.tuples(st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(2300, 12, 30), timezones=st.none()),
+              st.sampled_from([None, 0, 8 * 60, -5 * 60]), st.sampled_from(_STYLES)).map(
+        lambda t: _written(t[0] if t[1] is None else t[0].replace(tzinfo=timezone(timedelta(minutes=t[1]))), t[2])),
+    st.sampled_from(["2025-03-01T09:00:00+08:00", "2025-03-01T09:00:00", "1850-01-01T00:00:00+00:00",
+                     "2025-03-01\ud80009:00:00+08:00", "2025-03-01\u00e909:00:00+08:00", "2025-02-30T09:00:00+08:00",
+                     "x" * 201, ""])), min_size=1, max_size=8))
+def test_an_events_time_read_again_is_read_as_the_first_time(texts: list[str]) -> None:
+    """The reader keeps the texts found to be an event's time (``_EVENT_TIMES``): a text read again (kept) is
+    read as ``_read_fields`` reads it, as it was the first time (not kept): the same event, or None, and the
+    same answer to whether ``to_dict`` writes the document as it is."""
+    from gridcore import codec as module
+
+    module._EVENT_TIMES.clear()
+    plan = codec.plan(PatrolLogged.kind)
+    assert plan is not None and plan.reader is not None
+    plain = {**_plain(PatrolLogged), KIND: PatrolLogged.kind}
+    for text in texts * 2:
+        doc = {**plain, "time": text}
+        by_fields, by_reader = _read_fields(plan, doc), plan.reader(doc)
+        if by_fields is None or by_reader is None:
+            assert by_fields is by_reader is None, doc
+            assert text not in module._EVENT_TIMES
+            continue
+        assert _outcome(lambda _: by_reader[0], doc) == _outcome(lambda _: by_fields[0], doc)
+        assert by_reader[0].time.tzinfo is by_fields[0].time.tzinfo
+        assert by_reader[1] is by_fields[1], doc
+        assert module._EVENT_TIMES[text][0] == by_fields[0].time
