@@ -141,16 +141,18 @@ class AssessmentState:
         # a period's metrics read the events before its end (``logindex``; the state stands for them only
         # after every event)
         self.stamps.note(when)
-        if self.first is None or when < self.first:
-            self.first = when
         day: date | None = None  # the event's local day, worked out once (at most) per event
-        if self.last is None or when > self.last:
-            self.last = when
-            day = self.engine.local_date(when)
-            if day != self._last_day:
-                self._day_over(self._last_day)
-                self._forget_old_days(day)
-                self._seal_months_before(day)
+        # (the latest time object again, most often: a busy minute's events share one; ``first`` is no later)
+        if when is not self.last:
+            if self.first is None or when < self.first:
+                self.first = when
+            if self.last is None or when > self.last:
+                self.last = when
+                day = self.engine.local_date(when)
+                if day != self._last_day:
+                    self._day_over(self._last_day)
+                    self._forget_old_days(day)
+                    self._seal_months_before(day)
         kind = event.kind
         if kind == "patrol_logged":
             if day is None:
