@@ -949,7 +949,7 @@ class EventCodec:
         """
         # (``_quick`` written out: every event read from a file or given to ``record_many`` comes here)
         if type(doc) is dict:
-            kind = doc.get(KIND)
+            kind: Any = doc.get(KIND)  # (a text wherever a plan is found)
             plan = self._plans.get(kind) if type(kind) is str else None
             if plan is None and self._unplanned and type(kind) is str:
                 plan = self.plan(kind)

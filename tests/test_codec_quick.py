@@ -704,7 +704,8 @@ def test_an_events_time_read_again_is_read_as_the_first_time(texts: list[str]) -
             assert by_fields is by_reader is None, doc
             assert text not in module._EVENT_TIMES
             continue
-        assert _outcome(lambda _: by_reader[0], doc) == _outcome(lambda _: by_fields[0], doc)
-        assert by_reader[0].time.tzinfo is by_fields[0].time.tzinfo
+        read, expected = by_reader[0], by_fields[0]
+        assert _outcome(lambda _, event=read: event, doc) == _outcome(lambda _, event=expected: event, doc)
+        assert read.time.tzinfo is expected.time.tzinfo
         assert by_reader[1] is by_fields[1], doc
-        assert module._EVENT_TIMES[text][0] == by_fields[0].time
+        assert module._EVENT_TIMES[text][0] == expected.time
