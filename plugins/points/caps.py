@@ -124,7 +124,8 @@ class CapCount:
                 # year last (a month or quarter ends with or before its year; a week may cross it)
                 ends_ = self.ends
                 self.first = ends_[_DAY]
-                self.last = max(ends_[_WEEK], ends_[_YEAR])
+                week, year = ends_[_WEEK], ends_[_YEAR]
+                self.last = year if year > week else week  # noqa: FURB136  # (``max``, without its call)
         self.total += amount
         return began
 

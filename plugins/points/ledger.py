@@ -583,7 +583,7 @@ class Account:
         account.rules_noted, account.expiry_noted = noted, None
         account.span_due = account.lots_due_key = account.earned_last = account.packed = account.dumped = None
         account.span_heap, account.advanced_to, account.first = heap, now, utc_key(time)
-        account.closing = max(ends["week"], ends["year"])
+        account.closing = mine.last  # (the week's or the year's end, whichever is later: ``_day_tuples``)
         account.packed_due, account.unpacker, account.opened, account.fresh = NEVER, None, 1, [lot]
         return account
 
@@ -744,7 +744,7 @@ class Account:
             # (its spans' heap by end, with the keys the calendar holds: ``advance`` would build it from
             # ``open_spans`` asking each end's key; shared until it changes)
             self.span_heap = heap
-            self.closing = max(ends["week"], ends["year"])
+            self.closing = _latest(ends)
             return
         for span, end, key in marks:  # (``mark_active``)
             active[span] = end
@@ -762,7 +762,7 @@ class Account:
                     self.span_due = end
             span_node[span] = node
         if opens:
-            self.closing = max(ends["week"], ends["year"])
+            self.closing = _latest(ends)
 
     def _open_lot(self, entry: Entry | Record, remaining: int, expires: datetime | None, expiry_rule: RuleRef | None,
                   ) -> None:
@@ -964,8 +964,13 @@ class Account:
     def _earned_last(self) -> timedelta:
         last = self.earned_last
         if last is None:
-            last = self.earned_last = max((end for count in self.earned.values() if (end := count.last) is not None),
-                                          default=_DAWN)
+            # (``max`` of the counters' ends, ``_DAWN`` for none, without its call and a generator's frame)
+            last = _DAWN
+            for count in self.earned.values():
+                end = count.last
+                if end is not None and end > last:
+                    last = end
+            self.earned_last = last
         return last
 
     def advance(self, until: datetime, policy_at: PolicyAt, calendar: Calendar, now: timedelta | None = None,
@@ -1300,6 +1305,13 @@ def _mark_ends(marks: tuple[tuple[tuple[str, str], datetime, timedelta], ...],
 #: and their heap
 _MARK_ENDS: dict[int, tuple[object, dict[tuple[str, str], datetime],
                             tuple[tuple[timedelta, tuple[str, str]], ...]]] = {}
+
+
+def _latest(ends: dict[str, timedelta]) -> timedelta:
+    """``max(ends["week"], ends["year"])``: the latest end of a day's periods (a month or quarter ends with
+    or before its year), without ``max``'s call (its arguments parsed as keywords: about 700 instructions)."""
+    week, year = ends["week"], ends["year"]
+    return year if year > week else week  # noqa: FURB136
 
 
 def _noted(held: frozenset[RuleRef], noted: tuple[RuleRef | None, ...] | RuleRef | None) -> frozenset[RuleRef]:
