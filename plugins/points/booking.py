@@ -303,49 +303,55 @@ class Booking(Deductions):
             tilted = self._tilted(policy, member, event.node)
             uncut = self._uncut(item, tilted, event.activity, event.hours, event.quantity)
             if uncut is not None:
-                rounded = uncut.rounded
+                amount = uncut.rounded
                 earned = account.earned if account is not None else _NO_COUNTS
-                for cap, cap_scope in pricing.caps[at]:
+                plan = pricing.caps[at]
+                cuts: tuple[Any, ...] = ()
+                for cap, cap_scope in plan:  # (``_capped``'s caps)
                     count = earned.get(cap_scope)
-                    if rounded > cap.limit - (count.count(cap.period, periods[cap.period][0])
-                                              if count is not None else 0):
-                        break  # (a cap cuts it: worked out below)
-                else:
-                    # (the plain earning, most activities': ``_book_earning`` written out)
-                    time = event.time
-                    if event.id in self.history.guarded:  # (booked already: only marked)
-                        if account is None:
-                            account = self._opened(member, event)
-                        account.mark_active(time, event.node, self.calendar)
-                        return
-                    kept = self._marks
-                    if kept[0] is periods:
-                        marks = kept[1]
-                    else:
-                        marks = self.calendar.marks(time)
-                        self._marks = (periods, marks)
-                    expiry = policy.expiry
-                    entry = Record(event.id, "earn", rounded, member, event.node, time, item.rule, uncut.summary,
-                                   event.id, item.activity, uncut.inputs)
-                    expires = None if expiry is None else self._expires(time, expiry.months)
-                    if account is not None:
-                        account.earn(entry, item.activity, uncut.rules, expires,
-                                     None if expiry is None else expiry.rule, periods, ends, marks)
-                    elif rounded > 0 and item.activity != "*":
-                        # (a new member's first earning: its account made with it, as ``_opened`` then ``earn``
-                        # would leave it)
-                        now = self.now_key
-                        account = Account.first_earning(
-                            member, self.history, entry, item.activity, uncut.rules, expires,
-                            None if expiry is None else expiry.rule, periods, ends, marks,
-                            utc_key(time) if now is None else now)
-                        self.dirty.add(member)
-                        self.accounts[member] = self._touched[member] = account
-                    else:
-                        self._opened(member, event).earn(entry, item.activity, uncut.rules, expires,
-                                                         None if expiry is None else expiry.rule, periods, ends,
-                                                         marks)
+                    room = cap.limit - (count.count(cap.period, periods[cap.period][0]) if count is not None else 0)
+                    if amount > room:
+                        amount = room if room > 0 else 0  # noqa: FURB136  # (``max``, without its call)
+                        cuts += (id(cap), cap_scope, amount)
+                if cuts:
+                    # (an earning caps cut, most of a busy month's: what it books worked out once per item, name,
+                    # hours, quantity, tilts and what each cap that cut left, as ``_capped`` works it out)
+                    uncut = uncut.cut(plan, cuts)
+                # (``_book_earning`` written out)
+                time = event.time
+                if event.id in self.history.guarded:  # (booked already: only marked)
+                    if account is None:
+                        account = self._opened(member, event)
+                    account.mark_active(time, event.node, self.calendar)
                     return
+                kept = self._marks
+                if kept[0] is periods:
+                    marks = kept[1]
+                else:
+                    marks = self.calendar.marks(time)
+                    self._marks = (periods, marks)
+                expiry = policy.expiry
+                entry = Record(event.id, "earn", amount, member, event.node, time, item.rule, uncut.summary,
+                               event.id, item.activity, uncut.inputs)
+                expires = None if expiry is None else self._expires(time, expiry.months)
+                if account is not None:
+                    account.earn(entry, item.activity, uncut.rules, expires,
+                                 None if expiry is None else expiry.rule, periods, ends, marks)
+                elif amount > 0 and item.activity != "*":
+                    # (a new member's first earning: its account made with it, as ``_opened`` then ``earn``
+                    # would leave it)
+                    now = self.now_key
+                    account = Account.first_earning(
+                        member, self.history, entry, item.activity, uncut.rules, expires,
+                        None if expiry is None else expiry.rule, periods, ends, marks,
+                        utc_key(time) if now is None else now)
+                    self.dirty.add(member)
+                    self.accounts[member] = self._touched[member] = account
+                else:
+                    self._opened(member, event).earn(entry, item.activity, uncut.rules, expires,
+                                                     None if expiry is None else expiry.rule, periods, ends,
+                                                     marks)
+                return
         if account is None:
             account = self._opened(member, event)
         if item.amount.formula is None:
@@ -802,15 +808,53 @@ class Tilted:
 class Uncut:
     """What an activity's earning books when no cap cuts it (``Booking._uncut``): its amount, every rule behind
     it, its summary and its inputs (in the order its entry lists them: the one dict every ``Record`` it books
-    holds, never changed; an ``Entry`` made of such a record gets a copy of its own, ``Record.entry``)."""
+    holds, never changed; an ``Entry`` made of such a record gets a copy of its own, ``Record.entry``).
 
-    __slots__ = ("inputs", "rounded", "rules", "summary")
+    ``cut`` gives the same of the earning when caps cut it (its ``rounded``: the amount left).
+    """
+
+    __slots__ = ("_cuts", "inputs", "rounded", "rules", "summary")
 
     def __init__(self, rounded: int, rules: tuple[Any, ...], summary: str, inputs: dict[str, Any]) -> None:
         self.rounded = rounded
         self.rules = rules
         self.summary = summary
         self.inputs = inputs
+        #: ``cut``'s answers by what the caps that cut left, with the caps' plan they were worked out for
+        self._cuts: dict[tuple[Any, ...], tuple[tuple[tuple[Cap, str], ...], Uncut]] | None = None
+
+    def cut(self, plan: tuple[tuple[Cap, str], ...], cuts: tuple[Any, ...]) -> Uncut:
+        """What the earning books when caps of ``plan`` (``Pricing.caps``: each cap with its scope) cut it, as
+        ``Booking._capped`` works it out: ``cuts`` holds, of each cap that cut it in the plan's order, its
+        ``id``, its scope and the amount left after it.  Worked out once per ``cuts`` (the plan kept with
+        it, so the caps' ids are not reused while it is here)."""
+        held = self._cuts
+        if held is None:
+            held = self._cuts = {}
+        found = held.get(cuts)
+        if found is None or found[0] is not plan:
+            if len(held) >= 64:
+                held.clear()
+            found = held[cuts] = (plan, self._cut_by(plan, cuts))
+        return found[1]
+
+    def _cut_by(self, plan: tuple[tuple[Cap, str], ...], cuts: tuple[Any, ...]) -> Uncut:
+        inputs = dict(self.inputs)
+        rules = list(self.rules)
+        at = 0
+        amount = self.rounded
+        for cap, cap_scope in plan:
+            if at < len(cuts) and cuts[at] == id(cap) and cuts[at + 1] == cap_scope:
+                amount = cuts[at + 2]
+                at += 3
+                rules.append(cap.rule)
+                what = "all points" if cap_scope == "*" else cap_scope
+                inputs[f"cap {what} per {cap.period}"] = f"{cap.limit}, {amount} left"
+        assert at == len(cuts), "a cap that cut is not in the plan"
+        summary = self.summary
+        if amount < self.rounded:
+            summary += f", cut to {amount} by a cap"
+        return Uncut(amount, tuple(dict.fromkeys(rules)), summary, inputs)
 
 
 class Priced:
