@@ -342,6 +342,34 @@ def test_expiries_of_two_zone_objects_are_ordered_by_their_moments(
         moment, lambda when, node: POLICY, calendar).balance
 
 
+@settings(max_examples=150, deadline=None)
+@given(ends=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 23), st.sampled_from(["week", "month"]),
+                               st.booleans()), min_size=1, max_size=8),
+       until=st.integers(0, 60 * 24), fixed_until=st.booleans())
+@example(ends=[(3, 0, "week", True)], until=3 * 24, fixed_until=True)  # (a span ending at the very moment)
+def test_spans_ended_by_a_time_of_another_zone_object_are_those_of_its_moment(
+        ends: list[tuple[int, int, str, bool]], until: int, fixed_until: bool) -> None:
+    """A span's end is in the community's zone, a redemption's time at a fixed offset: whether an open span
+    ended by then may pay (what ``balance_at`` and a view ask) is that of the two moments."""
+    account = Account("m1")
+    for n, (day, hour, kind, pays_bonus) in enumerate(ends):
+        span = (kind, f"{kind}-{n}")
+        account.open_spans[span] = START + timedelta(days=day, hours=hour)
+        account.span_node[span] = "paying" if pays_bonus else "other"
+    moment = START + timedelta(hours=until)
+    if fixed_until:
+        moment = datetime.fromisoformat(moment.isoformat())
+        assert moment.tzinfo is not CST
+
+    def paying(kind: str, end: datetime, node: str) -> bool:
+        return node == "paying"
+
+    expected = any(utc_key(end) <= utc_key(moment) and paying(span[0], end, account.span_node[span])
+                   for span, end in account.open_spans.items())
+    assert account._may_pay_by(moment, paying) is expected
+    assert account._due_by(moment, paying) is expected  # (no lots)
+
+
 def _fields(account: Account) -> dict[str, object]:
     """Every field of ``account``, its lots and cap counters by their fields (neither compares so)."""
     import attrs

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gridcore_points.ledger import NEVER, note_key, shared_key, utc_key
+from gridcore_points.ledger import NEVER, first_and_last, note_key, shared_key, utc_key
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: offsets a ``timezone`` may hold: strictly within a day, to the microsecond
@@ -54,3 +54,31 @@ def test_a_key_noted_from_the_offset_alone_is_the_key(when: datetime, zone: time
     assert note_key(aware, datetime(1970, 1, 1, tzinfo=zone)) == aware - EPOCH
     # (kept by the object: what the accounts whose first lot expires then ask)
     assert shared_key(aware) == aware - EPOCH
+
+
+#: a few instants, so that lists of them hold equal moments in different zone objects
+INSTANTS = st.sampled_from([datetime(2025, 11, 2, 5, 30), datetime(2025, 11, 2, 6, 30), datetime(2025, 3, 1),
+                            datetime(2025, 3, 1, 0, 0, 1)])
+SHARED_ZONES = [ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"), timezone(timedelta(hours=8)),
+                timezone(timedelta(hours=8)), UTC]
+
+
+@settings(max_examples=300, deadline=None)
+@given(times=st.lists(st.tuples(INSTANTS | TIMES, st.sampled_from(range(len(SHARED_ZONES))),
+                                st.sampled_from([0, 1]), st.booleans()), min_size=1, max_size=12))
+@example(times=[(datetime(2025, 11, 2, 1, 40), 1, 0, False), (datetime(2025, 11, 2, 1, 20), 1, 1, False),
+                (datetime(2025, 11, 2, 5, 30), 4, 0, False)])  # (the hour twice, and a time of another zone)
+@example(times=[(datetime(2025, 11, 2, 1, 50), 1, 0, False), (datetime(2025, 11, 2, 5, 45), 4, 0, False),
+                (datetime(2025, 11, 2, 1, 40), 1, 0, False), (datetime(2025, 11, 2, 1, 20), 1, 1, False)])
+# (a zone's fields ordering its times otherwise than their moments, a time of another zone kept between them)
+def test_first_and_last_are_min_and_max(times: list[tuple[datetime, int, int, bool]]) -> None:
+    """The same objects as ``min`` and ``max`` (ties: the first met), whatever zone objects the times hold:
+    moments compared across zones, fields within one, folds included."""
+    aware = []
+    for when, zone, fold, as_utc in times:
+        held = when.replace(tzinfo=UTC).astimezone(SHARED_ZONES[zone]) if as_utc else when.replace(
+            tzinfo=SHARED_ZONES[zone], fold=fold)
+        aware.append(held)
+    first, last = first_and_last(aware)
+    assert first is min(aware)
+    assert last is max(aware)

@@ -75,7 +75,7 @@ from gridcore.parts import (
     read_parts,
 )
 
-from .ledger import Entry, Record
+from .ledger import Entry, Record, first_and_last
 
 #: The store collection holding sealed parts of the history.
 COLLECTION = "points.ledger"
@@ -205,8 +205,8 @@ class History:
         """
         if not self.open:
             return
-        times = [r.time for r in self.open]
-        self.parts.append(Part(min(times), max(times), len(self.open), None, records=self.open))
+        first, last = first_and_last([r.time for r in self.open])
+        self.parts.append(Part(first, last, len(self.open), None, records=self.open))
         self.open = []
         self.guarded = {}
         parts = self.parts

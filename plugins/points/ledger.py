@@ -144,6 +144,45 @@ _EPOCHS: dict[int, datetime] = {}
 _LAST_EPOCH: tuple[timezone | None, datetime] = (None, _EPOCH)
 
 
+def first_and_last(times: list[datetime]) -> tuple[datetime, datetime]:
+    """``(min(times), max(times))``, the same objects, asking zones for offsets a few times where ``min`` asks
+    at almost every step.
+
+    ``min`` walks ``times`` in order and keeps a time when one is earlier than the one kept: times of one
+    ``tzinfo`` object compare by their fields, of two by their moments, each zone asked for its offset
+    (about 2,000 instructions a side).  A ledger part's times are mostly the events' (one fixed offset) but a
+    streak bonus's, a period's end in the community's zone: once such a time is kept, every comparison after
+    it asked both zones.  Here the runs of times at the first time's offset, between the times of other
+    zone objects, are each reduced to their ``min`` first (at a fixed offset fields order as moments do, so
+    what the walk keeps from a run is the run's ``min`` if earlier than the time kept before it), and the
+    walk goes on from there: the same comparisons' answers, a run's one asked once (``max`` alike).
+    """
+    zone = times[0].tzinfo
+    others = [n for n, time in enumerate(times) if time.tzinfo is not zone]
+    if not others or type(zone) is not timezone:
+        return min(times), max(times)
+    first = last = times[0]
+    start = 0
+    for n in [*others, len(times)]:
+        if n > start:
+            run = times[start:n]
+            low, high = min(run), max(run)
+            # (``min`` and ``max`` of two written out: each keeps the time kept unless the other is earlier
+            # (later), as their walk does, without a call parsing its arguments)
+            if low < first:  # noqa: PLR1730
+                first = low
+            if high > last:  # noqa: PLR1730
+                last = high
+        if n < len(times):
+            time = times[n]
+            if time < first:  # noqa: PLR1730
+                first = time
+            if time > last:  # noqa: PLR1730
+                last = time
+        start = n + 1
+    return first, last
+
+
 def shared_key(when: datetime) -> timedelta:
     """``utc_key(when)``, worked out once per object for the moments many accounts share (period ends)."""
     found = _SHARED.get(id(when))
@@ -1233,9 +1272,7 @@ class Account:
         hold (a redemption's check asks this of a member not advanced to it).
         """
         paying = paying or pays(policy_at)
-        if self._spans_due() <= until and any(
-                end <= until and paying(span[0], end, self.span_node.get(span, ""))
-                for span, end in self.open_spans.items()):
+        if self._may_pay_by(until, paying):
             return self.view(until, policy_at, calendar, paying).balance
         if self.lots_due() > until:
             return self.balance
@@ -1264,10 +1301,26 @@ class Account:
         """True if advancing to ``until`` would book something: a lot expires, or an ended span may pay."""
         if self.lots_due() <= until:
             return True
-        if self._spans_due() > until:
+        return self._may_pay_by(until, paying)
+
+    def _may_pay_by(self, until: datetime, paying: Pays) -> bool:
+        """True if an open span ended by ``until`` and ``paying`` says its judging may pay a bonus.
+
+        (A span's end is in the community's zone, ``until`` mostly an event's time at a fixed offset: times of
+        two zone objects compare by asking each for its offset, about 2,000 instructions a side, so they are
+        compared by their ``utc_key``s, which order as the times do.  A redemption's check asks this of every
+        open span of a member not advanced to it.)
+        """
+        zone, key = until.tzinfo, utc_key(until)
+        due = self._spans_due()
+        if due > until if due.tzinfo is zone else moment_key(due) > key:
             return False
-        return any(end <= until and paying(span[0], end, self.span_node.get(span, ""))
-                   for span, end in self.open_spans.items())
+        node = self.span_node.get
+        for span, end in self.open_spans.items():
+            if ((end <= until if end.tzinfo is zone else moment_key(end) <= key)
+                    and paying(span[0], end, node(span, ""))):
+                return True
+        return False
 
     def bonus_between(self, since: datetime, until: datetime, paying: Pays) -> list[str]:
         """The nodes of the open spans ending in ``[since, until]`` whose judging may pay a bonus.
