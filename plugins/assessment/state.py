@@ -141,9 +141,12 @@ class AssessmentState:
         # a period's metrics read the events before its end (``logindex``; the state stands for them only
         # after every event)
         self.stamps.note(when)
-        day: date | None = None  # the event's local day, worked out once (at most) per event
-        # (the latest time object again, most often: a busy minute's events share one; ``first`` is no later)
+        # the event's local day, worked out once (at most) per event: the latest time object again, most
+        # often (a busy minute's events share one; ``first`` is no later), whose day is the one old days were
+        # dropped for (``_last_day``: the local day of ``last`` once an event set it; None after a restore)
+        day: date | None = self._last_day
         if when is not self.last:
+            day = None
             if self.first is None or when < self.first:
                 self.first = when
             if self.last is None or when > self.last:
