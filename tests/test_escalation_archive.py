@@ -446,6 +446,49 @@ def test_an_incident_is_written_as_the_converter_writes_it() -> None:
     assert checkpoint._quick_dump(shared)["closed_at"] == elsewhere.isoformat() != at.isoformat()
 
 
+def test_a_closed_incident_rated_is_written_again_as_written_whole(store: str, small_parts: None) -> None:
+    """A rating of a closed case writes its document again from the one it was archived with
+    (``checkpoint.dump_rated``): what ``_dump_incident`` writes, key for key in the same order and type for
+    type, whether its first rating (ratings and a version away from their defaults ...) or a later one, and
+    for an incident with every field set; the case's archived entry is that document."""
+    from gridcore_escalation import checkpoint
+    from gridcore_escalation.incident import Entry
+
+    def typed(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return (type(value), [typed(v) for v in value])
+        if isinstance(value, dict):
+            return (dict, [(k, typed(v)) for k, v in value.items()])
+        return (type(value), value)
+
+    full = _every_field_set()
+    bare = attrs.evolve(full, **{f.name: f.default.factory() if isinstance(f.default, attrs.Factory) else f.default
+                                  for f in attrs.fields(type(full)) if f.default is not attrs.NOTHING})
+    for incident in (full, bare):
+        written = checkpoint._dump_incident(incident)
+        for rater, score in (("张伟", 5), ("李娜", 1)):
+            incident.ratings[rater] = score
+            incident.note(Entry(hours(20), "rated", rater, "c1", f"satisfaction {score}", event=f"r-{rater}"))
+            incident.handler_role = None if incident.handler_role else "handler"
+            again = checkpoint.dump_rated(incident, written)
+            assert typed(again) == typed(checkpoint._dump_incident(incident))
+            written = again
+    used: list[dict[str, Any]] = []
+    rated = checkpoint.dump_rated
+    with Engine.open(store=store, plugins=get_plugin_manager(("points", "assessment"))) as engine:
+        state = engine.state("escalation")
+        engine.record_many([report("I6", hours(120), category="noise"), *loop("I6", 120)])
+        try:
+            checkpoint.dump_rated = lambda incident, written: used.append(rated(incident, written)) or used[-1]
+            engine.record(act(SatisfactionRated, "I6", hours(130), "张伟", score=5))
+        finally:
+            checkpoint.dump_rated = rated
+        assert len(used) == 1
+        assert state._archived("I6")[1]["incident"] is used[0]
+        assert typed(used[0]) == typed(checkpoint._dump_incident(state.find("I6")))
+        assert esc.incident(engine, "I6").ratings == {"张伟": 5}
+
+
 def test_an_incident_s_document_leaves_out_the_fields_at_their_default_and_reads_back_the_same() -> None:
     """``checkpoint._dump_incident`` writes what ``_quick_dump`` writes but for the fields whose document
     is their default's (type and value: a ``0`` is not a ``False``), always the ids of its repeat reports;

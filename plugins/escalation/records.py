@@ -137,8 +137,11 @@ class Records:
         #: for each (a resident's second rating ...: about 130 a million events, 4.8 KB each, for good)
         self._judged: tuple[tuple[int, int], Incident] | None = None
         #: the incidents closed last (``RECENTLY_CLOSED``), by where their entry is, as they were
-        #: archived (``close_out``): ``find`` and ``take_out`` give them rather than decoding the entry
-        self._closed: OrderedDict[tuple[int, int], Incident] = OrderedDict()
+        #: archived (``close_out``): ``find`` and ``take_out`` give them rather than decoding the entry; each
+        #: with its document as written there (``_dump_incident``)
+        self._closed: OrderedDict[tuple[int, int], tuple[Incident, dict[str, Any]]] = OrderedDict()
+        #: the incident ``take_out`` gave last from ``_closed``, with its document as archived (``rated``)
+        self._taken: tuple[Incident, dict[str, Any]] | None = None
         #: the last ``active_between`` read: its span, the ``stamp`` it was read at, its incidents
         self._spanned: tuple[datetime, datetime, tuple[int, int], list[Incident]] | None = None
 
@@ -290,8 +293,12 @@ class Records:
         """Which sealed parts of the archive hold an entry answering to each of ``names``, from the store at once (those with a document, by name)."""
         return stored_documents(self.engine.store, NAMES, names)
 
-    def close_out(self, incident: Incident) -> None:
-        """``incident`` is closed: archive it with what was decided for it, and forget it."""
+    def close_out(self, incident: Incident, written: dict[str, Any] | None = None) -> None:
+        """``incident`` is closed: archive it with what was decided for it, and forget it.
+
+        ``written``: its document as archived before, which only a rating changed since (``rated``): written
+        again from it (``checkpoint.dump_rated``), not field by field.
+        """
         _checkpoint = _checkpoint_module()
         dump_explanation = _checkpoint.dump_explanation
         # (its events that had an explanation decided, in their order: most cases had none, and
@@ -320,7 +327,7 @@ class Records:
         if incident.closed_at is not None:
             times.append(incident.closed_at)
         last = max(times, default=incident.reported_at)
-        dumped = _checkpoint._dump_incident(incident)
+        dumped = _checkpoint._dump_incident(incident) if written is None else _checkpoint.dump_rated(incident, written)
         # (typed: the incident's document by its fields' types, but for what a hook wrote, walked; the
         # explanations walked; the escalations' numbers and the time's text by theirs)
         entry = {"incident": dumped, "decisions": decisions, "escalations": escalations, "last": time_text(last)}
@@ -331,7 +338,7 @@ class Records:
         # reaching it closed (a resident's rating, most within a few hundred closings) is judged on it
         # and takes it out (``find``, ``take_out``) without decoding it.
         closed = self._closed
-        closed[where] = incident
+        closed[where] = (incident, dumped)
         if len(closed) > RECENTLY_CLOSED:
             closed.popitem(last=False)
 
@@ -353,7 +360,12 @@ class Records:
             self._judged = None
             incident = judged[1]
         else:
-            kept = self._decoded.pop(where, None) or self._closed.pop(where, None)
+            kept = self._decoded.pop(where, None)
+            if kept is None:
+                closed = self._closed.pop(where, None)
+                if closed is not None:
+                    kept = closed[0]
+                    self._taken = closed
             incident = kept if kept is not None else self._decode(entry)
         self.incidents[incident.id] = incident
         self.changed(incident.id)
@@ -365,10 +377,19 @@ class Records:
             self.decisions[event] = load_explanation(doc)
         return incident
 
-    def put_back(self, incident: Incident, names: list[str]) -> None:
-        """After ``take_out`` and the event: archived again if still closed, else open from now on."""
+    def rated(self, incident: Incident) -> dict[str, Any] | None:
+        """The document ``incident`` was archived with, if ``take_out`` just gave it as it was archived (not
+        read back from its entry): a rating applied to it since changed only what ``checkpoint.dump_rated``
+        writes again."""
+        taken, self._taken = self._taken, None
+        return taken[1] if taken is not None and taken[0] is incident else None
+
+    def put_back(self, incident: Incident, names: list[str], written: dict[str, Any] | None = None) -> None:
+        """After ``take_out`` and the event: archived again if still closed, else open from now on
+        (``written``: see ``close_out``)."""
+        self._taken = None
         if incident.status == CLOSED:
-            self.close_out(incident)
+            self.close_out(incident, written)
             return
         self.archive.add({"removed": incident.id, "names": names}, typed=True)
         ids = self.at_place[(incident.category, incident.place_key)]
@@ -394,9 +415,12 @@ class Records:
         if found is None:
             return None
         where, entry = found
-        kept = self._decoded.get(where) or self._closed.get(where)  # (decoded for a read, or just closed)
+        kept = self._decoded.get(where)  # (decoded for a read ...)
         if kept is not None:
             return kept
+        closed = self._closed.get(where)  # (... or just closed)
+        if closed is not None:
+            return closed[0]
         judged = self._judged
         if judged is None or judged[0] != where:
             judged = self._judged = (where, self._decode(entry))

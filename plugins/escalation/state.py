@@ -29,6 +29,7 @@ from .events import (
     IncidentReopened,
     IncidentReported,
     RepeatReportJoined,
+    SatisfactionRated,
 )
 from .ignored import at, joined_why, refusal_cause, refused_step_decision, stale_why
 from .incident import CLOSED, Entry, Incident
@@ -207,11 +208,15 @@ class EscalationState(Transitions, Checks):
             incident = self.take_out(event.incident) if names else None
             if incident is None:
                 return None
+            # (a rating, most of the events reaching a closed case: it is written again from its document)
+            written = self.rated(incident) if isinstance(event, SatisfactionRated) else None
             if not (replaying and self.refused_in_time_order(incident, event)):
                 self.transition(incident, event)
+            else:
+                written = None
             if incident.status != CLOSED:  # (closed again: ``put_back`` archives it, nothing falls due)
                 self.schedule(incident)
-            self.put_back(incident, names)
+            self.put_back(incident, names, written)
             return incident.reported_at
         if replaying and self.refused_in_time_order(incident, event):
             self.schedule(incident)
