@@ -385,6 +385,22 @@ def _every_field_set() -> Any:
     )
 
 
+def _document_shape(value: Any) -> Any:
+    """A document with the type of every piece beside it (a tuple is not a list, ``0`` not ``False``), its keys
+    in their order."""
+    if isinstance(value, (list, tuple)):
+        return (type(value), [_document_shape(v) for v in value])
+    if isinstance(value, dict):
+        return (dict, [(k, _document_shape(v)) for k, v in value.items()])
+    return (type(value), value)
+
+
+def _at_defaults(incident: Any) -> Any:
+    """``incident`` with every field that has a default at it."""
+    return attrs.evolve(incident, **{f.name: f.default.factory() if isinstance(f.default, attrs.Factory) else f.default
+                                     for f in attrs.fields(type(incident)) if f.default is not attrs.NOTHING})
+
+
 def test_a_closed_incident_is_decoded_as_the_converter_decodes_it() -> None:
     """The quick decoding of an archived incident (``checkpoint._structure_incident``) gives what
     the converter gives, field for field and type for type, for a document as the archive holds it;
@@ -425,23 +441,15 @@ def test_an_incident_is_written_as_the_converter_writes_it() -> None:
     from gridcore_escalation import checkpoint
     from gridcore_escalation.incident import Entry
 
-    def shape(value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            return (type(value), [shape(v) for v in value])
-        if isinstance(value, dict):
-            return (dict, [(k, shape(v)) for k, v in value.items()])
-        return (type(value), value)
-
     full = _every_field_set()
-    bare = attrs.evolve(full, **{f.name: f.default.factory() if isinstance(f.default, attrs.Factory) else f.default
-                                  for f in attrs.fields(type(full)) if f.default is not attrs.NOTHING})
+    bare = _at_defaults(full)
     at = hours(3)
     elsewhere = at.astimezone(timezone(timedelta(hours=-5)))  # (equal to ``at``, written otherwise)
     shared = attrs.evolve(full, reported_at=at, accepted_at=at, closed_at=elsewhere, segments=[[at, elsewhere]],
                           timeline=[Entry(at, "reported", "r1", "c1"), Entry(elsewhere, "closed", "d", "c1")])
     for incident in (full, bare, shared):
         quick = checkpoint._quick_dump(incident)
-        assert shape(quick) == shape(checkpoint._unstructure_fields(incident))
+        assert _document_shape(quick) == _document_shape(checkpoint._unstructure_fields(incident))
         assert json.dumps(quick) == json.dumps(checkpoint._unstructure_fields(incident))
     assert checkpoint._quick_dump(shared)["closed_at"] == elsewhere.isoformat() != at.isoformat()
 
@@ -454,16 +462,8 @@ def test_a_closed_incident_rated_is_written_again_as_written_whole(store: str, s
     from gridcore_escalation import checkpoint
     from gridcore_escalation.incident import Entry
 
-    def typed(value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            return (type(value), [typed(v) for v in value])
-        if isinstance(value, dict):
-            return (dict, [(k, typed(v)) for k, v in value.items()])
-        return (type(value), value)
-
     full = _every_field_set()
-    bare = attrs.evolve(full, **{f.name: f.default.factory() if isinstance(f.default, attrs.Factory) else f.default
-                                  for f in attrs.fields(type(full)) if f.default is not attrs.NOTHING})
+    bare = _at_defaults(full)
     for incident in (full, bare):
         written = checkpoint._dump_incident(incident)
         for rater, score in (("张伟", 5), ("李娜", 1)):
@@ -471,7 +471,7 @@ def test_a_closed_incident_rated_is_written_again_as_written_whole(store: str, s
             incident.note(Entry(hours(20), "rated", rater, "c1", f"satisfaction {score}", event=f"r-{rater}"))
             incident.handler_role = None if incident.handler_role else "handler"
             again = checkpoint.dump_rated(incident, written)
-            assert typed(again) == typed(checkpoint._dump_incident(incident))
+            assert _document_shape(again) == _document_shape(checkpoint._dump_incident(incident))
             written = again
     used: list[dict[str, Any]] = []
     rated = checkpoint.dump_rated
@@ -485,7 +485,7 @@ def test_a_closed_incident_rated_is_written_again_as_written_whole(store: str, s
             checkpoint.dump_rated = rated
         assert len(used) == 1
         assert state._archived("I6")[1]["incident"] is used[0]
-        assert typed(used[0]) == typed(checkpoint._dump_incident(state.find("I6")))
+        assert _document_shape(used[0]) == _document_shape(checkpoint._dump_incident(state.find("I6")))
         assert esc.incident(engine, "I6").ratings == {"张伟": 5}
 
 
@@ -496,8 +496,7 @@ def test_an_incident_s_document_leaves_out_the_fields_at_their_default_and_reads
     from gridcore_escalation import checkpoint
 
     full = _every_field_set()
-    bare = attrs.evolve(full, **{f.name: f.default.factory() if isinstance(f.default, attrs.Factory) else f.default
-                                  for f in attrs.fields(type(full)) if f.default is not attrs.NOTHING})
+    bare = _at_defaults(full)
     some = attrs.evolve(bare, status="closed", reopens=2, paused=True, ratings={"speed": 0}, extra_days=0,
                         paused_total=timedelta(seconds=1), current_node="", segments=[[hours(1), None]])
     for incident in (full, bare, some):
