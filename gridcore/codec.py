@@ -460,10 +460,10 @@ def _reader_when_first_called(plan: _Plan) -> Any:
     plan in its place (as attrs sets a frozen class's fields: ``object.__setattr__``) and called; every
     later read finds it there."""
 
-    def first(doc: dict[str, Any]) -> tuple[Event, bool] | None:
+    def first(doc: dict[str, Any]) -> tuple[Event, bool | int] | None:
         made = _reader(plan)
         _set(plan, "reader", made)
-        found: tuple[Event, bool] | None = made(doc)
+        found: tuple[Event, bool | int] | None = made(doc)
         return found
 
     return first
@@ -528,7 +528,7 @@ def _quick(plan: _Plan, doc: dict[str, Any]) -> Event | None:
     return None if found is None else found[0]
 
 
-def _read_quick(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
+def _read_quick(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool | int] | None:
     """``_quick``'s event, and whether ``to_dict`` writes it as ``doc`` itself, but perhaps for the order of
     the keys: nothing was converted (a whole number given for a number, an integral number for a whole
     one, a list for a tuple, a time written another way than ``isoformat`` writes it), so the same keys
@@ -537,8 +537,18 @@ def _read_quick(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
     return _read_fields(plan, doc) if reader is None else reader(doc)
 
 
-def _read_fields(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
-    """``_read_quick`` by the plan's fields, a key of the document at a time."""
+#: What a kind's reader (``_reader``) answers beside an event read from a document that is its ``to_dict``
+#: (``as_given``) and is what the kind's writer writes too (``EventBatch.add_written``): each number in it a
+#: whole number of 64 bits or a float ``json`` writes without an exponent (orjson writes others otherwise).
+#: Every other value such a document holds is one a writer writes: a text within its limit and valid Unicode
+#: (a time's text among them), a flag, None (a list of texts is read as a tuple: not as given).  True: as
+#: given, not known to be so.  (Truthy, as ``as_given`` is.)
+_WRITTEN = 2
+
+
+def _read_fields(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool | int] | None:
+    """``_read_quick`` by the plan's fields, a key of the document at a time (``_WRITTEN`` for ``as_given``
+    where it is so)."""
     fields = plan.fields
     direct = plan.direct
     as_given = True
@@ -622,7 +632,7 @@ def _read_fields(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
         spec.put(event, value)
     if not direct:
         try:
-            return plan.cls(**args), as_given
+            return plan.cls(**args), as_given and _numbers_written(plan, doc)
         except Exception:  # noqa: BLE001 - a field missing, or refused by a validator: the full path says which
             return None
     if len(doc) - (KIND in doc) != len(fields):
@@ -645,7 +655,22 @@ def _read_fields(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool] | None:
             attribute.validator(event, attribute, getattr(event, name))  # type: ignore[misc]
         except Exception:  # noqa: BLE001
             return None
-    return event, as_given
+    return event, as_given and _numbers_written(plan, doc)
+
+
+def _numbers_written(plan: _Plan, doc: dict[str, Any]) -> int:
+    """``_WRITTEN`` if each number of ``doc``, read as given, is one orjson writes as ``json`` does (as
+    ``_written_test`` tests it in a kind's reader), else True."""
+    for name, spec in plan.fields.items():
+        value = doc.get(name)
+        if value is None:
+            continue
+        if spec.shape == _WHOLE:
+            if not -_WHOLE64 <= value < _WHOLE64:
+                return True
+        elif spec.shape == _NUMBER and not (1e-4 <= value < 1e16 or -1e16 < value <= -1e-4 or value == 0.0):
+            return True
+    return _WRITTEN
 
 
 def _writer(plan: _Plan) -> Any:
@@ -730,7 +755,7 @@ def _reader(plan: _Plan) -> Any:
         "_read_time": _read_time, "_TIMES": _TIMES, "_AS_WRITTEN": _AS_WRITTEN, "_written_as_read": _written_as_read,
         "_EVENT_TIMES": _EVENT_TIMES, "_keep_event_time": _keep_event_time,
         "_isfinite": math.isfinite, "_BIG": _BIG, "datetime": datetime, "timezone": timezone,
-        "FIRST_YEAR": FIRST_YEAR, "LAST_YEAR": LAST_YEAR, "LARGEST_AMOUNT": LARGEST_AMOUNT,
+        "FIRST_YEAR": FIRST_YEAR, "LAST_YEAR": LAST_YEAR, "LARGEST_AMOUNT": LARGEST_AMOUNT, "_WRITTEN": _WRITTEN,
     }
     out = [
         "def read(doc):",
@@ -831,9 +856,27 @@ def _reader(plan: _Plan) -> Any:
         ns[f"check{j}"], ns[f"attribute{j}"] = attribute.validator, attribute
         out += ["    try:", f"        check{j}(event, attribute{j}, v{names.index(name)})",
                 "    except Exception:", "        return None"]
-    out.append("    return event, as_given")
+    test = _written_test(plan)
+    out.append(f"    return event, as_given and ({test} and _WRITTEN or True)" if test
+               else "    return event, as_given and _WRITTEN")
     exec(compile("\n".join(out), f"<gridcore codec reader {plan.cls.kind}>", "exec"), ns)  # noqa: S102 - our own text
     return ns["read"]
+
+
+def _written_test(plan: _Plan) -> str:
+    """The text of the test ``_reader`` makes of a document read as given (each number read into ``v<i>``
+    as it is: an int in a field of whole numbers, a float in one of numbers, or None) for ``_WRITTEN``; ""
+    when there is nothing to test (no number, or only amounts, whole numbers up to ``LARGEST_AMOUNT``)."""
+    tests = []
+    for i, spec in enumerate(plan.fields.values()):
+        v = f"v{i}"
+        amount = spec.check == _NOT_NEGATIVE and not spec.optional  # (0 to LARGEST_AMOUNT, below 1e16)
+        if spec.shape == _WHOLE and not amount:
+            tests.append(f"({v} is None or -{_WHOLE64} <= {v} < {_WHOLE64})")
+        elif spec.shape == _NUMBER:
+            tests.append(f"({v} == 0.0 or 1e-4 <= {v})" if amount else
+                         f"({v} is None or 1e-4 <= {v} < 1e16 or -1e16 < {v} <= -1e-4 or {v} == 0.0)")
+    return " and ".join(tests)
 
 
 class EventCodec:
@@ -945,8 +988,15 @@ class EventCodec:
         """``from_dict``, and ``doc`` itself when it already is the event's ``to_dict`` (else None).
 
         A document written by ``to_dict`` (a log exported, a store copied) comes back as it was: the
-        engine then stores a copy of it rather than writing the event again (the same JSON).
+        engine then stores it rather than writing the event again (the same JSON).
         """
+        event, given, _ = self.read_written(doc)
+        return event, given
+
+    def read_written(self, doc: Mapping[str, Any]) -> tuple[Event, dict[str, Any] | None, bool]:
+        """``read``, and whether the document it gives back is one the kind's writer would have made (each number
+        in it one orjson writes as ``json`` does: ``_WRITTEN``), for the store to encode it so
+        (``EventBatch.add_written``); False where that is not known."""
         # (``_quick`` written out: every event read from a file or given to ``record_many`` comes here)
         if type(doc) is dict:
             kind: Any = doc.get(KIND)  # (a text wherever a plan is found)
@@ -959,18 +1009,18 @@ class EventCodec:
                 if found is not None:
                     event, as_given = found
                     if not as_given:
-                        return event, None
+                        return event, None, False
                     # (every field given, in the class's order, then the kind: what ``to_dict`` writes; compared
                     # with the keys of the last document found so, most often the same objects (orjson keeps one
                     # object per key it reads) and then not compared text by text)
                     keys = tuple(doc)
                     if keys == self._in_order.get(kind, plan.order):
                         self._in_order[kind] = keys
-                        return event, doc
-                    return event, None
-        return self._from_dict_fully(doc), None
+                        return event, doc, as_given == _WRITTEN and plan.writer is not None
+                    return event, None, False
+        return self._from_dict_fully(doc), None, False
 
-    def _quick(self, doc: Mapping[str, Any]) -> tuple[_Plan, tuple[Event, bool]] | None:
+    def _quick(self, doc: Mapping[str, Any]) -> tuple[_Plan, tuple[Event, bool | int]] | None:
         """The kind's plan and ``_read_quick``'s event for a plain dict of a quickly built kind, else None."""
         if type(doc) is dict:
             kind = doc.get(KIND)

@@ -115,8 +115,9 @@ class Recording(EngineState):
         # each event, where it came from, and its stored form when already made (checking the limits)
         decoded: list[tuple[Event, str, dict[str, Any] | None]] = []
         labels = iter(sources) if sources is not None else None
-        own = True  # (every document decoded is one the codec made, not the caller's: stored as it is)
-        written = True  # (every document decoded is one a kind's writer made: ``EventBatch.add_written``)
+        own = True  # (every document decoded is one the codec made, not the caller's)
+        # (every document decoded is one a kind's writer made, or would have: ``EventBatch.add_written``)
+        written = True
         for n, item in enumerate(events, 1):
             label = next(labels, "") if labels is not None else ""
             try:
@@ -134,10 +135,12 @@ class Recording(EngineState):
                         written = False
                     decoded.append((item, label, document))
                 else:
-                    event, document = self.codec.read(item)  # (a document already as stored: itself)
+                    # (a document already as stored: itself; and whether a kind's writer would have made it)
+                    event, document, as_written = self.codec.read_written(item)
                     decoded.append((event, label, document))
-                    own = own and document is None
-                    written = written and document is None
+                    if document is not None:
+                        own = False
+                        written = written and as_written
             except EventError as exc:
                 ident = _ident(item, n)
                 summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
@@ -158,9 +161,12 @@ class Recording(EngineState):
         written: bool = False,
     ) -> None:
         """Judge and store events already in canonical order (see ``record_many``).  ``own``: every document
-        in ``decoded`` was made by the codec for this call (none is the caller's): each is stored as it is,
-        not a copy.  ``written`` (with ``own``): by a kind's writer (``EventCodec.written``), and the store
-        is told so (``EventBatch``).
+        in ``decoded`` was made by the codec for this call (none is the caller's).  ``written``: every one
+        was made by a kind's writer (``EventCodec.written``) or is one it would have made (the caller's,
+        ``EventCodec.read_written``), and the store is told so (``EventBatch``).  Each document is stored as
+        it is, not a copy: a batch is appended before the call returns, and the store reads the documents
+        only while it appends (it encodes them, or copies them); the caller's own are copied only when a
+        ``progress`` callback, which may change them, runs while they wait in a batch.
 
         Every batch is appended on condition that the store is still at the
         position this state reflects.  If another writer got there first
@@ -175,6 +181,7 @@ class Recording(EngineState):
         repeats: dict[str, tuple[int, Event, str]] = {}
         engine = cast("Engine", self)
         remembered = self._remembered if self.remember_refusals and not self._read_only else None
+        copied = not own and progress is not None  # (the caller's documents copied into a batch: see above)
         if remembered is not None:
             remembered.begin()
         for _ in range(CONFLICT_RETRIES):
@@ -256,9 +263,9 @@ class Recording(EngineState):
                             else:
                                 batch.append(self.codec.to_dict(event))
                         elif written:
-                            batch.add_written(document)
+                            batch.add_written(dict(document) if copied else document)
                         else:
-                            batch.append(document if own else dict(document))  # (a copy of the caller's)
+                            batch.append(dict(document) if copied else document)
                         batch_ids.add(ident)
                         summary.accepted += 1
                         if latest is None or event.time > latest:  # (max: the later time)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,6 +35,7 @@ from gridcore.codec import (
 )
 from gridcore.events import CORE_EVENT_TYPES, Event, HouseholdSplit, PatrolLogged
 from gridcore.limits import MAX_NAME_CHARS, MAX_TEXT_CHARS
+from gridcore.store.canonical import to_json
 from gridcore_escalation.events import INCIDENT_EVENT_TYPES
 from gridcore_points.events import POINTS_EVENT_TYPES
 from gridcore_tasks.events import TASK_EVENT_TYPES
@@ -237,11 +239,27 @@ def _read_gives_what_to_dict_writes(doc: Any) -> None:
         return
     event, stored = codec.read(doc)
     assert _outcome(lambda _: event, doc) == _outcome(lambda _: expected, doc)
+    again, stored_again, as_written = codec.read_written(doc)
+    assert _outcome(lambda _: again, doc) == _outcome(lambda _: event, doc) and stored_again is stored
     if stored is not None:
         written = codec.to_dict(event)
         assert stored is doc
         assert [(k, type(v), v) for k, v in stored.items()] == [(k, type(v), v) for k, v in written.items()]
         assert json.dumps(stored, ensure_ascii=False) == json.dumps(written, ensure_ascii=False)
+    if as_written:  # (what a kind's writer would have made: orjson writes it as the store's json does)
+        assert stored is not None
+        assert orjson.dumps(stored) == to_json(stored, "a test document").encode()
+
+
+def test_a_document_given_back_is_known_as_written_unless_a_number_is_written_otherwise_by_orjson() -> None:
+    activity = {"id": "a1", "time": "2025-03-01T09:00:00+08:00", "actor": "m01", "node": "g1-u1",
+                "activity": "志愿服务", "member": "m01", "hours": 2.5, "quantity": 1.0, "note": "", KIND: "activity_recorded"}
+    read = {hours: codec.read_written({**activity, "hours": hours}) for hours in (2.5, 0.0, 1e-4, 1e-05, 0.5e-4)}
+    assert all(stored is not None for _, stored, _ in read.values())  # (each given back: to_dict's own)
+    assert {hours: as_written for hours, (_, _, as_written) in read.items()} == {
+        2.5: True, 0.0: True, 1e-4: True, 1e-05: False, 0.5e-4: False}
+    assert orjson.dumps({"hours": 1e-05}) != json.dumps({"hours": 1e-05}, separators=(",", ":")).encode()
+    assert codec.read_written({**activity, "hours": 2})[1:] == (None, False)  # (a float's field given an int)
 
 
 def test_every_built_in_kind_has_a_plan_and_plain_documents_take_it() -> None:
