@@ -195,10 +195,10 @@ class Records:
         periods go whether or not its member is ever heard of again
         (``Account.next_due``: a quiet account when a lot expires or when all
         its spans and counters have ended, at most once a month): what the
-        state keeps stays bounded by what is still open.  An account's own
-        events advance it first anyway, so each member's entries are the same,
-        at the same times; only where they stand among other members' entries
-        in the history (its booking order) follows the sweep.
+        state keeps stays bounded by what is still open.  Accounts due by
+        ``until`` are advanced in the order of (``next_due``, member), whatever
+        moments they were queued for, so their entries stand in the history in
+        the same order after a restore from a checkpoint as in a replay.
         """
         if self._queue_stale:
             self.queue_all()
@@ -212,6 +212,13 @@ class Records:
             account = self.accounts[member]
             # (queued before its member's own events moved it on: queued again, not advanced)
             at = account.next_due()
+            if when < at <= now:
+                # due by now, but later than it was queued for: advanced in its turn at ``at``, so that
+                # accounts are advanced (and their entries booked) in the order of (next_due, member)
+                # whatever moments they were queued for before, as after a restore (``queue_all``)
+                self._queued[member] = at
+                heapq.heappush(due, (at, member))
+                continue
             if at <= now:
                 self.dirty.add(member)
                 # (``may_pay``: a span no streak in force reads is closed without the policy of its end)
