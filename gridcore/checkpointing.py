@@ -151,7 +151,7 @@ class Checkpointing:
         _pending: dict[str, tuple[object, str, str]]
         _position: int
         _applied: set[str]
-        _last_offered: dict[str, int] | None
+        _offered: list[str] | None
         _community_digest: tuple[Community, str] | None
         _stamp_book: StampBook
         _checkpointed: int
@@ -313,10 +313,10 @@ class Checkpointing:
         keep = set(kept or ())
         if self._judging is not None:
             decoded, at = self._judging
-            last = self._last_offered
-            if last is None:  # (once a call: each id's last index among its events)
-                last = self._last_offered = {event.id: n for n, (event, _, _) in enumerate(decoded)}
-            keep.update(ident for ident in self._applied if last.get(ident, -1) >= at)
+            offered = self._offered
+            if offered is None:  # (once a call: the ids of its events, in order)
+                offered = self._offered = [item[0].id for item in decoded]
+            keep.update(self._applied.intersection(islice(offered, at, None)))  # (those offered from ``at`` on)
         self._applied = keep & self._applied if keep else set()
         self._forgot = True
 

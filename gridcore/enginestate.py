@@ -155,9 +155,9 @@ class EngineState:
         #: (kept in ``_applied`` however it is bounded, until ``_catch_up`` reads them stored)
         self._derived_here: set[str] = set()
         #: while ``record_many`` judges: its events and the index of the next one (``_forget`` keeps the
-        #: ids offered again after it), and each id's last index among them (made when first needed)
+        #: ids offered again from it on), and their ids in order (made when first needed)
         self._judging: tuple[list[tuple[Event, str, dict[str, Any] | None]], int] | None = None
-        self._last_offered: dict[str, int] | None = None
+        self._offered: list[str] | None = None
         #: a replay cut short before a late event keeps its place in the log here (the stored
         #: documents not applied yet, in canonical order, and the one read ahead): see ``_replay``
         self._cursor: Iterator[dict[str, Any]] | None = None

@@ -310,17 +310,17 @@ class Recording(EngineState):
             except BaseException:
                 # Derived state may include events the store never got: rebuild it
                 # from what the store really holds.
-                self._judging = self._last_offered = None
+                self._judging = self._offered = None
                 self._settle_append(whatever_came_of_it=True)
                 self._rebuild_state()
                 raise
         else:
-            self._last_offered = None
+            self._offered = None
             raise StoreError(
                 f"the store {self.store.url} kept changing under this writer ({CONFLICT_RETRIES} tries); "
                 "nothing after the last stored batch was recorded"
             )
-        self._last_offered = None
+        self._offered = None
         if remembered is not None:
             remembered.write(refusal.event_id for refusal in summary.refused)
         self._checkpoint_after_write()
