@@ -140,6 +140,7 @@ class EngineState:
         self.local_time = self._local_times.time  # type: ignore[method-assign]
         self.local_date = self._local_times.date  # type: ignore[method-assign]
         self.on_local_clock = self._local_times.on_clock  # type: ignore[method-assign]
+        self.on_local_clock_until = self._local_times.on_clock_until
         #: which ruleset judges where and when (``gridcore.governing``)
         self._timeline = RulesetTimeline(lambda: self.community, self.local_date)
         # (plugins ask for policies several times an event: the timeline's own method answers, one call less)

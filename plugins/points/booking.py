@@ -27,6 +27,8 @@ from .policy import ActivityItem, Cap, IncidentItem, PointsPolicy, Tilt, round_p
 from .section import SECTION
 from .tracking import IncidentTrack, claim_end
 
+_combine = datetime.combine
+
 if TYPE_CHECKING:
     from gridcore import Engine
 
@@ -59,6 +61,9 @@ class Booking(Deductions):
         self._uncuts: dict[tuple[Any, ...], tuple[ActivityItem, Uncut | None]] = {}
         #: the calendar's ``marks`` of the day whose ``periods_and_ends`` answer is the first (by object)
         self._marks: tuple[object, tuple[tuple[tuple[str, str], datetime, timedelta], ...]] = (None, ())
+        #: ``earn``'s plans of caps by (the policy's id, scope, the caps' id): the policy and caps (kept, so their
+        #: ids are not reused while here) and the plan
+        self._plans: dict[tuple[int, str, int], tuple[PointsPolicy, tuple[Cap, ...], tuple[tuple[Cap, str], ...]]] = {}
 
     def advance(self, account: Account, event: Event) -> None:
         """Book what fell due on ``account`` up to ``event`` (before booking the event on it)."""
@@ -144,7 +149,7 @@ class Booking(Deductions):
                 # written on the zone's clock (at its fixed offset, most events) read as written, unconverted
                 if calendar.on_clock(when):
                     day = shift_months(when.date(), months)
-                    found = datetime.combine(day, when.time(), tzinfo=tz)
+                    found = _combine(day, when.time(), tz)  # (its zone by place: a keyword is parsed by name)
                     if calendar.on_clock_until(when, day):
                         # (the zone's offset that day is ``when``'s: its key is ``when``'s, whole days on, kept
                         # for every account whose first lot it is; the zone not asked for its offset)
@@ -466,7 +471,7 @@ class Booking(Deductions):
             self.deduct(account, event, policy, scope, base, rule, inputs, summary, entry_id)
             return
         if cap_plan is None:
-            cap_plan = tuple((c, scope) for c in caps) + tuple((c, "*") for c in policy.caps)
+            cap_plan = self._cap_plan(policy, scope, caps)
         if cap_plan and periods is None:
             periods, ends = self.calendar.periods_and_ends(event.time)
         amount, rules, summary = self._capped(account, event.node, policy, base, rule, inputs, summary, periods,
@@ -476,6 +481,18 @@ class Booking(Deductions):
                        summary, event.id, scope, inputs)
         self.book(account, entry, policy, caps=(scope, "*"), rules=rules,
                   day=None if periods is None or ends is None else (periods, ends))
+
+    def _cap_plan(self, policy: PointsPolicy, scope: str, caps: tuple[Cap, ...]) -> tuple[tuple[Cap, str], ...]:
+        """``caps`` paired with ``scope``, then the policy's caps paired with ``*`` (``Pricing.caps``' shape),
+        worked out once per policy, scope and caps (every payee of an incident's close asks)."""
+        key = (id(policy), scope, id(caps))
+        found = self._plans.get(key)
+        if found is None or found[0] is not policy or found[1] is not caps:
+            if len(self._plans) >= 1024:
+                self._plans.clear()
+            found = self._plans[key] = (policy, caps,
+                                        tuple([(c, scope) for c in caps]) + tuple([(c, "*") for c in policy.caps]))
+        return found[2]
 
     def _capped(self, account: Account, node: str, policy: PointsPolicy, base: Fraction, rule: Any,
                 inputs: dict[str, Any], summary: str, periods: dict[str, tuple[str, datetime]] | None,
@@ -682,7 +699,7 @@ class Booking(Deductions):
                 event,
                 policy,
                 f"incident:{item.trigger}",
-                Fraction(item.points),
+                whole_points(item.points),
                 item.rule,
                 (),
                 inputs,
@@ -710,7 +727,7 @@ class Booking(Deductions):
             if item.when is not None:
                 inputs.update(self._incident_facts(known, event, member, track).show(item.when.reads))
                 inputs["condition"] = item.when.text
-            self.earn(account, event, policy, "incident:consultation", Fraction(item.points), item.rule, (),
+            self.earn(account, event, policy, "incident:consultation", whole_points(item.points), item.rule, (),
                       inputs, f"consultation on incident {event.incident} ({track.category}): {item.points}",
                       entry_id=f"{event.id}:{member}")
 
@@ -901,6 +918,23 @@ def _times(factor: Fraction | int) -> str:
 
 #: by ``id``: a factor (kept, so its id is not reused while it is here) and how it reads
 _TIMES: dict[int, tuple[Fraction | int, str]] = {}
+
+
+def whole_points(points: int) -> Fraction:
+    """``Fraction(points)`` of an item's whole points (an incident's, a task's), one object per number: a
+    ``Fraction`` is never changed, and making one runs its constructor's Python (every payee of a close)."""
+    found = _WHOLE.get(points) if type(points) is int else None
+    if found is None:
+        found = Fraction(points)
+        if type(points) is int:
+            if len(_WHOLE) >= 1024:
+                _WHOLE.clear()
+            _WHOLE[points] = found
+    return found
+
+
+#: ``whole_points`` by number
+_WHOLE: dict[int, Fraction] = {}
 
 
 def _plain(value: float) -> int | float:

@@ -1029,7 +1029,8 @@ class Account:
             self.advanced_to = now
         if not self.lots and not self.open_spans and not self.earned and self.packed is None and self.expiring is None:
             return  # (nothing open, nothing due: a member's first event, mostly)
-        if self.earned and self._earned_last() <= now:
+        last = self.earned_last  # (``_earned_last``, kept: asked without its call)
+        if self.earned and (last if last is not None else self._earned_last()) <= now:
             # (every period of every counter ended: no credit reads them.  Until then, a member's advance on a
             # new day drops nothing: it was a pass over every counter, of every activity the member earned
             # points for this year, for the periods the day's credits replace anyway)
@@ -1050,6 +1051,16 @@ class Account:
             heapq.heapify(spans)
         elif spans and spans[0][0] <= now:  # (something to judge: the heap changes)
             spans = self._own_span_heap()
+        elif self.expiring is None:
+            # (nothing due, an active member's event mostly: the loop's first look below, without its call of
+            # ``lots_key`` when the first lot's expiry is the one keyed last)
+            lots = self.lots
+            expires = lots[0].expires if lots else None
+            if expires is None:
+                return
+            known = self.lots_due_key
+            if (known[1] if known is not None and known[0] is expires else self.lots_key(expires)) > now:
+                return
         # (the next lot to expire by ``now``, read again only after something changed the lots: an expiry, a
         # span judged, which may credit a bonus; a span closed without judging leaves them as they were)
         lots_read = False

@@ -72,6 +72,8 @@ class PointsState(TaskBooking, Checks):
         self._seen: tuple[Any, timedelta | None, Any, timedelta | None] = (None, None, None, None)
         #: when the state last changed for each period (``gridcore_period_stamp``)
         self.stamps = engine.period_stamps("points")
+        #: ``_HANDLERS``' answers for this state's class, by event class (looked up without a pair made per event)
+        self._handlers: dict[type, Callable[[Any, Any], None] | None] = {}
 
     @hookimpl
     def gridcore_on_ruleset_loaded(self, engine: Engine, ruleset: Any, effective: Any) -> None:
@@ -129,7 +131,8 @@ class PointsState(TaskBooking, Checks):
         try:
             self._apply(event)
         finally:
-            self.queue_touched()
+            if self._touched:  # (an event that booked on no account queues nothing: no call)
+                self.queue_touched()
         if everywhere:
             self.stamps.note_all()
         else:
@@ -171,10 +174,14 @@ class PointsState(TaskBooking, Checks):
             order_key, moved = now, True
         if moved:
             self._seen = (last_time, time_key, last_order, order_key)
-        key = (type(self), type(event))
-        handler = _HANDLERS.get(key, _UNKNOWN)
+        kind = type(event)
+        handler = self._handlers.get(kind, _UNKNOWN)
         if handler is _UNKNOWN:
-            handler = _HANDLERS[key] = self._handler(type(event))
+            key = (type(self), kind)
+            handler = _HANDLERS.get(key, _UNKNOWN)
+            if handler is _UNKNOWN:
+                handler = _HANDLERS[key] = self._handler(kind)
+            self._handlers[kind] = handler
         if handler is not None:
             handler(self, event)
 

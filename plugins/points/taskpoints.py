@@ -13,12 +13,10 @@ the points state (``PointsState`` mixes ``TaskBooking`` in).
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from gridcore.events import Event
 from gridcore_tasks.events import TaskAssigned, TaskCompleted, TaskOverdue
 
-from .booking import Booking
+from .booking import Booking, whole_points
 from .sealed import task_part
 
 
@@ -53,7 +51,7 @@ class TaskBooking(Booking):
             return
         account = self.account(event.actor)
         self.advance(account, event)
-        self.earn(account, event, policy, f"task:{kind}", Fraction(item.on_time), item.rule, (),
+        self.earn(account, event, policy, f"task:{kind}", whole_points(item.on_time), item.rule, (),
                   {"task": event.task, "kind": kind, "done": "on time (按时完成)"},
                   f"task {event.task} ({kind}) done on time: {item.on_time}")
 
@@ -69,6 +67,6 @@ class TaskBooking(Booking):
             return
         account = self.account(event.member)
         self.advance(account, event)
-        self.earn(account, event, policy, f"task:{kind}", Fraction(item.missed), item.rule, (),
+        self.earn(account, event, policy, f"task:{kind}", whole_points(item.missed), item.rule, (),
                   {"task": event.task, "kind": kind, "deadline": event.time.isoformat()},
                   f"task {event.task} ({kind}) not done by its deadline (逾期未完成): {item.missed}")
