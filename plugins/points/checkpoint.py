@@ -63,7 +63,8 @@ from .ledger import (
     Lot,
     _in_expiry_order,
     _span_start,
-    key_time,
+    key_text,
+    time_text,
     utc_key,
 )
 from .sealed import (
@@ -85,7 +86,7 @@ if TYPE_CHECKING:
     from .records import Records
 
 _converter = cattrs.Converter()
-_converter.register_unstructure_hook(datetime, lambda when: when.isoformat())
+_converter.register_unstructure_hook(datetime, time_text)
 _converter.register_structure_hook(datetime, lambda value, _: read_time(value))
 _converter.register_unstructure_hook(timedelta, lambda span: [span.days, span.seconds, span.microseconds])
 _converter.register_structure_hook(timedelta, lambda value, _: timedelta(value[0], value[1], value[2]))
@@ -319,8 +320,8 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
         else:
             written, added = "[]", fresh
         if added:
-            text = _text([[lot.entry_id, lot.time.isoformat(), lot.node, lot.amount,
-                           None if lot.expires is None else lot.expires.isoformat(), key(lot.expiry_rule)]
+            text = _text([[lot.entry_id, time_text(lot.time), lot.node, lot.amount,
+                           None if lot.expires is None else time_text(lot.expires), key(lot.expiry_rule)]
                           for lot in added])
             written = text if written == "[]" else f"{written[:-1]},{text[1:]}"
         # (a mark's end is the end of its period: worked out again from the label;
@@ -340,13 +341,13 @@ def _dump_account(account: Account, was: Saved | None, sealed: dict[str, dict[st
     open_spans = account.open_spans
     head = [account.balance, account.debt, account.net, account.credited, account.redeemed, account.expired,
             account.deducted,  # (``_TOTALS``)
-            None if due == NEVER else due.isoformat(),
-            None if account.advanced_to is None else key_time(account.advanced_to).isoformat(),
+            None if due == NEVER else time_text(due),
+            None if account.advanced_to is None else key_text(account.advanced_to),
             list(lot_rules), periods, earned,
             [[kind, label, node] for (kind, label), node in sorted(span_node.items())
              if (kind, label) not in open_spans] if span_node else [],
             sorted([key(rule) for rule in account.rules]),  # type: ignore[type-var]
-            None if account.first is None else key_time(account.first).isoformat()]
+            None if account.first is None else key_text(account.first)]
     next_due = account.next_due()
     # (a span's end is the end of its period: worked out again from the label)
     spans = tuple([(kind, label, span_node.get((kind, label))) for kind, label in sorted(open_spans)])
@@ -540,8 +541,8 @@ def _lots_doc(lots: list[Lot]) -> dict[str, Any]:
     rows = []
     for lot in lots:
         rule = lot.expiry_rule
-        rows.append([lot.entry_id, lot.time.isoformat(), lot.node, lot.amount,
-                     None if lot.expires is None else lot.expires.isoformat(),
+        rows.append([lot.entry_id, time_text(lot.time), lot.node, lot.amount,
+                     None if lot.expires is None else time_text(lot.expires),
                      None if rule is None else rules.setdefault(rule, len(rules))])
     return {"format": LOT_FORMAT, "lots": rows, "rules": [[r.file, r.line, r.column, r.text] for r in rules]}
 

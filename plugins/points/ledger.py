@@ -229,6 +229,36 @@ _SHARED: dict[int, tuple[datetime, timedelta]] = {}
 def key_time(key: timedelta) -> datetime:
     """The moment (in UTC) a ``utc_key`` stands for."""
     return _EPOCH + key
+
+
+def time_text(when: datetime) -> str:
+    """``when.isoformat()``, kept for the last few thousand time objects asked (a checkpoint's texts): a lot's
+    or a claim's time is its event's, one object for the events of a minute, and an expiry or a claim's end
+    one object per moment, so many rows share one; the text of a time in the community's zone asks the zone
+    for its offset and is formatted by ``printf``, about 10,000 instructions."""
+    found = _TEXTS.get(id(when))
+    if found is None or found[0] is not when:
+        if len(_TEXTS) >= 8192:
+            _TEXTS.clear()
+        found = _TEXTS[id(when)] = (when, when.isoformat())
+    return found[1]
+
+
+def key_text(key: timedelta) -> str:
+    """``key_time(key).isoformat()``, kept by the key for the last few thousand asked: the accounts a sweep
+    advanced at one event, or first booked on at one moment, share it."""
+    found = _KEY_TEXTS.get(key)
+    if found is None:
+        if len(_KEY_TEXTS) >= 8192:
+            _KEY_TEXTS.clear()
+        found = _KEY_TEXTS[key] = key_time(key).isoformat()
+    return found
+
+
+#: ``time_text``'s texts by the time's ``id``, with the time (kept, so its id is not reused while it is here)
+_TEXTS: dict[int, tuple[datetime, str]] = {}
+#: ``key_text``'s texts by key
+_KEY_TEXTS: dict[timedelta, str] = {}
 #: A quiet account is swept when something fell due, but at most once in this long (``Account.next_due``).
 IDLE = timedelta(days=30)
 

@@ -22,7 +22,7 @@ from gridcore.classes import define
 from gridcore.codec import read_time
 
 from .facts import IncidentRecord
-from .ledger import utc_key
+from .ledger import time_text, utc_key
 
 
 def claim_end(start: datetime, hours: float) -> datetime:
@@ -156,7 +156,7 @@ class Claims:
     def dump(self) -> list[list[Any]]:
         """The claims as a checkpoint saves them: ``[member, activity, [[event id, start, end, day], ...]]`` by
         (member, activity)."""
-        return [[member, activity, [[ident, begun.isoformat(), ended.isoformat(), day]
+        return [[member, activity, [[ident, time_text(begun), time_text(ended), day]
                                     for ident, begun, ended, day, _ in _listed(claims)]]
                 for (member, activity), claims in sorted(self.by_activity.items())]
 
