@@ -38,6 +38,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from .classes import frozen
 from .clock import require_aware
 from .errors import GridcoreError
+from .events import FIRST_YEAR, LAST_YEAR
 
 #: Period kinds, shortest first.
 KINDS = ("day", "week", "month", "quarter", "year")
@@ -176,6 +177,9 @@ def _parsed(label: str, text: str, patterns: tuple[tuple[str, re.Pattern[str]], 
             first = _first_day_of_label(kind, numbers)
         except ValueError as exc:
             raise PeriodError(f"{label!r} is not a real {kind}: {exc} (没有这个日期或周期)") from None
+        if not FIRST_YEAR <= first.year <= LAST_YEAR:  # (no event is dated outside them; 9999's end is not a date)
+            raise PeriodError(f"{label!r} is not between {FIRST_YEAR} and {LAST_YEAR}, the years events may have "
+                              f"(周期须在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间)")
         return period_of_day(kind, first, tz)
     also = "；也可写 2025年3月5日、2025年第10周、2025年3月、2025年一季度、2025年" if patterns is not _PATTERNS else ""
     raise PeriodError(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import gridcore_assessment
 from gridcore import GridcoreError
+from gridcore.events import FIRST_YEAR, LAST_YEAR
 from gridcore.periods import (
     KIND_ALIASES,
     KINDS,
@@ -133,7 +134,7 @@ def test_staff_write_periods_in_chinese(written: str, label: str) -> None:
     assert period_label(written) == label
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2999, 12, 31)),
+@given(st.dates(min_value=date(FIRST_YEAR, 1, 1), max_value=date(LAST_YEAR, 12, 31)),
        st.sampled_from(["day", "week", "month", "quarter", "year"]))
 def test_every_period_written_in_chinese_is_the_same_period(day: date, kind: str) -> None:
     period = period_of_day(kind, day, SHANGHAI)
@@ -280,9 +281,19 @@ def test_the_command_lines_period_is_read_as_staff_write_it() -> None:
     assert said["2025年五季度"].exit_code == 2 and "也可写 2025年3月5日" in said["2025年五季度"].output
 
 
-@given(st.sampled_from(KINDS), st.dates(min_value=date(1900, 1, 1), max_value=date(9999, 1, 1)))
+@given(st.sampled_from(KINDS), st.dates(min_value=date(FIRST_YEAR, 1, 1), max_value=date(LAST_YEAR, 12, 31)))
 def test_a_label_said_in_chinese_reads_back_as_the_label(kind: str, day: date) -> None:
     """``label_zh`` (a workbook's sheet under zh) says what ``period_label`` reads: 2025-03 <-> 2025年3月."""
     label = period_of_day(kind, day, SHANGHAI).label
     said = label_zh(label)
     assert said != label and said.startswith(f"{label[:4]}年") and period_label(said) == label
+
+
+@pytest.mark.parametrize("written", ["9999", "9999-12", "9999年", "1899-Q4", "2201-W02", "0001-01-01"])
+def test_a_period_outside_the_years_events_may_have_is_refused_with_a_reason(written: str) -> None:
+    """9999's year ends in year 10000, which is no date: refused with the years allowed, not a ValueError."""
+    with pytest.raises(PeriodError, match="1900 至 2200"):
+        period_label(written)
+    if "年" not in written:  # (``parse_period`` reads labels only)
+        with pytest.raises(PeriodError, match="between 1900 and 2200"):
+            parse_period(written, SHANGHAI)
