@@ -39,6 +39,27 @@ START = datetime(2025, 3, 1, 8, 0, tzinfo=CST)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _own_bytecode(config)
+    _own_parser_cache(config)
+
+
+def _own_parser_cache(config: pytest.Config) -> None:
+    """The built parsers and parse trees gridcore keeps between processes (``gridcore.rules.grammar_cache``,
+    ``tree_cache``: ``$GRIDCORE_CACHE_DIR``, else the user's ``~/.cache/gridcore``) go, for the session, to a
+    folder of its own, shared by every process it starts (pytest-xdist's workers included) and removed at its
+    end.  The suite parses hundreds of rulesets: in the user's folder it would push out the trees of the user's
+    own (64 are kept), and what a test saw would depend on what an earlier run, or the user, had left there.
+    Each run starts from an empty cache, as a clean machine does (the tests of the cache set their own)."""
+    if hasattr(config, "workerinput"):
+        return  # (the workers inherit the folder from the process that started them)
+    from gridcore.rules.grammar_cache import CACHE_ENV
+
+    folder = tempfile.mkdtemp(prefix="gridcore-tests-cache-")
+    os.environ[CACHE_ENV] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+def _own_bytecode(config: pytest.Config) -> None:
     """Where ``PYTHONDONTWRITEBYTECODE`` is set (some sandboxes and CI images), every process the tests start
     (``gridcore`` itself, servers, benchmarks: hundreds) would compile gridcore's modules from source again,
     about 0.4 s of CPU each, a cost no installed copy pays.  The processes started by this one (pytest-xdist's
