@@ -556,6 +556,9 @@ def gridcore_collect_outcomes(engine: Engine) -> list[Outcome]:  # type: ignore[
     ``gridcore.explain.Outcome`` per subject you decide about (a member's
     balance, an incident's final level, a grid's stars), each with the rules
     that produced it.  Two replays are compared subject by subject.
+    Name them (``Outcome.plugin``) by your plugin's name, the one it is
+    registered under and its state attached under: ``engine.outcomes(plugins=[...])``
+    asks only the hooks of plugins so named (``gridcore test`` those a case expects of).
     """
 
 

@@ -368,10 +368,18 @@ class Hooks(HookRouting):
         except Exception as exc:
             raise self._failed("gridcore_explain", exc) from exc
 
-    def collect_outcomes(self, engine: Engine) -> list[Outcome]:
+    def collect_outcomes(self, engine: Engine, plugins: frozenset[str] | None = None) -> list[Outcome]:
+        """Every plugin's outcomes; or (``plugins``) only those registered under one of these names, or
+        whose state is attached under one (``Engine.outcomes``)."""
         try:
+            if plugins is None:
+                caller = self._calls.gridcore_collect_outcomes
+            else:
+                skip = [plugin for name, plugin in self.pm.list_name_plugin()
+                        if plugin is not None and name.removesuffix(STATE_SUFFIX) not in plugins]
+                caller = self.pm.subset_hook_caller("gridcore_collect_outcomes", remove_plugins=skip)
             # pluggy calls the last registered first; outcomes are listed first registered first.
-            answers = self._calls.gridcore_collect_outcomes(engine=engine)
+            answers = caller(engine=engine)
             return _flatten(answers[::-1], "gridcore_collect_outcomes")
         except Exception as exc:
             raise self._failed("gridcore_collect_outcomes", exc) from exc
