@@ -448,9 +448,19 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
 
     def _refusals(self, event: Event, *, offered: bool = False) -> list[str]:
         """Why ``event`` must be refused; ``offered`` for events from outside (not derived)."""
-        reasons = self._outside_refusals(event) if offered else []
         facts = _FACTS.get(type(event))
-        people, moved, registered, about, rule = facts if facts is not None else _facts(type(event))
+        people, moved, registered, about, rule, reserved = facts if facts is not None else _facts(type(event))
+        reasons: list[str] = []
+        if offered:
+            # (``_outside_refusals`` asked only when it may say something: an offered event that names ``system``, or
+            # a limit on the future; most events, with a ``FixedClock``'s none, have it answer nothing)
+            if self._future_tolerance is not None or event.actor == SYSTEM_ACTOR:
+                reasons = self._outside_refusals(event)
+            else:
+                for name in reserved:
+                    if getattr(event, name, None) == SYSTEM_ACTOR:
+                        reasons = self._outside_refusals(event)
+                        break
         community = self.community
         if event.node not in community.hierarchy.ids:
             reasons.append(f"unknown node {event.node!r} (未知节点)")
@@ -480,13 +490,17 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
             return reasons
         if self._pending:
             self._wake()
-        return self.hooks.validate_event(self, event)
+        hooks = self.hooks
+        unjudged = hooks.unjudged
+        if type(event) in unjudged[1] and unjudged[0] == hooks.pm.generation:  # type: ignore[attr-defined]
+            return reasons  # (no plugin judges such events: ``Hooks.validate_event`` would answer nothing)
+        return hooks.validate_event(self, event)
 
     def _apply(self, event: Event, *, replaying: bool) -> None:
         if self._pending:
             self._wake()
         facts = _FACTS.get(type(event))
-        _, moved, registered, about, _ = facts if facts is not None else _facts(type(event))
+        _, moved, registered, about, _, _ = facts if facts is not None else _facts(type(event))
         if moved or registered:
             self._population[event.person] = event.node  # type: ignore[attr-defined]
         if about:
@@ -533,16 +547,17 @@ class Engine(Checkpointing, Restoring, Enacting, Rostering, Recording, Refreshin
 
 
 #: What ``_refusals`` and ``_apply`` ask of an event's class, by class: the fields naming people, whether it
-#: is a ``ResidentMoved``, a ``ResidentRegistered``, and about the household register (``about_register``), and
-#: the core rule on who may record it (``permissions.rule_for``: None for most events, activities).
-_Facts = tuple[tuple[str, ...], bool, bool, bool, "Callable[[Engine, Event], list[str]] | None"]
+#: is a ``ResidentMoved``, a ``ResidentRegistered``, and about the household register (``about_register``),
+#: the core rule on who may record it (``permissions.rule_for``: None for most events, activities), and the
+#: fields that may not name ``system`` (``permissions.reserved_names``).
+_Facts = tuple[tuple[str, ...], bool, bool, bool, "Callable[[Engine, Event], list[str]] | None", tuple[str, ...]]
 _FACTS: dict[type, _Facts] = {}
 
 
 def _facts(cls: type[Event]) -> _Facts:
     """``_FACTS`` of ``cls``, worked out once."""
     facts = _FACTS[cls] = (tuple(cls.people), issubclass(cls, ResidentMoved), issubclass(cls, ResidentRegistered),
-                           about_register(cls), permissions.rule_for(cls))
+                           about_register(cls), permissions.rule_for(cls), permissions.person_fields(cls))
     return facts
 
 

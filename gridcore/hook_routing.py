@@ -135,8 +135,13 @@ class HookRouting:
         self._routes: dict[str, tuple[int, dict[type, list[_Call] | Any]]] = {}
         #: the generation, and each plugin's ``gridcore_event_kinds`` answer (by ``id`` of the plugin)
         self._declared: tuple[int, dict[int, EventKinds]] | None = None
-        #: what the plugins that tick said of when something of theirs can fall due (``gridcore_next_due``)
-        self._ticking: Ticking | None = None
+        #: what the plugins that tick said of when something of theirs can fall due (``gridcore_next_due``); read by
+        #: the engine before every event it records (``Recording._record_sorted``), set only by these classes
+        self.ticking: Ticking | None = None
+        #: the generation, and the classes of event no plugin judges in it (no implementation of
+        #: ``gridcore_validate_event`` wants them: most events, patrols), as ``Hooks.validate_event`` found them;
+        #: the engine leaves that call out for them (``Engine._refusals``)
+        self.unjudged: tuple[int, set[type]] = (-1, set())
 
     def forget_stale(self) -> None:
         """Drop the ways of calling hooks worked out before the last registration or unregistration.
@@ -150,8 +155,8 @@ class HookRouting:
         self._routes = {hook: kept for hook, kept in self._routes.items() if kept[0] == generation}
         if self._declared is not None and self._declared[0] != generation:
             self._declared = None
-        if self._ticking is not None and self._ticking.generation != generation:
-            self._ticking = None
+        if self.ticking is not None and self.ticking.generation != generation:
+            self.ticking = None
 
     def _plan(self, hook: str) -> list[_Call] | None:
         """The implementations of a per-event hook in pluggy's calling order, or None to call through pluggy.
@@ -245,7 +250,7 @@ class HookRouting:
         ``gridcore_next_due`` that implement ``gridcore_on_event`` or ``gridcore_on_event_ignored`` for it."""
         generation = getattr(self.pm, "generation", None)
         if ticking.generation != generation or generation is None:
-            self._ticking = None  # (made before a registration: made again at the next tick)
+            self.ticking = None  # (made before a registration: made again at the next tick)
             return ()
         declared = self._declarations(generation)
         at = {id(plugin): n for n, plugin in enumerate(ticking.plugins) if ticking.hints[n] is not None}

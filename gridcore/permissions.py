@@ -62,7 +62,8 @@ def home_of(engine: Engine, person: str) -> str | None:
 _PERSON_FIELDS: dict[type[Event], tuple[str, ...]] = {}
 
 
-def _person_fields(cls: type[Event]) -> tuple[str, ...]:
+def person_fields(cls: type[Event]) -> tuple[str, ...]:
+    """The fields of an event of class ``cls`` that may not name ``system`` when it is offered (``reserved_names``)."""
     fields = _PERSON_FIELDS.get(cls)
     if fields is None:
         fields = _PERSON_FIELDS[cls] = (
@@ -80,7 +81,7 @@ def reserved_names(event: Event) -> list[str]:
         )
     cls = type(event)
     fields = _PERSON_FIELDS.get(cls)  # (asked for every event offered: the lookup without a call)
-    for name in fields if fields is not None else _person_fields(cls):
+    for name in fields if fields is not None else person_fields(cls):
         if getattr(event, name, None) == SYSTEM_ACTOR:
             reasons.append(
                 f"{name.replace('_', ' ')} {SYSTEM_ACTOR!r} is a name reserved for the engine, not a person "

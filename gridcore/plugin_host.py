@@ -145,7 +145,7 @@ class Hooks(HookRouting):
         return sorted(found, key=lambda left: (left.time, left.event_id))
 
     def on_ruleset_loaded(self, engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
-        self._ticking = None  # (any plugin's state may change: every ``gridcore_next_due`` asked again)
+        self.ticking = None  # (any plugin's state may change: every ``gridcore_next_due`` asked again)
         try:
             self._calls.gridcore_on_ruleset_loaded(engine=engine, ruleset=ruleset, effective=effective)
         except Exception as exc:
@@ -161,8 +161,12 @@ class Hooks(HookRouting):
             if route is None:
                 route = self._new_route("gridcore_validate_event", type(event))
             if isinstance(route, list):
-                if not route:
-                    return reasons  # (no plugin judges such events: most of them, asked for every one)
+                if not route:  # (no plugin judges such events: most of them, asked for every one)
+                    unjudged = self.unjudged
+                    if unjudged[0] != self.pm.generation:  # type: ignore[attr-defined]
+                        unjudged = self.unjudged = (self.pm.generation, set())  # type: ignore[attr-defined]
+                    unjudged[1].add(type(event))
+                    return reasons
                 # (``_call_all`` written out: asked before every event a plugin judges)
                 args = (engine, event)
                 answers = []
@@ -187,7 +191,7 @@ class Hooks(HookRouting):
         return reasons
 
     def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
-        ticking = self._ticking
+        ticking = self.ticking
         if ticking is not None:  # (the plugins with a ``gridcore_next_due`` this event reaches: asked again)
             reached = ticking.reached.get(type(event))
             if reached is None:
@@ -240,7 +244,7 @@ class Hooks(HookRouting):
         return reasons
 
     def on_event_ignored(self, engine: Engine, event: Event, reasons: list[str]) -> None:
-        ticking = self._ticking
+        ticking = self.ticking
         if ticking is not None:
             reached = ticking.reached.get(type(event))
             if reached is None:
@@ -257,8 +261,8 @@ class Hooks(HookRouting):
             raise self._failed("gridcore_on_event_ignored", exc, event) from exc
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
-        ticking = self._ticking
-        # (``_ticking`` is made only from a manager that counts its changes: its generation read, not asked for)
+        ticking = self.ticking
+        # (``ticking`` is made only from a manager that counts its changes: its generation read, not asked for)
         if ticking is not None and ticking.calm and ticking.generation == self.pm.generation:  # type: ignore[attr-defined]
             until = ticking.until
             if until is None or now < until:
@@ -269,10 +273,10 @@ class Hooks(HookRouting):
             generation = getattr(self.pm, "generation", None)
             plan = kept[1] if kept is not None and kept[0] == generation else self._plan("gridcore_on_tick")
             if plan is None:
-                self._ticking = None  # (through pluggy: every plugin asked, and no hint kept)
+                self.ticking = None  # (through pluggy: every plugin asked, and no hint kept)
                 return _flatten(self._calls.gridcore_on_tick(engine=engine, now=now), "gridcore_on_tick")
             if ticking is None or ticking.generation != generation:
-                ticking = self._ticking = self._new_ticking(generation or 0, plan)  # (a plan: counted)
+                ticking = self.ticking = self._new_ticking(generation or 0, plan)  # (a plan: counted)
             # (``_call_all`` and ``_flatten`` written out: called before every event, which most often
             # finds nothing due)
             args = (engine, now)
@@ -335,7 +339,7 @@ class Hooks(HookRouting):
     def restore_state(self, engine: Engine, plugin: object, document: dict[str, Any]) -> None:
         """Give ``plugin`` (and no other) the document it saved."""
         caller = self._only("gridcore_restore_state", plugin)
-        self._ticking = None  # (its state is replaced: every ``gridcore_next_due`` asked again)
+        self.ticking = None  # (its state is replaced: every ``gridcore_next_due`` asked again)
         if not caller.get_hookimpls():
             raise PluginError(f"plugin {_shown(self.pm.get_name(plugin) or '?')!r} implements "
                               "gridcore_save_state but not gridcore_restore_state")
@@ -346,7 +350,7 @@ class Hooks(HookRouting):
 
     def without(self, skip: Iterable[object]) -> Hooks:
         """The same hooks, calling every plugin but those in ``skip`` (a partial replay)."""
-        self._ticking = None
+        self.ticking = None
         return _Without(self.pm, tuple(skip), self)
 
     def on_flush(self, engine: Engine) -> None:
@@ -427,23 +431,23 @@ class _Without(Hooks):
         self._whole = whole
 
     def on_event(self, engine: Engine, event: Event, replaying: bool) -> None:
-        self._whole._ticking = None  # (the states it reaches change: the whole's hints are asked again)
+        self._whole.ticking = None  # (the states it reaches change: the whole's hints are asked again)
         super().on_event(engine, event, replaying)
 
     def on_event_ignored(self, engine: Engine, event: Event, reasons: list[str]) -> None:
-        self._whole._ticking = None
+        self._whole.ticking = None
         super().on_event_ignored(engine, event, reasons)
 
     def on_tick(self, engine: Engine, now: datetime) -> list[Event]:
-        self._whole._ticking = None
+        self._whole.ticking = None
         return super().on_tick(engine, now)
 
     def restore_state(self, engine: Engine, plugin: object, document: dict[str, Any]) -> None:
-        self._whole._ticking = None
+        self._whole.ticking = None
         super().restore_state(engine, plugin, document)
 
     def on_ruleset_loaded(self, engine: Engine, ruleset: Ruleset, effective: datetime) -> None:
-        self._whole._ticking = None
+        self._whole.ticking = None
         super().on_ruleset_loaded(engine, ruleset, effective)
 
     def _plan(self, hook: str) -> list[_Call] | None:

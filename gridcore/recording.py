@@ -183,6 +183,7 @@ class Recording(EngineState):
         sent: tuple[int, IngestSummary, datetime | None] | None = None
         repeats: dict[str, tuple[int, Event, str]] = {}
         engine = cast("Engine", self)
+        hooks = self.hooks
         remembered = self._remembered if self.remember_refusals and not self._read_only else None
         if remembered is not None:
             remembered.begin()
@@ -244,9 +245,15 @@ class Recording(EngineState):
                     # (``_advance``'s first step written out: before most events nothing is due)
                     if self._pending:
                         engine._wake()
-                    ticked = self.hooks.on_tick(engine, event.time)
-                    if ticked:
-                        summary.derived += self._advance(event.time, batch, batch_ids, ticked)
+                    # (``Hooks.on_tick``'s first test written out: every plugin that ticks said nothing of it can
+                    # fall due before ``until``, and no registration came since; else the plugins are asked)
+                    ticking = hooks.ticking
+                    if (ticking is None or not ticking.calm
+                            or ticking.generation != hooks.pm.generation  # type: ignore[attr-defined]
+                            or (ticking.until is not None and event.time >= ticking.until)):
+                        ticked = hooks.on_tick(engine, event.time)
+                        if ticked:
+                            summary.derived += self._advance(event.time, batch, batch_ids, ticked)
                     reasons = self._refusals(event, offered=True)
                     if reasons:
                         summary.refused.append(Refusal(event.id, reasons, label))
