@@ -20,7 +20,7 @@ from gridcore.events import SYSTEM_ACTOR
 from . import routing, timers
 from .events import IncidentReported, RepeatReportJoined, category_code, channel_code
 from .incident import Entry, Incident, Pending
-from .policy import EscalationPolicy, Notice
+from .policy import EscalationPolicy, IncidentFacts, Notice
 from .records import Records
 from .section import SECTION
 
@@ -227,18 +227,15 @@ class Intake(Records):
         if policy is None:
             return
         facts = incident.facts(event.time)
-        shown = {
-            "severity": facts.severity,
-            "category": facts.category,
-            "key_person": facts.key_person,
-            "channel": facts.channel,
-            "repeats": facts.repeats,
-        }
-        for item in policy.immediate:
-            key = f"immediate:{item.rule}"
-            if key in incident.fired or not item.condition.holds(facts):
+        shown = None
+        immediate, repeats = _fired_keys(policy)
+        fired = incident.fired
+        for item, key in zip(policy.immediate, immediate):
+            if key in fired or not item.condition.holds(facts):
                 continue
-            incident.fired.add(key)
+            fired.add(key)
+            if shown is None:
+                shown = _shown(facts)
             self._queue(incident,
                 event.time + IMMEDIATELY,
                 key,
@@ -248,11 +245,12 @@ class Intake(Records):
                 item.department,
                 shown,
             )
-        for rep in policy.repeats:
-            key = f"repeats:{rep.rule}"
+        for rep, key in zip(policy.repeats, repeats):
+            if key in fired:
+                continue
             times = self.reports_at[(incident.category, incident.place_key)]
             count = sum(1 for t in times if event.time - rep.window <= t <= event.time)
-            if key in incident.fired or count < rep.count:
+            if count < rep.count:
                 continue
             incident.fired.add(key)
             reason = (
@@ -265,7 +263,7 @@ class Intake(Records):
                 rep.rule,
                 rep.to_level,
                 rep.department,
-                {**shown, "repeats": count},
+                {**(shown if shown is not None else _shown(facts)), "repeats": count},
             )
 
     def _queue(
@@ -299,6 +297,38 @@ class Intake(Records):
 
 
 # ------------------------------------------------------------ transitions
+
+
+#: id of a policy -> (the policy, held so that its id stays its own; the keys of ``Incident.fired`` its
+#: immediate and repeat rules mark, in their order): a report asked each rule's text again
+#: (``RuleRef.__str__``), three and more times a report, where most never fire
+_FIRED_KEYS: dict[int, tuple[EscalationPolicy, tuple[str, ...], tuple[str, ...]]] = {}
+#: Policies whose keys are kept (past this the table starts afresh)
+_POLICIES = 256
+
+
+def _fired_keys(policy: EscalationPolicy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys ``immediate:<rule>`` and ``repeats:<rule>`` of the policy's immediate and repeat rules."""
+    kept = _FIRED_KEYS.get(id(policy))
+    if kept is not None and kept[0] is policy:
+        return kept[1], kept[2]
+    if len(_FIRED_KEYS) >= _POLICIES:
+        _FIRED_KEYS.clear()
+    immediate = tuple(f"immediate:{item.rule}" for item in policy.immediate)
+    repeats = tuple(f"repeats:{rep.rule}" for rep in policy.repeats)
+    _FIRED_KEYS[id(policy)] = (policy, immediate, repeats)
+    return immediate, repeats
+
+
+def _shown(facts: IncidentFacts) -> dict[str, Any]:
+    """The facts an escalation decided at report time shows."""
+    return {
+        "severity": facts.severity,
+        "category": facts.category,
+        "key_person": facts.key_person,
+        "channel": facts.channel,
+        "repeats": facts.repeats,
+    }
 
 
 def _report_detail(event: IncidentReported) -> str:

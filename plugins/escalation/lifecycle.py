@@ -117,10 +117,30 @@ def responsible(engine: Engine, incident: Incident, actor: str) -> bool:
     its ruleset routes to it (``route to police``), not on every case of the grid it is posted in."""
     community = engine.community
     node = incident.current_node
-    # (every role but ``resident``, the only one of ``NOT_STAFF``: the community's index answers it)
-    if community.holds_staff_role_at_or_above(actor, node) and not sent_down(community, actor, node):
+    if _staff_here(community, actor, node):
         return True
     return any(actor in routing.department_members(community, d, node, incident.node) for d in incident.departments)
+
+
+#: id of a community -> (a weak reference to it, and ``_staff_here``'s answers in it by ``(actor, node)``):
+#: a community never changes, and most steps of a case are taken by the few people of its cell, each
+#: asked again at every step
+_STAFF: dict[int, tuple[Any, dict[Any, Any]]] = {}
+
+
+def _staff_here(community: Any, actor: str, node: str) -> bool:
+    """True if ``actor`` holds a staff role at ``node`` or above, and not only for line departments
+    (``sent_down``): they act on any case there."""
+    memo = routing.remembered(_STAFF, community)
+    if memo is not None:
+        found: bool | None = memo.get((actor, node))
+        if found is not None:
+            return found
+    # (every role but ``resident``, the only one of ``NOT_STAFF``: the community's index answers it)
+    found = community.holds_staff_role_at_or_above(actor, node) and not sent_down(community, actor, node)
+    if memo is not None:
+        memo[(actor, node)] = found
+    return found
 
 
 def sent_down(community: Any, actor: str, node: str) -> tuple[tuple[str, str], ...]:

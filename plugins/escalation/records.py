@@ -160,7 +160,8 @@ class Records:
 
         Its deadlines are worked out again only when what they depend on changed (``running``).
         """
-        due = timers.next_due(self.engine.community, incident, self.engine.community.tz, self.running)
+        community = self.engine.community
+        due = timers.next_due(community, incident, community.tz, self.running)
         self.due[incident.id] = due
         if due is None:
             return

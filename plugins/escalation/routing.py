@@ -76,7 +76,7 @@ def node_above(community: Any, node: str, level: str | None = None) -> str | Non
     Remembered per community (a community never changes): where a breach would send a case is
     asked after every event on it (``timers.next_due``): the tree is walked once per node and level.
     """
-    memo = _remembered(_ABOVE, community)
+    memo = remembered(_ABOVE, community)
     if memo is None:
         return _node_above(community, node, level)
     key = (node, level)
@@ -112,11 +112,12 @@ _ABOVE: dict[int, tuple[weakref.ref[Any], dict[Any, Any]]] = {}
 
 def _officers_of(community: Any) -> dict[Any, Any] | None:
     """What ``department_members`` found in ``community`` (None: it cannot be remembered)."""
-    return _remembered(_OFFICERS, community)
+    return remembered(_OFFICERS, community)
 
 
-def _remembered(table: dict[int, tuple[weakref.ref[Any], dict[Any, Any]]], community: Any) -> dict[Any, Any] | None:
-    """The answers ``table`` keeps for ``community`` (None: it cannot be remembered)."""
+def remembered(table: dict[int, tuple[weakref.ref[Any], dict[Any, Any]]], community: Any) -> dict[Any, Any] | None:
+    """The answers ``table`` keeps for ``community`` (None: it cannot be remembered): a community never
+    changes, so what is worked out from it alone may be kept while it lives."""
     key = id(community)
     kept = table.get(key)
     if kept is not None and kept[0]() is community:

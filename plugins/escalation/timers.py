@@ -244,7 +244,18 @@ def deadlines(incident: Incident, tz: Any, kept: Sequence[Worked] = (), made: li
                          incident.handler_extra_days, incident.handler_extra_hours, kept, made)
     if len(out) < 2:
         return out
-    return sorted(out, key=lambda d: (d.time, d.limit, d.clock != "handler"))
+    if len(out) == 2:  # (the accept and resolve limits of one clock, most often: no key function made)
+        first, second = out
+        if _order(second) < _order(first):
+            out.reverse()
+        return out
+    return sorted(out, key=_order)
+
+
+def _order(deadline: Deadline) -> tuple[datetime, str, bool]:
+    """Deadlines in the order they run out (the accept limit before the resolve limit due with it, the
+    handler's own before the level's)."""
+    return (deadline.time, deadline.limit, deadline.clock != "handler")
 
 
 def clock_inputs(incident: Incident, tz: Any) -> tuple[Any, ...] | None:

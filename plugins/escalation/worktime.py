@@ -183,6 +183,29 @@ def elapsed(
     return total
 
 
+#: The last clock's start ``add`` was given, with its zone, its time in UTC and its local day
+#: (``date.toordinal``; None: not asked yet): a case's accept and resolve limits both run from its
+#: report, and each converted it again (two conversions with a ``ZoneInfo``).
+_STARTED: tuple[datetime, tzinfo, datetime, int | None] | None = None
+
+
+def _start(start: datetime, tz: ZoneInfo, working: bool) -> tuple[datetime, int | None]:
+    """``start`` in UTC and (``working``) its local day in ``tz`` (``date.toordinal``), kept for the last
+    time object asked in the same zone (held, so no other object has its ``id``)."""
+    global _STARTED
+    kept = _STARTED
+    if kept is not None and kept[0] is start and kept[1] is tz:
+        start_utc, day = kept[2], kept[3]
+        if day is not None or not working:
+            return start_utc, day
+    else:
+        start_utc, day = start.astimezone(UTC), None
+    if working:
+        day = start.astimezone(tz).date().toordinal()
+    _STARTED = (start, tz, start_utc, day)
+    return start_utc, day
+
+
 def add(
     span: Span, start: datetime, used: timedelta, cal: Calendar, tz: ZoneInfo
 ) -> datetime | None:
@@ -191,11 +214,11 @@ def add(
     Returns ``None`` when working time never runs out (a calendar without
     working days).  The result is in UTC.
     """
-    start_utc = start.astimezone(UTC)
-    if not span.working:
+    start_utc, day = _start(start, tz, span.working)
+    if day is None or not span.working:
         remaining = span.total(cal) - used
         return start_utc + remaining if remaining > timedelta(0) else start_utc
-    days, at = _days(cal, tz, start.astimezone(tz).date().toordinal())
+    days, at = _days(cal, tz, day)
     remaining = days.total(span) - used
     if remaining <= timedelta(0):
         return start_utc
