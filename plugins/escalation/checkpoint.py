@@ -402,6 +402,7 @@ def restore(state: EscalationState, engine: Engine, document: dict[str, Any]) ->
         raise ValueError(f"unreadable escalation checkpoint: {exc}") from exc
     state.due = {}
     state._heap = []
+    state._queued = {}
     state._clocks = {}
     for incident in state.incidents.values():
         state.schedule(incident)

@@ -114,6 +114,9 @@ class Records:
         self.decisions: dict[str, Explanation] = {}
         self.due: dict[str, timers.Due | None] = {}
         self._heap: list[tuple[datetime, str, int]] = []
+        #: open incident id -> the entry of ``_heap`` that stands for what falls due for it (``current``),
+        #: while something does: a step that leaves the time as it was keeps it rather than pushing another
+        self._queued: dict[str, tuple[datetime, str, int]] = {}
         #: the fixed-offset zone of the times ticks are given (the events' own, ``gridcore.codec``):
         #: heap entries are put in it, so that a tick compares them field by field (times in two
         #: different tzinfo objects compare by asking each for its offset, several times slower)
@@ -156,7 +159,7 @@ class Records:
         incident.level_policy = level_policy(self.engine, incident)
 
     def schedule(self, incident: Incident) -> None:
-        """Work out what falls due next for ``incident`` (its version marks older entries stale).
+        """Work out what falls due next for ``incident`` (its entry in the heap, ``_queued``: the others are stale).
 
         Its deadlines are worked out again only when what they depend on changed (``running``).
         """
@@ -164,6 +167,7 @@ class Records:
         due = timers.next_due(community, incident, community.tz, self.running)
         self.due[incident.id] = due
         if due is None:
+            self._queued.pop(incident.id, None)
             return
         when = due.time
         zone = self._zone
@@ -178,8 +182,16 @@ class Records:
                     self._zoned.clear()
                 self._zoned[id(when)] = (when, zone, converted := when.astimezone(zone))
                 when = converted
+        queued = self._queued.get(incident.id)
+        if queued is not None and (queued[0] is when or (
+                queued[0] == when and queued[0].tzinfo is when.tzinfo and queued[0].fold == when.fold)):
+            # (the same time in the same zone, field for field: most steps leave it, and a new entry would
+            # leave this one stale in the heap, to be popped at a tick; this one stands for the due just made)
+            return
         heap = self._heap
-        heapq.heappush(heap, (when, incident.id, incident.version))
+        entry = (when, incident.id, incident.version)
+        self._queued[incident.id] = entry
+        heapq.heappush(heap, entry)
         if len(heap) > 2 * len(self.incidents) + STALE:
             # most entries are stale (an entry per event on a case, a closed case's until its time
             # passes): keep what is current, so the heap holds about one entry per open incident
@@ -203,13 +215,10 @@ class Records:
         return found
 
     def current(self, entry: tuple[datetime, str, int]) -> bool:
-        """True if a heap entry is still what falls due for its incident."""
-        incident = self.incidents.get(entry[1])
-        return (
-            incident is not None
-            and incident.version == entry[2]
-            and self.due.get(entry[1]) is not None
-        )
+        """True if a heap entry is still what falls due for its incident (the one ``schedule`` made or kept
+        last for it, while it is open and something falls due for it)."""
+        ident = entry[1]
+        return self._queued.get(ident) is entry and ident in self.incidents and self.due.get(ident) is not None
 
     # ------------------------------------------------------------ reports for repeat rules
 
@@ -323,6 +332,7 @@ class Records:
         del self.incidents[incident.id]
         self.changed(incident.id)
         self.due.pop(incident.id, None)
+        self._queued.pop(incident.id, None)
         self._clocks.pop(incident.id, None)
         times = [entry.time for entry in incident.timeline]
         if incident.closed_at is not None:
