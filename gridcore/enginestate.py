@@ -246,9 +246,10 @@ class EngineState:
         #: plugins whose state a restored checkpoint holds but which have not been given it yet
         #: (pluggy name -> the plugin, the key of its document, the checkpoint's stamp): see ``_wake``
         self._pending: dict[str, tuple[object, str, str]] = {}
-        #: a batch sent to the store and not yet confirmed (``_flush(soon=True)``), and its size
+        #: a batch sent to the store and not yet confirmed (``_flush(soon=True)``), its size and its events' ids
         self._sent: Any = None
         self._sent_size = 0
+        self._sent_ids: set[str] = set()
         #: whether an event refused where the log ended and offered again unchanged is refused again
         #: without a rewind while nothing before it changed (``gridcore.remembered``)
         self.remember_refusals = True

@@ -454,10 +454,13 @@ class Recording(EngineState):
         try:
             if append_soon is not None:
                 self._sent, self._sent_size = append_soon(batch, expected=self._position), len(batch)
+                self._sent_ids = set(batch_ids)
             else:
                 stored = self.store.append(batch, expected=self._position)
                 self._position += stored
                 self._stored_here += stored
+                if stored != len(batch):
+                    self._check_kept(stored, batch_ids)
         except StoreError:
             raise
         except OSError as exc:
@@ -465,17 +468,40 @@ class Recording(EngineState):
         batch.clear()
         batch_ids.clear()
 
+    def _check_kept(self, stored: int, ids: set[str]) -> None:
+        """Raise ``StoreError`` unless every event of a batch the store said it kept ``stored`` of is stored.
+
+        Every event of a batch was new when it was judged: its id in no earlier batch, not among the events
+        applied, not in the store, the store still at the position the state reflects (``expected``).  Only
+        a derived event may be stored already (another writer derived the same one, from the same events,
+        while this one caught up: the store keeps it once); any other shortfall (a trigger that skips rows,
+        a store taking another id as the same one, a document that no longer says what was judged) would
+        leave the plugins' state holding events the log has not.  The caller is told, and the state is
+        rebuilt from what the store holds (``_record_sorted``, ``_tick``)."""
+        missing = sorted(set(ids) - self._stored_among(sorted(ids)))
+        if missing:
+            named = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            raise StoreError(
+                f"the store {self.store.url} did not keep {len(missing)} of the {len(ids)} events of a batch"
+                f" ({named}; it said {stored} were new): something in the store or between the engine and the"
+                " store skipped them; nothing stored was lost, the engine's state was rebuilt from what the store"
+                " holds, and they can be offered again once the cause is found"
+                f" (存储没有保存一批 {len(ids)} 个事件中的 {len(missing)} 个：{named}；已按存储中的内容重建状态，"
+                "查明原因后可重新提交)")
+
     def _settle_append(self, *, whatever_came_of_it: bool = False) -> None:
         """Wait for the batch ``_flush`` sent, if any: ``_position`` moves by what it stored, or its error is
         raised.  ``whatever_came_of_it``: after another error, only wait (the state is then rebuilt from
         what the store holds, with the batch or without it)."""
-        sent, self._sent, self._sent_size = self._sent, None, 0
+        sent, size, ids, self._sent, self._sent_size = self._sent, self._sent_size, self._sent_ids, None, 0
         if sent is None:
             return
         try:
             stored = sent.result()
             self._position += stored
             self._stored_here += stored
+            if stored != size and not whatever_came_of_it:
+                self._check_kept(stored, ids)
         except (StoreError, OSError) as exc:
             if whatever_came_of_it:
                 return
