@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -97,6 +97,20 @@ class StoreFactory:
             store.close()
         for schema in self.schemas:
             drop_schema(self.base, schema)
+
+
+def stores_fixture(backends: Sequence[str] = BACKENDS, *, name: str = "stores") -> Any:
+    """A fixture giving each test a ``StoreFactory`` per backend of ``backends`` (its stores closed and its
+    PostgreSQL schemas dropped after the test).  Bind it in the test module to the name it has:
+    ``stores = stores_fixture()``, ``sql = stores_fixture(("sqlite", "postgresql"), name="sql")``."""
+
+    @pytest.fixture(params=tuple(backends), name=name)
+    def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+        made = StoreFactory(request.param, tmp_path)
+        yield made
+        made.cleanup()
+
+    return factory
 
 
 def open_store(url: str) -> Store:

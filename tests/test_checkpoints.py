@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import CST, small_community
 from recorder import RecorderPlugin
-from storefixtures import StoreFactory
+from storefixtures import StoreFactory, stores_fixture
 
 from gridcore import Engine, FixedClock, PluginError, get_plugin_manager, hookimpl
 from gridcore.checkpointing import CHECKPOINTS
@@ -95,11 +94,7 @@ def open_toy(url: Any, **kw: Any) -> Engine:
     return Engine.open(store=url, plugins=pm, **kw)
 
 
-@pytest.fixture(params=("tinydb", "sqlite"))
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture(("tinydb", "sqlite"))
 
 
 def test_opening_restores_the_checkpoint_and_replays_only_the_tail(stores: StoreFactory) -> None:

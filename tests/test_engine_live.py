@@ -12,14 +12,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CST, REPO, small_community
-from storefixtures import StoreFactory
+from storefixtures import StoreFactory, stores_fixture
 
 from gridcore import Engine, EventRefused, FixedClock, StoreError, get_plugin_manager, hookimpl
 from gridcore.events import PatrolLogged
@@ -35,11 +34,7 @@ MONDAY = datetime(2025, 1, 6, 9, tzinfo=CST)
 WHEN = datetime(2025, 1, 20, 9, tzinfo=CST)  # engine_worker.py's redemption time
 
 
-@pytest.fixture(params=SQL)
-def sql(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+sql = stores_fixture(SQL, name="sql")
 
 
 def points_engine(url: str, **kw: Any) -> Engine:

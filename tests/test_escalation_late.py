@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from storefixtures import BACKENDS, StoreFactory
+from storefixtures import StoreFactory, stores_fixture
 
 import gridcore_escalation as esc
 from gridcore import Engine, FixedClock, get_plugin_manager
@@ -145,11 +145,7 @@ def run(*args: str) -> Result:
     return CliRunner().invoke(main_group, list(args), catch_exceptions=False)
 
 
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture()
 
 
 def _trial(store: str) -> None:

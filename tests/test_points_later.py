@@ -11,14 +11,13 @@ engine has not seen yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CST, REPO, small_community
-from storefixtures import BACKENDS, StoreFactory
+from storefixtures import StoreFactory, stores_fixture
 
 from gridcore import Engine, EventRefused, FixedClock, get_plugin_manager, hookimpl
 from gridcore.events import ActivityRecorded, Event
@@ -51,18 +50,10 @@ def too_early(ident: str, day: int, hour: int = 9) -> str:
             "without enough points; record it with a later time (补录的兑换会使之后的兑换积分不足，请按较晚的时间登记)")
 
 
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture()
 
 
-@pytest.fixture(params=("sqlite", "postgresql"))
-def sql(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+sql = stores_fixture(("sqlite", "postgresql"), name="sql")
 
 
 def points_engine(store: str | Store, community: bool = True) -> Engine:

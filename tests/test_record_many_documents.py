@@ -14,8 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
-from storefixtures import BACKENDS, StoreFactory
+from storefixtures import StoreFactory, stores_fixture
 
 from gridcore import Engine
 from gridcore.events import ActivityRecorded
@@ -27,11 +26,7 @@ CST = timezone(timedelta(hours=8))
 N = 5
 
 
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture()
 
 
 def _open(url: str) -> Engine:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 from conftest import CST, REPO, small_community
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from storefixtures import BACKENDS, StoreFactory
+from storefixtures import StoreFactory, stores_fixture
 
 from gridcore import Engine, FixedClock, get_plugin_manager, hookimpl
 from gridcore.events import ActivityRecorded, Event
@@ -67,11 +66,7 @@ def points_engine(store: Any, replays: Replays | None = None, ruleset: Path = YI
                        ruleset=ruleset, effective=EFFECTIVE)
 
 
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture()
 
 
 def refusals(summary: Any) -> list[tuple[str, list[str]]]:

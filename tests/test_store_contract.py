@@ -34,6 +34,7 @@ from storefixtures import (
     ids,
     open_store,
     postgres_base_url,
+    stores_fixture,
 )
 
 from gridcore import StoreConflict, StoreError, hookimpl
@@ -50,12 +51,7 @@ from gridcore.store.url import open_store as open_store_with
 KINDS = {"tinydb": TinyDBStore, "sqlite": SQLiteStore, "postgresql": PostgresStore}
 
 
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """A factory of fresh stores, once per backend."""
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture()
 
 
 @pytest.fixture

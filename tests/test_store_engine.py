@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -12,18 +11,13 @@ import pytest
 from attrs import frozen
 from conftest import BUILTIN_PLUGINS, START, small_community
 from recorder import RecorderPlugin
-from storefixtures import BACKENDS, StoreFactory
+from storefixtures import StoreFactory, stores_fixture
 
 from gridcore import Engine, Event, FixedClock, get_plugin_manager, hookimpl
 from gridcore.events import ActivityRecorded, PatrolLogged
 from gridcore.store.migrate import migrate
 
-
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture()
 
 
 def open_engine(url: str) -> Engine:

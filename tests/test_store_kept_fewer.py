@@ -13,12 +13,11 @@ may rightly skip: tests/test_service_workers.py and test_points_later.py have tw
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from storefixtures import StoreFactory
+from storefixtures import StoreFactory, stores_fixture
 
 from gridcore import Engine, StoreError
 from gridcore.events import ActivityRecorded
@@ -30,11 +29,7 @@ CST = timezone(timedelta(hours=8))
 SKIPPED = "act-002"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture(["sqlite", "postgresql"])
 
 
 def _open(url: str) -> Engine:

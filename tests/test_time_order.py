@@ -9,12 +9,10 @@ was kept is taken as one where any event may have come late.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from storefixtures import BACKENDS, StoreFactory, open_store
+from storefixtures import StoreFactory, open_store, stores_fixture
 from test_escalation_late import DATA, RULES, T0, act, hours, open_engine, report
 
 import gridcore_escalation as esc
@@ -22,12 +20,7 @@ from gridcore import Engine, FixedClock, get_plugin_manager
 from gridcore.events import Event
 from gridcore_escalation.events import IncidentAccepted, IncidentResolved
 
-
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture()
 
 
 def _ignored(engine: Engine, incident: str) -> list[str]:

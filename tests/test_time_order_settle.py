@@ -17,13 +17,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from storefixtures import BACKENDS, REPO, StoreFactory, open_store
+from storefixtures import REPO, StoreFactory, open_store, stores_fixture
 from test_escalation_late import T0, act, hours, open_engine, report
 
 import gridcore_escalation as esc
@@ -32,12 +32,7 @@ from gridcore.events import Event
 from gridcore_app.cli import main_group
 from gridcore_escalation.events import IncidentAccepted, IncidentResolved
 
-
-@pytest.fixture(params=BACKENDS)
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, tmp_path)
-    yield factory
-    factory.cleanup()
+stores = stores_fixture()
 
 
 def _state(engine: Engine) -> list[tuple[Any, ...]]:
