@@ -436,3 +436,47 @@ def test_a_first_earning_makes_the_account_new_advance_and_earn_make(
     for account in (old, new):
         account.advance(when + timedelta(days=400), policy_at, calendar)
     assert _fields(new) == _fields(old)
+
+
+@settings(max_examples=200, deadline=None)
+@given(plan=st.lists(st.tuples(st.integers(0, 24 * 20), st.integers(0, 3), st.integers(0, 30),
+                               st.sampled_from(["incident:resolved", "incident:confirmed_report", "task:patrol"]),
+                               st.sampled_from(["none", "own", "rules"])), min_size=1, max_size=40))
+def test_an_earning_without_marks_books_what_credit_books(plan: list[tuple[int, int, int, str, str]]) -> None:
+    """``Account.earn`` without marks (an incident's or a task's payee: ``Booking.earn``) leaves the account as
+    ``credit`` counting toward caps in the scope and ``*`` does, every field, with deductions (a debt to repay)
+    and redemptions between the earnings."""
+    from gridcore_points.ledger import Extras, Record
+
+    calendar = Calendar(CST)
+
+    def policy_at(at: datetime, node: str | None) -> PointsPolicy:
+        return QUARTERLY
+
+    old, new = Account.new("m1", Extras()), Account.new("m1", Extras())
+    when = START
+    for n, (step, what, points, scope, ruled) in enumerate(plan):
+        when += timedelta(hours=step, minutes=step % 11)
+        for account in (old, new):
+            account.advance(when, policy_at, calendar)
+        if what == 2:  # a deduction (more than the balance: a debt)
+            for account in (old, new):
+                account.deduct(Entry(f"d{n}", "deduct", -points - 5, "m1", "c1", when, RULE, "deducted"))
+            continue
+        if what == 3 and old.balance > 0:
+            for account in (old, new):
+                account.debit(Entry(f"r{n}", "redeem", -min(points, account.balance), "m1", "c1", when, RULE, "x"))
+            continue
+        expires = add_months(when, 1, CST) if what == 1 else None
+        rule = None if ruled == "none" else RULE
+        rules = (RULE, None) if ruled == "rules" else None
+        periods, ends = calendar.periods_and_ends(when)
+        one, two = (Record(f"e{n}", "earn", points, "m1", "c1", when, rule, "earned", f"e{n}", scope, {"as": "x"})
+                    for _ in range(2))
+        old.credit(one, expires=expires, expiry_rule=RULE if expires else None, caps_scopes=(scope, "*"),
+                   calendar=calendar, rules=rules, day=(periods, ends))
+        new.earn(two, scope, rules, expires, RULE if expires else None, periods, ends, None)
+        assert _fields(new) == _fields(old)
+    for account in (old, new):
+        account.advance(when + timedelta(days=400), policy_at, calendar)
+    assert _fields(new) == _fields(old)

@@ -8,7 +8,7 @@ methods of the points state (``PointsState`` mixes ``Booking`` in).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,8 @@ class Booking(Deductions):
         self._expiries: dict[tuple[timedelta, int], datetime] = {}
         #: ``_wall_epoch`` last worked out
         self._epoch: datetime | None = None
+        #: ``_expires``' last local day, months, the day they lead to and the days between
+        self._shifted: tuple[date | None, int, date, timedelta] = (None, 0, date.min, timedelta(0))
         #: ``_uncut`` by (the item's id, the tilts, name, hours and quantity): the item and what it books
         self._uncuts: dict[tuple[Any, ...], tuple[ActivityItem, Uncut | None]] = {}
         #: the calendar's ``marks`` of the day whose ``periods_and_ends`` answer is the first (by object)
@@ -148,12 +150,19 @@ class Booking(Deductions):
                 # ``astimezone(tz)`` is itself), so the zone is not asked for its offset to check it; a time
                 # written on the zone's clock (at its fixed offset, most events) read as written, unconverted
                 if calendar.on_clock(when):
-                    day = shift_months(when.date(), months)
+                    # (the day it expires on and the days to it, kept for the day asked last: a day's credits at
+                    # moments of their own ask for one day's)
+                    shifted = self._shifted
+                    local = when.date()
+                    if shifted[0] != local or shifted[1] != months:
+                        day = shift_months(local, months)
+                        shifted = self._shifted = (local, months, day, day - local)
+                    day = shifted[2]
                     found = _combine(day, when.time(), tz)  # (its zone by place: a keyword is parsed by name)
                     if calendar.on_clock_until(when, day):
                         # (the zone's offset that day is ``when``'s: its key is ``when``'s, whole days on, kept
                         # for every account whose first lot it is; the zone not asked for its offset)
-                        keep_key(found, moment + (day - when.date()))
+                        keep_key(found, moment + shifted[3])
                         self._expiries[key] = found
                         return found
                 else:
@@ -479,8 +488,18 @@ class Booking(Deductions):
         # (a ``Record``, as every earning's: ledger.py)
         entry = Record(entry_id or event.id, "earn", amount, account.member, event.node, event.time, rule,
                        summary, event.id, scope, inputs)
-        self.book(account, entry, policy, caps=(scope, "*"), rules=rules,
-                  day=None if periods is None or ends is None else (periods, ends))
+        # (``book`` written out for an earning: its credit, its lot and its counters toward caps in ``scope`` and
+        # ``*`` in one step, as an activity's, without marks: ``Account.earn`` does what ``credit`` does)
+        if entry.id in self.history.guarded:
+            return
+        if periods is None or ends is None:
+            periods, ends = self.calendar.periods_and_ends(event.time)
+        expiry = policy.expiry
+        if expiry is None:
+            account.earn(entry, scope, rules, None, None, periods, ends, None)
+        else:
+            account.earn(entry, scope, rules, self._expires(event.time, expiry.months), expiry.rule, periods, ends,
+                         None)
 
     def _cap_plan(self, policy: PointsPolicy, scope: str, caps: tuple[Cap, ...]) -> tuple[tuple[Cap, str], ...]:
         """``caps`` paired with ``scope``, then the policy's caps paired with ``*`` (``Pricing.caps``' shape),
@@ -753,12 +772,22 @@ class Booking(Deductions):
 
     def _incident_facts(self, known: dict[str, Facts] | None, event: Event, member: str,
                         track: IncidentTrack) -> Facts:
-        """``facts(event, member, track)``, gathered once per member of one event (``known``)."""
+        """``facts(event, member, track)``, gathered once per member of one event (``known``, all of ``event``
+        and ``track``: a second member's share the first's but for ``member``)."""
         if known is None:
             return self.facts(event, member, track)
         found = known.get(member)
         if found is None:
-            found = known[member] = self.facts(event, member, track)
+            if known:
+                # (the event's local time, its incident's record and node are the same for every payee of a
+                # close: the record built once, not once per payee)
+                like = next(iter(known.values()))
+                found = Facts(member=self.member_record(member), node=like.node, event=event,
+                              weekday=like.weekday, hour=like.hour, incident=like.incident,
+                              satisfaction=like.satisfaction, rating=like.rating)
+            else:
+                found = self.facts(event, member, track)
+            known[member] = found
         return found
 
 

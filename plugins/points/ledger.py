@@ -750,13 +750,15 @@ class Account:
         ends: dict[str, timedelta],
         marks: tuple[tuple[tuple[str, str], datetime, timedelta], ...] | None,
     ) -> None:
-        """An activity's earning booked in one step: ``credit`` (counted toward caps in ``scope``, its
-        activity, and ``*``), then, with ``marks`` (``Calendar.marks`` of its time), ``mark_active``.
+        """An earning booked in one step: ``credit`` (counted toward caps in ``scope``, an activity or an
+        incident's or task's trigger, and ``*``), then, with ``marks`` (``Calendar.marks`` of its time, an
+        activity's), ``mark_active``.
 
         What ``add``, ``credit``, the two counters' ``CapCount.add`` and ``mark_active`` do, in that
         order, with the objects an earning keeps (its ``Record``, its ``Lot``) built once each and no call
-        between them for what an earning on a day already counted does (one per activity; other
-        credits go through ``credit``).  ``periods`` and ``ends``: ``calendar.periods_and_ends(entry.time)``.
+        between them for what an earning on a day already counted does (one per activity, and per payee of
+        an incident or a task: ``Booking.earn``; other credits go through ``credit``).  ``periods`` and
+        ``ends``: ``calendar.periods_and_ends(entry.time)``.
         """
         if self.packed is not None:
             self.unpack()
