@@ -213,7 +213,7 @@ def ingest(backend: str, folder: str, where: str, days: int, postgres: str | Non
         # with full garbage collections as rare between the calls as within them
         with fewer_full_collections():
             for chunk in chunks_of_events(bounded_lines(lines), year_file.name, INGEST_CHUNK):
-                summary = engine.record_many([found.doc for found in chunk.lines], batch_size=BATCH)
+                summary = engine.record_many(chunk.docs, batch_size=BATCH)
                 accepted += summary.accepted
                 refused += len(summary.refused) + len(chunk.bad)
                 derived += summary.derived

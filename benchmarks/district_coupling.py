@@ -470,7 +470,7 @@ def ingest(path: Path, url: str, community_dir: Path, ruleset: Path, days: tuple
                      effective=first) as engine, \
             open(path, "rb") as lines:
         for chunk in chunks_of_events(bounded_lines(lines), path.name, 20_000):
-            summary = engine.record_many([line.doc for line in chunk.lines], batch_size=1000)
+            summary = engine.record_many(chunk.docs, batch_size=1000)
             refused.update((refusal.event_id, refusal.reasons) for refusal in summary.refused)
         engine.tick(end)
         cpu = time.process_time() - started

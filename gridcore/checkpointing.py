@@ -143,7 +143,7 @@ class Checkpointing:
         applied_most: int
         _timeline: RulesetTimeline
         _derived_here: set[str]
-        _judging: tuple[list[tuple[Event, str, dict[str, Any] | None]], int] | None
+        _judging: tuple[list[tuple[Event, int, dict[str, Any] | None]], int] | None
         _cursor: Iterator[dict[str, Any]] | None
         _read_only: bool
         _sent: Any

@@ -107,7 +107,7 @@ class EngineState:
         def _apply_stored(self, event: Event) -> None: ...
         def _decode_stored(self, doc: Mapping[str, Any]) -> Event | None: ...
         def _stored_among(self, ids: list[str]) -> set[str]: ...
-        def _stored_forgotten_soon(self, decoded: list[tuple[Event, str, dict[str, Any] | None]], start: int,
+        def _stored_forgotten_soon(self, decoded: list[tuple[Event, int, dict[str, Any] | None]], start: int,
                                    first: int) -> tuple[set[str], Any, int]: ...
 
     def __init__(
@@ -157,7 +157,7 @@ class EngineState:
         self._derived_here: set[str] = set()
         #: while ``record_many`` judges: its events and the index of the next one (``_forget`` keeps the
         #: ids offered again from it on), and their ids in order (made when first needed)
-        self._judging: tuple[list[tuple[Event, str, dict[str, Any] | None]], int] | None = None
+        self._judging: tuple[list[tuple[Event, int, dict[str, Any] | None]], int] | None = None
         self._offered: list[str] | None = None
         #: a replay cut short before a late event keeps its place in the log here (the stored
         #: documents not applied yet, in canonical order, and the one read ahead): see ``_replay``

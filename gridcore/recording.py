@@ -11,7 +11,7 @@ records what fell due.  The contract is in ``docs/architecture.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -112,9 +112,17 @@ class Recording(EngineState):
         progress: Callable[[int], None] | None,
     ) -> IngestSummary:
         summary = IngestSummary()
-        # each event, where it came from, and its stored form when already made (checking the limits)
-        decoded: list[tuple[Event, str, dict[str, Any] | None]] = []
-        labels = iter(sources) if sources is not None else None
+        # each event, its place among the items (where it came from: ``_label``), and its stored form when already
+        # made (checking the limits)
+        decoded: list[tuple[Event, int, dict[str, Any] | None]] = []
+        # Where each item came from, by its place: a label is read only for an item refused (``gridcore ingest``'s
+        # are made only then: ``gridcore_app.jsonl.Labels``); sources that are no sequence are read along with
+        # the items, one for each.
+        labels: Sequence[str] | None = sources if sources is None or isinstance(sources, Sequence) else None
+        unread = iter(sources) if sources is not None and labels is None else None
+        read: list[str] = []
+        if unread is not None:
+            labels = read
         # A caller's document stored as given is stored as the caller's dict, read when its batch is written
         # (``_record_sorted``): copied as it is read when code of the caller's may run before then and change
         # or reuse it (a generator, while this loop reads it; a ``progress`` callback); not from a list or a
@@ -122,8 +130,9 @@ class Recording(EngineState):
         copy = progress is not None or (type(events) is not list and type(events) is not tuple)
         # (every document decoded is one a kind's writer made, or would have: ``EventBatch.add_written``)
         written = True
-        for n, item in enumerate(events, 1):
-            label = next(labels, "") if labels is not None else ""
+        for n, item in enumerate(events):
+            if unread is not None:
+                read.append(next(unread, ""))
             try:
                 if isinstance(item, Event):
                     # limits hold for Python-built events too; the document is what is stored
@@ -137,7 +146,7 @@ class Recording(EngineState):
                                 "(没有已加载的插件处理这种事件，请检查插件是否已安装并启用)")
                         document = self.codec.checked_dict(item)
                         written = False
-                    decoded.append((item, label, document))
+                    decoded.append((item, n, document))
                 else:
                     # (a document already as stored: itself, and whether a kind's writer would have made it)
                     event, document, as_written = self.codec.read_written(item)
@@ -145,31 +154,32 @@ class Recording(EngineState):
                         if copy:
                             document = dict(document)  # (only texts, numbers, flags and nulls: a whole copy)
                         written = written and as_written
-                    decoded.append((event, label, document))
+                    decoded.append((event, n, document))
             except EventError as exc:
-                ident = _ident(item, n)
-                summary.refused.append(Refusal(str(ident), [str(exc)], label, malformed=True))
+                ident = _ident(item, n + 1)
+                summary.refused.append(Refusal(str(ident), [str(exc)], _label(labels, n), malformed=True))
         if not _in_canonical_order(decoded):  # (a file in time order, most often: no key made for each)
             decoded.sort(key=lambda pair: event_order(pair[0]))
         if decoded:
             self._check_writable("record events")
-        self._record_sorted(decoded, summary, batch_size, progress, written)
+        self._record_sorted(decoded, summary, batch_size, progress, written, labels)
         return summary
 
     def _record_sorted(
         self,
-        decoded: list[tuple[Event, str, dict[str, Any] | None]],
+        decoded: list[tuple[Event, int, dict[str, Any] | None]],
         summary: IngestSummary,
         batch_size: int,
         progress: Callable[[int], None] | None,
         written: bool = False,
+        labels: Sequence[str] | None = None,
     ) -> None:
         """Judge and store events already in canonical order (see ``record_many``).  Each document in
         ``decoded`` is stored as it is: a batch is appended before the call returns, the store reads the
         documents only while it appends, and none of them is a dict the caller's code can change before
         then (``_record_many`` copies those).  ``written``: every one was made by a kind's writer (``EventCodec.written``) or
         is one it would have made (the caller's, ``EventCodec.read_written``), and the store is told so
-        (``EventBatch``).
+        (``EventBatch``).  ``labels``: where each item given came from, by its place (``_label``).
 
         Every batch is appended on condition that the store is still at the
         position this state reflects.  If another writer got there first
@@ -181,7 +191,7 @@ class Recording(EngineState):
         mark: tuple[int, IngestSummary, datetime | None] = (0, _copy(summary), None)
         # The same just after the batch under way (``_flush(soon=True)``): the mark once it is stored.
         sent: tuple[int, IngestSummary, datetime | None] | None = None
-        repeats: dict[str, tuple[int, Event, str]] = {}
+        repeats: dict[str, tuple[int, Event, int]] = {}
         engine = cast("Engine", self)
         hooks = self.hooks
         remembered = self._remembered if self.remember_refusals and not self._read_only else None
@@ -209,14 +219,14 @@ class Recording(EngineState):
                     if i == needed_at and later is not None:  # (the ids beyond the first batch, asked
                         older |= later.result()                # while it was judged)
                         needed_at = -1
-                    event, label, document = decoded[i]
+                    event, place, document = decoded[i]
                     if rewound:
                         self._replay(before=event_order(event))  # the stored events before this one
                         # (none left: the log is whole again, and a replay now would read it from the start)
                         rewound = self._cursor is not None
                     ident = event.id
                     if ident in self._applied or ident in batch_ids or ident in older:
-                        repeats.setdefault(ident, (i, event, label))
+                        repeats.setdefault(ident, (i, event, place))
                         summary.duplicates += 1
                         i += 1
                         continue
@@ -232,7 +242,7 @@ class Recording(EngineState):
                         mark, sent = (i, _copy(summary), latest), None
                         again = None if remembered is None else self._refused_again(remembered, decoded, i)
                         if again is not None:  # refused before, and nothing before it changed since
-                            summary.refused.append(Refusal(event.id, again, label))
+                            summary.refused.append(Refusal(event.id, again, _label(labels, place)))
                             i += 1
                             if progress is not None:
                                 progress(i)
@@ -256,7 +266,7 @@ class Recording(EngineState):
                             summary.derived += self._advance(event.time, batch, batch_ids, ticked)
                     reasons = self._refusals(event, offered=True)
                     if reasons:
-                        summary.refused.append(Refusal(event.id, reasons, label))
+                        summary.refused.append(Refusal(event.id, reasons, _label(labels, place)))
                         # judged where the log ends: the same verdict while nothing before it changes
                         if (remembered is not None and not late and not rewound
                                 and not self._outside_refusals(event)):
@@ -336,10 +346,11 @@ class Recording(EngineState):
         self._bound_applied()
         if progress is not None:
             progress(len(decoded))
-        self._settle_repeats({ident: (event, label) for ident, (_, event, label) in repeats.items()}, summary)
+        self._settle_repeats({ident: (event, _label(labels, place)) for ident, (_, event, place) in repeats.items()},
+                             summary)
 
     def _refused_again(self, remembered: RememberedRefusals,
-                       decoded: list[tuple[Event, str, dict[str, Any] | None]], at: int) -> list[str] | None:
+                       decoded: list[tuple[Event, int, dict[str, Any] | None]], at: int) -> list[str] | None:
         """The reasons the late event ``decoded[at]`` was refused for where the log ended, if that still
         stands (``gridcore.remembered``); None: judge it.  Called with nothing waiting to be stored."""
         event, _, document = decoded[at]
@@ -510,7 +521,7 @@ class Recording(EngineState):
             raise StoreError(f"could not write to {self.store.url}: {exc}") from exc
 
 
-def _in_canonical_order(decoded: list[tuple[Event, str, dict[str, Any] | None]]) -> bool:
+def _in_canonical_order(decoded: list[tuple[Event, int, dict[str, Any] | None]]) -> bool:
     """True if the events of ``decoded`` never go back in ``event_order`` (sorting them would change
     nothing: the sort is stable), asked without making an order's tuple for each."""
     if not decoded:
@@ -524,6 +535,12 @@ def _in_canonical_order(decoded: list[tuple[Event, str, dict[str, Any] | None]])
             return False
         time, ident = now, event.id
     return True
+
+
+def _label(labels: Sequence[str] | None, place: int) -> str:
+    """Where the item at ``place`` among those given to ``record_many`` came from (its ``sources``; "" if they
+    do not say)."""
+    return labels[place] if labels is not None and place < len(labels) else ""
 
 
 def _copy(summary: IngestSummary) -> IngestSummary:

@@ -232,7 +232,7 @@ class Replaying(EngineState):
             return set()  # every stored id is in _applied (a replay within record_many), and none was let go
         return self._stored_among([ident for ident in ids if ident not in self._applied])
 
-    def _stored_forgotten_soon(self, decoded: list[tuple[Event, str, dict[str, Any] | None]], start: int,
+    def _stored_forgotten_soon(self, decoded: list[tuple[Event, int, dict[str, Any] | None]], start: int,
                                first: int) -> tuple[set[str], Any, int]:
         """``_stored_forgotten`` of the ids of ``decoded[start:]``, where the store can answer while the engine
         works (``find_ids_soon``: PostgreSQL): those of the first ``first`` events asked now, the rest asked

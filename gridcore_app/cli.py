@@ -1404,14 +1404,13 @@ def ingest(events_file: Path, store: str, batch_size: int, quiet: bool) -> None:
         stack.enter_context(fewer_full_collections())
         for chunk in chunks_of_events(bounded_lines(handle), events_file.name, per_call):
             bad.extend((found.label, found.reason) for found in chunk.bad)
-            if chunk.lines:
+            if chunk.docs:
                 try:
                     # under the write lock a service on this store shares: judged against the latest state and
-                    # appended at once, not raced against the service's actions (gridcore_app.writelock)
+                    # appended at once, not raced against the service's actions (gridcore_app.writelock); each
+                    # line's label made only if it is refused (``Chunk.labels``)
                     with writing(engine, store, "gridcore ingest"):
-                        summary.merge(engine.record_many([found.doc for found in chunk.lines],
-                                                         batch_size=batch_size,
-                                                         sources=[found.label for found in chunk.lines]))
+                        summary.merge(engine.record_many(chunk.docs, batch_size=batch_size, sources=chunk.labels))
                 except PluginError as exc:
                     if bar is not None:
                         bar.render_finish()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, overload
 
 from attrs import Factory
 
@@ -355,12 +355,61 @@ def _never_back(keys: Iterable[tuple[datetime, str] | None]) -> bool:
     return True
 
 
+class Labels(Sequence[str]):
+    """The labels (``file:line``) of a chunk's lines, each written when asked for: an ingest asks for those of
+    the lines it refuses (``Engine.record_many``'s ``sources``), most often none."""
+
+    __slots__ = ("name", "numbers")
+
+    def __init__(self, name: str, numbers: list[int]) -> None:
+        self.name = name
+        #: the number in the file of each line
+        self.numbers = numbers
+
+    @overload
+    def __getitem__(self, at: int) -> str: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[str]: ...
+
+    def __getitem__(self, at: int | slice) -> str | list[str]:
+        if isinstance(at, slice):
+            return [f"{self.name}:{number}" for number in self.numbers[at]]
+        return f"{self.name}:{self.numbers[at]}"
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+
 @define
 class Chunk:
-    """Consecutive lines of a file: those that parsed, and those refused, each in file order."""
+    """Consecutive lines of a file: those that parsed, and those refused, each in file order.
 
-    lines: list[Line] = Factory(list)
+    A line that parsed is its document (``docs``) and its number in the file ``name`` (``numbers``): its
+    ``Line``, label and all, is made only when asked for (``lines``, ``labels``): an ingest needs the
+    label of a refused line only.
+    """
+
+    docs: list[dict[str, Any]] = Factory(list)
+    numbers: list[int] = Factory(list)
     bad: list[BadLine] = Factory(list)
+    name: str = ""
+
+    @property
+    def labels(self) -> Labels:
+        """The label (``file:line``) of each line that parsed, in the order of ``docs``, made when asked for."""
+        return Labels(self.name, self.numbers)
+
+    @property
+    def lines(self) -> list[Line]:
+        """Each line that parsed, as a ``Line`` (its label and document), made now."""
+        name, made = self.name, []
+        for number, doc in zip(self.numbers, self.docs):
+            line = _new(Line)  # (``Line(label, doc)`` without attrs' ``__init__``: ``_set_label``)
+            _set_label(line, f"{name}:{number}")
+            _set_doc(line, doc)
+            made.append(line)
+        return made
 
 
 def chunks_of_events(lines: Iterable[bytes], name: str, size: int | None) -> Iterator[Chunk]:
@@ -372,10 +421,11 @@ def chunks_of_events(lines: Iterable[bytes], name: str, size: int | None) -> Ite
     is in exactly one chunk.
 
     (``read_events`` and ``_order_key`` written out here: the same lines, labels and keys, without a
-    generator, an attrs ``__init__`` and a call for each line; about a fifth of reading a file.)
+    generator, an attrs ``__init__`` and a call for each line; about a fifth of reading a file.  A line's
+    ``Line`` and label are made only when asked for: ``Chunk``.)
     """
-    chunk = Chunk()
-    parsed = chunk.lines
+    chunk = Chunk(name=name)
+    parsed, numbers = chunk.docs, chunk.numbers
     last: datetime | None = None  # the latest time of the chunk's events so far
     when_of = _WHEN
     for number, raw in enumerate(lines, 1):
@@ -393,20 +443,18 @@ def chunks_of_events(lines: Iterable[bytes], name: str, size: int | None) -> Ite
         if size is not None and len(parsed) >= size and (
                 when is None or last is None or when > last + DECIDED_WITH):
             yield chunk
-            chunk, last = Chunk(), None
-            parsed = chunk.lines
-        line = _new(Line)
-        _set_label(line, f"{name}:{number}")
-        _set_doc(line, found)
-        parsed.append(line)
+            chunk, last = Chunk(name=name), None
+            parsed, numbers = chunk.docs, chunk.numbers
+        parsed.append(found)
+        numbers.append(number)
         if when is not None and (last is None or when > last):  # (``max``: the earlier of equal times kept)
             last = when
-    if chunk.lines or chunk.bad:
+    if parsed or chunk.bad:
         yield chunk
 
 
 #: What ``Line(label, doc)`` does, without attrs' ``__init__`` (its fields are slots: set through their
-#: descriptors, as a frozen class's ``__init__`` sets them), for ``chunks_of_events``
+#: descriptors, as a frozen class's ``__init__`` sets them), for ``Chunk.lines``
 _new = object.__new__
 _set_label = Line.__dict__["label"].__set__
 _set_doc = Line.__dict__["doc"].__set__

@@ -279,3 +279,27 @@ def test_events_are_taken_as_in_canonical_order_exactly_when_sorting_changes_not
         decoded.append((PatrolLogged(id=ident, time=when, actor="m", node="g", minutes=30), str(n), None))
     ordered = sorted(decoded, key=lambda item: event_order(item[0]))
     assert _in_canonical_order(decoded) == ([item[1] for item in ordered] == [item[1] for item in decoded])
+
+
+@pytest.mark.parametrize("given", ["list", "short list", "generator", "labels"])
+def test_refusals_name_where_each_item_came_from(open_engine: Any, given: str) -> None:
+    """``record_many``'s ``sources`` label each item's refusal (malformed, refused, or a conflicting duplicate),
+    whatever order the items are judged in, from a sequence read only for the items refused (``gridcore ingest``'s
+    ``jsonl.Labels``) or any iterable, read along with the items; an item without a source has none ("")."""
+    from gridcore_app.jsonl import Labels
+
+    engine = open_engine(RecorderPlugin())
+    engine.record(activity(1))
+    items = [activity(5), activity(4, node="nowhere"), {"kind": "activity_recorded", "id": "m"},
+             ActivityRecorded(id="a1", time=START, actor="res1", node="u11", activity="clean_up", hours=2),
+             activity(3, actor="stranger")]
+    names = [f"f:{n}" for n in range(10, 15)]
+    sources = {"list": names, "short list": names[:3], "generator": (name for name in names),
+               "labels": Labels("f", list(range(10, 15)))}[given]
+    summary = engine.record_many(items, sources=sources)
+    found = {refusal.event_id: refusal.source for refusal in summary.refused}
+    expected = {"a4": "f:11", "m": "f:12", "a1": "f:13", "a3": "f:14"}
+    if given == "short list":
+        expected = {**expected, "a1": "", "a3": ""}
+    assert found == expected
+    assert summary.accepted == 1 and [e.id for e in engine.events()] == ["a1", "a5"]

@@ -99,6 +99,9 @@ def test_chunks_hold_every_line_once_in_file_order() -> None:
     assert [found.label for chunk in chunks for found in chunk.lines] == [
         f"f:{n}" for n in (1, 2, 3, 5, 6, 7, 9, 10)]
     assert [bad.label for chunk in chunks for bad in chunk.bad] == ["f:4"]
+    labels = chunks[1].labels  # (each written when read)
+    assert (len(labels), labels[0], labels[-1], labels[1:3], list(labels)) == (
+        4, "f:6", "f:10", ["f:7", "f:9"], ["f:6", "f:7", "f:9", "f:10"])
     assert all(isinstance(bad, BadLine) for chunk in chunks for bad in chunk.bad)
     assert list(chunks_of_events([], "f", 4)) == []
 
@@ -173,26 +176,28 @@ def test_a_refused_line_out_of_order_does_not_make_the_file_judged_whole(
     assert "FILE:201: not valid JSON" in whole[0] or "FILE:201: not accepted" in whole[0], whole[0]
 
 
-def _chunks_as_written_before(lines: list[bytes], name: str, size: int | None) -> list[jsonl.Chunk]:
+def _chunks_as_written_before(lines: list[bytes], name: str, size: int | None,
+                              ) -> list[tuple[list[jsonl.Line], list[BadLine]]]:
     """``chunks_of_events`` as it was written before it read the lines itself: ``read_events``, then
-    ``_order_key`` and ``max`` for each event (what it must still give)."""
+    ``_order_key`` and ``max`` for each event (what it must still give): each chunk's lines and refusals."""
     out = []
-    chunk = jsonl.Chunk()
+    parsed: list[jsonl.Line] = []
+    bad: list[BadLine] = []
     last = None
     for found in jsonl.read_events(lines, name):
         if isinstance(found, BadLine):
-            chunk.bad.append(found)
+            bad.append(found)
             continue
         key = jsonl._order_key(found.doc)
-        if size is not None and len(chunk.lines) >= size and (
+        if size is not None and len(parsed) >= size and (
                 key is None or last is None or key[0] > last + jsonl.DECIDED_WITH):
-            out.append(chunk)
-            chunk, last = jsonl.Chunk(), None
-        chunk.lines.append(found)
+            out.append((parsed, bad))
+            parsed, bad, last = [], [], None
+        parsed.append(found)
         if key is not None:
             last = key[0] if last is None else max(last, key[0])
-    if chunk.lines or chunk.bad:
-        out.append(chunk)
+    if parsed or bad:
+        out.append((parsed, bad))
     return out
 
 
@@ -227,6 +232,9 @@ def test_chunks_are_those_read_events_and_order_keys_give(lines: list[bytes], si
     found = list(chunks_of_events(lines, "f", size))
     jsonl._WHEN.clear()
     expected = _chunks_as_written_before(lines, "f", size)
-    assert [(c.lines, c.bad) for c in found] == [(c.lines, c.bad) for c in expected]
+    assert [(c.lines, c.bad) for c in found] == expected
     assert all(type(line) is jsonl.Line for c in found for line in c.lines)
-    assert [repr(line) for c in found for line in c.lines] == [repr(line) for c in expected for line in c.lines]
+    assert [repr(line) for c in found for line in c.lines] == [repr(line) for lines, _ in expected for line in lines]
+    # (what ``gridcore ingest`` reads of a chunk: its documents, and the labels of those refused)
+    assert [(c.docs, list(c.labels)) for c in found] == [([line.doc for line in lines], [line.label for line in lines])
+                                                         for lines, _ in expected]
