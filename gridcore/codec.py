@@ -544,11 +544,14 @@ def _read_quick(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool | int] | 
 #: (a time's text among them), a flag, None (a list of texts is read as a tuple: not as given).  True: as
 #: given, not known to be so.  (Truthy, as ``as_given`` is.)
 _WRITTEN = 2
+#: ``_WRITTEN``, and the document's keys are in the order ``to_dict`` writes them (its plan's ``order``): the
+#: document is the one the kind's writer makes, keys and all (``EventCodec.read_written``).  (Truthy too.)
+_IN_ORDER = 3
 
 
 def _read_fields(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool | int] | None:
-    """``_read_quick`` by the plan's fields, a key of the document at a time (``_WRITTEN`` for ``as_given``
-    where it is so)."""
+    """``_read_quick`` by the plan's fields, a key of the document at a time (``_WRITTEN`` or ``_IN_ORDER`` for
+    ``as_given`` where it is so)."""
     fields = plan.fields
     direct = plan.direct
     as_given = True
@@ -660,7 +663,8 @@ def _read_fields(plan: _Plan, doc: dict[str, Any]) -> tuple[Event, bool | int] |
 
 def _numbers_written(plan: _Plan, doc: dict[str, Any]) -> int:
     """``_WRITTEN`` if each number of ``doc``, read as given, is one orjson writes as ``json`` does (as
-    ``_written_test`` tests it in a kind's reader), else True."""
+    ``_written_test`` tests it in a kind's reader), ``_IN_ORDER`` if its keys are in its plan's ``order`` too,
+    else True."""
     for name, spec in plan.fields.items():
         value = doc.get(name)
         if value is None:
@@ -670,7 +674,7 @@ def _numbers_written(plan: _Plan, doc: dict[str, Any]) -> int:
                 return True
         elif spec.shape == _NUMBER and not (1e-4 <= value < 1e16 or -1e16 < value <= -1e-4 or value == 0.0):
             return True
-    return _WRITTEN
+    return _IN_ORDER if tuple(doc) == plan.order else _WRITTEN
 
 
 def _writer(plan: _Plan) -> Any:
@@ -743,7 +747,9 @@ def _reader(plan: _Plan) -> Any:
     """``_read_fields`` for a kind built ``direct``, written out as one function of its own (as attrs writes
     ``__init__``): for a document that gives every field and the kind (what ``to_dict`` writes, in any
     order), each field is read by the lines its shape and validator need, with its limit, its slot and its
-    validator at hand; any other document is read by ``_read_fields``.
+    validator at hand; any other document is read by ``_read_fields``.  A document whose keys are in the
+    order ``to_dict`` writes them (most: one a file or a store holds) has its values read in that order, and
+    is found to be in it (``_IN_ORDER``) without a lookup for each key or a tuple of its keys.
 
     The same tests in the same terms, so the same event or None: which field fails first does not
     matter (None either way), the list budget only falls, and the validators of ``late`` run in the
@@ -756,15 +762,25 @@ def _reader(plan: _Plan) -> Any:
         "_EVENT_TIMES": _EVENT_TIMES, "_keep_event_time": _keep_event_time,
         "_isfinite": math.isfinite, "_BIG": _BIG, "datetime": datetime, "timezone": timezone,
         "FIRST_YEAR": FIRST_YEAR, "LAST_YEAR": LAST_YEAR, "LARGEST_AMOUNT": LARGEST_AMOUNT, "_WRITTEN": _WRITTEN,
+        "_IN_ORDER": _IN_ORDER,
     }
+    keys = "".join(f"k{i}, " for i in range(len(plan.order)))  # (a key, or the value, at each place of ``order``)
     out = [
         "def read(doc):",
-        f"    if len(doc) != {len(names) + 1} or {KIND!r} not in doc:",
+        f"    if len(doc) != {len(names) + 1}:",
         "        return _read_fields(plan, doc)",
-        "    try:",
-        *(f"        v{i} = doc[{name!r}]" for i, name in enumerate(names)),
-        "    except KeyError:",
+        f"    {keys}= doc",
+        f"    if {' and '.join(f'k{i} == {key!r}' for i, key in enumerate(plan.order))}:",
+        f"        {''.join(f'v{i}, ' for i in range(len(names)))}k{len(names)}, = doc.values()",  # (the kind's, not read)
+        "        in_order = _IN_ORDER",
+        f"    elif {KIND!r} not in doc:",
         "        return _read_fields(plan, doc)",
+        "    else:",
+        "        try:",
+        *(f"            v{i} = doc[{name!r}]" for i, name in enumerate(names)),
+        "        except KeyError:",
+        "            return _read_fields(plan, doc)",
+        "        in_order = _WRITTEN",
         "    as_given = True",
         f"    budget = {MAX_FIELDS - len(names) - 1}",
         "    event = _new(cls)",
@@ -857,8 +873,8 @@ def _reader(plan: _Plan) -> Any:
         out += ["    try:", f"        check{j}(event, attribute{j}, v{names.index(name)})",
                 "    except Exception:", "        return None"]
     test = _written_test(plan)
-    out.append(f"    return event, as_given and ({test} and _WRITTEN or True)" if test
-               else "    return event, as_given and _WRITTEN")
+    out.append(f"    return event, as_given and ({test} and in_order or True)" if test
+               else "    return event, as_given and in_order")
     exec(compile("\n".join(out), f"<gridcore codec reader {plan.cls.kind}>", "exec"), ns)  # noqa: S102 - our own text
     return ns["read"]
 
@@ -1008,6 +1024,8 @@ class EventCodec:
                 found = _read_fields(plan, doc) if reader is None else reader(doc)
                 if found is not None:
                     event, as_given = found
+                    if as_given == _IN_ORDER:  # (what ``to_dict`` writes, keys and all: most documents)
+                        return event, doc, plan.writer is not None
                     if not as_given:
                         return event, None, False
                     # (every field given, in the class's order, then the kind: what ``to_dict`` writes; compared

@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from gridcore import EventError
 from gridcore.codec import (
+    _IN_ORDER,
+    _WRITTEN,
     KIND,
     WRITTEN_BEFORE_COMPILED,
     EventCodec,
@@ -201,6 +203,8 @@ def _read_by_fields_and_by_reader(doc: dict[Any, Any]) -> None:
         return
     assert _outcome(lambda _: by_reader[0], doc) == _outcome(lambda _: by_fields[0], doc)
     assert by_reader[1] is by_fields[1], doc
+    if by_reader[1] in (_WRITTEN, _IN_ORDER):  # (its numbers as orjson writes them: in to_dict's order or not)
+        assert (by_reader[1] == _IN_ORDER) == (list(doc) == list(codec.to_dict(by_reader[0]))), doc
 
 
 def test_every_field_changed_is_read_alike_by_fields_and_by_the_reader() -> None:
