@@ -23,6 +23,7 @@ from gridcore.classes import define, frozen
 from gridcore.explain import RuleRef
 
 from .policy import EscalationPolicy, IncidentFacts, Route
+from .quick import quick_init
 
 REPORTED = "reported"
 ACCEPTED = "accepted"
@@ -35,6 +36,7 @@ STATUSES = (REPORTED, ACCEPTED, HANDLING, RESOLVED, VERIFIED, CLOSED)
 OPEN = (REPORTED, ACCEPTED, HANDLING)
 
 
+@quick_init
 @frozen
 class Entry:
     """One line of an incident's timeline."""

@@ -18,6 +18,8 @@ from attrs import field
 from gridcore.classes import frozen
 from gridcore.explain import RuleRef
 
+from .quick import quick_init
+
 DEFAULT_VERIFIER = "grid_leader"
 #: An unsatisfied verification (score at or below this) reopens the incident.
 DEFAULT_REOPEN_AT_MOST = 2
@@ -109,6 +111,7 @@ class Calendar:
 # ---------------------------------------------------------------- conditions
 
 
+@quick_init
 @frozen
 class IncidentFacts:
     """What a condition may read about an incident: the documented ``incident`` record.

@@ -22,8 +22,10 @@ from . import routing, worktime
 from .events import IncidentAssigned, IncidentEscalated, IncidentReopened
 from .incident import REPORTED, VERIFIED, Breach, Incident, extra_text, running_since
 from .policy import DEFAULT_REOPEN, AppliedLimit, LevelLimit, Span
+from .quick import quick_init
 
 
+@quick_init
 @frozen
 class Deadline:
     """When a limit of the current level runs out.
