@@ -432,7 +432,7 @@ class Recording(EngineState):
         """Append ``batch`` if the store is still at ``_position`` (else ``StoreConflict``).
 
         The batch sent before (``soon``) is stored first.  With ``soon``, where
-        the store can (``append_soon``: PostgreSQL), the batch is only sent: the
+        the store can (``append_soon``: PostgreSQL, SQLite), the batch is only sent: the
         caller judges the next events while the server stores it, and the next
         ``_flush`` (or ``_settle_append``) waits for it, moves ``_position`` and
         raises its ``StoreConflict`` or ``StoreError``.  Only ``_record_sorted``

@@ -7,7 +7,7 @@ later warn of such a fork: ``DeprecationWarning: This process ... is multi-threa
 to deadlocks in the child``).  The children here need the parent's state (an engine's, the events kept), so
 they are forked, not spawned (a spawned process imports gridcore again and rebuilds the state: docs/district.md
 measures it), and so no other thread may be alive when they are: the only thread gridcore starts in such a
-process, a PostgreSQL store's (``PostgresStore.append_soon``), is ended first (it starts again with the next
+process, a PostgreSQL or SQLite store's (``append_soon``: ``gridcore.store.storethread``), is ended first (it starts again with the next
 append), and a roll-up or a what-if in a process running threads of its own (an embedding application's)
 computes its parts here, one after the other, with the same results.  Only Python's threads are counted:
 gridcore starts no other, and a test runner's own (pytest-xdist's) is none of the process's work.
@@ -21,7 +21,7 @@ from typing import Any
 
 
 def end_store_thread(store: Any) -> None:
-    """End ``store``'s own thread, if it has one (``PostgresStore.stop_thread``), once its work is done."""
+    """End ``store``'s own thread, if it has one (``stop_thread`` of a PostgreSQL or SQLite store), once its work is done."""
     stop = getattr(store, "stop_thread", None)
     if stop is not None:
         stop()

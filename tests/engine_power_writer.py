@@ -6,7 +6,7 @@ Usage: python engine_power_writer.py STORE_URL SEED STOP
 
 ``STOP`` is ``WHEN KIND N``: ``WHEN`` one of ``before`` (as the write is called), ``inside`` (at its
 ``COMMIT``: its rows written in its transaction, not committed) or ``after`` (as it returns, committed);
-``KIND`` one of ``batch`` (the store's ``append``), ``checkpoint`` (a ``put_many`` of checkpoints) or
+``KIND`` one of ``batch`` (the store's ``append``, or ``append_soon`` waited for at once), ``checkpoint`` (a ``put_many`` of checkpoints) or
 ``document`` (any other write between batches: sealed parts, their names, remembered refusals); ``N`` which
 of them, from 1.  The point is chosen by the test, so every run cuts where it says, whatever the machine's
 load (a kill timed from outside lands where it happens to).  A writer that reaches no such point prints
@@ -111,7 +111,7 @@ class Stop:
         the store (a merge of nothing writes nothing), a line saying what it wrote and ``tell()``: where the
         log ended then."""
         def stopping(*args: Any, **kwargs: Any) -> Any:
-            kind = ("batch" if write.__name__ == "append" else
+            kind = ("batch" if write.__name__ in ("append", "append_soon") else
                     "checkpoint" if args and args[0] == "checkpoints" else "document")
             self.counts[kind] += 1
             self.at("before", kind)
@@ -119,6 +119,9 @@ class Stop:
             self.writing = kind
             try:
                 result = write(*args, **kwargs)
+                if write.__name__ == "append_soon":
+                    result.result()  # (the batch stored in the store's thread: waited for here, so its points
+                    # fall where an ``append``'s do; its COMMIT is traced in that thread, ``inside`` killing there)
             finally:
                 self.writing = None
             if self.changes() != before:
@@ -155,7 +158,7 @@ def main() -> None:
     engine.checkpoint_share = 1  # every checkpoint those say
     store = engine.store
     store._db.set_trace_callback(stop.statement)
-    for name in ("append", "put_text", "put_utf8", "put_many", "merge_parts"):
+    for name in ("append", "append_soon", "put_text", "put_utf8", "put_many", "merge_parts"):
         setattr(store, name, stop.wrap(getattr(store, name), lambda: {"position": store.position(), **wal_end(wal)}))
     for at in range(0, len(events), 30):
         engine.record_many(events[at:at + 30], batch_size=7)

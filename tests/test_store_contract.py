@@ -63,6 +63,10 @@ def postgres_stores(tmp_path: Path) -> Iterator[StoreFactory]:
     factory.cleanup()
 
 
+#: a factory of fresh stores of each backend with ``append_soon`` (an append from a thread of the store's own)
+sql_stores = stores_fixture(("sqlite", "postgresql"), name="sql_stores")
+
+
 def test_the_url_chooses_the_backend(stores: StoreFactory) -> None:
     store = stores.open()
     assert isinstance(store, KINDS[stores.backend])
@@ -257,9 +261,9 @@ def test_a_killed_writer_leaves_whole_batches(stores: StoreFactory) -> None:
     killed_writers_leave_whole_batches(stores.url(), "append")
 
 
-def test_a_writer_killed_while_the_server_stores_a_batch_it_sent_leaves_whole_batches(
-        postgres_stores: StoreFactory) -> None:
-    killed_writers_leave_whole_batches(postgres_stores.url(), "append_soon")
+def test_a_writer_killed_while_its_store_thread_stores_a_batch_leaves_whole_batches(
+        sql_stores: StoreFactory) -> None:
+    killed_writers_leave_whole_batches(sql_stores.url(), "append_soon")
 
 
 def killed_writers_leave_whole_batches(url: str, how: str) -> None:
@@ -587,13 +591,25 @@ def test_postgres_appends_alike_in_one_round_trip_and_copied(postgres_stores: St
                                             + [event(0, tz=UTC) | {"id": "事件-乙"}])
 
 
-def test_postgres_append_soon_stores_while_the_caller_works(postgres_stores: StoreFactory) -> None:
+def _refuse_in_the_store(store: Any, ident: str) -> None:
+    """Make the store itself refuse to write event ``ident`` (the append's transaction fails there)."""
+    if isinstance(store, SQLiteStore):
+        store._db.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.id = '{ident}' "
+                          "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END")
+    else:
+        store._conn.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                            f"IF NEW.id = '{ident}' THEN RAISE EXCEPTION 'refused by a trigger'; END IF; "
+                            "RETURN NEW; END $$")
+        store._conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+
+def test_append_soon_stores_while_the_caller_works(sql_stores: StoreFactory) -> None:
     """``append_soon`` is ``append`` in a thread of the store's: the same positions and counts, one at a
     time and in order; every later call waits for it (and sees the batch); its error comes from
     ``result()`` or, if that was not called, from the next call, once, with nothing of the batch stored."""
-    url = postgres_stores.url()
-    store = postgres_stores.open(url)
-    assert isinstance(store, PostgresStore)
+    url = sql_stores.url()
+    store = sql_stores.open(url)
+    assert isinstance(store, (SQLiteStore, PostgresStore))
     first = store.append_soon([event(n) for n in range(1000)], expected=0)
     second = store.append_soon([event(n) for n in range(995, 2000)], expected=1000)  # (waits for the first)
     assert store.count() == 2000 and store.position() == 2000  # (waits for the second: sees it)
@@ -603,7 +619,7 @@ def test_postgres_append_soon_stores_while_the_caller_works(postgres_stores: Sto
     with pytest.raises(StoreError, match="ISO 8601"):  # refused before anything is sent
         store.append_soon([event(3000), event(3001) | {"time": "yesterday"}])
 
-    other = postgres_stores.open(url)
+    other = sql_stores.open(url)
     other.append([event(5000)])
     stale = store.append_soon([event(3000)], expected=2000)
     with pytest.raises(StoreConflict, match="moved from position 2000 to 2001"):
@@ -611,17 +627,17 @@ def test_postgres_append_soon_stores_while_the_caller_works(postgres_stores: Sto
     assert not store.contains("e003000")  # once
     with pytest.raises(StoreConflict):
         stale.result()  # (the append's own answer stays its error)
-    refused = store.append_soon([event(3000), event(3001) | {"note": "a\x00b"}], expected=2001)
+    _refuse_in_the_store(other, "e003001")
+    refused = store.append_soon([event(3000), event(3001)], expected=2001)
     with pytest.raises(StoreError, match="cannot write"):
         refused.result()
     assert store.position() == 2001 and not store.contains("e003000")  # then the store is usable
 
-    last = store.append_soon([event(n) for n in range(3000, 3500)], expected=2001)
+    last = store.append_soon([event(n) for n in range(3002, 3502)], expected=2001)
     store.close()  # waits for it
     assert other.count() == 2501 and last.result() == 500
-    failing = postgres_stores.open(url)
-    assert isinstance(failing, PostgresStore)
-    failing.append_soon([event(6000)], expected=0)
+    failing = sql_stores.open(url)
+    failing.append_soon([event(6000)], expected=0)  # type: ignore[attr-defined]
     with pytest.raises(StoreConflict):
         failing.close()  # an error not asked for is not lost: close raises it, and closes
     with pytest.raises(StoreError, match="closed"):

@@ -84,7 +84,7 @@ class Store(Protocol):
     (``StoreError``, nothing written).  Two writers merging into the same
     names at once both keep their additions; without it, a name's document is
     read, then written, and one of two such additions could be lost.  ``append_soon(docs,
-    expected=P)`` (PostgreSQL) starts an append and returns at once; ``result()`` of what it
+    expected=P)`` (PostgreSQL, SQLite) starts an append and returns at once; ``result()`` of what it
     returns is what ``append`` would have returned or raised, and every other call on the store
     first waits for it (docs/storage.md).  ``sole_appender()``, a context manager:
     within it this handle alone appends events, every other handle's (and

@@ -29,11 +29,7 @@ was written before it.  Appends and ``put`` wait as before.
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +52,7 @@ from .canonical import (
     to_json,
     utc_key,
 )
+from .storethread import PendingAppend, PendingFind, StoreThread
 
 FORMAT = "gridcore-sql-store"
 VERSION = "1"
@@ -138,10 +135,8 @@ class PostgresStore:
         #: the document writes held for the next ``append_soon`` (``holding``), and whether writes are held now
         self._held: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         self._holding = False
-        #: the append or query under way (``append_soon``, ``find_ids_soon``) and the thread it runs in
-        self._pending: Future[Any] | None = None
-        self._thread: ThreadPoolExecutor | None = None
-        self._thread_id: int | None = None  # (its operating system id, once it has started)
+        #: the store's own thread, and the append or query under way in it (``append_soon``, ``find_ids_soon``)
+        self._thread = StoreThread()
         conninfo, self.schema = split_url(url)
         self._conn = _connect(conninfo, self.url, create=create)
         self._closed = False
@@ -270,12 +265,8 @@ class PostgresStore:
         rows, texts = _encoded(docs)
         held, self._held = self._held, []
         if not rows and expected is None and not held:
-            return PendingAppend(self, None)
-        if self._thread is None:
-            self._thread = self._start_thread()
-        future = self._thread.submit(self._append_after, held, rows, texts, expected)
-        self._pending = future
-        return PendingAppend(self, future)
+            return PendingAppend(self._thread, None, 0)
+        return PendingAppend(self._thread, self._thread.send(self._append_after, held, rows, texts, expected), 0)
 
     def _append_after(self, held: list[tuple[Callable[..., None], tuple[Any, ...]]],
                       rows: list[tuple[str, str, str, Any]], texts: list[str], expected: int | None) -> int:
@@ -421,12 +412,8 @@ class PostgresStore:
         self._check_open()  # (an append under way, and writes held, go first)
         wanted = list(dict.fromkeys(event_ids))
         if not wanted:
-            return PendingFind(self, None)
-        if self._thread is None:
-            self._thread = self._start_thread()
-        future = self._thread.submit(self._find_ids_now, wanted)
-        self._pending = future
-        return PendingFind(self, future)
+            return PendingFind(self._thread, None, set())
+        return PendingFind(self._thread, self._thread.send(self._find_ids_now, wanted), set())
 
     def _find_ids_now(self, wanted: list[str]) -> set[str]:
         """``find_ids_soon``'s thread: the query (not through ``_all``, which would wait for itself)."""
@@ -654,34 +641,14 @@ class PostgresStore:
                 self._flush_log()
         finally:
             self._closed = True
-            if self._thread is not None:
-                self._thread.shutdown()
+            self._thread.shutdown()
             self._conn.close()
-
-    def _start_thread(self) -> ThreadPoolExecutor:
-        """The store's own thread (one worker), which says its operating system id (``stop_thread``)."""
-        def started() -> None:
-            self._thread_id = threading.get_native_id()
-
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcore-append", initializer=started)
 
     def stop_thread(self) -> None:
         """End the store's own thread (``append_soon``, ``find_ids_soon``) once what it runs is done (its
         error raised here, as any later call would raise it); the next of those starts it again.  Called
-        before a fork that shares this process's state (``gridcore_app.forking``): a thread alive at a fork
-        may hold a lock the child then waits for forever, and Python 3.12 warns of such a fork."""
-        self._settle()
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        thread.shutdown()
-        # (a thread joined has not always left the process yet: on Linux it is counted until its entry in
-        # /proc/self/task is gone, a moment later, and Python 3.12 warns of a fork meanwhile)
-        ended, self._thread_id = f"/proc/self/task/{self._thread_id}", None
-        waited = 0
-        while os.path.exists(ended) and waited < 2000:
-            time.sleep(0.0005)
-            waited += 1
+        before a fork that shares this process's state (``gridcore_app.forking``, ``StoreThread.stop``)."""
+        self._thread.stop()
 
     def _flush_log(self) -> None:
         """Wait until the server's log is on disk up to now: a transaction that writes (a row of the store's
@@ -701,16 +668,14 @@ class PostgresStore:
 
     def _check_open(self) -> None:
         self._check_closed()
-        if self._pending is not None:
-            self._settle()
+        if self._thread.pending is not None:
+            self._thread.settle()
         if self._held:
             self._write_held()
 
     def _settle(self) -> None:
         """Wait for the append or query under way (``append_soon``, ``find_ids_soon``), raising its error."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        self._thread.settle()
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.url!r})"
@@ -744,42 +709,6 @@ def _connect(conninfo: str, shown: str, *, create: bool = True) -> Any:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     except psycopg.Error as exc:
         raise StoreError(f"cannot connect to the PostgreSQL store {shown}: {_first_line(exc)} (无法连接 PostgreSQL 数据库)") from None
-
-
-class PendingAppend:
-    """An append under way (``PostgresStore.append_soon``)."""
-
-    def __init__(self, store: PostgresStore, future: Future[int] | None) -> None:
-        self._store = store
-        self._future = future
-
-    def result(self) -> int:
-        """Wait for the append; how many events were new, or its ``StoreConflict`` / ``StoreError``."""
-        future = self._future
-        if future is None:
-            return 0
-        wait = future.result
-        if self._store._pending is future:
-            self._store._pending = None  # (its error is raised here, not again by the next call)
-        return wait()
-
-
-class PendingFind:
-    """A ``find_ids`` under way (``PostgresStore.find_ids_soon``)."""
-
-    def __init__(self, store: PostgresStore, future: Future[set[str]] | None) -> None:
-        self._store = store
-        self._future = future
-
-    def result(self) -> set[str]:
-        """Wait for the query; the ids asked that are stored, or its ``StoreError``."""
-        future = self._future
-        if future is None:
-            return set()
-        wait = future.result
-        if self._store._pending is future:
-            self._store._pending = None  # (its error is raised here, not again by the next call)
-        return wait()
 
 
 def _encoded(docs: Sequence[Mapping[str, Any]]) -> tuple[list[tuple[str, str, str, Any]], list[str]]:

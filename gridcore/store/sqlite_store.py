@@ -1,7 +1,8 @@
 """The SQLite store (standard library ``sqlite3``), selected by ``sqlite:///path.db``.
 
 One file (pages of 16 KiB in a store made since 2026-12-07: ``PAGE_SIZE``), WAL journal, one transaction per
-batch.  A batch is durable when ``append`` returns, and a document when ``put`` does (their commits run with
+batch.  A batch is durable when ``append`` returns (sent with ``append_soon``, run in a thread of the store's own
+while the caller goes on: when its ``result()`` or any later call returns), and a document when ``put`` does (their commits run with
 ``synchronous=FULL``: the log file is synced).  The documents the engine writes
 between and beside its batches (``put_text``, ``put_many``, ``merge_parts``:
 sealed parts, their names, checkpoints, remembered refusals) commit with
@@ -58,6 +59,7 @@ from .canonical import (
     to_json,
     utc_key,
 )
+from .storethread import PendingAppend, StoreThread
 
 FORMAT = "gridcore-sql-store"
 VERSION = "1"
@@ -239,6 +241,8 @@ class SQLiteStore:
         self._sole = False
         #: False only for a store made without the index of kinds (``KIND_INDEX``), read with ``kind IN``
         self._kind_index = False
+        #: the store's own thread, and the append under way in it (``append_soon``)
+        self._thread = StoreThread()
         if self.path.is_dir():
             raise StoreError(f"{self.path} is a folder; a SQLite store is a file (这是文件夹；SQLite 数据库是一个文件)")
         if not create and not self.path.is_file():
@@ -246,7 +250,8 @@ class SQLiteStore:
                              f"nothing was created) {NO_STORE_ZH}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            # (used by one thread at a time: an append sent to the store's own thread is waited for by any other call)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the SQLite store {self.path}: {exc} (无法打开 SQLite 数据库)") from None
         try:
@@ -348,12 +353,34 @@ class SQLiteStore:
         rows = encoded_events(docs, utf8=self._utf8)
         if not rows and expected is None:
             return 0
-        db = self._db
+        return self._append_locked(rows, expected)
+
+    def append_soon(self, docs: Sequence[Mapping[str, Any]], *, expected: int | None = None) -> PendingAppend:
+        """Start appending a batch and return at once: the caller works while SQLite writes it.
+
+        The same append as ``append`` (one transaction, the same positions, ``expected`` the same), its
+        transaction run in a thread of the store's own (``gridcore.store.storethread``), where SQLite writes
+        the rows and syncs its log without holding the interpreter; the documents are checked and encoded
+        here first (a batch that is not valid is refused before anything is sent).  ``result()`` of what
+        it gives back says how many were new, or raises the append's ``StoreConflict`` or ``StoreError``.
+        One append at a time, in order: every other call on this store (a read, a document, another
+        append, ``close``) first waits for it, so it sees the batch, and raises its error if ``result()``
+        has not.  The batch is durable once ``result()`` (or any later call) has returned; a process
+        killed before that leaves the store as it was before the batch, or after it, never in between.
+        """
+        self._check_open()
+        rows = encoded_events(docs, utf8=self._utf8)
+        if not rows and expected is None:
+            return PendingAppend(self._thread, None, 0)
+        return PendingAppend(self._thread, self._thread.send(self._append_locked, rows, expected), 0)
+
+    def _append_locked(self, rows: list[tuple[str, str, str, str | bytes | bytearray]], expected: int | None) -> int:
+        """``append``'s transaction, holding the lock of appenders shared (``append_soon``'s thread)."""
         shared = None if self._sole else self._appending()
         if shared is not None:
             _flock(shared, _SHARED)  # (waits while another handle is the sole appender: ``sole_appender``)
         try:
-            return self._append_rows(db, rows, expected)
+            return self._append_rows(self._db, rows, expected)
         finally:
             if shared is not None:
                 _flock(shared, _UNLOCK)
@@ -391,6 +418,7 @@ class SQLiteStore:
         A file lock beside the store (``<file>-appending``), held shared by each append: the kernel
         releases it when its holder dies, so a killed holder never leaves the store locked.  Another
         handle of this process appending inside the block would wait for ever: use this handle."""
+        self._check_open()  # (an append under way first)
         fd = self._appending()
         if fd is None:  # pragma: no cover - not on POSIX: as before, nothing keeps other writers out
             yield
@@ -688,10 +716,12 @@ class SQLiteStore:
         if self._closed:
             return
         try:
+            self._thread.settle()  # (an append under way: its error, if ``result()`` did not raise it, raised here)
             if self._unsynced:
                 self._sync_log()
         finally:
             self._closed = True
+            self._thread.shutdown()
             self._db.close()
             if self._appending_fd is not None:
                 os.close(self._appending_fd)
@@ -707,8 +737,17 @@ class SQLiteStore:
             self._unsynced = False
 
     def _check_open(self) -> None:
+        """Raise if closed; else wait for an append under way (``append_soon``), raising its error."""
         if self._closed:
             raise StoreError(f"the store {self.url} is closed")
+        if self._thread.pending is not None:
+            self._thread.settle()
+
+    def stop_thread(self) -> None:
+        """End the store's own thread (``append_soon``) once its append is done (its error raised here, as
+        any later call would raise it); the next ``append_soon`` starts it again.  Called before a fork that
+        shares this process's state (``gridcore_app.forking``)."""
+        self._thread.stop()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.url!r})"
